@@ -1,0 +1,120 @@
+"""Runs one op in TensorFlow and in torchmeta from the same sample and compares the results.
+
+A ``Sample`` names an op, its inputs (numpy arrays, or lists of arrays for ``N * T`` inputs) and
+attrs (dtype names as strings, shapes as lists). Inputs listed in ``fed`` become placeholders whose
+static shape is ``fed[name]`` (``None`` entries are unknown dims), so shape functions are tested on
+partially known shapes too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import torchmeta as tm
+
+
+@dataclass
+class Sample:
+    op: str
+    inputs: dict
+    attrs: dict = field(default_factory=dict)
+    id: str = ""
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    fed: dict = field(default_factory=dict)  # input name -> placeholder shape (None for unknown dims)
+    xfail: str | None = None
+    random: bool = False  # compare only shapes and dtypes (random ops)
+    check_static_shape: bool = True
+    grad: bool = True  # include in gradient tests
+
+    @property
+    def name(self) -> str:
+        return f"{self.op}-{self.id}" if self.id else self.op
+
+
+def _convert_attr(value, framework):
+    """Attr values in samples use dtype names ("float32"); each framework gets its own dtype."""
+    if isinstance(value, str) and value.startswith("dtype:"):
+        return framework.as_dtype(value[len("dtype:") :])
+    if isinstance(value, list) and value and isinstance(value[0], str) and value[0].startswith("dtype:"):
+        return [framework.as_dtype(v[len("dtype:") :]) for v in value]
+    return value
+
+
+def build_and_run(framework, sample: Sample, raw_ops, session_cls, placeholder, constant):
+    """Builds ``sample`` with one framework's API, runs it, returns (values, static shapes, dtypes)."""
+    feeds = {}
+    kwargs = {}
+    for name, value in sample.inputs.items():
+        if isinstance(value, (list, tuple)):
+            kwargs[name] = [constant(v) for v in value]
+        elif name in sample.fed:
+            ph = placeholder(
+                framework.as_dtype(value.dtype.name if value.dtype != object else "string"), sample.fed[name]
+            )
+            feeds[ph] = value
+            kwargs[name] = ph
+        else:
+            kwargs[name] = constant(value)
+    for name, value in sample.attrs.items():
+        kwargs[name] = _convert_attr(value, framework)
+    out = getattr(raw_ops, sample.op)(**kwargs)
+    outs = _flatten(out)
+    with session_cls() as sess:
+        values = sess.run(outs, feeds) if outs else [sess.run(out, feeds)]
+    shapes = [t.shape.as_list() if t.shape.rank is not None else None for t in outs]
+    dts = [t.dtype.base_dtype.name for t in outs]
+    return values, shapes, dts
+
+
+def _flatten(out):
+    if out is None or type(out).__name__ == "Operation":
+        return []
+    if isinstance(out, (list, tuple)):
+        flat = []
+        for o in out:
+            flat.extend(_flatten(o))
+        return flat
+    return [out]
+
+
+def run_tf(tf1, sample: Sample):
+    import tensorflow as tf
+
+    g = tf1.Graph()
+    with g.as_default():
+        return build_and_run(tf1, sample, tf.raw_ops, lambda: tf1.Session(graph=g), tf1.placeholder, tf1.constant)
+
+
+def run_tm(sample: Sample):
+    g = tm.Graph()
+    with g.as_default():
+        return build_and_run(tm, sample, tm.raw_ops, lambda: tm.Session(graph=g), tm.placeholder, tm.constant)
+
+
+def assert_same(expected, actual, sample: Sample):
+    exp_values, exp_shapes, exp_dtypes = expected
+    values, shapes, dts = actual
+    assert len(values) == len(exp_values), "number of outputs"
+    assert dts == exp_dtypes, f"dtypes: {dts} != {exp_dtypes}"
+    if sample.check_static_shape:
+        assert shapes == exp_shapes, f"static shapes: {shapes} != TF's {exp_shapes}"
+    for i, (v, e) in enumerate(zip(values, exp_values)):
+        v, e = np.asarray(v), np.asarray(e)
+        assert v.shape == e.shape, f"output {i} shape {v.shape} != {e.shape}"
+        assert v.dtype == e.dtype, f"output {i} dtype {v.dtype} != {e.dtype}"
+        if sample.random:
+            continue
+        if e.dtype.kind in "fc" or e.dtype.kind == "V":
+            np.testing.assert_allclose(
+                v.astype(np.complex128 if e.dtype.kind == "c" else np.float64),
+                e.astype(np.complex128 if e.dtype.kind == "c" else np.float64),
+                rtol=sample.rtol,
+                atol=sample.atol,
+                equal_nan=True,
+                err_msg=f"output {i}",
+            )
+        else:
+            np.testing.assert_array_equal(v, e, err_msg=f"output {i}")

@@ -1,0 +1,34 @@
+"""torchmeta: TensorFlow 1.x graph mode on PyTorch, speaking TensorFlow's file formats.
+
+Use it as ``import torchmeta as tf`` in TF1 code.
+"""
+
+from torchmeta import dtypes, errors, raw_ops  # noqa: F401
+from torchmeta import ops as _ops  # noqa: F401 - registers every op
+from torchmeta.api.array_ops import constant, identity, placeholder, placeholder_with_default  # noqa: F401
+from torchmeta.api.math_ops import add, matmul  # noqa: F401
+from torchmeta.dtypes import DType, as_dtype  # noqa: F401
+from torchmeta.framework.graph import (  # noqa: F401
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    add_to_collection,
+    add_to_collections,
+    colocate_with,
+    control_dependencies,
+    convert_to_tensor,
+    device,
+    get_all_collection_keys,
+    get_collection,
+    get_collection_ref,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
+from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
+
+# tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).
+globals().update(dtypes.DType.__members__)
+__version__ = "0.1.0"

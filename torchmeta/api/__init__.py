@@ -1,0 +1,1 @@
+"""TensorFlow's Python API (``tf.*``, ``tf.nn.*``, ...) built from the registered ops."""

@@ -1,0 +1,326 @@
+"""apply_op: create an op from keyword inputs and attrs, inferring type attrs as TensorFlow does."""
+
+from __future__ import annotations
+
+from torchmeta import dtypes
+from torchmeta._proto import attr_value_pb2, op_def_pb2, tensor_pb2
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
+from torchmeta.framework.tensor_shape import as_shape
+from torchmeta.ops import registry
+
+__all__ = ["apply_op", "make_attr", "output_types_from_attrs", "outputs_of", "raw_op"]
+
+
+def _is_tensor_like(v) -> bool:
+    return isinstance(v, graph_lib.Tensor) or hasattr(v, "_as_graph_element")
+
+
+def _dtype_of(v):
+    if isinstance(v, graph_lib.Tensor):
+        return v.dtype.base_dtype
+    dt = getattr(v, "dtype", None)
+    if _is_tensor_like(v) and dt is not None:
+        return dtypes.as_dtype(dt).base_dtype
+    return None
+
+
+def make_attr(attr_def: op_def_pb2.OpDef.AttrDef, value, op_type: str = "") -> attr_value_pb2.AttrValue:
+    """Converts a Python value to the AttrValue of ``attr_def``'s type, checking TF's constraints.
+
+    Raises:
+      TypeError / ValueError: with TensorFlow's wording for the wrong kind or a disallowed value.
+    """
+    if isinstance(value, attr_value_pb2.AttrValue) or type(value).__name__ == "AttrValue":
+        out = attr_value_pb2.AttrValue()
+        out.MergeFromString(value.SerializeToString())
+        return out
+    kind = attr_def.type
+    out = attr_value_pb2.AttrValue()
+    if kind.startswith("list("):
+        inner = kind[5:-1]
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"Expected list for attr {attr_def.name}, got {type(value).__name__} instead.")
+        out.list.SetInParent()
+        if attr_def.has_minimum and len(value) < attr_def.minimum:
+            raise ValueError(
+                f"Attr '{attr_def.name}' of '{op_type}' Op passed list of length {len(value)} less than "
+                f"minimum {attr_def.minimum}."
+            )
+        for v in value:
+            _set_scalar(out.list, inner, v, attr_def, op_type, repeated=True)
+        return out
+    _set_scalar(out, kind, value, attr_def, op_type, repeated=False)
+    return out
+
+
+def _set_scalar(target, kind, value, attr_def, op_type, repeated):
+    def put(field, v):
+        if repeated:
+            getattr(target, field).append(v)
+        else:
+            setattr(target, field, v)
+
+    if kind == "string":
+        if isinstance(value, str):
+            value = value.encode()
+        if not isinstance(value, bytes):
+            raise TypeError(f"Expected string for argument '{attr_def.name}' not {value!r}.")
+        allowed = attr_def.allowed_values.list.s
+        if allowed and value not in allowed:
+            shown = ", ".join(f'"{a.decode()}"' for a in allowed)
+            raise ValueError(
+                f"Attr '{attr_def.name}' of '{op_type}' Op passed string '{value.decode()}' not in: {shown}."
+            )
+        put("s", value)
+    elif kind == "int":
+        if isinstance(value, bool) or not hasattr(value, "__index__"):
+            raise TypeError(f"Expected int for argument '{attr_def.name}' not {value!r}.")
+        value = int(value)
+        if attr_def.has_minimum and value < attr_def.minimum:
+            raise ValueError(
+                f"Attr '{attr_def.name}' of '{op_type}' Op passed {value} less than minimum {attr_def.minimum}."
+            )
+        put("i", value)
+    elif kind == "float":
+        if isinstance(value, bool) or (not isinstance(value, (int, float)) and not hasattr(value, "__float__")):
+            raise TypeError(f"Expected float for argument '{attr_def.name}' not {value!r}.")
+        put("f", float(value))
+    elif kind == "bool":
+        if not isinstance(value, bool) and type(value).__name__ != "bool_":
+            raise TypeError(f"Expected bool for argument '{attr_def.name}' not {value!r}.")
+        put("b", bool(value))
+    elif kind == "type":
+        dt = dtypes.as_dtype(value)
+        allowed = attr_def.allowed_values.list.type
+        if allowed and dt.value not in allowed:
+            shown = ", ".join(DType(a).name for a in allowed)
+            raise TypeError(
+                f"Value passed to parameter '{attr_def.name}' has DataType {dt.name} not in list of allowed "
+                f"values: {shown}"
+            )
+        put("type", dt.value)
+    elif kind == "shape":
+        if hasattr(value, "dim") and hasattr(value, "unknown_rank"):
+            proto = value
+        else:
+            proto = as_shape(value).as_proto()
+        if repeated:
+            target.shape.add().MergeFromString(proto.SerializeToString())
+        else:
+            target.shape.MergeFromString(proto.SerializeToString())
+    elif kind == "tensor":
+        if isinstance(value, tensor_pb2.TensorProto) or type(value).__name__ == "TensorProto":
+            proto = value
+        else:
+            proto = tensor_util.make_tensor_proto(value)
+        if repeated:
+            target.tensor.add().MergeFromString(proto.SerializeToString())
+        else:
+            target.tensor.MergeFromString(proto.SerializeToString())
+    elif kind == "func":
+        func = target.func.add() if repeated else target.func
+        if isinstance(value, str):
+            func.name = value
+        elif hasattr(value, "name") and hasattr(value, "attr") and not callable(value):
+            func.MergeFromString(value.SerializeToString())
+        elif hasattr(value, "name"):
+            func.name = value.name
+        else:
+            raise TypeError(f"Don't know how to convert {value!r} to a func for argument {attr_def.name}")
+    else:
+        raise TypeError(f"Unsupported attr type {kind!r} for attr '{attr_def.name}'")
+
+
+def output_types_from_attrs(op_def, attrs: dict) -> list[DType]:
+    """The output dtypes an op of ``op_def`` with these AttrValues produces (ref types included)."""
+    out = []
+    for arg in op_def.output_arg:
+        if arg.type_list_attr:
+            types = [DType(t) for t in attrs[arg.type_list_attr].list.type]
+        else:
+            dt = DType(arg.type) if arg.type else DType(attrs[arg.type_attr].type)
+            n = attrs[arg.number_attr].i if arg.number_attr else 1
+            types = [dt] * n
+        if arg.is_ref:
+            types = [t._as_ref for t in types]
+        out.extend(types)
+    return out
+
+
+def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
+    """Adds an op of ``op_type`` to the default graph (or the graph of its inputs).
+
+    Inputs and attrs are passed by their TF names. Python values become Const ops of the dtype
+    the op needs; type attrs are inferred from the tensors given; missing attrs take their defaults.
+
+    Raises:
+      UnsupportedOpError: if ``op_type`` is not registered.
+      TypeError / ValueError: on wrong input dtypes, missing or bad attrs (TensorFlow's wording).
+    """
+    info = registry.lookup(op_type)
+    op_def = info.op_def
+    attr_defs = info.attr_defs
+    given = [kwargs.get(a.name) for a in op_def.input_arg]
+    flat_given = []
+    for v in given:
+        flat_given.extend(v if isinstance(v, (list, tuple)) else [v])
+    g = graph_lib._get_graph_from_inputs([v for v in flat_given if _is_tensor_like(v)])
+    with g.as_default(), g.name_scope(name or op_type) as scope:
+        attrs: dict[str, attr_value_pb2.AttrValue] = {}
+        inferred: dict[str, object] = {}
+        # Explicitly given type attrs win; then tensors' dtypes fix the rest.
+        for key, value in kwargs.items():
+            ad = attr_defs.get(key)
+            if ad is not None and ad.type == "type" and value is not None:
+                inferred[key] = dtypes.as_dtype(value)
+        for arg in op_def.input_arg:
+            value = kwargs.get(arg.name)
+            if value is None:
+                raise TypeError(f"{op_type} missing required input '{arg.name}'")
+            if arg.type_attr and arg.type_attr not in inferred:
+                values = value if arg.number_attr and isinstance(value, (list, tuple)) else [value]
+                for v in values:
+                    dt = _dtype_of(v)
+                    if dt is not None:
+                        inferred[arg.type_attr] = dt
+                        break
+        inputs = []
+        must_colocate = []
+        for arg in op_def.input_arg:
+            value = kwargs.pop(arg.name)
+            if arg.number_attr or arg.type_list_attr:
+                if not isinstance(value, (list, tuple)):
+                    raise TypeError(f"Expected list for '{arg.name}' argument to '{op_type}' Op, not {value!r}.")
+                if arg.number_attr:
+                    dt = DType(arg.type) if arg.type else inferred.get(arg.type_attr)
+                    preferred = _default_type(attr_defs.get(arg.type_attr))
+                    tensors = [
+                        graph_lib.convert_to_tensor(v, dtype=dt, preferred_dtype=preferred, name=arg.name)
+                        for v in value
+                    ]
+                    if tensors and arg.type_attr:
+                        first = tensors[0].dtype.base_dtype
+                        for t in tensors:
+                            if t.dtype.base_dtype is not first:
+                                raise TypeError(
+                                    f"Tensors in list passed to '{arg.name}' of '{op_type}' Op have types "
+                                    f"[{', '.join(x.dtype.base_dtype.name for x in tensors)}] that don't all match."
+                                )
+                        inferred.setdefault(arg.type_attr, first)
+                    n = len(tensors)
+                    if arg.number_attr in attrs and attrs[arg.number_attr].i != n:
+                        raise ValueError(
+                            f"List argument '{arg.name}' to '{op_type}' Op with length {n} "
+                            f"must match length {attrs[arg.number_attr].i} of argument"
+                        )
+                    attrs[arg.number_attr] = make_attr(attr_defs[arg.number_attr], n, op_type)
+                else:
+                    tensors = [graph_lib.convert_to_tensor(v, name=arg.name) for v in value]
+                    attrs[arg.type_list_attr] = make_attr(
+                        attr_defs[arg.type_list_attr], [t.dtype.base_dtype for t in tensors], op_type
+                    )
+                inputs.extend(tensors)
+                continue
+            if arg.type:
+                dt, preferred = DType(arg.type), None
+            else:
+                dt, preferred = inferred.get(arg.type_attr), _default_type(attr_defs.get(arg.type_attr))
+            tensor = graph_lib.convert_to_tensor(
+                value, dtype=dt, preferred_dtype=preferred, name=arg.name, as_ref=arg.is_ref
+            )
+            if arg.is_ref:
+                if not tensor.dtype.is_ref_dtype:
+                    raise TypeError(f"'{arg.name}' argument for '{op_type}' Op requires l-value input")
+                must_colocate.append(tensor)
+            if arg.type_attr:
+                base = tensor.dtype.base_dtype
+                known = inferred.get(arg.type_attr)
+                if known is not None and known is not base:
+                    raise TypeError(
+                        f"Input '{arg.name}' of '{op_type}' Op has type {base.name} that does not match "
+                        f"type {known.name} of argument '{_first_arg_of(op_def, arg.type_attr)}'."
+                    )
+                inferred[arg.type_attr] = base
+            elif tensor.dtype.base_dtype.value != arg.type:
+                raise TypeError(
+                    f"Input '{arg.name}' of '{op_type}' Op has type {tensor.dtype.base_dtype.name} that does not "
+                    f"match expected type of {DType(arg.type).name}."
+                )
+            inputs.append(tensor)
+        for attr_name, dt in inferred.items():
+            if attr_name not in attrs and attr_name in attr_defs:
+                attrs[attr_name] = make_attr(attr_defs[attr_name], dt, op_type)
+        for key, value in kwargs.items():
+            ad = attr_defs.get(key)
+            if ad is None:
+                raise TypeError(f"{op_type} got an unexpected keyword argument '{key}'")
+            if value is None:
+                continue
+            if key in attrs and ad.type != "type":
+                continue
+            attrs[key] = make_attr(ad, value, op_type)
+        for ad in op_def.attr:
+            if ad.name not in attrs:
+                if ad.HasField("default_value"):
+                    attrs[ad.name] = _copy_attr(ad.default_value)
+                else:
+                    raise TypeError(f"No argument for attr {ad.name} of op {op_type}")
+        output_types = output_types_from_attrs(op_def, attrs)
+        # Attrs in a NodeDef are a map; keep TF's OpDef order for readability of our own dumps.
+        ordered = {ad.name: attrs[ad.name] for ad in op_def.attr}
+        if must_colocate:
+            with g.colocate_with(must_colocate[0].op):
+                return g._create_op(op_type, inputs, output_types, ordered, scope[:-1])
+        return g._create_op(op_type, inputs, output_types, ordered, scope[:-1])
+
+
+def _first_arg_of(op_def, type_attr):
+    for arg in op_def.input_arg:
+        if arg.type_attr == type_attr:
+            return arg.name
+    return type_attr
+
+
+def _default_type(attr_def):
+    if attr_def is not None and attr_def.HasField("default_value") and attr_def.default_value.type:
+        return DType(attr_def.default_value.type)
+    return None
+
+
+def _copy_attr(value) -> attr_value_pb2.AttrValue:
+    out = attr_value_pb2.AttrValue()
+    out.CopyFrom(value)
+    return out
+
+
+def outputs_of(op: graph_lib.Operation):
+    """TF raw-op return convention: the Operation, one Tensor, or a list per output arg."""
+    op_def = op.op_def
+    if not op_def.output_arg:
+        return op
+    outs = op.outputs
+    if len(op_def.output_arg) == 1 and not (op_def.output_arg[0].number_attr or op_def.output_arg[0].type_list_attr):
+        return outs[0]
+    result, i = [], 0
+    for arg in op_def.output_arg:
+        if arg.number_attr:
+            n = op.get_attr(arg.number_attr)
+            result.append(outs[i : i + n])
+            i += n
+        elif arg.type_list_attr:
+            n = len(op.get_attr(arg.type_list_attr))
+            result.append(outs[i : i + n])
+            i += n
+        else:
+            result.append(outs[i])
+            i += 1
+    if len(op_def.output_arg) == 1:
+        return result[0]
+    return result
+
+
+def raw_op(op_type: str, name=None, **kwargs):
+    """Creates an op and returns its outputs by TF's raw-op convention."""
+    return outputs_of(apply_op(op_type, name=name, **kwargs))

@@ -1,0 +1,336 @@
+"""TensorProto <-> numpy, Python-value dtype inference, and constant_value() for static evaluation."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from torchmeta import dtypes
+from torchmeta._proto import tensor_pb2
+from torchmeta.dtypes import DType
+from torchmeta.framework.tensor_shape import TensorShape, as_shape
+
+__all__ = ["make_tensor_proto", "MakeNdarray", "to_numpy", "constant_value", "register_constant_value"]
+
+# Dtypes TF serializes as raw tensor_content bytes (when the array has more than one element).
+_CONTENT_TYPES = {
+    DType.bfloat16,
+    DType.float16,
+    DType.float32,
+    DType.float64,
+    DType.int8,
+    DType.int16,
+    DType.int32,
+    DType.int64,
+    DType.uint8,
+    DType.uint32,
+    DType.uint64,
+    DType.qint8,
+    DType.quint8,
+    DType.qint16,
+    DType.quint16,
+    DType.qint32,
+    DType.float8_e5m2,
+    DType.float8_e4m3fn,
+    DType.float8_e4m3fnuz,
+    DType.float8_e4m3b11fnuz,
+    DType.float8_e5m2fnuz,
+    DType.float4_e2m1fn,
+}
+# Typed value field of TensorProto per dtype (half_val holds fp16/bf16 bit patterns).
+_VALUE_FIELD = {
+    DType.float32: "float_val",
+    DType.float64: "double_val",
+    DType.int32: "int_val",
+    DType.int16: "int_val",
+    DType.int8: "int_val",
+    DType.uint8: "int_val",
+    DType.uint16: "int_val",
+    DType.qint8: "int_val",
+    DType.quint8: "int_val",
+    DType.qint16: "int_val",
+    DType.quint16: "int_val",
+    DType.qint32: "int_val",
+    DType.int64: "int64_val",
+    DType.uint32: "uint32_val",
+    DType.uint64: "uint64_val",
+    DType.bool: "bool_val",
+    DType.string: "string_val",
+    DType.complex64: "scomplex_val",
+    DType.complex128: "dcomplex_val",
+    DType.float16: "half_val",
+    DType.bfloat16: "half_val",
+    DType.float8_e5m2: "float8_val",
+    DType.float8_e4m3fn: "float8_val",
+    DType.float8_e4m3fnuz: "float8_val",
+    DType.float8_e4m3b11fnuz: "float8_val",
+    DType.float8_e5m2fnuz: "float8_val",
+    DType.int4: "int_val",
+    DType.uint4: "int_val",
+    DType.int2: "int_val",
+    DType.uint2: "int_val",
+}
+
+
+def _is_str(v) -> bool:
+    return isinstance(v, (str, bytes))
+
+
+def _infer_python(values):
+    """The DType TF picks for Python values: int32 unless it overflows, float32, bool, string."""
+    kinds = set()
+    big = False
+
+    def walk(v):
+        nonlocal big
+        if isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(v, numbers.Integral):
+            kinds.add("i")
+            if not -(2**31) <= int(v) < 2**31:
+                big = True
+        elif isinstance(v, numbers.Real):
+            kinds.add("f")
+        elif isinstance(v, numbers.Complex):
+            kinds.add("c")
+        elif _is_str(v):
+            kinds.add("s")
+        elif isinstance(v, np.ndarray):
+            kinds.add(("np", v.dtype))
+        else:
+            kinds.add("?")
+
+    walk(values)
+    if not kinds:
+        return DType.float32
+    if "s" in kinds:
+        return DType.string
+    if "c" in kinds:
+        return DType.complex128
+    if "f" in kinds:
+        return DType.float32
+    if kinds == {"b"}:
+        return DType.bool
+    if "i" in kinds and kinds <= {"i", "b"}:
+        return DType.int64 if big else DType.int32
+    return None
+
+
+def to_numpy(values, dtype=None) -> np.ndarray:
+    """Converts Python/numpy values to an ndarray of ``dtype`` with TF's inference and checks.
+
+    Raises:
+      TypeError: if the values do not fit the requested dtype (e.g. 1.5 for int32).
+    """
+    dtype = dtypes.as_dtype(dtype).base_dtype if dtype is not None else None
+    if isinstance(values, (np.ndarray, np.generic)):
+        arr = np.asarray(values)
+        if arr.dtype.kind in "SUO" or (dtype is not None and dtype is DType.string):
+            arr = _to_bytes_array(arr)
+            if dtype is not None and dtype is not DType.string:
+                raise TypeError(f"Expected {dtype.name}, but got {values!r} of type 'str'.")
+            return arr
+        if dtype is None:
+            return arr
+        if dtypes.as_dtype(arr.dtype).is_complex and not dtype.is_complex:
+            raise TypeError(f"Expected {dtype.name}, but got complex values.")
+        return arr.astype(dtype.numpy, copy=False)
+    inferred = _infer_python(values)
+    if dtype is None:
+        if inferred is None:
+            arr = np.asarray(values)
+            if arr.dtype.kind in "SUO":
+                return _to_bytes_array(arr)
+            if arr.dtype == np.float64:
+                return arr.astype(np.float32)
+            return arr
+        dtype = inferred
+    if dtype is DType.string:
+        return _to_bytes_array(np.asarray(values, dtype=object))
+    if inferred is DType.string:
+        raise TypeError(f"Expected {dtype.name}, but got {values!r} of type 'str'.")
+    if inferred is DType.float32 and (dtype.is_integer or dtype.is_bool or dtype.is_quantized):
+        raise TypeError(f"Expected {dtype.name}, but got {_first_scalar(values)!r} of type 'float'.")
+    if inferred is DType.complex128 and not dtype.is_complex:
+        raise TypeError(f"Expected {dtype.name}, but got {_first_scalar(values)!r} of type 'complex'.")
+    arr = np.asarray(values, dtype=np.complex128 if dtype.is_complex else None)
+    if dtype.is_integer and arr.dtype.kind in "iu" and arr.size:
+        lo, hi = dtype.min, dtype.max
+        if arr.min() < lo or arr.max() > hi:
+            raise TypeError(f"Can not convert {values!r} to {dtype.name}: out of range.")
+    return arr.astype(dtype.numpy)
+
+
+def _first_scalar(values):
+    while isinstance(values, (list, tuple)) and values:
+        values = values[0]
+    return values
+
+
+def _to_bytes_array(arr: np.ndarray) -> np.ndarray:
+    out = np.empty(arr.shape, dtype=object)
+    flat_in, flat_out = arr.reshape(-1), out.reshape(-1)
+    for i, v in enumerate(flat_in):
+        flat_out[i] = v.encode() if isinstance(v, str) else bytes(v)
+    return out
+
+
+def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_broadcast=False):
+    """Builds a TensorProto exactly as TensorFlow's ``tf.make_tensor_proto`` does.
+
+    Args:
+      values: a Python value, nested list or numpy array.
+      dtype: optional DType (or anything ``as_dtype`` takes).
+      shape: optional shape; a single value is then repeated ("splat") as TF does.
+      verify_shape: require ``values`` to have exactly ``shape``.
+      allow_broadcast: allow values of another shape to broadcast to ``shape``.
+
+    Returns:
+      A ``tensorflow.TensorProto`` of torchmeta's descriptor pool.
+    """
+    arr = to_numpy(values, dtype)
+    dt = dtypes.as_dtype(dtype).base_dtype if dtype is not None else dtypes.as_dtype(arr.dtype)
+    if shape is None:
+        shape = arr.shape
+        same_size = True
+    else:
+        shape = tuple(int(d) for d in as_shape(shape).as_list())
+        size = int(np.prod(shape, dtype=np.int64))
+        same_size = size == arr.size
+        if verify_shape and tuple(arr.shape) != shape:
+            raise TypeError(f"Expected Tensor's shape: {shape}, but got {arr.shape}.")
+        if arr.size > size:
+            raise ValueError(f"Too many elements provided. Takes at most {size}, but got {arr.size}.")
+        if allow_broadcast and arr.shape != shape and arr.size:
+            arr = np.broadcast_to(arr, shape)
+            same_size = True
+    proto = tensor_pb2.TensorProto(dtype=dt.value, tensor_shape=TensorShape(shape).as_proto())
+    if same_size and dt in _CONTENT_TYPES and arr.size > 1:
+        if arr.size * arr.itemsize >= (1 << 31):
+            raise ValueError("Cannot create a tensor proto whose content is larger than 2GB.")
+        proto.tensor_content = np.ascontiguousarray(arr).tobytes()
+        return proto
+    flat = arr.reshape(-1)
+    field = _VALUE_FIELD.get(dt)
+    if field is None:
+        raise TypeError(f"Cannot make a TensorProto of dtype {dt.name}")
+    if field == "half_val":
+        getattr(proto, field).extend(flat.view(np.uint16).astype(np.int32).tolist())
+    elif field in ("scomplex_val", "dcomplex_val"):
+        getattr(proto, field).extend(np.stack([flat.real, flat.imag], axis=-1).reshape(-1).tolist())
+    elif field == "float8_val":
+        proto.float8_val = flat.view(np.uint8).tobytes()
+    elif field == "string_val":
+        proto.string_val.extend(flat.tolist())
+    else:
+        getattr(proto, field).extend(flat.tolist())
+    return proto
+
+
+def MakeNdarray(tensor) -> np.ndarray:
+    """Decodes a TensorProto (ours or TensorFlow's) into a numpy array, expanding splats."""
+    dt = DType(tensor.dtype)
+    shape = tuple(d.size for d in tensor.tensor_shape.dim)
+    size = int(np.prod(shape, dtype=np.int64))
+    np_type = dt.numpy
+    if tensor.tensor_content:
+        if dt is DType.string:
+            raise ValueError("string tensors cannot use tensor_content")
+        data = np.frombuffer(tensor.tensor_content, dtype=np_type).copy()
+        if data.size != size:
+            raise ValueError(f"TensorProto content has {data.size} elements but shape {list(shape)} needs {size}")
+        return data.reshape(shape)
+    field = _VALUE_FIELD.get(dt)
+    if field is None:
+        raise TypeError(f"Unsupported tensor type: {dt.name}")
+    if field == "half_val":
+        values = np.array(tensor.half_val, dtype=np.int32).astype(np.uint16).view(np_type)
+    elif field in ("scomplex_val", "dcomplex_val"):
+        raw = np.array(getattr(tensor, field), dtype=np.float32 if field == "scomplex_val" else np.float64)
+        values = (raw[0::2] + 1j * raw[1::2]).astype(np_type)
+    elif field == "float8_val":
+        values = np.frombuffer(tensor.float8_val, dtype=np.uint8).view(np_type)
+    elif field == "string_val":
+        values = np.empty(len(tensor.string_val), dtype=object)
+        values[:] = list(tensor.string_val)
+    else:
+        values = np.array(getattr(tensor, field)).astype(np_type)
+    if values.size == size:
+        return values.reshape(shape)
+    if size == 0:
+        return np.zeros(shape, dtype=np_type)
+    if values.size == 0:
+        if dt is DType.string:
+            out = np.empty(shape, dtype=object)
+            out.fill(b"")
+            return out
+        return np.zeros(shape, dtype=np_type)
+    if values.size > size:
+        raise ValueError(f"TensorProto has {values.size} values but shape {list(shape)} holds {size}")
+    # Fewer values than elements: the last one is repeated (TF's "splat").
+    out = np.empty(size, dtype=np_type)
+    out[: values.size] = values
+    out[values.size :] = values[-1]
+    return out.reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# constant_value: evaluate a tensor at graph-construction time when its value is static.
+
+_CONSTANT_VALUE_FNS = {}
+
+
+def register_constant_value(*op_types):
+    """Registers ``fn(op, output_index) -> ndarray | None`` computing an op's static value."""
+
+    def decorator(fn):
+        for op_type in op_types:
+            _CONSTANT_VALUE_FNS[op_type] = fn
+        return fn
+
+    return decorator
+
+
+def constant_value(tensor, partial=False):
+    """The static numpy value of ``tensor``, or None when it depends on run-time data."""
+    if isinstance(tensor, np.ndarray):
+        return tensor
+    if not hasattr(tensor, "op"):
+        try:
+            return to_numpy(tensor)
+        except (TypeError, ValueError):
+            return None
+    fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
+    if fn is None:
+        return None
+    try:
+        return fn(tensor.op, tensor.value_index)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def constant_value_as_shape(tensor) -> TensorShape:
+    """A TensorShape from a 1-D shape tensor, with unknown dims where entries are not static."""
+    value = constant_value(tensor)
+    if value is not None:
+        return TensorShape([None if int(d) == -1 else int(d) for d in value.reshape(-1)])
+    op = tensor.op
+    if op.type == "Shape":
+        return op.inputs[0].shape
+    if op.type == "Pack":
+        dims = []
+        for inp in op.inputs:
+            v = constant_value(inp)
+            dims.append(None if v is None or int(v) == -1 else int(v))
+        return TensorShape(dims)
+    if op.type == "ConcatV2":
+        out = TensorShape([])
+        for inp in op.inputs[:-1]:
+            out = out.concatenate(constant_value_as_shape(inp))
+        return out
+    rank = tensor.shape.dims[0].value if tensor.shape.rank == 1 else None
+    return TensorShape(None) if rank is None else TensorShape([None] * rank)

@@ -1,0 +1,204 @@
+"""The op registry: per TF op type, its OpDef, torch kernel, shape function and gradient.
+
+Declare an op once, in its family module::
+
+    @register_op("Relu", inputs=["features: T"], outputs=["activations: T"],
+                 attrs=["T: {realnumbertype, qint8}"], shape=shapes.unchanged)
+    def relu(features):
+        return torch.relu(features)
+
+    @register_gradient("Relu")
+    def _relu_grad(op, grad):
+        return [gen.relu_grad(grad, op.outputs[0])]
+
+The kernel is a module-level function whose positional parameters are the op's inputs in OpDef
+order (a list for ``N * T`` and list(type) inputs); its keyword parameters are the attrs it needs
+(by TF name) and, optionally, the context values ``device`` (a torch.device) and ``node_name``.
+Stateful kernels that need per-session state take ``state`` (see torchmeta.runtime).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from torchmeta._proto import op_def_pb2
+from torchmeta.framework.op_def import op_def_from_signature
+
+__all__ = [
+    "OpInfo",
+    "register_op",
+    "register_gradient",
+    "not_differentiable",
+    "get",
+    "lookup",
+    "registered_ops",
+    "NOT_DIFFERENTIABLE",
+    "CONTEXT_PARAMS",
+]
+
+
+class _NotDifferentiable:
+    def __repr__(self):
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+# Kernel parameters the lowering fills in from context rather than from the node's attrs.
+CONTEXT_PARAMS = ("device", "node_name", "state", "generator")
+
+
+@dataclass
+class OpInfo:
+    """Everything torchmeta knows about one op type."""
+
+    name: str
+    op_def: op_def_pb2.OpDef
+    kernel: Callable | None = None
+    shape_fn: Callable | None = None
+    gradient: object = None  # a function, NOT_DIFFERENTIABLE, or None (not decided yet)
+    kernel_attrs: tuple = ()  # attrs passed to the kernel by keyword
+    kernel_context: tuple = ()  # context parameters the kernel takes
+    aliases_input: bool = False  # the output may share memory with an input (views, Identity)
+    attr_defs: dict = field(default_factory=dict)
+
+    @property
+    def is_stateful(self) -> bool:
+        return self.op_def.is_stateful
+
+
+_REGISTRY: dict[str, OpInfo] = {}
+
+
+def _kernel_params(name: str, kernel: Callable, op_def: op_def_pb2.OpDef):
+    params = list(inspect.signature(kernel).parameters.values())
+    n_inputs = len(op_def.input_arg)
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) < n_inputs and not any(p.kind == p.VAR_POSITIONAL for p in params):
+        raise TypeError(f"Kernel for {name} takes {len(positional)} inputs, the OpDef has {n_inputs}")
+    attr_names = {a.name for a in op_def.attr}
+    attrs, context = [], []
+    for p in params[n_inputs:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in CONTEXT_PARAMS:
+            context.append(p.name)
+        elif p.name in attr_names:
+            attrs.append(p.name)
+        else:
+            raise TypeError(
+                f"Kernel for {name} takes {p.name!r}, which is neither an attr of {name} nor a context value"
+            )
+    return tuple(attrs), tuple(context)
+
+
+def register_op(
+    name: str,
+    inputs=(),
+    outputs=(),
+    attrs=(),
+    *,
+    shape: Callable | None = None,
+    stateful: bool = False,
+    commutative: bool = False,
+    aggregate: bool = False,
+    allows_uninitialized_input: bool = False,
+    aliases_input: bool = False,
+    control_outputs=(),
+    deprecation=None,
+):
+    """Registers op ``name`` with its TF signature, shape function and (decorated) kernel.
+
+    The decorated function is returned unchanged. Use ``register_op(...)(None)`` to declare an op's
+    signature without a kernel.
+
+    Raises:
+      ValueError: if ``name`` is already registered.
+      TypeError: if the kernel's parameters do not match the signature.
+    """
+    op_def = op_def_from_signature(
+        name,
+        inputs,
+        outputs,
+        attrs,
+        is_stateful=stateful,
+        is_commutative=commutative,
+        is_aggregate=aggregate,
+        allows_uninitialized_input=allows_uninitialized_input,
+        control_outputs=control_outputs,
+        deprecation=deprecation,
+    )
+
+    def decorator(kernel):
+        if name in _REGISTRY:
+            raise ValueError(f"Op '{name}' is already registered")
+        kernel_attrs, context = _kernel_params(name, kernel, op_def) if kernel is not None else ((), ())
+        _REGISTRY[name] = OpInfo(
+            name=name,
+            op_def=op_def,
+            kernel=kernel,
+            shape_fn=shape,
+            kernel_attrs=kernel_attrs,
+            kernel_context=context,
+            aliases_input=aliases_input,
+            attr_defs={a.name: a for a in op_def.attr},
+        )
+        return kernel
+
+    return decorator
+
+
+def register_gradient(op_type: str):
+    """Registers ``fn(op, *grads) -> list of input gradients`` for ``op_type``.
+
+    Raises:
+      KeyError: if ``op_type`` is not registered.
+      ValueError: if it already has a gradient decision.
+    """
+
+    def decorator(fn):
+        _set_gradient(op_type, fn)
+        return fn
+
+    return decorator
+
+
+def not_differentiable(*op_types: str) -> None:
+    """Declares that ``op_types`` have no gradient (their inputs get None)."""
+    for op_type in op_types:
+        _set_gradient(op_type, NOT_DIFFERENTIABLE)
+
+
+def _set_gradient(op_type: str, value) -> None:
+    info = _REGISTRY.get(op_type)
+    if info is None:
+        raise KeyError(f"Cannot register a gradient for unknown op '{op_type}'")
+    if info.gradient is not None:
+        raise ValueError(f"Gradient for op '{op_type}' is already registered")
+    info.gradient = value
+
+
+def get(name: str) -> OpInfo | None:
+    """The OpInfo for ``name``, or None."""
+    return _REGISTRY.get(name)
+
+
+def lookup(name: str) -> OpInfo:
+    """The OpInfo for ``name``.
+
+    Raises:
+      UnsupportedOpError: if ``name`` is not registered.
+    """
+    info = _REGISTRY.get(name)
+    if info is None:
+        from torchmeta.errors import UnsupportedOpError
+
+        raise UnsupportedOpError({name: []}, where="request")
+    return info
+
+
+def registered_ops() -> dict[str, OpInfo]:
+    """A copy of the registry, ``{op type: OpInfo}``."""
+    return dict(_REGISTRY)

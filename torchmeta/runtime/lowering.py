@@ -1,0 +1,270 @@
+"""GraphDef -> torch.fx: prune to what the fetches need, order it, emit one fx node per TF node.
+
+``lower()`` is shared by Session (variables are per-session slots) and ``to_module`` (variables are
+``nn.Parameter``s); the differences live in a small *environment* object that decides how
+variables, constants, devices and random generators appear in the module.
+"""
+
+from __future__ import annotations
+
+import heapq
+import keyword
+import operator
+import re
+
+import torch
+import torch.fx as fx
+
+from torchmeta import errors
+from torchmeta.dtypes import DType
+from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.runtime.state import read_ref, to_device
+
+__all__ = ["prune", "lower", "kernel_attr_value", "locate_failed_node", "SOURCE_OPS"]
+
+# Ops whose value comes from the environment rather than a kernel call.
+SOURCE_OPS = {"Const", "VariableV2", "VarHandleOp", "Variable"}
+
+
+def prune(fetch_tensors, target_ops, feed_tensors) -> list[Operation]:
+    """The ops needed to compute ``fetch_tensors`` and run ``target_ops``, in execution order.
+
+    Fed tensors cut the graph: their producers run only if something else needs them. The order
+    respects data and control edges and otherwise follows op creation order.
+
+    Raises:
+      InvalidArgumentError: if the needed subgraph has a cycle (TF1 while loops are not supported).
+    """
+    fed = set(feed_tensors)
+    needed: set[Operation] = set()
+    stack = [t.op for t in fetch_tensors if t not in fed] + list(target_ops)
+    while stack:
+        op = stack.pop()
+        if op in needed:
+            continue
+        needed.add(op)
+        for t in op._inputs:
+            if t not in fed and t._op not in needed:
+                stack.append(t._op)
+        for c in op._control_inputs:
+            if c not in needed:
+                stack.append(c)
+    # Kahn's algorithm, smallest creation id first, so the order reads like the graph.
+    indegree = {}
+    users: dict[Operation, list[Operation]] = {op: [] for op in needed}
+    for op in needed:
+        deps = {t._op for t in op._inputs if t not in fed and t._op in needed}
+        deps.update(c for c in op._control_inputs if c in needed)
+        indegree[op] = len(deps)
+        for d in deps:
+            users[d].append(op)
+    ready = [(op._id, op) for op, n in indegree.items() if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, op = heapq.heappop(ready)
+        order.append(op)
+        for u in users[op]:
+            indegree[u] -= 1
+            if indegree[u] == 0:
+                heapq.heappush(ready, (u._id, u))
+    if len(order) != len(needed):
+        stuck = sorted(op.name for op in needed if indegree[op] > 0)
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Graph has a cycle through {stuck[:5]}; TF1 control-flow loops are not supported yet.",
+        )
+    return order
+
+
+def check_supported(ops) -> None:
+    """Raises one UnsupportedOpError naming every op type (and its nodes) that has no kernel."""
+    missing: dict[str, list[str]] = {}
+    for op in ops:
+        info = op._info
+        if op.type in SOURCE_OPS and info is not None:
+            continue
+        if info is None or info.kernel is None:
+            missing.setdefault(op.type, []).append(op.name)
+    if missing:
+        raise errors.UnsupportedOpError(missing, where="subgraph to run")
+
+
+def kernel_attr_value(value):
+    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples."""
+    kind = value.WhichOneof("value")
+    if kind == "s":
+        try:
+            return value.s.decode()
+        except UnicodeDecodeError:
+            return value.s
+    if kind == "type":
+        return DType(value.type)
+    if kind == "shape":
+        return _shape_tuple(value.shape)
+    if kind == "list":
+        lst = value.list
+        if lst.type:
+            return [DType(t) for t in lst.type]
+        if lst.shape:
+            return [_shape_tuple(s) for s in lst.shape]
+        if lst.s:
+            return [kernel_attr_value(_s_attr(s)) for s in lst.s]
+        for field in ("i", "f", "b"):
+            items = getattr(lst, field)
+            if items:
+                return list(items)
+        if lst.tensor or lst.func:
+            return list(lst.tensor) or list(lst.func)
+        return []
+    if kind is None:
+        return None
+    return getattr(value, kind)
+
+
+def _s_attr(s):
+    from torchmeta._proto import attr_value_pb2
+
+    return attr_value_pb2.AttrValue(s=s)
+
+
+def _shape_tuple(shape):
+    if shape.unknown_rank:
+        return None
+    return tuple(None if d.size == -1 else d.size for d in shape.dim)
+
+
+def _arg_lengths(op: Operation) -> list[tuple[int, bool, bool]]:
+    """Per input arg: (number of tensors, is a list, is a ref)."""
+    out = []
+    for arg in op._op_def.input_arg:
+        if arg.number_attr:
+            out.append((op._attrs[arg.number_attr].i, True, arg.is_ref))
+        elif arg.type_list_attr:
+            out.append((len(op._attrs[arg.type_list_attr].list.type), True, arg.is_ref))
+        else:
+            out.append((1, False, arg.is_ref))
+    return out
+
+
+_IDENT_RE = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+class _Names:
+    """Unique Python identifiers for module attributes, derived from TF names."""
+
+    def __init__(self):
+        self._used = set()
+
+    def make(self, name: str) -> str:
+        base = _IDENT_RE.sub("_", name).strip("_") or "node"
+        if base[0].isdigit() or keyword.iskeyword(base):
+            base = "_" + base
+        candidate, i = base, 1
+        while candidate in self._used:
+            candidate = f"{base}_{i}"
+            i += 1
+        self._used.add(candidate)
+        return candidate
+
+
+def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
+    """Builds the fx GraphModule running ``ops`` (from ``prune``).
+
+    The module's ``forward`` takes the fed values in ``feed_tensors`` order and returns a tuple with
+    one value per fetched tensor.
+
+    ``env`` decides how sources appear: ``env.source(op, root, names) -> (fx value, device)`` for
+    Const and variable ops, ``env.device(op) -> torch.device``, ``env.deref_refs`` (whether ref values
+    must be read through ``read_ref``), and ``env.context(op, name, device, root, names, graph)``
+    for the kernel's context parameters.
+    """
+    check_supported(ops)
+    graph = fx.Graph()
+    root = torch.nn.Module()
+    names = _Names()
+    values: dict[Tensor, tuple[fx.Node, torch.device | None]] = {}
+    for t in feed_tensors:
+        node = graph.placeholder(_IDENT_RE.sub("_", t.name.replace(":0", "")).strip("_") or "feed")
+        node.meta["tf_name"] = t.name
+        node.meta["tf_op"] = "Feed"
+        values[t] = (node, None)
+    fed = set(feed_tensors)
+    transfers: dict[tuple[Tensor, torch.device], fx.Node] = {}
+
+    def value_for(t: Tensor, want_ref: bool, device, op: Operation):
+        node, dev = values[t]
+        if t.dtype.is_ref_dtype and not want_ref and env.deref_refs and t not in fed:
+            node = graph.call_function(read_ref, (node,))
+            node.meta.update(tf_name=op.name, tf_op=op.type)
+            return node
+        if dev is not None and device is not None and dev != device and t.dtype.base_dtype is not DType.resource:
+            key = (t, device)
+            if key not in transfers:
+                moved = graph.call_function(to_device, (node, device))
+                moved.meta.update(tf_name=op.name, tf_op=op.type)
+                transfers[key] = moved
+            return transfers[key]
+        return node
+
+    for op in ops:
+        device = env.device(op)
+        if op.type in SOURCE_OPS:
+            node, dev = env.source(op, root, names, graph)
+        else:
+            info = op._info
+            args = []
+            inputs = op._inputs
+            i = 0
+            for n, is_list, is_ref in _arg_lengths(op):
+                group = [value_for(t, is_ref, device, op) for t in inputs[i : i + n]]
+                args.append(group if is_list else group[0])
+                i += n
+            kwargs = {name: kernel_attr_value(op._attrs[name]) for name in info.kernel_attrs if name in op._attrs}
+            for name in info.kernel_context:
+                kwargs[name] = env.context(op, name, device, root, names, graph)
+            node = graph.call_function(info.kernel, tuple(args), kwargs, name=_node_name(op.name))
+            dev = device
+        node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device)
+        outputs = op._outputs
+        if len(outputs) == 1:
+            values[outputs[0]] = (node, dev)
+        else:
+            for idx, t in enumerate(outputs):
+                if t not in fed:
+                    item = graph.call_function(operator.getitem, (node, idx))
+                    item.meta.update(tf_name=op.name, tf_op=op.type)
+                    values[t] = (item, dev)
+    results = []
+    for t in fetch_tensors:
+        node, _ = values[t]
+        if t.dtype.is_ref_dtype and env.deref_refs and t not in fed:
+            node = graph.call_function(read_ref, (node,))
+            node.meta.update(tf_name=t.op.name, tf_op=t.op.type)
+        results.append(node)
+    graph.output(tuple(results))
+    return fx.GraphModule(root, graph, class_name="TFGraph")
+
+
+def _node_name(tf_name: str) -> str:
+    return _IDENT_RE.sub("_", tf_name).strip("_") or "node"
+
+
+def locate_failed_node(gm: fx.GraphModule, tb) -> fx.Node | None:
+    """The fx node whose generated line raised, found from a traceback (no cost until a failure)."""
+    code_name = None
+    lineno = None
+    forward_code = type(gm).forward.__code__
+    while tb is not None:
+        if tb.tb_frame.f_code is forward_code:
+            code_name = forward_code.co_filename
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    if code_name is None or gm._lineno_map is None:
+        return None
+    idx = gm._lineno_map.get(lineno - gm._prologue_start)
+    if idx is None:
+        return None
+    nodes = list(gm.graph.nodes)
+    return nodes[idx] if 0 <= idx < len(nodes) else None

@@ -1,0 +1,645 @@
+"""Session: runs pruned subgraphs as cached torch.fx modules, with per-session variable state."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+import torch
+
+from torchmeta import errors
+from torchmeta.dtypes import DType, numpy_to_torch, torch_to_numpy
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
+from torchmeta.framework.device import DeviceSpec
+from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.runtime import lowering
+from torchmeta.runtime.state import VariableSlot
+
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "get_default_session"]
+
+
+class ConfigProto:
+    """The session options torchmeta honours (a subset of TF's ConfigProto, same field names).
+
+    Args:
+      allow_soft_placement: place ops pinned to an unavailable GPU on the CPU instead of failing.
+      log_device_placement: accepted for compatibility; ignored.
+      intra_op_parallelism_threads: when > 0, ``torch.set_num_threads`` is called with it.
+      inter_op_parallelism_threads: accepted for compatibility; ignored.
+      device: torchmeta's extension: the device for ops with no device of their own ("cpu", "cuda").
+    """
+
+    def __init__(
+        self,
+        allow_soft_placement=False,
+        log_device_placement=False,
+        intra_op_parallelism_threads=0,
+        inter_op_parallelism_threads=0,
+        device=None,
+        **_ignored,
+    ):
+        self.allow_soft_placement = allow_soft_placement
+        self.log_device_placement = log_device_placement
+        self.intra_op_parallelism_threads = intra_op_parallelism_threads
+        self.inter_op_parallelism_threads = inter_op_parallelism_threads
+        self.device = device
+
+
+# ---------------------------------------------------------------------------------------------
+# Default session stack
+
+
+class _DefaultSessionStack(threading.local):
+    def __init__(self):
+        super().__init__()
+        self.stack = []
+
+
+_default_session_stack = _DefaultSessionStack()
+
+
+def get_default_session():
+    """The innermost session entered with ``as_default()`` / ``with Session()``, or None."""
+    stack = _default_session_stack.stack
+    return stack[-1] if stack else None
+
+
+class _SessionDefault:
+    def __init__(self, session):
+        self._session = session
+
+    def __enter__(self):
+        _default_session_stack.stack.append(self._session)
+        return self._session
+
+    def __exit__(self, *exc):
+        stack = _default_session_stack.stack
+        if stack and stack[-1] is self._session:
+            stack.pop()
+        elif self._session in stack:
+            stack.remove(self._session)
+        return False
+
+
+def _run_using_default_session(fetch, feed_dict, graph, session):
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            kind = "tensor" if isinstance(fetch, Tensor) else "operation"
+            verb = "eval()" if kind == "tensor" else "run()"
+            raise ValueError(
+                f"Cannot evaluate {kind} using `{verb}`: No default session is registered. Use `with "
+                f"sess.as_default()` or pass an explicit session to `{verb.rstrip('()')}(session=sess)`"
+            )
+    if session.graph is not graph:
+        raise ValueError(
+            "Cannot use the given session to evaluate tensor: the tensor's graph is different from the session's graph."
+        )
+    return session.run(fetch, feed_dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetch structures
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+class _FetchStructure:
+    """Flattens nested fetches to unique graph elements and rebuilds results in the same shape."""
+
+    def __init__(self, graph: graph_lib.Graph, fetches):
+        self.elements: list = []  # unique Tensors and Operations
+        self._index: dict = {}
+        self._builder = self._compile(graph, fetches)
+
+    def _add(self, element) -> int:
+        idx = self._index.get(element)
+        if idx is None:
+            idx = len(self.elements)
+            self._index[element] = idx
+            self.elements.append(element)
+        return idx
+
+    def _compile(self, graph, fetch):
+        if fetch is None:
+            raise TypeError(
+                f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or Tensor. "
+                "(Can not convert a NoneType into a Tensor or Operation.)"
+            )
+        if isinstance(fetch, dict):
+            items = [(k, self._compile(graph, v)) for k, v in fetch.items()]
+            cls = type(fetch)
+
+            def build_dict(values):
+                out = cls() if cls is not dict else {}
+                for k, b in items:
+                    out[k] = b(values)
+                return out
+
+            return build_dict
+        if isinstance(fetch, (list, tuple)) and not isinstance(fetch, str):
+            subs = [self._compile(graph, f) for f in fetch]
+            if _is_namedtuple(fetch):
+                cls = type(fetch)
+                return lambda values: cls(*[b(values) for b in subs])
+            if isinstance(fetch, tuple):
+                return lambda values: tuple(b(values) for b in subs)
+            return lambda values: [b(values) for b in subs]
+        try:
+            element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
+        except TypeError as e:
+            raise TypeError(
+                f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or Tensor. ({e})"
+            ) from None
+        except (ValueError, KeyError) as e:
+            msg = e.args[0] if e.args else str(e)
+            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({msg})") from None
+        idx = self._add(element)
+        if isinstance(element, Operation):
+            return lambda values: None
+        return lambda values: values[idx]
+
+    def build(self, values):
+        return self._builder(values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans: one per (fetch structure, feed keys), holding the compiled module
+
+
+def _fetch_key(fetch):
+    if isinstance(fetch, (Tensor, Operation, str)):
+        return fetch
+    if isinstance(fetch, (list, tuple)):
+        return (type(fetch), tuple(_fetch_key(f) for f in fetch))
+    if isinstance(fetch, dict):
+        return (type(fetch), tuple((k, _fetch_key(v)) for k, v in fetch.items()))
+    return fetch if getattr(fetch, "__hash__", None) else id(fetch)
+
+
+class _Feed:
+    """How one fed tensor is checked and converted."""
+
+    __slots__ = ("key", "tensor", "np_dtype", "dims", "is_string", "dtype")
+
+    def __init__(self, key, tensor: Tensor):
+        self.key = key
+        self.tensor = tensor
+        self.dtype = tensor.dtype.base_dtype
+        self.np_dtype = self.dtype.numpy
+        self.dims = tensor.shape.as_tuple()
+        self.is_string = self.dtype is DType.string
+
+    def convert(self, value):
+        if isinstance(value, (Tensor, Operation)) or hasattr(value, "_as_graph_element"):
+            raise TypeError(
+                "The value of a feed cannot be a tf.Tensor object. Acceptable feed values include Python "
+                "scalars, strings, lists, numpy ndarrays, or TensorHandles."
+            )
+        if isinstance(value, torch.Tensor):
+            arr = value
+            shape = tuple(arr.shape)
+            if arr.dtype != self.dtype.torch:
+                raise self._dtype_error(str(arr.dtype).replace("torch.", ""))
+        else:
+            if self.is_string:
+                arr = tensor_util.to_numpy(value, DType.string)
+            else:
+                arr = value if type(value) is np.ndarray else np.asarray(value)
+                if arr.dtype != self.np_dtype:
+                    if arr.dtype.kind in "SUO" or not np.can_cast(arr.dtype, self.np_dtype, casting="same_kind"):
+                        raise self._dtype_error("string" if arr.dtype.kind in "SUO" else arr.dtype.name)
+                    arr = arr.astype(self.np_dtype)
+            shape = arr.shape
+        dims = self.dims
+        if dims is not None and (len(shape) != len(dims) or any(d is not None and d != s for d, s in zip(dims, shape))):
+            raise errors.InvalidArgumentError(
+                None,
+                self.tensor.op,
+                f"Cannot feed value of shape {tuple(shape)!r} for Tensor '{self.tensor.name}', which has shape "
+                f"'{self.tensor.shape}'",
+            )
+        if self.is_string or isinstance(arr, torch.Tensor):
+            return arr
+        if arr.dtype.kind == "V" or not arr.flags.writeable:
+            return numpy_to_torch(arr, self.dtype)
+        try:
+            return torch.from_numpy(arr)
+        except (TypeError, ValueError):
+            return numpy_to_torch(arr, self.dtype)
+
+    def _dtype_error(self, got: str):
+        return errors.InvalidArgumentError(
+            None,
+            self.tensor.op,
+            f"Cannot feed value of dtype {got} for Tensor '{self.tensor.name}' of dtype {self.dtype.name}",
+        )
+
+
+def _to_numpy(value, dtype: DType, copy: bool):
+    """A fetched value as TF returns it: numpy arrays, numpy scalars for 0-d, bytes for strings."""
+    if isinstance(value, VariableSlot):
+        value = value.read()
+        copy = True
+    if isinstance(value, np.ndarray):
+        arr = value.copy() if copy and value.dtype != object else value
+    else:
+        if value.device.type != "cpu":
+            value = value.cpu()
+            copy = False
+        arr = torch_to_numpy(value, dtype)
+        if copy:
+            arr = arr.copy()
+    if arr.ndim == 0:
+        return arr[()]
+    return arr
+
+
+class _Plan:
+    __slots__ = ("gm", "forward", "feeds", "structure", "out_dtypes", "out_copy", "session")
+
+    def run(self, feed_dict):
+        feeds = self.feeds
+        if feeds:
+            args = [f.convert(feed_dict[f.key]) for f in feeds]
+        else:
+            args = ()
+        try:
+            outs = self.forward(*args)
+        except Exception as e:
+            raise self.session._node_error(self.gm, e) from e
+        values = [_to_numpy(v, dt, c) for v, dt, c in zip(outs, self.out_dtypes, self.out_copy)]
+        return self.structure.build(values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Session
+
+
+class _SessionEnv:
+    """How a Session's lowered modules see sources: variables are this session's slots."""
+
+    deref_refs = True
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def device(self, op: Operation) -> torch.device:
+        return self._session._op_device(op)
+
+    def source(self, op, root, names, graph):
+        session = self._session
+        device = session._op_device(op)
+        if op.type == "Const":
+            value = session._const_value(op, device)
+        else:
+            value = session._slot_for(op, device)
+        attr = names.make(op.name)
+        setattr(root, attr, value)
+        node = graph.get_attr(attr)
+        return node, device
+
+    def context(self, op, name, device, root, names, graph):
+        if name == "device":
+            return device
+        if name == "node_name":
+            return op.name
+        if name == "generator":
+            gen = self._session._generator_for(op, device)
+            attr = names.make(op.name + "_generator")
+            setattr(root, attr, gen)
+            return graph.get_attr(attr)
+        if name == "state":
+            attr = names.make("session_state")
+            setattr(root, attr, self._session._state)
+            return graph.get_attr(attr)
+        raise KeyError(name)
+
+
+class _SessionState:
+    """Per-session objects kernels may need beyond variables (resources, queues, ...)."""
+
+    def __init__(self):
+        self.resources: dict = {}
+
+
+class Session:
+    """A TF1 Session: ``run(fetches, feed_dict)`` evaluates graph elements with torch.
+
+    Args:
+      target: accepted for compatibility; must be empty (no distributed runtime).
+      graph: the graph to run (default: the default graph at construction).
+      config: a ``ConfigProto`` (torchmeta's, or anything with the same attributes).
+      device: torchmeta's extension: default device for ops without one ("cpu", "cuda", "cuda:1").
+    """
+
+    def __init__(self, target="", graph=None, config=None, device=None):
+        if target:
+            raise errors.UnimplementedError(None, None, f"Distributed sessions are not supported (target={target!r})")
+        self._graph = graph if graph is not None else graph_lib.get_default_graph()
+        self._config = config if config is not None else ConfigProto()
+        default_device = device if device is not None else getattr(self._config, "device", None)
+        self._default_device = torch.device(default_device) if default_device else torch.device("cpu")
+        threads = getattr(self._config, "intra_op_parallelism_threads", 0)
+        if threads:
+            torch.set_num_threads(int(threads))
+        self._closed = False
+        self._slots: dict = {}
+        self._consts: dict = {}
+        self._generators: dict = {}
+        self._devices: dict = {}
+        self._modules: dict = {}
+        self._plans: dict = {}
+        self._state = _SessionState()
+        self._env = _SessionEnv(self)
+        self._lock = threading.RLock()
+        self._default_ctx = None
+        self._graph_ctx = None
+
+    # -- context management -----------------------------------------------------------------------
+    @property
+    def graph(self) -> graph_lib.Graph:
+        return self._graph
+
+    @property
+    def graph_def(self):
+        return self._graph.as_graph_def()
+
+    @property
+    def sess_str(self) -> str:
+        return ""
+
+    def as_default(self):
+        return _SessionDefault(self)
+
+    def __enter__(self):
+        if self._default_ctx is not None:
+            raise RuntimeError(
+                "Session context managers are not re-entrant. Use `Session.as_default()` if you "
+                "want to enter a session multiple times."
+            )
+        self._graph_ctx = self._graph.as_default()
+        self._graph_ctx.__enter__()
+        self._default_ctx = self.as_default()
+        self._default_ctx.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._default_ctx.__exit__(exc_type, exc, tb)
+        self._graph_ctx.__exit__(exc_type, exc, tb)
+        self._default_ctx = None
+        self._graph_ctx = None
+        self.close()
+        return False
+
+    def close(self) -> None:
+        """Frees this session's variables and compiled modules."""
+        self._closed = True
+        self._slots.clear()
+        self._consts.clear()
+        self._modules.clear()
+        self._plans.clear()
+
+    def __del__(self):
+        with contextlib.suppress(Exception):
+            self._slots.clear()
+
+    # -- running ---------------------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs the ops needed for ``fetches`` and returns their values in the same structure.
+
+        Args:
+          fetches: a Tensor, Operation, Variable, or name, or nested lists/tuples/dicts/namedtuples.
+          feed_dict: ``{Tensor or name: value}`` replacing tensors' values for this run.
+          options, run_metadata: accepted for compatibility; ignored.
+
+        Returns:
+          numpy arrays (numpy scalars for 0-d values, bytes for strings) and None for Operations.
+
+        Raises:
+          RuntimeError: if the session is closed.
+          TypeError / ValueError: for fetches or feeds that are not graph elements (TF's wording).
+          OpError subclasses: from kernels, naming the failing node and op.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if feed_dict:
+            key = (_fetch_key(fetches), tuple(feed_dict))
+        else:
+            key = (_fetch_key(fetches), ())
+        try:
+            plan = self._plans.get(key)
+        except TypeError:
+            plan = None
+        if plan is None:
+            plan = self._make_plan(fetches, feed_dict or {})
+            with contextlib.suppress(TypeError):
+                self._plans[key] = plan
+        return plan.run(feed_dict)
+
+    def _make_plan(self, fetches, feed_dict) -> _Plan:
+        graph = self._graph
+        structure = _FetchStructure(graph, fetches)
+        feeds = []
+        for key in feed_dict:
+            try:
+                tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+            except (ValueError, KeyError, TypeError) as e:
+                msg = e.args[0] if e.args else str(e)
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {msg}") from None
+            if not isinstance(tensor, Tensor):
+                raise TypeError(f"Cannot interpret feed_dict key as Tensor: {key!r}")
+            if not graph.is_feedable(tensor):
+                raise ValueError(f"Tensor {tensor.name} may not be fed.")
+            feeds.append(_Feed(key, tensor))
+        fetch_tensors = [e for e in structure.elements if isinstance(e, Tensor)]
+        for t in fetch_tensors:
+            if not graph.is_fetchable(t):
+                raise ValueError(f"Tensor {t.name} may not be fetched.")
+        target_ops = [e for e in structure.elements if isinstance(e, Operation)]
+        feed_tensors = [f.tensor for f in feeds]
+        module_key = (tuple(structure.elements), tuple(feed_tensors))
+        gm = self._modules.get(module_key)
+        if gm is None:
+            ops = lowering.prune(fetch_tensors, target_ops, feed_tensors)
+            gm = lowering.lower(ops, fetch_tensors, feed_tensors, self._env)
+            self._modules[module_key] = gm
+        plan = _Plan()
+        plan.gm = gm
+        plan.forward = gm.forward
+        plan.feeds = feeds
+        plan.session = self
+        plan.out_dtypes = [t.dtype.base_dtype for t in fetch_tensors]
+        fed = set(feed_tensors)
+        plan.out_copy = [t in fed or _may_alias(t) for t in fetch_tensors]
+        index = {t: i for i, t in enumerate(fetch_tensors)}
+        # The structure indexes all elements; map its indices to the module's outputs.
+        remap = [index.get(e) for e in structure.elements]
+        plan.structure = _Remapped(structure, remap)
+        return plan
+
+    def _node_error(self, gm, exc) -> Exception:
+        node = lowering.locate_failed_node(gm, exc.__traceback__)
+        tf_name = node.meta.get("tf_name") if node is not None else None
+        tf_op_type = node.meta.get("tf_op") if node is not None else None
+        op = self._graph._get_operation_by_name_unsafe(tf_name) if tf_name else None
+        if isinstance(exc, errors.OpError):
+            if exc.op is None and op is not None:
+                exc.op = op
+                exc.node_def = op.node_def
+            return exc
+        where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
+        message = f"{where}: {type(exc).__name__}: {exc}"
+        if isinstance(exc, (RuntimeError, ValueError, IndexError, TypeError)):
+            return errors.InvalidArgumentError(op.node_def if op else None, op, message)
+        return errors.InternalError(op.node_def if op else None, op, message)
+
+    # -- environment for lowering ------------------------------------------------------------------------
+    def _op_device(self, op: Operation) -> torch.device:
+        dev = self._devices.get(op)
+        if dev is None:
+            dev = self._resolve_device(op)
+            self._devices[op] = dev
+        return dev
+
+    def _resolve_device(self, op: Operation) -> torch.device:
+        spec_str = op.device
+        if not spec_str:
+            groups = op._attrs.get("_class")
+            if groups is not None:
+                for g in groups.list.s:
+                    if g.startswith(b"loc:@"):
+                        other = self._graph._get_operation_by_name_unsafe(g[5:].decode())
+                        if other is not None and other is not op and other.device:
+                            spec_str = other.device
+                            break
+        if not spec_str:
+            return self._default_device
+        spec = DeviceSpec.from_string(spec_str)
+        if spec.device_type in (None, "CPU"):
+            return torch.device("cpu") if spec.device_type == "CPU" else self._default_device
+        if spec.device_type == "GPU":
+            index = spec.device_index or 0
+            if torch.cuda.is_available() and index < torch.cuda.device_count():
+                return torch.device("cuda", index)
+            if getattr(self._config, "allow_soft_placement", False):
+                return torch.device("cpu")
+            raise errors.InvalidArgumentError(
+                op.node_def,
+                op,
+                f"Cannot assign a device for operation {op.name}: Could not satisfy explicit device "
+                f"specification '{spec_str}' because no supported kernel for GPU devices is available. "
+                "Pass ConfigProto(allow_soft_placement=True) to run it on the CPU.",
+            )
+        if getattr(self._config, "allow_soft_placement", False):
+            return torch.device("cpu")
+        raise errors.InvalidArgumentError(
+            op.node_def, op, f"Cannot assign a device for operation {op.name}: unknown device '{spec_str}'"
+        )
+
+    def _slot_key(self, op: Operation):
+        container = op._attrs["container"].s if "container" in op._attrs else b""
+        shared = op._attrs["shared_name"].s if "shared_name" in op._attrs else b""
+        return (op.type == "VarHandleOp", container, shared.decode() or op.name)
+
+    def _slot_for(self, op: Operation, device) -> VariableSlot:
+        key = self._slot_key(op)
+        slot = self._slots.get(key)
+        if slot is None:
+            dtype = op.get_attr("dtype")
+            slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype)
+            self._slots[key] = slot
+        return slot
+
+    def _const_value(self, op: Operation, device):
+        key = (op, device)
+        value = self._consts.get(key)
+        if value is None:
+            value = const_to_value(op._attrs["value"].tensor, device)
+            self._consts[key] = value
+        return value
+
+    def _generator_for(self, op: Operation, device) -> torch.Generator:
+        key = (op, device)
+        gen = self._generators.get(key)
+        if gen is None:
+            gen = torch.Generator(device=device)
+            seed = op._attrs["seed"].i if "seed" in op._attrs else 0
+            seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
+            if seed or seed2:
+                gen.manual_seed((seed << 32) ^ seed2)
+            else:
+                gen.seed()
+            self._generators[key] = gen
+        return gen
+
+    # -- torchmeta extensions -----------------------------------------------------------------------------
+    def variable_values(self) -> dict:
+        """``{variable name: torch.Tensor}`` of every initialized variable in this session."""
+        return {slot.name: slot.value for slot in self._slots.values() if slot.value is not None}
+
+    def _variable_slot(self, name: str, resource: bool | None = None) -> VariableSlot | None:
+        for (is_res, _container, n), slot in self._slots.items():
+            if n == name and (resource is None or is_res == resource):
+                return slot
+        return None
+
+    def list_devices(self):
+        devs = ["/job:localhost/replica:0/task:0/device:CPU:0"]
+        if torch.cuda.is_available():
+            devs += [f"/job:localhost/replica:0/task:0/device:GPU:{i}" for i in range(torch.cuda.device_count())]
+        return devs
+
+
+class _Remapped:
+    __slots__ = ("_structure", "_remap")
+
+    def __init__(self, structure, remap):
+        self._structure = structure
+        self._remap = remap
+
+    def build(self, outs):
+        return self._structure.build([None if i is None else outs[i] for i in self._remap])
+
+
+def _may_alias(t: Tensor) -> bool:
+    """Whether a fetched value may share memory with state the session keeps (then it is copied)."""
+    info = t.op._info
+    if t.op.type in lowering.SOURCE_OPS or t.dtype.is_ref_dtype:
+        return True
+    return info is not None and info.aliases_input
+
+
+def const_to_value(proto, device):
+    """A Const's TensorProto as a torch tensor on ``device`` (numpy object array for strings)."""
+    arr = tensor_util.MakeNdarray(proto)
+    dtype = DType(proto.dtype)
+    if dtype is DType.string:
+        return arr
+    if dtype.torch is None:
+        raise errors.UnimplementedError(None, None, f"Constants of dtype {dtype.name} are not supported")
+    tensor = numpy_to_torch(arr, dtype)
+    return tensor.to(device) if device is not None and device.type != "cpu" else tensor
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default session on construction."""
+
+    def __init__(self, target="", graph=None, config=None, device=None):
+        super().__init__(target, graph, config, device)
+        self._interactive_ctx = self.as_default()
+        self._interactive_ctx.__enter__()
+        self._interactive_graph_ctx = self._graph.as_default()
+        self._interactive_graph_ctx.__enter__()
+
+    def close(self) -> None:
+        super().close()
+        ctx = getattr(self, "_interactive_ctx", None)
+        if ctx is not None:
+            ctx.__exit__(None, None, None)
+            self._interactive_graph_ctx.__exit__(None, None, None)
+            self._interactive_ctx = None

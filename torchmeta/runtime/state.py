@@ -1,0 +1,80 @@
+"""Per-session state: variable slots, and the small kernels that read them."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from torchmeta import errors
+
+__all__ = ["VariableSlot", "read_ref", "to_device"]
+
+
+class VariableSlot:
+    """The storage of one variable in one Session: a torch tensor, or None until initialized.
+
+    Ref variables (VariableV2) and resource variables (VarHandleOp) both use a slot; graph values of
+    ref or resource dtype are these slots, so Assign-like kernels can update them in place.
+    """
+
+    __slots__ = ("name", "value", "device", "is_resource", "dtype", "__weakref__")
+
+    def __init__(self, name: str, device: torch.device, is_resource: bool = False, dtype=None):
+        self.name = name
+        self.value = None
+        self.device = device
+        self.is_resource = is_resource
+        self.dtype = dtype
+
+    def read(self):
+        value = self.value
+        if value is None:
+            raise self.uninitialized_error()
+        return value
+
+    def uninitialized_error(self) -> errors.FailedPreconditionError:
+        if self.is_resource:
+            return errors.FailedPreconditionError(
+                None,
+                None,
+                f"Could not find variable {self.name}. This could mean that the variable has been deleted. "
+                "In TF1, it can also mean the variable is uninitialized.",
+            )
+        return errors.FailedPreconditionError(None, None, f"Attempting to use uninitialized value {self.name}")
+
+    def assign(self, value, validate_shape: bool = True):
+        """Stores ``value``: in place when shapes and dtypes agree, else as a new owned tensor."""
+        current = self.value
+        if isinstance(value, np.ndarray):  # string variables
+            self.value = value.copy()
+            return
+        if current is not None and current.shape == value.shape and current.dtype == value.dtype:
+            current.copy_(value)
+            return
+        if validate_shape and current is not None and current.shape != value.shape:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                "Assign requires shapes of both tensors to match. "
+                f"lhs shape= {list(current.shape)} rhs shape= {list(value.shape)}",
+            )
+        self.value = value.to(self.device, copy=True).contiguous()
+
+    def __repr__(self):
+        state = "uninitialized" if self.value is None else f"shape={list(self.value.shape)}"
+        return f"<VariableSlot {self.name!r} {state}>"
+
+
+def read_ref(ref):
+    """The current value of a ref-typed input (a VariableSlot), as a plain tensor."""
+    value = ref.value
+    if value is None:
+        raise ref.uninitialized_error()
+    return value
+
+
+def to_device(value, device):
+    """Moves a tensor between devices where producer and consumer are placed apart."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device, non_blocking=False)
+    return value
