@@ -1,12 +1,17 @@
 """torchmeta: TensorFlow 1.x graph mode on PyTorch, speaking TensorFlow's file formats.
 
-Use it as ``import torchmeta as tf`` in TF1 code.
+Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``tf.compat.v1``:
+each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
 """
 
 from torchmeta import dtypes, errors, raw_ops  # noqa: F401
 from torchmeta import ops as _ops  # noqa: F401 - registers every op
-from torchmeta.api.array_ops import constant, identity, placeholder, placeholder_with_default  # noqa: F401
-from torchmeta.api.math_ops import add, matmul  # noqa: F401
+from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.math_ops import *  # noqa: F403
+from torchmeta.api.nn_ops import *  # noqa: F403
+from torchmeta.api.random_ops import *  # noqa: F403
+from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
 from torchmeta.framework.graph import (  # noqa: F401
     Graph,
@@ -24,11 +29,15 @@ from torchmeta.framework.graph import (  # noqa: F401
     get_collection_ref,
     get_default_graph,
     name_scope,
+    register_proto_function,
+    register_tensor_conversion_function,
     reset_default_graph,
 )
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from torchmeta.ops.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 
 # tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).
 globals().update(dtypes.DType.__members__)
+
 __version__ = "0.1.0"

@@ -14,6 +14,13 @@ import numpy as np
 
 import torchmeta as tm
 
+_rng = np.random.default_rng(0)
+
+
+def randn(*shape, dtype=np.float32):
+    """Deterministic standard-normal sample data."""
+    return _rng.standard_normal(shape).astype(dtype)
+
 
 @dataclass
 class Sample:

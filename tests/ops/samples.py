@@ -1,33 +1,9 @@
-"""The sample table for op tests: every family module adds its samples here (see harness.Sample)."""
+"""The sample table for op tests: one list per op family, each in its own module (see harness.Sample)."""
 
 from __future__ import annotations
 
-import numpy as np
+from tests.ops import samples_array, samples_math, samples_nn, samples_random, samples_state
 
-from tests.ops.harness import Sample
-
-f32 = np.float32
-rng = np.random.default_rng(0)
-
-
-def randn(*shape, dtype=f32):
-    return rng.standard_normal(shape).astype(dtype)
-
-
-SAMPLES: list[Sample] = [
-    # array_ops
-    Sample("Identity", {"input": randn(2, 3)}),
-    Sample("Identity", {"input": np.array([b"a", b"bc"], dtype=object)}, id="string"),
-    Sample("Identity", {"input": randn(2, 3)}, fed={"input": [None, 3]}, id="unknown-dim"),
-    Sample("PlaceholderWithDefault", {"input": randn(4)}, {"shape": [None]}),
-    # math_ops
-    Sample("AddV2", {"x": randn(2, 3), "y": randn(3)}, id="broadcast"),
-    Sample("AddV2", {"x": np.array(3, np.int32), "y": np.array([1, 2], np.int32)}, id="int32-scalar"),
-    Sample("AddV2", {"x": randn(0, 3), "y": randn(1, 3)}, id="empty"),
-    Sample("AddV2", {"x": randn(2, 3), "y": randn(2, 3)}, fed={"x": [None, 3], "y": None}, id="unknown"),
-    Sample("MatMul", {"a": randn(2, 3), "b": randn(3, 4)}),
-    Sample("MatMul", {"a": randn(3, 2), "b": randn(4, 3)}, {"transpose_a": True, "transpose_b": True}, id="tt"),
-    Sample("MatMul", {"a": randn(2, 3).astype(np.float64), "b": randn(3, 1).astype(np.float64)}, id="f64"),
-    Sample("MatMul", {"a": np.ones((2, 3), np.int32), "b": np.ones((3, 2), np.int32)}, id="int32"),
-    Sample("MatMul", {"a": randn(5, 3), "b": randn(3, 4)}, fed={"a": [None, 3]}, id="unknown-batch"),
-]
+SAMPLES = (
+    samples_array.SAMPLES + samples_math.SAMPLES + samples_nn.SAMPLES + samples_random.SAMPLES + samples_state.SAMPLES
+)

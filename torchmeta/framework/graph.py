@@ -36,6 +36,7 @@ __all__ = [
     "get_all_collection_keys",
     "convert_to_tensor",
     "register_tensor_conversion_function",
+    "register_proto_function",
     "GRAPH_DEF_VERSION",
 ]
 
@@ -1128,6 +1129,46 @@ def get_collection_ref(key) -> list:
 
 def get_all_collection_keys() -> list:
     return get_default_graph().get_all_collection_keys()
+
+
+# ---------------------------------------------------------------------------------------------
+# Proto functions: how Python objects in collections become protos in a MetaGraphDef
+
+_proto_function_registry: dict = {}
+
+
+def register_proto_function(collection_name, proto_type=None, to_proto=None, from_proto=None) -> None:
+    """Registers how items of ``collection_name`` are exported to / imported from a MetaGraphDef.
+
+    Args:
+      collection_name: the collection key (e.g. ``"variables"``).
+      proto_type: the proto message class items serialize to.
+      to_proto: ``fn(item, export_scope=None) -> proto or None`` (None leaves the item out).
+      from_proto: ``fn(proto, import_scope=None) -> item``.
+
+    Raises:
+      TypeError: if ``to_proto`` or ``from_proto`` is given and not callable.
+    """
+    if to_proto and not callable(to_proto):
+        raise TypeError("to_proto must be callable.")
+    if from_proto and not callable(from_proto):
+        raise TypeError("from_proto must be callable.")
+    _proto_function_registry[collection_name] = (proto_type, to_proto, from_proto)
+
+
+def get_collection_proto_type(collection_name):
+    entry = _proto_function_registry.get(collection_name)
+    return entry[0] if entry else None
+
+
+def get_to_proto_function(collection_name):
+    entry = _proto_function_registry.get(collection_name)
+    return entry[1] if entry else None
+
+
+def get_from_proto_function(collection_name):
+    entry = _proto_function_registry.get(collection_name)
+    return entry[2] if entry else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,3 +1,10 @@
 """Op families: importing this package registers every op torchmeta knows."""
 
-from torchmeta.ops import array_ops, math_ops  # noqa: F401 - registration side effects
+from torchmeta.ops import (  # noqa: F401 - registration side effects
+    array_ops,
+    control_flow_ops,
+    math_ops,
+    nn_ops,
+    random_ops,
+    state_ops,
+)

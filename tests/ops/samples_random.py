@@ -1,0 +1,7 @@
+"""Samples for random ops."""
+
+from __future__ import annotations
+
+from tests.ops.harness import Sample
+
+SAMPLES: list[Sample] = []

@@ -1,0 +1,3 @@
+"""Neural-network ops: activations, softmax, bias, losses, convolutions and pooling."""
+
+from __future__ import annotations

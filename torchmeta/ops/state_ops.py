@@ -1,0 +1,3 @@
+"""State ops: ref variables (VariableV2, Assign...) and resource variables (VarHandleOp, ReadVariableOp...)."""
+
+from __future__ import annotations
