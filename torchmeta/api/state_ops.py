@@ -1,5 +1,77 @@
-"""tf.* functions of the state_ops family."""
+"""``tf.Variable`` and friends: variable creation, assignment and initialization functions."""
 
 from __future__ import annotations
 
-__all__ = []
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.variables import (
+    RefVariable,
+    ResourceVariable,
+    Variable,
+    VariableV1,
+    all_variables,
+    assert_variables_initialized,
+    global_variables,
+    global_variables_initializer,
+    initialize_all_variables,
+    initialize_local_variables,
+    is_variable_initialized,
+    local_variables,
+    local_variables_initializer,
+    model_variables,
+    moving_average_variables,
+    report_uninitialized_variables,
+    trainable_variables,
+    variables_initializer,
+)
+
+__all__ = [
+    "Variable",
+    "VariableV1",
+    "RefVariable",
+    "ResourceVariable",
+    "assign",
+    "assign_add",
+    "assign_sub",
+    "all_variables",
+    "assert_variables_initialized",
+    "global_variables",
+    "global_variables_initializer",
+    "initialize_all_variables",
+    "initialize_local_variables",
+    "is_variable_initialized",
+    "local_variables",
+    "local_variables_initializer",
+    "model_variables",
+    "moving_average_variables",
+    "report_uninitialized_variables",
+    "trainable_variables",
+    "variables_initializer",
+]
+
+
+def _assign(op_type, ref, value, use_locking, name, extra=None):
+    if isinstance(ref, Variable):
+        method = {"Assign": ref.assign, "AssignAdd": ref.assign_add, "AssignSub": ref.assign_sub}[op_type]
+        return method(value, use_locking=use_locking, name=name)
+    kwargs = dict(extra or {})
+    return raw_op(op_type, ref=ref, value=value, use_locking=use_locking, name=name, **kwargs)
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    """``tf.assign``: stores ``value`` in ``ref`` (a ref Variable or ref tensor)."""
+    if isinstance(ref, Variable) and validate_shape is None:
+        return ref.assign(value, use_locking=bool(use_locking), name=name)
+    extra = {} if validate_shape is None else {"validate_shape": validate_shape}
+    ref_t = graph_lib.convert_to_tensor(ref, as_ref=True)
+    return raw_op("Assign", ref=ref_t, value=value, use_locking=use_locking, name=name, **extra)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    """``tf.assign_add``."""
+    return _assign("AssignAdd", ref, value, use_locking, name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    """``tf.assign_sub``."""
+    return _assign("AssignSub", ref, value, use_locking, name)

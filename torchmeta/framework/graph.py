@@ -505,6 +505,7 @@ class Graph:
         self._unfetchable_ops = set()
         self._unfeedable_tensors = set()
         self._gradient_override_map: dict[str, str] = {}
+        self._attr_scope_map: dict = {}
         self._control_flow_context = None
         self._graph_def_versions = versions_pb2.VersionDef(
             producer=GRAPH_DEF_VERSION, min_consumer=GRAPH_DEF_VERSION_MIN_CONSUMER
@@ -577,6 +578,11 @@ class Graph:
                 raise ValueError(f"Tensor {t} must be from the same graph as the op '{name}' being created.")
         control = list(control_inputs)
         if apply_scopes:
+            for key, value in self._attr_scope_map.items():
+                if value is None:
+                    attrs.pop(key, None)
+                elif key not in attrs:
+                    attrs[key] = value
             input_ops = {t._op for t in inputs}
             for c in self._control_dependencies_for_inputs(input_ops):
                 if c not in control:
@@ -779,6 +785,16 @@ class Graph:
                 continue
             ret.extend(c for c in controller.control_inputs if c not in input_ops and c not in ret)
         return ret
+
+    @contextlib.contextmanager
+    def _attr_scope(self, attr_map):
+        """Ops created inside get these AttrValues (None removes one), as TF's private _attr_scope."""
+        saved = dict(self._attr_scope_map)
+        self._attr_scope_map.update(attr_map)
+        try:
+            yield
+        finally:
+            self._attr_scope_map = saved
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):

@@ -1,3 +1,246 @@
-"""State ops: ref variables (VariableV2, Assign...) and resource variables (VarHandleOp, ReadVariableOp...)."""
+"""State ops: ref variables (VariableV2, Assign...) and resource variables (VarHandleOp, ReadVariableOp...).
+
+Both kinds live in a per-session ``VariableSlot`` (torchmeta.runtime.state). A ref-typed or
+resource-typed graph value *is* that slot, so these kernels update it. Ref variables follow TF's
+in-place semantics (an Assign of the same shape writes into the existing buffer, so reads alias it);
+resource variables follow TF's copy-on-write semantics (an assignment stores a new tensor, so values
+read earlier keep their contents).
+"""
 
 from __future__ import annotations
+
+import torch
+
+from torchmeta import errors
+from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops import shapes
+from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
+
+_NUMBER_TYPES = (
+    "{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, "
+    "uint16, complex128, half, uint32, uint64}"
+)
+
+# ---------------------------------------------------------------------------------------------
+# Ref variables
+
+
+# VariableV2 is lowered from the environment (the session's slot); the kernel is never called.
+@register_op(
+    "VariableV2",
+    outputs=["ref: Ref(dtype)"],
+    attrs=["shape: shape", "dtype: type", 'container: string = ""', 'shared_name: string = ""'],
+    shape=shapes.from_attr("shape"),
+    stateful=True,
+)
+def variable_v2():
+    raise AssertionError("VariableV2 nodes are lowered to session slots")
+
+
+def _ref_shape(op):
+    return [op.inputs[0].shape]
+
+
+def _assign_shape(op):
+    ref, value = op.inputs[0].shape, op.inputs[1].shape
+    return [ref.merge_with(value) if op.get_attr("validate_shape") else value]
+
+
+@register_op(
+    "Assign",
+    inputs=["ref: Ref(T)", "value: T"],
+    outputs=["output_ref: Ref(T)"],
+    attrs=["T: type", "validate_shape: bool = true", "use_locking: bool = true"],
+    shape=_assign_shape,
+    allows_uninitialized_input=True,
+)
+def assign(ref, value, validate_shape):
+    ref.assign(value, validate_shape)
+    return ref
+
+
+def _current_of_same_shape(ref, value):
+    current = ref.read()
+    if current.shape != value.shape:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Must have the same number of elements. lhs shape= {list(current.shape)} rhs shape= {list(value.shape)}",
+        )
+    return current
+
+
+@register_op(
+    "AssignAdd",
+    inputs=["ref: Ref(T)", "value: T"],
+    outputs=["output_ref: Ref(T)"],
+    attrs=[f"T: {_NUMBER_TYPES}", "use_locking: bool = false"],
+    shape=_ref_shape,
+)
+def assign_add(ref, value):
+    _current_of_same_shape(ref, value).add_(value)
+    return ref
+
+
+@register_op(
+    "AssignSub",
+    inputs=["ref: Ref(T)", "value: T"],
+    outputs=["output_ref: Ref(T)"],
+    attrs=[f"T: {_NUMBER_TYPES}", "use_locking: bool = false"],
+    shape=_ref_shape,
+)
+def assign_sub(ref, value):
+    _current_of_same_shape(ref, value).sub_(value)
+    return ref
+
+
+@register_op(
+    "IsVariableInitialized",
+    inputs=["ref: Ref(dtype)"],
+    outputs=["is_initialized: bool"],
+    attrs=["dtype: type"],
+    shape=shapes.scalar,
+    allows_uninitialized_input=True,
+)
+def is_variable_initialized(ref):
+    return torch.tensor(ref.value is not None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Resource variables
+
+
+# VarHandleOp is lowered from the environment (the session's slot); the kernel is never called.
+@register_op(
+    "VarHandleOp",
+    outputs=["resource: resource"],
+    attrs=[
+        'container: string = ""',
+        'shared_name: string = ""',
+        'debug_name: string = ""',
+        "dtype: type",
+        "shape: shape",
+        "allowed_devices: list(string) = []",
+    ],
+    shape=shapes.scalar,
+    stateful=True,
+)
+def var_handle_op():
+    raise AssertionError("VarHandleOp nodes are lowered to session slots")
+
+
+def _handle_shape(op):
+    handle = op.inputs[0].op
+    if handle.type == "VarHandleOp":
+        return [TensorShape(handle.get_attr("shape"))]
+    return [TensorShape(None)]
+
+
+@register_op(
+    "ReadVariableOp",
+    inputs=["resource: resource"],
+    outputs=["value: dtype"],
+    attrs=["dtype: type"],
+    shape=_handle_shape,
+    stateful=True,
+    aliases_input=True,
+)
+def read_variable_op(resource):
+    return resource.read()
+
+
+@register_op(
+    "AssignVariableOp",
+    inputs=["resource: resource", "value: dtype"],
+    attrs=["dtype: type", "validate_shape: bool = false"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def assign_variable_op(resource, value, validate_shape):
+    current = resource.value
+    if validate_shape and current is not None and current.shape != value.shape:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Trying to assign to variable with tensor with wrong shape. Expected {list(current.shape)} got "
+            f"{list(value.shape)}",
+        )
+    resource.value = value.to(resource.device, copy=True).contiguous()
+
+
+@register_op(
+    "AssignAddVariableOp",
+    inputs=["resource: resource", "value: dtype"],
+    attrs=["dtype: type"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def assign_add_variable_op(resource, value):
+    resource.value = _resource_update_check(resource, value) + value
+
+
+@register_op(
+    "AssignSubVariableOp",
+    inputs=["resource: resource", "value: dtype"],
+    attrs=["dtype: type"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def assign_sub_variable_op(resource, value):
+    resource.value = _resource_update_check(resource, value) - value
+
+
+def _resource_update_check(resource, value):
+    current = resource.read()
+    if current.shape != value.shape:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Cannot update variable with shape {list(current.shape)} using a Tensor with shape "
+            f"{list(value.shape)}, shapes must be equal.",
+        )
+    return current
+
+
+@register_op(
+    "VarIsInitializedOp",
+    inputs=["resource: resource"],
+    outputs=["is_initialized: bool"],
+    shape=shapes.scalar,
+    stateful=True,
+)
+def var_is_initialized_op(resource):
+    return torch.tensor(resource.value is not None)
+
+
+@register_op(
+    "DestroyResourceOp",
+    inputs=["resource: resource"],
+    attrs=["ignore_lookup_error: bool = true"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def destroy_resource_op(resource, ignore_lookup_error):
+    if resource.value is None and not ignore_lookup_error:
+        raise errors.NotFoundError(None, None, f"Resource {resource.name} does not exist.")
+    resource.value = None
+
+
+not_differentiable(
+    "VariableV2",
+    "Assign",
+    "AssignAdd",
+    "AssignSub",
+    "IsVariableInitialized",
+    "VarHandleOp",
+    "AssignVariableOp",
+    "AssignAddVariableOp",
+    "AssignSubVariableOp",
+    "VarIsInitializedOp",
+    "DestroyResourceOp",
+)
+
+
+@register_gradient("ReadVariableOp")
+def _read_grad(op, grad):
+    return [grad]

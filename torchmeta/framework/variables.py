@@ -1,0 +1,626 @@
+"""tf.Variable: ref variables (TF1's default, VariableV2) and resource variables (``use_resource=True``).
+
+The ops each kind creates, their names, colocation and the VariableDef they export are TensorFlow's,
+so a graph built here imports into TensorFlow with working variables, and back.
+"""
+
+from __future__ import annotations
+
+from torchmeta import dtypes
+from torchmeta._proto import attr_value_pb2, variable_pb2
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.graph import GraphKeys, Tensor
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+
+__all__ = [
+    "Variable",
+    "RefVariable",
+    "ResourceVariable",
+    "VariableV1",
+    "global_variables",
+    "all_variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "variables_initializer",
+    "global_variables_initializer",
+    "initialize_all_variables",
+    "local_variables_initializer",
+    "initialize_local_variables",
+    "is_variable_initialized",
+    "report_uninitialized_variables",
+    "assert_variables_initialized",
+    "SaveSliceInfo",
+]
+
+
+def _prepend_name_scope(name: str, import_scope) -> str:
+    if not import_scope:
+        return name
+    if name.startswith("^"):
+        return "^" + import_scope.rstrip("/") + "/" + name[1:]
+    return import_scope.rstrip("/") + "/" + name
+
+
+def _strip_name_scope(name: str, export_scope) -> str:
+    if not export_scope:
+        return name
+    scope = export_scope.rstrip("/") + "/"
+    if name.startswith("^" + scope):
+        return "^" + name[len(scope) + 1 :]
+    return name[len(scope) :] if name.startswith(scope) else name
+
+
+class SaveSliceInfo:
+    """Where a partition of a partitioned variable sits in the full variable."""
+
+    def __init__(
+        self,
+        full_name=None,
+        full_shape=None,
+        var_offset=None,
+        var_shape=None,
+        save_slice_info_def=None,
+        import_scope=None,
+    ):
+        if save_slice_info_def is not None:
+            self.full_name = _prepend_name_scope(save_slice_info_def.full_name, import_scope)
+            self.full_shape = list(save_slice_info_def.full_shape)
+            self.var_offset = list(save_slice_info_def.var_offset)
+            self.var_shape = list(save_slice_info_def.var_shape)
+        else:
+            self.full_name = full_name
+            self.full_shape = list(full_shape or [])
+            self.var_offset = list(var_offset or [])
+            self.var_shape = list(var_shape or [])
+
+    @property
+    def spec(self) -> str:
+        """The SaveV2 ``shape_and_slices`` string, e.g. ``"4 2 0,2:0,2"``."""
+        full = " ".join(str(d) for d in self.full_shape)
+        sl = ":".join(f"{o},{s}" for o, s in zip(self.var_offset, self.var_shape))
+        return f"{full} {sl}"
+
+    def to_proto(self, export_scope=None):
+        if export_scope is not None and not self.full_name.startswith(export_scope):
+            return None
+        proto = variable_pb2.SaveSliceInfoDef()
+        proto.full_name = _strip_name_scope(self.full_name, export_scope)
+        proto.full_shape.extend(self.full_shape)
+        proto.var_offset.extend(self.var_offset)
+        proto.var_shape.extend(self.var_shape)
+        return proto
+
+
+class _VariableMeta(type):
+    """``tf.Variable(...)`` builds a RefVariable, or a ResourceVariable with ``use_resource=True``."""
+
+    def __call__(cls, *args, **kwargs):
+        if cls is Variable or cls is VariableV1:
+            use_resource = kwargs.pop("use_resource", None)
+            target = ResourceVariable if use_resource else RefVariable
+            return target(*args, **kwargs)
+        kwargs.pop("use_resource", None)
+        return super().__call__(*args, **kwargs)
+
+
+class Variable(metaclass=_VariableMeta):
+    """A TF1 variable. See ``RefVariable`` (the default) and ``ResourceVariable``.
+
+    Args (as TF1's ``tf.Variable``):
+      initial_value: a Tensor, Python/numpy value, or a callable returning one.
+      trainable: also add to ``trainable_variables`` (default True).
+      collections: collection keys (default ``[GraphKeys.GLOBAL_VARIABLES]``).
+      validate_shape: if False, the variable's shape is unknown and assignments may reshape it.
+      name: the variable's name (default "Variable"), made unique in the current name scope.
+      dtype: convert the initial value to this dtype.
+      use_resource: make a resource variable.
+    """
+
+    # Operators delegate to the value, exactly as TF's Variable._OverloadAllOperators.
+    __array_priority__ = 100
+
+    def _as_graph_element(self):
+        return self._variable
+
+    # -- common TF1 API ----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._variable.name
+
+    @property
+    def op(self):
+        return self._variable.op
+
+    @property
+    def graph(self):
+        return self._variable.graph
+
+    @property
+    def device(self) -> str:
+        return self._variable.device
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def initializer(self):
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def _shared_name(self) -> str:
+        return self.name[: self.name.index(":")] if ":" in self.name else self.name
+
+    def eval(self, session=None):
+        return self._variable.eval(session=session) if not self._is_resource else self.value().eval(session=session)
+
+    def load(self, value, session=None):
+        """Writes ``value`` into the variable through its initializer, as TF1 does."""
+        from torchmeta.runtime.session import get_default_session
+
+        session = session or get_default_session()
+        if session is None:
+            raise ValueError("Either session argument should be provided or default session should be established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    def set_shape(self, shape):
+        self._shape = self._shape.merge_with(shape)
+
+    def to_proto(self, export_scope=None):
+        """The VariableDef of this variable, or None when it lies outside ``export_scope``."""
+        if export_scope is not None and not self._variable.name.startswith(export_scope):
+            return None
+        var_def = variable_pb2.VariableDef()
+        var_def.variable_name = _strip_name_scope(self._variable.name, export_scope)
+        if self._initial_value is not None:
+            var_def.initial_value_name = _strip_name_scope(self._initial_value.name, export_scope)
+        var_def.trainable = self._trainable
+        var_def.initializer_name = _strip_name_scope(self._initializer_op.name, export_scope)
+        var_def.snapshot_name = _strip_name_scope(self._snapshot.name, export_scope)
+        if self._is_resource:
+            var_def.is_resource = True
+        if self._save_slice_info is not None:
+            info = self._save_slice_info.to_proto(export_scope=export_scope)
+            if info is not None:
+                var_def.save_slice_info_def.CopyFrom(info)
+        return var_def
+
+    @staticmethod
+    def from_proto(variable_def, import_scope=None):
+        """A Variable object for the ops a VariableDef names (in the default graph)."""
+        cls = ResourceVariable if variable_def.is_resource else RefVariable
+        return cls(variable_def=variable_def, import_scope=import_scope)
+
+    def _set_save_slice_info(self, info: SaveSliceInfo) -> None:
+        self._save_slice_info = info
+
+    def _get_save_slice_info(self):
+        return self._save_slice_info
+
+    def _init_from_proto(self, variable_def, import_scope):
+        g = graph_lib.get_default_graph()
+        self._variable = g.as_graph_element(_prepend_name_scope(variable_def.variable_name, import_scope))
+        self._initializer_op = g.as_graph_element(_prepend_name_scope(variable_def.initializer_name, import_scope))
+        if variable_def.initial_value_name:
+            self._initial_value = g.as_graph_element(_prepend_name_scope(variable_def.initial_value_name, import_scope))
+        else:
+            self._initial_value = None
+        self._snapshot = g.as_graph_element(_prepend_name_scope(variable_def.snapshot_name, import_scope))
+        self._trainable = getattr(variable_def, "trainable", True)
+        if variable_def.HasField("save_slice_info_def"):
+            self._save_slice_info = SaveSliceInfo(
+                save_slice_info_def=variable_def.save_slice_info_def, import_scope=import_scope
+            )
+        else:
+            self._save_slice_info = None
+        self._caching_device = None
+        self._constraint = None
+
+    def __repr__(self):
+        return f"<tf.Variable '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __iter__(self):
+        raise TypeError("'Variable' object is not iterable.")
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
+
+
+def _install_operators():
+    def make(operator):
+        def op(a, *args):
+            return getattr(Tensor, operator)(a.value(), *args)
+
+        op.__name__ = operator
+        return op
+
+    for operator in Tensor.OVERLOADABLE_OPERATORS:
+        setattr(Variable, operator, make(operator))
+
+
+_install_operators()
+VariableV1 = Variable
+
+
+def _collections_for(collections, trainable):
+    collections = [GraphKeys.GLOBAL_VARIABLES] if collections is None else list(collections)
+    if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+        collections = [*collections, GraphKeys.TRAINABLE_VARIABLES]
+    return collections
+
+
+def _colocation_attr(name: str) -> attr_value_pb2.AttrValue:
+    return attr_value_pb2.AttrValue(list=attr_value_pb2.AttrValue.ListValue(s=[f"loc:@{name}".encode()]))
+
+
+class RefVariable(Variable):
+    """A TF1 ref variable: a VariableV2 op, ``<name>/Assign`` initializer and ``<name>/read`` snapshot."""
+
+    _is_resource = False
+
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=True,
+        collections=None,
+        validate_shape=True,
+        caching_device=None,
+        name=None,
+        variable_def=None,
+        dtype=None,
+        expected_shape=None,
+        import_scope=None,
+        constraint=None,
+        synchronization=None,
+        aggregation=None,
+        shape=None,
+    ):
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            self._shape = self._variable.shape
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        init_from_fn = callable(initial_value)
+        self._save_slice_info = None
+        self._caching_device = caching_device
+        self._constraint = constraint
+        self._trainable = trainable
+        collections = _collections_for(collections, trainable)
+        g = graph_lib.get_default_graph()
+        with graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name:
+            true_name = scope_name[:-1]
+            if init_from_fn:
+                with g._attr_scope({"_class": _colocation_attr(true_name)}):
+                    with graph_lib.name_scope("Initializer"), graph_lib.device(None):
+                        self._initial_value = graph_lib.convert_to_tensor(
+                            initial_value(), name="initial_value", dtype=dtype
+                        )
+                    var_shape = self._initial_value.shape if validate_shape else unknown_shape()
+                    if shape is not None:
+                        var_shape = TensorShape(shape)
+                    self._variable = raw_op(
+                        "VariableV2", shape=var_shape, dtype=self._initial_value.dtype.base_dtype, name=scope_name
+                    )
+            else:
+                self._initial_value = graph_lib.convert_to_tensor(initial_value, name="initial_value", dtype=dtype)
+                var_shape = self._initial_value.shape if validate_shape else unknown_shape()
+                if shape is not None:
+                    var_shape = TensorShape(shape)
+                if validate_shape and not var_shape.is_fully_defined():
+                    raise ValueError(f"initial_value must have a shape specified: {self._initial_value}")
+                self._variable = raw_op(
+                    "VariableV2", shape=var_shape, dtype=self._initial_value.dtype.base_dtype, name=scope_name
+                )
+            self._initializer_op = raw_op(
+                "Assign",
+                ref=self._variable,
+                value=self._initial_value,
+                validate_shape=validate_shape,
+                use_locking=True,
+                name="Assign",
+            ).op
+            if caching_device is not None:
+                with graph_lib.device(caching_device):
+                    self._snapshot = raw_op("Identity", input=self._variable, name="read")
+            else:
+                with graph_lib.colocate_with(self._variable.op):
+                    self._snapshot = raw_op("Identity", input=self._variable, name="read")
+        self._shape = var_shape
+        g.add_to_collections(collections, self)
+
+    @property
+    def dtype(self):
+        return self._variable.dtype
+
+    def _ref(self) -> Tensor:
+        return self._variable
+
+    def value(self) -> Tensor:
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        return raw_op("Identity", input=self._variable, name="read")
+
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        out = raw_op("Assign", ref=self._variable, value=value, use_locking=use_locking, name=name or "Assign")
+        return out if read_value else out.op
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        out = raw_op("AssignAdd", ref=self._variable, value=delta, use_locking=use_locking, name=name or "AssignAdd")
+        return out if read_value else out.op
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        out = raw_op("AssignSub", ref=self._variable, value=delta, use_locking=use_locking, name=name or "AssignSub")
+        return out if read_value else out.op
+
+    def count_up_to(self, limit):
+        return raw_op("CountUpTo", ref=self._variable, limit=limit)
+
+    def is_initialized(self, name=None):
+        return raw_op("IsVariableInitialized", ref=self._variable, name=name)
+
+
+class ResourceVariable(Variable):
+    """A resource variable: VarHandleOp, ``<name>/Assign`` (AssignVariableOp), ``<name>/Read/ReadVariableOp``."""
+
+    _is_resource = True
+
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=True,
+        collections=None,
+        validate_shape=True,
+        caching_device=None,
+        name=None,
+        dtype=None,
+        variable_def=None,
+        import_scope=None,
+        constraint=None,
+        distribute_strategy=None,
+        synchronization=None,
+        aggregation=None,
+        shape=None,
+        expected_shape=None,
+    ):
+        if variable_def is not None:
+            self._init_from_proto(variable_def, import_scope)
+            self._handle = self._variable
+            self._dtype = dtypes.DType(self._handle.op.get_attr("dtype"))
+            self._shape = TensorShape(self._handle.op.get_attr("shape"))
+            self._graph_element = self._snapshot
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        init_from_fn = callable(initial_value)
+        self._save_slice_info = None
+        self._caching_device = caching_device
+        self._constraint = constraint
+        self._trainable = trainable
+        collections = _collections_for(collections, trainable)
+        g = graph_lib.get_default_graph()
+        with graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name:
+            handle_name = scope_name[:-1]
+            with g._attr_scope({"_class": _colocation_attr(handle_name)}):
+                with graph_lib.name_scope("Initializer"), graph_lib.device(None):
+                    value = initial_value() if init_from_fn else initial_value
+                    self._initial_value = graph_lib.convert_to_tensor(value, name="initial_value", dtype=dtype)
+                self._dtype = self._initial_value.dtype.base_dtype
+                self._shape = self._initial_value.shape if validate_shape else unknown_shape()
+                if shape is not None:
+                    self._shape = TensorShape(shape)
+                self._handle = raw_op(
+                    "VarHandleOp",
+                    shape=self._shape,
+                    dtype=self._dtype,
+                    shared_name=handle_name,
+                    debug_name=scope_name,
+                    name=scope_name,
+                )
+            self._variable = self._handle
+            with graph_lib.name_scope("IsInitialized"):
+                self._is_initialized_op = raw_op("VarIsInitializedOp", resource=self._handle)
+            with graph_lib.name_scope("Assign") as n:
+                self._initializer_op = raw_op(
+                    "AssignVariableOp", resource=self._handle, value=self._initial_value, name=n
+                )
+            with graph_lib.name_scope("Read"):
+                if caching_device is not None:
+                    with graph_lib.device(caching_device):
+                        self._graph_element = raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
+                else:
+                    self._graph_element = raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
+            self._snapshot = self._graph_element
+        g.add_to_collections(collections, self)
+
+    def _as_graph_element(self):
+        return self._graph_element
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def handle(self) -> Tensor:
+        return self._handle
+
+    def _ref(self) -> Tensor:
+        return self._handle
+
+    def value(self) -> Tensor:
+        return self._graph_element
+
+    def eval(self, session=None):
+        return self._graph_element.eval(session=session)
+
+    def _read_variable_op(self):
+        return raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
+
+    def read_value(self) -> Tensor:
+        with graph_lib.name_scope("Read"):
+            value = self._read_variable_op()
+        return raw_op("Identity", input=value)
+
+    def _assign(self, op_type, value, name, read_value):
+        value = graph_lib.convert_to_tensor(value, dtype=self._dtype)
+        op = raw_op(op_type, resource=self._handle, value=value, name=name)
+        if not read_value:
+            return op
+        with graph_lib.control_dependencies([op]):
+            return self._read_variable_op()
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        return self._assign("AssignVariableOp", value, name, read_value)
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        return self._assign("AssignAddVariableOp", delta, name, read_value)
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        return self._assign("AssignSubVariableOp", delta, name, read_value)
+
+    def is_initialized(self, name=None):
+        return raw_op("VarIsInitializedOp", resource=self._handle, name=name)
+
+
+def _variable_to_tensor(v, dtype=None, name=None, as_ref=False):
+    if as_ref:
+        return v._ref()
+    value = v.value()
+    if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(value.dtype):
+        raise ValueError(
+            f"Incompatible type conversion requested to type '{dtypes.as_dtype(dtype).name}' for variable of type "
+            f"'{v.dtype.base_dtype.name}'"
+        )
+    return value
+
+
+graph_lib.register_tensor_conversion_function(Variable, _variable_to_tensor)
+
+
+def _to_proto_fn(v, export_scope=None):
+    return v.to_proto(export_scope=export_scope)
+
+
+def _from_proto_fn(v, import_scope=None):
+    return Variable.from_proto(v, import_scope=import_scope)
+
+
+for _key in (
+    GraphKeys.GLOBAL_VARIABLES,
+    GraphKeys.TRAINABLE_VARIABLES,
+    GraphKeys.MOVING_AVERAGE_VARIABLES,
+    GraphKeys.LOCAL_VARIABLES,
+    GraphKeys.MODEL_VARIABLES,
+    GraphKeys.GLOBAL_STEP,
+    GraphKeys.METRIC_VARIABLES,
+):
+    graph_lib.register_proto_function(
+        _key, proto_type=variable_pb2.VariableDef, to_proto=_to_proto_fn, from_proto=_from_proto_fn
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Collections of variables and initializers
+
+
+def global_variables(scope=None):
+    return graph_lib.get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def all_variables():
+    return global_variables()
+
+
+def trainable_variables(scope=None):
+    return graph_lib.get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def local_variables(scope=None):
+    return graph_lib.get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def model_variables(scope=None):
+    return graph_lib.get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def moving_average_variables(scope=None):
+    return graph_lib.get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name="init"):
+    """A NoOp named ``name`` that runs every initializer in ``var_list``."""
+    from torchmeta.api.control_flow_ops import group, no_op
+
+    if var_list:
+        return group(*[v.initializer for v in var_list], name=name)
+    return no_op(name=name)
+
+
+def global_variables_initializer():
+    return variables_initializer(global_variables())
+
+
+def initialize_all_variables():
+    return global_variables_initializer()
+
+
+def local_variables_initializer():
+    return variables_initializer(local_variables())
+
+
+def initialize_local_variables():
+    return local_variables_initializer()
+
+
+def is_variable_initialized(variable):
+    return variable.is_initialized()
+
+
+def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
+    """A string tensor naming the variables of ``var_list`` that are not initialized yet."""
+    from torchmeta.api import array_ops, math_ops
+
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    with graph_lib.name_scope(name):
+        if not var_list:
+            return array_ops.constant([], dtype=dtypes.DType.string)
+        flags = array_ops.stack([v.is_initialized() for v in var_list])
+        names = array_ops.constant([v.op.name.encode() for v in var_list])
+        return array_ops.boolean_mask(names, math_ops.logical_not(flags))
+
+
+def assert_variables_initialized(var_list=None):
+    from torchmeta.api import array_ops, math_ops
+
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    if not var_list:
+        return None
+    with graph_lib.name_scope("assert_variables_initialized"):
+        flags = array_ops.stack([v.is_initialized() for v in var_list])
+        return math_ops.reduce_all(flags)

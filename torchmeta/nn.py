@@ -1,0 +1,3 @@
+"""``tf.nn``: neural-network functions."""
+
+from torchmeta.api.nn_ops import *  # noqa: F403
