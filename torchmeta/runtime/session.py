@@ -126,10 +126,7 @@ class _FetchStructure:
 
     def _compile(self, graph, fetch):
         if fetch is None:
-            raise TypeError(
-                f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or Tensor. "
-                "(Can not convert a NoneType into a Tensor or Operation.)"
-            )
+            raise TypeError('Argument `fetch` = None has invalid type "NoneType". Cannot be None')
         if isinstance(fetch, dict):
             items = [(k, self._compile(graph, v)) for k, v in fetch.items()]
             cls = type(fetch)
@@ -153,11 +150,11 @@ class _FetchStructure:
             element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
         except TypeError as e:
             raise TypeError(
-                f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or Tensor. ({e})"
+                f'Argument `fetch` = {fetch} has invalid type "{type(fetch).__name__}", must be a string or Tensor. '
+                f"({e})"
             ) from None
         except (ValueError, KeyError) as e:
-            msg = e.args[0] if e.args else str(e)
-            raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({msg})") from None
+            raise ValueError(f"Argument `fetch` = {fetch} cannot be interpreted as a Tensor. ({e})") from None
         idx = self._add(element)
         if isinstance(element, Operation):
             return lambda values: None
@@ -198,7 +195,8 @@ class _Feed:
         if isinstance(value, (Tensor, Operation)) or hasattr(value, "_as_graph_element"):
             raise TypeError(
                 "The value of a feed cannot be a tf.Tensor object. Acceptable feed values include Python "
-                "scalars, strings, lists, numpy ndarrays, or TensorHandles."
+                "scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, the tensor object was "
+                f"{value} which was passed to the argument `feed_dict` with key {self.key}."
             )
         if isinstance(value, torch.Tensor):
             arr = value
@@ -220,8 +218,8 @@ class _Feed:
             raise errors.InvalidArgumentError(
                 None,
                 self.tensor.op,
-                f"Cannot feed value of shape {tuple(shape)!r} for Tensor '{self.tensor.name}', which has shape "
-                f"'{self.tensor.shape}'",
+                f"Cannot feed value of shape {tuple(shape)!r} for Tensor {self.tensor.name}, which has shape "
+                f"{self.tensor.shape}",
             )
         if self.is_string or isinstance(arr, torch.Tensor):
             return arr
