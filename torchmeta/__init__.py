@@ -14,6 +14,7 @@ from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
+from torchmeta.framework.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.framework.graph import (  # noqa: F401
     Graph,
     GraphKeys,
@@ -34,8 +35,10 @@ from torchmeta.framework.graph import (  # noqa: F401
     register_tensor_conversion_function,
     reset_default_graph,
 )
+from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from torchmeta.ops.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
+from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 
 # tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).

@@ -177,8 +177,8 @@ def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
 
     ``env`` decides how sources appear: ``env.source(op, root, names) -> (fx value, device)`` for
     Const and variable ops, ``env.device(op) -> torch.device``, ``env.deref_refs`` (whether ref values
-    must be read through ``read_ref``), and ``env.context(op, name, device, root, names, graph)``
-    for the kernel's context parameters.
+    must be read through ``read_ref``), ``env.context(op, name, device, root, names, graph)`` for the
+    kernel's context parameters, and ``env.kernels`` (op type -> kernel replacing the registered one).
     """
     check_supported(ops)
     graph = fx.Graph()
@@ -208,6 +208,7 @@ def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
             return transfers[key]
         return node
 
+    kernels = env.kernels
     for op in ops:
         device = env.device(op)
         if op.type in SOURCE_OPS:
@@ -224,7 +225,8 @@ def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
             kwargs = {name: kernel_attr_value(op._attrs[name]) for name in info.kernel_attrs if name in op._attrs}
             for name in info.kernel_context:
                 kwargs[name] = env.context(op, name, device, root, names, graph)
-            node = graph.call_function(info.kernel, tuple(args), kwargs, name=_node_name(op.name))
+            kernel = kernels.get(op.type, info.kernel)
+            node = graph.call_function(kernel, tuple(args), kwargs, name=_node_name(op.name))
             dev = device
         node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device)
         outputs = op._outputs

@@ -282,6 +282,7 @@ class _SessionEnv:
     """How a Session's lowered modules see sources: variables are this session's slots."""
 
     deref_refs = True
+    kernels: dict = {}
 
     def __init__(self, session: Session):
         self._session = session

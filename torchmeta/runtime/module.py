@@ -1,0 +1,205 @@
+"""to_module: a TF subgraph as a trainable torch.fx GraphModule (variables become nn.Parameters).
+
+module = torchmeta.to_module(graph, inputs=["images:0"], outputs=["softmax_linear/add:0"], session=sess)
+logits = module(torch.randn(100, 28))          # autograd, torch.optim, .to("cuda"), torch.compile
+torchmeta.assign_from_module(sess, module)     # trained values back into the session (then Saver.save)
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.fx as fx
+
+from torchmeta import errors
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.graph import GraphKeys, Operation, Tensor
+from torchmeta.runtime import lowering
+from torchmeta.runtime.session import Session, const_to_value
+
+__all__ = ["to_module", "assign_from_module"]
+
+# Ops that change variable state cannot live in a module whose variables are Parameters.
+_STATEFUL_UPDATES = {
+    "Assign",
+    "AssignAdd",
+    "AssignSub",
+    "AssignVariableOp",
+    "AssignAddVariableOp",
+    "AssignSubVariableOp",
+    "ScatterAdd",
+    "ScatterSub",
+    "ScatterUpdate",
+}
+
+
+def _identity_read(resource):
+    return resource
+
+
+class _ModuleEnv:
+    """How ``to_module`` sees sources: Parameters and buffers of the module itself."""
+
+    deref_refs = False
+    # In a module a resource handle *is* the Parameter, so reading it is the identity.
+    kernels = {"ReadVariableOp": _identity_read}
+
+    def __init__(self, values: dict, trainable: set):
+        self._values = values
+        self._trainable = trainable
+        self.variable_names: dict[str, str] = {}  # module attribute -> TF variable name
+        self._anchor_node = None
+
+    def device(self, op):
+        return None
+
+    def source(self, op, root, names, graph):
+        attr = names.make(op.name)
+        if op.type == "Const":
+            value = const_to_value(op._attrs["value"].tensor, None)
+            if isinstance(value, torch.Tensor):
+                root.register_buffer(attr, value.clone())
+            else:
+                setattr(root, attr, value)
+        else:
+            value = self._values[op.name]
+            if op.name in self._trainable and value.is_floating_point():
+                root.register_parameter(attr, torch.nn.Parameter(value.detach().clone()))
+            else:
+                root.register_buffer(attr, value.detach().clone())
+            self.variable_names[attr] = op.name
+        return graph.get_attr(attr), None
+
+    def context(self, op, name, device, root, names, graph):
+        if name == "device":
+            # Follows the module across .to(device): read it from a buffer at run time.
+            if self._anchor_node is None:
+                root.register_buffer("_device_anchor", torch.empty(0))
+                anchor = graph.get_attr("_device_anchor")
+                self._anchor_node = graph.call_function(getattr, (anchor, "device"))
+            return self._anchor_node
+        if name == "node_name":
+            return op.name
+        if name == "generator":
+            return None
+        if name == "state":
+            return None
+        raise KeyError(name)
+
+
+def _element(graph, x, allow_operation=False):
+    return graph.as_graph_element(x, allow_tensor=True, allow_operation=allow_operation)
+
+
+def _variable_values(graph, var_ops, session, checkpoint):
+    """Initial values for the variable ops: from a session, a checkpoint, or their initializers."""
+    values = {}
+    if checkpoint is not None:
+        from torchmeta.io.checkpoint import open_checkpoint
+
+        reader = open_checkpoint(checkpoint)
+        for op in var_ops:
+            values[op.name] = torch.as_tensor(reader.get_tensor(op.name))
+        return values
+    own_session = session is None
+    if own_session:
+        session = Session(graph=graph)
+        initializers = []
+        for var in graph.get_collection(GraphKeys.GLOBAL_VARIABLES) + graph.get_collection(GraphKeys.LOCAL_VARIABLES):
+            if var.op in var_ops:
+                initializers.append(var.initializer)
+        if initializers:
+            session.run(initializers)
+    try:
+        for op in var_ops:
+            slot = session._variable_slot(op.name if op.type != "VarHandleOp" else _shared_name(op))
+            if slot is None or slot.value is None:
+                raise errors.FailedPreconditionError(
+                    None, op, f"Attempting to use uninitialized value {op.name} (to_module needs its value)"
+                )
+            values[op.name] = slot.value
+    finally:
+        if own_session:
+            session.close()
+    return values
+
+
+def _shared_name(op: Operation) -> str:
+    shared = op.get_attr("shared_name")
+    return shared.decode() if shared else op.name
+
+
+def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoint=None) -> fx.GraphModule:
+    """The subgraph computing ``outputs`` from ``inputs`` as an ``fx.GraphModule``.
+
+    Args:
+      graph_or_meta_graph: a Graph, a MetaGraphDef, or the path of a ``.meta`` file.
+      inputs: tensors (or names) that become ``forward``'s arguments, in order.
+      outputs: tensors (or names) that ``forward`` returns (a tensor for one, a tuple for several).
+      session: take variable values from this session (default: run the variables' initializers).
+      checkpoint: or take them from this checkpoint prefix (safetensors or TF V2).
+
+    Returns:
+      A GraphModule with one node per TF node. Trainable float variables are ``nn.Parameter``s,
+      other variables and constants are buffers; ``module.tf_variable_names`` maps attribute names
+      to TF variable names.
+
+    Raises:
+      UnsupportedOpError: if the subgraph uses ops without kernels.
+      UnimplementedError: if the subgraph assigns to variables.
+    """
+    graph = _as_graph(graph_or_meta_graph)
+    input_tensors = [_element(graph, x) for x in inputs]
+    output_tensors = [_element(graph, x) for x in outputs]
+    for t in input_tensors + output_tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"to_module inputs and outputs must be tensors, got {t!r}")
+    ops = lowering.prune(output_tensors, [], input_tensors)
+    updates = [op for op in ops if op.type in _STATEFUL_UPDATES or op.type.startswith(("Apply", "ResourceApply"))]
+    if updates:
+        names = ", ".join(f"{op.type} '{op.name}'" for op in updates[:5])
+        raise errors.UnimplementedError(
+            None,
+            updates[0],
+            f"to_module: the subgraph updates variables ({names}); a module's variables are Parameters updated "
+            "by torch.optim, so fetch only the computation.",
+        )
+    var_ops = [op for op in ops if op.type in ("VariableV2", "VarHandleOp")]
+    trainable = {v.op.name for v in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)}
+    trainable |= {
+        getattr(v, "handle", v._variable).op.name for v in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+    }
+    values = _variable_values(graph, var_ops, session, checkpoint)
+    env = _ModuleEnv(values, trainable)
+    gm = lowering.lower(ops, output_tensors, input_tensors, env)
+    if len(output_tensors) == 1:
+        out_node = next(n for n in gm.graph.nodes if n.op == "output")
+        out_node.args = (out_node.args[0][0],)
+        gm.recompile()
+    gm.tf_variable_names = dict(env.variable_names)
+    gm.tf_inputs = [t.name for t in input_tensors]
+    gm.tf_outputs = [t.name for t in output_tensors]
+    return gm
+
+
+def _as_graph(graph_or_meta_graph) -> graph_lib.Graph:
+    if isinstance(graph_or_meta_graph, graph_lib.Graph):
+        return graph_or_meta_graph
+    from torchmeta.framework.meta_graph import import_meta_graph
+
+    graph = graph_lib.Graph()
+    with graph.as_default():
+        import_meta_graph(graph_or_meta_graph)
+    return graph
+
+
+def assign_from_module(session: Session, module: fx.GraphModule) -> None:
+    """Copies the module's (trained) variable values into ``session``'s variables."""
+    graph = session.graph
+    for attr, tf_name in module.tf_variable_names.items():
+        value = getattr(module, attr).detach()
+        op = graph.get_operation_by_name(tf_name)
+        key = tf_name if op.type != "VarHandleOp" else _shared_name(op)
+        slot = session._variable_slot(key)
+        if slot is None:
+            slot = session._slot_for(op, session._op_device(op))
+        slot.value = value.to(slot.device, copy=True).contiguous()
