@@ -185,12 +185,13 @@ def test_resource_variable_semantics_match_tf(tf1):
         g = api.Graph()
         with g.as_default():
             v = api.Variable([1.0, 2.0], name="v", use_resource=True)
-            before = v.read_value()
             inc = v.assign_add([1.0, 1.0])
+            with api.control_dependencies([inc]):
+                after = v.read_value()
             init = api.global_variables_initializer()
             with api.Session(graph=g) as sess:
                 sess.run(init)
-                return [sess.run(inc), sess.run(v), sess.run([before, inc])[0], sess.run(v.is_initialized())]
+                return [sess.run(inc), sess.run(v), sess.run(after), sess.run(v.is_initialized())]
 
     for a, b in zip(run(tm), run(tf1)):
         np.testing.assert_array_equal(a, b)
