@@ -78,7 +78,7 @@ def _set_scalar(target, kind, value, attr_def, op_type, repeated):
         if isinstance(value, bool) or not hasattr(value, "__index__"):
             raise TypeError(f"Expected int for argument '{attr_def.name}' not {value!r}.")
         value = int(value)
-        if attr_def.has_minimum and value < attr_def.minimum:
+        if attr_def.has_minimum and not repeated and value < attr_def.minimum:
             raise ValueError(
                 f"Attr '{attr_def.name}' of '{op_type}' Op passed {value} less than minimum {attr_def.minimum}."
             )
