@@ -2,6 +2,7 @@
 
 from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_ops,
+    conv_ops,
     control_flow_ops,
     math_ops,
     nn_ops,
