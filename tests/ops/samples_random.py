@@ -1,7 +1,121 @@
-"""Samples for random ops."""
+"""Samples for random ops: shapes and dtypes only (``random=True``); TF's numbers come from another
+generator. tests/api/test_random_ops.py checks the distributions and the seeding."""
 
 from __future__ import annotations
 
-from tests.ops.harness import Sample
+import numpy as np
 
-SAMPLES: list[Sample] = []
+from tests.ops.harness import Sample, randn
+
+i32, i64 = np.int32, np.int64
+
+
+def _float_samples():
+    out = []
+    for op in ("RandomUniform", "RandomStandardNormal", "TruncatedNormal"):
+        out += [
+            Sample(op, {"shape": np.array([3, 4], i32)}, {"dtype": "dtype:float32"}, random=True),
+            Sample(op, {"shape": np.array([5], i64)}, {"dtype": "dtype:float64"}, id="f64-int64-shape", random=True),
+            Sample(op, {"shape": np.array([2, 3], i32)}, {"dtype": "dtype:float16"}, id="f16", random=True),
+            Sample(op, {"shape": np.array([], i32)}, {"dtype": "dtype:float32"}, id="scalar", random=True),
+            Sample(op, {"shape": np.array([0, 3], i32)}, {"dtype": "dtype:float32"}, id="empty", random=True),
+            Sample(
+                op,
+                {"shape": np.array([2, 2], i32)},
+                {"dtype": "dtype:float32", "seed": 7, "seed2": 3},
+                id="seeded",
+                random=True,
+            ),
+            Sample(
+                op,
+                {"shape": np.array([2, 3], i32)},
+                {"dtype": "dtype:float32"},
+                fed={"shape": [2]},
+                id="unknown-shape-value",
+                random=True,
+            ),
+            Sample(
+                op,
+                {"shape": np.array([2, 3], i32)},
+                {"dtype": "dtype:float32"},
+                fed={"shape": [None]},
+                id="unknown-rank",
+                random=True,
+            ),
+        ]
+    return out
+
+
+SAMPLES: list[Sample] = [
+    *_float_samples(),
+    Sample("RandomUniformInt", {"shape": np.array([3, 4], i32), "minval": i32(-5), "maxval": i32(5)}, random=True),
+    Sample(
+        "RandomUniformInt",
+        {"shape": np.array([6], i64), "minval": i64(0), "maxval": i64(2**40)},
+        id="int64",
+        random=True,
+    ),
+    Sample(
+        "RandomUniformInt",
+        {"shape": np.array([0], i32), "minval": i32(5), "maxval": i32(3)},
+        id="empty-bad-range",
+        random=True,
+    ),
+    Sample(
+        "RandomUniformInt",
+        {"shape": np.array([2, 2], i32), "minval": i32(0), "maxval": i32(9)},
+        fed={"shape": [2]},
+        id="unknown-shape-value",
+        random=True,
+    ),
+    Sample("RandomShuffle", {"value": randn(5, 3)}, random=True),
+    Sample("RandomShuffle", {"value": np.arange(6, dtype=i64)}, id="int64", random=True),
+    Sample("RandomShuffle", {"value": np.array([b"a", b"b", b"c"], dtype=object)}, id="string", random=True),
+    Sample("RandomShuffle", {"value": np.float32(3.0)}, id="scalar"),
+    Sample("RandomShuffle", {"value": randn(1, 4)}, id="one-row"),
+    Sample("RandomShuffle", {"value": randn(0, 2)}, id="empty", random=True),
+    Sample("RandomShuffle", {"value": randn(4, 2)}, fed={"value": [None, 2]}, id="unknown-dims", random=True),
+    Sample("Multinomial", {"logits": randn(3, 4), "num_samples": i32(5)}, random=True),
+    Sample(
+        "Multinomial",
+        {"logits": randn(2, 4).astype(np.float64), "num_samples": i32(3)},
+        {"output_dtype": "dtype:int32"},
+        id="f64-int32-out",
+        random=True,
+    ),
+    Sample("Multinomial", {"logits": randn(2, 4).astype(np.float16), "num_samples": i32(3)}, id="f16", random=True),
+    Sample("Multinomial", {"logits": randn(0, 4), "num_samples": i32(3)}, id="empty-batch", random=True),
+    Sample("Multinomial", {"logits": randn(2, 4), "num_samples": i32(0)}, id="no-samples", random=True),
+    Sample(
+        "Multinomial", {"logits": np.array([[0.0, -np.inf, -np.inf]], np.float32), "num_samples": i32(4)}, id="certain"
+    ),
+    Sample(
+        "Multinomial",
+        {"logits": randn(3, 4), "num_samples": i32(5)},
+        fed={"logits": [None, 4], "num_samples": []},
+        id="unknown",
+        random=True,
+    ),
+    Sample(
+        "RandomGamma", {"shape": np.array([3, 2], i32), "alpha": np.array([0.5, 1.0, 4.0], np.float32)}, random=True
+    ),
+    Sample("RandomGamma", {"shape": np.array([4], i64), "alpha": np.float64(2.0)}, id="f64-scalar-alpha", random=True),
+    Sample(
+        "RandomGamma",
+        {"shape": np.array([2], i32), "alpha": np.array([[1.0], [3.0]], np.float16)},
+        id="f16",
+        random=True,
+    ),
+    Sample(
+        "RandomGamma",
+        {"shape": np.array([2], i32), "alpha": np.array([0.0, -1.0], np.float32)},
+        id="zero-negative-alpha",
+    ),
+    Sample(
+        "RandomGamma",
+        {"shape": np.array([2], i32), "alpha": np.array([1.0, 2.0], np.float32)},
+        fed={"alpha": [None]},
+        id="unknown-alpha",
+        random=True,
+    ),
+]
