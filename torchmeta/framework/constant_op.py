@@ -23,7 +23,10 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
         "value": attr_value_pb2.AttrValue(tensor=proto),
         "dtype": attr_value_pb2.AttrValue(type=dt.value),
     }
-    op = g._create_op("Const", [], [dt], attrs, g.unique_name(name or "Const"))
+    name = name or "Const"
+    # A name ending in "/" is a scope returned by name_scope: the op takes it exactly (TF's rule).
+    op_name = name[:-1] if name.endswith("/") else g.unique_name(name)
+    op = g._create_op("Const", [], [dt], attrs, op_name)
     return op.outputs[0]
 
 
