@@ -7,5 +7,6 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     math_ops,
     nn_ops,
     random_ops,
+    reduction_ops,
     state_ops,
 )
