@@ -197,8 +197,8 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                     dt = DType(arg.type) if arg.type else inferred.get(arg.type_attr)
                     preferred = _default_type(attr_defs.get(arg.type_attr))
                     tensors = [
-                        graph_lib.convert_to_tensor(v, dtype=dt, preferred_dtype=preferred, name=arg.name)
-                        for v in value
+                        graph_lib.convert_to_tensor(v, dtype=dt, preferred_dtype=preferred, name=f"{arg.name}_{i}")
+                        for i, v in enumerate(value)
                     ]
                     if tensors and arg.type_attr:
                         first = tensors[0].dtype.base_dtype
@@ -217,7 +217,7 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                         )
                     attrs[arg.number_attr] = make_attr(attr_defs[arg.number_attr], n, op_type)
                 else:
-                    tensors = [graph_lib.convert_to_tensor(v, name=arg.name) for v in value]
+                    tensors = [graph_lib.convert_to_tensor(v, name=f"{arg.name}_{i}") for i, v in enumerate(value)]
                     attrs[arg.type_list_attr] = make_attr(
                         attr_defs[arg.type_list_attr], [t.dtype.base_dtype for t in tensors], op_type
                     )
