@@ -567,70 +567,33 @@ not_differentiable("ZerosLike", "OnesLike")
 
 
 def _reshape_shape(op):
+    """TF's SetOutputShapeForReshape: solve one unknown output dim from the element counts."""
     tensor, shape_t = op.inputs
     if shape_t.shape.rank is not None and shape_t.shape.rank > 1:
         raise _shape_error(op, f"Shape must be at most rank 1 but is rank {shape_t.shape.rank}")
     out = shape_from_shape_tensor(shape_t)
     in_shape = tensor.shape
-    if out.rank is None:
+    if out.rank is None or in_shape.rank is None:
         return [out]
     out_dims = list(out.as_tuple())
-    unknown = [i for i, d in enumerate(out_dims) if d is None]
-    known_out = 1
-    for d in out_dims:
-        if d is not None:
-            known_out *= d
-    if in_shape.rank is None:
+    out_unknown = [i for i, d in enumerate(out_dims) if d is None]
+    in_unknown = [i for i, d in enumerate(in_shape.as_tuple()) if d is None]
+    if len(out_unknown) > 1 or len(in_unknown) > 1:
         return [out]
-    in_dims = in_shape.as_tuple()
-    if in_shape.is_fully_defined():
-        n = int(np.prod(in_dims, dtype=np.int64))
-        if not unknown:
-            if n != known_out:
-                raise _shape_error(
-                    op,
-                    f"Cannot reshape a tensor with {n} elements to shape {_fmt(out_dims)} ({known_out} elements)",
-                )
-            return [out]
-        if len(unknown) == 1 and _is_inferable_minus_one(shape_t, unknown[0]):
-            if known_out == 0:
-                if n != 0:
-                    raise _shape_error(
-                        op,
-                        f"Cannot reshape a tensor with {n} elements to shape {_fmt(out_dims)} (0 elements)",
-                    )
-                return [out]
-            if n % known_out:
-                raise _shape_error(
-                    op,
-                    f"Cannot reshape a tensor with {n} elements to shape {_fmt(out_dims)} ({known_out} elements)",
-                )
-            out_dims[unknown[0]] = n // known_out
-        return [TensorShape(out_dims)]
-    if len(unknown) == 1 and _is_inferable_minus_one(shape_t, unknown[0]) and known_out > 0:
-        # Partially known input: if the input's unknown dims are matched one-to-one by known output
-        # dims' complement (TF cancels common known factors), the -1 can still be solved.
-        known_in = 1
-        unknown_in = 0
-        for d in in_dims:
-            if d is None:
-                unknown_in += 1
-            else:
-                known_in *= d
-        if unknown_in == 0:
-            return [TensorShape(out_dims)]
+    known_out = int(np.prod([d for d in out_dims if d is not None], dtype=np.int64))
+    known_in = int(np.prod([d for d in in_shape.as_tuple() if d is not None], dtype=np.int64))
+    if not in_unknown and not out_unknown:
+        if known_in != known_out:
+            raise _shape_error(
+                op, f"Cannot reshape a tensor with {known_in} elements to shape {_fmt(out_dims)} ({known_out} elements)"
+            )
+    elif not in_unknown and known_out > 0:
+        if known_in % known_out:
+            raise _shape_error(op, f"Dimension size must be evenly divisible by {known_out} but is {known_in}")
+        out_dims[out_unknown[0]] = known_in // known_out
+    elif in_unknown and not out_unknown and known_in != 0 and known_out % known_in:
+        raise _shape_error(op, f"Dimension size must be evenly divisible by {known_in} but is {known_out}")
     return [TensorShape(out_dims)]
-
-
-def _is_inferable_minus_one(shape_t, index) -> bool:
-    """Whether the unknown output dim ``index`` is a literal -1 (solvable), not a dynamic value."""
-    value = _value(shape_t)
-    if value is not None:
-        return True
-    op = shape_t.op
-    if op.type == "Pack" and op.get_attr("axis") == 0 and index < len(op.inputs):
-        return _scalar_value(op.inputs[index]) == -1
-    return False
 
 
 def _reshape_dims(in_shape, requested: list[int]) -> list[int]:
@@ -860,37 +823,31 @@ def _concat_shape(op):
     if not -rank <= axis < rank:
         raise _shape_error(op, f"Expected concatenating dimensions in the range [{-rank}, {rank}), but got {axis}")
     axis %= rank
-    out = [None] * rank
+    merged = None  # the inputs' shapes without the concat axis, merged as TF does
     total = 0
     for t in values:
         if t.shape.rank is None:
             total = None
             continue
         dims = t.shape.as_tuple()
-        for i, d in enumerate(dims):
-            if i == axis:
-                continue
-            if out[i] is not None and d is not None and out[i] != d:
-                raise _shape_error(
-                    op,
-                    f"Dimension {i} in both shapes must be equal, but are {out[i]} and {d}. Shapes are "
-                    f"{_fmt(_first_shape(values, t))} and {_fmt(dims)}.",
-                )
-            if out[i] is None:
-                out[i] = d
+        rest = dims[:axis] + dims[axis + 1 :]
+        if merged is None:
+            merged = list(rest)
+        else:
+            for i, (m, d) in enumerate(zip(merged, rest)):
+                if m is not None and d is not None and m != d:
+                    raise _shape_error(
+                        op,
+                        f"Dimension {i} in both shapes must be equal, but are {m} and {d}. Shapes are "
+                        f"{_fmt(merged)} and {_fmt(rest)}.",
+                    )
+                if m is None:
+                    merged[i] = d
         if total is not None:
             total = None if dims[axis] is None else total + dims[axis]
-    out[axis] = total
-    return [TensorShape(out)]
-
-
-def _first_shape(values, upto):
-    for t in values:
-        if t is upto:
-            break
-        if t.shape.rank is not None:
-            return t.shape.as_tuple()
-    return upto.shape.as_tuple()
+    if merged is None:
+        merged = [None] * (rank - 1)
+    return [TensorShape([*merged[:axis], total, *merged[axis:]])]
 
 
 def _concat_check(values, axis):
@@ -1197,7 +1154,7 @@ def _strided_slice_spec(begin, end, strides, dims, begin_mask, end_mask, ellipsi
                 b = d_begin[i]
                 fwd = b + dim if b < 0 else b
                 if fwd < 0 or fwd >= dim:
-                    raise _invalid(f"slice index {b} of dimension {i} out of bounds.")
+                    raise _invalid(f"slice index {fwd} of dimension {i} out of bounds.")
                 d_begin[i], d_end[i] = fwd, fwd + 1
             else:
                 lo, hi = (0, dim) if stride > 0 else (-1, dim - 1)
@@ -1824,7 +1781,7 @@ def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, 
                 if row < prev:
                     raise _invalid(
                         f"indices[{i}] = [{','.join(map(str, row))}] is out of order. Many sparse ops require sorted "
-                        "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered copy.\n\n"
+                        "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered copy."
                     )
             prev = row
     elif n:
@@ -2411,6 +2368,8 @@ def _where_shape(op):
     shape=_where_shape,
 )
 def where(input):
+    if input.dim() == 0:
+        raise _invalid("WhereOp : Unhandled input dimensions: 0")
     return torch.nonzero(input if input.dtype == torch.bool else input != 0)
 
 
