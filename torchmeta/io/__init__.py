@@ -1,0 +1,54 @@
+"""torchmeta's file formats, read and written without TensorFlow.
+
+- :mod:`torchmeta.io.tf_checkpoint`: TensorFlow V2 checkpoints (``.index`` + ``.data-*``), byte-identical
+  to TensorFlow's; :mod:`torchmeta.io.sstable` and :mod:`torchmeta.io.tensor_slice` are its building blocks.
+- :mod:`torchmeta.io.safetensors_checkpoint`: ``<prefix>.safetensors`` checkpoints (torchmeta's default).
+- :mod:`torchmeta.io.checkpoint`: :func:`detect_format` / :func:`open_checkpoint` for either format.
+- :mod:`torchmeta.io.atomic`: temp-file + rename writes.
+
+Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_variable_to_shape_map``,
+``get_variable_to_dtype_map``, ``get_dtype``, ``get_shape``, ``get_tensor`` (numpy),
+``get_tensor_torch`` (torch, memory-mapped or into ``out=``), ``get_slice``, ``get_tensor_slices``,
+``nbytes``, ``debug_string``, ``close``.
+"""
+
+from torchmeta.io.atomic import atomic_write, atomic_write_bytes, atomic_write_text
+from torchmeta.io.checkpoint import checkpoint_prefix, detect_format, open_checkpoint
+from torchmeta.io.safetensors_checkpoint import SafetensorsReader, safetensors_filename, save_safetensors
+from torchmeta.io.tensor_slice import TensorSlice, parse_shape_and_slice
+from torchmeta.io.tf_checkpoint import (
+    BundleWriter,
+    CheckpointReader,
+    SavedSlice,
+    data_filename,
+    index_filename,
+    merge_bundles,
+    restore_v2,
+    save_v2,
+    write_bundle,
+    write_sharded_bundle,
+)
+
+__all__ = [
+    "BundleWriter",
+    "CheckpointReader",
+    "SafetensorsReader",
+    "SavedSlice",
+    "TensorSlice",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "checkpoint_prefix",
+    "data_filename",
+    "detect_format",
+    "index_filename",
+    "merge_bundles",
+    "open_checkpoint",
+    "parse_shape_and_slice",
+    "restore_v2",
+    "safetensors_filename",
+    "save_safetensors",
+    "save_v2",
+    "write_bundle",
+    "write_sharded_bundle",
+]

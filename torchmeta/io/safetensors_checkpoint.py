@@ -1,0 +1,531 @@
+"""safetensors checkpoints (``<prefix>.safetensors``), torchmeta's default Saver format.
+
+Written with the ``safetensors`` package (streamed from tensor memory, renamed into place) and read
+memory-mapped through ``safe_open``. :class:`SafetensorsReader` has :class:`CheckpointReader`'s interface,
+so the Saver restores from either format.
+
+Layout. Every tensor is one safetensors tensor under its checkpoint name. The TensorFlow dtype of each
+tensor is kept in the header's ``__metadata__["torchmeta"]``, a JSON object::
+
+    {"version": 1, "tensors": {"<name>": {"dtype": "qint8"}, ...}}
+
+Most dtypes are stored as their natural safetensors dtype (quantized types as the integer of the same
+width: qint8 as I8). Types safetensors cannot hold get an ``"encoding"`` and their logical ``"shape"``:
+
+- ``"strings"`` (DT_STRING): one U8 tensor: N little-endian uint64 lengths, then the N strings' bytes.
+- ``"complex_pairs"`` (complex128): F64 of shape ``shape + [2]``, (real, imag) pairs.
+- ``"bytes"`` (int4, uint4, int2, uint2, the fnuz float8 types, float4_e2m1fn): U8, one byte per element,
+  the bit patterns TensorFlow and ml_dtypes use.
+
+Partitioned variables are stored whole (assembled from their slices when saved); ``"slices"`` records the
+SaveV2 specs they were saved with (``["4 2 0,2:0,2", "4 2 2,2:0,2"]``), so a conversion back to a
+TensorFlow checkpoint reproduces the partitioning. Files without torchmeta metadata (any safetensors file)
+are read with dtypes taken from the safetensors dtype codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import safetensors
+import safetensors.torch
+import torch
+from safetensors import safe_open
+
+from torchmeta import errors
+from torchmeta._proto import types_pb2
+from torchmeta.dtypes import DType, as_dtype, from_safetensors, torch_to_numpy
+from torchmeta.io.atomic import temp_path
+from torchmeta.io.tensor_slice import TensorSlice, parse_shape_and_slice, resolve_slice_spec
+from torchmeta.io.tf_checkpoint import _as_array, _iter_items, _slice_list, _string_elements, numpy_to_torch
+
+__all__ = ["SUFFIX", "SafetensorsReader", "safetensors_filename", "save_safetensors"]
+
+SUFFIX = ".safetensors"
+METADATA_KEY = "torchmeta"
+FORMAT_VERSION = 1
+MAX_HEADER_SIZE = 100_000_000  # what the safetensors library accepts
+_ITEMSIZE = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "F8_E4M3FNUZ": 1,
+    "F8_E5M2FNUZ": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
+    "C64": 8,
+}
+_ENCODED_CODE = {"strings": "U8", "complex_pairs": "F64", "bytes": "U8"}
+
+
+class _Entry(NamedTuple):
+    dtype: DType
+    shape: tuple[int, ...]
+    encoding: str  # "" (stored as is), "strings", "complex_pairs" or "bytes"
+    meta: dict
+    nbytes: int
+
+
+def safetensors_filename(prefix: str | os.PathLike) -> str:
+    """``<prefix>.safetensors`` (``prefix`` itself when it already ends with ``.safetensors``)."""
+    prefix = os.fspath(prefix)
+    return prefix if prefix.endswith(SUFFIX) else prefix + SUFFIX
+
+
+# -- writing ---------------------------------------------------------------------------------------------
+
+
+def _assemble(name: str, slices: list, dtype) -> tuple[np.ndarray, DType, list[str]]:
+    """The full value of a partitioned variable from its ``(tensor, spec)`` slices."""
+    full = None
+    covered = None
+    specs = []
+    for tensor, spec in slices:
+        arr, dt = _as_array(tensor, dtype)
+        parsed = parse_shape_and_slice(spec)
+        if parsed is None:
+            if len(slices) != 1:
+                raise errors.InvalidArgumentError(None, None, f"{name}: a whole tensor given among slices")
+            return arr, dt, []
+        shape, tensor_slice = parsed
+        if arr.shape != tensor_slice.shape_in(shape):
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"Slice in shape_and_slice specification does not match the shape of the tensor to save: "
+                f"{spec}, tensor: {list(arr.shape)} (key {name})",
+            )
+        if full is None:
+            full = np.empty(shape, dtype=arr.dtype)
+            covered = np.zeros(shape, dtype=bool)
+            full_dtype = dt
+        elif full.shape != shape or dt is not full_dtype:
+            raise errors.InvalidArgumentError(None, None, f"Slices of {name} disagree in shape or dtype")
+        index = tensor_slice.indices(shape)
+        if covered[index].any():
+            raise errors.InvalidArgumentError(None, None, f"Overlapping slices of {name}: {spec}")
+        covered[index] = True
+        full[index] = arr
+        specs.append(spec)
+    if not covered.all():
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"safetensors checkpoints store partitioned variables whole, but the slices of {name} "
+            f"({', '.join(specs)}) do not cover its shape {list(full.shape)}; pass every slice",
+        )
+    if len(specs) == 1 and TensorSlice.parse(specs[0].split(" ")[-1]).covers(full.shape):
+        specs = []
+    return full, full_dtype, specs
+
+
+def _encode(arr: np.ndarray, dtype: DType) -> tuple[torch.Tensor, dict]:
+    """The safetensors tensor storing ``arr`` and its metadata entry."""
+    info: dict[str, Any] = {"dtype": dtype.name}
+    if dtype is DType.string:
+        elements = _string_elements(arr)
+        lengths = np.array([len(e) for e in elements], dtype="<u8")
+        buf = bytearray(lengths.tobytes())
+        for e in elements:
+            buf += e
+        info.update(encoding="strings", shape=list(arr.shape))
+        stored = torch.frombuffer(buf, dtype=torch.uint8) if buf else torch.empty(0, dtype=torch.uint8)
+        return stored, info
+    if dtype is DType.complex128:
+        info.update(encoding="complex_pairs", shape=list(arr.shape))
+        pairs = arr.astype("<c16", copy=False).reshape(-1).view("<f8").reshape((*arr.shape, 2))
+        return torch.from_numpy(pairs), info
+    if dtype.safetensors is None:
+        info.update(encoding="bytes", shape=list(arr.shape))
+        return torch.from_numpy(np.ascontiguousarray(arr.reshape(-1).view(np.uint8)).reshape(arr.shape)), info
+    return numpy_to_torch(arr, dtype), info
+
+
+def save_safetensors(
+    prefix: str | os.PathLike,
+    tensors: Mapping[str, Any] | Iterable[tuple[str, Any]],
+    metadata: Mapping[str, str] | None = None,
+    *,
+    dtypes: Mapping[str, DType] | None = None,
+) -> str:
+    """Writes ``<prefix>.safetensors`` atomically (temporary file, then rename).
+
+    Args:
+      prefix: checkpoint prefix (or a file name ending in ``.safetensors``).
+      tensors: ``name -> value`` like :func:`torchmeta.io.write_bundle`: numpy arrays, torch tensors (any
+        device), scalars, string arrays, or a partitioned variable's ``(tensor, "4 2 0,2:-")`` slices (a list
+        of them; stored whole, so they must cover the variable).
+      metadata: extra ``str -> str`` entries for the header's ``__metadata__`` (``"torchmeta"`` is reserved).
+      dtypes: optional ``name -> DType`` (store int8 values as qint8 ...).
+
+    Returns:
+      The file name written.
+    """
+    path = safetensors_filename(prefix)
+    dtypes = dtypes or {}
+    stored: dict[str, torch.Tensor] = {}
+    info: dict[str, dict] = {}
+    seen: set[tuple[int, int]] = set()
+    for name, value in _iter_items(tensors):
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors tensor names are str, not {type(name).__name__}")
+        if name in stored:
+            raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {name}")
+        slices = _slice_list(value)
+        specs: list[str] = []
+        if slices is None:
+            arr, dt = _as_array(value, dtypes.get(name))
+        else:
+            arr, dt, specs = _assemble(name, slices, dtypes.get(name))
+        tensor, meta = _encode(arr, dt)
+        if specs:
+            meta["slices"] = specs
+        ident = (tensor.data_ptr(), tensor.nbytes)
+        if tensor.nbytes and ident in seen:  # safetensors refuses tensors sharing memory
+            tensor = tensor.clone()
+        seen.add(ident)
+        stored[name] = tensor
+        info[name] = meta
+    header: dict[str, str] = {}
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError("safetensors metadata maps str to str")
+        if key == METADATA_KEY:
+            raise ValueError(f"metadata key {METADATA_KEY!r} is reserved for torchmeta")
+        header[key] = value
+    header[METADATA_KEY] = json.dumps({"version": FORMAT_VERSION, "tensors": info}, separators=(",", ":"))
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        raise errors.NotFoundError(None, None, f"{directory}; No such file or directory (saving {path})")
+    temp = temp_path(path)
+    try:
+        safetensors.torch.save_file(stored, temp, metadata=header)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    return path
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+def _corrupt(path, message: str) -> errors.DataLossError:
+    return errors.DataLossError(None, None, f"{message} (file: {path})")
+
+
+def _read_header(path: str) -> tuple[dict, int]:
+    """The validated JSON header and the byte size of the data section.
+
+    Checks what the safetensors library checks, but names the file and the tensor at fault.
+    """
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < 8:
+                raise _corrupt(path, f"File is too short ({size} bytes) to be a safetensors file")
+            (header_len,) = struct.unpack("<Q", f.read(8))
+            if header_len > min(size - 8, MAX_HEADER_SIZE):
+                raise _corrupt(path, f"safetensors header length {header_len} exceeds the file size {size}")
+            raw = f.read(header_len)
+    except FileNotFoundError:
+        raise errors.NotFoundError(None, None, f"Failed to find a safetensors checkpoint at {path}") from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise errors.NotFoundError(None, None, f"{path} is not a file") from None
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _corrupt(path, f"safetensors header is not valid JSON: {e}") from None
+    if not isinstance(header, dict):
+        raise _corrupt(path, "safetensors header is not a JSON object")
+    data_size = size - 8 - header_len
+    entries = []
+    for name, spec in header.items():
+        if name == "__metadata__":
+            if not isinstance(spec, dict) or not all(isinstance(v, str) for v in spec.values()):
+                raise _corrupt(path, "safetensors __metadata__ must map strings to strings")
+            continue
+        try:
+            code, shape, (begin, end) = spec["dtype"], spec["shape"], spec["data_offsets"]
+            ok = (
+                isinstance(code, str)
+                and isinstance(shape, list)
+                and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+                and all(isinstance(o, int) and not isinstance(o, bool) for o in (begin, end))
+            )
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise _corrupt(path, f"Tensor {name!r}: malformed header entry {spec!r}")
+        if code not in _ITEMSIZE:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"Tensor {name!r} has safetensors dtype {code}, which torchmeta does not read (file: {path})",
+            )
+        need = int(np.prod(shape, dtype=np.int64)) * _ITEMSIZE[code] if shape else _ITEMSIZE[code]
+        if not 0 <= begin <= end:
+            raise _corrupt(path, f"Tensor {name!r}: invalid data offsets [{begin}, {end})")
+        if end - begin != need:
+            raise _corrupt(
+                path,
+                f"Tensor {name!r}: header gives {end - begin} bytes at [{begin}, {end}) but {code} {shape} "
+                f"needs {need} bytes",
+            )
+        if end > data_size:
+            raise _corrupt(
+                path,
+                f"Tensor {name!r}: data [{begin}, {end}) runs past the end of the file's data section "
+                f"({data_size} bytes; truncated file?)",
+            )
+        entries.append((begin, end, name))
+    position = 0
+    for begin, end, name in sorted(entries):
+        if begin != position:
+            what = "overlaps the previous tensor" if begin < position else "leaves a gap after the previous tensor"
+            raise _corrupt(path, f"Tensor {name!r}: data at [{begin}, {end}) {what} (ends at {position})")
+        position = end
+    if position != data_size:
+        raise _corrupt(path, f"{data_size - position} bytes after the last tensor's data")
+    return header, data_size
+
+
+class SafetensorsReader:
+    """Reads a safetensors checkpoint with :class:`torchmeta.io.CheckpointReader`'s interface.
+
+    Tensors are memory-mapped (``safe_open``); :meth:`get_tensor` returns owned numpy copies,
+    :meth:`get_tensor_torch` memory-mapped torch tensors (or reads into ``out``).
+
+    Args:
+      prefix: the checkpoint prefix, or the ``.safetensors`` file name.
+    """
+
+    def __init__(self, prefix: str | os.PathLike):
+        self.prefix = os.fspath(prefix)
+        self.path = safetensors_filename(self.prefix)
+        header, _ = _read_header(self.path)
+        metadata = dict(header.pop("__metadata__", None) or {})
+        info = {}
+        if METADATA_KEY in metadata:
+            try:
+                parsed = json.loads(metadata.pop(METADATA_KEY))
+                info = parsed["tensors"]
+                if not isinstance(info, dict) or parsed.get("version", 0) > FORMAT_VERSION:
+                    raise ValueError
+            except (ValueError, KeyError, TypeError):
+                raise _corrupt(self.path, "malformed or newer torchmeta metadata in the safetensors header") from None
+        self.metadata: dict[str, str] = metadata
+        self._entries: dict[str, _Entry] = {}
+        for name in sorted(header):
+            spec = header[name]
+            self._entries[name] = self._describe(name, spec, info.get(name))
+        try:
+            self._file = safe_open(self.path, framework="pt")
+        except Exception as e:  # SafetensorError; the header was checked above
+            raise _corrupt(self.path, f"safetensors cannot open the file: {e}") from None
+
+    def _describe(self, name, spec, meta) -> _Entry:
+        code = spec["dtype"]
+        stored_shape = tuple(spec["shape"])
+        nbytes = spec["data_offsets"][1] - spec["data_offsets"][0]
+        if meta is None:
+            try:
+                return _Entry(from_safetensors(code), stored_shape, "", {}, nbytes)
+            except KeyError:
+                raise errors.UnimplementedError(
+                    None, None, f"Tensor {name!r} has safetensors dtype {code} (file: {self.path})"
+                ) from None
+        try:
+            dtype = as_dtype(meta["dtype"]).base_dtype
+            encoding = meta.get("encoding", "")
+            shape = tuple(int(d) for d in meta.get("shape", stored_shape))
+        except (KeyError, TypeError, ValueError):
+            raise _corrupt(self.path, f"Tensor {name!r}: malformed torchmeta metadata {meta!r}") from None
+        expected_code = _ENCODED_CODE.get(encoding, dtype.safetensors)
+        good = expected_code == code and encoding in ("", *_ENCODED_CODE)
+        if encoding == "complex_pairs":
+            good = good and dtype is DType.complex128 and stored_shape == (*shape, 2)
+        elif encoding == "bytes":
+            good = good and dtype.size == 1 and stored_shape == shape
+        elif encoding == "strings":
+            good = good and dtype is DType.string and len(stored_shape) == 1
+        elif encoding == "":
+            good = good and stored_shape == shape
+        if not good:
+            raise _corrupt(
+                self.path,
+                f"Tensor {name!r}: stored as {code} {list(stored_shape)}, which does not hold the "
+                f"{dtype.name} {list(shape)} its metadata describes",
+            )
+        return _Entry(dtype, shape, encoding, meta, nbytes)
+
+    # -- metadata ----------------------------------------------------------------------------------
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    def has_tensor(self, name: str) -> bool:
+        return name in self._entries
+
+    __contains__ = has_tensor
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def get_variable_to_shape_map(self) -> dict[str, list[int]]:
+        return {name: list(e.shape) for name, e in self._entries.items()}
+
+    def get_variable_to_dtype_map(self) -> dict[str, DType]:
+        return {name: e.dtype for name, e in self._entries.items()}
+
+    def get_dtype(self, name: str) -> DType:
+        return self._lookup(name).dtype
+
+    def get_shape(self, name: str) -> tuple[int, ...]:
+        return self._lookup(name).shape
+
+    def get_tensor_slices(self, name: str) -> list[TensorSlice]:
+        """The slices the variable was saved as (from the metadata); ``[]`` for a tensor saved whole."""
+        specs = self._lookup(name).meta.get("slices", [])
+        return [parse_shape_and_slice(s)[1] for s in specs]
+
+    def nbytes(self, name: str) -> int:
+        """Bytes the tensor takes in the file."""
+        return self._lookup(name).nbytes
+
+    def debug_string(self) -> bytes:
+        lines = []
+        for name, (dtype, shape, *_) in self._entries.items():
+            dims = ",".join(map(str, shape))
+            lines.append(
+                f"{name} ({types_pb2.DataType.Name(dtype.value)}) [{dims}]\n".encode("utf-8", "surrogateescape")
+            )
+        return b"".join(lines)
+
+    # -- tensors -----------------------------------------------------------------------------------
+
+    def get_tensor(self, name: str) -> np.ndarray:
+        """The tensor as a new numpy array, as :meth:`torchmeta.io.CheckpointReader.get_tensor` gives it."""
+        dtype, shape, encoding, *_ = self._lookup(name)
+        raw = self._file.get_tensor(name)
+        if encoding == "strings":
+            return self._decode_strings(name, raw, shape)
+        if encoding == "complex_pairs":
+            return raw.numpy().copy().view(np.complex128).reshape(shape)
+        if encoding == "bytes":
+            return raw.numpy().copy().view(dtype.numpy).reshape(shape)
+        return torch_to_numpy(raw, as_dtype(raw.dtype)).copy()
+
+    def get_tensor_torch(self, name: str, *, out: torch.Tensor | None = None, mmap: bool = True):
+        """The tensor as torch (memory-mapped by safetensors); with ``out``, copied into ``out``.
+
+        ``mmap`` is accepted for parity with :meth:`CheckpointReader.get_tensor_torch`; safetensors maps.
+
+        Quantized types come back as their integer torch dtype, complex128 as complex128, strings as numpy
+        object arrays. Types torch lacks raise ``errors.UnimplementedError``.
+        """
+        dtype, shape, encoding, *_ = self._lookup(name)
+        if encoding == "strings":
+            if out is not None:
+                raise TypeError(f"Cannot read string tensor {name} into a torch tensor")
+            return self.get_tensor(name)
+        if dtype.torch is None:
+            raise errors.UnimplementedError(
+                None, None, f"Tensor {name} has dtype {dtype.name}, which torch cannot hold; use get_tensor"
+            )
+        raw = self._file.get_tensor(name)
+        if encoding == "complex_pairs":
+            value = torch.view_as_complex(raw) if raw.numel() else torch.empty(shape, dtype=torch.complex128)
+        elif encoding == "bytes":
+            value = raw.view(dtype.torch)
+        else:
+            value = raw
+        if out is not None:
+            if out.dtype != dtype.torch or out.numel() != value.numel():
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"Cannot read {name} ({dtype.name} {list(shape)}) into a {out.dtype} tensor of shape "
+                    f"{list(out.shape)}",
+                )
+            with torch.no_grad():
+                out.copy_(value.reshape(out.shape))
+            return out
+        return value
+
+    def get_slice(self, name: str, slice_spec: str | TensorSlice) -> np.ndarray:
+        """One slice of a tensor (``"4 2 0,2:-"``, ``"0,2:-"`` or a TensorSlice), read lazily where possible."""
+        _, shape, encoding, *_ = self._lookup(name)
+        wanted = resolve_slice_spec(shape, slice_spec, name)
+        if wanted.covers(shape):
+            return self.get_tensor(name)
+        if encoding or not shape:
+            return np.array(self.get_tensor(name)[wanted.indices(shape)])
+        part = self._file.get_slice(name)[wanted.indices(shape)]
+        return torch_to_numpy(part, as_dtype(part.dtype)).copy()
+
+    def close(self):
+        handle = getattr(self, "_file", None)
+        if handle is not None:
+            with contextlib.suppress(Exception):
+                handle.__exit__(None, None, None)
+            self._file = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"SafetensorsReader({self.path!r}, {len(self._entries)} tensors)"
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _lookup(self, name: str):
+        entry = self._entries.get(name)
+        if entry is None:
+            raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
+        if self._file is None:
+            raise ValueError(f"{self!r} is closed")
+        return entry
+
+    def _decode_strings(self, name: str, raw: torch.Tensor, shape) -> np.ndarray:
+        numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        buf = raw.numpy().tobytes()
+        head = 8 * numel
+        out = np.empty(numel, dtype=object)
+        if len(buf) < head:
+            raise _corrupt(self.path, f"Tensor {name!r}: {len(buf)} bytes cannot hold {numel} string lengths")
+        lengths = np.frombuffer(buf, dtype="<u8", count=numel)
+        if (numel and lengths.max() > len(buf)) or int(lengths.sum(dtype=np.uint64)) != len(buf) - head:
+            raise _corrupt(
+                self.path, f"Tensor {name!r}: string lengths do not add up to the {len(buf) - head} bytes stored"
+            )
+        items = []
+        pos = head
+        for n in lengths.tolist():
+            items.append(buf[pos : pos + n])
+            pos += n
+        out[:] = items
+        return out.reshape(shape)
