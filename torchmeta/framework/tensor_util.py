@@ -153,7 +153,7 @@ def to_numpy(values, dtype=None) -> np.ndarray:
         return _to_bytes_array(np.asarray(values, dtype=object))
     if inferred is DType.string:
         raise TypeError(f"Expected {dtype.name}, but got {values!r} of type 'str'.")
-    if inferred is DType.float32 and (dtype.is_integer or dtype.is_bool or dtype.is_quantized):
+    if inferred is DType.float32 and (dtype.is_integer or dtype.is_bool or dtype.is_quantized) and np.size(values):
         raise TypeError(f"Expected {dtype.name}, but got {_first_scalar(values)!r} of type 'float'.")
     if inferred is DType.complex128 and not dtype.is_complex:
         raise TypeError(f"Expected {dtype.name}, but got {_first_scalar(values)!r} of type 'complex'.")
