@@ -1,0 +1,676 @@
+"""Array ops that index: Select(V2), Gather(V2), GatherNd, ScatterNd, SparseToDense, OneHot, Where,
+Unique, ListDiff, DynamicStitch and InvertPermutation (the rest of the family is in ``array_ops``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops import shapes
+from torchmeta.ops.array_layout_ops import _broadcast_dims
+from torchmeta.ops.array_ops import (
+    _check_dims,
+    _fmt,
+    _foldable,
+    _host_ints,
+    _invalid,
+    _is_np,
+    _merge,
+    _merge_dim,
+    _scalar_value,
+    _shape_error,
+    _value,
+    _with_rank,
+    _with_rank_at_least,
+    shape_from_shape_tensor,
+)
+from torchmeta.ops.registry import not_differentiable, register_op
+
+# ---------------------------------------------------------------------------------------------
+# Select, SelectV2
+
+
+def _select_shape(op):
+    cond, t, e = (x.shape for x in op.inputs)
+    data = _merge(op, t, e)
+    if cond.rank is None or data.rank is None:
+        return [data]
+    if cond.rank == 0:
+        return [data]
+    if cond.rank != 1 or data.rank == 0:
+        return [_merge(op, data, cond)]
+    _merge_dim(op, cond.as_tuple()[0], data.as_tuple()[0])
+    return [data]
+
+
+def _where(cond, t, e):
+    if _is_np(t):
+        c = cond.cpu().numpy() if isinstance(cond, torch.Tensor) else cond
+        return np.where(c, t, e)
+    return torch.where(cond, t, e)
+
+
+@register_op(
+    "Select",
+    inputs=["condition: bool", "t: T", "e: T"],
+    outputs=["output: T"],
+    attrs=["T: type"],
+    shape=_select_shape,
+)
+def select(condition, t, e):
+    if tuple(t.shape) != tuple(e.shape):
+        raise _invalid(f"'then' and 'else' must have the same size.  but received: {_fmt(t.shape)} vs. {_fmt(e.shape)}")
+    cshape = tuple(condition.shape)
+    if cshape == tuple(t.shape) or not cshape:
+        return _where(condition, t, e)
+    if len(cshape) != 1 or t.ndim < 1:
+        raise _invalid(
+            f"'cond' and 'then' must have the same shape, or 'cond' must be a vector: got "
+            f"{_fmt(cshape)} vs. {_fmt(t.shape)}"
+        )
+    if cshape[0] != t.shape[0]:
+        raise _invalid(f"Number of batches of 'then' must match size of 'cond', but saw: {t.shape[0]} vs. {cshape[0]}")
+    return _where(condition.reshape(cshape + (1,) * (t.ndim - 1)), t, e)
+
+
+def _select_v2_shape(op):
+    cond, t, e = (x.shape for x in op.inputs)
+    return [shapes.broadcast_shapes(shapes.broadcast_shapes(t, e, op), cond, op)]
+
+
+@register_op(
+    "SelectV2",
+    inputs=["condition: bool", "t: T", "e: T"],
+    outputs=["output: T"],
+    attrs=["T: type"],
+    shape=_select_v2_shape,
+)
+def select_v2(condition, t, e):
+    if _broadcast_dims(list(t.shape), list(e.shape)) is None or (
+        _broadcast_dims(_broadcast_dims(list(t.shape), list(e.shape)), list(condition.shape)) is None
+    ):
+        raise _invalid(
+            f"condition {_fmt(condition.shape)}, then {_fmt(t.shape)}, and else {_fmt(e.shape)} must be broadcastable"
+        )
+    return _where(condition, t, e)
+
+
+_foldable("Select", "SelectV2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Gather, GatherV2, GatherNd, ScatterNd
+
+
+def _check_indices(indices, limit: int, label=""):
+    """Raises TF's ``indices[i,j] = v is not in [0, limit)`` for the first bad index."""
+    bad = (indices < 0) | (indices >= limit)
+    if bool(bad.any()):
+        pos = torch.nonzero(bad)[0].tolist()
+        value = int(indices[tuple(pos)])
+        where = ",".join(str(p) for p in pos)
+        raise _invalid(f"indices[{where}] = {value} is not in [0, {limit})")
+
+
+def _gather_shape(op):
+    params, indices = op.inputs[0].shape, op.inputs[1].shape
+    _with_rank_at_least(op, params, 1)
+    if params.rank is None or indices.rank is None:
+        return [unknown_shape()]
+    return [TensorShape(list(indices.as_tuple()) + list(params.as_tuple()[1:]))]
+
+
+@register_op(
+    "Gather",
+    inputs=["params: Tparams", "indices: Tindices"],
+    outputs=["output: Tparams"],
+    attrs=["validate_indices: bool = true", "Tparams: type", "Tindices: {int32, int64}"],
+    shape=_gather_shape,
+)
+def gather(params, indices):
+    return _gather(params, indices, 0, 0)
+
+
+def _gather(params, indices, axis: int, batch_dims: int):
+    limit = params.shape[axis]
+    _check_indices(indices, limit)
+    idx_shape = tuple(indices.shape)
+    p_shape = tuple(params.shape)
+    out_shape = p_shape[:axis] + idx_shape[batch_dims:] + p_shape[axis + 1 :]
+    if _is_np(params):
+        idx = indices.cpu().numpy().astype(np.int64)
+        if batch_dims == 0:
+            return np.take(params, idx, axis=axis)
+        out = [
+            np.take(params[b], idx.reshape(-1, *idx_shape[batch_dims:])[k], axis=axis - batch_dims)
+            for k, b in enumerate(np.ndindex(*p_shape[:batch_dims]))
+        ]
+        return np.stack(out).reshape(out_shape) if out else np.empty(out_shape, dtype=object)
+    idx = indices.long()
+    if batch_dims == 0:
+        return torch.index_select(params, axis, idx.reshape(-1)).reshape(out_shape)
+    batch = int(np.prod(p_shape[:batch_dims], dtype=np.int64))
+    outer = int(np.prod(p_shape[batch_dims:axis], dtype=np.int64))
+    inner = p_shape[axis + 1 :]
+    p = params.reshape((batch, outer, limit, *inner))
+    i = idx.reshape(batch, -1)
+    b_ix = torch.arange(batch, device=params.device).view(batch, 1, 1)
+    o_ix = torch.arange(outer, device=params.device).view(1, outer, 1)
+    out = p[b_ix, o_ix, i.unsqueeze(1)]  # [batch, outer, n, *inner]
+    return out.reshape(out_shape)
+
+
+def _gather_v2_shape(op):
+    params, indices, axis_t = (t.shape for t in op.inputs)
+    _with_rank(op, axis_t, 0)
+    axis = _scalar_value(op.inputs[2])
+    batch_dims = op.get_attr("batch_dims")
+    if axis is None:
+        if params.rank is None or indices.rank is None:
+            return [unknown_shape()]
+        if batch_dims < 0:
+            batch_dims += indices.rank
+        return [unknown_shape(params.rank + indices.rank - 1 - batch_dims)]
+    if params.rank is not None:
+        _with_rank_at_least(op, params, axis + 1 if axis >= 0 else -axis)
+    if params.rank is None or indices.rank is None:
+        return [unknown_shape()]
+    p_rank, i_rank = params.rank, indices.rank
+    if axis < 0:
+        axis += p_rank
+    if batch_dims < 0:
+        batch_dims += i_rank
+    if batch_dims > i_rank:
+        raise _shape_error(op, f"batch_dims ({batch_dims}) must be less than rank(indices) ({i_rank}).")
+    if batch_dims > axis:
+        raise _shape_error(op, f"batch_dims ({batch_dims}) must be less than or equal to axis ({axis}).")
+    p_dims, i_dims = params.as_tuple(), indices.as_tuple()
+    batch = [_merge_dim(op, a, b) for a, b in zip(p_dims[:batch_dims], i_dims[:batch_dims])]
+    return [TensorShape(batch + list(p_dims[batch_dims:axis]) + list(i_dims[batch_dims:]) + list(p_dims[axis + 1 :]))]
+
+
+@register_op(
+    "GatherV2",
+    inputs=["params: Tparams", "indices: Tindices", "axis: Taxis"],
+    outputs=["output: Tparams"],
+    attrs=["batch_dims: int = 0", "Tparams: type", "Tindices: {int16, int32, int64}", "Taxis: {int32, int64}"],
+    shape=_gather_v2_shape,
+)
+def gather_v2(params, indices, axis, batch_dims):
+    p_rank = params.ndim
+    a = int(axis)
+    if not -p_rank <= a < p_rank:
+        raise _invalid(f"Expected axis in the range [{-p_rank}, {p_rank}), but got {a}")
+    if a < 0:
+        a += p_rank
+    b = batch_dims
+    i_rank = indices.ndim
+    if b != 0:
+        if not -i_rank <= b <= i_rank if i_rank else b != 0:
+            raise _invalid(f"Expected batch_dims in the range [{-i_rank}, {i_rank}], but got {b}")
+        if b < 0:
+            b += i_rank
+        if b > a:
+            raise _invalid(f"batch_dims ({b}) must be less than or equal to axis ({a}).")
+        for i in range(b):
+            if params.shape[i] != indices.shape[i]:
+                raise _invalid(
+                    f"params.shape[{i}]: {params.shape[i]} should be equal to indices.shape[{i}]: {indices.shape[i]}"
+                )
+    return _gather(params, indices, a, b)
+
+
+def _gather_nd_shape(op):
+    params, indices = op.inputs[0].shape, op.inputs[1].shape
+    _with_rank_at_least(op, indices, 1)
+    if params.rank is None or indices.rank is None:
+        return [unknown_shape()]
+    k = indices.as_tuple()[-1]
+    if k is None:
+        return [unknown_shape()]
+    if k > params.rank:
+        raise _shape_error(
+            op,
+            f"indices.shape[-1] must be <= params.rank, but saw indices shape: {_fmt(indices.as_tuple())} and params "
+            f"shape: {_fmt(params.as_tuple())}",
+        )
+    return [TensorShape(list(indices.as_tuple()[:-1]) + list(params.as_tuple()[k:]))]
+
+
+def _linear_index(indices, dims, node_name, what):
+    """Flattens the last axis of ``indices`` into row-major offsets into ``dims``; checks the bounds."""
+    k = len(dims)
+    rows = int(np.prod(tuple(indices.shape[:-1]), dtype=np.int64))
+    idx = indices.long().reshape(rows, k)
+    if k == 0:
+        return idx.new_zeros(rows), None
+    limits = torch.tensor(dims, dtype=torch.long, device=idx.device)
+    bad = ((idx < 0) | (idx >= limits)).any(dim=1)
+    strides = [1] * k
+    for i in range(k - 2, -1, -1):
+        strides[i] = strides[i + 1] * dims[i + 1]
+    lin = (idx * torch.tensor(strides, dtype=torch.long, device=idx.device)).sum(dim=1)
+    return lin, bad
+
+
+@register_op(
+    "GatherNd",
+    inputs=["params: Tparams", "indices: Tindices"],
+    outputs=["output: Tparams"],
+    attrs=["Tparams: type", "Tindices: {int16, int32, int64}", 'bad_indices_policy: string = ""'],
+    shape=_gather_nd_shape,
+)
+def gather_nd(params, indices, bad_indices_policy, node_name):
+    p_shape = tuple(params.shape)
+    if indices.dim() < 1:
+        raise _invalid(f"indices must be at least a vector, got shape {_fmt(indices.shape)}")
+    k = indices.shape[-1]
+    if k > len(p_shape):
+        raise _invalid(f"index innermost dimension length must be <= params rank; saw: {k} vs. {len(p_shape)}")
+    out_shape = tuple(indices.shape[:-1]) + p_shape[k:]
+    lin, bad = _linear_index(indices, p_shape[:k], node_name, "param")
+    ignore = bad_indices_policy == "IGNORE"
+    if bad is not None and bool(bad.any()):
+        if not ignore:
+            first = int(torch.nonzero(bad)[0])
+            pos = np.unravel_index(first, tuple(indices.shape[:-1])) if indices.dim() > 1 else ()
+            vals = indices.reshape(-1, k)[first].tolist()
+            where = ",".join(str(int(p)) for p in pos)
+            raise _invalid(
+                f"indices[{where}] = [{', '.join(str(v) for v in vals)}] does not index into param shape "
+                f"{_fmt(p_shape)}, node name: {node_name}"
+            )
+        lin = torch.where(bad, torch.zeros_like(lin), lin)
+    n_slices = int(np.prod(p_shape[:k], dtype=np.int64))
+    if _is_np(params):
+        flat = params.reshape((n_slices, *p_shape[k:]))
+        out = flat[lin.cpu().numpy()] if n_slices else np.empty((lin.shape[0], *p_shape[k:]), dtype=object)
+        if ignore and bad is not None:
+            out[bad.cpu().numpy()] = b""
+        return out.reshape(out_shape)
+    flat = params.reshape((n_slices, *p_shape[k:]))
+    if n_slices == 0 and lin.numel():
+        out = flat.new_zeros((lin.shape[0], *p_shape[k:]))
+    else:
+        out = flat[lin]
+    if ignore and bad is not None:
+        out = torch.where(bad.view((-1,) + (1,) * (out.dim() - 1)), torch.zeros_like(out), out)
+    return out.reshape(out_shape)
+
+
+def _scatter_nd_shape(op):
+    indices, _, shape_t = op.inputs
+    _with_rank(op, shape_t.shape, 1)
+    _with_rank_at_least(op, indices.shape, 1)
+    return [shape_from_shape_tensor(shape_t)]
+
+
+@register_op(
+    "ScatterNd",
+    inputs=["indices: Tindices", "updates: T", "shape: Tindices"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tindices: {int16, int32, int64}", 'bad_indices_policy: string = ""'],
+    shape=_scatter_nd_shape,
+)
+def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
+    out_shape = _host_ints(shape)
+    _check_dims(out_shape)
+    if indices.dim() < 1:
+        raise _invalid(f"Indices shape must have rank at least one. Found:{_fmt(indices.shape)}")
+    k = indices.shape[-1]
+    if k > len(out_shape):
+        raise _invalid(
+            f"Dimensions [0,{k}) of indices[shape={_fmt(indices.shape)}] must match dimensions "
+            f"[0,{k}) of updates[shape={_fmt(updates.shape)}]"
+        )
+    lin, bad = _linear_index(indices, out_shape[:k], node_name, "shape")
+    n_slices = int(np.prod(out_shape[:k], dtype=np.int64))
+    slice_shape = tuple(out_shape[k:])
+    expected = tuple(indices.shape[:-1]) + slice_shape
+    if tuple(updates.shape) != expected:
+        raise _invalid(
+            f"Dimensions [0,{indices.dim() - 1}) of indices[shape={_fmt(indices.shape)}] = "
+            f"{_fmt(indices.shape[:-1])} must match dimensions [0,{updates.dim() - len(slice_shape)}) of "
+            f"updates[shape={_fmt(updates.shape)}]"
+        )
+    upd = updates.reshape((-1, *slice_shape))
+    if bad is not None and bool(bad.any()):
+        if bad_indices_policy != "IGNORE":
+            first = int(torch.nonzero(bad)[0])
+            vals = indices.reshape(-1, k)[first].tolist()
+            raise _invalid(
+                f"indices[{first}] = [{', '.join(str(v) for v in vals)}] does not index into shape {_fmt(out_shape)}"
+            )
+        keep = ~bad
+        lin, upd = lin[keep], upd[keep]
+    base = upd.new_zeros((n_slices, *slice_shape))
+    out = base.index_add(0, lin, upd) if upd.dtype != torch.bool else base.index_put((lin,), upd, accumulate=True)
+    return out.reshape(out_shape)
+
+
+_foldable("Gather", "GatherV2", "GatherNd", "ScatterNd")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseToDense, OneHot
+
+
+def _sparse_to_dense_shape(op):
+    return [shape_from_shape_tensor(op.inputs[1])]
+
+
+@register_op(
+    "SparseToDense",
+    inputs=["sparse_indices: Tindices", "output_shape: Tindices", "sparse_values: T", "default_value: T"],
+    outputs=["dense: T"],
+    attrs=["validate_indices: bool = true", "T: type", "Tindices: {int32, int64}"],
+    shape=_sparse_to_dense_shape,
+)
+def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, validate_indices):
+    if output_shape.dim() != 1:
+        raise _invalid(f"output_shape must be rank 1, got shape {_fmt(output_shape.shape)}")
+    dims = _host_ints(output_shape)
+    rank = len(dims)
+    idx = sparse_indices.long()
+    if idx.dim() > 2:
+        raise _invalid(f"sparse_indices should be a scalar, vector, or matrix, got shape {_fmt(idx.shape)}")
+    n = idx.shape[0] if idx.dim() > 0 else 1
+    ndims = idx.shape[1] if idx.dim() == 2 else 1
+    idx = idx.reshape(n, ndims)
+    if ndims != rank:
+        raise _invalid(f"sparse_indices has incorrect shape {_fmt(sparse_indices.shape)}, expected [{n},{rank}]")
+    nvals = sparse_values.size if _is_np(sparse_values) else sparse_values.numel()
+    scalar_values = sparse_values.ndim == 0
+    if not scalar_values and (sparse_values.ndim != 1 or nvals != n):
+        raise _invalid(f"sparse_values has incorrect shape {_fmt(sparse_values.shape)}, should be [] or [{n}]")
+    dsize = default_value.size if _is_np(default_value) else default_value.numel()
+    if default_value.ndim != 0 or dsize != 1:
+        raise _invalid(f"default_value should be a scalar, got shape {_fmt(default_value.shape)}")
+    if validate_indices and n:
+        rows = idx.tolist()
+        prev = None
+        for i, row in enumerate(rows):
+            if any(not 0 <= v < d for v, d in zip(row, dims)):
+                raise _invalid(
+                    f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {_fmt(dims)}"
+                )
+            if prev is not None:
+                if row == prev:
+                    raise _invalid(f"indices[{i}] = [{','.join(map(str, row))}] is repeated")
+                if row < prev:
+                    raise _invalid(
+                        f"indices[{i}] = [{','.join(map(str, row))}] is out of order. Many sparse ops require sorted "
+                        "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered copy."
+                    )
+            prev = row
+    elif n:
+        limits = torch.tensor(dims, dtype=torch.long, device=idx.device)
+        bad = ((idx < 0) | (idx >= limits)).any(dim=1)
+        if bool(bad.any()):
+            i = int(torch.nonzero(bad)[0])
+            row = idx[i].tolist()
+            raise _invalid(
+                f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {_fmt(dims)}"
+            )
+    cols = tuple(idx[:, j] for j in range(rank))
+    if _is_np(default_value):
+        out = np.empty(dims, dtype=object)
+        out.fill(default_value.reshape(-1)[0])
+        if n:
+            out[tuple(c.cpu().numpy() for c in cols)] = sparse_values
+        return out
+    out = default_value.reshape(()).expand(dims).contiguous()
+    if n == 0:
+        return out
+    values = sparse_values.expand(n) if scalar_values else sparse_values
+    return out.index_put(cols, values)
+
+
+def _one_hot_shape(op):
+    indices, depth_t, on, off = op.inputs
+    axis = op.get_attr("axis")
+    _with_rank(op, depth_t.shape, 0)
+    _with_rank(op, on.shape, 0)
+    _with_rank(op, off.shape, 0)
+    if axis < -1:
+        raise _shape_error(op, f"axis must be >= -1, got {axis}")
+    if indices.shape.rank is None:
+        return [unknown_shape()]
+    dims = list(indices.shape.as_tuple())
+    if axis >= 0 and axis > len(dims):
+        raise _shape_error(op, f"axis must be >= -1 and <= {len(dims)}, got {axis}")
+    depth = _scalar_value(depth_t)
+    if depth is not None and depth < 0:
+        raise _shape_error(op, f"depth must be non-negative, got: {depth}")
+    pos = len(dims) if axis == -1 else axis
+    return [TensorShape([*dims[:pos], depth, *dims[pos:]])]
+
+
+@register_op(
+    "OneHot",
+    inputs=["indices: TI", "depth: int32", "on_value: T", "off_value: T"],
+    outputs=["output: T"],
+    attrs=["axis: int = -1", "T: type", "TI: {uint8, int8, int32, int64} = DT_INT64"],
+    shape=_one_hot_shape,
+)
+def one_hot(indices, depth, on_value, off_value, axis):
+    rank = indices.dim()
+    if not -1 <= axis <= rank:
+        raise _invalid(f"Expected axis to be -1 or between [0, {rank + 1}).  But received: {axis}")
+    if depth.dim() != 0:
+        raise _invalid(f"depth must be a scalar, but got: {_fmt(depth.shape)}")
+    d = int(depth)
+    if d < 0:
+        raise _invalid(f"depth must be non-negative, got: {d}")
+    for name, v in (("on_value", on_value), ("off_value", off_value)):
+        if v.ndim != 0:
+            raise _invalid(f"{name} must be a scalar, but got: {_fmt(v.shape)}")
+    pos = rank if axis == -1 else axis
+    view = [1] * (rank + 1)
+    view[pos] = d
+    classes = torch.arange(d, device=indices.device).view(view)
+    mask = indices.long().unsqueeze(pos) == classes
+    if _is_np(on_value):
+        return np.where(mask.cpu().numpy(), on_value, off_value)
+    return torch.where(mask, on_value, off_value)
+
+
+_foldable("SparseToDense", "OneHot")
+
+
+# ---------------------------------------------------------------------------------------------
+# InvertPermutation, Unique, ListDiff, DynamicStitch, Where
+
+
+def _vector_shape(op):
+    return [_with_rank(op, op.inputs[0].shape, 1)]
+
+
+@register_op(
+    "InvertPermutation",
+    inputs=["x: T"],
+    outputs=["y: T"],
+    attrs=["T: {int32, int64} = DT_INT32"],
+    shape=_vector_shape,
+)
+def invert_permutation(x):
+    if x.dim() != 1:
+        raise _invalid("invert_permutation expects a 1D vector.")
+    values = _host_ints(x)
+    n = len(values)
+    inverse = [-1] * n
+    for i, v in enumerate(values):
+        if not 0 <= v < n:
+            raise _invalid(f"{v} is not between 0 and {n}")
+        if inverse[v] != -1:
+            raise _invalid(f"{v} is duplicated in the input.")
+        inverse[v] = i
+    return torch.tensor(inverse, dtype=x.dtype, device=x.device)
+
+
+not_differentiable("InvertPermutation")
+
+
+def _unique_shape(op):
+    x = _with_rank(op, op.inputs[0].shape, 1)
+    return [unknown_shape(1), x]
+
+
+def _first_occurrence_unique(x):
+    """(unique values in order of first appearance, index of each element's value) like TF's Unique."""
+    if _is_np(x):
+        seen: dict = {}
+        idx = [seen.setdefault(v, len(seen)) for v in x.tolist()]
+        y = np.empty(len(seen), dtype=object)
+        y[:] = list(seen)
+        return y, torch.tensor(idx, dtype=torch.long)
+    n = x.shape[0]
+    if n == 0:
+        return x, torch.zeros(0, dtype=torch.long, device=x.device)
+    uniq, inverse = torch.unique(x, sorted=True, return_inverse=True)
+    positions = torch.arange(n, device=x.device)
+    first = torch.full((uniq.shape[0],), n, dtype=torch.long, device=x.device)
+    first = first.scatter_reduce(0, inverse, positions, reduce="amin")
+    order = torch.argsort(first)
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.shape[0], device=x.device)
+    return uniq[order], rank[inverse]
+
+
+@register_op(
+    "Unique",
+    inputs=["x: T"],
+    outputs=["y: T", "idx: out_idx"],
+    attrs=["T: type", "out_idx: {int32, int64} = DT_INT32"],
+    shape=_unique_shape,
+)
+def unique(x, out_idx):
+    if x.ndim != 1:
+        raise _invalid("unique expects a 1D vector.")
+    y, idx = _first_occurrence_unique(x)
+    return y, idx.to(out_idx.torch)
+
+
+def _list_diff_shape(op):
+    _with_rank(op, op.inputs[0].shape, 1)
+    _with_rank(op, op.inputs[1].shape, 1)
+    return [unknown_shape(1), unknown_shape(1)]
+
+
+@register_op(
+    "ListDiff",
+    inputs=["x: T", "y: T"],
+    outputs=["out: T", "idx: out_idx"],
+    attrs=["T: type", "out_idx: {int32, int64} = DT_INT32"],
+    shape=_list_diff_shape,
+)
+def list_diff(x, y, out_idx, device):
+    if x.ndim != 1:
+        raise _invalid("x should be a 1D vector.")
+    if y.ndim != 1:
+        raise _invalid("y should be a 1D vector.")
+    if _is_np(x):
+        drop = set(y.tolist())
+        keep = [i for i, v in enumerate(x.tolist()) if v not in drop]
+        return x[keep], torch.tensor(keep, dtype=out_idx.torch, device=device)
+    keep = torch.nonzero(~torch.isin(x, y)).reshape(-1)
+    return x[keep], keep.to(out_idx.torch)
+
+
+not_differentiable("Unique", "ListDiff")
+
+
+def _dynamic_stitch_shape(op):
+    n = op.get_attr("N")
+    indices, data = op.inputs[:n], op.inputs[n:]
+    inner = None
+    for idx, d in zip(indices, data):
+        if idx.shape.rank is None or d.shape.rank is None:
+            continue
+        if d.shape.rank < idx.shape.rank:
+            raise _shape_error(op, f"Shape must be at least rank {idx.shape.rank} but is rank {d.shape.rank}")
+        rest = TensorShape(list(d.shape.as_tuple()[idx.shape.rank :]))
+        inner = rest if inner is None else _merge(op, inner, rest)
+    values = [_value(i) for i in indices]
+    first = None
+    if all(v is not None for v in values):
+        first = max((int(v.max()) for v in values if v.size), default=-1) + 1
+    if inner is None:
+        return [unknown_shape()]
+    return [TensorShape([first, *list(inner.as_tuple())])]
+
+
+@register_op(
+    "DynamicStitch",
+    inputs=["indices: N * int32", "data: N * T"],
+    outputs=["merged: T"],
+    attrs=["N: int >= 1", "T: type"],
+    shape=_dynamic_stitch_shape,
+)
+def dynamic_stitch(indices, data):
+    inner = None
+    flat_idx, flat_data = [], []
+    for m, (idx, d) in enumerate(zip(indices, data)):
+        ishape, dshape = tuple(idx.shape), tuple(d.shape)
+        if dshape[: len(ishape)] != ishape:
+            raise _invalid(f"data[{m}].shape = {_fmt(dshape)} does not start with indices[{m}].shape = {_fmt(ishape)}")
+        rest = dshape[len(ishape) :]
+        if inner is None:
+            inner = rest
+        elif rest != inner:
+            raise _invalid(
+                f"Need data[{m}].shape[{len(ishape)}:] = {_fmt(rest)} to match data[0].shape[{len(indices[0].shape)}:] "
+                f"= {_fmt(inner)}"
+            )
+        flat_idx.append(idx.reshape(-1).long())
+        flat_data.append(d.reshape((-1, *rest)))
+    all_idx = torch.cat(flat_idx)
+    if bool((all_idx < 0).any()):
+        bad = int(all_idx[all_idx < 0][0])
+        raise _invalid(f"indices[{bad}] is out of range")
+    size = int(all_idx.max()) + 1 if all_idx.numel() else 0
+    positions = torch.arange(all_idx.shape[0], device=all_idx.device)
+    last = torch.full((size,), -1, dtype=torch.long, device=all_idx.device)
+    last = last.scatter_reduce(0, all_idx, positions, reduce="amax")
+    if _is_np(data[0]):
+        stacked = np.concatenate(flat_data) if flat_data else np.empty((0, *inner), dtype=object)
+        out = np.empty((size, *inner), dtype=object)
+        out.fill(b"")
+        sel = last.cpu().numpy()
+        have = sel >= 0
+        out[have] = stacked[sel[have]]
+        return out
+    stacked = torch.cat(flat_data)
+    picked = stacked[last.clamp(min=0)] if stacked.shape[0] else stacked.new_zeros((size, *inner))
+    if bool((last < 0).any()):
+        missing = (last < 0).view((-1,) + (1,) * len(inner))
+        picked = torch.where(missing, torch.zeros_like(picked), picked)
+    return picked
+
+
+_foldable("InvertPermutation", "DynamicStitch")
+
+
+def _where_shape(op):
+    return [TensorShape([None, op.inputs[0].shape.rank])]
+
+
+@register_op(
+    "Where",
+    inputs=["input: T"],
+    outputs=["index: int64"],
+    attrs=[
+        "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, "
+        "quint16, uint16, complex128, half, uint32, uint64, bool} = DT_BOOL"
+    ],
+    shape=_where_shape,
+)
+def where(input):
+    if input.dim() == 0:
+        raise _invalid("WhereOp : Unhandled input dimensions: 0")
+    return torch.nonzero(input if input.dtype == torch.bool else input != 0)
+
+
+not_differentiable("Where")

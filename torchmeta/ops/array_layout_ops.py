@@ -1,0 +1,484 @@
+"""Array ops that lay out copies of their input: Tile, BroadcastTo, BroadcastArgs, Pad, PadV2, MirrorPad,
+ReverseV2, Split and SplitV (the rest of the family is in ``array_ops`` and ``array_index_ops``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops import shapes
+from torchmeta.ops.array_ops import (
+    _fmt,
+    _foldable,
+    _host_ints,
+    _invalid,
+    _is_np,
+    _outputs,
+    _scalar_value,
+    _shape_error,
+    _value,
+    _with_rank,
+    shape_from_shape_tensor,
+)
+from torchmeta.ops.registry import not_differentiable, register_op
+
+# ---------------------------------------------------------------------------------------------
+# Tile, BroadcastTo, BroadcastArgs
+
+
+def _tile_shape(op):
+    x, multiples_t = op.inputs
+    m_shape = _with_rank(op, multiples_t.shape, 1)
+    multiples = shape_from_shape_tensor(multiples_t)
+    rank = x.shape.rank
+    if rank is None:
+        rank = multiples.rank if multiples.rank is not None else m_shape.as_tuple()[0]
+    elif m_shape.as_tuple()[0] is not None and m_shape.as_tuple()[0] != rank:
+        raise _shape_error(op, f"Shape must be rank {rank} but is rank {m_shape.as_tuple()[0]}")
+    if rank is None:
+        return [unknown_shape()]
+    dims = x.shape.as_tuple() if x.shape.rank is not None else (None,) * rank
+    mult = multiples.as_tuple() if multiples.rank is not None else (None,) * rank
+    out = []
+    for d, m in zip(dims, mult):
+        if d == 0 or m == 0:
+            out.append(0)
+        elif d is None or m is None:
+            out.append(None)
+        else:
+            out.append(d * m)
+    return [TensorShape(out)]
+
+
+@register_op(
+    "Tile",
+    inputs=["input: T", "multiples: Tmultiples"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tmultiples: {int32, int64} = DT_INT32"],
+    shape=_tile_shape,
+)
+def tile(input, multiples):
+    m = _host_ints(multiples)
+    rank = input.ndim
+    if multiples.dim() != 1 or len(m) != rank:
+        raise _invalid(
+            f"Expected multiples argument to be a vector of length {rank} but got length {multiples.shape[0] if multiples.dim() else 0}"
+        )
+    for i, v in enumerate(m):
+        if v < 0:
+            raise _invalid(f"Expected multiples[{i}] >= 0, but got {v}")
+    if _is_np(input):
+        return np.tile(input, m) if m else input.copy()
+    return input.repeat(m) if m else input.clone()
+
+
+def _broadcast_to_shape(op):
+    x, shape_t = op.inputs
+    _with_rank(op, shape_t.shape, 1)
+    target = shape_from_shape_tensor(shape_t)
+    if target.rank is None:
+        return [unknown_shape()]
+    if x.shape.rank is None:
+        return [target]
+    in_dims = x.shape.as_tuple()
+    out = list(target.as_tuple())
+    if len(in_dims) > len(out):
+        raise _shape_error(
+            op, f"Rank of input ({len(in_dims)}) must be no greater than rank of output shape ({len(out)})."
+        )
+    diff = len(out) - len(in_dims)
+    for i, d in enumerate(in_dims):
+        j = i + diff
+        o = out[j]
+        if o is None:
+            if d is not None and d != 1:
+                out[j] = d
+            continue
+        if d is not None and d != 1 and d != o:
+            raise _shape_error(op, f"Incompatible shapes: {_fmt(in_dims)} vs. {_fmt(target.as_tuple())}")
+    return [TensorShape(out)]
+
+
+def _broadcast_dims(a: list[int], b: list[int]) -> list[int] | None:
+    n = max(len(a), len(b))
+    a = [1] * (n - len(a)) + list(a)
+    b = [1] * (n - len(b)) + list(b)
+    out = []
+    for x, y in zip(a, b):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            return None
+    return out
+
+
+@register_op(
+    "BroadcastTo",
+    inputs=["input: T", "shape: Tidx"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tidx: {int32, int64} = DT_INT32"],
+    shape=_broadcast_to_shape,
+)
+def broadcast_to(input, shape):
+    target = _host_ints(shape)
+    in_shape = list(input.shape)
+    if len(in_shape) > len(target):
+        raise _invalid(f"Rank of input ({len(in_shape)}) must be no greater than rank of output shape ({len(target)}).")
+    merged = _broadcast_dims(in_shape, target)
+    if merged != target:
+        raise _invalid(f"Incompatible shapes: {_fmt(in_shape)} vs. {_fmt(target)}")
+    if _is_np(input):
+        return np.array(np.broadcast_to(input, target))
+    return input.expand(target).contiguous()
+
+
+def _broadcast_args_shape(op):
+    a = _with_rank(op, op.inputs[0].shape, 1).as_tuple()[0]
+    b = _with_rank(op, op.inputs[1].shape, 1).as_tuple()[0]
+    if a is None or b is None:
+        return [unknown_shape(1)]
+    return [TensorShape([max(a, b)])]
+
+
+@register_op(
+    "BroadcastArgs",
+    inputs=["s0: T", "s1: T"],
+    outputs=["r0: T"],
+    attrs=["T: {int32, int64} = DT_INT32"],
+    shape=_broadcast_args_shape,
+)
+def broadcast_args(s0, s1):
+    a, b = _host_ints(s0), _host_ints(s1)
+    out = _broadcast_dims(a, b)
+    if out is None:
+        raise _invalid(f"Incompatible shapes: {_fmt(a)} vs. {_fmt(b)}")
+    return torch.tensor(out, dtype=s0.dtype, device=s0.device)
+
+
+_foldable("Tile", "BroadcastTo", "BroadcastArgs")
+not_differentiable("BroadcastArgs")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pad, PadV2, MirrorPad
+
+
+def _pad_shape(op):
+    x, paddings_t = op.inputs[0], op.inputs[1]
+    p_shape = _with_rank(op, paddings_t.shape, 2)
+    n, two = p_shape.as_tuple()
+    if two is not None and two != 2:
+        raise _shape_error(op, f"Dimension must be 2 but is {two}")
+    rank = x.shape.rank
+    if rank is not None and n is not None and rank != n:
+        raise _shape_error(op, f"Shape must be rank {n} but is rank {rank}")
+    if rank is None:
+        rank = n
+    if rank is None:
+        return [unknown_shape()]
+    paddings = _value(paddings_t)
+    dims = x.shape.as_tuple() if x.shape.rank is not None else (None,) * rank
+    if paddings is None:
+        return [unknown_shape(rank)]
+    pads = paddings.reshape(rank, 2).tolist()
+    out = []
+    for i, (d, (lo, hi)) in enumerate(zip(dims, pads)):
+        if lo < 0 or hi < 0:
+            raise _shape_error(op, f"The {i}th row of paddings must be non-negative: {lo}, {hi}")
+        out.append(None if d is None else d + int(lo) + int(hi))
+    return [TensorShape(out)]
+
+
+def _read_paddings(input, paddings):
+    rank = input.ndim
+    if paddings.dim() != 2 or paddings.shape[1] != 2:
+        raise _invalid(f"paddings must be a matrix with 2 columns: {_fmt(paddings.shape)}")
+    if paddings.shape[0] != rank:
+        raise _invalid(
+            f"The first dimension of paddings must be the rank of inputs{_fmt(paddings.shape)} {_fmt(input.shape)}"
+        )
+    pads = [tuple(int(v) for v in row) for row in paddings.tolist()]
+    for lo, hi in pads:
+        if lo < 0 or hi < 0:
+            raise _invalid(f"Paddings must be non-negative: {lo} {hi}")
+    return pads
+
+
+def _pad_constant(input, pads, value):
+    shape = [d + lo + hi for d, (lo, hi) in zip(input.shape, pads)]
+    region = tuple(slice(lo, lo + d) for d, (lo, _) in zip(input.shape, pads))
+    if _is_np(input):
+        out = np.empty(shape, dtype=object)
+        out.fill(value)
+        out[region] = input
+        return out
+    out = value.reshape(()).expand(shape).contiguous() if isinstance(value, torch.Tensor) else input.new_zeros(shape)
+    if not input.numel():
+        return out
+    if not input.requires_grad and not out.requires_grad:
+        out[region] = input
+        return out
+    return out.index_put(_region_index(pads, input.shape, input.device), input.reshape(-1))
+
+
+def _region_index(pads, in_shape, device):
+    """Index tensors placing an input of ``in_shape`` at offsets ``pads`` (autograd-friendly writes)."""
+    grids = torch.meshgrid(
+        *[torch.arange(lo, lo + d, device=device) for d, (lo, _) in zip(in_shape, pads)], indexing="ij"
+    )
+    return tuple(g.reshape(-1) for g in grids)
+
+
+@register_op(
+    "Pad",
+    inputs=["input: T", "paddings: Tpaddings"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tpaddings: {int32, int64} = DT_INT32"],
+    shape=_pad_shape,
+)
+def pad(input, paddings):
+    pads = _read_paddings(input, paddings)
+    return _pad_constant(input, pads, b"" if _is_np(input) else None)
+
+
+@register_op(
+    "PadV2",
+    inputs=["input: T", "paddings: Tpaddings", "constant_values: T"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tpaddings: {int32, int64} = DT_INT32"],
+    shape=_pad_shape,
+)
+def pad_v2(input, paddings, constant_values):
+    pads = _read_paddings(input, paddings)
+    size = constant_values.size if _is_np(constant_values) else constant_values.numel()
+    if constant_values.ndim != 0 or size != 1:
+        raise _invalid(f"constant_values must be a scalar. Found: {_fmt(constant_values.shape)}")
+    value = constant_values.reshape(-1)[0] if _is_np(constant_values) else constant_values
+    return _pad_constant(input, pads, value)
+
+
+def _mirror_pad_shape(op):
+    out = _pad_shape(op)
+    paddings = _value(op.inputs[1])
+    x = op.inputs[0].shape
+    if paddings is not None and x.rank is not None:
+        offset = 0 if op.get_attr("mode") == "REFLECT" else 1
+        for d, (lo, hi) in zip(x.as_tuple(), paddings.reshape(-1, 2).tolist()):
+            if d is not None and (lo > d - 1 + offset or hi > d - 1 + offset):
+                if offset:
+                    raise _shape_error(
+                        op, f"paddings must be no greater than the dimension size: {lo}, {hi} greater than {d}"
+                    )
+                raise _shape_error(op, f"paddings must be less than the dimension size: {lo}, {hi} not less than {d}")
+    return out
+
+
+@register_op(
+    "MirrorPad",
+    inputs=["input: T", "paddings: Tpaddings"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tpaddings: {int32, int64} = DT_INT32", "mode: {'REFLECT', 'SYMMETRIC'}"],
+    shape=_mirror_pad_shape,
+)
+def mirror_pad(input, paddings, mode):
+    pads = _read_paddings(input, paddings)
+    symmetric = mode == "SYMMETRIC"
+    offset = 1 if symmetric else 0
+    out = input
+    for axis, ((lo, hi), d) in enumerate(zip(pads, input.shape)):
+        if lo > d - 1 + offset or hi > d - 1 + offset:
+            if symmetric:
+                raise _invalid(f"paddings must be no greater than the dimension size: {lo}, {hi} greater than {d}")
+            raise _invalid(f"paddings must be less than the dimension size: {lo}, {hi} not less than {d}")
+        if lo == 0 and hi == 0:
+            continue
+        if symmetric:
+            idx = list(range(lo - 1, -1, -1)) + list(range(d)) + list(range(d - 1, d - 1 - hi, -1))
+        else:
+            idx = list(range(lo, 0, -1)) + list(range(d)) + list(range(d - 2, d - 2 - hi, -1))
+        if _is_np(out):
+            out = np.take(out, idx, axis=axis)
+        else:
+            out = torch.index_select(out, axis, torch.tensor(idx, dtype=torch.long, device=out.device))
+    if out is input:
+        return input.copy() if _is_np(input) else input.clone()
+    return out
+
+
+_foldable("Pad", "PadV2", "MirrorPad")
+
+
+# ---------------------------------------------------------------------------------------------
+# ReverseV2
+
+
+@register_op(
+    "ReverseV2",
+    inputs=["tensor: T", "axis: Tidx"],
+    outputs=["output: T"],
+    attrs=[
+        "Tidx: {int32, int64} = DT_INT32",
+        "T: {uint8, int8, uint16, int16, int32, uint32, int64, uint64, bool, bfloat16, half, float, double, "
+        "complex64, complex128, string}",
+    ],
+    shape=shapes.unchanged,
+)
+def reverse_v2(tensor, axis):
+    rank = tensor.ndim
+    if axis.dim() != 1:
+        raise _invalid(f"'axis' must be 1-D, not {_fmt(axis.shape)}")
+    dims = []
+    for i, a in enumerate(_host_ints(axis)):
+        if not -rank <= a < rank:
+            raise _invalid(f"'axis'[{i}] = {a} is out of valid range [0, {rank - 1}")
+        a %= rank
+        if a in dims:
+            raise _invalid(f"axis {a} specified more than once.")
+        dims.append(a)
+    if _is_np(tensor):
+        return np.flip(tensor, dims).copy() if dims else tensor.copy()
+    return torch.flip(tensor, dims) if dims else tensor.clone()
+
+
+_foldable("ReverseV2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Split, SplitV
+
+
+def _split_shape(op):
+    dim_t, value = op.inputs
+    n = op.get_attr("num_split")
+    _with_rank(op, dim_t.shape, 0)
+    split_dim = _scalar_value(dim_t)
+    x = value.shape
+    if x.rank is None:
+        return [unknown_shape()] * n
+    if split_dim is None:
+        return [unknown_shape(x.rank)] * n
+    rank = x.rank
+    if not -rank <= split_dim < rank:
+        raise _shape_error(op, f"Dimension must be in range [{-rank}, {rank}) but is {split_dim}")
+    split_dim %= rank
+    dims = list(x.as_tuple())
+    d = dims[split_dim]
+    if d is not None:
+        if d % n:
+            raise _shape_error(op, f"Dimension size must be evenly divisible by {n} but is {d}")
+        dims[split_dim] = d // n
+    return [TensorShape(dims)] * n
+
+
+@register_op(
+    "Split",
+    inputs=["split_dim: int32", "value: T"],
+    outputs=["output: num_split * T"],
+    attrs=["num_split: int >= 1", "T: type"],
+    shape=_split_shape,
+    aliases_input=True,
+)
+def split(split_dim, value, num_split):
+    rank = value.ndim
+    d = int(split_dim)
+    if not -rank <= d < rank:
+        raise _invalid(f"-input rank(-{rank}) <= split_dim < input rank ({rank}), but got {d}")
+    d %= rank
+    size = value.shape[d]
+    if size % num_split:
+        raise _invalid(
+            "Number of ways to split should evenly divide the split dimension, but got split_dim "
+            f"{d} (size = {size}) and num_split {num_split}"
+        )
+    return _split_sizes(value, [size // num_split] * num_split, d)
+
+
+def _split_sizes(value, sizes, axis):
+    if _is_np(value):
+        cuts = np.cumsum(sizes)[:-1]
+        return _outputs(np.split(value, cuts, axis=axis))
+    return _outputs(torch.split(value, sizes, dim=axis))
+
+
+def _split_v_shape(op):
+    value, sizes_t, dim_t = op.inputs
+    n = op.get_attr("num_split")
+    _with_rank(op, dim_t.shape, 0)
+    x = value.shape
+    split_dim = _scalar_value(dim_t)
+    if x.rank is None:
+        return [unknown_shape()] * n
+    if split_dim is None:
+        return [unknown_shape(x.rank)] * n
+    rank = x.rank
+    if not -rank <= split_dim < rank:
+        raise _shape_error(op, f"Dimension must be in range [{-rank}, {rank}) but is {split_dim}")
+    split_dim %= rank
+    sizes = _value(sizes_t)
+    dims = list(x.as_tuple())
+    if sizes is None:
+        return [TensorShape([*dims[:split_dim], None, *dims[split_dim + 1 :]])] * n
+    sizes = [int(s) for s in sizes.reshape(-1)]
+    if len(sizes) != n:
+        raise _shape_error(op, f"Length of size_splits should be {n}, got {len(sizes)}")
+    if sizes.count(-1) > 1:
+        raise _shape_error(op, "size_splits can only have one -1")
+    total = dims[split_dim]
+    if -1 in sizes and total is not None:
+        known = sum(s for s in sizes if s != -1)
+        sizes[sizes.index(-1)] = total - known
+    elif -1 in sizes:
+        sizes = [None if s == -1 else s for s in sizes]
+    elif total is not None and sum(sizes) != total:
+        raise _shape_error(
+            op,
+            f"Determined shape must either match input shape along split_dim exactly if fully specified, or be "
+            f"less than the size of the input along split_dim if not fully specified.  Got: {sum(sizes)}",
+        )
+    return [TensorShape([*dims[:split_dim], s, *dims[split_dim + 1 :]]) for s in sizes]
+
+
+@register_op(
+    "SplitV",
+    inputs=["value: T", "size_splits: Tlen", "split_dim: int32"],
+    outputs=["output: num_split * T"],
+    attrs=["num_split: int >= 1", "T: type", "Tlen: {int8, int32, int64} = DT_INT64"],
+    shape=_split_v_shape,
+    aliases_input=True,
+)
+def split_v(value, size_splits, split_dim, num_split):
+    rank = value.ndim
+    d = int(split_dim)
+    if not -rank <= d < rank:
+        raise _invalid(f"-input rank(-{rank}) <= split_dim < input rank ({rank}), but got {d}")
+    d %= rank
+    sizes = _host_ints(size_splits)
+    if len(sizes) != num_split:
+        raise _invalid(f"size of the size_splits must be equal to num_split, got {len(sizes)} vs. {num_split}")
+    total = value.shape[d]
+    if sizes.count(-1) > 1:
+        raise _invalid("There can only be one -1 in the input.")
+    known = sum(s for s in sizes if s != -1)
+    if -1 in sizes:
+        if known > total:
+            raise _invalid(
+                "Determined shape must either match input shape along split_dim exactly if fully specified, or be "
+                f"less than the size of the input along split_dim if not fully specified.  Got: {known}"
+            )
+        sizes[sizes.index(-1)] = total - known
+    elif known != total:
+        raise _invalid(
+            "Determined shape must either match input shape along split_dim exactly if fully specified, or be "
+            f"less than the size of the input along split_dim if not fully specified.  Got: {known}"
+        )
+    for s in sizes:
+        if s < 0:
+            raise _invalid(f"Split size at index {sizes.index(s)} must be >= 0. Got: {s}")
+    return _split_sizes(value, sizes, d)
+
+
+_foldable("Split", "SplitV")
