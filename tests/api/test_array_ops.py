@@ -235,6 +235,12 @@ ERROR_CASES = {
         None,
     ),
     "where-scalar": (lambda tf, p: tf.where(p(np.bool_(True))), None),
+    "squeeze": (lambda tf, p: tf.squeeze(p(F23), [1]), None),
+    "squeeze-range": (lambda tf, p: tf.squeeze(p(np.zeros((2, 1), np.float32)), [3]), None),
+    "gather-batch-dims": (
+        lambda tf, p: tf.gather(p(F23), p(np.array([[0], [7]], np.int32)), axis=1, batch_dims=1),
+        None,
+    ),
 }
 
 

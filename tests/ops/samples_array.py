@@ -103,6 +103,13 @@ _reshape = [
     S("Reshape", {"tensor": randn(0, 3), "shape": i32(3, 0)}, id="empty"),
     S("Reshape", {"tensor": randn(0, 3), "shape": i32(-1, 3)}, id="empty-minus-one"),
     S("Reshape", {"tensor": randn(0, 3), "shape": i32(-1, 0)}, id="empty-minus-one-zero"),
+    S("Reshape", {"tensor": randn(0, 3), "shape": i32(-1, 0, 2)}, id="empty-minus-one-inexact"),
+    S(
+        "Reshape",
+        {"tensor": randn(0, 3), "shape": i32(-1, 0, 2)},
+        fed={"tensor": None, "shape": [3]},
+        id="empty-minus-one-inexact-fed",
+    ),
     S("Reshape", {"tensor": strs(2, 3), "shape": i32(6)}, id="string"),
     S("Reshape", {"tensor": bools(2, 2), "shape": i32(4)}, id="bool"),
     S("Reshape", {"tensor": randn(4).astype(np.float16), "shape": i32(2, 2)}, id="half"),
