@@ -6,6 +6,7 @@ NCHW; kernels that care permute inside (see the docstrings).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
@@ -26,9 +27,18 @@ def _fmt(shape: TensorShape) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
 
 
-def shape_error(op, message: str) -> ValueError:
-    """A ValueError worded like TF's shape-inference errors."""
+def shape_error(op, message: str, computed: dict | None = None) -> ValueError:
+    """A ValueError worded like TF's shape-inference errors.
+
+    ``computed`` maps input indices to the static values the shape function read; TF lists them.
+    """
     inputs = ", ".join(_fmt(t.shape) for t in op.inputs)
+    if computed:
+        values = ", ".join(
+            f"input[{i}] = <{' '.join(str(v) for v in np.asarray(value).reshape(-1).tolist())}>"
+            for i, value in sorted(computed.items())
+        )
+        inputs += f" and with computed input tensors: {values}"
     return ValueError(f"{message} for '{op.name}' (op: '{op.type}') with input shapes: {inputs}.")
 
 
@@ -67,7 +77,9 @@ def scalar_dim(op, i: int):
         return None
     value = int(value)
     if value < 0:
-        raise shape_error(op, f"Dimension size, given by scalar input {i}, must be non-negative but is {value}")
+        raise shape_error(
+            op, f"Dimension size, given by scalar input {i}, must be non-negative but is {value}", {i: value}
+        )
     return value
 
 
@@ -416,20 +428,20 @@ def in_top_kv2(predictions, targets, k):
     return _in_top_k(predictions, targets, k)
 
 
-def _top_k_shape_for(op, k):
+def _top_k_shape_for(op, k, computed=None):
     dims = with_rank_at_least(op, 0, 1)
     if dims is None:
         return [unknown_shape()] * 2
     last = dims[-1]
     if k is not None and last is not None and last < k:
-        raise shape_error(op, f"input must have last dimension >= k = {k} but is {last}")
+        raise shape_error(op, f"input must have last dimension >= k = {k} but is {last}", computed)
     out = TensorShape((*dims[:-1], k))
     return [out, out]
 
 
 def _top_k_v2_shape(op):
     k = scalar_dim(op, 1)
-    return _top_k_shape_for(op, k)
+    return _top_k_shape_for(op, k, None if k is None else {1: k})
 
 
 def _top_k_shape(op):

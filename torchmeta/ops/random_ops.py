@@ -185,7 +185,7 @@ def multinomial(logits, num_samples, output_dtype, generator):
         raise _invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
     n = int(num_samples)
     if n < 0:
-        raise _invalid(f"num_samples should be nonnegative, got {n}")
+        raise _invalid(f"num_samples should be non-negative, got {n}")
     batch, classes = logits.shape
     if classes == 0:
         raise _invalid(f"num_classes should be positive, got {classes}")
