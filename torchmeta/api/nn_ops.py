@@ -1,5 +1,795 @@
-"""tf.* functions of the nn_ops family."""
+"""``tf.nn.*`` functions (TF1 signatures): activations, softmax, losses, convolution, pooling,
+normalization, dropout and embeddings, building the nodes TF builds under TF's names.
+"""
 
 from __future__ import annotations
 
-__all__ = []
+import numbers
+
+from torchmeta import dtypes
+from torchmeta.api import _nn_support as _s
+from torchmeta.api.math_ops import matmul
+from torchmeta.api.random_ops import random_uniform
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
+from torchmeta.framework.constant_op import constant
+from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_shape import TensorShape, as_shape
+
+__all__ = [
+    "relu",
+    "relu6",
+    "elu",
+    "selu",
+    "softplus",
+    "softsign",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "bias_add",
+    "l2_loss",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "sparse_softmax_cross_entropy_with_logits",
+    "sigmoid_cross_entropy_with_logits",
+    "weighted_cross_entropy_with_logits",
+    "in_top_k",
+    "top_k",
+    "conv2d",
+    "depthwise_conv2d",
+    "depthwise_conv2d_native",
+    "max_pool",
+    "avg_pool",
+    "local_response_normalization",
+    "lrn",
+    "dropout",
+    "moments",
+    "batch_normalization",
+    "fused_batch_norm",
+    "l2_normalize",
+    "embedding_lookup",
+    "xw_plus_b",
+]
+
+_F32, _F16, _BF16 = dtypes.DType.float32, dtypes.DType.float16, dtypes.DType.bfloat16
+
+
+def _deprecated_lookup(new_name, new_value, old_name, old_value):
+    """TF's deprecated_argument_lookup: the new argument, or the old one, never both."""
+    if old_value is not None:
+        if new_value is not None:
+            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
+        return old_value
+    return new_value
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations
+
+
+def relu(features, name=None):
+    """``tf.nn.relu``: max(features, 0)."""
+    return raw_op("Relu", features=features, name=name)
+
+
+def relu6(features, name=None):
+    """``tf.nn.relu6``: min(max(features, 0), 6)."""
+    with name_scope(name, "Relu6", [features]) as name:
+        features = convert_to_tensor(features, name="features")
+        return raw_op("Relu6", features=features, name=name)
+
+
+def elu(features, name=None):
+    """``tf.nn.elu``: exp(features) - 1 if < 0, else features."""
+    return raw_op("Elu", features=features, name=name)
+
+
+def selu(features, name=None):
+    """``tf.nn.selu``: scale * elu(features) with alpha and scale of Klambauer et al."""
+    return raw_op("Selu", features=features, name=name)
+
+
+def softplus(features, name=None):
+    """``tf.nn.softplus``: log(exp(features) + 1)."""
+    return raw_op("Softplus", features=features, name=name)
+
+
+def softsign(features, name=None):
+    """``tf.nn.softsign``: features / (abs(features) + 1)."""
+    return raw_op("Softsign", features=features, name=name)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """``tf.nn.leaky_relu``: features if > 0 else alpha * features (integers become float32)."""
+    with name_scope(name, "LeakyRelu", [features, alpha]) as name:
+        features = convert_to_tensor(features, name="features")
+        if features.dtype.is_integer:
+            features = _s.cast(features, _F32)
+        if hasattr(alpha, "item"):
+            alpha = alpha.item()
+        return raw_op("LeakyRelu", features=features, alpha=alpha, name=name)
+
+
+def sigmoid(x, name=None):
+    """``tf.nn.sigmoid`` (``tf.sigmoid``): 1 / (1 + exp(-x))."""
+    with name_scope(name, "Sigmoid", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return raw_op("Sigmoid", x=x, name=name)
+
+
+def tanh(x, name=None):
+    """``tf.nn.tanh`` (``tf.tanh``)."""
+    return raw_op("Tanh", x=x, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Softmax
+
+
+def _swap_with_last(x, axis, rank, name=None):
+    perm = list(range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    return _s.transpose(x, perm, name=name)
+
+
+def _wrap_2d_function(op_type, logits, axis, name):
+    """Applies a last-axis op along ``axis`` by transposing it to the end and back, as TF does."""
+    logits = convert_to_tensor(logits)
+    shape = logits.shape
+    if axis == -1 or axis == (shape.rank or 0) - 1:
+        return raw_op(op_type, logits=logits, name=name)
+    if shape.rank is None:
+        raise ValueError(f"{op_type} along axis {axis} needs the rank of logits to be known statically")
+    if not -shape.rank <= axis < shape.rank:
+        from torchmeta import errors
+
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"`dim` must be in the range [{-shape.rank}, {shape.rank}) where {shape.rank} is the number of "
+            f"dimensions in the input. Received: dim={axis}",
+        )
+    axis %= shape.rank
+    out = raw_op(op_type, logits=_swap_with_last(logits, axis, shape.rank))
+    out = _swap_with_last(out, axis, shape.rank, name=name)
+    out.set_shape(shape)
+    return out
+
+
+def softmax(logits, axis=None, name=None, dim=None):
+    """``tf.nn.softmax``: exp(logits) / sum(exp(logits), axis); ``dim`` is TF1's name for ``axis``."""
+    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    return _wrap_2d_function("Softmax", logits, -1 if axis is None else axis, name)
+
+
+def log_softmax(logits, axis=None, name=None, dim=None):
+    """``tf.nn.log_softmax``: logits - log(sum(exp(logits), axis))."""
+    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    return _wrap_2d_function("LogSoftmax", logits, -1 if axis is None else axis, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bias, l2 loss, xw_plus_b
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """``tf.nn.bias_add``: ``bias`` added along the channel axis (``N...C`` or ``NC...``).
+
+    Raises:
+      ValueError: for a ``data_format`` of neither form.
+    """
+    with name_scope(name, "BiasAdd", [value, bias]) as name:
+        if data_format is not None:
+            if data_format.startswith("NC"):
+                data_format = "NCHW"
+            elif data_format.startswith("N") and data_format.endswith("C"):
+                data_format = "NHWC"
+            else:
+                raise ValueError(
+                    f"`data_format` must be of the form `N...C` or `NC...`. Received: data_format={data_format}"
+                )
+        value = convert_to_tensor(value, name="input")
+        bias = convert_to_tensor(bias, dtype=value.dtype.base_dtype, name="bias")
+        return raw_op("BiasAdd", value=value, bias=bias, data_format=data_format, name=name)
+
+
+def l2_loss(t, name=None):
+    """``tf.nn.l2_loss``: sum(t ** 2) / 2."""
+    return raw_op("L2Loss", t=t, name=name)
+
+
+def xw_plus_b(x, weights, biases, name=None):
+    """``tf.nn.xw_plus_b``: matmul(x, weights) + biases."""
+    with name_scope(name, "xw_plus_b", [x, weights, biases]) as name:
+        x = convert_to_tensor(x, name="x")
+        weights = convert_to_tensor(weights, name="weights")
+        biases = convert_to_tensor(biases, name="biases")
+        return bias_add(matmul(x, weights), biases, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross entropies
+
+
+def _ensure_xent_args(name, sentinel, labels, logits):
+    if sentinel is not None:
+        raise ValueError(f"Only call `{name}` with named arguments (labels=..., logits=..., ...)")
+    if labels is None or logits is None:
+        raise ValueError(
+            f"Both `labels` and `logits` must be provided for {name}Received: labels={labels} and logits={logits}"
+        )
+
+
+def _flatten_outer_dims(logits):
+    """Reshapes to [-1, last dim] as TF does (Rank, Shape, Sub, Slice, concat, Reshape)."""
+    rank = _s.rank_(logits)
+    last_dim_size = _s.slice_(_s.shape(logits), [raw_op("Sub", x=rank, y=1)], [1])
+    output = _s.reshape(logits, _s.concat([[-1], last_dim_size], 0))
+    dims = logits.shape.as_tuple()
+    if dims is not None and None not in dims[:-1]:
+        product = 1
+        for d in dims[:-1]:
+            product *= d
+        output.set_shape([product, dims[-1]])
+    return output
+
+
+def _move_axis_to_end(x, axis, rank):
+    perm = [d for d in range(rank) if d != axis] + [axis]
+    return _s.transpose(x, perm)
+
+
+def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
+    """``tf.nn.softmax_cross_entropy_with_logits_v2``: -sum(labels * log_softmax(logits), axis).
+
+    Gradients flow into ``labels`` too. float16/bfloat16 logits are computed in float32.
+    """
+    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    if axis is None:
+        axis = -1
+    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as name:
+        logits = convert_to_tensor(logits, name="logits")
+        labels = convert_to_tensor(labels, name="labels")
+        to_float32 = logits.dtype.base_dtype in (_F16, _BF16)
+        precise_logits = _s.cast(logits, _F32) if to_float32 else logits
+        labels = _s.cast(labels, precise_logits.dtype)
+        input_rank = _s.rank_(precise_logits)
+        shape = logits.shape
+        if axis != -1:
+            if shape.rank is None:
+                raise ValueError("softmax_cross_entropy_with_logits along a non-last axis needs a known rank")
+            axis %= shape.rank
+            precise_logits = _move_axis_to_end(precise_logits, axis, shape.rank)
+            labels = _move_axis_to_end(labels, axis, shape.rank)
+        input_shape = _s.shape(precise_logits)
+        precise_logits = _flatten_outer_dims(precise_logits)
+        labels = _flatten_outer_dims(labels)
+        cost, _ = raw_op("SoftmaxCrossEntropyWithLogits", features=precise_logits, labels=labels, name=name)
+        output_shape = _s.slice_(input_shape, [0], [raw_op("Sub", x=input_rank, y=1)])
+        cost = _s.reshape(cost, output_shape)
+        if shape.rank is not None:
+            dims = shape.as_list()
+            del dims[axis]
+            cost.set_shape(dims)
+        return _s.cast(cost, logits.dtype) if to_float32 else cost
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    """``tf.nn.softmax_cross_entropy_with_logits`` (TF1, deprecated): no gradient into ``labels``.
+
+    Arguments must be given by keyword (TF's ``_sentinel`` check).
+    """
+    dim = _deprecated_lookup("axis", axis, "dim", dim)
+    _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as name:
+        labels = _s.stop_gradient(labels, name="labels_stop_gradient")
+    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=dim, name=name)
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """``tf.nn.sparse_softmax_cross_entropy_with_logits``: cross entropy with class-index ``labels``.
+
+    ``labels`` has the shape of ``logits`` without its last axis. Rank-2 logits map to one op, as
+    in TF; other ranks are flattened to rank 2 and back.
+
+    Raises:
+      ValueError: for scalar logits or statically mismatched shapes (TF's wording).
+    """
+    _ensure_xent_args("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
+        labels = convert_to_tensor(labels)
+        logits = convert_to_tensor(logits)
+        f16 = logits.dtype.base_dtype is _F16
+        precise_logits = _s.cast(logits, _F32) if f16 else logits
+        labels_static = labels.shape
+        labels_shape = _s.shape(labels)
+        logits_shape = logits.shape
+        if logits_shape.rank == 0:
+            raise ValueError(f"`logits` cannot be a scalar. Received logits={logits}`")
+        if (
+            logits_shape.rank is not None
+            and labels_static.rank is not None
+            and (labels_static.rank != logits_shape.rank - 1)
+        ):
+            raise ValueError(
+                "`labels.shape.rank` must equal `logits.shape.rank - 1`. "
+                f"Received: labels.shape={labels_static} of rank {labels_static.rank} and "
+                f"logits.shape={logits_shape} of rank {logits_shape.rank}"
+            )
+        if (
+            labels_static.is_fully_defined()
+            and logits_shape.rank is not None
+            and TensorShape(logits_shape.as_tuple()[:-1]).is_fully_defined()
+            and labels_static.as_tuple() != logits_shape.as_tuple()[:-1]
+        ):
+            raise ValueError(
+                "`labels.shape` must equal `logits.shape` except for the last dimension. "
+                f"Received: labels.shape={labels_static} and logits.shape={logits_shape}"
+            )
+        if logits_shape.rank == 2:
+            cost, _ = raw_op("SparseSoftmaxCrossEntropyWithLogits", features=precise_logits, labels=labels, name=name)
+            return _s.cast(cost, _F16) if f16 else cost
+        num_classes = _s.slice_(_s.shape(logits), [raw_op("Sub", x=_s.rank_(logits), y=1)], [1])
+        precise_logits = _s.reshape(precise_logits, _s.concat([[-1], num_classes], 0))
+        flat_labels = _s.reshape(labels, [-1])
+        cost, _ = raw_op("SparseSoftmaxCrossEntropyWithLogits", features=precise_logits, labels=flat_labels, name=name)
+        cost = _s.reshape(cost, labels_shape)
+        cost.set_shape(labels_static)
+        return _s.cast(cost, _F16) if f16 else cost
+
+
+def _check_same_shape(logits, labels):
+    if not labels.shape.is_compatible_with(logits.shape):
+        raise ValueError(
+            f"`logits` and `labels` must have the same shape, received ({logits.shape} vs {labels.shape})."
+        )
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """``tf.nn.sigmoid_cross_entropy_with_logits``: max(x, 0) - x * z + log(1 + exp(-abs(x)))."""
+    _ensure_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
+    with name_scope(name, "logistic_loss", [logits, labels]) as name:
+        logits = convert_to_tensor(logits, name="logits")
+        labels = convert_to_tensor(labels, name="labels")
+        _check_same_shape(logits, labels)
+        zeros = _s.zeros_like(logits, dtype=logits.dtype.base_dtype)
+        cond = _s.ge(logits, zeros)
+        relu_logits = _s.select(cond, logits, zeros)
+        neg_abs_logits = _s.select(cond, _s.neg(logits), logits)
+        return _s.math_add(
+            _s.sub(relu_logits, _s.mul(logits, labels)),
+            raw_op("Log1p", x=raw_op("Exp", x=neg_abs_logits)),
+            name=name,
+        )
+
+
+def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):
+    """``tf.nn.weighted_cross_entropy_with_logits``: sigmoid cross entropy with positives weighted
+    by ``pos_weight``: (1 - z) * x + (1 + (q - 1) * z) * (log(1 + exp(-abs(x))) + max(-x, 0))."""
+    labels = _deprecated_lookup("labels", labels, "targets", targets)
+    with name_scope(name, "logistic_loss", [logits, labels]) as name:
+        logits = convert_to_tensor(logits, name="logits")
+        labels = convert_to_tensor(labels, name="labels")
+        _check_same_shape(logits, labels)
+        log_weight = _s.add(1, _s.mul(_s.sub(pos_weight, 1), labels))
+        first = _s.mul(_s.sub(1, labels), logits)
+        abs_logits = raw_op("Abs", x=logits)
+        softplus_term = _s.add(
+            raw_op("Log1p", x=raw_op("Exp", x=_s.neg(abs_logits))),
+            raw_op("Relu", features=_s.neg(logits)),
+        )
+        return _s.math_add(first, _s.mul(log_weight, softplus_term), name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-k
+
+
+def in_top_k(predictions, targets, k, name=None):
+    """``tf.nn.in_top_k``: whether each target is among its row's ``k`` largest predictions (ties
+    count: a target is in the top k when fewer than k predictions are strictly larger)."""
+    with name_scope(name, "in_top_k"):
+        return raw_op("InTopKV2", predictions=predictions, targets=targets, k=k, name=name)
+
+
+def top_k(input, k=1, sorted=True, name=None, index_type=dtypes.DType.int32):
+    """``tf.nn.top_k``: (values, indices) of the ``k`` largest entries of the last axis."""
+    return tuple(raw_op("TopKV2", input=input, k=k, sorted=sorted, index_type=index_type, name=name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution and pooling
+
+
+def _get_sequence(value, n, channel_index, name):
+    """TF's _get_sequence: an int or 1/n/n+2-list expanded to n + 2 entries in data-format order."""
+    if value is None:
+        return [1] * (n + 2)
+    if isinstance(value, int):
+        value = [value]
+    value = list(value)
+    if len(value) == n + 2:
+        return value
+    if len(value) == 1:
+        value = value * n
+    elif len(value) != n:
+        raise ValueError(
+            f"{name} should be of length 1, {n} or {n + 2}. Received: {name}={value} of length {len(value)}"
+        )
+    return [1, 1, *value] if channel_index == 1 else [1, *value, 1]
+
+
+def _convert_padding(padding, expected_length=4):
+    """TF's convert_padding: a list of (before, after) pairs means EXPLICIT padding."""
+    explicit = []
+    if padding == "EXPLICIT":
+        raise ValueError(
+            "'EXPLICIT' is not a valid value for `padding`. To use explicit padding, `padding` must be a list."
+        )
+    if isinstance(padding, (list, tuple)):
+        for i, pair in enumerate(padding):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ValueError(
+                    "When `padding` is a list, each element of `padding` must be a list/tuple of size 2. "
+                    f"Received: padding={padding} with element at index {i}"
+                )
+            explicit.extend(pair)
+        if len(padding) != expected_length:
+            raise ValueError(
+                f"When padding is a list, it must be of size {expected_length}. "
+                f"Received: padding={padding} of size {len(padding)}"
+            )
+        padding = "EXPLICIT"
+    return padding, explicit
+
+
+def conv2d(
+    input,
+    filter=None,
+    strides=None,
+    padding=None,
+    use_cudnn_on_gpu=True,
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+    filters=None,
+):
+    """``tf.nn.conv2d``: NHWC (or NCHW) ``input`` convolved with an HWIO ``filter``.
+
+    ``padding`` is "SAME", "VALID" or a list of (before, after) pairs per dimension.
+    """
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    padding, explicit = _convert_padding(padding)
+    if data_format is None:
+        data_format = "NHWC"
+    channel_index = 1 if data_format.startswith("NC") else 3
+    strides = _get_sequence(strides, 2, channel_index, "strides")
+    dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+    return raw_op(
+        "Conv2D",
+        input=input,
+        filter=filter,
+        strides=strides,
+        padding=padding,
+        use_cudnn_on_gpu=use_cudnn_on_gpu,
+        explicit_paddings=explicit,
+        data_format=data_format,
+        dilations=dilations,
+        name=name,
+    )
+
+
+def depthwise_conv2d_native(
+    input,
+    filter,
+    strides,
+    padding,
+    data_format="NHWC",
+    dilations=(1, 1, 1, 1),
+    name=None,
+):
+    """``tf.nn.depthwise_conv2d_native``: one DepthwiseConv2dNative op."""
+    padding, explicit = _convert_padding(padding)
+    return raw_op(
+        "DepthwiseConv2dNative",
+        input=input,
+        filter=filter,
+        strides=list(strides),
+        padding=padding,
+        explicit_paddings=explicit,
+        data_format=data_format,
+        dilations=list(dilations),
+        name=name,
+    )
+
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None, dilations=None):
+    """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier].
+
+    A dilation ``rate`` > 1 becomes the op's ``dilations`` attr (TF builds SpaceToBatchND /
+    BatchToSpaceND around the op instead; the result is the same).
+    """
+    rate = _deprecated_lookup("dilations", dilations, "rate", rate)
+    with name_scope(name, "depthwise", [input, filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")
+        filter = convert_to_tensor(filter, name="filter_in")
+        rate = [1, 1] if rate is None else list(rate)
+        # TF's with_space_to_batch builds these two (for its checks); keeping them keeps TF's names.
+        _s.shape(filter)
+        convert_to_tensor(rate, dtype=dtypes.DType.int32, name="dilation_rate")
+        fmt = data_format or "NHWC"
+        dil = [1, 1, *rate] if fmt == "NCHW" else [1, *rate, 1]
+        padding, explicit = _convert_padding(padding)
+        return raw_op(
+            "DepthwiseConv2dNative",
+            input=input,
+            filter=filter,
+            strides=list(strides),
+            padding=padding,
+            explicit_paddings=explicit,
+            data_format=fmt,
+            dilations=dil,
+            name=name,
+        )
+
+
+def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
+    """``tf.nn.max_pool``: max over windows of H and W (``padding`` may be a list of pairs)."""
+    value = _deprecated_lookup("input", input, "value", value)
+    with name_scope(name, "MaxPool", [value]) as name:
+        if data_format is None:
+            data_format = "NHWC"
+        channel_index = 1 if data_format.startswith("NC") else 3
+        ksize = _get_sequence(ksize, 2, channel_index, "ksize")
+        strides = _get_sequence(strides, 2, channel_index, "strides")
+        padding, explicit = _convert_padding(padding)
+        if any(v == 0 for v in ksize):
+            raise ValueError(f"`ksize` cannot be zero. Received: ksize={ksize}")
+        return raw_op(
+            "MaxPool",
+            input=value,
+            ksize=ksize,
+            strides=strides,
+            padding=padding,
+            explicit_paddings=explicit,
+            data_format=data_format,
+            name=name,
+        )
+
+
+def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
+    """``tf.nn.avg_pool``: mean over windows of H and W; SAME padding averages real elements only."""
+    with name_scope(name, "AvgPool", [value]) as name:
+        value = _deprecated_lookup("input", input, "value", value)
+        if data_format is None:
+            data_format = "NHWC"
+        channel_index = 1 if data_format.startswith("NC") else 3
+        ksize = _get_sequence(ksize, 2, channel_index, "ksize")
+        strides = _get_sequence(strides, 2, channel_index, "strides")
+        return raw_op(
+            "AvgPool", value=value, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
+        )
+
+
+def local_response_normalization(input, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, name=None):
+    """``tf.nn.local_response_normalization`` (``tf.nn.lrn``): one LRN op over the last axis."""
+    return raw_op("LRN", input=input, depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, name=name)
+
+
+lrn = local_response_normalization
+
+# ---------------------------------------------------------------------------------------------
+# Dropout
+
+
+def _get_noise_shape(x, noise_shape):
+    if noise_shape is None:
+        return _s.shape(x)
+    try:
+        noise = as_shape(noise_shape)
+    except (TypeError, ValueError):
+        return noise_shape
+    if x.shape.rank is not None and noise.rank == x.shape.rank:
+        return TensorShape([n if n is not None else d for d, n in zip(x.shape.as_tuple(), noise.as_tuple())])
+    return noise_shape
+
+
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """``tf.nn.dropout`` (TF1): keeps each element with probability ``keep_prob``, scaled by 1/keep_prob.
+
+    Builds TF1's graph: ``floor(keep_prob + random_uniform(noise_shape))`` as the keep mask and
+    ``x / keep_prob * mask``. ``rate`` (= 1 - keep_prob) may be given instead of ``keep_prob``.
+
+    Raises:
+      ValueError: for non-float ``x``, a keep_prob outside (0, 1], or neither/both of keep_prob and rate.
+    """
+    if rate is not None:
+        if keep_prob is not None:
+            raise ValueError("Cannot specify both 'keep_prob' and 'rate'")
+        if isinstance(rate, numbers.Real) and not 0 <= rate < 1:
+            raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1), got {rate:g}")
+    elif keep_prob is None:
+        raise ValueError("`rate` must be provided. Received: rate=None")
+    with name_scope(name, "dropout", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        if not x.dtype.is_floating:
+            raise ValueError(
+                "x has to be a floating point tensor since it's going to be scaled. "
+                f"Got a {x.dtype.name} tensor instead."
+            )
+        if rate is not None:
+            keep_prob = 1.0 - rate if isinstance(rate, numbers.Real) else _s.sub(1.0, rate)
+        if isinstance(keep_prob, numbers.Real) and not 0 < keep_prob <= 1:
+            raise ValueError(f"keep_prob must be a scalar tensor or a float in the range (0, 1], got {keep_prob:g}")
+        if isinstance(keep_prob, float) and keep_prob == 1:
+            return x
+        keep_prob = convert_to_tensor(keep_prob, dtype=x.dtype.base_dtype, name="keep_prob")
+        keep_prob.shape.assert_is_compatible_with(TensorShape([]))
+        if tensor_util.constant_value(keep_prob) == 1:
+            return x
+        noise_shape = _get_noise_shape(x, noise_shape)
+        random_tensor = _s.add(keep_prob, random_uniform(noise_shape, seed=seed, dtype=x.dtype.base_dtype))
+        binary_tensor = raw_op("Floor", x=random_tensor)
+        scaled = _s.binary("RealDiv", "div", x, keep_prob)
+        ret = _s.mul(scaled, binary_tensor)
+        ret.set_shape(x.shape)
+        return ret
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalization
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
+    """``tf.nn.moments``: (mean, variance) over ``axes``; float16 input is reduced in float32."""
+    keep_dims = _deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    with name_scope(name, "moments", [x, axes]):
+        x = convert_to_tensor(x)
+        f16 = x.dtype.base_dtype is _F16
+        y = _s.cast(x, _F32) if f16 else x
+        mean = _s.reduce("Mean", y, axes, keepdims=True, name="mean")
+        variance = _s.reduce(
+            "Mean",
+            raw_op("SquaredDifference", x=y, y=_s.stop_gradient(mean)),
+            axes,
+            keepdims=True,
+            name="variance",
+        )
+        if not keep_dims:
+            mean = _s.squeeze(mean, axes)
+            variance = _s.squeeze(variance, axes)
+        if f16:
+            return _s.cast(mean, _F16), _s.cast(variance, _F16)
+        return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """``tf.nn.batch_normalization``: (x - mean) * scale / sqrt(variance + epsilon) + offset,
+    built as TF builds it (``x * inv + (offset - mean * inv)``)."""
+    with name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
+        inv = raw_op("Rsqrt", x=_s.add(variance, variance_epsilon))
+        if scale is not None:
+            inv = _s.mul(inv, scale)
+        x = convert_to_tensor(x) if not isinstance(x, Tensor) else x
+        scaled = _s.mul(x, _s.cast(inv, x.dtype))
+        shift = _s.sub(offset, _s.mul(mean, inv)) if offset is not None else _s.mul(_s.neg(mean), inv)
+        return _s.add(scaled, _s.cast(shift, x.dtype))
+
+
+def fused_batch_norm(
+    x,
+    scale,
+    offset,
+    mean=None,
+    variance=None,
+    epsilon=0.001,
+    data_format="NHWC",
+    is_training=True,
+    name=None,
+    exponential_avg_factor=1.0,
+):
+    """``tf.nn.fused_batch_norm``: one FusedBatchNormV3 op; returns (y, mean, variance).
+
+    Raises:
+      ValueError: when ``mean``/``variance`` are missing but needed (inference, or a running average).
+    """
+    if (not is_training or exponential_avg_factor != 1.0) and (mean is None or variance is None):
+        raise ValueError(
+            "Both `mean` and `variance` must be a 1D tensor when `is_training` is False or "
+            f"`exponential_avg_factor` != 1.0. Received: `mean` {mean!r} and `variance` {variance!r}"
+        )
+    x = convert_to_tensor(x, name="input")
+    scale = convert_to_tensor(scale, name="scale")
+    offset = convert_to_tensor(offset, name="offset")
+    if mean is None:
+        mean = constant([])
+    if variance is None:
+        variance = constant([])
+    outs = raw_op(
+        "FusedBatchNormV3",
+        x=x,
+        scale=scale,
+        offset=offset,
+        mean=mean,
+        variance=variance,
+        epsilon=epsilon,
+        exponential_avg_factor=exponential_avg_factor,
+        data_format=data_format,
+        is_training=is_training,
+        name=name,
+    )
+    return outs[0], outs[1], outs[2]
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """``tf.nn.l2_normalize``: x / sqrt(max(sum(x ** 2, axis), epsilon))."""
+    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    with name_scope(name, "l2_normalize", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        square_sum = _s.reduce("Sum", raw_op("Square", x=x), axis, keepdims=True)
+        x_inv_norm = raw_op("Rsqrt", x=raw_op("Maximum", x=square_sum, y=epsilon))
+        return raw_op("Mul", x=x, y=x_inv_norm, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Embeddings
+
+
+def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
+    """``tf.nn.embedding_lookup``: rows ``ids`` of ``params`` (a tensor, or a list sharded "mod").
+
+    With one tensor this is a GatherV2 (named after the scope) and an Identity, as in TF. With a
+    list, id ``i`` is row ``i // n`` of ``params[i % n]``; the graph partitions ids with
+    Equal/Where/Gather and joins the lookups with DynamicStitch (TF uses DynamicPartition and
+    ParallelDynamicStitch), then restores the shape of ``ids``.
+
+    Raises:
+      ValueError: for empty ``params`` or an unknown ``partition_strategy``.
+      NotImplementedError: for ``max_norm`` or the "div" strategy over several tensors.
+    """
+    if params is None or (isinstance(params, (list, tuple)) and not params):
+        raise ValueError("Need at least one param")
+    if max_norm is not None:
+        raise NotImplementedError("embedding_lookup with max_norm is not supported yet")
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}.Must be one of either `mod` or `div`.")
+    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    with name_scope(name, "embedding_lookup", [*params, ids]) as name:
+        n = len(params)
+        params = [
+            p if isinstance(p, Tensor) else convert_to_tensor(p, name=f"params_{i}") for i, p in enumerate(params)
+        ]
+        ids = convert_to_tensor(ids, name="ids")
+        if n == 1:
+            with graph_lib.colocate_with(params[0]):
+                result = _s.gather(params[0], ids, name=name)
+            return raw_op("Identity", input=result)
+        if partition_strategy == "div":
+            raise NotImplementedError("embedding_lookup over several tensors supports partition_strategy='mod' only")
+        flat_ids = _s.reshape(ids, [-1])
+        p_assignments = _s.cast(_s.binary("FloorMod", "mod", flat_ids, n), dtypes.DType.int32)
+        new_ids = _s.binary("FloorDiv", "floordiv", flat_ids, n)
+        indices, results = [], []
+        for p in range(n):
+            where = raw_op("Where", input=raw_op("Equal", x=p_assignments, y=p))
+            pindices = _s.cast(_s.reshape(where, [-1]), dtypes.DType.int32)
+            pids = _s.gather(new_ids, pindices)
+            with graph_lib.colocate_with(params[p]):
+                results.append(_s.gather(params[p], pids))
+            indices.append(pindices)
+        ret = raw_op("DynamicStitch", indices=indices, data=results, name=name)
+        element_static = TensorShape(params[0].shape.as_tuple()[1:]) if params[0].shape.rank is not None else None
+        for p in params[1:]:
+            if element_static is not None and p.shape.rank is not None:
+                element_static = element_static.merge_with(TensorShape(p.shape.as_tuple()[1:]))
+        if element_static is not None and element_static.is_fully_defined():
+            element_dims = element_static.as_list()
+        else:
+            element_dims = _s.slice_(_s.shape(params[0]), [1], [-1])
+        ret = _s.reshape(ret, _s.concat([_s.shape(ids), element_dims], 0))
+        if element_static is not None:
+            ret.set_shape(ids.shape.concatenate(element_static))
+        return ret
