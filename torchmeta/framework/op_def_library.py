@@ -227,8 +227,13 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 dt, preferred = DType(arg.type), None
             else:
                 dt, preferred = inferred.get(arg.type_attr), _default_type(attr_defs.get(arg.type_attr))
+            # A Tensor of the wrong dtype is TF's TypeError below, not convert_to_tensor's ValueError.
             tensor = graph_lib.convert_to_tensor(
-                value, dtype=dt, preferred_dtype=preferred, name=arg.name, as_ref=arg.is_ref
+                value,
+                dtype=None if isinstance(value, graph_lib.Tensor) else dt,
+                preferred_dtype=preferred,
+                name=arg.name,
+                as_ref=arg.is_ref,
             )
             if arg.is_ref:
                 if not tensor.dtype.is_ref_dtype:
