@@ -582,6 +582,38 @@ def _segment_samples():
     return out
 
 
+def _complex_and_bitwise_samples():
+    c = a([1 + 2j, -3.5j, 0, -2 + 0.5j], np.complex64)
+    out = [
+        Sample("Conj", {"input": c}),
+        Sample("Conj", {"input": c.astype(np.complex128)}, fed={"input": [None]}, id="complex128"),
+        Sample("Real", {"input": c}),
+        Sample("Real", {"input": c.astype(np.complex128)}, {"Tout": "dtype:float64"}, id="complex128"),
+        Sample("Imag", {"input": c}),
+        Sample("Imag", {"input": c.astype(np.complex128)}, {"Tout": "dtype:float64"}, id="complex128"),
+        Sample("ComplexAbs", {"x": c}),
+        Sample(
+            "ComplexAbs", {"x": c.astype(np.complex128)}, {"Tout": "dtype:float64"}, fed={"x": None}, id="complex128"
+        ),
+        Sample("SparseMatMul", {"a": randn(2, 3), "b": randn(3, 4)}, {"a_is_sparse": True}),
+        Sample(
+            "SparseMatMul", {"a": randn(3, 2), "b": randn(4, 3)}, {"transpose_a": True, "transpose_b": True}, id="tt"
+        ),
+        Sample("SparseMatMul", {"a": randn(2, 3).astype(bf16), "b": randn(3, 2)}, id="bf16", rtol=1e-2, atol=1e-2),
+    ]
+    for op in ("BitwiseAnd", "BitwiseOr", "BitwiseXor"):
+        out += [
+            Sample(op, {"x": a([12, -7, 0, 255], i32), "y": a([10, 3, -1, 15], i32)}, id="int32"),
+            Sample(op, {"x": a([[12], [7]], u8), "y": a([10, 3, 255], u8)}, id="uint8-broadcast"),
+            Sample(op, {"x": a([-(2**62), 5], i64), "y": i64(-1)}, id="int64"),
+        ]
+    out += [
+        Sample("Invert", {"x": a([0, -1, 5, 2**31 - 1], i32)}, id="int32"),
+        Sample("Invert", {"x": a([0, 255, 5], u8)}, id="uint8"),
+    ]
+    return out
+
+
 SAMPLES: list[Sample] = (
     _binary_samples()
     + _add_n_samples()
@@ -595,4 +627,5 @@ SAMPLES: list[Sample] = (
     + _reduction_samples()
     + _scan_samples()
     + _segment_samples()
+    + _complex_and_bitwise_samples()
 )

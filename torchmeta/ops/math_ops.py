@@ -810,7 +810,7 @@ def _matmul_shape(op):
     for s in (a, b):
         if s.rank is not None and s.rank != 2:
             raise ValueError(
-                f"Shape must be rank 2 but is rank {s.rank} for '{op.name}' (op: 'MatMul') with input shapes: "
+                f"Shape must be rank 2 but is rank {s.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
                 f"{shapes._fmt(a)}, {shapes._fmt(b)}."
             )
     da = a.as_tuple() or (None, None)
@@ -1038,3 +1038,107 @@ def _range_value(op, index):
     if any(v is None for v in values):
         return None
     return np.arange(*values, dtype=op.get_attr("Tidx").numpy)
+
+
+# ---------------------------------------------------------------------------------------------
+# Complex parts
+
+
+@register_op(
+    "Conj",
+    inputs=["input: T"],
+    outputs=["output: T"],
+    attrs=["T: {complex64, complex128, variant} = DT_COMPLEX64"],
+    shape=shapes.unchanged,
+)
+def conj(input):
+    return torch.conj_physical(input)
+
+
+_COMPLEX_PART_ATTRS = ["T: {complex64, complex128} = DT_COMPLEX64", "Tout: {float, double} = DT_FLOAT"]
+
+
+@register_op(
+    "Real",
+    inputs=["input: T"],
+    outputs=["output: Tout"],
+    attrs=_COMPLEX_PART_ATTRS,
+    shape=shapes.unchanged,
+    aliases_input=True,
+)
+def real(input):
+    return torch.real(input)
+
+
+@register_op(
+    "Imag",
+    inputs=["input: T"],
+    outputs=["output: Tout"],
+    attrs=_COMPLEX_PART_ATTRS,
+    shape=shapes.unchanged,
+    aliases_input=True,
+)
+def imag(input):
+    return torch.imag(input)
+
+
+@register_op("ComplexAbs", inputs=["x: T"], outputs=["y: Tout"], attrs=_COMPLEX_PART_ATTRS, shape=shapes.unchanged)
+def complex_abs(x):
+    return torch.abs(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bitwise ops (the integer forms of ``& | ^ ~``)
+
+_BITWISE = "T: {int8, int16, int32, int64, uint8, uint16, uint32, uint64}"
+
+
+def _bitwise(name):
+    return register_op(
+        name, inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_BITWISE], shape=_broadcast_shape, commutative=True
+    )
+
+
+@_bitwise("BitwiseAnd")
+@_broadcasting
+def bitwise_and(x, y):
+    return torch.bitwise_and(x, y)
+
+
+@_bitwise("BitwiseOr")
+@_broadcasting
+def bitwise_or(x, y):
+    return torch.bitwise_or(x, y)
+
+
+@_bitwise("BitwiseXor")
+@_broadcasting
+def bitwise_xor(x, y):
+    return torch.bitwise_xor(x, y)
+
+
+@register_op("Invert", inputs=["x: T"], outputs=["y: T"], attrs=[_BITWISE], shape=shapes.unchanged)
+def invert(x):
+    return torch.bitwise_not(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseMatMul: a MatMul that TF may run with sparse kernels; always float32 out
+
+
+@register_op(
+    "SparseMatMul",
+    inputs=["a: Ta", "b: Tb"],
+    outputs=["product: float"],
+    attrs=[
+        "transpose_a: bool = false",
+        "transpose_b: bool = false",
+        "a_is_sparse: bool = false",
+        "b_is_sparse: bool = false",
+        "Ta: {float, bfloat16} = DT_FLOAT",
+        "Tb: {float, bfloat16} = DT_FLOAT",
+    ],
+    shape=_matmul_shape,
+)
+def sparse_mat_mul(a, b, transpose_a, transpose_b):
+    return mat_mul(a.float(), b.float(), transpose_a, transpose_b)
