@@ -1,8 +1,11 @@
 """Helpers for the GraphDef / MetaGraphDef tests: building GraphDefs from text, comparing graphs and protos."""
 
+import difflib
+
 from google.protobuf import text_format
 
 from torchmeta._proto import POOL, graph_pb2, meta_graph_pb2
+from torchmeta.framework import graph as graph_lib
 
 CONST = (
     "node {{ name: '{name}' op: 'Const' {extra} attr {{ key: 'dtype' value {{ type: DT_FLOAT }} }} "
@@ -49,19 +52,42 @@ def summary(graph):
     ]
 
 
+def canonical_collections(meta_graph_def):
+    """The collection_def map with registered protos re-serialized deterministically.
+
+    TensorFlow serializes collection protos without ``deterministic=True``, so map fields (the
+    ``external_values`` of control-flow contexts) come out in a per-process hash order; we always
+    write them sorted. Compare the messages, not those bytes.
+    """
+    out = {}
+    for key, col_def in meta_graph_def.collection_def.items():
+        copy = type(col_def)()
+        copy.CopyFrom(col_def)
+        proto_type = graph_lib.get_collection_proto_type(key)
+        if proto_type is not None and copy.WhichOneof("kind") == "bytes_list":
+            values = [proto_type.FromString(v).SerializeToString(deterministic=True) for v in copy.bytes_list.value]
+            del copy.bytes_list.value[:]
+            copy.bytes_list.value.extend(values)
+        out[key] = copy
+    return out
+
+
 def normalized(meta_graph_def):
-    """A copy without the writer-specific version strings, for comparing TF's output with ours."""
+    """A copy without the writer-specific version strings and with canonical collection bytes."""
     out = meta_graph_pb2.MetaGraphDef()
     out.ParseFromString(meta_graph_def.SerializeToString())
     out.meta_info_def.ClearField("tensorflow_git_version")
     out.meta_info_def.ClearField("tensorflow_version")
+    for key, col_def in canonical_collections(out).items():
+        out.collection_def[key].CopyFrom(col_def)
     return out
 
 
-def assert_protos_equal(a, b):
-    """Equal protos; on failure pytest shows a diff of their text forms."""
-    if a.SerializeToString(deterministic=True) != b.SerializeToString(deterministic=True):
-        assert text_format.MessageToString(a, descriptor_pool=POOL) == text_format.MessageToString(
-            b, descriptor_pool=POOL
-        )
-        assert a == b
+def assert_protos_equal(got, expected):
+    """Equal protos (serialized bytes); on failure the message is a diff of their text forms."""
+    if got.SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True):
+        return
+    got_text = text_format.MessageToString(got, descriptor_pool=POOL).splitlines()
+    expected_text = text_format.MessageToString(expected, descriptor_pool=POOL).splitlines()
+    diff = difflib.unified_diff(expected_text, got_text, "expected", "got", lineterm="", n=6)
+    raise AssertionError("protos differ:\n" + "\n".join(list(diff)[:400]))

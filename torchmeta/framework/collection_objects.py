@@ -1,0 +1,332 @@
+"""Python objects for the proto-backed collections that have no fuller implementation yet.
+
+- ``QueueRunner`` (``queue_runners``, QueueRunnerDef): holds a queue and the ops that fill and close
+  it. It exports and imports like ``tf.train.QueueRunner``; starting its threads is not supported.
+- ``CondContext`` / ``WhileContext`` (``cond_context`` / ``while_context``, CondContextDef /
+  WhileContextDef): the TF1 control-flow contexts, kept as their protos with every name carried
+  through import and export scopes exactly as TensorFlow's context classes do, so MetaGraphs with
+  ``tf.cond`` / ``tf.while_loop`` round-trip.
+
+Their proto functions are registered only for keys nobody registered yet: a fuller implementation
+(a control-flow module with real contexts) registers its own and wins whatever the import order.
+"""
+
+from __future__ import annotations
+
+from torchmeta import errors
+from torchmeta._proto import control_flow_pb2, queue_runner_pb2
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.graph import GraphKeys
+
+__all__ = ["QueueRunner", "CondContext", "WhileContext", "add_queue_runner"]
+
+
+def _strip(name, export_scope):
+    from torchmeta.framework.meta_graph import strip_name_scope
+
+    return strip_name_scope(name, export_scope)
+
+
+def _prepend(name, import_scope):
+    from torchmeta.framework.meta_graph import prepend_name_scope
+
+    return prepend_name_scope(name, import_scope)
+
+
+def _op_name_of(element) -> str:
+    return element.op.name if isinstance(element, graph_lib.Tensor) else element.name
+
+
+class QueueRunner:
+    """``tf.train.QueueRunner``: a queue, its enqueue ops, and the ops that close it.
+
+    Args:
+      queue: the queue (an object with ``name``, such as the queue Operation or its handle Tensor).
+      enqueue_ops: the ops that fill the queue.
+      close_op: the op closing the queue (TF defaults it to ``queue.close()``; required here unless
+        ``queue`` has a ``close`` method).
+      cancel_op: the op closing it and cancelling pending enqueues (same default rule).
+      queue_closed_exception_types: the ``errors.OpError`` subclasses meaning "queue closed"
+        (default ``(errors.OutOfRangeError,)``).
+      queue_runner_def: build from this QueueRunnerDef instead (names resolved in the default graph).
+      import_scope: scope prefixed to the names of ``queue_runner_def``.
+
+    Raises:
+      ValueError: if both or neither of ``queue`` and ``queue_runner_def`` are given, or ops are missing.
+    """
+
+    def __init__(
+        self,
+        queue=None,
+        enqueue_ops=None,
+        close_op=None,
+        cancel_op=None,
+        queue_closed_exception_types=None,
+        queue_runner_def=None,
+        import_scope=None,
+    ):
+        if queue_runner_def is not None:
+            if queue is not None or enqueue_ops:
+                raise ValueError("queue_runner_def and queue are mutually exclusive.")
+            self._init_from_proto(queue_runner_def, import_scope)
+        else:
+            self._init_from_args(queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types)
+        self._exceptions_raised = []
+
+    def _init_from_args(self, queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types):
+        if not queue or not enqueue_ops:
+            raise ValueError("Must provide queue and enqueue_ops.")
+        self._queue = queue
+        self._enqueue_ops = list(enqueue_ops)
+        if close_op is None:
+            if not hasattr(queue, "close"):
+                raise ValueError("Must provide close_op for a queue without a close() method.")
+            close_op = queue.close()
+        if cancel_op is None:
+            if not hasattr(queue, "close"):
+                raise ValueError("Must provide cancel_op for a queue without a close() method.")
+            cancel_op = queue.close(cancel_pending_enqueues=True)
+        self._close_op = close_op
+        self._cancel_op = cancel_op
+        if queue_closed_exception_types is None:
+            self._queue_closed_exception_types = (errors.OutOfRangeError,)
+        else:
+            types = tuple(queue_closed_exception_types)
+            if not types or not all(isinstance(t, type) and issubclass(t, errors.OpError) for t in types):
+                raise TypeError(
+                    "queue_closed_exception_types, when provided, must be a tuple of tf.error types, but saw: "
+                    f"{queue_closed_exception_types}"
+                )
+            self._queue_closed_exception_types = types
+
+    def _init_from_proto(self, queue_runner_def, import_scope):
+        g = graph_lib.get_default_graph()
+        self._queue = g.as_graph_element(_prepend(queue_runner_def.queue_name, import_scope))
+        self._enqueue_ops = [g.as_graph_element(_prepend(op, import_scope)) for op in queue_runner_def.enqueue_op_name]
+        self._close_op = g.as_graph_element(_prepend(queue_runner_def.close_op_name, import_scope))
+        self._cancel_op = g.as_graph_element(_prepend(queue_runner_def.cancel_op_name, import_scope))
+        codes = list(queue_runner_def.queue_closed_exception_types)
+        if codes:
+            self._queue_closed_exception_types = tuple(errors.exception_type_from_error_code(c) for c in codes)
+        else:
+            self._queue_closed_exception_types = (errors.OutOfRangeError,)
+
+    @property
+    def queue(self):
+        return self._queue
+
+    @property
+    def enqueue_ops(self):
+        return self._enqueue_ops
+
+    @property
+    def close_op(self):
+        return self._close_op
+
+    @property
+    def cancel_op(self):
+        return self._cancel_op
+
+    @property
+    def queue_closed_exception_types(self):
+        return self._queue_closed_exception_types
+
+    @property
+    def exceptions_raised(self):
+        return self._exceptions_raised
+
+    @property
+    def name(self) -> str:
+        """The name of the queue (its op name)."""
+        return _op_name_of(self._queue)
+
+    def create_threads(self, sess, coord=None, daemon=False, start=False):
+        raise NotImplementedError("QueueRunner threads are not supported by torchmeta yet.")
+
+    def to_proto(self, export_scope=None):
+        """The QueueRunnerDef, or None when the queue lies outside ``export_scope``."""
+        if export_scope is not None and not self.name.startswith(export_scope):
+            return None
+        qr = queue_runner_pb2.QueueRunnerDef()
+        qr.queue_name = _strip(self.name, export_scope)
+        qr.enqueue_op_name.extend(_strip(_op_name_of(op), export_scope) for op in self._enqueue_ops)
+        qr.close_op_name = _strip(_op_name_of(self._close_op), export_scope)
+        qr.cancel_op_name = _strip(_op_name_of(self._cancel_op), export_scope)
+        qr.queue_closed_exception_types.extend(cls.error_code for cls in self._queue_closed_exception_types)
+        return qr
+
+    @staticmethod
+    def from_proto(queue_runner_def, import_scope=None):
+        return QueueRunner(queue_runner_def=queue_runner_def, import_scope=import_scope)
+
+    def __repr__(self):
+        return f"<QueueRunner queue={self.name!r} enqueue_ops={len(self._enqueue_ops)}>"
+
+
+def add_queue_runner(qr, collection=GraphKeys.QUEUE_RUNNERS) -> None:
+    """``tf.train.add_queue_runner``: adds ``qr`` to a collection of the default graph."""
+    graph_lib.add_to_collection(collection, qr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Control-flow contexts
+
+
+def _rename_values_def(context_def, fn) -> None:
+    if not context_def.HasField("values_def"):
+        return
+    values_def = context_def.values_def
+    values = [fn(v) for v in values_def.values]
+    del values_def.values[:]
+    values_def.values.extend(values)
+    external = {fn(k): fn(v) for k, v in values_def.external_values.items()}
+    values_def.external_values.clear()
+    values_def.external_values.update(external)
+
+
+def _rename_nested(context_defs, fn) -> None:
+    for nested in context_defs:
+        kind = nested.WhichOneof("ctxt")
+        if kind == "cond_ctxt":
+            CondContext._rename(nested.cond_ctxt, fn)
+        elif kind == "while_ctxt":
+            WhileContext._rename(nested.while_ctxt, fn)
+
+
+class _ContextBase:
+    """A control-flow context kept as its proto, with names as they are in the graph."""
+
+    _proto_class = None
+
+    def __init__(self, context_def=None, import_scope=None):
+        if context_def is None:
+            raise ValueError(f"{type(self).__name__} can only be built from a context_def in torchmeta.")
+        self._def = self._proto_class()
+        self._def.CopyFrom(context_def)
+        self._rename(self._def, lambda name: _prepend(name, import_scope))
+
+    @property
+    def name(self) -> str:
+        return self._def.context_name
+
+    @property
+    def values(self) -> set:
+        return set(self._def.values_def.values)
+
+    @property
+    def external_values(self) -> dict:
+        g = graph_lib.get_default_graph()
+        return {k: g.as_graph_element(v) for k, v in self._def.values_def.external_values.items()}
+
+    def to_proto(self, export_scope=None):
+        """The context's proto with ``export_scope`` stripped, or None outside the scope.
+
+        As TensorFlow does, values are written sorted and nested contexts keep their full names.
+        """
+        if export_scope is not None and not self.name.startswith(export_scope):
+            return None
+        out = self._proto_class()
+        out.CopyFrom(self._def)
+        out.values_def.SetInParent()  # TF always writes values_def, empty or not
+        values = sorted(out.values_def.values)
+        del out.values_def.values[:]
+        out.values_def.values.extend(values)
+        nested = list(out.nested_contexts)
+        out.ClearField("nested_contexts")
+        self._rename(out, lambda name: _strip(name, export_scope))
+        out.nested_contexts.extend(nested)
+        return out
+
+    @classmethod
+    def from_proto(cls, context_def, import_scope=None):
+        return cls(context_def=context_def, import_scope=import_scope)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class CondContext(_ContextBase):
+    """``tf.cond``'s CondContext, kept as its CondContextDef."""
+
+    _proto_class = control_flow_pb2.CondContextDef
+
+    @staticmethod
+    def _rename(context_def, fn) -> None:
+        context_def.context_name = fn(context_def.context_name)
+        context_def.pred_name = fn(context_def.pred_name)
+        context_def.pivot_name = fn(context_def.pivot_name)
+        _rename_values_def(context_def, fn)
+        _rename_nested(context_def.nested_contexts, fn)
+
+    @property
+    def branch(self) -> int:
+        return self._def.branch
+
+    @property
+    def pred(self):
+        return graph_lib.get_default_graph().as_graph_element(self._def.pred_name)
+
+    @property
+    def pivot(self):
+        return graph_lib.get_default_graph().as_graph_element(self._def.pivot_name)
+
+
+class WhileContext(_ContextBase):
+    """``tf.while_loop``'s WhileContext, kept as its WhileContextDef."""
+
+    _proto_class = control_flow_pb2.WhileContextDef
+
+    @staticmethod
+    def _rename(context_def, fn) -> None:
+        context_def.context_name = fn(context_def.context_name)
+        if context_def.maximum_iterations_name:
+            context_def.maximum_iterations_name = fn(context_def.maximum_iterations_name)
+        context_def.pivot_name = fn(context_def.pivot_name)
+        context_def.pivot_for_pred_name = fn(context_def.pivot_for_pred_name)
+        context_def.pivot_for_body_name = fn(context_def.pivot_for_body_name)
+        for field in (context_def.loop_exit_names, context_def.loop_enter_names):
+            names = [fn(n) for n in field]
+            del field[:]
+            field.extend(names)
+        _rename_values_def(context_def, fn)
+        _rename_nested(context_def.nested_contexts, fn)
+
+    @property
+    def parallel_iterations(self) -> int:
+        return self._def.parallel_iterations
+
+    @property
+    def back_prop(self) -> bool:
+        return self._def.back_prop
+
+    @property
+    def swap_memory(self) -> bool:
+        return self._def.swap_memory
+
+    @property
+    def pivot(self):
+        return graph_lib.get_default_graph().as_graph_element(self._def.pivot_name)
+
+    @property
+    def loop_exits(self) -> list:
+        g = graph_lib.get_default_graph()
+        return [g.as_graph_element(n) for n in self._def.loop_exit_names]
+
+    @property
+    def loop_enters(self) -> list:
+        g = graph_lib.get_default_graph()
+        return [g.as_graph_element(n) for n in self._def.loop_enter_names]
+
+
+def _register_if_free(key, proto_type, to_proto, from_proto) -> None:
+    if graph_lib.get_to_proto_function(key) is None and graph_lib.get_from_proto_function(key) is None:
+        graph_lib.register_proto_function(key, proto_type=proto_type, to_proto=to_proto, from_proto=from_proto)
+
+
+def _to_proto(item, export_scope=None):
+    return item.to_proto(export_scope=export_scope)
+
+
+_register_if_free(GraphKeys.QUEUE_RUNNERS, queue_runner_pb2.QueueRunnerDef, _to_proto, QueueRunner.from_proto)
+_register_if_free(GraphKeys.COND_CONTEXT, control_flow_pb2.CondContextDef, _to_proto, CondContext.from_proto)
+_register_if_free(GraphKeys.WHILE_CONTEXT, control_flow_pb2.WhileContextDef, _to_proto, WhileContext.from_proto)
