@@ -385,6 +385,9 @@ def test_stripped_op_list_matches_tf_and_follows_functions_recursively(tf1):  # 
     used = [op.name for op in ours.meta_info_def.stripped_op_list.op]
     assert "BatchMatMulV2" in used and "AddV2" in used  # from the bodies of outer and of inner, which outer calls
     assert ours.graph_def.library == tf_meta.graph_def.library
+    with g.as_default():  # [C.33] the library survives the scoped (filtering) path too
+        scoped, _ = meta_graph.export_scoped_meta_graph(export_scope="x", clear_devices=True)
+    assert scoped.graph_def.library == tf_meta.graph_def.library
     assert sorted(f.signature.name for f in g._library.function) == sorted(
         f.signature.name for f in tf_meta.graph_def.library.function
     )
@@ -590,9 +593,11 @@ def test_import_meta_graph_kwargs_and_saver_hook(monkeypatch):  # [E.63, E.44-E.
     with pytest.raises(TypeError, match="unexpected keyword"):
         mg.import_meta_graph(mgd, bogus=1)
     target = tm.Graph()
+    result = mg.import_meta_graph(mgd, graph=target, restore_collections_predicate=lambda k: k != "variables")
     if importlib.util.find_spec("torchmeta.train") is None or importlib.util.find_spec("torchmeta.train.saver") is None:
-        assert mg.import_meta_graph(mgd, graph=target, restore_collections_predicate=lambda k: True) is None
+        assert result is None  # no Saver class yet
     assert [op.name for op in target.get_operations()][:2] == ["x", "w"]
+    assert target.get_all_collection_keys() == ["trainable_variables"]
 
     calls = []
     stand_in = types.ModuleType("torchmeta.train.saver")
