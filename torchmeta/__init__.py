@@ -4,7 +4,7 @@ Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``t
 each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
 """
 
-from torchmeta import compat, dtypes, errors, nn, raw_ops  # noqa: F401
+from torchmeta import compat, dtypes, errors, nn, raw_ops, summary, train  # noqa: F401
 from torchmeta import ops as _ops  # noqa: F401 - registers every op
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
@@ -12,6 +12,7 @@ from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.nn_ops import *  # noqa: F403
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.state_ops import *  # noqa: F403
+from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
 from torchmeta.framework.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from tests.ops import samples_array, samples_math, samples_nn, samples_random, samples_state
+from tests.ops import samples_array, samples_math, samples_nn, samples_random, samples_state, samples_summary
 
 SAMPLES = (
-    samples_array.SAMPLES + samples_math.SAMPLES + samples_nn.SAMPLES + samples_random.SAMPLES + samples_state.SAMPLES
+    samples_array.SAMPLES
+    + samples_math.SAMPLES
+    + samples_nn.SAMPLES
+    + samples_random.SAMPLES
+    + samples_state.SAMPLES
+    + samples_summary.SAMPLES
 )

@@ -2,11 +2,12 @@
 
 from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_ops,
-    conv_ops,
     control_flow_ops,
+    conv_ops,
     math_ops,
     nn_ops,
     random_ops,
     reduction_ops,
     state_ops,
+    summary_ops,
 )

@@ -1,0 +1,110 @@
+"""tf.summary (TF1) and the TF 0.x summary names: graphs, collections and values as TF builds them;
+event files TensorFlow and TensorBoard read."""
+
+import glob
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from torchmeta.io.events import summary_iterator
+
+
+def _build(api, old_names):
+    g = api.Graph()
+    with g.as_default():
+        loss = api.constant(2.5, name="loss")
+        api.summary.scalar("my loss", loss)
+        api.summary.scalar("loss", loss, family="train")
+        api.summary.histogram("weights", api.constant([1.0, 2.0, 2.0, 10.0]))
+        with api.name_scope("outer"):
+            api.summary.scalar("inner", loss)
+        if old_names:
+            api.scalar_summary(loss.op.name, loss)
+        merged = api.summary.merge_all()
+        ops = [(op.name, op.type, [t.name for t in op.inputs]) for op in g.get_operations()]
+        keys = [t.name for t in api.get_collection(api.GraphKeys.SUMMARIES)]
+        with api.Session(graph=g) as sess:
+            value = sess.run(merged)
+    return ops, keys, value
+
+
+def test_summary_graph_and_values_match_tf(tf1):
+    assert _build(tm, False) == _build(tf1, False)
+
+
+def test_seed_scalar_summary_old_name():
+    ops, keys, value = _build(tm, True)
+    assert ("ScalarSummary", "ScalarSummary", ["ScalarSummary/tags:0", "loss:0"]) in ops
+    summary = tm.summary.Summary.FromString(value)
+    assert [v.tag for v in summary.value][-1] == "loss"
+    assert summary.value[-1].simple_value == 2.5
+    assert tm.merge_all_summaries is not None
+
+
+def test_merge_all_of_empty_collection_is_none():
+    assert tm.summary.merge_all() is None
+
+
+def test_merge_rejects_duplicate_tags():
+    a = tm.scalar_summary("same", tm.constant(1.0))
+    b = tm.scalar_summary("same", tm.constant(2.0))
+    m = tm.summary.merge([a, b])
+    with tm.Session() as sess, pytest.raises(tm.errors.InvalidArgumentError, match="Duplicate tag same"):
+        sess.run(m)
+
+
+def test_histogram_of_nan_fails_like_tf():
+    h = tm.summary.histogram("h", tm.constant([1.0, np.nan]))
+    with tm.Session() as sess, pytest.raises(tm.errors.InvalidArgumentError, match="Nan in summary histogram for: h"):
+        sess.run(h)
+
+
+def test_file_writer_events_read_by_tf_and_tensorboard(tmp_path, tf1):
+    loss = tm.constant(0.5, name="loss")
+    s = tm.summary.scalar("loss", loss)
+    with tm.Session() as sess:
+        writer = tm.summary.FileWriter(str(tmp_path), sess.graph)
+        for step in range(3):
+            writer.add_summary(sess.run(s), global_step=step)
+        writer.close()
+    (path,) = glob.glob(str(tmp_path / "events.out.tfevents.*"))
+    ours = list(summary_iterator(path))
+    assert ours[0].file_version == "brain.Event:2"
+    theirs = list(tf1.train.summary_iterator(path))
+    assert [e.step for e in theirs] == [e.step for e in ours]
+    assert [v.simple_value for e in theirs for v in e.summary.value] == [0.5, 0.5, 0.5]
+    graph_def = tf1.GraphDef.FromString(theirs[1].graph_def)
+    assert [n.name for n in graph_def.node] == ["loss", "loss_1/tags", "loss_1"]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [e.value for e in acc.Scalars("loss_1")] == [0.5, 0.5, 0.5]
+
+
+def test_tf_written_events_read_here(tmp_path, tf1):
+    g = tf1.Graph()
+    with g.as_default():
+        s = tf1.summary.scalar("x", tf1.constant(3.0))
+        with tf1.Session() as sess:
+            writer = tf1.summary.FileWriter(str(tmp_path))
+            writer.add_summary(sess.run(s), 7)
+            writer.close()
+    (path,) = glob.glob(str(tmp_path / "events.out.tfevents.*"))
+    events = list(summary_iterator(path))
+    assert events[-1].step == 7 and events[-1].summary.value[0].simple_value == 3.0
+
+
+def test_corrupt_event_file_raises_data_loss(tmp_path):
+    w = tm.summary.FileWriter(str(tmp_path))
+    w.add_summary(tm.summary.Summary(value=[tm.summary.Summary.Value(tag="a", simple_value=1.0)]), 1)
+    w.close()
+    (path,) = glob.glob(str(tmp_path / "events.out.tfevents.*"))
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    data[-6] ^= 0xFF
+    with open(path, "wb") as f:
+        f.write(bytes(data))
+    with pytest.raises(tm.errors.DataLossError, match="corrupted record"):
+        list(summary_iterator(path))

@@ -1,0 +1,32 @@
+"""Samples for summary ops (outputs are serialized Summary protos, compared byte for byte)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.ops.harness import Sample, randn
+
+_s = np.array
+
+
+def _strings(*items):
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out
+
+
+def _string(item):
+    out = np.empty((), dtype=object)
+    out[()] = item
+    return out
+
+
+SAMPLES: list[Sample] = [
+    Sample("ScalarSummary", {"tags": _string(b"loss"), "values": _s(2.5, np.float32)}),
+    Sample("ScalarSummary", {"tags": _strings(b"a", b"b"), "values": _s([1, 2], np.int64)}, id="vector-int64"),
+    Sample("ScalarSummary", {"tags": _string(b"d"), "values": _s(0.1, np.float64)}, id="double"),
+    Sample("HistogramSummary", {"tag": _string(b"h"), "values": _s([1.0, 2.0, 2.0, 10.0], np.float32)}),
+    Sample("HistogramSummary", {"tag": _string(b"h"), "values": randn(50, 3)}, id="normal"),
+    Sample("HistogramSummary", {"tag": _string(b"h"), "values": _s([0, -3, 7, 7, 1000000], np.int32)}, id="ints"),
+    Sample("HistogramSummary", {"tag": _string(b"h"), "values": _s([], np.float32)}, id="empty"),
+]

@@ -1,0 +1,231 @@
+"""``tf.summary`` (TF1): scalar/histogram/tensor summaries, merge, merge_all and FileWriter.
+
+The TF 0.x names the seed document uses (``tf.scalar_summary``, ``tf.merge_all_summaries``, ...)
+are kept too.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from torchmeta._proto import event_pb2, summary_pb2
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.graph import GraphKeys
+from torchmeta.framework.op_def_library import raw_op
+
+__all__ = [
+    "scalar",
+    "histogram",
+    "tensor_summary",
+    "merge",
+    "merge_all",
+    "FileWriter",
+    "Summary",
+    "Event",
+    "SessionLog",
+    "scalar_summary",
+    "histogram_summary",
+    "merge_summary",
+    "merge_all_summaries",
+]
+
+Summary = summary_pb2.Summary
+Event = event_pb2.Event
+SessionLog = event_pb2.SessionLog
+
+_INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
+
+
+def _clean_tag(name):
+    if name is None:
+        return None
+    return _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
+
+
+def _collect(value, collections, default):
+    for key in default if collections is None else collections:
+        graph_lib.add_to_collection(key, value)
+
+
+class _SummaryScope:
+    """TF's summary_scope: a name scope from the cleaned name; the tag is the scope (family-prefixed)."""
+
+    def __init__(self, name, family=None, default_name=None, values=None):
+        self._name = _clean_tag(name)
+        self._family = _clean_tag(family)
+        base = self._name if self._family is None else f"{self._family}/{self._name}"
+        self._scope = graph_lib.name_scope(base, default_name, values)
+
+    def __enter__(self):
+        scope = self._scope.__enter__()
+        tag = scope.rstrip("/") if self._family is None else f"{self._family}/{scope.rstrip('/')}"
+        return tag, scope
+
+    def __exit__(self, *exc):
+        return self._scope.__exit__(*exc)
+
+
+def scalar(name, tensor, collections=None, family=None):
+    """``tf.summary.scalar``: a ScalarSummary whose tag is the (unique) name scope."""
+    with _SummaryScope(name, family, values=[tensor]) as (tag, scope):
+        value = raw_op("ScalarSummary", tags=tag, values=tensor, name=scope)
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def histogram(name, values, collections=None, family=None):
+    """``tf.summary.histogram``: a HistogramSummary with TF's default buckets."""
+    with _SummaryScope(name, family, default_name="HistogramSummary", values=[values]) as (tag, scope):
+        value = raw_op("HistogramSummary", tag=tag, values=values, name=scope)
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def tensor_summary(
+    name, tensor, summary_description=None, collections=None, summary_metadata=None, family=None, display_name=None
+):
+    """``tf.summary.tensor_summary``: the whole tensor in a TensorSummaryV2."""
+    metadata = summary_pb2.SummaryMetadata()
+    if summary_metadata is not None:
+        metadata.MergeFromString(summary_metadata.SerializeToString())
+    if display_name:
+        metadata.display_name = display_name
+    if summary_description:
+        metadata.summary_description = summary_description
+    with _SummaryScope(name, family, values=[tensor]) as (tag, scope):
+        value = raw_op(
+            "TensorSummaryV2",
+            tag=tag,
+            tensor=tensor,
+            serialized_summary_metadata=metadata.SerializeToString(),
+            name=scope,
+        )
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def merge(inputs, collections=None, name=None):
+    """``tf.summary.merge``: one Summary holding the values of all ``inputs``."""
+    name = _clean_tag(name)
+    with graph_lib.name_scope(name, "Merge", inputs):
+        value = raw_op("MergeSummary", inputs=list(inputs), name=name)
+        _collect(value, collections, [])
+    return value
+
+
+def merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
+    """``tf.summary.merge_all``: merges the summaries of collection ``key``; None if it is empty."""
+    summaries = graph_lib.get_collection(key, scope=scope)
+    return merge(summaries, name=name) if summaries else None
+
+
+# -- TF 0.x names ----------------------------------------------------------------------------------
+
+
+def scalar_summary(tags, values, collections=None, name=None):
+    """The TF 0.x ``tf.scalar_summary(tags, values)``: tags are used exactly as given."""
+    with graph_lib.name_scope(name, "ScalarSummary", [tags, values]) as scope:
+        value = raw_op("ScalarSummary", tags=tags, values=values, name=scope)
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def histogram_summary(tag, values, collections=None, name=None):
+    """The TF 0.x ``tf.histogram_summary(tag, values)``."""
+    with graph_lib.name_scope(name, "HistogramSummary", [tag, values]) as scope:
+        value = raw_op("HistogramSummary", tag=tag, values=values, name=scope)
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def merge_summary(inputs, collections=None, name=None):
+    """The TF 0.x ``tf.merge_summary(inputs)``."""
+    with graph_lib.name_scope(name, "MergeSummary", inputs):
+        value = raw_op("MergeSummary", inputs=list(inputs), name=name)
+        _collect(value, collections, [])
+    return value
+
+
+def merge_all_summaries(key=GraphKeys.SUMMARIES):
+    """The TF 0.x ``tf.merge_all_summaries()``."""
+    summaries = graph_lib.get_collection(key)
+    return merge_summary(summaries) if summaries else None
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+class FileWriter:
+    """``tf.summary.FileWriter``: writes Summaries, graphs and meta graphs to an event file in ``logdir``.
+
+    Events are written as they are added (flushed on ``flush``/``close``); TensorBoard reads the file.
+    """
+
+    def __init__(
+        self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None, filename_suffix=None, session=None
+    ):
+        from torchmeta.io.events import EventFileWriter
+
+        self._logdir = str(logdir)
+        self._writer = EventFileWriter(self._logdir, filename_suffix or "")
+        if graph is not None or graph_def is not None:
+            self.add_graph(graph=graph, graph_def=graph_def)
+
+    def get_logdir(self) -> str:
+        return self._logdir
+
+    def add_event(self, event) -> None:
+        self._writer.add_event(event)
+
+    def _add(self, global_step, **fields):
+        event = Event(wall_time=time.time(), **fields)
+        if global_step is not None:
+            event.step = int(global_step)
+        self.add_event(event)
+
+    def add_summary(self, summary, global_step=None) -> None:
+        """Adds a Summary proto or its serialized bytes (what a summary op returns)."""
+        if isinstance(summary, bytes):
+            parsed = Summary()
+            parsed.ParseFromString(summary)
+            summary = parsed
+        elif not isinstance(summary, Summary):
+            parsed = Summary()
+            parsed.ParseFromString(summary.SerializeToString())
+            summary = parsed
+        self._add(global_step, summary=summary)
+
+    def add_session_log(self, session_log, global_step=None) -> None:
+        self._add(global_step, session_log=session_log)
+
+    def add_graph(self, graph=None, global_step=None, graph_def=None) -> None:
+        if graph is not None and graph_def is not None:
+            raise ValueError("Please pass only graph, or graph_def (deprecated), but not both.")
+        if graph is not None:
+            graph_def = graph.as_graph_def(add_shapes=True)
+        if graph_def is None:
+            raise TypeError("add_graph() needs a graph or a graph_def")
+        self._add(global_step, graph_def=graph_def.SerializeToString(deterministic=True))
+
+    def add_meta_graph(self, meta_graph_def, global_step=None) -> None:
+        self._add(global_step, meta_graph_def=meta_graph_def.SerializeToString(deterministic=True))
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def reopen(self) -> None:
+        if self._writer.closed:
+            from torchmeta.io.events import EventFileWriter
+
+            self._writer = EventFileWriter(self._logdir)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

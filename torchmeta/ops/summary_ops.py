@@ -1,0 +1,167 @@
+"""Summary ops: ScalarSummary, HistogramSummary, MergeSummary, TensorSummaryV2 -> serialized Summary protos.
+
+The kernels build the same ``Summary`` bytes TensorFlow's kernels build (histograms use TF's default
+exponential buckets and its run-length encoding of empty buckets), so TensorBoard reads them as usual.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchmeta import errors
+from torchmeta._proto import summary_pb2
+from torchmeta.dtypes import torch_to_numpy
+from torchmeta.framework import tensor_util
+from torchmeta.ops import shapes
+from torchmeta.ops.registry import not_differentiable, register_op
+
+_REAL_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
+
+
+def _string_scalar(data: bytes) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = data
+    return out
+
+
+def _as_numpy(values) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values
+    return torch_to_numpy(values.detach().cpu())
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+@register_op(
+    "ScalarSummary",
+    inputs=["tags: string", "values: T"],
+    outputs=["summary: string"],
+    attrs=[f"T: {_REAL_TYPES}"],
+    shape=shapes.scalar,
+)
+def scalar_summary(tags, values):
+    tags = np.asarray(tags, dtype=object)
+    vals = _as_numpy(values)
+    if tags.shape != vals.shape:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"tags and values are not the same shape: [{','.join(map(str, tags.shape))}] != "
+            f"[{','.join(map(str, vals.shape))}]",
+        )
+    summary = summary_pb2.Summary()
+    for tag, value in zip(tags.reshape(-1), vals.reshape(-1).astype(np.float64)):
+        summary.value.add(tag=_text(tag), simple_value=float(value))
+    return _string_scalar(summary.SerializeToString())
+
+
+def _default_bucket_limits() -> np.ndarray:
+    """TF's histogram buckets: 0 and +-1e-12 growing by 10% up to 1e20, then +-DBL_MAX."""
+    positive = []
+    v = 1.0e-12
+    while v < 1.0e20:
+        positive.append(v)
+        v *= 1.1
+    positive.append(np.finfo(np.float64).max)
+    return np.array([-x for x in reversed(positive)] + [0.0] + positive, dtype=np.float64)
+
+
+_BUCKET_LIMITS = _default_bucket_limits()
+
+
+def histogram_proto(values: np.ndarray) -> summary_pb2.HistogramProto:
+    """The HistogramProto TensorFlow's Histogram class encodes for ``values`` (empty runs collapsed)."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    proto = summary_pb2.HistogramProto()
+    if values.size == 0:
+        proto.min = np.finfo(np.float64).max
+        proto.max = -np.finfo(np.float64).max
+        counts = np.zeros(len(_BUCKET_LIMITS))
+    else:
+        proto.min = float(values.min())
+        proto.max = float(values.max())
+        idx = np.searchsorted(_BUCKET_LIMITS, values, side="right")
+        counts = np.bincount(np.minimum(idx, len(_BUCKET_LIMITS) - 1), minlength=len(_BUCKET_LIMITS)).astype(np.float64)
+    proto.num = float(values.size)
+    # TF accumulates in element order; cumsum does too (sum() and dot() reorder and round differently).
+    proto.sum = float(np.cumsum(values)[-1]) if values.size else 0.0
+    proto.sum_squares = float(np.cumsum(values * values)[-1]) if values.size else 0.0
+    limits, buckets = [], []
+    i, n = 0, len(counts)
+    while i < n:
+        end, count = _BUCKET_LIMITS[i], counts[i]
+        i += 1
+        if count <= 0.0:
+            while i < n and counts[i] <= 0.0:
+                end, count = _BUCKET_LIMITS[i], counts[i]
+                i += 1
+        limits.append(float(end))
+        buckets.append(float(count))
+    proto.bucket_limit.extend(limits)
+    proto.bucket.extend(buckets)
+    return proto
+
+
+@register_op(
+    "HistogramSummary",
+    inputs=["tag: string", "values: T"],
+    outputs=["summary: string"],
+    attrs=[f"T: {_REAL_TYPES} = DT_FLOAT"],
+    shape=shapes.scalar,
+)
+def histogram_summary(tag, values, node_name):
+    vals = _as_numpy(values).astype(np.float64)
+    if not np.all(np.isfinite(vals)):
+        raise errors.InvalidArgumentError(None, None, f"Nan in summary histogram for: {node_name}")
+    summary = summary_pb2.Summary()
+    summary.value.add(tag=_text(np.asarray(tag, dtype=object)[()]), histo=histogram_proto(vals))
+    return _string_scalar(summary.SerializeToString())
+
+
+@register_op(
+    "MergeSummary",
+    inputs=["inputs: N * string"],
+    outputs=["summary: string"],
+    attrs=["N: int >= 1"],
+    shape=shapes.scalar,
+)
+def merge_summary(inputs):
+    merged = summary_pb2.Summary()
+    seen = set()
+    for serialized in inputs:
+        for item in np.asarray(serialized, dtype=object).reshape(-1):
+            part = summary_pb2.Summary()
+            try:
+                part.ParseFromString(bytes(item))
+            except Exception as e:  # protobuf's DecodeError
+                raise errors.InvalidArgumentError(None, None, f"Could not parse one of the summary inputs: {e}") from e
+            for value in part.value:
+                if value.tag:
+                    if value.tag in seen:
+                        raise errors.InvalidArgumentError(
+                            None, None, f"Duplicate tag {value.tag} found in summary inputs "
+                        )
+                    seen.add(value.tag)
+                merged.value.add().CopyFrom(value)
+    return _string_scalar(merged.SerializeToString())
+
+
+@register_op(
+    "TensorSummaryV2",
+    inputs=["tag: string", "tensor: T", "serialized_summary_metadata: string"],
+    outputs=["summary: string"],
+    attrs=["T: type"],
+    shape=shapes.scalar,
+)
+def tensor_summary_v2(tag, tensor, serialized_summary_metadata, T):
+    summary = summary_pb2.Summary()
+    value = summary.value.add(tag=_text(np.asarray(tag, dtype=object)[()]))
+    value.metadata.ParseFromString(bytes(np.asarray(serialized_summary_metadata, dtype=object)[()]))
+    array = tensor if isinstance(tensor, np.ndarray) else torch_to_numpy(tensor.detach().cpu(), T)
+    value.tensor.CopyFrom(tensor_util.make_tensor_proto(array, dtype=T))
+    return _string_scalar(summary.SerializeToString())
+
+
+not_differentiable("ScalarSummary", "HistogramSummary", "MergeSummary", "TensorSummaryV2")

@@ -1,0 +1,13 @@
+"""``tf.summary`` (TF1)."""
+
+from torchmeta.api.summary_ops import (  # noqa: F401
+    Event,
+    FileWriter,
+    SessionLog,
+    Summary,
+    histogram,
+    merge,
+    merge_all,
+    scalar,
+    tensor_summary,
+)
