@@ -1,8 +1,8 @@
 """Samples for nn ops (activations, softmax, losses, top-k, convolutions, pooling, batch norm).
 
 FusedBatchNorm with ``is_training=False`` is not here: TF's grappler rewrites it into Add/Mul
-nodes and then cannot fetch its other outputs, so tests/ops/test_nn_inference.py runs those
-with grappler off.
+nodes and then cannot fetch its other outputs. Nor is FusedBatchNormV3 off the 4-D float32 path,
+whose reserve_space_3 TF leaves uninitialized. tests/ops/test_nn_ops.py runs both.
 """
 
 from __future__ import annotations
@@ -498,24 +498,7 @@ def _batch_norm_samples():
         ]
     half = {"x": x.astype(f16), "scale": scale, "offset": offset, "mean": empty, "variance": empty}
     out += [
-        Sample("FusedBatchNormV3", half, {"is_training": True}, id="train-f16", rtol=1e-2, atol=1e-2),
         Sample("FusedBatchNormV2", half, {"is_training": True}, id="train-f16", rtol=1e-2, atol=1e-2),
-        Sample(
-            "FusedBatchNormV3",
-            {"x": randn(2, 3, 2, 2, 4), "scale": scale[:4], "offset": offset[:4], "mean": empty, "variance": empty},
-            {"is_training": True, "data_format": "NDHWC"},
-            id="train-ndhwc",
-            rtol=1e-4,
-            atol=1e-4,
-        ),
-        Sample(
-            "FusedBatchNormV3",
-            {"x": randn(2, 4, 2, 2, 3), "scale": scale[:4], "offset": offset[:4], "mean": empty, "variance": empty},
-            {"is_training": True, "data_format": "NCDHW"},
-            id="train-ncdhw",
-            rtol=1e-4,
-            atol=1e-4,
-        ),
         Sample(
             "FusedBatchNormV3",
             {"x": randn(0, 2, 2, 5), "scale": scale, "offset": offset, "mean": empty, "variance": empty},

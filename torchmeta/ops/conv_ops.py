@@ -174,7 +174,7 @@ def _conv(x, weight, groups, strides, dilations, padding, explicit_paddings, dat
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
     if dilations[0] != 1 or dilations[c] != 1:
-        raise _unimplemented("Current implementation does not yet support dilations in the batch and depth dimensions.")
+        raise _invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
     sh, sw, dh, dw = strides[h], strides[w], dilations[h], dilations[w]
     x = _to_nchw(x, data_format)
     explicit = _explicit(explicit_paddings, data_format, padding)
@@ -256,8 +256,8 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
     """
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
-    if input.shape[c] != channels:
-        raise _invalid(f"input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    if input.shape[c] != channels:  # the wording of TF's default (oneDNN) CPU kernel
+        raise _invalid(f"input depth must be evenly divisible by filter depth: {input.shape[c]} vs {channels}")
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv(input, weight, channels, strides, dilations, padding, explicit_paddings, data_format, kh, kw)
 

@@ -554,6 +554,15 @@ def _fused_batch_norm_shape(op):
     return out
 
 
+def _onednn_layout(x) -> bool:
+    """Whether TF's default CPU build runs this FusedBatchNorm with oneDNN (4-D float32 input).
+
+    Only the opaque reserve-space outputs depend on it: oneDNN's inference kernel repeats mean and
+    variance in reserve_space_1/2 and gives an empty reserve_space_3; TF's Eigen kernel gives zeros.
+    """
+    return x.dim() == 4 and x.dtype == torch.float32
+
+
 def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training):
     rank = x.dim()
     want = 5 if data_format in ("NDHWC", "NCDHW") else 4
@@ -573,7 +582,10 @@ def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg
     if not is_training:
         inv = torch.rsqrt(variance + epsilon) * scale
         y = (xc - mean.view(shape)) * inv.view(shape) + offset.view(shape)
-        return y.to(x.dtype), mean, variance, mean, variance
+        if _onednn_layout(x):
+            return y.to(x.dtype), mean, variance, mean, variance
+        zeros = torch.zeros_like(mean)
+        return y.to(x.dtype), mean, variance, zeros, zeros.clone()
     dims = [d for d in range(rank) if d != axis]
     count = x.numel() // channels if channels else 0
     if count == 0:
@@ -618,7 +630,7 @@ def fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg_
     Training: y uses the batch's biased variance; ``batch_variance`` is the unbiased (n/(n-1))
     variance, blended into ``variance`` when exponential_avg_factor != 1; reserve_space_1/2 are
     the batch mean and biased variance, as TF's CPU kernel gives. Inference: y uses ``mean`` and
-    ``variance``, which the other outputs repeat.
+    ``variance``, which batch_mean/batch_variance repeat (reserve spaces: see ``_onednn_layout``).
     """
     return _fused_batch_norm(
         x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
@@ -663,7 +675,7 @@ def fused_batch_norm_v3(x, scale, offset, mean, variance, epsilon, exponential_a
     outs = _fused_batch_norm(
         x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
     )
-    if x.dim() == 4 and x.dtype == torch.float32:
+    if _onednn_layout(x):
         reserve = torch.empty(0, dtype=scale.dtype, device=x.device)
     else:
         reserve = torch.zeros((), dtype=scale.dtype, device=x.device)
