@@ -247,6 +247,19 @@ GRAPH_CASES = {
     "matmul-output-type": lambda tf, ph, m: tf.matmul(
         tf.constant(np.ones((2, 3), np.int8)), tf.constant(np.ones((3, 2), np.int8)), output_type=tf.int32
     ),
+    "tensordot-static": lambda tf, ph, m: [
+        tf.tensordot(tf.constant(np.ones((2, 4, 3), np.float32)), ph("m", tf.float32, [3, 2]), [[2], [0]]),
+        tf.tensordot(tf.reshape(x23(tf, ph), [2, 3]), ph("m", tf.float32, [3, 2]), 1, name="td"),
+        tf.tensordot(ph("m", tf.float32, [3, 2]), ph("m", tf.float32, [3, 2]), [[0], [0]]),
+    ],
+    "tensordot-partial": lambda tf, ph, m: [
+        tf.tensordot(x23(tf, ph), ph("m", tf.float32, [3, 2]), [[1], [0]]),
+        tf.tensordot(x23(tf, ph), ph("m", tf.float32, [3, 2]), [[-1], [0]]),
+    ],
+    "tensordot-unknown-rank": lambda tf, ph, m: [
+        tf.tensordot(ph("u", tf.float32, None), ph("m", tf.float32, [3, 2]), 1),
+        tf.tensordot(ph("u", tf.float32, None), ph("m", tf.float32, [3, 2]), [[1], [0]]),
+    ],
     # range, argmax
     "range": lambda tf, ph, m: [
         tf.range(5),
@@ -455,6 +468,14 @@ def test_runtime_error_matches_tf(tf1, case):
     assert ours.op is not None
 
 
+def test_tensordot_full_contraction():
+    # (Not in GRAPH_CASES: TF's reshape to [] converts the empty shape twice, an array-API detail.)
+    m = tm.constant(F32)
+    with tm.Session() as sess:
+        value = sess.run(tm.tensordot(m, m, [[0, 1], [0, 1]]))
+    assert value.shape == () and value == np.float32((F32 * F32).sum())
+
+
 def test_integer_division_by_zero_wording():
     a = tm.constant([4, 2])
     b = tm.placeholder(tm.int32, [2])
@@ -507,6 +528,9 @@ BUILD_ERRORS = {
     "float-radd-int-tensor": lambda tf: 1.5 + tf.ones([2], tf.int32),
     "bool-add": lambda tf: tf.constant([True]) + tf.constant([False]),
     "argmax-float-axis": lambda tf: tf.argmax(tf.ones([2]), 0.5),
+    "tensordot-negative-axes": lambda tf: tf.tensordot(tf.ones([2, 3]), tf.ones([3, 2]), -1),
+    "tensordot-too-many-axes": lambda tf: tf.tensordot(tf.ones([2, 3]), tf.ones([3, 2]), 3),
+    "tensordot-axes-lengths": lambda tf: tf.tensordot(tf.ones([2, 3]), tf.ones([3, 2]), [[0, 1], [0]]),
     "both-axis-and-reduction_indices": lambda tf: tf.reduce_sum(tf.ones([2]), axis=0, reduction_indices=0),
 }
 

@@ -106,6 +106,7 @@ __all__ = [
     "logical_xor",
     # matrices, sequences, reductions
     "matmul",
+    "tensordot",
     "range",
     "argmax",
     "argmin",
@@ -148,6 +149,7 @@ NOT_IN_MATH = [
     "to_complex64",
     "to_complex128",
     "matmul",
+    "tensordot",
     "range",
     "clip_by_value",
 ]
@@ -851,6 +853,102 @@ def matmul(
             grad_b=grad_b,
             name=name,
         )
+
+
+def tensordot(a, b, axes, name=None):
+    """``tf.tensordot``: contracts ``axes`` of ``a`` and ``b`` by one MatMul between Transpose/Reshape nodes.
+
+    ``axes`` is an int N (the last N axes of ``a`` with the first N of ``b``), a pair of axis lists,
+    or a tensor. Static shapes give Const shapes and skip no-op transposes/reshapes, as in TF.
+
+    Raises:
+      ValueError: for negative or too large ``axes``, or axis lists of different lengths.
+    """
+    from torchmeta.api import array_ops
+
+    def reshape_operand(t, t_axes, flipped=False):
+        if t.shape.is_fully_defined() and isinstance(t_axes, (list, tuple)):
+            shape_t = t.shape.as_list()
+            t_axes = [i if i >= 0 else i + len(shape_t) for i in t_axes]
+            free = [i for i in builtins.range(len(shape_t)) if i not in t_axes]
+            free_dims = [shape_t[i] for i in free]
+            prod_free = int(np.prod([shape_t[i] for i in free]))
+            prod_axes = int(np.prod([shape_t[i] for i in t_axes]))
+            perm = list(t_axes) + free if flipped else free + list(t_axes)
+            new_shape = [prod_axes, prod_free] if flipped else [prod_free, prod_axes]
+            transposed = array_ops.transpose(t, perm) if perm != list(builtins.range(len(shape_t))) else t
+            if transposed.shape.as_list() != new_shape:
+                return array_ops.reshape(transposed, new_shape), free_dims, free_dims
+            return transposed, free_dims, free_dims
+        if t.shape.rank is not None and isinstance(t_axes, (list, tuple)):
+            shape_t = t.shape.as_list()
+            t_axes = [i if i >= 0 else i + len(shape_t) for i in t_axes]
+            free = [i for i in builtins.range(len(shape_t)) if i not in t_axes]
+            free_dims_static = [shape_t[i] for i in free]
+            t_axes = convert_to_tensor(t_axes, dtype=DType.int32, name="axes")
+            free = convert_to_tensor(free, dtype=DType.int32, name="free")
+            shape_t = array_ops.shape(t)
+        else:
+            free_dims_static = None
+            shape_t = array_ops.shape(t)
+            rank_t = array_ops.rank(t)
+            t_axes = convert_to_tensor(t_axes, dtype=DType.int32, name="axes")
+            t_axes = array_ops.where(t_axes >= 0, t_axes, t_axes + rank_t)
+            free = raw_op("ListDiff", x=range(rank_t), y=t_axes, out_idx=DType.int32)[0]
+        free_dims = array_ops.gather(shape_t, free)
+        axes_dims = array_ops.gather(shape_t, t_axes)
+        prod_free_dims = reduce_prod(free_dims)
+        prod_axes_dims = reduce_prod(axes_dims)
+        if flipped:
+            perm = array_ops.concat([t_axes, free], 0)
+            new_shape = array_ops.stack([prod_axes_dims, prod_free_dims])
+        else:
+            perm = array_ops.concat([free, t_axes], 0)
+            new_shape = array_ops.stack([prod_free_dims, prod_axes_dims])
+        return array_ops.reshape(array_ops.transpose(t, perm), new_shape), free_dims, free_dims_static
+
+    def split_axes(t, spec):
+        if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+            if spec < 0:
+                raise ValueError(f"`axes` must be at least 0. Received: {spec}.")
+            if t.shape.rank is not None:
+                if spec > t.shape.rank:
+                    raise ValueError(
+                        f"`axes` must not be larger than the number of dimensions of tensor {t}.  Received {spec}, "
+                        f"vs tensor dimensions {t.shape.rank}."
+                    )
+                return list(builtins.range(t.shape.rank - spec, t.shape.rank)), list(builtins.range(spec))
+            rank_t = array_ops.rank(t)
+            return range(rank_t - spec, rank_t, dtype=DType.int32), range(spec, dtype=DType.int32)
+        if isinstance(spec, (list, tuple)):
+            if len(spec) != 2:
+                raise ValueError(f"`axes` must be an integer or have length 2. Received {spec}.")
+            a_axes, b_axes = spec
+            if isinstance(a_axes, int) and isinstance(b_axes, int):
+                a_axes, b_axes = [a_axes], [b_axes]
+            if len(a_axes) != len(b_axes):
+                raise ValueError(f"Different number of contraction axes `a` and `b`, {len(a_axes)} != {len(b_axes)}.")
+            return a_axes, b_axes
+        spec = convert_to_tensor(spec, name="axes", dtype=DType.int32)
+        return spec[0], spec[1]
+
+    with name_scope(name, "Tensordot", [a, b, axes]) as name:
+        a = convert_to_tensor(a, name="a")
+        b = convert_to_tensor(b, name="b")
+        a_axes, b_axes = split_axes(a, axes)
+        a_reshape, a_free_dims, a_free_dims_static = reshape_operand(a, a_axes)
+        b_reshape, b_free_dims, b_free_dims_static = reshape_operand(b, b_axes, True)
+        ab_matmul = matmul(a_reshape, b_reshape)
+        if isinstance(a_free_dims, list) and isinstance(b_free_dims, list):
+            if ab_matmul.shape.is_fully_defined() and ab_matmul.shape.as_list() == a_free_dims + b_free_dims:
+                return ab_matmul
+            return array_ops.reshape(ab_matmul, a_free_dims + b_free_dims, name=name)
+        a_free_dims = convert_to_tensor(a_free_dims, dtype=DType.int32)
+        b_free_dims = convert_to_tensor(b_free_dims, dtype=DType.int32)
+        product = array_ops.reshape(ab_matmul, array_ops.concat([a_free_dims, b_free_dims], 0), name=name)
+        if a_free_dims_static is not None and b_free_dims_static is not None:
+            product.set_shape(a_free_dims_static + b_free_dims_static)
+        return product
 
 
 # ---------------------------------------------------------------------------------------------
