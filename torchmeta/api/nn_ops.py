@@ -7,8 +7,8 @@ from __future__ import annotations
 import numbers
 
 from torchmeta import dtypes
-from torchmeta.api import _nn_support as _s
-from torchmeta.api.math_ops import matmul
+from torchmeta.api import array_ops, math_ops
+from torchmeta.api.math_ops import matmul, sigmoid, tanh
 from torchmeta.api.random_ops import random_uniform
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
@@ -107,22 +107,10 @@ def leaky_relu(features, alpha=0.2, name=None):
     with name_scope(name, "LeakyRelu", [features, alpha]) as name:
         features = convert_to_tensor(features, name="features")
         if features.dtype.is_integer:
-            features = _s.cast(features, _F32)
+            features = math_ops.cast(features, _F32)
         if hasattr(alpha, "item"):
             alpha = alpha.item()
         return raw_op("LeakyRelu", features=features, alpha=alpha, name=name)
-
-
-def sigmoid(x, name=None):
-    """``tf.nn.sigmoid`` (``tf.sigmoid``): 1 / (1 + exp(-x))."""
-    with name_scope(name, "Sigmoid", [x]) as name:
-        x = convert_to_tensor(x, name="x")
-        return raw_op("Sigmoid", x=x, name=name)
-
-
-def tanh(x, name=None):
-    """``tf.nn.tanh`` (``tf.tanh``)."""
-    return raw_op("Tanh", x=x, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +120,7 @@ def tanh(x, name=None):
 def _swap_with_last(x, axis, rank, name=None):
     perm = list(range(rank))
     perm[axis], perm[-1] = perm[-1], perm[axis]
-    return _s.transpose(x, perm, name=name)
+    return array_ops.transpose(x, perm, name=name)
 
 
 def _wrap_2d_function(op_type, logits, axis, name):
@@ -225,9 +213,9 @@ def _ensure_xent_args(name, sentinel, labels, logits):
 
 def _flatten_outer_dims(logits):
     """Reshapes to [-1, last dim] as TF does (Rank, Shape, Sub, Slice, concat, Reshape)."""
-    rank = _s.rank_(logits)
-    last_dim_size = _s.slice_(_s.shape(logits), [raw_op("Sub", x=rank, y=1)], [1])
-    output = _s.reshape(logits, _s.concat([[-1], last_dim_size], 0))
+    rank = array_ops.rank(logits)
+    last_dim_size = array_ops.slice(array_ops.shape(logits), [math_ops.subtract(rank, 1)], [1])
+    output = array_ops.reshape(logits, array_ops.concat([[-1], last_dim_size], 0))
     dims = logits.shape.as_tuple()
     if dims is not None and None not in dims[:-1]:
         product = 1
@@ -239,7 +227,7 @@ def _flatten_outer_dims(logits):
 
 def _move_axis_to_end(x, axis, rank):
     perm = [d for d in range(rank) if d != axis] + [axis]
-    return _s.transpose(x, perm)
+    return array_ops.transpose(x, perm)
 
 
 def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, dim=None):
@@ -254,9 +242,9 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels")
         to_float32 = logits.dtype.base_dtype in (_F16, _BF16)
-        precise_logits = _s.cast(logits, _F32) if to_float32 else logits
-        labels = _s.cast(labels, precise_logits.dtype)
-        input_rank = _s.rank_(precise_logits)
+        precise_logits = math_ops.cast(logits, _F32) if to_float32 else logits
+        labels = math_ops.cast(labels, precise_logits.dtype)
+        input_rank = array_ops.rank(precise_logits)
         shape = logits.shape
         if axis != -1:
             if shape.rank is None:
@@ -264,17 +252,17 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
             axis %= shape.rank
             precise_logits = _move_axis_to_end(precise_logits, axis, shape.rank)
             labels = _move_axis_to_end(labels, axis, shape.rank)
-        input_shape = _s.shape(precise_logits)
+        input_shape = array_ops.shape(precise_logits)
         precise_logits = _flatten_outer_dims(precise_logits)
         labels = _flatten_outer_dims(labels)
         cost, _ = raw_op("SoftmaxCrossEntropyWithLogits", features=precise_logits, labels=labels, name=name)
-        output_shape = _s.slice_(input_shape, [0], [raw_op("Sub", x=input_rank, y=1)])
-        cost = _s.reshape(cost, output_shape)
+        output_shape = array_ops.slice(input_shape, [0], [math_ops.subtract(input_rank, 1)])
+        cost = array_ops.reshape(cost, output_shape)
         if shape.rank is not None:
             dims = shape.as_list()
             del dims[axis]
             cost.set_shape(dims)
-        return _s.cast(cost, logits.dtype) if to_float32 else cost
+        return math_ops.cast(cost, logits.dtype) if to_float32 else cost
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
@@ -285,7 +273,7 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     dim = _deprecated_lookup("axis", axis, "dim", dim)
     _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
     with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as name:
-        labels = _s.stop_gradient(labels, name="labels_stop_gradient")
+        labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
     return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, axis=dim, name=name)
 
 
@@ -303,9 +291,9 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         labels = convert_to_tensor(labels)
         logits = convert_to_tensor(logits)
         f16 = logits.dtype.base_dtype is _F16
-        precise_logits = _s.cast(logits, _F32) if f16 else logits
+        precise_logits = math_ops.cast(logits, _F32) if f16 else logits
         labels_static = labels.shape
-        labels_shape = _s.shape(labels)
+        labels_shape = array_ops.shape(labels)
         logits_shape = logits.shape
         if logits_shape.rank == 0:
             raise ValueError(f"`logits` cannot be a scalar. Received logits={logits}`")
@@ -331,14 +319,14 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
             )
         if logits_shape.rank == 2:
             cost, _ = raw_op("SparseSoftmaxCrossEntropyWithLogits", features=precise_logits, labels=labels, name=name)
-            return _s.cast(cost, _F16) if f16 else cost
-        num_classes = _s.slice_(_s.shape(logits), [raw_op("Sub", x=_s.rank_(logits), y=1)], [1])
-        precise_logits = _s.reshape(precise_logits, _s.concat([[-1], num_classes], 0))
-        flat_labels = _s.reshape(labels, [-1])
+            return math_ops.cast(cost, _F16) if f16 else cost
+        num_classes = array_ops.slice(array_ops.shape(logits), [math_ops.subtract(array_ops.rank(logits), 1)], [1])
+        precise_logits = array_ops.reshape(precise_logits, array_ops.concat([[-1], num_classes], 0))
+        flat_labels = array_ops.reshape(labels, [-1])
         cost, _ = raw_op("SparseSoftmaxCrossEntropyWithLogits", features=precise_logits, labels=flat_labels, name=name)
-        cost = _s.reshape(cost, labels_shape)
+        cost = array_ops.reshape(cost, labels_shape)
         cost.set_shape(labels_static)
-        return _s.cast(cost, _F16) if f16 else cost
+        return math_ops.cast(cost, _F16) if f16 else cost
 
 
 def _check_same_shape(logits, labels):
@@ -355,15 +343,11 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels")
         _check_same_shape(logits, labels)
-        zeros = _s.zeros_like(logits, dtype=logits.dtype.base_dtype)
-        cond = _s.ge(logits, zeros)
-        relu_logits = _s.select(cond, logits, zeros)
-        neg_abs_logits = _s.select(cond, _s.neg(logits), logits)
-        return _s.math_add(
-            _s.sub(relu_logits, _s.mul(logits, labels)),
-            raw_op("Log1p", x=raw_op("Exp", x=neg_abs_logits)),
-            name=name,
-        )
+        zeros = array_ops.zeros_like(logits, dtype=logits.dtype.base_dtype)
+        cond = logits >= zeros
+        relu_logits = array_ops.where(cond, logits, zeros)
+        neg_abs_logits = array_ops.where(cond, -logits, logits)
+        return math_ops.add(relu_logits - logits * labels, math_ops.log1p(math_ops.exp(neg_abs_logits)), name=name)
 
 
 def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):
@@ -374,14 +358,12 @@ def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels")
         _check_same_shape(logits, labels)
-        log_weight = _s.add(1, _s.mul(_s.sub(pos_weight, 1), labels))
-        first = _s.mul(_s.sub(1, labels), logits)
-        abs_logits = raw_op("Abs", x=logits)
-        softplus_term = _s.add(
-            raw_op("Log1p", x=raw_op("Exp", x=_s.neg(abs_logits))),
-            raw_op("Relu", features=_s.neg(logits)),
+        log_weight = 1 + (pos_weight - 1) * labels
+        return math_ops.add(
+            (1 - labels) * logits,
+            log_weight * (math_ops.log1p(math_ops.exp(-math_ops.abs(logits))) + relu(-logits)),
+            name=name,
         )
-        return _s.math_add(first, _s.mul(log_weight, softplus_term), name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,7 +500,7 @@ def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data
         filter = convert_to_tensor(filter, name="filter_in")
         rate = [1, 1] if rate is None else list(rate)
         # TF's with_space_to_batch builds these two (for its checks); keeping them keeps TF's names.
-        _s.shape(filter)
+        array_ops.shape(filter)
         convert_to_tensor(rate, dtype=dtypes.DType.int32, name="dilation_rate")
         fmt = data_format or "NHWC"
         dil = [1, 1, *rate] if fmt == "NCHW" else [1, *rate, 1]
@@ -587,7 +569,7 @@ lrn = local_response_normalization
 
 def _get_noise_shape(x, noise_shape):
     if noise_shape is None:
-        return _s.shape(x)
+        return array_ops.shape(x)
     try:
         noise = as_shape(noise_shape)
     except (TypeError, ValueError):
@@ -621,7 +603,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
                 f"Got a {x.dtype.name} tensor instead."
             )
         if rate is not None:
-            keep_prob = 1.0 - rate if isinstance(rate, numbers.Real) else _s.sub(1.0, rate)
+            keep_prob = 1.0 - rate
         if isinstance(keep_prob, numbers.Real) and not 0 < keep_prob <= 1:
             raise ValueError(f"keep_prob must be a scalar tensor or a float in the range (0, 1], got {keep_prob:g}")
         if isinstance(keep_prob, float) and keep_prob == 1:
@@ -631,10 +613,10 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         if tensor_util.constant_value(keep_prob) == 1:
             return x
         noise_shape = _get_noise_shape(x, noise_shape)
-        random_tensor = _s.add(keep_prob, random_uniform(noise_shape, seed=seed, dtype=x.dtype.base_dtype))
-        binary_tensor = raw_op("Floor", x=random_tensor)
-        scaled = _s.binary("RealDiv", "div", x, keep_prob)
-        ret = _s.mul(scaled, binary_tensor)
+        # uniform [keep_prob, 1.0 + keep_prob): floor is 1 with probability keep_prob
+        random_tensor = keep_prob + random_uniform(noise_shape, seed=seed, dtype=x.dtype.base_dtype)
+        binary_tensor = math_ops.floor(random_tensor)
+        ret = math_ops.div(x, keep_prob) * binary_tensor
         ret.set_shape(x.shape)
         return ret
 
@@ -649,20 +631,16 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     with name_scope(name, "moments", [x, axes]):
         x = convert_to_tensor(x)
         f16 = x.dtype.base_dtype is _F16
-        y = _s.cast(x, _F32) if f16 else x
-        mean = _s.reduce("Mean", y, axes, keepdims=True, name="mean")
-        variance = _s.reduce(
-            "Mean",
-            raw_op("SquaredDifference", x=y, y=_s.stop_gradient(mean)),
-            axes,
-            keepdims=True,
-            name="variance",
+        y = math_ops.cast(x, _F32) if f16 else x
+        mean = math_ops.reduce_mean(y, axes, keepdims=True, name="mean")
+        variance = math_ops.reduce_mean(
+            math_ops.squared_difference(y, array_ops.stop_gradient(mean)), axes, keepdims=True, name="variance"
         )
         if not keep_dims:
-            mean = _s.squeeze(mean, axes)
-            variance = _s.squeeze(variance, axes)
+            mean = array_ops.squeeze(mean, axes)
+            variance = array_ops.squeeze(variance, axes)
         if f16:
-            return _s.cast(mean, _F16), _s.cast(variance, _F16)
+            return math_ops.cast(mean, _F16), math_ops.cast(variance, _F16)
         return mean, variance
 
 
@@ -670,13 +648,12 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
     """``tf.nn.batch_normalization``: (x - mean) * scale / sqrt(variance + epsilon) + offset,
     built as TF builds it (``x * inv + (offset - mean * inv)``)."""
     with name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
-        inv = raw_op("Rsqrt", x=_s.add(variance, variance_epsilon))
+        inv = math_ops.rsqrt(variance + variance_epsilon)
         if scale is not None:
-            inv = _s.mul(inv, scale)
-        x = convert_to_tensor(x) if not isinstance(x, Tensor) else x
-        scaled = _s.mul(x, _s.cast(inv, x.dtype))
-        shift = _s.sub(offset, _s.mul(mean, inv)) if offset is not None else _s.mul(_s.neg(mean), inv)
-        return _s.add(scaled, _s.cast(shift, x.dtype))
+            inv *= scale
+        return x * math_ops.cast(inv, x.dtype) + math_ops.cast(
+            offset - mean * inv if offset is not None else -mean * inv, x.dtype
+        )
 
 
 def fused_batch_norm(
@@ -729,9 +706,9 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     axis = _deprecated_lookup("axis", axis, "dim", dim)
     with name_scope(name, "l2_normalize", [x]) as name:
         x = convert_to_tensor(x, name="x")
-        square_sum = _s.reduce("Sum", raw_op("Square", x=x), axis, keepdims=True)
-        x_inv_norm = raw_op("Rsqrt", x=raw_op("Maximum", x=square_sum, y=epsilon))
-        return raw_op("Mul", x=x, y=x_inv_norm, name=name)
+        square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
+        x_inv_norm = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
+        return math_ops.multiply(x, x_inv_norm, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -765,20 +742,20 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         ids = convert_to_tensor(ids, name="ids")
         if n == 1:
             with graph_lib.colocate_with(params[0]):
-                result = _s.gather(params[0], ids, name=name)
-            return raw_op("Identity", input=result)
+                result = array_ops.gather(params[0], ids, name=name)
+            return array_ops.identity(result)
         if partition_strategy == "div":
             raise NotImplementedError("embedding_lookup over several tensors supports partition_strategy='mod' only")
-        flat_ids = _s.reshape(ids, [-1])
-        p_assignments = _s.cast(_s.binary("FloorMod", "mod", flat_ids, n), dtypes.DType.int32)
-        new_ids = _s.binary("FloorDiv", "floordiv", flat_ids, n)
+        flat_ids = array_ops.reshape(ids, [-1])
+        p_assignments = math_ops.cast(flat_ids % n, dtypes.DType.int32)
+        new_ids = flat_ids // n
         indices, results = [], []
         for p in range(n):
-            where = raw_op("Where", input=raw_op("Equal", x=p_assignments, y=p))
-            pindices = _s.cast(_s.reshape(where, [-1]), dtypes.DType.int32)
-            pids = _s.gather(new_ids, pindices)
+            where = array_ops.where(math_ops.equal(p_assignments, p))
+            pindices = math_ops.cast(array_ops.reshape(where, [-1]), dtypes.DType.int32)
+            pids = array_ops.gather(new_ids, pindices)
             with graph_lib.colocate_with(params[p]):
-                results.append(_s.gather(params[p], pids))
+                results.append(array_ops.gather(params[p], pids))
             indices.append(pindices)
         ret = raw_op("DynamicStitch", indices=indices, data=results, name=name)
         element_static = TensorShape(params[0].shape.as_tuple()[1:]) if params[0].shape.rank is not None else None
@@ -788,8 +765,8 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         if element_static is not None and element_static.is_fully_defined():
             element_dims = element_static.as_list()
         else:
-            element_dims = _s.slice_(_s.shape(params[0]), [1], [-1])
-        ret = _s.reshape(ret, _s.concat([_s.shape(ids), element_dims], 0))
+            element_dims = array_ops.slice(array_ops.shape(params[0]), [1], [-1])
+        ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_dims], 0))
         if element_static is not None:
             ret.set_shape(ids.shape.concatenate(element_static))
         return ret

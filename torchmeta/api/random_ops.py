@@ -10,10 +10,10 @@ does.)
 from __future__ import annotations
 
 from torchmeta import dtypes
-from torchmeta.api import _nn_support as _s
 from torchmeta.api.math_ops import add
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = [
     "random_normal",
@@ -61,6 +61,19 @@ def set_random_seed(seed):
     graph_lib.get_default_graph().seed = seed
 
 
+def _shape_tensor(shape):
+    """TF's shape_util.shape_tensor: a shape argument as an int32/int64 tensor named ``shape``."""
+    dtype = None
+    if isinstance(shape, TensorShape):
+        shape = shape.as_list()
+    if isinstance(shape, (list, tuple)):
+        if not shape:
+            dtype = dtypes.DType.int32
+        else:
+            shape = tuple(getattr(d, "value", d) for d in shape)
+    return graph_lib.convert_to_tensor(shape, dtype=dtype, name="shape")
+
+
 def _seed_attrs(seed):
     seed1, seed2 = get_seed(seed)
     return {"seed": seed1, "seed2": seed2}
@@ -74,22 +87,22 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.DType.float32, seed=
     """``tf.random_normal``: ``RandomStandardNormal * stddev + mean``."""
     dtype = _float_dtype(dtype)
     with graph_lib.name_scope(name, "random_normal", [shape, mean, stddev]) as name:
-        shape_tensor = _s.shape_tensor(shape)
+        shape_tensor = _shape_tensor(shape)
         mean_tensor = graph_lib.convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_tensor = graph_lib.convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = raw_op("RandomStandardNormal", shape=shape_tensor, dtype=dtype, **_seed_attrs(seed))
-        return add(_s.mul(rnd, stddev_tensor), mean_tensor, name=name)
+        return add(rnd * stddev_tensor, mean_tensor, name=name)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.DType.float32, seed=None, name=None):
     """``tf.truncated_normal``: normal draws within two standard deviations of ``mean``."""
     dtype = _float_dtype(dtype)
     with graph_lib.name_scope(name, "truncated_normal", [shape, mean, stddev]) as name:
-        shape_tensor = _s.shape_tensor(shape)
+        shape_tensor = _shape_tensor(shape)
         mean_tensor = graph_lib.convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_tensor = graph_lib.convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = raw_op("TruncatedNormal", shape=shape_tensor, dtype=dtype, **_seed_attrs(seed))
-        return add(_s.mul(rnd, stddev_tensor), mean_tensor, name=name)
+        return add(rnd * stddev_tensor, mean_tensor, name=name)
 
 
 _UNIFORM_DTYPES = (
@@ -116,14 +129,14 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.DType.float32, see
             raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
         maxval = 1
     with graph_lib.name_scope(name, "random_uniform", [shape, minval, maxval]) as name:
-        shape = _s.shape_tensor(shape)
+        shape = _shape_tensor(shape)
         minval = graph_lib.convert_to_tensor(minval, dtype=dtype, name="min")
         maxval = graph_lib.convert_to_tensor(maxval, dtype=dtype, name="max")
         seeds = _seed_attrs(seed)
         if dtype.is_integer:
             return raw_op("RandomUniformInt", shape=shape, minval=minval, maxval=maxval, name=name, **seeds)
         rnd = raw_op("RandomUniform", shape=shape, dtype=dtype, **seeds)
-        return add(_s.mul(rnd, _s.sub(maxval, minval)), minval, name=name)
+        return add(rnd * (maxval - minval), minval, name=name)
 
 
 def random_shuffle(value, seed=None, name=None):
