@@ -35,6 +35,8 @@ _NUMBER = (
 )
 
 _SIGNED_INTS = frozenset({torch.int8, torch.int16, torch.int32, torch.int64})
+# DType -> torch dtype in one dict lookup (dtype attrs reach kernels as DType members).
+TORCH_DTYPES = {d: d.torch for d in DType if not d.is_ref_dtype}
 
 
 def _dims(t) -> str:
@@ -637,7 +639,7 @@ def cast(x, SrcT, DstT, Truncate):
             None,
             f"Cast {_TF_TYPE_NAMES.get(SrcT, SrcT.name)} to {_TF_TYPE_NAMES.get(DstT, DstT.name)} is not supported",
         )
-    dst = DstT.torch
+    dst = TORCH_DTYPES[DstT]
     if x.is_complex() and not dst.is_complex:
         if dst is torch.bool:
             return x != 0
@@ -960,7 +962,7 @@ _BMM3_TYPES = "{bfloat16, half, float, double, uint8, int8, int16, int32, int64,
 )
 def batch_mat_mul_v3(x, y, Tout, adj_x, adj_y):
     """Operands are converted to ``Tout`` first (int8 x int8 -> int32 is the common mixed case)."""
-    dst = Tout.torch
+    dst = TORCH_DTYPES[Tout]
     return batch_mat_mul_v2(x.to(dst), y.to(dst), adj_x, adj_y)
 
 

@@ -8,6 +8,7 @@ from torchmeta import errors
 from torchmeta.framework import tensor_util
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
+from torchmeta.ops.math_ops import TORCH_DTYPES
 from torchmeta.ops.registry import register_op
 
 _NUMBER = (
@@ -214,7 +215,7 @@ def arg_max(input, dimension, output_type):
         input = torch.where(torch.isnan(input), float("-inf"), input)
     elif input.dtype is torch.bool:
         input = input.to(torch.uint8)
-    return torch.argmax(input, axis).to(output_type.torch)
+    return torch.argmax(input, axis).to(TORCH_DTYPES[output_type])
 
 
 @register_op(
@@ -236,7 +237,7 @@ def arg_min(input, dimension, output_type):
         input = torch.where(torch.isnan(input), float("inf"), input)
     elif input.dtype is torch.bool:
         input = input.to(torch.uint8)
-    return torch.argmin(input, axis).to(output_type.torch)
+    return torch.argmin(input, axis).to(TORCH_DTYPES[output_type])
 
 
 # ---------------------------------------------------------------------------------------------
