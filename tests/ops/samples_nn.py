@@ -106,6 +106,12 @@ def _bias_samples():
         ),
         Sample("BiasAddV1", {"value": randn(2, 3, 4), "bias": randn(4)}),
         Sample("BiasAddV1", {"value": randn(2, 4).astype(f64), "bias": randn(4).astype(f64)}, id="f64"),
+        Sample("BiasAddV1", {"value": randn(2, 4).astype(f16), "bias": randn(4).astype(f16)}, id="f16", **HALF),
+        Sample(
+            "BiasAddV1",
+            {"value": np.arange(6, dtype=np.int32).reshape(3, 2), "bias": np.array([1, -1], np.int32)},
+            id="int32",
+        ),
         Sample("BiasAddV1", {"value": randn(2, 3), "bias": randn(3)}, fed={"value": [None, None]}, id="unknown-dims"),
     ]
 
@@ -447,6 +453,18 @@ def _pool_samples():
             np.arange(75, dtype=np.uint8).reshape(1, 5, 5, 3) % 11,
             {"ksize": k2, "strides": s2, "padding": "VALID"},
             "uint8",
+        ),
+        Sample(
+            "MaxPoolV2",
+            {"input": x.astype(f64), "ksize": np.array(k3, np.int32), "strides": np.array(s2, np.int32)},
+            {"padding": "SAME"},
+            id="f64",
+        ),
+        Sample(
+            "MaxPoolV2",
+            {"input": x.astype(f16), "ksize": np.array(k2, np.int32), "strides": np.array(s1, np.int32)},
+            {"padding": "VALID"},
+            id="f16",
         ),
         Sample(
             "MaxPoolV2",
