@@ -264,3 +264,24 @@ def test_string_lengths_that_do_not_add_up(tmp_path):
     reader = stc.SafetensorsReader(path)
     with pytest.raises(errors.DataLossError, match="Tensor 's': string lengths do not add up"):
         reader.get_tensor("s")
+
+
+def test_file_truncated_after_opening(tmp_path):
+    stc.save_safetensors(tmp_path / "m", {"a": np.ones(1000, np.float32), "b": np.ones(3)})
+    reader = stc.SafetensorsReader(tmp_path / "m")
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(path.read_bytes()[:-2000])
+    with pytest.raises(errors.DataLossError, match=r"Tensor 'a': the file ends before its data"):
+        reader.get_tensor("a")
+    with pytest.raises(errors.DataLossError, match="runs past the end of the file's data section"):
+        stc.SafetensorsReader(tmp_path / "m")
+
+
+def test_read_into_non_contiguous_and_empty_out(tmp_path):
+    stc.save_safetensors(tmp_path / "m", {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "e": np.zeros((0, 2))})
+    reader = stc.SafetensorsReader(tmp_path / "m")
+    out = torch.zeros(3, 4)[:, ::2].T  # (2, 3), not contiguous
+    reader.get_tensor_torch("w", out=out)
+    assert out.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert reader.get_tensor_torch("e", out=torch.zeros(0, 2, dtype=torch.float64)).shape == (0, 2)
+    assert reader.get_tensor_torch("e", mmap=False).shape == (0, 2)

@@ -16,7 +16,7 @@ from tests.io import checkpoint_cases as cases
 from torchmeta import errors
 from torchmeta._proto import tensor_bundle_pb2
 from torchmeta.dtypes import DType, as_dtype
-from torchmeta.io import sstable
+from torchmeta.io import _tensors, sstable
 from torchmeta.io import tf_checkpoint as tfc
 from torchmeta.io.tensor_slice import TensorSlice
 
@@ -109,7 +109,8 @@ def test_worked_example_bytes(tmp_path):
 
 
 def test_chunked_streaming_gives_the_same_bytes(tmp_path, monkeypatch):
-    monkeypatch.setattr(tfc, "_CHUNK", 7)
+    monkeypatch.setattr(tfc, "CHUNK", 7)  # the writer's steps
+    monkeypatch.setattr(_tensors, "CHUNK", 7)  # the reader's
     values, dtypes = dtype_tensors()
     tfc.write_bundle(tmp_path / "ckpt", values, dtypes=dtypes)
     assert files_of(tmp_path) == files_of(GOLDEN / "dtypes")

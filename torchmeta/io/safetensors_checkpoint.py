@@ -41,9 +41,19 @@ from safetensors import safe_open
 from torchmeta import errors
 from torchmeta._proto import types_pb2
 from torchmeta.dtypes import DType, as_dtype, from_safetensors, torch_to_numpy
+from torchmeta.io._tensors import (
+    DataFile,
+    as_array,
+    byte_view,
+    empty_tensor,
+    iter_items,
+    num_elements,
+    numpy_to_torch,
+    slice_list,
+    string_elements,
+)
 from torchmeta.io.atomic import temp_path
 from torchmeta.io.tensor_slice import TensorSlice, parse_shape_and_slice, resolve_slice_spec
-from torchmeta.io.tf_checkpoint import _as_array, _iter_items, _slice_list, _string_elements, numpy_to_torch
 
 __all__ = ["SUFFIX", "SafetensorsReader", "safetensors_filename", "save_safetensors"]
 
@@ -80,6 +90,7 @@ class _Entry(NamedTuple):
     encoding: str  # "" (stored as is), "strings", "complex_pairs" or "bytes"
     meta: dict
     nbytes: int
+    offset: int  # of the data in the file
 
 
 def safetensors_filename(prefix: str | os.PathLike) -> str:
@@ -97,7 +108,7 @@ def _assemble(name: str, slices: list, dtype) -> tuple[np.ndarray, DType, list[s
     covered = None
     specs = []
     for tensor, spec in slices:
-        arr, dt = _as_array(tensor, dtype)
+        arr, dt = as_array(tensor, dtype)
         parsed = parse_shape_and_slice(spec)
         if parsed is None:
             if len(slices) != 1:
@@ -139,7 +150,7 @@ def _encode(arr: np.ndarray, dtype: DType) -> tuple[torch.Tensor, dict]:
     """The safetensors tensor storing ``arr`` and its metadata entry."""
     info: dict[str, Any] = {"dtype": dtype.name}
     if dtype is DType.string:
-        elements = _string_elements(arr)
+        elements = string_elements(arr)
         lengths = np.array([len(e) for e in elements], dtype="<u8")
         buf = bytearray(lengths.tobytes())
         for e in elements:
@@ -182,15 +193,15 @@ def save_safetensors(
     stored: dict[str, torch.Tensor] = {}
     info: dict[str, dict] = {}
     seen: set[tuple[int, int]] = set()
-    for name, value in _iter_items(tensors):
+    for name, value in iter_items(tensors):
         if not isinstance(name, str):
             raise TypeError(f"safetensors tensor names are str, not {type(name).__name__}")
         if name in stored:
             raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {name}")
-        slices = _slice_list(value)
+        slices = slice_list(value)
         specs: list[str] = []
         if slices is None:
-            arr, dt = _as_array(value, dtypes.get(name))
+            arr, dt = as_array(value, dtypes.get(name))
         else:
             arr, dt, specs = _assemble(name, slices, dtypes.get(name))
         tensor, meta = _encode(arr, dt)
@@ -232,7 +243,7 @@ def _corrupt(path, message: str) -> errors.DataLossError:
 
 
 def _read_header(path: str) -> tuple[dict, int]:
-    """The validated JSON header and the byte size of the data section.
+    """The validated JSON header and the file offset of the data section.
 
     Checks what the safetensors library checks, but names the file and the tensor at fault.
     """
@@ -304,14 +315,14 @@ def _read_header(path: str) -> tuple[dict, int]:
         position = end
     if position != data_size:
         raise _corrupt(path, f"{data_size - position} bytes after the last tensor's data")
-    return header, data_size
+    return header, 8 + header_len
 
 
 class SafetensorsReader:
     """Reads a safetensors checkpoint with :class:`torchmeta.io.CheckpointReader`'s interface.
 
-    Tensors are memory-mapped (``safe_open``); :meth:`get_tensor` returns owned numpy copies,
-    :meth:`get_tensor_torch` memory-mapped torch tensors (or reads into ``out``).
+    :meth:`get_tensor` reads into new numpy arrays; :meth:`get_tensor_torch` gives memory-mapped torch
+    tensors (``safe_open``), or reads into new ones (``mmap=False``) or into ``out``.
 
     Args:
       prefix: the checkpoint prefix, or the ``.safetensors`` file name.
@@ -320,7 +331,7 @@ class SafetensorsReader:
     def __init__(self, prefix: str | os.PathLike):
         self.prefix = os.fspath(prefix)
         self.path = safetensors_filename(self.prefix)
-        header, _ = _read_header(self.path)
+        header, data_start = _read_header(self.path)
         metadata = dict(header.pop("__metadata__", None) or {})
         info = {}
         if METADATA_KEY in metadata:
@@ -335,19 +346,22 @@ class SafetensorsReader:
         self._entries: dict[str, _Entry] = {}
         for name in sorted(header):
             spec = header[name]
-            self._entries[name] = self._describe(name, spec, info.get(name))
+            self._entries[name] = self._describe(name, spec, info.get(name), data_start)
+        self._data = DataFile(self.path)
         try:
             self._file = safe_open(self.path, framework="pt")
         except Exception as e:  # SafetensorError; the header was checked above
+            self._data.close()
             raise _corrupt(self.path, f"safetensors cannot open the file: {e}") from None
 
-    def _describe(self, name, spec, meta) -> _Entry:
+    def _describe(self, name, spec, meta, data_start: int) -> _Entry:
         code = spec["dtype"]
         stored_shape = tuple(spec["shape"])
-        nbytes = spec["data_offsets"][1] - spec["data_offsets"][0]
+        begin, end = spec["data_offsets"]
+        nbytes, offset = end - begin, data_start + begin
         if meta is None:
             try:
-                return _Entry(from_safetensors(code), stored_shape, "", {}, nbytes)
+                return _Entry(from_safetensors(code), stored_shape, "", {}, nbytes, offset)
             except KeyError:
                 raise errors.UnimplementedError(
                     None, None, f"Tensor {name!r} has safetensors dtype {code} (file: {self.path})"
@@ -374,7 +388,7 @@ class SafetensorsReader:
                 f"Tensor {name!r}: stored as {code} {list(stored_shape)}, which does not hold the "
                 f"{dtype.name} {list(shape)} its metadata describes",
             )
-        return _Entry(dtype, shape, encoding, meta, nbytes)
+        return _Entry(dtype, shape, encoding, meta, nbytes, offset)
 
     # -- metadata ----------------------------------------------------------------------------------
 
@@ -426,26 +440,26 @@ class SafetensorsReader:
 
     def get_tensor(self, name: str) -> np.ndarray:
         """The tensor as a new numpy array, as :meth:`torchmeta.io.CheckpointReader.get_tensor` gives it."""
-        dtype, shape, encoding, *_ = self._lookup(name)
-        raw = self._file.get_tensor(name)
-        if encoding == "strings":
-            return self._decode_strings(name, raw, shape)
-        if encoding == "complex_pairs":
-            return raw.numpy().copy().view(np.complex128).reshape(shape)
-        if encoding == "bytes":
-            return raw.numpy().copy().view(dtype.numpy).reshape(shape)
-        return torch_to_numpy(raw, as_dtype(raw.dtype)).copy()
+        entry = self._lookup(name)
+        raw = np.empty(entry.nbytes, dtype=np.uint8)
+        self._read_into(name, entry, raw)
+        if entry.encoding == "strings":
+            return self._decode_strings(name, raw, entry.shape)
+        if entry.encoding == "complex_pairs":
+            return raw.view(np.complex128).reshape(entry.shape)
+        dtype = entry.dtype
+        return raw.view(dtype.numpy[0] if dtype.is_quantized else dtype.numpy).reshape(entry.shape)
 
     def get_tensor_torch(self, name: str, *, out: torch.Tensor | None = None, mmap: bool = True):
-        """The tensor as torch (memory-mapped by safetensors); with ``out``, copied into ``out``.
-
-        ``mmap`` is accepted for parity with :meth:`CheckpointReader.get_tensor_torch`; safetensors maps.
+        """The tensor as torch: memory-mapped by safetensors, read into a new tensor (``mmap=False``), or
+        read straight into ``out`` (a contiguous CPU tensor of the same dtype and element count).
 
         Quantized types come back as their integer torch dtype, complex128 as complex128, strings as numpy
         object arrays. Types torch lacks raise ``errors.UnimplementedError``.
         """
-        dtype, shape, encoding, *_ = self._lookup(name)
-        if encoding == "strings":
+        entry = self._lookup(name)
+        dtype, shape = entry.dtype, entry.shape
+        if entry.encoding == "strings":
             if out is not None:
                 raise TypeError(f"Cannot read string tensor {name} into a torch tensor")
             return self.get_tensor(name)
@@ -453,15 +467,8 @@ class SafetensorsReader:
             raise errors.UnimplementedError(
                 None, None, f"Tensor {name} has dtype {dtype.name}, which torch cannot hold; use get_tensor"
             )
-        raw = self._file.get_tensor(name)
-        if encoding == "complex_pairs":
-            value = torch.view_as_complex(raw) if raw.numel() else torch.empty(shape, dtype=torch.complex128)
-        elif encoding == "bytes":
-            value = raw.view(dtype.torch)
-        else:
-            value = raw
         if out is not None:
-            if out.dtype != dtype.torch or out.numel() != value.numel():
+            if out.dtype != dtype.torch or out.numel() != num_elements(shape):
                 raise errors.InvalidArgumentError(
                     None,
                     None,
@@ -469,9 +476,21 @@ class SafetensorsReader:
                     f"{list(out.shape)}",
                 )
             with torch.no_grad():
-                out.copy_(value.reshape(out.shape))
+                if out.device.type == "cpu" and out.is_contiguous():
+                    self._read_into(name, entry, byte_view(out))  # stored bytes = the tensor's bytes
+                else:
+                    out.copy_(self.get_tensor_torch(name).reshape(out.shape))
             return out
-        return value
+        if not mmap:
+            t, buf = empty_tensor(shape, dtype)
+            self._read_into(name, entry, buf)
+            return t
+        raw = self._file.get_tensor(name)
+        if entry.encoding == "complex_pairs":
+            return torch.view_as_complex(raw) if raw.numel() else torch.empty(shape, dtype=torch.complex128)
+        if entry.encoding == "bytes":
+            return raw.view(dtype.torch)
+        return raw
 
     def get_slice(self, name: str, slice_spec: str | TensorSlice) -> np.ndarray:
         """One slice of a tensor (``"4 2 0,2:-"``, ``"0,2:-"`` or a TensorSlice), read lazily where possible."""
@@ -490,6 +509,7 @@ class SafetensorsReader:
             with contextlib.suppress(Exception):
                 handle.__exit__(None, None, None)
             self._file = None
+            self._data.close()
 
     def __enter__(self):
         return self
@@ -510,9 +530,16 @@ class SafetensorsReader:
             raise ValueError(f"{self!r} is closed")
         return entry
 
-    def _decode_strings(self, name: str, raw: torch.Tensor, shape) -> np.ndarray:
-        numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        buf = raw.numpy().tobytes()
+    def _read_into(self, name: str, entry: _Entry, dest: np.ndarray):
+        if entry.nbytes:
+            try:
+                self._data.read_into(entry.offset, dest, crc=False)
+            except EOFError:
+                raise _corrupt(self.path, f"Tensor {name!r}: the file ends before its data (truncated?)") from None
+
+    def _decode_strings(self, name: str, raw: np.ndarray, shape) -> np.ndarray:
+        numel = num_elements(shape)
+        buf = raw.tobytes()
         head = 8 * numel
         out = np.empty(numel, dtype=object)
         if len(buf) < head:

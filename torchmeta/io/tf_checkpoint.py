@@ -22,17 +22,33 @@ import mmap
 import os
 import struct
 import sys
-import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
 
 from torchmeta import errors
 from torchmeta._proto import tensor_bundle_pb2, types_pb2
-from torchmeta.dtypes import DType, as_dtype, torch_to_numpy
+from torchmeta.dtypes import DType, as_dtype
 from torchmeta.io import sstable
+from torchmeta.io._tensors import (
+    CHUNK,
+    UINT_BY_SIZE,
+    UNSUPPORTED,
+    DataFile,
+    SavedSlice,
+    as_array,
+    byte_view,
+    empty_tensor,
+    iter_items,
+    num_elements,
+    numpy_to_torch,
+    plain_array,
+    slice_list,
+    string_elements,
+    swapped,
+)
 from torchmeta.io.atomic import AtomicFile
 from torchmeta.io.tensor_slice import (
     TensorSlice,
@@ -60,11 +76,7 @@ BUNDLE_VERSION = 1  # kTensorBundleVersion
 BUNDLE_MIN_PRODUCER = 0
 BUNDLE_MIN_CONSUMER = 0
 MMAP_THRESHOLD = 1 << 20  # tensors at least this big are memory-mapped by get_tensor_torch
-_CHUNK = 64 << 20  # bytes per read/write/crc step when streaming
 _HOST_BIG_ENDIAN = sys.byteorder == "big"
-_UINT_BY_SIZE = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-_UNSUPPORTED = (DType.resource, DType.variant)
-_QUANTIZED = {d.name: d for d in (DType.qint8, DType.quint8, DType.qint16, DType.quint16, DType.qint32)}
 
 
 def index_filename(prefix: str | os.PathLike) -> str:
@@ -92,84 +104,6 @@ def _key(name: str | bytes) -> bytes:
 
 def _name(key: bytes) -> str:
     return key.decode("utf-8", "surrogateescape")
-
-
-class SavedSlice(NamedTuple):
-    """One stored slice of a partitioned variable: the slice's values and its SaveV2 ``shape_and_slice``.
-
-    Plain ``(tensor, "4 2 0,2:-")`` tuples work the same.
-    """
-
-    tensor: Any
-    spec: str
-
-
-# -- tensors in ------------------------------------------------------------------------------------------
-
-
-def _as_array(value, dtype: DType | None = None) -> tuple[np.ndarray, DType]:
-    """A C-contiguous little-endian numpy array of ``value`` (no copy when it already is one) and its DType.
-
-    ``dtype`` may reinterpret integers as the quantized type of the same width (int8 -> qint8 ...).
-    """
-    if isinstance(value, torch.Tensor):
-        t = value.detach()
-        if t.device.type != "cpu":
-            t = t.cpu()
-        if not t.is_contiguous():
-            t = t.contiguous()
-        source = as_dtype(t.dtype)
-        arr = torch_to_numpy(t)
-    else:
-        arr = value if isinstance(value, np.ndarray) else np.asarray(value)
-        if arr.dtype.byteorder not in "=|" and not arr.dtype.isnative:
-            arr = arr.astype(arr.dtype.newbyteorder("="))
-        names = arr.dtype.names
-        if names and len(names) == 1 and names[0] in _QUANTIZED:  # TF's qint16 ... numpy types
-            source = _QUANTIZED[names[0]]
-        else:
-            source = as_dtype(arr.dtype)
-    target = source if dtype is None else as_dtype(dtype).base_dtype
-    if target in _UNSUPPORTED:
-        raise errors.UnimplementedError(None, None, f"Saving {target.name} tensors is not supported")
-    if target is DType.string:
-        if arr.dtype.kind not in "OSU":
-            raise TypeError(f"Cannot save a {arr.dtype} array as a string tensor")
-        return arr, target
-    if arr.dtype.kind in "OSU":
-        raise TypeError(f"Cannot save a {arr.dtype} array as {target.name}")
-    want = target.numpy
-    if arr.dtype != want:
-        if (target.is_quantized or source.is_quantized) and target.torch == source.torch:
-            arr = np.ascontiguousarray(arr).view(want) if arr.ndim else arr.reshape(1).view(want).reshape(())
-        else:
-            raise TypeError(f"Cannot save a {arr.dtype} array as {target.name}; cast it first")
-    if not arr.flags.c_contiguous:
-        arr = arr.copy(order="C")
-    return arr, target
-
-
-def _string_elements(arr: np.ndarray) -> list[bytes]:
-    out = []
-    for item in arr.reshape(-1).tolist():
-        if isinstance(item, bytes):
-            out.append(item)
-        elif isinstance(item, str):
-            out.append(item.encode("utf-8"))
-        elif isinstance(item, (bytearray, memoryview, np.bytes_)):
-            out.append(bytes(item))
-        else:
-            raise TypeError(f"String tensors hold bytes or str, not {type(item).__name__}")
-    return out
-
-
-def _swapped(arr: np.ndarray, dtype: DType) -> np.ndarray:
-    """A byte-swapped copy of a POD array (complex values swapped per component, as TensorFlow does)."""
-    item = arr.dtype.itemsize // (2 if dtype.is_complex else 1)
-    if item == 1:
-        return arr
-    flat = arr.reshape(-1).view(_UINT_BY_SIZE[item])
-    return flat.byteswap().view(arr.dtype).reshape(arr.shape)
 
 
 # -- writing ---------------------------------------------------------------------------------------------
@@ -253,7 +187,7 @@ class BundleWriter:
           TypeError: the value cannot be stored as ``dtype``.
         """
         key = self._new_key(name)
-        arr, dt = _as_array(tensor, dtype)
+        arr, dt = as_array(tensor, dtype)
         self._add(key, arr, dt)
 
     def add_slice(
@@ -273,7 +207,7 @@ class BundleWriter:
         if isinstance(tensor_slice, str):
             tensor_slice = TensorSlice.parse(tensor_slice)
         full_shape = tuple(int(d) for d in full_shape)
-        arr, dt = _as_array(tensor, dtype)
+        arr, dt = as_array(tensor, dtype)
         expected = tensor_slice.shape_in(full_shape)
         if arr.shape != expected:
             raise errors.InvalidArgumentError(
@@ -352,7 +286,7 @@ class BundleWriter:
             entry.shape.dim.add(size=d)
         try:
             if dtype is DType.string:
-                size, crc = self._write_strings(_string_elements(arr))
+                size, crc = self._write_strings(string_elements(arr))
             else:
                 size, crc = self._write_pod(arr, dtype)
             entry.size = size
@@ -369,12 +303,12 @@ class BundleWriter:
 
     def _write_pod(self, arr: np.ndarray, dtype: DType) -> tuple[int, int]:
         if self._big_endian != _HOST_BIG_ENDIAN:
-            arr = _swapped(arr, dtype)
+            arr = swapped(arr, dtype)
         flat = arr.reshape(-1).view(np.uint8)
         write = self._data.file.write
         crc = 0
-        for start in range(0, flat.nbytes, _CHUNK):
-            chunk = flat[start : start + _CHUNK]
+        for start in range(0, flat.nbytes, CHUNK):
+            chunk = flat[start : start + CHUNK]
             crc = sstable.crc32c(chunk, crc)
             write(chunk)
         return flat.nbytes, crc
@@ -401,25 +335,8 @@ class BundleWriter:
         return len(varints) + 4 + sum(lengths), crc
 
 
-def _iter_items(tensors) -> Iterable[tuple[str, Any]]:
-    return tensors.items() if isinstance(tensors, Mapping) else tensors
-
-
-def _is_slice(value) -> bool:
-    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str)
-
-
-def _slice_list(value) -> list | None:
-    """The slices a value stands for: one ``(tensor, spec)`` pair or a list of them; None for a tensor."""
-    if _is_slice(value):
-        return [value]
-    if isinstance(value, list) and value and all(_is_slice(v) for v in value):
-        return value
-    return None
-
-
 def _add_value(writer: BundleWriter, name: str, value, dtype):
-    slices = _slice_list(value)
+    slices = slice_list(value)
     if slices is None:
         writer.add(name, value, dtype=dtype)
         return
@@ -454,7 +371,7 @@ def write_bundle(
     """
     dtypes = dtypes or {}
     with BundleWriter(prefix) as writer:
-        for name, value in _iter_items(tensors):
+        for name, value in iter_items(tensors):
             _add_value(writer, name, value, dtypes.get(name))
     return [index_filename(prefix), data_filename(prefix, 0, 1)]
 
@@ -529,52 +446,6 @@ def _read_index(prefix: str):
     return header, entries[1:]
 
 
-class _DataFile:
-    """One ``.data-*`` shard: positioned reads into caller memory, and per-tensor private memory maps."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        self.size = os.fstat(self._fd).st_size
-        self._lock = threading.Lock()
-
-    def read_into(self, offset: int, dest: np.ndarray) -> int:
-        """Fills the uint8 array ``dest`` from ``offset``; returns the crc32c of the bytes read."""
-        crc = 0
-        for start in range(0, dest.nbytes, _CHUNK):
-            chunk = dest[start : start + _CHUNK]
-            self._pread_exact(offset + start, chunk)
-            crc = sstable.crc32c(chunk, crc)
-        return crc
-
-    def _pread_exact(self, offset: int, dest: np.ndarray):
-        view = memoryview(dest)
-        done = 0
-        while done < len(view):
-            if hasattr(os, "preadv"):
-                n = os.preadv(self._fd, [view[done:]], offset + done)
-            else:  # Windows
-                with self._lock:
-                    os.lseek(self._fd, offset + done, os.SEEK_SET)
-                    chunk = os.read(self._fd, len(view) - done)
-                n = len(chunk)
-                view[done : done + n] = chunk
-            if n <= 0:
-                raise EOFError
-            done += n
-
-    def map(self, offset: int, size: int) -> tuple[mmap.mmap, int]:
-        """A copy-on-write map of ``[offset, offset + size)``: ``(map, start of the bytes in it)``."""
-        start = offset - offset % mmap.ALLOCATIONGRANULARITY
-        mapped = mmap.mmap(self._fd, size + offset - start, offset=start, access=mmap.ACCESS_COPY)
-        return mapped, offset - start
-
-    def close(self):
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
 class CheckpointReader:
     """Reads a V2 checkpoint like ``tf.train.load_checkpoint`` (TensorFlow's CheckpointReader), no TF needed.
 
@@ -616,7 +487,7 @@ class CheckpointReader:
                 slice_keys.add(encode_tensor_name_slice(key, TensorSlice.from_proto(s)))
         # Like TensorFlow's variable maps: every key but the stored slices of partitioned variables.
         self._names = [_name(k) for k in self._entries if k not in slice_keys]
-        self._data_files: dict[int, _DataFile] = {}
+        self._data_files: dict[int, DataFile] = {}
 
     # -- metadata ----------------------------------------------------------------------------------
 
@@ -686,8 +557,8 @@ class CheckpointReader:
         key, entry = self._lookup(name)
         if entry.slices:
             shape = self._shape(key, entry)
-            return _plain(self._assemble(key, entry, TensorSlice.full(len(shape))))
-        return _plain(self._read(key, entry))
+            return plain_array(self._assemble(key, entry, TensorSlice.full(len(shape))))
+        return plain_array(self._read(key, entry))
 
     def get_slice(self, name: str, slice_spec: str | TensorSlice) -> np.ndarray:
         """One slice of a tensor, as RestoreV2 reads it for a ``shape_and_slice`` like ``"4 2 0,2:-"``.
@@ -703,10 +574,10 @@ class CheckpointReader:
         shape = self._shape(key, entry)
         wanted = resolve_slice_spec(shape, slice_spec, f"{name} in checkpoint {self.prefix}")
         if entry.slices:
-            return _plain(self._assemble(key, entry, wanted))
+            return plain_array(self._assemble(key, entry, wanted))
         if wanted.covers(shape):
-            return _plain(self._read(key, entry))
-        return _plain(np.array(self._read(key, entry, view=True)[wanted.indices(shape)]))
+            return plain_array(self._read(key, entry))
+        return plain_array(np.array(self._read(key, entry, view=True)[wanted.indices(shape)]))
 
     def get_tensor_torch(self, name: str, *, out: torch.Tensor | None = None, mmap: bool = True):
         """The tensor as a torch tensor, with as few copies as possible.
@@ -736,7 +607,7 @@ class CheckpointReader:
             return self._read_into_tensor(key, entry, dtype, shape, out)
         if entry.slices:
             return numpy_to_torch(self.get_tensor(name), dtype)
-        numel = _num_elements(shape)
+        numel = num_elements(shape)
         if numel == 0:
             self._check_size(key, entry, dtype, shape)
             self._verify_crc(key, entry, 0)
@@ -746,8 +617,8 @@ class CheckpointReader:
             if mapped is not None:
                 buf, start = mapped
                 return torch.frombuffer(buf, dtype=dtype.torch, count=numel, offset=start).view(shape)
-        t = torch.empty(shape, dtype=dtype.torch)
-        self._read_pod_into(key, entry, dtype, _byte_view(t))
+        t, buf = empty_tensor(shape, dtype)
+        self._read_pod_into(key, entry, dtype, buf)
         return t
 
     def close(self):
@@ -797,7 +668,7 @@ class CheckpointReader:
             )
         return tuple(d.size for d in shape.dim)
 
-    def _data_file(self, key, entry) -> _DataFile:
+    def _data_file(self, key, entry) -> DataFile:
         shard = entry.shard_id
         f = self._data_files.get(shard)
         if f is None:
@@ -807,7 +678,7 @@ class CheckpointReader:
                 )
             path = data_filename(self.prefix, shard, self.num_shards)
             try:
-                f = _DataFile(path)
+                f = DataFile(path)
             except FileNotFoundError:
                 raise errors.NotFoundError(
                     None, None, f"{path}; No such file or directory (reading tensor {_name(key)!r})"
@@ -820,8 +691,8 @@ class CheckpointReader:
         return f
 
     def _check_size(self, key, entry, dtype, shape):
-        numel = _num_elements(shape)
-        if dtype in _UNSUPPORTED:
+        numel = num_elements(shape)
+        if dtype in UNSUPPORTED:
             raise errors.UnimplementedError(
                 None, None, f"Reading {dtype.name} tensors is not supported {self._where(key)}"
             )
@@ -841,7 +712,7 @@ class CheckpointReader:
                 f"{numel * dtype.size} {self._where(key)}",
             )
 
-    def _check_range(self, key, entry, f: _DataFile):
+    def _check_range(self, key, entry, f: DataFile):
         end = entry.offset + entry.size
         if entry.offset < 0 or end > f.size:
             raise errors.DataLossError(
@@ -851,7 +722,7 @@ class CheckpointReader:
                 f"{f.path} has {f.size} bytes (truncated data file?)",
             )
 
-    def _verify_crc(self, key, entry, actual: int, f: _DataFile | None = None):
+    def _verify_crc(self, key, entry, actual: int, f: DataFile | None = None):
         stored = sstable.unmask_crc(entry.crc32c)
         if stored != actual:
             path = f.path if f else data_filename(self.prefix, entry.shard_id, self.num_shards)
@@ -874,7 +745,7 @@ class CheckpointReader:
             mapped = self._map_verified(key, entry, dtype, shape)
             if mapped is not None:
                 buf, start = mapped
-                return np.frombuffer(buf, dtype=dtype.numpy, count=_num_elements(shape), offset=start).reshape(shape)
+                return np.frombuffer(buf, dtype=dtype.numpy, count=num_elements(shape), offset=start).reshape(shape)
         arr = np.empty(shape, dtype=dtype.numpy)
         self._read_pod_into(key, entry, dtype, arr.reshape(-1).view(np.uint8))
         return arr
@@ -896,7 +767,7 @@ class CheckpointReader:
         if self._swap:
             item = dtype.size // (2 if dtype.is_complex else 1)
             if item > 1:
-                dest.view(_UINT_BY_SIZE[item]).byteswap(inplace=True)
+                dest.view(UINT_BY_SIZE[item]).byteswap(inplace=True)
 
     def _map_verified(self, key, entry, dtype: DType, shape) -> tuple[mmap.mmap, int] | None:
         """A crc-checked copy-on-write map of a POD tensor, or None when its start is misaligned."""
@@ -909,7 +780,7 @@ class CheckpointReader:
         return buf, start
 
     def _read_into_tensor(self, key, entry, dtype, shape, out: torch.Tensor) -> torch.Tensor:
-        numel = _num_elements(shape)
+        numel = num_elements(shape)
         if out.dtype != dtype.torch or out.numel() != numel:
             raise errors.InvalidArgumentError(
                 None,
@@ -922,11 +793,11 @@ class CheckpointReader:
                 out.copy_(self.get_tensor_torch(_name(key)).reshape(out.shape))
                 return out
             self._check_size(key, entry, dtype, shape)
-            self._read_pod_into(key, entry, dtype, _byte_view(out))
+            self._read_pod_into(key, entry, dtype, byte_view(out))
         return out
 
     def _read_strings(self, key, entry, shape) -> np.ndarray:
-        numel = _num_elements(shape)
+        numel = num_elements(shape)
         out = np.empty(numel, dtype=object)
         if entry.size == 0:
             self._verify_crc(key, entry, 0)
@@ -1034,41 +905,6 @@ class CheckpointReader:
             values = self._read(slice_key, slice_entry, view=True)
             out[region] = values[overlap.relative_to(stored, full_shape)]
         return out
-
-
-_TORCH_NATIVE = {np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128, np.bool_)}
-_TORCH_NATIVE |= {
-    np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
-}
-_INT_BY_SIZE = {1: np.uint8, 2: np.int16, 4: np.int32, 8: np.int64}  # numpy types torch.from_numpy takes
-
-
-def numpy_to_torch(arr: np.ndarray, dtype: DType) -> torch.Tensor:
-    """A torch tensor sharing a writable C-contiguous array's memory (ml_dtypes and quantized types too)."""
-    if not arr.flags.writeable or not arr.flags.c_contiguous:
-        arr = arr.copy(order="C")
-    if arr.dtype in _TORCH_NATIVE and not dtype.is_quantized:
-        return torch.from_numpy(arr)
-    raw = torch.from_numpy(arr.reshape(-1).view(_INT_BY_SIZE[arr.dtype.itemsize]))
-    return raw.view(dtype.torch).reshape(arr.shape)
-
-
-def _plain(arr: np.ndarray) -> np.ndarray:
-    """Quantized arrays (numpy structured types) as their plain integer type, as TensorFlow's reader returns."""
-    names = arr.dtype.names
-    return arr.view(arr.dtype[0]) if names and len(names) == 1 and names[0] in _QUANTIZED else arr
-
-
-def _num_elements(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-def _byte_view(t: torch.Tensor) -> np.ndarray:
-    """The bytes of a contiguous CPU tensor as a writable uint8 numpy array (shared memory)."""
-    return t.detach().reshape(-1).view(torch.uint8).numpy()
 
 
 def _decode_varints(raw: np.ndarray, count: int) -> tuple[np.ndarray | None, int]:
