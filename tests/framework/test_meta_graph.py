@@ -496,7 +496,8 @@ def test_clear_devices_on_import_mutates_the_callers_proto():  # [E.54]
     assert all(n.device for n in mgd.graph_def.node)
     with tm.Graph().as_default() as g:
         mg.import_meta_graph(mgd, clear_devices=True)
-    assert not any(op.device for op in g.get_operations())
+    # The default Saver import_meta_graph adds puts RestoreV2 on the CPU, as in TF; imported ops have no device.
+    assert not any(op.device for op in g.get_operations() if not op.name.startswith("save/"))
     assert not any(n.device for n in mgd.graph_def.node)
 
 

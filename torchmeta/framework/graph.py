@@ -429,7 +429,7 @@ class Operation:
         nd.name = self._name
         nd.op = self._type
         nd.input.extend(t._as_node_def_input() for t in self._inputs)
-        nd.input.extend("^" + c._name for c in self._control_inputs)
+        nd.input.extend(sorted("^" + c._name for c in self._control_inputs))  # TF lists them sorted
         if self._device:
             nd.device = self._device
         for key, value in self._attrs.items():

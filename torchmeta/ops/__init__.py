@@ -4,6 +4,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_ops,
     control_flow_ops,
     conv_ops,
+    io_ops,
     math_ops,
     nn_ops,
     random_ops,

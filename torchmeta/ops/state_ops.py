@@ -165,7 +165,7 @@ def assign_variable_op(resource, value, validate_shape):
             f"Trying to assign to variable with tensor with wrong shape. Expected {list(current.shape)} got "
             f"{list(value.shape)}",
         )
-    resource.value = value.to(resource.device, copy=True).contiguous()
+    resource.replace(value)
 
 
 @register_op(

@@ -320,10 +320,20 @@ class _SessionEnv:
 
 
 class _SessionState:
-    """Per-session objects kernels may need beyond variables (resources, queues, ...)."""
+    """Per-session objects kernels may need beyond variables (resources, the checkpoint format...)."""
 
     def __init__(self):
         self.resources: dict = {}
+        self.checkpoint_format = "tf"  # what SaveV2 writes; a Saver sets its own format while saving
+
+    @contextlib.contextmanager
+    def checkpoint_format_scope(self, fmt: str):
+        saved = self.checkpoint_format
+        self.checkpoint_format = fmt
+        try:
+            yield
+        finally:
+            self.checkpoint_format = saved
 
 
 class Session:

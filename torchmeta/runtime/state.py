@@ -7,7 +7,24 @@ import torch
 
 from torchmeta import errors
 
-__all__ = ["VariableSlot", "read_ref", "to_device"]
+__all__ = ["VariableSlot", "read_ref", "to_device", "mark_owned"]
+
+# Tensors a kernel allocated for the sole purpose of being stored (RestoreV2's outputs) carry this
+# attribute; an Assign may then keep them instead of copying, so a restore needs no second copy.
+_OWNED = "_torchmeta_owned"
+
+
+def mark_owned(tensor):
+    """Marks a freshly allocated tensor that nothing else references as adoptable by an Assign."""
+    setattr(tensor, _OWNED, True)
+    return tensor
+
+
+def _take_owned(value, device, dtype) -> bool:
+    if getattr(value, _OWNED, False) and value.device == device and value.is_contiguous():
+        delattr(value, _OWNED)
+        return dtype is None or value.dtype == dtype
+    return False
 
 
 class VariableSlot:
@@ -48,6 +65,11 @@ class VariableSlot:
         if isinstance(value, np.ndarray):  # string variables
             self.value = value.copy()
             return
+        if (current is None or current.shape == value.shape or not validate_shape) and _take_owned(
+            value, self.device, None if current is None else current.dtype
+        ):
+            self.value = value
+            return
         if current is not None and current.shape == value.shape and current.dtype == value.dtype:
             current.copy_(value)
             return
@@ -59,6 +81,15 @@ class VariableSlot:
                 f"lhs shape= {list(current.shape)} rhs shape= {list(value.shape)}",
             )
         self.value = value.to(self.device, copy=True).contiguous()
+
+    def replace(self, value):
+        """Stores ``value`` as a new tensor (copy-on-write semantics of resource variables)."""
+        if isinstance(value, np.ndarray):
+            self.value = value.copy()
+        elif _take_owned(value, self.device, None):
+            self.value = value
+        else:
+            self.value = value.to(self.device, copy=True).contiguous()
 
     def __repr__(self):
         state = "uninitialized" if self.value is None else f"shape={list(self.value.shape)}"

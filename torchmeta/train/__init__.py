@@ -10,3 +10,11 @@ from torchmeta.train.checkpoint_management import (  # noqa: F401
     remove_checkpoint,
     update_checkpoint_state,
 )
+from torchmeta.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph  # noqa: F401
+from torchmeta.train.training_util import (  # noqa: F401
+    assert_global_step,
+    create_global_step,
+    get_global_step,
+    get_or_create_global_step,
+    global_step,
+)

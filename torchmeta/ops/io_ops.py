@@ -1,0 +1,267 @@
+"""Checkpoint ops: SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename/Filespec, StringJoin, ...
+
+These are the ops of TensorFlow's saver subgraph, so a SaverDef written by TensorFlow runs here and
+one built here runs in TensorFlow. SaveV2 writes the format the running Saver asks for (the
+session state's ``checkpoint_format``: TensorFlow's V2 bundle unless a torchmeta Saver chose
+safetensors); RestoreV2 reads whichever format is on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import numpy as np
+import torch
+
+from torchmeta import errors
+from torchmeta.dtypes import numpy_to_torch
+from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops import shapes
+from torchmeta.ops.registry import not_differentiable, register_op
+from torchmeta.runtime.state import mark_owned
+
+FORMAT_TF = "tf"
+FORMAT_SAFETENSORS = "safetensors"
+
+
+def _str(value) -> str:
+    item = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    return item.decode() if isinstance(item, bytes) else str(item)
+
+
+def _strs(values) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(values, dtype=object).reshape(-1)]
+
+
+def _string_scalar(text: str) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = text.encode()
+    return out
+
+
+@register_op(
+    "SaveV2",
+    inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string", "tensors: dtypes"],
+    attrs=["dtypes: list(type) >= 1"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
+    """Writes the tensors to ``prefix`` in the session's checkpoint format (TF's V2 bundle by default)."""
+    prefix, names, specs = _str(prefix), _strs(tensor_names), _strs(shape_and_slices)
+    if not (len(names) == len(specs) == len(tensors)):
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Expected {len(names)} shape_and_slices and tensors, got {len(specs)} shape_and_slices and "
+            f"{len(tensors)} tensors",
+        )
+    fmt = getattr(state, "checkpoint_format", FORMAT_TF)
+    if fmt == FORMAT_SAFETENSORS:
+        from torchmeta.io.safetensors_checkpoint import save_safetensors
+
+        entries = {}
+        for name, spec, tensor in zip(names, specs, tensors):
+            entries.setdefault(name, []).append(tensor if not spec else (tensor, spec))
+        save_safetensors(
+            prefix,
+            {
+                name: (items[0] if len(items) == 1 and not isinstance(items[0], tuple) else items)
+                for name, items in entries.items()
+            },
+            dtypes={name: dt for name, dt in zip(names, dtypes)},
+        )
+        return
+    from torchmeta.io.tf_checkpoint import save_v2 as write_v2
+
+    write_v2(prefix, names, specs, list(tensors), dtypes=list(dtypes))
+
+
+def _restore_shape(op):
+    from torchmeta.framework.tensor_util import constant_value
+
+    specs = constant_value(op.inputs[2])
+    n = len(op.outputs)
+    if specs is None:
+        return [TensorShape(None)] * n
+    out = []
+    for spec in specs.reshape(-1):
+        spec = spec.decode() if isinstance(spec, bytes) else str(spec)
+        if not spec:
+            out.append(TensorShape(None))
+            continue
+        parts = spec.split(" ")
+        full = [int(d) for d in parts[:-1]]
+        dims = []
+        for d, extent in zip(full, parts[-1].split(":")):
+            dims.append(d if extent == "-" else int(extent.split(",")[1]))
+        out.append(TensorShape(dims))
+    return out if len(out) == n else [TensorShape(None)] * n
+
+
+@register_op(
+    "RestoreV2",
+    inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string"],
+    outputs=["tensors: dtypes"],
+    attrs=["dtypes: list(type) >= 1"],
+    shape=_restore_shape,
+    stateful=True,
+)
+def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
+    """Reads the named tensors (or slices) from a checkpoint in either format, into fresh tensors."""
+    from torchmeta.io.checkpoint import open_checkpoint
+
+    prefix, names, specs = _str(prefix), _strs(tensor_names), _strs(shape_and_slices)
+    if not (len(names) == len(specs) == len(dtypes)):
+        raise errors.InvalidArgumentError(None, None, "tensor_names, shape_and_slices and dtypes differ in length")
+    reader = open_checkpoint(prefix)
+    try:
+        out = []
+        for name, spec, want in zip(names, specs, dtypes):
+            if not reader.has_tensor(name):
+                raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
+            have = reader.get_dtype(name)
+            if have is not want.base_dtype:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"tensor_name = {name}; expected dtype {want.base_dtype.name} does not equal original dtype "
+                    f"{have.name}",
+                )
+            if spec:
+                value = reader.get_slice(name, spec)
+                if value.dtype.kind != "O":
+                    value = numpy_to_torch(np.ascontiguousarray(value) if value.ndim else value, have)
+            else:
+                value = reader.get_tensor_torch(name, mmap=False)
+            if isinstance(value, torch.Tensor):
+                mark_owned(value)
+            out.append(value)
+        return tuple(out)
+    finally:
+        reader.close()
+
+
+@register_op(
+    "MergeV2Checkpoints",
+    inputs=["checkpoint_prefixes: string", "destination_prefix: string"],
+    attrs=["delete_old_dirs: bool = true", "allow_missing_files: bool = false"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, delete_old_dirs, allow_missing_files, state):
+    """Merges per-shard checkpoints into one at ``destination_prefix`` (TF's merge, or one safetensors file)."""
+    prefixes, destination = _strs(checkpoint_prefixes), _str(destination_prefix)
+    if getattr(state, "checkpoint_format", FORMAT_TF) == FORMAT_SAFETENSORS:
+        _merge_safetensors(prefixes, destination, delete_old_dirs)
+        return
+    from torchmeta.io.tf_checkpoint import merge_bundles
+
+    merge_bundles(prefixes, destination, delete_old_dirs=delete_old_dirs, allow_missing_files=allow_missing_files)
+
+
+def _merge_safetensors(prefixes, destination, delete_old_dirs):
+    from torchmeta.io.safetensors_checkpoint import SafetensorsReader, safetensors_filename, save_safetensors
+
+    tensors, dtypes = {}, {}
+    readers = [SafetensorsReader(p) for p in prefixes]
+    try:
+        for reader in readers:
+            for name in reader.keys():  # noqa: SIM118 - readers are not dicts
+                if name in tensors:
+                    raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {name}")
+                tensors[name] = reader.get_tensor(name)
+                dtypes[name] = reader.get_dtype(name)
+        save_safetensors(destination, tensors, dtypes=dtypes)
+    finally:
+        for reader in readers:
+            reader.close()
+    for prefix in prefixes:
+        path = safetensors_filename(prefix)
+        if os.path.exists(path):
+            os.remove(path)
+        if delete_old_dirs:
+            parent = os.path.dirname(prefix)
+            if parent and parent != os.path.dirname(destination) and os.path.isdir(parent) and not os.listdir(parent):
+                shutil.rmtree(parent, ignore_errors=True)
+
+
+@register_op(
+    "ShardedFilename",
+    inputs=["basename: string", "shard: int32", "num_shards: int32"],
+    outputs=["filename: string"],
+    shape=shapes.scalar,
+)
+def sharded_filename(basename, shard, num_shards):
+    return _string_scalar(f"{_str(basename)}-{int(shard):05d}-of-{int(num_shards):05d}")
+
+
+@register_op(
+    "ShardedFilespec",
+    inputs=["basename: string", "num_shards: int32"],
+    outputs=["filename: string"],
+    shape=shapes.scalar,
+)
+def sharded_filespec(basename, num_shards):
+    return _string_scalar(f"{_str(basename)}-?????-of-{int(num_shards):05d}")
+
+
+def _string_join_shape(op):
+    out = TensorShape([])
+    for t in op.inputs:
+        if t.shape.rank:
+            out = t.shape
+    return [out]
+
+
+@register_op(
+    "StringJoin",
+    inputs=["inputs: N * string"],
+    outputs=["output: string"],
+    attrs=["N: int >= 0", 'separator: string = ""'],
+    shape=_string_join_shape,
+)
+def string_join(inputs, separator):
+    sep = separator.encode() if isinstance(separator, str) else separator
+    arrays = [np.asarray(x, dtype=object) for x in inputs]
+    shape = ()
+    for a in arrays:
+        if a.ndim:
+            if shape and a.shape != shape:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Input shapes do not match: {list(shape)} vs. {list(a.shape)}"
+                )
+            shape = a.shape
+    out = np.empty(shape, dtype=object)
+    flat = out.reshape(-1)
+    pieces = [np.broadcast_to(a, shape).reshape(-1) for a in arrays]
+    for i in range(flat.size):
+        flat[i] = sep.join(bytes(p[i]) for p in pieces)
+    return out
+
+
+@register_op(
+    "StaticRegexFullMatch",
+    inputs=["input: string"],
+    outputs=["output: bool"],
+    attrs=["pattern: string"],
+    shape=shapes.unchanged,
+)
+def static_regex_full_match(input, pattern):
+    regex = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+    arr = np.asarray(input, dtype=object)
+    flags = np.array([regex.fullmatch(bytes(v)) is not None for v in arr.reshape(-1)], dtype=bool)
+    return torch.from_numpy(flags.reshape(arr.shape))
+
+
+not_differentiable(
+    "SaveV2",
+    "RestoreV2",
+    "MergeV2Checkpoints",
+    "ShardedFilename",
+    "ShardedFilespec",
+    "StringJoin",
+    "StaticRegexFullMatch",
+)

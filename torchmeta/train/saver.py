@@ -1,0 +1,643 @@
+"""tf.train.Saver: TensorFlow's saver subgraph and SaverDef, checkpoints in safetensors or TF's V2 format.
+
+The graph a Saver builds is TensorFlow's (``save/Const``, ``save/SaveV2``, ``save/control_dependency``,
+``save/RestoreV2``, ``save/Assign*``, ``save/restore_all``), so TensorFlow's ``import_meta_graph``
+returns a working Saver for it, and a SaverDef written by TensorFlow runs here. ``save`` and
+``restore`` run that subgraph in the session; the ``format`` option picks what SaveV2 writes:
+``"safetensors"`` (default, ``<prefix>.safetensors``) or ``"tf"`` (``<prefix>.index`` +
+``<prefix>.data-00000-of-00001``, which TensorFlow restores). Restore reads either format.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import time
+
+import numpy as np
+
+from torchmeta import errors
+from torchmeta._proto import saver_pb2
+from torchmeta.api import array_ops, control_flow_ops
+from torchmeta.framework import device as device_lib
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.graph import GraphKeys, Tensor
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.variables import Variable
+from torchmeta.ops.io_ops import FORMAT_SAFETENSORS, FORMAT_TF
+from torchmeta.train import checkpoint_management, training_util
+
+__all__ = ["Saver", "SaverDef", "import_meta_graph", "export_meta_graph"]
+
+SaverDef = saver_pb2.SaverDef
+_log = logging.getLogger("torchmeta")
+_FORMATS = {"safetensors": FORMAT_SAFETENSORS, "tf": FORMAT_TF, "tensorflow": FORMAT_TF}
+
+
+# ---------------------------------------------------------------------------------------------
+# Saveables: what is written under one checkpoint key, and how it is restored
+
+
+class _Saveable:
+    """One checkpoint entry: the tensor to save, its slice spec, and how to assign a restored value."""
+
+    def __init__(self, name, tensor, slice_spec, dtype, device, restore_fn, op):
+        self.name = name
+        self.tensor = tensor
+        self.slice_spec = slice_spec
+        self.dtype = dtype
+        self.device = device
+        self.restore = restore_fn
+        self.op = op  # identity of what is saved, to reject saving one variable twice
+
+
+def _ref_saveable(var_tensor: Tensor, slice_spec: str, name: str) -> _Saveable:
+    def restore(restored, shape):
+        if shape is not None:
+            restored = array_ops.reshape(restored, shape)
+        validate = shape is None and var_tensor.shape.is_fully_defined()
+        return raw_op("Assign", ref=var_tensor, value=restored, validate_shape=validate, use_locking=True)
+
+    return _Saveable(
+        name, var_tensor, slice_spec, var_tensor.dtype.base_dtype, var_tensor.device, restore, var_tensor.op
+    )
+
+
+def _resource_saveable(read: Tensor, slice_spec: str, name: str) -> _Saveable:
+    handle = read.op.inputs[0]
+    var_shape = read.shape
+
+    def restore(restored, shape):
+        if shape is not None:
+            restored = array_ops.reshape(restored, shape)
+        with graph_lib.device(handle.device or None):
+            restored = array_ops.identity(restored)
+            if not var_shape.is_compatible_with(restored.shape):
+                raise ValueError(
+                    f"Received incompatible tensor with shape {restored.shape} when attempting to restore variable "
+                    f"with shape {var_shape} and name {name}."
+                )
+            return raw_op("AssignVariableOp", resource=handle, value=restored)
+
+    return _Saveable(name, read, slice_spec, read.dtype.base_dtype, handle.device, restore, handle.op)
+
+
+def _saveable_for(var, name: str, slice_spec: str = "") -> _Saveable:
+    if isinstance(var, Variable):
+        if var._is_resource:
+            return _resource_saveable(var._graph_element, slice_spec, name)
+        return _ref_saveable(var._ref(), slice_spec, name)
+    tensor = graph_lib.convert_to_tensor(var, as_ref=True)
+    if tensor.op.type == "ReadVariableOp":
+        return _resource_saveable(tensor, slice_spec, name)
+    if tensor.op.type in ("VariableV2", "Variable", "VarHandleOp"):
+        return _ref_saveable(tensor, slice_spec, name)
+    raise TypeError(
+        f"names_to_saveables must be a dict mapping string names to Tensors/Variables. Not a variable: {tensor}"
+    )
+
+
+def _op_list_to_dict(var_list) -> dict:
+    """TF's naming for a var_list given as a list: op names, partitions grouped under their full name."""
+    if not isinstance(var_list, (list, tuple, set)):
+        raise TypeError(f"Variables to save should be passed in a dict or a list. Got {var_list}")
+    out: dict = {}
+    for var in sorted(_flatten(var_list), key=lambda v: v.name):
+        info = var._get_save_slice_info() if isinstance(var, Variable) else None
+        if info is not None:
+            existing = out.setdefault(info.full_name, [])
+            if not isinstance(existing, list):
+                raise ValueError(f"Mixing slices and non-slices with the same name: {info.full_name}")
+            existing.append(var)
+            continue
+        if isinstance(var, Variable):
+            tensor = var._graph_element if var._is_resource else var._ref()
+        else:
+            tensor = graph_lib.convert_to_tensor(var, as_ref=True)
+        name = tensor.op.inputs[0].op.name if tensor.op.type == "ReadVariableOp" else tensor.op.name
+        if name in out:
+            raise ValueError(f"At least two variables have the same name: {name}")
+        out[name] = var
+    return out
+
+
+def _flatten(items):
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _saveables(names_to_vars: dict) -> list[_Saveable]:
+    saveables, seen = [], set()
+    for name, var in sorted(names_to_vars.items(), key=lambda kv: kv[0]):
+        if not isinstance(name, str):
+            raise TypeError(
+                f"names_to_saveables must be a dict mapping string names to trackable operations. Name is not a string: {name}"
+            )
+        parts = var if isinstance(var, list) else [var]
+        for part in parts:
+            spec = ""
+            if isinstance(var, list):
+                spec = part._get_save_slice_info().spec
+            saveable = _saveable_for(part, name, spec)
+            if saveable.op in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {name}")
+            seen.add(saveable.op)
+            saveables.append(saveable)
+    return saveables
+
+
+# ---------------------------------------------------------------------------------------------
+# The saver subgraph (TensorFlow's BaseSaverBuilder / BulkSaverBuilder)
+
+
+def _cpu0(device: str) -> str:
+    spec = device_lib.DeviceSpec.from_string(device)
+    spec.device_type, spec.device_index = "CPU", 0
+    return spec.to_string()
+
+
+class BaseSaverBuilder:
+    """Builds the save and restore ops of a Saver, exactly as TensorFlow lays them out."""
+
+    def __init__(self, write_version=SaverDef.V2):
+        if write_version != SaverDef.V2:
+            raise errors.UnimplementedError(
+                None, None, "Only the V2 checkpoint format is supported (TensorFlow deprecated V1)."
+            )
+        self._write_version = write_version
+
+    def save_op(self, filename_tensor, saveables):
+        names = [s.name for s in saveables]
+        slices = [s.slice_spec for s in saveables]
+        tensors = [s.tensor for s in saveables]
+        return raw_op("SaveV2", prefix=filename_tensor, tensor_names=names, shape_and_slices=slices, tensors=tensors)
+
+    def bulk_restore(self, filename_tensor, saveables):
+        with graph_lib.device("cpu:0"):
+            out = raw_op(
+                "RestoreV2",
+                prefix=filename_tensor,
+                tensor_names=[s.name for s in saveables],
+                shape_and_slices=[s.slice_spec for s in saveables],
+                dtypes=[s.dtype for s in saveables],
+            )
+        return out if isinstance(out, list) else [out]
+
+    def _add_save_ops(self, filename_tensor, saveables):
+        save = self.save_op(filename_tensor, saveables)
+        return control_flow_ops.with_dependencies([save], filename_tensor)
+
+    def _add_sharded_save_ops(self, checkpoint_prefix, per_device):
+        with graph_lib.device("CPU"):
+            suffix = array_ops.where(
+                raw_op("StaticRegexFullMatch", input=checkpoint_prefix, pattern="^s3://.*"),
+                array_ops.constant(".part"),
+                array_ops.constant(os.path.normpath("_temp/part")),
+            )
+            tmp_prefix = raw_op("StringJoin", inputs=[checkpoint_prefix, suffix])
+        num_shards = array_ops.constant(len(per_device), name="num_shards")
+        saves, prefixes, last_device = [], [], None
+        for shard, (device, saveables) in enumerate(per_device):
+            last_device = device
+            with graph_lib.device(_cpu0(device)):
+                name = raw_op("ShardedFilename", basename=tmp_prefix, shard=shard, num_shards=num_shards)
+                prefixes.append(name)
+                saves.append(self._add_save_ops(name, saveables))
+        with graph_lib.control_dependencies([s.op for s in saves]):
+            with graph_lib.device(_cpu0(last_device)):
+                merge = raw_op(
+                    "MergeV2Checkpoints",
+                    checkpoint_prefixes=prefixes,
+                    destination_prefix=checkpoint_prefix,
+                    delete_old_dirs=True,
+                )
+                with graph_lib.control_dependencies([merge]):
+                    return array_ops.identity(checkpoint_prefix)
+
+    def _add_restore_ops(self, filename_tensor, saveables, reshape, name="restore_all"):
+        tensors = self.bulk_restore(filename_tensor, saveables)
+        assigns = []
+        for saveable, restored in zip(saveables, tensors):
+            shape = None
+            if reshape:
+                shape = saveable.tensor.shape
+                if not shape.is_fully_defined():
+                    shape = array_ops.shape(saveable.tensor)
+                else:
+                    shape = shape.as_list()
+            assigns.append(saveable.restore(restored, shape))
+        return control_flow_ops.group(*assigns, name=name)
+
+    def _add_sharded_restore_ops(self, filename_tensor, per_device, reshape):
+        restores = []
+        for device, saveables in per_device:
+            with graph_lib.device(device or None):
+                restores.append(self._add_restore_ops(filename_tensor, saveables, reshape, name="restore_shard"))
+        return control_flow_ops.group(*restores, name="restore_all")
+
+    @staticmethod
+    def _group_by_devices(saveables):
+        per_device = collections.defaultdict(list)
+        for s in saveables:
+            per_device[device_lib.canonical_name(s.device)].append(s)
+        return sorted(per_device.items(), key=lambda kv: kv[0])
+
+    def build(
+        self,
+        names_to_vars,
+        reshape=False,
+        sharded=False,
+        max_to_keep=5,
+        keep_checkpoint_every_n_hours=10000.0,
+        name=None,
+        filename="model",
+    ):
+        saveables = _saveables(names_to_vars)
+        if max_to_keep is None:
+            max_to_keep = 0
+        with graph_lib.name_scope(name, "save", [s.op for s in saveables]) as scope:
+            del scope
+            filename_tensor = array_ops.placeholder_with_default(filename or "model", shape=(), name="filename")
+            filename_tensor = array_ops.placeholder_with_default(filename_tensor, shape=(), name="Const")
+            if sharded:
+                per_device = self._group_by_devices(saveables)
+                save_tensor = self._add_sharded_save_ops(filename_tensor, per_device)
+                restore_op = self._add_sharded_restore_ops(filename_tensor, per_device, reshape)
+            else:
+                save_tensor = self._add_save_ops(filename_tensor, saveables)
+                restore_op = self._add_restore_ops(filename_tensor, saveables, reshape)
+        return SaverDef(
+            filename_tensor_name=filename_tensor.name,
+            save_tensor_name=save_tensor.name,
+            restore_op_name=restore_op.name,
+            max_to_keep=max_to_keep,
+            sharded=sharded,
+            keep_checkpoint_every_n_hours=keep_checkpoint_every_n_hours,
+            version=self._write_version,
+        )
+
+
+BulkSaverBuilder = BaseSaverBuilder
+
+
+def _all_saveable_objects(scope=None):
+    return graph_lib.get_collection(GraphKeys.GLOBAL_VARIABLES, scope) + graph_lib.get_collection(
+        GraphKeys.SAVEABLE_OBJECTS, scope
+    )
+
+
+def _prepend(name: str, scope) -> str:
+    if not scope:
+        return name
+    return scope.rstrip("/") + "/" + name
+
+
+def _strip(name: str, scope) -> str:
+    if not scope:
+        return name
+    prefix = scope.rstrip("/") + "/"
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+# ---------------------------------------------------------------------------------------------
+# Saver
+
+
+class Saver:
+    """Saves and restores variables (``tf.train.Saver``), with TensorFlow's arguments and semantics.
+
+    Args (TensorFlow's, plus one):
+      var_list: None (all global variables and saveable objects), a list (keyed by op name) or a
+        dict ``{checkpoint key: variable}``.
+      reshape, sharded, max_to_keep, keep_checkpoint_every_n_hours, name, restore_sequentially,
+      saver_def, builder, defer_build, allow_empty, write_version, pad_step_number,
+      save_relative_paths, filename: as in TensorFlow.
+      format: what ``save`` writes: ``"safetensors"`` (default, ``<prefix>.safetensors``) or ``"tf"``
+        (TensorFlow's V2 bundle, ``<prefix>.index`` + ``<prefix>.data-*``, which TensorFlow restores).
+        ``restore`` reads either.
+    """
+
+    def __init__(
+        self,
+        var_list=None,
+        reshape=False,
+        sharded=False,
+        max_to_keep=5,
+        keep_checkpoint_every_n_hours=10000.0,
+        name=None,
+        restore_sequentially=False,
+        saver_def=None,
+        builder=None,
+        defer_build=False,
+        allow_empty=False,
+        write_version=SaverDef.V2,
+        pad_step_number=False,
+        save_relative_paths=False,
+        filename=None,
+        format="safetensors",
+    ):
+        if defer_build and var_list:
+            raise ValueError(
+                "If `var_list` is provided then build cannot be deferred. Either set defer_build=False or "
+                "var_list=None."
+            )
+        if format not in _FORMATS:
+            raise ValueError(f"format must be 'safetensors' or 'tf', not {format!r}")
+        self._format = _FORMATS[format]
+        self._var_list = var_list
+        self._reshape = reshape
+        self._sharded = sharded
+        self._max_to_keep = max_to_keep
+        self._keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
+        self._name = name
+        self._restore_sequentially = restore_sequentially
+        self.saver_def = saver_def
+        self._builder = builder
+        self._is_built = False
+        self._allow_empty = allow_empty
+        self._is_empty = None
+        self._write_version = write_version
+        self._pad_step_number = pad_step_number
+        self._filename = filename
+        self._last_checkpoints: list = []
+        self._checkpoints_to_be_deleted: list = []
+        self._save_relative_paths = save_relative_paths
+        if not defer_build:
+            self.build()
+        if self.saver_def:
+            self._check_saver_def()
+            self._write_version = self.saver_def.version
+
+    # -- building --------------------------------------------------------------------------------
+    def build(self):
+        if self._is_built:
+            return
+        self._is_built = True
+        if not self.saver_def:
+            if self._builder is None:
+                self._builder = BaseSaverBuilder(self._write_version)
+            if self._var_list is None:
+                self._var_list = _all_saveable_objects()
+            if not self._var_list:
+                if self._allow_empty:
+                    self._is_empty = True
+                    return
+                raise ValueError("No variables to save")
+            self._is_empty = False
+            names_to_vars = self._var_list if isinstance(self._var_list, dict) else _op_list_to_dict(self._var_list)
+            self.saver_def = self._builder.build(
+                names_to_vars,
+                reshape=self._reshape,
+                sharded=self._sharded,
+                max_to_keep=self._max_to_keep,
+                keep_checkpoint_every_n_hours=self._keep_checkpoint_every_n_hours,
+                name=self._name,
+                filename=self._filename,
+            )
+        elif self._name:
+            for field in ("filename_tensor_name", "save_tensor_name", "restore_op_name"):
+                setattr(self.saver_def, field, _prepend(getattr(self.saver_def, field), self._name))
+        self._check_saver_def()
+        self._next_checkpoint_time = time.time() + self.saver_def.keep_checkpoint_every_n_hours * 3600
+
+    def _check_saver_def(self):
+        if not isinstance(self.saver_def, SaverDef):
+            raise ValueError(f"saver_def must be a saver_pb2.SaverDef: {self.saver_def}")
+        if not self.saver_def.save_tensor_name:
+            raise ValueError(f"saver_def must specify the save_tensor_name: {self.saver_def}")
+        if not self.saver_def.restore_op_name:
+            raise ValueError(f"saver_def must specify the restore_op_name: {self.saver_def}")
+
+    def as_saver_def(self):
+        return self.saver_def
+
+    def to_proto(self, export_scope=None):
+        """The SaverDef with ``export_scope`` stripped, or None if the saver lies outside it."""
+        if export_scope is None:
+            return self.saver_def
+        names = (self.saver_def.filename_tensor_name, self.saver_def.save_tensor_name, self.saver_def.restore_op_name)
+        if not all(n.startswith(export_scope) for n in names):
+            return None
+        out = SaverDef()
+        out.CopyFrom(self.saver_def)
+        out.filename_tensor_name = _strip(out.filename_tensor_name, export_scope)
+        out.save_tensor_name = _strip(out.save_tensor_name, export_scope)
+        out.restore_op_name = _strip(out.restore_op_name, export_scope)
+        return out
+
+    @staticmethod
+    def from_proto(saver_def, import_scope=None):
+        return Saver(saver_def=saver_def, name=import_scope)
+
+    # -- checkpoint history ------------------------------------------------------------------------
+    @property
+    def last_checkpoints(self) -> list[str]:
+        return [p for p, _ in self._last_checkpoints]
+
+    def set_last_checkpoints(self, last_checkpoints):
+        assert isinstance(last_checkpoints, list)
+        self._last_checkpoints = [(s, np.inf) for s in last_checkpoints]
+
+    def set_last_checkpoints_with_time(self, last_checkpoints_with_time):
+        assert isinstance(last_checkpoints_with_time, list)
+        self._last_checkpoints = last_checkpoints_with_time
+
+    def recover_last_checkpoints(self, checkpoint_paths):
+        with_mtimes = []
+        for path in checkpoint_paths:
+            mtime = checkpoint_management.get_checkpoint_mtimes([path])
+            if mtime:
+                with_mtimes.append((path, mtime[0]))
+        self.set_last_checkpoints_with_time(with_mtimes)
+
+    def _record_last_checkpoint(self, latest):
+        if not self.saver_def.max_to_keep:
+            return
+        self._last_checkpoints = [p for p in self._last_checkpoints if p[0] != latest]
+        self._last_checkpoints.append((latest, time.time()))
+        if len(self._last_checkpoints) > self.saver_def.max_to_keep:
+            self._checkpoints_to_be_deleted.append(self._last_checkpoints.pop(0))
+
+    def _maybe_delete_old_checkpoints(self, meta_graph_suffix="meta"):
+        if not self._checkpoints_to_be_deleted:
+            return
+        path, created = self._checkpoints_to_be_deleted.pop(0)
+        if created > self._next_checkpoint_time:
+            self._next_checkpoint_time += self.saver_def.keep_checkpoint_every_n_hours * 3600
+            return
+        try:
+            checkpoint_management.remove_checkpoint(path, self.saver_def.version, meta_graph_suffix)
+        except Exception as e:
+            _log.warning("Ignoring: %s", e)
+
+    # -- save / restore ------------------------------------------------------------------------------
+    def save(
+        self,
+        sess,
+        save_path,
+        global_step=None,
+        latest_filename=None,
+        meta_graph_suffix="meta",
+        write_meta_graph=True,
+        write_state=True,
+        strip_default_attrs=False,
+        save_debug_info=False,
+    ):
+        """Saves the variables; returns the checkpoint prefix (``save_path`` or ``save_path-<step>``).
+
+        Also writes ``<prefix>.meta`` (with this Saver's SaverDef) unless ``write_meta_graph`` is False,
+        and the ``checkpoint`` state file unless ``write_state`` is False.
+
+        Raises:
+          RuntimeError: if the Saver was deferred and not built.
+          TypeError: if ``sess`` is not a Session.
+          ValueError: for a bad ``latest_filename`` or a missing parent directory (TF's wording).
+        """
+        from torchmeta.runtime.session import Session
+
+        if not self._is_built:
+            raise RuntimeError("`build()` should be called before save if defer_build==True")
+        if latest_filename is None:
+            latest_filename = "checkpoint"
+        if os.path.split(latest_filename)[0]:
+            raise ValueError("'latest_filename' must not contain path components")
+        save_path = os.fspath(save_path)
+        if save_path.startswith("file://"):
+            save_path = save_path[len("file://") :]
+        if global_step is not None:
+            if not isinstance(global_step, (int, np.integer)):
+                global_step = training_util.global_step(sess, global_step)
+            step = f"{int(global_step):08d}" if self._pad_step_number else str(int(global_step))
+            checkpoint_file = f"{save_path}-{step}"
+        else:
+            checkpoint_file = save_path
+            if os.path.basename(save_path) == latest_filename and not self._sharded:
+                raise ValueError(f"'latest_filename' collides with 'save_path': '{latest_filename}' and '{save_path}'")
+        if not isinstance(sess, Session):
+            raise TypeError(f"'sess' must be a Session; {sess}")
+        save_dir = os.path.dirname(save_path)
+        model_checkpoint_path = None
+        if not self._is_empty:
+            if save_dir and not os.path.isdir(save_dir):
+                parent = os.path.dirname(save_dir)
+                if self.saver_def.sharded or (parent and not os.path.isdir(parent)):
+                    raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
+            with sess._state.checkpoint_format_scope(self._format):
+                result = sess.run(
+                    self.saver_def.save_tensor_name, {self.saver_def.filename_tensor_name: checkpoint_file}
+                )
+            model_checkpoint_path = result.decode() if isinstance(result, bytes) else str(result)
+            if write_state:
+                self._record_last_checkpoint(model_checkpoint_path)
+                checkpoint_management.update_checkpoint_state_internal(
+                    save_dir=save_dir,
+                    model_checkpoint_path=model_checkpoint_path,
+                    all_model_checkpoint_paths=self.last_checkpoints,
+                    latest_filename=latest_filename,
+                    save_relative_paths=self._save_relative_paths,
+                )
+                self._maybe_delete_old_checkpoints(meta_graph_suffix)
+        if write_meta_graph:
+            filename = checkpoint_management.meta_graph_filename(checkpoint_file, meta_graph_suffix)
+            with sess.graph.as_default():
+                self.export_meta_graph(
+                    filename, strip_default_attrs=strip_default_attrs, save_debug_info=save_debug_info
+                )
+        return model_checkpoint_path
+
+    def export_meta_graph(
+        self,
+        filename=None,
+        collection_list=None,
+        as_text=False,
+        export_scope=None,
+        clear_devices=False,
+        clear_extraneous_savers=False,
+        strip_default_attrs=False,
+        save_debug_info=False,
+    ):
+        """Writes the default graph's MetaGraphDef with this Saver's SaverDef (see tf.train.export_meta_graph)."""
+        from torchmeta.framework.meta_graph import export_meta_graph as _export
+
+        return _export(
+            filename=filename,
+            graph_def=graph_lib.get_default_graph().as_graph_def(add_shapes=True),
+            saver_def=self.saver_def,
+            collection_list=collection_list,
+            as_text=as_text,
+            export_scope=export_scope,
+            clear_devices=clear_devices,
+            clear_extraneous_savers=clear_extraneous_savers,
+            strip_default_attrs=strip_default_attrs,
+            save_debug_info=save_debug_info,
+        )
+
+    def restore(self, sess, save_path):
+        """Restores the variables from ``save_path`` (safetensors or TF V2, whichever is there).
+
+        Raises:
+          ValueError: if ``save_path`` is None or not a checkpoint (TF's wording).
+          NotFoundError / InvalidArgumentError: for a missing key, or a shape or dtype mismatch, with
+            TF's "Restoring from checkpoint failed..." explanation.
+        """
+        if self._is_empty:
+            return
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        prefix = os.fspath(save_path)
+        if not checkpoint_management.checkpoint_exists(prefix):
+            raise ValueError("The passed save_path is not a valid checkpoint: " + prefix)
+        _log.info("Restoring parameters from %s", prefix)
+        try:
+            sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: prefix})
+        except errors.NotFoundError as err:
+            raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from err
+        except errors.InvalidArgumentError as err:
+            raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from err
+
+
+def _wrap_restore_error(err, what):
+    message = (
+        f"Restoring from checkpoint failed. This is most likely due to {what} from the checkpoint. Please ensure "
+        f"that you have not altered the graph expected based on the checkpoint. Original error:\n\n{err.message}"
+    )
+    return type(err)(err.node_def, err.op, message)
+
+
+def _saver_from_meta_graph(meta_graph_def, import_scope, imported_vars):
+    """import_meta_graph's Saver: one from the file's SaverDef, else a default one, else None."""
+    if meta_graph_def.HasField("saver_def"):
+        scope = import_scope
+        if imported_vars:
+            key, var = next(iter(imported_vars.items()))
+            scope = var.name[: -len(key)]
+        saver_def = SaverDef()
+        saver_def.MergeFromString(meta_graph_def.saver_def.SerializeToString())
+        return Saver(saver_def=saver_def, name=scope)
+    if _all_saveable_objects(scope=import_scope):
+        return Saver()
+    _log.info("Saver not created because there are no variables in the graph to restore")
+    return None
+
+
+graph_lib.register_proto_function(
+    GraphKeys.SAVERS, proto_type=SaverDef, to_proto=Saver.to_proto, from_proto=Saver.from_proto
+)
+
+
+def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
+    """``tf.train.import_meta_graph``: see torchmeta.framework.meta_graph.import_meta_graph."""
+    from torchmeta.framework.meta_graph import import_meta_graph as _import
+
+    return _import(meta_graph_or_file, clear_devices=clear_devices, import_scope=import_scope, **kwargs)
+
+
+def export_meta_graph(*args, **kwargs):
+    """``tf.train.export_meta_graph``: see torchmeta.framework.meta_graph.export_meta_graph."""
+    from torchmeta.framework.meta_graph import export_meta_graph as _export
+
+    return _export(*args, **kwargs)
