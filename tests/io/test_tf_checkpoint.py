@@ -611,3 +611,29 @@ def test_resaving_what_was_read_gives_identical_bytes(tmp_path):
         dtypes=reader.get_variable_to_dtype_map(),
     )
     assert files_of(tmp_path) == files_of(GOLDEN / "dtypes")
+
+
+def test_damaged_entries_fail_before_allocating(ckpt):
+    def change(key, entry):
+        if key == b"a":  # consistent but enormous: 2**40 floats
+            entry.shape.dim[0].size = 2**20
+            entry.shape.dim[1].size = 2**20
+            entry.size = 2**42
+        if key == b"pv":  # a partitioned variable claiming a huge shape its slices do not cover
+            entry.shape.dim[0].size = 2**40
+
+    rewrite_index(ckpt, change)
+    reader = tfc.CheckpointReader(ckpt)
+    with pytest.raises(errors.DataLossError, match=r"Read less bytes than requested: tensor a needs bytes"):
+        reader.get_tensor("a")
+    with pytest.raises(errors.InvalidArgumentError, match="Does not have sufficient slices"):
+        reader.get_tensor("pv")
+
+
+def test_overlapping_slices_are_reported(tmp_path):
+    pv = cases.SAVER_PARTITIONED["pv"][0]
+    with tfc.BundleWriter(tmp_path / "m") as w:
+        w.add_slice("pv", (4, 2), "0,3:-", pv[:3])
+        w.add_slice("pv", (4, 2), "2,1:-", pv[2:3])  # overlaps the first; row 3 missing
+    with pytest.raises(errors.DataLossError, match="Overlapping slices of pv"):
+        tfc.CheckpointReader(tmp_path / "m").get_tensor("pv")

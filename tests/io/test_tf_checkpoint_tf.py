@@ -40,6 +40,23 @@ def test_we_read_tf_saver_checkpoints(tmp_path, resource):
     assert not (tmp_path / "checkpoint").exists()
 
 
+def test_tf_saver_with_a_variable_of_every_dtype_writes_our_bytes(tmp_path):
+    prefix = tf_helpers.saver_save_dtypes(str(tmp_path / "ckpt"))
+    assert files_of(tmp_path) == files_of(GOLDEN / "dtypes")  # the Saver's SaveV2 call = our writer's output
+    reader = tfc.CheckpointReader(prefix)
+    values, dtypes = dtype_tensors()
+    for name, value in values.items():
+        assert_same_value(reader.get_tensor(name), value, dtypes[name])
+
+
+def test_tf_saver_restores_every_dtype_we_write(tmp_path):
+    values, dtypes = dtype_tensors()
+    tfc.write_bundle(tmp_path / "ckpt", values, dtypes=dtypes)
+    got = tf_helpers.saver_restore_dtypes(str(tmp_path / "ckpt"))
+    for name, value in values.items():
+        assert_same_value(np.asarray(got[name], dtype=value.dtype), value)
+
+
 def test_tf_reads_what_we_write_every_dtype(tmp_path):
     values, dtypes = dtype_tensors()
     tfc.write_bundle(tmp_path / "ckpt", values, dtypes=dtypes)

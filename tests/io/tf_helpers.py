@@ -90,6 +90,35 @@ def saver_save(prefix: str, global_step: int | None = None, *, resource: bool = 
             return saver.save(sess, prefix, global_step=global_step, write_meta_graph=False, write_state=False)
 
 
+def saver_save_dtypes(prefix: str) -> str:
+    """A TF1 Saver checkpoint of one resource variable per :data:`cases.DTYPE_CASES` entry (every dtype)."""
+    t = tf()
+    v1 = t.compat.v1
+    with t.Graph().as_default():
+        for name, (value, dtype_name) in cases.DTYPE_CASES.items():
+            v1.Variable(_constant(value, dtype_name), name=name, use_resource=True)
+        saver = v1.train.Saver()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            return saver.save(sess, prefix, write_meta_graph=False, write_state=False)
+
+
+def saver_restore_dtypes(prefix: str) -> dict[str, np.ndarray]:
+    """Restores ``prefix`` into resource variables shaped like :data:`cases.DTYPE_CASES` (initialized to
+    other values), with a TF1 Saver; returns what TensorFlow holds afterwards."""
+    t = tf()
+    v1 = t.compat.v1
+    with t.Graph().as_default():
+        variables = {}
+        for name, (value, dtype_name) in cases.DTYPE_CASES.items():
+            blank = np.full(value.shape, b"?", dtype=object) if value.dtype == object else np.zeros_like(value)
+            variables[name] = v1.Variable(_constant(blank, dtype_name), name=name, use_resource=True)
+        saver = v1.train.Saver()
+        with v1.Session() as sess:
+            saver.restore(sess, prefix)
+            return {name: np.asarray(sess.run(v.read_value())) for name, v in variables.items()}
+
+
 def saver_save_sharded(prefix: str) -> str:
     """A sharded TF1 Saver checkpoint of :data:`cases.SHARDED_VARIABLES` (one device group each)."""
     t = tf()

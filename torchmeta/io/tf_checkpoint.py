@@ -98,6 +98,13 @@ def datatype_string(dtype: DType | int) -> str:
         return f"unknown dtype enum ({value})"
 
 
+def _datatype_name(value: int) -> str:
+    try:
+        return types_pb2.DataType.Name(value)
+    except ValueError:
+        return f"DT_UNKNOWN_{value}"
+
+
 def _key(name: str | bytes) -> bytes:
     return name.encode("utf-8", "surrogateescape") if isinstance(name, str) else bytes(name)
 
@@ -542,7 +549,7 @@ class CheckpointReader:
             if entry.slices:
                 continue
             dims = ",".join(str(d.size) for d in entry.shape.dim)
-            lines.append(key + f" ({types_pb2.DataType.Name(entry.dtype)}) [{dims}]\n".encode())
+            lines.append(key + f" ({_datatype_name(entry.dtype)}) [{dims}]\n".encode())
         return b"".join(lines)
 
     # -- tensors -----------------------------------------------------------------------------------
@@ -739,6 +746,8 @@ class CheckpointReader:
         dtype = self._dtype(key, entry)
         shape = self._shape(key, entry)
         self._check_size(key, entry, dtype, shape)
+        if entry.size:  # before allocating: a damaged entry must not ask for memory the file cannot fill
+            self._check_range(key, entry, self._data_file(key, entry))
         if dtype is DType.string:
             return self._read_strings(key, entry, shape)
         if view and entry.size >= MMAP_THRESHOLD and not self._swap:
@@ -863,7 +872,7 @@ class CheckpointReader:
         full_shape = self._shape(key, entry)
         out_shape = wanted.shape_in(full_shape)
         pieces = []
-        covered = np.zeros(out_shape, dtype=bool)
+        volume = 0
         for proto in entry.slices:
             stored = TensorSlice.from_proto(proto)
             try:
@@ -871,25 +880,19 @@ class CheckpointReader:
             except errors.InvalidArgumentError as e:
                 raise errors.DataLossError(None, None, f"{e.message} {self._where(key)}") from None
             overlap = stored.intersect(wanted, full_shape)
-            if overlap is None:
-                continue
-            region = overlap.relative_to(wanted, full_shape)
-            if covered[region].any():
-                raise errors.DataLossError(
-                    None, None, f"Overlapping slices of {_name(key)}: {stored} {self._where(key)}"
-                )
-            covered[region] = True
-            pieces.append((stored, overlap, region))
-        if not covered.all():
+            if overlap is not None:
+                pieces.append((stored, overlap))
+                volume += overlap.num_elements(full_shape)
+        if volume < num_elements(out_shape):
             raise errors.InvalidArgumentError(
                 None,
                 None,
                 f"Does not have sufficient slices for partitioned tensor {_name(key)} to restore in slice_spec: "
                 f"{wanted} {self._where(key)}",
             )
-        del covered
-        out = np.empty(out_shape, dtype=dtype.numpy)
-        for stored, overlap, region in pieces:
+        # Check every slice's entry (and that its bytes exist) before allocating the result.
+        entries = []
+        for stored, _ in pieces:
             slice_key = encode_tensor_name_slice(key, stored)
             slice_entry = self._entries.get(slice_key)
             if slice_entry is None:
@@ -900,10 +903,27 @@ class CheckpointReader:
                 raise errors.DataLossError(
                     None, None, f"Slice {stored} of {_name(key)} has the wrong dtype or shape {self._where(key)}"
                 )
+            self._check_size(slice_key, slice_entry, dtype, stored.shape_in(full_shape))
+            if slice_entry.size:
+                self._check_range(slice_key, slice_entry, self._data_file(slice_key, slice_entry))
             if stored == wanted:
                 return self._read(slice_key, slice_entry)
+            entries.append((slice_key, slice_entry))
+        covered = np.zeros(out_shape, dtype=bool)
+        for stored, overlap in pieces:
+            region = overlap.relative_to(wanted, full_shape)
+            if covered[region].any():
+                raise errors.DataLossError(
+                    None, None, f"Overlapping slices of {_name(key)}: {stored} {self._where(key)}"
+                )
+            covered[region] = True
+        if not covered.all():  # the volumes added up only because slices overlap
+            raise errors.DataLossError(None, None, f"Overlapping slices of {_name(key)} {self._where(key)}")
+        del covered
+        out = np.empty(out_shape, dtype=dtype.numpy)
+        for (stored, overlap), (slice_key, slice_entry) in zip(pieces, entries):
             values = self._read(slice_key, slice_entry, view=True)
-            out[region] = values[overlap.relative_to(stored, full_shape)]
+            out[overlap.relative_to(wanted, full_shape)] = values[overlap.relative_to(stored, full_shape)]
         return out
 
 
