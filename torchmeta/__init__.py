@@ -4,12 +4,12 @@ Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``t
 each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
 """
 
-from torchmeta import compat, dtypes, errors, nn, raw_ops, summary, train  # noqa: F401
+from torchmeta import compat, dtypes, errors, graph_util, math, nn, random, raw_ops, summary, train  # noqa: F401
 from torchmeta import ops as _ops  # noqa: F401 - registers every op
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.math_ops import *  # noqa: F403
-from torchmeta.api.nn_ops import *  # noqa: F403
+from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
