@@ -202,3 +202,13 @@ def test_round_trip_through_tensorflow(tmp_path):
     got = tf_helpers.saver_restore(str(tmp_path / "back" / "model-7"), cases.SAVER_VARIABLES, cases.SAVER_PARTITIONED)
     for name, value in cases.saver_values().items():
         assert_same_value(np.asarray(got[name]), value)
+
+
+def test_round_trip_of_a_partially_saved_partitioned_variable(tmp_path):
+    # One shard's worth of a partitioned variable: the slices do not cover it, and survive as slices.
+    pv_slices = cases.saver_tensors()["pv"]
+    io.write_bundle(tmp_path / "src" / "m", {"a": np.ones(2, np.float32), "pv": pv_slices[1:]})
+    assert tf2st([str(tmp_path / "src" / "m"), str(tmp_path / "m")]) == 0
+    assert io.SafetensorsReader(tmp_path / "m").get_tensor_slices("pv") == [io.TensorSlice.parse("2,2:0,2")]
+    assert st2tf([str(tmp_path / "m"), str(tmp_path / "back" / "m")]) == 0
+    assert files_of(tmp_path / "back") == files_of(tmp_path / "src")

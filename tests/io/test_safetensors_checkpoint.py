@@ -92,13 +92,57 @@ def test_partitioned_variables_are_stored_whole_with_their_specs(tmp_path):
     assert_same_value(reader.get_slice("c", "1,2"), cases.SAVER_VARIABLES["c"][1:])
 
 
-def test_incomplete_or_overlapping_slices_are_refused(tmp_path):
+def test_overlapping_slices_are_refused(tmp_path):
     pv_slices = cases.saver_tensors()["pv"]
-    with pytest.raises(errors.InvalidArgumentError, match="do not cover its shape"):
-        stc.save_safetensors(tmp_path / "m", {"pv": pv_slices[:1]})
     with pytest.raises(errors.InvalidArgumentError, match="Overlapping slices"):
         stc.save_safetensors(tmp_path / "m", {"pv": [pv_slices[0], pv_slices[0]]})
     assert not os.listdir(tmp_path)
+
+
+def test_slices_that_do_not_cover_the_variable_are_stored_apart(tmp_path):
+    pw = cases.SAVER_PARTITIONED["pw"][0]
+    pw_slices = cases.saver_tensors()["pw"]  # columns 0-2 and 3-4
+    stc.save_safetensors(tmp_path / "m", {"a": np.ones(2), "pw": pw_slices[1:]})
+    header = header_of(tmp_path / "m.safetensors")
+    assert sorted(k for k in header if k != "__metadata__") == ["a", "pw:0,3:3,2"]
+    reader = stc.SafetensorsReader(tmp_path / "m")
+    assert reader.keys() == ["a", "pw"]
+    assert reader.get_variable_to_shape_map()["pw"] == [3, 5]
+    assert reader.get_tensor_slices("pw") == [TensorSlice.parse("0,3:3,2")]
+    assert reader.nbytes("pw") == 24
+    assert_same_value(reader.get_slice("pw", "3 5 0,3:3,2"), pw[:, 3:])
+    assert_same_value(reader.get_slice("pw", "1,2:4,1"), pw[1:3, 4:])
+    with pytest.raises(errors.InvalidArgumentError, match="Does not have sufficient slices for partitioned tensor pw"):
+        reader.get_tensor("pw")
+    with pytest.raises(errors.NotFoundError):
+        reader.get_tensor("pw:0,3:3,2")  # stored slices are not variables
+
+
+def test_merge_joins_the_slices_of_a_sharded_save(tmp_path):
+    pv_slices = cases.saver_tensors()["pv"]
+    (tmp_path / "tmp").mkdir()
+    stc.save_safetensors(tmp_path / "tmp" / "part-0", {"a": np.ones(2, np.float32), "pv": [pv_slices[1]]}, {"k": "v"})
+    stc.save_safetensors(tmp_path / "tmp" / "part-1", {"pv": [pv_slices[0]], "s": np.array([b"x"], dtype=object)})
+    merged = stc.merge_safetensors([tmp_path / "tmp" / "part-0", tmp_path / "tmp" / "part-1"], tmp_path / "model")
+    assert merged == str(tmp_path / "model.safetensors")
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # inputs and their directory removed
+    reader = stc.SafetensorsReader(merged)
+    assert reader.metadata == {"k": "v"}
+    assert_same_value(reader.get_tensor("pv"), cases.SAVER_PARTITIONED["pv"][0])
+    assert reader.get_tensor_slices("pv") == [TensorSlice.parse("2,2:0,2"), TensorSlice.parse("0,2:0,2")]
+    assert header_of(merged)["pv"]["shape"] == [4, 2]  # stored whole again
+    assert reader.get_tensor("s").tolist() == [b"x"]
+
+
+def test_merge_rejects_duplicates(tmp_path):
+    stc.save_safetensors(tmp_path / "p0", {"a": np.ones(2)})
+    stc.save_safetensors(tmp_path / "p1", {"a": np.ones(2)})
+    with pytest.raises(errors.InvalidArgumentError, match="Duplicate tensor keyed by a"):
+        stc.merge_safetensors([tmp_path / "p0", tmp_path / "p1"], tmp_path / "m")
+    with pytest.raises(errors.NotFoundError):
+        stc.merge_safetensors([tmp_path / "nope"], tmp_path / "m")
+    stc.merge_safetensors([tmp_path / "nope", tmp_path / "p0"], tmp_path / "m", allow_missing_files=True)
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors", "p1.safetensors"]
 
 
 def test_torch_inputs_and_shared_memory(tmp_path):

@@ -14,7 +14,12 @@ Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_v
 
 from torchmeta.io.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 from torchmeta.io.checkpoint import checkpoint_prefix, detect_format, open_checkpoint
-from torchmeta.io.safetensors_checkpoint import SafetensorsReader, safetensors_filename, save_safetensors
+from torchmeta.io.safetensors_checkpoint import (
+    SafetensorsReader,
+    merge_safetensors,
+    safetensors_filename,
+    save_safetensors,
+)
 from torchmeta.io.tensor_slice import TensorSlice, parse_shape_and_slice
 from torchmeta.io.tf_checkpoint import (
     BundleWriter,
@@ -43,6 +48,7 @@ __all__ = [
     "detect_format",
     "index_filename",
     "merge_bundles",
+    "merge_safetensors",
     "open_checkpoint",
     "parse_shape_and_slice",
     "restore_v2",

@@ -19,8 +19,12 @@ width: qint8 as I8). Types safetensors cannot hold get an ``"encoding"`` and the
 
 Partitioned variables are stored whole (assembled from their slices when saved); ``"slices"`` records the
 SaveV2 specs they were saved with (``["4 2 0,2:0,2", "4 2 2,2:0,2"]``), so a conversion back to a
-TensorFlow checkpoint reproduces the partitioning. Files without torchmeta metadata (any safetensors file)
-are read with dtypes taken from the safetensors dtype codes.
+TensorFlow checkpoint reproduces the partitioning. When the given slices do not cover the variable (one
+shard of a sharded save holds only some), each slice is stored as its own tensor ``"<name>:<slice>"``
+(``"pv:0,2:-"``; TensorFlow names never contain ``:``), marked ``{"part_of": "<name>"}``, and the variable
+gets ``{"encoding": "partial", "shape": [...], "slices": [...], "keys": [...]}``; :func:`merge_safetensors`
+joins such shards. Files without torchmeta metadata (any safetensors file) are read with dtypes taken from
+the safetensors dtype codes.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from torchmeta.io._tensors import (
 from torchmeta.io.atomic import temp_path
 from torchmeta.io.tensor_slice import TensorSlice, parse_shape_and_slice, resolve_slice_spec
 
-__all__ = ["SUFFIX", "SafetensorsReader", "safetensors_filename", "save_safetensors"]
+__all__ = ["SUFFIX", "SafetensorsReader", "merge_safetensors", "safetensors_filename", "save_safetensors"]
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "torchmeta"
@@ -87,7 +91,7 @@ _ENCODED_CODE = {"strings": "U8", "complex_pairs": "F64", "bytes": "U8"}
 class _Entry(NamedTuple):
     dtype: DType
     shape: tuple[int, ...]
-    encoding: str  # "" (stored as is), "strings", "complex_pairs" or "bytes"
+    encoding: str  # "" (stored as is), "strings", "complex_pairs", "bytes" or "partial" (slices stored apart)
     meta: dict
     nbytes: int
     offset: int  # of the data in the file
@@ -102,18 +106,23 @@ def safetensors_filename(prefix: str | os.PathLike) -> str:
 # -- writing ---------------------------------------------------------------------------------------------
 
 
-def _assemble(name: str, slices: list, dtype) -> tuple[np.ndarray, DType, list[str]]:
-    """The full value of a partitioned variable from its ``(tensor, spec)`` slices."""
-    full = None
-    covered = None
+def _partitioned(name: str, slices: list, dtype) -> tuple[np.ndarray | None, DType, list, list[str]]:
+    """A partitioned variable from its ``(tensor, spec)`` slices: ``(full value or None, dtype, parts, specs)``.
+
+    The full value is None when the slices do not cover the variable; ``parts`` are then the slices'
+    ``(array, TensorSlice)``.
+    """
+    parts = []
     specs = []
+    covered = None
+    full_shape = full_dtype = None
     for tensor, spec in slices:
         arr, dt = as_array(tensor, dtype)
         parsed = parse_shape_and_slice(spec)
         if parsed is None:
             if len(slices) != 1:
                 raise errors.InvalidArgumentError(None, None, f"{name}: a whole tensor given among slices")
-            return arr, dt, []
+            return arr, dt, [], []
         shape, tensor_slice = parsed
         if arr.shape != tensor_slice.shape_in(shape):
             raise errors.InvalidArgumentError(
@@ -122,28 +131,25 @@ def _assemble(name: str, slices: list, dtype) -> tuple[np.ndarray, DType, list[s
                 f"Slice in shape_and_slice specification does not match the shape of the tensor to save: "
                 f"{spec}, tensor: {list(arr.shape)} (key {name})",
             )
-        if full is None:
-            full = np.empty(shape, dtype=arr.dtype)
+        if covered is None:
+            full_shape, full_dtype = shape, dt
             covered = np.zeros(shape, dtype=bool)
-            full_dtype = dt
-        elif full.shape != shape or dt is not full_dtype:
+        elif shape != full_shape or dt is not full_dtype:
             raise errors.InvalidArgumentError(None, None, f"Slices of {name} disagree in shape or dtype")
         index = tensor_slice.indices(shape)
         if covered[index].any():
             raise errors.InvalidArgumentError(None, None, f"Overlapping slices of {name}: {spec}")
         covered[index] = True
-        full[index] = arr
+        parts.append((arr, tensor_slice))
         specs.append(spec)
     if not covered.all():
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"safetensors checkpoints store partitioned variables whole, but the slices of {name} "
-            f"({', '.join(specs)}) do not cover its shape {list(full.shape)}; pass every slice",
-        )
-    if len(specs) == 1 and TensorSlice.parse(specs[0].split(" ")[-1]).covers(full.shape):
+        return None, full_dtype, parts, specs
+    full = np.empty(full_shape, dtype=parts[0][0].dtype)
+    for arr, tensor_slice in parts:
+        full[tensor_slice.indices(full_shape)] = arr
+    if len(parts) == 1:  # one slice covering everything is a plain tensor
         specs = []
-    return full, full_dtype, specs
+    return full, full_dtype, parts, specs
 
 
 def _encode(arr: np.ndarray, dtype: DType) -> tuple[torch.Tensor, dict]:
@@ -179,9 +185,9 @@ def save_safetensors(
 
     Args:
       prefix: checkpoint prefix (or a file name ending in ``.safetensors``).
-      tensors: ``name -> value`` like :func:`torchmeta.io.write_bundle`: numpy arrays, torch tensors (any
+    tensors: ``name -> value`` like :func:`torchmeta.io.write_bundle`: numpy arrays, torch tensors (any
         device), scalars, string arrays, or a partitioned variable's ``(tensor, "4 2 0,2:-")`` slices (a list
-        of them; stored whole, so they must cover the variable).
+        of them; stored whole when they cover the variable, else slice by slice).
       metadata: extra ``str -> str`` entries for the header's ``__metadata__`` (``"torchmeta"`` is reserved).
       dtypes: optional ``name -> DType`` (store int8 values as qint8 ...).
 
@@ -193,26 +199,40 @@ def save_safetensors(
     stored: dict[str, torch.Tensor] = {}
     info: dict[str, dict] = {}
     seen: set[tuple[int, int]] = set()
-    for name, value in iter_items(tensors):
-        if not isinstance(name, str):
-            raise TypeError(f"safetensors tensor names are str, not {type(name).__name__}")
-        if name in stored:
-            raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {name}")
-        slices = slice_list(value)
-        specs: list[str] = []
-        if slices is None:
-            arr, dt = as_array(value, dtypes.get(name))
-        else:
-            arr, dt, specs = _assemble(name, slices, dtypes.get(name))
+
+    def store(key: str, arr: np.ndarray, dt: DType) -> dict:
+        if key in info:
+            raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {key}")
         tensor, meta = _encode(arr, dt)
-        if specs:
-            meta["slices"] = specs
         ident = (tensor.data_ptr(), tensor.nbytes)
         if tensor.nbytes and ident in seen:  # safetensors refuses tensors sharing memory
             tensor = tensor.clone()
         seen.add(ident)
-        stored[name] = tensor
-        info[name] = meta
+        stored[key] = tensor
+        info[key] = meta
+        return meta
+
+    for name, value in iter_items(tensors):
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors tensor names are str, not {type(name).__name__}")
+        slices = slice_list(value)
+        if slices is None:
+            store(name, *as_array(value, dtypes.get(name)))
+            continue
+        full, dt, parts, specs = _partitioned(name, slices, dtypes.get(name))
+        if full is not None:
+            meta = store(name, full, dt)
+            if specs:
+                meta["slices"] = specs
+            continue
+        if name in info:
+            raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {name}")
+        keys = []
+        for arr, tensor_slice in parts:
+            keys.append(f"{name}:{tensor_slice}")
+            store(keys[-1], arr, dt)["part_of"] = name
+        shape = parse_shape_and_slice(specs[0])[0]
+        info[name] = {"dtype": dt.name, "encoding": "partial", "shape": list(shape), "slices": specs, "keys": keys}
     header: dict[str, str] = {}
     for key, value in (metadata or {}).items():
         if not isinstance(key, str) or not isinstance(value, str):
@@ -343,10 +363,17 @@ class SafetensorsReader:
             except (ValueError, KeyError, TypeError):
                 raise _corrupt(self.path, "malformed or newer torchmeta metadata in the safetensors header") from None
         self.metadata: dict[str, str] = metadata
-        self._entries: dict[str, _Entry] = {}
-        for name in sorted(header):
-            spec = header[name]
-            self._entries[name] = self._describe(name, spec, info.get(name), data_start)
+        entries: dict[str, _Entry] = {}
+        self._parts: dict[str, _Entry] = {}  # stored slices of partially saved partitioned variables
+        for name, spec in header.items():
+            entry = self._describe(name, spec, info.get(name), data_start)
+            (self._parts if "part_of" in entry.meta else entries)[name] = entry
+        for name, meta in info.items():
+            if isinstance(meta, dict) and meta.get("encoding") == "partial":
+                if name in header:
+                    raise _corrupt(self.path, f"Tensor {name!r}: stored, but its metadata says its slices are")
+                entries[name] = self._describe_partial(name, meta)
+        self._entries = dict(sorted(entries.items()))
         self._data = DataFile(self.path)
         try:
             self._file = safe_open(self.path, framework="pt")
@@ -389,6 +416,26 @@ class SafetensorsReader:
                 f"{dtype.name} {list(shape)} its metadata describes",
             )
         return _Entry(dtype, shape, encoding, meta, nbytes, offset)
+
+    def _describe_partial(self, name: str, meta: dict) -> _Entry:
+        """The entry of a partitioned variable whose slices are stored as separate tensors."""
+        try:
+            dtype = as_dtype(meta["dtype"]).base_dtype
+            shape = tuple(int(d) for d in meta["shape"])
+            slices = [parse_shape_and_slice(spec) for spec in meta["slices"]]
+            keys = list(meta["keys"])
+            good = len(slices) == len(keys) > 0 and all(p is not None and p[0] == shape for p in slices)
+        except (KeyError, TypeError, ValueError, errors.InvalidArgumentError):
+            good = False
+        if not good:
+            raise _corrupt(self.path, f"Tensor {name!r}: malformed torchmeta metadata for its slices {meta!r}")
+        nbytes = 0
+        for (_, tensor_slice), key in zip(slices, keys):
+            part = self._parts.get(key)
+            if part is None or part.dtype is not dtype or part.shape != tensor_slice.shape_in(shape):
+                raise _corrupt(self.path, f"Tensor {name!r}: slice {tensor_slice} ({key!r}) is missing or differs")
+            nbytes += part.nbytes
+        return _Entry(dtype, shape, "partial", meta, nbytes, -1)
 
     # -- metadata ----------------------------------------------------------------------------------
 
@@ -441,6 +488,11 @@ class SafetensorsReader:
     def get_tensor(self, name: str) -> np.ndarray:
         """The tensor as a new numpy array, as :meth:`torchmeta.io.CheckpointReader.get_tensor` gives it."""
         entry = self._lookup(name)
+        if entry.encoding == "partial":
+            return self._assemble(name, entry, TensorSlice.full(len(entry.shape)))
+        return self._read_stored(name, entry)
+
+    def _read_stored(self, name: str, entry: _Entry) -> np.ndarray:
         raw = np.empty(entry.nbytes, dtype=np.uint8)
         self._read_into(name, entry, raw)
         if entry.encoding == "strings":
@@ -459,7 +511,7 @@ class SafetensorsReader:
         """
         entry = self._lookup(name)
         dtype, shape = entry.dtype, entry.shape
-        if entry.encoding == "strings":
+        if dtype is DType.string:
             if out is not None:
                 raise TypeError(f"Cannot read string tensor {name} into a torch tensor")
             return self.get_tensor(name)
@@ -467,6 +519,8 @@ class SafetensorsReader:
             raise errors.UnimplementedError(
                 None, None, f"Tensor {name} has dtype {dtype.name}, which torch cannot hold; use get_tensor"
             )
+        if entry.encoding == "partial" and out is None:
+            return numpy_to_torch(self.get_tensor(name), dtype)
         if out is not None:
             if out.dtype != dtype.torch or out.numel() != num_elements(shape):
                 raise errors.InvalidArgumentError(
@@ -476,7 +530,9 @@ class SafetensorsReader:
                     f"{list(out.shape)}",
                 )
             with torch.no_grad():
-                if out.device.type == "cpu" and out.is_contiguous():
+                if entry.encoding == "partial":
+                    out.copy_(numpy_to_torch(self.get_tensor(name), dtype).reshape(out.shape))
+                elif out.device.type == "cpu" and out.is_contiguous():
                     self._read_into(name, entry, byte_view(out))  # stored bytes = the tensor's bytes
                 else:
                     out.copy_(self.get_tensor_torch(name).reshape(out.shape))
@@ -494,8 +550,11 @@ class SafetensorsReader:
 
     def get_slice(self, name: str, slice_spec: str | TensorSlice) -> np.ndarray:
         """One slice of a tensor (``"4 2 0,2:-"``, ``"0,2:-"`` or a TensorSlice), read lazily where possible."""
-        _, shape, encoding, *_ = self._lookup(name)
+        entry = self._lookup(name)
+        shape, encoding = entry.shape, entry.encoding
         wanted = resolve_slice_spec(shape, slice_spec, name)
+        if encoding == "partial":
+            return self._assemble(name, entry, wanted)
         if wanted.covers(shape):
             return self.get_tensor(name)
         if encoding or not shape:
@@ -530,6 +589,38 @@ class SafetensorsReader:
             raise ValueError(f"{self!r} is closed")
         return entry
 
+    def _assemble(self, name: str, entry: _Entry, wanted: TensorSlice) -> np.ndarray:
+        """Reads ``wanted`` of a variable stored slice by slice."""
+        shape = entry.shape
+        out_shape = wanted.shape_in(shape)
+        pieces = []
+        for spec, key in zip(entry.meta["slices"], entry.meta["keys"]):
+            stored = parse_shape_and_slice(spec)[1]
+            overlap = stored.intersect(wanted, shape)
+            if overlap is not None:
+                pieces.append((stored, overlap, key))
+        covered = np.zeros(out_shape, dtype=bool)
+        for _, overlap, _ in pieces:
+            region = overlap.relative_to(wanted, shape)
+            if covered[region].any():
+                raise _corrupt(self.path, f"Tensor {name!r}: overlapping slices")
+            covered[region] = True
+        if not covered.all():
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"Does not have sufficient slices for partitioned tensor {name} to restore in slice_spec: "
+                f"{wanted} (file: {self.path})",
+            )
+        dtype = entry.dtype
+        out = np.empty(out_shape, dtype=dtype.numpy[0] if dtype.is_quantized else dtype.numpy)
+        for stored, overlap, key in pieces:
+            values = self._read_stored(key, self._parts[key])
+            if stored == wanted:
+                return values
+            out[overlap.relative_to(wanted, shape)] = values[overlap.relative_to(stored, shape)]
+        return out
+
     def _read_into(self, name: str, entry: _Entry, dest: np.ndarray):
         if entry.nbytes:
             try:
@@ -556,3 +647,69 @@ class SafetensorsReader:
             pos += n
         out[:] = items
         return out.reshape(shape)
+
+
+def merge_safetensors(
+    prefixes,
+    merged_prefix: str | os.PathLike,
+    *,
+    delete_old_dirs: bool = True,
+    allow_missing_files: bool = False,
+) -> str:
+    """Joins the safetensors files of a sharded save into ``<merged_prefix>.safetensors`` (MergeV2Checkpoints).
+
+    The slices of a partitioned variable found in several shards are joined (and stored whole once they
+    cover it); any other name in two shards is an error. The inputs are deleted afterwards, and with
+    ``delete_old_dirs`` their directories too when left empty. Tensors are read memory-mapped, so memory
+    stays near the size of what is being written.
+
+    Returns:
+      The merged file name.
+    """
+    merged_path = safetensors_filename(merged_prefix)
+    readers = []
+    try:
+        for prefix in map(os.fspath, prefixes):
+            if allow_missing_files and not os.path.exists(safetensors_filename(prefix)):
+                continue
+            readers.append(SafetensorsReader(prefix))
+        if not readers:
+            raise errors.NotFoundError(None, None, f"None of the checkpoints to merge were found: {list(prefixes)}")
+        values: dict[str, Any] = {}
+        dtypes: dict[str, DType] = {}
+        metadata: dict[str, str] = {}
+        for reader in readers:
+            for key, value in reader.metadata.items():
+                metadata.setdefault(key, value)
+            for name in reader:
+                dtype = reader.get_dtype(name)
+                slices = reader.get_tensor_slices(name)
+                existing = values.get(name)
+                if existing is not None and not (slices and isinstance(existing, list) and dtypes[name] is dtype):
+                    raise errors.InvalidArgumentError(
+                        None,
+                        None,
+                        f"Duplicate tensor keyed by {name} encountered, when merging prefix: {reader.prefix}",
+                    )
+                if slices:
+                    shape = reader.get_shape(name)
+                    parts = [(reader.get_slice(name, s), s.to_spec(shape)) for s in slices]
+                    values.setdefault(name, []).extend(parts)
+                elif dtype is DType.string or dtype.torch is None:
+                    values[name] = reader.get_tensor(name)
+                else:
+                    values[name] = reader.get_tensor_torch(name)  # memory-mapped
+                dtypes[name] = dtype
+        save_safetensors(merged_path, dict(sorted(values.items())), metadata, dtypes=dtypes)
+    finally:
+        for reader in readers:
+            reader.close()
+    merged_dir = os.path.dirname(merged_path)
+    for reader in readers:
+        if os.path.abspath(reader.path) != os.path.abspath(merged_path):
+            with contextlib.suppress(OSError):
+                os.unlink(reader.path)
+        if delete_old_dirs and os.path.dirname(reader.path) != merged_dir:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(reader.path))
+    return merged_path
