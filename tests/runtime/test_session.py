@@ -245,7 +245,7 @@ def test_plans_and_modules_are_cached():
         sess.run(y, {x: [1.0, 2.0]})
         sess.run(y, {x: [3.0, 4.0]})
         sess.run([y], {x: [3.0, 4.0]})
-        assert len(sess._modules) == 1
+        assert len(sess._programs) == 1
         assert len(sess._plans) == 2
 
 
@@ -254,15 +254,31 @@ def test_lowered_module_has_one_node_per_tf_node():
     with tm.name_scope("hidden1"):
         w = tm.Variable(np.ones((3, 2), np.float32), name="weights")
         y = tm.matmul(x, w)
-    with tm.Session() as sess:
+    with tm.Session(config=tm.ConfigProto(optimize=False)) as sess:
         sess.run(tm.global_variables_initializer())
         sess.run(y, {x: np.ones((1, 3))})
-        gm = next(m for m in sess._modules.values() if "MatMul" in m.code)
+        gm = next(m for m in sess._compiled_modules() if "MatMul" in m.code)
     tf_names = [n.meta.get("tf_name") for n in gm.graph.nodes if n.op in ("call_function", "get_attr")]
     assert "hidden1/MatMul" in tf_names and "hidden1/weights/read" in tf_names
     ops = {n.meta.get("tf_op") for n in gm.graph.nodes if n.meta.get("tf_op")}
     assert {"MatMul", "Identity", "VariableV2", "Feed"} <= ops
     assert "hidden1_MatMul" in gm.code
+
+
+def test_optimized_module_folds_shapes_and_skips_no_ops():
+    x = tm.placeholder(tm.float32, [None, 3], name="x")
+    shape = tm.shape(x)
+    y = tm.reshape(tm.identity(x), shape)  # Reshape to its own shape: a no-op once shapes are known
+    z = tm.reduce_sum(y, axis=[]) * tm.cast(shape[0], tm.float32)
+    with tm.Session() as sess:
+        out = sess.run(z, {x: np.ones((4, 3), np.float32)})
+        np.testing.assert_allclose(out, np.full((4, 3), 4.0))
+        (gm,) = sess._compiled_modules()
+        ops = {n.meta.get("tf_op") for n in gm.graph.nodes if n.op == "call_function"}
+        assert not ops & {"Shape", "Reshape", "Identity", "Sum", "StridedSlice", "Cast"}, gm.code
+        # A new batch size gives a new specialization with the right constant.
+        np.testing.assert_allclose(sess.run(z, {x: np.ones((2, 3), np.float32)}), np.full((2, 3), 2.0))
+        assert len(sess._compiled_modules()) == 2
 
 
 def test_gpu_device_without_gpu_needs_soft_placement():
@@ -287,7 +303,7 @@ def test_runs_on_cuda_when_asked():
         sess.run(tm.global_variables_initializer())
         out = sess.run(y, {x: np.ones((2, 3))})
         np.testing.assert_allclose(out, np.full((2, 2), 3.0))
-        gm = next(m for m in sess._modules.values() if "MatMul" in m.code)
+        gm = next(m for m in sess._compiled_modules() if "MatMul" in m.code)
         assert any(
             "cuda" in str(n.kwargs.get("device", "")) or n.target.__name__ == "to_device"
             for n in gm.graph.nodes

@@ -103,6 +103,26 @@ class GraphKeys:
 # Tensor
 
 
+class _ShapeOverrides(threading.local):
+    """Shapes seen through ``Tensor.shape`` while the runtime re-infers shapes for concrete feeds."""
+
+    map = None
+
+
+_shape_overrides = _ShapeOverrides()
+
+
+@contextlib.contextmanager
+def shape_overrides(mapping: dict):
+    """Within the block (this thread only), ``t.shape`` returns ``mapping[t]`` for tensors in ``mapping``."""
+    saved = _shape_overrides.map
+    _shape_overrides.map = mapping
+    try:
+        yield mapping
+    finally:
+        _shape_overrides.map = saved
+
+
 class Tensor:
     """One output of an Operation: a symbolic value with a dtype and a (partially known) shape."""
 
@@ -179,10 +199,15 @@ class Tensor:
 
     @property
     def shape(self) -> TensorShape:
+        overrides = _shape_overrides.map
+        if overrides is not None:
+            shape = overrides.get(self)
+            if shape is not None:
+                return shape
         return self._shape
 
     def get_shape(self) -> TensorShape:
-        return self._shape
+        return self.shape
 
     def set_shape(self, shape) -> None:
         """Refines the static shape; raises ValueError if ``shape`` is incompatible."""

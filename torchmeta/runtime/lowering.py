@@ -169,11 +169,42 @@ class _Names:
         return candidate
 
 
-def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
+def _live_ops(fetch_tensors, target_ops, fed, spec) -> set[Operation]:
+    """The ops still needed once folded tensors are constants and aliased tensors are their sources."""
+    live: set[Operation] = set()
+    stack: list[Operation] = list(target_ops)
+
+    def need(t):
+        t = _resolve(t, spec)
+        if t not in fed and (spec is None or t not in spec.folded):
+            stack.append(t._op)
+
+    for t in fetch_tensors:
+        need(t)
+    while stack:
+        op = stack.pop()
+        if op in live:
+            continue
+        live.add(op)
+        for t in op._inputs:
+            need(t)
+        stack.extend(op._control_inputs)
+    return live
+
+
+def _resolve(t, spec):
+    if spec is not None:
+        while t in spec.aliases:
+            t = spec.aliases[t]
+    return t
+
+
+def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx.GraphModule:
     """Builds the fx GraphModule running ``ops`` (from ``prune``).
 
     The module's ``forward`` takes the fed values in ``feed_tensors`` order and returns a tuple with
-    one value per fetched tensor.
+    one value per fetched tensor. With a ``spec`` (``runtime.specialize``), folded tensors become
+    constants and aliased tensors reuse their source's value, and ops no longer needed are left out.
 
     ``env`` decides how sources appear: ``env.source(op, root, names) -> (fx value, device)`` for
     Const and variable ops, ``env.device(op) -> torch.device``, ``env.deref_refs`` (whether ref values
@@ -191,9 +222,29 @@ def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
         node.meta["tf_op"] = "Feed"
         values[t] = (node, None)
     fed = set(feed_tensors)
+    live = _live_ops(fetch_tensors, target_ops, fed, spec)
+    folded = spec.folded if spec is not None else {}
     transfers: dict[tuple[Tensor, torch.device], fx.Node] = {}
+    constants: dict[Tensor, fx.Node] = {}
+
+    def constant_node(t: Tensor) -> fx.Node:
+        node = constants.get(t)
+        if node is None:
+            attr = names.make(t.op.name + "_folded")
+            value = folded[t]
+            if isinstance(value, torch.Tensor):
+                root.register_buffer(attr, value)
+            else:
+                setattr(root, attr, value)
+            node = graph.get_attr(attr)
+            node.meta.update(tf_name=t.op.name, tf_op="Const(folded " + t.op.type + ")")
+            constants[t] = node
+        return node
 
     def value_for(t: Tensor, want_ref: bool, device, op: Operation):
+        t = _resolve(t, spec)
+        if t in folded and t not in fed:
+            return constant_node(t)
         node, dev = values[t]
         if t.dtype.is_ref_dtype and not want_ref and env.deref_refs and t not in fed:
             node = graph.call_function(read_ref, (node,))
@@ -210,6 +261,8 @@ def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
 
     kernels = env.kernels
     for op in ops:
+        if op not in live:
+            continue
         device = env.device(op)
         if op.type in SOURCE_OPS:
             node, dev = env.source(op, root, names, graph)
@@ -240,11 +293,7 @@ def lower(ops, fetch_tensors, feed_tensors, env) -> fx.GraphModule:
                     values[t] = (item, dev)
     results = []
     for t in fetch_tensors:
-        node, _ = values[t]
-        if t.dtype.is_ref_dtype and env.deref_refs and t not in fed:
-            node = graph.call_function(read_ref, (node,))
-            node.meta.update(tf_name=t.op.name, tf_op=t.op.type)
-        results.append(node)
+        results.append(value_for(t, False, None, t.op))
     graph.output(tuple(results))
     return fx.GraphModule(root, graph, class_name="TFGraph")
 

@@ -14,7 +14,7 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
-from torchmeta.runtime import lowering
+from torchmeta.runtime import lowering, specialize
 from torchmeta.runtime.state import VariableSlot
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto", "get_default_session"]
@@ -29,6 +29,10 @@ class ConfigProto:
       intra_op_parallelism_threads: when > 0, ``torch.set_num_threads`` is called with it.
       inter_op_parallelism_threads: accepted for compatibility; ignored.
       device: torchmeta's extension: the device for ops with no device of their own ("cpu", "cuda").
+      optimize: torchmeta's extension (default True): specialize each subgraph to the feed shapes of a
+        run, folding shape arithmetic to constants and skipping no-op nodes.
+      torch_compile: torchmeta's extension (default False): run each lowered module through
+        ``torch.compile``.
     """
 
     def __init__(
@@ -38,6 +42,8 @@ class ConfigProto:
         intra_op_parallelism_threads=0,
         inter_op_parallelism_threads=0,
         device=None,
+        optimize=True,
+        torch_compile=False,
         **_ignored,
     ):
         self.allow_soft_placement = allow_soft_placement
@@ -45,6 +51,8 @@ class ConfigProto:
         self.intra_op_parallelism_threads = intra_op_parallelism_threads
         self.inter_op_parallelism_threads = inter_op_parallelism_threads
         self.device = device
+        self.optimize = optimize
+        self.torch_compile = torch_compile
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,20 +265,72 @@ def _to_numpy(value, dtype: DType, copy: bool):
     return arr
 
 
+class _Compiled:
+    """One lowered module: its forward and which of its outputs must be copied before returning."""
+
+    __slots__ = ("forward", "gm", "out_copy")
+
+    def __init__(self, gm, forward, out_copy):
+        self.gm = gm
+        self.forward = forward
+        self.out_copy = out_copy
+
+
+class _Program:
+    """The pruned subgraph for one (fetch elements, fed tensors) pair, compiled per feed-shape signature."""
+
+    MAX_SPECIALIZATIONS = 8
+
+    def __init__(self, session, ops, fetch_tensors, target_ops, feed_tensors):
+        self.session = session
+        self.ops = ops
+        self.fetch_tensors = fetch_tensors
+        self.target_ops = target_ops
+        self.feed_tensors = feed_tensors
+        self.by_shapes: dict = {}
+        self.generic: _Compiled | None = None
+
+    def get(self, args) -> _Compiled:
+        sig = tuple([a.shape for a in args])
+        compiled = self.by_shapes.get(sig)
+        if compiled is None:
+            if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
+                if self.generic is None:
+                    self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
+                return self.generic
+            compiled = self._compile(sig)
+            self.by_shapes[sig] = compiled
+        return compiled
+
+    def _compile(self, feed_shapes) -> _Compiled:
+        session = self.session
+        spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes) if session._optimize else None
+        gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, session._env, self.target_ops, spec)
+        forward = gm.forward
+        if session._torch_compile:
+            forward = torch.compile(gm, dynamic=False)
+        fed = set(self.feed_tensors)
+        out_copy = [
+            t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))
+            for t in self.fetch_tensors
+        ]
+        return _Compiled(gm, forward, out_copy)
+
+
 class _Plan:
-    __slots__ = ("gm", "forward", "feeds", "structure", "out_dtypes", "out_copy", "session")
+    """One ``run`` signature (fetch structure and feed keys): converts feeds, runs, rebuilds results."""
+
+    __slots__ = ("feeds", "out_dtypes", "program", "session", "structure")
 
     def run(self, feed_dict):
         feeds = self.feeds
-        if feeds:
-            args = [f.convert(feed_dict[f.key]) for f in feeds]
-        else:
-            args = ()
+        args = [f.convert(feed_dict[f.key]) for f in feeds] if feeds else ()
+        compiled = self.program.get(args)
         try:
-            outs = self.forward(*args)
+            outs = compiled.forward(*args)
         except Exception as e:
-            raise self.session._node_error(self.gm, e) from e
-        values = [_to_numpy(v, dt, c) for v, dt, c in zip(outs, self.out_dtypes, self.out_copy)]
+            raise self.session._node_error(compiled.gm, e) from e
+        values = [_to_numpy(v, dt, c) for v, dt, c in zip(outs, self.out_dtypes, compiled.out_copy)]
         return self.structure.build(values)
 
 
@@ -356,12 +416,14 @@ class Session:
         threads = getattr(self._config, "intra_op_parallelism_threads", 0)
         if threads:
             torch.set_num_threads(int(threads))
+        self._optimize = getattr(self._config, "optimize", True)
+        self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
         self._slots: dict = {}
         self._consts: dict = {}
         self._generators: dict = {}
         self._devices: dict = {}
-        self._modules: dict = {}
+        self._programs: dict = {}
         self._plans: dict = {}
         self._state = _SessionState()
         self._env = _SessionEnv(self)
@@ -410,7 +472,7 @@ class Session:
         self._closed = True
         self._slots.clear()
         self._consts.clear()
-        self._modules.clear()
+        self._programs.clear()
         self._plans.clear()
 
     def __del__(self):
@@ -471,20 +533,20 @@ class Session:
                 raise ValueError(f"Tensor {t.name} may not be fetched.")
         target_ops = [e for e in structure.elements if isinstance(e, Operation)]
         feed_tensors = [f.tensor for f in feeds]
-        module_key = (tuple(structure.elements), tuple(feed_tensors))
-        gm = self._modules.get(module_key)
-        if gm is None:
+        program_key = (tuple(structure.elements), tuple(feed_tensors))
+        program = self._programs.get(program_key)
+        if program is None:
             ops = lowering.prune(fetch_tensors, target_ops, feed_tensors)
-            gm = lowering.lower(ops, fetch_tensors, feed_tensors, self._env)
-            self._modules[module_key] = gm
+            lowering.check_supported(ops)
+            for op in ops:  # placement errors surface now, even for ops the optimizer folds away
+                self._op_device(op)
+            program = _Program(self, ops, fetch_tensors, target_ops, feed_tensors)
+            self._programs[program_key] = program
         plan = _Plan()
-        plan.gm = gm
-        plan.forward = gm.forward
+        plan.program = program
         plan.feeds = feeds
         plan.session = self
         plan.out_dtypes = [t.dtype.base_dtype for t in fetch_tensors]
-        fed = set(feed_tensors)
-        plan.out_copy = [t in fed or _may_alias(t) for t in fetch_tensors]
         index = {t: i for i, t in enumerate(fetch_tensors)}
         # The structure indexes all elements; map its indices to the module's outputs.
         remap = [index.get(e) for e in structure.elements]
@@ -596,6 +658,15 @@ class Session:
             if n == name and (resource is None or is_res == resource):
                 return slot
         return None
+
+    def _compiled_modules(self) -> list:
+        """Every GraphModule this session has lowered (for inspection and tests)."""
+        out = []
+        for program in self._programs.values():
+            out.extend(c.gm for c in program.by_shapes.values())
+            if program.generic is not None:
+                out.append(program.generic.gm)
+        return out
 
     def list_devices(self):
         devs = ["/job:localhost/replica:0/task:0/device:CPU:0"]
