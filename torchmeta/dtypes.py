@@ -296,9 +296,10 @@ def as_dtype(type_value) -> DType:
         np_type = np.dtype(type_value)
         if np_type.kind in "SUO":
             return DType.string
-        for name, member in (("qint8", DType.qint8), ("quint8", DType.quint8)):
-            if np_type.names == (name,):
-                return member
+        if np_type.names is not None and len(np_type.names) == 1:
+            return _BY_NAME[np_type.names[0]]  # TF's structured qint8/quint8/qint16/quint16/qint32
+        if np_type.byteorder not in ("=", "|") and np_type.kind in "iufcb":
+            np_type = np_type.newbyteorder("=")
         return _BY_NUMPY[np_type]
     except (KeyError, ValueError, TypeError):
         pass
@@ -345,9 +346,17 @@ def numpy_to_torch(arr: np.ndarray, dtype: DType | None = None) -> torch.Tensor:
     ml_dtypes / quantized element types (moved as raw bytes, then viewed as the torch dtype).
     """
     dtype = as_dtype(arr.dtype) if dtype is None else dtype.base_dtype
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if not arr.flags.writeable or not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.array(arr, order="C")
-    if arr.dtype.kind == "V" or dtype.is_quantized or dtype.torch is None:
+    # ml_dtypes types (bfloat16, float8, int4...) and quantized types go through their raw bytes.
+    if (
+        arr.dtype.kind == "V"
+        or arr.dtype.type.__module__.startswith("ml_dtypes")
+        or dtype.is_quantized
+        or dtype.torch is None
+    ):
         if dtype.torch is None:
             raise TypeError(f"torch has no dtype for {dtype.name}")
         raw = np.asarray(arr, order="C").view(_UINT_VIEW[arr.itemsize][0])
