@@ -4,6 +4,9 @@
   to TensorFlow's; :mod:`torchmeta.io.sstable` and :mod:`torchmeta.io.tensor_slice` are its building blocks.
 - :mod:`torchmeta.io.safetensors_checkpoint`: ``<prefix>.safetensors`` checkpoints (torchmeta's default).
 - :mod:`torchmeta.io.checkpoint`: :func:`detect_format` / :func:`open_checkpoint` for either format.
+- :mod:`torchmeta.io.meta_graph`: ``.meta`` / ``.pb`` / ``.pbtxt`` files (binary, then text), with errors
+  naming the file; ``write_graph`` is also TensorFlow's ``tf.io.write_graph``.
+- :mod:`torchmeta.io.events`: TensorBoard event files.
 - :mod:`torchmeta.io.atomic`: temp-file + rename writes.
 
 Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_variable_to_shape_map``,
@@ -14,6 +17,7 @@ Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_v
 
 from torchmeta.io.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 from torchmeta.io.checkpoint import checkpoint_prefix, detect_format, open_checkpoint
+from torchmeta.io.meta_graph import write_graph
 from torchmeta.io.safetensors_checkpoint import (
     SafetensorsReader,
     merge_safetensors,
@@ -56,5 +60,6 @@ __all__ = [
     "save_safetensors",
     "save_v2",
     "write_bundle",
+    "write_graph",
     "write_sharded_bundle",
 ]
