@@ -4,8 +4,11 @@ Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``t
 each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
 """
 
-from torchmeta import compat, dtypes, errors, graph_util, math, nn, random, raw_ops, summary, train  # noqa: F401
+# The op families first: they import framework.graph, which needs the registry package ready.
 from torchmeta import ops as _ops  # noqa: F401 - registers every op
+
+# isort: split
+from torchmeta import compat, dtypes, errors, graph_util, math, nn, random, raw_ops, summary, train  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.math_ops import *  # noqa: F403

@@ -375,7 +375,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     importer = _Importer(graph, graph_def, producer_op_list)
     importer.resolve_op_defs()
 
-    with graph_lib.name_scope(name, "import", list(input_map.values())) as scope:
+    with graph_lib.gc_paused(), graph_lib.name_scope(name, "import", list(input_map.values())) as scope:
         prefix = scope[:-1] if scope else ""
         input_map = _convert_input_map_values(name, input_map)
     return importer.run(prefix, input_map, return_elements)

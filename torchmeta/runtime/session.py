@@ -304,8 +304,9 @@ class _Program:
 
     def _compile(self, feed_shapes) -> _Compiled:
         session = self.session
-        spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes) if session._optimize else None
-        gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, session._env, self.target_ops, spec)
+        with graph_lib.gc_paused():
+            spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes) if session._optimize else None
+            gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, session._env, self.target_ops, spec)
         forward = gm.forward
         if session._torch_compile:
             forward = torch.compile(gm, dynamic=False)
@@ -622,7 +623,12 @@ class Session:
         slot = self._slots.get(key)
         if slot is None:
             dtype = op.get_attr("dtype")
-            slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype)
+            shape = None
+            if not key[0]:  # a ref variable has its declared shape from the start (checked by Assign)
+                proto = op.get_attr("shape")
+                if not proto.unknown_rank and all(d.size >= 0 for d in proto.dim):
+                    shape = tuple(d.size for d in proto.dim)
+            slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype, shape=shape)
             self._slots[key] = slot
         return slot
 
