@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.ops import samples_array, samples_math, samples_nn, samples_random, samples_state, samples_summary
+from tests.ops import (
+    samples_array,
+    samples_math,
+    samples_nn,
+    samples_random,
+    samples_state,
+    samples_summary,
+    samples_training,
+)
 
 SAMPLES = (
     samples_array.SAMPLES
@@ -11,4 +19,5 @@ SAMPLES = (
     + samples_random.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
+    + samples_training.SAMPLES
 )

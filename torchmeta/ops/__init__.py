@@ -11,4 +11,5 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     reduction_ops,
     state_ops,
     summary_ops,
+    training_ops,
 )
