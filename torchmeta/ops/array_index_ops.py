@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta.dtypes import DType
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
 from torchmeta.ops.array_layout_ops import _broadcast_dims
@@ -187,8 +188,8 @@ def _gather_v2_shape(op):
     if batch_dims > axis:
         raise _shape_error(op, f"batch_dims ({batch_dims}) must be less than or equal to axis ({axis}).")
     p_dims, i_dims = params.as_tuple(), indices.as_tuple()
-    batch = [_merge_dim(op, a, b) for a, b in zip(p_dims[:batch_dims], i_dims[:batch_dims])]
-    return [TensorShape(batch + list(p_dims[batch_dims:axis]) + list(i_dims[batch_dims:]) + list(p_dims[axis + 1 :]))]
+    # TF takes the batch dims from params alone (not merged with the indices' dims).
+    return [TensorShape(list(p_dims[:axis]) + list(i_dims[batch_dims:]) + list(p_dims[axis + 1 :]))]
 
 
 @register_op(
@@ -304,7 +305,17 @@ def _scatter_nd_shape(op):
     indices, _, shape_t = op.inputs
     _with_rank(op, shape_t.shape, 1)
     _with_rank_at_least(op, indices.shape, 1)
+    if shape_t.dtype.base_dtype is DType.int16 and _value(shape_t) is not None:
+        # TF's MakeShapeFromShapeTensor reads only int32/int64 constants.
+        raise _shape_error(op, "Input tensor must be int32 or int64, but was int16")
     return [shape_from_shape_tensor(shape_t)]
+
+
+def _valid_empty_output(num_inputs: int, num_indices: int, num_updates: int) -> bool:
+    """Either no indices and no updates, or all three non-empty."""
+    if num_indices == 0 and num_updates == 0:
+        return True
+    return num_inputs != 0 and num_indices != 0 and num_updates != 0
 
 
 @register_op(
@@ -319,6 +330,11 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
     _check_dims(out_shape)
     if indices.dim() < 1:
         raise _invalid(f"Indices shape must have rank at least one. Found:{_fmt(indices.shape)}")
+    if updates.dim() < 1:
+        raise _invalid(f"Updates shape must have rank at least one. Found:{_fmt(updates.shape)}")
+    # TF's ValidEmptyOutputShape, first against the shape vector's length, later the output's size.
+    if not _valid_empty_output(len(out_shape), indices.numel(), updates.numel()):
+        raise _invalid("Indices and updates specified for empty output shape")
     k = indices.shape[-1]
     if k > len(out_shape):
         raise _invalid(
@@ -335,6 +351,8 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
             f"{_fmt(indices.shape[:-1])} must match dimensions [0,{updates.dim() - len(slice_shape)}) of "
             f"updates[shape={_fmt(updates.shape)}]"
         )
+    if not _valid_empty_output(int(np.prod(out_shape, dtype=np.int64)), indices.numel(), updates.numel()):
+        raise _invalid(f"Indices and updates specified for empty output.  indices shape: {_fmt(indices.shape)}")
     upd = updates.reshape((-1, *slice_shape))
     if bad is not None and bool(bad.any()):
         if bad_indices_policy != "IGNORE":
