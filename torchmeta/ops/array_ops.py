@@ -228,6 +228,79 @@ def _foldable(*op_types):
 
 
 # ---------------------------------------------------------------------------------------------
+# Gradient helpers. Gradient functions emit standard TF ops (mirroring TF's array_grad.py) so
+# TensorFlow can run graphs differentiated here; the API modules are imported lazily because they
+# import the op registry this module populates.
+
+
+def _api():
+    """``torchmeta.api.array_ops`` (tf.reshape, tf.shape, ...), imported on first use."""
+    from torchmeta.api import array_ops
+
+    return array_ops
+
+
+def _raw(op_type: str, name=None, **kwargs):
+    from torchmeta.framework.op_def_library import raw_op
+
+    return raw_op(op_type, name=name, **kwargs)
+
+
+def _is_indexed_slices(x) -> bool:
+    from torchmeta.framework.indexed_slices import IndexedSlices
+
+    return isinstance(x, IndexedSlices)
+
+
+def _indexed_slices(values, indices, dense_shape):
+    from torchmeta.framework.indexed_slices import IndexedSlices
+
+    return IndexedSlices(values, indices, dense_shape)
+
+
+def _dense(grad):
+    """TF's ``_IndexedSlicesToTensorNoWarning``: an IndexedSlices gradient summed into a dense tensor
+    (UnsortedSegmentSum over ``dense_shape[0]`` rows); Tensors pass through."""
+    if _is_indexed_slices(grad):
+        from torchmeta.framework.graph import convert_to_tensor
+
+        return convert_to_tensor(grad)
+    return grad
+
+
+def _reduce_sum(x, axis=None, keepdims=False):
+    """``tf.reduce_sum`` as TF builds it: a Sum over ``axis`` (all dims when None: a Const range when the
+    rank is known and non-zero, else Range(0, Rank(x)))."""
+    if axis is None:
+        rank = x.shape.rank
+        if rank:
+            axis = np.arange(rank, dtype=np.int32)
+        else:
+            axis = _raw("Range", start=np.int32(0), limit=_api().rank(x), delta=np.int32(1), name="range")
+    elif isinstance(axis, (list, tuple)):
+        axis = np.array(axis, dtype=np.int32)
+    return _raw("Sum", input=x, reduction_indices=axis, keep_dims=bool(keepdims))
+
+
+def _no_gradient_defined(op, *grads):
+    """The decision for ops TensorFlow registers no gradient for (Snapshot, Bitcast, Unique, ...):
+    differentiating through one raises TF's LookupError, as ``tf.gradients`` does."""
+    raise LookupError(
+        f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must have "
+        "an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want to pretend "
+        "this operation is a constant in your program, you may insert `tf.stop_gradient`. This can be useful to "
+        "silence the error in cases where you know gradients are not needed, e.g. the forward pass of "
+        "tf.custom_gradient. Please see more details in https://www.tensorflow.org/api_docs/python/tf/custom_gradient."
+    )
+
+
+def no_tf_gradient(*op_types: str) -> None:
+    """Declares ops that TensorFlow registers no gradient (nor NotDifferentiable) for."""
+    for op_type in op_types:
+        register_gradient(op_type)(_no_gradient_defined)
+
+
+# ---------------------------------------------------------------------------------------------
 # Const, Placeholder, PlaceholderWithDefault
 
 
@@ -264,7 +337,7 @@ def placeholder(dtype, shape, node_name):
     )
 
 
-not_differentiable("Placeholder")
+no_tf_gradient("Placeholder")
 
 
 def _placeholder_with_default_shape(op):
@@ -331,6 +404,11 @@ def _identity_n_value(op, index):
     return tensor_util.constant_value(op.inputs[index])
 
 
+@register_gradient("IdentityN")
+def _identity_n_grad(op, *grads):
+    return list(grads)
+
+
 @register_op(
     "StopGradient",
     inputs=["input: T"],
@@ -358,9 +436,18 @@ def prevent_gradient(input):
     return input
 
 
+@register_gradient("PreventGradient")
+def _prevent_gradient_grad(op, grad):
+    raise LookupError(f"Gradient explicitly disabled. Reason: {op.get_attr('message')}")
+
+
 @register_op("Snapshot", inputs=["input: T"], outputs=["output: T"], attrs=["T: type"], shape=shapes.unchanged)
 def snapshot(input):
     return input.copy() if _is_np(input) else input.clone()
+
+
+# TF registers no gradient for Snapshot: tf.gradients through it raises LookupError.
+no_tf_gradient("Snapshot")
 
 
 @register_op(
@@ -379,6 +466,12 @@ def check_numerics(tensor, message):
         what = "Inf and NaN" if has_nan and has_inf else ("NaN" if has_nan else "Inf")
         raise _invalid(f"{message} : Tensor had {what} values")
     return tensor
+
+
+@register_gradient("CheckNumerics")
+def _check_numerics_grad(op, grad):
+    message = f"Not a number (NaN) or infinity (Inf) values detected in gradient. {op.get_attr('message')}"
+    return [_api().check_numerics(grad, message)]
 
 
 def _ensure_shape_shape(op):
@@ -407,6 +500,11 @@ def ensure_shape(input, shape):
         if len(actual) != len(shape) or any(e is not None and e != a for a, e in zip(actual, shape)):
             raise _invalid(f"Shape of tensor {_fmt(actual)} is not compatible with expected shape {_fmt(shape)}.")
     return input
+
+
+@register_gradient("EnsureShape")
+def _ensure_shape_grad(op, grad):
+    return [grad]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,6 +658,11 @@ def ones_like(x):
 
 _foldable("Fill", "ZerosLike", "OnesLike")
 not_differentiable("ZerosLike", "OnesLike")
+
+
+@register_gradient("Fill")
+def _fill_grad(op, grad):
+    return [None, _reduce_sum(grad)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -747,6 +850,35 @@ def squeeze(input, squeeze_dims):
 _foldable("Reshape", "ExpandDims", "Squeeze")
 
 
+@register_gradient("Reshape")
+def _reshape_grad(op, grad):
+    api = _api()
+    input_shape = op.inputs[0].shape
+    if input_shape.rank is not None and not input_shape.is_fully_defined():
+        # One unknown dim (and no zero-sized one) becomes -1: no data dependency on Shape(input).
+        dims = list(input_shape.as_tuple())
+        unknown = [i for i, d in enumerate(dims) if d is None]
+        if len(unknown) == 1 and 0 not in dims:
+            dims[unknown[0]] = -1
+            return [api.reshape(_dense(grad), dims), None]
+    return [api.reshape(_dense(grad), api.shape(op.inputs[0])), None]
+
+
+def _reshape_to_input(op, grad):
+    api = _api()
+    return api.reshape(_dense(grad), api.shape(op.inputs[0]))
+
+
+@register_gradient("ExpandDims")
+def _expand_dims_grad(op, grad):
+    return [_reshape_to_input(op, grad), None]
+
+
+@register_gradient("Squeeze")
+def _squeeze_grad(op, grad):
+    return [_reshape_to_input(op, grad)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Transpose
 
@@ -802,6 +934,12 @@ def transpose(x, perm):
 
 
 _foldable("Transpose")
+
+
+@register_gradient("Transpose")
+def _transpose_grad(op, grad):
+    api = _api()
+    return [api.transpose(grad, api.invert_permutation(op.inputs[1])), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1008,6 +1146,103 @@ def unpack(value, num, axis):
 
 
 _foldable("ConcatV2", "ConcatOffset", "Pack", "Unpack")
+not_differentiable("ConcatOffset")
+
+
+def _input_shapes(values):
+    """TF's ``_ExtractInputShapes``: Const shapes when every one is static, else one ShapeN."""
+    api = _api()
+    sizes = []
+    for x in values:
+        shape = api.shape(x)
+        if shape.op.type != "Const":
+            return api.shape_n(values)
+        sizes.append(shape)
+    return sizes
+
+
+@register_gradient("ConcatV2")
+def _concat_v2_grad(op, grad):
+    """Slices of ``grad`` at each input's ConcatOffset (TF's ``_ConcatGradHelper``, graph mode)."""
+    api = _api()
+    values, concat_dim = op.inputs[:-1], op.inputs[-1]
+    non_neg_concat_dim = _raw("FloorMod", x=concat_dim, y=api.rank(values[0]), name="mod")
+    if _is_indexed_slices(grad):
+        return [*_concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim), None]
+    sizes = _input_shapes(values)
+    if len(sizes) > 16:
+        # Many inputs: one SplitV of the sizes along the concat dim (TF's benchmarked threshold).
+        sizes = api.squeeze(api.slice(api.stack(sizes, axis=1), [non_neg_concat_dim, 0], [1, -1]))
+        return [*api.split(grad, sizes, non_neg_concat_dim, num=len(values)), None]
+    offsets = _raw("ConcatOffset", concat_dim=non_neg_concat_dim, shape=list(sizes))
+    return [api.slice(grad, begin, size) for begin, size in zip(offsets, sizes)] + [None]
+
+
+def _concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim):
+    api = _api()
+    concat_dim_static = tensor_util.constant_value(concat_dim)
+    if concat_dim_static is None:
+        raise ValueError("Can only compute IndexedSlices gradient with statically-known concat_dim")
+    concat_dim_static = int(concat_dim_static)
+    if concat_dim_static < 0:
+        rank = tensor_util.constant_value(api.rank(values[0]))
+        if rank is None:
+            raise ValueError(
+                "Can only compute IndexedSlices gradient with negative concat_dim when first value rank is "
+                "statically-known."
+            )
+        concat_dim_static %= int(rank)
+    sizes = [api.shape(x) for x in values]
+    out = []
+    if concat_dim_static > 0:
+        # Every input gets all the rows (indices), with the values sliced along the concat dim.
+        shape_of_shape = api.shape(sizes[0])
+        mask = api.concat(
+            [
+                api.zeros(api.expand_dims(non_neg_concat_dim, 0), dtype=DType.int32),
+                [1],
+                api.zeros(
+                    _raw("Sub", x=_raw("Sub", x=shape_of_shape, y=non_neg_concat_dim, name="sub"), y=1, name="sub"),
+                    dtype=DType.int32,
+                ),
+            ],
+            0,
+        )
+        begin = api.zeros(shape_of_shape, dtype=DType.int32)
+        for size in sizes:
+            new_values = api.slice(grad.values, begin, api.concat([[-1], api.slice(size, [1], [-1])], 0))
+            out.append(_indexed_slices(new_values, grad.indices, size))
+            begin = _raw("AddV2", x=begin, y=_raw("Mul", x=size, y=mask, name="mul"), name="Add")
+        return out
+    # Concatenated along rows: each input keeps the rows that fall in its range, shifted to start at 0.
+    index_dtype = grad.indices.dtype.base_dtype
+    start = api.constant(0, dtype=index_dtype)
+    for size in sizes:
+        size_concat_dim = api.gather(size, non_neg_concat_dim)
+        if size_concat_dim.dtype.base_dtype is not index_dtype:
+            size_concat_dim = _raw("Cast", x=size_concat_dim, DstT=index_dtype, name="Cast")
+        end = _raw("AddV2", x=start, y=size_concat_dim, name="add")
+        in_range = _raw(
+            "LogicalAnd",
+            x=_raw("GreaterEqual", x=grad.indices, y=start),
+            y=_raw("Less", x=grad.indices, y=end),
+        )
+        indices_to_select = api.squeeze(api.where(in_range), axis=[1])
+        new_indices = _raw("Sub", x=api.gather(grad.indices, indices_to_select), y=start, name="sub")
+        new_values = api.gather(grad.values, indices_to_select)
+        out.append(_indexed_slices(new_values, new_indices, size))
+        start = end
+    return out
+
+
+@register_gradient("Pack")
+def _pack_grad(op, grad):
+    return _api().unstack(grad, num=op.get_attr("N"), axis=op.get_attr("axis"))
+
+
+@register_gradient("Unpack")
+def _unpack_grad(op, *grads):
+    return [_api().stack(list(grads), axis=op.get_attr("axis"))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1265,7 +1500,121 @@ def strided_slice(input, begin, end, strides, begin_mask, end_mask, ellipsis_mas
     return out.reshape(final)
 
 
-_foldable("Slice", "StridedSlice")
+def _strided_slice_grad_shape(op):
+    _with_rank(op, op.inputs[0].shape, 1)
+    return [shape_from_shape_tensor(op.inputs[0])]
+
+
+@register_op(
+    "StridedSliceGrad",
+    inputs=["shape: Index", "begin: Index", "end: Index", "strides: Index", "dy: T"],
+    outputs=["output: T"],
+    attrs=[
+        "T: type",
+        "Index: {int32, int64}",
+        "begin_mask: int = 0",
+        "end_mask: int = 0",
+        "ellipsis_mask: int = 0",
+        "new_axis_mask: int = 0",
+        "shrink_axis_mask: int = 0",
+    ],
+    shape=_strided_slice_grad_shape,
+)
+def strided_slice_grad(
+    shape, begin, end, strides, dy, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask
+):
+    """Zeros of ``shape`` with ``dy`` written where StridedSlice(begin, end, strides, masks) reads."""
+    if shape.dim() != 1:
+        raise _invalid(f"shape must be 1-D, got shape.shape = {_fmt(shape.shape)}")
+    dims = _host_ints(shape)
+    _check_dims(dims)
+    b, e, s = _host_ints(begin), _host_ints(end), _host_ints(strides)
+    if not (begin.dim() == 1 and end.dim() == 1 and strides.dim() == 1 and len(b) == len(s) == len(e) and len(b) < 32):
+        raise _invalid(
+            f"Expected begin, end, and strides to be 1D equal size tensors, but got shapes {_fmt(begin.shape)}, "
+            f"{_fmt(end.shape)}, and {_fmt(strides.shape)} instead."
+        )
+    d_begin, _, d_stride, sizes, final = _strided_slice_spec(
+        b, e, s, dims, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask
+    )
+    if tuple(dy.shape) != tuple(final):
+        raise _invalid(f"shape of dy was {_fmt(dy.shape)} instead of {_fmt(final)}")
+    # Positions read along each input dim (descending for negative strides).
+    positions = [range(lo, lo + n * st, st) for lo, st, n in zip(d_begin, d_stride, sizes)]
+    if _is_np(dy):
+        out = np.empty(dims, dtype=object)
+        out.fill(b"")
+        if dy.size:
+            out[np.ix_(*[np.array(p, dtype=np.int64) for p in positions])] = dy.reshape(sizes)
+        return out
+    if not dims:
+        return dy.reshape(()).clone()
+    out = dy.new_zeros(dims)
+    if not dy.numel():
+        return out
+    values = dy.reshape(sizes)
+    if not dy.requires_grad:
+        index, flips = [], []
+        for i, (lo, st, n) in enumerate(zip(d_begin, d_stride, sizes)):
+            if st > 0:
+                index.append(slice(lo, lo + (n - 1) * st + 1, st))
+            else:
+                index.append(slice(lo + (n - 1) * st, lo + 1, -st))
+                flips.append(i)
+        out[tuple(index)] = torch.flip(values, flips) if flips else values
+        return out
+    grids = torch.meshgrid(*[torch.tensor(p, dtype=torch.long, device=dy.device) for p in positions], indexing="ij")
+    return out.index_put(tuple(g.reshape(-1) for g in grids), values.reshape(-1))
+
+
+_foldable("Slice", "StridedSlice", "StridedSliceGrad")
+
+
+@register_gradient("Slice")
+def _slice_grad(op, grad):
+    """Pads ``grad`` back to the input's shape: ``begin`` zeros before, the rest after."""
+    api = _api()
+    x, begin = op.inputs[0], op.inputs[1]
+    index_dtype = begin.dtype.base_dtype
+    slice_size = api.shape(op.outputs[0], out_type=index_dtype)
+    shape = api.stack([api.rank(x), 1])
+    before_pad = api.reshape(begin, shape)
+    remaining = _raw("Sub", x=api.shape(x, out_type=index_dtype), y=slice_size, name="sub")
+    after_pad = api.reshape(_raw("Sub", x=remaining, y=begin, name="sub"), shape)
+    paddings = api.concat([before_pad, after_pad], 1)
+    return [api.pad(grad, paddings), None, None]
+
+
+def _static_or(t):
+    value = tensor_util.constant_value(t)
+    return t if value is None else value
+
+
+@register_gradient("StridedSlice")
+def _strided_slice_grad(op, grad):
+    begin, end, strides = op.inputs[1:]
+    shape = _api().shape(op.inputs[0], out_type=begin.dtype.base_dtype)
+    return [
+        _raw(
+            "StridedSliceGrad",
+            shape=_static_or(shape),
+            begin=_static_or(begin),
+            end=_static_or(end),
+            strides=_static_or(strides),
+            dy=grad,
+            **{m: op.get_attr(m) for m in _SS_MASKS},
+        ),
+        None,
+        None,
+        None,
+    ]
+
+
+@register_gradient("StridedSliceGrad")
+def _strided_slice_grad_grad(op, grad):
+    begin, end, strides = op.inputs[1:4]
+    masks = {m: op.get_attr(m) for m in _SS_MASKS}
+    return [None, None, None, None, _api().strided_slice(grad, begin, end, strides, **masks)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1317,7 +1666,8 @@ def bitcast(input, T, type):
     return x.view(type.torch).squeeze(-1)
 
 
-not_differentiable("Bitcast")
+# TF registers no gradient for Bitcast: tf.gradients through it raises LookupError.
+no_tf_gradient("Bitcast")
 _foldable("Bitcast")
 
 
