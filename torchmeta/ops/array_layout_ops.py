@@ -1,5 +1,6 @@
-"""Array ops that lay out copies of their input: Tile, BroadcastTo, BroadcastArgs, Pad, PadV2, MirrorPad,
-ReverseV2, Split and SplitV (the rest of the family is in ``array_ops`` and ``array_index_ops``).
+"""Array ops that lay out copies of their input: Tile, BroadcastTo, BroadcastArgs, BroadcastGradientArgs,
+Pad, PadV2, MirrorPad(Grad), ReverseV2, Split and SplitV, with their gradients (the rest of the family is
+in ``array_ops`` and ``array_index_ops``).
 """
 
 from __future__ import annotations
@@ -7,22 +8,28 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta.framework import tensor_util
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
 from torchmeta.ops.array_ops import (
+    _api,
     _fmt,
     _foldable,
     _host_ints,
     _invalid,
+    _is_indexed_slices,
     _is_np,
     _outputs,
+    _raw,
+    _reduce_sum,
     _scalar_value,
     _shape_error,
     _value,
     _with_rank,
+    no_tf_gradient,
     shape_from_shape_tensor,
 )
-from torchmeta.ops.registry import not_differentiable, register_op
+from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Tile, BroadcastTo, BroadcastArgs
@@ -72,6 +79,29 @@ def tile(input, multiples):
     if _is_np(input):
         return np.tile(input, m) if m else input.copy()
     return input.repeat(m) if m else input.clone()
+
+
+@register_gradient("Tile")
+def _tile_grad(op, grad):
+    """Sums ``grad`` over the tiled copies: reshape to interleaved [multiple, dim] pairs, reduce the
+    multiples (e.g. input [20, 30], multiples [2, 3] -> [2, 20, 3, 30], sum axes [0, 2])."""
+    api = _api()
+    multiples = op.inputs[1]
+    input_shape = api.shape(op.inputs[0], out_type=multiples.dtype.base_dtype)
+    split_shape = api.reshape(api.transpose(api.stack([multiples, input_shape])), [-1])
+    axes = _raw("Range", start=0, limit=api.size(split_shape), delta=2, name="range")
+    if _is_indexed_slices(grad):
+        # Rows of an IndexedSlices gradient fold onto the input's first dim before the reduction.
+        index_dtype = grad.indices.dtype.base_dtype
+        input_shape_0 = input_shape[0]
+        if input_shape_0.dtype.base_dtype is not index_dtype:
+            input_shape_0 = _raw("Cast", x=input_shape_0, DstT=index_dtype, name="Cast")
+        rows = _raw("FloorMod", x=grad.indices, y=input_shape_0, name="mod")
+        grad = _raw("UnsortedSegmentSum", data=grad.values, segment_ids=rows, num_segments=input_shape_0)
+        split_shape = api.concat([[1], split_shape[1:]], axis=0)
+    input_grad = _reduce_sum(api.reshape(grad, split_shape), axes)
+    input_grad.set_shape(op.inputs[0].shape)
+    return [input_grad, None]
 
 
 def _broadcast_to_shape(op):
@@ -136,6 +166,21 @@ def broadcast_to(input, shape):
     return input.expand(target).contiguous()
 
 
+@register_gradient("BroadcastTo")
+def _broadcast_to_grad(op, grad):
+    """Sums ``grad`` over the broadcast dims (BroadcastGradientArgs), reshaped to the input's shape."""
+    api = _api()
+    input_value, broadcast_shape = op.inputs
+    shape_dtype = broadcast_shape.dtype.base_dtype
+    input_value_shape = api.shape(input_value, out_type=shape_dtype)
+    static = tensor_util.constant_value(broadcast_shape)
+    if static is not None and static.ndim == 1 and (static >= 0).all():
+        broadcast_shape = api.constant(static.tolist(), dtype=shape_dtype)
+    _, reduction_axes = _raw("BroadcastGradientArgs", s0=broadcast_shape, s1=input_value_shape)
+    summed = _reduce_sum(grad, reduction_axes, keepdims=True)
+    return [api.reshape(summed, input_value_shape), None]
+
+
 def _broadcast_args_shape(op):
     a = _with_rank(op, op.inputs[0].shape, 1).as_tuple()[0]
     b = _with_rank(op, op.inputs[1].shape, 1).as_tuple()[0]
@@ -160,7 +205,52 @@ def broadcast_args(s0, s1):
 
 
 _foldable("Tile", "BroadcastTo", "BroadcastArgs")
-not_differentiable("BroadcastArgs")
+# TF registers no gradient for BroadcastArgs (its outputs are int32/int64 shapes anyway).
+no_tf_gradient("BroadcastArgs")
+
+
+def _broadcast_gradient_args_shape(op):
+    _with_rank(op, op.inputs[0].shape, 1)
+    _with_rank(op, op.inputs[1].shape, 1)
+    return [unknown_shape(1), unknown_shape(1)]
+
+
+@register_op(
+    "BroadcastGradientArgs",
+    inputs=["s0: T", "s1: T"],
+    outputs=["r0: T", "r1: T"],
+    attrs=["T: {int32, int64} = DT_INT32"],
+    shape=_broadcast_gradient_args_shape,
+)
+def broadcast_gradient_args(s0, s1):
+    """The axes to sum each input's gradient over after broadcasting ``s0`` against ``s1`` (TF's BCast):
+    dims where an input is 1 and the other is not, and dims where both are 1 (unless the shapes are equal)."""
+    for i, s in enumerate((s0, s1)):
+        if s.dim() != 1:
+            raise _invalid(f"In[{i}] must be a vector.{_fmt(s.shape)}")
+    a, b = _host_ints(s0), _host_ints(s1)
+    r0, r1 = [], []
+    if a != b:
+        n = max(len(a), len(b))
+        pa = [1] * (n - len(a)) + a
+        pb = [1] * (n - len(b)) + b
+        for k, (x, y) in enumerate(zip(pa, pb)):
+            if x == 1:
+                r0.append(k)
+                if y == 1:
+                    r1.append(k)
+            elif y == 1:
+                r1.append(k)
+            elif x != y:
+                raise _invalid(f"Incompatible shapes: [{','.join(map(str, a))}] vs. [{','.join(map(str, b))}]")
+    return (
+        torch.tensor(r0, dtype=s0.dtype, device=s0.device),
+        torch.tensor(r1, dtype=s0.dtype, device=s0.device),
+    )
+
+
+_foldable("BroadcastGradientArgs")
+not_differentiable("BroadcastGradientArgs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +351,26 @@ def pad_v2(input, paddings, constant_values):
     return _pad_constant(input, pads, value)
 
 
+@register_gradient("Pad")
+@register_gradient("PadV2")
+def _pad_grad(op, grad):
+    """Slices the input's region out of ``grad`` (TF gives ``constant_values`` no gradient)."""
+    api = _api()
+    x, paddings = op.inputs[0], op.inputs[1]
+    pad_before = api.slice(paddings, [0, 0], api.stack([api.rank(x), 1]))
+    begin = api.reshape(pad_before, [-1])
+    sizes = api.shape(x, out_type=begin.dtype.base_dtype)
+    x_grad = api.slice(grad, begin, sizes)
+    return [x_grad, None, None] if len(op.inputs) == 3 else [x_grad, None]
+
+
+def _mirror_index(lo: int, hi: int, d: int, symmetric: bool) -> list[int]:
+    """For each position of a mirror-padded dim of size ``d``, the input index it copies."""
+    if symmetric:
+        return list(range(lo - 1, -1, -1)) + list(range(d)) + list(range(d - 1, d - 1 - hi, -1))
+    return list(range(lo, 0, -1)) + list(range(d)) + list(range(d - 2, d - 2 - hi, -1))
+
+
 def _mirror_pad_shape(op):
     out = _pad_shape(op)
     paddings = _value(op.inputs[1])
@@ -296,10 +406,7 @@ def mirror_pad(input, paddings, mode):
             raise _invalid(f"paddings must be less than the dimension size: {lo}, {hi} not less than {d}")
         if lo == 0 and hi == 0:
             continue
-        if symmetric:
-            idx = list(range(lo - 1, -1, -1)) + list(range(d)) + list(range(d - 1, d - 1 - hi, -1))
-        else:
-            idx = list(range(lo, 0, -1)) + list(range(d)) + list(range(d - 2, d - 2 - hi, -1))
+        idx = _mirror_index(lo, hi, d, symmetric)
         if _is_np(out):
             out = np.take(out, idx, axis=axis)
         else:
@@ -309,7 +416,82 @@ def mirror_pad(input, paddings, mode):
     return out
 
 
-_foldable("Pad", "PadV2", "MirrorPad")
+def _mirror_pad_grad_shape(op):
+    x, paddings_t = op.inputs
+    p_dims = _with_rank(op, paddings_t.shape, 2).as_tuple()
+    rank = p_dims[0]
+    if rank is None:
+        return [unknown_shape()]
+    x_shape = _with_rank(op, x.shape, rank)
+    if p_dims[1] is not None and p_dims[1] != 2:
+        raise _shape_error(op, f"Dimension 1 in both shapes must be equal, but are {p_dims[1]} and 2")
+    paddings = _value(paddings_t)
+    if paddings is None:
+        return [unknown_shape(rank)]
+    out = []
+    for d, (lo, hi) in zip(x_shape.as_tuple(), paddings.reshape(rank, 2).tolist()):
+        if lo < 0 or hi < 0:
+            raise _shape_error(op, "Paddings must be non-negative")
+        if d is not None and d < lo + hi:
+            raise _shape_error(op, f"Negative dimension size caused by subtracting {lo + hi} from {d}")
+        out.append(None if d is None else d - lo - hi)
+    return [TensorShape(out)]
+
+
+@register_op(
+    "MirrorPadGrad",
+    inputs=["input: T", "paddings: Tpaddings"],
+    outputs=["output: T"],
+    attrs=["T: type", "Tpaddings: {int32, int64} = DT_INT32", "mode: {'REFLECT', 'SYMMETRIC'}"],
+    shape=_mirror_pad_grad_shape,
+)
+def mirror_pad_grad(input, paddings, mode):
+    """Folds a MirrorPad gradient: each padded position adds into the input position it copied."""
+    if paddings.dim() != 2 or paddings.shape[1] != 2:
+        raise _invalid(f"paddings must be a matrix with 2 columns: {_fmt(paddings.shape)}")
+    if paddings.shape[0] != input.ndim:
+        raise _invalid(
+            f"The first dimension of paddings must be the rank of inputs{_fmt(paddings.shape)} {_fmt(input.shape)}"
+        )
+    symmetric = mode == "SYMMETRIC"
+    pads = [tuple(int(v) for v in row) for row in paddings.tolist()]
+    for (lo, hi), d in zip(pads, input.shape):
+        if lo < 0 or hi < 0:
+            raise _invalid(f"Paddings must be non-negative: {lo}, {hi}")
+        if not lo + hi < d:
+            raise _invalid(
+                f"Total paddings must be less than the input dimension size: {lo + hi} was not less than {d}"
+            )
+        n = d - lo - hi
+        if symmetric and (lo > n or hi > n):
+            raise _invalid(f"paddings must be no greater than the output dimension size: {lo}, {hi} greater than {n}")
+        if not symmetric and (lo >= n or hi >= n):
+            raise _invalid(f"paddings must be less than the output dimension size: {lo}, {hi} not less than {n}")
+    out = input
+    for axis, ((lo, hi), d) in enumerate(zip(pads, input.shape)):
+        if lo == 0 and hi == 0:
+            continue
+        n = d - lo - hi
+        idx = torch.tensor(_mirror_index(lo, hi, n, symmetric), dtype=torch.long, device=out.device)
+        shape = list(out.shape)
+        shape[axis] = n
+        out = out.new_zeros(shape).index_add(axis, idx, out)
+    if out is input:
+        return input.clone()
+    return out
+
+
+_foldable("Pad", "PadV2", "MirrorPad", "MirrorPadGrad")
+
+
+@register_gradient("MirrorPad")
+def _mirror_pad_grad(op, grad):
+    return [_raw("MirrorPadGrad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
+
+
+@register_gradient("MirrorPadGrad")
+def _mirror_pad_grad_grad(op, grad):
+    return [_raw("MirrorPad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +527,11 @@ def reverse_v2(tensor, axis):
 
 
 _foldable("ReverseV2")
+
+
+@register_gradient("ReverseV2")
+def _reverse_v2_grad(op, grad):
+    return [_api().reverse_v2(grad, op.inputs[1]), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,3 +669,13 @@ def split_v(value, size_splits, split_dim, num_split):
 
 
 _foldable("Split", "SplitV")
+
+
+@register_gradient("Split")
+def _split_grad(op, *grads):
+    return [None, _api().concat(list(grads), op.inputs[0])]
+
+
+@register_gradient("SplitV")
+def _split_v_grad(op, *grads):
+    return [_api().concat(list(grads), op.inputs[2]), None, None]
