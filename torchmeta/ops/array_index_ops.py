@@ -1,5 +1,6 @@
 """Array ops that index: Select(V2), Gather(V2), GatherNd, ScatterNd, SparseToDense, OneHot, Where,
-Unique, ListDiff, DynamicStitch and InvertPermutation (the rest of the family is in ``array_ops``).
+Unique, ListDiff, DynamicStitch and InvertPermutation, with their gradients (the rest of the family is in
+``array_ops``).
 """
 
 from __future__ import annotations
@@ -8,26 +9,34 @@ import numpy as np
 import torch
 
 from torchmeta.dtypes import DType
+from torchmeta.framework import tensor_util
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
 from torchmeta.ops.array_layout_ops import _broadcast_dims
 from torchmeta.ops.array_ops import (
+    _api,
     _check_dims,
+    _dense,
     _fmt,
     _foldable,
     _host_ints,
+    _indexed_slices,
     _invalid,
+    _is_indexed_slices,
     _is_np,
     _merge,
     _merge_dim,
+    _raw,
+    _reduce_sum,
     _scalar_value,
     _shape_error,
     _value,
     _with_rank,
     _with_rank_at_least,
+    no_tf_gradient,
     shape_from_shape_tensor,
 )
-from torchmeta.ops.registry import not_differentiable, register_op
+from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Select, SelectV2
@@ -99,6 +108,60 @@ def select_v2(condition, t, e):
 
 
 _foldable("Select", "SelectV2")
+
+
+@register_gradient("Select")
+def _select_grad(op, grad):
+    api = _api()
+    c, x = op.inputs[0], op.inputs[1]
+    zeros = api.zeros_like(x)
+    return [None, api.where(c, grad, zeros), api.where(c, zeros, grad)]
+
+
+def _infer_reduction_axes(x_shape, y_shape):
+    """TF's ``_InferGradientReductionAxes``: the broadcast axes of x and y from static shapes, or
+    (None, None) when that depends on unknown dims."""
+    if x_shape.rank is None or y_shape.rank is None:
+        return None, None
+    x_dims, y_dims = x_shape.as_tuple(), y_shape.as_tuple()
+    rank = max(len(x_dims), len(y_dims))
+    x_dims = (1,) * (rank - len(x_dims)) + x_dims
+    y_dims = (1,) * (rank - len(y_dims)) + y_dims
+    x_axes, y_axes = [], []
+    for axis, (xd, yd) in enumerate(zip(x_dims, y_dims)):
+        if xd == 1 and yd != 1:
+            x_axes.append(axis)
+        elif yd == 1 and xd != 1:
+            y_axes.append(axis)
+        elif xd is None or yd is None:
+            return None, None
+    return x_axes, y_axes
+
+
+def _reduce_to_input(x, z, grad):
+    """``grad`` (shaped like the broadcast result ``z``) summed down to ``x``'s shape, as TF's
+    ``_ReduceGradientArgs`` does for one argument (static axes when the shapes tell, else
+    BroadcastGradientArgs)."""
+    api = _api()
+    x_shape = api.shape(x)
+    z_shape = api.shape(z)
+    axes, _ = _infer_reduction_axes(x.shape, z.shape)
+    if axes is None:
+        axes, _ = _raw("BroadcastGradientArgs", s0=x_shape, s1=z_shape)
+    elif not axes and x.shape.rank >= z.shape.rank:
+        return grad
+    return api.reshape(_reduce_sum(grad, axes, keepdims=True), x_shape)
+
+
+@register_gradient("SelectV2")
+def _select_v2_grad(op, grad):
+    api = _api()
+    c, x, y = op.inputs
+    z = op.outputs[0]
+    zeros = api.zeros([], dtype=grad.dtype.base_dtype)
+    gx = api.where_v2(c, grad, zeros)
+    gy = api.where_v2(c, zeros, grad)
+    return [None, _reduce_to_input(x, z, gx), _reduce_to_input(y, z, gy)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +434,141 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
 _foldable("Gather", "GatherV2", "GatherNd", "ScatterNd")
 
 
+@register_gradient("Gather")
+def _gather_grad(op, grad):
+    """IndexedSlices: the rows ``indices`` of a tensor shaped like ``params``."""
+    api = _api()
+    params, indices = op.inputs
+    with params.graph.colocate_with(params.op):
+        params_shape = api.shape(params)
+    size = api.expand_dims(api.size(indices), 0)
+    values_shape = api.concat([size, params_shape[1:]], 0)
+    values = api.reshape(_dense(grad), values_shape)
+    indices = api.reshape(indices, size)
+    return [_indexed_slices(values, indices, params_shape), None]
+
+
+def _batch_indices(params_shape, indices, batch_dims):
+    """TF's ``_GetBatchIndices``: ``indices`` offset by each batch position's row in the flattened
+    ``params``."""
+    api = _api()
+    dtype = indices.dtype.base_dtype
+    batch_indices = indices
+    shape = _raw("Cast", x=params_shape, DstT=dtype, name="Cast")
+    accum = api.ones((), dtype=dtype)
+    for dim in range(batch_dims, 0, -1):
+        dim_value = shape[dim - 1]
+        accum = _raw("Mul", x=accum, y=shape[dim], name="mul")
+        start = api.zeros((), dtype=dtype)
+        step = api.ones((), dtype=dtype)
+        dim_indices = _raw("Range", start=start, limit=dim_value, delta=step, name="range")
+        dim_indices = _raw("Mul", x=dim_indices, y=accum, name="mul")
+        dim_shape = api.concat(
+            [
+                api.tile([1], [dim - 1]),
+                [dim_value],
+                api.tile([1], [_raw("Sub", x=api.rank(indices), y=dim, name="sub")]),
+            ],
+            axis=0,
+        )
+        batch_indices = _raw("AddV2", x=batch_indices, y=api.reshape(dim_indices, dim_shape), name="add")
+    return batch_indices
+
+
+def _batch_gather_grad(params_shape, values, indices, batch_dims, gather_dim_size):
+    """TF's ``_BatchGatherGrad``: a dense UnsortedSegmentSum of ``values`` into the gathered dim."""
+    api = _api()
+    indices_size = api.expand_dims(api.size(indices), 0)
+    if batch_dims:
+        values_shape = api.shape(values)
+        outer_shape = values_shape[:batch_dims]
+        inner_shape = values_shape[batch_dims:][1:]
+        batch_size = _raw("Prod", input=outer_shape, reduction_indices=[0], keep_dims=False)
+        flat_values_shape = api.concat([[-1], inner_shape], 0)
+        gather_dim_size = _raw("Mul", x=gather_dim_size, y=batch_size, name="mul")
+        indices = _batch_indices(params_shape, indices, batch_dims)
+        values = api.reshape(_dense(values), flat_values_shape)
+    indices = api.reshape(indices, indices_size)
+    params_grad = _raw("UnsortedSegmentSum", data=values, segment_ids=indices, num_segments=gather_dim_size)
+    if batch_dims:
+        params_grad = api.reshape(params_grad, api.concat([outer_shape, flat_values_shape], 0))
+    return params_grad
+
+
+@register_gradient("GatherV2")
+def _gather_v2_grad(op, grad):
+    """Axis 0: IndexedSlices rows of ``params``. Other axes (and batch_dims): move the gathered axis
+    next to the batch dims, segment-sum, and transpose back."""
+    api = _api()
+    params, indices, axis = op.inputs
+    with params.graph.colocate_with(params.op):
+        params_shape = api.shape(params)
+    indices_size = api.expand_dims(api.size(indices), 0)
+    axis_static = tensor_util.constant_value(axis)
+    batch_dims = int(op.get_attr("batch_dims"))
+    if batch_dims < 0:
+        if indices.shape.rank is None:
+            raise ValueError(
+                "Currently, it is unsupported to take the gradient of tf.gather when batch_dims < 0 and the rank of "
+                "the indices is unknown. Please pass a positive batch_dims or use tf.ensure_shape to update the "
+                f"shape of indices when calling tf.gather. Got batch_dims={batch_dims} and indices={indices}"
+            )
+        batch_dims += indices.shape.rank
+    if axis_static is not None and int(axis_static) == 0:
+        values_shape = api.concat([indices_size, params_shape[1:]], 0)
+        values = api.reshape(_dense(grad), values_shape)
+        indices = api.reshape(indices, indices_size)
+        return [_indexed_slices(values, indices, params_shape), None, None]
+    outer_shape = params_shape[:axis]
+    inner_shape = params_shape[axis:][1:]
+    values_shape = api.concat([outer_shape, [-1], inner_shape], 0)
+    values_dims = api.size(values_shape)
+    axis_dims = api.size(outer_shape)
+    outer_batches_indices = _raw("Range", start=0, limit=batch_dims, delta=1, name="range")
+    batch_axis_indices = _raw("Range", start=batch_dims, limit=axis_dims, delta=1, name="range")
+    inner_axes_indices = _raw(
+        "Range", start=_raw("AddV2", x=axis_dims, y=1, name="add"), limit=values_dims, delta=1, name="range"
+    )
+    values = api.reshape(_dense(grad), values_shape)
+    # Move values[axis] up to values[batch_dims].
+    transpose_dims = api.concat([outer_batches_indices, [axis_dims], batch_axis_indices, inner_axes_indices], 0)
+    values_transpose = api.transpose(values, transpose_dims)
+    params_shape_transpose = api.gather(params_shape, transpose_dims)
+    params_grad = _batch_gather_grad(params_shape_transpose, values_transpose, indices, batch_dims, params_shape[axis])
+    # Move dimension batch_dims back to axis.
+    invert_transpose_dims = api.concat(
+        [outer_batches_indices, _raw("AddV2", x=batch_axis_indices, y=1, name="add"), [batch_dims], inner_axes_indices],
+        0,
+    )
+    params_grad = api.transpose(params_grad, invert_transpose_dims)
+    # Keeps the shape right when some dims are zero.
+    params_grad = api.reshape(params_grad, api.shape(params))
+    return [params_grad, None, None]
+
+
+@register_gradient("GatherNd")
+def _gather_nd_grad(op, grad):
+    """ScatterNd of ``grad`` into ``params``' shape (IndexedSlices for [n, 1] row indices)."""
+    api = _api()
+    ref, indices = op.inputs
+    ref_shape = api.shape(ref, out_type=indices.dtype.base_dtype)
+    if indices.shape.rank == 2 and indices.shape.as_tuple()[-1] == 1:
+        return [_indexed_slices(grad, api.squeeze(indices, axis=-1), ref_shape), None]
+    ref_grad = _raw(
+        "ScatterNd",
+        indices=indices,
+        updates=grad,
+        shape=ref_shape,
+        bad_indices_policy=op.get_attr("bad_indices_policy"),
+    )
+    return [ref_grad, None]
+
+
+@register_gradient("ScatterNd")
+def _scatter_nd_grad(op, grad):
+    return [None, _api().gather_nd(grad, op.inputs[0]), None]
+
+
 # ---------------------------------------------------------------------------------------------
 # SparseToDense, OneHot
 
@@ -496,6 +694,17 @@ def one_hot(indices, depth, on_value, off_value, axis):
 
 
 _foldable("SparseToDense", "OneHot")
+not_differentiable("OneHot")
+
+
+@register_gradient("SparseToDense")
+def _sparse_to_dense_grad(op, grad):
+    """Values: the gradient at their indices; default_value: the rest of the gradient's sum."""
+    api = _api()
+    sparse_indices, output_shape = op.inputs[0], op.inputs[1]
+    sparse_values_grad = api.gather_nd(grad, sparse_indices)
+    default_value_grad = _raw("Sub", x=_reduce_sum(grad), y=_reduce_sum(sparse_values_grad), name="sub")
+    return [api.zeros_like(sparse_indices), api.zeros_like(output_shape), sparse_values_grad, default_value_grad]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,7 +806,8 @@ def list_diff(x, y, out_idx, device):
     return x[keep], keep.to(out_idx.torch)
 
 
-not_differentiable("Unique", "ListDiff")
+# TF registers no gradient for Unique and ListDiff: tf.gradients through them raises LookupError.
+no_tf_gradient("Unique", "ListDiff")
 
 
 def _dynamic_stitch_shape(op):
@@ -671,6 +881,17 @@ def dynamic_stitch(indices, data):
 _foldable("InvertPermutation", "DynamicStitch")
 
 
+@register_gradient("DynamicStitch")
+def _dynamic_stitch_grad(op, grad):
+    """Each data input gets the gradient rows its indices were stitched into."""
+    api = _api()
+    n = op.get_attr("N")
+    if _is_indexed_slices(grad):
+        output_rows = api.shape(op.outputs[0])[0]
+        grad = _raw("UnsortedSegmentSum", data=grad.values, segment_ids=grad.indices, num_segments=output_rows)
+    return [None] * n + [api.gather(grad, op.inputs[i]) for i in range(n)]
+
+
 def _where_shape(op):
     return [TensorShape([None, op.inputs[0].shape.rank])]
 
@@ -691,4 +912,5 @@ def where(input):
     return torch.nonzero(input if input.dtype == torch.bool else input != 0)
 
 
-not_differentiable("Where")
+# TF registers no gradient for Where (its output is int64 coordinates).
+no_tf_gradient("Where")
