@@ -178,9 +178,13 @@ def _aggregate_indexed_slices(grads):
         return grads[0]
     if any(isinstance(g, Tensor) for g in grads):
         return math_ops.add_n([graph_lib.convert_to_tensor(g) for g in grads])
+    indices = [g.indices for g in grads]
+    if len({i.dtype.base_dtype for i in indices}) > 1:
+        # Mixed int32/int64 rows: TF (_as_indexed_slices_list) casts the int32 ones to int64.
+        indices = [raw_op("Cast", x=i, DstT=DType.int64) if i.dtype.base_dtype is DType.int32 else i for i in indices]
     return IndexedSlices(
         array_ops.concat([g.values for g in grads], axis=0),
-        array_ops.concat([g.indices for g in grads], axis=0),
+        array_ops.concat(indices, axis=0),
         grads[0].dense_shape,
     )
 
