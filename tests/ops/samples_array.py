@@ -47,8 +47,10 @@ _identity = [
     S("StopGradient", {"input": F}),
     S("StopGradient", {"input": strs(3)}, id="string"),
     S("Snapshot", {"input": ints(2, 2, dtype=np.int64)}),
-    S("Snapshot", {"input": F}, fed={"input": [None, None]}, id="unknown"),
-    S("PreventGradient", {"input": F}, {"message": "no grads"}),
+    # grad=False: TF registers no gradient for Snapshot (both raise LookupError; tests/ops/test_array_gradients.py).
+    S("Snapshot", {"input": F}, fed={"input": [None, None]}, id="unknown", grad=False),
+    # grad=False: its gradient raises LookupError by design (compared with TF in test_array_gradients.py).
+    S("PreventGradient", {"input": F}, {"message": "no grads"}, grad=False),
     S("CheckNumerics", {"tensor": F}, {"message": "bad"}),
     S("CheckNumerics", {"tensor": randn(3).astype(np.float16)}, {"message": "bad"}, id="half"),
     S("CheckNumerics", {"tensor": randn(0, 2).astype(np.float64)}, {"message": "bad"}, id="empty-f64"),
@@ -180,13 +182,14 @@ _slices = [
 ]
 
 
-def _ss(x, begin, end, strides, id, dtype=np.int32, fed=None, **masks):
+def _ss(x, begin, end, strides, id, dtype=np.int32, fed=None, grad=True, **masks):
     return S(
         "StridedSlice",
         {"input": x, "begin": np.array(begin, dtype), "end": np.array(end, dtype), "strides": np.array(strides, dtype)},
         masks,
         id=id,
         fed=fed or {},
+        grad=grad,
     )
 
 
@@ -295,9 +298,11 @@ _gather = [
     S("GatherNd", {"params": F3, "indices": i32(1, 2, 3, 0, 0, 0).reshape(2, 3)}),
     S("GatherNd", {"params": F3, "indices": i64(1, 0).reshape(2, 1)}, id="slices-int64"),
     S("GatherNd", {"params": F3, "indices": np.array([[[0, 1]], [[1, 2]]], np.int32)}, id="batched"),
-    S("GatherNd", {"params": F, "indices": np.zeros((2, 0), np.int32)}, id="k0"),
+    # grad=False: TF's gradient is a ScatterNd with 0-length indices, which TF's kernel rejects.
+    S("GatherNd", {"params": F, "indices": np.zeros((2, 0), np.int32)}, id="k0", grad=False),
     S("GatherNd", {"params": strs(2, 2), "indices": i32(1, 0).reshape(1, 2)}, id="string"),
-    S("GatherNd", {"params": F, "indices": np.array([[1, 2]], np.int16)}, id="int16"),
+    # grad=False: TF's gradient needs an int16 shape tensor, which ScatterNd's shape function rejects.
+    S("GatherNd", {"params": F, "indices": np.array([[1, 2]], np.int16)}, id="int16", grad=False),
     S("GatherNd", {"params": F3, "indices": i32(1, 2).reshape(1, 2)}, fed={"params": [None, None, 4]}, id="unknown"),
     S("ScatterNd", {"indices": i32(4, 3, 1, 7).reshape(4, 1), "updates": randn(4), "shape": i32(8)}),
     S("ScatterNd", {"indices": i64(0, 2).reshape(2, 1), "updates": randn(2, 3), "shape": i64(4, 3)}, id="slices"),
@@ -311,6 +316,8 @@ _gather = [
     ),
 ]
 
+# TF's SparseToDense gradient gathers with GatherNd(grad, sparse_indices), so it only builds for
+# [n, rank] indices: the samples with scalar or vector indices set grad=False (TF fails to build it too).
 _sparse = [
     S(
         "SparseToDense",
@@ -320,6 +327,28 @@ _sparse = [
             "sparse_values": randn(2),
             "default_value": np.float32(-1),
         },
+        grad=False,
+    ),
+    S(
+        "SparseToDense",
+        {
+            "sparse_indices": i32(0, 2).reshape(2, 1),
+            "output_shape": i32(4),
+            "sparse_values": randn(2),
+            "default_value": np.float32(-1),
+        },
+        id="column-indices",
+    ),
+    S(
+        "SparseToDense",
+        {
+            "sparse_indices": i64(0, 1, 2, 0).reshape(2, 2),
+            "output_shape": i64(3, 2),
+            "sparse_values": randn(2).astype(np.float64),
+            "default_value": np.float64(0.5),
+        },
+        fed={"sparse_values": [None]},
+        id="2d-f64-unknown",
     ),
     S(
         "SparseToDense",
@@ -340,6 +369,7 @@ _sparse = [
             "default_value": np.float32(0),
         },
         id="scalar-index",
+        grad=False,
     ),
     S(
         "SparseToDense",
@@ -351,6 +381,7 @@ _sparse = [
         },
         {"validate_indices": False},
         id="unsorted-no-validate",
+        grad=False,
     ),
     S(
         "SparseToDense",
@@ -367,6 +398,7 @@ _sparse = [
         {"sparse_indices": i32(1), "output_shape": i32(3), "sparse_values": randn(1), "default_value": np.float32(0)},
         fed={"output_shape": [1]},
         id="unknown-shape",
+        grad=False,
     ),
     S(
         "OneHot",
@@ -484,7 +516,8 @@ _misc = [
     S("InvertPermutation", {"x": i64(1, 0)}, id="int64"),
     S("InvertPermutation", {"x": np.zeros(0, np.int32)}, id="empty"),
     S("InvertPermutation", {"x": i32(2, 0, 1)}, fed={"x": [None]}, id="unknown"),
-    S("Unique", {"x": np.array([3, 1, 3, 2, 1, 5], np.float32)}),
+    # grad=False: TF registers no gradient for Unique (both raise LookupError).
+    S("Unique", {"x": np.array([3, 1, 3, 2, 1, 5], np.float32)}, grad=False),
     S("Unique", {"x": i64(4, 4, -1, 0, -1)}, {"out_idx": "dtype:int64"}, id="int64"),
     S("Unique", {"x": np.array([b"b", b"a", b"b"], dtype=object)}, id="string"),
     S("Unique", {"x": np.array([True, True, False])}, id="bool"),
@@ -496,6 +529,7 @@ _misc = [
         {"x": np.array([1.5, 2.5, 1.5], np.float32), "y": np.array([2.5], np.float32)},
         {"out_idx": "dtype:int64"},
         id="float-int64",
+        grad=False,  # TF registers no gradient for ListDiff (both raise LookupError)
     ),
     S("ListDiff", {"x": np.array([b"a", b"b"], dtype=object), "y": np.array([b"b"], dtype=object)}, id="string"),
     S("ListDiff", {"x": i32(1, 2), "y": np.zeros(0, np.int32)}, id="empty-y"),
@@ -519,7 +553,8 @@ _misc = [
     S("Bitcast", {"input": ints(3, dtype=np.int64)}, {"type": "dtype:int32"}, id="int64-int32"),
     S("Bitcast", {"input": randn(2).astype(np.float16)}, {"type": "dtype:int16"}, id="half-int16"),
     S("Bitcast", {"input": np.float64(1.5)}, {"type": "dtype:int64"}, id="f64-scalar"),
-    S("Bitcast", {"input": randn(2, 2).astype(np.float64)}, {"type": "dtype:complex128"}, id="f64-c128"),
+    # grad=False: TF registers no gradient for Bitcast (both raise LookupError).
+    S("Bitcast", {"input": randn(2, 2).astype(np.float64)}, {"type": "dtype:complex128"}, id="f64-c128", grad=False),
 ]
 
 # Less common element types through the structural kernels.
@@ -537,10 +572,185 @@ _dtypes = [
     S("Pad", {"input": randn(2).astype(np.float16), "paddings": i32(1, 1).reshape(1, 2)}, id="half"),
     S("ReverseV2", {"tensor": ints(3, dtype=np.uint8), "axis": i32(0)}, id="uint8"),
     S("Slice", {"input": randn(3).astype(np.float64), "begin": i32(1), "size": i32(1)}, id="f64"),
-    _ss(X4, [1, -1], [3, -4], [1, -1], "int16", dtype=np.int16),
+    # grad=False below: StridedSliceGrad takes no int16 indices, so TF cannot build this gradient either.
+    _ss(X4, [1, -1], [3, -4], [1, -1], "int16", dtype=np.int16, grad=False),
     S("Select", {"condition": bools(3), "x": randn(3).astype(np.float16), "y": randn(3).astype(np.float16)}, id="half"),
     S("Unique", {"x": np.array([2, 2, 1], np.int8)}, id="int8"),
     S("Split", {"axis": np.int32(0), "value": ints(4, dtype=np.int64)}, {"num_split": 4}, id="int64"),
+]
+
+
+def _ssg(shape, begin, end, strides, dy, id, dtype=np.int32, fed=None, **masks):
+    return S(
+        "StridedSliceGrad",
+        {
+            "shape": np.array(shape, dtype),
+            "begin": np.array(begin, dtype),
+            "end": np.array(end, dtype),
+            "strides": np.array(strides, dtype),
+            "dy": dy,
+        },
+        masks,
+        id=id,
+        fed=fed or {},
+    )
+
+
+# Ops that gradients emit (StridedSliceGrad, MirrorPadGrad, BroadcastGradientArgs).
+_grad_ops = [
+    _ssg([4, 5, 6], [1], [3], [1], randn(2, 5, 6), "basic"),
+    _ssg([4, 5, 6], [0, 1], [4, 5], [2, 2], randn(2, 2, 6), "strides"),
+    _ssg([4, 5, 6], [3], [0], [-1], randn(3, 5, 6), "neg-stride"),
+    _ssg([4, 5, 6], [-1, 0], [-5, 5], [-2, 1], randn(2, 5, 6), "neg-begin-neg-stride"),
+    _ssg([4, 5, 6], [0, 0, 5], [0, 0, 0], [1, 1, -2], randn(4, 5, 3), "masked-neg", begin_mask=3, end_mask=7),
+    _ssg([4, 5, 6], [1, 0], [2, 0], [1, 1], randn(5, 6), "shrink", shrink_axis_mask=1, end_mask=2),
+    _ssg([4, 5, 6], [0, 2], [0, 3], [1, 1], randn(4, 5), "ellipsis-shrink", ellipsis_mask=1, shrink_axis_mask=2),
+    _ssg([4, 5, 6], [0, 0, 1], [0, 0, 3], [1, 1, 1], randn(1, 4, 5, 2), "newaxis", new_axis_mask=1, ellipsis_mask=2),
+    _ssg([4, 5, 6], [3, 0], [1, 5], [1, 1], randn(0, 5, 6), "empty-range"),
+    _ssg([4, 5], [1, -1], [3, -4], [1, -1], randn(2, 3).astype(np.float64), "int64-f64", dtype=np.int64),
+    _ssg([4, 3], [3, 0], [0, 3], [-2, 2], strs(2, 2), "string"),
+    _ssg([5], [4], [0], [-3], bools(2), "bool"),
+    _ssg([4], [1], [3], [1], ints(2), "int32"),
+    _ssg([], [0], [0], [1], np.float32(3), "scalar", ellipsis_mask=1),
+    _ssg([4, 5, 6], [1], [3], [1], randn(2, 5, 6), "unknown-shape", fed={"shape": [3]}),
+    _ssg([4, 5, 6], [1], [3], [1], randn(2, 5, 6), "unknown-dy", fed={"dy": [None, None, 6]}),
+    _ssg([4, 5, 6], [1], [3], [1], randn(2, 5, 6), "unknown-begin", fed={"begin": [1]}),
+    S("MirrorPadGrad", {"input": randn(4, 7), "paddings": i32(1, 1, 2, 2).reshape(2, 2)}, {"mode": "REFLECT"}),
+    S(
+        "MirrorPadGrad",
+        {"input": randn(5, 7), "paddings": i64(2, 1, 3, 0).reshape(2, 2)},
+        {"mode": "SYMMETRIC"},
+        id="symmetric-int64",
+    ),
+    S(
+        "MirrorPadGrad",
+        {"input": randn(3, 5, 10).astype(np.float64), "paddings": i32(1, 0, 0, 2, 3, 3).reshape(3, 2)},
+        {"mode": "REFLECT"},
+        id="3d-f64",
+    ),
+    S("MirrorPadGrad", {"input": ints(7), "paddings": i32(2, 2).reshape(1, 2)}, {"mode": "REFLECT"}, id="int32"),
+    S(
+        "MirrorPadGrad",
+        {"input": randn(6).astype(np.float16), "paddings": i32(2, 1).reshape(1, 2)},
+        {"mode": "SYMMETRIC"},
+        id="half",
+        rtol=1e-3,
+        atol=1e-3,
+    ),
+    S("MirrorPadGrad", {"input": F, "paddings": i32(0, 0, 0, 0).reshape(2, 2)}, {"mode": "REFLECT"}, id="none"),
+    S(
+        "MirrorPadGrad",
+        {"input": np.float32(2), "paddings": np.zeros((0, 2), np.int32)},
+        {"mode": "SYMMETRIC"},
+        id="scalar",
+    ),
+    S(
+        "MirrorPadGrad",
+        {"input": randn(4, 7), "paddings": i32(1, 1, 2, 2).reshape(2, 2)},
+        {"mode": "REFLECT"},
+        fed={"input": [None, 7]},
+        id="unknown-dim",
+    ),
+    S(
+        "MirrorPadGrad",
+        {"input": randn(4, 7), "paddings": i32(1, 1, 2, 2).reshape(2, 2)},
+        {"mode": "SYMMETRIC"},
+        fed={"paddings": [2, 2]},
+        id="unknown-paddings",
+    ),
+    S(
+        "MirrorPadGrad",
+        {"input": randn(4, 7), "paddings": i32(1, 1, 2, 2).reshape(2, 2)},
+        {"mode": "SYMMETRIC"},
+        fed={"paddings": [None, 2]},
+        id="unknown-rank",
+    ),
+    S("BroadcastGradientArgs", {"s0": i32(2, 1, 3), "s1": i32(4, 3)}),
+    S("BroadcastGradientArgs", {"s0": i32(1, 1), "s1": i32(1)}, id="all-ones"),
+    S("BroadcastGradientArgs", {"s0": i32(1, 3), "s1": i32(1, 3)}, id="equal"),
+    S("BroadcastGradientArgs", {"s0": np.zeros(0, np.int32), "s1": i32(2, 3)}, id="scalar"),
+    S("BroadcastGradientArgs", {"s0": i32(2, 1, 1), "s1": i32(1, 1)}, id="trailing-ones"),
+    S("BroadcastGradientArgs", {"s0": i32(0, 1), "s1": i32(1, 5)}, id="zero-dim"),
+    S("BroadcastGradientArgs", {"s0": i64(5, 1), "s1": i64(1)}, id="int64"),
+    S("BroadcastGradientArgs", {"s0": i32(2, 1, 3), "s1": i32(4, 3)}, fed={"s0": [None]}, id="unknown"),
+]
+
+# More shapes for the gradient tests: unknown dims (Shape/ShapeN/BroadcastGradientArgs paths), many
+# inputs, float64 and broadcasting.
+G = randn(3, 4).astype(np.float64)
+_grad_shapes = [
+    S("ConcatV2", {"values": [F, randn(2, 2)], "axis": np.int32(1)}, fed={"values": [None, None]}, id="axis1"),
+    S("ConcatV2", {"values": [randn(1, 2)] * 18, "axis": np.int32(0)}, id="many"),
+    S("ConcatV2", {"values": [G, G], "axis": np.int32(-2)}, id="f64-neg"),
+    S("Pack", {"values": [G, G]}, {"axis": 2}, id="f64-axis2"),
+    S("Tile", {"input": G, "multiples": i64(2, 1)}, fed={"input": [None, None]}, id="f64-unknown-int64"),
+    S("Tile", {"input": randn(2, 1, 3), "multiples": i32(1, 4, 2)}, id="3d"),
+    S("BroadcastTo", {"input": randn(1, 3, 1), "shape": i32(2, 4, 3, 5)}, fed={"input": [None, 3, 1]}, id="unk-4d"),
+    S("BroadcastTo", {"input": G, "shape": i64(3, 4)}, id="f64-same"),
+    S("SelectV2", {"condition": bools(2, 3), "t": randn(3), "e": randn(2, 1)}, id="broadcast-both"),
+    S(
+        "SelectV2",
+        {"condition": bools(2, 3), "t": randn(2, 3), "e": randn(1, 3)},
+        fed={"t": [None, 3], "e": [None, 3]},
+        id="unknown-broadcast",
+    ),
+    S("SelectV2", {"condition": bools(4), "t": G[0], "e": G[1]}, fed={"condition": None}, id="f64-unknown-cond"),
+    S("Select", {"condition": np.array([True, False, True]), "x": G, "y": G * 2}, id="f64-vector-cond"),
+    S("Gather", {"params": G, "indices": i32(2, 0, 2)}, fed={"params": [None, 4]}, id="f64-unknown"),
+    S("GatherV2", {"params": G, "indices": i64(2, 1, 2), "axis": np.int32(0)}, id="axis0-dups"),
+    S("GatherV2", {"params": F3, "indices": i32(2, 0), "axis": np.int32(1)}, fed={"axis": []}, id="dynamic-axis"),
+    S(
+        "GatherV2",
+        {"params": F3, "indices": i32(1, 0, 2, 2).reshape(2, 2), "axis": np.int32(1)},
+        {"batch_dims": 1},
+        fed={"params": [None, 3, None]},
+        id="batch-dims-unknown",
+    ),
+    S("GatherNd", {"params": G, "indices": i32(2, 0, 1).reshape(3, 1)}, fed={"params": [None, 4]}, id="rows-unk"),
+    S("ScatterNd", {"indices": i32(0, 2, 0).reshape(3, 1), "updates": G, "shape": i32(4, 4)}, id="f64-dups"),
+    S("Reshape", {"tensor": G, "shape": i32(2, 6)}, fed={"tensor": [None, None]}, id="f64-unknown-all"),
+    S("ExpandDims", {"input": G, "axis": np.int32(1)}, fed={"input": None}, id="f64-unknown-rank"),
+    S("Squeeze", {"input": randn(2, 1, 3)}, {"axis": [1]}, fed={"input": [None, 1, None]}, id="grad-unknown"),
+    S("Transpose", {"x": F3, "perm": i32(2, 0, 1)}, fed={"x": None}, id="unknown-rank"),
+    S("Slice", {"input": G, "begin": i64(1, 1), "size": i64(-1, 2)}, fed={"input": [None, None]}, id="f64-int64"),
+    _ss(G, [2, -1], [0, 0], [-1, -2], "f64-unknown", fed={"input": [None, None]}, end_mask=2),
+    _ss(G, [1], [3], [1], "unknown-end", fed={"end": [1]}),
+    S("Pad", {"input": G, "paddings": i64(0, 2, 1, 1).reshape(2, 2)}, fed={"input": None}, id="f64-unknown-rank"),
+    S(
+        "PadV2",
+        {"input": G, "paddings": i32(1, 0, 0, 1).reshape(2, 2), "constant_values": np.float64(2)},
+        fed={"input": [None, 4]},
+        id="f64-unknown",
+    ),
+    S("MirrorPad", {"input": G, "paddings": i32(2, 2, 1, 3).reshape(2, 2)}, {"mode": "SYMMETRIC"}, id="f64-sym"),
+    S(
+        "MirrorPad",
+        {"input": F3, "paddings": i32(1, 0, 0, 2, 3, 3).reshape(3, 2)},
+        {"mode": "REFLECT"},
+        fed={"input": [None, None, 4]},
+        id="unknown",
+    ),
+    S("ReverseV2", {"tensor": G, "axis": i32(0, 1)}, fed={"tensor": [None, 4]}, id="f64-both"),
+    S("Split", {"axis": np.int32(-1), "value": G}, {"num_split": 2}, fed={"value": [3, None]}, id="f64-unk"),
+    S(
+        "SplitV",
+        {"value": G, "size_splits": i32(1, -1, 1), "axis": np.int32(1)},
+        {"num_split": 3},
+        fed={"value": [None, 4]},
+        id="f64-unknown",
+    ),
+    S("Unpack", {"value": G}, {"num": 4, "axis": 1}, fed={"value": [None, 4]}, id="f64-unknown"),
+    S("Fill", {"dims": i32(2, 3), "value": np.float64(1.5)}, fed={"dims": [2]}, id="f64-unknown"),
+    S("Fill", {"dims": np.zeros(0, np.int32), "value": np.float32(2)}, fed={"dims": [None]}, id="scalar-unknown"),
+    S(
+        "DynamicStitch",
+        {"indices": [i32(0, 2), i32(1, 3)], "data": [G[:2], G[1:]]},
+        id="f64-overlap",
+    ),
+    S("IdentityN", {"input": [G, randn(2)]}, id="floats"),
+    S("CheckNumerics", {"tensor": G}, {"message": "grad"}, fed={"tensor": [None, 4]}, id="f64-unknown"),
+    S("EnsureShape", {"input": G}, {"shape": [3, None]}, fed={"input": None}, id="f64-unknown"),
+    S("PlaceholderWithDefault", {"input": G}, {"shape": [None, 4]}, id="f64"),
 ]
 
 SAMPLES: list[Sample] = (
@@ -559,4 +769,6 @@ SAMPLES: list[Sample] = (
     + _split
     + _misc
     + _dtypes
+    + _grad_ops
+    + _grad_shapes
 )
