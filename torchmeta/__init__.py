@@ -45,6 +45,9 @@ from torchmeta.ops.registry import NOT_DIFFERENTIABLE, not_differentiable, regis
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 
+# The seed document calls tf.latest_checkpoint (a TF 0.x top-level name).
+latest_checkpoint = train.latest_checkpoint
+
 # tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).
 globals().update(dtypes.DType.__members__)
 
