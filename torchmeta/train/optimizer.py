@@ -106,7 +106,8 @@ def assign_sub(var, value, use_locking=None):
 def _write(ref_op, resource_op, var, value, use_locking):
     if isinstance(var, ResourceVariable):
         value = graph_lib.convert_to_tensor(value, dtype=var.dtype)
-        op = raw_op(resource_op, resource=var.handle, value=value)
+        extra = {"validate_shape": True} if resource_op == "AssignVariableOp" else {}
+        op = raw_op(resource_op, resource=var.handle, value=value, **extra)
         with graph_lib.control_dependencies([op]):
             raw_op("ReadVariableOp", resource=var.handle, dtype=var.dtype)
         return op
