@@ -9,6 +9,7 @@ because static shapes are only ever *known* when they cannot depend on data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,12 +113,23 @@ def _alias_source(op: Operation, folded: dict):
     t = op.type
     if t in _PASS_THROUGH:
         return 0
-    out_shape = op._outputs[0].shape if op._outputs else None
-    if t == "Reshape" or t == "EnsureShape" or t == "BroadcastTo":
+    if t in ("Reshape", "BroadcastTo"):
+        # Only when the target shape is a known constant equal to the input's (known) shape.
         in_shape = op._inputs[0].shape
-        if in_shape.is_fully_defined() and out_shape.is_fully_defined() and in_shape == out_shape:
-            return 0
-        return None
+        target = folded.get(op._inputs[1])
+        if target is None or not in_shape.is_fully_defined():
+            return None
+        dims = [int(d) for d in torch.as_tensor(target).reshape(-1).tolist()]
+        if t == "Reshape" and dims.count(-1) == 1:
+            known = math.prod(d for d in dims if d != -1)
+            if known == 0 or in_shape.num_elements() % known:
+                return None
+            dims[dims.index(-1)] = in_shape.num_elements() // known
+        return 0 if dims == in_shape.as_list() else None
+    if t == "EnsureShape":
+        in_shape = op._inputs[0].shape
+        wanted = TensorShape(op.get_attr("shape"))
+        return 0 if in_shape.is_fully_defined() and in_shape.is_compatible_with(wanted) else None
     if t in _REDUCTIONS:
         axes = folded.get(op._inputs[1])
         if axes is not None and _numel(axes) == 0:
