@@ -65,7 +65,10 @@ def _gradient_function(op: Operation):
         raise LookupError(
             f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must "
             "have an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want "
-            "to pretend this operation is a constant in your program, you may insert `tf.stop_gradient`."
+            "to pretend this operation is a constant in your program, you may insert `tf.stop_gradient`. This can "
+            "be useful to silence the error in cases where you know gradients are not needed, e.g. the forward pass "
+            "of tf.custom_gradient. Please see more details in "
+            "https://www.tensorflow.org/api_docs/python/tf/custom_gradient."
         )
     if info.gradient is registry.NOT_DIFFERENTIABLE:
         return None
