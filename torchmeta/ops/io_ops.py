@@ -31,6 +31,18 @@ def _str(value) -> str:
     return item.decode() if isinstance(item, bytes) else str(item)
 
 
+def _local(path: str) -> str:
+    """A file name for the I/O: TensorFlow accepts ``file://`` URIs for local files."""
+    return path[len("file://") :] if path.startswith("file://") else path
+
+
+def _make_parent_dir(prefix: str) -> None:
+    """Creates ``dirname(prefix)``, one level only, as TensorFlow's bundle writer does."""
+    parent = os.path.dirname(prefix)
+    if parent and not os.path.isdir(parent) and os.path.isdir(os.path.dirname(parent) or "."):
+        os.makedirs(parent, exist_ok=True)
+
+
 def _strs(values) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(values, dtype=object).reshape(-1)]
 
@@ -50,7 +62,7 @@ def _string_scalar(text: str) -> np.ndarray:
 )
 def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
     """Writes the tensors to ``prefix`` in the session's checkpoint format (TF's V2 bundle by default)."""
-    prefix, names, specs = _str(prefix), _strs(tensor_names), _strs(shape_and_slices)
+    prefix, names, specs = _local(_str(prefix)), _strs(tensor_names), _strs(shape_and_slices)
     if not (len(names) == len(specs) == len(tensors)):
         raise errors.InvalidArgumentError(
             None,
@@ -62,6 +74,7 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
     if fmt == FORMAT_SAFETENSORS:
         from torchmeta.io.safetensors_checkpoint import save_safetensors
 
+        _make_parent_dir(prefix)
         entries = {}
         for name, spec, tensor in zip(names, specs, tensors):
             entries.setdefault(name, []).append(tensor if not spec else (tensor, spec))
@@ -112,8 +125,9 @@ def _restore_shape(op):
 def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
     """Reads the named tensors (or slices) from a checkpoint in either format, into fresh tensors."""
     from torchmeta.io.checkpoint import open_checkpoint
+    from torchmeta.io.tf_checkpoint import datatype_string
 
-    prefix, names, specs = _str(prefix), _strs(tensor_names), _strs(shape_and_slices)
+    prefix, names, specs = _local(_str(prefix)), _strs(tensor_names), _strs(shape_and_slices)
     if not (len(names) == len(specs) == len(dtypes)):
         raise errors.InvalidArgumentError(None, None, "tensor_names, shape_and_slices and dtypes differ in length")
     reader = open_checkpoint(prefix)
@@ -127,8 +141,8 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
                 raise errors.InvalidArgumentError(
                     None,
                     None,
-                    f"tensor_name = {name}; expected dtype {want.base_dtype.name} does not equal original dtype "
-                    f"{have.name}",
+                    f"tensor_name = {name}; expected dtype {datatype_string(want.base_dtype)} does not equal "
+                    f"original dtype {datatype_string(have)}",
                 )
             if spec:
                 value = reader.get_slice(name, spec)
@@ -139,7 +153,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
             if isinstance(value, torch.Tensor):
                 mark_owned(value)
             out.append(value)
-        return tuple(out)
+        return out[0] if len(out) == 1 else tuple(out)  # one output: the value itself, as lowering expects
     finally:
         reader.close()
 
@@ -153,7 +167,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
 )
 def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, delete_old_dirs, allow_missing_files, state):
     """Merges per-shard checkpoints into one at ``destination_prefix`` (TF's merge, or one safetensors file)."""
-    prefixes, destination = _strs(checkpoint_prefixes), _str(destination_prefix)
+    prefixes, destination = [_local(p) for p in _strs(checkpoint_prefixes)], _local(_str(destination_prefix))
     if getattr(state, "checkpoint_format", FORMAT_TF) == FORMAT_SAFETENSORS:
         _merge_safetensors(prefixes, destination, delete_old_dirs)
         return

@@ -20,6 +20,11 @@ def mark_owned(tensor):
     return tensor
 
 
+def _shape_str(shape) -> str:
+    """A shape as TensorFlow prints it in messages: ``[2,3]``."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
 def _take_owned(value, device, dtype) -> bool:
     if getattr(value, _OWNED, False) and value.device == device and value.is_contiguous():
         delattr(value, _OWNED)
@@ -34,14 +39,17 @@ class VariableSlot:
     ref or resource dtype are these slots, so Assign-like kernels can update them in place.
     """
 
-    __slots__ = ("name", "value", "device", "is_resource", "dtype", "__weakref__")
+    __slots__ = ("name", "value", "device", "is_resource", "dtype", "shape", "__weakref__")
 
-    def __init__(self, name: str, device: torch.device, is_resource: bool = False, dtype=None):
+    def __init__(self, name: str, device: torch.device, is_resource: bool = False, dtype=None, shape=None):
         self.name = name
         self.value = None
         self.device = device
         self.is_resource = is_resource
         self.dtype = dtype
+        # The declared shape of a ref variable (a tuple of ints) when fully known: TensorFlow allocates a
+        # VariableV2 with it, so an Assign with validate_shape checks it even before the first assignment.
+        self.shape = shape
 
     def read(self):
         value = self.value
@@ -62,6 +70,13 @@ class VariableSlot:
     def assign(self, value, validate_shape: bool = True):
         """Stores ``value``: in place when shapes and dtypes agree, else as a new owned tensor."""
         current = self.value
+        if validate_shape and current is None and self.shape is not None and tuple(value.shape) != self.shape:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                "Assign requires shapes of both tensors to match. "
+                f"lhs shape= {_shape_str(self.shape)} rhs shape= {_shape_str(value.shape)}",
+            )
         if isinstance(value, np.ndarray):  # string variables
             self.value = value.copy()
             return
@@ -78,7 +93,7 @@ class VariableSlot:
                 None,
                 None,
                 "Assign requires shapes of both tensors to match. "
-                f"lhs shape= {list(current.shape)} rhs shape= {list(value.shape)}",
+                f"lhs shape= {_shape_str(current.shape)} rhs shape= {_shape_str(value.shape)}",
             )
         self.value = value.to(self.device, copy=True).contiguous()
 
