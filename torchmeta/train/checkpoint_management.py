@@ -30,10 +30,21 @@ __all__ = [
     "remove_checkpoint",
     "meta_graph_filename",
     "checkpoint_files",
+    "local_path",
 ]
 
 CheckpointState = checkpoint_state_pb2.CheckpointState
 _log = logging.getLogger("torchmeta")
+
+
+def local_path(path) -> str:
+    """``path`` as a local file name: ``file://`` URIs (which TensorFlow accepts) lose their scheme.
+
+    Paths keep their ``file://`` wherever TensorFlow keeps it (return values, the state file); only the
+    file operations use this.
+    """
+    path = os.fspath(path)
+    return path[len("file://") :] if path.startswith("file://") else path
 
 
 def _state_filename(save_dir, latest_filename):
@@ -127,7 +138,7 @@ def update_checkpoint_state_internal(
             f"Save path '{model_checkpoint_path}' conflicts with path used for checkpoint state.  Please use a "
             "different save path."
         )
-    atomic_write_text(filename, text_format.MessageToString(state))
+    atomic_write_text(local_path(filename), text_format.MessageToString(state))
 
 
 def get_checkpoint_state(checkpoint_dir, latest_filename=None):
@@ -137,7 +148,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
       ValueError: if the state file has no ``model_checkpoint_path``.
     """
     checkpoint_dir = os.fspath(checkpoint_dir)
-    filename = _state_filename(checkpoint_dir, latest_filename)
+    filename = local_path(_state_filename(checkpoint_dir, latest_filename))
     if not os.path.isfile(filename):
         return None
     try:
@@ -160,16 +171,14 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
 
 def checkpoint_files(prefix) -> list[str]:
     """The files of checkpoint ``prefix`` that exist (either format), without the ``.meta``."""
-    prefix = os.fspath(prefix)
-    escaped = glob.escape(prefix)
+    escaped = glob.escape(local_path(prefix))
     found = glob.glob(escaped + ".index") + glob.glob(escaped + ".data-?????-of-?????")
     found += glob.glob(escaped + ".safetensors")
     return sorted(found)
 
 
 def _first_match(prefix):
-    prefix = os.fspath(prefix)
-    escaped = glob.escape(prefix)
+    escaped = glob.escape(local_path(prefix))
     for pattern in (escaped + ".index", escaped + ".safetensors", escaped):
         matches = glob.glob(pattern)
         if matches:
@@ -197,8 +206,8 @@ def get_checkpoint_mtimes(checkpoint_prefixes) -> list[float]:
     mtimes = []
     for prefix in checkpoint_prefixes:
         path = _first_match(prefix)
-        if path is not None:
-            mtimes.append(os.stat(path).st_mtime_ns / 1e9)
+        if path is not None:  # whole seconds, as TensorFlow's local file system reports them
+            mtimes.append(float(os.stat(path).st_mtime_ns // 1_000_000_000))
     return mtimes
 
 
@@ -210,9 +219,12 @@ def meta_graph_filename(checkpoint_filename, meta_graph_suffix="meta") -> str:
 
 def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=2, meta_graph_suffix="meta") -> None:
     """Deletes a checkpoint's files (either format) and its ``.meta``; missing files are ignored."""
-    targets = [meta_graph_filename(checkpoint_prefix, meta_graph_suffix), *checkpoint_files(checkpoint_prefix)]
+    targets = [
+        local_path(meta_graph_filename(checkpoint_prefix, meta_graph_suffix)),
+        *checkpoint_files(checkpoint_prefix),
+    ]
     if checkpoint_format_version != 2:
-        targets.append(os.fspath(checkpoint_prefix))
+        targets.append(local_path(checkpoint_prefix))
     for path in targets:
         try:
             os.remove(path)
