@@ -27,6 +27,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.variables import Variable
 from torchmeta.ops.io_ops import FORMAT_SAFETENSORS, FORMAT_TF
 from torchmeta.train import checkpoint_management, training_util
+from torchmeta.train.restore_plan import RestorePlan
 
 __all__ = ["Saver", "SaverDef", "import_meta_graph", "export_meta_graph"]
 
@@ -366,6 +367,7 @@ class Saver:
         self._last_checkpoints: list = []
         self._checkpoints_to_be_deleted: list = []
         self._save_relative_paths = save_relative_paths
+        self._restore_plan = None  # (graph, graph version, RestorePlan or None)
         if not defer_build:
             self.build()
         if self.saver_def:
@@ -506,8 +508,6 @@ class Saver:
         if os.path.split(latest_filename)[0]:
             raise ValueError("'latest_filename' must not contain path components")
         save_path = os.fspath(save_path)
-        if save_path.startswith("file://"):
-            save_path = save_path[len("file://") :]
         if global_step is not None:
             if not isinstance(global_step, (int, np.integer)):
                 global_step = training_util.global_step(sess, global_step)
@@ -520,10 +520,11 @@ class Saver:
         if not isinstance(sess, Session):
             raise TypeError(f"'sess' must be a Session; {sess}")
         save_dir = os.path.dirname(save_path)
+        local_dir = checkpoint_management.local_path(save_dir)
         model_checkpoint_path = None
         if not self._is_empty:
-            if save_dir and not os.path.isdir(save_dir):
-                parent = os.path.dirname(save_dir)
+            if local_dir and not os.path.isdir(local_dir):
+                parent = os.path.dirname(local_dir)
                 if self.saver_def.sharded or (parent and not os.path.isdir(parent)):
                     raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
             with sess._state.checkpoint_format_scope(self._format):
@@ -542,7 +543,9 @@ class Saver:
                 )
                 self._maybe_delete_old_checkpoints(meta_graph_suffix)
         if write_meta_graph:
-            filename = checkpoint_management.meta_graph_filename(checkpoint_file, meta_graph_suffix)
+            filename = checkpoint_management.local_path(
+                checkpoint_management.meta_graph_filename(checkpoint_file, meta_graph_suffix)
+            )
             with sess.graph.as_default():
                 self.export_meta_graph(
                     filename, strip_default_attrs=strip_default_attrs, save_debug_info=save_debug_info
@@ -593,11 +596,30 @@ class Saver:
             raise ValueError("The passed save_path is not a valid checkpoint: " + prefix)
         _log.info("Restoring parameters from %s", prefix)
         try:
-            sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: prefix})
+            if not self._restore_fast(sess, prefix):
+                sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: prefix})
         except errors.NotFoundError as err:
             raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from err
         except errors.InvalidArgumentError as err:
             raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from err
+
+    # Restore without running the restore op when the graph is the standard one (see restore_plan).
+    _use_restore_plan = True
+
+    def _restore_fast(self, sess, prefix) -> bool:
+        from torchmeta.runtime.session import Session
+
+        if not self._use_restore_plan or not isinstance(sess, Session) or sess._closed:
+            return False
+        graph = sess.graph
+        cached = self._restore_plan
+        if cached is None or cached[0] is not graph or cached[1] != graph.version:
+            cached = self._restore_plan = (graph, graph.version, RestorePlan.build(graph, self.saver_def))
+        plan = cached[2]
+        if plan is None:
+            return False
+        with sess._lock:
+            return plan.run(sess, prefix)
 
 
 def _wrap_restore_error(err, what):
