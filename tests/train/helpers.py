@@ -1,0 +1,103 @@
+"""Running one scenario with TensorFlow and with torchmeta, and comparing what each did.
+
+A scenario is a function ``scenario(api, directory)`` written against the TF1 API both share
+(``api.tf`` is ``tensorflow.compat.v1`` or ``torchmeta``; ``api.Saver`` adds torchmeta's ``format``).
+It returns what it observed (values, file names, exceptions via :func:`outcome`); :func:`run_both`
+returns both observations with the two directories replaced by ``<dir>``, ready to compare.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+import torchmeta as tm
+
+
+class Api:
+    """One framework as the scenarios see it."""
+
+    def __init__(self, tf, fmt: str | None = None):
+        self.tf = tf
+        self.fmt = fmt
+        self.is_tm = tf is tm
+
+    def Saver(self, *args, **kwargs):
+        if self.is_tm and self.fmt:
+            kwargs.setdefault("format", self.fmt)
+        return self.tf.train.Saver(*args, **kwargs)
+
+    def Session(self, **kwargs):
+        """A Session; TensorFlow's gets two CPU devices, so ``/cpu:1`` placements (sharded savers) run."""
+        if not self.is_tm:
+            kwargs.setdefault("config", self.tf.ConfigProto(device_count={"CPU": 2}))
+        return self.tf.Session(**kwargs)
+
+    @property
+    def data_suffixes(self) -> tuple[str, ...]:
+        """What a one-shard save writes besides the .meta in this framework's format."""
+        if self.is_tm and self.fmt != "tf":
+            return (".safetensors",)
+        return (".data-00000-of-00001", ".index")
+
+
+def message(err: BaseException) -> str:
+    """The message of an error, without TensorFlow's graph-execution decoration."""
+    text = getattr(err, "message", None) or str(err)
+    text = re.sub(r"Graph execution error:\n\n(Detected at node .*?\n(    .*\n)*Node: '[^']*'\n)?", "", text)
+    text = re.sub(r" Debug info: container=.*? does not exist\.", "", text)  # TF's resource-manager detail
+    text = re.sub(r"\n\nOriginal stack trace for .*", "", text, flags=re.S)
+    return re.sub(r"\n\t \[\[\{\{node [^}]*\}\}\]\]", "", text)  # the failing node (checked elsewhere)
+
+
+def outcome(fn, *args, **kwargs):
+    """``("ok", result)`` or ``(exception type name, message)``."""
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except Exception as err:
+        return (type(err).__name__, message(err))
+
+
+def normalize(value, directory: str):
+    """``value`` with ``directory`` replaced by ``<dir>`` in every string, numpy arrays as lists."""
+    if isinstance(value, str):
+        return value.replace(directory, "<dir>")
+    if isinstance(value, bytes):
+        return value.replace(directory.encode(), b"<dir>")
+    if isinstance(value, tuple):
+        return tuple(normalize(v, directory) for v in value)
+    if isinstance(value, list):
+        return [normalize(v, directory) for v in value]
+    if isinstance(value, dict):
+        return {normalize(k, directory): normalize(v, directory) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return ("ndarray", str(value.dtype), value.shape, normalize(value.tolist(), directory))
+    if isinstance(value, np.generic):
+        return ("scalar", str(value.dtype), normalize(value.item(), directory))
+    return value
+
+
+def run_both(tf1, scenario, tmp_path, fmt: str | None = "tf"):
+    """``(TensorFlow's observation, torchmeta's observation)`` of ``scenario``, directories normalized."""
+    out = []
+    for api, sub in ((Api(tf1), "tf"), (Api(tm, fmt), "tm")):
+        directory = os.path.join(str(tmp_path), sub)
+        os.makedirs(directory, exist_ok=True)
+        out.append(normalize(scenario(api, directory), directory))
+    return tuple(out)
+
+
+def files(directory) -> list[str]:
+    """The names in ``directory`` (recursively, with ``/``), sorted."""
+    out = []
+    for root, _, names in os.walk(directory):
+        rel = os.path.relpath(root, directory)
+        out.extend(name if rel == "." else f"{rel}/{name}" for name in names)
+    return sorted(out)
+
+
+def tf_proto_as_ours(proto, cls):
+    """A TensorFlow protobuf message as torchmeta's class of the same message (through its bytes)."""
+    return cls.FromString(proto.SerializeToString())
