@@ -335,3 +335,46 @@ def test_compute_gradients_defaults_to_trainable_variables(tf1):
             return [(None if gr is None else gr.op.type, v.name) for gr, v in pairs]
 
     assert run(tm) == run(tf1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: slot and non-slot variables carry TF's names, so training continues across frameworks
+
+
+def _checkpoint_phase(api, make_opt, resource, prefix, restore, steps=2):
+    """Builds the model, restores ``prefix`` (or initializes), trains ``steps`` steps, saves to ``prefix``."""
+    g = api.Graph()
+    with g.as_default():
+        x = api.placeholder(api.float32, [None, 4], name="x")
+        y = api.placeholder(api.float32, [None, 2], name="y")
+        w = api.Variable(_MW, name="w", use_resource=resource)
+        b = api.Variable(_MB, name="b", use_resource=resource)
+        loss = api.reduce_mean(api.square(api.matmul(x, w) + b - y))
+        step = api.train.get_or_create_global_step()
+        train = make_opt(_train_module(api)).minimize(loss, global_step=step)
+        saver = api.train.Saver(format="tf") if api is tm else api.train.Saver()
+        with api.Session(graph=g) as sess:
+            if restore:
+                saver.restore(sess, prefix)
+            else:
+                sess.run(api.global_variables_initializer())
+            losses = [sess.run([loss, train], {x: _X, y: _Y})[0] for _ in range(steps)]
+            saver.save(sess, prefix)
+            names = [v.op.name for v in api.global_variables()]
+            state = dict(zip(names, sess.run(api.global_variables())))
+    return losses, state
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+@pytest.mark.parametrize("which", ["momentum", "adam", "rmsprop-centered", "adadelta"])
+def test_training_continues_across_frameworks(tf1, tmp_path, which, resource):
+    """2 steps in one framework, saved, then 2 in the other equal 4 steps in TensorFlow (both ways)."""
+    make, rtol = OPTIMIZERS[which]
+    ref_losses, ref_state = _checkpoint_phase(tf1, make, resource, str(tmp_path / "tf" / "ckpt"), False, steps=4)
+    for first, second in [(tm, tf1), (tf1, tm)]:
+        prefix = str(tmp_path / f"{first.__name__}-{second.__name__}" / "ckpt")
+        losses_a, _ = _checkpoint_phase(first, make, resource, prefix, False)
+        losses_b, state = _checkpoint_phase(second, make, resource, prefix, True)
+        np.testing.assert_allclose(losses_a + losses_b, ref_losses, rtol=rtol)
+        _assert_states_equal(state, ref_state, rtol)
+        assert state["global_step"] == 4
