@@ -45,6 +45,10 @@ from torchmeta.ops.registry import NOT_DIFFERENTIABLE, not_differentiable, regis
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
 
+# isort: split
+# After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
+from torchmeta.api.clip_ops import *  # noqa: F403
+
 # The seed document calls tf.latest_checkpoint (a TF 0.x top-level name).
 latest_checkpoint = train.latest_checkpoint
 

@@ -112,3 +112,8 @@ def test_non_sequence_is_a_type_error_like_tf(tf1, fn):
         return str(info.value).split(" Received")[0]
 
     assert call(tm) == call(tf1)
+
+
+def test_exported_as_tf_names():
+    for name in clip_ops.__all__:
+        assert getattr(tm, name) is getattr(clip_ops, name)

@@ -378,3 +378,9 @@ def test_training_continues_across_frameworks(tf1, tmp_path, which, resource):
         np.testing.assert_allclose(losses_a + losses_b, ref_losses, rtol=rtol)
         _assert_states_equal(state, ref_state, rtol)
         assert state["global_step"] == 4
+
+
+def test_exported_under_tf_train():
+    for name in tm_optimizers.__all__:
+        assert getattr(tm.train, name) is getattr(tm_optimizers, name)
+    assert tm.train.Optimizer.GATE_OP == 1
