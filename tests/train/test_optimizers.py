@@ -211,7 +211,7 @@ def test_minimize_gating_matches_tf(tf1, gate):
     assert _structure(g_ours) == _structure(g_theirs)
 
 
-def _embedding_scenario(api, make_opt, resource):
+def _embedding_scenario(api, make_opt, resource, **minimize_kwargs):
     """A gather from an embedding table: its gradient is IndexedSlices, so the sparse updates run."""
     g = api.Graph()
     with g.as_default():
@@ -220,7 +220,7 @@ def _embedding_scenario(api, make_opt, resource):
         emb = api.Variable(W0, name="emb", use_resource=resource)
         rows = api.gather(emb, ids)
         loss = api.reduce_sum(api.square(rows - target))
-        train = make_opt(_train_module(api)).minimize(loss)
+        train = make_opt(_train_module(api)).minimize(loss, **minimize_kwargs)
         with api.Session(graph=g) as sess:
             sess.run(api.global_variables_initializer())
             losses = []
@@ -239,6 +239,18 @@ def test_minimize_through_gather_matches_tf(tf1, which):
     np.testing.assert_allclose(our_losses, their_losses, rtol=rtol)
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-2)
     assert _structure(g_ours) == _structure(g_theirs)
+
+
+@pytest.mark.parametrize("gate", [0, 2], ids=["GATE_NONE", "GATE_GRAPH"])
+def test_sparse_gradients_stay_sparse_through_gating(tf1, gate):
+    """GATE_GRAPH gates IndexedSlices without densifying them, so the sparse update still runs."""
+    make, rtol = OPTIMIZERS["momentum"]
+    their_losses, theirs, g_theirs = _embedding_scenario(tf1, make, False, gate_gradients=gate)
+    our_losses, ours, g_ours = _embedding_scenario(tm, make, False, gate_gradients=gate)
+    np.testing.assert_allclose(our_losses, their_losses, rtol=rtol)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-2)
+    assert _structure(g_ours) == _structure(g_theirs)
+    assert "SparseApplyMomentum" in [op.type for op in g_ours.get_operations()]
 
 
 # ---------------------------------------------------------------------------------------------

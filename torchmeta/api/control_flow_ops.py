@@ -6,6 +6,7 @@ import builtins
 
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 
 __all__ = ["no_op", "group", "tuple", "with_dependencies"]
@@ -88,4 +89,7 @@ def with_dependencies(dependencies, output_tensor, name=None):
                 if isinstance(output_tensor, Operation):
                     with graph_lib.control_dependencies([output_tensor]):
                         return no_op(name=name)
+                if isinstance(output_tensor, IndexedSlices):  # stays sparse, as in TF
+                    values = raw_op("Identity", input=output_tensor.values, name=name)
+                    return IndexedSlices(values, output_tensor.indices, output_tensor.dense_shape)
                 return raw_op("Identity", input=output_tensor, name=name)
