@@ -194,6 +194,22 @@ _add(
     id="nesterov",
 )
 
+for _nesterov in (False, True):
+    for _idx in ([3, 0], [1, 2, 1]):
+        _add(
+            "ResourceSparseApplyKerasMomentum",
+            {
+                "var": randn(4, 2),
+                "accum": randn(4, 2),
+                "lr": _s(0.1),
+                "grad": randn(len(_idx), 2),
+                "indices": np.array(_idx, np.int32),
+                "momentum": _s(0.9),
+            },
+            {"use_nesterov": _nesterov},
+            id=f"{'repeated' if len(_idx) == 3 else 'f32'}-nesterov{int(_nesterov)}",
+        )
+
 # Sparse: (id, var shape, indices, dtype, index dtype, rtol). Repeated indices only for the kernels TF
 # runs sequentially (Adagrad's CPU kernel updates rows in parallel, so TF leaves repeats undefined).
 _SPARSE = [

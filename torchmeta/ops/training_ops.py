@@ -304,6 +304,35 @@ def resource_apply_keras_momentum(var, accum, lr, grad, momentum, use_nesterov):
     _store([var_slot, accum_slot], [var, accum], False)
 
 
+@register_op(
+    "ResourceSparseApplyKerasMomentum",
+    inputs=["var: resource", "accum: resource", "lr: T", "grad: T", "indices: Tindices", "momentum: T"],
+    attrs=[_T, _TINDICES, _LOCKING, "use_nesterov: bool = false"],
+    shape=shapes.no_outputs,
+    stateful=True,
+)
+def resource_sparse_apply_keras_momentum(var, accum, lr, grad, indices, momentum, use_nesterov):
+    var_slot, accum_slot = var, accum
+    var, accum = var_slot.read().clone(), accum_slot.read().clone()
+    _same_shape(var, accum, "accum")
+    if var.dim() < 1:
+        raise _invalid("var must be at least 1 dimensional")
+    _scalar(lr, "lr")
+    _sparse_checks(var, grad, indices)
+    _scalar(momentum, "momentum")
+
+    def rows(v, a, g):
+        a.copy_(a * momentum - g * lr)
+        if use_nesterov:
+            v.add_(a * momentum - g * lr)
+        else:
+            v.add_(a)
+
+    if indices.shape[0]:
+        _sparse_update([var, accum], grad, indices, rows)
+    _store([var_slot, accum_slot], [var, accum], False)
+
+
 def _sparse_momentum(var_slot, accum_slot, lr, grad, indices, momentum, use_nesterov, in_place):
     var, accum = _updated(var_slot, in_place), _updated(accum_slot, in_place)
     _same_shape(var, accum, "accum")
@@ -927,6 +956,7 @@ not_differentiable(
     "ApplyMomentum",
     "ResourceApplyMomentum",
     "ResourceApplyKerasMomentum",
+    "ResourceSparseApplyKerasMomentum",
     "SparseApplyMomentum",
     "ResourceSparseApplyMomentum",
     "ApplyAdam",
