@@ -19,7 +19,9 @@ from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import shapes
+from torchmeta.ops.nn_ops import shape_error
 from torchmeta.ops.registry import not_differentiable, register_op
+from torchmeta.ops.shapes import _fmt
 from torchmeta.runtime.state import mark_owned
 
 FORMAT_TF = "tf"
@@ -51,6 +53,37 @@ def _string_scalar(text: str) -> np.ndarray:
     out = np.empty((), dtype=object)
     out[()] = text.encode()
     return out
+
+
+def _with_rank(op, shape: TensorShape, rank: int) -> TensorShape:
+    if shape.rank is not None and shape.rank != rank:
+        raise shape_error(op, f"Shape must be rank {rank} but is rank {shape.rank}")
+    return shape
+
+
+def _merge(op, a: TensorShape, b: TensorShape) -> TensorShape:
+    """TensorFlow's InferenceContext::Merge of two static shapes (ValueError worded like TF's)."""
+    if a.rank is None:
+        return b
+    if b.rank is None:
+        return a
+    if a.rank != b.rank:
+        raise shape_error(op, f"Shapes must be equal rank, but are {a.rank} and {b.rank}")
+    dims = []
+    for i, (x, y) in enumerate(zip(a.as_tuple(), b.as_tuple())):
+        if x is not None and y is not None and x != y:
+            raise shape_error(
+                op,
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}.",
+            )
+        dims.append(x if x is not None else y)
+    return TensorShape(dims)
+
+
+def _scalar_inputs_shape(op):
+    for t in op.inputs:
+        _with_rank(op, t.shape, 0)
+    return [TensorShape([])]
 
 
 @register_op(
@@ -95,8 +128,13 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
 def _restore_shape(op):
     from torchmeta.framework.tensor_util import constant_value
 
+    _with_rank(op, op.inputs[0].shape, 0)
+    names = _with_rank(op, op.inputs[1].shape, 1)
+    _merge(op, names, _with_rank(op, op.inputs[2].shape, 1))
     specs = constant_value(op.inputs[2])
     n = len(op.outputs)
+    if specs is not None and specs.size != n:
+        raise shape_error(op, "The number of shape_and_slice doesn't match tensor outputs.")
     if specs is None:
         return [TensorShape(None)] * n
     out = []
@@ -206,7 +244,7 @@ def _merge_safetensors(prefixes, destination, delete_old_dirs):
     "ShardedFilename",
     inputs=["basename: string", "shard: int32", "num_shards: int32"],
     outputs=["filename: string"],
-    shape=shapes.scalar,
+    shape=_scalar_inputs_shape,
 )
 def sharded_filename(basename, shard, num_shards):
     return _string_scalar(f"{_str(basename)}-{int(shard):05d}-of-{int(num_shards):05d}")
@@ -216,17 +254,20 @@ def sharded_filename(basename, shard, num_shards):
     "ShardedFilespec",
     inputs=["basename: string", "num_shards: int32"],
     outputs=["filename: string"],
-    shape=shapes.scalar,
+    shape=_scalar_inputs_shape,
 )
 def sharded_filespec(basename, num_shards):
     return _string_scalar(f"{_str(basename)}-?????-of-{int(num_shards):05d}")
 
 
 def _string_join_shape(op):
-    out = TensorShape([])
+    """Scalar when every input is; else the merge of the inputs that are not known scalars (TF's rule)."""
+    if all(t.shape.rank == 0 for t in op.inputs):
+        return [TensorShape([])]
+    out = TensorShape(None)
     for t in op.inputs:
-        if t.shape.rank:
-            out = t.shape
+        if t.shape.rank != 0:
+            out = _merge(op, out, t.shape)
     return [out]
 
 
