@@ -171,15 +171,15 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
 
 def checkpoint_files(prefix) -> list[str]:
     """The files of checkpoint ``prefix`` that exist (either format), without the ``.meta``."""
-    escaped = glob.escape(local_path(prefix))
-    found = glob.glob(escaped + ".index") + glob.glob(escaped + ".data-?????-of-?????")
-    found += glob.glob(escaped + ".safetensors")
+    prefix = local_path(prefix)  # a glob pattern, as TensorFlow matches it
+    found = glob.glob(prefix + ".index") + glob.glob(prefix + ".data-?????-of-?????")
+    found += glob.glob(prefix + ".safetensors")
     return sorted(found)
 
 
 def _first_match(prefix):
-    escaped = glob.escape(local_path(prefix))
-    for pattern in (escaped + ".index", escaped + ".safetensors", escaped):
+    prefix = local_path(prefix)  # a glob pattern, as TensorFlow matches it
+    for pattern in (prefix + ".index", prefix + ".safetensors", prefix):
         matches = glob.glob(pattern)
         if matches:
             return matches[0]
@@ -220,11 +220,11 @@ def meta_graph_filename(checkpoint_filename, meta_graph_suffix="meta") -> str:
 def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=2, meta_graph_suffix="meta") -> None:
     """Deletes a checkpoint's files (either format) and its ``.meta``; missing files are ignored."""
     targets = [
-        local_path(meta_graph_filename(checkpoint_prefix, meta_graph_suffix)),
+        *glob.glob(local_path(meta_graph_filename(checkpoint_prefix, meta_graph_suffix))),
         *checkpoint_files(checkpoint_prefix),
     ]
     if checkpoint_format_version != 2:
-        targets.append(local_path(checkpoint_prefix))
+        targets.extend(glob.glob(local_path(checkpoint_prefix)))
     for path in targets:
         try:
             os.remove(path)
