@@ -48,6 +48,8 @@ def message(err: BaseException) -> str:
     text = getattr(err, "message", None) or str(err)
     text = re.sub(r"Graph execution error:\n\n(Detected at node .*?\n(    .*\n)*Node: '[^']*'\n)?", "", text)
     text = re.sub(r" Debug info: container=.*? does not exist\.", "", text)  # TF's resource-manager detail
+    # shape-inference errors name the node in two styles; the message before that must match
+    text = re.sub(r" for '.*with input shapes: .*$", "", text, flags=re.S)
     text = re.sub(r"\n\nOriginal stack trace for .*", "", text, flags=re.S)
     return re.sub(r"\n\t \[\[\{\{node [^}]*\}\}\]\]", "", text)  # the failing node (checked elsewhere)
 
