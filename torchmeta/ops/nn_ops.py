@@ -2,6 +2,10 @@
 
 Convolutions and pooling live in ``conv_ops.py``. TF lays images out NHWC by default and torch
 NCHW; kernels that care permute inside (see the docstrings).
+
+Each op's gradient follows it and mirrors TensorFlow's ``nn_grad.py``: it emits the ops TF emits
+(ReluGrad, BiasAddGrad, FusedBatchNormGradV3, ...; registered here with kernels) so TensorFlow
+can run graphs differentiated here and torchmeta can run TF's.
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
 from torchmeta import errors
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
-from torchmeta.ops.registry import register_op
+from torchmeta.ops.array_ops import no_tf_gradient
+from torchmeta.ops.registry import register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Shape-function helpers with TF's wording (InferenceContext::WithRank, Merge, ...).
@@ -96,6 +104,58 @@ def _invalid(message: str) -> errors.InvalidArgumentError:
     return errors.InvalidArgumentError(None, None, message)
 
 
+def merge_shapes(op, a: TensorShape, b: TensorShape) -> TensorShape:
+    """TF's InferenceContext::Merge of two shapes, with its error wording."""
+    if a.rank is None:
+        return b
+    if b.rank is None:
+        return a
+    if a.rank != b.rank:
+        raise shape_error(op, f"Shapes must be equal rank, but are {a.rank} and {b.rank}")
+    dims = []
+    for i, (x, y) in enumerate(zip(a.as_tuple(), b.as_tuple())):
+        if x is not None and y is not None and x != y:
+            raise shape_error(
+                op,
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}",
+            )
+        dims.append(y if x is None else x)
+    return TensorShape(dims)
+
+
+def merge_inputs_shape(op):
+    """TF's MergeBothInputsShapeFn: the shapes of inputs 0 and 1, merged (gradient ops)."""
+    return [merge_shapes(op, op.inputs[0].shape, op.inputs[1].shape)]
+
+
+def _check_same_size(g, a):
+    if g.shape != a.shape:
+        raise _invalid("g and a must be the same size")
+
+
+def array_api():
+    """``torchmeta.api.array_ops``, imported on first use (it imports the registrations made here)."""
+    from torchmeta.api import array_ops
+
+    return array_ops
+
+
+def math_api():
+    """``torchmeta.api.math_ops``, imported on first use."""
+    from torchmeta.api import math_ops
+
+    return math_ops
+
+
+def _attrs(op, *names):
+    """``{name: op.get_attr(name)}``, string attrs decoded, for re-emitting an op's attrs."""
+    out = {}
+    for name in names:
+        value = op.get_attr(name)
+        out[name] = value.decode() if isinstance(value, bytes) else value
+    return out
+
+
 _FLOAT_TYPES = "T: {half, bfloat16, float, double}"
 _REAL_TYPES = "T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
 _BIAS_TYPES = (
@@ -165,6 +225,191 @@ def leaky_relu(features, alpha):
 
 
 # ---------------------------------------------------------------------------------------------
+# Activation gradients: the *Grad ops TF's gradients emit, their kernels (TF's functors, element
+# for element) and their own gradients where TF registers one.
+
+_GRAD_INPUTS = ["gradients: T", "features: T"]
+_GRAD_OUTPUTS = ["backprops: T"]
+
+
+def _signed(features):
+    """Wide unsigned ``features`` as int64 values torch can compare (uint64: bits reinterpreted, so
+    values >= 2**63 are negative)."""
+    return features.view(torch.int64) if features.dtype == torch.uint64 else features.to(torch.int64)
+
+
+@register_op("ReluGrad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_REAL_TYPES], shape=merge_inputs_shape)
+def relu_grad(gradients, features):
+    """gradients * (features > 0), a product as in TF (an infinite gradient at features <= 0 is NaN)."""
+    _check_same_size(gradients, features)
+    if features.dtype in _WIDE_UNSIGNED:
+        return gradients * features.bool().to(gradients.dtype)
+    return gradients * (features > 0).to(gradients.dtype)
+
+
+@register_op("Relu6Grad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_REAL_TYPES], shape=merge_inputs_shape)
+def relu6_grad(gradients, features):
+    """gradients * (0 < features < 6)."""
+    _check_same_size(gradients, features)
+    if features.dtype in _WIDE_UNSIGNED:
+        value = _signed(features)
+        mask = features.bool() & (value >= 0) & (value < 6)
+    else:
+        mask = (features > 0) & (features < 6)
+    return gradients * mask.to(gradients.dtype)
+
+
+@register_gradient("Relu")
+def _relu_grad(op, grad):
+    return [raw_op("ReluGrad", gradients=grad, features=op.outputs[0])]
+
+
+@register_gradient("ReluGrad")
+def _relu_grad_grad(op, grad):
+    x = op.inputs[1]
+    return [raw_op("ReluGrad", gradients=grad, features=x), array_api().zeros_like(x)]
+
+
+@register_gradient("Relu6")
+def _relu6_grad(op, grad):
+    return [raw_op("Relu6Grad", gradients=grad, features=op.outputs[0])]
+
+
+@register_gradient("Relu6Grad")
+def _relu6_grad_grad(op, grad):
+    x = op.inputs[1]
+    return [raw_op("Relu6Grad", gradients=grad, features=x), array_api().zeros_like(x)]
+
+
+@register_op(
+    "EluGrad",
+    inputs=["gradients: T", "outputs: T"],
+    outputs=_GRAD_OUTPUTS,
+    attrs=[_FLOAT_TYPES],
+    shape=merge_inputs_shape,
+)
+def elu_grad(gradients, outputs):
+    """From Elu's outputs: gradients * (outputs + 1) where outputs < 0, else gradients."""
+    _check_same_size(gradients, outputs)
+    return torch.where(outputs < 0, (outputs + 1) * gradients, gradients)
+
+
+# SELU's scale and scale * alpha, as TF's functor spells them.
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SCALE_ALPHA = 1.7580993408473768599402175208123
+
+
+@register_op(
+    "SeluGrad",
+    inputs=["gradients: T", "outputs: T"],
+    outputs=_GRAD_OUTPUTS,
+    attrs=[_FLOAT_TYPES],
+    shape=merge_inputs_shape,
+)
+def selu_grad(gradients, outputs):
+    """From Selu's outputs: gradients * (outputs + scale * alpha) where outputs < 0, else gradients * scale."""
+    _check_same_size(gradients, outputs)
+    return torch.where(outputs < 0, gradients * (outputs + _SELU_SCALE_ALPHA), gradients * _SELU_SCALE)
+
+
+@register_gradient("Elu")
+def _elu_grad(op, grad):
+    return [raw_op("EluGrad", gradients=grad, outputs=op.outputs[0])]
+
+
+@register_gradient("Selu")
+def _selu_grad(op, grad):
+    return [raw_op("SeluGrad", gradients=grad, outputs=op.outputs[0])]
+
+
+def _elu_like_grad_grad(op_type, op, grad):
+    """EluGrad/SeluGrad's gradient: [d/dgradients, d/doutputs] as TF's _EluGradGrad/_SeluGradGrad."""
+    x = op.inputs[1]
+    array = array_api()
+    return [
+        raw_op(op_type, gradients=grad, outputs=x),
+        array.where(x < 0.0, grad * op.inputs[0], array.zeros_like(x)),
+    ]
+
+
+@register_gradient("EluGrad")
+def _elu_grad_grad(op, grad):
+    return _elu_like_grad_grad("EluGrad", op, grad)
+
+
+@register_gradient("SeluGrad")
+def _selu_grad_grad(op, grad):
+    return _elu_like_grad_grad("SeluGrad", op, grad)
+
+
+@register_op("SoftplusGrad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_FLOAT_TYPES], shape=merge_inputs_shape)
+def softplus_grad(gradients, features):
+    """gradients / (exp(-features) + 1)."""
+    _check_same_size(gradients, features)
+    return gradients / (torch.exp(-features) + 1)
+
+
+@register_gradient("Softplus")
+def _softplus_grad(op, grad):
+    return [grad * math_api().sigmoid(op.inputs[0])]
+
+
+@register_gradient("SoftplusGrad")
+def _softplus_grad_grad(op, grad):
+    """(ddy, d2x) for SoftplusGrad(dy, x), as TF: ddy = SoftplusGrad(grad, x) and
+    d2x = grad * dy / (exp(-x) + 2 + exp(x))."""
+    dy, x = op.inputs
+    math = math_api()
+    with graph_lib.control_dependencies([grad]):
+        ddy = raw_op("SoftplusGrad", gradients=grad, features=x)
+        d2x = grad * dy / (math.exp(-x) + 2.0 + math.exp(x))
+        return [ddy, d2x]
+
+
+@register_op("SoftsignGrad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_FLOAT_TYPES], shape=merge_inputs_shape)
+def softsign_grad(gradients, features):
+    """gradients / (1 + |features|) ** 2."""
+    _check_same_size(gradients, features)
+    return gradients / torch.square(torch.abs(features) + 1)
+
+
+@register_gradient("Softsign")
+def _softsign_grad(op, grad):
+    return [raw_op("SoftsignGrad", gradients=grad, features=op.inputs[0])]
+
+
+@register_op(
+    "LeakyReluGrad",
+    inputs=_GRAD_INPUTS,
+    outputs=_GRAD_OUTPUTS,
+    attrs=["alpha: float = 0.20000000298023224", "T: {half, bfloat16, float, double} = DT_FLOAT"],
+    shape=merge_inputs_shape,
+)
+def leaky_relu_grad(gradients, features, alpha):
+    """gradients where features > 0, else gradients * alpha."""
+    _check_same_size(gradients, features)
+    return torch.where(features > 0, gradients, gradients * alpha)
+
+
+@register_gradient("LeakyRelu")
+def _leaky_relu_grad(op, grad):
+    return [raw_op("LeakyReluGrad", gradients=grad, features=op.inputs[0], alpha=op.get_attr("alpha"))]
+
+
+@register_gradient("LeakyReluGrad")
+def _leaky_relu_grad_grad(op, grad):
+    x = op.inputs[1]
+    return [
+        raw_op("LeakyReluGrad", gradients=grad, features=x, alpha=op.get_attr("alpha")),
+        array_api().zeros_like(x),
+    ]
+
+
+# TF registers no gradient for SoftsignGrad: differentiating through it raises TF's LookupError.
+no_tf_gradient("SoftsignGrad")
+
+
+# ---------------------------------------------------------------------------------------------
 # Softmax
 
 
@@ -190,6 +435,22 @@ def log_softmax(logits):
     """Log-softmax over the last dimension."""
     _check_softmax_rank(logits)
     return torch.log_softmax(logits, -1)
+
+
+@register_gradient("Softmax")
+def _softmax_grad(op, grad_softmax):
+    """(grad - sum(grad * softmax, -1)) * softmax, built from Mul/Sum/Sub/Mul as TF builds it."""
+    softmax = op.outputs[0]
+    sum_channels = math_api().reduce_sum(grad_softmax * softmax, -1, keepdims=True)
+    return [(grad_softmax - sum_channels) * softmax]
+
+
+@register_gradient("LogSoftmax")
+def _log_softmax_grad(op, grad):
+    """grad - sum(grad, -1) * exp(log_softmax)."""
+    math = math_api()
+    softmax = math.exp(op.outputs[0])
+    return [grad - math.reduce_sum(grad, -1, keepdims=True) * softmax]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,6 +516,59 @@ def bias_add_v1(value, bias):
     return value + bias
 
 
+def _bias_add_grad_shape(op):
+    nchw = str_attr(op, "data_format") == "NCHW"
+    dims = with_rank_at_least(op, 0, 3 if nchw else 2)
+    if dims is None:
+        return [TensorShape([None])]
+    return [TensorShape([dims[1] if nchw else dims[-1]])]
+
+
+@register_op(
+    "BiasAddGrad",
+    inputs=["out_backprop: T"],
+    outputs=["output: T"],
+    attrs=[_BIAS_TYPES, "data_format: {'NHWC', 'NCHW'} = \"NHWC\""],
+    shape=_bias_add_grad_shape,
+)
+def bias_add_grad(out_backprop, data_format):
+    """BiasAdd's bias gradient: ``out_backprop`` summed over every axis but the channel axis."""
+    rank = out_backprop.dim()
+    if rank < 2:
+        raise _invalid(f"Input tensor must be at least 2D: {_shape_str(out_backprop)}")
+    axis = 1 if data_format == "NCHW" else rank - 1
+    return torch.sum(out_backprop, [d for d in range(rank) if d != axis], dtype=out_backprop.dtype)
+
+
+@register_gradient("BiasAdd")
+def _bias_add_grad(op, received_grad):
+    data_format = str_attr(op, "data_format")
+    return [received_grad, raw_op("BiasAddGrad", out_backprop=received_grad, data_format=data_format)]
+
+
+@register_gradient("BiasAddGrad")
+def _bias_add_grad_grad(op, received_grad):
+    """Tiles the bias-shaped ``received_grad`` back over the input's shape, as TF's _BiasAddGradGrad."""
+    array = array_api()
+    shape = array.shape(op.inputs[0])
+    bias_shape = array.shape(received_grad)
+    if str_attr(op, "data_format") == "NCHW":
+        expanded_shape = array.concat([array.ones_like(shape[:1]), bias_shape, array.ones_like(shape[2:])], 0)
+        tile_mults = array.concat([shape[:1], [1], shape[2:]], 0)
+    else:
+        expanded_shape = array.concat([array.ones_like(shape[:-1]), bias_shape], 0)
+        tile_mults = array.concat([shape[:-1], [1]], 0)
+    expanded_grad = array.reshape(received_grad, expanded_shape)
+    return [array.tile(expanded_grad, tile_mults)]
+
+
+@register_gradient("BiasAddV1")
+def _bias_add_v1_grad(op, received_grad):
+    """The bias gradient sums over every axis but the last: Sum over Range(Rank - 1), as TF."""
+    reduction_dim_tensor = math_api().range(array_api().rank(received_grad) - 1)
+    return [received_grad, math_api().reduce_sum(received_grad, reduction_dim_tensor)]
+
+
 # ---------------------------------------------------------------------------------------------
 # Losses
 
@@ -263,6 +577,11 @@ def bias_add_v1(value, bias):
 def l2_loss(t):
     """sum(t ** 2) / 2."""
     return torch.sum(torch.square(t)) * 0.5
+
+
+@register_gradient("L2Loss")
+def _l2_loss_grad(op, grad):
+    return [op.inputs[0] * grad]
 
 
 def _xent_shape(op):
@@ -309,6 +628,51 @@ def softmax_cross_entropy_with_logits(features, labels):
     log_p = torch.log_softmax(features, -1)
     loss = -torch.sum(labels * log_p, -1)
     return loss, torch.exp(log_p) - labels
+
+
+def _broadcast_mul(vec, mat):
+    """TF's _BroadcastMul: ``vec`` [D0] times ``mat`` [D0, D1], through ExpandDims(vec, -1)."""
+    return array_api().expand_dims(vec, -1) * mat
+
+
+def _is_zeros(t) -> bool:
+    """Whether ``t`` is what tf.zeros/tf.zeros_like built, the tensors TF tags ``_is_zeros_tensor``.
+
+    gradients() fills the gradient of an unused output with zeros_like: a Const of zeros when the
+    shape is static, else a Fill of zero or a ZerosLike.
+    """
+    if t is None:
+        return True
+    op = getattr(t, "op", None)
+    if op is None:
+        return False
+    if op.type == "ZerosLike":
+        return True
+    if op.type in ("Const", "Fill"):
+        value = tensor_util.constant_value(t)
+        return value is not None and not np.any(value)
+    return False
+
+
+def _xent_grad_wrt_logits(op, grad_loss, grad_grad):
+    """grad_loss * backprop, plus the softmax Hessian term when ``backprop`` has a gradient too."""
+    grad = _broadcast_mul(grad_loss, op.outputs[1])
+    logits = op.inputs[0]
+    if not _is_zeros(grad_grad):
+        array, math = array_api(), math_api()
+        softmax = raw_op("Softmax", logits=logits)
+        grad += (
+            grad_grad
+            - array.squeeze(math.matmul(array.expand_dims(grad_grad, 1), array.expand_dims(softmax, 2)), axis=1)
+        ) * softmax
+    return grad
+
+
+@register_gradient("SoftmaxCrossEntropyWithLogits")
+def _softmax_cross_entropy_with_logits_grad(op, grad_loss, grad_grad):
+    """Logits: grad_loss * backprop (+ the second-order term); labels: grad_loss * -log_softmax."""
+    grad = _xent_grad_wrt_logits(op, grad_loss, grad_grad)
+    return [grad, _broadcast_mul(grad_loss, -raw_op("LogSoftmax", logits=op.inputs[0]))]
 
 
 def _sparse_xent_shape(op):
@@ -369,6 +733,12 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
     return loss, backprop
 
 
+@register_gradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_softmax_cross_entropy_with_logits_grad(op, grad_loss, grad_grad):
+    """As SoftmaxCrossEntropyWithLogits'; the integer labels get no gradient."""
+    return [_xent_grad_wrt_logits(op, grad_loss, grad_grad), None]
+
+
 # ---------------------------------------------------------------------------------------------
 # InTopK, TopK
 
@@ -426,6 +796,10 @@ def in_top_kv2(predictions, targets, k):
     if k.dim() != 0:
         raise _invalid(f"k must be 0-D, got shape {_shape_str(k)}")
     return _in_top_k(predictions, targets, k)
+
+
+# TF registers no gradient for InTopK/InTopKV2 (their output is bool, so none is ever asked for).
+no_tf_gradient("InTopK", "InTopKV2")
 
 
 def _top_k_shape_for(op, k, computed=None):
@@ -495,6 +869,43 @@ def top_k(input, k):
     return _top_k(input, k, torch.int32)
 
 
+def _top_k_input_grad(op, grad):
+    """Scatters ``grad`` to the positions the indices name, built as TF's _TopKGrad: flatten the
+    indices to rows, offset each row by row * last_dim, ScatterNd into the flat input, reshape."""
+    array, math = array_api(), math_api()
+    indices = op.outputs[1]
+    in_shape = array.shape(op.inputs[0])
+    ind_shape = array.shape(indices)
+    ind_lastdim = array.gather(math.cast(ind_shape, DType.int64), array.size(ind_shape) - 1)
+    ind_2d = array.reshape(indices, array.stack([-1, ind_lastdim]))
+    in_lastdim = array.gather(math.cast(in_shape, DType.int64), array.size(in_shape) - 1)
+    outerdim = array.shape(ind_2d)[0]
+    # TF casts the row offsets (and ScatterNd's shape is int32); here they take the indices' dtype,
+    # so that int64 and int16 indices (index_type) work too, where TF's graph fails to build.
+    index_dtype = indices.dtype.base_dtype
+    offsets = math.cast(
+        array.expand_dims(math.range(0, math.cast(outerdim, DType.int64) * in_lastdim, in_lastdim), -1), index_dtype
+    )
+    ind = array.reshape(ind_2d + offsets, [-1])
+    size = math.reduce_prod(in_shape)
+    if index_dtype is not DType.int32:
+        size = math.cast(size, index_dtype)
+    scattered = raw_op("ScatterNd", indices=array.expand_dims(ind, -1), updates=array.reshape(grad, [-1]), shape=[size])
+    return array.reshape(scattered, in_shape)
+
+
+@register_gradient("TopKV2")
+def _top_k_v2_grad(op, grad, _):
+    return [_top_k_input_grad(op, grad), array_api().zeros([], dtype=DType.int32)]
+
+
+@register_gradient("TopK")
+def _top_k_grad(op, grad, _):
+    """TF registers _TopKGrad for TopK too, whose second (k) gradient TopK has no input for; only
+    the input's gradient here. (TF no longer builds TopK: it was deprecated at GraphDef 7.)"""
+    return [_top_k_input_grad(op, grad)]
+
+
 # ---------------------------------------------------------------------------------------------
 # LRN
 
@@ -525,9 +936,66 @@ def lrn(input, depth_radius, bias, alpha, beta):
     if input.dim() != 4:
         raise _invalid("in must be 4-dimensional")
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    squares = F.pad(torch.square(x), (depth_radius, depth_radius))
-    window = squares.unfold(-1, 2 * depth_radius + 1, 1).sum(-1)
-    return (x / torch.pow(bias + alpha * window, beta)).to(input.dtype)
+    return (x / torch.pow(bias + alpha * _depth_window_sum(torch.square(x), depth_radius), beta)).to(input.dtype)
+
+
+def _depth_window_sum(t, radius: int):
+    """Per channel, the sum of ``t`` over the channels within ``radius`` (clipped at the edges)."""
+    return F.pad(t, (radius, radius)).unfold(-1, 2 * radius + 1, 1).sum(-1)
+
+
+def _lrn_grad_shape(op):
+    shape = TensorShape(with_rank(op, 0, 4))
+    for i in (1, 2):
+        shape = merge_shapes(op, shape, op.inputs[i].shape)
+    return [shape]
+
+
+@register_op(
+    "LRNGrad",
+    inputs=["input_grads: T", "input_image: T", "output_image: T"],
+    outputs=["output: T"],
+    attrs=[
+        "depth_radius: int = 5",
+        "bias: float = 1.0",
+        "alpha: float = 1.0",
+        "beta: float = 0.5",
+        "T: {half, bfloat16, float} = DT_FLOAT",
+    ],
+    shape=_lrn_grad_shape,
+)
+def lrn_grad(input_grads, input_image, output_image, depth_radius, bias, alpha, beta):
+    """LRN's input gradient, as TF's CPU kernel computes it from the input and output images.
+
+    With N_j = bias + alpha * (sum of x_k ** 2 over j's window): for each channel k,
+    g_k * N_k ** -beta - 2 * alpha * beta * x_k * sum over k's window of g_j * y_j / N_j.
+    """
+    if input_grads.dim() != 4 or input_image.dim() != 4 or output_image.dim() != 4:
+        raise _invalid("inputs must be 4-dimensional")
+    if not (input_grads.shape == input_image.shape == output_image.shape):
+        raise _invalid("input_grads, input_image, and out_image should have the same shape")
+    low = input_grads.dtype in (torch.float16, torch.bfloat16)
+    g, x, y = (t.float() if low else t for t in (input_grads, input_image, output_image))
+    norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
+    out = g * torch.pow(norm, -beta) - (2 * alpha * beta) * x * _depth_window_sum(g * y / norm, depth_radius)
+    return out.to(input_grads.dtype)
+
+
+@register_gradient("LRN")
+def _lrn_grad(op, grad):
+    return [
+        raw_op(
+            "LRNGrad",
+            input_grads=grad,
+            input_image=op.inputs[0],
+            output_image=op.outputs[0],
+            **_attrs(op, "depth_radius", "bias", "alpha", "beta"),
+        )
+    ]
+
+
+# TF registers no gradient for LRNGrad.
+no_tf_gradient("LRNGrad")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,3 +1148,243 @@ def fused_batch_norm_v3(x, scale, offset, mean, variance, epsilon, exponential_a
     else:
         reserve = torch.zeros((), dtype=scale.dtype, device=x.device)
     return (*outs, reserve)
+
+
+# ---------------------------------------------------------------------------------------------
+# FusedBatchNorm gradients
+
+
+def _fused_batch_norm_grad_shape(op):
+    fmt = str_attr(op, "data_format")
+    rank = 5 if fmt in ("NDHWC", "NCDHW") else 4
+    y_backprop = with_rank(op, 0, rank)
+    x = with_rank(op, 1, rank)
+    axis = 1 if fmt.startswith("NC") else rank - 1
+    channels = merge_dim(op, y_backprop[axis], x[axis])
+    for i in (2, 3, 4):
+        (d,) = with_rank(op, i, 1)
+        channels = merge_dim(op, channels, d)
+    dims = list(y_backprop)
+    dims[axis] = channels
+    vec = TensorShape([channels])
+    out = [TensorShape(dims), vec, vec, TensorShape([0]), TensorShape([0])]
+    return out
+
+
+def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_format, is_training):
+    """(x_backprop, scale_backprop, offset_backprop, reserve, reserve) as TF's kernels give them.
+
+    ``mean``/``variance`` are the forward op's reserve spaces (batch statistics) in training and
+    the population statistics in inference; TF uses them as given, without recomputing. Training:
+    x_backprop = scale * rsqrt(var + eps) * (dy - mean(dy) - (x - mean) * mean(dy * (x - mean)) /
+    (var + eps)); inference: dy * scale * rsqrt(var + eps). The two trailing outputs are unused
+    placeholders: a scalar zero from TF's default (oneDNN) CPU kernel for 4-D float32, else empty.
+    """
+    rank = x.dim()
+    want = 5 if data_format in ("NDHWC", "NCDHW") else 4
+    if rank != want or y_backprop.dim() != want:
+        raise _invalid(f"input must be {want}-dimensional{_shape_str(x)}")
+    if y_backprop.shape != x.shape:
+        raise _invalid(
+            f"x and y_backprop must have same shape, but x has shape {_shape_str(x)} and y_backprop has shape "
+            f"{_shape_str(y_backprop)}"
+        )
+    axis = 1 if data_format.startswith("NC") else rank - 1
+    channels = x.shape[axis]
+    for name, t in (("scale", scale), ("reserve_space_1", mean), ("reserve_space_2", variance)):
+        if t.dim() != 1 or t.shape[0] != channels:
+            raise _invalid(f"{name} must be 1-dimensional with {channels} elements, got shape {_shape_str(t)}")
+    shape = [1] * rank
+    shape[axis] = channels
+    dims = [d for d in range(rank) if d != axis]
+    compute = scale.dtype
+    dy = y_backprop.to(compute)
+    centered = x.to(compute) - mean.view(shape)
+    rstd = torch.rsqrt(variance + epsilon)
+    if is_training:
+        mean_dy = dy.mean(dims, keepdim=True)
+        mean_dy_centered = (dy * centered).mean(dims, keepdim=True)
+        x_backprop = (scale * rstd).view(shape) * (
+            dy - mean_dy - centered * mean_dy_centered / (variance + epsilon).view(shape)
+        )
+    else:
+        x_backprop = dy * (scale * rstd).view(shape)
+    scale_backprop = torch.sum(dy * centered, dims) * rstd
+    offset_backprop = torch.sum(dy, dims)
+    if _onednn_layout(x):
+        reserve = torch.zeros((), dtype=compute, device=x.device)
+    else:
+        reserve = torch.zeros(0, dtype=compute, device=x.device)
+    return x_backprop.to(x.dtype), scale_backprop, offset_backprop, reserve, reserve.clone()
+
+
+_BN_GRAD_INPUTS = ["y_backprop: T", "x: T", "scale: float", "reserve_space_1: U", "reserve_space_2: U"]
+_BN_GRAD_OUTPUTS = ["x_backprop: T", "scale_backprop: U", "offset_backprop: U"]
+_BN_GRAD_ATTRS = [
+    "epsilon: float = 9.999999747378752e-05",
+    "data_format: {'NHWC', 'NCHW'} = \"NHWC\"",
+    "is_training: bool = true",
+]
+
+
+@register_op(
+    "FusedBatchNormGrad",
+    inputs=[i.replace(": float", ": T").replace(": U", ": T") for i in _BN_GRAD_INPUTS],
+    outputs=[o.replace(": U", ": T") for o in _BN_GRAD_OUTPUTS] + ["reserve_space_3: T", "reserve_space_4: T"],
+    attrs=["T: {float}", *_BN_GRAD_ATTRS],
+    shape=_fused_batch_norm_grad_shape,
+)
+def fused_batch_norm_grad(y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon, data_format, is_training):
+    """FusedBatchNorm's gradient for x, scale and offset (see ``_fused_batch_norm_grad``)."""
+    return _fused_batch_norm_grad(
+        y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon, data_format, is_training
+    )
+
+
+@register_op(
+    "FusedBatchNormGradV2",
+    inputs=_BN_GRAD_INPUTS,
+    outputs=[*_BN_GRAD_OUTPUTS, "reserve_space_3: U", "reserve_space_4: U"],
+    attrs=["T: {half, bfloat16, float}", "U: {float}", *_BN_GRAD_ATTRS],
+    shape=_fused_batch_norm_grad_shape,
+)
+def fused_batch_norm_grad_v2(y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon, data_format, is_training):
+    """FusedBatchNormGrad with ``x`` of type T and statistics in float."""
+    return _fused_batch_norm_grad(
+        y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon, data_format, is_training
+    )
+
+
+@register_op(
+    "FusedBatchNormGradV3",
+    inputs=[*_BN_GRAD_INPUTS, "reserve_space_3: U"],
+    outputs=[*_BN_GRAD_OUTPUTS, "reserve_space_4: U", "reserve_space_5: U"],
+    attrs=[
+        "T: {half, bfloat16, float}",
+        "U: {float}",
+        _BN_GRAD_ATTRS[0],
+        "data_format: {'NHWC', 'NCHW', 'NDHWC', 'NCDHW'} = \"NHWC\"",
+        "is_training: bool = true",
+    ],
+    shape=_fused_batch_norm_grad_shape,
+)
+def fused_batch_norm_grad_v3(
+    y_backprop, x, scale, reserve_space_1, reserve_space_2, reserve_space_3, epsilon, data_format, is_training
+):
+    """FusedBatchNormGradV2 plus 5-D formats; ``reserve_space_3`` (opaque scratch) is not read."""
+    return _fused_batch_norm_grad(
+        y_backprop, x, scale, reserve_space_1, reserve_space_2, epsilon, data_format, is_training
+    )
+
+
+_BN_GRAD_OPS = {"FusedBatchNorm": "FusedBatchNormGrad", "FusedBatchNormV2": "FusedBatchNormGradV2"}
+_TO_CHANNELS_LAST = {"NCHW": ([0, 2, 3, 1], [0, 3, 1, 2]), "NCDHW": ([0, 2, 3, 4, 1], [0, 4, 1, 2, 3])}
+
+
+def _fused_batch_norm_grad_fn(op, *grad):
+    """TF's _BaseFusedBatchNormGrad: the FusedBatchNormGrad* op for x, scale and offset; none for
+    mean and variance. Inference runs the gradient in channels-last layout (Transposes around it)."""
+    x, grad_y, scale = op.inputs[0], grad[0], op.inputs[1]
+    v3 = op.type == "FusedBatchNormV3"
+    grad_op = "FusedBatchNormGradV3" if v3 else _BN_GRAD_OPS[op.type]
+    epsilon = op.get_attr("epsilon")
+    data_format = str_attr(op, "data_format")
+    is_training = op.get_attr("is_training")
+    if is_training:
+        mean, variance, target_format = op.outputs[3], op.outputs[4], data_format
+    else:
+        mean, variance = op.inputs[3], op.inputs[4]
+        target_format = "NHWC" if data_format in ("NCHW", "NHWC") else "NDHWC"
+        if data_format in _TO_CHANNELS_LAST:
+            array = array_api()
+            x = array.transpose(x, _TO_CHANNELS_LAST[data_format][0])
+            grad_y = array.transpose(grad_y, _TO_CHANNELS_LAST[data_format][0])
+    extra = {"reserve_space_3": op.outputs[5]} if v3 else {}
+    dx, dscale, doffset, _, _ = raw_op(
+        grad_op,
+        y_backprop=grad_y,
+        x=x,
+        scale=scale,
+        reserve_space_1=mean,
+        reserve_space_2=variance,
+        **extra,
+        epsilon=epsilon,
+        data_format=target_format,
+        is_training=is_training,
+    )
+    if not is_training and data_format in _TO_CHANNELS_LAST:
+        dx = array_api().transpose(dx, _TO_CHANNELS_LAST[data_format][1])
+    return [dx, dscale, doffset, None, None]
+
+
+for _op_type in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"):
+    register_gradient(_op_type)(_fused_batch_norm_grad_fn)
+
+
+def _batch_norm_grad_graph(grad_y, x, scale, pop_mean, pop_var, epsilon, data_format, is_training):
+    """TF's _BatchNormGrad: FusedBatchNormGrad's results rebuilt from differentiable ops."""
+    array, math = array_api(), math_api()
+    x_dtype = x.dtype.base_dtype
+    if x_dtype in (DType.float16, DType.bfloat16):
+        x = math.cast(x, DType.float32)
+        grad_y = math.cast(grad_y, DType.float32)
+    channels_first = data_format in ("NCHW", "NCDHW")
+    reduce_axis = {"NHWC": [0, 1, 2], "NDHWC": [0, 1, 2, 3], "NCHW": [0, 2, 3]}.get(data_format, [0, 2, 3, 4])
+    ones = [1] * (len(reduce_axis) - 1)
+    if is_training:
+        keepdims = channels_first
+        if channels_first:
+            scale = array.reshape(scale, [1, array.size(scale), *ones])
+        mean_grad_y = math.reduce_mean(grad_y, reduce_axis, keepdims=keepdims)
+        mean_x = math.reduce_mean(x, reduce_axis, keepdims=keepdims)
+        var_x = math.reduce_mean(
+            math.squared_difference(x, array.stop_gradient(mean_x)), reduce_axis, keepdims=keepdims
+        )
+        grad_y_offset = grad_y - mean_grad_y
+        x_offset = x - mean_x
+        mean = math.reduce_mean(grad_y * x_offset, axis=reduce_axis, keepdims=keepdims)
+        grad_x = (
+            scale * math.rsqrt(var_x + epsilon) * (grad_y_offset - math.reciprocal(var_x + epsilon) * mean * x_offset)
+        )
+        grad_scale = math.rsqrt(var_x + epsilon) * math.reduce_sum(
+            grad_y * x_offset, axis=reduce_axis, keepdims=keepdims
+        )
+        if channels_first:
+            grad_scale = array.squeeze(grad_scale)
+        grad_offset = math.reduce_sum(grad_y, axis=reduce_axis)
+        return math.cast(grad_x, x_dtype), grad_scale, grad_offset
+    if channels_first:
+        shape = [1, array.size(pop_mean), *ones]
+        pop_mean = array.reshape(pop_mean, shape)
+        pop_var = array.reshape(pop_var, shape)
+        scale = array.reshape(scale, shape)
+    grad_offset = math.reduce_sum(grad_y, axis=reduce_axis)
+    var_rsqrt = math.rsqrt(pop_var + epsilon)
+    grad_scale = math.reduce_sum(grad_y * (x - pop_mean) * var_rsqrt, axis=reduce_axis)
+    grad_x = grad_y * scale * var_rsqrt
+    return math.cast(grad_x, x_dtype), grad_scale, grad_offset
+
+
+def _fused_batch_norm_grad_grad(op, *grad):
+    """TF's _FusedBatchNormGradGrad: differentiates ``_batch_norm_grad_graph`` (TF uses a
+    GradientTape; in a graph that is gradients() over the rebuilt subgraph) with respect to
+    y_backprop, x and scale, with this op's output gradients as the initial gradients."""
+    from torchmeta.framework.gradients import gradients
+
+    grad_y, x, scale, pop_mean, pop_var = op.inputs[:5]
+    outs = _batch_norm_grad_graph(
+        grad_y,
+        x,
+        scale,
+        pop_mean,
+        pop_var,
+        op.get_attr("epsilon"),
+        str_attr(op, "data_format"),
+        op.get_attr("is_training"),
+    )
+    grad_grad_y, grad_x, grad_scale = gradients(list(outs), [grad_y, x, scale], grad_ys=list(grad[:3]))
+    return [grad_grad_y, grad_x, grad_scale, None, None] + [None] * (len(op.inputs) - 5)
+
+
+for _op_type in ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3"):
+    register_gradient(_op_type)(_fused_batch_norm_grad_grad)
