@@ -1,4 +1,6 @@
-"""Convolution and pooling ops: Conv2D, DepthwiseConv2dNative, MaxPool, MaxPoolV2, AvgPool.
+"""Convolution and pooling ops: Conv2D, DepthwiseConv2dNative, MaxPool, MaxPoolV2, AvgPool, and the
+ops their gradients emit (Conv2DBackpropInput/Filter, DepthwiseConv2dNativeBackpropInput/Filter,
+MaxPoolGrad(V2), MaxPoolGradGrad(V2), AvgPoolGrad), each with TF's gradient (nn_grad.py).
 
 Layouts: TF images are NHWC by default (``data_format="NCHW"`` is also accepted) and filters
 HWIO (height, width, in, out); torch wants NCHW and OIHW. Kernels permute on the way in and out
@@ -17,10 +19,13 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
 from torchmeta import errors
+from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.nn_ops import merge_dim, shape_error, str_attr, with_rank
-from torchmeta.ops.registry import register_op
+from torchmeta.ops.array_ops import no_tf_gradient
+from torchmeta.ops.nn_ops import array_api, merge_dim, merge_shapes, shape_error, str_attr, with_rank
+from torchmeta.ops.registry import register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Window arithmetic shared by shape functions and kernels.
@@ -263,6 +268,395 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
 
 
 # ---------------------------------------------------------------------------------------------
+# Convolution gradients: Conv2DBackpropInput/Filter and the depthwise pair, through
+# torch's convolution_backward (one call; asymmetric padding pads the input or crops the result).
+
+
+def _conv_attrs(op, cudnn: bool = True) -> dict:
+    """The attrs a convolution's gradient ops repeat from it."""
+    attrs = {
+        "strides": op.get_attr("strides"),
+        "padding": str_attr(op, "padding"),
+        "explicit_paddings": op.get_attr("explicit_paddings"),
+        "data_format": str_attr(op, "data_format"),
+        "dilations": op.get_attr("dilations"),
+    }
+    if cudnn:
+        attrs["use_cudnn_on_gpu"] = op.get_attr("use_cudnn_on_gpu")
+    return attrs
+
+
+def _window_attrs(strides, padding, explicit_paddings, data_format, dilations) -> dict:
+    return {
+        "strides": strides,
+        "padding": padding,
+        "explicit_paddings": explicit_paddings,
+        "data_format": data_format,
+        "dilations": dilations,
+    }
+
+
+def _shape_input(op, i: int, rank: int) -> TensorShape:
+    """TF's MakeShapeFromShapeTensor + WithRank: the static value of 1-D shape input ``i``."""
+    with_rank(op, i, 1)
+    shape = tensor_util.constant_value_as_shape(op.inputs[i])
+    if shape.rank is None:
+        return TensorShape([None] * rank)
+    if shape.rank != rank:
+        raise shape_error(op, f"Shape must be rank {rank} but is rank {shape.rank}")
+    return shape
+
+
+def _conv2d_backprop_input_shape(op):
+    fmt = str_attr(op, "data_format")
+    h, w, c = _spatial_axes(fmt)
+    dy = with_rank(op, 2, 4)
+    f = with_rank(op, 1, 4)
+    merge_dim(op, dy[c], f[3])
+    with_rank(op, 0, 1)
+    sizes = tensor_util.constant_value_as_shape(op.inputs[0])
+    if sizes.rank is None:
+        sizes = TensorShape([None] * 4)
+    dims = sizes.as_tuple()
+    if len(dims) == 4:
+        merge_dim(op, dims[0], dy[0])
+        spatial, depth = (dims[h], dims[w]), dims[c]
+    elif len(dims) == 2:
+        spatial, depth = dims, f[2]
+    else:
+        raise shape_error(
+            op, f"Conv2DBackpropInput requires input_sizes to contain 4 values or 2 values, but got: {len(dims)}"
+        )
+    out = [dy[0], None, None, None]
+    out[h], out[w], out[c] = spatial[0], spatial[1], depth
+    return [TensorShape(out)]
+
+
+def _conv2d_backprop_filter_shape(op):
+    return [_shape_input(op, 1, 4)]
+
+
+def _depthwise_backprop_input_shape(op):
+    return [_shape_input(op, 0, 4)]
+
+
+def _conv_strides(strides, dilations, data_format):
+    """(stride_h, stride_w, dilation_h, dilation_w), rejecting batch/depth strides and dilations like TF."""
+    h, w, c = _spatial_axes(data_format)
+    if len(strides) != 4:
+        raise _invalid("Sliding window strides field must specify 4 dimensions")
+    if strides[0] != 1 or strides[c] != 1:
+        raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
+    if len(dilations) != 4:
+        raise _invalid("Sliding window dilations field must specify 4 dimensions")
+    if dilations[0] != 1 or dilations[c] != 1:
+        raise _invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
+    return strides[h], strides[w], dilations[h], dilations[w]
+
+
+def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, explicit_paddings, data_format):
+    """(top, bottom, left, right) of the forward convolution; out_backprop must have its output size."""
+    sh, sw, dh, dw = _conv_strides(strides, dilations, data_format)
+    h, w, _ = _spatial_axes(data_format)
+    pads = []
+    for axis, size, k, s, d, actual, (before, after) in zip(
+        (h, w), in_hw, k_hw, (sh, sw), (dh, dw), dy_hw, _explicit(explicit_paddings, data_format, padding)
+    ):
+        computed, lo, hi = _window(size, k, s, d, padding, before, after)
+        if actual != computed:
+            raise _invalid(
+                f"{label}: Size of out_backprop doesn't match computed: actual = {actual}, computed = {computed} "
+                f"spatial_dim: {axis} input: {size} filter: {k} output: {actual} stride: {s} dilation: {d}"
+            )
+        pads += [lo, hi]
+    return (sh, sw), (dh, dw), tuple(pads)
+
+
+def _conv_input_grad(label, sizes, weight, out_backprop, groups, attrs):
+    """The gradient of a convolution's NCHW input of ``sizes`` (data_format order), given its OIHW weight."""
+    data_format = attrs["data_format"]
+    h, w, c = _spatial_axes(data_format)
+    n, depth, in_h, in_w = sizes[0], sizes[c], sizes[h], sizes[w]
+    dy = _to_nchw(out_backprop, data_format)
+    stride, dilation, (top, bottom, left, right) = _backprop_pads(
+        label,
+        (in_h, in_w),
+        weight.shape[2:],
+        dy.shape[2:],
+        attrs["strides"],
+        attrs["dilations"],
+        attrs["padding"],
+        attrs["explicit_paddings"],
+        data_format,
+    )
+    if min(n, depth, in_h, in_w) == 0 or dy.numel() == 0:
+        return _from_nchw(dy.new_zeros((n, depth, in_h, in_w)), data_format)
+    dtype = dy.dtype
+    if not dy.is_floating_point():  # torch's convolution gradients are floating-point only
+        dy, weight = dy.double(), weight.double()
+    symmetric = top == bottom and left == right
+    if symmetric:
+        like = dy.new_empty(1).expand(n, depth, in_h, in_w)
+        padding = [top, left]
+    else:
+        like = dy.new_empty(1).expand(n, depth, in_h + top + bottom, in_w + left + right)
+        padding = [0, 0]
+    grad = torch.ops.aten.convolution_backward(
+        dy, like, weight, None, stride, padding, dilation, False, [0, 0], groups, (True, False, False)
+    )[0]
+    if not symmetric:
+        grad = grad[:, :, top : top + in_h, left : left + in_w]
+    return _from_nchw(grad.to(dtype), data_format)
+
+
+def _conv_filter_grad(label, input, weight_shape, out_backprop, groups, attrs):
+    """The gradient of a convolution's OIHW weight of ``weight_shape``."""
+    data_format = attrs["data_format"]
+    x = _to_nchw(input, data_format)
+    dy = _to_nchw(out_backprop, data_format)
+    stride, dilation, (top, bottom, left, right) = _backprop_pads(
+        label,
+        x.shape[2:],
+        weight_shape[2:],
+        dy.shape[2:],
+        attrs["strides"],
+        attrs["dilations"],
+        attrs["padding"],
+        attrs["explicit_paddings"],
+        data_format,
+    )
+    if x.numel() == 0 or dy.numel() == 0 or 0 in weight_shape:
+        return dy.new_zeros(weight_shape)
+    if top == bottom and left == right:
+        padding = [top, left]
+    else:
+        x = F.pad(x, (left, right, top, bottom))
+        padding = [0, 0]
+    like = dy.new_empty(1).expand(weight_shape)
+    return torch.ops.aten.convolution_backward(
+        dy, x, like, None, stride, padding, dilation, False, [0, 0], groups, (False, True, False)
+    )[1]
+
+
+def _input_sizes(label, input_sizes, batch, depth, data_format, allow_spatial: bool):
+    if input_sizes.dim() != 1:
+        raise _invalid(f"{label}: input_sizes input must be 1-dim, not {input_sizes.dim()}")
+    sizes = [int(v) for v in input_sizes.tolist()]
+    if len(sizes) == 2 and allow_spatial:
+        if min(sizes) < 0:
+            raise _invalid(f"{label}: elements of input_sizes must be >= 0, not {sizes[0]}x{sizes[1]}")
+        return [batch, depth, *sizes] if data_format == "NCHW" else [batch, *sizes, depth]
+    if len(sizes) != 4:
+        raise _invalid(f"{label} requires input_sizes to contain 4 values or 2 values, but got: {len(sizes)}")
+    if min(sizes) < 0:
+        raise _invalid(f"Dimension {min(sizes)} must be >= 0")
+    return sizes
+
+
+_BACKPROP_ATTRS = [
+    "strides: list(int)",
+    "use_cudnn_on_gpu: bool = true",
+    *_CONV_ATTRS[1:],
+]
+
+
+@register_op(
+    "Conv2DBackpropInput",
+    inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
+    outputs=["output: T"],
+    attrs=["T: {half, bfloat16, float, double, int32}", *_BACKPROP_ATTRS],
+    shape=_conv2d_backprop_input_shape,
+)
+def conv2d_backprop_input(
+    input_sizes, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """Conv2D's input gradient (a transposed convolution) for an input of ``input_sizes``.
+
+    ``input_sizes`` holds the input's 4 dims, or only its height and width (batch from
+    out_backprop, depth from the filter). The input's depth over the filter's is the group count.
+    """
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    c = 1 if data_format == "NCHW" else 3
+    label = "Conv2DCustomBackpropInput"
+    sizes = _input_sizes(label, input_sizes, out_backprop.shape[0], filter.shape[2], data_format, True)
+    f_in = filter.shape[2]
+    if f_in == 0 or sizes[c] % f_in:
+        raise _invalid(f"input depth must be evenly divisible by filter depth: {sizes[c]} vs {f_in}")
+    return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
+
+
+@register_op(
+    "Conv2DBackpropFilter",
+    inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
+    outputs=["output: T"],
+    attrs=["T: {half, bfloat16, float, double}", *_BACKPROP_ATTRS],
+    shape=_conv2d_backprop_filter_shape,
+)
+def conv2d_backprop_filter(
+    input, filter_sizes, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """Conv2D's filter gradient, an HWIO tensor of ``filter_sizes``."""
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    if filter_sizes.dim() != 1 or filter_sizes.shape[0] != 4:
+        raise _invalid(
+            f"Conv2DBackpropFilter: filter_sizes input must be 1-dim with 4 elements, got shape {list(filter_sizes.shape)}"
+        )
+    kh, kw, f_in, f_out = (int(v) for v in filter_sizes.tolist())
+    c = 1 if data_format == "NCHW" else 3
+    in_depth = input.shape[c]
+    if f_in == 0 or in_depth % f_in:
+        raise _invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    grad = _conv_filter_grad(
+        "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
+    )
+    return grad.permute(2, 3, 1, 0)
+
+
+@register_gradient("Conv2D")
+def _conv2d_grad(op, grad):
+    attrs = _conv_attrs(op)
+    shape_0, shape_1 = array_api().shape_n([op.inputs[0], op.inputs[1]])
+    return [
+        raw_op("Conv2DBackpropInput", input_sizes=shape_0, filter=op.inputs[1], out_backprop=grad, **attrs),
+        raw_op("Conv2DBackpropFilter", input=op.inputs[0], filter_sizes=shape_1, out_backprop=grad, **attrs),
+    ]
+
+
+@register_gradient("Conv2DBackpropInput")
+def _conv2d_backprop_input_grad(op, grad):
+    """Input sizes: none; filter: Conv2DBackpropFilter(grad, ., out_backprop); out_backprop: Conv2D(grad, filter)."""
+    attrs = _conv_attrs(op)
+    array = array_api()
+    return [
+        None,
+        raw_op(
+            "Conv2DBackpropFilter",
+            input=grad,
+            filter_sizes=array.shape(op.inputs[1]),
+            out_backprop=op.inputs[2],
+            **attrs,
+        ),
+        raw_op("Conv2D", input=grad, filter=op.inputs[1], **attrs),
+    ]
+
+
+@register_gradient("Conv2DBackpropFilter")
+def _conv2d_backprop_filter_grad(op, grad):
+    attrs = _conv_attrs(op)
+    array = array_api()
+    return [
+        raw_op(
+            "Conv2DBackpropInput",
+            input_sizes=array.shape(op.inputs[0]),
+            filter=grad,
+            out_backprop=op.inputs[2],
+            **attrs,
+        ),
+        None,
+        raw_op("Conv2D", input=op.inputs[0], filter=grad, **attrs),
+    ]
+
+
+@register_op(
+    "DepthwiseConv2dNativeBackpropInput",
+    inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
+    outputs=["output: T"],
+    attrs=["T: {half, bfloat16, float, double}", *_CONV_ATTRS],
+    shape=_depthwise_backprop_input_shape,
+)
+def depthwise_conv2d_native_backprop_input(
+    input_sizes, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """DepthwiseConv2dNative's input gradient for an input of ``input_sizes``."""
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    label = "DepthwiseConv2DBackpropInput"
+    kh, kw, channels, mult = filter.shape
+    sizes = _input_sizes(label, input_sizes, None, None, data_format, False)
+    c = 1 if data_format == "NCHW" else 3
+    if sizes[c] != channels:
+        raise _invalid(f"{label}: input and filter must have the same depth: {sizes[c]} vs {channels}")
+    weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
+    return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
+
+
+@register_op(
+    "DepthwiseConv2dNativeBackpropFilter",
+    inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
+    outputs=["output: T"],
+    attrs=["T: {half, bfloat16, float, double}", *_CONV_ATTRS],
+    shape=_conv2d_backprop_filter_shape,
+)
+def depthwise_conv2d_native_backprop_filter(
+    input, filter_sizes, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """DepthwiseConv2dNative's filter gradient, [H, W, in_channels, multiplier] of ``filter_sizes``."""
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    label = "DepthwiseConv2DBackpropFilter"
+    if filter_sizes.dim() != 1 or filter_sizes.shape[0] != 4:
+        raise _invalid(f"{label}: filter_sizes input must be 1-dim with 4 elements")
+    kh, kw, channels, mult = (int(v) for v in filter_sizes.tolist())
+    c = 1 if data_format == "NCHW" else 3
+    if input.shape[c] != channels:
+        raise _invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
+    return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
+
+
+@register_gradient("DepthwiseConv2dNative")
+def _depthwise_conv2d_native_grad(op, grad):
+    attrs = _conv_attrs(op, cudnn=False)
+    array = array_api()
+    return [
+        raw_op(
+            "DepthwiseConv2dNativeBackpropInput",
+            input_sizes=array.shape(op.inputs[0]),
+            filter=op.inputs[1],
+            out_backprop=grad,
+            **attrs,
+        ),
+        raw_op(
+            "DepthwiseConv2dNativeBackpropFilter",
+            input=op.inputs[0],
+            filter_sizes=array.shape(op.inputs[1]),
+            out_backprop=grad,
+            **attrs,
+        ),
+    ]
+
+
+@register_gradient("DepthwiseConv2dNativeBackpropInput")
+def _depthwise_conv2d_native_backprop_input_grad(op, grad):
+    attrs = _conv_attrs(op, cudnn=False)
+    return [
+        None,
+        raw_op(
+            "DepthwiseConv2dNativeBackpropFilter",
+            input=grad,
+            filter_sizes=array_api().shape(op.inputs[1]),
+            out_backprop=op.inputs[2],
+            **attrs,
+        ),
+        raw_op("DepthwiseConv2dNative", input=grad, filter=op.inputs[1], **attrs),
+    ]
+
+
+@register_gradient("DepthwiseConv2dNativeBackpropFilter")
+def _depthwise_conv2d_native_backprop_filter_grad(op, grad):
+    attrs = _conv_attrs(op, cudnn=False)
+    return [
+        raw_op(
+            "DepthwiseConv2dNativeBackpropInput",
+            input_sizes=array_api().shape(op.inputs[0]),
+            filter=grad,
+            out_backprop=op.inputs[2],
+            **attrs,
+        ),
+        None,
+        raw_op("DepthwiseConv2dNative", input=op.inputs[0], filter=grad, **attrs),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
 # Pooling
 
 
@@ -420,3 +814,338 @@ def avg_pool(value, ksize, strides, padding, data_format):
         counts = F.avg_pool2d(F.pad(ones, pads), (kh, kw), (sh, sw), divisor_override=1)
         y = sums / counts
     return _from_nchw(y, data_format)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling gradients
+
+
+def _pool_window(ksize, strides, data_format, label):
+    """(kh, kw, sh, sw) of a 4-D window that pools neither batch nor depth."""
+    if len(ksize) != 4 or len(strides) != 4:
+        raise _invalid("Sliding window ksize and strides fields must specify 4 dimensions")
+    _check_pool_batch(ksize, strides)
+    h, w, c = _spatial_axes(data_format)
+    if ksize[c] != 1 or strides[c] != 1:
+        raise _unimplemented(f"{label} is not yet supported on the depth dimension.")
+    return ksize[h], ksize[w], strides[h], strides[w]
+
+
+def _check_rank4(**tensors):
+    for name, t in tensors.items():
+        if t.dim() != 4:
+            raise _invalid(f"{name} must be 4-dimensional")
+
+
+def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+    """Each output's gradient goes to the first maximum of its window in row-major order, as TF's
+    CPU kernel breaks ties (it recomputes the maxima from ``orig_input``)."""
+    _check_format(data_format)
+    _check_rank4(tensor_in=orig_input, tensor_out=orig_output, out_backprop=grad)
+    kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "MaxPoolingGrad")
+    x = _to_nchw(orig_input, data_format)
+    g = _to_nchw(grad, data_format)
+    explicit = _explicit(explicit_paddings, data_format, padding)
+    out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
+    n, depth, in_h, in_w = x.shape
+    if tuple(g.shape) != (n, depth, out_h, out_w):
+        raise _invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+    if x.numel() == 0 or g.numel() == 0:
+        return torch.zeros_like(orig_input)
+    # torch pads symmetrically, by at most half the window, and never lets padding win; the rest of
+    # the padding (SAME's extra bottom/right row) is explicit -inf (the lowest value) after the data.
+    pad_h, pad_w = min(top, bottom, kh // 2), min(left, right, kw // 2)
+    extra = (left - pad_w, right - pad_w, top - pad_h, bottom - pad_h)
+    if any(extra):
+        low = float("-inf") if x.is_floating_point() else torch.iinfo(x.dtype).min
+        x = F.pad(x, extra, value=low)
+    _, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
+    rows, cols = x.shape[2], x.shape[3]
+    flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
+    out = flat.view(n, depth, rows, cols)[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
+    return _from_nchw(out, data_format)
+
+
+def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
+    """Per output, ``grad`` at its window's maximum: the first element equal to ``orig_output`` in
+    row-major order, as TF's CPU kernel picks it; 0 where none equals it (NaN)."""
+    _check_format(data_format)
+    _check_rank4(orig_input=orig_input, orig_output=orig_output, grad=grad)
+    kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "MaxPoolingGradGrad")
+    x = _to_nchw(orig_input, data_format)
+    y = _to_nchw(orig_output, data_format)
+    g = _to_nchw(grad, data_format)
+    out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, ((0, 0), (0, 0)))
+    n, depth, in_h, in_w = x.shape
+    if tuple(y.shape) != (n, depth, out_h, out_w) or g.shape != x.shape:
+        raise _invalid("orig_output and grad must have the shapes MaxPool gives orig_input")
+    if y.numel() == 0 or x.numel() == 0:
+        return torch.zeros_like(orig_output)
+    pads = (left, right, top, bottom)
+
+    def windows(t):
+        return F.pad(t, pads).unfold(2, kh, sh).unfold(3, kw, sw).flatten(-2)
+
+    valid = windows(torch.ones((1, 1, in_h, in_w), dtype=torch.uint8, device=x.device)).bool()
+    match = (windows(x) == y.unsqueeze(-1)) & valid
+    size = kh * kw
+    first = torch.where(match, torch.arange(size, device=x.device), size).amin(-1, keepdim=True)
+    picked = windows(g).gather(-1, first.clamp(max=size - 1)).squeeze(-1)
+    out = torch.where(first.squeeze(-1) < size, picked, torch.zeros_like(picked))
+    return _from_nchw(out, data_format)
+
+
+_POOL_GRAD_TYPES = "T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
+_POOL_GRAD_INPUTS = ["orig_input: T", "orig_output: T", "grad: T"]
+_GRAD_FORMATS = "data_format: {'NHWC', 'NCHW'} = \"NHWC\""
+
+
+def _max_pool_grad_shape(op):
+    return [TensorShape(with_rank(op, 0, 4))]
+
+
+@register_op(
+    "MaxPoolGrad",
+    inputs=_POOL_GRAD_INPUTS,
+    outputs=["output: T"],
+    attrs=[
+        "ksize: list(int) >= 4",
+        "strides: list(int) >= 4",
+        "padding: {'SAME', 'VALID', 'EXPLICIT'}",
+        "explicit_paddings: list(int) = []",
+        _GRAD_FORMATS,
+        _POOL_GRAD_TYPES + " = DT_FLOAT",
+    ],
+    shape=_max_pool_grad_shape,
+)
+def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+    """MaxPool's input gradient (see ``_max_pool_grad``)."""
+    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format)
+
+
+@register_op(
+    "MaxPoolGradV2",
+    inputs=[*_POOL_GRAD_INPUTS, "ksize: int32", "strides: int32"],
+    outputs=["output: T"],
+    attrs=["padding: {'SAME', 'VALID'}", _GRAD_FORMATS, _POOL_GRAD_TYPES + " = DT_FLOAT"],
+    shape=_max_pool_grad_shape,
+)
+def max_pool_grad_v2(orig_input, orig_output, grad, ksize, strides, padding, data_format):
+    """MaxPoolGrad with ``ksize`` and ``strides`` given as tensors."""
+    return _max_pool_grad(orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format)
+
+
+def _max_pool_grad_grad_shape_for(op, ksize, strides):
+    fmt = str_attr(op, "data_format")
+    out = _pool_shape_for(op, ksize, strides, str_attr(op, "padding"), [], fmt, True)[0]
+    merge_shapes(op, op.inputs[0].shape, op.inputs[2].shape)
+    merge_shapes(op, op.inputs[1].shape, out)
+    return [out]
+
+
+def _max_pool_grad_grad_shape(op):
+    return _max_pool_grad_grad_shape_for(op, op.get_attr("ksize"), op.get_attr("strides"))
+
+
+def _max_pool_grad_grad_v2_shape(op):
+    ksize = tensor_util.constant_value(op.inputs[3])
+    strides = tensor_util.constant_value(op.inputs[4])
+    if ksize is None or strides is None:
+        with_rank(op, 0, 4)
+        return [unknown_shape()]
+    ksize, strides = [int(v) for v in ksize.reshape(-1)], [int(v) for v in strides.reshape(-1)]
+    return _max_pool_grad_grad_shape_for(op, ksize, strides)
+
+
+@register_op(
+    "MaxPoolGradGrad",
+    inputs=_POOL_GRAD_INPUTS,
+    outputs=["output: T"],
+    attrs=[
+        "ksize: list(int) >= 4",
+        "strides: list(int) >= 4",
+        "padding: {'SAME', 'VALID'}",
+        _GRAD_FORMATS,
+        _POOL_GRAD_TYPES,
+    ],
+    shape=_max_pool_grad_grad_shape,
+)
+def max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
+    """MaxPoolGrad's gradient with respect to its ``grad`` (see ``_max_pool_grad_grad``)."""
+    return _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format)
+
+
+@register_op(
+    "MaxPoolGradGradV2",
+    inputs=[*_POOL_GRAD_INPUTS, "ksize: int32", "strides: int32"],
+    outputs=["output: T"],
+    attrs=["padding: {'SAME', 'VALID'}", _GRAD_FORMATS, _POOL_GRAD_TYPES],
+    shape=_max_pool_grad_grad_v2_shape,
+)
+def max_pool_grad_grad_v2(orig_input, orig_output, grad, ksize, strides, padding, data_format):
+    """MaxPoolGradGrad with ``ksize`` and ``strides`` given as tensors."""
+    return _max_pool_grad_grad(orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, data_format)
+
+
+def _pool_attrs(op, explicit: bool = False) -> dict:
+    attrs = {"padding": str_attr(op, "padding"), "data_format": str_attr(op, "data_format")}
+    if explicit:
+        attrs["explicit_paddings"] = op.get_attr("explicit_paddings")
+    return attrs
+
+
+@register_gradient("MaxPool")
+def _max_pool_grad_fn(op, grad):
+    return [
+        raw_op(
+            "MaxPoolGrad",
+            orig_input=op.inputs[0],
+            orig_output=op.outputs[0],
+            grad=grad,
+            ksize=op.get_attr("ksize"),
+            strides=op.get_attr("strides"),
+            **_pool_attrs(op, explicit=True),
+        )
+    ]
+
+
+@register_gradient("MaxPoolV2")
+def _max_pool_v2_grad_fn(op, grad):
+    grad_in = raw_op(
+        "MaxPoolGradV2",
+        orig_input=op.inputs[0],
+        orig_output=op.outputs[0],
+        grad=grad,
+        ksize=op.inputs[1],
+        strides=op.inputs[2],
+        **_pool_attrs(op),
+    )
+    return [grad_in, None, None]
+
+
+@register_gradient("MaxPoolGrad")
+def _max_pool_grad_grad_fn(op, grad):
+    array = array_api()
+    return [
+        array.zeros_like(op.inputs[0]),
+        array.zeros_like(op.inputs[1]),
+        raw_op(
+            "MaxPoolGradGrad",
+            orig_input=op.inputs[0],
+            orig_output=op.inputs[1],
+            grad=grad,
+            ksize=op.get_attr("ksize"),
+            strides=op.get_attr("strides"),
+            **_pool_attrs(op),
+        ),
+    ]
+
+
+@register_gradient("MaxPoolGradV2")
+def _max_pool_grad_grad_v2_fn(op, grad):
+    array = array_api()
+    return [
+        array.zeros_like(op.inputs[0]),
+        array.zeros_like(op.inputs[1]),
+        raw_op(
+            "MaxPoolGradGradV2",
+            orig_input=op.inputs[0],
+            orig_output=op.inputs[1],
+            grad=grad,
+            ksize=op.inputs[3],
+            strides=op.inputs[4],
+            **_pool_attrs(op),
+        ),
+        None,
+        None,
+    ]
+
+
+@register_gradient("MaxPoolGradGrad")
+def _max_pool_grad_grad_grad_fn(op, grad):
+    array = array_api()
+    return [
+        array.zeros_like(op.inputs[0]),
+        array.zeros_like(op.inputs[1]),
+        raw_op(
+            "MaxPoolGrad",
+            orig_input=op.inputs[0],
+            orig_output=op.inputs[1],
+            grad=grad,
+            ksize=op.get_attr("ksize"),
+            strides=op.get_attr("strides"),
+            **_pool_attrs(op),
+        ),
+    ]
+
+
+# TF registers no gradient for MaxPoolGradGradV2.
+no_tf_gradient("MaxPoolGradGradV2")
+
+
+def _avg_pool_grad_shape(op):
+    return [_shape_input(op, 0, 4)]
+
+
+@register_op(
+    "AvgPoolGrad",
+    inputs=["orig_input_shape: int32", "grad: T"],
+    outputs=["output: T"],
+    attrs=[
+        "ksize: list(int) >= 4",
+        "strides: list(int) >= 4",
+        "padding: {'SAME', 'VALID'}",
+        _GRAD_FORMATS,
+        "T: {half, bfloat16, float, double}",
+    ],
+    shape=_avg_pool_grad_shape,
+)
+def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, data_format):
+    """AvgPool's input gradient: each output's gradient, divided by the number of real (unpadded)
+    elements its window averaged, spread over those elements."""
+    if orig_input_shape.dim() != 1 or orig_input_shape.shape[0] != 4:
+        raise _invalid("orig_input_shape must be 1-dimensional and 4 elements")
+    _check_rank4(grad=grad)
+    sizes = [int(v) for v in orig_input_shape.tolist()]
+    h, w, c = _spatial_axes(data_format)
+    kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "Pooling")
+    n, depth, in_h, in_w = sizes[0], sizes[c], sizes[h], sizes[w]
+    g = _to_nchw(grad, data_format)
+    out_h, top, bottom = _window(in_h, kh, sh, 1, padding)
+    out_w, left, right = _window(in_w, kw, sw, 1, padding)
+    if tuple(g.shape) != (n, depth, out_h, out_w):
+        raise _invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+    if min(sizes) == 0 or g.numel() == 0:
+        return _from_nchw(g.new_zeros((n, depth, in_h, in_w)), data_format)
+
+    def counts(out, size, k, s, before):
+        start = torch.arange(out, device=g.device) * s - before
+        return (torch.clamp(start + k, max=size) - torch.clamp(start, min=0)).to(g.dtype)
+
+    divisor = counts(out_h, in_h, kh, sh, top)[:, None] * counts(out_w, in_w, kw, sw, left)[None, :]
+    like = g.new_empty(1).expand(n, depth, in_h + top + bottom, in_w + left + right)
+    out = torch.ops.aten.avg_pool2d_backward(g / divisor, like, [kh, kw], [sh, sw], [0, 0], False, True, 1)
+    return _from_nchw(out[:, :, top : top + in_h, left : left + in_w], data_format)
+
+
+@register_gradient("AvgPool")
+def _avg_pool_grad_fn(op, grad):
+    return [
+        raw_op(
+            "AvgPoolGrad",
+            orig_input_shape=array_api().shape(op.inputs[0], out_type=DType.int32),
+            grad=grad,
+            ksize=op.get_attr("ksize"),
+            strides=op.get_attr("strides"),
+            **_pool_attrs(op),
+        )
+    ]
+
+
+@register_gradient("AvgPoolGrad")
+def _avg_pool_grad_grad_fn(op, grad):
+    """TF gives the shape input StopGradient(shape) as its "gradient", and grad's: AvgPool(grad)."""
+    return [
+        array_api().stop_gradient(op.inputs[0]),
+        raw_op("AvgPool", value=grad, ksize=op.get_attr("ksize"), strides=op.get_attr("strides"), **_pool_attrs(op)),
+    ]
