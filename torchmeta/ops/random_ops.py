@@ -4,6 +4,10 @@ Each kernel takes ``generator``: a torch.Generator per op and session, created o
 and seeded from the op's ``seed``/``seed2`` (randomly when both are 0), so a seeded graph repeats
 its numbers in every session and successive runs of one op give new numbers, as in TF. The numbers
 themselves differ from TF's (a different generator); only their distribution matches.
+
+Gradients are TF's decisions: RandomGamma's sample is differentiable in alpha (RandomGammaGrad);
+TF declares the other draws not differentiable (RandomUniformInt, integer-valued, it leaves
+undeclared: no gradient is ever asked of it).
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import shapes
-from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
-from torchmeta.ops.registry import register_op
+from torchmeta.ops.array_ops import no_tf_gradient
+from torchmeta.ops.nn_ops import array_api, math_api, scalar_dim, shape_error, with_rank
+from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
 
 
 def _invalid(message: str) -> errors.InvalidArgumentError:
@@ -108,6 +116,9 @@ def truncated_normal(shape, dtype, generator, device):
     return torch.clamp(x, -2.0, 2.0).to(out)
 
 
+not_differentiable("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
+
+
 def _scalar_input_shape(op, i, name):
     shape = op.inputs[i].shape
     if shape.rank is not None and shape.rank != 0:
@@ -141,6 +152,9 @@ def random_uniform_int(shape, minval, maxval, generator, device):
     return torch.randint(lo, max(hi, lo + 1), dims, generator=generator, dtype=minval.dtype, device=device)
 
 
+no_tf_gradient("RandomUniformInt")
+
+
 @register_op(
     "RandomShuffle",
     inputs=["value: T"],
@@ -159,6 +173,9 @@ def random_shuffle(value, generator, device):
     if value.dim() == 0 or value.shape[0] <= 1:
         return value.clone()
     return value[torch.randperm(value.shape[0], generator=generator, device=value.device)]
+
+
+not_differentiable("RandomShuffle")
 
 
 def _multinomial_shape(op):
@@ -196,6 +213,9 @@ def multinomial(logits, num_samples, output_dtype, generator):
     return torch.multinomial(probs, n, replacement=True, generator=generator).to(output_dtype.torch)
 
 
+not_differentiable("Multinomial")
+
+
 def _random_gamma_shape(op):
     return [_shape_from_tensor(op).concatenate(op.inputs[1].shape)]
 
@@ -216,3 +236,150 @@ def random_gamma(shape, alpha, generator):
     out = torch._standard_gamma(torch.where(full > 0, full, torch.ones_like(full)), generator=generator)
     out = torch.where(full > 0, out, torch.where(full == 0, torch.zeros_like(full), torch.full_like(full, math.nan)))
     return out.to(alpha.dtype)
+
+
+@register_op(
+    "RandomGammaGrad",
+    inputs=["alpha: T", "sample: T"],
+    outputs=["output: T"],
+    attrs=["T: {float, double}"],
+    shape=shapes.broadcast_binary,
+)
+def random_gamma_grad(alpha, sample):
+    """d sample / d alpha of Gamma(alpha, 1) samples at a fixed CDF (implicit reparameterization),
+    broadcasting alpha and sample: -(d igamma(alpha, sample) / d alpha) / pdf(sample), by Eigen's
+    algorithm (the one TF's kernel runs), in the inputs' precision."""
+    try:
+        alpha, sample = torch.broadcast_tensors(alpha, sample)
+    except RuntimeError:
+        raise _invalid(
+            f"Incompatible shapes: [{','.join(map(str, alpha.shape))}] vs. [{','.join(map(str, sample.shape))}]"
+        ) from None
+    return _gamma_sample_der_alpha(alpha, sample)
+
+
+# Eigen's cephes constants per dtype: (machep, big, iteration limit in derivative mode).
+_IGAMMA_CONSTANTS = {
+    torch.float32: (float(np.finfo(np.float32).eps) / 2, 16777216.0, 200),
+    torch.float64: (float(np.finfo(np.float64).eps) / 2, 4503599627370496.0, 500),
+}
+_CONVERGENCE_CHECK_EVERY = 8  # iterations between host checks that every element has converged
+
+
+def _igamma_series_der(a, x, machep, iterations):
+    """Eigen's igamma_series_impl in SAMPLE_DERIVATIVE mode (x <= 1 or x <= a), element-wise with
+    each element frozen once its series converged (Eigen's per-element ``break``)."""
+    r = a
+    c = torch.ones_like(a)
+    ans = torch.ones_like(a)
+    dc_da = torch.zeros_like(a)
+    dans_da = torch.zeros_like(a)
+    done = torch.zeros_like(a, dtype=torch.bool)
+    for i in range(iterations):
+        r = r + 1
+        term = x / r
+        new_dc_da = term * dc_da + (-x / (r * r)) * c
+        new_dans_da = dans_da + new_dc_da
+        new_c = c * term
+        new_ans = ans + new_c
+        dc_da = torch.where(done, dc_da, new_dc_da)
+        dans_da = torch.where(done, dans_da, new_dans_da)
+        c = torch.where(done, c, new_c)
+        ans = torch.where(done, ans, new_ans)
+        done = done | (torch.abs(new_dc_da) <= machep * torch.abs(new_dans_da))
+        if i % _CONVERGENCE_CHECK_EVERY == 0 and bool(done.all()):
+            break
+    dlogax_da = torch.log(x) - torch.digamma(a + 1)
+    return -(dans_da + ans * dlogax_da) * x / a
+
+
+def _igammac_cf_der(a, x, machep, big, iterations):
+    """Eigen's igammac_cf_impl in SAMPLE_DERIVATIVE mode (x > 1 and x > a), negated as
+    igamma_generic_impl returns it; elements freeze at convergence."""
+    biginv = 1.0 / big
+    one = torch.ones_like(a)
+    y = one - a
+    z = x + y + one
+    c = torch.zeros_like(a)
+    pkm2, qkm2, pkm1, qkm1 = one, x, x + one, z * x
+    ans = pkm1 / qkm1
+    dpkm2, dqkm2, dpkm1, dqkm1 = torch.zeros_like(a), torch.zeros_like(a), torch.zeros_like(a), -x
+    dans = (dpkm1 - ans * dqkm1) / qkm1
+    done = torch.zeros_like(a, dtype=torch.bool)
+    for i in range(iterations):
+        c = c + 1
+        y = y + 1
+        z = z + 2
+        yc = y * c
+        pk = pkm1 * z - pkm2 * yc
+        qk = qkm1 * z - qkm2 * yc
+        dpk = dpkm1 * z - pkm1 - dpkm2 * yc + pkm2 * c
+        dqk = dqkm1 * z - qkm1 - dqkm2 * yc + qkm2 * c
+        update = ~done & (qk != 0)
+        new_ans = pk / qk
+        new_dans = (dpk - new_ans * dqk) / qk
+        converged = update & (torch.abs(new_dans - dans) <= machep)
+        ans = torch.where(update, new_ans, ans)
+        dans = torch.where(update, new_dans, dans)
+        done = done | converged
+        rescale = torch.abs(pk) > big
+        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
+        dpkm2, dpkm1, dqkm2, dqkm1 = dpkm1, dpk, dqkm1, dqk
+        pkm2, pkm1, qkm2, qkm1, dpkm2, dpkm1, dqkm2, dqkm1 = (
+            torch.where(rescale, t * biginv, t) for t in (pkm2, pkm1, qkm2, qkm1, dpkm2, dpkm1, dqkm2, dqkm1)
+        )
+        if i % _CONVERGENCE_CHECK_EVERY == 0 and bool(done.all()):
+            break
+    dlogax_da = torch.log(x) - torch.digamma(a)
+    return (dans + ans * dlogax_da) * x
+
+
+def _gamma_sample_der_alpha(a, x):
+    """Eigen's gamma_sample_der_alpha (igamma_generic_impl, SAMPLE_DERIVATIVE) element-wise."""
+    machep, big, iterations = _IGAMMA_CONSTANTS[a.dtype]
+    if a.numel() == 0:
+        return torch.empty_like(a)
+    zero = torch.zeros_like(a)
+    # TF's CPU kernels run with denormals flushed to zero (inputs and results).
+    tiny = torch.finfo(a.dtype).tiny
+    a = torch.where(torch.abs(a) < tiny, zero, a)
+    x = torch.where(torch.abs(x) < tiny, zero, x)
+    nan = torch.full_like(a, math.nan)
+    use_cf = (x > 1) & (x > a)
+    valid = (x > 0) & (a > 0)  # other cases are fixed below (0 at x == 0, else NaN)
+    safe_a = torch.where(valid, a, torch.ones_like(a))
+    safe_x = torch.where(valid, x, torch.ones_like(x))
+    # main_igamma_term: where x**a * exp(-x) / gamma(a) underflows the derivative is 0.
+    logax = safe_a * torch.log(safe_x) - safe_x - torch.lgamma(safe_a)
+    vanishes = (logax < -math.log(torch.finfo(a.dtype).max)) | torch.isnan(logax)
+    out = zero
+    if bool(use_cf.any()):
+        cf_x = torch.where(use_cf & valid, safe_x, torch.full_like(x, 2.0) + safe_a)
+        cf = _igammac_cf_der(safe_a, cf_x, machep, big, iterations)
+        out = torch.where(use_cf, torch.where(torch.isinf(x), -zero, cf), out)
+    if not bool(use_cf.all()):
+        series_x = torch.where(use_cf, torch.minimum(safe_a, torch.ones_like(safe_a)), safe_x)
+        out = torch.where(use_cf, out, _igamma_series_der(safe_a, series_x, machep, iterations))
+    out = torch.where(torch.abs(out) < tiny, out * 0, out)
+    out = torch.where(vanishes, torch.where(use_cf, -zero, zero), out)  # igammac's 0, negated
+    out = torch.where(valid, out, nan)
+    out = torch.where(x == 0, zero, out)
+    return torch.where(torch.isnan(a) | torch.isnan(x), nan, out)
+
+
+@register_gradient("RandomGamma")
+def _random_gamma_grad(op, grad):
+    """TF's _RandomGammaGrad: alpha's gradient sums grad * RandomGammaGrad(alpha, sample) over the
+    sample dimensions (alpha reshaped with leading unit dims to broadcast)."""
+    array, math = array_api(), math_api()
+    shape, alpha, sample = op.inputs[0], op.inputs[1], op.outputs[0]
+    with graph_lib.control_dependencies([grad]):
+        num_sample_dimensions = array.shape(shape)[0]
+        new_shape = array.concat([array.ones([num_sample_dimensions], dtype=DType.int32), array.shape(alpha)], axis=0)
+        alpha_broadcastable = array.reshape(alpha, new_shape)
+        partial_a = raw_op("RandomGammaGrad", alpha=alpha_broadcastable, sample=sample)
+        return [None, math.reduce_sum(grad * partial_a, axis=math.range(num_sample_dimensions))]
+
+
+# TF registers no gradient for RandomGammaGrad.
+no_tf_gradient("RandomGammaGrad")
