@@ -46,8 +46,54 @@ def _float_samples():
     return out
 
 
+def _gamma_grad_samples():
+    """RandomGammaGrad (the op RandomGamma's gradient emits) on fixed alphas and samples. TF registers
+    no gradient for it (grad=False: tf.gradients raises LookupError through it, as torchmeta does)."""
+    rng = np.random.default_rng(3)
+    alpha = np.array([0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 20.0, 100.0])[:, None] * np.ones((1, 6))
+    sample = rng.gamma(alpha)
+    sample[:, 0] = 0.0
+    special = {
+        "alpha": np.array([1.0, 0.0, -1.0, np.nan, 2.0, 3.0]),
+        "sample": np.array([np.inf, 0, 1, 1, np.nan, 1e-300]),
+    }
+    out = []
+    for dt in (np.float32, np.float64):
+        out += [
+            Sample(
+                "RandomGammaGrad",
+                {"alpha": alpha.astype(dt), "sample": sample.astype(dt)},
+                id=np.dtype(dt).name,
+                grad=False,
+            ),
+            Sample(
+                "RandomGammaGrad",
+                {"alpha": alpha[:, 0].astype(dt)[:, None], "sample": sample.astype(dt)},
+                id=f"broadcast-{np.dtype(dt).name}",
+                grad=False,
+            ),
+            Sample(
+                "RandomGammaGrad",
+                {k: v.astype(dt) for k, v in special.items()},
+                id=f"special-{np.dtype(dt).name}",
+                grad=False,
+            ),
+        ]
+    out.append(
+        Sample(
+            "RandomGammaGrad",
+            {"alpha": alpha.astype(np.float32), "sample": sample.astype(np.float32)},
+            fed={"alpha": [None, 6], "sample": None},
+            id="unknown-dims",
+            grad=False,
+        )
+    )
+    return out
+
+
 SAMPLES: list[Sample] = [
     *_float_samples(),
+    *_gamma_grad_samples(),
     Sample("RandomUniformInt", {"shape": np.array([3, 4], i32), "minval": i32(-5), "maxval": i32(5)}, random=True),
     Sample(
         "RandomUniformInt",
