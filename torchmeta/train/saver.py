@@ -346,9 +346,7 @@ class Saver:
                 "If `var_list` is provided then build cannot be deferred. Either set defer_build=False or "
                 "var_list=None."
             )
-        if format not in _FORMATS:
-            raise ValueError(f"format must be 'safetensors' or 'tf', not {format!r}")
-        self._format = _FORMATS[format]
+        self.format = format
         self._var_list = var_list
         self._reshape = reshape
         self._sharded = sharded
@@ -434,6 +432,17 @@ class Saver:
     @staticmethod
     def from_proto(saver_def, import_scope=None):
         return Saver(saver_def=saver_def, name=import_scope)
+
+    @property
+    def format(self) -> str:
+        """What ``save`` writes: ``"safetensors"`` or ``"tf"`` (settable, e.g. on an imported Saver)."""
+        return self._format
+
+    @format.setter
+    def format(self, value: str) -> None:
+        if value not in _FORMATS:
+            raise ValueError(f"format must be 'safetensors' or 'tf', not {value!r}")
+        self._format = _FORMATS[value]
 
     # -- checkpoint history ------------------------------------------------------------------------
     @property
@@ -651,11 +660,19 @@ graph_lib.register_proto_function(
 )
 
 
-def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
-    """``tf.train.import_meta_graph``: see torchmeta.framework.meta_graph.import_meta_graph."""
+def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, format=None, **kwargs):
+    """``tf.train.import_meta_graph``: imports a MetaGraphDef and returns a Saver for it (or None).
+
+    See torchmeta.framework.meta_graph.import_meta_graph. torchmeta's extra ``format`` sets what the
+    returned Saver's ``save`` writes (``"safetensors"``, the default, or ``"tf"`` so that TensorFlow
+    reads the checkpoints); it restores either format regardless.
+    """
     from torchmeta.framework.meta_graph import import_meta_graph as _import
 
-    return _import(meta_graph_or_file, clear_devices=clear_devices, import_scope=import_scope, **kwargs)
+    saver = _import(meta_graph_or_file, clear_devices=clear_devices, import_scope=import_scope, **kwargs)
+    if saver is not None and format is not None:
+        saver.format = format
+    return saver
 
 
 def export_meta_graph(*args, **kwargs):
