@@ -117,7 +117,7 @@ def merge_shapes(op, a: TensorShape, b: TensorShape) -> TensorShape:
         if x is not None and y is not None and x != y:
             raise shape_error(
                 op,
-                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}",
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}.",
             )
         dims.append(y if x is None else x)
     return TensorShape(dims)
