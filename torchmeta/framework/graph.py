@@ -631,7 +631,7 @@ class Graph:
             for c in self._control_dependencies_for_inputs(input_ops):
                 if c not in control:
                     control.append(c)
-            if self._colocation_stack and "_class" not in attrs:
+            if self._colocation_stack:  # overrides an attr-scope _class, as in TF
                 groups = []
                 for op in self._colocation_stack:
                     for g in op.colocation_groups():

@@ -472,13 +472,20 @@ class ResourceVariable(Variable):
         return self._handle
 
     def value(self) -> Tensor:
-        return self._graph_element
+        """A fresh read of the variable (as TF: every use as a tensor reads it again)."""
+        with graph_lib.colocate_with(None, ignore_existing=True):
+            return self._read_variable_op()
 
     def eval(self, session=None):
         return self._graph_element.eval(session=session)
 
     def _read_variable_op(self):
         return raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
+
+    def sparse_read(self, indices, name=None):
+        """Rows ``indices`` of the variable (a ResourceGather, whose gradient is IndexedSlices)."""
+        with graph_lib.name_scope("Gather" if name is None else name) as scope:
+            return raw_op("ResourceGather", resource=self._handle, indices=indices, dtype=self._dtype, name=scope)
 
     def read_value(self) -> Tensor:
         with graph_lib.name_scope("Read"):
@@ -487,7 +494,15 @@ class ResourceVariable(Variable):
 
     def _assign(self, op_type, value, name, read_value):
         value = graph_lib.convert_to_tensor(value, dtype=self._dtype)
-        op = raw_op(op_type, resource=self._handle, value=value, name=name)
+        if not self._shape.is_compatible_with(value.shape):
+            raise ValueError(
+                f"Cannot assign value to variable ' {self.name}': Shape mismatch.The variable shape {self._shape}, "
+                f"and the assigned value shape {value.shape} are incompatible."
+            )
+        kwargs = {}
+        if op_type == "AssignVariableOp":
+            kwargs["validate_shape"] = self._shape.is_fully_defined()
+        op = raw_op(op_type, resource=self._handle, value=value, name=name, **kwargs)
         if not read_value:
             return op
         with graph_lib.control_dependencies([op]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from torchmeta import errors
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import shapes
 from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
@@ -226,7 +227,72 @@ def destroy_resource_op(resource, ignore_lookup_error):
     resource.value = None
 
 
+def _resource_gather_shape(op):
+    params = _handle_shape(op)[0]
+    indices = op.inputs[1].shape
+    batch_dims = op.get_attr("batch_dims")
+    if params.rank is None or indices.rank is None:
+        return [TensorShape(None)]
+    return [indices.concatenate(params[batch_dims + 1 :])]
+
+
+@register_op(
+    "ResourceGather",
+    inputs=["resource: resource", "indices: Tindices"],
+    outputs=["output: dtype"],
+    attrs=["batch_dims: int = 0", "validate_indices: bool = true", "dtype: type", "Tindices: {int32, int64}"],
+    shape=_resource_gather_shape,
+    stateful=True,
+)
+def resource_gather(resource, indices, batch_dims):
+    params = resource.read()
+    if batch_dims:
+        raise errors.UnimplementedError(None, None, "ResourceGather with batch_dims > 0 is not supported yet")
+    rows = params.shape[0] if params.dim() else 0
+    flat = indices.reshape(-1).long()
+    bad = ((flat < 0) | (flat >= rows)).nonzero()
+    if bad.numel():
+        i = int(bad[0])
+        raise errors.InvalidArgumentError(None, None, f"indices[{i}] = {int(flat[i])} is not in [0, {rows})")
+    return params.index_select(0, flat).reshape(*indices.shape, *params.shape[1:])
+
+
+def _variable_shape_shape(op):
+    return [TensorShape([_handle_shape(op)[0].rank])]
+
+
+@register_op(
+    "VariableShape",
+    inputs=["input: resource"],
+    outputs=["output: out_type"],
+    attrs=["out_type: {int32, int64} = DT_INT32"],
+    shape=_variable_shape_shape,
+    stateful=True,
+)
+def variable_shape(input, out_type):
+    return torch.tensor(list(input.read().shape), dtype=out_type.torch)
+
+
+@register_gradient("ResourceGather")
+def _resource_gather_grad(op, grad):
+    from torchmeta.api import array_ops
+    from torchmeta.framework.indexed_slices import IndexedSlices
+
+    handle, indices = op.inputs
+    known = _handle_shape(op)[0]
+    # TF's variable_shape(): a constant when the variable's shape is static.
+    params_shape = (
+        array_ops.constant(known.as_list()) if known.is_fully_defined() else raw_op("VariableShape", input=handle)
+    )
+    size = array_ops.expand_dims(array_ops.size(indices), 0)
+    values_shape = array_ops.concat([size, params_shape[1:]], 0)
+    values = array_ops.reshape(grad, values_shape)
+    indices = array_ops.reshape(indices, size)
+    return [IndexedSlices(values, indices, params_shape), None]
+
+
 not_differentiable(
+    "VariableShape",
     "VariableV2",
     "Assign",
     "AssignAdd",

@@ -154,7 +154,12 @@ def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoi
         if not isinstance(t, Tensor):
             raise TypeError(f"to_module inputs and outputs must be tensors, got {t!r}")
     ops = lowering.prune(output_tensors, [], input_tensors)
-    updates = [op for op in ops if op.type in _STATEFUL_UPDATES or op.type.startswith(("Apply", "ResourceApply"))]
+    updates = [
+        op
+        for op in ops
+        if op.type in _STATEFUL_UPDATES
+        or op.type.startswith(("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply", "ResourceScatter"))
+    ]
     if updates:
         names = ", ".join(f"{op.type} '{op.name}'" for op in updates[:5])
         raise errors.UnimplementedError(

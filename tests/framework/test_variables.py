@@ -1,0 +1,83 @@
+"""Variables build TF's graphs: ref and resource variables, reads, sparse reads and their training graphs."""
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+
+
+def _ops(g):
+    return [
+        (o.name, o.type, [i.name for i in o.inputs], [c.name for c in o.control_inputs]) for o in g.get_operations()
+    ]
+
+
+def _build(api, use_resource):
+    g = api.Graph()
+    with g.as_default():
+        w = api.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="w", use_resource=use_resource)
+        v = api.Variable(1.0, name="v", trainable=False, use_resource=use_resource)
+        x = api.placeholder(api.float32, [None, 2], name="x")
+        y = api.matmul(x, w) * v  # each use of a resource variable reads it afresh
+        read = w.read_value()
+        inc = v.assign_add(2.0)
+        api.global_variables_initializer()
+        with api.Session(graph=g) as sess:
+            sess.run(api.global_variables_initializer())
+            values = sess.run([y, read, inc], {x: np.ones((1, 2), np.float32)})
+        protos = [var.to_proto().SerializeToString() for var in api.global_variables()]
+    return _ops(g), values, protos
+
+
+@pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
+def test_variable_graphs_values_and_variable_defs_match_tf(tf1, use_resource):
+    ours, theirs = _build(tm, use_resource), _build(tf1, use_resource)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_array_equal(a, b)
+    assert ours[2] == theirs[2]
+
+
+def _embedding_training(api):
+    g = api.Graph()
+    with g.as_default():
+        emb = api.Variable(np.arange(12, dtype=np.float32).reshape(4, 3), name="emb", use_resource=True)
+        w = api.Variable(np.ones((3, 2), np.float32), name="w", use_resource=True)
+        rows = api.gather(emb, api.constant([0, 2, 2]))  # ResourceGather; its gradient is IndexedSlices
+        loss = api.reduce_sum(api.square(api.matmul(rows, w)))
+        train = api.train.GradientDescentOptimizer(0.01).minimize(loss)
+        with api.Session(graph=g) as sess:
+            sess.run(api.global_variables_initializer())
+            for _ in range(2):
+                sess.run(train)
+            values = sess.run([emb, w, loss])
+    return _ops(g), values
+
+
+def test_resource_gather_training_graph_matches_tf(tf1):
+    ours, theirs = _embedding_training(tm), _embedding_training(tf1)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_resource_gather_out_of_range_matches_tf(tf1):
+    messages = []
+    for api in (tm, tf1):
+        g = api.Graph()
+        with g.as_default():
+            emb = api.Variable(np.zeros((4, 3), np.float32), name="emb", use_resource=True)
+            rows = api.gather(emb, api.constant([1, 7]))
+            with api.Session(graph=g) as sess:
+                sess.run(emb.initializer)
+                with pytest.raises(api.errors.InvalidArgumentError) as info:
+                    sess.run(rows)
+                messages.append(str(info.value))
+    for message in messages:
+        assert "indices[1] = 7 is not in [0, 4)" in message
+
+
+def test_resource_assign_checks_static_shapes():
+    v = tm.Variable(np.zeros(3, np.float32), use_resource=True)
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        v.assign(np.zeros(4, np.float32))
