@@ -192,6 +192,11 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
     Returns:
       A ``tensorflow.TensorProto`` of torchmeta's descriptor pool.
     """
+    if shape is not None and values is not None and not isinstance(values, (np.ndarray, np.generic)):
+        dims = as_shape(shape).as_list()
+        if np.prod(dims, dtype=np.int64) == 0:  # TF ignores the value for an empty shape
+            default = np.float64 if allow_broadcast else np.float32  # TF prefers float32 here too
+            values = np.empty(dims, dtype=dtypes.as_dtype(dtype).numpy if dtype is not None else default)
     arr = to_numpy(values, dtype)
     dt = dtypes.as_dtype(dtype).base_dtype if dtype is not None else dtypes.as_dtype(arr.dtype)
     if shape is None:
