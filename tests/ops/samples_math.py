@@ -33,6 +33,18 @@ def _ints(*shape, dtype=i32, low=-9, high=10, nonzero=False):
 # Ops TF registers no half-precision CPU kernel for.
 _NO_CPU_HALF = {"TruncateMod", "Rint"}
 _F64_XFAIL = {"Erf": "TF 2.21's CPU Erf for float64 gives NaN at +-inf (its rational approximation); torch gives +-1"}
+# Gradient tests skip a sample only where TF cannot build or run its gradient:
+# - TF registers no gradient for TruncateMod (tf.gradients raises LookupError; test_math_gradients_tf_runs checks
+#   that torchmeta raises it too);
+# - Digamma's gradient is a Polygamma, which has no float16 kernel (TF raises TypeError building it; checked there);
+# - the xfail of Erf's special-f64 sample is about TF's forward Erf, which the gradient does not use; the
+#   special-f64-finite sample covers that gradient.
+# - the gradient ops accept dy of another shape with as many elements (flat-dy), but their own gradients in TF
+#   broadcast dy against y and fail to build.
+_NO_GRADIENT_SAMPLES = {("TruncateMod", None), ("Digamma", "special-f16"), ("Erf", "special-f64")}
+_NO_GRADIENT_SAMPLES |= {
+    (op, "flat-dy") for op in ("SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "InvGrad", "TanhGrad", "SigmoidGrad")
+}
 
 # Every finite/non-finite pairing for binary float ops.
 _SPECIAL_X = a([NAN, INF, -INF, 0.0, -0.0, 1.5, -2.5, 3.0, NAN, 7.0, -INF, 0.0])
@@ -614,6 +626,169 @@ def _complex_and_bitwise_samples():
     return out
 
 
+def _gradient_op_samples():
+    """The ops TF's unary gradients emit, f(y, dy) (y the forward output), and Polygamma, Complex."""
+    out = []
+    special_y = a([0.0, 0.0, INF, INF, 2.0, NAN, NAN, -0.0, 1e-30, -INF, 0.5])
+    special_dy = a([0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, -3.0])
+    complex_y = a([1 + 2j, -0.5j, 3, 2 - 1j], np.complex64)
+    complex_dy = a([2 - 1j, 1, 0, 0.5j], np.complex64)
+    for op in ("SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "InvGrad", "TanhGrad", "SigmoidGrad"):
+        out += [
+            Sample(op, {"y": randn(3, 4), "dy": randn(3, 4)}),
+            Sample(op, {"y": randn(2, 3).astype(f64), "dy": randn(2, 3).astype(f64)}, id="f64"),
+            Sample(op, {"y": special_y, "dy": special_dy}, id="special"),
+            Sample(op, {"y": special_y.astype(f64), "dy": special_dy.astype(f64)}, id="special-f64"),
+            Sample(op, {"y": complex_y, "dy": complex_dy}, id="complex64", rtol=1e-5, atol=1e-5),
+            Sample(op, {"y": complex_y.astype(np.complex128), "dy": complex_dy.astype(np.complex128)}, id="complex128"),
+            Sample(op, {"y": randn(4).astype(f16), "dy": randn(4).astype(f16)}, id="f16", **HALF),
+            Sample(op, {"y": randn(0, 3), "dy": randn(0, 3)}, id="empty"),
+            Sample(op, {"y": f32(0.75), "dy": f32(-2.0)}, id="scalar"),
+            Sample(op, {"y": randn(2, 3), "dy": randn(2, 3)}, fed={"y": [None, 3], "dy": None}, id="unknown"),
+            Sample(op, {"y": randn(2, 3), "dy": randn(6)}, id="flat-dy"),
+        ]
+    orders = a([[0.0], [1.0], [2.0], [3.0]])
+    out += [
+        Sample("Polygamma", {"a": orders, "x": np.abs(randn(4, 3)) + 0.5}, rtol=1e-4),
+        Sample("Polygamma", {"a": orders.astype(f64), "x": (randn(3) * 3).astype(f64)}, id="f64-negative-x"),
+        Sample(
+            "Polygamma",
+            {
+                "a": a([0, 1, 1, 1, 1, 1, 2, 3, 4, 0, 0, 0.5, -1, INF, NAN, 1, 2, 0, 3, 2, 2, 5], f64),
+                "x": a(
+                    [
+                        INF,
+                        INF,
+                        -INF,
+                        NAN,
+                        0,
+                        -0.0,
+                        -3,
+                        -2.5,
+                        1e-8,
+                        INF,
+                        -INF,
+                        2,
+                        2,
+                        2,
+                        2,
+                        -1e30,
+                        0,
+                        -1,
+                        -0.0,
+                        -4,
+                        1e300,
+                        -2,
+                    ],
+                    f64,
+                ),
+            },
+            id="special-f64",
+        ),
+        Sample("Polygamma", {"a": f32(1.0), "x": a([0.5, 1.5, -1.5, 0.0, NAN, INF])}, id="scalar-order"),
+        Sample("Polygamma", {"a": a([], f32), "x": f32(2.0)}, id="empty"),
+        Sample(
+            "Polygamma",
+            {"a": a([1.0, 2.0]), "x": np.abs(randn(3, 2)) + 0.5},
+            fed={"a": [None], "x": [None, None]},
+            id="unknown-dims",
+            rtol=1e-4,
+        ),
+        Sample("Complex", {"real": randn(2, 3), "imag": randn(2, 3)}),
+        Sample(
+            "Complex",
+            {"real": randn(3).astype(f64), "imag": randn(2, 1).astype(f64)},
+            {"Tout": "dtype:complex128"},
+            id="f64-broadcast",
+        ),
+        Sample("Complex", {"real": f32(1.5), "imag": randn(3)}, id="scalar-real"),
+        Sample("Complex", {"real": a([NAN, INF, -0.0]), "imag": a([1.0, -INF, NAN])}, id="nonfinite"),
+        Sample("Complex", {"real": randn(0, 2), "imag": randn(1, 2)}, id="empty"),
+        Sample("Complex", {"real": randn(2, 3), "imag": randn(3)}, fed={"real": [None, 3], "imag": None}, id="unknown"),
+    ]
+    return out
+
+
+def _gradient_coverage_samples():
+    """Cases that forward samples do not need but gradients do (transpose/adjoint combinations, ties,
+    zeros under products, inputs broadcast only by rank, dynamic casts of reduction axes)."""
+    out = []
+    for op in ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "SquaredDifference", "Pow"):
+        out += [
+            Sample(op, {"x": np.abs(randn(3)) + 0.5, "y": randn(1, 3)}, id="broadcast-rank"),
+            Sample(
+                op, {"x": randn(2, 1, 3), "y": np.abs(randn(4, 1)) + 0.5}, fed={"x": [None, 1, 3]}, id="fed-broadcast"
+            ),
+        ]
+    out += [
+        Sample("Maximum", {"x": a([1.0, 2.0, 3.0]), "y": a([1.0, 0.0, 3.0])}, id="ties"),
+        Sample("Minimum", {"x": a([1.0, 2.0, 3.0]), "y": a([1.0, 0.0, 3.0])}, id="ties"),
+        Sample("Erf", {"x": _UNARY_VALUES[np.isfinite(_UNARY_VALUES)].astype(f64)}, id="special-f64-finite"),
+        Sample("MatMul", {"a": randn(3, 2), "b": randn(3, 4)}, {"transpose_a": True}, id="ta"),
+        Sample(
+            "MatMul",
+            {"a": randn(3, 2).astype(f64), "b": randn(4, 3).astype(f64)},
+            {"transpose_a": True, "transpose_b": True},
+            fed={"a": [None, None]},
+            id="tt-f64-unknown",
+        ),
+        Sample("SparseMatMul", {"a": randn(3, 2), "b": randn(3, 4)}, {"transpose_a": True}, id="ta"),
+        Sample(
+            "SparseMatMul", {"a": randn(2, 3), "b": randn(4, 3)}, {"transpose_b": True, "b_is_sparse": True}, id="tb"
+        ),
+        Sample("Max", {"input": a([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), "axis": i32(1)}, id="ties"),
+        Sample("Min", {"input": a([[1.0, 1.0, 3.0], [2.0, 2.0, 2.0]]), "axis": a([0, 1], i32)}, id="ties-all"),
+        Sample("Prod", {"input": a([[0.0, 2.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 3.0]]), "axis": i32(1)}, id="zeros"),
+        # keep_dims: without it TF's gradient itself fails for int64 axes and unknown dims (a DynamicStitch of
+        # int64 indices; test_math_gradients_tf_runs checks that both raise).
+        Sample(
+            "Mean",
+            {"input": randn(2, 3, 4), "axis": a([0, 2], i64)},
+            {"keep_dims": True},
+            fed={"input": [None, 3, None]},
+            id="unknown-dims-int64-axes",
+        ),
+        Sample(
+            "Sum",
+            {"input": randn(2, 3, 4), "axis": a([2, 0], i32)},
+            {"keep_dims": True},
+            fed={"input": [2, None, 4]},
+            id="keep-dims-unknown",
+        ),
+        Sample("Cumprod", {"x": a([[1.0, 0.0, 2.0, 3.0], [0.0, 0.0, 1.0, 2.0]]), "axis": i32(1)}, id="zeros"),
+        Sample(
+            "UnsortedSegmentProd",
+            {
+                "data": a([0.0, 2.0, 0.0, 0.0, 3.0, 4.0]),
+                "segment_ids": a([0, 0, 1, 1, 2, -1], i32),
+                "num_segments": i32(3),
+            },
+            id="zeros",
+        ),
+        Sample(
+            "UnsortedSegmentMax",
+            {"data": a([1.0, 3.0, 3.0, 2.0]), "segment_ids": a([0, 0, 0, 1], i32), "num_segments": i32(2)},
+            id="ties",
+        ),
+    ]
+    for op in ("BatchMatMul", "BatchMatMulV2"):
+        out += [
+            Sample(op, {"x": randn(2, 3, 2), "y": randn(2, 3, 4)}, {"adj_x": True}, id="adj-x"),
+            Sample(op, {"x": randn(2, 2, 3), "y": randn(2, 4, 3)}, {"adj_y": True}, id="adj-y"),
+        ]
+    out += [
+        Sample("BatchMatMulV2", {"x": randn(2, 3, 2), "y": randn(3, 4)}, {"adj_x": True}, id="broadcast-adj-x"),
+        Sample(
+            "BatchMatMulV2",
+            {"x": randn(1, 2, 3), "y": randn(2, 4, 3).astype(f32)},
+            {"adj_y": True},
+            fed={"x": [None, 2, 3]},
+            id="fed-broadcast-adj-y",
+        ),
+    ]
+    return out
+
+
 SAMPLES: list[Sample] = (
     _binary_samples()
     + _add_n_samples()
@@ -628,4 +803,10 @@ SAMPLES: list[Sample] = (
     + _scan_samples()
     + _segment_samples()
     + _complex_and_bitwise_samples()
+    + _gradient_op_samples()
+    + _gradient_coverage_samples()
 )
+
+for _sample in SAMPLES:
+    if (_sample.op, None) in _NO_GRADIENT_SAMPLES or (_sample.op, _sample.id) in _NO_GRADIENT_SAMPLES:
+        _sample.grad = False

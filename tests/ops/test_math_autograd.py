@@ -18,6 +18,8 @@ _GRAD_DTYPES = (np.float32, np.float64, np.complex64)
 # Ops without a float output (nothing to differentiate) or without a gradient in TF.
 _SKIP = {"Range", "Cast", "SparseMatMul", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"}
 _SKIP |= {"IsNan", "IsInf", "IsFinite", "ArgMax", "ArgMin"}
+# Polygamma has no gradient for its order ``a`` (none in TF; torch's zeta has no derivative there).
+_SKIP |= {"Polygamma"}
 
 
 def _differentiable(sample) -> bool:

@@ -1,6 +1,8 @@
 """Math ops: element-wise arithmetic and functions, casts, comparisons, logic, matrix products, Range.
 
-Reductions, arg-max/min, scans and segment ops live in ``reduction_ops.py``.
+Reductions, arg-max/min, scans and segment ops live in ``reduction_ops.py``. Each op's gradient
+follows it and mirrors TensorFlow's ``math_grad.py`` op for op and name for name, so graphs
+differentiated here are the graphs TF builds and TF can run them.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
+from torchmeta.framework.constant_op import constant
+from torchmeta.framework.graph import Tensor
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
-from torchmeta.ops.registry import register_op
+from torchmeta.ops.array_ops import no_tf_gradient
+from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Allowed types, in TF's order (the OpDef test compares them).
@@ -135,6 +142,97 @@ def _add_n_shape(op):
 
 
 # ---------------------------------------------------------------------------------------------
+# Gradient helpers (TF's math_grad.py). Gradients are built with the API functions (tf.shape,
+# tf.reduce_sum, the Tensor operators, ...) so node names and structure are TF's; the API modules
+# are imported on first use because they import the registrations made here.
+
+
+def _api():
+    """``torchmeta.api.math_ops`` (tf.cast, tf.reduce_sum, tf.matmul, ...)."""
+    from torchmeta.api import math_ops
+
+    return math_ops
+
+
+def _array_api():
+    """``torchmeta.api.array_ops`` (tf.shape, tf.reshape, tf.zeros_like, ...)."""
+    from torchmeta.api import array_ops
+
+    return array_ops
+
+
+def _conj(x):
+    return _api().conj(x)
+
+
+def _after(grad):
+    """``control_dependencies([grad])`` for a Tensor or an IndexedSlices gradient (its values' op, as TF)."""
+    return graph_lib.control_dependencies([grad.op])
+
+
+def _shapes_fully_specified_and_equal(x, y, grad) -> bool:
+    """TF's shortcut: equal, fully known static shapes need no broadcasting reduction."""
+    xs, ys, gs = x.shape.as_tuple(), y.shape.as_tuple(), grad.shape.as_tuple()
+    return xs == ys and xs == gs and xs is not None and None not in xs
+
+
+def _infer_gradient_reduction_axes(x_shape: TensorShape, y_shape: TensorShape):
+    """The axes each input was broadcast along, from static shapes; (None, None) when that depends
+    on dims unknown until run time."""
+    if x_shape.rank is None or y_shape.rank is None:
+        return None, None
+    xs, ys = x_shape.as_tuple(), y_shape.as_tuple()
+    b_rank = max(len(xs), len(ys))
+    x_axes, y_axes = [], []
+    for axis in range(b_rank):
+        x_dim = 1 if axis < b_rank - len(xs) else xs[axis - (b_rank - len(xs))]
+        y_dim = 1 if axis < b_rank - len(ys) else ys[axis - (b_rank - len(ys))]
+        if x_dim == 1 and y_dim != 1:
+            x_axes.append(axis)
+        elif y_dim == 1 and x_dim != 1:
+            y_axes.append(axis)
+        elif x_dim is None or y_dim is None:
+            return None, None
+    return x_axes, y_axes
+
+
+def smart_broadcast_gradient_args(x, y):
+    """TF's SmartBroadcastGradientArgs: per input (shape tensor, reduction axes, must reduce).
+
+    The axes come from static shapes when they decide broadcasting; otherwise from a
+    ``BroadcastGradientArgs`` node at run time.
+    """
+    array_api = _array_api()
+    x_shape = array_api.shape(x)
+    y_shape = array_api.shape(y)
+    x_axes, y_axes = _infer_gradient_reduction_axes(x.shape, y.shape)
+    if x_axes is None or y_axes is None:
+        x_axes, y_axes = raw_op("BroadcastGradientArgs", s0=x_shape, s1=y_shape)
+        x_must_reduce = y_must_reduce = True
+    else:
+        x_must_reduce = bool(x_axes) or x.shape.rank < y.shape.rank
+        y_must_reduce = bool(y_axes) or y.shape.rank < x.shape.rank
+    return (x_shape, x_axes, x_must_reduce), (y_shape, y_axes, y_must_reduce)
+
+
+def _reduce_gradient_arg(grad, shape_axes_must_reduce):
+    shape, axes, must_reduce = shape_axes_must_reduce
+    if grad is not None and must_reduce:
+        grad = _api().reduce_sum(grad, axes, keepdims=True)
+        grad = _array_api().reshape(grad, shape)
+    return grad
+
+
+def reduce_gradient_args(x, y, gx, gy):
+    """Sums the gradients of a broadcasting binary op's inputs back to the inputs' shapes."""
+    if gx is not None or gy is not None:
+        bx, by = smart_broadcast_gradient_args(x, y)
+        gx = _reduce_gradient_arg(gx, bx)
+        gy = _reduce_gradient_arg(gy, by)
+    return gx, gy
+
+
+# ---------------------------------------------------------------------------------------------
 # Addition, subtraction, multiplication
 
 
@@ -170,6 +268,15 @@ def add_v2(x, y):
     return torch.add(x, y)
 
 
+@register_gradient("Add")
+@register_gradient("AddV2")
+def _add_grad(op, grad):
+    x, y = op.inputs
+    if isinstance(grad, Tensor) and _shapes_fully_specified_and_equal(x, y, grad):
+        return grad, grad
+    return reduce_gradient_args(x, y, grad, grad)
+
+
 @register_op(
     "AddN",
     inputs=["inputs: N * T"],
@@ -192,6 +299,12 @@ def add_n(inputs):
     return out
 
 
+@register_gradient("AddN")
+def _add_n_grad(op, grad):
+    """Every input gets the gradient (AddN does not broadcast)."""
+    return [grad] * len(op.inputs)
+
+
 @register_op(
     "Sub",
     inputs=["x: T", "y: T"],
@@ -207,6 +320,14 @@ def sub(x, y):
     return torch.sub(x, y)
 
 
+@register_gradient("Sub")
+def _sub_grad(op, grad):
+    x, y = op.inputs
+    if isinstance(grad, Tensor) and _shapes_fully_specified_and_equal(x, y, grad):
+        return grad, -grad
+    return reduce_gradient_args(x, y, grad, -grad)
+
+
 @register_op(
     "Mul",
     inputs=["x: T", "y: T"],
@@ -218,6 +339,20 @@ def sub(x, y):
 @_broadcasting
 def mul(x, y):
     return torch.mul(x, y)
+
+
+@register_gradient("Mul")
+def _mul_grad(op, grad):
+    x, y = op.inputs
+    if (
+        isinstance(grad, Tensor)
+        and _shapes_fully_specified_and_equal(x, y, grad)
+        and grad.dtype.base_dtype in (DType.int32, DType.float32)
+    ):
+        return raw_op("Mul", x=grad, y=y), raw_op("Mul", x=grad, y=x)
+    gx = raw_op("Mul", x=grad, y=_conj(y))
+    gy = raw_op("Mul", x=_conj(x), y=grad)
+    return reduce_gradient_args(x, y, gx, gy)
 
 
 @register_op(
@@ -233,6 +368,16 @@ def mul_no_nan(x, y):
     return torch.where(y == 0, 0.0, torch.mul(x, y))
 
 
+@register_gradient("MulNoNan")
+def _mul_no_nan_grad(op, grad):
+    x, y = op.inputs
+    if isinstance(grad, Tensor) and _shapes_fully_specified_and_equal(x, y, grad):
+        return raw_op("MulNoNan", x=grad, y=y), raw_op("MulNoNan", x=x, y=grad)
+    gx = raw_op("MulNoNan", x=grad, y=y)
+    gy = raw_op("MulNoNan", x=x, y=grad)
+    return reduce_gradient_args(x, y, gx, gy)
+
+
 @register_op(
     "SquaredDifference",
     inputs=["x: T", "y: T"],
@@ -245,6 +390,17 @@ def mul_no_nan(x, y):
 def squared_difference(x, y):
     d = torch.sub(x, y)
     return torch.mul(d, d.conj()) if d.is_complex() else torch.mul(d, d)
+
+
+@register_gradient("SquaredDifference")
+def _squared_difference_grad(op, grad):
+    """2 * grad * (x - y), and its negation for y."""
+    x, y = op.inputs
+    with _after(grad):
+        x_grad = _api().scalar_mul(2.0, grad) * (x - y)
+    if isinstance(grad, Tensor) and _shapes_fully_specified_and_equal(x, y, grad):
+        return x_grad, -x_grad
+    return reduce_gradient_args(x, y, x_grad, -x_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,6 +437,16 @@ def real_div(x, y):
         raise _zero_division(e) from None
 
 
+@register_gradient("RealDiv")
+def _real_div_grad(op, grad):
+    x, y = op.inputs
+    api = _api()
+    cx, cy = _conj(x), _conj(y)
+    gx = api.realdiv(grad, cy)
+    gy = grad * api.realdiv(api.realdiv(-cx, cy), cy)
+    return reduce_gradient_args(x, y, gx, gy)
+
+
 @register_op("Div", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_ARITH], shape=_broadcast_shape)
 @_broadcasting
 def div(x, y):
@@ -291,6 +457,16 @@ def div(x, y):
         return _truncate_div_int(x, y)
     except RuntimeError as e:
         raise _zero_division(e) from None
+
+
+@register_gradient("Div")
+def _div_grad(op, grad):
+    x, y = op.inputs
+    api = _api()
+    cx, cy = _conj(x), _conj(y)
+    gx = api.divide(grad, cy)
+    gy = grad * api.divide(api.divide(-cx, cy), cy)
+    return reduce_gradient_args(x, y, gx, gy)
 
 
 @register_op(
@@ -307,6 +483,15 @@ def div_no_nan(x, y):
     return torch.where(zero, 0.0, torch.div(x, torch.where(zero, 1.0, y)))
 
 
+@register_gradient("DivNoNan")
+def _div_no_nan_grad(op, grad):
+    api = _api()
+    x, y = _conj(op.inputs[0]), _conj(op.inputs[1])
+    gx = api.div_no_nan(grad, y)
+    gy = grad * api.div_no_nan(api.div_no_nan(-x, y), y)
+    return reduce_gradient_args(x, y, gx, gy)
+
+
 @register_op("FloorDiv", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_ARITH], shape=_broadcast_shape)
 @_broadcasting
 def floor_div(x, y):
@@ -317,6 +502,12 @@ def floor_div(x, y):
         return torch.div(x, y, rounding_mode="floor")
     except RuntimeError as e:
         raise _zero_division(e) from None
+
+
+@register_gradient("FloorDiv")
+def _floor_div_grad(op, grad):
+    """Piecewise constant: TF returns no gradient."""
+    return None, None
 
 
 @register_op(
@@ -338,6 +529,16 @@ def floor_mod(x, y):
         raise _zero_division(e) from None
 
 
+@register_gradient("FloorMod")
+def _floor_mod_grad(op, grad):
+    """grad for x, -floor(x / y) * grad for y."""
+    api = _api()
+    x, y = _conj(op.inputs[0]), _conj(op.inputs[1])
+    floor_xy = api.floor_div(x, y)
+    gy = grad * api.negative(floor_xy)
+    return reduce_gradient_args(x, y, grad, gy)
+
+
 @register_op("TruncateDiv", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_ARITH], shape=_broadcast_shape)
 @_broadcasting
 def truncate_div(x, y):
@@ -347,6 +548,11 @@ def truncate_div(x, y):
         return _truncate_div_int(x, y)
     except RuntimeError as e:
         raise _zero_division(e, internal=True) from None
+
+
+@register_gradient("TruncateDiv")
+def _truncate_div_grad(op, grad):
+    return None, None
 
 
 @register_op(
@@ -365,6 +571,10 @@ def truncate_mod(x, y):
         raise _zero_division(e, internal=True) from None
 
 
+# TF registers no gradient for TruncateMod: tf.gradients through it raises LookupError.
+no_tf_gradient("TruncateMod")
+
+
 @register_op(
     "Pow",
     inputs=["x: T", "y: T"],
@@ -380,11 +590,41 @@ def pow_kernel(x, y):
     return torch.pow(x, y)
 
 
+@register_gradient("Pow")
+def _pow_grad(op, grad):
+    """grad * y * x^(y - 1) for x; grad * z * log(x) for y, 0 where x <= 0 (x == 0 for complex)."""
+    api, array_api = _api(), _array_api()
+    x, y = op.inputs
+    cx, cy = _conj(x), _conj(y)
+    gx = grad * cy * api.pow(cx, cy - 1)
+    mask = api.not_equal(cx, 0) if x.dtype.is_complex else cx > 0
+    safe_x = array_api.where(mask, cx, array_api.ones_like(x))
+    log_x = array_api.where(mask, api.log(safe_x), array_api.zeros_like(x))
+    gy = grad * _conj(op.outputs[0]) * log_x
+    return reduce_gradient_args(x, y, gx, gy)
+
+
 @register_op("Maximum", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_MINMAX], shape=_broadcast_shape)
 @_broadcasting
 def maximum(x, y):
     """NaN in either input gives NaN, as in TF."""
     return torch.maximum(x, y)
+
+
+def _maximum_minimum_grad(op, grad, selector):
+    """The gradient goes to x where ``selector(x, y)`` holds (ties go to x), else to y."""
+    array_api = _array_api()
+    x, y = op.inputs
+    zeros = array_api.zeros_like(grad)
+    xmask = selector(x, y)
+    gx = array_api.where_v2(xmask, grad, zeros)
+    gy = array_api.where_v2(xmask, zeros, grad)
+    return reduce_gradient_args(x, y, gx, gy)
+
+
+@register_gradient("Maximum")
+def _maximum_grad(op, grad):
+    return _maximum_minimum_grad(op, grad, _api().greater_equal)
 
 
 @register_op("Minimum", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_MINMAX], shape=_broadcast_shape)
@@ -393,10 +633,27 @@ def minimum(x, y):
     return torch.minimum(x, y)
 
 
+@register_gradient("Minimum")
+def _minimum_grad(op, grad):
+    return _maximum_minimum_grad(op, grad, _api().less_equal)
+
+
 @register_op("Atan2", inputs=["y: T", "x: T"], outputs=["z: T"], attrs=[_FLOAT], shape=_broadcast_shape)
 @_broadcasting
 def atan2(y, x):
     return torch.atan2(y, x)
+
+
+@register_gradient("Atan2")
+def _atan2_grad(op, grad):
+    """grad * x / (x^2 + y^2) for y, grad * -y / (x^2 + y^2) for x."""
+    api = _api()
+    y, x = op.inputs
+    with _after(grad):
+        grad_inv = grad / (api.square(y) + api.square(x))
+        gy = x * grad_inv
+        gx = -y * grad_inv
+        return reduce_gradient_args(y, x, gy, gx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,6 +669,11 @@ def neg(x):
     return torch.neg(x)
 
 
+@register_gradient("Neg")
+def _neg_grad(op, grad):
+    return -grad
+
+
 @_unary(
     "Square",
     "T: {bfloat16, half, float, double, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, "
@@ -421,9 +683,24 @@ def square(x):
     return torch.mul(x, x)
 
 
+@register_gradient("Square")
+def _square_grad(op, grad):
+    """grad * 2x (the control dependency keeps 2x from being computed before it is needed)."""
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        y = constant(2.0, dtype=x.dtype)
+        return _api().multiply(grad, _api().multiply(x, y))
+
+
 @_unary("Sqrt", _FLOAT_COMPLEX)
 def sqrt(x):
     return torch.sqrt(x)
+
+
+@register_gradient("Sqrt")
+def _sqrt_grad(op, grad):
+    return raw_op("SqrtGrad", y=op.outputs[0], dy=grad)
 
 
 @_unary("Rsqrt", _FLOAT_COMPLEX)
@@ -431,9 +708,22 @@ def rsqrt(x):
     return torch.rsqrt(x)
 
 
+@register_gradient("Rsqrt")
+def _rsqrt_grad(op, grad):
+    return raw_op("RsqrtGrad", y=op.outputs[0], dy=grad)
+
+
 @_unary("Exp", _FLOAT_COMPLEX)
 def exp(x):
     return torch.exp(x)
+
+
+@register_gradient("Exp")
+def _exp_grad(op, grad):
+    y = op.outputs[0]
+    with _after(grad):
+        y = _conj(y)
+        return grad * y
 
 
 @_unary("Expm1", _FLOAT_COMPLEX)
@@ -441,9 +731,25 @@ def expm1(x):
     return torch.expm1(x)
 
 
+@register_gradient("Expm1")
+def _expm1_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().exp(x)
+
+
 @_unary("Log", _FLOAT_COMPLEX)
 def log(x):
     return torch.log(x)
+
+
+@register_gradient("Log")
+def _log_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().reciprocal(x)
 
 
 @_unary("Log1p", _FLOAT_COMPLEX)
@@ -451,9 +757,22 @@ def log1p(x):
     return torch.log1p(x)
 
 
+@register_gradient("Log1p")
+def _log1p_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().reciprocal(1 + x)
+
+
 @_unary("Abs", "T: {bfloat16, half, float, double, int8, int16, int32, int64}")
 def abs_kernel(x):
     return torch.abs(x)
+
+
+@register_gradient("Abs")
+def _abs_grad(op, grad):
+    return grad * _api().sign(op.inputs[0])
 
 
 @_unary("Sign", _SIGNED)
@@ -462,6 +781,12 @@ def sign(x):
     if x.is_floating_point():
         return torch.where(torch.isnan(x), x, torch.sign(x))
     return torch.sgn(x)
+
+
+@register_gradient("Sign")
+def _sign_grad(op, grad):
+    """Zero almost everywhere: zeros, not None, as in TF."""
+    return _array_api().zeros_like(op.inputs[0])
 
 
 @_unary("Reciprocal", _SIGNED)
@@ -478,14 +803,34 @@ def reciprocal(x):
 _unary("Inv", _SIGNED)(reciprocal)
 
 
+@register_gradient("Reciprocal")
+def _reciprocal_grad(op, grad):
+    return raw_op("ReciprocalGrad", y=op.outputs[0], dy=grad)
+
+
+@register_gradient("Inv")
+def _inv_grad(op, grad):
+    return raw_op("ReciprocalGrad", y=op.outputs[0], dy=grad)
+
+
 @_unary("Floor", _FLOAT)
 def floor(x):
     return torch.floor(x)
 
 
+@register_gradient("Floor")
+def _floor_grad(op, grad):
+    return [None]
+
+
 @_unary("Ceil", _FLOAT)
 def ceil(x):
     return torch.ceil(x)
+
+
+@register_gradient("Ceil")
+def _ceil_grad(op, grad):
+    return [None]
 
 
 @_unary("Round", _SIGNED)
@@ -498,9 +843,19 @@ def round_kernel(x):
     return x
 
 
+@register_gradient("Round")
+def _round_grad(op, grad):
+    return [None]
+
+
 @_unary("Rint", _FLOAT)
 def rint(x):
     return torch.round(x)
+
+
+@register_gradient("Rint")
+def _rint_grad(op, grad):
+    return [None]
 
 
 @_unary("Sin", _FLOAT_COMPLEX)
@@ -508,9 +863,25 @@ def sin(x):
     return torch.sin(x)
 
 
+@register_gradient("Sin")
+def _sin_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().cos(x)
+
+
 @_unary("Cos", _FLOAT_COMPLEX)
 def cos(x):
     return torch.cos(x)
+
+
+@register_gradient("Cos")
+def _cos_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return -grad * _api().sin(x)
 
 
 @_unary("Tan", _FLOAT_COMPLEX)
@@ -518,9 +889,38 @@ def tan(x):
     return torch.tan(x)
 
 
+@register_gradient("Tan")
+def _tan_grad(op, grad):
+    """grad / cos(x)^2."""
+    api = _api()
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        secx = api.reciprocal(api.cos(x))
+        secx2 = api.square(secx)
+        return secx2 * grad
+
+
 @_unary("Asin", _FLOAT_COMPLEX)
 def asin(x):
     return torch.asin(x)
+
+
+def _one_minus_square_root_reciprocal(x, grad):
+    """1 / sqrt(1 - x^2), built as TF's Asin/Acos gradients build it."""
+    api = _api()
+    x2 = api.square(x)
+    one = constant(1, dtype=grad.dtype)
+    den = api.sqrt(api.subtract(one, x2))
+    return api.reciprocal(den)
+
+
+@register_gradient("Asin")
+def _asin_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _one_minus_square_root_reciprocal(x, grad)
 
 
 @_unary("Acos", _FLOAT_COMPLEX)
@@ -528,9 +928,31 @@ def acos(x):
     return torch.acos(x)
 
 
+@register_gradient("Acos")
+def _acos_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        inv = _one_minus_square_root_reciprocal(x, grad)
+        return -grad * inv
+
+
 @_unary("Atan", _FLOAT_COMPLEX)
 def atan(x):
     return torch.atan(x)
+
+
+@register_gradient("Atan")
+def _atan_grad(op, grad):
+    """grad / (1 + x^2)."""
+    api = _api()
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        x2 = api.square(x)
+        one = constant(1, dtype=grad.dtype)
+        inv = api.reciprocal(api.add(one, x2))
+        return grad * inv
 
 
 @_unary("Sinh", _FLOAT_COMPLEX)
@@ -538,9 +960,25 @@ def sinh(x):
     return torch.sinh(x)
 
 
+@register_gradient("Sinh")
+def _sinh_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().cosh(x)
+
+
 @_unary("Cosh", _FLOAT_COMPLEX)
 def cosh(x):
     return torch.cosh(x)
+
+
+@register_gradient("Cosh")
+def _cosh_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().sinh(x)
 
 
 @_unary("Tanh", _FLOAT_COMPLEX)
@@ -548,9 +986,25 @@ def tanh(x):
     return torch.tanh(x)
 
 
+@register_gradient("Tanh")
+def _tanh_grad(op, grad):
+    y = op.outputs[0]
+    with _after(grad):
+        y = _conj(y)
+        return raw_op("TanhGrad", y=y, dy=grad)
+
+
 @_unary("Sigmoid", _FLOAT_COMPLEX)
 def sigmoid(x):
     return torch.sigmoid(x)
+
+
+@register_gradient("Sigmoid")
+def _sigmoid_grad(op, grad):
+    y = op.outputs[0]
+    with _after(grad):
+        y = _conj(y)
+        return raw_op("SigmoidGrad", y=y, dy=grad)
 
 
 @_unary("Erf", _FLOAT)
@@ -558,9 +1012,31 @@ def erf(x):
     return torch.erf(x)
 
 
+@register_gradient("Erf")
+def _erf_grad(op, grad):
+    """grad * 2 / sqrt(pi) * exp(-x^2)."""
+    api = _api()
+    x = op.inputs[0]
+    two_over_root_pi = constant(2 / np.sqrt(np.pi), dtype=grad.dtype)
+    with _after(grad):
+        x = _conj(x)
+        return grad * two_over_root_pi * api.exp(-api.square(x))
+
+
 @_unary("Erfc", _FLOAT)
 def erfc(x):
     return torch.erfc(x)
+
+
+@register_gradient("Erfc")
+def _erfc_grad(op, grad):
+    """-grad * 2 / sqrt(pi) * exp(-x^2)."""
+    api = _api()
+    x = op.inputs[0]
+    minus_two_over_root_pi = constant(-2 / np.sqrt(np.pi), dtype=grad.dtype)
+    with _after(grad):
+        x = _conj(x)
+        return grad * minus_two_over_root_pi * api.exp(-api.square(x))
 
 
 @_unary("Lgamma", _FLOAT)
@@ -568,10 +1044,28 @@ def lgamma(x):
     return torch.lgamma(x)
 
 
+@register_gradient("Lgamma")
+def _lgamma_grad(op, grad):
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        return grad * _api().digamma(x)
+
+
 @_unary("Digamma", _FLOAT)
 def digamma(x):
     """digamma(±0) is NaN in TF (a pole; torch gives ∓inf)."""
     return torch.where(x == 0, float("nan"), torch.digamma(x))
+
+
+@register_gradient("Digamma")
+def _digamma_grad(op, grad):
+    """grad * polygamma(1, x)."""
+    x = op.inputs[0]
+    with _after(grad):
+        x = _conj(x)
+        partial_x = raw_op("Polygamma", a=constant(1, dtype=x.dtype), x=x)
+        return grad * partial_x
 
 
 def _predicate(name):
@@ -591,6 +1085,181 @@ def is_inf(x):
 @_predicate("IsFinite")
 def is_finite(x):
     return torch.isfinite(x)
+
+
+# TF registers no gradient for these; their bool outputs never carry one.
+no_tf_gradient("IsNan", "IsInf", "IsFinite")
+
+
+# ---------------------------------------------------------------------------------------------
+# The gradient ops TF's unary gradients emit, ``f(y, dy)`` with y the forward output, and their own
+# (second-order) gradients. Where TF's kernel skips ``dy == 0`` the result is 0 even for an
+# infinite or NaN ``y``.
+
+
+def _unary_grad_op(name):
+    """TF's shape function keeps y's shape; the kernel only needs as many elements in dy."""
+    return register_op(name, inputs=["y: T", "dy: T"], outputs=["z: T"], attrs=[_FLOAT_COMPLEX], shape=shapes.unchanged)
+
+
+def _same_elements(y, dy):
+    """``dy`` with ``y``'s shape; TF's element-wise gradient kernels only compare element counts."""
+    if y.shape == dy.shape:
+        return dy
+    if y.numel() != dy.numel():
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"The two arguments to a cwise op must have same number of elements, got {y.numel()} and {dy.numel()}",
+        )
+    return dy.reshape(y.shape)
+
+
+def _where_dy_zero(dy, value):
+    return torch.where(dy == 0, torch.zeros((), dtype=dy.dtype, device=dy.device), value)
+
+
+@_unary_grad_op("SqrtGrad")
+def sqrt_grad(y, dy):
+    """``0.5 * dy / conj(y)``: the gradient of ``y = sqrt(x)``."""
+    dy = _same_elements(y, dy)
+    return _where_dy_zero(dy, torch.div(torch.mul(dy, 0.5), y.conj()))
+
+
+@register_gradient("SqrtGrad")
+def _sqrt_grad_grad(op, grad):
+    a = op.inputs[0]
+    y = op.outputs[0]  # 0.5 * b / conj(a)
+    with _after(grad):
+        ga = grad / a
+        return -_conj(ga) * y, 0.5 * ga
+
+
+@_unary_grad_op("RsqrtGrad")
+def rsqrt_grad(y, dy):
+    """``-0.5 * dy * conj(y)^3``: the gradient of ``y = 1 / sqrt(x)``."""
+    dy = _same_elements(y, dy)
+    cy = y.conj()
+    return _where_dy_zero(dy, torch.mul(torch.mul(torch.mul(dy, cy), -0.5), torch.mul(cy, cy)))
+
+
+@register_gradient("RsqrtGrad")
+def _rsqrt_grad_grad(op, grad):
+    """For f(a, b) = -0.5 * b * conj(a)^3."""
+    a, b = op.inputs
+    with _after(grad):
+        ca = _conj(a)
+        cg = _conj(grad)
+        grad_a = -1.5 * cg * b * _api().square(ca)
+        grad_b = raw_op("RsqrtGrad", y=ca, dy=grad)
+        return grad_a, grad_b
+
+
+def _reciprocal_grad_kernel(y, dy):
+    """``-dy * conj(y)^2``: the gradient of ``y = 1 / x``."""
+    dy = _same_elements(y, dy)
+    cy = y.conj()
+    return _where_dy_zero(dy, torch.mul(torch.mul(torch.neg(cy), cy), dy))
+
+
+def reciprocal_grad(y, dy):
+    return _reciprocal_grad_kernel(y, dy)
+
+
+def inv_grad(y, dy):
+    return _reciprocal_grad_kernel(y, dy)
+
+
+_unary_grad_op("ReciprocalGrad")(reciprocal_grad)
+_unary_grad_op("InvGrad")(inv_grad)
+
+
+@register_gradient("ReciprocalGrad")
+@register_gradient("InvGrad")
+def _reciprocal_grad_grad(op, grad):
+    """For f(a, b) = -b * conj(a)^2."""
+    b = op.inputs[1]
+    with _after(grad):
+        ca = _conj(op.inputs[0])
+        cg = _conj(grad)
+        return cg * -2.0 * b * ca, raw_op("ReciprocalGrad", y=ca, dy=grad)
+
+
+@_unary_grad_op("TanhGrad")
+def tanh_grad(y, dy):
+    """``dy * (1 - y^2)``: the gradient of ``y = tanh(x)`` (callers pass ``conj(y)`` for complex)."""
+    dy = _same_elements(y, dy)
+    return torch.mul(dy, torch.sub(1, torch.mul(y, y)))
+
+
+@register_gradient("TanhGrad")
+def _tanh_grad_grad(op, grad):
+    with _after(grad):
+        a = _conj(op.inputs[0])
+        b = _conj(op.inputs[1])
+        return grad * -2.0 * b * a, raw_op("TanhGrad", y=a, dy=grad)
+
+
+@_unary_grad_op("SigmoidGrad")
+def sigmoid_grad(y, dy):
+    """``dy * y * (1 - y)``: the gradient of ``y = sigmoid(x)``."""
+    dy = _same_elements(y, dy)
+    return torch.mul(torch.mul(dy, y), torch.sub(1, y))
+
+
+@register_gradient("SigmoidGrad")
+def _sigmoid_grad_grad(op, grad):
+    with _after(grad):
+        a = _conj(op.inputs[0])
+        b = _conj(op.inputs[1])
+        gb = grad * b
+        return gb - 2.0 * gb * a, raw_op("SigmoidGrad", y=a, dy=grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Polygamma (Digamma's gradient)
+
+
+def _zeta(s, q):
+    """Hurwitz zeta as TF's (Eigen's) kernel: 0 at q = inf; at a pole q = 0, -1, ... it is inf only for
+    an even integer s (torch gives inf for every s > 1)."""
+    z = torch.special.zeta(s, q)
+    above_one = s > 1
+    pole = (q <= 0) & (torch.floor(q) == q) & above_one & ~((torch.floor(s) == s) & (torch.fmod(s, 2) == 0))
+    z = torch.where(pole, float("nan"), z)
+    return torch.where(torch.isposinf(q) & above_one, 0.0, z)
+
+
+@register_op(
+    "Polygamma", inputs=["a: T", "x: T"], outputs=["z: T"], attrs=["T: {float, double}"], shape=_broadcast_shape
+)
+@_broadcasting
+def polygamma(a, x):
+    """The ``a``-th derivative of digamma; NaN unless ``a`` is a non-negative integer.
+
+    ``(-1)^(a+1) * a! * zeta(a + 1, x)``, digamma for ``a == 0``. TF has no gradient for ``a``, so
+    autograd does not track it either (torch's zeta has no derivative in its first argument).
+    """
+    n = a.detach()
+    n_plus = torch.add(n, 1)
+    value = torch.pow(-1.0, n_plus) * torch.exp(torch.lgamma(n_plus)) * _zeta(n_plus, x)
+    value = torch.where(n == 0, digamma(x), value)
+    return torch.where(torch.floor(n) != n, float("nan"), value)
+
+
+@register_gradient("Polygamma")
+def _polygamma_grad(op, grad):
+    """polygamma(a + 1, x) * grad for x; TF gives none for a."""
+    api, array_api = _api(), _array_api()
+    n, x = op.inputs
+    sn = array_api.shape(n)
+    sx = array_api.shape(x)
+    _, rx = raw_op("BroadcastGradientArgs", s0=sn, s1=sx)
+    with _after(grad):
+        n = _conj(n)
+        x = _conj(x)
+        partial_x = raw_op("Polygamma", a=n + 1, x=x)
+        return None, array_api.reshape(api.reduce_sum(partial_x * grad, rx), sx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -655,6 +1324,27 @@ def _cast_value(op, index):
     if value is None:
         return None
     return value.astype(op.get_attr("DstT").numpy)
+
+
+_CAST_GRAD_TYPES = frozenset(
+    {DType.float16, DType.float32, DType.float64, DType.bfloat16, DType.complex64, DType.complex128}
+)
+
+
+@register_gradient("Cast")
+def _cast_grad(op, grad):
+    """The gradient is cast back to the source type, between float/complex types only."""
+    src_type = op.inputs[0].dtype.base_dtype
+    if src_type not in _CAST_GRAD_TYPES or grad.dtype.base_dtype not in _CAST_GRAD_TYPES:
+        return None
+    if isinstance(grad, Tensor):
+        return _api().cast(grad, src_type)
+    # tf.cast of IndexedSlices casts the values and keeps the rows sparse.
+    from torchmeta.framework.indexed_slices import IndexedSlices
+
+    with graph_lib.name_scope(None, "Cast", [grad]) as name:
+        values = _api().cast(grad.values, src_type, name=name)
+    return IndexedSlices(values, grad.indices, grad.dense_shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -774,6 +1464,11 @@ def logical_not(x):
     return torch.logical_not(x)
 
 
+# Comparisons and logic have no gradient (TF declares them NotDifferentiable).
+not_differentiable("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual")
+not_differentiable("LogicalAnd", "LogicalOr", "LogicalNot")
+
+
 # ---------------------------------------------------------------------------------------------
 # ClipByValue
 
@@ -801,6 +1496,29 @@ def clip_by_value(t, clip_value_min, clip_value_max):
         )
     t = torch.where(hi < t, hi, t)
     return torch.where(t < lo, lo, t)
+
+
+@register_gradient("ClipByValue")
+def _clip_by_value_grad(op, grad):
+    """grad where t is inside [min, max]; the rest goes to the bound it was clipped to, summed over
+    the bound's broadcast axes (TF's clip_ops gradient)."""
+    api, array_api = _api(), _array_api()
+    x, y, z = op.inputs
+    sx = array_api.shape(x)
+    sy = array_api.shape(y)
+    sz = array_api.shape(z)
+    gradshape = array_api.shape(grad)
+    zeros = array_api.zeros(gradshape, grad.dtype)
+    xymask = api.less(x, y)
+    xzmask = api.greater(x, z)
+    _, ry = raw_op("BroadcastGradientArgs", s0=sx, s1=sy)
+    _, rz = raw_op("BroadcastGradientArgs", s0=sx, s1=sz)
+    xgrad = array_api.where(api.logical_or(xymask, xzmask), zeros, grad)
+    ygrad = array_api.where(xymask, grad, zeros)
+    zgrad = array_api.where(xzmask, grad, zeros)
+    gy = array_api.reshape(api.reduce_sum(ygrad, ry), sy)
+    gz = array_api.reshape(api.reduce_sum(zgrad, rz), sz)
+    return xgrad, gy, gz
 
 
 # ---------------------------------------------------------------------------------------------
@@ -859,6 +1577,28 @@ def mat_mul(a, b, transpose_a, transpose_b):
         return torch.mm(x, y)
     except RuntimeError as e:
         raise _matmul_error(a, b, e) from None
+
+
+@register_gradient("MatMul")
+def _mat_mul_grad(op, grad):
+    """MatMuls of the gradient with the conjugated other operand, one per transpose combination."""
+    t_a = op.get_attr("transpose_a")
+    t_b = op.get_attr("transpose_b")
+    a = _conj(op.inputs[0])
+    b = _conj(op.inputs[1])
+    if not t_a and not t_b:
+        grad_a = raw_op("MatMul", a=grad, b=b, transpose_b=True, grad_a=True)
+        grad_b = raw_op("MatMul", a=a, b=grad, transpose_a=True, grad_b=True)
+    elif not t_a and t_b:
+        grad_a = raw_op("MatMul", a=grad, b=b, grad_a=True)
+        grad_b = raw_op("MatMul", a=grad, b=a, transpose_a=True, grad_b=True)
+    elif t_a and not t_b:
+        grad_a = raw_op("MatMul", a=b, b=grad, transpose_b=True, grad_a=True)
+        grad_b = raw_op("MatMul", a=a, b=grad, grad_b=True)
+    else:
+        grad_a = raw_op("MatMul", a=b, b=grad, transpose_a=True, transpose_b=True, grad_a=True)
+        grad_b = raw_op("MatMul", a=grad, b=a, transpose_a=True, transpose_b=True, grad_b=True)
+    return grad_a, grad_b
 
 
 def _batch_matmul_shape(op, broadcast: bool):
@@ -925,6 +1665,29 @@ def batch_mat_mul(x, y, adj_x, adj_y):
     return batch_mat_mul_v2(x, y, adj_x, adj_y)
 
 
+@register_gradient("BatchMatMul")
+def _batch_mat_mul_grad(op, grad):
+    """tf.matmul of the gradient with the other operand (adjoints chosen per ``adj_*``)."""
+    matmul = _api().matmul
+    x, y = op.inputs
+    adj_x = op.get_attr("adj_x")
+    adj_y = op.get_attr("adj_y")
+    if not adj_x:
+        if not adj_y:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=True)
+            grad_y = matmul(x, grad, adjoint_a=True, adjoint_b=False)
+        else:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=False)
+            grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=False)
+    elif not adj_y:
+        grad_x = matmul(y, grad, adjoint_a=False, adjoint_b=True)
+        grad_y = matmul(x, grad, adjoint_a=False, adjoint_b=False)
+    else:
+        grad_x = matmul(y, grad, adjoint_a=True, adjoint_b=True)
+        grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=True)
+    return grad_x, grad_y
+
+
 @register_op(
     "BatchMatMulV2",
     inputs=["x: T", "y: T"],
@@ -964,6 +1727,43 @@ def batch_mat_mul_v3(x, y, Tout, adj_x, adj_y):
     """Operands are converted to ``Tout`` first (int8 x int8 -> int32 is the common mixed case)."""
     dst = TORCH_DTYPES[Tout]
     return batch_mat_mul_v2(x.to(dst), y.to(dst), adj_x, adj_y)
+
+
+@register_gradient("BatchMatMulV2")
+@register_gradient("BatchMatMulV3")
+def _batch_mat_mul_v2_grad(op, grad):
+    """As BatchMatMul's, then summed over the batch dims each operand was broadcast along."""
+    api, array_api = _api(), _array_api()
+    matmul = api.matmul
+    x, y = op.inputs
+    adj_x = op.get_attr("adj_x")
+    adj_y = op.get_attr("adj_y")
+    if not adj_x:
+        if not adj_y:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=True, grad_a=True)
+            grad_y = matmul(x, grad, adjoint_a=True, adjoint_b=False, grad_b=True)
+        else:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=False, grad_a=True)
+            grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=False, grad_b=True)
+    elif not adj_y:
+        grad_x = matmul(y, grad, adjoint_a=False, adjoint_b=True, grad_a=True)
+        grad_y = matmul(x, grad, adjoint_a=False, adjoint_b=False, grad_b=True)
+    else:
+        grad_x = matmul(y, grad, adjoint_a=True, adjoint_b=True, grad_a=True)
+        grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=True, grad_b=True)
+    shape_x, shape_y = x.shape, y.shape
+    may_have_batch = shape_x.rank is None or shape_x.rank > 2 or shape_y.rank is None or shape_y.rank > 2
+    batch_shapes_match = (
+        shape_x[:-2].is_fully_defined() and shape_y[:-2].is_fully_defined() and shape_x[:-2] == shape_y[:-2]
+    )
+    if not may_have_batch or batch_shapes_match:
+        return grad_x, grad_y
+    sx = array_api.shape(x)
+    sy = array_api.shape(y)
+    rx, ry = raw_op("BroadcastGradientArgs", s0=sx[:-2], s1=sy[:-2])
+    grad_x = array_api.reshape(api.reduce_sum(grad_x, rx), sx)
+    grad_y = array_api.reshape(api.reduce_sum(grad_y, ry), sy)
+    return grad_x, grad_y
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1033,6 +1833,9 @@ def range_kernel(start, limit, delta, Tidx, device):
     return torch.from_numpy(np.ascontiguousarray(values)).to(device=device, dtype=Tidx.torch)
 
 
+not_differentiable("Range")
+
+
 @tensor_util.register_constant_value("Range")
 def _range_value(op, index):
     """TF's Python constant_value uses np.arange (start + i * delta), not the kernel's accumulation."""
@@ -1057,6 +1860,11 @@ def conj(input):
     return torch.conj_physical(input)
 
 
+@register_gradient("Conj")
+def _conj_grad(op, grad):
+    return _api().conj(grad)
+
+
 _COMPLEX_PART_ATTRS = ["T: {complex64, complex128} = DT_COMPLEX64", "Tout: {float, double} = DT_FLOAT"]
 
 
@@ -1072,6 +1880,31 @@ def real(input):
     return torch.real(input)
 
 
+def _complex(real, imag):
+    """tf.complex as TF builds it (a ``Complex`` node named ``Complex``)."""
+    real = graph_lib.convert_to_tensor(real, name="real")
+    imag = graph_lib.convert_to_tensor(imag, name="imag")
+    with graph_lib.name_scope(None, "Complex", [real, imag]) as name:
+        input_types = (real.dtype.base_dtype, imag.dtype.base_dtype)
+        if input_types == (DType.float64, DType.float64):
+            tout = DType.complex128
+        elif input_types == (DType.float32, DType.float32):
+            tout = DType.complex64
+        else:
+            raise TypeError(
+                f"The `real` and `imag` components have incorrect types: {real.dtype.name} {imag.dtype.name}. They "
+                "must be consistent, and one of [tf.float32, tf.float64]"
+            )
+        return raw_op("Complex", real=real, imag=imag, Tout=tout, name=name)
+
+
+@register_gradient("Real")
+def _real_grad(op, grad):
+    """The gradient as the real part, zero imaginary part."""
+    zero = constant(0, dtype=grad.dtype)
+    return _complex(grad, zero)
+
+
 @register_op(
     "Imag",
     inputs=["input: T"],
@@ -1084,9 +1917,49 @@ def imag(input):
     return torch.imag(input)
 
 
+@register_gradient("Imag")
+def _imag_grad(op, grad):
+    """The gradient as the imaginary part, zero real part."""
+    zero = constant(0, dtype=grad.dtype)
+    return _complex(zero, grad)
+
+
 @register_op("ComplexAbs", inputs=["x: T"], outputs=["y: Tout"], attrs=_COMPLEX_PART_ATTRS, shape=shapes.unchanged)
 def complex_abs(x):
     return torch.abs(x)
+
+
+@register_gradient("ComplexAbs")
+def _complex_abs_grad(op, grad):
+    """grad * x / |x| (0 where x is 0)."""
+    zeros_like = _array_api().zeros_like
+    return _api().div_no_nan(
+        _complex(grad, zeros_like(grad)) * op.inputs[0],
+        _complex(op.outputs[0], zeros_like(op.outputs[0])),
+    )
+
+
+@register_op(
+    "Complex",
+    inputs=["real: T", "imag: T"],
+    outputs=["out: Tout"],
+    attrs=["T: {float, double} = DT_FLOAT", "Tout: {complex64, complex128} = DT_COMPLEX64"],
+    shape=_broadcast_shape,
+)
+@_broadcasting
+def complex_kernel(real, imag):
+    """``real + imag * 1j``, broadcasting."""
+    return torch.complex(real, imag)
+
+
+@register_gradient("Complex")
+def _complex_grad(op, grad):
+    """The real part of the gradient for ``real``, the imaginary part for ``imag``."""
+    x, y = op.inputs
+    api = _api()
+    gx = api.real(grad)
+    gy = api.imag(grad)
+    return reduce_gradient_args(x, y, gx, gy)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1124,6 +1997,10 @@ def invert(x):
     return torch.bitwise_not(x)
 
 
+# Bitwise ops have no gradient (TF declares them NotDifferentiable).
+not_differentiable("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert")
+
+
 # ---------------------------------------------------------------------------------------------
 # SparseMatMul: a MatMul that TF may run with sparse kernels; always float32 out
 
@@ -1144,3 +2021,41 @@ def invert(x):
 )
 def sparse_mat_mul(a, b, transpose_a, transpose_b):
     return mat_mul(a.float(), b.float(), transpose_a, transpose_b)
+
+
+@register_gradient("SparseMatMul")
+def _sparse_mat_mul_grad(op, grad):
+    """MatMul-like gradients through tf.matmul with the operands' sparsity hints; a gradient coming
+    from a ReluGrad is assumed sparse, as in TF."""
+    api, array_api = _api(), _array_api()
+    t_a = op.get_attr("transpose_a")
+    t_b = op.get_attr("transpose_b")
+    a, b = op.inputs
+    is_sparse = {id(a): op.get_attr("a_is_sparse"), id(b): op.get_attr("b_is_sparse")}
+    is_sparse[id(grad)] = grad.op.type == "ReluGrad"
+
+    def sparse_matmul(t1, t2, out_dtype, transpose_a=False, transpose_b=False):
+        t1_sparse = is_sparse[id(t1)]
+        t2_sparse = is_sparse[id(t2)]
+        if transpose_b:
+            t2 = array_api.transpose(t2)
+            transpose_b = False
+        prod = api.matmul(
+            t1, t2, transpose_a=transpose_a, transpose_b=transpose_b, a_is_sparse=t1_sparse, b_is_sparse=t2_sparse
+        )
+        if prod.dtype.base_dtype is not out_dtype:
+            prod = api.cast(prod, out_dtype)
+        return prod
+
+    dtype_a = a.dtype.base_dtype
+    dtype_b = b.dtype.base_dtype
+    if not t_a and not t_b:
+        return sparse_matmul(grad, b, dtype_a, transpose_b=True), sparse_matmul(a, grad, dtype_b, transpose_a=True)
+    if not t_a and t_b:
+        return sparse_matmul(grad, b, dtype_a), sparse_matmul(grad, a, dtype_b, transpose_a=True)
+    if t_a and not t_b:
+        return sparse_matmul(b, grad, dtype_a, transpose_b=True), sparse_matmul(a, grad, dtype_b)
+    return (
+        sparse_matmul(b, grad, dtype_a, transpose_a=True, transpose_b=True),
+        sparse_matmul(grad, a, dtype_b, transpose_a=True, transpose_b=True),
+    )

@@ -1,15 +1,24 @@
-"""Reductions (Sum, Mean, Max, ...), ArgMax/ArgMin, scans (Cumsum, Cumprod) and segment reductions."""
+"""Reductions (Sum, Mean, Max, ...), ArgMax/ArgMin, scans (Cumsum, Cumprod) and segment reductions.
+
+Gradients follow their ops and mirror TensorFlow's ``math_grad.py`` (same ops, same node names).
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
+from torchmeta.framework.constant_op import constant
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
+from torchmeta.ops.array_ops import no_tf_gradient
 from torchmeta.ops.math_ops import TORCH_DTYPES
-from torchmeta.ops.registry import register_op
+from torchmeta.ops.registry import register_gradient, register_op
 
 _NUMBER = (
     "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, "
@@ -156,6 +165,175 @@ def any_kernel(input, reduction_indices, keep_dims):
 
 
 # ---------------------------------------------------------------------------------------------
+# Reduction gradients (TF's math_grad.py: _SumGrad, _MeanGrad, _MinOrMaxGrad, _ProdGrad)
+
+
+def _api():
+    from torchmeta.api import math_ops
+
+    return math_ops
+
+
+def _array_api():
+    from torchmeta.api import array_ops
+
+    return array_ops
+
+
+def reduced_shape(input_shape, axes):
+    """TF's math_ops.reduced_shape: the output shape of a reduction as if keep_dims were set.
+
+    A numpy array when the shape and the axes are static, else a DynamicStitch of the input shape
+    and ones at the (normalized) reduced axes.
+    """
+    constant_input_shape = tensor_util.constant_value(input_shape)
+    if constant_input_shape is not None:
+        constant_axes = tensor_util.constant_value(axes)
+        if constant_axes is not None:
+            constant_axes = np.array(constant_axes, dtype=np.int32)
+            constant_input_shape = np.array(constant_input_shape, dtype=np.int32)
+            constant_input_shape[constant_axes] = 1
+            return constant_input_shape
+    api, array_api = _api(), _array_api()
+    axes = graph_lib.convert_to_tensor(axes)
+    input_rank = array_api.size(input_shape, out_type=axes.dtype.base_dtype)
+    axes = (axes + input_rank) % input_rank
+    axes_shape = array_api.shape(axes)
+    return raw_op(
+        "DynamicStitch",
+        indices=[api.range(input_rank), axes],
+        data=[input_shape, array_api.ones(axes_shape, dtype=input_shape.dtype.base_dtype)],
+    )
+
+
+def _static_tile_scaling(input_shape: tuple, output_shape_kept_dims: tuple) -> tuple:
+    """``input_shape // max(kept, 1)``. TF builds this as graph ops (a Maximum and a floordiv that
+    nothing consumes) and evaluates them; the same ops are built here, the value computed directly."""
+    _ = input_shape // _api().maximum(np.array(output_shape_kept_dims, dtype=np.int32), 1)
+    return tuple(int(d) for d in np.array(input_shape) // np.maximum(np.array(output_shape_kept_dims), 1))
+
+
+@register_gradient("Sum")
+def _sum_grad(op, grad):
+    """Reshape the gradient to the kept-dims shape and tile or broadcast it back to the input.
+
+    TF's fast paths: a static reduction to a scalar is a Reshape + Tile; a static shape and axes give
+    constant Reshape/Tile arguments (cached per graph, so the evaluated Maximum/floordiv appear once).
+    """
+    array_api = _array_api()
+    input_0_shape = op.inputs[0].shape.as_tuple()
+    if input_0_shape is not None:
+        axes = tensor_util.constant_value(op.inputs[1])
+        if axes is not None:
+            rank = len(input_0_shape)
+            if np.array_equal(axes, np.arange(rank)):
+                grad = array_api.reshape(grad, [1] * rank)
+                if None not in input_0_shape:
+                    input_shape = constant(list(input_0_shape), dtype=DType.int32)
+                else:
+                    input_shape = array_api.shape(op.inputs[0])
+                return [array_api.tile(grad, input_shape), None]
+            if None not in input_0_shape:
+                cache = op.graph.__dict__.setdefault("_reduced_shape_cache", {})
+                axes = tuple(int(a) for a in np.reshape(axes, -1))
+                key = (input_0_shape, axes)
+                if key not in cache:
+                    output_shape_kept_dims = tuple(int(d) for d in reduced_shape(input_0_shape, axes))
+                    tile_scaling = _static_tile_scaling(input_0_shape, output_shape_kept_dims)
+                    cache[key] = (output_shape_kept_dims, tile_scaling)
+                output_shape_kept_dims, tile_scaling = cache[key]
+                grad = array_api.reshape(grad, output_shape_kept_dims)
+                return [array_api.tile(grad, tile_scaling), None]
+    input_shape = array_api.shape(op.inputs[0])
+    if not op.get_attr("keep_dims"):
+        with graph_lib.colocate_with(input_shape):
+            output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
+        grad = array_api.reshape(grad, output_shape_kept_dims)
+    return [array_api.broadcast_to(grad, input_shape), None]
+
+
+@register_gradient("Mean")
+def _mean_grad(op, grad):
+    """Sum's gradient divided by the number of reduced elements (static, or Prod of gathered dims)."""
+    api, array_api = _api(), _array_api()
+    sum_grad = _sum_grad(op, grad)[0]
+    input_shape = op.inputs[0].shape.as_tuple()
+    output_shape = op.outputs[0].shape.as_tuple()
+    if input_shape is not None and output_shape is not None and None not in input_shape and None not in output_shape:
+        input_size = int(np.prod(input_shape, dtype=np.int64))
+        output_size = int(np.prod(output_shape, dtype=np.int64))
+        factor = input_size // max(output_size, 1)
+        factor = constant(factor, dtype=sum_grad.dtype.base_dtype)
+    else:
+        input_shape = array_api.shape(op.inputs[0])
+        input_rank = array_api.size(input_shape)
+        axes = api.cast(op.inputs[1], input_rank.dtype.base_dtype)
+        axes = (axes + input_rank) % input_rank
+        factor = api.reduce_prod(array_api.gather(input_shape, axes))
+    return api.truediv(sum_grad, api.cast(factor, sum_grad.dtype.base_dtype)), None
+
+
+def _min_or_max_grad(op, grad):
+    """The gradient goes to the selected elements, split evenly between ties."""
+    api, array_api = _api(), _array_api()
+    input_shape = array_api.shape(op.inputs[0])
+    y = op.outputs[0]
+    if not op.get_attr("keep_dims"):
+        output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
+        y = array_api.reshape(y, output_shape_kept_dims)
+        grad = array_api.reshape(grad, output_shape_kept_dims)
+    else:
+        output_shape_kept_dims = array_api.shape(y)
+    indicators = api.cast(api.equal(y, op.inputs[0]), grad.dtype.base_dtype)
+    num_selected = array_api.reshape(api.reduce_sum(indicators, op.inputs[1]), output_shape_kept_dims)
+    return [api.divide(indicators, num_selected) * grad, None]
+
+
+@register_gradient("Max")
+def _max_grad(op, grad):
+    return _min_or_max_grad(op, grad)
+
+
+@register_gradient("Min")
+def _min_grad(op, grad):
+    return _min_or_max_grad(op, grad)
+
+
+@register_gradient("Prod")
+def _prod_grad(op, grad):
+    """The product of all other elements, as an exclusive cumprod from each side (no division, so
+    zeros are fine) over the reduced dims moved to the front and flattened."""
+    api, array_api = _api(), _array_api()
+    input_shape = array_api.shape(op.inputs[0])
+    reduction_indices = array_api.reshape(op.inputs[1], [-1])
+    if not op.get_attr("keep_dims"):
+        output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
+        grad = array_api.reshape(grad, output_shape_kept_dims)
+    grad = array_api.broadcast_to(grad, input_shape)
+    with graph_lib.device("/cpu:0"):
+        rank = array_api.rank(op.inputs[0])
+        reduction_indices = api.cast(reduction_indices, rank.dtype.base_dtype)
+        reduced = (reduction_indices + rank) % rank
+        idx = api.range(0, rank)
+        other, _ = raw_op("ListDiff", x=idx, y=reduced, out_idx=reduced.dtype.base_dtype)
+        perm = array_api.concat([reduced, other], 0)
+        reduced_num = api.reduce_prod(array_api.gather(input_shape, reduced))
+        other_num = api.reduce_prod(array_api.gather(input_shape, other))
+    permuted = array_api.transpose(op.inputs[0], perm)
+    permuted_shape = array_api.shape(permuted)
+    reshaped = array_api.reshape(permuted, (reduced_num, other_num))
+    left = api.cumprod(reshaped, axis=0, exclusive=True)
+    right = api.cumprod(reshaped, axis=0, exclusive=True, reverse=True)
+    y = array_api.reshape(api.conj(left) * api.conj(right), permuted_shape)
+    out = grad * array_api.transpose(y, array_api.invert_permutation(perm))
+    return array_api.reshape(out, input_shape), None
+
+
+# TF registers no gradient for All/Any; their bool outputs never carry one.
+no_tf_gradient("All", "Any")
+
+
+# ---------------------------------------------------------------------------------------------
 # ArgMax / ArgMin
 
 
@@ -240,6 +418,16 @@ def arg_min(input, dimension, output_type):
     return torch.argmin(input, axis).to(TORCH_DTYPES[output_type])
 
 
+@register_gradient("ArgMax")
+def _arg_max_grad(op, grad):
+    return [None, None]
+
+
+@register_gradient("ArgMin")
+def _arg_min_grad(op, grad):
+    return [None, None]
+
+
 # ---------------------------------------------------------------------------------------------
 # Scans
 
@@ -271,6 +459,28 @@ def cumsum(x, axis, exclusive, reverse):
 @register_op("Cumprod", inputs=["x: T", "axis: Tidx"], outputs=["out: T"], attrs=_SCAN_ATTRS, shape=shapes.unchanged)
 def cumprod(x, axis, exclusive, reverse):
     return _scan(torch.cumprod, x, axis, exclusive, reverse, 1)
+
+
+@register_gradient("Cumsum")
+def _cumsum_grad(op, grad):
+    """A cumsum of the gradient in the other direction."""
+    axis = op.inputs[1]
+    exclusive = op.get_attr("exclusive")
+    reverse = op.get_attr("reverse")
+    return [_api().cumsum(grad, axis, exclusive=exclusive, reverse=not reverse), None]
+
+
+@register_gradient("Cumprod")
+def _cumprod_grad(op, grad):
+    """cumsum(cumprod(x) * grad, other direction) / x (0 where x is 0, as TF's div_no_nan)."""
+    api = _api()
+    x = op.inputs[0]
+    axis = op.inputs[1]
+    exclusive = op.get_attr("exclusive")
+    reverse = op.get_attr("reverse")
+    prod = api.cumprod(x, axis, exclusive=exclusive, reverse=reverse)
+    out = api.cumsum(prod * grad, axis, exclusive=exclusive, reverse=not reverse)
+    return [api.div_no_nan(out, x), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,6 +528,11 @@ def segment_sum(data, segment_ids):
             f"Segment id {first} out of range [0, {rows}), possibly because 'segment_ids' input is not sorted."
         )
     return data.new_zeros((rows, *rest)).index_add(0, ids, data)
+
+
+@register_gradient("SegmentSum")
+def _segment_sum_grad(op, grad):
+    return _array_api().gather(grad, op.inputs[1]), None
 
 
 def _unsorted_segment_shape(op):
@@ -429,3 +644,84 @@ def unsorted_segment_min(data, segment_ids, num_segments):
 def unsorted_segment_prod(data, segment_ids, num_segments):
     """Empty segments are 1."""
     return _scatter_reduce(data, segment_ids, num_segments, "prod", 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unsorted segment gradients: gathers of the gradient by segment id, 0 for negative ids
+
+
+def _gather_drop_negatives(params, ids, zero_clipped_indices=None, is_positive=None):
+    """Gathers ``params`` at ``max(ids, 0)`` and zeroes the rows of negative ids; returns the
+    gathered rows, the clipped indices and the mask (pass them back in to reuse them)."""
+    api, array_api = _api(), _array_api()
+    if zero_clipped_indices is None:
+        zero_clipped_indices = api.maximum(ids, array_api.zeros_like(ids))
+    gathered = array_api.gather(params, zero_clipped_indices)
+    if is_positive is None:
+        is_positive = api.greater_equal(ids, 0)
+        is_positive_shape = array_api.shape(is_positive)
+        broadcastable_shape = array_api.concat(
+            [
+                is_positive_shape,
+                array_api.ones(
+                    [array_api.rank(gathered) - array_api.rank(is_positive)], dtype=is_positive_shape.dtype.base_dtype
+                ),
+            ],
+            axis=0,
+        )
+        is_positive = array_api.reshape(is_positive, broadcastable_shape)
+        is_positive = is_positive & array_api.ones_like(gathered, dtype=DType.bool)
+    zero_slice = array_api.zeros_like(gathered)
+    return array_api.where_v2(is_positive, gathered, zero_slice), zero_clipped_indices, is_positive
+
+
+def _unsorted_segment_min_or_max_grad(op, grad):
+    """The gradient goes to the selected elements of each segment, split evenly between ties."""
+    api, array_api = _api(), _array_api()
+    gathered_outputs, zero_clipped_indices, is_positive = _gather_drop_negatives(op.outputs[0], op.inputs[1])
+    is_selected = api.equal(op.inputs[0], gathered_outputs)
+    is_selected = api.logical_and(is_selected, is_positive)
+    num_selected = api.unsorted_segment_sum(api.cast(is_selected, grad.dtype.base_dtype), op.inputs[1], op.inputs[2])
+    weighted_grads = api.divide(grad, num_selected)
+    gathered_grads, _, _ = _gather_drop_negatives(weighted_grads, None, zero_clipped_indices, is_positive)
+    zeros = array_api.zeros_like(gathered_grads)
+    return array_api.where_v2(is_selected, gathered_grads, zeros), None, None
+
+
+@register_gradient("UnsortedSegmentSum")
+def _unsorted_segment_sum_grad(op, grad):
+    return _gather_drop_negatives(grad, op.inputs[1])[0], None, None
+
+
+@register_gradient("UnsortedSegmentMax")
+def _unsorted_segment_max_grad(op, grad):
+    return _unsorted_segment_min_or_max_grad(op, grad)
+
+
+@register_gradient("UnsortedSegmentMin")
+def _unsorted_segment_min_grad(op, grad):
+    return _unsorted_segment_min_or_max_grad(op, grad)
+
+
+@register_gradient("UnsortedSegmentProd")
+def _unsorted_segment_prod_grad(op, grad):
+    """The product of the segment's other elements: prod / x without zeros, the product of the
+    non-zero elements for a segment's single zero, 0 for segments with several zeros."""
+    api, array_api = _api(), _array_api()
+    data, segment_ids, num_segments = op.inputs
+    is_zero = api.equal(data, 0)
+    num_zeros = raw_op(
+        "UnsortedSegmentSum", data=api.cast(is_zero, DType.int32), segment_ids=segment_ids, num_segments=num_segments
+    )
+    grad = array_api.where_v2(api.greater(num_zeros, 1), array_api.zeros_like(grad), grad)
+    non_zero_data = array_api.where_v2(is_zero, array_api.ones_like(data), data)
+    non_zero_prod = raw_op(
+        "UnsortedSegmentProd", data=non_zero_data, segment_ids=segment_ids, num_segments=num_segments
+    )
+    zero_clipped_indices = api.maximum(segment_ids, array_api.zeros_like(segment_ids))
+    gathered_prod = array_api.gather(op.outputs[0], zero_clipped_indices)
+    gathered_non_zero_prod = array_api.gather(non_zero_prod, zero_clipped_indices)
+    prod_divided_by_el = gathered_prod / data  # may hold inf/NaN where data is 0; not selected there
+    partial_derivative = array_api.where_v2(is_zero, gathered_non_zero_prod, prod_divided_by_el)
+    gathered_grad = _gather_drop_negatives(grad, segment_ids, zero_clipped_indices)[0]
+    return gathered_grad * partial_derivative, None, None
