@@ -261,7 +261,7 @@ def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx
 
     kernels = env.kernels
     for op in ops:
-        if op not in live:
+        if op not in live or op.type == "NoOp":  # NoOps only order; the generated code is ordered already
             continue
         device = env.device(op)
         if op.type in SOURCE_OPS:

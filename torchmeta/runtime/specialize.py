@@ -152,16 +152,55 @@ def _alias_source(op: Operation, folded: dict):
     return None
 
 
+# Ops that exist for their failures: never dropped with a control edge.
+_CHECKS = {"Assert", "CheckNumerics", "Print", "PrintV2", "EnsureShape"}
+# Stateful ops that only read state: depending on them is not depending on an effect.
+_READS = {
+    "VariableV2",
+    "VarHandleOp",
+    "ReadVariableOp",
+    "ResourceGather",
+    "VariableShape",
+    "VarIsInitializedOp",
+    "IsVariableInitialized",
+}
+
+
+def _has_effects(op: Operation, memo: dict) -> bool:
+    """Whether ``op`` or anything it depends on changes state or can fail on purpose."""
+    known = memo.get(op)
+    if known is not None:
+        return known
+    memo[op] = True  # cycles (never in a pruned DAG) count as effects
+    od = op._op_def
+    reads = op.type in _READS
+    effects = (
+        od is None
+        or (od.is_stateful and not reads)
+        or op.type in _CHECKS
+        or (not reads and any(arg.is_ref for arg in od.input_arg))
+        or any(_has_effects(t._op, memo) for t in op._inputs)
+        or any(_has_effects(c, memo) for c in op._control_inputs)
+    )
+    memo[op] = effects
+    return effects
+
+
 def specialize(ops, feed_tensors, feed_shapes) -> Specialization:
     """Folds and aliases for running ``ops`` (from ``prune``) with feeds of ``feed_shapes``."""
     spec = Specialization()
     fed = set(feed_tensors)
     overrides = {t: TensorShape(None if shape is None else tuple(shape)) for t, shape in zip(feed_tensors, feed_shapes)}
     folded, aliases = spec.folded, spec.aliases
+    effects: dict = {}
     with graph_lib.shape_overrides(overrides):
         for op in ops:
             _refine_shapes(op, overrides, fed)
-            if op._control_inputs or op._info is None:
+            if op._info is None:
+                continue
+            # A control edge only orders; from effect-free ops (tf.tuple's gates in gradient graphs)
+            # it can be dropped, since the generated code runs in a topological order anyway.
+            if op._control_inputs and any(_has_effects(c, effects) for c in op._control_inputs):
                 continue
             outputs = [t for t in op._outputs if t not in fed]
             if not outputs:
