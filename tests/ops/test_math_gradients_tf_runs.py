@@ -109,11 +109,11 @@ _STRUCTURE_DIFFERS.update({f"Prod-{i}" if i else "Prod": _CPP_SHAPE_FOLDING for 
 _FOLDED_SEGMENTS = ("", "2d", "2d-ids", "nonfinite", "empty", "unknown-dims", "unknown-count", "ties")
 for _op in ("UnsortedSegmentMax", "UnsortedSegmentMin"):
     _STRUCTURE_DIFFERS.update({f"{_op}-{i}" if i else _op: _CPP_SHAPE_FOLDING for i in _FOLDED_SEGMENTS})
-_IGNORED_ATTRS = {
-    "_class",
-    # TF marks every op used as a control input (graph.py's control_dependencies does not).
-    "_has_manual_control_dependencies",
-}
+# TF marks every op used as a control input (graph.py's control_dependencies does not).
+_IGNORED_ATTRS = {"_has_manual_control_dependencies"}
+# TF's _MultiDeviceAddN colocates every gradient-aggregating AddN with its first input, even on one
+# device (gradients.py does so only across devices); colocations made by gradient functions are compared.
+_IGNORED_ADDN_ATTRS = {"_class"}
 
 
 def _structure_samples():
@@ -141,7 +141,8 @@ def _gradient_nodes(graph_def):
         if not n.name.startswith("gradients"):
             continue
         attrs = {}
-        for key in sorted(set(n.attr) - _IGNORED_ATTRS):
+        ignored = _IGNORED_ATTRS | (_IGNORED_ADDN_ATTRS if n.op == "AddN" else set())
+        for key in sorted(set(n.attr) - ignored):
             value = n.attr[key]
             if key == "value":
                 arr = tf_tensor_util.MakeNdarray(value.tensor)
