@@ -61,7 +61,7 @@ def _gradient_function(op: Operation):
     override = op.graph._gradient_override_map.get(op.type)
     op_type = override or op.type
     info = registry.get(op_type)
-    if info is None or info.gradient is None:
+    if info is None or info.gradient is None or info.gradient is registry.NO_REGISTERED_GRADIENT:
         raise LookupError(
             f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must "
             "have an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want "
@@ -225,8 +225,6 @@ def _multi_device_add_n(tensors):
     by_device = collections.defaultdict(list)
     for t in tensors:
         by_device[t.device].append(t)
-    if len(by_device) == 1:
-        return math_ops.add_n(tensors)
     summands = []
     for dev in sorted(by_device):
         group = by_device[dev]

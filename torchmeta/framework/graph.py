@@ -806,6 +806,8 @@ class Graph:
         for c in control_inputs:
             if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
                 c = c._as_graph_element()
+            if type(c).__name__ == "IndexedSlices":
+                c = c.op
             if isinstance(c, Tensor):
                 c = c.op
             elif not isinstance(c, Operation):

@@ -33,10 +33,9 @@ from torchmeta.ops.array_ops import (
     _value,
     _with_rank,
     _with_rank_at_least,
-    no_tf_gradient,
     shape_from_shape_tensor,
 )
-from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Select, SelectV2
@@ -807,7 +806,7 @@ def list_diff(x, y, out_idx, device):
 
 
 # TF registers no gradient for Unique and ListDiff: tf.gradients through them raises LookupError.
-no_tf_gradient("Unique", "ListDiff")
+no_registered_gradient("Unique", "ListDiff")
 
 
 def _dynamic_stitch_shape(op):
@@ -913,4 +912,4 @@ def where(input):
 
 
 # TF registers no gradient for Where (its output is int64 coordinates).
-no_tf_gradient("Where")
+no_registered_gradient("Where")

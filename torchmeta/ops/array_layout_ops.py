@@ -26,10 +26,9 @@ from torchmeta.ops.array_ops import (
     _shape_error,
     _value,
     _with_rank,
-    no_tf_gradient,
     shape_from_shape_tensor,
 )
-from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Tile, BroadcastTo, BroadcastArgs
@@ -206,7 +205,7 @@ def broadcast_args(s0, s1):
 
 _foldable("Tile", "BroadcastTo", "BroadcastArgs")
 # TF registers no gradient for BroadcastArgs (its outputs are int32/int64 shapes anyway).
-no_tf_gradient("BroadcastArgs")
+no_registered_gradient("BroadcastArgs")
 
 
 def _broadcast_gradient_args_shape(op):

@@ -16,7 +16,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
 from torchmeta.ops.registry import get as _get_op_info
-from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by kernels and shape functions
@@ -282,24 +282,6 @@ def _reduce_sum(x, axis=None, keepdims=False):
     return _raw("Sum", input=x, reduction_indices=axis, keep_dims=bool(keepdims))
 
 
-def _no_gradient_defined(op, *grads):
-    """The decision for ops TensorFlow registers no gradient for (Snapshot, Bitcast, Unique, ...):
-    differentiating through one raises TF's LookupError, as ``tf.gradients`` does."""
-    raise LookupError(
-        f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must have "
-        "an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want to pretend "
-        "this operation is a constant in your program, you may insert `tf.stop_gradient`. This can be useful to "
-        "silence the error in cases where you know gradients are not needed, e.g. the forward pass of "
-        "tf.custom_gradient. Please see more details in https://www.tensorflow.org/api_docs/python/tf/custom_gradient."
-    )
-
-
-def no_tf_gradient(*op_types: str) -> None:
-    """Declares ops that TensorFlow registers no gradient (nor NotDifferentiable) for."""
-    for op_type in op_types:
-        register_gradient(op_type)(_no_gradient_defined)
-
-
 # ---------------------------------------------------------------------------------------------
 # Const, Placeholder, PlaceholderWithDefault
 
@@ -337,7 +319,7 @@ def placeholder(dtype, shape, node_name):
     )
 
 
-no_tf_gradient("Placeholder")
+no_registered_gradient("Placeholder")
 
 
 def _placeholder_with_default_shape(op):
@@ -447,7 +429,7 @@ def snapshot(input):
 
 
 # TF registers no gradient for Snapshot: tf.gradients through it raises LookupError.
-no_tf_gradient("Snapshot")
+no_registered_gradient("Snapshot")
 
 
 @register_op(
@@ -1667,7 +1649,7 @@ def bitcast(input, T, type):
 
 
 # TF registers no gradient for Bitcast: tf.gradients through it raises LookupError.
-no_tf_gradient("Bitcast")
+no_registered_gradient("Bitcast")
 _foldable("Bitcast")
 
 

@@ -23,9 +23,8 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.array_ops import no_tf_gradient
 from torchmeta.ops.nn_ops import array_api, merge_dim, merge_shapes, shape_error, str_attr, with_rank
-from torchmeta.ops.registry import register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Window arithmetic shared by shape functions and kernels.
@@ -1080,7 +1079,7 @@ def _max_pool_grad_grad_grad_fn(op, grad):
 
 
 # TF registers no gradient for MaxPoolGradGradV2.
-no_tf_gradient("MaxPoolGradGradV2")
+no_registered_gradient("MaxPoolGradGradV2")
 
 
 def _avg_pool_grad_shape(op):

@@ -21,8 +21,7 @@ from torchmeta.framework.graph import Tensor
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
-from torchmeta.ops.array_ops import no_tf_gradient
-from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Allowed types, in TF's order (the OpDef test compares them).
@@ -572,7 +571,7 @@ def truncate_mod(x, y):
 
 
 # TF registers no gradient for TruncateMod: tf.gradients through it raises LookupError.
-no_tf_gradient("TruncateMod")
+no_registered_gradient("TruncateMod")
 
 
 @register_op(
@@ -1088,7 +1087,7 @@ def is_finite(x):
 
 
 # TF registers no gradient for these; their bool outputs never carry one.
-no_tf_gradient("IsNan", "IsInf", "IsFinite")
+no_registered_gradient("IsNan", "IsInf", "IsFinite")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,8 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
-from torchmeta.ops.array_ops import no_tf_gradient
-from torchmeta.ops.registry import register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Shape-function helpers with TF's wording (InferenceContext::WithRank, Merge, ...).
@@ -406,7 +405,7 @@ def _leaky_relu_grad_grad(op, grad):
 
 
 # TF registers no gradient for SoftsignGrad: differentiating through it raises TF's LookupError.
-no_tf_gradient("SoftsignGrad")
+no_registered_gradient("SoftsignGrad")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -799,7 +798,7 @@ def in_top_kv2(predictions, targets, k):
 
 
 # TF registers no gradient for InTopK/InTopKV2 (their output is bool, so none is ever asked for).
-no_tf_gradient("InTopK", "InTopKV2")
+no_registered_gradient("InTopK", "InTopKV2")
 
 
 def _top_k_shape_for(op, k, computed=None):
@@ -995,7 +994,7 @@ def _lrn_grad(op, grad):
 
 
 # TF registers no gradient for LRNGrad.
-no_tf_gradient("LRNGrad")
+no_registered_gradient("LRNGrad")
 
 
 # ---------------------------------------------------------------------------------------------

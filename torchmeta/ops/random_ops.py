@@ -24,9 +24,8 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import shapes
-from torchmeta.ops.array_ops import no_tf_gradient
 from torchmeta.ops.nn_ops import array_api, math_api, scalar_dim, shape_error, with_rank
-from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 
 def _invalid(message: str) -> errors.InvalidArgumentError:
@@ -152,7 +151,7 @@ def random_uniform_int(shape, minval, maxval, generator, device):
     return torch.randint(lo, max(hi, lo + 1), dims, generator=generator, dtype=minval.dtype, device=device)
 
 
-no_tf_gradient("RandomUniformInt")
+no_registered_gradient("RandomUniformInt")
 
 
 @register_op(
@@ -382,4 +381,4 @@ def _random_gamma_grad(op, grad):
 
 
 # TF registers no gradient for RandomGammaGrad.
-no_tf_gradient("RandomGammaGrad")
+no_registered_gradient("RandomGammaGrad")

@@ -16,9 +16,8 @@ from torchmeta.framework.constant_op import constant
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import shapes
-from torchmeta.ops.array_ops import no_tf_gradient
 from torchmeta.ops.math_ops import TORCH_DTYPES
-from torchmeta.ops.registry import register_gradient, register_op
+from torchmeta.ops.registry import no_registered_gradient, register_gradient, register_op
 
 _NUMBER = (
     "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, "
@@ -330,7 +329,7 @@ def _prod_grad(op, grad):
 
 
 # TF registers no gradient for All/Any; their bool outputs never carry one.
-no_tf_gradient("All", "Any")
+no_registered_gradient("All", "Any")
 
 
 # ---------------------------------------------------------------------------------------------

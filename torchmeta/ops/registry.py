@@ -35,6 +35,8 @@ __all__ = [
     "lookup",
     "registered_ops",
     "NOT_DIFFERENTIABLE",
+    "NO_REGISTERED_GRADIENT",
+    "no_registered_gradient",
     "CONTEXT_PARAMS",
 ]
 
@@ -45,6 +47,16 @@ class _NotDifferentiable:
 
 
 NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+
+class _NoRegisteredGradient:
+    def __repr__(self):
+        return "NO_REGISTERED_GRADIENT"
+
+
+# TensorFlow registers neither a gradient nor NotDifferentiable for the op: tf.gradients through it
+# raises LookupError (as opposed to NOT_DIFFERENTIABLE, where its inputs get None).
+NO_REGISTERED_GRADIENT = _NoRegisteredGradient()
 
 # Kernel parameters the lowering fills in from context rather than from the node's attrs.
 CONTEXT_PARAMS = ("device", "node_name", "state", "generator")
@@ -58,7 +70,7 @@ class OpInfo:
     op_def: op_def_pb2.OpDef
     kernel: Callable | None = None
     shape_fn: Callable | None = None
-    gradient: object = None  # a function, NOT_DIFFERENTIABLE, or None (not decided yet)
+    gradient: object = None  # a function, NOT_DIFFERENTIABLE, NO_REGISTERED_GRADIENT, or None (undecided)
     kernel_attrs: tuple = ()  # attrs passed to the kernel by keyword
     kernel_context: tuple = ()  # context parameters the kernel takes
     aliases_input: bool = False  # the output may share memory with an input (views, Identity)
@@ -169,6 +181,12 @@ def not_differentiable(*op_types: str) -> None:
     """Declares that ``op_types`` have no gradient (their inputs get None)."""
     for op_type in op_types:
         _set_gradient(op_type, NOT_DIFFERENTIABLE)
+
+
+def no_registered_gradient(*op_types: str) -> None:
+    """Declares that TensorFlow registers no gradient for ``op_types`` (differentiating raises LookupError)."""
+    for op_type in op_types:
+        _set_gradient(op_type, NO_REGISTERED_GRADIENT)
 
 
 def _set_gradient(op_type: str, value) -> None:

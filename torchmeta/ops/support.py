@@ -13,6 +13,8 @@ __all__ = ["support_table", "main"]
 def _gradient(info) -> str:
     if info.gradient is registry.NOT_DIFFERENTIABLE:
         return "not differentiable"
+    if info.gradient is registry.NO_REGISTERED_GRADIENT:
+        return "none in TF (LookupError)"
     if info.gradient is None:
         return "—"
     return "yes"
