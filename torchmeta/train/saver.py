@@ -5,7 +5,10 @@ The graph a Saver builds is TensorFlow's (``save/Const``, ``save/SaveV2``, ``sav
 returns a working Saver for it, and a SaverDef written by TensorFlow runs here. ``save`` and
 ``restore`` run that subgraph in the session; the ``format`` option picks what SaveV2 writes:
 ``"safetensors"`` (default, ``<prefix>.safetensors``) or ``"tf"`` (``<prefix>.index`` +
-``<prefix>.data-00000-of-00001``, which TensorFlow restores). Restore reads either format.
+``<prefix>.data-00000-of-00001``, which TensorFlow restores). Restore reads either format. When the
+restore subgraph is the standard one, ``restore`` does its work without running it, reading each tensor
+straight into its variable (see :mod:`torchmeta.train.restore_plan`), so restoring into initialized
+variables needs no memory beyond them.
 """
 
 from __future__ import annotations
@@ -590,6 +593,10 @@ class Saver:
 
     def restore(self, sess, save_path):
         """Restores the variables from ``save_path`` (safetensors or TF V2, whichever is there).
+
+        Standard restore subgraphs (any Saver's, TensorFlow's included) are executed by reading each
+        tensor into its variable (in place when the variable is initialized with the same shape); other
+        graphs run the restore op in the session.
 
         Raises:
           ValueError: if ``save_path`` is None or not a checkpoint (TF's wording).
