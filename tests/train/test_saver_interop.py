@@ -280,3 +280,43 @@ def test_seed_flow_latest_checkpoint_meta(tf1, tmp_path, writer, reader):
     assert meta == os.path.join(train_dir, "my-model-10000.meta")
     restored, (_, step) = _import_restore_continue(Api(tf1) if reader == "tensorflow" else Api(tm), meta, latest)
     assert step == 10001 and restored.shape == W.shape
+
+
+def _tf_partitioned_meta(tf1, path, parts):
+    """A TensorFlow graph whose kernel is split in ``parts`` (1: whole), exported to ``path`` (no checkpoint)."""
+    with tf1.Graph().as_default():
+        partitioner = tf1.fixed_size_partitioner(parts) if parts > 1 else None
+        w = tf1.get_variable(
+            "dense/kernel", initializer=tf1.zeros_initializer(), shape=W.shape, partitioner=partitioner
+        )
+        x = tf1.placeholder(tf1.float32, [None, 4], name="x")
+        tf1.identity(tf1.matmul(x, w), name="logits")
+        tf1.train.Saver()
+        tf1.train.export_meta_graph(path)
+
+
+@pytest.mark.parametrize("fmt", ["tf", "safetensors"])
+@pytest.mark.parametrize("saved_parts, restored_parts", [(2, 3), (1, 2), (2, 1), (3, 2)])
+def test_partitioned_variables_restore_across_partitionings(tf1, tmp_path, fmt, saved_parts, restored_parts):  # [99]
+    """A kernel saved in one partitioning restores into another, into a whole variable, or from one."""
+    _tf_partitioned_meta(tf1, str(tmp_path / "saved.meta"), saved_parts)
+    _tf_partitioned_meta(tf1, str(tmp_path / "restored.meta"), restored_parts)
+    with tm.Graph().as_default():
+        saver = tm.train.import_meta_graph(str(tmp_path / "saved.meta"), format=fmt)
+        with tm.Session() as sess:
+            for v in tm.global_variables():
+                info = v._get_save_slice_info()
+                index = tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape)) if info else ()
+                sess.run(v.assign(W[index]))
+            prefix = saver.save(sess, str(tmp_path / "model"), write_meta_graph=False)
+    with tm.Graph().as_default():
+        saver = tm.train.import_meta_graph(str(tmp_path / "restored.meta"))
+        with tm.Session() as sess:
+            saver.restore(sess, prefix)
+            np.testing.assert_allclose(sess.run("logits:0", {"x:0": X}), X @ W, rtol=1e-6)
+    if fmt == "tf":  # TensorFlow agrees
+        with tf1.Graph().as_default():
+            tf_saver = tf1.train.import_meta_graph(str(tmp_path / "restored.meta"))
+            with tf1.Session() as sess:
+                tf_saver.restore(sess, prefix)
+                np.testing.assert_allclose(sess.run("logits:0", {"x:0": X}), X @ W, rtol=1e-6)
