@@ -247,12 +247,27 @@ def save_safetensors(
     temp = temp_path(path)
     try:
         safetensors.torch.save_file(stored, temp, metadata=header)
+        os.chmod(temp, 0o666 & ~_umask())  # the library makes 0600 files; give it the mode open() gives
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
     return path
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # -- reading ---------------------------------------------------------------------------------------------
