@@ -145,3 +145,18 @@ def test_tensorflow_restores_our_safetensors_after_conversion(tf1, tmp_path):
     assert normalize(tf1.train.list_variables(out), str(tmp_path)) == normalize(
         tm.train.list_variables(prefix), str(tmp_path)
     )
+
+
+@pytest.mark.parametrize("fmt", ["tf", "safetensors"])
+def test_files_get_the_permissions_tensorflow_gives_its_files(tf1, tmp_path, fmt):
+    def scenario(api, d):
+        tf = api.tf
+        with tf.Graph().as_default():
+            v = tf.Variable([1.0], name="v")
+            with api.Session() as sess:
+                sess.run(v.initializer)
+                api.Saver().save(sess, os.path.join(d, "model"))
+        return sorted({oct(os.stat(os.path.join(d, name)).st_mode) for name in files(d)})
+
+    tf_out, tm_out = run_both(tf1, scenario, tmp_path, fmt)
+    assert tm_out == tf_out
