@@ -21,10 +21,20 @@ def _is_float(dtype_name: str) -> bool:
     return dtype_name in ("float16", "float32", "float64", "bfloat16", "complex64", "complex128")
 
 
+def has_float_outputs(sample) -> bool:
+    """Whether the op (built here, not run) has a floating output to differentiate."""
+    try:
+        with tm.Graph().as_default():
+            outs, _, _ = _build(tm, sample, None)
+    except Exception:  # a sample that does not build is kept: its test reports the failure
+        return True
+    return bool(outs)
+
+
 def _grad_samples():
     for s in SAMPLES:
         info = registry.get(s.op)
-        if not s.grad or s.random or info is None or not callable(info.gradient):
+        if not s.grad or s.random or info is None or not callable(info.gradient) or not has_float_outputs(s):
             continue
         marks = [pytest.mark.xfail(reason=s.xfail, strict=True)] if s.xfail else []
         yield pytest.param(s, id=s.name, marks=marks)
@@ -82,8 +92,6 @@ def test_gradient_matches_tf(tf1, sample):
     forward = _run(tf1, sample, None)
     rng = np.random.default_rng(1)
     grad_ys = [rng.standard_normal(np.shape(v)).astype(np.asarray(v).dtype) for v in forward]
-    if not grad_ys:
-        pytest.skip("op has no floating outputs")
     expected = _run(tf1, sample, grad_ys)
     actual = _run(tm, sample, grad_ys)
     assert len(actual) == len(expected)
