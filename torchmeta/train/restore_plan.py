@@ -29,6 +29,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.framework.tensor_util import constant_value
+from torchmeta.io._tensors import numpy_to_torch
 from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.io.tensor_slice import parse_shape_and_slice
 from torchmeta.runtime.state import mark_owned
@@ -239,8 +240,6 @@ class RestorePlan:
             value = np.asarray(value, dtype=object).reshape(shape)
         else:
             if item.spec:
-                from torchmeta.io._tensors import numpy_to_torch
-
                 value = numpy_to_torch(np.ascontiguousarray(reader.get_slice(item.key, item.spec)), item.dtype)
             else:
                 value = reader.get_tensor_torch(item.key, mmap=False)
