@@ -357,7 +357,8 @@ def test_specialized_gradients_equal_unspecialized(tf1, build):
     _, _, plain = _run_here(build, tm.ConfigProto(optimize=False))
     for a, b in zip(specialized, plain):
         assert a.shape == b.shape and a.dtype == b.dtype
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        # Fusions (MatMul + bias as one addmm, like TF's remapper) reassociate float32 sums.
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     tg = tf1.Graph()
     with tg.as_default():
         feeds, loss, grads, second = build(tf1)

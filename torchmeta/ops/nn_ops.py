@@ -243,7 +243,7 @@ def relu_grad(gradients, features):
     _check_same_size(gradients, features)
     if features.dtype in _WIDE_UNSIGNED:
         return gradients * features.bool().to(gradients.dtype)
-    return gradients * (features > 0).to(gradients.dtype)
+    return gradients * (features > 0)  # the bool mask promotes to gradients' dtype
 
 
 @register_op("Relu6Grad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_REAL_TYPES], shape=merge_inputs_shape)
@@ -712,7 +712,7 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
         raise _invalid(f"Must have at least one class, but got logits shape {_shape_str(features)}")
     on_cpu = labels.device.type == "cpu"
     if on_cpu and batch > 0:
-        lo, hi = int(labels.min()), int(labels.max())
+        lo, hi = (int(v) for v in torch.aminmax(labels))
         if lo < 0 or hi >= classes:
             raise _invalid(
                 f"Received a label value of {lo if lo < 0 else hi} which is outside the valid range of "
@@ -724,7 +724,7 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
         index = index.clamp(0, classes - 1)
     log_p = torch.log_softmax(features, -1)
     loss = -log_p.gather(1, index.unsqueeze(1)).squeeze(1)
-    backprop = torch.exp(log_p) - F.one_hot(index, classes).to(log_p.dtype)
+    backprop = torch.exp(log_p) - F.one_hot(index, classes)  # the int one-hot promotes to log_p's dtype
     if not on_cpu:
         nan = torch.tensor(float("nan"), dtype=log_p.dtype, device=log_p.device)
         loss = torch.where(bad, nan, loss)

@@ -16,6 +16,7 @@ index is updated once per occurrence (the optimizers de-duplicate first, so they
 from __future__ import annotations
 
 import math
+import sys
 
 import torch
 
@@ -181,9 +182,16 @@ def _one(t):
 
 
 def _updated(slot, in_place: bool):
-    """The tensor a kernel updates: the slot's own (ref variables) or a private copy (resource)."""
+    """The tensor a kernel updates: the slot's own (ref variables), or for resource variables a copy when
+    something else still holds the current value (TF's copy-on-write), else the value itself."""
     value = slot.read()
-    return value if in_place else value.clone()
+    if in_place or sys.getrefcount(value) <= _UNSHARED_REFS:
+        return value
+    return value.clone()
+
+
+# References to a slot's tensor nobody else holds: the slot, the local in _updated, getrefcount's argument.
+_UNSHARED_REFS = 3
 
 
 def _store(slots, values, in_place: bool):
@@ -214,7 +222,7 @@ def _gradient_descent(var_slot, alpha, delta, in_place):
     var = _updated(var_slot, in_place)
     _scalar(alpha, "alpha")
     _same_shape(var, delta, "delta")
-    var.sub_(delta * alpha)
+    var.addcmul_(delta, alpha, value=-1)  # var -= delta * alpha, in one pass
     _store([var_slot], [var], in_place)
 
 

@@ -260,11 +260,18 @@ def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx
         return node
 
     kernels = env.kernels
+    fusions = spec.fusions if spec is not None else {}
+    absorbed = spec.absorbed if spec is not None else ()
     for op in ops:
-        if op not in live or op.type == "NoOp":  # NoOps only order; the generated code is ordered already
+        if op not in live or op.type == "NoOp" or op in absorbed:  # NoOps only order: the code is ordered
             continue
         device = env.device(op)
-        if op.type in SOURCE_OPS:
+        fusion = fusions.get(op)
+        if fusion is not None:
+            args = tuple(value_for(t, False, device, op) for t in fusion.inputs)
+            node = graph.call_function(fusion.kernel, args, dict(fusion.kwargs), name=_node_name(op.name))
+            dev = device
+        elif op.type in SOURCE_OPS:
             node, dev = env.source(op, root, names, graph)
         else:
             info = op._info

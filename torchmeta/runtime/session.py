@@ -305,7 +305,9 @@ class _Program:
     def _compile(self, feed_shapes) -> _Compiled:
         session = self.session
         with graph_lib.gc_paused():
-            spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes) if session._optimize else None
+            spec = None
+            if session._optimize:
+                spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
             gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, session._env, self.target_ops, spec)
         forward = gm.forward
         if session._torch_compile:

@@ -18,7 +18,7 @@ import torch
 from torchmeta.dtypes import DType, numpy_to_torch
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
-from torchmeta.framework.graph import Operation
+from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.runtime.lowering import SOURCE_OPS, _arg_lengths, kernel_attr_value
 
@@ -33,10 +33,36 @@ _REDUCTIONS = {"Sum", "Mean", "Prod", "Max", "Min", "All", "Any"}
 
 @dataclass
 class Specialization:
-    """Tensors whose value is known for these shapes, and tensors that are another tensor's value."""
+    """Tensors whose value is known for these shapes, tensors that are another tensor's value, and
+    pairs of ops run as one kernel."""
 
     folded: dict = field(default_factory=dict)  # Tensor -> torch.Tensor or numpy object array
     aliases: dict = field(default_factory=dict)  # Tensor -> Tensor it equals
+    # consumer Operation -> Fusion; the producer is absorbed (not emitted on its own).
+    fusions: dict = field(default_factory=dict)
+    absorbed: set = field(default_factory=set)
+
+
+@dataclass
+class Fusion:
+    """One kernel call replacing a producer op and its only consumer."""
+
+    kernel: object
+    inputs: list  # Tensors
+    kwargs: dict
+
+
+def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
+    """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul."""
+    return torch.addmm(bias, a.t() if transpose_a else a, b.t() if transpose_b else b)
+
+
+def fused_sum_reshape(input, axes):
+    """Sum(keep_dims=True) followed by a Reshape that drops the kept dims: one sum without them."""
+    return torch.sum(input, axes)
+
+
+_FLOATS = {DType.float32, DType.float64}
 
 
 def _refine_shapes(op: Operation, overrides: dict, fed: set) -> None:
@@ -186,8 +212,76 @@ def _has_effects(op: Operation, memo: dict) -> bool:
     return effects
 
 
-def specialize(ops, feed_tensors, feed_shapes) -> Specialization:
-    """Folds and aliases for running ``ops`` (from ``prune``) with feeds of ``feed_shapes``."""
+def _single_use(t: Tensor, consumer: Operation, keep: set, op_set: set, folded: dict) -> bool:
+    """Whether ``consumer`` is the only op of this subgraph that needs ``t``'s value at run time."""
+    if t in keep or t._op._control_outputs:
+        return False
+    for c in t._consumers:
+        if c is consumer or c not in op_set:
+            continue
+        if not all(out in folded for out in c._outputs):  # shape-only users fold away
+            return False
+    return True
+
+
+def _fuse(op: Operation, spec: Specialization, keep: set, op_set: set) -> None:
+    """Records a fusion when ``op`` and its producer form one of the patterns above."""
+    folded, aliases = spec.folded, spec.aliases
+    if op.type in ("AddV2", "Add", "BiasAdd") and len(op._inputs) == 2 and not op._control_inputs:
+        if op.type == "BiasAdd" and op._attrs["data_format"].s not in (b"", b"NHWC"):
+            return
+        for mm_index in (0, 1):
+            mm_out, bias = op._inputs[mm_index], op._inputs[1 - mm_index]
+            if op.type == "BiasAdd" and mm_index != 0:
+                continue
+            mm = mm_out._op
+            if mm.type != "MatMul" or mm in spec.absorbed or mm_out in aliases or mm_out in folded:
+                continue
+            if mm._control_inputs or not _single_use(mm_out, op, keep, op_set, folded):
+                continue
+            if mm_out.dtype.base_dtype not in _FLOATS or bias.dtype.base_dtype is not mm_out.dtype.base_dtype:
+                continue
+            out_shape, bias_shape = mm_out.shape, bias.shape
+            if bias_shape.rank != 1 or out_shape.rank != 2 or bias_shape.as_tuple()[0] is None:
+                continue
+            if bias_shape.as_tuple()[0] != out_shape.as_tuple()[1]:
+                continue
+            kwargs = {
+                "transpose_a": mm._attrs["transpose_a"].b,
+                "transpose_b": mm._attrs["transpose_b"].b,
+            }
+            spec.fusions[op] = Fusion(fused_matmul_bias, [mm._inputs[0], mm._inputs[1], bias], kwargs)
+            spec.absorbed.add(mm)
+            return
+    if op.type == "Reshape" and not op._control_inputs:
+        total = op._inputs[0]
+        sum_op = total._op
+        if sum_op.type != "Sum" or sum_op in spec.absorbed or total in aliases or total in folded:
+            return
+        if not sum_op._attrs["keep_dims"].b or sum_op._control_inputs:
+            return
+        if not _single_use(total, op, keep, op_set, folded):
+            return
+        axes = folded.get(sum_op._inputs[1])
+        in_shape, out_shape = sum_op._inputs[0].shape, op._outputs[0].shape
+        if axes is None or not in_shape.is_fully_defined() or not out_shape.is_fully_defined():
+            return
+        if total.dtype.base_dtype not in _FLOATS:
+            return
+        rank = in_shape.rank
+        dims = sorted({int(a) % rank for a in torch.as_tensor(axes).reshape(-1).tolist()}) if rank else []
+        expected = [d for i, d in enumerate(in_shape.as_list()) if i not in dims]
+        if not dims or expected != out_shape.as_list():
+            return
+        spec.fusions[op] = Fusion(fused_sum_reshape, [sum_op._inputs[0]], {"axes": dims})
+        spec.absorbed.add(sum_op)
+
+
+def specialize(ops, feed_tensors, feed_shapes, keep=()) -> Specialization:
+    """Folds, aliases and fusions for running ``ops`` (from ``prune``) with feeds of ``feed_shapes``.
+
+    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them.
+    """
     spec = Specialization()
     fed = set(feed_tensors)
     overrides = {t: TensorShape(None if shape is None else tuple(shape)) for t, shape in zip(feed_tensors, feed_shapes)}
@@ -235,4 +329,9 @@ def specialize(ops, feed_tensors, feed_shapes) -> Specialization:
                 src = op._inputs[source]
                 if src.dtype.base_dtype is not DType.resource:
                     aliases[op._outputs[0]] = src
+    # Fusions last: whether a value has other users is only known once everything is folded.
+    op_set = set(ops)
+    for op in ops:
+        if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
+            _fuse(op, spec, keep, op_set)
     return spec
