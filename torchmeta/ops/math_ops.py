@@ -41,6 +41,9 @@ _NUMBER = (
 )
 
 _SIGNED_INTS = frozenset({torch.int8, torch.int16, torch.int32, torch.int64})
+# PyTorch's own fused backward kernels (what autograd runs for sigmoid and tanh).
+_SIGMOID_BACKWARD = torch.ops.aten.sigmoid_backward.default
+_TANH_BACKWARD = torch.ops.aten.tanh_backward.default
 # DType -> torch dtype in one dict lookup (dtype attrs reach kernels as DType members).
 TORCH_DTYPES = {d: d.torch for d in DType if not d.is_ref_dtype}
 
@@ -1188,6 +1191,8 @@ def _reciprocal_grad_grad(op, grad):
 def tanh_grad(y, dy):
     """``dy * (1 - y^2)``: the gradient of ``y = tanh(x)`` (callers pass ``conj(y)`` for complex)."""
     dy = _same_elements(y, dy)
+    if y.is_floating_point() and y.shape == dy.shape and y.dtype == dy.dtype:
+        return _TANH_BACKWARD(dy, y)  # one fused pass
     return torch.mul(dy, torch.sub(1, torch.mul(y, y)))
 
 
@@ -1203,6 +1208,8 @@ def _tanh_grad_grad(op, grad):
 def sigmoid_grad(y, dy):
     """``dy * y * (1 - y)``: the gradient of ``y = sigmoid(x)``."""
     dy = _same_elements(y, dy)
+    if y.is_floating_point() and y.shape == dy.shape and y.dtype == dy.dtype:
+        return _SIGMOID_BACKWARD(dy, y)  # one fused pass
     return torch.mul(torch.mul(dy, y), torch.sub(1, y))
 
 
