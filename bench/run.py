@@ -1,0 +1,432 @@
+"""torchmeta vs TensorFlow (tf.compat.v1 Session) vs hand-written PyTorch, side by side in one run.
+
+    python bench/run.py [--device cpu|cuda] [--rounds 9] [--only seed_mlp_train,...] [--json PATH]
+
+Each workload is built the same way in TensorFlow and torchmeta (the same TF1 code with `tf` bound to
+either), and, where it makes sense, as hand-written PyTorch. After warm-up the implementations run
+alternately, round after round; each round times a batch of calls, and the table shows the median
+per-call time of each and the ratios torchmeta/TF and torchmeta/PyTorch. Results go to JSON too
+(default bench/results/latest.json) so runs can be compared. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import itertools
+
+import torchmeta
+
+# ---------------------------------------------------------------------------------------------
+# Graph builders: plain TF1 code, run with `tf` = tensorflow.compat.v1 or torchmeta
+
+
+def mlp_logits(tf, x, sizes):
+    h = x
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        with tf.name_scope(f"layer{i}"):
+            w = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=1.0 / math.sqrt(float(n_in))), name="weights")
+            b = tf.Variable(tf.zeros([n_out]), name="biases")
+            h = tf.matmul(h, w) + b
+            if i < len(sizes) - 2:
+                h = tf.nn.relu(h)
+    return h
+
+
+def mlp_graph(tf, sizes, batch):
+    x = tf.placeholder(tf.float32, [None, sizes[0]], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    logits = mlp_logits(tf, x, sizes)
+    xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
+    loss = tf.reduce_mean(xent, name="xentropy_mean")
+    train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    return x, labels, logits, loss, train_op
+
+
+def lstm_graph(tf, steps, batch, hidden):
+    """A static LSTM-like recurrence from MatMul/Sigmoid/Tanh/Mul/Add (no control flow)."""
+    xs = [tf.placeholder(tf.float32, [None, hidden], name=f"x{t}") for t in range(steps)]
+    target = tf.placeholder(tf.float32, [None, hidden], name="target")
+    w = tf.Variable(tf.truncated_normal([2 * hidden, 4 * hidden], stddev=0.05), name="w")
+    b = tf.Variable(tf.zeros([4 * hidden]), name="b")
+    h = tf.zeros([batch, hidden])
+    c = tf.zeros([batch, hidden])
+    for x in xs:
+        gates = tf.matmul(tf.concat([x, h], 1), w) + b
+        i, f, o, g = tf.split(gates, 4, axis=1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(c)
+    loss = tf.reduce_mean(tf.square(h - target))
+    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return xs, target, loss, train_op
+
+
+# ---------------------------------------------------------------------------------------------
+# Workloads
+
+
+class Workload:
+    name = ""
+    description = ""
+    torch_baseline = True
+
+    def __init__(self, device):
+        self.device = device
+        self.rng = np.random.default_rng(0)
+
+    def tf_step(self, tf, session_config):
+        raise NotImplementedError
+
+    def tm_step(self, tm):
+        return self.tf_step(tm, tm.ConfigProto(device=self.device))
+
+    def torch_step(self):
+        return None
+
+
+class MLPTrain(Workload):
+    def __init__(self, device, sizes, batch, name, description):
+        super().__init__(device)
+        self.sizes, self.batch, self.name, self.description = sizes, batch, name, description
+        self.x = self.rng.standard_normal((batch, sizes[0])).astype(np.float32)
+        self.y = self.rng.integers(0, sizes[-1], batch).astype(np.int32)
+
+    def tf_step(self, tf, config):
+        g = tf.Graph()
+        with g.as_default():
+            x, labels, _, _, train_op = mlp_graph(tf, self.sizes, self.batch)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+        feed = {x: self.x, labels: self.y}
+        return lambda: sess.run(train_op, feed)
+
+    def torch_step(self):
+        layers = []
+        for i, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            layers.append(torch.nn.Linear(a, b))
+            if i < len(self.sizes) - 2:
+                layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers).to(self.device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        x, y = self.x, self.y.astype(np.int64)
+        dev = self.device
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x).to(dev)), torch.from_numpy(y).to(dev))
+            loss.backward()
+            opt.step()
+
+        return step
+
+
+class MLPInfer(MLPTrain):
+    def tf_step(self, tf, config):
+        g = tf.Graph()
+        with g.as_default():
+            x, _, logits, _, _ = mlp_graph(tf, self.sizes, self.batch)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+        feed = {x: self.x}
+        return lambda: sess.run(logits, feed)
+
+    def torch_step(self):
+        layers = []
+        for i, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            layers.append(torch.nn.Linear(a, b))
+            if i < len(self.sizes) - 2:
+                layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers).to(self.device)
+        x, dev = self.x, self.device
+
+        def step():
+            with torch.no_grad():
+                return model(torch.from_numpy(x).to(dev)).cpu().numpy()
+
+        return step
+
+
+class LSTMTrain(Workload):
+    name = "lstm5_train"
+    description = "static 5-step LSTM-like recurrence (batch 32, hidden 128), one training step"
+
+    def __init__(self, device, steps=5, batch=32, hidden=128):
+        super().__init__(device)
+        self.steps, self.batch, self.hidden = steps, batch, hidden
+        self.xs = [self.rng.standard_normal((batch, hidden)).astype(np.float32) for _ in range(steps)]
+        self.target = self.rng.standard_normal((batch, hidden)).astype(np.float32)
+
+    def tf_step(self, tf, config):
+        g = tf.Graph()
+        with g.as_default():
+            xs, target, _, train_op = lstm_graph(tf, self.steps, self.batch, self.hidden)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+        feed = dict(zip(xs, self.xs))
+        feed[target] = self.target
+        return lambda: sess.run(train_op, feed)
+
+    def torch_step(self):
+        hdim, dev = self.hidden, self.device
+        w = torch.nn.Parameter(torch.randn(2 * hdim, 4 * hdim, device=dev) * 0.05)
+        b = torch.nn.Parameter(torch.zeros(4 * hdim, device=dev))
+        opt = torch.optim.SGD([w, b], lr=0.1)
+        xs, target = self.xs, self.target
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            h = torch.zeros(self.batch, hdim, device=dev)
+            c = torch.zeros(self.batch, hdim, device=dev)
+            for x in xs:
+                gates = torch.cat([torch.from_numpy(x).to(dev), h], 1) @ w + b
+                i, f, o, g = gates.chunk(4, 1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+            loss = ((h - torch.from_numpy(target).to(dev)) ** 2).mean()
+            loss.backward()
+            opt.step()
+
+        return step
+
+
+class TrivialFetch(Workload):
+    name = "trivial_fetch"
+    description = "sess.run of a scalar constant: the per-call overhead"
+    torch_baseline = False
+
+    def tf_step(self, tf, config):
+        g = tf.Graph()
+        with g.as_default():
+            c = tf.constant(1.0)
+            sess = tf.Session(graph=g, config=config)
+        return lambda: sess.run(c)
+
+
+class ImportAndRun(Workload):
+    """Import a MetaGraph of about 20,000 nodes (written by TensorFlow) and run it once, cold."""
+
+    name = "import_20k_first_run"
+    description = "import_meta_graph of a ~20,000-node graph + first run, cold"
+    torch_baseline = False
+    blocks = 2000
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.path = None
+
+    def _write(self, tf):
+        if self.path is not None:
+            return
+        directory = tempfile.mkdtemp(prefix="tm_bench_")
+        self.path = os.path.join(directory, "big.meta")
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.placeholder(tf.float32, [None, 16], name="x")
+            w = tf.Variable(tf.ones([16, 16]) * 0.01, name="w")
+            h = x
+            for i in range(self.blocks):
+                with tf.name_scope(f"block{i}"):
+                    y = tf.matmul(h, w)
+                    y = tf.nn.relu(y + float(i % 3))
+                    h = tf.identity(y * 0.5 + h * 0.5, name="out")
+            tf.add_to_collection("output", h)
+            tf.train.export_meta_graph(self.path)
+            self.nodes = len(g.get_operations())
+
+    def tf_step(self, tf, config):
+        import tensorflow.compat.v1 as tf_ref
+
+        self._write(tf_ref)
+        feed_value = self.rng.standard_normal((4, 16)).astype(np.float32)
+
+        def step():
+            g = tf.Graph()
+            with g.as_default():
+                saver = tf.train.import_meta_graph(self.path)
+                del saver
+                out = tf.get_collection("output")[0]
+                x = g.get_tensor_by_name("x:0")
+                with tf.Session(graph=g, config=config) as sess:
+                    sess.run(tf.global_variables_initializer())
+                    sess.run(out, {x: feed_value})
+
+        return step
+
+
+def _to_module_step(workload):
+    """The same MLP graph as a torch module (to_module), trained with autograd and torch.optim."""
+    tm = torchmeta
+    g = tm.Graph()
+    with g.as_default():
+        x = tm.placeholder(tm.float32, [None, workload.sizes[0]], name="x")
+        logits = mlp_logits(tm, x, workload.sizes)
+    module = tm.to_module(g, inputs=[x], outputs=[logits]).to(workload.device)
+    opt = torch.optim.SGD(module.parameters(), lr=0.01)
+    xs, ys, dev = workload.x, workload.y.astype(np.int64), workload.device
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(module(torch.from_numpy(xs).to(dev)), torch.from_numpy(ys).to(dev))
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+def _calibrate(fn, target=0.05):
+    fn()
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= target or n >= 1 << 16:
+            return n
+        n *= 2
+
+
+def _time(fn, n, sync):
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    sync()
+    return (time.perf_counter() - start) / n
+
+
+def run_workload(workload, impls, rounds, sync):
+    for fn in impls.values():
+        for _ in range(3):
+            fn()  # warm-up: first runs lower, specialize and fill caches
+    counts = {name: _calibrate(fn) for name, fn in impls.items()}
+    samples = {name: [] for name in impls}
+    for _ in range(rounds):
+        for name, fn in impls.items():
+            samples[name].append(_time(fn, counts[name], sync))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def run_cold(workload, impls, rounds):
+    samples = {name: [] for name in impls}
+    for _ in range(rounds):
+        for name, fn in impls.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=2, help="intra-op threads for TF and torch alike")
+    parser.add_argument("--only", default="", help="comma-separated workload names")
+    parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results", "latest.json"))
+    parser.add_argument("--compile", action="store_true", help="also time torchmeta with torch.compile")
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda needs a GPU")
+
+    import tensorflow.compat.v1 as tf
+
+    tf.disable_v2_behavior()
+    torch.set_num_threads(args.threads)
+    tf_config = tf.ConfigProto(intra_op_parallelism_threads=args.threads, inter_op_parallelism_threads=args.threads)
+    device = args.device
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    workloads = [
+        MLPTrain(device, [28, 128, 32, 10], 100, "seed_mlp_train", "seed MLP 28-128-32-10, batch 100, training step"),
+        MLPInfer(device, [28, 128, 32, 10], 100, "seed_mlp_infer", "seed MLP 28-128-32-10, batch 100, inference"),
+        MLPTrain(
+            device, [784, 1024, 1024, 10], 128, "mnist_mlp_train", "MLP 784-1024-1024-10, batch 128, training step"
+        ),
+        LSTMTrain(device),
+        TrivialFetch(device),
+        ImportAndRun(device),
+    ]
+    only = {s for s in args.only.split(",") if s}
+    results = []
+    print(f"{'workload':<22} {'TF':>10} {'torchmeta':>10} {'PyTorch':>10} {'tm/TF':>7} {'tm/torch':>8}")
+    for w in workloads:
+        if only and w.name not in only:
+            continue
+        impls = {"tf": w.tf_step(tf, tf_config) if device == "cpu" else None}
+        impls["torchmeta"] = w.tm_step(torchmeta)
+        if args.compile and not isinstance(w, (ImportAndRun, TrivialFetch)):
+            impls["torchmeta_compiled"] = w.tf_step(torchmeta, torchmeta.ConfigProto(device=device, torch_compile=True))
+        if w.torch_baseline:
+            impls["pytorch"] = w.torch_step()
+        if isinstance(w, MLPTrain) and not isinstance(w, MLPInfer):
+            impls["to_module"] = _to_module_step(w)
+        impls = {k: v for k, v in impls.items() if v is not None}
+        if isinstance(w, ImportAndRun):
+            times = run_cold(w, impls, max(3, args.rounds // 3))
+        else:
+            times = run_workload(w, impls, args.rounds, sync)
+        row = {"workload": w.name, "description": w.description, "seconds": times}
+        tm_t, tf_t, pt_t = times.get("torchmeta"), times.get("tf"), times.get("pytorch")
+        row["ratio_tm_tf"] = tm_t / tf_t if tf_t else None
+        row["ratio_tm_pytorch"] = tm_t / pt_t if pt_t else None
+        if "to_module" in times and pt_t:
+            row["ratio_to_module_pytorch"] = times["to_module"] / pt_t
+        if "torchmeta_compiled" in times and tf_t:
+            row["ratio_compiled_tf"] = times["torchmeta_compiled"] / tf_t
+        results.append(row)
+
+        def fmt(t):
+            return f"{t * 1e6:9.1f}u" if t is not None and t < 1e-2 else (f"{t * 1e3:9.1f}m" if t else f"{'-':>10}")
+
+        ratio = f"{row['ratio_tm_tf']:7.2f}" if row["ratio_tm_tf"] else f"{'-':>7}"
+        ratio2 = f"{row['ratio_tm_pytorch']:8.2f}" if row["ratio_tm_pytorch"] else f"{'-':>8}"
+        print(f"{w.name:<22} {fmt(tf_t)} {fmt(tm_t)} {fmt(pt_t)} {ratio} {ratio2}", flush=True)
+        for extra in ("to_module", "torchmeta_compiled"):
+            if extra in times:
+                base = pt_t if extra == "to_module" else tf_t
+                print(
+                    f"  {extra:<20} {fmt(times[extra])}  (/{'PyTorch' if extra == 'to_module' else 'TF'} "
+                    f"{times[extra] / base:.2f})",
+                    flush=True,
+                )
+    meta = {
+        "device": device,
+        "threads": args.threads,
+        "rounds": args.rounds,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "tensorflow": tf.__version__,
+        "torchmeta": torchmeta.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=2)
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
