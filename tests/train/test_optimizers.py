@@ -353,7 +353,7 @@ def test_compute_gradients_defaults_to_trainable_variables(tf1):
 # Checkpoints: slot and non-slot variables carry TF's names, so training continues across frameworks
 
 
-def _checkpoint_phase(api, make_opt, resource, prefix, restore, steps=2):
+def _checkpoint_phase(api, make_opt, resource, prefix, restore, steps=3):
     """Builds the model, restores ``prefix`` (or initializes), trains ``steps`` steps, saves to ``prefix``."""
     g = api.Graph()
     with g.as_default():
@@ -378,18 +378,18 @@ def _checkpoint_phase(api, make_opt, resource, prefix, restore, steps=2):
 
 
 @pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
-@pytest.mark.parametrize("which", ["momentum", "adam", "rmsprop-centered", "adadelta"])
+@pytest.mark.parametrize("which", sorted(OPTIMIZERS))
 def test_training_continues_across_frameworks(tf1, tmp_path, which, resource):
-    """2 steps in one framework, saved, then 2 in the other equal 4 steps in TensorFlow (both ways)."""
+    """3 steps in one framework, saved, then 3 in the other equal 6 steps in TensorFlow (both ways)."""
     make, rtol = OPTIMIZERS[which]
-    ref_losses, ref_state = _checkpoint_phase(tf1, make, resource, str(tmp_path / "tf" / "ckpt"), False, steps=4)
+    ref_losses, ref_state = _checkpoint_phase(tf1, make, resource, str(tmp_path / "tf" / "ckpt"), False, steps=6)
     for first, second in [(tm, tf1), (tf1, tm)]:
         prefix = str(tmp_path / f"{first.__name__}-{second.__name__}" / "ckpt")
         losses_a, _ = _checkpoint_phase(first, make, resource, prefix, False)
         losses_b, state = _checkpoint_phase(second, make, resource, prefix, True)
         np.testing.assert_allclose(losses_a + losses_b, ref_losses, rtol=rtol)
         _assert_states_equal(state, ref_state, rtol)
-        assert state["global_step"] == 4
+        assert state["global_step"] == 6
 
 
 def test_exported_under_tf_train():
@@ -402,12 +402,10 @@ def test_exported_under_tf_train():
 # Training graphs TensorFlow exported run here
 
 
-# tf.gather on a resource variable is a ResourceGather, which torchmeta does not register yet, so the
-# gather model runs on a ref variable only.
 @pytest.mark.parametrize(
     ("model", "resource"),
-    [("dense", False), ("dense", True), ("gather", False)],
-    ids=["dense-ref", "dense-resource", "gather-ref"],
+    [("dense", False), ("dense", True), ("gather", False), ("gather", True)],
+    ids=["dense-ref", "dense-resource", "gather-ref", "gather-resource"],
 )
 @pytest.mark.parametrize("which", sorted(OPTIMIZERS))
 def test_training_graph_exported_by_tf_runs_here(tf1, which, resource, model):
