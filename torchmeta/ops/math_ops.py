@@ -449,16 +449,9 @@ def _real_div_grad(op, grad):
     return reduce_gradient_args(x, y, gx, gy)
 
 
-@register_op("Div", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_ARITH], shape=_broadcast_shape)
-@_broadcasting
-def div(x, y):
-    """Integer Div truncates toward zero (C semantics); TF1's ``tf.div`` emits FloorDiv for ints instead."""
-    if _is_inexact(x):
-        return torch.div(x, y)
-    try:
-        return _truncate_div_int(x, y)
-    except RuntimeError as e:
-        raise _zero_division(e) from None
+# Div computes what RealDiv does on every type (integers truncate toward zero, C semantics); TF1's
+# ``tf.div`` emits FloorDiv for ints instead. One kernel serves both.
+div = register_op("Div", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_ARITH], shape=_broadcast_shape)(real_div)
 
 
 @register_gradient("Div")
