@@ -81,3 +81,18 @@ def test_resource_assign_checks_static_shapes():
     v = tm.Variable(np.zeros(3, np.float32), use_resource=True)
     with pytest.raises(ValueError, match="Shape mismatch"):
         v.assign(np.zeros(4, np.float32))
+
+
+def test_assign_variable_op_checks_static_shapes_like_tf(tf1):
+    for shape, fragment in (
+        ([3], "Dimension 0 in both shapes must be equal, but are 2 and 3"),
+        ([2, 2], "Shapes must be equal rank, but are 1 and 2"),
+    ):
+        for api in (tm, tf1):
+            with api.Graph().as_default():
+                v = api.Variable(np.zeros(2, np.float32), use_resource=True)
+                with pytest.raises(ValueError, match=fragment):
+                    import tensorflow as tf_module
+
+                    raw = tm.raw_ops if api is tm else tf_module.raw_ops
+                    raw.AssignVariableOp(resource=v.handle, value=np.zeros(shape, np.float32))

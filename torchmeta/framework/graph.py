@@ -1059,9 +1059,9 @@ def _op_of(x) -> Operation:
 
 def _set_shapes_for_outputs(op: Operation) -> None:
     info = op._info
-    if info is None or info.shape_fn is None or not op._outputs:
+    if info is None or info.shape_fn is None:
         return
-    shapes = info.shape_fn(op)
+    shapes = info.shape_fn(op)  # also for ops without outputs: their shape function validates inputs
     if shapes is None:
         return
     if len(shapes) != len(op._outputs):
