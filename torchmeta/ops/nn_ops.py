@@ -243,7 +243,11 @@ def relu_grad(gradients, features):
     _check_same_size(gradients, features)
     if features.dtype in _WIDE_UNSIGNED:
         return gradients * features.bool().to(gradients.dtype)
-    return gradients * (features > 0)  # the bool mask promotes to gradients' dtype
+    if features.is_floating_point() and features.dtype == gradients.dtype:
+        # sign(relu(f)) is the mask (f > 0) as 1/0 in f's own dtype: three fast element-wise passes
+        # where a bool comparison and a promoting multiply take several times longer on CPU.
+        return gradients * torch.sign(torch.relu(features))
+    return gradients * (features > 0)
 
 
 @register_op("Relu6Grad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_REAL_TYPES], shape=merge_inputs_shape)
