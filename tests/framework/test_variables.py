@@ -25,7 +25,7 @@ def _build(api, use_resource):
         with api.Session(graph=g) as sess:
             sess.run(api.global_variables_initializer())
             # Unordered reads and updates race in TF; run the update on its own.
-            values = sess.run([y, read], {x: np.ones((1, 2), np.float32)}) + [sess.run(inc)]
+            values = [*sess.run([y, read], {x: np.ones((1, 2), np.float32)}), sess.run(inc)]
         protos = [var.to_proto().SerializeToString() for var in api.global_variables()]
     return _ops(g), values, protos
 
