@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import numpy as np
 import torch
@@ -207,37 +206,10 @@ def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, delete_old_dir
     """Merges per-shard checkpoints into one at ``destination_prefix`` (TF's merge, or one safetensors file)."""
     prefixes, destination = [_local(p) for p in _strs(checkpoint_prefixes)], _local(_str(destination_prefix))
     if getattr(state, "checkpoint_format", FORMAT_TF) == FORMAT_SAFETENSORS:
-        _merge_safetensors(prefixes, destination, delete_old_dirs)
-        return
-    from torchmeta.io.tf_checkpoint import merge_bundles
-
-    merge_bundles(prefixes, destination, delete_old_dirs=delete_old_dirs, allow_missing_files=allow_missing_files)
-
-
-def _merge_safetensors(prefixes, destination, delete_old_dirs):
-    from torchmeta.io.safetensors_checkpoint import SafetensorsReader, safetensors_filename, save_safetensors
-
-    tensors, dtypes = {}, {}
-    readers = [SafetensorsReader(p) for p in prefixes]
-    try:
-        for reader in readers:
-            for name in reader.keys():  # noqa: SIM118 - readers are not dicts
-                if name in tensors:
-                    raise errors.InvalidArgumentError(None, None, f"Adding duplicate key: {name}")
-                tensors[name] = reader.get_tensor(name)
-                dtypes[name] = reader.get_dtype(name)
-        save_safetensors(destination, tensors, dtypes=dtypes)
-    finally:
-        for reader in readers:
-            reader.close()
-    for prefix in prefixes:
-        path = safetensors_filename(prefix)
-        if os.path.exists(path):
-            os.remove(path)
-        if delete_old_dirs:
-            parent = os.path.dirname(prefix)
-            if parent and parent != os.path.dirname(destination) and os.path.isdir(parent) and not os.listdir(parent):
-                shutil.rmtree(parent, ignore_errors=True)
+        from torchmeta.io.safetensors_checkpoint import merge_safetensors as merge
+    else:
+        from torchmeta.io.tf_checkpoint import merge_bundles as merge
+    merge(prefixes, destination, delete_old_dirs=delete_old_dirs, allow_missing_files=allow_missing_files)
 
 
 @register_op(

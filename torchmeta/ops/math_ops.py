@@ -1362,6 +1362,20 @@ def _strings_equal(x, y, incompatible_shape_error, negate):
     return torch.from_numpy(np.asarray(eq, dtype=bool))
 
 
+def _equality(compare, x, y, incompatible_shape_error, negate):
+    """Equal (``negate=False``) / NotEqual: element-wise, or one scalar when shapes cannot broadcast."""
+    if isinstance(x, np.ndarray):
+        return _strings_equal(x, y, incompatible_shape_error, negate=negate)
+    try:
+        return compare(x, y)
+    except RuntimeError as e:
+        if "must match the size" not in str(e):
+            raise
+        if incompatible_shape_error:
+            raise _incompatible_shapes(x, y) from None
+        return torch.tensor(negate, device=x.device)
+
+
 @register_op(
     "Equal",
     inputs=["x: T", "y: T"],
@@ -1372,16 +1386,7 @@ def _strings_equal(x, y, incompatible_shape_error, negate):
 )
 def equal(x, y, incompatible_shape_error):
     """Strings compare as bytes. Without ``incompatible_shape_error``, unbroadcastable shapes give False."""
-    if isinstance(x, np.ndarray):
-        return _strings_equal(x, y, incompatible_shape_error, negate=False)
-    try:
-        return torch.eq(x, y)
-    except RuntimeError as e:
-        if "must match the size" not in str(e):
-            raise
-        if incompatible_shape_error:
-            raise _incompatible_shapes(x, y) from None
-        return torch.tensor(False, device=x.device)
+    return _equality(torch.eq, x, y, incompatible_shape_error, negate=False)
 
 
 @register_op(
@@ -1394,16 +1399,7 @@ def equal(x, y, incompatible_shape_error):
 )
 def not_equal(x, y, incompatible_shape_error):
     """Without ``incompatible_shape_error``, unbroadcastable shapes give True."""
-    if isinstance(x, np.ndarray):
-        return _strings_equal(x, y, incompatible_shape_error, negate=True)
-    try:
-        return torch.ne(x, y)
-    except RuntimeError as e:
-        if "must match the size" not in str(e):
-            raise
-        if incompatible_shape_error:
-            raise _incompatible_shapes(x, y) from None
-        return torch.tensor(True, device=x.device)
+    return _equality(torch.ne, x, y, incompatible_shape_error, negate=True)
 
 
 @tensor_util.register_constant_value("Equal")
