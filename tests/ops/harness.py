@@ -35,6 +35,9 @@ class Sample:
     random: bool = False  # compare only shapes and dtypes (random ops)
     check_static_shape: bool = True
     grad: bool = True  # include in gradient tests
+    # Outputs that are kernel scratch space whose shape TF's CPU kernel picks by the machine's
+    # instruction set (oneDNN or Eigen): only their dtype is compared.
+    opaque_outputs: tuple = ()
 
     @property
     def name(self) -> str:
@@ -110,6 +113,9 @@ def assert_same(expected, actual, sample: Sample):
         assert shapes == exp_shapes, f"static shapes: {shapes} != TF's {exp_shapes}"
     for i, (v, e) in enumerate(zip(values, exp_values)):
         v, e = np.asarray(v), np.asarray(e)
+        if i in sample.opaque_outputs:
+            assert v.dtype == e.dtype, f"output {i} dtype {v.dtype} != {e.dtype}"
+            continue
         assert v.shape == e.shape, f"output {i} shape {v.shape} != {e.shape}"
         assert v.dtype == e.dtype, f"output {i} dtype {v.dtype} != {e.dtype}"
         if sample.random:
