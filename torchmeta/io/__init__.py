@@ -3,7 +3,9 @@
 - :mod:`torchmeta.io.tf_checkpoint`: TensorFlow V2 checkpoints (``.index`` + ``.data-*``), byte-identical
   to TensorFlow's; :mod:`torchmeta.io.sstable` and :mod:`torchmeta.io.tensor_slice` are its building blocks.
 - :mod:`torchmeta.io.safetensors_checkpoint`: ``<prefix>.safetensors`` checkpoints (torchmeta's default).
-- :mod:`torchmeta.io.checkpoint`: :func:`detect_format` / :func:`open_checkpoint` for either format.
+- :mod:`torchmeta.io.checkpoint`: the table of checkpoint formats (:data:`FORMATS`, :func:`get_format`,
+  :func:`register_format`), each with the same verbs (exists, open, write, merge), and
+  :func:`detect_format` / :func:`open_checkpoint` for whichever format is on disk.
 - :mod:`torchmeta.io.meta_graph`: ``.meta`` / ``.pb`` / ``.pbtxt`` files (binary, then text), with errors
   naming the file; ``write_graph`` is also TensorFlow's ``tf.io.write_graph``.
 - :mod:`torchmeta.io.events`: TensorBoard event files.
@@ -16,7 +18,15 @@ Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_v
 """
 
 from torchmeta.io.atomic import atomic_write, atomic_write_bytes, atomic_write_text
-from torchmeta.io.checkpoint import checkpoint_prefix, detect_format, open_checkpoint
+from torchmeta.io.checkpoint import (
+    FORMATS,
+    CheckpointFormat,
+    checkpoint_prefix,
+    detect_format,
+    get_format,
+    open_checkpoint,
+    register_format,
+)
 from torchmeta.io.meta_graph import write_graph
 from torchmeta.io.safetensors_checkpoint import (
     SafetensorsReader,
@@ -39,7 +49,9 @@ from torchmeta.io.tf_checkpoint import (
 )
 
 __all__ = [
+    "FORMATS",
     "BundleWriter",
+    "CheckpointFormat",
     "CheckpointReader",
     "SafetensorsReader",
     "SavedSlice",
@@ -50,11 +62,13 @@ __all__ = [
     "checkpoint_prefix",
     "data_filename",
     "detect_format",
+    "get_format",
     "index_filename",
     "merge_bundles",
     "merge_safetensors",
     "open_checkpoint",
     "parse_shape_and_slice",
+    "register_format",
     "restore_v2",
     "safetensors_filename",
     "save_safetensors",

@@ -59,7 +59,14 @@ from torchmeta.io._tensors import (
 from torchmeta.io.atomic import temp_path
 from torchmeta.io.tensor_slice import TensorSlice, parse_shape_and_slice, resolve_slice_spec
 
-__all__ = ["SUFFIX", "SafetensorsReader", "merge_safetensors", "safetensors_filename", "save_safetensors"]
+__all__ = [
+    "SUFFIX",
+    "SafetensorsReader",
+    "merge_safetensors",
+    "safetensors_filename",
+    "save_safetensors",
+    "save_v2",
+]
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "torchmeta"
@@ -254,6 +261,41 @@ def save_safetensors(
             os.unlink(temp)
         raise
     return path
+
+
+def save_v2(
+    prefix: str | os.PathLike,
+    tensor_names,
+    shape_and_slices,
+    tensors,
+    *,
+    dtypes=None,
+) -> str:
+    """The SaveV2 op's verb: ``tensors`` under ``tensor_names``, each whole (``""``) or as the given slice.
+
+    The slices of one name are grouped (stored whole when they cover the variable, see
+    :func:`save_safetensors`). Creates the prefix's directory when its parent exists, as the bundle writer does.
+    """
+    if not (len(tensor_names) == len(shape_and_slices) == len(tensors)):
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Expected {len(tensor_names)} shape_and_slices and tensors, got {len(shape_and_slices)} "
+            f"shape_and_slices and {len(tensors)} tensors",
+        )
+    prefix = os.fspath(prefix)
+    parent = os.path.dirname(prefix)
+    if parent and not os.path.isdir(parent) and os.path.isdir(os.path.dirname(parent) or "."):
+        os.makedirs(parent, exist_ok=True)
+    entries: dict[str, list] = {}
+    for name, spec, tensor in zip(tensor_names, shape_and_slices, tensors):
+        entries.setdefault(name, []).append(tensor if not spec else (tensor, spec))
+    values = {
+        name: (items[0] if len(items) == 1 and not isinstance(items[0], tuple) else items)
+        for name, items in entries.items()
+    }
+    names_to_dtypes = {name: dt for name, dt in zip(tensor_names, dtypes or [None] * len(tensors)) if dt is not None}
+    return save_safetensors(prefix, values, dtypes=names_to_dtypes)
 
 
 def _umask() -> int:

@@ -1,14 +1,14 @@
 """Checkpoint ops: SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename/Filespec, StringJoin, ...
 
 These are the ops of TensorFlow's saver subgraph, so a SaverDef written by TensorFlow runs here and
-one built here runs in TensorFlow. SaveV2 writes the format the running Saver asks for (the
-session state's ``checkpoint_format``: TensorFlow's V2 bundle unless a torchmeta Saver chose
-safetensors); RestoreV2 reads whichever format is on disk.
+one built here runs in TensorFlow. SaveV2 and MergeV2Checkpoints write the format the running
+Saver asks for (the session state's ``checkpoint_format``: TensorFlow's V2 bundle unless a torchmeta Saver
+chose safetensors), looked up in :mod:`torchmeta.io.checkpoint`'s format table; RestoreV2 reads whichever
+format is on disk.
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -17,14 +17,15 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.io import checkpoint
 from torchmeta.ops import shapes
 from torchmeta.ops.nn_ops import shape_error
 from torchmeta.ops.registry import not_differentiable, register_op
 from torchmeta.ops.shapes import _fmt
 from torchmeta.runtime.state import mark_owned
 
-FORMAT_TF = "tf"
-FORMAT_SAFETENSORS = "safetensors"
+# What SaveV2 writes when no Saver chose a format: TensorFlow's V2 bundle (a name in io.checkpoint.FORMATS).
+DEFAULT_FORMAT = "tf"
 
 
 def _str(value) -> str:
@@ -35,13 +36,6 @@ def _str(value) -> str:
 def _local(path: str) -> str:
     """A file name for the I/O: TensorFlow accepts ``file://`` URIs for local files."""
     return path[len("file://") :] if path.startswith("file://") else path
-
-
-def _make_parent_dir(prefix: str) -> None:
-    """Creates ``dirname(prefix)``, one level only, as TensorFlow's bundle writer does."""
-    parent = os.path.dirname(prefix)
-    if parent and not os.path.isdir(parent) and os.path.isdir(os.path.dirname(parent) or "."):
-        os.makedirs(parent, exist_ok=True)
 
 
 def _strs(values) -> list[str]:
@@ -102,26 +96,9 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
             f"Expected {len(names)} shape_and_slices and tensors, got {len(specs)} shape_and_slices and "
             f"{len(tensors)} tensors",
         )
-    fmt = getattr(state, "checkpoint_format", FORMAT_TF)
-    if fmt == FORMAT_SAFETENSORS:
-        from torchmeta.io.safetensors_checkpoint import save_safetensors
-
-        _make_parent_dir(prefix)
-        entries = {}
-        for name, spec, tensor in zip(names, specs, tensors):
-            entries.setdefault(name, []).append(tensor if not spec else (tensor, spec))
-        save_safetensors(
-            prefix,
-            {
-                name: (items[0] if len(items) == 1 and not isinstance(items[0], tuple) else items)
-                for name, items in entries.items()
-            },
-            dtypes={name: dt for name, dt in zip(names, dtypes)},
-        )
-        return
-    from torchmeta.io.tf_checkpoint import save_v2 as write_v2
-
-    write_v2(prefix, names, specs, list(tensors), dtypes=list(dtypes))
+    checkpoint.get_format(getattr(state, "checkpoint_format", DEFAULT_FORMAT)).write(
+        prefix, names, specs, list(tensors), dtypes=list(dtypes)
+    )
 
 
 def _restore_shape(op):
@@ -161,13 +138,12 @@ def _restore_shape(op):
 )
 def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
     """Reads the named tensors (or slices) from a checkpoint in either format, into fresh tensors."""
-    from torchmeta.io.checkpoint import open_checkpoint
     from torchmeta.io.tf_checkpoint import datatype_string
 
     prefix, names, specs = _local(_str(prefix)), _strs(tensor_names), _strs(shape_and_slices)
     if not (len(names) == len(specs) == len(dtypes)):
         raise errors.InvalidArgumentError(None, None, "tensor_names, shape_and_slices and dtypes differ in length")
-    reader = open_checkpoint(prefix)
+    reader = checkpoint.open_checkpoint(prefix)
     try:
         out = []
         for name, spec, want in zip(names, specs, dtypes):
@@ -205,11 +181,9 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
 def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, delete_old_dirs, allow_missing_files, state):
     """Merges per-shard checkpoints into one at ``destination_prefix`` (TF's merge, or one safetensors file)."""
     prefixes, destination = [_local(p) for p in _strs(checkpoint_prefixes)], _local(_str(destination_prefix))
-    if getattr(state, "checkpoint_format", FORMAT_TF) == FORMAT_SAFETENSORS:
-        from torchmeta.io.safetensors_checkpoint import merge_safetensors as merge
-    else:
-        from torchmeta.io.tf_checkpoint import merge_bundles as merge
-    merge(prefixes, destination, delete_old_dirs=delete_old_dirs, allow_missing_files=allow_missing_files)
+    checkpoint.get_format(getattr(state, "checkpoint_format", DEFAULT_FORMAT)).merge(
+        prefixes, destination, delete_old_dirs=delete_old_dirs, allow_missing_files=allow_missing_files
+    )
 
 
 @register_op(

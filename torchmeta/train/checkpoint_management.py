@@ -16,6 +16,7 @@ import re
 from google.protobuf import text_format
 
 from torchmeta._proto import checkpoint_state_pb2
+from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.atomic import atomic_write_text
 
 __all__ = [
@@ -172,14 +173,17 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
 def checkpoint_files(prefix) -> list[str]:
     """The files of checkpoint ``prefix`` that exist (either format), without the ``.meta``."""
     prefix = local_path(prefix)  # a glob pattern, as TensorFlow matches it
-    found = glob.glob(prefix + ".index") + glob.glob(prefix + ".data-?????-of-?????")
-    found += glob.glob(prefix + ".safetensors")
+    found = []
+    for fmt in checkpoint_formats.FORMATS.values():
+        for suffix in fmt.file_patterns:
+            found += glob.glob(prefix + suffix)
     return sorted(found)
 
 
 def _first_match(prefix):
     prefix = local_path(prefix)  # a glob pattern, as TensorFlow matches it
-    for pattern in (prefix + ".index", prefix + ".safetensors", prefix):
+    patterns = [prefix + fmt.file_patterns[0] for fmt in checkpoint_formats.FORMATS.values()]
+    for pattern in (*patterns, prefix):
         matches = glob.glob(pattern)
         if matches:
             return matches[0]

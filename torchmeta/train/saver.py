@@ -28,7 +28,7 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.variables import Variable
-from torchmeta.ops.io_ops import FORMAT_SAFETENSORS, FORMAT_TF
+from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.train import checkpoint_management, training_util
 from torchmeta.train.restore_plan import RestorePlan
 
@@ -36,7 +36,6 @@ __all__ = ["Saver", "SaverDef", "import_meta_graph", "export_meta_graph"]
 
 SaverDef = saver_pb2.SaverDef
 _log = logging.getLogger("torchmeta")
-_FORMATS = {"safetensors": FORMAT_SAFETENSORS, "tf": FORMAT_TF, "tensorflow": FORMAT_TF}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,9 +442,7 @@ class Saver:
 
     @format.setter
     def format(self, value: str) -> None:
-        if value not in _FORMATS:
-            raise ValueError(f"format must be 'safetensors' or 'tf', not {value!r}")
-        self._format = _FORMATS[value]
+        self._format = checkpoint_formats.get_format(value).name
 
     # -- checkpoint history ------------------------------------------------------------------------
     @property
