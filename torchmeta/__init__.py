@@ -4,13 +4,23 @@ Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``t
 each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
 """
 
-# The op families first: they import framework.graph, which needs the registry package ready.
-from torchmeta import ops as _ops  # noqa: F401 - registers every op
-
-# isort: split
-from torchmeta import compat, dtypes, errors, graph_util, math, nn, random, raw_ops, summary, train  # noqa: F401
+# The op families register every op; the layers import one another bottom-up (ARCHITECTURE.md).
+from torchmeta import (  # noqa: F401
+    compat,
+    dtypes,
+    errors,
+    graph_util,
+    math,
+    nn,
+    ops,
+    random,
+    raw_ops,
+    summary,
+    train,
+)
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
@@ -18,7 +28,7 @@ from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
-from torchmeta.framework.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
+from torchmeta.framework.default_session import get_default_session  # noqa: F401
 from torchmeta.framework.graph import (  # noqa: F401
     Graph,
     GraphKeys,
@@ -40,10 +50,11 @@ from torchmeta.framework.graph import (  # noqa: F401
     reset_default_graph,
 )
 from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
+from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
-from torchmeta.ops.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
-from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session, get_default_session  # noqa: F401
+from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session  # noqa: F401
+from torchmeta.version import __version__  # noqa: F401
 
 # isort: split
 # After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
@@ -54,5 +65,3 @@ latest_checkpoint = train.latest_checkpoint
 
 # tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).
 globals().update(dtypes.DType.__members__)
-
-__version__ = "0.1.0"

@@ -8,8 +8,8 @@ their OpDef names are accepted too.
 
 from __future__ import annotations
 
+from torchmeta.framework import registry
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.ops import registry
 
 # tf.raw_ops argument names that differ from the OpDef's (TF's api_def renames): {op: {python: OpDef}}.
 _PYTHON_ARG_NAMES = {

@@ -375,7 +375,7 @@ def test_unknown_attrs_are_kept_like_tf(tf1):
 def test_producer_defaults_for_attrs_we_do_not_know_are_dropped(tf1):
     """Forward compatibility: a newer producer's attr holding its default is removed; other values stay."""
     producer = op_def_pb2.OpList()
-    producer.op.add().CopyFrom(tm.ops.registry.get("Identity").op_def)
+    producer.op.add().CopyFrom(tm.framework.registry.get("Identity").op_def)
     new_attr = producer.op[0].attr.add(name="new_attr", type="int")
     new_attr.default_value.i = 0
     default_text = const("a") + identity("b", "a", extra="attr { key: 'new_attr' value { i: 0 } }")

@@ -8,8 +8,6 @@ calls; test_meta_graph_tf_interop.py has the cross-checks on whole files.
 import importlib.util
 import logging
 import os
-import sys
-import types
 
 import pytest
 from google.protobuf import any_pb2
@@ -379,7 +377,7 @@ def test_stripped_op_list_matches_tf_and_follows_functions_recursively(tf1):  # 
         outer(x)
         tf_meta = to_ours(tf1.train.export_meta_graph())
     with tm.Graph().as_default() as g:
-        mg.import_meta_graph(tf_meta)
+        tm.train.import_meta_graph(tf_meta)
         ours = mg.export_meta_graph()
     assert ours.meta_info_def.stripped_op_list == tf_meta.meta_info_def.stripped_op_list
     used = [op.name for op in ours.meta_info_def.stripped_op_list.op]
@@ -495,7 +493,7 @@ def test_clear_devices_on_import_mutates_the_callers_proto():  # [E.54]
         mgd = mg.export_meta_graph()
     assert all(n.device for n in mgd.graph_def.node)
     with tm.Graph().as_default() as g:
-        mg.import_meta_graph(mgd, clear_devices=True)
+        tm.train.import_meta_graph(mgd, clear_devices=True)
     # The default Saver import_meta_graph adds puts RestoreV2 on the CPU, as in TF; imported ops have no device.
     assert not any(op.device for op in g.get_operations() if not op.name.startswith("save/"))
     assert not any(n.device for n in mgd.graph_def.node)
@@ -587,31 +585,24 @@ def test_copy_scoped_meta_graph(tf1):  # [E.63]
     assert results[1][1] == [("v:0", "copy/v:0")]
 
 
-def test_import_meta_graph_kwargs_and_saver_hook(monkeypatch):  # [E.63, E.44-E.46 via the hook]
+def test_import_meta_graph_kwargs_and_saver():  # [E.63, E.44-E.46]
     with tm.Graph().as_default():
         _simple_graph(tm)
         mgd = mg.export_meta_graph()
     with pytest.raises(TypeError, match="unexpected keyword"):
-        mg.import_meta_graph(mgd, bogus=1)
+        tm.train.import_meta_graph(mgd, bogus=1)
     target = tm.Graph()
-    result = mg.import_meta_graph(mgd, graph=target, restore_collections_predicate=lambda k: k != "variables")
-    if importlib.util.find_spec("torchmeta.train") is None or importlib.util.find_spec("torchmeta.train.saver") is None:
-        assert result is None  # no Saver class yet
+    tm.train.import_meta_graph(mgd, graph=target, restore_collections_predicate=lambda k: k != "variables")
     assert [op.name for op in target.get_operations()][:2] == ["x", "w"]
     assert target.get_all_collection_keys() == ["trainable_variables"]
 
-    calls = []
-    stand_in = types.ModuleType("torchmeta.train.saver")
-
-    def hook(meta_graph_def, import_scope, imported_vars):
-        calls.append((meta_graph_def is mgd, import_scope, sorted(imported_vars), tm.get_default_graph()))
-        return "saver"
-
-    stand_in._saver_from_meta_graph = hook
-    monkeypatch.setitem(sys.modules, "torchmeta.train.saver", stand_in)
+    # With variables imported and no SaverDef, a default Saver is built in the graph imported into.
     other = tm.Graph()
-    assert mg.import_meta_graph(mgd, import_scope="imp", graph=other) == "saver"
-    assert calls == [(True, "imp", ["v:0"], other)]
+    saver = tm.train.import_meta_graph(mgd, import_scope="imp", graph=other)
+    assert isinstance(saver, tm.train.Saver)
+    save_op = saver.saver_def.save_tensor_name.split(":")[0]
+    assert other.get_operation_by_name(save_op).graph is other
+    assert [v.op.name for v in other.get_collection("variables")] == ["imp/v"]
 
 
 def test_round_trip_of_graphs_built_here_is_byte_identical():  # [C.34]
@@ -687,8 +678,8 @@ def test_import_meta_graph_of_a_bad_file_raises_format_error(tmp_path):  # [E.43
     path = tmp_path / "junk.meta"
     path.write_bytes(b"\x00\x01\x02 nonsense \xff")
     with pytest.raises(tm.errors.FormatError, match="Cannot parse file"), tm.Graph().as_default():
-        mg.import_meta_graph(str(path))
+        tm.train.import_meta_graph(str(path))
     with pytest.raises(OSError, match="File does not exist"), tm.Graph().as_default():
-        mg.import_meta_graph(str(tmp_path / "missing.meta"))
+        tm.train.import_meta_graph(str(tmp_path / "missing.meta"))
     with pytest.raises(tm.errors.FormatError), tm.Graph().as_default():
         meta_graph.import_scoped_meta_graph(str(tmp_path / "missing.meta"))

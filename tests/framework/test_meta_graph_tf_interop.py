@@ -225,7 +225,7 @@ def test_tf_loads_and_runs_our_meta_graph(tf1, tmp_path, as_text):
             sess.run(tm.global_variables_initializer())
             expected = sess.run([y, z], {x: feed})
     with tm.Graph().as_default() as g:
-        mg.import_meta_graph(path)
+        tm.train.import_meta_graph(path)
         ours = _collections(g)
     with tf1.Graph().as_default() as tg:
         tf1.train.import_meta_graph(path)
@@ -417,5 +417,5 @@ def test_both_import_each_others_files_into_the_same_graph(tf1, rich_tf_meta_fil
         with tf1.Graph().as_default() as tg:
             tf1.train.import_meta_graph(path, import_scope="scope")
         with tm.Graph().as_default() as g:
-            mg.import_meta_graph(path, import_scope="scope")
+            tm.train.import_meta_graph(path, import_scope="scope")
         assert summary(g) == summary(tg)  # both add the same default Saver subgraph

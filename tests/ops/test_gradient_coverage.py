@@ -9,7 +9,7 @@ nothing at all.
 
 import pytest
 
-from torchmeta.ops import registry
+from torchmeta.framework import registry
 
 _ARRAY_MODULES = (
     "torchmeta.ops.array_ops",

@@ -12,7 +12,7 @@ import pytest
 import torchmeta as tm
 from tests.ops.harness import _convert_attr, _flatten
 from tests.ops.samples import SAMPLES
-from torchmeta.ops import registry
+from torchmeta.framework import registry
 
 _FLOAT_KINDS = "fc"
 

@@ -21,7 +21,7 @@ import pytest
 import torchmeta as tm
 from tests.ops import samples_math
 from tests.ops import test_gradients as per_sample
-from torchmeta.ops import registry
+from torchmeta.framework import registry
 
 _MATH_MODULES = ("torchmeta.ops.math_ops", "torchmeta.ops.reduction_ops")
 _rng = np.random.default_rng(5)

@@ -401,7 +401,7 @@ _FAMILIES = ("torchmeta.ops.nn_ops", "torchmeta.ops.conv_ops", "torchmeta.ops.ra
 
 
 def _family_ops():
-    from torchmeta.ops import registry
+    from torchmeta.framework import registry
 
     return sorted(
         n for n, info in registry.registered_ops().items() if getattr(info.kernel, "__module__", "") in _FAMILIES
@@ -415,7 +415,7 @@ def test_gradient_decision_is_tfs(op_type):
     pytest.importorskip("tensorflow")
     from tensorflow.python.framework import ops as tf_ops
 
-    from torchmeta.ops import registry
+    from torchmeta.framework import registry
 
     try:
         tf_fn = tf_ops._gradient_registry.lookup(op_type)

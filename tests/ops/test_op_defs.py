@@ -2,7 +2,7 @@
 
 import pytest
 
-from torchmeta.ops import registry
+from torchmeta.framework import registry
 
 
 def _normalized(op_def):

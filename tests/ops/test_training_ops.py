@@ -12,7 +12,7 @@ import torchmeta as tm
 from tests.ops.harness import _convert_attr
 from tests.ops.samples_training import VARIABLE_SAMPLES
 from torchmeta.dtypes import DType
-from torchmeta.ops import registry
+from torchmeta.framework import registry
 
 
 def _params():

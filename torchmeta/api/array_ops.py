@@ -15,6 +15,7 @@ from torchmeta import dtypes
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
+from torchmeta.framework.common_shapes import broadcast_shapes
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
@@ -216,8 +217,6 @@ def broadcast_static_shape(shape_x, shape_y):
     Raises:
       ValueError: if the shapes are not broadcast-compatible.
     """
-    from torchmeta.ops.shapes import broadcast_shapes
-
     try:
         return broadcast_shapes(as_shape(shape_x), as_shape(shape_y))
     except ValueError:

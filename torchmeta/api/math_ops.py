@@ -15,6 +15,9 @@ import builtins
 import numpy as np
 
 from torchmeta import dtypes
+from torchmeta.api import array_ops
+from torchmeta.api.array_ops import rank as array_rank
+from torchmeta.api.array_ops import zeros_like
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.constant_op import constant
@@ -567,8 +570,6 @@ def imag(input, name=None):
         input = convert_to_tensor(input, name="input")
         if input.dtype.is_complex:
             return raw_op("Imag", input=input, Tout=input.dtype.real_dtype, name=name)
-        from torchmeta.api.array_ops import zeros_like
-
         return zeros_like(input)
 
 
@@ -864,7 +865,6 @@ def tensordot(a, b, axes, name=None):
     Raises:
       ValueError: for negative or too large ``axes``, or axis lists of different lengths.
     """
-    from torchmeta.api import array_ops
 
     def reshape_operand(t, t_axes, flipped=False):
         if t.shape.is_fully_defined() and isinstance(t_axes, (list, tuple)):
@@ -1020,8 +1020,6 @@ def _reduction_dims(x, axis):
     rank = x.shape.rank
     if rank:
         return constant(np.arange(rank, dtype=np.int32))
-    from torchmeta.api.array_ops import rank as array_rank  # array_ops is the lower layer; import when needed
-
     return range(0, array_rank(x))
 
 

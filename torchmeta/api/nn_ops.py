@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numbers
 
-from torchmeta import dtypes
+from torchmeta import dtypes, errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
 from torchmeta.api.random_ops import random_uniform
@@ -132,8 +132,6 @@ def _wrap_2d_function(op_type, logits, axis, name):
     if shape.rank is None:
         raise ValueError(f"{op_type} along axis {axis} needs the rank of logits to be known statically")
     if not -shape.rank <= axis < shape.rank:
-        from torchmeta import errors
-
         raise errors.InvalidArgumentError(
             None,
             None,

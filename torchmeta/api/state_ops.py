@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from torchmeta.framework import graph as graph_lib
-from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.variables import (
+from torchmeta.api.variables import (
     RefVariable,
     ResourceVariable,
     Variable,
@@ -24,6 +22,8 @@ from torchmeta.framework.variables import (
     trainable_variables,
     variables_initializer,
 )
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.op_def_library import raw_op
 
 __all__ = [
     "Variable",

@@ -13,6 +13,7 @@ from torchmeta._proto import event_pb2, summary_pb2
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.io.events import EventFileWriter
 
 __all__ = [
     "scalar",
@@ -165,8 +166,6 @@ class FileWriter:
     def __init__(
         self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None, filename_suffix=None, session=None
     ):
-        from torchmeta.io.events import EventFileWriter
-
         self._logdir = str(logdir)
         self._writer = EventFileWriter(self._logdir, filename_suffix or "")
         if graph is not None or graph_def is not None:
@@ -219,8 +218,6 @@ class FileWriter:
 
     def reopen(self) -> None:
         if self._writer.closed:
-            from torchmeta.io.events import EventFileWriter
-
             self._writer = EventFileWriter(self._logdir)
 
     def __enter__(self):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torchmeta as _tm
-
 
 def disable_v2_behavior() -> None:
     """Accepted for compatibility: torchmeta always behaves like TF1 graph mode."""
@@ -22,8 +20,12 @@ def executing_eagerly() -> bool:
 
 
 def __getattr__(name: str):
-    return getattr(_tm, name)
+    import torchmeta  # import-cycle: tf.compat.v1 is torchmeta's own surface, which imports this module
+
+    return getattr(torchmeta, name)
 
 
 def __dir__():
-    return sorted(set(dir(_tm)) | {"disable_v2_behavior", "disable_eager_execution", "executing_eagerly"})
+    import torchmeta  # import-cycle: tf.compat.v1 is torchmeta's own surface, which imports this module
+
+    return sorted(set(dir(torchmeta)) | {"disable_v2_behavior", "disable_eager_execution", "executing_eagerly"})

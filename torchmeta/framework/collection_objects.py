@@ -21,18 +21,6 @@ from torchmeta.framework.graph import GraphKeys
 __all__ = ["QueueRunner", "CondContext", "WhileContext", "add_queue_runner"]
 
 
-def _strip(name, export_scope):
-    from torchmeta.framework.meta_graph import strip_name_scope
-
-    return strip_name_scope(name, export_scope)
-
-
-def _prepend(name, import_scope):
-    from torchmeta.framework.meta_graph import prepend_name_scope
-
-    return prepend_name_scope(name, import_scope)
-
-
 def _op_name_of(element) -> str:
     return element.op.name if isinstance(element, graph_lib.Tensor) else element.name
 
@@ -101,10 +89,15 @@ class QueueRunner:
 
     def _init_from_proto(self, queue_runner_def, import_scope):
         g = graph_lib.get_default_graph()
-        self._queue = g.as_graph_element(_prepend(queue_runner_def.queue_name, import_scope))
-        self._enqueue_ops = [g.as_graph_element(_prepend(op, import_scope)) for op in queue_runner_def.enqueue_op_name]
-        self._close_op = g.as_graph_element(_prepend(queue_runner_def.close_op_name, import_scope))
-        self._cancel_op = g.as_graph_element(_prepend(queue_runner_def.cancel_op_name, import_scope))
+        self._queue = g.as_graph_element(graph_lib.prepend_name_scope(queue_runner_def.queue_name, import_scope))
+        self._enqueue_ops = [
+            g.as_graph_element(graph_lib.prepend_name_scope(op, import_scope))
+            for op in queue_runner_def.enqueue_op_name
+        ]
+        self._close_op = g.as_graph_element(graph_lib.prepend_name_scope(queue_runner_def.close_op_name, import_scope))
+        self._cancel_op = g.as_graph_element(
+            graph_lib.prepend_name_scope(queue_runner_def.cancel_op_name, import_scope)
+        )
         codes = list(queue_runner_def.queue_closed_exception_types)
         if codes:
             self._queue_closed_exception_types = tuple(errors.exception_type_from_error_code(c) for c in codes)
@@ -148,10 +141,10 @@ class QueueRunner:
         if export_scope is not None and not self.name.startswith(export_scope):
             return None
         qr = queue_runner_pb2.QueueRunnerDef()
-        qr.queue_name = _strip(self.name, export_scope)
-        qr.enqueue_op_name.extend(_strip(_op_name_of(op), export_scope) for op in self._enqueue_ops)
-        qr.close_op_name = _strip(_op_name_of(self._close_op), export_scope)
-        qr.cancel_op_name = _strip(_op_name_of(self._cancel_op), export_scope)
+        qr.queue_name = graph_lib.strip_name_scope(self.name, export_scope)
+        qr.enqueue_op_name.extend(graph_lib.strip_name_scope(_op_name_of(op), export_scope) for op in self._enqueue_ops)
+        qr.close_op_name = graph_lib.strip_name_scope(_op_name_of(self._close_op), export_scope)
+        qr.cancel_op_name = graph_lib.strip_name_scope(_op_name_of(self._cancel_op), export_scope)
         qr.queue_closed_exception_types.extend(cls.error_code for cls in self._queue_closed_exception_types)
         return qr
 
@@ -203,7 +196,7 @@ class _ContextBase:
             raise ValueError(f"{type(self).__name__} can only be built from a context_def in torchmeta.")
         self._def = self._proto_class()
         self._def.CopyFrom(context_def)
-        self._rename(self._def, lambda name: _prepend(name, import_scope))
+        self._rename(self._def, lambda name: graph_lib.prepend_name_scope(name, import_scope))
 
     @property
     def name(self) -> str:
@@ -233,7 +226,7 @@ class _ContextBase:
         out.values_def.values.extend(values)
         nested = list(out.nested_contexts)
         out.ClearField("nested_contexts")
-        self._rename(out, lambda name: _strip(name, export_scope))
+        self._rename(out, lambda name: graph_lib.strip_name_scope(name, export_scope))
         out.nested_contexts.extend(nested)
         return out
 

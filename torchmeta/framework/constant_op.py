@@ -32,3 +32,6 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
 
 def is_constant(tensor) -> bool:
     return tensor.op.type == "Const"
+
+
+graph_lib.register_constant_conversion(constant)

@@ -8,6 +8,7 @@ protos exactly as they will be serialized into a NodeDef.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 
@@ -15,8 +16,10 @@ from torchmeta import dtypes, errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
 from torchmeta.dtypes import DType
 from torchmeta.framework import device as device_lib
+from torchmeta.framework import registry
+from torchmeta.framework.default_session import run_using_default_session
+from torchmeta.framework.op_def import output_types_from_attrs
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
-from torchmeta.ops import registry
 
 __all__ = [
     "Graph",
@@ -37,8 +40,12 @@ __all__ = [
     "convert_to_tensor",
     "register_tensor_conversion_function",
     "register_proto_function",
+    "strip_name_scope",
+    "prepend_name_scope",
     "GRAPH_DEF_VERSION",
 ]
+
+_logger = logging.getLogger(__name__)
 
 # The GraphDef producer version of the TensorFlow release whose formats we follow (TF 2.21).
 GRAPH_DEF_VERSION = 2474
@@ -237,9 +244,7 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """Runs this tensor in ``session`` (default: the default session) and returns its value."""
-        from torchmeta.runtime.session import _run_using_default_session
-
-        return _run_using_default_session(self, feed_dict, self.graph, session)
+        return run_using_default_session(self, feed_dict, self.graph, session, "tensor")
 
     def _as_node_def_input(self) -> str:
         return self._op._name if self._value_index == 0 else f"{self._op._name}:{self._value_index}"
@@ -444,9 +449,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this operation in ``session`` (default: the default session)."""
-        from torchmeta.runtime.session import _run_using_default_session
-
-        _run_using_default_session(self, feed_dict, self._graph, session)
+        run_using_default_session(self, feed_dict, self._graph, session, "operation")
 
     def _add_control_input(self, op: Operation) -> None:
         if not isinstance(op, Operation):
@@ -694,8 +697,6 @@ class Graph:
             info = registry.get(op_type)
             if info is None:
                 raise errors.UnsupportedOpError({op_type: [name]})
-            from torchmeta.framework.op_def_library import output_types_from_attrs
-
             dtypes = output_types_from_attrs(info.op_def, attrs)
         return self._create_op(op_type, list(inputs), list(dtypes), attrs, name, op_def=op_def)
 
@@ -1234,9 +1235,60 @@ def get_from_proto_function(collection_name):
 
 
 # ---------------------------------------------------------------------------------------------
+# Name scopes of imported and exported names (TF's ops.strip_name_scope / prepend_name_scope)
+
+
+def strip_name_scope(name: str, export_scope) -> str:
+    """Removes ``export_scope/`` from the front of ``name`` (also after ``^`` and ``loc:@``), as TF does.
+
+    The scope is used as a regular expression, exactly as in TensorFlow.
+    """
+    if not export_scope:
+        return name
+    if export_scope[-1] == "/":
+        export_scope = export_scope[:-1]
+    try:
+        return re.sub(
+            r"([\^]|loc:@|^)" + export_scope + r"[\/]+(.*)",
+            r"\1\2",
+            name.decode() if isinstance(name, bytes) else name,
+            count=1,
+        )
+    except TypeError as e:
+        _logger.warning(e)
+        return name
+
+
+def prepend_name_scope(name: str, import_scope) -> str:
+    """Prefixes ``name`` with ``import_scope/`` (after a leading ``^`` or ``loc:@``), as TF does."""
+    if not import_scope:
+        return name
+    if import_scope[-1] == "/":
+        import_scope = import_scope[:-1]
+    try:
+        return re.sub(
+            r"([\^]|loc:@|^)(.*)", r"\1" + import_scope + r"/\2", name.decode() if isinstance(name, bytes) else name
+        )
+    except (TypeError, AttributeError):
+        _logger.warning("Expected binary or unicode string, got %s", name)
+        return name
+
+
+# ---------------------------------------------------------------------------------------------
 # Conversion of Python values, Variables, ... to Tensors
 
 _conversion_functions: list = []  # (priority, base_type, fn)
+
+# How any other Python value (numbers, lists, numpy arrays) becomes a Tensor: ``tf.constant``.
+# constant_op registers it when imported (it builds on this module, as TF's constant_op does on ops.py);
+# op_def_library imports constant_op, so every module that builds ops has it.
+_constant_conversion = None
+
+
+def register_constant_conversion(constant_fn) -> None:
+    """Sets ``constant_fn(value, dtype=None, name=...)`` as the conversion of plain Python values."""
+    global _constant_conversion
+    _constant_conversion = constant_fn
 
 
 def register_tensor_conversion_function(base_type, conversion_func, priority=100) -> None:
@@ -1271,8 +1323,11 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
                 return result
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype}, name={name!r})")
-    from torchmeta.framework.constant_op import constant
-
+    constant = _constant_conversion
+    if constant is None:
+        raise TypeError(
+            f"Cannot convert {value!r} to a Tensor: torchmeta.framework.constant_op is not imported (import torchmeta)"
+        )
     if dtype is None and preferred_dtype is not None:
         try:
             return constant(value, dtype=preferred_dtype, name=name or "Const")

@@ -39,8 +39,8 @@ from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, op_def_pb2
 from torchmeta.dtypes import DType
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import registry
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import registry
 
 __all__ = ["import_graph_def", "coerce_proto", "summarize_op_def"]
 

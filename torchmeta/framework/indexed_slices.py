@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.framework.tensor_util import constant_value_as_shape
 
 __all__ = ["IndexedSlices", "convert_to_tensor_or_indexed_slices"]
 
@@ -49,9 +52,6 @@ class IndexedSlices:
 
     @property
     def shape(self):
-        from torchmeta.framework.tensor_shape import TensorShape
-        from torchmeta.framework.tensor_util import constant_value_as_shape
-
         if self._dense_shape is None:
             return TensorShape([None]).concatenate(self._values.shape[1:])
         return constant_value_as_shape(self._dense_shape)
@@ -63,15 +63,11 @@ class IndexedSlices:
         return f"IndexedSlices(indices={self._indices}, values={self._values}, dense_shape={self._dense_shape})"
 
     def __neg__(self):
-        from torchmeta.framework.op_def_library import raw_op
-
         return IndexedSlices(raw_op("Neg", x=self._values), self._indices, self._dense_shape)
 
 
 def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False):
     """Densifies with UnsortedSegmentSum, as TF does when an op needs a dense gradient."""
-    from torchmeta.framework.op_def_library import raw_op
-
     if value.dense_shape is None:
         raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: {value!s}")
     num_rows = raw_op("StridedSlice", input=value.dense_shape, begin=[0], end=[1], strides=[1], shrink_axis_mask=1)

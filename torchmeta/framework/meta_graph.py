@@ -10,15 +10,13 @@ TensorFlow's ``meta_graph.py`` and the MetaGraph half of ``saver.py``, with the 
   restored ``trainable_variables`` first, one Variable object per VariableDef shared by every
   collection, the unbound-inputs ``input_map`` rule, ``clear_devices`` written into the caller's proto.
 
-The Saver part of ``import_meta_graph`` (a Saver built from ``saver_def``, or a default one) is
-delegated to ``torchmeta.train.saver._saver_from_meta_graph(meta_graph_def, import_scope,
-imported_vars)`` once that module exists; until then ``import_meta_graph`` returns None.
+``tf.train.import_meta_graph`` (the import plus a Saver built from ``saver_def``) lives in
+``torchmeta.train.saver``, as in TensorFlow's ``saver.py``: this module only imports the graph.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import logging
 import os
 import re
@@ -33,12 +31,15 @@ from torchmeta._proto import (
     op_def_pb2,
     saver_pb2,
 )
-from torchmeta.framework import collection_objects  # noqa: F401 - registers queue runner / context protos
+from torchmeta.framework import (
+    collection_objects,  # noqa: F401 - registers queue runner / context protos
+    registry,
+)
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys
 from torchmeta.framework.importer import coerce_proto, import_graph_def
 from torchmeta.io import meta_graph as meta_graph_io
-from torchmeta.ops import registry
+from torchmeta.version import __version__
 
 __all__ = [
     "TENSORFLOW_VERSION",
@@ -47,14 +48,11 @@ __all__ = [
     "create_meta_graph_def",
     "export_meta_graph",
     "export_scoped_meta_graph",
-    "import_meta_graph",
     "import_scoped_meta_graph",
     "import_scoped_meta_graph_with_return_elements",
     "ops_used_by_graph_def",
-    "prepend_name_scope",
     "read_meta_graph_file",
     "strip_graph_default_valued_attrs",
-    "strip_name_scope",
     "stripped_op_list_for_graph",
 ]
 
@@ -83,9 +81,7 @@ SAVE_AND_RESTORE_OPS = [
 
 
 def _git_version() -> str:
-    import torchmeta
-
-    return f"torchmeta-{getattr(torchmeta, '__version__', 'unknown')}"
+    return f"torchmeta-{__version__}"
 
 
 def _as_str(value) -> str:
@@ -100,39 +96,6 @@ def _as_bytes(value) -> bytes:
     raise TypeError(f"Expected binary or unicode string, got {value!r}")
 
 
-# ---------------------------------------------------------------------------------------------
-# Names
-
-
-def strip_name_scope(name: str, export_scope) -> str:
-    """Removes ``export_scope/`` from the front of ``name`` (also after ``^`` and ``loc:@``), as TF does.
-
-    The scope is used as a regular expression, exactly as in TensorFlow.
-    """
-    if not export_scope:
-        return name
-    if export_scope[-1] == "/":
-        export_scope = export_scope[:-1]
-    try:
-        return re.sub(r"([\^]|loc:@|^)" + export_scope + r"[\/]+(.*)", r"\1\2", _as_str(name), count=1)
-    except TypeError as e:
-        logger.warning(e)
-        return name
-
-
-def prepend_name_scope(name: str, import_scope) -> str:
-    """Prefixes ``name`` with ``import_scope/`` (after a leading ``^`` or ``loc:@``), as TF does."""
-    if not import_scope:
-        return name
-    if import_scope[-1] == "/":
-        import_scope = import_scope[:-1]
-    try:
-        return re.sub(r"([\^]|loc:@|^)(.*)", r"\1" + import_scope + r"/\2", _as_str(name))
-    except (TypeError, AttributeError):
-        logger.warning("Expected binary or unicode string, got %s", name)
-        return name
-
-
 def _node_def(from_node_def, export_scope, unbound_inputs, clear_devices=False):
     """A copy of ``from_node_def`` with ``export_scope`` stripped and outside inputs marked unbound."""
     node_def = copy.deepcopy(from_node_def)
@@ -141,8 +104,8 @@ def _node_def(from_node_def, export_scope, unbound_inputs, clear_devices=False):
             node_def.input[i] = re.sub(r"([\^]|^)(.*)", r"\1" + _UNBOUND_INPUT_PREFIX + r"\2", v)
             unbound_inputs.append(node_def.input[i])
         else:
-            node_def.input[i] = strip_name_scope(v, export_scope)
-    node_def.name = strip_name_scope(from_node_def.name, export_scope)
+            node_def.input[i] = graph_lib.strip_name_scope(v, export_scope)
+    node_def.name = graph_lib.strip_name_scope(from_node_def.name, export_scope)
     for k, v in from_node_def.attr.items():
         if k == "_class":
             kept = []
@@ -150,12 +113,14 @@ def _node_def(from_node_def, export_scope, unbound_inputs, clear_devices=False):
                 text = s.decode(errors="replace")
                 if export_scope and "@" in text and not text.split("@", 1)[1].startswith(export_scope):
                     continue
-                kept.append(_as_bytes(strip_name_scope(text, export_scope)))
+                kept.append(_as_bytes(graph_lib.strip_name_scope(text, export_scope)))
             node_def.attr[k].CopyFrom(attr_value_pb2.AttrValue(list=attr_value_pb2.AttrValue.ListValue(s=kept)))
         elif node_def.op in ("Enter", "RefEnter") and k == "frame_name":
             frame = v.s.decode(errors="replace")
             if not export_scope or frame.startswith(export_scope):
-                node_def.attr[k].CopyFrom(attr_value_pb2.AttrValue(s=_as_bytes(strip_name_scope(frame, export_scope))))
+                node_def.attr[k].CopyFrom(
+                    attr_value_pb2.AttrValue(s=_as_bytes(graph_lib.strip_name_scope(frame, export_scope)))
+                )
     if clear_devices:
         node_def.device = ""
     return node_def
@@ -323,7 +288,7 @@ def add_collection_def(meta_graph_def, key, graph=None, export_scope=None, exclu
             if kind == "node_list":
                 for x in collection_list:
                     if not export_scope or x.name.startswith(export_scope):
-                        col_def.node_list.value.append(strip_name_scope(x.name, export_scope))
+                        col_def.node_list.value.append(graph_lib.strip_name_scope(x.name, export_scope))
             elif kind == "bytes_list":
                 col_def.bytes_list.value.extend([_as_bytes(x) for x in collection_list])
             elif kind == "any_list":
@@ -351,9 +316,9 @@ def _saver_to_proto_without_saver_class(saver_def, export_scope):
         return None
     out = saver_pb2.SaverDef()
     out.CopyFrom(saver_def)
-    out.filename_tensor_name = strip_name_scope(saver_def.filename_tensor_name, export_scope)
-    out.save_tensor_name = strip_name_scope(saver_def.save_tensor_name, export_scope)
-    out.restore_op_name = strip_name_scope(saver_def.restore_op_name, export_scope)
+    out.filename_tensor_name = graph_lib.strip_name_scope(saver_def.filename_tensor_name, export_scope)
+    out.save_tensor_name = graph_lib.strip_name_scope(saver_def.save_tensor_name, export_scope)
+    out.restore_op_name = graph_lib.strip_name_scope(saver_def.restore_op_name, export_scope)
     return out
 
 
@@ -579,7 +544,7 @@ def export_scoped_meta_graph(
     var_list = {}
     for v in graph.get_collection(GraphKeys.GLOBAL_VARIABLES, scope=export_scope):
         if _should_include_node(v, export_scope, exclude_nodes):
-            var_list[strip_name_scope(v.name, export_scope)] = v
+            var_list[graph_lib.strip_name_scope(v.name, export_scope)] = v
 
     scoped_meta_graph_def = create_meta_graph_def(
         graph_def=graph_def,
@@ -597,7 +562,7 @@ def export_scoped_meta_graph(
         meta_graph_io.write_meta_graph_file(scoped_meta_graph_def, filename, as_text=as_text)
         if save_debug_info:
             name, _ = os.path.splitext(filename)
-            names = [prepend_name_scope(n.name, export_scope) for n in scoped_meta_graph_def.graph_def.node]
+            names = [graph_lib.prepend_name_scope(n.name, export_scope) for n in scoped_meta_graph_def.graph_def.node]
             meta_graph_io.write_meta_graph_file(_graph_debug_info(graph, names), name + ".debug", as_text=as_text)
     return scoped_meta_graph_def, var_list
 
@@ -626,7 +591,7 @@ def _prepend_to_value(value, scope):
             # TensorFlow crashes here (UnicodeDecodeError); keep the raw bytes instead.
             logger.warning("Collection item %r is not UTF-8 text; it is restored unchanged.", value)
             return value
-        return prepend_name_scope(value, scope)
+        return graph_lib.prepend_name_scope(value, scope)
     logger.warning("Expected binary or unicode string, got %s", value)
     return value
 
@@ -788,7 +753,7 @@ def import_scoped_meta_graph_with_return_elements(
                 if kind == "node_list":
                     for value in field.value:
                         graph.add_to_collection(
-                            key, graph.as_graph_element(prepend_name_scope(value, scope_to_prepend_to_names))
+                            key, graph.as_graph_element(graph_lib.prepend_name_scope(value, scope_to_prepend_to_names))
                         )
                 elif kind == "int64_list":
                     for value in field.value:
@@ -802,7 +767,7 @@ def import_scoped_meta_graph_with_return_elements(
 
         var_list = {}
         for v in graph.get_collection(GraphKeys.GLOBAL_VARIABLES, scope=scope_to_prepend_to_names):
-            var_list[strip_name_scope(v.name, scope_to_prepend_to_names)] = v
+            var_list[graph_lib.strip_name_scope(v.name, scope_to_prepend_to_names)] = v
     return var_list, imported_return_elements
 
 
@@ -828,7 +793,7 @@ def copy_scoped_meta_graph(from_scope, to_scope, from_graph=None, to_graph=None)
 
 
 # ---------------------------------------------------------------------------------------------
-# tf.train.export_meta_graph / tf.train.import_meta_graph
+# tf.train.export_meta_graph (import_meta_graph, which also builds a Saver, is in train/saver.py)
 
 
 def export_meta_graph(
@@ -885,65 +850,3 @@ def export_meta_graph(
         **kwargs,
     )
     return meta_graph_def
-
-
-_IMPORT_META_GRAPH_KWARGS = ("graph", "input_map", "unbound_inputs_col_name", "restore_collections_predicate")
-
-
-def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
-    """``tf.train.import_meta_graph``: imports a MetaGraphDef and returns a Saver for it (or None).
-
-    Args:
-      meta_graph_or_file: a MetaGraphDef or a ``.meta`` path (binary or text).
-      clear_devices: blank all devices (written into a given MetaGraphDef, as TF does).
-      import_scope: name scope for the imported graph.
-      **kwargs: ``graph``, ``input_map``, ``unbound_inputs_col_name``, ``restore_collections_predicate``.
-
-    Returns:
-      What ``torchmeta.train.saver._saver_from_meta_graph(meta_graph_def, import_scope,
-      imported_vars)`` returns (TF: a Saver from ``saver_def``, a default Saver when variables were
-      imported, else None), or None while that module does not exist.
-
-    Example:
-      >>> saver = tf.train.import_meta_graph("/tmp/model.meta")  # doctest: +SKIP
-    """
-    return _import_meta_graph_with_return_elements(meta_graph_or_file, clear_devices, import_scope, **kwargs)[0]
-
-
-def _import_meta_graph_with_return_elements(
-    meta_graph_or_file, clear_devices=False, import_scope=None, return_elements=None, **kwargs
-):
-    unexpected = set(kwargs) - set(_IMPORT_META_GRAPH_KWARGS)
-    if unexpected:
-        raise TypeError(f"import_meta_graph() got unexpected keyword arguments: {sorted(unexpected)}")
-    if isinstance(meta_graph_or_file, (str, bytes, os.PathLike)):
-        meta_graph_def = read_meta_graph_file(_as_str(meta_graph_or_file))
-    else:
-        meta_graph_def = meta_graph_or_file
-    imported_vars, imported_return_elements = import_scoped_meta_graph_with_return_elements(
-        meta_graph_def,
-        clear_devices=clear_devices,
-        import_scope=import_scope,
-        return_elements=return_elements,
-        **kwargs,
-    )
-    if not isinstance(meta_graph_def, meta_graph_pb2.MetaGraphDef):
-        meta_graph_def = coerce_proto(meta_graph_def, meta_graph_pb2.MetaGraphDef, "meta_graph_or_file")
-    saver = _create_saver_from_imported_meta_graph(meta_graph_def, import_scope, imported_vars, kwargs.get("graph"))
-    return saver, imported_return_elements
-
-
-def _create_saver_from_imported_meta_graph(meta_graph_def, import_scope, imported_vars, graph=None):
-    """Delegates to the Saver module's hook; None until ``torchmeta.train.saver`` exists."""
-    try:
-        saver_module = importlib.import_module("torchmeta.train.saver")
-    except ModuleNotFoundError as e:
-        if e.name in ("torchmeta.train", "torchmeta.train.saver"):
-            return None
-        raise
-    hook = getattr(saver_module, "_saver_from_meta_graph", None)
-    if hook is None:
-        return None
-    graph = graph or graph_lib.get_default_graph()
-    with graph.as_default():
-        return hook(meta_graph_def, import_scope, imported_vars)

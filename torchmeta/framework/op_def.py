@@ -18,8 +18,9 @@ import re
 from google.protobuf import text_format
 
 from torchmeta._proto import attr_value_pb2, op_def_pb2, tensor_shape_pb2, types_pb2
+from torchmeta.dtypes import DType
 
-__all__ = ["op_def_from_signature", "TYPE_SETS"]
+__all__ = ["op_def_from_signature", "output_types_from_attrs", "TYPE_SETS"]
 
 # Type-set shorthands, expanded in TensorFlow's order (core/framework/types.h).
 _REAL = [
@@ -270,3 +271,19 @@ def op_def_from_signature(
     if deprecation is not None:
         op_def.deprecation.version, op_def.deprecation.explanation = deprecation
     return op_def
+
+
+def output_types_from_attrs(op_def, attrs: dict) -> list[DType]:
+    """The output dtypes an op of ``op_def`` with these AttrValues produces (ref types included)."""
+    out = []
+    for arg in op_def.output_arg:
+        if arg.type_list_attr:
+            types = [DType(t) for t in attrs[arg.type_list_attr].list.type]
+        else:
+            dt = DType(arg.type) if arg.type else DType(attrs[arg.type_attr].type)
+            n = attrs[arg.number_attr].i if arg.number_attr else 1
+            types = [dt] * n
+        if arg.is_ref:
+            types = [t._as_ref for t in types]
+        out.extend(types)
+    return out

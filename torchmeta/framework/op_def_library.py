@@ -5,12 +5,16 @@ from __future__ import annotations
 from torchmeta import dtypes
 from torchmeta._proto import attr_value_pb2, op_def_pb2, tensor_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import (
+    constant_op,  # noqa: F401 - registers the conversion of Python values
+    registry,
+    tensor_util,
+)
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
+from torchmeta.framework.op_def import output_types_from_attrs
 from torchmeta.framework.tensor_shape import as_shape
-from torchmeta.ops import registry
 
-__all__ = ["apply_op", "make_attr", "output_types_from_attrs", "outputs_of", "raw_op"]
+__all__ = ["apply_op", "make_attr", "outputs_of", "raw_op"]
 
 
 def _is_tensor_like(v) -> bool:
@@ -131,22 +135,6 @@ def _set_scalar(target, kind, value, attr_def, op_type, repeated):
             raise TypeError(f"Don't know how to convert {value!r} to a func for argument {attr_def.name}")
     else:
         raise TypeError(f"Unsupported attr type {kind!r} for attr '{attr_def.name}'")
-
-
-def output_types_from_attrs(op_def, attrs: dict) -> list[DType]:
-    """The output dtypes an op of ``op_def`` with these AttrValues produces (ref types included)."""
-    out = []
-    for arg in op_def.output_arg:
-        if arg.type_list_attr:
-            types = [DType(t) for t in attrs[arg.type_list_attr].list.type]
-        else:
-            dt = DType(arg.type) if arg.type else DType(attrs[arg.type_attr].type)
-            n = attrs[arg.number_attr].i if arg.number_attr else 1
-            types = [dt] * n
-        if arg.is_ref:
-            types = [t._as_ref for t in types]
-        out.extend(types)
-    return out
 
 
 def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:

@@ -1,6 +1,8 @@
 """Op families: importing this package registers every op torchmeta knows."""
 
 from torchmeta.ops import (  # noqa: F401 - registration side effects
+    array_index_ops,
+    array_layout_ops,
     array_ops,
     control_flow_ops,
     conv_ops,

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
-from torchmeta.framework import tensor_util
+from torchmeta.framework import common_shapes, tensor_util
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
 from torchmeta.ops.array_layout_ops import _broadcast_dims
 from torchmeta.ops.array_ops import (
-    _api,
     _check_dims,
     _dense,
     _fmt,
@@ -26,7 +27,6 @@ from torchmeta.ops.array_ops import (
     _is_np,
     _merge,
     _merge_dim,
-    _raw,
     _reduce_sum,
     _scalar_value,
     _shape_error,
@@ -35,7 +35,6 @@ from torchmeta.ops.array_ops import (
     _with_rank_at_least,
     shape_from_shape_tensor,
 )
-from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Select, SelectV2
@@ -86,7 +85,7 @@ def select(condition, t, e):
 
 def _select_v2_shape(op):
     cond, t, e = (x.shape for x in op.inputs)
-    return [shapes.broadcast_shapes(shapes.broadcast_shapes(t, e, op), cond, op)]
+    return [common_shapes.broadcast_shapes(common_shapes.broadcast_shapes(t, e, op), cond, op)]
 
 
 @register_op(
@@ -111,10 +110,9 @@ _foldable("Select", "SelectV2")
 
 @register_gradient("Select")
 def _select_grad(op, grad):
-    api = _api()
     c, x = op.inputs[0], op.inputs[1]
-    zeros = api.zeros_like(x)
-    return [None, api.where(c, grad, zeros), api.where(c, zeros, grad)]
+    zeros = array_ops.zeros_like(x)
+    return [None, array_ops.where(c, grad, zeros), array_ops.where(c, zeros, grad)]
 
 
 def _infer_reduction_axes(x_shape, y_shape):
@@ -141,25 +139,23 @@ def _reduce_to_input(x, z, grad):
     """``grad`` (shaped like the broadcast result ``z``) summed down to ``x``'s shape, as TF's
     ``_ReduceGradientArgs`` does for one argument (static axes when the shapes tell, else
     BroadcastGradientArgs)."""
-    api = _api()
-    x_shape = api.shape(x)
-    z_shape = api.shape(z)
+    x_shape = array_ops.shape(x)
+    z_shape = array_ops.shape(z)
     axes, _ = _infer_reduction_axes(x.shape, z.shape)
     if axes is None:
-        axes, _ = _raw("BroadcastGradientArgs", s0=x_shape, s1=z_shape)
+        axes, _ = raw_op("BroadcastGradientArgs", s0=x_shape, s1=z_shape)
     elif not axes and x.shape.rank >= z.shape.rank:
         return grad
-    return api.reshape(_reduce_sum(grad, axes, keepdims=True), x_shape)
+    return array_ops.reshape(_reduce_sum(grad, axes, keepdims=True), x_shape)
 
 
 @register_gradient("SelectV2")
 def _select_v2_grad(op, grad):
-    api = _api()
     c, x, y = op.inputs
     z = op.outputs[0]
-    zeros = api.zeros([], dtype=grad.dtype.base_dtype)
-    gx = api.where_v2(c, grad, zeros)
-    gy = api.where_v2(c, zeros, grad)
+    zeros = array_ops.zeros([], dtype=grad.dtype.base_dtype)
+    gx = array_ops.where_v2(c, grad, zeros)
+    gy = array_ops.where_v2(c, zeros, grad)
     return [None, _reduce_to_input(x, z, gx), _reduce_to_input(y, z, gy)]
 
 
@@ -436,61 +432,58 @@ _foldable("Gather", "GatherV2", "GatherNd", "ScatterNd")
 @register_gradient("Gather")
 def _gather_grad(op, grad):
     """IndexedSlices: the rows ``indices`` of a tensor shaped like ``params``."""
-    api = _api()
     params, indices = op.inputs
     with params.graph.colocate_with(params.op):
-        params_shape = api.shape(params)
-    size = api.expand_dims(api.size(indices), 0)
-    values_shape = api.concat([size, params_shape[1:]], 0)
-    values = api.reshape(_dense(grad), values_shape)
-    indices = api.reshape(indices, size)
+        params_shape = array_ops.shape(params)
+    size = array_ops.expand_dims(array_ops.size(indices), 0)
+    values_shape = array_ops.concat([size, params_shape[1:]], 0)
+    values = array_ops.reshape(_dense(grad), values_shape)
+    indices = array_ops.reshape(indices, size)
     return [_indexed_slices(values, indices, params_shape), None]
 
 
 def _batch_indices(params_shape, indices, batch_dims):
     """TF's ``_GetBatchIndices``: ``indices`` offset by each batch position's row in the flattened
     ``params``."""
-    api = _api()
     dtype = indices.dtype.base_dtype
     batch_indices = indices
-    shape = _raw("Cast", x=params_shape, DstT=dtype, name="Cast")
-    accum = api.ones((), dtype=dtype)
+    shape = raw_op("Cast", x=params_shape, DstT=dtype, name="Cast")
+    accum = array_ops.ones((), dtype=dtype)
     for dim in range(batch_dims, 0, -1):
         dim_value = shape[dim - 1]
-        accum = _raw("Mul", x=accum, y=shape[dim], name="mul")
-        start = api.zeros((), dtype=dtype)
-        step = api.ones((), dtype=dtype)
-        dim_indices = _raw("Range", start=start, limit=dim_value, delta=step, name="range")
-        dim_indices = _raw("Mul", x=dim_indices, y=accum, name="mul")
-        dim_shape = api.concat(
+        accum = raw_op("Mul", x=accum, y=shape[dim], name="mul")
+        start = array_ops.zeros((), dtype=dtype)
+        step = array_ops.ones((), dtype=dtype)
+        dim_indices = raw_op("Range", start=start, limit=dim_value, delta=step, name="range")
+        dim_indices = raw_op("Mul", x=dim_indices, y=accum, name="mul")
+        dim_shape = array_ops.concat(
             [
-                api.tile([1], [dim - 1]),
+                array_ops.tile([1], [dim - 1]),
                 [dim_value],
-                api.tile([1], [_raw("Sub", x=api.rank(indices), y=dim, name="sub")]),
+                array_ops.tile([1], [raw_op("Sub", x=array_ops.rank(indices), y=dim, name="sub")]),
             ],
             axis=0,
         )
-        batch_indices = _raw("AddV2", x=batch_indices, y=api.reshape(dim_indices, dim_shape), name="add")
+        batch_indices = raw_op("AddV2", x=batch_indices, y=array_ops.reshape(dim_indices, dim_shape), name="add")
     return batch_indices
 
 
 def _batch_gather_grad(params_shape, values, indices, batch_dims, gather_dim_size):
     """TF's ``_BatchGatherGrad``: a dense UnsortedSegmentSum of ``values`` into the gathered dim."""
-    api = _api()
-    indices_size = api.expand_dims(api.size(indices), 0)
+    indices_size = array_ops.expand_dims(array_ops.size(indices), 0)
     if batch_dims:
-        values_shape = api.shape(values)
+        values_shape = array_ops.shape(values)
         outer_shape = values_shape[:batch_dims]
         inner_shape = values_shape[batch_dims:][1:]
-        batch_size = _raw("Prod", input=outer_shape, reduction_indices=[0], keep_dims=False)
-        flat_values_shape = api.concat([[-1], inner_shape], 0)
-        gather_dim_size = _raw("Mul", x=gather_dim_size, y=batch_size, name="mul")
+        batch_size = raw_op("Prod", input=outer_shape, reduction_indices=[0], keep_dims=False)
+        flat_values_shape = array_ops.concat([[-1], inner_shape], 0)
+        gather_dim_size = raw_op("Mul", x=gather_dim_size, y=batch_size, name="mul")
         indices = _batch_indices(params_shape, indices, batch_dims)
-        values = api.reshape(_dense(values), flat_values_shape)
-    indices = api.reshape(indices, indices_size)
-    params_grad = _raw("UnsortedSegmentSum", data=values, segment_ids=indices, num_segments=gather_dim_size)
+        values = array_ops.reshape(_dense(values), flat_values_shape)
+    indices = array_ops.reshape(indices, indices_size)
+    params_grad = raw_op("UnsortedSegmentSum", data=values, segment_ids=indices, num_segments=gather_dim_size)
     if batch_dims:
-        params_grad = api.reshape(params_grad, api.concat([outer_shape, flat_values_shape], 0))
+        params_grad = array_ops.reshape(params_grad, array_ops.concat([outer_shape, flat_values_shape], 0))
     return params_grad
 
 
@@ -498,11 +491,10 @@ def _batch_gather_grad(params_shape, values, indices, batch_dims, gather_dim_siz
 def _gather_v2_grad(op, grad):
     """Axis 0: IndexedSlices rows of ``params``. Other axes (and batch_dims): move the gathered axis
     next to the batch dims, segment-sum, and transpose back."""
-    api = _api()
     params, indices, axis = op.inputs
     with params.graph.colocate_with(params.op):
-        params_shape = api.shape(params)
-    indices_size = api.expand_dims(api.size(indices), 0)
+        params_shape = array_ops.shape(params)
+    indices_size = array_ops.expand_dims(array_ops.size(indices), 0)
     axis_static = tensor_util.constant_value(axis)
     batch_dims = int(op.get_attr("batch_dims"))
     if batch_dims < 0:
@@ -514,46 +506,50 @@ def _gather_v2_grad(op, grad):
             )
         batch_dims += indices.shape.rank
     if axis_static is not None and int(axis_static) == 0:
-        values_shape = api.concat([indices_size, params_shape[1:]], 0)
-        values = api.reshape(_dense(grad), values_shape)
-        indices = api.reshape(indices, indices_size)
+        values_shape = array_ops.concat([indices_size, params_shape[1:]], 0)
+        values = array_ops.reshape(_dense(grad), values_shape)
+        indices = array_ops.reshape(indices, indices_size)
         return [_indexed_slices(values, indices, params_shape), None, None]
     outer_shape = params_shape[:axis]
     inner_shape = params_shape[axis:][1:]
-    values_shape = api.concat([outer_shape, [-1], inner_shape], 0)
-    values_dims = api.size(values_shape)
-    axis_dims = api.size(outer_shape)
-    outer_batches_indices = _raw("Range", start=0, limit=batch_dims, delta=1, name="range")
-    batch_axis_indices = _raw("Range", start=batch_dims, limit=axis_dims, delta=1, name="range")
-    inner_axes_indices = _raw(
-        "Range", start=_raw("AddV2", x=axis_dims, y=1, name="add"), limit=values_dims, delta=1, name="range"
+    values_shape = array_ops.concat([outer_shape, [-1], inner_shape], 0)
+    values_dims = array_ops.size(values_shape)
+    axis_dims = array_ops.size(outer_shape)
+    outer_batches_indices = raw_op("Range", start=0, limit=batch_dims, delta=1, name="range")
+    batch_axis_indices = raw_op("Range", start=batch_dims, limit=axis_dims, delta=1, name="range")
+    inner_axes_indices = raw_op(
+        "Range", start=raw_op("AddV2", x=axis_dims, y=1, name="add"), limit=values_dims, delta=1, name="range"
     )
-    values = api.reshape(_dense(grad), values_shape)
+    values = array_ops.reshape(_dense(grad), values_shape)
     # Move values[axis] up to values[batch_dims].
-    transpose_dims = api.concat([outer_batches_indices, [axis_dims], batch_axis_indices, inner_axes_indices], 0)
-    values_transpose = api.transpose(values, transpose_dims)
-    params_shape_transpose = api.gather(params_shape, transpose_dims)
+    transpose_dims = array_ops.concat([outer_batches_indices, [axis_dims], batch_axis_indices, inner_axes_indices], 0)
+    values_transpose = array_ops.transpose(values, transpose_dims)
+    params_shape_transpose = array_ops.gather(params_shape, transpose_dims)
     params_grad = _batch_gather_grad(params_shape_transpose, values_transpose, indices, batch_dims, params_shape[axis])
     # Move dimension batch_dims back to axis.
-    invert_transpose_dims = api.concat(
-        [outer_batches_indices, _raw("AddV2", x=batch_axis_indices, y=1, name="add"), [batch_dims], inner_axes_indices],
+    invert_transpose_dims = array_ops.concat(
+        [
+            outer_batches_indices,
+            raw_op("AddV2", x=batch_axis_indices, y=1, name="add"),
+            [batch_dims],
+            inner_axes_indices,
+        ],
         0,
     )
-    params_grad = api.transpose(params_grad, invert_transpose_dims)
+    params_grad = array_ops.transpose(params_grad, invert_transpose_dims)
     # Keeps the shape right when some dims are zero.
-    params_grad = api.reshape(params_grad, api.shape(params))
+    params_grad = array_ops.reshape(params_grad, array_ops.shape(params))
     return [params_grad, None, None]
 
 
 @register_gradient("GatherNd")
 def _gather_nd_grad(op, grad):
     """ScatterNd of ``grad`` into ``params``' shape (IndexedSlices for [n, 1] row indices)."""
-    api = _api()
     ref, indices = op.inputs
-    ref_shape = api.shape(ref, out_type=indices.dtype.base_dtype)
+    ref_shape = array_ops.shape(ref, out_type=indices.dtype.base_dtype)
     if indices.shape.rank == 2 and indices.shape.as_tuple()[-1] == 1:
-        return [_indexed_slices(grad, api.squeeze(indices, axis=-1), ref_shape), None]
-    ref_grad = _raw(
+        return [_indexed_slices(grad, array_ops.squeeze(indices, axis=-1), ref_shape), None]
+    ref_grad = raw_op(
         "ScatterNd",
         indices=indices,
         updates=grad,
@@ -565,7 +561,7 @@ def _gather_nd_grad(op, grad):
 
 @register_gradient("ScatterNd")
 def _scatter_nd_grad(op, grad):
-    return [None, _api().gather_nd(grad, op.inputs[0]), None]
+    return [None, array_ops.gather_nd(grad, op.inputs[0]), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,11 +695,15 @@ not_differentiable("OneHot")
 @register_gradient("SparseToDense")
 def _sparse_to_dense_grad(op, grad):
     """Values: the gradient at their indices; default_value: the rest of the gradient's sum."""
-    api = _api()
     sparse_indices, output_shape = op.inputs[0], op.inputs[1]
-    sparse_values_grad = api.gather_nd(grad, sparse_indices)
-    default_value_grad = _raw("Sub", x=_reduce_sum(grad), y=_reduce_sum(sparse_values_grad), name="sub")
-    return [api.zeros_like(sparse_indices), api.zeros_like(output_shape), sparse_values_grad, default_value_grad]
+    sparse_values_grad = array_ops.gather_nd(grad, sparse_indices)
+    default_value_grad = raw_op("Sub", x=_reduce_sum(grad), y=_reduce_sum(sparse_values_grad), name="sub")
+    return [
+        array_ops.zeros_like(sparse_indices),
+        array_ops.zeros_like(output_shape),
+        sparse_values_grad,
+        default_value_grad,
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -883,12 +883,11 @@ _foldable("InvertPermutation", "DynamicStitch")
 @register_gradient("DynamicStitch")
 def _dynamic_stitch_grad(op, grad):
     """Each data input gets the gradient rows its indices were stitched into."""
-    api = _api()
     n = op.get_attr("N")
     if _is_indexed_slices(grad):
-        output_rows = api.shape(op.outputs[0])[0]
-        grad = _raw("UnsortedSegmentSum", data=grad.values, segment_ids=grad.indices, num_segments=output_rows)
-    return [None] * n + [api.gather(grad, op.inputs[i]) for i in range(n)]
+        output_rows = array_ops.shape(op.outputs[0])[0]
+        grad = raw_op("UnsortedSegmentSum", data=grad.values, segment_ids=grad.indices, num_segments=output_rows)
+    return [None] * n + [array_ops.gather(grad, op.inputs[i]) for i in range(n)]
 
 
 def _where_shape(op):

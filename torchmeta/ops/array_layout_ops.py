@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torchmeta.framework import tensor_util
+from torchmeta.api import array_ops
+from torchmeta.framework import common_shapes, tensor_util
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
 from torchmeta.ops.array_ops import (
-    _api,
     _fmt,
     _foldable,
     _host_ints,
@@ -20,7 +21,6 @@ from torchmeta.ops.array_ops import (
     _is_indexed_slices,
     _is_np,
     _outputs,
-    _raw,
     _reduce_sum,
     _scalar_value,
     _shape_error,
@@ -28,7 +28,6 @@ from torchmeta.ops.array_ops import (
     _with_rank,
     shape_from_shape_tensor,
 )
-from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Tile, BroadcastTo, BroadcastArgs
@@ -84,21 +83,20 @@ def tile(input, multiples):
 def _tile_grad(op, grad):
     """Sums ``grad`` over the tiled copies: reshape to interleaved [multiple, dim] pairs, reduce the
     multiples (e.g. input [20, 30], multiples [2, 3] -> [2, 20, 3, 30], sum axes [0, 2])."""
-    api = _api()
     multiples = op.inputs[1]
-    input_shape = api.shape(op.inputs[0], out_type=multiples.dtype.base_dtype)
-    split_shape = api.reshape(api.transpose(api.stack([multiples, input_shape])), [-1])
-    axes = _raw("Range", start=0, limit=api.size(split_shape), delta=2, name="range")
+    input_shape = array_ops.shape(op.inputs[0], out_type=multiples.dtype.base_dtype)
+    split_shape = array_ops.reshape(array_ops.transpose(array_ops.stack([multiples, input_shape])), [-1])
+    axes = raw_op("Range", start=0, limit=array_ops.size(split_shape), delta=2, name="range")
     if _is_indexed_slices(grad):
         # Rows of an IndexedSlices gradient fold onto the input's first dim before the reduction.
         index_dtype = grad.indices.dtype.base_dtype
         input_shape_0 = input_shape[0]
         if input_shape_0.dtype.base_dtype is not index_dtype:
-            input_shape_0 = _raw("Cast", x=input_shape_0, DstT=index_dtype, name="Cast")
-        rows = _raw("FloorMod", x=grad.indices, y=input_shape_0, name="mod")
-        grad = _raw("UnsortedSegmentSum", data=grad.values, segment_ids=rows, num_segments=input_shape_0)
-        split_shape = api.concat([[1], split_shape[1:]], axis=0)
-    input_grad = _reduce_sum(api.reshape(grad, split_shape), axes)
+            input_shape_0 = raw_op("Cast", x=input_shape_0, DstT=index_dtype, name="Cast")
+        rows = raw_op("FloorMod", x=grad.indices, y=input_shape_0, name="mod")
+        grad = raw_op("UnsortedSegmentSum", data=grad.values, segment_ids=rows, num_segments=input_shape_0)
+        split_shape = array_ops.concat([[1], split_shape[1:]], axis=0)
+    input_grad = _reduce_sum(array_ops.reshape(grad, split_shape), axes)
     input_grad.set_shape(op.inputs[0].shape)
     return [input_grad, None]
 
@@ -168,16 +166,15 @@ def broadcast_to(input, shape):
 @register_gradient("BroadcastTo")
 def _broadcast_to_grad(op, grad):
     """Sums ``grad`` over the broadcast dims (BroadcastGradientArgs), reshaped to the input's shape."""
-    api = _api()
     input_value, broadcast_shape = op.inputs
     shape_dtype = broadcast_shape.dtype.base_dtype
-    input_value_shape = api.shape(input_value, out_type=shape_dtype)
+    input_value_shape = array_ops.shape(input_value, out_type=shape_dtype)
     static = tensor_util.constant_value(broadcast_shape)
     if static is not None and static.ndim == 1 and (static >= 0).all():
-        broadcast_shape = api.constant(static.tolist(), dtype=shape_dtype)
-    _, reduction_axes = _raw("BroadcastGradientArgs", s0=broadcast_shape, s1=input_value_shape)
+        broadcast_shape = array_ops.constant(static.tolist(), dtype=shape_dtype)
+    _, reduction_axes = raw_op("BroadcastGradientArgs", s0=broadcast_shape, s1=input_value_shape)
     summed = _reduce_sum(grad, reduction_axes, keepdims=True)
-    return [api.reshape(summed, input_value_shape), None]
+    return [array_ops.reshape(summed, input_value_shape), None]
 
 
 def _broadcast_args_shape(op):
@@ -354,12 +351,11 @@ def pad_v2(input, paddings, constant_values):
 @register_gradient("PadV2")
 def _pad_grad(op, grad):
     """Slices the input's region out of ``grad`` (TF gives ``constant_values`` no gradient)."""
-    api = _api()
     x, paddings = op.inputs[0], op.inputs[1]
-    pad_before = api.slice(paddings, [0, 0], api.stack([api.rank(x), 1]))
-    begin = api.reshape(pad_before, [-1])
-    sizes = api.shape(x, out_type=begin.dtype.base_dtype)
-    x_grad = api.slice(grad, begin, sizes)
+    pad_before = array_ops.slice(paddings, [0, 0], array_ops.stack([array_ops.rank(x), 1]))
+    begin = array_ops.reshape(pad_before, [-1])
+    sizes = array_ops.shape(x, out_type=begin.dtype.base_dtype)
+    x_grad = array_ops.slice(grad, begin, sizes)
     return [x_grad, None, None] if len(op.inputs) == 3 else [x_grad, None]
 
 
@@ -485,12 +481,12 @@ _foldable("Pad", "PadV2", "MirrorPad", "MirrorPadGrad")
 
 @register_gradient("MirrorPad")
 def _mirror_pad_grad(op, grad):
-    return [_raw("MirrorPadGrad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
+    return [raw_op("MirrorPadGrad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
 
 
 @register_gradient("MirrorPadGrad")
 def _mirror_pad_grad_grad(op, grad):
-    return [_raw("MirrorPad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
+    return [raw_op("MirrorPad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,7 +502,7 @@ def _mirror_pad_grad_grad(op, grad):
         "T: {uint8, int8, uint16, int16, int32, uint32, int64, uint64, bool, bfloat16, half, float, double, "
         "complex64, complex128, string}",
     ],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
 )
 def reverse_v2(tensor, axis):
     rank = tensor.ndim
@@ -530,7 +526,7 @@ _foldable("ReverseV2")
 
 @register_gradient("ReverseV2")
 def _reverse_v2_grad(op, grad):
-    return [_api().reverse_v2(grad, op.inputs[1]), None]
+    return [array_ops.reverse_v2(grad, op.inputs[1]), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,9 +668,9 @@ _foldable("Split", "SplitV")
 
 @register_gradient("Split")
 def _split_grad(op, *grads):
-    return [None, _api().concat(list(grads), op.inputs[0])]
+    return [None, array_ops.concat(list(grads), op.inputs[0])]
 
 
 @register_gradient("SplitV")
 def _split_v_grad(op, *grads):
-    return [_api().concat(list(grads), op.inputs[2]), None, None]
+    return [array_ops.concat(list(grads), op.inputs[2]), None, None]

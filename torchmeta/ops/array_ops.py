@@ -11,12 +11,21 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops
 from torchmeta.dtypes import DType, numpy_to_torch, torch_to_numpy
-from torchmeta.framework import tensor_util
+from torchmeta.framework import common_shapes, tensor_util
+from torchmeta.framework.graph import convert_to_tensor
+from torchmeta.framework.indexed_slices import IndexedSlices
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import (
+    FOLD_LIMIT,
+    no_registered_gradient,
+    not_differentiable,
+    register_gradient,
+    register_op,
+)
+from torchmeta.framework.registry import get as _get_op_info
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import get as _get_op_info
-from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by kernels and shape functions
@@ -179,38 +188,41 @@ def _strided_slice_of_shape(op):
 
 
 # Constant folding for shape inference: run the kernel on static inputs, as TF's shape refiner
-# evaluates constant subgraphs. Bounded so graph construction stays cheap.
-_FOLD_MAX_ELEMENTS = 1 << 16
+# evaluates constant subgraphs. Bounded (registry.FOLD_LIMIT) so graph construction stays cheap.
+
+
+class _NotFoldableError(Exception):
+    pass
+
+
+def _fold_context(op, name):
+    if name == "device":
+        return torch.device("cpu")
+    if name == "node_name":
+        return op.name
+    raise _NotFoldableError(name)
 
 
 def _fold_with_kernel(op, index):
     info = _get_op_info(op.type)
-    values = []
+    values = {}
     for t in op.inputs:
         v = _value(t)
-        if v is None or v.size > _FOLD_MAX_ELEMENTS:
+        if v is None or v.size > FOLD_LIMIT:
             return None
-        values.append(v)
-    from torchmeta.runtime.lowering import _arg_lengths, kernel_attr_value
+        values[t] = v
 
-    args, i = [], 0
-    for n, is_list, _ in _arg_lengths(op):
-        group = []
-        for t, v in zip(op.inputs[i : i + n], values[i : i + n]):
-            dt = t.dtype.base_dtype
-            group.append(v if dt is DType.string else numpy_to_torch(np.ascontiguousarray(v), dt))
-        args.append(group if is_list else group[0])
-        i += n
-    kwargs = {name: kernel_attr_value(op._attrs[name]) for name in info.kernel_attrs if name in op._attrs}
-    for name in info.kernel_context:
-        if name == "device":
-            kwargs[name] = torch.device("cpu")
-        elif name == "node_name":
-            kwargs[name] = op.name
-        else:
-            return None
+    def value_of(t, is_ref):
+        v = values[t]
+        dt = t.dtype.base_dtype
+        return v if dt is DType.string else numpy_to_torch(np.ascontiguousarray(v), dt)
+
     try:
-        out = info.kernel(*args, **kwargs)
+        kernel, args, kwargs = info.bind(op, value_of, lambda name: _fold_context(op, name))
+    except _NotFoldableError:
+        return None
+    try:
+        out = kernel(*args, **kwargs)
     except Exception:  # an invalid constant input is reported when the graph runs, as in TF
         return None
     if isinstance(out, (tuple, list)):
@@ -218,7 +230,7 @@ def _fold_with_kernel(op, index):
     if _is_np(out):
         return out
     result = torch_to_numpy(out.detach(), op.outputs[index].dtype.base_dtype)
-    if result.size > _FOLD_MAX_ELEMENTS:
+    if result.size > FOLD_LIMIT:
         return None
     return result
 
@@ -233,28 +245,11 @@ def _foldable(*op_types):
 # import the op registry this module populates.
 
 
-def _api():
-    """``torchmeta.api.array_ops`` (tf.reshape, tf.shape, ...), imported on first use."""
-    from torchmeta.api import array_ops
-
-    return array_ops
-
-
-def _raw(op_type: str, name=None, **kwargs):
-    from torchmeta.framework.op_def_library import raw_op
-
-    return raw_op(op_type, name=name, **kwargs)
-
-
 def _is_indexed_slices(x) -> bool:
-    from torchmeta.framework.indexed_slices import IndexedSlices
-
     return isinstance(x, IndexedSlices)
 
 
 def _indexed_slices(values, indices, dense_shape):
-    from torchmeta.framework.indexed_slices import IndexedSlices
-
     return IndexedSlices(values, indices, dense_shape)
 
 
@@ -262,8 +257,6 @@ def _dense(grad):
     """TF's ``_IndexedSlicesToTensorNoWarning``: an IndexedSlices gradient summed into a dense tensor
     (UnsortedSegmentSum over ``dense_shape[0]`` rows); Tensors pass through."""
     if _is_indexed_slices(grad):
-        from torchmeta.framework.graph import convert_to_tensor
-
         return convert_to_tensor(grad)
     return grad
 
@@ -276,10 +269,10 @@ def _reduce_sum(x, axis=None, keepdims=False):
         if rank:
             axis = np.arange(rank, dtype=np.int32)
         else:
-            axis = _raw("Range", start=np.int32(0), limit=_api().rank(x), delta=np.int32(1), name="range")
+            axis = raw_op("Range", start=np.int32(0), limit=array_ops.rank(x), delta=np.int32(1), name="range")
     elif isinstance(axis, (list, tuple)):
         axis = np.array(axis, dtype=np.int32)
-    return _raw("Sum", input=x, reduction_indices=axis, keep_dims=bool(keepdims))
+    return raw_op("Sum", input=x, reduction_indices=axis, keep_dims=bool(keepdims))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +301,7 @@ def _const_value(op, index):
     "Placeholder",
     outputs=["output: dtype"],
     attrs=["dtype: type", "shape: shape = { unknown_rank: true }"],
-    shape=shapes.from_attr("shape"),
+    shape=common_shapes.from_attr("shape"),
 )
 def placeholder(dtype, shape, node_name):
     dims = "<unknown>" if shape is None else "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
@@ -352,7 +345,7 @@ def _placeholder_with_default_grad(op, grad):
     inputs=["input: T"],
     outputs=["output: T"],
     attrs=["T: type"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     aliases_input=True,
 )
 def identity_kernel(input):
@@ -374,7 +367,7 @@ def _identity_value(op, index):
     inputs=["input: T"],
     outputs=["output: T"],
     attrs=["T: list(type) >= 1"],
-    shape=shapes.all_unchanged,
+    shape=common_shapes.all_unchanged,
     aliases_input=True,
 )
 def identity_n(input):
@@ -396,7 +389,7 @@ def _identity_n_grad(op, *grads):
     inputs=["input: T"],
     outputs=["output: T"],
     attrs=["T: type"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     aliases_input=True,
 )
 def stop_gradient(input):
@@ -411,7 +404,7 @@ not_differentiable("StopGradient")
     inputs=["input: T"],
     outputs=["output: T"],
     attrs=["T: type", 'message: string = ""'],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     aliases_input=True,
 )
 def prevent_gradient(input):
@@ -423,7 +416,7 @@ def _prevent_gradient_grad(op, grad):
     raise LookupError(f"Gradient explicitly disabled. Reason: {op.get_attr('message')}")
 
 
-@register_op("Snapshot", inputs=["input: T"], outputs=["output: T"], attrs=["T: type"], shape=shapes.unchanged)
+@register_op("Snapshot", inputs=["input: T"], outputs=["output: T"], attrs=["T: type"], shape=common_shapes.unchanged)
 def snapshot(input):
     return input.copy() if _is_np(input) else input.clone()
 
@@ -437,7 +430,7 @@ no_registered_gradient("Snapshot")
     inputs=["tensor: T"],
     outputs=["output: T"],
     attrs=["T: {bfloat16, half, float, double}", "message: string"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     stateful=True,
     aliases_input=True,
 )
@@ -453,7 +446,7 @@ def check_numerics(tensor, message):
 @register_gradient("CheckNumerics")
 def _check_numerics_grad(op, grad):
     message = f"Not a number (NaN) or infinity (Inf) values detected in gradient. {op.get_attr('message')}"
-    return [_api().check_numerics(grad, message)]
+    return [array_ops.check_numerics(grad, message)]
 
 
 def _ensure_shape_shape(op):
@@ -545,7 +538,7 @@ def _shape_n_value(op, index):
     inputs=["input: T"],
     outputs=["output: out_type"],
     attrs=["T: type", "out_type: {int32, int64} = DT_INT32"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
 )
 def size(input, out_type, device):
     n = input.size if _is_np(input) else input.numel()
@@ -560,7 +553,7 @@ def _size_value(op, index):
     return np.array(int(np.prod(shape.as_tuple(), dtype=np.int64)), dtype=op.get_attr("out_type").numpy)
 
 
-@register_op("Rank", inputs=["input: T"], outputs=["output: int32"], attrs=["T: type"], shape=shapes.scalar)
+@register_op("Rank", inputs=["input: T"], outputs=["output: int32"], attrs=["T: type"], shape=common_shapes.scalar)
 def rank(input, device):
     return torch.tensor(input.ndim, dtype=torch.int32, device=device)
 
@@ -615,7 +608,7 @@ def fill(dims, value):
     return value.reshape(()).expand(shape).contiguous()
 
 
-@register_op("ZerosLike", inputs=["x: T"], outputs=["y: T"], attrs=["T: type"], shape=shapes.unchanged)
+@register_op("ZerosLike", inputs=["x: T"], outputs=["y: T"], attrs=["T: type"], shape=common_shapes.unchanged)
 def zeros_like(x):
     if _is_np(x):
         out = np.empty(x.shape, dtype=object)
@@ -632,7 +625,7 @@ def zeros_like(x):
         "T: {bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64, complex64, "
         "complex128, bool}"
     ],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
 )
 def ones_like(x):
     return torch.ones_like(x)
@@ -834,7 +827,6 @@ _foldable("Reshape", "ExpandDims", "Squeeze")
 
 @register_gradient("Reshape")
 def _reshape_grad(op, grad):
-    api = _api()
     input_shape = op.inputs[0].shape
     if input_shape.rank is not None and not input_shape.is_fully_defined():
         # One unknown dim (and no zero-sized one) becomes -1: no data dependency on Shape(input).
@@ -842,13 +834,12 @@ def _reshape_grad(op, grad):
         unknown = [i for i, d in enumerate(dims) if d is None]
         if len(unknown) == 1 and 0 not in dims:
             dims[unknown[0]] = -1
-            return [api.reshape(_dense(grad), dims), None]
-    return [api.reshape(_dense(grad), api.shape(op.inputs[0])), None]
+            return [array_ops.reshape(_dense(grad), dims), None]
+    return [array_ops.reshape(_dense(grad), array_ops.shape(op.inputs[0])), None]
 
 
 def _reshape_to_input(op, grad):
-    api = _api()
-    return api.reshape(_dense(grad), api.shape(op.inputs[0]))
+    return array_ops.reshape(_dense(grad), array_ops.shape(op.inputs[0]))
 
 
 @register_gradient("ExpandDims")
@@ -920,8 +911,7 @@ _foldable("Transpose")
 
 @register_gradient("Transpose")
 def _transpose_grad(op, grad):
-    api = _api()
-    return [api.transpose(grad, api.invert_permutation(op.inputs[1])), None]
+    return [array_ops.transpose(grad, array_ops.invert_permutation(op.inputs[1])), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1133,12 +1123,11 @@ not_differentiable("ConcatOffset")
 
 def _input_shapes(values):
     """TF's ``_ExtractInputShapes``: Const shapes when every one is static, else one ShapeN."""
-    api = _api()
     sizes = []
     for x in values:
-        shape = api.shape(x)
+        shape = array_ops.shape(x)
         if shape.op.type != "Const":
-            return api.shape_n(values)
+            return array_ops.shape_n(values)
         sizes.append(shape)
     return sizes
 
@@ -1146,72 +1135,72 @@ def _input_shapes(values):
 @register_gradient("ConcatV2")
 def _concat_v2_grad(op, grad):
     """Slices of ``grad`` at each input's ConcatOffset (TF's ``_ConcatGradHelper``, graph mode)."""
-    api = _api()
     values, concat_dim = op.inputs[:-1], op.inputs[-1]
-    non_neg_concat_dim = _raw("FloorMod", x=concat_dim, y=api.rank(values[0]), name="mod")
+    non_neg_concat_dim = raw_op("FloorMod", x=concat_dim, y=array_ops.rank(values[0]), name="mod")
     if _is_indexed_slices(grad):
         return [*_concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim), None]
     sizes = _input_shapes(values)
     if len(sizes) > 16:
         # Many inputs: one SplitV of the sizes along the concat dim (TF's benchmarked threshold).
-        sizes = api.squeeze(api.slice(api.stack(sizes, axis=1), [non_neg_concat_dim, 0], [1, -1]))
-        return [*api.split(grad, sizes, non_neg_concat_dim, num=len(values)), None]
-    offsets = _raw("ConcatOffset", concat_dim=non_neg_concat_dim, shape=list(sizes))
-    return [api.slice(grad, begin, size) for begin, size in zip(offsets, sizes)] + [None]
+        sizes = array_ops.squeeze(array_ops.slice(array_ops.stack(sizes, axis=1), [non_neg_concat_dim, 0], [1, -1]))
+        return [*array_ops.split(grad, sizes, non_neg_concat_dim, num=len(values)), None]
+    offsets = raw_op("ConcatOffset", concat_dim=non_neg_concat_dim, shape=list(sizes))
+    return [array_ops.slice(grad, begin, size) for begin, size in zip(offsets, sizes)] + [None]
 
 
 def _concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim):
-    api = _api()
     concat_dim_static = tensor_util.constant_value(concat_dim)
     if concat_dim_static is None:
         raise ValueError("Can only compute IndexedSlices gradient with statically-known concat_dim")
     concat_dim_static = int(concat_dim_static)
     if concat_dim_static < 0:
-        rank = tensor_util.constant_value(api.rank(values[0]))
+        rank = tensor_util.constant_value(array_ops.rank(values[0]))
         if rank is None:
             raise ValueError(
                 "Can only compute IndexedSlices gradient with negative concat_dim when first value rank is "
                 "statically-known."
             )
         concat_dim_static %= int(rank)
-    sizes = [api.shape(x) for x in values]
+    sizes = [array_ops.shape(x) for x in values]
     out = []
     if concat_dim_static > 0:
         # Every input gets all the rows (indices), with the values sliced along the concat dim.
-        shape_of_shape = api.shape(sizes[0])
-        mask = api.concat(
+        shape_of_shape = array_ops.shape(sizes[0])
+        mask = array_ops.concat(
             [
-                api.zeros(api.expand_dims(non_neg_concat_dim, 0), dtype=DType.int32),
+                array_ops.zeros(array_ops.expand_dims(non_neg_concat_dim, 0), dtype=DType.int32),
                 [1],
-                api.zeros(
-                    _raw("Sub", x=_raw("Sub", x=shape_of_shape, y=non_neg_concat_dim, name="sub"), y=1, name="sub"),
+                array_ops.zeros(
+                    raw_op("Sub", x=raw_op("Sub", x=shape_of_shape, y=non_neg_concat_dim, name="sub"), y=1, name="sub"),
                     dtype=DType.int32,
                 ),
             ],
             0,
         )
-        begin = api.zeros(shape_of_shape, dtype=DType.int32)
+        begin = array_ops.zeros(shape_of_shape, dtype=DType.int32)
         for size in sizes:
-            new_values = api.slice(grad.values, begin, api.concat([[-1], api.slice(size, [1], [-1])], 0))
+            new_values = array_ops.slice(
+                grad.values, begin, array_ops.concat([[-1], array_ops.slice(size, [1], [-1])], 0)
+            )
             out.append(_indexed_slices(new_values, grad.indices, size))
-            begin = _raw("AddV2", x=begin, y=_raw("Mul", x=size, y=mask, name="mul"), name="Add")
+            begin = raw_op("AddV2", x=begin, y=raw_op("Mul", x=size, y=mask, name="mul"), name="Add")
         return out
     # Concatenated along rows: each input keeps the rows that fall in its range, shifted to start at 0.
     index_dtype = grad.indices.dtype.base_dtype
-    start = api.constant(0, dtype=index_dtype)
+    start = array_ops.constant(0, dtype=index_dtype)
     for size in sizes:
-        size_concat_dim = api.gather(size, non_neg_concat_dim)
+        size_concat_dim = array_ops.gather(size, non_neg_concat_dim)
         if size_concat_dim.dtype.base_dtype is not index_dtype:
-            size_concat_dim = _raw("Cast", x=size_concat_dim, DstT=index_dtype, name="Cast")
-        end = _raw("AddV2", x=start, y=size_concat_dim, name="add")
-        in_range = _raw(
+            size_concat_dim = raw_op("Cast", x=size_concat_dim, DstT=index_dtype, name="Cast")
+        end = raw_op("AddV2", x=start, y=size_concat_dim, name="add")
+        in_range = raw_op(
             "LogicalAnd",
-            x=_raw("GreaterEqual", x=grad.indices, y=start),
-            y=_raw("Less", x=grad.indices, y=end),
+            x=raw_op("GreaterEqual", x=grad.indices, y=start),
+            y=raw_op("Less", x=grad.indices, y=end),
         )
-        indices_to_select = api.squeeze(api.where(in_range), axis=[1])
-        new_indices = _raw("Sub", x=api.gather(grad.indices, indices_to_select), y=start, name="sub")
-        new_values = api.gather(grad.values, indices_to_select)
+        indices_to_select = array_ops.squeeze(array_ops.where(in_range), axis=[1])
+        new_indices = raw_op("Sub", x=array_ops.gather(grad.indices, indices_to_select), y=start, name="sub")
+        new_values = array_ops.gather(grad.values, indices_to_select)
         out.append(_indexed_slices(new_values, new_indices, size))
         start = end
     return out
@@ -1219,12 +1208,12 @@ def _concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim):
 
 @register_gradient("Pack")
 def _pack_grad(op, grad):
-    return _api().unstack(grad, num=op.get_attr("N"), axis=op.get_attr("axis"))
+    return array_ops.unstack(grad, num=op.get_attr("N"), axis=op.get_attr("axis"))
 
 
 @register_gradient("Unpack")
 def _unpack_grad(op, *grads):
-    return [_api().stack(list(grads), axis=op.get_attr("axis"))]
+    return [array_ops.stack(list(grads), axis=op.get_attr("axis"))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1555,16 +1544,15 @@ _foldable("Slice", "StridedSlice", "StridedSliceGrad")
 @register_gradient("Slice")
 def _slice_grad(op, grad):
     """Pads ``grad`` back to the input's shape: ``begin`` zeros before, the rest after."""
-    api = _api()
     x, begin = op.inputs[0], op.inputs[1]
     index_dtype = begin.dtype.base_dtype
-    slice_size = api.shape(op.outputs[0], out_type=index_dtype)
-    shape = api.stack([api.rank(x), 1])
-    before_pad = api.reshape(begin, shape)
-    remaining = _raw("Sub", x=api.shape(x, out_type=index_dtype), y=slice_size, name="sub")
-    after_pad = api.reshape(_raw("Sub", x=remaining, y=begin, name="sub"), shape)
-    paddings = api.concat([before_pad, after_pad], 1)
-    return [api.pad(grad, paddings), None, None]
+    slice_size = array_ops.shape(op.outputs[0], out_type=index_dtype)
+    shape = array_ops.stack([array_ops.rank(x), 1])
+    before_pad = array_ops.reshape(begin, shape)
+    remaining = raw_op("Sub", x=array_ops.shape(x, out_type=index_dtype), y=slice_size, name="sub")
+    after_pad = array_ops.reshape(raw_op("Sub", x=remaining, y=begin, name="sub"), shape)
+    paddings = array_ops.concat([before_pad, after_pad], 1)
+    return [array_ops.pad(grad, paddings), None, None]
 
 
 def _static_or(t):
@@ -1575,9 +1563,9 @@ def _static_or(t):
 @register_gradient("StridedSlice")
 def _strided_slice_grad(op, grad):
     begin, end, strides = op.inputs[1:]
-    shape = _api().shape(op.inputs[0], out_type=begin.dtype.base_dtype)
+    shape = array_ops.shape(op.inputs[0], out_type=begin.dtype.base_dtype)
     return [
-        _raw(
+        raw_op(
             "StridedSliceGrad",
             shape=_static_or(shape),
             begin=_static_or(begin),
@@ -1596,7 +1584,7 @@ def _strided_slice_grad(op, grad):
 def _strided_slice_grad_grad(op, grad):
     begin, end, strides = op.inputs[1:4]
     masks = {m: op.get_attr(m) for m in _SS_MASKS}
-    return [None, None, None, None, _api().strided_slice(grad, begin, end, strides, **masks)]
+    return [None, None, None, None, array_ops.strided_slice(grad, begin, end, strides, **masks)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1651,8 +1639,3 @@ def bitcast(input, T, type):
 # TF registers no gradient for Bitcast: tf.gradients through it raises LookupError.
 no_registered_gradient("Bitcast")
 _foldable("Bitcast")
-
-
-# The family continues in array_layout_ops (tile, pad, reverse, split) and array_index_ops (gather,
-# scatter, select, ...); importing them registers their ops.
-from torchmeta.ops import array_index_ops, array_layout_ops  # noqa: E402, F401

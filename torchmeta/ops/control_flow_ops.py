@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import not_differentiable, register_op
+from torchmeta.framework import common_shapes
+from torchmeta.framework.registry import not_differentiable, register_op
 
 
-@register_op("NoOp", shape=shapes.no_outputs)
+@register_op("NoOp", shape=common_shapes.no_outputs)
 def no_op():
     return None
 

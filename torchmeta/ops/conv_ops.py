@@ -19,12 +19,13 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
 from torchmeta import errors
+from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.nn_ops import array_api, merge_dim, merge_shapes, shape_error, str_attr, with_rank
-from torchmeta.ops.registry import no_registered_gradient, register_gradient, register_op
+from torchmeta.ops.nn_ops import merge_dim, merge_shapes, shape_error, str_attr, with_rank
 
 # ---------------------------------------------------------------------------------------------
 # Window arithmetic shared by shape functions and kernels.
@@ -514,7 +515,7 @@ def conv2d_backprop_filter(
 @register_gradient("Conv2D")
 def _conv2d_grad(op, grad):
     attrs = _conv_attrs(op)
-    shape_0, shape_1 = array_api().shape_n([op.inputs[0], op.inputs[1]])
+    shape_0, shape_1 = array_ops.shape_n([op.inputs[0], op.inputs[1]])
     return [
         raw_op("Conv2DBackpropInput", input_sizes=shape_0, filter=op.inputs[1], out_backprop=grad, **attrs),
         raw_op("Conv2DBackpropFilter", input=op.inputs[0], filter_sizes=shape_1, out_backprop=grad, **attrs),
@@ -525,13 +526,12 @@ def _conv2d_grad(op, grad):
 def _conv2d_backprop_input_grad(op, grad):
     """Input sizes: none; filter: Conv2DBackpropFilter(grad, ., out_backprop); out_backprop: Conv2D(grad, filter)."""
     attrs = _conv_attrs(op)
-    array = array_api()
     return [
         None,
         raw_op(
             "Conv2DBackpropFilter",
             input=grad,
-            filter_sizes=array.shape(op.inputs[1]),
+            filter_sizes=array_ops.shape(op.inputs[1]),
             out_backprop=op.inputs[2],
             **attrs,
         ),
@@ -542,11 +542,10 @@ def _conv2d_backprop_input_grad(op, grad):
 @register_gradient("Conv2DBackpropFilter")
 def _conv2d_backprop_filter_grad(op, grad):
     attrs = _conv_attrs(op)
-    array = array_api()
     return [
         raw_op(
             "Conv2DBackpropInput",
-            input_sizes=array.shape(op.inputs[0]),
+            input_sizes=array_ops.shape(op.inputs[0]),
             filter=grad,
             out_backprop=op.inputs[2],
             **attrs,
@@ -604,11 +603,10 @@ def depthwise_conv2d_native_backprop_filter(
 @register_gradient("DepthwiseConv2dNative")
 def _depthwise_conv2d_native_grad(op, grad):
     attrs = _conv_attrs(op, cudnn=False)
-    array = array_api()
     return [
         raw_op(
             "DepthwiseConv2dNativeBackpropInput",
-            input_sizes=array.shape(op.inputs[0]),
+            input_sizes=array_ops.shape(op.inputs[0]),
             filter=op.inputs[1],
             out_backprop=grad,
             **attrs,
@@ -616,7 +614,7 @@ def _depthwise_conv2d_native_grad(op, grad):
         raw_op(
             "DepthwiseConv2dNativeBackpropFilter",
             input=op.inputs[0],
-            filter_sizes=array.shape(op.inputs[1]),
+            filter_sizes=array_ops.shape(op.inputs[1]),
             out_backprop=grad,
             **attrs,
         ),
@@ -631,7 +629,7 @@ def _depthwise_conv2d_native_backprop_input_grad(op, grad):
         raw_op(
             "DepthwiseConv2dNativeBackpropFilter",
             input=grad,
-            filter_sizes=array_api().shape(op.inputs[1]),
+            filter_sizes=array_ops.shape(op.inputs[1]),
             out_backprop=op.inputs[2],
             **attrs,
         ),
@@ -645,7 +643,7 @@ def _depthwise_conv2d_native_backprop_filter_grad(op, grad):
     return [
         raw_op(
             "DepthwiseConv2dNativeBackpropInput",
-            input_sizes=array_api().shape(op.inputs[0]),
+            input_sizes=array_ops.shape(op.inputs[0]),
             filter=grad,
             out_backprop=op.inputs[2],
             **attrs,
@@ -1024,10 +1022,9 @@ def _max_pool_v2_grad_fn(op, grad):
 
 @register_gradient("MaxPoolGrad")
 def _max_pool_grad_grad_fn(op, grad):
-    array = array_api()
     return [
-        array.zeros_like(op.inputs[0]),
-        array.zeros_like(op.inputs[1]),
+        array_ops.zeros_like(op.inputs[0]),
+        array_ops.zeros_like(op.inputs[1]),
         raw_op(
             "MaxPoolGradGrad",
             orig_input=op.inputs[0],
@@ -1042,10 +1039,9 @@ def _max_pool_grad_grad_fn(op, grad):
 
 @register_gradient("MaxPoolGradV2")
 def _max_pool_grad_grad_v2_fn(op, grad):
-    array = array_api()
     return [
-        array.zeros_like(op.inputs[0]),
-        array.zeros_like(op.inputs[1]),
+        array_ops.zeros_like(op.inputs[0]),
+        array_ops.zeros_like(op.inputs[1]),
         raw_op(
             "MaxPoolGradGradV2",
             orig_input=op.inputs[0],
@@ -1062,10 +1058,9 @@ def _max_pool_grad_grad_v2_fn(op, grad):
 
 @register_gradient("MaxPoolGradGrad")
 def _max_pool_grad_grad_grad_fn(op, grad):
-    array = array_api()
     return [
-        array.zeros_like(op.inputs[0]),
-        array.zeros_like(op.inputs[1]),
+        array_ops.zeros_like(op.inputs[0]),
+        array_ops.zeros_like(op.inputs[1]),
         raw_op(
             "MaxPoolGrad",
             orig_input=op.inputs[0],
@@ -1132,7 +1127,7 @@ def _avg_pool_grad_fn(op, grad):
     return [
         raw_op(
             "AvgPoolGrad",
-            orig_input_shape=array_api().shape(op.inputs[0], out_type=DType.int32),
+            orig_input_shape=array_ops.shape(op.inputs[0], out_type=DType.int32),
             grad=grad,
             ksize=op.get_attr("ksize"),
             strides=op.get_attr("strides"),
@@ -1145,6 +1140,6 @@ def _avg_pool_grad_fn(op, grad):
 def _avg_pool_grad_grad_fn(op, grad):
     """TF gives the shape input StopGradient(shape) as its "gradient", and grad's: AvgPool(grad)."""
     return [
-        array_api().stop_gradient(op.inputs[0]),
+        array_ops.stop_gradient(op.inputs[0]),
         raw_op("AvgPool", value=grad, ksize=op.get_attr("ksize"), strides=op.get_attr("strides"), **_pool_attrs(op)),
     ]

@@ -16,13 +16,15 @@ import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
+from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import _fmt
+from torchmeta.framework.registry import not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint
-from torchmeta.ops import shapes
+from torchmeta.io.tf_checkpoint import datatype_string
+from torchmeta.ops.common import mark_owned
 from torchmeta.ops.nn_ops import shape_error
-from torchmeta.ops.registry import not_differentiable, register_op
-from torchmeta.ops.shapes import _fmt
-from torchmeta.runtime.state import mark_owned
 
 # What SaveV2 writes when no Saver chose a format: TensorFlow's V2 bundle (a name in io.checkpoint.FORMATS).
 DEFAULT_FORMAT = "tf"
@@ -83,7 +85,7 @@ def _scalar_inputs_shape(op):
     "SaveV2",
     inputs=["prefix: string", "tensor_names: string", "shape_and_slices: string", "tensors: dtypes"],
     attrs=["dtypes: list(type) >= 1"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
@@ -102,8 +104,6 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
 
 
 def _restore_shape(op):
-    from torchmeta.framework.tensor_util import constant_value
-
     _with_rank(op, op.inputs[0].shape, 0)
     names = _with_rank(op, op.inputs[1].shape, 1)
     _merge(op, names, _with_rank(op, op.inputs[2].shape, 1))
@@ -138,8 +138,6 @@ def _restore_shape(op):
 )
 def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
     """Reads the named tensors (or slices) from a checkpoint in either format, into fresh tensors."""
-    from torchmeta.io.tf_checkpoint import datatype_string
-
     prefix, names, specs = _local(_str(prefix)), _strs(tensor_names), _strs(shape_and_slices)
     if not (len(names) == len(specs) == len(dtypes)):
         raise errors.InvalidArgumentError(None, None, "tensor_names, shape_and_slices and dtypes differ in length")
@@ -175,7 +173,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes):
     "MergeV2Checkpoints",
     inputs=["checkpoint_prefixes: string", "destination_prefix: string"],
     attrs=["delete_old_dirs: bool = true", "allow_missing_files: bool = false"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, delete_old_dirs, allow_missing_files, state):
@@ -248,7 +246,7 @@ def string_join(inputs, separator):
     inputs=["input: string"],
     outputs=["output: bool"],
     attrs=["pattern: string"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
 )
 def static_regex_full_match(input, pattern):
     regex = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)

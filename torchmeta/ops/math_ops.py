@@ -13,15 +13,16 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor
+from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Allowed types, in TF's order (the OpDef test compares them).
@@ -114,7 +115,7 @@ def _broadcast_dims(x: TensorShape, y: TensorShape, op, incompatible_shape_error
                 return TensorShape([])
             raise ValueError(
                 f"Dimensions must be equal, but are {a} and {b} for '{op.name}' (op: '{op.type}') with input "
-                f"shapes: {shapes._fmt(x)}, {shapes._fmt(y)}."
+                f"shapes: {common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
             )
     return TensorShape(out)
 
@@ -137,8 +138,8 @@ def _add_n_shape(op):
             out = out.merge_with(t.shape)
         except ValueError:
             raise ValueError(
-                f"Shapes must be equal for '{op.name}' (op: 'AddN'): input {i} has shape {shapes._fmt(t.shape)}, "
-                f"the inputs before it {shapes._fmt(out)}. From merging shape 0 with other shapes."
+                f"Shapes must be equal for '{op.name}' (op: 'AddN'): input {i} has shape {common_shapes._fmt(t.shape)}, "
+                f"the inputs before it {common_shapes._fmt(out)}. From merging shape 0 with other shapes."
             ) from None
     return [out]
 
@@ -149,22 +150,8 @@ def _add_n_shape(op):
 # are imported on first use because they import the registrations made here.
 
 
-def _api():
-    """``torchmeta.api.math_ops`` (tf.cast, tf.reduce_sum, tf.matmul, ...)."""
-    from torchmeta.api import math_ops
-
-    return math_ops
-
-
-def _array_api():
-    """``torchmeta.api.array_ops`` (tf.shape, tf.reshape, tf.zeros_like, ...)."""
-    from torchmeta.api import array_ops
-
-    return array_ops
-
-
 def _conj(x):
-    return _api().conj(x)
+    return math_ops.conj(x)
 
 
 def _after(grad):
@@ -204,9 +191,8 @@ def smart_broadcast_gradient_args(x, y):
     The axes come from static shapes when they decide broadcasting; otherwise from a
     ``BroadcastGradientArgs`` node at run time.
     """
-    array_api = _array_api()
-    x_shape = array_api.shape(x)
-    y_shape = array_api.shape(y)
+    x_shape = array_ops.shape(x)
+    y_shape = array_ops.shape(y)
     x_axes, y_axes = _infer_gradient_reduction_axes(x.shape, y.shape)
     if x_axes is None or y_axes is None:
         x_axes, y_axes = raw_op("BroadcastGradientArgs", s0=x_shape, s1=y_shape)
@@ -220,8 +206,8 @@ def smart_broadcast_gradient_args(x, y):
 def _reduce_gradient_arg(grad, shape_axes_must_reduce):
     shape, axes, must_reduce = shape_axes_must_reduce
     if grad is not None and must_reduce:
-        grad = _api().reduce_sum(grad, axes, keepdims=True)
-        grad = _array_api().reshape(grad, shape)
+        grad = math_ops.reduce_sum(grad, axes, keepdims=True)
+        grad = array_ops.reshape(grad, shape)
     return grad
 
 
@@ -399,7 +385,7 @@ def _squared_difference_grad(op, grad):
     """2 * grad * (x - y), and its negation for y."""
     x, y = op.inputs
     with _after(grad):
-        x_grad = _api().scalar_mul(2.0, grad) * (x - y)
+        x_grad = math_ops.scalar_mul(2.0, grad) * (x - y)
     if isinstance(grad, Tensor) and _shapes_fully_specified_and_equal(x, y, grad):
         return x_grad, -x_grad
     return reduce_gradient_args(x, y, x_grad, -x_grad)
@@ -442,10 +428,9 @@ def real_div(x, y):
 @register_gradient("RealDiv")
 def _real_div_grad(op, grad):
     x, y = op.inputs
-    api = _api()
     cx, cy = _conj(x), _conj(y)
-    gx = api.realdiv(grad, cy)
-    gy = grad * api.realdiv(api.realdiv(-cx, cy), cy)
+    gx = math_ops.realdiv(grad, cy)
+    gy = grad * math_ops.realdiv(math_ops.realdiv(-cx, cy), cy)
     return reduce_gradient_args(x, y, gx, gy)
 
 
@@ -457,10 +442,9 @@ div = register_op("Div", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_ARIT
 @register_gradient("Div")
 def _div_grad(op, grad):
     x, y = op.inputs
-    api = _api()
     cx, cy = _conj(x), _conj(y)
-    gx = api.divide(grad, cy)
-    gy = grad * api.divide(api.divide(-cx, cy), cy)
+    gx = math_ops.divide(grad, cy)
+    gy = grad * math_ops.divide(math_ops.divide(-cx, cy), cy)
     return reduce_gradient_args(x, y, gx, gy)
 
 
@@ -480,10 +464,9 @@ def div_no_nan(x, y):
 
 @register_gradient("DivNoNan")
 def _div_no_nan_grad(op, grad):
-    api = _api()
     x, y = _conj(op.inputs[0]), _conj(op.inputs[1])
-    gx = api.div_no_nan(grad, y)
-    gy = grad * api.div_no_nan(api.div_no_nan(-x, y), y)
+    gx = math_ops.div_no_nan(grad, y)
+    gy = grad * math_ops.div_no_nan(math_ops.div_no_nan(-x, y), y)
     return reduce_gradient_args(x, y, gx, gy)
 
 
@@ -527,10 +510,9 @@ def floor_mod(x, y):
 @register_gradient("FloorMod")
 def _floor_mod_grad(op, grad):
     """grad for x, -floor(x / y) * grad for y."""
-    api = _api()
     x, y = _conj(op.inputs[0]), _conj(op.inputs[1])
-    floor_xy = api.floor_div(x, y)
-    gy = grad * api.negative(floor_xy)
+    floor_xy = math_ops.floor_div(x, y)
+    gy = grad * math_ops.negative(floor_xy)
     return reduce_gradient_args(x, y, grad, gy)
 
 
@@ -588,13 +570,12 @@ def pow_kernel(x, y):
 @register_gradient("Pow")
 def _pow_grad(op, grad):
     """grad * y * x^(y - 1) for x; grad * z * log(x) for y, 0 where x <= 0 (x == 0 for complex)."""
-    api, array_api = _api(), _array_api()
     x, y = op.inputs
     cx, cy = _conj(x), _conj(y)
-    gx = grad * cy * api.pow(cx, cy - 1)
-    mask = api.not_equal(cx, 0) if x.dtype.is_complex else cx > 0
-    safe_x = array_api.where(mask, cx, array_api.ones_like(x))
-    log_x = array_api.where(mask, api.log(safe_x), array_api.zeros_like(x))
+    gx = grad * cy * math_ops.pow(cx, cy - 1)
+    mask = math_ops.not_equal(cx, 0) if x.dtype.is_complex else cx > 0
+    safe_x = array_ops.where(mask, cx, array_ops.ones_like(x))
+    log_x = array_ops.where(mask, math_ops.log(safe_x), array_ops.zeros_like(x))
     gy = grad * _conj(op.outputs[0]) * log_x
     return reduce_gradient_args(x, y, gx, gy)
 
@@ -608,18 +589,17 @@ def maximum(x, y):
 
 def _maximum_minimum_grad(op, grad, selector):
     """The gradient goes to x where ``selector(x, y)`` holds (ties go to x), else to y."""
-    array_api = _array_api()
     x, y = op.inputs
-    zeros = array_api.zeros_like(grad)
+    zeros = array_ops.zeros_like(grad)
     xmask = selector(x, y)
-    gx = array_api.where_v2(xmask, grad, zeros)
-    gy = array_api.where_v2(xmask, zeros, grad)
+    gx = array_ops.where_v2(xmask, grad, zeros)
+    gy = array_ops.where_v2(xmask, zeros, grad)
     return reduce_gradient_args(x, y, gx, gy)
 
 
 @register_gradient("Maximum")
 def _maximum_grad(op, grad):
-    return _maximum_minimum_grad(op, grad, _api().greater_equal)
+    return _maximum_minimum_grad(op, grad, math_ops.greater_equal)
 
 
 @register_op("Minimum", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_MINMAX], shape=_broadcast_shape)
@@ -630,7 +610,7 @@ def minimum(x, y):
 
 @register_gradient("Minimum")
 def _minimum_grad(op, grad):
-    return _maximum_minimum_grad(op, grad, _api().less_equal)
+    return _maximum_minimum_grad(op, grad, math_ops.less_equal)
 
 
 @register_op("Atan2", inputs=["y: T", "x: T"], outputs=["z: T"], attrs=[_FLOAT], shape=_broadcast_shape)
@@ -642,10 +622,9 @@ def atan2(y, x):
 @register_gradient("Atan2")
 def _atan2_grad(op, grad):
     """grad * x / (x^2 + y^2) for y, grad * -y / (x^2 + y^2) for x."""
-    api = _api()
     y, x = op.inputs
     with _after(grad):
-        grad_inv = grad / (api.square(y) + api.square(x))
+        grad_inv = grad / (math_ops.square(y) + math_ops.square(x))
         gy = x * grad_inv
         gx = -y * grad_inv
         return reduce_gradient_args(y, x, gy, gx)
@@ -656,7 +635,7 @@ def _atan2_grad(op, grad):
 
 
 def _unary(name, types):
-    return register_op(name, inputs=["x: T"], outputs=["y: T"], attrs=[types], shape=shapes.unchanged)
+    return register_op(name, inputs=["x: T"], outputs=["y: T"], attrs=[types], shape=common_shapes.unchanged)
 
 
 @_unary("Neg", _SIGNED)
@@ -685,7 +664,7 @@ def _square_grad(op, grad):
     with _after(grad):
         x = _conj(x)
         y = constant(2.0, dtype=x.dtype)
-        return _api().multiply(grad, _api().multiply(x, y))
+        return math_ops.multiply(grad, math_ops.multiply(x, y))
 
 
 @_unary("Sqrt", _FLOAT_COMPLEX)
@@ -731,7 +710,7 @@ def _expm1_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().exp(x)
+        return grad * math_ops.exp(x)
 
 
 @_unary("Log", _FLOAT_COMPLEX)
@@ -744,7 +723,7 @@ def _log_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().reciprocal(x)
+        return grad * math_ops.reciprocal(x)
 
 
 @_unary("Log1p", _FLOAT_COMPLEX)
@@ -757,7 +736,7 @@ def _log1p_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().reciprocal(1 + x)
+        return grad * math_ops.reciprocal(1 + x)
 
 
 @_unary("Abs", "T: {bfloat16, half, float, double, int8, int16, int32, int64}")
@@ -767,7 +746,7 @@ def abs_kernel(x):
 
 @register_gradient("Abs")
 def _abs_grad(op, grad):
-    return grad * _api().sign(op.inputs[0])
+    return grad * math_ops.sign(op.inputs[0])
 
 
 @_unary("Sign", _SIGNED)
@@ -781,7 +760,7 @@ def sign(x):
 @register_gradient("Sign")
 def _sign_grad(op, grad):
     """Zero almost everywhere: zeros, not None, as in TF."""
-    return _array_api().zeros_like(op.inputs[0])
+    return array_ops.zeros_like(op.inputs[0])
 
 
 @_unary("Reciprocal", _SIGNED)
@@ -863,7 +842,7 @@ def _sin_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().cos(x)
+        return grad * math_ops.cos(x)
 
 
 @_unary("Cos", _FLOAT_COMPLEX)
@@ -876,7 +855,7 @@ def _cos_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return -grad * _api().sin(x)
+        return -grad * math_ops.sin(x)
 
 
 @_unary("Tan", _FLOAT_COMPLEX)
@@ -887,12 +866,11 @@ def tan(x):
 @register_gradient("Tan")
 def _tan_grad(op, grad):
     """grad / cos(x)^2."""
-    api = _api()
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        secx = api.reciprocal(api.cos(x))
-        secx2 = api.square(secx)
+        secx = math_ops.reciprocal(math_ops.cos(x))
+        secx2 = math_ops.square(secx)
         return secx2 * grad
 
 
@@ -903,11 +881,10 @@ def asin(x):
 
 def _one_minus_square_root_reciprocal(x, grad):
     """1 / sqrt(1 - x^2), built as TF's Asin/Acos gradients build it."""
-    api = _api()
-    x2 = api.square(x)
+    x2 = math_ops.square(x)
     one = constant(1, dtype=grad.dtype)
-    den = api.sqrt(api.subtract(one, x2))
-    return api.reciprocal(den)
+    den = math_ops.sqrt(math_ops.subtract(one, x2))
+    return math_ops.reciprocal(den)
 
 
 @register_gradient("Asin")
@@ -940,13 +917,12 @@ def atan(x):
 @register_gradient("Atan")
 def _atan_grad(op, grad):
     """grad / (1 + x^2)."""
-    api = _api()
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        x2 = api.square(x)
+        x2 = math_ops.square(x)
         one = constant(1, dtype=grad.dtype)
-        inv = api.reciprocal(api.add(one, x2))
+        inv = math_ops.reciprocal(math_ops.add(one, x2))
         return grad * inv
 
 
@@ -960,7 +936,7 @@ def _sinh_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().cosh(x)
+        return grad * math_ops.cosh(x)
 
 
 @_unary("Cosh", _FLOAT_COMPLEX)
@@ -973,7 +949,7 @@ def _cosh_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().sinh(x)
+        return grad * math_ops.sinh(x)
 
 
 @_unary("Tanh", _FLOAT_COMPLEX)
@@ -1010,12 +986,11 @@ def erf(x):
 @register_gradient("Erf")
 def _erf_grad(op, grad):
     """grad * 2 / sqrt(pi) * exp(-x^2)."""
-    api = _api()
     x = op.inputs[0]
     two_over_root_pi = constant(2 / np.sqrt(np.pi), dtype=grad.dtype)
     with _after(grad):
         x = _conj(x)
-        return grad * two_over_root_pi * api.exp(-api.square(x))
+        return grad * two_over_root_pi * math_ops.exp(-math_ops.square(x))
 
 
 @_unary("Erfc", _FLOAT)
@@ -1026,12 +1001,11 @@ def erfc(x):
 @register_gradient("Erfc")
 def _erfc_grad(op, grad):
     """-grad * 2 / sqrt(pi) * exp(-x^2)."""
-    api = _api()
     x = op.inputs[0]
     minus_two_over_root_pi = constant(-2 / np.sqrt(np.pi), dtype=grad.dtype)
     with _after(grad):
         x = _conj(x)
-        return grad * minus_two_over_root_pi * api.exp(-api.square(x))
+        return grad * minus_two_over_root_pi * math_ops.exp(-math_ops.square(x))
 
 
 @_unary("Lgamma", _FLOAT)
@@ -1044,7 +1018,7 @@ def _lgamma_grad(op, grad):
     x = op.inputs[0]
     with _after(grad):
         x = _conj(x)
-        return grad * _api().digamma(x)
+        return grad * math_ops.digamma(x)
 
 
 @_unary("Digamma", _FLOAT)
@@ -1064,7 +1038,7 @@ def _digamma_grad(op, grad):
 
 
 def _predicate(name):
-    return register_op(name, inputs=["x: T"], outputs=["y: bool"], attrs=[_FLOAT], shape=shapes.unchanged)
+    return register_op(name, inputs=["x: T"], outputs=["y: bool"], attrs=[_FLOAT], shape=common_shapes.unchanged)
 
 
 @_predicate("IsNan")
@@ -1094,7 +1068,9 @@ no_registered_gradient("IsNan", "IsInf", "IsFinite")
 
 def _unary_grad_op(name):
     """TF's shape function keeps y's shape; the kernel only needs as many elements in dy."""
-    return register_op(name, inputs=["y: T", "dy: T"], outputs=["z: T"], attrs=[_FLOAT_COMPLEX], shape=shapes.unchanged)
+    return register_op(
+        name, inputs=["y: T", "dy: T"], outputs=["z: T"], attrs=[_FLOAT_COMPLEX], shape=common_shapes.unchanged
+    )
 
 
 def _same_elements(y, dy):
@@ -1145,7 +1121,7 @@ def _rsqrt_grad_grad(op, grad):
     with _after(grad):
         ca = _conj(a)
         cg = _conj(grad)
-        grad_a = -1.5 * cg * b * _api().square(ca)
+        grad_a = -1.5 * cg * b * math_ops.square(ca)
         grad_b = raw_op("RsqrtGrad", y=ca, dy=grad)
         return grad_a, grad_b
 
@@ -1249,16 +1225,15 @@ def polygamma(a, x):
 @register_gradient("Polygamma")
 def _polygamma_grad(op, grad):
     """polygamma(a + 1, x) * grad for x; TF gives none for a."""
-    api, array_api = _api(), _array_api()
     n, x = op.inputs
-    sn = array_api.shape(n)
-    sx = array_api.shape(x)
+    sn = array_ops.shape(n)
+    sx = array_ops.shape(x)
     _, rx = raw_op("BroadcastGradientArgs", s0=sn, s1=sx)
     with _after(grad):
         n = _conj(n)
         x = _conj(x)
         partial_x = raw_op("Polygamma", a=n + 1, x=x)
-        return None, array_api.reshape(api.reduce_sum(partial_x * grad, rx), sx)
+        return None, array_ops.reshape(math_ops.reduce_sum(partial_x * grad, rx), sx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1293,7 +1268,7 @@ def _truncate_mantissa(x, dst):
     inputs=["x: SrcT"],
     outputs=["y: DstT"],
     attrs=["SrcT: type", "DstT: type", "Truncate: bool = false"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     aliases_input=True,
 )
 def cast(x, SrcT, DstT, Truncate):
@@ -1337,12 +1312,10 @@ def _cast_grad(op, grad):
     if src_type not in _CAST_GRAD_TYPES or grad.dtype.base_dtype not in _CAST_GRAD_TYPES:
         return None
     if isinstance(grad, Tensor):
-        return _api().cast(grad, src_type)
+        return math_ops.cast(grad, src_type)
     # tf.cast of IndexedSlices casts the values and keeps the rows sparse.
-    from torchmeta.framework.indexed_slices import IndexedSlices
-
     with graph_lib.name_scope(None, "Cast", [grad]) as name:
-        values = _api().cast(grad.values, src_type, name=name)
+        values = math_ops.cast(grad.values, src_type, name=name)
     return IndexedSlices(values, grad.indices, grad.dense_shape)
 
 
@@ -1454,7 +1427,7 @@ def logical_or(x, y):
     return torch.logical_or(x, y)
 
 
-@register_op("LogicalNot", inputs=["x: bool"], outputs=["y: bool"], shape=shapes.unchanged)
+@register_op("LogicalNot", inputs=["x: bool"], outputs=["y: bool"], shape=common_shapes.unchanged)
 def logical_not(x):
     return torch.logical_not(x)
 
@@ -1497,22 +1470,21 @@ def clip_by_value(t, clip_value_min, clip_value_max):
 def _clip_by_value_grad(op, grad):
     """grad where t is inside [min, max]; the rest goes to the bound it was clipped to, summed over
     the bound's broadcast axes (TF's clip_ops gradient)."""
-    api, array_api = _api(), _array_api()
     x, y, z = op.inputs
-    sx = array_api.shape(x)
-    sy = array_api.shape(y)
-    sz = array_api.shape(z)
-    gradshape = array_api.shape(grad)
-    zeros = array_api.zeros(gradshape, grad.dtype)
-    xymask = api.less(x, y)
-    xzmask = api.greater(x, z)
+    sx = array_ops.shape(x)
+    sy = array_ops.shape(y)
+    sz = array_ops.shape(z)
+    gradshape = array_ops.shape(grad)
+    zeros = array_ops.zeros(gradshape, grad.dtype)
+    xymask = math_ops.less(x, y)
+    xzmask = math_ops.greater(x, z)
     _, ry = raw_op("BroadcastGradientArgs", s0=sx, s1=sy)
     _, rz = raw_op("BroadcastGradientArgs", s0=sx, s1=sz)
-    xgrad = array_api.where(api.logical_or(xymask, xzmask), zeros, grad)
-    ygrad = array_api.where(xymask, grad, zeros)
-    zgrad = array_api.where(xzmask, grad, zeros)
-    gy = array_api.reshape(api.reduce_sum(ygrad, ry), sy)
-    gz = array_api.reshape(api.reduce_sum(zgrad, rz), sz)
+    xgrad = array_ops.where(math_ops.logical_or(xymask, xzmask), zeros, grad)
+    ygrad = array_ops.where(xymask, grad, zeros)
+    zgrad = array_ops.where(xzmask, grad, zeros)
+    gy = array_ops.reshape(math_ops.reduce_sum(ygrad, ry), sy)
+    gz = array_ops.reshape(math_ops.reduce_sum(zgrad, rz), sz)
     return xgrad, gy, gz
 
 
@@ -1526,7 +1498,7 @@ def _matmul_shape(op):
         if s.rank is not None and s.rank != 2:
             raise ValueError(
                 f"Shape must be rank 2 but is rank {s.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
-                f"{shapes._fmt(a)}, {shapes._fmt(b)}."
+                f"{common_shapes._fmt(a)}, {common_shapes._fmt(b)}."
             )
     da = a.as_tuple() or (None, None)
     db = b.as_tuple() or (None, None)
@@ -1540,7 +1512,7 @@ def _check_inner(k1, k2, op, a, b):
     if k1 is not None and k2 is not None and k1 != k2:
         raise ValueError(
             f"Dimensions must be equal, but are {k1} and {k2} for '{op.name}' (op: '{op.type}') with input shapes: "
-            f"{shapes._fmt(a)}, {shapes._fmt(b)}."
+            f"{common_shapes._fmt(a)}, {common_shapes._fmt(b)}."
         )
 
 
@@ -1602,7 +1574,7 @@ def _batch_matmul_shape(op, broadcast: bool):
         if s.rank is not None and s.rank < 2:
             raise ValueError(
                 f"Shape must be at least rank 2 but is rank {s.rank} for '{op.name}' (op: '{op.type}') with input "
-                f"shapes: {shapes._fmt(x)}, {shapes._fmt(y)}."
+                f"shapes: {common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
             )
     if broadcast and (x.rank is None or y.rank is None):
         return [unknown_shape()]
@@ -1622,14 +1594,14 @@ def _batch_matmul_shape(op, broadcast: bool):
         if bx.rank is not None and by.rank is not None and bx.rank != by.rank:
             raise ValueError(
                 f"Shapes must be equal rank, but are {bx.rank} and {by.rank} for '{op.name}' (op: '{op.type}') with "
-                f"input shapes: {shapes._fmt(x)}, {shapes._fmt(y)}."
+                f"input shapes: {common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
             )
         try:
             batch = bx.merge_with(by)
         except ValueError:
             raise ValueError(
                 f"Batch dimensions must be equal for '{op.name}' (op: '{op.type}') with input shapes: "
-                f"{shapes._fmt(x)}, {shapes._fmt(y)}."
+                f"{common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
             ) from None
     return [batch.concatenate(TensorShape([m, n]))]
 
@@ -1663,7 +1635,7 @@ def batch_mat_mul(x, y, adj_x, adj_y):
 @register_gradient("BatchMatMul")
 def _batch_mat_mul_grad(op, grad):
     """tf.matmul of the gradient with the other operand (adjoints chosen per ``adj_*``)."""
-    matmul = _api().matmul
+    matmul = math_ops.matmul
     x, y = op.inputs
     adj_x = op.get_attr("adj_x")
     adj_y = op.get_attr("adj_y")
@@ -1728,8 +1700,7 @@ def batch_mat_mul_v3(x, y, Tout, adj_x, adj_y):
 @register_gradient("BatchMatMulV3")
 def _batch_mat_mul_v2_grad(op, grad):
     """As BatchMatMul's, then summed over the batch dims each operand was broadcast along."""
-    api, array_api = _api(), _array_api()
-    matmul = api.matmul
+    matmul = math_ops.matmul
     x, y = op.inputs
     adj_x = op.get_attr("adj_x")
     adj_y = op.get_attr("adj_y")
@@ -1753,11 +1724,11 @@ def _batch_mat_mul_v2_grad(op, grad):
     )
     if not may_have_batch or batch_shapes_match:
         return grad_x, grad_y
-    sx = array_api.shape(x)
-    sy = array_api.shape(y)
+    sx = array_ops.shape(x)
+    sy = array_ops.shape(y)
     rx, ry = raw_op("BroadcastGradientArgs", s0=sx[:-2], s1=sy[:-2])
-    grad_x = array_api.reshape(api.reduce_sum(grad_x, rx), sx)
-    grad_y = array_api.reshape(api.reduce_sum(grad_y, ry), sy)
+    grad_x = array_ops.reshape(math_ops.reduce_sum(grad_x, rx), sx)
+    grad_y = array_ops.reshape(math_ops.reduce_sum(grad_y, ry), sy)
     return grad_x, grad_y
 
 
@@ -1786,7 +1757,7 @@ def _range_shape(op):
         if t.shape.rank not in (None, 0):
             raise ValueError(
                 f"Shape must be rank 0 but is rank {t.shape.rank} for '{op.name}' (op: 'Range') with input shapes: "
-                + ", ".join(shapes._fmt(s.shape) for s in op.inputs)
+                + ", ".join(common_shapes._fmt(s.shape) for s in op.inputs)
                 + "."
             )
     values = [tensor_util.constant_value(t) for t in op.inputs]
@@ -1849,7 +1820,7 @@ def _range_value(op, index):
     inputs=["input: T"],
     outputs=["output: T"],
     attrs=["T: {complex64, complex128, variant} = DT_COMPLEX64"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
 )
 def conj(input):
     return torch.conj_physical(input)
@@ -1857,7 +1828,7 @@ def conj(input):
 
 @register_gradient("Conj")
 def _conj_grad(op, grad):
-    return _api().conj(grad)
+    return math_ops.conj(grad)
 
 
 _COMPLEX_PART_ATTRS = ["T: {complex64, complex128} = DT_COMPLEX64", "Tout: {float, double} = DT_FLOAT"]
@@ -1868,7 +1839,7 @@ _COMPLEX_PART_ATTRS = ["T: {complex64, complex128} = DT_COMPLEX64", "Tout: {floa
     inputs=["input: T"],
     outputs=["output: Tout"],
     attrs=_COMPLEX_PART_ATTRS,
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     aliases_input=True,
 )
 def real(input):
@@ -1905,7 +1876,7 @@ def _real_grad(op, grad):
     inputs=["input: T"],
     outputs=["output: Tout"],
     attrs=_COMPLEX_PART_ATTRS,
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     aliases_input=True,
 )
 def imag(input):
@@ -1919,7 +1890,9 @@ def _imag_grad(op, grad):
     return _complex(zero, grad)
 
 
-@register_op("ComplexAbs", inputs=["x: T"], outputs=["y: Tout"], attrs=_COMPLEX_PART_ATTRS, shape=shapes.unchanged)
+@register_op(
+    "ComplexAbs", inputs=["x: T"], outputs=["y: Tout"], attrs=_COMPLEX_PART_ATTRS, shape=common_shapes.unchanged
+)
 def complex_abs(x):
     return torch.abs(x)
 
@@ -1927,8 +1900,8 @@ def complex_abs(x):
 @register_gradient("ComplexAbs")
 def _complex_abs_grad(op, grad):
     """grad * x / |x| (0 where x is 0)."""
-    zeros_like = _array_api().zeros_like
-    return _api().div_no_nan(
+    zeros_like = array_ops.zeros_like
+    return math_ops.div_no_nan(
         _complex(grad, zeros_like(grad)) * op.inputs[0],
         _complex(op.outputs[0], zeros_like(op.outputs[0])),
     )
@@ -1951,9 +1924,8 @@ def complex_kernel(real, imag):
 def _complex_grad(op, grad):
     """The real part of the gradient for ``real``, the imaginary part for ``imag``."""
     x, y = op.inputs
-    api = _api()
-    gx = api.real(grad)
-    gy = api.imag(grad)
+    gx = math_ops.real(grad)
+    gy = math_ops.imag(grad)
     return reduce_gradient_args(x, y, gx, gy)
 
 
@@ -1987,7 +1959,7 @@ def bitwise_xor(x, y):
     return torch.bitwise_xor(x, y)
 
 
-@register_op("Invert", inputs=["x: T"], outputs=["y: T"], attrs=[_BITWISE], shape=shapes.unchanged)
+@register_op("Invert", inputs=["x: T"], outputs=["y: T"], attrs=[_BITWISE], shape=common_shapes.unchanged)
 def invert(x):
     return torch.bitwise_not(x)
 
@@ -2022,7 +1994,6 @@ def sparse_mat_mul(a, b, transpose_a, transpose_b):
 def _sparse_mat_mul_grad(op, grad):
     """MatMul-like gradients through tf.matmul with the operands' sparsity hints; a gradient coming
     from a ReluGrad is assumed sparse, as in TF."""
-    api, array_api = _api(), _array_api()
     t_a = op.get_attr("transpose_a")
     t_b = op.get_attr("transpose_b")
     a, b = op.inputs
@@ -2033,13 +2004,13 @@ def _sparse_mat_mul_grad(op, grad):
         t1_sparse = is_sparse[id(t1)]
         t2_sparse = is_sparse[id(t2)]
         if transpose_b:
-            t2 = array_api.transpose(t2)
+            t2 = array_ops.transpose(t2)
             transpose_b = False
-        prod = api.matmul(
+        prod = math_ops.matmul(
             t1, t2, transpose_a=transpose_a, transpose_b=transpose_b, a_is_sparse=t1_sparse, b_is_sparse=t2_sparse
         )
         if prod.dtype.base_dtype is not out_dtype:
-            prod = api.cast(prod, out_dtype)
+            prod = math_ops.cast(prod, out_dtype)
         return prod
 
     dtype_a = a.dtype.base_dtype

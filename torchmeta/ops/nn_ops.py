@@ -15,13 +15,14 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
 from torchmeta import errors
+from torchmeta.api import array_ops, math_ops
+from torchmeta.api.gradients import gradients
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import no_registered_gradient, register_gradient, register_op
 
 # ---------------------------------------------------------------------------------------------
 # Shape-function helpers with TF's wording (InferenceContext::WithRank, Merge, ...).
@@ -132,20 +133,6 @@ def _check_same_size(g, a):
         raise _invalid("g and a must be the same size")
 
 
-def array_api():
-    """``torchmeta.api.array_ops``, imported on first use (it imports the registrations made here)."""
-    from torchmeta.api import array_ops
-
-    return array_ops
-
-
-def math_api():
-    """``torchmeta.api.math_ops``, imported on first use."""
-    from torchmeta.api import math_ops
-
-    return math_ops
-
-
 def _attrs(op, *names):
     """``{name: op.get_attr(name)}``, string attrs decoded, for re-emitting an op's attrs."""
     out = {}
@@ -173,7 +160,7 @@ _WIDE_UNSIGNED = (torch.uint16, torch.uint32, torch.uint64)
     inputs=["features: T"],
     outputs=["activations: T"],
     attrs=[_REAL_TYPES[:-1] + ", qint8}"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
 )
 def relu(features):
     if features.dtype in _WIDE_UNSIGNED:
@@ -181,24 +168,30 @@ def relu(features):
     return torch.relu(features)
 
 
-@register_op("Relu6", inputs=["features: T"], outputs=["activations: T"], attrs=[_REAL_TYPES], shape=shapes.unchanged)
+@register_op(
+    "Relu6", inputs=["features: T"], outputs=["activations: T"], attrs=[_REAL_TYPES], shape=common_shapes.unchanged
+)
 def relu6(features):
     """min(max(x, 0), 6); NaN stays NaN as in TF."""
     return torch.clamp(features, 0, 6)
 
 
-@register_op("Elu", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=shapes.unchanged)
+@register_op(
+    "Elu", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=common_shapes.unchanged
+)
 def elu(features):
     return F.elu(features)
 
 
-@register_op("Selu", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=shapes.unchanged)
+@register_op(
+    "Selu", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=common_shapes.unchanged
+)
 def selu(features):
     return torch.selu(features)
 
 
 @register_op(
-    "Softplus", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=shapes.unchanged
+    "Softplus", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=common_shapes.unchanged
 )
 def softplus(features):
     """log(1 + exp(x)); TF switches to x / exp(x) at log(eps) + 2, torch at 20: equal within rounding."""
@@ -206,7 +199,7 @@ def softplus(features):
 
 
 @register_op(
-    "Softsign", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=shapes.unchanged
+    "Softsign", inputs=["features: T"], outputs=["activations: T"], attrs=[_FLOAT_TYPES], shape=common_shapes.unchanged
 )
 def softsign(features):
     return F.softsign(features)
@@ -217,7 +210,7 @@ def softsign(features):
     inputs=["features: T"],
     outputs=["activations: T"],
     attrs=["alpha: float = 0.20000000298023224", "T: {half, bfloat16, float, double} = DT_FLOAT"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
 )
 def leaky_relu(features, alpha):
     return F.leaky_relu(features, alpha)
@@ -270,7 +263,7 @@ def _relu_grad(op, grad):
 @register_gradient("ReluGrad")
 def _relu_grad_grad(op, grad):
     x = op.inputs[1]
-    return [raw_op("ReluGrad", gradients=grad, features=x), array_api().zeros_like(x)]
+    return [raw_op("ReluGrad", gradients=grad, features=x), array_ops.zeros_like(x)]
 
 
 @register_gradient("Relu6")
@@ -281,7 +274,7 @@ def _relu6_grad(op, grad):
 @register_gradient("Relu6Grad")
 def _relu6_grad_grad(op, grad):
     x = op.inputs[1]
-    return [raw_op("Relu6Grad", gradients=grad, features=x), array_api().zeros_like(x)]
+    return [raw_op("Relu6Grad", gradients=grad, features=x), array_ops.zeros_like(x)]
 
 
 @register_op(
@@ -328,10 +321,9 @@ def _selu_grad(op, grad):
 def _elu_like_grad_grad(op_type, op, grad):
     """EluGrad/SeluGrad's gradient: [d/dgradients, d/doutputs] as TF's _EluGradGrad/_SeluGradGrad."""
     x = op.inputs[1]
-    array = array_api()
     return [
         raw_op(op_type, gradients=grad, outputs=x),
-        array.where(x < 0.0, grad * op.inputs[0], array.zeros_like(x)),
+        array_ops.where(x < 0.0, grad * op.inputs[0], array_ops.zeros_like(x)),
     ]
 
 
@@ -354,7 +346,7 @@ def softplus_grad(gradients, features):
 
 @register_gradient("Softplus")
 def _softplus_grad(op, grad):
-    return [grad * math_api().sigmoid(op.inputs[0])]
+    return [grad * math_ops.sigmoid(op.inputs[0])]
 
 
 @register_gradient("SoftplusGrad")
@@ -362,10 +354,9 @@ def _softplus_grad_grad(op, grad):
     """(ddy, d2x) for SoftplusGrad(dy, x), as TF: ddy = SoftplusGrad(grad, x) and
     d2x = grad * dy / (exp(-x) + 2 + exp(x))."""
     dy, x = op.inputs
-    math = math_api()
     with graph_lib.control_dependencies([grad]):
         ddy = raw_op("SoftplusGrad", gradients=grad, features=x)
-        d2x = grad * dy / (math.exp(-x) + 2.0 + math.exp(x))
+        d2x = grad * dy / (math_ops.exp(-x) + 2.0 + math_ops.exp(x))
         return [ddy, d2x]
 
 
@@ -404,7 +395,7 @@ def _leaky_relu_grad_grad(op, grad):
     x = op.inputs[1]
     return [
         raw_op("LeakyReluGrad", gradients=grad, features=x, alpha=op.get_attr("alpha")),
-        array_api().zeros_like(x),
+        array_ops.zeros_like(x),
     ]
 
 
@@ -444,16 +435,15 @@ def log_softmax(logits):
 def _softmax_grad(op, grad_softmax):
     """(grad - sum(grad * softmax, -1)) * softmax, built from Mul/Sum/Sub/Mul as TF builds it."""
     softmax = op.outputs[0]
-    sum_channels = math_api().reduce_sum(grad_softmax * softmax, -1, keepdims=True)
+    sum_channels = math_ops.reduce_sum(grad_softmax * softmax, -1, keepdims=True)
     return [(grad_softmax - sum_channels) * softmax]
 
 
 @register_gradient("LogSoftmax")
 def _log_softmax_grad(op, grad):
     """grad - sum(grad, -1) * exp(log_softmax)."""
-    math = math_api()
-    softmax = math.exp(op.outputs[0])
-    return [grad - math.reduce_sum(grad, -1, keepdims=True) * softmax]
+    softmax = math_ops.exp(op.outputs[0])
+    return [grad - math_ops.reduce_sum(grad, -1, keepdims=True) * softmax]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,31 +542,32 @@ def _bias_add_grad(op, received_grad):
 @register_gradient("BiasAddGrad")
 def _bias_add_grad_grad(op, received_grad):
     """Tiles the bias-shaped ``received_grad`` back over the input's shape, as TF's _BiasAddGradGrad."""
-    array = array_api()
-    shape = array.shape(op.inputs[0])
-    bias_shape = array.shape(received_grad)
+    shape = array_ops.shape(op.inputs[0])
+    bias_shape = array_ops.shape(received_grad)
     if str_attr(op, "data_format") == "NCHW":
-        expanded_shape = array.concat([array.ones_like(shape[:1]), bias_shape, array.ones_like(shape[2:])], 0)
-        tile_mults = array.concat([shape[:1], [1], shape[2:]], 0)
+        expanded_shape = array_ops.concat(
+            [array_ops.ones_like(shape[:1]), bias_shape, array_ops.ones_like(shape[2:])], 0
+        )
+        tile_mults = array_ops.concat([shape[:1], [1], shape[2:]], 0)
     else:
-        expanded_shape = array.concat([array.ones_like(shape[:-1]), bias_shape], 0)
-        tile_mults = array.concat([shape[:-1], [1]], 0)
-    expanded_grad = array.reshape(received_grad, expanded_shape)
-    return [array.tile(expanded_grad, tile_mults)]
+        expanded_shape = array_ops.concat([array_ops.ones_like(shape[:-1]), bias_shape], 0)
+        tile_mults = array_ops.concat([shape[:-1], [1]], 0)
+    expanded_grad = array_ops.reshape(received_grad, expanded_shape)
+    return [array_ops.tile(expanded_grad, tile_mults)]
 
 
 @register_gradient("BiasAddV1")
 def _bias_add_v1_grad(op, received_grad):
     """The bias gradient sums over every axis but the last: Sum over Range(Rank - 1), as TF."""
-    reduction_dim_tensor = math_api().range(array_api().rank(received_grad) - 1)
-    return [received_grad, math_api().reduce_sum(received_grad, reduction_dim_tensor)]
+    reduction_dim_tensor = math_ops.range(array_ops.rank(received_grad) - 1)
+    return [received_grad, math_ops.reduce_sum(received_grad, reduction_dim_tensor)]
 
 
 # ---------------------------------------------------------------------------------------------
 # Losses
 
 
-@register_op("L2Loss", inputs=["t: T"], outputs=["output: T"], attrs=[_FLOAT_TYPES], shape=shapes.scalar)
+@register_op("L2Loss", inputs=["t: T"], outputs=["output: T"], attrs=[_FLOAT_TYPES], shape=common_shapes.scalar)
 def l2_loss(t):
     """sum(t ** 2) / 2."""
     return torch.sum(torch.square(t)) * 0.5
@@ -595,7 +586,7 @@ def _xent_shape(op):
         if labels.rank is None or labels.is_compatible_with(merged):
             merged = merged.merge_with(labels)
             return [TensorShape([merged.as_tuple()[0]]), merged]
-    shape = shapes.broadcast_shapes(features, labels, op)
+    shape = common_shapes.broadcast_shapes(features, labels, op)
     if shape.rank is None:
         raise shape_error(op, "Shape must be broadcasted with rank 2, but is rank is unknown.")
     if shape.rank != 2:
@@ -635,7 +626,7 @@ def softmax_cross_entropy_with_logits(features, labels):
 
 def _broadcast_mul(vec, mat):
     """TF's _BroadcastMul: ``vec`` [D0] times ``mat`` [D0, D1], through ExpandDims(vec, -1)."""
-    return array_api().expand_dims(vec, -1) * mat
+    return array_ops.expand_dims(vec, -1) * mat
 
 
 def _is_zeros(t) -> bool:
@@ -662,11 +653,12 @@ def _xent_grad_wrt_logits(op, grad_loss, grad_grad):
     grad = _broadcast_mul(grad_loss, op.outputs[1])
     logits = op.inputs[0]
     if not _is_zeros(grad_grad):
-        array, math = array_api(), math_api()
         softmax = raw_op("Softmax", logits=logits)
         grad += (
             grad_grad
-            - array.squeeze(math.matmul(array.expand_dims(grad_grad, 1), array.expand_dims(softmax, 2)), axis=1)
+            - array_ops.squeeze(
+                math_ops.matmul(array_ops.expand_dims(grad_grad, 1), array_ops.expand_dims(softmax, 2)), axis=1
+            )
         ) * softmax
     return grad
 
@@ -875,31 +867,33 @@ def top_k(input, k):
 def _top_k_input_grad(op, grad):
     """Scatters ``grad`` to the positions the indices name, built as TF's _TopKGrad: flatten the
     indices to rows, offset each row by row * last_dim, ScatterNd into the flat input, reshape."""
-    array, math = array_api(), math_api()
     indices = op.outputs[1]
-    in_shape = array.shape(op.inputs[0])
-    ind_shape = array.shape(indices)
-    ind_lastdim = array.gather(math.cast(ind_shape, DType.int64), array.size(ind_shape) - 1)
-    ind_2d = array.reshape(indices, array.stack([-1, ind_lastdim]))
-    in_lastdim = array.gather(math.cast(in_shape, DType.int64), array.size(in_shape) - 1)
-    outerdim = array.shape(ind_2d)[0]
+    in_shape = array_ops.shape(op.inputs[0])
+    ind_shape = array_ops.shape(indices)
+    ind_lastdim = array_ops.gather(math_ops.cast(ind_shape, DType.int64), array_ops.size(ind_shape) - 1)
+    ind_2d = array_ops.reshape(indices, array_ops.stack([-1, ind_lastdim]))
+    in_lastdim = array_ops.gather(math_ops.cast(in_shape, DType.int64), array_ops.size(in_shape) - 1)
+    outerdim = array_ops.shape(ind_2d)[0]
     # TF casts the row offsets (and ScatterNd's shape is int32); here they take the indices' dtype,
     # so that int64 and int16 indices (index_type) work too, where TF's graph fails to build.
     index_dtype = indices.dtype.base_dtype
-    offsets = math.cast(
-        array.expand_dims(math.range(0, math.cast(outerdim, DType.int64) * in_lastdim, in_lastdim), -1), index_dtype
+    offsets = math_ops.cast(
+        array_ops.expand_dims(math_ops.range(0, math_ops.cast(outerdim, DType.int64) * in_lastdim, in_lastdim), -1),
+        index_dtype,
     )
-    ind = array.reshape(ind_2d + offsets, [-1])
-    size = math.reduce_prod(in_shape)
+    ind = array_ops.reshape(ind_2d + offsets, [-1])
+    size = math_ops.reduce_prod(in_shape)
     if index_dtype is not DType.int32:
-        size = math.cast(size, index_dtype)
-    scattered = raw_op("ScatterNd", indices=array.expand_dims(ind, -1), updates=array.reshape(grad, [-1]), shape=[size])
-    return array.reshape(scattered, in_shape)
+        size = math_ops.cast(size, index_dtype)
+    scattered = raw_op(
+        "ScatterNd", indices=array_ops.expand_dims(ind, -1), updates=array_ops.reshape(grad, [-1]), shape=[size]
+    )
+    return array_ops.reshape(scattered, in_shape)
 
 
 @register_gradient("TopKV2")
 def _top_k_v2_grad(op, grad, _):
-    return [_top_k_input_grad(op, grad), array_api().zeros([], dtype=DType.int32)]
+    return [_top_k_input_grad(op, grad), array_ops.zeros([], dtype=DType.int32)]
 
 
 @register_gradient("TopK")
@@ -1299,9 +1293,8 @@ def _fused_batch_norm_grad_fn(op, *grad):
         mean, variance = op.inputs[3], op.inputs[4]
         target_format = "NHWC" if data_format in ("NCHW", "NHWC") else "NDHWC"
         if data_format in _TO_CHANNELS_LAST:
-            array = array_api()
-            x = array.transpose(x, _TO_CHANNELS_LAST[data_format][0])
-            grad_y = array.transpose(grad_y, _TO_CHANNELS_LAST[data_format][0])
+            x = array_ops.transpose(x, _TO_CHANNELS_LAST[data_format][0])
+            grad_y = array_ops.transpose(grad_y, _TO_CHANNELS_LAST[data_format][0])
     extra = {"reserve_space_3": op.outputs[5]} if v3 else {}
     dx, dscale, doffset, _, _ = raw_op(
         grad_op,
@@ -1316,7 +1309,7 @@ def _fused_batch_norm_grad_fn(op, *grad):
         is_training=is_training,
     )
     if not is_training and data_format in _TO_CHANNELS_LAST:
-        dx = array_api().transpose(dx, _TO_CHANNELS_LAST[data_format][1])
+        dx = array_ops.transpose(dx, _TO_CHANNELS_LAST[data_format][1])
     return [dx, dscale, doffset, None, None]
 
 
@@ -1326,54 +1319,53 @@ for _op_type in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"):
 
 def _batch_norm_grad_graph(grad_y, x, scale, pop_mean, pop_var, epsilon, data_format, is_training):
     """TF's _BatchNormGrad: FusedBatchNormGrad's results rebuilt from differentiable ops."""
-    array, math = array_api(), math_api()
     x_dtype = x.dtype.base_dtype
     if x_dtype in (DType.float16, DType.bfloat16):
-        x = math.cast(x, DType.float32)
-        grad_y = math.cast(grad_y, DType.float32)
+        x = math_ops.cast(x, DType.float32)
+        grad_y = math_ops.cast(grad_y, DType.float32)
     channels_first = data_format in ("NCHW", "NCDHW")
     reduce_axis = {"NHWC": [0, 1, 2], "NDHWC": [0, 1, 2, 3], "NCHW": [0, 2, 3]}.get(data_format, [0, 2, 3, 4])
     ones = [1] * (len(reduce_axis) - 1)
     if is_training:
         keepdims = channels_first
         if channels_first:
-            scale = array.reshape(scale, [1, array.size(scale), *ones])
-        mean_grad_y = math.reduce_mean(grad_y, reduce_axis, keepdims=keepdims)
-        mean_x = math.reduce_mean(x, reduce_axis, keepdims=keepdims)
-        var_x = math.reduce_mean(
-            math.squared_difference(x, array.stop_gradient(mean_x)), reduce_axis, keepdims=keepdims
+            scale = array_ops.reshape(scale, [1, array_ops.size(scale), *ones])
+        mean_grad_y = math_ops.reduce_mean(grad_y, reduce_axis, keepdims=keepdims)
+        mean_x = math_ops.reduce_mean(x, reduce_axis, keepdims=keepdims)
+        var_x = math_ops.reduce_mean(
+            math_ops.squared_difference(x, array_ops.stop_gradient(mean_x)), reduce_axis, keepdims=keepdims
         )
         grad_y_offset = grad_y - mean_grad_y
         x_offset = x - mean_x
-        mean = math.reduce_mean(grad_y * x_offset, axis=reduce_axis, keepdims=keepdims)
+        mean = math_ops.reduce_mean(grad_y * x_offset, axis=reduce_axis, keepdims=keepdims)
         grad_x = (
-            scale * math.rsqrt(var_x + epsilon) * (grad_y_offset - math.reciprocal(var_x + epsilon) * mean * x_offset)
+            scale
+            * math_ops.rsqrt(var_x + epsilon)
+            * (grad_y_offset - math_ops.reciprocal(var_x + epsilon) * mean * x_offset)
         )
-        grad_scale = math.rsqrt(var_x + epsilon) * math.reduce_sum(
+        grad_scale = math_ops.rsqrt(var_x + epsilon) * math_ops.reduce_sum(
             grad_y * x_offset, axis=reduce_axis, keepdims=keepdims
         )
         if channels_first:
-            grad_scale = array.squeeze(grad_scale)
-        grad_offset = math.reduce_sum(grad_y, axis=reduce_axis)
-        return math.cast(grad_x, x_dtype), grad_scale, grad_offset
+            grad_scale = array_ops.squeeze(grad_scale)
+        grad_offset = math_ops.reduce_sum(grad_y, axis=reduce_axis)
+        return math_ops.cast(grad_x, x_dtype), grad_scale, grad_offset
     if channels_first:
-        shape = [1, array.size(pop_mean), *ones]
-        pop_mean = array.reshape(pop_mean, shape)
-        pop_var = array.reshape(pop_var, shape)
-        scale = array.reshape(scale, shape)
-    grad_offset = math.reduce_sum(grad_y, axis=reduce_axis)
-    var_rsqrt = math.rsqrt(pop_var + epsilon)
-    grad_scale = math.reduce_sum(grad_y * (x - pop_mean) * var_rsqrt, axis=reduce_axis)
+        shape = [1, array_ops.size(pop_mean), *ones]
+        pop_mean = array_ops.reshape(pop_mean, shape)
+        pop_var = array_ops.reshape(pop_var, shape)
+        scale = array_ops.reshape(scale, shape)
+    grad_offset = math_ops.reduce_sum(grad_y, axis=reduce_axis)
+    var_rsqrt = math_ops.rsqrt(pop_var + epsilon)
+    grad_scale = math_ops.reduce_sum(grad_y * (x - pop_mean) * var_rsqrt, axis=reduce_axis)
     grad_x = grad_y * scale * var_rsqrt
-    return math.cast(grad_x, x_dtype), grad_scale, grad_offset
+    return math_ops.cast(grad_x, x_dtype), grad_scale, grad_offset
 
 
 def _fused_batch_norm_grad_grad(op, *grad):
     """TF's _FusedBatchNormGradGrad: differentiates ``_batch_norm_grad_graph`` (TF uses a
     GradientTape; in a graph that is gradients() over the rebuilt subgraph) with respect to
     y_backprop, x and scale, with this op's output gradients as the initial gradients."""
-    from torchmeta.framework.gradients import gradients
-
     grad_y, x, scale, pop_mean, pop_var = op.inputs[:5]
     outs = _batch_norm_grad_graph(
         grad_y,

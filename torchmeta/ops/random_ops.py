@@ -18,14 +18,14 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import shapes
-from torchmeta.ops.nn_ops import array_api, math_api, scalar_dim, shape_error, with_rank
-from torchmeta.ops.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
+from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
 
 
 def _invalid(message: str) -> errors.InvalidArgumentError:
@@ -159,7 +159,7 @@ no_registered_gradient("RandomUniformInt")
     inputs=["value: T"],
     outputs=["output: T"],
     attrs=["seed: int = 0", "seed2: int = 0", "T: type"],
-    shape=shapes.unchanged,
+    shape=common_shapes.unchanged,
     stateful=True,
 )
 def random_shuffle(value, generator, device):
@@ -242,7 +242,7 @@ def random_gamma(shape, alpha, generator):
     inputs=["alpha: T", "sample: T"],
     outputs=["output: T"],
     attrs=["T: {float, double}"],
-    shape=shapes.broadcast_binary,
+    shape=common_shapes.broadcast_binary,
 )
 def random_gamma_grad(alpha, sample):
     """d sample / d alpha of Gamma(alpha, 1) samples at a fixed CDF (implicit reparameterization),
@@ -370,14 +370,15 @@ def _gamma_sample_der_alpha(a, x):
 def _random_gamma_grad(op, grad):
     """TF's _RandomGammaGrad: alpha's gradient sums grad * RandomGammaGrad(alpha, sample) over the
     sample dimensions (alpha reshaped with leading unit dims to broadcast)."""
-    array, math = array_api(), math_api()
     shape, alpha, sample = op.inputs[0], op.inputs[1], op.outputs[0]
     with graph_lib.control_dependencies([grad]):
-        num_sample_dimensions = array.shape(shape)[0]
-        new_shape = array.concat([array.ones([num_sample_dimensions], dtype=DType.int32), array.shape(alpha)], axis=0)
-        alpha_broadcastable = array.reshape(alpha, new_shape)
+        num_sample_dimensions = array_ops.shape(shape)[0]
+        new_shape = array_ops.concat(
+            [array_ops.ones([num_sample_dimensions], dtype=DType.int32), array_ops.shape(alpha)], axis=0
+        )
+        alpha_broadcastable = array_ops.reshape(alpha, new_shape)
         partial_a = raw_op("RandomGammaGrad", alpha=alpha_broadcastable, sample=sample)
-        return [None, math.reduce_sum(grad * partial_a, axis=math.range(num_sample_dimensions))]
+        return [None, math_ops.reduce_sum(grad * partial_a, axis=math_ops.range(num_sample_dimensions))]
 
 
 # TF registers no gradient for RandomGammaGrad.

@@ -9,15 +9,15 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
 from torchmeta.ops.math_ops import TORCH_DTYPES
-from torchmeta.ops.registry import no_registered_gradient, register_gradient, register_op
 
 _NUMBER = (
     "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, "
@@ -61,9 +61,9 @@ def _reduction_shape(op):
     if axes.rank is not None and axes.rank > 1:
         raise ValueError(
             f"Shape must be at most rank 1 but is rank {axes.rank} for '{op.name}' (op: '{op.type}') with input "
-            f"shapes: {shapes._fmt(op.inputs[0].shape)}, {shapes._fmt(axes)}."
+            f"shapes: {common_shapes._fmt(op.inputs[0].shape)}, {common_shapes._fmt(axes)}."
         )
-    return shapes.reduction(op)
+    return common_shapes.reduction(op)
 
 
 def _reduce(name, types, shape=_reduction_shape):
@@ -167,18 +167,6 @@ def any_kernel(input, reduction_indices, keep_dims):
 # Reduction gradients (TF's math_grad.py: _SumGrad, _MeanGrad, _MinOrMaxGrad, _ProdGrad)
 
 
-def _api():
-    from torchmeta.api import math_ops
-
-    return math_ops
-
-
-def _array_api():
-    from torchmeta.api import array_ops
-
-    return array_ops
-
-
 def reduced_shape(input_shape, axes):
     """TF's math_ops.reduced_shape: the output shape of a reduction as if keep_dims were set.
 
@@ -193,22 +181,21 @@ def reduced_shape(input_shape, axes):
             constant_input_shape = np.array(constant_input_shape, dtype=np.int32)
             constant_input_shape[constant_axes] = 1
             return constant_input_shape
-    api, array_api = _api(), _array_api()
     axes = graph_lib.convert_to_tensor(axes)
-    input_rank = array_api.size(input_shape, out_type=axes.dtype.base_dtype)
+    input_rank = array_ops.size(input_shape, out_type=axes.dtype.base_dtype)
     axes = (axes + input_rank) % input_rank
-    axes_shape = array_api.shape(axes)
+    axes_shape = array_ops.shape(axes)
     return raw_op(
         "DynamicStitch",
-        indices=[api.range(input_rank), axes],
-        data=[input_shape, array_api.ones(axes_shape, dtype=input_shape.dtype.base_dtype)],
+        indices=[math_ops.range(input_rank), axes],
+        data=[input_shape, array_ops.ones(axes_shape, dtype=input_shape.dtype.base_dtype)],
     )
 
 
 def _static_tile_scaling(input_shape: tuple, output_shape_kept_dims: tuple) -> tuple:
     """``input_shape // max(kept, 1)``. TF builds this as graph ops (a Maximum and a floordiv that
     nothing consumes) and evaluates them; the same ops are built here, the value computed directly."""
-    _ = input_shape // _api().maximum(np.array(output_shape_kept_dims, dtype=np.int32), 1)
+    _ = input_shape // math_ops.maximum(np.array(output_shape_kept_dims, dtype=np.int32), 1)
     return tuple(int(d) for d in np.array(input_shape) // np.maximum(np.array(output_shape_kept_dims), 1))
 
 
@@ -219,19 +206,18 @@ def _sum_grad(op, grad):
     TF's fast paths: a static reduction to a scalar is a Reshape + Tile; a static shape and axes give
     constant Reshape/Tile arguments (cached per graph, so the evaluated Maximum/floordiv appear once).
     """
-    array_api = _array_api()
     input_0_shape = op.inputs[0].shape.as_tuple()
     if input_0_shape is not None:
         axes = tensor_util.constant_value(op.inputs[1])
         if axes is not None:
             rank = len(input_0_shape)
             if np.array_equal(axes, np.arange(rank)):
-                grad = array_api.reshape(grad, [1] * rank)
+                grad = array_ops.reshape(grad, [1] * rank)
                 if None not in input_0_shape:
                     input_shape = constant(list(input_0_shape), dtype=DType.int32)
                 else:
-                    input_shape = array_api.shape(op.inputs[0])
-                return [array_api.tile(grad, input_shape), None]
+                    input_shape = array_ops.shape(op.inputs[0])
+                return [array_ops.tile(grad, input_shape), None]
             if None not in input_0_shape:
                 cache = op.graph.__dict__.setdefault("_reduced_shape_cache", {})
                 axes = tuple(int(a) for a in np.reshape(axes, -1))
@@ -241,20 +227,19 @@ def _sum_grad(op, grad):
                     tile_scaling = _static_tile_scaling(input_0_shape, output_shape_kept_dims)
                     cache[key] = (output_shape_kept_dims, tile_scaling)
                 output_shape_kept_dims, tile_scaling = cache[key]
-                grad = array_api.reshape(grad, output_shape_kept_dims)
-                return [array_api.tile(grad, tile_scaling), None]
-    input_shape = array_api.shape(op.inputs[0])
+                grad = array_ops.reshape(grad, output_shape_kept_dims)
+                return [array_ops.tile(grad, tile_scaling), None]
+    input_shape = array_ops.shape(op.inputs[0])
     if not op.get_attr("keep_dims"):
         with graph_lib.colocate_with(input_shape):
             output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
-        grad = array_api.reshape(grad, output_shape_kept_dims)
-    return [array_api.broadcast_to(grad, input_shape), None]
+        grad = array_ops.reshape(grad, output_shape_kept_dims)
+    return [array_ops.broadcast_to(grad, input_shape), None]
 
 
 @register_gradient("Mean")
 def _mean_grad(op, grad):
     """Sum's gradient divided by the number of reduced elements (static, or Prod of gathered dims)."""
-    api, array_api = _api(), _array_api()
     sum_grad = _sum_grad(op, grad)[0]
     input_shape = op.inputs[0].shape.as_tuple()
     output_shape = op.outputs[0].shape.as_tuple()
@@ -264,28 +249,27 @@ def _mean_grad(op, grad):
         factor = input_size // max(output_size, 1)
         factor = constant(factor, dtype=sum_grad.dtype.base_dtype)
     else:
-        input_shape = array_api.shape(op.inputs[0])
-        input_rank = array_api.size(input_shape)
-        axes = api.cast(op.inputs[1], input_rank.dtype.base_dtype)
+        input_shape = array_ops.shape(op.inputs[0])
+        input_rank = array_ops.size(input_shape)
+        axes = math_ops.cast(op.inputs[1], input_rank.dtype.base_dtype)
         axes = (axes + input_rank) % input_rank
-        factor = api.reduce_prod(array_api.gather(input_shape, axes))
-    return api.truediv(sum_grad, api.cast(factor, sum_grad.dtype.base_dtype)), None
+        factor = math_ops.reduce_prod(array_ops.gather(input_shape, axes))
+    return math_ops.truediv(sum_grad, math_ops.cast(factor, sum_grad.dtype.base_dtype)), None
 
 
 def _min_or_max_grad(op, grad):
     """The gradient goes to the selected elements, split evenly between ties."""
-    api, array_api = _api(), _array_api()
-    input_shape = array_api.shape(op.inputs[0])
+    input_shape = array_ops.shape(op.inputs[0])
     y = op.outputs[0]
     if not op.get_attr("keep_dims"):
         output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
-        y = array_api.reshape(y, output_shape_kept_dims)
-        grad = array_api.reshape(grad, output_shape_kept_dims)
+        y = array_ops.reshape(y, output_shape_kept_dims)
+        grad = array_ops.reshape(grad, output_shape_kept_dims)
     else:
-        output_shape_kept_dims = array_api.shape(y)
-    indicators = api.cast(api.equal(y, op.inputs[0]), grad.dtype.base_dtype)
-    num_selected = array_api.reshape(api.reduce_sum(indicators, op.inputs[1]), output_shape_kept_dims)
-    return [api.divide(indicators, num_selected) * grad, None]
+        output_shape_kept_dims = array_ops.shape(y)
+    indicators = math_ops.cast(math_ops.equal(y, op.inputs[0]), grad.dtype.base_dtype)
+    num_selected = array_ops.reshape(math_ops.reduce_sum(indicators, op.inputs[1]), output_shape_kept_dims)
+    return [math_ops.divide(indicators, num_selected) * grad, None]
 
 
 @register_gradient("Max")
@@ -302,30 +286,29 @@ def _min_grad(op, grad):
 def _prod_grad(op, grad):
     """The product of all other elements, as an exclusive cumprod from each side (no division, so
     zeros are fine) over the reduced dims moved to the front and flattened."""
-    api, array_api = _api(), _array_api()
-    input_shape = array_api.shape(op.inputs[0])
-    reduction_indices = array_api.reshape(op.inputs[1], [-1])
+    input_shape = array_ops.shape(op.inputs[0])
+    reduction_indices = array_ops.reshape(op.inputs[1], [-1])
     if not op.get_attr("keep_dims"):
         output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
-        grad = array_api.reshape(grad, output_shape_kept_dims)
-    grad = array_api.broadcast_to(grad, input_shape)
+        grad = array_ops.reshape(grad, output_shape_kept_dims)
+    grad = array_ops.broadcast_to(grad, input_shape)
     with graph_lib.device("/cpu:0"):
-        rank = array_api.rank(op.inputs[0])
-        reduction_indices = api.cast(reduction_indices, rank.dtype.base_dtype)
+        rank = array_ops.rank(op.inputs[0])
+        reduction_indices = math_ops.cast(reduction_indices, rank.dtype.base_dtype)
         reduced = (reduction_indices + rank) % rank
-        idx = api.range(0, rank)
+        idx = math_ops.range(0, rank)
         other, _ = raw_op("ListDiff", x=idx, y=reduced, out_idx=reduced.dtype.base_dtype)
-        perm = array_api.concat([reduced, other], 0)
-        reduced_num = api.reduce_prod(array_api.gather(input_shape, reduced))
-        other_num = api.reduce_prod(array_api.gather(input_shape, other))
-    permuted = array_api.transpose(op.inputs[0], perm)
-    permuted_shape = array_api.shape(permuted)
-    reshaped = array_api.reshape(permuted, (reduced_num, other_num))
-    left = api.cumprod(reshaped, axis=0, exclusive=True)
-    right = api.cumprod(reshaped, axis=0, exclusive=True, reverse=True)
-    y = array_api.reshape(api.conj(left) * api.conj(right), permuted_shape)
-    out = grad * array_api.transpose(y, array_api.invert_permutation(perm))
-    return array_api.reshape(out, input_shape), None
+        perm = array_ops.concat([reduced, other], 0)
+        reduced_num = math_ops.reduce_prod(array_ops.gather(input_shape, reduced))
+        other_num = math_ops.reduce_prod(array_ops.gather(input_shape, other))
+    permuted = array_ops.transpose(op.inputs[0], perm)
+    permuted_shape = array_ops.shape(permuted)
+    reshaped = array_ops.reshape(permuted, (reduced_num, other_num))
+    left = math_ops.cumprod(reshaped, axis=0, exclusive=True)
+    right = math_ops.cumprod(reshaped, axis=0, exclusive=True, reverse=True)
+    y = array_ops.reshape(math_ops.conj(left) * math_ops.conj(right), permuted_shape)
+    out = grad * array_ops.transpose(y, array_ops.invert_permutation(perm))
+    return array_ops.reshape(out, input_shape), None
 
 
 # TF registers no gradient for All/Any; their bool outputs never carry one.
@@ -341,7 +324,7 @@ def _arg_shape(op):
     if dimension.rank not in (None, 0):
         raise ValueError(
             f"Shape must be rank 0 but is rank {dimension.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
-            f"{shapes._fmt(op.inputs[0].shape)}, {shapes._fmt(dimension)}."
+            f"{common_shapes._fmt(op.inputs[0].shape)}, {common_shapes._fmt(dimension)}."
         )
     shape = op.inputs[0].shape
     if shape.rank is None:
@@ -450,12 +433,16 @@ def _scan(fn, x, axis, exclusive, reverse, initial):
 _SCAN_ATTRS = ["exclusive: bool = false", "reverse: bool = false", _NUMBER, _TIDX]
 
 
-@register_op("Cumsum", inputs=["x: T", "axis: Tidx"], outputs=["out: T"], attrs=_SCAN_ATTRS, shape=shapes.unchanged)
+@register_op(
+    "Cumsum", inputs=["x: T", "axis: Tidx"], outputs=["out: T"], attrs=_SCAN_ATTRS, shape=common_shapes.unchanged
+)
 def cumsum(x, axis, exclusive, reverse):
     return _scan(torch.cumsum, x, axis, exclusive, reverse, 0)
 
 
-@register_op("Cumprod", inputs=["x: T", "axis: Tidx"], outputs=["out: T"], attrs=_SCAN_ATTRS, shape=shapes.unchanged)
+@register_op(
+    "Cumprod", inputs=["x: T", "axis: Tidx"], outputs=["out: T"], attrs=_SCAN_ATTRS, shape=common_shapes.unchanged
+)
 def cumprod(x, axis, exclusive, reverse):
     return _scan(torch.cumprod, x, axis, exclusive, reverse, 1)
 
@@ -466,20 +453,19 @@ def _cumsum_grad(op, grad):
     axis = op.inputs[1]
     exclusive = op.get_attr("exclusive")
     reverse = op.get_attr("reverse")
-    return [_api().cumsum(grad, axis, exclusive=exclusive, reverse=not reverse), None]
+    return [math_ops.cumsum(grad, axis, exclusive=exclusive, reverse=not reverse), None]
 
 
 @register_gradient("Cumprod")
 def _cumprod_grad(op, grad):
     """cumsum(cumprod(x) * grad, other direction) / x (0 where x is 0, as TF's div_no_nan)."""
-    api = _api()
     x = op.inputs[0]
     axis = op.inputs[1]
     exclusive = op.get_attr("exclusive")
     reverse = op.get_attr("reverse")
-    prod = api.cumprod(x, axis, exclusive=exclusive, reverse=reverse)
-    out = api.cumsum(prod * grad, axis, exclusive=exclusive, reverse=not reverse)
-    return [api.div_no_nan(out, x), None]
+    prod = math_ops.cumprod(x, axis, exclusive=exclusive, reverse=reverse)
+    out = math_ops.cumsum(prod * grad, axis, exclusive=exclusive, reverse=not reverse)
+    return [math_ops.div_no_nan(out, x), None]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,7 +477,7 @@ def _segment_shape(op):
     if ids.rank not in (None, 1):
         raise ValueError(
             f"Shape must be rank 1 but is rank {ids.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
-            f"{shapes._fmt(data)}, {shapes._fmt(ids)}."
+            f"{common_shapes._fmt(data)}, {common_shapes._fmt(ids)}."
         )
     if data.rank is None:
         return [unknown_shape()]
@@ -531,7 +517,7 @@ def segment_sum(data, segment_ids):
 
 @register_gradient("SegmentSum")
 def _segment_sum_grad(op, grad):
-    return _array_api().gather(grad, op.inputs[1]), None
+    return array_ops.gather(grad, op.inputs[1]), None
 
 
 def _unsorted_segment_shape(op):
@@ -549,7 +535,7 @@ def _unsorted_segment_shape(op):
             if a is not None and b is not None and a != b:
                 raise ValueError(
                     f"Dimensions must be equal, but are {a} and {b} for '{op.name}' (op: '{op.type}') with input "
-                    f"shapes: {shapes._fmt(data)}, {shapes._fmt(ids)}, {shapes._fmt(num)}."
+                    f"shapes: {common_shapes._fmt(data)}, {common_shapes._fmt(ids)}, {common_shapes._fmt(num)}."
                 )
     value = tensor_util.constant_value(op.inputs[2])
     rows = None if value is None else int(value)
@@ -652,39 +638,39 @@ def unsorted_segment_prod(data, segment_ids, num_segments):
 def _gather_drop_negatives(params, ids, zero_clipped_indices=None, is_positive=None):
     """Gathers ``params`` at ``max(ids, 0)`` and zeroes the rows of negative ids; returns the
     gathered rows, the clipped indices and the mask (pass them back in to reuse them)."""
-    api, array_api = _api(), _array_api()
     if zero_clipped_indices is None:
-        zero_clipped_indices = api.maximum(ids, array_api.zeros_like(ids))
-    gathered = array_api.gather(params, zero_clipped_indices)
+        zero_clipped_indices = math_ops.maximum(ids, array_ops.zeros_like(ids))
+    gathered = array_ops.gather(params, zero_clipped_indices)
     if is_positive is None:
-        is_positive = api.greater_equal(ids, 0)
-        is_positive_shape = array_api.shape(is_positive)
-        broadcastable_shape = array_api.concat(
+        is_positive = math_ops.greater_equal(ids, 0)
+        is_positive_shape = array_ops.shape(is_positive)
+        broadcastable_shape = array_ops.concat(
             [
                 is_positive_shape,
-                array_api.ones(
-                    [array_api.rank(gathered) - array_api.rank(is_positive)], dtype=is_positive_shape.dtype.base_dtype
+                array_ops.ones(
+                    [array_ops.rank(gathered) - array_ops.rank(is_positive)], dtype=is_positive_shape.dtype.base_dtype
                 ),
             ],
             axis=0,
         )
-        is_positive = array_api.reshape(is_positive, broadcastable_shape)
-        is_positive = is_positive & array_api.ones_like(gathered, dtype=DType.bool)
-    zero_slice = array_api.zeros_like(gathered)
-    return array_api.where_v2(is_positive, gathered, zero_slice), zero_clipped_indices, is_positive
+        is_positive = array_ops.reshape(is_positive, broadcastable_shape)
+        is_positive = is_positive & array_ops.ones_like(gathered, dtype=DType.bool)
+    zero_slice = array_ops.zeros_like(gathered)
+    return array_ops.where_v2(is_positive, gathered, zero_slice), zero_clipped_indices, is_positive
 
 
 def _unsorted_segment_min_or_max_grad(op, grad):
     """The gradient goes to the selected elements of each segment, split evenly between ties."""
-    api, array_api = _api(), _array_api()
     gathered_outputs, zero_clipped_indices, is_positive = _gather_drop_negatives(op.outputs[0], op.inputs[1])
-    is_selected = api.equal(op.inputs[0], gathered_outputs)
-    is_selected = api.logical_and(is_selected, is_positive)
-    num_selected = api.unsorted_segment_sum(api.cast(is_selected, grad.dtype.base_dtype), op.inputs[1], op.inputs[2])
-    weighted_grads = api.divide(grad, num_selected)
+    is_selected = math_ops.equal(op.inputs[0], gathered_outputs)
+    is_selected = math_ops.logical_and(is_selected, is_positive)
+    num_selected = math_ops.unsorted_segment_sum(
+        math_ops.cast(is_selected, grad.dtype.base_dtype), op.inputs[1], op.inputs[2]
+    )
+    weighted_grads = math_ops.divide(grad, num_selected)
     gathered_grads, _, _ = _gather_drop_negatives(weighted_grads, None, zero_clipped_indices, is_positive)
-    zeros = array_api.zeros_like(gathered_grads)
-    return array_api.where_v2(is_selected, gathered_grads, zeros), None, None
+    zeros = array_ops.zeros_like(gathered_grads)
+    return array_ops.where_v2(is_selected, gathered_grads, zeros), None, None
 
 
 @register_gradient("UnsortedSegmentSum")
@@ -706,21 +692,23 @@ def _unsorted_segment_min_grad(op, grad):
 def _unsorted_segment_prod_grad(op, grad):
     """The product of the segment's other elements: prod / x without zeros, the product of the
     non-zero elements for a segment's single zero, 0 for segments with several zeros."""
-    api, array_api = _api(), _array_api()
     data, segment_ids, num_segments = op.inputs
-    is_zero = api.equal(data, 0)
+    is_zero = math_ops.equal(data, 0)
     num_zeros = raw_op(
-        "UnsortedSegmentSum", data=api.cast(is_zero, DType.int32), segment_ids=segment_ids, num_segments=num_segments
+        "UnsortedSegmentSum",
+        data=math_ops.cast(is_zero, DType.int32),
+        segment_ids=segment_ids,
+        num_segments=num_segments,
     )
-    grad = array_api.where_v2(api.greater(num_zeros, 1), array_api.zeros_like(grad), grad)
-    non_zero_data = array_api.where_v2(is_zero, array_api.ones_like(data), data)
+    grad = array_ops.where_v2(math_ops.greater(num_zeros, 1), array_ops.zeros_like(grad), grad)
+    non_zero_data = array_ops.where_v2(is_zero, array_ops.ones_like(data), data)
     non_zero_prod = raw_op(
         "UnsortedSegmentProd", data=non_zero_data, segment_ids=segment_ids, num_segments=num_segments
     )
-    zero_clipped_indices = api.maximum(segment_ids, array_api.zeros_like(segment_ids))
-    gathered_prod = array_api.gather(op.outputs[0], zero_clipped_indices)
-    gathered_non_zero_prod = array_api.gather(non_zero_prod, zero_clipped_indices)
+    zero_clipped_indices = math_ops.maximum(segment_ids, array_ops.zeros_like(segment_ids))
+    gathered_prod = array_ops.gather(op.outputs[0], zero_clipped_indices)
+    gathered_non_zero_prod = array_ops.gather(non_zero_prod, zero_clipped_indices)
     prod_divided_by_el = gathered_prod / data  # may hold inf/NaN where data is 0; not selected there
-    partial_derivative = array_api.where_v2(is_zero, gathered_non_zero_prod, prod_divided_by_el)
+    partial_derivative = array_ops.where_v2(is_zero, gathered_non_zero_prod, prod_divided_by_el)
     gathered_grad = _gather_drop_negatives(grad, segment_ids, zero_clipped_indices)[0]
     return gathered_grad * partial_derivative, None, None

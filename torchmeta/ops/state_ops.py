@@ -12,10 +12,12 @@ from __future__ import annotations
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops
+from torchmeta.framework import common_shapes
+from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import not_differentiable, register_gradient, register_op
 
 _NUMBER_TYPES = (
     "{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, "
@@ -31,7 +33,7 @@ _NUMBER_TYPES = (
     "VariableV2",
     outputs=["ref: Ref(dtype)"],
     attrs=["shape: shape", "dtype: type", 'container: string = ""', 'shared_name: string = ""'],
-    shape=shapes.from_attr("shape"),
+    shape=common_shapes.from_attr("shape"),
     stateful=True,
 )
 def variable_v2():
@@ -100,7 +102,7 @@ def assign_sub(ref, value):
     inputs=["ref: Ref(dtype)"],
     outputs=["is_initialized: bool"],
     attrs=["dtype: type"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
     allows_uninitialized_input=True,
 )
 def is_variable_initialized(ref):
@@ -123,7 +125,7 @@ def is_variable_initialized(ref):
         "shape: shape",
         "allowed_devices: list(string) = []",
     ],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
     stateful=True,
 )
 def var_handle_op():
@@ -194,7 +196,7 @@ def assign_variable_op(resource, value, validate_shape):
     "AssignAddVariableOp",
     inputs=["resource: resource", "value: dtype"],
     attrs=["dtype: type"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def assign_add_variable_op(resource, value):
@@ -205,7 +207,7 @@ def assign_add_variable_op(resource, value):
     "AssignSubVariableOp",
     inputs=["resource: resource", "value: dtype"],
     attrs=["dtype: type"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def assign_sub_variable_op(resource, value):
@@ -228,7 +230,7 @@ def _resource_update_check(resource, value):
     "VarIsInitializedOp",
     inputs=["resource: resource"],
     outputs=["is_initialized: bool"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
     stateful=True,
 )
 def var_is_initialized_op(resource):
@@ -239,7 +241,7 @@ def var_is_initialized_op(resource):
     "DestroyResourceOp",
     inputs=["resource: resource"],
     attrs=["ignore_lookup_error: bool = true"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def destroy_resource_op(resource, ignore_lookup_error):
@@ -296,9 +298,6 @@ def variable_shape(input, out_type):
 
 @register_gradient("ResourceGather")
 def _resource_gather_grad(op, grad):
-    from torchmeta.api import array_ops
-    from torchmeta.framework.indexed_slices import IndexedSlices
-
     handle, indices = op.inputs
     known = _handle_shape(op)[0]
     # TF's variable_shape(): a constant when the variable's shape is static.

@@ -11,9 +11,8 @@ import numpy as np
 from torchmeta import errors
 from torchmeta._proto import summary_pb2
 from torchmeta.dtypes import torch_to_numpy
-from torchmeta.framework import tensor_util
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import not_differentiable, register_op
+from torchmeta.framework import common_shapes, tensor_util
+from torchmeta.framework.registry import not_differentiable, register_op
 
 _REAL_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
 
@@ -39,7 +38,7 @@ def _text(value) -> str:
     inputs=["tags: string", "values: T"],
     outputs=["summary: string"],
     attrs=[f"T: {_REAL_TYPES}"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
 )
 def scalar_summary(tags, values):
     tags = np.asarray(tags, dtype=object)
@@ -109,7 +108,7 @@ def histogram_proto(values: np.ndarray) -> summary_pb2.HistogramProto:
     inputs=["tag: string", "values: T"],
     outputs=["summary: string"],
     attrs=[f"T: {_REAL_TYPES} = DT_FLOAT"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
 )
 def histogram_summary(tag, values, node_name):
     vals = _as_numpy(values).astype(np.float64)
@@ -125,7 +124,7 @@ def histogram_summary(tag, values, node_name):
     inputs=["inputs: N * string"],
     outputs=["summary: string"],
     attrs=["N: int >= 1"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
 )
 def merge_summary(inputs):
     merged = summary_pb2.Summary()
@@ -153,7 +152,7 @@ def merge_summary(inputs):
     inputs=["tag: string", "tensor: T", "serialized_summary_metadata: string"],
     outputs=["summary: string"],
     attrs=["T: type"],
-    shape=shapes.scalar,
+    shape=common_shapes.scalar,
 )
 def tensor_summary_v2(tag, tensor, serialized_summary_metadata, T):
     summary = summary_pb2.Summary()

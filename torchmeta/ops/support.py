@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from torchmeta.ops import registry
+import torchmeta.ops  # noqa: F401 - registers every op
+from torchmeta.framework import registry
 
 __all__ = ["support_table", "main"]
 
@@ -54,8 +55,6 @@ def support_table() -> str:
 
 
 def main(argv=None) -> int:
-    import torchmeta  # noqa: F401 - registers every op
-
     argv = sys.argv[1:] if argv is None else argv
     target = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "OPS.md"
     target.write_text(support_table() + "\n", encoding="utf-8")

@@ -21,9 +21,9 @@ import sys
 import torch
 
 from torchmeta import errors
+from torchmeta.framework import common_shapes
+from torchmeta.framework.registry import not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import shapes
-from torchmeta.ops.registry import not_differentiable, register_op
 
 _NUMBER_TYPES = (
     "{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, "
@@ -242,7 +242,7 @@ def apply_gradient_descent(var, alpha, delta):
     "ResourceApplyGradientDescent",
     inputs=["var: resource", "alpha: T", "delta: T"],
     attrs=[_T, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_gradient_descent(var, alpha, delta):
@@ -283,7 +283,7 @@ def apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
     "ResourceApplyMomentum",
     inputs=["var: resource", "accum: resource", "lr: T", "grad: T", "momentum: T"],
     attrs=[_T, _LOCKING, "use_nesterov: bool = false"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
@@ -294,7 +294,7 @@ def resource_apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
     "ResourceApplyKerasMomentum",
     inputs=["var: resource", "accum: resource", "lr: T", "grad: T", "momentum: T"],
     attrs=[_T, _LOCKING, "use_nesterov: bool = false"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_keras_momentum(var, accum, lr, grad, momentum, use_nesterov):
@@ -316,7 +316,7 @@ def resource_apply_keras_momentum(var, accum, lr, grad, momentum, use_nesterov):
     "ResourceSparseApplyKerasMomentum",
     inputs=["var: resource", "accum: resource", "lr: T", "grad: T", "indices: Tindices", "momentum: T"],
     attrs=[_T, _TINDICES, _LOCKING, "use_nesterov: bool = false"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_keras_momentum(var, accum, lr, grad, indices, momentum, use_nesterov):
@@ -378,7 +378,7 @@ def sparse_apply_momentum(var, accum, lr, grad, indices, momentum, use_nesterov)
     "ResourceSparseApplyMomentum",
     inputs=["var: resource", "accum: resource", "lr: T", "grad: T", "indices: Tindices", "momentum: T"],
     attrs=[_T, _TINDICES, _LOCKING, "use_nesterov: bool = false"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_momentum(var, accum, lr, grad, indices, momentum, use_nesterov):
@@ -430,7 +430,7 @@ def apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, g
     "ResourceApplyAdam",
     inputs=["var: resource", "m: resource", "v: resource", *_ADAM_INPUTS],
     attrs=[_T, _LOCKING, "use_nesterov: bool = false"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov):
@@ -485,7 +485,7 @@ def apply_adagrad_v2(var, accum, lr, epsilon, grad, update_slots):
     "ResourceApplyAdagrad",
     inputs=["var: resource", "accum: resource", "lr: T", "grad: T"],
     attrs=[_T, _LOCKING, "update_slots: bool = true"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_adagrad(var, accum, lr, grad, update_slots):
@@ -496,7 +496,7 @@ def resource_apply_adagrad(var, accum, lr, grad, update_slots):
     "ResourceApplyAdagradV2",
     inputs=["var: resource", "accum: resource", "lr: T", "epsilon: T", "grad: T"],
     attrs=[_T, _LOCKING, "update_slots: bool = true"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_adagrad_v2(var, accum, lr, epsilon, grad, update_slots):
@@ -557,7 +557,7 @@ def sparse_apply_adagrad_v2(var, accum, lr, epsilon, grad, indices, update_slots
     "ResourceSparseApplyAdagrad",
     inputs=["var: resource", "accum: resource", "lr: T", "grad: T", "indices: Tindices"],
     attrs=[_T, _TINDICES, _LOCKING, "update_slots: bool = true"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_adagrad(var, accum, lr, grad, indices, update_slots):
@@ -568,7 +568,7 @@ def resource_sparse_apply_adagrad(var, accum, lr, grad, indices, update_slots):
     "ResourceSparseApplyAdagradV2",
     inputs=["var: resource", "accum: resource", "lr: T", "epsilon: T", "grad: T", "indices: Tindices"],
     attrs=[_T, _TINDICES, _LOCKING, "update_slots: bool = true"],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_adagrad_v2(var, accum, lr, epsilon, grad, indices, update_slots):
@@ -632,7 +632,7 @@ def apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
     "ResourceApplyRMSProp",
     inputs=["var: resource", "ms: resource", "mom: resource", *_RMS_INPUTS],
     attrs=[_T, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
@@ -655,7 +655,7 @@ def apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
     "ResourceApplyCenteredRMSProp",
     inputs=["var: resource", "mg: resource", "ms: resource", "mom: resource", *_RMS_INPUTS],
     attrs=[_T, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
@@ -704,7 +704,7 @@ def sparse_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, indice
     "ResourceSparseApplyRMSProp",
     inputs=["var: resource", "ms: resource", "mom: resource", *_RMS_INPUTS, "indices: Tindices"],
     attrs=[_T, _TINDICES, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, indices):
@@ -727,7 +727,7 @@ def sparse_apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon,
     "ResourceSparseApplyCenteredRMSProp",
     inputs=["var: resource", "mg: resource", "ms: resource", "mom: resource", *_RMS_INPUTS, "indices: Tindices"],
     attrs=[_T, _TINDICES, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad, indices):
@@ -773,7 +773,7 @@ def apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad):
     "ResourceApplyAdadelta",
     inputs=["var: resource", "accum: resource", "accum_update: resource", *_ADADELTA_INPUTS],
     attrs=[_T, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad):
@@ -820,7 +820,7 @@ def sparse_apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad, indi
     "ResourceSparseApplyAdadelta",
     inputs=["var: resource", "accum: resource", "accum_update: resource", *_ADADELTA_INPUTS, "indices: Tindices"],
     attrs=[_T, _TINDICES, _LOCKING],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_sparse_apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad, indices):
@@ -929,7 +929,7 @@ _RESOURCE_SCATTER_INPUTS = ["resource: resource", "indices: Tindices", "updates:
     "ResourceScatterAdd",
     inputs=_RESOURCE_SCATTER_INPUTS,
     attrs=[f"dtype: {_NUMBER_TYPES}", _TINDICES],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_scatter_add(resource, indices, updates):
@@ -940,7 +940,7 @@ def resource_scatter_add(resource, indices, updates):
     "ResourceScatterSub",
     inputs=_RESOURCE_SCATTER_INPUTS,
     attrs=[f"dtype: {_NUMBER_TYPES}", _TINDICES],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_scatter_sub(resource, indices, updates):
@@ -951,7 +951,7 @@ def resource_scatter_sub(resource, indices, updates):
     "ResourceScatterUpdate",
     inputs=_RESOURCE_SCATTER_INPUTS,
     attrs=["dtype: type", _TINDICES],
-    shape=shapes.no_outputs,
+    shape=common_shapes.no_outputs,
     stateful=True,
 )
 def resource_scatter_update(resource, indices, updates):

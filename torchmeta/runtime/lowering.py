@@ -20,7 +20,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.runtime.state import read_ref, to_device
 
-__all__ = ["prune", "lower", "kernel_attr_value", "locate_failed_node", "SOURCE_OPS"]
+__all__ = ["prune", "lower", "locate_failed_node", "SOURCE_OPS"]
 
 # Ops whose value comes from the environment rather than a kernel call.
 SOURCE_OPS = {"Const", "VariableV2", "VarHandleOp", "Variable"}
@@ -89,63 +89,6 @@ def check_supported(ops) -> None:
             missing.setdefault(op.type, []).append(op.name)
     if missing:
         raise errors.UnsupportedOpError(missing, where="subgraph to run")
-
-
-def kernel_attr_value(value):
-    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples."""
-    kind = value.WhichOneof("value")
-    if kind == "s":
-        try:
-            return value.s.decode()
-        except UnicodeDecodeError:
-            return value.s
-    if kind == "type":
-        return DType(value.type)
-    if kind == "shape":
-        return _shape_tuple(value.shape)
-    if kind == "list":
-        lst = value.list
-        if lst.type:
-            return [DType(t) for t in lst.type]
-        if lst.shape:
-            return [_shape_tuple(s) for s in lst.shape]
-        if lst.s:
-            return [kernel_attr_value(_s_attr(s)) for s in lst.s]
-        for field in ("i", "f", "b"):
-            items = getattr(lst, field)
-            if items:
-                return list(items)
-        if lst.tensor or lst.func:
-            return list(lst.tensor) or list(lst.func)
-        return []
-    if kind is None:
-        return None
-    return getattr(value, kind)
-
-
-def _s_attr(s):
-    from torchmeta._proto import attr_value_pb2
-
-    return attr_value_pb2.AttrValue(s=s)
-
-
-def _shape_tuple(shape):
-    if shape.unknown_rank:
-        return None
-    return tuple(None if d.size == -1 else d.size for d in shape.dim)
-
-
-def _arg_lengths(op: Operation) -> list[tuple[int, bool, bool]]:
-    """Per input arg: (number of tensors, is a list, is a ref)."""
-    out = []
-    for arg in op._op_def.input_arg:
-        if arg.number_attr:
-            out.append((op._attrs[arg.number_attr].i, True, arg.is_ref))
-        elif arg.type_list_attr:
-            out.append((len(op._attrs[arg.type_list_attr].list.type), True, arg.is_ref))
-        else:
-            out.append((1, False, arg.is_ref))
-    return out
 
 
 _IDENT_RE = re.compile(r"[^0-9a-zA-Z_]+")
@@ -274,18 +217,12 @@ def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx
         elif op.type in SOURCE_OPS:
             node, dev = env.source(op, root, names, graph)
         else:
-            info = op._info
-            args = []
-            inputs = op._inputs
-            i = 0
-            for n, is_list, is_ref in _arg_lengths(op):
-                group = [value_for(t, is_ref, device, op) for t in inputs[i : i + n]]
-                args.append(group if is_list else group[0])
-                i += n
-            kwargs = {name: kernel_attr_value(op._attrs[name]) for name in info.kernel_attrs if name in op._attrs}
-            for name in info.kernel_context:
-                kwargs[name] = env.context(op, name, device, root, names, graph)
-            kernel = kernels.get(op.type, info.kernel)
+            kernel, args, kwargs = op._info.bind(
+                op,
+                lambda t, is_ref, device=device, op=op: value_for(t, is_ref, device, op),
+                lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
+            )
+            kernel = kernels.get(op.type, kernel)
             node = graph.call_function(kernel, tuple(args), kwargs, name=_node_name(op.name))
             dev = device
         node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device)

@@ -13,6 +13,8 @@ import torch.fx as fx
 from torchmeta import errors
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Operation, Tensor
+from torchmeta.framework.meta_graph import import_scoped_meta_graph
+from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.runtime import lowering
 from torchmeta.runtime.session import Session, const_to_value
 
@@ -94,8 +96,6 @@ def _variable_values(graph, var_ops, session, checkpoint):
     """Initial values for the variable ops: from a session, a checkpoint, or their initializers."""
     values = {}
     if checkpoint is not None:
-        from torchmeta.io.checkpoint import open_checkpoint
-
         reader = open_checkpoint(checkpoint)
         for op in var_ops:
             values[op.name] = torch.as_tensor(reader.get_tensor(op.name))
@@ -189,11 +189,8 @@ def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoi
 def _as_graph(graph_or_meta_graph) -> graph_lib.Graph:
     if isinstance(graph_or_meta_graph, graph_lib.Graph):
         return graph_or_meta_graph
-    from torchmeta.framework.meta_graph import import_meta_graph
-
     graph = graph_lib.Graph()
-    with graph.as_default():
-        import_meta_graph(graph_or_meta_graph)
+    import_scoped_meta_graph(graph_or_meta_graph, graph=graph)
     return graph
 
 

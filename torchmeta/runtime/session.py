@@ -12,12 +12,13 @@ from torchmeta import errors
 from torchmeta.dtypes import DType, numpy_to_torch, torch_to_numpy
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
+from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.runtime import lowering, specialize
 from torchmeta.runtime.state import VariableSlot
 
-__all__ = ["Session", "InteractiveSession", "ConfigProto", "get_default_session"]
+__all__ = ["Session", "InteractiveSession", "ConfigProto"]
 
 
 class ConfigProto:
@@ -53,59 +54,6 @@ class ConfigProto:
         self.device = device
         self.optimize = optimize
         self.torch_compile = torch_compile
-
-
-# ---------------------------------------------------------------------------------------------
-# Default session stack
-
-
-class _DefaultSessionStack(threading.local):
-    def __init__(self):
-        super().__init__()
-        self.stack = []
-
-
-_default_session_stack = _DefaultSessionStack()
-
-
-def get_default_session():
-    """The innermost session entered with ``as_default()`` / ``with Session()``, or None."""
-    stack = _default_session_stack.stack
-    return stack[-1] if stack else None
-
-
-class _SessionDefault:
-    def __init__(self, session):
-        self._session = session
-
-    def __enter__(self):
-        _default_session_stack.stack.append(self._session)
-        return self._session
-
-    def __exit__(self, *exc):
-        stack = _default_session_stack.stack
-        if stack and stack[-1] is self._session:
-            stack.pop()
-        elif self._session in stack:
-            stack.remove(self._session)
-        return False
-
-
-def _run_using_default_session(fetch, feed_dict, graph, session):
-    if session is None:
-        session = get_default_session()
-        if session is None:
-            kind = "tensor" if isinstance(fetch, Tensor) else "operation"
-            verb = "eval()" if kind == "tensor" else "run()"
-            raise ValueError(
-                f"Cannot evaluate {kind} using `{verb}`: No default session is registered. Use `with "
-                f"sess.as_default()` or pass an explicit session to `{verb.rstrip('()')}(session=sess)`"
-            )
-    if session.graph is not graph:
-        raise ValueError(
-            "Cannot use the given session to evaluate tensor: the tensor's graph is different from the session's graph."
-        )
-    return session.run(fetch, feed_dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,7 +396,7 @@ class Session:
         return ""
 
     def as_default(self):
-        return _SessionDefault(self)
+        return default_session(self)
 
     def __enter__(self):
         if self._default_ctx is not None:

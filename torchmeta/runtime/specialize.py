@@ -19,13 +19,12 @@ from torchmeta.dtypes import DType, numpy_to_torch
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.runtime.lowering import SOURCE_OPS, _arg_lengths, kernel_attr_value
+from torchmeta.runtime.lowering import SOURCE_OPS
 
 __all__ = ["Specialization", "specialize"]
 
-# Larger folded results are left to run time (folding is for shape-sized values).
-FOLD_LIMIT = 4096
 _SHAPE_OPS = {"Shape", "Size", "Rank", "ShapeN"}
 _PASS_THROUGH = {"Identity", "Snapshot", "StopGradient", "PreventGradient", "PlaceholderWithDefault"}
 _REDUCTIONS = {"Sum", "Mean", "Prod", "Max", "Min", "All", "Any"}
@@ -106,19 +105,16 @@ def _evaluate(op: Operation, folded: dict):
     info = op._info
     if info.kernel is None or any(c in ("generator", "state") for c in info.kernel_context):
         return None
-    args, i = [], 0
-    for n, is_list, is_ref in _arg_lengths(op):
-        if is_ref:
-            return None
-        group = [folded[t] for t in op._inputs[i : i + n]]
-        args.append(group if is_list else group[0])
-        i += n
-    kwargs = {name: kernel_attr_value(op._attrs[name]) for name in info.kernel_attrs if name in op._attrs}
-    for name in info.kernel_context:
-        kwargs[name] = torch.device("cpu") if name == "device" else op.name
+    if any(arg.is_ref for arg in op._op_def.input_arg):
+        return None
+    kernel, args, kwargs = info.bind(
+        op,
+        lambda t, is_ref: folded[t],
+        lambda name: torch.device("cpu") if name == "device" else op.name,
+    )
     try:
         with torch.no_grad():
-            out = info.kernel(*args, **kwargs)
+            out = kernel(*args, **kwargs)
     except Exception:  # the op will run (and fail, naming itself) at run time
         return None
     outs = list(out) if isinstance(out, (tuple, list)) and len(op._outputs) != 1 else [out]

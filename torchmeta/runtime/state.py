@@ -6,30 +6,14 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.ops.common import take_owned
 
-__all__ = ["VariableSlot", "read_ref", "to_device", "mark_owned"]
-
-# Tensors a kernel allocated for the sole purpose of being stored (RestoreV2's outputs) carry this
-# attribute; an Assign may then keep them instead of copying, so a restore needs no second copy.
-_OWNED = "_torchmeta_owned"
-
-
-def mark_owned(tensor):
-    """Marks a freshly allocated tensor that nothing else references as adoptable by an Assign."""
-    setattr(tensor, _OWNED, True)
-    return tensor
+__all__ = ["VariableSlot", "read_ref", "to_device"]
 
 
 def _shape_str(shape) -> str:
     """A shape as TensorFlow prints it in messages: ``[2,3]``."""
     return "[" + ",".join(str(d) for d in shape) + "]"
-
-
-def _take_owned(value, device, dtype) -> bool:
-    if getattr(value, _OWNED, False) and value.device == device and value.is_contiguous():
-        delattr(value, _OWNED)
-        return dtype is None or value.dtype == dtype
-    return False
 
 
 class VariableSlot:
@@ -80,7 +64,7 @@ class VariableSlot:
         if isinstance(value, np.ndarray):  # string variables
             self.value = value.copy()
             return
-        if (current is None or current.shape == value.shape or not validate_shape) and _take_owned(
+        if (current is None or current.shape == value.shape or not validate_shape) and take_owned(
             value, self.device, None if current is None else current.dtype
         ):
             self.value = value
@@ -101,7 +85,7 @@ class VariableSlot:
         """Stores ``value`` as a new tensor (copy-on-write semantics of resource variables)."""
         if isinstance(value, np.ndarray):
             self.value = value.copy()
-        elif _take_owned(value, self.device, None):
+        elif take_owned(value, self.device, None):
             self.value = value
         else:
             self.value = value.to(self.device, copy=True).contiguous()

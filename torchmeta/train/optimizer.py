@@ -13,13 +13,15 @@ from __future__ import annotations
 import functools
 import weakref
 
+from torchmeta.api import array_ops, control_flow_ops, math_ops
+from torchmeta.api.gradients import gradients as _gradients
+from torchmeta.api.variables import RefVariable, ResourceVariable, SaveSliceInfo, Variable
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework.gradients import gradients as _gradients
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices, convert_to_tensor_or_indexed_slices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.variables import RefVariable, ResourceVariable, SaveSliceInfo, Variable
+from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = ["Optimizer"]
 
@@ -82,8 +84,6 @@ def read(v):
 
 def cast(x, dtype):
     """``math_ops.cast`` as the optimizers call it: a resource variable of the right dtype is kept as is."""
-    from torchmeta.api import math_ops
-
     if isinstance(x, ResourceVariable) and x.dtype == dtype:
         return x
     return math_ops.cast(x, dtype)
@@ -138,8 +138,6 @@ def apply_op(op_type: str, **kwargs):
 
 def deduplicate_indexed_slices(values, indices):
     """Sums the rows of ``values`` that share an index: (summed values, unique indices)."""
-    from torchmeta.api import array_ops, math_ops
-
     unique_indices, new_index_positions = array_ops.unique(indices)
     summed = math_ops.unsorted_segment_sum(values, new_index_positions, array_ops.shape(unique_indices)[0])
     return summed, unique_indices
@@ -210,8 +208,6 @@ def create_slot(primary, val, name):
 
 def create_slot_with_initializer(primary, initializer, shape, dtype, name):
     """A slot from ``initializer(shape_list, dtype=dtype)`` (TF's ``create_slot_with_initializer``)."""
-    from torchmeta.framework.tensor_shape import TensorShape
-
     shape = TensorShape(shape)
     validate_shape = shape.is_fully_defined()
     return _slot_scope(
@@ -221,15 +217,11 @@ def create_slot_with_initializer(primary, initializer, shape, dtype, name):
 
 def zeros_initializer(shape, dtype=DType.float32):
     """TF's ``zeros_initializer()`` (a ``zeros`` node)."""
-    from torchmeta.api import array_ops
-
     return array_ops.zeros(shape, dtype=dtype)
 
 
 def ones_initializer(shape, dtype=DType.float32):
     """TF's ``ones_initializer()`` (a ``ones`` node)."""
-    from torchmeta.api import array_ops
-
     return array_ops.ones(shape, dtype=dtype)
 
 
@@ -237,8 +229,6 @@ def constant_initializer(value):
     """TF's ``constant_initializer(value)`` (a ``Const`` node of the requested shape)."""
 
     def init(shape, dtype=DType.float32):
-        from torchmeta.api import array_ops
-
         return array_ops.constant(value, dtype=dtype, shape=shape)
 
     return init
@@ -441,8 +431,6 @@ class Optimizer:
             colocate_gradients_with_ops=colocate_gradients_with_ops,
         )
         if gate_gradients == Optimizer.GATE_GRAPH:
-            from torchmeta.api import control_flow_ops
-
             grads = control_flow_ops.tuple(grads)
         grads_and_vars = list(zip(grads, var_list))
         self._assert_valid_dtypes([v for g, v in grads_and_vars if g is not None and v.dtype != DType.resource])
@@ -581,8 +569,6 @@ class Optimizer:
         raise NotImplementedError()
 
     def _finish(self, update_ops, name_scope):
-        from torchmeta.api import control_flow_ops
-
         return control_flow_ops.group(*update_ops, name=name_scope)
 
     def _slot_dict(self, slot_name):

@@ -7,6 +7,7 @@ TensorFlow's own optimizer emits. Slot names are TensorFlow's, so checkpoints ar
 
 from __future__ import annotations
 
+from torchmeta.api import array_ops, control_flow_ops, math_ops
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
@@ -183,8 +184,6 @@ class AdamOptimizer(Optimizer):
         )
 
     def _apply_sparse_shared(self, grad, var, indices, scatter_add):
-        from torchmeta.api import control_flow_ops, math_ops
-
         dtype = var.dtype.base_dtype
         beta1_power, beta2_power = self._get_beta_accumulators()
         beta1_power = cast(beta1_power, dtype)
@@ -220,8 +219,6 @@ class AdamOptimizer(Optimizer):
         return self._apply_sparse_shared(grad, var, indices, opt.resource_scatter_add_and_read)
 
     def _finish(self, update_ops, name_scope):
-        from torchmeta.api import control_flow_ops
-
         with graph_lib.control_dependencies(update_ops):
             beta1_power, beta2_power = self._get_beta_accumulators()
             with graph_lib.colocate_with(beta1_power):
@@ -252,8 +249,6 @@ class AdagradOptimizer(Optimizer):
 
     def _init_constant_op(self, v, dtype):
         def init():
-            from torchmeta.api import array_ops, math_ops
-
             init_constant = raw_op("Fill", dims=array_ops.shape(v), value=self._initial_accumulator_value)
             return math_ops.cast(init_constant, dtype)
 
@@ -326,8 +321,6 @@ class RMSPropOptimizer(Optimizer):
         self._epsilon_tensor = None
 
     def _create_slots(self, var_list):
-        from torchmeta.api import array_ops
-
         for v in var_list:
             if v.get_shape().is_fully_defined():
                 init_rms = opt.ones_initializer

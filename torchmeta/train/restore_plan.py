@@ -32,7 +32,7 @@ from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io._tensors import numpy_to_torch
 from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.io.tensor_slice import parse_shape_and_slice
-from torchmeta.runtime.state import mark_owned
+from torchmeta.ops.common import mark_owned
 from torchmeta.train import checkpoint_management
 
 __all__ = ["RestorePlan"]

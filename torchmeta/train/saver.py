@@ -21,14 +21,17 @@ import time
 import numpy as np
 
 from torchmeta import errors
-from torchmeta._proto import saver_pb2
+from torchmeta._proto import meta_graph_pb2, saver_pb2
 from torchmeta.api import array_ops, control_flow_ops
+from torchmeta.api.variables import Variable
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import meta_graph
 from torchmeta.framework.graph import GraphKeys, Tensor
+from torchmeta.framework.importer import coerce_proto
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.variables import Variable
 from torchmeta.io import checkpoint as checkpoint_formats
+from torchmeta.runtime.session import Session
 from torchmeta.train import checkpoint_management, training_util
 from torchmeta.train.restore_plan import RestorePlan
 
@@ -508,8 +511,6 @@ class Saver:
           TypeError: if ``sess`` is not a Session.
           ValueError: for a bad ``latest_filename`` or a missing parent directory (TF's wording).
         """
-        from torchmeta.runtime.session import Session
-
         if not self._is_built:
             raise RuntimeError("`build()` should be called before save if defer_build==True")
         if latest_filename is None:
@@ -573,9 +574,7 @@ class Saver:
         save_debug_info=False,
     ):
         """Writes the default graph's MetaGraphDef with this Saver's SaverDef (see tf.train.export_meta_graph)."""
-        from torchmeta.framework.meta_graph import export_meta_graph as _export
-
-        return _export(
+        return meta_graph.export_meta_graph(
             filename=filename,
             graph_def=graph_lib.get_default_graph().as_graph_def(add_shapes=True),
             saver_def=self.saver_def,
@@ -620,8 +619,6 @@ class Saver:
     _use_restore_plan = True
 
     def _restore_fast(self, sess, prefix) -> bool:
-        from torchmeta.runtime.session import Session
-
         if not self._use_restore_plan or not isinstance(sess, Session) or sess._closed:
             return False
         graph = sess.graph
@@ -664,23 +661,59 @@ graph_lib.register_proto_function(
 )
 
 
+_IMPORT_META_GRAPH_KWARGS = ("graph", "input_map", "unbound_inputs_col_name", "restore_collections_predicate")
+
+
 def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, format=None, **kwargs):
     """``tf.train.import_meta_graph``: imports a MetaGraphDef and returns a Saver for it (or None).
 
-    See torchmeta.framework.meta_graph.import_meta_graph. torchmeta's extra ``format`` sets what the
-    returned Saver's ``save`` writes (``"safetensors"``, the default, or ``"tf"`` so that TensorFlow
-    reads the checkpoints); it restores either format regardless.
-    """
-    from torchmeta.framework.meta_graph import import_meta_graph as _import
+    Args:
+      meta_graph_or_file: a MetaGraphDef or a ``.meta`` path (binary or text).
+      clear_devices: blank all devices (written into a given MetaGraphDef, as TF does).
+      import_scope: name scope for the imported graph.
+      format: torchmeta's extra: what the returned Saver's ``save`` writes (``"safetensors"``, the
+        default, or ``"tf"`` so that TensorFlow reads the checkpoints); it restores either format.
+      **kwargs: ``graph``, ``input_map``, ``unbound_inputs_col_name``, ``restore_collections_predicate``.
 
-    saver = _import(meta_graph_or_file, clear_devices=clear_devices, import_scope=import_scope, **kwargs)
+    Returns:
+      A Saver from the file's ``saver_def``, a default Saver when variables were imported, else None
+      (TensorFlow's rule).
+
+    Example:
+      >>> saver = tf.train.import_meta_graph("/tmp/model.meta")  # doctest: +SKIP
+    """
+    saver = _import_meta_graph_with_return_elements(meta_graph_or_file, clear_devices, import_scope, **kwargs)[0]
     if saver is not None and format is not None:
         saver.format = format
     return saver
 
 
+def _import_meta_graph_with_return_elements(
+    meta_graph_or_file, clear_devices=False, import_scope=None, return_elements=None, **kwargs
+):
+    unexpected = set(kwargs) - set(_IMPORT_META_GRAPH_KWARGS)
+    if unexpected:
+        raise TypeError(f"import_meta_graph() got unexpected keyword arguments: {sorted(unexpected)}")
+    if isinstance(meta_graph_or_file, (str, bytes, os.PathLike)):
+        path = meta_graph_or_file.decode() if isinstance(meta_graph_or_file, bytes) else meta_graph_or_file
+        meta_graph_def = meta_graph.read_meta_graph_file(path)
+    else:
+        meta_graph_def = meta_graph_or_file
+    imported_vars, imported_return_elements = meta_graph.import_scoped_meta_graph_with_return_elements(
+        meta_graph_def,
+        clear_devices=clear_devices,
+        import_scope=import_scope,
+        return_elements=return_elements,
+        **kwargs,
+    )
+    if not isinstance(meta_graph_def, meta_graph_pb2.MetaGraphDef):
+        meta_graph_def = coerce_proto(meta_graph_def, meta_graph_pb2.MetaGraphDef, "meta_graph_or_file")
+    graph = kwargs.get("graph") or graph_lib.get_default_graph()
+    with graph.as_default():
+        saver = _saver_from_meta_graph(meta_graph_def, import_scope, imported_vars)
+    return saver, imported_return_elements
+
+
 def export_meta_graph(*args, **kwargs):
     """``tf.train.export_meta_graph``: see torchmeta.framework.meta_graph.export_meta_graph."""
-    from torchmeta.framework.meta_graph import export_meta_graph as _export
-
-    return _export(*args, **kwargs)
+    return meta_graph.export_meta_graph(*args, **kwargs)

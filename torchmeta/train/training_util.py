@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from torchmeta.api import array_ops
+from torchmeta.api.variables import RefVariable, Variable
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
-from torchmeta.framework.variables import RefVariable, Variable
 
 __all__ = [
     "global_step",
@@ -63,8 +64,6 @@ def create_global_step(graph=None):
     graph = graph or graph_lib.get_default_graph()
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
-    from torchmeta.api import array_ops
-
     with graph.as_default(), graph.name_scope(None):
         return RefVariable(
             lambda: array_ops.zeros([], dtype=DType.int64),

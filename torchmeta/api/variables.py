@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from torchmeta import dtypes
 from torchmeta._proto import attr_value_pb2, variable_pb2
+from torchmeta.api import array_ops, math_ops
+from torchmeta.api.control_flow_ops import group, no_op
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.default_session import get_default_session
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
@@ -36,23 +39,6 @@ __all__ = [
 ]
 
 
-def _prepend_name_scope(name: str, import_scope) -> str:
-    if not import_scope:
-        return name
-    if name.startswith("^"):
-        return "^" + import_scope.rstrip("/") + "/" + name[1:]
-    return import_scope.rstrip("/") + "/" + name
-
-
-def _strip_name_scope(name: str, export_scope) -> str:
-    if not export_scope:
-        return name
-    scope = export_scope.rstrip("/") + "/"
-    if name.startswith("^" + scope):
-        return "^" + name[len(scope) + 1 :]
-    return name[len(scope) :] if name.startswith(scope) else name
-
-
 class SaveSliceInfo:
     """Where a partition of a partitioned variable sits in the full variable."""
 
@@ -66,7 +52,7 @@ class SaveSliceInfo:
         import_scope=None,
     ):
         if save_slice_info_def is not None:
-            self.full_name = _prepend_name_scope(save_slice_info_def.full_name, import_scope)
+            self.full_name = graph_lib.prepend_name_scope(save_slice_info_def.full_name, import_scope)
             self.full_shape = list(save_slice_info_def.full_shape)
             self.var_offset = list(save_slice_info_def.var_offset)
             self.var_shape = list(save_slice_info_def.var_shape)
@@ -87,7 +73,7 @@ class SaveSliceInfo:
         if export_scope is not None and not self.full_name.startswith(export_scope):
             return None
         proto = variable_pb2.SaveSliceInfoDef()
-        proto.full_name = _strip_name_scope(self.full_name, export_scope)
+        proto.full_name = graph_lib.strip_name_scope(self.full_name, export_scope)
         proto.full_shape.extend(self.full_shape)
         proto.var_offset.extend(self.var_offset)
         proto.var_shape.extend(self.var_shape)
@@ -170,8 +156,6 @@ class Variable(metaclass=_VariableMeta):
 
     def load(self, value, session=None):
         """Writes ``value`` into the variable through its initializer, as TF1 does."""
-        from torchmeta.runtime.session import get_default_session
-
         session = session or get_default_session()
         if session is None:
             raise ValueError("Either session argument should be provided or default session should be established")
@@ -185,12 +169,12 @@ class Variable(metaclass=_VariableMeta):
         if export_scope is not None and not self._variable.name.startswith(export_scope):
             return None
         var_def = variable_pb2.VariableDef()
-        var_def.variable_name = _strip_name_scope(self._variable.name, export_scope)
+        var_def.variable_name = graph_lib.strip_name_scope(self._variable.name, export_scope)
         if self._initial_value is not None:
-            var_def.initial_value_name = _strip_name_scope(self._initial_value.name, export_scope)
+            var_def.initial_value_name = graph_lib.strip_name_scope(self._initial_value.name, export_scope)
         var_def.trainable = self._trainable
-        var_def.initializer_name = _strip_name_scope(self._initializer_op.name, export_scope)
-        var_def.snapshot_name = _strip_name_scope(self._snapshot.name, export_scope)
+        var_def.initializer_name = graph_lib.strip_name_scope(self._initializer_op.name, export_scope)
+        var_def.snapshot_name = graph_lib.strip_name_scope(self._snapshot.name, export_scope)
         if self._is_resource:
             var_def.is_resource = True
         if self._save_slice_info is not None:
@@ -213,13 +197,17 @@ class Variable(metaclass=_VariableMeta):
 
     def _init_from_proto(self, variable_def, import_scope):
         g = graph_lib.get_default_graph()
-        self._variable = g.as_graph_element(_prepend_name_scope(variable_def.variable_name, import_scope))
-        self._initializer_op = g.as_graph_element(_prepend_name_scope(variable_def.initializer_name, import_scope))
+        self._variable = g.as_graph_element(graph_lib.prepend_name_scope(variable_def.variable_name, import_scope))
+        self._initializer_op = g.as_graph_element(
+            graph_lib.prepend_name_scope(variable_def.initializer_name, import_scope)
+        )
         if variable_def.initial_value_name:
-            self._initial_value = g.as_graph_element(_prepend_name_scope(variable_def.initial_value_name, import_scope))
+            self._initial_value = g.as_graph_element(
+                graph_lib.prepend_name_scope(variable_def.initial_value_name, import_scope)
+            )
         else:
             self._initial_value = None
-        self._snapshot = g.as_graph_element(_prepend_name_scope(variable_def.snapshot_name, import_scope))
+        self._snapshot = g.as_graph_element(graph_lib.prepend_name_scope(variable_def.snapshot_name, import_scope))
         self._trainable = getattr(variable_def, "trainable", True)
         if variable_def.HasField("save_slice_info_def"):
             self._save_slice_info = SaveSliceInfo(
@@ -588,8 +576,6 @@ def moving_average_variables(scope=None):
 
 def variables_initializer(var_list, name="init"):
     """A NoOp named ``name`` that runs every initializer in ``var_list``."""
-    from torchmeta.api.control_flow_ops import group, no_op
-
     if var_list:
         return group(*[v.initializer for v in var_list], name=name)
     return no_op(name=name)
@@ -617,8 +603,6 @@ def is_variable_initialized(variable):
 
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
     """A string tensor naming the variables of ``var_list`` that are not initialized yet."""
-    from torchmeta.api import array_ops, math_ops
-
     if var_list is None:
         var_list = global_variables() + local_variables()
     with graph_lib.name_scope(name):
@@ -630,8 +614,6 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
 
 
 def assert_variables_initialized(var_list=None):
-    from torchmeta.api import array_ops, math_ops
-
     if var_list is None:
         var_list = global_variables() + local_variables()
     if not var_list:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import collections
 
+from torchmeta.api import array_ops, control_flow_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import registry
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.ops import registry
 
 __all__ = ["gradients", "AggregationMethod", "UnconnectedGradients", "is_trainable"]
 
@@ -111,8 +112,6 @@ def _pending_count(to_ops, from_ops, xs_set):
 
 
 def _default_grad_ys(grad_ys, ys, colocate):
-    from torchmeta.api import array_ops
-
     if len(grad_ys) != len(ys):
         raise ValueError(f"Length mismatch. Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
     out = []
@@ -174,8 +173,6 @@ def _get_grads(grads, op):
 
 
 def _aggregate_indexed_slices(grads):
-    from torchmeta.api import array_ops, math_ops
-
     grads = [g for g in grads if g is not None]
     if len(grads) == 1:
         return grads[0]
@@ -193,8 +190,6 @@ def _aggregate_indexed_slices(grads):
 
 
 def _aggregated_grads(grads, op, aggregation_method):
-    from torchmeta.api import math_ops
-
     if aggregation_method is None:
         aggregation_method = AggregationMethod.DEFAULT
     if aggregation_method not in (0, 1, 2):
@@ -220,8 +215,6 @@ def _aggregated_grads(grads, op, aggregation_method):
 
 
 def _multi_device_add_n(tensors):
-    from torchmeta.api import math_ops
-
     by_device = collections.defaultdict(list)
     for t in tensors:
         by_device[t.device].append(t)
@@ -234,8 +227,6 @@ def _multi_device_add_n(tensors):
 
 
 def _zeros_like(op, index):
-    from torchmeta.api import array_ops
-
     return array_ops.zeros_like(op.outputs[index])
 
 
@@ -318,8 +309,6 @@ def gradients(
                                 f"inputs {len(op._inputs)}"
                             )
                         if gate_gradients and len([g for g in in_grads if g is not None]) > 1:
-                            from torchmeta.api import control_flow_ops
-
                             with graph_lib.device(None), graph_lib.colocate_with(None):
                                 in_grads = control_flow_ops.tuple(in_grads)
                 else:

@@ -15,6 +15,12 @@ The kernel is a module-level function whose positional parameters are the op's i
 order (a list for ``N * T`` and list(type) inputs); its keyword parameters are the attrs it needs
 (by TF name) and, optionally, the context values ``device`` (a torch.device) and ``node_name``.
 Stateful kernels that need per-session state take ``state`` (see torchmeta.runtime).
+
+Calling a kernel for an Operation goes through ONE path, ``OpInfo.bind(op, value_of, context_of)``:
+it groups the op's inputs per OpDef argument (lists for ``N * T`` / list(type) inputs), converts the
+attrs the kernel takes (``kernel_attr_value``) and asks for its context values. Lowering, runtime
+specialization and graph-time constant folding all use it, with one size limit, ``FOLD_LIMIT``, on
+the values the two folding passes compute ahead of time.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from torchmeta._proto import op_def_pb2
+from torchmeta import errors
+from torchmeta._proto import attr_value_pb2, op_def_pb2
+from torchmeta.dtypes import DType
 from torchmeta.framework.op_def import op_def_from_signature
 
 __all__ = [
@@ -38,6 +46,9 @@ __all__ = [
     "NO_REGISTERED_GRADIENT",
     "no_registered_gradient",
     "CONTEXT_PARAMS",
+    "FOLD_LIMIT",
+    "kernel_attr_value",
+    "arg_lengths",
 ]
 
 
@@ -61,6 +72,10 @@ NO_REGISTERED_GRADIENT = _NoRegisteredGradient()
 # Kernel parameters the lowering fills in from context rather than from the node's attrs.
 CONTEXT_PARAMS = ("device", "node_name", "state", "generator")
 
+# The largest value (in elements) computed ahead of time: by graph-time constant folding (static shape
+# inference, tensor_util.constant_value) and by a Session's specialization to its feed shapes.
+FOLD_LIMIT = 1 << 16
+
 
 @dataclass
 class OpInfo:
@@ -79,6 +94,32 @@ class OpInfo:
     @property
     def is_stateful(self) -> bool:
         return self.op_def.is_stateful
+
+    def bind(self, op, value_of: Callable, context_of: Callable):
+        """The kernel call for ``op``: ``(kernel, args, kwargs)``.
+
+        Args:
+          op: an Operation of this type.
+          value_of: ``fn(tensor, is_ref) -> value`` for each input tensor (``is_ref``: the OpDef
+            argument is a ref, so the kernel wants the variable itself, not its value).
+          context_of: ``fn(name) -> value`` for each context parameter the kernel takes
+            (``device``, ``node_name``, ``state``, ``generator``).
+
+        ``args`` has one entry per OpDef input argument (a list for list arguments); ``kwargs`` the
+        attrs the kernel takes, as plain Python values (``kernel_attr_value``), and its context values.
+        """
+        args = []
+        inputs = op._inputs
+        i = 0
+        for n, is_list, is_ref in arg_lengths(op):
+            group = [value_of(t, is_ref) for t in inputs[i : i + n]]
+            args.append(group if is_list else group[0])
+            i += n
+        attrs = op._attrs
+        kwargs = {name: kernel_attr_value(attrs[name]) for name in self.kernel_attrs if name in attrs}
+        for name in self.kernel_context:
+            kwargs[name] = context_of(name)
+        return self.kernel, args, kwargs
 
 
 _REGISTRY: dict[str, OpInfo] = {}
@@ -211,12 +252,66 @@ def lookup(name: str) -> OpInfo:
     """
     info = _REGISTRY.get(name)
     if info is None:
-        from torchmeta.errors import UnsupportedOpError
-
-        raise UnsupportedOpError({name: []}, where="request")
+        raise errors.UnsupportedOpError({name: []}, where="request")
     return info
 
 
 def registered_ops() -> dict[str, OpInfo]:
     """A copy of the registry, ``{op type: OpInfo}``."""
     return dict(_REGISTRY)
+
+
+# ---------------------------------------------------------------------------------------------
+# Binding an Operation to its kernel
+
+
+def arg_lengths(op) -> list[tuple[int, bool, bool]]:
+    """Per OpDef input argument of ``op``: (number of tensors, is a list, is a ref)."""
+    out = []
+    attrs = op._attrs
+    for arg in op._op_def.input_arg:
+        if arg.number_attr:
+            out.append((attrs[arg.number_attr].i, True, arg.is_ref))
+        elif arg.type_list_attr:
+            out.append((len(attrs[arg.type_list_attr].list.type), True, arg.is_ref))
+        else:
+            out.append((1, False, arg.is_ref))
+    return out
+
+
+def kernel_attr_value(value):
+    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples."""
+    kind = value.WhichOneof("value")
+    if kind == "s":
+        try:
+            return value.s.decode()
+        except UnicodeDecodeError:
+            return value.s
+    if kind == "type":
+        return DType(value.type)
+    if kind == "shape":
+        return _shape_tuple(value.shape)
+    if kind == "list":
+        lst = value.list
+        if lst.type:
+            return [DType(t) for t in lst.type]
+        if lst.shape:
+            return [_shape_tuple(s) for s in lst.shape]
+        if lst.s:
+            return [kernel_attr_value(attr_value_pb2.AttrValue(s=s)) for s in lst.s]
+        for field_name in ("i", "f", "b"):
+            items = getattr(lst, field_name)
+            if items:
+                return list(items)
+        if lst.tensor or lst.func:
+            return list(lst.tensor) or list(lst.func)
+        return []
+    if kind is None:
+        return None
+    return getattr(value, kind)
+
+
+def _shape_tuple(shape):
+    if shape.unknown_rank:
+        return None
+    return tuple(None if d.size == -1 else d.size for d in shape.dim)
