@@ -6,6 +6,8 @@ and reuse TensorFlow's wording where TensorFlow has an exact phrase.
 
 from __future__ import annotations
 
+import functools
+
 __all__ = [
     "OK",
     "CANCELLED",
@@ -26,6 +28,9 @@ __all__ = [
     "UNAUTHENTICATED",
     "TorchMetaError",
     "OpError",
+    "InvalidValueError",
+    "as_invalid_value",
+    "invalid_values",
     "CancelledError",
     "UnknownError",
     "InvalidArgumentError",
@@ -190,6 +195,38 @@ class UnsupportedOpError(UnimplementedError):
 
     def __reduce__(self):
         return (type(self), (self.missing,))
+
+
+class InvalidValueError(InvalidArgumentError, ValueError):
+    """Bad content where TensorFlow's Python layer raises ``ValueError``: a GraphDef or MetaGraphDef (or a proto in
+    one of its collections) that cannot be imported, an unusable ``checkpoint`` state file.
+
+    An :class:`InvalidArgumentError` (what the file's content is) and a ``ValueError`` (what TF1 code catches).
+    """
+
+
+def invalid_values(fn):
+    """Decorates a function that parses content: a raw ``ValueError`` / ``KeyError`` escaping it (an invalid name,
+    index or value met deep inside) becomes an :class:`InvalidValueError` with the same message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TorchMetaError:
+            raise
+        except (ValueError, KeyError) as e:
+            raise as_invalid_value("", e) from e
+
+    return wrapper
+
+
+def as_invalid_value(message: str, cause: BaseException | None = None) -> InvalidValueError:
+    """An :class:`InvalidValueError` carrying ``message`` (``cause``'s text appended when given)."""
+    if cause is not None:
+        text = str(cause.args[0]) if isinstance(cause, KeyError) and cause.args else str(cause)
+        message = f"{message}: {text}" if message else text
+    return InvalidValueError(None, None, message)
 
 
 class FormatError(TorchMetaError, OSError):

@@ -59,7 +59,9 @@ def outcome(fn, *args, **kwargs):
     try:
         return ("ok", fn(*args, **kwargs))
     except Exception as err:
-        return (type(err).__name__, message(err))
+        # torchmeta's InvalidValueError stands where TensorFlow raises ValueError (and is one).
+        name = "ValueError" if isinstance(err, tm.errors.InvalidValueError) else type(err).__name__
+        return (name, message(err))
 
 
 def normalize(value, directory: str):

@@ -9,6 +9,13 @@ __all__ = ["DeviceSpec", "canonical_name", "merge_device"]
 _PART_RE = re.compile(r"^(job|replica|task|device|cpu|gpu|CPU|GPU)(?::(.*))?$")
 
 
+def _index(value, part: str, spec: str) -> int:
+    """A replica, task or device number: a non-negative decimal integer, else a ValueError naming the spec."""
+    if value is None or not value.isdigit() or not value.isascii():
+        raise ValueError(f"Invalid device specification '{spec}': '{part}' needs a non-negative integer")
+    return int(value)
+
+
 class DeviceSpec:
     """A (possibly partial) device specification, like ``tf.DeviceSpec``."""
 
@@ -35,25 +42,27 @@ class DeviceSpec:
                 bits = part.split(":")
                 if len(bits) == 2 and bits[0].isalpha():
                     out.device_type = bits[0].upper()
-                    out.device_index = None if bits[1] == "*" else int(bits[1])
+                    out.device_index = None if bits[1] == "*" else _index(bits[1], part, spec)
                     continue
                 raise ValueError(f"Unknown attribute: '{part}' in '{spec}'")
             key, value = m.group(1), m.group(2)
             if key == "job":
                 out.job = value
             elif key == "replica":
-                out.replica = int(value)
+                out.replica = _index(value, part, spec)
             elif key == "task":
-                out.task = int(value)
+                out.task = _index(value, part, spec)
             elif key == "device":
                 bits = (value or "").split(":")
                 out.device_type = bits[0].upper() if bits[0] and bits[0] != "*" else None
+                if len(bits) > 2:
+                    raise ValueError(f"Invalid device specification '{spec}': '{part}' has more than one index")
                 if len(bits) > 1 and bits[1] != "*":
-                    out.device_index = int(bits[1])
+                    out.device_index = _index(bits[1], part, spec)
             else:  # legacy "/cpu:0", "/gpu:1"
                 out.device_type = key.upper()
                 if value is not None and value != "*":
-                    out.device_index = int(value)
+                    out.device_index = _index(value, part, spec)
         return out
 
     def merge_from(self, other: DeviceSpec) -> DeviceSpec:

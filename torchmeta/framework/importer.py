@@ -29,6 +29,7 @@ it cannot handle) is logged and the shapes stay unknown. On any error the graph 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import heapq
 import logging
@@ -187,8 +188,16 @@ def summarize_op_def(op_def: op_def_pb2.OpDef) -> str:
     return text + ">"
 
 
-def _arg_types(args, attrs) -> list[int]:
-    """DataType enums (ref types as ``+100``) of ``args`` for a node with ``attrs``."""
+# The most outputs one list argument may have (Split's num_split, Unpack's num): checked before the list of
+# output types is built, so that a number attr of 10**12 in a file fails at once instead of allocating.
+MAX_LIST_ARG = 1 << 20
+
+
+def _arg_types(args, attrs, limit: int = MAX_LIST_ARG) -> list[int]:
+    """DataType enums (ref types as ``+100``) of ``args`` for a node with ``attrs``.
+
+    ``limit`` bounds the length of a number-attr list.
+    """
     out = []
     for arg in args:
         if arg.type_list_attr:
@@ -196,6 +205,8 @@ def _arg_types(args, attrs) -> list[int]:
         else:
             dt = arg.type if arg.type else attrs[arg.type_attr].type
             n = attrs[arg.number_attr].i if arg.number_attr else 1
+            if not 0 <= n <= limit:
+                raise ValueError(f"attr '{arg.number_attr}' = {n} is out of range [0, {limit}]")
             types = [dt] * n
         if arg.is_ref:
             types = [t + 100 if t < 100 else t for t in types]
@@ -329,6 +340,7 @@ def _convert_input_map_values(name, input_map: dict) -> dict:
 # import_graph_def
 
 
+@errors.invalid_values
 def import_graph_def(graph_def, input_map=None, return_elements=None, name=None, op_dict=None, producer_op_list=None):
     """Imports the nodes of ``graph_def`` into the default graph, as ``tf.import_graph_def``.
 
@@ -379,6 +391,25 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         prefix = scope[:-1] if scope else ""
         input_map = _convert_input_map_values(name, input_map)
     return importer.run(prefix, input_map, return_elements)
+
+
+class _NamesAndScopes:
+    """A set of names that also contains every scope (``/``-prefix) of them, without building the prefixes.
+
+    Building every prefix of every name costs the square of a name's depth (a node 40,000 scopes deep would
+    take seconds); a sorted list answers "is this a scope of some name" by one binary search instead.
+    """
+
+    def __init__(self, names):
+        self._names = set(names)
+        self._sorted = sorted(self._names)
+
+    def __contains__(self, candidate: str) -> bool:
+        if candidate in self._names:
+            return True
+        probe = candidate + "/"
+        i = bisect.bisect_left(self._sorted, probe)
+        return i < len(self._sorted) and self._sorted[i].startswith(probe)
 
 
 class _Node:
@@ -711,17 +742,10 @@ class _Importer:
 
     def _create_ops(self, order, prefix):
         g = self.graph
-        self._existing_prefixes = set()
-        for existing in g._nodes_by_name:
-            parts = existing.split("/")
-            for i in range(1, len(parts)):
-                self._existing_prefixes.add("/".join(parts[:i]))
-        self._gdef_names = set()
-        for node in self.nodes:
-            full = (prefix + "/" + node.node_def.name) if prefix else node.node_def.name
-            parts = full.split("/")
-            for i in range(1, len(parts) + 1):
-                self._gdef_names.add("/".join(parts[:i]))
+        self._existing_prefixes = _NamesAndScopes(g._nodes_by_name)
+        self._gdef_names = _NamesAndScopes(
+            (prefix + "/" + node.node_def.name) if prefix else node.node_def.name for node in self.nodes
+        )
         self._renamed = {}
         coloc_stack_groups = None
         if g._colocation_stack:
@@ -838,6 +862,10 @@ class _Importer:
                 colocated.append((op, names))
                 continue
             original = node.node_def.device
+            try:
+                device_lib.DeviceSpec.from_string(original)
+            except ValueError as e:
+                raise ValueError(f"Node '{node.node_def.name}': {e}") from None
             if not g._device_stack:
                 op._device = device_lib.canonical_name(original) if original else ""
             else:

@@ -22,7 +22,9 @@ import os
 import re
 
 from google.protobuf import any_pb2
+from google.protobuf import message as message_lib
 
+from torchmeta import errors
 from torchmeta._proto import (
     attr_value_pb2,
     graph_debug_info_pb2,
@@ -620,6 +622,7 @@ def import_scoped_meta_graph(
     )[0]
 
 
+@errors.invalid_values
 def import_scoped_meta_graph_with_return_elements(
     meta_graph_or_file,
     clear_devices=False,
@@ -715,55 +718,64 @@ def import_scoped_meta_graph_with_return_elements(
             if kind is None:
                 logger.error("Cannot identify data type for collection %s. Skipping.", key)
                 continue
-            from_proto = graph_lib.get_from_proto_function(key)
-            if key == GraphKeys.METRIC_VARIABLES:
-                # Metric variables are decoded as global variables (TF's compatibility rule).
-                from_proto = graph_lib.get_from_proto_function(GraphKeys.GLOBAL_VARIABLES)
-            if from_proto and kind == "bytes_list":
-                proto_type = graph_lib.get_collection_proto_type(key) or graph_lib.get_collection_proto_type(
-                    GraphKeys.GLOBAL_VARIABLES
-                )
-                if key in GraphKeys._VARIABLE_COLLECTIONS:
-                    for value in col_def.bytes_list.value:
-                        variable = variable_objects.get(value)
-                        if variable is None:
+            try:
+                from_proto = graph_lib.get_from_proto_function(key)
+                if key == GraphKeys.METRIC_VARIABLES:
+                    # Metric variables are decoded as global variables (TF's compatibility rule).
+                    from_proto = graph_lib.get_from_proto_function(GraphKeys.GLOBAL_VARIABLES)
+                if from_proto and kind == "bytes_list":
+                    proto_type = graph_lib.get_collection_proto_type(key) or graph_lib.get_collection_proto_type(
+                        GraphKeys.GLOBAL_VARIABLES
+                    )
+                    if key in GraphKeys._VARIABLE_COLLECTIONS:
+                        for value in col_def.bytes_list.value:
+                            variable = variable_objects.get(value)
+                            if variable is None:
+                                proto = proto_type()
+                                proto.ParseFromString(value)
+                                if not variables_have_trainable:
+                                    # Files from before TF 1.9 lack VariableDef.trainable: membership of
+                                    # trainable_variables (restored first) decides.
+                                    proto.trainable = key == GraphKeys.TRAINABLE_VARIABLES
+                                variable = from_proto(proto, import_scope=scope_to_prepend_to_names)
+                                variable_objects[value] = variable
+                            graph.add_to_collection(key, variable)
+                    else:
+                        for value in col_def.bytes_list.value:
                             proto = proto_type()
                             proto.ParseFromString(value)
-                            if not variables_have_trainable:
-                                # Files from before TF 1.9 lack VariableDef.trainable: membership of
-                                # trainable_variables (restored first) decides.
-                                proto.trainable = key == GraphKeys.TRAINABLE_VARIABLES
-                            variable = from_proto(proto, import_scope=scope_to_prepend_to_names)
-                            variable_objects[value] = variable
-                        graph.add_to_collection(key, variable)
+                            graph.add_to_collection(key, from_proto(proto, import_scope=scope_to_prepend_to_names))
                 else:
-                    for value in col_def.bytes_list.value:
-                        proto = proto_type()
-                        proto.ParseFromString(value)
-                        graph.add_to_collection(key, from_proto(proto, import_scope=scope_to_prepend_to_names))
-            else:
-                field = getattr(col_def, kind)
-                if key in _COMPAT_COLLECTION_LIST:
-                    logger.warning(
-                        "The saved meta_graph is possibly from an older release:\n'%s' collection should be of "
-                        "type 'byte_list', but instead is of type '%s'.",
-                        key,
-                        kind,
-                    )
-                if kind == "node_list":
-                    for value in field.value:
-                        graph.add_to_collection(
-                            key, graph.as_graph_element(graph_lib.prepend_name_scope(value, scope_to_prepend_to_names))
+                    field = getattr(col_def, kind)
+                    if key in _COMPAT_COLLECTION_LIST:
+                        logger.warning(
+                            "The saved meta_graph is possibly from an older release:\n'%s' collection should be of "
+                            "type 'byte_list', but instead is of type '%s'.",
+                            key,
+                            kind,
                         )
-                elif kind == "int64_list":
-                    for value in field.value:
-                        graph.add_to_collection(key, int(value))
-                elif kind == "any_list":
-                    for value in field.value:
-                        graph.add_to_collection(key, _prepend_to_value(_decode_any(value), scope_to_prepend_to_names))
-                else:
-                    for value in field.value:
-                        graph.add_to_collection(key, _prepend_to_value(value, scope_to_prepend_to_names))
+                    if kind == "node_list":
+                        for value in field.value:
+                            graph.add_to_collection(
+                                key,
+                                graph.as_graph_element(graph_lib.prepend_name_scope(value, scope_to_prepend_to_names)),
+                            )
+                    elif kind == "int64_list":
+                        for value in field.value:
+                            graph.add_to_collection(key, int(value))
+                    elif kind == "any_list":
+                        for value in field.value:
+                            graph.add_to_collection(
+                                key, _prepend_to_value(_decode_any(value), scope_to_prepend_to_names)
+                            )
+                    else:
+                        for value in field.value:
+                            graph.add_to_collection(key, _prepend_to_value(value, scope_to_prepend_to_names))
+            except errors.TorchMetaError:
+                raise
+            except (message_lib.DecodeError, AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
+                # A collection entry that does not decode, or names a node or output the graph lacks.
+                raise errors.as_invalid_value(f"Cannot restore collection '{key}' from the MetaGraphDef", e) from e
 
         var_list = {}
         for v in graph.get_collection(GraphKeys.GLOBAL_VARIABLES, scope=scope_to_prepend_to_names):

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from torchmeta import dtypes
+from torchmeta import dtypes, errors
 from torchmeta._proto import tensor_pb2
 from torchmeta.dtypes import DType
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
@@ -236,50 +236,102 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
     return proto
 
 
+# The most a decoded TensorProto may take: what the largest ``tensor_content`` a GraphDef can hold (2 GiB)
+# decodes to. A TensorProto with fewer values than elements repeats its last value ("splat"); this bounds
+# what a few bytes can claim.
+MAX_TENSOR_BYTES = 1 << 31
+_MAX_RANK = 64  # numpy's limit (TensorFlow's is 254)
+
+
+def _bad_tensor(message: str) -> errors.InvalidValueError:
+    return errors.InvalidValueError(None, None, f"Invalid TensorProto: {message}")
+
+
 def MakeNdarray(tensor) -> np.ndarray:
-    """Decodes a TensorProto (ours or TensorFlow's) into a numpy array, expanding splats."""
-    dt = DType(tensor.dtype)
-    shape = tuple(d.size for d in tensor.tensor_shape.dim)
-    size = int(np.prod(shape, dtype=np.int64))
+    """Decodes a TensorProto (ours or TensorFlow's) into a numpy array, expanding splats.
+
+    Everything is checked before memory is allocated: the dtype enum, the shape (known, non-negative
+    dimensions, rank <= 64), ``tensor_content`` against the bytes the shape needs, the value count, and the
+    decoded size against :data:`MAX_TENSOR_BYTES`.
+
+    Raises:
+      errors.InvalidValueError: the proto is malformed (also a ValueError).
+      errors.UnimplementedError: a dtype that has no numpy value (resource, variant).
+    """
+    try:
+        dt = DType(tensor.dtype)
+    except ValueError:
+        raise _bad_tensor(f"invalid dtype enum {tensor.dtype}") from None
+    if dt.is_ref_dtype or tensor.dtype == 0:
+        raise _bad_tensor(f"invalid dtype {dt.name}")
+    shape_proto = tensor.tensor_shape
+    if shape_proto.unknown_rank:
+        raise _bad_tensor("the shape must be fully defined, but its rank is unknown")
+    shape = tuple(d.size for d in shape_proto.dim)
+    if any(d < 0 for d in shape):
+        raise _bad_tensor(f"the shape must be fully defined, but is {list(shape)}")
+    if len(shape) > _MAX_RANK:
+        raise _bad_tensor(f"rank {len(shape)} exceeds the {_MAX_RANK} dimensions numpy arrays can have")
+    size = 1
+    for d in shape:
+        size *= d
     np_type = dt.numpy
+    field = _VALUE_FIELD.get(dt)
+    if np_type is None or field is None:
+        raise errors.UnimplementedError(None, None, f"TensorProto of dtype {dt.name} has no numpy value")
+    itemsize = 8 if dt is DType.string else np.dtype(np_type).itemsize
+    if size * itemsize > MAX_TENSOR_BYTES:
+        raise _bad_tensor(
+            f"shape {list(shape)} of {dt.name} takes {size * itemsize} bytes, more than the {MAX_TENSOR_BYTES} "
+            "a TensorProto may decode to"
+        )
     if tensor.tensor_content:
         if dt is DType.string:
-            raise ValueError("string tensors cannot use tensor_content")
-        data = np.frombuffer(tensor.tensor_content, dtype=np_type).copy()
-        if data.size != size:
-            raise ValueError(f"TensorProto content has {data.size} elements but shape {list(shape)} needs {size}")
-        return data.reshape(shape)
-    field = _VALUE_FIELD.get(dt)
-    if field is None:
-        raise TypeError(f"Unsupported tensor type: {dt.name}")
+            raise _bad_tensor("string tensors cannot use tensor_content")
+        content = tensor.tensor_content
+        if len(content) != size * itemsize:
+            raise _bad_tensor(
+                f"tensor_content has {len(content)} bytes but {dt.name} {list(shape)} needs {size * itemsize}"
+            )
+        return np.frombuffer(content, dtype=np_type).copy().reshape(shape)
+    count = len(getattr(tensor, field))
+    if field in ("scomplex_val", "dcomplex_val"):
+        if count % 2:
+            raise _bad_tensor(f"{field} holds {count} numbers, not (real, imaginary) pairs")
+        count //= 2
+    if count > size:
+        raise _bad_tensor(f"{count} values but shape {list(shape)} holds {size}")
     if field == "half_val":
-        values = np.array(tensor.half_val, dtype=np.int32).astype(np.uint16).view(np_type)
+        values = np.array(tensor.half_val, dtype=np.int64).astype(np.uint16).view(np_type)
     elif field in ("scomplex_val", "dcomplex_val"):
         raw = np.array(getattr(tensor, field), dtype=np.float32 if field == "scomplex_val" else np.float64)
         values = (raw[0::2] + 1j * raw[1::2]).astype(np_type)
     elif field == "float8_val":
         values = np.frombuffer(tensor.float8_val, dtype=np.uint8).view(np_type)
     elif field == "string_val":
-        values = np.empty(len(tensor.string_val), dtype=object)
+        values = np.empty(count, dtype=object)
         values[:] = list(tensor.string_val)
     else:
         values = np.array(getattr(tensor, field)).astype(np_type)
+    if values.size > size:
+        raise _bad_tensor(f"{values.size} values but shape {list(shape)} holds {size}")
     if values.size == size:
         return values.reshape(shape)
-    if size == 0:
-        return np.zeros(shape, dtype=np_type)
-    if values.size == 0:
-        if dt is DType.string:
-            out = np.empty(shape, dtype=object)
-            out.fill(b"")
-            return out
-        return np.zeros(shape, dtype=np_type)
-    if values.size > size:
-        raise ValueError(f"TensorProto has {values.size} values but shape {list(shape)} holds {size}")
-    # Fewer values than elements: the last one is repeated (TF's "splat").
-    out = np.empty(size, dtype=np_type)
-    out[: values.size] = values
-    out[values.size :] = values[-1]
+    try:
+        if values.size == 0:
+            if dt is DType.string:
+                out = np.empty(shape, dtype=object)
+                out.fill(b"")
+                return out
+            return np.zeros(shape, dtype=np_type)
+        # Fewer values than elements: the last one is repeated (TF's "splat").
+        out = np.empty(size, dtype=np_type)
+        out[: values.size] = values
+        out[values.size :] = values[-1]
+    except MemoryError:
+        raise errors.ResourceExhaustedError(
+            None, None, f"OOM when allocating tensor with shape{list(shape)} and type {dt.name}"
+        ) from None
     return out.reshape(shape)
 
 

@@ -11,6 +11,8 @@ import socket
 import struct
 import time
 
+from google.protobuf import message as message_lib
+
 from torchmeta import errors
 from torchmeta._proto import event_pb2
 from torchmeta.io.sstable import crc32c, mask_crc
@@ -32,9 +34,11 @@ def read_records(path):
     """Yields the records of a TFRecord file, checking both checksums.
 
     Raises:
-      DataLossError: on a truncated record or a checksum mismatch (naming the file and offset).
+      DataLossError: on a truncated record or a checksum mismatch (naming the file and offset); a length is
+        checked against the file's size before anything is read for it.
     """
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         offset = 0
         while True:
             header = f.read(12)
@@ -45,6 +49,8 @@ def read_records(path):
             (length,) = struct.unpack("<Q", header[:8])
             if header[8:] != _masked(header[:8]):
                 raise errors.DataLossError(None, None, f"{path}: corrupted record length at offset {offset}")
+            if length > size - offset - 16:  # before reading: a length the file cannot hold is never allocated
+                raise errors.DataLossError(None, None, f"{path}: truncated record at offset {offset}")
             data = f.read(length)
             footer = f.read(4)
             if len(data) < length or len(footer) < 4:
@@ -57,9 +63,16 @@ def read_records(path):
 
 def summary_iterator(path):
     """Yields the ``Event`` protos of an event file (``tf.compat.v1.train.summary_iterator``)."""
+    offset = 0
     for data in read_records(path):
         event = event_pb2.Event()
-        event.ParseFromString(data)
+        try:
+            event.ParseFromString(data)
+        except message_lib.DecodeError as e:
+            raise errors.DataLossError(
+                None, None, f"{path}: the record at offset {offset} is not an Event ({e})"
+            ) from None
+        offset += 16 + len(data)
         yield event
 
 

@@ -17,7 +17,9 @@ and TensorFlow's names ``read_meta_graph_file``, ``read_graph_def_file`` and ``w
 from __future__ import annotations
 
 import os
+import re
 
+import numpy as np
 from google.protobuf import message as message_lib
 from google.protobuf import text_format
 
@@ -51,6 +53,22 @@ def _read_bytes(path, missing_message: str) -> bytes:
         raise errors.FormatError(path, f"Cannot read {path}: {e.strerror or e}.") from e
 
 
+# Text-format messages nest at most this deep (protobuf's own limit for binary messages): checked before the
+# recursive text parser runs.
+MAX_TEXT_DEPTH = 100
+_TEXT_STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
+
+
+def _text_depth(data: bytes) -> int:
+    """The deepest nesting of ``{``/``<`` in text-format ``data`` (strings and comments skipped), in C loops."""
+    bare = np.frombuffer(_TEXT_STRING.sub(b"", data), dtype=np.uint8)
+    if not bare.size:
+        return 0
+    opens = (bare == ord("{")).astype(np.int32) + (bare == ord("<"))
+    steps = opens - (bare == ord("}")) - (bare == ord(">"))
+    return int(np.cumsum(steps).max())
+
+
 def _parse(data: bytes, message_class, path):
     """Binary first, then text format; a FormatError naming ``path`` when neither works."""
     name = message_class.DESCRIPTOR.name
@@ -72,10 +90,17 @@ def _parse(data: bytes, message_class, path):
         raise errors.FormatError(
             path, f"Cannot parse file {path}: {binary_problem}, and not text format either (not UTF-8)."
         ) from None
+    depth = _text_depth(data)
+    if depth > MAX_TEXT_DEPTH:
+        raise errors.FormatError(
+            path,
+            f"Cannot parse file {path}: {binary_problem}, and not text format either: messages nest {depth} deep, "
+            f"more than {MAX_TEXT_DEPTH}.",
+        )
     message = message_class()
     try:
         text_format.Merge(text, message, descriptor_pool=POOL)
-    except text_format.ParseError as e:
+    except (text_format.ParseError, RecursionError) as e:
         raise errors.FormatError(
             path, f"Cannot parse file {path}: {binary_problem}, and not text format either: {e}."
         ) from None

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import struct
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -319,6 +320,55 @@ def _corrupt(path, message: str) -> errors.DataLossError:
     return errors.DataLossError(None, None, f"{message} (file: {path})")
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_HEADER_DEPTH = 3  # {name: {"shape": [...]}}
+_METADATA_DEPTH = 4  # {"tensors": {name: {"shape": [...]}}}
+
+
+def _loads(path, raw: bytes, max_depth: int, what: str):
+    """``json.loads`` of ``raw`` once its nesting is known to be at most ``max_depth`` (no deep recursion)."""
+    bare = np.frombuffer(_JSON_STRING.sub(b'""', raw), dtype=np.uint8)
+    steps = (bare == ord("{")).astype(np.int8) + (bare == ord("[")) - (bare == ord("}")) - (bare == ord("]"))
+    if steps.size and int(np.cumsum(steps, dtype=np.int64).max()) > max_depth:
+        raise _corrupt(path, f"{what} nests deeper than the {max_depth} levels the format has")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise _corrupt(path, f"{what} is not valid JSON: {e}") from None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, list) and len(value) <= 64 and all(_is_int(d) and d >= 0 for d in value)
+
+
+def _is_str_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+# torchmeta's per-tensor metadata: field -> check of its JSON value.
+_META_FIELDS = {
+    "dtype": lambda v: isinstance(v, str),
+    "encoding": lambda v: v in ("", "strings", "complex_pairs", "bytes", "partial"),
+    "shape": _is_shape,
+    "slices": _is_str_list,
+    "keys": _is_str_list,
+    "part_of": lambda v: isinstance(v, str),
+}
+
+
+def _check_meta(path, name, meta) -> dict:
+    """Validates one tensor's torchmeta metadata (JSON types and values) before anything uses it."""
+    ok = isinstance(meta, dict) and "dtype" in meta
+    ok = ok and all(check(meta[field]) for field, check in _META_FIELDS.items() if field in meta)
+    if not ok:
+        raise _corrupt(path, f"Tensor {name!r}: malformed torchmeta metadata {meta!r}")
+    return meta
+
+
 def _read_header(path: str) -> tuple[dict, int]:
     """The validated JSON header and the file offset of the data section.
 
@@ -337,10 +387,7 @@ def _read_header(path: str) -> tuple[dict, int]:
         raise errors.NotFoundError(None, None, f"Failed to find a safetensors checkpoint at {path}") from None
     except (IsADirectoryError, NotADirectoryError):
         raise errors.NotFoundError(None, None, f"{path} is not a file") from None
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _corrupt(path, f"safetensors header is not valid JSON: {e}") from None
+    header = _loads(path, raw, _HEADER_DEPTH, "safetensors header")
     if not isinstance(header, dict):
         raise _corrupt(path, "safetensors header is not a JSON object")
     data_size = size - 8 - header_len
@@ -352,12 +399,7 @@ def _read_header(path: str) -> tuple[dict, int]:
             continue
         try:
             code, shape, (begin, end) = spec["dtype"], spec["shape"], spec["data_offsets"]
-            ok = (
-                isinstance(code, str)
-                and isinstance(shape, list)
-                and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
-                and all(isinstance(o, int) and not isinstance(o, bool) for o in (begin, end))
-            )
+            ok = isinstance(code, str) and _is_shape(shape) and _is_int(begin) and _is_int(end)
         except (KeyError, TypeError, ValueError):
             ok = False
         if not ok:
@@ -368,7 +410,7 @@ def _read_header(path: str) -> tuple[dict, int]:
                 None,
                 f"Tensor {name!r} has safetensors dtype {code}, which torchmeta does not read (file: {path})",
             )
-        need = int(np.prod(shape, dtype=np.int64)) * _ITEMSIZE[code] if shape else _ITEMSIZE[code]
+        need = num_elements(shape) * _ITEMSIZE[code]  # Python ints: no overflow
         if not 0 <= begin <= end:
             raise _corrupt(path, f"Tensor {name!r}: invalid data offsets [{begin}, {end})")
         if end - begin != need:
@@ -412,13 +454,15 @@ class SafetensorsReader:
         metadata = dict(header.pop("__metadata__", None) or {})
         info = {}
         if METADATA_KEY in metadata:
-            try:
-                parsed = json.loads(metadata.pop(METADATA_KEY))
-                info = parsed["tensors"]
-                if not isinstance(info, dict) or parsed.get("version", 0) > FORMAT_VERSION:
-                    raise ValueError
-            except (ValueError, KeyError, TypeError):
-                raise _corrupt(self.path, "malformed or newer torchmeta metadata in the safetensors header") from None
+            raw = metadata.pop(METADATA_KEY).encode("utf-8", "surrogatepass")
+            parsed = _loads(
+                self.path, raw, _METADATA_DEPTH, "malformed or newer torchmeta metadata: the header's entry"
+            )
+            version = parsed.get("version", 0) if isinstance(parsed, dict) else None
+            info = parsed.get("tensors") if isinstance(parsed, dict) else None
+            if not isinstance(info, dict) or not _is_int(version) or version > FORMAT_VERSION:
+                raise _corrupt(self.path, "malformed or newer torchmeta metadata in the safetensors header")
+            info = {name: _check_meta(self.path, name, meta) for name, meta in info.items()}
         self.metadata: dict[str, str] = metadata
         entries: dict[str, _Entry] = {}
         self._parts: dict[str, _Entry] = {}  # stored slices of partially saved partitioned variables
@@ -426,7 +470,7 @@ class SafetensorsReader:
             entry = self._describe(name, spec, info.get(name), data_start)
             (self._parts if "part_of" in entry.meta else entries)[name] = entry
         for name, meta in info.items():
-            if isinstance(meta, dict) and meta.get("encoding") == "partial":
+            if meta.get("encoding") == "partial":
                 if name in header:
                     raise _corrupt(self.path, f"Tensor {name!r}: stored, but its metadata says its slices are")
                 entries[name] = self._describe_partial(name, meta)
@@ -462,8 +506,8 @@ class SafetensorsReader:
             good = good and dtype is DType.complex128 and stored_shape == (*shape, 2)
         elif encoding == "bytes":
             good = good and dtype.size == 1 and stored_shape == shape
-        elif encoding == "strings":
-            good = good and dtype is DType.string and len(stored_shape) == 1
+        elif encoding == "strings":  # 8 bytes of length per string at least: a count the bytes can back
+            good = good and dtype is DType.string and len(stored_shape) == 1 and 8 * num_elements(shape) <= nbytes
         elif encoding == "":
             good = good and stored_shape == shape
         if not good:
@@ -651,11 +695,20 @@ class SafetensorsReader:
         shape = entry.shape
         out_shape = wanted.shape_in(shape)
         pieces = []
+        volume = 0
         for spec, key in zip(entry.meta["slices"], entry.meta["keys"]):
             stored = parse_shape_and_slice(spec)[1]
             overlap = stored.intersect(wanted, shape)
             if overlap is not None:
                 pieces.append((stored, overlap, key))
+                volume += overlap.num_elements(shape)
+        if volume < num_elements(out_shape):  # before allocating: the stored slices bound what is read
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"Does not have sufficient slices for partitioned tensor {name} to restore in slice_spec: "
+                f"{wanted} (file: {self.path})",
+            )
         covered = np.zeros(out_shape, dtype=bool)
         for _, overlap, _ in pieces:
             region = overlap.relative_to(wanted, shape)
@@ -689,9 +742,9 @@ class SafetensorsReader:
         numel = num_elements(shape)
         buf = raw.tobytes()
         head = 8 * numel
-        out = np.empty(numel, dtype=object)
         if len(buf) < head:
             raise _corrupt(self.path, f"Tensor {name!r}: {len(buf)} bytes cannot hold {numel} string lengths")
+        out = np.empty(numel, dtype=object)
         lengths = np.frombuffer(buf, dtype="<u8", count=numel)
         if (numel and lengths.max() > len(buf)) or int(lengths.sum(dtype=np.uint64)) != len(buf) - head:
             raise _corrupt(

@@ -15,6 +15,7 @@ import re
 
 from google.protobuf import text_format
 
+from torchmeta import errors
 from torchmeta._proto import checkpoint_state_pb2
 from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.atomic import atomic_write_text
@@ -161,7 +162,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
         _log.warning("%s: %s: Checkpoint ignored", filename, e)
         return None
     if not state.model_checkpoint_path:
-        raise ValueError("Invalid checkpoint state loaded from " + checkpoint_dir)
+        raise errors.InvalidValueError(None, None, "Invalid checkpoint state loaded from " + checkpoint_dir)
     if not os.path.isabs(state.model_checkpoint_path):
         state.model_checkpoint_path = os.path.join(checkpoint_dir, state.model_checkpoint_path)
     for i, p in enumerate(state.all_model_checkpoint_paths):

@@ -529,6 +529,8 @@ class Saver:
                 raise ValueError(f"'latest_filename' collides with 'save_path': '{latest_filename}' and '{save_path}'")
         if not isinstance(sess, Session):
             raise TypeError(f"'sess' must be a Session; {sess}")
+        if not self._is_empty:
+            self._check_names_in(sess.graph)
         save_dir = os.path.dirname(save_path)
         local_dir = checkpoint_management.local_path(save_dir)
         model_checkpoint_path = None
@@ -607,6 +609,8 @@ class Saver:
         if not checkpoint_management.checkpoint_exists(prefix):
             raise ValueError("The passed save_path is not a valid checkpoint: " + prefix)
         _log.info("Restoring parameters from %s", prefix)
+        if hasattr(sess, "graph"):
+            self._check_names_in(sess.graph)
         try:
             if not self._restore_fast(sess, prefix):
                 sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: prefix})
@@ -614,6 +618,22 @@ class Saver:
             raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from err
         except errors.InvalidArgumentError as err:
             raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from err
+
+    def _check_names_in(self, graph):
+        """The SaverDef's tensor and op names exist in ``graph`` (a SaverDef read from a file may name anything)."""
+        saver_def = self.saver_def
+        for field, allow_tensor, allow_operation in (
+            ("filename_tensor_name", True, False),
+            ("save_tensor_name", True, False),
+            ("restore_op_name", False, True),
+        ):
+            name = getattr(saver_def, field)
+            try:
+                graph.as_graph_element(name, allow_tensor=allow_tensor, allow_operation=allow_operation)
+            except (KeyError, ValueError, TypeError) as e:
+                raise errors.as_invalid_value(
+                    f"The Saver's SaverDef.{field} {name!r} does not name a graph element", e
+                ) from None
 
     # Restore without running the restore op when the graph is the standard one (see restore_plan).
     _use_restore_plan = True
@@ -688,6 +708,7 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
     return saver
 
 
+@errors.invalid_values
 def _import_meta_graph_with_return_elements(
     meta_graph_or_file, clear_devices=False, import_scope=None, return_elements=None, **kwargs
 ):

@@ -1,0 +1,139 @@
+"""Regenerates the fuzz seed corpus: the same small training model written by TensorFlow and by torchmeta.
+
+Run from the repository root (TensorFlow 2.21 installed):
+
+    PYTHONPATH=$PWD python tests/fuzz/make_seeds.py
+
+Writes ``tests/fuzz/seeds/<target>/`` for every target in :mod:`tests.fuzz.targets`: binary and text
+MetaGraphs, TF V2 checkpoints (TensorFlow's and ours), safetensors checkpoints, ``checkpoint`` state files
+and event files. The TF V2 checkpoint of the model is also kept whole in ``seeds/restore/`` (the MetaGraph
+target restores from it) together with a safetensors copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEEDS = os.path.join(HERE, "seeds")
+
+
+def build(tf, resource: bool):
+    """A small TF1 model: placeholder, ref (and with ``resource`` resource) variables, a training step."""
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2) / 10, name="w")
+    b = tf.Variable(tf.zeros([2]), name="b", use_resource=resource)
+    step = tf.train.get_or_create_global_step()
+    logits = tf.nn.relu(tf.matmul(x, w) + b, name="logits")
+    loss = tf.reduce_mean(tf.square(logits - 1.0), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
+    tf.add_to_collection("logits", logits)
+    tf.add_to_collection("train_op", train)
+    tf.summary.scalar("loss", loss)
+    tf.constant([b"a", b"bc"], name="strings")
+    return train, loss
+
+
+def write_all(tf, is_tf: bool, out: str, tag: str):
+    graph = tf.Graph()
+    with graph.as_default():
+        train, loss = build(tf, resource=is_tf)
+        merged = tf.summary.merge_all()
+        kwargs = {} if is_tf else {"format": "tf"}
+        saver = tf.train.Saver(**kwargs)
+        st_saver = None if is_tf else tf.train.Saver(format="safetensors")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {graph.get_tensor_by_name("x:0"): np.ones((4, 3), np.float32)}
+            sess.run(train, feed)
+            work = tempfile.mkdtemp()
+            prefix = saver.save(sess, os.path.join(work, "model"), global_step=1)
+            if st_saver is not None:
+                st_prefix = st_saver.save(sess, os.path.join(work, "st"), global_step=1, write_meta_graph=False)
+                _copy(st_prefix + ".safetensors", out, "safetensors", f"{tag}.safetensors")
+            writer = tf.summary.FileWriter(os.path.join(work, "events"), graph)
+            writer.add_summary(sess.run(merged, feed), 1)
+            writer.close()
+        tf.train.export_meta_graph(os.path.join(work, "model.pbtxt"), as_text=True)
+    _copy(prefix + ".meta", out, "meta_binary", f"{tag}.meta")
+    _copy(os.path.join(work, "model.pbtxt"), out, "meta_text", f"{tag}.pbtxt")
+    _copy(os.path.join(work, "checkpoint"), out, "checkpoint_state", f"{tag}.checkpoint")
+    for name in os.listdir(os.path.join(work, "events")):
+        _copy(os.path.join(work, "events", name), out, "events", f"{tag}.events")
+    with open(prefix + ".index", "rb") as f:
+        index = f.read()
+    with open(prefix + ".data-00000-of-00001", "rb") as f:
+        data = f.read()
+    from tests.fuzz.targets import pack_bundle
+
+    with open(os.path.join(out, "tf_checkpoint", f"{tag}.bundle"), "wb") as f:
+        f.write(pack_bundle(index, data))
+    if is_tf:
+        restore = os.path.join(out, "restore")
+        for suffix in (".index", ".data-00000-of-00001"):
+            shutil.copy(prefix + suffix, os.path.join(restore, "model" + suffix))
+    shutil.rmtree(work)
+
+
+def _copy(src, out, target, name):
+    shutil.copy(src, os.path.join(out, target, name))
+
+
+def main():
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    import tensorflow as tensorflow
+
+    import torchmeta
+
+    tf1 = tensorflow.compat.v1
+    tf1.disable_v2_behavior()
+    for target in ("meta_binary", "meta_text", "tf_checkpoint", "safetensors", "checkpoint_state", "events", "restore"):
+        path = os.path.join(SEEDS, target)
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+    write_all(tf1, True, SEEDS, "tf")
+    write_all(torchmeta, False, SEEDS, "torchmeta")
+    # The restore checkpoint in safetensors too (the MetaGraph target restores from either format).
+    from torchmeta import io
+
+    reader = io.open_checkpoint(os.path.join(SEEDS, "restore", "model"))
+    io.save_safetensors(
+        os.path.join(SEEDS, "restore", "model"),
+        {name: reader.get_tensor(name) for name in reader},
+        dtypes=reader.get_variable_to_dtype_map(),
+    )
+    # TensorFlow cannot write safetensors: its checkpoint, converted, is the safetensors target's TF seed.
+    shutil.copy(
+        os.path.join(SEEDS, "restore", "model.safetensors"),
+        os.path.join(SEEDS, "safetensors", "tf_converted.safetensors"),
+    )
+    # A partitioned variable's slices (a second TF V2 seed and a second safetensors seed).
+    with tempfile.TemporaryDirectory() as work:
+        parts = [
+            (np.arange(4, dtype=np.float32).reshape(2, 2), "4 2 0,2:-"),
+            (np.ones((2, 2), np.float32), "4 2 2,2:-"),
+        ]
+        io.write_bundle(os.path.join(work, "pv"), {"pv": parts, "s": np.array([b"x", b""], dtype=object)})
+        with open(os.path.join(work, "pv.index"), "rb") as f:
+            index = f.read()
+        with open(os.path.join(work, "pv.data-00000-of-00001"), "rb") as f:
+            data = f.read()
+        from tests.fuzz.targets import pack_bundle
+
+        with open(os.path.join(SEEDS, "tf_checkpoint", "partitioned.bundle"), "wb") as f:
+            f.write(pack_bundle(index, data))
+        io.save_safetensors(os.path.join(SEEDS, "safetensors", "partial"), {"pv": parts[:1], "q": parts[1][0]})
+    for target in sorted(os.listdir(SEEDS)):
+        print(target, sorted(os.listdir(os.path.join(SEEDS, target))))
+
+
+if __name__ == "__main__":
+    main()
