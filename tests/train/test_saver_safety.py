@@ -150,27 +150,28 @@ def test_damaged_checkpoints_raise_naming_file_and_tensor(saved, damage, initial
             assert path in message and words in message, message
             if tensor:
                 assert f"'{tensor}'" in message or f"tensor {tensor} " in message, message
-            # never wrong numbers: each variable holds its old value, or is uninitialized
+            # atomic: every variable is as it was (its old value, or still uninitialized)
             for var, old in ((a, np.full_like(A, 5.0)), (b, np.zeros_like(B))):
-                try:
-                    value = sess.run(var)
-                except tm.errors.FailedPreconditionError:
-                    continue
-                assert initialized and np.array_equal(value, old)
+                if initialized:
+                    assert np.array_equal(sess.run(var), old)
+                else:
+                    with pytest.raises(tm.errors.FailedPreconditionError):
+                        sess.run(var)
 
 
-def test_in_place_restore_interrupted_by_damage_leaves_the_variable_uninitialized(saved, monkeypatch):
-    """The fast path reads into an initialized variable's memory; if that read fails, the variable is
-    left uninitialized (using it raises) rather than holding part old, part new values."""
+def test_in_place_restore_verifies_before_writing_into_the_variable(saved, monkeypatch):
+    """The fast path reads into an initialized variable's memory, but only after the bytes were verified: a
+    damaged tensor leaves the variable's old value whole."""
     _flip(saved["tf"] + ".data-00000-of-00001", 100)  # inside a's bytes
     with tm.Graph().as_default():
         a = tm.Variable(np.full_like(A, 5.0), name="a")
         with tm.Session() as sess:
             sess.run(a.initializer)
-            with pytest.raises(tm.errors.DataLossError, match="was left uninitialized"):
+            memory = sess._slots[next(iter(sess._slots))].value
+            with pytest.raises(tm.errors.DataLossError, match="Checksum does not match"):
                 tm.train.Saver({"a": a}).restore(sess, saved["tf"])
-            with pytest.raises(tm.errors.FailedPreconditionError):
-                sess.run(a)
+            assert np.array_equal(sess.run(a), np.full_like(A, 5.0))
+            assert sess._slots[next(iter(sess._slots))].value is memory
 
 
 def test_missing_data_file(saved):
@@ -212,3 +213,100 @@ def test_nothing_is_unpickled(tmp_path, monkeypatch):
                 saver.restore(sess, prefix)
                 assert sess.run("v:0").tolist() == A.tolist()
         assert tm.train.list_variables(str(tmp_path / fmt)) == [("s", [1]), ("v", [300])]
+
+
+class _FailAt:
+    """An audit hook that makes the N-th file operation (open for writing, rename, link, unlink, mkdir, rmdir,
+    chmod) raise OSError while armed. Audit hooks cannot be removed, so one instance serves the process."""
+
+    _instance = None
+    _EVENTS = ("os.rename", "os.link", "os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.truncate")
+
+    def __init__(self):
+        self.threshold = 0  # 0: disarmed
+        self.count = 0
+        sys.addaudithook(self._hook)
+
+    @classmethod
+    def get(cls):
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def _hook(self, event, args):
+        if not self.threshold:
+            return
+        if event == "open":
+            mode, flags = args[1], args[2]
+            writing = (isinstance(mode, str) and any(m in mode for m in "wxa+")) or (
+                mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+            )
+            if not writing:
+                return
+        elif event not in self._EVENTS:
+            return
+        self.count += 1
+        if self.count == self.threshold:
+            self.threshold = 0
+            raise OSError(28, f"injected failure at file operation {self.count} ({event})")
+
+    def arm(self, n):
+        self.count, self.threshold = 0, n
+
+    def disarm(self) -> bool:
+        """Disarms; True when the armed operation was reached."""
+        reached = self.count >= self.threshold if self.threshold else True
+        self.threshold = 0
+        return reached
+
+
+def _values(prefix):
+    with tm.Graph().as_default():
+        a = tm.Variable(np.zeros_like(A), name="a")
+        b = tm.Variable(np.zeros_like(B), name="b")
+        with tm.Session() as sess:
+            tm.train.Saver([a, b]).restore(sess, prefix)
+            return sess.run(a), sess.run(b)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("same_prefix", [False, True], ids=["new-prefix", "same-prefix"])
+@pytest.mark.parametrize("sharded", [False, True], ids=["one-shard", "sharded"])
+@pytest.mark.parametrize("fmt", ["tf", "safetensors"])
+def test_a_save_failing_at_any_file_operation_leaves_the_previous_checkpoint(tmp_path, fmt, sharded, same_prefix):
+    """Better than TensorFlow: even a failure while writing the .index after the new data file was renamed
+    over the old one (re-saving one prefix) leaves the previous checkpoint restoring its own values."""
+    hook = _FailAt.get()
+    failures = 0
+    for n in range(1, 200):
+        directory = tmp_path / f"run{n}"
+        directory.mkdir()
+        with tm.Graph().as_default():
+            with tm.device("/cpu:0"):
+                a = tm.Variable(A, name="a")
+            with tm.device("/cpu:1"):
+                b = tm.Variable(B, name="b")
+            saver = tm.train.Saver([a, b], format=fmt, sharded=sharded)
+            with tm.Session() as sess:
+                sess.run(tm.global_variables_initializer())
+                first = saver.save(sess, str(directory / "model"), global_step=None if same_prefix else 1)
+                sess.run([a.assign(-A), b.assign(B * 3)])
+                hook.arm(n)
+                try:
+                    saver.save(sess, str(directory / "model"), global_step=None if same_prefix else 2)
+                except (OSError, tm.errors.OpError):  # kernels' failures come back as OpErrors
+                    failures += 1
+                finally:
+                    reached = hook.disarm()
+        if not reached:
+            break
+        old = _values(first)
+        # The previous checkpoint restores its own values (or, when the failure came after the new files
+        # were complete and in place under the same prefix, the new ones): never an error, never a mix.
+        assert (np.array_equal(old[0], A) and np.array_equal(old[1], B)) or (
+            same_prefix and np.array_equal(old[0], -A) and np.array_equal(old[1], B * 3)
+        ), n
+        latest = tm.train.latest_checkpoint(str(directory))
+        values = _values(latest)
+        assert np.array_equal(values[0], A) or np.array_equal(values[0], -A), n
+    assert failures >= 5 and not reached

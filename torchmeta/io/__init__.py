@@ -14,7 +14,7 @@
 Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_variable_to_shape_map``,
 ``get_variable_to_dtype_map``, ``get_dtype``, ``get_shape``, ``get_tensor`` (numpy),
 ``get_tensor_torch`` (torch, memory-mapped or into ``out=``), ``get_slice``, ``get_tensor_slices``,
-``nbytes``, ``debug_string``, ``close``.
+``nbytes``, ``verify`` (every check, nothing kept), ``debug_string``, ``close``.
 """
 
 from torchmeta.io.atomic import atomic_write, atomic_write_bytes, atomic_write_text

@@ -142,6 +142,20 @@ class DataFile:
                 value = sstable.crc32c(chunk, value)  # while the chunk is in cache
         return value
 
+    def crc(self, offset: int, size: int, chunk: int = 8 << 20) -> int:
+        """The crc32c of ``[offset, offset + size)``, read through one reused buffer (memory stays at ``chunk``).
+
+        Raises:
+          EOFError: the file ends first.
+        """
+        buf = np.empty(min(size, chunk), dtype=np.uint8)
+        value = 0
+        for start in range(0, size, chunk):
+            part = buf[: min(chunk, size - start)]
+            self._pread_exact(offset + start, part)
+            value = sstable.crc32c(part, value)
+        return value
+
     def _pread_exact(self, offset: int, dest: np.ndarray):
         view = memoryview(dest)
         done = 0

@@ -11,7 +11,7 @@ import io
 import os
 import secrets
 
-__all__ = ["AtomicFile", "atomic_write", "atomic_write_bytes", "atomic_write_text", "temp_path"]
+__all__ = ["AtomicFile", "atomic_write", "atomic_write_bytes", "atomic_write_text", "replace_together", "temp_path"]
 
 
 def temp_path(path: str | os.PathLike) -> str:
@@ -36,13 +36,21 @@ class AtomicFile:
         self._fsync = fsync
         self.file = open(self.temp_path, "xb", buffering=buffering)  # noqa: SIM115 - closed by commit/discard
 
-    def commit(self) -> str:
-        """Closes the file and renames it to ``path`` (replacing any old file); returns ``path``."""
+    def close(self) -> None:
+        """Flushes (and with ``fsync`` syncs) and closes the temporary file, ready to be renamed into place."""
+        if self.file.closed:
+            return
         try:
             self.file.flush()
             if self._fsync:
                 os.fsync(self.file.fileno())
+        finally:
             self.file.close()
+
+    def commit(self) -> str:
+        """Closes the file and renames it to ``path`` (replacing any old file); returns ``path``."""
+        try:
+            self.close()
             os.replace(self.temp_path, self.path)
         except BaseException:
             self.discard()
@@ -59,6 +67,45 @@ class AtomicFile:
     @property
     def closed(self) -> bool:
         return self.file.closed
+
+
+def replace_together(moves) -> None:
+    """Renames each ``(source, target)`` in order, as one step: if any file operation fails, the targets
+    already replaced get their old contents back and the remaining sources are deleted.
+
+    The old targets are kept as hard links (``<target>.tempstate<random>``) until every rename succeeded, so
+    a checkpoint made of several files (TensorFlow's ``.data-*`` + ``.index``) is never left half new, half
+    old by a failed save: the previous checkpoint stays restorable whatever step fails.
+    """
+    moves = [(os.fspath(a), os.fspath(b)) for a, b in moves]
+    done: list[tuple[str, str | None]] = []
+    backups: list[str] = []
+    try:
+        for source, target in moves:
+            backup = None
+            if os.path.lexists(target):
+                backup = temp_path(target)
+                os.link(target, backup)
+                backups.append(backup)
+            os.replace(source, target)
+            done.append((target, backup))
+    except BaseException:
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is None:
+                    os.unlink(target)
+                else:
+                    os.replace(backup, target)
+        for source, _ in moves[len(done) :]:
+            with contextlib.suppress(OSError):
+                os.unlink(source)
+        for backup in backups:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+        raise
+    for backup in backups:
+        with contextlib.suppress(OSError):
+            os.unlink(backup)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,8 @@ instead of branching on it. A format is a :class:`CheckpointFormat`:
 
 - ``exists(prefix)``: whether a checkpoint of this format is stored at ``prefix``;
 - ``open(prefix)``: a reader (``keys()``, ``has_tensor``, ``get_dtype``, ``get_shape``, ``get_tensor``,
-  ``get_tensor_torch(name, out=...)``, ``get_slice``, ``close``...; see :mod:`torchmeta.io`);
+  ``get_tensor_torch(name, out=...)``, ``get_slice``, ``verify(name)`` (everything checked, nothing kept:
+  restores verify every tensor before assigning any), ``close``...; see :mod:`torchmeta.io`);
 - ``write(prefix, tensor_names, shape_and_slices, tensors, dtypes=...)``: SaveV2 (whole tensors or slices;
   creates the prefix's directory, one level, as TensorFlow's bundle writer does);
 - ``merge(prefixes, destination, delete_old_dirs=..., allow_missing_files=...)``: MergeV2Checkpoints;

@@ -663,6 +663,20 @@ class SafetensorsReader:
         part = self._file.get_slice(name)[wanted.indices(shape)]
         return torch_to_numpy(part, as_dtype(part.dtype)).copy()
 
+    def verify(self, name: str) -> None:
+        """Checks one tensor completely without keeping it (the verb restores call before assigning anything).
+
+        Sizes, offsets and dtypes of every tensor were checked against the file when it was opened
+        (safetensors stores no checksums); string tensors and partitioned variables are decoded here.
+
+        Raises:
+          errors.NotFoundError: no such key.
+          errors.DataLossError: the tensor's bytes do not decode.
+        """
+        entry = self._lookup(name)
+        if entry.encoding in ("strings", "partial"):
+            self.get_tensor(name)
+
     def close(self):
         handle = getattr(self, "_file", None)
         if handle is not None:

@@ -49,7 +49,7 @@ from torchmeta.io._tensors import (
     string_elements,
     swapped,
 )
-from torchmeta.io.atomic import AtomicFile
+from torchmeta.io.atomic import AtomicFile, replace_together
 from torchmeta.io.tensor_slice import (
     TensorSlice,
     encode_tensor_name_slice,
@@ -142,8 +142,11 @@ def _header(num_shards: int, big_endian: bool, version=None) -> tensor_bundle_pb
     return header
 
 
-def _write_index(path: str, header, entries: Iterable[tuple[bytes, Any]]):
-    """Writes a bundle index atomically: the header, then ``entries`` (sorted by key)."""
+def _write_index(path: str, header, entries: Iterable[tuple[bytes, Any]]) -> AtomicFile:
+    """Writes a bundle index under a temporary name: the header, then ``entries`` (sorted by key).
+
+    The caller renames it into place together with the data files (:func:`replace_together`).
+    """
     target = AtomicFile(path)
     try:
         table = sstable.TableWriter(target.file)
@@ -151,10 +154,11 @@ def _write_index(path: str, header, entries: Iterable[tuple[bytes, Any]]):
         for key, entry in entries:
             table.add(key, entry.SerializeToString(deterministic=True))
         table.finish()
+        target.close()
     except BaseException:
         target.discard()
         raise
-    target.commit()
+    return target
 
 
 class BundleWriter:
@@ -250,16 +254,24 @@ class BundleWriter:
         self._entries[key] = full
 
     def finish(self) -> list[str]:
-        """Renames the data file into place, then writes the index; returns both file names."""
+        """Writes the index, then renames the data file and the index into place together; returns both names.
+
+        If any step fails, both files of a checkpoint previously at this prefix are left as they were.
+        """
         if self._data.closed:
             raise ValueError("BundleWriter is closed")
         if self._failed:
             self.abort()
             raise ValueError("BundleWriter.finish after a failed write; nothing was written")
-        data_path = self._data.commit()
         index_path = index_filename(self.prefix)
-        _write_index(index_path, _header(1, self._big_endian), sorted(self._entries.items()))
-        return [index_path, data_path]
+        try:
+            self._data.close()
+            index = _write_index(index_path, _header(1, self._big_endian), sorted(self._entries.items()))
+        except BaseException:
+            self._data.discard()
+            raise
+        replace_together([(self._data.temp_path, self._data.path), (index.temp_path, index_path)])
+        return [index_path, self._data.path]
 
     def abort(self):
         """Drops everything written so far; no file of the checkpoint is touched."""
@@ -627,6 +639,40 @@ class CheckpointReader:
         t, buf = empty_tensor(shape, dtype)
         self._read_pod_into(key, entry, dtype, buf)
         return t
+
+    def verify(self, name: str) -> None:
+        """Checks one tensor completely without keeping it: dtype, shape, declared size == shape x dtype, its
+        bytes present in the data file, and their crc32c (string lengths too). Memory stays at one read buffer
+        (strings and partitioned variables are read and dropped).
+
+        Restores call it for every tensor before assigning anything, so a damaged checkpoint changes nothing.
+
+        Raises:
+          errors.NotFoundError: no such key, or a missing data file.
+          errors.DataLossError: anything else wrong with the stored tensor (naming the file and tensor).
+        """
+        key, entry = self._lookup(name)
+        if entry.slices:
+            self.get_tensor(name)
+            return
+        dtype = self._dtype(key, entry)
+        shape = self._shape(key, entry)
+        self._check_size(key, entry, dtype, shape)
+        if dtype is DType.string:
+            self._read(key, entry)
+            return
+        if entry.size == 0:
+            self._verify_crc(key, entry, 0)
+            return
+        f = self._data_file(key, entry)
+        self._check_range(key, entry, f)
+        try:
+            crc = f.crc(entry.offset, entry.size)
+        except EOFError:
+            raise errors.DataLossError(
+                None, None, f"Read less bytes than requested {self._where(key, f.path)}"
+            ) from None
+        self._verify_crc(key, entry, crc, f)
 
     def close(self):
         for f in self._data_files.values():
@@ -1066,18 +1112,19 @@ def merge_bundles(
         )
     total = len(shard_ids)
     files = [index_filename(merged_prefix)]
+    moves = []
     for path, shard in shard_ids.items():
-        target = data_filename(merged_prefix, shard, total)
-        try:
-            os.replace(path, target)
-        except FileNotFoundError:
-            raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-        files.append(target)
-    _write_index(
+        if not os.path.exists(path):
+            raise errors.NotFoundError(None, None, f"{path}; No such file or directory")
+        moves.append((path, data_filename(merged_prefix, shard, total)))
+        files.append(moves[-1][1])
+    index = _write_index(
         files[0],
         _header(num_shards, first_header.endianness == tensor_bundle_pb2.BundleHeaderProto.BIG, first_header.version),
         sorted(entries.items()),
     )
+    # Data files and index move into place as one step: a failure leaves a previous checkpoint whole.
+    replace_together([*moves, (index.temp_path, files[0])])
     merged_dir = os.path.dirname(merged_prefix)
     for prefix in merged_inputs:
         if os.path.abspath(prefix) != os.path.abspath(merged_prefix):

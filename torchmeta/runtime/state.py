@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 import torch
 
 from torchmeta import errors
 from torchmeta.ops.common import take_owned
 
-__all__ = ["VariableSlot", "read_ref", "to_device"]
+__all__ = ["VariableSlot", "read_ref", "to_device", "assigns_aside"]
+
+_ASIDE = threading.local()
+
+
+@contextlib.contextmanager
+def assigns_aside():
+    """Within this block (in this thread), Assign stores its value in new memory instead of writing into the
+    variable's: every value a variable had before stays intact, so a failed restore can put them back."""
+    saved = getattr(_ASIDE, "on", False)
+    _ASIDE.on = True
+    try:
+        yield
+    finally:
+        _ASIDE.on = saved
 
 
 def _shape_str(shape) -> str:
@@ -69,7 +86,12 @@ class VariableSlot:
         ):
             self.value = value
             return
-        if current is not None and current.shape == value.shape and current.dtype == value.dtype:
+        if (
+            current is not None
+            and current.shape == value.shape
+            and current.dtype == value.dtype
+            and not getattr(_ASIDE, "on", False)
+        ):
             current.copy_(value)
             return
         if validate_shape and current is not None and current.shape != value.shape:

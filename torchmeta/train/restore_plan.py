@@ -11,12 +11,14 @@ prefix is the SaverDef's filename tensor) and does the same work tensor by tenso
 - anything else (uninitialized variables, resource variables, which TensorFlow assigns copy-on-write,
   slices of partitioned variables, strings) is read into one new tensor that the variable adopts.
 
-Everything that can fail before any variable changes is checked first: missing keys, dtypes, shapes,
-reshapes. If any check fails, or the graph is not the standard one, the caller runs the restore op
-instead, so errors keep the graph path's exact wording (TensorFlow's). What only the data can tell (a
-checksum mismatch, a truncated file) raises the reader's DataLossError, naming file and tensor, after the
-variables read before it were restored; a variable whose memory was being overwritten is left
-uninitialized rather than holding a mix of old and new values.
+A restore is atomic: it changes every variable or none. Everything that can fail is checked before any
+variable changes: missing keys, dtypes, shapes and reshapes first (if any check fails, or the graph is not
+the standard one, the caller runs the restore op instead, so errors keep the graph path's exact wording,
+TensorFlow's); then every tensor's bytes (``reader.verify``: size == shape x dtype, bytes present,
+checksums) for the in-place reads, while every other tensor is read into its new memory. Only then are
+variables written. A DataLossError names the file and the tensor and leaves every variable as it was. (If
+the file is changed by someone else between the check and the in-place read, that variable is left
+uninitialized rather than holding a mix of old and new values.)
 """
 
 from __future__ import annotations
@@ -179,19 +181,39 @@ class RestorePlan:
             work = self._check(sess, reader)
             if work is None:
                 return False
+            # 1. Read or verify everything; no variable changes yet.
+            staged = []
             for item, slot, shape, in_place in work:
                 try:
-                    self._restore_one(reader, item, slot, shape, in_place)
-                except errors.OpError as err:
                     if in_place:
+                        reader.verify(item.key)
+                        staged.append((item, slot, None))
+                    else:
+                        staged.append((item, slot, self._read_value(reader, item, slot, shape)))
+                except errors.OpError as err:
+                    raise self._named(err, item) from None
+            # 2. Write the variables.
+            for item, slot, value in staged:
+                if value is None:
+                    try:
+                        reader.get_tensor_torch(item.key, out=slot.value)
+                    except errors.OpError as err:  # the file changed since it was verified
                         slot.value = None
-                        err.message += f" (variable {slot.name} was left uninitialized)"
-                    if err.op is None:
-                        err.op, err.node_def = item.restore_op, item.restore_op.node_def
-                    raise
+                        err.message += f" (the checkpoint changed during the restore: {slot.name} is uninitialized)"
+                        raise self._named(err, item) from None
+                elif item.assign_op.type == "Assign":
+                    slot.assign(value, item.validate_shape)
+                else:
+                    slot.replace(value)
             return True
         finally:
             reader.close()
+
+    @staticmethod
+    def _named(err, item):
+        if err.op is None:
+            err.op, err.node_def = item.restore_op, item.restore_op.node_def
+        return err
 
     def _check(self, sess, reader):
         """``[(item, slot, final shape, read in place)]``, or None if anything would fail."""
@@ -231,10 +253,8 @@ class RestorePlan:
         return work
 
     @staticmethod
-    def _restore_one(reader, item: _Item, slot, shape, in_place: bool):
-        if in_place:
-            reader.get_tensor_torch(item.key, out=slot.value)
-            return
+    def _read_value(reader, item: _Item, slot, shape):
+        """The restored value of one item, in new memory (numpy for strings)."""
         if item.dtype is DType.string:
             value = reader.get_slice(item.key, item.spec) if item.spec else reader.get_tensor(item.key)
             value = np.asarray(value, dtype=object).reshape(shape)
@@ -247,7 +267,4 @@ class RestorePlan:
             if value.device != slot.device:
                 value = value.to(slot.device)
             mark_owned(value)
-        if item.assign_op.type == "Assign":
-            slot.assign(value, item.validate_shape)
-        else:
-            slot.replace(value)
+        return value

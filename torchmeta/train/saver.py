@@ -24,14 +24,18 @@ from torchmeta import errors
 from torchmeta._proto import meta_graph_pb2, saver_pb2
 from torchmeta.api import array_ops, control_flow_ops
 from torchmeta.api.variables import Variable
+from torchmeta.dtypes import as_dtype
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import meta_graph
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.importer import coerce_proto
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint as checkpoint_formats
+from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.runtime.session import Session
+from torchmeta.runtime.state import assigns_aside
 from torchmeta.train import checkpoint_management, training_util
 from torchmeta.train.restore_plan import RestorePlan
 
@@ -613,7 +617,7 @@ class Saver:
             self._check_names_in(sess.graph)
         try:
             if not self._restore_fast(sess, prefix):
-                sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: prefix})
+                self._restore_graph(sess, prefix)
         except errors.NotFoundError as err:
             raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from err
         except errors.InvalidArgumentError as err:
@@ -635,6 +639,33 @@ class Saver:
                     f"The Saver's SaverDef.{field} {name!r} does not name a graph element", e
                 ) from None
 
+    def _restore_graph(self, sess, prefix):
+        """Runs the restore op, atomically: its checkpoint reads are verified first (a RestoreV2 that would
+        fail is run alone, so its error is the graph path's own and nothing is assigned), and if the run still
+        fails every variable gets back the value (or uninitialized state) it had."""
+        feed = {self.saver_def.filename_tensor_name: prefix}
+        if not hasattr(sess, "_slots"):
+            sess.run(self.saver_def.restore_op_name, feed)
+            return
+        graph = sess.graph
+        failing = _unreadable_restore_op(
+            graph,
+            graph.as_graph_element(self.saver_def.restore_op_name, allow_tensor=False, allow_operation=True),
+            graph.as_graph_element(self.saver_def.filename_tensor_name, allow_tensor=True, allow_operation=False),
+            prefix,
+        )
+        if failing is not None:
+            sess.run(failing.outputs, feed)  # raises the RestoreV2 node's error; assigns nothing
+        with sess._lock:
+            before = {key: slot.value for key, slot in sess._slots.items()}
+            try:
+                with assigns_aside():
+                    sess.run(self.saver_def.restore_op_name, feed)
+            except BaseException:
+                for key, slot in list(sess._slots.items()):
+                    slot.value = before.get(key)
+                raise
+
     # Restore without running the restore op when the graph is the standard one (see restore_plan).
     _use_restore_plan = True
 
@@ -650,6 +681,54 @@ class Saver:
             return False
         with sess._lock:
             return plan.run(sess, prefix)
+
+
+def _unreadable_restore_op(graph, restore_op, filename, prefix):
+    """The first RestoreV2 feeding ``restore_op`` whose reads from checkpoint ``prefix`` would fail, or None.
+
+    Only RestoreV2 ops that read the SaverDef's filename tensor, with constant names and slice specs, are
+    checked: key present, dtype as the op wants it, bytes verified (``reader.verify``), slices readable.
+    """
+    restores, seen, stack = [], {restore_op}, [restore_op]
+    while stack:
+        op = stack.pop()
+        if op.type == "RestoreV2":
+            restores.append(op)
+            continue
+        for nxt in [t.op for t in op.inputs] + list(op.control_inputs):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    restores = [op for op in restores if op.inputs[0] is filename]
+    if not restores:
+        return None
+    try:
+        reader = open_checkpoint(checkpoint_management.local_path(prefix))
+    except errors.OpError:
+        return restores[0]
+    try:
+        for op in sorted(restores, key=lambda o: o.name):
+            names, specs = constant_value(op.inputs[1]), constant_value(op.inputs[2])
+            if names is None or specs is None:
+                continue
+            names, specs = (np.asarray(v, dtype=object).reshape(-1) for v in (names, specs))
+            dtypes = op.get_attr("dtypes")
+            if not len(names) == len(specs) == len(dtypes):
+                return op
+            for name, spec, dtype in zip(names, specs, dtypes):
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                spec = spec.decode() if isinstance(spec, bytes) else str(spec)
+                try:
+                    if not reader.has_tensor(name) or reader.get_dtype(name) is not as_dtype(dtype).base_dtype:
+                        return op
+                    reader.verify(name)
+                    if spec:
+                        reader.get_slice(name, spec)
+                except errors.OpError:
+                    return op
+        return None
+    finally:
+        reader.close()
 
 
 def _wrap_restore_error(err, what):
