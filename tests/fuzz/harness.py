@@ -269,11 +269,20 @@ def main(argv=None) -> int:
     if args.atheris:
         import atheris
 
+        # atheris's import hook consults an editable install's finder before sys.path: fuzz this checkout.
+        sys.meta_path[:] = [
+            f for f in sys.meta_path if "EditableFinder" not in getattr(f, "__name__", type(f).__name__)
+        ]
         with atheris.instrument_imports(include=["torchmeta", "converters"]):
             import torchmeta
     else:
         import torchmeta  # noqa: F401
     from tests.fuzz.targets import TARGETS
+
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None) or ""
+        if getattr(module, "__name__", "").startswith(("torchmeta", "converters")) and not path.startswith(_REPO):
+            parser.error(f"{module.__name__} was imported from {path}, not from {_REPO}")
 
     names = args.targets or list(TARGETS)
     # Warm every target once (lazy imports inside torchmeta) before capping memory.
