@@ -237,7 +237,7 @@ def fuzz_atheris(runner: Runner, runs: int, seconds: float, seed: int) -> None:
         "-timeout=0",
         "-rss_limit_mb=0",
         "-malloc_limit_mb=0",
-        "-max_len=65536",
+        "-max_len=262144",
         "-print_final_stats=1",
         corpus,
     ]
