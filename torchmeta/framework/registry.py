@@ -25,6 +25,8 @@ the values the two folding passes compute ahead of time.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +92,7 @@ class OpInfo:
     kernel_context: tuple = ()  # context parameters the kernel takes
     aliases_input: bool = False  # the output may share memory with an input (views, Identity)
     attr_defs: dict = field(default_factory=dict)
+    locked_kernel: Callable | None = None  # the kernel under its variables' locks (use_locking=true)
 
     @property
     def is_stateful(self) -> bool:
@@ -119,10 +122,30 @@ class OpInfo:
         kwargs = {name: kernel_attr_value(attrs[name]) for name in self.kernel_attrs if name in attrs}
         for name in self.kernel_context:
             kwargs[name] = context_of(name)
-        return self.kernel, args, kwargs
+        kernel = self.kernel
+        if self.locked_kernel is not None:
+            locking = attrs.get("use_locking")
+            if (locking.b if locking is not None else self.attr_defs["use_locking"].default_value.b) is True:
+                kernel = self.locked_kernel
+        return kernel, args, kwargs
 
 
 _REGISTRY: dict[str, OpInfo] = {}
+
+
+def locked(kernel: Callable) -> Callable:
+    """``kernel`` run while holding the locks of the variables among its arguments (anything with a ``lock``,
+    taken in one global order, so two updates never deadlock): TF's ``use_locking=true``, an exclusive update."""
+
+    @functools.wraps(kernel)
+    def call(*args, **kwargs):
+        locks = sorted({id(a): a.lock for a in args if getattr(a, "lock", None) is not None}.items())
+        with contextlib.ExitStack() as stack:
+            for _, lock in locks:
+                stack.enter_context(lock)
+            return kernel(*args, **kwargs)
+
+    return call
 
 
 def _kernel_params(name: str, kernel: Callable, op_def: op_def_pb2.OpDef):
@@ -197,6 +220,9 @@ def register_op(
             kernel_context=context,
             aliases_input=aliases_input,
             attr_defs={a.name: a for a in op_def.attr},
+            locked_kernel=locked(kernel)
+            if kernel is not None and any(a.name == "use_locking" for a in op_def.attr)
+            else None,
         )
         return kernel
 

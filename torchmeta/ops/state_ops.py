@@ -81,7 +81,9 @@ def _current_of_same_shape(ref, value):
     shape=_ref_shape,
 )
 def assign_add(ref, value):
-    _current_of_same_shape(ref, value).add_(value)
+    """Atomic whatever ``use_locking`` says (TF's unlocked increment can lose updates between threads)."""
+    with ref.lock:
+        _current_of_same_shape(ref, value).add_(value)
     return ref
 
 
@@ -93,7 +95,9 @@ def assign_add(ref, value):
     shape=_ref_shape,
 )
 def assign_sub(ref, value):
-    _current_of_same_shape(ref, value).sub_(value)
+    """Atomic, as AssignAdd."""
+    with ref.lock:
+        _current_of_same_shape(ref, value).sub_(value)
     return ref
 
 
@@ -200,7 +204,9 @@ def assign_variable_op(resource, value, validate_shape):
     stateful=True,
 )
 def assign_add_variable_op(resource, value):
-    resource.value = _resource_update_check(resource, value) + value
+    """Atomic (a read, an add and a store under the variable's lock)."""
+    with resource.lock:
+        resource.value = _resource_update_check(resource, value) + value
 
 
 @register_op(
@@ -211,7 +217,9 @@ def assign_add_variable_op(resource, value):
     stateful=True,
 )
 def assign_sub_variable_op(resource, value):
-    resource.value = _resource_update_check(resource, value) - value
+    """Atomic, as AssignAddVariableOp."""
+    with resource.lock:
+        resource.value = _resource_update_check(resource, value) - value
 
 
 def _resource_update_check(resource, value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
 
@@ -224,8 +225,47 @@ class _Compiled:
         self.out_copy = out_copy
 
 
+class _LRU:
+    """A cache keeping its ``size`` most recently used entries; safe to use from many threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def values(self) -> list:
+        with self._lock:
+            return list(self._data.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 class _Program:
-    """The pruned subgraph for one (fetch elements, fed tensors) pair, compiled per feed-shape signature."""
+    """The pruned subgraph for one (fetch elements, fed tensors) pair, compiled per feed-shape signature.
+
+    The first ``MAX_SPECIALIZATIONS`` feed-shape signatures get a module specialized to their shapes; any
+    further one runs one generic module (compiled for the placeholders' declared shapes), so a session fed
+    ever new shapes keeps at most ``MAX_SPECIALIZATIONS + 1`` modules per program.
+    """
 
     MAX_SPECIALIZATIONS = 8
 
@@ -237,17 +277,22 @@ class _Program:
         self.feed_tensors = feed_tensors
         self.by_shapes: dict = {}
         self.generic: _Compiled | None = None
+        self._lock = threading.Lock()
 
     def get(self, args) -> _Compiled:
         sig = tuple([a.shape for a in args])
         compiled = self.by_shapes.get(sig)
         if compiled is None:
-            if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
-                if self.generic is None:
-                    self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
-                return self.generic
-            compiled = self._compile(sig)
-            self.by_shapes[sig] = compiled
+            with self._lock:  # one thread compiles a signature; the others wait for it
+                compiled = self.by_shapes.get(sig)
+                if compiled is not None:
+                    return compiled
+                if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
+                    if self.generic is None:
+                        self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
+                    return self.generic
+                compiled = self._compile(sig)
+                self.by_shapes[sig] = compiled
         return compiled
 
     def _compile(self, feed_shapes) -> _Compiled:
@@ -335,16 +380,21 @@ class _SessionState:
 
     def __init__(self):
         self.resources: dict = {}
-        self.checkpoint_format = "tf"  # what SaveV2 writes; a Saver sets its own format while saving
+        self._local = threading.local()  # per thread: Savers saving from two threads at once do not mix
+
+    @property
+    def checkpoint_format(self) -> str:
+        """What SaveV2 writes in this thread: ``"tf"`` unless a Saver is saving in another format."""
+        return getattr(self._local, "checkpoint_format", "tf")
 
     @contextlib.contextmanager
     def checkpoint_format_scope(self, fmt: str):
         saved = self.checkpoint_format
-        self.checkpoint_format = fmt
+        self._local.checkpoint_format = fmt
         try:
             yield
         finally:
-            self.checkpoint_format = saved
+            self._local.checkpoint_format = saved
 
 
 class Session:
@@ -355,7 +405,20 @@ class Session:
       graph: the graph to run (default: the default graph at construction).
       config: a ``ConfigProto`` (torchmeta's, or anything with the same attributes).
       device: torchmeta's extension: default device for ops without one ("cpu", "cuda", "cuda:1").
+
+    Threads: ``run`` may be called from many threads at once (training and inference mixed). Variable
+    updates that read and write (AssignAdd, AssignSub and their resource forms, hence the global-step
+    increment) are atomic; optimizer updates with ``use_locking=True`` are exclusive, as in TensorFlow
+    (with the default ``False`` they may interleave, Hogwild-style, as in TensorFlow).
+
+    Bounded caches: the ``PLAN_CACHE_SIZE`` most recently used ``run`` signatures (fetches and feed keys)
+    and ``PROGRAM_CACHE_SIZE`` pruned subgraphs are kept (least recently used dropped first); each subgraph
+    keeps modules for at most ``_Program.MAX_SPECIALIZATIONS`` feed-shape signatures plus one generic module,
+    so memory stays constant however many steps, and however many feed shapes, a session sees.
     """
+
+    PLAN_CACHE_SIZE = 1024
+    PROGRAM_CACHE_SIZE = 256
 
     def __init__(self, target="", graph=None, config=None, device=None):
         if target:
@@ -374,8 +437,8 @@ class Session:
         self._consts: dict = {}
         self._generators: dict = {}
         self._devices: dict = {}
-        self._programs: dict = {}
-        self._plans: dict = {}
+        self._programs = _LRU(self.PROGRAM_CACHE_SIZE)
+        self._plans = _LRU(self.PLAN_CACHE_SIZE)
         self._state = _SessionState()
         self._env = _SessionEnv(self)
         self._lock = threading.RLock()
@@ -460,7 +523,7 @@ class Session:
         if plan is None:
             plan = self._make_plan(fetches, feed_dict or {})
             with contextlib.suppress(TypeError):
-                self._plans[key] = plan
+                self._plans.put(key, plan)
         return plan.run(feed_dict)
 
     def _make_plan(self, fetches, feed_dict) -> _Plan:
@@ -492,7 +555,7 @@ class Session:
             for op in ops:  # placement errors surface now, even for ops the optimizer folds away
                 self._op_device(op)
             program = _Program(self, ops, fetch_tensors, target_ops, feed_tensors)
-            self._programs[program_key] = program
+            self._programs.put(program_key, program)
         plan = _Plan()
         plan.program = program
         plan.feeds = feeds
@@ -572,14 +635,21 @@ class Session:
         key = self._slot_key(op)
         slot = self._slots.get(key)
         if slot is None:
-            dtype = op.get_attr("dtype")
-            shape = None
-            if not key[0]:  # a ref variable has its declared shape from the start (checked by Assign)
-                proto = op.get_attr("shape")
-                if not proto.unknown_rank and all(d.size >= 0 for d in proto.dim):
-                    shape = tuple(d.size for d in proto.dim)
-            slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype, shape=shape)
-            self._slots[key] = slot
+            with self._lock:  # two threads creating one variable's slot would split its updates
+                slot = self._slots.get(key)
+                if slot is None:
+                    slot = self._new_slot(op, key, device)
+        return slot
+
+    def _new_slot(self, op: Operation, key, device) -> VariableSlot:
+        dtype = op.get_attr("dtype")
+        shape = None
+        if not key[0]:  # a ref variable has its declared shape from the start (checked by Assign)
+            proto = op.get_attr("shape")
+            if not proto.unknown_rank and all(d.size >= 0 for d in proto.dim):
+                shape = tuple(d.size for d in proto.dim)
+        slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype, shape=shape)
+        self._slots[key] = slot
         return slot
 
     def _const_value(self, op: Operation, device):

@@ -40,7 +40,7 @@ class VariableSlot:
     ref or resource dtype are these slots, so Assign-like kernels can update them in place.
     """
 
-    __slots__ = ("name", "value", "device", "is_resource", "dtype", "shape", "__weakref__")
+    __slots__ = ("name", "value", "device", "is_resource", "dtype", "shape", "lock", "__weakref__")
 
     def __init__(self, name: str, device: torch.device, is_resource: bool = False, dtype=None, shape=None):
         self.name = name
@@ -51,6 +51,9 @@ class VariableSlot:
         # The declared shape of a ref variable (a tuple of ints) when fully known: TensorFlow allocates a
         # VariableV2 with it, so an Assign with validate_shape checks it even before the first assignment.
         self.shape = shape
+        # Held by read-modify-write kernels (AssignAdd, ...) and by updates whose use_locking is true, so
+        # that concurrent Session.run calls lose no update. Reentrant: an update may also assign.
+        self.lock = threading.RLock()
 
     def read(self):
         value = self.value
