@@ -171,13 +171,18 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
     return state
 
 
+def _glob(pattern: str) -> list[str]:
+    """``glob.glob``, except that a pattern holding a NUL byte (possible in a state file) matches nothing."""
+    return [] if "\0" in pattern else glob.glob(pattern)
+
+
 def checkpoint_files(prefix) -> list[str]:
     """The files of checkpoint ``prefix`` that exist (either format), without the ``.meta``."""
     prefix = local_path(prefix)  # a glob pattern, as TensorFlow matches it
     found = []
     for fmt in checkpoint_formats.FORMATS.values():
         for suffix in fmt.file_patterns:
-            found += glob.glob(prefix + suffix)
+            found += _glob(prefix + suffix)
     return sorted(found)
 
 
@@ -185,7 +190,7 @@ def _first_match(prefix):
     prefix = local_path(prefix)  # a glob pattern, as TensorFlow matches it
     patterns = [prefix + fmt.file_patterns[0] for fmt in checkpoint_formats.FORMATS.values()]
     for pattern in (*patterns, prefix):
-        matches = glob.glob(pattern)
+        matches = _glob(pattern)
         if matches:
             return matches[0]
     return None
@@ -225,11 +230,11 @@ def meta_graph_filename(checkpoint_filename, meta_graph_suffix="meta") -> str:
 def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=2, meta_graph_suffix="meta") -> None:
     """Deletes a checkpoint's files (either format) and its ``.meta``; missing files are ignored."""
     targets = [
-        *glob.glob(local_path(meta_graph_filename(checkpoint_prefix, meta_graph_suffix))),
+        *_glob(local_path(meta_graph_filename(checkpoint_prefix, meta_graph_suffix))),
         *checkpoint_files(checkpoint_prefix),
     ]
     if checkpoint_format_version != 2:
-        targets.extend(glob.glob(local_path(checkpoint_prefix)))
+        targets.extend(_glob(local_path(checkpoint_prefix)))
     for path in targets:
         try:
             os.remove(path)
