@@ -115,6 +115,10 @@ CASES = {
     ),
     "truncated VariableDef": (_truncate_collection, "collection 'variables'"),
     "VariableDef naming an op where a tensor belongs": (_variable_def(variable_name="y"), "collection 'variables'"),
+    "shape attr with a dimension below -1": (
+        lambda m: setattr(_node(m, "x").attr["shape"].shape.dim[0], "size", -5),
+        "Node 'x': attr 'shape': Shape [-5, 3] has dimensions with values below -1",
+    ),
     "number attr 10**12": (_pack(10**12), "attr 'N' = 1000000000000 is out of range"),
     "number attr -3": (_pack(-3), "Node 'pk'"),
 }

@@ -85,7 +85,7 @@ def _feed_for(tm, op):
     except Exception:  # a mutated attr: leave it unfed, the run reports it
         return None
     dims = [1 if d is None else d for d in dims]
-    if int(np.prod(dims, dtype=np.float64)) > 1 << 16 or dtype.numpy is None:
+    if any(d < 0 for d in dims) or int(np.prod(dims, dtype=np.float64)) > 1 << 16 or dtype.numpy is None:
         return None
     if dtype.name == "string":
         return np.full(dims, b"", dtype=object)

@@ -247,6 +247,14 @@ def _check_attr_kind(value, attr_def, op_def, shown) -> None:
     got = _attr_value_type(value)
     want = attr_def.type
     if got == want or (got == "list" and want.startswith("list(")):
+        shapes = [value.shape] if kind == "shape" else list(value.list.shape) if kind == "list" else []
+        for shape in shapes:
+            if not shape.unknown_rank and any(d.size < -1 for d in shape.dim):
+                dims = [d.size for d in shape.dim]
+                raise ValueError(
+                    f"Node '{shown}': attr '{attr_def.name}': Shape {dims} has dimensions with values below -1 "
+                    "(where -1 means unknown)"
+                )
         return
     raise ValueError(
         f"AttrValue had value with type '{got}' when '{want}' expected\n\t for attr '{attr_def.name}'\n\t; "
