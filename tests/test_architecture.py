@@ -23,7 +23,8 @@ PACKAGE = ROOT / "torchmeta"
 
 # Bottom to top (ARCHITECTURE.md). A module may import its own layer and the layers below it.
 LAYERS = [
-    ("base", ["torchmeta.dtypes", "torchmeta.errors", "torchmeta.version", "torchmeta._proto"]),
+    # platform: the program shell (tf.app, tf.flags, tf.logging), on the standard library only.
+    ("base", ["torchmeta.dtypes", "torchmeta.errors", "torchmeta.version", "torchmeta._proto", "torchmeta.platform"]),
     ("io", ["torchmeta.io"]),
     ("framework", ["torchmeta.framework"]),
     ("api", ["torchmeta.api"]),

@@ -9,6 +9,7 @@ from torchmeta import (  # noqa: F401
     compat,
     dtypes,
     errors,
+    gfile,
     graph_util,
     math,
     nn,
@@ -16,6 +17,7 @@ from torchmeta import (  # noqa: F401
     random,
     raw_ops,
     summary,
+    test,
     train,
 )
 from torchmeta.api.array_ops import *  # noqa: F403
@@ -52,6 +54,10 @@ from torchmeta.framework.graph import (  # noqa: F401
 from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from torchmeta.io import gfile as _io_gfile  # noqa: F401 - tf.io.gfile
+from torchmeta.platform import app, flags  # noqa: F401
+from torchmeta.platform import tf_logging as logging  # noqa: F401
+from torchmeta.platform.tf_logging import get_logger  # noqa: F401
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session  # noqa: F401
 from torchmeta.version import __version__  # noqa: F401

@@ -1,0 +1,11 @@
+"""``tf.test``: ``TestCase`` and the helpers TF1 test files use (see :mod:`torchmeta.runtime.test_util`)."""
+
+from torchmeta.runtime.test_util import (  # noqa: F401
+    TestCase,
+    get_temp_dir,
+    gpu_device_name,
+    is_built_with_cuda,
+    is_built_with_gpu_support,
+    is_gpu_available,
+    main,
+)
