@@ -3,6 +3,7 @@
 from torchmeta.api.summary_ops import (  # noqa: F401
     Event,
     FileWriter,
+    FileWriterCache,
     SessionLog,
     Summary,
     histogram,

@@ -98,6 +98,12 @@ REQUIRED_MESSAGES = [
     "GraphDebugInfo",
     "GraphDebugInfo.FileLineCol",
     "GraphDebugInfo.StackTrace",
+    "RunOptions",
+    "RunMetadata",
+    "StepStats",
+    "DeviceStepStats",
+    "NodeExecStats",
+    "CostGraphDef",
 ]
 REQUIRED_ENUMS = [
     "DataType",
@@ -120,7 +126,9 @@ OPAQUE_FIELDS = {
 
 # TF's modules for the files we mirror; importing them fills TF's (default) descriptor pool.
 TF_MODULES = [
+    "tensorflow.core.framework.allocation_description_pb2",
     "tensorflow.core.framework.attr_value_pb2",
+    "tensorflow.core.framework.cost_graph_pb2",
     "tensorflow.core.framework.function_pb2",
     "tensorflow.core.framework.full_type_pb2",
     "tensorflow.core.framework.graph_debug_info_pb2",
@@ -128,14 +136,18 @@ TF_MODULES = [
     "tensorflow.core.framework.node_def_pb2",
     "tensorflow.core.framework.op_def_pb2",
     "tensorflow.core.framework.resource_handle_pb2",
+    "tensorflow.core.framework.step_stats_pb2",
     "tensorflow.core.framework.summary_pb2",  # HistogramProto comes from xla/tsl/protobuf/histogram.proto
+    "tensorflow.core.framework.tensor_description_pb2",
     "tensorflow.core.framework.tensor_pb2",
     "tensorflow.core.framework.tensor_shape_pb2",
     "tensorflow.core.framework.tensor_slice_pb2",
     "tensorflow.core.framework.types_pb2",
     "tensorflow.core.framework.variable_pb2",
     "tensorflow.core.framework.versions_pb2",
+    "tensorflow.core.protobuf.config_pb2",  # RunOptions, RunMetadata, SessionMetadata
     "tensorflow.core.protobuf.control_flow_pb2",
+    "tensorflow.core.protobuf.debug_pb2",
     "tensorflow.core.protobuf.error_codes_pb2",  # re-exports xla/tsl/protobuf/error_codes.proto
     "tensorflow.core.protobuf.meta_graph_pb2",
     "tensorflow.core.protobuf.queue_runner_pb2",

@@ -105,3 +105,26 @@ def files(directory) -> list[str]:
 def tf_proto_as_ours(proto, cls):
     """A TensorFlow protobuf message as torchmeta's class of the same message (through its bytes)."""
     return cls.FromString(proto.SerializeToString())
+
+
+# Colocation is left out (torchmeta's Graph lets a variable's own ``_class`` win over an enclosing
+# colocate_with), and so is TF's internal ``_has_manual_control_dependencies`` marker.
+IGNORED_ATTRS = ("_class", "_has_manual_control_dependencies")
+
+
+def graph_structure(g, ignored_attrs=IGNORED_ATTRS):
+    """Every node of ``g`` as (name, op type, inputs, control inputs, attrs as serialized bytes)."""
+    return [
+        (
+            op.name,
+            op.type,
+            [t.name for t in op.inputs],
+            sorted(c.name for c in op.control_inputs),
+            {
+                k: v.SerializeToString(deterministic=True)
+                for k, v in sorted(op.node_def.attr.items())
+                if k not in ignored_attrs
+            },
+        )
+        for op in g.get_operations()
+    ]

@@ -7,11 +7,13 @@ are kept too.
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 from torchmeta._proto import event_pb2, summary_pb2
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys
+from torchmeta.framework.meta_graph import create_meta_graph_def
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.io.events import EventFileWriter
 
@@ -22,6 +24,7 @@ __all__ = [
     "merge",
     "merge_all",
     "FileWriter",
+    "FileWriterCache",
     "Summary",
     "Event",
     "SessionLog",
@@ -34,6 +37,7 @@ __all__ = [
 Summary = summary_pb2.Summary
 Event = event_pb2.Event
 SessionLog = event_pb2.SessionLog
+TaggedRunMetadata = event_pb2.TaggedRunMetadata
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
 
@@ -167,9 +171,13 @@ class FileWriter:
         self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None, filename_suffix=None, session=None
     ):
         self._logdir = str(logdir)
+        self._session_run_tags: dict = {}
         self._writer = EventFileWriter(self._logdir, filename_suffix or "")
         if graph is not None or graph_def is not None:
             self.add_graph(graph=graph, graph_def=graph_def)
+            # TF's FileWriter also exports the meta graph when given a graph at construction.
+            as_def = graph.as_graph_def(add_shapes=True) if isinstance(graph, graph_lib.Graph) else graph
+            self.add_meta_graph(create_meta_graph_def(graph_def=graph_def or as_def))
 
     def get_logdir(self) -> str:
         return self._logdir
@@ -197,6 +205,20 @@ class FileWriter:
 
     def add_session_log(self, session_log, global_step=None) -> None:
         self._add(global_step, session_log=session_log)
+
+    def add_run_metadata(self, run_metadata, tag, global_step=None) -> None:
+        """Adds a RunMetadata (``Session.run``'s, e.g. with FULL_TRACE step stats) under ``tag``.
+
+        TensorBoard's graph view shows it as a "session run" with per-node compute time and memory.
+
+        Raises:
+          ValueError: if ``tag`` was already used for run metadata by this writer.
+        """
+        if tag in self._session_run_tags:
+            raise ValueError("The provided tag was already used for this event type")
+        self._session_run_tags[tag] = True
+        tagged = TaggedRunMetadata(tag=tag, run_metadata=run_metadata.SerializeToString())
+        self._add(global_step, tagged_run_metadata=tagged)
 
     def add_graph(self, graph=None, global_step=None, graph_def=None) -> None:
         if graph is not None and graph_def is not None:
@@ -226,3 +248,26 @@ class FileWriter:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+class FileWriterCache:
+    """``tf.summary.FileWriterCache``: one FileWriter per log directory, shared by hooks and programs."""
+
+    _cache: dict = {}
+    _lock = threading.RLock()
+
+    @staticmethod
+    def clear() -> None:
+        """Closes and forgets every cached writer."""
+        with FileWriterCache._lock:
+            for writer in FileWriterCache._cache.values():
+                writer.close()
+            FileWriterCache._cache = {}
+
+    @staticmethod
+    def get(logdir) -> FileWriter:
+        """The FileWriter for ``logdir`` (created, with the default graph, on first use)."""
+        with FileWriterCache._lock:
+            if logdir not in FileWriterCache._cache:
+                FileWriterCache._cache[logdir] = FileWriter(logdir, graph=graph_lib.get_default_graph())
+            return FileWriterCache._cache[logdir]

@@ -6,6 +6,8 @@ so a graph built here imports into TensorFlow with working variables, and back.
 
 from __future__ import annotations
 
+import os
+
 from torchmeta import dtypes
 from torchmeta._proto import attr_value_pb2, variable_pb2
 from torchmeta.api import array_ops, math_ops
@@ -606,11 +608,14 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
     if var_list is None:
         var_list = global_variables() + local_variables()
     with graph_lib.name_scope(name):
-        if not var_list:
-            return array_ops.constant([], dtype=dtypes.DType.string)
-        flags = array_ops.stack([v.is_initialized() for v in var_list])
-        names = array_ops.constant([v.op.name.encode() for v in var_list])
-        return array_ops.boolean_mask(names, math_ops.logical_not(flags))
+        init_vars = [v.is_initialized() for v in var_list]
+        # TF runs the report on the CPU (TF_DEVICE_FOR_UNINITIALIZED_VARIABLE_REPORTING overrides it).
+        with graph_lib.device(os.environ.get("TF_DEVICE_FOR_UNINITIALIZED_VARIABLE_REPORTING", "/cpu:0")):
+            if not var_list:
+                return array_ops.constant([], dtype=dtypes.DType.string)
+            mask = math_ops.logical_not(array_ops.stack(init_vars))
+            names = array_ops.constant([v.op.name.encode() for v in var_list])
+            return array_ops.boolean_mask(names, mask)
 
 
 def assert_variables_initialized(var_list=None):

@@ -1,6 +1,21 @@
 """``tf.train``: Saver, checkpoint management and reading, meta graphs, optimizers, global-step helpers."""
 
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
+from torchmeta.train.basic_session_run_hooks import (
+    CheckpointSaverHook,
+    CheckpointSaverListener,
+    FeedFnHook,
+    FinalOpsHook,
+    GlobalStepWaiterHook,
+    LoggingTensorHook,
+    NanLossDuringTrainingError,
+    NanTensorHook,
+    ProfilerHook,
+    SecondOrStepTimer,
+    StepCounterHook,
+    StopAtStepHook,
+    SummarySaverHook,
+)
 from torchmeta.train.checkpoint_management import (
     CheckpointState,
     checkpoint_exists,
@@ -12,6 +27,28 @@ from torchmeta.train.checkpoint_management import (
     update_checkpoint_state,
 )
 from torchmeta.train.checkpoint_utils import NewCheckpointReader, list_variables, load_checkpoint, load_variable
+from torchmeta.train.coordinator import Coordinator, LooperThread
+from torchmeta.train.learning_rate_decay import (
+    cosine_decay,
+    cosine_decay_restarts,
+    exponential_decay,
+    inverse_time_decay,
+    linear_cosine_decay,
+    natural_exp_decay,
+    noisy_linear_cosine_decay,
+    piecewise_constant,
+    piecewise_constant_decay,
+    polynomial_decay,
+)
+from torchmeta.train.monitored_session import (
+    ChiefSessionCreator,
+    MonitoredSession,
+    MonitoredTrainingSession,
+    Scaffold,
+    SessionCreator,
+    SingularMonitoredSession,
+    WorkerSessionCreator,
+)
 from torchmeta.train.optimizer import Optimizer
 from torchmeta.train.optimizers import (
     AdadeltaOptimizer,
@@ -22,6 +59,8 @@ from torchmeta.train.optimizers import (
     RMSPropOptimizer,
 )
 from torchmeta.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph
+from torchmeta.train.session_manager import SessionManager
+from torchmeta.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 from torchmeta.train.training_util import (
     assert_global_step,
     create_global_step,
@@ -55,6 +94,43 @@ __all__ = [
     "get_global_step",
     "get_or_create_global_step",
     "global_step",
+    "exponential_decay",
+    "piecewise_constant",
+    "piecewise_constant_decay",
+    "polynomial_decay",
+    "natural_exp_decay",
+    "inverse_time_decay",
+    "cosine_decay",
+    "cosine_decay_restarts",
+    "linear_cosine_decay",
+    "noisy_linear_cosine_decay",
+    "Coordinator",
+    "LooperThread",
+    "SessionRunHook",
+    "SessionRunArgs",
+    "SessionRunContext",
+    "SessionRunValues",
+    "SecondOrStepTimer",
+    "LoggingTensorHook",
+    "StopAtStepHook",
+    "CheckpointSaverListener",
+    "CheckpointSaverHook",
+    "StepCounterHook",
+    "NanLossDuringTrainingError",
+    "NanTensorHook",
+    "SummarySaverHook",
+    "GlobalStepWaiterHook",
+    "FinalOpsHook",
+    "FeedFnHook",
+    "ProfilerHook",
+    "Scaffold",
+    "SessionCreator",
+    "ChiefSessionCreator",
+    "WorkerSessionCreator",
+    "MonitoredSession",
+    "SingularMonitoredSession",
+    "MonitoredTrainingSession",
+    "SessionManager",
     "Optimizer",
     "GradientDescentOptimizer",
     "MomentumOptimizer",

@@ -9,7 +9,6 @@ joined onto its own directory, as TensorFlow does.
 from __future__ import annotations
 
 import glob
-import logging
 import os
 import re
 
@@ -19,6 +18,7 @@ from torchmeta import errors
 from torchmeta._proto import checkpoint_state_pb2
 from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.atomic import atomic_write_text
+from torchmeta.platform import tf_logging as _log  # TF logs these through the 'tensorflow' logger
 
 __all__ = [
     "CheckpointState",
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 CheckpointState = checkpoint_state_pb2.CheckpointState
-_log = logging.getLogger("torchmeta")
 
 
 def local_path(path) -> str:

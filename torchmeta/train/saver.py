@@ -14,7 +14,6 @@ variables needs no memory beyond them.
 from __future__ import annotations
 
 import collections
-import logging
 import os
 import time
 
@@ -34,6 +33,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.checkpoint import open_checkpoint
+from torchmeta.platform import tf_logging as _log  # TF logs these through the 'tensorflow' logger
 from torchmeta.runtime.session import Session
 from torchmeta.runtime.state import assigns_aside
 from torchmeta.train import checkpoint_management, training_util
@@ -42,7 +42,6 @@ from torchmeta.train.restore_plan import RestorePlan
 __all__ = ["Saver", "SaverDef", "import_meta_graph", "export_meta_graph"]
 
 SaverDef = saver_pb2.SaverDef
-_log = logging.getLogger("torchmeta")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from torchmeta.api import array_ops
 from torchmeta.api.variables import RefVariable, Variable
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
+from torchmeta.platform import tf_logging as _log  # TF logs these through the 'tensorflow' logger
 
 __all__ = [
     "global_step",
@@ -16,9 +15,8 @@ __all__ = [
     "create_global_step",
     "get_or_create_global_step",
     "assert_global_step",
+    "get_or_create_global_step_read",
 ]
-
-_log = logging.getLogger("torchmeta")
 
 
 def global_step(sess, global_step_tensor) -> int:
@@ -78,3 +76,34 @@ def get_or_create_global_step(graph=None):
     graph = graph or graph_lib.get_default_graph()
     step = get_global_step(graph)
     return step if step is not None else create_global_step(graph)
+
+
+GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"
+
+
+def _get_global_step_read(graph=None):
+    graph = graph or graph_lib.get_default_graph()
+    tensors = graph.get_collection(GLOBAL_STEP_READ_KEY)
+    if len(tensors) > 1:
+        raise RuntimeError(f"There are multiple items in collection {GLOBAL_STEP_READ_KEY}. There should be only one.")
+    return tensors[0] if tensors else None
+
+
+def get_or_create_global_step_read(graph=None):
+    """A Tensor copying the global step's value (``global_step/add``), made once per graph, as hooks use.
+
+    TensorFlow reads the variable through ``tf.cond(is_variable_initialized, read_value, initial_value)``
+    before adding 0; torchmeta adds 0 to the variable's value directly (the hooks that use this tensor
+    only run it once the variables are initialized). None when the graph has no global step.
+    """
+    graph = graph or graph_lib.get_default_graph()
+    read = _get_global_step_read(graph)
+    if read is not None:
+        return read
+    step = get_global_step(graph)
+    if step is None:
+        return None
+    with graph.as_default(), graph.name_scope(None), graph.name_scope(step.op.name + "/"):
+        read = step + 0
+        graph.add_to_collection(GLOBAL_STEP_READ_KEY, read)
+    return _get_global_step_read(graph)
