@@ -449,3 +449,221 @@ for _op, _res in [("ScatterAdd", "ResourceScatterAdd"), ("ScatterUpdate", "Resou
             "[2,3], indices.shape [2], params.shape [3,2]"
         ),
     )
+
+
+# Proximal gradient descent / proximal Adagrad / FTRL / Adagrad dual averaging (float and double only:
+# TF registers no other CPU kernels for them). l1 > 0 and l1 = 0 take different formulas.
+_PROX_DENSE = [("f32", (3, 2), np.float32, 1e-5), ("f64", (4,), np.float64, 1e-10), ("scalar", (), np.float32, 1e-5)]
+for tag, shape, dt, rtol in [*_PROX_DENSE, ("empty", (0, 3), np.float32, 1e-5)]:
+    kw = dict(rtol=rtol, atol=rtol)
+    for l1 in (0.0, 0.05):
+        reg = {"l1": _s(l1, dt), "l2": _s(0.1, dt)}
+        sub = f"{tag}-l1{int(l1 > 0)}"
+        _both(
+            "ApplyProximalGradientDescent",
+            {"var": randn(*shape, dtype=dt), "alpha": _s(0.1, dt), **reg, "delta": randn(*shape, dtype=dt)},
+            id=sub,
+            **kw,
+        )
+        _both(
+            "ApplyProximalAdagrad",
+            {
+                "var": randn(*shape, dtype=dt),
+                "accum": _pos(*shape, dtype=dt),
+                "lr": _s(0.1, dt),
+                **reg,
+                "grad": randn(*shape, dtype=dt),
+            },
+            id=sub,
+            **kw,
+        )
+        _both(
+            "ApplyAdagradDA",
+            {
+                "var": randn(*shape, dtype=dt),
+                "gradient_accumulator": randn(*shape, dtype=dt),
+                "gradient_squared_accumulator": _pos(*shape, dtype=dt),
+                "grad": randn(*shape, dtype=dt),
+                "lr": _s(0.1, dt),
+                **reg,
+                "global_step": np.array(7, np.int64),
+            },
+            id=sub,
+            **kw,
+        )
+    for lr_power in (-0.5, -0.3):
+        for by_lr in (False, True):
+            sub = f"{tag}-p{-lr_power}-bylr{int(by_lr)}"
+            ftrl = {
+                "var": randn(*shape, dtype=dt),
+                "accum": _pos(*shape, dtype=dt),
+                "linear": randn(*shape, dtype=dt),
+                "grad": randn(*shape, dtype=dt),
+                "lr": _s(0.1, dt),
+                "l1": _s(0.05, dt),
+                "l2": _s(0.1, dt),
+            }
+            attrs = {"multiply_linear_by_lr": by_lr}
+            _both("ApplyFtrl", {**ftrl, "lr_power": _s(lr_power, dt)}, attrs, id=sub, **kw)
+            _both(
+                "ApplyFtrlV2", {**ftrl, "l2_shrinkage": _s(0.2, dt), "lr_power": _s(lr_power, dt)}, attrs, id=sub, **kw
+            )
+
+_PROX_SPARSE = [
+    ("f32", (5, 3), [4, 0, 2], np.float32, np.int32, 1e-5),
+    ("f64-i64", (6,), [1, 5, 3, 0], np.float64, np.int64, 1e-10),
+    ("rank3", (4, 2, 3), [3, 1], np.float32, np.int32, 1e-5),
+    ("col", (4, 1), [2, 0], np.float32, np.int64, 1e-5),
+    ("none", (3, 2), [], np.float32, np.int32, 1e-5),
+    ("repeated", (4, 3), [1, 3, 1, 1, 0], np.float32, np.int32, 1e-5),
+    ("repeated-col", (4,), [2, 2, 0], np.float64, np.int32, 1e-10),
+]
+for tag, shape, idx, dt, it, rtol in _PROX_SPARSE:
+    kw = dict(rtol=rtol, atol=rtol)
+    idx = np.asarray(idx, dtype=it)
+    gshape = (len(idx), *shape[1:])
+    for l1 in (0.0, 0.05):
+        reg = {"l1": _s(l1, dt), "l2": _s(0.1, dt)}
+        sub = f"{tag}-l1{int(l1 > 0)}"
+        _both(
+            "SparseApplyProximalGradientDescent",
+            {
+                "var": randn(*shape, dtype=dt),
+                "alpha": _s(0.1, dt),
+                **reg,
+                "grad": randn(*gshape, dtype=dt),
+                "indices": idx,
+            },
+            id=sub,
+            **kw,
+        )
+        _both(
+            "SparseApplyProximalAdagrad",
+            {
+                "var": randn(*shape, dtype=dt),
+                "accum": _pos(*shape, dtype=dt),
+                "lr": _s(0.1, dt),
+                **reg,
+                "grad": randn(*gshape, dtype=dt),
+                "indices": idx,
+            },
+            id=sub,
+            **kw,
+        )
+        _both(
+            "SparseApplyAdagradDA",
+            {
+                "var": randn(*shape, dtype=dt),
+                "gradient_accumulator": randn(*shape, dtype=dt),
+                "gradient_squared_accumulator": _pos(*shape, dtype=dt),
+                "grad": randn(*gshape, dtype=dt),
+                "indices": idx,
+                "lr": _s(0.1, dt),
+                **reg,
+                "global_step": np.array(5, np.int64),
+            },
+            id=sub,
+            **kw,
+        )
+    for lr_power in (-0.5, -0.3):
+        for by_lr in (False, True):
+            sub = f"{tag}-p{-lr_power}-bylr{int(by_lr)}"
+            ftrl = {
+                "var": randn(*shape, dtype=dt),
+                "accum": _pos(*shape, dtype=dt),
+                "linear": randn(*shape, dtype=dt),
+                "grad": randn(*gshape, dtype=dt),
+                "indices": idx,
+                "lr": _s(0.1, dt),
+                "l1": _s(0.05, dt),
+                "l2": _s(0.1, dt),
+            }
+            attrs = {"multiply_linear_by_lr": by_lr}
+            _both("SparseApplyFtrl", {**ftrl, "lr_power": _s(lr_power, dt)}, attrs, id=sub, **kw)
+            _both(
+                "SparseApplyFtrlV2",
+                {**ftrl, "l2_shrinkage": _s(0.2, dt), "lr_power": _s(lr_power, dt)},
+                attrs,
+                id=sub,
+                **kw,
+            )
+
+# Their runtime checks, in TF's wording.
+_both(
+    "ApplyProximalGradientDescent",
+    {"var": randn(3, 2), "alpha": _s(0.1), "l1": np.array([0.1, 0.2], np.float32), "l2": _s(0.1), "delta": randn(3, 2)},
+    fed={"l1": None},
+    id="l1-not-scalar",
+    steps=1,
+    error="l1 regularization strength is not a scalar: [2]",
+)
+# FTRL's dense kernels check only that the hyper-parameters are scalars; the sparse ones check their range.
+_both(
+    "SparseApplyFtrl",
+    {
+        "var": randn(3),
+        "accum": _pos(3),
+        "linear": randn(3),
+        "grad": randn(2),
+        "indices": np.array([0, 2], np.int32),
+        "lr": _s(-0.1),
+        "l1": _s(0.0),
+        "l2": _s(0.0),
+        "lr_power": _s(-0.5),
+    },
+    id="negative-lr",
+    steps=1,
+    error="lr is not a positive scalar (or zero if multiply_linear_by_lr is set): []",
+)
+_both(
+    "SparseApplyFtrlV2",
+    {
+        "var": randn(3),
+        "accum": _pos(3),
+        "linear": randn(3),
+        "grad": randn(2),
+        "indices": np.array([0, 2], np.int32),
+        "lr": _s(0.1),
+        "l1": _s(0.0),
+        "l2": _s(0.0),
+        "l2_shrinkage": _s(-1.0),
+        "lr_power": _s(-0.5),
+    },
+    id="negative-shrinkage",
+    steps=1,
+    error="l2 shrinkage regularization strength is not a non-negative scalar: []",
+)
+_both(
+    "ApplyFtrl",
+    {
+        "var": randn(3),
+        "accum": _pos(3),
+        "linear": randn(3),
+        "grad": randn(3),
+        "lr": np.ones(2, np.float32),
+        "l1": _s(0.0),
+        "l2": _s(0.0),
+        "lr_power": _s(-0.5),
+    },
+    fed={"lr": None},
+    id="lr-not-scalar",
+    steps=1,
+    error="lr is not a scalar: [2]",
+)
+_both(
+    "SparseApplyAdagradDA",
+    {
+        "var": randn(3, 2),
+        "gradient_accumulator": randn(3, 2),
+        "gradient_squared_accumulator": _pos(3, 2),
+        "grad": randn(2, 2),
+        "indices": np.array([0, 3], np.int32),
+        "lr": _s(0.1),
+        "l1": _s(0.0),
+        "l2": _s(0.0),
+        "global_step": np.array(1, np.int64),
+    },
+    id="index-out-of-range",
+    steps=1,
+    error="Index 3 at offset 1 in indices is out of range",
+)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import torchmeta as tm
+from tests.train.helpers import graph_structure
 from torchmeta.train import optimizers as tm_optimizers
 
 STEPS = 5
@@ -19,7 +20,7 @@ STEPS = 5
 
 def _train_module(api):
     """Where the optimizer classes live: ``tf.train`` in TensorFlow, torchmeta.train.optimizers here."""
-    return tm_optimizers if api is tm else api.train
+    return tm.train if api is tm else api.train
 
 
 # id -> (factory(train module), rtol)
@@ -34,6 +35,38 @@ OPTIMIZERS = {
     "rmsprop-momentum": (lambda T: T.RMSPropOptimizer(0.01, decay=0.8, momentum=0.9, epsilon=1e-6), 1e-4),
     "rmsprop-centered": (lambda T: T.RMSPropOptimizer(0.01, momentum=0.5, epsilon=1e-6, centered=True), 1e-4),
     "adadelta": (lambda T: T.AdadeltaOptimizer(1.0, rho=0.9, epsilon=1e-6), 1e-4),
+    "proximal-gd": (lambda T: T.ProximalGradientDescentOptimizer(0.1), 1e-5),
+    "proximal-gd-l1l2": (
+        lambda T: T.ProximalGradientDescentOptimizer(
+            0.1, l1_regularization_strength=0.05, l2_regularization_strength=0.1
+        ),
+        1e-5,
+    ),
+    "proximal-adagrad": (lambda T: T.ProximalAdagradOptimizer(0.1), 1e-4),
+    "proximal-adagrad-l1l2": (
+        lambda T: T.ProximalAdagradOptimizer(
+            0.1, initial_accumulator_value=0.2, l1_regularization_strength=0.05, l2_regularization_strength=0.1
+        ),
+        1e-4,
+    ),
+    "ftrl": (lambda T: T.FtrlOptimizer(0.1), 1e-4),
+    "ftrl-l1l2": (
+        lambda T: T.FtrlOptimizer(
+            0.1, learning_rate_power=-0.3, l1_regularization_strength=0.01, l2_regularization_strength=0.1
+        ),
+        1e-4,
+    ),
+    "ftrl-shrinkage-beta": (
+        lambda T: T.FtrlOptimizer(0.1, l2_shrinkage_regularization_strength=0.1, beta=0.5, accum_name="acc"),
+        1e-4,
+    ),
+    "adagrad-da": (lambda T: T.AdagradDAOptimizer(0.1, T.get_or_create_global_step()), 1e-4),
+    "adagrad-da-l1l2": (
+        lambda T: T.AdagradDAOptimizer(
+            0.1, T.get_or_create_global_step(), l1_regularization_strength=0.01, l2_regularization_strength=0.1
+        ),
+        1e-4,
+    ),
 }
 
 _rng = np.random.default_rng(7)
@@ -104,7 +137,19 @@ def test_apply_gradients_matches_tf(tf1, which, resource, sparse):
     assert ours["global_step"] == theirs["global_step"] == STEPS
 
 
-@pytest.mark.parametrize("which", ["sgd", "momentum", "adam", "adagrad", "rmsprop-centered", "adadelta"])
+@pytest.mark.parametrize(
+    "which",
+    [
+        "sgd",
+        "momentum",
+        "adam",
+        "adagrad",
+        "rmsprop-centered",
+        "adadelta",
+        "ftrl",
+        "adagrad-da",
+    ],
+)
 def test_float64_variables_match_tf(tf1, which):
     """float64 variables: hyper-parameters (and Adam's float32 beta powers) are cast as TF casts them."""
     make, rtol = OPTIMIZERS[which]
@@ -139,7 +184,23 @@ def _structure(g):
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
-@pytest.mark.parametrize("which", ["sgd", "momentum", "adam", "adagrad", "rmsprop", "rmsprop-centered", "adadelta"])
+@pytest.mark.parametrize(
+    "which",
+    [
+        "sgd",
+        "momentum",
+        "adam",
+        "adagrad",
+        "rmsprop",
+        "rmsprop-centered",
+        "adadelta",
+        "proximal-gd-l1l2",
+        "proximal-adagrad",
+        "ftrl",
+        "ftrl-shrinkage-beta",
+        "adagrad-da",
+    ],
+)
 def test_graph_matches_tf(tf1, which, resource, sparse):
     """The optimizer adds the nodes TF adds: same names, op types, inputs and control inputs."""
     make, _ = OPTIMIZERS[which]
@@ -445,3 +506,47 @@ def test_training_graph_exported_by_tf_runs_here(tf1, which, resource, model):
     assert len(ours) == len(theirs) == len(variables)
     for name, a, e in zip(variables, ours, theirs):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * 1e-2, err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# var_list forms
+
+
+def _var_list_graph(api, form):
+    g = api.Graph()
+    with g.as_default():
+        weights = {"b": api.Variable(2.0, name="b"), "a": api.Variable(1.0, name="a"), "c": api.Variable(3.0, name="c")}
+        loss = weights["a"] * weights["b"] + weights["c"]
+        var_list = {
+            "values": lambda: weights.values(),
+            "dict": lambda: weights,
+            "list": lambda: [weights["b"], weights["a"], weights["c"]],
+            "nested": lambda: ([weights["b"]], (weights["a"], [weights["c"]])),
+            "sorted": lambda: [weights["a"], weights["b"], weights["c"]],
+            "generator": lambda: (v for v in weights.values()),
+            "set": lambda: set(weights.values()),
+        }[form]()
+        train = api.train.MomentumOptimizer(0.1, 0.9).minimize(loss, var_list=var_list)
+        with api.Session(graph=g) as sess:
+            sess.run(api.global_variables_initializer())
+            sess.run(train)
+            values = sess.run([weights["a"], weights["b"], weights["c"]])
+    return graph_structure(g), values
+
+
+@pytest.mark.parametrize(
+    "form, tf_form",
+    [
+        ("values", "values"),
+        ("dict", "dict"),
+        ("nested", "list"),
+        # TensorFlow raises AttributeError for these; torchmeta takes any iterable (a set in name order)
+        ("generator", "list"),
+        ("set", "sorted"),
+    ],
+)
+def test_minimize_accepts_any_iterable_var_list(tf1, form, tf_form):
+    ours, our_values = _var_list_graph(tm, form)
+    theirs, their_values = _var_list_graph(tf1, tf_form)
+    assert ours == theirs
+    np.testing.assert_allclose(our_values, their_values, rtol=1e-6)

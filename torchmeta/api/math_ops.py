@@ -113,6 +113,8 @@ __all__ = [
     "range",
     "argmax",
     "argmin",
+    "arg_max",
+    "arg_min",
     "reduce_sum",
     "reduce_mean",
     "reduce_max",
@@ -1007,6 +1009,16 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=DType.int64)
 def argmin(input, axis=None, name=None, dimension=None, output_type=DType.int64):
     """``tf.argmin``: the index of the first smallest value along ``axis``."""
     return _arg("ArgMin", input, axis, dimension, output_type, name)
+
+
+def arg_max(input, dimension, output_type=DType.int64, name=None):
+    """``tf.arg_max`` (TF1's raw wrapper of ArgMax): ``dimension`` is required, no checks or casts."""
+    return raw_op("ArgMax", input=input, dimension=dimension, output_type=output_type, name=name)
+
+
+def arg_min(input, dimension, output_type=DType.int64, name=None):
+    """``tf.arg_min`` (TF1's raw wrapper of ArgMin)."""
+    return raw_op("ArgMin", input=input, dimension=dimension, output_type=output_type, name=name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,4 +14,5 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     state_ops,
     summary_ops,
     training_ops,
+    training_proximal_ops,
 )

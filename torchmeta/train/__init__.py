@@ -52,10 +52,14 @@ from torchmeta.train.monitored_session import (
 from torchmeta.train.optimizer import Optimizer
 from torchmeta.train.optimizers import (
     AdadeltaOptimizer,
+    AdagradDAOptimizer,
     AdagradOptimizer,
     AdamOptimizer,
+    FtrlOptimizer,
     GradientDescentOptimizer,
     MomentumOptimizer,
+    ProximalAdagradOptimizer,
+    ProximalGradientDescentOptimizer,
     RMSPropOptimizer,
 )
 from torchmeta.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph
@@ -138,4 +142,8 @@ __all__ = [
     "AdagradOptimizer",
     "RMSPropOptimizer",
     "AdadeltaOptimizer",
+    "ProximalGradientDescentOptimizer",
+    "ProximalAdagradOptimizer",
+    "FtrlOptimizer",
+    "AdagradDAOptimizer",
 ]

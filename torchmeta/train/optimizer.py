@@ -313,13 +313,19 @@ def _get_processor(v):
 
 
 def _flatten(x):
-    if isinstance(x, (list, tuple)):
+    """``var_list`` as a flat list: nested lists/tuples, dicts (by sorted key, as TF's nest), dict views,
+    sets (by variable name, for a deterministic graph) and any other iterable, such as a generator."""
+    if isinstance(x, (Variable, Tensor, str, bytes)):
+        return [x]
+    if isinstance(x, dict):
+        return _flatten([x[k] for k in sorted(x)])
+    if isinstance(x, (set, frozenset)):
+        return _flatten(sorted(x, key=lambda v: getattr(v, "name", "")))
+    if isinstance(x, (list, tuple)) or hasattr(x, "__iter__"):
         out = []
         for item in x:
             out.extend(_flatten(item))
         return out
-    if isinstance(x, dict):
-        return _flatten([x[k] for k in sorted(x)])
     return [x]
 
 

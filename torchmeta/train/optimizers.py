@@ -1,4 +1,5 @@
-"""TF1's optimizers: GradientDescent, Momentum, Adam, Adagrad, RMSProp and Adadelta.
+"""TF1's optimizers: GradientDescent, Momentum, Adam, Adagrad, RMSProp, Adadelta, ProximalGradientDescent,
+ProximalAdagrad, Ftrl and AdagradDA.
 
 Each emits TensorFlow's ops and names: Apply* on ref variables, ResourceApply* on resource variables,
 and for IndexedSlices gradients the sparse ops (or, for GradientDescent and Adam, the scatter form)
@@ -8,7 +9,9 @@ TensorFlow's own optimizer emits. Slot names are TensorFlow's, so checkpoints ar
 from __future__ import annotations
 
 from torchmeta.api import array_ops, control_flow_ops, math_ops
+from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.constant_op import constant
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.train import optimizer as opt
@@ -21,6 +24,10 @@ __all__ = [
     "AdagradOptimizer",
     "RMSPropOptimizer",
     "AdadeltaOptimizer",
+    "ProximalGradientDescentOptimizer",
+    "ProximalAdagradOptimizer",
+    "FtrlOptimizer",
+    "AdagradDAOptimizer",
 ]
 
 
@@ -425,3 +432,339 @@ class AdadeltaOptimizer(Optimizer):
 
     def _resource_apply_sparse(self, grad, var, indices):
         return self._update("ResourceSparseApplyAdadelta", var, True, grad.dtype, grad=grad, indices=indices)
+
+
+class ProximalGradientDescentOptimizer(Optimizer):
+    """Gradient descent with FOBOS L1/L2 shrinkage (ApplyProximalGradientDescent and its variants)."""
+
+    def __init__(
+        self,
+        learning_rate,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        use_locking=False,
+        name="ProximalGradientDescent",
+    ):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._l1_regularization_strength_tensor = None
+        self._l2_regularization_strength_tensor = None
+
+    def _prepare(self):
+        self._learning_rate_tensor = _tensor(self._learning_rate, "learning_rate")
+        self._l1_regularization_strength_tensor = _tensor(
+            self._l1_regularization_strength, "l1_regularization_strength"
+        )
+        self._l2_regularization_strength_tensor = _tensor(
+            self._l2_regularization_strength, "l2_regularization_strength"
+        )
+
+    def _hyper(self, dtype=None):
+        tensors = (
+            self._learning_rate_tensor,
+            self._l1_regularization_strength_tensor,
+            self._l2_regularization_strength_tensor,
+        )
+        # TF casts only for the resource sparse update; the other updates take the tensors as they are.
+        return tensors if dtype is None else tuple(cast(t, dtype) for t in tensors)
+
+    def _apply_dense(self, grad, var):
+        lr, l1, l2 = self._hyper()
+        return raw_op(
+            "ApplyProximalGradientDescent", var=var, alpha=lr, l1=l1, l2=l2, delta=grad, use_locking=self._use_locking
+        ).op
+
+    def _resource_apply_dense(self, grad, var):
+        lr, l1, l2 = self._hyper()
+        return raw_op(
+            "ResourceApplyProximalGradientDescent",
+            var=var.handle,
+            alpha=lr,
+            l1=l1,
+            l2=l2,
+            delta=grad,
+            use_locking=self._use_locking,
+        )
+
+    def _apply_sparse(self, grad, var):
+        lr, l1, l2 = self._hyper()
+        return raw_op(
+            "SparseApplyProximalGradientDescent",
+            var=var,
+            alpha=lr,
+            l1=l1,
+            l2=l2,
+            grad=grad.values,
+            indices=grad.indices,
+            use_locking=self._use_locking,
+        ).op
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        lr, l1, l2 = self._hyper(grad.dtype)
+        return raw_op(
+            "ResourceSparseApplyProximalGradientDescent",
+            var=var.handle,
+            alpha=lr,
+            l1=l1,
+            l2=l2,
+            grad=grad,
+            indices=indices,
+            use_locking=self._use_locking,
+        )
+
+
+class ProximalAdagradOptimizer(Optimizer):
+    """Adagrad with FOBOS L1/L2 shrinkage; slot ``accumulator`` starts at ``initial_accumulator_value``."""
+
+    def __init__(
+        self,
+        learning_rate,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        use_locking=False,
+        name="ProximalAdagrad",
+    ):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(f"initial_accumulator_value must be positive: {initial_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._l1_regularization_strength_tensor = None
+        self._l2_regularization_strength_tensor = None
+        self._learning_rate_tensor = None
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            with graph_lib.colocate_with(v):
+                val = constant(self._initial_accumulator_value, shape=v.get_shape(), dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, val, "accumulator", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = _tensor(self._learning_rate, "learning_rate")
+        self._l1_regularization_strength_tensor = _tensor(
+            self._l1_regularization_strength, "l1_regularization_strength"
+        )
+        self._l2_regularization_strength_tensor = _tensor(
+            self._l2_regularization_strength, "l2_regularization_strength"
+        )
+
+    def _update(self, op_type, var, resource, dtype=None, **kwargs):
+        acc = self.get_slot(var, "accumulator")
+        hyper = (
+            self._learning_rate_tensor,
+            self._l1_regularization_strength_tensor,
+            self._l2_regularization_strength_tensor,
+        )
+        if dtype is not None:
+            hyper = tuple(cast(t, dtype) for t in hyper)
+        lr, l1, l2 = hyper
+        if resource:
+            var, acc = var.handle, acc.handle
+        return raw_op(op_type, var=var, accum=acc, lr=lr, l1=l1, l2=l2, use_locking=self._use_locking, **kwargs)
+
+    def _apply_dense(self, grad, var):
+        return self._update("ApplyProximalAdagrad", var, False, grad=grad)
+
+    def _resource_apply_dense(self, grad, var):
+        return self._update("ResourceApplyProximalAdagrad", var, True, grad=grad)
+
+    def _apply_sparse(self, grad, var):
+        return self._update("SparseApplyProximalAdagrad", var, False, grad=grad.values, indices=grad.indices)
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._update("ResourceSparseApplyProximalAdagrad", var, True, grad.dtype, grad=grad, indices=indices)
+
+
+class FtrlOptimizer(Optimizer):
+    """FTRL-Proximal (McMahan et al. 2013): slots ``accum`` (starts at ``initial_accumulator_value``) and
+    ``linear``; ApplyFtrlV2 when ``l2_shrinkage_regularization_strength`` > 0; ``beta`` adds
+    ``beta / (2 lr)`` to the L2 strength, as TF's does."""
+
+    def __init__(
+        self,
+        learning_rate,
+        learning_rate_power=-0.5,
+        initial_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        use_locking=False,
+        name="Ftrl",
+        accum_name=None,
+        linear_name=None,
+        l2_shrinkage_regularization_strength=0.0,
+        beta=None,
+    ):
+        super().__init__(use_locking, name)
+        if initial_accumulator_value < 0.0:
+            raise ValueError(f"initial_accumulator_value {initial_accumulator_value:f} needs to be positive or zero")
+        if learning_rate_power > 0.0:
+            raise ValueError(f"learning_rate_power {learning_rate_power:f} needs to be negative or zero")
+        if l1_regularization_strength < 0.0:
+            raise ValueError(f"l1_regularization_strength {l1_regularization_strength:f} needs to be positive or zero")
+        if l2_regularization_strength < 0.0:
+            raise ValueError(f"l2_regularization_strength {l2_regularization_strength:f} needs to be positive or zero")
+        if l2_shrinkage_regularization_strength < 0.0:
+            raise ValueError(
+                f"l2_shrinkage_regularization_strength {l2_shrinkage_regularization_strength:f} needs to be positive"
+                " or zero"
+            )
+        self._learning_rate = learning_rate
+        self._learning_rate_power = learning_rate_power
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._beta = 0.0 if beta is None else beta
+        self._l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self._accum_name = accum_name
+        self._linear_name = linear_name
+
+    def _create_slots(self, var_list):
+        def accum_initializer(shape, dtype=DType.float32, partition_info=None):
+            return array_ops.ones(shape=shape, dtype=dtype) * self._initial_accumulator_value
+
+        for v in var_list:
+            self._get_or_make_slot_with_initializer(
+                v, accum_initializer, v.shape, v.dtype.base_dtype, "accum", self._accum_name or self._name
+            )
+            self._zeros_slot(v, "linear", self._linear_name or self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = _tensor(self._learning_rate, "learning_rate")
+        self._l1_regularization_strength_tensor = _tensor(
+            self._l1_regularization_strength, "l1_regularization_strength"
+        )
+        adjusted = self._l2_regularization_strength + self._beta / (2.0 * math_ops.maximum(self._learning_rate, 1e-36))
+        self._adjusted_l2_regularization_strength_tensor = _tensor(adjusted, "adjusted_l2_regularization_strength")
+        self._beta_tensor = _tensor(self._beta, "beta")
+        self._l2_shrinkage_regularization_strength_tensor = _tensor(
+            self._l2_shrinkage_regularization_strength, "l2_shrinkage_regularization_strength"
+        )
+        self._learning_rate_power_tensor = _tensor(self._learning_rate_power, "learning_rate_power")
+
+    def _update(self, op_type, var, resource, dtype, shrinkage_dtype, **kwargs):
+        accum, linear = self.get_slot(var, "accum"), self.get_slot(var, "linear")
+        v2 = self._l2_shrinkage_regularization_strength > 0.0
+        hyper = {
+            "lr": cast(self._learning_rate_tensor, dtype),
+            "l1": cast(self._l1_regularization_strength_tensor, dtype),
+            "l2": cast(self._adjusted_l2_regularization_strength_tensor, dtype),
+        }
+        if v2:
+            hyper["l2_shrinkage"] = cast(self._l2_shrinkage_regularization_strength_tensor, shrinkage_dtype)
+        hyper["lr_power"] = cast(self._learning_rate_power_tensor, dtype)
+        if resource:
+            var, accum, linear = var.handle, accum.handle, linear.handle
+        return raw_op(
+            op_type + ("V2" if v2 else ""),
+            var=var,
+            accum=accum,
+            linear=linear,
+            **kwargs,
+            **hyper,
+            use_locking=self._use_locking,
+        )
+
+    def _apply_dense(self, grad, var):
+        dtype = var.dtype.base_dtype
+        return self._update("ApplyFtrl", var, False, dtype, dtype, grad=grad)
+
+    def _resource_apply_dense(self, grad, var):
+        dtype = var.dtype.base_dtype
+        return self._update("ResourceApplyFtrl", var, True, dtype, dtype, grad=grad)
+
+    def _apply_sparse(self, grad, var):
+        return self._update(
+            "SparseApplyFtrl",
+            var,
+            False,
+            var.dtype.base_dtype,
+            grad.dtype.base_dtype,
+            grad=grad.values,
+            indices=grad.indices,
+        )
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._update("ResourceSparseApplyFtrl", var, True, grad.dtype, grad.dtype, grad=grad, indices=indices)
+
+
+class AdagradDAOptimizer(Optimizer):
+    """Adagrad dual averaging (Duchi et al.): slots ``gradient_accumulator`` and
+    ``gradient_squared_accumulator``; the update uses ``global_step + 1``."""
+
+    def __init__(
+        self,
+        learning_rate,
+        global_step,
+        initial_gradient_squared_accumulator_value=0.1,
+        l1_regularization_strength=0.0,
+        l2_regularization_strength=0.0,
+        use_locking=False,
+        name="AdagradDA",
+    ):
+        if initial_gradient_squared_accumulator_value <= 0.0:
+            raise ValueError(
+                "initial_gradient_squared_accumulator_value must be positive: "
+                f"{initial_gradient_squared_accumulator_value}"
+            )
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_gradient_squared_accumulator_value = initial_gradient_squared_accumulator_value
+        self._learning_rate_tensor = None
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._global_step = global_step
+        self._global_step_on_worker = None
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            with graph_lib.colocate_with(v):
+                g_val = constant(0.0, shape=v.get_shape(), dtype=v.dtype.base_dtype)
+                gg_val = constant(
+                    self._initial_gradient_squared_accumulator_value, shape=v.get_shape(), dtype=v.dtype.base_dtype
+                )
+            self._get_or_make_slot(v, g_val, "gradient_accumulator", self._name)
+            self._get_or_make_slot(v, gg_val, "gradient_squared_accumulator", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = _tensor(self._learning_rate, "learning_rate")
+        with graph_lib.colocate_with(self._learning_rate_tensor):
+            self._global_step_on_worker = array_ops.identity(self._global_step) + 1
+
+    def _update(self, op_type, var, resource, dtype, **kwargs):
+        g_acc = self.get_slot(var, "gradient_accumulator")
+        gg_acc = self.get_slot(var, "gradient_squared_accumulator")
+        with graph_lib.device(var.device):
+            global_step = array_ops.identity(self._global_step_on_worker)
+        if resource:
+            var, g_acc, gg_acc = var.handle, g_acc.handle, gg_acc.handle
+        return raw_op(
+            op_type,
+            var=var,
+            gradient_accumulator=g_acc,
+            gradient_squared_accumulator=gg_acc,
+            **kwargs,
+            lr=cast(self._learning_rate_tensor, dtype),
+            l1=cast(self._l1_regularization_strength, dtype),
+            l2=cast(self._l2_regularization_strength, dtype),
+            global_step=global_step,
+            use_locking=self._use_locking,
+        )
+
+    def _apply_dense(self, grad, var):
+        return self._update("ApplyAdagradDA", var, False, var.dtype.base_dtype, grad=grad)
+
+    def _resource_apply_dense(self, grad, var):
+        return self._update("ResourceApplyAdagradDA", var, True, grad.dtype.base_dtype, grad=grad)
+
+    def _apply_sparse(self, grad, var):
+        return self._update(
+            "SparseApplyAdagradDA", var, False, var.dtype.base_dtype, grad=grad.values, indices=grad.indices
+        )
+
+    def _resource_apply_sparse(self, grad, var, indices):
+        return self._update("ResourceSparseApplyAdagradDA", var, True, grad.dtype, grad=grad, indices=indices)
