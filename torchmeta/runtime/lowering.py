@@ -49,7 +49,10 @@ def prune(fetch_tensors, target_ops, feed_tensors) -> list[Operation]:
         for c in op._control_inputs:
             if c not in needed:
                 stack.append(c)
-    # Kahn's algorithm, smallest creation id first, so the order reads like the graph.
+    # Kahn's algorithm, smallest creation id first, so the order reads like the graph; ops that write a
+    # variable wait while anything else is ready. Nothing orders a read and a write that no edge
+    # connects, but TF's hooks take a global step fetched next to a train op as the step's start value
+    # ("stale"), which is what TF's executor gives (the read is ready long before the update).
     indegree = {}
     users: dict[Operation, list[Operation]] = {op: [] for op in needed}
     for op in needed:
@@ -58,16 +61,16 @@ def prune(fetch_tensors, target_ops, feed_tensors) -> list[Operation]:
         indegree[op] = len(deps)
         for d in deps:
             users[d].append(op)
-    ready = [(op._id, op) for op, n in indegree.items() if n == 0]
+    ready = [(_writes_state(op), op._id, op) for op, n in indegree.items() if n == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        _, op = heapq.heappop(ready)
+        _, _, op = heapq.heappop(ready)
         order.append(op)
         for u in users[op]:
             indegree[u] -= 1
             if indegree[u] == 0:
-                heapq.heappush(ready, (u._id, u))
+                heapq.heappush(ready, (_writes_state(u), u._id, u))
     if len(order) != len(needed):
         stuck = sorted(op.name for op in needed if indegree[op] > 0)
         raise errors.InvalidArgumentError(
@@ -76,6 +79,27 @@ def prune(fetch_tensors, target_ops, feed_tensors) -> list[Operation]:
             f"Graph has a cycle through {stuck[:5]}; TF1 control-flow loops are not supported yet.",
         )
     return order
+
+
+# Ops with a resource input that only read it.
+_RESOURCE_READS = frozenset(
+    {"ReadVariableOp", "VarIsInitializedOp", "VariableShape", "ResourceGather", "ResourceGatherNd"}
+)
+
+
+def _writes_state(op: Operation) -> bool:
+    """Whether ``op`` updates a variable: a ref input (Assign, Apply*, Scatter*), or a stateful op with a
+    resource input that is not a read (AssignVariableOp, ResourceApply*, ResourceScatter*)."""
+    op_def = op._op_def
+    if op_def is None:
+        return False
+    if any(arg.is_ref for arg in op_def.input_arg):
+        return True
+    return (
+        op_def.is_stateful
+        and op.type not in _RESOURCE_READS
+        and any(arg.type == DType.resource.as_datatype_enum for arg in op_def.input_arg)
+    )
 
 
 def check_supported(ops) -> None:

@@ -16,7 +16,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
-from torchmeta.runtime import lowering, specialize
+from torchmeta.runtime import lowering, specialize, step_stats
 from torchmeta.runtime.state import VariableSlot
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto"]
@@ -318,12 +318,17 @@ class _Plan:
 
     __slots__ = ("feeds", "out_dtypes", "program", "session", "structure")
 
-    def run(self, feed_dict):
+    def run(self, feed_dict, run_metadata=None):
         feeds = self.feeds
         args = [f.convert(feed_dict[f.key]) for f in feeds] if feeds else ()
         compiled = self.program.get(args)
         try:
-            outs = compiled.forward(*args)
+            if run_metadata is None:
+                outs = compiled.forward(*args)
+            else:
+                tracer = step_stats.TracingInterpreter(compiled.gm)
+                outs = tracer.run(*args)
+                step_stats.fill_run_metadata(run_metadata, tracer.step_stats())
         except Exception as e:
             raise self.session._node_error(compiled.gm, e) from e
         values = [_to_numpy(v, dt, c) for v, dt, c in zip(outs, self.out_dtypes, compiled.out_copy)]
@@ -500,7 +505,10 @@ class Session:
         Args:
           fetches: a Tensor, Operation, Variable, or name, or nested lists/tuples/dicts/namedtuples.
           feed_dict: ``{Tensor or name: value}`` replacing tensors' values for this run.
-          options, run_metadata: accepted for compatibility; ignored.
+          options: a ``RunOptions``; with a ``trace_level`` other than NO_TRACE (FULL_TRACE, ...) and a
+            ``run_metadata``, the run is traced. Its other fields are accepted and ignored.
+          run_metadata: a ``RunMetadata`` that receives the traced run's ``step_stats``: for each node
+            that ran, its start time, duration and outputs (dtype, shape, bytes), per device.
 
         Returns:
           numpy arrays (numpy scalars for 0-d values, bytes for strings) and None for Operations.
@@ -524,6 +532,8 @@ class Session:
             plan = self._make_plan(fetches, feed_dict or {})
             with contextlib.suppress(TypeError):
                 self._plans.put(key, plan)
+        if run_metadata is not None and options is not None and step_stats.wants_trace(options):
+            return plan.run(feed_dict, run_metadata)
         return plan.run(feed_dict)
 
     def _make_plan(self, fetches, feed_dict) -> _Plan:
