@@ -24,9 +24,11 @@ from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F4
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
+from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
+from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
@@ -66,6 +68,9 @@ from torchmeta.version import __version__  # noqa: F401
 # isort: split
 # After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
 from torchmeta.api.clip_ops import *  # noqa: F403
+
+# tf.print (a module attribute named after the builtin, as in TensorFlow).
+globals()["print"] = print_v2
 
 # The seed document calls tf.latest_checkpoint (a TF 0.x top-level name).
 latest_checkpoint = train.latest_checkpoint

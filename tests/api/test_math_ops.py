@@ -546,3 +546,19 @@ def _build_error(tf, case):
 @pytest.mark.parametrize("case", sorted(BUILD_ERRORS))
 def test_build_error_matches_tf(tf1, case):
     assert type(_build_error(tm, case)).__name__ == type(_build_error(tf1, case)).__name__
+
+
+def test_arg_max_and_arg_min_are_tf1_raw_wrappers(tf1):
+    """tf.arg_max / tf.arg_min (TF1): ArgMax/ArgMin with a required dimension, named as TF names them."""
+    from tests.train.helpers import graph_structure
+
+    def build(api):
+        g = api.Graph()
+        with g.as_default():
+            x = api.constant([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+            outs = [api.arg_max(x, 1), api.arg_min(x, 0, output_type=api.int32), api.arg_max(x, dimension=0, name="m")]
+            with api.Session(graph=g) as sess:
+                values = sess.run(outs)
+        return graph_structure(g), [(v.tolist(), v.dtype.name) for v in values]
+
+    assert build(tm) == build(tf1)

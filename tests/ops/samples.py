@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_logging,
     samples_math,
     samples_nn,
     samples_random,
@@ -14,6 +15,7 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_logging.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
     + samples_random.SAMPLES

@@ -13,6 +13,7 @@ of types ``{float, int32, numbertype}`` or a set of strings ``{'SAME', 'VALID'}`
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from google.protobuf import text_format
@@ -146,7 +147,8 @@ def _scalar_value(kind: str, text: str, out: attr_value_pb2.AttrValue | None = N
     if kind == "string":
         if text[:1] in "'\"":
             text = text[1:-1]
-        return text.encode()
+        # C escapes, as REGISTER_OP's parser unescapes them (PrintV2's `end = "\n"`).
+        return codecs.decode(text, "unicode_escape").encode() if "\\" in text else text.encode()
     if kind == "int":
         return int(text)
     if kind == "float":

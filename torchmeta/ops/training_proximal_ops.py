@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from torchmeta.framework import common_shapes
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.ops.common import (
     TINDICES,
     TRAINING_T,
@@ -549,7 +549,8 @@ def resource_sparse_apply_adagrad_da(
     _sparse_adagrad_da(slots, grad, indices, lr, l1, l2, global_step, False)
 
 
-not_differentiable(
+# TensorFlow registers no gradient for its training ops.
+no_registered_gradient(
     "ApplyProximalGradientDescent",
     "ResourceApplyProximalGradientDescent",
     "SparseApplyProximalGradientDescent",

@@ -1,0 +1,80 @@
+"""``tf.py_func`` / ``tf.numpy_function``: ops that call a Python function of this process on numpy arrays.
+
+The function is kept in an in-process registry under the op's ``token`` attr, as TensorFlow does; a
+graph saved to a file keeps only the token. torchmeta never loads code from files, so a PyFunc node of a
+graph read from a file (or of a graph built by another process) has no function to call: running it
+raises an error naming the node and this limit. Such graphs still load, inspect and export.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+import weakref
+
+from torchmeta import dtypes
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.op_def_library import apply_op
+
+__all__ = ["py_func", "numpy_function", "FuncRegistry"]
+
+
+class FuncRegistry:
+    """Python functions reachable from PyFunc tokens, for the graphs that use them (weakly held)."""
+
+    _lock = threading.Lock()
+    _funcs: dict = {}
+    _count = 0
+    # Tokens carry this process's id, so a token written by another process (TensorFlow's "pyfunc_0", or
+    # another torchmeta run's) never finds a function here.
+    _process = uuid.uuid4().hex[:12]
+
+    @classmethod
+    def insert(cls, func, graph) -> str:
+        with cls._lock:
+            token = f"pyfunc_{cls._count}_{cls._process}"
+            cls._count += 1
+            cls._funcs[token] = func
+        weakref.finalize(graph, cls._funcs.pop, token, None)
+        return token
+
+    @classmethod
+    def get(cls, token):
+        return cls._funcs.get(token.decode() if isinstance(token, bytes) else token)
+
+
+def _internal_py_func(func, inp, Tout, stateful, name):
+    if not callable(func):
+        raise ValueError(f"Expected func to be callable. Received func={func} of type {type(func)}.")
+    is_list = isinstance(Tout, (list, tuple))
+    tout = [dtypes.as_dtype(t) for t in (Tout if is_list else [Tout])]
+    inp = list(inp)
+    graph = graph_lib.get_default_graph()
+    token = FuncRegistry.insert(func, graph)
+    op = apply_op("PyFunc" if stateful else "PyFuncStateless", input=inp, token=token, Tout=tout, name=name)
+    if not op.outputs:
+        return op
+    return list(op.outputs) if is_list else op.outputs[0]
+
+
+def py_func(func, inp, Tout, stateful=True, name=None):
+    """``tf.py_func``: an op calling ``func(*numpy arrays)`` and returning its results as ``Tout``.
+
+    Args:
+      func: called with one numpy array (numpy scalar for 0-d) per input; returns a value, or a list of
+        values for a list ``Tout``, of exactly the ``Tout`` dtypes.
+      inp: the input tensors (or values).
+      Tout: a dtype (one output) or a list of dtypes.
+      stateful: False builds PyFuncStateless (the function must have no side effects).
+      name: the op's name.
+
+    Returns:
+      A Tensor for a single ``Tout``, else a list of Tensors (the Operation when there are no outputs).
+      The outputs' static shapes are unknown.
+    """
+    return _internal_py_func(func, inp, Tout, stateful, name)
+
+
+def numpy_function(func, inp, Tout, stateful=True, name=None):
+    """``tf.numpy_function``: ``py_func`` (TF1 graphs build the same PyFunc op)."""
+    return _internal_py_func(func, inp, Tout, stateful, name)
