@@ -12,6 +12,7 @@ argument (unknown ``--flags`` included) is passed on to ``main`` after the progr
 from __future__ import annotations
 
 import contextlib
+import logging as _logging
 import sys as _sys
 
 from torchmeta.platform import flags
@@ -135,7 +136,19 @@ def run(main=None, argv=None):
         _sys.exit(0)
     if FLAGS["verbosity"].using_default_value:
         FLAGS.verbosity = 0
+    # absl sets the root logger's level from --verbosity (0: INFO, 1: DEBUG, -1: WARNING, ...), which is
+    # why a TensorFlow program under app.run shows tf.logging.info lines without set_verbosity.
+    _logging.getLogger().setLevel(_absl_to_standard(FLAGS.verbosity))
     _sys.exit(main(args))
+
+
+def _absl_to_standard(level: int) -> int:
+    """absl's verbosity (FATAL -3, ERROR -2, WARNING -1, INFO 0, DEBUG 1 and above) as a logging level."""
+    if level < -3:
+        level = -3
+    if level > 0:
+        return _logging.DEBUG - level + 1  # absl maps 1 to DEBUG (10), 2 to 9, ...
+    return {-3: _logging.FATAL, -2: _logging.ERROR, -1: _logging.WARNING, 0: _logging.INFO}[level]
 
 
 _define_logging_flags()
