@@ -55,3 +55,48 @@ def test_pytorch_path_trains_and_tensorflow_restores(tmp_path, tf1):
 
 def test_seed_tour_main_job(tmp_path):
     assert _example("seed_tour").main(["--dir", str(tmp_path)]) == 0
+
+
+@pytest.mark.slow
+def test_tf1_programs_run_unchanged_in_both_frameworks(tmp_path):
+    """examples/tf1_monitored_training.py and tf1_eval_loop.py, run as written and with TensorFlow's import
+    line: training, resuming from the latest checkpoint, and evaluating print the same numbers and log
+    the same lines (timings masked); torchmeta's eval loop also reads TensorFlow's checkpoints."""
+    import re
+
+    from tests.programs import run_program, tf_log_lines
+
+    def source(name):
+        with open(os.path.join(EXAMPLES, name)) as f:
+            return f.read()
+
+    train, evaluate = source("tf1_monitored_training.py"), source("tf1_eval_loop.py")
+
+    def rounded(text):
+        # float32 results may differ in the last bit between the frameworks: compare 4 significant digits
+        return re.sub(r"-?\d+\.\d+(e-?\d+)?", lambda m: f"{float(m.group()):.4g}", text)
+
+    def run(framework, src, *args):
+        cwd = tmp_path / framework
+        cwd.mkdir(exist_ok=True)
+        proc = run_program(src, framework, list(args), cwd=str(cwd))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        logs = [re.sub(r"\(\d+\.\d+ sec\)", "(<t> sec)", line) for line in tf_log_lines(proc.stderr)]
+        logs = [rounded(line.replace(str(cwd), "<dir>")) for line in logs if "deprecat" not in line]
+        return rounded(proc.stdout), logs
+
+    results = {}
+    for framework in ("torchmeta", "tensorflow"):
+        train_dir = str(tmp_path / framework / "train")
+        first = run(framework, train, f"--train_dir={train_dir}", "--max_steps=60", "--log_steps=20")
+        resumed = run(framework, train, f"--train_dir={train_dir}", "--max_steps=100", "--log_steps=20")
+        evaluated = run(framework, evaluate, f"--train_dir={train_dir}", "--eval_batches=4")
+        results[framework] = (first, resumed, evaluated)
+    assert results["torchmeta"] == results["tensorflow"]
+    (first, _), (resumed, resumed_logs), (evaluated, _) = [r for r in results["torchmeta"]]
+    assert first.startswith("step 60:") and resumed.startswith("step 100:")
+    assert "INFO:tensorflow:Restoring parameters from <dir>/train/model.ckpt-60" in resumed_logs
+    assert float(evaluated.split("accuracy ")[1].split(",")[0]) > 0.95
+    # torchmeta evaluates TensorFlow's checkpoints
+    cross = run("torchmeta", evaluate, f"--train_dir={tmp_path / 'tensorflow' / 'train'}", "--eval_batches=4")
+    assert cross[0] == evaluated
