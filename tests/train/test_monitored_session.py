@@ -383,3 +383,43 @@ def test_second_or_step_timer_matches_tf(tf1):
         return out, timer.last_triggered_step()
 
     assert trace(tm) == trace(tf1)
+
+
+def test_feed_fn_logging_formatter_and_at_end_hooks_match_tf(tf1, caplog):
+    """FeedFnHook feeds every run; LoggingTensorHook with a formatter, by name, and at the end;
+    GlobalStepWaiterHook(0) starts at once; StepCounterHook with a summary writer of its own."""
+
+    def scenario(api, d):
+        g = api.Graph()
+        with g.as_default():
+            x = api.placeholder(api.float32, [], name="x")
+            step = api.train.get_or_create_global_step()
+            total = api.Variable(0.0, name="total")
+            add = api.group(api.assign_add(total, x), api.assign_add(step, 1))
+            hooks = [
+                api.train.FeedFnHook(lambda: {x: 2.0}),
+                api.train.LoggingTensorHook(["total"], every_n_iter=2, formatter=lambda v: f"formatted {v['total']}"),
+                api.train.LoggingTensorHook({"t": total}, at_end=True),
+                api.train.GlobalStepWaiterHook(0),
+                api.train.StopAtStepHook(num_steps=5),
+                api.train.StepCounterHook(every_n_steps=2, summary_writer=api.summary.FileWriter(d)),
+            ]
+            caplog.clear()
+            with api.train.SingularMonitoredSession(hooks=hooks) as sess:
+                while not sess.should_stop():
+                    sess.run(add)
+            return [
+                r.getMessage()
+                for r in caplog.records
+                if r.name == "tensorflow"
+                and "global_step/sec" not in r.getMessage()
+                and "deprecat" not in r.getMessage()
+            ]
+
+    caplog.set_level("INFO", logger="tensorflow")
+    import tempfile
+
+    ours = scenario(tm, tempfile.mkdtemp())
+    theirs = scenario(tf1, tempfile.mkdtemp())
+    assert ours == theirs
+    assert "formatted 2.0" in ours and "t = 10.0" in ours
