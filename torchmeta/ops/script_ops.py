@@ -5,7 +5,7 @@ strings); its results must have exactly the ``Tout`` dtypes, as TensorFlow check
 becomes the error TensorFlow maps it to (ValueError/TypeError: InvalidArgumentError, StopIteration:
 OutOfRangeError, MemoryError: ResourceExhaustedError, NotImplementedError: UnimplementedError, others:
 UnknownError), with the traceback in the message. A token with no function in this process (a graph
-read from a file) raises FailedPreconditionError: no Python code is ever loaded from a file.
+read from a file) raises UnimplementedError: no Python code is ever loaded from a file.
 """
 
 from __future__ import annotations
@@ -49,14 +49,14 @@ def _dtype_name(dtype: DType) -> str:
     return {"float32": "float", "float64": "double", "float16": "half"}.get(dtype.name, dtype.name)
 
 
-def _call(input, token, Tout, node_name):
+def _call(op_type, input, token, Tout, node_name):
     func = FuncRegistry.get(token)
     token = token.decode() if isinstance(token, bytes) else token
     if func is None:
-        raise errors.FailedPreconditionError(
+        raise errors.UnimplementedError(
             None,
             None,
-            f"PyFunc '{node_name}' calls the Python function registered as {token!r}, which is not in this "
+            f"{op_type} '{node_name}' calls the Python function registered as {token!r}, which is not in this "
             "process: a graph file carries no Python code and torchmeta never loads any. py_func and "
             "numpy_function ops run only in graphs built by this process.",
         )
@@ -108,7 +108,7 @@ def _as_dtype(np_dtype):
     stateful=True,
 )
 def py_func(input, token, Tout, node_name):
-    return _call(input, token, Tout, node_name)
+    return _call("PyFunc", input, token, Tout, node_name)
 
 
 @register_op(
@@ -119,7 +119,7 @@ def py_func(input, token, Tout, node_name):
     shape=common_shapes.unknown,
 )
 def py_func_stateless(input, token, Tout, node_name):
-    return _call(input, token, Tout, node_name)
+    return _call("PyFuncStateless", input, token, Tout, node_name)
 
 
 not_differentiable("PyFunc", "PyFuncStateless")
