@@ -4,8 +4,10 @@
 
 Workloads (the seed MLP 28-128-32-10, batch 100): a training step (GradientDescent + global step) and
 inference. Each thread runs ``--steps`` steps; throughput is total steps per second, the median of
-``--rounds`` alternating rounds. Both frameworks get the same intra-op thread count (2). The global step is
-checked afterwards: torchmeta's increment is atomic, TensorFlow's unlocked one may lose updates.
+``--rounds`` alternating rounds. Both frameworks get the same intra-op thread count (``--intra-op``, default
+1: the Python threads are what scales here; torch's OpenMP pool with 2 threads on a busy 2-core machine
+costs a scheduler time slice per parallel region). The global step is checked afterwards: torchmeta's
+increment is atomic, TensorFlow's unlocked one may lose updates.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--intra-op", type=int, default=1, help="intra-op threads, both frameworks")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "threads.json"))
     args = parser.parse_args()
 
@@ -73,10 +76,10 @@ def main():
 
     import torchmeta
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.intra_op)
     tf1 = tensorflow.compat.v1
     tf1.disable_v2_behavior()
-    config = tf1.ConfigProto(intra_op_parallelism_threads=2, inter_op_parallelism_threads=2)
+    config = tf1.ConfigProto(intra_op_parallelism_threads=args.intra_op, inter_op_parallelism_threads=2)
     rng = np.random.default_rng(1)
     feeds_np = (rng.normal(size=(100, 28)).astype(np.float32), rng.integers(0, 10, 100))
 
@@ -86,7 +89,10 @@ def main():
         with graph.as_default():
             x, y, logits, train, step = build(tf)
             init = tf.global_variables_initializer()
-        sess = tf.Session(graph=graph, config=config) if name == "tensorflow" else tf.Session(graph=graph)
+        if name == "tensorflow":
+            sess = tf.Session(graph=graph, config=config)
+        else:
+            sess = tf.Session(graph=graph, config=tf.ConfigProto(intra_op_parallelism_threads=args.intra_op))
         sess.run(init)
         sessions[name] = (sess, {x: feeds_np[0], y: feeds_np[1]}, logits, train, step)
 
@@ -116,6 +122,7 @@ def main():
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "steps_per_thread": args.steps,
         "rounds": args.rounds,
+        "intra_op_threads": args.intra_op,
         "results": results,
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

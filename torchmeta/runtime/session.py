@@ -28,7 +28,8 @@ class ConfigProto:
     Args:
       allow_soft_placement: place ops pinned to an unavailable GPU on the CPU instead of failing.
       log_device_placement: accepted for compatibility; ignored.
-      intra_op_parallelism_threads: when > 0, ``torch.set_num_threads`` is called with it.
+      intra_op_parallelism_threads: when > 0, ``torch.set_num_threads`` is called with it (in every thread
+        that runs the session: the setting is per thread in torch).
       inter_op_parallelism_threads: accepted for compatibility; ignored.
       device: torchmeta's extension: the device for ops with no device of their own ("cpu", "cuda").
       optimize: torchmeta's extension (default True): specialize each subgraph to the feed shapes of a
@@ -433,8 +434,11 @@ class Session:
         default_device = device if device is not None else getattr(self._config, "device", None)
         self._default_device = torch.device(default_device) if default_device else torch.device("cpu")
         threads = getattr(self._config, "intra_op_parallelism_threads", 0)
+        self._intra_op_threads = int(threads) if threads else 0
+        self._threads_set = threading.local()  # torch's OpenMP thread count is per calling thread
         if threads:
             torch.set_num_threads(int(threads))
+            self._threads_set.done = True
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
@@ -520,6 +524,11 @@ class Session:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if self._intra_op_threads and not getattr(self._threads_set, "done", False):
+            # ConfigProto's intra-op thread count holds for runs from any thread, as in TensorFlow (a new
+            # thread would otherwise use OpenMP's default, one thread per core, oversubscribing the machine).
+            torch.set_num_threads(self._intra_op_threads)
+            self._threads_set.done = True
         if feed_dict:
             key = (_fetch_key(fetches), tuple(feed_dict))
         else:
