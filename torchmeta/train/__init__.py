@@ -49,6 +49,7 @@ from torchmeta.train.monitored_session import (
     SingularMonitoredSession,
     WorkerSessionCreator,
 )
+from torchmeta.train.moving_averages import ExponentialMovingAverage
 from torchmeta.train.optimizer import Optimizer
 from torchmeta.train.optimizers import (
     AdadeltaOptimizer,
@@ -108,6 +109,7 @@ __all__ = [
     "cosine_decay_restarts",
     "linear_cosine_decay",
     "noisy_linear_cosine_decay",
+    "ExponentialMovingAverage",
     "Coordinator",
     "LooperThread",
     "SessionRunHook",
