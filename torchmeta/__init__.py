@@ -11,6 +11,7 @@ from torchmeta import (  # noqa: F401
     errors,
     gfile,
     graph_util,
+    initializers,
     math,
     nn,
     ops,
@@ -25,12 +26,29 @@ from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
+from torchmeta.api.init_ops import (  # noqa: F401
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    orthogonal_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    uniform_unit_scaling_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from torchmeta.api.linalg_ops import eye, matrix_transpose  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
+from torchmeta.api.partitioned_variables import *  # noqa: F403
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
+from torchmeta.api.template import make_template  # noqa: F401
+from torchmeta.api.variable_scope import *  # noqa: F403
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
 from torchmeta.framework.default_session import get_default_session  # noqa: F401

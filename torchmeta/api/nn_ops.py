@@ -9,6 +9,7 @@ import numbers
 from torchmeta import dtypes, errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
+from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.random_ops import random_uniform
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
@@ -731,7 +732,7 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         raise NotImplementedError("embedding_lookup with max_norm is not supported yet")
     if partition_strategy not in ("mod", "div"):
         raise ValueError(f"Unrecognized partition strategy: {partition_strategy}.Must be one of either `mod` or `div`.")
-    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    params = list(params) if isinstance(params, (list, tuple, PartitionedVariable)) else [params]
     with name_scope(name, "embedding_lookup", [*params, ids]) as name:
         n = len(params)
         params = [
