@@ -12,6 +12,7 @@ from torchmeta import (  # noqa: F401
     gfile,
     graph_util,
     initializers,
+    linalg,
     math,
     nn,
     ops,
@@ -39,7 +40,18 @@ from torchmeta.api.init_ops import (  # noqa: F401
     variance_scaling_initializer,
     zeros_initializer,
 )
-from torchmeta.api.linalg_ops import eye, matrix_transpose  # noqa: F401
+from torchmeta.api.linalg_ops import (  # noqa: F401
+    diag,
+    diag_part,
+    eye,
+    matrix_band_part,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_set_diag,
+    matrix_transpose,
+    matrix_triangular_solve,
+    qr,
+)
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.partitioned_variables import *  # noqa: F403

@@ -47,8 +47,21 @@ INITIALIZERS = {
     "initializers-glorot-uniform": lambda tf: tf.initializers.glorot_uniform(),
     "initializers-variance-scaling": lambda tf: tf.initializers.variance_scaling(seed=12),
     "initializers-uniform-unit-scaling": lambda tf: tf.initializers.uniform_unit_scaling(),
+    "orthogonal": lambda tf: tf.orthogonal_initializer(gain=2.0, seed=13),
+    "initializers-orthogonal": lambda tf: tf.initializers.orthogonal(),
+    "identity": lambda tf: tf.initializers.identity(gain=0.5),
 }
-DETERMINISTIC = ("zeros", "ones", "constant-scalar", "initializers-zeros", "initializers-ones", "initializers-constant")
+# Initializers defined for some ranks only (test_variable_scope.py checks the errors for the others).
+RANKS = {"orthogonal": (2, 4), "initializers-orthogonal": (2, 4), "identity": (2,)}
+DETERMINISTIC = (
+    "zeros",
+    "ones",
+    "constant-scalar",
+    "initializers-zeros",
+    "initializers-ones",
+    "initializers-constant",
+    "identity",
+)
 
 
 def _program(init_name, shape, seed=None, partitioned=False):
@@ -63,8 +76,15 @@ def _program(init_name, shape, seed=None, partitioned=False):
     return program
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-@pytest.mark.parametrize("init_name", sorted(INITIALIZERS))
+@pytest.mark.parametrize(
+    ("init_name", "shape"),
+    [
+        (init_name, shape)
+        for init_name in sorted(INITIALIZERS)
+        for shape in sorted(SHAPES)
+        if len(SHAPES[shape]) in RANKS.get(init_name, (1, 2, 4))
+    ],
+)
 def test_initializer_graph_is_tfs(tf1, init_name, shape):
     P.assert_same_graph(tf1, _program(init_name, SHAPES[shape]))
 
@@ -86,8 +106,20 @@ def test_op_seeds_under_a_graph_seed_are_tfs(tf1):
 
 @pytest.mark.parametrize("init_name", DETERMINISTIC)
 def test_deterministic_initializers_give_tfs_values(tf1, init_name):
-    expected = _initial_values(tf1, _program(init_name, SHAPES["conv"]))
-    P.assert_results_close(expected, _initial_values(tm, _program(init_name, SHAPES["conv"])))
+    shape = SHAPES["matrix" if init_name == "identity" else "conv"]
+    expected = _initial_values(tf1, _program(init_name, shape))
+    P.assert_results_close(expected, _initial_values(tm, _program(init_name, shape)))
+
+
+@pytest.mark.parametrize("shape", [[6, 4], [3, 8], [3, 3, 2, 5]], ids=str)
+def test_orthogonal_initializer_is_orthogonal(shape):
+    with tm.Graph().as_default():
+        v = tm.get_variable("v", shape, initializer=tm.orthogonal_initializer(gain=2.0))
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            value = sess.run(v).reshape(-1, shape[-1])
+    gram = value.T @ value if value.shape[0] >= value.shape[1] else value @ value.T
+    np.testing.assert_allclose(gram, 4.0 * np.eye(len(gram)), atol=1e-4)
 
 
 def _initial_values(api, program):

@@ -88,12 +88,13 @@ def run_tf_then_ours(tf1, program, path, feeds=None, runs=("",)):
     with tf_graph.as_default(), tf1.Session() as sess:
         sess.run(tf1.global_variables_initializer())
         sess.run(tf1.local_variables_initializer())
-        prefix = tf1.train.Saver().save(sess, str(path / "tf_model"))
+        prefix = tf1.train.Saver().save(sess, str(path / "tf_model")) if tf1.global_variables() else None
         tf_results = _run_sequence(sess, tf_fetches, feeds, tf_graph, runs)
     tm_graph, tm_fetches = build(tm, program)
     with tm_graph.as_default(), tm.Session() as sess:
         sess.run(tm.local_variables_initializer())
-        tm.train.Saver().restore(sess, prefix)
+        if prefix is not None:
+            tm.train.Saver().restore(sess, prefix)
         tm_results = _run_sequence(sess, tm_fetches, feeds, tm_graph, runs)
     return tf_results, tm_results
 
@@ -104,12 +105,13 @@ def run_ours_then_tf(tf1, program, path, feeds=None, runs=("",)):
     with tm_graph.as_default(), tm.Session() as sess:
         sess.run(tm.global_variables_initializer())
         sess.run(tm.local_variables_initializer())
-        prefix = tm.train.Saver(format="tf").save(sess, str(path / "tm_model"))
+        prefix = tm.train.Saver(format="tf").save(sess, str(path / "tm_model")) if tm.global_variables() else None
         tm_results = _run_sequence(sess, tm_fetches, feeds, tm_graph, runs)
     tf_graph, tf_fetches = build(tf1, program)
     with tf_graph.as_default(), tf1.Session() as sess:
         sess.run(tf1.local_variables_initializer())
-        tf1.train.Saver().restore(sess, prefix)
+        if prefix is not None:
+            tf1.train.Saver().restore(sess, prefix)
         tf_results = _run_sequence(sess, tf_fetches, feeds, tf_graph, runs)
     return tf_results, tm_results
 

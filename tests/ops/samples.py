@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_linalg,
     samples_logging,
     samples_math,
     samples_nn,
@@ -16,6 +17,7 @@ from tests.ops import (
 SAMPLES = (
     samples_array.SAMPLES
     + samples_logging.SAMPLES
+    + samples_linalg.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
     + samples_random.SAMPLES

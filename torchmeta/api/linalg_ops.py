@@ -20,6 +20,8 @@ __all__ = [
     "matrix_diag",
     "matrix_diag_part",
     "matrix_set_diag",
+    "matrix_band_part",
+    "matrix_triangular_solve",
 ]
 
 
@@ -125,3 +127,14 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.DType.float32
         if is_square:
             return matrix_diag(diag_ones)
         return matrix_set_diag(array_ops.zeros(shape, dtype=dtype), diag_ones)
+
+
+def matrix_band_part(input, num_lower, num_upper, name=None):
+    """``tf.linalg.band_part``: keeps ``num_lower`` subdiagonals and ``num_upper`` superdiagonals (-1: all)."""
+    return raw_op("MatrixBandPart", input=input, num_lower=num_lower, num_upper=num_upper, name=name)
+
+
+def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
+    """``tf.linalg.triangular_solve``: x with ``matrix @ x = rhs`` for a triangular ``matrix``."""
+    with name_scope(name, "triangular_solve", [matrix, rhs]):
+        return raw_op("MatrixTriangularSolve", matrix=matrix, rhs=rhs, lower=lower, adjoint=adjoint)

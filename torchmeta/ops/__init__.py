@@ -7,6 +7,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     control_flow_ops,
     conv_ops,
     io_ops,
+    linalg_ops,
     logging_ops,
     math_ops,
     nn_ops,
