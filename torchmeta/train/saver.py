@@ -240,11 +240,10 @@ class BaseSaverBuilder:
         for saveable, restored in zip(saveables, tensors):
             shape = None
             if reshape:
+                # A static shape stays a TensorShape (converted to int32 as TF converts it).
                 shape = saveable.tensor.shape
                 if not shape.is_fully_defined():
                     shape = array_ops.shape(saveable.tensor)
-                else:
-                    shape = shape.as_list()
             assigns.append(saveable.restore(restored, shape))
         return control_flow_ops.group(*assigns, name=name)
 
