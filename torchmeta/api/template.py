@@ -50,8 +50,8 @@ class Template:
         if name is None:
             raise ValueError("name cannot be None.")
         if create_scope_now:
-            with vs._pure_variable_scope(
-                self._unique_name or vs._get_unique_variable_scope(self._name), custom_getter=self._custom_getter
+            with vs.pure_variable_scope(
+                self._unique_name or vs.get_unique_variable_scope(self._name), custom_getter=self._custom_getter
             ) as scope:
                 self._variable_scope = scope
         else:

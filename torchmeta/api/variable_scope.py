@@ -19,7 +19,7 @@ from collections import abc as collections_abc
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, init_ops
-from torchmeta.api.partitioned_variables import PartitionedVariable, _PartitionInfo
+from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.variables import SaveSliceInfo, Variable
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
@@ -66,6 +66,79 @@ class _ReuseMode(enum.Enum):
 
 AUTO_REUSE = _ReuseMode.AUTO_REUSE
 AUTO_REUSE.__doc__ = "Reuse variables that exist in the scope and create the others."
+
+
+class _PartitionInfo:
+    """Where a partition sits in its full variable (initializers receive it as ``partition_info``)."""
+
+    __slots__ = ("_full_shape", "_var_offset")
+
+    def __init__(self, full_shape, var_offset):
+        if not isinstance(full_shape, (list, tuple)):
+            raise TypeError(
+                f"`full_shape` must be a sequence (like tuple or list) instead of {type(full_shape).__name__}"
+            )
+        if not isinstance(var_offset, (list, tuple)):
+            raise TypeError(
+                f"`var_offset` must be a sequence (like tuple or list) instead of {type(var_offset).__name__}"
+            )
+        if len(var_offset) != len(full_shape):
+            raise ValueError(
+                f"Expected equal length, but `var_offset` is of length {len(var_offset)} while full_shape is of "
+                f"length {len(full_shape)}."
+            )
+        for offset, shape in zip(var_offset, full_shape):
+            if offset < 0 or offset >= shape:
+                raise ValueError(
+                    f"Expected 0 <= offset < shape but found offset={offset}, shape={shape} for "
+                    f"var_offset={var_offset}, full_shape={full_shape}"
+                )
+        self._full_shape = full_shape
+        self._var_offset = var_offset
+
+    @property
+    def full_shape(self):
+        return self._full_shape
+
+    @property
+    def var_offset(self):
+        return self._var_offset
+
+    def single_offset(self, shape):
+        """The offset along the one partitioned dimension (0 if not partitioned)."""
+        dim = self.single_slice_dim(shape)
+        return 0 if dim is None else self.var_offset[dim]
+
+    def single_slice_dim(self, shape):
+        """The partitioned dimension of a partition of ``shape``, or None.
+
+        Raises:
+          ValueError: when ``shape`` does not fit, or differs from the full shape in two dimensions.
+        """
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(f"`shape` must be a sequence (like tuple or list) instead of {type(shape).__name__}")
+        if len(shape) != len(self.full_shape):
+            raise ValueError(
+                f"Expected equal length, but received shape={shape} of length {len(shape)} while "
+                f"self.full_shape={self.full_shape} is of length {len(self.full_shape)}."
+            )
+        for i in range(len(shape)):
+            if self.var_offset[i] + shape[i] > self.full_shape[i]:
+                raise ValueError(
+                    f"With self.var_offset={self.var_offset}, a partition of shape={shape} would exceed "
+                    f"self.full_shape={self.full_shape} in dimension {i}."
+                )
+        slice_dim = None
+        for i in range(len(shape)):
+            if shape[i] == self.full_shape[i]:
+                continue
+            if slice_dim is not None:
+                raise ValueError(
+                    f"Cannot use single_slice_dim() with shape={shape} and self.full_shape={self.full_shape} since "
+                    f"slice dim could be either dimension {i} or {slice_dim}."
+                )
+            slice_dim = i
+        return slice_dim
 
 
 def _fn_args(fn) -> tuple:
@@ -923,7 +996,7 @@ def _copy_scope_settings(
         target.set_use_resource(use_resource)
 
 
-class _pure_variable_scope:  # noqa: N801 - TensorFlow's name
+class pure_variable_scope:  # noqa: N801 - TensorFlow's name (private there; template.py uses it)
     """Enters a VariableScope without opening a name scope (variable_scope's inner half)."""
 
     def __init__(
@@ -1037,7 +1110,7 @@ def _maybe_wrap_custom_getter(custom_getter, old_getter):
     return wrapped_custom_getter
 
 
-def _get_unique_variable_scope(prefix):
+def get_unique_variable_scope(prefix):
     """``prefix``, or ``prefix_1``, ``prefix_2``, ... the first not yet opened in the current scope."""
     var_scope_store = get_variable_scope_store()
     current_scope = get_variable_scope()
@@ -1108,7 +1181,7 @@ class variable_scope:  # noqa: N801 - TensorFlow's name
         if self._values is None:
             self._values = []
         self._graph = graph_lib._get_graph_from_inputs(self._values)
-        self._cached_pure_variable_scope = None
+        self._cachedpure_variable_scope = None
         self._current_name_scope = None
         if not isinstance(auxiliary_name_scope, bool):
             raise TypeError(f"The auxiliary_name_scope must be `True` or `False`, while get {auxiliary_name_scope}")
@@ -1118,11 +1191,11 @@ class variable_scope:  # noqa: N801 - TensorFlow's name
     def __enter__(self):
         self._graph_context_manager = self._graph.as_default()
         self._graph_context_manager.__enter__()
-        if self._cached_pure_variable_scope is not None:
+        if self._cachedpure_variable_scope is not None:
             # Entering the same variable_scope object again (TF allows it).
             if self._current_name_scope is not None:
                 self._current_name_scope.__enter__()
-            return self._cached_pure_variable_scope.__enter__()
+            return self._cachedpure_variable_scope.__enter__()
         try:
             return self._enter_scope_uncached()
         except BaseException:
@@ -1130,7 +1203,7 @@ class variable_scope:  # noqa: N801 - TensorFlow's name
             raise
 
     def _pure_scope(self, name_or_scope, old_name_scope, **extra):
-        return _pure_variable_scope(
+        return pure_variable_scope(
             name_or_scope,
             initializer=self._initializer,
             regularizer=self._regularizer,
@@ -1150,7 +1223,7 @@ class variable_scope:  # noqa: N801 - TensorFlow's name
         except BaseException:
             pure.__exit__(None, None, None)
             raise
-        self._cached_pure_variable_scope = pure
+        self._cachedpure_variable_scope = pure
         return entered
 
     def _enter_name_scope(self, current_name_scope):
@@ -1190,12 +1263,12 @@ class variable_scope:  # noqa: N801 - TensorFlow's name
             raise ValueError("reuse=True cannot be used without a name_or_scope")
         current_name_scope = current_name_scope or graph_lib.name_scope(self._default_name)
         current_name_scope_name = self._enter_name_scope(current_name_scope)
-        unique_default_name = _get_unique_variable_scope(self._default_name)
+        unique_default_name = get_unique_variable_scope(self._default_name)
         return self._enter_pure(self._pure_scope(unique_default_name, current_name_scope_name))
 
     def __exit__(self, type_arg, value_arg, traceback_arg):
         try:
-            self._cached_pure_variable_scope.__exit__(type_arg, value_arg, traceback_arg)
+            self._cachedpure_variable_scope.__exit__(type_arg, value_arg, traceback_arg)
         finally:
             try:
                 if self._current_name_scope:
