@@ -190,26 +190,26 @@ def test_values_match_tf(tf1, case):
     _compare(tf1, VALUE_CASES[case], FEEDS, names=False, rtol=1e-4, atol=1e-5)
 
 
-def test_dropout_builds_tf1_graph():
-    """TF1 (<= 1.12) tf.nn.dropout: floor(keep_prob + U[0, 1)) as the mask, x / keep_prob * mask."""
-    x = tm.constant(X23)
-    y = tm.nn.dropout(x, keep_prob=0.75)
-    names = [(n.name, n.op) for n in tm.get_default_graph().as_graph_def().node][1:]
-    assert names == [
-        ("dropout/keep_prob", "Const"),
-        ("dropout/Shape", "Const"),
-        ("dropout/random_uniform/min", "Const"),
-        ("dropout/random_uniform/max", "Const"),
-        ("dropout/random_uniform/RandomUniform", "RandomUniform"),
-        ("dropout/random_uniform/sub", "Sub"),
-        ("dropout/random_uniform/mul", "Mul"),
-        ("dropout/random_uniform", "AddV2"),
-        ("dropout/add", "AddV2"),
-        ("dropout/Floor", "Floor"),
-        ("dropout/div", "RealDiv"),
-        ("dropout/mul", "Mul"),
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda tf: tf.nn.dropout(tf.constant(X23), keep_prob=0.75),
+        lambda tf: tf.nn.dropout(tf.constant(X23), rate=0.25, noise_shape=[1, 3], seed=4, name="drop"),
+        lambda tf: tf.nn.dropout(tf.constant(X23), rate=tf.placeholder(tf.float32, [])),
+        lambda tf: tf.nn.dropout(tf.constant(X23), keep_prob=tf.placeholder(tf.float32, [])),
+    ],
+)
+def test_dropout_builds_tfs_graph(tf1, build):
+    """TF 2.21's tf.compat.v1.nn.dropout: x * 1/keep (or x / (1 - rate)), RandomUniform >= rate, SelectV2."""
+    tg, mg = tf1.Graph(), tm.Graph()
+    with tg.as_default():
+        theirs = build(tf1)
+    with mg.as_default():
+        ours = build(tm)
+    assert [(n.name, n.op, list(n.input)) for n in mg.as_graph_def().node] == [
+        (n.name, n.op, list(n.input)) for n in tg.as_graph_def().node
     ]
-    assert y.shape.as_list() == [2, 3]
+    assert ours.shape.as_list() == theirs.shape.as_list()
 
 
 def test_dropout_keeps_and_scales():
@@ -236,10 +236,15 @@ def test_dropout_fed_keep_prob_and_no_op():
 def test_dropout_errors():
     with pytest.raises(ValueError, match="floating point"):
         tm.nn.dropout(tm.constant([1, 2]), 0.5)
-    with pytest.raises(ValueError, match=r"range \(0, 1\], got 1.5"):
+    with pytest.raises(ValueError, match=r"range \[0, 1\). Received: rate=-0.5"):
         tm.nn.dropout(tm.constant(X23), 1.5)
     with pytest.raises(ValueError, match="both 'keep_prob' and 'rate'"):
         tm.nn.dropout(tm.constant(X23), 0.5, rate=0.5)
+    with pytest.raises(
+        ValueError,
+        match=r"`x.dtype` must be compatible with `rate.dtype`. Received: x.dtype=<dtype: 'float32'> and rate.dtype=<dtype: 'float64'>",
+    ):
+        tm.nn.dropout(tm.constant(X23), rate=tm.placeholder(tm.float64, []))
 
 
 def test_xent_v1_requires_keywords():

@@ -40,6 +40,9 @@ GRAPH_CASES = {
         tf.constant([4], tf.int64), dtype=tf.float64, name="noise"
     ),
     "random_uniform-range": lambda tf: tf.random_uniform([4, 4], -0.5, 0.5, seed=3),
+    "random_uniform-default-range": lambda tf: tf.random_uniform([2, 3]),
+    "random_uniform-maxval": lambda tf: tf.random_uniform([2, 3], maxval=4, seed=2),
+    "random_uniform-float-bounds": lambda tf: tf.random_uniform([2], 0.0, 1.0),
     "random_uniform-int": lambda tf: tf.random_uniform([5], minval=2, maxval=9, dtype=tf.int32),
     "random_uniform-int64": lambda tf: tf.random_uniform([], maxval=10, dtype=tf.int64, name="die"),
     "random_shuffle": lambda tf: [tf.random_shuffle(tf.constant(np.arange(5))), tf.random_shuffle([1.0, 2.0], seed=1)],
@@ -62,20 +65,6 @@ def test_graph_matches_tf(tf1, case):
     theirs, ours = (o if isinstance(o, list) else [o] for o in (theirs, ours))
     assert [t.shape.as_list() for t in ours] == [t.shape.as_list() for t in theirs]
     assert [t.dtype.name for t in ours] == [t.dtype.name for t in theirs]
-
-
-def test_random_uniform_default_range_builds_tf1_graph():
-    """TF1 always builds min/max and rnd * (max - min) + min (TF 2.x's compat.v1 skips them for [0, 1))."""
-    tm.random_uniform([2, 3])
-    assert [(n.name, n.op, list(n.input)) for n in tm.get_default_graph().as_graph_def().node] == [
-        ("random_uniform/shape", "Const", []),
-        ("random_uniform/min", "Const", []),
-        ("random_uniform/max", "Const", []),
-        ("random_uniform/RandomUniform", "RandomUniform", ["random_uniform/shape"]),
-        ("random_uniform/sub", "Sub", ["random_uniform/max", "random_uniform/min"]),
-        ("random_uniform/mul", "Mul", ["random_uniform/RandomUniform", "random_uniform/sub"]),
-        ("random_uniform", "AddV2", ["random_uniform/mul", "random_uniform/min"]),
-    ]
 
 
 def test_random_uniform_errors():
@@ -110,10 +99,12 @@ def test_op_seeds_in_graph():
     tm.set_random_seed(42)
     a = tm.random_normal([2])  # shape, mean, stddev consts exist before get_seed: _last_id 3
     b = tm.truncated_normal([2], seed=11)
-    c = tm.random_uniform([2])  # after a's and b's 6 ops each, and shape, min, max: _last_id 15
+    c = tm.random_uniform([2], -1, 1)  # after a's and b's 6 ops each, and shape, min, max: _last_id 15
+    d = tm.random_uniform([2])  # [0, 1): the RandomUniform alone, after c's 4 more ops and shape: _last_id 20
     assert _seeds(a.op.inputs[0].op.inputs[0].op) == (42, 3)
     assert _seeds(b.op.inputs[0].op.inputs[0].op) == (42, 11)
     assert _seeds(c.op.inputs[0].op.inputs[0].op) == (42, 15)
+    assert _seeds(d.op) == (42, 20)
 
 
 @pytest.mark.parametrize("graph_seed, op_seed", [(None, None), (None, 5), (9, 5)])

@@ -1,16 +1,15 @@
 """``tf.*`` random functions (TF1): random_normal, truncated_normal, random_uniform, ... and seeding.
 
-Graph structure and seeding follow TensorFlow 1.x: ``random_uniform`` always builds ``min``/``max``
-and ``rnd * (max - min) + min``, and ``get_seed`` derives an op seed from the graph's ``_last_id``
-when only the graph seed is set. (TF 2.x's ``tf.compat.v1`` skips the arithmetic for the default
-range and counts op seeds per graph instead; the numbers differ from TF's anyway, as the generator
-does.)
+Graph structure follows TensorFlow 2.21's ``tf.compat.v1``: ``random_uniform`` builds ``min``/``max``
+and ``rnd * (max - min) + min`` unless the range is the default [0, 1) given as Python ints.
+``get_seed`` derives an op seed from the graph's ``_last_id`` when only the graph seed is set (TF1's
+rule; TF 2.x counts op seeds per graph instead).
 """
 
 from __future__ import annotations
 
 from torchmeta import dtypes
-from torchmeta.api.math_ops import add
+from torchmeta.api.math_ops import add, multiply
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
@@ -130,12 +129,18 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.DType.float32, see
         maxval = 1
     with graph_lib.name_scope(name, "random_uniform", [shape, minval, maxval]) as name:
         shape = _shape_tensor(shape)
-        minval = graph_lib.convert_to_tensor(minval, dtype=dtype, name="min")
-        maxval = graph_lib.convert_to_tensor(maxval, dtype=dtype, name="max")
+        # TF 2.x leaves [0, 1) floats to the op alone (Python int bounds only, as TF checks).
+        minval_is_zero = isinstance(minval, int) and minval == 0
+        maxval_is_one = isinstance(maxval, int) and maxval == 1
+        if not minval_is_zero or not maxval_is_one or dtype.is_integer:
+            minval = graph_lib.convert_to_tensor(minval, dtype=dtype, name="min")
+            maxval = graph_lib.convert_to_tensor(maxval, dtype=dtype, name="max")
         seeds = _seed_attrs(seed)
         if dtype.is_integer:
             return raw_op("RandomUniformInt", shape=shape, minval=minval, maxval=maxval, name=name, **seeds)
         rnd = raw_op("RandomUniform", shape=shape, dtype=dtype, **seeds)
+        if minval_is_zero:
+            return rnd if maxval_is_one else multiply(rnd, maxval)
         return add(rnd * (maxval - minval), minval, name=name)
 
 
