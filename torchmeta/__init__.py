@@ -12,6 +12,7 @@ from torchmeta import (  # noqa: F401
     gfile,
     graph_util,
     initializers,
+    layers,
     linalg,
     math,
     nn,

@@ -230,6 +230,11 @@ def _zeros_like(op, index):
     return array_ops.zeros_like(op.outputs[index])
 
 
+def _missing_output_grad(op, index):
+    """Zeros for an output without a gradient: always a ZerosLike op (TF's control_flow_state.ZerosLike)."""
+    return array_ops.zeros_like(op.outputs[index], optimize=False)
+
+
 def gradients(
     ys,
     xs,
@@ -300,7 +305,7 @@ def gradients(
                 if grad_fn is not None and has_out_grads:
                     for i, out_grad in enumerate(out_grads):
                         if out_grad is None and is_trainable(op.outputs[i]):
-                            out_grads[i] = _zeros_like(op, i)
+                            out_grads[i] = _missing_output_grad(op, i)
                     with graph_lib.name_scope(op.name + "_grad"):
                         in_grads = _as_list(grad_fn(op, *out_grads))
                         if len(in_grads) != len(op._inputs):

@@ -38,7 +38,15 @@ __all__ = [
     "weighted_cross_entropy_with_logits",
     "in_top_k",
     "top_k",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "convolution",
+    "conv2d_transpose",
+    "conv3d_transpose",
+    "separable_conv2d",
+    "max_pool3d",
+    "avg_pool3d",
     "depthwise_conv2d",
     "depthwise_conv2d_native",
     "max_pool",
@@ -517,6 +525,271 @@ def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data
         )
 
 
+def conv1d(
+    value=None,
+    filters=None,
+    stride=None,
+    padding=None,
+    use_cudnn_on_gpu=None,
+    data_format=None,
+    name=None,
+    input=None,
+    dilations=None,
+):
+    """``tf.nn.conv1d``: NWC (or NCW) ``value`` convolved with a WIO ``filters``, as a Conv2D over an
+    inserted height of 1 (ExpandDims, Conv2D, Squeeze, as TF builds it).
+
+    Raises:
+      ValueError: for a ``data_format`` other than NWC/NHWC or NCW/NCHW.
+    """
+    value = _deprecated_lookup("input", input, "value", value)
+    with name_scope(name, "conv1d", [value, filters]) as name:
+        if data_format is None or data_format in ("NHWC", "NWC"):
+            data_format, spatial_start_dim, channel_index = "NHWC", -3, 2
+        elif data_format in ("NCHW", "NCW"):
+            data_format, spatial_start_dim, channel_index = "NCHW", -2, 1
+        else:
+            raise ValueError(f"`data_format` must be 'NWC' or 'NCW'. Received: data_format={data_format}")
+        strides = [1, *_get_sequence(stride, 1, channel_index, "stride")]
+        dilations = [1, *_get_sequence(dilations, 1, channel_index, "dilations")]
+        value = array_ops.expand_dims(value, spatial_start_dim)
+        filters = array_ops.expand_dims(filters, 0)
+        result = raw_op(
+            "Conv2D",
+            input=value,
+            filter=filters,
+            strides=strides,
+            padding=padding,
+            use_cudnn_on_gpu=use_cudnn_on_gpu,
+            data_format=data_format,
+            dilations=dilations,
+            name=name,
+        )
+        return array_ops.squeeze(result, [spatial_start_dim])
+
+
+def conv3d(
+    input,
+    filter=None,
+    strides=None,
+    padding=None,
+    data_format="NDHWC",
+    dilations=(1, 1, 1, 1, 1),
+    name=None,
+    filters=None,
+):
+    """``tf.nn.conv3d``: NDHWC (or NCDHW) ``input`` convolved with a DHWIO ``filter``."""
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    return raw_op(
+        "Conv3D",
+        input=input,
+        filter=filter,
+        strides=list(strides),
+        padding=padding,
+        data_format=data_format or "NDHWC",
+        dilations=list(dilations) if dilations is not None else [1, 1, 1, 1, 1],
+        name=name,
+    )
+
+
+def convolution(
+    input,
+    filter=None,
+    padding=None,
+    strides=None,
+    dilation_rate=None,
+    name=None,
+    data_format=None,
+    filters=None,
+    dilations=None,
+):
+    """``tf.nn.convolution``: an N-D convolution (N = 1, 2, 3 from the filter's rank).
+
+    Dilated convolutions pass ``dilations`` to the op (TF builds SpaceToBatchND / BatchToSpaceND around
+    an undilated one instead; the result is the same).
+
+    Raises:
+      ValueError: when the number of spatial dims cannot be told or is not 1, 2 or 3.
+    """
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    dilations = _deprecated_lookup("dilations", dilations, "dilation_rate", dilation_rate)
+    if not isinstance(filter, Tensor) and not hasattr(filter, "_as_graph_element"):
+        with name_scope("convolution_internal", None, [filter, input]):
+            filter = convert_to_tensor(filter, name="filters")
+    if not isinstance(input, Tensor):
+        with name_scope("convolution_internal", None, [filter, input]):
+            input = convert_to_tensor(input, name="input")
+    filters_rank = filter.shape.rank
+    inputs_rank = input.shape.rank
+    if filters_rank:
+        n = filters_rank - 2
+    elif inputs_rank:
+        n = inputs_rank - 2
+    else:
+        raise ValueError(
+            "When `num_spatial_dims` is not set, one of `input.shape.rank` or `filters.shape.rank` must be known. "
+            f"Received: input.shape={input.shape} of rank {inputs_rank} and filters.shape={filter.shape} of rank "
+            f"{filters_rank}"
+        )
+    if n not in (1, 2, 3):
+        raise ValueError(f"`num_spatial_dims` must be 1, 2, or 3. Received: num_spatial_dims={n}.")
+    num_batch_dims = inputs_rank - n - 1 if inputs_rank else 1
+    channels_last = data_format is None or not data_format.startswith("NC")
+    channel_index = num_batch_dims + n if channels_last else num_batch_dims
+    dilations = _get_sequence(dilations, n, channel_index, "dilations")
+    strides = _get_sequence(strides, n, channel_index, "strides")
+    with name_scope(name, None if name else "convolution", [input, filter]) as name:
+        if n == 1:
+            return conv1d(
+                input, filter, strides, padding=padding, data_format=data_format, dilations=dilations, name=name
+            )
+        if n == 2:
+            return conv2d(
+                input,
+                filter,
+                strides,
+                padding=padding,
+                data_format=data_format or "NHWC",
+                dilations=dilations,
+                name=name,
+            )
+        return conv3d(
+            input, filter, strides, padding=padding, data_format=data_format or "NDHWC", dilations=dilations, name=name
+        )
+
+
+def conv2d_transpose(
+    value=None,
+    filter=None,
+    output_shape=None,
+    strides=None,
+    padding="SAME",
+    data_format="NHWC",
+    name=None,
+    input=None,
+    filters=None,
+    dilations=None,
+):
+    """``tf.nn.conv2d_transpose``: the gradient of conv2d with respect to its input (Conv2DBackpropInput)."""
+    value = _deprecated_lookup("input", input, "value", value)
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
+        with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
+            if data_format is None:
+                data_format = "NHWC"
+            channel_index = 1 if data_format.startswith("NC") else 3
+            strides = _get_sequence(strides, 2, channel_index, "strides")
+            dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+            padding, explicit = _convert_padding(padding)
+            return raw_op(
+                "Conv2DBackpropInput",
+                input_sizes=output_shape,
+                filter=filter,
+                out_backprop=value,
+                strides=strides,
+                padding=padding,
+                explicit_paddings=explicit,
+                data_format=data_format,
+                dilations=dilations,
+                name=name,
+            )
+
+
+def conv3d_transpose(
+    value=None,
+    filter=None,
+    output_shape=None,
+    strides=None,
+    padding="SAME",
+    data_format="NDHWC",
+    name=None,
+    input=None,
+    filters=None,
+    dilations=None,
+):
+    """``tf.nn.conv3d_transpose``: the gradient of conv3d with respect to its input (Conv3DBackpropInputV2)."""
+    value = _deprecated_lookup("input", input, "value", value)
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    with name_scope(name, "conv3d_transpose", [value, filter, output_shape]) as name:
+        if data_format is None:
+            data_format = "NDHWC"
+        channel_index = 1 if data_format.startswith("NC") else 4
+        strides = _get_sequence(strides, 3, channel_index, "strides")
+        dilations = _get_sequence(dilations, 3, channel_index, "dilations")
+        return raw_op(
+            "Conv3DBackpropInputV2",
+            input_sizes=output_shape,
+            filter=filter,
+            out_backprop=value,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilations=dilations,
+            name=name,
+        )
+
+
+def separable_conv2d(
+    input, depthwise_filter, pointwise_filter, strides, padding, rate=None, name=None, data_format=None, dilations=None
+):
+    """``tf.nn.separable_conv2d``: a depthwise convolution, then a 1x1 convolution mixing channels.
+
+    Raises:
+      ValueError: for a pointwise filter that is not 1x1.
+    """
+    rate = _deprecated_lookup("dilations", dilations, "rate", rate)
+    with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")
+        depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
+        pointwise_filter = convert_to_tensor(pointwise_filter, name="pointwise_filter")
+        pointwise_shape = pointwise_filter.shape.with_rank(4)
+        for dim in pointwise_shape.as_tuple()[:2]:
+            if dim not in (None, 1):
+                raise ValueError(f"Dimensions {dim} and 1 are not compatible")
+        rate = [1, 1] if rate is None else list(rate)
+        # TF's with_space_to_batch builds these two (for its checks); keeping them keeps TF's names.
+        array_ops.shape(depthwise_filter)
+        convert_to_tensor(rate, dtype=dtypes.DType.int32, name="dilation_rate")
+        fmt = data_format or "NHWC"
+        dil = [1, 1, *rate] if fmt == "NCHW" else [1, *rate, 1]
+        depthwise = raw_op(
+            "DepthwiseConv2dNative",
+            input=input,
+            filter=depthwise_filter,
+            strides=list(strides),
+            padding=padding,
+            data_format=fmt,
+            dilations=dil,
+            name="depthwise",
+        )
+        return conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID", data_format=fmt, name=name)
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
+    """``tf.nn.max_pool3d``: max over windows of D, H and W."""
+    with name_scope(name, "MaxPool3D", [input]) as name:
+        data_format = data_format or "NDHWC"
+        channel_index = 1 if data_format.startswith("NC") else 4
+        ksize = _get_sequence(ksize, 3, channel_index, "ksize")
+        strides = _get_sequence(strides, 3, channel_index, "strides")
+        return raw_op(
+            "MaxPool3D", input=input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
+        )
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
+    """``tf.nn.avg_pool3d``: mean over windows of D, H and W (SAME padding averages real elements only)."""
+    with name_scope(name, "AvgPool3D", [input]) as name:
+        data_format = data_format or "NDHWC"
+        # TF's avg_pool3d takes channel index 3 here (a TF quirk; only ints and 5-lists reach it in practice).
+        channel_index = 1 if data_format.startswith("NC") else 3
+        ksize = _get_sequence(ksize, 3, channel_index, "ksize")
+        strides = _get_sequence(strides, 3, channel_index, "strides")
+        return raw_op(
+            "AvgPool3D", input=input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
+        )
+
+
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """``tf.nn.max_pool``: max over windows of H and W (``padding`` may be a list of pairs)."""
     value = _deprecated_lookup("input", input, "value", value)
@@ -569,6 +842,8 @@ lrn = local_response_normalization
 def _get_noise_shape(x, noise_shape):
     if noise_shape is None:
         return array_ops.shape(x)
+    if isinstance(noise_shape, Tensor):
+        return noise_shape
     try:
         noise = as_shape(noise_shape)
     except (TypeError, ValueError):
@@ -701,6 +976,8 @@ def fused_batch_norm(
         mean = constant([])
     if variance is None:
         variance = constant([])
+    # cuDNN's minimum epsilon, which TF applies on every device.
+    epsilon = max(epsilon, 1.001e-5)
     outs = raw_op(
         "FusedBatchNormV3",
         x=x,

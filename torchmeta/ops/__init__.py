@@ -5,6 +5,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_layout_ops,
     array_ops,
     control_flow_ops,
+    conv3d_ops,
     conv_ops,
     io_ops,
     linalg_ops,
