@@ -1,3 +1,7 @@
 """``tf.nn``: neural-network functions."""
 
 from torchmeta.api.nn_ops import *  # noqa: F403
+from torchmeta.api.rnn import static_bidirectional_rnn, static_rnn  # noqa: F401
+
+# isort: split
+from torchmeta import rnn_cell  # noqa: F401

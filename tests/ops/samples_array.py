@@ -482,6 +482,22 @@ _pad = [
     S("ReverseV2", {"tensor": strs(2, 2), "axis": i32(1)}, id="string"),
     S("ReverseV2", {"tensor": bools(4), "axis": i32(0)}, id="bool"),
     S("ReverseV2", {"tensor": F, "axis": i32(1)}, fed={"tensor": [None, None]}, id="unknown"),
+    S("ReverseSequence", {"input": F3, "seq_lengths": i64(3, 1)}, {"seq_dim": 1}),
+    S("ReverseSequence", {"input": F3, "seq_lengths": i32(4, 0, 2)}, {"seq_dim": 2, "batch_dim": 1}, id="batch-1"),
+    S(
+        "ReverseSequence",
+        {"input": np.swapaxes(F3, 0, 1).copy(), "seq_lengths": i64(2, 1)},
+        {"seq_dim": 0, "batch_dim": 1},
+        id="time-major",
+    ),
+    S("ReverseSequence", {"input": strs(2, 3), "seq_lengths": i64(2, 3)}, {"seq_dim": 1}, id="string"),
+    S(
+        "ReverseSequence",
+        {"input": F3, "seq_lengths": i64(3, 2)},
+        {"seq_dim": 1},
+        fed={"input": [None, None, 4]},
+        id="unknown",
+    ),
 ]
 
 _split = [

@@ -59,6 +59,7 @@ __all__ = [
     "dynamic_stitch",
     "reverse",
     "reverse_v2",
+    "reverse_sequence",
     "broadcast_to",
     "broadcast_dynamic_shape",
     "broadcast_static_shape",
@@ -363,6 +364,25 @@ def reverse(tensor, axis, name=None):
 
 
 reverse_v2 = reverse
+
+
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None, batch_dim=None):
+    """``tf.reverse_sequence``: reverses the first ``seq_lengths[b]`` steps along ``seq_axis`` of each batch entry.
+
+    Raises:
+      ValueError: when an axis and its deprecated name are both given.
+    """
+    if seq_dim is not None:
+        if seq_axis is not None:
+            raise ValueError("Cannot specify both 'seq_dim' and 'seq_axis'")
+        seq_axis = seq_dim
+    if batch_dim is not None:
+        if batch_axis is not None:
+            raise ValueError("Cannot specify both 'batch_dim' and 'batch_axis'")
+        batch_axis = batch_dim
+    return raw_op(
+        "ReverseSequence", input=input, seq_lengths=seq_lengths, seq_dim=seq_axis, batch_dim=batch_axis, name=name
+    )
 
 
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):

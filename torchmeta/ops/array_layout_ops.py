@@ -674,3 +674,77 @@ def _split_grad(op, *grads):
 @register_gradient("SplitV")
 def _split_v_grad(op, *grads):
     return [array_ops.concat(list(grads), op.inputs[2]), None, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# ReverseSequence
+
+
+def _reverse_sequence_shape(op):
+    x, lengths = op.inputs[0].shape, op.inputs[1].shape
+    seq_dim, batch_dim = op.get_attr("seq_dim"), op.get_attr("batch_dim")
+    if lengths.rank is not None and lengths.rank != 1:
+        raise _shape_error(op, f"Shape must be rank 1 but is rank {lengths.rank}")
+    if x.rank is None:
+        return [unknown_shape()]
+    if batch_dim >= x.rank:
+        raise _shape_error(op, f"batch_dim must be < input rank: {batch_dim} vs. {x.rank}")
+    if seq_dim >= x.rank:
+        raise _shape_error(op, f"seq_dim must be < input rank: {seq_dim} vs. {x.rank}")
+    dims = list(x.as_tuple())
+    n = lengths.as_tuple()[0] if lengths.rank == 1 else None
+    if dims[batch_dim] is not None and n is not None and dims[batch_dim] != n:
+        raise _shape_error(op, f"Dimensions must be equal, but are {dims[batch_dim]} and {n}")
+    if dims[batch_dim] is None:
+        dims[batch_dim] = n
+    return [TensorShape(dims)]
+
+
+@register_op(
+    "ReverseSequence",
+    inputs=["input: T", "seq_lengths: Tlen"],
+    outputs=["output: T"],
+    attrs=["seq_dim: int", "batch_dim: int = 0", "T: type", "Tlen: {int32, int64} = DT_INT64"],
+    shape=_reverse_sequence_shape,
+)
+def reverse_sequence(input, seq_lengths, seq_dim, batch_dim):
+    """Reverses the first ``seq_lengths[b]`` entries along ``seq_dim`` of each batch entry ``b``."""
+    rank = input.ndim
+    if seq_dim == batch_dim:
+        raise _invalid(f"seq_dim == batch_dim == {seq_dim}")
+    if not 0 <= seq_dim < rank:
+        raise _invalid(f"seq_dim must be < input rank ( {seq_dim} vs. {rank})")
+    if not 0 <= batch_dim < rank:
+        raise _invalid(f"batch_dim must be < input rank ( {batch_dim} vs. {rank})")
+    lengths = _host_ints(seq_lengths)
+    if len(lengths) != input.shape[batch_dim]:
+        raise _invalid(
+            f"Length of seq_lengths != input.dims({batch_dim}), ({len(lengths)} vs. {input.shape[batch_dim]})"
+        )
+    n = input.shape[seq_dim]
+    index = np.tile(np.arange(n), (len(lengths), 1))
+    for b, length in enumerate(lengths):
+        if length < 0:
+            raise _invalid(f"seq_lengths({b}) < 0")
+        if length > n:
+            raise _invalid(f"seq_lengths[{b}] > input.dims({seq_dim})")
+        index[b, :length] = np.arange(length - 1, -1, -1)
+    # index[b, t]: the source position along seq_dim for batch entry b, broadcast to the input's shape.
+    shape = [1] * rank
+    shape[batch_dim], shape[seq_dim] = len(lengths), n
+    if batch_dim > seq_dim:
+        index = index.T
+    index = np.broadcast_to(index.reshape(shape), input.shape)
+    if _is_np(input):
+        return np.take_along_axis(input, index, seq_dim)
+    return torch.gather(input, seq_dim, torch.as_tensor(index, device=input.device))
+
+
+@register_gradient("ReverseSequence")
+def _reverse_sequence_grad(op, grad):
+    return [
+        array_ops.reverse_sequence(
+            grad, op.inputs[1], seq_axis=op.get_attr("seq_dim"), batch_axis=op.get_attr("batch_dim")
+        ),
+        None,
+    ]
