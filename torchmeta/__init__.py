@@ -17,6 +17,7 @@ from torchmeta import (  # noqa: F401
     linalg,
     losses,
     math,
+    metrics,
     nn,
     ops,
     random,
