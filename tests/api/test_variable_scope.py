@@ -314,3 +314,43 @@ def test_create_partitioned_variables_returns_the_parts(tf1):
         return {"parts": [tf.identity(p) for p in parts]}
 
     P.assert_same_graph(tf1, program)
+
+
+def _creators(tf):
+    seen = []
+
+    def not_trainable(next_creator, **kwargs):
+        seen.append(kwargs["name"])
+        kwargs["trainable"] = False
+        return next_creator(**kwargs)
+
+    def renamed(next_creator, **kwargs):
+        kwargs["name"] = kwargs["name"] + "_renamed"
+        return next_creator(**kwargs)
+
+    with tf.variable_creator_scope(not_trainable):
+        a = tf.get_variable("a", [2], initializer=tf.zeros_initializer())
+        with tf.variable_creator_scope(renamed):
+            b = tf.Variable(tf.ones([2]), name="b")
+        c = tf.layers.dense(tf.ones([1, 2]), 3, name="layer")
+    d = tf.Variable(1.0, name="d")
+    assert seen == ["a", "b_renamed", "layer/kernel", "layer/bias"]
+    assert [v.op.name for v in tf.trainable_variables()] == ["d"]
+    return {"a": a, "b": b, "c": c, "d": d}
+
+
+def test_variable_creator_scope_is_tfs(tf1):
+    P.assert_same_graph(tf1, _creators)
+
+
+def test_variables_ignore_control_dependencies_as_tf(tf1):
+    def program(tf):
+        x = tf.placeholder(tf.float32, [2], name="x")
+        with tf.control_dependencies([tf.identity(x, name="y")]):
+            v = tf.get_variable("v", [2])
+            w = tf.Variable(tf.zeros([2]), name="w")
+            r = tf.Variable(tf.zeros([2]), name="r", use_resource=True)
+            z = v + w + r
+        return {"z": z}
+
+    P.assert_same_graph(tf1, program)
