@@ -79,3 +79,51 @@ def test_programs_import_only_torchmeta():
     for name in ("cnn_layers", "dcgan"):
         module = load(name, "torchmeta")
         assert module.tf is tm
+
+
+def _cnn_training_graph(module):
+    def program(tf):
+        images = tf.placeholder(tf.float32, [None, 8, 8, 1], name="images")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
+        with tf.variable_scope("model"):
+            logits = module.model(images, training=True)
+        with tf.variable_scope("model", reuse=True):
+            module.model(images, training=False)
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, logits) + tf.losses.get_regularization_loss()
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            train_op = tf.train.AdamOptimizer(0.003).minimize(loss, global_step=tf.train.get_or_create_global_step())
+        return {"train": train_op}
+
+    return program
+
+
+def _dcgan_training_graph(module):
+    def program(tf):
+        real = tf.placeholder(tf.float32, [None, 8, 8, 1], name="real")
+        z = tf.placeholder(tf.float32, [None, module.NOISE], name="z")
+        fake = module.generator(z, training=True)
+        d_real = module.discriminator(real)
+        d_fake = module.discriminator(fake, reuse=True)
+        module.generator(z, training=False, reuse=True)
+        d_loss = tf.losses.sigmoid_cross_entropy(tf.ones_like(d_real), d_real, label_smoothing=0.1)
+        g_loss = tf.losses.sigmoid_cross_entropy(tf.ones_like(d_fake), d_fake)
+        d_train = tf.train.AdamOptimizer(2e-3, beta1=0.5).minimize(
+            d_loss, var_list=tf.trainable_variables(scope="discriminator")
+        )
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS, scope="generator")):
+            g_train = tf.train.AdamOptimizer(2e-3, beta1=0.5).minimize(
+                g_loss, var_list=tf.trainable_variables(scope="generator")
+            )
+        return {"d": d_train, "g": g_train}
+
+    return program
+
+
+@pytest.mark.parametrize(("name", "graph"), [("cnn_layers", _cnn_training_graph), ("dcgan", _dcgan_training_graph)])
+def test_training_graph_is_tfs_node_for_node(tf1, name, graph):
+    """The whole training graph (layers, losses, gradients, optimizer slots and updates) equals TF's."""
+    from tests.api import tf_programs as P
+
+    tf_graph, _ = P.build(tf1, graph(load(name, "tensorflow")))
+    tm_graph, _ = P.build(tm, graph(load(name, "torchmeta")))
+    assert P.nodes(tm_graph) == P.nodes(tf_graph)
