@@ -377,9 +377,44 @@ def _tf_message(error):
 
 
 def test_unsupported_embedding_options():
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        tm.nn.embedding_lookup(IMG[0, 0], [0], max_norm=1.0)
     with pytest.raises(ValueError, match="Unrecognized partition strategy"):
-        tm.nn.embedding_lookup(IMG[0, 0], [0], partition_strategy="x")
+        tm.nn.embedding_lookup([IMG[0, 0], IMG[0, 1]], [0], partition_strategy="x")
     with pytest.raises(errors.InvalidArgumentError, match="must be in the range"):
         tm.nn.softmax(X23, axis=3)
+
+
+_EMB = np.arange(40, dtype=np.float32).reshape(10, 4) / 10 - 1
+_IDS = {
+    "one": [[1, 9], [3, 3]],
+    "mod": [0, 5, 9, 4, 4],
+    "div": [[0, 5], [9, 3]],
+    "max-norm": [2, 7],
+    "shards": [1, 8, 2],
+}
+_LOOKUPS = {
+    "one": lambda tf, ids: tf.nn.embedding_lookup(tf.constant(_EMB), ids),
+    "mod": lambda tf, ids: tf.nn.embedding_lookup([tf.constant(_EMB[i::3]) for i in range(3)], ids),
+    "div": lambda tf, ids: tf.nn.embedding_lookup(
+        [tf.constant(_EMB[:4]), tf.constant(_EMB[4:7]), tf.constant(_EMB[7:])], ids, partition_strategy="div", name="d"
+    ),
+    "max-norm": lambda tf, ids: tf.nn.embedding_lookup(tf.constant(_EMB), ids, max_norm=0.5),
+    "shards": lambda tf, ids: tf.nn.embedding_lookup(
+        [tf.constant(_EMB[0::2]), tf.constant(_EMB[1::2])], ids, max_norm=1.0
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOOKUPS))
+def test_embedding_lookup_is_tfs(tf1, name):
+    from tests.api import tf_programs as P
+
+    def program(tf):
+        ids = tf.placeholder(tf.int64, np.shape(_IDS[name]), name="ids")
+        out = _LOOKUPS[name](tf, ids)
+        params = [op.outputs[0] for op in tf.get_default_graph().get_operations() if op.type == "Const"]
+        grad = tf.gradients(tf.reduce_sum(out * out), params[0])[0]
+        return {"out": out, "grad": tf.convert_to_tensor(grad)}
+
+    P.assert_same_graph(tf1, program)
+    expected, actual = P.run_tf_then_ours(tf1, program, None, {"ids:0": np.array(_IDS[name], np.int64)})
+    P.assert_results_close(expected, actual, rtol=1e-6)

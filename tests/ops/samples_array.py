@@ -559,6 +559,20 @@ _misc = [
     S("DynamicStitch", {"indices": [i32(0, 1, 2), i32(1, 2)], "data": [ints(3), ints(2) + 10]}, id="overlap-int32"),
     S("DynamicStitch", {"indices": [i32(1, 0)], "data": [strs(2)]}, id="string"),
     S(
+        "ParallelDynamicStitch",
+        {"indices": [i32(0, 3), i32(4, 1, 2).reshape(1, 3)], "data": [randn(2, 2), randn(1, 3, 2)]},
+    ),
+    S("ParallelDynamicStitch", {"indices": [i32(1, 0), i32(2)], "data": [strs(2), strs(1)]}, id="string"),
+    S("DynamicPartition", {"data": randn(6, 2), "partitions": i32(1, 0, 2, 1, 1, 0)}, {"num_partitions": 3}),
+    S(
+        "DynamicPartition",
+        {"data": randn(2, 3, 2), "partitions": i32(0, 1, 1, 0, 0, 0).reshape(2, 3)},
+        {"num_partitions": 2},
+        id="2d-partitions",
+    ),
+    S("DynamicPartition", {"data": ints(5), "partitions": i32(2, 2, 0, 0, 2)}, {"num_partitions": 4}, id="empty-part"),
+    S("DynamicPartition", {"data": strs(3), "partitions": i32(1, 0, 1)}, {"num_partitions": 2}, id="string"),
+    S(
         "DynamicStitch",
         {"indices": [i32(1, 0), np.zeros(0, np.int32)], "data": [randn(2, 3), randn(0, 3)]},
         id="with-empty",

@@ -57,6 +57,8 @@ __all__ = [
     "split",
     "unique",
     "dynamic_stitch",
+    "dynamic_partition",
+    "parallel_dynamic_stitch",
     "reverse",
     "reverse_v2",
     "reverse_sequence",
@@ -486,6 +488,16 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         if num is None:
             raise ValueError(f"Cannot infer argument `num` from shape {num_or_size_splits}")
     return list(raw_op("SplitV", value=value, size_splits=size_splits, split_dim=axis, num_split=num, name=name))
+
+
+def dynamic_partition(data, partitions, num_partitions, name=None):
+    """``tf.dynamic_partition``: ``data`` split into ``num_partitions`` lists by ``partitions``."""
+    return raw_op("DynamicPartition", data=data, partitions=partitions, num_partitions=num_partitions, name=name)
+
+
+def parallel_dynamic_stitch(indices, data, name=None):
+    """``tf.parallel_dynamic_stitch``: dynamic_stitch for indices that are a partition."""
+    return raw_op("ParallelDynamicStitch", indices=indices, data=data, name=name)
 
 
 def dynamic_stitch(indices, data, name=None):

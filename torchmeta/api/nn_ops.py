@@ -7,7 +7,7 @@ from __future__ import annotations
 import numbers
 
 from torchmeta import dtypes, errors
-from torchmeta.api import array_ops, math_ops, random_ops
+from torchmeta.api import array_ops, clip_ops, math_ops, random_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
 from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.random_ops import random_uniform
@@ -1008,58 +1008,93 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 # Embeddings
 
 
-def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
-    """``tf.nn.embedding_lookup``: rows ``ids`` of ``params`` (a tensor, or a list sharded "mod").
+def _clip(params, ids, max_norm):
+    """Rows of ``params`` rescaled to an L2 norm of at most ``max_norm`` (TF's embedding_ops._clip)."""
+    if max_norm is None:
+        return params
+    ids_rank = convert_to_tensor(ids).shape.rank
+    params_rank = convert_to_tensor(params).shape.rank
+    if ids_rank and params_rank:
+        axes = list(range(ids_rank, params_rank))
+    else:
+        axes = math_ops.range(
+            ids_rank if ids_rank else array_ops.rank(ids), params_rank if params_rank else array_ops.rank(params)
+        )
+    return clip_ops.clip_by_norm(params, max_norm, axes=axes)
 
-    With one tensor this is a GatherV2 (named after the scope) and an Identity, as in TF. With a
-    list, id ``i`` is row ``i // n`` of ``params[i % n]``; the graph partitions ids with
-    Equal/Where/Gather and joins the lookups with DynamicStitch (TF uses DynamicPartition and
-    ParallelDynamicStitch), then restores the shape of ``ids``.
+
+def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
+    """``tf.nn.embedding_lookup``: rows ``ids`` of ``params`` (a tensor, a list of shards or a
+    PartitionedVariable), as TF builds it: one GatherV2 and an Identity for one tensor; for shards,
+    DynamicPartition of the ids by shard ("mod": id % n, "div": contiguous ranges), a gather per
+    shard and ParallelDynamicStitch. ``max_norm`` clips each looked-up row's L2 norm.
 
     Raises:
-      ValueError: for empty ``params`` or an unknown ``partition_strategy``.
-      NotImplementedError: for ``max_norm`` or the "div" strategy over several tensors.
+      ValueError: for no params or an unknown ``partition_strategy``.
     """
-    if params is None or (isinstance(params, (list, tuple)) and not params):
-        raise ValueError("Need at least one param")
-    if max_norm is not None:
-        raise NotImplementedError("embedding_lookup with max_norm is not supported yet")
-    if partition_strategy not in ("mod", "div"):
-        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}.Must be one of either `mod` or `div`.")
+    if params is None:
+        raise ValueError("params must be specified")
+    if isinstance(params, (list, tuple)) and not params:
+        raise ValueError("Length of params is currently 0. Need at least one param.")
     params = list(params) if isinstance(params, (list, tuple, PartitionedVariable)) else [params]
     with name_scope(name, "embedding_lookup", [*params, ids]) as name:
         n = len(params)
-        params = [
-            p if isinstance(p, Tensor) else convert_to_tensor(p, name=f"params_{i}") for i, p in enumerate(params)
-        ]
+        if not any(getattr(p, "_is_resource", False) for p in params):
+            params = [
+                p if isinstance(p, Tensor) else convert_to_tensor(p, name=f"params_{i}") for i, p in enumerate(params)
+            ]
         ids = convert_to_tensor(ids, name="ids")
         if n == 1:
             with graph_lib.colocate_with(params[0]):
-                result = array_ops.gather(params[0], ids, name=name)
+                result = _clip(array_ops.gather(params[0], ids, name=name), ids, max_norm)
             return array_ops.identity(result)
-        if partition_strategy == "div":
-            raise NotImplementedError("embedding_lookup over several tensors supports partition_strategy='mod' only")
         flat_ids = array_ops.reshape(ids, [-1])
-        p_assignments = math_ops.cast(flat_ids % n, dtypes.DType.int32)
-        new_ids = flat_ids // n
-        indices, results = [], []
-        for p in range(n):
-            where = array_ops.where(math_ops.equal(p_assignments, p))
-            pindices = math_ops.cast(array_ops.reshape(where, [-1]), dtypes.DType.int32)
-            pids = array_ops.gather(new_ids, pindices)
-            with graph_lib.colocate_with(params[p]):
-                results.append(array_ops.gather(params[p], pids))
-            indices.append(pindices)
-        ret = raw_op("DynamicStitch", indices=indices, data=results, name=name)
-        element_static = TensorShape(params[0].shape.as_tuple()[1:]) if params[0].shape.rank is not None else None
-        for p in params[1:]:
-            if element_static is not None and p.shape.rank is not None:
-                element_static = element_static.merge_with(TensorShape(p.shape.as_tuple()[1:]))
-        if element_static is not None and element_static.is_fully_defined():
-            element_dims = element_static.as_list()
+        original_indices = math_ops.range(array_ops.size(flat_ids, out_type=dtypes.DType.int32))
+        if partition_strategy == "mod":
+            p_assignments = flat_ids % n
+            new_ids = flat_ids // n
+        elif partition_strategy == "div":
+            dims = [p.shape.as_tuple()[0] if p.shape.rank else None for p in params]
+            if all(d is not None for d in dims):
+                num_total_ids = constant(sum(dims), flat_ids.dtype)
+            else:
+                sizes = []
+                for p, d in zip(params, dims):
+                    if d is not None:
+                        sizes.append(d)
+                    else:
+                        with graph_lib.colocate_with(p):
+                            sizes.append(array_ops.shape(p)[0])
+                num_total_ids = math_ops.reduce_sum(math_ops.cast(array_ops.stack(sizes), flat_ids.dtype))
+            ids_per_partition = num_total_ids // n
+            extras = num_total_ids % n
+            p_assignments = math_ops.maximum(
+                flat_ids // (ids_per_partition + 1), (flat_ids - extras) // ids_per_partition
+            )
+            new_ids = array_ops.where(
+                p_assignments < extras, flat_ids % (ids_per_partition + 1), (flat_ids - extras) % ids_per_partition
+            )
         else:
-            element_dims = array_ops.slice(array_ops.shape(params[0]), [1], [-1])
-        ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_dims], 0))
-        if element_static is not None:
-            ret.set_shape(ids.shape.concatenate(element_static))
-        return ret
+            raise ValueError(
+                f"Unrecognized partition strategy: {partition_strategy}.Must be one of either `mod` or `div`."
+            )
+        p_assignments = math_ops.cast(p_assignments, dtypes.DType.int32)
+        gather_ids = array_ops.dynamic_partition(new_ids, p_assignments, n)
+        pindices = array_ops.dynamic_partition(original_indices, p_assignments, n)
+        partitioned_result = []
+        for p in range(n):
+            with graph_lib.device(None), graph_lib.colocate_with(params[p]):
+                partitioned_result.append(array_ops.gather(params[p], gather_ids[p]))
+        ret = array_ops.parallel_dynamic_stitch(pindices, partitioned_result, name=name)
+        element_shape_s = params[0].shape[1:]
+        for p in params[1:]:
+            element_shape_s = element_shape_s.merge_with(p.shape[1:])
+        if element_shape_s.is_fully_defined():
+            element_shape_d = element_shape_s
+        else:
+            with graph_lib.colocate_with(params[0]):
+                params_shape = array_ops.shape(params[0])
+            element_shape_d = params_shape[1:]
+        ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_shape_d], 0))
+        ret.set_shape(ids.shape.concatenate(element_shape_s))
+        return _clip(ret, ids, max_norm)

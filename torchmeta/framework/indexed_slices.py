@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from torchmeta.framework import constant_op
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
@@ -70,7 +71,20 @@ def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False):
     """Densifies with UnsortedSegmentSum, as TF does when an op needs a dense gradient."""
     if value.dense_shape is None:
         raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: {value!s}")
-    num_rows = raw_op("StridedSlice", input=value.dense_shape, begin=[0], end=[1], strides=[1], shrink_axis_mask=1)
+    # ``dense_shape[0]`` as TF's Tensor.__getitem__ builds it (a strided_slice scope with stack Consts).
+    with graph_lib.name_scope(None, "strided_slice", [value.dense_shape]) as scope:
+        begin = constant_op.constant([0], dtype=value.dense_shape.dtype, name="stack")
+        end = constant_op.constant([1], dtype=value.dense_shape.dtype, name="stack_1")
+        strides = constant_op.constant([1], dtype=value.dense_shape.dtype, name="stack_2")
+        num_rows = raw_op(
+            "StridedSlice",
+            input=value.dense_shape,
+            begin=begin,
+            end=end,
+            strides=strides,
+            shrink_axis_mask=1,
+            name=scope,
+        )
     return raw_op("UnsortedSegmentSum", data=value.values, segment_ids=value.indices, num_segments=num_rows, name=name)
 
 
