@@ -30,7 +30,6 @@ from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F4
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
-from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.init_ops import (  # noqa: F401
     constant_initializer,
     glorot_normal_initializer,
@@ -56,6 +55,7 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
     matrix_triangular_solve,
     qr,
 )
+from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.partitioned_variables import *  # noqa: F403

@@ -214,3 +214,27 @@ def test_shared_layer_reuses_its_scope_and_variables(tf1):
     with tm.Graph().as_default():
         assert program(tm) == expected
     assert expected[-1] == ["dense/kernel", "dense/bias"]
+
+
+def test_custom_layer_subclass_is_tfs(tf1, tmp_path):
+    """A TF1-style Layer subclass (build with add_variable, call) gets TF's scopes, names and values."""
+
+    def program(tf):
+        class Scale(tf.layers.Layer):
+            def build(self, input_shape):
+                self.w = self.add_variable("w", [input_shape[-1]], initializer=tf.constant_initializer(2.0))
+                self.built = True
+
+            def call(self, inputs):
+                return inputs * self.w
+
+        x = tf.placeholder(tf.float32, [None, 5], name="x")
+        layer = Scale(name="scale")
+        y = layer(x)
+        z = layer(y)
+        assert [v.name for v in layer.weights] == ["scale/w:0"]
+        return {"y": y, "z": z}
+
+    P.assert_same_graph(tf1, program)
+    expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, {"x:0": VECTORS})
+    P.assert_results_close(expected, actual)

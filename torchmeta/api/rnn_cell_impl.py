@@ -300,9 +300,6 @@ class RNNCell(Layer):
         with graph_lib.name_scope(type(self).__name__ + "ZeroState"):
             return zero_state_tensors(self.state_size, batch_size, dtype)
 
-    def add_variable(self, *args, **kwargs):
-        return self.add_weight(*args, **kwargs)
-
 
 class LayerRNNCell(RNNCell):
     """An RNN cell whose variables come from ``add_weight`` in ``build`` (scoped by the Layer rules)."""

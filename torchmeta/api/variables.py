@@ -6,8 +6,8 @@ so a graph built here imports into TensorFlow with working variables, and back.
 
 from __future__ import annotations
 
-import os
 import contextlib
+import os
 
 from torchmeta import dtypes
 from torchmeta._proto import attr_value_pb2, variable_pb2

@@ -346,6 +346,10 @@ class Layer:
                     self._non_trainable_weights += extra
         return variable
 
+    def add_variable(self, *args, **kwargs):
+        """The TF1 name of ``add_weight``."""
+        return self.add_weight(*args, **kwargs)
+
     def _handle_weight_regularization(self, name, variable, regularizer):
         def loss_for(v):
             with graph_lib.name_scope(name + "/Regularizer"):
