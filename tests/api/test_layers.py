@@ -69,6 +69,12 @@ def _convolutions(tf):
     t3 = tf.layers.conv3d_transpose(p3, 2, 2, strides=2)
     f = tf.layers.flatten(p2)
     f3 = tf.layers.flatten(vol)
+    # Dilated: SpaceToBatchND, the undilated op, BatchToSpaceND (as TF builds them)
+    d2 = tf.layers.conv2d(img, 2, 3, dilation_rate=2, padding="same")
+    d1 = tf.layers.conv1d(seq, 2, 2, padding="causal", dilation_rate=3)
+    d3 = tf.layers.conv3d(vol, 2, 2, dilation_rate=(1, 2, 2))
+    ds2 = tf.layers.separable_conv2d(img, 3, 3, dilation_rate=(2, 1))
+    ds1 = tf.layers.separable_conv1d(seq, 2, 2, dilation_rate=2, padding="same")
     outs = {
         "c2": c2,
         "c2b": c2b,
@@ -88,6 +94,11 @@ def _convolutions(tf):
         "t3": t3,
         "f": f,
         "f3": f3,
+        "d2": d2,
+        "d1": d1,
+        "d3": d3,
+        "ds2": ds2,
+        "ds1": ds1,
     }
     return _with_gradients(tf, outs, list(outs.values()))
 

@@ -122,6 +122,25 @@ CASES = {
     ],
     "depthwise_conv2d": lambda tf, ph: tf.nn.depthwise_conv2d(IMG, DW, strides=[1, 1, 1, 1], padding="SAME"),
     "depthwise_conv2d_native": lambda tf, ph: tf.nn.depthwise_conv2d_native(IMG, DW, [1, 2, 2, 1], "VALID"),
+    # Dilated: the undilated op between SpaceToBatchND and BatchToSpaceND (TF's with_space_to_batch).
+    "depthwise-dilated": lambda tf, ph: [
+        tf.nn.depthwise_conv2d(IMG, DW, [1, 1, 1, 1], "SAME", rate=[2, 2]),
+        tf.nn.depthwise_conv2d(ph("x", [None, None, None, 3]), DW, [1, 1, 1, 1], "VALID", rate=[1, 2], name="dv"),
+    ],
+    "separable-dilated": lambda tf, ph: tf.nn.separable_conv2d(
+        IMG, DW, np.ones((1, 1, 6, 2), np.float32), [1, 1, 1, 1], "SAME", rate=[3, 2]
+    ),
+    "atrous_conv2d": lambda tf, ph: [
+        tf.nn.atrous_conv2d(IMG, FILT, 2, "SAME"),
+        tf.nn.convolution(ph("x", [None, 5, 6, 3]), FILT, "VALID", dilation_rate=[2, 1], name="dil"),
+        tf.nn.convolution(tf.transpose(IMG, [0, 3, 1, 2]), FILT, "SAME", dilation_rate=2, data_format="NCHW"),
+    ],
+    "space_to_batch": lambda tf, ph: [
+        tf.space_to_batch_nd(IMG, [2, 3], [[1, 0], [0, 0]]),
+        tf.batch_to_space_nd(tf.space_to_batch(IMG, [[1, 0], [0, 0]], 2), [2, 2], [[1, 0], [0, 0]]),
+        tf.required_space_to_batch_paddings(ph("shape", [2], tf.int32), [2, 3], [[1, 1], [0, 2]]),
+        tf.nn.with_space_to_batch(IMG, [2, 2], "SAME", lambda x, n, p: tf.nn.max_pool(x, 2, 1, p), [2, 2]),
+    ],
     "max_pool-avg_pool": lambda tf, ph: [
         tf.nn.max_pool(IMG, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME"),
         tf.nn.avg_pool(ph("x", [None, 5, 6, 3]), [1, 3, 3, 1], [1, 2, 2, 1], "SAME", name="pool"),
@@ -152,9 +171,10 @@ FEEDS = {
     "x2": X23,
     "y": np.array([2, 0], np.int32),
     "ids": np.array([3, 3, 1], np.int64),
+    "shape": np.array([5, 7], np.int32),
 }
 # Feeds whose case builds an image placeholder use IMG instead.
-IMG_CASES = {"conv2d", "max_pool-avg_pool"}
+IMG_CASES = {"conv2d", "max_pool-avg_pool", "depthwise-dilated", "atrous_conv2d"}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -165,8 +185,7 @@ def test_graph_and_values_match_tf(tf1, case):
 
 
 # Graphs built differently from TF on purpose (same values): transposes for a non-last softmax
-# axis and flattening for rank-3 sparse logits use static permutations/reshapes; dilated
-# depthwise convolution uses the op's ``dilations`` attr instead of SpaceToBatchND.
+# axis and flattening for rank-3 sparse logits use static permutations/reshapes.
 VALUE_CASES = {
     "softmax-axis0": lambda tf, ph: [tf.nn.softmax(IMG, axis=0), tf.nn.log_softmax(IMG, dim=2)],
     "softmax_xent-axis0": lambda tf, ph: tf.nn.softmax_cross_entropy_with_logits_v2(
@@ -175,7 +194,6 @@ VALUE_CASES = {
     "sparse_xent-rank3": lambda tf, ph: tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=np.array([[0, 2, 1, 1, 0, 2]] * 5), logits=IMG[0]
     ),
-    "depthwise-dilated": lambda tf, ph: tf.nn.depthwise_conv2d(IMG, DW, [1, 1, 1, 1], "SAME", rate=[2, 2]),
     "embedding_lookup-mod": lambda tf, ph: tf.nn.embedding_lookup(
         [IMG[0, 0, :3], IMG[0, 1, :2], IMG[0, 2, :2]], np.array([[0, 6], [4, 1]], np.int32)
     ),
@@ -310,8 +328,25 @@ def test_value_errors_match_tf(tf1, call):
             tf.placeholder(tf.float32, [2, 3, 3, 2]), np.ones(3, np.float32), np.ones(3, np.float32)
         ),
         lambda tf: tf.nn.max_pool(tf.placeholder(tf.float32, [1, 1, 5, 4]), 2, 1, "VALID"),
+        lambda tf: tf.space_to_batch_nd(tf.placeholder(tf.float32, [1, 5, 4, 1]), [2, 2], [[0, 0], [0, 0]]),
+        lambda tf: tf.batch_to_space_nd(tf.placeholder(tf.float32, [3, 5, 4, 1]), [2, 2], [[0, 0], [0, 0]]),
+        lambda tf: tf.space_to_batch_nd(tf.placeholder(tf.float32, [1, 4]), [2, 2], [[0, 0], [0, 0]]),
+        lambda tf: tf.space_to_batch_nd(tf.placeholder(tf.float32, [1, 4, 4]), [2], [[-1, 1]]),
     ],
-    ids=["conv-negative", "conv-depth", "bias-dims", "softmax-rank", "top_k-k", "xent-dims", "bn-channels", "pool"],
+    ids=[
+        "conv-negative",
+        "conv-depth",
+        "bias-dims",
+        "softmax-rank",
+        "top_k-k",
+        "xent-dims",
+        "bn-channels",
+        "pool",
+        "space_to_batch-indivisible",
+        "batch_to_space-batch",
+        "space_to_batch-rank",
+        "space_to_batch-negative",
+    ],
 )
 def test_shape_errors_match_tf(tf1, build):
     """Static shape errors: same message up to TF's node-def rendering (``'{{node X}} = ...'``)."""
@@ -360,8 +395,35 @@ def _run_error(tf, build, feeds):
             ),
             [L23],
         ),
+        (
+            lambda tf: (lambda p: (tf.space_to_batch_nd(IMG, [2, 2], p), [p]))(tf.placeholder(tf.int32, [2, 2])),
+            [np.array([[0, 0], [0, 1]], np.int32)],
+        ),
+        (
+            lambda tf: (lambda p: (tf.space_to_batch_nd(IMG, [2, 2], p), [p]))(tf.placeholder(tf.int32, [2, 2])),
+            [np.array([[-1, 2], [0, 0]], np.int32)],
+        ),
+        (
+            lambda tf: (lambda x: (tf.batch_to_space_nd(x, [2, 2], [[0, 0], [0, 0]]), [x]))(
+                tf.placeholder(tf.float32, None)
+            ),
+            [IMG],
+        ),
+        (
+            lambda tf: (lambda c: (tf.batch_to_space_nd(IMG, [1, 2], c), [c]))(tf.placeholder(tf.int32, [2, 2])),
+            [np.array([[0, 0], [7, 6]], np.int32)],
+        ),
     ],
-    ids=["sparse-label-high", "sparse-label-negative", "top_k-k", "xent-mismatch"],
+    ids=[
+        "sparse-label-high",
+        "sparse-label-negative",
+        "top_k-k",
+        "xent-mismatch",
+        "space_to_batch-indivisible",
+        "space_to_batch-negative",
+        "batch_to_space-batch",
+        "batch_to_space-crops",
+    ],
 )
 def test_runtime_errors_match_tf(tf1, build, feeds):
     theirs = _run_error(tf1, build, feeds)

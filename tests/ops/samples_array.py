@@ -492,6 +492,46 @@ _pad = [
     ),
     S("ReverseSequence", {"input": strs(2, 3), "seq_lengths": i64(2, 3)}, {"seq_dim": 1}, id="string"),
     S(
+        "SpaceToBatchND",
+        {"input": randn(2, 4, 6, 3), "block_shape": i32(2, 3), "paddings": i32(0, 0, 0, 0).reshape(2, 2)},
+    ),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(1, 5, 4, 2), "block_shape": i64(2, 2), "paddings": i64(1, 0, 0, 2).reshape(2, 2)},
+        id="padded-int64",
+    ),
+    S("SpaceToBatchND", {"input": randn(2, 5, 3), "block_shape": i32(3), "paddings": i32(1, 0).reshape(1, 2)}, id="1d"),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(2, 2, 4, 3, 2), "block_shape": i32(1, 2, 3), "paddings": i32(0, 0, 0, 0, 0, 0).reshape(3, 2)},
+        id="3d",
+    ),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(2, 4, 6, 3), "block_shape": i32(2, 2), "paddings": i32(0, 0, 1, 1).reshape(2, 2)},
+        fed={"input": [None, None, None, 3], "paddings": [2, 2]},
+        id="fed",
+    ),
+    S(
+        "SpaceToBatchND",
+        {"input": ints(1, 4, 4, 1), "block_shape": i32(2, 2), "paddings": i32(0, 0, 0, 0).reshape(2, 2)},
+        id="int32",
+        grad=False,
+    ),
+    S("BatchToSpaceND", {"input": randn(6, 2, 2, 3), "block_shape": i32(2, 3), "crops": i32(0, 0, 0, 0).reshape(2, 2)}),
+    S(
+        "BatchToSpaceND",
+        {"input": randn(4, 3, 2, 2), "block_shape": i64(2, 2), "crops": i64(1, 0, 0, 2).reshape(2, 2)},
+        id="cropped-int64",
+    ),
+    S("BatchToSpaceND", {"input": randn(3, 2, 2), "block_shape": i32(3), "crops": i32(0, 2).reshape(1, 2)}, id="1d"),
+    S(
+        "BatchToSpaceND",
+        {"input": randn(8, 2, 3, 2), "block_shape": i32(2, 2), "crops": i32(1, 1, 0, 1).reshape(2, 2)},
+        fed={"input": [None, None, None, 2], "block_shape": [2]},
+        id="fed",
+    ),
+    S(
         "ReverseSequence",
         {"input": F3, "seq_lengths": i64(3, 2)},
         {"seq_dim": 1},

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from torchmeta import dtypes, errors
 from torchmeta.api import array_ops, clip_ops, math_ops, random_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
 from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.random_ops import random_uniform
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
@@ -42,6 +45,8 @@ __all__ = [
     "conv2d",
     "conv3d",
     "convolution",
+    "atrous_conv2d",
+    "with_space_to_batch",
     "conv2d_transpose",
     "conv3d_transpose",
     "separable_conv2d",
@@ -397,7 +402,7 @@ def _get_sequence(value, n, channel_index, name):
     """TF's _get_sequence: an int or 1/n/n+2-list expanded to n + 2 entries in data-format order."""
     if value is None:
         return [1] * (n + 2)
-    if isinstance(value, int):
+    if isinstance(value, int) or not hasattr(value, "__len__"):
         value = [value]
     value = list(value)
     if len(value) == n + 2:
@@ -496,32 +501,27 @@ def depthwise_conv2d_native(
 
 
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None, dilations=None):
-    """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier].
-
-    A dilation ``rate`` > 1 becomes the op's ``dilations`` attr (TF builds SpaceToBatchND /
-    BatchToSpaceND around the op instead; the result is the same).
-    """
+    """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier]; a
+    dilation ``rate`` > 1 runs it between SpaceToBatchND and BatchToSpaceND, as TF builds it."""
     rate = _deprecated_lookup("dilations", dilations, "rate", rate)
     with name_scope(name, "depthwise", [input, filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         filter = convert_to_tensor(filter, name="filter_in")
-        rate = [1, 1] if rate is None else list(rate)
-        # TF's with_space_to_batch builds these two (for its checks); keeping them keeps TF's names.
-        array_ops.shape(filter)
-        convert_to_tensor(rate, dtype=dtypes.DType.int32, name="dilation_rate")
-        fmt = data_format or "NHWC"
-        dil = [1, 1, *rate] if fmt == "NCHW" else [1, *rate, 1]
-        padding, explicit = _convert_padding(padding)
-        return raw_op(
-            "DepthwiseConv2dNative",
-            input=input,
-            filter=filter,
-            strides=list(strides),
-            padding=padding,
-            explicit_paddings=explicit,
-            data_format=fmt,
-            dilations=dil,
-            name=name,
+        if rate is None:
+            rate = [1, 1]
+
+        def op(input_converted, _, padding):
+            return depthwise_conv2d_native(
+                input=input_converted,
+                filter=filter,
+                strides=strides,
+                padding=padding,
+                data_format=data_format or "NHWC",
+                name=name,
+            )
+
+        return with_space_to_batch(
+            input=input, filter_shape=array_ops.shape(filter), dilation_rate=rate, padding=padding, op=op
         )
 
 
@@ -605,8 +605,7 @@ def convolution(
 ):
     """``tf.nn.convolution``: an N-D convolution (N = 1, 2, 3 from the filter's rank).
 
-    Dilated convolutions pass ``dilations`` to the op (TF builds SpaceToBatchND / BatchToSpaceND around
-    an undilated one instead; the result is the same).
+    Dilated convolutions run an undilated one between SpaceToBatchND and BatchToSpaceND, as TF builds them.
 
     Raises:
       ValueError: when the number of spatial dims cannot be told or is not 1, 2 or 3.
@@ -639,6 +638,11 @@ def convolution(
     dilations = _get_sequence(dilations, n, channel_index, "dilations")
     strides = _get_sequence(strides, n, channel_index, "strides")
     with name_scope(name, None if name else "convolution", [input, filter]) as name:
+        if any(d != 1 for d in dilations):
+            spatial = slice(2, None) if channel_index == 1 else slice(1, -1)
+            return _dilated_convolution(
+                input, filter, padding, strides[spatial], dilations[spatial], name, data_format, n
+            )
         if n == 1:
             return conv1d(
                 input, filter, strides, padding=padding, data_format=data_format, dilations=dilations, name=name
@@ -656,6 +660,245 @@ def convolution(
         return conv3d(
             input, filter, strides, padding=padding, data_format=data_format or "NDHWC", dilations=dilations, name=name
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dilated ("atrous") convolutions: an undilated op between SpaceToBatchND and BatchToSpaceND (TF's
+# with_space_to_batch, _WithSpaceToBatch, Convolution and _NonAtrousConvolution)
+
+
+def _with_space_to_batch_base_paddings(filter_shape, num_spatial_dims, rate_or_const_rate):
+    filter_spatial_shape = filter_shape[:num_spatial_dims]
+    pad_extra_shape = (filter_spatial_shape - 1) * rate_or_const_rate
+    pad_extra_start = pad_extra_shape // 2
+    pad_extra_end = pad_extra_shape - pad_extra_start
+    return array_ops.stack([[pad_extra_start[i], pad_extra_end[i]] for i in range(num_spatial_dims)])
+
+
+def _with_space_to_batch_adjust(orig, fill_value, spatial_dims):
+    """``orig`` ([len(spatial_dims), ...]) placed at rows ``spatial_dims - 1``, ``fill_value`` elsewhere."""
+    fill_dims = orig.shape.as_list()[1:]
+    dtype = orig.dtype.as_numpy_dtype
+    parts = []
+    const_orig = tensor_util.constant_value(orig)
+    const_or_orig = const_orig if const_orig is not None else orig
+    prev_spatial_dim = 0
+    i = 0
+    while i < len(spatial_dims):
+        start_i = i
+        start_spatial_dim = spatial_dims[i]
+        if start_spatial_dim > 1:
+            parts.append(np.full([start_spatial_dim - 1 - prev_spatial_dim, *fill_dims], fill_value, dtype=dtype))
+        while i + 1 < len(spatial_dims) and spatial_dims[i + 1] == spatial_dims[i] + 1:
+            i += 1
+        parts.append(const_or_orig[start_i : i + 1])
+        prev_spatial_dim = spatial_dims[i]
+        i += 1
+    if const_orig is not None:
+        return np.concatenate(parts)
+    return array_ops.concat(parts, 0)
+
+
+def _space_to_batch_op(
+    input_shape,
+    dilation_rate,
+    padding,
+    build_op,
+    filter_shape=None,
+    spatial_dims=None,
+    data_format=None,
+    num_batch_dims=1,
+):
+    """TF's _WithSpaceToBatch: a function (input, filter) -> output. Builds the construction-time
+    constants where TF does (dilation_rate, filter_shape, the base paddings)."""
+    dilation_rate = convert_to_tensor(dilation_rate, dtypes.DType.int32, name="dilation_rate")
+    if dilation_rate.shape.rank not in (None, 1):
+        raise ValueError(
+            f"`dilation_rate.shape.rank` must be 1. Received: dilation_rate={dilation_rate} of rank "
+            f"{dilation_rate.shape.rank}"
+        )
+    if not dilation_rate.shape.is_fully_defined():
+        raise ValueError(
+            f"`dilation_rate.shape` must be fully defined. Received: dilation_rate={dilation_rate} with shape "
+            f"{dilation_rate.shape}"
+        )
+    num_spatial_dims = dilation_rate.shape.as_tuple()[0]
+    starting_spatial_dim = (
+        num_batch_dims + 1 if data_format is not None and data_format.startswith("NC") else num_batch_dims
+    )
+    if spatial_dims is None:
+        spatial_dims = range(starting_spatial_dim, num_spatial_dims + starting_spatial_dim)
+    orig_spatial_dims = list(spatial_dims)
+    spatial_dims = sorted({int(x) for x in orig_spatial_dims})
+    if spatial_dims != orig_spatial_dims or any(x < 1 for x in spatial_dims):
+        raise ValueError(
+            "`spatial_dims` must be a monotonically increasing sequence of positive integers. Received: "
+            f"spatial_dims={orig_spatial_dims}"
+        )
+    expected_input_rank = (
+        spatial_dims[-1] if data_format is not None and data_format.startswith("NC") else spatial_dims[-1] + 1
+    )
+    if input_shape.rank is not None and input_shape.rank < expected_input_rank:
+        raise ValueError(
+            f"`input.shape.rank` must be at least {expected_input_rank}. Received: input.shape={input_shape} with "
+            f"rank {input_shape.rank}"
+        )
+    const_rate = tensor_util.constant_value(dilation_rate)
+    rate_or_const_rate = dilation_rate
+    if const_rate is not None:
+        rate_or_const_rate = const_rate
+        if np.any(const_rate < 1):
+            raise ValueError(f"`dilation_rate` must be positive. Received: dilation_rate={const_rate}")
+        if np.all(const_rate == 1):
+            return build_op(num_spatial_dims, padding)
+    padding, explicit_paddings = _convert_padding(padding)
+    base_paddings = None
+    if padding == "SAME":
+        if filter_shape is None:
+            raise ValueError(
+                f"`filter_shape` must be specified for `padding='SAME'`. Received: filter_shape={filter_shape} and "
+                f"padding={padding}"
+            )
+        filter_shape = convert_to_tensor(filter_shape, name="filter_shape")
+        const_filter_shape = tensor_util.constant_value(filter_shape)
+        if const_filter_shape is not None:
+            base_paddings = _with_space_to_batch_base_paddings(const_filter_shape, num_spatial_dims, rate_or_const_rate)
+    elif padding == "VALID":
+        base_paddings = np.zeros([num_spatial_dims, 2], np.int32)
+    elif padding == "EXPLICIT":
+        explicit = np.array(explicit_paddings).reshape([num_spatial_dims + 2, 2])
+        base_paddings = explicit[2:] if data_format is not None and data_format.startswith("NC") else explicit[1:-1]
+    else:
+        raise ValueError(f"`padding` must be one of 'SAME' or 'VALID'. Received: padding={padding}")
+    op = build_op(num_spatial_dims, "VALID")
+
+    def call(inp, filter):
+        input_spatial_shape = None
+        if input_shape.rank is not None:
+            input_shape_list = input_shape.as_list()
+            input_spatial_shape = [input_shape_list[i] for i in spatial_dims]
+        if input_spatial_shape is None or None in input_spatial_shape:
+            input_shape_tensor = array_ops.shape(inp)
+            input_spatial_shape = array_ops.stack([input_shape_tensor[i] for i in spatial_dims])
+        paddings_base = base_paddings
+        if paddings_base is None:
+            paddings_base = _with_space_to_batch_base_paddings(
+                array_ops.shape(filter), num_spatial_dims, rate_or_const_rate
+            )
+        paddings, crops = array_ops.required_space_to_batch_paddings(
+            input_shape=input_spatial_shape, base_paddings=paddings_base, block_shape=dilation_rate
+        )
+        block_shape = _with_space_to_batch_adjust(dilation_rate, 1, spatial_dims)
+        paddings = _with_space_to_batch_adjust(paddings, 0, spatial_dims)
+        crops = _with_space_to_batch_adjust(crops, 0, spatial_dims)
+        input_converted = array_ops.space_to_batch_nd(input=inp, block_shape=block_shape, paddings=paddings)
+        result = op(input_converted, filter)
+        result_converted = array_ops.batch_to_space_nd(input=result, block_shape=block_shape, crops=crops)
+        channels_first = data_format is not None and data_format.startswith("NC")
+        if channels_first and result_converted.shape[1].value is None and filter is not None:
+            output_shape = result_converted.shape.as_list()
+            output_shape[1] = filter.shape[-1]
+            result_converted.set_shape(output_shape)
+        return result_converted
+
+    return call
+
+
+def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None, spatial_dims=None, data_format=None):
+    """``tf.nn.with_space_to_batch``: ``op(converted_input, num_spatial_dims, padding)`` run on the input
+    rearranged by SpaceToBatchND so that a dilated op becomes an undilated one (BatchToSpaceND after).
+
+    Raises:
+      ValueError: for a dilation rate that is not a known vector of positive ints, unusable spatial
+        dims or padding (TF's messages).
+    """
+    input = convert_to_tensor(input, name="input")
+
+    def build_op(num_spatial_dims, padding):
+        return lambda inp, _: op(inp, num_spatial_dims, padding)
+
+    call = _space_to_batch_op(
+        input.shape,
+        dilation_rate,
+        padding,
+        build_op,
+        filter_shape=filter_shape,
+        spatial_dims=spatial_dims,
+        data_format=data_format,
+    )
+    return call(input, None)
+
+
+def _non_atrous_convolution(input_shape, filter_shape, padding, data_format, strides, name, num_batch_dims):
+    """TF's _NonAtrousConvolution: (input, filter) -> conv1d/conv2d/conv3d with ``strides`` (spatial only)."""
+    if input_shape.rank is not None:
+        filter_shape = filter_shape.with_rank(input_shape.rank - num_batch_dims + 1)
+    if filter_shape.rank is not None:
+        input_shape = input_shape.with_rank(filter_shape.rank + num_batch_dims - 1)
+    if input_shape.rank is None:
+        raise ValueError(f"Rank of convolution must be known. Received: input_shape={input_shape} of rank None")
+    conv_dims = input_shape.rank - num_batch_dims - 1
+    strides = [1] * conv_dims if strides is None else list(strides)
+    if conv_dims == 1:
+        fmt = data_format or "NWC"
+        return lambda inp, filter: conv1d(
+            value=inp, filters=filter, stride=strides[0], padding=padding, data_format=fmt, name=name
+        )
+    if conv_dims == 2:
+        if data_format is None or data_format == "NHWC":
+            fmt, full = "NHWC", [1, *strides, 1]
+        else:
+            fmt, full = "NCHW", [1, 1, *strides]
+        return lambda inp, filter: conv2d(
+            input=inp, filter=filter, strides=full, padding=padding, data_format=fmt, name=name
+        )
+    if data_format is None or data_format == "NDHWC":
+        fmt, full = "NDHWC", [1, *strides, 1]
+    else:
+        fmt, full = "NCDHW", [1, 1, *strides]
+    return lambda inp, filter: conv3d(inp, filter, full, padding=padding, data_format=fmt, name=name)
+
+
+def _dilated_convolution(input, filter, padding, strides, dilations, name, data_format, num_spatial_dims):
+    """TF's Convolution helper for dilation rates > 1 (``strides``/``dilations`` spatial only)."""
+    filter_shape = as_shape(filter.shape)
+    input_shape = as_shape(input.shape)
+    num_batch_dims = input_shape.rank - num_spatial_dims - 1 if input_shape.rank is not None else 1
+    if data_format is None or not data_format.startswith("NC"):
+        spatial_dims = range(num_batch_dims, num_spatial_dims + num_batch_dims)
+    else:
+        spatial_dims = range(num_batch_dims + 1, num_spatial_dims + num_batch_dims + 1)
+    strides = np.array(strides, dtype=np.int32)
+    dilation_rate = np.array(dilations, dtype=np.int32)
+    if np.any(strides > 1) and np.any(dilation_rate > 1):
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={strides} and dilation_rate={dilation_rate}"
+        )
+
+    def build_op(_, op_padding):
+        return _non_atrous_convolution(
+            input_shape, filter_shape, op_padding, data_format, strides, name, num_batch_dims
+        )
+
+    call = _space_to_batch_op(
+        input_shape,
+        dilation_rate,
+        padding,
+        build_op,
+        filter_shape=filter_shape,
+        spatial_dims=spatial_dims,
+        data_format=data_format,
+        num_batch_dims=num_batch_dims,
+    )
+    return call(input, filter)
+
+
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """``tf.nn.atrous_conv2d``: a 2-D convolution with dilation ``rate`` in both spatial dims."""
+    return convolution(
+        input=value, filter=filters, padding=padding, dilation_rate=np.broadcast_to(rate, (2,)), name=name
+    )
 
 
 def conv2d_transpose(
@@ -746,23 +989,25 @@ def separable_conv2d(
         for dim in pointwise_shape.as_tuple()[:2]:
             if dim not in (None, 1):
                 raise ValueError(f"Dimensions {dim} and 1 are not compatible")
-        rate = [1, 1] if rate is None else list(rate)
-        # TF's with_space_to_batch builds these two (for its checks); keeping them keeps TF's names.
-        array_ops.shape(depthwise_filter)
-        convert_to_tensor(rate, dtype=dtypes.DType.int32, name="dilation_rate")
-        fmt = data_format or "NHWC"
-        dil = [1, 1, *rate] if fmt == "NCHW" else [1, *rate, 1]
-        depthwise = raw_op(
-            "DepthwiseConv2dNative",
-            input=input,
-            filter=depthwise_filter,
-            strides=list(strides),
-            padding=padding,
-            data_format=fmt,
-            dilations=dil,
-            name="depthwise",
+        if rate is None:
+            rate = [1, 1]
+
+        def op(input_converted, _, padding):
+            return depthwise_conv2d_native(
+                input=input_converted,
+                filter=depthwise_filter,
+                strides=strides,
+                padding=padding,
+                data_format=data_format or "NHWC",
+                name="depthwise",
+            )
+
+        depthwise = with_space_to_batch(
+            input=input, filter_shape=array_ops.shape(depthwise_filter), dilation_rate=rate, padding=padding, op=op
         )
-        return conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID", data_format=fmt, name=name)
+        return conv2d(
+            depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID", data_format=data_format or "NHWC", name=name
+        )
 
 
 def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
