@@ -17,6 +17,7 @@ from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.common_shapes import format_dims, merge_all, merge_shapes, shape_error
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
@@ -49,13 +50,10 @@ _TANH_BACKWARD = torch.ops.aten.tanh_backward.default
 TORCH_DTYPES = {d: d.torch for d in DType if not d.is_ref_dtype}
 
 
-def _dims(t) -> str:
-    """A runtime shape as TF prints it: ``[4,3]``."""
-    return "[" + ",".join(str(d) for d in t.shape) + "]"
-
-
 def _incompatible_shapes(x, y) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, f"Incompatible shapes: {_dims(x)} vs. {_dims(y)}")
+    return errors.InvalidArgumentError(
+        None, None, f"Incompatible shapes: {format_dims(x.shape)} vs. {format_dims(y.shape)}"
+    )
 
 
 def _broadcasting(kernel):
@@ -113,10 +111,7 @@ def _broadcast_dims(x: TensorShape, y: TensorShape, op, incompatible_shape_error
         else:
             if not incompatible_shape_error:
                 return TensorShape([])
-            raise ValueError(
-                f"Dimensions must be equal, but are {a} and {b} for '{op.name}' (op: '{op.type}') with input "
-                f"shapes: {common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
-            )
+            raise shape_error(op, f"Dimensions must be equal, but are {a} and {b}")
     return TensorShape(out)
 
 
@@ -132,16 +127,7 @@ def _equality_shape(op):
 
 
 def _add_n_shape(op):
-    out = unknown_shape()
-    for i, t in enumerate(op.inputs):
-        try:
-            out = out.merge_with(t.shape)
-        except ValueError:
-            raise ValueError(
-                f"Shapes must be equal for '{op.name}' (op: 'AddN'): input {i} has shape {common_shapes._fmt(t.shape)}, "
-                f"the inputs before it {common_shapes._fmt(out)}. From merging shape 0 with other shapes."
-            ) from None
-    return [out]
+    return [merge_all(op, [t.shape for t in op.inputs])]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1329,7 +1315,7 @@ def _strings_equal(x, y, incompatible_shape_error, negate):
     except ValueError:
         if incompatible_shape_error:
             raise errors.InvalidArgumentError(
-                None, None, f"Incompatible shapes: {_dims(np.asarray(x))} vs. {_dims(np.asarray(y))}"
+                None, None, f"Incompatible shapes: {format_dims(np.shape(x))} vs. {format_dims(np.shape(y))}"
             ) from None
         return torch.tensor(negate)
     return torch.from_numpy(np.asarray(eq, dtype=bool))
@@ -1460,7 +1446,7 @@ def clip_by_value(t, clip_value_min, clip_value_max):
             None,
             None,
             "clip_value_min and clip_value_max must be either of the same shape as input, or a scalar. input shape: "
-            f"{_dims(t)}clip_value_min shape: {_dims(lo)}clip_value_max shape: {_dims(hi)}",
+            f"{format_dims(t.shape)}clip_value_min shape: {format_dims(lo.shape)}clip_value_max shape: {format_dims(hi.shape)}",
         )
     t = torch.where(hi < t, hi, t)
     return torch.where(t < lo, lo, t)
@@ -1496,10 +1482,7 @@ def _matmul_shape(op):
     a, b = op.inputs[0].shape, op.inputs[1].shape
     for s in (a, b):
         if s.rank is not None and s.rank != 2:
-            raise ValueError(
-                f"Shape must be rank 2 but is rank {s.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
-                f"{common_shapes._fmt(a)}, {common_shapes._fmt(b)}."
-            )
+            raise shape_error(op, f"Shape must be rank 2 but is rank {s.rank}")
     da = a.as_tuple() or (None, None)
     db = b.as_tuple() or (None, None)
     m, k1 = (da[1], da[0]) if op.get_attr("transpose_a") else da
@@ -1510,16 +1493,13 @@ def _matmul_shape(op):
 
 def _check_inner(k1, k2, op, a, b):
     if k1 is not None and k2 is not None and k1 != k2:
-        raise ValueError(
-            f"Dimensions must be equal, but are {k1} and {k2} for '{op.name}' (op: '{op.type}') with input shapes: "
-            f"{common_shapes._fmt(a)}, {common_shapes._fmt(b)}."
-        )
+        raise shape_error(op, f"Dimensions must be equal, but are {k1} and {k2}")
 
 
 def _matmul_error(a, b, e):
     if "cannot be multiplied" in str(e) or "size mismatch" in str(e):
         return errors.InvalidArgumentError(
-            None, None, f"Matrix size-incompatible: In[0]: {_dims(a)}, In[1]: {_dims(b)}"
+            None, None, f"Matrix size-incompatible: In[0]: {format_dims(a.shape)}, In[1]: {format_dims(b.shape)}"
         )
     return e
 
@@ -1572,10 +1552,7 @@ def _batch_matmul_shape(op, broadcast: bool):
     x, y = op.inputs[0].shape, op.inputs[1].shape
     for s in (x, y):
         if s.rank is not None and s.rank < 2:
-            raise ValueError(
-                f"Shape must be at least rank 2 but is rank {s.rank} for '{op.name}' (op: '{op.type}') with input "
-                f"shapes: {common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
-            )
+            raise shape_error(op, f"Shape must be at least rank 2 but is rank {s.rank}")
     if broadcast and (x.rank is None or y.rank is None):
         return [unknown_shape()]
     dx = x.as_tuple()
@@ -1591,18 +1568,7 @@ def _batch_matmul_shape(op, broadcast: bool):
     if broadcast:
         batch = _broadcast_dims(bx, by, op)
     else:
-        if bx.rank is not None and by.rank is not None and bx.rank != by.rank:
-            raise ValueError(
-                f"Shapes must be equal rank, but are {bx.rank} and {by.rank} for '{op.name}' (op: '{op.type}') with "
-                f"input shapes: {common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
-            )
-        try:
-            batch = bx.merge_with(by)
-        except ValueError:
-            raise ValueError(
-                f"Batch dimensions must be equal for '{op.name}' (op: '{op.type}') with input shapes: "
-                f"{common_shapes._fmt(x)}, {common_shapes._fmt(y)}."
-            ) from None
+        batch = merge_shapes(op, bx, by)
     return [batch.concatenate(TensorShape([m, n]))]
 
 
@@ -1753,13 +1719,9 @@ def _range_size(start, limit, delta) -> int:
 
 
 def _range_shape(op):
-    for t in op.inputs:
+    for name, t in zip(("start", "limit", "delta"), op.inputs):
         if t.shape.rank not in (None, 0):
-            raise ValueError(
-                f"Shape must be rank 0 but is rank {t.shape.rank} for '{op.name}' (op: 'Range') with input shapes: "
-                + ", ".join(common_shapes._fmt(s.shape) for s in op.inputs)
-                + "."
-            )
+            raise shape_error(op, f"Shape must be rank 0 but is rank {t.shape.rank}\n\t for '{name}'")
     values = [tensor_util.constant_value(t) for t in op.inputs]
     if any(v is None for v in values):
         return [TensorShape([None])]
@@ -1768,7 +1730,7 @@ def _range_shape(op):
     try:
         return [TensorShape([_range_size(start, limit, delta)])]
     except ValueError as e:
-        raise ValueError(f"{e} for '{op.name}' (op: 'Range')") from None
+        raise shape_error(op, str(e)) from None
 
 
 @register_op(
@@ -1783,7 +1745,7 @@ def range_kernel(start, limit, delta, Tidx, device):
     np_dtype = Tidx.numpy
     for name, v in (("start", start), ("limit", limit), ("delta", delta)):
         if v.dim() > 1 or (v.dim() == 1 and v.shape[0] != 1):
-            raise errors.InvalidArgumentError(None, None, f"{name} must be a scalar, not shape {_dims(v)}")
+            raise errors.InvalidArgumentError(None, None, f"{name} must be a scalar, not shape {format_dims(v.shape)}")
     s, lim, d = (np_dtype.type(v.reshape(()).item()) for v in (start, limit, delta))
     try:
         size = _range_size(s, lim, d)
