@@ -29,8 +29,15 @@ from torchmeta.framework.registry import no_registered_gradient, not_differentia
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.array_layout_ops import broadcast_dims
-from torchmeta.ops.array_ops import check_dims
-from torchmeta.ops.common import dense_gradient, grad_reduce_sum, host_ints, invalid, is_indexed_slices, is_np
+from torchmeta.ops.common import (
+    check_dims,
+    dense_gradient,
+    grad_reduce_sum,
+    host_ints,
+    invalid,
+    is_indexed_slices,
+    is_np,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Select, SelectV2

@@ -1,6 +1,6 @@
-"""Array ops that lay out copies of their input: Tile, BroadcastTo, BroadcastArgs, BroadcastGradientArgs,
-Pad, PadV2, MirrorPad(Grad), ReverseV2, Split and SplitV, with their gradients (the rest of the family is
-in ``array_ops`` and ``array_index_ops``).
+"""Array ops that lay out copies of their inputs: Tile, BroadcastTo, BroadcastArgs, BroadcastGradientArgs,
+Pad, PadV2, MirrorPad(Grad), ReverseV2, Split, SplitV, Transpose, ConcatV2, ConcatOffset, Pack and Unpack,
+with their gradients (the rest of the family is in ``array_ops``, ``array_slice_ops`` and ``array_index_ops``).
 """
 
 from __future__ import annotations
@@ -9,15 +9,18 @@ import numpy as np
 import torch
 
 from torchmeta.api import array_ops
+from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.common_shapes import (
     constant_scalar,
     format_dims,
+    merge_all,
     shape_error,
     shape_from_shape_tensor,
     with_rank,
 )
 from torchmeta.framework.constant_folding import foldable
+from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
@@ -672,3 +675,358 @@ def _split_grad(op, *grads):
 @register_gradient("SplitV")
 def _split_v_grad(op, *grads):
     return [array_ops.concat(list(grads), op.inputs[2]), None, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Transpose
+
+
+def _transpose_shape(op):
+    x, perm_t = op.inputs
+    perm_shape = with_rank(op, perm_t.shape, 1)
+    rank = x.shape.rank
+    n = perm_shape.as_tuple()[0]
+    if rank is None and n is not None:
+        rank = n
+    if rank is not None and n is not None and rank != n:
+        raise shape_error(op, f"Dimension must be {rank} but is {n}")
+    perm = constant_value(perm_t)
+    if rank is None:
+        return [unknown_shape()]
+    if perm is None:
+        return [unknown_shape(rank)]
+    perm = [int(p) for p in perm.reshape(-1)]
+    dims = x.shape.as_tuple() if x.shape.rank is not None else (None,) * rank
+    out = []
+    for p in perm:
+        if not -rank <= p < rank:
+            raise shape_error(op, f"perm dim {p} is out of range of input rank {rank}")
+        out.append(dims[p % rank])
+    return [TensorShape(out)]
+
+
+@register_op(
+    "Transpose",
+    inputs=["x: T", "perm: Tperm"],
+    outputs=["y: T"],
+    attrs=["T: type", "Tperm: {int32, int64} = DT_INT32"],
+    shape=_transpose_shape,
+    aliases_input=True,
+)
+def transpose(x, perm):
+    if perm.dim() != 1:
+        raise invalid(f"perm must be rank 1, got shape {format_dims(perm.shape)}")
+    p = host_ints(perm)
+    rank = x.ndim
+    if len(p) != rank:
+        raise invalid(f"transpose expects a vector of size {rank}. But input(1) is a vector of size {len(p)}")
+    seen = [False] * rank
+    for d in p:
+        if not 0 <= d < rank:
+            raise invalid(f"{d} is out of range [0 .. {rank})")
+        seen[d] = True
+    for i in range(rank):
+        if not seen[i]:
+            raise invalid(f"{i} is missing from {{{','.join(str(d) for d in p)}}}.")
+    return np.transpose(x, p) if is_np(x) else x.permute(p)
+
+
+foldable("Transpose")
+
+
+@register_gradient("Transpose")
+def _transpose_grad(op, grad):
+    return [array_ops.transpose(grad, array_ops.invert_permutation(op.inputs[1])), None]
+
+
+# ---------------------------------------------------------------------------------------------
+# ConcatV2, ConcatOffset, Pack, Unpack
+
+
+def _concat_shape(op):
+    values, axis_t = op.inputs[:-1], op.inputs[-1]
+    with_rank(op, axis_t.shape, 0)
+    axis = constant_scalar(axis_t)
+    rank = next((t.shape.rank for t in values if t.shape.rank is not None), None)
+    for t in values:
+        if t.shape.rank is not None and t.shape.rank != rank:
+            raise shape_error(op, f"Shape must be rank {rank} but is rank {t.shape.rank}")
+    if rank is None:
+        return [unknown_shape()]
+    if axis is None:
+        return [unknown_shape(rank)]
+    if not -rank <= axis < rank:
+        raise shape_error(op, f"Expected concatenating dimensions in the range [{-rank}, {rank}), but got {axis}")
+    axis %= rank
+    merged = None  # the inputs' shapes without the concat axis, merged as TF does
+    total = 0
+    for t in values:
+        if t.shape.rank is None:
+            total = None
+            continue
+        dims = t.shape.as_tuple()
+        rest = dims[:axis] + dims[axis + 1 :]
+        if merged is None:
+            merged = list(rest)
+        else:
+            for i, (m, d) in enumerate(zip(merged, rest)):
+                if m is not None and d is not None and m != d:
+                    raise shape_error(
+                        op,
+                        f"Dimension {i} in both shapes must be equal, but are {m} and {d}. Shapes are "
+                        f"{format_dims(merged)} and {format_dims(rest)}.",
+                    )
+                if m is None:
+                    merged[i] = d
+        if total is not None:
+            total = None if dims[axis] is None else total + dims[axis]
+    if merged is None:
+        merged = [None] * (rank - 1)
+    return [TensorShape([*merged[:axis], total, *merged[axis:]])]
+
+
+def _concat_check(values, axis):
+    first = values[0].shape
+    rank = len(first)
+    if not -rank <= axis < rank if rank else axis != 0 and axis != -1:
+        raise invalid(f"ConcatOp : Expected concatenating dimensions in the range [{-rank}, {rank}), but got {axis}")
+    if rank == 0:
+        raise invalid(f"ConcatOp : Expected concatenating dimensions in the range [{-rank}, {rank}), but got {axis}")
+    axis %= rank
+    for i, v in enumerate(values[1:], 1):
+        shape = v.shape
+        if len(shape) != rank:
+            raise invalid(
+                f"ConcatOp : Ranks of all input tensors should match: shape[0] = {format_dims(first)} vs. "
+                f"shape[{i}] = {format_dims(shape)}"
+            )
+        for d in range(rank):
+            if d != axis and shape[d] != first[d]:
+                raise invalid(
+                    f"ConcatOp : Dimension {d} in both shapes must be equal: shape[0] = {format_dims(first)} vs. "
+                    f"shape[{i}] = {format_dims(shape)}"
+                )
+    return axis
+
+
+@register_op(
+    "ConcatV2",
+    inputs=["values: N * T", "axis: Tidx"],
+    outputs=["output: T"],
+    attrs=["N: int >= 2", "T: type", "Tidx: {int32, int64} = DT_INT32"],
+    shape=_concat_shape,
+)
+def concat_v2(values, axis):
+    a = _concat_check(values, int(axis))
+    if is_np(values[0]):
+        return np.concatenate(values, axis=a)
+    return torch.cat(values, dim=a)
+
+
+def _concat_offset_shape(op):
+    return [t.shape for t in op.inputs[1:]]
+
+
+@register_op(
+    "ConcatOffset",
+    inputs=["concat_dim: int32", "shape: N * shape_type"],
+    outputs=["offset: N * shape_type"],
+    attrs=["N: int >= 2", "shape_type: {int32, int64} = DT_INT32"],
+    shape=_concat_offset_shape,
+)
+def concat_offset(concat_dim, shape):
+    dims0 = host_ints(shape[0])
+    rank = len(dims0)
+    axis = int(concat_dim)
+    if not -rank <= axis < rank:
+        raise invalid(f"Concat dim is out of range: {axis} vs. {rank}")
+    axis %= rank
+    out = []
+    offset = 0
+    for i, s in enumerate(shape):
+        dims = host_ints(s)
+        if len(dims) != rank:
+            raise invalid(f"input {i} should contain {rank} elements, but got {len(dims)}")
+        for d in range(rank):
+            if d != axis and dims[d] != dims0[d]:
+                raise invalid(
+                    f"All dimensions except {axis} must match. Input {i} has shape [{' '.join(map(str, dims))}] "
+                    f"and doesn't match input 0 with shape [{' '.join(map(str, dims0))}]."
+                )
+        vec = [0] * rank
+        vec[axis] = offset
+        offset += dims[axis]
+        out.append(torch.tensor(vec, dtype=s.dtype, device=s.device))
+    return tuple(out)
+
+
+def _pack_shape(op):
+    axis = op.get_attr("axis")
+    merged = merge_all(op, [t.shape for t in op.inputs])
+    if merged.rank is None:
+        return [unknown_shape()]
+    rank = merged.rank + 1
+    if not -rank <= axis < rank:
+        raise shape_error(op, f"Invalid axis: {axis}; must be in [{-rank},{rank})")
+    axis %= rank
+    dims = list(merged.as_tuple())
+    return [TensorShape([*dims[:axis], len(op.inputs), *dims[axis:]])]
+
+
+@register_op(
+    "Pack",
+    inputs=["values: N * T"],
+    outputs=["output: T"],
+    attrs=["N: int >= 1", "T: type", "axis: int = 0"],
+    shape=_pack_shape,
+)
+def pack(values, axis):
+    first = values[0].shape
+    for i, v in enumerate(values[1:], 1):
+        if v.shape != first:
+            raise invalid(
+                f"Shapes of all inputs must match: values[0].shape = {format_dims(first)} != values[{i}].shape = "
+                f"{format_dims(v.shape)}"
+            )
+    rank = len(first) + 1
+    if not -rank <= axis < rank:
+        raise invalid(f"axis = {axis} not in [{-rank}, {rank})")
+    if is_np(values[0]):
+        return np.stack(values, axis=axis)
+    return torch.stack(values, dim=axis)
+
+
+def _unpack_shape(op):
+    x = op.inputs[0]
+    num = op.get_attr("num")
+    axis = op.get_attr("axis")
+    if x.shape.rank is None:
+        return [unknown_shape()] * num
+    rank = x.shape.rank
+    if not -rank <= axis < rank:
+        raise shape_error(op, f"Invalid axis: {axis}; must be in [{-rank},{rank})")
+    axis %= rank
+    dims = list(x.shape.as_tuple())
+    if dims[axis] is not None and dims[axis] != num:
+        raise shape_error(op, f"Dimension must be {num} but is {dims[axis]}")
+    return [TensorShape(dims[:axis] + dims[axis + 1 :])] * num
+
+
+@register_op(
+    "Unpack",
+    inputs=["value: T"],
+    outputs=["output: num * T"],
+    attrs=["num: int >= 0", "T: type", "axis: int = 0"],
+    shape=_unpack_shape,
+    aliases_input=True,
+)
+def unpack(value, num, axis):
+    shape = value.shape
+    rank = len(shape)
+    if not -rank <= axis < rank:
+        raise invalid(f"axis = {axis} not in [{-rank}, {rank})")
+    axis %= rank
+    if shape[axis] != num:
+        raise invalid(f"Input shape axis {axis} must equal {num}, got shape {format_dims(shape)}")
+    if is_np(value):
+        return list_output([np.take(value, i, axis=axis) for i in range(num)])
+    return list_output(torch.unbind(value, dim=axis))
+
+
+foldable("ConcatV2", "ConcatOffset", "Pack", "Unpack")
+not_differentiable("ConcatOffset")
+
+
+def _input_shapes(values):
+    """TF's ``_ExtractInputShapes``: Const shapes when every one is static, else one ShapeN."""
+    sizes = []
+    for x in values:
+        shape = array_ops.shape(x)
+        if shape.op.type != "Const":
+            return array_ops.shape_n(values)
+        sizes.append(shape)
+    return sizes
+
+
+@register_gradient("ConcatV2")
+def _concat_v2_grad(op, grad):
+    """Slices of ``grad`` at each input's ConcatOffset (TF's ``_ConcatGradHelper``, graph mode)."""
+    values, concat_dim = op.inputs[:-1], op.inputs[-1]
+    non_neg_concat_dim = raw_op("FloorMod", x=concat_dim, y=array_ops.rank(values[0]), name="mod")
+    if is_indexed_slices(grad):
+        return [*_concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim), None]
+    sizes = _input_shapes(values)
+    if len(sizes) > 16:
+        # Many inputs: one SplitV of the sizes along the concat dim (TF's benchmarked threshold).
+        sizes = array_ops.squeeze(array_ops.slice(array_ops.stack(sizes, axis=1), [non_neg_concat_dim, 0], [1, -1]))
+        return [*array_ops.split(grad, sizes, non_neg_concat_dim, num=len(values)), None]
+    offsets = raw_op("ConcatOffset", concat_dim=non_neg_concat_dim, shape=list(sizes))
+    return [array_ops.slice(grad, begin, size) for begin, size in zip(offsets, sizes)] + [None]
+
+
+def _concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim):
+    concat_dim_static = tensor_util.constant_value(concat_dim)
+    if concat_dim_static is None:
+        raise ValueError("Can only compute IndexedSlices gradient with statically-known concat_dim")
+    concat_dim_static = int(concat_dim_static)
+    if concat_dim_static < 0:
+        rank = tensor_util.constant_value(array_ops.rank(values[0]))
+        if rank is None:
+            raise ValueError(
+                "Can only compute IndexedSlices gradient with negative concat_dim when first value rank is "
+                "statically-known."
+            )
+        concat_dim_static %= int(rank)
+    sizes = [array_ops.shape(x) for x in values]
+    out = []
+    if concat_dim_static > 0:
+        # Every input gets all the rows (indices), with the values sliced along the concat dim.
+        shape_of_shape = array_ops.shape(sizes[0])
+        mask = array_ops.concat(
+            [
+                array_ops.zeros(array_ops.expand_dims(non_neg_concat_dim, 0), dtype=DType.int32),
+                [1],
+                array_ops.zeros(
+                    raw_op("Sub", x=raw_op("Sub", x=shape_of_shape, y=non_neg_concat_dim, name="sub"), y=1, name="sub"),
+                    dtype=DType.int32,
+                ),
+            ],
+            0,
+        )
+        begin = array_ops.zeros(shape_of_shape, dtype=DType.int32)
+        for size in sizes:
+            new_values = array_ops.slice(
+                grad.values, begin, array_ops.concat([[-1], array_ops.slice(size, [1], [-1])], 0)
+            )
+            out.append(IndexedSlices(new_values, grad.indices, size))
+            begin = raw_op("AddV2", x=begin, y=raw_op("Mul", x=size, y=mask, name="mul"), name="Add")
+        return out
+    # Concatenated along rows: each input keeps the rows that fall in its range, shifted to start at 0.
+    index_dtype = grad.indices.dtype.base_dtype
+    start = array_ops.constant(0, dtype=index_dtype)
+    for size in sizes:
+        size_concat_dim = array_ops.gather(size, non_neg_concat_dim)
+        if size_concat_dim.dtype.base_dtype is not index_dtype:
+            size_concat_dim = raw_op("Cast", x=size_concat_dim, DstT=index_dtype, name="Cast")
+        end = raw_op("AddV2", x=start, y=size_concat_dim, name="add")
+        in_range = raw_op(
+            "LogicalAnd",
+            x=raw_op("GreaterEqual", x=grad.indices, y=start),
+            y=raw_op("Less", x=grad.indices, y=end),
+        )
+        indices_to_select = array_ops.squeeze(array_ops.where(in_range), axis=[1])
+        new_indices = raw_op("Sub", x=array_ops.gather(grad.indices, indices_to_select), y=start, name="sub")
+        new_values = array_ops.gather(grad.values, indices_to_select)
+        out.append(IndexedSlices(new_values, new_indices, size))
+        start = end
+    return out
+
+
+@register_gradient("Pack")
+def _pack_grad(op, grad):
+    return array_ops.unstack(grad, num=op.get_attr("N"), axis=op.get_attr("axis"))
+
+
+@register_gradient("Unpack")
+def _unpack_grad(op, *grads):
+    return [array_ops.stack(list(grads), axis=op.get_attr("axis"))]

@@ -26,6 +26,7 @@ __all__ = [
     "take_owned",
     "invalid",
     "host_ints",
+    "check_dims",
     "list_output",
     "is_np",
     "string_scalar",
@@ -83,6 +84,13 @@ def invalid(message: str) -> errors.InvalidArgumentError:
 def host_ints(t) -> list[int]:
     """A small integer tensor (shape, axes, paddings) as Python ints, flattened."""
     return [int(v) for v in t.reshape(-1).tolist()]
+
+
+def check_dims(dims) -> None:
+    """Output dimensions read on the host (Fill's dims, ...) must be non-negative, as TF checks them."""
+    for d in dims:
+        if d < 0:
+            raise invalid(f"Dimension {d} must be >= 0")
 
 
 def list_output(values):
