@@ -18,7 +18,7 @@ from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import merge_shapes, shape_error, with_rank
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint
@@ -223,12 +223,8 @@ def static_regex_full_match(input, pattern):
     return torch.from_numpy(flags.reshape(arr.shape))
 
 
-not_differentiable(
-    "SaveV2",
-    "RestoreV2",
-    "MergeV2Checkpoints",
-    "ShardedFilename",
-    "ShardedFilespec",
-    "StringJoin",
-    "StaticRegexFullMatch",
+not_differentiable("StringJoin")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
+    "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "ShardedFilespec", "StaticRegexFullMatch"
 )

@@ -17,7 +17,7 @@ from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import merge_shapes
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 
 _NUMBER_TYPES = (
@@ -243,7 +243,8 @@ def var_is_initialized_op(resource):
 )
 def destroy_resource_op(resource, ignore_lookup_error):
     if resource.value is None and not ignore_lookup_error:
-        raise errors.NotFoundError(None, None, f"Resource {resource.name} does not exist.")
+        # TF names the resource by container/name/type; the type of a destroyed resource is unknown.
+        raise errors.NotFoundError(None, None, f"Resource localhost/{resource.name}/<unknown> does not exist.")
     resource.value = None
 
 
@@ -308,18 +309,15 @@ def _resource_gather_grad(op, grad):
     return [IndexedSlices(values, indices, params_shape), None]
 
 
-not_differentiable(
-    "VariableShape",
+not_differentiable("VariableShape", "Assign", "AssignAdd", "AssignSub", "VarIsInitializedOp")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
     "VariableV2",
-    "Assign",
-    "AssignAdd",
-    "AssignSub",
     "IsVariableInitialized",
     "VarHandleOp",
     "AssignVariableOp",
     "AssignAddVariableOp",
     "AssignSubVariableOp",
-    "VarIsInitializedOp",
     "DestroyResourceOp",
 )
 

@@ -21,7 +21,7 @@ import torch
 
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.ops.common import (
     NUMBER_TYPES,
     TINDICES,
@@ -783,7 +783,9 @@ def resource_scatter_update(resource, indices, updates):
     _resource_scatter(resource, indices, updates, "update")
 
 
-not_differentiable(
+not_differentiable("ScatterAdd", "ScatterSub")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
     "ApplyGradientDescent",
     "ResourceApplyGradientDescent",
     "ApplyMomentum",
@@ -814,8 +816,6 @@ not_differentiable(
     "ResourceApplyAdadelta",
     "SparseApplyAdadelta",
     "ResourceSparseApplyAdadelta",
-    "ScatterAdd",
-    "ScatterSub",
     "ScatterUpdate",
     "ResourceScatterAdd",
     "ResourceScatterSub",
