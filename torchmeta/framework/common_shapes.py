@@ -224,20 +224,25 @@ def run_shape_fn(op, shape_fn):
     """``shape_fn(op)``, raising what TF's shape refiner raises.
 
     TF runs a shape function first without its inputs' static values and again with them when it asked
-    for some; an error message lists the values only when the second pass failed. Here the function
-    runs once with the values; only after a failure does it run again without them, to tell which
-    pass TF would have failed in (so success costs nothing extra).
+    for some; an error message lists the values the function read only when the second pass failed.
+    Here the function runs once, plainly; only after a failure does it run again, recording what it
+    reads, without the values (TF's first pass) and then with them, to word the error as TF does.
+    Shape functions are pure, so the reruns fail the same way; success costs nothing extra.
     """
     try:
-        with tensor_util.recording_input_values(op):
+        return shape_fn(op)
+    except ValueError:
+        pass
+    with tensor_util.recording_input_values(op, hide_values=True):
+        try:
+            shape_fn(op)
+        except ValueError as first_pass_error:
+            raise first_pass_error from None
+    with tensor_util.recording_input_values(op):
+        try:
             return shape_fn(op)
-    except ValueError as error:
-        with tensor_util.recording_input_values(op, hide_values=True):
-            try:
-                shape_fn(op)
-            except ValueError as first_pass_error:
-                raise first_pass_error from None
-        raise error from None
+        except ValueError as error:
+            raise error from None
 
 
 # ---------------------------------------------------------------------------------------------

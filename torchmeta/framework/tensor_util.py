@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import threading
 
@@ -366,22 +365,29 @@ class _InputRequests(threading.local):
 _requests = _InputRequests()
 
 
-@contextlib.contextmanager
-def recording_input_values(op, hide_values: bool = False):
+class recording_input_values:  # noqa: N801 - used as a context manager, like contextlib's
     """While ``op``'s shape function runs: which of its inputs it read as values (``computed``,
     index -> ndarray) or as partial shapes (``partial``, index -> TensorShape), as TF's InferenceContext
-    records them for its error messages. Yields that record.
+    records them for its error messages. ``with`` gives the record (a dict).
 
     With ``hide_values``, the op's inputs have no static values (TF's first shape-inference pass).
+    A class rather than a generator: it runs once per op created, so it is kept cheap.
     """
-    record = {"op": op, "computed": {}, "partial": {}, "hide": hide_values}
-    _requests.stack.append(record)
-    depth, _requests.depth = _requests.depth, 0
-    try:
-        yield record
-    finally:
-        _requests.depth = depth
+
+    __slots__ = ("_record", "_depth")
+
+    def __init__(self, op, hide_values: bool = False):
+        self._record = {"op": op, "computed": {}, "partial": {}, "hide": hide_values}
+
+    def __enter__(self):
+        _requests.stack.append(self._record)
+        self._depth, _requests.depth = _requests.depth, 0
+        return self._record
+
+    def __exit__(self, *exc):
+        _requests.depth = self._depth
         _requests.stack.pop()
+        return False
 
 
 def current_input_requests():
@@ -417,7 +423,14 @@ def constant_value(tensor, partial=False):
         except (TypeError, ValueError):
             return None
     fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
-    if fn is None or (_requests.stack and input_value_hidden(tensor)):
+    if fn is None:
+        return None
+    if not _requests.stack:  # no shape function is being recorded: the common, fast path
+        try:
+            return fn(tensor.op, tensor.value_index)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if input_value_hidden(tensor):
         return None
     _requests.depth += 1
     try:
