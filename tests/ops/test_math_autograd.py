@@ -133,6 +133,11 @@ def _params():
             yield pytest.param(s, id=s.name, marks=marks)
 
 
+# Digamma's gradient is the trigamma function: torch's and Eigen's series agree to ~2e-5 relative
+# near zero (x ~ 0.01, where it is ~1e4), beyond the default float32 tolerance.
+_GRADIENT_RTOL = {"Digamma": 1e-4}
+
+
 @pytest.mark.parametrize("sample", list(_params()))
 def test_backward_through_kernel_equals_tf_gradients(tf1, sample):
     g, inputs, values, outputs = _build(tm, sample)
@@ -153,7 +158,7 @@ def test_backward_through_kernel_equals_tf_gradients(tf1, sample):
         np.testing.assert_allclose(
             t.grad.detach().resolve_conj().numpy(),
             e,
-            rtol=max(sample.rtol, 1e-5),
+            rtol=max(sample.rtol, _GRADIENT_RTOL.get(sample.op, 1e-5)),
             atol=max(sample.atol, 1e-5),
             equal_nan=True,
             err_msg=f"gradient of input {i}",
