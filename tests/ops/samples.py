@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_conv3d,
+    samples_io,
     samples_linalg,
     samples_logging,
     samples_math,
@@ -17,6 +18,7 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_io.SAMPLES
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
     + samples_linalg.SAMPLES

@@ -4,6 +4,9 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_index_ops,
     array_layout_ops,
     array_ops,
+    array_slice_ops,
+    array_space_ops,
+    comparison_ops,
     control_flow_ops,
     conv3d_ops,
     conv_ops,
@@ -11,6 +14,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     linalg_ops,
     logging_ops,
     math_ops,
+    matmul_ops,
     nn_ops,
     random_ops,
     reduction_ops,
@@ -19,4 +23,5 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     summary_ops,
     training_ops,
     training_proximal_ops,
+    unary_ops,
 )

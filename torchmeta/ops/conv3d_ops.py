@@ -15,19 +15,16 @@ import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
 from torchmeta import errors
 from torchmeta.api import array_ops
+from torchmeta.framework.common_shapes import shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.ops.nn_ops import shape_error
+from torchmeta.ops.common import invalid, str_attr
 
 _FORMATS = "data_format: {'NDHWC', 'NCDHW'} = \"NDHWC\""
 _FLOATS = "T: {half, bfloat16, float, double}"
 _WINDOW_ATTRS = ["strides: list(int) >= 5", "padding: {'SAME', 'VALID'}", _FORMATS]
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _fmt(data_format) -> str:
@@ -75,7 +72,7 @@ def _static_out(op, size, k, stride, dilation, padding):
 def _check_strides(strides, data_format, label="strides"):
     batch, channel = (0, 1) if _fmt(data_format) == "NCDHW" else (0, 4)
     if strides[batch] != 1 or strides[channel] != 1:
-        raise _invalid(f"Current implementation does not yet support {label} in the batch and depth dimensions.")
+        raise invalid(f"Current implementation does not yet support {label} in the batch and depth dimensions.")
 
 
 def _rank5(op, i):
@@ -97,22 +94,17 @@ def _pad_last(x, pads, value=0.0):
     return F.pad(x, flat, value=value)
 
 
-def _attr_str(op, name):
-    value = op.get_attr(name)
-    return value.decode() if isinstance(value, bytes) else value
-
-
 # ---------------------------------------------------------------------------------------------
 # Conv3D and its backprops
 
 
 def _conv3d_shape(op):
-    fmt = _attr_str(op, "data_format")
+    fmt = str_attr(op, "data_format")
     x, w = _rank5(op, 0), _rank5(op, 1)
     if x is None or w is None:
         return [unknown_shape(5)]
     strides, dilations = op.get_attr("strides"), op.get_attr("dilations")
-    padding = _attr_str(op, "padding")
+    padding = str_attr(op, "padding")
     batch = x[0]
     spatial = _spatial(x, fmt)
     channels = x[1] if fmt == "NCDHW" else x[4]
@@ -170,7 +162,7 @@ def _conv_backward(grad, input_shape, filter_shape, input, filter, strides, padd
         weight = filter.permute(4, 3, 0, 1, 2).to(work)
     expected = [in_ncdhw[0], filter_shape[4], *(o for o, _, _ in wins)]
     if list(dy.shape) != expected:
-        raise _invalid(f"Conv3DBackprop: out_backprop has shape {list(grad.shape)}, expected the convolution's output")
+        raise invalid(f"Conv3DBackprop: out_backprop has shape {list(grad.shape)}, expected the convolution's output")
     dx, dw, _ = torch.ops.aten.convolution_backward(
         dy.to(work), x, weight, None, s, [0, 0, 0], d, False, [0, 0, 0], groups, mask
     )
@@ -196,7 +188,7 @@ def conv3d_backprop_input_v2(input_sizes, filter, out_backprop, strides, padding
     _check_strides(strides, data_format)
     sizes = _sizes(input_sizes)
     if len(sizes) != 5:
-        raise _invalid(f"input_sizes must be 5-dimensional, got: {len(sizes)}")
+        raise invalid(f"input_sizes must be 5-dimensional, got: {len(sizes)}")
     dx, _, wins, _ = _conv_backward(
         out_backprop,
         sizes,
@@ -234,7 +226,7 @@ def conv3d_backprop_filter_v2(input, filter_sizes, out_backprop, strides, paddin
     _check_strides(strides, data_format)
     sizes = _sizes(filter_sizes)
     if len(sizes) != 5:
-        raise _invalid(f"filter_sizes must be 5-dimensional, got: {len(sizes)}")
+        raise invalid(f"filter_sizes must be 5-dimensional, got: {len(sizes)}")
     _, dw, _, _ = _conv_backward(
         out_backprop,
         list(input.shape),
@@ -254,8 +246,8 @@ def _conv_attrs(op):
     return {
         "dilations": op.get_attr("dilations"),
         "strides": op.get_attr("strides"),
-        "padding": _attr_str(op, "padding"),
-        "data_format": _attr_str(op, "data_format"),
+        "padding": str_attr(op, "padding"),
+        "data_format": str_attr(op, "data_format"),
     }
 
 
@@ -306,12 +298,12 @@ def _conv3d_backprop_filter_grad(op, grad):
 
 
 def _pool_shape(op):
-    fmt = _attr_str(op, "data_format")
+    fmt = str_attr(op, "data_format")
     x = _rank5(op, 0)
     if x is None:
         return [unknown_shape(5)]
     ksize, strides = op.get_attr("ksize"), op.get_attr("strides")
-    padding = _attr_str(op, "padding")
+    padding = str_attr(op, "padding")
     out = [
         _static_out(op, n, k, s, 1, padding)
         for n, k, s in zip(_spatial(x, fmt), _spatial(ksize, fmt), _spatial(strides, fmt))
@@ -322,7 +314,7 @@ def _pool_shape(op):
 
 def _pool_window(input_shape, ksize, strides, padding, data_format, label):
     if len(ksize) != 5 or len(strides) != 5:
-        raise _invalid("Sliding window ksize and strides fields must specify 5 dimensions")
+        raise invalid("Sliding window ksize and strides fields must specify 5 dimensions")
     batch, channel = (0, 1) if _fmt(data_format) == "NCDHW" else (0, 4)
     if ksize[batch] != 1 or strides[batch] != 1 or ksize[channel] != 1 or strides[channel] != 1:
         raise errors.UnimplementedError(None, None, f"{label} is not yet supported on the batch or depth dimensions.")
@@ -371,7 +363,7 @@ def max_pool3d_grad(orig_input, orig_output, grad, ksize, strides, padding, data
     CPU kernel (an Eigen select over the whole window) does."""
     for name, t in (("tensor_in", orig_input), ("tensor_out", orig_output), ("out_backprop", grad)):
         if t.dim() != 5:
-            raise _invalid(f"{name} must be 5-dimensional")
+            raise invalid(f"{name} must be 5-dimensional")
     x = _to_ncdhw(orig_input, data_format).float()
     y = _to_ncdhw(orig_output, data_format).float()
     g = _to_ncdhw(grad, data_format).float()
@@ -403,7 +395,7 @@ def max_pool3d_grad(orig_input, orig_output, grad, ksize, strides, padding, data
 def max_pool3d_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
     """Per output, ``grad`` at the first element of its window equal to ``orig_output`` (D, H, W order)."""
     if _fmt(data_format) != "NDHWC":
-        raise _invalid("Default MaxPooling3dGradGradOp only supports NDHWC on CPU device type")
+        raise invalid("Default MaxPooling3dGradGradOp only supports NDHWC on CPU device type")
     x = _to_ncdhw(orig_input, data_format)
     y = _to_ncdhw(orig_output, data_format)
     g = _to_ncdhw(grad, data_format)
@@ -457,7 +449,7 @@ def avg_pool3d_grad(orig_input_shape, grad, ksize, strides, padding, data_format
     """AvgPool3D's input gradient: each output's gradient spread evenly over its window's real elements."""
     sizes = _sizes(orig_input_shape)
     if len(sizes) != 5:
-        raise _invalid("orig_input_shape must have 5 elements")
+        raise invalid("orig_input_shape must have 5 elements")
     shape = [sizes[0], sizes[4], *sizes[1:4]] if _fmt(data_format) != "NCDHW" else sizes
     g = _to_ncdhw(grad, data_format)
     work = torch.float32 if g.dtype in (torch.float16, torch.bfloat16) else g.dtype
@@ -479,8 +471,8 @@ def _pool_attrs(op):
     return {
         "ksize": op.get_attr("ksize"),
         "strides": op.get_attr("strides"),
-        "padding": _attr_str(op, "padding"),
-        "data_format": _attr_str(op, "data_format"),
+        "padding": str_attr(op, "padding"),
+        "data_format": str_attr(op, "data_format"),
     }
 
 

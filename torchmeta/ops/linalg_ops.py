@@ -11,28 +11,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torchmeta import errors
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.common_shapes import input_with_rank_at_least, shape_error
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.nn_ops import shape_error
+from torchmeta.ops.common import invalid
 
 _ALIGN = "align: {'LEFT_RIGHT', 'RIGHT_LEFT', 'LEFT_LEFT', 'RIGHT_RIGHT'} = \"RIGHT_LEFT\""
 _DIAG_TYPES = "T: {bfloat16, half, float, double, int32, int64, complex64, complex128}"
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
-
-
-def _with_rank_at_least(op, i: int, rank: int):
-    dims = op.inputs[i].shape.as_tuple()
-    if dims is not None and len(dims) < rank:
-        raise shape_error(op, f"Shape must be at least rank {rank} but is rank {len(dims)}")
-    return dims
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,7 +64,7 @@ def _band_part(x, lower, upper):
 
 
 def _qr_shape(op):
-    dims = _with_rank_at_least(op, 0, 2)
+    dims = input_with_rank_at_least(op, 0, 2)
     if dims is None:
         return [unknown_shape(), unknown_shape()]
     *batch, m, n = dims
@@ -151,8 +140,8 @@ def _qr_grad(op, dq, dr):
 
 
 def _triangular_solve_shape(op):
-    a = _with_rank_at_least(op, 0, 2)
-    b = _with_rank_at_least(op, 1, 2)
+    a = input_with_rank_at_least(op, 0, 2)
+    b = input_with_rank_at_least(op, 1, 2)
     if a is None or b is None:
         return [unknown_shape()]
     if a[-1] is not None and a[-2] is not None and a[-1] != a[-2]:
@@ -228,9 +217,9 @@ def matrix_band_part(input, num_lower, num_upper):
     m, n = input.shape[-2], input.shape[-1]
     lower, upper = int(num_lower), int(num_upper)
     if lower > m:
-        raise _invalid(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lower}")
+        raise invalid(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lower}")
     if upper > n:
-        raise _invalid(f"num_upper must be negative or less or equal to number of columns ({n}) got: {upper}")
+        raise invalid(f"num_upper must be negative or less or equal to number of columns ({n}) got: {upper}")
     rows = torch.arange(m, device=input.device).unsqueeze(1)
     cols = torch.arange(n, device=input.device).unsqueeze(0)
     keep = torch.ones(m, n, dtype=torch.bool, device=input.device)
@@ -285,10 +274,10 @@ def diag(diagonal):
 def diag_part(input):
     """The inverse of Diag: ``diagonal[i1..ik] = input[i1..ik, i1..ik]``."""
     if input.dim() % 2:
-        raise _invalid(f"The rank of the tensor should be even and positive, got shape {list(input.shape)}")
+        raise invalid(f"The rank of the tensor should be even and positive, got shape {list(input.shape)}")
     half = input.dim() // 2
     if input.shape[:half] != input.shape[half:]:
-        raise _invalid(f"Invalid shape {list(input.shape)}: dimensions {half} and after must equal the first {half}")
+        raise invalid(f"Invalid shape {list(input.shape)}: dimensions {half} and after must equal the first {half}")
     out_shape = input.shape[:half]
     n = int(np.prod(out_shape)) if half else 1
     return input.reshape(n, n).diagonal().reshape(out_shape).clone()
@@ -312,10 +301,10 @@ def _k_range(k, node=""):
     """(k_lo, k_hi) of a scalar or 1-2 element ``k``."""
     values = [int(v) for v in np.asarray(k).reshape(-1)]
     if not 1 <= len(values) <= 2:
-        raise _invalid(f"diag_index must have only one or two elements, received {len(values)} elements.")
+        raise invalid(f"diag_index must have only one or two elements, received {len(values)} elements.")
     lo, hi = values[0], values[-1]
     if lo > hi:
-        raise _invalid(f"lower_diag_index must not be larger than upper_diag_index: {lo} > {hi}")
+        raise invalid(f"lower_diag_index must not be larger than upper_diag_index: {lo} > {hi}")
     return lo, hi
 
 
@@ -346,7 +335,7 @@ def _as_k(k):
 
 def _check_band(m, n, lo, hi):
     if (lo != 0 and -lo >= m) or (hi != 0 and hi >= n):
-        raise _invalid(
+        raise invalid(
             f"lower_diag_index is out of bound: {lo}. It must be between {-m} and {n}"
             if -lo >= m
             else f"upper_diag_index is out of bound: {hi} It must be between {-m} and {n}"
@@ -380,7 +369,7 @@ def _static_k(op, i):
 
 
 def _matrix_diag_part_shape(op):
-    dims = _with_rank_at_least(op, 0, 2)
+    dims = input_with_rank_at_least(op, 0, 2)
     k = _static_k(op, 1)
     if dims is None or k is None:
         if dims is not None and k is not None and k[0] == k[1]:
@@ -405,7 +394,7 @@ def _diag_output_size(diag_shape, lo, hi, num_rows, num_cols):
     elif num_cols == -1:
         num_cols = min_cols
     if num_rows != min_rows and num_cols != min_cols:
-        raise _invalid(
+        raise invalid(
             f"The number of rows or columns is not consistent with the specified d_lower, d_upper, and diagonal."
             f" num_rows={num_rows}, num_cols={num_cols}, min_num_rows={min_rows}, min_num_cols={min_cols}"
         )
@@ -423,7 +412,7 @@ def matrix_diag_v3(diagonal, k, num_rows, num_cols, padding_value, align):
     lo, hi = _k_range(_as_k(k))
     diag = diagonal.unsqueeze(-2) if lo == hi else diagonal
     if lo != hi and diag.shape[-2] != hi - lo + 1:
-        raise _invalid(
+        raise invalid(
             f"The number of diagonals provided in the input does not match the lower_diag_index and "
             f"upper_diag_index range. Expected {hi - lo + 1} but got {diag.shape[-2]}"
         )
@@ -472,7 +461,7 @@ def matrix_set_diag_v3(input, diagonal, k, align):
     diag = diagonal.unsqueeze(-2) if lo == hi else diagonal
     max_len, layout = _diag_layout(m, n, lo, hi, align.decode() if isinstance(align, bytes) else align)
     if diag.shape[-1] != max_len:
-        raise _invalid(f"diagonal must be at least 1-dim, and the last dim must be {max_len}, got {diag.shape[-1]}")
+        raise invalid(f"diagonal must be at least 1-dim, and the last dim must be {max_len}, got {diag.shape[-1]}")
     out = input.clone()
     for d, row, offset, length in layout:
         if length > 0:
