@@ -386,9 +386,7 @@ def test_stripped_op_list_matches_tf_and_follows_functions_recursively(tf1):  # 
     with g.as_default():  # [C.33] the library survives the scoped (filtering) path too
         scoped, _ = meta_graph.export_scoped_meta_graph(export_scope="x", clear_devices=True)
     assert scoped.graph_def.library == tf_meta.graph_def.library
-    assert sorted(f.signature.name for f in g._library.function) == sorted(
-        f.signature.name for f in tf_meta.graph_def.library.function
-    )
+    assert sorted(g._library.names()) == sorted(f.signature.name for f in tf_meta.graph_def.library.function)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import registry
 from torchmeta.framework.default_session import run_using_default_session
+from torchmeta.framework.function_library import FunctionLibrary
 from torchmeta.framework.op_def import output_types_from_attrs
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 
@@ -547,7 +548,7 @@ class Graph:
         self._finalized = False
         self._version = 0
         self._seed = None
-        self._library = None  # a FunctionDefLibrary proto, kept for round trips
+        self._library = FunctionLibrary()  # GraphDef.library: FunctionDefs and gradient defs
         self._foreign_op_defs: dict = {}  # OpDefs of op types we have no registration for
         self._unfetchable_ops = set()
         self._unfeedable_tensors = set()
@@ -961,14 +962,31 @@ class Graph:
                 del shapes[:]
                 shapes.extend(t._shape.as_proto() for t in op._outputs)
             graph_def.node.append(node)
-        if self._library is not None:
-            graph_def.library.CopyFrom(self._library)
+        if self._library:
+            graph_def.library.CopyFrom(self._library.to_proto())
         return graph_def
+
+    # -- functions --------------------------------------------------------------------------------------
+    def _is_function(self, name: str) -> bool:
+        """Whether ``name`` is a function of this graph's library (and so usable as an op type)."""
+        return name in self._library
+
+    def _get_function_def(self, name: str):
+        """The FunctionDef named ``name`` in this graph's library, or None."""
+        return self._library.get(name)
+
+    def _add_function_def(self, function_def) -> None:
+        """Adds a FunctionDef to this graph's library (an identical one may be added again)."""
+        self._check_not_finalized()
+        self._library.add(function_def)
 
     def _op_def_for(self, op_type: str):
         info = registry.get(op_type)
         if info is not None:
             return info.op_def
+        fdef = self._library.get(op_type)
+        if fdef is not None:
+            return fdef.signature
         return self._foreign_op_defs.get(op_type)
 
     # -- collections ----------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.runtime.lowering import SOURCE_OPS
+from torchmeta.runtime import control_flow
+from torchmeta.runtime.lowering import SOURCE_OPS, all_ops
 
 __all__ = ["Specialization", "specialize"]
 
@@ -273,13 +274,17 @@ def _fuse(op: Operation, spec: Specialization, keep: set, op_set: set) -> None:
         spec.absorbed.add(sum_op)
 
 
-def specialize(ops, feed_tensors, feed_shapes, keep=()) -> Specialization:
-    """Folds, aliases and fusions for running ``ops`` (from ``prune``) with feeds of ``feed_shapes``.
+def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
+    """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
-    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them.
+    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them. TF1 while
+    loops are specialized when their cond and body are lowered; ops that may see a dead tensor (TF1
+    conditionals) are left as they are, since folding them would make an untaken branch's value live.
     """
     spec = Specialization()
     fed = set(feed_tensors)
+    dead_ops, _ = control_flow.dead_analysis(items, fed)
+    ops = [it for it in items if isinstance(it, Operation) and it not in dead_ops]
     overrides = {t: TensorShape(None if shape is None else tuple(shape)) for t, shape in zip(feed_tensors, feed_shapes)}
     folded, aliases = spec.folded, spec.aliases
     effects: dict = {}
@@ -326,7 +331,7 @@ def specialize(ops, feed_tensors, feed_shapes, keep=()) -> Specialization:
                 if src.dtype.base_dtype is not DType.resource:
                     aliases[op._outputs[0]] = src
     # Fusions last: whether a value has other users is only known once everything is folded.
-    op_set = set(ops)
+    op_set = set(all_ops(items))
     for op in ops:
         if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
             _fuse(op, spec, keep, op_set)

@@ -1,0 +1,82 @@
+"""Library functions at run time: each body lowered once per input signature, shared by all its callers.
+
+``FunctionCalls`` is what the ``functions`` context value of a kernel is (If, While, Case,
+PartitionedCall, a call by the function's name): one callable attribute per ``func`` attr of the op
+(a list for ``list(func)``). Each callable is a ``Function`` of the environment's cache, so every call
+site of a function, and every iteration of a loop calling it, reuses the same compiled modules.
+"""
+
+from __future__ import annotations
+
+from torchmeta import errors
+from torchmeta.framework.func_graph import function_graph
+from torchmeta.runtime import lowering
+from torchmeta.runtime.program import Program
+
+__all__ = ["Function", "FunctionCalls", "FunctionCache"]
+
+
+class Function:
+    """One library function, callable with its arguments positionally; returns its outputs as a tuple."""
+
+    __slots__ = ("name", "func_graph", "program", "__weakref__")
+
+    def __init__(self, func_graph, env):
+        self.name = func_graph.name
+        self.func_graph = func_graph
+        ops = lowering.prune(func_graph.outputs, func_graph.control_outputs, func_graph.inputs)
+        lowering.check_supported(ops)
+        self.program = Program(env, ops, func_graph.outputs, func_graph.control_outputs, func_graph.inputs)
+
+    def __call__(self, *args):
+        n = len(self.func_graph.inputs)
+        if len(args) != n:
+            raise errors.InvalidArgumentError(
+                None, None, f"Function {self.name} expects {n} arguments, got {len(args)}"
+            )
+        return self.program(*args)
+
+    def __repr__(self):
+        return f"<Function {self.name!r}>"
+
+
+class FunctionCache:
+    """An environment's ``Function`` objects, one per (library, function name)."""
+
+    def __init__(self, env):
+        self._env = env
+        self._functions: dict = {}
+
+    def get(self, library, name: str) -> Function:
+        key = (id(library), name)
+        fn = self._functions.get(key)
+        if fn is None:
+            fn = Function(function_graph(library, name), self._env)
+            self._functions[key] = fn
+        return fn
+
+    def compiled_modules(self) -> list:
+        out = []
+        for fn in self._functions.values():
+            out.extend(fn.program.compiled_modules())
+        return out
+
+
+class FunctionCalls:
+    """The functions an op's ``func`` attrs name, as attributes (``then_branch``, ``body``, ``f``, ...)."""
+
+    def __init__(self, op, cache: FunctionCache):
+        library = op.graph._library
+        self.op_name = op.name
+        if op._info is None:  # the op type is the function's name
+            self.f = cache.get(library, op.type)
+            return
+        for attr_def in op._op_def.attr:
+            if attr_def.type == "func":
+                setattr(self, attr_def.name, cache.get(library, op._attrs[attr_def.name].func.name))
+            elif attr_def.type == "list(func)":
+                fns = [cache.get(library, f.name) for f in op._attrs[attr_def.name].list.func]
+                setattr(self, attr_def.name, fns)
+
+    def __repr__(self):
+        return f"<FunctionCalls of {self.op_name!r}>"

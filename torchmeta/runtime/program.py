@@ -1,0 +1,250 @@
+"""Program: a pruned subgraph compiled to an fx GraphModule per input-shape signature.
+
+A Session runs one Program per (fetches, feeds); function bodies and the cond and body of TF1 loops
+are Programs too, called with positional values, so each is lowered once per signature of its input
+shapes (at most ``MAX_SPECIALIZATIONS`` times, then once more without specialization) and never per
+call or per loop iteration.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+
+from torchmeta import errors
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.graph import Tensor
+from torchmeta.ops.control_flow_ops import truthy
+from torchmeta.runtime import control_flow, lowering, specialize
+
+__all__ = ["Program", "Compiled", "LoopRunner", "node_error"]
+
+
+class Compiled:
+    """One lowered module: its forward, and which of its outputs must be copied before a Session returns them."""
+
+    __slots__ = ("forward", "gm", "out_copy")
+
+    def __init__(self, gm, forward, out_copy):
+        self.gm = gm
+        self.forward = forward
+        self.out_copy = out_copy
+
+
+def _signature(args) -> tuple:
+    return tuple([a.shape if isinstance(a, (torch.Tensor, np.ndarray)) else None for a in args])
+
+
+class Program:
+    """The ops (from ``lowering.prune``) computing ``fetch_tensors`` and running ``target_ops`` from
+    ``feed_tensors``, compiled per input-shape signature with ``env`` (see ``lowering.lower``).
+
+    Calling it runs the module for those inputs and returns the tuple of fetched values; a kernel
+    failure is raised as an ``OpError`` naming the TF node that failed.
+    """
+
+    MAX_SPECIALIZATIONS = 8
+
+    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors):
+        self.env = env
+        self.ops = ops
+        self.fetch_tensors = list(fetch_tensors)
+        self.target_ops = list(target_ops)
+        self.feed_tensors = list(feed_tensors)
+        self.by_shapes: dict = {}
+        self.generic: Compiled | None = None
+        self._lock = threading.Lock()
+
+    def get(self, args) -> Compiled:
+        sig = _signature(args)
+        compiled = self.by_shapes.get(sig)
+        if compiled is None:
+            with self._lock:  # one thread compiles a signature; the others wait for it
+                compiled = self.by_shapes.get(sig)
+                if compiled is not None:
+                    return compiled
+                if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
+                    if self.generic is None:
+                        self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
+                    return self.generic
+                shapes = [t.shape.as_tuple() if s is None else tuple(s) for t, s in zip(self.feed_tensors, sig)]
+                compiled = self._compile(shapes)
+                self.by_shapes[sig] = compiled
+        return compiled
+
+    def __call__(self, *args):
+        compiled = self.get(args)
+        try:
+            return compiled.forward(*args)
+        except Exception as e:
+            raise node_error(compiled.gm, e) from e
+
+    def _compile(self, feed_shapes) -> Compiled:
+        env = self.env
+        with graph_lib.gc_paused():
+            spec = None
+            if getattr(env, "optimize", True):
+                spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
+            gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, env, self.target_ops, spec)
+        forward = gm.forward
+        if getattr(env, "torch_compile", False):
+            forward = torch.compile(gm, dynamic=False)
+        fed = set(self.feed_tensors)
+        out_copy = [
+            t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))
+            for t in self.fetch_tensors
+        ]
+        return Compiled(gm, forward, out_copy)
+
+    def compiled_modules(self) -> list:
+        out = [c.gm for c in self.by_shapes.values()]
+        if self.generic is not None:
+            out.append(self.generic.gm)
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# TF1 while loops
+
+
+class LoopRunner:
+    """Runs one ``Loop``: cond and body Programs (built on first use), called once per iteration."""
+
+    def __init__(self, loop: control_flow.Loop, env):
+        self.loop = loop
+        self.env = env
+        self._built = False
+        self.n_vars = len(loop.vars)
+
+    def _build(self) -> None:
+        loop = self.loop
+        merges = [v[0] for v in loop.vars]
+        # The pool of per-iteration values: merge values, merge value_index, invariants, predicate, exports.
+        pool_tensors = [m._outputs[0] for m in merges] + [m._outputs[1] for m in merges]
+        pool_tensors += [op._outputs[0] for op in loop.invariants]
+        pred = loop.loop_cond._outputs[0]
+        cond_feeds = list(pool_tensors)
+        allowed = set(loop.ops) - loop.boundary
+        cond_ops = lowering.prune([loop.loop_cond._inputs[0]], [], cond_feeds, allowed)
+        cond_set = set(lowering.all_ops(cond_ops))
+        exports = []
+        export_index = {}
+
+        def export(t):
+            if t not in export_index:
+                export_index[t] = len(exports)
+                exports.append(t)
+
+        # What the Exit ops return: a loop variable's final value, or a value of the last cond run.
+        self.exit_sources = []
+        for op in loop.exits:
+            t = op._inputs[0]
+            var = loop.switches.get(t._op)
+            if var is not None and t.value_index == 0:
+                self.exit_sources.append(("var", var))
+            elif t in pool_tensors:
+                self.exit_sources.append(("pool", pool_tensors.index(t)))
+            elif t._op in cond_set:
+                export(t)
+                self.exit_sources.append(("export", t))
+            else:
+                raise loop._error(f"Exit {op.name} does not leave the loop from its condition")
+        switch_values = {}
+        for i, v in enumerate(loop.vars):
+            if v[3] is not None:
+                switch_values[v[3]._outputs[1]] = i
+        body_fetches = [v[2]._inputs[0] for v in loop.vars]
+        body_targets = []
+        for v in loop.vars:
+            body_targets.extend(c for c in v[2]._control_inputs if c in set(loop.ops))
+        cond_outputs = [t for op in lowering.all_ops(cond_ops) for t in op._outputs]
+        body_feed_candidates = list(switch_values) + pool_tensors + [pred] + cond_outputs
+        used: set = set()
+        body_ops = lowering.prune(body_fetches, body_targets, body_feed_candidates, allowed, used)
+        for t in cond_outputs:
+            if t in used:
+                export(t)
+        self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds)
+        # Body arguments, as indices into [pool..., pred, exports...].
+        pool_index = {t: i for i, t in enumerate(pool_tensors)}
+        body_feeds, body_args = [], []
+        for t in body_feed_candidates:
+            if t not in used or t in body_feeds:
+                continue
+            body_feeds.append(t)
+            if t in switch_values:
+                body_args.append(switch_values[t])
+            elif t in pool_index:
+                body_args.append(pool_index[t])
+            elif t is pred:
+                body_args.append(-1)
+            else:
+                body_args.append(len(pool_tensors) + 1 + export_index[t])
+        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds)
+        self.body_args = body_args
+        self.exports = exports
+        self._built = True
+
+    def __call__(self, *inputs):
+        if not self._built:
+            self._build()
+        n = self.n_vars
+        values = list(inputs[:n])
+        invariants = list(inputs[n:])
+        first = [_INDEX0] * n
+        later = [_INDEX1] * n
+        index = first
+        cond, body, body_args = self.cond, self.body, self.body_args
+        while True:
+            pool = values + index + invariants
+            c = cond(*pool)
+            if not truthy(c[0]):
+                break
+            pool.append(c[0])
+            pool.extend(c[1:])
+            values = list(body(*[pool[i] for i in body_args]))
+            index = later
+        outs = []
+        for kind, where in self.exit_sources:
+            if kind == "var":
+                outs.append(values[where])
+            elif kind == "pool":
+                outs.append(pool[where])
+            else:
+                outs.append(c[1 + self.exports.index(where)])
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+_INDEX0 = torch.tensor(0, dtype=torch.int32)
+_INDEX1 = torch.tensor(1, dtype=torch.int32)
+
+
+def _may_alias(t: Tensor) -> bool:
+    """Whether a fetched value may share memory with state the session keeps (then it is copied)."""
+    info = t.op._info
+    if t.op.type in lowering.SOURCE_OPS or t.dtype.is_ref_dtype:
+        return True
+    return info is not None and info.aliases_input
+
+
+def node_error(gm, exc) -> Exception:
+    """``exc`` (raised while running ``gm``) as an OpError naming the TF node whose kernel raised it."""
+    if isinstance(exc, errors.OpError) and exc.op is not None:
+        return exc
+    node = lowering.locate_failed_node(gm, exc.__traceback__)
+    op = node.meta.get("tf_operation") if node is not None else None
+    tf_name = node.meta.get("tf_name") if node is not None else None
+    tf_op_type = node.meta.get("tf_op") if node is not None else None
+    if isinstance(exc, errors.OpError):
+        if op is not None:
+            exc.op = op
+            exc.node_def = op.node_def
+        return exc
+    where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
+    message = f"{where}: {type(exc).__name__}: {exc}"
+    node_def = op.node_def if op is not None else None
+    if isinstance(exc, (RuntimeError, ValueError, IndexError, TypeError)):
+        return errors.InvalidArgumentError(node_def, op, message)
+    return errors.InternalError(node_def, op, message)
