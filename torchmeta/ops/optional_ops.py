@@ -54,7 +54,7 @@ def optional_none():
 )
 def optional_get_value(optional, output_types):
     if optional.components is None:
-        raise errors.InvalidArgumentError(None, None, "The optional does not have a value.")
+        raise errors.InvalidArgumentError(None, None, "The given optional does not have a value.")
     values = optional.components
     return values[0] if len(output_types) == 1 else tuple(values)
 

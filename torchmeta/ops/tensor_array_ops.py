@@ -326,9 +326,7 @@ def tensor_array_write_v3(handle, index, value, flow_in, T):
 
 def _stack(handle: TensorArray, values, element_shape, what="element shape"):
     if not values:
-        dims = _shape_or_none(element_shape)
-        if not _fully_defined(dims):
-            dims = handle.element_shape if _fully_defined(handle.element_shape) else dims
+        dims = _shape_or_none(element_shape)  # the op's attr only, as TensorFlow's kernel
         if not _fully_defined(dims):
             raise errors.UnimplementedError(
                 None,

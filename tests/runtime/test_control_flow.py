@@ -1,0 +1,211 @@
+"""TF1 control flow built by TensorFlow (Switch/Merge conds, Enter/Exit/NextIteration loops) runs here.
+
+Each graph is built with TensorFlow 2.21's v1 API (control flow v1), imported, and run in both; the
+training graphs (TF's own gradient while frames, with stack accumulators) train 3 steps here equal
+to 3 in TensorFlow.
+"""
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from tests.runtime.tf_graphs import assert_same, assert_same_error, run_in_both, train_in_both
+from torchmeta.runtime import lowering
+
+X = np.array([1.0, -2.0, 3.0], np.float32)
+
+
+@pytest.fixture
+def v1_control_flow(tf1):
+    import tensorflow as tf
+
+    tf.compat.v1.disable_control_flow_v2()
+    return tf1
+
+
+def _cond_graph(tf, v1):
+    x = v1.placeholder(tf.float32, [None], name="x")
+    p = v1.placeholder(tf.bool, [], name="p")
+    r = tf.cond(p, lambda: x * 2.0, lambda: x - tf.constant(1.0))
+    return [tf.identity(r, name="r")]
+
+
+@pytest.mark.parametrize("pred", [True, False])
+def test_cond_runs_the_taken_branch(v1_control_flow, pred):
+    want, _, got, error, graph = run_in_both(_cond_graph, {"x": X, "p": pred})
+    assert error is None
+    assert_same(want, got)
+    assert {"Switch", "Merge"} <= {op.type for op in graph.get_operations()}
+
+
+def test_fetching_the_untaken_branch_raises_tfs_error(v1_control_flow):
+    def build(tf, v1):
+        _cond_graph(tf, v1)
+        return ["cond/mul:0"]
+
+    want, want_error, got, got_error, _ = run_in_both(build, {"x": X, "p": False})
+    assert_same_error(want_error, got_error)
+    assert "Retval[0] does not have value" in got_error.message
+
+
+def test_merge_with_no_live_input_is_dead(v1_control_flow):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [], name="x")
+        p = v1.placeholder(tf.bool, [], name="p")
+        f, t = tf.raw_ops.Switch(data=x, pred=p)
+        m = tf.raw_ops.Merge(inputs=[f, f * 3.0], name="m")
+        return [m.value_index, m.output]
+
+    want, _, got, _, _ = run_in_both(build, {"x": 2.0, "p": False})
+    assert_same(want, got)
+    want, want_error, got, got_error, _ = run_in_both(build, {"x": 2.0, "p": True})
+    assert_same_error(want_error, got_error)
+
+
+def test_untaken_branch_ops_do_not_run(v1_control_flow):
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        v = v1.get_variable("v", initializer=0.0, use_resource=False)
+        p = v1.placeholder(tf.bool, [], name="p")
+        r = tf.cond(p, lambda: v1.assign_add(v, 1.0), lambda: v1.assign_add(v, 10.0))
+        init = v1.global_variables_initializer()
+        with v1.Session(graph=g) as sess:
+            sess.run(init)
+            want = [sess.run(r, {p: pred}) for pred in (True, False, True)]
+        gd = g.as_graph_def()
+    ours = tm.Graph()
+    with ours.as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session() as sess:
+            sess.run(init.name)
+            got = [sess.run(r.name, {"p:0": pred}) for pred in (True, False, True)]
+    assert got == want == [1.0, 11.0, 12.0]
+
+
+def _while_graph(tf, v1):
+    x = v1.placeholder(tf.float32, [None], name="x")
+    n = v1.placeholder(tf.int32, [], name="n")
+    i, acc = tf.while_loop(
+        lambda i, a: i < n,
+        lambda i, a: (i + 1, a + tf.cast(i, tf.float32) * x),
+        [tf.constant(0), tf.zeros_like(x)],
+    )
+    return [tf.identity(i, name="i"), tf.identity(acc, name="acc")]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_while_loop_with_a_data_dependent_trip_count(v1_control_flow, n):
+    want, _, got, error, graph = run_in_both(_while_graph, {"x": X, "n": n})
+    assert error is None
+    assert_same(want, got)
+    assert {"Enter", "Merge", "Switch", "LoopCond", "NextIteration", "Exit"} <= {
+        op.type for op in graph.get_operations()
+    }
+
+
+def test_while_loop_with_maximum_iterations(v1_control_flow):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [], name="x")
+        (r,) = tf.while_loop(lambda a: tf.less(a, 1e9), lambda a: [a * 2.0], [x], maximum_iterations=5)
+        return [tf.identity(r, name="r")]
+
+    want, _, got, error, _ = run_in_both(build, {"x": 1.5})
+    assert error is None
+    assert_same(want, got)
+    assert got[0] == 48.0
+
+
+def test_while_loop_whose_carried_shape_changes(v1_control_flow):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [1], name="x")
+        _, r = tf.while_loop(
+            lambda i, a: i < 4,
+            lambda i, a: (i + 1, tf.concat([a, a * 2.0], 0)),
+            [tf.constant(0), x],
+            shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])],
+        )
+        return [tf.identity(r, name="r")]
+
+    want, _, got, error, _ = run_in_both(build, {"x": np.array([1.0], np.float32)})
+    assert error is None
+    assert_same(want, got)
+    assert got[0].shape == (16,)
+
+
+def test_nested_loops_and_conds(v1_control_flow):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [3], name="x")
+        p = v1.placeholder(tf.bool, [], name="p")
+
+        def outer_body(i, a):
+            inner = tf.while_loop(lambda j, b: j < i, lambda j, b: (j + 1, b + 1.0), [0, a])[1]
+            return i + 1, tf.cond(tf.equal(i % 2, 0), lambda: inner * 0.5, lambda: inner + x)
+
+        loop = tf.while_loop(lambda i, a: i < 4, outer_body, [0, x])[1]
+        in_cond = tf.cond(
+            p,
+            lambda: tf.while_loop(lambda k, c: k < 3, lambda k, c: (k + 1, c * 3.0), [0, x])[1],
+            lambda: x - 1.0,
+        )
+        return [tf.identity(loop, name="loop"), tf.identity(in_cond, name="in_cond")]
+
+    for pred in (True, False):
+        want, _, got, error, _ = run_in_both(build, {"x": X, "p": pred})
+        assert error is None
+        assert_same(want, got)
+
+
+def test_loop_bodies_are_lowered_once(v1_control_flow, monkeypatch):
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        _while_graph(tf, v1)
+        gd = g.as_graph_def()
+    calls = []
+    real_lower = lowering.lower
+
+    def counting_lower(items, *args, **kwargs):
+        calls.append(len(items))
+        return real_lower(items, *args, **kwargs)
+
+    monkeypatch.setattr(lowering, "lower", counting_lower)
+    ours = tm.Graph()
+    with ours.as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session() as sess:
+            for _ in range(3):
+                sess.run("acc:0", {"x:0": X, "n:0": 50})
+    assert len(calls) == 3  # the run, the cond and the body: once each, for 150 iterations
+
+
+def test_while_loop_gradients_train_like_tf(v1_control_flow, tmp_path):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [4, 3], name="x")
+        w = v1.get_variable("w", [3, 3], initializer=v1.glorot_uniform_initializer())
+
+        def body(i, h):
+            return i + 1, tf.tanh(tf.matmul(h, w) + x)
+
+        _, h = tf.while_loop(lambda i, h: i < 5, body, [tf.constant(0), tf.zeros([4, 3])])
+        return tf.reduce_sum(h * h, name="loss")
+
+    xv = np.random.RandomState(0).randn(4, 3).astype(np.float32)
+    want, got = train_in_both(build, {"x": xv}, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_dynamic_rnn_lstm_trains_like_tf(v1_control_flow, tmp_path):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [4, 6, 3], name="x")
+        cell = v1.nn.rnn_cell.LSTMCell(8)
+        out, _ = v1.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        return tf.reduce_sum(out * out, name="loss")
+
+    xv = np.random.RandomState(0).randn(4, 6, 3).astype(np.float32)
+    want, got = train_in_both(build, {"x": xv}, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
