@@ -209,3 +209,35 @@ def test_dynamic_rnn_lstm_trains_like_tf(v1_control_flow, tmp_path):
     xv = np.random.RandomState(0).randn(4, 6, 3).astype(np.float32)
     want, got = train_in_both(build, {"x": xv}, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_ref_variables_in_conds_and_loops(v1_control_flow):
+    """Assignments to a ref variable in a cond (RefSwitch, RefMerge) and in a loop body (RefEnter)."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        v = v1.Variable(np.array([1.0, 2.0], np.float32), name="v")
+        p = v1.placeholder(tf.bool, [], name="p")
+        r = tf.cond(p, lambda: v1.assign_add(v, [1.0, 1.0]), lambda: v1.assign_sub(v, [1.0, 1.0]))
+
+        def body(i, a):
+            with tf.control_dependencies([v1.assign_add(v, [0.5, 0.5])]):
+                return i + 1, a + v.read_value()
+
+        # one iteration at a time: with more, TF's iterations race on the variable
+        _, a = tf.while_loop(lambda i, a: i < 3, body, [0, tf.zeros([2])], parallel_iterations=1)
+        init = v1.global_variables_initializer()
+        with v1.Session(graph=g) as sess:
+            sess.run(init)
+            want = [sess.run(r, {p: True}), sess.run(r, {p: False}), sess.run(a), sess.run(v)]
+        gd = g.as_graph_def()
+    assert {"RefSwitch", "RefMerge", "RefEnter"} <= {n.op for n in gd.node}
+    with tm.Graph().as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session() as sess:
+            sess.run(init.name)
+            got = [sess.run(r.name, {"p:0": True}), sess.run(r.name, {"p:0": False})]
+            got += [sess.run(a.name), sess.run("v:0")]
+    assert_same(want, got)

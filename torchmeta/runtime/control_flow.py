@@ -291,31 +291,80 @@ def run_loop(runner, *inputs):
 # Dead tensors
 
 
+def _merge_conditions(conds, op) -> frozenset:
+    """When a Merge is live: the disjunction of its inputs' conditions, simplified (``A&p | A&!p`` is ``A``,
+    ``A | A&B`` is ``A``); an opaque literal of its own when that leaves more than one conjunction."""
+    conds = set(conds)
+    if frozenset() in conds:
+        return frozenset()
+    changed = True
+    while changed and len(conds) > 1:
+        changed = False
+        for a in list(conds):
+            for b in list(conds):
+                if a is not b and a <= b:  # absorption
+                    conds.discard(b)
+                    changed = True
+                    break
+            if changed:
+                break
+            for lit in a:
+                pred, branch = lit
+                other = (a - {lit}) | {(pred, not branch)}
+                if other in conds:
+                    conds.discard(a)
+                    conds.discard(other)
+                    conds.add(a - {lit})
+                    changed = True
+                    break
+            if changed:
+                break
+    if len(conds) == 1:
+        return next(iter(conds))
+    return frozenset({(op, True)})
+
+
 def dead_analysis(items, fed: set):
-    """(ops that may be dead, tensors that may be dead) among ``items``, in their order."""
-    dead_tensors: set = set()
-    dead_ops: set = set()
+    """(ops that may be dead, tensors that may be dead) among ``items``, in their order.
+
+    Each tensor gets the condition under which it is live: a conjunction of (predicate, branch) literals
+    from the Switches it depends on. A Merge of the branches of one conditional is live whenever the
+    conditional is, so only what depends on a branch itself (and not on the Merge after it) may be dead.
+    """
+    cond: dict = {}  # Tensor -> frozenset of literals (absent: always live)
+    op_cond: dict = {}  # op or Loop -> frozenset
+    empty = frozenset()
+
+    def of(t):
+        return empty if t in fed else cond.get(t, empty)
+
     for it in items:
         if isinstance(it, Loop):
-            if any(t in dead_tensors for t in it._inputs) or any(c in dead_ops for c in it._control_inputs):
-                dead_ops.add(it)
-                dead_tensors.update(it._outputs)
+            c = empty.union(*(of(t) for t in it._inputs), *(op_cond.get(x, empty) for x in it._control_inputs))
+            if c:
+                op_cond[it] = c
+                for t in it._outputs:
+                    cond[t] = c
             continue
         op = it
         if op.type == "ControlTrigger":
             continue
-        data_dead = [t in dead_tensors for t in op._inputs if t not in fed]
+        controls = [op_cond.get(x, empty) for x in op._control_inputs]
         if op.type in MERGE_OPS:
-            if data_dead and all(data_dead):
-                dead_ops.add(op)
-                dead_tensors.update(op._outputs)
-            continue
-        if any(data_dead) or any(c in dead_ops for c in op._control_inputs):
-            dead_ops.add(op)
-            dead_tensors.update(op._outputs)
-        elif op.type in SWITCH_OPS:
-            dead_tensors.update(op._outputs)
-    return dead_ops, dead_tensors
+            c = _merge_conditions([of(t) for t in op._inputs], op)
+        else:
+            c = empty.union(*(of(t) for t in op._inputs), *controls)
+        if c:
+            op_cond[op] = c
+            for t in op._outputs:
+                cond[t] = c
+        if op.type in SWITCH_OPS:
+            pred = op._inputs[1]
+            while pred.op.type == "Identity" and pred not in fed:  # tf.cond switches on pred and pred_id
+                pred = pred.op._inputs[0]
+            cond[op._outputs[0]] = c | {(pred, False)}
+            cond[op._outputs[1]] = c | {(pred, True)}
+    return set(op_cond), {t for t, c in cond.items() if c}
 
 
 _GUARDS: dict = {}

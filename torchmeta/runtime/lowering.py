@@ -181,6 +181,8 @@ def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
             item_of[it] = it
     live: set = set()
     stack: list = [item_of[op] for op in target_ops if op in item_of]
+    if spec is not None:  # effects that folded or aliased ops depended on still run
+        stack.extend(item_of[op] for op in spec.keep_alive if op in item_of)
 
     def need(t):
         t = _resolve(t, spec)
@@ -270,7 +272,7 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> 
         if t in folded and t not in fed:
             return constant_node(t)
         node, dev = values[t]
-        if t.dtype.is_ref_dtype and not want_ref and env.deref_refs and t not in fed:
+        if t.dtype.is_ref_dtype and not want_ref and env.deref_refs:  # fed refs too: a loop body's are slots
             node = graph.call_function(read_ref, (node,))
             node.meta.update(tf_name=op.name, tf_op=op.type)
             return node

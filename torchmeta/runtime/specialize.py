@@ -41,6 +41,8 @@ class Specialization:
     # consumer Operation -> Fusion; the producer is absorbed (not emitted on its own).
     fusions: dict = field(default_factory=dict)
     absorbed: set = field(default_factory=set)
+    # Ops with effects that folded or aliased ops had as control inputs: they still run.
+    keep_alive: set = field(default_factory=set)
 
 
 @dataclass
@@ -189,8 +191,14 @@ _READS = {
 }
 
 
-def _has_effects(op: Operation, memo: dict) -> bool:
-    """Whether ``op`` or anything it depends on changes state or can fail on purpose."""
+def _has_effects(op: Operation, memo: dict, op_set: set) -> bool:
+    """Whether ``op`` or anything it depends on in this subgraph changes state or can fail on purpose.
+
+    Ops outside the subgraph (``op_set``) have run before it starts (the enclosing program's ops, a loop's
+    Enter/Merge/Switch), so depending on them orders nothing here.
+    """
+    if op not in op_set:
+        return False
     known = memo.get(op)
     if known is not None:
         return known
@@ -202,8 +210,8 @@ def _has_effects(op: Operation, memo: dict) -> bool:
         or (od.is_stateful and not reads)
         or op.type in _CHECKS
         or (not reads and any(arg.is_ref for arg in od.input_arg))
-        or any(_has_effects(t._op, memo) for t in op._inputs)
-        or any(_has_effects(c, memo) for c in op._control_inputs)
+        or any(_has_effects(t._op, memo, op_set) for t in op._inputs)
+        or any(_has_effects(c, memo, op_set) for c in op._control_inputs)
     )
     memo[op] = effects
     return effects
@@ -285,6 +293,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
     fed = set(feed_tensors)
     dead_ops, _ = control_flow.dead_analysis(items, fed)
     ops = [it for it in items if isinstance(it, Operation) and it not in dead_ops]
+    op_set = set(all_ops(items))
     overrides = {t: TensorShape(None if shape is None else tuple(shape)) for t, shape in zip(feed_tensors, feed_shapes)}
     folded, aliases = spec.folded, spec.aliases
     effects: dict = {}
@@ -293,46 +302,55 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
             _refine_shapes(op, overrides, fed)
             if op._info is None:
                 continue
-            # A control edge only orders; from effect-free ops (tf.tuple's gates in gradient graphs)
-            # it can be dropped, since the generated code runs in a topological order anyway.
-            if op._control_inputs and any(_has_effects(c, effects) for c in op._control_inputs):
+            # A control edge only orders, and the generated code runs in a topological order anyway: a
+            # folded or aliased op's control inputs without effects (tf.tuple's gates in gradient graphs)
+            # are dropped, those with effects kept alive (they run where they ran).
+            gates = [c for c in op._control_inputs if _has_effects(c, effects, op_set)]
+            if gates and op.type == "Snapshot":  # a copy taken at that point: keep it
                 continue
-            outputs = [t for t in op._outputs if t not in fed]
-            if not outputs:
-                continue
-            if op.type == "Const":
-                value = tensor_util.MakeNdarray(op._attrs["value"].tensor)
-                if value.size <= FOLD_LIMIT:
-                    folded[op._outputs[0]] = (
-                        value if value.dtype == object else numpy_to_torch(value, DType(op._attrs["dtype"].type))
-                    )
-                continue
-            if op.type in SOURCE_OPS or op._op_def.is_stateful:
-                continue
-            if op.type in _SHAPE_OPS:
-                for i, t in enumerate(op._outputs):
-                    value = _shape_value(op, i)
-                    if value is not None:
-                        folded[t] = torch.from_numpy(value)
-                continue
-            if all(t in folded for t in op._inputs) and op._inputs:
-                values = _evaluate(op, folded)
-                if values is not None:
-                    for t, v in zip(op._outputs, values):
-                        folded[t] = v
-                    continue
-            if op.type == "IdentityN":
-                for i, t in enumerate(op._outputs):
-                    aliases[t] = op._inputs[i]
-                continue
-            source = _alias_source(op, folded)
-            if source is not None and len(op._outputs) == 1:
-                src = op._inputs[source]
-                if src.dtype.base_dtype is not DType.resource:
-                    aliases[op._outputs[0]] = src
+            n_folded, n_aliased = len(folded), len(aliases)
+            _specialize_op(op, fed, folded, aliases)
+            if gates and (len(folded) != n_folded or len(aliases) != n_aliased):
+                spec.keep_alive.update(gates)
     # Fusions last: whether a value has other users is only known once everything is folded.
-    op_set = set(all_ops(items))
     for op in ops:
         if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
             _fuse(op, spec, keep, op_set)
     return spec
+
+
+def _specialize_op(op, fed, folded, aliases) -> None:
+    """Folds ``op``'s outputs or aliases them to an input when these shapes allow it."""
+    outputs = [t for t in op._outputs if t not in fed]
+    if not outputs:
+        return
+    if op.type == "Const":
+        value = tensor_util.MakeNdarray(op._attrs["value"].tensor)
+        if value.size <= FOLD_LIMIT:
+            folded[op._outputs[0]] = (
+                value if value.dtype == object else numpy_to_torch(value, DType(op._attrs["dtype"].type))
+            )
+        return
+    if op.type in SOURCE_OPS or op._op_def.is_stateful:
+        return
+    if op.type in _SHAPE_OPS:
+        for i, t in enumerate(op._outputs):
+            value = _shape_value(op, i)
+            if value is not None:
+                folded[t] = torch.from_numpy(value)
+        return
+    if all(t in folded for t in op._inputs) and op._inputs:
+        values = _evaluate(op, folded)
+        if values is not None:
+            for t, v in zip(op._outputs, values):
+                folded[t] = v
+            return
+    if op.type == "IdentityN":
+        for i, t in enumerate(op._outputs):
+            aliases[t] = op._inputs[i]
+        return
+    source = _alias_source(op, folded)
+    if source is not None and len(op._outputs) == 1:
+        src = op._inputs[source]
+        if src.dtype.base_dtype is not DType.resource:
+            aliases[op._outputs[0]] = src
