@@ -10,6 +10,7 @@ import pytest
 
 import torchmeta as tm
 from tests.runtime.tf_graphs import assert_same, assert_same_error, run_in_both, train_in_both
+from torchmeta._proto import control_flow_pb2
 from torchmeta.runtime import lowering
 
 X = np.array([1.0, -2.0, 3.0], np.float32)
@@ -241,3 +242,58 @@ def test_ref_variables_in_conds_and_loops(v1_control_flow):
             got = [sess.run(r.name, {"p:0": True}), sess.run(r.name, {"p:0": False})]
             got += [sess.run(a.name), sess.run("v:0")]
     assert_same(want, got)
+
+
+def test_loop_meta_graph_round_trips_and_trains_in_tf_again(v1_control_flow, tmp_path):
+    """A TF-built training .meta with a while loop and a cond: the while_context / cond_context
+    collections come back out as TF wrote them, and TF imports our export and trains on with the same
+    numbers."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    prefix = str(tmp_path / "model")
+    xv = np.random.RandomState(1).randn(4, 3).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [4, 3], name="x")
+        p = v1.placeholder_with_default(True, [], name="p")
+        w = v1.get_variable("w", [3, 3], initializer=v1.glorot_uniform_initializer(seed=3))
+        _, h = tf.while_loop(lambda i, h: i < 4, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, w) + x)), [0, x])
+        h = tf.cond(p, lambda: h * 2.0, lambda: h)
+        loss = tf.reduce_sum(h * h, name="loss")
+        v1.train.GradientDescentOptimizer(0.05).minimize(loss, name="train")
+        saver = v1.train.Saver()
+        with v1.Session(graph=g) as sess:
+            sess.run(v1.global_variables_initializer())
+            saver.save(sess, prefix)
+            want = [sess.run(["loss:0", "train"], {"x:0": xv})[0] for _ in range(4)]
+        tf_meta = saver.export_meta_graph()
+    ours_path = str(tmp_path / "ours")
+    with tm.Graph().as_default():
+        tm_saver = tm.train.import_meta_graph(prefix + ".meta", format="tf")
+        with tm.Session() as sess:
+            tm_saver.restore(sess, prefix)
+            got = [sess.run(["loss:0", "train"], {"x:0": xv})[0] for _ in range(2)]
+            tm_saver.save(sess, ours_path, write_meta_graph=True)
+            ours_meta = tm_saver.export_meta_graph()
+    for key, cls in (
+        ("while_context", control_flow_pb2.WhileContextDef),
+        ("cond_context", control_flow_pb2.CondContextDef),
+    ):
+        # the messages (TF writes their maps in hash order, so not the bytes)
+        assert [_parsed(cls, b) for b in ours_meta.collection_def[key].bytes_list.value] == [
+            _parsed(cls, b) for b in tf_meta.collection_def[key].bytes_list.value
+        ]
+        assert ours_meta.collection_def[key].bytes_list.value
+    with tf.Graph().as_default():
+        tf_saver = v1.train.import_meta_graph(ours_path + ".meta")
+        with v1.Session() as sess:
+            tf_saver.restore(sess, ours_path)
+            got += [sess.run(["loss:0", "train"], {"x:0": xv})[0] for _ in range(2)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def _parsed(cls, data):
+    message = cls()
+    message.ParseFromString(data)
+    return message
