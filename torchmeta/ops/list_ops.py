@@ -66,12 +66,13 @@ def _compatible(partial, dims) -> bool:
 class TensorList:
     """The value of a TensorList ``variant`` tensor."""
 
-    __slots__ = ("elements", "element_shape", "element_dtype", "max_num_elements", "device")
+    __slots__ = ("elements", "element_shape", "element_dtype", "torch_dtype", "max_num_elements", "device")
 
     def __init__(self, elements, element_shape, element_dtype, max_num_elements=-1, device=None):
         self.elements = elements
         self.element_shape = element_shape
         self.element_dtype = element_dtype
+        self.torch_dtype = element_dtype.torch
         self.max_num_elements = max_num_elements
         self.device = device
 
@@ -103,7 +104,7 @@ class TensorList:
             raise _invalid(
                 f"Trying to {what} but element_shape is not fully defined: {_dims_str(dims)} and no list element is set."
             )
-        return torch.zeros(dims, dtype=self.element_dtype.torch, device=self.device)
+        return torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
 
     def item(self, index: int, shape_arg):
         value = self.elements[index]
@@ -120,11 +121,11 @@ class TensorList:
                     "Trying to read an uninitialized tensor but element_shape is not fully defined: "
                     f"{_dims_str(dims)} and no list element is set."
                 )
-            return torch.zeros(dims, dtype=self.element_dtype.torch, device=self.device)
+            return torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
         return value
 
     def check_item(self, item, where="set a tensor with incompatible shape at a list index") -> None:
-        if isinstance(item, torch.Tensor) and item.dtype != self.element_dtype.torch:
+        if isinstance(item, torch.Tensor) and item.dtype != self.torch_dtype:
             raise _invalid(
                 f"Invalid data types; op elements {type_string(item.dtype)} but list elements "
                 f"{type_string(self.element_dtype)}"
@@ -272,7 +273,7 @@ def _stack_items(lst: TensorList, items, element_shape):
             raise _invalid(
                 f"Tried to stack elements of an empty list with non-fully-defined element_shape: {_dims_str(dims)}"
             )
-        return torch.zeros((0, *dims), dtype=lst.element_dtype.torch, device=lst.device)
+        return torch.zeros((0, *dims), dtype=lst.torch_dtype, device=lst.device)
     first = items[0].shape
     for v in items[1:]:
         if v.shape != first:
@@ -402,7 +403,7 @@ def tensor_list_concat_v2(input_handle, element_shape, leading_dims, element_dty
                     "All uninitialized elements of the list must have a known first dimension or leading_dims must "
                     "be set."
                 )
-            value = torch.zeros((first, *dims[1:]), dtype=lst.element_dtype.torch, device=lst.device)
+            value = torch.zeros((first, *dims[1:]), dtype=lst.torch_dtype, device=lst.device)
         elif value.dim() == 0:
             raise _invalid("Concat saw a scalar shape at index 0 but requires at least vectors.")
         items.append(value)
@@ -412,7 +413,7 @@ def tensor_list_concat_v2(input_handle, element_shape, leading_dims, element_dty
                 "All except the first dimension must be fully defined when concating an empty tensor list. "
                 f"element_shape: {_dims_str(dims)}"
             )
-        value = torch.zeros((0, *dims[1:]), dtype=lst.element_dtype.torch, device=lst.device)
+        value = torch.zeros((0, *dims[1:]), dtype=lst.torch_dtype, device=lst.device)
         return value, torch.zeros(0, dtype=torch.int64)
     lengths = torch.tensor([v.shape[0] for v in items], dtype=torch.int64)
     return torch.cat(items), lengths

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 
+import torch
+
 from torchmeta import errors
 from torchmeta.dtypes import type_string
 from torchmeta.framework import common_shapes
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops.math_ops import TORCH_DTYPES
 
 __all__ = ["Stack"]
 
@@ -78,7 +81,8 @@ def stack_pop_v2(handle, elem_type):
     if not handle.items:
         raise errors.InvalidArgumentError(None, None, f"Stack[{handle.name}] is empty when calling Pop().")
     value = handle.items.pop()
-    if getattr(value, "dtype", None) is not None and elem_type.torch is not None and value.dtype != elem_type.torch:
+    want = TORCH_DTYPES.get(elem_type)
+    if want is not None and isinstance(value, torch.Tensor) and value.dtype != want:
         raise errors.InternalError(
             None,
             None,

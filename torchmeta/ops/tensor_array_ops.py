@@ -86,6 +86,7 @@ class TensorArray:
     ):
         self.name = name
         self.dtype = dtype
+        self.torch_dtype = dtype.torch
         self.elements = [_Element() for _ in range(size)]
         self.element_shape = element_shape  # a tuple with None for unknown dims, or None (unknown rank)
         self.dynamic_size = dynamic_size
@@ -119,7 +120,7 @@ class TensorArray:
             self.elements.extend(_Element() for _ in range(index + 1 - n))
         t = self.elements[index]
         dims = tuple(value.shape)
-        if value.dtype != self.dtype.torch:
+        if value.dtype != self.torch_dtype:
             raise _invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because the value dtype is "
                 f"{type_string(value.dtype)} but TensorArray dtype is {type_string(self.dtype)}."
@@ -180,7 +181,7 @@ class TensorArray:
                     "set the full element_shape property on the forward TensorArray, the proper all-zeros tensor "
                     "will be returned instead of incurring this error."
                 )
-            value = torch.zeros(dims, dtype=self.dtype.torch, device=self.device)
+            value = torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
         else:
             value = t.tensor
         if self.clear_after_read:
@@ -334,7 +335,7 @@ def _stack(handle: TensorArray, values, element_shape, what="element shape"):
                 f"TensorArray has size zero, but {what} {_dims_str(dims)} is not fully defined. Currently only static "
                 "shapes are supported when packing zero-size TensorArrays.",
             )
-        return torch.zeros((0, *dims), dtype=handle.dtype.torch, device=handle.device)
+        return torch.zeros((0, *dims), dtype=handle.torch_dtype, device=handle.device)
     first = values[0].shape
     for i, v in enumerate(values[1:], 1):
         if v.shape != first:
@@ -409,7 +410,7 @@ def tensor_array_concat_v3(handle, flow_in, dtype, element_shape_except0):
                 f"TensorArray has size zero, but element_shape_except0 {_dims_str(dims)} is not fully defined. "
                 "Currently only static shapes are supported when concatenating zero-size TensorArrays.",
             )
-        value = torch.zeros((0, *dims), dtype=handle.dtype.torch, device=handle.device)
+        value = torch.zeros((0, *dims), dtype=handle.torch_dtype, device=handle.device)
         return value, torch.zeros(0, dtype=torch.int64)
     values = [handle.read(i) for i in range(n)]
     for i, v in enumerate(values):

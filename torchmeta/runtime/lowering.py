@@ -229,8 +229,9 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> 
     Const and variable ops, ``env.device(op) -> torch.device``, ``env.deref_refs`` (whether ref values
     must be read through ``read_ref``), ``env.context(op, name, device, root, names, graph)`` for the
     kernel's context parameters (``functions``: the op's function attrs as callables),
-    ``env.loop(loop)`` (the runner of a TF1 while loop) and ``env.kernels`` (op type -> kernel
-    replacing the registered one).
+    ``env.loop(loop)`` (the runner of a TF1 while loop), ``env.kernels`` (op type -> kernel
+    replacing the registered one) and ``env.constant_buffers`` (whether folded constants are registered
+    buffers, which ``module.to(device)`` moves, or plain attributes, which read faster).
 
     Ops that may see a dead tensor (TF1 conditionals, ``control_flow.dead_analysis``) are called through
     a guard that skips them when an input or control input is dead.
@@ -252,15 +253,16 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> 
     folded = spec.folded if spec is not None else {}
     transfers: dict[tuple[Tensor, torch.device], fx.Node] = {}
     constants: dict[Tensor, fx.Node] = {}
+    buffers = getattr(env, "constant_buffers", True)  # folded constants follow module.to(device)
 
     def constant_node(t: Tensor) -> fx.Node:
         node = constants.get(t)
         if node is None:
             attr = names.make(t.op.name + "_folded")
             value = folded[t]
-            if isinstance(value, torch.Tensor):
+            if isinstance(value, torch.Tensor) and buffers:
                 root.register_buffer(attr, value)
-            else:
+            else:  # a plain attribute: the generated code reads it without nn.Module's __getattr__
                 setattr(root, attr, value)
             node = graph.get_attr(attr)
             node.meta.update(tf_name=t.op.name, tf_op="Const(folded " + t.op.type + ")")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import Tensor
 from torchmeta.ops.control_flow_ops import truthy
@@ -33,8 +33,7 @@ class Compiled:
         self.out_copy = out_copy
 
 
-def _signature(args) -> tuple:
-    return tuple([a.shape if isinstance(a, (torch.Tensor, np.ndarray)) else None for a in args])
+_NO_SHAPE = (DType.resource, DType.variant)
 
 
 class Program:
@@ -56,9 +55,11 @@ class Program:
         self.by_shapes: dict = {}
         self.generic: Compiled | None = None
         self._lock = threading.Lock()
+        # The feeds whose shapes key the specializations (handles of resources and variants have none).
+        self._shaped = [i for i, t in enumerate(self.feed_tensors) if t.dtype.base_dtype not in _NO_SHAPE]
 
     def get(self, args) -> Compiled:
-        sig = _signature(args)
+        sig = tuple([args[i].shape for i in self._shaped])
         compiled = self.by_shapes.get(sig)
         if compiled is None:
             with self._lock:  # one thread compiles a signature; the others wait for it
@@ -69,7 +70,9 @@ class Program:
                     if self.generic is None:
                         self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
                     return self.generic
-                shapes = [t.shape.as_tuple() if s is None else tuple(s) for t, s in zip(self.feed_tensors, sig)]
+                shapes = [t.shape.as_tuple() for t in self.feed_tensors]
+                for i, dims in zip(self._shaped, sig):
+                    shapes[i] = tuple(dims)
                 compiled = self._compile(shapes)
                 self.by_shapes[sig] = compiled
         return compiled
@@ -125,9 +128,11 @@ class LoopRunner:
         pool_tensors = [m._outputs[0] for m in merges] + [m._outputs[1] for m in merges]
         pool_tensors += [op._outputs[0] for op in loop.invariants]
         pred = loop.loop_cond._outputs[0]
-        cond_feeds = list(pool_tensors)
         allowed = set(loop.ops) - loop.boundary
-        cond_ops = lowering.prune([loop.loop_cond._inputs[0]], [], cond_feeds, allowed)
+        cond_used: set = set()
+        cond_ops = lowering.prune([loop.loop_cond._inputs[0]], [], pool_tensors, allowed, cond_used)
+        cond_feeds = [t for t in pool_tensors if t in cond_used]
+        self.cond_args = [pool_tensors.index(t) for t in cond_feeds]
         cond_set = set(lowering.all_ops(cond_ops))
         exports = []
         export_index = {}
@@ -196,10 +201,10 @@ class LoopRunner:
         first = [_INDEX0] * n
         later = [_INDEX1] * n
         index = first
-        cond, body, body_args = self.cond, self.body, self.body_args
+        cond, body, body_args, cond_args = self.cond, self.body, self.body_args, self.cond_args
         while True:
             pool = values + index + invariants
-            c = cond(*pool)
+            c = cond(*[pool[i] for i in cond_args])
             if not truthy(c[0]):
                 break
             pool.append(c[0])

@@ -286,6 +286,7 @@ class _SessionEnv:
 
     deref_refs = True
     kernels: dict = {}
+    constant_buffers = False  # session modules never move between devices
 
     def __init__(self, session: Session):
         self._session = session

@@ -312,11 +312,89 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
             _specialize_op(op, fed, folded, aliases)
             if gates and (len(folded) != n_folded or len(aliases) != n_aliased):
                 spec.keep_alive.update(gates)
-    # Fusions last: whether a value has other users is only known once everything is folded.
-    for op in ops:
-        if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
-            _fuse(op, spec, keep, op_set)
+        # Fusions last: whether a value has other users is only known once everything is folded.
+        for op in ops:
+            if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
+                _fuse(op, spec, keep, op_set)
+        for op in ops:
+            if (
+                op.type in _STATIC_ARGUMENTS
+                and op not in spec.fusions
+                and op not in spec.absorbed
+                and not any(t in folded or t in aliases for t in op._outputs)
+            ):
+                _static_arguments(op, spec)
     return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# Ops whose index arguments are folded and whose input shapes are known: checked once here, then run
+# as the one torch call they amount to (what a loop body runs each iteration).
+
+
+def static_slice(input, index):
+    """Slice with constant begin/size, checked when specialized."""
+    return input[index]
+
+
+def static_concat(*values, dim):
+    """ConcatV2 with a constant axis over inputs of known shapes, checked when specialized."""
+    return torch.cat(values, dim)
+
+
+def static_split(value, sizes, dim):
+    """Split/SplitV with a constant axis and sizes, checked when specialized."""
+    return torch.split(value, sizes, dim)
+
+
+def _meta(t: Tensor):
+    shape = t.shape
+    dtype = t.dtype.base_dtype.torch
+    if dtype is None or not shape.is_fully_defined():
+        return None
+    return torch.empty(shape.as_list(), dtype=dtype, device="meta")
+
+
+def _static_arguments(op: Operation, spec: Specialization) -> None:
+    folded = spec.folded
+    t = op.type
+    try:
+        if t == "Slice":
+            x, begin, size = op._inputs
+            meta = _meta(x)
+            if meta is None or begin not in folded or size not in folded:
+                return
+            b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
+            n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
+            _kernel_of(op)(meta, torch.as_tensor(folded[begin]), torch.as_tensor(folded[size]))  # TF's checks
+            index = tuple(slice(bi, bi + (d - bi if si == -1 else si)) for bi, si, d in zip(b, n, meta.shape))
+            spec.fusions[op] = Fusion(static_slice, [x], {"index": index})
+        elif t == "ConcatV2":
+            *values, axis = op._inputs
+            metas = [_meta(v) for v in values]
+            if any(m is None for m in metas) or axis not in folded:
+                return
+            _kernel_of(op)(metas, torch.as_tensor(folded[axis]))
+            dim = int(torch.as_tensor(folded[axis])) % metas[0].dim()
+            spec.fusions[op] = Fusion(static_concat, list(values), {"dim": dim})
+        elif t == "Split":
+            split_dim, value = op._inputs
+            meta = _meta(value)
+            if meta is None or split_dim not in folded or len(op._outputs) < 2:
+                return
+            n = op._attrs["num_split"].i
+            _kernel_of(op)(torch.as_tensor(folded[split_dim]), meta, num_split=n)
+            dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
+            spec.fusions[op] = Fusion(static_split, [value], {"sizes": meta.shape[dim] // n, "dim": dim})
+    except Exception:  # a check failed: the op runs as it is and raises TF's error at run time
+        spec.fusions.pop(op, None)
+
+
+def _kernel_of(op):
+    return op._info.kernel
+
+
+_STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
 
 
 def _specialize_op(op, fed, folded, aliases) -> None:
