@@ -218,7 +218,7 @@ def _func_attr_names(op) -> list[str]:
     return [a.name for a in op._op_def.attr if a.type in ("func", "list(func)")]
 
 
-def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx.GraphModule:
+def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, kernels=None) -> fx.GraphModule:
     """Builds the fx GraphModule running ``items`` (from ``prune``).
 
     The module's ``forward`` takes the fed values in ``feed_tensors`` order and returns a tuple with
@@ -234,7 +234,8 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> 
     buffers, which ``module.to(device)`` moves, or plain attributes, which read faster).
 
     Ops that may see a dead tensor (TF1 conditionals, ``control_flow.dead_analysis``) are called through
-    a guard that skips them when an input or control input is dead.
+    a guard that skips them when an input or control input is dead. ``kernels`` maps single ops to
+    kernels replacing their registered ones (a loop's in-place accumulators).
     """
     check_supported(items)
     graph = fx.Graph()
@@ -290,7 +291,8 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> 
     def dead_controls(it):
         return tuple(raw[c] for c in it._control_inputs if c in dead_ops and c in raw)
 
-    kernels = env.kernels
+    type_kernels = env.kernels
+    op_kernels = kernels or {}
     fusions = spec.fusions if spec is not None else {}
     absorbed = spec.absorbed if spec is not None else ()
     for it in items:
@@ -344,7 +346,7 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> 
                     lambda t, is_ref, device=device, op=op: value_for(t, is_ref, device, op),
                     lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
                 )
-                kernel = kernels.get(op.type, kernel)
+                kernel = op_kernels.get(op) or type_kernels.get(op.type, kernel)
             if may_die and op.type not in control_flow.MERGE_OPS:  # a Merge takes its first live input
                 kernel = control_flow.guarded(kernel, len(op._outputs))
                 kwargs["_ctrl"] = dead_controls(op)

@@ -46,9 +46,10 @@ class Program:
 
     MAX_SPECIALIZATIONS = 8
 
-    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors):
+    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None):
         self.env = env
         self.ops = ops
+        self.kernels = kernels  # op -> kernel replacing its registered one
         self.fetch_tensors = list(fetch_tensors)
         self.target_ops = list(target_ops)
         self.feed_tensors = list(feed_tensors)
@@ -90,7 +91,9 @@ class Program:
             spec = None
             if getattr(env, "optimize", True):
                 spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
-            gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, env, self.target_ops, spec)
+            gm = lowering.lower(
+                self.ops, self.fetch_tensors, self.feed_tensors, env, self.target_ops, spec, self.kernels
+            )
         forward = gm.forward
         if getattr(env, "torch_compile", False):
             forward = torch.compile(gm, dynamic=False)
@@ -187,7 +190,7 @@ class LoopRunner:
                 body_args.append(-1)
             else:
                 body_args.append(len(pool_tensors) + 1 + export_index[t])
-        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds)
+        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, _accumulators(loop))
         self.body_args = body_args
         self.exports = exports
         self._built = True
@@ -220,6 +223,43 @@ class LoopRunner:
             else:
                 outs.append(c[1 + self.exports.index(where)])
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _accumulators(loop) -> dict:
+    """In-place kernels for the loop's accumulators: a loop variable whose next value is its value plus
+    something, read by nothing else (TF1's gradient loops sum each loop invariant's gradient so). From the
+    second iteration on, the value is a tensor this loop made and nobody else holds, so it is added to in
+    place (TensorFlow reuses that memory too) instead of allocating a new one per iteration."""
+    out = {}
+    for merge, _enter, next_it, switch in loop.vars:
+        add = next_it._inputs[0]._op
+        if switch is None or add.type not in ("Add", "AddV2") or not add._info or add._control_inputs:
+            continue
+        value = switch._outputs[1]
+        if value not in add._inputs or len(value._consumers) != 1:
+            continue
+        if add._outputs[0]._consumers != [next_it] or add._control_outputs:
+            continue
+        if merge._outputs[0]._consumers != [switch] or merge._outputs[1]._consumers:
+            continue
+        if value.dtype.base_dtype not in (DType.float32, DType.float64, DType.float16, DType.bfloat16):
+            continue
+        out[add] = _accumulator(add._inputs.index(value))
+    return out
+
+
+def _accumulator(acc_index: int):
+    token = object()
+
+    def accumulate(x, y):
+        acc, value = (x, y) if acc_index == 0 else (y, x)
+        if getattr(acc, "_torchmeta_accumulator", None) is token and acc.shape == value.shape:
+            return acc.add_(value)
+        out = torch.add(x, y)
+        out._torchmeta_accumulator = token
+        return out
+
+    return accumulate
 
 
 _INDEX0 = torch.tensor(0, dtype=torch.int32)

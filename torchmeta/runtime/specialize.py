@@ -191,30 +191,33 @@ _READS = {
 }
 
 
-def _has_effects(op: Operation, memo: dict, op_set: set) -> bool:
-    """Whether ``op`` or anything it depends on in this subgraph changes state or can fail on purpose.
+def _effects(op: Operation, memo: dict, op_set: set) -> frozenset:
+    """The ops that change state or can fail on purpose among ``op`` and what it depends on in this subgraph.
 
     Ops outside the subgraph (``op_set``) have run before it starts (the enclosing program's ops, a loop's
     Enter/Merge/Switch), so depending on them orders nothing here.
     """
     if op not in op_set:
-        return False
+        return frozenset()
     known = memo.get(op)
     if known is not None:
         return known
-    memo[op] = True  # cycles (never in a pruned DAG) count as effects
+    memo[op] = frozenset({op})  # cycles (never in a pruned DAG) count as effects
     od = op._op_def
     reads = op.type in _READS
-    effects = (
+    own = (
         od is None
         or (od.is_stateful and not reads)
         or op.type in _CHECKS
         or (not reads and any(arg.is_ref for arg in od.input_arg))
-        or any(_has_effects(t._op, memo, op_set) for t in op._inputs)
-        or any(_has_effects(c, memo, op_set) for c in op._control_inputs)
     )
-    memo[op] = effects
-    return effects
+    found = frozenset({op}) if own else frozenset()
+    for t in op._inputs:
+        found |= _effects(t._op, memo, op_set)
+    for c in op._control_inputs:
+        found |= _effects(c, memo, op_set)
+    memo[op] = found
+    return found
 
 
 def _single_use(t: Tensor, consumer: Operation, keep: set, op_set: set, folded: dict) -> bool:
@@ -303,9 +306,9 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
             if op._info is None:
                 continue
             # A control edge only orders, and the generated code runs in a topological order anyway: a
-            # folded or aliased op's control inputs without effects (tf.tuple's gates in gradient graphs)
-            # are dropped, those with effects kept alive (they run where they ran).
-            gates = [c for c in op._control_inputs if _has_effects(c, effects, op_set)]
+            # folded or aliased op's control inputs are dropped (tf.tuple's gates in gradient graphs), but
+            # the effects they depend on are kept alive (they run where they ran).
+            gates = frozenset().union(*(_effects(c, effects, op_set) for c in op._control_inputs))
             if gates and op.type == "Snapshot":  # a copy taken at that point: keep it
                 continue
             n_folded, n_aliased = len(folded), len(aliases)
