@@ -139,3 +139,52 @@ def test_a_failure_inside_a_function_names_the_inner_node(tf1):
     want, want_error, got, got_error, _ = run_in_both(build, {"x": X})
     assert_same_error(want_error, got_error, message=False)
     assert got_error.op is not None and got_error.op.type == "Reshape"
+
+
+def test_functional_while_with_maximum_iterations_and_changing_shapes(tf1):
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [None], name="x")
+
+        @tf.function
+        def f(x):
+            grown = tf.while_loop(
+                lambda a: tf.reduce_sum(a) < 1e9,  # never false: maximum_iterations ends it
+                lambda a: tf.concat([a, a * 2.0], 0),
+                [x],
+                shape_invariants=[tf.TensorShape([None])],
+                maximum_iterations=3,
+            )
+            return grown[0]
+
+        return [tf.identity(f(x), name="r")]
+
+    want, _, got, error, graph = run_in_both(build, {"x": X})
+    assert error is None
+    assert_same(want, got)
+    assert got[0].shape == (24,)
+
+
+def test_while_output_shapes_of_the_wrong_length_are_refused_on_import(tf1):
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+
+        @tf.function
+        def f(x):
+            return tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2.0), [0, x])[1]
+
+        tf.identity(f(x), name="r")
+    gd = g.as_graph_def()
+    for fn in gd.library.function:
+        for node in fn.node_def:
+            if node.op in ("While", "StatelessWhile"):
+                del node.attr["output_shapes"].list.shape[1:]
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="must be the same length as num outputs") as tf_error:
+        tf.graph_util.import_graph_def(gd, name="")
+    with tm.Graph().as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session() as sess, pytest.raises(tm.errors.InvalidArgumentError, match="same length as num") as ours:
+            sess.run("r:0", {"x:0": X})
+    assert "(1 vs. 4" in str(tf_error.value) and "(1 vs. 4" in str(ours.value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops.control_flow_ops import truthy
+from torchmeta.ops.nn_ops import shape_error
 
 __all__ = ["unpack"]
 
@@ -29,8 +30,12 @@ def unpack(outputs, n: int):
 
 def _output_shapes_or(fallback):
     def fn(op):
-        shapes = op.get_attr("output_shapes") if "output_shapes" in op.node_def.attr else []
+        shapes = op.get_attr("output_shapes") if "output_shapes" in op._attrs else []
         if shapes:
+            if len(shapes) != len(op.outputs):
+                raise shape_error(
+                    op, f"`output_shapes` must be the same length as num outputs ({len(shapes)} vs. {len(op.outputs)}"
+                )
             return [TensorShape(s) for s in shapes]
         return fallback(op)
 

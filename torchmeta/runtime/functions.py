@@ -51,7 +51,10 @@ class FunctionCache:
         key = (id(library), name)
         fn = self._functions.get(key)
         if fn is None:
-            fn = Function(function_graph(library, name), self._env)
+            try:
+                fn = Function(function_graph(library, name), self._env)
+            except (ValueError, TypeError) as e:  # the body's GraphDef is malformed (TF refuses it on import)
+                raise errors.InvalidArgumentError(None, None, f"Function {name}: {e}") from None
             self._functions[key] = fn
         return fn
 
