@@ -1,10 +1,10 @@
-"""TensorArray, Stack and Optional kernels against TensorFlow: graphs of raw ops run in both, results
+"""TensorArray and Stack kernels against TensorFlow: graphs of raw ops run in both, results
 and error messages compared."""
 
 import numpy as np
 import pytest
 
-from tests.runtime.tf_graphs import assert_same, assert_same_error, run_in_both
+from tests.runtime.tf_graphs import assert_same, run_in_both
 
 F = "float32"
 
@@ -156,24 +156,3 @@ def test_stack_push_pop_and_errors(tf1):
     _, want_error, _, got_error, _ = run_in_both(build_empty)
     assert type(got_error).__name__ == type(want_error).__name__ == "InvalidArgumentError"
     assert "is empty when calling Pop()." in got_error.message and got_error.message.startswith("Stack[empty_")
-
-
-def test_optionals(tf1):
-    def build(tf, v1):
-        R = tf.raw_ops
-        x = v1.placeholder(tf.float32, [2], name="x")
-        o = R.OptionalFromValue(components=[x, x * 2.0])
-        none = R.OptionalNone()
-        a, b = R.OptionalGetValue(optional=o, output_types=[tf.float32] * 2, output_shapes=[[2], [2]])
-        return [a, b, R.OptionalHasValue(optional=o), R.OptionalHasValue(optional=none)]
-
-    want, want_error, got, error, _ = run_in_both(build, {"x": np.array([1.0, 2.0], np.float32)})
-    assert want_error is None and error is None
-    assert_same(want, got)
-
-    def build_none(tf, v1):
-        none = tf.raw_ops.OptionalNone()
-        return tf.raw_ops.OptionalGetValue(optional=none, output_types=[tf.float32], output_shapes=[[2]])
-
-    _, want_error, _, got_error, _ = run_in_both(build_none)
-    assert_same_error(want_error, got_error)
