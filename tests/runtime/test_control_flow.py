@@ -297,3 +297,26 @@ def _parsed(cls, data):
     message = cls()
     message.ParseFromString(data)
     return message
+
+
+def test_nested_loop_with_a_cond_trains_like_tf(v1_control_flow, tmp_path):
+    """Gradients of a loop inside a loop with a cond in it: nested gradient frames, stacks pushed in the
+    inner frame, and Exits behind TF's gradient Identities on the loop's false branch."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [2, 3], name="x")
+        w = v1.get_variable("w", [3, 3], initializer=v1.glorot_uniform_initializer(seed=2))
+
+        def outer(i, h):
+            def inner(j, g):
+                return j + 1, tf.tanh(tf.matmul(g, w)) + x * tf.cast(j, tf.float32)
+
+            _, h2 = tf.while_loop(lambda j, g: j < i + 1, inner, [0, h])
+            return i + 1, tf.cond(tf.equal(i % 2, 0), lambda: h2 * 0.5, lambda: h2 + 0.1)
+
+        _, h = tf.while_loop(lambda i, h: i < 3, outer, [0, x])
+        return tf.reduce_sum(h * h, name="loss")
+
+    xv = np.random.RandomState(0).randn(2, 3).astype(np.float32)
+    want, got = train_in_both(build, {"x": xv}, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5)

@@ -127,72 +127,75 @@ class LoopRunner:
     def _build(self) -> None:
         loop = self.loop
         merges = [v[0] for v in loop.vars]
-        # The pool of per-iteration values: merge values, merge value_index, invariants, predicate, exports.
+        # The pool of per-iteration values: merge values, merge value_index, invariants, then (after the
+        # cond ran) the predicate and the cond's exports.
         pool_tensors = [m._outputs[0] for m in merges] + [m._outputs[1] for m in merges]
         pool_tensors += [op._outputs[0] for op in loop.invariants]
+        pool_index = {t: i for i, t in enumerate(pool_tensors)}
         pred = loop.loop_cond._outputs[0]
         allowed = set(loop.ops) - loop.boundary
         cond_used: set = set()
         cond_ops = lowering.prune([loop.loop_cond._inputs[0]], [], pool_tensors, allowed, cond_used)
         cond_feeds = [t for t in pool_tensors if t in cond_used]
-        self.cond_args = [pool_tensors.index(t) for t in cond_feeds]
-        cond_set = set(lowering.all_ops(cond_ops))
-        exports = []
-        export_index = {}
-
-        def export(t):
-            if t not in export_index:
-                export_index[t] = len(exports)
-                exports.append(t)
-
-        # What the Exit ops return: a loop variable's final value, or a value of the last cond run.
-        self.exit_sources = []
-        for op in loop.exits:
-            t = op._inputs[0]
-            var = loop.switches.get(t._op)
-            if var is not None and t.value_index == 0:
-                self.exit_sources.append(("var", var))
-            elif t in pool_tensors:
-                self.exit_sources.append(("pool", pool_tensors.index(t)))
-            elif t._op in cond_set:
-                export(t)
-                self.exit_sources.append(("export", t))
-            else:
-                raise loop._error(f"Exit {op.name} does not leave the loop from its condition")
-        switch_values = {}
+        self.cond_args = [pool_index[t] for t in cond_feeds]
+        cond_outputs = [t for op in lowering.all_ops(cond_ops) for t in op._outputs]
+        exports: list = []
+        export_index: dict = {}
+        # A Switch's outputs are its loop variable's value: true into the body, false towards the Exit.
+        var_of = {}
         for i, v in enumerate(loop.vars):
             if v[3] is not None:
-                switch_values[v[3]._outputs[1]] = i
-        body_fetches = [v[2]._inputs[0] for v in loop.vars]
-        body_targets = []
-        for v in loop.vars:
-            body_targets.extend(c for c in v[2]._control_inputs if c in set(loop.ops))
-        cond_outputs = [t for op in lowering.all_ops(cond_ops) for t in op._outputs]
-        body_feed_candidates = list(switch_values) + pool_tensors + [pred] + cond_outputs
-        used: set = set()
-        body_ops = lowering.prune(body_fetches, body_targets, body_feed_candidates, allowed, used)
-        for t in cond_outputs:
-            if t in used:
-                export(t)
-        self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds)
-        # Body arguments, as indices into [pool..., pred, exports...].
-        pool_index = {t: i for i, t in enumerate(pool_tensors)}
-        body_feeds, body_args = [], []
-        for t in body_feed_candidates:
-            if t not in used or t in body_feeds:
-                continue
-            body_feeds.append(t)
-            if t in switch_values:
-                body_args.append(switch_values[t])
+                var_of[v[3]._outputs[0]] = i
+                var_of[v[3]._outputs[1]] = i
+        candidates = list(var_of) + pool_tensors + [pred] + cond_outputs
+
+        def region(fetches, targets):
+            """The ops computing ``fetches`` from the pool, and the pool values they read."""
+            used: set = set()
+            ops = lowering.prune(fetches, targets, candidates, allowed, used)
+            for t in cond_outputs:
+                if t in used and t not in export_index:
+                    export_index[t] = len(exports)
+                    exports.append(t)
+            return ops, [t for t in dict.fromkeys(candidates) if t in used]
+
+        # What the Exit ops return: a loop variable's final value, a pool value, or what the ops on the
+        # loop's false branch compute from them once the loop ends (TF's gradients put Identities there).
+        self.exit_sources = []
+        exit_fetches = []
+        for op in loop.exits:
+            t = op._inputs[0]
+            if t in var_of and t.value_index == 0:
+                self.exit_sources.append(("var", var_of[t]))
             elif t in pool_index:
-                body_args.append(pool_index[t])
-            elif t is pred:
-                body_args.append(-1)
+                self.exit_sources.append(("pool", pool_index[t]))
             else:
-                body_args.append(len(pool_tensors) + 1 + export_index[t])
+                self.exit_sources.append(("exit", len(exit_fetches)))
+                exit_fetches.append(t)
+        body_fetches = [v[2]._inputs[0] for v in loop.vars]
+        in_loop = set(loop.ops)
+        body_targets = [c for v in loop.vars for c in v[2]._control_inputs if c in in_loop]
+        body_ops, body_feeds = region(body_fetches, body_targets)
+        self.exit_program = None
+        if exit_fetches:
+            exit_ops, exit_feeds = region(exit_fetches, [])
+            self.exit_program = Program(self.env, exit_ops, exit_fetches, [], exit_feeds)
+        n_pool = len(pool_tensors)
+
+        def arg_index(t) -> int:  # into [pool..., predicate, exports...]
+            if t in var_of:
+                return var_of[t]
+            if t in pool_index:
+                return pool_index[t]
+            if t is pred:
+                return n_pool
+            return n_pool + 1 + export_index[t]
+
+        self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds)
         self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, _accumulators(loop))
-        self.body_args = body_args
-        self.exports = exports
+        self.body_args = [arg_index(t) for t in body_feeds]
+        if self.exit_program is not None:
+            self.exit_args = [arg_index(t) for t in self.exit_program.feed_tensors]
         self._built = True
 
     def __call__(self, *inputs):
@@ -201,19 +204,20 @@ class LoopRunner:
         n = self.n_vars
         values = list(inputs[:n])
         invariants = list(inputs[n:])
-        first = [_INDEX0] * n
+        index = [_INDEX0] * n
         later = [_INDEX1] * n
-        index = first
         cond, body, body_args, cond_args = self.cond, self.body, self.body_args, self.cond_args
         while True:
             pool = values + index + invariants
             c = cond(*[pool[i] for i in cond_args])
+            pool.extend(c)  # the predicate, then the exports
             if not truthy(c[0]):
                 break
-            pool.append(c[0])
-            pool.extend(c[1:])
             values = list(body(*[pool[i] for i in body_args]))
             index = later
+        exit_values = ()
+        if self.exit_program is not None:
+            exit_values = self.exit_program(*[pool[i] for i in self.exit_args])
         outs = []
         for kind, where in self.exit_sources:
             if kind == "var":
@@ -221,7 +225,7 @@ class LoopRunner:
             elif kind == "pool":
                 outs.append(pool[where])
             else:
-                outs.append(c[1 + self.exports.index(where)])
+                outs.append(exit_values[where])
         return outs[0] if len(outs) == 1 else tuple(outs)
 
 
