@@ -320,3 +320,19 @@ def test_nested_loop_with_a_cond_trains_like_tf(v1_control_flow, tmp_path):
     xv = np.random.RandomState(0).randn(2, 3).astype(np.float32)
     want, got = train_in_both(build, {"x": xv}, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("fetch", ["while/add:0", "while/Enter:0"])
+def test_fetching_a_tensor_made_inside_a_loop(v1_control_flow, fetch):
+    """TF: one made per iteration raises InternalError ("already been set"); an Enter's is the value entering."""
+
+    def build(tf, v1):
+        tf.while_loop(lambda i: i < 3, lambda i: i + 1, [tf.constant(0)])
+        return [fetch]
+
+    want, want_error, got, got_error, _ = run_in_both(build)
+    if fetch == "while/Enter:0":
+        assert want_error is None and got_error is None
+        assert_same(want, got)
+    else:
+        assert_same_error(want_error, got_error)

@@ -29,6 +29,8 @@ from torchmeta.ops.control_flow_ops import DEAD, is_dead
 __all__ = [
     "Loop",
     "run_loop",
+    "fetched_inside_loop",
+    "ENTER_OPS",
     "order_items",
     "dead_analysis",
     "guarded",
@@ -234,6 +236,8 @@ def order_items(needed: set, fed: set, writes_state=lambda op: False):
     items = []
     for top, ops in by_top.items():
         ops.sort(key=lambda o: o._id)
+        if not any(op.type == "LoopCond" for op in direct.get(top, ())):
+            continue  # only what enters the frame (its first iteration): the ops run once, as they are
         loop = Loop(top.name, ops, direct.get(top, set()))
         items.append(loop)
         for op in ops:
@@ -280,6 +284,11 @@ def order_items(needed: set, fed: set, writes_state=lambda op: False):
         stuck = sorted(it.name for it in items if indegree[it] > 0)
         raise errors.InvalidArgumentError(None, None, f"Graph has a cycle through {stuck[:5]} outside while loops.")
     return order
+
+
+def fetched_inside_loop(index: int):
+    """A fetch of a tensor a while loop makes once per iteration: TensorFlow's error for it."""
+    raise errors.InternalError(None, None, f"Retval[{index}] has already been set.")
 
 
 def run_loop(runner, *inputs):

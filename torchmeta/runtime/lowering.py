@@ -356,8 +356,16 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, ker
         raw[op] = node
         _bind_outputs(graph, node, op._outputs, dev, values, fed, op)
     results = []
-    for t in fetch_tensors:
-        results.append(value_for(t, False, None, t.op))
+    for i, t in enumerate(fetch_tensors):
+        source = _resolve(t, spec)
+        if source not in values and source not in folded and source._op.type in control_flow.ENTER_OPS:
+            source = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
+        if source in values or source in folded:
+            results.append(value_for(source, False, None, t.op))
+        else:  # made inside a while loop, once per iteration
+            node = graph.call_function(control_flow.fetched_inside_loop, (i,))
+            node.meta.update(tf_name=t.op.name, tf_op=t.op.type, tf_operation=t.op)
+            results.append(node)
     graph.output(tuple(results))
     return fx.GraphModule(root, graph, class_name="TFGraph")
 
