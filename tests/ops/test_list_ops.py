@@ -111,3 +111,21 @@ def test_list_errors_match_tf(tf1, kind):
     feeds = {"x": np.array([1.0, 2.0, 3.0], np.float32), "i": np.array([1, 2], np.int32)}
     _, want_error, _, got_error, _ = run_in_both(_error_case(kind), feeds)
     assert_same_error(want_error, got_error)
+
+
+def test_zeros_like_and_add_n_of_lists(tf1):
+    def build(tf, v1):
+        R = tf.raw_ops
+        m = v1.placeholder(tf.float32, [3, 2], name="m")
+        a = R.TensorListReserve(element_shape=[2], num_elements=3, element_dtype=tf.float32)
+        a = R.TensorListSetItem(input_handle=a, index=1, item=m[0])
+        b = R.TensorListFromTensor(tensor=m * 2.0, element_shape=[2])
+        total = R.AddN(inputs=[a, b, R.ZerosLike(x=b)])
+        return [
+            R.TensorListStack(input_handle=total, element_shape=[2], element_dtype=tf.float32),
+            R.TensorListStack(input_handle=R.ZerosLike(x=a), element_shape=[2], element_dtype=tf.float32),
+        ]
+
+    want, want_error, got, error, _ = run_in_both(build, {"m": M})
+    assert want_error is None and error is None, (want_error, error)
+    assert_same(want, got)

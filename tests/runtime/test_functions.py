@@ -188,3 +188,31 @@ def test_while_output_shapes_of_the_wrong_length_are_refused_on_import(tf1):
         with tm.Session() as sess, pytest.raises(tm.errors.InvalidArgumentError, match="same length as num") as ours:
             sess.run("r:0", {"x:0": X})
     assert "(1 vs. 4" in str(tf_error.value) and "(1 vs. 4" in str(ours.value)
+
+
+def test_tf_function_tensor_array_scan_and_map_fn_train_like_tf(tf1, tmp_path):
+    """TF2 TensorArrays (TensorLists) written in a while loop, tf.scan and tf.map_fn: their gradients go
+    through TensorList accumulators, ZerosLike and AddN of lists."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [5, 3], name="x")
+        w = v1.get_variable("w", [3, 3], initializer=v1.glorot_uniform_initializer(seed=2), use_resource=True)
+
+        @tf.function
+        def f(x):
+            ta = tf.TensorArray(tf.float32, size=5)
+
+            def body(i, h, ta):
+                h = tf.tanh(tf.matmul(h, w) + x[i])
+                return i + 1, h, ta.write(i, h)
+
+            _, h, ta = tf.while_loop(lambda i, h, ta: i < 5, body, [0, tf.zeros([1, 3]), ta])
+            s = tf.scan(lambda a, r: a * 0.5 + r, ta.stack()[:, 0, :])
+            m = tf.map_fn(lambda r: tf.reduce_sum(r * r), s)
+            return tf.reduce_sum(m) + tf.reduce_sum(h)
+
+        return tf.identity(f(x), name="loss")
+
+    xv = np.random.RandomState(0).randn(5, 3).astype(np.float32)
+    want, got = train_in_both(build, {"x": xv}, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5)

@@ -91,6 +91,27 @@ class TensorList:
     def __repr__(self):
         return f"<TensorList {type_string(self.element_dtype)}{_dims_str(self.element_shape)} x {len(self.elements)}>"
 
+    def zeros_like(self) -> TensorList:
+        """TF's TensorListZerosLike: zeros for each set element, unset ones stay unset."""
+        return self.copy([None if v is None else torch.zeros_like(v) for v in self.elements])
+
+    def __add__(self, other: TensorList) -> TensorList:
+        """TF's TensorListBinaryAdd (how AddN sums lists of gradients): element by element."""
+        if len(self.elements) != len(other.elements):
+            raise _invalid(
+                "Trying to add two lists of tensors with different lengths. One is "
+                f"{len(self.elements)} and the other is {len(other.elements)}"
+            )
+        if self.element_dtype is not other.element_dtype:
+            raise _invalid(
+                "Trying to add two lists of tensors of different dtypes. One is "
+                f"{type_string(self.element_dtype)} and the other is {type_string(other.element_dtype)}"
+            )
+        out = []
+        for a, b in zip(self.elements, other.elements):
+            out.append(b if a is None else a if b is None else torch.add(a, b))
+        return self.copy(out)
+
     def check_dtype(self, dtype) -> None:
         if dtype is not self.element_dtype:
             raise _invalid(

@@ -25,6 +25,22 @@ class Optional:
     def __repr__(self):
         return "<Optional empty>" if self.components is None else f"<Optional of {len(self.components)}>"
 
+    def zeros_like(self) -> Optional:
+        """TF's OptionalZerosLike: zeros of each component, or empty."""
+        if self.components is None:
+            return self
+        return Optional(
+            tuple(torch.zeros_like(c) if isinstance(c, torch.Tensor) else c.zeros_like() for c in self.components)
+        )
+
+    def __add__(self, other: Optional) -> Optional:
+        """TF's OptionalBinaryAdd: component by component; an empty one adds nothing."""
+        if self.components is None:
+            return other
+        if other.components is None:
+            return self
+        return Optional(tuple(a + b for a, b in zip(self.components, other.components)))
+
 
 _NONE = Optional()
 
