@@ -336,3 +336,20 @@ def test_fetching_a_tensor_made_inside_a_loop(v1_control_flow, fetch):
         assert_same(want, got)
     else:
         assert_same_error(want_error, got_error)
+
+
+def test_scan_map_fn_and_foldl_train_like_tf(v1_control_flow, tmp_path):
+    """TF1's tf.scan, tf.map_fn and tf.foldl: while loops over TensorArrays, their gradients through
+    TensorArrayGradV3 and the gradient while frames."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [5, 3], name="x")
+        w = v1.get_variable("w", [3, 3], initializer=v1.glorot_uniform_initializer(seed=2))
+        s = tf.scan(lambda a, r: tf.tanh(tf.matmul(a, w)) + r, tf.expand_dims(x, 1), initializer=tf.zeros([1, 3]))
+        m = tf.map_fn(lambda r: tf.reduce_sum(r * r), s)
+        f = tf.foldl(lambda a, r: a + tf.reduce_sum(r), s, initializer=tf.constant(0.0))
+        return tf.add(tf.reduce_sum(m), f, name="loss")
+
+    xv = np.random.RandomState(0).randn(5, 3).astype(np.float32)
+    want, got = train_in_both(build, {"x": xv}, tmp_path)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
