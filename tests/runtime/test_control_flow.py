@@ -353,3 +353,48 @@ def test_scan_map_fn_and_foldl_train_like_tf(v1_control_flow, tmp_path):
     xv = np.random.RandomState(0).randn(5, 3).astype(np.float32)
     want, got = train_in_both(build, {"x": xv}, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_batch_norm_and_dropout_behind_training_switches_train_like_tf(v1_control_flow, tmp_path):
+    """tf.layers batch norm and dropout with `training` placeholders (smart_cond: Switch/Merge/RefSwitch),
+    moving averages updated through UPDATE_OPS: 3 training steps and the evaluation = TF's; the dropout
+    branch runs when switched on."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    prefix = str(tmp_path / "model")
+    xv = np.random.RandomState(0).randn(8, 4).astype(np.float32)
+    yv = np.random.RandomState(1).randn(8, 1).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        y = v1.placeholder(tf.float32, [None, 1], name="y")
+        bn_training = v1.placeholder_with_default(False, [], name="bn_training")
+        dropout_training = v1.placeholder_with_default(False, [], name="dropout_training")
+        h = v1.layers.dense(x, 6, name="d1", kernel_initializer=v1.glorot_uniform_initializer(seed=1))
+        h = tf.nn.relu(v1.layers.batch_normalization(h, training=bn_training, name="bn"))
+        h = tf.identity(v1.layers.dropout(h, rate=0.5, training=dropout_training), name="dropped")
+        out = v1.layers.dense(h, 1, name="d2", kernel_initializer=v1.glorot_uniform_initializer(seed=2))
+        loss = tf.reduce_mean(tf.square(out - y), name="loss")
+        with tf.control_dependencies(v1.get_collection(v1.GraphKeys.UPDATE_OPS)):
+            v1.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+        assert {"Switch", "Merge", "RefSwitch"} <= {op.type for op in g.get_operations()}
+        saver = v1.train.Saver()
+        with v1.Session(graph=g) as sess:
+            sess.run(v1.global_variables_initializer())
+            saver.save(sess, prefix)
+            want = [sess.run(["loss:0", "train"], {"x:0": xv, "y:0": yv, "bn_training:0": True})[0] for _ in range(3)]
+            want += [sess.run("loss:0", {"x:0": xv, "y:0": yv}), sess.run("bn/moving_mean:0")]
+    with tm.Graph().as_default():
+        tm_saver = tm.train.import_meta_graph(prefix + ".meta")
+        with tm.Session() as sess:
+            tm_saver.restore(sess, prefix)
+            got = [sess.run(["loss:0", "train"], {"x:0": xv, "y:0": yv, "bn_training:0": True})[0] for _ in range(3)]
+            got += [sess.run("loss:0", {"x:0": xv, "y:0": yv}), sess.run("bn/moving_mean:0")]
+            kept = sess.run("dropped:0", {"x:0": xv})
+            dropped = sess.run("dropped:0", {"x:0": xv, "dropout_training:0": True})
+    np.testing.assert_allclose(got[:4], want[:4], rtol=1e-5)
+    np.testing.assert_allclose(got[4], want[4], rtol=1e-5, atol=1e-7)
+    live = kept != 0
+    assert 0 < np.count_nonzero(dropped[live]) < np.count_nonzero(live)  # some dropped, the rest scaled by 2
+    np.testing.assert_allclose(dropped[dropped != 0], 2 * kept[dropped != 0], rtol=1e-6)
