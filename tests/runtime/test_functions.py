@@ -216,3 +216,42 @@ def test_tf_function_tensor_array_scan_and_map_fn_train_like_tf(tf1, tmp_path):
     xv = np.random.RandomState(0).randn(5, 3).astype(np.float32)
     want, got = train_in_both(build, {"x": xv}, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_loops_and_functions_run_from_several_threads(tf1):
+    """Session.run from threads at once: loop and function bodies are built once and give each run its own
+    values (their TensorLists, TensorArrays and stacks are per run)."""
+    import threading
+
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        _f_graph(tf, tf.compat.v1)
+        gd = g.as_graph_def()
+    inputs = [(np.array([1.0, -2.0, 3.0 + k], np.float32), k % 5) for k in range(8)]
+    with tf.Graph().as_default() as tg:
+        tf.graph_util.import_graph_def(gd, name="")
+        with tf.compat.v1.Session(graph=tg) as sess:
+            want = [sess.run(["y:0", "z:0"], {"x:0": x, "n:0": n}) for x, n in inputs]
+    results, failures = {}, []
+    with tm.Graph().as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session() as sess:
+
+            def work(k):
+                try:
+                    for _ in range(5):
+                        x, n = inputs[k]
+                        results[k] = sess.run(["y:0", "z:0"], {"x:0": x, "n:0": n})
+                except Exception as e:  # reported below
+                    failures.append(e)
+
+            threads = [threading.Thread(target=work, args=(k,)) for k in range(len(inputs))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    assert failures == []
+    for k in range(len(inputs)):
+        assert_same(want[k], results[k])

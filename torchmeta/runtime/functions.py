@@ -8,6 +8,8 @@ site of a function, and every iteration of a loop calling it, reuses the same co
 
 from __future__ import annotations
 
+import threading
+
 from torchmeta import errors
 from torchmeta.framework.func_graph import function_graph
 from torchmeta.runtime import lowering
@@ -46,9 +48,17 @@ class FunctionCache:
     def __init__(self, env):
         self._env = env
         self._functions: dict = {}
+        self._lock = threading.RLock()  # nested functions are built while their caller is
 
     def get(self, library, name: str) -> Function:
         key = (id(library), name)
+        fn = self._functions.get(key)
+        if fn is not None:
+            return fn
+        with self._lock:
+            return self._get_locked(library, name, key)
+
+    def _get_locked(self, library, name: str, key) -> Function:
         fn = self._functions.get(key)
         if fn is None:
             try:

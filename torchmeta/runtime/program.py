@@ -122,9 +122,15 @@ class LoopRunner:
         self.loop = loop
         self.env = env
         self._built = False
+        self._lock = threading.Lock()
         self.n_vars = len(loop.vars)
 
     def _build(self) -> None:
+        with self._lock:  # runs from two threads build the programs once
+            if not self._built:
+                self._build_programs()
+
+    def _build_programs(self) -> None:
         loop = self.loop
         merges = [v[0] for v in loop.vars]
         # The pool of per-iteration values: merge values, merge value_index, invariants, then (after the
