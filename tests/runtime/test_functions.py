@@ -255,3 +255,24 @@ def test_loops_and_functions_run_from_several_threads(tf1):
     assert failures == []
     for k in range(len(inputs)):
         assert_same(want[k], results[k])
+
+
+def test_defun_without_a_gradient_trains_through_symbolic_gradient(tf1, tmp_path):
+    """tf.gradients of a Defun call with no gradient function emits SymbolicGradient; its gradient function
+    is built here from the body, as TensorFlow instantiates it."""
+
+    def build(tf, v1):
+        from tensorflow.python.framework import function
+
+        @function.Defun(tf.float32, tf.float32)
+        def layer(x, w):
+            return tf.tanh(tf.matmul(x, w)) * 2.0
+
+        x = v1.placeholder(tf.float32, [4, 3], name="x")
+        w = v1.get_variable("w", [3, 3], initializer=v1.glorot_uniform_initializer(seed=2))
+        h = layer(layer(x, w), w)
+        return tf.reduce_sum(h * h, name="loss")
+
+    xv = np.random.RandomState(0).randn(4, 3).astype(np.float32)
+    want, got = train_in_both(build, {"x": xv}, tmp_path, lr=0.01)
+    np.testing.assert_allclose(got, want, rtol=1e-5)

@@ -174,9 +174,23 @@ def stateful_partitioned_call(args, Tout, functions):
     return unpack(functions.f(*args), len(Tout))
 
 
+@register_op(
+    "SymbolicGradient",
+    inputs=["input: Tin"],
+    outputs=["output: Tout"],
+    attrs=["Tin: list(type) >= 1", "Tout: list(type) >= 1", "f: func"],
+    shape=_unknown,
+)
+def symbolic_gradient(input, Tout, functions):
+    """The gradient of function ``f`` (what tf.gradients emits for a Defun without a gradient of its own):
+    ``input`` is f's arguments then one gradient per f output; the outputs, one gradient per argument.
+    ``functions.f`` is that gradient function, built by the runtime from f's body."""
+    return unpack(functions.f(*input), len(Tout))
+
+
 def call_function(*args, n_outputs, functions):
     """A node whose op type is a library function's name: calls that function."""
     return unpack(functions.f(*args), n_outputs)
 
 
-no_registered_gradient("PartitionedCall", "StatefulPartitionedCall")
+no_registered_gradient("PartitionedCall", "StatefulPartitionedCall", "SymbolicGradient")

@@ -11,7 +11,12 @@ from __future__ import annotations
 import threading
 
 from torchmeta import errors
-from torchmeta.framework.func_graph import function_graph
+from torchmeta.api import array_ops
+from torchmeta.api.gradients import gradients
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.func_graph import FuncGraph, function_graph
+from torchmeta.framework.graph import Tensor
+from torchmeta.framework.op_def_library import raw_op
 from torchmeta.runtime import lowering
 from torchmeta.runtime.program import Program
 
@@ -68,11 +73,47 @@ class FunctionCache:
             self._functions[key] = fn
         return fn
 
+    def gradient(self, library, name: str) -> Function:
+        """The gradient of function ``name`` as SymbolicGradient computes it (see ``gradient_graph``)."""
+        key = (id(library), name, "gradient")
+        fn = self._functions.get(key)
+        if fn is not None:
+            return fn
+        with self._lock:
+            fn = self._functions.get(key)
+            if fn is None:
+                fn = Function(gradient_graph(library, name), self._env)
+                self._functions[key] = fn
+        return fn
+
     def compiled_modules(self) -> list:
         out = []
         for fn in self._functions.values():
             out.extend(fn.program.compiled_modules())
         return out
+
+
+def gradient_graph(library, name: str) -> FuncGraph:
+    """Function ``name``'s body with its gradient built by tf.gradients: inputs are the function's
+    arguments then one incoming gradient per output, outputs the gradient of each argument (zeros where
+    an argument does not reach the outputs), as TensorFlow's SymbolicGradient instantiates it."""
+    fdef = library.get(name)
+    if fdef is None:
+        raise errors.NotFoundError(None, None, f"Function {name} is not defined.")
+    fg = FuncGraph(name, fdef, library)  # a copy of the body, to build the gradient in
+    with fg.as_default():
+        dys = [
+            raw_op("Placeholder", dtype=t.dtype.base_dtype, shape=None, name=f"dy_{i}")
+            for i, t in enumerate(fg.outputs)
+        ]
+        grads = gradients(fg.outputs, fg.inputs, grad_ys=dys)
+        fg.outputs = [
+            array_ops.zeros_like(x) if g is None else (g if isinstance(g, Tensor) else graph_lib.convert_to_tensor(g))
+            for x, g in zip(fg.inputs, grads)
+        ]
+    fg.inputs = fg.inputs + dys
+    fg.control_outputs = []
+    return fg
 
 
 class FunctionCalls:
@@ -83,6 +124,9 @@ class FunctionCalls:
         self.op_name = op.name
         if op._info is None:  # the op type is the function's name
             self.f = cache.get(library, op.type)
+            return
+        if op.type == "SymbolicGradient":
+            self.f = cache.gradient(library, op._attrs["f"].func.name)
             return
         for attr_def in op._op_def.attr:
             if attr_def.type == "func":
