@@ -198,7 +198,9 @@ class LoopRunner:
             return n_pool + 1 + export_index[t]
 
         self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds)
-        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, _accumulators(loop))
+        kernels = _accumulators(loop)
+        kernels.update(_invariant_matmuls(loop, body_ops))
+        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels)
         self.body_args = [arg_index(t) for t in body_feeds]
         if self.exit_program is not None:
             self.exit_args = [arg_index(t) for t in self.exit_program.feed_tensors]
@@ -256,6 +258,33 @@ def _accumulators(loop) -> dict:
             continue
         out[add] = _accumulator(add._inputs.index(value))
     return out
+
+
+def _invariant_matmuls(loop, body_ops) -> dict:
+    """Kernels for the body's ``MatMul(a, b, transpose_b=True)`` whose ``b`` enters the loop as an invariant
+    (a weight, in a gradient loop): b's transpose is laid out once, not on each iteration. (torch multiplies
+    by a transposed operand more slowly than by a contiguous one.)"""
+    invariants = {op._outputs[0] for op in loop.invariants}
+    out = {}
+    for op in lowering.all_ops(body_ops):
+        if op.type != "MatMul" or not op._attrs["transpose_b"].b or op._attrs["transpose_a"].b:
+            continue
+        if op._inputs[1] in invariants and op._inputs[1].dtype.base_dtype in (DType.float32, DType.float64):
+            out[op] = _transposed_b_matmul()
+    return out
+
+
+def _transposed_b_matmul():
+    cache = [None]  # (the b tensor, its version, its contiguous transpose), replaced as one (threads)
+
+    def mat_mul_invariant_b(a, b, transpose_a, transpose_b):
+        entry = cache[0]
+        if entry is None or entry[0] is not b or entry[1] != b._version:
+            entry = (b, b._version, b.t().contiguous())
+            cache[0] = entry
+        return torch.mm(a, entry[2])
+
+    return mat_mul_invariant_b
 
 
 def _accumulator(acc_index: int):
