@@ -398,3 +398,42 @@ def test_batch_norm_and_dropout_behind_training_switches_train_like_tf(v1_contro
     live = kept != 0
     assert 0 < np.count_nonzero(dropped[live]) < np.count_nonzero(live)  # some dropped, the rest scaled by 2
     np.testing.assert_allclose(dropped[dropped != 0], 2 * kept[dropped != 0], rtol=1e-6)
+
+
+def test_a_loop_carrying_a_ref_variable(v1_control_flow):
+    """A while frame built from TF's primitives with a ref variable as a loop variable: RefEnter,
+    RefMerge, RefSwitch, RefNextIteration and RefExit, the body assigning through the ref each iteration."""
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_ops as cfo
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        v = v1.Variable([1.0, 2.0], name="v")
+        frame = "refloop"
+        ref_merge = cfo.merge([cfo._Enter(v._ref(), frame, is_constant=False, use_ref=True)] * 2)[0]
+        i_merge = cfo.merge([cfo._Enter(tf.constant(0), frame, is_constant=False)] * 2)[0]
+        three = cfo._Enter(tf.constant(3), frame, is_constant=True)
+        pred = tf.raw_ops.LoopCond(input=tf.less(i_merge, three))
+        ref_false, ref_true = cfo._SwitchRefOrTensor(ref_merge, pred)
+        i_false, i_true = cfo.switch(i_merge, pred)
+        ones = cfo._Enter(tf.constant([1.0, 1.0]), frame, is_constant=True)
+        one = cfo._Enter(tf.constant(1), frame, is_constant=True)
+        ref_merge.op._update_input(1, cfo._NextIteration(v1.assign_add(ref_true, ones)))
+        i_merge.op._update_input(1, cfo._NextIteration(tf.add(i_true, one)))
+        r = tf.identity(cfo.exit(ref_false), name="r")
+        i = tf.identity(cfo.exit(i_false), name="i")
+        init = v1.global_variables_initializer()
+        gd = g.as_graph_def()
+    assert {"RefEnter", "RefMerge", "RefSwitch", "RefNextIteration", "RefExit"} <= {n.op for n in gd.node}
+    with tf.Graph().as_default() as tg:
+        tf.graph_util.import_graph_def(gd, name="")
+        with v1.Session(graph=tg) as sess:
+            sess.run(init.name)
+            want = sess.run([r.name, i.name, "v:0"])
+    with tm.Graph().as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session() as sess:
+            sess.run(init.name)
+            got = sess.run([r.name, i.name, "v:0"])
+    assert_same(want, got)

@@ -218,7 +218,9 @@ def _func_attr_names(op) -> list[str]:
     return [a.name for a in op._op_def.attr if a.type in ("func", "list(func)")]
 
 
-def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, kernels=None) -> fx.GraphModule:
+def lower(
+    items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, kernels=None, ref_fetches=False
+) -> fx.GraphModule:
     """Builds the fx GraphModule running ``items`` (from ``prune``).
 
     The module's ``forward`` takes the fed values in ``feed_tensors`` order and returns a tuple with
@@ -235,7 +237,8 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, ker
 
     Ops that may see a dead tensor (TF1 conditionals, ``control_flow.dead_analysis``) are called through
     a guard that skips them when an input or control input is dead. ``kernels`` maps single ops to
-    kernels replacing their registered ones (a loop's in-place accumulators).
+    kernels replacing their registered ones (a loop's in-place accumulators). With ``ref_fetches``,
+    fetched ref tensors come back as the variables themselves (a loop body's ref loop variables).
     """
     check_supported(items)
     graph = fx.Graph()
@@ -361,7 +364,7 @@ def lower(items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, ker
         if source not in values and source not in folded and source._op.type in control_flow.ENTER_OPS:
             source = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
         if source in values or source in folded:
-            results.append(value_for(source, False, None, t.op))
+            results.append(value_for(source, ref_fetches and source.dtype.is_ref_dtype, None, t.op))
         else:  # made inside a while loop, once per iteration
             node = graph.call_function(control_flow.fetched_inside_loop, (i,))
             node.meta.update(tf_name=t.op.name, tf_op=t.op.type, tf_operation=t.op)

@@ -46,10 +46,11 @@ class Program:
 
     MAX_SPECIALIZATIONS = 8
 
-    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None):
+    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None, ref_fetches=False):
         self.env = env
         self.ops = ops
         self.kernels = kernels  # op -> kernel replacing its registered one
+        self.ref_fetches = ref_fetches  # fetched refs stay variables (a loop's ref loop variables)
         self.fetch_tensors = list(fetch_tensors)
         self.target_ops = list(target_ops)
         self.feed_tensors = list(feed_tensors)
@@ -92,7 +93,14 @@ class Program:
             if getattr(env, "optimize", True):
                 spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
             gm = lowering.lower(
-                self.ops, self.fetch_tensors, self.feed_tensors, env, self.target_ops, spec, self.kernels
+                self.ops,
+                self.fetch_tensors,
+                self.feed_tensors,
+                env,
+                self.target_ops,
+                spec,
+                self.kernels,
+                self.ref_fetches,
             )
         forward = gm.forward
         if getattr(env, "torch_compile", False):
@@ -185,7 +193,7 @@ class LoopRunner:
         self.exit_program = None
         if exit_fetches:
             exit_ops, exit_feeds = region(exit_fetches, [])
-            self.exit_program = Program(self.env, exit_ops, exit_fetches, [], exit_feeds)
+            self.exit_program = Program(self.env, exit_ops, exit_fetches, [], exit_feeds, ref_fetches=True)
         n_pool = len(pool_tensors)
 
         def arg_index(t) -> int:  # into [pool..., predicate, exports...]
@@ -197,10 +205,10 @@ class LoopRunner:
                 return n_pool
             return n_pool + 1 + export_index[t]
 
-        self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds)
+        self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds, ref_fetches=True)
         kernels = _accumulators(loop)
         kernels.update(_invariant_matmuls(loop, body_ops))
-        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels)
+        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels, ref_fetches=True)
         self.body_args = [arg_index(t) for t in body_feeds]
         if self.exit_program is not None:
             self.exit_args = [arg_index(t) for t in self.exit_program.feed_tensors]
