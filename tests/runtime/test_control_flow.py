@@ -437,3 +437,26 @@ def test_a_loop_carrying_a_ref_variable(v1_control_flow):
             sess.run(init.name)
             got = sess.run([r.name, i.name, "v:0"])
     assert_same(want, got)
+
+
+@pytest.mark.parametrize("gate", ["ControlTrigger", "NoOp"])
+def test_control_trigger_is_live_after_a_dead_branch(v1_control_flow, gate):
+    """An op under a control edge from a dead op is dead (a NoOp gate passes the deadness on); a
+    ControlTrigger gate is always live."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [], name="x")
+        p = v1.placeholder(tf.bool, [], name="p")
+        _, taken = tf.raw_ops.Switch(data=x, pred=p)
+        untaken_op = tf.identity(taken * 2.0).op
+        with tf.control_dependencies([untaken_op]):
+            g = tf.raw_ops.ControlTrigger() if gate == "ControlTrigger" else tf.raw_ops.NoOp()
+        with tf.control_dependencies([g]):
+            return [tf.identity(x + 1.0, name="after")]
+
+    want, want_error, got, got_error, _ = run_in_both(build, {"x": 2.0, "p": False})
+    if gate == "ControlTrigger":
+        assert want_error is None and got_error is None
+        assert_same(want, got)
+    else:
+        assert_same_error(want_error, got_error)
