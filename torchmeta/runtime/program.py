@@ -8,6 +8,7 @@ call or per loop iteration.
 
 from __future__ import annotations
 
+import operator
 import threading
 
 import torch
@@ -15,6 +16,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Tensor
 from torchmeta.ops.control_flow_ops import truthy
 from torchmeta.runtime import control_flow, lowering, specialize
@@ -206,6 +208,9 @@ class LoopRunner:
             return n_pool + 1 + export_index[t]
 
         self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds, ref_fetches=True)
+        uses_pred = pred in body_feeds or (self.exit_program is not None and pred in self.exit_program.feed_tensors)
+        if not exports and not uses_pred:
+            self.cond = _scalar_cond(cond_ops, cond_feeds, loop.loop_cond._inputs[0]) or self.cond
         kernels = _accumulators(loop)
         kernels.update(_invariant_matmuls(loop, body_ops))
         self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels, ref_fetches=True)
@@ -243,6 +248,70 @@ class LoopRunner:
             else:
                 outs.append(exit_values[where])
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+_SCALAR_FNS = {
+    "Less": operator.lt,
+    "LessEqual": operator.le,
+    "Greater": operator.gt,
+    "GreaterEqual": operator.ge,
+    "Equal": operator.eq,
+    "NotEqual": operator.ne,
+    "LogicalAnd": operator.and_,
+    "LogicalOr": operator.or_,
+    "LogicalNot": operator.not_,
+    "Identity": lambda x: x,
+}
+_SCALAR_TYPES = (DType.int32, DType.int64, DType.bool)
+
+
+def _scalar_cond(cond_ops, cond_feeds, pred):
+    """A loop condition of integer and boolean scalars (TF1's ``i < n`` and ``LogicalAnd`` of such, the
+    gradient loop's ``GreaterEqual``) evaluated on Python numbers: the same comparisons without a torch
+    call per comparison each iteration. None when the condition is anything else."""
+    ops = lowering.all_ops(cond_ops)
+    if len(ops) != len(cond_ops):  # a loop inside the condition
+        return None
+    consts = {}
+    for op in ops:
+        for t in op._outputs:
+            if t.dtype.base_dtype not in _SCALAR_TYPES or t.shape.rank != 0:
+                return None
+        if op.type == "Const":
+            consts[op._outputs[0]] = tensor_util.MakeNdarray(op._attrs["value"].tensor).item()
+        elif op.type not in _SCALAR_FNS:
+            return None
+    for t in cond_feeds:
+        if t.dtype.base_dtype not in _SCALAR_TYPES or t.shape.rank != 0:
+            return None
+    slots = {t: i for i, t in enumerate(cond_feeds)}
+    steps = []  # (fn, input slots, output slot)
+    for op in ops:
+        if op.type == "Const":
+            continue
+        ins = []
+        for t in op._inputs:
+            if t in consts:
+                ins.append(("const", consts[t]))
+            elif t in slots:
+                ins.append(("slot", slots[t]))
+            else:
+                return None
+        slots[op._outputs[0]] = len(slots)
+        steps.append((_SCALAR_FNS[op.type], ins))
+    if pred not in slots:
+        return None
+    result = slots[pred]
+    n_feeds = len(cond_feeds)
+
+    def scalar_condition(*args):
+        values = [a.item() for a in args]
+        values += [None] * (len(slots) - n_feeds)
+        for k, (fn, ins) in enumerate(steps):
+            values[n_feeds + k] = fn(*[v if kind == "const" else values[v] for kind, v in ins])
+        return (values[result],)
+
+    return scalar_condition
 
 
 def _accumulators(loop) -> dict:
