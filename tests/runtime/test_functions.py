@@ -276,3 +276,28 @@ def test_defun_without_a_gradient_trains_through_symbolic_gradient(tf1, tmp_path
     xv = np.random.RandomState(0).randn(4, 3).astype(np.float32)
     want, got = train_in_both(build, {"x": xv}, tmp_path, lr=0.01)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_nested_functional_control_flow(tf1):
+    """A cond inside a while inside a cond (TF2: StatelessIf/StatelessWhile calling each other's bodies)."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [3], name="x")
+        p = v1.placeholder(tf.bool, [], name="p")
+
+        @tf.function
+        def f(x, p):
+            def looped():
+                def body(i, a):
+                    return i + 1, tf.cond(tf.equal(i % 2, 0), lambda: a * 2.0, lambda: a - 1.0)
+
+                return tf.while_loop(lambda i, a: i < 5, body, [0, x])[1]
+
+            return tf.cond(p, looped, lambda: -x)
+
+        return [tf.identity(f(x, p), name="r")]
+
+    for pred in (True, False):
+        want, _, got, error, _ = run_in_both(build, {"x": X, "p": pred})
+        assert error is None
+        assert_same(want, got)
