@@ -460,3 +460,28 @@ def test_control_trigger_is_live_after_a_dead_branch(v1_control_flow, gate):
         assert_same(want, got)
     else:
         assert_same_error(want_error, got_error)
+
+
+@pytest.mark.slow
+def test_loops_and_conds_under_torch_compile(v1_control_flow):
+    """ConfigProto(torch_compile=True): loops run eagerly between compiled pieces, their bodies compiled on
+    their own; the results are the graph's (4 times the taken branch)."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [None], name="x")
+        p = v1.placeholder(tf.bool, [], name="p")
+        r = tf.cond(p, lambda: x * 2.0, lambda: x - 1.0)
+        _, a = tf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a + r), [0, tf.zeros_like(x)])
+        return [tf.identity(a, name="a")]
+
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        build(tf, tf.compat.v1)
+        gd = g.as_graph_def()
+    with tm.Graph().as_default():
+        tm.import_graph_def(gd, name="")
+        with tm.Session(config=tm.ConfigProto(torch_compile=True)) as sess:
+            got = [sess.run("a:0", {"x:0": X, "p:0": pred}) for pred in (True, False)]
+    np.testing.assert_allclose(got, [4 * X * 2.0, 4 * (X - 1.0)], rtol=1e-6)

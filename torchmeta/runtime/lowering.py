@@ -294,6 +294,10 @@ def lower(
     def dead_controls(it):
         return tuple(raw[c] for c in it._control_inputs if c in dead_ops and c in raw)
 
+    # Under torch.compile, loops and function calls run eagerly (graph breaks): their bodies are modules
+    # of their own, compiled on their own.
+    compiled = getattr(env, "torch_compile", False)
+    run_loop = _eager(control_flow.run_loop) if compiled else control_flow.run_loop
     type_kernels = env.kernels
     op_kernels = kernels or {}
     fusions = spec.fusions if spec is not None else {}
@@ -308,13 +312,13 @@ def lower(
             args = (graph.get_attr(attr), *[value_for(t, t.dtype.is_ref_dtype, None, it) for t in it._inputs])
             if may_die:
                 node = graph.call_function(
-                    control_flow.guarded(control_flow.run_loop, len(it._outputs)),
+                    control_flow.guarded(run_loop, len(it._outputs)),
                     args,
                     {"_ctrl": dead_controls(it)},
                     name=_node_name(it.frame_name),
                 )
             else:
-                node = graph.call_function(control_flow.run_loop, args, name=_node_name(it.frame_name))
+                node = graph.call_function(run_loop, args, name=_node_name(it.frame_name))
             node.meta.update(tf_name=it.frame_name, tf_op=it.type)
             raw[it] = node
             _bind_outputs(graph, node, it._outputs, None, values, fed, it)
@@ -337,7 +341,7 @@ def lower(
                 )
         else:
             if op._info is None:  # a call of a library function by its name
-                kernel = functional_ops.call_function
+                kernel = _eager(functional_ops.call_function) if compiled else functional_ops.call_function
                 args = [value_for(t, False, device, op) for t in op._inputs]
                 kwargs = {
                     "n_outputs": len(op._outputs),
@@ -350,6 +354,8 @@ def lower(
                     lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
                 )
                 kernel = op_kernels.get(op) or type_kernels.get(op.type, kernel)
+                if compiled and "functions" in op._info.kernel_context:
+                    kernel = _eager(kernel)
             if may_die and op.type not in control_flow.MERGE_OPS:  # a Merge takes its first live input
                 kernel = control_flow.guarded(kernel, len(op._outputs))
                 kwargs["_ctrl"] = dead_controls(op)
@@ -371,6 +377,17 @@ def lower(
             results.append(node)
     graph.output(tuple(results))
     return fx.GraphModule(root, graph, class_name="TFGraph")
+
+
+_EAGER: dict = {}
+
+
+def _eager(kernel):
+    """``kernel`` excluded from torch.compile's tracing."""
+    fn = _EAGER.get(kernel)
+    if fn is None:
+        fn = _EAGER[kernel] = torch.compiler.disable(kernel)
+    return fn
 
 
 def _bind_outputs(graph, node, outputs, dev, values, fed, it) -> None:
