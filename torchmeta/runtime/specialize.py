@@ -361,40 +361,42 @@ def _meta(t: Tensor):
 def _static_arguments(op: Operation, spec: Specialization) -> None:
     folded = spec.folded
     t = op.type
-    try:
-        if t == "Slice":
-            x, begin, size = op._inputs
-            meta = _meta(x)
-            if meta is None or begin not in folded or size not in folded:
-                return
-            b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
-            n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
-            _kernel_of(op)(meta, torch.as_tensor(folded[begin]), torch.as_tensor(folded[size]))  # TF's checks
-            index = tuple(slice(bi, bi + (d - bi if si == -1 else si)) for bi, si, d in zip(b, n, meta.shape))
-            spec.fusions[op] = Fusion(static_slice, [x], {"index": index})
-        elif t == "ConcatV2":
-            *values, axis = op._inputs
-            metas = [_meta(v) for v in values]
-            if any(m is None for m in metas) or axis not in folded:
-                return
-            _kernel_of(op)(metas, torch.as_tensor(folded[axis]))
-            dim = int(torch.as_tensor(folded[axis])) % metas[0].dim()
-            spec.fusions[op] = Fusion(static_concat, list(values), {"dim": dim})
-        elif t == "Split":
-            split_dim, value = op._inputs
-            meta = _meta(value)
-            if meta is None or split_dim not in folded or len(op._outputs) < 2:
-                return
-            n = op._attrs["num_split"].i
-            _kernel_of(op)(torch.as_tensor(folded[split_dim]), meta, num_split=n)
-            dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
-            spec.fusions[op] = Fusion(static_split, [value], {"sizes": meta.shape[dim] // n, "dim": dim})
-    except Exception:  # a check failed: the op runs as it is and raises TF's error at run time
-        spec.fusions.pop(op, None)
+    metas = {x: _meta(x) for x in op._inputs if x not in folded}
+    if any(m is None for m in metas.values()):
+        return
 
+    def value_of(x, is_ref):
+        return metas[x] if x in metas else torch.as_tensor(folded[x])
 
-def _kernel_of(op):
-    return op._info.kernel
+    try:  # TF's checks, run once on meta tensors (a failure leaves the op to fail at run time)
+        kernel, args, kwargs = op._info.bind(
+            op, value_of, lambda name: torch.device("meta") if name == "device" else op.name
+        )
+        kernel(*args, **kwargs)
+    except Exception:
+        return
+    if t == "Slice":
+        x, begin, size = op._inputs
+        if begin not in folded or size not in folded:
+            return
+        b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
+        n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
+        index = tuple(slice(bi, bi + (d - bi if si == -1 else si)) for bi, si, d in zip(b, n, metas[x].shape))
+        spec.fusions[op] = Fusion(static_slice, [x], {"index": index})
+    elif t == "ConcatV2":
+        *values, axis = op._inputs
+        if axis not in folded:
+            return
+        dim = int(torch.as_tensor(folded[axis])) % metas[values[0]].dim()
+        spec.fusions[op] = Fusion(static_concat, list(values), {"dim": dim})
+    elif t == "Split":
+        split_dim, value = op._inputs
+        if split_dim not in folded or len(op._outputs) < 2:
+            return
+        meta = metas[value]
+        dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
+        sizes = meta.shape[dim] // op._attrs["num_split"].i
+        spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
 
 
 _STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
