@@ -4,6 +4,8 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_index_ops,
     array_layout_ops,
     array_ops,
+    array_slice_ops,
+    comparison_ops,
     control_flow_ops,
     conv_ops,
     functional_ops,
@@ -11,6 +13,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     list_ops,
     logging_ops,
     math_ops,
+    matmul_ops,
     nn_ops,
     optional_ops,
     random_ops,
@@ -22,4 +25,5 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     tensor_array_ops,
     training_ops,
     training_proximal_ops,
+    unary_ops,
 )

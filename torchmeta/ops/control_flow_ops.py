@@ -15,9 +15,9 @@ from __future__ import annotations
 import torch
 
 from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import input_with_rank
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.nn_ops import with_rank
 
 __all__ = ["DEAD", "is_dead", "truthy"]
 
@@ -72,7 +72,7 @@ no_registered_gradient("NoOp")
 
 
 def _switch_shape(op):
-    with_rank(op, 1, 0)
+    input_with_rank(op, 1, 0)
     return [op.inputs[0].shape, op.inputs[0].shape]
 
 
@@ -214,7 +214,7 @@ def ref_next_iteration(data):
 
 
 def _loop_cond_shape(op):
-    with_rank(op, 0, 0)
+    input_with_rank(op, 0, 0)
     return [TensorShape([])]
 
 

@@ -9,10 +9,10 @@ the function's outputs.
 
 from __future__ import annotations
 
+from torchmeta.framework.common_shapes import shape_error
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops.control_flow_ops import truthy
-from torchmeta.ops.nn_ops import shape_error
 
 __all__ = ["unpack"]
 
