@@ -129,3 +129,22 @@ def test_zeros_like_and_add_n_of_lists(tf1):
     want, want_error, got, error, _ = run_in_both(build, {"m": M})
     assert want_error is None and error is None, (want_error, error)
     assert_same(want, got)
+
+
+def test_push_back_batch_matches_tf(tf1):
+    def build(tf, v1):
+        R = tf.raw_ops
+        F = tf.float32
+        m = v1.placeholder(F, [3, 2], name="m")
+        a = R.TensorListFromTensor(tensor=m, element_shape=[-1])
+        b = R.TensorListFromTensor(tensor=m * 2.0, element_shape=[-1])
+        batch = R.TensorListPushBackBatch(input_handles=tf.stack([a, b]), tensor=[[7.0, 8.0], [9.0, 10.0]])
+        first, second = tf.unstack(batch, 2)
+        return [
+            R.TensorListStack(input_handle=first, element_shape=[-1], element_dtype=F),
+            R.TensorListStack(input_handle=second, element_shape=[-1], element_dtype=F),
+        ]
+
+    want, want_error, got, error, _ = run_in_both(build, {"m": M})
+    assert want_error is None and error is None, (want_error, error)
+    assert_same(want, got)

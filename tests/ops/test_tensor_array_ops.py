@@ -1,6 +1,8 @@
 """TensorArray and Stack kernels against TensorFlow: graphs of raw ops run in both, results
 and error messages compared."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,39 @@ def test_stack_push_pop_and_errors(tf1):
     _, want_error, _, got_error, _ = run_in_both(build_empty)
     assert type(got_error).__name__ == type(want_error).__name__ == "InvalidArgumentError"
     assert "is empty when calling Pop()." in got_error.message and got_error.message.startswith("Stack[empty_")
+
+
+def test_stack_close_then_pop_matches_tf(tf1):
+    def build(tf, v1):
+        R = tf.raw_ops
+        h = R.StackV2(max_size=-1, elem_type=tf.float32, stack_name="closed")
+        pushed = R.StackPushV2(handle=h, elem=[1.0])
+        with tf.control_dependencies([pushed]):
+            close = R.StackCloseV2(handle=h)
+        with tf.control_dependencies([close]):
+            return [R.StackPopV2(handle=h, elem_type=tf.float32)]
+
+    _, want_error, _, got_error, _ = run_in_both(build)
+    assert want_error is not None and got_error is not None
+    assert type(got_error).__name__ == type(want_error).__name__
+    assert re.sub(r"closed_\d+", "", got_error.message) == "Stack[] has already been closed."
+    assert "Stack[] has already been closed." in re.sub(r"closed_\d+", "", want_error.message)
+
+
+def test_tensor_array_grad_with_shape_matches_tf(tf1):
+    def build(tf, v1):
+        R = tf.raw_ops
+        h, f = _ta(tf, size=2, element_shape=[3])
+        f = R.TensorArrayWriteV3(handle=h, index=0, value=[1.0, 2.0, 3.0], flow_in=f)
+        g, gf = R.TensorArrayGradWithShape(
+            handle=h, flow_in=f, shape_to_prepend=tf.constant([2], tf.int32), source="grad"
+        )
+        gf = R.TensorArrayWriteV3(handle=g, index=1, value=tf.ones([2, 3]), flow_in=gf)
+        return [
+            R.TensorArrayGatherV3(handle=g, indices=[1, 0], flow_in=gf, dtype=tf.float32),
+            R.TensorArraySizeV3(handle=g, flow_in=gf),
+        ]
+
+    want, want_error, got, error, _ = run_in_both(build)
+    assert want_error is None and error is None, (want_error, error)
+    assert_same(want, got)

@@ -9,6 +9,7 @@ dimensions, or None for an unknown rank.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from torchmeta import errors
@@ -551,8 +552,11 @@ def tensor_list_concat_lists(input_a, input_b, element_dtype):
     shape=lambda op: [op.inputs[0].shape],
 )
 def tensor_list_push_back_batch(input_handles, tensor, element_dtype):
-    lists = input_handles if isinstance(input_handles, (list, tuple)) else [input_handles]
-    return [tensor_list_push_back(lst, row, element_dtype) for lst, row in zip(lists, tensor.unbind(0))]
+    # A batch of lists is a vector of variants (a numpy object array, as Pack of TensorLists builds it).
+    out = np.empty(len(input_handles), dtype=object)
+    for i, (lst, row) in enumerate(zip(input_handles, tensor.unbind(0))):
+        out[i] = tensor_list_push_back(lst, row, element_dtype)
+    return out
 
 
 no_registered_gradient("TensorListReserve", "EmptyTensorList")

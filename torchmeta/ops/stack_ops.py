@@ -3,7 +3,7 @@
 A stack is a per-run resource: StackV2 creates a fresh ``Stack`` object each time it runs, and its handle
 (that object) flows to the pushes in the forward loop and the pops in the gradient loop. As in
 TensorFlow's kernels, pushes check neither ``max_size`` nor the element type; popping an empty stack
-fails.
+fails, and so do pushes and pops after StackCloseV2.
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ def stack_v2(max_size, elem_type, stack_name, node_name):
     return Stack(f"{stack_name or node_name}_{next(_ids)}", elem_type, int(max_size))
 
 
+def _check_not_closed(handle):
+    if handle.closed:
+        raise errors.InvalidArgumentError(None, None, f"Stack[{handle.name}] has already been closed.")
+
+
 @register_op(
     "StackPushV2",
     inputs=["handle: resource", "elem: T"],
@@ -65,6 +70,7 @@ def stack_v2(max_size, elem_type, stack_name, node_name):
     stateful=True,
 )
 def stack_push_v2(handle, elem):
+    _check_not_closed(handle)
     handle.items.append(elem)
     return elem
 
@@ -78,6 +84,7 @@ def stack_push_v2(handle, elem):
     stateful=True,
 )
 def stack_pop_v2(handle, elem_type):
+    _check_not_closed(handle)
     if not handle.items:
         raise errors.InvalidArgumentError(None, None, f"Stack[{handle.name}] is empty when calling Pop().")
     value = handle.items.pop()
