@@ -347,8 +347,8 @@ class _GraphTensorArrayV2:
 
     def concat(self, name=None):
         element_shape = None
-        if self.element_shape.rank is not None and self.element_shape.rank > 0:
-            element_shape = [None, *self.element_shape.as_list()[1:]] if self.element_shape.rank else None
+        if self.element_shape.rank is not None:
+            element_shape = [None, *self.element_shape.as_list()[1:]]
         return list_ops.tensor_list_concat(
             self._flow, element_dtype=self._dtype, element_shape=element_shape, name=name
         )
