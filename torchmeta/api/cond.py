@@ -8,8 +8,7 @@ collection. With ``enable_control_flow_v2()`` the branches become functions of a
 
 from __future__ import annotations
 
-from torchmeta import errors
-from torchmeta.api import control_flow_ops
+from torchmeta.api import cond_v2, control_flow_ops
 from torchmeta.api.control_flow_ops import CondContext, convert_flow_to_tensorarray
 from torchmeta.dtypes import DType
 from torchmeta.framework import control_flow_util as util
@@ -68,7 +67,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if not callable(false_fn):
         raise TypeError("'false_fn' must be callable.")
     if util.EnableControlFlowV2(graph_lib.get_default_graph()):
-        raise errors.UnimplementedError(None, None, "tf.cond with control flow v2 (If ops) is not available yet")
+        return cond_v2.cond_v2(pred, true_fn, false_fn, name)
     with graph_lib.name_scope(name, "cond", [pred]):
         if isinstance(pred, bool):
             raise TypeError("'pred' must not be a Python bool.")

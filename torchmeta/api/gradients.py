@@ -18,7 +18,7 @@ from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 
-__all__ = ["gradients", "AggregationMethod", "UnconnectedGradients", "is_trainable"]
+__all__ = ["gradients", "AggregationMethod", "UnconnectedGradients", "is_trainable", "TRAINABLE_DTYPES"]
 
 _TRAINABLE = {
     DType.float16,
@@ -30,6 +30,9 @@ _TRAINABLE = {
     DType.resource,
     DType.variant,
 }
+
+
+TRAINABLE_DTYPES = frozenset(_TRAINABLE)
 
 
 def is_trainable(t) -> bool:
@@ -62,6 +65,8 @@ def _gradient_function(op: Operation):
     override = op.graph._gradient_override_map.get(op.type)
     op_type = override or op.type
     info = registry.get(op_type)
+    if info is None and hasattr(op._func_graphs, "call_gradient"):
+        return op._func_graphs.call_gradient  # a call of a Defun function (its op type is the function)
     if info is None or info.gradient is None or info.gradient is registry.NO_REGISTERED_GRADIENT:
         raise LookupError(
             f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must "
@@ -332,7 +337,7 @@ def gradients(
                                 out_grads[i] = control_flow_state.ZerosLike(op, i)
                     with graph_lib.name_scope(op.name + "_grad"):
                         in_grads = _as_list(grad_fn(op, *out_grads))
-                        if len(in_grads) != len(op._inputs):
+                        if len(in_grads) != len(op._inputs) and op.type not in ("While", "StatelessWhile"):
                             raise ValueError(
                                 f"Num gradients {len(in_grads)} generated for op {op.node_def} do not match num "
                                 f"inputs {len(op._inputs)}"

@@ -8,8 +8,7 @@ collection. ``maximum_iterations`` adds TensorFlow's ``iteration_counter`` loop 
 
 from __future__ import annotations
 
-from torchmeta import errors
-from torchmeta.api import math_ops
+from torchmeta.api import math_ops, while_v2
 from torchmeta.api.control_flow_ops import WhileContext, convert_variables_to_tensors
 from torchmeta.framework import control_flow_util as util
 from torchmeta.framework import graph as graph_lib
@@ -61,8 +60,16 @@ def while_loop(
         raise TypeError("'parallel_iterations' must be a positive integer.")
     loop_vars = convert_variables_to_tensors(loop_vars)
     if util.EnableControlFlowV2(graph_lib.get_default_graph()):
-        raise errors.UnimplementedError(
-            None, None, "tf.while_loop with control flow v2 (While ops) is not available yet"
+        return while_v2.while_loop(
+            cond,
+            body,
+            loop_vars,
+            shape_invariants=shape_invariants,
+            parallel_iterations=parallel_iterations,
+            maximum_iterations=maximum_iterations,
+            name=name,
+            return_same_structure=return_same_structure,
+            back_prop=back_prop,
         )
     with graph_lib.name_scope(name, "while", loop_vars):
         if not loop_vars:

@@ -343,6 +343,7 @@ class Operation:
         "_extras",
         "_control_outputs",
         "_control_flow_context",
+        "_func_graphs",
         "__weakref__",
     )
 
@@ -371,6 +372,7 @@ class Operation:
         self._op_def = op_def if op_def is not None else (self._info.op_def if self._info else None)
         self._extras = extras
         self._control_flow_context = None
+        self._func_graphs = None  # the Python function graphs of an If/While built here (cond_v2, while_v2)
         self._outputs = [Tensor(self, i, dt) for i, dt in enumerate(output_types)]
         for t in self._inputs:
             t._consumers.append(self)
@@ -466,6 +468,21 @@ class Operation:
         for op in self._control_inputs:
             op._control_outputs.remove(self)
         self._control_inputs = []
+
+    def _add_inputs(self, tensors) -> None:
+        """Appends inputs (a While rewritten to also accumulate intermediates for its gradient, as TF does)."""
+        for t in tensors:
+            self._inputs.append(t)
+            t._consumers.append(self)
+        self._graph._version += 1
+
+    def _add_outputs(self, types, shapes) -> None:
+        """Appends outputs (an If rewritten to also return intermediates for its gradient, as TF does)."""
+        for dt, shape in zip(types, shapes):
+            t = Tensor(self, len(self._outputs), dt)
+            t._shape = as_shape(shape)
+            self._outputs.append(t)
+        self._graph._version += 1
 
     def _get_control_flow_context(self):
         """The CondContext/WhileContext this op was built in (None outside TF1 control flow)."""
@@ -1165,11 +1182,14 @@ def reset_default_graph() -> None:
 
 
 def _get_graph_from_inputs(values) -> Graph:
+    default = get_default_graph()
+    if default.building_function:
+        return default  # a function body captures outside inputs, as TF's _get_graph_from_inputs
     for v in values or ():
         g = getattr(v, "graph", None)
         if isinstance(g, Graph):
             return g
-    return get_default_graph()
+    return default
 
 
 class name_scope:  # noqa: N801 - TensorFlow's name
