@@ -228,6 +228,8 @@ def as_invalid_value(message: str, cause: BaseException | None = None) -> Invali
         text = str(cause.args[0]) if isinstance(cause, KeyError) and cause.args else str(cause)
         message = f"{message}: {text}" if message else text
     return InvalidValueError(None, None, message)
+
+
 class InaccessibleTensorError(TorchMetaError, ValueError):
     """A tensor or op that may not be used here (TF's errors.InaccessibleTensorError: e.g. fetching an op
     built inside a cond branch or loop body)."""
