@@ -513,10 +513,15 @@ class Session:
                 raise ValueError(f"Tensor {tensor.name} may not be fed.")
             feeds.append(_Feed(key, tensor))
         fetch_tensors = [e for e in structure.elements if isinstance(e, Tensor)]
-        for t in fetch_tensors:
-            if not graph.is_fetchable(t):
-                raise ValueError(f"Tensor {t.name} may not be fetched.")
         target_ops = [e for e in structure.elements if isinstance(e, Operation)]
+        for element in (*fetch_tensors, *target_ops):
+            op = element.op if isinstance(element, Tensor) else element
+            if not graph.is_fetchable(op):
+                raise errors.InaccessibleTensorError(
+                    f"Operation {op.name} has been marked as not fetchable. Typically this happens when it is "
+                    "defined in another function or code block. Use return values, explicit Python locals or "
+                    "TensorFlow collections to access it."
+                )
         feed_tensors = [f.tensor for f in feeds]
         program_key = (tuple(structure.elements), tuple(feed_tensors))
         program = self._programs.get(program_key)
