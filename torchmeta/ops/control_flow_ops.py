@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import torch
 
+from torchmeta.api import control_flow_ops as cf_api
+from torchmeta.api import math_ops
+from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes
+from torchmeta.framework import control_flow_util as cf_util
 from torchmeta.framework.common_shapes import input_with_rank
-from torchmeta.framework.registry import no_registered_gradient, register_op
+from torchmeta.framework.graph import Tensor, get_default_graph
+from torchmeta.framework.indexed_slices import IndexedSlices
+from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = ["DEAD", "is_dead", "truthy"]
@@ -160,7 +166,12 @@ def ref_merge(inputs):
 _ENTER_ATTRS = ["T: type", "frame_name: string", "is_constant: bool = false", "parallel_iterations: int = 10"]
 
 
-@register_op("Enter", inputs=["data: T"], outputs=["output: T"], attrs=_ENTER_ATTRS, shape=common_shapes.unchanged)
+def _enter_shape(op):
+    """TensorFlow's Enter shape function: the input's shape only for a loop constant, else unknown."""
+    return [op.inputs[0].shape if op.get_attr("is_constant") else unknown_shape()]
+
+
+@register_op("Enter", inputs=["data: T"], outputs=["output: T"], attrs=_ENTER_ATTRS, shape=_enter_shape)
 def enter(data):
     return data
 
@@ -170,7 +181,7 @@ def enter(data):
     inputs=["data: Ref(T)"],
     outputs=["output: Ref(T)"],
     attrs=_ENTER_ATTRS,
-    shape=common_shapes.unchanged,
+    shape=_enter_shape,
     aliases_input=True,
 )
 def ref_enter(data):
@@ -230,3 +241,129 @@ def control_trigger():
 
 
 no_registered_gradient("ControlTrigger")
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients (TF's control_flow_grad.py): through conds, and through while loops with the gradient
+# loop state of torchmeta.api.control_flow_state
+
+
+@register_gradient("Switch")
+@register_gradient("RefSwitch")
+def _switch_grad(op, *grad):
+    """A cond Switch: Merge of the branch gradients; a loop Switch: the gradient loop's back edge."""
+    op_ctxt = op._get_control_flow_context()
+    grad_ctxt = get_default_graph()._get_control_flow_context()
+    if op_ctxt is not None and op_ctxt.IsWhileContext():
+        merge_grad = grad_ctxt.grad_state.switch_map.get(op)
+        if merge_grad is not None:
+            # The gradient from the next iteration closes the loop.
+            if grad[1] is not None:
+                cf_api.add_next_and_back_edge(merge_grad, grad[1], enforce_shape_invariant_=False)
+            return None, None
+        if grad[0] is not None:
+            # The gradient of the exit value enters the gradient loop: its Merge's back edge comes later.
+            merge_grad = cf_api.merge([grad[0], grad[0]], name="b_switch")[0]
+            grad_ctxt.grad_state.switch_map[op] = merge_grad
+            return merge_grad, None
+        return None, None
+    if op_ctxt is not None and op_ctxt.IsCondContext():
+        zero_grad = grad[1 - op_ctxt.branch]
+        if zero_grad is None:
+            # Only the branch's own side got a gradient (the other side is not in this context).
+            if op.inputs[0].dtype.base_dtype is DType.resource:
+                return cf_api.merge([grad[op_ctxt.branch]] * 2, name="cond_resource_grad")[0], None
+            return None, None
+        return cf_api.merge(list(grad), name="cond_grad")[0], None
+    false_grad = cf_api.switch(grad[0], op.inputs[1])[0]
+    true_grad = cf_api.switch(grad[1], op.inputs[1])[1]
+    return cf_api.merge([false_grad, true_grad])[0], None
+
+
+@register_gradient("Merge")
+@register_gradient("RefMerge")
+def _merge_grad(op, grad, _):
+    """The gradient goes back through a Switch on the predicate (of the cond, or the gradient loop's)."""
+    input_op = op.inputs[0].op
+    op_ctxt = cf_util.GetOutputContext(input_op)
+    grad_ctxt = get_default_graph()._get_control_flow_context()
+    if op_ctxt is not None and op_ctxt.IsWhileContext():
+        return cf_api.switch_ref_or_tensor(grad, grad_ctxt.pivot)
+    if op_ctxt is not None and op_ctxt.IsCondContext():
+        pred = op_ctxt.pred
+        if grad_ctxt and grad_ctxt.grad_state:
+            # A cond in a while loop: the predicate of this iteration comes from its history stack.
+            grad_state = grad_ctxt.grad_state
+            real_pred = grad_state.history_map.get(pred.name)
+            if real_pred is None:
+                grad_ctxt = grad_state.grad_context
+                grad_ctxt.Exit()
+                history_pred = grad_state.AddForwardAccumulator(pred)
+                grad_ctxt.Enter()
+                real_pred = grad_state.AddBackpropAccumulatedValue(history_pred, pred)
+                grad_state.history_map[pred.name] = real_pred
+            pred = real_pred
+        return cf_api.switch_ref_or_tensor(grad, pred, name="cond_grad")
+    num_inputs = len(op.inputs)
+    conds = [math_ops.equal(op.outputs[1], i) for i in range(num_inputs)]
+    return [cf_api.switch_ref_or_tensor(grad, conds[i])[1] for i in range(num_inputs)]
+
+
+@register_gradient("Exit")
+@register_gradient("RefExit")
+def _exit_grad(op, grad):
+    """The gradient enters the gradient loop (``b_exit``)."""
+    op_ctxt = op._get_control_flow_context()
+    grad_ctxt = get_default_graph()._get_control_flow_context()
+    if not grad_ctxt.back_prop:
+        return None  # no gradients through a loop built with back_prop=False
+    if op_ctxt.grad_state:
+        raise TypeError("Second-order gradient for while loops not supported.")
+    if isinstance(grad, Tensor):
+        grad_ctxt.AddName(grad.name)
+    else:
+        if not isinstance(grad, IndexedSlices):
+            raise TypeError(
+                f"Type {type(grad)} not supported, must be either`indexed_slices.IndexedSlices` or `SparseTensor`."
+            )
+        grad_ctxt.AddName(grad.values.name)
+        grad_ctxt.AddName(grad.indices.name)
+        if grad.dense_shape is not None:
+            grad_ctxt.AddName(grad.dense_shape.name)
+    grad_ctxt.Enter()
+    result = cf_api.enter(
+        grad, grad_ctxt.name, is_constant=False, parallel_iterations=grad_ctxt.parallel_iterations, name="b_exit"
+    )
+    grad_ctxt.loop_enters.append(result)
+    grad_ctxt.Exit()
+    return result
+
+
+@register_gradient("NextIteration")
+@register_gradient("RefNextIteration")
+def _next_iteration_grad(op, grad):
+    return grad
+
+
+@register_gradient("Enter")
+@register_gradient("RefEnter")
+def _enter_grad(op, grad):
+    """Leaves the gradient loop; a loop invariant's gradient is summed over the iterations (``b_acc``)."""
+    grad_ctxt = get_default_graph()._get_control_flow_context()
+    if grad_ctxt is None or not grad_ctxt.back_prop or grad_ctxt.grad_state is None:
+        return grad
+    if op.get_attr("is_constant"):
+        if isinstance(grad, Tensor):
+            return grad_ctxt.AddBackpropAccumulator(op, grad)
+        if isinstance(grad, IndexedSlices):
+            return grad_ctxt.AddBackpropIndexedSlicesAccumulator(op, grad)
+        raise TypeError(f"Type {type(grad)} not supported,must be Tensor or Indexed Slices")
+    result = cf_api.exit(grad)
+    grad_ctxt.loop_exits.append(result)
+    grad_ctxt.ExitResult([result])
+    return result
+
+
+@register_gradient("LoopCond")
+def _loop_cond_grad(op, grad):
+    return None

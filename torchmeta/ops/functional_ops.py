@@ -9,8 +9,9 @@ the function's outputs.
 
 from __future__ import annotations
 
+from torchmeta.api import cond_v2
 from torchmeta.framework.common_shapes import shape_error
-from torchmeta.framework.registry import no_registered_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops.control_flow_ops import truthy
 
@@ -194,3 +195,8 @@ def call_function(*args, n_outputs, functions):
 
 
 no_registered_gradient("PartitionedCall", "StatefulPartitionedCall", "SymbolicGradient")
+
+
+# Gradients: built by the control-flow v2 API (TF registers them in cond_v2.py / while_v2.py).
+register_gradient("If")(cond_v2.if_grad)
+register_gradient("StatelessIf")(cond_v2.if_grad)

@@ -15,9 +15,12 @@ import itertools
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops
+from torchmeta.api import tensor_array_ops as ta_api
 from torchmeta.dtypes import type_string
 from torchmeta.framework import common_shapes
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = ["TensorArray"]
@@ -531,3 +534,81 @@ def tensor_array_grad_with_shape(handle, flow_in, shape_to_prepend, source):
 not_differentiable(
     "TensorArrayV3", "TensorArraySizeV3", "TensorArrayCloseV3", "TensorArrayGradV3", "TensorArrayGradWithShape"
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients (TF's tensor_array_grad.py): a gradient TensorArray per forward array and gradients scope
+
+
+def _grad_source(t) -> str:
+    """The gradients scope ``t`` was built in (TensorArrayGradV3's ``source``)."""
+    tokens = t.name.split("/")
+    grad_pos = [i for i, x in enumerate(tokens) if x.startswith("gradients")]
+    if not grad_pos:
+        raise ValueError(
+            "Expected op/tensor name to start with gradients (excluding scope), got: "
+            f"{t.name}. This means that a tf.gradients op with this op in its dependency path has a custom name "
+            "that does not start with 'gradients'. Please make sure all calls to tf.gradients that have "
+            "non-empty `name` arguments use names that start with 'gradients'."
+        )
+    return "/".join(tokens[: grad_pos[-1] + 1])
+
+
+def _gradient_array(handle, flow, dtype, source):
+    forward = ta_api.TensorArray(dtype=dtype, handle=handle, flow=flow, colocate_with_first_write_call=False)
+    return forward.grad(source=source, flow=flow)
+
+
+def _write_barrier(op, flow):
+    """The incoming flow, available only after the forward write (TF's write_barrier)."""
+    flow_out = array_ops.identity(op.outputs[0], "flow_out")
+    with graph_lib.control_dependencies([flow_out]):
+        return array_ops.identity(flow, "write_barrier")
+
+
+@register_gradient("TensorArrayReadV3")
+def _tensor_array_read_grad(op, grad):
+    handle, index, flow = op.inputs
+    g = _gradient_array(handle, flow, op.get_attr("dtype"), _grad_source(grad))
+    return [None, None, g.write(index, grad).flow]
+
+
+@register_gradient("TensorArrayWriteV3")
+def _tensor_array_write_grad(op, flow):
+    handle, index = op.inputs[0], op.inputs[1]
+    source = _grad_source(flow)
+    flow = _write_barrier(op, flow)
+    g = _gradient_array(handle, flow, op.get_attr("T"), source)
+    return [None, None, g.read(index), flow]
+
+
+@register_gradient("TensorArrayGatherV3")
+def _tensor_array_gather_grad(op, grad):
+    handle, indices, flow = op.inputs
+    g = _gradient_array(handle, flow, op.get_attr("dtype"), _grad_source(grad))
+    return [None, None, g.scatter(indices, grad).flow]
+
+
+@register_gradient("TensorArrayScatterV3")
+def _tensor_array_scatter_grad(op, flow):
+    handle, indices = op.inputs[0], op.inputs[1]
+    source = _grad_source(flow)
+    flow = _write_barrier(op, flow)
+    g = _gradient_array(handle, flow, op.get_attr("T"), source)
+    return [None, None, g.gather(indices), flow]
+
+
+@register_gradient("TensorArrayConcatV3")
+def _tensor_array_concat_grad(op, grad, unused_lengths_grad):
+    handle, flow = op.inputs
+    g = _gradient_array(handle, flow, op.get_attr("dtype"), _grad_source(grad))
+    return [None, g.split(grad, lengths=op.outputs[1]).flow]
+
+
+@register_gradient("TensorArraySplitV3")
+def _tensor_array_split_grad(op, flow):
+    handle = op.inputs[0]
+    source = _grad_source(flow)
+    flow = _write_barrier(op, flow)
+    g = _gradient_array(handle, flow, op.get_attr("T"), source)
+    return [None, g.concat(), None, flow]
