@@ -9,7 +9,7 @@ the function's outputs.
 
 from __future__ import annotations
 
-from torchmeta.api import cond_v2
+from torchmeta.api import cond_v2, while_v2
 from torchmeta.framework.common_shapes import shape_error
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
@@ -200,3 +200,5 @@ no_registered_gradient("PartitionedCall", "StatefulPartitionedCall", "SymbolicGr
 # Gradients: built by the control-flow v2 API (TF registers them in cond_v2.py / while_v2.py).
 register_gradient("If")(cond_v2.if_grad)
 register_gradient("StatelessIf")(cond_v2.if_grad)
+register_gradient("While")(while_v2.while_grad)
+register_gradient("StatelessWhile")(while_v2.while_grad)

@@ -13,8 +13,11 @@ import numpy as np
 import torch
 
 from torchmeta import errors
-from torchmeta.dtypes import type_string
-from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
+from torchmeta.api import array_ops
+from torchmeta.api import list_ops as tf_list_ops
+from torchmeta.dtypes import DType, type_string
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 
@@ -561,3 +564,156 @@ def tensor_list_push_back_batch(input_handles, tensor, element_dtype):
 
 no_registered_gradient("TensorListReserve", "EmptyTensorList")
 not_differentiable("TensorListLength", "TensorListElementShape", "TensorListConcatLists", "TensorListPushBackBatch")
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradients (TF's list_ops.py): a list's gradient is a list of its elements' gradients
+
+
+@register_gradient("TensorListPushBack")
+def _push_back_grad(op, dresult):
+    return raw_op(
+        "TensorListPopBack",
+        input_handle=dresult,
+        element_shape=array_ops.shape(op.inputs[1]),
+        element_dtype=op.get_attr("element_dtype"),
+    )
+
+
+@register_gradient("TensorListPopBack")
+def _pop_back_grad(op, dlist, delement):
+    if dlist is None:
+        dlist = tf_list_ops.empty_tensor_list(
+            element_dtype=delement.dtype.base_dtype,
+            element_shape=tf_list_ops.tensor_list_element_shape(op.outputs[0], shape_type=DType.int32),
+        )
+    if delement is None:
+        delement = array_ops.zeros_like(op.outputs[1])
+    return tf_list_ops.tensor_list_push_back(dlist, delement), None
+
+
+@register_gradient("TensorListStack")
+def _tensor_list_stack_grad(unused_op, dtensor):
+    return tf_list_ops.tensor_list_from_tensor(dtensor, element_shape=dtensor.shape[1:]), None
+
+
+@register_gradient("TensorListConcatV2")
+def _tensor_list_concat_grad(op, dtensor, unused_dlengths):
+    dlist = tf_list_ops.tensor_list_split(
+        dtensor,
+        element_shape=tf_list_ops.tensor_list_element_shape(op.inputs[0], shape_type=DType.int32),
+        lengths=op.outputs[1],
+    )
+    return dlist, None, None
+
+
+@register_gradient("TensorListSplit")
+def _tensor_list_split_grad(op, dlist):
+    tensor, _, lengths = op.inputs
+    element_shape = array_ops.slice(array_ops.shape(tensor), [1], [-1])
+    element_shape = array_ops.concat([[-1], element_shape], axis=0)
+    return (
+        raw_op(
+            "TensorListConcatV2",
+            input_handle=dlist,
+            element_shape=element_shape,
+            leading_dims=lengths,
+            element_dtype=op.inputs[0].dtype.base_dtype,
+        )[0],
+        None,
+        None,
+    )
+
+
+@register_gradient("TensorListFromTensor")
+def _tensor_list_from_tensor_grad(op, dlist):
+    t = op.inputs[0]
+    dims = t.shape.as_tuple() if t.shape.rank else None
+    num_elements = dims[0] if dims and dims[0] is not None else None
+    if dlist is None:
+        dlist = tf_list_ops.empty_tensor_list(
+            element_dtype=t.dtype.base_dtype,
+            element_shape=tf_list_ops.tensor_list_element_shape(op.outputs[0], shape_type=DType.int32),
+        )
+    tensor_grad = raw_op(
+        "TensorListStack",
+        input_handle=dlist,
+        element_shape=array_ops.slice(array_ops.shape(t), [1], [-1]),
+        element_dtype=t.dtype.base_dtype,
+        num_elements=-1 if num_elements is None else num_elements,
+    )
+    return tensor_grad, None
+
+
+@register_gradient("TensorListGetItem")
+def _tensor_list_get_item_grad(op, ditem):
+    list_size = tf_list_ops.tensor_list_length(op.inputs[0])
+    list_grad = raw_op(
+        "TensorListSetItem",
+        input_handle=raw_op(
+            "TensorListReserve",
+            element_shape=tf_list_ops.tensor_list_element_shape(op.inputs[0], shape_type=DType.int32),
+            num_elements=list_size,
+            element_dtype=ditem.dtype.base_dtype,
+        ),
+        index=op.inputs[1],
+        item=ditem,
+    )
+    return list_grad, None, None
+
+
+@register_gradient("TensorListSetItem")
+def _tensor_list_set_item_grad(op, dlist):
+    input_list, index, item = op.inputs
+    list_grad = raw_op("TensorListSetItem", input_handle=dlist, index=index, item=array_ops.zeros_like(item))
+    element_grad = tf_list_ops.tensor_list_get_item(
+        dlist, index, element_shape=array_ops.shape(item), element_dtype=item.dtype.base_dtype
+    )
+    if op.get_attr("resize_if_index_out_of_bounds"):
+        input_list_size = tf_list_ops.tensor_list_length(input_list)
+        list_grad = raw_op("TensorListResize", input_handle=list_grad, size=input_list_size)
+    return list_grad, None, element_grad
+
+
+@register_gradient("TensorListResize")
+def _tensor_list_resize_grad(op, dlist):
+    input_list_size = tf_list_ops.tensor_list_length(op.inputs[0])
+    return raw_op("TensorListResize", input_handle=dlist, size=input_list_size), None
+
+
+@register_gradient("TensorListGather")
+def _tensor_list_gather_grad(op, dtensor):
+    input_list, indices, _ = op.inputs
+    element_shape = tf_list_ops.tensor_list_element_shape(input_list, shape_type=DType.int32)
+    num_elements = tf_list_ops.tensor_list_length(input_list)
+    dlist = tf_list_ops.tensor_list_reserve(element_shape, num_elements, dtensor.dtype.base_dtype)
+    dlist = tf_list_ops.tensor_list_scatter(dtensor, indices, input_handle=dlist)
+    return dlist, None, None
+
+
+@register_gradient("TensorListScatterV2")
+def _tensor_list_scatter_grad(op, dlist):
+    tensor, indices = op.inputs[0], op.inputs[1]
+    dtensor = raw_op(
+        "TensorListGather",
+        input_handle=dlist,
+        indices=indices,
+        element_shape=array_ops.slice(array_ops.shape(tensor), [1], [-1]),
+        element_dtype=tensor.dtype.base_dtype,
+    )
+    return dtensor, None, None, None
+
+
+@register_gradient("TensorListScatterIntoExistingList")
+def _tensor_list_scatter_into_existing_list_grad(op, dlist):
+    _, tensor, indices = op.inputs
+    dtensor = raw_op(
+        "TensorListGather",
+        input_handle=dlist,
+        indices=indices,
+        element_shape=array_ops.slice(array_ops.shape(tensor), [1], [-1]),
+        element_dtype=tensor.dtype.base_dtype,
+    )
+    zeros = array_ops.zeros_like(tensor)
+    dlist = tf_list_ops.tensor_list_scatter(zeros, indices, indices, input_handle=dlist)
+    return dlist, dtensor, None
