@@ -40,7 +40,6 @@ def test_every_array_op_has_a_gradient_decision():
 # build them with the control-flow API) with the API. Every one is an op TensorFlow registers a gradient
 # function for (checked below); the list only shrinks: an op that gets its gradient must leave it.
 PENDING_CONTROL_FLOW_GRADIENTS = {
-    "Case", "StatelessCase",
 }  # fmt: skip
 
 
