@@ -10,7 +10,6 @@ to also return it wrapped in an Optional (OptionalNone from the other branch), a
 
 from __future__ import annotations
 
-from torchmeta import errors
 from torchmeta._proto import attr_value_pb2
 from torchmeta.api import array_ops
 from torchmeta.api import control_flow_util_v2 as util
@@ -214,10 +213,11 @@ def _build_cond(pred, true_graph, false_graph, true_inputs, false_inputs, buildi
 
 
 def get_func_graphs(op):
-    """The branch function graphs of an If op (those it was built from; imported Ifs are not supported)."""
+    """The branch function graphs of an If op: those it was built from, or built from its FunctionDefs."""
     if op._func_graphs is None:
-        raise errors.UnimplementedError(
-            None, None, f"{op.type} '{op.name}': gradients of If ops imported from a GraphDef are not supported yet"
+        op._func_graphs = (
+            util.func_graph_of(op, op.get_attr("then_branch").name, op.inputs[1:]),
+            util.func_graph_of(op, op.get_attr("else_branch").name, op.inputs[1:]),
         )
     true_graph, false_graph = op._func_graphs
     true_graph.reset_captures(op.inputs[1:], true_graph.inputs)
@@ -449,9 +449,7 @@ def _build_case(branch_index, branch_graphs, branch_inputs, name=None, lower_usi
 
 def _case_func_graphs(op):
     if op._func_graphs is None:
-        raise errors.UnimplementedError(
-            None, None, f"{op.type} '{op.name}': gradients of Case ops imported from a GraphDef are not supported yet"
-        )
+        op._func_graphs = tuple(util.func_graph_of(op, f.name, op.inputs[1:]) for f in op.get_attr("branches"))
     for g in op._func_graphs:
         g.reset_captures(op.inputs[1:], g.inputs)
         g._forward_cond = op

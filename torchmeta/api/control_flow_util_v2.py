@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import itertools
 
+from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, function_pb2
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, nest
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.func_graph import FuncGraph
 from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
@@ -35,6 +37,7 @@ __all__ = [
     "set_type_list_attr",
     "set_shape_list_attr",
     "read_only_resource_input_indices",
+    "func_graph_of",
 ]
 
 _uids = itertools.count(1)
@@ -200,3 +203,23 @@ def placeholder_like(func_graph, template, name=None):
 
 def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
+
+
+def func_graph_of(op, function_name, inputs, input_shapes=None, while_body=False):
+    """A fresh function graph of library function ``function_name``, as called by ``op`` with ``inputs``.
+
+    Gradients of If/While/Case ops imported from a GraphDef are built against it (TF's get_func_graph).
+
+    Raises:
+      NotFoundError: if the library has no such function.
+    """
+    library = outermost(op.graph)._library
+    fdef = library.get(function_name)
+    if fdef is None:
+        raise errors.NotFoundError(None, None, f"{function_name} cannot be found in the graph")
+    shapes = input_shapes if input_shapes is not None else [t.shape for t in inputs]
+    with op.graph.as_default():
+        fg = FuncGraph(function_name, fdef, library, outer_graph=op.graph, input_shapes=shapes)
+    fg._is_while_body = while_body
+    fg.structured_outputs = list(fg.outputs)
+    return fg

@@ -10,7 +10,6 @@ loop variables) and popped (``TensorListPopBack``) by the gradient body, as Tens
 
 from __future__ import annotations
 
-from torchmeta import errors
 from torchmeta.api import array_ops, list_ops, math_ops
 from torchmeta.api import control_flow_util_v2 as util
 from torchmeta.api import gradients as api_gradients
@@ -279,11 +278,12 @@ def _preprocess_grad(grad, body_out, while_in, while_out):
 
 
 def _get_graphs(while_op):
+    """The cond and body graphs of a While op: those it was built from, or built from its FunctionDefs."""
     if while_op._func_graphs is None:
-        raise errors.UnimplementedError(
-            None,
-            None,
-            f"{while_op.type} '{while_op.name}': gradients of While ops imported from a GraphDef are not supported yet",
+        shapes = [TensorShape(s) for s in while_op.get_attr("output_shapes")]
+        while_op._func_graphs = (
+            util.func_graph_of(while_op, while_op.get_attr("cond").name, while_op.inputs, shapes),
+            util.func_graph_of(while_op, while_op.get_attr("body").name, while_op.inputs, shapes, while_body=True),
         )
     cond_graph, body_graph = while_op._func_graphs
     body_graph._while = while_op

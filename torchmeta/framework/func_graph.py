@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from torchmeta import errors
 from torchmeta._proto import graph_pb2
-from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import registry
+from torchmeta.framework.function_def_builder import BuildingFuncGraph
 from torchmeta.framework.function_library import FunctionLibrary
 from torchmeta.framework.importer import import_graph_def
 
@@ -36,26 +36,29 @@ def function_graph(library: FunctionLibrary, name: str) -> FuncGraph:
     return fg
 
 
-class FuncGraph(graph_lib.Graph):
+class FuncGraph(BuildingFuncGraph):
     """One function body as a Graph: ``inputs`` (its argument placeholders), ``outputs`` and
-    ``control_outputs``, in the FunctionDef's signature order."""
+    ``control_outputs``, in the FunctionDef's signature order.
 
-    def __init__(self, name: str, function_def, library: FunctionLibrary):
-        super().__init__()
-        self.name = name
+    It is a BuildingFuncGraph, so gradients can be built against it (cond_v2/while_v2 gradients of
+    If/While ops imported from a GraphDef); ``input_shapes`` refine the argument placeholders' shapes.
+    """
+
+    def __init__(self, name: str, function_def, library: FunctionLibrary, outer_graph=None, input_shapes=None):
+        super().__init__(name, outer_graph=outer_graph)
         self.function_def = function_def
         self._library = library
         graph_def = function_def_to_graph_def(function_def, library)
+        if input_shapes is not None:
+            for node, shape in zip(graph_def.node, input_shapes):
+                if shape is not None and shape.rank is not None:
+                    node.attr["shape"].shape.CopyFrom(shape.as_proto())
         with self.as_default():
             import_graph_def(graph_def, name="")
         sig = function_def.signature
         self.inputs = [self.get_tensor_by_name(f"{arg.name}:0") for arg in sig.input_arg]
         self.outputs = [self._ret_tensor(function_def.ret[arg.name]) for arg in sig.output_arg]
         self.control_outputs = [self.get_operation_by_name(function_def.control_ret[n]) for n in sig.control_output]
-
-    @property
-    def building_function(self) -> bool:
-        return True
 
     def _ret_tensor(self, ret: str):
         parts = ret.split(":")
