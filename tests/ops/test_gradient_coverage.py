@@ -35,32 +35,9 @@ def test_every_array_op_has_a_gradient_decision():
     assert undecided == [], f"array ops without a gradient decision: {undecided}"
 
 
-# Issue 9 lands control flow in two halves: these ops' signatures and kernels first, their gradient
-# functions (TF's control_flow_grad.py, tensor_array_grad.py, list_ops.py, cond_v2.py and while_v2.py
-# build them with the control-flow API) with the API. Every one is an op TensorFlow registers a gradient
-# function for (checked below); the list only shrinks: an op that gets its gradient must leave it.
-PENDING_CONTROL_FLOW_GRADIENTS = {
-}  # fmt: skip
-
-
 def test_every_registered_op_has_a_gradient_decision():
-    undecided = sorted(
-        name
-        for name, info in registry.registered_ops().items()
-        if info.gradient is None and name not in PENDING_CONTROL_FLOW_GRADIENTS
-    )
+    undecided = sorted(name for name, info in registry.registered_ops().items() if info.gradient is None)
     assert undecided == [], f"{len(undecided)} ops without a gradient decision: {undecided}"
-
-
-def test_pending_control_flow_gradients_are_still_pending():
-    decided = sorted(name for name in PENDING_CONTROL_FLOW_GRADIENTS if registry.get(name).gradient is not None)
-    assert decided == [], f"remove from PENDING_CONTROL_FLOW_GRADIENTS: {decided}"
-
-
-@pytest.mark.parametrize("op_type", sorted(PENDING_CONTROL_FLOW_GRADIENTS))
-def test_pending_control_flow_gradient_is_a_function_in_tf(op_type):
-    pytest.importorskip("tensorflow")
-    assert _tf_decision(op_type) == "function"
 
 
 _CONTROL_FLOW_MODULES = (
@@ -69,16 +46,14 @@ _CONTROL_FLOW_MODULES = (
     "torchmeta.ops.tensor_array_ops",
     "torchmeta.ops.stack_ops",
     "torchmeta.ops.list_ops",
+    "torchmeta.ops.optional_ops",
+    "torchmeta.ops.logging_ops",
 )
 
 
 @pytest.mark.parametrize(
     "op_type",
-    sorted(
-        name
-        for name, info in registry.registered_ops().items()
-        if _module(info) in _CONTROL_FLOW_MODULES and name not in PENDING_CONTROL_FLOW_GRADIENTS
-    ),
+    sorted(name for name, info in registry.registered_ops().items() if _module(info) in _CONTROL_FLOW_MODULES),
 )
 def test_control_flow_gradient_decision_is_tfs(op_type):
     pytest.importorskip("tensorflow")
