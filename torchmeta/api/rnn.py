@@ -6,15 +6,9 @@ from __future__ import annotations
 from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops
 from torchmeta.api import variable_scope as vs
-from torchmeta.api.rnn_cell_impl import (
-    assert_like_rnncell,
-    assert_same_structure,
-    concat_shapes,
-    flatten,
-    is_nested,
-    pack_sequence_as,
-)
+from torchmeta.api.rnn_cell_impl import assert_like_rnncell, concat_shapes
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.nest import assert_same_structure, flatten, is_nested, pack_sequence_as
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = ["static_rnn", "static_bidirectional_rnn"]

@@ -16,6 +16,7 @@ from torchmeta.api.partitioned_variables import PartitionedVariable, fixed_size_
 from torchmeta.framework import constant_op, tensor_util
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
+from torchmeta.framework.nest import assert_same_structure, flatten, is_nested, map_structure
 from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = [
@@ -41,71 +42,16 @@ _WEIGHTS_VARIABLE_NAME = "kernel"
 # Structures of states: (nested) tuples, lists and namedtuples of Tensors or sizes
 
 
-def is_nested(x) -> bool:
-    return isinstance(x, (list, tuple))
-
-
-def flatten(structure) -> list:
-    if is_nested(structure):
-        out = []
-        for item in structure:
-            out.extend(flatten(item))
-        return out
-    return [structure]
-
-
 def _rebuild(like, items):
-    if isinstance(like, tuple) and hasattr(like, "_fields"):
-        return type(like)(*items)
-    return type(like)(items)
-
-
-def pack_sequence_as(structure, flat_sequence):
-    """``flat_sequence`` in the shape of ``structure``.
-
-    Raises:
-      ValueError: when the lengths differ.
-    """
-    flat_sequence = list(flat_sequence)
-    if len(flatten(structure)) != len(flat_sequence):
-        raise ValueError(
-            f"Could not pack sequence. Structure had {len(flatten(structure))} atoms, but flat_sequence had "
-            f"{len(flat_sequence)} items."
-        )
-    position = [0]
-
-    def pack(s):
-        if is_nested(s):
-            return _rebuild(s, [pack(item) for item in s])
-        value = flat_sequence[position[0]]
-        position[0] += 1
-        return value
-
-    return pack(structure)
-
-
-def map_structure(fn, *structures):
-    flats = [flatten(s) for s in structures]
-    return pack_sequence_as(structures[0], [fn(*items) for items in zip(*flats)])
-
-
-def assert_same_structure(a, b):
-    """Raises ValueError unless ``a`` and ``b`` nest alike."""
-    if is_nested(a) != is_nested(b) or (is_nested(a) and len(a) != len(b)):
-        raise ValueError(
-            f"The two structures don't have the same nested structure.\n\nFirst structure: {a}\n\nSecond structure: {b}"
-        )
-    if is_nested(a):
-        for x, y in zip(a, b):
-            assert_same_structure(x, y)
+    """A tuple, list or namedtuple like ``like`` holding ``items``."""
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
 
 
 def _map_structure_up_to(shallow, fn, *structures):
     """``fn`` over the entries of ``structures`` down to the nesting of ``shallow`` (TF's map_structure_up_to)."""
     if is_nested(shallow):
         return _rebuild(
-            shallow,
-            [_map_structure_up_to(s, fn, *(x[i] for x in structures)) for i, s in enumerate(shallow)],
+            shallow, [_map_structure_up_to(s, fn, *(x[i] for x in structures)) for i, s in enumerate(shallow)]
         )
     return fn(*structures)
 
