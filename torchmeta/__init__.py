@@ -11,11 +11,15 @@ from torchmeta import (  # noqa: F401
     errors,
     gfile,
     graph_util,
+    image,
+    io,
     math,
     nn,
     ops,
+    python_io,
     random,
     raw_ops,
+    strings,
     summary,
     test,
     train,
@@ -27,6 +31,7 @@ from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gra
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
+from torchmeta.api.parsing_ops import *  # noqa: F403
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
@@ -56,6 +61,7 @@ from torchmeta.framework.graph import (  # noqa: F401
 )
 from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from torchmeta.io import gfile as _io_gfile  # noqa: F401 - tf.io.gfile
 from torchmeta.platform import app, flags  # noqa: F401
@@ -67,7 +73,16 @@ from torchmeta.version import __version__  # noqa: F401
 
 # isort: split
 # After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
+# tf.io is torchmeta.io (the file formats, below the framework) plus the parsing functions, which
+# build graphs and so live in api/; the top level joins them.
+from torchmeta.api import parsing_ops as _parsing_ops
 from torchmeta.api.clip_ops import *  # noqa: F403
+from torchmeta.api.image_ops import decode_image as _decode_image
+
+for _name in _parsing_ops.__all__:
+    setattr(io, _name, getattr(_parsing_ops, _name))
+io.decode_image = _decode_image
+del _name
 
 # tf.print (a module attribute named after the builtin, as in TensorFlow).
 globals()["print"] = print_v2

@@ -5,8 +5,10 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_logging,
+    samples_image,
     samples_math,
     samples_nn,
+    samples_parsing,
     samples_random,
     samples_state,
     samples_summary,
@@ -16,8 +18,10 @@ from tests.ops import (
 SAMPLES = (
     samples_array.SAMPLES
     + samples_logging.SAMPLES
+    + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
+    + samples_parsing.SAMPLES
     + samples_random.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES

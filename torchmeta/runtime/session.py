@@ -16,6 +16,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.runtime import lowering, specialize, step_stats
 from torchmeta.runtime.state import VariableSlot
 
@@ -104,6 +105,9 @@ class _FetchStructure:
             if isinstance(fetch, tuple):
                 return lambda values: tuple(b(values) for b in subs)
             return lambda values: [b(values) for b in subs]
+        if isinstance(fetch, SparseTensor):
+            parts = [self._compile(graph, t) for t in (fetch.indices, fetch.values, fetch.dense_shape)]
+            return lambda values: SparseTensorValue(*[b(values) for b in parts])
         try:
             element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
         except TypeError as e:
@@ -139,10 +143,11 @@ def _fetch_key(fetch):
 class _Feed:
     """How one fed tensor is checked and converted."""
 
-    __slots__ = ("key", "tensor", "np_dtype", "dims", "is_string", "dtype")
+    __slots__ = ("key", "part", "tensor", "np_dtype", "dims", "is_string", "dtype")
 
-    def __init__(self, key, tensor: Tensor):
+    def __init__(self, key, tensor: Tensor, part=None):
         self.key = key
+        self.part = part  # for a SparseTensor key: which of (indices, values, dense_shape) this is
         self.tensor = tensor
         self.dtype = tensor.dtype.base_dtype
         self.np_dtype = self.dtype.numpy
@@ -321,7 +326,11 @@ class _Plan:
 
     def run(self, feed_dict, run_metadata=None):
         feeds = self.feeds
-        args = [f.convert(feed_dict[f.key]) for f in feeds] if feeds else ()
+        args = (
+            [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
+            if feeds
+            else ()
+        )
         compiled = self.program.get(args)
         try:
             if run_metadata is None:
@@ -550,6 +559,12 @@ class Session:
         structure = _FetchStructure(graph, fetches)
         feeds = []
         for key in feed_dict:
+            if isinstance(key, SparseTensor):
+                for part, tensor in enumerate((key.indices, key.values, key.dense_shape)):
+                    if not graph.is_feedable(tensor):
+                        raise ValueError(f"Tensor {tensor.name} may not be fed.")
+                    feeds.append(_Feed(key, tensor, part))
+                continue
             try:
                 tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
             except (ValueError, KeyError, TypeError) as e:

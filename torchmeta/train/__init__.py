@@ -1,5 +1,15 @@
 """``tf.train``: Saver, checkpoint management and reading, meta graphs, optimizers, global-step helpers."""
 
+from torchmeta._proto.example_pb2 import Example, SequenceExample
+from torchmeta._proto.feature_pb2 import (
+    BytesList,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+)
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
 from torchmeta.train.basic_session_run_hooks import (
     CheckpointSaverHook,
@@ -74,6 +84,15 @@ from torchmeta.train.training_util import (
 )
 
 __all__ = [
+    "Example",
+    "SequenceExample",
+    "Features",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "BytesList",
+    "FloatList",
+    "Int64List",
     "Saver",
     "SaverDef",
     "export_meta_graph",
