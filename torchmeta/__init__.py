@@ -19,6 +19,7 @@ from torchmeta import (  # noqa: F401
     python_io,
     random,
     raw_ops,
+    sparse,
     strings,
     summary,
     test,
@@ -34,6 +35,16 @@ from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
+from torchmeta.api.sparse_ops import (  # noqa: F401
+    sparse_concat,
+    sparse_placeholder,
+    sparse_reduce_sum,
+    sparse_reorder,
+    sparse_segment_mean,
+    sparse_segment_sqrt_n,
+    sparse_segment_sum,
+    sparse_tensor_to_dense,
+)
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401

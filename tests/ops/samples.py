@@ -10,6 +10,7 @@ from tests.ops import (
     samples_nn,
     samples_parsing,
     samples_random,
+    samples_sparse,
     samples_state,
     samples_summary,
     samples_training,
@@ -23,6 +24,7 @@ SAMPLES = (
     + samples_nn.SAMPLES
     + samples_parsing.SAMPLES
     + samples_random.SAMPLES
+    + samples_sparse.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
     + samples_training.SAMPLES

@@ -15,6 +15,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     random_ops,
     reduction_ops,
     script_ops,
+    sparse_ops,
     state_ops,
     string_ops,
     summary_ops,

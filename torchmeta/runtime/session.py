@@ -16,6 +16,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.runtime import lowering, specialize, step_stats
 from torchmeta.runtime.state import VariableSlot
@@ -108,6 +109,12 @@ class _FetchStructure:
         if isinstance(fetch, SparseTensor):
             parts = [self._compile(graph, t) for t in (fetch.indices, fetch.values, fetch.dense_shape)]
             return lambda values: SparseTensorValue(*[b(values) for b in parts])
+        if isinstance(fetch, IndexedSlices):
+            parts = [self._compile(graph, t) for t in (fetch.values, fetch.indices)]
+            shape = self._compile(graph, fetch.dense_shape) if fetch.dense_shape is not None else None
+            return lambda values: IndexedSlicesValue(
+                parts[0](values), parts[1](values), None if shape is None else shape(values)
+            )
         try:
             element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
         except TypeError as e:
