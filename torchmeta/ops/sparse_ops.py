@@ -92,7 +92,7 @@ def _sparse_reorder_grad(op, unused_output_indices_grad, output_values_grad):
     num_entries = array_ops.shape(input_indices)[0]
     entry_indices = math_ops.range(num_entries)
     sp_unordered = SparseTensor(input_indices, entry_indices, input_shape)
-    ordered_indices, ordered_values = raw_op(
+    _, ordered_values = raw_op(
         "SparseReorder",
         input_indices=sp_unordered.indices,
         input_values=sp_unordered.values,
