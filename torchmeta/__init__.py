@@ -17,6 +17,7 @@ from torchmeta import (  # noqa: F401
     nn,
     ops,
     python_io,
+    queue,
     random,
     raw_ops,
     sparse,
@@ -28,8 +29,16 @@ from torchmeta import (  # noqa: F401
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
+from torchmeta.api.io_ops import (  # noqa: F401
+    FixedLengthRecordReader,
+    ReaderBase,
+    TextLineReader,
+    TFRecordReader,
+    WholeFileReader,
+)
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403

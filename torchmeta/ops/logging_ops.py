@@ -1,4 +1,5 @@
-"""Printing ops: Print (TF1's tf.Print), StringFormat and PrintV2 (tf.print), formatted as TensorFlow's kernels.
+"""Printing ops: Print (TF1's tf.Print), StringFormat and PrintV2 (tf.print), formatted as TensorFlow's kernels;
+Assert (TF's "assertion failed: [...]").
 
 ``Print`` writes ``message`` and each data tensor summarized as ``Tensor::SummarizeValue`` does (the first
 ``summarize`` elements in nested brackets, ``...`` when cut), to standard error, for the first
@@ -20,7 +21,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes
-from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import shape_error
 from torchmeta.platform import tf_logging
@@ -288,3 +289,30 @@ def print_v2(input, output_stream, end):
 
 # TensorFlow registers no gradient for StringFormat and PrintV2 (Print passes its input's gradient).
 no_registered_gradient("StringFormat", "PrintV2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assert (as in the control-flow branch: string_input_producer builds one)
+
+
+@register_op(
+    "Assert",
+    inputs=["condition: bool", "data: T"],
+    attrs=["T: list(type) >= 1", "summarize: int = 3"],
+    stateful=True,
+    shape=common_shapes.no_outputs,
+)
+def assert_(condition, data, summarize):
+    """Raises InvalidArgumentError("assertion failed: [d0] [d1] ...") when ``condition`` is false."""
+    cond = condition.detach().cpu() if isinstance(condition, torch.Tensor) else np.asarray(condition)
+    if cond.numel() != 1 if isinstance(cond, torch.Tensor) else cond.size != 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"In[0] expected to be a scalar, got shape: [{','.join(str(d) for d in cond.shape)}]"
+        )
+    if bool(cond.reshape(())):
+        return None
+    parts = [f"[{summarize_value(d, summarize)}]" for d in data]
+    raise errors.InvalidArgumentError(None, None, "assertion failed: " + " ".join(parts))
+
+
+not_differentiable("Assert")

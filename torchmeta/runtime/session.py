@@ -401,8 +401,26 @@ class _SessionState:
     """Per-session objects kernels may need beyond variables (resources, the checkpoint format...)."""
 
     def __init__(self):
-        self.resources: dict = {}
+        self.resources: dict = {}  # queues, readers, iterators... (ops.common.session_resource)
+        self.resource_lock = threading.Lock()
         self._local = threading.local()  # per thread: Savers saving from two threads at once do not mix
+
+    def cancel(self) -> None:
+        """The session is closing: ops blocked on (or later using) its resources raise CancelledError."""
+        with self.resource_lock:
+            resources = list(self.resources.values())
+        for resource in resources:
+            cancel = getattr(resource, "cancel", None)
+            if cancel is not None:
+                cancel()
+
+    def fail(self, node_name: str, error: BaseException) -> bool:
+        """Marks the resources the op ``node_name`` created as failed with ``error`` (a dead feeding thread)."""
+        with self.resource_lock:
+            resources = [r for r in self.resources.values() if getattr(r, "node_name", None) == node_name]
+        for resource in resources:
+            resource.fail(error)
+        return bool(resources)
 
     @property
     def checkpoint_format(self) -> str:
@@ -507,8 +525,9 @@ class Session:
         return False
 
     def close(self) -> None:
-        """Frees this session's variables and compiled modules."""
+        """Frees this session's variables and compiled modules; cancels ops blocked on its queues."""
         self._closed = True
+        self._state.cancel()
         self._slots.clear()
         self._consts.clear()
         self._programs.clear()
@@ -517,6 +536,11 @@ class Session:
     def __del__(self):
         with contextlib.suppress(Exception):
             self._slots.clear()
+
+    def _fail_resource(self, node_name: str, error: BaseException) -> bool:
+        """A thread feeding the resource (queue) made by op ``node_name`` died with ``error``: the ops waiting
+        on it raise that error instead of blocking forever (QueueRunner calls this)."""
+        return self._state.fail(node_name, error)
 
     # -- running ---------------------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):

@@ -10,6 +10,18 @@ from torchmeta._proto.feature_pb2 import (
     FloatList,
     Int64List,
 )
+from torchmeta.api.input_ops import (
+    batch,
+    batch_join,
+    input_producer,
+    limit_epochs,
+    range_input_producer,
+    shuffle_batch,
+    shuffle_batch_join,
+    slice_input_producer,
+    start_queue_runners,
+    string_input_producer,
+)
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
 from torchmeta.train.basic_session_run_hooks import (
     CheckpointSaverHook,
@@ -100,6 +112,16 @@ __all__ = [
     "write_graph",
     "QueueRunner",
     "add_queue_runner",
+    "start_queue_runners",
+    "input_producer",
+    "string_input_producer",
+    "range_input_producer",
+    "slice_input_producer",
+    "limit_epochs",
+    "batch",
+    "batch_join",
+    "shuffle_batch",
+    "shuffle_batch_join",
     "CheckpointState",
     "checkpoint_exists",
     "generate_checkpoint_state_proto",
