@@ -31,7 +31,6 @@ from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
-from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.io_ops import (  # noqa: F401
     FixedLengthRecordReader,
     ReaderBase,
@@ -39,6 +38,7 @@ from torchmeta.api.io_ops import (  # noqa: F401
     TFRecordReader,
     WholeFileReader,
 )
+from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403

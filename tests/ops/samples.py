@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
-    samples_logging,
     samples_image,
+    samples_logging,
     samples_math,
     samples_nn,
     samples_parsing,
