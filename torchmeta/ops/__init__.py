@@ -7,6 +7,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     control_flow_ops,
     conv_ops,
     data_flow_ops,
+    dataset_ops,
     image_ops,
     io_ops,
     logging_ops,

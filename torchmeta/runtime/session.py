@@ -18,7 +18,7 @@ from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
-from torchmeta.runtime import lowering, specialize, step_stats
+from torchmeta.runtime import data_pipeline, lowering, specialize, step_stats
 from torchmeta.runtime.state import VariableSlot
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto"]
@@ -403,6 +403,8 @@ class _SessionState:
     def __init__(self):
         self.resources: dict = {}  # queues, readers, iterators... (ops.common.session_resource)
         self.resource_lock = threading.Lock()
+        self.iterators_by_handle: dict = {}  # IteratorToStringHandle's bytes -> the iterator resource
+        self.make_pipeline = data_pipeline.make_pipeline  # how MakeIterator runs a tf.data pipeline
         self._local = threading.local()  # per thread: Savers saving from two threads at once do not mix
 
     def cancel(self) -> None:
