@@ -395,3 +395,31 @@ def test_tf_record_dataset_errors(tmp_path):
                 sess.run(nxt)
             with pytest.raises(errors.NotFoundError, match=r"missing\.tfrecord; No such file or directory"):
                 sess.run(mnext)
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_cuda_sessions_get_batches_on_the_gpu(prefetch):
+    """On a CUDA session the batches arrive on the GPU (pinned memory and the prefetch thread's stream)."""
+    with tm.Graph().as_default():
+        data = tm.data.Dataset.from_tensor_slices((X, Y)).shuffle(5, seed=3).batch(4)
+        if prefetch:
+            data = data.prefetch(prefetch)
+        it = tm.data.make_initializable_iterator(data)
+        x, y = it.get_next()
+        total = tm.reduce_sum(x) + tm.cast(tm.reduce_sum(y), tm.float32)
+        with tm.Session(config=tm.ConfigProto(device="cuda")) as sess:
+            sess.run(it.initializer)
+            got = [float(sess.run(total)) for _ in range(3)]
+            pipeline = next(iter(sess._state.resources.values()))._pipeline
+            first = pipeline.get_next()
+            assert all(c.device.type == "cuda" for c in first)
+    with tm.Graph().as_default():
+        data = tm.data.Dataset.from_tensor_slices((X, Y)).shuffle(5, seed=3).batch(4)
+        it = tm.data.make_initializable_iterator(data)
+        x, y = it.get_next()
+        total = tm.reduce_sum(x) + tm.cast(tm.reduce_sum(y), tm.float32)
+        with tm.Session() as sess:
+            sess.run(it.initializer)
+            expected = [float(sess.run(total)) for _ in range(3)]
+    assert got == expected
