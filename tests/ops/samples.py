@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_image,
+    samples_io,
     samples_logging,
     samples_math,
     samples_nn,
@@ -18,6 +19,7 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_io.SAMPLES
     + samples_logging.SAMPLES
     + samples_image.SAMPLES
     + samples_math.SAMPLES

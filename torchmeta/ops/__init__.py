@@ -4,6 +4,8 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_index_ops,
     array_layout_ops,
     array_ops,
+    array_slice_ops,
+    comparison_ops,
     control_flow_ops,
     conv_ops,
     data_flow_ops,
@@ -12,6 +14,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     io_ops,
     logging_ops,
     math_ops,
+    matmul_ops,
     nn_ops,
     parsing_ops,
     random_ops,
@@ -24,4 +27,5 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     summary_ops,
     training_ops,
     training_proximal_ops,
+    unary_ops,
 )

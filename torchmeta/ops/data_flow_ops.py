@@ -19,11 +19,11 @@ import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import DType
+from torchmeta.framework.common_shapes import input_with_rank
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import resource_key, session_resource
-from torchmeta.ops.nn_ops import with_rank
 
 __all__ = ["Queue", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue"]
 
@@ -417,7 +417,7 @@ def _batch_dim(op):
 
 
 def _dequeue_many_shape(op):
-    with_rank(op, 1, 0)
+    input_with_rank(op, 1, 0)
     n = _batch_dim(op)
     return [TensorShape([n]).concatenate(s) if s.rank is not None else unknown_shape() for s in _element_shapes(op)]
 

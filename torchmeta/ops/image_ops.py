@@ -25,20 +25,17 @@ import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import DType
+from torchmeta.framework.common_shapes import input_with_rank, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.ops.nn_ops import shape_error, with_rank
+from torchmeta.ops.common import invalid
 
 __all__ = ["JPEG_FAST_DCT_TOLERANCE", "GRAY_TOLERANCE"]
 
 JPEG_FAST_DCT_TOLERANCE = 4  # max |ours - TF's default (fast DCT)| per pixel on smooth images
 GRAY_TOLERANCE = 1  # max |ours - TF's| per pixel for colour PNGs decoded with channels=1
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _pil():
@@ -54,7 +51,7 @@ def _pil():
 def _contents(contents) -> bytes:
     arr = np.asarray(contents, dtype=object)
     if arr.ndim != 0:
-        raise _invalid(f"contents must be scalar, got shape {list(arr.shape)}")
+        raise invalid(f"contents must be scalar, got shape {list(arr.shape)}")
     return bytes(arr[()])
 
 
@@ -78,7 +75,7 @@ def _stored_channels(image) -> int:
 def _to_channels(image, channels: int, name: str):
     """A PIL image converted to ``channels`` (0: as stored) as an HxWxC uint8 (or uint16) array."""
     if channels not in (0, 1, 2, 3, 4):
-        raise _invalid(f"channels must be 0, 1, 3, or 4, got {channels}")
+        raise invalid(f"channels must be 0, 1, 3, or 4, got {channels}")
     wide = image.mode in ("I", "I;16", "I;16B", "I;16L")
     channels = channels or _stored_channels(image)
     if wide:  # 16-bit grey (Pillow keeps 16 bits only for single-channel images)
@@ -100,13 +97,13 @@ def _open(data: bytes, what: str):
         image = Image.open(io.BytesIO(data))
         image.load()
     except Exception as e:  # Pillow raises many types for bad input
-        raise _invalid(f"{what}: {e}") from None
+        raise invalid(f"{what}: {e}") from None
     return image
 
 
 def _decode_shape(channels_attr: str | None, rank: int = 3):
     def fn(op):
-        with_rank(op, 0, 0)
+        input_with_rank(op, 0, 0)
         channels = op.get_attr(channels_attr) if channels_attr else 3
         return [TensorShape([None] * (rank - 1) + [channels or None])]
 
@@ -123,7 +120,7 @@ def _decode_shape(channels_attr: str | None, rank: int = 3):
 def decode_png(contents, channels, dtype):
     data = _contents(contents)
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise _invalid("Invalid PNG data, size " + str(len(data)))
+        raise invalid("Invalid PNG data, size " + str(len(data)))
     arr = _to_channels(_open(data, "Invalid PNG data"), channels, "DecodePng")
     return _as_dtype(arr, dtype)
 
@@ -156,7 +153,7 @@ def _as_dtype(arr: np.ndarray, dtype: DType):
 def decode_jpeg(contents, channels, ratio):
     data = _contents(contents)
     if not data.startswith(b"\xff\xd8"):
-        raise _invalid("Invalid JPEG data or crop window, data size " + str(len(data)))
+        raise invalid("Invalid JPEG data or crop window, data size " + str(len(data)))
     image = _open_jpeg(data, ratio, channels)
     return _as_dtype(_to_channels(image, channels, "DecodeJpeg"), DType.uint8)
 
@@ -164,7 +161,7 @@ def decode_jpeg(contents, channels, ratio):
 def _open_jpeg(data: bytes, ratio: int, channels: int = 0):
     Image = _pil()
     if ratio not in (1, 2, 4, 8):
-        raise _invalid(f"ratio must be 1, 2, 4, or 8, got {ratio}")
+        raise invalid(f"ratio must be 1, 2, 4, or 8, got {ratio}")
     try:
         image = Image.open(io.BytesIO(data))
         # Grey output straight from libjpeg (its Y channel), as TF asks libjpeg for JCS_GRAYSCALE.
@@ -173,12 +170,12 @@ def _open_jpeg(data: bytes, ratio: int, channels: int = 0):
             image.draft(mode, (image.width // ratio, image.height // ratio))
         image.load()
     except Exception as e:
-        raise _invalid(f"Invalid JPEG data or crop window, data size {len(data)}: {e}") from None
+        raise invalid(f"Invalid JPEG data or crop window, data size {len(data)}: {e}") from None
     return image
 
 
 def _decode_image_shape(op):
-    with_rank(op, 0, 0)
+    input_with_rank(op, 0, 0)
     channels = op.get_attr("channels") or None
     if op.get_attr("expand_animations"):
         return [unknown_shape()]
@@ -201,11 +198,11 @@ def decode_image(contents, channels, dtype, expand_animations):
     if data.startswith(b"GIF"):
         frames = _gif_frames(data)
         if channels not in (0, 3):
-            raise _invalid(f"channels must be 0 or 3 for GIF, got {channels}")
+            raise invalid(f"channels must be 0 or 3 for GIF, got {channels}")
         return _as_dtype(frames if expand_animations else frames[0], dtype)
     if data.startswith(b"BM"):
         return _as_dtype(_to_channels(_open(data, "Invalid BMP data"), channels or 0, "DecodeImage"), dtype)
-    raise _invalid("Unknown image file format. One of JPEG, PNG, GIF, BMP required.")
+    raise invalid("Unknown image file format. One of JPEG, PNG, GIF, BMP required.")
 
 
 def _gif_frames(data: bytes) -> np.ndarray:
@@ -237,7 +234,7 @@ def decode_gif(contents):
 def decode_bmp(contents, channels):
     data = _contents(contents)
     if not data.startswith(b"BM"):
-        raise _invalid("Malformed BMP: invalid magic bytes")
+        raise invalid("Malformed BMP: invalid magic bytes")
     return torch.from_numpy(np.array(_to_channels(_open(data, "Malformed BMP"), channels, "DecodeBmp"), order="C"))
 
 
@@ -250,14 +247,14 @@ def _string_scalar(data: bytes) -> np.ndarray:
 def _image_hwc(image, op_type: str) -> np.ndarray:
     arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
     if arr.ndim != 3:
-        raise _invalid(f"image must be 3-dimensional[{','.join(str(d) for d in arr.shape)}]")
+        raise invalid(f"image must be 3-dimensional[{','.join(str(d) for d in arr.shape)}]")
     if arr.shape[2] not in (1, 2, 3, 4):
-        raise _invalid(f"image must have 1, 2, 3, or 4 channels, got {arr.shape[2]}")
+        raise invalid(f"image must have 1, 2, 3, or 4 channels, got {arr.shape[2]}")
     return arr
 
 
 def _encode_shape(op):
-    with_rank(op, 0, 3)
+    input_with_rank(op, 0, 3)
     return [TensorShape([])]
 
 
@@ -307,11 +304,11 @@ def encode_jpeg(
     arr = _image_hwc(image, "EncodeJpeg")
     channels = arr.shape[2]
     if format == "grayscale" and channels != 1:
-        raise _invalid(f"Image must have 1 channel for grayscale format, got {channels}")
+        raise invalid(f"Image must have 1 channel for grayscale format, got {channels}")
     if format == "rgb" and channels != 3:
-        raise _invalid(f"Image must have 3 channels for rgb format, got {channels}")
+        raise invalid(f"Image must have 3 channels for rgb format, got {channels}")
     if channels not in (1, 3):
-        raise _invalid(f"image must have 1 or 3 channels, got {list(arr.shape)}")
+        raise invalid(f"image must have 1 or 3 channels, got {list(arr.shape)}")
     pil = Image.fromarray(np.ascontiguousarray(arr[..., 0] if channels == 1 else arr))
     out = io.BytesIO()
     pil.save(
@@ -344,7 +341,7 @@ def _resize_shape(op):
     if images is not None and len(images) != 4:
         raise shape_error(op, f"Shape must be rank 4 but is rank {len(images)}")
     images = images or (None,) * 4
-    with_rank(op, 1, 1)
+    input_with_rank(op, 1, 1)
     size_dims = op.inputs[1].shape.as_tuple()
     if size_dims is not None and size_dims[0] is not None and size_dims[0] != 2:
         raise shape_error(op, f"Dimension must be 2 but is {size_dims[0]}")
@@ -358,16 +355,16 @@ def _resize_shape(op):
 def _size_of(size) -> tuple[int, int]:
     values = size.tolist() if isinstance(size, torch.Tensor) else np.asarray(size).tolist()
     if len(values) != 2:
-        raise _invalid(f"shape_t must have two elements{values}")
+        raise invalid(f"shape_t must have two elements{values}")
     h, w = int(values[0]), int(values[1])
     if h <= 0 or w <= 0:
-        raise _invalid("output dimensions must be positive")
+        raise invalid("output dimensions must be positive")
     return h, w
 
 
 def _check_images(images):
     if images.dim() != 4:
-        raise _invalid(f"input must be 4-dimensional[{','.join(str(d) for d in images.shape)}]")
+        raise invalid(f"input must be 4-dimensional[{','.join(str(d) for d in images.shape)}]")
 
 
 def _linear_weights(in_size: int, out_size: int, align_corners: bool, half_pixel: bool):

@@ -19,19 +19,16 @@ from torchmeta import errors
 from torchmeta._proto import example_pb2
 from torchmeta.dtypes import DType, numpy_to_torch
 from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import input_with_rank, shape_error
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.nn_ops import shape_error, with_rank
+from torchmeta.ops.common import invalid
 
 _KIND_DTYPE = {"bytes_list": DType.string, "float_list": DType.float32, "int64_list": DType.int64}
 _DTYPE_KIND = {v: k for k, v in _KIND_DTYPE.items()}
 _NP = {DType.string: object, DType.float32: np.float32, DType.int64: np.int64}
 _TYPE_NAME = {DType.string: "string", DType.float32: "float", DType.int64: "int64"}
 _LIST_NAME = {DType.string: "bytes", DType.float32: "float", DType.int64: "int64"}
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _outputs(values: list):
@@ -110,7 +107,7 @@ def _decode_example(data, message_type=example_pb2.Example):
 
 def _example_error(data) -> errors.InvalidArgumentError:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
-    return _invalid(f"Could not parse example input, value: '{text}'")
+    return invalid(f"Could not parse example input, value: '{text}'")
 
 
 def _feature_of(feature_map, key: str, dtype: DType, where: _Where, i: int, sparse: bool):
@@ -123,7 +120,7 @@ def _feature_of(feature_map, key: str, dtype: DType, where: _Where, i: int, spar
         return None
     actual = _KIND_DTYPE[kind]
     if actual is not dtype:
-        raise _invalid(where.type_mismatch(key, i, _TYPE_NAME[actual], _TYPE_NAME[dtype], sparse))
+        raise invalid(where.type_mismatch(key, i, _TYPE_NAME[actual], _TYPE_NAME[dtype], sparse))
     return _values_array(feature, kind, dtype)
 
 
@@ -199,11 +196,11 @@ def _dense_feature(feature_maps, batch_shape, where, key, dtype, shape, default)
                 values = np.empty(0, dtype=np_type)
             if stride == 0 or len(values) % stride:
                 if where.batched:
-                    raise _invalid(
+                    raise invalid(
                         f"{where.key(key, i)}  Number of {_LIST_NAME[dtype]} values is not a multiple of stride "
                         f"length. Saw {len(values)} values but output shape is: {_shape_text(shape)}"
                     )
-                raise _invalid(
+                raise invalid(
                     f"Error while parsing feature with key {key}: number of elements should be divisible by "
                     f"{stride}, found {len(values)} instead"
                 )
@@ -221,7 +218,7 @@ def _dense_feature(feature_maps, batch_shape, where, key, dtype, shape, default)
         values = _feature_of(fm, key, dtype, where, i, False)
         if values is None:
             if default.size == 0 and size:
-                raise _invalid(
+                raise invalid(
                     f"{where.feature(i)}Feature: {key} (data type: {_TYPE_NAME[dtype]}) is required but could not "
                     "be found."
                 )
@@ -229,11 +226,11 @@ def _dense_feature(feature_maps, batch_shape, where, key, dtype, shape, default)
             continue
         if len(values) != size:
             if where.batched:
-                raise _invalid(
+                raise invalid(
                     f"{where.key(key, i)}  Number of {_LIST_NAME[dtype]} values != expected.  Values size: "
                     f"{len(values)} but output shape: {_shape_text(shape)}"
                 )
-            raise _invalid(
+            raise invalid(
                 f"{where.key(key, i)}  Can't parse serialized Example: Some {_DTYPE_KIND[dtype]} slice was not parsed."
             )
         out[i] = values.reshape(shape)
@@ -292,13 +289,13 @@ def _parse_example_v2_shape(op):
 
 
 def _parse_example_v1_shape(op):
-    with_rank(op, 0, 1)
-    with_rank(op, 1, 1)
+    input_with_rank(op, 0, 1)
+    input_with_rank(op, 1, 1)
     return _parse_example_shape(op, op.inputs[0].shape, op.get_attr("Nsparse"), op.get_attr("dense_shapes"))
 
 
 def _parse_single_example_shape(op):
-    with_rank(op, 0, 0)
+    input_with_rank(op, 0, 0)
     return _parse_example_shape(op, op.inputs[0].shape, op.get_attr("num_sparse"), op.get_attr("dense_shapes"))
 
 
@@ -352,7 +349,7 @@ def parse_example_v2(
 ):
     batch = _batch_shape(serialized)
     if batch is not None and len(batch) > 1:
-        raise _invalid(f"Expected serialized to be a scalar or vector, got shape: {_shape_text(batch)}")
+        raise invalid(f"Expected serialized to be a scalar or vector, got shape: {_shape_text(batch)}")
     where = _Where(_strings(names), batch is not None)
     return _outputs(
         _parse_features(
@@ -399,7 +396,7 @@ def parse_example_v2(
 def parse_example(serialized, names, sparse_keys, dense_keys, dense_defaults, sparse_types, Tdense, dense_shapes):
     batch = _batch_shape(serialized)
     if batch is None or len(batch) != 1:
-        raise _invalid(f"Expected serialized to be a vector, got shape: {_shape_text(batch or ())}")
+        raise invalid(f"Expected serialized to be a vector, got shape: {_shape_text(batch or ())}")
     where = _Where(_strings(names), True)
     return _outputs(
         _parse_features(
@@ -437,7 +434,7 @@ def parse_example(serialized, names, sparse_keys, dense_keys, dense_defaults, sp
 )
 def parse_single_example(serialized, dense_defaults, sparse_keys, dense_keys, sparse_types, Tdense, dense_shapes):
     if np.asarray(serialized, dtype=object).ndim != 0:
-        raise _invalid("Expected serialized to be a scalar")
+        raise invalid("Expected serialized to be a scalar")
     return _outputs(
         _parse_features(
             _feature_maps(serialized),
@@ -464,7 +461,7 @@ def _sequence_examples(serialized, names):
         example = _decode_example(data, example_pb2.SequenceExample)
         if example is None:
             name = names[i] if i < len(names) else "<unknown>"
-            raise _invalid(f"Invalid protocol message input, example id: {name}")
+            raise invalid(f"Invalid protocol message input, example id: {name}")
         out.append(example)
     return out
 
@@ -478,7 +475,7 @@ def _feature_list_values(flist, key, dtype, name, i_step=None):
             steps.append(np.empty(0, dtype=_NP[dtype]))
             continue
         if _KIND_DTYPE[kind] is not dtype:
-            raise _invalid(
+            raise invalid(
                 f"Name: {name}, Feature list: {key}, Index: {t}.  Data types don't match. Expected type: "
                 f"{_TYPE_NAME[dtype]}"
             )
@@ -578,14 +575,14 @@ def _parse_sequence(
         for i, steps in enumerate(fl_by_key[key]):
             if steps is None:
                 if key not in fl_dense_missing_assumed_empty:
-                    raise _invalid(
+                    raise invalid(
                         f"Name: {name_of(i)}, Feature list '{key}' is required but could not be found.  Did you mean "
                         "to include it in feature_list_dense_missing_assumed_empty or feature_list_dense_defaults?"
                     )
                 steps = []
             for t, v in enumerate(steps):
                 if len(v) != size:
-                    raise _invalid(
+                    raise invalid(
                         f"Name: {name_of(i)}, Key: {key}, Index: {t}.  Number of values != expected.  values size: "
                         f"{len(v)} but output shape: {_shape_text(shape)}"
                     )
@@ -735,7 +732,7 @@ def parse_sequence_example_v2(
 ):
     batch = _batch_shape(serialized)
     if batch is not None and len(batch) > 1:
-        raise _invalid(f"Expected serialized to be a scalar or vector, got shape: {_shape_text(batch)}")
+        raise invalid(f"Expected serialized to be a scalar or vector, got shape: {_shape_text(batch)}")
     fl_dense_keys = _strings(feature_list_dense_keys)
     assumed = np.asarray(feature_list_dense_missing_assumed_empty).reshape(-1).tolist()
     context, fl_sparse, dense_values, dense_lengths, fl_ragged = _parse_sequence(
@@ -776,8 +773,8 @@ def parse_sequence_example_v2(
 
 
 def _single_sequence_shape(op):
-    with_rank(op, 0, 0)
-    with_rank(op, 1, 1)
+    input_with_rank(op, 0, 0)
+    input_with_rank(op, 1, 1)
     n_cs = op.get_attr("Ncontext_sparse")
     outs = [TensorShape([None, 1])] * n_cs + [TensorShape([None])] * n_cs + [TensorShape([1])] * n_cs
     outs += [TensorShape(s) for s in op.get_attr("context_dense_shapes")]
@@ -840,7 +837,7 @@ def parse_single_sequence_example(
     feature_list_dense_shapes,
 ):
     if np.asarray(serialized, dtype=object).ndim != 0:
-        raise _invalid("Expected serialized to be a scalar")
+        raise invalid("Expected serialized to be a scalar")
     context, fl_sparse, dense_values, _lengths, _ragged = _parse_sequence(
         serialized,
         [n for n in _strings(debug_name) if n],
@@ -901,12 +898,12 @@ def decode_raw(bytes, out_type, little_endian):
         return numpy_to_torch(np.empty((*shape, 0), dtype=out_type.numpy), out_type)
     width = len(flat[0])
     if width % size:
-        raise _invalid(
+        raise invalid(
             f"Input to DecodeRaw has length {width} that is not a multiple of {size}, the size of {out_type.name}"
         )
     for i, s in enumerate(flat):
         if len(s) != width:
-            raise _invalid(
+            raise invalid(
                 f"DecodeRaw requires input strings to all be the same size, but element {i} has size {width} != "
                 f"{len(s)}"
             )
@@ -950,18 +947,18 @@ def _csv_fields(record: bytes, delim: int, use_quote: bool) -> list[bytes]:
                     i += 1
                 else:
                     if record[i + 1] != quote:
-                        raise _invalid("Quote inside a string has to be escaped by another quote")
+                        raise invalid("Quote inside a string has to be escaped by another quote")
                     field.append(quote)
                     i += 2
             if not (i < n and record[i] == quote and (i == n - 1 or record[i + 1] == delim)):
-                raise _invalid("Quoted field has to end with quote followed by delim or end")
+                raise invalid("Quoted field has to end with quote followed by delim or end")
             i += 2
             fields.append(bytes(field))
         else:
             start = i
             while i < n and record[i] != delim:
                 if (use_quote and record[i] == quote) or record[i] in (10, 13):
-                    raise _invalid("Unquoted fields cannot have quotes/CRLFs inside")
+                    raise invalid("Unquoted fields cannot have quotes/CRLFs inside")
                 i += 1
             fields.append(record[start:i])
             i += 1
@@ -979,11 +976,11 @@ def _csv_value(text: bytes, dtype: DType, f: int, i: int):
             value = int(text)
             if lo <= value <= hi:
                 return value
-        raise _invalid(f"Field {f} in record {i} is not a valid {dtype.name}: {text.decode('utf-8', 'replace')}")
+        raise invalid(f"Field {f} in record {i} is not a valid {dtype.name}: {text.decode('utf-8', 'replace')}")
     if _FLOAT_RE.match(text):
         return float(text)
     name = "float" if dtype is DType.float32 else "double"
-    raise _invalid(f"Field {f} in record {i} is not a valid {name}: {text.decode('utf-8', 'replace')}")
+    raise invalid(f"Field {f} in record {i} is not a valid {name}: {text.decode('utf-8', 'replace')}")
 
 
 @register_op(
@@ -1002,13 +999,13 @@ def _csv_value(text: bytes, dtype: DType, f: int, i: int):
 def decode_csv(records, record_defaults, OUT_TYPE, field_delim, use_quote_delim, na_value, select_cols):
     delim = field_delim.encode() if isinstance(field_delim, str) else field_delim
     if len(delim) != 1:
-        raise _invalid("field_delim should be only 1 char")
+        raise invalid("field_delim should be only 1 char")
     na = na_value.encode() if isinstance(na_value, str) else na_value
     defaults = []
     for f, d in enumerate(record_defaults):
         arr = np.asarray(d, dtype=object) if OUT_TYPE[f] is DType.string else _default_array(d, OUT_TYPE[f])
         if arr.size > 1:
-            raise _invalid(f"There should only be 1 default per field but field {f} has {arr.size}")
+            raise invalid(f"There should only be 1 default per field but field {f} has {arr.size}")
         defaults.append(arr.reshape(-1))
     shape = np.asarray(records, dtype=object).shape
     flat = np.asarray(records, dtype=object).reshape(-1)
@@ -1018,14 +1015,14 @@ def decode_csv(records, record_defaults, OUT_TYPE, field_delim, use_quote_delim,
         fields = _csv_fields(bytes(record), delim[0], use_quote_delim)
         if cols is not None:
             if cols[-1] >= len(fields):
-                raise _invalid(f"Expect {len(OUT_TYPE)} fields but have {len(fields)} in record {i}")
+                raise invalid(f"Expect {len(OUT_TYPE)} fields but have {len(fields)} in record {i}")
             fields = [fields[c] for c in cols]
         elif len(fields) != len(OUT_TYPE):
-            raise _invalid(f"Expect {len(OUT_TYPE)} fields but have {len(fields)} in record {i}")
+            raise invalid(f"Expect {len(OUT_TYPE)} fields but have {len(fields)} in record {i}")
         for f, (text, dtype) in enumerate(zip(fields, OUT_TYPE)):
             if not text or text == na:
                 if defaults[f].size != 1:
-                    raise _invalid(f"Field {f} is required but missing in record {i}!")
+                    raise invalid(f"Field {f} is required but missing in record {i}!")
                 columns[f][i] = defaults[f][0]
             else:
                 columns[f][i] = _csv_value(text, dtype, f, i)
@@ -1073,7 +1070,7 @@ def string_to_number(string_tensor, out_type):
             if integer and not lo <= value <= hi:
                 value = None
         if value is None:
-            raise _invalid(f"StringToNumberOp could not correctly convert string: {text.decode('utf-8', 'replace')}")
+            raise invalid(f"StringToNumberOp could not correctly convert string: {text.decode('utf-8', 'replace')}")
         flat_out[i] = value
     return torch.from_numpy(out)
 

@@ -17,24 +17,20 @@ import math
 import numpy as np
 import torch
 
-from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.common_shapes import input_with_rank, scalar_dim, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
+from torchmeta.ops.common import invalid
 
 
 def _shape_from_tensor(op, i: int = 0) -> TensorShape:
     """TF's MakeShapeFromShapeTensor: the static value of 1-D shape input ``i``, -1 for unknown."""
-    with_rank(op, i, 1)
+    input_with_rank(op, i, 1)
     return tensor_util.constant_value_as_shape(op.inputs[i])
 
 
@@ -45,11 +41,11 @@ def _random_shape(op):
 def _dims(shape) -> list[int]:
     """A 1-D shape tensor as a list of ints, checked like TF's TensorShapeUtils::MakeShape."""
     if shape.dim() != 1:
-        raise _invalid(f"shape must be a vector of {{int32,int64}}, got shape [{','.join(map(str, shape.shape))}]")
+        raise invalid(f"shape must be a vector of {{int32,int64}}, got shape [{','.join(map(str, shape.shape))}]")
     dims = shape.tolist()
     for d in dims:
         if d < 0:
-            raise _invalid(f"Dimension {d} must be >= 0")
+            raise invalid(f"Dimension {d} must be >= 0")
     return dims
 
 
@@ -143,11 +139,11 @@ def random_uniform_int(shape, minval, maxval, generator, device):
     """Uniform integers in [minval, maxval)."""
     for name, t in (("minval", minval), ("maxval", maxval)):
         if t.dim() != 0:
-            raise _invalid(f"{name} must be 0-D, got shape [{','.join(map(str, t.shape))}]")
+            raise invalid(f"{name} must be 0-D, got shape [{','.join(map(str, t.shape))}]")
     dims = _dims(shape)
     lo, hi = int(minval), int(maxval)
     if math.prod(dims) and lo >= hi:
-        raise _invalid(f"Need minval < maxval, got {lo} >= {hi}")
+        raise invalid(f"Need minval < maxval, got {lo} >= {hi}")
     return torch.randint(lo, max(hi, lo + 1), dims, generator=generator, dtype=minval.dtype, device=device)
 
 
@@ -178,7 +174,7 @@ not_differentiable("RandomShuffle")
 
 
 def _multinomial_shape(op):
-    batch, _ = with_rank(op, 0, 2)
+    batch, _ = input_with_rank(op, 0, 2)
     return [TensorShape([batch, scalar_dim(op, 1)])]
 
 
@@ -198,13 +194,13 @@ def _multinomial_shape(op):
 def multinomial(logits, num_samples, output_dtype, generator):
     """``num_samples`` class indices per row, drawn with probabilities softmax(logits[row])."""
     if logits.dim() != 2:
-        raise _invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
+        raise invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
     n = int(num_samples)
     if n < 0:
-        raise _invalid(f"num_samples should be non-negative, got {n}")
+        raise invalid(f"num_samples should be non-negative, got {n}")
     batch, classes = logits.shape
     if classes == 0:
-        raise _invalid(f"num_classes should be positive, got {classes}")
+        raise invalid(f"num_classes should be positive, got {classes}")
     if batch == 0 or n == 0:
         return torch.zeros((batch, n), dtype=output_dtype.torch, device=logits.device)
     compute = torch.float64 if logits.dtype == torch.float64 else torch.float32
@@ -251,7 +247,7 @@ def random_gamma_grad(alpha, sample):
     try:
         alpha, sample = torch.broadcast_tensors(alpha, sample)
     except RuntimeError:
-        raise _invalid(
+        raise invalid(
             f"Incompatible shapes: [{','.join(map(str, alpha.shape))}] vs. [{','.join(map(str, sample.shape))}]"
         ) from None
     return _gamma_sample_der_alpha(alpha, sample)

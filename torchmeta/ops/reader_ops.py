@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.framework.common_shapes import input_with_rank
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.io import tfrecord
 from torchmeta.ops.common import resource_key, session_resource
-from torchmeta.ops.nn_ops import with_rank
 
 __all__ = ["Reader", "TFRecordFileReader", "TextLineFileReader", "WholeFileReader", "FixedLengthFileReader"]
 
@@ -287,7 +287,7 @@ def reader_read_v2(reader_handle, queue_handle):
 
 
 def _read_up_to_shape(op):
-    with_rank(op, 2, 0)
+    input_with_rank(op, 2, 0)
     return [TensorShape([None]), TensorShape([None])]
 
 

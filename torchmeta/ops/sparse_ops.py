@@ -11,15 +11,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
+from torchmeta.framework.common_shapes import input_with_rank, shape_error
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.ops.nn_ops import shape_error, with_rank
+from torchmeta.ops.common import invalid
 from torchmeta.ops.reduction_ops import reduced_shape
 
 _NUMBER_TYPES = (
@@ -28,10 +28,6 @@ _NUMBER_TYPES = (
 )
 _SEGMENT_SUM_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
 _FLOAT_TYPES = "{bfloat16, half, float, double}"
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _shape_list(shape) -> list[int]:
@@ -48,13 +44,13 @@ def _lex_order(indices: torch.Tensor) -> torch.Tensor:
 
 def _check_sparse(indices, values, shape, op: str) -> None:
     if indices.dim() != 2:
-        raise _invalid(f"Input indices should be a matrix but received shape {list(indices.shape)}")
+        raise invalid(f"Input indices should be a matrix but received shape {list(indices.shape)}")
     if values.ndim != 1:
-        raise _invalid(f"Input values should be a vector but received shape {list(values.shape)}")
+        raise invalid(f"Input values should be a vector but received shape {list(values.shape)}")
     if shape.dim() != 1:
-        raise _invalid(f"Input shape should be a vector but received shape {list(shape.shape)}")
+        raise invalid(f"Input shape should be a vector but received shape {list(shape.shape)}")
     if indices.shape[0] != values.shape[0]:
-        raise _invalid(
+        raise invalid(
             f"Number of elements in input_indices ({indices.shape[0]}) and input_values ({values.shape[0]}) do "
             "not match"
         )
@@ -65,9 +61,9 @@ def _check_sparse(indices, values, shape, op: str) -> None:
 
 
 def _reorder_shape(op):
-    with_rank(op, 0, 2)
-    with_rank(op, 1, 1)
-    with_rank(op, 2, 1)
+    input_with_rank(op, 0, 2)
+    input_with_rank(op, 1, 1)
+    input_with_rank(op, 2, 1)
     return [op.inputs[0].shape, op.inputs[1].shape]
 
 
@@ -137,16 +133,16 @@ def sparse_concat(indices, values, shapes, concat_dim):
     dims = [_shape_list(s) for s in shapes]
     rank = len(dims[0])
     if not -rank <= concat_dim < rank:
-        raise _invalid(f"Concat dimension must be in range [{-rank}, {rank}), got {concat_dim}")
+        raise invalid(f"Concat dimension must be in range [{-rank}, {rank}), got {concat_dim}")
     axis = concat_dim % rank
     for i in range(1, n):
         if len(dims[i]) != rank:
-            raise _invalid(
+            raise invalid(
                 f"Ranks of all input tensors must match: expected {rank} but got {len(dims[i])} at position {i}"
             )
         for d in range(rank):
             if d != axis and dims[i][d] != dims[0][d]:
-                raise _invalid(
+                raise invalid(
                     f"Input shapes must match: expected {dims[0][d]} for dimension {d} but got {dims[i][d]} at "
                     f"position {i}"
                 )
@@ -180,9 +176,9 @@ not_differentiable("SparseConcat")
 
 
 def _reduce_shape(op):
-    with_rank(op, 0, 2)
-    with_rank(op, 1, 1)
-    with_rank(op, 2, 1)
+    input_with_rank(op, 0, 2)
+    input_with_rank(op, 1, 1)
+    input_with_rank(op, 2, 1)
     dense = constant_value(op.inputs[2])
     axes = constant_value(op.inputs[3])
     keep = op.get_attr("keep_dims")
@@ -210,7 +206,7 @@ def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, 
     axes = set()
     for a in _shape_list(reduction_axes.reshape(-1)):
         if not -rank <= a < rank:
-            raise _invalid(f"Invalid reduction dimension {a}, for input with {rank} dimensions.")
+            raise invalid(f"Invalid reduction dimension {a}, for input with {rank} dimensions.")
         axes.add(a % rank)
     kept = [i for i in range(rank) if i not in axes]
     out_dims = [dims[i] for i in kept]
@@ -243,8 +239,8 @@ def _sparse_reduce_sum_grad(op, out_grad):
 
 def _segment_shape(op):
     data = op.inputs[0].shape
-    with_rank(op, 1, 1)
-    with_rank(op, 2, 1)
+    input_with_rank(op, 1, 1)
+    input_with_rank(op, 2, 1)
     rows = None
     if len(op.inputs) == 4:
         value = constant_value(op.inputs[3])
@@ -259,7 +255,7 @@ def _segment_shape(op):
 def _segment_reduce(data, indices, segment_ids, num_segments, norm, op_name):
     n_idx = indices.shape[0]
     if segment_ids.shape[0] != n_idx:
-        raise _invalid(
+        raise invalid(
             f"segment_ids and indices should have same size. segment_ids.shape = {list(segment_ids.shape)} "
             f"indices.shape = {list(indices.shape)}"
         )
@@ -270,15 +266,15 @@ def _segment_reduce(data, indices, segment_ids, num_segments, norm, op_name):
         bad = (idx < 0) | (idx >= rows)
         if bool(bad.any()):
             j = int(bad.nonzero()[0])
-            raise _invalid(f"Index {int(idx[j])} out of range [0, {rows}).")
+            raise invalid(f"Index {int(idx[j])} out of range [0, {rows}).")
         if bool((seg[1:] < seg[:-1]).any()) or int(seg[0]) < 0:
-            raise _invalid("segment ids are not increasing")
+            raise invalid("segment ids are not increasing")
     if num_segments is None:
         out_rows = int(seg[-1]) + 1 if n_idx else 0
     else:
         out_rows = int(num_segments)
         if n_idx and int(seg[-1]) >= out_rows:
-            raise _invalid("segment ids must be < num_segments")
+            raise invalid("segment ids must be < num_segments")
     out = torch.zeros((out_rows, *data.shape[1:]), dtype=data.dtype, device=data.device)
     if not n_idx:
         return out
@@ -365,7 +361,7 @@ def _segment_grad(grad, indices, segment_ids, output_dim0, norm):
     if idx.numel():
         if bool(((idx < 0) | (idx >= rows)).any()):
             j = int(((idx < 0) | (idx >= rows)).nonzero()[0])
-            raise _invalid(f"Index {int(idx[j])} out of range [0, {rows}).")
+            raise invalid(f"Index {int(idx[j])} out of range [0, {rows}).")
         contrib = grad.index_select(0, seg)
         weights = _grad_weights(seg, norm, grad.dtype)
         if weights is not None:

@@ -11,19 +11,15 @@ import re
 import numpy as np
 import torch
 
-from torchmeta import errors
+from torchmeta.framework.common_shapes import input_with_rank
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.nn_ops import with_rank
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
+from torchmeta.ops.common import invalid
 
 
 def _split_shape(op):
-    with_rank(op, 0, 1)
-    with_rank(op, 1, 0)
+    input_with_rank(op, 0, 1)
+    input_with_rank(op, 1, 0)
     return [TensorShape([None, 2]), TensorShape([None]), TensorShape([2])]
 
 
@@ -42,14 +38,14 @@ def _sparse_tokens(rows: list[list[bytes]]):
 def _vector(value, name: str) -> np.ndarray:
     arr = np.asarray(value, dtype=object)
     if arr.ndim != 1:
-        raise _invalid(f"{name} must be a vector, got shape: [{','.join(str(d) for d in arr.shape)}]")
+        raise invalid(f"{name} must be a vector, got shape: [{','.join(str(d) for d in arr.shape)}]")
     return arr
 
 
 def _scalar_bytes(value, name: str) -> bytes:
     arr = np.asarray(value, dtype=object)
     if arr.ndim != 0:
-        raise _invalid(f"{name} must be a scalar, got shape: [{','.join(str(d) for d in arr.shape)}]")
+        raise invalid(f"{name} must be a scalar, got shape: [{','.join(str(d) for d in arr.shape)}]")
     return bytes(arr[()])
 
 
