@@ -219,3 +219,55 @@ def test_missing_file_is_not_found(tmp_path):
             sess.close()
             for t in threads:
                 t.join(10)
+
+
+def test_reader_reset_and_records_produced_as_tf(tf1, record_files):
+    """ReaderResetV2 zeroes num_records_produced and drops the current file: the next read starts the next one."""
+    import tensorflow as tf
+
+    results = []
+    for framework, error in ((tf1, tf.errors.OutOfRangeError), (tm, errors.OutOfRangeError)):
+        with framework.Graph().as_default():
+            queue = framework.FIFOQueue(5, framework.string)
+            fill = queue.enqueue_many([record_files])
+            close = queue.close()
+            reader = framework.TFRecordReader()
+            key, _ = reader.read(queue)
+            produced = reader.num_records_produced()
+            reset = reader.reset()
+            out = []
+            with framework.Session() as sess:
+                sess.run([fill, close])
+                out += [sess.run(key), sess.run(key), sess.run(produced)]
+                sess.run(reset)
+                out += [sess.run(produced), sess.run(key), sess.run(produced)]
+                try:
+                    while True:
+                        out.append(sess.run(key))
+                except error:
+                    out.append("end")
+            results.append(
+                [v.decode().rsplit("/", 1)[-1] if isinstance(v, bytes) else int(v) if v != "end" else v for v in out]
+            )
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("resource", [False, True])
+def test_count_up_to_as_tf(tf1, resource):
+    import tensorflow as tf
+
+    results = []
+    for framework, error in ((tf1, tf.errors.OutOfRangeError), (tm, errors.OutOfRangeError)):
+        with framework.Graph().as_default() as g:
+            v = framework.Variable(np.int64(0), use_resource=resource, name="v")
+            count = v.count_up_to(3)
+            ops = sorted({op.type for op in g.get_operations() if "CountUpTo" in op.type})
+            with framework.Session() as sess:
+                sess.run(v.initializer)
+                out = [int(sess.run(count)) for _ in range(3)]
+                with pytest.raises(error) as info:
+                    sess.run(count)
+                results.append((ops, out, int(sess.run(v)), str(info.value)))
+    assert results[1][:3] == results[0][:3]
+    assert results[0][0] == (["ResourceCountUpTo"] if resource else ["CountUpTo"])
+    assert "Reached limit of 3" in results[1][3] and "Reached limit of 3" in results[0][3]
