@@ -237,7 +237,8 @@ def test_reader_reset_and_records_produced_as_tf(tf1, record_files):
             reset = reader.reset()
             out = []
             with framework.Session() as sess:
-                sess.run([fill, close])
+                sess.run(fill)
+                sess.run(close)
                 out += [sess.run(key), sess.run(key), sess.run(produced)]
                 sess.run(reset)
                 out += [sess.run(produced), sess.run(key), sess.run(produced)]

@@ -11,6 +11,7 @@ not a constant.
 from __future__ import annotations
 
 from torchmeta.api import array_ops, math_ops, random_ops, summary_ops
+from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from torchmeta.api.variables import RefVariable
 from torchmeta.dtypes import DType
@@ -19,7 +20,6 @@ from torchmeta.framework.collection_objects import QueueRunner, add_queue_runner
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.default_session import get_default_session
 from torchmeta.framework.graph import GraphKeys, Tensor, control_dependencies, convert_to_tensor, name_scope
-from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import as_shape
 from torchmeta.framework.tensor_util import constant_value
@@ -99,15 +99,6 @@ def input_producer(
         return q
 
 
-def _assert(condition, data):
-    """TF's control_flow_assert.Assert for string data: the data converted once (an unused Const, as in
-    TF), then an Assert op inside an "Assert" scope."""
-    with name_scope(None, "Assert", [condition, *data]):
-        for d in data:
-            convert_to_tensor(d)
-        return raw_op("Assert", condition=condition, data=list(data), name="Assert")
-
-
 def string_input_producer(
     string_tensor, num_epochs=None, shuffle=True, seed=None, capacity=32, shared_name=None, name=None, cancel_op=None
 ):
@@ -121,7 +112,7 @@ def string_input_producer(
         raise ValueError(not_null_err)
     with name_scope(name, "input_producer", [string_tensor]) as name:
         string_tensor = convert_to_tensor(string_tensor, dtype=DType.string)
-        with control_dependencies([_assert(math_ops.greater(array_ops.size(string_tensor), 0), [not_null_err])]):
+        with control_dependencies([Assert(math_ops.greater(array_ops.size(string_tensor), 0), [not_null_err])]):
             string_tensor = array_ops.identity(string_tensor)
         return input_producer(
             input_tensor=string_tensor,

@@ -1,5 +1,7 @@
-"""Printing ops: Print (TF1's tf.Print), StringFormat and PrintV2 (tf.print), formatted as TensorFlow's kernels;
-Assert (TF's "assertion failed: [...]").
+"""Logging ops: Assert (tf.Assert), Print (TF1's tf.Print), StringFormat and PrintV2 (tf.print), as TF's kernels.
+
+``Assert`` fails the run with InvalidArgumentError "assertion failed: [d0] [d1] ..." (each data tensor
+summarized as below) when its condition is false.
 
 ``Print`` writes ``message`` and each data tensor summarized as ``Tensor::SummarizeValue`` does (the first
 ``summarize`` elements in nested brackets, ``...`` when cut), to standard error, for the first
@@ -292,7 +294,7 @@ no_registered_gradient("StringFormat", "PrintV2")
 
 
 # ---------------------------------------------------------------------------------------------
-# Assert (as in the control-flow branch: string_input_producer builds one)
+# Assert
 
 
 @register_op(
@@ -304,12 +306,12 @@ no_registered_gradient("StringFormat", "PrintV2")
 )
 def assert_(condition, data, summarize):
     """Raises InvalidArgumentError("assertion failed: [d0] [d1] ...") when ``condition`` is false."""
-    cond = condition.detach().cpu() if isinstance(condition, torch.Tensor) else np.asarray(condition)
-    if cond.numel() != 1 if isinstance(cond, torch.Tensor) else cond.size != 1:
+    flat, shape, _ = _as_array(condition)
+    if flat.size != 1:
         raise errors.InvalidArgumentError(
-            None, None, f"In[0] expected to be a scalar, got shape: [{','.join(str(d) for d in cond.shape)}]"
+            None, None, f"In[0] expected to be a scalar, got shape: [{','.join(str(d) for d in shape)}]"
         )
-    if bool(cond.reshape(())):
+    if bool(flat[0]):
         return None
     parts = [f"[{summarize_value(d, summarize)}]" for d in data]
     raise errors.InvalidArgumentError(None, None, "assertion failed: " + " ".join(parts))
