@@ -5,12 +5,15 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_conv3d,
+    samples_image,
     samples_io,
     samples_linalg,
     samples_logging,
     samples_math,
     samples_nn,
+    samples_parsing,
     samples_random,
+    samples_sparse,
     samples_state,
     samples_summary,
     samples_training,
@@ -22,9 +25,12 @@ SAMPLES = (
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
     + samples_linalg.SAMPLES
+    + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
+    + samples_parsing.SAMPLES
     + samples_random.SAMPLES
+    + samples_sparse.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
     + samples_training.SAMPLES

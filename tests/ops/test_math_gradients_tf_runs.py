@@ -99,15 +99,14 @@ _CPP_SHAPE_FOLDING = (
     "Consts), so static shapes there are known and tf.shape/tf.zeros_like build Consts; torchmeta's shape "
     "functions fold only through tensor_util.constant_value and build Shape/ZerosLike nodes"
 )
-_STRUCTURE_DIFFERS = {}
+_STRUCTURE_DIFFERS: dict = {}
 _FOLDED_PROD = ("", "keep-dims", "negative-axes", "no-axes", "all", "f64", "f16", "empty", "empty-kept-axis")
 _FOLDED_PROD += ("nonfinite", "zeros")
 _STRUCTURE_DIFFERS.update({f"Prod-{i}" if i else "Prod": _CPP_SHAPE_FOLDING for i in _FOLDED_PROD})
 _FOLDED_SEGMENTS = ("", "2d", "2d-ids", "nonfinite", "empty", "unknown-dims", "unknown-count", "ties")
 for _op in ("UnsortedSegmentMax", "UnsortedSegmentMin"):
     _STRUCTURE_DIFFERS.update({f"{_op}-{i}" if i else _op: _CPP_SHAPE_FOLDING for i in _FOLDED_SEGMENTS})
-# TF marks every op used as a control input (graph.py's control_dependencies does not).
-_IGNORED_ATTRS = {"_has_manual_control_dependencies"}
+_IGNORED_ATTRS: set = set()
 # TF's _MultiDeviceAddN colocates every gradient-aggregating AddN with its first input, even on one
 # device (gradients.py does so only across devices); colocations made by gradient functions are compared.
 _IGNORED_ADDN_ATTRS = {"_class"}

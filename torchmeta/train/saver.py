@@ -240,8 +240,7 @@ class BaseSaverBuilder:
         for saveable, restored in zip(saveables, tensors):
             shape = None
             if reshape:
-                # A static shape stays a TensorShape (converted to int32 as TF converts it).
-                shape = saveable.tensor.shape
+                shape = saveable.tensor.shape  # a TensorShape converts straight to an int32 Const, as in TF
                 if not shape.is_fully_defined():
                     shape = array_ops.shape(saveable.tensor)
             assigns.append(saveable.restore(restored, shape))
