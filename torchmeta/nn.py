@@ -4,6 +4,7 @@ from torchmeta.api.nn_ops import *  # noqa: F403
 from torchmeta.api.rnn import (  # noqa: F401
     bidirectional_dynamic_rnn,
     dynamic_rnn,
+    raw_rnn,
     static_bidirectional_rnn,
     static_rnn,
 )

@@ -329,3 +329,61 @@ def test_bidirectional_dynamic_rnn_gives_tfs_numbers(tf1, tmp_path, lengths, tim
     feeds = {"x:0": XT if time_major else X}
     expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, feeds)
     P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+def _raw(tf, name, emit_structure=False, loop_state=False):
+    """TF's docstring example: dynamic_rnn written with raw_rnn (plus an emit structure / loop state)."""
+    cell = {**CELLS, **RANDOM_CELLS}[name](tf)
+    x = tf.placeholder(tf.float32, [STEPS, None, DEPTH], name="x")
+    lengths = tf.placeholder(tf.int32, [None], name="lengths")
+    batch_size = tf.shape(x)[1]
+    inputs_ta = tf.TensorArray(dtype=tf.float32, size=STEPS).unstack(x)
+
+    def loop_fn(time, cell_output, cell_state, state):
+        if cell_output is None:
+            next_cell_state = cell.zero_state(batch_size, tf.float32)
+            emit = tf.zeros([2], tf.float32) if emit_structure else None
+            next_state = tf.zeros([], tf.float32) if loop_state else None
+        else:
+            next_cell_state = cell_state
+            emit = tf.reduce_sum(cell_output, axis=1, keepdims=True) * [1.0, 2.0] if emit_structure else cell_output
+            next_state = state + tf.reduce_sum(cell_output) if loop_state else None
+        elements_finished = time >= lengths
+        finished = tf.reduce_all(elements_finished)
+        next_input = tf.cond(
+            finished, lambda: tf.zeros([batch_size, DEPTH], dtype=tf.float32), lambda: inputs_ta.read(time)
+        )
+        return elements_finished, next_input, next_cell_state, emit, next_state
+
+    emit_ta, state, final_loop_state = tf.nn.raw_rnn(cell, loop_fn)
+    outputs = tf.nest.flatten(emit_ta)[0].stack()
+    flat_state = _flat(state)
+    out = {"outputs": outputs}
+    out.update({f"state{i}": s for i, s in enumerate(flat_state)})
+    if final_loop_state is not None:
+        out["loop_state"] = final_loop_state
+    loss = tf.reduce_sum(tf.square(outputs)) + tf.add_n([tf.reduce_sum(s) for s in flat_state])
+    variables = tf.trainable_variables()
+    out.update({f"grad/{v.op.name}": g for v, g in zip(variables, tf.gradients(loss, variables))})
+    return out
+
+
+RAW_CASES = {
+    "basic_lstm": {},
+    "gru_emit_structure": {"emit_structure": True},
+    "multi_loop_state": {"loop_state": True},
+}
+
+
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
+def test_raw_rnn_graph_is_tfs(tf1, case):
+    name = case.split("_emit")[0].split("_loop")[0]
+    P.assert_same_graph(tf1, lambda tf: _raw(tf, name, **RAW_CASES[case]))
+
+
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
+def test_raw_rnn_gives_tfs_numbers(tf1, tmp_path, case):
+    name = case.split("_emit")[0].split("_loop")[0]
+    feeds = {"x:0": XT, "lengths:0": np.array([3, 4, 1], np.int32)}
+    expected, actual = P.run_tf_then_ours(tf1, lambda tf: _raw(tf, name, **RAW_CASES[case]), tmp_path, feeds)
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)

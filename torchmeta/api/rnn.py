@@ -15,9 +15,9 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor
 from torchmeta.framework.nest import assert_same_structure, flatten, is_nested, map_structure, pack_sequence_as
-from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
+from torchmeta.framework.tensor_shape import Dimension, TensorShape, as_shape, unknown_shape
 
-__all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn"]
+__all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "raw_rnn"]
 
 
 def _infer_state_dtype(explicit_dtype, state):
@@ -281,6 +281,11 @@ def _best_effort_input_batch_size(flat_input):
     return array_ops.shape(flat_input[0])[1]
 
 
+def _dimension_at_index(shape, index):
+    """Dimension ``index`` of ``shape`` (an unknown Dimension for an unknown rank), as TF's."""
+    return Dimension(None) if shape.rank is None else shape.dims[index]
+
+
 def _maybe_tensor_shape_from_tensor(shape):
     if isinstance(shape, Tensor):
         return as_shape(tensor_util.constant_value(shape))
@@ -539,3 +544,112 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
     for output, output_size in zip(final_outputs, flat_output_size):
         output.set_shape(concat_shapes([const_time_steps, const_batch_size], output_size, static=True))
     return pack_sequence_as(cell.output_size, final_outputs), final_state
+
+
+def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=None):
+    """``tf.compat.v1.nn.raw_rnn``: ``cell`` in a tf.while_loop whose inputs, state and emitted outputs
+    ``loop_fn(time, cell_output, cell_state, loop_state)`` decides at each step; the loop runs until
+    every batch entry is finished (entries already finished keep their state and emit zeros).
+
+    ``loop_fn`` returns ``(finished, next_input, next_cell_state, emit_output, next_loop_state)``; its
+    first call (``time`` 0, the rest None) gives the initial input and state, and the emit structure
+    (None: ``cell.output_size``).
+
+    Returns:
+      (emit_ta: TensorArray(s) of the emitted outputs, final state, final loop state or None).
+
+    Raises:
+      TypeError: for a cell that is not an RNNCell or a ``loop_fn`` that is not callable.
+    """
+    assert_like_rnncell("cell", cell)
+    if not callable(loop_fn):
+        raise TypeError(f"Argument `loop_fn` must be a callable. Received: {loop_fn}.")
+    parallel_iterations = parallel_iterations or 32
+    with vs.variable_scope(scope or "rnn") as varscope:
+        if _should_cache() and varscope.caching_device is None:
+            varscope.set_caching_device(lambda op: op.device)
+        time = constant(0, dtype=dtypes.DType.int32)
+        elements_finished, next_input, initial_state, emit_structure, init_loop_state = loop_fn(time, None, None, None)
+        flat_input = flatten(next_input)
+        loop_state = init_loop_state if init_loop_state is not None else constant(0, dtype=dtypes.DType.int32)
+        input_shape = [input_.shape for input_ in flat_input]
+        static_batch_size = _dimension_at_index(input_shape[0], 0)
+        for input_shape_i in input_shape:
+            static_batch_size.assert_is_compatible_with(_dimension_at_index(input_shape_i, 0))
+        batch_size = static_batch_size.value
+        const_batch_size = batch_size
+        if batch_size is None:
+            batch_size = array_ops.shape(flat_input[0])[0]
+        assert_same_structure(initial_state, cell.state_size)
+        state = initial_state
+        flat_state = [graph_lib.convert_to_tensor(s) for s in flatten(state)]
+        state = pack_sequence_as(state, flat_state)
+        if emit_structure is not None:
+            flat_emit_structure = flatten(emit_structure)
+            flat_emit_size = [
+                emit.shape if emit.shape.is_fully_defined() else array_ops.shape(emit) for emit in flat_emit_structure
+            ]
+            flat_emit_dtypes = [emit.dtype for emit in flat_emit_structure]
+        else:
+            emit_structure = cell.output_size
+            flat_emit_size = flatten(emit_structure)
+            flat_emit_dtypes = [flat_state[0].dtype] * len(flat_emit_size)
+        flat_emit_ta = [
+            tensor_array_ops.TensorArray(
+                dtype=dtype_i,
+                dynamic_size=True,
+                element_shape=TensorShape([const_batch_size]).concatenate(_maybe_tensor_shape_from_tensor(size_i)),
+                size=0,
+                name=f"rnn_output_{i}",
+            )
+            for i, (dtype_i, size_i) in enumerate(zip(flat_emit_dtypes, flat_emit_size))
+        ]
+        emit_ta = pack_sequence_as(emit_structure, flat_emit_ta)
+        flat_zero_emit = [
+            array_ops.zeros(concat_shapes(batch_size, size_i), dtype_i)
+            for size_i, dtype_i in zip(flat_emit_size, flat_emit_dtypes)
+        ]
+        zero_emit = pack_sequence_as(emit_structure, flat_zero_emit)
+
+        def condition(unused_time, elements_finished, *_):
+            return math_ops.logical_not(math_ops.reduce_all(elements_finished))
+
+        def body(time, elements_finished, current_input, emit_ta, state, loop_state):
+            next_output, cell_state = cell(current_input, state)
+            assert_same_structure(state, cell_state)
+            assert_same_structure(cell.output_size, next_output)
+            next_time = time + 1
+            next_finished, next_input, next_state, emit_output, next_loop_state = loop_fn(
+                next_time, next_output, cell_state, loop_state
+            )
+            assert_same_structure(state, next_state)
+            assert_same_structure(current_input, next_input)
+            assert_same_structure(emit_ta, emit_output)
+            loop_state = loop_state if next_loop_state is None else next_loop_state
+
+            def copy_some_through(current, candidate):
+                def copy_fn(cur_i, cand_i):
+                    if getattr(cur_i, "_is_tensor_array", False) or cur_i.shape.rank == 0:
+                        return cand_i
+                    with graph_lib.colocate_with(cand_i):
+                        return array_ops.where(elements_finished, cur_i, cand_i)
+
+                return map_structure(copy_fn, current, candidate)
+
+            emit_output = copy_some_through(zero_emit, emit_output)
+            next_state = copy_some_through(state, next_state)
+            emit_ta = map_structure(lambda ta, emit: ta.write(time, emit), emit_ta, emit_output)
+            elements_finished = math_ops.logical_or(elements_finished, next_finished)
+            return (next_time, elements_finished, next_input, emit_ta, next_state, loop_state)
+
+        returned = while_loop_lib.while_loop(
+            condition,
+            body,
+            loop_vars=[time, elements_finished, next_input, emit_ta, state, loop_state],
+            parallel_iterations=parallel_iterations,
+            swap_memory=swap_memory,
+        )
+        emit_ta, final_state, final_loop_state = returned[-3:]
+        if init_loop_state is None:
+            final_loop_state = None
+        return emit_ta, final_state, final_loop_state
