@@ -387,3 +387,27 @@ def test_raw_rnn_gives_tfs_numbers(tf1, tmp_path, case):
     feeds = {"x:0": XT, "lengths:0": np.array([3, 4, 1], np.int32)}
     expected, actual = P.run_tf_then_ours(tf1, lambda tf: _raw(tf, name, **RAW_CASES[case]), tmp_path, feeds)
     P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture
+def v2(tf1):
+    tf1.enable_control_flow_v2()
+    tm.enable_control_flow_v2()
+    yield tf1
+    tf1.disable_control_flow_v2()
+    tm.disable_control_flow_v2()
+
+
+@pytest.mark.parametrize("name", ["basic_lstm", "multi"])
+def test_dynamic_rnn_under_control_flow_v2_gives_tfs_numbers(v2, tmp_path, name):
+    """With control flow v2 the loop is a While op over FunctionDefs whose bodies create the variables."""
+
+    def program(tf):
+        out = _dynamic(tf, name, lengths=LENGTHS)
+        ops = tf.get_default_graph().get_operations()
+        # The forward loop and its gradient's, both StatelessWhile (the cell is stateless), no v1 frames.
+        assert [op.type for op in ops if op.type in ("While", "StatelessWhile", "Enter")] == ["StatelessWhile"] * 2
+        return out
+
+    expected, actual = P.run_tf_then_ours(v2, program, tmp_path, {"x:0": X})
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
