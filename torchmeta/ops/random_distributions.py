@@ -1,0 +1,474 @@
+"""TensorFlow's random distributions over Philox words, bit for bit (tensorflow/core/lib/random/random_distributions.h).
+
+Everything is vectorised in torch and gives the same bits on every device:
+
+- uniform floats from mantissa bits (``uniform_from_words``): 23 bits for float32, 52 for float64
+  (two words), 10 for float16 and 7 for bfloat16 (the low bits of each word), ``[1, 2) - 1``;
+- uniform integers (``uniform_int_from_words``): ``lo + word % range``, 64-bit from word pairs;
+- Box-Muller normals (``box_muller_float``, ``box_muller_double``).
+
+TF's CPU kernels call glibc's ``logf`` and ``sincosf`` inside Box-Muller (and ``powf``/``logf`` in the gamma
+sampler). Those are not correctly rounded, so a correctly rounded ``log``/``sin`` gives different floats for
+~1.5% of the normals. ``_logf`` and ``_sincosf`` here evaluate glibc's own algorithms (glibc 2.28+, from ARM's
+optimized-routines: the same tables, polynomials and range reduction in float64) with plain float64
+operations; they equal glibc on all 2**23 inputs Box-Muller can produce, on any device.
+
+float64 normals use TF's ``BoxMullerDouble`` with torch's float64 ``log``/``sin``/``cos`` computed on the CPU
+(glibc's double-precision routines are not reproduced): about 1% of them differ from TF's by 1-2 ulp.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from torchmeta.ops.philox import MASK32, Philox, as_uint32
+
+__all__ = [
+    "uniform_from_words",
+    "uniform_int_from_words",
+    "box_muller_float",
+    "box_muller_double",
+    "uint64_to_double",
+    "logf",
+    "sincosf",
+    "fill_uniform",
+    "fill_normal",
+    "fill_truncated_normal",
+    "fill_uniform_int",
+    "outputs_per_block",
+]
+
+_F64 = torch.float64
+_HALF_TYPES = (torch.float16, torch.bfloat16)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words -> uniform numbers
+
+
+def _float32_from_mantissa(words: torch.Tensor) -> torch.Tensor:
+    """TF's Uint32ToFloat: [1, 2) from the low 23 bits, minus 1 (exact)."""
+    return ((words & 0x7FFFFF) | 0x3F800000).view(torch.float32) - 1.0
+
+
+def uint64_to_double(w0: torch.Tensor, w1: torch.Tensor) -> torch.Tensor:
+    """TF's Uint64ToDouble: 20 bits of ``w0`` and all of ``w1`` as the mantissa of [1, 2), minus 1."""
+    bits = ((as_uint32(w0) & 0xFFFFF) << 32) | as_uint32(w1) | (1023 << 52)
+    return bits.view(_F64) - 1.0
+
+
+def uniform_from_words(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Uniform [0, 1) numbers of ``dtype`` from int32 words, TF's UniformDistribution.
+
+    One number per word for 16/32-bit floats; float64 takes words (2i, 2i + 1).
+    """
+    if dtype == torch.float32:
+        return _float32_from_mantissa(words)
+    if dtype == _F64:
+        pairs = words.reshape(-1, 2)
+        return uint64_to_double(pairs[:, 0], pairs[:, 1])
+    if dtype == torch.float16:
+        half = ((words & 0x3FF) | (15 << 10)).to(torch.int16).view(torch.float16)
+        return half - 1.0
+    if dtype == torch.bfloat16:
+        bf = ((words & 0x7F) | (127 << 7)).to(torch.int16).view(torch.bfloat16)
+        return bf - 1.0
+    raise TypeError(f"no uniform distribution for {dtype}")
+
+
+def uniform_int_from_words(words: torch.Tensor, lo: int, hi: int, dtype: torch.dtype) -> torch.Tensor:
+    """TF's UniformDistribution<int32/int64>: ``lo + bits % (hi - lo)`` with unsigned arithmetic.
+
+    int32 takes one word per number, int64 the pair (low word, high word).
+    """
+    if dtype == torch.int32:
+        span = (hi - lo) & MASK32
+        return (lo + as_uint32(words) % span).to(torch.int32)
+    span = (hi - lo) & ((1 << 64) - 1)
+    pairs = as_uint32(words.reshape(-1, 2))
+    if span < 1 << 63:
+        # 64-bit words modulo span without unsigned 64-bit arithmetic: (h * 2**32 + l) % span, with
+        # h * 2**32 % span folded 32 bits at a time (each partial product stays below 2**63).
+        rem = _mod_pow2_32(pairs[:, 1], span)
+        value = _addmod(rem, pairs[:, 0] % span, span)
+    else:
+        # span >= 2**63: at most one subtraction.
+        bits = (pairs[:, 1] << 32) | pairs[:, 0]  # the uint64 pattern, wrapped into int64
+        as_unsigned_ge = _uint64_ge(bits, span)
+        value = torch.where(as_unsigned_ge, bits - _wrap64(span), bits)
+    return (value + lo).to(torch.int64)  # wraps like TF's SignedAdd; the result fits int64
+
+
+def _wrap64(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _uint64_ge(bits: torch.Tensor, value: int) -> torch.Tensor:
+    """``bits`` (int64 holding uint64 patterns) >= ``value`` as unsigned numbers."""
+    flip = -(1 << 63)
+    return (bits ^ flip) >= (_wrap64(value) ^ flip)
+
+
+def _addmod(a: torch.Tensor, b: torch.Tensor, m: int) -> torch.Tensor:
+    """(a + b) % m for 0 <= a, b < m < 2**63, without overflow."""
+    return torch.where(a >= m - b, a - (m - b), a + b)
+
+
+def _mod_pow2_32(h: torch.Tensor, m: int) -> torch.Tensor:
+    """(h * 2**32) % m for 0 <= h < 2**32 and m < 2**63, by doubling 32 times."""
+    r = h % m
+    for _ in range(32):
+        r = _addmod(r, r, m)
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+# glibc's float logf, sincosf and powf in float64 arithmetic
+
+
+def _table(pairs):
+    return [tuple(float.fromhex(v) for v in pair) for pair in pairs]
+
+
+# e_logf_data.c: (invc, logc) for 16 subintervals, ln2, polynomial.
+_LOGF_TAB = _table(
+    [
+        ("0x1.661ec79f8f3bep+0", "-0x1.57bf7808caadep-2"),
+        ("0x1.571ed4aaf883dp+0", "-0x1.2bef0a7c06ddbp-2"),
+        ("0x1.49539f0f010bp+0", "-0x1.01eae7f513a67p-2"),
+        ("0x1.3c995b0b80385p+0", "-0x1.b31d8a68224e9p-3"),
+        ("0x1.30d190c8864a5p+0", "-0x1.6574f0ac07758p-3"),
+        ("0x1.25e227b0b8eap+0", "-0x1.1aa2bc79c81p-3"),
+        ("0x1.1bb4a4a1a343fp+0", "-0x1.a4e76ce8c0e5ep-4"),
+        ("0x1.12358f08ae5bap+0", "-0x1.1973c5a611cccp-4"),
+        ("0x1.0953f419900a7p+0", "-0x1.252f438e10c1ep-5"),
+        ("0x1p+0", "0x0p+0"),
+        ("0x1.e608cfd9a47acp-1", "0x1.aa5aa5df25984p-5"),
+        ("0x1.ca4b31f026aap-1", "0x1.c5e53aa362eb4p-4"),
+        ("0x1.b2036576afce6p-1", "0x1.526e57720db08p-3"),
+        ("0x1.9c2d163a1aa2dp-1", "0x1.bc2860d22477p-3"),
+        ("0x1.886e6037841edp-1", "0x1.1058bc8a07ee1p-2"),
+        ("0x1.767dcf5534862p-1", "0x1.4043057b6ee09p-2"),
+    ]
+)
+_LN2 = float.fromhex("0x1.62e42fefa39efp-1")
+_LOGF_A = [float.fromhex(v) for v in ("-0x1.00ea348b88334p-2", "0x1.5575b0be00b6ap-2", "-0x1.ffffef20a4123p-2")]
+
+_tables: dict = {}
+
+
+def _const(name: str, values, device) -> torch.Tensor:
+    key = (name, device)
+    t = _tables.get(key)
+    if t is None:
+        t = _tables[key] = torch.tensor(values, dtype=_F64, device=device)
+    return t
+
+
+def logf(x: torch.Tensor) -> torch.Tensor:
+    """glibc's logf (e_logf.c) for float32 ``x`` that is zero (-inf) or positive and normal: equal to glibc's."""
+    ix = x.view(torch.int32).to(torch.int64) & MASK32
+    tmp = ix - 0x3F330000
+    i = (tmp >> 19) & 15
+    k = (tmp >> 23).to(_F64)  # tmp is the signed 32-bit value here: an arithmetic shift
+    iz = (ix - ((tmp & MASK32) & 0xFF800000)) & MASK32
+    z = iz.to(torch.int32).view(torch.float32).to(_F64)
+    invc = _const("logf_invc", [a for a, _ in _LOGF_TAB], x.device)[i]
+    logc = _const("logf_logc", [b for _, b in _LOGF_TAB], x.device)[i]
+    r = z * invc - 1.0
+    y0 = logc + k * _LN2
+    r2 = r * r
+    y = _LOGF_A[1] * r + _LOGF_A[2]
+    y = _LOGF_A[0] * r2 + y
+    y = y * r2 + (y0 + r)
+    return torch.where(x == 0, -math.inf, y.to(torch.float32))
+
+
+# s_sincosf_data.c (the non-TOINT_INTRINSICS layout x86-64 uses): 2/pi * 2**24, pi/2, cos and sin polys.
+_SC = {
+    name: float.fromhex(v)
+    for name, v in (
+        ("hpi_inv", "0x1.45F306DC9C883p+23"),
+        ("hpi", "0x1.921FB54442D18p0"),
+        ("c0", "0x1p0"),
+        ("c1", "-0x1.ffffffd0c621cp-2"),
+        ("c2", "0x1.55553e1068f19p-5"),
+        ("c3", "-0x1.6c087e89a359dp-10"),
+        ("c4", "0x1.99343027bf8c3p-16"),
+        ("s1", "-0x1.555545995a603p-3"),
+        ("s2", "0x1.1107605230bc4p-7"),
+        ("s3", "-0x1.994eb3774cf24p-13"),
+    )
+}
+_ABSTOP12_PIO4 = 0x3F4  # abstop12(0x1.921FB6p-1f)
+_ABSTOP12_TINY = 0x398  # abstop12(0x1p-12f)
+
+
+def sincosf(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """glibc's sincosf (s_sincosf.c) for float32 ``v`` with |v| < 120: (sin, cos) equal to glibc's."""
+    x = v.to(_F64)
+    top = (v.view(torch.int32).to(torch.int64) >> 20) & 0x7FF
+    # reduce_fast: the quadrant n from x * (2/pi * 2**24), then x - n * pi/2.
+    n = ((x * _SC["hpi_inv"]).to(torch.int32).to(torch.int64) + 0x800000) >> 24
+    small = top < _ABSTOP12_PIO4
+    n = torch.where(small, torch.zeros_like(n), n)
+    xr = torch.where(small, x, x - n.to(_F64) * _SC["hpi"])
+    # sin's sign per quadrant; quadrants 2 and 3 use the negated cosine polynomial.
+    sign = 1.0 - 2.0 * (((n + 1) >> 1) & 1).to(_F64)
+    cos_sign = 1.0 - 2.0 * ((n >> 1) & 1).to(_F64)
+    xs = xr * sign
+    x2 = xr * xr
+    x4 = x2 * x2
+    x3 = x2 * xs
+    c2 = cos_sign * _SC["c3"] + x2 * (cos_sign * _SC["c4"])
+    s1 = _SC["s2"] + x2 * _SC["s3"]
+    c1 = cos_sign * _SC["c0"] + x2 * (cos_sign * _SC["c1"])
+    x5 = x3 * x2
+    x6 = x4 * x2
+    s = xs + x3 * _SC["s1"]
+    c = c1 + x4 * (cos_sign * _SC["c2"])
+    sin_poly = (s + x5 * s1).to(torch.float32)
+    cos_poly = (c + x6 * c2).to(torch.float32)
+    odd = (n & 1) == 1
+    sin_v = torch.where(odd, cos_poly, sin_poly)
+    cos_v = torch.where(odd, sin_poly, cos_poly)
+    tiny = top < _ABSTOP12_TINY
+    return torch.where(tiny, v, sin_v), torch.where(tiny, torch.ones_like(v), cos_v)
+
+
+def _sqrtf(x: torch.Tensor) -> torch.Tensor:
+    """Correctly rounded float32 sqrt of non-negative finite ``x`` (C's ``sqrtf``).
+
+    torch's CPU sqrt is off by one ulp for ~0.7% of inputs (float32 and float64 alike), so the float64 result
+    rounded to float32 is only a candidate: it is moved to the neighbour whose rounding interval holds
+    sqrt(x), decided with exact float64 squares of the interval's ends (25-bit numbers).
+    """
+    s = torch.sqrt(x.to(_F64)).to(torch.float32)
+    bits = s.view(torch.int32).to(torch.int64)
+    exponent = (bits >> 23) & 0xFF
+    half_ulp = ((exponent - 151 + 1023).clamp_min(1) << 52).view(_F64)
+    below = torch.where((bits & 0x7FFFFF) == 0, half_ulp * 0.5, half_ulp)  # a power of two: finer below
+    s64, x64 = s.to(_F64), x.to(_F64)
+    up = x64 >= (s64 + half_ulp) * (s64 + half_ulp)
+    down = x64 < (s64 - below) * (s64 - below)
+    step = up.to(torch.int32) - down.to(torch.int32)
+    fixed = (s.view(torch.int32) + step).view(torch.float32)
+    return torch.where(s > 0, fixed, s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Box-Muller
+
+
+_TWO_PI = 2.0 * math.pi
+
+
+def box_muller_float(w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """TF's BoxMullerFloat: two float32 normals from two words (glibc's logf/sincosf)."""
+    u1 = torch.clamp_min(_float32_from_mantissa(w0), 1.0e-7)
+    # 2.0f * M_PI * u is computed in double and rounded to float.
+    v1 = (_TWO_PI * _float32_from_mantissa(w1).to(_F64)).to(torch.float32)
+    u2 = _sqrtf(-2.0 * logf(u1))
+    s, c = sincosf(v1)
+    return s * u2, c * u2
+
+
+def box_muller_double(w0, w1, w2, w3) -> tuple[torch.Tensor, torch.Tensor]:
+    """TF's BoxMullerDouble: two float64 normals from four words.
+
+    glibc's double log/sincos are not reproduced: torch's float64 functions, evaluated on the CPU so the
+    numbers do not depend on the device, differ from TF's by 1-2 ulp in about 1% of values.
+    """
+    device = w0.device
+    u1 = torch.clamp_min(uint64_to_double(w0, w1), 1.0e-7).cpu()
+    v1 = (_TWO_PI * uint64_to_double(w2, w3)).cpu()
+    u2 = torch.sqrt(-2.0 * torch.log(u1))
+    return (torch.sin(v1) * u2).to(device), (torch.cos(v1) * u2).to(device)
+
+
+# ---------------------------------------------------------------------------------------------
+# FillPhiloxRandom: the CPU kernels' sample order
+
+
+def outputs_per_block(dtype: torch.dtype) -> int:
+    """Outputs a distribution makes from one 128-bit block (TF's kResultElementCount)."""
+    return 2 if dtype in (_F64, torch.int64) else 4
+
+
+def fill_uniform(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """``n`` uniform [0, 1) numbers as TF's PhiloxRandomOp<UniformDistribution> fills them."""
+    blocks = -(-n // outputs_per_block(dtype))
+    return uniform_from_words(gen.blocks(blocks, device).reshape(-1), dtype)[:n]
+
+
+def fill_uniform_int(gen: Philox, n: int, lo: int, hi: int, dtype: torch.dtype, device) -> torch.Tensor:
+    blocks = -(-n // outputs_per_block(dtype))
+    return uniform_int_from_words(gen.blocks(blocks, device).reshape(-1), lo, hi, dtype)[:n]
+
+
+def _normals_from_blocks(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """NormalDistribution on (m, 4) blocks: 4 floats (pairs (0, 1), (2, 3)) or 2 doubles per block."""
+    if dtype == _F64:
+        d0, d1 = box_muller_double(words[:, 0], words[:, 1], words[:, 2], words[:, 3])
+        return torch.stack([d0, d1], 1).reshape(-1)
+    f0, f1 = box_muller_float(words[:, 0::2].reshape(-1), words[:, 1::2].reshape(-1))
+    out = torch.stack([f0, f1], 1).reshape(-1)
+    return out if dtype == torch.float32 else out.to(dtype)
+
+
+def fill_normal(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """``n`` standard normals as TF's PhiloxRandomOp<NormalDistribution> fills them."""
+    blocks = -(-n // outputs_per_block(dtype))
+    return _normals_from_blocks(gen.blocks(blocks, device), dtype)[:n]
+
+
+# TruncatedNormalDistribution takes a variable number of words per output group; each group starts at its
+# own reserved stretch of the stream: kResultElementCount * 256 / 4 blocks after the previous group.
+_RESERVED_SAMPLES_PER_OUTPUT = 256
+
+
+def fill_truncated_normal(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """``n`` normals within (-2, 2) as TF's PhiloxRandomOp<TruncatedNormalDistribution> fills them.
+
+    Group ``g`` (4 outputs; 2 for float64) reads words from block ``g * stride`` on, Box-Muller pairs in order,
+    and keeps candidates with ``|x| < 2`` until the group is full. All groups are drawn together, two blocks at
+    a time; the rare groups still short of outputs draw the next blocks of their stretch.
+    """
+    group = outputs_per_block(dtype)
+    stride = group * _RESERVED_SAMPLES_PER_OUTPUT // 4
+    groups = -(-n // group)
+    out = torch.zeros(groups, group, dtype=dtype, device=device)
+    if groups == 0:
+        return out.reshape(-1)
+    have = torch.zeros(groups, dtype=torch.int64, device=device)
+    pending = torch.arange(groups, dtype=torch.int64, device=device)
+    step = 2  # blocks per group per round
+    next_block = 0
+    while pending.numel():
+        offsets = pending[:, None] * stride + (next_block + torch.arange(step, device=device))
+        words = gen.blocks_at(offsets.reshape(-1), device).reshape(pending.numel(), step * 4)
+        if dtype == _F64:
+            d0, d1 = box_muller_double(*(words[:, j::4].reshape(-1) for j in range(4)))
+            cand = torch.stack([d0, d1], 1).reshape(pending.numel(), -1)
+            keep = cand.abs() < 2.0
+        else:
+            f0, f1 = box_muller_float(words[:, 0::2].reshape(-1), words[:, 1::2].reshape(-1))
+            cand32 = torch.stack([f0, f1], 1).reshape(pending.numel(), -1)
+            keep = cand32.abs() < 2.0
+            cand = cand32 if dtype == torch.float32 else cand32.to(dtype)
+        # Position of each accepted candidate among the group's outputs.
+        slot = have[pending][:, None] + torch.cumsum(keep.to(torch.int64), 1) - 1
+        take = keep & (slot < group)
+        rows = pending[:, None].expand_as(slot)[take]
+        out[rows, slot[take]] = cand[take]
+        have[pending] = torch.clamp_max(have[pending] + keep.sum(1), group)
+        pending = pending[have[pending] < group]
+        next_block += step
+    return out.reshape(-1)[:n]
+
+
+# ---------------------------------------------------------------------------------------------
+# RandomShuffle
+
+
+def fisher_yates_permutation(gen: Philox, n: int, device) -> torch.Tensor:
+    """The permutation TF's RandomShuffle applies to ``n`` rows: for i in 0 .. n - 2, swap(i, i + w_i % (n - i))
+    with w the 32-bit words of ``gen``'s stream; returns ``perm`` with output row i = input row perm[i].
+
+    Resolved without a sequential loop. Position i is final after step i, holding what position j_i held
+    before step i. That is the original j_i unless an earlier step s targeted j_i (the last such s), in
+    which case it is what position s held before step s; and that in turn is s, or (if an earlier step
+    targeted s) the same question one step further back. Following these links (pointer jumping, log2 n
+    rounds) gives every answer at once.
+    """
+    i = torch.arange(n, dtype=torch.int64, device=device)
+    words = as_uint32(gen.uint32(n - 1, device))
+    j = torch.cat([i[:-1] + words % (n - i[:-1]), i[-1:]])  # a virtual last step j = n - 1
+    steps = j[:-1]
+    # last_before(p, t): the last real step s < t with j_s = p, or -1.
+    keys, order = torch.sort(steps * n + i[:-1])
+
+    def last_before(p, t):
+        pos = torch.searchsorted(keys, p * n + t) - 1
+        found = (pos >= 0) & (steps[order[pos.clamp_min(0)]] == p)
+        return torch.where(found, order[pos.clamp_min(0)], -1)
+
+    link = last_before(i, i)  # for held(s): the step that last moved a value into position s
+    held = torch.where(link >= 0, link, i)  # held(s) = held(link(s)) until a step nobody targeted
+    while True:
+        nxt = held[held]
+        if torch.equal(nxt, held):
+            break
+        held = nxt
+    source = last_before(j, i)
+    return torch.where(source >= 0, held[source.clamp_min(0)], j)
+
+
+# ---------------------------------------------------------------------------------------------
+# Multinomial
+
+
+def tf_shards(total: int, cost_per_unit: int, threads: int) -> list[tuple[int, int]]:
+    """The [start, limit) shards TF's ``Shard`` gives ``total`` units on ``threads`` intra-op threads:
+    Eigen's ThreadPoolDevice::parallelFor cost model and block size (TensorDeviceThreadPool.h)."""
+    if total <= 0:
+        return []
+    if threads <= 1 or total == 1:
+        return [(0, total)]
+    cost = float(cost_per_unit)
+    wanted = int(min((total * cost - 100000) / 100000 + 0.9, 2**31 - 1))
+    if min(threads, max(1, wanted)) == 1:
+        return [(0, total)]
+    block_size_f = 1.0 / (cost / 40000)
+    block_size = min(total, max(-(-total // (4 * threads)), int(block_size_f)))
+    max_block_size = min(total, 2 * block_size)
+    block_count = -(-total // block_size)
+    max_efficiency = block_count / (-(-block_count // threads) * threads)
+    prev_block_count = block_count
+    while max_efficiency < 1.0 and prev_block_count > 1:
+        coarser_block_size = -(-total // (prev_block_count - 1))
+        if coarser_block_size > max_block_size:
+            break
+        coarser_block_count = -(-total // coarser_block_size)
+        prev_block_count = coarser_block_count
+        coarser_efficiency = coarser_block_count / (-(-coarser_block_count // threads) * threads)
+        if coarser_efficiency + 0.01 >= max_efficiency:
+            block_size, block_count = coarser_block_size, coarser_block_count
+            max_efficiency = max(max_efficiency, coarser_efficiency)
+    return [(start, min(start + block_size, total)) for start in range(0, total, block_size)]
+
+
+def multinomial_rows(gen: Philox, logits: torch.Tensor, num_samples: int, threads: int) -> torch.Tensor:
+    """TF's CPU Multinomial: per row, an unnormalised float64 CDF of exp(logit - max) over finite logits and
+    ``upper_bound(cdf, u * total)`` for each uniform double ``u`` (two words each).
+
+    Rows are sharded as TF shards them on ``threads`` threads, and the stream offsets depend on it: a shard
+    starts at block ``start * (num_samples + 3) // 4`` and its rows then follow each other word by word
+    (2 * num_samples words per row). Computed on the CPU (a sequential float64 cumsum, as TF's loop).
+    """
+    batch, classes = logits.shape
+    values = logits.cpu()
+    finite = torch.isfinite(values)
+    lowest = torch.finfo(values.dtype).min if values.is_floating_point() else torch.iinfo(values.dtype).min
+    row_max = torch.where(finite, values, torch.full_like(values, lowest)).amax(1).to(_F64)
+    weights = torch.where(finite, torch.exp(values.to(_F64) - row_max[:, None]), 0.0)
+    cdf = torch.cumsum(weights, 1)
+    cost = int(50 * (num_samples * math.log(classes) / math.log(2) + classes))
+    # Word offset of each row's first sample.
+    starts = torch.empty(batch, dtype=torch.int64)
+    for start, limit in tf_shards(batch, cost, threads):
+        first_block = start * (num_samples + 3) // 4
+        starts[start:limit] = 4 * first_block + 2 * num_samples * torch.arange(limit - start)
+    word = starts[:, None] + 2 * torch.arange(num_samples)
+    # Generate each needed block once; words are then looked up by block.
+    block_ids = torch.unique(torch.cat([word // 4, (word + 1) // 4]).reshape(-1))
+    flat = gen.blocks_at(block_ids, "cpu").reshape(-1)
+
+    def words_at(w):
+        return flat[torch.searchsorted(block_ids, w // 4) * 4 + w % 4]
+
+    u = uint64_to_double(words_at(word), words_at(word + 1))
+    to_find = u * cdf[:, -1:]
+    return torch.searchsorted(cdf, to_find, right=True)
