@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import itertools
 import platform
 
 import numpy as np
@@ -83,16 +84,45 @@ def test_sqrtf_is_correctly_rounded():
 
 def test_uniform_floats_from_mantissa_bits():
     words = torch.tensor([0, -1, 0x7FFFFF, 0x00800000, 0x3FF, 0x7F], dtype=torch.int32)
-    assert dist.uniform_from_words(words, torch.float32).tolist() == [0.0, 1 - 2**-23, 1 - 2**-23, 0.0, 1023 * 2**-23, 127 * 2**-23]
-    assert dist.uniform_from_words(words, torch.float16).tolist() == [0.0, 1023 / 1024, 1023 / 1024, 0.0, 1023 / 1024, 127 / 1024]
-    assert dist.uniform_from_words(words, torch.bfloat16).tolist() == [0.0, 127 / 128, 127 / 128, 0.0, 127 / 128, 127 / 128]
+    assert dist.uniform_from_words(words, torch.float32).tolist() == [
+        0.0,
+        1 - 2**-23,
+        1 - 2**-23,
+        0.0,
+        1023 * 2**-23,
+        127 * 2**-23,
+    ]
+    assert dist.uniform_from_words(words, torch.float16).tolist() == [
+        0.0,
+        1023 / 1024,
+        1023 / 1024,
+        0.0,
+        1023 / 1024,
+        127 / 1024,
+    ]
+    assert dist.uniform_from_words(words, torch.bfloat16).tolist() == [
+        0.0,
+        127 / 128,
+        127 / 128,
+        0.0,
+        127 / 128,
+        127 / 128,
+    ]
     pairs = torch.tensor([0, 0, -1, -1, 0xFFFFF, 1], dtype=torch.int32)
     assert dist.uniform_from_words(pairs, torch.float64).tolist() == [0.0, 1 - 2**-52, 1 - 2**-20 + 2**-52]
 
 
 @pytest.mark.parametrize(
     "lo, hi",
-    [(-5, 5), (0, 1), (-(2**63), 2**63 - 1), (-3, 2**62 + 7), (-(2**62), 2**62 + 12345), (2**63 - 9, 2**63 - 1), (0, 2**63)],
+    [
+        (-5, 5),
+        (0, 1),
+        (-(2**63), 2**63 - 1),
+        (-3, 2**62 + 7),
+        (-(2**62), 2**62 + 12345),
+        (2**63 - 9, 2**63 - 1),
+        (0, 2**63),
+    ],
 )
 def test_int64_ranges(lo, hi):
     words = Philox.from_seeds(5, 6).blocks(500).reshape(-1)
@@ -122,11 +152,13 @@ def test_fisher_yates_resolution_equals_swaps(n):
     assert dist.fisher_yates_permutation(gen, n, "cpu").tolist() == perm
 
 
-@pytest.mark.parametrize("total, cost, threads", [(1, 10**9, 8), (100, 10, 4), (48, 55000, 2), (1000, 3000, 3), (7, 10**6, 16)])
+@pytest.mark.parametrize(
+    "total, cost, threads", [(1, 10**9, 8), (100, 10, 4), (48, 55000, 2), (1000, 3000, 3), (7, 10**6, 16)]
+)
 def test_shards_cover_the_range(total, cost, threads):
     shards = dist.tf_shards(total, cost, threads)
     assert shards[0][0] == 0 and shards[-1][1] == total
-    assert all(a[1] == b[0] for a, b in zip(shards, shards[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(shards))
     sizes = {limit - start for start, limit in shards[:-1]}
     assert len(sizes) <= 1  # equal blocks but the last
     if total * cost < 200_000 or threads == 1:

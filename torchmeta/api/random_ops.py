@@ -1,16 +1,18 @@
-"""``tf.*`` random functions (TF1): random_normal, truncated_normal, random_uniform, ... and seeding.
+"""``tf.*`` random functions (``tf.compat.v1`` of TF 2.21): random_normal, truncated_normal, random_uniform,
+... and seeding.
 
-Graph structure and seeding follow TensorFlow 1.x: ``random_uniform`` always builds ``min``/``max``
-and ``rnd * (max - min) + min``, and ``get_seed`` derives an op seed from the graph's ``_last_id``
-when only the graph seed is set. (TF 2.x's ``tf.compat.v1`` skips the arithmetic for the default
-range and counts op seeds per graph instead; the numbers differ from TF's anyway, as the generator
-does.)
+Graphs and seeds are TF 2.21's node for node: ``get_seed`` counts the ops that take their seed from the
+graph seed, per graph, and ``random_uniform`` skips the ``min``/``max`` arithmetic for the default
+[0, 1) range. With the kernels' Philox streams (torchmeta.ops.random_ops), a seeded program draws
+TensorFlow's numbers.
 """
 
 from __future__ import annotations
 
+import weakref
+
 from torchmeta import dtypes
-from torchmeta.api.math_ops import add
+from torchmeta.api.math_ops import add, multiply
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
@@ -33,19 +35,23 @@ def _truncate_seed(seed):
     return seed % _MAXINT32  # fits a 32-bit int, as TF's kernels want
 
 
-def get_seed(op_seed):
-    """TF1's ``random_seed.get_seed``: the (seed, seed2) attrs of a random op.
+# Per graph, how many ops took their op seed from the graph seed (TF's _graph_to_seed_dict).
+_graph_to_seed_dict: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    With a graph seed and no op seed, the op seed is the graph's ``_last_id`` (the number of ops
-    created so far); with only an op seed, the graph seed is DEFAULT_GRAPH_SEED; with neither, both
-    are None (the kernel seeds itself randomly). (0, 0) becomes (0, 2**31 - 1), since 0/0 means
-    "random" to the kernels.
+
+def get_seed(op_seed):
+    """``tf.compat.v1.get_seed`` (TF 2.21): the (seed, seed2) attrs of a random op.
+
+    With a graph seed and no op seed, the op seed is a per-graph counter (0, 1, 2, ... for each such
+    call); with only an op seed, the graph seed is DEFAULT_GRAPH_SEED; with neither, both are None (the
+    kernel seeds itself randomly). (0, 0) becomes (0, 2**31 - 1), since 0/0 means "random" to the kernels.
     """
     graph = graph_lib.get_default_graph()
     global_seed = graph.seed
     if global_seed is not None:
         if op_seed is None:
-            op_seed = graph._last_id
+            op_seed = _graph_to_seed_dict.setdefault(graph, 0)
+            _graph_to_seed_dict[graph] += 1
         seeds = _truncate_seed(global_seed), _truncate_seed(op_seed)
     elif op_seed is not None:
         seeds = DEFAULT_GRAPH_SEED, _truncate_seed(op_seed)
@@ -130,13 +136,21 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.DType.float32, see
         maxval = 1
     with graph_lib.name_scope(name, "random_uniform", [shape, minval, maxval]) as name:
         shape = _shape_tensor(shape)
-        minval = graph_lib.convert_to_tensor(minval, dtype=dtype, name="min")
-        maxval = graph_lib.convert_to_tensor(maxval, dtype=dtype, name="max")
+        # TF 2.21 skips the arithmetic for Python 0 and 1 bounds.
+        minval_is_zero = isinstance(minval, int) and minval == 0
+        maxval_is_one = isinstance(maxval, int) and maxval == 1
+        if not minval_is_zero or not maxval_is_one or dtype.is_integer:
+            minval = graph_lib.convert_to_tensor(minval, dtype=dtype, name="min")
+            maxval = graph_lib.convert_to_tensor(maxval, dtype=dtype, name="max")
         seeds = _seed_attrs(seed)
         if dtype.is_integer:
             return raw_op("RandomUniformInt", shape=shape, minval=minval, maxval=maxval, name=name, **seeds)
-        rnd = raw_op("RandomUniform", shape=shape, dtype=dtype, **seeds)
-        return add(rnd * (maxval - minval), minval, name=name)
+        result = raw_op("RandomUniform", shape=shape, dtype=dtype, **seeds)
+        if minval_is_zero:
+            if not maxval_is_one:
+                result = multiply(result, maxval)
+            return result
+        return add(result * (maxval - minval), minval, name=name)
 
 
 def random_shuffle(value, seed=None, name=None):
@@ -144,11 +158,21 @@ def random_shuffle(value, seed=None, name=None):
     return raw_op("RandomShuffle", value=value, name=name, **_seed_attrs(seed))
 
 
+def _multinomial_categorical(logits, num_samples, dtype, seed):
+    logits = graph_lib.convert_to_tensor(logits, name="logits")
+    dtype = dtypes.as_dtype(dtype) if dtype else dtypes.DType.int64
+    if dtype not in (dtypes.DType.int32, dtypes.DType.int64):
+        raise ValueError(f"Argument `dtype` got invalid value {dtype}. Accepted dtypes are (tf.int32, tf.int64).")
+    return raw_op("Multinomial", logits=logits, num_samples=num_samples, output_dtype=dtype, **_seed_attrs(seed))
+
+
 def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
     """``tf.multinomial``: ``num_samples`` class indices per row of unnormalized log-probabilities."""
     with graph_lib.name_scope(name, "multinomial", [logits]):
-        logits = graph_lib.convert_to_tensor(logits, name="logits")
-        dtype = dtypes.as_dtype(output_dtype) if output_dtype else dtypes.DType.int64
-        if dtype not in (dtypes.DType.int32, dtypes.DType.int64):
-            raise ValueError(f"Argument `dtype` got invalid value {dtype}. Accepted dtypes are (tf.int32, tf.int64).")
-        return raw_op("Multinomial", logits=logits, num_samples=num_samples, output_dtype=dtype, **_seed_attrs(seed))
+        return _multinomial_categorical(logits, num_samples, output_dtype, seed)
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """``tf.random.categorical``: as ``multinomial``, under its TF 2 name and name scope."""
+    with graph_lib.name_scope(name, "categorical", [logits]):
+        return _multinomial_categorical(logits, num_samples, dtype, seed)

@@ -1,9 +1,10 @@
 """Random ops: uniform, normal, truncated normal, integers, shuffles, multinomial and gamma draws.
 
-Each kernel takes ``generator``: a torch.Generator per op and session, created on the op's device
-and seeded from the op's ``seed``/``seed2`` (randomly when both are 0), so a seeded graph repeats
-its numbers in every session and successive runs of one op give new numbers, as in TF. The numbers
-themselves differ from TF's (a different generator); only their distribution matches.
+TF's numbers, bit for bit: each kernel takes ``generator``, the op's GuardedPhilox (one per op and
+session, seeded from the op's ``seed``/``seed2``; random when both are 0), reserves the stream range
+TF's CPU kernel reserves per call (256 blocks per output for the PhiloxRandomOp family) and turns it
+into numbers in the kernel's sample order (torchmeta.ops.random_distributions). A seeded graph thus
+repeats TF's numbers run for run, on any device and thread count.
 
 Gradients are TF's decisions: RandomGamma's sample is differentiable in alpha (RandomGammaGrad);
 TF declares the other draws not differentiable (RandomUniformInt, integer-valued, it leaves
@@ -25,7 +26,9 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops import random_distributions as dist
 from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
+from torchmeta.ops.philox import GuardedPhilox
 
 
 def _invalid(message: str) -> errors.InvalidArgumentError:
@@ -53,10 +56,30 @@ def _dims(shape) -> list[int]:
     return dims
 
 
-# Sampling in half precision loses the distribution's tails; draw in float32 and round, as TF does.
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
+def op_generator(op, threads: int = 1) -> GuardedPhilox:
+    """The GuardedPhilox of a random op's kernel, seeded from its ``seed``/``seed2`` attrs as TF seeds it.
+
+    ``threads`` is the number of intra-op threads TF's CPU kernel would shard over (only Multinomial's
+    sample order depends on it).
+    """
+    seed = op._attrs["seed"].i if "seed" in op._attrs else 0
+    seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
+    generator = GuardedPhilox(seed, seed2)
+    generator.threads = threads
+    return generator
+
+
+# TF's PhiloxRandomOp and RandomUniformIntOp reserve 256 blocks of the stream per output and call.
+_RESERVED_PER_OUTPUT = 256
 
 _RANDOM_ATTRS = ["seed: int = 0", "seed2: int = 0", "dtype: {half, bfloat16, float, double}", "T: {int32, int64}"]
+
+
+def _philox_fill(fill, shape, dtype, generator, device):
+    dims = _dims(shape)
+    n = math.prod(dims)
+    gen = generator.reserve_random_outputs(n, _RESERVED_PER_OUTPUT)
+    return fill(gen, n, dtype.torch, device).reshape(dims)
 
 
 @register_op(
@@ -68,10 +91,8 @@ _RANDOM_ATTRS = ["seed: int = 0", "seed2: int = 0", "dtype: {half, bfloat16, flo
     stateful=True,
 )
 def random_uniform(shape, dtype, generator, device):
-    """Uniform floats in [0, 1)."""
-    out = dtype.torch
-    draw = torch.float32 if out in _LOW_PRECISION else out
-    return torch.rand(_dims(shape), generator=generator, dtype=draw, device=device).to(out)
+    """Uniform floats in [0, 1) from the words' mantissa bits."""
+    return _philox_fill(dist.fill_uniform, shape, dtype, generator, device)
 
 
 @register_op(
@@ -83,14 +104,8 @@ def random_uniform(shape, dtype, generator, device):
     stateful=True,
 )
 def random_standard_normal(shape, dtype, generator, device):
-    """Normal floats with mean 0 and standard deviation 1."""
-    out = dtype.torch
-    draw = torch.float32 if out in _LOW_PRECISION else out
-    return torch.randn(_dims(shape), generator=generator, dtype=draw, device=device).to(out)
-
-
-# Standard-normal CDF at -2: TruncatedNormal keeps draws within two standard deviations.
-_PHI_MINUS_2 = 0.5 * math.erfc(math.sqrt(2.0))
+    """Box-Muller normals with mean 0 and standard deviation 1."""
+    return _philox_fill(dist.fill_normal, shape, dtype, generator, device)
 
 
 @register_op(
@@ -102,17 +117,8 @@ _PHI_MINUS_2 = 0.5 * math.erfc(math.sqrt(2.0))
     stateful=True,
 )
 def truncated_normal(shape, dtype, generator, device):
-    """Standard normal restricted to [-2, 2].
-
-    TF redraws values outside the interval; this inverts the normal CDF on a uniform draw over
-    [CDF(-2), CDF(2)] instead: the same distribution in one pass, without host round trips.
-    """
-    out = dtype.torch
-    draw = torch.float32 if out in _LOW_PRECISION else out
-    u = torch.rand(_dims(shape), generator=generator, dtype=draw, device=device)
-    u = u * (1.0 - 2.0 * _PHI_MINUS_2) + _PHI_MINUS_2
-    x = torch.erfinv(u * 2.0 - 1.0) * math.sqrt(2.0)
-    return torch.clamp(x, -2.0, 2.0).to(out)
+    """Standard normals within (-2, 2): Box-Muller candidates outside are rejected, as TF does."""
+    return _philox_fill(dist.fill_truncated_normal, shape, dtype, generator, device)
 
 
 not_differentiable("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
@@ -140,15 +146,19 @@ def _random_uniform_int_shape(op):
     stateful=True,
 )
 def random_uniform_int(shape, minval, maxval, generator, device):
-    """Uniform integers in [minval, maxval)."""
+    """Uniform integers in [minval, maxval): ``minval + bits % (maxval - minval)``."""
     for name, t in (("minval", minval), ("maxval", maxval)):
         if t.dim() != 0:
             raise _invalid(f"{name} must be 0-D, got shape [{','.join(map(str, t.shape))}]")
     dims = _dims(shape)
+    n = math.prod(dims)
+    if n == 0:  # TF returns before checking the range or reserving numbers
+        return torch.zeros(dims, dtype=minval.dtype, device=device)
     lo, hi = int(minval), int(maxval)
-    if math.prod(dims) and lo >= hi:
+    if lo >= hi:
         raise _invalid(f"Need minval < maxval, got {lo} >= {hi}")
-    return torch.randint(lo, max(hi, lo + 1), dims, generator=generator, dtype=minval.dtype, device=device)
+    gen = generator.reserve_random_outputs(n, _RESERVED_PER_OUTPUT)
+    return dist.fill_uniform_int(gen, n, lo, hi, minval.dtype, device).reshape(dims)
 
 
 no_registered_gradient("RandomUniformInt")
@@ -163,15 +173,16 @@ no_registered_gradient("RandomUniformInt")
     stateful=True,
 )
 def random_shuffle(value, generator, device):
-    """``value`` with its first dimension randomly permuted (scalars are returned unchanged)."""
-    if isinstance(value, np.ndarray):  # strings
-        if value.ndim == 0 or value.shape[0] <= 1:
-            return value.copy()
-        perm = torch.randperm(value.shape[0], generator=generator, device=generator.device)
-        return value[perm.cpu().numpy()]
-    if value.dim() == 0 or value.shape[0] <= 1:
-        return value.clone()
-    return value[torch.randperm(value.shape[0], generator=generator, device=value.device)]
+    """``value`` with its first dimension permuted as TF's kernel permutes it (scalars and one-row values
+    are returned unchanged): a Fisher-Yates pass over 32-bit words (``word % (n - i)``), resolved here
+    without a loop over the rows (dist.fisher_yates_permutation)."""
+    strings = isinstance(value, np.ndarray)
+    rows = 0 if value.ndim == 0 else value.shape[0]
+    if rows <= 1 or math.prod(value.shape) <= 1:
+        return value.copy() if strings else value.clone()
+    gen = generator.reserve_samples32(rows - 1)
+    perm = dist.fisher_yates_permutation(gen, rows, "cpu" if strings else device)
+    return value[perm.numpy()] if strings else value[perm]
 
 
 not_differentiable("RandomShuffle")
@@ -196,9 +207,12 @@ def _multinomial_shape(op):
     stateful=True,
 )
 def multinomial(logits, num_samples, output_dtype, generator):
-    """``num_samples`` class indices per row, drawn with probabilities softmax(logits[row])."""
+    """``num_samples`` class indices per row, drawn with probabilities softmax(logits[row]) as TF's CPU
+    kernel draws them (dist.multinomial_rows)."""
     if logits.dim() != 2:
         raise _invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
+    if num_samples.dim() != 0:
+        raise _invalid(f"num_samples should be a scalar, got shape [{','.join(map(str, num_samples.shape))}]")
     n = int(num_samples)
     if n < 0:
         raise _invalid(f"num_samples should be non-negative, got {n}")
@@ -207,12 +221,16 @@ def multinomial(logits, num_samples, output_dtype, generator):
         raise _invalid(f"num_classes should be positive, got {classes}")
     if batch == 0 or n == 0:
         return torch.zeros((batch, n), dtype=output_dtype.torch, device=logits.device)
-    compute = torch.float64 if logits.dtype == torch.float64 else torch.float32
-    probs = torch.softmax(logits.to(compute), -1)
-    return torch.multinomial(probs, n, replacement=True, generator=generator).to(output_dtype.torch)
+    # The CPU kernel draws doubles: 2 words per sample, rounded up to 4 samples per row.
+    gen = generator.reserve_random_outputs(batch * ((n + 3) // 4 * 4) * 2, _RESERVED_PER_OUTPUT)
+    out = dist.multinomial_rows(gen, logits, n, getattr(generator, "threads", 1))
+    return out.to(device=logits.device, dtype=output_dtype.torch)
 
 
 not_differentiable("Multinomial")
+
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def _random_gamma_shape(op):
@@ -232,7 +250,10 @@ def random_gamma(shape, alpha, generator):
     compute = torch.float32 if alpha.dtype in _LOW_PRECISION else alpha.dtype
     a = alpha.to(compute)
     full = a.expand(tuple(_dims(shape)) + tuple(a.shape)).contiguous()
-    out = torch._standard_gamma(torch.where(full > 0, full, torch.ones_like(full)), generator=generator)
+    seed = generator.reserve_samples128(1).blocks(1).view(torch.int64)[0, 0].item()
+    torch_generator = torch.Generator(device=full.device)
+    torch_generator.manual_seed(seed & (2**63 - 1))
+    out = torch._standard_gamma(torch.where(full > 0, full, torch.ones_like(full)), generator=torch_generator)
     out = torch.where(full > 0, out, torch.where(full == 0, torch.zeros_like(full), torch.full_like(full, math.nan)))
     return out.to(alpha.dtype)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import threading
 
 import numpy as np
@@ -16,6 +17,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering, specialize, step_stats
 from torchmeta.runtime.state import VariableSlot
 
@@ -194,6 +196,28 @@ class _Feed:
             self.tensor.op,
             f"Cannot feed value of dtype {got} for Tensor '{self.tensor.name}' of dtype {self.dtype.name}",
         )
+
+
+# TF's CPU device shares one intra-op thread pool per process, sized by the first session's config
+# (default: the CPUs the process may run on). Some CPU kernels' sample order (Multinomial) depends on
+# how TF shards work over that pool, so sessions here remember the same number.
+_tf_pool_threads: int | None = None
+_tf_pool_lock = threading.Lock()
+
+
+def tf_intra_op_threads(requested: int) -> int:
+    global _tf_pool_threads
+    with _tf_pool_lock:
+        if _tf_pool_threads is None:
+            _tf_pool_threads = requested if requested > 0 else _schedulable_cpus()
+        return _tf_pool_threads
+
+
+def _schedulable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _to_numpy(value, dtype: DType, copy: bool):
@@ -439,6 +463,7 @@ class Session:
         if threads:
             torch.set_num_threads(int(threads))
             self._threads_set.done = True
+        self._tf_threads = tf_intra_op_threads(int(threads))
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
@@ -679,18 +704,12 @@ class Session:
             self._consts[key] = value
         return value
 
-    def _generator_for(self, op: Operation, device) -> torch.Generator:
+    def _generator_for(self, op: Operation, device):
+        """The op's random state in this session (TF's per-kernel GuardedPhiloxRandom)."""
         key = (op, device)
         gen = self._generators.get(key)
         if gen is None:
-            gen = torch.Generator(device=device)
-            seed = op._attrs["seed"].i if "seed" in op._attrs else 0
-            seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
-            if seed or seed2:
-                gen.manual_seed((seed << 32) ^ seed2)
-            else:
-                gen.seed()
-            self._generators[key] = gen
+            gen = self._generators[key] = op_generator(op, threads=self._tf_threads)
         return gen
 
     # -- torchmeta extensions -----------------------------------------------------------------------------
