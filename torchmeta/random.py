@@ -1,5 +1,12 @@
 """``tf.random`` (TF1): the random ops under their ``tf.random.*`` names."""
 
+from torchmeta.api.candidate_sampling_ops import (  # noqa: F401
+    all_candidate_sampler,
+    fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler,
+    log_uniform_candidate_sampler,
+    uniform_candidate_sampler,
+)
 from torchmeta.api.random_ops import (  # noqa: F401
     categorical,
     multinomial,

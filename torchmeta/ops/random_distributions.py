@@ -20,6 +20,8 @@ float64 normals use TF's ``BoxMullerDouble`` with torch's float64 ``log``/``sin`
 from __future__ import annotations
 
 import math
+import os
+import threading
 
 import torch
 
@@ -37,6 +39,8 @@ __all__ = [
     "fill_normal",
     "fill_truncated_normal",
     "fill_uniform_int",
+    "fill_uniform_full_int",
+    "full_int_from_words",
     "outputs_per_block",
 ]
 
@@ -79,13 +83,16 @@ def uniform_from_words(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def uniform_int_from_words(words: torch.Tensor, lo: int, hi: int, dtype: torch.dtype) -> torch.Tensor:
-    """TF's UniformDistribution<int32/int64>: ``lo + bits % (hi - lo)`` with unsigned arithmetic.
+    """TF's UniformDistribution<int32/int64/uint32/uint64>: ``lo + bits % (hi - lo)`` with unsigned arithmetic.
 
-    int32 takes one word per number, int64 the pair (low word, high word).
+    32-bit types take one word per number, 64-bit ones the pair (low word, high word).
     """
-    if dtype == torch.int32:
+    if dtype in (torch.int32, torch.uint32):
         span = (hi - lo) & MASK32
-        return (lo + as_uint32(words) % span).to(torch.int32)
+        return (lo + as_uint32(words) % span).to(dtype)
+    if dtype == torch.uint64:
+        lo = _wrap64(lo)  # the same bits; the result is reinterpreted below
+        return uniform_int_from_words(words, lo, lo + ((hi - lo) & ((1 << 64) - 1)), torch.int64).view(torch.uint64)
     span = (hi - lo) & ((1 << 64) - 1)
     pairs = as_uint32(words.reshape(-1, 2))
     if span < 1 << 63:
@@ -99,6 +106,15 @@ def uniform_int_from_words(words: torch.Tensor, lo: int, hi: int, dtype: torch.d
         as_unsigned_ge = _uint64_ge(bits, span)
         value = torch.where(as_unsigned_ge, bits - _wrap64(span), bits)
     return (value + lo).to(torch.int64)  # wraps like TF's SignedAdd; the result fits int64
+
+
+def full_int_from_words(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """TF's UniformFullIntDistribution: the words themselves (32-bit types) or word pairs (low, high)."""
+    if dtype in (torch.int32, torch.uint32):
+        return words if dtype == torch.int32 else as_uint32(words).to(torch.uint32)
+    pairs = as_uint32(words.reshape(-1, 2))
+    bits = (pairs[:, 1] << 32) | pairs[:, 0]
+    return bits if dtype == torch.int64 else bits.view(torch.uint64)
 
 
 def _wrap64(v: int) -> int:
@@ -294,7 +310,7 @@ def box_muller_double(w0, w1, w2, w3) -> tuple[torch.Tensor, torch.Tensor]:
 
 def outputs_per_block(dtype: torch.dtype) -> int:
     """Outputs a distribution makes from one 128-bit block (TF's kResultElementCount)."""
-    return 2 if dtype in (_F64, torch.int64) else 4
+    return 2 if dtype in (_F64, torch.int64, torch.uint64) else 4
 
 
 def fill_uniform(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
@@ -306,6 +322,11 @@ def fill_uniform(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tenso
 def fill_uniform_int(gen: Philox, n: int, lo: int, hi: int, dtype: torch.dtype, device) -> torch.Tensor:
     blocks = -(-n // outputs_per_block(dtype))
     return uniform_int_from_words(gen.blocks(blocks, device).reshape(-1), lo, hi, dtype)[:n]
+
+
+def fill_uniform_full_int(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
+    blocks = -(-n // outputs_per_block(dtype))
+    return full_int_from_words(gen.blocks(blocks, device).reshape(-1), dtype)[:n]
 
 
 def _normals_from_blocks(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -438,6 +459,30 @@ def tf_shards(total: int, cost_per_unit: int, threads: int) -> list[tuple[int, i
             block_size, block_count = coarser_block_size, coarser_block_count
             max_efficiency = max(max_efficiency, coarser_efficiency)
     return [(start, min(start + block_size, total)) for start in range(0, total, block_size)]
+
+
+# TF's CPU device shares one intra-op thread pool per process, sized by the first session's config (default:
+# the CPUs the process may run on); some CPU kernels' sample order (Multinomial) depends on how TF shards work
+# over it. Sessions here fix the same number the same way.
+_pool_threads: int | None = None
+_pool_lock = threading.Lock()
+
+
+def tf_pool_threads(requested: int = 0) -> int:
+    """The size of TF's intra-op pool in this process: fixed by the first call that has a ``requested`` size
+    or needs one (a session's ``intra_op_parallelism_threads``; 0 means TF's default)."""
+    global _pool_threads
+    with _pool_lock:
+        if _pool_threads is None:
+            _pool_threads = requested if requested > 0 else _schedulable_cpus()
+        return _pool_threads
+
+
+def _schedulable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def multinomial_rows(gen: Philox, logits: torch.Tensor, num_samples: int, threads: int) -> torch.Tensor:

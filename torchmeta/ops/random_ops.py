@@ -56,17 +56,11 @@ def _dims(shape) -> list[int]:
     return dims
 
 
-def op_generator(op, threads: int = 1) -> GuardedPhilox:
-    """The GuardedPhilox of a random op's kernel, seeded from its ``seed``/``seed2`` attrs as TF seeds it.
-
-    ``threads`` is the number of intra-op threads TF's CPU kernel would shard over (only Multinomial's
-    sample order depends on it).
-    """
+def op_generator(op) -> GuardedPhilox:
+    """The GuardedPhilox of a random op's kernel, seeded from its ``seed``/``seed2`` attrs as TF seeds it."""
     seed = op._attrs["seed"].i if "seed" in op._attrs else 0
     seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
-    generator = GuardedPhilox(seed, seed2)
-    generator.threads = threads
-    return generator
+    return GuardedPhilox(seed, seed2)
 
 
 # TF's PhiloxRandomOp and RandomUniformIntOp reserve 256 blocks of the stream per output and call.
@@ -223,7 +217,7 @@ def multinomial(logits, num_samples, output_dtype, generator):
         return torch.zeros((batch, n), dtype=output_dtype.torch, device=logits.device)
     # The CPU kernel draws doubles: 2 words per sample, rounded up to 4 samples per row.
     gen = generator.reserve_random_outputs(batch * ((n + 3) // 4 * 4) * 2, _RESERVED_PER_OUTPUT)
-    out = dist.multinomial_rows(gen, logits, n, getattr(generator, "threads", 1))
+    out = dist.multinomial_rows(gen, logits, n, dist.tf_pool_threads())
     return out.to(device=logits.device, dtype=output_dtype.torch)
 
 

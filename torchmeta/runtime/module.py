@@ -17,7 +17,7 @@ from torchmeta.framework.meta_graph import import_scoped_meta_graph
 from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering
-from torchmeta.runtime.session import Session, const_to_value, tf_intra_op_threads
+from torchmeta.runtime.session import Session, const_to_value
 
 __all__ = ["to_module", "assign_from_module"]
 
@@ -85,7 +85,7 @@ class _ModuleEnv:
         if name == "generator":
             # The op's own random state, kept by the module: each forward draws TF's next numbers.
             attr = names.make(op.name + "_generator")
-            setattr(root, attr, op_generator(op, threads=tf_intra_op_threads(0)))
+            setattr(root, attr, op_generator(op))
             return graph.get_attr(attr)
         if name == "state":
             return None

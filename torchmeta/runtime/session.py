@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
 import threading
 
 import numpy as np
@@ -17,6 +16,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering, specialize, step_stats
 from torchmeta.runtime.state import VariableSlot
@@ -196,28 +196,6 @@ class _Feed:
             self.tensor.op,
             f"Cannot feed value of dtype {got} for Tensor '{self.tensor.name}' of dtype {self.dtype.name}",
         )
-
-
-# TF's CPU device shares one intra-op thread pool per process, sized by the first session's config
-# (default: the CPUs the process may run on). Some CPU kernels' sample order (Multinomial) depends on
-# how TF shards work over that pool, so sessions here remember the same number.
-_tf_pool_threads: int | None = None
-_tf_pool_lock = threading.Lock()
-
-
-def tf_intra_op_threads(requested: int) -> int:
-    global _tf_pool_threads
-    with _tf_pool_lock:
-        if _tf_pool_threads is None:
-            _tf_pool_threads = requested if requested > 0 else _schedulable_cpus()
-        return _tf_pool_threads
-
-
-def _schedulable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _to_numpy(value, dtype: DType, copy: bool):
@@ -463,7 +441,7 @@ class Session:
         if threads:
             torch.set_num_threads(int(threads))
             self._threads_set.done = True
-        self._tf_threads = tf_intra_op_threads(int(threads))
+        tf_pool_threads(int(threads))  # TF's intra-op pool: the process's first session sizes it
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
@@ -709,7 +687,7 @@ class Session:
         key = (op, device)
         gen = self._generators.get(key)
         if gen is None:
-            gen = self._generators[key] = op_generator(op, threads=self._tf_threads)
+            gen = self._generators[key] = op_generator(op)
         return gen
 
     # -- torchmeta extensions -----------------------------------------------------------------------------
