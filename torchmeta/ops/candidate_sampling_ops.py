@@ -16,6 +16,7 @@ kernel does.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import torch
@@ -203,20 +204,24 @@ class _LearnedUnigram:
     def __init__(self, range_max: int):
         self.range = range_max
         self.weights = torch.ones(range_max, dtype=torch.int64)
+        self.lock = threading.Lock()  # TF's UnigramSampler mutex: runs of one op may race
 
     def draw(self, stream, pos, count):
-        total = int(self.weights.sum())
+        weights = self.weights
+        total = int(weights.sum())
         _, values, pos = _draws(stream, pos, count, 0, 1, _exact_uniform_reject(total, 32))
         index = _umod(values, total, 1)
-        return torch.searchsorted(torch.cumsum(self.weights, 0), index, right=True), pos
+        return torch.searchsorted(torch.cumsum(weights, 0), index, right=True), pos
 
     def probability(self, values):
-        total = torch.tensor(float(int(self.weights.sum())), dtype=torch.float32)
-        return self.weights[values].float() / total
+        weights = self.weights
+        total = torch.tensor(float(int(weights.sum())), dtype=torch.float32)
+        return weights[values].float() / total
 
     def update(self, values):
-        room = min(values.numel(), _INT32_MAX - int(self.weights.sum()))
-        self.weights += torch.bincount(values[:room], minlength=self.range)
+        with self.lock:
+            room = min(values.numel(), _INT32_MAX - int(self.weights.sum()))
+            self.weights = self.weights + torch.bincount(values[:room], minlength=self.range)
 
 
 class AliasTable:
@@ -340,12 +345,17 @@ def _sample(sampler, true_classes, num_true, num_sampled, unique, generator, dev
     )
 
 
+_sampler_lock = threading.Lock()
+
+
 def _kernel_sampler(generator, make):
     """The op's sampler, built once per kernel (session) like TF's: kept on the op's random state."""
     sampler = getattr(generator, "candidate_sampler", None)
     if sampler is None:
-        sampler = make()
-        generator.candidate_sampler = sampler
+        with _sampler_lock:
+            sampler = getattr(generator, "candidate_sampler", None)
+            if sampler is None:
+                sampler = generator.candidate_sampler = make()
     return sampler
 
 

@@ -687,7 +687,7 @@ class Session:
         key = (op, device)
         gen = self._generators.get(key)
         if gen is None:
-            gen = self._generators[key] = op_generator(op)
+            gen = self._generators.setdefault(key, op_generator(op))  # one per op even when runs race
         return gen
 
     # -- torchmeta extensions -----------------------------------------------------------------------------
