@@ -135,6 +135,28 @@ SEEDED_PROGRAMS = {
     ),
     "op-seeds": (None, lambda tf: [tf.random_normal([5], seed=3), tf.random_uniform([2, 2], seed=3, dtype=tf.float64)]),
     "mixed": (7, lambda tf: [tf.random_normal([5], seed=3), tf.random_uniform([3]), tf.truncated_normal([3], seed=0)]),
+    "gamma-poisson": (
+        11,
+        lambda tf: [
+            tf.random_gamma([5], [0.5, 2.0, 7.0]),
+            tf.random_gamma([3, 2], 0.3, beta=[[1.0], [4.0]], seed=2),
+            tf.random.gamma([4], [1.0, 1e-3], dtype=tf.float64),
+            tf.random_poisson([2.0, 15.0], [6]),
+            tf.random.poisson(3.5, [4], dtype=tf.int32, seed=8),
+        ],
+    ),
+    "stateless": (
+        None,
+        lambda tf: [
+            tf.random.stateless_uniform([3, 2], seed=[1, 2]),
+            tf.random.stateless_uniform([4], seed=np.array([5, 6], np.int32), minval=-3, maxval=90, dtype=tf.int64),
+            tf.random.stateless_uniform([4], seed=[7, 8], dtype=tf.uint32, minval=None),
+            tf.random.stateless_normal([5], seed=[1, 2], mean=1.0, stddev=3.0),
+            tf.random.stateless_truncated_normal([5], seed=[3, 4], dtype=tf.float16),
+            tf.random.stateless_categorical(np.zeros((2, 6), np.float32), 4, seed=[1, 1]),
+            tf.random.stateless_multinomial(np.zeros((1, 3), np.float32), 2, seed=[9, 1], output_dtype=tf.int32),
+        ],
+    ),
     "half-types": (
         5,
         lambda tf: [

@@ -147,6 +147,30 @@ SAMPLES: list[Sample] = [
     Sample(
         "RandomGamma", {"shape": np.array([3, 2], i32), "alpha": np.array([0.5, 1.0, 4.0], np.float32)}, random=True
     ),
+    Sample(
+        "RandomGamma",
+        {"shape": np.array([3, 2], i32), "alpha": np.array([0.5, 1.0, 4.0], np.float32)},
+        {"seed": 4, "seed2": 7},
+        id="seeded",
+        rtol=0,
+        atol=0,
+    ),
+    Sample(
+        "RandomPoissonV2",
+        {"shape": np.array([4], i32), "rate": np.array([0.5, 12.0])},
+        {"seed": 4, "seed2": 7},
+        id="seeded",
+        rtol=0,
+        atol=0,
+    ),
+    Sample(
+        "RandomPoissonV2",
+        {"shape": np.array([2, 2], i64), "rate": np.array([3.0], np.float32)},
+        {"dtype": "dtype:float32"},
+        fed={"rate": [None]},
+        id="fed",
+        random=True,
+    ),
     Sample("RandomGamma", {"shape": np.array([4], i64), "alpha": np.float64(2.0)}, id="f64-scalar-alpha", random=True),
     Sample(
         "RandomGamma",

@@ -235,3 +235,41 @@ def test_cuda_int_shuffle_multinomial_equal_cpu():
     cuda = _draw(tm, build, session_kwargs={"device": "cuda"})
     for c, g in zip(cpu, cuda):
         assert_bitwise_equal(c, g)
+
+
+GAMMA_ALPHAS = [0.01, 0.3, 0.9, 1.0, 1.5, 4.0, 30.0, 0.0, -0.5, -1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_gamma_matches_tf(tf1, dtype):
+    """float64 Marsaglia-Tsang with per-output stream offsets, rounded to T (denormals flushed as on TF's CPU).
+    float16/float32 bit for bit; float64 within TF's glibc-vs-torch log/pow/Box-Muller differences."""
+    alpha = np.array(GAMMA_ALPHAS, dtype)
+
+    def build(fw):
+        return fw.raw_ops.RandomGamma(shape=np.array([300], np.int32), alpha=alpha, seed=3, seed2=4)
+
+    theirs, ours = _draw(tf1, build, runs=2), _draw(tm, build, runs=2)
+    for t, o in zip(theirs, ours):
+        assert t.shape == o.shape and t.dtype == o.dtype
+        if dtype == "float64":
+            positive = alpha >= 0
+            np.testing.assert_allclose(o[:, positive], t[:, positive], rtol=1e-14)
+            np.testing.assert_allclose(o[:, ~positive], t[:, ~positive], rtol=1e-10)  # u ** (1/alpha), alpha < 0
+        else:
+            np.testing.assert_array_equal(o, t)
+
+
+@pytest.mark.parametrize(
+    "rate_dtype, dtype",
+    [("float64", "int64"), ("float32", "float32"), ("float32", "float16"), ("int32", "int32"), ("float16", "float64")],
+)
+def test_poisson_matches_tf(tf1, rate_dtype, dtype):
+    rates = np.array([0.0, 0.5, 3.0, 9.99, 10.0, 37.5, 1000.0, 6e4, -2.0]).astype(rate_dtype)
+
+    def build(fw):
+        return fw.raw_ops.RandomPoissonV2(
+            shape=np.array([300], np.int32), rate=rates, seed=3, seed2=4, dtype=fw.as_dtype(dtype)
+        )
+
+    assert_bitwise_equal(_draw(tf1, build, runs=2), _draw(tm, build, runs=2))

@@ -215,14 +215,26 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 dt, preferred = DType(arg.type), None
             else:
                 dt, preferred = inferred.get(arg.type_attr), _default_type(attr_defs.get(arg.type_attr))
+            allowed = _allowed_types(attr_defs.get(arg.type_attr)) if dt is None and preferred is not None else None
+            tensor = None
+            if allowed and not isinstance(value, graph_lib.Tensor):
+                # TF converts without a preference first and keeps the result if its dtype is allowed
+                # (Python floats stay float32 although R defaults to double); only else the default wins.
+                try:
+                    tensor = graph_lib.convert_to_tensor(value, name=arg.name, as_ref=arg.is_ref)
+                except (TypeError, ValueError):
+                    tensor = None
+                if tensor is not None and tensor.dtype.base_dtype not in allowed:
+                    tensor = None  # the first Const stays in the graph, unused, as in TF
             # A Tensor of the wrong dtype is TF's TypeError below, not convert_to_tensor's ValueError.
-            tensor = graph_lib.convert_to_tensor(
-                value,
-                dtype=None if isinstance(value, graph_lib.Tensor) else dt,
-                preferred_dtype=preferred,
-                name=arg.name,
-                as_ref=arg.is_ref,
-            )
+            if tensor is None:
+                tensor = graph_lib.convert_to_tensor(
+                    value,
+                    dtype=None if isinstance(value, graph_lib.Tensor) else dt,
+                    preferred_dtype=preferred,
+                    name=arg.name,
+                    as_ref=arg.is_ref,
+                )
             if arg.is_ref:
                 if not tensor.dtype.is_ref_dtype:
                     raise TypeError(f"'{arg.name}' argument for '{op_type}' Op requires l-value input")
@@ -274,6 +286,12 @@ def _first_arg_of(op_def, type_attr):
         if arg.type_attr == type_attr:
             return arg.name
     return type_attr
+
+
+def _allowed_types(attr_def):
+    if attr_def is not None and attr_def.HasField("allowed_values"):
+        return {DType(t) for t in attr_def.allowed_values.list.type}
+    return None
 
 
 def _default_type(attr_def):

@@ -9,9 +9,8 @@ Everything is vectorised in torch and gives the same bits on every device:
 
 TF's CPU kernels call glibc's ``logf`` and ``sincosf`` inside Box-Muller (and ``powf``/``logf`` in the gamma
 sampler). Those are not correctly rounded, so a correctly rounded ``log``/``sin`` gives different floats for
-~1.5% of the normals. ``_logf`` and ``_sincosf`` here evaluate glibc's own algorithms (glibc 2.28+, from ARM's
-optimized-routines: the same tables, polynomials and range reduction in float64) with plain float64
-operations; they equal glibc on all 2**23 inputs Box-Muller can produce, on any device.
+~1.5% of the normals; torchmeta.ops.glibc_math evaluates glibc's own algorithms instead (equal to glibc on
+all 2**23 inputs Box-Muller can produce, on any device).
 
 float64 normals use TF's ``BoxMullerDouble`` with torch's float64 ``log``/``sin``/``cos`` computed on the CPU
 (glibc's double-precision routines are not reproduced): about 1% of them differ from TF's by 1-2 ulp.
@@ -25,6 +24,7 @@ import threading
 
 import torch
 
+from torchmeta.ops.glibc_math import logf, sincosf, sqrtf
 from torchmeta.ops.philox import MASK32, Philox, as_uint32
 
 __all__ = [
@@ -33,8 +33,6 @@ __all__ = [
     "box_muller_float",
     "box_muller_double",
     "uint64_to_double",
-    "logf",
-    "sincosf",
     "fill_uniform",
     "fill_normal",
     "fill_truncated_normal",
@@ -42,6 +40,8 @@ __all__ = [
     "fill_uniform_full_int",
     "full_int_from_words",
     "outputs_per_block",
+    "gamma_samples",
+    "poisson_samples",
 ]
 
 _F64 = torch.float64
@@ -141,140 +141,6 @@ def _mod_pow2_32(h: torch.Tensor, m: int) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------
-# glibc's float logf, sincosf and powf in float64 arithmetic
-
-
-def _table(pairs):
-    return [tuple(float.fromhex(v) for v in pair) for pair in pairs]
-
-
-# e_logf_data.c: (invc, logc) for 16 subintervals, ln2, polynomial.
-_LOGF_TAB = _table(
-    [
-        ("0x1.661ec79f8f3bep+0", "-0x1.57bf7808caadep-2"),
-        ("0x1.571ed4aaf883dp+0", "-0x1.2bef0a7c06ddbp-2"),
-        ("0x1.49539f0f010bp+0", "-0x1.01eae7f513a67p-2"),
-        ("0x1.3c995b0b80385p+0", "-0x1.b31d8a68224e9p-3"),
-        ("0x1.30d190c8864a5p+0", "-0x1.6574f0ac07758p-3"),
-        ("0x1.25e227b0b8eap+0", "-0x1.1aa2bc79c81p-3"),
-        ("0x1.1bb4a4a1a343fp+0", "-0x1.a4e76ce8c0e5ep-4"),
-        ("0x1.12358f08ae5bap+0", "-0x1.1973c5a611cccp-4"),
-        ("0x1.0953f419900a7p+0", "-0x1.252f438e10c1ep-5"),
-        ("0x1p+0", "0x0p+0"),
-        ("0x1.e608cfd9a47acp-1", "0x1.aa5aa5df25984p-5"),
-        ("0x1.ca4b31f026aap-1", "0x1.c5e53aa362eb4p-4"),
-        ("0x1.b2036576afce6p-1", "0x1.526e57720db08p-3"),
-        ("0x1.9c2d163a1aa2dp-1", "0x1.bc2860d22477p-3"),
-        ("0x1.886e6037841edp-1", "0x1.1058bc8a07ee1p-2"),
-        ("0x1.767dcf5534862p-1", "0x1.4043057b6ee09p-2"),
-    ]
-)
-_LN2 = float.fromhex("0x1.62e42fefa39efp-1")
-_LOGF_A = [float.fromhex(v) for v in ("-0x1.00ea348b88334p-2", "0x1.5575b0be00b6ap-2", "-0x1.ffffef20a4123p-2")]
-
-_tables: dict = {}
-
-
-def _const(name: str, values, device) -> torch.Tensor:
-    key = (name, device)
-    t = _tables.get(key)
-    if t is None:
-        t = _tables[key] = torch.tensor(values, dtype=_F64, device=device)
-    return t
-
-
-def logf(x: torch.Tensor) -> torch.Tensor:
-    """glibc's logf (e_logf.c) for float32 ``x`` that is zero (-inf) or positive and normal: equal to glibc's."""
-    ix = x.view(torch.int32).to(torch.int64) & MASK32
-    tmp = ix - 0x3F330000
-    i = (tmp >> 19) & 15
-    k = (tmp >> 23).to(_F64)  # tmp is the signed 32-bit value here: an arithmetic shift
-    iz = (ix - ((tmp & MASK32) & 0xFF800000)) & MASK32
-    z = iz.to(torch.int32).view(torch.float32).to(_F64)
-    invc = _const("logf_invc", [a for a, _ in _LOGF_TAB], x.device)[i]
-    logc = _const("logf_logc", [b for _, b in _LOGF_TAB], x.device)[i]
-    r = z * invc - 1.0
-    y0 = logc + k * _LN2
-    r2 = r * r
-    y = _LOGF_A[1] * r + _LOGF_A[2]
-    y = _LOGF_A[0] * r2 + y
-    y = y * r2 + (y0 + r)
-    return torch.where(x == 0, -math.inf, y.to(torch.float32))
-
-
-# s_sincosf_data.c (the non-TOINT_INTRINSICS layout x86-64 uses): 2/pi * 2**24, pi/2, cos and sin polys.
-_SC = {
-    name: float.fromhex(v)
-    for name, v in (
-        ("hpi_inv", "0x1.45F306DC9C883p+23"),
-        ("hpi", "0x1.921FB54442D18p0"),
-        ("c0", "0x1p0"),
-        ("c1", "-0x1.ffffffd0c621cp-2"),
-        ("c2", "0x1.55553e1068f19p-5"),
-        ("c3", "-0x1.6c087e89a359dp-10"),
-        ("c4", "0x1.99343027bf8c3p-16"),
-        ("s1", "-0x1.555545995a603p-3"),
-        ("s2", "0x1.1107605230bc4p-7"),
-        ("s3", "-0x1.994eb3774cf24p-13"),
-    )
-}
-_ABSTOP12_PIO4 = 0x3F4  # abstop12(0x1.921FB6p-1f)
-_ABSTOP12_TINY = 0x398  # abstop12(0x1p-12f)
-
-
-def sincosf(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """glibc's sincosf (s_sincosf.c) for float32 ``v`` with |v| < 120: (sin, cos) equal to glibc's."""
-    x = v.to(_F64)
-    top = (v.view(torch.int32).to(torch.int64) >> 20) & 0x7FF
-    # reduce_fast: the quadrant n from x * (2/pi * 2**24), then x - n * pi/2.
-    n = ((x * _SC["hpi_inv"]).to(torch.int32).to(torch.int64) + 0x800000) >> 24
-    small = top < _ABSTOP12_PIO4
-    n = torch.where(small, torch.zeros_like(n), n)
-    xr = torch.where(small, x, x - n.to(_F64) * _SC["hpi"])
-    # sin's sign per quadrant; quadrants 2 and 3 use the negated cosine polynomial.
-    sign = 1.0 - 2.0 * (((n + 1) >> 1) & 1).to(_F64)
-    cos_sign = 1.0 - 2.0 * ((n >> 1) & 1).to(_F64)
-    xs = xr * sign
-    x2 = xr * xr
-    x4 = x2 * x2
-    x3 = x2 * xs
-    c2 = cos_sign * _SC["c3"] + x2 * (cos_sign * _SC["c4"])
-    s1 = _SC["s2"] + x2 * _SC["s3"]
-    c1 = cos_sign * _SC["c0"] + x2 * (cos_sign * _SC["c1"])
-    x5 = x3 * x2
-    x6 = x4 * x2
-    s = xs + x3 * _SC["s1"]
-    c = c1 + x4 * (cos_sign * _SC["c2"])
-    sin_poly = (s + x5 * s1).to(torch.float32)
-    cos_poly = (c + x6 * c2).to(torch.float32)
-    odd = (n & 1) == 1
-    sin_v = torch.where(odd, cos_poly, sin_poly)
-    cos_v = torch.where(odd, sin_poly, cos_poly)
-    tiny = top < _ABSTOP12_TINY
-    return torch.where(tiny, v, sin_v), torch.where(tiny, torch.ones_like(v), cos_v)
-
-
-def _sqrtf(x: torch.Tensor) -> torch.Tensor:
-    """Correctly rounded float32 sqrt of non-negative finite ``x`` (C's ``sqrtf``).
-
-    torch's CPU sqrt is off by one ulp for ~0.7% of inputs (float32 and float64 alike), so the float64 result
-    rounded to float32 is only a candidate: it is moved to the neighbour whose rounding interval holds
-    sqrt(x), decided with exact float64 squares of the interval's ends (25-bit numbers).
-    """
-    s = torch.sqrt(x.to(_F64)).to(torch.float32)
-    bits = s.view(torch.int32).to(torch.int64)
-    exponent = (bits >> 23) & 0xFF
-    half_ulp = ((exponent - 151 + 1023).clamp_min(1) << 52).view(_F64)
-    below = torch.where((bits & 0x7FFFFF) == 0, half_ulp * 0.5, half_ulp)  # a power of two: finer below
-    s64, x64 = s.to(_F64), x.to(_F64)
-    up = x64 >= (s64 + half_ulp) * (s64 + half_ulp)
-    down = x64 < (s64 - below) * (s64 - below)
-    step = up.to(torch.int32) - down.to(torch.int32)
-    fixed = (s.view(torch.int32) + step).view(torch.float32)
-    return torch.where(s > 0, fixed, s)
-
-
-# ---------------------------------------------------------------------------------------------
 # Box-Muller
 
 
@@ -286,7 +152,7 @@ def box_muller_float(w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, 
     u1 = torch.clamp_min(_float32_from_mantissa(w0), 1.0e-7)
     # 2.0f * M_PI * u is computed in double and rounded to float.
     v1 = (_TWO_PI * _float32_from_mantissa(w1).to(_F64)).to(torch.float32)
-    u2 = _sqrtf(-2.0 * logf(u1))
+    u2 = sqrtf(-2.0 * logf(u1))
     s, c = sincosf(v1)
     return s * u2, c * u2
 
@@ -517,3 +383,157 @@ def multinomial_rows(gen: Philox, logits: torch.Tensor, num_samples: int, thread
     u = uint64_to_double(words_at(word), words_at(word + 1))
     to_find = u * cdf[:, -1:]
     return torch.searchsorted(cdf, to_find, right=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# RandomGamma
+
+
+def _flush_denormals(x: torch.Tensor) -> torch.Tensor:
+    """TF's CPU kernels run with denormals flushed to zero (float32 and float64 results)."""
+    if x.dtype not in (torch.float32, _F64):
+        return x
+    return torch.where(x.abs() < torch.finfo(x.dtype).tiny, x * 0, x)
+
+
+def _fetch(gen: Philox, blocks: torch.Tensor, dtype: torch.dtype, normal: bool) -> torch.Tensor:
+    """One block per sample at ``blocks``: TF's NormalDistribution or UniformDistribution results."""
+    words = gen.blocks_at(blocks)
+    if normal:
+        return _normals_from_blocks(words, dtype).reshape(blocks.numel(), -1)
+    return uniform_from_words(words.reshape(-1), dtype).reshape(blocks.numel(), -1)
+
+
+def gamma_samples(gen: Philox, alpha: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """TF's RandomGammaOp (Marsaglia-Tsang in float64): ``[num_samples, *alpha.shape]`` Gamma(alpha, 1) samples.
+
+    Output ``o`` (alpha ``o // num_samples``, sample ``o % num_samples``) reads its own stretch of the stream,
+    from block ``256 * o``: float64 normals (2 per block) and uniforms (2 per block), each block's values
+    taken from the last, until a candidate is accepted; alpha < 1 scales by b ** (1 / alpha) for one more
+    uniform b; alpha == 1 is -log1p(-u). All outputs advance together, one candidate per step. The float64
+    result is rounded to T (with TF's flush of denormals). TF's glibc log/pow/sincos in float64 are torch's
+    here: float64 outputs can differ from TF's by an ulp or two; after rounding to float32 or half such a
+    difference almost never shows.
+    """
+    out_dtype = alpha.dtype
+    flat = alpha.reshape(-1).to(_F64).cpu()
+    total = num_samples * flat.numel()
+    out = torch.zeros(total, dtype=_F64)
+    index = torch.arange(total, dtype=torch.int64)
+    a = flat[index // num_samples]
+    less = a < 1
+    d = a + torch.where(less, torch.tensor(2.0 / 3, dtype=_F64), torch.tensor(-1.0 / 3, dtype=_F64))
+    c = 1.0 / 3 / torch.sqrt(d)
+    block = torch.zeros(total, dtype=torch.int64)
+    norms = torch.zeros(total, 2, dtype=_F64)
+    norm_left = torch.zeros(total, dtype=torch.int64)
+    unifs = torch.zeros(total, 2, dtype=_F64)
+    unif_left = torch.zeros(total, dtype=torch.int64)
+    base = index * _RESERVED_SAMPLES_PER_OUTPUT
+
+    def take(rows, values, left, normal):
+        """The next value of each row's normal/uniform buffer, refilling empty buffers from the stream."""
+        empty = rows[left[rows] == 0]
+        if empty.numel():
+            values[empty] = _fetch(gen, base[empty] + block[empty], _F64, normal)
+            block[empty] += 1
+            left[empty] = 2
+        left[rows] -= 1
+        return values[rows, left[rows]]
+
+    exponential = index[a == 1]
+    if exponential.numel():
+        out[exponential] = -torch.log1p(-take(exponential, unifs, unif_left, False))
+    active = index[a != 1]
+    while active.numel():
+        x = take(active, norms, norm_left, True)
+        v = 1 + c[active] * x
+        positive = ~(v <= 0)  # TF's `if (v <= 0) continue;` lets NaN through
+        rows, x, v = active[positive], x[positive], v[positive]
+        v = v * v * v
+        u = take(rows, unifs, unif_left, False)
+        accept = (u < 1 - 0.0331 * (x * x) * (x * x)) | (torch.log(u) < 0.5 * x * x + d[rows] * (1 - v + torch.log(v)))
+        rows, v = rows[accept], v[accept]
+        res = _flush_denormals(d[rows] * v)
+        small = less[rows]
+        if bool(small.any()):
+            scaled = rows[small]
+            b = take(scaled, unifs, unif_left, False)
+            res[small] = _flush_denormals(res[small] * torch.pow(b, 1 / a[scaled]))
+        out[rows] = res
+        done = torch.zeros(total, dtype=torch.bool)
+        done[rows] = True
+        active = active[~done[active]]
+    result = out if out_dtype == _F64 else _flush_denormals(out.float()).to(out_dtype)
+    return result.reshape(flat.numel(), num_samples).T.reshape(num_samples, *alpha.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# RandomPoisson
+
+
+def poisson_samples(gen: Philox, rate: torch.Tensor, num_samples: int, out_dtype: torch.dtype) -> torch.Tensor:
+    """TF's RandomPoissonOp in float64: ``[num_samples, *rate.shape]`` Poisson(rate) samples as ``out_dtype``.
+
+    Output ``o`` reads float64 uniforms (2 per block, each block's taken from the last) from block
+    ``256 * o``: Knuth's product of uniforms below exp(-rate) for rate < 10, Hormann's transformed rejection
+    (one block per attempt) otherwise. The samples are integers: TF's glibc exp/log/lgamma against torch's
+    could only change one at an exact decision boundary.
+    """
+    flat = rate.reshape(-1).to(_F64).cpu()
+    total = num_samples * flat.numel()
+    out = torch.zeros(total, dtype=_F64)
+    index = torch.arange(total, dtype=torch.int64)
+    lam = flat[index // num_samples]
+    base = index * _RESERVED_SAMPLES_PER_OUTPUT
+    highest = float(torch.finfo(out_dtype).max if out_dtype.is_floating_point else torch.iinfo(out_dtype).max)
+
+    # Knuth: x = the number of uniforms multiplied before the product falls to exp(-rate).
+    knuth = index[lam < 10]
+    exp_neg = torch.exp(-lam)
+    prod = torch.ones(total, dtype=_F64)
+    count = torch.zeros(total, dtype=_F64)
+    pair = torch.zeros(total, 2, dtype=_F64)
+    step = 0
+    active = knuth
+    while active.numel():
+        if step % 2 == 0:
+            pair[active] = _fetch(gen, base[active] + step // 2, _F64, normal=False)
+        prod[active] = prod[active] * pair[active, 1 - step % 2]
+        done = (prod[active] <= exp_neg[active]) & (count[active] <= highest)
+        out[active[done]] = count[active[done]]
+        active = active[~done]
+        count[active] += 1
+        step += 1
+
+    # Hormann's transformed rejection.
+    hormann = index[~(lam < 10)]
+    if hormann.numel():
+        r = lam[hormann]
+        log_rate = torch.log(r)
+        b = 0.931 + 2.53 * torch.sqrt(r)
+        a = -0.059 + 0.02483 * b
+        inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+        v_r = 0.9277 - 3.6224 / (b - 2)
+        attempt = torch.zeros(hormann.numel(), dtype=torch.int64)
+        active = torch.arange(hormann.numel())
+        while active.numel():
+            uv = _fetch(gen, base[hormann[active]] + attempt[active], _F64, normal=False)
+            attempt[active] += 1
+            u, v = uv[:, 1] - 0.5, uv[:, 0]
+            u_shifted = 0.5 - u.abs()
+            ra, rb = a[active], b[active]
+            k = torch.floor((2 * ra / u_shifted + rb) * u + r[active] + 0.43)
+            fits = ~(k > highest)
+            quick = fits & (u_shifted >= 0.07) & (v <= v_r[active])
+            tested = fits & ~quick & ~((k < 0) | ((u_shifted < 0.013) & (v > u_shifted)))
+            s = torch.log(v * inv_alpha[active] / (ra / (u_shifted * u_shifted) + rb))
+            t = -r[active] + k * log_rate[active] - torch.lgamma(k + 1)
+            accept = quick | (tested & (s <= t)) | torch.isnan(r[active])  # TF loops forever on NaN
+            out[hormann[active[accept]]] = torch.where(torch.isnan(r[active[accept]]), r[active[accept]], k[accept])
+            active = active[~accept]
+    if out_dtype.is_floating_point:
+        result = out.to(torch.float32).to(out_dtype) if out_dtype == torch.float16 else out.to(out_dtype)
+    else:
+        result = out.to(out_dtype)
+    return result.reshape(flat.numel(), num_samples).T.reshape(num_samples, *rate.shape)

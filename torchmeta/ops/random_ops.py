@@ -224,9 +224,6 @@ def multinomial(logits, num_samples, output_dtype, generator):
 not_differentiable("Multinomial")
 
 
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
-
-
 def _random_gamma_shape(op):
     return [_shape_from_tensor(op).concatenate(op.inputs[1].shape)]
 
@@ -240,16 +237,64 @@ def _random_gamma_shape(op):
     stateful=True,
 )
 def random_gamma(shape, alpha, generator):
-    """Gamma(alpha, 1) draws of shape ``shape + alpha.shape``; alpha <= 0 gives NaN, alpha 0 gives 0."""
-    compute = torch.float32 if alpha.dtype in _LOW_PRECISION else alpha.dtype
-    a = alpha.to(compute)
-    full = a.expand(tuple(_dims(shape)) + tuple(a.shape)).contiguous()
-    seed = generator.reserve_samples128(1).blocks(1).view(torch.int64)[0, 0].item()
-    torch_generator = torch.Generator(device=full.device)
-    torch_generator.manual_seed(seed & (2**63 - 1))
-    out = torch._standard_gamma(torch.where(full > 0, full, torch.ones_like(full)), generator=torch_generator)
-    out = torch.where(full > 0, out, torch.where(full == 0, torch.zeros_like(full), torch.full_like(full, math.nan)))
-    return out.to(alpha.dtype)
+    """Gamma(alpha, 1) draws of shape ``shape + alpha.shape``, TF's samples (dist.gamma_samples)."""
+    dims = _dims(shape)
+    num_samples = math.prod(dims)
+    if num_samples * alpha.numel() == 0:
+        return torch.zeros(tuple(dims) + tuple(alpha.shape), dtype=alpha.dtype, device=alpha.device)
+    gen = generator.reserve_random_outputs(num_samples * alpha.numel(), _RESERVED_PER_OUTPUT)
+    out = dist.gamma_samples(gen, alpha, num_samples)
+    return out.reshape(tuple(dims) + tuple(alpha.shape)).to(alpha.device)
+
+
+def _random_poisson_shape(op):
+    return [_shape_from_tensor(op).concatenate(op.inputs[1].shape)]
+
+
+def _poisson(shape, rate, out_dtype, generator):
+    dims = _dims(shape)
+    num_samples = math.prod(dims)
+    full = tuple(dims) + tuple(rate.shape)
+    if num_samples * rate.numel() == 0:  # TF returns before reserving
+        return torch.zeros(full, dtype=out_dtype, device=rate.device)
+    gen = generator.reserve_random_outputs(num_samples * rate.numel(), _RESERVED_PER_OUTPUT)
+    return dist.poisson_samples(gen, rate, num_samples, out_dtype).reshape(full).to(rate.device)
+
+
+@register_op(
+    "RandomPoisson",
+    inputs=["shape: S", "rate: dtype"],
+    outputs=["output: dtype"],
+    attrs=["seed: int = 0", "seed2: int = 0", "S: {int32, int64}", "dtype: {half, float, double}"],
+    shape=_random_poisson_shape,
+    stateful=True,
+    deprecation=(25, "Replaced by RandomPoissonV2"),
+)
+def random_poisson(shape, rate, generator):
+    """Poisson(rate) samples of shape ``shape + rate.shape`` (TF's sampler, dist.poisson_samples)."""
+    return _poisson(shape, rate, rate.dtype, generator)
+
+
+@register_op(
+    "RandomPoissonV2",
+    inputs=["shape: S", "rate: R"],
+    outputs=["output: dtype"],
+    attrs=[
+        "seed: int = 0",
+        "seed2: int = 0",
+        "S: {int32, int64}",
+        "R: {half, float, double, int32, int64} = DT_DOUBLE",
+        "dtype: {half, float, double, int32, int64} = DT_INT64",
+    ],
+    shape=_random_poisson_shape,
+    stateful=True,
+)
+def random_poisson_v2(shape, rate, dtype, generator):
+    """Poisson(rate) samples of any rate and output type (TF's sampler, dist.poisson_samples)."""
+    return _poisson(shape, rate, dtype.torch, generator)
+
+
+not_differentiable("RandomPoisson", "RandomPoissonV2")
 
 
 @register_op(
