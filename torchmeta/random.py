@@ -7,7 +7,7 @@ from torchmeta.api.candidate_sampling_ops import (  # noqa: F401
     log_uniform_candidate_sampler,
     uniform_candidate_sampler,
 )
-from torchmeta.api.random_ops import (  # noqa: F401  # noqa: F401
+from torchmeta.api.random_ops import (  # noqa: F401
     categorical,
     get_seed,
     multinomial,
@@ -23,3 +23,5 @@ from torchmeta.api.random_ops import random_normal as normal  # noqa: F401
 from torchmeta.api.random_ops import random_poisson as poisson  # noqa: F401
 from torchmeta.api.random_ops import random_shuffle as shuffle  # noqa: F401
 from torchmeta.api.random_ops import random_uniform as uniform  # noqa: F401
+from torchmeta.api.random_ops import stateless_random_normal as stateless_normal  # noqa: F401
+from torchmeta.api.random_ops import stateless_random_uniform as stateless_uniform  # noqa: F401

@@ -120,3 +120,42 @@ def test_uint32_values():
     words = torch.tensor([-1, 0, 2**31 - 1, -(2**31)], dtype=torch.int32)
     assert as_uint32(words).tolist() == [M32, 0, 2**31 - 1, 2**31]
     assert np.array_equal(as_uint32(words).numpy(), words.numpy().view(np.uint32))
+
+
+@pytest.fixture
+def without_native(monkeypatch):
+    """The numpy/torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
+    from torchmeta.ops import philox_native
+
+    monkeypatch.setattr(philox_native, "_lib", None)
+    monkeypatch.setattr(philox_native, "_tried", True)
+
+
+def test_native_kernel_builds_with_a_compiler():
+    """With a C compiler the CPU path uses the native kernel (the tests here compare both paths)."""
+    import os
+    import shutil
+
+    from torchmeta.ops import philox_native
+
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if os.environ.get("TORCHMETA_NATIVE") != "0":
+        assert philox_native.available() == (compiler is not None)
+
+
+@pytest.mark.parametrize("counter", COUNTERS, ids=hex)
+def test_native_blocks_equal_numpy_rounds(counter):
+    from torchmeta.ops import philox_native
+
+    key = 0xFEDCBA9876543210
+    n = 70_000  # split over threads
+    assert np.array_equal(philox_native.blocks(key, counter, n, None), philox._blocks_numpy(key, counter, n, None))
+    offsets = np.array([3, 0, 2**40, 99, 2**62], np.uint64)
+    assert np.array_equal(
+        philox_native.blocks(key, counter, 5, offsets), philox._blocks_numpy(key, counter, 5, offsets)
+    )
+
+
+def test_blocks_without_native(without_native):
+    gen = Philox.from_seeds(2, 3)
+    assert _words(gen.blocks(3)) == [_reference_block(gen.key, gen.counter + i) for i in range(3)]

@@ -93,3 +93,21 @@ def test_shards_cover_the_range(total, cost, threads):
     assert len(sizes) <= 1  # equal blocks but the last
     if total * cost < 200_000 or threads == 1:
         assert shards == [(0, total)]
+
+
+@pytest.mark.parametrize("fill", ["fill_uniform", "fill_normal", "fill_truncated_normal"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_native_fills_equal_torch_path(monkeypatch, fill, dtype):
+    """The C kernel (uniform, Box-Muller with glibc's algorithms, truncated groups) against the torch
+    implementation the other devices run, on 300k values."""
+    from torchmeta.ops import philox_native
+
+    gen = Philox.from_seeds(11, 12).skip(5)
+    native = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
+    monkeypatch.setattr(philox_native, "_lib", None)
+    monkeypatch.setattr(philox_native, "_tried", True)
+    reference = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
+    assert torch.equal(
+        native.view(torch.int16 if dtype != torch.float32 else torch.int32),
+        reference.view(native.view(torch.int16 if dtype != torch.float32 else torch.int32).dtype),
+    )

@@ -18,10 +18,11 @@ The engine every random op draws from; its Python API is small on purpose (tf.da
     current position and skips ``n`` blocks past it; ``reserve_random_outputs(count, multiplier)`` reserves
     ``count * multiplier`` blocks (TF's kernels reserve 256 per output). Seeds (0, 0) draw random seeds.
 
-The numbers depend only on (key, counter), never on the device or on threads. On CPU the rounds run as
-numpy uint64 ufuncs over cache-sized chunks (torch has no unsigned 64-bit shift, and numpy's per-call
-overhead is a third of torch's on small chunks); on other devices as torch int64 operations, whose
-wrapping products keep the low 64 bits exact.
+The numbers depend only on (key, counter), never on the device or on threads. On CPU a small C kernel
+(torchmeta.ops.philox_native, compiled on first use) computes the blocks; without a C compiler the rounds
+run as numpy uint64 ufuncs over cache-sized chunks (torch has no unsigned 64-bit shift, and numpy's per-call
+overhead is a third of torch's on small chunks). On other devices they run as torch int64 operations,
+whose wrapping products keep the low 64 bits exact.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import threading
 
 import numpy as np
 import torch
+
+from torchmeta.ops import philox_native
 
 __all__ = ["Philox", "GuardedPhilox", "as_uint32", "MASK32"]
 
@@ -101,6 +104,8 @@ class Philox:
         if n <= 0:
             return torch.empty((0, 4), dtype=torch.int32, device=device)
         if device.type == "cpu":
+            if philox_native.available():
+                return torch.from_numpy(philox_native.blocks(self.key, self.counter, n, None).view(np.int32))
             return torch.from_numpy(_blocks_numpy(self.key, self.counter, n, None).view(np.int32))
         return _blocks_torch(self.key, self.counter, torch.arange(n, dtype=torch.int64, device=device))
 
@@ -112,6 +117,8 @@ class Philox:
             return torch.empty((0, 4), dtype=torch.int32, device=device)
         if device.type == "cpu":
             index = offsets.cpu().numpy().astype(np.uint64)
+            if philox_native.available():
+                return torch.from_numpy(philox_native.blocks(self.key, self.counter, index.size, index).view(np.int32))
             return torch.from_numpy(_blocks_numpy(self.key, self.counter, index.size, index).view(np.int32))
         return _blocks_torch(self.key, self.counter, offsets.to(device=device, dtype=torch.int64))
 

@@ -24,6 +24,7 @@ import threading
 
 import torch
 
+from torchmeta.ops import philox_native
 from torchmeta.ops.glibc_math import logf, sincosf, sqrtf
 from torchmeta.ops.philox import MASK32, Philox, as_uint32
 
@@ -182,6 +183,8 @@ def outputs_per_block(dtype: torch.dtype) -> int:
 def fill_uniform(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
     """``n`` uniform [0, 1) numbers as TF's PhiloxRandomOp<UniformDistribution> fills them."""
     blocks = -(-n // outputs_per_block(dtype))
+    if dtype == torch.float32 and torch.device(device).type == "cpu" and philox_native.available():
+        return torch.from_numpy(philox_native.uniform_float32(gen.key, gen.counter, blocks))[:n]
     return uniform_from_words(gen.blocks(blocks, device).reshape(-1), dtype)[:n]
 
 
@@ -205,9 +208,16 @@ def _normals_from_blocks(words: torch.Tensor, dtype: torch.dtype) -> torch.Tenso
     return out if dtype == torch.float32 else out.to(dtype)
 
 
+def _native_float(device, dtype) -> bool:
+    """Whether the native CPU kernel computes this fill (float32 numbers; float16/bfloat16 round them)."""
+    return dtype in (torch.float32, *_HALF_TYPES) and torch.device(device).type == "cpu" and philox_native.available()
+
+
 def fill_normal(gen: Philox, n: int, dtype: torch.dtype, device) -> torch.Tensor:
     """``n`` standard normals as TF's PhiloxRandomOp<NormalDistribution> fills them."""
     blocks = -(-n // outputs_per_block(dtype))
+    if _native_float(device, dtype):
+        return torch.from_numpy(philox_native.normal_float32(gen.key, gen.counter, blocks))[:n].to(dtype)
     return _normals_from_blocks(gen.blocks(blocks, device), dtype)[:n]
 
 
@@ -226,6 +236,8 @@ def fill_truncated_normal(gen: Philox, n: int, dtype: torch.dtype, device) -> to
     group = outputs_per_block(dtype)
     stride = group * _RESERVED_SAMPLES_PER_OUTPUT // 4
     groups = -(-n // group)
+    if _native_float(device, dtype):
+        return torch.from_numpy(philox_native.truncated_normal_float32(gen.key, gen.counter, groups))[:n].to(dtype)
     out = torch.zeros(groups, group, dtype=dtype, device=device)
     if groups == 0:
         return out.reshape(-1)
