@@ -187,7 +187,13 @@ def test_multinomial_follows_tf_thread_count(tmp_path, monkeypatch, threads):
 
     monkeypatch.setattr(random_distributions, "_pool_threads", None)  # as in a fresh process
     config = tm.ConfigProto(intra_op_parallelism_threads=threads)
-    ours = _draw(tm, lambda fw: fw.multinomial(_SHARDED_LOGITS, 5, seed=1), runs=1, session_kwargs={"config": config})
+    torch_threads = torch.get_num_threads()
+    try:
+        ours = _draw(
+            tm, lambda fw: fw.multinomial(_SHARDED_LOGITS, 5, seed=1), runs=1, session_kwargs={"config": config}
+        )
+    finally:
+        torch.set_num_threads(torch_threads)  # the session set torch's pool to its intra-op size
     np.testing.assert_array_equal(ours[0], theirs)
     assert random_distributions.tf_pool_threads() == threads
 
@@ -273,3 +279,40 @@ def test_poisson_matches_tf(tf1, rate_dtype, dtype):
         )
 
     assert_bitwise_equal(_draw(tf1, build, runs=2), _draw(tm, build, runs=2))
+
+
+PTN_CASES = {
+    "scalar-randn": ([7, 3], 0.0, 1.0, -2.0, 2.0),
+    "scalar-uniform": ([5, 9], 0.0, 1.0, 0.5, 0.7),
+    "scalar-exponential": ([4, 4], 0.0, 1.0, 2.5, 6.0),
+    "scalar-lower-infinite": ([30], 1.0, 2.0, -np.inf, 0.5),
+    "per-batch": ([3, 50], [0.0, 1.0, -1.0], [1.0, 0.5, 2.0], [-1.0, 1.2, 3.0], [1.0, 5.0, 9.0]),
+    "sharded": ([4000], 0.0, 1.0, -0.3, 0.4),
+    "sharded-batches": ([40, 120], np.zeros(40), np.ones(40), np.full(40, 0.2), np.full(40, 1.5)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("case", list(PTN_CASES))
+def test_parameterized_truncated_normal_matches_tf(tf1, case, dtype):
+    """Each batch's method (randn / uniform / exponential rejection) and stream position as TF's CPU kernel,
+    batches sharded as TF shards them (here 2 intra-op threads: the test process's TF pool)."""
+    shape, means, stddevs, lo, hi = PTN_CASES[case]
+
+    def build(fw):
+        return fw.raw_ops.ParameterizedTruncatedNormal(
+            shape=np.array(shape, np.int32),
+            means=np.array(means, dtype),
+            stdevs=np.array(stddevs, dtype),
+            minvals=np.array(lo, dtype),
+            maxvals=np.array(hi, dtype),
+            seed=3,
+            seed2=4,
+        )
+
+    theirs, ours = _draw(tf1, build, runs=2), _draw(tm, build, runs=2)
+    if dtype == "float64" and case in ("scalar-randn", "per-batch"):  # float64 Box-Muller: ulps
+        for t, o in zip(theirs, ours):
+            np.testing.assert_allclose(o, t, rtol=1e-15, atol=0)
+    else:
+        assert_bitwise_equal(theirs, ours)

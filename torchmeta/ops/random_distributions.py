@@ -24,8 +24,9 @@ import threading
 
 import torch
 
+from torchmeta import errors
 from torchmeta.ops import philox_native
-from torchmeta.ops.glibc_math import logf, sincosf, sqrtf
+from torchmeta.ops.glibc_math import expf, logf, sincosf, sqrtf
 from torchmeta.ops.philox import MASK32, Philox, as_uint32
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "outputs_per_block",
     "gamma_samples",
     "poisson_samples",
+    "parameterized_truncated_normal",
 ]
 
 _F64 = torch.float64
@@ -549,3 +551,144 @@ def poisson_samples(gen: Philox, rate: torch.Tensor, num_samples: int, out_dtype
     else:
         result = out.to(out_dtype)
     return result.reshape(flat.numel(), num_samples).T.reshape(num_samples, *rate.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# ParameterizedTruncatedNormal
+
+_PTN_MAX_ITERATIONS = 1000
+_PTN_RANDN_BOUND = 1.3
+
+# Eigen's cost model constants for TF's shard sizes (TensorOpCost add/mul = 1 for float and double; the
+# exp and sqrt functor costs of an AVX build without FMA; Philox and uniform element costs).
+_PTN_EXP_COST = {torch.float32: 34, torch.float64: 51, torch.float16: 34}
+_PTN_SQRT_COST = {torch.float32: 8, torch.float64: 28, torch.float16: 8}
+
+
+def _ptn_batch_cost(dtype: torch.dtype, samples_per_batch: int) -> int:
+    exp_cost, sqrt_cost = _PTN_EXP_COST[dtype], _PTN_SQRT_COST[dtype]
+    init = 2 * 2 + 1 + 1 + sqrt_cost + 4 + exp_cost + 1
+    uniform_sample = 10 + 3
+    rejection = uniform_sample + 1 + 1 + 2 + 1 + uniform_sample + exp_cost + 1 + 1
+    return init + rejection * 2 * samples_per_batch
+
+
+def _t_exp(x: torch.Tensor) -> torch.Tensor:
+    """Eigen::numext::exp in T: glibc's expf for float (and half, through float), torch's exp for double."""
+    return torch.exp(x) if x.dtype == _F64 else expf(x.float()).to(x.dtype)
+
+
+def _t_log(x: torch.Tensor) -> torch.Tensor:
+    return torch.log(x) if x.dtype == _F64 else logf(x.float()).to(x.dtype)
+
+
+def _t_sqrt(x: torch.Tensor) -> torch.Tensor:
+    return torch.sqrt(x) if x.dtype == _F64 else sqrtf(x.float()).to(x.dtype)
+
+
+class _Stream:
+    """A Philox generator read block by block (TF's gen_copy shared by the batches of a shard)."""
+
+    def __init__(self, gen: Philox, dtype: torch.dtype):
+        self.gen, self.dtype, self.block = gen, dtype, 0
+
+    def normals(self, count: int) -> torch.Tensor:
+        out = _normals_from_blocks(self.gen.skip(self.block).blocks(count), self.dtype).reshape(count, -1)
+        return out
+
+    def uniforms(self, count: int) -> torch.Tensor:
+        words = self.gen.skip(self.block).blocks(count).reshape(-1)
+        return uniform_from_words(words, self.dtype).reshape(count, -1)
+
+
+def _first_accepted(accept: torch.Tensor, need: int):
+    """Positions (in order) of the first ``need`` accepted candidates, and how many candidates that took."""
+    positions = accept.reshape(-1).nonzero().flatten()[:need]
+    used = int(positions[-1]) + 1 if positions.numel() == need and need else None
+    return positions, used
+
+
+def _ptn_batch(stream: _Stream, need: int, mean, stddev, minval, maxval) -> torch.Tensor:
+    """One batch of TF's TruncatedNormalFunctor (CPU): ``need`` samples, advancing ``stream``."""
+    dtype = stream.dtype
+    t = lambda v: torch.tensor(v, dtype=dtype)  # noqa: E731 - T(v) literals
+    if (torch.isinf(minval) & (minval < 0)) | (maxval < mean):
+        minval, maxval, stddev = maxval, minval, -stddev
+    norm_min = (minval - mean) / stddev
+    norm_max = (maxval - mean) / stddev
+    sqrt_factor = _t_sqrt(norm_min * norm_min + t(4))
+    cutoff = t(2) * _t_exp(t(0.5) + (norm_min * (norm_min - sqrt_factor)) / t(4)) / (norm_min + sqrt_factor)
+    diff = norm_max - norm_min
+    bound = t(_PTN_RANDN_BOUND)
+    out = []
+    if bool(((norm_min < -bound) & (norm_max >= t(0.0))) | ((norm_max > bound) & (norm_min <= t(0.0)))):
+        while need:
+            count = max(2, -(-2 * need // outputs_per_block(dtype)))
+            z = stream.normals(count)
+            accept = (z >= norm_min) & (z <= norm_max)
+            positions, used = _first_accepted(accept, need)
+            per = z.shape[1]
+            taken = z.reshape(-1)[positions]
+            out.append(taken * stddev + mean)
+            need -= positions.numel()
+            stream.block += -(-used // per) if used else count
+        return torch.cat(out)
+    if bool(diff < cutoff):
+        plus = t(0) if bool(norm_min < t(0)) else norm_min * norm_min
+        while need:
+            count = max(1, -(-2 * need // 4))  # iterations: a block of candidates, then a block of tests
+            blocks = stream.uniforms(2 * count)
+            rand = torch.stack([blocks[0::2], blocks[1::2]], 0)
+            z = rand[0] * diff + norm_min
+            g = (plus - z * z) / t(2.0)
+            accept = rand[1] <= _t_exp(g)
+            positions, used = _first_accepted(accept, need)
+            out.append(z.reshape(-1)[positions] * stddev + mean)
+            need -= positions.numel()
+            per = z.shape[1]
+            stream.block += 2 * (-(-used // per) if used else count)
+        return torch.cat(out)
+    alpha = (norm_min + _t_sqrt(norm_min * norm_min + t(4))) / t(2)
+    while need:
+        count = max(1, -(-2 * need // 2))
+        rand = stream.uniforms(count)  # pairs (candidate, test) within each block
+        r, u = rand[:, 0::2], rand[:, 1::2]
+        z = -_t_log(r) / alpha + norm_min
+        x = alpha - z if bool(norm_min < alpha) else (norm_min - alpha).expand_as(z)
+        g = _t_exp(-x * x / t(2.0))
+        accept = (u <= g) & (z < norm_max)
+        positions, used = _first_accepted(accept, need)
+        out.append(z.reshape(-1)[positions] * stddev + mean)
+        need -= positions.numel()
+        per = z.shape[1]
+        stream.block += -(-used // per) if used else count
+    return torch.cat(out)
+
+
+def parameterized_truncated_normal(gen: Philox, dims, means, stddevs, minvals, maxvals, threads: int):
+    """TF's ParameterizedTruncatedNormalOp on the CPU: batches along dim 0 (or 100-sample batches when all
+    parameters are scalars), each sampled with randn rejection, uniform rejection or an exponential proposal
+    as TF picks per batch; batches are sharded over TF's threads and a shard's batches read one stream
+    from block ``start * 2 * 1000 * (samples_per_batch + 3) // 4`` on."""
+    dtype = means.dtype
+    num_batches = dims[0]
+    samples_per_batch = math.prod(dims[1:])
+    num_elements = num_batches * samples_per_batch
+    if all(p.dim() == 0 or p.numel() == 1 for p in (means, stddevs)) and minvals.dim() == 0 and maxvals.dim() == 0:
+        samples_per_batch = 100
+        num_batches = -(-num_elements // samples_per_batch)
+    out = torch.empty(num_elements, dtype=dtype)
+    params = [p.reshape(-1).cpu() for p in (means, stddevs, minvals, maxvals)]
+    cost = _ptn_batch_cost(dtype if dtype in _PTN_EXP_COST else torch.float32, samples_per_batch)
+    for start, limit in tf_shards(num_batches, cost, threads):
+        stream = _Stream(gen.skip(start * 2 * _PTN_MAX_ITERATIONS * (samples_per_batch + 3) // 4), dtype)
+        for b in range(start, limit):
+            mean, stddev, minval, maxval = (p[0 if p.numel() == 1 else b] for p in params)
+            if not (
+                bool(stddev > 0) and bool(minval < maxval) and bool(torch.isfinite(minval) | torch.isfinite(maxval))
+            ):
+                raise errors.InvalidArgumentError(None, None, "Invalid parameters")
+            first, stop = b * samples_per_batch, min((b + 1) * samples_per_batch, num_elements)
+            if stop > first:
+                out[first:stop] = _ptn_batch(stream, stop - first, mean, stddev, minval, maxval)
+    return out.reshape(dims)

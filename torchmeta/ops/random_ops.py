@@ -1,4 +1,5 @@
-"""Random ops: uniform, normal, truncated normal, integers, shuffles, multinomial and gamma draws.
+"""Random ops: uniform, normal, truncated normal, integers, shuffles, multinomial, gamma, Poisson and
+parameterized truncated normal draws.
 
 TF's numbers, bit for bit: each kernel takes ``generator``, the op's GuardedPhilox (one per op and
 session, seeded from the op's ``seed``/``seed2``; random when both are 0), reserves the stream range
@@ -295,6 +296,53 @@ def random_poisson_v2(shape, rate, dtype, generator):
 
 
 not_differentiable("RandomPoisson", "RandomPoissonV2")
+
+
+def _ptn_shape(op):
+    for i in range(1, 5):
+        shape = op.inputs[i].shape
+        if shape.rank is not None and shape.rank > 1:
+            raise shape_error(op, f"Shape must be at most rank 1 but is rank {shape.rank}")
+    return [_shape_from_tensor(op)]
+
+
+@register_op(
+    "ParameterizedTruncatedNormal",
+    inputs=["shape: T", "means: dtype", "stdevs: dtype", "minvals: dtype", "maxvals: dtype"],
+    outputs=["output: dtype"],
+    attrs=["seed: int = 0", "seed2: int = 0", "dtype: {half, bfloat16, float, double}", "T: {int32, int64}"],
+    shape=_ptn_shape,
+    stateful=True,
+)
+def parameterized_truncated_normal(shape, means, stdevs, minvals, maxvals, generator):
+    """Normals with per-batch mean, stddev and bounds, TF's CPU sampler (dist.parameterized_truncated_normal)."""
+    if shape.dim() != 1:
+        raise _invalid(f"Input shape should be a vector, got shape: [{','.join(map(str, shape.shape))}]")
+    if shape.numel() == 0:
+        raise _invalid("Shape tensor must not be empty, got Tensor<type: int32 shape: [0] values: >")
+    dims = _dims(shape)
+    for name, t in (("means", means), ("stddevs", stdevs), ("minvals", minvals), ("maxvals", maxvals)):
+        if t.dim() > 1:
+            raise _invalid(f"Input {name} should be a scalar or vector, got shape: [{','.join(map(str, t.shape))}]")
+    scalars = (
+        all(t.dim() == 0 or t.shape[0] == 1 for t in (means, stdevs)) and minvals.dim() == 0 and maxvals.dim() == 0
+    )
+    num_batches = dims[0]
+    samples_per_batch = math.prod(dims[1:])
+    if scalars:
+        samples_per_batch, num_batches = 100, -(-math.prod(dims) // 100)
+    else:
+        for name, t in (("means", means), ("stddevs", stdevs), ("minvals", minvals), ("maxvals", maxvals)):
+            if not (t.dim() == 0 or t.shape[0] in (1, num_batches)):
+                raise _invalid(
+                    f"Input {name} should have length 1 or shape[0], got shape: [{','.join(map(str, t.shape))}]"
+                )
+    gen = generator.reserve_samples128(num_batches * 2 * 1000 * (samples_per_batch + 3) // 4)
+    out = dist.parameterized_truncated_normal(gen, dims, means, stdevs, minvals, maxvals, dist.tf_pool_threads())
+    return out.to(means.device)
+
+
+not_differentiable("ParameterizedTruncatedNormal")
 
 
 @register_op(
