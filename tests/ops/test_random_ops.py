@@ -316,3 +316,25 @@ def test_parameterized_truncated_normal_matches_tf(tf1, case, dtype):
             np.testing.assert_allclose(o, t, rtol=1e-15, atol=0)
     else:
         assert_bitwise_equal(theirs, ours)
+
+
+def test_rng_read_and_skip_matches_tf(tf1):
+    """tf.random.Generator's state op: the old state, then the counter moved by delta * 256 blocks (with the
+    carry into the counter's high word)."""
+
+    def build(fw):
+        state = np.array([2**64 - 300, 7, 12345], np.uint64).view(np.int64)
+        v = fw.Variable(state, use_resource=True)
+        step = fw.raw_ops.RngReadAndSkip(resource=v.handle, alg=np.int32(1), delta=np.uint64(1))
+        return v, step
+
+    results = []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            v, step = build(fw)
+            with fw.Session(graph=g) as sess:
+                sess.run(v.initializer)
+                results.append([sess.run(step) for _ in range(2)] + [sess.run(v.read_value())])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)

@@ -298,6 +298,48 @@ def random_poisson_v2(shape, rate, dtype, generator):
 not_differentiable("RandomPoisson", "RandomPoissonV2")
 
 
+_RNG_ALG_PHILOX, _RNG_ALG_AUTO_SELECT = 1, 3
+
+
+@register_op(
+    "RngReadAndSkip",
+    inputs=["resource: resource", "alg: int32", "delta: uint64"],
+    outputs=["value: int64"],
+    shape=lambda op: [TensorShape([3])],
+    stateful=True,
+)
+def rng_read_and_skip(resource, alg, delta):
+    """tf.random.Generator's state step: returns the int64 state (Philox counter low and high 64 bits, key)
+    and advances the variable's counter by ``delta * 256`` blocks, as TF's kernel does."""
+    algorithm = int(alg)
+    if algorithm not in (_RNG_ALG_PHILOX, _RNG_ALG_AUTO_SELECT):
+        raise _invalid(f"Unsupported algorithm id: {algorithm}")
+    with resource.lock:
+        state = resource.value
+        if state is None:
+            raise errors.FailedPreconditionError(None, None, "Read of uninitialized RNG state variable")
+        if state.dtype != torch.int64 or state.dim() != 1:
+            raise _invalid(f"RNG state must have one and only one dimension, not {state.dim()}")
+        if state.shape[0] < 3:
+            raise _invalid(f"The size of the state must be at least 3; got {state.shape[0]}")
+        values = state.tolist()
+        mask = (1 << 64) - 1
+        counter = (values[0] & mask) | (values[1] & mask) << 64
+        counter = (counter + (int(delta.view(torch.int64)) & mask) * _RESERVED_PER_OUTPUT) & ((1 << 128) - 1)
+        updated = list(values)
+        updated[0] = _wrap_int64(counter & mask)
+        updated[1] = _wrap_int64(counter >> 64)
+        resource.value = torch.tensor(updated, dtype=torch.int64, device=state.device)
+    return torch.tensor(values[:3], dtype=torch.int64, device=state.device)
+
+
+def _wrap_int64(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+not_differentiable("RngReadAndSkip")
+
+
 def _ptn_shape(op):
     for i in range(1, 5):
         shape = op.inputs[i].shape
