@@ -5,12 +5,17 @@ Everything is vectorised in torch and gives the same bits on every device:
 - uniform floats from mantissa bits (``uniform_from_words``): 23 bits for float32, 52 for float64
   (two words), 10 for float16 and 7 for bfloat16 (the low bits of each word), ``[1, 2) - 1``;
 - uniform integers (``uniform_int_from_words``): ``lo + word % range``, 64-bit from word pairs;
-- Box-Muller normals (``box_muller_float``, ``box_muller_double``).
+- Box-Muller normals (``box_muller_float``, ``box_muller_double``);
+- the CPU kernels' fill orders and samplers: ``fill_*`` (FillPhiloxRandom), the Fisher-Yates permutation
+  of RandomShuffle, Multinomial's rows, gamma, Poisson and parameterized truncated normal samples, and
+  TF's work shards (``tf_shards``, ``tf_pool_threads``) where the sample order depends on them.
 
-TF's CPU kernels call glibc's ``logf`` and ``sincosf`` inside Box-Muller (and ``powf``/``logf`` in the gamma
-sampler). Those are not correctly rounded, so a correctly rounded ``log``/``sin`` gives different floats for
-~1.5% of the normals; torchmeta.ops.glibc_math evaluates glibc's own algorithms instead (equal to glibc on
-all 2**23 inputs Box-Muller can produce, on any device).
+TF's CPU kernels call glibc's ``logf`` and ``sincosf`` inside Box-Muller (and ``expf``/``logf`` in the
+parameterized truncated normal). Those are not correctly rounded, so a correctly rounded ``log``/``sin``
+gives different floats for ~1.5% of the normals; torchmeta.ops.glibc_math evaluates glibc's own algorithms
+instead (equal to glibc on all 2**23 inputs Box-Muller can produce, on any device). On CPU the float32
+fills run in a small native kernel when one can be built (torchmeta.ops.philox_native), with the same
+numbers.
 
 float64 normals use TF's ``BoxMullerDouble`` with torch's float64 ``log``/``sin``/``cos`` computed on the CPU
 (glibc's double-precision routines are not reproduced): about 1% of them differ from TF's by 1-2 ulp.
