@@ -42,6 +42,7 @@ def _cache_dir() -> Path:
 
 
 def _build(target: Path) -> bool:
+    """Compiles the kernel into ``target`` (OSError when the cache directory cannot be written)."""
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None:
         return False
@@ -85,7 +86,7 @@ def _load():
             if not target.exists() and not _build(target):
                 return None
             lib = ctypes.CDLL(str(target))
-        except OSError:
+        except OSError:  # no writable cache directory, or a library that does not load
             return None
         u64, i64 = ctypes.c_uint64, ctypes.c_int64
         lib.tm_philox_blocks.argtypes = [u64, u64, u64, i64, i64, ctypes.c_void_p, ctypes.c_void_p]
