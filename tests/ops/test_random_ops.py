@@ -198,17 +198,20 @@ def test_multinomial_follows_tf_thread_count(tmp_path, monkeypatch, threads):
     assert random_distributions.tf_pool_threads() == threads
 
 
-def test_numbers_do_not_depend_on_torch_threads(tf1):
-    build = _raw("TruncatedNormal", [5000], "float32", (5, 6))
+@pytest.mark.parametrize("op", ["RandomUniform", "RandomStandardNormal", "TruncatedNormal"])
+def test_numbers_do_not_depend_on_torch_threads(tf1, op):
+    """Large enough for the CPU kernel to split the work over threads (and equal to TF's)."""
+    build = _raw(op, [300_000], "float32", (5, 6))
     saved = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
         one = _draw(tm, build, runs=2)
-        torch.set_num_threads(2)
-        two = _draw(tm, build, runs=2)
+        torch.set_num_threads(3)
+        three = _draw(tm, build, runs=2)
     finally:
         torch.set_num_threads(saved)
-    assert_bitwise_equal(one, two)
+    assert_bitwise_equal(one, three)
+    assert_bitwise_equal(_draw(tf1, build, runs=2), one)
 
 
 def test_unseeded_ops_draw_fresh_numbers():
