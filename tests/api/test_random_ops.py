@@ -336,3 +336,20 @@ def test_seeded_mlp_with_dropout_trains_like_tf(tf1):
         np.testing.assert_array_equal(o, t)
     np.testing.assert_allclose(our_losses, their_losses, rtol=2e-5)
     assert their_losses[-1] < their_losses[0]
+
+
+def test_to_module_draws_the_session_numbers():
+    """A module keeps each random op's stream: its forward calls draw what successive Session.run calls draw."""
+    import torch
+
+    g = tm.Graph()
+    with g.as_default():
+        x = tm.placeholder(tm.float32, [2, 3], name="x")
+        outs = [tm.nn.dropout(x, rate=0.5, seed=1), tm.random_normal([2], seed=2)]
+    module = tm.to_module(g, [x], outs)
+    forwards = [module(torch.ones(2, 3)) for _ in range(2)]
+    with g.as_default(), tm.Session() as sess:
+        runs = [sess.run(outs, {x: np.ones((2, 3), np.float32)}) for _ in range(2)]
+    for forward, run in zip(forwards, runs):
+        for f, r in zip(forward, run):
+            np.testing.assert_array_equal(f.detach().numpy(), r)
