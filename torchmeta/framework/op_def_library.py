@@ -216,25 +216,21 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
             else:
                 dt, preferred = inferred.get(arg.type_attr), _default_type(attr_defs.get(arg.type_attr))
             allowed = _allowed_types(attr_defs.get(arg.type_attr)) if dt is None and preferred is not None else None
-            tensor = None
             if allowed and not isinstance(value, graph_lib.Tensor):
-                # TF converts without a preference first and keeps the result if its dtype is allowed
-                # (Python floats stay float32 although R defaults to double); only else the default wins.
-                try:
-                    tensor = graph_lib.convert_to_tensor(value, name=arg.name, as_ref=arg.is_ref)
-                except (TypeError, ValueError):
-                    tensor = None
-                if tensor is not None and tensor.dtype.base_dtype not in allowed:
-                    tensor = None  # the first Const stays in the graph, unused, as in TF
+                # TF converts without a preference first and keeps that dtype when it is allowed (Python
+                # floats stay float32 although RandomPoissonV2's R defaults to double); only otherwise the
+                # attr's default wins. The trial conversion happens in a scratch graph.
+                plain = _plain_dtype(value)
+                if plain is not None and plain in allowed:
+                    dt = plain
             # A Tensor of the wrong dtype is TF's TypeError below, not convert_to_tensor's ValueError.
-            if tensor is None:
-                tensor = graph_lib.convert_to_tensor(
-                    value,
-                    dtype=None if isinstance(value, graph_lib.Tensor) else dt,
-                    preferred_dtype=preferred,
-                    name=arg.name,
-                    as_ref=arg.is_ref,
-                )
+            tensor = graph_lib.convert_to_tensor(
+                value,
+                dtype=None if isinstance(value, graph_lib.Tensor) else dt,
+                preferred_dtype=preferred,
+                name=arg.name,
+                as_ref=arg.is_ref,
+            )
             if arg.is_ref:
                 if not tensor.dtype.is_ref_dtype:
                     raise TypeError(f"'{arg.name}' argument for '{op_type}' Op requires l-value input")
@@ -286,6 +282,15 @@ def _first_arg_of(op_def, type_attr):
         if arg.type_attr == type_attr:
             return arg.name
     return type_attr
+
+
+def _plain_dtype(value):
+    """The dtype ``convert_to_tensor(value)`` gives without a preference, or None if it cannot convert."""
+    try:
+        with graph_lib.Graph().as_default():
+            return graph_lib.convert_to_tensor(value).dtype.base_dtype
+    except (TypeError, ValueError):
+        return None
 
 
 def _allowed_types(attr_def):

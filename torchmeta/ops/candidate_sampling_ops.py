@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from torchmeta import errors
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import random_distributions as dist
 from torchmeta.ops.nn_ops import shape_error, with_rank
@@ -537,7 +537,8 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true):
     return indices.to(device), ids.to(device), weights.to(device)
 
 
-not_differentiable(
+# TF registers no gradient for the samplers (tf.gradients through them raises LookupError).
+no_registered_gradient(
     "UniformCandidateSampler",
     "LogUniformCandidateSampler",
     "LearnedUnigramCandidateSampler",

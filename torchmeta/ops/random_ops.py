@@ -295,7 +295,7 @@ def random_poisson_v2(shape, rate, dtype, generator):
     return _poisson(shape, rate, dtype.torch, generator)
 
 
-not_differentiable("RandomPoisson", "RandomPoissonV2")
+no_registered_gradient("RandomPoisson", "RandomPoissonV2")
 
 
 _RNG_ALG_PHILOX, _RNG_ALG_AUTO_SELECT = 1, 3
@@ -337,7 +337,7 @@ def _wrap_int64(v: int) -> int:
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
-not_differentiable("RngReadAndSkip")
+no_registered_gradient("RngReadAndSkip")
 
 
 def _ptn_shape(op):

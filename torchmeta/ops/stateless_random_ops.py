@@ -16,7 +16,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import random_distributions as dist
 from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
@@ -378,8 +378,7 @@ not_differentiable(
     "StatelessTruncatedNormalV2",
     "StatelessRandomUniformIntV2",
     "StatelessRandomUniformFullIntV2",
-    "StatelessRandomGetKeyCounter",
-    "StatelessRandomGetAlg",
-    "StatelessRandomGetKeyCounterAlg",
     "StatelessMultinomial",
 )
+# TF registers no gradient for the key/counter helpers.
+no_registered_gradient("StatelessRandomGetKeyCounter", "StatelessRandomGetAlg", "StatelessRandomGetKeyCounterAlg")
