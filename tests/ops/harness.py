@@ -98,10 +98,14 @@ def run_tf(tf1, sample: Sample):
         return build_and_run(tf1, sample, tf.raw_ops, lambda: tf1.Session(graph=g), tf1.placeholder, tf1.constant)
 
 
-def run_tm(sample: Sample):
+def run_tm(sample: Sample, device: str = "cpu"):
+    """The sample in torchmeta, its ops placed on ``device`` ("cpu" or "cuda"); results come back as numpy."""
     g = tm.Graph()
+    config = tm.ConfigProto(device=device)
     with g.as_default():
-        return build_and_run(tm, sample, tm.raw_ops, lambda: tm.Session(graph=g), tm.placeholder, tm.constant)
+        return build_and_run(
+            tm, sample, tm.raw_ops, lambda: tm.Session(graph=g, config=config), tm.placeholder, tm.constant
+        )
 
 
 def assert_same(expected, actual, sample: Sample):

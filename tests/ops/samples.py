@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_io,
     samples_logging,
     samples_math,
     samples_nn,
@@ -15,6 +16,7 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_io.SAMPLES
     + samples_logging.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES

@@ -1,10 +1,8 @@
-"""Every registered op has a gradient decision: a gradient function or NOT_DIFFERENTIABLE.
+"""Every registered op has TensorFlow's gradient decision.
 
-Undecided ops (``OpInfo.gradient is None``) make ``tf.gradients`` fail with LookupError through
-them, so each family declares one next to each op. The array family's decisions must also be
-TensorFlow's: NOT_DIFFERENTIABLE exactly where TF declares ``ops.NotDifferentiable``, a gradient
-function where TF registers one, and TF's "no gradient defined" LookupError where TF registers
-nothing at all.
+Each family declares one next to each op: NOT_DIFFERENTIABLE exactly where TF declares
+``ops.NotDifferentiable`` (inputs get None), a gradient function where TF registers one, and
+NO_REGISTERED_GRADIENT where TF registers nothing at all (``tf.gradients`` raises LookupError).
 """
 
 import pytest
@@ -14,6 +12,7 @@ from torchmeta.framework import registry
 _ARRAY_MODULES = (
     "torchmeta.ops.array_ops",
     "torchmeta.ops.array_layout_ops",
+    "torchmeta.ops.array_slice_ops",
     "torchmeta.ops.array_index_ops",
 )
 
@@ -59,7 +58,7 @@ def _our_decision(info):
     return "function"
 
 
-@pytest.mark.parametrize("op_type", sorted(_array_ops()))
-def test_array_gradient_decision_is_tfs(op_type):
+@pytest.mark.parametrize("op_type", sorted(registry.registered_ops()))
+def test_gradient_decision_is_tfs(op_type):
     pytest.importorskip("tensorflow")
     assert _our_decision(registry.get(op_type)) == _tf_decision(op_type)

@@ -23,7 +23,13 @@ from tests.ops import samples_math
 from tests.ops import test_gradients as per_sample
 from torchmeta.framework import registry
 
-_MATH_MODULES = ("torchmeta.ops.math_ops", "torchmeta.ops.reduction_ops")
+_MATH_MODULES = (
+    "torchmeta.ops.math_ops",
+    "torchmeta.ops.unary_ops",
+    "torchmeta.ops.comparison_ops",
+    "torchmeta.ops.matmul_ops",
+    "torchmeta.ops.reduction_ops",
+)
 _rng = np.random.default_rng(5)
 
 

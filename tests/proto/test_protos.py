@@ -476,6 +476,7 @@ IMPORT_CHECK = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["upb", "python"])
 @pytest.mark.parametrize("order", ["tf-first", "torchmeta-first"])
 def test_import_order_with_tensorflow(tf, order, backend):
@@ -489,6 +490,7 @@ def test_import_order_with_tensorflow(tf, order, backend):
     assert result.stdout.strip() == "ok"
 
 
+@pytest.mark.slow
 def test_generated_modules_are_reproducible(tmp_path):
     pytest.importorskip("grpc_tools")
     committed = {p.name: p.read_text() for p in PROTO_DIR.glob("*_pb2.py")}

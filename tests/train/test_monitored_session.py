@@ -248,7 +248,9 @@ def test_nan_loss_stops_training_as_tf(tf1):
             w = api.Variable(1.0, name="w")
             step = api.train.get_or_create_global_step()
             loss = api.log(w)  # log(0) then log(<0) = nan
-            train_op = api.group(api.assign_sub(w, 0.6), api.assign_add(step, 1))
+            # The update waits for the loss: otherwise TF's executor reads w before or after it, run by run.
+            with api.control_dependencies([loss]):
+                train_op = api.group(api.assign_sub(w, 0.6), api.assign_add(step, 1))
             runs = 0
             try:
                 with api.train.SingularMonitoredSession(hooks=[api.train.NanTensorHook(loss, fail)]) as sess:
@@ -395,10 +397,13 @@ def test_feed_fn_logging_formatter_and_at_end_hooks_match_tf(tf1, caplog):
             x = api.placeholder(api.float32, [], name="x")
             step = api.train.get_or_create_global_step()
             total = api.Variable(0.0, name="total")
+            api.multiply(x, 3.0, name="triple")
             add = api.group(api.assign_add(total, x), api.assign_add(step, 1))
+            # The hooks log what no update of the same run changes (TF's executor reads a variable before or
+            # after an unordered update, run by run); the total is logged at the end.
             hooks = [
                 api.train.FeedFnHook(lambda: {x: 2.0}),
-                api.train.LoggingTensorHook(["total"], every_n_iter=2, formatter=lambda v: f"formatted {v['total']}"),
+                api.train.LoggingTensorHook(["triple"], every_n_iter=2, formatter=lambda v: f"formatted {v['triple']}"),
                 api.train.LoggingTensorHook({"t": total}, at_end=True),
                 api.train.GlobalStepWaiterHook(0),
                 api.train.StopAtStepHook(num_steps=5),
@@ -422,4 +427,4 @@ def test_feed_fn_logging_formatter_and_at_end_hooks_match_tf(tf1, caplog):
     ours = scenario(tm, tempfile.mkdtemp())
     theirs = scenario(tf1, tempfile.mkdtemp())
     assert ours == theirs
-    assert "formatted 2.0" in ours and "t = 10.0" in ours
+    assert "formatted 6.0" in ours and "t = 10.0" in ours

@@ -15,8 +15,8 @@ import threading
 from torchmeta import dtypes, errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, registry
 from torchmeta.framework import device as device_lib
-from torchmeta.framework import registry
 from torchmeta.framework.default_session import run_using_default_session
 from torchmeta.framework.op_def import output_types_from_attrs
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
@@ -1062,7 +1062,8 @@ def _set_shapes_for_outputs(op: Operation) -> None:
     info = op._info
     if info is None or info.shape_fn is None:
         return
-    shapes = info.shape_fn(op)  # also for ops without outputs: their shape function validates inputs
+    # Also for ops without outputs: their shape function validates inputs.
+    shapes = common_shapes.run_shape_fn(op, info.shape_fn)
     if shapes is None:
         return
     if len(shapes) != len(op._outputs):

@@ -38,9 +38,9 @@ import re
 from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, op_def_pb2, types_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, registry
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import registry
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = ["import_graph_def", "coerce_proto", "summarize_op_def"]
@@ -941,7 +941,7 @@ class _Importer:
         info = op._info
         if info is not None and info.shape_fn is not None and not node.back_edges:
             try:
-                inferred = info.shape_fn(op)
+                inferred = common_shapes.run_shape_fn(op, info.shape_fn)
                 if inferred is not None and len(inferred) != n:
                     raise TypeError(f"the shape function returned {len(inferred)} shapes for {n} outputs")
             except ValueError as e:

@@ -22,20 +22,17 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.framework.common_shapes import input_with_rank, shape_error
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import random_distributions as dist
-from torchmeta.ops.nn_ops import shape_error, with_rank
+from torchmeta.ops.common import invalid
 from torchmeta.ops.philox import MASK32, Philox, as_uint32
 
 __all__ = ["AliasTable", "unique_or_all_draws"]
 
 _INT32_MAX = 2**31 - 1
 _FLT_MAX = float(np.finfo(np.float32).max)
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 class _WordStream:
@@ -253,9 +250,9 @@ class AliasTable:
 class _FixedUnigram:
     def __init__(self, range_max, vocab_file, distortion, num_reserved_ids, num_shards, shard, unigrams):
         if not vocab_file and not unigrams:
-            raise _invalid("Must provide either vocab_file or unigrams.")
+            raise invalid("Must provide either vocab_file or unigrams.")
         if vocab_file and unigrams:
-            raise _invalid("Must only provide one of vocab_file and unigrams.")
+            raise invalid("Must only provide one of vocab_file and unigrams.")
         weights = [0.0 for word_id in range(num_reserved_ids) if word_id % num_shards == shard]
         values = _read_vocab_weights(vocab_file) if vocab_file else list(unigrams)
         word_id = len(weights)  # as TF: the count kept so far, not num_reserved_ids
@@ -271,7 +268,7 @@ class _FixedUnigram:
         # total_weight_ accumulates the kept weights one by one in float32.
         self.total = np.add.accumulate(kept)[-1] if kept.size else np.float32(0)
         if range_max != len(self.weights):
-            raise _invalid(f"range is {range_max} must be equal to weights size  {len(self.weights)}")
+            raise invalid(f"range is {range_max} must be equal to weights size  {len(self.weights)}")
         self.range = range_max
         self.table = AliasTable(self.weights)
 
@@ -300,7 +297,7 @@ def _read_vocab_weights(path: str) -> list[float]:
         try:
             weights.append(float(np.float32(line.split(",")[-1])))
         except ValueError:
-            raise _invalid(f"Wrong vocabulary format at line: {line}") from None
+            raise invalid(f"Wrong vocabulary format at line: {line}") from None
     return weights
 
 
@@ -309,7 +306,7 @@ def _read_vocab_weights(path: str) -> list[float]:
 
 
 def _sampler_shape(op):
-    batch, _ = with_rank(op, 0, 2)
+    batch, _ = input_with_rank(op, 0, 2)
     num_true, num_sampled = op.get_attr("num_true"), op.get_attr("num_sampled")
     return [TensorShape([num_sampled]), TensorShape([batch, num_true]), TensorShape([num_sampled])]
 
@@ -322,16 +319,16 @@ _OUTPUTS = ["sampled_candidates: int64", "true_expected_count: float", "sampled_
 def _sample(sampler, true_classes, num_true, num_sampled, unique, generator, device):
     """BaseCandidateSamplerOp::Compute."""
     if true_classes.dim() != 2:
-        raise _invalid("true_classes must be a matrix")
+        raise invalid("true_classes must be a matrix")
     batch_size = true_classes.shape[0]
     if true_classes.shape[1] != num_true:
-        raise _invalid(f"true_classes must have num_true columns, expected: {true_classes.shape[1]} was: {num_true}")
+        raise invalid(f"true_classes must have num_true columns, expected: {true_classes.shape[1]} was: {num_true}")
     if unique and num_sampled > sampler.range:
-        raise _invalid("Sampler's range is too small.")
+        raise invalid("Sampler's range is too small.")
     true = true_classes.cpu().reshape(-1)
     bad = (true < 0) | (true >= sampler.range)
     if bool(bad.any()):
-        raise _invalid(f"`true_candidate` out of range [0, {sampler.range}), received {int(true[bad][0])}")
+        raise invalid(f"`true_candidate` out of range [0, {sampler.range}), received {int(true[bad][0])}")
     stream = _WordStream(generator.reserve_samples32(2048 * num_sampled))
     sampled, num_tries = unique_or_all_draws(lambda pos, count: sampler.draw(stream, pos, count), num_sampled, unique)
     sampled_expected = _expected_counts(sampler.probability(sampled), num_sampled, num_tries)
@@ -361,7 +358,7 @@ def _kernel_sampler(generator, make):
 
 def _range_attr_checked(range_max: int, unigram: bool = False) -> int:
     if unigram and range_max >= _INT32_MAX:
-        raise _invalid(f"range_max must be less than {_INT32_MAX} for unigram samplers, got {range_max}")
+        raise invalid(f"range_max must be less than {_INT32_MAX} for unigram samplers, got {range_max}")
     return range_max
 
 
@@ -481,14 +478,14 @@ def all_candidate_sampler(true_classes, num_true, num_sampled, unique, generator
     """Every class 0 .. num_sampled - 1, each with expected count 1."""
     _ = unique
     if true_classes.dim() != 2:
-        raise _invalid("true_classes must be a matrix")
+        raise invalid("true_classes must be a matrix")
     batch_size = true_classes.shape[0]
     if true_classes.shape[1] != num_true:
-        raise _invalid(f"true_classes must have num_true columns, expected: {true_classes.shape[1]} was: {num_true}")
+        raise invalid(f"true_classes must have num_true columns, expected: {true_classes.shape[1]} was: {num_true}")
     true = true_classes.cpu().reshape(-1)
     bad = (true < 0) | (true >= num_sampled)
     if bool(bad.any()):
-        raise _invalid(f"`true_candidate` out of range [0, {num_sampled}), received {int(true[bad][0])}")
+        raise invalid(f"`true_candidate` out of range [0, {num_sampled}), received {int(true[bad][0])}")
     generator.reserve_samples32(2048 * num_sampled)
     return (
         torch.arange(num_sampled, dtype=torch.int64, device=device),
@@ -498,11 +495,11 @@ def all_candidate_sampler(true_classes, num_true, num_sampled, unique, generator
 
 
 def _accidental_hits_shape(op):
-    _, true_dim = with_rank(op, 0, 2)
+    _, true_dim = input_with_rank(op, 0, 2)
     num_true = op.get_attr("num_true")
     if true_dim is not None and true_dim != num_true:
         raise shape_error(op, f"Dimension must be {num_true} but is {true_dim}")
-    with_rank(op, 1, 1)
+    input_with_rank(op, 1, 1)
     return [TensorShape([None])] * 3
 
 
@@ -517,9 +514,9 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true):
     """For each true class (row i) among the sampled candidates: (i, its last position in the samples,
     -FLT_MAX), in row-major order of the true classes."""
     if true_classes.dim() != 2 or true_classes.shape[1] != num_true:
-        raise _invalid("true_candidates must be a batch_size * num_true matrix")
+        raise invalid("true_candidates must be a batch_size * num_true matrix")
     if sampled_candidates.dim() != 1:
-        raise _invalid("sampled_candidates must be a vector, which is typically an output from CandidateSampler")
+        raise invalid("sampled_candidates must be a vector, which is typically an output from CandidateSampler")
     device = true_classes.device
     sampled = sampled_candidates.cpu()
     true = true_classes.cpu()

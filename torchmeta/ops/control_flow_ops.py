@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from torchmeta.framework import common_shapes
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import no_registered_gradient, register_op
 
 
 @register_op("NoOp", shape=common_shapes.no_outputs)
@@ -11,4 +11,5 @@ def no_op():
     return None
 
 
-not_differentiable("NoOp")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient("NoOp")

@@ -20,9 +20,9 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import shape_error
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import shape_error
 from torchmeta.platform import tf_logging
 
 __all__ = ["summarize_value", "summarize_value_v2"]

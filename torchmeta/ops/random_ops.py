@@ -24,21 +24,18 @@ from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.common_shapes import input_with_rank, scalar_dim, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import random_distributions as dist
-from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
+from torchmeta.ops.common import invalid
 from torchmeta.ops.philox import GuardedPhilox
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _shape_from_tensor(op, i: int = 0) -> TensorShape:
     """TF's MakeShapeFromShapeTensor: the static value of 1-D shape input ``i``, -1 for unknown."""
-    with_rank(op, i, 1)
+    input_with_rank(op, i, 1)
     return tensor_util.constant_value_as_shape(op.inputs[i])
 
 
@@ -49,11 +46,11 @@ def _random_shape(op):
 def _dims(shape) -> list[int]:
     """A 1-D shape tensor as a list of ints, checked like TF's TensorShapeUtils::MakeShape."""
     if shape.dim() != 1:
-        raise _invalid(f"shape must be a vector of {{int32,int64}}, got shape [{','.join(map(str, shape.shape))}]")
+        raise invalid(f"shape must be a vector of {{int32,int64}}, got shape [{','.join(map(str, shape.shape))}]")
     dims = shape.tolist()
     for d in dims:
         if d < 0:
-            raise _invalid(f"Dimension {d} must be >= 0")
+            raise invalid(f"Dimension {d} must be >= 0")
     return dims
 
 
@@ -144,14 +141,14 @@ def random_uniform_int(shape, minval, maxval, generator, device):
     """Uniform integers in [minval, maxval): ``minval + bits % (maxval - minval)``."""
     for name, t in (("minval", minval), ("maxval", maxval)):
         if t.dim() != 0:
-            raise _invalid(f"{name} must be 0-D, got shape [{','.join(map(str, t.shape))}]")
+            raise invalid(f"{name} must be 0-D, got shape [{','.join(map(str, t.shape))}]")
     dims = _dims(shape)
     n = math.prod(dims)
     if n == 0:  # TF returns before checking the range or reserving numbers
         return torch.zeros(dims, dtype=minval.dtype, device=device)
     lo, hi = int(minval), int(maxval)
     if lo >= hi:
-        raise _invalid(f"Need minval < maxval, got {lo} >= {hi}")
+        raise invalid(f"Need minval < maxval, got {lo} >= {hi}")
     gen = generator.reserve_random_outputs(n, _RESERVED_PER_OUTPUT)
     return dist.fill_uniform_int(gen, n, lo, hi, minval.dtype, device).reshape(dims)
 
@@ -184,7 +181,7 @@ not_differentiable("RandomShuffle")
 
 
 def _multinomial_shape(op):
-    batch, _ = with_rank(op, 0, 2)
+    batch, _ = input_with_rank(op, 0, 2)
     return [TensorShape([batch, scalar_dim(op, 1)])]
 
 
@@ -205,15 +202,15 @@ def multinomial(logits, num_samples, output_dtype, generator):
     """``num_samples`` class indices per row, drawn with probabilities softmax(logits[row]) as TF's CPU
     kernel draws them (dist.multinomial_rows)."""
     if logits.dim() != 2:
-        raise _invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
+        raise invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
     if num_samples.dim() != 0:
-        raise _invalid(f"num_samples should be a scalar, got shape [{','.join(map(str, num_samples.shape))}]")
+        raise invalid(f"num_samples should be a scalar, got shape [{','.join(map(str, num_samples.shape))}]")
     n = int(num_samples)
     if n < 0:
-        raise _invalid(f"num_samples should be non-negative, got {n}")
+        raise invalid(f"num_samples should be non-negative, got {n}")
     batch, classes = logits.shape
     if classes == 0:
-        raise _invalid(f"num_classes should be positive, got {classes}")
+        raise invalid(f"num_classes should be positive, got {classes}")
     if batch == 0 or n == 0:
         return torch.zeros((batch, n), dtype=output_dtype.torch, device=logits.device)
     # The CPU kernel draws doubles: 2 words per sample, rounded up to 4 samples per row.
@@ -313,15 +310,15 @@ def rng_read_and_skip(resource, alg, delta):
     and advances the variable's counter by ``delta * 256`` blocks, as TF's kernel does."""
     algorithm = int(alg)
     if algorithm not in (_RNG_ALG_PHILOX, _RNG_ALG_AUTO_SELECT):
-        raise _invalid(f"Unsupported algorithm id: {algorithm}")
+        raise invalid(f"Unsupported algorithm id: {algorithm}")
     with resource.lock:
         state = resource.value
         if state is None:
             raise errors.FailedPreconditionError(None, None, "Read of uninitialized RNG state variable")
         if state.dtype != torch.int64 or state.dim() != 1:
-            raise _invalid(f"RNG state must have one and only one dimension, not {state.dim()}")
+            raise invalid(f"RNG state must have one and only one dimension, not {state.dim()}")
         if state.shape[0] < 3:
-            raise _invalid(f"The size of the state must be at least 3; got {state.shape[0]}")
+            raise invalid(f"The size of the state must be at least 3; got {state.shape[0]}")
         values = state.tolist()
         mask = (1 << 64) - 1
         counter = (values[0] & mask) | (values[1] & mask) << 64
@@ -359,13 +356,13 @@ def _ptn_shape(op):
 def parameterized_truncated_normal(shape, means, stdevs, minvals, maxvals, generator):
     """Normals with per-batch mean, stddev and bounds, TF's CPU sampler (dist.parameterized_truncated_normal)."""
     if shape.dim() != 1:
-        raise _invalid(f"Input shape should be a vector, got shape: [{','.join(map(str, shape.shape))}]")
+        raise invalid(f"Input shape should be a vector, got shape: [{','.join(map(str, shape.shape))}]")
     if shape.numel() == 0:
-        raise _invalid("Shape tensor must not be empty, got Tensor<type: int32 shape: [0] values: >")
+        raise invalid("Shape tensor must not be empty, got Tensor<type: int32 shape: [0] values: >")
     dims = _dims(shape)
     for name, t in (("means", means), ("stddevs", stdevs), ("minvals", minvals), ("maxvals", maxvals)):
         if t.dim() > 1:
-            raise _invalid(f"Input {name} should be a scalar or vector, got shape: [{','.join(map(str, t.shape))}]")
+            raise invalid(f"Input {name} should be a scalar or vector, got shape: [{','.join(map(str, t.shape))}]")
     scalars = (
         all(t.dim() == 0 or t.shape[0] == 1 for t in (means, stdevs)) and minvals.dim() == 0 and maxvals.dim() == 0
     )
@@ -376,7 +373,7 @@ def parameterized_truncated_normal(shape, means, stdevs, minvals, maxvals, gener
     else:
         for name, t in (("means", means), ("stddevs", stdevs), ("minvals", minvals), ("maxvals", maxvals)):
             if not (t.dim() == 0 or t.shape[0] in (1, num_batches)):
-                raise _invalid(
+                raise invalid(
                     f"Input {name} should have length 1 or shape[0], got shape: [{','.join(map(str, t.shape))}]"
                 )
     gen = generator.reserve_samples128(num_batches * 2 * 1000 * (samples_per_batch + 3) // 4)
@@ -401,7 +398,7 @@ def random_gamma_grad(alpha, sample):
     try:
         alpha, sample = torch.broadcast_tensors(alpha, sample)
     except RuntimeError:
-        raise _invalid(
+        raise invalid(
             f"Incompatible shapes: [{','.join(map(str, alpha.shape))}] vs. [{','.join(map(str, sample.shape))}]"
         ) from None
     return _gamma_sample_der_alpha(alpha, sample)

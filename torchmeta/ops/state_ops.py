@@ -14,9 +14,10 @@ import torch
 from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import merge_shapes
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 
 _NUMBER_TYPES = (
@@ -156,24 +157,12 @@ def read_variable_op(resource):
     return resource.read()
 
 
-def _dims(shape) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_tuple()) + "]"
-
-
 def _assign_variable_shape(op):
     """TF checks a resource assignment's static shape against the variable's when both are known."""
     handle, value = _handle_shape(op)[0], op.inputs[1].shape
     if handle.rank is None or value.rank is None or handle.is_compatible_with(value):
         return []
-    where = f"for '{op.name}' (op: '{op.type}') with input shapes: [], {_dims(value)}."
-    if handle.rank != value.rank:
-        raise ValueError(f"Shapes must be equal rank, but are {handle.rank} and {value.rank} {where}")
-    for i, (a, b) in enumerate(zip(handle.as_tuple(), value.as_tuple())):
-        if a is not None and b is not None and a != b:
-            raise ValueError(
-                f"Dimension {i} in both shapes must be equal, but are {a} and {b}. Shapes are {_dims(handle)} and "
-                f"{_dims(value)}. {where}"
-            )
+    merge_shapes(op, handle, value)
     return []
 
 
@@ -254,7 +243,8 @@ def var_is_initialized_op(resource):
 )
 def destroy_resource_op(resource, ignore_lookup_error):
     if resource.value is None and not ignore_lookup_error:
-        raise errors.NotFoundError(None, None, f"Resource {resource.name} does not exist.")
+        # TF names the resource by container/name/type; the type of a destroyed resource is unknown.
+        raise errors.NotFoundError(None, None, f"Resource localhost/{resource.name}/<unknown> does not exist.")
     resource.value = None
 
 
@@ -319,18 +309,15 @@ def _resource_gather_grad(op, grad):
     return [IndexedSlices(values, indices, params_shape), None]
 
 
-not_differentiable(
-    "VariableShape",
+not_differentiable("VariableShape", "Assign", "AssignAdd", "AssignSub", "VarIsInitializedOp")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
     "VariableV2",
-    "Assign",
-    "AssignAdd",
-    "AssignSub",
     "IsVariableInitialized",
     "VarHandleOp",
     "AssignVariableOp",
     "AssignAddVariableOp",
     "AssignSubVariableOp",
-    "VarIsInitializedOp",
     "DestroyResourceOp",
 )
 

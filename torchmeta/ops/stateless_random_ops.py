@@ -13,13 +13,13 @@ import math
 
 import torch
 
-from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
+from torchmeta.framework.common_shapes import input_with_rank, scalar_dim, shape_error
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import random_distributions as dist
-from torchmeta.ops.nn_ops import scalar_dim, shape_error, with_rank
+from torchmeta.ops.common import invalid
 from torchmeta.ops.philox import Philox, as_uint32
 
 __all__ = ["key_counter_from_seed", "RNG_ALG_PHILOX", "RNG_ALG_THREEFRY", "RNG_ALG_AUTO_SELECT"]
@@ -31,10 +31,6 @@ RNG_ALG_AUTO_SELECT = 3
 _MASK64 = (1 << 64) - 1
 # GenerateKey's fixed key.
 _SCRAMBLE_KEY = 0x02461E29_3EC8F720
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
 
 
 def _shape_str(t) -> str:
@@ -54,23 +50,23 @@ def key_counter_from_seed(seed0: int, seed1: int) -> Philox:
 
 def _seed_generator(seed: torch.Tensor) -> Philox:
     if seed.dim() != 1 or seed.shape[0] != 2:
-        raise _invalid(f"seed must have shape [2], not {_shape_str(seed)}")
+        raise invalid(f"seed must have shape [2], not {_shape_str(seed)}")
     values = seed.cpu().tolist()
     return key_counter_from_seed(int(values[0]), int(values[1]))
 
 
 def _v2_generator(key: torch.Tensor, counter: torch.Tensor, alg: torch.Tensor) -> Philox:
     if alg.dim() != 0:
-        raise _invalid(f"alg must be a scalar, not {_shape_str(alg)}")  # caught by shape inference first
+        raise invalid(f"alg must be a scalar, not {_shape_str(alg)}")  # caught by shape inference first
     algorithm = int(alg)
     if algorithm not in (RNG_ALG_PHILOX, RNG_ALG_AUTO_SELECT):
-        raise _invalid(f"Unsupported algorithm id: {algorithm}")
+        raise invalid(f"Unsupported algorithm id: {algorithm}")
     if key.dim() != 1 or key.shape[0] != 1:
-        raise _invalid(
+        raise invalid(
             f"key must have shape [1], not {_shape_str(key)}. (Note that batched keys are not supported yet.)"
         )
     if counter.dim() != 1 or counter.shape[0] < 2:
-        raise _invalid(
+        raise invalid(
             f"counter must be a vector with at least 2 elements, not {_shape_str(counter)}. "
             "(Note that batched counters are not supported yet.)"
         )
@@ -83,7 +79,7 @@ def _dims(shape) -> list[int]:
     dims = shape.tolist()
     for d in dims:
         if d < 0:
-            raise _invalid(f"Dimension {d} must be >= 0")
+            raise invalid(f"Dimension {d} must be >= 0")
     return dims
 
 
@@ -92,12 +88,12 @@ def _dims(shape) -> list[int]:
 
 
 def _shape_from_input(op, i: int = 0) -> TensorShape:
-    with_rank(op, i, 1)
+    input_with_rank(op, i, 1)
     return tensor_util.constant_value_as_shape(op.inputs[i])
 
 
 def _seed_shape(op, i: int):
-    (dim,) = with_rank(op, i, 1)
+    (dim,) = input_with_rank(op, i, 1)
     if dim is not None and dim != 2:
         raise shape_error(op, f"Dimension must be 2 but is {dim}")
 
@@ -109,22 +105,22 @@ def _stateless_shape(op):
 
 def _stateless_int_shape(op):
     for i in (2, 3):
-        with_rank(op, i, 0)
+        input_with_rank(op, i, 0)
     return _stateless_shape(op)
 
 
 def _v2_shape(op):
-    (key_dim,) = with_rank(op, 1, 1)
+    (key_dim,) = input_with_rank(op, 1, 1)
     if key_dim is not None and key_dim != 1:
         raise shape_error(op, f"Dimension must be 1 but is {key_dim}")
-    with_rank(op, 2, 1)
-    with_rank(op, 3, 0)
+    input_with_rank(op, 2, 1)
+    input_with_rank(op, 3, 0)
     return [_shape_from_input(op)]
 
 
 def _v2_int_shape(op):
     for i in (4, 5):
-        with_rank(op, i, 0)
+        input_with_rank(op, i, 0)
     return _v2_shape(op)
 
 
@@ -182,14 +178,14 @@ def stateless_truncated_normal(shape, seed, dtype, device):
 def _uniform_int(gen, shape, minval, maxval, dtype, device):
     for name, t in (("minval", minval), ("maxval", maxval)):
         if t.dim() != 0:
-            raise _invalid(f"{name} must be 0-D, got shape {_shape_str(t)}")
+            raise invalid(f"{name} must be 0-D, got shape {_shape_str(t)}")
     dims = _dims(shape)
     n = math.prod(dims)
     if n == 0:
         return torch.zeros(dims, dtype=dtype.torch, device=device)
     lo, hi = int(minval), int(maxval)
     if lo >= hi:
-        raise _invalid(f"Need minval < maxval, got {lo} >= {hi}")
+        raise invalid(f"Need minval < maxval, got {lo} >= {hi}")
     return dist.fill_uniform_int(gen, n, lo, hi, dtype.torch, device).reshape(dims)
 
 
@@ -332,7 +328,7 @@ def stateless_random_get_key_counter_alg(seed, device):
 
 
 def _multinomial_shape(op):
-    batch, _ = with_rank(op, 0, 2)
+    batch, _ = input_with_rank(op, 0, 2)
     _seed_shape(op, 2)
     return [TensorShape([batch, scalar_dim(op, 1)])]
 
@@ -352,15 +348,15 @@ def stateless_multinomial(logits, num_samples, seed, output_dtype: DType):
     """Multinomial's CPU kernel (rows sharded over TF's intra-op pool) from the seed's stream start."""
     gen = _seed_generator(seed)
     if logits.dim() != 2:
-        raise _invalid(f"logits should be a matrix, got shape {_shape_str(logits)}")
+        raise invalid(f"logits should be a matrix, got shape {_shape_str(logits)}")
     if num_samples.dim() != 0:
-        raise _invalid(f"num_samples should be a scalar, got shape {_shape_str(num_samples)}")
+        raise invalid(f"num_samples should be a scalar, got shape {_shape_str(num_samples)}")
     n = int(num_samples)
     if n < 0:
-        raise _invalid(f"num_samples should be non-negative, got {n}")
+        raise invalid(f"num_samples should be non-negative, got {n}")
     batch, classes = logits.shape
     if classes == 0:
-        raise _invalid(f"num_classes should be positive, got {classes}")
+        raise invalid(f"num_classes should be positive, got {classes}")
     if batch == 0 or n == 0:
         return torch.zeros((batch, n), dtype=output_dtype.torch, device=logits.device)
     out = dist.multinomial_rows(gen, logits, n, dist.tf_pool_threads())

@@ -30,14 +30,11 @@ from torchmeta.train.checkpoint_utils import NewCheckpointReader, list_variables
 from torchmeta.train.coordinator import Coordinator, LooperThread
 from torchmeta.train.learning_rate_decay import (
     cosine_decay,
-    cosine_decay_restarts,
     exponential_decay,
     inverse_time_decay,
     linear_cosine_decay,
     natural_exp_decay,
     noisy_linear_cosine_decay,
-    piecewise_constant,
-    piecewise_constant_decay,
     polynomial_decay,
 )
 from torchmeta.train.monitored_session import (
@@ -49,6 +46,7 @@ from torchmeta.train.monitored_session import (
     SingularMonitoredSession,
     WorkerSessionCreator,
 )
+from torchmeta.train.moving_averages import ExponentialMovingAverage
 from torchmeta.train.optimizer import Optimizer
 from torchmeta.train.optimizers import (
     AdadeltaOptimizer,
@@ -99,15 +97,13 @@ __all__ = [
     "get_or_create_global_step",
     "global_step",
     "exponential_decay",
-    "piecewise_constant",
-    "piecewise_constant_decay",
     "polynomial_decay",
     "natural_exp_decay",
     "inverse_time_decay",
     "cosine_decay",
-    "cosine_decay_restarts",
     "linear_cosine_decay",
     "noisy_linear_cosine_decay",
+    "ExponentialMovingAverage",
     "Coordinator",
     "LooperThread",
     "SessionRunHook",

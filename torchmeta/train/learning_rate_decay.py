@@ -4,28 +4,25 @@ TensorFlow 2.21's ``tf.compat.v1.train.exponential_decay`` and friends call Kera
 ``LearningRateSchedule`` classes on the global step in graph mode; each function here builds the same
 nodes with the same names (``ExponentialDecay/initial_learning_rate``, ``ExponentialDecay/Pow``, ...,
 and the result named after the scope), so the schedule's value at every step equals TensorFlow's.
-``piecewise_constant`` and ``cosine_decay_restarts`` use ``tf.case`` / ``tf.cond`` as TensorFlow does.
+``piecewise_constant`` and ``cosine_decay_restarts`` are not here yet: TensorFlow builds them with
+``tf.case`` / ``tf.cond``, which torchmeta does not have yet.
 """
 
 from __future__ import annotations
 
 import math
 
-from torchmeta.api import array_ops, control_flow_ops, math_ops, random_ops
-from torchmeta.dtypes import DType
+from torchmeta.api import array_ops, math_ops, random_ops
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import convert_to_tensor
 
 __all__ = [
     "exponential_decay",
-    "piecewise_constant",
-    "piecewise_constant_decay",
     "polynomial_decay",
     "natural_exp_decay",
     "inverse_time_decay",
     "cosine_decay",
-    "cosine_decay_restarts",
     "linear_cosine_decay",
     "noisy_linear_cosine_decay",
 ]
@@ -112,39 +109,6 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
         return math_ops.multiply(lr, decayed)
 
 
-def cosine_decay_restarts(learning_rate, global_step, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None):
-    """Cosine annealing with warm restarts (SGDR): periods grow by ``t_mul``, peaks by ``m_mul``."""
-    _check_step(global_step, "cosine decay restarts")
-    with graph_lib.name_scope(name or "SGDRDecay") as scope:
-        lr = _initial(learning_rate)
-        dtype = lr.dtype
-        first_decay_steps = math_ops.cast(first_decay_steps, dtype)
-        alpha = math_ops.cast(alpha, dtype)
-        t_mul = math_ops.cast(t_mul, dtype)
-        m_mul = math_ops.cast(m_mul, dtype)
-        completed_fraction = math_ops.cast(global_step, dtype) / first_decay_steps
-
-        def compute_step(completed_fraction, geometric=False):
-            if geometric:
-                i_restart = math_ops.floor(math_ops.log(1.0 - completed_fraction * (1.0 - t_mul)) / math_ops.log(t_mul))
-                sum_r = (1.0 - t_mul**i_restart) / (1.0 - t_mul)
-                completed_fraction = (completed_fraction - sum_r) / t_mul**i_restart
-            else:
-                i_restart = math_ops.floor(completed_fraction)
-                completed_fraction -= i_restart
-            return i_restart, completed_fraction
-
-        i_restart, completed_fraction = control_flow_ops.cond(
-            math_ops.equal(t_mul, 1.0),
-            lambda: compute_step(completed_fraction, geometric=False),
-            lambda: compute_step(completed_fraction, geometric=True),
-        )
-        m_fac = m_mul**i_restart
-        cosine_decayed = 0.5 * m_fac * (1.0 + math_ops.cos(constant(math.pi) * completed_fraction))
-        decayed = (1 - alpha) * cosine_decayed + alpha
-        return math_ops.multiply(lr, decayed, name=scope)
-
-
 def linear_cosine_decay(learning_rate, global_step, decay_steps, num_periods=0.5, alpha=0.0, beta=0.001, name=None):
     """Linear decay times a cosine of ``num_periods`` periods (Bello et al.), plus ``beta``."""
     _check_step(global_step, "linear cosine decay")
@@ -195,54 +159,3 @@ def noisy_linear_cosine_decay(
         fraction = 2.0 * num_periods * completed_fraction
         cosine_decayed = 0.5 * (1.0 + math_ops.cos(constant(math.pi) * fraction))
         return math_ops.multiply(lr, (alpha + noisy) * cosine_decayed + beta, name=scope)
-
-
-def piecewise_constant(x, boundaries, values, name=None):
-    """``values[0]`` while ``x <= boundaries[0]``, ``values[i]`` while ``boundaries[i-1] < x <= boundaries[i]``,
-    ``values[-1]`` after the last boundary (a ``tf.case``, as TensorFlow builds it).
-
-    Raises:
-      ValueError: if the lengths or dtypes do not fit (TensorFlow's messages).
-    """
-    boundaries = [convert_to_tensor(b) for b in _flat(boundaries)]
-    values = [convert_to_tensor(v) for v in _flat(values)]
-    x_recomp = convert_to_tensor(x)
-    for i, b in enumerate(boundaries):
-        if b.dtype.base_dtype != x_recomp.dtype.base_dtype:
-            if b.dtype.base_dtype == DType.int32 and x_recomp.dtype.base_dtype == DType.int64:
-                boundaries[i] = math_ops.cast(b, x_recomp.dtype.base_dtype)
-            else:
-                raise ValueError(
-                    f"Boundaries ({b.dtype.base_dtype.name}) must have the same dtype as x "
-                    f"({x_recomp.dtype.base_dtype.name})."
-                )
-    for v in values[1:]:
-        if v.dtype.base_dtype != values[0].dtype.base_dtype:
-            raise ValueError(
-                f"Values must have elements all with the same dtype ({values[0].dtype.base_dtype.name} vs "
-                f"{v.dtype.base_dtype.name})."
-            )
-    if len(boundaries) != len(values) - 1:
-        raise ValueError("The length of boundaries should be 1 less than the length of values")
-    with graph_lib.name_scope(name or "PiecewiseConstant"):
-        x_recomp = convert_to_tensor(x)
-        for i, b in enumerate(boundaries):
-            if b.dtype.base_dtype != x_recomp.dtype.base_dtype:
-                boundaries[i] = math_ops.cast(b, x_recomp.dtype.base_dtype)
-        pred_fn_pairs = [
-            (x_recomp <= boundaries[0], lambda: values[0]),
-            (x_recomp > boundaries[-1], lambda: values[-1]),
-        ]
-        for low, high, v in zip(boundaries[:-1], boundaries[1:], values[1:-1]):
-            pred = (x_recomp > low) & (x_recomp <= high)
-            pred_fn_pairs.append((pred, lambda v=v: v))
-        return control_flow_ops.case(pred_fn_pairs, lambda: values[0], exclusive=True)
-
-
-piecewise_constant_decay = piecewise_constant
-
-
-def _flat(x):
-    if isinstance(x, (list, tuple)):
-        return [y for item in x for y in _flat(item)]
-    return [x]
