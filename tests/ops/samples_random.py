@@ -171,6 +171,21 @@ SAMPLES: list[Sample] = [
         id="fed",
         random=True,
     ),
+    Sample(
+        "ParameterizedTruncatedNormal",
+        {
+            "shape": np.array([2, 3], i32),
+            "means": np.array([0.0, 1.0], np.float32),
+            "stdevs": np.array([1.0, 2.0], np.float32),
+            "minvals": np.array([-1.0, 0.0], np.float32),
+            "maxvals": np.array([1.0, 5.0], np.float32),
+        },
+        {"seed": 4, "seed2": 7},
+        id="seeded",
+        rtol=1e-6,
+        atol=1e-6,
+    ),
+    Sample("StatelessRandomGetAlg", {}),
     Sample("RandomGamma", {"shape": np.array([4], i64), "alpha": np.float64(2.0)}, id="f64-scalar-alpha", random=True),
     Sample(
         "RandomGamma",

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import torchmeta as tm
+from tests.ops.harness import Sample, assert_same, run_tf, run_tm
 
 RUNS = 3
 
@@ -341,3 +342,12 @@ def test_rng_read_and_skip_matches_tf(tf1):
                 results.append([sess.run(step) for _ in range(2)] + [sess.run(v.read_value())])
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_random_poisson_v1_matches_tf_random_poisson_v2(tf1):
+    """TF no longer builds RandomPoisson (removed at GraphDef version 25); RandomPoissonV2 with the same
+    seeds draws the same numbers (one kernel behind both in TF)."""
+    inputs = {"shape": np.array([3], np.int32), "rate": np.array([0.5, 12.0], np.float32)}
+    ours = Sample("RandomPoisson", inputs, {"seed": 4, "seed2": 7}, rtol=0, atol=0)
+    theirs = Sample("RandomPoissonV2", inputs, {"seed": 4, "seed2": 7, "dtype": "dtype:float32"}, rtol=0, atol=0)
+    assert_same(run_tf(tf1, theirs), run_tm(ours), ours)
