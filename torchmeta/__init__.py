@@ -22,7 +22,12 @@ from torchmeta import (  # noqa: F401
 )
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.cond import cond  # noqa: F401
+from torchmeta.api.cond_v2 import switch_case  # noqa: F401
+from torchmeta.api.control_flow_assert import Assert  # noqa: F401
+from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
@@ -31,8 +36,11 @@ from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
+from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401
+from torchmeta.api.while_loop import while_loop  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
+from torchmeta.framework.control_flow_util import disable_control_flow_v2, enable_control_flow_v2  # noqa: F401
 from torchmeta.framework.default_session import get_default_session  # noqa: F401
 from torchmeta.framework.graph import (  # noqa: F401
     Graph,

@@ -19,8 +19,9 @@ import torchmeta as tm
 from tests.framework.meta_graph_helpers import assert_protos_equal, canonical_collections, normalized, summary, to_ours
 from torchmeta._proto import queue_runner_pb2
 from torchmeta.api import meta_graph_api as mg
+from torchmeta.api.control_flow_ops import CondContext, WhileContext
 from torchmeta.framework import meta_graph
-from torchmeta.framework.collection_objects import CondContext, QueueRunner, WhileContext
+from torchmeta.framework.collection_objects import QueueRunner
 
 
 @pytest.fixture

@@ -40,6 +40,26 @@ def test_every_registered_op_has_a_gradient_decision():
     assert undecided == [], f"{len(undecided)} ops without a gradient decision: {undecided}"
 
 
+_CONTROL_FLOW_MODULES = (
+    "torchmeta.ops.control_flow_ops",
+    "torchmeta.ops.functional_ops",
+    "torchmeta.ops.tensor_array_ops",
+    "torchmeta.ops.stack_ops",
+    "torchmeta.ops.list_ops",
+    "torchmeta.ops.optional_ops",
+    "torchmeta.ops.logging_ops",
+)
+
+
+@pytest.mark.parametrize(
+    "op_type",
+    sorted(name for name, info in registry.registered_ops().items() if _module(info) in _CONTROL_FLOW_MODULES),
+)
+def test_control_flow_gradient_decision_is_tfs(op_type):
+    pytest.importorskip("tensorflow")
+    assert _our_decision(registry.get(op_type)) == _tf_decision(op_type)
+
+
 def _tf_decision(op_type):
     from tensorflow.python.framework import ops as tf_ops
 

@@ -2,23 +2,20 @@
 
 - ``QueueRunner`` (``queue_runners``, QueueRunnerDef): holds a queue and the ops that fill and close
   it. It exports and imports like ``tf.train.QueueRunner``; starting its threads is not supported.
-- ``CondContext`` / ``WhileContext`` (``cond_context`` / ``while_context``, CondContextDef /
-  WhileContextDef): the TF1 control-flow contexts, kept as their protos with every name carried
-  through import and export scopes exactly as TensorFlow's context classes do, so MetaGraphs with
-  ``tf.cond`` / ``tf.while_loop`` round-trip.
 
-Their proto functions are registered only for keys nobody registered yet: a fuller implementation
-(a control-flow module with real contexts) registers its own and wins whatever the import order.
+(The ``cond_context`` / ``while_context`` collections hold torchmeta.api.control_flow_ops' contexts.)
+Proto functions are registered only for keys nobody registered yet: a fuller implementation
+registers its own and wins whatever the import order.
 """
 
 from __future__ import annotations
 
 from torchmeta import errors
-from torchmeta._proto import control_flow_pb2, queue_runner_pb2
+from torchmeta._proto import queue_runner_pb2
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys
 
-__all__ = ["QueueRunner", "CondContext", "WhileContext", "add_queue_runner"]
+__all__ = ["QueueRunner", "add_queue_runner"]
 
 
 def _op_name_of(element) -> str:
@@ -161,156 +158,6 @@ def add_queue_runner(qr, collection=GraphKeys.QUEUE_RUNNERS) -> None:
     graph_lib.add_to_collection(collection, qr)
 
 
-# ---------------------------------------------------------------------------------------------
-# Control-flow contexts
-
-
-def _rename_values_def(context_def, fn) -> None:
-    if not context_def.HasField("values_def"):
-        return
-    values_def = context_def.values_def
-    values = [fn(v) for v in values_def.values]
-    del values_def.values[:]
-    values_def.values.extend(values)
-    external = {fn(k): fn(v) for k, v in values_def.external_values.items()}
-    values_def.external_values.clear()
-    values_def.external_values.update(external)
-
-
-def _rename_nested(context_defs, fn) -> None:
-    for nested in context_defs:
-        kind = nested.WhichOneof("ctxt")
-        if kind == "cond_ctxt":
-            CondContext._rename(nested.cond_ctxt, fn)
-        elif kind == "while_ctxt":
-            WhileContext._rename(nested.while_ctxt, fn)
-
-
-class _ContextBase:
-    """A control-flow context kept as its proto, with names as they are in the graph."""
-
-    _proto_class = None
-
-    def __init__(self, context_def=None, import_scope=None):
-        if context_def is None:
-            raise ValueError(f"{type(self).__name__} can only be built from a context_def in torchmeta.")
-        self._def = self._proto_class()
-        self._def.CopyFrom(context_def)
-        self._rename(self._def, lambda name: graph_lib.prepend_name_scope(name, import_scope))
-
-    @property
-    def name(self) -> str:
-        return self._def.context_name
-
-    @property
-    def values(self) -> set:
-        return set(self._def.values_def.values)
-
-    @property
-    def external_values(self) -> dict:
-        g = graph_lib.get_default_graph()
-        return {k: g.as_graph_element(v) for k, v in self._def.values_def.external_values.items()}
-
-    def to_proto(self, export_scope=None):
-        """The context's proto with ``export_scope`` stripped, or None outside the scope.
-
-        As TensorFlow does, values are written sorted and nested contexts keep their full names.
-        """
-        if export_scope is not None and not self.name.startswith(export_scope):
-            return None
-        out = self._proto_class()
-        out.CopyFrom(self._def)
-        out.values_def.SetInParent()  # TF always writes values_def, empty or not
-        values = sorted(out.values_def.values)
-        del out.values_def.values[:]
-        out.values_def.values.extend(values)
-        nested = list(out.nested_contexts)
-        out.ClearField("nested_contexts")
-        self._rename(out, lambda name: graph_lib.strip_name_scope(name, export_scope))
-        out.nested_contexts.extend(nested)
-        return out
-
-    @classmethod
-    def from_proto(cls, context_def, import_scope=None):
-        return cls(context_def=context_def, import_scope=import_scope)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} {self.name!r}>"
-
-
-class CondContext(_ContextBase):
-    """``tf.cond``'s CondContext, kept as its CondContextDef."""
-
-    _proto_class = control_flow_pb2.CondContextDef
-
-    @staticmethod
-    def _rename(context_def, fn) -> None:
-        context_def.context_name = fn(context_def.context_name)
-        context_def.pred_name = fn(context_def.pred_name)
-        context_def.pivot_name = fn(context_def.pivot_name)
-        _rename_values_def(context_def, fn)
-        _rename_nested(context_def.nested_contexts, fn)
-
-    @property
-    def branch(self) -> int:
-        return self._def.branch
-
-    @property
-    def pred(self):
-        return graph_lib.get_default_graph().as_graph_element(self._def.pred_name)
-
-    @property
-    def pivot(self):
-        return graph_lib.get_default_graph().as_graph_element(self._def.pivot_name)
-
-
-class WhileContext(_ContextBase):
-    """``tf.while_loop``'s WhileContext, kept as its WhileContextDef."""
-
-    _proto_class = control_flow_pb2.WhileContextDef
-
-    @staticmethod
-    def _rename(context_def, fn) -> None:
-        context_def.context_name = fn(context_def.context_name)
-        if context_def.maximum_iterations_name:
-            context_def.maximum_iterations_name = fn(context_def.maximum_iterations_name)
-        context_def.pivot_name = fn(context_def.pivot_name)
-        context_def.pivot_for_pred_name = fn(context_def.pivot_for_pred_name)
-        context_def.pivot_for_body_name = fn(context_def.pivot_for_body_name)
-        for field in (context_def.loop_exit_names, context_def.loop_enter_names):
-            names = [fn(n) for n in field]
-            del field[:]
-            field.extend(names)
-        _rename_values_def(context_def, fn)
-        _rename_nested(context_def.nested_contexts, fn)
-
-    @property
-    def parallel_iterations(self) -> int:
-        return self._def.parallel_iterations
-
-    @property
-    def back_prop(self) -> bool:
-        return self._def.back_prop
-
-    @property
-    def swap_memory(self) -> bool:
-        return self._def.swap_memory
-
-    @property
-    def pivot(self):
-        return graph_lib.get_default_graph().as_graph_element(self._def.pivot_name)
-
-    @property
-    def loop_exits(self) -> list:
-        g = graph_lib.get_default_graph()
-        return [g.as_graph_element(n) for n in self._def.loop_exit_names]
-
-    @property
-    def loop_enters(self) -> list:
-        g = graph_lib.get_default_graph()
-        return [g.as_graph_element(n) for n in self._def.loop_enter_names]
-
-
 def _register_if_free(key, proto_type, to_proto, from_proto) -> None:
     if graph_lib.get_to_proto_function(key) is None and graph_lib.get_from_proto_function(key) is None:
         graph_lib.register_proto_function(key, proto_type=proto_type, to_proto=to_proto, from_proto=from_proto)
@@ -321,5 +168,3 @@ def _to_proto(item, export_scope=None):
 
 
 _register_if_free(GraphKeys.QUEUE_RUNNERS, queue_runner_pb2.QueueRunnerDef, _to_proto, QueueRunner.from_proto)
-_register_if_free(GraphKeys.COND_CONTEXT, control_flow_pb2.CondContextDef, _to_proto, CondContext.from_proto)
-_register_if_free(GraphKeys.WHILE_CONTEXT, control_flow_pb2.WhileContextDef, _to_proto, WhileContext.from_proto)

@@ -17,6 +17,7 @@ from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 
 __all__ = [
+    "resource_handle_shape",
     "unchanged",
     "scalar",
     "unknown",
@@ -515,3 +516,28 @@ def reduction(op):
     if keep:
         return [TensorShape([1 if i in axes else d for i, d in enumerate(dims)])]
     return [TensorShape([d for i, d in enumerate(dims) if i not in axes])]
+
+
+# Ops that pass a resource handle through unchanged (TF carries the variable's shape along as handle data).
+_HANDLE_FORWARDING = {"Identity", "Switch", "RefSwitch", "Enter", "Exit", "NextIteration", "Merge"}
+
+
+def resource_handle_shape(handle) -> TensorShape:
+    """The shape of the variable a resource handle points to (TF's handle data), unknown when not traced.
+
+    Follows the handle through pass-through ops and through function arguments that captured it
+    (a graph's ``_handle_shapes``: placeholder id -> shape).
+    """
+    t = handle
+    for _ in range(1000):
+        op = t.op
+        if op.type == "VarHandleOp":
+            return TensorShape(op.get_attr("shape"))
+        shapes = getattr(op.graph, "_handle_shapes", None)
+        if shapes and id(t) in shapes:
+            return shapes[id(t)]
+        if op.type in _HANDLE_FORWARDING and op.inputs:
+            t = op.inputs[0]
+            continue
+        break
+    return unknown_shape()

@@ -881,6 +881,11 @@ def _pack_shape(op):
     shape=_pack_shape,
 )
 def pack(values, axis):
+    if not isinstance(values[0], (torch.Tensor, np.ndarray)):  # variant scalars (TensorLists): a vector of them
+        out = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            out[i] = v
+        return out
     first = values[0].shape
     for i, v in enumerate(values[1:], 1):
         if v.shape != first:

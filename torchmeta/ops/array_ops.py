@@ -372,11 +372,13 @@ def fill(dims, value):
 
 @register_op("ZerosLike", inputs=["x: T"], outputs=["y: T"], attrs=["T: type"], shape=common_shapes.unchanged)
 def zeros_like(x):
+    if isinstance(x, torch.Tensor):
+        return torch.zeros_like(x)
     if is_np(x):
         out = np.empty(x.shape, dtype=object)
         out.fill(b"")
         return out
-    return torch.zeros_like(x)
+    return x.zeros_like()  # a variant (TensorList, Optional): TF's registered ZerosLike of its kind
 
 
 @register_op(

@@ -254,8 +254,13 @@ def _add_grad(op, grad):
     aliases_input=True,
 )
 def add_n(inputs):
-    """Sums left to right, like TF's CPU kernel (so float results round the same way)."""
+    """Sums left to right, like TF's CPU kernel (so float results round the same way); variants (TensorLists,
+    Optionals) add as TF's registered variant additions do."""
     out = inputs[0]
+    if not isinstance(out, torch.Tensor):
+        for t in inputs[1:]:
+            out = out + t
+        return out
     for t in inputs[1:]:
         out = torch.add(out, t)
     return out

@@ -138,10 +138,7 @@ def var_handle_op():
 
 
 def _handle_shape(op):
-    handle = op.inputs[0].op
-    if handle.type == "VarHandleOp":
-        return [TensorShape(handle.get_attr("shape"))]
-    return [TensorShape(None)]
+    return [common_shapes.resource_handle_shape(op.inputs[0])]
 
 
 @register_op(

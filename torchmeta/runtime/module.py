@@ -89,7 +89,22 @@ class _ModuleEnv:
             return graph.get_attr(attr)
         if name == "state":
             return None
+        if name == "functions":
+            raise _control_flow_unsupported(op)
         raise KeyError(name)
+
+    def loop(self, loop):
+        raise _control_flow_unsupported(loop)
+
+
+def _control_flow_unsupported(what) -> errors.UnimplementedError:
+    return errors.UnimplementedError(
+        None,
+        None,
+        f"to_module: {what.type} '{what.name}': while loops and function calls run in a Session, not in a "
+        "module yet (their bodies are lowered lazily, per input shapes, outside the module's parameters and "
+        "buffers).",
+    )
 
 
 def _element(graph, x, allow_operation=False):

@@ -16,9 +16,12 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.ops.control_flow_ops import DEAD
 from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
-from torchmeta.runtime import lowering, specialize, step_stats
+from torchmeta.runtime import lowering, step_stats
+from torchmeta.runtime.functions import FunctionCache, FunctionCalls
+from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto"]
@@ -217,17 +220,6 @@ def _to_numpy(value, dtype: DType, copy: bool):
     return arr
 
 
-class _Compiled:
-    """One lowered module: its forward and which of its outputs must be copied before returning."""
-
-    __slots__ = ("forward", "gm", "out_copy")
-
-    def __init__(self, gm, forward, out_copy):
-        self.gm = gm
-        self.forward = forward
-        self.out_copy = out_copy
-
-
 class _LRU:
     """A cache keeping its ``size`` most recently used entries; safe to use from many threads."""
 
@@ -262,60 +254,6 @@ class _LRU:
         return len(self._data)
 
 
-class _Program:
-    """The pruned subgraph for one (fetch elements, fed tensors) pair, compiled per feed-shape signature.
-
-    The first ``MAX_SPECIALIZATIONS`` feed-shape signatures get a module specialized to their shapes; any
-    further one runs one generic module (compiled for the placeholders' declared shapes), so a session fed
-    ever new shapes keeps at most ``MAX_SPECIALIZATIONS + 1`` modules per program.
-    """
-
-    MAX_SPECIALIZATIONS = 8
-
-    def __init__(self, session, ops, fetch_tensors, target_ops, feed_tensors):
-        self.session = session
-        self.ops = ops
-        self.fetch_tensors = fetch_tensors
-        self.target_ops = target_ops
-        self.feed_tensors = feed_tensors
-        self.by_shapes: dict = {}
-        self.generic: _Compiled | None = None
-        self._lock = threading.Lock()
-
-    def get(self, args) -> _Compiled:
-        sig = tuple([a.shape for a in args])
-        compiled = self.by_shapes.get(sig)
-        if compiled is None:
-            with self._lock:  # one thread compiles a signature; the others wait for it
-                compiled = self.by_shapes.get(sig)
-                if compiled is not None:
-                    return compiled
-                if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
-                    if self.generic is None:
-                        self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
-                    return self.generic
-                compiled = self._compile(sig)
-                self.by_shapes[sig] = compiled
-        return compiled
-
-    def _compile(self, feed_shapes) -> _Compiled:
-        session = self.session
-        with graph_lib.gc_paused():
-            spec = None
-            if session._optimize:
-                spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
-            gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, session._env, self.target_ops, spec)
-        forward = gm.forward
-        if session._torch_compile:
-            forward = torch.compile(gm, dynamic=False)
-        fed = set(self.feed_tensors)
-        out_copy = [
-            t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))
-            for t in self.fetch_tensors
-        ]
-        return _Compiled(gm, forward, out_copy)
-
-
 class _Plan:
     """One ``run`` signature (fetch structure and feed keys): converts feeds, runs, rebuilds results."""
 
@@ -333,7 +271,10 @@ class _Plan:
                 outs = tracer.run(*args)
                 step_stats.fill_run_metadata(run_metadata, tracer.step_stats())
         except Exception as e:
-            raise self.session._node_error(compiled.gm, e) from e
+            raise node_error(compiled.gm, e) from e
+        for i, v in enumerate(outs):
+            if v is DEAD:  # a tensor of an untaken TF1 branch
+                raise errors.InvalidArgumentError(None, None, f"Retval[{i}] does not have value")
         values = [_to_numpy(v, dt, c) for v, dt, c in zip(outs, self.out_dtypes, compiled.out_copy)]
         return self.structure.build(values)
 
@@ -347,9 +288,16 @@ class _SessionEnv:
 
     deref_refs = True
     kernels: dict = {}
+    constant_buffers = False  # session modules never move between devices
 
     def __init__(self, session: Session):
         self._session = session
+        self.optimize = session._optimize
+        self.torch_compile = session._torch_compile
+        self.functions = FunctionCache(self)
+
+    def loop(self, loop):
+        return LoopRunner(loop, self)
 
     def device(self, op: Operation) -> torch.device:
         return self._session._op_device(op)
@@ -379,6 +327,10 @@ class _SessionEnv:
         if name == "state":
             attr = names.make("session_state")
             setattr(root, attr, self._session._state)
+            return graph.get_attr(attr)
+        if name == "functions":
+            attr = names.make(op.name + "_functions")
+            setattr(root, attr, FunctionCalls(op, self.functions))
             return graph.get_attr(attr)
         raise KeyError(name)
 
@@ -421,7 +373,7 @@ class Session:
 
     Bounded caches: the ``PLAN_CACHE_SIZE`` most recently used ``run`` signatures (fetches and feed keys)
     and ``PROGRAM_CACHE_SIZE`` pruned subgraphs are kept (least recently used dropped first); each subgraph
-    keeps modules for at most ``_Program.MAX_SPECIALIZATIONS`` feed-shape signatures plus one generic module,
+    keeps modules for at most ``Program.MAX_SPECIALIZATIONS`` feed-shape signatures plus one generic module,
     so memory stays constant however many steps, and however many feed shapes, a session sees.
     """
 
@@ -564,19 +516,24 @@ class Session:
                 raise ValueError(f"Tensor {tensor.name} may not be fed.")
             feeds.append(_Feed(key, tensor))
         fetch_tensors = [e for e in structure.elements if isinstance(e, Tensor)]
-        for t in fetch_tensors:
-            if not graph.is_fetchable(t):
-                raise ValueError(f"Tensor {t.name} may not be fetched.")
         target_ops = [e for e in structure.elements if isinstance(e, Operation)]
+        for element in (*fetch_tensors, *target_ops):
+            op = element.op if isinstance(element, Tensor) else element
+            if not graph.is_fetchable(op):
+                raise errors.InaccessibleTensorError(
+                    f"Operation {op.name} has been marked as not fetchable. Typically this happens when it is "
+                    "defined in another function or code block. Use return values, explicit Python locals or "
+                    "TensorFlow collections to access it."
+                )
         feed_tensors = [f.tensor for f in feeds]
         program_key = (tuple(structure.elements), tuple(feed_tensors))
         program = self._programs.get(program_key)
         if program is None:
             ops = lowering.prune(fetch_tensors, target_ops, feed_tensors)
             lowering.check_supported(ops)
-            for op in ops:  # placement errors surface now, even for ops the optimizer folds away
+            for op in lowering.all_ops(ops):  # placement errors surface now, even for ops the optimizer folds away
                 self._op_device(op)
-            program = _Program(self, ops, fetch_tensors, target_ops, feed_tensors)
+            program = Program(self._env, ops, fetch_tensors, target_ops, feed_tensors)
             self._programs.put(program_key, program)
         plan = _Plan()
         plan.program = program
@@ -588,22 +545,6 @@ class Session:
         remap = [index.get(e) for e in structure.elements]
         plan.structure = _Remapped(structure, remap)
         return plan
-
-    def _node_error(self, gm, exc) -> Exception:
-        node = lowering.locate_failed_node(gm, exc.__traceback__)
-        tf_name = node.meta.get("tf_name") if node is not None else None
-        tf_op_type = node.meta.get("tf_op") if node is not None else None
-        op = self._graph._get_operation_by_name_unsafe(tf_name) if tf_name else None
-        if isinstance(exc, errors.OpError):
-            if exc.op is None and op is not None:
-                exc.op = op
-                exc.node_def = op.node_def
-            return exc
-        where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
-        message = f"{where}: {type(exc).__name__}: {exc}"
-        if isinstance(exc, (RuntimeError, ValueError, IndexError, TypeError)):
-            return errors.InvalidArgumentError(op.node_def if op else None, op, message)
-        return errors.InternalError(op.node_def if op else None, op, message)
 
     # -- environment for lowering ------------------------------------------------------------------------
     def _op_device(self, op: Operation) -> torch.device:
@@ -620,7 +561,7 @@ class Session:
             if groups is not None:
                 for g in groups.list.s:
                     if g.startswith(b"loc:@"):
-                        other = self._graph._get_operation_by_name_unsafe(g[5:].decode())
+                        other = op.graph._get_operation_by_name_unsafe(g[5:].decode())
                         if other is not None and other is not op and other.device:
                             spec_str = other.device
                             break
@@ -702,12 +643,12 @@ class Session:
         return None
 
     def _compiled_modules(self) -> list:
-        """Every GraphModule this session has lowered (for inspection and tests)."""
+        """Every GraphModule this session has lowered for its runs and for library functions (for
+        inspection and tests)."""
         out = []
         for program in self._programs.values():
-            out.extend(c.gm for c in program.by_shapes.values())
-            if program.generic is not None:
-                out.append(program.generic.gm)
+            out.extend(program.compiled_modules())
+        out.extend(self._env.functions.compiled_modules())
         return out
 
     def list_devices(self):
@@ -726,14 +667,6 @@ class _Remapped:
 
     def build(self, outs):
         return self._structure.build([None if i is None else outs[i] for i in self._remap])
-
-
-def _may_alias(t: Tensor) -> bool:
-    """Whether a fetched value may share memory with state the session keeps (then it is copied)."""
-    info = t.op._info
-    if t.op.type in lowering.SOURCE_OPS or t.dtype.is_ref_dtype:
-        return True
-    return info is not None and info.aliases_input
 
 
 def const_to_value(proto, device):

@@ -117,7 +117,10 @@ class VariableSlot:
 
 
 def read_ref(ref):
-    """The current value of a ref-typed input (a VariableSlot), as a plain tensor."""
+    """The current value of a ref-typed input (a VariableSlot), as a plain tensor; a value that is already
+    a tensor (a fed ref-typed tensor) is returned as it is."""
+    if type(ref) is not VariableSlot:
+        return ref
     value = ref.value
     if value is None:
         raise ref.uninitialized_error()
