@@ -38,6 +38,8 @@ class Sample:
     # Outputs that are kernel scratch space whose shape TF's CPU kernel picks by the machine's
     # instruction set (oneDNN or Eigen): only their dtype is compared.
     opaque_outputs: tuple = ()
+    # Integer outputs may differ by this much (documented codec tolerances, e.g. JPEG's DCT); 0 = exact.
+    int_atol: int = 0
 
     @property
     def name(self) -> str:
@@ -133,5 +135,8 @@ def assert_same(expected, actual, sample: Sample):
                 equal_nan=True,
                 err_msg=f"output {i}",
             )
+        elif sample.int_atol and e.dtype.kind in "iu":
+            diff = np.abs(v.astype(np.int64) - e.astype(np.int64))
+            assert diff.max(initial=0) <= sample.int_atol, f"output {i}: max difference {diff.max()}"
         else:
             np.testing.assert_array_equal(v, e, err_msg=f"output {i}")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_image,
     samples_io,
     samples_logging,
     samples_math,
     samples_nn,
+    samples_parsing,
     samples_random,
+    samples_sparse,
     samples_state,
     samples_summary,
     samples_training,
@@ -18,9 +21,12 @@ SAMPLES = (
     samples_array.SAMPLES
     + samples_io.SAMPLES
     + samples_logging.SAMPLES
+    + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
+    + samples_parsing.SAMPLES
     + samples_random.SAMPLES
+    + samples_sparse.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
     + samples_training.SAMPLES

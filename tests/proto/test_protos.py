@@ -104,6 +104,15 @@ REQUIRED_MESSAGES = [
     "DeviceStepStats",
     "NodeExecStats",
     "CostGraphDef",
+    "Example",
+    "SequenceExample",
+    "Features",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "BytesList",
+    "FloatList",
+    "Int64List",
 ]
 REQUIRED_ENUMS = [
     "DataType",
@@ -127,6 +136,8 @@ OPAQUE_FIELDS = {
 # TF's modules for the files we mirror; importing them fills TF's (default) descriptor pool.
 TF_MODULES = [
     "tensorflow.core.framework.allocation_description_pb2",
+    "tensorflow.core.example.example_pb2",
+    "tensorflow.core.example.feature_pb2",
     "tensorflow.core.framework.attr_value_pb2",
     "tensorflow.core.framework.cost_graph_pb2",
     "tensorflow.core.framework.function_pb2",
@@ -376,6 +387,33 @@ def test_event_with_summary_interop(tf):
         tf_event_pb2.Event(session_log=tf_event_pb2.SessionLog(status=3, checkpoint_path="/m-1")),
     ):
         _assert_roundtrip(other, event_pb2.Event)
+
+
+def test_example_interop(tf):
+    """tf.train.Example / SequenceExample bytes and text move both ways unchanged."""
+    from torchmeta._proto import example_pb2
+
+    theirs = tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "f": tf.train.Feature(float_list=tf.train.FloatList(value=[1.5, -2.0])),
+                "i": tf.train.Feature(int64_list=tf.train.Int64List(value=[2**40, -1])),
+                "b": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"\x00\xff", b"text"])),
+                "empty": tf.train.Feature(),
+            }
+        )
+    )
+    _assert_roundtrip(theirs, example_pb2.Example)
+    sequence = tf.train.SequenceExample()
+    sequence.context.feature["len"].int64_list.value.append(2)
+    steps = sequence.feature_lists.feature_list["tokens"].feature
+    steps.add().int64_list.value.extend([1, 2])
+    steps.add().float_list.value.append(0.5)
+    _assert_roundtrip(sequence, example_pb2.SequenceExample)
+    ours = example_pb2.Example()
+    ours.features.feature["x"].float_list.value.extend([0.25, 4.0])
+    back = tf.train.Example.FromString(ours.SerializeToString())
+    assert list(back.features.feature["x"].float_list.value) == [0.25, 4.0]
 
 
 def test_messages_built_here_read_in_tensorflow(tf):

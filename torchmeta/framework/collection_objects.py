@@ -1,7 +1,7 @@
 """Python objects for the proto-backed collections that have no fuller implementation yet.
 
 - ``QueueRunner`` (``queue_runners``, QueueRunnerDef): holds a queue and the ops that fill and close
-  it. It exports and imports like ``tf.train.QueueRunner``; starting its threads is not supported.
+  it, exports and imports like ``tf.train.QueueRunner``, and runs its enqueue ops on threads.
 
 (The ``cond_context`` / ``while_context`` collections hold torchmeta.api.control_flow_ops' contexts.)
 Proto functions are registered only for keys nobody registered yet: a fuller implementation
@@ -10,12 +10,18 @@ registers its own and wins whatever the import order.
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
+
 from torchmeta import errors
 from torchmeta._proto import queue_runner_pb2
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys
 
 __all__ = ["QueueRunner", "add_queue_runner"]
+
+_logger = logging.getLogger("torchmeta")
 
 
 def _op_name_of(element) -> str:
@@ -57,6 +63,8 @@ class QueueRunner:
         else:
             self._init_from_args(queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types)
         self._exceptions_raised = []
+        self._lock = threading.Lock()
+        self._runs_per_session = weakref.WeakKeyDictionary()
 
     def _init_from_args(self, queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types):
         if not queue or not enqueue_ops:
@@ -130,8 +138,79 @@ class QueueRunner:
         """The name of the queue (its op name)."""
         return _op_name_of(self._queue)
 
+    def _run(self, sess, enqueue_op, coord=None):
+        """One thread: runs ``enqueue_op`` until the queue closes, the coordinator stops, or an error."""
+        decremented = False
+        try:
+            while True:
+                if coord and coord.should_stop():
+                    break
+                try:
+                    sess.run(enqueue_op)
+                except self._queue_closed_exception_types:
+                    with self._lock:
+                        self._runs_per_session[sess] -= 1
+                        decremented = True
+                        if self._runs_per_session[sess] == 0:
+                            try:
+                                sess.run(self._close_op)
+                            except Exception as e:
+                                _logger.debug("Ignored exception: %s", e)
+                    return
+        except Exception as e:
+            # TF reports the error to the coordinator (join re-raises it); here the queue is also marked
+            # failed, so a consumer blocked on it gets this error instead of waiting forever.
+            fail = getattr(sess, "_fail_resource", None)
+            if fail is not None and not isinstance(e, errors.CancelledError) and not getattr(sess, "_closed", False):
+                fail(self.name, e)
+            if coord:
+                coord.request_stop(e)
+            else:
+                _logger.error("Exception in QueueRunner: %s", e)
+                with self._lock:
+                    self._exceptions_raised.append(e)
+        finally:
+            if not decremented:
+                with self._lock:
+                    self._runs_per_session[sess] -= 1
+
+    def _close_on_stop(self, sess, cancel_op, coord):
+        coord.wait_for_stop()
+        try:
+            sess.run(cancel_op)
+        except Exception as e:
+            _logger.debug("Ignored exception: %s", e)
+
     def create_threads(self, sess, coord=None, daemon=False, start=False):
-        raise NotImplementedError("QueueRunner threads are not supported by torchmeta yet.")
+        """Threads running the enqueue ops in ``sess`` (one each), plus one closing the queue when ``coord``
+        stops; ``[]`` when this runner already runs in ``sess`` (TF's ``create_threads``)."""
+        with self._lock:
+            if self._runs_per_session.get(sess, 0) > 0:
+                return []
+            self._runs_per_session[sess] = len(self._enqueue_ops)
+            self._exceptions_raised = []
+        threads = [
+            threading.Thread(
+                target=self._run, args=(sess, op, coord), name=f"QueueRunnerThread-{self.name}-{_op_name_of(op)}"
+            )
+            for op in self._enqueue_ops
+        ]
+        if coord:
+            threads.append(
+                threading.Thread(
+                    target=self._close_on_stop,
+                    args=(sess, self._cancel_op, coord),
+                    name=f"QueueRunnerThread-{self.name}-close_on_stop",
+                )
+            )
+        for t in threads:
+            if coord:
+                coord.register_thread(t)
+            if daemon:
+                t.daemon = True
+            if start:
+                t.start()
+        return threads
 
     def to_proto(self, export_scope=None):
         """The QueueRunnerDef, or None when the queue lies outside ``export_scope``."""

@@ -876,6 +876,8 @@ class Graph:
                 raise ValueError(f"Control input {c.name} is not from this graph")
             if c not in current and c not in ops:
                 ops.append(c)
+                # TF marks every op used as a manual control dependency (its MLIR-bridge bookkeeping).
+                c._set_attr("_has_manual_control_dependencies", attr_value_pb2.AttrValue(b=True))
         return _ControlDependenciesController(self, ops)
 
     def _current_control_dependencies(self):

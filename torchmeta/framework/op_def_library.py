@@ -224,13 +224,25 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 if plain is not None and plain in allowed:
                     dt = plain
             # A Tensor of the wrong dtype is TF's TypeError below, not convert_to_tensor's ValueError.
-            tensor = graph_lib.convert_to_tensor(
-                value,
-                dtype=None if isinstance(value, graph_lib.Tensor) else dt,
-                preferred_dtype=preferred,
-                name=arg.name,
-                as_ref=arg.is_ref,
-            )
+            tensor = None
+            allowed = attr_defs[arg.type_attr].allowed_values.list.type if arg.type_attr in attr_defs else ()
+            if dt is None and preferred is not None and allowed and not _is_tensor_like(value):
+                # TF's _apply_op_helper: convert without a dtype first and keep that if it is allowed, else
+                # convert again with the attr's default (an empty list leaves a float Const behind, as in TF).
+                try:
+                    first = graph_lib.convert_to_tensor(value, name=arg.name, as_ref=arg.is_ref)
+                except TypeError:
+                    first = None
+                if first is not None and first.dtype.base_dtype.value in allowed:
+                    tensor = first
+            if tensor is None:
+                tensor = graph_lib.convert_to_tensor(
+                    value,
+                    dtype=None if isinstance(value, graph_lib.Tensor) else dt,
+                    preferred_dtype=preferred,
+                    name=arg.name,
+                    as_ref=arg.is_ref,
+                )
             if arg.is_ref:
                 if not tensor.dtype.is_ref_dtype:
                     raise TypeError(f"'{arg.name}' argument for '{op_type}' Op requires l-value input")

@@ -38,6 +38,8 @@ __all__ = [
     "TRAINING_T",
     "TINDICES",
     "USE_LOCKING",
+    "resource_key",
+    "session_resource",
     "apply_op_shape",
     "scatter_update_shape",
     "check_scalar",
@@ -290,3 +292,19 @@ def update_rows(tensors, grad, indices, row_fn):
         row_fn(*rows, g_rows)
         for t, r in zip(flat, rows):
             t.index_copy_(0, idx, r)
+
+
+def resource_key(kind: str, container: str, shared_name: str, node_name: str):
+    """How a session finds one resource (a queue, a reader, an iterator): by ``shared_name`` when given,
+    else by the op that creates it."""
+    return (kind, container, shared_name or node_name)
+
+
+def session_resource(state, key, factory):
+    """The resource ``key`` of a session's state, created by ``factory()`` on first use (once, across threads)."""
+    with state.resource_lock:
+        resource = state.resources.get(key)
+        if resource is None:
+            resource = factory()
+            state.resources[key] = resource
+        return resource

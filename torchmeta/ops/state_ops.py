@@ -114,6 +114,49 @@ def is_variable_initialized(ref):
     return torch.tensor(ref.value is not None)
 
 
+def _count_up_to(slot, limit):
+    with slot.lock:
+        current = slot.read()
+        if int(current) >= limit:
+            raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        old = current.clone()
+        current.add_(1)
+    return old
+
+
+@register_op(
+    "CountUpTo",
+    inputs=["ref: Ref(T)"],
+    outputs=["output: T"],
+    attrs=["limit: int", "T: {int32, int64}"],
+    shape=common_shapes.unchanged,
+)
+def count_up_to(ref, limit):
+    """The value before an atomic increment; OutOfRangeError once it reached ``limit`` (TF's epoch counter)."""
+    return _count_up_to(ref, limit)
+
+
+@register_op(
+    "ResourceCountUpTo",
+    inputs=["resource: resource"],
+    outputs=["output: T"],
+    attrs=["limit: int", "T: {int32, int64}"],
+    shape=common_shapes.scalar,
+    stateful=True,
+)
+def resource_count_up_to(resource, limit):
+    """ResourceCountUpTo: CountUpTo of a resource variable (copy-on-write: a new tensor is stored)."""
+    with resource.lock:
+        current = resource.read()
+        if int(current) >= limit:
+            raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        resource.replace(current + 1)
+    return current
+
+
+no_registered_gradient("CountUpTo", "ResourceCountUpTo")
+
+
 # ---------------------------------------------------------------------------------------------
 # Resource variables
 

@@ -16,10 +16,12 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.ops.control_flow_ops import DEAD
 from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
-from torchmeta.runtime import lowering, step_stats
+from torchmeta.runtime import data_pipeline, lowering, step_stats
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
 from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
@@ -109,6 +111,15 @@ class _FetchStructure:
             if isinstance(fetch, tuple):
                 return lambda values: tuple(b(values) for b in subs)
             return lambda values: [b(values) for b in subs]
+        if isinstance(fetch, SparseTensor):
+            parts = [self._compile(graph, t) for t in (fetch.indices, fetch.values, fetch.dense_shape)]
+            return lambda values: SparseTensorValue(*[b(values) for b in parts])
+        if isinstance(fetch, IndexedSlices):
+            parts = [self._compile(graph, t) for t in (fetch.values, fetch.indices)]
+            shape = self._compile(graph, fetch.dense_shape) if fetch.dense_shape is not None else None
+            return lambda values: IndexedSlicesValue(
+                parts[0](values), parts[1](values), None if shape is None else shape(values)
+            )
         try:
             element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
         except TypeError as e:
@@ -144,10 +155,11 @@ def _fetch_key(fetch):
 class _Feed:
     """How one fed tensor is checked and converted."""
 
-    __slots__ = ("key", "tensor", "np_dtype", "dims", "is_string", "dtype")
+    __slots__ = ("key", "part", "tensor", "np_dtype", "dims", "is_string", "dtype")
 
-    def __init__(self, key, tensor: Tensor):
+    def __init__(self, key, tensor: Tensor, part=None):
         self.key = key
+        self.part = part  # for a SparseTensor key: which of (indices, values, dense_shape) this is
         self.tensor = tensor
         self.dtype = tensor.dtype.base_dtype
         self.np_dtype = self.dtype.numpy
@@ -261,7 +273,11 @@ class _Plan:
 
     def run(self, feed_dict, run_metadata=None):
         feeds = self.feeds
-        args = [f.convert(feed_dict[f.key]) for f in feeds] if feeds else ()
+        args = (
+            [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
+            if feeds
+            else ()
+        )
         compiled = self.program.get(args)
         try:
             if run_metadata is None:
@@ -339,8 +355,28 @@ class _SessionState:
     """Per-session objects kernels may need beyond variables (resources, the checkpoint format...)."""
 
     def __init__(self):
-        self.resources: dict = {}
+        self.resources: dict = {}  # queues, readers, iterators... (ops.common.session_resource)
+        self.resource_lock = threading.Lock()
+        self.iterators_by_handle: dict = {}  # IteratorToStringHandle's bytes -> the iterator resource
+        self.make_pipeline = data_pipeline.make_pipeline  # how MakeIterator runs a tf.data pipeline
         self._local = threading.local()  # per thread: Savers saving from two threads at once do not mix
+
+    def cancel(self) -> None:
+        """The session is closing: ops blocked on (or later using) its resources raise CancelledError."""
+        with self.resource_lock:
+            resources = list(self.resources.values())
+        for resource in resources:
+            cancel = getattr(resource, "cancel", None)
+            if cancel is not None:
+                cancel()
+
+    def fail(self, node_name: str, error: BaseException) -> bool:
+        """Marks the resources the op ``node_name`` created as failed with ``error`` (a dead feeding thread)."""
+        with self.resource_lock:
+            resources = [r for r in self.resources.values() if getattr(r, "node_name", None) == node_name]
+        for resource in resources:
+            resource.fail(error)
+        return bool(resources)
 
     @property
     def checkpoint_format(self) -> str:
@@ -446,8 +482,9 @@ class Session:
         return False
 
     def close(self) -> None:
-        """Frees this session's variables and compiled modules."""
+        """Frees this session's variables and compiled modules; cancels ops blocked on its queues."""
         self._closed = True
+        self._state.cancel()
         self._slots.clear()
         self._consts.clear()
         self._programs.clear()
@@ -456,6 +493,11 @@ class Session:
     def __del__(self):
         with contextlib.suppress(Exception):
             self._slots.clear()
+
+    def _fail_resource(self, node_name: str, error: BaseException) -> bool:
+        """A thread feeding the resource (queue) made by op ``node_name`` died with ``error``: the ops waiting
+        on it raise that error instead of blocking forever (QueueRunner calls this)."""
+        return self._state.fail(node_name, error)
 
     # -- running ---------------------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -505,6 +547,12 @@ class Session:
         structure = _FetchStructure(graph, fetches)
         feeds = []
         for key in feed_dict:
+            if isinstance(key, SparseTensor):
+                for part, tensor in enumerate((key.indices, key.values, key.dense_shape)):
+                    if not graph.is_feedable(tensor):
+                        raise ValueError(f"Tensor {tensor.name} may not be fed.")
+                    feeds.append(_Feed(key, tensor, part))
+                continue
             try:
                 tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
             except (ValueError, KeyError, TypeError) as e:
