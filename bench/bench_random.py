@@ -73,9 +73,7 @@ def _child(n: int, rounds: int, threads: int) -> dict:
 
 
 def _run_child(n, rounds, threads, native=True) -> dict:
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    if not native:
-        env["TORCHMETA_NATIVE"] = "0"
+    env = dict(os.environ, PYTHONPATH=ROOT, TORCHMETA_NATIVE="1" if native else "0")
     out = subprocess.run(
         [sys.executable, __file__, "--child", "--n", str(n), "--rounds", str(rounds), "--threads", str(threads)],
         capture_output=True,

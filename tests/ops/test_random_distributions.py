@@ -97,11 +97,10 @@ def test_shards_cover_the_range(total, cost, threads):
 
 @pytest.mark.parametrize("fill", ["fill_uniform", "fill_normal", "fill_truncated_normal"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
-def test_native_fills_equal_torch_path(monkeypatch, fill, dtype):
+def test_native_fills_equal_torch_path(monkeypatch, native, fill, dtype):
     """The C kernel (uniform, Box-Muller with glibc's algorithms, truncated groups) against the torch
     implementation the other devices run, on 300k values."""
-    from torchmeta.ops import philox_native
-
+    philox_native = native
     gen = Philox.from_seeds(11, 12).skip(5)
     native = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
     monkeypatch.setattr(philox_native, "_lib", None)

@@ -1,11 +1,13 @@
 """An optional native Philox kernel for the CPU: _philox_native.c, compiled on first use and loaded with ctypes.
 
 Generating 10M uniform floats takes TF ~40 ms; the numpy rounds in torchmeta.ops.philox take ~4x that (every
-round is five passes over memory). This small C kernel computes the same blocks (and TF's float32
-uniforms directly) at TF's speed or better. It is built once per source version with the system C compiler
-into ``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``, private to the user) and reused; without a
-compiler, or with ``TORCHMETA_NATIVE=0``, torchmeta keeps its numpy implementation: the numbers are the
-same either way (tests/ops/test_philox.py compares them). Calls release the GIL, so large requests are
+round is five passes over memory; normals ~14x, because of Box-Muller in numpy). This small C kernel computes
+the same blocks (and TF's float32 uniforms, normals and truncated normals directly) at TF's speed or better.
+It is an accelerator, not a dependency: built once per source version with the system C compiler into
+``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``, private to the user, only this user's builds are
+loaded) and reused; without a compiler, or with ``TORCHMETA_NATIVE=0``, torchmeta keeps its pure
+numpy/torch implementation. The numbers are the same either way (tests/ops/test_philox.py and
+tests/ops/test_random_distributions.py compare them). Calls release the GIL, so large requests are
 split over torch's intra-op thread count.
 """
 
