@@ -1,6 +1,7 @@
 """``tf.nn``: neural-network functions."""
 
 from torchmeta.api.candidate_sampling_ops import *  # noqa: F403
+from torchmeta.api.nn_impl import nce_loss, sampled_softmax_loss  # noqa: F401
 from torchmeta.api.nn_ops import *  # noqa: F403
 from torchmeta.api.rnn import (  # noqa: F401
     bidirectional_dynamic_rnn,

@@ -97,8 +97,26 @@ def test_lstm_dynamic_rnn_trains_step_for_step_as_tf_and_checkpoints_cross(tf1, 
     np.testing.assert_allclose(back["logits"], a["logits"], rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
+def test_word2vec_with_nce_loss_trains_as_tf_and_checkpoints_cross(tf1, tmp_path):
+    """Seeded, both programs start from the same embeddings and sample the same negative classes, so
+    every step's loss is TensorFlow's; the trained embeddings restore in the other framework."""
+    ours = load("word2vec", "torchmeta")
+    theirs = load("word2vec", "tensorflow")
+    a = ours.main(["--steps", "200", "--dir", str(tmp_path / "tm")])
+    b = theirs.main(["--steps", "200", "--dir", str(tmp_path / "tf")])
+    assert a["variables"] == b["variables"] == ["embeddings", "nce_weights", "nce_biases"]
+    np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-4, atol=1e-5)
+    assert np.mean(b["losses"][-50:]) < 0.5 * np.mean(b["losses"][:10])
+    np.testing.assert_allclose(a["similarity"], b["similarity"], rtol=1e-3, atol=1e-3)
+    again = ours.main(["--restore", b["prefix"]])
+    np.testing.assert_allclose(again["similarity"], b["similarity"], rtol=1e-5, atol=1e-5)
+    back = theirs.main(["--restore", to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "word2vec"))])
+    np.testing.assert_allclose(back["similarity"], a["similarity"], rtol=1e-5, atol=1e-5)
+
+
 def test_programs_import_only_torchmeta():
-    for name in ("cnn_layers", "dcgan", "lstm_dynamic_rnn"):
+    for name in ("cnn_layers", "dcgan", "lstm_dynamic_rnn", "word2vec"):
         module = load(name, "torchmeta")
         assert module.tf is tm
 
