@@ -1,15 +1,15 @@
 """A TF1 LSTM classifier with tf.nn.dynamic_rnn on synthetic variable-length sequences.
 
-    python examples/lstm_dynamic_rnn.py [--steps 60] [--dir lstm-model] [--init PREFIX] [--restore PREFIX]
+    python examples/lstm_dynamic_rnn.py [--steps 60] [--dir lstm-model] [--restore PREFIX]
 
 Runs unchanged in TensorFlow: replace the ``import torchmeta as tf`` line with
 ``import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()``. Each sequence has 3 features per
 step and 4 to 12 steps (``sequence_length``); its class is the feature with the largest sum over its
 steps. The model: an LSTMCell(32) run by dynamic_rnn (variables ``rnn/lstm_cell/kernel`` and
 ``rnn/lstm_cell/bias``, as TF names them), its final ``h`` into a dense layer of 3 logits, trained
-with Adam. The program saves its starting variables (``<dir>/init``) and the trained ones
-(``<dir>/model-<step>``); ``--init PREFIX`` starts from a checkpoint instead of the initializers (so
-both frameworks train step for step from the same numbers), ``--restore PREFIX`` evaluates one.
+with Adam. The graph is seeded and torchmeta draws TensorFlow's random numbers, so both programs
+start from the same weights and print the same losses. The trained variables are saved
+(``<dir>/model-<step>``); ``--restore PREFIX`` evaluates a checkpoint instead of training.
 """
 
 import argparse
@@ -41,7 +41,6 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--dir", default="lstm-model")
-    parser.add_argument("--init", default=None, help="start training from this checkpoint")
     parser.add_argument("--restore", default=None, help="evaluate this checkpoint instead of training")
     args = parser.parse_args(argv)
     x_train, len_train, y_train = make_data(1024, seed=0)
@@ -67,11 +66,7 @@ def main(argv=None):
             saver.restore(sess, args.restore)
             prefix = args.restore
         else:
-            if args.init:
-                saver.restore(sess, args.init)
-            else:
-                sess.run(tf.global_variables_initializer())
-            saver.save(sess, args.dir + "/init")
+            sess.run(tf.global_variables_initializer())
             for step in range(args.steps):
                 start = (step * args.batch) % len(x_train)
                 idx = slice(start, start + args.batch)
