@@ -113,8 +113,9 @@ def _bidirectional(tf, lengths=None):
     return out
 
 
-def test_static_bidirectional_rnn_graph_is_tfs(tf1):
-    P.assert_same_graph(tf1, _bidirectional)
+@pytest.mark.parametrize("lengths", [None, [4, 2, 1]], ids=["full", "lengths"])
+def test_static_bidirectional_rnn_graph_is_tfs(tf1, lengths):
+    P.assert_same_graph(tf1, lambda tf: _bidirectional(tf, lengths))
 
 
 @pytest.mark.parametrize("lengths", [None, [4, 2, 1]], ids=["full", "lengths"])
@@ -410,4 +411,19 @@ def test_dynamic_rnn_under_control_flow_v2_gives_tfs_numbers(v2, tmp_path, name)
         return out
 
     expected, actual = P.run_tf_then_ours(v2, program, tmp_path, {"x:0": X})
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+def test_seeded_variational_dropout_in_dynamic_rnn_draws_tfs_numbers(tf1, tmp_path):
+    """Variational dropout draws its masks once, before the loop: TF's masks, outputs and gradients.
+
+    (Masks drawn inside the loop body follow TF's executor order across parallel iterations, which
+    torchmeta's sequential loop does not reproduce; the graphs are TF's, see test_dynamic_rnn_graph_is_tfs.)
+    """
+
+    def program(tf):
+        tf.set_random_seed(4)
+        return _dynamic(tf, "dropout_variational", lengths=LENGTHS)
+
+    expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, {"x:0": X})
     P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
