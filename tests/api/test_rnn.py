@@ -11,6 +11,7 @@ import pytest
 
 import torchmeta as tm
 from tests.api import tf_programs as P
+from tests.api.cf_helpers import check_both_ways
 
 pytest.importorskip("tensorflow")
 
@@ -427,3 +428,19 @@ def test_seeded_variational_dropout_in_dynamic_rnn_draws_tfs_numbers(tf1, tmp_pa
 
     expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, {"x:0": X})
     P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("basic_lstm", {"lengths": LENGTHS}), ("multi", {}), ("gru", {"lengths": LENGTHS, "initial": True})],
+    ids=["basic_lstm_lengths", "multi", "gru_initial_state"],
+)
+def test_dynamic_rnn_while_context_and_meta_graphs_both_ways(tf1, tmp_path, name, kwargs):
+    """The while_context collection is TF's too; our MetaGraph runs in TF and TF's runs here, each from its
+    seeded initializers (TF's random numbers)."""
+
+    def program(tf):
+        tf.set_random_seed(1)
+        return _dynamic(tf, name, **kwargs)
+
+    check_both_ways(tf1, program, {"x:0": X}, tmp_path, init=True, rtol=1e-4, atol=1e-5)
