@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_image_box,
+    samples_image_color,
+    samples_image_resize,
+    samples_image_transform,
     samples_logging,
     samples_math,
     samples_nn,
@@ -15,6 +19,10 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_image_box.SAMPLES
+    + samples_image_color.SAMPLES
+    + samples_image_resize.SAMPLES
+    + samples_image_transform.SAMPLES
     + samples_logging.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
