@@ -4,6 +4,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_index_ops,
     array_layout_ops,
     array_ops,
+    array_reorder_ops,
     control_flow_ops,
     conv_ops,
     image_box_ops,
