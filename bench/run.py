@@ -205,6 +205,84 @@ class LSTMTrain(Workload):
         return step
 
 
+class DynamicRNNTrain(Workload):
+    """TF1's dynamic_rnn over an LSTMCell: a while loop over TensorArrays, trained through TF's gradient
+    while frame (stack accumulators). TensorFlow builds the graph and exports it as a .meta; torchmeta
+    imports that file (it has no dynamic_rnn builder of its own to compare with)."""
+
+    name = "dynamic_rnn20_train"
+    description = "tf.nn.dynamic_rnn LSTM, 20 steps (batch 32, hidden 128), one training step"
+
+    def __init__(self, device, steps=20, batch=32, hidden=128):
+        super().__init__(device)
+        self.steps, self.batch, self.hidden = steps, batch, hidden
+        self.x = self.rng.standard_normal((batch, steps, hidden)).astype(np.float32)
+        self.target = self.rng.standard_normal((batch, steps, hidden)).astype(np.float32)
+        self.path = None
+
+    def _build(self, tf):
+        x = tf.placeholder(tf.float32, [self.batch, self.steps, self.hidden], name="x")
+        target = tf.placeholder(tf.float32, [self.batch, self.steps, self.hidden], name="target")
+        cell = tf.nn.rnn_cell.LSTMCell(self.hidden)
+        outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        loss = tf.reduce_mean(tf.square(outputs - target), name="loss")
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+        return x, target, train_op
+
+    def tf_step(self, tf, config):
+        g = tf.Graph()
+        with g.as_default():
+            x, target, train_op = self._build(tf)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+            if self.path is None:
+                self.path = os.path.join(tempfile.mkdtemp(prefix="tm_bench_"), "dynamic_rnn.meta")
+                tf.train.export_meta_graph(self.path)
+        feed = {x: self.x, target: self.target}
+        return lambda: sess.run(train_op, feed)
+
+    def tm_step(self, tm):
+        if self.path is None:
+            import tensorflow.compat.v1 as tf_ref
+
+            self.tf_step(tf_ref, tf_ref.ConfigProto())
+        g = tm.Graph()
+        with g.as_default():
+            tm.train.import_meta_graph(self.path)
+            sess = tm.Session(graph=g, config=tm.ConfigProto(device=self.device))
+            sess.run(tm.global_variables_initializer())
+        feed = {"x:0": self.x, "target:0": self.target}
+        return lambda: sess.run("train", feed)
+
+    def torch_step(self):
+        """The same LSTM (TF's LSTMCell: one matmul of [x, h], gates i, j, f, o, forget bias 1) as a Python
+        loop in PyTorch eager, autograd for the backward pass."""
+        hdim, dev = self.hidden, self.device
+        w = torch.nn.Parameter(torch.randn(2 * hdim, 4 * hdim, device=dev) * 0.05)
+        b = torch.nn.Parameter(torch.zeros(4 * hdim, device=dev))
+        opt = torch.optim.SGD([w, b], lr=0.1)
+        x_np, target_np = self.x, self.target
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            x = torch.from_numpy(x_np).to(dev)
+            target = torch.from_numpy(target_np).to(dev)
+            h = torch.zeros(self.batch, hdim, device=dev)
+            c = torch.zeros(self.batch, hdim, device=dev)
+            outs = []
+            for t in range(self.steps):
+                gates = torch.addmm(b, torch.cat([x[:, t], h], 1), w)
+                i, j, f, o = gates.chunk(4, 1)
+                c = torch.sigmoid(f + 1.0) * c + torch.sigmoid(i) * torch.tanh(j)
+                h = torch.sigmoid(o) * torch.tanh(c)
+                outs.append(h)
+            loss = (torch.stack(outs, 1) - target).square().mean()
+            loss.backward()
+            opt.step()
+
+        return step
+
+
 class TrivialFetch(Workload):
     name = "trivial_fetch"
     description = "sess.run of a scalar constant: the per-call overhead"
@@ -363,6 +441,7 @@ def main(argv=None):
             device, [784, 1024, 1024, 10], 128, "mnist_mlp_train", "MLP 784-1024-1024-10, batch 128, training step"
         ),
         LSTMTrain(device),
+        DynamicRNNTrain(device),
         TrivialFetch(device),
         ImportAndRun(device),
     ]

@@ -1,14 +1,36 @@
-"""Shared test setup: quiet TensorFlow, TF1 semantics, and the ``tf1`` fixture for the reference."""
+"""Shared test setup: quiet TensorFlow, TF1 semantics, the ``tf1`` fixture for the reference, and the
+device the op sample tables run torchmeta on (``op_device``)."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", os.environ.get("CUDA_VISIBLE_DEVICES", ""))
 
 import pytest
+import torch
 
 import torchmeta as tm
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=os.environ.get("TORCHMETA_TEST_DEVICE", "auto"),
+        help="where the op sample tables run torchmeta (TensorFlow, the reference, runs on the CPU): cuda when "
+        "a GPU is present (auto, the default; or the TORCHMETA_TEST_DEVICE environment variable)",
+    )
+
+
+@pytest.fixture(scope="session")
+def op_device(request) -> str:
+    """ "cpu" or "cuda": the device of the op sample tests; ``--device cuda`` without a GPU skips them."""
+    choice = request.config.getoption("--device")
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if choice == "cuda" and not torch.cuda.is_available():
+        pytest.skip("--device cuda: no GPU here")
+    return choice
 
 
 @pytest.fixture

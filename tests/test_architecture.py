@@ -220,10 +220,6 @@ def test_cycle_exemptions_are_function_level_and_few():
     assert {imp.source for imp in marked} <= {"torchmeta.compat.v1"}, marked
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 point 2, next landing: the array family's helpers move to ops/common.py as public names",
-)
 def test_no_private_name_is_imported_from_another_module():
     private = [
         repr(imp)

@@ -7,32 +7,66 @@ each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are 
 # The op families register every op; the layers import one another bottom-up (ARCHITECTURE.md).
 from torchmeta import (  # noqa: F401
     compat,
+    data,
     dtypes,
     errors,
     gfile,
     graph_util,
+    image,
+    io,
     math,
     nn,
     ops,
+    python_io,
+    queue,
     random,
     raw_ops,
+    sparse,
+    strings,
     summary,
     test,
     train,
 )
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.cond import cond  # noqa: F401
+from torchmeta.api.cond_v2 import switch_case  # noqa: F401
+from torchmeta.api.control_flow_assert import Assert  # noqa: F401
+from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
+from torchmeta.api.io_ops import (  # noqa: F401
+    FixedLengthRecordReader,
+    ReaderBase,
+    TextLineReader,
+    TFRecordReader,
+    WholeFileReader,
+)
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
+from torchmeta.api.parsing_ops import *  # noqa: F403
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
+from torchmeta.api.sparse_ops import (  # noqa: F401
+    sparse_concat,
+    sparse_placeholder,
+    sparse_reduce_sum,
+    sparse_reorder,
+    sparse_segment_mean,
+    sparse_segment_sqrt_n,
+    sparse_segment_sum,
+    sparse_tensor_to_dense,
+)
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
+from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401
+from torchmeta.api.while_loop import while_loop  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
+from torchmeta.framework.control_flow_util import disable_control_flow_v2, enable_control_flow_v2  # noqa: F401
 from torchmeta.framework.default_session import get_default_session  # noqa: F401
 from torchmeta.framework.graph import (  # noqa: F401
     Graph,
@@ -56,6 +90,7 @@ from torchmeta.framework.graph import (  # noqa: F401
 )
 from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from torchmeta.io import gfile as _io_gfile  # noqa: F401 - tf.io.gfile
 from torchmeta.platform import app, flags  # noqa: F401
@@ -67,7 +102,16 @@ from torchmeta.version import __version__  # noqa: F401
 
 # isort: split
 # After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
+# tf.io is torchmeta.io (the file formats, below the framework) plus the parsing functions, which
+# build graphs and so live in api/; the top level joins them.
+from torchmeta.api import parsing_ops as _parsing_ops
 from torchmeta.api.clip_ops import *  # noqa: F403
+from torchmeta.api.image_ops import decode_image as _decode_image
+
+for _name in _parsing_ops.__all__:
+    setattr(io, _name, getattr(_parsing_ops, _name))
+io.decode_image = _decode_image
+del _name
 
 # tf.print (a module attribute named after the builtin, as in TensorFlow).
 globals()["print"] = print_v2

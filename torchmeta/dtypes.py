@@ -8,7 +8,7 @@ import ml_dtypes
 import numpy as np
 import torch
 
-__all__ = ["DType", "as_dtype"]
+__all__ = ["DType", "as_dtype", "type_string"]
 
 
 class DType(enum.Enum):
@@ -373,3 +373,15 @@ def torch_to_numpy(t: torch.Tensor, dtype: DType | None = None) -> np.ndarray:
     except TypeError:
         np_dtype = (dtype or as_dtype(t.dtype)).numpy
         return t.view(_UINT_VIEW[t.element_size()][1]).numpy().view(np_dtype)
+
+
+_TYPE_STRINGS = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def type_string(dtype) -> str:
+    """TensorFlow's DataTypeString, as its error messages print types: ``float``, ``double``, ``int32``,
+    ``float_ref``. Accepts anything ``as_dtype`` does."""
+    dtype = as_dtype(dtype)
+    base = dtype.base_dtype.name
+    name = _TYPE_STRINGS.get(base, base)
+    return name + "_ref" if dtype.is_ref_dtype else name

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 __all__ = [
+    "InaccessibleTensorError",
     "OK",
     "CANCELLED",
     "UNKNOWN",
@@ -227,6 +228,11 @@ def as_invalid_value(message: str, cause: BaseException | None = None) -> Invali
         text = str(cause.args[0]) if isinstance(cause, KeyError) and cause.args else str(cause)
         message = f"{message}: {text}" if message else text
     return InvalidValueError(None, None, message)
+
+
+class InaccessibleTensorError(TorchMetaError, ValueError):
+    """A tensor or op that may not be used here (TF's errors.InaccessibleTensorError: e.g. fetching an op
+    built inside a cond branch or loop body)."""
 
 
 class FormatError(TorchMetaError, OSError):

@@ -53,6 +53,10 @@ def test_pytorch_path_trains_and_tensorflow_restores(tmp_path, tf1):
     np.testing.assert_allclose(logits, out["logits"], rtol=1e-5, atol=1e-5)
 
 
+def test_train_from_tfrecords_learns(tmp_path):
+    assert _example("train_from_tfrecords").main(["--dir", str(tmp_path), "--epochs", "10"]) >= 0.85
+
+
 def test_seed_tour_main_job(tmp_path):
     assert _example("seed_tour").main(["--dir", str(tmp_path)]) == 0
 

@@ -560,7 +560,7 @@ def test_function_library_is_kept_merged_and_callable_as_op():
         (call,) = import_graph_def(graph_def(text), return_elements=["call"])
         import_graph_def(graph_def(text))  # same function again: fine
         assert call.outputs[0].dtype == tm.float32
-        assert [f.signature.name for f in g._library.function] == ["MyFunc"]
+        assert g._library.names() == ["MyFunc"]
         assert "MyFunc" not in g._foreign_op_defs
         assert g.as_graph_def().library == graph_def(text).library
         changed = text.replace("'i:output:0'", "'i:output:0' } ret { key: 'z' value: 'i:output:0'")

@@ -16,9 +16,10 @@ import torchmeta as tm
 from tests.framework.meta_graph_helpers import graph_def, summary, to_ours
 from torchmeta._proto import control_flow_pb2, meta_graph_pb2, queue_runner_pb2, saver_pb2, variable_pb2
 from torchmeta.api import meta_graph_api as mg
+from torchmeta.api.control_flow_ops import CondContext, WhileContext
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import meta_graph
-from torchmeta.framework.collection_objects import CondContext, QueueRunner, WhileContext
+from torchmeta.framework.collection_objects import QueueRunner
 from torchmeta.io import meta_graph as mg_io
 
 
@@ -386,9 +387,7 @@ def test_stripped_op_list_matches_tf_and_follows_functions_recursively(tf1):  # 
     with g.as_default():  # [C.33] the library survives the scoped (filtering) path too
         scoped, _ = meta_graph.export_scoped_meta_graph(export_scope="x", clear_devices=True)
     assert scoped.graph_def.library == tf_meta.graph_def.library
-    assert sorted(f.signature.name for f in g._library.function) == sorted(
-        f.signature.name for f in tf_meta.graph_def.library.function
-    )
+    assert sorted(g._library.names()) == sorted(f.signature.name for f in tf_meta.graph_def.library.function)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,33 +644,37 @@ def test_queue_runner_and_context_protos_round_trip_with_scopes():  # [E.61]
         assert qr.queue_closed_exception_types == (tm.errors.OutOfRangeError, tm.errors.CancelledError)
         assert qr.to_proto(export_scope="imp") == qr_def
         assert qr.to_proto(export_scope="other") is None
-    cond_def = control_flow_pb2.CondContextDef(context_name="c/ctx", pred_name="c/p:0", pivot_name="c/pv:0", branch=1)
-    cond_def.values_def.values.extend(["c/z:0", "c/a:0"])
-    cond_def.values_def.external_values["c/a:0"] = "x:0"
-    nested = cond_def.nested_contexts.add().while_ctxt
-    nested.context_name = "c/w"
-    ctx = CondContext.from_proto(cond_def, import_scope="imp")
-    assert ctx.name == "imp/c/ctx"
-    assert ctx.values == {"imp/c/z:0", "imp/c/a:0"}
-    back = ctx.to_proto(export_scope="imp")
-    assert list(back.values_def.values) == ["c/a:0", "c/z:0"]  # sorted, as TF writes them
-    assert back.nested_contexts[0].while_ctxt.context_name == "imp/c/w"  # TF keeps nested names unstripped
-    assert CondContext.from_proto(cond_def).to_proto().SerializeToString(
-        deterministic=True
-    ) == control_flow_pb2.CondContextDef(
-        context_name="c/ctx",
-        pred_name="c/p:0",
-        pivot_name="c/pv:0",
-        branch=1,
-        values_def=control_flow_pb2.ValuesDef(values=["c/a:0", "c/z:0"], external_values={"c/a:0": "x:0"}),
-        nested_contexts=[cond_def.nested_contexts[0]],
-    ).SerializeToString(deterministic=True)
-    while_def = control_flow_pb2.WhileContextDef(
-        context_name="w", pivot_name="w/p:0", loop_exit_names=["w/e:0"], loop_enter_names=["w/n:0"]
-    )
-    while_def.values_def.SetInParent()  # TF always writes it
-    assert WhileContext.from_proto(while_def, "imp").to_proto("imp") == while_def
-    assert WhileContext.from_proto(while_def, "imp").to_proto("zzz") is None
+        # Contexts refer to graph elements (TF resolves them on import).
+        for name in ("imp/c/p", "imp/c/pv", "imp/c/z", "imp/c/a", "imp/x", "imp/c/q", "imp/c/qv"):
+            tm.constant(1.0, name=name)
+        for name in ("imp/w/p", "imp/w/e", "imp/w/n", "imp/w/pp", "imp/w/pb"):
+            tm.constant(1.0, name=name)
+        cond_def = control_flow_pb2.CondContextDef(
+            context_name="c/ctx", pred_name="c/p:0", pivot_name="c/pv:0", branch=1
+        )
+        cond_def.values_def.values.extend(["c/z:0", "c/a:0"])
+        cond_def.values_def.external_values["c/a:0"] = "x:0"
+        nested = cond_def.nested_contexts.add().cond_ctxt
+        nested.CopyFrom(control_flow_pb2.CondContextDef(context_name="c/ctx2", pred_name="c/q:0", pivot_name="c/qv:0"))
+        ctx = CondContext.from_proto(cond_def, import_scope="imp")
+        assert ctx.name == "imp/c/ctx"
+        assert ctx._values == {"imp/c/z:0", "imp/c/a:0"}
+        assert tm.get_default_graph().get_operation_by_name("imp/c/z")._get_control_flow_context() is ctx
+        back = ctx.to_proto(export_scope="imp")
+        assert list(back.values_def.values) == ["c/a:0", "c/z:0"]  # sorted, as TF writes them
+        assert back.nested_contexts[0].cond_ctxt.context_name == "imp/c/ctx2"  # TF keeps nested names unstripped
+        assert ctx.to_proto(export_scope="other") is None
+        while_def = control_flow_pb2.WhileContextDef(
+            context_name="w",
+            pivot_name="w/p:0",
+            pivot_for_pred_name="w/pp:0",
+            pivot_for_body_name="w/pb:0",
+            loop_exit_names=["w/e:0"],
+            loop_enter_names=["w/n:0"],
+        )
+        while_def.values_def.SetInParent()  # TF always writes it
+        assert WhileContext.from_proto(while_def, "imp").to_proto("imp") == while_def
+        assert WhileContext.from_proto(while_def, "imp").to_proto("zzz") is None
 
 
 def test_import_meta_graph_of_a_bad_file_raises_format_error(tmp_path):  # [E.43]

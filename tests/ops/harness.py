@@ -38,6 +38,8 @@ class Sample:
     # Outputs that are kernel scratch space whose shape TF's CPU kernel picks by the machine's
     # instruction set (oneDNN or Eigen): only their dtype is compared.
     opaque_outputs: tuple = ()
+    # Integer outputs may differ by this much (documented codec tolerances, e.g. JPEG's DCT); 0 = exact.
+    int_atol: int = 0
 
     @property
     def name(self) -> str:
@@ -98,10 +100,14 @@ def run_tf(tf1, sample: Sample):
         return build_and_run(tf1, sample, tf.raw_ops, lambda: tf1.Session(graph=g), tf1.placeholder, tf1.constant)
 
 
-def run_tm(sample: Sample):
+def run_tm(sample: Sample, device: str = "cpu"):
+    """The sample in torchmeta, its ops placed on ``device`` ("cpu" or "cuda"); results come back as numpy."""
     g = tm.Graph()
+    config = tm.ConfigProto(device=device)
     with g.as_default():
-        return build_and_run(tm, sample, tm.raw_ops, lambda: tm.Session(graph=g), tm.placeholder, tm.constant)
+        return build_and_run(
+            tm, sample, tm.raw_ops, lambda: tm.Session(graph=g, config=config), tm.placeholder, tm.constant
+        )
 
 
 def assert_same(expected, actual, sample: Sample):
@@ -129,6 +135,9 @@ def assert_same(expected, actual, sample: Sample):
                 equal_nan=True,
                 err_msg=f"output {i}",
             )
+        elif sample.int_atol and e.dtype.kind in "iu":
+            diff = np.abs(v.astype(np.int64) - e.astype(np.int64))
+            assert diff.max(initial=0) <= sample.int_atol, f"output {i}: max difference {diff.max()}"
         else:
             np.testing.assert_array_equal(v, e, err_msg=f"output {i}")
 

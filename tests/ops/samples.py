@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_array_reorder,
+    samples_image,
     samples_image_box,
     samples_image_color,
     samples_image_resize,
     samples_image_transform,
+    samples_io,
     samples_logging,
     samples_math,
     samples_nn,
+    samples_parsing,
     samples_random,
+    samples_sparse,
     samples_state,
     samples_summary,
     samples_training,
@@ -19,14 +24,19 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_array_reorder.SAMPLES
     + samples_image_box.SAMPLES
     + samples_image_color.SAMPLES
     + samples_image_resize.SAMPLES
     + samples_image_transform.SAMPLES
+    + samples_io.SAMPLES
     + samples_logging.SAMPLES
+    + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
+    + samples_parsing.SAMPLES
     + samples_random.SAMPLES
+    + samples_sparse.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
     + samples_training.SAMPLES

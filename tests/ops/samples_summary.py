@@ -29,4 +29,17 @@ SAMPLES: list[Sample] = [
     Sample("HistogramSummary", {"tag": _string(b"h"), "values": randn(50, 3)}, id="normal"),
     Sample("HistogramSummary", {"tag": _string(b"h"), "values": _s([0, -3, 7, 7, 1000000], np.int32)}, id="ints"),
     Sample("HistogramSummary", {"tag": _string(b"h"), "values": _s([], np.float32)}, id="empty"),
+    Sample(
+        "TensorSummaryV2",
+        {"tag": _string(b"t"), "tensor": _s([[1.5, 2.0]], np.float32), "serialized_summary_metadata": _string(b"")},
+    ),
+    Sample(
+        "MergeSummary",
+        {
+            "inputs": [
+                _string(bytes.fromhex("0a0b0a046c6f7373150000803f")),  # Summary{value{tag:"loss" simple_value:1}}
+                _strings(bytes.fromhex("0a080a01611500000040"), b""),  # Summary{value{tag:"a" simple_value:2}}, empty
+            ]
+        },
+    ),
 ]

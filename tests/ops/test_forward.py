@@ -13,7 +13,7 @@ def _params():
 
 
 @pytest.mark.parametrize("sample", list(_params()))
-def test_forward_matches_tf(tf1, sample):
+def test_forward_matches_tf(tf1, sample, op_device):
     expected = run_tf(tf1, sample)
-    actual = run_tm(sample)
+    actual = run_tm(sample, op_device)
     assert_same(expected, actual, sample)

@@ -1,10 +1,8 @@
-"""Every registered op has a gradient decision: a gradient function or NOT_DIFFERENTIABLE.
+"""Every registered op has TensorFlow's gradient decision.
 
-Undecided ops (``OpInfo.gradient is None``) make ``tf.gradients`` fail with LookupError through
-them, so each family declares one next to each op. The array family's decisions must also be
-TensorFlow's: NOT_DIFFERENTIABLE exactly where TF declares ``ops.NotDifferentiable``, a gradient
-function where TF registers one, and TF's "no gradient defined" LookupError where TF registers
-nothing at all.
+Each family declares one next to each op: NOT_DIFFERENTIABLE exactly where TF declares
+``ops.NotDifferentiable`` (inputs get None), a gradient function where TF registers one, and
+NO_REGISTERED_GRADIENT where TF registers nothing at all (``tf.gradients`` raises LookupError).
 """
 
 import pytest
@@ -14,6 +12,7 @@ from torchmeta.framework import registry
 _ARRAY_MODULES = (
     "torchmeta.ops.array_ops",
     "torchmeta.ops.array_layout_ops",
+    "torchmeta.ops.array_slice_ops",
     "torchmeta.ops.array_index_ops",
 )
 
@@ -41,6 +40,26 @@ def test_every_registered_op_has_a_gradient_decision():
     assert undecided == [], f"{len(undecided)} ops without a gradient decision: {undecided}"
 
 
+_CONTROL_FLOW_MODULES = (
+    "torchmeta.ops.control_flow_ops",
+    "torchmeta.ops.functional_ops",
+    "torchmeta.ops.tensor_array_ops",
+    "torchmeta.ops.stack_ops",
+    "torchmeta.ops.list_ops",
+    "torchmeta.ops.optional_ops",
+    "torchmeta.ops.logging_ops",
+)
+
+
+@pytest.mark.parametrize(
+    "op_type",
+    sorted(name for name, info in registry.registered_ops().items() if _module(info) in _CONTROL_FLOW_MODULES),
+)
+def test_control_flow_gradient_decision_is_tfs(op_type):
+    pytest.importorskip("tensorflow")
+    assert _our_decision(registry.get(op_type)) == _tf_decision(op_type)
+
+
 def _tf_decision(op_type):
     from tensorflow.python.framework import ops as tf_ops
 
@@ -59,7 +78,7 @@ def _our_decision(info):
     return "function"
 
 
-@pytest.mark.parametrize("op_type", sorted(_array_ops()))
-def test_array_gradient_decision_is_tfs(op_type):
+@pytest.mark.parametrize("op_type", sorted(registry.registered_ops()))
+def test_gradient_decision_is_tfs(op_type):
     pytest.importorskip("tensorflow")
     assert _our_decision(registry.get(op_type)) == _tf_decision(op_type)

@@ -76,24 +76,25 @@ def _raw_ops(api):
     return tf.raw_ops
 
 
-def _run(api, sample, grad_y_values):
+def _run(api, sample, grad_y_values, device="cpu"):
     g = api.Graph()
     with g.as_default():
         fetches, feeds, _ = _build(api, sample, grad_y_values)
         present = [f for f in fetches if f is not None]
-        with api.Session(graph=g) as sess:
+        config = api.ConfigProto(device=device) if api is tm else None
+        with api.Session(graph=g, config=config) as sess:
             values = sess.run(present, feeds) if present else []
     it = iter(values)
     return [None if f is None else next(it) for f in fetches]
 
 
 @pytest.mark.parametrize("sample", list(_grad_samples()))
-def test_gradient_matches_tf(tf1, sample):
+def test_gradient_matches_tf(tf1, sample, op_device):
     forward = _run(tf1, sample, None)
     rng = np.random.default_rng(1)
     grad_ys = [rng.standard_normal(np.shape(v)).astype(np.asarray(v).dtype) for v in forward]
     expected = _run(tf1, sample, grad_ys)
-    actual = _run(tm, sample, grad_ys)
+    actual = _run(tm, sample, grad_ys, op_device)
     assert len(actual) == len(expected)
     for i, (a, e) in enumerate(zip(actual, expected)):
         if e is None:

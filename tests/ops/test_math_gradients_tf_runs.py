@@ -23,7 +23,13 @@ from tests.ops import samples_math
 from tests.ops import test_gradients as per_sample
 from torchmeta.framework import registry
 
-_MATH_MODULES = ("torchmeta.ops.math_ops", "torchmeta.ops.reduction_ops")
+_MATH_MODULES = (
+    "torchmeta.ops.math_ops",
+    "torchmeta.ops.unary_ops",
+    "torchmeta.ops.comparison_ops",
+    "torchmeta.ops.matmul_ops",
+    "torchmeta.ops.reduction_ops",
+)
 _rng = np.random.default_rng(5)
 
 
@@ -88,29 +94,19 @@ def test_math_gradient_decision_is_tfs(tf1, op_type):
 
 # Samples whose gradient graph differs from TF's because of framework behaviour outside the gradient
 # functions (the numbers agree: test_gradients.py).
-_OP_DEF_EMPTY_LIST = (
-    "TF's op_def_library converts an empty Python list for a typed input (Reshape's shape [], Sum's axes []) "
-    "first to a float32 Const, which it leaves unused, then again as int32; torchmeta converts it once"
-)
 _CPP_SHAPE_FOLDING = (
     "TF's C++ shape inference constant-folds small all-Const subgraphs (Sub/AddV2/FloorMod/ListDiff/ConcatV2 of "
     "Consts), so static shapes there are known and tf.shape/tf.zeros_like build Consts; torchmeta's shape "
     "functions fold only through tensor_util.constant_value and build Shape/ZerosLike nodes"
 )
-_STRUCTURE_DIFFERS = {
-    "Sum-scalar": _OP_DEF_EMPTY_LIST,
-    "Mean-scalar": _OP_DEF_EMPTY_LIST,
-    **{f"{op}-broadcast-rank": _OP_DEF_EMPTY_LIST for op in ("Add", "AddV2", "Sub", "Mul", "RealDiv")},
-    **{f"{op}-broadcast-rank": _OP_DEF_EMPTY_LIST for op in ("Maximum", "Minimum", "SquaredDifference", "Pow")},
-}
+_STRUCTURE_DIFFERS: dict = {}
 _FOLDED_PROD = ("", "keep-dims", "negative-axes", "no-axes", "all", "f64", "f16", "empty", "empty-kept-axis")
 _FOLDED_PROD += ("nonfinite", "zeros")
 _STRUCTURE_DIFFERS.update({f"Prod-{i}" if i else "Prod": _CPP_SHAPE_FOLDING for i in _FOLDED_PROD})
 _FOLDED_SEGMENTS = ("", "2d", "2d-ids", "nonfinite", "empty", "unknown-dims", "unknown-count", "ties")
 for _op in ("UnsortedSegmentMax", "UnsortedSegmentMin"):
     _STRUCTURE_DIFFERS.update({f"{_op}-{i}" if i else _op: _CPP_SHAPE_FOLDING for i in _FOLDED_SEGMENTS})
-# TF marks every op used as a control input (graph.py's control_dependencies does not).
-_IGNORED_ATTRS = {"_has_manual_control_dependencies"}
+_IGNORED_ATTRS: set = set()
 # TF's _MultiDeviceAddN colocates every gradient-aggregating AddN with its first input, even on one
 # device (gradients.py does so only across devices); colocations made by gradient functions are compared.
 _IGNORED_ADDN_ATTRS = {"_class"}

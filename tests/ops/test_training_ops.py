@@ -1,6 +1,7 @@
-"""Training ops (Apply*, Sparse*, Scatter*) against TensorFlow, on variables.
+"""Training ops (Apply*, Sparse*, Scatter*) and state ops (Assign*, ReadVariableOp, ...) against TensorFlow, on
+variables.
 
-Each ``VariableSample`` (tests/ops/samples_training.py) is built in both frameworks with its ``Ref(T)``
+Each ``VariableSample`` (tests/ops/samples_training.py, tests/ops/samples_state.py) is built in both frameworks with its ``Ref(T)``
 inputs as ref variables and its ``resource`` inputs as resource variables; the op runs ``steps`` times
 and every output and every variable must equal TensorFlow's.
 """
@@ -9,10 +10,12 @@ import numpy as np
 import pytest
 
 import torchmeta as tm
+from tests.ops import samples_state, samples_training
 from tests.ops.harness import _convert_attr
-from tests.ops.samples_training import VARIABLE_SAMPLES
 from torchmeta.dtypes import DType
 from torchmeta.framework import registry
+
+VARIABLE_SAMPLES = samples_training.VARIABLE_SAMPLES + samples_state.VARIABLE_SAMPLES
 
 
 def _params():

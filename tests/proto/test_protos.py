@@ -104,6 +104,15 @@ REQUIRED_MESSAGES = [
     "DeviceStepStats",
     "NodeExecStats",
     "CostGraphDef",
+    "Example",
+    "SequenceExample",
+    "Features",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "BytesList",
+    "FloatList",
+    "Int64List",
 ]
 REQUIRED_ENUMS = [
     "DataType",
@@ -127,6 +136,8 @@ OPAQUE_FIELDS = {
 # TF's modules for the files we mirror; importing them fills TF's (default) descriptor pool.
 TF_MODULES = [
     "tensorflow.core.framework.allocation_description_pb2",
+    "tensorflow.core.example.example_pb2",
+    "tensorflow.core.example.feature_pb2",
     "tensorflow.core.framework.attr_value_pb2",
     "tensorflow.core.framework.cost_graph_pb2",
     "tensorflow.core.framework.function_pb2",
@@ -378,6 +389,33 @@ def test_event_with_summary_interop(tf):
         _assert_roundtrip(other, event_pb2.Event)
 
 
+def test_example_interop(tf):
+    """tf.train.Example / SequenceExample bytes and text move both ways unchanged."""
+    from torchmeta._proto import example_pb2
+
+    theirs = tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "f": tf.train.Feature(float_list=tf.train.FloatList(value=[1.5, -2.0])),
+                "i": tf.train.Feature(int64_list=tf.train.Int64List(value=[2**40, -1])),
+                "b": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"\x00\xff", b"text"])),
+                "empty": tf.train.Feature(),
+            }
+        )
+    )
+    _assert_roundtrip(theirs, example_pb2.Example)
+    sequence = tf.train.SequenceExample()
+    sequence.context.feature["len"].int64_list.value.append(2)
+    steps = sequence.feature_lists.feature_list["tokens"].feature
+    steps.add().int64_list.value.extend([1, 2])
+    steps.add().float_list.value.append(0.5)
+    _assert_roundtrip(sequence, example_pb2.SequenceExample)
+    ours = example_pb2.Example()
+    ours.features.feature["x"].float_list.value.extend([0.25, 4.0])
+    back = tf.train.Example.FromString(ours.SerializeToString())
+    assert list(back.features.feature["x"].float_list.value) == [0.25, 4.0]
+
+
 def test_messages_built_here_read_in_tensorflow(tf):
     from tensorflow.core.protobuf import meta_graph_pb2 as tf_meta_graph_pb2
     from tensorflow.core.protobuf import tensor_bundle_pb2 as tf_tensor_bundle_pb2
@@ -476,6 +514,7 @@ IMPORT_CHECK = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["upb", "python"])
 @pytest.mark.parametrize("order", ["tf-first", "torchmeta-first"])
 def test_import_order_with_tensorflow(tf, order, backend):
@@ -489,6 +528,7 @@ def test_import_order_with_tensorflow(tf, order, backend):
     assert result.stdout.strip() == "ok"
 
 
+@pytest.mark.slow
 def test_generated_modules_are_reproducible(tmp_path):
     pytest.importorskip("grpc_tools")
     committed = {p.name: p.read_text() for p in PROTO_DIR.glob("*_pb2.py")}

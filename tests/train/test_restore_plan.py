@@ -117,6 +117,7 @@ def _driver(*args):
     return json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's peak-RSS reset")
 @pytest.mark.parametrize("fmt", ["safetensors", "tf"])
 def test_restore_peak_memory(tmp_path, fmt):

@@ -26,6 +26,7 @@ from torchmeta.train import saver as saver_lib
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the driver forks one child per kill point")
 @pytest.mark.parametrize(
     "fmt, sharded, same_prefix",

@@ -179,6 +179,11 @@ def _shape_internal(input, name=None, optimize=True, out_type=None):
         return raw_op("Shape", input=input, out_type=out_type or DType.int32, name=name)
 
 
+# TF's array_ops.shape_internal: ``optimize=False`` always builds a Shape op (control flow needs the
+# run-time shape even when the static one is known).
+shape_internal = _shape_internal
+
+
 def shape_n(input, out_type=DType.int32, name=None):
     """``tf.shape_n``: the shapes of the tensors in ``input`` (one ShapeN node)."""
     return raw_op("ShapeN", input=list(input), out_type=out_type, name=name)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import collections
 
-from torchmeta.api import array_ops, control_flow_ops, math_ops
+from torchmeta.api import array_ops, control_flow_ops, control_flow_state, math_ops
 from torchmeta.dtypes import DType
+from torchmeta.framework import control_flow_util, registry
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import registry
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 
-__all__ = ["gradients", "AggregationMethod", "UnconnectedGradients", "is_trainable"]
+__all__ = ["gradients", "AggregationMethod", "UnconnectedGradients", "is_trainable", "TRAINABLE_DTYPES"]
 
 _TRAINABLE = {
     DType.float16,
@@ -30,6 +30,9 @@ _TRAINABLE = {
     DType.resource,
     DType.variant,
 }
+
+
+TRAINABLE_DTYPES = frozenset(_TRAINABLE)
 
 
 def is_trainable(t) -> bool:
@@ -62,6 +65,8 @@ def _gradient_function(op: Operation):
     override = op.graph._gradient_override_map.get(op.type)
     op_type = override or op.type
     info = registry.get(op_type)
+    if info is None and hasattr(op._func_graphs, "call_gradient"):
+        return op._func_graphs.call_gradient  # a call of a Defun function (its op type is the function)
     if info is None or info.gradient is None or info.gradient is registry.NO_REGISTERED_GRADIENT:
         raise LookupError(
             f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must "
@@ -88,7 +93,7 @@ def _mark_reached(from_ops, reached):
                 queue.extend(out._consumers)
 
 
-def _pending_count(to_ops, from_ops, xs_set):
+def _pending_count(to_ops, from_ops, xs_set, colocate_gradients_with_ops=False):
     reached: set[Operation] = set()
     _mark_reached(from_ops, reached)
     reachable_to_ops = {op for op in to_ops if op in reached}
@@ -103,12 +108,14 @@ def _pending_count(to_ops, from_ops, xs_set):
             reached.remove(op)
             for inp in _inputs(op, xs_set):
                 queue.append(inp.op)
+    # TF1 while loops on the path get a gradient loop state (it may add their exits to between).
+    loop_state = control_flow_state.MaybeCreateControlFlowState(between_list, between, colocate_gradients_with_ops)
     pending = collections.defaultdict(int)
     for op in between_list:
         for x in _inputs(op, xs_set):
             if x.op in between:
                 pending[x.op] += 1
-    return reachable_to_ops, pending
+    return reachable_to_ops, pending, loop_state
 
 
 def _default_grad_ys(grad_ys, ys, colocate):
@@ -165,7 +172,11 @@ def _set_grad(grads, t, grad):
     if not op_grads:
         op_grads = [[] for _ in t.op._outputs]
         grads[t.op] = op_grads
-    op_grads[t.value_index].append(grad)
+    t_grads = op_grads[t.value_index]
+    if isinstance(t_grads, list):
+        t_grads.append(grad)
+    else:  # a loop Switch: its gradient is replaced when the next iteration's arrives
+        op_grads[t.value_index] = grad
 
 
 def _get_grads(grads, op):
@@ -189,13 +200,15 @@ def _aggregate_indexed_slices(grads):
     )
 
 
-def _aggregated_grads(grads, op, aggregation_method):
+def _aggregated_grads(grads, op, aggregation_method, loop_state=None):
     if aggregation_method is None:
         aggregation_method = AggregationMethod.DEFAULT
     if aggregation_method not in (0, 1, 2):
         raise ValueError(f"Invalid `aggregation_method` specified {aggregation_method}. Accepted values are [0, 1, 2].")
     out_grads = _get_grads(grads, op)
     for i, out_grad in enumerate(out_grads):
+        if loop_state and isinstance(out_grad, (Tensor, IndexedSlices)):
+            continue  # a loop Switch's gradient, already a single tensor
         if not out_grad:
             out_grads[i] = None
         elif len(out_grad) < 2:
@@ -278,7 +291,7 @@ def gradients(
         to_ops = [t.op for t in ys]
         from_ops = [t.op for t in xs]
         stop_gradient_ops = [t.op for t in stop_gradients]
-        reachable_to_ops, pending = _pending_count(to_ops, from_ops, xs_set)
+        reachable_to_ops, pending, loop_state = _pending_count(to_ops, from_ops, xs_set, colocate_gradients_with_ops)
         grads: dict = {}
         for y, grad_y in zip(ys, grad_ys):
             _set_grad(grads, y, grad_y)
@@ -288,22 +301,43 @@ def gradients(
             if pending[op] == 0 and op not in seen_to and op in reachable_to_ops:
                 seen_to.add(op)
                 queue.append(op)
+        if loop_state:
+            for y in loop_state.ProcessUnusedLoopExits(pending, seen_to):
+                if is_trainable(y):
+                    _set_grad(grads, y, loop_state.ZerosLikeForExit(y))
+                queue.append(y.op)
         stop_ops = _stop_ops(from_ops, stop_gradient_ops, pending, xs_set)
         while queue:
             op = queue.popleft()
             with _maybe_colocate(op, colocate_gradients_with_ops):
-                out_grads = _aggregated_grads(grads, op, aggregation_method)
+                if loop_state:
+                    loop_state.EnterGradWhileContext(op, before=True)
+                out_grads = _aggregated_grads(grads, op, aggregation_method, loop_state)
+                if loop_state:
+                    loop_state.ExitGradWhileContext(op, before=True)
                 has_out_grads = any(g is not None for g in out_grads)
                 grad_fn = None
                 if has_out_grads and op not in stop_ops:
                     grad_fn = _gradient_function(op)
+                if loop_state:
+                    loop_state.EnterGradWhileContext(op, before=False)
+                if (
+                    control_flow_util.IsSwitch(op)
+                    and op._control_flow_context is not None
+                    and op._control_flow_context.IsWhileContext()
+                    and op._control_flow_context == graph_lib.get_default_graph()._get_control_flow_context()
+                ):
+                    _raise_no_grad_wrt_initial_loop_val(op, from_ops, xs_set)
                 if grad_fn is not None and has_out_grads:
                     for i, out_grad in enumerate(out_grads):
                         if out_grad is None and is_trainable(op.outputs[i]):
-                            out_grads[i] = _zeros_like(op, i)
+                            if loop_state:
+                                out_grads[i] = loop_state.ZerosLikeV1WhileLoop(op, i)
+                            else:
+                                out_grads[i] = control_flow_state.ZerosLike(op, i)
                     with graph_lib.name_scope(op.name + "_grad"):
                         in_grads = _as_list(grad_fn(op, *out_grads))
-                        if len(in_grads) != len(op._inputs):
+                        if len(in_grads) != len(op._inputs) and op.type not in ("While", "StatelessWhile"):
                             raise ValueError(
                                 f"Num gradients {len(in_grads)} generated for op {op.node_def} do not match num "
                                 f"inputs {len(op._inputs)}"
@@ -326,10 +360,11 @@ def gradients(
                                 f"Calculated input gradient shape: {in_grad.shape}"
                             ) from None
                     _set_grad(grads, t_in, in_grad)
-            for x in _inputs(op, xs_set):
-                pending[x.op] -= 1
-                if pending[x.op] == 0:
-                    queue.append(x.op)
+                if loop_state:
+                    loop_state.ExitGradWhileContext(op, before=False)
+            _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state, xs_set)
+        if loop_state:
+            loop_state.PostProcessing()
     result = []
     for x in xs:
         op_grads = grads.get(x.op)
@@ -342,6 +377,73 @@ def gradients(
             g = _zeros_like(x.op, x.value_index)
         result.append(g)
     return result
+
+
+def _has_any_not_none_grads(grads, op) -> bool:
+    for out_grad in _get_grads(grads, op):
+        if isinstance(out_grad, (Tensor, IndexedSlices)):
+            return True
+        if out_grad and isinstance(out_grad, list) and any(g is not None for g in out_grad):
+            return True
+    return False
+
+
+def _update_pending_and_enqueue_ready(grads, op, queue, pending, loop_state, xs_set):
+    """Decrements the pending counts of ``op``'s inputs and queues the ready ones (TF's loop-aware rule).
+
+    A loop Switch is ready as soon as one gradient arrives (its others come from the next iteration);
+    the exits of a loop are queued together once all of them are ready, with zeros for unused ones.
+    """
+    for x in _inputs(op, xs_set):
+        pending[x.op] -= 1
+        ready = pending[x.op] == 0
+        if loop_state and not ready:
+            ready = pending[x.op] > 0 and control_flow_util.IsLoopSwitch(x.op)
+        if not ready:
+            continue
+        if control_flow_util.IsLoopExit(x.op):
+            grad_state = loop_state.GetGradState(x.op, before=False)
+            grad_state.deferred_exits.append(x)
+            grad_state.pending_exits_count -= 1
+            if grad_state.pending_exits_count == 0:
+                has_not_none_grad = False
+                for y in grad_state.deferred_exits:
+                    if _has_any_not_none_grads(grads, y.op):
+                        has_not_none_grad = True
+                        queue.append(y.op)
+                    else:
+                        grad_state.unused_exits.append(y)
+                if has_not_none_grad:
+                    for y in grad_state.unused_exits:
+                        if is_trainable(y):
+                            _set_grad(grads, y, loop_state.ZerosLikeForExit(y))
+                        queue.append(y.op)
+                else:
+                    for y in grad_state.unused_exits:
+                        queue.append(y.op)
+        else:
+            queue.append(x.op)
+
+
+def _raise_no_grad_wrt_initial_loop_val(op, from_ops, xs_set):
+    target_op = None
+    queue = collections.deque([op])
+    visited = set()
+    while queue:
+        curr_op = queue.popleft()
+        if curr_op in visited:
+            continue
+        visited.add(curr_op)
+        if curr_op in from_ops:
+            target_op = curr_op
+            break
+        queue.extend(t.op for t in _inputs(curr_op, xs_set))
+    raise ValueError(
+        "Cannot compute gradient inside while loop with respect to op "
+        f"'{target_op.name}'. We do not support taking the gradient wrt or "
+        "through the initial value of a loop variable. Gradients can be computed "
+        "through loop invariants or wrt the input parameters to the loop body."
+    )
 
 
 def _aggregate_leaf(grad_list):

@@ -120,6 +120,8 @@ __all__ = [
     "reduce_max",
     "reduce_min",
     "reduce_prod",
+    "reduce_variance",
+    "reduce_std",
     "reduce_all",
     "reduce_any",
     "reduce_logsumexp",
@@ -1079,6 +1081,24 @@ def reduce_min(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
     """``tf.reduce_prod``: the product over ``axis``."""
     return _reduce("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
+    """``tf.math.reduce_variance``: the mean squared deviation from the mean over ``axis`` (real types)."""
+    with name_scope(name, "reduce_variance", [input_tensor]):
+        input_tensor = convert_to_tensor(input_tensor)
+        means = reduce_mean(input_tensor, axis=axis, keepdims=True)
+        if input_tensor.dtype.base_dtype.is_integer:
+            raise TypeError("Input must be either real or complex")
+        squared_deviations = raw_op("Square", x=input_tensor - means)
+        return reduce_mean(squared_deviations, axis=axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
+    """``tf.math.reduce_std``: the square root of :func:`reduce_variance`."""
+    with name_scope(name, "reduce_std", [input_tensor]):
+        variance = reduce_variance(input_tensor, axis=axis, keepdims=keepdims)
+        return raw_op("Sqrt", x=variance)
 
 
 def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):

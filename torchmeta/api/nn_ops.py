@@ -9,9 +9,8 @@ import numbers
 from torchmeta import dtypes, errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
-from torchmeta.api.random_ops import random_uniform
+from torchmeta.api.random_ops import get_seed, random_uniform
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
@@ -578,43 +577,61 @@ def _get_noise_shape(x, noise_shape):
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
-    """``tf.nn.dropout`` (TF1): keeps each element with probability ``keep_prob``, scaled by 1/keep_prob.
+    """``tf.compat.v1.nn.dropout``: zeroes each element with probability ``rate`` (= 1 - keep_prob) and scales
+    the others by 1 / (1 - rate).
 
-    Builds TF1's graph: ``floor(keep_prob + random_uniform(noise_shape))`` as the keep mask and
-    ``x / keep_prob * mask``. ``rate`` (= 1 - keep_prob) may be given instead of ``keep_prob``.
+    Builds TF 2.21's graph: ``SelectV2(random_uniform(noise_shape) >= rate, x * scale, 0)``, the scale a
+    constant for a Python rate and ``x / (1 - rate)`` for a tensor one, so a seeded graph drops the units
+    TF drops.
 
     Raises:
-      ValueError: for non-float ``x``, a keep_prob outside (0, 1], or neither/both of keep_prob and rate.
+      ValueError: for non-float ``x``, a rate outside [0, 1), or neither/both of keep_prob and rate.
     """
-    if rate is not None:
-        if keep_prob is not None:
-            raise ValueError("Cannot specify both 'keep_prob' and 'rate'")
-        if isinstance(rate, numbers.Real) and not 0 <= rate < 1:
-            raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1), got {rate:g}")
-    elif keep_prob is None:
-        raise ValueError("`rate` must be provided. Received: rate=None")
-    with name_scope(name, "dropout", [x]) as name:
-        x = convert_to_tensor(x, name="x")
-        if not x.dtype.is_floating:
-            raise ValueError(
-                "x has to be a floating point tensor since it's going to be scaled. "
-                f"Got a {x.dtype.name} tensor instead."
-            )
+    if keep_prob is not None:
         if rate is not None:
-            keep_prob = 1.0 - rate
-        if isinstance(keep_prob, numbers.Real) and not 0 < keep_prob <= 1:
-            raise ValueError(f"keep_prob must be a scalar tensor or a float in the range (0, 1], got {keep_prob:g}")
-        if isinstance(keep_prob, float) and keep_prob == 1:
+            raise ValueError("Cannot specify both 'keep_prob' and 'rate'")
+        try:
+            rate = 1.0 - keep_prob
+        except TypeError:
+            raise ValueError(
+                f"`keep_prob` must be a floating point number or Tensor. Received: keep_prob={keep_prob}"
+            ) from None
+    if rate is None:
+        raise ValueError(f"`rate` must be provided. Received: rate={rate}")
+    with name_scope(name, "dropout", [x]) as name:
+        is_rate_number = isinstance(rate, numbers.Real)
+        if is_rate_number and (rate < 0 or rate >= 1):
+            raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). Received: rate={rate}")
+        x = convert_to_tensor(x, name="x")
+        x_dtype = x.dtype.base_dtype
+        if not x_dtype.is_floating:
+            raise ValueError(
+                f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype={x_dtype}"
+            )
+        if is_rate_number and rate == 0:
+            get_seed(seed)  # TF's dummy RNG step: the graph's op-seed counter moves as if it had drawn
             return x
-        keep_prob = convert_to_tensor(keep_prob, dtype=x.dtype.base_dtype, name="keep_prob")
-        keep_prob.shape.assert_is_compatible_with(TensorShape([]))
-        if tensor_util.constant_value(keep_prob) == 1:
-            return x
+        if not isinstance(rate, Tensor):
+            if not is_rate_number:
+                raise ValueError(f"`rate` must be a scalar or scalar tensor. Received: rate={rate}")
+            scale = constant(1 / (1 - rate), dtype=x_dtype)
+            ret = raw_op("Mul", x=x, y=scale)
+        else:
+            rate.shape.assert_has_rank(0)
+            if rate.dtype.base_dtype != x_dtype:
+                if not rate.dtype.is_compatible_with(x_dtype):
+                    raise ValueError(
+                        "`x.dtype` must be compatible with `rate.dtype`. "
+                        f"Received: x.dtype={x_dtype} and rate.dtype={rate.dtype}"
+                    )
+                rate = math_ops.cast(rate, x_dtype, name="rate")
+            one_tensor = constant(1, dtype=x_dtype)
+            ret = raw_op("RealDiv", x=x, y=raw_op("Sub", x=one_tensor, y=rate))
         noise_shape = _get_noise_shape(x, noise_shape)
-        # uniform [keep_prob, 1.0 + keep_prob): floor is 1 with probability keep_prob
-        random_tensor = keep_prob + random_uniform(noise_shape, seed=seed, dtype=x.dtype.base_dtype)
-        binary_tensor = math_ops.floor(random_tensor)
-        ret = math_ops.div(x, keep_prob) * binary_tensor
+        random_tensor = random_uniform(noise_shape, seed=seed, dtype=x_dtype)
+        keep_mask = random_tensor >= rate
+        zero_tensor = constant(0, dtype=x_dtype)
+        ret = array_ops.where_v2(keep_mask, ret, zero_tensor)
         ret.set_shape(x.shape)
         return ret
 

@@ -61,6 +61,8 @@ def _assign(op_type, ref, value, use_locking, name, extra=None):
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
     """``tf.assign``: stores ``value`` in ``ref`` (a ref Variable or ref tensor)."""
     if isinstance(ref, Variable) and validate_shape is None:
+        if use_locking is None and not ref._is_resource:
+            use_locking = True  # tf.assign on a ref variable is an Assign op with the OpDef's default
         return ref.assign(value, use_locking=bool(use_locking), name=name)
     extra = {} if validate_shape is None else {"validate_shape": validate_shape}
     ref_t = graph_lib.convert_to_tensor(ref, as_ref=True)

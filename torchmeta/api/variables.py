@@ -507,6 +507,10 @@ class ResourceVariable(Variable):
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         return self._assign("AssignSubVariableOp", delta, name, read_value)
 
+    def count_up_to(self, limit):
+        """ResourceCountUpTo on the handle (TF's ``ResourceVariable.count_up_to``)."""
+        return raw_op("ResourceCountUpTo", resource=self.handle, limit=limit, T=self.dtype)
+
     def is_initialized(self, name=None):
         return raw_op("VarIsInitializedOp", resource=self._handle, name=name)
 

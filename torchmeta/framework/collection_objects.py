@@ -1,24 +1,27 @@
 """Python objects for the proto-backed collections that have no fuller implementation yet.
 
 - ``QueueRunner`` (``queue_runners``, QueueRunnerDef): holds a queue and the ops that fill and close
-  it. It exports and imports like ``tf.train.QueueRunner``; starting its threads is not supported.
-- ``CondContext`` / ``WhileContext`` (``cond_context`` / ``while_context``, CondContextDef /
-  WhileContextDef): the TF1 control-flow contexts, kept as their protos with every name carried
-  through import and export scopes exactly as TensorFlow's context classes do, so MetaGraphs with
-  ``tf.cond`` / ``tf.while_loop`` round-trip.
+  it, exports and imports like ``tf.train.QueueRunner``, and runs its enqueue ops on threads.
 
-Their proto functions are registered only for keys nobody registered yet: a fuller implementation
-(a control-flow module with real contexts) registers its own and wins whatever the import order.
+(The ``cond_context`` / ``while_context`` collections hold torchmeta.api.control_flow_ops' contexts.)
+Proto functions are registered only for keys nobody registered yet: a fuller implementation
+registers its own and wins whatever the import order.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
+
 from torchmeta import errors
-from torchmeta._proto import control_flow_pb2, queue_runner_pb2
+from torchmeta._proto import queue_runner_pb2
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys
 
-__all__ = ["QueueRunner", "CondContext", "WhileContext", "add_queue_runner"]
+__all__ = ["QueueRunner", "add_queue_runner"]
+
+_logger = logging.getLogger("torchmeta")
 
 
 def _op_name_of(element) -> str:
@@ -60,6 +63,8 @@ class QueueRunner:
         else:
             self._init_from_args(queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types)
         self._exceptions_raised = []
+        self._lock = threading.Lock()
+        self._runs_per_session = weakref.WeakKeyDictionary()
 
     def _init_from_args(self, queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types):
         if not queue or not enqueue_ops:
@@ -133,8 +138,79 @@ class QueueRunner:
         """The name of the queue (its op name)."""
         return _op_name_of(self._queue)
 
+    def _run(self, sess, enqueue_op, coord=None):
+        """One thread: runs ``enqueue_op`` until the queue closes, the coordinator stops, or an error."""
+        decremented = False
+        try:
+            while True:
+                if coord and coord.should_stop():
+                    break
+                try:
+                    sess.run(enqueue_op)
+                except self._queue_closed_exception_types:
+                    with self._lock:
+                        self._runs_per_session[sess] -= 1
+                        decremented = True
+                        if self._runs_per_session[sess] == 0:
+                            try:
+                                sess.run(self._close_op)
+                            except Exception as e:
+                                _logger.debug("Ignored exception: %s", e)
+                    return
+        except Exception as e:
+            # TF reports the error to the coordinator (join re-raises it); here the queue is also marked
+            # failed, so a consumer blocked on it gets this error instead of waiting forever.
+            fail = getattr(sess, "_fail_resource", None)
+            if fail is not None and not isinstance(e, errors.CancelledError) and not getattr(sess, "_closed", False):
+                fail(self.name, e)
+            if coord:
+                coord.request_stop(e)
+            else:
+                _logger.error("Exception in QueueRunner: %s", e)
+                with self._lock:
+                    self._exceptions_raised.append(e)
+        finally:
+            if not decremented:
+                with self._lock:
+                    self._runs_per_session[sess] -= 1
+
+    def _close_on_stop(self, sess, cancel_op, coord):
+        coord.wait_for_stop()
+        try:
+            sess.run(cancel_op)
+        except Exception as e:
+            _logger.debug("Ignored exception: %s", e)
+
     def create_threads(self, sess, coord=None, daemon=False, start=False):
-        raise NotImplementedError("QueueRunner threads are not supported by torchmeta yet.")
+        """Threads running the enqueue ops in ``sess`` (one each), plus one closing the queue when ``coord``
+        stops; ``[]`` when this runner already runs in ``sess`` (TF's ``create_threads``)."""
+        with self._lock:
+            if self._runs_per_session.get(sess, 0) > 0:
+                return []
+            self._runs_per_session[sess] = len(self._enqueue_ops)
+            self._exceptions_raised = []
+        threads = [
+            threading.Thread(
+                target=self._run, args=(sess, op, coord), name=f"QueueRunnerThread-{self.name}-{_op_name_of(op)}"
+            )
+            for op in self._enqueue_ops
+        ]
+        if coord:
+            threads.append(
+                threading.Thread(
+                    target=self._close_on_stop,
+                    args=(sess, self._cancel_op, coord),
+                    name=f"QueueRunnerThread-{self.name}-close_on_stop",
+                )
+            )
+        for t in threads:
+            if coord:
+                coord.register_thread(t)
+            if daemon:
+                t.daemon = True
+            if start:
+                t.start()
+        return threads
 
     def to_proto(self, export_scope=None):
         """The QueueRunnerDef, or None when the queue lies outside ``export_scope``."""
@@ -161,156 +237,6 @@ def add_queue_runner(qr, collection=GraphKeys.QUEUE_RUNNERS) -> None:
     graph_lib.add_to_collection(collection, qr)
 
 
-# ---------------------------------------------------------------------------------------------
-# Control-flow contexts
-
-
-def _rename_values_def(context_def, fn) -> None:
-    if not context_def.HasField("values_def"):
-        return
-    values_def = context_def.values_def
-    values = [fn(v) for v in values_def.values]
-    del values_def.values[:]
-    values_def.values.extend(values)
-    external = {fn(k): fn(v) for k, v in values_def.external_values.items()}
-    values_def.external_values.clear()
-    values_def.external_values.update(external)
-
-
-def _rename_nested(context_defs, fn) -> None:
-    for nested in context_defs:
-        kind = nested.WhichOneof("ctxt")
-        if kind == "cond_ctxt":
-            CondContext._rename(nested.cond_ctxt, fn)
-        elif kind == "while_ctxt":
-            WhileContext._rename(nested.while_ctxt, fn)
-
-
-class _ContextBase:
-    """A control-flow context kept as its proto, with names as they are in the graph."""
-
-    _proto_class = None
-
-    def __init__(self, context_def=None, import_scope=None):
-        if context_def is None:
-            raise ValueError(f"{type(self).__name__} can only be built from a context_def in torchmeta.")
-        self._def = self._proto_class()
-        self._def.CopyFrom(context_def)
-        self._rename(self._def, lambda name: graph_lib.prepend_name_scope(name, import_scope))
-
-    @property
-    def name(self) -> str:
-        return self._def.context_name
-
-    @property
-    def values(self) -> set:
-        return set(self._def.values_def.values)
-
-    @property
-    def external_values(self) -> dict:
-        g = graph_lib.get_default_graph()
-        return {k: g.as_graph_element(v) for k, v in self._def.values_def.external_values.items()}
-
-    def to_proto(self, export_scope=None):
-        """The context's proto with ``export_scope`` stripped, or None outside the scope.
-
-        As TensorFlow does, values are written sorted and nested contexts keep their full names.
-        """
-        if export_scope is not None and not self.name.startswith(export_scope):
-            return None
-        out = self._proto_class()
-        out.CopyFrom(self._def)
-        out.values_def.SetInParent()  # TF always writes values_def, empty or not
-        values = sorted(out.values_def.values)
-        del out.values_def.values[:]
-        out.values_def.values.extend(values)
-        nested = list(out.nested_contexts)
-        out.ClearField("nested_contexts")
-        self._rename(out, lambda name: graph_lib.strip_name_scope(name, export_scope))
-        out.nested_contexts.extend(nested)
-        return out
-
-    @classmethod
-    def from_proto(cls, context_def, import_scope=None):
-        return cls(context_def=context_def, import_scope=import_scope)
-
-    def __repr__(self):
-        return f"<{type(self).__name__} {self.name!r}>"
-
-
-class CondContext(_ContextBase):
-    """``tf.cond``'s CondContext, kept as its CondContextDef."""
-
-    _proto_class = control_flow_pb2.CondContextDef
-
-    @staticmethod
-    def _rename(context_def, fn) -> None:
-        context_def.context_name = fn(context_def.context_name)
-        context_def.pred_name = fn(context_def.pred_name)
-        context_def.pivot_name = fn(context_def.pivot_name)
-        _rename_values_def(context_def, fn)
-        _rename_nested(context_def.nested_contexts, fn)
-
-    @property
-    def branch(self) -> int:
-        return self._def.branch
-
-    @property
-    def pred(self):
-        return graph_lib.get_default_graph().as_graph_element(self._def.pred_name)
-
-    @property
-    def pivot(self):
-        return graph_lib.get_default_graph().as_graph_element(self._def.pivot_name)
-
-
-class WhileContext(_ContextBase):
-    """``tf.while_loop``'s WhileContext, kept as its WhileContextDef."""
-
-    _proto_class = control_flow_pb2.WhileContextDef
-
-    @staticmethod
-    def _rename(context_def, fn) -> None:
-        context_def.context_name = fn(context_def.context_name)
-        if context_def.maximum_iterations_name:
-            context_def.maximum_iterations_name = fn(context_def.maximum_iterations_name)
-        context_def.pivot_name = fn(context_def.pivot_name)
-        context_def.pivot_for_pred_name = fn(context_def.pivot_for_pred_name)
-        context_def.pivot_for_body_name = fn(context_def.pivot_for_body_name)
-        for field in (context_def.loop_exit_names, context_def.loop_enter_names):
-            names = [fn(n) for n in field]
-            del field[:]
-            field.extend(names)
-        _rename_values_def(context_def, fn)
-        _rename_nested(context_def.nested_contexts, fn)
-
-    @property
-    def parallel_iterations(self) -> int:
-        return self._def.parallel_iterations
-
-    @property
-    def back_prop(self) -> bool:
-        return self._def.back_prop
-
-    @property
-    def swap_memory(self) -> bool:
-        return self._def.swap_memory
-
-    @property
-    def pivot(self):
-        return graph_lib.get_default_graph().as_graph_element(self._def.pivot_name)
-
-    @property
-    def loop_exits(self) -> list:
-        g = graph_lib.get_default_graph()
-        return [g.as_graph_element(n) for n in self._def.loop_exit_names]
-
-    @property
-    def loop_enters(self) -> list:
-        g = graph_lib.get_default_graph()
-        return [g.as_graph_element(n) for n in self._def.loop_enter_names]
-
-
 def _register_if_free(key, proto_type, to_proto, from_proto) -> None:
     if graph_lib.get_to_proto_function(key) is None and graph_lib.get_from_proto_function(key) is None:
         graph_lib.register_proto_function(key, proto_type=proto_type, to_proto=to_proto, from_proto=from_proto)
@@ -321,5 +247,3 @@ def _to_proto(item, export_scope=None):
 
 
 _register_if_free(GraphKeys.QUEUE_RUNNERS, queue_runner_pb2.QueueRunnerDef, _to_proto, QueueRunner.from_proto)
-_register_if_free(GraphKeys.COND_CONTEXT, control_flow_pb2.CondContextDef, _to_proto, CondContext.from_proto)
-_register_if_free(GraphKeys.WHILE_CONTEXT, control_flow_pb2.WhileContextDef, _to_proto, WhileContext.from_proto)

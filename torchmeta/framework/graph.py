@@ -15,9 +15,10 @@ import threading
 from torchmeta import dtypes, errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, control_flow_util, registry
 from torchmeta.framework import device as device_lib
-from torchmeta.framework import registry
 from torchmeta.framework.default_session import run_using_default_session
+from torchmeta.framework.function_library import FunctionLibrary
 from torchmeta.framework.op_def import output_types_from_attrs
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 
@@ -343,6 +344,7 @@ class Operation:
         "_extras",
         "_control_outputs",
         "_control_flow_context",
+        "_func_graphs",
         "__weakref__",
     )
 
@@ -371,6 +373,7 @@ class Operation:
         self._op_def = op_def if op_def is not None else (self._info.op_def if self._info else None)
         self._extras = extras
         self._control_flow_context = None
+        self._func_graphs = None  # the Python function graphs of an If/While built here (cond_v2, while_v2)
         self._outputs = [Tensor(self, i, dt) for i, dt in enumerate(output_types)]
         for t in self._inputs:
             t._consumers.append(self)
@@ -462,6 +465,33 @@ class Operation:
         for op in ops:
             self._add_control_input(op)
 
+    def _remove_all_control_inputs(self) -> None:
+        for op in self._control_inputs:
+            op._control_outputs.remove(self)
+        self._control_inputs = []
+
+    def _add_inputs(self, tensors) -> None:
+        """Appends inputs (a While rewritten to also accumulate intermediates for its gradient, as TF does)."""
+        for t in tensors:
+            self._inputs.append(t)
+            t._consumers.append(self)
+        self._graph._version += 1
+
+    def _add_outputs(self, types, shapes) -> None:
+        """Appends outputs (an If rewritten to also return intermediates for its gradient, as TF does)."""
+        for dt, shape in zip(types, shapes):
+            t = Tensor(self, len(self._outputs), dt)
+            t._shape = as_shape(shape)
+            self._outputs.append(t)
+        self._graph._version += 1
+
+    def _get_control_flow_context(self):
+        """The CondContext/WhileContext this op was built in (None outside TF1 control flow)."""
+        return self._control_flow_context
+
+    def _set_control_flow_context(self, ctx) -> None:
+        self._control_flow_context = ctx
+
     def _update_input(self, index: int, tensor: Tensor) -> None:
         old = self._inputs[index]
         old._consumers.remove(self)
@@ -512,17 +542,22 @@ class _ControlDependenciesController:
             self._new_stack = False
         self._seen_nodes = set()
         self._old_stack = None
+        self._old_control_flow_context = None
 
     def __enter__(self):
         if self._new_stack:
+            # control_dependencies(None) clears the control-flow context too, as in TF.
             self._old_stack = self._graph._control_dependencies_stack
             self._graph._control_dependencies_stack = []
+            self._old_control_flow_context = self._graph._control_flow_context
+            self._graph._control_flow_context = None
         self._graph._control_dependencies_stack.append(self)
 
     def __exit__(self, *exc):
         self._graph._control_dependencies_stack.pop()
         if self._new_stack:
             self._graph._control_dependencies_stack = self._old_stack
+            self._graph._control_flow_context = self._old_control_flow_context
 
     def add_op(self, op: Operation) -> None:
         self._seen_nodes.add(op)
@@ -547,7 +582,7 @@ class Graph:
         self._finalized = False
         self._version = 0
         self._seed = None
-        self._library = None  # a FunctionDefLibrary proto, kept for round trips
+        self._library = FunctionLibrary()  # GraphDef.library: FunctionDefs and gradient defs
         self._foreign_op_defs: dict = {}  # OpDefs of op types we have no registration for
         self._unfetchable_ops = set()
         self._unfeedable_tensors = set()
@@ -659,11 +694,35 @@ class Graph:
         if apply_scopes:
             for controller in self._control_dependencies_stack:
                 controller.add_op(op)
-            if self._control_flow_context is not None:
-                op._control_flow_context = self._control_flow_context
+            op._control_flow_context = self._control_flow_context
         if compute_shapes:
             _set_shapes_for_outputs(op)
+        if apply_scopes and (
+            op._control_flow_context is not None or any(t._op._control_flow_context is not None for t in inputs)
+        ):
+            self._control_flow_post_processing(op)
         return op
+
+    def _control_flow_post_processing(self, op: Operation) -> None:
+        """Checks the op's inputs come from valid contexts and adds it to its context (TF's Operation hook).
+
+        The context may put Switch/Enter ops before the op's inputs (``AddOp``), so this runs after
+        the op exists, as in TensorFlow.
+        """
+        for t in list(op._inputs):
+            control_flow_util.CheckInputFromValidContext(op, t._op)
+        if op._control_flow_context is not None:
+            op._control_flow_context.AddOp(op)
+
+    def _record_op_seen_by_control_dependencies(self, op: Operation) -> None:
+        for controller in self._control_dependencies_stack:
+            controller.add_op(op)
+
+    def _is_function(self, name) -> bool:
+        """Whether ``name`` is a function of this graph's library (a call of it is an op of that type)."""
+        if self._library is None:
+            return False
+        return any(f.signature.name == name for f in self._library.function)
 
     def _add_op(self, op: Operation) -> None:
         with self._lock:
@@ -817,6 +876,8 @@ class Graph:
                 raise ValueError(f"Control input {c.name} is not from this graph")
             if c not in current and c not in ops:
                 ops.append(c)
+                # TF marks every op used as a manual control dependency (its MLIR-bridge bookkeeping).
+                c._set_attr("_has_manual_control_dependencies", attr_value_pb2.AttrValue(b=True))
         return _ControlDependenciesController(self, ops)
 
     def _current_control_dependencies(self):
@@ -961,14 +1022,31 @@ class Graph:
                 del shapes[:]
                 shapes.extend(t._shape.as_proto() for t in op._outputs)
             graph_def.node.append(node)
-        if self._library is not None:
-            graph_def.library.CopyFrom(self._library)
+        if self._library:
+            graph_def.library.CopyFrom(self._library.to_proto())
         return graph_def
+
+    # -- functions --------------------------------------------------------------------------------------
+    def _is_function(self, name: str) -> bool:
+        """Whether ``name`` is a function of this graph's library (and so usable as an op type)."""
+        return name in self._library
+
+    def _get_function_def(self, name: str):
+        """The FunctionDef named ``name`` in this graph's library, or None."""
+        return self._library.get(name)
+
+    def _add_function_def(self, function_def) -> None:
+        """Adds a FunctionDef to this graph's library (an identical one may be added again)."""
+        self._check_not_finalized()
+        self._library.add(function_def)
 
     def _op_def_for(self, op_type: str):
         info = registry.get(op_type)
         if info is not None:
             return info.op_def
+        fdef = self._library.get(op_type)
+        if fdef is not None:
+            return fdef.signature
         return self._foreign_op_defs.get(op_type)
 
     # -- collections ----------------------------------------------------------------------------------
@@ -1062,7 +1140,8 @@ def _set_shapes_for_outputs(op: Operation) -> None:
     info = op._info
     if info is None or info.shape_fn is None:
         return
-    shapes = info.shape_fn(op)  # also for ops without outputs: their shape function validates inputs
+    # Also for ops without outputs: their shape function validates inputs.
+    shapes = common_shapes.run_shape_fn(op, info.shape_fn)
     if shapes is None:
         return
     if len(shapes) != len(op._outputs):
@@ -1124,11 +1203,14 @@ def reset_default_graph() -> None:
 
 
 def _get_graph_from_inputs(values) -> Graph:
+    default = get_default_graph()
+    if default.building_function:
+        return default  # a function body captures outside inputs, as TF's _get_graph_from_inputs
     for v in values or ():
         g = getattr(v, "graph", None)
         if isinstance(g, Graph):
             return g
-    return get_default_graph()
+    return default
 
 
 class name_scope:  # noqa: N801 - TensorFlow's name

@@ -38,9 +38,9 @@ import re
 from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, op_def_pb2, types_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, registry
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import registry
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = ["import_graph_def", "coerce_proto", "summarize_op_def"]
@@ -457,9 +457,8 @@ class _Importer:
         self.graph_def = graph_def
         self.producer_op_defs = {op.name: op for op in producer_op_list.op} if producer_op_list is not None else {}
         self.functions = {f.signature.name: f for f in graph_def.library.function}
-        if graph._library is not None:
-            for f in graph._library.function:
-                self.functions.setdefault(f.signature.name, f)
+        for name in graph._library.names():
+            self.functions.setdefault(name, graph._library.get(name))
         self.nodes = [_Node(i, nd) for i, nd in enumerate(graph_def.node)]
         self.by_name: dict[str, _Node] = {}
 
@@ -625,12 +624,7 @@ class _Importer:
             )
 
     def _existing_function(self, name):
-        if self.graph._library is None:
-            return None
-        for f in self.graph._library.function:
-            if f.signature.name == name:
-                return f
-        return None
+        return self.graph._library.get(name)
 
     def _topological_order(self) -> list[_Node]:
         pending = {}
@@ -941,7 +935,7 @@ class _Importer:
         info = op._info
         if info is not None and info.shape_fn is not None and not node.back_edges:
             try:
-                inferred = info.shape_fn(op)
+                inferred = common_shapes.run_shape_fn(op, info.shape_fn)
                 if inferred is not None and len(inferred) != n:
                     raise TypeError(f"the shape function returned {len(inferred)} shapes for {n} outputs")
             except ValueError as e:
@@ -996,26 +990,7 @@ class _Importer:
             controller._seen_nodes.difference_update(new_ops)
 
     def _merge_library(self):
-        library = self.graph_def.library
-        if not (library.function or library.gradient or library.registered_gradients):
-            return
-        g = self.graph
-        if g._library is None:
-            g._library = type(library)()
-            g._library.CopyFrom(library)
-            return
-        have = {f.signature.name for f in g._library.function}
-        for f in library.function:
-            if f.signature.name not in have:
-                g._library.function.add().CopyFrom(f)
-        grads = {(x.function_name, x.gradient_func) for x in g._library.gradient}
-        for x in library.gradient:
-            if (x.function_name, x.gradient_func) not in grads:
-                g._library.gradient.add().CopyFrom(x)
-        registered = {(x.gradient_func, x.registered_op_type) for x in g._library.registered_gradients}
-        for x in library.registered_gradients:
-            if (x.gradient_func, x.registered_op_type) not in registered:
-                g._library.registered_gradients.add().CopyFrom(x)
+        self.graph._library.merge(self.graph_def.library)
 
     def _merge_versions(self):
         # TensorFlow's UpdateVersionDef: the oldest producer, the newest min_consumer, all bad consumers.

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import collections
+
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value_as_shape
 
-__all__ = ["IndexedSlices", "convert_to_tensor_or_indexed_slices"]
+__all__ = ["IndexedSlices", "IndexedSlicesValue", "convert_to_tensor_or_indexed_slices"]
+
+# What Session.run returns for a fetched IndexedSlices (TF's namedtuple).
+IndexedSlicesValue = collections.namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
 
 
 class IndexedSlices:
@@ -70,7 +75,8 @@ def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False):
     """Densifies with UnsortedSegmentSum, as TF does when an op needs a dense gradient."""
     if value.dense_shape is None:
         raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: {value!s}")
-    num_rows = raw_op("StridedSlice", input=value.dense_shape, begin=[0], end=[1], strides=[1], shrink_axis_mask=1)
+    # TF's dense_shape[0]: Tensor.__getitem__ (installed by the api builders) names it "strided_slice".
+    num_rows = value.dense_shape[0]
     return raw_op("UnsortedSegmentSum", data=value.values, segment_ids=value.indices, num_segments=num_rows, name=name)
 
 

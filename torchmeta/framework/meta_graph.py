@@ -536,8 +536,8 @@ def export_scoped_meta_graph(
                 bytesize += source.ByteSize()
                 if bytesize >= (1 << 31):
                     raise ValueError(f"GraphDef cannot be larger than 2GB. Received size: {bytesize}.")
-            if graph._library is not None:
-                graph_def.library.CopyFrom(graph._library)
+            if graph._library:
+                graph_def.library.CopyFrom(graph._library.to_proto())
         if unbound_inputs_col_name:
             graph.clear_collection(unbound_inputs_col_name)
             for k in unbound_inputs:

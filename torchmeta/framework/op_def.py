@@ -239,6 +239,7 @@ def op_def_from_signature(
     allows_uninitialized_input: bool = False,
     control_outputs=(),
     deprecation: tuple[int, str] | None = None,
+    is_distributed_communication: bool = False,
 ) -> op_def_pb2.OpDef:
     """Builds the OpDef TensorFlow would register for this REGISTER_OP-style signature."""
     op_def = op_def_pb2.OpDef(name=name)
@@ -269,6 +270,7 @@ def op_def_from_signature(
     op_def.is_commutative = is_commutative
     op_def.is_aggregate = is_aggregate
     op_def.allows_uninitialized_input = allows_uninitialized_input
+    op_def.is_distributed_communication = is_distributed_communication
     op_def.control_output.extend(control_outputs)
     if deprecation is not None:
         op_def.deprecation.version, op_def.deprecation.explanation = deprecation

@@ -72,7 +72,7 @@ class _NoRegisteredGradient:
 NO_REGISTERED_GRADIENT = _NoRegisteredGradient()
 
 # Kernel parameters the lowering fills in from context rather than from the node's attrs.
-CONTEXT_PARAMS = ("device", "node_name", "state", "generator")
+CONTEXT_PARAMS = ("device", "node_name", "state", "generator", "functions")
 
 # The largest value (in elements) computed ahead of time: by graph-time constant folding (static shape
 # inference, tensor_util.constant_value) and by a Session's specialization to its feed shapes.
@@ -184,6 +184,7 @@ def register_op(
     aliases_input: bool = False,
     control_outputs=(),
     deprecation=None,
+    distributed_communication: bool = False,
 ):
     """Registers op ``name`` with its TF signature, shape function and (decorated) kernel.
 
@@ -205,6 +206,7 @@ def register_op(
         allows_uninitialized_input=allows_uninitialized_input,
         control_outputs=control_outputs,
         deprecation=deprecation,
+        is_distributed_communication=distributed_communication,
     )
 
     def decorator(kernel):

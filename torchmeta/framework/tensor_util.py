@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import threading
 
 import numpy as np
 
@@ -352,6 +353,66 @@ def register_constant_value(*op_types):
     return decorator
 
 
+class _InputRequests(threading.local):
+    """The shape functions running now (innermost last) and the input values each has read."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack = []
+        self.depth = 0
+
+
+_requests = _InputRequests()
+
+
+class recording_input_values:  # noqa: N801 - used as a context manager, like contextlib's
+    """While ``op``'s shape function runs: which of its inputs it read as values (``computed``,
+    index -> ndarray) or as partial shapes (``partial``, index -> TensorShape), as TF's InferenceContext
+    records them for its error messages. ``with`` gives the record (a dict).
+
+    With ``hide_values``, the op's inputs have no static values (TF's first shape-inference pass).
+    A class rather than a generator: it runs once per op created, so it is kept cheap.
+    """
+
+    __slots__ = ("_record", "_depth")
+
+    def __init__(self, op, hide_values: bool = False):
+        self._record = {"op": op, "computed": {}, "partial": {}, "hide": hide_values}
+
+    def __enter__(self):
+        _requests.stack.append(self._record)
+        self._depth, _requests.depth = _requests.depth, 0
+        return self._record
+
+    def __exit__(self, *exc):
+        _requests.depth = self._depth
+        _requests.stack.pop()
+        return False
+
+
+def current_input_requests():
+    """The record of the shape function running now (see ``recording_input_values``), or None."""
+    return _requests.stack[-1] if _requests.stack else None
+
+
+def _input_indices(op, tensor) -> list[int]:
+    return [i for i, t in enumerate(op._inputs) if t is tensor]
+
+
+def input_value_hidden(tensor) -> bool:
+    """Whether ``tensor`` is an input of the op whose shape function runs without input values now."""
+    record = current_input_requests()
+    return record is not None and record["hide"] and _requests.depth == 0 and bool(_input_indices(record["op"], tensor))
+
+
+def record_partial_shape(tensor, shape) -> None:
+    """Notes that the running shape function read ``tensor`` (one of its op's inputs) as ``shape``."""
+    record = current_input_requests()
+    if record is not None and shape.rank is not None:
+        for i in _input_indices(record["op"], tensor):
+            record["partial"][i] = shape
+
+
 def constant_value(tensor, partial=False):
     """The static numpy value of ``tensor``, or None when it depends on run-time data."""
     if isinstance(tensor, np.ndarray):
@@ -364,10 +425,25 @@ def constant_value(tensor, partial=False):
     fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
     if fn is None:
         return None
-    try:
-        return fn(tensor.op, tensor.value_index)
-    except (TypeError, ValueError, IndexError):
+    if not _requests.stack:  # no shape function is being recorded: the common, fast path
+        try:
+            return fn(tensor.op, tensor.value_index)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if input_value_hidden(tensor):
         return None
+    _requests.depth += 1
+    try:
+        value = fn(tensor.op, tensor.value_index)
+    except (TypeError, ValueError, IndexError):
+        value = None
+    finally:
+        _requests.depth -= 1
+    if value is not None and _requests.depth == 0 and _requests.stack:
+        record = _requests.stack[-1]
+        for i in _input_indices(record["op"], tensor):
+            record["computed"][i] = value
+    return value
 
 
 def constant_value_as_shape(tensor) -> TensorShape:

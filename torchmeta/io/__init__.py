@@ -9,6 +9,8 @@
 - :mod:`torchmeta.io.meta_graph`: ``.meta`` / ``.pb`` / ``.pbtxt`` files (binary, then text), with errors
   naming the file; ``write_graph`` is also TensorFlow's ``tf.io.write_graph``.
 - :mod:`torchmeta.io.events`: TensorBoard event files.
+- :mod:`torchmeta.io.tfrecord`: TFRecord files (``TFRecordWriter``, ``tf_record_iterator``), plain or
+  ZLIB/GZIP-compressed, byte-identical to TensorFlow's.
 - :mod:`torchmeta.io.atomic`: temp-file + rename writes.
 
 Readers of both formats share one interface: ``keys()``, ``has_tensor``, ``get_variable_to_shape_map``,
@@ -47,6 +49,7 @@ from torchmeta.io.tf_checkpoint import (
     write_bundle,
     write_sharded_bundle,
 )
+from torchmeta.io.tfrecord import TFRecordCompressionType, TFRecordOptions, TFRecordWriter, tf_record_iterator
 
 __all__ = [
     "FORMATS",
@@ -55,6 +58,9 @@ __all__ = [
     "CheckpointReader",
     "SafetensorsReader",
     "SavedSlice",
+    "TFRecordCompressionType",
+    "TFRecordOptions",
+    "TFRecordWriter",
     "TensorSlice",
     "atomic_write",
     "atomic_write_bytes",
@@ -73,6 +79,7 @@ __all__ = [
     "safetensors_filename",
     "save_safetensors",
     "save_v2",
+    "tf_record_iterator",
     "write_bundle",
     "write_graph",
     "write_sharded_bundle",

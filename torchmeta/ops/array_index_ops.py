@@ -11,29 +11,32 @@ import torch
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
+from torchmeta.framework.common_shapes import (
+    constant_scalar,
+    format_dims,
+    merge_dim,
+    merge_shapes,
+    scalar_dim,
+    shape_error,
+    shape_from_shape_tensor,
+    with_rank,
+    with_rank_at_least,
+)
+from torchmeta.framework.constant_folding import foldable
+from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.array_layout_ops import _broadcast_dims
-from torchmeta.ops.array_ops import (
-    _check_dims,
-    _dense,
-    _fmt,
-    _foldable,
-    _host_ints,
-    _indexed_slices,
-    _invalid,
-    _is_indexed_slices,
-    _is_np,
-    _merge,
-    _merge_dim,
-    _reduce_sum,
-    _scalar_value,
-    _shape_error,
-    _value,
-    _with_rank,
-    _with_rank_at_least,
-    shape_from_shape_tensor,
+from torchmeta.framework.tensor_util import constant_value
+from torchmeta.ops.array_layout_ops import broadcast_dims
+from torchmeta.ops.common import (
+    check_dims,
+    dense_gradient,
+    grad_reduce_sum,
+    host_ints,
+    invalid,
+    is_indexed_slices,
+    is_np,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -42,19 +45,19 @@ from torchmeta.ops.array_ops import (
 
 def _select_shape(op):
     cond, t, e = (x.shape for x in op.inputs)
-    data = _merge(op, t, e)
+    data = merge_shapes(op, t, e)
     if cond.rank is None or data.rank is None:
         return [data]
     if cond.rank == 0:
         return [data]
     if cond.rank != 1 or data.rank == 0:
-        return [_merge(op, data, cond)]
-    _merge_dim(op, cond.as_tuple()[0], data.as_tuple()[0])
+        return [merge_shapes(op, data, cond)]
+    merge_dim(op, cond.as_tuple()[0], data.as_tuple()[0])
     return [data]
 
 
 def _where(cond, t, e):
-    if _is_np(t):
+    if is_np(t):
         c = cond.cpu().numpy() if isinstance(cond, torch.Tensor) else cond
         return np.where(c, t, e)
     return torch.where(cond, t, e)
@@ -69,17 +72,19 @@ def _where(cond, t, e):
 )
 def select(condition, t, e):
     if tuple(t.shape) != tuple(e.shape):
-        raise _invalid(f"'then' and 'else' must have the same size.  but received: {_fmt(t.shape)} vs. {_fmt(e.shape)}")
+        raise invalid(
+            f"'then' and 'else' must have the same size.  but received: {format_dims(t.shape)} vs. {format_dims(e.shape)}"
+        )
     cshape = tuple(condition.shape)
     if cshape == tuple(t.shape) or not cshape:
         return _where(condition, t, e)
     if len(cshape) != 1 or t.ndim < 1:
-        raise _invalid(
+        raise invalid(
             f"'cond' and 'then' must have the same shape, or 'cond' must be a vector: got "
-            f"{_fmt(cshape)} vs. {_fmt(t.shape)}"
+            f"{format_dims(cshape)} vs. {format_dims(t.shape)}"
         )
     if cshape[0] != t.shape[0]:
-        raise _invalid(f"Number of batches of 'then' must match size of 'cond', but saw: {t.shape[0]} vs. {cshape[0]}")
+        raise invalid(f"Number of batches of 'then' must match size of 'cond', but saw: {t.shape[0]} vs. {cshape[0]}")
     return _where(condition.reshape(cshape + (1,) * (t.ndim - 1)), t, e)
 
 
@@ -96,16 +101,16 @@ def _select_v2_shape(op):
     shape=_select_v2_shape,
 )
 def select_v2(condition, t, e):
-    if _broadcast_dims(list(t.shape), list(e.shape)) is None or (
-        _broadcast_dims(_broadcast_dims(list(t.shape), list(e.shape)), list(condition.shape)) is None
+    if broadcast_dims(list(t.shape), list(e.shape)) is None or (
+        broadcast_dims(broadcast_dims(list(t.shape), list(e.shape)), list(condition.shape)) is None
     ):
-        raise _invalid(
-            f"condition {_fmt(condition.shape)}, then {_fmt(t.shape)}, and else {_fmt(e.shape)} must be broadcastable"
+        raise invalid(
+            f"condition {format_dims(condition.shape)}, then {format_dims(t.shape)}, and else {format_dims(e.shape)} must be broadcastable"
         )
     return _where(condition, t, e)
 
 
-_foldable("Select", "SelectV2")
+foldable("Select", "SelectV2")
 
 
 @register_gradient("Select")
@@ -146,7 +151,7 @@ def _reduce_to_input(x, z, grad):
         axes, _ = raw_op("BroadcastGradientArgs", s0=x_shape, s1=z_shape)
     elif not axes and x.shape.rank >= z.shape.rank:
         return grad
-    return array_ops.reshape(_reduce_sum(grad, axes, keepdims=True), x_shape)
+    return array_ops.reshape(grad_reduce_sum(grad, axes, keepdims=True), x_shape)
 
 
 @register_gradient("SelectV2")
@@ -170,12 +175,12 @@ def _check_indices(indices, limit: int, label=""):
         pos = torch.nonzero(bad)[0].tolist()
         value = int(indices[tuple(pos)])
         where = ",".join(str(p) for p in pos)
-        raise _invalid(f"indices[{where}] = {value} is not in [0, {limit})")
+        raise invalid(f"indices[{where}] = {value} is not in [0, {limit})")
 
 
 def _gather_shape(op):
     params, indices = op.inputs[0].shape, op.inputs[1].shape
-    _with_rank_at_least(op, params, 1)
+    with_rank_at_least(op, params, 1)
     if params.rank is None or indices.rank is None:
         return [unknown_shape()]
     return [TensorShape(list(indices.as_tuple()) + list(params.as_tuple()[1:]))]
@@ -198,7 +203,7 @@ def _gather(params, indices, axis: int, batch_dims: int):
     idx_shape = tuple(indices.shape)
     p_shape = tuple(params.shape)
     out_shape = p_shape[:axis] + idx_shape[batch_dims:] + p_shape[axis + 1 :]
-    if _is_np(params):
+    if is_np(params):
         idx = indices.cpu().numpy().astype(np.int64)
         if batch_dims == 0:
             return np.take(params, idx, axis=axis)
@@ -223,8 +228,8 @@ def _gather(params, indices, axis: int, batch_dims: int):
 
 def _gather_v2_shape(op):
     params, indices, axis_t = (t.shape for t in op.inputs)
-    _with_rank(op, axis_t, 0)
-    axis = _scalar_value(op.inputs[2])
+    with_rank(op, axis_t, 0)
+    axis = constant_scalar(op.inputs[2])
     batch_dims = op.get_attr("batch_dims")
     if axis is None:
         if params.rank is None or indices.rank is None:
@@ -233,7 +238,7 @@ def _gather_v2_shape(op):
             batch_dims += indices.rank
         return [unknown_shape(params.rank + indices.rank - 1 - batch_dims)]
     if params.rank is not None:
-        _with_rank_at_least(op, params, axis + 1 if axis >= 0 else -axis)
+        with_rank_at_least(op, params, axis + 1 if axis >= 0 else -axis)
     if params.rank is None or indices.rank is None:
         return [unknown_shape()]
     p_rank, i_rank = params.rank, indices.rank
@@ -242,9 +247,9 @@ def _gather_v2_shape(op):
     if batch_dims < 0:
         batch_dims += i_rank
     if batch_dims > i_rank:
-        raise _shape_error(op, f"batch_dims ({batch_dims}) must be less than rank(indices) ({i_rank}).")
+        raise shape_error(op, f"batch_dims ({batch_dims}) must be less than rank(indices) ({i_rank}).")
     if batch_dims > axis:
-        raise _shape_error(op, f"batch_dims ({batch_dims}) must be less than or equal to axis ({axis}).")
+        raise shape_error(op, f"batch_dims ({batch_dims}) must be less than or equal to axis ({axis}).")
     p_dims, i_dims = params.as_tuple(), indices.as_tuple()
     # TF takes the batch dims from params alone (not merged with the indices' dims).
     return [TensorShape(list(p_dims[:axis]) + list(i_dims[batch_dims:]) + list(p_dims[axis + 1 :]))]
@@ -261,21 +266,21 @@ def gather_v2(params, indices, axis, batch_dims):
     p_rank = params.ndim
     a = int(axis)
     if not -p_rank <= a < p_rank:
-        raise _invalid(f"Expected axis in the range [{-p_rank}, {p_rank}), but got {a}")
+        raise invalid(f"Expected axis in the range [{-p_rank}, {p_rank}), but got {a}")
     if a < 0:
         a += p_rank
     b = batch_dims
     i_rank = indices.ndim
     if b != 0:
         if not -i_rank <= b <= i_rank if i_rank else b != 0:
-            raise _invalid(f"Expected batch_dims in the range [{-i_rank}, {i_rank}], but got {b}")
+            raise invalid(f"Expected batch_dims in the range [{-i_rank}, {i_rank}], but got {b}")
         if b < 0:
             b += i_rank
         if b > a:
-            raise _invalid(f"batch_dims ({b}) must be less than or equal to axis ({a}).")
+            raise invalid(f"batch_dims ({b}) must be less than or equal to axis ({a}).")
         for i in range(b):
             if params.shape[i] != indices.shape[i]:
-                raise _invalid(
+                raise invalid(
                     f"params.shape[{i}]: {params.shape[i]} should be equal to indices.shape[{i}]: {indices.shape[i]}"
                 )
     return _gather(params, indices, a, b)
@@ -283,17 +288,17 @@ def gather_v2(params, indices, axis, batch_dims):
 
 def _gather_nd_shape(op):
     params, indices = op.inputs[0].shape, op.inputs[1].shape
-    _with_rank_at_least(op, indices, 1)
+    with_rank_at_least(op, indices, 1)
     if params.rank is None or indices.rank is None:
         return [unknown_shape()]
     k = indices.as_tuple()[-1]
     if k is None:
         return [unknown_shape()]
     if k > params.rank:
-        raise _shape_error(
+        raise shape_error(
             op,
-            f"indices.shape[-1] must be <= params.rank, but saw indices shape: {_fmt(indices.as_tuple())} and params "
-            f"shape: {_fmt(params.as_tuple())}",
+            f"indices.shape[-1] must be <= params.rank, but saw indices shape: {format_dims(indices.as_tuple())} and params "
+            f"shape: {format_dims(params.as_tuple())}",
         )
     return [TensorShape(list(indices.as_tuple()[:-1]) + list(params.as_tuple()[k:]))]
 
@@ -324,10 +329,10 @@ def _linear_index(indices, dims, node_name, what):
 def gather_nd(params, indices, bad_indices_policy, node_name):
     p_shape = tuple(params.shape)
     if indices.dim() < 1:
-        raise _invalid(f"indices must be at least a vector, got shape {_fmt(indices.shape)}")
+        raise invalid(f"indices must be at least a vector, got shape {format_dims(indices.shape)}")
     k = indices.shape[-1]
     if k > len(p_shape):
-        raise _invalid(f"index innermost dimension length must be <= params rank; saw: {k} vs. {len(p_shape)}")
+        raise invalid(f"index innermost dimension length must be <= params rank; saw: {k} vs. {len(p_shape)}")
     out_shape = tuple(indices.shape[:-1]) + p_shape[k:]
     lin, bad = _linear_index(indices, p_shape[:k], node_name, "param")
     ignore = bad_indices_policy == "IGNORE"
@@ -337,13 +342,13 @@ def gather_nd(params, indices, bad_indices_policy, node_name):
             pos = np.unravel_index(first, tuple(indices.shape[:-1])) if indices.dim() > 1 else ()
             vals = indices.reshape(-1, k)[first].tolist()
             where = ",".join(str(int(p)) for p in pos)
-            raise _invalid(
+            raise invalid(
                 f"indices[{where}] = [{', '.join(str(v) for v in vals)}] does not index into param shape "
-                f"{_fmt(p_shape)}, node name: {node_name}"
+                f"{format_dims(p_shape)}, node name: {node_name}"
             )
         lin = torch.where(bad, torch.zeros_like(lin), lin)
     n_slices = int(np.prod(p_shape[:k], dtype=np.int64))
-    if _is_np(params):
+    if is_np(params):
         flat = params.reshape((n_slices, *p_shape[k:]))
         out = flat[lin.cpu().numpy()] if n_slices else np.empty((lin.shape[0], *p_shape[k:]), dtype=object)
         if ignore and bad is not None:
@@ -361,11 +366,11 @@ def gather_nd(params, indices, bad_indices_policy, node_name):
 
 def _scatter_nd_shape(op):
     indices, _, shape_t = op.inputs
-    _with_rank(op, shape_t.shape, 1)
-    _with_rank_at_least(op, indices.shape, 1)
-    if shape_t.dtype.base_dtype is DType.int16 and _value(shape_t) is not None:
+    with_rank(op, shape_t.shape, 1)
+    with_rank_at_least(op, indices.shape, 1)
+    if shape_t.dtype.base_dtype is DType.int16 and constant_value(shape_t) is not None:
         # TF's MakeShapeFromShapeTensor reads only int32/int64 constants.
-        raise _shape_error(op, "Input tensor must be int32 or int64, but was int16")
+        raise shape_error(op, "Input tensor must be int32 or int64, but was int16")
     return [shape_from_shape_tensor(shape_t)]
 
 
@@ -384,40 +389,40 @@ def _valid_empty_output(num_inputs: int, num_indices: int, num_updates: int) -> 
     shape=_scatter_nd_shape,
 )
 def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
-    out_shape = _host_ints(shape)
-    _check_dims(out_shape)
+    out_shape = host_ints(shape)
+    check_dims(out_shape)
     if indices.dim() < 1:
-        raise _invalid(f"Indices shape must have rank at least one. Found:{_fmt(indices.shape)}")
+        raise invalid(f"Indices shape must have rank at least one. Found:{format_dims(indices.shape)}")
     if updates.dim() < 1:
-        raise _invalid(f"Updates shape must have rank at least one. Found:{_fmt(updates.shape)}")
+        raise invalid(f"Updates shape must have rank at least one. Found:{format_dims(updates.shape)}")
     # TF's ValidEmptyOutputShape, first against the shape vector's length, later the output's size.
     if not _valid_empty_output(len(out_shape), indices.numel(), updates.numel()):
-        raise _invalid("Indices and updates specified for empty output shape")
+        raise invalid("Indices and updates specified for empty output shape")
     k = indices.shape[-1]
     if k > len(out_shape):
-        raise _invalid(
-            f"Dimensions [0,{k}) of indices[shape={_fmt(indices.shape)}] must match dimensions "
-            f"[0,{k}) of updates[shape={_fmt(updates.shape)}]"
+        raise invalid(
+            f"Dimensions [0,{k}) of indices[shape={format_dims(indices.shape)}] must match dimensions "
+            f"[0,{k}) of updates[shape={format_dims(updates.shape)}]"
         )
     lin, bad = _linear_index(indices, out_shape[:k], node_name, "shape")
     n_slices = int(np.prod(out_shape[:k], dtype=np.int64))
     slice_shape = tuple(out_shape[k:])
     expected = tuple(indices.shape[:-1]) + slice_shape
     if tuple(updates.shape) != expected:
-        raise _invalid(
-            f"Dimensions [0,{indices.dim() - 1}) of indices[shape={_fmt(indices.shape)}] = "
-            f"{_fmt(indices.shape[:-1])} must match dimensions [0,{updates.dim() - len(slice_shape)}) of "
-            f"updates[shape={_fmt(updates.shape)}]"
+        raise invalid(
+            f"Dimensions [0,{indices.dim() - 1}) of indices[shape={format_dims(indices.shape)}] = "
+            f"{format_dims(indices.shape[:-1])} must match dimensions [0,{updates.dim() - len(slice_shape)}) of "
+            f"updates[shape={format_dims(updates.shape)}]"
         )
     if not _valid_empty_output(int(np.prod(out_shape, dtype=np.int64)), indices.numel(), updates.numel()):
-        raise _invalid(f"Indices and updates specified for empty output.  indices shape: {_fmt(indices.shape)}")
+        raise invalid(f"Indices and updates specified for empty output.  indices shape: {format_dims(indices.shape)}")
     upd = updates.reshape((-1, *slice_shape))
     if bad is not None and bool(bad.any()):
         if bad_indices_policy != "IGNORE":
             first = int(torch.nonzero(bad)[0])
             vals = indices.reshape(-1, k)[first].tolist()
-            raise _invalid(
-                f"indices[{first}] = [{', '.join(str(v) for v in vals)}] does not index into shape {_fmt(out_shape)}"
+            raise invalid(
+                f"indices[{first}] = [{', '.join(str(v) for v in vals)}] does not index into shape {format_dims(out_shape)}"
             )
         keep = ~bad
         lin, upd = lin[keep], upd[keep]
@@ -426,7 +431,7 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
     return out.reshape(out_shape)
 
 
-_foldable("Gather", "GatherV2", "GatherNd", "ScatterNd")
+foldable("Gather", "GatherV2", "GatherNd", "ScatterNd")
 
 
 @register_gradient("Gather")
@@ -437,9 +442,9 @@ def _gather_grad(op, grad):
         params_shape = array_ops.shape(params)
     size = array_ops.expand_dims(array_ops.size(indices), 0)
     values_shape = array_ops.concat([size, params_shape[1:]], 0)
-    values = array_ops.reshape(_dense(grad), values_shape)
+    values = array_ops.reshape(dense_gradient(grad), values_shape)
     indices = array_ops.reshape(indices, size)
-    return [_indexed_slices(values, indices, params_shape), None]
+    return [IndexedSlices(values, indices, params_shape), None]
 
 
 def _batch_indices(params_shape, indices, batch_dims):
@@ -479,7 +484,7 @@ def _batch_gather_grad(params_shape, values, indices, batch_dims, gather_dim_siz
         flat_values_shape = array_ops.concat([[-1], inner_shape], 0)
         gather_dim_size = raw_op("Mul", x=gather_dim_size, y=batch_size, name="mul")
         indices = _batch_indices(params_shape, indices, batch_dims)
-        values = array_ops.reshape(_dense(values), flat_values_shape)
+        values = array_ops.reshape(dense_gradient(values), flat_values_shape)
     indices = array_ops.reshape(indices, indices_size)
     params_grad = raw_op("UnsortedSegmentSum", data=values, segment_ids=indices, num_segments=gather_dim_size)
     if batch_dims:
@@ -507,9 +512,9 @@ def _gather_v2_grad(op, grad):
         batch_dims += indices.shape.rank
     if axis_static is not None and int(axis_static) == 0:
         values_shape = array_ops.concat([indices_size, params_shape[1:]], 0)
-        values = array_ops.reshape(_dense(grad), values_shape)
+        values = array_ops.reshape(dense_gradient(grad), values_shape)
         indices = array_ops.reshape(indices, indices_size)
-        return [_indexed_slices(values, indices, params_shape), None, None]
+        return [IndexedSlices(values, indices, params_shape), None, None]
     outer_shape = params_shape[:axis]
     inner_shape = params_shape[axis:][1:]
     values_shape = array_ops.concat([outer_shape, [-1], inner_shape], 0)
@@ -520,7 +525,7 @@ def _gather_v2_grad(op, grad):
     inner_axes_indices = raw_op(
         "Range", start=raw_op("AddV2", x=axis_dims, y=1, name="add"), limit=values_dims, delta=1, name="range"
     )
-    values = array_ops.reshape(_dense(grad), values_shape)
+    values = array_ops.reshape(dense_gradient(grad), values_shape)
     # Move values[axis] up to values[batch_dims].
     transpose_dims = array_ops.concat([outer_batches_indices, [axis_dims], batch_axis_indices, inner_axes_indices], 0)
     values_transpose = array_ops.transpose(values, transpose_dims)
@@ -548,7 +553,7 @@ def _gather_nd_grad(op, grad):
     ref, indices = op.inputs
     ref_shape = array_ops.shape(ref, out_type=indices.dtype.base_dtype)
     if indices.shape.rank == 2 and indices.shape.as_tuple()[-1] == 1:
-        return [_indexed_slices(grad, array_ops.squeeze(indices, axis=-1), ref_shape), None]
+        return [IndexedSlices(grad, array_ops.squeeze(indices, axis=-1), ref_shape), None]
     ref_grad = raw_op(
         "ScatterNd",
         indices=indices,
@@ -581,37 +586,37 @@ def _sparse_to_dense_shape(op):
 )
 def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, validate_indices):
     if output_shape.dim() != 1:
-        raise _invalid(f"output_shape must be rank 1, got shape {_fmt(output_shape.shape)}")
-    dims = _host_ints(output_shape)
+        raise invalid(f"output_shape must be rank 1, got shape {format_dims(output_shape.shape)}")
+    dims = host_ints(output_shape)
     rank = len(dims)
     idx = sparse_indices.long()
     if idx.dim() > 2:
-        raise _invalid(f"sparse_indices should be a scalar, vector, or matrix, got shape {_fmt(idx.shape)}")
+        raise invalid(f"sparse_indices should be a scalar, vector, or matrix, got shape {format_dims(idx.shape)}")
     n = idx.shape[0] if idx.dim() > 0 else 1
     ndims = idx.shape[1] if idx.dim() == 2 else 1
     idx = idx.reshape(n, ndims)
     if ndims != rank:
-        raise _invalid(f"sparse_indices has incorrect shape {_fmt(sparse_indices.shape)}, expected [{n},{rank}]")
-    nvals = sparse_values.size if _is_np(sparse_values) else sparse_values.numel()
+        raise invalid(f"sparse_indices has incorrect shape {format_dims(sparse_indices.shape)}, expected [{n},{rank}]")
+    nvals = sparse_values.size if is_np(sparse_values) else sparse_values.numel()
     scalar_values = sparse_values.ndim == 0
     if not scalar_values and (sparse_values.ndim != 1 or nvals != n):
-        raise _invalid(f"sparse_values has incorrect shape {_fmt(sparse_values.shape)}, should be [] or [{n}]")
-    dsize = default_value.size if _is_np(default_value) else default_value.numel()
+        raise invalid(f"sparse_values has incorrect shape {format_dims(sparse_values.shape)}, should be [] or [{n}]")
+    dsize = default_value.size if is_np(default_value) else default_value.numel()
     if default_value.ndim != 0 or dsize != 1:
-        raise _invalid(f"default_value should be a scalar, got shape {_fmt(default_value.shape)}")
+        raise invalid(f"default_value should be a scalar, got shape {format_dims(default_value.shape)}")
     if validate_indices and n:
         rows = idx.tolist()
         prev = None
         for i, row in enumerate(rows):
             if any(not 0 <= v < d for v, d in zip(row, dims)):
-                raise _invalid(
-                    f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {_fmt(dims)}"
+                raise invalid(
+                    f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {format_dims(dims)}"
                 )
             if prev is not None:
                 if row == prev:
-                    raise _invalid(f"indices[{i}] = [{','.join(map(str, row))}] is repeated")
+                    raise invalid(f"indices[{i}] = [{','.join(map(str, row))}] is repeated")
                 if row < prev:
-                    raise _invalid(
+                    raise invalid(
                         f"indices[{i}] = [{','.join(map(str, row))}] is out of order. Many sparse ops require sorted "
                         "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered copy."
                     )
@@ -622,11 +627,11 @@ def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, 
         if bool(bad.any()):
             i = int(torch.nonzero(bad)[0])
             row = idx[i].tolist()
-            raise _invalid(
-                f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {_fmt(dims)}"
+            raise invalid(
+                f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {format_dims(dims)}"
             )
     cols = tuple(idx[:, j] for j in range(rank))
-    if _is_np(default_value):
+    if is_np(default_value):
         out = np.empty(dims, dtype=object)
         out.fill(default_value.reshape(-1)[0])
         if n:
@@ -642,19 +647,17 @@ def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, 
 def _one_hot_shape(op):
     indices, depth_t, on, off = op.inputs
     axis = op.get_attr("axis")
-    _with_rank(op, depth_t.shape, 0)
-    _with_rank(op, on.shape, 0)
-    _with_rank(op, off.shape, 0)
+    with_rank(op, depth_t.shape, 0)
+    with_rank(op, on.shape, 0)
+    with_rank(op, off.shape, 0)
     if axis < -1:
-        raise _shape_error(op, f"axis must be >= -1, got {axis}")
+        raise shape_error(op, f"axis must be >= -1, got {axis}")
+    depth = scalar_dim(op, 1)
     if indices.shape.rank is None:
         return [unknown_shape()]
     dims = list(indices.shape.as_tuple())
     if axis >= 0 and axis > len(dims):
-        raise _shape_error(op, f"axis must be >= -1 and <= {len(dims)}, got {axis}")
-    depth = _scalar_value(depth_t)
-    if depth is not None and depth < 0:
-        raise _shape_error(op, f"depth must be non-negative, got: {depth}")
+        raise shape_error(op, f"axis must be >= -1 and <= {len(dims)}, got {axis}")
     pos = len(dims) if axis == -1 else axis
     return [TensorShape([*dims[:pos], depth, *dims[pos:]])]
 
@@ -669,26 +672,26 @@ def _one_hot_shape(op):
 def one_hot(indices, depth, on_value, off_value, axis):
     rank = indices.dim()
     if not -1 <= axis <= rank:
-        raise _invalid(f"Expected axis to be -1 or between [0, {rank + 1}).  But received: {axis}")
+        raise invalid(f"Expected axis to be -1 or between [0, {rank + 1}).  But received: {axis}")
     if depth.dim() != 0:
-        raise _invalid(f"depth must be a scalar, but got: {_fmt(depth.shape)}")
+        raise invalid(f"depth must be a scalar, but got: {format_dims(depth.shape)}")
     d = int(depth)
     if d < 0:
-        raise _invalid(f"depth must be non-negative, got: {d}")
+        raise invalid(f"depth must be non-negative, got: {d}")
     for name, v in (("on_value", on_value), ("off_value", off_value)):
         if v.ndim != 0:
-            raise _invalid(f"{name} must be a scalar, but got: {_fmt(v.shape)}")
+            raise invalid(f"{name} must be a scalar, but got: {format_dims(v.shape)}")
     pos = rank if axis == -1 else axis
     view = [1] * (rank + 1)
     view[pos] = d
     classes = torch.arange(d, device=indices.device).view(view)
     mask = indices.long().unsqueeze(pos) == classes
-    if _is_np(on_value):
+    if is_np(on_value):
         return np.where(mask.cpu().numpy(), on_value, off_value)
     return torch.where(mask, on_value, off_value)
 
 
-_foldable("SparseToDense", "OneHot")
+foldable("SparseToDense", "OneHot")
 not_differentiable("OneHot")
 
 
@@ -697,7 +700,7 @@ def _sparse_to_dense_grad(op, grad):
     """Values: the gradient at their indices; default_value: the rest of the gradient's sum."""
     sparse_indices, output_shape = op.inputs[0], op.inputs[1]
     sparse_values_grad = array_ops.gather_nd(grad, sparse_indices)
-    default_value_grad = raw_op("Sub", x=_reduce_sum(grad), y=_reduce_sum(sparse_values_grad), name="sub")
+    default_value_grad = raw_op("Sub", x=grad_reduce_sum(grad), y=grad_reduce_sum(sparse_values_grad), name="sub")
     return [
         array_ops.zeros_like(sparse_indices),
         array_ops.zeros_like(output_shape),
@@ -711,7 +714,7 @@ def _sparse_to_dense_grad(op, grad):
 
 
 def _vector_shape(op):
-    return [_with_rank(op, op.inputs[0].shape, 1)]
+    return [with_rank(op, op.inputs[0].shape, 1)]
 
 
 @register_op(
@@ -723,15 +726,15 @@ def _vector_shape(op):
 )
 def invert_permutation(x):
     if x.dim() != 1:
-        raise _invalid("invert_permutation expects a 1D vector.")
-    values = _host_ints(x)
+        raise invalid("invert_permutation expects a 1D vector.")
+    values = host_ints(x)
     n = len(values)
     inverse = [-1] * n
     for i, v in enumerate(values):
         if not 0 <= v < n:
-            raise _invalid(f"{v} is not between 0 and {n}")
+            raise invalid(f"{v} is not between 0 and {n}")
         if inverse[v] != -1:
-            raise _invalid(f"{v} is duplicated in the input.")
+            raise invalid(f"{v} is duplicated in the input.")
         inverse[v] = i
     return torch.tensor(inverse, dtype=x.dtype, device=x.device)
 
@@ -740,13 +743,13 @@ not_differentiable("InvertPermutation")
 
 
 def _unique_shape(op):
-    x = _with_rank(op, op.inputs[0].shape, 1)
+    x = with_rank(op, op.inputs[0].shape, 1)
     return [unknown_shape(1), x]
 
 
 def _first_occurrence_unique(x):
     """(unique values in order of first appearance, index of each element's value) like TF's Unique."""
-    if _is_np(x):
+    if is_np(x):
         seen: dict = {}
         idx = [seen.setdefault(v, len(seen)) for v in x.tolist()]
         y = np.empty(len(seen), dtype=object)
@@ -774,14 +777,14 @@ def _first_occurrence_unique(x):
 )
 def unique(x, out_idx):
     if x.ndim != 1:
-        raise _invalid("unique expects a 1D vector.")
+        raise invalid("unique expects a 1D vector.")
     y, idx = _first_occurrence_unique(x)
     return y, idx.to(out_idx.torch)
 
 
 def _list_diff_shape(op):
-    _with_rank(op, op.inputs[0].shape, 1)
-    _with_rank(op, op.inputs[1].shape, 1)
+    with_rank(op, op.inputs[0].shape, 1)
+    with_rank(op, op.inputs[1].shape, 1)
     return [unknown_shape(1), unknown_shape(1)]
 
 
@@ -794,10 +797,10 @@ def _list_diff_shape(op):
 )
 def list_diff(x, y, out_idx, device):
     if x.ndim != 1:
-        raise _invalid("x should be a 1D vector.")
+        raise invalid("x should be a 1D vector.")
     if y.ndim != 1:
-        raise _invalid("y should be a 1D vector.")
-    if _is_np(x):
+        raise invalid("y should be a 1D vector.")
+    if is_np(x):
         drop = set(y.tolist())
         keep = [i for i, v in enumerate(x.tolist()) if v not in drop]
         return x[keep], torch.tensor(keep, dtype=out_idx.torch, device=device)
@@ -817,10 +820,10 @@ def _dynamic_stitch_shape(op):
         if idx.shape.rank is None or d.shape.rank is None:
             continue
         if d.shape.rank < idx.shape.rank:
-            raise _shape_error(op, f"Shape must be at least rank {idx.shape.rank} but is rank {d.shape.rank}")
+            raise shape_error(op, f"Shape must be at least rank {idx.shape.rank} but is rank {d.shape.rank}")
         rest = TensorShape(list(d.shape.as_tuple()[idx.shape.rank :]))
-        inner = rest if inner is None else _merge(op, inner, rest)
-    values = [_value(i) for i in indices]
+        inner = rest if inner is None else merge_shapes(op, inner, rest)
+    values = [constant_value(i) for i in indices]
     first = None
     if all(v is not None for v in values):
         first = max((int(v.max()) for v in values if v.size), default=-1) + 1
@@ -842,26 +845,28 @@ def dynamic_stitch(indices, data):
     for m, (idx, d) in enumerate(zip(indices, data)):
         ishape, dshape = tuple(idx.shape), tuple(d.shape)
         if dshape[: len(ishape)] != ishape:
-            raise _invalid(f"data[{m}].shape = {_fmt(dshape)} does not start with indices[{m}].shape = {_fmt(ishape)}")
+            raise invalid(
+                f"data[{m}].shape = {format_dims(dshape)} does not start with indices[{m}].shape = {format_dims(ishape)}"
+            )
         rest = dshape[len(ishape) :]
         if inner is None:
             inner = rest
         elif rest != inner:
-            raise _invalid(
-                f"Need data[{m}].shape[{len(ishape)}:] = {_fmt(rest)} to match data[0].shape[{len(indices[0].shape)}:] "
-                f"= {_fmt(inner)}"
+            raise invalid(
+                f"Need data[{m}].shape[{len(ishape)}:] = {format_dims(rest)} to match data[0].shape[{len(indices[0].shape)}:] "
+                f"= {format_dims(inner)}"
             )
         flat_idx.append(idx.reshape(-1).long())
         flat_data.append(d.reshape((-1, *rest)))
     all_idx = torch.cat(flat_idx)
     if bool((all_idx < 0).any()):
         bad = int(all_idx[all_idx < 0][0])
-        raise _invalid(f"indices[{bad}] is out of range")
+        raise invalid(f"indices[{bad}] is out of range")
     size = int(all_idx.max()) + 1 if all_idx.numel() else 0
     positions = torch.arange(all_idx.shape[0], device=all_idx.device)
     last = torch.full((size,), -1, dtype=torch.long, device=all_idx.device)
     last = last.scatter_reduce(0, all_idx, positions, reduce="amax")
-    if _is_np(data[0]):
+    if is_np(data[0]):
         stacked = np.concatenate(flat_data) if flat_data else np.empty((0, *inner), dtype=object)
         out = np.empty((size, *inner), dtype=object)
         out.fill(b"")
@@ -877,14 +882,14 @@ def dynamic_stitch(indices, data):
     return picked
 
 
-_foldable("InvertPermutation", "DynamicStitch")
+foldable("InvertPermutation", "DynamicStitch")
 
 
 @register_gradient("DynamicStitch")
 def _dynamic_stitch_grad(op, grad):
     """Each data input gets the gradient rows its indices were stitched into."""
     n = op.get_attr("N")
-    if _is_indexed_slices(grad):
+    if is_indexed_slices(grad):
         output_rows = array_ops.shape(op.outputs[0])[0]
         grad = raw_op("UnsortedSegmentSum", data=grad.values, segment_ids=grad.indices, num_segments=output_rows)
     return [None] * n + [array_ops.gather(grad, op.inputs[i]) for i in range(n)]
@@ -906,7 +911,7 @@ def _where_shape(op):
 )
 def where(input):
     if input.dim() == 0:
-        raise _invalid("WhereOp : Unhandled input dimensions: 0")
+        raise invalid("WhereOp : Unhandled input dimensions: 0")
     return torch.nonzero(input if input.dtype == torch.bool else input != 0)
 
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta.framework.common_shapes import format_dims, merge_shapes, shape_error, with_rank
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import debug_shape, invalid_argument, merge_shapes, shape_error, with_rank
+from torchmeta.ops.common import flip, invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
 # SpaceToDepth, DepthToSpace
-
-
-def _str_attr(op, name: str) -> str:
-    value = op.get_attr(name)
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _layout(data_format: str):
@@ -34,7 +30,7 @@ def _layout(data_format: str):
 
 
 def _block_shape(op, to_depth: bool):
-    data_format = _str_attr(op, "data_format")
+    data_format = str_attr(op, "data_format")
     block = op.get_attr("block_size")
     rank, h_axis, w_axis, d_axis = _layout(data_format)
     shape = with_rank(op, op.inputs[0].shape, rank)
@@ -42,7 +38,7 @@ def _block_shape(op, to_depth: bool):
     vect = 4 if data_format == "NCHW_VECT_C" else 1
     h, w, d = dims[h_axis], dims[w_axis], dims[d_axis]
     if to_depth:
-        for name, v in (("width", w), ("height", h)):
+        for v in (w, h):
             if v is not None and v % block:
                 raise shape_error(op, f"Dimension size must be evenly divisible by {block} but is {v}")
         dims[h_axis] = None if h is None else h // block
@@ -86,10 +82,11 @@ def _permute(x, perm):
     return x.transpose(perm) if isinstance(x, np.ndarray) else x.permute(*perm)
 
 
-def _check_block_input(x, data_format: str):
+def _check_block_input(x, data_format: str, sep: str):
+    """TF's SpaceToDepth says ``should be 4 instead of 3``, DepthToSpace ``should be: 4 instead of: 3``."""
     rank = 5 if data_format == "NCHW_VECT_C" else 4
     if x.ndim != rank:
-        raise invalid_argument(f"Input rank should be: {rank} instead of: {x.ndim}")
+        raise invalid(f"Input rank should be{sep} {rank} instead of{sep} {x.ndim}")
 
 
 @register_op(
@@ -100,13 +97,11 @@ def _check_block_input(x, data_format: str):
     shape=lambda op: _block_shape(op, True),
 )
 def space_to_depth(input, block_size, data_format):
-    _check_block_input(input, data_format)
+    _check_block_input(input, data_format, "")
     x = _as_nhwc(input, data_format)
     b, h, w, d = x.shape
     if h % block_size or w % block_size:
-        raise invalid_argument(
-            f"Image width {w} and height {h} should be divisible by block_size: {block_size}"
-        )
+        raise invalid(f"Image width {w} and height {h} should be divisible by block_size: {block_size}")
     x = x.reshape(b, h // block_size, block_size, w // block_size, block_size, d)
     y = _contiguous(_permute(x, (0, 1, 3, 2, 4, 5))).reshape(b, h // block_size, w // block_size, d * block_size**2)
     return _contiguous(_from_nhwc(y, data_format))
@@ -120,11 +115,11 @@ def space_to_depth(input, block_size, data_format):
     shape=lambda op: _block_shape(op, False),
 )
 def depth_to_space(input, block_size, data_format):
-    _check_block_input(input, data_format)
+    _check_block_input(input, data_format, ":")
     x = _as_nhwc(input, data_format)
     b, h, w, d = x.shape
     if d % (block_size * block_size):
-        raise invalid_argument(f"Input depth dimension {d} should be divisible by: {block_size * block_size}")
+        raise invalid(f"Input depth dimension {d} should be divisible by: {block_size * block_size}")
     out_d = d // (block_size * block_size)
     x = _contiguous(x).reshape(b, h, w, block_size, block_size, out_d)
     y = _contiguous(_permute(x, (0, 1, 3, 2, 4, 5))).reshape(b, h * block_size, w * block_size, out_d)
@@ -132,11 +127,9 @@ def depth_to_space(input, block_size, data_format):
 
 
 def _block_grad(op, grad, inverse: str):
-    data_format = _str_attr(op, "data_format")
+    data_format = str_attr(op, "data_format")
     if data_format == "NCHW_VECT_C":
-        raise ValueError(
-            f"Cannot compute {op.type} gradient with NCHW_VECT_C. NCHW_VECT_C requires qint8 data type."
-        )
+        raise ValueError(f"Cannot compute {op.type} gradient with NCHW_VECT_C. NCHW_VECT_C requires qint8 data type.")
     return raw_op(inverse, input=grad, block_size=op.get_attr("block_size"), data_format=data_format)
 
 
@@ -156,14 +149,11 @@ def _depth_to_space_grad(op, grad):
 
 def _reverse_shape(op):
     x, dims = op.inputs
-    dims_shape = with_rank(op, dims.shape, 1)
-    n = dims_shape.as_tuple()[0]
-    if x.shape.rank is not None:
-        if x.shape.rank > 8:
-            raise shape_error(op, "reverse does not work on tensors with more than 8 dimensions")
-        if n is not None and n != x.shape.rank:
-            raise shape_error(op, f"Shape must be rank {n} but is rank {x.shape.rank}")
-    return [x.shape]
+    n = with_rank(op, dims.shape, 1).as_tuple()[0]
+    shape = x.shape if n is None else with_rank(op, x.shape, n)
+    if shape.rank is not None and shape.rank > 8:
+        raise shape_error(op, "reverse does not work on tensors with more than 8 dimensions")
+    return [shape]
 
 
 @register_op(
@@ -178,19 +168,17 @@ def _reverse_shape(op):
 )
 def reverse(tensor, dims):
     if dims.dim() != 1:
-        raise invalid_argument(f"'dims' must be 1-dimension, not {dims.dim()}")
+        raise invalid(f"'dims' must be 1-dimension, not {dims.dim()}")
     flags = [bool(v) for v in dims.tolist()]
     if len(flags) != tensor.ndim:
-        raise invalid_argument(
+        raise invalid(
             f"'dims' must have the same number of values as 'input' has dimensions. 'input' has "
             f"{tensor.ndim}'dims' has {len(flags)} values"
         )
     if tensor.ndim > 8:
-        raise invalid_argument("reverse is not implemented for tensors of rank > 8.")
+        raise invalid("reverse is not implemented for tensors of rank > 8.")
     axes = [i for i, f in enumerate(flags) if f]
-    if isinstance(tensor, np.ndarray):
-        return np.flip(tensor, axes).copy() if axes else tensor.copy()
-    return torch.flip(tensor, axes) if axes else tensor.clone()
+    return flip(tensor, axes)
 
 
 @register_gradient("Reverse")
@@ -223,20 +211,20 @@ def _roll_shape(op):
 def roll(input, shift, axis):
     rank = input.ndim
     if rank < 1:
-        raise invalid_argument("input must be 1-D or higher")
+        raise invalid("input must be 1-D or higher")
     if shift.dim() > 1:
-        raise invalid_argument(f"shift must be a scalar or a 1-D vector. Found: {_shape_str(shift.shape)}")
+        raise invalid(f"shift must be a scalar or a 1-D vector. Found: {format_dims(shift.shape)}")
     if axis.dim() > 1:
-        raise invalid_argument(f"axis must be a scalar or a 1-D vector. Found: {_shape_str(axis.shape)}")
+        raise invalid(f"axis must be a scalar or a 1-D vector. Found: {format_dims(axis.shape)}")
     shifts = [int(v) for v in shift.reshape(-1).tolist()]
     axes = [int(v) for v in axis.reshape(-1).tolist()]
     if len(shifts) != len(axes):
-        raise invalid_argument("shift and axis must have the same size")
+        raise invalid("shift and axis must have the same size")
     total = [0] * rank
     for s, a in zip(shifts, axes):
         ax = a + rank if a < 0 else a
         if ax < 0 or ax >= rank:
-            raise invalid_argument(f"axis {a} is out of range")
+            raise invalid(f"axis {a} is out of range")
         total[ax] += s
     dims = [i for i in range(rank) if input.shape[i] and total[i] % input.shape[i]]
     amounts = [total[i] % input.shape[i] for i in dims]
@@ -245,15 +233,9 @@ def roll(input, shift, axis):
     return torch.roll(input, amounts, dims) if dims else input.clone()
 
 
-def _shape_str(shape) -> str:
-    """TensorShape::DebugString for a kernel message: ``[2,3]``."""
-    return debug_shape(shape)
-
-
 @register_gradient("Roll")
 def _roll_grad(op, grad):
     shift = op.inputs[1]
     axis = op.inputs[2]
     roll_grad = raw_op("Roll", input=grad, shift=-shift, axis=axis)
     return [roll_grad, None, None]
-

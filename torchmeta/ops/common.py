@@ -1,30 +1,47 @@
-"""Helpers shared by the op families (one definition each; the families import them from here)."""
+"""Helpers shared by the op families (one definition each; the families import them from here).
+
+Shape-inference helpers (TF's checks and error wording) are in ``framework/common_shapes.py``, graph-time
+constant folding in ``framework/constant_folding.py``; this module has what kernels and gradient functions
+share.
+"""
 
 from __future__ import annotations
 
 import math
 import sys
 
+import numpy as np
 import torch
 
 from torchmeta import errors
-from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.api import array_ops
+from torchmeta.framework.common_shapes import format_dims, merge_shapes, shape_error, with_rank
+from torchmeta.framework.graph import convert_to_tensor
+from torchmeta.framework.indexed_slices import IndexedSlices
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = [
+    "mark_owned",
+    "take_owned",
+    "invalid",
+    "host_ints",
+    "check_dims",
+    "list_output",
+    "is_np",
+    "string_scalar",
+    "str_attr",
+    "is_indexed_slices",
+    "dense_gradient",
+    "grad_reduce_sum",
     "NUMBER_TYPES",
     "TRAINING_T",
     "TINDICES",
     "USE_LOCKING",
-    "mark_owned",
-    "take_owned",
-    "format_shape",
-    "shape_error",
-    "merge_shapes",
-    "with_rank",
+    "resource_key",
+    "session_resource",
     "apply_op_shape",
     "scatter_update_shape",
-    "debug_shape",
-    "invalid_argument",
     "check_scalar",
     "check_same_shape",
     "check_sparse_update",
@@ -57,6 +74,95 @@ def take_owned(value, device, dtype) -> bool:
     return False
 
 
+# ---------------------------------------------------------------------------------------------
+# Kernels: errors, host values, list outputs
+
+
+def invalid(message: str) -> errors.InvalidArgumentError:
+    """The InvalidArgumentError a kernel raises (the Session adds the node's name and type)."""
+    return errors.InvalidArgumentError(None, None, message)
+
+
+def host_ints(t) -> list[int]:
+    """A small integer tensor (shape, axes, paddings) as Python ints, flattened."""
+    return [int(v) for v in t.reshape(-1).tolist()]
+
+
+def check_dims(dims) -> None:
+    """Output dimensions read on the host (Fill's dims, ...) must be non-negative, as TF checks them."""
+    for d in dims:
+        if d < 0:
+            raise invalid(f"Dimension {d} must be >= 0")
+
+
+def list_output(values):
+    """A kernel's result for a list output: a tuple, or the value itself when there is exactly one."""
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def is_np(x) -> bool:
+    """Whether a kernel value is a numpy array (string tensors are numpy object arrays)."""
+    return isinstance(x, np.ndarray)
+
+
+_SAME_BITS_SIGNED = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+
+
+def flip(tensor, dims):
+    """A reversed copy of a kernel value along ``dims`` (numpy strings too; torch has no flip for
+    uint16/32/64, so those move as the signed integers of the same bits)."""
+    if is_np(tensor):
+        return np.flip(tensor, dims).copy() if dims else tensor.copy()
+    if not dims:
+        return tensor.clone()
+    signed = _SAME_BITS_SIGNED.get(tensor.dtype)
+    if signed is None:
+        return torch.flip(tensor, dims)
+    return torch.flip(tensor.view(signed), dims).view(tensor.dtype)
+
+
+def string_scalar(data) -> np.ndarray:
+    """A scalar string tensor value (a 0-d numpy object array) holding ``data`` (str is UTF-8 encoded)."""
+    out = np.empty((), dtype=object)
+    out[()] = data.encode() if isinstance(data, str) else data
+    return out
+
+
+def str_attr(op, name: str) -> str:
+    """A string attr as str (``Operation.get_attr`` gives bytes, like TF)."""
+    return op.get_attr(name).decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Gradient functions (TF's python/ops/*_grad.py helpers)
+
+
+def is_indexed_slices(x) -> bool:
+    return isinstance(x, IndexedSlices)
+
+
+def dense_gradient(grad):
+    """TF's ``_IndexedSlicesToTensorNoWarning``: an IndexedSlices gradient summed into a dense tensor
+    (UnsortedSegmentSum over ``dense_shape[0]`` rows); Tensors pass through."""
+    if isinstance(grad, IndexedSlices):
+        return convert_to_tensor(grad)
+    return grad
+
+
+def grad_reduce_sum(x, axis=None, keepdims=False):
+    """``tf.reduce_sum`` as TF's gradient functions build it: a Sum over ``axis`` (all dims when None: a
+    Const range when the rank is known and non-zero, else Range(0, Rank(x)))."""
+    if axis is None:
+        rank = x.shape.rank
+        if rank:
+            axis = np.arange(rank, dtype=np.int32)
+        else:
+            axis = raw_op("Range", start=np.int32(0), limit=array_ops.rank(x), delta=np.int32(1), name="range")
+    elif isinstance(axis, (list, tuple)):
+        axis = np.array(axis, dtype=np.int32)
+    return raw_op("Sum", input=x, reduction_indices=axis, keep_dims=bool(keepdims))
+
+
 # =============================================================================================
 # Training ops (ops/training_ops.py, ops/training_proximal_ops.py): shapes, checks, in-place updates
 
@@ -70,42 +176,6 @@ USE_LOCKING = "use_locking: bool = false"
 
 
 # Shape functions (TF's ApplyXShapeFn: merge var with its slots and the gradient, scalars rank 0)
-
-
-def format_shape(shape: TensorShape) -> str:
-    if shape.rank is None:
-        return "?"
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_tuple()) + "]"
-
-
-def shape_error(op, message: str) -> ValueError:
-    inputs = ", ".join(format_shape(t.shape) for t in op.inputs)
-    return ValueError(f"{message} for '{op.name}' (op: '{op.type}') with input shapes: {inputs}.")
-
-
-def merge_shapes(op, a: TensorShape, b: TensorShape) -> TensorShape:
-    """InferenceContext::Merge with TF's wording."""
-    if a.rank is None:
-        return b
-    if b.rank is None:
-        return a
-    if a.rank != b.rank:
-        raise shape_error(op, f"Shapes must be equal rank, but are {a.rank} and {b.rank}")
-    dims = []
-    for i, (x, y) in enumerate(zip(a.as_tuple(), b.as_tuple())):
-        if x is not None and y is not None and x != y:
-            raise shape_error(
-                op,
-                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {format_shape(a)} and {format_shape(b)}.",
-            )
-        dims.append(x if x is not None else y)
-    return TensorShape(dims)
-
-
-def with_rank(op, shape: TensorShape, rank: int) -> TensorShape:
-    if shape.rank is not None and shape.rank != rank:
-        raise shape_error(op, f"Shape must be rank {rank} but is rank {shape.rank}")
-    return shape if shape.rank is not None else unknown_shape(rank)
 
 
 def apply_op_shape(slots: int, scalars, grad: int, sparse: bool = False):
@@ -150,25 +220,15 @@ def scatter_update_shape(op):
 # Runtime checks (TF's wording)
 
 
-def debug_shape(shape) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
-
-
-def invalid_argument(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
-
-
 def check_scalar(t, what: str, sep: str = ": "):
     if t.dim() != 0:
-        raise invalid_argument(f"{what} is not a scalar{sep}{debug_shape(t.shape)}")
+        raise invalid(f"{what} is not a scalar{sep}{format_dims(t.shape)}")
     return t
 
 
 def check_same_shape(var, other, name: str):
     if var.shape != other.shape:
-        raise invalid_argument(
-            f"var and {name} do not have the same shape{debug_shape(var.shape)} {debug_shape(other.shape)}"
-        )
+        raise invalid(f"var and {name} do not have the same shape{format_dims(var.shape)} {format_dims(other.shape)}")
 
 
 def check_sparse_update(var, grad, indices, slots=(), inner_dim_check=False):
@@ -176,22 +236,22 @@ def check_sparse_update(var, grad, indices, slots=(), inner_dim_check=False):
     for name, slot in slots:
         check_same_shape(var, slot, name)
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     if indices.dim() != 1:
-        raise invalid_argument("indices must be one-dimensional")
+        raise invalid("indices must be one-dimensional")
     for d in range(1, var.dim()):
         if grad.dim() <= d or var.shape[d] != grad.shape[d]:
-            raise invalid_argument(f"var and grad must match in dimension {d}")
+            raise invalid(f"var and grad must match in dimension {d}")
     n = indices.shape[0]
     if grad.dim() < 1 or grad.shape[0] != n:
-        raise invalid_argument("grad must be the same size as indices in the first dimension.")
+        raise invalid("grad must be the same size as indices in the first dimension.")
     if inner_dim_check and math.prod(var.shape[1:]) == 0:
-        raise invalid_argument("Inner dimension should be greater than zero.")
+        raise invalid("Inner dimension should be greater than zero.")
     if n:
         bad = (indices < 0) | (indices >= var.shape[0])
         if bool(bad.any()):
             i = int(torch.nonzero(bad)[0, 0])
-            raise invalid_argument(f"Index {int(indices[i])} at offset {i} in indices is out of range")
+            raise invalid(f"Index {int(indices[i])} at offset {i} in indices is out of range")
 
 
 def distinct_rounds(indices):
@@ -248,3 +308,19 @@ def update_rows(tensors, grad, indices, row_fn):
         row_fn(*rows, g_rows)
         for t, r in zip(flat, rows):
             t.index_copy_(0, idx, r)
+
+
+def resource_key(kind: str, container: str, shared_name: str, node_name: str):
+    """How a session finds one resource (a queue, a reader, an iterator): by ``shared_name`` when given,
+    else by the op that creates it."""
+    return (kind, container, shared_name or node_name)
+
+
+def session_resource(state, key, factory):
+    """The resource ``key`` of a session's state, created by ``factory()`` on first use (once, across threads)."""
+    with state.resource_lock:
+        resource = state.resources.get(key)
+        if resource is None:
+            resource = factory()
+            state.resources[key] = resource
+        return resource

@@ -22,10 +22,11 @@ from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
+from torchmeta.framework.common_shapes import input_with_rank, merge_dim, merge_shapes, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.nn_ops import merge_dim, merge_shapes, shape_error, str_attr, with_rank
+from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
 # Window arithmetic shared by shape functions and kernels.
@@ -96,10 +97,6 @@ def _unimplemented(message: str) -> errors.UnimplementedError:
     return errors.UnimplementedError(None, None, message)
 
 
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
-
-
 def _check_format(data_format):
     if data_format == "NCHW_VECT_C":
         raise _unimplemented("data_format NCHW_VECT_C is not supported; use NHWC or NCHW")
@@ -112,7 +109,7 @@ def _pads(x, kh, kw, sh, sw, dh, dw, padding, explicit):
     out_w, left, right = _window(x.shape[3], kw, sw, dw, padding, pl, pr)
     if out_h < 0 or out_w < 0:
         size, k, s, d = (x.shape[2], kh, sh, dh) if out_h < 0 else (x.shape[3], kw, sw, dw)
-        raise _invalid(
+        raise invalid(
             f"Computed output size would be negative: {min(out_h, out_w)} [input_size: {size}, "
             f"effective_filter_size: {(k - 1) * d + 1}, stride: {s}]"
         )
@@ -127,8 +124,8 @@ def _conv_shape(op, depthwise: bool):
     fmt = str_attr(op, "data_format")
     name = "DepthwiseConv2D" if depthwise else "Conv2D"
     h, w, c = _spatial_axes(fmt)
-    x = with_rank(op, 0, 4)
-    kh, kw, f_in, f_out = with_rank(op, 1, 4)
+    x = input_with_rank(op, 0, 4)
+    kh, kw, f_in, f_out = input_with_rank(op, 1, 4)
     strides = op.get_attr("strides")
     dilations = op.get_attr("dilations")
     padding = str_attr(op, "padding")
@@ -179,7 +176,7 @@ def _conv(x, weight, groups, strides, dilations, padding, explicit_paddings, dat
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
     if dilations[0] != 1 or dilations[c] != 1:
-        raise _invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
+        raise invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
     sh, sw, dh, dw = strides[h], strides[w], dilations[h], dilations[w]
     x = _to_nchw(x, data_format)
     explicit = _explicit(explicit_paddings, data_format, padding)
@@ -230,7 +227,7 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
-        raise _invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
     weight = filter.permute(3, 2, 0, 1)
     return _conv(
         input,
@@ -262,7 +259,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
     if input.shape[c] != channels:  # the wording of TF's default (oneDNN) CPU kernel
-        raise _invalid(f"input depth must be evenly divisible by filter depth: {input.shape[c]} vs {channels}")
+        raise invalid(f"input depth must be evenly divisible by filter depth: {input.shape[c]} vs {channels}")
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv(input, weight, channels, strides, dilations, padding, explicit_paddings, data_format, kh, kw)
 
@@ -298,7 +295,7 @@ def _window_attrs(strides, padding, explicit_paddings, data_format, dilations) -
 
 def _shape_input(op, i: int, rank: int) -> TensorShape:
     """TF's MakeShapeFromShapeTensor + WithRank: the static value of 1-D shape input ``i``."""
-    with_rank(op, i, 1)
+    input_with_rank(op, i, 1)
     shape = tensor_util.constant_value_as_shape(op.inputs[i])
     if shape.rank is None:
         return TensorShape([None] * rank)
@@ -310,10 +307,10 @@ def _shape_input(op, i: int, rank: int) -> TensorShape:
 def _conv2d_backprop_input_shape(op):
     fmt = str_attr(op, "data_format")
     h, w, c = _spatial_axes(fmt)
-    dy = with_rank(op, 2, 4)
-    f = with_rank(op, 1, 4)
+    dy = input_with_rank(op, 2, 4)
+    f = input_with_rank(op, 1, 4)
     merge_dim(op, dy[c], f[3])
-    with_rank(op, 0, 1)
+    input_with_rank(op, 0, 1)
     sizes = tensor_util.constant_value_as_shape(op.inputs[0])
     if sizes.rank is None:
         sizes = TensorShape([None] * 4)
@@ -344,13 +341,13 @@ def _conv_strides(strides, dilations, data_format):
     """(stride_h, stride_w, dilation_h, dilation_w), rejecting batch/depth strides and dilations like TF."""
     h, w, c = _spatial_axes(data_format)
     if len(strides) != 4:
-        raise _invalid("Sliding window strides field must specify 4 dimensions")
+        raise invalid("Sliding window strides field must specify 4 dimensions")
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
     if len(dilations) != 4:
-        raise _invalid("Sliding window dilations field must specify 4 dimensions")
+        raise invalid("Sliding window dilations field must specify 4 dimensions")
     if dilations[0] != 1 or dilations[c] != 1:
-        raise _invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
+        raise invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
     return strides[h], strides[w], dilations[h], dilations[w]
 
 
@@ -364,7 +361,7 @@ def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, expli
     ):
         computed, lo, hi = _window(size, k, s, d, padding, before, after)
         if actual != computed:
-            raise _invalid(
+            raise invalid(
                 f"{label}: Size of out_backprop doesn't match computed: actual = {actual}, computed = {computed} "
                 f"spatial_dim: {axis} input: {size} filter: {k} output: {actual} stride: {s} dilation: {d}"
             )
@@ -440,16 +437,16 @@ def _conv_filter_grad(label, input, weight_shape, out_backprop, groups, attrs):
 
 def _input_sizes(label, input_sizes, batch, depth, data_format, allow_spatial: bool):
     if input_sizes.dim() != 1:
-        raise _invalid(f"{label}: input_sizes input must be 1-dim, not {input_sizes.dim()}")
+        raise invalid(f"{label}: input_sizes input must be 1-dim, not {input_sizes.dim()}")
     sizes = [int(v) for v in input_sizes.tolist()]
     if len(sizes) == 2 and allow_spatial:
         if min(sizes) < 0:
-            raise _invalid(f"{label}: elements of input_sizes must be >= 0, not {sizes[0]}x{sizes[1]}")
+            raise invalid(f"{label}: elements of input_sizes must be >= 0, not {sizes[0]}x{sizes[1]}")
         return [batch, depth, *sizes] if data_format == "NCHW" else [batch, *sizes, depth]
     if len(sizes) != 4:
-        raise _invalid(f"{label} requires input_sizes to contain 4 values or 2 values, but got: {len(sizes)}")
+        raise invalid(f"{label} requires input_sizes to contain 4 values or 2 values, but got: {len(sizes)}")
     if min(sizes) < 0:
-        raise _invalid(f"Dimension {min(sizes)} must be >= 0")
+        raise invalid(f"Dimension {min(sizes)} must be >= 0")
     return sizes
 
 
@@ -481,7 +478,7 @@ def conv2d_backprop_input(
     sizes = _input_sizes(label, input_sizes, out_backprop.shape[0], filter.shape[2], data_format, True)
     f_in = filter.shape[2]
     if f_in == 0 or sizes[c] % f_in:
-        raise _invalid(f"input depth must be evenly divisible by filter depth: {sizes[c]} vs {f_in}")
+        raise invalid(f"input depth must be evenly divisible by filter depth: {sizes[c]} vs {f_in}")
     return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
 
 
@@ -498,14 +495,14 @@ def conv2d_backprop_filter(
     """Conv2D's filter gradient, an HWIO tensor of ``filter_sizes``."""
     attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
     if filter_sizes.dim() != 1 or filter_sizes.shape[0] != 4:
-        raise _invalid(
+        raise invalid(
             f"Conv2DBackpropFilter: filter_sizes input must be 1-dim with 4 elements, got shape {list(filter_sizes.shape)}"
         )
     kh, kw, f_in, f_out = (int(v) for v in filter_sizes.tolist())
     c = 1 if data_format == "NCHW" else 3
     in_depth = input.shape[c]
     if f_in == 0 or in_depth % f_in:
-        raise _invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
     grad = _conv_filter_grad(
         "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
     )
@@ -572,7 +569,7 @@ def depthwise_conv2d_native_backprop_input(
     sizes = _input_sizes(label, input_sizes, None, None, data_format, False)
     c = 1 if data_format == "NCHW" else 3
     if sizes[c] != channels:
-        raise _invalid(f"{label}: input and filter must have the same depth: {sizes[c]} vs {channels}")
+        raise invalid(f"{label}: input and filter must have the same depth: {sizes[c]} vs {channels}")
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
 
@@ -591,11 +588,11 @@ def depthwise_conv2d_native_backprop_filter(
     attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
     label = "DepthwiseConv2DBackpropFilter"
     if filter_sizes.dim() != 1 or filter_sizes.shape[0] != 4:
-        raise _invalid(f"{label}: filter_sizes input must be 1-dim with 4 elements")
+        raise invalid(f"{label}: filter_sizes input must be 1-dim with 4 elements")
     kh, kw, channels, mult = (int(v) for v in filter_sizes.tolist())
     c = 1 if data_format == "NCHW" else 3
     if input.shape[c] != channels:
-        raise _invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+        raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
     grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
     return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
@@ -660,7 +657,7 @@ def _depthwise_conv2d_native_backprop_filter_grad(op, grad):
 def _pool_shape_for(op, ksize, strides, padding, paddings, fmt, pool_depth: bool):
     name = op.type
     h, w, c = _spatial_axes(fmt)
-    x = with_rank(op, 0, 4)
+    x = input_with_rank(op, 0, 4)
     if ksize is None or strides is None:
         return [unknown_shape()]
     if len(strides) != 4:
@@ -713,7 +710,7 @@ def _check_pool_batch(ksize, strides):
 def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     _check_format(data_format)
     if len(ksize) != 4 or len(strides) != 4:
-        raise _invalid("Sliding window ksize and strides fields must specify 4 dimensions")
+        raise invalid("Sliding window ksize and strides fields must specify 4 dimensions")
     _check_pool_batch(ksize, strides)
     h, w, c = _spatial_axes(data_format)
     kh, kw, kc = ksize[h], ksize[w], ksize[c]
@@ -820,7 +817,7 @@ def avg_pool(value, ksize, strides, padding, data_format):
 def _pool_window(ksize, strides, data_format, label):
     """(kh, kw, sh, sw) of a 4-D window that pools neither batch nor depth."""
     if len(ksize) != 4 or len(strides) != 4:
-        raise _invalid("Sliding window ksize and strides fields must specify 4 dimensions")
+        raise invalid("Sliding window ksize and strides fields must specify 4 dimensions")
     _check_pool_batch(ksize, strides)
     h, w, c = _spatial_axes(data_format)
     if ksize[c] != 1 or strides[c] != 1:
@@ -831,7 +828,7 @@ def _pool_window(ksize, strides, data_format, label):
 def _check_rank4(**tensors):
     for name, t in tensors.items():
         if t.dim() != 4:
-            raise _invalid(f"{name} must be 4-dimensional")
+            raise invalid(f"{name} must be 4-dimensional")
 
 
 def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
@@ -846,7 +843,7 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     n, depth, in_h, in_w = x.shape
     if tuple(g.shape) != (n, depth, out_h, out_w):
-        raise _invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+        raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
     # torch pads symmetrically, by at most half the window, and never lets padding win; the rest of
@@ -875,7 +872,7 @@ def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, 
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, ((0, 0), (0, 0)))
     n, depth, in_h, in_w = x.shape
     if tuple(y.shape) != (n, depth, out_h, out_w) or g.shape != x.shape:
-        raise _invalid("orig_output and grad must have the shapes MaxPool gives orig_input")
+        raise invalid("orig_output and grad must have the shapes MaxPool gives orig_input")
     if y.numel() == 0 or x.numel() == 0:
         return torch.zeros_like(orig_output)
     pads = (left, right, top, bottom)
@@ -898,7 +895,7 @@ _GRAD_FORMATS = "data_format: {'NHWC', 'NCHW'} = \"NHWC\""
 
 
 def _max_pool_grad_shape(op):
-    return [TensorShape(with_rank(op, 0, 4))]
+    return [TensorShape(input_with_rank(op, 0, 4))]
 
 
 @register_op(
@@ -948,7 +945,7 @@ def _max_pool_grad_grad_v2_shape(op):
     ksize = tensor_util.constant_value(op.inputs[3])
     strides = tensor_util.constant_value(op.inputs[4])
     if ksize is None or strides is None:
-        with_rank(op, 0, 4)
+        input_with_rank(op, 0, 4)
         return [unknown_shape()]
     ksize, strides = [int(v) for v in ksize.reshape(-1)], [int(v) for v in strides.reshape(-1)]
     return _max_pool_grad_grad_shape_for(op, ksize, strides)
@@ -1098,7 +1095,7 @@ def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, data_format):
     """AvgPool's input gradient: each output's gradient, divided by the number of real (unpadded)
     elements its window averaged, spread over those elements."""
     if orig_input_shape.dim() != 1 or orig_input_shape.shape[0] != 4:
-        raise _invalid("orig_input_shape must be 1-dimensional and 4 elements")
+        raise invalid("orig_input_shape must be 1-dimensional and 4 elements")
     _check_rank4(grad=grad)
     sizes = [int(v) for v in orig_input_shape.tolist()]
     h, w, c = _spatial_axes(data_format)
@@ -1108,7 +1105,7 @@ def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, data_format):
     out_h, top, bottom = _window(in_h, kh, sh, 1, padding)
     out_w, left, right = _window(in_w, kw, sw, 1, padding)
     if tuple(g.shape) != (n, depth, out_h, out_w):
-        raise _invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+        raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if min(sizes) == 0 or g.numel() == 0:
         return _from_nchw(g.new_zeros((n, depth, in_h, in_w)), data_format)
 

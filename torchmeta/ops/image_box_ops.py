@@ -17,52 +17,34 @@ import heapq
 import numpy as np
 import torch
 
-from torchmeta.framework import tensor_util
+from torchmeta.framework.common_shapes import (
+    format_dims,
+    input_with_rank,
+    merge_dim,
+    scalar_dim,
+    shape_error,
+    with_rank,
+    with_value,
+)
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import debug_shape, invalid_argument, shape_error, with_rank
+from torchmeta.ops.common import invalid
 
 # ---------------------------------------------------------------------------------------------
 # Shape functions
 
 
-def _dims(shape: TensorShape, rank: int):
-    return shape.as_tuple() if shape.rank is not None else (None,) * rank
-
-
-def _merge_dim(op, a, b):
-    if a is not None and b is not None and a != b:
-        raise shape_error(op, f"Dimensions must be equal, but are {a} and {b}")
-    return a if a is not None else b
-
-
-def _with_value(op, dim, value: int):
-    if dim is not None and dim != value:
-        raise shape_error(op, f"Dimension must be {value} but is {dim}")
-
-
-def _scalar_dim(op, i: int):
-    """MakeDimForScalarInput: the non-negative value of scalar input ``i``, or None."""
-    value = tensor_util.constant_value(op.inputs[i])
-    if value is None:
-        return None
-    value = int(np.asarray(value).reshape(-1)[0])
-    if value < 0:
-        raise shape_error(op, f"Dimension size, given by scalar input {i}, must be non-negative but is {value}")
-    return value
-
-
 def _nms_inputs_shape(op, scalars, overlaps: bool = False):
-    boxes = _dims(with_rank(op, op.inputs[0].shape, 2), 2)
-    scores = _dims(with_rank(op, op.inputs[1].shape, 1), 1)
+    boxes = input_with_rank(op, 0, 2)
+    scores = input_with_rank(op, 1, 1)
     for i in scalars:
         with_rank(op, op.inputs[i].shape, 0)
     if overlaps:
-        _merge_dim(op, boxes[0], scores[0])
-        _merge_dim(op, boxes[0], boxes[1])
+        merge_dim(op, boxes[0], scores[0])
+        merge_dim(op, boxes[0], boxes[1])
     else:
-        _merge_dim(op, boxes[0], scores[0])
-        _with_value(op, boxes[1], 4)
+        merge_dim(op, boxes[0], scores[0])
+        with_value(op, boxes[1], 4)
 
 
 def _nms_shape(*scalars):
@@ -76,7 +58,7 @@ def _nms_shape(*scalars):
 def _nms_padded_shape(*scalars, scores_output: bool = False):
     def fn(op):
         _nms_inputs_shape(op, scalars)
-        size = _scalar_dim(op, 2) if op.get_attr("pad_to_max_output_size") else None
+        size = scalar_dim(op, 2) if op.get_attr("pad_to_max_output_size") else None
         outs = [TensorShape([size])]
         if scores_output:
             outs.append(TensorShape([size]))
@@ -166,31 +148,27 @@ def greedy_nms(similarity, scores: np.ndarray, max_output: int, threshold, score
 def _check_scalar(t, what: str, rank_note: bool = False):
     if t.dim() != 0:
         note = f" (Shape must be rank 0 but is rank {t.dim()})" if rank_note else ""
-        raise invalid_argument(f"{what} must be 0-D, got shape {debug_shape(t.shape)}{note}")
+        raise invalid(f"{what} must be 0-D, got shape {format_dims(t.shape)}{note}")
     return t
 
 
 def _check_boxes_scores(boxes, scores) -> int:
     if boxes.dim() != 2:
-        raise invalid_argument(
-            f"boxes must be 2-D{debug_shape(boxes.shape)} (Shape must be rank 2 but is rank {boxes.dim()})"
-        )
+        raise invalid(f"boxes must be 2-D{format_dims(boxes.shape)} (Shape must be rank 2 but is rank {boxes.dim()})")
     n = boxes.shape[0]
     if boxes.shape[1] != 4:
-        raise invalid_argument(f"boxes must have 4 columns (Dimension must be 4 but is {boxes.shape[1]})")
+        raise invalid(f"boxes must have 4 columns (Dimension must be 4 but is {boxes.shape[1]})")
     _check_scores(scores, n)
     return n
 
 
 def _check_scores(scores, n: int):
     if scores.dim() != 1:
-        raise invalid_argument(
-            f"scores must be 1-D{debug_shape(scores.shape)} (Shape must be rank 1 but is rank {scores.dim()})"
+        raise invalid(
+            f"scores must be 1-D{format_dims(scores.shape)} (Shape must be rank 1 but is rank {scores.dim()})"
         )
     if scores.shape[0] != n:
-        raise invalid_argument(
-            f"scores has incompatible shape (Dimensions must be equal, but are {n} and {scores.shape[0]})"
-        )
+        raise invalid(f"scores has incompatible shape (Dimensions must be equal, but are {n} and {scores.shape[0]})")
 
 
 def _np(t, dtype=None):
@@ -206,7 +184,7 @@ def _iou_fn(boxes):
 def _run_nms(boxes, scores, max_output_size, iou, score_threshold, sigma, pad=False, similarity=None):
     max_output = int(max_output_size)
     if max_output < 0:
-        raise invalid_argument("output size must be non-negative")
+        raise invalid("output size must be non-negative")
     np_scores = _np(scores)
     selected, sel_scores = greedy_nms(similarity or _iou_fn(boxes), np_scores, max_output, iou, score_threshold, sigma)
     valid = len(selected)
@@ -226,7 +204,7 @@ def _threshold(t, dtype) -> np.generic:
 
 def _check_iou(value):
     if not (value >= 0 and value <= 1):
-        raise invalid_argument("iou_threshold must be in [0, 1]")
+        raise invalid("iou_threshold must be in [0, 1]")
 
 
 @register_op(
@@ -342,7 +320,7 @@ def non_max_suppression_v5(
     _check_scalar(soft_nms_sigma, "soft_nms_sigma")
     sigma = _threshold(soft_nms_sigma, dtype)
     if not sigma >= 0:
-        raise invalid_argument("soft_nms_sigma_val must be >= 0")
+        raise invalid("soft_nms_sigma_val must be >= 0")
     _check_boxes_scores(boxes, scores)
     return _run_nms(boxes, scores, max_output_size, iou, score, sigma, pad=pad_to_max_output_size)
 
@@ -366,10 +344,10 @@ def non_max_suppression_with_overlaps(overlaps, scores, max_output_size, overlap
     _check_scalar(score_threshold, "score_threshold")
     score = np.float32(float(score_threshold))
     if overlaps.dim() != 2:
-        raise invalid_argument(f"overlaps must be 2-D{debug_shape(overlaps.shape)}")
+        raise invalid(f"overlaps must be 2-D{format_dims(overlaps.shape)}")
     n = overlaps.shape[0]
     if overlaps.shape[1] != n:
-        raise invalid_argument(f"overlaps must be square{debug_shape(overlaps.shape)}")
+        raise invalid(f"overlaps must be square{format_dims(overlaps.shape)}")
     _check_scores(scores, n)
     table = _np(overlaps, np.float32)
     return _run_nms(overlaps, scores, max_output_size, threshold, score, 0.0, similarity=lambda i, js: table[i, js])[0]
@@ -384,17 +362,17 @@ no_registered_gradient("NonMaxSuppressionV3", "NonMaxSuppressionV4", "NonMaxSupp
 
 
 def _combined_shape(op):
-    boxes = _dims(with_rank(op, op.inputs[0].shape, 4), 4)
-    scores = _dims(with_rank(op, op.inputs[1].shape, 3), 3)
+    boxes = input_with_rank(op, 0, 4)
+    scores = input_with_rank(op, 1, 3)
     for i in (2, 3, 4, 5):
         with_rank(op, op.inputs[i].shape, 0)
-    _merge_dim(op, boxes[0], scores[0])
-    _merge_dim(op, boxes[1], scores[1])
+    merge_dim(op, boxes[0], scores[0])
+    merge_dim(op, boxes[1], scores[1])
     if boxes[2] is not None and scores[2] is not None and boxes[2] != 1 and boxes[2] != scores[2]:
         raise shape_error(op, "third dimension of boxes must be either 1 or equal to the third dimension of scores")
-    _with_value(op, boxes[3], 4)
-    per_class = _scalar_dim(op, 2)
-    total = _scalar_dim(op, 3)
+    with_value(op, boxes[3], 4)
+    per_class = scalar_dim(op, 2)
+    total = scalar_dim(op, 3)
     size = total
     if op.get_attr("pad_per_class"):
         if per_class is None or scores[2] is None or total is None:
@@ -583,33 +561,33 @@ def combined_non_max_suppression(
     boxes, scores, max_output_size_per_class, max_total_size, iou_threshold, score_threshold, pad_per_class, clip_boxes
 ):
     if boxes.dim() != 4:
-        raise invalid_argument(f"boxes must be 4-D{debug_shape(boxes.shape)}")
+        raise invalid(f"boxes must be 4-D{format_dims(boxes.shape)}")
     if scores.dim() != 3:
-        raise invalid_argument(f"scores must be 3-D{debug_shape(scores.shape)}")
+        raise invalid(f"scores must be 3-D{format_dims(scores.shape)}")
     batch, num_boxes, q, _ = boxes.shape
     num_classes = scores.shape[2]
     if q != 1 and q != num_classes:
-        raise invalid_argument("third dimension of boxes must be either 1 or num classes")
+        raise invalid("third dimension of boxes must be either 1 or num classes")
     if boxes.shape[3] != 4:
-        raise invalid_argument("boxes must have 4 columns")
+        raise invalid("boxes must have 4 columns")
     if scores.shape[1] != num_boxes:
-        raise invalid_argument("scores has incompatible shape")
+        raise invalid("scores has incompatible shape")
     if scores.shape[0] != batch:
-        raise invalid_argument("boxes and scores must have same batch size")
+        raise invalid("boxes and scores must have same batch size")
     _check_scalar(max_output_size_per_class, "max_size_per_class")
     per_class = int(max_output_size_per_class)
     if per_class <= 0:
-        raise invalid_argument("max_size_per_class must be positive")
+        raise invalid("max_size_per_class must be positive")
     _check_scalar(max_total_size, "max_total_size")
     total = int(max_total_size)
     if total <= 0:
-        raise invalid_argument("max_total_size must be > 0")
+        raise invalid("max_total_size must be > 0")
     _check_scalar(iou_threshold, "iou_threshold")
     iou = np.float32(float(iou_threshold))
     _check_scalar(score_threshold, "score_threshold")
     score_thr = np.float32(float(score_threshold))
     if not (iou >= 0 and iou <= 1):
-        raise invalid_argument("iou_threshold must be in [0, 1]")
+        raise invalid("iou_threshold must be in [0, 1]")
     size_per_class = min(per_class, num_boxes)
     max_total = min(2**31 - 1, per_class * num_classes)
     per_batch = min(total, max_total) if pad_per_class else total
@@ -673,23 +651,23 @@ def _draw_shape(op):
 
 def _draw(images, boxes, colors):
     if images.dim() != 4:
-        raise invalid_argument("The rank of the images should be 4")
+        raise invalid("The rank of the images should be 4")
     if boxes.dim() != 3:
-        raise invalid_argument("The rank of the boxes tensor should be 3")
+        raise invalid("The rank of the boxes tensor should be 3")
     if images.shape[0] != boxes.shape[0]:
-        raise invalid_argument("The batch sizes should be the same")
+        raise invalid("The batch sizes should be the same")
     batch, height, width, depth = images.shape
     if depth not in (1, 3, 4):
-        raise invalid_argument("Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
+        raise invalid("Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
     if boxes.shape[2] != 4:
-        raise invalid_argument(f"The size of the third dimension of the box must be 4. Received: {boxes.shape[2]}")
+        raise invalid(f"The size of the third dimension of the box must be 4. Received: {boxes.shape[2]}")
     table = None
     if colors is not None:
         if colors.dim() != 2:
-            raise invalid_argument(f"colors must be a 2-D matrix{debug_shape(colors.shape)}")
+            raise invalid(f"colors must be a 2-D matrix{format_dims(colors.shape)}")
         if colors.shape[1] < depth:
-            raise invalid_argument(
-                f"colors must have equal or more channels than the image provided: {debug_shape(colors.shape)}"
+            raise invalid(
+                f"colors must have equal or more channels than the image provided: {format_dims(colors.shape)}"
             )
         if colors.numel():
             table = _np(colors, np.float32)[:, :depth]

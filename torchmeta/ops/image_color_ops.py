@@ -14,9 +14,10 @@ import torch
 
 from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
+from torchmeta.framework.common_shapes import format_dims, shape_error, with_rank
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import debug_shape, invalid_argument, shape_error, with_rank
+from torchmeta.ops.common import invalid
 
 # ---------------------------------------------------------------------------------------------
 # Shape functions
@@ -50,16 +51,16 @@ def _colorspace_shape(op):
 
 def _check_adjust(images, factor, what: str, three_channels: bool):
     if images.dim() < 3:
-        raise invalid_argument(f"input must be at least 3-D, got shape{debug_shape(images.shape)}")
+        raise invalid(f"input must be at least 3-D, got shape{format_dims(images.shape)}")
     if factor.dim() != 0:
-        raise invalid_argument(f"{what} must be scalar: {debug_shape(factor.shape)}")
+        raise invalid(f"{what} must be scalar: {format_dims(factor.shape)}")
     if three_channels and images.shape[-1] != 3:
-        raise invalid_argument(f"input must have 3 channels but instead has {images.shape[-1]} channels.")
+        raise invalid(f"input must have 3 channels but instead has {images.shape[-1]} channels.")
 
 
 def _check_colorspace(images):
     if images.dim() < 1:
-        raise invalid_argument(f"input must be at least 1D{debug_shape(images.shape)}")
+        raise invalid(f"input must be at least 1D{format_dims(images.shape)}")
     if images.shape[-1] != 3:
         raise errors.FailedPreconditionError(
             None, None, f"input must have 3 channels but input only has {images.shape[-1]} channels."

@@ -17,10 +17,17 @@ import torch
 from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.framework import tensor_util
+from torchmeta.framework.common_shapes import (
+    format_dims,
+    input_with_rank,
+    merge_dim,
+    with_rank,
+    with_value,
+)
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import debug_shape, invalid_argument, shape_error, with_rank
+from torchmeta.ops.common import invalid
 
 _REAL_T = "T: {int8, uint8, int16, uint16, int32, int64, half, float, double, bfloat16}"
 
@@ -28,27 +35,10 @@ _REAL_T = "T: {int8, uint8, int16, uint16, int32, int64, half, float, double, bf
 # Shape functions (TF's ResizeShapeFn / SetOutputToSizedImage)
 
 
-def _dims(shape: TensorShape, rank: int):
-    return shape.as_tuple() if shape.rank is not None else (None,) * rank
-
-
-def _with_value(op, dim, value: int):
-    """InferenceContext::WithValue."""
-    if dim is not None and dim != value:
-        raise shape_error(op, f"Dimension must be {value} but is {dim}")
-    return value
-
-
-def _merge_dim(op, a, b):
-    if a is not None and b is not None and a != b:
-        raise shape_error(op, f"Dimensions must be equal, but are {a} and {b}")
-    return a if a is not None else b
-
-
 def _sized_image(op, batch, size_index: int, channels):
     """SetOutputToSizedImage: [batch, size[0], size[1], channels], the size a 2-vector."""
     size = with_rank(op, op.inputs[size_index].shape, 1)
-    _with_value(op, size.as_tuple()[0], 2)
+    with_value(op, size.as_tuple()[0], 2)
     value = tensor_util.constant_value(op.inputs[size_index])
     height = width = None
     if value is not None:
@@ -58,8 +48,9 @@ def _sized_image(op, batch, size_index: int, channels):
     return TensorShape([batch, height, width, channels])
 
 
-def _resize_shape(op):
-    images = _dims(with_rank(op, op.inputs[0].shape, 4), 4)
+def resize_shape(op):
+    """TF's ResizeShapeFn (every Resize* op: images [b, h, w, c], size a 2-vector)."""
+    images = input_with_rank(op, 0, 4)
     return [_sized_image(op, images[0], 1, images[3])]
 
 
@@ -84,25 +75,25 @@ def resize_scale(in_size: int, out_size: int, align_corners: bool) -> np.float32
 
 def _int32_size(size, what: str = "shape_t", count: int = 2):
     if size.dim() != 1:
-        raise invalid_argument(f"{what} must be 1-dimensional{debug_shape(size.shape)}")
+        raise invalid(f"{what} must be 1-dimensional{format_dims(size.shape)}")
     if size.shape[0] != count:
-        raise invalid_argument(f"{what} must have two elements{debug_shape(size.shape)}")
+        raise invalid(f"{what} must have two elements{format_dims(size.shape)}")
     return [int(v) for v in size.tolist()]
 
 
 def _resizer_state(images, size, align_corners: bool, half_pixel_centers: bool):
     """ImageResizerState::ValidateAndCalculateOutputSize: (out_h, out_w, height_scale, width_scale)."""
     if half_pixel_centers and align_corners:
-        raise invalid_argument("If half_pixel_centers is True, align_corners must be False.")
+        raise invalid("If half_pixel_centers is True, align_corners must be False.")
     if images.dim() != 4:
-        raise invalid_argument(f"input must be 4-dimensional{debug_shape(images.shape)}")
+        raise invalid(f"input must be 4-dimensional{format_dims(images.shape)}")
     if images.shape[3] <= 0:
-        raise invalid_argument("image must have at least one channel")
+        raise invalid("image must have at least one channel")
     if images.shape[1] <= 0 or images.shape[2] <= 0:
-        raise invalid_argument("input image must be of non-zero size")
+        raise invalid("input image must be of non-zero size")
     out_h, out_w = _int32_size(size)
     if out_h <= 0 or out_w <= 0:
-        raise invalid_argument("output dimensions must be positive")
+        raise invalid("output dimensions must be positive")
     return (
         out_h,
         out_w,
@@ -114,15 +105,15 @@ def _resizer_state(images, size, align_corners: bool, half_pixel_centers: bool):
 def _gradient_state(grads, original, align_corners: bool, half_pixel_centers: bool):
     """ImageResizerGradientState::ValidateAndCreateOutput: (height_scale, width_scale)."""
     if half_pixel_centers and align_corners:
-        raise invalid_argument("If half_pixel_centers is True, align_corners must be False.")
+        raise invalid("If half_pixel_centers is True, align_corners must be False.")
     if grads.dim() != 4:
-        raise invalid_argument(f"input_grad must be 4-dimensional{debug_shape(grads.shape)}")
+        raise invalid(f"input_grad must be 4-dimensional{format_dims(grads.shape)}")
     if grads.shape[1] <= 0 or grads.shape[2] <= 0:
-        raise invalid_argument("resized dimensions must be positive")
+        raise invalid("resized dimensions must be positive")
     if original.dim() != 4:
-        raise invalid_argument(f"original_image must be 4-dimensional{debug_shape(original.shape)}")
+        raise invalid(f"original_image must be 4-dimensional{format_dims(original.shape)}")
     if original.shape[1] <= 0 or original.shape[2] <= 0:
-        raise invalid_argument("original dimensions must be positive")
+        raise invalid("original dimensions must be positive")
     return (
         resize_scale(original.shape[1], grads.shape[1], align_corners),
         resize_scale(original.shape[2], grads.shape[2], align_corners),
@@ -204,7 +195,7 @@ def _interpolate4(x, axis: int, indices, weights):
     inputs=["images: T", "size: int32"],
     outputs=["resized_images: float"],
     attrs=[_REAL_T, "align_corners: bool = false", "half_pixel_centers: bool = false"],
-    shape=_resize_shape,
+    shape=resize_shape,
 )
 def resize_bicubic(images, size, align_corners, half_pixel_centers):
     out_h, out_w, h_scale, w_scale = _resizer_state(images, size, align_corners, half_pixel_centers)
@@ -308,7 +299,7 @@ def area_spans(scale: np.float32, out_size: int, in_size: int):
     inputs=["images: T", "size: int32"],
     outputs=["resized_images: float"],
     attrs=[_REAL_T, "align_corners: bool = false"],
-    shape=_resize_shape,
+    shape=resize_shape,
 )
 def resize_area(images, size, align_corners):
     out_h, out_w, h_scale, w_scale = _resizer_state(images, size, align_corners, False)
@@ -328,11 +319,11 @@ no_registered_gradient("ResizeArea")
 
 
 def _crop_and_resize_shape(op):
-    image = _dims(with_rank(op, op.inputs[0].shape, 4), 4)
-    boxes = _dims(with_rank(op, op.inputs[1].shape, 2), 2)
-    box_ind = _dims(with_rank(op, op.inputs[2].shape, 1), 1)
-    num_boxes = _merge_dim(op, boxes[0], box_ind[0])
-    _with_value(op, boxes[1], 4)
+    image = input_with_rank(op, 0, 4)
+    boxes = input_with_rank(op, 1, 2)
+    box_ind = input_with_rank(op, 2, 1)
+    num_boxes = merge_dim(op, boxes[0], box_ind[0])
+    with_value(op, boxes[1], 4)
     return [_sized_image(op, num_boxes, 3, image[3])]
 
 
@@ -357,13 +348,13 @@ def _check_boxes(boxes, box_ind) -> int:
     if boxes.numel() == 0 and box_ind.numel() == 0:
         return 0
     if boxes.dim() != 2:
-        raise invalid_argument(f"boxes must be 2-D{debug_shape(boxes.shape)}")
+        raise invalid(f"boxes must be 2-D{format_dims(boxes.shape)}")
     if boxes.shape[1] != 4:
-        raise invalid_argument("boxes must have 4 columns")
+        raise invalid("boxes must have 4 columns")
     if box_ind.dim() != 1:
-        raise invalid_argument(f"box_index must be 1-D{debug_shape(box_ind.shape)}")
+        raise invalid(f"box_index must be 1-D{format_dims(box_ind.shape)}")
     if box_ind.shape[0] != boxes.shape[0]:
-        raise invalid_argument("box_index has incompatible shape")
+        raise invalid("box_index has incompatible shape")
     return boxes.shape[0]
 
 
@@ -433,25 +424,25 @@ def _pixels(image, box_ind, rows, cols):
 )
 def crop_and_resize(image, boxes, box_ind, crop_size, method, extrapolation_value):
     if image.dim() != 4:
-        raise invalid_argument(f"input image must be 4-D{debug_shape(image.shape)}")
+        raise invalid(f"input image must be 4-D{format_dims(image.shape)}")
     batch, image_h, image_w, depth = image.shape
     if image_h <= 0 or image_w <= 0:
-        raise invalid_argument("image dimensions must be positive")
+        raise invalid("image dimensions must be positive")
     if boxes.dim() != 2:
-        raise invalid_argument(f"boxes must be 2-D, got: {debug_shape(boxes.shape)}")
+        raise invalid(f"boxes must be 2-D, got: {format_dims(boxes.shape)}")
     if box_ind.dim() != 1:
-        raise invalid_argument(f"box_indices must be rank 1 but is shape {debug_shape(box_ind.shape)}")
+        raise invalid(f"box_indices must be rank 1 but is shape {format_dims(box_ind.shape)}")
     num_boxes = _check_boxes(boxes, box_ind)
     if crop_size.dim() != 1:
-        raise invalid_argument(f"crop_size must be 1-D{debug_shape(crop_size.shape)}")
+        raise invalid(f"crop_size must be 1-D{format_dims(crop_size.shape)}")
     if crop_size.shape[0] != 2:
-        raise invalid_argument(f"crop_size must have two elements{debug_shape(crop_size.shape)}")
+        raise invalid(f"crop_size must have two elements{format_dims(crop_size.shape)}")
     crop_h, crop_w = (int(v) for v in crop_size.tolist())
     if crop_h <= 0 or crop_w <= 0:
-        raise invalid_argument("crop dimensions must be positive")
+        raise invalid("crop dimensions must be positive")
     _check_box_index(box_ind, batch)
     if num_boxes and not bool(torch.isfinite(boxes).all()):
-        raise invalid_argument("Boxes contains at least one element that is not finite")
+        raise invalid("Boxes contains at least one element that is not finite")
     if num_boxes == 0:
         return torch.empty(0, crop_h, crop_w, depth, dtype=torch.float32, device=image.device)
     g = _crop_geometry(boxes, image_h, image_w, crop_h, crop_w)
@@ -477,9 +468,9 @@ def crop_and_resize(image, boxes, box_ind, crop_size, method, extrapolation_valu
 
 def _check_grads(grads, num_boxes: int):
     if grads.dim() != 4:
-        raise invalid_argument(f"grads image must be 4-D{debug_shape(grads.shape)}")
+        raise invalid(f"grads image must be 4-D{format_dims(grads.shape)}")
     if grads.shape[1] <= 0 or grads.shape[2] <= 0:
-        raise invalid_argument("grads dimensions must be positive")
+        raise invalid("grads dimensions must be positive")
 
 
 @register_op(
@@ -493,19 +484,19 @@ def crop_and_resize_grad_image(grads, boxes, box_ind, image_size, T, method):
     _check_grads(grads, 0)
     num_boxes = _check_boxes(boxes, box_ind)
     if grads.shape[0] != num_boxes:
-        raise invalid_argument("boxes and grads have incompatible shape")
+        raise invalid("boxes and grads have incompatible shape")
     if image_size.dim() != 1:
-        raise invalid_argument(f"image_size must be 1-D{debug_shape(image_size.shape)}")
+        raise invalid(f"image_size must be 1-D{format_dims(image_size.shape)}")
     if image_size.shape[0] != 4:
-        raise invalid_argument(f"image_size must have 4 elements{debug_shape(image_size.shape)}")
+        raise invalid(f"image_size must have 4 elements{format_dims(image_size.shape)}")
     batch, image_h, image_w, depth = (int(v) for v in image_size.tolist())
     if image_h <= 0 or image_w <= 0:
-        raise invalid_argument("image dimensions must be positive")
+        raise invalid("image dimensions must be positive")
     if grads.shape[3] != depth:
-        raise invalid_argument("image_size and grads are incompatible")
+        raise invalid("image_size and grads are incompatible")
     for d in (batch, depth):
         if d < 0:
-            raise invalid_argument(f"Dimension {d} must be >= 0")
+            raise invalid(f"Dimension {d} must be >= 0")
     _check_box_index(box_ind, batch)
     dtype = T.torch
     _, crop_h, crop_w, _ = grads.shape
@@ -548,15 +539,15 @@ def crop_and_resize_grad_boxes(grads, image, boxes, box_ind):
     _check_grads(grads, 0)
     _, crop_h, crop_w, depth = grads.shape
     if image.dim() != 4:
-        raise invalid_argument(f"input image must be 4-D{debug_shape(image.shape)}")
+        raise invalid(f"input image must be 4-D{format_dims(image.shape)}")
     batch, image_h, image_w, _ = image.shape
     if image_h <= 0 or image_w <= 0:
-        raise invalid_argument("image dimensions must be positive")
+        raise invalid("image dimensions must be positive")
     if image.shape[3] != depth:
-        raise invalid_argument("image, grads depth differ")
+        raise invalid("image, grads depth differ")
     num_boxes = _check_boxes(boxes, box_ind)
     if grads.shape[0] != num_boxes:
-        raise invalid_argument("boxes and grads have incompatible shape")
+        raise invalid("boxes and grads have incompatible shape")
     _check_box_index(box_ind, batch)
     if num_boxes == 0:
         return torch.zeros(0, 4, dtype=torch.float32, device=grads.device)
@@ -683,7 +674,7 @@ SAMPLING_KERNELS = {
 def _sampling_kernel(kernel_type: str):
     kernel = SAMPLING_KERNELS.get(kernel_type.lower())
     if kernel is None:
-        raise invalid_argument(f"Unrecognized kernel type: {kernel_type}")
+        raise invalid(f"Unrecognized kernel type: {kernel_type}")
     return kernel
 
 
@@ -741,9 +732,9 @@ def _grad_spans(starts, weights, span_size: int, forward_in: int):
 
 def _pair(t, what: str = "t"):
     if t.dim() != 1:
-        raise invalid_argument(f"{what} must be 1-dimensional{debug_shape(t.shape)}")
+        raise invalid(f"{what} must be 1-dimensional{format_dims(t.shape)}")
     if t.numel() != 2:
-        raise invalid_argument(f"{what} must have two elements{debug_shape(t.shape)}")
+        raise invalid(f"{what} must have two elements{format_dims(t.shape)}")
     return [float(v) for v in t.to(torch.float32).tolist()]
 
 
@@ -756,27 +747,27 @@ def _pair(t, what: str = "t"):
         'kernel_type: string = "lanczos3"',
         "antialias: bool = true",
     ],
-    shape=_resize_shape,
+    shape=resize_shape,
 )
 def scale_and_translate(images, size, scale, translation, kernel_type, antialias):
     _sampling_kernel(kernel_type)
     if images.dim() != 4:
-        raise invalid_argument(f"input must be 4-dimensional{debug_shape(images.shape)}")
+        raise invalid(f"input must be 4-dimensional{format_dims(images.shape)}")
     if size.dim() != 1:
-        raise invalid_argument(f"output_shape_t must be 1-dimensional{debug_shape(size.shape)}")
+        raise invalid(f"output_shape_t must be 1-dimensional{format_dims(size.shape)}")
     if size.numel() != 2:
-        raise invalid_argument(f"output_shape_t must have two elements{debug_shape(size.shape)}")
+        raise invalid(f"output_shape_t must have two elements{format_dims(size.shape)}")
     out_h, out_w = (int(v) for v in size.tolist())
     n, in_h, in_w, c = images.shape
     if out_h <= 0 or out_w <= 0:
-        raise invalid_argument("output dimensions must be positive")
+        raise invalid("output dimensions must be positive")
     if c <= 0:
-        raise invalid_argument("image must have at least one channel")
+        raise invalid("image must have at least one channel")
     if in_h <= 0 or in_w <= 0:
-        raise invalid_argument("input image must be of non-zero size")
+        raise invalid("input image must be of non-zero size")
     row_scale, col_scale = _pair(scale)
     if not (row_scale > 0 and col_scale > 0):
-        raise invalid_argument("Scale must be greater than zero.")
+        raise invalid("Scale must be greater than zero.")
     row_t, col_t = _pair(translation)
     if n == 0:
         return torch.zeros(0, out_h, out_w, c, dtype=torch.float32, device=images.device)
@@ -796,14 +787,14 @@ def scale_and_translate(images, size, scale, translation, kernel_type, antialias
 def scale_and_translate_grad(grads, original_image, scale, translation, kernel_type, antialias):
     _sampling_kernel(kernel_type)
     if grads.dim() != 4:
-        raise invalid_argument(f"input_grad must be 4-dimensional{debug_shape(grads.shape)}")
+        raise invalid(f"input_grad must be 4-dimensional{format_dims(grads.shape)}")
     if original_image.dim() != 4:
-        raise invalid_argument(f"original_image must be 4-dimensional{debug_shape(original_image.shape)}")
+        raise invalid(f"original_image must be 4-dimensional{format_dims(original_image.shape)}")
     n, out_h, out_w, c = grads.shape
     in_h, in_w = original_image.shape[1], original_image.shape[2]
     row_scale, col_scale = _pair(scale)
     if not (row_scale > 0 and col_scale > 0):
-        raise invalid_argument("Scale must be greater than zero.")
+        raise invalid("Scale must be greater than zero.")
     row_t, col_t = _pair(translation)
     if n * in_h * in_w * c == 0:
         return torch.zeros(n, in_h, in_w, c, dtype=torch.float32, device=grads.device)

@@ -19,11 +19,12 @@ from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
+from torchmeta.framework.common_shapes import format_dims, shape_error, with_rank
 from torchmeta.framework.graph import name_scope
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import debug_shape, invalid_argument, shape_error, with_rank
+from torchmeta.ops.common import invalid
 
 # ---------------------------------------------------------------------------------------------
 # ExtractImagePatches
@@ -81,7 +82,7 @@ def _kernel_windowed_size(in_size: int, ksize: int, stride: int, padding: str):
         out = (in_size + stride - 1) // stride
         before = max((out - 1) * stride + ksize - in_size, 0) // 2
     if out < 0:
-        raise invalid_argument(
+        raise invalid(
             f"Computed output size would be negative: {out} [input_size: {in_size}, "
             f"effective_filter_size: {ksize}, stride: {stride}]"
         )
@@ -119,11 +120,11 @@ def extract_image_patches(images, ksizes, strides, rates, padding):
         ("rates", rates, "rates"),
     ):
         if len(values) != 4:
-            raise invalid_argument(f"Sliding window {name} field must specify 4 dimensions")
+            raise invalid(f"Sliding window {name} field must specify 4 dimensions")
         if values[0] != 1 or values[3] != 1:
             raise errors.UnimplementedError(None, None, f"Only support {what} across space.")
     if images.dim() != 4:
-        raise invalid_argument(f"input must be 4-dimensional{debug_shape(images.shape)}")
+        raise invalid(f"input must be 4-dimensional{format_dims(images.shape)}")
     batch, rows, cols, depth = images.shape
     k_rows, k_cols = ksizes[1], ksizes[2]
     eff_rows = k_rows + (k_rows - 1) * (rates[1] - 1)
@@ -235,23 +236,23 @@ def _from_float(values, dtype):
 
 def _projective_transform(images, transforms, output_shape, fill_value, interpolation, fill_mode):
     if images.dim() != 4:
-        raise invalid_argument("Input images must have rank 4")
+        raise invalid("Input images must have rank 4")
     batch, in_h, in_w, channels = images.shape
     if not (transforms.dim() == 2 and transforms.shape[0] in (batch, 1) and transforms.shape[1] == 8):
-        raise invalid_argument("Input transform should be num_images x 8 or 1 x 8")
+        raise invalid("Input transform should be num_images x 8 or 1 x 8")
     if output_shape.dim() != 1:
-        raise invalid_argument(f"output shape must be 1-dimensional{debug_shape(output_shape.shape)}")
+        raise invalid(f"output shape must be 1-dimensional{format_dims(output_shape.shape)}")
     if output_shape.numel() != 2:
-        raise invalid_argument(f"output shape must have two elements{debug_shape(output_shape.shape)}")
+        raise invalid(f"output shape must have two elements{format_dims(output_shape.shape)}")
     out_h, out_w = (int(v) for v in output_shape.tolist())
     if out_h <= 0 or out_w <= 0:
-        raise invalid_argument("output dimensions must be positive")
+        raise invalid("output dimensions must be positive")
     if interpolation not in ("NEAREST", "BILINEAR"):
-        raise invalid_argument(f"Invalid interpolation {interpolation}. Supported types: NEAREST, BILINEAR")
+        raise invalid(f"Invalid interpolation {interpolation}. Supported types: NEAREST, BILINEAR")
     if fill_mode not in ("REFLECT", "WRAP", "CONSTANT", "NEAREST"):
-        raise invalid_argument(f"Invalid mode {fill_mode}. Supported types: REFLECT, WRAP, CONSTANT, NEAREST")
+        raise invalid(f"Invalid mode {fill_mode}. Supported types: REFLECT, WRAP, CONSTANT, NEAREST")
     if fill_value is not None and fill_value.dim() != 0:
-        raise invalid_argument(f"fill_value must be a scalar{debug_shape(fill_value.shape)}")
+        raise invalid(f"fill_value must be a scalar{format_dims(fill_value.shape)}")
     device = images.device
     fill = torch.zeros((), dtype=torch.float32, device=device)
     if fill_value is not None:

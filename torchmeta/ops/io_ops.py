@@ -17,14 +17,13 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
 from torchmeta.framework import common_shapes
-from torchmeta.framework.common_shapes import _fmt
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.common_shapes import merge_shapes, shape_error, with_rank
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint
 from torchmeta.io.tf_checkpoint import datatype_string
-from torchmeta.ops.common import mark_owned
-from torchmeta.ops.nn_ops import shape_error
+from torchmeta.ops.common import mark_owned, string_scalar
 
 # What SaveV2 writes when no Saver chose a format: TensorFlow's V2 bundle (a name in io.checkpoint.FORMATS).
 DEFAULT_FORMAT = "tf"
@@ -44,40 +43,9 @@ def _strs(values) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(values, dtype=object).reshape(-1)]
 
 
-def _string_scalar(text: str) -> np.ndarray:
-    out = np.empty((), dtype=object)
-    out[()] = text.encode()
-    return out
-
-
-def _with_rank(op, shape: TensorShape, rank: int) -> TensorShape:
-    if shape.rank is not None and shape.rank != rank:
-        raise shape_error(op, f"Shape must be rank {rank} but is rank {shape.rank}")
-    return shape
-
-
-def _merge(op, a: TensorShape, b: TensorShape) -> TensorShape:
-    """TensorFlow's InferenceContext::Merge of two static shapes (ValueError worded like TF's)."""
-    if a.rank is None:
-        return b
-    if b.rank is None:
-        return a
-    if a.rank != b.rank:
-        raise shape_error(op, f"Shapes must be equal rank, but are {a.rank} and {b.rank}")
-    dims = []
-    for i, (x, y) in enumerate(zip(a.as_tuple(), b.as_tuple())):
-        if x is not None and y is not None and x != y:
-            raise shape_error(
-                op,
-                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}.",
-            )
-        dims.append(x if x is not None else y)
-    return TensorShape(dims)
-
-
 def _scalar_inputs_shape(op):
     for t in op.inputs:
-        _with_rank(op, t.shape, 0)
+        with_rank(op, t.shape, 0)
     return [TensorShape([])]
 
 
@@ -104,9 +72,9 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, dtypes, state):
 
 
 def _restore_shape(op):
-    _with_rank(op, op.inputs[0].shape, 0)
-    names = _with_rank(op, op.inputs[1].shape, 1)
-    _merge(op, names, _with_rank(op, op.inputs[2].shape, 1))
+    with_rank(op, op.inputs[0].shape, 0)
+    names = with_rank(op, op.inputs[1].shape, 1)
+    merge_shapes(op, names, with_rank(op, op.inputs[2].shape, 1))
     specs = constant_value(op.inputs[2])
     n = len(op.outputs)
     if specs is not None and specs.size != n:
@@ -191,7 +159,7 @@ def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, delete_old_dir
     shape=_scalar_inputs_shape,
 )
 def sharded_filename(basename, shard, num_shards):
-    return _string_scalar(f"{_str(basename)}-{int(shard):05d}-of-{int(num_shards):05d}")
+    return string_scalar(f"{_str(basename)}-{int(shard):05d}-of-{int(num_shards):05d}")
 
 
 @register_op(
@@ -201,7 +169,7 @@ def sharded_filename(basename, shard, num_shards):
     shape=_scalar_inputs_shape,
 )
 def sharded_filespec(basename, num_shards):
-    return _string_scalar(f"{_str(basename)}-?????-of-{int(num_shards):05d}")
+    return string_scalar(f"{_str(basename)}-?????-of-{int(num_shards):05d}")
 
 
 def _string_join_shape(op):
@@ -211,7 +179,7 @@ def _string_join_shape(op):
     out = TensorShape(None)
     for t in op.inputs:
         if t.shape.rank != 0:
-            out = _merge(op, out, t.shape)
+            out = merge_shapes(op, out, t.shape)
     return [out]
 
 
@@ -255,12 +223,8 @@ def static_regex_full_match(input, pattern):
     return torch.from_numpy(flags.reshape(arr.shape))
 
 
-not_differentiable(
-    "SaveV2",
-    "RestoreV2",
-    "MergeV2Checkpoints",
-    "ShardedFilename",
-    "ShardedFilespec",
-    "StringJoin",
-    "StaticRegexFullMatch",
+not_differentiable("StringJoin")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
+    "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "ShardedFilespec", "StaticRegexFullMatch"
 )

@@ -1,4 +1,7 @@
-"""Printing ops: Print (TF1's tf.Print), StringFormat and PrintV2 (tf.print), formatted as TensorFlow's kernels.
+"""Logging ops: Assert (tf.Assert), Print (TF1's tf.Print), StringFormat and PrintV2 (tf.print), as TF's kernels.
+
+``Assert`` fails the run with InvalidArgumentError "assertion failed: [d0] [d1] ..." (each data tensor
+summarized as below) when its condition is false.
 
 ``Print`` writes ``message`` and each data tensor summarized as ``Tensor::SummarizeValue`` does (the first
 ``summarize`` elements in nested brackets, ``...`` when cut), to standard error, for the first
@@ -20,9 +23,9 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes
-from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
+from torchmeta.framework.common_shapes import shape_error
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import shape_error
 from torchmeta.platform import tf_logging
 
 __all__ = ["summarize_value", "summarize_value_v2"]
@@ -288,3 +291,30 @@ def print_v2(input, output_stream, end):
 
 # TensorFlow registers no gradient for StringFormat and PrintV2 (Print passes its input's gradient).
 no_registered_gradient("StringFormat", "PrintV2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assert
+
+
+@register_op(
+    "Assert",
+    inputs=["condition: bool", "data: T"],
+    attrs=["T: list(type) >= 1", "summarize: int = 3"],
+    stateful=True,
+    shape=common_shapes.no_outputs,
+)
+def assert_(condition, data, summarize):
+    """Raises InvalidArgumentError("assertion failed: [d0] [d1] ...") when ``condition`` is false."""
+    flat, shape, _ = _as_array(condition)
+    if flat.size != 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"In[0] expected to be a scalar, got shape: [{','.join(str(d) for d in shape)}]"
+        )
+    if bool(flat[0]):
+        return None
+    parts = [f"[{summarize_value(d, summarize)}]" for d in data]
+    raise errors.InvalidArgumentError(None, None, "assertion failed: " + " ".join(parts))
+
+
+not_differentiable("Assert")

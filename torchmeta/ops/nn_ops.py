@@ -14,113 +14,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
-from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.api.gradients import gradients
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.common_shapes import (
+    format_dims,
+    input_with_rank,
+    input_with_rank_at_least,
+    merge_dim,
+    merge_shapes,
+    scalar_dim,
+    shape_error,
+)
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
 # Shape-function helpers with TF's wording (InferenceContext::WithRank, Merge, ...).
-
-
-def _fmt(shape: TensorShape) -> str:
-    dims = shape.as_tuple()
-    if dims is None:
-        return "?"
-    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
-
-
-def shape_error(op, message: str, computed: dict | None = None) -> ValueError:
-    """A ValueError worded like TF's shape-inference errors.
-
-    ``computed`` maps input indices to the static values the shape function read; TF lists them.
-    """
-    inputs = ", ".join(_fmt(t.shape) for t in op.inputs)
-    if computed:
-        values = ", ".join(
-            f"input[{i}] = <{' '.join(str(v) for v in np.asarray(value).reshape(-1).tolist())}>"
-            for i, value in sorted(computed.items())
-        )
-        inputs += f" and with computed input tensors: {values}"
-    return ValueError(f"{message} for '{op.name}' (op: '{op.type}') with input shapes: {inputs}.")
-
-
-def with_rank(op, i: int, rank: int) -> tuple:
-    """Input ``i``'s dims, which must have ``rank`` dims (all unknown when its rank is unknown)."""
-    dims = op.inputs[i].shape.as_tuple()
-    if dims is None:
-        return (None,) * rank
-    if len(dims) != rank:
-        raise shape_error(op, f"Shape must be rank {rank} but is rank {len(dims)}")
-    return dims
-
-
-def with_rank_at_least(op, i: int, rank: int):
-    """Input ``i``'s dims (None for unknown rank), which must have at least ``rank`` dims."""
-    dims = op.inputs[i].shape.as_tuple()
-    if dims is not None and len(dims) < rank:
-        raise shape_error(op, f"Shape must be at least rank {rank} but is rank {len(dims)}")
-    return dims
-
-
-def merge_dim(op, a, b):
-    """The merged value of two dims (int or None); raises like TF when both are known and differ."""
-    if a is None:
-        return b
-    if b is not None and a != b:
-        raise shape_error(op, f"Dimensions must be equal, but are {a} and {b}")
-    return a
-
-
-def scalar_dim(op, i: int):
-    """The non-negative static value of scalar input ``i`` used as a dimension, or None."""
-    with_rank(op, i, 0)
-    value = tensor_util.constant_value(op.inputs[i])
-    if value is None:
-        return None
-    value = int(value)
-    if value < 0:
-        raise shape_error(
-            op, f"Dimension size, given by scalar input {i}, must be non-negative but is {value}", {i: value}
-        )
-    return value
-
-
-def str_attr(op, name: str) -> str:
-    """A string attr as str (``Operation.get_attr`` gives bytes, like TF)."""
-    return op.get_attr(name).decode()
-
-
-def _shape_str(t) -> str:
-    return "[" + ",".join(str(d) for d in t.shape) + "]"
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
-
-
-def merge_shapes(op, a: TensorShape, b: TensorShape) -> TensorShape:
-    """TF's InferenceContext::Merge of two shapes, with its error wording."""
-    if a.rank is None:
-        return b
-    if b.rank is None:
-        return a
-    if a.rank != b.rank:
-        raise shape_error(op, f"Shapes must be equal rank, but are {a.rank} and {b.rank}")
-    dims = []
-    for i, (x, y) in enumerate(zip(a.as_tuple(), b.as_tuple())):
-        if x is not None and y is not None and x != y:
-            raise shape_error(
-                op,
-                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. Shapes are {_fmt(a)} and {_fmt(b)}.",
-            )
-        dims.append(y if x is None else x)
-    return TensorShape(dims)
 
 
 def merge_inputs_shape(op):
@@ -130,7 +44,7 @@ def merge_inputs_shape(op):
 
 def _check_same_size(g, a):
     if g.shape != a.shape:
-        raise _invalid("g and a must be the same size")
+        raise invalid("g and a must be the same size")
 
 
 def _attrs(op, *names):
@@ -408,13 +322,13 @@ no_registered_gradient("SoftsignGrad")
 
 
 def _softmax_shape(op):
-    with_rank_at_least(op, 0, 1)
+    input_with_rank_at_least(op, 0, 1)
     return [op.inputs[0].shape]
 
 
 def _check_softmax_rank(logits):
     if logits.dim() < 1:
-        raise _invalid(f"logits must have >= 1 dimension, got {_shape_str(logits)}")
+        raise invalid(f"logits must have >= 1 dimension, got {format_dims(logits.shape)}")
 
 
 @register_op("Softmax", inputs=["logits: T"], outputs=["softmax: T"], attrs=[_FLOAT_TYPES], shape=_softmax_shape)
@@ -451,8 +365,8 @@ def _log_softmax_grad(op, grad):
 
 
 def _bias_add_shape(op, nchw: bool):
-    dims = with_rank_at_least(op, 0, 3 if nchw else 2)
-    (bias_dim,) = with_rank(op, 1, 1)
+    dims = input_with_rank_at_least(op, 0, 3 if nchw else 2)
+    (bias_dim,) = input_with_rank(op, 1, 1)
     if dims is None:
         return [unknown_shape()]
     axis = 1 if nchw else len(dims) - 1
@@ -471,13 +385,13 @@ def _bias_add_shape_v1(op):
 
 def _check_bias(value, bias, axis):
     if value.dim() < 2:
-        raise _invalid(f"Input tensor must be at least 2D: {_shape_str(value)}")
+        raise invalid(f"Input tensor must be at least 2D: {format_dims(value.shape)}")
     if bias.dim() != 1:
-        raise _invalid(f"Biases must be 1D: {_shape_str(bias)}")
+        raise invalid(f"Biases must be 1D: {format_dims(bias.shape)}")
     if value.shape[axis] != bias.shape[0]:
-        raise _invalid(
+        raise invalid(
             "Must provide as many biases as the last dimension of the input tensor: "
-            f"{_shape_str(bias)} vs. {_shape_str(value)}"
+            f"{format_dims(bias.shape)} vs. {format_dims(value.shape)}"
         )
 
 
@@ -511,7 +425,7 @@ def bias_add_v1(value, bias):
 
 def _bias_add_grad_shape(op):
     nchw = str_attr(op, "data_format") == "NCHW"
-    dims = with_rank_at_least(op, 0, 3 if nchw else 2)
+    dims = input_with_rank_at_least(op, 0, 3 if nchw else 2)
     if dims is None:
         return [TensorShape([None])]
     return [TensorShape([dims[1] if nchw else dims[-1]])]
@@ -528,7 +442,7 @@ def bias_add_grad(out_backprop, data_format):
     """BiasAdd's bias gradient: ``out_backprop`` summed over every axis but the channel axis."""
     rank = out_backprop.dim()
     if rank < 2:
-        raise _invalid(f"Input tensor must be at least 2D: {_shape_str(out_backprop)}")
+        raise invalid(f"Input tensor must be at least 2D: {format_dims(out_backprop.shape)}")
     axis = 1 if data_format == "NCHW" else rank - 1
     return torch.sum(out_backprop, [d for d in range(rank) if d != axis], dtype=out_backprop.dtype)
 
@@ -610,15 +524,15 @@ def softmax_cross_entropy_with_logits(features, labels):
         try:
             shape = torch.broadcast_shapes(features.shape, labels.shape)
         except RuntimeError:
-            raise _invalid(
+            raise invalid(
                 "logits and labels must be broadcastable: "
-                f"logits_size={_shape_str(features)} labels_size={_shape_str(labels)}"
+                f"logits_size={format_dims(features.shape)} labels_size={format_dims(labels.shape)}"
             ) from None
         features, labels = torch.broadcast_tensors(features, labels)
     else:
         shape = features.shape
     if len(shape) != 2:
-        raise _invalid("logits and labels must be either 2-dimensional, or broadcasted to be 2-dimensional")
+        raise invalid("logits and labels must be either 2-dimensional, or broadcasted to be 2-dimensional")
     log_p = torch.log_softmax(features, -1)
     loss = -torch.sum(labels * log_p, -1)
     return loss, torch.exp(log_p) - labels
@@ -671,8 +585,8 @@ def _softmax_cross_entropy_with_logits_grad(op, grad_loss, grad_grad):
 
 
 def _sparse_xent_shape(op):
-    batch, classes = with_rank(op, 0, 2)
-    (labels_batch,) = with_rank(op, 1, 1)
+    batch, classes = input_with_rank(op, 0, 2)
+    (labels_batch,) = input_with_rank(op, 1, 1)
     batch = merge_dim(op, batch, labels_batch)
     return [TensorShape([batch]), TensorShape([batch, classes])]
 
@@ -695,22 +609,22 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
     devices, like TF's GPU kernel, its row of both outputs is NaN (no host synchronisation).
     """
     if features.dim() != 2:
-        raise _invalid(f"logits must be 2-D, but got shape {_shape_str(features)}")
+        raise invalid(f"logits must be 2-D, but got shape {format_dims(features.shape)}")
     if labels.dim() != 1:
-        raise _invalid(f"labels must be 1-D, but got shape {_shape_str(labels)}")
+        raise invalid(f"labels must be 1-D, but got shape {format_dims(labels.shape)}")
     batch, classes = features.shape
     if batch != labels.shape[0]:
-        raise _invalid(
+        raise invalid(
             "logits and labels must have the same first dimension, got logits shape "
-            f"{_shape_str(features)} and labels shape {_shape_str(labels)}"
+            f"{format_dims(features.shape)} and labels shape {format_dims(labels.shape)}"
         )
     if classes == 0:
-        raise _invalid(f"Must have at least one class, but got logits shape {_shape_str(features)}")
+        raise invalid(f"Must have at least one class, but got logits shape {format_dims(features.shape)}")
     on_cpu = labels.device.type == "cpu"
     if on_cpu and batch > 0:
         lo, hi = (int(v) for v in torch.aminmax(labels))
         if lo < 0 or hi >= classes:
-            raise _invalid(
+            raise invalid(
                 f"Received a label value of {lo if lo < 0 else hi} which is outside the valid range of "
                 f"[0, {classes}).  Label values: {_summarize(labels)}"
             )
@@ -739,21 +653,21 @@ def _sparse_softmax_cross_entropy_with_logits_grad(op, grad_loss, grad_grad):
 
 
 def _in_top_k_shape(op):
-    batch, _ = with_rank(op, 0, 2)
-    (targets,) = with_rank(op, 1, 1)
+    batch, _ = input_with_rank(op, 0, 2)
+    (targets,) = input_with_rank(op, 1, 1)
     if len(op.inputs) > 2:
-        with_rank(op, 2, 0)
+        input_with_rank(op, 2, 0)
     return [TensorShape([merge_dim(op, batch, targets)])]
 
 
 def _in_top_k(predictions, targets, k):
     if predictions.dim() != 2:
-        raise _invalid("predictions must be 2-dimensional")
+        raise invalid("predictions must be 2-dimensional")
     if targets.dim() != 1:
-        raise _invalid("targets must be 1-dimensional")
+        raise invalid("targets must be 1-dimensional")
     batch, classes = predictions.shape
     if batch != targets.shape[0]:
-        raise _invalid(f"First dimension of predictions {batch} must match length of targets {targets.shape[0]}")
+        raise invalid(f"First dimension of predictions {batch} must match length of targets {targets.shape[0]}")
     if classes == 0:
         return torch.zeros(batch, dtype=torch.bool, device=predictions.device)
     index = targets.long()
@@ -789,7 +703,7 @@ def in_top_k(predictions, targets, k):
 def in_top_kv2(predictions, targets, k):
     """InTopK with ``k`` a scalar tensor."""
     if k.dim() != 0:
-        raise _invalid(f"k must be 0-D, got shape {_shape_str(k)}")
+        raise invalid(f"k must be 0-D, got shape {format_dims(k.shape)}")
     return _in_top_k(predictions, targets, k)
 
 
@@ -797,20 +711,20 @@ def in_top_kv2(predictions, targets, k):
 no_registered_gradient("InTopK", "InTopKV2")
 
 
-def _top_k_shape_for(op, k, computed=None):
-    dims = with_rank_at_least(op, 0, 1)
+def _top_k_shape_for(op, k):
+    dims = input_with_rank_at_least(op, 0, 1)
     if dims is None:
         return [unknown_shape()] * 2
     last = dims[-1]
     if k is not None and last is not None and last < k:
-        raise shape_error(op, f"input must have last dimension >= k = {k} but is {last}", computed)
+        raise shape_error(op, f"input must have last dimension >= k = {k} but is {last}")
     out = TensorShape((*dims[:-1], k))
     return [out, out]
 
 
 def _top_k_v2_shape(op):
     k = scalar_dim(op, 1)
-    return _top_k_shape_for(op, k, None if k is None else {1: k})
+    return _top_k_shape_for(op, k)
 
 
 def _top_k_shape(op):
@@ -819,11 +733,11 @@ def _top_k_shape(op):
 
 def _top_k(input, k, index_dtype):
     if k < 0:
-        raise _invalid(f"Need k >= 0, got {k}")
+        raise invalid(f"Need k >= 0, got {k}")
     if input.dim() < 1:
-        raise _invalid(f"input must be >= 1-D, got shape {_shape_str(input)}")
+        raise invalid(f"input must be >= 1-D, got shape {format_dims(input.shape)}")
     if input.shape[-1] < k:
-        raise _invalid(f"input must have at least k columns. Had {input.shape[-1]}, needed {k}")
+        raise invalid(f"input must have at least k columns. Had {input.shape[-1]}, needed {k}")
     # A stable sort gives TF's order among equal values: the lower index first.
     values, indices = torch.sort(input, dim=-1, descending=True, stable=True)
     return values[..., :k], indices[..., :k].to(index_dtype)
@@ -847,7 +761,7 @@ def top_kv2(input, k, index_type):
     Results are always sorted; with ``sorted=False`` TF leaves the order unspecified.
     """
     if k.dim() != 0:
-        raise _invalid(f"k must be scalar, got shape {_shape_str(k)}")
+        raise invalid(f"k must be scalar, got shape {format_dims(k.shape)}")
     return _top_k(input, int(k), index_type.torch)
 
 
@@ -908,7 +822,7 @@ def _top_k_grad(op, grad, _):
 
 
 def _lrn_shape(op):
-    with_rank(op, 0, 4)
+    input_with_rank(op, 0, 4)
     return [op.inputs[0].shape]
 
 
@@ -931,7 +845,7 @@ def lrn(input, depth_radius, bias, alpha, beta):
     Unlike ``torch.nn.functional.local_response_norm``, alpha is not divided by the window size.
     """
     if input.dim() != 4:
-        raise _invalid("in must be 4-dimensional")
+        raise invalid("in must be 4-dimensional")
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
     return (x / torch.pow(bias + alpha * _depth_window_sum(torch.square(x), depth_radius), beta)).to(input.dtype)
 
@@ -942,7 +856,7 @@ def _depth_window_sum(t, radius: int):
 
 
 def _lrn_grad_shape(op):
-    shape = TensorShape(with_rank(op, 0, 4))
+    shape = TensorShape(input_with_rank(op, 0, 4))
     for i in (1, 2):
         shape = merge_shapes(op, shape, op.inputs[i].shape)
     return [shape]
@@ -968,9 +882,9 @@ def lrn_grad(input_grads, input_image, output_image, depth_radius, bias, alpha, 
     g_k * N_k ** -beta - 2 * alpha * beta * x_k * sum over k's window of g_j * y_j / N_j.
     """
     if input_grads.dim() != 4 or input_image.dim() != 4 or output_image.dim() != 4:
-        raise _invalid("inputs must be 4-dimensional")
+        raise invalid("inputs must be 4-dimensional")
     if not (input_grads.shape == input_image.shape == output_image.shape):
-        raise _invalid("input_grads, input_image, and out_image should have the same shape")
+        raise invalid("input_grads, input_image, and out_image should have the same shape")
     low = input_grads.dtype in (torch.float16, torch.bfloat16)
     g, x, y = (t.float() if low else t for t in (input_grads, input_image, output_image))
     norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
@@ -1002,14 +916,14 @@ no_registered_gradient("LRNGrad")
 def _fused_batch_norm_shape(op):
     fmt = str_attr(op, "data_format")
     rank = 5 if fmt in ("NDHWC", "NCDHW") else 4
-    dims = list(with_rank(op, 0, rank))
+    dims = list(input_with_rank(op, 0, rank))
     axis = 1 if fmt.startswith("NC") else rank - 1
     is_training = op.get_attr("is_training")
     factor = op.get_attr("exponential_avg_factor")
     n_check = 3 if is_training and factor == 1.0 else 5
     channels = dims[axis]
     for i in range(1, n_check):
-        (d,) = with_rank(op, i, 1)
+        (d,) = input_with_rank(op, i, 1)
         channels = merge_dim(op, channels, d)
     dims[axis] = channels
     vec = TensorShape([channels])
@@ -1032,12 +946,12 @@ def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg
     rank = x.dim()
     want = 5 if data_format in ("NDHWC", "NCDHW") else 4
     if rank != want:
-        raise _invalid(f"input must be {want}-dimensional{_shape_str(x)}")
+        raise invalid(f"input must be {want}-dimensional{format_dims(x.shape)}")
     axis = 1 if data_format.startswith("NC") else rank - 1
     channels = x.shape[axis]
     for name, t in (("scale", scale), ("offset", offset)):
         if t.numel() != channels:
-            raise _invalid(
+            raise invalid(
                 f"{name} must have the same number of elements as the channels of x, got {t.numel()} and {channels}"
             )
     shape = [1] * rank
@@ -1154,12 +1068,12 @@ def fused_batch_norm_v3(x, scale, offset, mean, variance, epsilon, exponential_a
 def _fused_batch_norm_grad_shape(op):
     fmt = str_attr(op, "data_format")
     rank = 5 if fmt in ("NDHWC", "NCDHW") else 4
-    y_backprop = with_rank(op, 0, rank)
-    x = with_rank(op, 1, rank)
+    y_backprop = input_with_rank(op, 0, rank)
+    x = input_with_rank(op, 1, rank)
     axis = 1 if fmt.startswith("NC") else rank - 1
     channels = merge_dim(op, y_backprop[axis], x[axis])
     for i in (2, 3, 4):
-        (d,) = with_rank(op, i, 1)
+        (d,) = input_with_rank(op, i, 1)
         channels = merge_dim(op, channels, d)
     dims = list(y_backprop)
     dims[axis] = channels
@@ -1180,17 +1094,17 @@ def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_f
     rank = x.dim()
     want = 5 if data_format in ("NDHWC", "NCDHW") else 4
     if rank != want or y_backprop.dim() != want:
-        raise _invalid(f"input must be {want}-dimensional{_shape_str(x)}")
+        raise invalid(f"input must be {want}-dimensional{format_dims(x.shape)}")
     if y_backprop.shape != x.shape:
-        raise _invalid(
-            f"x and y_backprop must have same shape, but x has shape {_shape_str(x)} and y_backprop has shape "
-            f"{_shape_str(y_backprop)}"
+        raise invalid(
+            f"x and y_backprop must have same shape, but x has shape {format_dims(x.shape)} and y_backprop has shape "
+            f"{format_dims(y_backprop.shape)}"
         )
     axis = 1 if data_format.startswith("NC") else rank - 1
     channels = x.shape[axis]
     for name, t in (("scale", scale), ("reserve_space_1", mean), ("reserve_space_2", variance)):
         if t.dim() != 1 or t.shape[0] != channels:
-            raise _invalid(f"{name} must be 1-dimensional with {channels} elements, got shape {_shape_str(t)}")
+            raise invalid(f"{name} must be 1-dimensional with {channels} elements, got shape {format_dims(t.shape)}")
     shape = [1] * rank
     shape[axis] = channels
     dims = [d for d in range(rank) if d != axis]

@@ -8,15 +8,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.common_shapes import format_dims, shape_error, with_rank, with_rank_at_most
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops.common import invalid
 from torchmeta.ops.math_ops import TORCH_DTYPES
 
 _NUMBER = (
@@ -31,14 +32,6 @@ _REAL_NUMBER = "T: {float, double, int32, uint8, int16, int8, int64, bfloat16, u
 _TIDX = "Tidx: {int32, int64} = DT_INT32"
 
 
-def _dims(t) -> str:
-    return "[" + ",".join(str(d) for d in t.shape) + "]"
-
-
-def _invalid(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, message)
-
-
 # ---------------------------------------------------------------------------------------------
 # Reductions over ``reduction_indices`` (tf.raw_ops calls that input ``axis``)
 
@@ -48,21 +41,17 @@ def _reduction_axes(reduction_indices, rank: int) -> list[int]:
     axes = []
     for a in reduction_indices.reshape(-1).tolist():
         if not -rank <= a < rank:
-            raise _invalid(f"Invalid reduction dimension ({a} for input with {rank} dimension(s)")
+            raise invalid(f"Invalid reduction dimension ({a} for input with {rank} dimension(s)")
         a %= rank
         if a in axes:
-            raise _invalid(f"Invalid reduction arguments: Axes contains duplicate dimension: {a}")
+            raise invalid(f"Invalid reduction arguments: Axes contains duplicate dimension: {a}")
         axes.append(a)
     return axes
 
 
 def _reduction_shape(op):
     axes = op.inputs[1].shape
-    if axes.rank is not None and axes.rank > 1:
-        raise ValueError(
-            f"Shape must be at most rank 1 but is rank {axes.rank} for '{op.name}' (op: '{op.type}') with input "
-            f"shapes: {common_shapes._fmt(op.inputs[0].shape)}, {common_shapes._fmt(axes)}."
-        )
+    with_rank_at_most(op, axes, 1)
     return common_shapes.reduction(op)
 
 
@@ -321,11 +310,7 @@ no_registered_gradient("All", "Any")
 
 def _arg_shape(op):
     dimension = op.inputs[1].shape
-    if dimension.rank not in (None, 0):
-        raise ValueError(
-            f"Shape must be rank 0 but is rank {dimension.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
-            f"{common_shapes._fmt(op.inputs[0].shape)}, {common_shapes._fmt(dimension)}."
-        )
+    with_rank(op, dimension, 0)
     shape = op.inputs[0].shape
     if shape.rank is None:
         return [unknown_shape()]
@@ -337,9 +322,10 @@ def _arg_shape(op):
         return [unknown_shape(rank - 1)]
     axis = int(value)
     if not -rank <= axis < rank:
-        raise ValueError(
+        raise shape_error(
+            op,
             f"Dimension ({axis}) must be in the range [{-rank}, {rank}), where {rank} is the number of dimensions "
-            f"in the input. for '{op.name}' (op: '{op.type}')"
+            "in the input.",
         )
     dims = list(shape.as_tuple())
     del dims[axis % rank]
@@ -350,9 +336,9 @@ def _arg_axis(input, dimension) -> int:
     axis = int(dimension.item())
     rank = input.dim()
     if not -rank <= axis < rank:
-        raise _invalid(f"Expected dimension in the range [{-rank}, {rank}), but got {axis}")
+        raise invalid(f"Expected dimension in the range [{-rank}, {rank}), but got {axis}")
     if input.shape[axis] == 0:
-        raise _invalid(f"Reduction axis {axis} is empty in shape {_dims(input)}")
+        raise invalid(f"Reduction axis {axis} is empty in shape {format_dims(input.shape)}")
     return axis
 
 
@@ -416,11 +402,11 @@ def _arg_min_grad(op, grad):
 
 def _scan(fn, x, axis, exclusive, reverse, initial):
     if axis.dim() != 0:
-        raise _invalid(f"ScanOp: axis must be a scalar, not {_dims(axis)}")
+        raise invalid(f"ScanOp: axis must be a scalar, not {format_dims(axis.shape)}")
     ax = int(axis.item())
     rank = x.dim()
     if not -rank <= ax < rank:
-        raise _invalid(f"ScanOp: Expected scan axis in the range [{-rank}, {rank}), but got {ax}")
+        raise invalid(f"ScanOp: Expected scan axis in the range [{-rank}, {rank}), but got {ax}")
     if reverse:
         x = torch.flip(x, (ax,))
     if exclusive and x.shape[ax]:
@@ -474,15 +460,11 @@ def _cumprod_grad(op, grad):
 
 def _segment_shape(op):
     data, ids = op.inputs[0].shape, op.inputs[1].shape
-    if ids.rank not in (None, 1):
-        raise ValueError(
-            f"Shape must be rank 1 but is rank {ids.rank} for '{op.name}' (op: '{op.type}') with input shapes: "
-            f"{common_shapes._fmt(data)}, {common_shapes._fmt(ids)}."
-        )
+    with_rank(op, ids, 1)
     if data.rank is None:
         return [unknown_shape()]
     if data.rank == 0:
-        raise ValueError(f"Shape must be at least rank 1 but is rank 0 for '{op.name}' (op: '{op.type}')")
+        raise shape_error(op, "Shape must be at least rank 1 but is rank 0")
     return [TensorShape([None]).concatenate(data[1:])]
 
 
@@ -496,20 +478,20 @@ def _segment_shape(op):
 def segment_sum(data, segment_ids):
     """Sorted ids; the output has ``segment_ids[-1] + 1`` rows, empty segments are 0."""
     if segment_ids.dim() != 1:
-        raise _invalid("segment_ids should be a vector.")
+        raise invalid("segment_ids should be a vector.")
     n = segment_ids.shape[0]
     if data.dim() == 0 or data.shape[0] != n:
-        raise _invalid("segment_ids should be the same size as dimension 0 of input.")
+        raise invalid("segment_ids should be the same size as dimension 0 of input.")
     rest = tuple(data.shape[1:])
     if n == 0:
         return data.new_zeros((0, *rest))
     ids = segment_ids.to(torch.int64)
     rows = int(ids[-1]) + 1
     if n > 1 and bool((ids[1:] < ids[:-1]).any()):
-        raise _invalid("segment ids are not increasing")
+        raise invalid("segment ids are not increasing")
     first = int(ids[0])
     if first < 0:
-        raise _invalid(
+        raise invalid(
             f"Segment id {first} out of range [0, {rows}), possibly because 'segment_ids' input is not sorted."
         )
     return data.new_zeros((rows, *rest)).index_add(0, ids, data)
@@ -523,43 +505,37 @@ def _segment_sum_grad(op, grad):
 def _unsorted_segment_shape(op):
     data, ids, num = (t.shape for t in op.inputs)
     if num.rank not in (None, 0):
-        raise ValueError(f"Shape must be rank 0 but is rank {num.rank} for '{op.name}' (op: '{op.type}')")
+        raise shape_error(op, f"Shape must be rank 0 but is rank {num.rank}")
     if ids.rank is None:
         return [unknown_shape()]
     if data.rank is not None:
         if data.rank < ids.rank:
-            raise ValueError(
-                f"Shape must be at least rank {ids.rank} but is rank {data.rank} for '{op.name}' (op: '{op.type}')"
-            )
+            raise shape_error(op, f"Shape must be at least rank {ids.rank} but is rank {data.rank}")
         for a, b in zip(data.as_tuple(), ids.as_tuple()):
             if a is not None and b is not None and a != b:
-                raise ValueError(
-                    f"Dimensions must be equal, but are {a} and {b} for '{op.name}' (op: '{op.type}') with input "
-                    f"shapes: {common_shapes._fmt(data)}, {common_shapes._fmt(ids)}, {common_shapes._fmt(num)}."
-                )
+                raise shape_error(op, f"Dimensions must be equal, but are {a} and {b}")
     value = tensor_util.constant_value(op.inputs[2])
     rows = None if value is None else int(value)
     if rows is not None and rows < 0:
-        raise ValueError(
-            f"Dimension size, given by scalar input 2, must be non-negative but is {rows} for '{op.name}' "
-            f"(op: '{op.type}')"
-        )
+        raise shape_error(op, f"Dimension size, given by scalar input 2, must be non-negative but is {rows}")
     return [TensorShape([rows]).concatenate(data[ids.rank :])]
 
 
 def _unsorted_segments(data, segment_ids, num_segments):
     """(flat ids with negative ones sent to an extra last row, data as [ids, ...], row count)."""
     if num_segments.dim() != 0:
-        raise _invalid(f"num_segments should be a scalar, not shape {_dims(num_segments)}")
+        raise invalid(f"num_segments should be a scalar, not shape {format_dims(num_segments.shape)}")
     rows = int(num_segments.item())
     k = segment_ids.dim()
     if tuple(data.shape[:k]) != tuple(segment_ids.shape):
-        raise _invalid(f"data.shape = {_dims(data)} does not start with segment_ids.shape = {_dims(segment_ids)}")
+        raise invalid(
+            f"data.shape = {format_dims(data.shape)} does not start with segment_ids.shape = {format_dims(segment_ids.shape)}"
+        )
     ids = segment_ids.reshape(-1).to(torch.int64)
     too_big = ids >= rows
     if bool(too_big.any()):
         i = int(torch.nonzero(too_big)[0, 0])
-        raise _invalid(f"segment_ids[{i}] = {int(ids[i])} is out of range [0, {rows})")
+        raise invalid(f"segment_ids[{i}] = {int(ids[i])} is out of range [0, {rows})")
     ids = torch.where(ids < 0, rows, ids)
     return ids, data.reshape(ids.shape[0], *data.shape[k:]), rows
 

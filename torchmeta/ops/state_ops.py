@@ -14,9 +14,10 @@ import torch
 from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import merge_shapes
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 
 _NUMBER_TYPES = (
@@ -113,6 +114,49 @@ def is_variable_initialized(ref):
     return torch.tensor(ref.value is not None)
 
 
+def _count_up_to(slot, limit):
+    with slot.lock:
+        current = slot.read()
+        if int(current) >= limit:
+            raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        old = current.clone()
+        current.add_(1)
+    return old
+
+
+@register_op(
+    "CountUpTo",
+    inputs=["ref: Ref(T)"],
+    outputs=["output: T"],
+    attrs=["limit: int", "T: {int32, int64}"],
+    shape=common_shapes.unchanged,
+)
+def count_up_to(ref, limit):
+    """The value before an atomic increment; OutOfRangeError once it reached ``limit`` (TF's epoch counter)."""
+    return _count_up_to(ref, limit)
+
+
+@register_op(
+    "ResourceCountUpTo",
+    inputs=["resource: resource"],
+    outputs=["output: T"],
+    attrs=["limit: int", "T: {int32, int64}"],
+    shape=common_shapes.scalar,
+    stateful=True,
+)
+def resource_count_up_to(resource, limit):
+    """ResourceCountUpTo: CountUpTo of a resource variable (copy-on-write: a new tensor is stored)."""
+    with resource.lock:
+        current = resource.read()
+        if int(current) >= limit:
+            raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        resource.replace(current + 1)
+    return current
+
+
+no_registered_gradient("CountUpTo", "ResourceCountUpTo")
+
+
 # ---------------------------------------------------------------------------------------------
 # Resource variables
 
@@ -137,10 +181,7 @@ def var_handle_op():
 
 
 def _handle_shape(op):
-    handle = op.inputs[0].op
-    if handle.type == "VarHandleOp":
-        return [TensorShape(handle.get_attr("shape"))]
-    return [TensorShape(None)]
+    return [common_shapes.resource_handle_shape(op.inputs[0])]
 
 
 @register_op(
@@ -156,24 +197,12 @@ def read_variable_op(resource):
     return resource.read()
 
 
-def _dims(shape) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_tuple()) + "]"
-
-
 def _assign_variable_shape(op):
     """TF checks a resource assignment's static shape against the variable's when both are known."""
     handle, value = _handle_shape(op)[0], op.inputs[1].shape
     if handle.rank is None or value.rank is None or handle.is_compatible_with(value):
         return []
-    where = f"for '{op.name}' (op: '{op.type}') with input shapes: [], {_dims(value)}."
-    if handle.rank != value.rank:
-        raise ValueError(f"Shapes must be equal rank, but are {handle.rank} and {value.rank} {where}")
-    for i, (a, b) in enumerate(zip(handle.as_tuple(), value.as_tuple())):
-        if a is not None and b is not None and a != b:
-            raise ValueError(
-                f"Dimension {i} in both shapes must be equal, but are {a} and {b}. Shapes are {_dims(handle)} and "
-                f"{_dims(value)}. {where}"
-            )
+    merge_shapes(op, handle, value)
     return []
 
 
@@ -254,7 +283,8 @@ def var_is_initialized_op(resource):
 )
 def destroy_resource_op(resource, ignore_lookup_error):
     if resource.value is None and not ignore_lookup_error:
-        raise errors.NotFoundError(None, None, f"Resource {resource.name} does not exist.")
+        # TF names the resource by container/name/type; the type of a destroyed resource is unknown.
+        raise errors.NotFoundError(None, None, f"Resource localhost/{resource.name}/<unknown> does not exist.")
     resource.value = None
 
 
@@ -319,18 +349,15 @@ def _resource_gather_grad(op, grad):
     return [IndexedSlices(values, indices, params_shape), None]
 
 
-not_differentiable(
-    "VariableShape",
+not_differentiable("VariableShape", "Assign", "AssignAdd", "AssignSub", "VarIsInitializedOp")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
     "VariableV2",
-    "Assign",
-    "AssignAdd",
-    "AssignSub",
     "IsVariableInitialized",
     "VarHandleOp",
     "AssignVariableOp",
     "AssignAddVariableOp",
     "AssignSubVariableOp",
-    "VarIsInitializedOp",
     "DestroyResourceOp",
 )
 

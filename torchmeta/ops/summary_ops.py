@@ -13,14 +13,9 @@ from torchmeta._proto import summary_pb2
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.ops.common import string_scalar
 
 _REAL_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
-
-
-def _string_scalar(data: bytes) -> np.ndarray:
-    out = np.empty((), dtype=object)
-    out[()] = data
-    return out
 
 
 def _as_numpy(values) -> np.ndarray:
@@ -53,7 +48,7 @@ def scalar_summary(tags, values):
     summary = summary_pb2.Summary()
     for tag, value in zip(tags.reshape(-1), vals.reshape(-1).astype(np.float64)):
         summary.value.add(tag=_text(tag), simple_value=float(value))
-    return _string_scalar(summary.SerializeToString())
+    return string_scalar(summary.SerializeToString())
 
 
 def _default_bucket_limits() -> np.ndarray:
@@ -116,7 +111,7 @@ def histogram_summary(tag, values, node_name):
         raise errors.InvalidArgumentError(None, None, f"Nan in summary histogram for: {node_name}")
     summary = summary_pb2.Summary()
     summary.value.add(tag=_text(np.asarray(tag, dtype=object)[()]), histo=histogram_proto(vals))
-    return _string_scalar(summary.SerializeToString())
+    return string_scalar(summary.SerializeToString())
 
 
 @register_op(
@@ -144,7 +139,7 @@ def merge_summary(inputs):
                         )
                     seen.add(value.tag)
                 merged.value.add().CopyFrom(value)
-    return _string_scalar(merged.SerializeToString())
+    return string_scalar(merged.SerializeToString())
 
 
 @register_op(
@@ -160,7 +155,7 @@ def tensor_summary_v2(tag, tensor, serialized_summary_metadata, T):
     value.metadata.ParseFromString(bytes(np.asarray(serialized_summary_metadata, dtype=object)[()]))
     array = tensor if isinstance(tensor, np.ndarray) else torch_to_numpy(tensor.detach().cpu(), T)
     value.tensor.CopyFrom(tensor_util.make_tensor_proto(array, dtype=T))
-    return _string_scalar(summary.SerializeToString())
+    return string_scalar(summary.SerializeToString())
 
 
 not_differentiable("ScalarSummary", "HistogramSummary", "MergeSummary", "TensorSummaryV2")

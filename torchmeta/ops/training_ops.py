@@ -20,7 +20,8 @@ import math
 import torch
 
 from torchmeta.framework import common_shapes
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.common_shapes import format_dims
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.ops.common import (
     NUMBER_TYPES,
     TINDICES,
@@ -30,8 +31,7 @@ from torchmeta.ops.common import (
     check_same_shape,
     check_scalar,
     check_sparse_update,
-    debug_shape,
-    invalid_argument,
+    invalid,
     one_like,
     scatter_update_shape,
     store_values,
@@ -149,7 +149,7 @@ def resource_sparse_apply_keras_momentum(var, accum, lr, grad, indices, momentum
     var, accum = var_slot.read().clone(), accum_slot.read().clone()
     check_same_shape(var, accum, "accum")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     check_scalar(lr, "lr")
     check_sparse_update(var, grad, indices)
     check_scalar(momentum, "momentum")
@@ -170,7 +170,7 @@ def _sparse_momentum(var_slot, accum_slot, lr, grad, indices, momentum, use_nest
     var, accum = updated_value(var_slot, in_place), updated_value(accum_slot, in_place)
     check_same_shape(var, accum, "accum")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     check_scalar(lr, "lr", " : ")
     check_sparse_update(var, grad, indices)
     check_scalar(momentum, "momentum")
@@ -332,7 +332,7 @@ def _sparse_adagrad(var_slot, accum_slot, lr, epsilon, grad, indices, update_slo
     var, accum = updated_value(var_slot, in_place), updated_value(accum_slot, in_place)
     check_same_shape(var, accum, "accum")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     check_scalar(lr, "lr")
     if epsilon is not None:
         check_scalar(epsilon, "epsilon")
@@ -422,7 +422,7 @@ def _rms_prop(var_slot, mg_slot, ms_slot, mom_slot, lr, rho, momentum, epsilon, 
     _rms_scalars(lr, rho, momentum, epsilon, " : ")
     if mg is not None and var.shape != mg.shape:
         # TF's message names ms's shape here.
-        raise invalid_argument(f"var and mg do not have the same shape{debug_shape(var.shape)} {debug_shape(ms.shape)}")
+        raise invalid(f"var and mg do not have the same shape{format_dims(var.shape)} {format_dims(ms.shape)}")
     check_same_shape(var, ms, "ms")
     check_same_shape(var, mom, "mom")
     check_same_shape(var, grad, "grad")
@@ -611,7 +611,7 @@ def _sparse_adadelta(var_slot, accum_slot, update_slot, lr, rho, epsilon, grad, 
     check_same_shape(var, accum, "accum_grad")
     check_same_shape(var, accum_update, "accum_update")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     check_scalar(lr, "lr")
     check_scalar(rho, "rho")
     check_scalar(epsilon, "epsilon")
@@ -659,12 +659,12 @@ def resource_sparse_apply_adadelta(var, accum, accum_update, lr, rho, epsilon, g
 def _scatter_rows(params, indices, updates):
     """Validates a scatter and returns (flat indices, updates shaped [n] + params.shape[1:])."""
     if params.dim() < 1:
-        raise invalid_argument(f"params must be at least 1-D, got shape {debug_shape(params.shape)}")
+        raise invalid(f"params must be at least 1-D, got shape {format_dims(params.shape)}")
     tail = tuple(params.shape[1:])
     if updates.dim() != 0 and tuple(updates.shape) != tuple(indices.shape) + tail:
-        raise invalid_argument(
+        raise invalid(
             "Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], got updates.shape "
-            f"{debug_shape(updates.shape)}, indices.shape {debug_shape(indices.shape)}, params.shape {debug_shape(params.shape)}"
+            f"{format_dims(updates.shape)}, indices.shape {format_dims(indices.shape)}, params.shape {format_dims(params.shape)}"
         )
     flat = indices.reshape(-1).long()
     if flat.numel():
@@ -672,7 +672,7 @@ def _scatter_rows(params, indices, updates):
         if bool(bad.any()):
             i = int(torch.nonzero(bad)[0, 0])
             where = _slice_debug(tuple(indices.shape), i)
-            raise invalid_argument(f"indices{where} = {int(flat[i])} is not in [0, {params.shape[0]})")
+            raise invalid(f"indices{where} = {int(flat[i])} is not in [0, {params.shape[0]})")
     rows = updates.expand(*indices.shape, *tail) if updates.dim() == 0 else updates
     return flat, rows.reshape(flat.shape[0], *tail)
 
@@ -783,7 +783,9 @@ def resource_scatter_update(resource, indices, updates):
     _resource_scatter(resource, indices, updates, "update")
 
 
-not_differentiable(
+not_differentiable("ScatterAdd", "ScatterSub")
+# TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
+no_registered_gradient(
     "ApplyGradientDescent",
     "ResourceApplyGradientDescent",
     "ApplyMomentum",
@@ -814,8 +816,6 @@ not_differentiable(
     "ResourceApplyAdadelta",
     "SparseApplyAdadelta",
     "ResourceSparseApplyAdadelta",
-    "ScatterAdd",
-    "ScatterSub",
     "ScatterUpdate",
     "ResourceScatterAdd",
     "ResourceScatterSub",

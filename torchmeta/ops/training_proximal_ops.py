@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from torchmeta.framework import common_shapes
+from torchmeta.framework.common_shapes import format_dims
 from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.ops.common import (
     TINDICES,
@@ -24,8 +25,7 @@ from torchmeta.ops.common import (
     check_same_shape,
     check_scalar,
     check_sparse_update,
-    debug_shape,
-    invalid_argument,
+    invalid,
     store_values,
     update_rows,
     updated_value,
@@ -87,7 +87,7 @@ def resource_apply_proximal_gradient_descent(var, alpha, l1, l2, delta):
 def _sparse_proximal_gradient_descent(var_slot, alpha, l1, l2, grad, indices, in_place):
     var = updated_value(var_slot, in_place)
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     check_scalar(alpha, "lr")
     _l1_l2(l1, l2)
     check_sparse_update(var, grad, indices, inner_dim_check=True)
@@ -163,7 +163,7 @@ def _sparse_proximal_adagrad(var_slot, accum_slot, lr, l1, l2, grad, indices, in
     var, accum = updated_value(var_slot, in_place), updated_value(accum_slot, in_place)
     check_same_shape(var, accum, "accum")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     check_scalar(lr, "lr")
     _l1_l2(l1, l2)
     check_sparse_update(var, grad, indices, inner_dim_check=True)
@@ -222,17 +222,15 @@ def _ftrl_scalars(lr, l1, l2, l2_shrinkage, lr_power, sparse, multiply_linear_by
         return
     lr_ok = float(lr) > 0 or (multiply_linear_by_lr and float(lr) == 0) if lr.dim() == 0 else False
     if not lr_ok:
-        raise invalid_argument(
-            f"lr is not a positive scalar (or zero if multiply_linear_by_lr is set): {debug_shape(lr.shape)}"
-        )
+        raise invalid(f"lr is not a positive scalar (or zero if multiply_linear_by_lr is set): {format_dims(lr.shape)}")
     for t, what in named[1:3]:
         if t.dim() != 0 or float(t) < 0:
-            raise invalid_argument(f"{what} is not a non-negative scalar: {debug_shape(t.shape)}")
+            raise invalid(f"{what} is not a non-negative scalar: {format_dims(t.shape)}")
     if lr_power.dim() != 0 or float(lr_power) > 0:
-        raise invalid_argument(f"lr_power is not a non-positive scalar: {debug_shape(lr_power.shape)}")
+        raise invalid(f"lr_power is not a non-positive scalar: {format_dims(lr_power.shape)}")
     if l2_shrinkage is not None and (l2_shrinkage.dim() != 0 or float(l2_shrinkage) < 0):
-        raise invalid_argument(
-            f"l2 shrinkage regularization strength is not a non-negative scalar: {debug_shape(l2_shrinkage.shape)}"
+        raise invalid(
+            f"l2 shrinkage regularization strength is not a non-negative scalar: {format_dims(l2_shrinkage.shape)}"
         )
 
 
@@ -290,7 +288,7 @@ def _sparse_ftrl(slots, grad, indices, lr, l1, l2, l2_shrinkage, lr_power, multi
     check_same_shape(var, accum, "accum")
     check_same_shape(var, linear, "linear")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     _ftrl_scalars(lr, l1, l2, l2_shrinkage, lr_power, True, multiply_linear_by_lr)
     check_sparse_update(var, grad, indices, inner_dim_check=True)
     scalar_rows = math.prod(var.shape[1:]) == 1
@@ -453,9 +451,9 @@ def _sparse_adagrad_da(slots, grad, indices, lr, l1, l2, global_step, in_place):
     check_same_shape(var, ga_all, "accum")
     check_same_shape(var, gg_all, "accum")
     if var.dim() < 1:
-        raise invalid_argument("var must be at least 1 dimensional")
+        raise invalid("var must be at least 1 dimensional")
     if indices.dim() != 1:
-        raise invalid_argument("indices must be one-dimensional")
+        raise invalid("indices must be one-dimensional")
     _adagrad_da_scalars(lr, l1, l2, global_step)
     check_sparse_update(var, grad, indices, inner_dim_check=True)
     steps = int(global_step)

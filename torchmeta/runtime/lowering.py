@@ -18,37 +18,58 @@ import torch.fx as fx
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.ops import functional_ops
+from torchmeta.runtime import control_flow
 from torchmeta.runtime.state import read_ref, to_device
 
-__all__ = ["prune", "lower", "locate_failed_node", "SOURCE_OPS"]
+__all__ = ["prune", "all_ops", "lower", "locate_failed_node", "SOURCE_OPS"]
 
 # Ops whose value comes from the environment rather than a kernel call.
 SOURCE_OPS = {"Const", "VariableV2", "VarHandleOp", "Variable"}
 
 
-def prune(fetch_tensors, target_ops, feed_tensors) -> list[Operation]:
+def prune(fetch_tensors, target_ops, feed_tensors, allowed=None, used_feeds=None) -> list:
     """The ops needed to compute ``fetch_tensors`` and run ``target_ops``, in execution order.
 
     Fed tensors cut the graph: their producers run only if something else needs them. The order
-    respects data and control edges and otherwise follows op creation order.
+    respects data and control edges and otherwise follows op creation order. TF1 while loops become
+    ``control_flow.Loop`` items in the order, in place of their ops.
+
+    ``allowed`` (a set of ops) confines the walk, as for a loop's cond or body: control inputs from
+    other ops are dropped and data inputs from them must be fed. ``used_feeds``, a set, receives the
+    fed tensors the walk reached.
 
     Raises:
-      InvalidArgumentError: if the needed subgraph has a cycle (TF1 while loops are not supported).
+      InvalidArgumentError: if the needed subgraph has a cycle that is not a while loop, or ops with
+        inputs from different loop frames.
     """
     fed = set(feed_tensors)
     needed: set[Operation] = set()
+    used = used_feeds if used_feeds is not None else set()
     stack = [t.op for t in fetch_tensors if t not in fed] + list(target_ops)
+    for t in fetch_tensors:
+        if t in fed:
+            used.add(t)
     while stack:
         op = stack.pop()
         if op in needed:
             continue
         needed.add(op)
         for t in op._inputs:
-            if t not in fed and t._op not in needed:
+            if t in fed:
+                used.add(t)
+            elif t._op not in needed:
+                if allowed is not None and t._op not in allowed:
+                    raise errors.InvalidArgumentError(
+                        op.node_def, op, f"{{{{node {op.name}}}}} has an input from outside its while loop: {t.name}"
+                    )
                 stack.append(t._op)
         for c in op._control_inputs:
-            if c not in needed:
+            if c not in needed and (allowed is None or c in allowed):
                 stack.append(c)
+    items = control_flow.order_items(needed, fed, _writes_state)
+    if items is not None:
+        return items
     # Kahn's algorithm, smallest creation id first, so the order reads like the graph; ops that write a
     # variable wait while anything else is ready. Nothing orders a read and a write that no edge
     # connects, but TF's hooks take a global step fetched next to a train op as the step's start value
@@ -76,7 +97,7 @@ def prune(fetch_tensors, target_ops, feed_tensors) -> list[Operation]:
         raise errors.InvalidArgumentError(
             None,
             None,
-            f"Graph has a cycle through {stuck[:5]}; TF1 control-flow loops are not supported yet.",
+            f"Graph has a cycle through {stuck[:5]} that is not a while loop (a NextIteration feeding a Merge).",
         )
     return order
 
@@ -102,12 +123,25 @@ def _writes_state(op: Operation) -> bool:
     )
 
 
-def check_supported(ops) -> None:
+def all_ops(items) -> list:
+    """The Operations of ``items`` (from ``prune``), loops' ops included."""
+    out = []
+    for it in items:
+        if isinstance(it, control_flow.Loop):
+            out.extend(it.ops)
+        else:
+            out.append(it)
+    return out
+
+
+def check_supported(items) -> None:
     """Raises one UnsupportedOpError naming every op type (and its nodes) that has no kernel."""
     missing: dict[str, list[str]] = {}
-    for op in ops:
+    for op in all_ops(items):
         info = op._info
         if op.type in SOURCE_OPS and info is not None:
+            continue
+        if info is None and op.graph._is_function(op.type):
             continue
         if info is None or info.kernel is None:
             missing.setdefault(op.type, []).append(op.name)
@@ -136,26 +170,40 @@ class _Names:
         return candidate
 
 
-def _live_ops(fetch_tensors, target_ops, fed, spec) -> set[Operation]:
-    """The ops still needed once folded tensors are constants and aliased tensors are their sources."""
-    live: set[Operation] = set()
-    stack: list[Operation] = list(target_ops)
+def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
+    """The items still needed once folded tensors are constants and aliased tensors are their sources."""
+    item_of = {}
+    for it in items:
+        if isinstance(it, control_flow.Loop):
+            for op in it.ops:
+                item_of[op] = it
+        else:
+            item_of[it] = it
+    live: set = set()
+    stack: list = [item_of[op] for op in target_ops if op in item_of]
+    if spec is not None:  # effects that folded or aliased ops depended on still run
+        stack.extend(item_of[op] for op in spec.keep_alive if op in item_of)
 
     def need(t):
         t = _resolve(t, spec)
         if t not in fed and (spec is None or t not in spec.folded):
-            stack.append(t._op)
+            it = item_of.get(t._op)
+            if it is not None:
+                stack.append(it)
 
     for t in fetch_tensors:
         need(t)
     while stack:
-        op = stack.pop()
-        if op in live:
+        it = stack.pop()
+        if it in live:
             continue
-        live.add(op)
-        for t in op._inputs:
+        live.add(it)
+        for t in it._inputs:
             need(t)
-        stack.extend(op._control_inputs)
+        for c in it._control_inputs:
+            d = item_of.get(c)
+            if d is not None and d is not it:
+                stack.append(d)
     return live
 
 
@@ -166,8 +214,14 @@ def _resolve(t, spec):
     return t
 
 
-def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx.GraphModule:
-    """Builds the fx GraphModule running ``ops`` (from ``prune``).
+def _func_attr_names(op) -> list[str]:
+    return [a.name for a in op._op_def.attr if a.type in ("func", "list(func)")]
+
+
+def lower(
+    items, fetch_tensors, feed_tensors, env, target_ops=(), spec=None, kernels=None, ref_fetches=False
+) -> fx.GraphModule:
+    """Builds the fx GraphModule running ``items`` (from ``prune``).
 
     The module's ``forward`` takes the fed values in ``feed_tensors`` order and returns a tuple with
     one value per fetched tensor. With a ``spec`` (``runtime.specialize``), folded tensors become
@@ -176,44 +230,55 @@ def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx
     ``env`` decides how sources appear: ``env.source(op, root, names) -> (fx value, device)`` for
     Const and variable ops, ``env.device(op) -> torch.device``, ``env.deref_refs`` (whether ref values
     must be read through ``read_ref``), ``env.context(op, name, device, root, names, graph)`` for the
-    kernel's context parameters, and ``env.kernels`` (op type -> kernel replacing the registered one).
+    kernel's context parameters (``functions``: the op's function attrs as callables),
+    ``env.loop(loop)`` (the runner of a TF1 while loop), ``env.kernels`` (op type -> kernel
+    replacing the registered one) and ``env.constant_buffers`` (whether folded constants are registered
+    buffers, which ``module.to(device)`` moves, or plain attributes, which read faster).
+
+    Ops that may see a dead tensor (TF1 conditionals, ``control_flow.dead_analysis``) are called through
+    a guard that skips them when an input or control input is dead. ``kernels`` maps single ops to
+    kernels replacing their registered ones (a loop's in-place accumulators). With ``ref_fetches``,
+    fetched ref tensors come back as the variables themselves (a loop body's ref loop variables).
     """
-    check_supported(ops)
+    check_supported(items)
     graph = fx.Graph()
     root = torch.nn.Module()
     names = _Names()
     values: dict[Tensor, tuple[fx.Node, torch.device | None]] = {}
+    raw: dict = {}  # item -> the fx node of its call (what a control edge from it checks for deadness)
     for t in feed_tensors:
-        node = graph.placeholder(_IDENT_RE.sub("_", t.name.replace(":0", "")).strip("_") or "feed")
+        node = graph.placeholder(names.make(t.name[:-2] if t.name.endswith(":0") else t.name))
         node.meta["tf_name"] = t.name
         node.meta["tf_op"] = "Feed"
         values[t] = (node, None)
     fed = set(feed_tensors)
-    live = _live_ops(fetch_tensors, target_ops, fed, spec)
+    live = _live_items(items, fetch_tensors, target_ops, fed, spec)
+    dead_ops, _ = control_flow.dead_analysis(items, fed)
     folded = spec.folded if spec is not None else {}
     transfers: dict[tuple[Tensor, torch.device], fx.Node] = {}
     constants: dict[Tensor, fx.Node] = {}
+    buffers = getattr(env, "constant_buffers", True)  # folded constants follow module.to(device)
 
     def constant_node(t: Tensor) -> fx.Node:
         node = constants.get(t)
         if node is None:
             attr = names.make(t.op.name + "_folded")
             value = folded[t]
-            if isinstance(value, torch.Tensor):
+            if isinstance(value, torch.Tensor) and buffers:
                 root.register_buffer(attr, value)
-            else:
+            else:  # a plain attribute: the generated code reads it without nn.Module's __getattr__
                 setattr(root, attr, value)
             node = graph.get_attr(attr)
             node.meta.update(tf_name=t.op.name, tf_op="Const(folded " + t.op.type + ")")
             constants[t] = node
         return node
 
-    def value_for(t: Tensor, want_ref: bool, device, op: Operation):
+    def value_for(t: Tensor, want_ref: bool, device, op):
         t = _resolve(t, spec)
         if t in folded and t not in fed:
             return constant_node(t)
         node, dev = values[t]
-        if t.dtype.is_ref_dtype and not want_ref and env.deref_refs and t not in fed:
+        if t.dtype.is_ref_dtype and not want_ref and env.deref_refs:  # fed refs too: a loop body's are slots
             node = graph.call_function(read_ref, (node,))
             node.meta.update(tf_name=op.name, tf_op=op.type)
             return node
@@ -226,11 +291,40 @@ def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx
             return transfers[key]
         return node
 
-    kernels = env.kernels
+    def dead_controls(it):
+        return tuple(raw[c] for c in it._control_inputs if c in dead_ops and c in raw)
+
+    # Under torch.compile, loops and function calls run eagerly (graph breaks): their bodies are modules
+    # of their own, compiled on their own.
+    compiled = getattr(env, "torch_compile", False)
+    run_loop = _eager(control_flow.run_loop) if compiled else control_flow.run_loop
+    type_kernels = env.kernels
+    op_kernels = kernels or {}
     fusions = spec.fusions if spec is not None else {}
     absorbed = spec.absorbed if spec is not None else ()
-    for op in ops:
-        if op not in live or op.type == "NoOp" or op in absorbed:  # NoOps only order: the code is ordered
+    for it in items:
+        if it not in live or it in absorbed:
+            continue
+        may_die = it in dead_ops
+        if isinstance(it, control_flow.Loop):
+            attr = names.make(it.frame_name + "_loop")
+            setattr(root, attr, env.loop(it))
+            args = (graph.get_attr(attr), *[value_for(t, t.dtype.is_ref_dtype, None, it) for t in it._inputs])
+            if may_die:
+                node = graph.call_function(
+                    control_flow.guarded(run_loop, len(it._outputs)),
+                    args,
+                    {"_ctrl": dead_controls(it)},
+                    name=_node_name(it.frame_name),
+                )
+            else:
+                node = graph.call_function(run_loop, args, name=_node_name(it.frame_name))
+            node.meta.update(tf_name=it.frame_name, tf_op=it.type)
+            raw[it] = node
+            _bind_outputs(graph, node, it._outputs, None, values, fed, it)
+            continue
+        op = it
+        if op.type in ("NoOp", "ControlTrigger") and not may_die:  # they only order: the code is ordered
             continue
         device = env.device(op)
         fusion = fusions.get(op)
@@ -240,30 +334,71 @@ def lower(ops, fetch_tensors, feed_tensors, env, target_ops=(), spec=None) -> fx
             dev = device
         elif op.type in SOURCE_OPS:
             node, dev = env.source(op, root, names, graph)
+            if may_die:
+                node.meta.update(tf_name=op.name, tf_op=op.type)
+                node = graph.call_function(
+                    control_flow.dead_unless_live, (node,), {"_ctrl": dead_controls(op)}, name=_node_name(op.name)
+                )
         else:
-            kernel, args, kwargs = op._info.bind(
-                op,
-                lambda t, is_ref, device=device, op=op: value_for(t, is_ref, device, op),
-                lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
-            )
-            kernel = kernels.get(op.type, kernel)
+            if op._info is None:  # a call of a library function by its name
+                kernel = _eager(functional_ops.call_function) if compiled else functional_ops.call_function
+                args = [value_for(t, False, device, op) for t in op._inputs]
+                kwargs = {
+                    "n_outputs": len(op._outputs),
+                    "functions": env.context(op, "functions", device, root, names, graph),
+                }
+            else:
+                kernel, args, kwargs = op._info.bind(
+                    op,
+                    lambda t, is_ref, device=device, op=op: value_for(t, is_ref, device, op),
+                    lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
+                )
+                kernel = op_kernels.get(op) or type_kernels.get(op.type, kernel)
+                if compiled and "functions" in op._info.kernel_context:
+                    kernel = _eager(kernel)
+            if may_die and op.type not in control_flow.MERGE_OPS:  # a Merge takes its first live input
+                kernel = control_flow.guarded(kernel, len(op._outputs))
+                kwargs["_ctrl"] = dead_controls(op)
             node = graph.call_function(kernel, tuple(args), kwargs, name=_node_name(op.name))
             dev = device
-        node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device)
-        outputs = op._outputs
-        if len(outputs) == 1:
-            values[outputs[0]] = (node, dev)
-        else:
-            for idx, t in enumerate(outputs):
-                if t not in fed:
-                    item = graph.call_function(operator.getitem, (node, idx))
-                    item.meta.update(tf_name=op.name, tf_op=op.type)
-                    values[t] = (item, dev)
+        node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device, tf_operation=op)
+        raw[op] = node
+        _bind_outputs(graph, node, op._outputs, dev, values, fed, op)
     results = []
-    for t in fetch_tensors:
-        results.append(value_for(t, False, None, t.op))
+    for i, t in enumerate(fetch_tensors):
+        source = _resolve(t, spec)
+        if source not in values and source not in folded and source._op.type in control_flow.ENTER_OPS:
+            source = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
+        if source in values or source in folded:
+            results.append(value_for(source, ref_fetches and source.dtype.is_ref_dtype, None, t.op))
+        else:  # made inside a while loop, once per iteration
+            node = graph.call_function(control_flow.fetched_inside_loop, (i,))
+            node.meta.update(tf_name=t.op.name, tf_op=t.op.type, tf_operation=t.op)
+            results.append(node)
     graph.output(tuple(results))
     return fx.GraphModule(root, graph, class_name="TFGraph")
+
+
+_EAGER: dict = {}
+
+
+def _eager(kernel):
+    """``kernel`` excluded from torch.compile's tracing."""
+    fn = _EAGER.get(kernel)
+    if fn is None:
+        fn = _EAGER[kernel] = torch.compiler.disable(kernel)
+    return fn
+
+
+def _bind_outputs(graph, node, outputs, dev, values, fed, it) -> None:
+    if len(outputs) == 1:
+        values[outputs[0]] = (node, dev)
+        return
+    for idx, t in enumerate(outputs):
+        if t not in fed:
+            item = graph.call_function(operator.getitem, (node, idx))
+            item.meta.update(tf_name=it.name, tf_op=it.type)
+            values[t] = (item, dev)
 
 
 def _node_name(tf_name: str) -> str:

@@ -16,7 +16,14 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
-from torchmeta.runtime import lowering, specialize, step_stats
+from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from torchmeta.ops.control_flow_ops import DEAD
+from torchmeta.ops.random_distributions import tf_pool_threads
+from torchmeta.ops.random_ops import op_generator
+from torchmeta.runtime import data_pipeline, lowering, step_stats
+from torchmeta.runtime.functions import FunctionCache, FunctionCalls
+from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto"]
@@ -104,6 +111,15 @@ class _FetchStructure:
             if isinstance(fetch, tuple):
                 return lambda values: tuple(b(values) for b in subs)
             return lambda values: [b(values) for b in subs]
+        if isinstance(fetch, SparseTensor):
+            parts = [self._compile(graph, t) for t in (fetch.indices, fetch.values, fetch.dense_shape)]
+            return lambda values: SparseTensorValue(*[b(values) for b in parts])
+        if isinstance(fetch, IndexedSlices):
+            parts = [self._compile(graph, t) for t in (fetch.values, fetch.indices)]
+            shape = self._compile(graph, fetch.dense_shape) if fetch.dense_shape is not None else None
+            return lambda values: IndexedSlicesValue(
+                parts[0](values), parts[1](values), None if shape is None else shape(values)
+            )
         try:
             element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
         except TypeError as e:
@@ -139,10 +155,11 @@ def _fetch_key(fetch):
 class _Feed:
     """How one fed tensor is checked and converted."""
 
-    __slots__ = ("key", "tensor", "np_dtype", "dims", "is_string", "dtype")
+    __slots__ = ("key", "part", "tensor", "np_dtype", "dims", "is_string", "dtype")
 
-    def __init__(self, key, tensor: Tensor):
+    def __init__(self, key, tensor: Tensor, part=None):
         self.key = key
+        self.part = part  # for a SparseTensor key: which of (indices, values, dense_shape) this is
         self.tensor = tensor
         self.dtype = tensor.dtype.base_dtype
         self.np_dtype = self.dtype.numpy
@@ -215,17 +232,6 @@ def _to_numpy(value, dtype: DType, copy: bool):
     return arr
 
 
-class _Compiled:
-    """One lowered module: its forward and which of its outputs must be copied before returning."""
-
-    __slots__ = ("forward", "gm", "out_copy")
-
-    def __init__(self, gm, forward, out_copy):
-        self.gm = gm
-        self.forward = forward
-        self.out_copy = out_copy
-
-
 class _LRU:
     """A cache keeping its ``size`` most recently used entries; safe to use from many threads."""
 
@@ -260,60 +266,6 @@ class _LRU:
         return len(self._data)
 
 
-class _Program:
-    """The pruned subgraph for one (fetch elements, fed tensors) pair, compiled per feed-shape signature.
-
-    The first ``MAX_SPECIALIZATIONS`` feed-shape signatures get a module specialized to their shapes; any
-    further one runs one generic module (compiled for the placeholders' declared shapes), so a session fed
-    ever new shapes keeps at most ``MAX_SPECIALIZATIONS + 1`` modules per program.
-    """
-
-    MAX_SPECIALIZATIONS = 8
-
-    def __init__(self, session, ops, fetch_tensors, target_ops, feed_tensors):
-        self.session = session
-        self.ops = ops
-        self.fetch_tensors = fetch_tensors
-        self.target_ops = target_ops
-        self.feed_tensors = feed_tensors
-        self.by_shapes: dict = {}
-        self.generic: _Compiled | None = None
-        self._lock = threading.Lock()
-
-    def get(self, args) -> _Compiled:
-        sig = tuple([a.shape for a in args])
-        compiled = self.by_shapes.get(sig)
-        if compiled is None:
-            with self._lock:  # one thread compiles a signature; the others wait for it
-                compiled = self.by_shapes.get(sig)
-                if compiled is not None:
-                    return compiled
-                if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
-                    if self.generic is None:
-                        self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
-                    return self.generic
-                compiled = self._compile(sig)
-                self.by_shapes[sig] = compiled
-        return compiled
-
-    def _compile(self, feed_shapes) -> _Compiled:
-        session = self.session
-        with graph_lib.gc_paused():
-            spec = None
-            if session._optimize:
-                spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
-            gm = lowering.lower(self.ops, self.fetch_tensors, self.feed_tensors, session._env, self.target_ops, spec)
-        forward = gm.forward
-        if session._torch_compile:
-            forward = torch.compile(gm, dynamic=False)
-        fed = set(self.feed_tensors)
-        out_copy = [
-            t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))
-            for t in self.fetch_tensors
-        ]
-        return _Compiled(gm, forward, out_copy)
-
-
 class _Plan:
     """One ``run`` signature (fetch structure and feed keys): converts feeds, runs, rebuilds results."""
 
@@ -321,7 +273,11 @@ class _Plan:
 
     def run(self, feed_dict, run_metadata=None):
         feeds = self.feeds
-        args = [f.convert(feed_dict[f.key]) for f in feeds] if feeds else ()
+        args = (
+            [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
+            if feeds
+            else ()
+        )
         compiled = self.program.get(args)
         try:
             if run_metadata is None:
@@ -331,7 +287,10 @@ class _Plan:
                 outs = tracer.run(*args)
                 step_stats.fill_run_metadata(run_metadata, tracer.step_stats())
         except Exception as e:
-            raise self.session._node_error(compiled.gm, e) from e
+            raise node_error(compiled.gm, e) from e
+        for i, v in enumerate(outs):
+            if v is DEAD:  # a tensor of an untaken TF1 branch
+                raise errors.InvalidArgumentError(None, None, f"Retval[{i}] does not have value")
         values = [_to_numpy(v, dt, c) for v, dt, c in zip(outs, self.out_dtypes, compiled.out_copy)]
         return self.structure.build(values)
 
@@ -345,9 +304,16 @@ class _SessionEnv:
 
     deref_refs = True
     kernels: dict = {}
+    constant_buffers = False  # session modules never move between devices
 
     def __init__(self, session: Session):
         self._session = session
+        self.optimize = session._optimize
+        self.torch_compile = session._torch_compile
+        self.functions = FunctionCache(self)
+
+    def loop(self, loop):
+        return LoopRunner(loop, self)
 
     def device(self, op: Operation) -> torch.device:
         return self._session._op_device(op)
@@ -378,6 +344,10 @@ class _SessionEnv:
             attr = names.make("session_state")
             setattr(root, attr, self._session._state)
             return graph.get_attr(attr)
+        if name == "functions":
+            attr = names.make(op.name + "_functions")
+            setattr(root, attr, FunctionCalls(op, self.functions))
+            return graph.get_attr(attr)
         raise KeyError(name)
 
 
@@ -385,8 +355,28 @@ class _SessionState:
     """Per-session objects kernels may need beyond variables (resources, the checkpoint format...)."""
 
     def __init__(self):
-        self.resources: dict = {}
+        self.resources: dict = {}  # queues, readers, iterators... (ops.common.session_resource)
+        self.resource_lock = threading.Lock()
+        self.iterators_by_handle: dict = {}  # IteratorToStringHandle's bytes -> the iterator resource
+        self.make_pipeline = data_pipeline.make_pipeline  # how MakeIterator runs a tf.data pipeline
         self._local = threading.local()  # per thread: Savers saving from two threads at once do not mix
+
+    def cancel(self) -> None:
+        """The session is closing: ops blocked on (or later using) its resources raise CancelledError."""
+        with self.resource_lock:
+            resources = list(self.resources.values())
+        for resource in resources:
+            cancel = getattr(resource, "cancel", None)
+            if cancel is not None:
+                cancel()
+
+    def fail(self, node_name: str, error: BaseException) -> bool:
+        """Marks the resources the op ``node_name`` created as failed with ``error`` (a dead feeding thread)."""
+        with self.resource_lock:
+            resources = [r for r in self.resources.values() if getattr(r, "node_name", None) == node_name]
+        for resource in resources:
+            resource.fail(error)
+        return bool(resources)
 
     @property
     def checkpoint_format(self) -> str:
@@ -419,7 +409,7 @@ class Session:
 
     Bounded caches: the ``PLAN_CACHE_SIZE`` most recently used ``run`` signatures (fetches and feed keys)
     and ``PROGRAM_CACHE_SIZE`` pruned subgraphs are kept (least recently used dropped first); each subgraph
-    keeps modules for at most ``_Program.MAX_SPECIALIZATIONS`` feed-shape signatures plus one generic module,
+    keeps modules for at most ``Program.MAX_SPECIALIZATIONS`` feed-shape signatures plus one generic module,
     so memory stays constant however many steps, and however many feed shapes, a session sees.
     """
 
@@ -439,6 +429,7 @@ class Session:
         if threads:
             torch.set_num_threads(int(threads))
             self._threads_set.done = True
+        tf_pool_threads(int(threads))  # TF's intra-op pool: the process's first session sizes it
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
@@ -491,8 +482,9 @@ class Session:
         return False
 
     def close(self) -> None:
-        """Frees this session's variables and compiled modules."""
+        """Frees this session's variables and compiled modules; cancels ops blocked on its queues."""
         self._closed = True
+        self._state.cancel()
         self._slots.clear()
         self._consts.clear()
         self._programs.clear()
@@ -501,6 +493,11 @@ class Session:
     def __del__(self):
         with contextlib.suppress(Exception):
             self._slots.clear()
+
+    def _fail_resource(self, node_name: str, error: BaseException) -> bool:
+        """A thread feeding the resource (queue) made by op ``node_name`` died with ``error``: the ops waiting
+        on it raise that error instead of blocking forever (QueueRunner calls this)."""
+        return self._state.fail(node_name, error)
 
     # -- running ---------------------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -550,6 +547,12 @@ class Session:
         structure = _FetchStructure(graph, fetches)
         feeds = []
         for key in feed_dict:
+            if isinstance(key, SparseTensor):
+                for part, tensor in enumerate((key.indices, key.values, key.dense_shape)):
+                    if not graph.is_feedable(tensor):
+                        raise ValueError(f"Tensor {tensor.name} may not be fed.")
+                    feeds.append(_Feed(key, tensor, part))
+                continue
             try:
                 tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
             except (ValueError, KeyError, TypeError) as e:
@@ -561,19 +564,24 @@ class Session:
                 raise ValueError(f"Tensor {tensor.name} may not be fed.")
             feeds.append(_Feed(key, tensor))
         fetch_tensors = [e for e in structure.elements if isinstance(e, Tensor)]
-        for t in fetch_tensors:
-            if not graph.is_fetchable(t):
-                raise ValueError(f"Tensor {t.name} may not be fetched.")
         target_ops = [e for e in structure.elements if isinstance(e, Operation)]
+        for element in (*fetch_tensors, *target_ops):
+            op = element.op if isinstance(element, Tensor) else element
+            if not graph.is_fetchable(op):
+                raise errors.InaccessibleTensorError(
+                    f"Operation {op.name} has been marked as not fetchable. Typically this happens when it is "
+                    "defined in another function or code block. Use return values, explicit Python locals or "
+                    "TensorFlow collections to access it."
+                )
         feed_tensors = [f.tensor for f in feeds]
         program_key = (tuple(structure.elements), tuple(feed_tensors))
         program = self._programs.get(program_key)
         if program is None:
             ops = lowering.prune(fetch_tensors, target_ops, feed_tensors)
             lowering.check_supported(ops)
-            for op in ops:  # placement errors surface now, even for ops the optimizer folds away
+            for op in lowering.all_ops(ops):  # placement errors surface now, even for ops the optimizer folds away
                 self._op_device(op)
-            program = _Program(self, ops, fetch_tensors, target_ops, feed_tensors)
+            program = Program(self._env, ops, fetch_tensors, target_ops, feed_tensors)
             self._programs.put(program_key, program)
         plan = _Plan()
         plan.program = program
@@ -585,22 +593,6 @@ class Session:
         remap = [index.get(e) for e in structure.elements]
         plan.structure = _Remapped(structure, remap)
         return plan
-
-    def _node_error(self, gm, exc) -> Exception:
-        node = lowering.locate_failed_node(gm, exc.__traceback__)
-        tf_name = node.meta.get("tf_name") if node is not None else None
-        tf_op_type = node.meta.get("tf_op") if node is not None else None
-        op = self._graph._get_operation_by_name_unsafe(tf_name) if tf_name else None
-        if isinstance(exc, errors.OpError):
-            if exc.op is None and op is not None:
-                exc.op = op
-                exc.node_def = op.node_def
-            return exc
-        where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
-        message = f"{where}: {type(exc).__name__}: {exc}"
-        if isinstance(exc, (RuntimeError, ValueError, IndexError, TypeError)):
-            return errors.InvalidArgumentError(op.node_def if op else None, op, message)
-        return errors.InternalError(op.node_def if op else None, op, message)
 
     # -- environment for lowering ------------------------------------------------------------------------
     def _op_device(self, op: Operation) -> torch.device:
@@ -617,7 +609,7 @@ class Session:
             if groups is not None:
                 for g in groups.list.s:
                     if g.startswith(b"loc:@"):
-                        other = self._graph._get_operation_by_name_unsafe(g[5:].decode())
+                        other = op.graph._get_operation_by_name_unsafe(g[5:].decode())
                         if other is not None and other is not op and other.device:
                             spec_str = other.device
                             break
@@ -679,18 +671,12 @@ class Session:
             self._consts[key] = value
         return value
 
-    def _generator_for(self, op: Operation, device) -> torch.Generator:
+    def _generator_for(self, op: Operation, device):
+        """The op's random state in this session (TF's per-kernel GuardedPhiloxRandom)."""
         key = (op, device)
         gen = self._generators.get(key)
         if gen is None:
-            gen = torch.Generator(device=device)
-            seed = op._attrs["seed"].i if "seed" in op._attrs else 0
-            seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
-            if seed or seed2:
-                gen.manual_seed((seed << 32) ^ seed2)
-            else:
-                gen.seed()
-            self._generators[key] = gen
+            gen = self._generators.setdefault(key, op_generator(op))  # one per op even when runs race
         return gen
 
     # -- torchmeta extensions -----------------------------------------------------------------------------
@@ -705,12 +691,12 @@ class Session:
         return None
 
     def _compiled_modules(self) -> list:
-        """Every GraphModule this session has lowered (for inspection and tests)."""
+        """Every GraphModule this session has lowered for its runs and for library functions (for
+        inspection and tests)."""
         out = []
         for program in self._programs.values():
-            out.extend(c.gm for c in program.by_shapes.values())
-            if program.generic is not None:
-                out.append(program.generic.gm)
+            out.extend(program.compiled_modules())
+        out.extend(self._env.functions.compiled_modules())
         return out
 
     def list_devices(self):
@@ -729,14 +715,6 @@ class _Remapped:
 
     def build(self, outs):
         return self._structure.build([None if i is None else outs[i] for i in self._remap])
-
-
-def _may_alias(t: Tensor) -> bool:
-    """Whether a fetched value may share memory with state the session keeps (then it is copied)."""
-    info = t.op._info
-    if t.op.type in lowering.SOURCE_OPS or t.dtype.is_ref_dtype:
-        return True
-    return info is not None and info.aliases_input
 
 
 def const_to_value(proto, device):

@@ -21,7 +21,8 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.runtime.lowering import SOURCE_OPS
+from torchmeta.runtime import control_flow
+from torchmeta.runtime.lowering import SOURCE_OPS, all_ops
 
 __all__ = ["Specialization", "specialize"]
 
@@ -40,6 +41,8 @@ class Specialization:
     # consumer Operation -> Fusion; the producer is absorbed (not emitted on its own).
     fusions: dict = field(default_factory=dict)
     absorbed: set = field(default_factory=set)
+    # Ops with effects that folded or aliased ops had as control inputs: they still run.
+    keep_alive: set = field(default_factory=set)
 
 
 @dataclass
@@ -188,24 +191,33 @@ _READS = {
 }
 
 
-def _has_effects(op: Operation, memo: dict) -> bool:
-    """Whether ``op`` or anything it depends on changes state or can fail on purpose."""
+def _effects(op: Operation, memo: dict, op_set: set) -> frozenset:
+    """The ops that change state or can fail on purpose among ``op`` and what it depends on in this subgraph.
+
+    Ops outside the subgraph (``op_set``) have run before it starts (the enclosing program's ops, a loop's
+    Enter/Merge/Switch), so depending on them orders nothing here.
+    """
+    if op not in op_set:
+        return frozenset()
     known = memo.get(op)
     if known is not None:
         return known
-    memo[op] = True  # cycles (never in a pruned DAG) count as effects
+    memo[op] = frozenset({op})  # cycles (never in a pruned DAG) count as effects
     od = op._op_def
     reads = op.type in _READS
-    effects = (
+    own = (
         od is None
         or (od.is_stateful and not reads)
         or op.type in _CHECKS
         or (not reads and any(arg.is_ref for arg in od.input_arg))
-        or any(_has_effects(t._op, memo) for t in op._inputs)
-        or any(_has_effects(c, memo) for c in op._control_inputs)
     )
-    memo[op] = effects
-    return effects
+    found = frozenset({op}) if own else frozenset()
+    for t in op._inputs:
+        found |= _effects(t._op, memo, op_set)
+    for c in op._control_inputs:
+        found |= _effects(c, memo, op_set)
+    memo[op] = found
+    return found
 
 
 def _single_use(t: Tensor, consumer: Operation, keep: set, op_set: set, folded: dict) -> bool:
@@ -273,13 +285,18 @@ def _fuse(op: Operation, spec: Specialization, keep: set, op_set: set) -> None:
         spec.absorbed.add(sum_op)
 
 
-def specialize(ops, feed_tensors, feed_shapes, keep=()) -> Specialization:
-    """Folds, aliases and fusions for running ``ops`` (from ``prune``) with feeds of ``feed_shapes``.
+def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
+    """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
-    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them.
+    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them. TF1 while
+    loops are specialized when their cond and body are lowered; ops that may see a dead tensor (TF1
+    conditionals) are left as they are, since folding them would make an untaken branch's value live.
     """
     spec = Specialization()
     fed = set(feed_tensors)
+    dead_ops, _ = control_flow.dead_analysis(items, fed)
+    ops = [it for it in items if isinstance(it, Operation) and it not in dead_ops]
+    op_set = set(all_ops(items))
     overrides = {t: TensorShape(None if shape is None else tuple(shape)) for t, shape in zip(feed_tensors, feed_shapes)}
     folded, aliases = spec.folded, spec.aliases
     effects: dict = {}
@@ -288,46 +305,135 @@ def specialize(ops, feed_tensors, feed_shapes, keep=()) -> Specialization:
             _refine_shapes(op, overrides, fed)
             if op._info is None:
                 continue
-            # A control edge only orders; from effect-free ops (tf.tuple's gates in gradient graphs)
-            # it can be dropped, since the generated code runs in a topological order anyway.
-            if op._control_inputs and any(_has_effects(c, effects) for c in op._control_inputs):
+            # A control edge only orders, and the generated code runs in a topological order anyway: a
+            # folded or aliased op's control inputs are dropped (tf.tuple's gates in gradient graphs), but
+            # the effects they depend on are kept alive (they run where they ran).
+            gates = frozenset().union(*(_effects(c, effects, op_set) for c in op._control_inputs))
+            if gates and op.type == "Snapshot":  # a copy taken at that point: keep it
                 continue
-            outputs = [t for t in op._outputs if t not in fed]
-            if not outputs:
-                continue
-            if op.type == "Const":
-                value = tensor_util.MakeNdarray(op._attrs["value"].tensor)
-                if value.size <= FOLD_LIMIT:
-                    folded[op._outputs[0]] = (
-                        value if value.dtype == object else numpy_to_torch(value, DType(op._attrs["dtype"].type))
-                    )
-                continue
-            if op.type in SOURCE_OPS or op._op_def.is_stateful:
-                continue
-            if op.type in _SHAPE_OPS:
-                for i, t in enumerate(op._outputs):
-                    value = _shape_value(op, i)
-                    if value is not None:
-                        folded[t] = torch.from_numpy(value)
-                continue
-            if all(t in folded for t in op._inputs) and op._inputs:
-                values = _evaluate(op, folded)
-                if values is not None:
-                    for t, v in zip(op._outputs, values):
-                        folded[t] = v
-                    continue
-            if op.type == "IdentityN":
-                for i, t in enumerate(op._outputs):
-                    aliases[t] = op._inputs[i]
-                continue
-            source = _alias_source(op, folded)
-            if source is not None and len(op._outputs) == 1:
-                src = op._inputs[source]
-                if src.dtype.base_dtype is not DType.resource:
-                    aliases[op._outputs[0]] = src
-    # Fusions last: whether a value has other users is only known once everything is folded.
-    op_set = set(ops)
-    for op in ops:
-        if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
-            _fuse(op, spec, keep, op_set)
+            n_folded, n_aliased = len(folded), len(aliases)
+            _specialize_op(op, fed, folded, aliases)
+            if gates and (len(folded) != n_folded or len(aliases) != n_aliased):
+                spec.keep_alive.update(gates)
+        # Fusions last: whether a value has other users is only known once everything is folded.
+        for op in ops:
+            if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
+                _fuse(op, spec, keep, op_set)
+        for op in ops:
+            if (
+                op.type in _STATIC_ARGUMENTS
+                and op not in spec.fusions
+                and op not in spec.absorbed
+                and not any(t in folded or t in aliases for t in op._outputs)
+            ):
+                _static_arguments(op, spec)
     return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# Ops whose index arguments are folded and whose input shapes are known: checked once here, then run
+# as the one torch call they amount to (what a loop body runs each iteration).
+
+
+def static_slice(input, index):
+    """Slice with constant begin/size, checked when specialized."""
+    return input[index]
+
+
+def static_concat(*values, dim):
+    """ConcatV2 with a constant axis over inputs of known shapes, checked when specialized."""
+    return torch.cat(values, dim)
+
+
+def static_split(value, sizes, dim):
+    """Split/SplitV with a constant axis and sizes, checked when specialized."""
+    return torch.split(value, sizes, dim)
+
+
+def _meta(t: Tensor):
+    shape = t.shape
+    dtype = t.dtype.base_dtype.torch
+    if dtype is None or not shape.is_fully_defined():
+        return None
+    return torch.empty(shape.as_list(), dtype=dtype, device="meta")
+
+
+def _static_arguments(op: Operation, spec: Specialization) -> None:
+    folded = spec.folded
+    t = op.type
+    metas = {x: _meta(x) for x in op._inputs if x not in folded}
+    if any(m is None for m in metas.values()):
+        return
+
+    def value_of(x, is_ref):
+        return metas[x] if x in metas else torch.as_tensor(folded[x])
+
+    try:  # TF's checks, run once on meta tensors (a failure leaves the op to fail at run time)
+        kernel, args, kwargs = op._info.bind(
+            op, value_of, lambda name: torch.device("meta") if name == "device" else op.name
+        )
+        kernel(*args, **kwargs)
+    except Exception:
+        return
+    if t == "Slice":
+        x, begin, size = op._inputs
+        if begin not in folded or size not in folded:
+            return
+        b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
+        n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
+        index = tuple(slice(bi, bi + (d - bi if si == -1 else si)) for bi, si, d in zip(b, n, metas[x].shape))
+        spec.fusions[op] = Fusion(static_slice, [x], {"index": index})
+    elif t == "ConcatV2":
+        *values, axis = op._inputs
+        if axis not in folded:
+            return
+        dim = int(torch.as_tensor(folded[axis])) % metas[values[0]].dim()
+        spec.fusions[op] = Fusion(static_concat, list(values), {"dim": dim})
+    elif t == "Split":
+        split_dim, value = op._inputs
+        if split_dim not in folded or len(op._outputs) < 2:
+            return
+        meta = metas[value]
+        dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
+        sizes = meta.shape[dim] // op._attrs["num_split"].i
+        spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
+
+
+_STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
+
+
+def _specialize_op(op, fed, folded, aliases) -> None:
+    """Folds ``op``'s outputs or aliases them to an input when these shapes allow it."""
+    outputs = [t for t in op._outputs if t not in fed]
+    if not outputs:
+        return
+    if op.type == "Const":
+        value = tensor_util.MakeNdarray(op._attrs["value"].tensor)
+        if value.size <= FOLD_LIMIT:
+            folded[op._outputs[0]] = (
+                value if value.dtype == object else numpy_to_torch(value, DType(op._attrs["dtype"].type))
+            )
+        return
+    if op.type in SOURCE_OPS or op._op_def.is_stateful:
+        return
+    if op.type in _SHAPE_OPS:
+        for i, t in enumerate(op._outputs):
+            value = _shape_value(op, i)
+            if value is not None:
+                folded[t] = torch.from_numpy(value)
+        return
+    if all(t in folded for t in op._inputs) and op._inputs:
+        values = _evaluate(op, folded)
+        if values is not None:
+            for t, v in zip(op._outputs, values):
+                folded[t] = v
+            return
+    if op.type == "IdentityN":
+        for i, t in enumerate(op._outputs):
+            aliases[t] = op._inputs[i]
+        return
+    source = _alias_source(op, folded)
+    if source is not None and len(op._outputs) == 1:
+        src = op._inputs[source]
+        if src.dtype.base_dtype is not DType.resource:
+            aliases[op._outputs[0]] = src

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.framework.common_shapes import format_dims
 from torchmeta.ops.common import take_owned
 
 __all__ = ["VariableSlot", "read_ref", "to_device", "assigns_aside"]
@@ -26,11 +27,6 @@ def assigns_aside():
         yield
     finally:
         _ASIDE.on = saved
-
-
-def _shape_str(shape) -> str:
-    """A shape as TensorFlow prints it in messages: ``[2,3]``."""
-    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 class VariableSlot:
@@ -79,7 +75,7 @@ class VariableSlot:
                 None,
                 None,
                 "Assign requires shapes of both tensors to match. "
-                f"lhs shape= {_shape_str(self.shape)} rhs shape= {_shape_str(value.shape)}",
+                f"lhs shape= {format_dims(self.shape)} rhs shape= {format_dims(value.shape)}",
             )
         if isinstance(value, np.ndarray):  # string variables
             self.value = value.copy()
@@ -102,7 +98,7 @@ class VariableSlot:
                 None,
                 None,
                 "Assign requires shapes of both tensors to match. "
-                f"lhs shape= {_shape_str(current.shape)} rhs shape= {_shape_str(value.shape)}",
+                f"lhs shape= {format_dims(current.shape)} rhs shape= {format_dims(value.shape)}",
             )
         self.value = value.to(self.device, copy=True).contiguous()
 
@@ -121,7 +117,10 @@ class VariableSlot:
 
 
 def read_ref(ref):
-    """The current value of a ref-typed input (a VariableSlot), as a plain tensor."""
+    """The current value of a ref-typed input (a VariableSlot), as a plain tensor; a value that is already
+    a tensor (a fed ref-typed tensor) is returned as it is."""
+    if type(ref) is not VariableSlot:
+        return ref
     value = ref.value
     if value is None:
         raise ref.uninitialized_error()

@@ -1,5 +1,27 @@
 """``tf.train``: Saver, checkpoint management and reading, meta graphs, optimizers, global-step helpers."""
 
+from torchmeta._proto.example_pb2 import Example, SequenceExample
+from torchmeta._proto.feature_pb2 import (
+    BytesList,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+)
+from torchmeta.api.input_ops import (
+    batch,
+    batch_join,
+    input_producer,
+    limit_epochs,
+    range_input_producer,
+    shuffle_batch,
+    shuffle_batch_join,
+    slice_input_producer,
+    start_queue_runners,
+    string_input_producer,
+)
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
 from torchmeta.train.basic_session_run_hooks import (
     CheckpointSaverHook,
@@ -72,6 +94,15 @@ from torchmeta.train.training_util import (
 )
 
 __all__ = [
+    "Example",
+    "SequenceExample",
+    "Features",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "BytesList",
+    "FloatList",
+    "Int64List",
     "Saver",
     "SaverDef",
     "export_meta_graph",
@@ -79,6 +110,16 @@ __all__ = [
     "write_graph",
     "QueueRunner",
     "add_queue_runner",
+    "start_queue_runners",
+    "input_producer",
+    "string_input_producer",
+    "range_input_producer",
+    "slice_input_producer",
+    "limit_epochs",
+    "batch",
+    "batch_join",
+    "shuffle_batch",
+    "shuffle_batch_join",
     "CheckpointState",
     "checkpoint_exists",
     "generate_checkpoint_state_proto",

@@ -233,11 +233,9 @@ class BaseSaverBuilder:
         for saveable, restored in zip(saveables, tensors):
             shape = None
             if reshape:
-                shape = saveable.tensor.shape
+                shape = saveable.tensor.shape  # a TensorShape converts straight to an int32 Const, as in TF
                 if not shape.is_fully_defined():
                     shape = array_ops.shape(saveable.tensor)
-                else:
-                    shape = shape.as_list()
             assigns.append(saveable.restore(restored, shape))
         return control_flow_ops.group(*assigns, name=name)
 

@@ -1,0 +1,167 @@
+"""A tf.data-fed training loop vs the same loop fed by feed_dict, in torchmeta (and TensorFlow for reference).
+
+    python bench/bench_data.py [--rounds 11] [--steps 200] [--batch 100] [--device cpu|cuda] [--json PATH]
+
+The seed MLP (28-128-32-10, GradientDescent) trains on 60,000 examples in memory. ``feed_dict``: each
+step slices the next batch of a shuffled permutation out of numpy arrays and feeds it (what TF1
+programs without an input pipeline do). ``tf.data``: from_tensor_slices -> shuffle -> repeat -> batch
+-> prefetch, the step runs the train op on the iterator's get_next. Each round times ``--steps``
+steps of each variant, alternating; the table shows median time per step and the tf.data/feed_dict
+ratio. Results go to JSON (default bench/results/data_latest.json). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torchmeta
+
+N = 60_000
+
+
+def _model(tf, images, labels):
+    h = images
+    sizes = [28, 128, 32, 10]
+    for i in range(3):
+        with tf.name_scope(f"layer{i}"):
+            w = tf.Variable(tf.truncated_normal([sizes[i], sizes[i + 1]], stddev=1.0 / math.sqrt(sizes[i])), name="w")
+            b = tf.Variable(tf.zeros([sizes[i + 1]]), name="b")
+            h = tf.matmul(h, w) + b
+            if i < 2:
+                h = tf.nn.relu(h)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+    return tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, 28)).astype(np.float32)
+    y = rng.integers(0, 10, N).astype(np.int32)
+    return x, y
+
+
+def feed_dict_loop(tf, batch, config):
+    """A step function training on feed_dict batches of a reshuffled permutation."""
+    x, y = _data()
+    g = tf.Graph()
+    with g.as_default():
+        images = tf.placeholder(tf.float32, [None, 28])
+        labels = tf.placeholder(tf.int32, [None])
+        train = _model(tf, images, labels)
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+    rng = np.random.default_rng(1)
+    state = {"order": rng.permutation(N), "i": 0}
+
+    def step():
+        i = state["i"]
+        if i + batch > N:
+            state["order"], i = rng.permutation(N), 0
+        idx = state["order"][i : i + batch]
+        state["i"] = i + batch
+        sess.run(train, {images: x[idx], labels: y[idx]})
+
+    return step, sess
+
+
+def tf_data_loop(tf, data, batch, config):
+    """A step function training on get_next of from_tensor_slices -> shuffle -> repeat -> batch -> prefetch."""
+    x, y = _data()
+    g = tf.Graph()
+    with g.as_default():
+        dataset = data.Dataset.from_tensor_slices((x, y)).shuffle(10_000, seed=1).repeat().batch(batch).prefetch(2)
+        iterator = tf.data.make_initializable_iterator(dataset)
+        images, labels = iterator.get_next()
+        train = _model(tf, images, labels)
+        sess = tf.Session(graph=g, config=config)
+        sess.run([tf.global_variables_initializer(), iterator.initializer])
+
+    def step():
+        sess.run(train)
+
+    return step, sess
+
+
+def _time(step, n):
+    for _ in range(5):
+        step()
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - start) / n
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=11)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--tensorflow", action="store_true", help="also time TensorFlow's two loops")
+    p.add_argument(
+        "--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "data_latest.json")
+    )
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    tm = torchmeta
+    tm_config = tm.ConfigProto(device=args.device, intra_op_parallelism_threads=args.threads)
+    loops = {
+        "torchmeta feed_dict": feed_dict_loop(tm, args.batch, tm_config),
+        "torchmeta tf.data": tf_data_loop(tm, tm.data, args.batch, tm_config),
+    }
+    if args.tensorflow:
+        import tensorflow
+
+        v1 = tensorflow.compat.v1
+        v1.disable_v2_behavior()
+        tf_config = v1.ConfigProto(intra_op_parallelism_threads=args.threads, inter_op_parallelism_threads=args.threads)
+        loops["TensorFlow feed_dict"] = feed_dict_loop(v1, args.batch, tf_config)
+        loops["TensorFlow tf.data"] = tf_data_loop(v1, tensorflow.data, args.batch, tf_config)
+    times = {name: [] for name in loops}
+    for _ in range(args.rounds):
+        for name, (step, _) in loops.items():
+            times[name].append(_time(step, args.steps))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name, m in medians.items():
+        print(f"{name:24s} {m * 1e6:8.1f} us/step")
+    ratio = medians["torchmeta tf.data"] / medians["torchmeta feed_dict"]
+    print(f"torchmeta tf.data / feed_dict: {ratio:.2f}")
+    if args.tensorflow:
+        print(f"TensorFlow tf.data / feed_dict: {medians['TensorFlow tf.data'] / medians['TensorFlow feed_dict']:.2f}")
+    for _, sess in loops.values():
+        sess.close()
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(
+            {
+                "machine": platform.platform(),
+                "threads": args.threads,
+                "batch": args.batch,
+                "device": args.device,
+                "median_seconds_per_step": medians,
+                "tf_data_over_feed_dict": ratio,
+            },
+            f,
+            indent=2,
+        )
+    return medians
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+"""tf.data in graphs against TensorFlow: TF's dataset and iterator ops node for node, the same elements in the same
+order (seeded shuffles as multisets, deterministic across runs here), graphs run in the other framework, TF's
+errors at the end of the data and on bad input, TFRecord files TF wrote."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from torchmeta import errors
+
+X = np.arange(20, dtype=np.float32).reshape(10, 2)
+Y = np.arange(10, dtype=np.int64)
+
+
+def _v1data(tf):
+    return tf.compat.v1.data if hasattr(tf, "compat") and tf is not tm else tm.data
+
+
+def _data(tf):
+    import tensorflow
+
+    return tensorflow.data if tf is not tm else tm.data
+
+
+def _nodes(graph):
+    out = []
+    for n in graph.as_graph_def().node:
+        attrs = {k: v.SerializeToString(deterministic=True) for k, v in n.attr.items()}
+        out.append((n.name, n.op, list(n.input), n.device, attrs))
+    return out
+
+
+PIPELINES = {
+    "slices-batch-repeat": lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(3).repeat(2),
+    "slices-drop-remainder-prefetch": lambda d: (
+        d.Dataset.from_tensor_slices({"x": X, "y": Y}).batch(4, drop_remainder=True).prefetch(2)
+    ),
+    "range-take-skip": lambda d: d.Dataset.range(3, 20, 2).take(6).skip(2),
+    "range-dtype": lambda d: d.Dataset.range(5, output_type=np.int32),
+    "zip-concatenate": lambda d: d.Dataset.zip((d.Dataset.range(4), d.Dataset.from_tensor_slices(X[:4]))).concatenate(
+        d.Dataset.zip((d.Dataset.range(2), d.Dataset.from_tensor_slices(X[4:6])))
+    ),
+    "from-tensors-repeat": lambda d: d.Dataset.from_tensors(({"a": [1.0, 2.0]}, np.int32(3))).repeat(3),
+    "padded-batch": lambda d: d.Dataset.from_tensor_slices(np.arange(12).reshape(6, 2)).padded_batch(
+        4, padded_shapes=[3], padding_values=np.int64(-1)
+    ),
+    "padded-batch-default": lambda d: d.Dataset.from_tensor_slices(
+        (np.arange(6).reshape(3, 2), ["a", "bb", "c"])
+    ).padded_batch(2),
+    "cache-repeat": lambda d: d.Dataset.from_tensor_slices(Y).cache().repeat(2).batch(7),
+    "take-all-skip-none": lambda d: d.Dataset.from_tensor_slices(Y).take(-1).skip(0).batch(100),
+    "strings": lambda d: d.Dataset.from_tensor_slices(np.array([b"a", b"bc", b""], dtype=object)).repeat(2).batch(4),
+    "prefetch-autotune": lambda d: d.Dataset.from_tensor_slices(Y).prefetch(d.experimental.AUTOTUNE),
+}
+
+
+def _elements(tf, build, limit=200):
+    g = tf.Graph()
+    with g.as_default():
+        dataset = build(_data(tf))
+        iterator = _v1data(tf).make_initializable_iterator(dataset)
+        nxt = iterator.get_next()
+        import tensorflow
+
+        end = tensorflow.errors.OutOfRangeError if tf is not tm else errors.OutOfRangeError
+        out = []
+        with tf.Session() as sess:
+            sess.run(iterator.initializer)
+            try:
+                for _ in range(limit):
+                    out.append(sess.run(nxt))
+            except end as e:
+                out.append(("end", str(e).split("\n")[-2 if tf is not tm else 0]))
+    return g, out
+
+
+def _assert_same_elements(ours, theirs):
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        if isinstance(t, tuple) and t and isinstance(t[0], str) and t[0] == "end":
+            assert o[0] == "end"
+            continue
+        fo, ft = _flat(o), _flat(t)
+        assert len(fo) == len(ft)
+        for a, b in zip(fo, ft):
+            assert np.asarray(a).dtype == np.asarray(b).dtype and np.shape(a) == np.shape(b)
+            np.testing.assert_array_equal(a, b)
+
+
+def _flat(x):
+    if isinstance(x, dict):
+        return [v for k in sorted(x) for v in _flat(x[k])]
+    if isinstance(x, (tuple, list)):
+        return [v for item in x for v in _flat(item)]
+    return [x]
+
+
+@pytest.mark.parametrize("case", list(PIPELINES))
+def test_same_graph_and_elements_as_tf(tf1, case):
+    tg, theirs = _elements(tf1, PIPELINES[case])
+    mg, ours = _elements(tm, PIPELINES[case])
+    assert _nodes(mg) == _nodes(tg)
+    _assert_same_elements(ours, theirs)
+    assert ours[-1] == ("end", "End of sequence")
+
+
+def test_unbatch_gives_tfs_elements(tf1):
+    """TF 2.21 maps a normalizing graph function over the input before UnbatchDataset (dataset functions are
+    not built here yet), so only the elements are compared."""
+    _, theirs = _elements(tf1, lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(4).unbatch().batch(3))
+    mg, ours = _elements(tm, lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(4).unbatch().batch(3))
+    assert "UnbatchDataset" in [n.op for n in mg.as_graph_def().node]
+    _assert_same_elements(ours, theirs)
+
+
+def _shuffled(tf, seed, graph_seed=None, epochs=3, reshuffle=None):
+    g = tf.Graph()
+    with g.as_default():
+        if graph_seed is not None:
+            tf.set_random_seed(graph_seed)
+        dataset = _data(tf).Dataset.range(50).shuffle(20, seed=seed, reshuffle_each_iteration=reshuffle).repeat(epochs)
+        iterator = _v1data(tf).make_initializable_iterator(dataset)
+        nxt = iterator.get_next()
+        with tf.Session() as sess:
+            sess.run(iterator.initializer)
+            return g, [int(sess.run(nxt)) for _ in range(50 * epochs)]
+
+
+@pytest.mark.parametrize(("seed", "graph_seed"), [(7, None), (None, 3), (11, 5)])
+def test_seeded_shuffle_multiset_and_determinism(tf1, seed, graph_seed):
+    tg, theirs = _shuffled(tf1, seed, graph_seed)
+    mg, ours = _shuffled(tm, seed, graph_seed)
+    assert _nodes(mg) == _nodes(tg)
+    for epoch in range(3):
+        assert sorted(ours[50 * epoch : 50 * (epoch + 1)]) == sorted(theirs[50 * epoch : 50 * (epoch + 1)])
+    assert _shuffled(tm, seed, graph_seed)[1] == ours  # the same order on every run
+    assert ours[:50] != ours[50:100]  # reshuffled each epoch
+    assert ours[:50] != list(range(50))
+
+
+def test_shuffle_without_reshuffle_repeats_the_order():
+    _, ours = _shuffled(tm, 4, reshuffle=False)
+    assert ours[:50] == ours[50:100] == ours[100:] != list(range(50))
+
+
+def test_shuffle_and_repeat_is_seeded():
+    def run():
+        with tm.Graph().as_default():
+            dataset = tm.data.Dataset.range(10).apply(tm.data.experimental.shuffle_and_repeat(4, 3, seed=2))
+            nxt = tm.data.make_initializable_iterator(dataset)
+            get = nxt.get_next()
+            with tm.Session() as sess:
+                sess.run(nxt.initializer)
+                return [int(sess.run(get)) for _ in range(30)]
+
+    first = run()
+    assert first == run() and sorted(first) == sorted(list(range(10)) * 3)
+
+
+def test_reinitializable_and_feedable_iterators(tf1):
+    import tensorflow
+
+    def run(tf):
+        data = _data(tf)
+        v1 = _v1data(tf)
+        train = data.Dataset.range(5)
+        valid = data.Dataset.range(100, 103)
+        it = v1.Iterator.from_structure(v1.get_output_types(train), v1.get_output_shapes(train))
+        nxt = it.get_next()
+        init_train, init_valid = it.make_initializer(train), it.make_initializer(valid)
+        handle = tf.placeholder(tf.string, [])
+        feedable = v1.Iterator.from_string_handle(handle, v1.get_output_types(train), v1.get_output_shapes(train))
+        fnext = feedable.get_next()
+        a = v1.make_initializable_iterator(data.Dataset.range(10, 13))
+        b = v1.make_initializable_iterator(data.Dataset.range(20, 23))
+        out = []
+        with tf.Session() as sess:
+            sess.run(init_train)
+            out += [int(sess.run(nxt)) for _ in range(2)]
+            sess.run(init_valid)
+            out += [int(sess.run(nxt)) for _ in range(3)]
+            sess.run([a.initializer, b.initializer])
+            ha, hb = sess.run([a.string_handle(), b.string_handle()])
+            out += [
+                int(sess.run(fnext, {handle: ha})),
+                int(sess.run(fnext, {handle: hb})),
+                int(sess.run(fnext, {handle: ha})),
+            ]
+            end = tensorflow.errors.OutOfRangeError if tf is not tm else errors.OutOfRangeError
+            with pytest.raises(end):
+                sess.run(nxt)
+        return out
+
+    with tf1.Graph().as_default():
+        theirs = run(tf1)
+    with tm.Graph().as_default():
+        ours = run(tm)
+    assert ours == theirs == [0, 1, 100, 101, 102, 10, 20, 11]
+
+
+def test_graphs_run_in_the_other_framework(tf1):
+    """TF's tf.data graph (as a GraphDef) runs here; ours runs in TF; the same elements."""
+    import tensorflow
+
+    build = PIPELINES["slices-batch-repeat"]
+    for source, target in ((tf1, tm), (tm, tf1)):
+        g = source.Graph()
+        with g.as_default():
+            it = _v1data(source).make_initializable_iterator(build(_data(source)))
+            nxt = it.get_next()
+            names = [t.name for t in nxt]
+            init = it.initializer.name
+        graph_def = g.as_graph_def().SerializeToString()
+        tg = target.Graph()
+        with tg.as_default():
+            if target is tm:
+                tm.import_graph_def(_our_graph_def(graph_def), name="")
+            else:
+                tf1.import_graph_def(tf1.GraphDef.FromString(graph_def), name="")
+            with target.Session() as sess:
+                sess.run(init)
+                got = [sess.run(names) for _ in range(8)]
+                end = tensorflow.errors.OutOfRangeError if target is not tm else errors.OutOfRangeError
+                with pytest.raises(end):
+                    sess.run(names)
+        expected = _elements(tm, build)[1][:8]
+        _assert_same_elements(got, [tuple(e) for e in expected])
+
+
+def _our_graph_def(data):
+    from torchmeta._proto import graph_pb2
+
+    return graph_pb2.GraphDef.FromString(data)
+
+
+def test_errors_match_tf(tf1):
+    import tensorflow
+
+    def uninitialized(tf, error):
+        with tf.Graph().as_default():
+            it = _v1data(tf).make_initializable_iterator(_data(tf).Dataset.range(3))
+            with tf.Session() as sess, pytest.raises(error) as info:
+                sess.run(it.get_next())
+        return [line for line in info.value.message.split("\n") if line.strip() and not line.startswith("\t")][-1]
+
+    assert uninitialized(tm, errors.FailedPreconditionError) == uninitialized(
+        tf1, tensorflow.errors.FailedPreconditionError
+    )
+
+    def bad_batch(tf, error):
+        with tf.Graph().as_default():
+            d = _data(tf).Dataset
+            ds = d.from_tensors([1, 2]).concatenate(d.from_tensors([3])).batch(2) if False else None
+            ragged = d.from_tensors(np.zeros([2], np.int32)).concatenate(d.from_tensors(np.zeros([3], np.int32)))
+            it = _v1data(tf).make_initializable_iterator(ragged.batch(2))
+            with tf.Session() as sess:
+                sess.run(it.initializer)
+                with pytest.raises(error) as info:
+                    sess.run(it.get_next())
+        del ds
+        return [line for line in info.value.message.split("\n") if line.strip() and not line.startswith("\t")][-1]
+
+    assert bad_batch(tm, errors.InvalidArgumentError) == bad_batch(tf1, tensorflow.errors.InvalidArgumentError)
+
+
+def test_errors_inside_the_pipeline_reach_get_next_as_in_tf(tf1):
+    """A failing element (batching different shapes) surfaces at get_next, through prefetch too; what follows
+    it is TF's (the next batch, then the end)."""
+    import tensorflow
+
+    def run(tf, error_base):
+        with tf.Graph().as_default():
+            d = _data(tf).Dataset
+            ragged = d.from_tensors(np.zeros([2], np.int32)).concatenate(d.from_tensors(np.zeros([3], np.int32)))
+            good = d.from_tensor_slices(np.arange(4, dtype=np.int32).reshape(2, 2))
+            it = _v1data(tf).make_initializable_iterator(
+                good.concatenate(ragged).concatenate(good).batch(2).prefetch(1)
+            )
+            nxt = it.get_next()
+            out = []
+            with tf.Session() as sess:
+                sess.run(it.initializer)
+                for _ in range(4):
+                    try:
+                        out.append(sess.run(nxt).tolist())
+                    except error_base as e:
+                        out.append(type(e).__name__)
+        return out
+
+    theirs = run(tf1, tensorflow.errors.OpError)
+    ours = run(tm, errors.OpError)
+    assert ours == theirs
+    assert "InvalidArgumentError" in ours
+
+
+def test_batches_are_zero_copy_views_when_consecutive():
+    with tm.Graph().as_default():
+        it = tm.data.make_initializable_iterator(tm.data.Dataset.from_tensor_slices(X).batch(4))
+        nxt = it.get_next()
+        with tm.Session() as sess:
+            sess.run(it.initializer)
+            first = sess.run(nxt)
+            np.testing.assert_array_equal(first, X[:4])
+            assert first.flags.writeable is not None  # fetched values are numpy arrays as TF returns
+
+
+def test_get_next_from_several_threads_sees_every_element_once():
+    with tm.Graph().as_default():
+        it = tm.data.make_initializable_iterator(tm.data.Dataset.range(400).prefetch(4))
+        nxt = it.get_next()
+        with tm.Session() as sess:
+            sess.run(it.initializer)
+            seen, lock = [], threading.Lock()
+
+            def consume():
+                while True:
+                    try:
+                        value = int(sess.run(nxt))
+                    except errors.OutOfRangeError:
+                        return
+                    with lock:
+                        seen.append(value)
+
+            threads = [threading.Thread(target=consume) for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert sorted(seen) == list(range(400))
+
+
+# -- TFRecord files through the TFRecordDataset op ------------------------------------------------------
+
+
+def _record_dataset(filenames, compression=""):
+    return tm.data.TFRecordDataset(filenames, compression_type=compression)
+
+
+def test_text_line_and_fixed_length_datasets(tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"a\r\nbb\n\nccc")
+    fixed = tmp_path / "f.bin"
+    fixed.write_bytes(b"H" + b"0123456789" + b"FF")
+    with tm.Graph().as_default():
+        lines = tm.data.make_initializable_iterator(tm.data.TextLineDataset([str(text)]))
+        records = tm.data.make_initializable_iterator(
+            tm.data.FixedLengthRecordDataset(str(fixed), 3, header_bytes=1, footer_bytes=2).batch(5)
+        )
+        with tm.Session() as sess:
+            sess.run([lines.initializer, records.initializer])
+            assert [sess.run(lines.get_next()) for _ in range(4)] == [b"a", b"bb", b"", b"ccc"]
+            assert sess.run(records.get_next()).tolist() == [b"012", b"345", b"678"]
+
+
+@pytest.mark.parametrize("compression", ["", "GZIP", "ZLIB"])
+def test_tf_record_dataset_reads_tf_files(tf1, tmp_path, compression):
+    import tensorflow
+
+    paths = []
+    for f in range(2):
+        path = str(tmp_path / f"r{f}.tfrecord")
+        with tensorflow.io.TFRecordWriter(path, compression) as w:
+            for k in range(3):
+                w.write(f"file{f}-record{k}".encode() * (k + 1))
+        paths.append(path)
+    with tm.Graph().as_default():
+        it = tm.data.make_initializable_iterator(_record_dataset(paths, compression).batch(2))
+        nxt = it.get_next()
+        with tm.Session() as sess:
+            sess.run(it.initializer)
+            got = [v for _ in range(3) for v in sess.run(nxt)]
+    expected = [r for p in paths for r in tensorflow.compat.v1.io.tf_record_iterator(p, compression)]
+    assert got == expected
+
+
+def test_tf_record_dataset_errors(tmp_path):
+    good = tmp_path / "good.tfrecord"
+    with tm.io.TFRecordWriter(str(good)) as w:
+        w.write(b"one")
+        w.write(b"two")
+    bad = tmp_path / "bad.tfrecord"
+    data = bytearray(good.read_bytes())
+    data[20] ^= 1  # the length crc of the second record (it starts at 19)
+    bad.write_bytes(bytes(data))
+    with tm.Graph().as_default():
+        it = tm.data.make_initializable_iterator(_record_dataset([str(good), str(bad)]).prefetch(2))
+        missing = tm.data.make_initializable_iterator(_record_dataset([str(tmp_path / "missing.tfrecord")]))
+        nxt, mnext = it.get_next(), missing.get_next()
+        with tm.Session() as sess:
+            sess.run([it.initializer, missing.initializer])
+            assert [sess.run(nxt) for _ in range(3)] == [b"one", b"two", b"one"]
+            with pytest.raises(errors.DataLossError, match=rf"^corrupted record at 19 in file {bad}"):
+                sess.run(nxt)
+            with pytest.raises(errors.NotFoundError, match=r"missing\.tfrecord; No such file or directory"):
+                sess.run(mnext)
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_cuda_sessions_get_batches_on_the_gpu(prefetch):
+    """On a CUDA session the batches arrive on the GPU (pinned memory and the prefetch thread's stream)."""
+    with tm.Graph().as_default():
+        data = tm.data.Dataset.from_tensor_slices((X, Y)).shuffle(5, seed=3).batch(4)
+        if prefetch:
+            data = data.prefetch(prefetch)
+        it = tm.data.make_initializable_iterator(data)
+        x, y = it.get_next()
+        total = tm.reduce_sum(x) + tm.cast(tm.reduce_sum(y), tm.float32)
+        with tm.Session(config=tm.ConfigProto(device="cuda")) as sess:
+            sess.run(it.initializer)
+            got = [float(sess.run(total)) for _ in range(3)]
+            pipeline = next(iter(sess._state.resources.values()))._pipeline
+            first = pipeline.get_next()
+            assert all(c.device.type == "cuda" for c in first)
+    with tm.Graph().as_default():
+        data = tm.data.Dataset.from_tensor_slices((X, Y)).shuffle(5, seed=3).batch(4)
+        it = tm.data.make_initializable_iterator(data)
+        x, y = it.get_next()
+        total = tm.reduce_sum(x) + tm.cast(tm.reduce_sum(y), tm.float32)
+        with tm.Session() as sess:
+            sess.run(it.initializer)
+            expected = [float(sess.run(total)) for _ in range(3)]
+    assert got == expected

@@ -1,0 +1,170 @@
+"""tf.image: TF's graphs node for node, TF's values, and files that each framework's codecs read from the other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+
+pytest.importorskip("PIL")
+_rng = np.random.default_rng(11)
+
+
+def _nodes(graph):
+    out = []
+    for n in graph.as_graph_def().node:
+        attrs = {k: v.SerializeToString(deterministic=True) for k, v in n.attr.items()}
+        out.append((n.name, n.op, list(n.input), attrs))
+    return out
+
+
+def _run_both(tf1, build, feeds=()):
+    results, graphs = [], []
+    for framework in (tf1, tm):
+        g = framework.Graph()
+        with g.as_default():
+            placeholders = [framework.placeholder(framework.as_dtype(v.dtype.name), v.shape) for v in feeds]
+            out = build(framework, *placeholders)
+            with framework.Session() as sess:
+                results.append(sess.run(out, dict(zip(placeholders, feeds))))
+        graphs.append(g)
+    return results, graphs
+
+
+GRAPH_CASES = {
+    "resize_images-3d": (
+        lambda tf, x: tf.image.resize_images(x, [5, 9]),
+        [_rng.integers(0, 256, (4, 6, 3)).astype(np.uint8)],
+    ),
+    "resize_images-4d-nearest-align": (
+        lambda tf, x: tf.image.resize_images(
+            x, (7, 3), method=tf.image.ResizeMethod.NEAREST_NEIGHBOR, align_corners=True
+        ),
+        [_rng.standard_normal((2, 4, 6, 1)).astype(np.float32)],
+    ),
+    "resize_images-same-size": (
+        lambda tf, x: tf.image.resize_images(x, [4, 6]),
+        [_rng.standard_normal((4, 6, 2)).astype(np.float32)],
+    ),
+    "resize_bilinear": (
+        lambda tf, x: tf.image.resize_bilinear(x, [3, 3], half_pixel_centers=True),
+        [_rng.standard_normal((1, 5, 5, 2)).astype(np.float32)],
+    ),
+    "per_image_standardization-uint8": (
+        lambda tf, x: tf.image.per_image_standardization(x),
+        [_rng.integers(0, 256, (4, 4, 3)).astype(np.uint8)],
+    ),
+    "per_image_standardization-batch-constant": (
+        lambda tf, x: tf.image.per_image_standardization(x),
+        [np.full((2, 3, 3, 1), 7.0, np.float32)],
+    ),
+    "convert_image_dtype": (
+        lambda tf, x: [
+            tf.image.convert_image_dtype(x, tf.float32),
+            tf.image.convert_image_dtype(x, tf.uint16),
+            tf.image.convert_image_dtype(tf.image.convert_image_dtype(x, tf.float32), tf.uint8, saturate=True),
+            tf.image.convert_image_dtype(x, tf.int8),
+        ],
+        [_rng.integers(0, 256, (3, 5, 3)).astype(np.uint8)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(GRAPH_CASES))
+def test_graph_and_values_match_tf(tf1, case):
+    build, feeds = GRAPH_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    for e, a in zip(
+        expected if isinstance(expected, list) else [expected], actual if isinstance(actual, list) else [actual]
+    ):
+        assert np.asarray(a).dtype == np.asarray(e).dtype and np.shape(a) == np.shape(e)
+        np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(e, np.float64), rtol=1e-5, atol=1e-5)
+
+
+def test_codec_graphs_match_tf(tf1):
+    def build(tf):
+        s = tf.placeholder(tf.string, [], name="s")
+        image = tf.image.decode_png(s, channels=3)
+        return [
+            tf.image.decode_jpeg(s, channels=1, dct_method="INTEGER_ACCURATE"),
+            tf.image.decode_image(s, channels=3, expand_animations=False),
+            tf.image.decode_image(s, dtype=tf.float32),
+            tf.io.decode_image(s),
+            tf.image.encode_png(image, compression=3),
+            tf.image.encode_jpeg(image, quality=80, name="jpeg"),
+        ]
+
+    tg, mg = tf1.Graph(), tm.Graph()
+    with tg.as_default():
+        theirs = build(tf1)
+    with mg.as_default():
+        ours = build(tm)
+    assert _nodes(mg) == _nodes(tg)
+    assert [t.shape.as_list() if t.shape.rank is not None else None for t in ours] == [
+        t.shape.as_list() if t.shape.rank is not None else None for t in theirs
+    ]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        _rng.integers(0, 256, (5, 7, 3)).astype(np.uint8),
+        _rng.integers(0, 256, (4, 3, 4)).astype(np.uint8),
+        _rng.integers(0, 256, (6, 2, 1)).astype(np.uint8),
+        _rng.integers(0, 65536, (3, 4, 1)).astype(np.uint16),
+    ],
+    ids=["rgb", "rgba", "gray", "gray16"],
+)
+def test_png_both_ways(tf1, image):
+    dtype = "uint16" if image.dtype == np.uint16 else "uint8"
+
+    def png_roundtrip(framework, other_framework):
+        with framework.Graph().as_default():
+            x = framework.placeholder(framework.as_dtype(dtype), image.shape)
+            with framework.Session() as sess:
+                data = sess.run(framework.image.encode_png(x), {x: image})
+        with other_framework.Graph().as_default():
+            decoded = other_framework.image.decode_png(data, dtype=other_framework.as_dtype(dtype))
+            with other_framework.Session() as sess:
+                return sess.run(decoded)
+
+    np.testing.assert_array_equal(png_roundtrip(tm, tf1), image)  # ours written, TF reads
+    np.testing.assert_array_equal(png_roundtrip(tf1, tm), image)  # TF's written, we read
+
+
+def test_jpeg_both_ways(tf1):
+    y, x = np.mgrid[0:16, 0:24]
+    image = np.stack([x * 10, y * 15, (x + y) * 6], -1).astype(np.uint8)
+
+    def encode(framework):
+        with framework.Graph().as_default():
+            ph = framework.placeholder(framework.uint8, image.shape)
+            with framework.Session() as sess:
+                return sess.run(framework.image.encode_jpeg(ph, quality=90), {ph: image})
+
+    def decode(framework, data):
+        with framework.Graph().as_default():
+            out = framework.image.decode_jpeg(data, dct_method="INTEGER_ACCURATE")
+            with framework.Session() as sess:
+                return sess.run(out)
+
+    for data in (encode(tm), encode(tf1)):
+        ours, theirs = decode(tm, data), decode(tf1, data)
+        np.testing.assert_array_equal(ours, theirs)
+        assert np.abs(ours.astype(int) - image).mean() < 3  # a faithful JPEG of the image
+
+
+def test_bad_image_data_is_invalid_argument(tf1):
+    from torchmeta import errors
+
+    with tm.Graph().as_default():
+        s = tm.placeholder(tm.string, [])
+        with tm.Session() as sess:
+            with pytest.raises(errors.InvalidArgumentError, match="Invalid PNG data"):
+                sess.run(tm.image.decode_png(s), {s: b"not a png"})
+            with pytest.raises(errors.InvalidArgumentError, match="Invalid JPEG data"):
+                sess.run(tm.image.decode_jpeg(s), {s: b"\xff\xd8 truncated"})
+            with pytest.raises(errors.InvalidArgumentError, match="Unknown image file format"):
+                sess.run(tm.image.decode_image(s), {s: b"????"})

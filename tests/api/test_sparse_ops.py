@@ -1,0 +1,176 @@
+"""tf.sparse functions and embedding_lookup_sparse: TF's graphs node for node (gradients included), TF's values,
+graphs that run in the other framework."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+
+SP = tm.SparseTensorValue(
+    indices=np.array([[0, 0], [0, 1], [1, 2], [2, 0]], np.int64),
+    values=np.array([1.5, -2.0, 3.0, 0.5], np.float32),
+    dense_shape=np.array([3, 4], np.int64),
+)
+UNSORTED = tm.SparseTensorValue(SP.indices[[2, 1, 3, 0]], SP.values[[2, 1, 3, 0]], SP.dense_shape)
+IDS = tm.SparseTensorValue(
+    indices=np.array([[0, 0], [0, 1], [1, 0], [3, 0], [3, 1], [3, 2]], np.int64),
+    values=np.array([1, 7, 1, 9, 0, 7], np.int64),
+    dense_shape=np.array([4, 3], np.int64),
+)
+WEIGHTS = tm.SparseTensorValue(IDS.indices, np.array([1.0, 2.0, 0.5, 1.0, 1.0, 3.0], np.float32), IDS.dense_shape)
+
+
+def _nodes(graph):
+    # TF 2.21 marks a Variable's Assign with _has_manual_control_dependencies (an eager-mode bookkeeping attr).
+    return [
+        (
+            n.name,
+            n.op,
+            list(n.input),
+            {
+                k: v.SerializeToString(deterministic=True)
+                for k, v in n.attr.items()
+                if k != "_has_manual_control_dependencies"
+            },
+        )
+        for n in graph.as_graph_def().node
+    ]
+
+
+def _build(tf):
+    sp = tf.sparse_placeholder(tf.float32, name="sp")
+    ids = tf.sparse_placeholder(tf.int64, name="ids")
+    w = tf.sparse_placeholder(tf.float32, name="w")
+    fixed = tf.sparse_placeholder(tf.float32, shape=[3, 4], name="fixed")
+    params = tf.Variable(np.arange(40, dtype=np.float32).reshape(10, 4) / 10.0, name="emb")
+    outs = [
+        tf.sparse_tensor_to_dense(sp, name="todense"),
+        tf.sparse.to_dense(tf.sparse_reorder(sp, name="reorder"), default_value=-1.0),
+        tf.sparse_concat(1, [sp, sp], name="concat"),
+        tf.sparse.concat(0, [fixed, fixed]),
+        tf.sparse.to_dense(tf.sparse.reorder(fixed)),
+        tf.sparse_reorder(fixed),
+        tf.sparse_reduce_sum(sp, axis=1),
+        tf.sparse.reduce_sum(sp),
+        tf.sparse.reduce_sum(fixed, keepdims=True),
+    ]
+    lookups = [
+        tf.nn.embedding_lookup_sparse(params, ids, None, combiner="mean", name="els"),
+        tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sum"),
+        tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sqrtn"),
+        tf.nn.embedding_lookup_sparse(params, ids, w, combiner="sqrtn", name="elsw"),
+        tf.nn.embedding_lookup_sparse(params, ids, w, combiner="mean"),
+        tf.nn.embedding_lookup_sparse(params, ids, w, combiner="sum"),
+    ]
+    grads = tf.gradients([tf.reduce_sum(x * x) for x in lookups], [params])
+    feeds = {sp: SP, ids: IDS, w: WEIGHTS, fixed: UNSORTED}
+    flat = []
+    for o in [*outs, *lookups]:
+        flat += [o.indices, o.values, o.dense_shape] if isinstance(o, tf.SparseTensor) else [o]
+    return flat, grads, feeds
+
+
+def test_graphs_and_values_match_tf(tf1):
+    results = []
+    graphs = []
+    for framework in (tf1, tm):
+        g = framework.Graph()
+        with g.as_default():
+            flat, grads, feeds = _build(framework)
+            with framework.Session() as sess:
+                sess.run(framework.global_variables_initializer())
+                values = sess.run(flat, feeds)
+                grad = sess.run(grads, feeds)[0]
+                if hasattr(grad, "indices"):  # IndexedSlicesValue -> dense
+                    dense = np.zeros(grad.dense_shape, np.float32)
+                    np.add.at(dense, grad.indices, grad.values)
+                    grad = dense
+                results.append((values, grad))
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    (expected, expected_grad), (actual, actual_grad) = results
+    for e, a in zip(expected, actual):
+        assert np.asarray(a).dtype == np.asarray(e).dtype and np.shape(a) == np.shape(e)
+        np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(actual_grad, expected_grad, rtol=1e-5)
+
+
+def test_static_shapes():
+    with tm.Graph().as_default():
+        fixed = tm.sparse_placeholder(tm.float32, shape=[3, None], name="fixed")
+        assert fixed.shape.as_list() == [3, None]
+        assert fixed.indices.shape.as_list() == [None, 2]
+        full = tm.sparse_placeholder(tm.float32, shape=[3, 4])
+        assert tm.sparse.concat(1, [full, full]).shape.as_list() == [3, 8]
+        unknown = tm.sparse_placeholder(tm.float32)
+        assert unknown.shape.rank is None
+
+
+def test_our_graph_trains_in_tf(tf1):
+    """embedding_lookup_sparse + GradientDescent built here: TF imports the MetaGraph and takes the same steps."""
+    import tensorflow as tf
+
+    def train(framework, steps):
+        ids = framework.sparse_placeholder(framework.int64, name="ids")
+        params = framework.Variable(np.ones((10, 4), np.float32), name="emb")
+        loss = framework.reduce_sum(framework.nn.embedding_lookup_sparse(params, ids, None) ** 2)
+        step = framework.train.GradientDescentOptimizer(0.1).minimize(loss)
+        return ids, params, step
+
+    g = tm.Graph()
+    with g.as_default():
+        ids, params, step = train(tm, 3)
+        meta = tm.train.export_meta_graph()
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            for _ in range(3):
+                sess.run(step, {ids: IDS})
+            ours = sess.run(params)
+    tg = tf.Graph()
+    with tg.as_default():
+        tf1.train.import_meta_graph(meta.SerializeToString() and _to_tf_meta(meta))
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            feed = {"ids/indices:0": IDS.indices, "ids/values:0": IDS.values, "ids/shape:0": IDS.dense_shape}
+            for _ in range(3):
+                sess.run(step.name, feed)
+            theirs = sess.run(params.name)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def _to_tf_meta(meta):
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    return meta_graph_pb2.MetaGraphDef.FromString(meta.SerializeToString())
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda tf, sp: tf.sparse.reduce_sum(sp, axis=3),
+            "Invalid reduction dimension 3, for input with 2 dimensions.",
+        ),
+        (
+            lambda tf, sp: tf.sparse_concat(0, [sp, tf.SparseTensor([[0, 0, 0]], [1.0], [1, 1, 1])]),
+            "Ranks of all input tensors must match: expected 2 but got 3 at position 1",
+        ),
+        (
+            lambda tf, sp: tf.sparse_concat(0, [sp, tf.SparseTensor([[0, 0]], [1.0], [1, 5])]),
+            "Input shapes must match: expected 4 for dimension 1 but got 5 at position 1",
+        ),
+    ],
+)
+def test_bad_input_matches_tf(tf1, build, message):
+    import tensorflow as tf
+
+    from torchmeta import errors
+
+    for framework, error in ((tf1, tf.errors.InvalidArgumentError), (tm, errors.InvalidArgumentError)):
+        with framework.Graph().as_default():
+            sp = framework.sparse_placeholder(framework.float32)
+            out = build(framework, sp)
+            with framework.Session() as sess, pytest.raises(error, match=message):
+                sess.run(out, {sp: SP})

@@ -1,0 +1,149 @@
+"""Samples for sparse ops: SparseReorder, SparseConcat, SparseReduceSum, SparseSegment* and their gradient ops."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.ops.harness import Sample, randn
+
+S = Sample
+
+
+def i64(*rows):
+    return np.array(rows, np.int64)
+
+
+def i32(*v):
+    return np.array(v, np.int32)
+
+
+_IDX = i64([1, 2], [0, 1], [2, 0], [0, 0], [1, 0])  # unordered
+_VALS = randn(5)
+_SHAPE = i64(3, 4)
+_DATA = randn(6, 3)
+
+_sparse = [
+    S("SparseReorder", {"input_indices": _IDX, "input_values": _VALS, "input_shape": _SHAPE}),
+    S(
+        "SparseReorder",
+        {
+            "input_indices": i64([0, 1, 1], [0, 0, 2], [1, 0, 0]),
+            "input_values": np.array([b"a", b"b", b"c"], dtype=object),
+            "input_shape": i64(2, 2, 3),
+        },
+        id="string-3d",
+    ),
+    S(
+        "SparseReorder",
+        {"input_indices": _IDX, "input_values": _VALS, "input_shape": _SHAPE},
+        fed={"input_indices": [None, 2], "input_values": [None]},
+        id="fed",
+    ),
+    S(
+        "SparseConcat",
+        {
+            "indices": [i64([0, 1], [1, 0]), i64([0, 0], [1, 2], [0, 2])],
+            "values": [np.array([1, 2], np.int32), np.array([3, 4, 5], np.int32)],
+            "shapes": [i64(2, 2), i64(2, 3)],
+        },
+        {"concat_dim": 1},
+    ),
+    S(
+        "SparseConcat",
+        {
+            "indices": [i64([1, 1], [0, 0]), i64([0, 1]), i64([1, 0])],
+            "values": [randn(2), randn(1), randn(1)],
+            "shapes": [i64(2, 2), i64(1, 2), i64(3, 2)],
+        },
+        {"concat_dim": 0},
+        id="dim0-unordered",
+    ),
+    S(
+        "SparseConcat",
+        {
+            "indices": [i64([0, 1]), i64([0, 0])],
+            "values": [randn(1), randn(1)],
+            "shapes": [i64(1, 2), i64(1, 2)],
+        },
+        {"concat_dim": -1},
+        id="negative",
+    ),
+    S(
+        "SparseReduceSum",
+        {"input_indices": _IDX, "input_values": _VALS, "input_shape": _SHAPE, "reduction_axes": i32(1)},
+    ),
+    S(
+        "SparseReduceSum",
+        {"input_indices": _IDX, "input_values": _VALS, "input_shape": _SHAPE, "reduction_axes": i32(0, -1)},
+        id="all",
+    ),
+    S(
+        "SparseReduceSum",
+        {
+            "input_indices": i64([0, 1, 1], [0, 1, 1], [1, 0, 2]),
+            "input_values": np.array([1, 2, 3], np.int64),
+            "input_shape": i64(2, 2, 3),
+            "reduction_axes": i32(2),
+        },
+        {"keep_dims": True},
+        id="keep-dims-duplicates-int64",
+    ),
+    S(
+        "SparseReduceSum",
+        {"input_indices": _IDX, "input_values": _VALS, "input_shape": _SHAPE, "reduction_axes": i32(0)},
+        fed={"input_shape": [2]},
+        id="fed-shape",
+    ),
+]
+
+_segments = []
+for _op in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
+    _segments += [
+        S(_op, {"data": _DATA, "indices": i32(0, 2, 2, 5, 1), "segment_ids": i32(0, 0, 1, 3, 3)}),
+        S(
+            _op,
+            {
+                "data": randn(4, 2, 2, dtype=np.float64),
+                "indices": np.array([3, 0], np.int64),
+                "segment_ids": np.array([1, 1], np.int64),
+            },
+            id="f64-int64",
+        ),
+        S(
+            _op,
+            {"data": _DATA, "indices": i32(0, 2, 2, 5, 1), "segment_ids": i32(0, 0, 1, 3, 3)},
+            {"sparse_gradient": True},
+            id="sparse-gradient",
+        ),
+        S(
+            _op + "WithNumSegments",
+            {"data": _DATA, "indices": i32(4, 1, 1), "segment_ids": i32(0, 2, 2), "num_segments": np.int32(5)},
+        ),
+        S(
+            _op + "Grad",
+            {
+                "grad": randn(4, 3),
+                "indices": i32(0, 2, 2, 5, 1),
+                "segment_ids": i32(0, 0, 1, 3, 3),
+                "output_dim0": np.int32(6),
+            },
+        ),
+        S(
+            _op + "GradV2",
+            {
+                "grad": randn(4, 3),
+                "indices": i32(5, 2, 2, 0, 1),
+                "segment_ids": i32(0, 0, 1, 3, 3),
+                "dense_output_dim0": np.int32(6),
+            },
+        ),
+    ]
+_segments.append(
+    S(
+        "SparseSegmentSum",
+        {"data": np.arange(12, dtype=np.int32).reshape(4, 3), "indices": i32(3, 1), "segment_ids": i32(0, 2)},
+        id="int32",
+    )
+)
+
+SAMPLES: list[Sample] = _sparse + _segments

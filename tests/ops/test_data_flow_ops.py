@@ -1,0 +1,251 @@
+"""Queues against TensorFlow: the same values and errors for the same enqueue/dequeue/close sequences, TF's graphs,
+padding, seeded shuffling, blocking, cancellation when the session closes, and a failed feeder reaching the consumer."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from torchmeta import errors
+
+
+def _message(error) -> str:
+    """An error's own message (TF adds "Graph execution error:", stack lines and node annotations)."""
+    lines = [line for line in error.message.split("\n") if line.strip() and not line.startswith("\t [[")]
+    return re.sub(r"'_\d+_", "'_N_", lines[-1])
+
+
+def _nodes(graph):
+    return [
+        (n.name, n.op, list(n.input), n.device, {k: v.SerializeToString(deterministic=True) for k, v in n.attr.items()})
+        for n in graph.as_graph_def().node
+    ]
+
+
+def _build(tf):
+    q = tf.FIFOQueue(4, [tf.float32, tf.int32], shapes=[[2], []], name="q")
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    i = tf.placeholder(tf.int32, [None], name="i")
+    pq = tf.PaddingFIFOQueue(5, [tf.int32, tf.string], shapes=[[None], []])
+    p = tf.placeholder(tf.int32, [None], name="p")
+    ops = {
+        "enqueue": q.enqueue([x[0], i[0]]),
+        "enqueue_many": q.enqueue_many([x, i]),
+        "dequeue": q.dequeue(),
+        "dequeue_many": q.dequeue_many(2),
+        "dequeue_up_to": q.dequeue_up_to(3),
+        "size": q.size(),
+        "is_closed": q.is_closed(),
+        "close": q.close(),
+        "cancel": q.close(cancel_pending_enqueues=True),
+        "penqueue": pq.enqueue([p, "s"]),
+        "pdequeue_many": pq.dequeue_many(2),
+        "pclose": pq.close(),
+    }
+    named = tf.FIFOQueue(3, [tf.int32, tf.float32], names=["a", "b"], shapes=[[], []], shared_name="shared")
+    ops["named_enqueue"] = named.enqueue({"a": 1, "b": 2.0})
+    ops["named_dequeue"] = named.dequeue()
+    tf.RandomShuffleQueue(10, 2, [tf.int32], seed=4)
+    tf.RandomShuffleQueue(10, 2, [tf.int32], seed=4, shared_name="s")
+    return ops, (x, i, p)
+
+
+def test_graphs_match_tf(tf1):
+    tg, mg = tf1.Graph(), tm.Graph()
+    with tg.as_default():
+        theirs, _ = _build(tf1)
+    with mg.as_default():
+        ours, _ = _build(tm)
+    assert _nodes(mg) == _nodes(tg)
+    for key in ("dequeue", "dequeue_many", "dequeue_up_to", "pdequeue_many"):
+        t_shapes = [t.shape.as_list() for t in theirs[key]]
+        o_shapes = [t.shape.as_list() for t in ours[key]]
+        assert o_shapes == t_shapes, key
+
+
+SCRIPT = [
+    ("enqueue", {"x": [[1, 2]], "i": [7]}),
+    ("enqueue_many", {"x": [[3, 4], [5, 6]], "i": [8, 9]}),
+    ("size", {}),
+    ("dequeue", {}),
+    ("dequeue_many", {}),
+    ("is_closed", {}),
+    ("enqueue_many", {"x": [[1, 1], [2, 2], [3, 3]], "i": [1, 2, 3]}),
+    ("close", {}),
+    ("enqueue", {"x": [[0, 0]], "i": [0]}),
+    ("is_closed", {}),
+    ("dequeue_many", {}),
+    ("dequeue_many", {}),
+    ("dequeue_up_to", {}),
+    ("dequeue", {}),
+    ("penqueue", {"p": [1, 2, 3]}),
+    ("penqueue", {"p": [4]}),
+    ("penqueue", {"p": []}),
+    ("pdequeue_many", {}),
+    ("pclose", {}),
+    ("pdequeue_many", {}),
+    ("named_enqueue", {}),
+    ("named_dequeue", {}),
+]
+
+
+def _play(tf, error_base):
+    out = []
+    with tf.Graph().as_default():
+        ops, (x, i, p) = _build(tf)
+        placeholders = {"x": x, "i": i, "p": p}
+        with tf.Session() as sess:
+            for key, feed in SCRIPT:
+                feed = {placeholders[k]: np.asarray(v, np.float32 if k == "x" else np.int32) for k, v in feed.items()}
+                try:
+                    out.append(("ok", sess.run(ops[key], feed)))
+                except error_base as e:
+                    out.append((type(e).__name__, _message(e)))
+    return out
+
+
+def test_same_values_and_errors_as_tf(tf1):
+    import tensorflow as tf
+
+    theirs = _play(tf1, tf.errors.OpError)
+    ours = _play(tm, errors.OpError)
+    assert len(ours) == len(theirs)
+    for step, (o, t) in enumerate(zip(ours, theirs)):
+        assert o[0] == t[0], (SCRIPT[step], o, t)
+        if o[0] != "ok":
+            assert o[1] == t[1], SCRIPT[step]
+            continue
+        if isinstance(t[1], dict):
+            assert sorted(o[1]) == sorted(t[1])
+            o, t = (None, [o[1][k] for k in sorted(o[1])]), (None, [t[1][k] for k in sorted(t[1])])
+        ov, tv = o[1], t[1]
+        if isinstance(tv, list):
+            assert len(ov) == len(tv)
+            for a, b in zip(ov, tv):
+                assert np.asarray(a).dtype == np.asarray(b).dtype
+                np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_array_equal(ov, tv)
+
+
+def test_random_shuffle_queue_seeded_multiset_and_deterministic():
+    def run():
+        with tm.Graph().as_default():
+            q = tm.RandomShuffleQueue(20, 5, [tm.int32], shapes=[[]], seed=3)
+            enq = q.enqueue_many([np.arange(20, dtype=np.int32)])
+            out = q.dequeue_many(5)
+            with tm.Session() as sess:
+                sess.run(enq)
+                got = [sess.run(out) for _ in range(3)]  # 15 taken while 5 stay buffered
+                sess.run(q.close())
+                got.append(sess.run(q.dequeue_up_to(10)))  # closed: the rest, min_after_dequeue ignored
+                return np.concatenate(got)
+
+    first, second = run(), run()
+    assert sorted(first.tolist()) == list(range(20))
+    np.testing.assert_array_equal(first, second)
+    assert first.tolist() != list(range(20))
+
+
+def test_min_after_dequeue_blocks_until_closed():
+    with tm.Graph().as_default():
+        q = tm.RandomShuffleQueue(10, 3, [tm.int32], shapes=[[]], seed=1)
+        with tm.Session() as sess:
+            sess.run(q.enqueue_many([np.arange(3, dtype=np.int32)]))
+            result = []
+            t = threading.Thread(target=lambda: result.append(sess.run(q.dequeue())))
+            t.start()
+            t.join(0.2)
+            assert t.is_alive() and not result  # 3 elements <= min_after_dequeue: waits
+            sess.run(q.close())
+            t.join(10)
+            assert len(result) == 1 and 0 <= result[0] < 3
+
+
+def test_blocking_enqueue_and_dequeue_between_threads():
+    with tm.Graph().as_default():
+        q = tm.FIFOQueue(2, [tm.int32], shapes=[[]])
+        v = tm.placeholder(tm.int32, [])
+        enq = q.enqueue([v])
+        deq = q.dequeue()
+        with tm.Session() as sess:
+
+            def produce():
+                for k in range(50):
+                    sess.run(enq, {v: k})
+
+            producer = threading.Thread(target=produce)
+            producer.start()
+            got = [int(sess.run(deq)) for _ in range(50)]
+            producer.join(10)
+            assert got == list(range(50))
+
+
+def test_session_close_cancels_blocked_dequeue():
+    with tm.Graph().as_default():
+        q = tm.FIFOQueue(2, [tm.int32], shapes=[[]])
+        deq = q.dequeue()
+        sess = tm.Session()
+        caught = []
+
+        def consume():
+            try:
+                sess.run(deq)
+            except errors.CancelledError as e:
+                caught.append(e)
+
+        t = threading.Thread(target=consume)
+        t.start()
+        t.join(0.2)
+        assert t.is_alive()
+        sess.close()
+        t.join(10)
+        assert not t.is_alive() and len(caught) == 1
+
+
+def test_cancel_pending_enqueues(tf1):
+    import tensorflow as tf
+
+    def run(framework, error):
+        with framework.Graph().as_default():
+            q = framework.FIFOQueue(1, [framework.int32], shapes=[[]])
+            enq = q.enqueue([5])
+            with framework.Session() as sess:
+                sess.run(enq)
+                caught = []
+
+                def blocked():
+                    try:
+                        sess.run(enq)
+                    except error as e:
+                        caught.append(type(e).__name__ + ": " + _message(e))
+
+                t = threading.Thread(target=blocked)
+                t.start()
+                t.join(0.2)
+                sess.run(q.close(cancel_pending_enqueues=True))
+                t.join(10)
+                return caught, sess.run(q.dequeue())
+
+    assert run(tm, errors.OpError) == run(tf1, tf.errors.OpError)
+
+
+def test_failed_queue_runner_reaches_the_consumer():
+    """A QueueRunner whose enqueue fails (not a closed queue) marks the queue failed: the blocked dequeue
+    raises that error instead of hanging, and the runner records it."""
+    with tm.Graph().as_default():
+        q = tm.FIFOQueue(2, [tm.int32], shapes=[[]])
+        bad = tm.raw_ops.StringToNumber(string_tensor="not a number", out_type=tm.int32)
+        qr = tm.train.QueueRunner(q, [q.enqueue([bad])])
+        deq = q.dequeue()
+        with tm.Session() as sess:
+            threads = qr.create_threads(sess, start=True, daemon=True)
+            with pytest.raises(errors.InvalidArgumentError, match="StringToNumberOp could not correctly convert"):
+                sess.run(deq)
+            for t in threads:
+                t.join(10)
+            assert len(qr.exceptions_raised) == 1

@@ -1,0 +1,747 @@
+"""``tf.data`` in graphs (TF1 API): ``Dataset`` and its transformations, ``Iterator`` (initializable,
+reinitializable ``from_structure``, feedable ``from_string_handle``), ``make_initializable_iterator``.
+
+Each method adds the dataset op TensorFlow 2.21 emits in a TF1 graph (TensorSliceDataset,
+BatchDatasetV2, ShuffleDataset, ...), with TF's argument Consts (``batch_size``, ``count``,
+``seed``/``seed2``...), attrs and static element shapes, so TensorFlow imports and runs these graphs.
+Elements are nested structures of tensors: tuples, dicts (sorted by key) and namedtuples are
+structures; lists are converted to tensors, as tf.data does.
+
+Not here yet: transformations taking Python functions (map, filter, flat_map, interleave,
+map_and_batch) and ``make_one_shot_iterator`` (its dataset is a library function): they need graph
+functions. Two differ from TF 2.21's Python for the same reason: the file datasets are one reader
+op over the vector of file names (TF 2.21 slices the names and flat_maps a one-file reader; both
+read the files in order, and TensorFlow runs either graph), and ``unbatch`` is one UnbatchDataset
+(TF 2.21 maps a normalizing function first).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchmeta import dtypes
+from torchmeta.api import array_ops, math_ops
+from torchmeta.api.random_ops import get_seed as graph_get_seed
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.constant_op import constant
+from torchmeta.framework.graph import Tensor, colocate_with, convert_to_tensor, name_scope
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
+from torchmeta.framework.tensor_util import constant_value, constant_value_as_shape
+
+__all__ = [
+    "Dataset",
+    "Iterator",
+    "AUTOTUNE",
+    "make_initializable_iterator",
+    "get_output_types",
+    "get_output_shapes",
+    "get_output_classes",
+    "unbatch",
+    "shuffle_and_repeat",
+    "TFRecordDataset",
+    "TextLineDataset",
+    "FixedLengthRecordDataset",
+]
+
+AUTOTUNE = -1
+GLOBAL_ITERATORS = "iterators"
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested structures (tf.data's nest: tuples, dicts and namedtuples are structures; lists are not)
+
+
+def _is_structure(x) -> bool:
+    return isinstance(x, (tuple, dict))
+
+
+def flatten(structure) -> list:
+    if isinstance(structure, dict):
+        return [v for k in sorted(structure) for v in flatten(structure[k])]
+    if isinstance(structure, tuple):
+        return [v for item in structure for v in flatten(item)]
+    return [structure]
+
+
+def pack_sequence_as(structure, flat):
+    flat = list(flat)
+
+    def pack(s):
+        if isinstance(s, dict):
+            packed = {k: pack(s[k]) for k in sorted(s)}
+            return type(s)((k, packed[k]) for k in s) if type(s) is not dict else {k: packed[k] for k in s}
+        if isinstance(s, tuple):
+            items = [pack(item) for item in s]
+            return type(s)(*items) if hasattr(s, "_fields") else tuple(items)
+        return flat.pop(0)
+
+    return pack(structure)
+
+
+def map_structure(fn, structure):
+    return pack_sequence_as(structure, [fn(x) for x in flatten(structure)])
+
+
+class TensorSpec:
+    """The static shape and dtype of one component of a dataset's elements (a leaf of the structure)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype is other.dtype
+
+    __hash__ = None
+
+    def batch(self, size):
+        return TensorSpec(TensorShape([size]).concatenate(self.shape), self.dtype)
+
+    def unbatch(self):
+        return TensorSpec(self.shape[1:] if self.shape.rank else unknown_shape(), self.dtype)
+
+
+def _spec_of(t) -> TensorSpec:
+    return TensorSpec(t.shape, t.dtype.base_dtype)
+
+
+def _normalize_element(element) -> list:
+    components = flatten(element)
+    out = []
+    with name_scope("normalize_element"):
+        for i, t in enumerate(components):
+            out.append(t if isinstance(t, Tensor) else convert_to_tensor(t, name=f"component_{i}"))
+    return out
+
+
+def _shape_attrs(structure) -> list:
+    return [s.shape.as_proto() for s in flatten(structure)]
+
+
+def _type_attrs(structure) -> list:
+    return [s.dtype for s in flatten(structure)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets
+
+
+class Dataset:
+    """``tf.data.Dataset`` in a graph: a variant tensor (the dataset op's output) and its element structure."""
+
+    def __init__(self, variant_tensor, structure):
+        self._variant_tensor = variant_tensor
+        self._structure = structure
+
+    # -- element signature --------------------------------------------------------------------------
+    @property
+    def element_spec(self):
+        return self._structure
+
+    @property
+    def output_types(self):
+        return map_structure(lambda s: s.dtype, self._structure)
+
+    @property
+    def output_shapes(self):
+        return map_structure(lambda s: s.shape, self._structure)
+
+    @property
+    def output_classes(self):
+        return map_structure(lambda s: Tensor, self._structure)
+
+    def _common_args(self, structure):
+        return {"output_types": _type_attrs(structure), "output_shapes": _shape_attrs(structure), "metadata": b""}
+
+    def _unary(self, op_type, structure, **inputs):
+        variant = raw_op(op_type, input_dataset=self._variant_tensor, **inputs, **self._common_args(structure))
+        return Dataset(variant, structure)
+
+    # -- sources --------------------------------------------------------------------------------------
+    @staticmethod
+    def from_tensors(tensors, name=None):
+        """A dataset of one element, ``tensors``."""
+        components = _normalize_element(tensors)
+        structure = (
+            pack_sequence_as(tensors, [_spec_of(t) for t in components])
+            if _is_structure(tensors)
+            else _spec_of(components[0])
+        )
+        variant = raw_op(
+            "TensorDataset",
+            components=components,
+            output_shapes=[t.shape.as_proto() for t in components],
+            metadata=b"",
+        )
+        return Dataset(variant, structure)
+
+    @staticmethod
+    def from_tensor_slices(tensors, name=None):
+        """A dataset of the slices of ``tensors`` along their first dimension.
+
+        Raises:
+          ValueError: for an empty structure or components of different first dimensions.
+        """
+        components = _normalize_element(tensors)
+        if not components:
+            raise ValueError("Invalid `element`. `element` should not be empty.")
+        batch_dim = components[0].shape.with_rank_at_least(1).dims[0]
+        for t in components[1:]:
+            batch_dim.assert_is_compatible_with(t.shape.with_rank_at_least(1).dims[0])
+        specs = [_spec_of(t).unbatch() for t in components]
+        structure = pack_sequence_as(tensors, specs) if _is_structure(tensors) else specs[0]
+        variant = raw_op(
+            "TensorSliceDataset",
+            components=components,
+            output_shapes=[s.shape.as_proto() for s in specs],
+            is_files=False,
+            metadata=b"",
+        )
+        return Dataset(variant, structure)
+
+    @staticmethod
+    def range(*args, output_type=DType.int64, name=None):
+        """``Dataset.range([start,] stop[, step])``: integers as Python's range."""
+        if len(args) == 1:
+            start, stop, step = 0, args[0], 1
+        elif len(args) == 2:
+            start, stop, step = args[0], args[1], 1
+        elif len(args) == 3:
+            start, stop, step = args
+        else:
+            raise ValueError(f"Invalid `args`. The length of `args` should be between 1 and 3 but was {len(args)}.")
+        start = convert_to_tensor(start, dtype=DType.int64, name="start")
+        stop = convert_to_tensor(stop, dtype=DType.int64, name="stop")
+        step = convert_to_tensor(step, dtype=DType.int64, name="step")
+        output_type = dtypes.as_dtype(output_type)
+        structure = TensorSpec(TensorShape([]), output_type)
+        variant = raw_op(
+            "RangeDataset",
+            start=start,
+            stop=stop,
+            step=step,
+            output_types=[output_type],
+            output_shapes=[TensorShape([]).as_proto()],
+            metadata=b"",
+        )
+        return Dataset(variant, structure)
+
+    @staticmethod
+    def zip(datasets, name=None):
+        """Elements combining the elements of ``datasets`` (a tuple or dict of datasets).
+
+        Raises:
+          TypeError: for a list (as tf.data) or non-dataset inputs.
+        """
+        for ds in flatten(datasets):
+            if not isinstance(ds, Dataset):
+                if isinstance(ds, list):
+                    raise TypeError(
+                        "Invalid input to `zip`. Inputs are expected to be (nested) structures of `tf.data.Dataset` "
+                        "objects. Python `list` is not supported and you should use `tuple` instead."
+                    )
+                raise TypeError(
+                    "Invalid input to `zip`. Inputs are expected to be (nested) structures of `tf.data.Dataset` "
+                    f"objects but encountered object of type {type(ds)}."
+                )
+        flat = flatten(datasets)
+        structure = pack_sequence_as(datasets, [ds.element_spec for ds in flat])
+        variant = raw_op(
+            "ZipDataset",
+            input_datasets=[ds._variant_tensor for ds in flat],
+            output_types=_type_attrs(structure),
+            output_shapes=_shape_attrs(structure),
+            metadata=b"",
+        )
+        return Dataset(variant, structure)
+
+    # -- transformations --------------------------------------------------------------------------------
+    def concatenate(self, dataset, name=None):
+        """This dataset's elements, then ``dataset``'s (same structure and dtypes).
+
+        Raises:
+          TypeError: if the element structures or dtypes differ.
+        """
+        mine, theirs = flatten(self._structure), flatten(dataset.element_spec)
+        if len(mine) != len(theirs) or any(a.dtype is not b.dtype for a, b in zip(mine, theirs)):
+            raise TypeError(f"Incompatible dataset elements:\n  {self._structure} vs.   {dataset.element_spec}")
+        common = [
+            TensorSpec(
+                TensorShape(
+                    None
+                    if a.shape.rank is None or b.shape.rank is None or a.shape.rank != b.shape.rank
+                    else [x if x == y else None for x, y in zip(a.shape.as_list(), b.shape.as_list())]
+                ),
+                a.dtype,
+            )
+            for a, b in zip(mine, theirs)
+        ]
+        structure = pack_sequence_as(self._structure, common)
+        variant = raw_op(
+            "ConcatenateDataset",
+            input_dataset=self._variant_tensor,
+            another_dataset=dataset._variant_tensor,
+            output_types=_type_attrs(structure),
+            output_shapes=_shape_attrs(structure),
+            metadata=b"",
+        )
+        return Dataset(variant, structure)
+
+    def repeat(self, count=None, name=None):
+        """Repeats this dataset ``count`` times (forever when None or -1)."""
+        if count is None:
+            count = constant(-1, dtype=DType.int64, name="count")
+        else:
+            count = convert_to_tensor(count, dtype=DType.int64, name="count")
+        return self._unary("RepeatDataset", self._structure, count=count)
+
+    def take(self, count, name=None):
+        """The first ``count`` elements (all when -1)."""
+        return self._unary(
+            "TakeDataset", self._structure, count=convert_to_tensor(count, dtype=DType.int64, name="count")
+        )
+
+    def skip(self, count, name=None):
+        """All but the first ``count`` elements (none when -1)."""
+        return self._unary(
+            "SkipDataset", self._structure, count=convert_to_tensor(count, dtype=DType.int64, name="count")
+        )
+
+    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None, name=None):
+        """Consecutive elements stacked into batches of ``batch_size`` (the last one smaller unless dropped)."""
+        if num_parallel_calls is not None:
+            raise ValueError("batch(num_parallel_calls=...) (ParallelBatchDataset) is not supported by torchmeta")
+        batch_size = convert_to_tensor(batch_size, dtype=DType.int64, name="batch_size")
+        drop_remainder = convert_to_tensor(drop_remainder, dtype=DType.bool, name="drop_remainder")
+        size = constant_value(batch_size) if constant_value(drop_remainder) else None
+        structure = map_structure(lambda s: s.batch(None if size is None else int(size)), self._structure)
+        variant = raw_op(
+            "BatchDatasetV2",
+            input_dataset=self._variant_tensor,
+            batch_size=batch_size,
+            drop_remainder=drop_remainder,
+            parallel_copy=False,
+            **self._common_args(structure),
+        )
+        return Dataset(variant, structure)
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
+        """Batches whose components are padded (with ``padding_values``, default 0 / b"") to ``padded_shapes``
+        (default: the longest in each batch)."""
+        batch_size = convert_to_tensor(batch_size, dtype=DType.int64, name="batch_size")
+        input_shapes = self.output_shapes
+        if padded_shapes is None:
+            padded_shapes = input_shapes
+        flat_inputs = flatten(self._structure)
+        flat_padded = flatten(padded_shapes) if _is_structure(input_shapes) else [padded_shapes]
+        shape_tensors = []
+        for spec, padded in zip(flat_inputs, flat_padded):
+            if isinstance(padded, Tensor):
+                shape_tensors.append(padded)
+                continue
+            padded_shape = as_shape(padded)
+            if not _padded_shape_fits(padded_shape, spec.shape):
+                raise ValueError(
+                    f"The padded shape {padded_shape} is not compatible with the shape {spec.shape} of the "
+                    "corresponding input component."
+                )
+            shape_tensors.append(
+                convert_to_tensor([d if d is not None else -1 for d in padded_shape.as_list()], dtype=DType.int64)
+            )
+        if padding_values is None:
+            flat_values = [None] * len(flat_inputs)
+        elif _is_structure(input_shapes) and not _is_structure(padding_values):
+            flat_values = [padding_values] * len(flat_inputs)
+        else:
+            flat_values = flatten(padding_values) if _is_structure(input_shapes) else [padding_values]
+        value_tensors = []
+        for spec, value in zip(flat_inputs, flat_values):
+            if value is None:
+                value = "" if spec.dtype is DType.string else np.zeros([], spec.dtype.numpy)
+            value = convert_to_tensor(value, name="padding_value")
+            if value.shape.rank not in (None, 0):
+                raise ValueError(
+                    f"Invalid `padding_values`. `padding_values` values should be scalars, but got {value.shape}."
+                )
+            if value.dtype.base_dtype is not spec.dtype:
+                raise TypeError(
+                    f"Invalid `padding_values`. `padding_values` values type {value.dtype.base_dtype} does not match "
+                    f"type {spec.dtype} of the corresponding input component."
+                )
+            value_tensors.append(value)
+        drop_remainder = convert_to_tensor(drop_remainder, dtype=DType.bool, name="drop_remainder")
+        size = constant_value(batch_size) if constant_value(drop_remainder) else None
+        specs = [
+            TensorSpec(
+                TensorShape([None if size is None else int(size)]).concatenate(constant_value_as_shape(t)), s.dtype
+            )
+            for t, s in zip(shape_tensors, flat_inputs)
+        ]
+        structure = pack_sequence_as(self._structure, specs) if _is_structure(self._structure) else specs[0]
+        variant = raw_op(
+            "PaddedBatchDatasetV2",
+            input_dataset=self._variant_tensor,
+            batch_size=batch_size,
+            padded_shapes=shape_tensors,
+            padding_values=value_tensors,
+            drop_remainder=drop_remainder,
+            parallel_copy=False,
+            output_shapes=_shape_attrs(structure),
+            metadata=b"",
+        )
+        return Dataset(variant, structure)
+
+    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
+        """Elements drawn at random from a buffer of ``buffer_size`` (seeded: the same order on every run)."""
+        if reshuffle_each_iteration is None:
+            reshuffle_each_iteration = True
+        buffer_size = convert_to_tensor(buffer_size, dtype=DType.int64, name="buffer_size")
+        seed, seed2 = _dataset_seeds(seed)
+        return self._unary(
+            "ShuffleDataset",
+            self._structure,
+            buffer_size=buffer_size,
+            seed=seed,
+            seed2=seed2,
+            reshuffle_each_iteration=reshuffle_each_iteration,
+        )
+
+    def prefetch(self, buffer_size, name=None):
+        """Produces up to ``buffer_size`` elements ahead on a background thread (AUTOTUNE: -1)."""
+        if buffer_size is None:
+            buffer_size = AUTOTUNE
+        size = convert_to_tensor(buffer_size, dtype=DType.int64, name="buffer_size")
+        with colocate_with(self._variant_tensor.op):
+            variant = raw_op(
+                "PrefetchDataset",
+                input_dataset=self._variant_tensor,
+                buffer_size=size,
+                legacy_autotune=buffer_size == AUTOTUNE,
+                **self._common_args(self._structure),
+            )
+        return Dataset(variant, self._structure)
+
+    def cache(self, filename="", name=None):
+        """Keeps the elements of the first pass in memory for the next ones (a file cache is not supported)."""
+        filename = convert_to_tensor(filename, dtype=DType.string, name="filename")
+        return self._unary("CacheDataset", self._structure, filename=filename)
+
+    def apply(self, transformation_func):
+        """``transformation_func(self)``, e.g. ``tf.data.experimental.unbatch()``."""
+        dataset = transformation_func(self)
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"`transformation_func` must return a `tf.data.Dataset` object. Got {type(dataset)}.")
+        return dataset
+
+    def unbatch(self, name=None):
+        """Splits each element along its first dimension (TF 2.21 also maps a normalizing function first)."""
+        specs = flatten(self._structure)
+        if any(s.shape.rank == 0 for s in specs):
+            raise ValueError("Cannot unbatch an input with scalar components.")
+        structure = map_structure(lambda s: s.unbatch(), self._structure)
+        return self._unary("UnbatchDataset", structure)
+
+    def _shuffle_and_repeat(self, buffer_size, count, seed):
+        buffer_size = convert_to_tensor(buffer_size, dtype=DType.int64, name="buffer_size")
+        if count is None:
+            count = constant(-1, dtype=DType.int64, name="count")
+        else:
+            count = convert_to_tensor(count, dtype=DType.int64, name="count")
+        seed, seed2 = _dataset_seeds(seed)
+        return self._unary(
+            "ShuffleAndRepeatDataset", self._structure, buffer_size=buffer_size, seed=seed, seed2=seed2, count=count
+        )
+
+    # -- TF1 iterators ------------------------------------------------------------------------------------
+    def make_initializable_iterator(self, shared_name=None):
+        return make_initializable_iterator(self, shared_name)
+
+    def __iter__(self):
+        raise RuntimeError(
+            "`tf.data.Dataset` only supports Python-style iteration in eager mode or within tf.function."
+        )
+
+
+def _padded_shape_fits(padded, shape) -> bool:
+    if padded.rank is None or shape.rank is None:
+        return True
+    if padded.rank != shape.rank:
+        return False
+    return all(p is None or d is None or p >= d for p, d in zip(padded.as_list(), shape.as_list()))
+
+
+_DEFAULT_READER_BUFFER = 256 * 1024
+
+
+def _optional_param(name, value, default, dtype=DType.int64):
+    """tf.data's convert.optional_param_to_tensor: the value, or the default as a Const named ``name``."""
+    if value is not None:
+        return convert_to_tensor(value, dtype=dtype, name=name)
+    return constant(default, dtype=dtype, name=name)
+
+
+def _filenames(filenames):
+    if isinstance(filenames, Dataset):
+        raise TypeError("A dataset of file names needs flat_map (graph functions), which torchmeta lacks yet")
+    if isinstance(filenames, (list, tuple)):
+        filenames = [f.decode() if isinstance(f, bytes) else str(f) for f in filenames]
+    elif isinstance(filenames, (str, bytes)) or hasattr(filenames, "__fspath__"):
+        filenames = str(filenames.decode() if isinstance(filenames, bytes) else filenames)
+    filenames = convert_to_tensor(filenames, dtype=DType.string, name="filenames")
+    if filenames.shape.rank not in (None, 0, 1):
+        raise TypeError("The `filenames` argument must be a scalar or vector of strings.")
+    return filenames
+
+
+def _string_dataset(variant):
+    return Dataset(variant, TensorSpec(TensorShape([]), DType.string))
+
+
+def TFRecordDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
+    """``tf.data.TFRecordDataset``: the records of the files, in order ("" / "ZLIB" / "GZIP" compression).
+
+    Raises:
+      ValueError: for ``num_parallel_reads`` (parallel interleaving needs graph functions).
+    """
+    if num_parallel_reads is not None:
+        raise ValueError("TFRecordDataset(num_parallel_reads=...) is not supported by torchmeta yet")
+    filenames = _filenames(filenames)
+    compression = _optional_param("compression_type", compression_type, "", DType.string)
+    buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
+    return _string_dataset(
+        raw_op("TFRecordDataset", filenames=filenames, compression_type=compression, buffer_size=buffer, metadata=b"")
+    )
+
+
+def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
+    """``tf.data.TextLineDataset``: the lines of the files (without their line ends)."""
+    if num_parallel_reads is not None:
+        raise ValueError("TextLineDataset(num_parallel_reads=...) is not supported by torchmeta yet")
+    filenames = _filenames(filenames)
+    compression = _optional_param("compression_type", compression_type, "", DType.string)
+    buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
+    return _string_dataset(
+        raw_op("TextLineDataset", filenames=filenames, compression_type=compression, buffer_size=buffer, metadata=b"")
+    )
+
+
+def FixedLengthRecordDataset(
+    filenames,
+    record_bytes,
+    header_bytes=None,
+    footer_bytes=None,
+    buffer_size=None,
+    compression_type=None,
+    num_parallel_reads=None,
+    name=None,
+):
+    """``tf.data.FixedLengthRecordDataset``: records of ``record_bytes`` between a header and a footer."""
+    if num_parallel_reads is not None:
+        raise ValueError("FixedLengthRecordDataset(num_parallel_reads=...) is not supported by torchmeta yet")
+    filenames = _filenames(filenames)
+    record = convert_to_tensor(record_bytes, dtype=DType.int64, name="record_bytes")
+    header = _optional_param("header_bytes", header_bytes, 0)
+    footer = _optional_param("footer_bytes", footer_bytes, 0)
+    buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
+    compression = _optional_param("compression_type", compression_type, "", DType.string)
+    return _string_dataset(
+        raw_op(
+            "FixedLengthRecordDatasetV2",
+            filenames=filenames,
+            header_bytes=header,
+            record_bytes=record,
+            footer_bytes=footer,
+            buffer_size=buffer,
+            compression_type=compression,
+            metadata=b"",
+        )
+    )
+
+
+def _dataset_seeds(seed):
+    """tf.data's get_seed: int64 seed and seed2 tensors (seed2 never 0 when both are, as TF)."""
+    seed, seed2 = graph_get_seed(seed)
+    if seed is None:
+        seed = constant(0, dtype=DType.int64, name="seed")
+    else:
+        seed = convert_to_tensor(seed, dtype=DType.int64, name="seed")
+    if seed2 is None:
+        seed2 = constant(0, dtype=DType.int64, name="seed2")
+    else:
+        with name_scope("seed2") as scope:
+            seed2 = convert_to_tensor(seed2, dtype=DType.int64)
+            seed2 = array_ops.where_v2(
+                math_ops.logical_and(math_ops.equal(seed, 0), math_ops.equal(seed2, 0)),
+                constant(2**31 - 1, dtype=DType.int64),
+                seed2,
+                name=scope,
+            )
+    return seed, seed2
+
+
+def unbatch():
+    """``tf.data.experimental.unbatch()``."""
+    return lambda dataset: dataset.unbatch()
+
+
+def shuffle_and_repeat(buffer_size, count=None, seed=None):
+    """``tf.data.experimental.shuffle_and_repeat``: ShuffleAndRepeatDataset (reshuffled every epoch)."""
+    return lambda dataset: dataset._shuffle_and_repeat(buffer_size, count, seed)
+
+
+def get_output_types(dataset_or_iterator):
+    return dataset_or_iterator.output_types
+
+
+def get_output_shapes(dataset_or_iterator):
+    return dataset_or_iterator.output_shapes
+
+
+def get_output_classes(dataset_or_iterator):
+    return dataset_or_iterator.output_classes
+
+
+# ---------------------------------------------------------------------------------------------
+# Iterators
+
+
+class Iterator:
+    """``tf.compat.v1.data.Iterator``: an iterator resource and the ops using it."""
+
+    def __init__(self, iterator_resource, initializer, structure):
+        self._iterator_resource = iterator_resource
+        self._initializer = initializer
+        self._structure = structure
+        self._string_handle = raw_op("IteratorToStringHandle", resource_handle=iterator_resource)
+        graph_lib.add_to_collection(GLOBAL_ITERATORS, iterator_resource)
+
+    @staticmethod
+    def _legacy_structure(output_types, output_shapes):
+        if output_shapes is None:
+            output_shapes = map_structure(lambda _: unknown_shape(), output_types)
+        types, shapes = (
+            flatten(output_types),
+            flatten(output_shapes) if _is_structure(output_types) else [output_shapes],
+        )
+        if len(types) != len(shapes):
+            raise ValueError("The two structures don't have the same number of elements.")
+        specs = [TensorSpec(as_shape(s), dtypes.as_dtype(t)) for t, s in zip(types, shapes)]
+        return pack_sequence_as(output_types, specs) if _is_structure(output_types) else specs[0]
+
+    @staticmethod
+    def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None):
+        """A reinitializable iterator: ``make_initializer(dataset)`` points it at any dataset of this structure."""
+        structure = Iterator._legacy_structure(output_types, output_shapes)
+        resource = raw_op(
+            "IteratorV2",
+            container="",
+            shared_name="" if shared_name is None else shared_name,
+            output_types=_type_attrs(structure),
+            output_shapes=_shape_attrs(structure),
+        )
+        return Iterator(resource, None, structure)
+
+    @staticmethod
+    def from_string_handle(string_handle, output_types, output_shapes=None, output_classes=None):
+        """A feedable iterator: which iterator it reads is the ``string_handle`` fed at run time."""
+        structure = Iterator._legacy_structure(output_types, output_shapes)
+        string_handle = convert_to_tensor(string_handle, dtype=DType.string)
+        resource = raw_op(
+            "IteratorFromStringHandleV2",
+            string_handle=string_handle,
+            output_types=_type_attrs(structure),
+            output_shapes=_shape_attrs(structure),
+        )
+        return Iterator(resource, None, structure)
+
+    @property
+    def initializer(self):
+        if self._initializer is not None:
+            return self._initializer
+        raise ValueError(
+            "The iterator does not have an initializer. This means it was likely created using "
+            "`tf.data.Dataset.make_one_shot_iterator()`. For an initializable iterator, use "
+            "`tf.data.Dataset.make_initializable_iterator()` instead."
+        )
+
+    def make_initializer(self, dataset, name=None):
+        """The op (re)starting this iterator on ``dataset``.
+
+        Raises:
+          TypeError: if ``dataset``'s element types or shapes do not fit this iterator.
+        """
+        with name_scope(name, "make_initializer") as name:
+            mine, theirs = flatten(self._structure), flatten(dataset.element_spec)
+            if len(mine) != len(theirs):
+                raise ValueError("The two structures don't have the same nested structure.")
+            for a, b in zip(mine, theirs):
+                if a.dtype is not b.dtype:
+                    raise TypeError(
+                        f"Expected output types {self.output_types!r} but got dataset with output types "
+                        f"{dataset.output_types!r}."
+                    )
+                if not a.shape.is_compatible_with(b.shape):
+                    raise TypeError(
+                        f"Expected output shapes compatible with {self.output_shapes!r} but got dataset with output "
+                        f"shapes {dataset.output_shapes!r}."
+                    )
+        with colocate_with(self._iterator_resource.op):
+            return raw_op("MakeIterator", dataset=dataset._variant_tensor, iterator=self._iterator_resource, name=name)
+
+    def get_next(self, name=None):
+        """The next element (OutOfRangeError at the end of the data)."""
+        with colocate_with(self._iterator_resource.op):
+            flat = raw_op(
+                "IteratorGetNext",
+                iterator=self._iterator_resource,
+                output_types=_type_attrs(self._structure),
+                output_shapes=_shape_attrs(self._structure),
+                name=name,
+            )
+        flat = list(flat) if isinstance(flat, (list, tuple)) else [flat]
+        return pack_sequence_as(self._structure, flat) if _is_structure(self._structure) else flat[0]
+
+    def string_handle(self, name=None):
+        """The string handle a feedable iterator (``from_string_handle``) is fed with."""
+        if name is None:
+            return self._string_handle
+        return raw_op("IteratorToStringHandle", resource_handle=self._iterator_resource, name=name)
+
+    @property
+    def element_spec(self):
+        return self._structure
+
+    @property
+    def output_types(self):
+        return map_structure(lambda s: s.dtype, self._structure)
+
+    @property
+    def output_shapes(self):
+        return map_structure(lambda s: s.shape, self._structure)
+
+    @property
+    def output_classes(self):
+        return map_structure(lambda s: Tensor, self._structure)
+
+
+def make_initializable_iterator(dataset, shared_name=None):
+    """``tf.compat.v1.data.make_initializable_iterator``: an iterator and its ``initializer`` (MakeIterator)."""
+    if shared_name is None:
+        shared_name = ""
+    with colocate_with(dataset._variant_tensor.op):
+        resource = raw_op(
+            "IteratorV2",
+            container="",
+            shared_name=shared_name,
+            output_types=_type_attrs(dataset.element_spec),
+            output_shapes=_shape_attrs(dataset.element_spec),
+        )
+        initializer = raw_op("MakeIterator", dataset=dataset._variant_tensor, iterator=resource)
+        return Iterator(resource, initializer, dataset.element_spec)

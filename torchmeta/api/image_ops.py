@@ -1,0 +1,281 @@
+"""``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype.
+
+Graphs are TensorFlow's node for node (``resize_images`` on a 3-D image is ExpandDims,
+ResizeBilinear, Squeeze; ``per_image_standardization`` the same Mean/reduce_std/Rsqrt/Maximum
+chain). Codecs need Pillow (the ``image`` extra); see ``torchmeta.ops.image_ops`` for how close
+decoded pixels are to TensorFlow's.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from torchmeta import dtypes
+from torchmeta.api import array_ops, math_ops
+from torchmeta.api.control_flow_ops import with_dependencies
+from torchmeta.dtypes import DType
+from torchmeta.framework.graph import convert_to_tensor, name_scope
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.tensor_util import constant_value_as_shape
+
+__all__ = [
+    "ResizeMethod",
+    "decode_png",
+    "decode_jpeg",
+    "decode_gif",
+    "decode_bmp",
+    "decode_image",
+    "encode_png",
+    "encode_jpeg",
+    "resize_images",
+    "resize",
+    "resize_bilinear",
+    "resize_nearest_neighbor",
+    "per_image_standardization",
+    "convert_image_dtype",
+]
+
+
+class ResizeMethod(enum.IntEnum):
+    """``tf.image.ResizeMethod`` (TF1 values)."""
+
+    BILINEAR = 0
+    NEAREST_NEIGHBOR = 1
+    BICUBIC = 2
+    AREA = 3
+
+
+def decode_png(contents, channels=0, dtype=DType.uint8, name=None):
+    """``tf.image.decode_png``: an HxWxC uint8/uint16 image (``channels`` 0 keeps the file's)."""
+    return raw_op("DecodePng", contents=contents, channels=channels, dtype=dtype, name=name)
+
+
+def decode_jpeg(
+    contents,
+    channels=0,
+    ratio=1,
+    fancy_upscaling=True,
+    try_recover_truncated=False,
+    acceptable_fraction=1,
+    dct_method="",
+    name=None,
+):
+    """``tf.image.decode_jpeg``: an HxWxC uint8 image."""
+    return raw_op(
+        "DecodeJpeg",
+        contents=contents,
+        channels=channels,
+        ratio=ratio,
+        fancy_upscaling=fancy_upscaling,
+        try_recover_truncated=try_recover_truncated,
+        acceptable_fraction=acceptable_fraction,
+        dct_method=dct_method,
+        name=name,
+    )
+
+
+def decode_gif(contents, name=None):
+    """``tf.image.decode_gif``: the frames as a [frames, H, W, 3] uint8 tensor."""
+    return raw_op("DecodeGif", contents=contents, name=name)
+
+
+def decode_bmp(contents, channels=0, name=None):
+    """``tf.image.decode_bmp``."""
+    return raw_op("DecodeBmp", contents=contents, channels=channels, name=name)
+
+
+def decode_image(contents, channels=None, dtype=DType.uint8, name=None, expand_animations=True):
+    """``tf.image.decode_image``: PNG, JPEG, GIF or BMP by their first bytes."""
+    with name_scope(name, "decode_image"):
+        channels = 0 if channels is None else channels
+        dtype = dtypes.as_dtype(dtype)
+        original = dtype
+        decode_dtype = dtype if dtype in (DType.float32, DType.uint8, DType.uint16) else DType.uint16
+        image = raw_op(
+            "DecodeImage", contents=contents, channels=channels, expand_animations=expand_animations, dtype=decode_dtype
+        )
+        if decode_dtype is not original:
+            image = convert_image_dtype(image, original)
+        if not expand_animations:
+            image.set_shape([None, None, channels or None])
+        return image
+
+
+def encode_png(image, compression=-1, name=None):
+    """``tf.image.encode_png``: a scalar string holding a PNG of the HxWxC uint8/uint16 ``image``."""
+    return raw_op("EncodePng", image=image, compression=compression, name=name)
+
+
+def encode_jpeg(
+    image,
+    format="",
+    quality=95,
+    progressive=False,
+    optimize_size=False,
+    chroma_downsampling=True,
+    density_unit="in",
+    x_density=300,
+    y_density=300,
+    xmp_metadata="",
+    name=None,
+):
+    """``tf.image.encode_jpeg``: a scalar string holding a JPEG of the HxWxC uint8 ``image``."""
+    return raw_op(
+        "EncodeJpeg",
+        image=image,
+        format=format,
+        quality=quality,
+        progressive=progressive,
+        optimize_size=optimize_size,
+        chroma_downsampling=chroma_downsampling,
+        density_unit=density_unit,
+        x_density=x_density,
+        y_density=y_density,
+        xmp_metadata=xmp_metadata,
+        name=name,
+    )
+
+
+def resize_bilinear(images, size, align_corners=False, name=None, half_pixel_centers=False):
+    """``tf.image.resize_bilinear`` (the raw op): float32 results."""
+    return raw_op(
+        "ResizeBilinear",
+        images=images,
+        size=size,
+        align_corners=align_corners,
+        half_pixel_centers=half_pixel_centers,
+        name=name,
+    )
+
+
+def resize_nearest_neighbor(images, size, align_corners=False, name=None, half_pixel_centers=False):
+    """``tf.image.resize_nearest_neighbor`` (the raw op)."""
+    return raw_op(
+        "ResizeNearestNeighbor",
+        images=images,
+        size=size,
+        align_corners=align_corners,
+        half_pixel_centers=half_pixel_centers,
+        name=name,
+    )
+
+
+def resize_images(
+    images, size, method=ResizeMethod.BILINEAR, align_corners=False, preserve_aspect_ratio=False, name=None
+):
+    """``tf.image.resize_images`` (TF1): bilinear or nearest-neighbour resizing of 3-D or 4-D images.
+
+    Raises:
+      ValueError: for images of unknown rank or rank other than 3 or 4, a bad ``size``, or an
+        unsupported ``method`` (bicubic and area are not implemented).
+    """
+    if method not in (ResizeMethod.BILINEAR, ResizeMethod.NEAREST_NEIGHBOR, "bilinear", "nearest"):
+        raise ValueError(f"Resize method is not implemented: {method}")
+    nearest = method in (ResizeMethod.NEAREST_NEIGHBOR, "nearest")
+    if preserve_aspect_ratio:
+        raise ValueError("preserve_aspect_ratio=True is not supported by torchmeta's resize_images")
+    with name_scope(name, "resize", [images, size]):
+        images = convert_to_tensor(images, name="images")
+        if images.shape.rank is None:
+            raise ValueError("'images' contains no shape.")
+        is_batch = True
+        if images.shape.rank == 3:
+            is_batch = False
+            images = raw_op("ExpandDims", input=images, dim=0)
+        elif images.shape.rank != 4:
+            raise ValueError("'images' must have either 3 or 4 dimensions.")
+        _, height, width, _ = images.shape.as_list()
+        try:
+            size = convert_to_tensor(size, DType.int32, name="size")
+        except (TypeError, ValueError):
+            raise ValueError("'size' must be a 1-D int32 Tensor") from None
+        if not size.shape.is_compatible_with([2]):
+            raise ValueError("'size' must be a 1-D Tensor of 2 elements: new_height, new_width")
+        size_shape = constant_value_as_shape(size)
+        new_height = size_shape.dims[0].value if size_shape.rank else None
+        new_width = size_shape.dims[1].value if size_shape.rank else None
+        if None not in (new_width, width, new_height, height) and width == new_width and height == new_height:
+            if not is_batch:
+                images = raw_op("Squeeze", input=images, squeeze_dims=[0])
+            return images
+        if nearest:
+            images = raw_op("ResizeNearestNeighbor", images=images, size=size, align_corners=align_corners)
+        else:
+            images = raw_op("ResizeBilinear", images=images, size=size, align_corners=align_corners)
+        images.set_shape([None, new_height, new_width, None])
+        if not is_batch:
+            images = raw_op("Squeeze", input=images, squeeze_dims=[0])
+        return images
+
+
+resize = resize_images
+
+
+def _check_at_least_3d(image):
+    shape = image.shape
+    try:
+        shape = shape.with_rank(3) if shape.rank is None else shape.with_rank_at_least(3)
+    except ValueError:
+        raise ValueError(f"'image' (shape {image.shape}) must be at least three-dimensional.") from None
+    if any(d == 0 for d in shape.as_list()[-3:]):
+        raise ValueError(f"inner 3 dims of 'image.shape' must be > 0: {shape}")
+    if not shape[-3:].is_fully_defined():
+        raise ValueError(
+            "per_image_standardization needs the inner 3 dims of 'image' known statically in torchmeta "
+            "(TensorFlow adds run-time assertions instead)"
+        )
+
+
+def per_image_standardization(image):
+    """``tf.image.per_image_standardization``: (x - mean) / max(stddev, 1/sqrt(num_pixels)), per image.
+
+    Raises:
+      ValueError: if ``image`` has fewer than 3 dims (or unknown inner dims).
+    """
+    with name_scope(None, "per_image_standardization", [image]) as scope:
+        image = convert_to_tensor(image, name="image")
+        _check_at_least_3d(image)
+        image = with_dependencies([], image)
+        image = math_ops.cast(image, dtype=DType.float32)
+        num_pixels = math_ops.reduce_prod(array_ops.shape(image)[-3:])
+        image_mean = math_ops.reduce_mean(image, axis=[-1, -2, -3], keepdims=True)
+        stddev = math_ops.reduce_std(image, axis=[-1, -2, -3], keepdims=True)
+        min_stddev = math_ops.rsqrt(math_ops.cast(num_pixels, DType.float32))
+        adjusted_stddev = math_ops.maximum(stddev, min_stddev)
+        image -= image_mean
+        return math_ops.divide(image, adjusted_stddev, name=scope)
+
+
+def convert_image_dtype(image, dtype, saturate=False, name=None):
+    """``tf.image.convert_image_dtype``: rescales between integer ranges and [0, 1) floats.
+
+    Raises:
+      AttributeError: for non-numeric dtypes (TensorFlow's exception type).
+    """
+    image = convert_to_tensor(image, name="image")
+    dtype = dtypes.as_dtype(dtype)
+    src = image.dtype.base_dtype
+    if not dtype.is_floating and not dtype.is_integer:
+        raise AttributeError("dtype must be either floating point or integer")
+    if not src.is_floating and not src.is_integer:
+        raise AttributeError("image dtype must be either floating point or integer")
+    if dtype is src:
+        return raw_op("Identity", input=image, name=name)
+    cast = math_ops.saturate_cast if saturate else math_ops.cast
+    with name_scope(name, "convert_image", [image]) as name:
+        if src.is_integer and dtype.is_integer:
+            scale_in, scale_out = src.max, dtype.max
+            if scale_in > scale_out:
+                scale = (scale_in + 1) // (scale_out + 1)
+                scaled = math_ops.floordiv(image, scale)
+                return cast(scaled, dtype, name=name)
+            casted = cast(image, dtype)
+            scale = (scale_out + 1) // (scale_in + 1)
+            return math_ops.multiply(casted, scale, name=name)
+        if src.is_floating and dtype.is_floating:
+            return math_ops.cast(image, dtype, name=name)
+        if src.is_integer:
+            casted = math_ops.cast(image, dtype)
+            return math_ops.multiply(casted, 1.0 / src.max, name=name)
+        scaled = math_ops.multiply(image, dtype.max + 0.5)
+        return cast(scaled, dtype, name=name)

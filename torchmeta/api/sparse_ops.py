@@ -1,0 +1,311 @@
+"""``tf.sparse`` (TF1 names too): SparseTensor placeholders, to_dense, reorder, concat, reduce_sum, the
+sparse segment reductions and ``tf.nn.embedding_lookup_sparse``; graphs as TensorFlow 2.21 builds them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchmeta.api import array_ops, math_ops, nn_ops
+from torchmeta.dtypes import DType
+from torchmeta.framework.constant_op import constant
+from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from torchmeta.framework.tensor_shape import TensorShape, dimension_value
+from torchmeta.framework.tensor_util import constant_value_as_shape
+
+__all__ = [
+    "sparse_placeholder",
+    "sparse_tensor_to_dense",
+    "sparse_reorder",
+    "sparse_concat",
+    "sparse_reduce_sum",
+    "sparse_segment_sum",
+    "sparse_segment_mean",
+    "sparse_segment_sqrt_n",
+    "embedding_lookup_sparse",
+]
+
+
+def _convert_to_sparse_tensor(sp_input) -> SparseTensor:
+    if isinstance(sp_input, SparseTensorValue):
+        return SparseTensor.from_value(sp_input)
+    if not isinstance(sp_input, SparseTensor):
+        raise TypeError("Input must be a SparseTensor.")
+    return sp_input
+
+
+def sparse_placeholder(dtype, shape=None, name=None):
+    """``tf.sparse_placeholder``: a SparseTensor of three placeholders (``name/indices``, ``/values``, ``/shape``)."""
+    shape_name = name + "/shape" if name is not None else None
+    default_shape_name = name + "/shape_default" if name is not None else None
+    if shape is None:
+        rank = None
+        dense_shape = array_ops.placeholder(DType.int64, shape=[rank], name=shape_name)
+        dense_shape_default = constant_value_as_shape(dense_shape)
+    else:
+        if isinstance(shape, Tensor):
+            rank = shape.shape[0]
+            dense_shape_default = constant_value_as_shape(shape)
+        else:
+            rank = len(shape)
+            dense_shape_default = TensorShape(tuple(None if dim == -1 else dim for dim in shape))
+            shape = tuple(dimension_value(dim) for dim in shape)
+            shape = tuple(-1 if dim is None else dim for dim in shape)
+            shape = convert_to_tensor(shape, dtype=DType.int64, name=default_shape_name)
+        dense_shape = array_ops.placeholder_with_default(shape, shape=shape.shape, name=shape_name)
+    result = SparseTensor(
+        values=array_ops.placeholder(dtype, shape=[None], name=name + "/values" if name is not None else None),
+        indices=array_ops.placeholder(
+            DType.int64, shape=[None, rank], name=name + "/indices" if name is not None else None
+        ),
+        dense_shape=dense_shape,
+    )
+    result.set_shape(dense_shape_default)
+    return result
+
+
+def sparse_tensor_to_dense(sp_input, default_value=None, validate_indices=True, name=None):
+    """``tf.sparse.to_dense``: the dense tensor, ``default_value`` (zero) where no value is given."""
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    if default_value is None:
+        default_value = array_ops.zeros([], dtype=sp_input.dtype)
+    return raw_op(
+        "SparseToDense",
+        sparse_indices=sp_input.indices,
+        output_shape=sp_input.dense_shape,
+        sparse_values=sp_input.values,
+        default_value=default_value,
+        validate_indices=validate_indices,
+        name=name,
+    )
+
+
+def sparse_reorder(sp_input, name=None):
+    """``tf.sparse.reorder``: the same SparseTensor with its entries in row-major order."""
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    indices, values = raw_op(
+        "SparseReorder",
+        input_indices=sp_input.indices,
+        input_values=sp_input.values,
+        input_shape=sp_input.dense_shape,
+        name=name,
+    )
+    if sp_input.shape.is_fully_defined():
+        return SparseTensor(indices, values, sp_input.shape.as_list())
+    output = SparseTensor(indices, values, array_ops.identity(sp_input.dense_shape))
+    output.set_shape(sp_input.shape)
+    return output
+
+
+def sparse_concat(axis, sp_inputs, name=None, expand_nonconcat_dim=False, concat_dim=None, expand_nonconcat_dims=None):
+    """``tf.sparse.concat`` (TF1 signature): concatenates SparseTensors along ``axis``.
+
+    Raises:
+      TypeError: if the inputs are not SparseTensors.
+      ValueError: for ``expand_nonconcat_dim=True`` (not supported).
+    """
+    if expand_nonconcat_dims is not None:
+        expand_nonconcat_dim = expand_nonconcat_dims
+    if concat_dim is not None:
+        axis = concat_dim
+    if expand_nonconcat_dim:
+        raise ValueError("sparse_concat(expand_nonconcat_dim=True) is not supported by torchmeta")
+    if not isinstance(sp_inputs, (list, tuple)):
+        raise TypeError("Inputs must be a list or tuple.")
+    sp_inputs = [_convert_to_sparse_tensor(s) for s in sp_inputs]
+    if len(sp_inputs) == 1:
+        return sp_inputs[0]
+    output_ind, output_val, output_shape = raw_op(
+        "SparseConcat",
+        indices=[s.indices for s in sp_inputs],
+        values=[s.values for s in sp_inputs],
+        shapes=[s.dense_shape for s in sp_inputs],
+        concat_dim=axis,
+        name=name,
+    )
+    input_shapes = [s.shape for s in sp_inputs]
+    if all(shape.rank is not None for shape in input_shapes):
+        static = input_shapes[0].as_list()
+        dims = [shape.as_list()[axis] for shape in input_shapes]
+        static[axis] = None if any(d is None for d in dims) else sum(dims)
+    else:
+        static = None
+    if all(shape.is_fully_defined() for shape in input_shapes):
+        return SparseTensor(output_ind, output_val, convert_to_tensor(static, dtype=DType.int64))
+    output = SparseTensor(output_ind, output_val, output_shape)
+    output.set_shape(TensorShape(static))
+    return output
+
+
+def _reduction_dims(sp_input, axis):
+    if axis is not None:
+        return axis
+    rank = sp_input.dense_shape.shape.dims[0].value if sp_input.dense_shape.shape.is_fully_defined() else None
+    if rank:
+        return constant(np.arange(rank, dtype=np.int32))
+    return math_ops.range(0, raw_op("Size", input=sp_input.dense_shape, out_type=DType.int32, name="Rank"))
+
+
+def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_sum`` (TF1): the dense sum over ``axis`` (all axes by default)."""
+    if keep_dims is not None:
+        keepdims = keep_dims
+    if reduction_axes is not None:
+        axis = reduction_axes
+    return raw_op(
+        "SparseReduceSum",
+        input_indices=sp_input.indices,
+        input_values=sp_input.values,
+        input_shape=sp_input.dense_shape,
+        reduction_axes=_reduction_dims(sp_input, axis),
+        keep_dims=bool(keepdims),
+    )
+
+
+def _segment(op_type: str, doc: str):
+    def fn(data, indices, segment_ids, name=None, num_segments=None, sparse_gradient=False):
+        if num_segments is not None:
+            return raw_op(
+                op_type + "WithNumSegments",
+                data=data,
+                indices=indices,
+                segment_ids=segment_ids,
+                num_segments=num_segments,
+                sparse_gradient=sparse_gradient,
+                name=name,
+            )
+        return raw_op(
+            op_type, data=data, indices=indices, segment_ids=segment_ids, sparse_gradient=sparse_gradient, name=name
+        )
+
+    fn.__doc__ = doc
+    return fn
+
+
+sparse_segment_sum = _segment("SparseSegmentSum", "``tf.sparse.segment_sum``: sums of ``data[indices]`` per segment.")
+sparse_segment_mean = _segment(
+    "SparseSegmentMean", "``tf.sparse.segment_mean``: means of ``data[indices]`` per segment."
+)
+sparse_segment_sqrt_n = _segment(
+    "SparseSegmentSqrtN", "``tf.sparse.segment_sqrt_n``: sums of ``data[indices]`` per segment over sqrt(count)."
+)
+
+
+def embedding_lookup_sparse(
+    params,
+    sp_ids,
+    sp_weights,
+    partition_strategy="mod",
+    name=None,
+    combiner=None,
+    max_norm=None,
+    allow_fast_lookup=False,
+):
+    """``tf.nn.embedding_lookup_sparse`` (TF1): combined embeddings of each row's ids (optionally weighted).
+
+    Raises:
+      ValueError: for an unknown ``combiner``.
+      TypeError: if ``sp_ids``/``sp_weights`` are not SparseTensors.
+    """
+    if combiner is None:
+        combiner = "mean"
+    if combiner not in ("mean", "sqrtn", "sum"):
+        raise ValueError(f"combiner must be one of 'mean', 'sqrtn' or 'sum', got {combiner}")
+    if isinstance(params, tuple):
+        params = list(params)
+    if not isinstance(params, list):
+        params = [params]
+    if not isinstance(sp_ids, SparseTensor):
+        raise TypeError(f"sp_ids must be SparseTensor, got {type(sp_ids)}")
+    ignore_weights = sp_weights is None
+    if not ignore_weights:
+        if not isinstance(sp_weights, SparseTensor):
+            raise TypeError(f"sp_weights must be either None or SparseTensor,got {type(sp_weights)}")
+        sp_ids.values.shape.assert_is_compatible_with(sp_weights.values.shape)
+        sp_ids.indices.shape.assert_is_compatible_with(sp_weights.indices.shape)
+        sp_ids.dense_shape.shape.assert_is_compatible_with(sp_weights.dense_shape.shape)
+    with name_scope(name, "embedding_lookup_sparse", [*params, sp_ids]) as name:
+        segment_ids = sp_ids.indices[:, 0]
+        ids = sp_ids.values
+        return _embedding_lookup_sparse_impl(
+            params,
+            segment_ids,
+            sp_weights,
+            ids,
+            combiner,
+            ignore_weights,
+            max_norm,
+            allow_fast_lookup,
+            partition_strategy,
+            name,
+        )
+
+
+def _embedding_lookup_sparse_impl(
+    params,
+    segment_ids,
+    sp_weights,
+    ids,
+    combiner,
+    ignore_weights,
+    max_norm,
+    allow_fast_lookup,
+    partition_strategy,
+    name,
+):
+    need_sparse_segment_gradient = False
+    segment_ids = convert_to_tensor(segment_ids, name="segment_ids")
+    if len(params) == 1 and not isinstance(params[0], Tensor):
+        params = [convert_to_tensor(params[0], name="params")]
+    if (
+        len(params) == 1
+        and params[0].device == segment_ids.device
+        and max_norm is None
+        and (allow_fast_lookup or ignore_weights)
+    ):
+        idx = ids
+        embeddings = params[0]
+        if not allow_fast_lookup:
+            need_sparse_segment_gradient = True
+    else:
+        ids, idx = array_ops.unique(ids)
+        embeddings = nn_ops.embedding_lookup(params, ids, partition_strategy=partition_strategy, max_norm=max_norm)
+    if not ignore_weights:
+        if segment_ids.dtype.base_dtype is not DType.int32:
+            segment_ids = math_ops.cast(segment_ids, DType.int32)
+        weights = sp_weights.values
+        embeddings = array_ops.gather(embeddings, idx)
+        original_dtype = embeddings.dtype.base_dtype
+        if original_dtype in (DType.float16, DType.bfloat16):
+            embeddings = math_ops.cast(embeddings, DType.float32)
+        if weights.dtype.base_dtype is not embeddings.dtype.base_dtype:
+            weights = math_ops.cast(weights, embeddings.dtype)
+        ones_shape = array_ops.expand_dims(array_ops.rank(embeddings) - 1, 0)
+        weights_shape = array_ops.shape(weights)
+        ones = array_ops.ones(ones_shape, dtype=weights_shape.dtype)
+        bcast_weights_shape = array_ops.concat([weights_shape, ones], 0)
+        orig_weights_shape = weights.shape
+        weights = array_ops.reshape(weights, bcast_weights_shape)
+        if embeddings.shape.rank is not None:
+            weights.set_shape(orig_weights_shape.concatenate([1] * (embeddings.shape.rank - 1)))
+        embeddings *= weights
+        if combiner == "sum":
+            embeddings = math_ops.segment_sum(embeddings, segment_ids, name=name)
+        elif combiner == "mean":
+            embeddings = math_ops.segment_sum(embeddings, segment_ids)
+            weight_sum = math_ops.segment_sum(weights, segment_ids)
+            embeddings = math_ops.div_no_nan(embeddings, weight_sum, name=name)
+        else:
+            embeddings = math_ops.segment_sum(embeddings, segment_ids)
+            weights_squared = math_ops.pow(weights, 2)
+            weight_sum = math_ops.segment_sum(weights_squared, segment_ids)
+            weight_sum_sqrt = math_ops.sqrt(weight_sum)
+            embeddings = math_ops.div_no_nan(embeddings, weight_sum_sqrt, name=name)
+        if embeddings.dtype.base_dtype is not original_dtype:
+            embeddings = math_ops.cast(embeddings, original_dtype)
+        return embeddings
+    if segment_ids.dtype.base_dtype not in (DType.int32, DType.int64):
+        segment_ids = math_ops.cast(segment_ids, DType.int32)
+    fn = {"sum": sparse_segment_sum, "mean": sparse_segment_mean, "sqrtn": sparse_segment_sqrt_n}[combiner]
+    return fn(embeddings, idx, segment_ids, name=name, sparse_gradient=need_sparse_segment_gradient)

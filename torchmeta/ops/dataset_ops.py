@@ -1,0 +1,698 @@
+"""tf.data ops: the dataset ops TensorFlow emits (TensorSliceDataset, BatchDatasetV2, ShuffleDataset, ...) and
+the iterator ops (IteratorV2, MakeIterator, IteratorGetNext, string handles).
+
+A dataset op's value (its ``variant`` output) is a ``DatasetSpec``: what the op is, its input
+datasets and its arguments, nothing running yet. ``MakeIterator`` hands a spec to the session's
+pipeline executor (``torchmeta.runtime.data_pipeline``, reached through the session state), which
+runs it on the host; ``IteratorGetNext`` returns the next element's tensors (torch tensors, numpy
+object arrays for strings) straight to the graph, or raises OutOfRangeError("End of sequence").
+Ops with functions (map, filter, flat_map, interleave) need the function library support of the
+runtime (``functions`` context) and are registered with the other dataset ops.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+
+from torchmeta import errors
+from torchmeta._proto import resource_handle_pb2
+from torchmeta.dtypes import DType
+from torchmeta.framework.registry import no_registered_gradient, register_op
+from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops.common import resource_key, session_resource
+
+__all__ = ["DatasetSpec", "IteratorResource"]
+
+_VARIANT_SHAPE = [TensorShape([])]
+
+
+class DatasetSpec:
+    """One dataset op's description: ``kind`` (the op type), input datasets, arguments, element signature."""
+
+    __slots__ = ("kind", "inputs", "args", "output_types", "output_shapes", "node_name")
+
+    def __init__(self, kind, inputs=(), args=None, output_types=(), output_shapes=(), node_name=""):
+        self.kind = kind
+        self.inputs = list(inputs)
+        self.args = dict(args or {})
+        self.output_types = list(output_types)
+        self.output_shapes = list(output_shapes)
+        self.node_name = node_name
+
+    def __repr__(self):
+        return f"<DatasetSpec {self.kind} {self.node_name!r}>"
+
+
+def _int(value) -> int:
+    return int(np.asarray(value.cpu() if hasattr(value, "cpu") else value).reshape(()))
+
+
+def _shapes(output_shapes):
+    return [None if s is None else tuple(s) for s in output_shapes]
+
+
+def _dataset_shape(op):
+    return _VARIANT_SHAPE
+
+
+def _types_attr(name="output_types"):
+    return f"{name}: list(type) >= 1"
+
+
+_ELEMENT_ATTRS = [_types_attr(), "output_shapes: list(shape) >= 1"]
+_META = 'metadata: string = ""'
+
+
+def _spec(kind, node_name, inputs=(), args=None, output_types=(), output_shapes=()):
+    return DatasetSpec(kind, inputs, args, output_types, _shapes(output_shapes), node_name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+@register_op(
+    "TensorDataset",
+    inputs=["components: Toutput_types"],
+    outputs=["handle: variant"],
+    attrs=["Toutput_types: list(type) >= 1", "output_shapes: list(shape) >= 1", _META],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def tensor_dataset(components, Toutput_types, output_shapes, node_name):
+    return _spec("TensorDataset", node_name, (), {"components": list(components)}, Toutput_types, output_shapes)
+
+
+@register_op(
+    "TensorSliceDataset",
+    inputs=["components: Toutput_types"],
+    outputs=["handle: variant"],
+    attrs=[
+        "Toutput_types: list(type) >= 1",
+        "output_shapes: list(shape) >= 1",
+        "is_files: bool = false",
+        _META,
+        "replicate_on_split: bool = false",
+    ],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def tensor_slice_dataset(components, Toutput_types, output_shapes, node_name):
+    components = list(components)
+    sizes = {int(c.shape[0]) if c.ndim else None for c in components}
+    if None in sizes:
+        raise errors.InvalidArgumentError(None, None, "All components must be at least 1-dimensional")
+    if len(sizes) != 1:
+        first = int(components[0].shape[0])
+        for i, c in enumerate(components[1:], 1):
+            if int(c.shape[0]) != first:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    "All components must have the same size in the 0th dimension, but component 0 has size "
+                    f"{first} and component {i} has size {int(c.shape[0])}",
+                )
+    return _spec("TensorSliceDataset", node_name, (), {"components": components}, Toutput_types, output_shapes)
+
+
+@register_op(
+    "RangeDataset",
+    inputs=["start: int64", "stop: int64", "step: int64"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, _META, "replicate_on_split: bool = false"],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def range_dataset(start, stop, step, output_types, output_shapes, node_name):
+    step = _int(step)
+    if step == 0:
+        raise errors.InvalidArgumentError(None, None, "step must be a non-zero integer.")
+    args = {"start": _int(start), "stop": _int(stop), "step": step}
+    return _spec("RangeDataset", node_name, (), args, output_types, output_shapes)
+
+
+def _file_names(filenames) -> list[str]:
+    arr = np.asarray(filenames, dtype=object)
+    if arr.ndim > 1:
+        raise errors.InvalidArgumentError(None, None, "`filenames` must be a scalar or a vector.")
+    return [f.decode() if isinstance(f, bytes) else str(f) for f in arr.reshape(-1)]
+
+
+def _string(value) -> str:
+    item = np.asarray(value, dtype=object).reshape(()).item()
+    return item.decode() if isinstance(item, bytes) else str(item)
+
+
+_STRING = [DType.string]
+
+
+@register_op(
+    "TFRecordDataset",
+    inputs=["filenames: string", "compression_type: string", "buffer_size: int64"],
+    outputs=["handle: variant"],
+    attrs=[_META],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def tf_record_dataset(filenames, compression_type, buffer_size, node_name):
+    args = {"filenames": _file_names(filenames), "compression": _string(compression_type), "buffer": _int(buffer_size)}
+    return _spec("TFRecordDataset", node_name, (), args, _STRING, [()])
+
+
+@register_op(
+    "TFRecordDatasetV2",
+    inputs=["filenames: string", "compression_type: string", "buffer_size: int64", "byte_offsets: int64"],
+    outputs=["handle: variant"],
+    attrs=[_META],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def tf_record_dataset_v2(filenames, compression_type, buffer_size, byte_offsets, node_name):
+    args = {
+        "filenames": _file_names(filenames),
+        "compression": _string(compression_type),
+        "buffer": _int(buffer_size),
+        "byte_offsets": [int(v) for v in np.asarray(byte_offsets.cpu()).reshape(-1)],
+    }
+    return _spec("TFRecordDataset", node_name, (), args, _STRING, [()])
+
+
+@register_op(
+    "TextLineDataset",
+    inputs=["filenames: string", "compression_type: string", "buffer_size: int64"],
+    outputs=["handle: variant"],
+    attrs=[_META],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def text_line_dataset(filenames, compression_type, buffer_size, node_name):
+    args = {"filenames": _file_names(filenames), "compression": _string(compression_type), "buffer": _int(buffer_size)}
+    return _spec("TextLineDataset", node_name, (), args, _STRING, [()])
+
+
+@register_op(
+    "FixedLengthRecordDatasetV2",
+    inputs=[
+        "filenames: string",
+        "header_bytes: int64",
+        "record_bytes: int64",
+        "footer_bytes: int64",
+        "buffer_size: int64",
+        "compression_type: string",
+    ],
+    outputs=["handle: variant"],
+    attrs=[_META],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def fixed_length_record_dataset_v2(
+    filenames, header_bytes, record_bytes, footer_bytes, buffer_size, compression_type, node_name
+):
+    record = _int(record_bytes)
+    if record <= 0:
+        raise errors.InvalidArgumentError(None, None, "`record_bytes` must be > 0")
+    args = {
+        "filenames": _file_names(filenames),
+        "header": _int(header_bytes),
+        "record": record,
+        "footer": _int(footer_bytes),
+        "compression": _string(compression_type),
+    }
+    return _spec("FixedLengthRecordDataset", node_name, (), args, _STRING, [()])
+
+
+# ---------------------------------------------------------------------------------------------
+# Transformations
+
+
+@register_op(
+    "ZipDataset",
+    inputs=["input_datasets: N * variant"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, "N: int >= 1", _META],
+    shape=_dataset_shape,
+)
+def zip_dataset(input_datasets, output_types, output_shapes, node_name):
+    return _spec("ZipDataset", node_name, input_datasets, {}, output_types, output_shapes)
+
+
+@register_op(
+    "ConcatenateDataset",
+    inputs=["input_dataset: variant", "another_dataset: variant"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def concatenate_dataset(input_dataset, another_dataset, output_types, output_shapes, node_name):
+    if input_dataset.output_types != another_dataset.output_types:
+        raise errors.InvalidArgumentError(
+            None, None, "input dataset and dataset to concatenate have different types of components"
+        )
+    return _spec("ConcatenateDataset", node_name, [input_dataset, another_dataset], {}, output_types, output_shapes)
+
+
+def _count_dataset(kind):
+    def kernel(input_dataset, count, output_types, output_shapes, node_name):
+        return _spec(kind, node_name, [input_dataset], {"count": _int(count)}, output_types, output_shapes)
+
+    kernel.__name__ = kernel.__qualname__ = {"RepeatDataset": "repeat_dataset", "TakeDataset": "take_dataset"}.get(
+        kind, "skip_dataset"
+    )
+    return kernel
+
+
+for _kind in ("RepeatDataset", "TakeDataset", "SkipDataset"):
+    register_op(
+        _kind,
+        inputs=["input_dataset: variant", "count: int64"],
+        outputs=["handle: variant"],
+        attrs=[*_ELEMENT_ATTRS, _META],
+        shape=_dataset_shape,
+    )(_count_dataset(_kind))
+
+
+def _batch_size(value) -> int:
+    size = _int(value)
+    if size <= 0:
+        raise errors.InvalidArgumentError(None, None, f"Batch size must be greater than zero, got {size}")
+    return size
+
+
+@register_op(
+    "BatchDataset",
+    inputs=["input_dataset: variant", "batch_size: int64"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def batch_dataset(input_dataset, batch_size, output_types, output_shapes, node_name):
+    args = {"batch_size": _batch_size(batch_size), "drop_remainder": False}
+    return _spec("BatchDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "BatchDatasetV2",
+    inputs=["input_dataset: variant", "batch_size: int64", "drop_remainder: bool"],
+    outputs=["handle: variant"],
+    attrs=["parallel_copy: bool = false", *_ELEMENT_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def batch_dataset_v2(input_dataset, batch_size, drop_remainder, output_types, output_shapes, node_name):
+    args = {"batch_size": _batch_size(batch_size), "drop_remainder": bool(drop_remainder)}
+    return _spec("BatchDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "PaddedBatchDatasetV2",
+    inputs=[
+        "input_dataset: variant",
+        "batch_size: int64",
+        "padded_shapes: N * int64",
+        "padding_values: Toutput_types",
+        "drop_remainder: bool",
+    ],
+    outputs=["handle: variant"],
+    attrs=[
+        "parallel_copy: bool = false",
+        "Toutput_types: list(type) >= 1",
+        "output_shapes: list(shape) >= 1",
+        "N: int >= 1",
+        _META,
+    ],
+    shape=_dataset_shape,
+)
+def padded_batch_dataset_v2(
+    input_dataset, batch_size, padded_shapes, padding_values, drop_remainder, Toutput_types, output_shapes, node_name
+):
+    args = {
+        "batch_size": _batch_size(batch_size),
+        "drop_remainder": bool(drop_remainder),
+        "padded_shapes": [[int(d) for d in np.asarray(s.cpu()).reshape(-1)] for s in padded_shapes],
+        "padding_values": list(padding_values),
+    }
+    return _spec("PaddedBatchDataset", node_name, [input_dataset], args, Toutput_types, output_shapes)
+
+
+def _shuffle_args(buffer_size, seed, seed2):
+    size = _int(buffer_size)
+    if size <= 0 and size != -2:
+        raise errors.InvalidArgumentError(None, None, f"buffer_size must be greater than zero. Got: {size}")
+    return {"buffer_size": size, "seed": _int(seed), "seed2": _int(seed2)}
+
+
+@register_op(
+    "ShuffleDataset",
+    inputs=["input_dataset: variant", "buffer_size: int64", "seed: int64", "seed2: int64"],
+    outputs=["handle: variant"],
+    attrs=["reshuffle_each_iteration: bool = true", *_ELEMENT_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def shuffle_dataset(
+    input_dataset, buffer_size, seed, seed2, reshuffle_each_iteration, output_types, output_shapes, node_name
+):
+    args = {**_shuffle_args(buffer_size, seed, seed2), "reshuffle": reshuffle_each_iteration, "count": 1}
+    return _spec("ShuffleDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "ShuffleAndRepeatDataset",
+    inputs=["input_dataset: variant", "buffer_size: int64", "seed: int64", "seed2: int64", "count: int64"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, "reshuffle_each_iteration: bool = true", _META],
+    shape=_dataset_shape,
+)
+def shuffle_and_repeat_dataset(
+    input_dataset, buffer_size, seed, seed2, count, output_types, output_shapes, reshuffle_each_iteration, node_name
+):
+    args = {**_shuffle_args(buffer_size, seed, seed2), "reshuffle": reshuffle_each_iteration, "count": _int(count)}
+    return _spec("ShuffleDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "PrefetchDataset",
+    inputs=["input_dataset: variant", "buffer_size: int64"],
+    outputs=["handle: variant"],
+    attrs=[
+        *_ELEMENT_ATTRS,
+        "slack_period: int = 0",
+        "legacy_autotune: bool = true",
+        "buffer_size_min: int = 0",
+        _META,
+    ],
+    shape=_dataset_shape,
+)
+def prefetch_dataset(input_dataset, buffer_size, output_types, output_shapes, node_name):
+    size = _int(buffer_size)
+    if size < 0 and size != -1:
+        raise errors.InvalidArgumentError(
+            None, None, f"buffer_size must be >= 0 or set buffer_size to be {-1} for auto-tuning"
+        )
+    return _spec("PrefetchDataset", node_name, [input_dataset], {"buffer_size": size}, output_types, output_shapes)
+
+
+@register_op(
+    "CacheDataset",
+    inputs=["input_dataset: variant", "filename: string"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def cache_dataset(input_dataset, filename, output_types, output_shapes, node_name):
+    name = _string(filename)
+    if name:
+        raise errors.UnimplementedError(
+            None, None, f"CacheDataset to file {name!r} is not supported by torchmeta (in-memory caching is)"
+        )
+    return _spec("CacheDataset", node_name, [input_dataset], {}, output_types, output_shapes)
+
+
+@register_op(
+    "UnbatchDataset",
+    inputs=["input_dataset: variant"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def unbatch_dataset(input_dataset, output_types, output_shapes, node_name):
+    return _spec("UnbatchDataset", node_name, [input_dataset], {}, output_types, output_shapes)
+
+
+@register_op(
+    "OptimizeDataset",
+    inputs=["input_dataset: variant", "optimizations: string"],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, "optimization_configs: list(string) = []"],
+    shape=_dataset_shape,
+)
+def optimize_dataset(input_dataset, optimizations):
+    """Graph rewrites of TF's tf.data runtime: the data are the same without them."""
+    return input_dataset
+
+
+@register_op(
+    "OptimizeDatasetV2",
+    inputs=[
+        "input_dataset: variant",
+        "optimizations_enabled: string",
+        "optimizations_disabled: string",
+        "optimizations_default: string",
+    ],
+    outputs=["handle: variant"],
+    attrs=[*_ELEMENT_ATTRS, "optimization_configs: list(string) = []"],
+    shape=_dataset_shape,
+)
+def optimize_dataset_v2(input_dataset, optimizations_enabled, optimizations_disabled, optimizations_default):
+    """Graph rewrites of TF's tf.data runtime: the data are the same without them."""
+    return input_dataset
+
+
+@register_op(
+    "ModelDataset",
+    inputs=["input_dataset: variant"],
+    outputs=["handle: variant"],
+    attrs=["algorithm: int = 0", "cpu_budget: int = 0", "ram_budget: int = 0", *_ELEMENT_ATTRS],
+    shape=_dataset_shape,
+)
+def model_dataset(input_dataset):
+    """TF's autotuning model: no effect on the elements."""
+    return input_dataset
+
+
+# ---------------------------------------------------------------------------------------------
+# Iterators
+
+_handles = itertools.count()
+
+
+class IteratorResource:
+    """An iterator of one session: ``MakeIterator`` (re)starts it on a dataset, ``get_next`` advances it."""
+
+    def __init__(self, node_name: str, output_types, output_shapes, make_pipeline):
+        self.node_name = node_name
+        self.output_types = list(output_types)
+        self.output_shapes = _shapes(output_shapes)
+        self._make_pipeline = make_pipeline
+        self._pipeline = None
+        self._lock = threading.Lock()
+        handle = resource_handle_pb2.ResourceHandleProto(
+            device="/job:localhost/replica:0/task:0/device:CPU:0",
+            container="localhost",
+            name=f"_{next(_handles)}_{node_name}",
+            hash_code=abs(hash(node_name)) % (1 << 63),
+            maybe_type_name="tensorflow::data::IteratorResource",
+        )
+        self.string_handle = handle.SerializeToString()
+
+    def initialize(self, dataset: DatasetSpec, device) -> None:
+        if dataset.output_types != self.output_types:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                "The iterator and the dataset must have the same types, but the iterator has "
+                f"{_type_list(self.output_types)} and the dataset has {_type_list(dataset.output_types)}",
+            )
+        for i, (want, got) in enumerate(zip(self.output_shapes, dataset.output_shapes)):
+            if want is not None and got is not None and not _compatible(want, got):
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"Expected element shape {_shape_text(want)} of component {i} to be compatible with "
+                    f"{_shape_text(got)}",
+                )
+        with self._lock:
+            old, self._pipeline = self._pipeline, self._make_pipeline(dataset, device)
+        if old is not None:
+            old.close()
+
+    def get_next(self):
+        pipeline = self._pipeline
+        if pipeline is None:
+            raise errors.FailedPreconditionError(
+                None,
+                None,
+                "GetNext() failed because the iterator has not been initialized. Ensure that you have run the "
+                "initializer operation for this iterator before getting the next element.",
+            )
+        return pipeline.get_next()
+
+    def cancel(self) -> None:
+        pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.close()
+
+
+def _type_list(types) -> str:
+    return "[" + ", ".join(DType(t).name if not isinstance(t, DType) else t.name for t in types) + "]"
+
+
+def _shape_text(shape) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _compatible(a, b) -> bool:
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _iterator_resource(state, node_name, container, shared_name, output_types, output_shapes):
+    key = resource_key("iterator", container, shared_name, node_name)
+    resource = session_resource(
+        state, key, lambda: IteratorResource(node_name, output_types, output_shapes, state.make_pipeline)
+    )
+    state.iterators_by_handle[resource.string_handle] = resource
+    return resource
+
+
+@register_op(
+    "IteratorV2",
+    outputs=["handle: resource"],
+    attrs=["shared_name: string", "container: string", *_ELEMENT_ATTRS],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def iterator_v2(shared_name, container, output_types, output_shapes, state, node_name):
+    return _iterator_resource(state, node_name, container, shared_name, output_types, output_shapes)
+
+
+@register_op(
+    "Iterator",
+    outputs=["handle: resource"],
+    attrs=["shared_name: string", "container: string", *_ELEMENT_ATTRS],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def iterator(shared_name, container, output_types, output_shapes, state, node_name):
+    return _iterator_resource(state, node_name, container, shared_name, output_types, output_shapes)
+
+
+@register_op(
+    "MakeIterator",
+    inputs=["dataset: variant", "iterator: resource"],
+    shape=lambda op: [],
+    stateful=True,
+)
+def make_iterator(dataset, iterator, device):
+    iterator.initialize(dataset, device)
+
+
+def _get_next_shape(op):
+    return [TensorShape(s) for s in op.get_attr("output_shapes")]
+
+
+def _outputs(values):
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+@register_op(
+    "IteratorGetNext",
+    inputs=["iterator: resource"],
+    outputs=["components: output_types"],
+    attrs=_ELEMENT_ATTRS,
+    shape=_get_next_shape,
+    stateful=True,
+)
+def iterator_get_next(iterator, output_types):
+    return _outputs(list(iterator.get_next()))
+
+
+@register_op(
+    "IteratorGetNextSync",
+    inputs=["iterator: resource"],
+    outputs=["components: output_types"],
+    attrs=_ELEMENT_ATTRS,
+    shape=_get_next_shape,
+    stateful=True,
+)
+def iterator_get_next_sync(iterator, output_types):
+    return _outputs(list(iterator.get_next()))
+
+
+@register_op(
+    "IteratorToStringHandle",
+    inputs=["resource_handle: resource"],
+    outputs=["string_handle: string"],
+    shape=lambda op: [TensorShape([])],
+    stateful=True,
+)
+def iterator_to_string_handle(resource_handle):
+    out = np.empty((), dtype=object)
+    out[()] = resource_handle.string_handle
+    return out
+
+
+def _from_string_handle(string_handle, output_types, output_shapes, state):
+    handle = np.asarray(string_handle, dtype=object).reshape(()).item()
+    resource = state.iterators_by_handle.get(bytes(handle))
+    if resource is None:
+        raise errors.InvalidArgumentError(
+            None, None, "Could not parse string handle as a valid iterator handle of this session"
+        )
+    if output_types and resource.output_types != list(output_types):
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Iterator output types {_type_list(resource.output_types)} do not match the expected types "
+            f"{_type_list(output_types)}",
+        )
+    return resource
+
+
+@register_op(
+    "IteratorFromStringHandleV2",
+    inputs=["string_handle: string"],
+    outputs=["resource_handle: resource"],
+    attrs=["output_types: list(type) >= 0 = []", "output_shapes: list(shape) >= 0 = []"],
+    shape=lambda op: [TensorShape([])],
+    stateful=True,
+)
+def iterator_from_string_handle_v2(string_handle, output_types, output_shapes, state):
+    return _from_string_handle(string_handle, output_types, output_shapes, state)
+
+
+@register_op(
+    "IteratorFromStringHandle",
+    inputs=["string_handle: string"],
+    outputs=["resource_handle: resource"],
+    attrs=["output_types: list(type) >= 0 = []", "output_shapes: list(shape) >= 0 = []"],
+    shape=lambda op: [TensorShape([])],
+    stateful=True,
+)
+def iterator_from_string_handle(string_handle, output_types, output_shapes, state):
+    return _from_string_handle(string_handle, output_types, output_shapes, state)
+
+
+no_registered_gradient(
+    "TensorDataset",
+    "TensorSliceDataset",
+    "RangeDataset",
+    "TFRecordDataset",
+    "TFRecordDatasetV2",
+    "TextLineDataset",
+    "FixedLengthRecordDatasetV2",
+    "ZipDataset",
+    "ConcatenateDataset",
+    "RepeatDataset",
+    "TakeDataset",
+    "SkipDataset",
+    "BatchDataset",
+    "BatchDatasetV2",
+    "PaddedBatchDatasetV2",
+    "ShuffleDataset",
+    "ShuffleAndRepeatDataset",
+    "PrefetchDataset",
+    "CacheDataset",
+    "UnbatchDataset",
+    "OptimizeDataset",
+    "OptimizeDatasetV2",
+    "ModelDataset",
+    "IteratorV2",
+    "Iterator",
+    "MakeIterator",
+    "IteratorGetNext",
+    "IteratorGetNextSync",
+    "IteratorToStringHandle",
+    "IteratorFromStringHandleV2",
+    "IteratorFromStringHandle",
+)

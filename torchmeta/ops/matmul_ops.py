@@ -1,0 +1,295 @@
+"""Matrix products: MatMul, BatchMatMul(V2, V3) and SparseMatMul, with TF's shape rules and gradients."""
+
+from __future__ import annotations
+
+import torch
+
+from torchmeta import errors
+from torchmeta.api import array_ops, math_ops
+from torchmeta.framework.common_shapes import format_dims, merge_shapes, shape_error
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import register_gradient, register_op
+from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops.math_ops import TORCH_DTYPES, broadcast_shape_dims, conj_if_complex
+
+# ---------------------------------------------------------------------------------------------
+# Matrix products
+
+
+def _matmul_shape(op):
+    a, b = op.inputs[0].shape, op.inputs[1].shape
+    for s in (a, b):
+        if s.rank is not None and s.rank != 2:
+            raise shape_error(op, f"Shape must be rank 2 but is rank {s.rank}")
+    da = a.as_tuple() or (None, None)
+    db = b.as_tuple() or (None, None)
+    m, k1 = (da[1], da[0]) if op.get_attr("transpose_a") else da
+    k2, n = (db[1], db[0]) if op.get_attr("transpose_b") else db
+    _check_inner(k1, k2, op, a, b)
+    return [TensorShape([m, n])]
+
+
+def _check_inner(k1, k2, op, a, b):
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise shape_error(op, f"Dimensions must be equal, but are {k1} and {k2}")
+
+
+def _matmul_error(a, b, e):
+    if "cannot be multiplied" in str(e) or "size mismatch" in str(e):
+        return errors.InvalidArgumentError(
+            None, None, f"Matrix size-incompatible: In[0]: {format_dims(a.shape)}, In[1]: {format_dims(b.shape)}"
+        )
+    return e
+
+
+@register_op(
+    "MatMul",
+    inputs=["a: T", "b: T"],
+    outputs=["product: T"],
+    attrs=[
+        "transpose_a: bool = false",
+        "transpose_b: bool = false",
+        "T: {bfloat16, half, float, double, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128}",
+        "grad_a: bool = false",
+        "grad_b: bool = false",
+    ],
+    shape=_matmul_shape,
+)
+def mat_mul(a, b, transpose_a, transpose_b):
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    try:
+        return torch.mm(x, y)
+    except RuntimeError as e:
+        raise _matmul_error(a, b, e) from None
+
+
+@register_gradient("MatMul")
+def _mat_mul_grad(op, grad):
+    """MatMuls of the gradient with the conjugated other operand, one per transpose combination."""
+    t_a = op.get_attr("transpose_a")
+    t_b = op.get_attr("transpose_b")
+    a = conj_if_complex(op.inputs[0])
+    b = conj_if_complex(op.inputs[1])
+    if not t_a and not t_b:
+        grad_a = raw_op("MatMul", a=grad, b=b, transpose_b=True, grad_a=True)
+        grad_b = raw_op("MatMul", a=a, b=grad, transpose_a=True, grad_b=True)
+    elif not t_a and t_b:
+        grad_a = raw_op("MatMul", a=grad, b=b, grad_a=True)
+        grad_b = raw_op("MatMul", a=grad, b=a, transpose_a=True, grad_b=True)
+    elif t_a and not t_b:
+        grad_a = raw_op("MatMul", a=b, b=grad, transpose_b=True, grad_a=True)
+        grad_b = raw_op("MatMul", a=a, b=grad, grad_b=True)
+    else:
+        grad_a = raw_op("MatMul", a=b, b=grad, transpose_a=True, transpose_b=True, grad_a=True)
+        grad_b = raw_op("MatMul", a=grad, b=a, transpose_a=True, transpose_b=True, grad_b=True)
+    return grad_a, grad_b
+
+
+def _batch_matmul_shape(op, broadcast: bool):
+    x, y = op.inputs[0].shape, op.inputs[1].shape
+    for s in (x, y):
+        if s.rank is not None and s.rank < 2:
+            raise shape_error(op, f"Shape must be at least rank 2 but is rank {s.rank}")
+    if broadcast and (x.rank is None or y.rank is None):
+        return [unknown_shape()]
+    dx = x.as_tuple()
+    dy = y.as_tuple()
+    m, k1 = (None, None) if dx is None else dx[-2:]
+    k2, n = (None, None) if dy is None else dy[-2:]
+    if op.get_attr("adj_x"):
+        m, k1 = k1, m
+    if op.get_attr("adj_y"):
+        k2, n = n, k2
+    _check_inner(k1, k2, op, x, y)
+    bx, by = x[:-2] if dx is not None else unknown_shape(), y[:-2] if dy is not None else unknown_shape()
+    if broadcast:
+        batch = broadcast_shape_dims(bx, by, op)
+    else:
+        batch = merge_shapes(op, bx, by)
+    return [batch.concatenate(TensorShape([m, n]))]
+
+
+def _batch_matmul_v1_shape(op):
+    return _batch_matmul_shape(op, broadcast=False)
+
+
+def _batch_matmul_v2_shape(op):
+    return _batch_matmul_shape(op, broadcast=True)
+
+
+def _adjoint(t):
+    return t.mH if t.is_complex() else t.mT
+
+
+_BMM_ATTRS = ["adj_x: bool = false", "adj_y: bool = false", "grad_x: bool = false", "grad_y: bool = false"]
+
+
+@register_op(
+    "BatchMatMul",
+    inputs=["x: T", "y: T"],
+    outputs=["output: T"],
+    attrs=["T: {bfloat16, half, float, double, int32, int64, complex64, complex128}", *_BMM_ATTRS],
+    shape=_batch_matmul_v1_shape,
+)
+def batch_mat_mul(x, y, adj_x, adj_y):
+    return batch_mat_mul_v2(x, y, adj_x, adj_y)
+
+
+@register_gradient("BatchMatMul")
+def _batch_mat_mul_grad(op, grad):
+    """tf.matmul of the gradient with the other operand (adjoints chosen per ``adj_*``)."""
+    matmul = math_ops.matmul
+    x, y = op.inputs
+    adj_x = op.get_attr("adj_x")
+    adj_y = op.get_attr("adj_y")
+    if not adj_x:
+        if not adj_y:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=True)
+            grad_y = matmul(x, grad, adjoint_a=True, adjoint_b=False)
+        else:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=False)
+            grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=False)
+    elif not adj_y:
+        grad_x = matmul(y, grad, adjoint_a=False, adjoint_b=True)
+        grad_y = matmul(x, grad, adjoint_a=False, adjoint_b=False)
+    else:
+        grad_x = matmul(y, grad, adjoint_a=True, adjoint_b=True)
+        grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=True)
+    return grad_x, grad_y
+
+
+@register_op(
+    "BatchMatMulV2",
+    inputs=["x: T", "y: T"],
+    outputs=["output: T"],
+    attrs=[
+        "T: {bfloat16, half, float, double, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128}",
+        *_BMM_ATTRS,
+    ],
+    shape=_batch_matmul_v2_shape,
+)
+def batch_mat_mul_v2(x, y, adj_x, adj_y):
+    """``adj_*`` takes the conjugate transpose of the last two dims; batch dims broadcast."""
+    a = _adjoint(x) if adj_x else x
+    b = _adjoint(y) if adj_y else y
+    try:
+        return torch.matmul(a, b)
+    except RuntimeError as e:
+        raise _matmul_error(x, y, e) from None
+
+
+_BMM3_TYPES = "{bfloat16, half, float, double, uint8, int8, int16, int32, int64, complex64, complex128}"
+
+
+@register_op(
+    "BatchMatMulV3",
+    inputs=["x: Ta", "y: Tb"],
+    outputs=["output: Tout"],
+    attrs=[
+        f"Ta: {_BMM3_TYPES}",
+        f"Tb: {_BMM3_TYPES}",
+        "Tout: {bfloat16, half, float, double, int16, int32, int64, complex64, complex128}",
+        *_BMM_ATTRS,
+    ],
+    shape=_batch_matmul_v2_shape,
+)
+def batch_mat_mul_v3(x, y, Tout, adj_x, adj_y):
+    """Operands are converted to ``Tout`` first (int8 x int8 -> int32 is the common mixed case)."""
+    dst = TORCH_DTYPES[Tout]
+    return batch_mat_mul_v2(x.to(dst), y.to(dst), adj_x, adj_y)
+
+
+@register_gradient("BatchMatMulV2")
+@register_gradient("BatchMatMulV3")
+def _batch_mat_mul_v2_grad(op, grad):
+    """As BatchMatMul's, then summed over the batch dims each operand was broadcast along."""
+    matmul = math_ops.matmul
+    x, y = op.inputs
+    adj_x = op.get_attr("adj_x")
+    adj_y = op.get_attr("adj_y")
+    if not adj_x:
+        if not adj_y:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=True, grad_a=True)
+            grad_y = matmul(x, grad, adjoint_a=True, adjoint_b=False, grad_b=True)
+        else:
+            grad_x = matmul(grad, y, adjoint_a=False, adjoint_b=False, grad_a=True)
+            grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=False, grad_b=True)
+    elif not adj_y:
+        grad_x = matmul(y, grad, adjoint_a=False, adjoint_b=True, grad_a=True)
+        grad_y = matmul(x, grad, adjoint_a=False, adjoint_b=False, grad_b=True)
+    else:
+        grad_x = matmul(y, grad, adjoint_a=True, adjoint_b=True, grad_a=True)
+        grad_y = matmul(grad, x, adjoint_a=True, adjoint_b=True, grad_b=True)
+    shape_x, shape_y = x.shape, y.shape
+    may_have_batch = shape_x.rank is None or shape_x.rank > 2 or shape_y.rank is None or shape_y.rank > 2
+    batch_shapes_match = (
+        shape_x[:-2].is_fully_defined() and shape_y[:-2].is_fully_defined() and shape_x[:-2] == shape_y[:-2]
+    )
+    if not may_have_batch or batch_shapes_match:
+        return grad_x, grad_y
+    sx = array_ops.shape(x)
+    sy = array_ops.shape(y)
+    rx, ry = raw_op("BroadcastGradientArgs", s0=sx[:-2], s1=sy[:-2])
+    grad_x = array_ops.reshape(math_ops.reduce_sum(grad_x, rx), sx)
+    grad_y = array_ops.reshape(math_ops.reduce_sum(grad_y, ry), sy)
+    return grad_x, grad_y
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseMatMul: a MatMul that TF may run with sparse kernels; always float32 out
+
+
+@register_op(
+    "SparseMatMul",
+    inputs=["a: Ta", "b: Tb"],
+    outputs=["product: float"],
+    attrs=[
+        "transpose_a: bool = false",
+        "transpose_b: bool = false",
+        "a_is_sparse: bool = false",
+        "b_is_sparse: bool = false",
+        "Ta: {float, bfloat16} = DT_FLOAT",
+        "Tb: {float, bfloat16} = DT_FLOAT",
+    ],
+    shape=_matmul_shape,
+)
+def sparse_mat_mul(a, b, transpose_a, transpose_b):
+    return mat_mul(a.float(), b.float(), transpose_a, transpose_b)
+
+
+@register_gradient("SparseMatMul")
+def _sparse_mat_mul_grad(op, grad):
+    """MatMul-like gradients through tf.matmul with the operands' sparsity hints; a gradient coming
+    from a ReluGrad is assumed sparse, as in TF."""
+    t_a = op.get_attr("transpose_a")
+    t_b = op.get_attr("transpose_b")
+    a, b = op.inputs
+    is_sparse = {id(a): op.get_attr("a_is_sparse"), id(b): op.get_attr("b_is_sparse")}
+    is_sparse[id(grad)] = grad.op.type == "ReluGrad"
+
+    def sparse_matmul(t1, t2, out_dtype, transpose_a=False, transpose_b=False):
+        t1_sparse = is_sparse[id(t1)]
+        t2_sparse = is_sparse[id(t2)]
+        if transpose_b:
+            t2 = array_ops.transpose(t2)
+            transpose_b = False
+        prod = math_ops.matmul(
+            t1, t2, transpose_a=transpose_a, transpose_b=transpose_b, a_is_sparse=t1_sparse, b_is_sparse=t2_sparse
+        )
+        if prod.dtype.base_dtype is not out_dtype:
+            prod = math_ops.cast(prod, out_dtype)
+        return prod
+
+    dtype_a = a.dtype.base_dtype
+    dtype_b = b.dtype.base_dtype
+    if not t_a and not t_b:
+        return sparse_matmul(grad, b, dtype_a, transpose_b=True), sparse_matmul(a, grad, dtype_b, transpose_a=True)
+    if not t_a and t_b:
+        return sparse_matmul(grad, b, dtype_a), sparse_matmul(grad, a, dtype_b, transpose_a=True)
+    if t_a and not t_b:
+        return sparse_matmul(b, grad, dtype_a, transpose_b=True), sparse_matmul(a, grad, dtype_b)
+    return (
+        sparse_matmul(b, grad, dtype_a, transpose_a=True, transpose_b=True),
+        sparse_matmul(grad, a, dtype_b, transpose_a=True, transpose_b=True),
+    )

@@ -1,0 +1,451 @@
+"""Sparse ops: SparseReorder, SparseConcat, SparseReduceSum and the SparseSegment{Sum,Mean,SqrtN} family
+(with their gradient ops), as TensorFlow's kernels compute them.
+
+A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
+[rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
+``math_grad.py``; ``sparse_gradient=True`` segment ops differentiate to IndexedSlices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from torchmeta.api import array_ops, math_ops
+from torchmeta.framework.common_shapes import input_with_rank, shape_error
+from torchmeta.framework.indexed_slices import IndexedSlices
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
+from torchmeta.framework.sparse_tensor import SparseTensor
+from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.framework.tensor_util import constant_value
+from torchmeta.ops.common import invalid
+from torchmeta.ops.reduction_ops import reduced_shape
+
+_NUMBER_TYPES = (
+    "{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, "
+    "uint16, complex128, half, uint32, uint64}"
+)
+_SEGMENT_SUM_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
+_FLOAT_TYPES = "{bfloat16, half, float, double}"
+
+
+def _shape_list(shape) -> list[int]:
+    return [int(d) for d in shape.reshape(-1).tolist()]
+
+
+def _lex_order(indices: torch.Tensor) -> torch.Tensor:
+    """The permutation sorting the rows of ``indices`` lexicographically (stable)."""
+    if indices.shape[0] == 0:
+        return torch.zeros(0, dtype=torch.long, device=indices.device)
+    keys = indices.cpu().numpy()
+    return torch.from_numpy(np.lexsort(keys.T[::-1]).astype(np.int64)).to(indices.device)
+
+
+def _check_sparse(indices, values, shape, op: str) -> None:
+    if indices.dim() != 2:
+        raise invalid(f"Input indices should be a matrix but received shape {list(indices.shape)}")
+    if values.ndim != 1:
+        raise invalid(f"Input values should be a vector but received shape {list(values.shape)}")
+    if shape.dim() != 1:
+        raise invalid(f"Input shape should be a vector but received shape {list(shape.shape)}")
+    if indices.shape[0] != values.shape[0]:
+        raise invalid(
+            f"Number of elements in input_indices ({indices.shape[0]}) and input_values ({values.shape[0]}) do "
+            "not match"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseReorder
+
+
+def _reorder_shape(op):
+    input_with_rank(op, 0, 2)
+    input_with_rank(op, 1, 1)
+    input_with_rank(op, 2, 1)
+    return [op.inputs[0].shape, op.inputs[1].shape]
+
+
+@register_op(
+    "SparseReorder",
+    inputs=["input_indices: int64", "input_values: T", "input_shape: int64"],
+    outputs=["output_indices: int64", "output_values: T"],
+    attrs=["T: type"],
+    shape=_reorder_shape,
+)
+def sparse_reorder(input_indices, input_values, input_shape):
+    _check_sparse(input_indices, input_values, input_shape, "SparseReorder")
+    order = _lex_order(input_indices)
+    values = input_values[order.numpy()] if isinstance(input_values, np.ndarray) else input_values[order]
+    return input_indices[order], values
+
+
+@register_gradient("SparseReorder")
+def _sparse_reorder_grad(op, unused_output_indices_grad, output_values_grad):
+    input_indices = op.inputs[0]
+    input_shape = op.inputs[2]
+    num_entries = array_ops.shape(input_indices)[0]
+    entry_indices = math_ops.range(num_entries)
+    sp_unordered = SparseTensor(input_indices, entry_indices, input_shape)
+    _, ordered_values = raw_op(
+        "SparseReorder",
+        input_indices=sp_unordered.indices,
+        input_values=sp_unordered.values,
+        input_shape=sp_unordered.dense_shape,
+    )
+    inverted_permutation = array_ops.invert_permutation(ordered_values)
+    return [None, array_ops.gather(output_values_grad, inverted_permutation), None]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseConcat
+
+
+def _concat_shape(op):
+    n = op.get_attr("N")
+    rank = None
+    rows = 0
+    for t in op.inputs[:n]:
+        dims = t.shape.with_rank(2).as_tuple() if t.shape.rank is not None else (None, None)
+        if dims[1] is not None:
+            rank = dims[1]
+        rows = None if rows is None or dims[0] is None else rows + dims[0]
+    for t in op.inputs[n : 2 * n]:
+        if t.shape.rank is not None and t.shape.rank != 1:
+            raise shape_error(op, f"Shape must be rank 1 but is rank {t.shape.rank}")
+    for t in op.inputs[2 * n :]:
+        dims = t.shape.as_tuple()
+        if dims is not None and dims[0] is not None:
+            rank = dims[0]
+    return [TensorShape([rows, rank]), TensorShape([rows]), TensorShape([rank])]
+
+
+@register_op(
+    "SparseConcat",
+    inputs=["indices: N * int64", "values: N * T", "shapes: N * int64"],
+    outputs=["output_indices: int64", "output_values: T", "output_shape: int64"],
+    attrs=["concat_dim: int", "N: int >= 2", "T: type"],
+    shape=_concat_shape,
+)
+def sparse_concat(indices, values, shapes, concat_dim):
+    n = len(indices)
+    dims = [_shape_list(s) for s in shapes]
+    rank = len(dims[0])
+    if not -rank <= concat_dim < rank:
+        raise invalid(f"Concat dimension must be in range [{-rank}, {rank}), got {concat_dim}")
+    axis = concat_dim % rank
+    for i in range(1, n):
+        if len(dims[i]) != rank:
+            raise invalid(
+                f"Ranks of all input tensors must match: expected {rank} but got {len(dims[i])} at position {i}"
+            )
+        for d in range(rank):
+            if d != axis and dims[i][d] != dims[0][d]:
+                raise invalid(
+                    f"Input shapes must match: expected {dims[0][d]} for dimension {d} but got {dims[i][d]} at "
+                    f"position {i}"
+                )
+    for i in range(n):
+        _check_sparse(indices[i], values[i], shapes[i], "SparseConcat")
+    out_indices, offset = [], 0
+    for ind, d in zip(indices, dims):
+        shifted = ind.clone()
+        shifted[:, axis] += offset
+        offset += d[axis]
+        out_indices.append(shifted)
+    out_shape = list(dims[0])
+    out_shape[axis] = offset
+    all_indices = torch.cat(out_indices) if out_indices else torch.zeros(0, rank, dtype=torch.int64)
+    if isinstance(values[0], np.ndarray):
+        all_values = np.concatenate(values)
+    else:
+        all_values = torch.cat(list(values))
+    # TF's kernel reorders the inputs to the standard (row-major) order, so the result is in it too.
+    order = _lex_order(all_indices)
+    all_indices = all_indices[order]
+    all_values = all_values[order.numpy()] if isinstance(all_values, np.ndarray) else all_values[order]
+    return all_indices, all_values, torch.tensor(out_shape, dtype=torch.int64)
+
+
+not_differentiable("SparseConcat")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseReduceSum
+
+
+def _reduce_shape(op):
+    input_with_rank(op, 0, 2)
+    input_with_rank(op, 1, 1)
+    input_with_rank(op, 2, 1)
+    dense = constant_value(op.inputs[2])
+    axes = constant_value(op.inputs[3])
+    keep = op.get_attr("keep_dims")
+    if dense is None or axes is None:
+        return [unknown_shape()]
+    dims = _shape_list(dense)
+    rank = len(dims)
+    reduced = {int(a) % rank for a in np.asarray(axes).reshape(-1)} if rank else set()
+    if keep:
+        return [TensorShape([1 if i in reduced else d for i, d in enumerate(dims)])]
+    return [TensorShape([d for i, d in enumerate(dims) if i not in reduced])]
+
+
+@register_op(
+    "SparseReduceSum",
+    inputs=["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"],
+    outputs=["output: T"],
+    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
+    shape=_reduce_shape,
+)
+def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    _check_sparse(input_indices, input_values, input_shape, "SparseReduceSum")
+    dims = _shape_list(input_shape)
+    rank = len(dims)
+    axes = set()
+    for a in _shape_list(reduction_axes.reshape(-1)):
+        if not -rank <= a < rank:
+            raise invalid(f"Invalid reduction dimension {a}, for input with {rank} dimensions.")
+        axes.add(a % rank)
+    kept = [i for i in range(rank) if i not in axes]
+    out_dims = [dims[i] for i in kept]
+    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)) if out_dims else 1, dtype=input_values.dtype)
+    if input_indices.shape[0]:
+        sub = input_indices[:, kept] if kept else torch.zeros(input_indices.shape[0], 0, dtype=torch.int64)
+        strides = torch.tensor(
+            [int(np.prod(out_dims[i + 1 :], dtype=np.int64)) for i in range(len(out_dims))], dtype=torch.int64
+        )
+        linear = (sub * strides).sum(dim=1) if kept else torch.zeros(input_indices.shape[0], dtype=torch.int64)
+        flat.index_add_(0, linear, input_values)
+    if keep_dims:
+        return flat.reshape([1 if i in axes else d for i, d in enumerate(dims)])
+    return flat.reshape(out_dims)
+
+
+@register_gradient("SparseReduceSum")
+def _sparse_reduce_sum_grad(op, out_grad):
+    sp_indices = op.inputs[0]
+    sp_shape = op.inputs[2]
+    output_shape_kept_dims = reduced_shape(sp_shape, op.inputs[3])
+    out_grad_reshaped = array_ops.reshape(out_grad, output_shape_kept_dims)
+    scale = sp_shape // math_ops.cast(output_shape_kept_dims, sp_shape.dtype)
+    return [None, array_ops.gather_nd(out_grad_reshaped, sp_indices // scale), None, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSegment{Sum,Mean,SqrtN}[WithNumSegments]
+
+
+def _segment_shape(op):
+    data = op.inputs[0].shape
+    input_with_rank(op, 1, 1)
+    input_with_rank(op, 2, 1)
+    rows = None
+    if len(op.inputs) == 4:
+        value = constant_value(op.inputs[3])
+        rows = None if value is None else int(value)
+    if data.rank is None:
+        return [unknown_shape()]
+    if data.rank < 1:
+        raise shape_error(op, f"Shape must be at least rank 1 but is rank {data.rank}")
+    return [TensorShape([rows]).concatenate(data[1:])]
+
+
+def _segment_reduce(data, indices, segment_ids, num_segments, norm, op_name):
+    n_idx = indices.shape[0]
+    if segment_ids.shape[0] != n_idx:
+        raise invalid(
+            f"segment_ids and indices should have same size. segment_ids.shape = {list(segment_ids.shape)} "
+            f"indices.shape = {list(indices.shape)}"
+        )
+    rows = data.shape[0]
+    idx = indices.long()
+    seg = segment_ids.long()
+    if n_idx:
+        bad = (idx < 0) | (idx >= rows)
+        if bool(bad.any()):
+            j = int(bad.nonzero()[0])
+            raise invalid(f"Index {int(idx[j])} out of range [0, {rows}).")
+        if bool((seg[1:] < seg[:-1]).any()) or int(seg[0]) < 0:
+            raise invalid("segment ids are not increasing")
+    if num_segments is None:
+        out_rows = int(seg[-1]) + 1 if n_idx else 0
+    else:
+        out_rows = int(num_segments)
+        if n_idx and int(seg[-1]) >= out_rows:
+            raise invalid("segment ids must be < num_segments")
+    out = torch.zeros((out_rows, *data.shape[1:]), dtype=data.dtype, device=data.device)
+    if not n_idx:
+        return out
+    out.index_add_(0, seg, data.index_select(0, idx))
+    if norm is not None:
+        counts = torch.bincount(seg, minlength=out_rows).to(data.dtype)
+        scale = counts if norm == "mean" else counts.sqrt()
+        scale = torch.where(counts > 0, scale, torch.ones_like(scale))
+        out = out / scale.reshape((-1,) + (1,) * (data.dim() - 1))
+    return out
+
+
+def _register_segment(name: str, norm, types: str):
+    @register_op(
+        name,
+        inputs=["data: T", "indices: Tidx", "segment_ids: Tsegmentids"],
+        outputs=["output: T"],
+        attrs=[
+            f"T: {types}",
+            "Tidx: {int32, int64} = DT_INT32",
+            "Tsegmentids: {int32, int64} = DT_INT32",
+            "sparse_gradient: bool = false",
+        ],
+        shape=_segment_shape,
+    )
+    def kernel(data, indices, segment_ids):
+        return _segment_reduce(data, indices, segment_ids, None, norm, name)
+
+    @register_op(
+        name + "WithNumSegments",
+        inputs=["data: T", "indices: Tidx", "segment_ids: Tsegmentids", "num_segments: Tnumsegments"],
+        outputs=["output: T"],
+        attrs=[
+            f"T: {types}",
+            "Tidx: {int32, int64} = DT_INT32",
+            "Tnumsegments: {int32, int64} = DT_INT32",
+            "Tsegmentids: {int32, int64} = DT_INT32",
+            "sparse_gradient: bool = false",
+        ],
+        shape=_segment_shape,
+    )
+    def kernel_n(data, indices, segment_ids, num_segments):
+        return _segment_reduce(data, indices, segment_ids, num_segments, norm, name)
+
+    kernel.__name__ = kernel.__qualname__ = _snake(name)
+    kernel_n.__name__ = kernel_n.__qualname__ = _snake(name) + "_with_num_segments"
+    return kernel, kernel_n
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+sparse_segment_sum, sparse_segment_sum_with_num_segments = _register_segment(
+    "SparseSegmentSum", None, _SEGMENT_SUM_TYPES
+)
+sparse_segment_mean, sparse_segment_mean_with_num_segments = _register_segment(
+    "SparseSegmentMean", "mean", _FLOAT_TYPES
+)
+sparse_segment_sqrt_n, sparse_segment_sqrt_n_with_num_segments = _register_segment(
+    "SparseSegmentSqrtN", "sqrtn", _FLOAT_TYPES
+)
+
+
+def _grad_weights(segment_ids, norm, dtype):
+    seg = segment_ids.long()
+    if norm is None or seg.numel() == 0:
+        return None
+    counts = torch.bincount(seg).to(dtype)
+    scale = counts if norm == "mean" else counts.sqrt()
+    return 1.0 / scale[seg]
+
+
+def _segment_grad(grad, indices, segment_ids, output_dim0, norm):
+    rows = int(output_dim0)
+    idx = indices.long()
+    seg = segment_ids.long()
+    out = torch.zeros((rows, *grad.shape[1:]), dtype=grad.dtype, device=grad.device)
+    if idx.numel():
+        if bool(((idx < 0) | (idx >= rows)).any()):
+            j = int(((idx < 0) | (idx >= rows)).nonzero()[0])
+            raise invalid(f"Index {int(idx[j])} out of range [0, {rows}).")
+        contrib = grad.index_select(0, seg)
+        weights = _grad_weights(seg, norm, grad.dtype)
+        if weights is not None:
+            contrib = contrib * weights.reshape((-1,) + (1,) * (grad.dim() - 1))
+        out.index_add_(0, idx, contrib)
+    return out
+
+
+def _segment_grad_shape(op):
+    grad = op.inputs[0].shape
+    value = constant_value(op.inputs[3])
+    rows = None if value is None else int(value)
+    if grad.rank is None:
+        return [unknown_shape()]
+    return [TensorShape([rows]).concatenate(grad[1:])]
+
+
+def _segment_grad_v2_shape(op):
+    grad = op.inputs[0].shape
+    if grad.rank is None:
+        return [unknown_shape(), TensorShape([None])]
+    return [TensorShape([None]).concatenate(grad[1:]), TensorShape([None])]
+
+
+def _register_segment_grads(name: str, norm):
+    @register_op(
+        name + "Grad",
+        inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"],
+        outputs=["output: T"],
+        attrs=[f"T: {_FLOAT_TYPES}", "Tidx: {int32, int64} = DT_INT32", "Tsegmentids: {int32, int64} = DT_INT32"],
+        shape=_segment_grad_shape,
+    )
+    def grad_v1(grad, indices, segment_ids, output_dim0):
+        return _segment_grad(grad, indices, segment_ids, output_dim0, norm)
+
+    @register_op(
+        name + "GradV2",
+        inputs=["grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "dense_output_dim0: int32"],
+        outputs=["output: T", "sorted_unique_indices: Tidx"],
+        attrs=[f"T: {_FLOAT_TYPES}", "Tidx: {int32, int64} = DT_INT32", "Tsegmentids: {int32, int64} = DT_INT32"],
+        shape=_segment_grad_v2_shape,
+    )
+    def grad_v2(grad, indices, segment_ids, dense_output_dim0):
+        """The gradient rows of the distinct ``indices`` only (sorted), for an IndexedSlices gradient."""
+        dense = _segment_grad(grad, indices, segment_ids, dense_output_dim0, norm)
+        unique = torch.unique(indices.long(), sorted=True)
+        return dense.index_select(0, unique), unique.to(indices.dtype)
+
+    grad_v1.__name__ = grad_v1.__qualname__ = _snake(name) + "_grad"
+    grad_v2.__name__ = grad_v2.__qualname__ = _snake(name) + "_grad_v2"
+    no_registered_gradient(name + "Grad", name + "GradV2")
+    return grad_v1, grad_v2
+
+
+sparse_segment_sum_grad, sparse_segment_sum_grad_v2 = _register_segment_grads("SparseSegmentSum", None)
+sparse_segment_mean_grad, sparse_segment_mean_grad_v2 = _register_segment_grads("SparseSegmentMean", "mean")
+sparse_segment_sqrt_n_grad, sparse_segment_sqrt_n_grad_v2 = _register_segment_grads("SparseSegmentSqrtN", "sqrtn")
+
+
+def _segment_reduce_grad_v2(op, grad, name):
+    indices = op.inputs[1]
+    segment_ids = op.inputs[2]
+    data_shape = array_ops.shape(op.inputs[0])
+    dense_output_dim0 = data_shape[0]
+    values, unique = raw_op(
+        name + "GradV2", grad=grad, indices=indices, segment_ids=segment_ids, dense_output_dim0=dense_output_dim0
+    )
+    return IndexedSlices(values, unique, data_shape)
+
+
+def _segment_gradient(name: str, with_num_segments: bool):
+    def fn(op, grad):
+        extra = [None, None, None] if with_num_segments else [None, None]
+        if op.get_attr("sparse_gradient"):
+            return [_segment_reduce_grad_v2(op, grad, name), *extra]
+        dim0 = array_ops.shape(op.inputs[0])[0]
+        return [
+            raw_op(name + "Grad", grad=grad, indices=op.inputs[1], segment_ids=op.inputs[2], output_dim0=dim0),
+            *extra,
+        ]
+
+    return fn
+
+
+for _name in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
+    register_gradient(_name)(_segment_gradient(_name, False))
+    register_gradient(_name + "WithNumSegments")(_segment_gradient(_name, True))

@@ -1,0 +1,649 @@
+"""The tf.data pipeline executor: runs a ``DatasetSpec`` tree (ops/dataset_ops.py) on the host and hands
+elements to the graph.
+
+Each dataset kind is a Python generator over elements (tuples of torch tensors, numpy object arrays
+for strings). Two things make it fast enough to feed a training step:
+
+- *Index pipelines*: ``from_tensor_slices`` followed by shuffle / repeat / take / skip and a batch is
+  run on row indices, and each batch is one ``index_select`` per component (a zero-copy slice when
+  the rows are consecutive), instead of slicing and re-stacking element by element.
+- ``prefetch`` runs its input on a background thread into a bounded buffer, so producing the next
+  batch overlaps the training step (torch kernels release the GIL). On CUDA the prefetched batch is
+  copied from pinned memory on the thread's own stream and the consumer waits on its event.
+
+Errors raised while producing (a corrupt record, a failing map function) surface at ``get_next`` as
+the same OpError; the end of the data is OutOfRangeError("End of sequence"), as in TensorFlow.
+Shuffles are seeded by (seed, seed2) with numpy's generator: a fixed seed gives the same order on
+every run (TensorFlow's own Philox stream is not reproduced; orders differ from TF's).
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue as queue_lib
+import threading
+
+import numpy as np
+import torch
+
+from torchmeta import errors
+from torchmeta.dtypes import DType
+from torchmeta.io import tfrecord
+
+__all__ = ["Pipeline", "make_pipeline", "elements"]
+
+_AUTOTUNE_PREFETCH = 2  # buffer_size=-1 (AUTOTUNE): two batches ahead
+_END = object()
+
+
+class Failed:
+    """An element whose production failed (a batch of mismatched shapes, a failing map function): it travels
+    down the pipeline like an element and ``get_next`` raises its error; the iteration goes on after it, as
+    TensorFlow's iterators do."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error):
+        self.error = error
+
+
+def _end_of_sequence() -> errors.OutOfRangeError:
+    return errors.OutOfRangeError(None, None, "End of sequence")
+
+
+# ---------------------------------------------------------------------------------------------
+# Elements of each dataset kind
+
+
+def _row(component, i: int):
+    if isinstance(component, np.ndarray):
+        return np.asarray(component[i], dtype=object) if component.ndim == 1 else component[i]
+    return component[i]
+
+
+def _seed_rng(seed: int, seed2: int, epoch: int):
+    if seed == 0 and seed2 == 0:
+        return np.random.default_rng()
+    return np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, seed2 & 0xFFFFFFFFFFFFFFFF, epoch])
+
+
+def _uniform_draws(rng, chunk: int = 4096):
+    """Uniform floats in [0, 1), drawn from ``rng`` in bulk (one numpy call per ``chunk`` draws)."""
+    while True:
+        yield from rng.random(chunk).tolist()
+
+
+def _shuffle_buffer(source, buffer_size: int, rng):
+    """TF's shuffle: keep ``buffer_size`` elements, emit a uniformly chosen one and refill its place."""
+    draws = _uniform_draws(rng)
+    buffer = []
+    for item in source:
+        if len(buffer) < buffer_size:
+            buffer.append(item)
+            continue
+        j = int(next(draws) * len(buffer))
+        out, buffer[j] = buffer[j], item
+        yield out
+    while buffer:
+        j = int(next(draws) * len(buffer))
+        buffer[j], buffer[-1] = buffer[-1], buffer[j]
+        yield buffer.pop()
+
+
+def _next_iteration(args) -> int:
+    """How many times this shuffle started before (each iteration of a reshuffling shuffle draws anew)."""
+    n = args.get("_iterations", 0)
+    args["_iterations"] = n + 1
+    return n
+
+
+def _epochs(count: int):
+    return itertools.count() if count < 0 else range(count)
+
+
+def _bytes_scalar(value: bytes) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = value
+    return out
+
+
+def _text_lines(filename: str, compression: str):
+    stream = tfrecord.open_input(filename, compression)
+    try:
+        pending = b""
+        while True:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line[:-1] if line.endswith(b"\r") else line
+        if pending:
+            yield pending[:-1] if pending.endswith(b"\r") else pending
+    finally:
+        stream.close()
+
+
+def _fixed_length_records(filename, header, record, footer, compression):
+    stream = tfrecord.open_input(filename, compression)
+    try:
+        chunks = []
+        while True:
+            chunk = stream.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    finally:
+        stream.close()
+    body = data[header : len(data) - footer if footer else len(data)]
+    for start in range(0, len(body) - record + 1, record):
+        yield body[start : start + record]
+
+
+class _Executor:
+    """Builds element generators for a spec tree; ``functions``-based kinds call the spec's function."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def elements(self, spec):
+        method = getattr(self, "_" + spec.kind, None)
+        if method is None:
+            raise errors.UnimplementedError(None, None, f"Dataset kind {spec.kind} is not supported")
+        return method(spec)
+
+    # -- sources ------------------------------------------------------------------------------------
+    def _TensorDataset(self, spec):
+        yield tuple(spec.args["components"])
+
+    def _TensorSliceDataset(self, spec):
+        components = spec.args["components"]
+        for i in range(int(components[0].shape[0])):
+            yield tuple(_row(c, i) for c in components)
+
+    def _RangeDataset(self, spec):
+        dtype = DType(spec.output_types[0]) if not isinstance(spec.output_types[0], DType) else spec.output_types[0]
+        for v in range(spec.args["start"], spec.args["stop"], spec.args["step"]):
+            yield (torch.tensor(v, dtype=dtype.torch),)
+
+    def _TFRecordDataset(self, spec):
+        offsets = spec.args.get("byte_offsets") or []
+        for k, name in enumerate(spec.args["filenames"]):
+            with tfrecord.RecordReader(name, spec.args["compression"]) as reader:
+                if k < len(offsets) and offsets[k]:
+                    _skip_to(reader, offsets[k])
+                for record in reader:
+                    yield (_bytes_scalar(record),)
+
+    def _TextLineDataset(self, spec):
+        for name in spec.args["filenames"]:
+            for line in _text_lines(name, spec.args["compression"]):
+                yield (_bytes_scalar(line),)
+
+    def _FixedLengthRecordDataset(self, spec):
+        a = spec.args
+        for name in a["filenames"]:
+            for record in _fixed_length_records(name, a["header"], a["record"], a["footer"], a["compression"]):
+                yield (_bytes_scalar(record),)
+
+    # -- transformations ------------------------------------------------------------------------------
+    def _ZipDataset(self, spec):
+        for parts in zip(*(self.elements(s) for s in spec.inputs)):
+            failed = next((p for p in parts if isinstance(p, Failed)), None)
+            yield failed if failed is not None else tuple(c for part in parts for c in part)
+
+    def _ConcatenateDataset(self, spec):
+        yield from self.elements(spec.inputs[0])
+        yield from self.elements(spec.inputs[1])
+
+    def _RepeatDataset(self, spec):
+        for _ in _epochs(spec.args["count"]):
+            empty = True
+            for element in self.elements(spec.inputs[0]):
+                empty = False
+                yield element
+            if empty:  # TF stops repeating an empty dataset
+                return
+
+    def _TakeDataset(self, spec):
+        count = spec.args["count"]
+        source = self.elements(spec.inputs[0])
+        yield from source if count < 0 else itertools.islice(source, count)
+
+    def _SkipDataset(self, spec):
+        count = spec.args["count"]
+        source = self.elements(spec.inputs[0])
+        if count < 0:
+            for _ in source:
+                pass
+            return
+        yield from itertools.islice(source, count, None)
+
+    def _ShuffleDataset(self, spec):
+        a = spec.args
+        for _ in _epochs(a["count"]):
+            rng = _seed_rng(a["seed"], a["seed2"], _next_iteration(a) if a["reshuffle"] else 0)
+            size = a["buffer_size"] if a["buffer_size"] > 0 else 1 << 62
+            empty = True
+            for element in _shuffle_buffer(self.elements(spec.inputs[0]), size, rng):
+                empty = False
+                yield element
+            if empty:
+                return
+
+    def _BatchDataset(self, spec):
+        fast = _index_plan(spec.inputs[0])
+        if fast is not None:
+            yield from _index_batches(fast, spec.args["batch_size"], spec.args["drop_remainder"])
+            return
+        size, drop = spec.args["batch_size"], spec.args["drop_remainder"]
+        batch = []
+        for element in self.elements(spec.inputs[0]):
+            if isinstance(element, Failed):
+                yield element
+                continue
+            batch.append(element)
+            if len(batch) == size:
+                yield _or_failed(_stack, batch)
+                batch = []
+        if batch and not drop:
+            yield _or_failed(_stack, batch)
+
+    def _PaddedBatchDataset(self, spec):
+        a = spec.args
+        batch = []
+        for element in self.elements(spec.inputs[0]):
+            if isinstance(element, Failed):
+                yield element
+                continue
+            batch.append(element)
+            if len(batch) == a["batch_size"]:
+                yield _or_failed(_pad_stack, batch, a["padded_shapes"], a["padding_values"])
+                batch = []
+        if batch and not a["drop_remainder"]:
+            yield _or_failed(_pad_stack, batch, a["padded_shapes"], a["padding_values"])
+
+    def _UnbatchDataset(self, spec):
+        for element in self.elements(spec.inputs[0]):
+            if isinstance(element, Failed):
+                yield element
+                continue
+            n = int(element[0].shape[0]) if element[0].ndim else None
+            for c in element:
+                if c.ndim == 0 or int(c.shape[0]) != n:
+                    raise errors.InvalidArgumentError(
+                        None, None, "Input element must have a non-scalar value in each component."
+                    )
+            for i in range(n):
+                yield tuple(_row(c, i) for c in element)
+
+    def _CacheDataset(self, spec):
+        cache = spec.args.setdefault("_memory", [])
+        done = spec.args.get("_complete", False)
+        if done:
+            yield from cache
+            return
+        cache.clear()
+        for element in self.elements(spec.inputs[0]):
+            cache.append(element)
+            yield element
+        spec.args["_complete"] = True
+
+    def _PrefetchDataset(self, spec):
+        # An inner prefetch runs on the thread of the outermost one; here it is a plain pass-through.
+        yield from self.elements(spec.inputs[0])
+
+    def _MapDataset(self, spec):
+        fn, captured = spec.args["f"], spec.args["other_arguments"]
+        for element in self.elements(spec.inputs[0]):
+            yield element if isinstance(element, Failed) else _or_failed(lambda e: tuple(fn(*e, *captured)), element)
+
+    def _FilterDataset(self, spec):
+        fn, captured = spec.args["f"], spec.args["other_arguments"]
+        for element in self.elements(spec.inputs[0]):
+            if isinstance(element, Failed):
+                yield element
+                continue
+            keep = _or_failed(lambda e: fn(*e, *captured)[0], element)
+            if isinstance(keep, Failed):
+                yield keep
+            elif bool(keep):
+                yield element
+
+    def _FlatMapDataset(self, spec):
+        fn, captured = spec.args["f"], spec.args["other_arguments"]
+        for element in self.elements(spec.inputs[0]):
+            (dataset,) = fn(*element, *captured)
+            yield from self.elements(dataset)
+
+    def _InterleaveDataset(self, spec):
+        a = spec.args
+        fn, captured = a["f"], a["other_arguments"]
+        cycle, block = a["cycle_length"], a["block_length"]
+        source = self.elements(spec.inputs[0])
+        active: list = []
+        exhausted = False
+        while True:
+            while not exhausted and len(active) < cycle:
+                try:
+                    element = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                (dataset,) = fn(*element, *captured)
+                active.append(self.elements(dataset))
+            if not active:
+                return
+            k = 0
+            while k < len(active):
+                produced = 0
+                for element in itertools.islice(active[k], block):
+                    produced += 1
+                    yield element
+                if produced < block:
+                    active.pop(k)
+                    if not exhausted:
+                        break  # a new input element takes this slot in the next round
+                else:
+                    k += 1
+
+    def _MapAndBatchDataset(self, spec):
+        a = spec.args
+        fn, captured = a["f"], a["other_arguments"]
+        batch = []
+        for element in self.elements(spec.inputs[0]):
+            mapped = element if isinstance(element, Failed) else _or_failed(lambda e: tuple(fn(*e, *captured)), element)
+            if isinstance(mapped, Failed):
+                yield mapped
+                continue
+            batch.append(mapped)
+            if len(batch) == a["batch_size"]:
+                yield _or_failed(_stack, batch)
+                batch = []
+        if batch and not a["drop_remainder"]:
+            yield _or_failed(_stack, batch)
+
+
+def _or_failed(fn, *args):
+    """``fn(*args)``, or a Failed element carrying the OpError it raised."""
+    try:
+        return fn(*args)
+    except errors.OpError as e:
+        return Failed(e)
+
+
+def _skip_to(reader, offset: int) -> None:
+    while reader.offset < offset:
+        if reader.read() is None:
+            return
+
+
+def _shape(value) -> tuple:
+    return tuple(value.shape)
+
+
+def _stack(batch):
+    out = []
+    for i in range(len(batch[0])):
+        values = [element[i] for element in batch]
+        first = _shape(values[0])
+        for k, v in enumerate(values[1:], 1):
+            if _shape(v) != first:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"Cannot batch tensors with different shapes in component {i}. First element had shape "
+                    f"[{','.join(map(str, first))}] and element {k} had shape [{','.join(map(str, _shape(v)))}].",
+                )
+        if isinstance(values[0], np.ndarray):
+            out.append(np.stack([np.asarray(v, dtype=object) for v in values]))
+        else:
+            out.append(torch.stack(values))
+    return tuple(out)
+
+
+def _pad_stack(batch, padded_shapes, padding_values):
+    out = []
+    for i in range(len(batch[0])):
+        values = [element[i] for element in batch]
+        rank = len(_shape(values[0]))
+        target = list(padded_shapes[i])
+        if len(target) != rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"All elements in a batch must have the same rank as the padded shape for component{i}"
+            )
+        for d in range(rank):
+            longest = max(_shape(v)[d] for v in values)
+            if target[d] < 0:
+                target[d] = longest
+            elif longest > target[d]:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"Attempted to pad to a smaller size than the input element. Component {i} has shape "
+                    f"[{','.join(map(str, _shape(values[0])))}] but padded_shapes is [{','.join(map(str, padded_shapes[i]))}]",
+                )
+        pad = padding_values[i]
+        if isinstance(values[0], np.ndarray):
+            fill = np.asarray(pad, dtype=object).reshape(()).item()
+            result = np.full((len(values), *target), fill, dtype=object)
+        else:
+            result = torch.full((len(values), *target), 0, dtype=values[0].dtype)
+            result.fill_(pad.reshape(()).item() if isinstance(pad, torch.Tensor) else pad)
+        for k, v in enumerate(values):
+            result[(k, *tuple(slice(0, s) for s in _shape(v)))] = v
+        out.append(result)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Index pipelines: slices of in-memory tensors, reordered, then batched with one gather per batch
+
+_INDEX_KINDS = {"TensorSliceDataset", "ShuffleDataset", "RepeatDataset", "TakeDataset", "SkipDataset"}
+
+
+def _index_plan(spec):
+    """(components, a function making a fresh index stream) when ``spec`` only reorders rows of a slice dataset."""
+    chain = []
+    node = spec
+    while node.kind in _INDEX_KINDS and node.kind != "TensorSliceDataset":
+        chain.append(node)
+        node = node.inputs[0]
+    if node.kind != "TensorSliceDataset":
+        return None
+    components = node.args["components"]
+    if any(isinstance(c, np.ndarray) for c in components):
+        return None
+    n = int(components[0].shape[0])
+
+    # The chain applies bottom-up on row numbers; build() makes a fresh stream per iteration.
+    def build():
+        def source():
+            return iter(range(n))
+
+        factory = source
+        for link in reversed(chain):
+            factory = _wrap(link, factory)
+        return factory()
+
+    return components, build
+
+
+def _wrap(link, make_input):
+    a = link.args
+    if link.kind == "TakeDataset":
+        return lambda: make_input() if a["count"] < 0 else itertools.islice(make_input(), a["count"])
+    if link.kind == "SkipDataset":
+        return lambda: iter(()) if a["count"] < 0 else itertools.islice(make_input(), a["count"], None)
+    if link.kind == "RepeatDataset":
+
+        def repeat():
+            for _ in _epochs(a["count"]):
+                empty = True
+                for i in make_input():
+                    empty = False
+                    yield i
+                if empty:
+                    return
+
+        return repeat
+
+    def shuffle():
+        for _ in _epochs(a["count"]):
+            rng = _seed_rng(a["seed"], a["seed2"], _next_iteration(a) if a["reshuffle"] else 0)
+            size = a["buffer_size"] if a["buffer_size"] > 0 else 1 << 62
+            empty = True
+            for i in _shuffle_buffer(make_input(), size, rng):
+                empty = False
+                yield i
+            if empty:
+                return
+
+    return shuffle
+
+
+def _index_batches(plan, batch_size: int, drop_remainder: bool):
+    components, build = plan
+    stream = build()
+    while True:
+        rows = list(itertools.islice(stream, batch_size))
+        if not rows or (drop_remainder and len(rows) < batch_size):
+            return
+        start = rows[0]
+        if rows == list(range(start, start + len(rows))):  # consecutive rows: views, no copy
+            yield tuple(c[start : start + len(rows)] for c in components)
+        else:
+            index = torch.as_tensor(rows, dtype=torch.long)
+            yield tuple(c.index_select(0, index.to(c.device)) for c in components)
+
+
+def elements(spec, device=None):
+    """A generator of ``spec``'s elements (tuples of tensors), on the host."""
+    return _Executor(device).elements(spec)
+
+
+# ---------------------------------------------------------------------------------------------
+# A running pipeline: what an iterator resource holds
+
+
+class Pipeline:
+    """Elements of one dataset for one iterator; a prefetch at the top runs the rest on a thread."""
+
+    def __init__(self, spec, device=None):
+        self._device = device if device is not None and device.type != "cpu" else None
+        self._lock = threading.Lock()
+        self._closed = False
+        if spec.kind == "PrefetchDataset":
+            size = spec.args["buffer_size"]
+            self._prefetch = _Prefetcher(spec.inputs[0], size if size > 0 else _AUTOTUNE_PREFETCH, self._device)
+            self._source = None
+        else:
+            self._prefetch = None
+            self._source = elements(spec, device)
+        self._error = None
+
+    def get_next(self):
+        if self._prefetch is not None:
+            return self._prefetch.get()
+        with self._lock:
+            if self._closed:
+                raise errors.CancelledError(None, None, "Iterator was cancelled")
+            if self._error is not None:
+                raise self._error
+            try:
+                element = next(self._source)
+            except StopIteration:
+                raise _end_of_sequence() from None
+            except errors.OpError as e:
+                self._error = e
+                raise
+        if isinstance(element, Failed):
+            raise element.error
+        return _to_device(element, self._device) if self._device is not None else element
+
+    def close(self) -> None:
+        self._closed = True
+        if self._prefetch is not None:
+            self._prefetch.close()
+
+
+def _to_device(element, device, non_blocking=False):
+    return tuple(c.to(device, non_blocking=non_blocking) if isinstance(c, torch.Tensor) else c for c in element)
+
+
+class _OnDevice:
+    __slots__ = ("element", "event")
+
+    def __init__(self, element, event):
+        self.element = element
+        self.event = event
+
+
+class _Prefetcher:
+    """Runs a dataset on a daemon thread, ``size`` elements ahead; errors are handed over like elements."""
+
+    def __init__(self, spec, size: int, device):
+        self._buffer: queue_lib.Queue = queue_lib.Queue(maxsize=max(size, 1))
+        self._stop = threading.Event()
+        self._device = device
+        self._done = False
+        self._thread = threading.Thread(target=self._run, args=(spec,), name="tf.data-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._buffer.put(item, timeout=0.1)
+                return True
+            except queue_lib.Full:
+                continue
+        return False
+
+    def _run(self, spec) -> None:
+        stream = None
+        if self._device is not None and torch.cuda.is_available():
+            stream = torch.cuda.Stream(device=self._device)
+        try:
+            for element in elements(spec):
+                if stream is not None:
+                    with torch.cuda.stream(stream):
+                        moved = tuple(
+                            c.pin_memory().to(self._device, non_blocking=True) if isinstance(c, torch.Tensor) else c
+                            for c in element
+                        )
+                        event = torch.cuda.Event()
+                        event.record(stream)
+                    element = (moved, event)
+                if not self._put(element):
+                    return
+            self._put(_END)
+        except BaseException as e:
+            error = e if isinstance(e, errors.OpError) else errors.UnknownError(None, None, f"{type(e).__name__}: {e}")
+            self._put(error)
+
+    def get(self):
+        if self._done:
+            raise _end_of_sequence()
+        item = self._buffer.get()
+        if item is _END:
+            self._done = True
+            raise _end_of_sequence()
+        if isinstance(item, Failed):
+            raise item.error
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        if isinstance(item, _OnDevice):  # copied on the prefetch thread's stream: wait for the copy
+            torch.cuda.current_stream(self._device).wait_event(item.event)
+            return item.element
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def make_pipeline(spec, device=None) -> Pipeline:
+    """The running pipeline an iterator initialized with ``spec`` reads from."""
+    return Pipeline(spec, device)

@@ -1,0 +1,411 @@
+"""Program: a pruned subgraph compiled to an fx GraphModule per input-shape signature.
+
+A Session runs one Program per (fetches, feeds); function bodies and the cond and body of TF1 loops
+are Programs too, called with positional values, so each is lowered once per signature of its input
+shapes (at most ``MAX_SPECIALIZATIONS`` times, then once more without specialization) and never per
+call or per loop iteration.
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+
+import torch
+
+from torchmeta import errors
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
+from torchmeta.framework.graph import Tensor
+from torchmeta.ops.control_flow_ops import truthy
+from torchmeta.runtime import control_flow, lowering, specialize
+
+__all__ = ["Program", "Compiled", "LoopRunner", "node_error"]
+
+
+class Compiled:
+    """One lowered module: its forward, and which of its outputs must be copied before a Session returns them."""
+
+    __slots__ = ("forward", "gm", "out_copy")
+
+    def __init__(self, gm, forward, out_copy):
+        self.gm = gm
+        self.forward = forward
+        self.out_copy = out_copy
+
+
+_NO_SHAPE = (DType.resource, DType.variant)
+
+
+class Program:
+    """The ops (from ``lowering.prune``) computing ``fetch_tensors`` and running ``target_ops`` from
+    ``feed_tensors``, compiled per input-shape signature with ``env`` (see ``lowering.lower``).
+
+    Calling it runs the module for those inputs and returns the tuple of fetched values; a kernel
+    failure is raised as an ``OpError`` naming the TF node that failed.
+    """
+
+    MAX_SPECIALIZATIONS = 8
+
+    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None, ref_fetches=False):
+        self.env = env
+        self.ops = ops
+        self.kernels = kernels  # op -> kernel replacing its registered one
+        self.ref_fetches = ref_fetches  # fetched refs stay variables (a loop's ref loop variables)
+        self.fetch_tensors = list(fetch_tensors)
+        self.target_ops = list(target_ops)
+        self.feed_tensors = list(feed_tensors)
+        self.by_shapes: dict = {}
+        self.generic: Compiled | None = None
+        self._lock = threading.Lock()
+        # The feeds whose shapes key the specializations (handles of resources and variants have none).
+        self._shaped = [i for i, t in enumerate(self.feed_tensors) if t.dtype.base_dtype not in _NO_SHAPE]
+
+    def get(self, args) -> Compiled:
+        sig = tuple([args[i].shape for i in self._shaped])
+        compiled = self.by_shapes.get(sig)
+        if compiled is None:
+            with self._lock:  # one thread compiles a signature; the others wait for it
+                compiled = self.by_shapes.get(sig)
+                if compiled is not None:
+                    return compiled
+                if len(self.by_shapes) >= self.MAX_SPECIALIZATIONS:
+                    if self.generic is None:
+                        self.generic = self._compile([t.shape.as_tuple() for t in self.feed_tensors])
+                    return self.generic
+                shapes = [t.shape.as_tuple() for t in self.feed_tensors]
+                for i, dims in zip(self._shaped, sig):
+                    shapes[i] = tuple(dims)
+                compiled = self._compile(shapes)
+                self.by_shapes[sig] = compiled
+        return compiled
+
+    def __call__(self, *args):
+        compiled = self.get(args)
+        try:
+            return compiled.forward(*args)
+        except Exception as e:
+            raise node_error(compiled.gm, e) from e
+
+    def _compile(self, feed_shapes) -> Compiled:
+        env = self.env
+        with graph_lib.gc_paused():
+            spec = None
+            if getattr(env, "optimize", True):
+                spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
+            gm = lowering.lower(
+                self.ops,
+                self.fetch_tensors,
+                self.feed_tensors,
+                env,
+                self.target_ops,
+                spec,
+                self.kernels,
+                self.ref_fetches,
+            )
+        forward = gm.forward
+        if getattr(env, "torch_compile", False):
+            forward = torch.compile(gm, dynamic=False)
+        fed = set(self.feed_tensors)
+        out_copy = [
+            t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))
+            for t in self.fetch_tensors
+        ]
+        return Compiled(gm, forward, out_copy)
+
+    def compiled_modules(self) -> list:
+        out = [c.gm for c in self.by_shapes.values()]
+        if self.generic is not None:
+            out.append(self.generic.gm)
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# TF1 while loops
+
+
+class LoopRunner:
+    """Runs one ``Loop``: cond and body Programs (built on first use), called once per iteration."""
+
+    def __init__(self, loop: control_flow.Loop, env):
+        self.loop = loop
+        self.env = env
+        self._built = False
+        self._lock = threading.Lock()
+        self.n_vars = len(loop.vars)
+
+    def _build(self) -> None:
+        with self._lock:  # runs from two threads build the programs once
+            if not self._built:
+                self._build_programs()
+
+    def _build_programs(self) -> None:
+        loop = self.loop
+        merges = [v[0] for v in loop.vars]
+        # The pool of per-iteration values: merge values, merge value_index, invariants, then (after the
+        # cond ran) the predicate and the cond's exports.
+        pool_tensors = [m._outputs[0] for m in merges] + [m._outputs[1] for m in merges]
+        pool_tensors += [op._outputs[0] for op in loop.invariants]
+        pool_index = {t: i for i, t in enumerate(pool_tensors)}
+        pred = loop.loop_cond._outputs[0]
+        allowed = set(loop.ops) - loop.boundary
+        cond_used: set = set()
+        cond_ops = lowering.prune([loop.loop_cond._inputs[0]], [], pool_tensors, allowed, cond_used)
+        cond_feeds = [t for t in pool_tensors if t in cond_used]
+        self.cond_args = [pool_index[t] for t in cond_feeds]
+        cond_outputs = [t for op in lowering.all_ops(cond_ops) for t in op._outputs]
+        exports: list = []
+        export_index: dict = {}
+        # A Switch's outputs are its loop variable's value: true into the body, false towards the Exit.
+        var_of = {}
+        for i, v in enumerate(loop.vars):
+            if v[3] is not None:
+                var_of[v[3]._outputs[0]] = i
+                var_of[v[3]._outputs[1]] = i
+        candidates = list(var_of) + pool_tensors + [pred] + cond_outputs
+
+        def region(fetches, targets):
+            """The ops computing ``fetches`` from the pool, and the pool values they read."""
+            used: set = set()
+            ops = lowering.prune(fetches, targets, candidates, allowed, used)
+            for t in cond_outputs:
+                if t in used and t not in export_index:
+                    export_index[t] = len(exports)
+                    exports.append(t)
+            return ops, [t for t in dict.fromkeys(candidates) if t in used]
+
+        # What the Exit ops return: a loop variable's final value, a pool value, or what the ops on the
+        # loop's false branch compute from them once the loop ends (TF's gradients put Identities there).
+        self.exit_sources = []
+        exit_fetches = []
+        for op in loop.exits:
+            t = op._inputs[0]
+            if t in var_of and t.value_index == 0:
+                self.exit_sources.append(("var", var_of[t]))
+            elif t in pool_index:
+                self.exit_sources.append(("pool", pool_index[t]))
+            else:
+                self.exit_sources.append(("exit", len(exit_fetches)))
+                exit_fetches.append(t)
+        body_fetches = [v[2]._inputs[0] for v in loop.vars]
+        in_loop = set(loop.ops)
+        body_targets = [c for v in loop.vars for c in v[2]._control_inputs if c in in_loop]
+        body_ops, body_feeds = region(body_fetches, body_targets)
+        self.exit_program = None
+        if exit_fetches:
+            exit_ops, exit_feeds = region(exit_fetches, [])
+            self.exit_program = Program(self.env, exit_ops, exit_fetches, [], exit_feeds, ref_fetches=True)
+        n_pool = len(pool_tensors)
+
+        def arg_index(t) -> int:  # into [pool..., predicate, exports...]
+            if t in var_of:
+                return var_of[t]
+            if t in pool_index:
+                return pool_index[t]
+            if t is pred:
+                return n_pool
+            return n_pool + 1 + export_index[t]
+
+        self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds, ref_fetches=True)
+        uses_pred = pred in body_feeds or (self.exit_program is not None and pred in self.exit_program.feed_tensors)
+        if not exports and not uses_pred:
+            self.cond = _scalar_cond(cond_ops, cond_feeds, loop.loop_cond._inputs[0]) or self.cond
+        kernels = _accumulators(loop)
+        kernels.update(_invariant_matmuls(loop, body_ops))
+        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels, ref_fetches=True)
+        self.body_args = [arg_index(t) for t in body_feeds]
+        if self.exit_program is not None:
+            self.exit_args = [arg_index(t) for t in self.exit_program.feed_tensors]
+        self._built = True
+
+    def __call__(self, *inputs):
+        if not self._built:
+            self._build()
+        n = self.n_vars
+        values = list(inputs[:n])
+        invariants = list(inputs[n:])
+        index = [_INDEX0] * n
+        later = [_INDEX1] * n
+        cond, body, body_args, cond_args = self.cond, self.body, self.body_args, self.cond_args
+        while True:
+            pool = values + index + invariants
+            c = cond(*[pool[i] for i in cond_args])
+            pool.extend(c)  # the predicate, then the exports
+            if not truthy(c[0]):
+                break
+            values = list(body(*[pool[i] for i in body_args]))
+            index = later
+        exit_values = ()
+        if self.exit_program is not None:
+            exit_values = self.exit_program(*[pool[i] for i in self.exit_args])
+        outs = []
+        for kind, where in self.exit_sources:
+            if kind == "var":
+                outs.append(values[where])
+            elif kind == "pool":
+                outs.append(pool[where])
+            else:
+                outs.append(exit_values[where])
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+_SCALAR_FNS = {
+    "Less": operator.lt,
+    "LessEqual": operator.le,
+    "Greater": operator.gt,
+    "GreaterEqual": operator.ge,
+    "Equal": operator.eq,
+    "NotEqual": operator.ne,
+    "LogicalAnd": operator.and_,
+    "LogicalOr": operator.or_,
+    "LogicalNot": operator.not_,
+    "Identity": lambda x: x,
+}
+_SCALAR_TYPES = (DType.int32, DType.int64, DType.bool)
+
+
+def _scalar_cond(cond_ops, cond_feeds, pred):
+    """A loop condition of integer and boolean scalars (TF1's ``i < n`` and ``LogicalAnd`` of such, the
+    gradient loop's ``GreaterEqual``) evaluated on Python numbers: the same comparisons without a torch
+    call per comparison each iteration. None when the condition is anything else."""
+    ops = lowering.all_ops(cond_ops)
+    if len(ops) != len(cond_ops):  # a loop inside the condition
+        return None
+    consts = {}
+    for op in ops:
+        for t in op._outputs:
+            if t.dtype.base_dtype not in _SCALAR_TYPES or t.shape.rank != 0:
+                return None
+        if op.type == "Const":
+            consts[op._outputs[0]] = tensor_util.MakeNdarray(op._attrs["value"].tensor).item()
+        elif op.type not in _SCALAR_FNS:
+            return None
+    for t in cond_feeds:
+        if t.dtype.base_dtype not in _SCALAR_TYPES or t.shape.rank != 0:
+            return None
+    slots = {t: i for i, t in enumerate(cond_feeds)}
+    steps = []  # (fn, input slots, output slot)
+    for op in ops:
+        if op.type == "Const":
+            continue
+        ins = []
+        for t in op._inputs:
+            if t in consts:
+                ins.append(("const", consts[t]))
+            elif t in slots:
+                ins.append(("slot", slots[t]))
+            else:
+                return None
+        slots[op._outputs[0]] = len(slots)
+        steps.append((_SCALAR_FNS[op.type], ins))
+    if pred not in slots:
+        return None
+    result = slots[pred]
+    n_feeds = len(cond_feeds)
+
+    def scalar_condition(*args):
+        values = [a.item() for a in args]
+        values += [None] * (len(slots) - n_feeds)
+        for k, (fn, ins) in enumerate(steps):
+            values[n_feeds + k] = fn(*[v if kind == "const" else values[v] for kind, v in ins])
+        return (values[result],)
+
+    return scalar_condition
+
+
+def _accumulators(loop) -> dict:
+    """In-place kernels for the loop's accumulators: a loop variable whose next value is its value plus
+    something, read by nothing else (TF1's gradient loops sum each loop invariant's gradient so). From the
+    second iteration on, the value is a tensor this loop made and nobody else holds, so it is added to in
+    place (TensorFlow reuses that memory too) instead of allocating a new one per iteration."""
+    out = {}
+    for merge, _enter, next_it, switch in loop.vars:
+        add = next_it._inputs[0]._op
+        if switch is None or add.type not in ("Add", "AddV2") or not add._info or add._control_inputs:
+            continue
+        value = switch._outputs[1]
+        if value not in add._inputs or len(value._consumers) != 1:
+            continue
+        if add._outputs[0]._consumers != [next_it] or add._control_outputs:
+            continue
+        if merge._outputs[0]._consumers != [switch] or merge._outputs[1]._consumers:
+            continue
+        if value.dtype.base_dtype not in (DType.float32, DType.float64, DType.float16, DType.bfloat16):
+            continue
+        out[add] = _accumulator(add._inputs.index(value))
+    return out
+
+
+def _invariant_matmuls(loop, body_ops) -> dict:
+    """Kernels for the body's ``MatMul(a, b, transpose_b=True)`` whose ``b`` enters the loop as an invariant
+    (a weight, in a gradient loop): b's transpose is laid out once, not on each iteration. (torch multiplies
+    by a transposed operand more slowly than by a contiguous one.)"""
+    invariants = {op._outputs[0] for op in loop.invariants}
+    out = {}
+    for op in lowering.all_ops(body_ops):
+        if op.type != "MatMul" or not op._attrs["transpose_b"].b or op._attrs["transpose_a"].b:
+            continue
+        if op._inputs[1] in invariants and op._inputs[1].dtype.base_dtype in (DType.float32, DType.float64):
+            out[op] = _transposed_b_matmul()
+    return out
+
+
+def _transposed_b_matmul():
+    cache = [None]  # (the b tensor, its version, its contiguous transpose), replaced as one (threads)
+
+    def mat_mul_invariant_b(a, b, transpose_a, transpose_b):
+        entry = cache[0]
+        if entry is None or entry[0] is not b or entry[1] != b._version:
+            entry = (b, b._version, b.t().contiguous())
+            cache[0] = entry
+        return torch.mm(a, entry[2])
+
+    return mat_mul_invariant_b
+
+
+def _accumulator(acc_index: int):
+    token = object()
+
+    def accumulate(x, y):
+        acc, value = (x, y) if acc_index == 0 else (y, x)
+        if getattr(acc, "_torchmeta_accumulator", None) is token and acc.shape == value.shape:
+            return acc.add_(value)
+        out = torch.add(x, y)
+        out._torchmeta_accumulator = token
+        return out
+
+    return accumulate
+
+
+_INDEX0 = torch.tensor(0, dtype=torch.int32)
+_INDEX1 = torch.tensor(1, dtype=torch.int32)
+
+
+def _may_alias(t: Tensor) -> bool:
+    """Whether a fetched value may share memory with state the session keeps (then it is copied)."""
+    info = t.op._info
+    if t.op.type in lowering.SOURCE_OPS or t.dtype.is_ref_dtype:
+        return True
+    return info is not None and info.aliases_input
+
+
+def node_error(gm, exc) -> Exception:
+    """``exc`` (raised while running ``gm``) as an OpError naming the TF node whose kernel raised it."""
+    if isinstance(exc, errors.OpError) and exc.op is not None:
+        return exc
+    node = lowering.locate_failed_node(gm, exc.__traceback__)
+    op = node.meta.get("tf_operation") if node is not None else None
+    tf_name = node.meta.get("tf_name") if node is not None else None
+    tf_op_type = node.meta.get("tf_op") if node is not None else None
+    if isinstance(exc, errors.OpError):
+        if op is not None:
+            exc.op = op
+            exc.node_def = op.node_def
+        return exc
+    where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
+    message = f"{where}: {type(exc).__name__}: {exc}"
+    node_def = op.node_def if op is not None else None
+    if isinstance(exc, (RuntimeError, ValueError, IndexError, TypeError)):
+        return errors.InvalidArgumentError(node_def, op, message)
+    return errors.InternalError(node_def, op, message)
