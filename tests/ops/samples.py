@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_array_reorder,
+    samples_conv3d,
     samples_image,
+    samples_image_box,
+    samples_image_color,
+    samples_image_resize,
+    samples_image_transform,
     samples_io,
+    samples_linalg,
     samples_logging,
     samples_math,
     samples_nn,
@@ -19,8 +26,15 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_array_reorder.SAMPLES
+    + samples_image_box.SAMPLES
+    + samples_image_color.SAMPLES
+    + samples_image_resize.SAMPLES
+    + samples_image_transform.SAMPLES
     + samples_io.SAMPLES
     + samples_logging.SAMPLES
+    + samples_conv3d.SAMPLES
+    + samples_linalg.SAMPLES
     + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
