@@ -444,3 +444,17 @@ def test_dynamic_rnn_while_context_and_meta_graphs_both_ways(tf1, tmp_path, name
         return _dynamic(tf, name, **kwargs)
 
     check_both_ways(tf1, program, {"x:0": X}, tmp_path, init=True, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("program", ["bidirectional_dynamic", "raw"])
+def test_bidirectional_and_raw_rnn_meta_graphs_both_ways(tf1, tmp_path, program):
+    """Seeded: our MetaGraph runs in TF and TF's runs here (raw_rnn's dynamic-size TensorArrays too)."""
+
+    def build(tf):
+        tf.set_random_seed(2)
+        if program == "raw":
+            return _raw(tf, "multi", loop_state=True)
+        return _bidirectional_dynamic(tf, LENGTHS)
+
+    feeds = {"x:0": XT, "lengths:0": np.array([3, 4, 1], np.int32)} if program == "raw" else {"x:0": X}
+    check_both_ways(tf1, build, feeds, tmp_path, init=True, rtol=1e-4, atol=1e-5)
