@@ -27,6 +27,28 @@ METRICS = {
     "false_positives": lambda tf, y, p, w: tf.metrics.false_positives(y, p, weights=w),
     "true_negatives": lambda tf, y, p, w: tf.metrics.true_negatives(y, p),
     "false_negatives": lambda tf, y, p, w: tf.metrics.false_negatives(y, p),
+    "mean_absolute_error": lambda tf, y, p, w: tf.metrics.mean_absolute_error(
+        tf.cast(y, tf.float32), tf.cast(p, tf.float32) * 0.7, weights=w
+    ),
+    "mean_squared_error": lambda tf, y, p, w: tf.metrics.mean_squared_error(
+        tf.cast(y, tf.float32), tf.cast(p, tf.float32) * 0.7 + 0.1
+    ),
+    "root_mean_squared_error": lambda tf, y, p, w: tf.metrics.root_mean_squared_error(
+        tf.cast(y, tf.float32), tf.cast(p, tf.float32) - 0.3, weights=w, metrics_collections=["my_metrics"]
+    ),
+    "mean_relative_error": lambda tf, y, p, w: tf.metrics.mean_relative_error(
+        tf.cast(y, tf.float32), tf.cast(p, tf.float32) * 0.5, normalizer=tf.cast(y, tf.float32) * 2.0
+    ),
+    "mean_per_class_accuracy": lambda tf, y, p, w: tf.metrics.mean_per_class_accuracy(y, p, 2),
+    "mean_per_class_accuracy-weighted": lambda tf, y, p, w: tf.metrics.mean_per_class_accuracy(
+        tf.reshape(y, [2, 3]), tf.reshape(p, [2, 3]), 3, weights=tf.reshape(w, [2, 3]), name="per_class"
+    ),
+    "mean_tensor": lambda tf, y, p, w: tf.metrics.mean_tensor(tf.cast(p, tf.float32) * 1.5, weights=w),
+    "percentage_below": lambda tf, y, p, w: tf.metrics.percentage_below(w, 0.5),
+    # A rank known only at run time: TF decides the squeezing with tf.cond.
+    "mean_squared_error-labels-unknown-rank": lambda tf, y, p, w: tf.metrics.mean_squared_error(
+        tf.placeholder_with_default(tf.cast(y, tf.float32), None), tf.cast(p, tf.float32)
+    ),
     "collections": lambda tf, y, p, w: tf.metrics.accuracy(
         y, p, metrics_collections=["my_metrics"], updates_collections=["my_updates"]
     ),
@@ -73,3 +95,24 @@ def test_metric_values_after_updates_are_tfs(tf1, name):
         np.testing.assert_allclose(a_update, e_update, rtol=1e-6)
         np.testing.assert_allclose(a_value, e_value, rtol=1e-6)
         assert np.asarray(a_value).dtype == np.asarray(e_value).dtype
+
+
+@pytest.mark.parametrize("weights_shape", [[6], [6, 1], []], ids=["same", "squeezed", "scalar"])
+def test_weights_of_unknown_rank_are_adjusted_by_tfs_conds(tf1, tmp_path, weights_shape):
+    """metrics_impl._remove_squeezable_dimensions for weights whose rank is known only at run time:
+    TF's three nested conds (scalar, squeeze, expand), node for node, and the weights they pass on."""
+    from tensorflow.python.ops import metrics_impl
+
+    from torchmeta.api import metrics as tm_metrics
+
+    def program(tf):
+        impl = tm_metrics if tf.__name__.startswith("torchmeta") else metrics_impl
+        predictions = tf.placeholder(tf.float32, [6, 1], name="predictions")
+        weights = tf.placeholder(tf.float32, None, name="weights")
+        _, _, adjusted = impl._remove_squeezable_dimensions(predictions, None, weights)
+        return {"weights": tf.identity(adjusted, name="adjusted")}
+
+    P.assert_same_graph(tf1, program)
+    feeds = {"predictions:0": np.ones((6, 1), np.float32), "weights:0": np.ones(weights_shape, np.float32) * 0.5}
+    expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, feeds)
+    P.assert_results_close(expected, actual)

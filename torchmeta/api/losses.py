@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, control_flow_ops, math_ops, nn_ops
+from torchmeta.api.cond import cond
 from torchmeta.framework import constant_op, tensor_util
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
@@ -444,26 +445,35 @@ def softmax_cross_entropy(
 
 
 def remove_squeezable_dimensions(labels, predictions, expected_rank_diff=0, name=None):
-    """TF's confusion_matrix.remove_squeezable_dimensions for static ranks (squeezes a trailing 1).
-
-    Raises:
-      ValueError: for unknown ranks (TF then decides with tf.cond, not built here yet).
-    """
+    """TF's confusion_matrix.remove_squeezable_dimensions: squeezes a trailing 1 of ``predictions`` or
+    ``labels`` when their ranks differ from ``expected_rank_diff`` by one (decided with tf.cond at run
+    time when a rank is not static)."""
     with name_scope(name, "remove_squeezable_dimensions", [labels, predictions]):
         predictions = convert_to_tensor(predictions)
         labels = convert_to_tensor(labels)
-        predictions_rank = predictions.shape.rank
-        labels_rank = labels.shape.rank
-        if labels_rank is None or predictions_rank is None:
-            raise ValueError(
-                "remove_squeezable_dimensions: torchmeta needs the static ranks of labels and predictions (TF "
-                "decides an unknown rank at run time with tf.cond)"
+        predictions_shape, labels_shape = predictions.shape, labels.shape
+        predictions_rank = predictions_shape.rank
+        labels_rank = labels_shape.rank
+        if labels_rank is not None and predictions_rank is not None:
+            rank_diff = predictions_rank - labels_rank
+            if rank_diff == expected_rank_diff + 1 and predictions_shape[-1].is_compatible_with(1):
+                predictions = array_ops.squeeze(predictions, [-1])
+            elif rank_diff == expected_rank_diff - 1 and labels_shape[-1].is_compatible_with(1):
+                labels = array_ops.squeeze(labels, [-1])
+            return labels, predictions
+        rank_diff = array_ops.rank(predictions) - array_ops.rank(labels)
+        if predictions_rank is None or predictions_shape[-1].is_compatible_with(1):
+            predictions = cond(
+                math_ops.equal(expected_rank_diff + 1, rank_diff),
+                lambda: array_ops.squeeze(predictions, [-1]),
+                lambda: predictions,
             )
-        rank_diff = predictions_rank - labels_rank
-        if rank_diff == expected_rank_diff + 1 and predictions.shape[-1].is_compatible_with(1):
-            predictions = array_ops.squeeze(predictions, [-1])
-        elif rank_diff == expected_rank_diff - 1 and labels.shape[-1].is_compatible_with(1):
-            labels = array_ops.squeeze(labels, [-1])
+        if labels_rank is None or labels_shape[-1].is_compatible_with(1):
+            labels = cond(
+                math_ops.equal(expected_rank_diff - 1, rank_diff),
+                lambda: array_ops.squeeze(labels, [-1]),
+                lambda: labels,
+            )
         return labels, predictions
 
 
@@ -472,14 +482,15 @@ def _remove_squeezable_dimensions(labels, predictions, weights=None, expected_ra
     if weights is not None:
         weights = convert_to_tensor(weights)
         labels_rank = labels.shape.rank
-        weights_rank = weights.shape.rank
-        if labels_rank is None or weights_rank is None:
-            raise ValueError(
-                "sparse_softmax_cross_entropy: torchmeta needs the static ranks of labels and weights (TF "
-                "decides an unknown rank at run time with tf.cond)"
-            )
-        if weights_rank - labels_rank == 1:
-            weights = array_ops.squeeze(weights, [-1])
+        weights_shape = weights.shape
+        weights_rank = weights_shape.rank
+        if labels_rank is not None and weights_rank is not None:
+            if weights_rank - labels_rank == 1:
+                weights = array_ops.squeeze(weights, [-1])
+            return labels, predictions, weights
+        rank_diff = array_ops.rank(weights) - array_ops.rank(labels)
+        if weights_rank is None or (weights_rank > 0 and weights_shape[-1].is_compatible_with(1)):
+            weights = cond(math_ops.equal(1, rank_diff), lambda: array_ops.squeeze(weights, [-1]), lambda: weights)
     return labels, predictions, weights
 
 

@@ -1,6 +1,7 @@
 """``tf.metrics`` (TF1's metrics_impl): streaming metrics as local variables (LOCAL_VARIABLES and
 METRIC_VARIABLES) updated by ``update_op``s, with TensorFlow's scopes and graphs: mean, accuracy,
-precision, recall, true/false positives/negatives.
+precision, recall, true/false positives/negatives, mean_absolute_error, mean_squared_error,
+root_mean_squared_error, mean_relative_error, mean_per_class_accuracy, mean_tensor, percentage_below.
 
 Run ``tf.local_variables_initializer()`` first, then the update ops per batch, then the value.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from torchmeta import dtypes
 from torchmeta.api import array_ops, control_flow_ops, math_ops, state_ops
 from torchmeta.api import variable_scope as vs
+from torchmeta.api.cond import cond
 from torchmeta.api.losses import broadcast_weights, remove_squeezable_dimensions
 from torchmeta.api.variables import Variable
 from torchmeta.framework import graph as graph_lib
@@ -25,6 +27,13 @@ __all__ = [
     "false_positives",
     "true_negatives",
     "false_negatives",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_relative_error",
+    "mean_per_class_accuracy",
+    "mean_tensor",
+    "percentage_below",
 ]
 
 _F32 = dtypes.DType.float32
@@ -106,15 +115,28 @@ def _remove_squeezable_dimensions(predictions, labels, weights):
     if weights_rank == 0:
         return predictions, labels, weights
     predictions_rank = predictions.shape.rank
-    if predictions_rank is None or weights_rank is None:
-        raise ValueError(
-            "tf.metrics: torchmeta needs the static ranks of predictions and weights (TF decides an unknown rank "
-            "at run time with tf.cond)"
-        )
-    if weights_rank - predictions_rank == 1:
-        weights = array_ops.squeeze(weights, [-1])
-    elif predictions_rank - weights_rank == 1:
-        weights = array_ops.expand_dims(weights, [-1])
+    if predictions_rank is not None and weights_rank is not None:
+        if weights_rank - predictions_rank == 1:
+            weights = array_ops.squeeze(weights, [-1])
+        elif predictions_rank - weights_rank == 1:
+            weights = array_ops.expand_dims(weights, [-1])
+        return predictions, labels, weights
+    # A rank known only at run time: TF's nested tf.conds.
+    weights_rank_tensor = array_ops.rank(weights)
+    rank_diff = weights_rank_tensor - array_ops.rank(predictions)
+
+    def maybe_expand_weights():
+        return cond(math_ops.equal(rank_diff, -1), lambda: array_ops.expand_dims(weights, [-1]), lambda: weights)
+
+    if weights_rank is not None and not weights.shape[-1].is_compatible_with(1):
+        maybe_squeeze_weights = lambda: weights  # noqa: E731 - TF's shape
+    else:
+        maybe_squeeze_weights = lambda: array_ops.squeeze(weights, [-1])  # noqa: E731
+
+    def maybe_adjust_weights():
+        return cond(math_ops.equal(rank_diff, 1), maybe_squeeze_weights, maybe_expand_weights)
+
+    weights = cond(math_ops.equal(weights_rank_tensor, 0), lambda: weights, maybe_adjust_weights)
     return predictions, labels, weights
 
 
@@ -228,3 +250,132 @@ precision = _ratio_metric(
 recall = _ratio_metric(
     "recall", false_negatives, "``tf.metrics.recall``: true positives / (true positives + false negatives) so far."
 )
+
+
+def mean_absolute_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.mean_absolute_error``: the (weighted) mean of ``|predictions - labels|`` so far."""
+    predictions, labels, weights = _remove_squeezable_dimensions(
+        predictions=predictions, labels=labels, weights=weights
+    )
+    absolute_errors = math_ops.abs(predictions - labels)
+    return mean(absolute_errors, weights, metrics_collections, updates_collections, name or "mean_absolute_error")
+
+
+def mean_squared_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.mean_squared_error``: the (weighted) mean of ``(labels - predictions) ** 2`` so far."""
+    predictions, labels, weights = _remove_squeezable_dimensions(
+        predictions=predictions, labels=labels, weights=weights
+    )
+    squared_error = math_ops.squared_difference(labels, predictions)
+    return mean(squared_error, weights, metrics_collections, updates_collections, name or "mean_squared_error")
+
+
+def root_mean_squared_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.root_mean_squared_error``: the square root of the streaming mean squared error."""
+    predictions, labels, weights = _remove_squeezable_dimensions(
+        predictions=predictions, labels=labels, weights=weights
+    )
+    mse, update_mse_op = mean_squared_error(labels, predictions, weights, None, None, name or "root_mean_squared_error")
+    rmse = _aggregate(metrics_collections, lambda _, m: math_ops.sqrt(m), mse)
+    update_rmse_op = math_ops.sqrt(update_mse_op)
+    if updates_collections:
+        graph_lib.add_to_collections(updates_collections, update_rmse_op)
+    return rmse, update_rmse_op
+
+
+def mean_relative_error(
+    labels, predictions, normalizer, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.mean_relative_error``: the mean of ``|labels - predictions| / normalizer`` (0 where the
+    normalizer is 0) so far."""
+    predictions, labels, weights = _remove_squeezable_dimensions(
+        predictions=predictions, labels=labels, weights=weights
+    )
+    predictions, normalizer = remove_squeezable_dimensions(predictions, normalizer)
+    predictions.shape.assert_is_compatible_with(normalizer.shape)
+    relative_errors = array_ops.where(
+        math_ops.equal(normalizer, 0.0),
+        array_ops.zeros_like(labels),
+        math_ops.divide(math_ops.abs(labels - predictions), normalizer),
+    )
+    return mean(relative_errors, weights, metrics_collections, updates_collections, name or "mean_relative_error")
+
+
+def mean_per_class_accuracy(
+    labels, predictions, num_classes, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.mean_per_class_accuracy``: the mean over classes of each class's accuracy so far; local
+    variables ``mean_accuracy/total`` and ``mean_accuracy/count`` of ``num_classes`` entries."""
+    with vs.variable_scope(name, "mean_accuracy", (predictions, labels, weights)):
+        labels = math_ops.cast(labels, dtypes.DType.int64)
+        if labels.shape.ndims > 1:
+            labels = array_ops.reshape(labels, [-1])
+        if predictions.shape.ndims > 1:
+            predictions = array_ops.reshape(predictions, [-1])
+        predictions.shape.assert_is_compatible_with(labels.shape)
+        total = metric_variable([num_classes], _F32, name="total")
+        count = metric_variable([num_classes], _F32, name="count")
+        ones = array_ops.ones([array_ops.size(labels)], _F32)
+        if labels.dtype != predictions.dtype:
+            predictions = math_ops.cast(predictions, labels.dtype)
+        is_correct = math_ops.cast(math_ops.equal(predictions, labels), _F32)
+        if weights is not None:
+            if weights.shape.ndims > 1:
+                weights = array_ops.reshape(weights, [-1])
+            weights = math_ops.cast(weights, _F32)
+            is_correct *= weights
+            ones *= weights
+        update_total_op = state_ops.scatter_add(total, labels, ones)
+        update_count_op = state_ops.scatter_add(count, labels, is_correct)
+
+        def compute_mean_accuracy(_, count, total):
+            per_class_accuracy = math_ops.div_no_nan(count, math_ops.maximum(total, 0), name=None)
+            return math_ops.reduce_mean(per_class_accuracy, name="mean_accuracy")
+
+        mean_accuracy_v = _aggregate(metrics_collections, compute_mean_accuracy, count, total)
+        update_op = math_ops.div_no_nan(update_count_op, math_ops.maximum(update_total_op, 0), name="update_op")
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update_op)
+        return mean_accuracy_v, update_op
+
+
+def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+    """``tf.metrics.mean_tensor``: the element-wise (weighted) mean of ``values`` so far; local variables
+    ``mean/total_tensor`` and ``mean/count_tensor`` shaped like ``values``."""
+    with vs.variable_scope(name, "mean", (values, weights)):
+        values = math_ops.cast(values, _F32)
+        total = metric_variable(values.shape, _F32, name="total_tensor")
+        count = metric_variable(values.shape, _F32, name="count_tensor")
+        num_values = array_ops.ones_like(values)
+        if weights is not None:
+            values, _, weights = _remove_squeezable_dimensions(predictions=values, labels=None, weights=weights)
+            weights = broadcast_weights(math_ops.cast(weights, _F32), values)
+            values = math_ops.multiply(values, weights)
+            num_values = math_ops.multiply(num_values, weights)
+        update_total_op = state_ops.assign_add(total, values)
+        with graph_lib.control_dependencies([values]):
+            update_count_op = state_ops.assign_add(count, num_values)
+        mean_t = _aggregate(
+            metrics_collections,
+            lambda _, t, c: math_ops.div_no_nan(t, math_ops.maximum(c, 0), name="value"),
+            total,
+            count,
+        )
+        update_op = math_ops.div_no_nan(update_total_op, math_ops.maximum(update_count_op, 0), name="update_op")
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update_op)
+        return mean_t, update_op
+
+
+def percentage_below(values, threshold, weights=None, metrics_collections=None, updates_collections=None, name=None):
+    """``tf.metrics.percentage_below``: the (weighted) fraction of ``values`` below ``threshold`` so far."""
+    is_below_threshold = math_ops.cast(math_ops.less(values, threshold), _F32)
+    return mean(
+        is_below_threshold, weights, metrics_collections, updates_collections, name or "percentage_below_threshold"
+    )
