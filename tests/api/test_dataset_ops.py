@@ -130,14 +130,7 @@ def _shuffled(tf, seed, graph_seed=None, epochs=3, reshuffle=None):
             return g, [int(sess.run(nxt)) for _ in range(50 * epochs)]
 
 
-GRAPH_SEED_ONLY = pytest.mark.xfail(
-    strict=True,
-    reason="TF 2.21 gives graph-seeded ops the op seeds 0, 1, 2... (a per-graph counter); torchmeta's get_seed still "
-    "uses the op count (TF 1.x), which the random-ops branch replaces",
-)
-
-
-@pytest.mark.parametrize(("seed", "graph_seed"), [(7, None), pytest.param(None, 3, marks=GRAPH_SEED_ONLY), (11, 5)])
+@pytest.mark.parametrize(("seed", "graph_seed"), [(7, None), (None, 3), (11, 5)])
 def test_seeded_shuffle_multiset_and_determinism(tf1, seed, graph_seed):
     tg, theirs = _shuffled(tf1, seed, graph_seed)
     mg, ours = _shuffled(tm, seed, graph_seed)

@@ -230,6 +230,35 @@ def test_dropout_builds_tfs_graph(tf1, build):
     assert ours.shape.as_list() == theirs.shape.as_list()
 
 
+DROPOUT_CASES = {
+    "keep_prob": lambda tf, x: tf.nn.dropout(x, keep_prob=0.75),
+    "rate": lambda tf, x: tf.nn.dropout(x, rate=0.3, name="drop"),
+    "fed-keep-prob": lambda tf, x: tf.nn.dropout(x, tf.placeholder(tf.float32, [], name="keep")),
+    "fed-rate": lambda tf, x: tf.nn.dropout(x, rate=tf.placeholder(tf.float32, [], name="rate")),
+    "noise-shape": lambda tf, x: tf.nn.dropout(x, rate=0.5, noise_shape=[2, 1], seed=3),
+    "rate-zero": lambda tf, x: [tf.nn.dropout(x, rate=0.0), tf.random_uniform([2])],
+}
+
+
+@pytest.mark.parametrize("case", list(DROPOUT_CASES))
+def test_dropout_builds_tf_graph(tf1, case):
+    """TF 2.21's tf.compat.v1.nn.dropout: SelectV2(uniform >= rate, x * scale, 0), node for node (seeds
+    included: rate 0 still moves the graph's op-seed counter)."""
+    graphs = []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            fw.set_random_seed(1)
+            DROPOUT_CASES[case](fw, fw.constant(X23))
+        graphs.append(
+            [
+                (n.name, n.op, list(n.input), {k: v.SerializeToString() for k, v in n.attr.items()})
+                for n in g.as_graph_def().node
+            ]
+        )
+    assert graphs[1] == graphs[0]
+
+
 def test_dropout_keeps_and_scales():
     x = tm.constant(np.ones((200, 100), np.float32))
     y = tm.nn.dropout(x, keep_prob=0.25)
@@ -249,6 +278,25 @@ def test_dropout_fed_keep_prob_and_no_op():
     y = tm.nn.dropout(x, keep)
     with tm.Session() as sess:
         np.testing.assert_array_equal(sess.run(y, {keep: 1.0}), X23)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda tf: tf.nn.dropout(tf.constant([1, 2]), 0.5),
+        lambda tf: tf.nn.dropout(tf.constant(X23), 1.5),
+        lambda tf: tf.nn.dropout(tf.constant(X23), rate=tf.placeholder(tf.float64, [])),
+        lambda tf: tf.nn.dropout(tf.constant(X23)),
+    ],
+    ids=["int", "keep-prob-range", "rate-dtype", "no-rate"],
+)
+def test_dropout_errors_match_tf(tf1, call):
+    with pytest.raises(ValueError) as theirs:
+        with tf1.Graph().as_default():
+            call(tf1)
+    with pytest.raises(ValueError) as ours:
+        call(tm)
+    assert str(ours.value) == str(theirs.value)
 
 
 def test_dropout_errors():

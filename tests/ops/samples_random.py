@@ -1,5 +1,6 @@
-"""Samples for random ops: shapes and dtypes only (``random=True``); TF's numbers come from another
-generator. tests/api/test_random_ops.py checks the distributions and the seeding."""
+"""Samples for random ops. Unseeded draws (seed = seed2 = 0) are random in both frameworks: only shapes
+and dtypes are compared (``random=True``); seeded ones must equal TF's numbers. tests/ops/test_random_ops.py
+compares every op bit for bit over dtypes, shapes, seeds and successive runs."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def _float_samples():
                 {"shape": np.array([2, 2], i32)},
                 {"dtype": "dtype:float32", "seed": 7, "seed2": 3},
                 id="seeded",
-                random=True,
+                rtol=0,
+                atol=0,
             ),
             Sample(
                 op,
@@ -145,6 +147,45 @@ SAMPLES: list[Sample] = [
     Sample(
         "RandomGamma", {"shape": np.array([3, 2], i32), "alpha": np.array([0.5, 1.0, 4.0], np.float32)}, random=True
     ),
+    Sample(
+        "RandomGamma",
+        {"shape": np.array([3, 2], i32), "alpha": np.array([0.5, 1.0, 4.0], np.float32)},
+        {"seed": 4, "seed2": 7},
+        id="seeded",
+        rtol=0,
+        atol=0,
+    ),
+    Sample(
+        "RandomPoissonV2",
+        {"shape": np.array([4], i32), "rate": np.array([0.5, 12.0])},
+        {"seed": 4, "seed2": 7},
+        id="seeded",
+        rtol=0,
+        atol=0,
+    ),
+    Sample(
+        "RandomPoissonV2",
+        {"shape": np.array([2, 2], i64), "rate": np.array([3.0], np.float32)},
+        {"dtype": "dtype:float32"},
+        fed={"rate": [None]},
+        id="fed",
+        random=True,
+    ),
+    Sample(
+        "ParameterizedTruncatedNormal",
+        {
+            "shape": np.array([2, 3], i32),
+            "means": np.array([0.0, 1.0], np.float32),
+            "stdevs": np.array([1.0, 2.0], np.float32),
+            "minvals": np.array([-1.0, 0.0], np.float32),
+            "maxvals": np.array([1.0, 5.0], np.float32),
+        },
+        {"seed": 4, "seed2": 7},
+        id="seeded",
+        rtol=1e-6,
+        atol=1e-6,
+    ),
+    Sample("StatelessRandomGetAlg", {}),
     Sample("RandomGamma", {"shape": np.array([4], i64), "alpha": np.float64(2.0)}, id="f64-scalar-alpha", random=True),
     Sample(
         "RandomGamma",
@@ -165,3 +206,96 @@ SAMPLES: list[Sample] = [
         random=True,
     ),
 ]
+
+
+def _stateless_samples():
+    seed = np.array([3, 4], i64)
+    key, counter = np.array([12345], np.uint64), np.array([7, 9], np.uint64)
+    out = []
+    for op in ("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal"):
+        out += [
+            Sample(op, {"shape": np.array([2, 3], i32), "seed": seed}, rtol=0, atol=0),
+            Sample(op, {"shape": np.array([4], i64), "seed": seed.astype(i32)}, {"dtype": "dtype:float16"}, id="f16"),
+            Sample(op, {"shape": np.array([2, 3], i32), "seed": seed}, fed={"shape": [2]}, id="fed-shape"),
+            Sample(
+                f"{op}V2",
+                {"shape": np.array([3, 2], i32), "key": key, "counter": counter, "alg": i32(1)},
+                id="v2",
+                rtol=0,
+                atol=0,
+            ),
+        ]
+    out += [
+        Sample(
+            "StatelessRandomUniformInt",
+            {"shape": np.array([5], i32), "seed": seed, "minval": i64(-3), "maxval": i64(40)},
+        ),
+        Sample("StatelessRandomUniformFullInt", {"shape": np.array([5], i32), "seed": seed}),
+        Sample(
+            "StatelessRandomUniformIntV2",
+            {
+                "shape": np.array([5], i32),
+                "key": key,
+                "counter": counter,
+                "alg": i32(3),
+                "minval": i32(0),
+                "maxval": i32(9),
+            },
+        ),
+        Sample(
+            "StatelessRandomUniformFullIntV2",
+            {"shape": np.array([3], i32), "key": key, "counter": counter, "alg": i32(1)},
+            {"dtype": "dtype:int64"},
+        ),
+        Sample("StatelessRandomGetKeyCounter", {"seed": seed}),
+        Sample("StatelessRandomGetKeyCounterAlg", {"seed": seed.astype(i32)}),
+        Sample("StatelessMultinomial", {"logits": randn(3, 4), "num_samples": i32(5), "seed": seed}),
+        Sample(
+            "StatelessMultinomial",
+            {"logits": randn(3, 4), "num_samples": i32(5), "seed": seed},
+            fed={"logits": [None, 4], "num_samples": []},
+            id="fed",
+        ),
+    ]
+    return out
+
+
+def _candidate_samples():
+    true = np.array([[1, 4], [0, 2], [3, 3]], i64)
+    common = {"num_true": 2, "num_sampled": 4, "unique": True, "seed": 5, "seed2": 1}
+    out = [
+        Sample(op, {"true_classes": true}, {**common, "range_max": 10}, grad=False)
+        for op in (
+            "UniformCandidateSampler",
+            "LogUniformCandidateSampler",
+            "LearnedUnigramCandidateSampler",
+            "ThreadUnsafeUnigramCandidateSampler",
+        )
+    ]
+    out += [
+        Sample(
+            "FixedUnigramCandidateSampler",
+            {"true_classes": true},
+            {**common, "range_max": 6, "unigrams": [1.0, 2.0, 3.0, 1.0, 0.5, 4.0]},
+            grad=False,
+        ),
+        Sample("AllCandidateSampler", {"true_classes": true}, {**common, "num_sampled": 6}, grad=False),
+        Sample(
+            "UniformCandidateSampler",
+            {"true_classes": true},
+            {**common, "range_max": 10},
+            fed={"true_classes": [None, 2]},
+            id="fed",
+            grad=False,
+        ),
+        Sample(
+            "ComputeAccidentalHits",
+            {"true_classes": true, "sampled_candidates": np.array([3, 9, 1, 3], i64)},
+            {"num_true": 2},
+            grad=False,
+        ),
+    ]
+    return out
+
+
+SAMPLES += _stateless_samples() + _candidate_samples()

@@ -397,7 +397,13 @@ def test_max_pool_grad_nchw_runs_here():
 # ---------------------------------------------------------------------------------------------
 # Every op of the three families has TF's gradient decision.
 
-_FAMILIES = ("torchmeta.ops.nn_ops", "torchmeta.ops.conv_ops", "torchmeta.ops.random_ops")
+_FAMILIES = (
+    "torchmeta.ops.nn_ops",
+    "torchmeta.ops.conv_ops",
+    "torchmeta.ops.random_ops",
+    "torchmeta.ops.stateless_random_ops",
+    "torchmeta.ops.candidate_sampling_ops",
+)
 
 
 def _family_ops():

@@ -9,10 +9,10 @@ import numbers
 import numpy as np
 
 from torchmeta import dtypes, errors
-from torchmeta.api import array_ops, clip_ops, math_ops, random_ops
+from torchmeta.api import array_ops, clip_ops, math_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
 from torchmeta.api.partitioned_variables import PartitionedVariable
-from torchmeta.api.random_ops import random_uniform
+from torchmeta.api.random_ops import get_seed, random_uniform
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
@@ -1130,7 +1130,7 @@ def dropout_v2(x, rate, noise_shape=None, seed=None, name=None):
                 f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype={x.dtype}"
             )
         if is_rate_number and rate == 0:
-            random_ops.get_seed(seed)  # TF draws the op seed even here, so later seeds stay the same
+            get_seed(seed)  # TF draws the op seed even here, so later seeds stay the same
             return x
         if not isinstance(rate, Tensor):
             if not is_rate_number:

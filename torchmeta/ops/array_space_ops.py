@@ -93,25 +93,6 @@ def _reverse_sequence_grad(op, grad):
 # SpaceToBatchND, BatchToSpaceND (dilated convolutions run an undilated one between them)
 
 
-def _tf_summary(value) -> str:
-    """A small constant as TF's shape errors print it: ``2 2`` for a vector, ``[0 0][0 0]`` for a matrix."""
-    value = np.asarray(value)
-    if value.ndim <= 1:
-        return " ".join(str(v) for v in value.reshape(-1).tolist())
-    return "".join(f"[{_tf_summary(row)}]" for row in value)
-
-
-def _space_batch_error(op, message):
-    """TF's shape error from a check of the block shape or paddings/crops values: TF lists the
-    constants it read (rank and shape checks fail before TF reads them, and list none)."""
-    error = str(shape_error(op, message))[:-1]
-    computed = [(i, constant_value(op.inputs[i])) for i in (1, 2)]
-    computed = [f"input[{i}] = <{_tf_summary(v)}>" for i, v in computed if v is not None]
-    if computed:
-        error += " and with computed input tensors: " + ", ".join(computed)
-    return ValueError(error + ".")
-
-
 def _block_and_pads(op, what):
     """(number of block dims, block_shape values or None, paddings/crops values or None) checked as TF."""
     block_t, pads_t = op.inputs[1], op.inputs[2]
@@ -135,9 +116,9 @@ def _block_and_pads(op, what):
     block = constant_value(block_t)
     pads = constant_value(pads_t)
     if block is not None and any(int(b) < 1 for b in np.reshape(block, -1)):
-        raise _space_batch_error(op, "block_shape must be positive")
+        raise shape_error(op, "block_shape must be positive")
     if pads is not None and any(int(p) < 0 for p in np.reshape(pads, -1)):
-        raise _space_batch_error(op, f"{what} cannot be negative")
+        raise shape_error(op, f"{what} cannot be negative")
     return m, block, pads
 
 
@@ -159,7 +140,7 @@ def _space_batch_shape(op, to_batch):
                 batch *= b
             else:
                 if batch % b:
-                    raise _space_batch_error(op, f"Dimension size must be evenly divisible by {b} but is {batch}")
+                    raise shape_error(op, f"Dimension size must be evenly divisible by {b} but is {batch}")
                 batch //= b
     spatial = [None] * m
     if block is not None and pads is not None and x.rank is not None:
@@ -172,9 +153,7 @@ def _space_batch_shape(op, to_batch):
             if to_batch:
                 padded = size + int(pads_v[i, 0]) + int(pads_v[i, 1])
                 if padded % block_v[i]:
-                    raise _space_batch_error(
-                        op, f"Dimension size must be evenly divisible by {block_v[i]} but is {padded}"
-                    )
+                    raise shape_error(op, f"Dimension size must be evenly divisible by {block_v[i]} but is {padded}")
                 spatial[i] = padded // block_v[i]
             else:
                 spatial[i] = size * block_v[i] - int(pads_v[i, 0]) - int(pads_v[i, 1])

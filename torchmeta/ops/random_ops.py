@@ -1,9 +1,11 @@
-"""Random ops: uniform, normal, truncated normal, integers, shuffles, multinomial and gamma draws.
+"""Random ops: uniform, normal, truncated normal, integers, shuffles, multinomial, gamma, Poisson and
+parameterized truncated normal draws.
 
-Each kernel takes ``generator``: a torch.Generator per op and session, created on the op's device
-and seeded from the op's ``seed``/``seed2`` (randomly when both are 0), so a seeded graph repeats
-its numbers in every session and successive runs of one op give new numbers, as in TF. The numbers
-themselves differ from TF's (a different generator); only their distribution matches.
+TF's numbers, bit for bit: each kernel takes ``generator``, the op's GuardedPhilox (one per op and
+session, seeded from the op's ``seed``/``seed2``; random when both are 0), reserves the stream range
+TF's CPU kernel reserves per call (256 blocks per output for the PhiloxRandomOp family) and turns it
+into numbers in the kernel's sample order (torchmeta.ops.random_distributions). A seeded graph thus
+repeats TF's numbers run for run, on any device and thread count.
 
 Gradients are TF's decisions: RandomGamma's sample is differentiable in alpha (RandomGammaGrad);
 TF declares the other draws not differentiable (RandomUniformInt, integer-valued, it leaves
@@ -17,6 +19,7 @@ import math
 import numpy as np
 import torch
 
+from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
@@ -25,7 +28,9 @@ from torchmeta.framework.common_shapes import input_with_rank, scalar_dim, shape
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops import random_distributions as dist
 from torchmeta.ops.common import invalid
+from torchmeta.ops.philox import GuardedPhilox
 
 
 def _shape_from_tensor(op, i: int = 0) -> TensorShape:
@@ -49,10 +54,24 @@ def _dims(shape) -> list[int]:
     return dims
 
 
-# Sampling in half precision loses the distribution's tails; draw in float32 and round, as TF does.
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
+def op_generator(op) -> GuardedPhilox:
+    """The GuardedPhilox of a random op's kernel, seeded from its ``seed``/``seed2`` attrs as TF seeds it."""
+    seed = op._attrs["seed"].i if "seed" in op._attrs else 0
+    seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
+    return GuardedPhilox(seed, seed2)
+
+
+# TF's PhiloxRandomOp and RandomUniformIntOp reserve 256 blocks of the stream per output and call.
+_RESERVED_PER_OUTPUT = 256
 
 _RANDOM_ATTRS = ["seed: int = 0", "seed2: int = 0", "dtype: {half, bfloat16, float, double}", "T: {int32, int64}"]
+
+
+def _philox_fill(fill, shape, dtype, generator, device):
+    dims = _dims(shape)
+    n = math.prod(dims)
+    gen = generator.reserve_random_outputs(n, _RESERVED_PER_OUTPUT)
+    return fill(gen, n, dtype.torch, device).reshape(dims)
 
 
 @register_op(
@@ -64,10 +83,8 @@ _RANDOM_ATTRS = ["seed: int = 0", "seed2: int = 0", "dtype: {half, bfloat16, flo
     stateful=True,
 )
 def random_uniform(shape, dtype, generator, device):
-    """Uniform floats in [0, 1)."""
-    out = dtype.torch
-    draw = torch.float32 if out in _LOW_PRECISION else out
-    return torch.rand(_dims(shape), generator=generator, dtype=draw, device=device).to(out)
+    """Uniform floats in [0, 1) from the words' mantissa bits."""
+    return _philox_fill(dist.fill_uniform, shape, dtype, generator, device)
 
 
 @register_op(
@@ -79,14 +96,8 @@ def random_uniform(shape, dtype, generator, device):
     stateful=True,
 )
 def random_standard_normal(shape, dtype, generator, device):
-    """Normal floats with mean 0 and standard deviation 1."""
-    out = dtype.torch
-    draw = torch.float32 if out in _LOW_PRECISION else out
-    return torch.randn(_dims(shape), generator=generator, dtype=draw, device=device).to(out)
-
-
-# Standard-normal CDF at -2: TruncatedNormal keeps draws within two standard deviations.
-_PHI_MINUS_2 = 0.5 * math.erfc(math.sqrt(2.0))
+    """Box-Muller normals with mean 0 and standard deviation 1."""
+    return _philox_fill(dist.fill_normal, shape, dtype, generator, device)
 
 
 @register_op(
@@ -98,17 +109,8 @@ _PHI_MINUS_2 = 0.5 * math.erfc(math.sqrt(2.0))
     stateful=True,
 )
 def truncated_normal(shape, dtype, generator, device):
-    """Standard normal restricted to [-2, 2].
-
-    TF redraws values outside the interval; this inverts the normal CDF on a uniform draw over
-    [CDF(-2), CDF(2)] instead: the same distribution in one pass, without host round trips.
-    """
-    out = dtype.torch
-    draw = torch.float32 if out in _LOW_PRECISION else out
-    u = torch.rand(_dims(shape), generator=generator, dtype=draw, device=device)
-    u = u * (1.0 - 2.0 * _PHI_MINUS_2) + _PHI_MINUS_2
-    x = torch.erfinv(u * 2.0 - 1.0) * math.sqrt(2.0)
-    return torch.clamp(x, -2.0, 2.0).to(out)
+    """Standard normals within (-2, 2): Box-Muller candidates outside are rejected, as TF does."""
+    return _philox_fill(dist.fill_truncated_normal, shape, dtype, generator, device)
 
 
 not_differentiable("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
@@ -136,15 +138,19 @@ def _random_uniform_int_shape(op):
     stateful=True,
 )
 def random_uniform_int(shape, minval, maxval, generator, device):
-    """Uniform integers in [minval, maxval)."""
+    """Uniform integers in [minval, maxval): ``minval + bits % (maxval - minval)``."""
     for name, t in (("minval", minval), ("maxval", maxval)):
         if t.dim() != 0:
             raise invalid(f"{name} must be 0-D, got shape [{','.join(map(str, t.shape))}]")
     dims = _dims(shape)
+    n = math.prod(dims)
+    if n == 0:  # TF returns before checking the range or reserving numbers
+        return torch.zeros(dims, dtype=minval.dtype, device=device)
     lo, hi = int(minval), int(maxval)
-    if math.prod(dims) and lo >= hi:
+    if lo >= hi:
         raise invalid(f"Need minval < maxval, got {lo} >= {hi}")
-    return torch.randint(lo, max(hi, lo + 1), dims, generator=generator, dtype=minval.dtype, device=device)
+    gen = generator.reserve_random_outputs(n, _RESERVED_PER_OUTPUT)
+    return dist.fill_uniform_int(gen, n, lo, hi, minval.dtype, device).reshape(dims)
 
 
 no_registered_gradient("RandomUniformInt")
@@ -159,15 +165,16 @@ no_registered_gradient("RandomUniformInt")
     stateful=True,
 )
 def random_shuffle(value, generator, device):
-    """``value`` with its first dimension randomly permuted (scalars are returned unchanged)."""
-    if isinstance(value, np.ndarray):  # strings
-        if value.ndim == 0 or value.shape[0] <= 1:
-            return value.copy()
-        perm = torch.randperm(value.shape[0], generator=generator, device=generator.device)
-        return value[perm.cpu().numpy()]
-    if value.dim() == 0 or value.shape[0] <= 1:
-        return value.clone()
-    return value[torch.randperm(value.shape[0], generator=generator, device=value.device)]
+    """``value`` with its first dimension permuted as TF's kernel permutes it (scalars and one-row values
+    are returned unchanged): a Fisher-Yates pass over 32-bit words (``word % (n - i)``), resolved here
+    without a loop over the rows (dist.fisher_yates_permutation)."""
+    strings = isinstance(value, np.ndarray)
+    rows = 0 if value.ndim == 0 else value.shape[0]
+    if rows <= 1 or math.prod(value.shape) <= 1:
+        return value.copy() if strings else value.clone()
+    gen = generator.reserve_samples32(rows - 1)
+    perm = dist.fisher_yates_permutation(gen, rows, "cpu" if strings else device)
+    return value[perm.numpy()] if strings else value[perm]
 
 
 not_differentiable("RandomShuffle")
@@ -192,9 +199,12 @@ def _multinomial_shape(op):
     stateful=True,
 )
 def multinomial(logits, num_samples, output_dtype, generator):
-    """``num_samples`` class indices per row, drawn with probabilities softmax(logits[row])."""
+    """``num_samples`` class indices per row, drawn with probabilities softmax(logits[row]) as TF's CPU
+    kernel draws them (dist.multinomial_rows)."""
     if logits.dim() != 2:
         raise invalid(f"logits should be a matrix, got shape [{','.join(map(str, logits.shape))}]")
+    if num_samples.dim() != 0:
+        raise invalid(f"num_samples should be a scalar, got shape [{','.join(map(str, num_samples.shape))}]")
     n = int(num_samples)
     if n < 0:
         raise invalid(f"num_samples should be non-negative, got {n}")
@@ -203,9 +213,10 @@ def multinomial(logits, num_samples, output_dtype, generator):
         raise invalid(f"num_classes should be positive, got {classes}")
     if batch == 0 or n == 0:
         return torch.zeros((batch, n), dtype=output_dtype.torch, device=logits.device)
-    compute = torch.float64 if logits.dtype == torch.float64 else torch.float32
-    probs = torch.softmax(logits.to(compute), -1)
-    return torch.multinomial(probs, n, replacement=True, generator=generator).to(output_dtype.torch)
+    # The CPU kernel draws doubles: 2 words per sample, rounded up to 4 samples per row.
+    gen = generator.reserve_random_outputs(batch * ((n + 3) // 4 * 4) * 2, _RESERVED_PER_OUTPUT)
+    out = dist.multinomial_rows(gen, logits, n, dist.tf_pool_threads())
+    return out.to(device=logits.device, dtype=output_dtype.torch)
 
 
 not_differentiable("Multinomial")
@@ -224,13 +235,153 @@ def _random_gamma_shape(op):
     stateful=True,
 )
 def random_gamma(shape, alpha, generator):
-    """Gamma(alpha, 1) draws of shape ``shape + alpha.shape``; alpha <= 0 gives NaN, alpha 0 gives 0."""
-    compute = torch.float32 if alpha.dtype in _LOW_PRECISION else alpha.dtype
-    a = alpha.to(compute)
-    full = a.expand(tuple(_dims(shape)) + tuple(a.shape)).contiguous()
-    out = torch._standard_gamma(torch.where(full > 0, full, torch.ones_like(full)), generator=generator)
-    out = torch.where(full > 0, out, torch.where(full == 0, torch.zeros_like(full), torch.full_like(full, math.nan)))
-    return out.to(alpha.dtype)
+    """Gamma(alpha, 1) draws of shape ``shape + alpha.shape``, TF's samples (dist.gamma_samples)."""
+    dims = _dims(shape)
+    num_samples = math.prod(dims)
+    if num_samples * alpha.numel() == 0:
+        return torch.zeros(tuple(dims) + tuple(alpha.shape), dtype=alpha.dtype, device=alpha.device)
+    gen = generator.reserve_random_outputs(num_samples * alpha.numel(), _RESERVED_PER_OUTPUT)
+    out = dist.gamma_samples(gen, alpha, num_samples)
+    return out.reshape(tuple(dims) + tuple(alpha.shape)).to(alpha.device)
+
+
+def _random_poisson_shape(op):
+    return [_shape_from_tensor(op).concatenate(op.inputs[1].shape)]
+
+
+def _poisson(shape, rate, out_dtype, generator):
+    dims = _dims(shape)
+    num_samples = math.prod(dims)
+    full = tuple(dims) + tuple(rate.shape)
+    if num_samples * rate.numel() == 0:  # TF returns before reserving
+        return torch.zeros(full, dtype=out_dtype, device=rate.device)
+    gen = generator.reserve_random_outputs(num_samples * rate.numel(), _RESERVED_PER_OUTPUT)
+    return dist.poisson_samples(gen, rate, num_samples, out_dtype).reshape(full).to(rate.device)
+
+
+@register_op(
+    "RandomPoisson",
+    inputs=["shape: S", "rate: dtype"],
+    outputs=["output: dtype"],
+    attrs=["seed: int = 0", "seed2: int = 0", "S: {int32, int64}", "dtype: {half, float, double}"],
+    shape=_random_poisson_shape,
+    stateful=True,
+    deprecation=(25, "Replaced by RandomPoissonV2"),
+)
+def random_poisson(shape, rate, generator):
+    """Poisson(rate) samples of shape ``shape + rate.shape`` (TF's sampler, dist.poisson_samples)."""
+    return _poisson(shape, rate, rate.dtype, generator)
+
+
+@register_op(
+    "RandomPoissonV2",
+    inputs=["shape: S", "rate: R"],
+    outputs=["output: dtype"],
+    attrs=[
+        "seed: int = 0",
+        "seed2: int = 0",
+        "S: {int32, int64}",
+        "R: {half, float, double, int32, int64} = DT_DOUBLE",
+        "dtype: {half, float, double, int32, int64} = DT_INT64",
+    ],
+    shape=_random_poisson_shape,
+    stateful=True,
+)
+def random_poisson_v2(shape, rate, dtype, generator):
+    """Poisson(rate) samples of any rate and output type (TF's sampler, dist.poisson_samples)."""
+    return _poisson(shape, rate, dtype.torch, generator)
+
+
+no_registered_gradient("RandomPoisson", "RandomPoissonV2")
+
+
+_RNG_ALG_PHILOX, _RNG_ALG_AUTO_SELECT = 1, 3
+
+
+@register_op(
+    "RngReadAndSkip",
+    inputs=["resource: resource", "alg: int32", "delta: uint64"],
+    outputs=["value: int64"],
+    shape=lambda op: [TensorShape([3])],
+    stateful=True,
+)
+def rng_read_and_skip(resource, alg, delta):
+    """tf.random.Generator's state step: returns the int64 state (Philox counter low and high 64 bits, key)
+    and advances the variable's counter by ``delta * 256`` blocks, as TF's kernel does."""
+    algorithm = int(alg)
+    if algorithm not in (_RNG_ALG_PHILOX, _RNG_ALG_AUTO_SELECT):
+        raise invalid(f"Unsupported algorithm id: {algorithm}")
+    with resource.lock:
+        state = resource.value
+        if state is None:
+            raise errors.FailedPreconditionError(None, None, "Read of uninitialized RNG state variable")
+        if state.dtype != torch.int64 or state.dim() != 1:
+            raise invalid(f"RNG state must have one and only one dimension, not {state.dim()}")
+        if state.shape[0] < 3:
+            raise invalid(f"The size of the state must be at least 3; got {state.shape[0]}")
+        values = state.tolist()
+        mask = (1 << 64) - 1
+        counter = (values[0] & mask) | (values[1] & mask) << 64
+        counter = (counter + (int(delta.view(torch.int64)) & mask) * _RESERVED_PER_OUTPUT) & ((1 << 128) - 1)
+        updated = list(values)
+        updated[0] = _wrap_int64(counter & mask)
+        updated[1] = _wrap_int64(counter >> 64)
+        resource.value = torch.tensor(updated, dtype=torch.int64, device=state.device)
+    return torch.tensor(values[:3], dtype=torch.int64, device=state.device)
+
+
+def _wrap_int64(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+no_registered_gradient("RngReadAndSkip")
+
+
+def _ptn_shape(op):
+    for i in range(1, 5):
+        shape = op.inputs[i].shape
+        if shape.rank is not None and shape.rank > 1:
+            raise shape_error(op, f"Shape must be at most rank 1 but is rank {shape.rank}")
+    return [_shape_from_tensor(op)]
+
+
+@register_op(
+    "ParameterizedTruncatedNormal",
+    inputs=["shape: T", "means: dtype", "stdevs: dtype", "minvals: dtype", "maxvals: dtype"],
+    outputs=["output: dtype"],
+    attrs=["seed: int = 0", "seed2: int = 0", "dtype: {half, bfloat16, float, double}", "T: {int32, int64}"],
+    shape=_ptn_shape,
+    stateful=True,
+)
+def parameterized_truncated_normal(shape, means, stdevs, minvals, maxvals, generator):
+    """Normals with per-batch mean, stddev and bounds, TF's CPU sampler (dist.parameterized_truncated_normal)."""
+    if shape.dim() != 1:
+        raise invalid(f"Input shape should be a vector, got shape: [{','.join(map(str, shape.shape))}]")
+    if shape.numel() == 0:
+        raise invalid("Shape tensor must not be empty, got Tensor<type: int32 shape: [0] values: >")
+    dims = _dims(shape)
+    for name, t in (("means", means), ("stddevs", stdevs), ("minvals", minvals), ("maxvals", maxvals)):
+        if t.dim() > 1:
+            raise invalid(f"Input {name} should be a scalar or vector, got shape: [{','.join(map(str, t.shape))}]")
+    scalars = (
+        all(t.dim() == 0 or t.shape[0] == 1 for t in (means, stdevs)) and minvals.dim() == 0 and maxvals.dim() == 0
+    )
+    num_batches = dims[0]
+    samples_per_batch = math.prod(dims[1:])
+    if scalars:
+        samples_per_batch, num_batches = 100, -(-math.prod(dims) // 100)
+    else:
+        for name, t in (("means", means), ("stddevs", stdevs), ("minvals", minvals), ("maxvals", maxvals)):
+            if not (t.dim() == 0 or t.shape[0] in (1, num_batches)):
+                raise invalid(
+                    f"Input {name} should have length 1 or shape[0], got shape: [{','.join(map(str, t.shape))}]"
+                )
+    gen = generator.reserve_samples128(num_batches * 2 * 1000 * (samples_per_batch + 3) // 4)
+    out = dist.parameterized_truncated_normal(gen, dims, means, stdevs, minvals, maxvals, dist.tf_pool_threads())
+    return out.to(means.device)
+
+
+not_differentiable("ParameterizedTruncatedNormal")
 
 
 @register_op(

@@ -15,6 +15,7 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Operation, Tensor
 from torchmeta.framework.meta_graph import import_scoped_meta_graph
 from torchmeta.io.checkpoint import open_checkpoint
+from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering
 from torchmeta.runtime.session import Session, const_to_value
 
@@ -82,7 +83,10 @@ class _ModuleEnv:
         if name == "node_name":
             return op.name
         if name == "generator":
-            return None
+            # The op's own random state, kept by the module: each forward draws TF's next numbers.
+            attr = names.make(op.name + "_generator")
+            setattr(root, attr, op_generator(op))
+            return graph.get_attr(attr)
         if name == "state":
             return None
         if name == "functions":

@@ -19,6 +19,8 @@ from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.ops.control_flow_ops import DEAD
+from torchmeta.ops.random_distributions import tf_pool_threads
+from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import data_pipeline, lowering, step_stats
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
 from torchmeta.runtime.program import LoopRunner, Program, node_error
@@ -427,6 +429,7 @@ class Session:
         if threads:
             torch.set_num_threads(int(threads))
             self._threads_set.done = True
+        tf_pool_threads(int(threads))  # TF's intra-op pool: the process's first session sizes it
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
@@ -668,18 +671,12 @@ class Session:
             self._consts[key] = value
         return value
 
-    def _generator_for(self, op: Operation, device) -> torch.Generator:
+    def _generator_for(self, op: Operation, device):
+        """The op's random state in this session (TF's per-kernel GuardedPhiloxRandom)."""
         key = (op, device)
         gen = self._generators.get(key)
         if gen is None:
-            gen = torch.Generator(device=device)
-            seed = op._attrs["seed"].i if "seed" in op._attrs else 0
-            seed2 = op._attrs["seed2"].i if "seed2" in op._attrs else 0
-            if seed or seed2:
-                gen.manual_seed((seed << 32) ^ seed2)
-            else:
-                gen.seed()
-            self._generators[key] = gen
+            gen = self._generators.setdefault(key, op_generator(op))  # one per op even when runs race
         return gen
 
     # -- torchmeta extensions -----------------------------------------------------------------------------
