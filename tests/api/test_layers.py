@@ -7,8 +7,6 @@ ways); forward values and gradients are compared.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
@@ -140,7 +138,7 @@ def _dropout(tf):
     return {"y": y, "z": z, "w": w, "v": v}
 
 
-def _training_switch(tf, with_dropout=True):
+def _training_switch(tf):
     """Batch norm (fused and not) and dropout behind an ``is_training`` placeholder: smart_cond builds tf.cond."""
     img = tf.placeholder(tf.float32, [None, 8, 8, 3], name="images")
     vec = tf.placeholder(tf.float32, [None, 5], name="vectors")
@@ -149,10 +147,9 @@ def _training_switch(tf, with_dropout=True):
     plain = tf.layers.batch_normalization(vec, training=is_training, center=False)
     nchw = tf.layers.BatchNormalization(axis=1, fused=False, name="nchw")
     channels_first = nchw(tf.transpose(img, [0, 3, 1, 2]), training=is_training)
-    outs = {"fused": fused, "plain": plain, "nchw": channels_first}
-    if with_dropout:
-        outs["dropped"] = tf.layers.dropout(plain, 0.4, training=is_training, seed=5)
-        outs["kept"] = tf.layers.Dropout(0.3, noise_shape=[None, 1], seed=2)(vec, training=is_training)
+    dropped = tf.layers.dropout(plain, 0.4, training=is_training, seed=5)
+    kept = tf.layers.Dropout(0.3, noise_shape=[None, 1], seed=2)(vec, training=is_training)
+    outs = {"fused": fused, "plain": plain, "nchw": channels_first, "dropped": dropped, "kept": kept}
     assert [u.name for u in tf.get_collection(tf.GraphKeys.UPDATE_OPS)] == [
         "batch_normalization/AssignMovingAvg",
         "batch_normalization/AssignMovingAvg_1",
@@ -214,13 +211,11 @@ def test_checkpoint_from_here_runs_in_tf_to_our_numbers(tf1, tmp_path, name):
 @pytest.mark.parametrize("direction", ["tf_then_ours", "ours_then_tf"])
 def test_training_switch_runs_to_tfs_numbers(tf1, tmp_path, is_training, direction):
     """An update step then the outputs, gradients and moving statistics with ``is_training`` fed True
-    (batch statistics, updated moving averages) or False (moving statistics, no update, dropout an
-    identity), each way across a checkpoint. Dropout's masks are random draws (compared in value when
-    fed False; test_dropout_behind_a_training_tensor checks them when fed True)."""
+    (batch statistics, updated moving averages, dropout's seeded masks: TF's random streams) or False
+    (moving statistics, no update, dropout an identity), each way across a checkpoint."""
     feeds = {"images:0": IMAGES, "vectors:0": VECTORS, "is_training:0": is_training}
     run = P.run_tf_then_ours if direction == "tf_then_ours" else P.run_ours_then_tf
-    program = functools.partial(_training_switch, with_dropout=not is_training)
-    expected, actual = run(tf1, program, tmp_path, feeds, runs=("step", ""))
+    expected, actual = run(tf1, _training_switch, tmp_path, feeds, runs=("step", ""))
     P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
 
 
