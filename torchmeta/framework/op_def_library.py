@@ -215,16 +215,6 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 dt, preferred = DType(arg.type), None
             else:
                 dt, preferred = inferred.get(arg.type_attr), _default_type(attr_defs.get(arg.type_attr))
-                allowed = attr_defs[arg.type_attr].allowed_values.list.type if arg.type_attr in attr_defs else ()
-                if dt is None and preferred is not None and allowed and not _is_tensor_like(value):
-                    # TF converts without the default type first and keeps the result when its dtype is
-                    # allowed (so Python ints stay int32); otherwise that Const stays behind unused.
-                    try:
-                        first = graph_lib.convert_to_tensor(value, name=arg.name)
-                    except (TypeError, ValueError):
-                        first = None
-                    if first is not None and first.dtype.base_dtype.value in allowed:
-                        value, preferred = first, None
             # A Tensor of the wrong dtype is TF's TypeError below, not convert_to_tensor's ValueError.
             tensor = None
             allowed = attr_defs[arg.type_attr].allowed_values.list.type if arg.type_attr in attr_defs else ()
