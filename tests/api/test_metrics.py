@@ -45,6 +45,27 @@ METRICS = {
     ),
     "mean_tensor": lambda tf, y, p, w: tf.metrics.mean_tensor(tf.cast(p, tf.float32) * 1.5, weights=w),
     "percentage_below": lambda tf, y, p, w: tf.metrics.percentage_below(w, 0.5),
+    "mean_iou": lambda tf, y, p, w: tf.metrics.mean_iou(y, p, 2),
+    "mean_iou-weighted": lambda tf, y, p, w: tf.metrics.mean_iou(
+        tf.reshape(y, [3, 2]), tf.reshape(p, [3, 2]), 3, weights=tf.reshape(w, [3, 2]), name="iou"
+    ),
+    "auc": lambda tf, y, p, w: tf.metrics.auc(y, w),
+    "auc-weighted-pr": lambda tf, y, p, w: tf.metrics.auc(
+        y,
+        w,
+        weights=tf.cast(p, tf.float64) + 0.5,
+        num_thresholds=20,
+        curve="PR",
+        summation_method="careful_interpolation",
+    ),
+    "auc-minoring": lambda tf, y, p, w: tf.metrics.auc(y, w, thresholds=[0.3, 0.6, 0.1], summation_method="minoring"),
+    "auc-pr-majoring": lambda tf, y, p, w: tf.metrics.auc(y, w, curve="PR", summation_method="majoring"),
+    "true_positives_at_thresholds": lambda tf, y, p, w: tf.metrics.true_positives_at_thresholds(y, w, [0.2, 0.5]),
+    "false_negatives_at_thresholds": lambda tf, y, p, w: tf.metrics.false_negatives_at_thresholds(
+        y, w, [0.2, 0.5], weights=tf.cast(p, tf.float32) + 1.0
+    ),
+    "precision_at_thresholds": lambda tf, y, p, w: tf.metrics.precision_at_thresholds(y, w, [0.1, 0.4, 0.8]),
+    "recall_at_thresholds": lambda tf, y, p, w: tf.metrics.recall_at_thresholds(y, w, [0.1, 0.4, 0.8], name="r"),
     # A rank known only at run time: TF decides the squeezing with tf.cond.
     "mean_squared_error-labels-unknown-rank": lambda tf, y, p, w: tf.metrics.mean_squared_error(
         tf.placeholder_with_default(tf.cast(y, tf.float32), None), tf.cast(p, tf.float32)

@@ -1,7 +1,9 @@
 """``tf.metrics`` (TF1's metrics_impl): streaming metrics as local variables (LOCAL_VARIABLES and
 METRIC_VARIABLES) updated by ``update_op``s, with TensorFlow's scopes and graphs: mean, accuracy,
 precision, recall, true/false positives/negatives, mean_absolute_error, mean_squared_error,
-root_mean_squared_error, mean_relative_error, mean_per_class_accuracy, mean_tensor, percentage_below.
+root_mean_squared_error, mean_relative_error, mean_per_class_accuracy, mean_tensor, percentage_below,
+mean_iou (over a streaming confusion matrix), auc and the *_at_thresholds metrics (counts per threshold
+behind TF's [0, 1] range checks).
 
 Run ``tf.local_variables_initializer()`` first, then the update ops per batch, then the value.
 """
@@ -9,14 +11,16 @@ Run ``tf.local_variables_initializer()`` first, then the update ops per batch, t
 from __future__ import annotations
 
 from torchmeta import dtypes
-from torchmeta.api import array_ops, control_flow_ops, math_ops, state_ops
+from torchmeta.api import array_ops, check_ops, control_flow_ops, linalg_ops, math_ops, state_ops
 from torchmeta.api import variable_scope as vs
 from torchmeta.api.cond import cond
+from torchmeta.api.confusion_matrix import confusion_matrix
 from torchmeta.api.losses import broadcast_weights, remove_squeezable_dimensions
 from torchmeta.api.variables import Variable
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
+from torchmeta.platform import tf_logging
 
 __all__ = [
     "mean",
@@ -34,6 +38,14 @@ __all__ = [
     "mean_per_class_accuracy",
     "mean_tensor",
     "percentage_below",
+    "mean_iou",
+    "auc",
+    "true_positives_at_thresholds",
+    "false_positives_at_thresholds",
+    "true_negatives_at_thresholds",
+    "false_negatives_at_thresholds",
+    "precision_at_thresholds",
+    "recall_at_thresholds",
 ]
 
 _F32 = dtypes.DType.float32
@@ -379,3 +391,272 @@ def percentage_below(values, threshold, weights=None, metrics_collections=None, 
     return mean(
         is_below_threshold, weights, metrics_collections, updates_collections, name or "percentage_below_threshold"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Confusion matrices: mean_iou, and the counts per threshold behind auc and the *_at_thresholds metrics
+
+
+def _streaming_confusion_matrix(labels, predictions, num_classes, weights=None):
+    total_cm = metric_variable([num_classes, num_classes], dtypes.DType.float64, name="total_confusion_matrix")
+    predictions = math_ops.cast(predictions, dtypes.DType.int64)
+    labels = math_ops.cast(labels, dtypes.DType.int64)
+    num_classes = math_ops.cast(num_classes, dtypes.DType.int64)
+    if predictions.shape.ndims > 1:
+        predictions = array_ops.reshape(predictions, [-1])
+    if labels.shape.ndims > 1:
+        labels = array_ops.reshape(labels, [-1])
+    if weights is not None and weights.shape.ndims > 1:
+        weights = array_ops.reshape(weights, [-1])
+    current_cm = confusion_matrix(labels, predictions, num_classes, weights=weights, dtype=dtypes.DType.float64)
+    update_op = state_ops.assign_add(total_cm, current_cm)
+    return total_cm, update_op
+
+
+def mean_iou(
+    labels, predictions, num_classes, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.mean_iou``: the mean over classes present of intersection / union, from a streaming
+    confusion matrix (local variable ``mean_iou/total_confusion_matrix``, float64)."""
+    with vs.variable_scope(name, "mean_iou", (predictions, labels, weights)):
+        predictions.shape.assert_is_compatible_with(labels.shape)
+        total_cm, update_op = _streaming_confusion_matrix(labels, predictions, num_classes, weights)
+
+        def compute_mean_iou(_, total_cm):
+            sum_over_row = math_ops.cast(math_ops.reduce_sum(total_cm, 0), _F32)
+            sum_over_col = math_ops.cast(math_ops.reduce_sum(total_cm, 1), _F32)
+            cm_diag = math_ops.cast(linalg_ops.diag_part(total_cm), _F32)
+            denominator = sum_over_row + sum_over_col - cm_diag
+            num_valid_entries = math_ops.reduce_sum(math_ops.cast(math_ops.not_equal(denominator, 0), dtype=_F32))
+            denominator = array_ops.where(
+                math_ops.greater(denominator, 0), denominator, array_ops.ones_like(denominator)
+            )
+            iou = math_ops.divide(cm_diag, denominator)
+            return array_ops.where(
+                math_ops.greater(num_valid_entries, 0), math_ops.reduce_sum(iou, name="mean_iou") / num_valid_entries, 0
+            )
+
+        mean_iou_v = _aggregate(metrics_collections, compute_mean_iou, total_cm)
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update_op)
+        return mean_iou_v, update_op
+
+
+def _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights=None, includes=None):
+    """TF's per-threshold tp/fn/tn/fp local variables and their update ops (predictions checked in [0, 1])."""
+    all_includes = ("tp", "fn", "tn", "fp")
+    if includes is None:
+        includes = all_includes
+    else:
+        for include in includes:
+            if include not in all_includes:
+                raise ValueError(f"Invalid key: {include}")
+    with graph_lib.control_dependencies(
+        [
+            check_ops.assert_greater_equal(
+                predictions, math_ops.cast(0.0, dtype=predictions.dtype), message="predictions must be in [0, 1]"
+            ),
+            check_ops.assert_less_equal(
+                predictions, math_ops.cast(1.0, dtype=predictions.dtype), message="predictions must be in [0, 1]"
+            ),
+        ]
+    ):
+        predictions, labels, weights = _remove_squeezable_dimensions(
+            predictions=math_ops.cast(predictions, _F32),
+            labels=math_ops.cast(labels, dtype=dtypes.DType.bool),
+            weights=weights,
+        )
+    num_thresholds = len(thresholds)
+    predictions_2d = array_ops.reshape(predictions, [-1, 1])
+    labels_2d = array_ops.reshape(math_ops.cast(labels, dtype=dtypes.DType.bool), [1, -1])
+    num_predictions = predictions_2d.shape.as_list()[0]
+    if num_predictions is None:
+        num_predictions = array_ops.shape(predictions_2d)[0]
+    thresh_tiled = array_ops.tile(
+        array_ops.expand_dims(array_ops.constant(thresholds), [1]), array_ops.stack([1, num_predictions])
+    )
+    pred_is_pos = math_ops.greater(
+        array_ops.tile(array_ops.transpose(predictions_2d), [num_thresholds, 1]), thresh_tiled
+    )
+    if "fn" in includes or "tn" in includes:
+        pred_is_neg = math_ops.logical_not(pred_is_pos)
+    label_is_pos = array_ops.tile(labels_2d, [num_thresholds, 1])
+    if "fp" in includes or "tn" in includes:
+        label_is_neg = math_ops.logical_not(label_is_pos)
+    if weights is not None:
+        weights = broadcast_weights(math_ops.cast(weights, _F32), predictions)
+        weights_tiled = array_ops.tile(array_ops.reshape(weights, [1, -1]), [num_thresholds, 1])
+        thresh_tiled.shape.assert_is_compatible_with(weights_tiled.shape)
+    else:
+        weights_tiled = None
+    values, update_ops = {}, {}
+    cases = (
+        ("tp", "true_positives", lambda: (label_is_pos, pred_is_pos)),
+        ("fn", "false_negatives", lambda: (label_is_pos, pred_is_neg)),
+        ("tn", "true_negatives", lambda: (label_is_neg, pred_is_neg)),
+        ("fp", "false_positives", lambda: (label_is_neg, pred_is_pos)),
+    )
+    for key, var_name, operands in cases:
+        if key not in includes:
+            continue
+        variable = metric_variable([num_thresholds], _F32, name=var_name)
+        is_case = math_ops.cast(math_ops.logical_and(*operands()), _F32)
+        if weights_tiled is not None:
+            is_case *= weights_tiled
+        update_ops[key] = state_ops.assign_add(variable, math_ops.reduce_sum(is_case, 1))
+        values[key] = variable
+    return values, update_ops
+
+
+def auc(
+    labels,
+    predictions,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    curve="ROC",
+    name=None,
+    summation_method="trapezoidal",
+    thresholds=None,
+):
+    """``tf.metrics.auc``: the area under the ROC or PR curve, from tp/fn/tn/fp counted at
+    ``num_thresholds`` thresholds (or the given ones) over all batches so far.
+
+    Raises:
+      ValueError: an unknown ``curve`` or ``summation_method`` (TF's messages).
+    """
+    with vs.variable_scope(name, "auc", (labels, predictions, weights)):
+        if curve != "ROC" and curve != "PR":
+            raise ValueError(f"Curve must be either ROC or PR. Curve {curve} is unknown.")
+        kepsilon = 1e-7
+        if thresholds is not None:
+            thresholds = sorted(thresholds)
+            num_thresholds = len(thresholds) + 2
+        else:
+            thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        thresholds = [0.0 - kepsilon, *thresholds, 1.0 + kepsilon]
+        values, update_ops = _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights)
+        epsilon = 1.0e-6
+
+        def interpolate_pr_auc(tp, fp, fn):
+            dtp = tp[: num_thresholds - 1] - tp[1:]
+            p = tp + fp
+            prec_slope = math_ops.div_no_nan(
+                dtp, math_ops.maximum(p[: num_thresholds - 1] - p[1:], 0), name="prec_slope"
+            )
+            intercept = tp[1:] - math_ops.multiply(prec_slope, p[1:])
+            safe_p_ratio = array_ops.where(
+                math_ops.logical_and(p[: num_thresholds - 1] > 0, p[1:] > 0),
+                math_ops.div_no_nan(p[: num_thresholds - 1], math_ops.maximum(p[1:], 0), name="recall_relative_ratio"),
+                array_ops.ones_like(p[1:]),
+            )
+            return math_ops.reduce_sum(
+                math_ops.div_no_nan(
+                    prec_slope * (dtp + intercept * math_ops.log(safe_p_ratio)),
+                    math_ops.maximum(tp[1:] + fn[1:], 0),
+                    name="pr_auc_increment",
+                ),
+                name="interpolate_pr_auc",
+            )
+
+        def compute_auc(tp, fn, tn, fp, name):
+            if curve == "PR" and summation_method == "trapezoidal":
+                tf_logging.warning(
+                    'Trapezoidal rule is known to produce incorrect PR-AUCs; please switch to "careful_interpolation" '
+                    "instead."
+                )
+            elif curve == "PR" and summation_method == "careful_interpolation":
+                return interpolate_pr_auc(tp, fp, fn)
+            rec = math_ops.divide(tp + epsilon, tp + fn + epsilon)
+            if curve == "ROC":
+                x, y = math_ops.divide(fp, fp + tn + epsilon), rec
+            else:
+                x, y = rec, math_ops.divide(tp + epsilon, tp + fp + epsilon)
+            if summation_method in ("trapezoidal", "careful_interpolation"):
+                return math_ops.reduce_sum(
+                    math_ops.multiply(x[: num_thresholds - 1] - x[1:], (y[: num_thresholds - 1] + y[1:]) / 2.0),
+                    name=name,
+                )
+            if summation_method == "minoring":
+                return math_ops.reduce_sum(
+                    math_ops.multiply(
+                        x[: num_thresholds - 1] - x[1:], math_ops.minimum(y[: num_thresholds - 1], y[1:])
+                    ),
+                    name=name,
+                )
+            if summation_method == "majoring":
+                return math_ops.reduce_sum(
+                    math_ops.multiply(
+                        x[: num_thresholds - 1] - x[1:], math_ops.maximum(y[: num_thresholds - 1], y[1:])
+                    ),
+                    name=name,
+                )
+            raise ValueError(
+                f"Invalid summation_method: {summation_method} summation_method should be 'trapezoidal', "
+                "'careful_interpolation', 'minoring', or 'majoring'."
+            )
+
+        auc_value = _aggregate(
+            metrics_collections, lambda _, v: compute_auc(v["tp"], v["fn"], v["tn"], v["fp"], "value"), values
+        )
+        update_op = compute_auc(update_ops["tp"], update_ops["fn"], update_ops["tn"], update_ops["fp"], "update_op")
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update_op)
+        return auc_value, update_op
+
+
+def _count_at_thresholds(default_name, key):
+    def metric(
+        labels, predictions, thresholds, weights=None, metrics_collections=None, updates_collections=None, name=None
+    ):
+        with vs.variable_scope(name, default_name, (predictions, labels, weights)):
+            values, update_ops = _confusion_matrix_at_thresholds(
+                labels, predictions, thresholds, weights=weights, includes=(key,)
+            )
+            value = _aggregate_variable(values[key], metrics_collections)
+            if updates_collections:
+                graph_lib.add_to_collections(updates_collections, update_ops[key])
+            return value, update_ops[key]
+
+    metric.__name__ = metric.__qualname__ = f"{default_name}_at_thresholds"
+    metric.__doc__ = f"``tf.metrics.{default_name}_at_thresholds``: the (weighted) count at each threshold so far."
+    return metric
+
+
+true_positives_at_thresholds = _count_at_thresholds("true_positives", "tp")
+false_positives_at_thresholds = _count_at_thresholds("false_positives", "fp")
+true_negatives_at_thresholds = _count_at_thresholds("true_negatives", "tn")
+false_negatives_at_thresholds = _count_at_thresholds("false_negatives", "fn")
+
+
+def _ratio_at_thresholds(default_name, other, doc):
+    def metric(
+        labels, predictions, thresholds, weights=None, metrics_collections=None, updates_collections=None, name=None
+    ):
+        with vs.variable_scope(name, f"{default_name}_at_thresholds", (predictions, labels, weights)):
+            values, update_ops = _confusion_matrix_at_thresholds(
+                labels, predictions, thresholds, weights, includes=("tp", other)
+            )
+            epsilon = 1e-7
+
+            def compute(tp, o, name):
+                return math_ops.divide(tp, epsilon + tp + o, name=f"{default_name}_{name}")
+
+            value = _aggregate(metrics_collections, lambda _, v: compute(v["tp"], v[other], "value"), values)
+            update_op = compute(update_ops["tp"], update_ops[other], "update_op")
+            if updates_collections:
+                graph_lib.add_to_collections(updates_collections, update_op)
+            return value, update_op
+
+    metric.__name__ = metric.__qualname__ = f"{default_name}_at_thresholds"
+    metric.__doc__ = doc
+    return metric
+
+
+precision_at_thresholds = _ratio_at_thresholds(
+    "precision", "fp", "``tf.metrics.precision_at_thresholds``: tp / (tp + fp) at each threshold so far."
+)
+recall_at_thresholds = _ratio_at_thresholds(
+    "recall", "fn", "``tf.metrics.recall_at_thresholds``: tp / (tp + fn) at each threshold so far."
+)
