@@ -27,6 +27,7 @@ from torchmeta import (  # noqa: F401
     queue,
     random,
     raw_ops,
+    sets,
     sparse,
     strings,
     summary,

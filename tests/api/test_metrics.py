@@ -66,7 +66,11 @@ METRICS = {
     ),
     "precision_at_thresholds": lambda tf, y, p, w: tf.metrics.precision_at_thresholds(y, w, [0.1, 0.4, 0.8]),
     "recall_at_thresholds": lambda tf, y, p, w: tf.metrics.recall_at_thresholds(y, w, [0.1, 0.4, 0.8], name="r"),
-    # A rank known only at run time: TF decides the squeezing with tf.cond.
+    # A rank known only at run time: TF decides the squeezing with tf.cond (and checks that the weights
+    # broadcast with an Assert over a cond and a set difference).
+    "mean-weights-unknown-rank": lambda tf, y, p, w: tf.metrics.mean(
+        tf.cast(y, tf.float32), weights=tf.placeholder_with_default(w, None)
+    ),
     "mean_squared_error-labels-unknown-rank": lambda tf, y, p, w: tf.metrics.mean_squared_error(
         tf.placeholder_with_default(tf.cast(y, tf.float32), None), tf.cast(p, tf.float32)
     ),
@@ -137,3 +141,97 @@ def test_weights_of_unknown_rank_are_adjusted_by_tfs_conds(tf1, tmp_path, weight
     feeds = {"predictions:0": np.ones((6, 1), np.float32), "weights:0": np.ones(weights_shape, np.float32) * 0.5}
     expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, feeds)
     P.assert_results_close(expected, actual)
+
+
+_K_BATCHES = [
+    (
+        _rng.integers(0, 5, 4).astype(np.int64),
+        _rng.integers(0, 5, (4, 2)).astype(np.int64),
+        _rng.standard_normal((4, 5)).astype(np.float32),
+        _rng.uniform(0.5, 2.0, 4),
+    )
+    for _ in range(3)
+]
+
+AT_K = {
+    "recall_at_k": lambda tf, y, ym, p, w: tf.metrics.recall_at_k(y, p, 2),
+    "recall_at_k-multilabel-weighted": lambda tf, y, ym, p, w: tf.metrics.recall_at_k(ym, p, 3, weights=w),
+    "recall_at_k-class": lambda tf, y, ym, p, w: tf.metrics.recall_at_k(ym, p, 2, class_id=3),
+    "precision_at_k": lambda tf, y, ym, p, w: tf.metrics.precision_at_k(y, p, 1, metrics_collections=["my_metrics"]),
+    "precision_at_k-multilabel-class": lambda tf, y, ym, p, w: tf.metrics.precision_at_k(
+        ym, p, 3, class_id=1, weights=w, name="p3"
+    ),
+    "sparse_precision_at_k": lambda tf, y, ym, p, w: tf.metrics.sparse_precision_at_k(y, p, 2),
+    "precision_at_top_k": lambda tf, y, ym, p, w: tf.metrics.precision_at_top_k(ym, tf.nn.top_k(p, 2)[1], k=2),
+    "recall_at_top_k-unknown-rank": lambda tf, y, ym, p, w: tf.metrics.recall_at_top_k(
+        tf.placeholder_with_default(y, None), tf.nn.top_k(p, 2)[1]
+    ),
+}
+
+
+def _k_program(name):
+    def program(tf):
+        labels = tf.placeholder(tf.int64, [4], name="labels")
+        multilabels = tf.placeholder(tf.int64, [4, 2], name="multilabels")
+        predictions = tf.placeholder(tf.float32, [4, 5], name="predictions")
+        weights = tf.placeholder(tf.float64, [4], name="weights")
+        value, update = AT_K[name](tf, labels, multilabels, predictions, weights)
+        return {"value": value, "update": update}
+
+    return program
+
+
+@pytest.mark.parametrize("name", sorted(AT_K))
+def test_at_k_metric_graph_and_values_are_tfs(tf1, name):
+    """precision/recall at k: TF's set ops over the top-k ids and the labels (class_id through a set
+    intersection with a filled class), float64 local variables, the values after each batch."""
+    import torchmeta as tm
+
+    (tf_graph, _), (tm_graph, _) = P.assert_same_graph(tf1, _k_program(name))
+    for key in ("local_variables", "my_metrics"):
+        names = [getattr(v, "name", None) for v in tf_graph.get_collection(key)]
+        assert [getattr(v, "name", None) for v in tm_graph.get_collection(key)] == names
+
+    def run(api):
+        g, fetches = P.build(api, _k_program(name))
+        out = []
+        with g.as_default(), api.Session() as sess:
+            sess.run(api.local_variables_initializer())
+            for labels, multilabels, predictions, weights in _K_BATCHES:
+                feed = {
+                    "labels:0": labels,
+                    "multilabels:0": multilabels,
+                    "predictions:0": predictions,
+                    "weights:0": weights,
+                }
+                out.append((sess.run(fetches["update"], feed), sess.run(fetches["value"])))
+        return out
+
+    for (e_update, e_value), (a_update, a_value) in zip(run(tf1), run(tm)):
+        np.testing.assert_allclose(a_update, e_update, rtol=1e-6)
+        np.testing.assert_allclose(a_value, e_value, rtol=1e-6)
+        assert np.asarray(a_value).dtype == np.asarray(e_value).dtype
+
+
+def test_weights_that_do_not_broadcast_fail_the_run_as_in_tf(tf1):
+    """Weights whose shape is known only at run time: TF's assert_broadcastable fails the update."""
+    import torchmeta as tm
+
+    def failure(api):
+        with api.Graph().as_default():
+            values = api.placeholder(api.float32, [6], name="values")
+            weights = api.placeholder(api.float32, None, name="weights")
+            _, update = api.metrics.mean(values, weights=weights)
+            with api.Session() as sess:
+                sess.run(api.local_variables_initializer())
+                ok = sess.run(update, {values: np.ones(6), weights: np.full((6,), 0.5)})
+                try:
+                    sess.run(update, {values: np.ones(6), weights: np.ones((3,))})
+                except Exception as e:  # both frameworks' InvalidArgumentError
+                    lines = [line.strip() for line in str(e).splitlines() if "assertion failed" in line]
+                    return ok, type(e).__name__, lines[:1]
+        return ok, None, None
+
+    ours, theirs = failure(tm), failure(tf1)
+    assert ours == theirs
+    assert ours[1] == "InvalidArgumentError"

@@ -4,8 +4,9 @@ collection, and the regularization/total loss helpers, building TensorFlow's gra
 from __future__ import annotations
 
 from torchmeta import dtypes
-from torchmeta.api import array_ops, control_flow_ops, math_ops, nn_ops
+from torchmeta.api import array_ops, control_flow_ops, math_ops, nn_ops, sets_impl
 from torchmeta.api.cond import cond
+from torchmeta.api.control_flow_assert import Assert
 from torchmeta.framework import constant_op, tensor_util
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
@@ -68,13 +69,13 @@ _ASSERT_BROADCASTABLE_ERROR_PREFIX = "weights can not be broadcast to values."
 
 
 def assert_broadcastable(weights, values):
-    """TF's weights_broadcast_ops.assert_broadcastable where shapes decide it statically (a NoOp).
+    """TF's weights_broadcast_ops.assert_broadcastable: a NoOp where static shapes decide it, else an
+    Assert that fails the run when ``weights`` cannot broadcast to ``values``.
 
     Raises:
-      ValueError: TF's message when the weights cannot broadcast; and when the ranks or shapes are
-        not static (TF then checks at run time with tf.Assert, which torchmeta does not build yet).
+      ValueError: TF's message when static shapes show the weights cannot broadcast.
     """
-    with name_scope(None, "assert_broadcastable", (weights, values)):
+    with name_scope(None, "assert_broadcastable", (weights, values)) as scope:
         with name_scope(None, "weights", (weights,)) as weights_scope:
             weights = convert_to_tensor(weights, name=weights_scope)
             weights_shape = array_ops.shape(weights, name="shape")
@@ -105,10 +106,46 @@ def assert_broadcastable(weights, values):
                             f"values={values}"
                         )
                 return control_flow_ops.no_op(name="static_dims_check_success")
-        raise ValueError(
-            f"{_ASSERT_BROADCASTABLE_ERROR_PREFIX} torchmeta checks weights against values statically only; "
-            f"weights.shape={weights.shape} and values.shape={values.shape} are not fully known. Give the weights "
-            "a static shape (or a scalar)"
+        # Shapes known only at run time: TF's Assert over a cond (scalar, or same rank and each weight
+        # dim 1 or the value's, found with a set difference).
+        is_scalar = math_ops.equal(0, weights_rank, name="is_scalar")
+        data = (
+            _ASSERT_BROADCASTABLE_ERROR_PREFIX,
+            "weights.shape=",
+            weights.name,
+            weights_shape,
+            "values.shape=",
+            values.name,
+            values_shape,
+            "is_scalar=",
+            is_scalar,
+        )
+        is_valid_shape = cond(
+            is_scalar,
+            lambda: is_scalar,
+            lambda: _has_valid_nonscalar_shape(weights_rank, weights_shape, values_rank, values_shape),
+            name="is_valid_shape",
+        )
+        return Assert(is_valid_shape, data, name=scope)
+
+
+def _has_valid_dims(weights_shape, values_shape):
+    with name_scope(None, "has_invalid_dims", (weights_shape, values_shape)) as scope:
+        values_shape_2d = array_ops.expand_dims(values_shape, -1)
+        valid_dims = array_ops.concat((values_shape_2d, array_ops.ones_like(values_shape_2d)), axis=1)
+        weights_shape_2d = array_ops.expand_dims(weights_shape, -1)
+        invalid_dims = sets_impl.set_difference(weights_shape_2d, valid_dims)
+        num_invalid_dims = array_ops.size(invalid_dims.values, name="num_invalid_dims")
+        return math_ops.equal(0, num_invalid_dims, name=scope)
+
+
+def _has_valid_nonscalar_shape(weights_rank, weights_shape, values_rank, values_shape):
+    with name_scope(
+        None, "has_valid_nonscalar_shape", (weights_rank, weights_shape, values_rank, values_shape)
+    ) as scope:
+        is_same_rank = math_ops.equal(values_rank, weights_rank, name="is_same_rank")
+        return cond(
+            is_same_rank, lambda: _has_valid_dims(weights_shape, values_shape), lambda: is_same_rank, name=scope
         )
 
 

@@ -10,16 +10,18 @@ Run ``tf.local_variables_initializer()`` first, then the update ops per batch, t
 
 from __future__ import annotations
 
-from torchmeta import dtypes
-from torchmeta.api import array_ops, check_ops, control_flow_ops, linalg_ops, math_ops, state_ops
+from torchmeta import dtypes, errors
+from torchmeta.api import array_ops, check_ops, control_flow_ops, linalg_ops, math_ops, nn_ops, sets_impl, state_ops
 from torchmeta.api import variable_scope as vs
 from torchmeta.api.cond import cond
 from torchmeta.api.confusion_matrix import confusion_matrix
-from torchmeta.api.losses import broadcast_weights, remove_squeezable_dimensions
+from torchmeta.api.losses import assert_broadcastable, broadcast_weights, remove_squeezable_dimensions
+from torchmeta.api.sparse_ops import sparse_retain
 from torchmeta.api.variables import Variable
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
+from torchmeta.framework.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor
 from torchmeta.platform import tf_logging
 
 __all__ = [
@@ -46,6 +48,11 @@ __all__ = [
     "false_negatives_at_thresholds",
     "precision_at_thresholds",
     "recall_at_thresholds",
+    "recall_at_k",
+    "recall_at_top_k",
+    "precision_at_k",
+    "precision_at_top_k",
+    "sparse_precision_at_k",
 ]
 
 _F32 = dtypes.DType.float32
@@ -660,3 +667,197 @@ precision_at_thresholds = _ratio_at_thresholds(
 recall_at_thresholds = _ratio_at_thresholds(
     "recall", "fn", "``tf.metrics.recall_at_thresholds``: tp / (tp + fn) at each threshold so far."
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Precision and recall at k (set intersections and differences of the top-k ids and the labels)
+
+
+def _at_k_name(name, k=None, class_id=None):
+    name = f"{name}_at_{k}" if k is not None else f"{name}_at_k"
+    return f"{name}_class{class_id}" if class_id is not None else name
+
+
+def _maybe_expand_labels(labels, predictions):
+    """Labels of rank ``rank(predictions) - 1`` get a trailing dimension (a tf.cond when a rank is not static).
+
+    Raises:
+      ValueError: static ranks that fit neither way (TF's message).
+      UnimplementedError: SparseTensor labels (TF reshapes them with SparseReshape, not built here).
+    """
+    with name_scope(None, "expand_labels", (labels, predictions)) as scope:
+        labels = convert_to_tensor_or_sparse_tensor(labels)
+        if isinstance(labels, SparseTensor):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "tf.metrics *_at_k: SparseTensor labels need SparseReshape, which torchmeta does not build; "
+                "pass dense labels",
+            )
+        labels_rank = labels.shape.ndims
+        if labels_rank is not None:
+            predictions_rank = predictions.shape.ndims
+            if predictions_rank is not None:
+                if predictions_rank == labels_rank:
+                    return labels
+                if predictions_rank == labels_rank + 1:
+                    return array_ops.expand_dims(labels, -1, name=scope)
+                raise ValueError(
+                    f"Unexpected labels shape {labels.shape} for predictions shape {predictions.shape}. Predictions "
+                    "rank should be the same rank as labels rank or labels rank plus one ."
+                )
+        return cond(
+            math_ops.equal(array_ops.rank(predictions), array_ops.rank(labels) + 1),
+            lambda: array_ops.expand_dims(labels, -1, name=scope),
+            lambda: labels,
+        )
+
+
+def _select_class_id(ids, selected_id):
+    ids = convert_to_tensor_or_sparse_tensor(ids)
+    if isinstance(ids, SparseTensor):
+        return sparse_retain(ids, math_ops.equal(ids.values, selected_id))
+    ids_shape = array_ops.shape(ids, out_type=dtypes.DType.int64)
+    ids_last_dim = array_ops.size(ids_shape) - 1
+    filled_selected_id_shape = math_ops.reduced_shape(ids_shape, array_ops.reshape(ids_last_dim, [1]))
+    filled_selected_id = array_ops.fill(filled_selected_id_shape, math_ops.cast(selected_id, dtypes.DType.int64))
+    result = sets_impl.set_intersection(filled_selected_id, ids)
+    return SparseTensor(indices=result.indices, values=result.values, dense_shape=ids_shape)
+
+
+def _maybe_select_class_id(labels, predictions_idx, selected_id=None):
+    if selected_id is None:
+        return labels, predictions_idx
+    return _select_class_id(labels, selected_id), _select_class_id(predictions_idx, selected_id)
+
+
+def _weighted_set_counts(counts, weights):
+    counts = math_ops.cast(counts, dtypes.DType.float64)
+    if weights is not None:
+        with graph_lib.control_dependencies((assert_broadcastable(weights, counts),)):
+            weights = math_ops.cast(weights, dtypes.DType.float64)
+            counts = math_ops.multiply(counts, weights)
+    return counts
+
+
+def _sparse_true_positive_at_k(labels, predictions_idx, class_id=None, weights=None, name=None):
+    with name_scope(name, "true_positives", (predictions_idx, labels, weights)):
+        labels, predictions_idx = _maybe_select_class_id(labels, predictions_idx, class_id)
+        tp = sets_impl.set_size(sets_impl.set_intersection(predictions_idx, labels))
+        return _weighted_set_counts(tp, weights)
+
+
+def _sparse_false_negative_at_k(labels, predictions_idx, class_id=None, weights=None):
+    with name_scope(None, "false_negatives", (predictions_idx, labels, weights)):
+        labels, predictions_idx = _maybe_select_class_id(labels, predictions_idx, class_id)
+        fn = sets_impl.set_size(sets_impl.set_difference(predictions_idx, labels, aminusb=False))
+        return _weighted_set_counts(fn, weights)
+
+
+def _sparse_false_positive_at_k(labels, predictions_idx, class_id=None, weights=None):
+    with name_scope(None, "false_positives", (predictions_idx, labels, weights)):
+        labels, predictions_idx = _maybe_select_class_id(labels, predictions_idx, class_id)
+        fp = sets_impl.set_size(sets_impl.set_difference(predictions_idx, labels, aminusb=True))
+        return _weighted_set_counts(fp, weights)
+
+
+def _streaming_sparse_count_at_k(kind, count_fn, labels, predictions_idx, k=None, class_id=None, weights=None):
+    with name_scope(None, _at_k_name(kind, k, class_id=class_id), (predictions_idx, labels, weights)) as scope:
+        counts = count_fn(predictions_idx=predictions_idx, labels=labels, class_id=class_id, weights=weights)
+        batch_total = math_ops.cast(math_ops.reduce_sum(counts), dtypes.DType.float64)
+        var = metric_variable([], dtypes.DType.float64, name=scope)
+        return var, state_ops.assign_add(var, batch_total, name="update")
+
+
+def _ratio_at_top_k(kind, other_kind, other_fn):
+    def metric(
+        labels,
+        predictions_idx,
+        k=None,
+        class_id=None,
+        weights=None,
+        metrics_collections=None,
+        updates_collections=None,
+        name=None,
+    ):
+        with name_scope(name, _at_k_name(kind, k, class_id=class_id), (predictions_idx, labels, weights)) as scope:
+            labels = _maybe_expand_labels(labels, predictions_idx)
+            top_k_idx = math_ops.cast(predictions_idx, dtypes.DType.int64)
+            tp, tp_update = _streaming_sparse_count_at_k(
+                "true_positive", _sparse_true_positive_at_k, labels, top_k_idx, k, class_id, weights
+            )
+            other, other_update = _streaming_sparse_count_at_k(
+                other_kind, other_fn, labels, top_k_idx, k, class_id, weights
+            )
+            value = _aggregate(
+                metrics_collections, lambda _, t, o: math_ops.divide(t, math_ops.add(t, o), name=scope), tp, other
+            )
+            update = math_ops.divide(tp_update, math_ops.add(tp_update, other_update), name="update")
+            if updates_collections:
+                graph_lib.add_to_collections(updates_collections, update)
+            return value, update
+
+    metric.__name__ = metric.__qualname__ = f"{kind}_at_top_k"
+    return metric
+
+
+recall_at_top_k = _ratio_at_top_k("recall", "false_negative", _sparse_false_negative_at_k)
+recall_at_top_k.__doc__ = (
+    """``tf.metrics.recall_at_top_k``: recall of the given top-k class ids against the labels so far."""
+)
+precision_at_top_k = _ratio_at_top_k("precision", "false_positive", _sparse_false_positive_at_k)
+precision_at_top_k.__doc__ = """``tf.metrics.precision_at_top_k``: precision of the given top-k class ids so far."""
+
+
+def recall_at_k(
+    labels, predictions, k, class_id=None, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.recall_at_k``: how many of the label classes are among the ``k`` highest predictions,
+    over all batches so far (local variables ``true_positive_at_<k>`` and ``false_negative_at_<k>``)."""
+    with name_scope(name, _at_k_name("recall", k, class_id=class_id), (predictions, labels, weights)) as scope:
+        _, top_k_idx = nn_ops.top_k(predictions, k)
+        return recall_at_top_k(
+            labels=labels,
+            predictions_idx=top_k_idx,
+            k=k,
+            class_id=class_id,
+            weights=weights,
+            metrics_collections=metrics_collections,
+            updates_collections=updates_collections,
+            name=scope,
+        )
+
+
+def precision_at_k(
+    labels, predictions, k, class_id=None, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.precision_at_k``: how many of the ``k`` highest predictions are label classes, over all
+    batches so far (local variables ``true_positive_at_<k>`` and ``false_positive_at_<k>``)."""
+    with name_scope(name, _at_k_name("precision", k, class_id=class_id), (predictions, labels, weights)) as scope:
+        _, top_k_idx = nn_ops.top_k(predictions, k)
+        return precision_at_top_k(
+            labels=labels,
+            predictions_idx=top_k_idx,
+            k=k,
+            class_id=class_id,
+            weights=weights,
+            metrics_collections=metrics_collections,
+            updates_collections=updates_collections,
+            name=scope,
+        )
+
+
+def sparse_precision_at_k(
+    labels, predictions, k, class_id=None, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.sparse_precision_at_k``: the deprecated name of ``precision_at_k``."""
+    return precision_at_k(
+        labels=labels,
+        predictions=predictions,
+        k=k,
+        class_id=class_id,
+        weights=weights,
+        metrics_collections=metrics_collections,
+        updates_collections=updates_collections,
+        name=name,
+    )
