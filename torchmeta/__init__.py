@@ -90,6 +90,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_placeholder,
     sparse_reduce_sum,
     sparse_reorder,
+    sparse_retain,
     sparse_segment_mean,
     sparse_segment_sqrt_n,
     sparse_segment_sum,
