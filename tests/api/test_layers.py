@@ -166,12 +166,24 @@ def _training_switch(tf):
     return out
 
 
+def _training_variable(tf):
+    """A bool Variable as ``training`` (tf_keras' smart_cond builds tf.cond on it) and a constant Tensor
+    (decided while building)."""
+    img = tf.placeholder(tf.float32, [None, 8, 8, 3], name="images")
+    flag = tf.Variable(True, trainable=False, name="flag")
+    normalized = tf.layers.batch_normalization(img, training=flag)
+    dropped = tf.layers.dropout(img, 0.3, training=flag, seed=1)
+    kept = tf.layers.dropout(img, 0.3, training=tf.constant(False))
+    return {"normalized": normalized, "dropped": dropped, "kept": kept}
+
+
 PROGRAMS = {
     "dense": _dense,
     "convolutions": _convolutions,
     "batch_norm": _batch_norm,
     "dropout": _dropout,
     "training_switch": _training_switch,
+    "training_variable": _training_variable,
 }
 FEEDS = {
     "dense": {"x:0": VECTORS},
