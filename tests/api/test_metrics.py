@@ -64,6 +64,10 @@ METRICS = {
     "false_negatives_at_thresholds": lambda tf, y, p, w: tf.metrics.false_negatives_at_thresholds(
         y, w, [0.2, 0.5], weights=tf.cast(p, tf.float32) + 1.0
     ),
+    "sensitivity_at_specificity": lambda tf, y, p, w: tf.metrics.sensitivity_at_specificity(y, w, 0.6),
+    "specificity_at_sensitivity": lambda tf, y, p, w: tf.metrics.specificity_at_sensitivity(
+        y, w, 0.4, weights=tf.cast(p, tf.float32) + 0.5, num_thresholds=30
+    ),
     "precision_at_thresholds": lambda tf, y, p, w: tf.metrics.precision_at_thresholds(y, w, [0.1, 0.4, 0.8]),
     "recall_at_thresholds": lambda tf, y, p, w: tf.metrics.recall_at_thresholds(y, w, [0.1, 0.4, 0.8], name="r"),
     # A rank known only at run time: TF decides the squeezing with tf.cond (and checks that the weights

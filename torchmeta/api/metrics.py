@@ -48,6 +48,8 @@ __all__ = [
     "false_negatives_at_thresholds",
     "precision_at_thresholds",
     "recall_at_thresholds",
+    "sensitivity_at_specificity",
+    "specificity_at_sensitivity",
     "recall_at_k",
     "recall_at_top_k",
     "precision_at_k",
@@ -667,6 +669,88 @@ precision_at_thresholds = _ratio_at_thresholds(
 recall_at_thresholds = _ratio_at_thresholds(
     "recall", "fn", "``tf.metrics.recall_at_thresholds``: tp / (tp + fn) at each threshold so far."
 )
+
+
+def sensitivity_at_specificity(
+    labels,
+    predictions,
+    specificity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """``tf.metrics.sensitivity_at_specificity``: the recall at the threshold whose specificity is closest
+    to ``specificity``, from counts at ``num_thresholds`` thresholds so far.
+
+    Raises:
+      ValueError: ``specificity`` outside [0, 1] (TF's message).
+    """
+    if specificity < 0 or specificity > 1:
+        raise ValueError(f"`specificity` must be in the range [0, 1]. Currently, `specificity` got {specificity}.")
+    with vs.variable_scope(name, "sensitivity_at_specificity", (predictions, labels, weights)):
+        kepsilon = 1e-7
+        thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        thresholds = [0.0 - kepsilon, *thresholds, 1.0 + kepsilon]
+        values, update_ops = _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights)
+
+        def compute(tp, tn, fp, fn, name):
+            specificities = math_ops.divide(tn, tn + fp + kepsilon)
+            tf_index = math_ops.argmin(math_ops.abs(specificities - specificity), 0)
+            tf_index = math_ops.cast(tf_index, dtypes.DType.int32)
+            return math_ops.divide(tp[tf_index], tp[tf_index] + fn[tf_index] + kepsilon, name)
+
+        sensitivity = _aggregate(
+            metrics_collections, lambda _, v: compute(v["tp"], v["tn"], v["fp"], v["fn"], "value"), values
+        )
+        update_op = compute(update_ops["tp"], update_ops["tn"], update_ops["fp"], update_ops["fn"], "update_op")
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update_op)
+        return sensitivity, update_op
+
+
+def specificity_at_sensitivity(
+    labels,
+    predictions,
+    sensitivity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """``tf.metrics.specificity_at_sensitivity``: the specificity at the (last) threshold whose recall is
+    closest to ``sensitivity``, from counts at ``num_thresholds`` thresholds so far.
+
+    Raises:
+      ValueError: ``sensitivity`` outside [0, 1] (TF's message).
+    """
+    if sensitivity < 0 or sensitivity > 1:
+        raise ValueError(f"`sensitivity` must be in the range [0, 1]. Currently, `sensitivity` is {sensitivity}.")
+    with vs.variable_scope(name, "specificity_at_sensitivity", (predictions, labels, weights)):
+        kepsilon = 1e-7
+        thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        thresholds = [0.0 - kepsilon, *thresholds, 1.0 - kepsilon]
+        values, update_ops = _confusion_matrix_at_thresholds(labels, predictions, thresholds, weights)
+
+        def compute(tp, tn, fp, fn, name):
+            sensitivities = math_ops.divide(tp, tp + fn + kepsilon)
+            min_val = math_ops.reduce_min(math_ops.abs(sensitivities - sensitivity))
+            indices_at_minval = math_ops.equal(math_ops.abs(sensitivities - sensitivity), min_val)
+            indices_at_minval = math_ops.cast(indices_at_minval, dtypes.DType.int64)
+            indices_at_minval = math_ops.cumsum(indices_at_minval)
+            tf_index = math_ops.argmax(indices_at_minval, 0)
+            tf_index = math_ops.cast(tf_index, dtypes.DType.int32)
+            return math_ops.divide(tn[tf_index], tn[tf_index] + fp[tf_index] + kepsilon, name)
+
+        specificity = _aggregate(
+            metrics_collections, lambda _, v: compute(v["tp"], v["tn"], v["fp"], v["fn"], "value"), values
+        )
+        update_op = compute(update_ops["tp"], update_ops["tn"], update_ops["fp"], update_ops["fn"], "update_op")
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update_op)
+        return specificity, update_op
 
 
 # ---------------------------------------------------------------------------------------------
