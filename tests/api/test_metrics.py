@@ -167,6 +167,10 @@ AT_K = {
     ),
     "sparse_precision_at_k": lambda tf, y, ym, p, w: tf.metrics.sparse_precision_at_k(y, p, 2),
     "precision_at_top_k": lambda tf, y, ym, p, w: tf.metrics.precision_at_top_k(ym, tf.nn.top_k(p, 2)[1], k=2),
+    "average_precision_at_k": lambda tf, y, ym, p, w: tf.metrics.average_precision_at_k(y, p, 3),
+    "average_precision_at_k-multilabel-weighted": lambda tf, y, ym, p, w: tf.metrics.sparse_average_precision_at_k(
+        ym + 2, p, 2, weights=w, name="ap"
+    ),
     "recall_at_top_k-unknown-rank": lambda tf, y, ym, p, w: tf.metrics.recall_at_top_k(
         tf.placeholder_with_default(y, None), tf.nn.top_k(p, 2)[1]
     ),

@@ -55,6 +55,8 @@ __all__ = [
     "precision_at_k",
     "precision_at_top_k",
     "sparse_precision_at_k",
+    "average_precision_at_k",
+    "sparse_average_precision_at_k",
 ]
 
 _F32 = dtypes.DType.float32
@@ -940,6 +942,158 @@ def sparse_precision_at_k(
         predictions=predictions,
         k=k,
         class_id=class_id,
+        weights=weights,
+        metrics_collections=metrics_collections,
+        updates_collections=updates_collections,
+        name=name,
+    )
+
+
+def _expand_and_tile(tensor, multiple, dim=0, name=None):
+    if multiple < 1:
+        raise ValueError(
+            f"Invalid argument multiple={multiple} for expand_and_tile  call. `multiple` must be an integer > 0"
+        )
+    with name_scope(name, "expand_and_tile", (tensor, multiple, dim)) as scope:
+        tensor = convert_to_tensor_or_sparse_tensor(tensor)
+        if isinstance(tensor, SparseTensor):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "tf.metrics average_precision_at_k: SparseTensor labels need SparseReshape, which "
+                "torchmeta does not build; pass dense labels",
+            )
+        expanded = array_ops.expand_dims(tensor, dim if dim >= 0 else dim - 1, name="expand")
+        if multiple == 1:
+            return expanded
+        ones = array_ops.ones_like(array_ops.shape(tensor))
+        tile_multiples = array_ops.concat((ones[:dim], (multiple,), ones[dim:]), 0, name="multiples")
+        return array_ops.tile(expanded, tile_multiples, name=scope)
+
+
+def _num_relevant(labels, k):
+    if k < 1:
+        raise ValueError(f"Invalid k={k}")
+    with name_scope(None, "num_relevant", (labels,)) as scope:
+        labels = convert_to_tensor_or_sparse_tensor(labels)
+        if isinstance(labels, SparseTensor):
+            return math_ops.minimum(sets_impl.set_size(labels), k, name=scope)
+        num_labels = math_ops.reduce_sum(
+            array_ops.where_v2(
+                math_ops.greater_equal(labels, 0), array_ops.ones_like(labels), array_ops.zeros_like(labels)
+            ),
+            axis=-1,
+        )
+        return math_ops.minimum(num_labels, k, name=scope)
+
+
+def _sparse_average_precision_at_top_k(labels, predictions_idx):
+    with name_scope(None, "average_precision", (predictions_idx, labels)) as scope:
+        predictions_idx = math_ops.cast(predictions_idx, dtypes.DType.int64, name="predictions_idx")
+        if predictions_idx.shape.ndims == 0:
+            raise ValueError("The rank of `predictions_idx` must be at least 1.")
+        k = predictions_idx.shape.as_list()[-1]
+        if k is None:
+            raise ValueError("The last dimension of predictions_idx must be set. Currently, it is None.")
+        labels = _maybe_expand_labels(labels, predictions_idx)
+        predictions_idx_per_k = array_ops.expand_dims(predictions_idx, -1, name="predictions_idx_per_k")
+        labels_per_k = _expand_and_tile(labels, multiple=k, dim=-1, name="labels_per_k")
+        relevant_per_k = _sparse_true_positive_at_k(labels_per_k, predictions_idx_per_k, name="relevant_per_k")
+        tp_per_k = math_ops.cumsum(relevant_per_k, axis=-1, name="tp_per_k")
+        retrieved_per_k = math_ops.cumsum(array_ops.ones_like(relevant_per_k), axis=-1, name="retrieved_per_k")
+        precision_per_k = math_ops.divide(
+            math_ops.cast(tp_per_k, dtypes.DType.float64),
+            math_ops.cast(retrieved_per_k, dtypes.DType.float64),
+            name="precision_per_k",
+        )
+        relevant_precision_per_k = math_ops.multiply(
+            precision_per_k, math_ops.cast(relevant_per_k, dtypes.DType.float64), name="relevant_precision_per_k"
+        )
+        precision_sum = math_ops.reduce_sum(relevant_precision_per_k, axis=(-1,), name="precision_sum")
+        num_relevant_items = math_ops.cast(_num_relevant(labels, k), dtypes.DType.float64)
+        return math_ops.divide(precision_sum, num_relevant_items, name=scope)
+
+
+def _safe_scalar_div(numerator, denominator, name):
+    numerator.shape.with_rank_at_most(1)
+    denominator.shape.with_rank_at_most(1)
+    return math_ops.div_no_nan(numerator, denominator, name=name)
+
+
+def _streaming_sparse_average_precision_at_top_k(
+    labels, predictions_idx, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    with name_scope(name, "average_precision_at_top_k", (predictions_idx, labels, weights)) as scope:
+        average_precision = _sparse_average_precision_at_top_k(predictions_idx=predictions_idx, labels=labels)
+        if weights is not None:
+            weights = broadcast_weights(math_ops.cast(weights, dtypes.DType.float64), average_precision)
+            average_precision = math_ops.multiply(average_precision, weights)
+        with name_scope(None, "max", (average_precision,)) as max_scope:
+            max_var = metric_variable([], dtypes.DType.float64, name=max_scope)
+            if weights is None:
+                batch_max = math_ops.cast(array_ops.size(average_precision, name="batch_max"), dtypes.DType.float64)
+            else:
+                batch_max = math_ops.reduce_sum(weights, name="batch_max")
+            max_update = state_ops.assign_add(max_var, batch_max, name="update")
+        with name_scope(None, "total", (average_precision,)) as total_scope:
+            total_var = metric_variable([], dtypes.DType.float64, name=total_scope)
+            batch_total = math_ops.reduce_sum(average_precision, name="batch_total")
+            total_update = state_ops.assign_add(total_var, batch_total, name="update")
+        mean_average_precision = _aggregate(
+            metrics_collections, lambda _, t, m: _safe_scalar_div(t, m, name="mean"), total_var, max_var
+        )
+        update = _safe_scalar_div(total_update, max_update, name=scope)
+        if updates_collections:
+            graph_lib.add_to_collections(updates_collections, update)
+        return mean_average_precision, update
+
+
+def _clean_out_of_range_indices(labels, num_classes):
+    def clean_out_of_range(values):
+        return array_ops.where_v2(math_ops.greater_equal(values, num_classes), -1 * array_ops.ones_like(values), values)
+
+    max_labels = math_ops.reduce_max(labels)
+    return cond(math_ops.greater_equal(max_labels, num_classes), lambda: clean_out_of_range(labels), lambda: labels)
+
+
+def average_precision_at_k(
+    labels, predictions, k, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.average_precision_at_k``: the mean over examples of the average precision of the top
+    ``k`` predictions against the labels (labels of classes past the predictions' last dimension count
+    as absent, through TF's tf.cond), over all batches so far.
+
+    Raises:
+      ValueError: ``k < 1`` (TF's message).
+      UnimplementedError: SparseTensor labels (they need SparseReshape, not built here).
+    """
+    if k < 1:
+        raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
+    with name_scope(name, _at_k_name("average_precision", k), (predictions, labels, weights)) as scope:
+        _, predictions_idx = nn_ops.top_k(predictions, k)
+        if isinstance(convert_to_tensor_or_sparse_tensor(labels), SparseTensor):
+            _expand_and_tile(labels, k)  # raises
+        labels = _clean_out_of_range_indices(
+            labels, math_ops.cast(array_ops.shape(predictions)[-1], dtypes.DType.int64)
+        )
+        return _streaming_sparse_average_precision_at_top_k(
+            labels=labels,
+            predictions_idx=predictions_idx,
+            weights=weights,
+            metrics_collections=metrics_collections,
+            updates_collections=updates_collections,
+            name=scope,
+        )
+
+
+def sparse_average_precision_at_k(
+    labels, predictions, k, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tf.metrics.sparse_average_precision_at_k``: the deprecated name of ``average_precision_at_k``."""
+    return average_precision_at_k(
+        labels=labels,
+        predictions=predictions,
+        k=k,
         weights=weights,
         metrics_collections=metrics_collections,
         updates_collections=updates_collections,
