@@ -31,6 +31,10 @@ LAYERS = [
     ("ops", ["torchmeta.ops"]),
     ("runtime", ["torchmeta.runtime"]),
     ("train", ["torchmeta.train"]),
+    # SavedModels: TF's python/saved_model, built on the Saver and import_meta_graph.
+    ("saved_model", ["torchmeta.saved_model"]),
+    # Tools over whole models (eject), used by the command line.
+    ("tools", ["torchmeta.tools"]),
     # The TF1 surface: the package itself and its namespace modules (tf.nn, tf.math, tf.compat.v1, ...).
     ("surface", ["torchmeta"]),
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "TorchMetaError",
     "OpError",
     "InvalidValueError",
+    "MetaGraphNotFoundError",
     "as_invalid_value",
     "invalid_values",
     "CancelledError",
@@ -196,6 +197,10 @@ class UnsupportedOpError(UnimplementedError):
 
     def __reduce__(self):
         return (type(self), (self.missing,))
+
+
+class MetaGraphNotFoundError(NotFoundError, RuntimeError):
+    """No MetaGraph of a SavedModel has the tags asked for (a RuntimeError too: TensorFlow raises that)."""
 
 
 class InvalidValueError(InvalidArgumentError, ValueError):

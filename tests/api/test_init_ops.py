@@ -95,11 +95,6 @@ def test_initializer_graph_is_tfs_with_graph_seed_and_partitions(tf1, init_name)
     P.assert_same_graph(tf1, _program(init_name, [9, 4], seed=1234, partitioned=True), P.IGNORED_ATTRS | {"seed2"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/random_ops.get_seed derives an op seed from the graph's op count (TF1's _last_id); TF 2.21 "
-    "counts the ops that asked for one per graph (0, 1, 2, ...)",
-)
 def test_op_seeds_under_a_graph_seed_are_tfs(tf1):
     P.assert_same_graph(tf1, _program("glorot-normal", [9, 4], seed=1234, partitioned=True))
 

@@ -140,3 +140,48 @@ def assert_same(expected, actual, sample: Sample):
             assert diff.max(initial=0) <= sample.int_atol, f"output {i}: max difference {diff.max()}"
         else:
             np.testing.assert_array_equal(v, e, err_msg=f"output {i}")
+
+
+def _fed_everywhere(sample: Sample) -> Sample:
+    """The sample with every array input fed through an unknown-shape placeholder (so errors surface
+    in the kernel, not in shape inference)."""
+    fed = {k: None for k, v in sample.inputs.items() if not isinstance(v, (list, tuple))}
+    return Sample(sample.op, sample.inputs, sample.attrs, id=sample.id, fed={**fed, **sample.fed})
+
+
+def tf_error_text(error) -> str:
+    """The message line of a TF OpError (without TF's "Graph execution error" traceback and node context)."""
+    lines = error.message.split("\n")
+    marks = [i for i, line in enumerate(lines) if line.startswith("\t [[")]
+    return lines[marks[0] - 1] if marks else lines[-1]
+
+
+def assert_same_runtime_error(tf1, sample: Sample, fed: bool = True):
+    """Running ``sample`` fails in both frameworks with the same error class and TF's message
+    (TF's node context after the message is left out)."""
+    import pytest
+    import tensorflow as tf
+
+    if fed:
+        sample = _fed_everywhere(sample)
+    with pytest.raises(tf.errors.OpError) as theirs:
+        run_tf(tf1, sample)
+    message = tf_error_text(theirs.value)
+    with pytest.raises(tm.errors.OpError) as ours:
+        run_tm(sample)
+    assert type(ours.value).__name__ == type(theirs.value).__name__, str(ours.value)
+    assert message in str(ours.value)
+
+
+def assert_same_shape_error(tf1, sample: Sample):
+    """Building ``sample`` fails in both frameworks with TF's shape-inference ValueError: the same
+    message and input shapes (TF's rendering of the node in between is left out)."""
+    import pytest
+
+    with pytest.raises(ValueError) as theirs:
+        run_tf(tf1, sample)
+    with pytest.raises(ValueError) as ours:
+        run_tm(sample)
+    theirs, ours = str(theirs.value), str(ours.value)
+    assert ours.split(" for '")[0] == theirs.split(" for '")[0]
+    assert ours.split("with input shapes: ")[1] == theirs.split("with input shapes: ")[1]

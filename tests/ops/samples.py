@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from tests.ops import (
     samples_array,
+    samples_array_reorder,
     samples_conv3d,
     samples_image,
+    samples_image_box,
+    samples_image_color,
+    samples_image_resize,
+    samples_image_transform,
     samples_io,
     samples_linalg,
     samples_logging,
@@ -21,6 +26,11 @@ from tests.ops import (
 
 SAMPLES = (
     samples_array.SAMPLES
+    + samples_array_reorder.SAMPLES
+    + samples_image_box.SAMPLES
+    + samples_image_color.SAMPLES
+    + samples_image_resize.SAMPLES
+    + samples_image_transform.SAMPLES
     + samples_io.SAMPLES
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES

@@ -113,6 +113,7 @@ REQUIRED_MESSAGES = [
     "BytesList",
     "FloatList",
     "Int64List",
+    "SavedModel",
 ]
 REQUIRED_ENUMS = [
     "DataType",
@@ -162,6 +163,7 @@ TF_MODULES = [
     "tensorflow.core.protobuf.error_codes_pb2",  # re-exports xla/tsl/protobuf/error_codes.proto
     "tensorflow.core.protobuf.meta_graph_pb2",
     "tensorflow.core.protobuf.queue_runner_pb2",
+    "tensorflow.core.protobuf.saved_model_pb2",
     "tensorflow.core.protobuf.saver_pb2",
     "tensorflow.core.protobuf.tensor_bundle_pb2",
     "tensorflow.core.util.event_pb2",

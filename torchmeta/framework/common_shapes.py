@@ -299,6 +299,13 @@ def input_with_rank_at_least(op, i: int, rank: int):
     return with_rank_at_least(op, op.inputs[i].shape, rank).as_tuple()
 
 
+def with_value(op, dim, value: int) -> int:
+    """TF's InferenceContext::WithValue: ``dim`` (int or None) must be ``value``; returns ``value``."""
+    if dim is not None and dim != value:
+        raise shape_error(op, f"Dimension must be {value} but is {dim}")
+    return value
+
+
 def merge_dim(op, a, b):
     """The merged value of two dims (int or None); raises like TF when both are known and differ."""
     if a is None:

@@ -25,7 +25,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.ops.common import grad_reduce_sum, host_ints, invalid, is_indexed_slices, is_np, list_output
+from torchmeta.ops.common import flip, grad_reduce_sum, host_ints, invalid, is_indexed_slices, is_np, list_output
 
 # ---------------------------------------------------------------------------------------------
 # Tile, BroadcastTo, BroadcastArgs
@@ -513,9 +513,7 @@ def reverse_v2(tensor, axis):
         if a in dims:
             raise invalid(f"axis {a} specified more than once.")
         dims.append(a)
-    if is_np(tensor):
-        return np.flip(tensor, dims).copy() if dims else tensor.copy()
-    return torch.flip(tensor, dims) if dims else tensor.clone()
+    return flip(tensor, dims)
 
 
 foldable("ReverseV2")

@@ -105,6 +105,22 @@ def is_np(x) -> bool:
     return isinstance(x, np.ndarray)
 
 
+_SAME_BITS_SIGNED = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+
+
+def flip(tensor, dims):
+    """A reversed copy of a kernel value along ``dims`` (numpy strings too; torch has no flip for
+    uint16/32/64, so those move as the signed integers of the same bits)."""
+    if is_np(tensor):
+        return np.flip(tensor, dims).copy() if dims else tensor.copy()
+    if not dims:
+        return tensor.clone()
+    signed = _SAME_BITS_SIGNED.get(tensor.dtype)
+    if signed is None:
+        return torch.flip(tensor, dims)
+    return torch.flip(tensor.view(signed), dims).view(tensor.dtype)
+
+
 def string_scalar(data) -> np.ndarray:
     """A scalar string tensor value (a 0-d numpy object array) holding ``data`` (str is UTF-8 encoded)."""
     out = np.empty((), dtype=object)

@@ -25,12 +25,13 @@ import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import DType
-from torchmeta.framework.common_shapes import input_with_rank, shape_error
+from torchmeta.framework.common_shapes import input_with_rank
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import invalid
+from torchmeta.ops.image_resize_ops import resize_scale, resize_shape
 
 __all__ = ["JPEG_FAST_DCT_TOLERANCE", "GRAY_TOLERANCE"]
 
@@ -330,28 +331,6 @@ no_registered_gradient("DecodePng", "DecodeJpeg", "DecodeImage", "DecodeGif", "D
 # Resizing
 
 
-def _scale(in_size: int, out_size: int, align_corners: bool) -> float:
-    if align_corners and out_size > 1:
-        return (in_size - 1) / (out_size - 1)
-    return in_size / out_size
-
-
-def _resize_shape(op):
-    images = op.inputs[0].shape.as_tuple()
-    if images is not None and len(images) != 4:
-        raise shape_error(op, f"Shape must be rank 4 but is rank {len(images)}")
-    images = images or (None,) * 4
-    input_with_rank(op, 1, 1)
-    size_dims = op.inputs[1].shape.as_tuple()
-    if size_dims is not None and size_dims[0] is not None and size_dims[0] != 2:
-        raise shape_error(op, f"Dimension must be 2 but is {size_dims[0]}")
-    size = constant_value(op.inputs[1])
-    h = w = None
-    if size is not None:
-        h, w = (int(v) for v in np.asarray(size).reshape(-1)[:2])
-    return [TensorShape([images[0], h, w, images[3]])]
-
-
 def _size_of(size) -> tuple[int, int]:
     values = size.tolist() if isinstance(size, torch.Tensor) else np.asarray(size).tolist()
     if len(values) != 2:
@@ -369,7 +348,7 @@ def _check_images(images):
 
 def _linear_weights(in_size: int, out_size: int, align_corners: bool, half_pixel: bool):
     """TF's compute_interpolation_weights: lower/upper source indices and the lerp of each output index."""
-    scale = _scale(in_size, out_size, align_corners)
+    scale = float(resize_scale(in_size, out_size, align_corners))
     i = torch.arange(out_size, dtype=torch.float64)
     pos = (i + 0.5) * scale - 0.5 if half_pixel else i * scale
     floor = torch.floor(pos)
@@ -388,7 +367,7 @@ def _linear_weights(in_size: int, out_size: int, align_corners: bool, half_pixel
         "align_corners: bool = false",
         "half_pixel_centers: bool = false",
     ],
-    shape=_resize_shape,
+    shape=resize_shape,
 )
 def resize_bilinear(images, size, align_corners, half_pixel_centers):
     _check_images(images)
@@ -410,7 +389,7 @@ def resize_bilinear(images, size, align_corners, half_pixel_centers):
 
 def _nearest_index(in_size: int, out_size: int, align_corners: bool, half_pixel: bool) -> torch.Tensor:
     """TF's nearest-neighbour source index, computed in float32 as its kernel does (roundf: half away from 0)."""
-    scale = torch.tensor(_scale(in_size, out_size, align_corners), dtype=torch.float32)
+    scale = torch.tensor(resize_scale(in_size, out_size, align_corners), dtype=torch.float32)
     i = torch.arange(out_size, dtype=torch.float32)
     pos = (i + 0.5) * scale if half_pixel else i * scale
     index = torch.floor(pos + 0.5) if align_corners else torch.floor(pos)
@@ -426,7 +405,7 @@ def _nearest_index(in_size: int, out_size: int, align_corners: bool, half_pixel:
         "align_corners: bool = false",
         "half_pixel_centers: bool = false",
     ],
-    shape=_resize_shape,
+    shape=resize_shape,
 )
 def resize_nearest_neighbor(images, size, align_corners, half_pixel_centers):
     _check_images(images)

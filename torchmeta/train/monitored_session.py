@@ -34,6 +34,7 @@ __all__ = [
     "MonitoredSession",
     "SingularMonitoredSession",
     "MonitoredTrainingSession",
+    "tables_initializer",
 ]
 
 _PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
@@ -60,7 +61,8 @@ def _report_uninitialized_resources(resource_list=None, name="report_uninitializ
         raise errors.UnimplementedError(None, None, "resources other than variables are not supported")
 
 
-def _tables_initializer(name="init_all_tables"):
+def tables_initializer(name="init_all_tables"):
+    """``tf.tables_initializer``: one op running every table initializer (a NoOp when there are none)."""
     initializers = graph_lib.get_collection(_TABLE_INITIALIZERS)
     if initializers:
         return control_flow_ops.group(*initializers, name=name)
@@ -233,7 +235,7 @@ class Scaffold:
         """Initializes local variables, lookup tables and local resources (a ``group_deps`` NoOp)."""
         return control_flow_ops.group(
             variables.local_variables_initializer(),
-            _tables_initializer(),
+            tables_initializer(),
             _initialize_resources(graph_lib.get_collection(_LOCAL_RESOURCES)),
         )
 

@@ -1,0 +1,196 @@
+"""The ``torchmeta`` command: ``show``/``run`` print what TF 2.21's ``saved_model_cli`` prints; ``convert``; exit codes."""
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from torchmeta import cli
+
+from .saved_model.helpers import X, build, save
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def saved_models(tf1, tmp_path):
+    """The same model saved by TensorFlow and by torchmeta: {"tf": dir, "tm": dir}, and TF's outputs."""
+    dirs = {"tf": str(tmp_path / "tf"), "tm": str(tmp_path / "tm")}
+    with tf1.Graph().as_default():
+        model = build(tf1)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            save(tf1, sess, dirs["tf"], model)
+            expected = dict(zip(("logits", "y"), sess.run([model["logits"], model["y"]], {model["x"]: X})))
+    with tm.Graph().as_default():
+        model = build(tm)
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            save(tm, sess, dirs["tm"], model)
+    return dirs, expected
+
+
+def _tf_cli_output(fn, *args) -> list[str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        fn(*args)
+    return out.getvalue().split("\n")[:-1]
+
+
+def _same_listing(ours: list[str], theirs: list[str]):
+    """Line for line; the op line as a set (saved_model_cli prints a Python set, in hash order)."""
+    assert len(ours) == len(theirs), (ours, theirs)
+    for a, b in zip(ours, theirs):
+        marker = "contains the following ops: "
+        if marker in b:
+            assert a.split(marker)[0] == b.split(marker)[0]
+            assert eval(a.split(marker)[1]) == eval(b.split(marker)[1])  # set literals of op names
+        else:
+            assert a == b
+
+
+@pytest.mark.parametrize("which", ["tf", "tm"])
+def test_show_prints_what_saved_model_cli_prints(saved_models, which):
+    from tensorflow.python.tools import saved_model_cli
+
+    export_dir = saved_models[0][which]
+    _same_listing(cli.show_lines(export_dir, show_all=True), _tf_cli_output(saved_model_cli._show_all, export_dir))
+    _same_listing(cli.show_lines(export_dir), _tf_cli_output(saved_model_cli._show_tag_sets, export_dir))
+    _same_listing(
+        cli.show_lines(export_dir, tag_set="serve"),
+        _tf_cli_output(saved_model_cli._show_signature_def_map_keys, export_dir, "serve"),
+    )
+    _same_listing(
+        cli.show_lines(export_dir, tag_set="serve", signature_def="serving_default"),
+        _tf_cli_output(saved_model_cli._show_inputs_outputs, export_dir, "serve", "serving_default"),
+    )
+    _same_listing(
+        cli.show_lines(export_dir, tag_set="extra,train", list_ops=True)[:1],
+        _tf_cli_output(saved_model_cli._show_ops_in_metagraph, export_dir, "extra,train"),
+    )
+
+
+def test_run_prints_and_saves_tensorflows_outputs(saved_models, tmp_path, capsys):
+    dirs, expected = saved_models
+    np.save(tmp_path / "x.npy", X)
+    for which in ("tf", "tm"):
+        outdir = tmp_path / f"out-{which}"
+        code = cli.main(
+            [
+                *("run", "--dir", dirs[which], "--tag_set", "serve", "--signature_def", "serving_default"),
+                *("--inputs", f"x={tmp_path / 'x.npy'}", "--outdir", str(outdir)),
+            ]
+        )
+        assert code == 0
+        printed = capsys.readouterr().out
+        for key in ("logits", "y"):
+            got = np.load(outdir / f"{key}.npy")
+            assert got.shape == expected[key].shape and got.dtype == expected[key].dtype
+            np.testing.assert_allclose(got, expected[key], rtol=1e-6)
+            assert f"Result for output key {key}:\n{got}\n" in printed
+            assert f"Output {key} is saved to {outdir / (key + '.npy')}" in printed
+        assert printed.index("Result for output key logits") < printed.index("Result for output key y")
+    # --input_exprs: Python literals only; the second run would overwrite: refused without --overwrite
+    argv = ["run", "--dir", dirs["tm"], "--tag_set", "serve", "--signature_def", "serving_default"]
+    assert cli.main([*argv, "--input_exprs", f"x={X.tolist()}", "--outdir", str(tmp_path / "out-tm")]) == 1
+    assert 'already exists. Add "--overwrite"' in capsys.readouterr().err
+    assert (
+        cli.main([*argv, "--input_exprs", f"x={X.tolist()}", "--outdir", str(tmp_path / "out-tm"), "--overwrite"]) == 0
+    )
+    np.testing.assert_allclose(np.load(tmp_path / "out-tm" / "y.npy"), expected["y"], rtol=1e-6)
+    assert cli.main([*argv, "--input_exprs", "x=__import__('os').getcwd()"]) == 1
+    assert "is not a valid python literal" in capsys.readouterr().err
+    assert cli.main([*argv, "--input_exprs", "z=[1.0]"]) == 1
+    assert '"z" is not a valid input key. Please choose from "x", or use --show option.' in capsys.readouterr().err
+
+
+def test_bad_inputs_exit_1_with_one_line(saved_models, tmp_path, capsys):
+    dirs, _ = saved_models
+    missing = str(tmp_path / "nope")
+    assert cli.main(["show", "--dir", missing, "--all"]) == 1
+    assert (
+        "SavedModel file does not exist at: " + missing + "/{saved_model.pbtxt|saved_model.pb}"
+        in capsys.readouterr().err
+    )
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["show", "--dir", str(tmp_path / "empty"), "--all"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SavedModel file does not exist at: " + str(tmp_path / "empty") in err
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "saved_model.pb").write_bytes(b"\x12\xff\xff\xff\x0f")
+    assert cli.main(["show", "--dir", str(tmp_path / "bad"), "--all"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Cannot parse file " + str(tmp_path / "bad" / "saved_model.pb") in err
+    assert cli.main(["show", "--dir", dirs["tm"], "--tag_set", "gpu"]) == 1
+    assert "MetaGraphDef associated with tag-set gpu could not be found in the SavedModel" in capsys.readouterr().err
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    argv = ["run", "--dir", dirs["tm"], "--tag_set", "serve", "--signature_def", "serving_default"]
+    assert cli.main([*argv, "--inputs", f"x={tmp_path / 'obj.npy'}"]) == 1  # pickles are never loaded
+    assert "only .npy and .npz files are read" in capsys.readouterr().err
+    assert cli.main([*argv, "--inputs", "x=" + missing + ".npy"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_convert_checkpoints_meta_graphs_and_saved_models(tf1, tmp_path, capsys):
+    with tm.Graph().as_default():
+        model = build(tm)
+        saver = tm.train.Saver(format="tf")
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            prefix = saver.save(sess, str(tmp_path / "ckpt" / "model"), global_step=3)
+            expected = sess.run(model["y"], {model["x"]: X})
+    # show: a checkpoint lists its variables; a .meta its ops and collections
+    assert cli.main(["show", prefix]) == 0
+    printed = capsys.readouterr().out
+    assert "w" in printed.split() and "b" in printed.split()
+    assert cli.main(["show", prefix + ".meta"]) == 0
+    printed = capsys.readouterr().out.split("\n")
+    assert "MetaGraphDef with tag-set: '' contains the following SignatureDefs:" in printed
+    assert "collection 'trainable_variables': 2 bytes_list" in printed
+    assert any("contains the following ops: {" in line and "'MatMul'" in line for line in printed)
+    # TF V2 -> safetensors -> TF V2: the same bytes back
+    assert cli.main(["convert", prefix, str(tmp_path / "st" / "model"), "--quiet"]) == 0
+    assert os.path.exists(tmp_path / "st" / "model.safetensors")
+    assert cli.main(["convert", str(tmp_path / "st" / "model.safetensors"), str(tmp_path / "back" / "model")]) == 0
+    assert (tmp_path / "back" / "model.index").read_bytes() == (tmp_path / "ckpt" / "model-3.index").read_bytes()
+    # .meta -> .pbtxt -> .meta
+    assert cli.main(["convert", prefix + ".meta", str(tmp_path / "model.pbtxt")]) == 0
+    assert (tmp_path / "model.pbtxt").read_text().startswith("meta_info_def {")
+    assert cli.main(["convert", str(tmp_path / "model.pbtxt"), str(tmp_path / "again.meta")]) == 0
+    # .meta + checkpoint -> SavedModel, which TensorFlow loads and runs
+    export_dir = str(tmp_path / "export")
+    argv = ["convert", prefix + ".meta", export_dir, "--checkpoint", prefix, "--input", "x=x:0", "--output", "y=y:0"]
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    with tf1.Session(graph=tf1.Graph()) as sess:
+        meta = tf1.saved_model.loader.load(sess, ["serve"], export_dir)
+        sig = meta.signature_def["serving_default"]
+        np.testing.assert_allclose(sess.run(sig.outputs["y"].name, {sig.inputs["x"].name: X}), expected, rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_console_script_subprocess_exit_codes(saved_models, tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    cmd = [sys.executable, "-m", "torchmeta.cli"]
+    done = subprocess.run([*cmd, "show", "--dir", saved_models[0]["tm"]], capture_output=True, text=True, env=env)
+    assert done.returncode == 0
+    assert done.stdout == "The given SavedModel contains the following tag-sets:\n'serve'\n'extra, train'\n"
+    done = subprocess.run([*cmd, "show", "--dir", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and str(tmp_path) in done.stderr
+    done = subprocess.run([*cmd, "run", "--dir", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    for sub in ("show", "run", "convert", "eject"):
+        done = subprocess.run([*cmd, sub, "--help"], capture_output=True, text=True, env=env)
+        assert done.returncode == 0 and "usage: torchmeta " + sub in done.stdout
+
+
+def test_console_script_is_declared():
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        text = f.read()
+    assert 'torchmeta = "torchmeta.cli:main"' in text
+    assert 'torchmeta-tf2safetensors = "converters.tf_checkpoint_to_safetensors:main"' in text

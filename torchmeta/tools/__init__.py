@@ -1,0 +1,1 @@
+"""Tools over whole models: ``eject`` (a graph as standalone PyTorch source)."""
