@@ -11,6 +11,7 @@ from tests.ops import (
     samples_image_resize,
     samples_image_transform,
     samples_io,
+    samples_linalg_solve,
     samples_logging,
     samples_math,
     samples_nn,
@@ -30,6 +31,7 @@ SAMPLES = (
     + samples_image_resize.SAMPLES
     + samples_image_transform.SAMPLES
     + samples_io.SAMPLES
+    + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
     + samples_image.SAMPLES
     + samples_math.SAMPLES

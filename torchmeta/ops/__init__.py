@@ -19,6 +19,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     image_resize_ops,
     image_transform_ops,
     io_ops,
+    linalg_solve_ops,
     list_ops,
     logging_ops,
     math_ops,
