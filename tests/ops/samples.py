@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_array_reorder,
+    samples_bucketize,
     samples_image,
     samples_image_box,
     samples_image_color,
@@ -26,6 +27,7 @@ from tests.ops import (
 SAMPLES = (
     samples_array.SAMPLES
     + samples_array_reorder.SAMPLES
+    + samples_bucketize.SAMPLES
     + samples_image_box.SAMPLES
     + samples_image_color.SAMPLES
     + samples_image_resize.SAMPLES

@@ -153,8 +153,9 @@ def _unary_samples():
     ops = ("Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Abs", "Sign", "Reciprocal")
     ops += ("Inv", "Floor", "Ceil", "Round", "Rint", "Sin", "Cos", "Tan", "Atan", "Asin", "Acos", "Sinh", "Cosh")
     ops += ("Tanh", "Sigmoid", "Erf", "Erfc", "Lgamma", "Digamma", "IsNan", "IsInf", "IsFinite")
+    ops += ("Asinh", "Acosh", "Atanh")
     for op in ops:
-        values = _UNIT_VALUES if op in ("Asin", "Acos") else _UNARY_VALUES
+        values = _UNIT_VALUES if op in ("Asin", "Acos", "Atanh") else _UNARY_VALUES
         out += [
             Sample(op, {"x": randn(3, 4)}),
             Sample(op, {"x": values}, id="special", rtol=1e-5, atol=1e-5),
@@ -175,7 +176,7 @@ def _unary_samples():
             Sample(op, {"x": ints.astype(i8)}, id="int8"),
         ]
     complex_values = a([1 + 2j, -3.5j, 0, -2 + 0.5j], np.complex64)
-    for op in ("Neg", "Square", "Sqrt", "Exp", "Log", "Sign", "Reciprocal", "Sin", "Tanh", "Sigmoid"):
+    for op in ("Neg", "Square", "Sqrt", "Exp", "Log", "Sign", "Reciprocal", "Sin", "Tanh", "Sigmoid", "Asinh", "Atanh"):
         out.append(Sample(op, {"x": complex_values}, id="complex64", rtol=1e-5, atol=1e-5))
     out += [
         Sample("Neg", {"x": a([-(2**31), 2**31 - 1], i32)}, id="int32-min"),
@@ -619,7 +620,21 @@ def _complex_and_bitwise_samples():
             Sample(op, {"x": a([[12], [7]], u8), "y": a([10, 3, 255], u8)}, id="uint8-broadcast"),
             Sample(op, {"x": a([-(2**62), 5], i64), "y": i64(-1)}, id="int64"),
         ]
+    shifts = a([0, 1, 3, 7, 8, 9, 15, 31, 63, 64, 100, -1, -5])
+    values = a([1, -1, 5, -128, 127, 3, -7, 2, 1, -1, 6, 9, 13])
+    for op in ("LeftShift", "RightShift"):
+        for dt in (np.int8, np.uint8, np.int16, np.uint16, i32, np.uint32, i64, np.uint64):
+            out.append(Sample(op, {"x": values.astype(dt), "y": shifts.astype(dt)}, id=np.dtype(dt).name))
+        out += [
+            Sample(op, {"x": a([[1], [-3]], i32), "y": a([0, 2, 31], i32)}, id="broadcast"),
+            Sample(op, {"x": a([2**63 + 5], np.uint64), "y": a([1], np.uint64)}, id="uint64-high"),
+            Sample(op, {"x": np.zeros((0, 2), i32), "y": a([1, 2], i32)}, id="empty"),
+        ]
+    for dt in (np.int8, np.uint8, np.int16, np.uint16, i32, np.uint32, i64, np.uint64):
+        out.append(Sample("PopulationCount", {"x": values.astype(dt)}, id=np.dtype(dt).name))
     out += [
+        Sample("PopulationCount", {"x": a([-(2**63), 2**63 - 1, 0], i64)}, id="int64-extremes"),
+        Sample("PopulationCount", {"x": np.zeros((2, 0), i32)}, id="empty"),
         Sample("Invert", {"x": a([0, -1, 5, 2**31 - 1], i32)}, id="int32"),
         Sample("Invert", {"x": a([0, 255, 5], u8)}, id="uint8"),
     ]

@@ -6,6 +6,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_ops,
     array_reorder_ops,
     array_slice_ops,
+    bucketize_ops,
     candidate_sampling_ops,
     comparison_ops,
     control_flow_ops,

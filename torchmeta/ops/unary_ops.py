@@ -364,6 +364,51 @@ def _cosh_grad(op, grad):
         return grad * math_ops.sinh(x)
 
 
+@_unary("Asinh", _FLOAT_COMPLEX)
+def asinh(x):
+    return torch.asinh(x)
+
+
+@register_gradient("Asinh")
+def _asinh_grad(op, grad):
+    """grad / cosh(y)."""
+    y = op.outputs[0]
+    with after_grad(grad):
+        y = conj_if_complex(y)
+        return grad / math_ops.cosh(y)
+
+
+@_unary("Acosh", _FLOAT_COMPLEX)
+def acosh(x):
+    return torch.acosh(x)
+
+
+@register_gradient("Acosh")
+def _acosh_grad(op, grad):
+    """grad / sinh(y)."""
+    y = op.outputs[0]
+    with after_grad(grad):
+        y = conj_if_complex(y)
+        return grad / math_ops.sinh(y)
+
+
+@_unary("Atanh", _FLOAT_COMPLEX)
+def atanh(x):
+    return torch.atanh(x)
+
+
+@register_gradient("Atanh")
+def _atanh_grad(op, grad):
+    """grad / (1 - x^2)."""
+    x = op.inputs[0]
+    with after_grad(grad):
+        x = conj_if_complex(x)
+        x2 = math_ops.square(x)
+        one = constant(1, dtype=grad.dtype)
+        inv = math_ops.reciprocal(math_ops.subtract(one, x2))
+        return grad * inv
+
+
 @_unary("Tanh", _FLOAT_COMPLEX)
 def tanh(x):
     return torch.tanh(x)
