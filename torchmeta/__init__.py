@@ -13,8 +13,14 @@ from torchmeta import (  # noqa: F401
     gfile,
     graph_util,
     image,
+    initializers,
     io,
+    keras,
+    layers,
+    linalg,
+    losses,
     math,
+    metrics,
     nn,
     ops,
     python_io,
@@ -38,6 +44,19 @@ from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
+from torchmeta.api.init_ops import (  # noqa: F401
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    orthogonal_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    uniform_unit_scaling_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
 from torchmeta.api.io_ops import (  # noqa: F401
     FixedLengthRecordReader,
     ReaderBase,
@@ -45,10 +64,23 @@ from torchmeta.api.io_ops import (  # noqa: F401
     TFRecordReader,
     WholeFileReader,
 )
+from torchmeta.api.linalg_ops import (  # noqa: F401
+    diag,
+    diag_part,
+    eye,
+    matrix_band_part,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_set_diag,
+    matrix_transpose,
+    matrix_triangular_solve,
+    qr,
+)
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
+from torchmeta.api.partitioned_variables import *  # noqa: F403
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
@@ -63,7 +95,9 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
 )
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
+from torchmeta.api.template import make_template  # noqa: F401
 from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401
+from torchmeta.api.variable_scope import *  # noqa: F403
 from torchmeta.api.while_loop import while_loop  # noqa: F401
 from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, executing_eagerly  # noqa: F401
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401

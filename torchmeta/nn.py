@@ -2,4 +2,8 @@
 
 from torchmeta.api.candidate_sampling_ops import *  # noqa: F403
 from torchmeta.api.nn_ops import *  # noqa: F403
+from torchmeta.api.rnn import static_bidirectional_rnn, static_rnn  # noqa: F401
 from torchmeta.api.sparse_ops import embedding_lookup_sparse  # noqa: F401
+
+# isort: split
+from torchmeta import rnn_cell  # noqa: F401

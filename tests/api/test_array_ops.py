@@ -355,3 +355,20 @@ def test_unique_returns_named_fields():
         y, idx = sess.run([out.y, out.idx])
     np.testing.assert_array_equal(y, [3, 1])
     np.testing.assert_array_equal(idx, [0, 1, 0])
+
+
+def test_slice_and_strided_slice_gradient_graphs_are_tfs(tf1, tmp_path):
+    from tests.api import tf_programs as P
+
+    def program(tf):
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        y = tf.slice(x, [1, 0], [-1, 2]) * 2.0
+        z = tf.slice(x, tf.stack([0, tf.shape(x)[1] - 1]), [2, 1])
+        loss = tf.reduce_sum(tf.square(y)) + tf.reduce_sum(z) + tf.reduce_sum(x[1:, ::2])
+        return {"grad": tf.gradients(loss, x)[0]}
+
+    P.assert_same_graph(tf1, program)
+    expected, actual = P.run_tf_then_ours(
+        tf1, program, tmp_path, {"x:0": np.arange(12, dtype=np.float32).reshape(4, 3)}
+    )
+    P.assert_results_close(expected, actual)

@@ -122,6 +122,25 @@ CASES = {
     ],
     "depthwise_conv2d": lambda tf, ph: tf.nn.depthwise_conv2d(IMG, DW, strides=[1, 1, 1, 1], padding="SAME"),
     "depthwise_conv2d_native": lambda tf, ph: tf.nn.depthwise_conv2d_native(IMG, DW, [1, 2, 2, 1], "VALID"),
+    # Dilated: the undilated op between SpaceToBatchND and BatchToSpaceND (TF's with_space_to_batch).
+    "depthwise-dilated": lambda tf, ph: [
+        tf.nn.depthwise_conv2d(IMG, DW, [1, 1, 1, 1], "SAME", rate=[2, 2]),
+        tf.nn.depthwise_conv2d(ph("x", [None, None, None, 3]), DW, [1, 1, 1, 1], "VALID", rate=[1, 2], name="dv"),
+    ],
+    "separable-dilated": lambda tf, ph: tf.nn.separable_conv2d(
+        IMG, DW, np.ones((1, 1, 6, 2), np.float32), [1, 1, 1, 1], "SAME", rate=[3, 2]
+    ),
+    "atrous_conv2d": lambda tf, ph: [
+        tf.nn.atrous_conv2d(IMG, FILT, 2, "SAME"),
+        tf.nn.convolution(ph("x", [None, 5, 6, 3]), FILT, "VALID", dilation_rate=[2, 1], name="dil"),
+        tf.nn.convolution(tf.transpose(IMG, [0, 3, 1, 2]), FILT, "SAME", dilation_rate=2, data_format="NCHW"),
+    ],
+    "space_to_batch": lambda tf, ph: [
+        tf.space_to_batch_nd(IMG, [2, 3], [[1, 0], [0, 0]]),
+        tf.batch_to_space_nd(tf.space_to_batch(IMG, [[1, 0], [0, 0]], 2), [2, 2], [[1, 0], [0, 0]]),
+        tf.required_space_to_batch_paddings(ph("shape", [2], tf.int32), [2, 3], [[1, 1], [0, 2]]),
+        tf.nn.with_space_to_batch(IMG, [2, 2], "SAME", lambda x, n, p: tf.nn.max_pool(x, 2, 1, p), [2, 2]),
+    ],
     "max_pool-avg_pool": lambda tf, ph: [
         tf.nn.max_pool(IMG, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME"),
         tf.nn.avg_pool(ph("x", [None, 5, 6, 3]), [1, 3, 3, 1], [1, 2, 2, 1], "SAME", name="pool"),
@@ -152,9 +171,10 @@ FEEDS = {
     "x2": X23,
     "y": np.array([2, 0], np.int32),
     "ids": np.array([3, 3, 1], np.int64),
+    "shape": np.array([5, 7], np.int32),
 }
 # Feeds whose case builds an image placeholder use IMG instead.
-IMG_CASES = {"conv2d", "max_pool-avg_pool"}
+IMG_CASES = {"conv2d", "max_pool-avg_pool", "depthwise-dilated", "atrous_conv2d"}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -165,8 +185,7 @@ def test_graph_and_values_match_tf(tf1, case):
 
 
 # Graphs built differently from TF on purpose (same values): transposes for a non-last softmax
-# axis and flattening for rank-3 sparse logits use static permutations/reshapes; dilated
-# depthwise convolution uses the op's ``dilations`` attr instead of SpaceToBatchND.
+# axis and flattening for rank-3 sparse logits use static permutations/reshapes.
 VALUE_CASES = {
     "softmax-axis0": lambda tf, ph: [tf.nn.softmax(IMG, axis=0), tf.nn.log_softmax(IMG, dim=2)],
     "softmax_xent-axis0": lambda tf, ph: tf.nn.softmax_cross_entropy_with_logits_v2(
@@ -175,7 +194,6 @@ VALUE_CASES = {
     "sparse_xent-rank3": lambda tf, ph: tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=np.array([[0, 2, 1, 1, 0, 2]] * 5), logits=IMG[0]
     ),
-    "depthwise-dilated": lambda tf, ph: tf.nn.depthwise_conv2d(IMG, DW, [1, 1, 1, 1], "SAME", rate=[2, 2]),
     "embedding_lookup-mod": lambda tf, ph: tf.nn.embedding_lookup(
         [IMG[0, 0, :3], IMG[0, 1, :2], IMG[0, 2, :2]], np.array([[0, 6], [4, 1]], np.int32)
     ),
@@ -188,6 +206,28 @@ VALUE_CASES = {
 @pytest.mark.parametrize("case", list(VALUE_CASES))
 def test_values_match_tf(tf1, case):
     _compare(tf1, VALUE_CASES[case], FEEDS, names=False, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda tf: tf.nn.dropout(tf.constant(X23), keep_prob=0.75),
+        lambda tf: tf.nn.dropout(tf.constant(X23), rate=0.25, noise_shape=[1, 3], seed=4, name="drop"),
+        lambda tf: tf.nn.dropout(tf.constant(X23), rate=tf.placeholder(tf.float32, [])),
+        lambda tf: tf.nn.dropout(tf.constant(X23), keep_prob=tf.placeholder(tf.float32, [])),
+    ],
+)
+def test_dropout_builds_tfs_graph(tf1, build):
+    """TF 2.21's tf.compat.v1.nn.dropout: x * 1/keep (or x / (1 - rate)), RandomUniform >= rate, SelectV2."""
+    tg, mg = tf1.Graph(), tm.Graph()
+    with tg.as_default():
+        theirs = build(tf1)
+    with mg.as_default():
+        ours = build(tm)
+    assert [(n.name, n.op, list(n.input)) for n in mg.as_graph_def().node] == [
+        (n.name, n.op, list(n.input)) for n in tg.as_graph_def().node
+    ]
+    assert ours.shape.as_list() == theirs.shape.as_list()
 
 
 DROPOUT_CASES = {
@@ -266,6 +306,11 @@ def test_dropout_errors():
         tm.nn.dropout(tm.constant(X23), 1.5)
     with pytest.raises(ValueError, match="both 'keep_prob' and 'rate'"):
         tm.nn.dropout(tm.constant(X23), 0.5, rate=0.5)
+    with pytest.raises(
+        ValueError,
+        match=r"`x.dtype` must be compatible with `rate.dtype`. Received: x.dtype=<dtype: 'float32'> and rate.dtype=<dtype: 'float64'>",
+    ):
+        tm.nn.dropout(tm.constant(X23), rate=tm.placeholder(tm.float64, []))
 
 
 def test_xent_v1_requires_keywords():
@@ -331,8 +376,25 @@ def test_value_errors_match_tf(tf1, call):
             tf.placeholder(tf.float32, [2, 3, 3, 2]), np.ones(3, np.float32), np.ones(3, np.float32)
         ),
         lambda tf: tf.nn.max_pool(tf.placeholder(tf.float32, [1, 1, 5, 4]), 2, 1, "VALID"),
+        lambda tf: tf.space_to_batch_nd(tf.placeholder(tf.float32, [1, 5, 4, 1]), [2, 2], [[0, 0], [0, 0]]),
+        lambda tf: tf.batch_to_space_nd(tf.placeholder(tf.float32, [3, 5, 4, 1]), [2, 2], [[0, 0], [0, 0]]),
+        lambda tf: tf.space_to_batch_nd(tf.placeholder(tf.float32, [1, 4]), [2, 2], [[0, 0], [0, 0]]),
+        lambda tf: tf.space_to_batch_nd(tf.placeholder(tf.float32, [1, 4, 4]), [2], [[-1, 1]]),
     ],
-    ids=["conv-negative", "conv-depth", "bias-dims", "softmax-rank", "top_k-k", "xent-dims", "bn-channels", "pool"],
+    ids=[
+        "conv-negative",
+        "conv-depth",
+        "bias-dims",
+        "softmax-rank",
+        "top_k-k",
+        "xent-dims",
+        "bn-channels",
+        "pool",
+        "space_to_batch-indivisible",
+        "batch_to_space-batch",
+        "space_to_batch-rank",
+        "space_to_batch-negative",
+    ],
 )
 def test_shape_errors_match_tf(tf1, build):
     """Static shape errors: same message up to TF's node-def rendering (``'{{node X}} = ...'``)."""
@@ -381,8 +443,35 @@ def _run_error(tf, build, feeds):
             ),
             [L23],
         ),
+        (
+            lambda tf: (lambda p: (tf.space_to_batch_nd(IMG, [2, 2], p), [p]))(tf.placeholder(tf.int32, [2, 2])),
+            [np.array([[0, 0], [0, 1]], np.int32)],
+        ),
+        (
+            lambda tf: (lambda p: (tf.space_to_batch_nd(IMG, [2, 2], p), [p]))(tf.placeholder(tf.int32, [2, 2])),
+            [np.array([[-1, 2], [0, 0]], np.int32)],
+        ),
+        (
+            lambda tf: (lambda x: (tf.batch_to_space_nd(x, [2, 2], [[0, 0], [0, 0]]), [x]))(
+                tf.placeholder(tf.float32, None)
+            ),
+            [IMG],
+        ),
+        (
+            lambda tf: (lambda c: (tf.batch_to_space_nd(IMG, [1, 2], c), [c]))(tf.placeholder(tf.int32, [2, 2])),
+            [np.array([[0, 0], [7, 6]], np.int32)],
+        ),
     ],
-    ids=["sparse-label-high", "sparse-label-negative", "top_k-k", "xent-mismatch"],
+    ids=[
+        "sparse-label-high",
+        "sparse-label-negative",
+        "top_k-k",
+        "xent-mismatch",
+        "space_to_batch-indivisible",
+        "space_to_batch-negative",
+        "batch_to_space-batch",
+        "batch_to_space-crops",
+    ],
 )
 def test_runtime_errors_match_tf(tf1, build, feeds):
     theirs = _run_error(tf1, build, feeds)
@@ -398,9 +487,44 @@ def _tf_message(error):
 
 
 def test_unsupported_embedding_options():
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        tm.nn.embedding_lookup(IMG[0, 0], [0], max_norm=1.0)
     with pytest.raises(ValueError, match="Unrecognized partition strategy"):
-        tm.nn.embedding_lookup(IMG[0, 0], [0], partition_strategy="x")
+        tm.nn.embedding_lookup([IMG[0, 0], IMG[0, 1]], [0], partition_strategy="x")
     with pytest.raises(errors.InvalidArgumentError, match="must be in the range"):
         tm.nn.softmax(X23, axis=3)
+
+
+_EMB = np.arange(40, dtype=np.float32).reshape(10, 4) / 10 - 1
+_IDS = {
+    "one": [[1, 9], [3, 3]],
+    "mod": [0, 5, 9, 4, 4],
+    "div": [[0, 5], [9, 3]],
+    "max-norm": [2, 7],
+    "shards": [1, 8, 2],
+}
+_LOOKUPS = {
+    "one": lambda tf, ids: tf.nn.embedding_lookup(tf.constant(_EMB), ids),
+    "mod": lambda tf, ids: tf.nn.embedding_lookup([tf.constant(_EMB[i::3]) for i in range(3)], ids),
+    "div": lambda tf, ids: tf.nn.embedding_lookup(
+        [tf.constant(_EMB[:4]), tf.constant(_EMB[4:7]), tf.constant(_EMB[7:])], ids, partition_strategy="div", name="d"
+    ),
+    "max-norm": lambda tf, ids: tf.nn.embedding_lookup(tf.constant(_EMB), ids, max_norm=0.5),
+    "shards": lambda tf, ids: tf.nn.embedding_lookup(
+        [tf.constant(_EMB[0::2]), tf.constant(_EMB[1::2])], ids, max_norm=1.0
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOOKUPS))
+def test_embedding_lookup_is_tfs(tf1, name):
+    from tests.api import tf_programs as P
+
+    def program(tf):
+        ids = tf.placeholder(tf.int64, np.shape(_IDS[name]), name="ids")
+        out = _LOOKUPS[name](tf, ids)
+        params = [op.outputs[0] for op in tf.get_default_graph().get_operations() if op.type == "Const"]
+        grad = tf.gradients(tf.reduce_sum(out * out), params[0])[0]
+        return {"out": out, "grad": tf.convert_to_tensor(grad)}
+
+    P.assert_same_graph(tf1, program)
+    expected, actual = P.run_tf_then_ours(tf1, program, None, {"ids:0": np.array(_IDS[name], np.int64)})
+    P.assert_results_close(expected, actual, rtol=1e-6)

@@ -38,6 +38,9 @@ GRAPH_CASES = {
         tf.constant([4], tf.int64), dtype=tf.float64, name="noise"
     ),
     "random_uniform-range": lambda tf: tf.random_uniform([4, 4], -0.5, 0.5, seed=3),
+    "random_uniform-default-range": lambda tf: tf.random_uniform([2, 3]),
+    "random_uniform-maxval": lambda tf: tf.random_uniform([2, 3], maxval=4, seed=2),
+    "random_uniform-float-bounds": lambda tf: tf.random_uniform([2], 0.0, 1.0),
     "random_uniform-int": lambda tf: tf.random_uniform([5], minval=2, maxval=9, dtype=tf.int32),
     "random_uniform-int64": lambda tf: tf.random_uniform([], maxval=10, dtype=tf.int64, name="die"),
     "random_shuffle": lambda tf: [tf.random_shuffle(tf.constant(np.arange(5))), tf.random_shuffle([1.0, 2.0], seed=1)],

@@ -6,12 +6,14 @@ from tests.ops import (
     samples_array,
     samples_array_reorder,
     samples_bucketize,
+    samples_conv3d,
     samples_image,
     samples_image_box,
     samples_image_color,
     samples_image_resize,
     samples_image_transform,
     samples_io,
+    samples_linalg,
     samples_linalg_solve,
     samples_logging,
     samples_math,
@@ -35,6 +37,8 @@ SAMPLES = (
     + samples_io.SAMPLES
     + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
+    + samples_conv3d.SAMPLES
+    + samples_linalg.SAMPLES
     + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES

@@ -482,6 +482,62 @@ _pad = [
     S("ReverseV2", {"tensor": strs(2, 2), "axis": i32(1)}, id="string"),
     S("ReverseV2", {"tensor": bools(4), "axis": i32(0)}, id="bool"),
     S("ReverseV2", {"tensor": F, "axis": i32(1)}, fed={"tensor": [None, None]}, id="unknown"),
+    S("ReverseSequence", {"input": F3, "seq_lengths": i64(3, 1)}, {"seq_dim": 1}),
+    S("ReverseSequence", {"input": F3, "seq_lengths": i32(4, 0, 2)}, {"seq_dim": 2, "batch_dim": 1}, id="batch-1"),
+    S(
+        "ReverseSequence",
+        {"input": np.swapaxes(F3, 0, 1).copy(), "seq_lengths": i64(2, 1)},
+        {"seq_dim": 0, "batch_dim": 1},
+        id="time-major",
+    ),
+    S("ReverseSequence", {"input": strs(2, 3), "seq_lengths": i64(2, 3)}, {"seq_dim": 1}, id="string"),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(2, 4, 6, 3), "block_shape": i32(2, 3), "paddings": i32(0, 0, 0, 0).reshape(2, 2)},
+    ),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(1, 5, 4, 2), "block_shape": i64(2, 2), "paddings": i64(1, 0, 0, 2).reshape(2, 2)},
+        id="padded-int64",
+    ),
+    S("SpaceToBatchND", {"input": randn(2, 5, 3), "block_shape": i32(3), "paddings": i32(1, 0).reshape(1, 2)}, id="1d"),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(2, 2, 4, 3, 2), "block_shape": i32(1, 2, 3), "paddings": i32(0, 0, 0, 0, 0, 0).reshape(3, 2)},
+        id="3d",
+    ),
+    S(
+        "SpaceToBatchND",
+        {"input": randn(2, 4, 6, 3), "block_shape": i32(2, 2), "paddings": i32(0, 0, 1, 1).reshape(2, 2)},
+        fed={"input": [None, None, None, 3], "paddings": [2, 2]},
+        id="fed",
+    ),
+    S(
+        "SpaceToBatchND",
+        {"input": ints(1, 4, 4, 1), "block_shape": i32(2, 2), "paddings": i32(0, 0, 0, 0).reshape(2, 2)},
+        id="int32",
+        grad=False,
+    ),
+    S("BatchToSpaceND", {"input": randn(6, 2, 2, 3), "block_shape": i32(2, 3), "crops": i32(0, 0, 0, 0).reshape(2, 2)}),
+    S(
+        "BatchToSpaceND",
+        {"input": randn(4, 3, 2, 2), "block_shape": i64(2, 2), "crops": i64(1, 0, 0, 2).reshape(2, 2)},
+        id="cropped-int64",
+    ),
+    S("BatchToSpaceND", {"input": randn(3, 2, 2), "block_shape": i32(3), "crops": i32(0, 2).reshape(1, 2)}, id="1d"),
+    S(
+        "BatchToSpaceND",
+        {"input": randn(8, 2, 3, 2), "block_shape": i32(2, 2), "crops": i32(1, 1, 0, 1).reshape(2, 2)},
+        fed={"input": [None, None, None, 2], "block_shape": [2]},
+        id="fed",
+    ),
+    S(
+        "ReverseSequence",
+        {"input": F3, "seq_lengths": i64(3, 2)},
+        {"seq_dim": 1},
+        fed={"input": [None, None, 4]},
+        id="unknown",
+    ),
 ]
 
 _split = [
@@ -542,6 +598,20 @@ _misc = [
     ),
     S("DynamicStitch", {"indices": [i32(0, 1, 2), i32(1, 2)], "data": [ints(3), ints(2) + 10]}, id="overlap-int32"),
     S("DynamicStitch", {"indices": [i32(1, 0)], "data": [strs(2)]}, id="string"),
+    S(
+        "ParallelDynamicStitch",
+        {"indices": [i32(0, 3), i32(4, 1, 2).reshape(1, 3)], "data": [randn(2, 2), randn(1, 3, 2)]},
+    ),
+    S("ParallelDynamicStitch", {"indices": [i32(1, 0), i32(2)], "data": [strs(2), strs(1)]}, id="string"),
+    S("DynamicPartition", {"data": randn(6, 2), "partitions": i32(1, 0, 2, 1, 1, 0)}, {"num_partitions": 3}),
+    S(
+        "DynamicPartition",
+        {"data": randn(2, 3, 2), "partitions": i32(0, 1, 1, 0, 0, 0).reshape(2, 3)},
+        {"num_partitions": 2},
+        id="2d-partitions",
+    ),
+    S("DynamicPartition", {"data": ints(5), "partitions": i32(2, 2, 0, 0, 2)}, {"num_partitions": 4}, id="empty-part"),
+    S("DynamicPartition", {"data": strs(3), "partitions": i32(1, 0, 1)}, {"num_partitions": 2}, id="string"),
     S(
         "DynamicStitch",
         {"indices": [i32(1, 0), np.zeros(0, np.int32)], "data": [randn(2, 3), randn(0, 3)]},

@@ -57,8 +57,16 @@ __all__ = [
     "split",
     "unique",
     "dynamic_stitch",
+    "dynamic_partition",
+    "parallel_dynamic_stitch",
     "reverse",
     "reverse_v2",
+    "reverse_sequence",
+    "space_to_batch_nd",
+    "batch_to_space_nd",
+    "space_to_batch",
+    "batch_to_space",
+    "required_space_to_batch_paddings",
     "broadcast_to",
     "broadcast_dynamic_shape",
     "broadcast_static_shape",
@@ -370,6 +378,97 @@ def reverse(tensor, axis, name=None):
 reverse_v2 = reverse
 
 
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None, batch_dim=None):
+    """``tf.reverse_sequence``: reverses the first ``seq_lengths[b]`` steps along ``seq_axis`` of each batch entry.
+
+    Raises:
+      ValueError: when an axis and its deprecated name are both given.
+    """
+    if seq_dim is not None:
+        if seq_axis is not None:
+            raise ValueError("Cannot specify both 'seq_dim' and 'seq_axis'")
+        seq_axis = seq_dim
+    if batch_dim is not None:
+        if batch_axis is not None:
+            raise ValueError("Cannot specify both 'batch_dim' and 'batch_axis'")
+        batch_axis = batch_dim
+    return raw_op(
+        "ReverseSequence", input=input, seq_lengths=seq_lengths, seq_dim=seq_axis, batch_dim=batch_axis, name=name
+    )
+
+
+def space_to_batch_nd(input, block_shape, paddings, name=None):
+    """``tf.space_to_batch_nd``: spatial blocks of ``block_shape`` moved into the batch (after zero padding)."""
+    return raw_op("SpaceToBatchND", input=input, block_shape=block_shape, paddings=paddings, name=name)
+
+
+def batch_to_space_nd(input, block_shape, crops, name=None):
+    """``tf.batch_to_space_nd``: the inverse of space_to_batch_nd (then ``crops`` cut off)."""
+    return raw_op("BatchToSpaceND", input=input, block_shape=block_shape, crops=crops, name=name)
+
+
+def space_to_batch(input, paddings, block_size=None, name=None, block_shape=None):
+    """``tf.space_to_batch`` (TF1): space_to_batch_nd over the two spatial dims of a 4-D input."""
+    block_size = _deprecated_argument("block_shape", block_shape, "block_size", block_size)
+    result = space_to_batch_nd(
+        input, paddings=paddings, block_shape=np.array([block_size, block_size], dtype=np.int64), name=name
+    )
+    result.set_shape(result.shape.with_rank(4))
+    return result
+
+
+def batch_to_space(input, crops, block_size, name=None, block_shape=None):
+    """``tf.batch_to_space`` (TF1): batch_to_space_nd over the two spatial dims of a 4-D input."""
+    block_size = _deprecated_argument("block_shape", block_shape, "block_size", block_size)
+    result = batch_to_space_nd(
+        input, crops=crops, block_shape=np.array([block_size, block_size], dtype=np.int64), name=name
+    )
+    result.set_shape(result.shape.with_rank(4))
+    return result
+
+
+def _deprecated_argument(new_name, new_value, old_name, old_value):
+    if new_value is not None:
+        if old_value is not None:
+            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
+        return new_value
+    return old_value
+
+
+def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None, name=None):
+    """``tf.required_space_to_batch_paddings``: (paddings, crops) making ``input_shape`` plus
+    ``base_paddings`` divisible by ``block_shape``: Consts when all three are known, else ops (TF's)."""
+    with name_scope(name, "required_space_to_batch_paddings", [input_shape, block_shape]):
+        input_shape = convert_to_tensor(input_shape, dtype=DType.int32, name="input_shape")
+        block_shape = convert_to_tensor(block_shape, dtype=DType.int32, name="block_shape")
+        block_shape.shape.assert_is_fully_defined()
+        block_shape.shape.assert_has_rank(1)
+        num_block_dims = block_shape.shape.as_tuple()[0]
+        if num_block_dims == 0:
+            return zeros([0, 2], DType.int32), zeros([0, 2], DType.int32)
+        input_shape.shape.assert_is_compatible_with([num_block_dims])
+        if base_paddings is not None:
+            base_paddings = convert_to_tensor(base_paddings, dtype=DType.int32, name="base_paddings")
+            base_paddings.shape.assert_is_compatible_with([num_block_dims, 2])
+        else:
+            base_paddings = zeros([num_block_dims, 2], DType.int32)
+        const_block_shape = tensor_util.constant_value(block_shape)
+        const_input_shape = tensor_util.constant_value(input_shape)
+        const_base_paddings = tensor_util.constant_value(base_paddings)
+        if const_block_shape is not None and const_input_shape is not None and const_base_paddings is not None:
+            block_shape = const_block_shape
+            input_shape = const_input_shape
+            base_paddings = const_base_paddings
+        pad_start = base_paddings[:, 0]
+        orig_pad_end = base_paddings[:, 1]
+        full_input_shape = input_shape + pad_start + orig_pad_end
+        pad_end_extra = (block_shape - full_input_shape % block_shape) % block_shape
+        pad_end = orig_pad_end + pad_end_extra
+        result_paddings = stack([[pad_start[i], pad_end[i]] for i in range(num_block_dims)], name="paddings")
+        result_crops = stack([[0, pad_end_extra[i]] for i in range(num_block_dims)], name="crops")
+        return result_paddings, result_crops
+
+
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     """``tf.pad``: Pad (zero fill), PadV2 (other fill values) or MirrorPad (REFLECT / SYMMETRIC).
 
@@ -471,6 +570,16 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         if num is None:
             raise ValueError(f"Cannot infer argument `num` from shape {num_or_size_splits}")
     return list(raw_op("SplitV", value=value, size_splits=size_splits, split_dim=axis, num_split=num, name=name))
+
+
+def dynamic_partition(data, partitions, num_partitions, name=None):
+    """``tf.dynamic_partition``: ``data`` split into ``num_partitions`` lists by ``partitions``."""
+    return raw_op("DynamicPartition", data=data, partitions=partitions, num_partitions=num_partitions, name=name)
+
+
+def parallel_dynamic_stitch(indices, data, name=None):
+    """``tf.parallel_dynamic_stitch``: dynamic_stitch for indices that are a partition."""
+    return raw_op("ParallelDynamicStitch", indices=indices, data=data, name=name)
 
 
 def dynamic_stitch(indices, data, name=None):

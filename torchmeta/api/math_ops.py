@@ -414,7 +414,8 @@ def add_n(inputs, name=None):
     message = "Inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape."
     if not inputs or not isinstance(inputs, (list, tuple)):
         raise ValueError(message)
-    inputs = [convert_to_tensor(x) if not _is_tensor(x) else x for x in inputs]
+    # Everything but a Tensor is converted, as TF's convert_n_to_tensor_or_indexed_slices does.
+    inputs = [x if isinstance(x, Tensor) else convert_to_tensor(x) for x in inputs]
     if len(inputs) == 1:
         if name:
             return raw_op("Identity", input=inputs[0], name=name)

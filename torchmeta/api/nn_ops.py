@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from torchmeta import dtypes, errors
-from torchmeta.api import array_ops, math_ops
+from torchmeta.api import array_ops, clip_ops, math_ops
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
+from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.random_ops import get_seed, random_uniform
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
@@ -37,7 +41,17 @@ __all__ = [
     "weighted_cross_entropy_with_logits",
     "in_top_k",
     "top_k",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "convolution",
+    "atrous_conv2d",
+    "with_space_to_batch",
+    "conv2d_transpose",
+    "conv3d_transpose",
+    "separable_conv2d",
+    "max_pool3d",
+    "avg_pool3d",
     "depthwise_conv2d",
     "depthwise_conv2d_native",
     "max_pool",
@@ -45,6 +59,7 @@ __all__ = [
     "local_response_normalization",
     "lrn",
     "dropout",
+    "dropout_v2",
     "moments",
     "batch_normalization",
     "fused_batch_norm",
@@ -387,7 +402,7 @@ def _get_sequence(value, n, channel_index, name):
     """TF's _get_sequence: an int or 1/n/n+2-list expanded to n + 2 entries in data-format order."""
     if value is None:
         return [1] * (n + 2)
-    if isinstance(value, int):
+    if isinstance(value, int) or not hasattr(value, "__len__"):
         value = [value]
     value = list(value)
     if len(value) == n + 2:
@@ -486,32 +501,537 @@ def depthwise_conv2d_native(
 
 
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None, dilations=None):
-    """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier].
-
-    A dilation ``rate`` > 1 becomes the op's ``dilations`` attr (TF builds SpaceToBatchND /
-    BatchToSpaceND around the op instead; the result is the same).
-    """
+    """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier]; a
+    dilation ``rate`` > 1 runs it between SpaceToBatchND and BatchToSpaceND, as TF builds it."""
     rate = _deprecated_lookup("dilations", dilations, "rate", rate)
     with name_scope(name, "depthwise", [input, filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         filter = convert_to_tensor(filter, name="filter_in")
-        rate = [1, 1] if rate is None else list(rate)
-        # TF's with_space_to_batch builds these two (for its checks); keeping them keeps TF's names.
-        array_ops.shape(filter)
-        convert_to_tensor(rate, dtype=dtypes.DType.int32, name="dilation_rate")
-        fmt = data_format or "NHWC"
-        dil = [1, 1, *rate] if fmt == "NCHW" else [1, *rate, 1]
-        padding, explicit = _convert_padding(padding)
-        return raw_op(
-            "DepthwiseConv2dNative",
-            input=input,
-            filter=filter,
-            strides=list(strides),
+        if rate is None:
+            rate = [1, 1]
+
+        def op(input_converted, _, padding):
+            return depthwise_conv2d_native(
+                input=input_converted,
+                filter=filter,
+                strides=strides,
+                padding=padding,
+                data_format=data_format or "NHWC",
+                name=name,
+            )
+
+        return with_space_to_batch(
+            input=input, filter_shape=array_ops.shape(filter), dilation_rate=rate, padding=padding, op=op
+        )
+
+
+def conv1d(
+    value=None,
+    filters=None,
+    stride=None,
+    padding=None,
+    use_cudnn_on_gpu=None,
+    data_format=None,
+    name=None,
+    input=None,
+    dilations=None,
+):
+    """``tf.nn.conv1d``: NWC (or NCW) ``value`` convolved with a WIO ``filters``, as a Conv2D over an
+    inserted height of 1 (ExpandDims, Conv2D, Squeeze, as TF builds it).
+
+    Raises:
+      ValueError: for a ``data_format`` other than NWC/NHWC or NCW/NCHW.
+    """
+    value = _deprecated_lookup("input", input, "value", value)
+    with name_scope(name, "conv1d", [value, filters]) as name:
+        if data_format is None or data_format in ("NHWC", "NWC"):
+            data_format, spatial_start_dim, channel_index = "NHWC", -3, 2
+        elif data_format in ("NCHW", "NCW"):
+            data_format, spatial_start_dim, channel_index = "NCHW", -2, 1
+        else:
+            raise ValueError(f"`data_format` must be 'NWC' or 'NCW'. Received: data_format={data_format}")
+        strides = [1, *_get_sequence(stride, 1, channel_index, "stride")]
+        dilations = [1, *_get_sequence(dilations, 1, channel_index, "dilations")]
+        value = array_ops.expand_dims(value, spatial_start_dim)
+        filters = array_ops.expand_dims(filters, 0)
+        result = raw_op(
+            "Conv2D",
+            input=value,
+            filter=filters,
+            strides=strides,
             padding=padding,
-            explicit_paddings=explicit,
-            data_format=fmt,
-            dilations=dil,
+            use_cudnn_on_gpu=use_cudnn_on_gpu,
+            data_format=data_format,
+            dilations=dilations,
             name=name,
+        )
+        return array_ops.squeeze(result, [spatial_start_dim])
+
+
+def conv3d(
+    input,
+    filter=None,
+    strides=None,
+    padding=None,
+    data_format="NDHWC",
+    dilations=(1, 1, 1, 1, 1),
+    name=None,
+    filters=None,
+):
+    """``tf.nn.conv3d``: NDHWC (or NCDHW) ``input`` convolved with a DHWIO ``filter``."""
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    return raw_op(
+        "Conv3D",
+        input=input,
+        filter=filter,
+        strides=list(strides),
+        padding=padding,
+        data_format=data_format or "NDHWC",
+        dilations=list(dilations) if dilations is not None else [1, 1, 1, 1, 1],
+        name=name,
+    )
+
+
+def convolution(
+    input,
+    filter=None,
+    padding=None,
+    strides=None,
+    dilation_rate=None,
+    name=None,
+    data_format=None,
+    filters=None,
+    dilations=None,
+):
+    """``tf.nn.convolution``: an N-D convolution (N = 1, 2, 3 from the filter's rank).
+
+    Dilated convolutions run an undilated one between SpaceToBatchND and BatchToSpaceND, as TF builds them.
+
+    Raises:
+      ValueError: when the number of spatial dims cannot be told or is not 1, 2 or 3.
+    """
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    dilations = _deprecated_lookup("dilations", dilations, "dilation_rate", dilation_rate)
+    if not isinstance(filter, Tensor) and not hasattr(filter, "_as_graph_element"):
+        with name_scope("convolution_internal", None, [filter, input]):
+            filter = convert_to_tensor(filter, name="filters")
+    if not isinstance(input, Tensor):
+        with name_scope("convolution_internal", None, [filter, input]):
+            input = convert_to_tensor(input, name="input")
+    filters_rank = filter.shape.rank
+    inputs_rank = input.shape.rank
+    if filters_rank:
+        n = filters_rank - 2
+    elif inputs_rank:
+        n = inputs_rank - 2
+    else:
+        raise ValueError(
+            "When `num_spatial_dims` is not set, one of `input.shape.rank` or `filters.shape.rank` must be known. "
+            f"Received: input.shape={input.shape} of rank {inputs_rank} and filters.shape={filter.shape} of rank "
+            f"{filters_rank}"
+        )
+    if n not in (1, 2, 3):
+        raise ValueError(f"`num_spatial_dims` must be 1, 2, or 3. Received: num_spatial_dims={n}.")
+    num_batch_dims = inputs_rank - n - 1 if inputs_rank else 1
+    channels_last = data_format is None or not data_format.startswith("NC")
+    channel_index = num_batch_dims + n if channels_last else num_batch_dims
+    dilations = _get_sequence(dilations, n, channel_index, "dilations")
+    strides = _get_sequence(strides, n, channel_index, "strides")
+    with name_scope(name, None if name else "convolution", [input, filter]) as name:
+        if any(d != 1 for d in dilations):
+            spatial = slice(2, None) if channel_index == 1 else slice(1, -1)
+            return _dilated_convolution(
+                input, filter, padding, strides[spatial], dilations[spatial], name, data_format, n
+            )
+        if n == 1:
+            return conv1d(
+                input, filter, strides, padding=padding, data_format=data_format, dilations=dilations, name=name
+            )
+        if n == 2:
+            return conv2d(
+                input,
+                filter,
+                strides,
+                padding=padding,
+                data_format=data_format or "NHWC",
+                dilations=dilations,
+                name=name,
+            )
+        return conv3d(
+            input, filter, strides, padding=padding, data_format=data_format or "NDHWC", dilations=dilations, name=name
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dilated ("atrous") convolutions: an undilated op between SpaceToBatchND and BatchToSpaceND (TF's
+# with_space_to_batch, _WithSpaceToBatch, Convolution and _NonAtrousConvolution)
+
+
+def _with_space_to_batch_base_paddings(filter_shape, num_spatial_dims, rate_or_const_rate):
+    filter_spatial_shape = filter_shape[:num_spatial_dims]
+    pad_extra_shape = (filter_spatial_shape - 1) * rate_or_const_rate
+    pad_extra_start = pad_extra_shape // 2
+    pad_extra_end = pad_extra_shape - pad_extra_start
+    return array_ops.stack([[pad_extra_start[i], pad_extra_end[i]] for i in range(num_spatial_dims)])
+
+
+def _with_space_to_batch_adjust(orig, fill_value, spatial_dims):
+    """``orig`` ([len(spatial_dims), ...]) placed at rows ``spatial_dims - 1``, ``fill_value`` elsewhere."""
+    fill_dims = orig.shape.as_list()[1:]
+    dtype = orig.dtype.as_numpy_dtype
+    parts = []
+    const_orig = tensor_util.constant_value(orig)
+    const_or_orig = const_orig if const_orig is not None else orig
+    prev_spatial_dim = 0
+    i = 0
+    while i < len(spatial_dims):
+        start_i = i
+        start_spatial_dim = spatial_dims[i]
+        if start_spatial_dim > 1:
+            parts.append(np.full([start_spatial_dim - 1 - prev_spatial_dim, *fill_dims], fill_value, dtype=dtype))
+        while i + 1 < len(spatial_dims) and spatial_dims[i + 1] == spatial_dims[i] + 1:
+            i += 1
+        parts.append(const_or_orig[start_i : i + 1])
+        prev_spatial_dim = spatial_dims[i]
+        i += 1
+    if const_orig is not None:
+        return np.concatenate(parts)
+    return array_ops.concat(parts, 0)
+
+
+def _space_to_batch_op(
+    input_shape,
+    dilation_rate,
+    padding,
+    build_op,
+    filter_shape=None,
+    spatial_dims=None,
+    data_format=None,
+    num_batch_dims=1,
+):
+    """TF's _WithSpaceToBatch: a function (input, filter) -> output. Builds the construction-time
+    constants where TF does (dilation_rate, filter_shape, the base paddings)."""
+    dilation_rate = convert_to_tensor(dilation_rate, dtypes.DType.int32, name="dilation_rate")
+    if dilation_rate.shape.rank not in (None, 1):
+        raise ValueError(
+            f"`dilation_rate.shape.rank` must be 1. Received: dilation_rate={dilation_rate} of rank "
+            f"{dilation_rate.shape.rank}"
+        )
+    if not dilation_rate.shape.is_fully_defined():
+        raise ValueError(
+            f"`dilation_rate.shape` must be fully defined. Received: dilation_rate={dilation_rate} with shape "
+            f"{dilation_rate.shape}"
+        )
+    num_spatial_dims = dilation_rate.shape.as_tuple()[0]
+    starting_spatial_dim = (
+        num_batch_dims + 1 if data_format is not None and data_format.startswith("NC") else num_batch_dims
+    )
+    if spatial_dims is None:
+        spatial_dims = range(starting_spatial_dim, num_spatial_dims + starting_spatial_dim)
+    orig_spatial_dims = list(spatial_dims)
+    spatial_dims = sorted({int(x) for x in orig_spatial_dims})
+    if spatial_dims != orig_spatial_dims or any(x < 1 for x in spatial_dims):
+        raise ValueError(
+            "`spatial_dims` must be a monotonically increasing sequence of positive integers. Received: "
+            f"spatial_dims={orig_spatial_dims}"
+        )
+    expected_input_rank = (
+        spatial_dims[-1] if data_format is not None and data_format.startswith("NC") else spatial_dims[-1] + 1
+    )
+    if input_shape.rank is not None and input_shape.rank < expected_input_rank:
+        raise ValueError(
+            f"`input.shape.rank` must be at least {expected_input_rank}. Received: input.shape={input_shape} with "
+            f"rank {input_shape.rank}"
+        )
+    const_rate = tensor_util.constant_value(dilation_rate)
+    rate_or_const_rate = dilation_rate
+    if const_rate is not None:
+        rate_or_const_rate = const_rate
+        if np.any(const_rate < 1):
+            raise ValueError(f"`dilation_rate` must be positive. Received: dilation_rate={const_rate}")
+        if np.all(const_rate == 1):
+            return build_op(num_spatial_dims, padding)
+    padding, explicit_paddings = _convert_padding(padding)
+    base_paddings = None
+    if padding == "SAME":
+        if filter_shape is None:
+            raise ValueError(
+                f"`filter_shape` must be specified for `padding='SAME'`. Received: filter_shape={filter_shape} and "
+                f"padding={padding}"
+            )
+        filter_shape = convert_to_tensor(filter_shape, name="filter_shape")
+        const_filter_shape = tensor_util.constant_value(filter_shape)
+        if const_filter_shape is not None:
+            base_paddings = _with_space_to_batch_base_paddings(const_filter_shape, num_spatial_dims, rate_or_const_rate)
+    elif padding == "VALID":
+        base_paddings = np.zeros([num_spatial_dims, 2], np.int32)
+    elif padding == "EXPLICIT":
+        explicit = np.array(explicit_paddings).reshape([num_spatial_dims + 2, 2])
+        base_paddings = explicit[2:] if data_format is not None and data_format.startswith("NC") else explicit[1:-1]
+    else:
+        raise ValueError(f"`padding` must be one of 'SAME' or 'VALID'. Received: padding={padding}")
+    op = build_op(num_spatial_dims, "VALID")
+
+    def call(inp, filter):
+        input_spatial_shape = None
+        if input_shape.rank is not None:
+            input_shape_list = input_shape.as_list()
+            input_spatial_shape = [input_shape_list[i] for i in spatial_dims]
+        if input_spatial_shape is None or None in input_spatial_shape:
+            input_shape_tensor = array_ops.shape(inp)
+            input_spatial_shape = array_ops.stack([input_shape_tensor[i] for i in spatial_dims])
+        paddings_base = base_paddings
+        if paddings_base is None:
+            paddings_base = _with_space_to_batch_base_paddings(
+                array_ops.shape(filter), num_spatial_dims, rate_or_const_rate
+            )
+        paddings, crops = array_ops.required_space_to_batch_paddings(
+            input_shape=input_spatial_shape, base_paddings=paddings_base, block_shape=dilation_rate
+        )
+        block_shape = _with_space_to_batch_adjust(dilation_rate, 1, spatial_dims)
+        paddings = _with_space_to_batch_adjust(paddings, 0, spatial_dims)
+        crops = _with_space_to_batch_adjust(crops, 0, spatial_dims)
+        input_converted = array_ops.space_to_batch_nd(input=inp, block_shape=block_shape, paddings=paddings)
+        result = op(input_converted, filter)
+        result_converted = array_ops.batch_to_space_nd(input=result, block_shape=block_shape, crops=crops)
+        channels_first = data_format is not None and data_format.startswith("NC")
+        if channels_first and result_converted.shape[1].value is None and filter is not None:
+            output_shape = result_converted.shape.as_list()
+            output_shape[1] = filter.shape[-1]
+            result_converted.set_shape(output_shape)
+        return result_converted
+
+    return call
+
+
+def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None, spatial_dims=None, data_format=None):
+    """``tf.nn.with_space_to_batch``: ``op(converted_input, num_spatial_dims, padding)`` run on the input
+    rearranged by SpaceToBatchND so that a dilated op becomes an undilated one (BatchToSpaceND after).
+
+    Raises:
+      ValueError: for a dilation rate that is not a known vector of positive ints, unusable spatial
+        dims or padding (TF's messages).
+    """
+    input = convert_to_tensor(input, name="input")
+
+    def build_op(num_spatial_dims, padding):
+        return lambda inp, _: op(inp, num_spatial_dims, padding)
+
+    call = _space_to_batch_op(
+        input.shape,
+        dilation_rate,
+        padding,
+        build_op,
+        filter_shape=filter_shape,
+        spatial_dims=spatial_dims,
+        data_format=data_format,
+    )
+    return call(input, None)
+
+
+def _non_atrous_convolution(input_shape, filter_shape, padding, data_format, strides, name, num_batch_dims):
+    """TF's _NonAtrousConvolution: (input, filter) -> conv1d/conv2d/conv3d with ``strides`` (spatial only)."""
+    if input_shape.rank is not None:
+        filter_shape = filter_shape.with_rank(input_shape.rank - num_batch_dims + 1)
+    if filter_shape.rank is not None:
+        input_shape = input_shape.with_rank(filter_shape.rank + num_batch_dims - 1)
+    if input_shape.rank is None:
+        raise ValueError(f"Rank of convolution must be known. Received: input_shape={input_shape} of rank None")
+    conv_dims = input_shape.rank - num_batch_dims - 1
+    strides = [1] * conv_dims if strides is None else list(strides)
+    if conv_dims == 1:
+        fmt = data_format or "NWC"
+        return lambda inp, filter: conv1d(
+            value=inp, filters=filter, stride=strides[0], padding=padding, data_format=fmt, name=name
+        )
+    if conv_dims == 2:
+        if data_format is None or data_format == "NHWC":
+            fmt, full = "NHWC", [1, *strides, 1]
+        else:
+            fmt, full = "NCHW", [1, 1, *strides]
+        return lambda inp, filter: conv2d(
+            input=inp, filter=filter, strides=full, padding=padding, data_format=fmt, name=name
+        )
+    if data_format is None or data_format == "NDHWC":
+        fmt, full = "NDHWC", [1, *strides, 1]
+    else:
+        fmt, full = "NCDHW", [1, 1, *strides]
+    return lambda inp, filter: conv3d(inp, filter, full, padding=padding, data_format=fmt, name=name)
+
+
+def _dilated_convolution(input, filter, padding, strides, dilations, name, data_format, num_spatial_dims):
+    """TF's Convolution helper for dilation rates > 1 (``strides``/``dilations`` spatial only)."""
+    filter_shape = as_shape(filter.shape)
+    input_shape = as_shape(input.shape)
+    num_batch_dims = input_shape.rank - num_spatial_dims - 1 if input_shape.rank is not None else 1
+    if data_format is None or not data_format.startswith("NC"):
+        spatial_dims = range(num_batch_dims, num_spatial_dims + num_batch_dims)
+    else:
+        spatial_dims = range(num_batch_dims + 1, num_spatial_dims + num_batch_dims + 1)
+    strides = np.array(strides, dtype=np.int32)
+    dilation_rate = np.array(dilations, dtype=np.int32)
+    if np.any(strides > 1) and np.any(dilation_rate > 1):
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={strides} and dilation_rate={dilation_rate}"
+        )
+
+    def build_op(_, op_padding):
+        return _non_atrous_convolution(
+            input_shape, filter_shape, op_padding, data_format, strides, name, num_batch_dims
+        )
+
+    call = _space_to_batch_op(
+        input_shape,
+        dilation_rate,
+        padding,
+        build_op,
+        filter_shape=filter_shape,
+        spatial_dims=spatial_dims,
+        data_format=data_format,
+        num_batch_dims=num_batch_dims,
+    )
+    return call(input, filter)
+
+
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """``tf.nn.atrous_conv2d``: a 2-D convolution with dilation ``rate`` in both spatial dims."""
+    return convolution(
+        input=value, filter=filters, padding=padding, dilation_rate=np.broadcast_to(rate, (2,)), name=name
+    )
+
+
+def conv2d_transpose(
+    value=None,
+    filter=None,
+    output_shape=None,
+    strides=None,
+    padding="SAME",
+    data_format="NHWC",
+    name=None,
+    input=None,
+    filters=None,
+    dilations=None,
+):
+    """``tf.nn.conv2d_transpose``: the gradient of conv2d with respect to its input (Conv2DBackpropInput)."""
+    value = _deprecated_lookup("input", input, "value", value)
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
+        with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
+            if data_format is None:
+                data_format = "NHWC"
+            channel_index = 1 if data_format.startswith("NC") else 3
+            strides = _get_sequence(strides, 2, channel_index, "strides")
+            dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+            padding, explicit = _convert_padding(padding)
+            return raw_op(
+                "Conv2DBackpropInput",
+                input_sizes=output_shape,
+                filter=filter,
+                out_backprop=value,
+                strides=strides,
+                padding=padding,
+                explicit_paddings=explicit,
+                data_format=data_format,
+                dilations=dilations,
+                name=name,
+            )
+
+
+def conv3d_transpose(
+    value=None,
+    filter=None,
+    output_shape=None,
+    strides=None,
+    padding="SAME",
+    data_format="NDHWC",
+    name=None,
+    input=None,
+    filters=None,
+    dilations=None,
+):
+    """``tf.nn.conv3d_transpose``: the gradient of conv3d with respect to its input (Conv3DBackpropInputV2)."""
+    value = _deprecated_lookup("input", input, "value", value)
+    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    with name_scope(name, "conv3d_transpose", [value, filter, output_shape]) as name:
+        if data_format is None:
+            data_format = "NDHWC"
+        channel_index = 1 if data_format.startswith("NC") else 4
+        strides = _get_sequence(strides, 3, channel_index, "strides")
+        dilations = _get_sequence(dilations, 3, channel_index, "dilations")
+        return raw_op(
+            "Conv3DBackpropInputV2",
+            input_sizes=output_shape,
+            filter=filter,
+            out_backprop=value,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilations=dilations,
+            name=name,
+        )
+
+
+def separable_conv2d(
+    input, depthwise_filter, pointwise_filter, strides, padding, rate=None, name=None, data_format=None, dilations=None
+):
+    """``tf.nn.separable_conv2d``: a depthwise convolution, then a 1x1 convolution mixing channels.
+
+    Raises:
+      ValueError: for a pointwise filter that is not 1x1.
+    """
+    rate = _deprecated_lookup("dilations", dilations, "rate", rate)
+    with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")
+        depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
+        pointwise_filter = convert_to_tensor(pointwise_filter, name="pointwise_filter")
+        pointwise_shape = pointwise_filter.shape.with_rank(4)
+        for dim in pointwise_shape.as_tuple()[:2]:
+            if dim not in (None, 1):
+                raise ValueError(f"Dimensions {dim} and 1 are not compatible")
+        if rate is None:
+            rate = [1, 1]
+
+        def op(input_converted, _, padding):
+            return depthwise_conv2d_native(
+                input=input_converted,
+                filter=depthwise_filter,
+                strides=strides,
+                padding=padding,
+                data_format=data_format or "NHWC",
+                name="depthwise",
+            )
+
+        depthwise = with_space_to_batch(
+            input=input, filter_shape=array_ops.shape(depthwise_filter), dilation_rate=rate, padding=padding, op=op
+        )
+        return conv2d(
+            depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID", data_format=data_format or "NHWC", name=name
+        )
+
+
+def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
+    """``tf.nn.max_pool3d``: max over windows of D, H and W."""
+    with name_scope(name, "MaxPool3D", [input]) as name:
+        data_format = data_format or "NDHWC"
+        channel_index = 1 if data_format.startswith("NC") else 4
+        ksize = _get_sequence(ksize, 3, channel_index, "ksize")
+        strides = _get_sequence(strides, 3, channel_index, "strides")
+        return raw_op(
+            "MaxPool3D", input=input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
+        )
+
+
+def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
+    """``tf.nn.avg_pool3d``: mean over windows of D, H and W (SAME padding averages real elements only)."""
+    with name_scope(name, "AvgPool3D", [input]) as name:
+        data_format = data_format or "NDHWC"
+        # TF's avg_pool3d takes channel index 3 here (a TF quirk; only ints and 5-lists reach it in practice).
+        channel_index = 1 if data_format.startswith("NC") else 3
+        ksize = _get_sequence(ksize, 3, channel_index, "ksize")
+        strides = _get_sequence(strides, 3, channel_index, "strides")
+        return raw_op(
+            "AvgPool3D", input=input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
         )
 
 
@@ -567,6 +1087,8 @@ lrn = local_response_normalization
 def _get_noise_shape(x, noise_shape):
     if noise_shape is None:
         return array_ops.shape(x)
+    if isinstance(noise_shape, Tensor):
+        return noise_shape
     try:
         noise = as_shape(noise_shape)
     except (TypeError, ValueError):
@@ -577,27 +1099,26 @@ def _get_noise_shape(x, noise_shape):
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
-    """``tf.compat.v1.nn.dropout``: zeroes each element with probability ``rate`` (= 1 - keep_prob) and scales
-    the others by 1 / (1 - rate).
-
-    Builds TF 2.21's graph: ``SelectV2(random_uniform(noise_shape) >= rate, x * scale, 0)``, the scale a
-    constant for a Python rate and ``x / (1 - rate)`` for a tensor one, so a seeded graph drops the units
-    TF drops.
+    """``tf.nn.dropout``: zeroes each element with probability ``rate`` (= 1 - ``keep_prob``) and scales
+    the rest by 1 / (1 - rate), with TF 2.x's graph (``x * scale``, ``RandomUniform >= rate``, SelectV2).
 
     Raises:
       ValueError: for non-float ``x``, a rate outside [0, 1), or neither/both of keep_prob and rate.
     """
-    if keep_prob is not None:
-        if rate is not None:
-            raise ValueError("Cannot specify both 'keep_prob' and 'rate'")
-        try:
-            rate = 1.0 - keep_prob
-        except TypeError:
-            raise ValueError(
-                f"`keep_prob` must be a floating point number or Tensor. Received: keep_prob={keep_prob}"
-            ) from None
+    try:
+        rate_from_keep_prob = 1.0 - keep_prob if keep_prob is not None else None
+    except TypeError:
+        raise ValueError(
+            f"`keep_prob` must be a floating point number or Tensor. Received: keep_prob={keep_prob}"
+        ) from None
+    rate = _deprecated_lookup("rate", rate, "keep_prob", rate_from_keep_prob)
     if rate is None:
         raise ValueError(f"`rate` must be provided. Received: rate={rate}")
+    return dropout_v2(x, rate, noise_shape=noise_shape, seed=seed, name=name)
+
+
+def dropout_v2(x, rate, noise_shape=None, seed=None, name=None):
+    """TF 2.x's ``tf.nn.dropout(x, rate)`` (what TF1's ``tf.nn.dropout`` builds in TF 2.21)."""
     with name_scope(name, "dropout", [x]) as name:
         is_rate_number = isinstance(rate, numbers.Real)
         if is_rate_number and (rate < 0 or rate >= 1):
@@ -606,15 +1127,15 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         x_dtype = x.dtype.base_dtype
         if not x_dtype.is_floating:
             raise ValueError(
-                f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype={x_dtype}"
+                f"`x.dtype` must be a floating point tensor as `x` will be scaled. Received: x_dtype={x.dtype}"
             )
         if is_rate_number and rate == 0:
-            get_seed(seed)  # TF's dummy RNG step: the graph's op-seed counter moves as if it had drawn
+            get_seed(seed)  # TF draws the op seed even here, so later seeds stay the same
             return x
         if not isinstance(rate, Tensor):
             if not is_rate_number:
                 raise ValueError(f"`rate` must be a scalar or scalar tensor. Received: rate={rate}")
-            scale = constant(1 / (1 - rate), dtype=x_dtype)
+            scale = convert_to_tensor(1 / (1 - rate), dtype=x_dtype)
             ret = raw_op("Mul", x=x, y=scale)
         else:
             rate.shape.assert_has_rank(0)
@@ -622,13 +1143,13 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
                 if not rate.dtype.is_compatible_with(x_dtype):
                     raise ValueError(
                         "`x.dtype` must be compatible with `rate.dtype`. "
-                        f"Received: x.dtype={x_dtype} and rate.dtype={rate.dtype}"
+                        f"Received: x.dtype={x.dtype} and rate.dtype={rate.dtype}"
                     )
-                rate = math_ops.cast(rate, x_dtype, name="rate")
+                rate = raw_op("Cast", x=rate, DstT=x_dtype, name="rate")
             one_tensor = constant(1, dtype=x_dtype)
             ret = raw_op("RealDiv", x=x, y=raw_op("Sub", x=one_tensor, y=rate))
         noise_shape = _get_noise_shape(x, noise_shape)
-        random_tensor = random_uniform(noise_shape, seed=seed, dtype=x_dtype)
+        random_tensor = random_uniform(shape=noise_shape, seed=seed, dtype=x_dtype)
         keep_mask = random_tensor >= rate
         zero_tensor = constant(0, dtype=x_dtype)
         ret = array_ops.where_v2(keep_mask, ret, zero_tensor)
@@ -700,6 +1221,8 @@ def fused_batch_norm(
         mean = constant([])
     if variance is None:
         variance = constant([])
+    # cuDNN's minimum epsilon, which TF applies on every device.
+    epsilon = max(epsilon, 1.001e-5)
     outs = raw_op(
         "FusedBatchNormV3",
         x=x,
@@ -730,58 +1253,93 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
 # Embeddings
 
 
-def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
-    """``tf.nn.embedding_lookup``: rows ``ids`` of ``params`` (a tensor, or a list sharded "mod").
+def _clip(params, ids, max_norm):
+    """Rows of ``params`` rescaled to an L2 norm of at most ``max_norm`` (TF's embedding_ops._clip)."""
+    if max_norm is None:
+        return params
+    ids_rank = convert_to_tensor(ids).shape.rank
+    params_rank = convert_to_tensor(params).shape.rank
+    if ids_rank and params_rank:
+        axes = list(range(ids_rank, params_rank))
+    else:
+        axes = math_ops.range(
+            ids_rank if ids_rank else array_ops.rank(ids), params_rank if params_rank else array_ops.rank(params)
+        )
+    return clip_ops.clip_by_norm(params, max_norm, axes=axes)
 
-    With one tensor this is a GatherV2 (named after the scope) and an Identity, as in TF. With a
-    list, id ``i`` is row ``i // n`` of ``params[i % n]``; the graph partitions ids with
-    Equal/Where/Gather and joins the lookups with DynamicStitch (TF uses DynamicPartition and
-    ParallelDynamicStitch), then restores the shape of ``ids``.
+
+def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
+    """``tf.nn.embedding_lookup``: rows ``ids`` of ``params`` (a tensor, a list of shards or a
+    PartitionedVariable), as TF builds it: one GatherV2 and an Identity for one tensor; for shards,
+    DynamicPartition of the ids by shard ("mod": id % n, "div": contiguous ranges), a gather per
+    shard and ParallelDynamicStitch. ``max_norm`` clips each looked-up row's L2 norm.
 
     Raises:
-      ValueError: for empty ``params`` or an unknown ``partition_strategy``.
-      NotImplementedError: for ``max_norm`` or the "div" strategy over several tensors.
+      ValueError: for no params or an unknown ``partition_strategy``.
     """
-    if params is None or (isinstance(params, (list, tuple)) and not params):
-        raise ValueError("Need at least one param")
-    if max_norm is not None:
-        raise NotImplementedError("embedding_lookup with max_norm is not supported yet")
-    if partition_strategy not in ("mod", "div"):
-        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}.Must be one of either `mod` or `div`.")
-    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    if params is None:
+        raise ValueError("params must be specified")
+    if isinstance(params, (list, tuple)) and not params:
+        raise ValueError("Length of params is currently 0. Need at least one param.")
+    params = list(params) if isinstance(params, (list, tuple, PartitionedVariable)) else [params]
     with name_scope(name, "embedding_lookup", [*params, ids]) as name:
         n = len(params)
-        params = [
-            p if isinstance(p, Tensor) else convert_to_tensor(p, name=f"params_{i}") for i, p in enumerate(params)
-        ]
+        if not any(getattr(p, "_is_resource", False) for p in params):
+            params = [
+                p if isinstance(p, Tensor) else convert_to_tensor(p, name=f"params_{i}") for i, p in enumerate(params)
+            ]
         ids = convert_to_tensor(ids, name="ids")
         if n == 1:
             with graph_lib.colocate_with(params[0]):
-                result = array_ops.gather(params[0], ids, name=name)
+                result = _clip(array_ops.gather(params[0], ids, name=name), ids, max_norm)
             return array_ops.identity(result)
-        if partition_strategy == "div":
-            raise NotImplementedError("embedding_lookup over several tensors supports partition_strategy='mod' only")
         flat_ids = array_ops.reshape(ids, [-1])
-        p_assignments = math_ops.cast(flat_ids % n, dtypes.DType.int32)
-        new_ids = flat_ids // n
-        indices, results = [], []
-        for p in range(n):
-            where = array_ops.where(math_ops.equal(p_assignments, p))
-            pindices = math_ops.cast(array_ops.reshape(where, [-1]), dtypes.DType.int32)
-            pids = array_ops.gather(new_ids, pindices)
-            with graph_lib.colocate_with(params[p]):
-                results.append(array_ops.gather(params[p], pids))
-            indices.append(pindices)
-        ret = raw_op("DynamicStitch", indices=indices, data=results, name=name)
-        element_static = TensorShape(params[0].shape.as_tuple()[1:]) if params[0].shape.rank is not None else None
-        for p in params[1:]:
-            if element_static is not None and p.shape.rank is not None:
-                element_static = element_static.merge_with(TensorShape(p.shape.as_tuple()[1:]))
-        if element_static is not None and element_static.is_fully_defined():
-            element_dims = element_static.as_list()
+        original_indices = math_ops.range(array_ops.size(flat_ids, out_type=dtypes.DType.int32))
+        if partition_strategy == "mod":
+            p_assignments = flat_ids % n
+            new_ids = flat_ids // n
+        elif partition_strategy == "div":
+            dims = [p.shape.as_tuple()[0] if p.shape.rank else None for p in params]
+            if all(d is not None for d in dims):
+                num_total_ids = constant(sum(dims), flat_ids.dtype)
+            else:
+                sizes = []
+                for p, d in zip(params, dims):
+                    if d is not None:
+                        sizes.append(d)
+                    else:
+                        with graph_lib.colocate_with(p):
+                            sizes.append(array_ops.shape(p)[0])
+                num_total_ids = math_ops.reduce_sum(math_ops.cast(array_ops.stack(sizes), flat_ids.dtype))
+            ids_per_partition = num_total_ids // n
+            extras = num_total_ids % n
+            p_assignments = math_ops.maximum(
+                flat_ids // (ids_per_partition + 1), (flat_ids - extras) // ids_per_partition
+            )
+            new_ids = array_ops.where(
+                p_assignments < extras, flat_ids % (ids_per_partition + 1), (flat_ids - extras) % ids_per_partition
+            )
         else:
-            element_dims = array_ops.slice(array_ops.shape(params[0]), [1], [-1])
-        ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_dims], 0))
-        if element_static is not None:
-            ret.set_shape(ids.shape.concatenate(element_static))
-        return ret
+            raise ValueError(
+                f"Unrecognized partition strategy: {partition_strategy}.Must be one of either `mod` or `div`."
+            )
+        p_assignments = math_ops.cast(p_assignments, dtypes.DType.int32)
+        gather_ids = array_ops.dynamic_partition(new_ids, p_assignments, n)
+        pindices = array_ops.dynamic_partition(original_indices, p_assignments, n)
+        partitioned_result = []
+        for p in range(n):
+            with graph_lib.device(None), graph_lib.colocate_with(params[p]):
+                partitioned_result.append(array_ops.gather(params[p], gather_ids[p]))
+        ret = array_ops.parallel_dynamic_stitch(pindices, partitioned_result, name=name)
+        element_shape_s = params[0].shape[1:]
+        for p in params[1:]:
+            element_shape_s = element_shape_s.merge_with(p.shape[1:])
+        if element_shape_s.is_fully_defined():
+            element_shape_d = element_shape_s
+        else:
+            with graph_lib.colocate_with(params[0]):
+                params_shape = array_ops.shape(params[0])
+            element_shape_d = params_shape[1:]
+        ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_shape_d], 0))
+        ret.set_shape(ids.shape.concatenate(element_shape_s))
+        return _clip(ret, ids, max_norm)

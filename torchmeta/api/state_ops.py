@@ -20,6 +20,7 @@ from torchmeta.api.variables import (
     moving_average_variables,
     report_uninitialized_variables,
     trainable_variables,
+    variable_creator_scope,
     variables_initializer,
 )
 from torchmeta.framework import graph as graph_lib
@@ -47,6 +48,7 @@ __all__ = [
     "report_uninitialized_variables",
     "trainable_variables",
     "variables_initializer",
+    "variable_creator_scope",
 ]
 
 

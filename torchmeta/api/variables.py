@@ -6,6 +6,7 @@ so a graph built here imports into TensorFlow with working variables, and back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from torchmeta import dtypes
@@ -38,6 +39,7 @@ __all__ = [
     "report_uninitialized_variables",
     "assert_variables_initialized",
     "SaveSliceInfo",
+    "variable_creator_scope",
 ]
 
 
@@ -82,16 +84,76 @@ class SaveSliceInfo:
         return proto
 
 
+_CREATOR_STACK = ("__variable_creator_stack",)
+
+_VARIABLE_ARGS = (
+    "initial_value",
+    "trainable",
+    "collections",
+    "validate_shape",
+    "caching_device",
+    "name",
+    "variable_def",
+    "dtype",
+    "expected_shape",
+    "import_scope",
+    "constraint",
+    "use_resource",
+    "synchronization",
+    "aggregation",
+    "shape",
+)
+
+
+def _default_variable_creator(next_creator=None, **kwargs):
+    use_resource = kwargs.pop("use_resource", None)
+    target = ResourceVariable if use_resource else RefVariable
+    kwargs = {k: v for k, v in kwargs.items() if k != "collections" or v is not None}
+    return type.__call__(target, **kwargs)
+
+
 class _VariableMeta(type):
-    """``tf.Variable(...)`` builds a RefVariable, or a ResourceVariable with ``use_resource=True``."""
+    """``tf.Variable(...)`` builds a RefVariable, or a ResourceVariable with ``use_resource=True``,
+    through the creators of ``tf.variable_creator_scope`` (innermost first), as TF's VariableV1."""
 
     def __call__(cls, *args, **kwargs):
         if cls is Variable or cls is VariableV1:
-            use_resource = kwargs.pop("use_resource", None)
-            target = ResourceVariable if use_resource else RefVariable
-            return target(*args, **kwargs)
+            kwargs.update(zip(_VARIABLE_ARGS, args))
+            creators = graph_lib.get_collection(_CREATOR_STACK)
+            if not creators:
+                return _default_variable_creator(**kwargs)
+
+            def make_getter(creator, previous):
+                return lambda **kw: creator(previous, **kw)
+
+            getter = _default_variable_creator
+            for creator in creators:
+                getter = make_getter(creator, getter)
+            return getter(**kwargs)
         kwargs.pop("use_resource", None)
         return super().__call__(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def variable_creator_scope(variable_creator):
+    """``tf.variable_creator_scope``: ``variable_creator(next_creator, **kwargs)`` makes every variable
+    created inside (tf.Variable, get_variable, layers), calling ``next_creator`` to create one.
+
+    Example::
+
+        def creator(next_creator, **kwargs):
+            kwargs["trainable"] = False
+            return next_creator(**kwargs)
+
+        with tf.variable_creator_scope(creator):
+            v = tf.get_variable("v", [3])          # not trainable
+    """
+    stack = graph_lib.get_collection_ref(_CREATOR_STACK)
+    stack.append(variable_creator)
+    try:
+        yield
+    finally:
+        del stack[len(stack) - 1 - stack[::-1].index(variable_creator)]
 
 
 class Variable(metaclass=_VariableMeta):
@@ -301,7 +363,11 @@ class RefVariable(Variable):
         self._trainable = trainable
         collections = _collections_for(collections, trainable)
         g = graph_lib.get_default_graph()
-        with graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name:
+        # TF builds variables in init_scope: outside any control-dependency block (and control flow).
+        with (
+            graph_lib.control_dependencies(None),
+            graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name,
+        ):
             true_name = scope_name[:-1]
             if init_from_fn:
                 with g._attr_scope({"_class": _colocation_attr(true_name)}):
@@ -413,7 +479,11 @@ class ResourceVariable(Variable):
         self._trainable = trainable
         collections = _collections_for(collections, trainable)
         g = graph_lib.get_default_graph()
-        with graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name:
+        # TF builds variables in init_scope: outside any control-dependency block (and control flow).
+        with (
+            graph_lib.control_dependencies(None),
+            graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name,
+        ):
             handle_name = scope_name[:-1]
             with g._attr_scope({"_class": _colocation_attr(handle_name)}):
                 with graph_lib.name_scope("Initializer"), graph_lib.device(None):

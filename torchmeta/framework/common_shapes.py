@@ -192,10 +192,28 @@ def summarize_node(op) -> str:
     return f"{{{{node {op.name}}}}} = {op.type}[{summary}]({', '.join(inputs)})"
 
 
-def _summarize_value(value) -> str:
-    flat = np.asarray(value).reshape(-1).tolist()
-    text = " ".join(str(v) for v in flat[:256])
-    return text + ("..." if len(flat) > 256 else "")
+def _summarize_value(value, limit: int = 256) -> str:
+    """A constant as TF's ``Tensor::SummarizeValue`` prints it in shape errors: ``1 2`` for a vector,
+    ``[0 0][0 0]`` for a matrix (no outer brackets), ``...`` after ``limit`` elements."""
+    arr = np.asarray(value)
+    flat = arr.reshape(-1).tolist()
+    if arr.ndim <= 1:
+        return " ".join(str(v) for v in flat[:limit]) + ("..." if len(flat) > limit else "")
+    shown = iter(flat[:limit])
+
+    def nested(shape):
+        if len(shape) == 1:
+            items = [str(v) for _, v in zip(range(shape[0]), shown)]
+            return " ".join(items)
+        parts = []
+        for _ in range(shape[0]):
+            inner = nested(shape[1:])
+            if not inner:
+                break
+            parts.append(f"[{inner}]")
+        return "".join(parts)
+
+    return nested(arr.shape) + ("..." if len(flat) > limit else "")
 
 
 def shape_error(op, message: str) -> ValueError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torchmeta.api import array_ops
+from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.common_shapes import (
@@ -883,6 +883,76 @@ def dynamic_stitch(indices, data):
 
 
 foldable("InvertPermutation", "DynamicStitch")
+
+
+@register_op(
+    "ParallelDynamicStitch",
+    inputs=["indices: N * int32", "data: N * T"],
+    outputs=["merged: T"],
+    attrs=["N: int >= 1", "T: type"],
+    shape=_dynamic_stitch_shape,
+)
+def parallel_dynamic_stitch(indices, data):
+    """DynamicStitch whose indices are a partition (each index once, as DynamicPartition makes them)."""
+    return dynamic_stitch(indices, data)
+
+
+def _dynamic_partition_shape(op):
+    n = op.get_attr("num_partitions")
+    data, partitions = op.inputs[0].shape, op.inputs[1].shape
+    if data.rank is None or partitions.rank is None:
+        return [unknown_shape()] * n
+    if data.rank < partitions.rank:
+        raise shape_error(op, f"Shape must be at least rank {partitions.rank} but is rank {data.rank}")
+    for i, (d, p) in enumerate(zip(data.as_tuple(), partitions.as_tuple())):
+        if d is not None and p is not None and d != p:
+            raise shape_error(op, f"Dimension {i} in both shapes must be equal, but are {d} and {p}")
+    return [TensorShape([None, *data.as_tuple()[partitions.rank :]])] * n
+
+
+@register_op(
+    "DynamicPartition",
+    inputs=["data: T", "partitions: int32"],
+    outputs=["outputs: num_partitions * T"],
+    attrs=["num_partitions: int >= 1", "T: type"],
+    shape=_dynamic_partition_shape,
+)
+def dynamic_partition(data, partitions, num_partitions):
+    """``outputs[i]``: the slices of ``data`` whose ``partitions`` entry is ``i``, in order."""
+    if tuple(data.shape[: partitions.ndim]) != tuple(partitions.shape):
+        raise invalid(
+            f"data.shape must start with partitions.shape, got data.shape = {format_dims(tuple(data.shape))}, "
+            f"partitions.shape = {format_dims(tuple(partitions.shape))}"
+        )
+    flat_p = partitions.reshape(-1)
+    bad = flat_p[(flat_p < 0) | (flat_p >= num_partitions)]
+    if bad.numel():
+        index = int(torch.nonzero((flat_p < 0) | (flat_p >= num_partitions))[0])
+        raise invalid(f"partitions[{index}] = {int(bad[0])} is not in [0, {num_partitions})")
+    flat_data = data.reshape((-1, *data.shape[partitions.ndim :]))
+    if is_np(data):
+        p = flat_p.cpu().numpy() if isinstance(flat_p, torch.Tensor) else flat_p
+        return [flat_data[p == i] for i in range(num_partitions)]
+    return [flat_data[flat_p == i] for i in range(num_partitions)]
+
+
+@register_gradient("DynamicPartition")
+def _dynamic_partition_grad(op, *grads):
+    """Stitches the partitions' gradients back into the data's layout."""
+    data, indices = op.inputs
+    num_partitions = op.get_attr("num_partitions")
+    prefix_shape = array_ops.shape(indices)
+    original_indices = array_ops.reshape(math_ops.range(math_ops.reduce_prod(prefix_shape)), prefix_shape)
+    partitioned_indices = raw_op(
+        "DynamicPartition", data=original_indices, partitions=indices, num_partitions=num_partitions
+    )
+    reconstructed = raw_op("ParallelDynamicStitch", indices=partitioned_indices, data=list(grads))
+    return [array_ops.reshape(reconstructed, array_ops.shape(data)), None]
+
+
+@register_gradient("ParallelDynamicStitch")
+def _parallel_dynamic_stitch_grad(op, grad):
+    return _dynamic_stitch_grad(op, grad)
 
 
 @register_gradient("DynamicStitch")

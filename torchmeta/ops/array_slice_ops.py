@@ -363,9 +363,10 @@ foldable("Slice", "StridedSlice", "StridedSliceGrad")
 def _slice_grad(op, grad):
     """Pads ``grad`` back to the input's shape: ``begin`` zeros before, the rest after."""
     x, begin = op.inputs[0], op.inputs[1]
+    input_rank = array_ops.rank(x)
     index_dtype = begin.dtype.base_dtype
     slice_size = array_ops.shape(op.outputs[0], out_type=index_dtype)
-    shape = array_ops.stack([array_ops.rank(x), 1])
+    shape = array_ops.stack([input_rank, 1])
     before_pad = array_ops.reshape(begin, shape)
     remaining = raw_op("Sub", x=array_ops.shape(x, out_type=index_dtype), y=slice_size, name="sub")
     after_pad = array_ops.reshape(raw_op("Sub", x=remaining, y=begin, name="sub"), shape)

@@ -12,26 +12,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.api import list_ops as tf_list_ops
 from torchmeta.dtypes import DType, type_string
+from torchmeta.framework.common_shapes import format_dims
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
+from torchmeta.ops.common import invalid
 
 __all__ = ["TensorList"]
 
 
 def _dims_str(dims) -> str:
-    if dims is None:
-        return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
-
-
-def _invalid(message: str):
-    return errors.InvalidArgumentError(None, None, message)
+    """A partial shape as TF's PartialTensorShape::DebugString prints it (``<unknown>`` for an unknown rank)."""
+    return "<unknown>" if dims is None else format_dims(dims)
 
 
 def _shape_arg(value):
@@ -41,7 +37,7 @@ def _shape_arg(value):
     if isinstance(value, torch.Tensor):
         if value.dim() == 0:
             if int(value) != -1:
-                raise _invalid("The only valid scalar shape tensor is the fully unknown shape specified as -1.")
+                raise invalid("The only valid scalar shape tensor is the fully unknown shape specified as -1.")
             return None
         return tuple(None if int(d) == -1 else int(d) for d in value.tolist())
     return value
@@ -53,7 +49,7 @@ def _merge(a, b, what="element shapes"):
     if b is None:
         return a
     if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
-        raise _invalid(f"Incompatible shapes during merge: {_dims_str(a)} vs. {_dims_str(b)}")
+        raise invalid(f"Incompatible shapes during merge: {_dims_str(a)} vs. {_dims_str(b)}")
     return tuple(x if x is not None else y for x, y in zip(a, b))
 
 
@@ -102,12 +98,12 @@ class TensorList:
     def __add__(self, other: TensorList) -> TensorList:
         """TF's TensorListBinaryAdd (how AddN sums lists of gradients): element by element."""
         if len(self.elements) != len(other.elements):
-            raise _invalid(
+            raise invalid(
                 "Trying to add two lists of tensors with different lengths. One is "
                 f"{len(self.elements)} and the other is {len(other.elements)}"
             )
         if self.element_dtype is not other.element_dtype:
-            raise _invalid(
+            raise invalid(
                 "Trying to add two lists of tensors of different dtypes. One is "
                 f"{type_string(self.element_dtype)} and the other is {type_string(other.element_dtype)}"
             )
@@ -118,7 +114,7 @@ class TensorList:
 
     def check_dtype(self, dtype) -> None:
         if dtype is not self.element_dtype:
-            raise _invalid(
+            raise invalid(
                 f"Invalid data types; op elements {type_string(dtype)} but list elements "
                 f"{type_string(self.element_dtype)}"
             )
@@ -126,7 +122,7 @@ class TensorList:
     def zeros(self, shape_arg, what="read an uninitialized tensor"):
         dims = _merge(self.element_shape, _shape_arg(shape_arg))
         if not _fully_defined(dims):
-            raise _invalid(
+            raise invalid(
                 f"Trying to {what} but element_shape is not fully defined: {_dims_str(dims)} and no list element is set."
             )
         return torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
@@ -142,7 +138,7 @@ class TensorList:
                         dims = _merge(dims, tuple(other.shape))
                         break
             if not _fully_defined(dims):
-                raise _invalid(
+                raise invalid(
                     "Trying to read an uninitialized tensor but element_shape is not fully defined: "
                     f"{_dims_str(dims)} and no list element is set."
                 )
@@ -151,12 +147,12 @@ class TensorList:
 
     def check_item(self, item, where="set a tensor with incompatible shape at a list index") -> None:
         if isinstance(item, torch.Tensor) and item.dtype != self.torch_dtype:
-            raise _invalid(
+            raise invalid(
                 f"Invalid data types; op elements {type_string(item.dtype)} but list elements "
                 f"{type_string(self.element_dtype)}"
             )
         if not _compatible(self.element_shape, tuple(item.shape)):
-            raise _invalid(
+            raise invalid(
                 f"Tried to {where}. Item element shape: {_dims_str(tuple(item.shape))} list shape: "
                 f"{_dims_str(self.element_shape)}"
             )
@@ -225,7 +221,7 @@ def _element_shape_shape(op):
 def _count(value, what: str) -> int:
     n = int(value)
     if n < 0:
-        raise _invalid(f"The {what} must be a non negative number, but got {n}")
+        raise invalid(f"The {what} must be a non negative number, but got {n}")
     return n
 
 
@@ -265,7 +261,7 @@ def tensor_list_set_item(input_handle, index, item, element_dtype, resize_if_ind
     i = int(index)
     n = len(lst.elements)
     if i < 0 or (i >= n and not resize_if_index_out_of_bounds):
-        raise _invalid(f"Trying to modify element {i} in a list with {n} elements.")
+        raise invalid(f"Trying to modify element {i} in a list with {n} elements.")
     lst.check_item(item)
     elements = list(lst.elements)
     if i >= n:
@@ -287,7 +283,7 @@ def tensor_list_get_item(input_handle, index, element_shape, element_dtype):
     i = int(index)
     n = len(lst.elements)
     if i < 0 or i >= n:
-        raise _invalid(f"Trying to access element {i} in a list with {n} elements.")
+        raise invalid(f"Trying to access element {i} in a list with {n} elements.")
     return lst.item(i, element_shape)
 
 
@@ -295,14 +291,14 @@ def _stack_items(lst: TensorList, items, element_shape):
     if not items:
         dims = _merge(lst.element_shape, _shape_arg(element_shape))
         if not _fully_defined(dims):
-            raise _invalid(
+            raise invalid(
                 f"Tried to stack elements of an empty list with non-fully-defined element_shape: {_dims_str(dims)}"
             )
         return torch.zeros((0, *dims), dtype=lst.torch_dtype, device=lst.device)
     first = items[0].shape
     for v in items[1:]:
         if v.shape != first:
-            raise _invalid(
+            raise invalid(
                 f"Incompatible shapes during merge: {_dims_str(tuple(first))} vs. {_dims_str(tuple(v.shape))}"
             )
     return torch.stack(items)
@@ -320,7 +316,7 @@ def tensor_list_stack(input_handle, element_shape, element_dtype, num_elements):
     lst.check_dtype(element_dtype)
     n = len(lst.elements)
     if num_elements != -1 and num_elements != n:
-        raise _invalid(f"Operation expected a list with {num_elements} elements but got a list with {n} elements.")
+        raise invalid(f"Operation expected a list with {num_elements} elements but got a list with {n} elements.")
     items = [lst.item(i, element_shape) for i in range(n)]
     return _stack_items(lst, items, element_shape)
 
@@ -334,10 +330,10 @@ def tensor_list_stack(input_handle, element_shape, element_dtype, num_elements):
 )
 def tensor_list_from_tensor(tensor, element_shape, element_dtype):
     if tensor.dim() == 0:
-        raise _invalid(f"Tensor must be at least a vector, but saw shape: {_dims_str(tuple(tensor.shape))}")
+        raise invalid(f"Tensor must be at least a vector, but saw shape: {_dims_str(tuple(tensor.shape))}")
     dims = _shape_arg(element_shape)
     if not _compatible(dims, tuple(tensor.shape[1:])):
-        raise _invalid(
+        raise invalid(
             f"Specified a list with shape {_dims_str(dims)} from a tensor with shape {_dims_str(tuple(tensor.shape))}"
         )
     return TensorList(list(tensor.unbind(0)), dims, element_dtype, device=tensor.device)
@@ -356,7 +352,7 @@ def tensor_list_push_back(input_handle, tensor, element_dtype):
     lst.check_item(tensor, "push element with incompatible shape to list")
     n = len(lst.elements)
     if lst.max_num_elements != -1 and n >= lst.max_num_elements:
-        raise _invalid(f"Tried to push item into a full list list size: {n} max_num_elements: {lst.max_num_elements}")
+        raise invalid(f"Tried to push item into a full list list size: {n} max_num_elements: {lst.max_num_elements}")
     return lst.copy([*lst.elements, tensor])
 
 
@@ -371,7 +367,7 @@ def tensor_list_pop_back(input_handle, element_shape, element_dtype):
     lst = input_handle
     lst.check_dtype(element_dtype)
     if not lst.elements:
-        raise _invalid("Trying to pop from an empty list.")
+        raise invalid("Trying to pop from an empty list.")
     value = lst.item(len(lst.elements) - 1, element_shape)
     return lst.copy(lst.elements[:-1]), value
 
@@ -412,29 +408,29 @@ def tensor_list_concat_v2(input_handle, element_shape, leading_dims, element_dty
     lst.check_dtype(element_dtype)
     dims = _merge(lst.element_shape, _shape_arg(element_shape))
     if dims is not None and len(dims) == 0:
-        raise _invalid("Concat requires elements to be at least vectors, found scalars instead.")
+        raise invalid("Concat requires elements to be at least vectors, found scalars instead.")
     items = []
     leading = [int(d) for d in leading_dims.tolist()] if leading_dims.numel() else []
     for i, value in enumerate(lst.elements):
         if value is None:
             if dims is None or any(d is None for d in dims[1:]):
-                raise _invalid(
+                raise invalid(
                     "Trying to concat list with only uninitialized tensors but element_shape_except_first_dim is "
                     f"not fully defined: {_dims_str(None if dims is None else dims[1:])}"
                 )
             first = dims[0] if dims[0] is not None else (leading[i] if i < len(leading) else None)
             if first is None:
-                raise _invalid(
+                raise invalid(
                     "All uninitialized elements of the list must have a known first dimension or leading_dims must "
                     "be set."
                 )
             value = torch.zeros((first, *dims[1:]), dtype=lst.torch_dtype, device=lst.device)
         elif value.dim() == 0:
-            raise _invalid("Concat saw a scalar shape at index 0 but requires at least vectors.")
+            raise invalid("Concat saw a scalar shape at index 0 but requires at least vectors.")
         items.append(value)
     if not items:
         if dims is None or any(d is None for d in dims[1:]):
-            raise _invalid(
+            raise invalid(
                 "All except the first dimension must be fully defined when concating an empty tensor list. "
                 f"element_shape: {_dims_str(dims)}"
             )
@@ -458,7 +454,7 @@ def tensor_list_gather(input_handle, indices, element_shape, element_dtype):
     items = []
     for i in indices.reshape(-1).tolist():
         if i < 0 or i >= n:
-            raise _invalid(f"Trying to access element {i} in a list with {n} elements.")
+            raise invalid(f"Trying to access element {i} in a list with {n} elements.")
         items.append(lst.item(i, element_shape))
     return _stack_items(lst, items, element_shape)
 
@@ -467,11 +463,11 @@ def _scatter(lst: TensorList, tensor, indices, element_dtype) -> TensorList:
     idx = indices.reshape(-1).tolist()
     if tensor.dim() == 0 or tensor.shape[0] != len(idx):
         got = tensor.shape[0] if tensor.dim() else 0
-        raise _invalid(f"Invalid number of rows in input tensor. Expected: {len(idx)} Actual: {got}")
+        raise invalid(f"Invalid number of rows in input tensor. Expected: {len(idx)} Actual: {got}")
     elements = list(lst.elements)
     for i, row in zip(idx, tensor.unbind(0)):
         if i < 0:
-            raise _invalid("Indices in TensorListScatter must all be non-negative.")
+            raise invalid("Indices in TensorListScatter must all be non-negative.")
         if i >= len(elements):
             elements.extend([None] * (i + 1 - len(elements)))
         elements[i] = row
@@ -513,10 +509,10 @@ def tensor_list_scatter_into_existing_list(input_handle, tensor, indices, elemen
 )
 def tensor_list_split(tensor, element_shape, lengths, element_dtype):
     if tensor.dim() == 0:
-        raise _invalid(f"Tensor must be at least a vector, but saw shape: {_dims_str(tuple(tensor.shape))}")
+        raise invalid(f"Tensor must be at least a vector, but saw shape: {_dims_str(tuple(tensor.shape))}")
     sizes = [int(x) for x in lengths.tolist()]
     if sum(sizes) != tensor.shape[0]:
-        raise _invalid(f"Unused values in tensor. Length of tensor: {tensor.shape[0]} Values used: {sum(sizes)}")
+        raise invalid(f"Unused values in tensor. Length of tensor: {tensor.shape[0]} Values used: {sum(sizes)}")
     return TensorList(list(torch.split(tensor, sizes)), _shape_arg(element_shape), element_dtype, device=tensor.device)
 
 
@@ -529,7 +525,7 @@ def tensor_list_split(tensor, element_shape, lengths, element_dtype):
 def tensor_list_resize(input_handle, size):
     n = int(size)
     if n < 0:
-        raise _invalid(f"TensorListSlice expects size to be non-negative. Got: {n}")
+        raise invalid(f"TensorListSlice expects size to be non-negative. Got: {n}")
     elements = list(input_handle.elements[:n]) + [None] * max(0, n - len(input_handle.elements))
     return input_handle.copy(elements)
 

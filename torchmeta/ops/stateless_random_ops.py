@@ -15,7 +15,7 @@ import torch
 
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
-from torchmeta.framework.common_shapes import input_with_rank, scalar_dim, shape_error
+from torchmeta.framework.common_shapes import format_dims, input_with_rank, scalar_dim, shape_error
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import random_distributions as dist
@@ -33,10 +33,6 @@ _MASK64 = (1 << 64) - 1
 _SCRAMBLE_KEY = 0x02461E29_3EC8F720
 
 
-def _shape_str(t) -> str:
-    return "[" + ",".join(str(d) for d in t.shape) + "]"
-
-
 def key_counter_from_seed(seed0: int, seed1: int) -> Philox:
     """TF's GenerateKey: the Philox position of stateless seed (seed0, seed1).
 
@@ -50,24 +46,24 @@ def key_counter_from_seed(seed0: int, seed1: int) -> Philox:
 
 def _seed_generator(seed: torch.Tensor) -> Philox:
     if seed.dim() != 1 or seed.shape[0] != 2:
-        raise invalid(f"seed must have shape [2], not {_shape_str(seed)}")
+        raise invalid(f"seed must have shape [2], not {format_dims(seed.shape)}")
     values = seed.cpu().tolist()
     return key_counter_from_seed(int(values[0]), int(values[1]))
 
 
 def _v2_generator(key: torch.Tensor, counter: torch.Tensor, alg: torch.Tensor) -> Philox:
     if alg.dim() != 0:
-        raise invalid(f"alg must be a scalar, not {_shape_str(alg)}")  # caught by shape inference first
+        raise invalid(f"alg must be a scalar, not {format_dims(alg.shape)}")  # caught by shape inference first
     algorithm = int(alg)
     if algorithm not in (RNG_ALG_PHILOX, RNG_ALG_AUTO_SELECT):
         raise invalid(f"Unsupported algorithm id: {algorithm}")
     if key.dim() != 1 or key.shape[0] != 1:
         raise invalid(
-            f"key must have shape [1], not {_shape_str(key)}. (Note that batched keys are not supported yet.)"
+            f"key must have shape [1], not {format_dims(key.shape)}. (Note that batched keys are not supported yet.)"
         )
     if counter.dim() != 1 or counter.shape[0] < 2:
         raise invalid(
-            f"counter must be a vector with at least 2 elements, not {_shape_str(counter)}. "
+            f"counter must be a vector with at least 2 elements, not {format_dims(counter.shape)}. "
             "(Note that batched counters are not supported yet.)"
         )
     k = int(key.view(torch.int64)[0]) & _MASK64
@@ -178,7 +174,7 @@ def stateless_truncated_normal(shape, seed, dtype, device):
 def _uniform_int(gen, shape, minval, maxval, dtype, device):
     for name, t in (("minval", minval), ("maxval", maxval)):
         if t.dim() != 0:
-            raise invalid(f"{name} must be 0-D, got shape {_shape_str(t)}")
+            raise invalid(f"{name} must be 0-D, got shape {format_dims(t.shape)}")
     dims = _dims(shape)
     n = math.prod(dims)
     if n == 0:
@@ -348,9 +344,9 @@ def stateless_multinomial(logits, num_samples, seed, output_dtype: DType):
     """Multinomial's CPU kernel (rows sharded over TF's intra-op pool) from the seed's stream start."""
     gen = _seed_generator(seed)
     if logits.dim() != 2:
-        raise invalid(f"logits should be a matrix, got shape {_shape_str(logits)}")
+        raise invalid(f"logits should be a matrix, got shape {format_dims(logits.shape)}")
     if num_samples.dim() != 0:
-        raise invalid(f"num_samples should be a scalar, got shape {_shape_str(num_samples)}")
+        raise invalid(f"num_samples should be a scalar, got shape {format_dims(num_samples.shape)}")
     n = int(num_samples)
     if n < 0:
         raise invalid(f"num_samples should be non-negative, got {n}")

@@ -22,6 +22,7 @@ from torchmeta.framework import common_shapes
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops.common import invalid
 
 __all__ = ["TensorArray"]
 
@@ -54,10 +55,6 @@ def _merge(a, b):
 
 def _fully_defined(dims) -> bool:
     return dims is not None and all(d is not None for d in dims)
-
-
-def _invalid(message: str):
-    return errors.InvalidArgumentError(None, None, message)
 
 
 class _Element:
@@ -106,7 +103,7 @@ class TensorArray:
     # -- TensorFlow's TensorArray methods -------------------------------------------------------------
     def _check_open(self):
         if self.closed:
-            raise _invalid(f"TensorArray {self.name} has already been closed.")
+            raise invalid(f"TensorArray {self.name} has already been closed.")
 
     def size(self) -> int:
         self._check_open()
@@ -116,7 +113,7 @@ class TensorArray:
         self._check_open()
         n = len(self.elements)
         if index < 0 or (not self.dynamic_size and index >= n):
-            raise _invalid(
+            raise invalid(
                 f"TensorArray {self.name}: Tried to write to index {index} but array is not resizeable and size is: {n}"
             )
         if index >= n:
@@ -124,12 +121,12 @@ class TensorArray:
         t = self.elements[index]
         dims = tuple(value.shape)
         if value.dtype != self.torch_dtype:
-            raise _invalid(
+            raise invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because the value dtype is "
                 f"{type_string(value.dtype)} but TensorArray dtype is {type_string(self.dtype)}."
             )
         if not _compatible(self.element_shape, dims):
-            raise _invalid(
+            raise invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because the value shape is "
                 f"{_dims_str(dims)} which is incompatible with the TensorArray's inferred element shape: "
                 f"{_dims_str(self.element_shape)} (consider setting infer_shape=False)."
@@ -137,17 +134,17 @@ class TensorArray:
         if self.identical_element_shapes and not _fully_defined(self.element_shape):
             self.element_shape = dims
         if t.read:
-            raise _invalid(
+            raise invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because it has already been read."
             )
         if not self.multiple_writes_aggregate and t.written:
-            raise _invalid(
+            raise invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because it has already been "
                 "written to."
             )
         if t.written:
             if dims != t.shape:
-                raise _invalid(
+                raise invalid(
                     f"TensorArray {self.name}: Could not aggregate to TensorArray index {index} because the existing "
                     f"shape is {_dims_str(t.shape)} but the new input shape is {_dims_str(dims)}."
                 )
@@ -167,17 +164,17 @@ class TensorArray:
         self._check_open()
         n = len(self.elements)
         if index < 0 or index >= n:
-            raise _invalid(f"Tried to read from index {index} but array size is: {n}")
+            raise invalid(f"Tried to read from index {index} but array size is: {n}")
         t = self.elements[index]
         if t.cleared:
-            raise _invalid(
+            raise invalid(
                 f"TensorArray {self.name}: Could not read index {index} twice because it was cleared after a previous "
                 "read (perhaps try setting clear_after_read = false?)."
             )
         if t.tensor is None:
             dims = t.shape if t.written else self.element_shape
             if not t.written and not _fully_defined(dims):
-                raise _invalid(
+                raise invalid(
                     f"TensorArray {self.name}: Could not read from TensorArray index {index}.  Furthermore, the "
                     f"element shape is not fully defined: {_dims_str(dims)}.  It is possible you are working with a "
                     "resizeable TensorArray and stop_gradients is not allowing the gradients to be written.  If you "
@@ -196,7 +193,7 @@ class TensorArray:
     def copy_shapes_from(self, other: TensorArray, prepend=()) -> None:
         """A gradient array's soft copy: forward elements that were written become zeros of their shape."""
         if len(self.elements) != len(other.elements):
-            raise _invalid(
+            raise invalid(
                 f"TensorArray sizes do not match during CopyShapesFrom: {len(self.elements)} vs. {len(other.elements)}"
             )
         for mine, theirs in zip(self.elements, other.elements):
@@ -278,7 +275,7 @@ def tensor_array_v3(
 ):
     n = int(size)
     if n < 0:
-        raise _invalid(f"Size should be >= 0, got: {n}")
+        raise invalid(f"Size should be >= 0, got: {n}")
     name = f"{tensor_array_name or node_name}_{next(_ids)}"
     array = TensorArray(
         name,
@@ -308,7 +305,7 @@ def tensor_array_read_v3(handle, index, flow_in, dtype):
 
 def _check_dtype(handle: TensorArray, dtype) -> None:
     if dtype is not handle.dtype:
-        raise _invalid(f"TensorArray dtype is {type_string(handle.dtype)} but Op requested dtype {type_string(dtype)}.")
+        raise invalid(f"TensorArray dtype is {type_string(handle.dtype)} but Op requested dtype {type_string(dtype)}.")
 
 
 @register_op(
@@ -321,7 +318,7 @@ def _check_dtype(handle: TensorArray, dtype) -> None:
 )
 def tensor_array_write_v3(handle, index, value, flow_in, T):
     if T is not handle.dtype:
-        raise _invalid(
+        raise invalid(
             f"TensorArray dtype is {type_string(handle.dtype)} but Op is trying to write dtype {type_string(T)}."
         )
     handle.write(int(index), value)
@@ -342,7 +339,7 @@ def _stack(handle: TensorArray, values, element_shape, what="element shape"):
     first = values[0].shape
     for i, v in enumerate(values[1:], 1):
         if v.shape != first:
-            raise _invalid(
+            raise invalid(
                 f"TensorArray has inconsistent shapes.  Index 0 has shape: {_dims_str(first)} but index {i} has "
                 f"shape: {_dims_str(v.shape)}"
             )
@@ -360,7 +357,7 @@ def _stack(handle: TensorArray, values, element_shape, what="element shape"):
 def tensor_array_gather_v3(handle, indices, flow_in, dtype, element_shape):
     _check_dtype(handle, dtype)
     if indices.dim() != 1:
-        raise _invalid(f"Expected indices to be a vector, but received shape: {_dims_str(indices.shape)}")
+        raise invalid(f"Expected indices to be a vector, but received shape: {_dims_str(indices.shape)}")
     values = [handle.read(i) for i in indices.tolist()]
     return _stack(handle, values, element_shape)
 
@@ -375,19 +372,19 @@ def tensor_array_gather_v3(handle, indices, flow_in, dtype, element_shape):
 )
 def tensor_array_scatter_v3(handle, indices, value, flow_in, T):
     if T is not handle.dtype:
-        raise _invalid(
+        raise invalid(
             f"TensorArray dtype is {type_string(handle.dtype)} but Op is trying to write dtype {type_string(T)}."
         )
     if indices.dim() != 1:
-        raise _invalid(f"Expected indices to be a vector, but received shape: {_dims_str(indices.shape)}")
+        raise invalid(f"Expected indices to be a vector, but received shape: {_dims_str(indices.shape)}")
     idx = indices.tolist()
     if value.dim() == 0 or value.shape[0] != len(idx):
         got = value.shape[0] if value.dim() else 0
-        raise _invalid(f"Expected len(indices) == values.shape[0], but saw: {len(idx)} vs. {got}")
+        raise invalid(f"Expected len(indices) == values.shape[0], but saw: {len(idx)} vs. {got}")
     if idx and not handle.dynamic_size:
         top = max(idx)
         if top >= len(handle.elements):
-            raise _invalid(f"Max scatter index must be < array size ({top} vs. {len(handle.elements)})")
+            raise invalid(f"Max scatter index must be < array size ({top} vs. {len(handle.elements)})")
     for i, row in zip(idx, value.unbind(0)):
         handle.write(i, row)
     return flow_in
@@ -418,14 +415,14 @@ def tensor_array_concat_v3(handle, flow_in, dtype, element_shape_except0):
     values = [handle.read(i) for i in range(n)]
     for i, v in enumerate(values):
         if v.dim() == 0:
-            raise _invalid(
+            raise invalid(
                 f"Concat saw a scalar shape at index {i} but requires at least vectors.  Did you mean to call "
                 "TensorArray::Stack instead?"
             )
     rest = values[0].shape[1:]
     for i, v in enumerate(values[1:], 1):
         if v.shape[1:] != rest:
-            raise _invalid(
+            raise invalid(
                 f"TensorArray has inconsistent shapes.  Index 0 has (excepting dimension 0) shape: {_dims_str(rest)} "
                 f"but index {i} has (excepting dimension 0) shape: {_dims_str(v.shape[1:])}"
             )
@@ -443,22 +440,22 @@ def tensor_array_concat_v3(handle, flow_in, dtype, element_shape_except0):
 )
 def tensor_array_split_v3(handle, value, lengths, flow_in, T):
     if T is not handle.dtype:
-        raise _invalid(
+        raise invalid(
             f"TensorArray dtype is {type_string(handle.dtype)} but Op is trying to write dtype {type_string(T)}."
         )
     if value.dim() == 0:
-        raise _invalid(f"Expected value to be at least a vector, but received shape: {_dims_str(value.shape)}")
+        raise invalid(f"Expected value to be at least a vector, but received shape: {_dims_str(value.shape)}")
     if lengths.dim() != 1:
-        raise _invalid(f"Expected lengths to be a vector, received shape: {_dims_str(lengths.shape)}")
+        raise invalid(f"Expected lengths to be a vector, received shape: {_dims_str(lengths.shape)}")
     sizes = [int(x) for x in lengths.tolist()]
     if sum(sizes) != value.shape[0]:
-        raise _invalid(
+        raise invalid(
             "Expected sum of lengths to be equal to values.shape[0], but sum of lengths is "
             f"{sum(sizes)} and value's shape is: {_dims_str(value.shape)}"
         )
     n = handle.size()
     if not handle.dynamic_size and len(sizes) != n:
-        raise _invalid(
+        raise invalid(
             f"TensorArray's size is not equal to the size of lengths ({len(sizes)} vs. {n}), and the TensorArray is "
             "not marked as dynamically resizeable"
         )

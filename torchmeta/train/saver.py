@@ -22,6 +22,7 @@ import numpy as np
 from torchmeta import errors
 from torchmeta._proto import meta_graph_pb2, saver_pb2
 from torchmeta.api import array_ops, control_flow_ops
+from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.variables import Variable
 from torchmeta.dtypes import as_dtype
 from torchmeta.framework import device as device_lib
@@ -113,6 +114,11 @@ def _op_list_to_dict(var_list) -> dict:
         raise TypeError(f"Variables to save should be passed in a dict or a list. Got {var_list}")
     out: dict = {}
     for var in sorted(_flatten(var_list), key=lambda v: v.name):
+        if isinstance(var, PartitionedVariable):
+            if var.name in out:
+                raise ValueError(f"At least two variables have the same name: {var.name}")
+            out[var.name] = list(var)
+            continue
         info = var._get_save_slice_info() if isinstance(var, Variable) else None
         if info is not None:
             existing = out.setdefault(info.full_name, [])
@@ -146,10 +152,11 @@ def _saveables(names_to_vars: dict) -> list[_Saveable]:
             raise TypeError(
                 f"names_to_saveables must be a dict mapping string names to trackable operations. Name is not a string: {name}"
             )
-        parts = var if isinstance(var, list) else [var]
+        sliced = isinstance(var, (list, tuple, PartitionedVariable))
+        parts = list(var) if sliced else [var]
         for part in parts:
             spec = ""
-            if isinstance(var, list):
+            if sliced:
                 spec = part._get_save_slice_info().spec
             saveable = _saveable_for(part, name, spec)
             if saveable.op in seen:

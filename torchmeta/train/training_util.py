@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from torchmeta.api import array_ops
-from torchmeta.api.variables import RefVariable, Variable
+from torchmeta.api import init_ops, variable_scope
+from torchmeta.api.variables import Variable
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
@@ -54,7 +54,7 @@ def get_global_step(graph=None):
 
 
 def create_global_step(graph=None):
-    """Creates the int64 ``global_step`` variable (zeros initializer, not trainable) as TF does.
+    """Creates the int64 ``global_step`` variable (``tf.get_variable``, zeros, not trainable) as TF does.
 
     Raises:
       ValueError: if the graph already has one.
@@ -63,10 +63,13 @@ def create_global_step(graph=None):
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
     with graph.as_default(), graph.name_scope(None):
-        return RefVariable(
-            lambda: array_ops.zeros([], dtype=DType.int64),
-            name=GraphKeys.GLOBAL_STEP,
+        return variable_scope.get_variable(
+            GraphKeys.GLOBAL_STEP,
+            shape=[],
+            dtype=DType.int64,
+            initializer=init_ops.zeros_initializer(),
             trainable=False,
+            aggregation=variable_scope.VariableAggregation.ONLY_FIRST_REPLICA,
             collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
         )
 

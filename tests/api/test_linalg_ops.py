@@ -1,0 +1,48 @@
+"""tf.eye, tf.linalg.qr and the matrix transpose/diagonal functions against TensorFlow (graphs and values)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.api import tf_programs as P
+
+pytest.importorskip("tensorflow")
+
+A = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7 - 1
+
+
+PROGRAMS = {
+    "eye-square": lambda tf: {"e": tf.eye(3)},
+    "eye-wide": lambda tf: {"e": tf.eye(2, 4, dtype=tf.float64)},
+    "eye-batch": lambda tf: {"e": tf.eye(3, batch_shape=[2])},
+    "eye-tensor": lambda tf: {"e": tf.eye(tf.constant(3), tf.constant(2))},
+    "matrix-transpose": lambda tf: {"t": tf.matrix_transpose(tf.constant(A))},
+    "qr": lambda tf: dict(zip("qr", tf.linalg.qr(tf.constant(A[0].T)), strict=True)),
+    "qr-full": lambda tf: dict(zip("qr", tf.qr(tf.constant(A[0]), full_matrices=True), strict=True)),
+    "tensor-diag": lambda tf: {
+        "d": tf.linalg.tensor_diag(tf.constant(A[0, 0])),
+        "p": tf.diag_part(tf.constant(A[0, :3, :3])),
+    },
+    "diag": lambda tf: {"d": tf.linalg.diag(tf.constant(A[:, :2]), k=(-1, 0)), "m": tf.matrix_diag(tf.constant(A))},
+    "diag-part": lambda tf: {"d": tf.linalg.diag_part(tf.constant(A)), "m": tf.matrix_diag_part(tf.constant(A))},
+    "set-diag": lambda tf: {"d": tf.linalg.set_diag(tf.constant(A), tf.constant(A[:, 0, :3]))},
+    "band-part": lambda tf: {"b": tf.linalg.band_part(tf.constant(A), 1, -1), "m": tf.matrix_band_part(A, 0, 0)},
+    "triangular-solve": lambda tf: {
+        "x": tf.linalg.triangular_solve(
+            tf.constant(A[:, :3, :3] + 3 * np.eye(3, dtype=np.float32)), tf.constant(A[:, :, :2])
+        ),
+        "y": tf.matrix_triangular_solve(A[0, :, :3] + 3 * np.eye(3, dtype=np.float32), A[1], lower=False, adjoint=True),
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_graph_is_tfs(tf1, name):
+    P.assert_same_graph(tf1, PROGRAMS[name])
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_values_are_tfs(tf1, tmp_path, name):
+    expected, actual = P.run_tf_then_ours(tf1, PROGRAMS[name], tmp_path)
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,129 @@
+"""TF1 programs in examples/ run unchanged in both frameworks (only the import line differs), name their
+variables alike, and each one's checkpoint restores in the other to the same numbers."""
+
+from __future__ import annotations
+
+import os
+import types
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+
+EXAMPLES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+TORCHMETA_IMPORT = "import torchmeta as tf\n"
+TENSORFLOW_IMPORT = "import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()  # noqa: E702\n"
+
+
+def load(name: str, framework: str) -> types.ModuleType:
+    """examples/<name>.py as a module, with TensorFlow swapped in for torchmeta when asked."""
+    path = os.path.join(EXAMPLES, f"{name}.py")
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    assert source.count(TORCHMETA_IMPORT) == 1, "a TF1 program imports torchmeta once, as tf"
+    if framework == "tensorflow":
+        source = source.replace(TORCHMETA_IMPORT, TENSORFLOW_IMPORT)
+    module = types.ModuleType(f"{name}_{framework}")
+    module.__file__ = path
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module
+
+
+def to_tf_checkpoint(prefix: str, dst: str) -> str:
+    """torchmeta's default safetensors checkpoint as a TF V2 checkpoint (the converter CLI's function)."""
+    from converters.safetensors_to_tf_checkpoint import convert
+
+    convert(prefix + ".safetensors", dst)
+    return dst
+
+
+@pytest.mark.slow
+def test_cnn_with_tf_layers_runs_in_both_and_checkpoints_cross(tf1, tmp_path):
+    pytest.importorskip("sklearn")
+    ours = load("cnn_layers", "torchmeta")
+    theirs = load("cnn_layers", "tensorflow")
+    a = ours.main(["--epochs", "3", "--dir", str(tmp_path / "tm")])
+    b = theirs.main(["--epochs", "3", "--dir", str(tmp_path / "tf")])
+    assert a["variables"] == b["variables"]
+    assert "model/batch_normalization/moving_mean" in a["variables"]
+    assert a["accuracy"] >= 0.9 and b["accuracy"] >= 0.9
+    # TensorFlow's checkpoint in the torchmeta program: TF's accuracy and logits.
+    again = ours.main(["--restore", b["prefix"]])
+    assert again["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6)
+    np.testing.assert_allclose(again["logits"], b["logits"], rtol=1e-4, atol=1e-4)
+    # torchmeta's checkpoint in the TensorFlow program.
+    back = theirs.main(["--restore", to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "model"))])
+    assert back["accuracy"] == pytest.approx(a["accuracy"], abs=1e-6)
+    np.testing.assert_allclose(back["logits"], a["logits"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_dcgan_with_variable_scope_reuse_runs_in_both_and_checkpoints_cross(tf1, tmp_path):
+    pytest.importorskip("sklearn")
+    ours = load("dcgan", "torchmeta")
+    theirs = load("dcgan", "tensorflow")
+    a = ours.main(["--steps", "40", "--dir", str(tmp_path / "tm")])
+    b = theirs.main(["--steps", "40", "--dir", str(tmp_path / "tf")])
+    assert a["variables"] == b["variables"]
+    assert a["generator_variables"] == b["generator_variables"]
+    assert "discriminator/dense/kernel" in a["variables"] and "generator/conv2d_transpose_1/bias" in a["variables"]
+    assert np.isfinite(a["losses"]).all() and np.isfinite(b["losses"]).all()
+    again = ours.main(["--restore", b["prefix"]])
+    np.testing.assert_allclose(again["samples"], b["samples"], rtol=1e-4, atol=1e-5)
+    back = theirs.main(["--restore", to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "dcgan"))])
+    np.testing.assert_allclose(back["samples"], a["samples"], rtol=1e-4, atol=1e-5)
+
+
+def test_programs_import_only_torchmeta():
+    for name in ("cnn_layers", "dcgan"):
+        module = load(name, "torchmeta")
+        assert module.tf is tm
+
+
+def _cnn_training_graph(module):
+    def program(tf):
+        images = tf.placeholder(tf.float32, [None, 8, 8, 1], name="images")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
+        with tf.variable_scope("model"):
+            logits = module.model(images, training=True)
+        with tf.variable_scope("model", reuse=True):
+            module.model(images, training=False)
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, logits) + tf.losses.get_regularization_loss()
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            train_op = tf.train.AdamOptimizer(0.003).minimize(loss, global_step=tf.train.get_or_create_global_step())
+        return {"train": train_op}
+
+    return program
+
+
+def _dcgan_training_graph(module):
+    def program(tf):
+        real = tf.placeholder(tf.float32, [None, 8, 8, 1], name="real")
+        z = tf.placeholder(tf.float32, [None, module.NOISE], name="z")
+        fake = module.generator(z, training=True)
+        d_real = module.discriminator(real)
+        d_fake = module.discriminator(fake, reuse=True)
+        module.generator(z, training=False, reuse=True)
+        d_loss = tf.losses.sigmoid_cross_entropy(tf.ones_like(d_real), d_real, label_smoothing=0.1)
+        g_loss = tf.losses.sigmoid_cross_entropy(tf.ones_like(d_fake), d_fake)
+        d_train = tf.train.AdamOptimizer(2e-3, beta1=0.5).minimize(
+            d_loss, var_list=tf.trainable_variables(scope="discriminator")
+        )
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS, scope="generator")):
+            g_train = tf.train.AdamOptimizer(2e-3, beta1=0.5).minimize(
+                g_loss, var_list=tf.trainable_variables(scope="generator")
+            )
+        return {"d": d_train, "g": g_train}
+
+    return program
+
+
+@pytest.mark.parametrize(("name", "graph"), [("cnn_layers", _cnn_training_graph), ("dcgan", _dcgan_training_graph)])
+def test_training_graph_is_tfs_node_for_node(tf1, name, graph):
+    """The whole training graph (layers, losses, gradients, optimizer slots and updates) equals TF's."""
+    from tests.api import tf_programs as P
+
+    tf_graph, _ = P.build(tf1, graph(load(name, "tensorflow")))
+    tm_graph, _ = P.build(tm, graph(load(name, "torchmeta")))
+    assert P.nodes(tm_graph) == P.nodes(tf_graph)
