@@ -14,6 +14,7 @@ from tests.ops import (
     samples_image_transform,
     samples_io,
     samples_linalg,
+    samples_linalg_factor,
     samples_linalg_solve,
     samples_logging,
     samples_math,
@@ -39,6 +40,7 @@ SAMPLES = (
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
     + samples_linalg.SAMPLES
+    + samples_linalg_factor.SAMPLES
     + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES

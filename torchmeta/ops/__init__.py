@@ -22,6 +22,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     image_resize_ops,
     image_transform_ops,
     io_ops,
+    linalg_factor_ops,
     linalg_ops,
     linalg_solve_ops,
     list_ops,

@@ -36,7 +36,7 @@ def _batch_square(op, i: int = 0):
     return list(dims[:-2]), merge_dim(op, dims[-2], dims[-1])
 
 
-def _batch_unchanged_square_shape(op):
+def batch_unchanged_square_shape(op):
     batch, n = _batch_square(op)
     return [TensorShape(None) if batch is None else TensorShape([*batch, n, n])]
 
@@ -68,7 +68,7 @@ def _matrix_solve_shape(op):
 # Kernels
 
 
-def _check_matrices(inputs, square: bool = True):
+def check_matrices(inputs, square: bool = True):
     """LinearAlgebraOp::AnalyzeInputs and ValidateSquareSolver, in TF's order and words."""
     rank = inputs[0].dim()
     if rank < 2:
@@ -82,7 +82,7 @@ def _check_matrices(inputs, square: bool = True):
         raise invalid("Input matrix must be square.")
 
 
-def _compute(t):
+def lapack_dtype(t):
     """The dtype LAPACK runs: half goes through float32."""
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
@@ -101,11 +101,11 @@ def _lu(a, message: str):
     inputs=["input: T"],
     outputs=["output: T"],
     attrs=["adjoint: bool = false", _SOLVER_T],
-    shape=_batch_unchanged_square_shape,
+    shape=batch_unchanged_square_shape,
 )
 def matrix_inverse(input, adjoint):
-    _check_matrices([input])
-    a = _compute(input)
+    check_matrices([input])
+    a = lapack_dtype(input)
     if a.numel() == 0:
         return input.clone()
     lu, pivots = _lu(a, "Input is not invertible.")
@@ -126,8 +126,8 @@ def _slogdet(input):
     """TF's SLogDet from the LU factors: sign = the permutation's sign times the product of the pivots'
     signs (NaN for a NaN pivot, 0 for a zero one), log|det| = the sum of log|pivot|; an empty matrix
     has sign 1 and log|det| 0."""
-    _check_matrices([input])
-    a = _compute(input)
+    check_matrices([input])
+    a = lapack_dtype(input)
     if a.shape[-1] == 0:
         return torch.ones(a.shape[:-2], dtype=a.dtype), torch.zeros(a.shape[:-2], dtype=a.dtype)
     lu, pivots, _ = torch.linalg.lu_factor_ex(a)
@@ -185,12 +185,12 @@ def _log_matrix_determinant_grad(op, _, grad_b):
     shape=_matrix_solve_shape,
 )
 def matrix_solve(matrix, rhs, adjoint):
-    _check_matrices([matrix, rhs], square=False)
+    check_matrices([matrix, rhs], square=False)
     if matrix.shape[-2] != matrix.shape[-1]:
         raise invalid("First input (lhs) must be a square matrix.")
     if matrix.shape[-2] != rhs.shape[-2]:
         raise invalid("Input matrix and rhs are incompatible.")
-    a, b = _compute(matrix), _compute(rhs)
+    a, b = lapack_dtype(matrix), lapack_dtype(rhs)
     if a.shape[-1] == 0 or b.shape[-1] == 0 or a.numel() == 0:
         return torch.zeros(rhs.shape, dtype=rhs.dtype, device=rhs.device)
     lu, pivots = _lu(a, "Input matrix is not invertible.")
