@@ -27,6 +27,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     linalg_solve_ops,
     list_ops,
     logging_ops,
+    lookup_ops,
     math_ops,
     matmul_ops,
     nn_ops,
