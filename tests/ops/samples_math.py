@@ -31,7 +31,7 @@ def _ints(*shape, dtype=i32, low=-9, high=10, nonzero=False):
 
 
 # Ops TF registers no half-precision CPU kernel for.
-_NO_CPU_HALF = {"TruncateMod", "Rint"}
+_NO_CPU_HALF = {"TruncateMod", "Rint", "Erfinv", "Ndtri"}
 _F64_XFAIL = {"Erf": "TF 2.21's CPU Erf for float64 gives NaN at +-inf (its rational approximation); torch gives +-1"}
 # Gradient tests skip a sample only where TF cannot build or run its gradient:
 # - TF registers no gradient for TruncateMod (tf.gradients raises LookupError; test_math_gradients_tf_runs checks
@@ -145,6 +145,7 @@ def _add_n_samples():
 
 
 _UNARY_VALUES = a([-INF, -3.7, -2.5, -1.5, -0.5, -0.0, 0.0, 0.3, 0.5, 1.0, 1.5, 2.5, 7.9, INF, NAN])
+_PROBABILITIES = a([0.0, 1e-30, 1e-7, 0.02, 0.3, 0.5, 0.7, 0.999, 1.0, -0.5, 1.5, NAN])
 _UNIT_VALUES = a([-1.0, -0.7, -0.0, 0.0, 0.2, 0.99, 1.0, 1.5, -3.0, NAN, INF])
 
 
@@ -153,9 +154,10 @@ def _unary_samples():
     ops = ("Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Abs", "Sign", "Reciprocal")
     ops += ("Inv", "Floor", "Ceil", "Round", "Rint", "Sin", "Cos", "Tan", "Atan", "Asin", "Acos", "Sinh", "Cosh")
     ops += ("Tanh", "Sigmoid", "Erf", "Erfc", "Lgamma", "Digamma", "IsNan", "IsInf", "IsFinite")
-    ops += ("Asinh", "Acosh", "Atanh")
+    ops += ("Asinh", "Acosh", "Atanh", "Erfinv", "Ndtri", "BesselI0e", "BesselI1e")
     for op in ops:
-        values = _UNIT_VALUES if op in ("Asin", "Acos", "Atanh") else _UNARY_VALUES
+        values = _UNIT_VALUES if op in ("Asin", "Acos", "Atanh", "Erfinv") else _UNARY_VALUES
+        values = _PROBABILITIES if op == "Ndtri" else values
         out += [
             Sample(op, {"x": randn(3, 4)}),
             Sample(op, {"x": values}, id="special", rtol=1e-5, atol=1e-5),
