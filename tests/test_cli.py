@@ -194,3 +194,30 @@ def test_console_script_is_declared():
         text = f.read()
     assert 'torchmeta = "torchmeta.cli:main"' in text
     assert 'torchmeta-tf2safetensors = "converters.tf_checkpoint_to_safetensors:main"' in text
+
+
+def test_show_json_details_and_tensorboard_graph(tf1, saved_models, tmp_path, capsys):
+    import json
+
+    dirs, _ = saved_models
+    assert cli.main(["show", "--dir", dirs["tf"], "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    serve = next(m for m in listing["meta_graphs"] if m["tags"] == ["serve"])
+    assert serve["signatures"]["serving_default"]["inputs"] == {
+        "x": {"name": "x:0", "dtype": "DT_FLOAT", "shape": [-1, 3]}
+    }
+    assert {v["name"]: (v["shape"], v["bytes"]) for v in serve["variables"]} == {"w": ([3, 2], 24), "b": ([2], 8)}
+    ops = {o["op"]: o for o in serve["ops"]}
+    assert ops["VariableV2"]["count"] == 2 and all(o["supported"] for o in serve["ops"])
+    assert cli.main(["show", "--dir", dirs["tm"], "--details"]) == 0
+    printed = capsys.readouterr().out.split("\n")
+    assert "variable w: float32 [3, 2] (24 bytes)" in printed and "op MatMul: 1" in printed
+    # tensorboard-graph: an event file with the graph, read back by TensorFlow
+    assert cli.main(["tensorboard-graph", dirs["tm"], str(tmp_path / "logs")]) == 0
+    capsys.readouterr()
+    (event_file,) = (tmp_path / "logs").iterdir()
+    events = list(tf1.train.summary_iterator(str(event_file)))
+    graph_defs = [e.graph_def for e in events if e.graph_def]
+    assert len(graph_defs) == 1
+    graph_def = tf1.GraphDef.FromString(graph_defs[0])
+    assert {"x", "w", "b", "y", "logits"} <= {n.name for n in graph_def.node}

@@ -281,3 +281,41 @@ def test_contains_saved_model(tmp_path):
     _tm_saved_model(str(tmp_path / "e"))
     assert tm.saved_model.contains_saved_model(str(tmp_path / "e"))
     assert tm.saved_model.maybe_saved_model_directory(tmp_path / "e")
+
+
+@pytest.mark.slow
+def test_tensorflow2_saved_model_signature_runs_here(tmp_path):
+    """A TF2 tf.Module saved with tf.saved_model.save (functions in the library, resource variables restored by
+    the library's restore function, a serving_default signature over StatefulPartitionedCall) loads with the v1
+    loader and its signature runs with TF's numbers."""
+    export_dir = str(tmp_path / "tf2")
+    script = textwrap.dedent(
+        f"""
+        import os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import numpy as np
+        import tensorflow as tf
+
+        class Model(tf.Module):
+            def __init__(self):
+                self.w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2) / 7.0 - 0.3, name="w")
+                self.b = tf.Variable([0.25, -0.5], name="b")
+
+            @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+            def __call__(self, x):
+                return {{"y": tf.nn.softmax(tf.matmul(x, self.w) + self.b)}}
+
+        model = Model()
+        tf.saved_model.save(model, {export_dir!r}, signatures=model.__call__)
+        np.save({str(tmp_path / "y.npy")!r}, model(tf.constant(np.load({str(tmp_path / "x.npy")!r})))["y"].numpy())
+        """
+    )
+    np.save(tmp_path / "x.npy", X)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=300)
+    expected = np.load(tmp_path / "y.npy")
+    with tm.Session(graph=tm.Graph()) as sess:
+        meta = tm.saved_model.loader.load(sess, ["serve"], export_dir)
+        assert meta.HasField("object_graph_def")
+        got = _run_signature(sess, meta)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
