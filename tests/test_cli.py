@@ -162,6 +162,16 @@ def test_convert_checkpoints_meta_graphs_and_saved_models(tf1, tmp_path, capsys)
     assert cli.main(["convert", prefix + ".meta", str(tmp_path / "model.pbtxt")]) == 0
     assert (tmp_path / "model.pbtxt").read_text().startswith("meta_info_def {")
     assert cli.main(["convert", str(tmp_path / "model.pbtxt"), str(tmp_path / "again.meta")]) == 0
+    # run a .meta's tensors with a checkpoint's variables; the input keys are tensor names
+    np.save(tmp_path / "x.npy", X)
+    argv = ["run", prefix + ".meta", "--checkpoint", prefix, "--fetch", "y:0", "--inputs", f"x:0={tmp_path / 'x.npy'}"]
+    assert cli.main([*argv, "--outdir", str(tmp_path / "meta-out")]) == 0
+    assert "Result for output key y:0:" in capsys.readouterr().out
+    np.testing.assert_allclose(np.load(tmp_path / "meta-out" / "y_0.npy"), expected, rtol=1e-6)
+    assert cli.main([*argv[:2], *argv[4:]]) == 1  # no --checkpoint
+    assert "has variables: give their values with --checkpoint" in capsys.readouterr().err
+    assert cli.main([*argv[:5], "nope:0", *argv[6:]]) == 1
+    assert "'nope:0' is not a tensor of" in capsys.readouterr().err
     # .meta + checkpoint -> SavedModel, which TensorFlow loads and runs
     export_dir = str(tmp_path / "export")
     argv = ["convert", prefix + ".meta", export_dir, "--checkpoint", prefix, "--input", "x=x:0", "--output", "y=y:0"]
@@ -221,3 +231,24 @@ def test_show_json_details_and_tensorboard_graph(tf1, saved_models, tmp_path, ca
     assert len(graph_defs) == 1
     graph_def = tf1.GraphDef.FromString(graph_defs[0])
     assert {"x", "w", "b", "y", "logits"} <= {n.name for n in graph_def.node}
+
+
+def test_saved_model_cli_runs_what_torchmeta_writes(saved_models, tmp_path, capsys):
+    """TF 2.21's saved_model_cli run (its run_saved_model_with_feed_dict) on our SavedModel: TF's numbers, and our
+    run prints the same layout."""
+    from tensorflow.python.tools import saved_model_cli
+
+    dirs, expected = saved_models
+    saved_model_cli.run_saved_model_with_feed_dict(
+        dirs["tm"], "serve", "serving_default", {"x": X}, str(tmp_path / "tf-out"), True
+    )
+    theirs = capsys.readouterr().out
+    for key in ("logits", "y"):
+        np.testing.assert_allclose(np.load(tmp_path / "tf-out" / f"{key}.npy"), expected[key], rtol=1e-6)
+    argv = ["run", "--dir", dirs["tm"], "--tag_set", "serve", "--signature_def", "serving_default"]
+    assert (
+        cli.main([*argv, "--input_exprs", f"x={X.tolist()}", "--outdir", str(tmp_path / "tf-out"), "--overwrite"]) == 0
+    )
+    ours = capsys.readouterr().out
+    layout = [line for line in ours.split("\n") if line.startswith(("Result for", "Output "))]
+    assert layout == [line for line in theirs.split("\n") if line.startswith(("Result for", "Output "))]

@@ -371,19 +371,57 @@ def run_saved_model(saved_model_dir, tag_set, signature_def_key, feed, outdir=No
     return results
 
 
+def run_meta_graph(meta_path, checkpoint, fetches, feed, device=None):
+    """Runs ``fetches`` (tensor names) of a ``.meta`` graph, variables from ``checkpoint``, on ``feed``
+    ({tensor name: value}); returns [(fetch, value)] in the order given."""
+    graph = graph_lib.Graph()
+    config = ConfigProto(device=device) if device else None
+    with graph.as_default():
+        saver = import_meta_graph(meta_path)
+        with Session(graph=graph, config=config) as sess:
+            if saver is not None:
+                if not checkpoint:
+                    raise CommandError(f"{meta_path} has variables: give their values with --checkpoint PREFIX")
+                saver.restore(sess, checkpoint_prefix(checkpoint))
+            for name in [*feed, *fetches]:
+                try:
+                    graph.as_graph_element(name, allow_tensor=True, allow_operation=False)
+                except (KeyError, ValueError, TypeError) as e:
+                    raise CommandError(f"{name!r} is not a tensor of {meta_path}: {e}") from None
+            values = sess.run(list(fetches), feed)
+    return list(zip(fetches, values))
+
+
+def _output_file_name(key: str) -> str:
+    return key.replace("/", "_").replace(":", "_") + ".npy"
+
+
 def _cmd_run(args) -> int:
     if not args.inputs and not args.input_exprs and not args.input_examples:
         raise CommandError("At least one of --inputs, --input_exprs or --input_examples must be required")
     feed = _parse_inputs(args.inputs)
     feed.update(_parse_input_exprs(args.input_exprs))
     feed.update(_parse_input_examples(args.input_examples))
-    results = run_saved_model(
-        args.dir, args.tag_set, args.signature_def, feed, args.outdir, args.overwrite, args.device
-    )
+    if args.dir:
+        if not args.tag_set or not args.signature_def:
+            raise CommandError("run --dir needs --tag_set and --signature_def")
+        results = run_saved_model(
+            args.dir, args.tag_set, args.signature_def, feed, args.outdir, args.overwrite, args.device
+        )
+    elif args.path and args.fetch:
+        results = run_meta_graph(args.path, args.checkpoint, args.fetch, feed, args.device)
+    else:
+        raise CommandError("run needs --dir DIR (a SavedModel) or a .meta PATH with --fetch (and --checkpoint)")
+    if args.outdir:
+        os.makedirs(args.outdir, exist_ok=True)
     for key, value in results:
         print(f"Result for output key {key}:\n{value}")
         if args.outdir:
-            path = os.path.join(args.outdir, key + ".npy")
+            path = os.path.join(args.outdir, _output_file_name(key))
+            if not args.overwrite and os.path.exists(path) and not args.dir:
+                raise CommandError(
+                    f'Output file {path} already exists. Add "--overwrite" to overwrite the existing output files.'
+                )
             np.save(path, value)
             print(f"Output {key} is saved to {path}")
     return EXIT_OK
@@ -510,10 +548,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(func=_cmd_show)
 
-    run = sub.add_parser("run", help="run a SavedModel signature on inputs, as saved_model_cli run")
-    run.add_argument("--dir", required=True, help="the SavedModel directory")
-    run.add_argument("--tag_set", required=True, help="comma-separated tags of the MetaGraph")
-    run.add_argument("--signature_def", required=True, help="the SignatureDef key, e.g. serving_default")
+    run = sub.add_parser("run", help="run a SavedModel signature (or tensors of a .meta) on inputs, as saved_model_cli")
+    run.add_argument("path", nargs="?", help="a .meta/.pbtxt file (with --fetch and --checkpoint), or use --dir")
+    run.add_argument("--dir", help="the SavedModel directory")
+    run.add_argument("--tag_set", help="comma-separated tags of the MetaGraph")
+    run.add_argument("--signature_def", help="the SignatureDef key, e.g. serving_default")
+    run.add_argument("--fetch", action="append", metavar="TENSOR", help="with a .meta: a tensor to compute, e.g. y:0")
+    run.add_argument("--checkpoint", help="with a .meta: the checkpoint prefix of its variables")
     run.add_argument("--inputs", default="", help="key=file.npy;key=file.npz[name] (no pickles)")
     run.add_argument("--input_exprs", default="", help="key=<Python literal>;... e.g. 'x=[[1.0, 2.0]]'")
     run.add_argument("--input_examples", default="", help="key=[{feature: [values]}];... (tf.Examples)")
