@@ -139,10 +139,42 @@ def test_cnn_meta_graph_and_checkpoint_eject_trains_and_exports(tf1, tmp_path):
 def test_unsupported_ops_are_named_in_one_error(tmp_path):
     x = tm.placeholder(tm.float32, [None, 3], name="x")
     noise = tm.random_normal([2, 3], seed=1, name="noise")
-    y = tm.strided_slice(x + noise, [0, 0], [1, 2], [1, 1], name="slice")
+    begin = tm.placeholder(tm.int32, [2], name="begin")
+    y = tm.cumsum(tm.strided_slice(x + noise, begin, [1, 2], [1, 1], name="slice"), axis=1, name="cumsum")
     with pytest.raises(errors.UnimplementedError) as info:
-        eject_lib.eject(tm.get_default_graph(), tmp_path / "out", ["x:0"], [y])
+        eject_lib.eject(tm.get_default_graph(), tmp_path / "out", ["x:0", "begin:0"], [y])
     message = str(info.value)
     assert "RandomStandardNormal ('noise/RandomStandardNormal')" in message
-    assert "StridedSlice ('slice')" in message
+    assert "StridedSlice ('slice')" in message  # a begin computed at run time
+    assert "Cumsum ('cumsum')" in message
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_slicing_gathers_and_dynamic_shapes_match_tensorflow(tf1, tmp_path):
+    """StridedSlice (masks, shrink, new axis, ellipsis), Slice, Pad, GatherV2, Tile, a shape computed at run time
+    (Shape -> StridedSlice -> Pack -> Reshape) and SelectV2 over a comparison, against TF."""
+    x_value = np.random.RandomState(2).randn(2, 5, 4).astype(np.float32)
+
+    def build_graph(tf):
+        x = tf.placeholder(tf.float32, [None, 5, 4], name="x")
+        a = x[:, 1:4, ::2]
+        b = x[0, ..., tf.newaxis, 1]
+        c = tf.slice(x, [0, 2, 1], [-1, 2, 3])
+        d = tf.pad(c, [[0, 0], [1, 2], [0, 1]])
+        g = tf.gather(x, tf.constant([3, 0, 3]), axis=1)
+        t = tf.tile(a, [1, 2, 1])
+        flat = tf.reshape(g, tf.stack([tf.shape(g)[0], -1]))
+        s = tf.where_v2(flat > 0.0, flat, tf.zeros_like(flat) - 1.0)
+        return x, [a, b, d, t, s]
+
+    with tf1.Graph().as_default():
+        x, outs = build_graph(tf1)
+        with tf1.Session() as sess:
+            expected = sess.run(outs, {x: x_value})
+    with tm.Graph().as_default() as graph:
+        x, outs = build_graph(tm)
+        written = eject_lib.eject(graph, tmp_path / "out", [x], outs)
+    module = _import_generated(written[0]).load()
+    got = module(torch.from_numpy(x_value))
+    for g, want in zip(got, expected):
+        _check(g.numpy(), want)

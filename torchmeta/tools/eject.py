@@ -110,7 +110,7 @@ class _Emitter:
         self.lines: list[str] = []
         self.helpers: list[str] = []
         self.used_attrs: set[str] = set()
-        self.inline_attrs: set[str] = set()
+        self.lazy: dict = {}  # fx Node -> the module attribute its expression reads (declared only if used)
 
     # values
     def v(self, arg) -> str:
@@ -118,6 +118,8 @@ class _Emitter:
             if arg.op == "get_attr":
                 self.used_attrs.add(arg.target)
                 return f"self.{arg.target}"
+            if arg in self.lazy:
+                self.used_attrs.add(self.lazy[arg])
             return self.names[arg]
         if isinstance(arg, (list, tuple)):
             inner = ", ".join(self.v(a) for a in arg)
@@ -252,6 +254,52 @@ def _fused_batch_norm(e, n, a, k):
     return f"({y}, {e.v(a[3])}, {e.v(a[4])}, {e.v(a[3])}, {e.v(a[4])}, {e.v(a[4])})"
 
 
+def _strided_slice(e, n, a, k):
+    """Python indexing, when begin/end/strides are constants (TF's masks map onto slices, None and ...)."""
+    begin, end, strides = e.const(a[1]), e.const(a[2]), e.const(a[3])
+    if begin is None or end is None or strides is None:
+        return None
+    parts = []
+    for i, (b, en, st) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if k["ellipsis_mask"] & bit:
+            parts.append("...")
+        elif k["new_axis_mask"] & bit:
+            parts.append("None")
+        elif k["shrink_axis_mask"] & bit:
+            parts.append(repr(b))
+        else:
+            start = "" if k["begin_mask"] & bit else repr(b)
+            stop = "" if k["end_mask"] & bit else repr(en)
+            parts.append(f"{start}:{stop}" + (f":{st}" if st != 1 else ""))
+    if any(st < 0 for st in strides):
+        return None  # torch tensors have no negative steps
+    return f"{e.v(a[0])}[{', '.join(parts)}]" if parts else e.v(a[0])
+
+
+def _slice(e, a):
+    begin, size = e.const(a[1]), e.const(a[2])
+    if begin is None or size is None:
+        return None
+    parts = [f"{b}:" if sz == -1 else f"{b}:{b + sz}" for b, sz in zip(begin, size)]
+    return f"{e.v(a[0])}[{', '.join(parts)}]"
+
+
+def _pad(e, n, a, k):
+    paddings = e.const(a[1])
+    if paddings is None:
+        return None
+    flat = [p for before_after in reversed(paddings) for p in before_after]  # F.pad lists the last dim first
+    return f"F.pad({e.v(a[0])}, {flat!r})"
+
+
+def _gather(e, n, a, k):
+    axis = e.const(a[2])
+    if not isinstance(axis, int) or axis < 0 or k.get("batch_dims", 0):
+        return None
+    return f"{e.v(a[0])}[{':, ' * axis}{e.v(a[1])}.long()]"
+
+
 def _shape(e, n, a, k):
     return f"torch.tensor({e.v(a[0])}.shape, dtype={e.v(k['out_type'])}, device={e.v(a[0])}.device)"
 
@@ -302,6 +350,24 @@ _TRANSLATIONS = {
     "Pack": lambda e, n, a, k: f"torch.stack({e.v(list(a[0]))}, dim={k.get('axis', 0)!r})",
     "Transpose": lambda e, n, a, k: f"{e.v(a[0])}.permute({e.ints(a[1])})",
     "Shape": _shape,
+    "StridedSlice": _strided_slice,
+    "Slice": lambda e, n, a, k: _slice(e, a),
+    "Pad": _pad,
+    "GatherV2": _gather,
+    "Tile": lambda e, n, a, k: f"{e.v(a[0])}.repeat({e.ints(a[1])})",
+    "ZerosLike": _call("torch.zeros_like"),
+    "OnesLike": _call("torch.ones_like"),
+    "Floor": _call("torch.floor"),
+    "Ceil": _call("torch.ceil"),
+    "Sin": _call("torch.sin"),
+    "Cos": _call("torch.cos"),
+    "Pow": lambda e, n, a, k: f"torch.pow({e.v(a[0])}, {e.v(a[1])})",
+    "Greater": _binary(">"),
+    "GreaterEqual": _binary(">="),
+    "Less": _binary("<"),
+    "LessEqual": _binary("<="),
+    "Equal": _binary("=="),
+    "SelectV2": lambda e, n, a, k: f"torch.where({e.v(a[0])}, {e.v(a[1])}, {e.v(a[2])})",
     "Conv2D": _conv2d,
     "MaxPool": _pool("max_pool"),
     "AvgPool": _pool("avg_pool"),
@@ -359,8 +425,11 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
                 e.names[node] = var
                 e.lines.append(f"        {var} = {e.v(node.args[0])}[{node.args[1]!r}]")
                 continue
-            elif node.target is getattr:
-                expr = f"{e.v(node.args[0])}.{node.args[1]}"
+            elif node.target is getattr and node.args[0].op == "get_attr":
+                # the module's device (kernels' `device` argument): an expression, used only if a line reads it
+                e.names[node] = f"self.{node.args[0].target}.{node.args[1]}"
+                e.lazy[node] = node.args[0].target
+                continue
             elif op_type in _ALIASES:
                 e.names[node] = e.v(node.args[0])
                 continue
