@@ -252,3 +252,27 @@ def test_saved_model_cli_runs_what_torchmeta_writes(saved_models, tmp_path, caps
     ours = capsys.readouterr().out
     layout = [line for line in ours.split("\n") if line.startswith(("Result for", "Output "))]
     assert layout == [line for line in theirs.split("\n") if line.startswith(("Result for", "Output "))]
+
+
+def test_eject_command(saved_models, tmp_path, capsys):
+    import importlib.util
+
+    import torch
+
+    dirs, expected = saved_models
+    assert cli.main(["eject", "--dir", dirs["tf"], "--out", str(tmp_path / "plain"), "--name", "mlp"]) == 0
+    assert capsys.readouterr().out.split("\n")[:2] == [
+        f"wrote {tmp_path / 'plain' / 'mlp.py'}",
+        f"wrote {tmp_path / 'plain' / 'mlp.safetensors'}",
+    ]
+    spec = importlib.util.spec_from_file_location("mlp_ejected", tmp_path / "plain" / "mlp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with torch.no_grad():
+        logits, y = module.load()(torch.from_numpy(X))
+    np.testing.assert_allclose(y.numpy(), expected["y"], rtol=1e-6)
+    np.testing.assert_allclose(logits.numpy(), expected["logits"], rtol=1e-6)
+    assert cli.main(["eject", "--dir", dirs["tf"], "--out", str(tmp_path / "p2"), "--signature_def", "nope"]) == 1
+    assert 'Could not find signature "nope"' in capsys.readouterr().err
+    assert cli.main(["eject", "--out", str(tmp_path / "p3")]) == 1
+    assert "eject needs --dir" in capsys.readouterr().err
