@@ -178,3 +178,49 @@ def test_slicing_gathers_and_dynamic_shapes_match_tensorflow(tf1, tmp_path):
     got = module(torch.from_numpy(x_value))
     for g, want in zip(got, expected):
         _check(g.numpy(), want)
+
+
+@pytest.mark.slow
+def test_tensorflow2_saved_model_ejects_with_its_functions_inlined(tmp_path):
+    """A TF2 tf.Module (tf.saved_model.save): the serving signature is a StatefulPartitionedCall of the traced
+    tf.function; eject inlines the function bodies, the resource variables become Parameters, and the module
+    (run without torchmeta) gives TF's outputs."""
+    export_dir = str(tmp_path / "tf2")
+    x_value = np.random.RandomState(3).rand(2, 6, 6, 1).astype(np.float32)
+    np.save(tmp_path / "x.npy", x_value)
+    script = textwrap.dedent(
+        f"""
+        import os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import numpy as np
+        import tensorflow as tf
+
+        class Net(tf.Module):
+            def __init__(self):
+                rng = np.random.RandomState(0)
+                self.kernel = tf.Variable(rng.randn(3, 3, 1, 4).astype(np.float32), name="kernel")
+                self.dense = tf.Variable(rng.randn(36, 3).astype(np.float32) * 0.1, name="dense")
+                self.bias = tf.Variable(np.array([0.1, -0.2, 0.3], np.float32), name="bias")
+
+            @tf.function
+            def features(self, images):
+                h = tf.nn.relu(tf.nn.conv2d(images, self.kernel, 1, "SAME"))
+                return tf.nn.max_pool2d(h, 2, 2, "VALID")
+
+            @tf.function(input_signature=[tf.TensorSpec([None, 6, 6, 1], tf.float32, name="images")])
+            def __call__(self, images):
+                flat = tf.reshape(self.features(images), [-1, 36])
+                return {{"probs": tf.nn.softmax(tf.matmul(flat, self.dense) + self.bias)}}
+
+        net = Net()
+        tf.saved_model.save(net, {export_dir!r}, signatures=net.__call__)
+        np.save({str(tmp_path / "want.npy")!r}, net(tf.constant(np.load({str(tmp_path / "x.npy")!r})))["probs"].numpy())
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=300)
+    written = eject_lib.eject_saved_model(export_dir, tmp_path / "out")
+    with open(written[0]) as f:
+        source = f.read()
+    assert "self.kernel = torch.nn.Parameter(" in source and "PartitionedCall_" not in source.split("def forward")[1]
+    (probs,) = _run_standalone(tmp_path / "out", {"images": x_value}, tmp_path)
+    _check(probs, np.load(tmp_path / "want.npy"))
