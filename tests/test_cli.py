@@ -192,7 +192,7 @@ def test_console_script_subprocess_exit_codes(saved_models, tmp_path):
     assert done.stdout == "The given SavedModel contains the following tag-sets:\n'serve'\n'extra, train'\n"
     done = subprocess.run([*cmd, "show", "--dir", str(tmp_path)], capture_output=True, text=True, env=env)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and str(tmp_path) in done.stderr
-    done = subprocess.run([*cmd, "run", "--dir", str(tmp_path)], capture_output=True, text=True, env=env)
+    done = subprocess.run([*cmd, "run", "--no-such-flag"], capture_output=True, text=True, env=env)
     assert done.returncode == 2
     for sub in ("show", "run", "convert", "eject"):
         done = subprocess.run([*cmd, sub, "--help"], capture_output=True, text=True, env=env)
