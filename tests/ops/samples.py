@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_array_reorder,
+    samples_bucketize,
     samples_conv3d,
     samples_image,
     samples_image_box,
@@ -13,6 +14,8 @@ from tests.ops import (
     samples_image_transform,
     samples_io,
     samples_linalg,
+    samples_linalg_factor,
+    samples_linalg_solve,
     samples_logging,
     samples_math,
     samples_nn,
@@ -27,14 +30,17 @@ from tests.ops import (
 SAMPLES = (
     samples_array.SAMPLES
     + samples_array_reorder.SAMPLES
+    + samples_bucketize.SAMPLES
     + samples_image_box.SAMPLES
     + samples_image_color.SAMPLES
     + samples_image_resize.SAMPLES
     + samples_image_transform.SAMPLES
     + samples_io.SAMPLES
+    + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
     + samples_linalg.SAMPLES
+    + samples_linalg_factor.SAMPLES
     + samples_image.SAMPLES
     + samples_math.SAMPLES
     + samples_nn.SAMPLES

@@ -89,4 +89,14 @@ _unsigned = [
     S("Roll", {"input": ints(2, 3, dtype=np.uint16), "shift": i32(1), "axis": i32(1)}, id="u16"),
 ]
 
-SAMPLES = _unsigned + _space_to_depth + _depth_to_space + _reverse + _roll
+_C = (randn(2, 3, 4) + 1j * randn(2, 3, 4)).astype(np.complex64)
+_conjugate_transpose = [
+    S("ConjugateTranspose", {"x": _C, "perm": i32(0, 2, 1)}, id="c64"),
+    S("ConjugateTranspose", {"x": _C.astype(np.complex128), "perm": i64(2, 0, 1)}, id="c128-int64"),
+    S("ConjugateTranspose", {"x": randn(3, 4), "perm": i32(1, 0)}, id="real"),
+    S("ConjugateTranspose", {"x": ints(2, 3), "perm": i32(1, 0)}, id="int32"),
+    S("ConjugateTranspose", {"x": _C, "perm": i32(1, 2, 0)}, fed={"x": None}, id="unknown"),
+    S("ConjugateTranspose", {"x": np.zeros((0, 2), np.complex64), "perm": i32(1, 0)}, id="empty"),
+]
+
+SAMPLES = _conjugate_transpose + _unsigned + _space_to_depth + _depth_to_space + _reverse + _roll

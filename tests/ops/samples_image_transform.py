@@ -2,8 +2,8 @@
 ImageProjectiveTransformV2/V3.
 
 ExtractImagePatches on bool has no TensorFlow CPU kernel, so no bool sample. The projective
-transforms' gradient needs MatrixInverse (the linear-algebra family), so their samples are forward
-only here; tests/ops/test_image_transform_ops.py runs the gradient.
+transforms' gradient (which inverts the transforms with MatrixInverse) is compared with TF's in
+tests/ops/test_image_transform_ops.py, with the output gradient it needs; the samples here are forward.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def _ints(*shape, dtype=i32, low=-9, high=10, nonzero=False):
 
 
 # Ops TF registers no half-precision CPU kernel for.
-_NO_CPU_HALF = {"TruncateMod", "Rint"}
+_NO_CPU_HALF = {"TruncateMod", "Rint", "Erfinv", "Ndtri"}
 _F64_XFAIL = {"Erf": "TF 2.21's CPU Erf for float64 gives NaN at +-inf (its rational approximation); torch gives +-1"}
 # Gradient tests skip a sample only where TF cannot build or run its gradient:
 # - TF registers no gradient for TruncateMod (tf.gradients raises LookupError; test_math_gradients_tf_runs checks
@@ -145,6 +145,7 @@ def _add_n_samples():
 
 
 _UNARY_VALUES = a([-INF, -3.7, -2.5, -1.5, -0.5, -0.0, 0.0, 0.3, 0.5, 1.0, 1.5, 2.5, 7.9, INF, NAN])
+_PROBABILITIES = a([0.0, 1e-30, 1e-7, 0.02, 0.3, 0.5, 0.7, 0.999, 1.0, -0.5, 1.5, NAN])
 _UNIT_VALUES = a([-1.0, -0.7, -0.0, 0.0, 0.2, 0.99, 1.0, 1.5, -3.0, NAN, INF])
 
 
@@ -153,8 +154,10 @@ def _unary_samples():
     ops = ("Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Expm1", "Log", "Log1p", "Abs", "Sign", "Reciprocal")
     ops += ("Inv", "Floor", "Ceil", "Round", "Rint", "Sin", "Cos", "Tan", "Atan", "Asin", "Acos", "Sinh", "Cosh")
     ops += ("Tanh", "Sigmoid", "Erf", "Erfc", "Lgamma", "Digamma", "IsNan", "IsInf", "IsFinite")
+    ops += ("Asinh", "Acosh", "Atanh", "Erfinv", "Ndtri", "BesselI0e", "BesselI1e")
     for op in ops:
-        values = _UNIT_VALUES if op in ("Asin", "Acos") else _UNARY_VALUES
+        values = _UNIT_VALUES if op in ("Asin", "Acos", "Atanh", "Erfinv") else _UNARY_VALUES
+        values = _PROBABILITIES if op == "Ndtri" else values
         out += [
             Sample(op, {"x": randn(3, 4)}),
             Sample(op, {"x": values}, id="special", rtol=1e-5, atol=1e-5),
@@ -175,7 +178,7 @@ def _unary_samples():
             Sample(op, {"x": ints.astype(i8)}, id="int8"),
         ]
     complex_values = a([1 + 2j, -3.5j, 0, -2 + 0.5j], np.complex64)
-    for op in ("Neg", "Square", "Sqrt", "Exp", "Log", "Sign", "Reciprocal", "Sin", "Tanh", "Sigmoid"):
+    for op in ("Neg", "Square", "Sqrt", "Exp", "Log", "Sign", "Reciprocal", "Sin", "Tanh", "Sigmoid", "Asinh", "Atanh"):
         out.append(Sample(op, {"x": complex_values}, id="complex64", rtol=1e-5, atol=1e-5))
     out += [
         Sample("Neg", {"x": a([-(2**31), 2**31 - 1], i32)}, id="int32-min"),
@@ -619,7 +622,21 @@ def _complex_and_bitwise_samples():
             Sample(op, {"x": a([[12], [7]], u8), "y": a([10, 3, 255], u8)}, id="uint8-broadcast"),
             Sample(op, {"x": a([-(2**62), 5], i64), "y": i64(-1)}, id="int64"),
         ]
+    shifts = a([0, 1, 3, 7, 8, 9, 15, 31, 63, 64, 100, -1, -5])
+    values = a([1, -1, 5, -128, 127, 3, -7, 2, 1, -1, 6, 9, 13])
+    for op in ("LeftShift", "RightShift"):
+        for dt in (np.int8, np.uint8, np.int16, np.uint16, i32, np.uint32, i64, np.uint64):
+            out.append(Sample(op, {"x": values.astype(dt), "y": shifts.astype(dt)}, id=np.dtype(dt).name))
+        out += [
+            Sample(op, {"x": a([[1], [-3]], i32), "y": a([0, 2, 31], i32)}, id="broadcast"),
+            Sample(op, {"x": a([2**63 + 5], np.uint64), "y": a([1], np.uint64)}, id="uint64-high"),
+            Sample(op, {"x": np.zeros((0, 2), i32), "y": a([1, 2], i32)}, id="empty"),
+        ]
+    for dt in (np.int8, np.uint8, np.int16, np.uint16, i32, np.uint32, i64, np.uint64):
+        out.append(Sample("PopulationCount", {"x": values.astype(dt)}, id=np.dtype(dt).name))
     out += [
+        Sample("PopulationCount", {"x": a([-(2**63), 2**63 - 1, 0], i64)}, id="int64-extremes"),
+        Sample("PopulationCount", {"x": np.zeros((2, 0), i32)}, id="empty"),
         Sample("Invert", {"x": a([0, -1, 5, 2**31 - 1], i32)}, id="int32"),
         Sample("Invert", {"x": a([0, 255, 5], u8)}, id="uint8"),
     ]

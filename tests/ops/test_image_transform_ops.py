@@ -8,7 +8,6 @@ import pytest
 
 import torchmeta as tm
 from tests.ops.harness import Sample, assert_same_runtime_error, assert_same_shape_error, randn, tf_error_text
-from torchmeta.framework import registry
 
 S = Sample
 f32 = np.float32
@@ -104,11 +103,6 @@ def test_extract_image_patches_gradient_needs_a_known_rank_as_tf(tf1):
     assert str(ours.value) == str(theirs.value)
 
 
-@pytest.mark.xfail(
-    registry.get("MatrixInverse") is None,
-    reason="TF's gradient inverts the transforms with MatrixInverse, which the linear-algebra family registers",
-    strict=True,
-)
 @pytest.mark.parametrize("op", ["ImageProjectiveTransformV2", "ImageProjectiveTransformV3"])
 @pytest.mark.parametrize("interpolation", ["NEAREST", "BILINEAR"])
 def test_projective_transform_gradient_matches_tf(tf1, op, interpolation):

@@ -738,6 +738,26 @@ def _transpose_grad(op, grad):
     return [array_ops.transpose(grad, array_ops.invert_permutation(op.inputs[1])), None]
 
 
+@register_op(
+    "ConjugateTranspose",
+    inputs=["x: T", "perm: Tperm"],
+    outputs=["y: T"],
+    attrs=["T: type", "Tperm: {int32, int64} = DT_INT32"],
+    shape=_transpose_shape,
+)
+def conjugate_transpose(x, perm):
+    y = transpose(x, perm)
+    return y.conj().resolve_conj() if not is_np(y) and y.is_complex() else (y if is_np(y) else y.clone())
+
+
+foldable("ConjugateTranspose")
+
+
+@register_gradient("ConjugateTranspose")
+def _conjugate_transpose_grad(op, grad):
+    return [array_ops.transpose(grad, array_ops.invert_permutation(op.inputs[1]), conjugate=True), None]
+
+
 # ---------------------------------------------------------------------------------------------
 # ConcatV2, ConcatOffset, Pack, Unpack
 

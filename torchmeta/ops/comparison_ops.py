@@ -174,5 +174,67 @@ def invert(x):
     return torch.bitwise_not(x)
 
 
+_BITS = {
+    torch.int8: 8,
+    torch.uint8: 8,
+    torch.int16: 16,
+    torch.uint16: 16,
+    torch.int32: 32,
+    torch.uint32: 32,
+    torch.int64: 64,
+    torch.uint64: 64,
+}
+_UNSIGNED = (torch.uint8, torch.uint16, torch.uint32, torch.uint64)
+
+
+def _shift(x, y, left: bool):
+    """TF's left_shift_op/right_shift_op: the shift clamped to [0, bits - 1]; a left shift wraps (it runs on
+    the unsigned type), a right shift is arithmetic for signed and logical for unsigned types. Runs on
+    int64, where every narrower type's value fits (uint64 as its bits)."""
+    bits = _BITS[x.dtype]
+    x, y = torch.broadcast_tensors(x, y)
+    wide = x.view(torch.int64) if x.dtype == torch.uint64 else x.to(torch.int64)
+    amount = (y.view(torch.int64) if y.dtype == torch.uint64 else y.to(torch.int64)).clamp(0, bits - 1)
+    if y.dtype == torch.uint64:  # a uint64 shift above 2**63 reads negative as int64: clamp it high
+        amount = torch.where(y.view(torch.int64) < 0, torch.full_like(amount, bits - 1), amount)
+    if left:
+        out = torch.bitwise_left_shift(wide, amount)
+    elif x.dtype == torch.uint64:  # logical: shift, then clear the sign bits the arithmetic shift copied
+        mask = torch.bitwise_left_shift(torch.ones_like(amount), 64 - amount) - 1
+        out = torch.bitwise_right_shift(wide, amount)
+        out = torch.where(amount == 0, out, out & mask)
+    else:
+        out = torch.bitwise_right_shift(wide, amount)
+    if x.dtype == torch.uint64:
+        return out.view(torch.uint64)
+    if bits < 64 and x.dtype in _UNSIGNED:
+        out = out & ((1 << bits) - 1)
+    elif bits < 64:  # wrap into the signed range
+        out = ((out + (1 << (bits - 1))) & ((1 << bits) - 1)) - (1 << (bits - 1))
+    return out.to(x.dtype)
+
+
+@register_op("LeftShift", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_BITWISE], shape=broadcast_shape)
+@broadcasting
+def left_shift(x, y):
+    return _shift(x, y, left=True)
+
+
+@register_op("RightShift", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_BITWISE], shape=broadcast_shape)
+@broadcasting
+def right_shift(x, y):
+    return _shift(x, y, left=False)
+
+
+@register_op("PopulationCount", inputs=["x: T"], outputs=["y: uint8"], attrs=[_BITWISE], shape=common_shapes.unchanged)
+def population_count(x):
+    bits = _BITS[x.dtype]
+    wide = x.view(torch.int64) if x.dtype == torch.uint64 else x.to(torch.int64)
+    count = torch.zeros(x.shape, dtype=torch.int64)
+    for i in range(bits):
+        count += torch.bitwise_right_shift(wide, i) & 1
+    return count.to(torch.uint8)
+
+
 # Bitwise ops have no gradient (TF declares them NotDifferentiable).
-not_differentiable("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert")
+not_differentiable("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert", "LeftShift", "RightShift", "PopulationCount")

@@ -364,6 +364,51 @@ def _cosh_grad(op, grad):
         return grad * math_ops.sinh(x)
 
 
+@_unary("Asinh", _FLOAT_COMPLEX)
+def asinh(x):
+    return torch.asinh(x)
+
+
+@register_gradient("Asinh")
+def _asinh_grad(op, grad):
+    """grad / cosh(y)."""
+    y = op.outputs[0]
+    with after_grad(grad):
+        y = conj_if_complex(y)
+        return grad / math_ops.cosh(y)
+
+
+@_unary("Acosh", _FLOAT_COMPLEX)
+def acosh(x):
+    return torch.acosh(x)
+
+
+@register_gradient("Acosh")
+def _acosh_grad(op, grad):
+    """grad / sinh(y)."""
+    y = op.outputs[0]
+    with after_grad(grad):
+        y = conj_if_complex(y)
+        return grad / math_ops.sinh(y)
+
+
+@_unary("Atanh", _FLOAT_COMPLEX)
+def atanh(x):
+    return torch.atanh(x)
+
+
+@register_gradient("Atanh")
+def _atanh_grad(op, grad):
+    """grad / (1 - x^2)."""
+    x = op.inputs[0]
+    with after_grad(grad):
+        x = conj_if_complex(x)
+        x2 = math_ops.square(x)
+        one = constant(1, dtype=grad.dtype)
+        inv = math_ops.reciprocal(math_ops.subtract(one, x2))
+        return grad * inv
+
+
 @_unary("Tanh", _FLOAT_COMPLEX)
 def tanh(x):
     return torch.tanh(x)
@@ -403,6 +448,75 @@ def _erf_grad(op, grad):
     with after_grad(grad):
         x = conj_if_complex(x)
         return grad * two_over_root_pi * math_ops.exp(-math_ops.square(x))
+
+
+def _in_float(fn, x):
+    """torch's special functions have no half kernels: half and bfloat16 run in float32 and round."""
+    if x.dtype in (torch.float16, torch.bfloat16):
+        return fn(x.float()).to(x.dtype)
+    return fn(x)
+
+
+@_unary("Erfinv", FLOAT_TYPES)
+def erfinv(x):
+    return _in_float(torch.erfinv, x)
+
+
+@register_gradient("Erfinv")
+def _erfinv_grad(op, grad):
+    """grad * sqrt(pi) / 2 * exp(erfinv(x)^2)."""
+    root_pi_over_two = constant(np.sqrt(np.pi) / 2, dtype=grad.dtype)
+    with after_grad(grad):
+        return grad * root_pi_over_two * math_ops.exp(math_ops.square(op.outputs[0]))
+
+
+@_unary("Ndtri", FLOAT_TYPES)
+def ndtri(x):
+    return _in_float(torch.special.ndtri, x)
+
+
+@register_gradient("Ndtri")
+def _ndtri_grad(op, grad):
+    """grad * sqrt(2 pi) * exp(ndtri(x)^2 / 2)."""
+    root_two_pi = constant(np.sqrt(2 * np.pi), dtype=grad.dtype)
+    with after_grad(grad):
+        return grad * root_two_pi * math_ops.exp(math_ops.square(op.outputs[0]) / 2.0)
+
+
+@_unary("BesselI0e", FLOAT_TYPES)
+def bessel_i0e(x):
+    return _in_float(torch.special.i0e, x)
+
+
+@_unary("BesselI1e", FLOAT_TYPES)
+def bessel_i1e(x):
+    return _in_float(torch.special.i1e, x)
+
+
+@register_gradient("BesselI0e")
+def _bessel_i0e_grad(op, grad):
+    """grad * (i1e(x) - sign(x) * i0e(x)), i1e built as tf.math.special.bessel_i1e builds it."""
+    x = op.inputs[0]
+    y = op.outputs[0]
+    with after_grad(grad):
+        with graph_lib.name_scope("bessel_i1e"):
+            i1e = raw_op("BesselI1e", x=x)
+        partial_x = i1e - math_ops.sign(x) * y
+        return grad * partial_x
+
+
+@register_gradient("BesselI1e")
+def _bessel_i1e_grad(op, grad):
+    """grad * (i0e(x) - y * (sign(x) + 1/x)), 0.5 at x = 0 (where the formula divides by zero)."""
+    x = op.inputs[0]
+    y = op.outputs[0]
+    with after_grad(grad):
+        is_zero = math_ops.equal(x, 0.0)
+        half = math_ops.cast(0.5, x.dtype)
+        with graph_lib.name_scope("bessel_i0e"):
+            i0e = raw_op("BesselI0e", x=x)
+        dy_dx = array_ops.where_v2(is_zero, half, i0e - y * (math_ops.sign(x) + math_ops.reciprocal(x)))
+        return grad * dy_dx
 
 
 @_unary("Erfc", FLOAT_TYPES)

@@ -1,0 +1,245 @@
+"""Lookup tables: graphs of HashTableV2/MutableHashTableV2 and the table ops, built with raw ops in TF and
+in torchmeta, run side by side (values, static shapes), and TF's errors (class and wording)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+
+
+def _run(lib, raw_ops, build, fetch_shapes=False):
+    """``build(lib, raw_ops)`` -> (init ops, fetches); runs the inits, then the fetches."""
+    g = lib.Graph()
+    with g.as_default():
+        inits, fetches = build(lib, raw_ops)
+        shapes = [f.shape.as_list() if f.shape.rank is not None else None for f in fetches]
+        with lib.Session(graph=g) as sess:
+            for init in inits:
+                sess.run(init)
+            out = sess.run(fetches)
+    return (out, shapes) if fetch_shapes else out
+
+
+def _both(tf1, build):
+    import tensorflow as tf
+
+    return _run(tf1, tf.raw_ops, build, True), _run(tm, tm.raw_ops, build, True)
+
+
+def _assert_same(theirs, ours):
+    (their_values, their_shapes), (our_values, our_shapes) = theirs, ours
+    assert our_shapes == their_shapes
+    for mine, tf_value in zip(our_values, their_values):
+        mine, tf_value = np.asarray(mine), np.asarray(tf_value)
+        assert mine.dtype == tf_value.dtype and mine.shape == tf_value.shape
+        np.testing.assert_array_equal(mine, tf_value)
+
+
+def _string_table(lib, raw_ops, keys=("a", "b", "c"), values=(1, 2, 3)):
+    h = raw_ops.HashTableV2(key_dtype=lib.string, value_dtype=lib.int64)
+    init = raw_ops.InitializeTableV2(
+        table_handle=h, keys=lib.constant(list(keys)), values=lib.constant(values, lib.int64)
+    )
+    return h, init
+
+
+def test_hash_table_find_and_size_match_tf(tf1):
+    def build(lib, raw_ops):
+        h, init = _string_table(lib, raw_ops)
+        again = raw_ops.InitializeTableV2(
+            table_handle=h, keys=lib.constant(["c", "a", "b"]), values=lib.constant([3, 1, 2], lib.int64)
+        )
+        keys = lib.constant([["a", "zz"], ["c", "b"]])
+        per_key = lib.constant([[-1, -2], [-3, -4]], lib.int64)
+        return [init, again], [
+            raw_ops.LookupTableFindV2(table_handle=h, keys=keys, default_value=lib.constant(-1, lib.int64)),
+            raw_ops.LookupTableFindV2(table_handle=h, keys=keys, default_value=per_key),
+            raw_ops.LookupTableFindV2(table_handle=h, keys=lib.constant("b"), default_value=lib.constant(0, lib.int64)),
+            raw_ops.LookupTableSizeV2(table_handle=h),
+        ]
+
+    _assert_same(*_both(tf1, build))
+
+
+def test_int_to_float_table_and_export_match_tf(tf1):
+    def build(lib, raw_ops):
+        h = raw_ops.HashTableV2(key_dtype=lib.int64, value_dtype=lib.float32, shared_name="t")
+        init = raw_ops.InitializeTableV2(
+            table_handle=h, keys=lib.constant([5, -3, 7], lib.int64), values=lib.constant([0.5, 1.5, -2.0])
+        )
+        find = raw_ops.LookupTableFindV2(
+            table_handle=h, keys=lib.constant([7, 5, 6], lib.int64), default_value=lib.constant(np.nan, lib.float32)
+        )
+        keys, values = raw_ops.LookupTableExportV2(table_handle=h, Tkeys=lib.int64, Tvalues=lib.float32)
+        return [init], [find, keys, values]
+
+    (theirs, their_shapes), (ours, our_shapes) = _both(tf1, build)
+    assert our_shapes == their_shapes
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    # export order is the hash map's in TF: compare as sets of pairs
+    assert sorted(zip(ours[1].tolist(), ours[2].tolist())) == sorted(zip(theirs[1].tolist(), theirs[2].tolist()))
+
+
+def test_mutable_hash_table_matches_tf(tf1):
+    def build(lib, raw_ops):
+        h = raw_ops.MutableHashTableV2(key_dtype=lib.int64, value_dtype=lib.string)
+        insert = raw_ops.LookupTableInsertV2(
+            table_handle=h, keys=lib.constant([3, 5, 3], lib.int64), values=lib.constant(["x", "y", "z"])
+        )
+        insert2 = raw_ops.LookupTableInsertV2(
+            table_handle=h, keys=lib.constant([9], lib.int64), values=lib.constant(["w"])
+        )
+        find = raw_ops.LookupTableFindV2(
+            table_handle=h, keys=lib.constant([[3, 4], [5, 9]], lib.int64), default_value=lib.constant("?")
+        )
+        per_key = raw_ops.LookupTableFindV2(
+            table_handle=h, keys=lib.constant([1, 5, 2], lib.int64), default_value=lib.constant(["p", "q", "r"])
+        )
+        keys, values = raw_ops.LookupTableExportV2(table_handle=h, Tkeys=lib.int64, Tvalues=lib.string)
+        return [insert, insert2], [find, per_key, raw_ops.LookupTableSizeV2(table_handle=h), keys, values]
+
+    (theirs, their_shapes), (ours, our_shapes) = _both(tf1, build)
+    assert our_shapes == their_shapes
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    assert ours[2] == theirs[2]
+    assert sorted(zip(ours[3].tolist(), ours[4].tolist())) == sorted(zip(theirs[3].tolist(), theirs[4].tolist()))
+
+
+VOCAB = "a\t10\t0.5\nb\t20\t1.5\nc\t30\t-2\n"
+
+
+@pytest.mark.parametrize(
+    "key_dtype, value_dtype, attrs, keys, default",
+    [
+        ("string", "int64", {"key_index": -2, "value_index": -1}, ["a\t10\t0.5", "c\t30\t-2", "x"], -1),
+        ("string", "int64", {"key_index": 0, "value_index": 1}, ["a", "c", "x"], -1),
+        ("string", "float32", {"key_index": 0, "value_index": 2}, ["b", "c", "x"], 0.25),
+        ("string", "int64", {"key_index": 0, "value_index": -1, "vocab_size": 2, "offset": 1}, ["a", "b", "c"], -1),
+        ("int64", "string", {"key_index": -1, "value_index": 0}, [0, 2, 7], "UNK"),
+        ("int64", "string", {"key_index": 1, "value_index": -2}, [20, 30, 7], "UNK"),
+    ],
+    ids=["line-to-number", "columns", "float-column", "vocab-size-offset", "number-to-line", "int-column"],
+)
+def test_text_file_initializer_matches_tf(tf1, tmp_path, key_dtype, value_dtype, attrs, keys, default):
+    path = tmp_path / "vocab.txt"
+    path.write_text(VOCAB)
+
+    def build(lib, raw_ops):
+        h = raw_ops.HashTableV2(key_dtype=lib.as_dtype(key_dtype), value_dtype=lib.as_dtype(value_dtype))
+        init = raw_ops.InitializeTableFromTextFileV2(table_handle=h, filename=lib.constant(str(path)), **attrs)
+        find = raw_ops.LookupTableFindV2(
+            table_handle=h,
+            keys=lib.constant(keys, lib.as_dtype(key_dtype)),
+            default_value=lib.constant(default, lib.as_dtype(value_dtype)),
+        )
+        return [init], [find, raw_ops.LookupTableSizeV2(table_handle=h)]
+
+    _assert_same(*_both(tf1, build))
+
+
+def _errors(tf1, build):
+    import tensorflow as tf
+
+    with pytest.raises(tf.errors.OpError) as theirs:
+        _run(tf1, tf.raw_ops, build)
+    with pytest.raises(tm.errors.OpError) as ours:
+        _run(tm, tm.raw_ops, build)
+    assert type(ours.value).__name__ == type(theirs.value).__name__
+    lines = theirs.value.message.split("\n")
+    marks = [i for i, line in enumerate(lines) if line.startswith("\t [[")]
+    message = lines[marks[0] - 1] if marks else lines[-1]
+    assert message in str(ours.value)
+
+
+def _find(lib, raw_ops, h, keys, default):
+    return raw_ops.LookupTableFindV2(table_handle=h, keys=keys, default_value=default)
+
+
+RUNTIME_ERRORS = {
+    "not-initialized": lambda lib, r: (
+        [],
+        [_find(lib, r, _string_table(lib, r)[0], lib.constant(["a"]), lib.constant(-1, lib.int64))],
+    ),
+    "duplicate-key": lambda lib, r: ([_string_table(lib, r, ("a", "a"), (1, 2))[1]], []),
+    "reinitialized-differently": lambda lib, r: (
+        [
+            (t := _string_table(lib, r))[1],
+            r.InitializeTableV2(table_handle=t[0], keys=lib.constant(["z"]), values=lib.constant([9], lib.int64)),
+        ],
+        [],
+    ),
+    "find-key-type": lambda lib, r: (
+        [(t := _string_table(lib, r))[1]],
+        [_find(lib, r, t[0], lib.constant([1], lib.int64), lib.constant(-1, lib.int64))],
+    ),
+    "default-shape": lambda lib, r: (
+        [(t := _string_table(lib, r))[1]],
+        [_find(lib, r, t[0], lib.constant(["a"]), lib.constant([-1, 2], lib.int64))],
+    ),
+    "init-value-type": lambda lib, r: (
+        [
+            r.InitializeTableV2(
+                table_handle=r.HashTableV2(key_dtype=lib.string, value_dtype=lib.int64),
+                keys=lib.constant(["a"]),
+                values=lib.constant([1], lib.int32),
+            )
+        ],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNTIME_ERRORS))
+def test_runtime_errors_match_tf(tf1, name):
+    _errors(tf1, RUNTIME_ERRORS[name])
+
+
+@pytest.mark.parametrize(
+    "attrs, content",
+    [
+        ({"key_index": 0, "value_index": -1, "vocab_size": 5}, VOCAB),
+        ({"key_index": 0, "value_index": 3}, VOCAB),
+        ({"key_index": 0, "value_index": 0}, VOCAB),
+        ({"key_index": 0, "value_index": 1}, "a\t1\na\t2\n"),
+        ({"key_index": 0, "value_index": 1}, None),
+        ({"key_index": 0, "value_index": 1, "delimiter": "0"}, VOCAB),
+    ],
+    ids=["vocab-size", "columns", "not-a-number", "duplicate", "missing-file", "delimiter"],
+)
+def test_text_file_errors_match_tf(tf1, tmp_path, attrs, content):
+    path = tmp_path / "vocab.txt"
+    if content is not None:
+        path.write_text(content)
+    value_dtype = "float32" if attrs["value_index"] == 0 else "int64"
+
+    def build(lib, raw_ops):
+        h = raw_ops.HashTableV2(key_dtype=lib.string, value_dtype=lib.as_dtype(value_dtype))
+        return [raw_ops.InitializeTableFromTextFileV2(table_handle=h, filename=lib.constant(str(path)), **attrs)], []
+
+    _errors(tf1, build)
+
+
+def test_shape_errors_match_tf(tf1):
+    import tensorflow as tf
+
+    def build(lib, raw_ops):
+        h = raw_ops.HashTableV2(key_dtype=lib.string, value_dtype=lib.int64)
+        raw_ops.InitializeTableV2(
+            table_handle=h, keys=lib.constant(["a", "b"]), values=lib.constant([1, 2, 3], lib.int64)
+        )
+
+    def build_rank(lib, raw_ops):
+        h = raw_ops.HashTableV2(key_dtype=lib.string, value_dtype=lib.int64)
+        raw_ops.InitializeTableV2(table_handle=h, keys=lib.constant([["a"]]), values=lib.constant([[1]], lib.int64))
+
+    for fn in (build, build_rank):
+        messages = []
+        for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+            with lib.Graph().as_default(), pytest.raises(ValueError) as e:
+                fn(lib, raw_ops)
+            messages.append(str(e.value))
+        assert messages[1].split(" for '")[0] == messages[0].split(" for '")[0]
+        assert messages[1].split("with input shapes: ")[1] == messages[0].split("with input shapes: ")[1]
