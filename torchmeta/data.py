@@ -13,6 +13,7 @@ from torchmeta.api.dataset_ops import (  # noqa: F401
     get_output_shapes,
     get_output_types,
     make_initializable_iterator,
+    make_one_shot_iterator,
 )
 from torchmeta.api.dataset_ops import shuffle_and_repeat as _shuffle_and_repeat
 from torchmeta.api.dataset_ops import unbatch as _unbatch

@@ -108,15 +108,6 @@ def test_same_graph_and_elements_as_tf(tf1, case):
     assert ours[-1] == ("end", "End of sequence")
 
 
-def test_unbatch_gives_tfs_elements(tf1):
-    """TF 2.21 maps a normalizing graph function over the input before UnbatchDataset (dataset functions are
-    not built here yet), so only the elements are compared."""
-    _, theirs = _elements(tf1, lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(4).unbatch().batch(3))
-    mg, ours = _elements(tm, lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(4).unbatch().batch(3))
-    assert "UnbatchDataset" in [n.op for n in mg.as_graph_def().node]
-    _assert_same_elements(ours, theirs)
-
-
 def _shuffled(tf, seed, graph_seed=None, epochs=3, reshuffle=None):
     g = tf.Graph()
     with g.as_default():

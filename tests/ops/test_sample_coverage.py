@@ -101,6 +101,20 @@ PIPELINE_GROUPS = [
     ),
     (
         (
+            "MapDataset",
+            "ParallelMapDatasetV2",
+            "FilterDataset",
+            "FlatMapDataset",
+            "InterleaveDataset",
+            "ParallelInterleaveDatasetV4",
+            "OneShotIterator",
+        ),
+        "dataset ops with graph functions (map, filter, flat_map, interleave, one-shot factories): their "
+        "functions and elements are compared with TF's, both ways",
+        "api/test_dataset_functions.py",
+    ),
+    (
+        (
             "FIFOQueueV2",
             "PaddingFIFOQueueV2",
             "RandomShuffleQueueV2",

@@ -7,24 +7,41 @@ BatchDatasetV2, ShuffleDataset, ...), with TF's argument Consts (``batch_size``,
 Elements are nested structures of tensors: tuples, dicts (sorted by key) and namedtuples are
 structures; lists are converted to tensors, as tf.data does.
 
-Not here yet: transformations taking Python functions (map, filter, flat_map, interleave,
-map_and_batch) and ``make_one_shot_iterator`` (its dataset is a library function): they need graph
-functions. Two differ from TF 2.21's Python for the same reason: the file datasets are one reader
-op over the vector of file names (TF 2.21 slices the names and flat_maps a one-file reader; both
-read the files in order, and TensorFlow runs either graph), and ``unbatch`` is one UnbatchDataset
-(TF 2.21 maps a normalizing function first).
+Transformations taking Python functions (``map``, ``filter``, ``flat_map``, ``interleave``, and the map
+TF 2.21 puts before ``unbatch``) build the function into the graph's library as TF does
+(``torchmeta.api.structured_function``) and pass the tensors it captures as the op's
+``other_arguments``. The file datasets differ from TF 2.21's Python: they are one reader op over the
+vector of file names (TF 2.21 slices the names and flat_maps a one-file reader; both read the files
+in order, and TensorFlow runs either graph). ``make_one_shot_iterator`` copies the dataset's ops into a
+``_make_dataset_<hash>`` factory function as TF's capture-by-value Defun does (the hash is computed
+differently from TF's).
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
 
 import numpy as np
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops
+from torchmeta.api.control_flow_util_v2 import add_function
 from torchmeta.api.random_ops import get_seed as graph_get_seed
+from torchmeta.api.structured_function import (
+    DatasetSpec,
+    StructuredFunctionWrapper,
+    TensorSpec,
+    flatten,
+    is_structure,
+    map_structure,
+    pack_sequence_as,
+    spec_of,
+)
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.constant_op import constant
+from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
 from torchmeta.framework.graph import Tensor, colocate_with, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
@@ -35,6 +52,7 @@ __all__ = [
     "Iterator",
     "AUTOTUNE",
     "make_initializable_iterator",
+    "make_one_shot_iterator",
     "get_output_types",
     "get_output_shapes",
     "get_output_classes",
@@ -47,69 +65,6 @@ __all__ = [
 
 AUTOTUNE = -1
 GLOBAL_ITERATORS = "iterators"
-
-
-# ---------------------------------------------------------------------------------------------
-# Nested structures (tf.data's nest: tuples, dicts and namedtuples are structures; lists are not)
-
-
-def _is_structure(x) -> bool:
-    return isinstance(x, (tuple, dict))
-
-
-def flatten(structure) -> list:
-    if isinstance(structure, dict):
-        return [v for k in sorted(structure) for v in flatten(structure[k])]
-    if isinstance(structure, tuple):
-        return [v for item in structure for v in flatten(item)]
-    return [structure]
-
-
-def pack_sequence_as(structure, flat):
-    flat = list(flat)
-
-    def pack(s):
-        if isinstance(s, dict):
-            packed = {k: pack(s[k]) for k in sorted(s)}
-            return type(s)((k, packed[k]) for k in s) if type(s) is not dict else {k: packed[k] for k in s}
-        if isinstance(s, tuple):
-            items = [pack(item) for item in s]
-            return type(s)(*items) if hasattr(s, "_fields") else tuple(items)
-        return flat.pop(0)
-
-    return pack(structure)
-
-
-def map_structure(fn, structure):
-    return pack_sequence_as(structure, [fn(x) for x in flatten(structure)])
-
-
-class TensorSpec:
-    """The static shape and dtype of one component of a dataset's elements (a leaf of the structure)."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape = shape
-        self.dtype = dtype
-
-    def __repr__(self):
-        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r})"
-
-    def __eq__(self, other):
-        return isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype is other.dtype
-
-    __hash__ = None
-
-    def batch(self, size):
-        return TensorSpec(TensorShape([size]).concatenate(self.shape), self.dtype)
-
-    def unbatch(self):
-        return TensorSpec(self.shape[1:] if self.shape.rank else unknown_shape(), self.dtype)
-
-
-def _spec_of(t) -> TensorSpec:
-    return TensorSpec(t.shape, t.dtype.base_dtype)
 
 
 def _normalize_element(element) -> list:
@@ -170,9 +125,9 @@ class Dataset:
         """A dataset of one element, ``tensors``."""
         components = _normalize_element(tensors)
         structure = (
-            pack_sequence_as(tensors, [_spec_of(t) for t in components])
-            if _is_structure(tensors)
-            else _spec_of(components[0])
+            pack_sequence_as(tensors, [spec_of(t) for t in components])
+            if is_structure(tensors)
+            else spec_of(components[0])
         )
         variant = raw_op(
             "TensorDataset",
@@ -195,8 +150,8 @@ class Dataset:
         batch_dim = components[0].shape.with_rank_at_least(1).dims[0]
         for t in components[1:]:
             batch_dim.assert_is_compatible_with(t.shape.with_rank_at_least(1).dims[0])
-        specs = [_spec_of(t).unbatch() for t in components]
-        structure = pack_sequence_as(tensors, specs) if _is_structure(tensors) else specs[0]
+        specs = [spec_of(t).unbatch() for t in components]
+        structure = pack_sequence_as(tensors, specs) if is_structure(tensors) else specs[0]
         variant = raw_op(
             "TensorSliceDataset",
             components=components,
@@ -340,7 +295,7 @@ class Dataset:
         if padded_shapes is None:
             padded_shapes = input_shapes
         flat_inputs = flatten(self._structure)
-        flat_padded = flatten(padded_shapes) if _is_structure(input_shapes) else [padded_shapes]
+        flat_padded = flatten(padded_shapes) if is_structure(input_shapes) else [padded_shapes]
         shape_tensors = []
         for spec, padded in zip(flat_inputs, flat_padded):
             if isinstance(padded, Tensor):
@@ -357,10 +312,10 @@ class Dataset:
             )
         if padding_values is None:
             flat_values = [None] * len(flat_inputs)
-        elif _is_structure(input_shapes) and not _is_structure(padding_values):
+        elif is_structure(input_shapes) and not is_structure(padding_values):
             flat_values = [padding_values] * len(flat_inputs)
         else:
-            flat_values = flatten(padding_values) if _is_structure(input_shapes) else [padding_values]
+            flat_values = flatten(padding_values) if is_structure(input_shapes) else [padding_values]
         value_tensors = []
         for spec, value in zip(flat_inputs, flat_values):
             if value is None:
@@ -384,7 +339,7 @@ class Dataset:
             )
             for t, s in zip(shape_tensors, flat_inputs)
         ]
-        structure = pack_sequence_as(self._structure, specs) if _is_structure(self._structure) else specs[0]
+        structure = pack_sequence_as(self._structure, specs) if is_structure(self._structure) else specs[0]
         variant = raw_op(
             "PaddedBatchDatasetV2",
             input_dataset=self._variant_tensor,
@@ -441,12 +396,167 @@ class Dataset:
         return dataset
 
     def unbatch(self, name=None):
-        """Splits each element along its first dimension (TF 2.21 also maps a normalizing function first)."""
+        """Splits each element along its first dimension (after TF's normalizing map, as TF 2.21 builds it).
+
+        Raises:
+          ValueError: for scalar components or components of different known first dimensions.
+        """
         specs = flatten(self._structure)
         if any(s.shape.rank == 0 for s in specs):
             raise ValueError("Cannot unbatch an input with scalar components.")
+        known = None
+        for s in specs:
+            first = s.shape.dims[0] if s.shape.rank else None
+            if first is not None and known is not None and first != known:
+                raise ValueError(
+                    "`unbatch()` is only supported for datasets of elements whose components have a matching "
+                    f"leading dimension. Encountered both {known} and {first}."
+                )
+            known = first if first is not None else known
         structure = map_structure(lambda s: s.unbatch(), self._structure)
-        return self._unary("UnbatchDataset", structure)
+        if type(self._structure) is tuple:
+
+            def normalize(*args):
+                return list(args)
+
+        else:
+
+            def normalize(arg):
+                return flatten(arg)
+
+        normalized = self.map(normalize)
+        variant = raw_op("UnbatchDataset", input_dataset=normalized._variant_tensor, **self._common_args(structure))
+        return Dataset(variant, structure)
+
+    # -- transformations with functions -----------------------------------------------------------------
+    def _function(self, func, transformation_name):
+        return StructuredFunctionWrapper(func, transformation_name, self._structure)
+
+    def map(
+        self,
+        map_func,
+        num_parallel_calls=None,
+        deterministic=None,
+        synchronous=None,
+        use_unbounded_threadpool=None,
+        name=None,
+    ):
+        """``map_func`` applied to each element (a graph function: MapDataset, or ParallelMapDatasetV2 with
+        ``num_parallel_calls``; the elements and their order are the same)."""
+        if num_parallel_calls is not None and synchronous:
+            raise ValueError(
+                "`synchronous` is not supported with `num_parallel_calls`, but `num_parallel_calls` was set to ",
+                num_parallel_calls,
+            )
+        fn = self._function(map_func, "Dataset.map()")
+        structure = fn.output_structure
+        if num_parallel_calls is None:
+            variant = raw_op(
+                "MapDataset",
+                input_dataset=self._variant_tensor,
+                other_arguments=fn.captured_inputs,
+                f=fn.function,
+                use_inter_op_parallelism=True,
+                preserve_cardinality=True,
+                force_synchronous=bool(synchronous),
+                **self._common_args(structure),
+            )
+        else:
+            variant = raw_op(
+                "ParallelMapDatasetV2",
+                input_dataset=self._variant_tensor,
+                other_arguments=fn.captured_inputs,
+                num_parallel_calls=convert_to_tensor(num_parallel_calls, dtype=DType.int64, name="num_parallel_calls"),
+                f=fn.function,
+                deterministic=_deterministic(deterministic),
+                use_inter_op_parallelism=True,
+                preserve_cardinality=True,
+                use_unbounded_threadpool=bool(use_unbounded_threadpool),
+                **self._common_args(structure),
+            )
+        return Dataset(variant, structure)
+
+    def filter(self, predicate, name=None):
+        """The elements for which ``predicate`` (a graph function returning a scalar bool) holds.
+
+        Raises:
+          ValueError: if ``predicate`` does not return a scalar bool tensor.
+        """
+        fn = self._function(predicate, "Dataset.filter()")
+        out = fn.output_structure
+        if not (
+            isinstance(out, TensorSpec) and out.dtype is DType.bool and out.shape.is_compatible_with(TensorShape([]))
+        ):
+            raise ValueError(
+                f"Invalid `predicate`. `predicate` must return a `tf.bool` scalar tensor, but its return type is {out}."
+            )
+        variant = raw_op(
+            "FilterDataset",
+            input_dataset=self._variant_tensor,
+            other_arguments=fn.captured_inputs,
+            predicate=fn.function,
+            **self._common_args(self._structure),
+        )
+        return Dataset(variant, self._structure)
+
+    def _dataset_function(self, map_func, transformation_name):
+        fn = self._function(map_func, transformation_name)
+        if not isinstance(fn.output_structure, DatasetSpec):
+            raise TypeError(
+                f"The `map_func` argument must return a `Dataset` object. Got {type(fn.output_structure).__name__!r}."
+            )
+        return fn, fn.output_structure.element_spec
+
+    def flat_map(self, map_func, name=None):
+        """The elements of the datasets ``map_func`` returns for each element, one dataset after the other."""
+        fn, structure = self._dataset_function(map_func, "Dataset.flat_map()")
+        variant = raw_op(
+            "FlatMapDataset",
+            input_dataset=self._variant_tensor,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            **self._common_args(structure),
+        )
+        return Dataset(variant, structure)
+
+    def interleave(
+        self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None
+    ):
+        """The elements of the datasets ``map_func`` returns, ``block_length`` at a time from ``cycle_length``
+        of them in turn (InterleaveDataset, or ParallelInterleaveDatasetV4 with ``num_parallel_calls``; the
+        order is the same)."""
+        if block_length is None:
+            block_length = 1
+        if cycle_length is None:
+            cycle_length = AUTOTUNE
+        fn, structure = self._dataset_function(map_func, "Dataset.interleave()")
+        cycle_length = convert_to_tensor(cycle_length, dtype=DType.int64, name="cycle_length")
+        block_length = convert_to_tensor(block_length, dtype=DType.int64, name="block_length")
+        if num_parallel_calls is None:
+            variant = raw_op(
+                "InterleaveDataset",
+                input_dataset=self._variant_tensor,
+                other_arguments=fn.captured_inputs,
+                cycle_length=cycle_length,
+                block_length=block_length,
+                f=fn.function,
+                **self._common_args(structure),
+            )
+            return Dataset(variant, structure)
+        variant = raw_op(
+            "ParallelInterleaveDatasetV4",
+            input_dataset=self._variant_tensor,
+            other_arguments=fn.captured_inputs,
+            cycle_length=cycle_length,
+            block_length=block_length,
+            buffer_output_elements=convert_to_tensor(AUTOTUNE, dtype=DType.int64, name="buffer_output_elements"),
+            prefetch_input_elements=convert_to_tensor(AUTOTUNE, dtype=DType.int64, name="prefetch_input_elements"),
+            num_parallel_calls=convert_to_tensor(num_parallel_calls, dtype=DType.int64, name="num_parallel_calls"),
+            f=fn.function,
+            deterministic=_deterministic(deterministic),
+            **self._common_args(structure),
+        )
+        return Dataset(variant, structure)
 
     def _shuffle_and_repeat(self, buffer_size, count, seed):
         buffer_size = convert_to_tensor(buffer_size, dtype=DType.int64, name="buffer_size")
@@ -463,10 +573,17 @@ class Dataset:
     def make_initializable_iterator(self, shared_name=None):
         return make_initializable_iterator(self, shared_name)
 
+    def make_one_shot_iterator(self):
+        return make_one_shot_iterator(self)
+
     def __iter__(self):
         raise RuntimeError(
             "`tf.data.Dataset` only supports Python-style iteration in eager mode or within tf.function."
         )
+
+
+def _deterministic(deterministic) -> str:
+    return "default" if deterministic is None else ("true" if deterministic else "false")
 
 
 def _padded_shape_fits(padded, shape) -> bool:
@@ -628,12 +745,12 @@ class Iterator:
             output_shapes = map_structure(lambda _: unknown_shape(), output_types)
         types, shapes = (
             flatten(output_types),
-            flatten(output_shapes) if _is_structure(output_types) else [output_shapes],
+            flatten(output_shapes) if is_structure(output_types) else [output_shapes],
         )
         if len(types) != len(shapes):
             raise ValueError("The two structures don't have the same number of elements.")
         specs = [TensorSpec(as_shape(s), dtypes.as_dtype(t)) for t, s in zip(types, shapes)]
-        return pack_sequence_as(output_types, specs) if _is_structure(output_types) else specs[0]
+        return pack_sequence_as(output_types, specs) if is_structure(output_types) else specs[0]
 
     @staticmethod
     def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None):
@@ -706,7 +823,7 @@ class Iterator:
                 name=name,
             )
         flat = list(flat) if isinstance(flat, (list, tuple)) else [flat]
-        return pack_sequence_as(self._structure, flat) if _is_structure(self._structure) else flat[0]
+        return pack_sequence_as(self._structure, flat) if is_structure(self._structure) else flat[0]
 
     def string_handle(self, name=None):
         """The string handle a feedable iterator (``from_string_handle``) is fed with."""
@@ -745,3 +862,73 @@ def make_initializable_iterator(dataset, shared_name=None):
         )
         initializer = raw_op("MakeIterator", dataset=dataset._variant_tensor, iterator=resource)
         return Iterator(resource, initializer, dataset.element_spec)
+
+
+def _dataset_factory(dataset) -> str:
+    """TF's ``_make_dataset`` Defun (capture by value): the ops computing ``dataset``'s variant tensor copied
+    into a function of no arguments, with their names and attrs; returns the function's name."""
+    outer = graph_lib.get_default_graph()
+    fg = BuildingFuncGraph("_make_dataset", outer_graph=outer)
+    copies: dict = {}
+
+    def copy(op):
+        found = copies.get(op)
+        if found is not None:
+            return found
+        if op.type in ("Placeholder", "PlaceholderV2"):
+            raise ValueError(f"Cannot capture a placeholder (name:{op.name}, type:{op.type}) by value.")
+        if op.op_def is None or (
+            op.op_def.is_stateful and not any(t.dtype.base_dtype is DType.variant for t in op.outputs)
+        ):
+            raise ValueError(
+                f"Cannot capture a stateful node (name:{op.name}, type:{op.type}) by value.: A likely cause of "
+                "this error is that the dataset for which you are calling `make_one_shot_iterator()` captures a "
+                "stateful object, such as a `tf.Variable` or `tf.lookup.StaticHashTable`, which is not "
+                "supported. Use `make_initializable_iterator()` instead."
+            )
+        inputs = [copy(t.op).outputs[t.value_index] for t in op.inputs]
+        new = fg._create_op(
+            op.type,
+            inputs,
+            [t.dtype for t in op.outputs],
+            dict(op._attrs),
+            op.name,
+            op_def=op.op_def,
+            apply_scopes=False,
+        )
+        copies[op] = new
+        return new
+
+    variant = dataset._variant_tensor
+    result = copy(variant.op).outputs[variant.value_index]
+    fdef = graph_to_function_def(fg, "_make_dataset", [], [result])
+    del fdef.attr["_construction_context"]
+    fdef.attr["_disable_call_shape_inference"].b = True
+    fdef.signature.description = "Factory function for a dataset."
+    fdef.signature.is_stateful = any(op.op_def.is_stateful for op in fg.get_operations())
+    # TF appends a hash of the FunctionDef (a base64 fingerprint; this one is computed differently).
+    digest = hashlib.sha1(fdef.SerializeToString(deterministic=True)).digest()[:8]
+    suffix = base64.urlsafe_b64encode(digest).decode().rstrip("=").replace("-", "a").replace("_", "A")
+    fdef.signature.name = f"_make_dataset_{suffix}"
+    add_function(outer, fdef)
+    return fdef.signature.name
+
+
+def make_one_shot_iterator(dataset):
+    """``tf.compat.v1.data.make_one_shot_iterator``: an iterator that needs no initializer (OneShotIterator,
+    whose ``dataset_factory`` function builds the dataset the first time the iterator is used).
+
+    Raises:
+      ValueError: if the dataset depends on a placeholder or a stateful object such as a variable.
+    """
+    factory = _dataset_factory(dataset)
+    with colocate_with(dataset._variant_tensor.op):
+        resource = raw_op(
+            "OneShotIterator",
+            dataset_factory=factory,
+            output_types=_type_attrs(dataset.element_spec),
+            output_shapes=_shape_attrs(dataset.element_spec),
+            container="",
+            shared_name="",
+        )
+        return Iterator(resource, None, dataset.element_spec)

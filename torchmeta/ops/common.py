@@ -31,6 +31,10 @@ __all__ = [
     "is_np",
     "string_scalar",
     "str_attr",
+    "partial_shape_str",
+    "partial_shapes_compatible",
+    "merge_partial_shapes",
+    "partial_shape_fully_defined",
     "is_indexed_slices",
     "dense_gradient",
     "grad_reduce_sum",
@@ -131,6 +135,38 @@ def string_scalar(data) -> np.ndarray:
 def str_attr(op, name: str) -> str:
     """A string attr as str (``Operation.get_attr`` gives bytes, like TF)."""
     return op.get_attr(name).decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Partial shapes at run time (TensorArray / TensorList element shapes): a tuple of ints and Nones,
+# or None for an unknown rank
+
+
+def partial_shape_str(dims) -> str:
+    """A partial shape as TF's PartialTensorShape::DebugString prints it: ``[2,?]``, ``<unknown>``."""
+    return "<unknown>" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def partial_shapes_compatible(partial, dims) -> bool:
+    """Whether the concrete ``dims`` fit the partial shape ``partial``."""
+    if partial is None:
+        return True
+    return len(partial) == len(dims) and all(p is None or p == d for p, d in zip(partial, dims))
+
+
+def merge_partial_shapes(a, b):
+    """The two partial shapes merged (ValueError naming both when they conflict; callers word the error)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
+        raise ValueError(f"{partial_shape_str(a)} and {partial_shape_str(b)}")
+    return tuple(x if x is not None else y for x, y in zip(a, b))
+
+
+def partial_shape_fully_defined(dims) -> bool:
+    return dims is not None and all(d is not None for d in dims)
 
 
 # ---------------------------------------------------------------------------------------------

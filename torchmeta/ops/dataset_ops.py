@@ -6,13 +6,15 @@ datasets and its arguments, nothing running yet. ``MakeIterator`` hands a spec t
 pipeline executor (``torchmeta.runtime.data_pipeline``, reached through the session state), which
 runs it on the host; ``IteratorGetNext`` returns the next element's tensors (torch tensors, numpy
 object arrays for strings) straight to the graph, or raises OutOfRangeError("End of sequence").
-Ops with functions (map, filter, flat_map, interleave) need the function library support of the
-runtime (``functions`` context) and are registered with the other dataset ops.
+Ops with functions (map, filter, flat_map, interleave) keep the function their ``f``/``predicate`` attr
+names, as the session's function cache compiles it (the ``functions`` context), and the pipeline calls
+it once per element.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 
 import numpy as np
@@ -462,6 +464,158 @@ def model_dataset(input_dataset):
 
 
 # ---------------------------------------------------------------------------------------------
+# Transformations with functions: the spec keeps the function (a callable of the session's function
+# cache, ``functions.f``) and the captured tensors it is called with after each element's components.
+
+_FUNCTION_ATTRS = ["Targuments: list(type) >= 0", *_ELEMENT_ATTRS]
+
+
+def _cycle_length(value) -> int:
+    """InterleaveDataset's cycle length; AUTOTUNE (-1) is the number of CPUs TF's runtime schedules on."""
+    n = _int(value)
+    if n == -1:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n <= 0:
+        raise errors.InvalidArgumentError(None, None, f"cycle_length must be greater than zero. Got: {n}")
+    return n
+
+
+def _block_length(value) -> int:
+    n = _int(value)
+    if n <= 0:
+        raise errors.InvalidArgumentError(None, None, f"block_length must be greater than zero. Got: {n}")
+    return n
+
+
+def _function_args(f, other_arguments) -> dict:
+    return {"f": f, "other_arguments": list(other_arguments)}
+
+
+@register_op(
+    "MapDataset",
+    inputs=["input_dataset: variant", "other_arguments: Targuments"],
+    outputs=["handle: variant"],
+    attrs=[
+        "f: func",
+        *_FUNCTION_ATTRS,
+        "use_inter_op_parallelism: bool = true",
+        "preserve_cardinality: bool = false",
+        "force_synchronous: bool = false",
+        _META,
+    ],
+    shape=_dataset_shape,
+)
+def map_dataset(input_dataset, other_arguments, output_types, output_shapes, functions, node_name):
+    args = _function_args(functions.f, other_arguments)
+    return _spec("MapDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "ParallelMapDatasetV2",
+    inputs=["input_dataset: variant", "other_arguments: Targuments", "num_parallel_calls: int64"],
+    outputs=["handle: variant"],
+    attrs=[
+        "f: func",
+        *_FUNCTION_ATTRS,
+        "use_inter_op_parallelism: bool = true",
+        'deterministic: string = "default"',
+        "preserve_cardinality: bool = false",
+        "use_unbounded_threadpool: bool = false",
+        _META,
+    ],
+    shape=_dataset_shape,
+)
+def parallel_map_dataset_v2(
+    input_dataset, other_arguments, num_parallel_calls, output_types, output_shapes, functions, node_name
+):
+    """Elements in input order (what ``deterministic`` allows in every case)."""
+    calls = _int(num_parallel_calls)
+    if calls <= 0 and calls != -1:
+        raise errors.InvalidArgumentError(None, None, f"num_parallel_calls must be greater than zero. Got: {calls}")
+    args = _function_args(functions.f, other_arguments)
+    return _spec("MapDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "FilterDataset",
+    inputs=["input_dataset: variant", "other_arguments: Targuments"],
+    outputs=["handle: variant"],
+    attrs=["predicate: func", *_FUNCTION_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def filter_dataset(input_dataset, other_arguments, output_types, output_shapes, functions, node_name):
+    args = _function_args(functions.predicate, other_arguments)
+    return _spec("FilterDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "FlatMapDataset",
+    inputs=["input_dataset: variant", "other_arguments: Targuments"],
+    outputs=["handle: variant"],
+    attrs=["f: func", *_FUNCTION_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def flat_map_dataset(input_dataset, other_arguments, output_types, output_shapes, functions, node_name):
+    args = {**_function_args(functions.f, other_arguments), "cycle_length": 1, "block_length": 1}
+    return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "InterleaveDataset",
+    inputs=["input_dataset: variant", "other_arguments: Targuments", "cycle_length: int64", "block_length: int64"],
+    outputs=["handle: variant"],
+    attrs=["f: func", *_FUNCTION_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def interleave_dataset(
+    input_dataset, other_arguments, cycle_length, block_length, output_types, output_shapes, functions, node_name
+):
+    args = {
+        **_function_args(functions.f, other_arguments),
+        "cycle_length": _cycle_length(cycle_length),
+        "block_length": _block_length(block_length),
+    }
+    return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "ParallelInterleaveDatasetV4",
+    inputs=[
+        "input_dataset: variant",
+        "other_arguments: Targuments",
+        "cycle_length: int64",
+        "block_length: int64",
+        "buffer_output_elements: int64",
+        "prefetch_input_elements: int64",
+        "num_parallel_calls: int64",
+    ],
+    outputs=["handle: variant"],
+    attrs=["f: func", 'deterministic: string = "default"', *_FUNCTION_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def parallel_interleave_dataset_v4(
+    input_dataset,
+    other_arguments,
+    cycle_length,
+    block_length,
+    buffer_output_elements,
+    prefetch_input_elements,
+    num_parallel_calls,
+    output_types,
+    output_shapes,
+    functions,
+    node_name,
+):
+    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows."""
+    args = {
+        **_function_args(functions.f, other_arguments),
+        "cycle_length": _cycle_length(cycle_length),
+        "block_length": _block_length(block_length),
+    }
+    return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+# ---------------------------------------------------------------------------------------------
 # Iterators
 
 _handles = itertools.count()
@@ -476,6 +630,7 @@ class IteratorResource:
         self.output_shapes = _shapes(output_shapes)
         self._make_pipeline = make_pipeline
         self._pipeline = None
+        self.one_shot_started = False  # OneShotIterator: its dataset was built
         self._lock = threading.Lock()
         handle = resource_handle_pb2.ResourceHandleProto(
             device="/job:localhost/replica:0/task:0/device:CPU:0",
@@ -565,6 +720,27 @@ def iterator_v2(shared_name, container, output_types, output_shapes, state, node
 )
 def iterator(shared_name, container, output_types, output_shapes, state, node_name):
     return _iterator_resource(state, node_name, container, shared_name, output_types, output_shapes)
+
+
+@register_op(
+    "OneShotIterator",
+    outputs=["handle: resource"],
+    attrs=["dataset_factory: func", *_ELEMENT_ATTRS, 'container: string = ""', 'shared_name: string = ""'],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def one_shot_iterator(output_types, output_shapes, container, shared_name, state, node_name, functions, device):
+    """The iterator starts on the dataset its ``dataset_factory`` function builds, the first time it runs."""
+    resource = _iterator_resource(state, node_name, container, shared_name, output_types, output_shapes)
+    with _one_shot_lock:
+        if not resource.one_shot_started:
+            (dataset,) = functions.dataset_factory()
+            resource.initialize(dataset, device)
+            resource.one_shot_started = True
+    return resource
+
+
+_one_shot_lock = threading.Lock()
 
 
 @register_op(
@@ -684,11 +860,18 @@ no_registered_gradient(
     "PrefetchDataset",
     "CacheDataset",
     "UnbatchDataset",
+    "MapDataset",
+    "ParallelMapDatasetV2",
+    "FilterDataset",
+    "FlatMapDataset",
+    "InterleaveDataset",
+    "ParallelInterleaveDatasetV4",
     "OptimizeDataset",
     "OptimizeDatasetV2",
     "ModelDataset",
     "IteratorV2",
     "Iterator",
+    "OneShotIterator",
     "MakeIterator",
     "IteratorGetNext",
     "IteratorGetNextSync",

@@ -15,19 +15,19 @@ import torch
 from torchmeta.api import array_ops
 from torchmeta.api import list_ops as tf_list_ops
 from torchmeta.dtypes import DType, type_string
-from torchmeta.framework.common_shapes import format_dims
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.ops.common import invalid
+from torchmeta.ops.common import (
+    invalid,
+    merge_partial_shapes,
+    partial_shape_fully_defined,
+    partial_shape_str,
+    partial_shapes_compatible,
+)
 
 __all__ = ["TensorList"]
-
-
-def _dims_str(dims) -> str:
-    """A partial shape as TF's PartialTensorShape::DebugString prints it (``<unknown>`` for an unknown rank)."""
-    return "<unknown>" if dims is None else format_dims(dims)
 
 
 def _shape_arg(value):
@@ -43,24 +43,12 @@ def _shape_arg(value):
     return value
 
 
-def _merge(a, b, what="element shapes"):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
-        raise invalid(f"Incompatible shapes during merge: {_dims_str(a)} vs. {_dims_str(b)}")
-    return tuple(x if x is not None else y for x, y in zip(a, b))
-
-
-def _fully_defined(dims) -> bool:
-    return dims is not None and all(d is not None for d in dims)
-
-
-def _compatible(partial, dims) -> bool:
-    if partial is None:
-        return True
-    return len(partial) == len(dims) and all(p is None or p == d for p, d in zip(partial, dims))
+def _merge(a, b):
+    """Two element shapes merged, or TF's "Incompatible shapes during merge" InvalidArgumentError."""
+    try:
+        return merge_partial_shapes(a, b)
+    except ValueError:
+        raise invalid(f"Incompatible shapes during merge: {partial_shape_str(a)} vs. {partial_shape_str(b)}") from None
 
 
 class TensorList:
@@ -89,7 +77,7 @@ class TensorList:
         return len(self.elements)
 
     def __repr__(self):
-        return f"<TensorList {type_string(self.element_dtype)}{_dims_str(self.element_shape)} x {len(self.elements)}>"
+        return f"<TensorList {type_string(self.element_dtype)}{partial_shape_str(self.element_shape)} x {len(self.elements)}>"
 
     def zeros_like(self) -> TensorList:
         """TF's TensorListZerosLike: zeros for each set element, unset ones stay unset."""
@@ -121,9 +109,9 @@ class TensorList:
 
     def zeros(self, shape_arg, what="read an uninitialized tensor"):
         dims = _merge(self.element_shape, _shape_arg(shape_arg))
-        if not _fully_defined(dims):
+        if not partial_shape_fully_defined(dims):
             raise invalid(
-                f"Trying to {what} but element_shape is not fully defined: {_dims_str(dims)} and no list element is set."
+                f"Trying to {what} but element_shape is not fully defined: {partial_shape_str(dims)} and no list element is set."
             )
         return torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
 
@@ -132,15 +120,15 @@ class TensorList:
         if value is None:
             # an unset element reads as zeros, shaped like the set ones when the list's shape is partial
             dims = _merge(self.element_shape, _shape_arg(shape_arg))
-            if not _fully_defined(dims):
+            if not partial_shape_fully_defined(dims):
                 for other in self.elements:
                     if other is not None:
                         dims = _merge(dims, tuple(other.shape))
                         break
-            if not _fully_defined(dims):
+            if not partial_shape_fully_defined(dims):
                 raise invalid(
                     "Trying to read an uninitialized tensor but element_shape is not fully defined: "
-                    f"{_dims_str(dims)} and no list element is set."
+                    f"{partial_shape_str(dims)} and no list element is set."
                 )
             return torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
         return value
@@ -151,10 +139,10 @@ class TensorList:
                 f"Invalid data types; op elements {type_string(item.dtype)} but list elements "
                 f"{type_string(self.element_dtype)}"
             )
-        if not _compatible(self.element_shape, tuple(item.shape)):
+        if not partial_shapes_compatible(self.element_shape, tuple(item.shape)):
             raise invalid(
-                f"Tried to {where}. Item element shape: {_dims_str(tuple(item.shape))} list shape: "
-                f"{_dims_str(self.element_shape)}"
+                f"Tried to {where}. Item element shape: {partial_shape_str(tuple(item.shape))} list shape: "
+                f"{partial_shape_str(self.element_shape)}"
             )
 
 
@@ -290,16 +278,16 @@ def tensor_list_get_item(input_handle, index, element_shape, element_dtype):
 def _stack_items(lst: TensorList, items, element_shape):
     if not items:
         dims = _merge(lst.element_shape, _shape_arg(element_shape))
-        if not _fully_defined(dims):
+        if not partial_shape_fully_defined(dims):
             raise invalid(
-                f"Tried to stack elements of an empty list with non-fully-defined element_shape: {_dims_str(dims)}"
+                f"Tried to stack elements of an empty list with non-fully-defined element_shape: {partial_shape_str(dims)}"
             )
         return torch.zeros((0, *dims), dtype=lst.torch_dtype, device=lst.device)
     first = items[0].shape
     for v in items[1:]:
         if v.shape != first:
             raise invalid(
-                f"Incompatible shapes during merge: {_dims_str(tuple(first))} vs. {_dims_str(tuple(v.shape))}"
+                f"Incompatible shapes during merge: {partial_shape_str(tuple(first))} vs. {partial_shape_str(tuple(v.shape))}"
             )
     return torch.stack(items)
 
@@ -330,11 +318,11 @@ def tensor_list_stack(input_handle, element_shape, element_dtype, num_elements):
 )
 def tensor_list_from_tensor(tensor, element_shape, element_dtype):
     if tensor.dim() == 0:
-        raise invalid(f"Tensor must be at least a vector, but saw shape: {_dims_str(tuple(tensor.shape))}")
+        raise invalid(f"Tensor must be at least a vector, but saw shape: {partial_shape_str(tuple(tensor.shape))}")
     dims = _shape_arg(element_shape)
-    if not _compatible(dims, tuple(tensor.shape[1:])):
+    if not partial_shapes_compatible(dims, tuple(tensor.shape[1:])):
         raise invalid(
-            f"Specified a list with shape {_dims_str(dims)} from a tensor with shape {_dims_str(tuple(tensor.shape))}"
+            f"Specified a list with shape {partial_shape_str(dims)} from a tensor with shape {partial_shape_str(tuple(tensor.shape))}"
         )
     return TensorList(list(tensor.unbind(0)), dims, element_dtype, device=tensor.device)
 
@@ -416,7 +404,7 @@ def tensor_list_concat_v2(input_handle, element_shape, leading_dims, element_dty
             if dims is None or any(d is None for d in dims[1:]):
                 raise invalid(
                     "Trying to concat list with only uninitialized tensors but element_shape_except_first_dim is "
-                    f"not fully defined: {_dims_str(None if dims is None else dims[1:])}"
+                    f"not fully defined: {partial_shape_str(None if dims is None else dims[1:])}"
                 )
             first = dims[0] if dims[0] is not None else (leading[i] if i < len(leading) else None)
             if first is None:
@@ -432,7 +420,7 @@ def tensor_list_concat_v2(input_handle, element_shape, leading_dims, element_dty
         if dims is None or any(d is None for d in dims[1:]):
             raise invalid(
                 "All except the first dimension must be fully defined when concating an empty tensor list. "
-                f"element_shape: {_dims_str(dims)}"
+                f"element_shape: {partial_shape_str(dims)}"
             )
         value = torch.zeros((0, *dims[1:]), dtype=lst.torch_dtype, device=lst.device)
         return value, torch.zeros(0, dtype=torch.int64)
@@ -509,7 +497,7 @@ def tensor_list_scatter_into_existing_list(input_handle, tensor, indices, elemen
 )
 def tensor_list_split(tensor, element_shape, lengths, element_dtype):
     if tensor.dim() == 0:
-        raise invalid(f"Tensor must be at least a vector, but saw shape: {_dims_str(tuple(tensor.shape))}")
+        raise invalid(f"Tensor must be at least a vector, but saw shape: {partial_shape_str(tuple(tensor.shape))}")
     sizes = [int(x) for x in lengths.tolist()]
     if sum(sizes) != tensor.shape[0]:
         raise invalid(f"Unused values in tensor. Length of tensor: {tensor.shape[0]} Values used: {sum(sizes)}")

@@ -22,39 +22,16 @@ from torchmeta.framework import common_shapes
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.common import invalid
+from torchmeta.ops.common import (
+    invalid,
+    partial_shape_fully_defined,
+    partial_shape_str,
+    partial_shapes_compatible,
+)
 
 __all__ = ["TensorArray"]
 
 _ids = itertools.count()
-
-
-def _dims_str(dims) -> str:
-    """A shape as TensorFlow's (Partial)TensorShape::DebugString prints it: ``[2,?]``, ``<unknown>``."""
-    if dims is None:
-        return "<unknown>"
-    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
-
-
-def _compatible(partial, dims) -> bool:
-    if partial is None:
-        return True
-    return len(partial) == len(dims) and all(p is None or p == d for p, d in zip(partial, dims))
-
-
-def _merge(a, b):
-    """Two partial shapes merged, or None when they conflict (callers raise)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
-        raise ValueError(f"{_dims_str(a)} and {_dims_str(b)}")
-    return tuple(x if x is not None else y for x, y in zip(a, b))
-
-
-def _fully_defined(dims) -> bool:
-    return dims is not None and all(d is not None for d in dims)
 
 
 class _Element:
@@ -125,13 +102,13 @@ class TensorArray:
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because the value dtype is "
                 f"{type_string(value.dtype)} but TensorArray dtype is {type_string(self.dtype)}."
             )
-        if not _compatible(self.element_shape, dims):
+        if not partial_shapes_compatible(self.element_shape, dims):
             raise invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because the value shape is "
-                f"{_dims_str(dims)} which is incompatible with the TensorArray's inferred element shape: "
-                f"{_dims_str(self.element_shape)} (consider setting infer_shape=False)."
+                f"{partial_shape_str(dims)} which is incompatible with the TensorArray's inferred element shape: "
+                f"{partial_shape_str(self.element_shape)} (consider setting infer_shape=False)."
             )
-        if self.identical_element_shapes and not _fully_defined(self.element_shape):
+        if self.identical_element_shapes and not partial_shape_fully_defined(self.element_shape):
             self.element_shape = dims
         if t.read:
             raise invalid(
@@ -146,7 +123,7 @@ class TensorArray:
             if dims != t.shape:
                 raise invalid(
                     f"TensorArray {self.name}: Could not aggregate to TensorArray index {index} because the existing "
-                    f"shape is {_dims_str(t.shape)} but the new input shape is {_dims_str(dims)}."
+                    f"shape is {partial_shape_str(t.shape)} but the new input shape is {partial_shape_str(dims)}."
                 )
             if t.tensor is None:  # only a shape was recorded (a gradient array): the value so far is zero
                 t.tensor = value
@@ -173,10 +150,10 @@ class TensorArray:
             )
         if t.tensor is None:
             dims = t.shape if t.written else self.element_shape
-            if not t.written and not _fully_defined(dims):
+            if not t.written and not partial_shape_fully_defined(dims):
                 raise invalid(
                     f"TensorArray {self.name}: Could not read from TensorArray index {index}.  Furthermore, the "
-                    f"element shape is not fully defined: {_dims_str(dims)}.  It is possible you are working with a "
+                    f"element shape is not fully defined: {partial_shape_str(dims)}.  It is possible you are working with a "
                     "resizeable TensorArray and stop_gradients is not allowing the gradients to be written.  If you "
                     "set the full element_shape property on the forward TensorArray, the proper all-zeros tensor "
                     "will be returned instead of incurring this error."
@@ -328,11 +305,11 @@ def tensor_array_write_v3(handle, index, value, flow_in, T):
 def _stack(handle: TensorArray, values, element_shape, what="element shape"):
     if not values:
         dims = _shape_or_none(element_shape)  # the op's attr only, as TensorFlow's kernel
-        if not _fully_defined(dims):
+        if not partial_shape_fully_defined(dims):
             raise errors.UnimplementedError(
                 None,
                 None,
-                f"TensorArray has size zero, but {what} {_dims_str(dims)} is not fully defined. Currently only static "
+                f"TensorArray has size zero, but {what} {partial_shape_str(dims)} is not fully defined. Currently only static "
                 "shapes are supported when packing zero-size TensorArrays.",
             )
         return torch.zeros((0, *dims), dtype=handle.torch_dtype, device=handle.device)
@@ -340,8 +317,8 @@ def _stack(handle: TensorArray, values, element_shape, what="element shape"):
     for i, v in enumerate(values[1:], 1):
         if v.shape != first:
             raise invalid(
-                f"TensorArray has inconsistent shapes.  Index 0 has shape: {_dims_str(first)} but index {i} has "
-                f"shape: {_dims_str(v.shape)}"
+                f"TensorArray has inconsistent shapes.  Index 0 has shape: {partial_shape_str(first)} but index {i} has "
+                f"shape: {partial_shape_str(v.shape)}"
             )
     return torch.stack(values)
 
@@ -357,7 +334,7 @@ def _stack(handle: TensorArray, values, element_shape, what="element shape"):
 def tensor_array_gather_v3(handle, indices, flow_in, dtype, element_shape):
     _check_dtype(handle, dtype)
     if indices.dim() != 1:
-        raise invalid(f"Expected indices to be a vector, but received shape: {_dims_str(indices.shape)}")
+        raise invalid(f"Expected indices to be a vector, but received shape: {partial_shape_str(indices.shape)}")
     values = [handle.read(i) for i in indices.tolist()]
     return _stack(handle, values, element_shape)
 
@@ -376,7 +353,7 @@ def tensor_array_scatter_v3(handle, indices, value, flow_in, T):
             f"TensorArray dtype is {type_string(handle.dtype)} but Op is trying to write dtype {type_string(T)}."
         )
     if indices.dim() != 1:
-        raise invalid(f"Expected indices to be a vector, but received shape: {_dims_str(indices.shape)}")
+        raise invalid(f"Expected indices to be a vector, but received shape: {partial_shape_str(indices.shape)}")
     idx = indices.tolist()
     if value.dim() == 0 or value.shape[0] != len(idx):
         got = value.shape[0] if value.dim() else 0
@@ -403,11 +380,11 @@ def tensor_array_concat_v3(handle, flow_in, dtype, element_shape_except0):
     n = handle.size()
     if n == 0:
         dims = _shape_or_none(element_shape_except0)
-        if not _fully_defined(dims):
+        if not partial_shape_fully_defined(dims):
             raise errors.UnimplementedError(
                 None,
                 None,
-                f"TensorArray has size zero, but element_shape_except0 {_dims_str(dims)} is not fully defined. "
+                f"TensorArray has size zero, but element_shape_except0 {partial_shape_str(dims)} is not fully defined. "
                 "Currently only static shapes are supported when concatenating zero-size TensorArrays.",
             )
         value = torch.zeros((0, *dims), dtype=handle.torch_dtype, device=handle.device)
@@ -423,8 +400,8 @@ def tensor_array_concat_v3(handle, flow_in, dtype, element_shape_except0):
     for i, v in enumerate(values[1:], 1):
         if v.shape[1:] != rest:
             raise invalid(
-                f"TensorArray has inconsistent shapes.  Index 0 has (excepting dimension 0) shape: {_dims_str(rest)} "
-                f"but index {i} has (excepting dimension 0) shape: {_dims_str(v.shape[1:])}"
+                f"TensorArray has inconsistent shapes.  Index 0 has (excepting dimension 0) shape: {partial_shape_str(rest)} "
+                f"but index {i} has (excepting dimension 0) shape: {partial_shape_str(v.shape[1:])}"
             )
     lengths = torch.tensor([v.shape[0] for v in values], dtype=torch.int64)
     return torch.cat(values), lengths
@@ -444,14 +421,14 @@ def tensor_array_split_v3(handle, value, lengths, flow_in, T):
             f"TensorArray dtype is {type_string(handle.dtype)} but Op is trying to write dtype {type_string(T)}."
         )
     if value.dim() == 0:
-        raise invalid(f"Expected value to be at least a vector, but received shape: {_dims_str(value.shape)}")
+        raise invalid(f"Expected value to be at least a vector, but received shape: {partial_shape_str(value.shape)}")
     if lengths.dim() != 1:
-        raise invalid(f"Expected lengths to be a vector, received shape: {_dims_str(lengths.shape)}")
+        raise invalid(f"Expected lengths to be a vector, received shape: {partial_shape_str(lengths.shape)}")
     sizes = [int(x) for x in lengths.tolist()]
     if sum(sizes) != value.shape[0]:
         raise invalid(
             "Expected sum of lengths to be equal to values.shape[0], but sum of lengths is "
-            f"{sum(sizes)} and value's shape is: {_dims_str(value.shape)}"
+            f"{sum(sizes)} and value's shape is: {partial_shape_str(value.shape)}"
         )
     n = handle.size()
     if not handle.dynamic_size and len(sizes) != n:

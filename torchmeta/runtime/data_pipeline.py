@@ -309,45 +309,51 @@ class _Executor:
             keep = _or_failed(lambda e: fn(*e, *captured)[0], element)
             if isinstance(keep, Failed):
                 yield keep
-            elif bool(keep):
+            elif _truth(keep):
                 yield element
 
-    def _FlatMapDataset(self, spec):
-        fn, captured = spec.args["f"], spec.args["other_arguments"]
-        for element in self.elements(spec.inputs[0]):
-            (dataset,) = fn(*element, *captured)
-            yield from self.elements(dataset)
-
     def _InterleaveDataset(self, spec):
+        """TF's InterleaveDataset (FlatMapDataset is its cycle of one): ``cycle_length`` slots visited in turn,
+        ``block_length`` elements from each; an empty slot takes the dataset of the next input element when
+        it is visited, a finished one is emptied and the turn passes on."""
         a = spec.args
         fn, captured = a["f"], a["other_arguments"]
         cycle, block = a["cycle_length"], a["block_length"]
         source = self.elements(spec.inputs[0])
-        active: list = []
-        exhausted = False
-        while True:
-            while not exhausted and len(active) < cycle:
+        slots: list = [None] * cycle
+        index = produced = open_slots = 0
+        end_of_input = False
+        while not end_of_input or open_slots > 0:
+            current = slots[index]
+            if current is not None:
+                try:
+                    element = next(current)
+                except StopIteration:
+                    slots[index] = None
+                    open_slots -= 1
+                    index, produced = (index + 1) % cycle, 0
+                    continue
+                produced += 1
+                if produced == block:
+                    index, produced = (index + 1) % cycle, 0
+                yield element
+            elif end_of_input:
+                index, produced = (index + 1) % cycle, 0
+            else:
                 try:
                     element = next(source)
                 except StopIteration:
-                    exhausted = True
-                    break
-                (dataset,) = fn(*element, *captured)
-                active.append(self.elements(dataset))
-            if not active:
-                return
-            k = 0
-            while k < len(active):
-                produced = 0
-                for element in itertools.islice(active[k], block):
-                    produced += 1
+                    end_of_input = True
+                    continue
+                if isinstance(element, Failed):
                     yield element
-                if produced < block:
-                    active.pop(k)
-                    if not exhausted:
-                        break  # a new input element takes this slot in the next round
-                else:
-                    k += 1
+                    continue
+                dataset = _or_failed(lambda e: fn(*e, *captured)[0], element)
+                if isinstance(dataset, Failed):
+                    yield dataset
+                    continue
+                slots[index] = self.elements(dataset)
+                open_slots += 1
 
     def _MapAndBatchDataset(self, spec):
         a = spec.args
@@ -364,6 +370,10 @@ class _Executor:
                 batch = []
         if batch and not a["drop_remainder"]:
             yield _or_failed(_stack, batch)
+
+
+def _truth(value) -> bool:
+    return bool(value.item() if hasattr(value, "item") else value)
 
 
 def _or_failed(fn, *args):

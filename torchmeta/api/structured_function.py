@@ -1,0 +1,259 @@
+"""tf.data's element structures and dataset functions (TF's ``data/util/structure.py`` and
+``data/ops/structured_function.py``).
+
+Elements are nested structures of tensors: tuples, dicts (flattened in sorted key order) and
+namedtuples are structures; lists are not (tf.data converts them to tensors). A component may also
+be a dataset (a function passed to ``flat_map``/``interleave`` returns one): its spec is a
+``DatasetSpec`` and its value the dataset's variant tensor.
+
+``StructuredFunctionWrapper`` builds a Python function over elements into a FunctionDef as TensorFlow
+2.21 traces it for tf.data (``tf.function`` with an input signature and ``_tf_data_function``): the
+function is named ``__inference_Dataset_map_<fn>_<uid>``, its arguments are Placeholders ``args_0``,
+``args_1``, ... (one per flat component), tensors of the enclosing graph it reads become extra
+arguments (``captured_inputs``, passed to the dataset op as ``other_arguments``), each result is
+returned through an ``Identity``, and, as TF's automatic control dependencies add them, stateful ops
+(other than the legacy random ops) run in order and are the function's control outputs, reached from
+the results through one ``NoOp``. Function numbers come from the process-wide ``uid`` as TF's do, so
+they are unique but not equal to TensorFlow's.
+"""
+
+from __future__ import annotations
+
+from torchmeta._proto import attr_value_pb2
+from torchmeta.api import array_ops
+from torchmeta.api.control_flow_util_v2 import add_function, uid
+from torchmeta.dtypes import DType
+from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
+from torchmeta.framework.graph import Tensor, convert_to_tensor
+from torchmeta.framework.op_def_library import apply_op, raw_op
+from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+
+__all__ = [
+    "TensorSpec",
+    "DatasetSpec",
+    "is_structure",
+    "flatten",
+    "pack_sequence_as",
+    "map_structure",
+    "spec_of",
+    "StructuredFunctionWrapper",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Nested structures (tf.data's nest: tuples, dicts and namedtuples are structures; lists are not)
+
+
+def is_structure(x) -> bool:
+    return isinstance(x, (tuple, dict))
+
+
+def flatten(structure) -> list:
+    if isinstance(structure, dict):
+        return [v for k in sorted(structure) for v in flatten(structure[k])]
+    if isinstance(structure, tuple):
+        return [v for item in structure for v in flatten(item)]
+    return [structure]
+
+
+def pack_sequence_as(structure, flat):
+    flat = list(flat)
+
+    def pack(s):
+        if isinstance(s, dict):
+            packed = {k: pack(s[k]) for k in sorted(s)}
+            return type(s)((k, packed[k]) for k in s) if type(s) is not dict else {k: packed[k] for k in s}
+        if isinstance(s, tuple):
+            items = [pack(item) for item in s]
+            return type(s)(*items) if hasattr(s, "_fields") else tuple(items)
+        return flat.pop(0)
+
+    return pack(structure)
+
+
+def map_structure(fn, structure):
+    return pack_sequence_as(structure, [fn(x) for x in flatten(structure)])
+
+
+class TensorSpec:
+    """The static shape and dtype of one component of a dataset's elements (a leaf of the structure)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    def __repr__(self):
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype is other.dtype
+
+    __hash__ = None
+
+    def batch(self, size):
+        return TensorSpec(TensorShape([size]).concatenate(self.shape), self.dtype)
+
+    def unbatch(self):
+        return TensorSpec(self.shape[1:] if self.shape.rank else unknown_shape(), self.dtype)
+
+
+class DatasetSpec:
+    """A component that is a dataset (what ``flat_map``/``interleave`` functions return): a scalar variant."""
+
+    __slots__ = ("element_spec",)
+
+    def __init__(self, element_spec):
+        self.element_spec = element_spec
+
+    shape = TensorShape([])
+    dtype = DType.variant
+
+    def __repr__(self):
+        return f"DatasetSpec({self.element_spec!r}, TensorShape([]))"
+
+
+def spec_of(t) -> TensorSpec:
+    return TensorSpec(t.shape, t.dtype.base_dtype)
+
+
+def _is_dataset(x) -> bool:
+    return hasattr(x, "_variant_tensor") and hasattr(x, "element_spec")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataset functions
+
+# TF's auto_control_deps: stateful ops that are not ordered nor made control outputs.
+_UNORDERED_STATEFUL_OPS = frozenset(
+    {
+        "RandomUniform",
+        "RandomUniformInt",
+        "RandomStandardNormal",
+        "ParameterizedTruncatedNormal",
+        "TruncatedNormal",
+        "RandomShuffle",
+        "Multinomial",
+        "RandomGamma",
+        "RandomGammaGrad",
+        "RandomPoisson",
+        "RandomPoissonV2",
+        "CudnnRNN",
+        "CudnnRNNBackprop",
+        "CudnnRNNV2",
+        "CudnnRNNV3",
+        "CudnnRNNBackpropV2",
+        "CudnnRNNBackpropV3",
+        "RestoreV2",
+        "SaveV2",
+    }
+)
+_RESOURCE_READ_OPS = frozenset({"ReadVariableOp", "ResourceGather", "ResourceGatherNd", "VariableShape"})
+
+
+def _op_is_stateful(op) -> bool:
+    return op.op_def is not None and op.op_def.is_stateful and op.type not in _UNORDERED_STATEFUL_OPS
+
+
+def _function_name(transformation_name: str, func) -> str:
+    readable = transformation_name.replace(".", "_")[:-2] if len(transformation_name) > 2 else ""
+    fn_name = getattr(func, "__name__", None) or type(func).__name__
+    name = f"{readable}_{fn_name}"
+    for symbol in ("<", ">", "\\", "'", " "):
+        name = name.replace(symbol, "")
+    return name
+
+
+def _type_spec_from_value(value, transformation_name):
+    """The spec of a function's (structured) result; Python values become tensors as TF converts them."""
+    if _is_dataset(value):
+        return DatasetSpec(value.element_spec), value._variant_tensor
+    if isinstance(value, Tensor):
+        return spec_of(value), value
+    try:
+        t = convert_to_tensor(value)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Unsupported return value from function passed to {transformation_name}: {value}.") from e
+    # TF converts a Python value twice: for its spec, then for the result (two Consts).
+    return spec_of(t), convert_to_tensor(value, dtype=t.dtype.base_dtype)
+
+
+class StructuredFunctionWrapper:
+    """A Python function over dataset elements, built into a FunctionDef of the graph's library as TF builds it.
+
+    Args:
+      func: the Python function; a tuple element is passed unpacked (``func(*element)``), anything else whole.
+      transformation_name: e.g. ``"Dataset.map()"`` (names the function and appears in errors).
+      input_structure: the element structure of the input dataset (specs).
+
+    Attributes:
+      name: the FunctionDef's name.
+      output_structure: the structure of the function's results (specs; ``DatasetSpec`` for datasets).
+      captured_inputs: the tensors of the enclosing graph the function reads (the op's ``other_arguments``).
+      function: the ``func`` attr value (name and ``_tf_data_function``).
+    """
+
+    def __init__(self, func, transformation_name, input_structure):
+        self.transformation_name = transformation_name
+        self.name = f"__inference_{_function_name(transformation_name, func)}_{uid()}"
+        outer = graph_lib.get_default_graph()
+        fg = BuildingFuncGraph(self.name, outer_graph=outer)
+        with fg.as_default():
+            args = []
+            for i, spec in enumerate(flatten(input_structure)):
+                ph = raw_op("Placeholder", dtype=spec.dtype, shape=spec.shape, name=f"args_{i}")
+                ph.op._set_attr("_user_specified_name", attr_value_pb2.AttrValue(s=f"args_{i}".encode()))
+                args.append(ph)
+            fg.inputs.extend(args)
+            n_before = len(fg.get_operations())
+            nested = pack_sequence_as(input_structure, args)
+            ret = func(*nested) if type(nested) is tuple else func(nested)
+            if isinstance(ret, list):
+                ret = tuple(ret)
+            flat_pairs = [_type_spec_from_value(v, transformation_name) for v in flatten(ret)]
+            self.output_structure = pack_sequence_as(ret, [p[0] for p in flat_pairs])
+            results = [p[1] for p in flat_pairs]
+            fg.outputs = self._mark_as_returned(fg, fg.get_operations()[n_before:], results)
+        self.captured_inputs = fg.external_captures
+        self.func_graph = fg
+        fdef = graph_to_function_def(fg, self.name, fg.inputs, fg.outputs, fg.control_outputs)
+        # tf.function names control outputs after their ops (graph_to_function_def normalizes them).
+        del fdef.signature.control_output[:]
+        fdef.signature.control_output.extend(op.name for op in fg.control_outputs)
+        fdef.control_ret.clear()
+        for op in fg.control_outputs:
+            fdef.control_ret[op.name] = op.name
+        fdef.attr["_tf_data_function"].b = True
+        fdef.signature.is_stateful = any(op.op_def is not None and op.op_def.is_stateful for op in fg.get_operations())
+        add_function(outer, fdef)
+        self.function = attr_value_pb2.NameAttrList(name=self.name)
+        self.function.attr["_tf_data_function"].b = True
+
+    @staticmethod
+    def _mark_as_returned(fg, body_ops, results):
+        """TF's automatic control dependencies for a function body: stateful ops without resource inputs run
+        in program order, the ones that must run are control outputs, and each result is an Identity that
+        waits for them through one NoOp."""
+        must_run, last_stateful = [], None
+        for op in body_ops:
+            if op.op_def is None or (
+                _op_is_stateful(op) and (op.type not in _RESOURCE_READ_OPS or any(t.consumers() for t in op.outputs))
+            ):
+                must_run.append(op)
+            resource_inputs = [t for t in op.inputs if t.dtype.base_dtype is DType.resource]
+            if _op_is_stateful(op) and not resource_inputs:
+                if last_stateful is not None and last_stateful not in op.control_inputs:
+                    op._add_control_input(last_stateful)
+                last_stateful = op
+        outputs = [array_ops.identity(fg.capture(t)) for t in results]
+        if must_run and outputs:
+            with fg.control_dependencies(None):
+                no_op = apply_op("NoOp")
+            for op in sorted(must_run, key=lambda o: o.name):
+                no_op._add_control_input(op)
+            for t in outputs:
+                t.op._add_control_input(no_op)
+        fg.control_outputs = sorted(must_run, key=lambda o: o.name)
+        return outputs
