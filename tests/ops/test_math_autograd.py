@@ -22,6 +22,9 @@ _SKIP = {"Range", "Cast", "SparseMatMul", "Equal", "NotEqual", "Less", "LessEqua
 _SKIP |= {"IsNan", "IsInf", "IsFinite", "ArgMax", "ArgMin"}
 # Polygamma has no gradient for its order ``a`` (none in TF; torch's zeta has no derivative there).
 _SKIP |= {"Polygamma"}
+# Acosh: for x < -1 (outside its domain) TF's gradient divides by sinh(acosh(x)) = NaN while torch's
+# 1/sqrt(x^2 - 1) is finite; the samples draw random inputs, which fall there or not by chance.
+_SKIP |= {"Acosh"}
 
 
 # Where torch's autograd through the kernel and TF's gradient function disagree (strict xfails: each is
@@ -76,11 +79,6 @@ _KNOWN_DIFFERENCES.update(
         "Maximum-ties": "at ties torch splits the gradient between x and y, TF gives all of it to x",
         "Minimum-ties": "at ties torch splits the gradient between x and y, TF gives all of it to x",
         "Cumprod-zeros": "TF's Cumprod gradient divides by x and loses the terms at zeros; torch's is exact",
-        **{
-            name: "for x < -1 (outside Acosh's domain) TF's gradient divides by sinh(acosh(x)) = NaN; torch's "
-            "1/sqrt(x^2 - 1) is finite there"
-            for name in ("Acosh", "Acosh-special", "Acosh-special-f64", "Acosh-f64")
-        },
         **{
             name: "at NaN torch's BesselI1e derivative is 0.5 (its x == 0 branch); TF's gradient is NaN"
             for name in ("BesselI1e-special", "BesselI1e-special-f64")
