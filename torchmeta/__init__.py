@@ -21,6 +21,7 @@ from torchmeta import (  # noqa: F401
     losses,
     math,
     metrics,
+    nest,
     nn,
     ops,
     python_io,

@@ -1,8 +1,15 @@
 """``tf.nn``: neural-network functions."""
 
 from torchmeta.api.candidate_sampling_ops import *  # noqa: F403
+from torchmeta.api.nn_impl import nce_loss, sampled_softmax_loss  # noqa: F401
 from torchmeta.api.nn_ops import *  # noqa: F403
-from torchmeta.api.rnn import static_bidirectional_rnn, static_rnn  # noqa: F401
+from torchmeta.api.rnn import (  # noqa: F401
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    raw_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+)
 from torchmeta.api.sparse_ops import embedding_lookup_sparse  # noqa: F401
 
 # isort: split

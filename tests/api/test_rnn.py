@@ -11,6 +11,7 @@ import pytest
 
 import torchmeta as tm
 from tests.api import tf_programs as P
+from tests.api.cf_helpers import check_both_ways
 
 pytest.importorskip("tensorflow")
 
@@ -113,8 +114,9 @@ def _bidirectional(tf, lengths=None):
     return out
 
 
-def test_static_bidirectional_rnn_graph_is_tfs(tf1):
-    P.assert_same_graph(tf1, _bidirectional)
+@pytest.mark.parametrize("lengths", [None, [4, 2, 1]], ids=["full", "lengths"])
+def test_static_bidirectional_rnn_graph_is_tfs(tf1, lengths):
+    P.assert_same_graph(tf1, lambda tf: _bidirectional(tf, lengths))
 
 
 @pytest.mark.parametrize("lengths", [None, [4, 2, 1]], ids=["full", "lengths"])
@@ -177,3 +179,268 @@ def test_cell_errors_are_tfs(tf1):
         return out
 
     assert errors(tm) == errors(tf1)
+
+
+# dynamic_rnn: TF's while_loop over TensorArrays, built node for node.
+
+LENGTHS = np.array([4, 1, 3], np.int32)
+
+
+def _dynamic(tf, name, lengths=None, time_major=False, feed_lengths=False, initial=False, **kwargs):
+    cell = {**CELLS, **RANDOM_CELLS}[name](tf)
+    shape = [STEPS, None, DEPTH] if time_major else [None, STEPS, DEPTH]
+    x = tf.placeholder(tf.float32, shape, name="x")
+    seq = None
+    if feed_lengths:
+        seq = tf.placeholder(tf.int32, [None], name="lengths")
+    elif lengths is not None:
+        seq = tf.constant(lengths)
+    state = None
+    if initial:
+        state = cell.zero_state(tf.shape(x)[1 if time_major else 0], tf.float32)
+    outputs, state = tf.nn.dynamic_rnn(
+        cell,
+        x,
+        sequence_length=seq,
+        initial_state=state,
+        dtype=None if initial else tf.float32,
+        time_major=time_major,
+        **kwargs,
+    )
+    flat_state = _flat(state)
+    out = {"outputs": outputs}
+    out.update({f"state{i}": s for i, s in enumerate(flat_state)})
+    loss = tf.reduce_sum(tf.square(outputs)) + tf.add_n([tf.reduce_sum(s) for s in flat_state])
+    variables = tf.trainable_variables()
+    grads = tf.gradients(loss, [*variables, x])
+    out.update({f"grad/{v.op.name}": g for v, g in zip(variables, grads)})
+    out["grad/x"] = grads[-1]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted({**CELLS, **RANDOM_CELLS}))
+def test_dynamic_rnn_graph_is_tfs(tf1, name):
+    P.assert_same_graph(tf1, lambda tf: _dynamic(tf, name))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lengths": LENGTHS},
+        {"feed_lengths": True, "time_major": True},
+        {"initial": True, "parallel_iterations": 4, "swap_memory": True},
+    ],
+    ids=["lengths", "time_major_fed_lengths", "initial_state"],
+)
+def test_dynamic_rnn_options_graph_is_tfs(tf1, kwargs):
+    P.assert_same_graph(tf1, lambda tf: _dynamic(tf, "basic_lstm", **kwargs))
+
+
+def test_static_rnn_with_sequence_length_graph_is_tfs(tf1):
+    """TF's _rnn_step: a tf.cond past the longest sequence, another before the shortest ends."""
+    P.assert_same_graph(tf1, _program("basic_lstm", sequence_length=LENGTHS))
+
+
+XT = np.ascontiguousarray(X.transpose(1, 0, 2))
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_dynamic_rnn_from_tf_checkpoint_gives_tfs_numbers(tf1, tmp_path, name):
+    expected, actual = P.run_tf_then_ours(tf1, lambda tf: _dynamic(tf, name), tmp_path, {"x:0": X})
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["basic_lstm", "gru", "multi"])
+@pytest.mark.parametrize(
+    ("kwargs", "feeds"),
+    [
+        ({"lengths": LENGTHS}, {"x:0": X}),
+        ({"lengths": np.array([2, 1, 2], np.int32)}, {"x:0": X}),
+        ({"feed_lengths": True, "time_major": True}, {"x:0": XT, "lengths:0": np.array([3, 4, 0], np.int32)}),
+        ({"initial": True, "parallel_iterations": 4, "swap_memory": True}, {"x:0": X}),
+    ],
+    ids=["lengths", "short_lengths", "time_major_fed_lengths", "initial_state"],
+)
+def test_dynamic_rnn_options_give_tfs_numbers(tf1, tmp_path, name, kwargs, feeds):
+    expected, actual = P.run_tf_then_ours(tf1, lambda tf: _dynamic(tf, name, **kwargs), tmp_path, feeds)
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["basic_lstm", "multi", "lstm_peepholes_clip_proj"])
+def test_dynamic_rnn_checkpoint_from_here_restores_in_tf(tf1, tmp_path, name):
+    program = lambda tf: _dynamic(tf, name, lengths=LENGTHS)  # noqa: E731
+    expected, actual = P.run_ours_then_tf(tf1, program, tmp_path, {"x:0": X})
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+def test_dynamic_rnn_rejects_what_tf_rejects(tf1):
+    def errors(tf):
+        out = []
+        for build in (
+            lambda: tf.nn.dynamic_rnn(object(), tf.zeros([2, 3, 4]), dtype=tf.float32),
+            lambda: tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(2), tf.zeros([2, 3, 4])),
+            lambda: tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(2), tf.zeros([2, 3]), dtype=tf.float32),
+            lambda: tf.nn.dynamic_rnn(
+                tf.nn.rnn_cell.GRUCell(2), tf.zeros([2, 3, 4]), sequence_length=[[1]], dtype=tf.float32
+            ),
+            lambda: tf.nn.dynamic_rnn(
+                tf.nn.rnn_cell.GRUCell(2), tf.placeholder(tf.float32, [2, 3, None]), dtype=tf.float32
+            ),
+            lambda: tf.nn.dynamic_rnn(
+                tf.nn.rnn_cell.GRUCell(2), (tf.zeros([2, 3, 4]), tf.zeros([2, 5, 4])), dtype=tf.float32
+            ),
+        ):
+            with tf.Graph().as_default():
+                try:
+                    build()
+                    out.append(None)
+                except (ValueError, TypeError) as e:
+                    out.append((type(e).__name__, str(e).split(" (<")[0]))
+        return out
+
+    assert errors(tm) == errors(tf1)
+
+
+def _bidirectional_dynamic(tf, lengths=None, time_major=False):
+    fw, bw = tf.nn.rnn_cell.BasicLSTMCell(3), tf.nn.rnn_cell.GRUCell(2)
+    shape = [STEPS, None, DEPTH] if time_major else [None, STEPS, DEPTH]
+    x = tf.placeholder(tf.float32, shape, name="x")
+    seq = tf.constant(lengths) if lengths is not None else None
+    (out_fw, out_bw), (state_fw, state_bw) = tf.nn.bidirectional_dynamic_rnn(
+        fw, bw, x, sequence_length=seq, dtype=tf.float32, time_major=time_major
+    )
+    out = {"out_fw": out_fw, "out_bw": out_bw}
+    out.update({f"fw{i}": s for i, s in enumerate(_flat(state_fw))})
+    out.update({f"bw{i}": s for i, s in enumerate(_flat(state_bw))})
+    loss = tf.reduce_sum(out_bw * out_bw) + tf.reduce_sum(out_fw)
+    variables = tf.trainable_variables()
+    out.update({f"grad/{v.op.name}": g for v, g in zip(variables, tf.gradients(loss, variables))})
+    return out
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS], ids=["full", "lengths"])
+def test_bidirectional_dynamic_rnn_graph_is_tfs(tf1, lengths):
+    P.assert_same_graph(tf1, lambda tf: _bidirectional_dynamic(tf, lengths))
+
+
+@pytest.mark.parametrize(
+    ("lengths", "time_major"), [(None, False), (LENGTHS, False), (LENGTHS, True)], ids=["full", "lengths", "time_major"]
+)
+def test_bidirectional_dynamic_rnn_gives_tfs_numbers(tf1, tmp_path, lengths, time_major):
+    program = lambda tf: _bidirectional_dynamic(tf, lengths, time_major)  # noqa: E731
+    feeds = {"x:0": XT if time_major else X}
+    expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, feeds)
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+def _raw(tf, name, emit_structure=False, loop_state=False):
+    """TF's docstring example: dynamic_rnn written with raw_rnn (plus an emit structure / loop state)."""
+    cell = {**CELLS, **RANDOM_CELLS}[name](tf)
+    x = tf.placeholder(tf.float32, [STEPS, None, DEPTH], name="x")
+    lengths = tf.placeholder(tf.int32, [None], name="lengths")
+    batch_size = tf.shape(x)[1]
+    inputs_ta = tf.TensorArray(dtype=tf.float32, size=STEPS).unstack(x)
+
+    def loop_fn(time, cell_output, cell_state, state):
+        if cell_output is None:
+            next_cell_state = cell.zero_state(batch_size, tf.float32)
+            emit = tf.zeros([2], tf.float32) if emit_structure else None
+            next_state = tf.zeros([], tf.float32) if loop_state else None
+        else:
+            next_cell_state = cell_state
+            emit = tf.reduce_sum(cell_output, axis=1, keepdims=True) * [1.0, 2.0] if emit_structure else cell_output
+            next_state = state + tf.reduce_sum(cell_output) if loop_state else None
+        elements_finished = time >= lengths
+        finished = tf.reduce_all(elements_finished)
+        next_input = tf.cond(
+            finished, lambda: tf.zeros([batch_size, DEPTH], dtype=tf.float32), lambda: inputs_ta.read(time)
+        )
+        return elements_finished, next_input, next_cell_state, emit, next_state
+
+    emit_ta, state, final_loop_state = tf.nn.raw_rnn(cell, loop_fn)
+    outputs = tf.nest.flatten(emit_ta)[0].stack()
+    flat_state = _flat(state)
+    out = {"outputs": outputs}
+    out.update({f"state{i}": s for i, s in enumerate(flat_state)})
+    if final_loop_state is not None:
+        out["loop_state"] = final_loop_state
+    loss = tf.reduce_sum(tf.square(outputs)) + tf.add_n([tf.reduce_sum(s) for s in flat_state])
+    variables = tf.trainable_variables()
+    out.update({f"grad/{v.op.name}": g for v, g in zip(variables, tf.gradients(loss, variables))})
+    return out
+
+
+RAW_CASES = {
+    "basic_lstm": {},
+    "gru_emit_structure": {"emit_structure": True},
+    "multi_loop_state": {"loop_state": True},
+}
+
+
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
+def test_raw_rnn_graph_is_tfs(tf1, case):
+    name = case.split("_emit")[0].split("_loop")[0]
+    P.assert_same_graph(tf1, lambda tf: _raw(tf, name, **RAW_CASES[case]))
+
+
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
+def test_raw_rnn_gives_tfs_numbers(tf1, tmp_path, case):
+    name = case.split("_emit")[0].split("_loop")[0]
+    feeds = {"x:0": XT, "lengths:0": np.array([3, 4, 1], np.int32)}
+    expected, actual = P.run_tf_then_ours(tf1, lambda tf: _raw(tf, name, **RAW_CASES[case]), tmp_path, feeds)
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture
+def v2(tf1):
+    tf1.enable_control_flow_v2()
+    tm.enable_control_flow_v2()
+    yield tf1
+    tf1.disable_control_flow_v2()
+    tm.disable_control_flow_v2()
+
+
+@pytest.mark.parametrize("name", ["basic_lstm", "multi"])
+def test_dynamic_rnn_under_control_flow_v2_gives_tfs_numbers(v2, tmp_path, name):
+    """With control flow v2 the loop is a While op over FunctionDefs whose bodies create the variables."""
+
+    def program(tf):
+        out = _dynamic(tf, name, lengths=LENGTHS)
+        ops = tf.get_default_graph().get_operations()
+        # The forward loop and its gradient's, both StatelessWhile (the cell is stateless), no v1 frames.
+        assert [op.type for op in ops if op.type in ("While", "StatelessWhile", "Enter")] == ["StatelessWhile"] * 2
+        return out
+
+    expected, actual = P.run_tf_then_ours(v2, program, tmp_path, {"x:0": X})
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+def test_seeded_variational_dropout_in_dynamic_rnn_draws_tfs_numbers(tf1, tmp_path):
+    """Variational dropout draws its masks once, before the loop: TF's masks, outputs and gradients.
+
+    (Masks drawn inside the loop body follow TF's executor order across parallel iterations, which
+    torchmeta's sequential loop does not reproduce; the graphs are TF's, see test_dynamic_rnn_graph_is_tfs.)
+    """
+
+    def program(tf):
+        tf.set_random_seed(4)
+        return _dynamic(tf, "dropout_variational", lengths=LENGTHS)
+
+    expected, actual = P.run_tf_then_ours(tf1, program, tmp_path, {"x:0": X})
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("basic_lstm", {"lengths": LENGTHS}), ("multi", {}), ("gru", {"lengths": LENGTHS, "initial": True})],
+    ids=["basic_lstm_lengths", "multi", "gru_initial_state"],
+)
+def test_dynamic_rnn_while_context_and_meta_graphs_both_ways(tf1, tmp_path, name, kwargs):
+    """The while_context collection is TF's too; our MetaGraph runs in TF and TF's runs here, each from its
+    seeded initializers (TF's random numbers)."""
+
+    def program(tf):
+        tf.set_random_seed(1)
+        return _dynamic(tf, name, **kwargs)
+
+    check_both_ways(tf1, program, {"x:0": X}, tmp_path, init=True, rtol=1e-4, atol=1e-5)

@@ -45,7 +45,8 @@ def nodes(graph, ignore_attrs=IGNORED_ATTRS, ignore_nodes=()):
             value = n.attr[key]
             if key == "value" and value.HasField("tensor"):
                 arr = tf_tensor_util.MakeNdarray(value.tensor)
-                attrs[key] = (value.tensor.dtype, arr.shape, arr.tobytes())
+                data = arr.tolist() if arr.dtype == object else arr.tobytes()  # strings by value, not pointer
+                attrs[key] = (value.tensor.dtype, arr.shape, data)
             else:
                 attrs[key] = value.SerializeToString(deterministic=True)
         out.append((n.name, n.op, tuple(n.input), n.device, attrs))

@@ -75,8 +75,48 @@ def test_dcgan_with_variable_scope_reuse_runs_in_both_and_checkpoints_cross(tf1,
     np.testing.assert_allclose(back["samples"], a["samples"], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
+def test_lstm_dynamic_rnn_trains_step_for_step_as_tf_and_checkpoints_cross(tf1, tmp_path):
+    ours = load("lstm_dynamic_rnn", "torchmeta")
+    theirs = load("lstm_dynamic_rnn", "tensorflow")
+    # Seeded: both start from the same weights, and torchmeta's Adam steps give TensorFlow's losses.
+    a = ours.main(["--steps", "40", "--dir", str(tmp_path / "tm")])
+    b = theirs.main(["--steps", "40", "--dir", str(tmp_path / "tf")])
+    assert a["variables"] == b["variables"]
+    assert "rnn/lstm_cell/kernel" in a["variables"] and "rnn/lstm_cell/bias/Adam_1" in a["variables"]
+    np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-4, atol=1e-5)
+    assert b["losses"][-1] < 0.5 * b["losses"][0] and b["accuracy"] >= 0.8
+    assert a["accuracy"] == pytest.approx(b["accuracy"], abs=1e-2)
+    np.testing.assert_allclose(a["logits"], b["logits"], rtol=1e-3, atol=1e-3)
+    # TensorFlow's trained checkpoint in the torchmeta program, and torchmeta's in TensorFlow's.
+    again = ours.main(["--restore", b["prefix"]])
+    assert again["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6)
+    np.testing.assert_allclose(again["logits"], b["logits"], rtol=1e-4, atol=1e-4)
+    back = theirs.main(["--restore", to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "model"))])
+    assert back["accuracy"] == pytest.approx(a["accuracy"], abs=1e-6)
+    np.testing.assert_allclose(back["logits"], a["logits"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_word2vec_with_nce_loss_trains_as_tf_and_checkpoints_cross(tf1, tmp_path):
+    """Seeded, both programs start from the same embeddings and sample the same negative classes, so
+    every step's loss is TensorFlow's; the trained embeddings restore in the other framework."""
+    ours = load("word2vec", "torchmeta")
+    theirs = load("word2vec", "tensorflow")
+    a = ours.main(["--steps", "200", "--dir", str(tmp_path / "tm")])
+    b = theirs.main(["--steps", "200", "--dir", str(tmp_path / "tf")])
+    assert a["variables"] == b["variables"] == ["embeddings", "nce_weights", "nce_biases"]
+    np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-4, atol=1e-5)
+    assert np.mean(b["losses"][-50:]) < 0.5 * np.mean(b["losses"][:10])
+    np.testing.assert_allclose(a["similarity"], b["similarity"], rtol=1e-3, atol=1e-3)
+    again = ours.main(["--restore", b["prefix"]])
+    np.testing.assert_allclose(again["similarity"], b["similarity"], rtol=1e-5, atol=1e-5)
+    back = theirs.main(["--restore", to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "word2vec"))])
+    np.testing.assert_allclose(back["similarity"], a["similarity"], rtol=1e-5, atol=1e-5)
+
+
 def test_programs_import_only_torchmeta():
-    for name in ("cnn_layers", "dcgan"):
+    for name in ("cnn_layers", "dcgan", "lstm_dynamic_rnn", "word2vec"):
         module = load(name, "torchmeta")
         assert module.tf is tm
 
@@ -119,7 +159,26 @@ def _dcgan_training_graph(module):
     return program
 
 
-@pytest.mark.parametrize(("name", "graph"), [("cnn_layers", _cnn_training_graph), ("dcgan", _dcgan_training_graph)])
+def _lstm_training_graph(module):
+    def program(tf):
+        inputs = tf.placeholder(tf.float32, [None, module.STEPS, module.FEATURES], name="inputs")
+        lengths = tf.placeholder(tf.int32, [None], name="lengths")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, module.model(inputs, lengths))
+        train_op = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=tf.train.get_or_create_global_step())
+        return {"train": train_op}
+
+    return program
+
+
+@pytest.mark.parametrize(
+    ("name", "graph"),
+    [
+        ("cnn_layers", _cnn_training_graph),
+        ("dcgan", _dcgan_training_graph),
+        ("lstm_dynamic_rnn", _lstm_training_graph),
+    ],
+)
 def test_training_graph_is_tfs_node_for_node(tf1, name, graph):
     """The whole training graph (layers, losses, gradients, optimizer slots and updates) equals TF's."""
     from tests.api import tf_programs as P

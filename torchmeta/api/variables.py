@@ -362,12 +362,13 @@ class RefVariable(Variable):
         self._constraint = constraint
         self._trainable = trainable
         collections = _collections_for(collections, trainable)
-        g = graph_lib.get_default_graph()
-        # TF builds variables in init_scope: outside any control-dependency block (and control flow).
+        # TF builds variables in init_scope: outside any control-dependency block, control flow and function
+        # being built (a while_v2 body).
         with (
-            graph_lib.control_dependencies(None),
+            graph_lib.init_scope(),
             graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name,
         ):
+            g = graph_lib.get_default_graph()
             true_name = scope_name[:-1]
             if init_from_fn:
                 with g._attr_scope({"_class": _colocation_attr(true_name)}):
@@ -478,12 +479,13 @@ class ResourceVariable(Variable):
         self._constraint = constraint
         self._trainable = trainable
         collections = _collections_for(collections, trainable)
-        g = graph_lib.get_default_graph()
-        # TF builds variables in init_scope: outside any control-dependency block (and control flow).
+        # TF builds variables in init_scope: outside any control-dependency block, control flow and function
+        # being built (a while_v2 body).
         with (
-            graph_lib.control_dependencies(None),
+            graph_lib.init_scope(),
             graph_lib.name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope_name,
         ):
+            g = graph_lib.get_default_graph()
             handle_name = scope_name[:-1]
             with g._attr_scope({"_class": _colocation_attr(handle_name)}):
                 with graph_lib.name_scope("Initializer"), graph_lib.device(None):

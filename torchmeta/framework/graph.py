@@ -31,6 +31,7 @@ __all__ = [
     "reset_default_graph",
     "name_scope",
     "control_dependencies",
+    "init_scope",
     "device",
     "colocate_with",
     "add_to_collection",
@@ -1246,6 +1247,22 @@ class name_scope:  # noqa: N801 - TensorFlow's name
 
 def control_dependencies(control_inputs):
     return get_default_graph().control_dependencies(control_inputs)
+
+
+@contextlib.contextmanager
+def init_scope():
+    """TF's ``ops.init_scope`` (graph mode): the outermost graph that is not a function being built
+    (variables created in a while_v2 body or a cond_v2 branch live there, as in TF), with the current
+    name scope kept and no control dependencies or control-flow context."""
+    graph = get_default_graph()
+    scope = graph.get_name_scope()
+    if scope and scope[-1] != "/":
+        scope += "/"
+    outer = graph
+    while getattr(outer, "outer_graph", None) is not None:
+        outer = outer.outer_graph
+    with outer.as_default(), outer.name_scope(scope), outer.control_dependencies(None):
+        yield
 
 
 def device(device_name_or_function):

@@ -10,7 +10,7 @@ import torch
 
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
-from torchmeta.framework import common_shapes, tensor_util
+from torchmeta.framework import common_shapes, control_flow_util, tensor_util
 from torchmeta.framework.common_shapes import (
     constant_scalar,
     format_dims,
@@ -20,6 +20,7 @@ from torchmeta.framework.common_shapes import (
     with_rank,
 )
 from torchmeta.framework.constant_folding import foldable
+from torchmeta.framework.constant_op import constant
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
@@ -975,6 +976,12 @@ def _input_shapes(values):
 def _concat_v2_grad(op, grad):
     """Slices of ``grad`` at each input's ConcatOffset (TF's ``_ConcatGradHelper``, graph mode)."""
     values, concat_dim = op.inputs[:-1], op.inputs[-1]
+    if concat_dim.op.type == "Const" and control_flow_util.GetOutputContext(
+        grad.op
+    ) != control_flow_util.GetOutputContext(concat_dim.op):
+        # A constant from another control-flow context (a loop body) is duplicated here rather than
+        # passed through an Enter, as TF does.
+        concat_dim = constant(constant_value(concat_dim), dtype=concat_dim.dtype)
     non_neg_concat_dim = raw_op("FloorMod", x=concat_dim, y=array_ops.rank(values[0]), name="mod")
     if is_indexed_slices(grad):
         return [*_concat_indexed_slices_grad(grad, values, concat_dim, non_neg_concat_dim), None]
