@@ -37,6 +37,7 @@ from torchmeta.api.structured_function import (
     map_structure,
     pack_sequence_as,
     spec_of,
+    trace_with_state,
 )
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -58,6 +59,7 @@ __all__ = [
     "get_output_classes",
     "unbatch",
     "shuffle_and_repeat",
+    "scan",
     "TFRecordDataset",
     "TextLineDataset",
     "FixedLengthRecordDataset",
@@ -499,6 +501,64 @@ class Dataset:
         )
         return Dataset(variant, self._structure)
 
+    def reduce(self, initial_state, reduce_func, name=None):
+        """The state ``reduce_func(state, element)`` leaves after every element, from ``initial_state``
+        (ReduceDataset, which runs the whole dataset when the result is computed).
+
+        Raises:
+          TypeError: if the new state's dtypes differ from the initial state's.
+        """
+        with name_scope("initial_state"):
+            flat_state = _normalize_element(initial_state)
+        state_structure = _structure_of(initial_state, flat_state)
+        fn, state_structure, _ = trace_with_state(
+            reduce_func, "reduce()", state_structure, self._structure, lambda out: (out, None)
+        )
+        flat = raw_op(
+            "ReduceDataset",
+            input_dataset=self._variant_tensor,
+            initial_state=flat_state,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            output_types=_type_attrs(state_structure),
+            output_shapes=_shape_attrs(state_structure),
+            metadata=b"",
+        )
+        flat = list(flat) if isinstance(flat, (list, tuple)) else [flat]
+        return pack_sequence_as(state_structure, flat)
+
+    def scan(self, initial_state, scan_func, name=None):
+        """``scan_func(state, element) -> (new_state, output)`` over the elements: the outputs, in order
+        (ScanDataset).
+
+        Raises:
+          TypeError: if ``scan_func`` does not return a pair or changes the state's dtypes.
+        """
+        flat_state = _normalize_element(initial_state)
+        state_structure = _structure_of(initial_state, flat_state)
+
+        def split(out):
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError(
+                    "Invalid `scan_func`. `scan_func` should return a pair consisting of new state and the output "
+                    f"value but its return type is {out}."
+                )
+            return out
+
+        fn, state_structure, element_structure = trace_with_state(
+            scan_func, "Dataset.scan()", state_structure, self._structure, split
+        )
+        variant = raw_op(
+            "ScanDataset",
+            input_dataset=self._variant_tensor,
+            initial_state=flat_state,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            preserve_cardinality=True,
+            **self._common_args(element_structure),
+        )
+        return Dataset(variant, element_structure)
+
     def _dataset_function(self, map_func, transformation_name):
         fn = self._function(map_func, transformation_name)
         if not isinstance(fn.output_structure, DatasetSpec):
@@ -580,6 +640,12 @@ class Dataset:
         raise RuntimeError(
             "`tf.data.Dataset` only supports Python-style iteration in eager mode or within tf.function."
         )
+
+
+def _structure_of(value, flat_tensors):
+    """The specs of a normalized element (``value``'s structure, its tensors' shapes and dtypes)."""
+    specs = [spec_of(t) for t in flat_tensors]
+    return pack_sequence_as(value, specs) if is_structure(value) else specs[0]
 
 
 def _deterministic(deterministic) -> str:
@@ -706,6 +772,11 @@ def _dataset_seeds(seed):
 def unbatch():
     """``tf.data.experimental.unbatch()``."""
     return lambda dataset: dataset.unbatch()
+
+
+def scan(initial_state, scan_func):
+    """``tf.data.experimental.scan``."""
+    return lambda dataset: dataset.scan(initial_state, scan_func)
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

@@ -615,6 +615,55 @@ def parallel_interleave_dataset_v4(
     return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
 
 
+@register_op(
+    "ScanDataset",
+    inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
+    outputs=["handle: variant"],
+    attrs=[
+        "f: func",
+        "Tstate: list(type) >= 1",
+        *_FUNCTION_ATTRS,
+        "preserve_cardinality: bool = false",
+        "use_default_device: bool = true",
+        _META,
+    ],
+    shape=_dataset_shape,
+)
+def scan_dataset(input_dataset, initial_state, other_arguments, output_types, output_shapes, functions, node_name):
+    args = {**_function_args(functions.f, other_arguments), "initial_state": list(initial_state)}
+    return _spec("ScanDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "ReduceDataset",
+    inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
+    outputs=["components: output_types"],
+    attrs=[
+        "f: func",
+        "Tstate: list(type) >= 1",
+        *_FUNCTION_ATTRS,
+        "use_inter_op_parallelism: bool = true",
+        _META,
+    ],
+    shape=lambda op: [TensorShape(s) for s in op.get_attr("output_shapes")],
+    stateful=True,
+)
+def reduce_dataset(input_dataset, initial_state, other_arguments, output_types, state, functions):
+    """Runs the whole dataset on the host, folding its elements into the state with ``f``."""
+    values = tuple(initial_state)
+    pipeline = state.make_pipeline(input_dataset, None)
+    try:
+        while True:
+            try:
+                element = pipeline.get_next()
+            except errors.OutOfRangeError:
+                break
+            values = tuple(functions.f(*values, *element, *other_arguments))
+    finally:
+        pipeline.close()
+    return values[0] if len(values) == 1 else values
+
+
 # ---------------------------------------------------------------------------------------------
 # Iterators
 
@@ -866,6 +915,8 @@ no_registered_gradient(
     "FlatMapDataset",
     "InterleaveDataset",
     "ParallelInterleaveDatasetV4",
+    "ScanDataset",
+    "ReduceDataset",
     "OptimizeDataset",
     "OptimizeDatasetV2",
     "ModelDataset",

@@ -384,6 +384,21 @@ class _Executor:
             elif _truth(keep):
                 yield element
 
+    def _ScanDataset(self, spec):
+        fn, captured = spec.args["f"], spec.args["other_arguments"]
+        carried = tuple(spec.args["initial_state"])
+        n = len(carried)
+        for element in self.elements(spec.inputs[0]):
+            if isinstance(element, Failed):
+                yield element
+                continue
+            out = _or_failed(lambda e, s=carried: tuple(fn(*s, *e, *captured)), element)
+            if isinstance(out, Failed):
+                yield out
+                continue
+            carried = out[:n]
+            yield out[n:]
+
     def _InterleaveDataset(self, spec):
         """TF's InterleaveDataset (FlatMapDataset is its cycle of one): ``cycle_length`` slots visited in turn,
         ``block_length`` elements from each; an empty slot takes the dataset of the next input element when
