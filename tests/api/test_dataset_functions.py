@@ -80,6 +80,12 @@ CASES = {
     "scan-experimental-tuple-state": lambda d: d.Dataset.from_tensor_slices((X, Y)).apply(
         d.experimental.scan((np.float32(0), np.int64(1)), lambda s, e: ((s[0] + e[0][1], s[1] * 2), e[1] - s[1]))
     ),
+    "map-and-batch": lambda d: d.Dataset.from_tensor_slices((X, Y)).apply(
+        d.experimental.map_and_batch(lambda x, y: (x[0] + 1.0, y * 2), 4)
+    ),
+    "map-and-batch-drop-remainder": lambda d: d.Dataset.range(11).apply(
+        d.experimental.map_and_batch(lambda x: {"v": x}, 3, num_parallel_batches=2, drop_remainder=True)
+    ),
     "unbatch-tuple": lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(4).unbatch().batch(3),
     "unbatch-dict": lambda d: d.Dataset.from_tensor_slices({"x": X, "y": Y}).batch(3).unbatch(),
     "unbatch-single-experimental": lambda d: d.Dataset.from_tensor_slices(Y).batch(4).apply(d.experimental.unbatch()),

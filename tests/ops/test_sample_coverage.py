@@ -109,6 +109,7 @@ PIPELINE_GROUPS = [
             "ParallelInterleaveDatasetV4",
             "ScanDataset",
             "ReduceDataset",
+            "MapAndBatchDataset",
             "OneShotIterator",
         ),
         "dataset ops with graph functions (map, filter, flat_map, interleave, scan, reduce, one-shot factories): their "

@@ -60,6 +60,7 @@ __all__ = [
     "unbatch",
     "shuffle_and_repeat",
     "scan",
+    "map_and_batch",
     "TFRecordDataset",
     "TextLineDataset",
     "FixedLengthRecordDataset",
@@ -559,6 +560,26 @@ class Dataset:
         )
         return Dataset(variant, element_structure)
 
+    def _map_and_batch(self, map_func, batch_size, num_parallel_calls, drop_remainder):
+        fn = self._function(map_func, "tf.data.experimental.map_and_batch()")
+        batch_size = convert_to_tensor(batch_size, dtype=DType.int64, name="batch_size")
+        num_parallel_calls = convert_to_tensor(num_parallel_calls, dtype=DType.int64, name="num_parallel_calls")
+        drop_remainder = convert_to_tensor(drop_remainder, dtype=DType.bool, name="drop_remainder")
+        size = constant_value(batch_size) if constant_value(drop_remainder) else None
+        structure = map_structure(lambda s: s.batch(None if size is None else int(size)), fn.output_structure)
+        variant = raw_op(
+            "MapAndBatchDataset",
+            input_dataset=self._variant_tensor,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            batch_size=batch_size,
+            num_parallel_calls=num_parallel_calls,
+            drop_remainder=drop_remainder,
+            preserve_cardinality=True,
+            **self._common_args(structure),
+        )
+        return Dataset(variant, structure)
+
     def _dataset_function(self, map_func, transformation_name):
         fn = self._function(map_func, transformation_name)
         if not isinstance(fn.output_structure, DatasetSpec):
@@ -772,6 +793,25 @@ def _dataset_seeds(seed):
 def unbatch():
     """``tf.data.experimental.unbatch()``."""
     return lambda dataset: dataset.unbatch()
+
+
+def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False, num_parallel_calls=None):
+    """``tf.data.experimental.map_and_batch``: ``map`` then ``batch`` as one MapAndBatchDataset.
+
+    Raises:
+      ValueError: if both ``num_parallel_batches`` and ``num_parallel_calls`` are given.
+    """
+    if num_parallel_batches is None and num_parallel_calls is None:
+        num_parallel_calls = batch_size
+    elif num_parallel_batches is not None and num_parallel_calls is None:
+        num_parallel_calls = batch_size * num_parallel_batches
+    elif num_parallel_batches is not None and num_parallel_calls is not None:
+        raise ValueError(
+            "`map_and_batch` allows only one of `num_parallel_batches` and `num_parallel_calls` to be set, but "
+            f"`num_parallel_batches` was set to {num_parallel_batches} and `num_parallel_calls` as set to "
+            f"{num_parallel_calls}."
+        )
+    return lambda dataset: dataset._map_and_batch(map_func, batch_size, num_parallel_calls, drop_remainder)
 
 
 def scan(initial_state, scan_func):

@@ -616,6 +616,38 @@ def parallel_interleave_dataset_v4(
 
 
 @register_op(
+    "MapAndBatchDataset",
+    inputs=[
+        "input_dataset: variant",
+        "other_arguments: Targuments",
+        "batch_size: int64",
+        "num_parallel_calls: int64",
+        "drop_remainder: bool",
+    ],
+    outputs=["handle: variant"],
+    attrs=["f: func", *_FUNCTION_ATTRS, "preserve_cardinality: bool = false", _META],
+    shape=_dataset_shape,
+)
+def map_and_batch_dataset(
+    input_dataset,
+    other_arguments,
+    batch_size,
+    num_parallel_calls,
+    drop_remainder,
+    output_types,
+    output_shapes,
+    functions,
+    node_name,
+):
+    args = {
+        **_function_args(functions.f, other_arguments),
+        "batch_size": _batch_size(batch_size),
+        "drop_remainder": bool(drop_remainder),
+    }
+    return _spec("MapAndBatchDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
     "ScanDataset",
     inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
     outputs=["handle: variant"],
@@ -917,6 +949,7 @@ no_registered_gradient(
     "ParallelInterleaveDatasetV4",
     "ScanDataset",
     "ReduceDataset",
+    "MapAndBatchDataset",
     "OptimizeDataset",
     "OptimizeDatasetV2",
     "ModelDataset",
