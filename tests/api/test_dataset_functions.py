@@ -69,6 +69,12 @@ CASES = {
     "interleave-autotune-cycle": lambda d: d.Dataset.range(5).interleave(
         lambda x: d.Dataset.from_tensors(x).repeat(3), block_length=2
     ),
+    "parallel-interleave-autotune-both": lambda d: d.Dataset.range(4).interleave(
+        lambda x: d.Dataset.range(3).map(lambda y: x * 10 + y), num_parallel_calls=d.experimental.AUTOTUNE
+    ),
+    "parallel-interleave-autotune-cycle": lambda d: d.Dataset.range(5).interleave(
+        lambda x: d.Dataset.from_tensors(x).repeat(3), num_parallel_calls=2
+    ),
     "parallel-interleave": lambda d: d.Dataset.range(1, 7).interleave(
         lambda x: d.Dataset.range(x), cycle_length=3, block_length=2, num_parallel_calls=2
     ),
@@ -396,6 +402,42 @@ def _run_meta(fw, path):
                 except end:
                     break
     return out
+
+
+def test_file_datasets_are_tfs_graphs_and_records(tf1, record_files, tmp_path):
+    """TFRecordDataset / TextLineDataset / FixedLengthRecordDataset build TF 2.21's graph (file names sliced,
+    a one-file reader flat-mapped or interleaved over them) and read the same records."""
+    text = tmp_path / "lines.txt"
+    text.write_bytes(b"a\nbb\r\n\nccc")
+    fixed = tmp_path / "fixed.bin"
+    fixed.write_bytes(b"HH" + bytes(range(12)) + b"F")
+    for case in FILE_CASES:
+        tg, theirs = _elements(tf1, lambda d, case=case: _only(d, case, record_files, str(text), str(fixed)))
+        mg, ours = _elements(tm, lambda d, case=case: _only(d, case, record_files, str(text), str(fixed)))
+        _assert_same_graph(tg, mg)
+        _assert_same_elements(ours, theirs)
+        assert len(ours) > 2, case
+
+
+FILE_CASES = [
+    "tfrecord-list",
+    "tfrecord-one-file-gzip-options",
+    "tfrecord-autotune-reads",
+    "tfrecord-dataset-of-names",
+    "text-lines",
+    "fixed-length",
+]
+
+
+def _only(data, case, files, text, fixed):
+    return {
+        "tfrecord-list": lambda: data.TFRecordDataset(files),
+        "tfrecord-one-file-gzip-options": lambda: data.TFRecordDataset(files[0], compression_type="", buffer_size=1024),
+        "tfrecord-autotune-reads": lambda: data.TFRecordDataset(files, num_parallel_reads=data.experimental.AUTOTUNE),
+        "tfrecord-dataset-of-names": lambda: data.TFRecordDataset(data.Dataset.from_tensor_slices(files[::-1])),
+        "text-lines": lambda: data.TextLineDataset([text, text]),
+        "fixed-length": lambda: data.FixedLengthRecordDataset(fixed, 3, header_bytes=2, footer_bytes=1),
+    }[case]()
 
 
 def test_tf_exported_tfrecord_map_filter_pipeline_runs_here_and_ours_in_tf(tf1, record_files, tmp_path):

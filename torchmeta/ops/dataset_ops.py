@@ -606,10 +606,29 @@ def parallel_interleave_dataset_v4(
     functions,
     node_name,
 ):
-    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows."""
+    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows. An AUTOTUNE
+    cycle length is TF's: ``min(num_parallel_calls, CPUs)``, or ``ceil(CPUs / 3)`` when both are AUTOTUNE."""
+    calls, cycle = _int(num_parallel_calls), _int(cycle_length)
+    if calls <= 0 and calls != -1:
+        raise errors.InvalidArgumentError(None, None, "num_parallel_calls must be greater than zero.")
+    if cycle <= 0 and cycle != -1:
+        raise errors.InvalidArgumentError(
+            None, None, f"`cycle_length` must be `tf.data.AUTOTUNE` or greater than 0 but is {cycle}"
+        )
+    if cycle != -1 and calls > cycle:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            "If `cycle_length` is set to a fixed value, `num_parallel_calls` must be either `tf.data.AUTOTUNE` or "
+            f"a value less than or equal to `cycle_length`. However, `num_parallel_calls` is {calls} and "
+            f"`cycle_length` is {cycle}",
+        )
+    if cycle == -1:
+        cpus = _cycle_length(-1)
+        cycle = min(calls, cpus) if calls != -1 else -(-cpus // 3)
     args = {
         **_function_args(functions.f, other_arguments),
-        "cycle_length": _cycle_length(cycle_length),
+        "cycle_length": cycle,
         "block_length": _block_length(block_length),
     }
     return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
