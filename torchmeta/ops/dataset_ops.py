@@ -22,7 +22,7 @@ import numpy as np
 from torchmeta import errors
 from torchmeta._proto import resource_handle_pb2
 from torchmeta.dtypes import DType
-from torchmeta.framework.registry import no_registered_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import resource_key, session_resource
 
@@ -715,6 +715,9 @@ def reduce_dataset(input_dataset, initial_state, other_arguments, output_types, 
     return values[0] if len(values) == 1 else values
 
 
+not_differentiable("ReduceDataset")  # as TF's dataset_ops.py
+
+
 # ---------------------------------------------------------------------------------------------
 # Iterators
 
@@ -967,7 +970,6 @@ no_registered_gradient(
     "InterleaveDataset",
     "ParallelInterleaveDatasetV4",
     "ScanDataset",
-    "ReduceDataset",
     "MapAndBatchDataset",
     "OptimizeDataset",
     "OptimizeDatasetV2",
