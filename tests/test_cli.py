@@ -162,6 +162,16 @@ def test_convert_checkpoints_meta_graphs_and_saved_models(tf1, tmp_path, capsys)
     assert cli.main(["convert", prefix + ".meta", str(tmp_path / "model.pbtxt")]) == 0
     assert (tmp_path / "model.pbtxt").read_text().startswith("meta_info_def {")
     assert cli.main(["convert", str(tmp_path / "model.pbtxt"), str(tmp_path / "again.meta")]) == 0
+    # run a .meta's tensors with a checkpoint's variables; the input keys are tensor names
+    np.save(tmp_path / "x.npy", X)
+    argv = ["run", prefix + ".meta", "--checkpoint", prefix, "--fetch", "y:0", "--inputs", f"x:0={tmp_path / 'x.npy'}"]
+    assert cli.main([*argv, "--outdir", str(tmp_path / "meta-out")]) == 0
+    assert "Result for output key y:0:" in capsys.readouterr().out
+    np.testing.assert_allclose(np.load(tmp_path / "meta-out" / "y_0.npy"), expected, rtol=1e-6)
+    assert cli.main([*argv[:2], *argv[4:]]) == 1  # no --checkpoint
+    assert "has variables: give their values with --checkpoint" in capsys.readouterr().err
+    assert cli.main([*argv[:5], "nope:0", *argv[6:]]) == 1
+    assert "'nope:0' is not a tensor of" in capsys.readouterr().err
     # .meta + checkpoint -> SavedModel, which TensorFlow loads and runs
     export_dir = str(tmp_path / "export")
     argv = ["convert", prefix + ".meta", export_dir, "--checkpoint", prefix, "--input", "x=x:0", "--output", "y=y:0"]
@@ -182,7 +192,7 @@ def test_console_script_subprocess_exit_codes(saved_models, tmp_path):
     assert done.stdout == "The given SavedModel contains the following tag-sets:\n'serve'\n'extra, train'\n"
     done = subprocess.run([*cmd, "show", "--dir", str(tmp_path)], capture_output=True, text=True, env=env)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and str(tmp_path) in done.stderr
-    done = subprocess.run([*cmd, "run", "--dir", str(tmp_path)], capture_output=True, text=True, env=env)
+    done = subprocess.run([*cmd, "run", "--no-such-flag"], capture_output=True, text=True, env=env)
     assert done.returncode == 2
     for sub in ("show", "run", "convert", "eject"):
         done = subprocess.run([*cmd, sub, "--help"], capture_output=True, text=True, env=env)
@@ -194,3 +204,75 @@ def test_console_script_is_declared():
         text = f.read()
     assert 'torchmeta = "torchmeta.cli:main"' in text
     assert 'torchmeta-tf2safetensors = "converters.tf_checkpoint_to_safetensors:main"' in text
+
+
+def test_show_json_details_and_tensorboard_graph(tf1, saved_models, tmp_path, capsys):
+    import json
+
+    dirs, _ = saved_models
+    assert cli.main(["show", "--dir", dirs["tf"], "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    serve = next(m for m in listing["meta_graphs"] if m["tags"] == ["serve"])
+    assert serve["signatures"]["serving_default"]["inputs"] == {
+        "x": {"name": "x:0", "dtype": "DT_FLOAT", "shape": [-1, 3]}
+    }
+    assert {v["name"]: (v["shape"], v["bytes"]) for v in serve["variables"]} == {"w": ([3, 2], 24), "b": ([2], 8)}
+    ops = {o["op"]: o for o in serve["ops"]}
+    assert ops["VariableV2"]["count"] == 2 and all(o["supported"] for o in serve["ops"])
+    assert cli.main(["show", "--dir", dirs["tm"], "--details"]) == 0
+    printed = capsys.readouterr().out.split("\n")
+    assert "variable w: float32 [3, 2] (24 bytes)" in printed and "op MatMul: 1" in printed
+    # tensorboard-graph: an event file with the graph, read back by TensorFlow
+    assert cli.main(["tensorboard-graph", dirs["tm"], str(tmp_path / "logs")]) == 0
+    capsys.readouterr()
+    (event_file,) = (tmp_path / "logs").iterdir()
+    events = list(tf1.train.summary_iterator(str(event_file)))
+    graph_defs = [e.graph_def for e in events if e.graph_def]
+    assert len(graph_defs) == 1
+    graph_def = tf1.GraphDef.FromString(graph_defs[0])
+    assert {"x", "w", "b", "y", "logits"} <= {n.name for n in graph_def.node}
+
+
+def test_saved_model_cli_runs_what_torchmeta_writes(saved_models, tmp_path, capsys):
+    """TF 2.21's saved_model_cli run (its run_saved_model_with_feed_dict) on our SavedModel: TF's numbers, and our
+    run prints the same layout."""
+    from tensorflow.python.tools import saved_model_cli
+
+    dirs, expected = saved_models
+    saved_model_cli.run_saved_model_with_feed_dict(
+        dirs["tm"], "serve", "serving_default", {"x": X}, str(tmp_path / "tf-out"), True
+    )
+    theirs = capsys.readouterr().out
+    for key in ("logits", "y"):
+        np.testing.assert_allclose(np.load(tmp_path / "tf-out" / f"{key}.npy"), expected[key], rtol=1e-6)
+    argv = ["run", "--dir", dirs["tm"], "--tag_set", "serve", "--signature_def", "serving_default"]
+    assert (
+        cli.main([*argv, "--input_exprs", f"x={X.tolist()}", "--outdir", str(tmp_path / "tf-out"), "--overwrite"]) == 0
+    )
+    ours = capsys.readouterr().out
+    layout = [line for line in ours.split("\n") if line.startswith(("Result for", "Output "))]
+    assert layout == [line for line in theirs.split("\n") if line.startswith(("Result for", "Output "))]
+
+
+def test_eject_command(saved_models, tmp_path, capsys):
+    import importlib.util
+
+    import torch
+
+    dirs, expected = saved_models
+    assert cli.main(["eject", "--dir", dirs["tf"], "--out", str(tmp_path / "plain"), "--name", "mlp"]) == 0
+    assert capsys.readouterr().out.split("\n")[:2] == [
+        f"wrote {tmp_path / 'plain' / 'mlp.py'}",
+        f"wrote {tmp_path / 'plain' / 'mlp.safetensors'}",
+    ]
+    spec = importlib.util.spec_from_file_location("mlp_ejected", tmp_path / "plain" / "mlp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with torch.no_grad():
+        logits, y = module.load()(torch.from_numpy(X))
+    np.testing.assert_allclose(y.numpy(), expected["y"], rtol=1e-6)
+    np.testing.assert_allclose(logits.numpy(), expected["logits"], rtol=1e-6)
+    assert cli.main(["eject", "--dir", dirs["tf"], "--out", str(tmp_path / "p2"), "--signature_def", "nope"]) == 1
+    assert 'Could not find signature "nope"' in capsys.readouterr().err
+    assert cli.main(["eject", "--out", str(tmp_path / "p3")]) == 1
+    assert "eject needs --dir" in capsys.readouterr().err

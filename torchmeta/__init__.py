@@ -29,6 +29,7 @@ from torchmeta import (  # noqa: F401
     random,
     raw_ops,
     saved_model,
+    sets,
     sparse,
     strings,
     summary,
@@ -37,8 +38,10 @@ from torchmeta import (  # noqa: F401
 )
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.check_ops import *  # noqa: F403
 from torchmeta.api.cond import cond  # noqa: F401
 from torchmeta.api.cond_v2 import switch_case  # noqa: F401
+from torchmeta.api.confusion_matrix import confusion_matrix  # noqa: F401
 from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
@@ -89,6 +92,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_placeholder,
     sparse_reduce_sum,
     sparse_reorder,
+    sparse_retain,
     sparse_segment_mean,
     sparse_segment_sqrt_n,
     sparse_segment_sum,

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import collections
+import json
 import os
 import re
 import sys
@@ -26,7 +28,10 @@ import numpy as np
 from converters import inspect_checkpoint, safetensors_to_tf_checkpoint, tf_checkpoint_to_safetensors
 from torchmeta import errors
 from torchmeta._proto import example_pb2, types_pb2
+from torchmeta.api.summary_ops import FileWriter
+from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import registry
 from torchmeta.framework.meta_graph import ops_used_by_graph_def
 from torchmeta.io import checkpoint_prefix
 from torchmeta.io import meta_graph as meta_graph_io
@@ -165,6 +170,66 @@ def show_lines(path, tag_set=None, signature_def=None, show_all=False, list_ops=
     return out
 
 
+def _tensor_info_json(info) -> dict:
+    shape = None if info.tensor_shape.unknown_rank else [d.size for d in info.tensor_shape.dim]
+    return {"name": info.name, "dtype": _DTYPE_NAMES[info.dtype], "shape": shape}
+
+
+def _variables(meta_graph_def) -> list[dict]:
+    """The variables a MetaGraph defines (VariableV2/VarHandleOp nodes): name, dtype, shape and size in bytes."""
+    out = []
+    for node in meta_graph_def.graph_def.node:
+        if node.op not in ("VariableV2", "VarHandleOp", "Variable"):
+            continue
+        dtype = DType(node.attr["dtype"].type)
+        shape = [d.size for d in node.attr["shape"].shape.dim]
+        count = 1
+        for d in shape:
+            count *= max(d, 0)
+        out.append({"name": node.name, "dtype": dtype.name, "shape": shape, "bytes": count * (dtype.size or 0)})
+    return out
+
+
+def _op_histogram(meta_graph_def) -> list[dict]:
+    counts = collections.Counter(node.op for node in meta_graph_def.graph_def.node)
+    for function in meta_graph_def.graph_def.library.function:
+        counts.update(node.op for node in function.node_def)
+    return [
+        {"op": op, "count": n, "supported": registry.get(op) is not None}
+        for op, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def meta_graph_json(meta_graph_def) -> dict:
+    """What ``torchmeta show --json`` prints for one MetaGraph."""
+    return {
+        "tags": list(meta_graph_def.meta_info_def.tags),
+        "signatures": {
+            key: {
+                "method_name": sig.method_name,
+                "inputs": {k: _tensor_info_json(v) for k, v in sorted(sig.inputs.items())},
+                "outputs": {k: _tensor_info_json(v) for k, v in sorted(sig.outputs.items())},
+            }
+            for key, sig in sorted(meta_graph_def.signature_def.items())
+        },
+        "collections": {
+            key: meta_graph_def.collection_def[key].WhichOneof("kind") for key in sorted(meta_graph_def.collection_def)
+        },
+        "variables": _variables(meta_graph_def),
+        "ops": _op_histogram(meta_graph_def),
+    }
+
+
+def _detail_lines(meta_graph_def) -> list[str]:
+    out = []
+    for var in _variables(meta_graph_def):
+        out.append(f"variable {var['name']}: {var['dtype']} {var['shape']} ({var['bytes']} bytes)")
+    for op in _op_histogram(meta_graph_def):
+        missing = "" if op["supported"] else "  (not in torchmeta)"
+        out.append(f"op {op['op']}: {op['count']}{missing}")
+    return out
+
+
 def _cmd_show(args) -> int:
     path = args.dir or args.path
     if path is None:
@@ -176,7 +241,22 @@ def _cmd_show(args) -> int:
             prefix = None
         if prefix is not None:
             return inspect_checkpoint.main([path])
+    if args.json:
+        if os.path.isfile(path):
+            meta_graphs = [meta_graph_io.read_meta_graph_file(path)]
+        else:
+            meta_graphs = list(saved_model_io.parse_saved_model(path).meta_graphs)
+        print(json.dumps({"path": path, "meta_graphs": [meta_graph_json(m) for m in meta_graphs]}, indent=1))
+        return EXIT_OK
     print("\n".join(show_lines(path, args.tag_set, args.signature_def, args.all, args.list_ops)))
+    if args.details:
+        if os.path.isfile(path):
+            meta_graphs = [meta_graph_io.read_meta_graph_file(path)]
+        else:
+            meta_graphs = list(saved_model_io.parse_saved_model(path).meta_graphs)
+        for meta_graph_def in meta_graphs:
+            print(f"\nMetaGraphDef with tag-set: '{', '.join(meta_graph_def.meta_info_def.tags)}':")
+            print("\n".join(_detail_lines(meta_graph_def)))
     return EXIT_OK
 
 
@@ -291,19 +371,57 @@ def run_saved_model(saved_model_dir, tag_set, signature_def_key, feed, outdir=No
     return results
 
 
+def run_meta_graph(meta_path, checkpoint, fetches, feed, device=None):
+    """Runs ``fetches`` (tensor names) of a ``.meta`` graph, variables from ``checkpoint``, on ``feed``
+    ({tensor name: value}); returns [(fetch, value)] in the order given."""
+    graph = graph_lib.Graph()
+    config = ConfigProto(device=device) if device else None
+    with graph.as_default():
+        saver = import_meta_graph(meta_path)
+        with Session(graph=graph, config=config) as sess:
+            if saver is not None:
+                if not checkpoint:
+                    raise CommandError(f"{meta_path} has variables: give their values with --checkpoint PREFIX")
+                saver.restore(sess, checkpoint_prefix(checkpoint))
+            for name in [*feed, *fetches]:
+                try:
+                    graph.as_graph_element(name, allow_tensor=True, allow_operation=False)
+                except (KeyError, ValueError, TypeError) as e:
+                    raise CommandError(f"{name!r} is not a tensor of {meta_path}: {e}") from None
+            values = sess.run(list(fetches), feed)
+    return list(zip(fetches, values))
+
+
+def _output_file_name(key: str) -> str:
+    return key.replace("/", "_").replace(":", "_") + ".npy"
+
+
 def _cmd_run(args) -> int:
     if not args.inputs and not args.input_exprs and not args.input_examples:
         raise CommandError("At least one of --inputs, --input_exprs or --input_examples must be required")
     feed = _parse_inputs(args.inputs)
     feed.update(_parse_input_exprs(args.input_exprs))
     feed.update(_parse_input_examples(args.input_examples))
-    results = run_saved_model(
-        args.dir, args.tag_set, args.signature_def, feed, args.outdir, args.overwrite, args.device
-    )
+    if args.dir:
+        if not args.tag_set or not args.signature_def:
+            raise CommandError("run --dir needs --tag_set and --signature_def")
+        results = run_saved_model(
+            args.dir, args.tag_set, args.signature_def, feed, args.outdir, args.overwrite, args.device
+        )
+    elif args.path and args.fetch:
+        results = run_meta_graph(args.path, args.checkpoint, args.fetch, feed, args.device)
+    else:
+        raise CommandError("run needs --dir DIR (a SavedModel) or a .meta PATH with --fetch (and --checkpoint)")
+    if args.outdir:
+        os.makedirs(args.outdir, exist_ok=True)
     for key, value in results:
         print(f"Result for output key {key}:\n{value}")
         if args.outdir:
-            path = os.path.join(args.outdir, key + ".npy")
+            path = os.path.join(args.outdir, _output_file_name(key))
+            if not args.overwrite and os.path.exists(path) and not args.dir:
+                raise CommandError(
+                    f'Output file {path} already exists. Add "--overwrite" to overwrite the existing output files.'
+                )
             np.save(path, value)
             print(f"Output {key} is saved to {path}")
     return EXIT_OK
@@ -395,6 +513,18 @@ def _cmd_eject(args) -> int:
     return EXIT_OK
 
 
+def _cmd_tensorboard_graph(args) -> int:
+    if os.path.isdir(args.path):
+        meta_graph_def = get_meta_graph_def(args.path, ",".join(_sanitize_tags(args.tag_set)))
+    else:
+        meta_graph_def = meta_graph_io.read_meta_graph_file(args.path)
+    writer = FileWriter(args.logdir, graph_def=meta_graph_def.graph_def)
+    writer.add_meta_graph(meta_graph_def)
+    writer.close()
+    print(f"wrote the graph to {writer.get_logdir()}")
+    return EXIT_OK
+
+
 # -- the command -----------------------------------------------------------------------------------------------
 
 
@@ -403,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="torchmeta",
         description="Inspect, run, convert and eject TensorFlow SavedModels, MetaGraphs and checkpoints.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{show,run,convert,eject}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{show,run,convert,eject,tensorboard-graph}")
 
     show = sub.add_parser("show", help="what a SavedModel (or a .meta, or a checkpoint) holds, as saved_model_cli")
     show.add_argument("path", nargs="?", help="a .meta/.pbtxt MetaGraph or a checkpoint (or use --dir)")
@@ -412,12 +542,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--signature_def", help="a SignatureDef key: print its inputs and outputs")
     show.add_argument("--all", action="store_true", help="every tag-set, SignatureDef and op")
     show.add_argument("--list_ops", action="store_true", help="the op types of the MetaGraph")
+    show.add_argument("--json", action="store_true", help="tags, signatures, collections, variables, ops as JSON")
+    show.add_argument(
+        "--details", action="store_true", help="also the variables (shape, size) and op types (marking unsupported)"
+    )
     show.set_defaults(func=_cmd_show)
 
-    run = sub.add_parser("run", help="run a SavedModel signature on inputs, as saved_model_cli run")
-    run.add_argument("--dir", required=True, help="the SavedModel directory")
-    run.add_argument("--tag_set", required=True, help="comma-separated tags of the MetaGraph")
-    run.add_argument("--signature_def", required=True, help="the SignatureDef key, e.g. serving_default")
+    run = sub.add_parser("run", help="run a SavedModel signature (or tensors of a .meta) on inputs, as saved_model_cli")
+    run.add_argument("path", nargs="?", help="a .meta/.pbtxt file (with --fetch and --checkpoint), or use --dir")
+    run.add_argument("--dir", help="the SavedModel directory")
+    run.add_argument("--tag_set", help="comma-separated tags of the MetaGraph")
+    run.add_argument("--signature_def", help="the SignatureDef key, e.g. serving_default")
+    run.add_argument("--fetch", action="append", metavar="TENSOR", help="with a .meta: a tensor to compute, e.g. y:0")
+    run.add_argument("--checkpoint", help="with a .meta: the checkpoint prefix of its variables")
     run.add_argument("--inputs", default="", help="key=file.npy;key=file.npz[name] (no pickles)")
     run.add_argument("--input_exprs", default="", help="key=<Python literal>;... e.g. 'x=[[1.0, 2.0]]'")
     run.add_argument("--input_examples", default="", help="key=[{feature: [values]}];... (tf.Examples)")
@@ -451,6 +588,12 @@ def build_parser() -> argparse.ArgumentParser:
     eject.add_argument("--out", required=True, help="the output directory")
     eject.add_argument("--name", default="model", help="base name of the files written (default model)")
     eject.set_defaults(func=_cmd_eject)
+
+    board = sub.add_parser("tensorboard-graph", help="write the graph as an event file TensorBoard shows")
+    board.add_argument("path", help="a SavedModel directory or a .meta/.pbtxt file")
+    board.add_argument("logdir", help="the TensorBoard log directory")
+    board.add_argument("--tag_set", default="serve", help="the SavedModel MetaGraph's tags (default serve)")
+    board.set_defaults(func=_cmd_tensorboard_graph)
     return parser
 
 

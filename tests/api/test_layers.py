@@ -138,7 +138,53 @@ def _dropout(tf):
     return {"y": y, "z": z, "w": w, "v": v}
 
 
-PROGRAMS = {"dense": _dense, "convolutions": _convolutions, "batch_norm": _batch_norm, "dropout": _dropout}
+def _training_switch(tf):
+    """Batch norm (fused and not) and dropout behind an ``is_training`` placeholder: smart_cond builds tf.cond."""
+    img = tf.placeholder(tf.float32, [None, 8, 8, 3], name="images")
+    vec = tf.placeholder(tf.float32, [None, 5], name="vectors")
+    is_training = tf.placeholder(tf.bool, [], name="is_training")
+    fused = tf.layers.batch_normalization(img, training=is_training, momentum=0.9)
+    plain = tf.layers.batch_normalization(vec, training=is_training, center=False)
+    nchw = tf.layers.BatchNormalization(axis=1, fused=False, name="nchw")
+    channels_first = nchw(tf.transpose(img, [0, 3, 1, 2]), training=is_training)
+    dropped = tf.layers.dropout(plain, 0.4, training=is_training, seed=5)
+    kept = tf.layers.Dropout(0.3, noise_shape=[None, 1], seed=2)(vec, training=is_training)
+    outs = {"fused": fused, "plain": plain, "nchw": channels_first, "dropped": dropped, "kept": kept}
+    assert [u.name for u in tf.get_collection(tf.GraphKeys.UPDATE_OPS)] == [
+        "batch_normalization/AssignMovingAvg",
+        "batch_normalization/AssignMovingAvg_1",
+        "batch_normalization_1/cond_2/Merge",
+        "batch_normalization_1/cond_3/Merge",
+        "nchw/cond_2/Merge",
+        "nchw/cond_3/Merge",
+    ]
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        step = tf.no_op(name="update_moving_averages")
+    out = _with_gradients(tf, outs, list(outs.values()))
+    out["step"] = step
+    out.update({v.op.name: v for v in tf.global_variables() if "moving" in v.op.name})
+    return out
+
+
+def _training_variable(tf):
+    """A bool Variable as ``training`` (tf_keras' smart_cond builds tf.cond on it) and a constant Tensor
+    (decided while building)."""
+    img = tf.placeholder(tf.float32, [None, 8, 8, 3], name="images")
+    flag = tf.Variable(True, trainable=False, name="flag")
+    normalized = tf.layers.batch_normalization(img, training=flag)
+    dropped = tf.layers.dropout(img, 0.3, training=flag, seed=1)
+    kept = tf.layers.dropout(img, 0.3, training=tf.constant(False))
+    return {"normalized": normalized, "dropped": dropped, "kept": kept}
+
+
+PROGRAMS = {
+    "dense": _dense,
+    "convolutions": _convolutions,
+    "batch_norm": _batch_norm,
+    "dropout": _dropout,
+    "training_switch": _training_switch,
+    "training_variable": _training_variable,
+}
 FEEDS = {
     "dense": {"x:0": VECTORS},
     "convolutions": {"images:0": IMAGES, "seq:0": SEQ, "volume:0": VOLUME},
@@ -173,12 +219,39 @@ def test_checkpoint_from_here_runs_in_tf_to_our_numbers(tf1, tmp_path, name):
     P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("is_training", [True, False])
+@pytest.mark.parametrize("direction", ["tf_then_ours", "ours_then_tf"])
+def test_training_switch_runs_to_tfs_numbers(tf1, tmp_path, is_training, direction):
+    """An update step then the outputs, gradients and moving statistics with ``is_training`` fed True
+    (batch statistics, updated moving averages, dropout's seeded masks: TF's random streams) or False
+    (moving statistics, no update, dropout an identity), each way across a checkpoint."""
+    feeds = {"images:0": IMAGES, "vectors:0": VECTORS, "is_training:0": is_training}
+    run = P.run_tf_then_ours if direction == "tf_then_ours" else P.run_ours_then_tf
+    expected, actual = run(tf1, _training_switch, tmp_path, feeds, runs=("step", ""))
+    P.assert_results_close(expected, actual, rtol=1e-4, atol=1e-5)
+
+
 def test_dropout_keeps_and_scales_when_training():
     x = tm.constant(np.ones((400, 50), np.float32))
     y = tm.layers.dropout(x, 0.25, training=True)
     z = tm.layers.dropout(x, 0.25)
     with tm.Session() as sess:
         a, b = sess.run([y, z])
+    assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.75)}
+    assert abs((a == 0).mean() - 0.25) < 0.02
+    np.testing.assert_array_equal(b, np.ones((400, 50), np.float32))
+
+
+def test_dropout_behind_a_training_tensor():
+    """tf.layers.dropout with a bool placeholder: the cond's dropout branch drops and scales when fed
+    True, its Identity branch passes the input through when fed False."""
+    x = tm.constant(np.ones((400, 50), np.float32))
+    is_training = tm.placeholder_with_default(False, [], name="is_training")
+    y = tm.layers.dropout(x, 0.25, training=is_training)
+    assert y.op.type == "Merge"
+    with tm.Session() as sess:
+        a = sess.run(y, {is_training: True})
+        b = sess.run(y)
     assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.75)}
     assert abs((a == 0).mean() - 0.25) < 0.02
     np.testing.assert_array_equal(b, np.ones((400, 50), np.float32))

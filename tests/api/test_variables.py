@@ -97,3 +97,37 @@ def test_assign_variable_op_checks_static_shapes_like_tf(tf1):
 
                     raw = tm.raw_ops if api is tm else tf_module.raw_ops
                     raw.AssignVariableOp(resource=v.handle, value=np.zeros(shape, np.float32))
+
+
+def _dependent_variables(api):
+    """Variables whose initial values read other variables: TF guards each read with the other
+    variable's initialized_value() (a cond on IsVariableInitialized), copying the ops on the way."""
+    g = api.Graph()
+    with g.as_default():
+        w = api.Variable([1.0, -2.0], name="w")
+        r = api.Variable(3.0, name="r", use_resource=True)
+        double = api.Variable(w * 2.0 + 1.0, name="double")
+        chained = api.Variable(double.initialized_value() - w, name="chained", use_resource=True)
+        from_resource = api.Variable(r * 2.0, name="from_resource")
+        local = api.Variable(api.zeros([2]), name="local", collections=[api.GraphKeys.LOCAL_VARIABLES])
+        from_local = api.Variable(local + w, name="from_local")
+        with api.Session(graph=g) as sess:
+            # Before w and local: the guarded reads fall back to their initial values.
+            sess.run([double.initializer, from_local.initializer])
+            early = sess.run([double, from_local])
+            sess.run([w.initializer, r.initializer, local.initializer])
+            sess.run(w.assign([5.0, 6.0]))
+            # Reads of resource variables (ReadVariableOp) are not guarded, in TF neither.
+            sess.run([chained.initializer, from_resource.initializer])
+            values = early + sess.run([double, chained, from_resource, from_local, double.initialized_value()])
+    return _ops(g), values, [v.to_proto().SerializeToString() for v in api.global_variables()]
+
+
+def test_initial_values_reading_variables_are_guarded_as_tfs(tf1):
+    ours, theirs = _dependent_variables(tm), _dependent_variables(tf1)
+    assert ours[0] == theirs[0]
+    names = [op[0] for op in ours[0]]
+    assert "w/read_double" in names and "double/IsVariableInitialized" in names
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_array_equal(a, b)
+    assert ours[2] == theirs[2]

@@ -1,4 +1,5 @@
-"""Samples for sparse ops: SparseReorder, SparseConcat, SparseReduceSum, SparseSegment* and their gradient ops."""
+"""Samples for sparse ops: SparseReorder, SparseConcat, SparseReduceSum, SparseSegment* and their gradient ops,
+and the set ops (DenseToDense/DenseToSparse/SparseToSparseSetOperation, SetSize)."""
 
 from __future__ import annotations
 
@@ -146,4 +147,78 @@ _segments.append(
     )
 )
 
-SAMPLES: list[Sample] = _sparse + _segments
+_A = np.array([[3, 1, 3, 7], [5, 5, 2, 0], [9, 8, 7, 6]], np.int64)
+_B = np.array([[1, 4, 3], [0, 1, 2], [6, 6, 6]], np.int64)
+_SP_IDX = i64([0, 0], [0, 1], [2, 0], [2, 2])  # rows 0 and 2 of a [3, 4] sparse set
+_SP_VALS = np.array([3, 4, 6, 1], np.int64)
+_SP_SHAPE = i64(3, 4)
+_STR = np.array([[b"a", b"c", b"a"], [b"b", b"z", b"y"]], dtype=object)
+_STR2 = np.array([[b"c", b"d", b"c"], [b"y", b"b", b"q"]], dtype=object)
+
+_sets = [
+    *[
+        S("DenseToDenseSetOperation", {"set1": _A[:, :3], "set2": _B}, {"set_operation": op}, id=op)
+        for op in ("a-b", "b-a", "intersection", "union")
+    ],
+    S("DenseToDenseSetOperation", {"set1": _A, "set2": _B}, {"set_operation": "Intersection"}, id="wider-a"),
+    S("DenseToDenseSetOperation", {"set1": _STR, "set2": _STR2}, {"set_operation": "union"}, id="string"),
+    S(
+        "DenseToDenseSetOperation",
+        {"set1": _A.astype(np.int32).reshape(3, 2, 2), "set2": np.tile(_B.astype(np.int32), 2).reshape(3, 2, 3)},
+        {"set_operation": "a-b"},
+        id="rank3-int32",
+    ),
+    S(
+        "DenseToDenseSetOperation",
+        {"set1": _A[:, :3], "set2": _B},
+        {"set_operation": "intersection"},
+        fed={"set1": [None, 3], "set2": [3, None]},
+        id="fed",
+    ),
+    *[
+        S(
+            "DenseToSparseSetOperation",
+            {"set1": _A, "set2_indices": _SP_IDX, "set2_values": _SP_VALS, "set2_shape": _SP_SHAPE},
+            {"set_operation": op},
+            id=op,
+        )
+        for op in ("a-b", "b-a", "intersection", "union")
+    ],
+    S(
+        "SparseToSparseSetOperation",
+        {
+            "set1_indices": i64([0, 0], [1, 1], [1, 2]),
+            "set1_values": np.array([3, 5, 2], np.int64),
+            "set1_shape": _SP_SHAPE,
+            "set2_indices": _SP_IDX,
+            "set2_values": _SP_VALS,
+            "set2_shape": _SP_SHAPE,
+        },
+        {"set_operation": "union"},
+    ),
+    S(
+        "SparseToSparseSetOperation",
+        {
+            "set1_indices": i64([0, 0], [1, 1], [1, 2]),
+            "set1_values": np.array([3, 5, 2], np.int64),
+            "set1_shape": _SP_SHAPE,
+            "set2_indices": _SP_IDX,
+            "set2_values": _SP_VALS,
+            "set2_shape": _SP_SHAPE,
+        },
+        {"set_operation": "b-a"},
+        id="b-a",
+    ),
+    S("SetSize", {"set_indices": _SP_IDX, "set_values": _SP_VALS, "set_shape": _SP_SHAPE}),
+    S(
+        "SetSize",
+        {
+            "set_indices": i64([0, 0, 0], [0, 0, 1], [1, 2, 0]),
+            "set_values": np.array([b"x", b"x", b"y"], dtype=object),
+            "set_shape": i64(2, 3, 2),
+        },
+        id="string-rank3",
+    ),
+]
+
+SAMPLES: list[Sample] = _sparse + _segments + _sets

@@ -281,3 +281,88 @@ def test_contains_saved_model(tmp_path):
     _tm_saved_model(str(tmp_path / "e"))
     assert tm.saved_model.contains_saved_model(str(tmp_path / "e"))
     assert tm.saved_model.maybe_saved_model_directory(tmp_path / "e")
+
+
+@pytest.mark.slow
+def test_tensorflow2_saved_model_signature_runs_here(tmp_path):
+    """A TF2 tf.Module saved with tf.saved_model.save (functions in the library, resource variables restored by
+    the library's restore function, a serving_default signature over StatefulPartitionedCall) loads with the v1
+    loader and its signature runs with TF's numbers."""
+    export_dir = str(tmp_path / "tf2")
+    script = textwrap.dedent(
+        f"""
+        import os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import numpy as np
+        import tensorflow as tf
+
+        class Model(tf.Module):
+            def __init__(self):
+                self.w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2) / 7.0 - 0.3, name="w")
+                self.b = tf.Variable([0.25, -0.5], name="b")
+
+            @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+            def __call__(self, x):
+                return {{"y": tf.nn.softmax(tf.matmul(x, self.w) + self.b)}}
+
+        model = Model()
+        tf.saved_model.save(model, {export_dir!r}, signatures=model.__call__)
+        np.save({str(tmp_path / "y.npy")!r}, model(tf.constant(np.load({str(tmp_path / "x.npy")!r})))["y"].numpy())
+        """
+    )
+    np.save(tmp_path / "x.npy", X)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=300)
+    expected = np.load(tmp_path / "y.npy")
+    with tm.Session(graph=tm.Graph()) as sess:
+        meta = tm.saved_model.loader.load(sess, ["serve"], export_dir)
+        assert meta.HasField("object_graph_def")
+        got = _run_signature(sess, meta)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_builder_options_equal_tensorflows(tf1, tmp_path):
+    """A user's Saver (torchmeta's default format is safetensors: the SavedModel still gets TF's bundle),
+    clear_devices, strip_default_attrs, two assets with the same base name (TF's "<name>_1"), legacy_init_op,
+    and loading under an import_scope."""
+    for i, text in enumerate(("a\n", "b\n")):
+        (tmp_path / f"src{i}").mkdir()
+        (tmp_path / f"src{i}" / "vocab.txt").write_text(text)
+    paths = [str(tmp_path / f"src{i}" / "vocab.txt").encode() for i in range(2)]
+
+    def write(module, export_dir):
+        with module.Graph().as_default():
+            with module.device("/cpu:0"):
+                model = build(module)
+            assets = [module.constant(p, name=f"asset{i}") for i, p in enumerate(paths)]
+            init = module.group(module.local_variables_initializer(), name="legacy_init")
+            with module.Session() as sess:
+                sess.run(module.global_variables_initializer())
+                b = module.saved_model.builder.SavedModelBuilder(export_dir)
+                b.add_meta_graph_and_variables(
+                    sess,
+                    ["serve"],
+                    assets_collection=assets,
+                    legacy_init_op=init,
+                    clear_devices=True,
+                    strip_default_attrs=True,
+                    saver=module.train.Saver([model["w"], model["b"]]),
+                )
+                b.save()
+
+    write(tf1, str(tmp_path / "tf"))
+    write(tm, str(tmp_path / "tm"))
+    assert sorted(os.listdir(tmp_path / "tm" / "assets")) == sorted(os.listdir(tmp_path / "tf" / "assets"))
+    assert sorted(os.listdir(tmp_path / "tm" / "assets")) == ["vocab.txt", "vocab.txt_1"]
+    assert (tmp_path / "tm" / "variables" / "variables.index").read_bytes() == (
+        tmp_path / "tf" / "variables" / "variables.index"
+    ).read_bytes()
+    ours = saved_model_io.parse_saved_model(tmp_path / "tm").meta_graphs[0]
+    assert all(not n.device for n in ours.graph_def.node)
+    assert "legacy_init_op" not in ours.collection_def and "saved_model_main_op" in ours.collection_def
+    with tm.Session(graph=tm.Graph()) as sess:
+        tm.saved_model.loader.load(sess, ["serve"], str(tmp_path / "tf"), import_scope="imported")
+        got = sess.run("imported/y:0", {"imported/x:0": X})
+    with tf1.Session(graph=tf1.Graph()) as sess:
+        tf1.saved_model.loader.load(sess, ["serve"], str(tmp_path / "tm"), import_scope="imported")
+        np.testing.assert_allclose(sess.run("imported/y:0", {"imported/x:0": X}), got, rtol=1e-6)

@@ -24,6 +24,11 @@ SCHEDULES = {
     "cosine-alpha": lambda T, s: T.cosine_decay(0.1, s, 20, alpha=0.1),
     "linear-cosine": lambda T, s: T.linear_cosine_decay(0.1, s, 20),
     "linear-cosine-periods": lambda T, s: T.linear_cosine_decay(0.1, s, 20, num_periods=2.0, alpha=0.1, beta=0.01),
+    "piecewise": lambda T, s: T.piecewise_constant(s, [5, 10, 20], [1.0, 0.5, 0.1, 0.01]),
+    "piecewise-two": lambda T, s: T.piecewise_constant(s, [10], [0.3, 0.03], name="lr"),
+    "cosine-restarts": lambda T, s: T.cosine_decay_restarts(0.1, s, 5),
+    "cosine-restarts-flat": lambda T, s: T.cosine_decay_restarts(0.1, s, 4, t_mul=1.0, m_mul=0.5, alpha=0.1),
+    "cosine-restarts-mul": lambda T, s: T.cosine_decay_restarts(0.2, s, 3, t_mul=1.5, m_mul=0.8),
 }
 STEPS = [0, 1, 2, 5, 9, 10, 11, 19, 20, 21, 37, 100]
 
@@ -60,6 +65,51 @@ def test_values_match_tf(tf1, which, step_kind):
     ours = _values(tm, SCHEDULES[which], step_kind)
     assert ours[1:] == theirs[1:]
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
+
+
+def test_piecewise_constant_errors_are_tfs(tf1):
+    def errors(api):
+        out = []
+        for boundaries, values, step_dtype in (
+            ([5, 10], [1.0, 0.5], "int64"),
+            ([5.0], [1.0, 0.5], "int64"),
+            ([5], [1.0, 1], "int32"),
+            ([api.constant(5, api.int64)], [1.0, 0.5], "int32"),
+        ):
+            with api.Graph().as_default():
+                step = api.placeholder(getattr(api, step_dtype), [])
+                try:
+                    api.train.piecewise_constant_decay(step, boundaries, values)
+                    out.append(None)
+                except ValueError as e:
+                    out.append(str(e))
+        return out
+
+    ours = errors(tm)
+    assert ours == errors(tf1)
+    assert None not in ours
+
+
+def test_piecewise_constant_drives_an_optimizer_in_a_monitored_session(tf1):
+    """The tf.case rate switches at its boundaries while SGD steps the global step, as TF's does."""
+
+    def train(api):
+        with api.Graph().as_default():
+            step = api.train.get_or_create_global_step()
+            w = api.Variable([1.0, -2.0], name="w")
+            lr = api.train.piecewise_constant(step, [2, 4], [0.2, 0.1, 0.05])
+            train_op = api.train.GradientDescentOptimizer(lr).minimize(api.reduce_sum(api.square(w)), global_step=step)
+            rates = []
+            with api.train.MonitoredSession() as sess:
+                for _ in range(6):
+                    rates.append(sess.run(lr))
+                    sess.run(train_op)
+                return rates, sess.run(w)
+
+    (r1, w1), (r2, w2) = train(tm), train(tf1)
+    np.testing.assert_allclose(r1, r2, rtol=1e-7)
+    np.testing.assert_allclose(w1, w2, rtol=1e-6)
+    np.testing.assert_allclose(r1, [0.2, 0.2, 0.2, 0.1, 0.1, 0.05], rtol=1e-7)
 
 
 def test_two_schedules_get_unique_scopes(tf1):

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import torchmeta as tm
-from tests.train.helpers import outcome, run_both, tf_proto_as_ours
+from tests.train.helpers import graph_structure, outcome, run_both, tf_proto_as_ours
 from torchmeta._proto import graph_pb2
 
 pytest.importorskip("tensorflow")
@@ -90,3 +90,30 @@ def test_global_step_as_save_step(tf1, tmp_path):
 
     tf_out, tm_out = run_both(tf1, scenario, tmp_path)
     assert tm_out == tf_out == "<dir>/model-41"
+
+
+def test_global_step_read_is_tfs_and_runs_before_initialization(tf1):
+    """The hooks' global-step copy (``global_step/add``) reads the step through TF's
+    cond(is_variable_initialized, read_value, initial_value): the same nodes, and 0 before the
+    variables are initialized."""
+    from tensorflow.python.training import training_util as tf_training_util
+
+    from torchmeta.train import training_util as tm_training_util
+
+    def build(api, make_read):
+        g = api.Graph()
+        with g.as_default():
+            step = api.train.get_or_create_global_step()
+            read = make_read()
+            assert make_read() is read
+            with api.Session(graph=g) as sess:
+                before = sess.run(read)
+                sess.run(step.initializer)
+                sess.run(step.assign(7))
+                after = sess.run(read)
+        return graph_structure(g), read.name, before, after
+
+    ours = build(tm, tm_training_util.get_or_create_global_step_read)
+    theirs = build(tf1, tf_training_util._get_or_create_global_step_read)
+    assert ours == theirs
+    assert ours[1:] == ("global_step/add:0", 0, 7)

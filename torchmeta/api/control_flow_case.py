@@ -13,7 +13,7 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor
 
-__all__ = ["case"]
+__all__ = ["case", "case_helper"]
 
 
 def _assert_at_most_n_true(predicates, n, msg):
@@ -74,6 +74,23 @@ def _case_verify_and_canonicalize_args(pred_fn_pairs, exclusive, name, allow_pyt
     return predicates, actions
 
 
+def case_helper(cond_fn, pred_fn_pairs, default, exclusive, name, allow_python_preds=False, **cond_kwargs):
+    """``tf.case`` built with ``cond_fn`` (``tf.cond``, or ``smart_cond`` for ``smart_case``): nested conds."""
+    predicates, actions = _case_verify_and_canonicalize_args(pred_fn_pairs, exclusive, name, allow_python_preds)
+    with graph_lib.name_scope(name, "case", [predicates]):
+        if default is None:
+            default, predicates, actions = _case_create_default_action(predicates, actions)
+        fn = default
+        for predicate, action in reversed(list(zip(predicates, actions))):
+            fn = functools.partial(cond_fn, predicate, true_fn=action, false_fn=fn, **cond_kwargs)
+        if exclusive:
+            with graph_lib.control_dependencies(
+                [_assert_at_most_n_true(predicates, n=1, msg="Input error: exclusive=True")]
+            ):
+                return fn()
+        return fn()
+
+
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
     """``tf.case``: the result of the first ``fn`` whose ``pred`` holds (else ``default()``), as nested conds.
 
@@ -83,16 +100,4 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
     Raises:
       TypeError: malformed pairs, non-bool predicates or non-callable functions (TensorFlow's messages).
     """
-    predicates, actions = _case_verify_and_canonicalize_args(pred_fn_pairs, exclusive, name, False)
-    with graph_lib.name_scope(name, "case", [predicates]):
-        if default is None:
-            default, predicates, actions = _case_create_default_action(predicates, actions)
-        fn = default
-        for predicate, action in reversed(list(zip(predicates, actions))):
-            fn = functools.partial(cond, predicate, true_fn=action, false_fn=fn, strict=strict)
-        if exclusive:
-            with graph_lib.control_dependencies(
-                [_assert_at_most_n_true(predicates, n=1, msg="Input error: exclusive=True")]
-            ):
-                return fn()
-        return fn()
+    return case_helper(cond, pred_fn_pairs, default, exclusive, name, allow_python_preds=False, strict=strict)

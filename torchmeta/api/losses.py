@@ -4,7 +4,9 @@ collection, and the regularization/total loss helpers, building TensorFlow's gra
 from __future__ import annotations
 
 from torchmeta import dtypes
-from torchmeta.api import array_ops, control_flow_ops, math_ops, nn_ops
+from torchmeta.api import array_ops, control_flow_ops, math_ops, nn_ops, sets_impl
+from torchmeta.api.cond import cond
+from torchmeta.api.control_flow_assert import Assert
 from torchmeta.framework import constant_op, tensor_util
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
@@ -67,13 +69,13 @@ _ASSERT_BROADCASTABLE_ERROR_PREFIX = "weights can not be broadcast to values."
 
 
 def assert_broadcastable(weights, values):
-    """TF's weights_broadcast_ops.assert_broadcastable where shapes decide it statically (a NoOp).
+    """TF's weights_broadcast_ops.assert_broadcastable: a NoOp where static shapes decide it, else an
+    Assert that fails the run when ``weights`` cannot broadcast to ``values``.
 
     Raises:
-      ValueError: TF's message when the weights cannot broadcast; and when the ranks or shapes are
-        not static (TF then checks at run time with tf.Assert, which torchmeta does not build yet).
+      ValueError: TF's message when static shapes show the weights cannot broadcast.
     """
-    with name_scope(None, "assert_broadcastable", (weights, values)):
+    with name_scope(None, "assert_broadcastable", (weights, values)) as scope:
         with name_scope(None, "weights", (weights,)) as weights_scope:
             weights = convert_to_tensor(weights, name=weights_scope)
             weights_shape = array_ops.shape(weights, name="shape")
@@ -104,10 +106,46 @@ def assert_broadcastable(weights, values):
                             f"values={values}"
                         )
                 return control_flow_ops.no_op(name="static_dims_check_success")
-        raise ValueError(
-            f"{_ASSERT_BROADCASTABLE_ERROR_PREFIX} torchmeta checks weights against values statically only; "
-            f"weights.shape={weights.shape} and values.shape={values.shape} are not fully known. Give the weights "
-            "a static shape (or a scalar)"
+        # Shapes known only at run time: TF's Assert over a cond (scalar, or same rank and each weight
+        # dim 1 or the value's, found with a set difference).
+        is_scalar = math_ops.equal(0, weights_rank, name="is_scalar")
+        data = (
+            _ASSERT_BROADCASTABLE_ERROR_PREFIX,
+            "weights.shape=",
+            weights.name,
+            weights_shape,
+            "values.shape=",
+            values.name,
+            values_shape,
+            "is_scalar=",
+            is_scalar,
+        )
+        is_valid_shape = cond(
+            is_scalar,
+            lambda: is_scalar,
+            lambda: _has_valid_nonscalar_shape(weights_rank, weights_shape, values_rank, values_shape),
+            name="is_valid_shape",
+        )
+        return Assert(is_valid_shape, data, name=scope)
+
+
+def _has_valid_dims(weights_shape, values_shape):
+    with name_scope(None, "has_invalid_dims", (weights_shape, values_shape)) as scope:
+        values_shape_2d = array_ops.expand_dims(values_shape, -1)
+        valid_dims = array_ops.concat((values_shape_2d, array_ops.ones_like(values_shape_2d)), axis=1)
+        weights_shape_2d = array_ops.expand_dims(weights_shape, -1)
+        invalid_dims = sets_impl.set_difference(weights_shape_2d, valid_dims)
+        num_invalid_dims = array_ops.size(invalid_dims.values, name="num_invalid_dims")
+        return math_ops.equal(0, num_invalid_dims, name=scope)
+
+
+def _has_valid_nonscalar_shape(weights_rank, weights_shape, values_rank, values_shape):
+    with name_scope(
+        None, "has_valid_nonscalar_shape", (weights_rank, weights_shape, values_rank, values_shape)
+    ) as scope:
+        is_same_rank = math_ops.equal(values_rank, weights_rank, name="is_same_rank")
+        return cond(
+            is_same_rank, lambda: _has_valid_dims(weights_shape, values_shape), lambda: is_same_rank, name=scope
         )
 
 
@@ -444,26 +482,35 @@ def softmax_cross_entropy(
 
 
 def remove_squeezable_dimensions(labels, predictions, expected_rank_diff=0, name=None):
-    """TF's confusion_matrix.remove_squeezable_dimensions for static ranks (squeezes a trailing 1).
-
-    Raises:
-      ValueError: for unknown ranks (TF then decides with tf.cond, not built here yet).
-    """
+    """TF's confusion_matrix.remove_squeezable_dimensions: squeezes a trailing 1 of ``predictions`` or
+    ``labels`` when their ranks differ from ``expected_rank_diff`` by one (decided with tf.cond at run
+    time when a rank is not static)."""
     with name_scope(name, "remove_squeezable_dimensions", [labels, predictions]):
         predictions = convert_to_tensor(predictions)
         labels = convert_to_tensor(labels)
-        predictions_rank = predictions.shape.rank
-        labels_rank = labels.shape.rank
-        if labels_rank is None or predictions_rank is None:
-            raise ValueError(
-                "remove_squeezable_dimensions: torchmeta needs the static ranks of labels and predictions (TF "
-                "decides an unknown rank at run time with tf.cond)"
+        predictions_shape, labels_shape = predictions.shape, labels.shape
+        predictions_rank = predictions_shape.rank
+        labels_rank = labels_shape.rank
+        if labels_rank is not None and predictions_rank is not None:
+            rank_diff = predictions_rank - labels_rank
+            if rank_diff == expected_rank_diff + 1 and predictions_shape[-1].is_compatible_with(1):
+                predictions = array_ops.squeeze(predictions, [-1])
+            elif rank_diff == expected_rank_diff - 1 and labels_shape[-1].is_compatible_with(1):
+                labels = array_ops.squeeze(labels, [-1])
+            return labels, predictions
+        rank_diff = array_ops.rank(predictions) - array_ops.rank(labels)
+        if predictions_rank is None or predictions_shape[-1].is_compatible_with(1):
+            predictions = cond(
+                math_ops.equal(expected_rank_diff + 1, rank_diff),
+                lambda: array_ops.squeeze(predictions, [-1]),
+                lambda: predictions,
             )
-        rank_diff = predictions_rank - labels_rank
-        if rank_diff == expected_rank_diff + 1 and predictions.shape[-1].is_compatible_with(1):
-            predictions = array_ops.squeeze(predictions, [-1])
-        elif rank_diff == expected_rank_diff - 1 and labels.shape[-1].is_compatible_with(1):
-            labels = array_ops.squeeze(labels, [-1])
+        if labels_rank is None or labels_shape[-1].is_compatible_with(1):
+            labels = cond(
+                math_ops.equal(expected_rank_diff - 1, rank_diff),
+                lambda: array_ops.squeeze(labels, [-1]),
+                lambda: labels,
+            )
         return labels, predictions
 
 
@@ -472,14 +519,15 @@ def _remove_squeezable_dimensions(labels, predictions, weights=None, expected_ra
     if weights is not None:
         weights = convert_to_tensor(weights)
         labels_rank = labels.shape.rank
-        weights_rank = weights.shape.rank
-        if labels_rank is None or weights_rank is None:
-            raise ValueError(
-                "sparse_softmax_cross_entropy: torchmeta needs the static ranks of labels and weights (TF "
-                "decides an unknown rank at run time with tf.cond)"
-            )
-        if weights_rank - labels_rank == 1:
-            weights = array_ops.squeeze(weights, [-1])
+        weights_shape = weights.shape
+        weights_rank = weights_shape.rank
+        if labels_rank is not None and weights_rank is not None:
+            if weights_rank - labels_rank == 1:
+                weights = array_ops.squeeze(weights, [-1])
+            return labels, predictions, weights
+        rank_diff = array_ops.rank(weights) - array_ops.rank(labels)
+        if weights_rank is None or (weights_rank > 0 and weights_shape[-1].is_compatible_with(1)):
+            weights = cond(math_ops.equal(1, rank_diff), lambda: array_ops.squeeze(weights, [-1]), lambda: weights)
     return labels, predictions, weights
 
 

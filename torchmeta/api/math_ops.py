@@ -20,6 +20,7 @@ from torchmeta.api.array_ops import rank as array_rank
 from torchmeta.api.array_ops import zeros_like
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
@@ -1325,3 +1326,28 @@ def override_operators(cls) -> None:
 
 
 override_operators(graph_lib.Tensor)
+
+
+def reduced_shape(input_shape, axes):
+    """TF's math_ops.reduced_shape: the output shape of a reduction as if keep_dims were set.
+
+    A numpy array when the shape and the axes are static, else a DynamicStitch of the input shape
+    and ones at the (normalized) reduced axes.
+    """
+    constant_input_shape = tensor_util.constant_value(input_shape)
+    if constant_input_shape is not None:
+        constant_axes = tensor_util.constant_value(axes)
+        if constant_axes is not None:
+            constant_axes = np.array(constant_axes, dtype=np.int32)
+            constant_input_shape = np.array(constant_input_shape, dtype=np.int32)
+            constant_input_shape[constant_axes] = 1
+            return constant_input_shape
+    axes = convert_to_tensor(axes)
+    input_rank = array_ops.size(input_shape, out_type=axes.dtype.base_dtype)
+    axes = (axes + input_rank) % input_rank
+    axes_shape = array_ops.shape(axes)
+    return raw_op(
+        "DynamicStitch",
+        indices=[range(input_rank), axes],
+        data=[input_shape, array_ops.ones(axes_shape, dtype=input_shape.dtype.base_dtype)],
+    )

@@ -15,6 +15,7 @@ from torchmeta.framework.tensor_shape import TensorShape, dimension_value
 from torchmeta.framework.tensor_util import constant_value_as_shape
 
 __all__ = [
+    "sparse_retain",
     "sparse_placeholder",
     "sparse_tensor_to_dense",
     "sparse_reorder",
@@ -309,3 +310,22 @@ def _embedding_lookup_sparse_impl(
         segment_ids = math_ops.cast(segment_ids, DType.int32)
     fn = {"sum": sparse_segment_sum, "mean": sparse_segment_mean, "sqrtn": sparse_segment_sqrt_n}[combiner]
     return fn(embeddings, idx, segment_ids, name=name, sparse_gradient=need_sparse_segment_gradient)
+
+
+def sparse_retain(sp_input, to_retain):
+    """``tf.sparse_retain``: the entries of ``sp_input`` where the bool vector ``to_retain`` is True.
+
+    Raises:
+      ValueError: ``to_retain`` is not a vector, or its length differs from the number of values.
+    """
+    if isinstance(sp_input, SparseTensorValue):
+        sp_input = SparseTensor.from_value(sp_input)
+    to_retain = convert_to_tensor(to_retain)
+    retain_shape = to_retain.shape
+    retain_shape.assert_has_rank(1)
+    if sp_input.values.shape.rank is not None:
+        sp_input.values.shape[0].assert_is_compatible_with(retain_shape[0])
+    where_true = array_ops.reshape(array_ops.where(to_retain), [-1])
+    new_indices = array_ops.gather(sp_input.indices, where_true)
+    new_values = array_ops.gather(sp_input.values, where_true)
+    return SparseTensor(new_indices, new_values, array_ops.identity(sp_input.dense_shape))

@@ -34,6 +34,7 @@ __all__ = [
     "assign",
     "assign_add",
     "assign_sub",
+    "scatter_add",
     "all_variables",
     "assert_variables_initialized",
     "global_variables",
@@ -79,3 +80,15 @@ def assign_add(ref, value, use_locking=None, name=None):
 def assign_sub(ref, value, use_locking=None, name=None):
     """``tf.assign_sub``."""
     return _assign("AssignSub", ref, value, use_locking, name)
+
+
+def scatter_add(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_add``: ``ref[indices] += updates`` (ScatterAdd on a ref variable; a ResourceScatterAdd
+    followed by a read of the variable for a resource variable)."""
+    if isinstance(ref, Variable) and ref._is_resource:
+        updates = graph_lib.convert_to_tensor(updates, dtype=ref.dtype.base_dtype)
+        update = raw_op("ResourceScatterAdd", resource=ref.handle, indices=indices, updates=updates, name=name)
+        with graph_lib.control_dependencies([update]):
+            return ref.read_value()
+    ref_t = ref._ref() if isinstance(ref, Variable) else ref
+    return raw_op("ScatterAdd", ref=ref_t, indices=indices, updates=updates, use_locking=use_locking, name=name)

@@ -12,6 +12,7 @@ import os
 from torchmeta import dtypes
 from torchmeta._proto import attr_value_pb2, variable_pb2
 from torchmeta.api import array_ops, math_ops
+from torchmeta.api.cond import cond
 from torchmeta.api.control_flow_ops import group, no_op
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.default_session import get_default_session
@@ -207,6 +208,12 @@ class Variable(metaclass=_VariableMeta):
     def initial_value(self) -> Tensor:
         return self._initial_value
 
+    def initialized_value(self) -> Tensor:
+        """The variable's value, or its initial value while it is not initialized (TF's
+        ``cond(is_variable_initialized, read_value, initial_value)``, built outside control dependencies)."""
+        with graph_lib.control_dependencies(None):
+            return cond(is_variable_initialized(self), self.read_value, lambda: self.initial_value)
+
     @property
     def trainable(self) -> bool:
         return self._trainable
@@ -395,7 +402,7 @@ class RefVariable(Variable):
             self._initializer_op = raw_op(
                 "Assign",
                 ref=self._variable,
-                value=self._initial_value,
+                value=try_guard_against_uninitialized_dependencies(scope_name, self._initial_value),
                 validate_shape=validate_shape,
                 use_locking=True,
                 name="Assign",
@@ -506,10 +513,9 @@ class ResourceVariable(Variable):
             self._variable = self._handle
             with graph_lib.name_scope("IsInitialized"):
                 self._is_initialized_op = raw_op("VarIsInitializedOp", resource=self._handle)
-            with graph_lib.name_scope("Assign") as n:
-                self._initializer_op = raw_op(
-                    "AssignVariableOp", resource=self._handle, value=self._initial_value, name=n
-                )
+            with graph_lib.name_scope("Assign") as n, graph_lib.colocate_with(None, ignore_existing=True):
+                value = try_guard_against_uninitialized_dependencies(scope_name, self._initial_value)
+                self._initializer_op = raw_op("AssignVariableOp", resource=self._handle, value=value, name=n)
             with graph_lib.name_scope("Read"):
                 if caching_device is not None:
                     with graph_lib.device(caching_device):
@@ -673,6 +679,69 @@ def local_variables_initializer():
 
 def initialize_local_variables():
     return local_variables_initializer()
+
+
+def _has_cycle(op, state) -> bool:
+    """Whether the inputs and control inputs reachable from ``op`` contain a cycle (TF's _has_cycle)."""
+    op_state = state.get(op.name)
+    if op_state is not None:
+        return op_state == "started"
+    state[op.name] = "started"
+    for dep in [t.op for t in op.inputs] + list(op.control_inputs):
+        if _has_cycle(dep, state):
+            return True
+    state[op.name] = "finished"
+    return False
+
+
+def try_guard_against_uninitialized_dependencies(name, initial_value):
+    """``initial_value`` with every read of another ref variable replaced by that variable's
+    ``initialized_value()`` (TF's ``_try_guard_against_uninitialized_dependencies``), so a variable whose
+    initial value reads another one initializes in any order. The ops on the way are copied as
+    ``<op name>_<name>`` (a RefSwitch becomes a Switch); ``name`` is the variable's name scope."""
+    if not isinstance(initial_value, Tensor):
+        raise TypeError(f"initial_value needs to be a Tensor: {initial_value}")
+    if _has_cycle(initial_value.op, state={}):
+        return initial_value
+    return _safe_initial_value_from_tensor(name, initial_value, op_cache={})
+
+
+def _safe_initial_value_from_tensor(name, tensor, op_cache):
+    op = tensor.op
+    new_op = op_cache.get(op.name)
+    if new_op is None:
+        new_op = _safe_initial_value_from_op(name, op, op_cache)
+        op_cache[op.name] = new_op
+    return new_op.outputs[tensor.value_index]
+
+
+def _safe_initial_value_from_op(name, op, op_cache):
+    op_type = op.type
+    if op_type in ("IsVariableInitialized", "VarIsInitializedOp", "ReadVariableOp", "If"):
+        return op
+    if op_type in ("Variable", "VariableV2", "VarHandleOp"):
+        initialized_value = _find_initialized_value_for_variable(op)
+        return op if initialized_value is None else initialized_value.op
+    modified = False
+    new_op_inputs = []
+    for op_input in op.inputs:
+        new_op_input = _safe_initial_value_from_tensor(name, op_input, op_cache)
+        new_op_inputs.append(new_op_input)
+        modified = modified or (new_op_input is not op_input)
+    if not modified:
+        return op
+    new_op_type = "Switch" if op_type == "RefSwitch" else op_type
+    new_op_name = (op.name + "_" + name).replace(":", "_")
+    return op.graph.create_op(new_op_type, new_op_inputs, name=new_op_name, attrs=dict(op.node_def.attr))
+
+
+def _find_initialized_value_for_variable(variable_op):
+    var_names = [variable_op.name, variable_op.name + ":0"]
+    for collection_name in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES):
+        for var in variable_op.graph.get_collection(collection_name):
+            if getattr(var, "name", None) in var_names and hasattr(var, "initialized_value"):
+                return var.initialized_value()
+    return None
 
 
 def is_variable_initialized(variable):

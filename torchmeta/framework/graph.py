@@ -750,8 +750,12 @@ class Graph:
         compute_shapes=True,
         compute_device=True,
     ) -> Operation:
-        """TF1's low-level ``Graph.create_op``: attrs are AttrValue protos, dtypes the output types."""
-        name = self.unique_name(name or op_type)
+        """TF1's low-level ``Graph.create_op``: attrs are AttrValue protos, dtypes the output types. A
+        ``name`` ending in "/" is a name scope, used as it is (without the "/"), as in TF."""
+        if name and name.endswith("/"):
+            name = name[:-1]
+        else:
+            name = self.unique_name(name or op_type)
         attrs = dict(attrs or {})
         if dtypes is None:
             info = registry.get(op_type)

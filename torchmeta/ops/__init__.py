@@ -37,6 +37,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     reader_ops,
     reduction_ops,
     script_ops,
+    set_ops,
     sparse_ops,
     stack_ops,
     state_ops,

@@ -156,31 +156,6 @@ def any_kernel(input, reduction_indices, keep_dims):
 # Reduction gradients (TF's math_grad.py: _SumGrad, _MeanGrad, _MinOrMaxGrad, _ProdGrad)
 
 
-def reduced_shape(input_shape, axes):
-    """TF's math_ops.reduced_shape: the output shape of a reduction as if keep_dims were set.
-
-    A numpy array when the shape and the axes are static, else a DynamicStitch of the input shape
-    and ones at the (normalized) reduced axes.
-    """
-    constant_input_shape = tensor_util.constant_value(input_shape)
-    if constant_input_shape is not None:
-        constant_axes = tensor_util.constant_value(axes)
-        if constant_axes is not None:
-            constant_axes = np.array(constant_axes, dtype=np.int32)
-            constant_input_shape = np.array(constant_input_shape, dtype=np.int32)
-            constant_input_shape[constant_axes] = 1
-            return constant_input_shape
-    axes = graph_lib.convert_to_tensor(axes)
-    input_rank = array_ops.size(input_shape, out_type=axes.dtype.base_dtype)
-    axes = (axes + input_rank) % input_rank
-    axes_shape = array_ops.shape(axes)
-    return raw_op(
-        "DynamicStitch",
-        indices=[math_ops.range(input_rank), axes],
-        data=[input_shape, array_ops.ones(axes_shape, dtype=input_shape.dtype.base_dtype)],
-    )
-
-
 def _static_tile_scaling(input_shape: tuple, output_shape_kept_dims: tuple) -> tuple:
     """``input_shape // max(kept, 1)``. TF builds this as graph ops (a Maximum and a floordiv that
     nothing consumes) and evaluates them; the same ops are built here, the value computed directly."""
@@ -212,7 +187,7 @@ def _sum_grad(op, grad):
                 axes = tuple(int(a) for a in np.reshape(axes, -1))
                 key = (input_0_shape, axes)
                 if key not in cache:
-                    output_shape_kept_dims = tuple(int(d) for d in reduced_shape(input_0_shape, axes))
+                    output_shape_kept_dims = tuple(int(d) for d in math_ops.reduced_shape(input_0_shape, axes))
                     tile_scaling = _static_tile_scaling(input_0_shape, output_shape_kept_dims)
                     cache[key] = (output_shape_kept_dims, tile_scaling)
                 output_shape_kept_dims, tile_scaling = cache[key]
@@ -221,7 +196,7 @@ def _sum_grad(op, grad):
     input_shape = array_ops.shape(op.inputs[0])
     if not op.get_attr("keep_dims"):
         with graph_lib.colocate_with(input_shape):
-            output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
+            output_shape_kept_dims = math_ops.reduced_shape(input_shape, op.inputs[1])
         grad = array_ops.reshape(grad, output_shape_kept_dims)
     return [array_ops.broadcast_to(grad, input_shape), None]
 
@@ -251,7 +226,7 @@ def _min_or_max_grad(op, grad):
     input_shape = array_ops.shape(op.inputs[0])
     y = op.outputs[0]
     if not op.get_attr("keep_dims"):
-        output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
+        output_shape_kept_dims = math_ops.reduced_shape(input_shape, op.inputs[1])
         y = array_ops.reshape(y, output_shape_kept_dims)
         grad = array_ops.reshape(grad, output_shape_kept_dims)
     else:
@@ -278,7 +253,7 @@ def _prod_grad(op, grad):
     input_shape = array_ops.shape(op.inputs[0])
     reduction_indices = array_ops.reshape(op.inputs[1], [-1])
     if not op.get_attr("keep_dims"):
-        output_shape_kept_dims = reduced_shape(input_shape, op.inputs[1])
+        output_shape_kept_dims = math_ops.reduced_shape(input_shape, op.inputs[1])
         grad = array_ops.reshape(grad, output_shape_kept_dims)
     grad = array_ops.broadcast_to(grad, input_shape)
     with graph_lib.device("/cpu:0"):

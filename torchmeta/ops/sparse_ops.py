@@ -20,7 +20,6 @@ from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import invalid
-from torchmeta.ops.reduction_ops import reduced_shape
 
 _NUMBER_TYPES = (
     "{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, "
@@ -227,7 +226,7 @@ def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, 
 def _sparse_reduce_sum_grad(op, out_grad):
     sp_indices = op.inputs[0]
     sp_shape = op.inputs[2]
-    output_shape_kept_dims = reduced_shape(sp_shape, op.inputs[3])
+    output_shape_kept_dims = math_ops.reduced_shape(sp_shape, op.inputs[3])
     out_grad_reshaped = array_ops.reshape(out_grad, output_shape_kept_dims)
     scale = sp_shape // math_ops.cast(output_shape_kept_dims, sp_shape.dtype)
     return [None, array_ops.gather_nd(out_grad_reshaped, sp_indices // scale), None, None]

@@ -108,11 +108,21 @@ _RESOURCE_READS = frozenset(
 )
 
 
+# Ops with a ref input that only read or forward the reference (a cond reading a ref variable, as
+# initialized_value() and the hooks' global-step read build it).
+_REF_READS = frozenset(
+    {"RefSwitch", "RefIdentity", "RefMerge", "RefEnter", "RefExit", "RefNextIteration", "RefSelect"}
+    | {"IsVariableInitialized"}
+)
+
+
 def _writes_state(op: Operation) -> bool:
     """Whether ``op`` updates a variable: a ref input (Assign, Apply*, Scatter*), or a stateful op with a
     resource input that is not a read (AssignVariableOp, ResourceApply*, ResourceScatter*)."""
     op_def = op._op_def
     if op_def is None:
+        return False
+    if op.type in _REF_READS:
         return False
     if any(arg.is_ref for arg in op_def.input_arg):
         return True

@@ -19,12 +19,17 @@ import json
 import keyword
 import operator
 import os
+import re
 
 import torch
 from safetensors.torch import save_file
 
 from torchmeta import errors
+from torchmeta._proto import graph_pb2, node_def_pb2
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework.func_graph import function_graph
+from torchmeta.framework.function_library import FunctionLibrary
+from torchmeta.framework.importer import import_graph_def
 from torchmeta.io import saved_model as saved_model_io
 from torchmeta.runtime.module import to_module
 from torchmeta.runtime.session import Session
@@ -110,7 +115,7 @@ class _Emitter:
         self.lines: list[str] = []
         self.helpers: list[str] = []
         self.used_attrs: set[str] = set()
-        self.inline_attrs: set[str] = set()
+        self.lazy: dict = {}  # fx Node -> the module attribute its expression reads (declared only if used)
 
     # values
     def v(self, arg) -> str:
@@ -118,6 +123,8 @@ class _Emitter:
             if arg.op == "get_attr":
                 self.used_attrs.add(arg.target)
                 return f"self.{arg.target}"
+            if arg in self.lazy:
+                self.used_attrs.add(self.lazy[arg])
             return self.names[arg]
         if isinstance(arg, (list, tuple)):
             inner = ", ".join(self.v(a) for a in arg)
@@ -252,6 +259,52 @@ def _fused_batch_norm(e, n, a, k):
     return f"({y}, {e.v(a[3])}, {e.v(a[4])}, {e.v(a[3])}, {e.v(a[4])}, {e.v(a[4])})"
 
 
+def _strided_slice(e, n, a, k):
+    """Python indexing, when begin/end/strides are constants (TF's masks map onto slices, None and ...)."""
+    begin, end, strides = e.const(a[1]), e.const(a[2]), e.const(a[3])
+    if begin is None or end is None or strides is None:
+        return None
+    parts = []
+    for i, (b, en, st) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if k["ellipsis_mask"] & bit:
+            parts.append("...")
+        elif k["new_axis_mask"] & bit:
+            parts.append("None")
+        elif k["shrink_axis_mask"] & bit:
+            parts.append(repr(b))
+        else:
+            start = "" if k["begin_mask"] & bit else repr(b)
+            stop = "" if k["end_mask"] & bit else repr(en)
+            parts.append(f"{start}:{stop}" + (f":{st}" if st != 1 else ""))
+    if any(st < 0 for st in strides):
+        return None  # torch tensors have no negative steps
+    return f"{e.v(a[0])}[{', '.join(parts)}]" if parts else e.v(a[0])
+
+
+def _slice(e, a):
+    begin, size = e.const(a[1]), e.const(a[2])
+    if begin is None or size is None:
+        return None
+    parts = [f"{b}:" if sz == -1 else f"{b}:{b + sz}" for b, sz in zip(begin, size)]
+    return f"{e.v(a[0])}[{', '.join(parts)}]"
+
+
+def _pad(e, n, a, k):
+    paddings = e.const(a[1])
+    if paddings is None:
+        return None
+    flat = [p for before_after in reversed(paddings) for p in before_after]  # F.pad lists the last dim first
+    return f"F.pad({e.v(a[0])}, {flat!r})"
+
+
+def _gather(e, n, a, k):
+    axis = e.const(a[2])
+    if not isinstance(axis, int) or axis < 0 or k.get("batch_dims", 0):
+        return None
+    return f"{e.v(a[0])}[{':, ' * axis}{e.v(a[1])}.long()]"
+
+
 def _shape(e, n, a, k):
     return f"torch.tensor({e.v(a[0])}.shape, dtype={e.v(k['out_type'])}, device={e.v(a[0])}.device)"
 
@@ -302,14 +355,33 @@ _TRANSLATIONS = {
     "Pack": lambda e, n, a, k: f"torch.stack({e.v(list(a[0]))}, dim={k.get('axis', 0)!r})",
     "Transpose": lambda e, n, a, k: f"{e.v(a[0])}.permute({e.ints(a[1])})",
     "Shape": _shape,
+    "StridedSlice": _strided_slice,
+    "Slice": lambda e, n, a, k: _slice(e, a),
+    "Pad": _pad,
+    "GatherV2": _gather,
+    "Tile": lambda e, n, a, k: f"{e.v(a[0])}.repeat({e.ints(a[1])})",
+    "ZerosLike": _call("torch.zeros_like"),
+    "OnesLike": _call("torch.ones_like"),
+    "Floor": _call("torch.floor"),
+    "Ceil": _call("torch.ceil"),
+    "Sin": _call("torch.sin"),
+    "Cos": _call("torch.cos"),
+    "Pow": lambda e, n, a, k: f"torch.pow({e.v(a[0])}, {e.v(a[1])})",
+    "Greater": _binary(">"),
+    "GreaterEqual": _binary(">="),
+    "Less": _binary("<"),
+    "LessEqual": _binary("<="),
+    "Equal": _binary("=="),
+    "SelectV2": lambda e, n, a, k: f"torch.where({e.v(a[0])}, {e.v(a[1])}, {e.v(a[2])})",
     "Conv2D": _conv2d,
     "MaxPool": _pool("max_pool"),
     "AvgPool": _pool("avg_pool"),
     "FusedBatchNorm": _fused_batch_norm,
     "FusedBatchNormV3": _fused_batch_norm,
 }
-# Ops that pass their input through: their output is a new name for the same tensor.
-_ALIASES = {"Identity", "StopGradient", "Snapshot", "PreventGradient"}
+# Ops that pass their input through: their output is a new name for the same tensor (in a module a resource
+# variable is its Parameter, so reading it is one too).
+_ALIASES = {"Identity", "StopGradient", "Snapshot", "PreventGradient", "ReadVariableOp"}
 SUPPORTED_OPS = sorted({*_TRANSLATIONS, *_ALIASES})
 
 
@@ -321,7 +393,22 @@ def _module_attr_decl(name: str, value: torch.Tensor, is_param: bool, tf_name: s
     return f"        self.register_buffer({name!r}, {empty}){note}"
 
 
-def module_source(gm, class_name="Model", weights_name="model.safetensors", source="a TensorFlow graph"):
+# The scopes that inlining TF2 function calls adds ("StatefulPartitionedCall/StatefulPartitionedCall/MatMul").
+_CALL_SCOPES = re.compile(r"^(?:(?:Stateful)?PartitionedCall(?:_\d+)?/)+")
+
+
+def _var_name(node) -> str:
+    """The local variable of a node: its fx name, without the scopes of inlined function calls."""
+    tf_name = node.meta.get("tf_name") or ""
+    if not _CALL_SCOPES.match(tf_name):
+        return node.name
+    base = re.sub(r"\W", "_", _CALL_SCOPES.sub("", tf_name))
+    return base if base and not base[0].isdigit() else "_" + base
+
+
+def module_source(
+    gm, class_name="Model", weights_name="model.safetensors", source="a TensorFlow graph", all_variables_trainable=False
+):
     """The Python source of a standalone module for ``to_module``'s GraphModule ``gm``, and the state to save.
 
     Returns:
@@ -359,8 +446,11 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
                 e.names[node] = var
                 e.lines.append(f"        {var} = {e.v(node.args[0])}[{node.args[1]!r}]")
                 continue
-            elif node.target is getattr:
-                expr = f"{e.v(node.args[0])}.{node.args[1]}"
+            elif node.target is getattr and node.args[0].op == "get_attr":
+                # the module's device (kernels' `device` argument): an expression, used only if a line reads it
+                e.names[node] = f"self.{node.args[0].target}.{node.args[1]}"
+                e.lazy[node] = node.args[0].target
+                continue
             elif op_type in _ALIASES:
                 e.names[node] = e.v(node.args[0])
                 continue
@@ -371,7 +461,7 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
                 unsupported.setdefault(op_type or str(node.target), []).append(node.meta.get("tf_name", node.name))
                 e.names[node] = node.name
                 continue
-            e.names[node] = var = local(node.name)
+            e.names[node] = var = local(_var_name(node))
             tf_name = node.meta.get("tf_name")
             notes = [t for t in (op_type, tf_name) if t and t != var]
             comment = f"  # {' '.join(dict.fromkeys(notes))}" if notes else ""
@@ -398,7 +488,8 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
         value = getattr(gm, attr)
         if not isinstance(value, torch.Tensor):
             raise errors.UnimplementedError(None, None, f"eject: attribute {attr!r} is not a tensor ({type(value)})")
-        decls.append(_module_attr_decl(attr, value, attr in params, tf_names.get(attr)))
+        is_param = attr in params or (all_variables_trainable and attr in tf_names and value.is_floating_point())
+        decls.append(_module_attr_decl(attr, value, is_param, tf_names.get(attr)))
         state[attr] = value.detach().contiguous().cpu()
     helpers = "".join(_HELPERS[h] + "\n" for h in e.helpers)
     outputs = ", ".join(getattr(gm, "tf_outputs", []))
@@ -436,6 +527,86 @@ def load(path=None, device="cpu"):
     return text, state
 
 
+# Function calls of TF2 graphs (a SavedModel signature is a StatefulPartitionedCall of the traced tf.function).
+_CALL_OPS = {"PartitionedCall", "StatefulPartitionedCall"}
+
+
+def _tensor_key(name: str) -> str:
+    name = name.lstrip("^")
+    return name if ":" in name else name + ":0"
+
+
+def _needed(nodes: dict, outputs) -> list:
+    """The nodes ``outputs`` depend on through data inputs, in an order where inputs come first."""
+    order, state = [], {}
+    for out in outputs:
+        stack = [(out.split(":")[0], False)]
+        while stack:
+            name, done = stack.pop()
+            if done:
+                if state.get(name) != 2:
+                    state[name] = 2
+                    order.append(nodes[name])
+                continue
+            if state.get(name) or name not in nodes:
+                continue
+            state[name] = 1
+            stack.append((name, True))
+            for inp in nodes[name].input:
+                if not inp.startswith("^"):
+                    stack.append((inp.split(":")[0], False))
+    return order
+
+
+def _inline(graph, library, node_defs, mapping: dict, prefix: str, outputs) -> None:
+    """Imports the nodes ``outputs`` need into ``graph`` under ``prefix``, each function call replaced by its
+    body (recursively); ``mapping`` maps their tensor names ("node:i") to the Tensors imported."""
+    nodes = {n.name: n for n in node_defs}
+    for node in _needed(nodes, outputs):
+        if _tensor_key(node.name) in mapping:
+            continue  # a function argument, already bound
+        inputs = [mapping[_tensor_key(i)] for i in node.input if not i.startswith("^")]
+        if node.op in _CALL_OPS:
+            body = function_graph(library, node.attr["f"].func.name)
+            inner = {t.name: outer for t, outer in zip(body.inputs, inputs)}
+            _inline(
+                graph, library, body.as_graph_def().node, inner, f"{prefix}{node.name}/", [t.name for t in body.outputs]
+            )
+            for i, t in enumerate(body.outputs):
+                mapping[f"{node.name}:{i}"] = inner[t.name]
+            continue
+        copy = node_def_pb2.NodeDef()
+        copy.CopyFrom(node)
+        copy.name = prefix + node.name
+        del copy.input[:]
+        copy.input.extend(f"in{i}:0" for i in range(len(inputs)))
+        copy.attr.pop("_class", None)  # colocation with nodes that may not be imported
+        with graph.as_default():
+            (op,) = import_graph_def(
+                graph_pb2.GraphDef(node=[copy]),
+                input_map={f"in{i}:0": t for i, t in enumerate(inputs)},
+                return_elements=[copy.name],
+                name="",
+            )
+        for i, out in enumerate(op.outputs):
+            mapping[f"{node.name}:{i}"] = out
+
+
+def inline_function_calls(graph_def, outputs) -> tuple[graph_lib.Graph, dict]:
+    """A Graph of what ``outputs`` (tensor names) need from ``graph_def``, function calls inlined.
+
+    Returns:
+      (the graph, {tensor name in graph_def: Tensor of the new graph}).
+    """
+    library = FunctionLibrary()
+    for fdef in graph_def.library.function:
+        library.add(fdef)
+    graph = graph_lib.Graph()
+    mapping: dict = {}
+    _inline(graph, library, graph_def.node, mapping, "", list(outputs))
+    return graph, mapping
+
+
 def eject(
     graph_or_meta_graph,
     out_dir,
@@ -446,6 +617,7 @@ def eject(
     name="model",
     class_name="Model",
     source=None,
+    all_variables_trainable=False,
 ) -> list[str]:
     """Writes ``<out_dir>/<name>.py`` (a torch-only nn.Module) and ``<out_dir>/<name>.safetensors``.
 
@@ -465,7 +637,9 @@ def eject(
     gm = to_module(graph_or_meta_graph, inputs, outputs, session=session, checkpoint=checkpoint)
     if source is None:
         source = graph_or_meta_graph if isinstance(graph_or_meta_graph, (str, os.PathLike)) else "a TensorFlow graph"
-    text, state = module_source(gm, class_name, f"{name}.safetensors", os.fspath(source) if source else source)
+    text, state = module_source(
+        gm, class_name, f"{name}.safetensors", os.fspath(source) if source else source, all_variables_trainable
+    )
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     py_path = os.path.join(out_dir, f"{name}.py")
@@ -499,4 +673,20 @@ def eject_saved_model(
         signature = meta.signature_def[signature_def_key]
         inputs = [signature.inputs[k].name for k in sorted(signature.inputs)]
         outputs = [signature.outputs[k].name for k in sorted(signature.outputs)]
-        return eject(graph, out_dir, inputs, outputs, session=sess, name=name, class_name=class_name, source=export_dir)
+        if not any(node.op in _CALL_OPS for node in meta.graph_def.node):
+            return eject(
+                graph, out_dir, inputs, outputs, session=sess, name=name, class_name=class_name, source=export_dir
+            )
+        # A TF2 signature: its tf.function bodies inlined into one graph; every float variable is trainable.
+        flat, mapping = inline_function_calls(meta.graph_def, outputs)
+        return eject(
+            flat,
+            out_dir,
+            [mapping[_tensor_key(t)] for t in inputs],
+            [mapping[_tensor_key(t)] for t in outputs],
+            session=sess,
+            name=name,
+            class_name=class_name,
+            source=export_dir,
+            all_variables_trainable=True,
+        )

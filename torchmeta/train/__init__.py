@@ -52,11 +52,14 @@ from torchmeta.train.checkpoint_utils import NewCheckpointReader, list_variables
 from torchmeta.train.coordinator import Coordinator, LooperThread
 from torchmeta.train.learning_rate_decay import (
     cosine_decay,
+    cosine_decay_restarts,
     exponential_decay,
     inverse_time_decay,
     linear_cosine_decay,
     natural_exp_decay,
     noisy_linear_cosine_decay,
+    piecewise_constant,
+    piecewise_constant_decay,
     polynomial_decay,
 )
 from torchmeta.train.monitored_session import (
@@ -144,6 +147,9 @@ __all__ = [
     "cosine_decay",
     "linear_cosine_decay",
     "noisy_linear_cosine_decay",
+    "piecewise_constant",
+    "piecewise_constant_decay",
+    "cosine_decay_restarts",
     "ExponentialMovingAverage",
     "Coordinator",
     "LooperThread",

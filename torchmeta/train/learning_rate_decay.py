@@ -4,21 +4,28 @@ TensorFlow 2.21's ``tf.compat.v1.train.exponential_decay`` and friends call Kera
 ``LearningRateSchedule`` classes on the global step in graph mode; each function here builds the same
 nodes with the same names (``ExponentialDecay/initial_learning_rate``, ``ExponentialDecay/Pow``, ...,
 and the result named after the scope), so the schedule's value at every step equals TensorFlow's.
-``piecewise_constant`` and ``cosine_decay_restarts`` are not here yet: TensorFlow builds them with
-``tf.case`` / ``tf.cond``, which torchmeta does not have yet.
+``piecewise_constant`` builds TensorFlow's exclusive ``tf.case`` over the intervals and
+``cosine_decay_restarts`` its ``tf.cond`` between the geometric and the plain restart arithmetic.
 """
 
 from __future__ import annotations
 
 import math
 
+from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops, random_ops
+from torchmeta.api.cond import cond
+from torchmeta.api.control_flow_case import case
 from torchmeta.framework import graph as graph_lib
+from torchmeta.framework import nest
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import convert_to_tensor
 
 __all__ = [
     "exponential_decay",
+    "piecewise_constant",
+    "piecewise_constant_decay",
+    "cosine_decay_restarts",
     "polynomial_decay",
     "natural_exp_decay",
     "inverse_time_decay",
@@ -48,6 +55,92 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         if staircase:
             p = math_ops.floor(p)
         return math_ops.multiply(lr, math_ops.pow(decay_rate, p), name=scope)
+
+
+def piecewise_constant(x, boundaries, values, name=None):
+    """``values[0]`` while ``x <= boundaries[0]``, ``values[i]`` for ``boundaries[i-1] < x <= boundaries[i]``,
+    ``values[-1]`` past the last boundary: an exclusive ``tf.case`` (TF's PiecewiseConstant scope).
+
+    Example::
+
+        lr = tf.train.piecewise_constant(global_step, [1000, 2000], [0.1, 0.01, 0.001])
+
+    Raises:
+      ValueError: boundaries of another dtype than ``x`` (int32 ones are promoted for an int64 ``x``),
+        values of mixed dtypes, or ``len(boundaries) != len(values) - 1`` (TensorFlow's messages).
+    """
+    boundaries = [convert_to_tensor(b) for b in nest.flatten(boundaries)]
+    values = [convert_to_tensor(v) for v in nest.flatten(values)]
+    x_recomp = convert_to_tensor(x)
+    for i, b in enumerate(boundaries):
+        if b.dtype.base_dtype != x_recomp.dtype.base_dtype:
+            if b.dtype.base_dtype == dtypes.DType.int32 and x_recomp.dtype.base_dtype == dtypes.DType.int64:
+                boundaries[i] = math_ops.cast(b, x_recomp.dtype.base_dtype)
+            else:
+                raise ValueError(
+                    f"Boundaries ({b.dtype.base_dtype}) must have the same dtype as x ({x_recomp.dtype.base_dtype})."
+                )
+    for v in values[1:]:
+        if v.dtype.base_dtype != values[0].dtype.base_dtype:
+            raise ValueError(
+                "Values must have elements all with the same dtype "
+                f"({values[0].dtype.base_dtype} vs {v.dtype.base_dtype})."
+            )
+    if len(boundaries) != len(values) - 1:
+        raise ValueError("The length of boundaries should be 1 less than the length of values")
+    with graph_lib.name_scope(name or "PiecewiseConstant"):
+        for i, b in enumerate(boundaries):
+            if b.dtype.base_dtype != x_recomp.dtype.base_dtype:
+                boundaries[i] = math_ops.cast(b, x_recomp.dtype.base_dtype)
+        pred_fn_pairs = [
+            (x_recomp <= boundaries[0], lambda: values[0]),
+            (x_recomp > boundaries[-1], lambda: values[-1]),
+        ]
+        for low, high, v in zip(boundaries[:-1], boundaries[1:], values[1:-1]):
+            pred_fn_pairs.append(((x_recomp > low) & (x_recomp <= high), lambda v=v: v))
+        # Exclusive and exhaustive already; tf.case still wants a default.
+        return case(pred_fn_pairs, lambda: values[0], exclusive=True)
+
+
+piecewise_constant_decay = piecewise_constant
+
+
+def cosine_decay_restarts(learning_rate, global_step, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None):
+    """Cosine decay with warm restarts (SGDR): periods of ``first_decay_steps * t_mul ** i`` steps, the
+    ``i``-th starting at ``learning_rate * m_mul ** i`` (TF's SGDRDecay scope, a ``tf.cond`` on ``t_mul == 1``).
+
+    Raises:
+      ValueError: without a ``global_step`` (TensorFlow's message).
+    """
+    _check_step(global_step, "cosine decay restarts")
+    with graph_lib.name_scope(name or "SGDRDecay") as scope:
+        lr = _initial(learning_rate)
+        dtype = lr.dtype
+        first_decay_steps = math_ops.cast(first_decay_steps, dtype)
+        alpha = math_ops.cast(alpha, dtype)
+        t_mul = math_ops.cast(t_mul, dtype)
+        m_mul = math_ops.cast(m_mul, dtype)
+        completed_fraction = math_ops.cast(global_step, dtype) / first_decay_steps
+
+        def compute_step(completed_fraction, geometric=False):
+            if geometric:
+                i_restart = math_ops.floor(math_ops.log(1.0 - completed_fraction * (1.0 - t_mul)) / math_ops.log(t_mul))
+                sum_r = (1.0 - t_mul**i_restart) / (1.0 - t_mul)
+                completed_fraction = (completed_fraction - sum_r) / t_mul**i_restart
+            else:
+                i_restart = math_ops.floor(completed_fraction)
+                completed_fraction -= i_restart
+            return i_restart, completed_fraction
+
+        i_restart, completed_fraction = cond(
+            math_ops.equal(t_mul, 1.0),
+            lambda: compute_step(completed_fraction, geometric=False),
+            lambda: compute_step(completed_fraction, geometric=True),
+        )
+        m_fac = m_mul**i_restart
+        cosine_decayed = 0.5 * m_fac * (1.0 + math_ops.cos(constant(math.pi) * completed_fraction))
+        decayed = (1 - alpha) * cosine_decayed + alpha
+        return math_ops.multiply(lr, decayed, name=scope)
 
 
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):

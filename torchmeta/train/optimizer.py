@@ -14,8 +14,9 @@ import functools
 import weakref
 
 from torchmeta.api import array_ops, control_flow_ops, math_ops
+from torchmeta.api.cond import cond
 from torchmeta.api.gradients import gradients as _gradients
-from torchmeta.api.variables import RefVariable, ResourceVariable, SaveSliceInfo, Variable
+from torchmeta.api.variables import RefVariable, ResourceVariable, SaveSliceInfo, Variable, is_variable_initialized
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
@@ -189,29 +190,39 @@ def _create_slot_var(primary, val, scope: str, validate_shape: bool, shape, dtyp
     return slot
 
 
-def _slot_scope(primary, name, make):
-    """Enters TF's ``variable_scope(None, <primary>/<name>)`` colocated with ``primary`` and calls make(scope)."""
+def _slot_scope(primary, name, make, colocate_with_primary=True):
+    """Enters TF's ``variable_scope(None, <primary>/<name>)`` (colocated with ``primary``) and calls make(scope)."""
     graph = primary.graph
     prefix = primary._shared_name if isinstance(primary, Variable) else primary.op.name
     default_name = prefix + "/" + name
     with graph.as_default(), graph.name_scope(default_name):
         scope = _unique_variable_scope(graph, default_name)
+        if not colocate_with_primary:
+            return make(scope)
         with graph_lib.colocate_with(primary):
             return make(scope)
 
 
-def create_slot(primary, val, name):
+def create_slot(primary, val, name, colocate_with_primary=True):
     """A slot initialized to the Tensor ``val`` (TF's ``slot_creator.create_slot``)."""
     validate_shape = val.shape.is_fully_defined()
-    return _slot_scope(primary, name, lambda scope: _create_slot_var(primary, val, scope, validate_shape, None, None))
+    return _slot_scope(
+        primary,
+        name,
+        lambda scope: _create_slot_var(primary, val, scope, validate_shape, None, None),
+        colocate_with_primary,
+    )
 
 
-def create_slot_with_initializer(primary, initializer, shape, dtype, name):
+def create_slot_with_initializer(primary, initializer, shape, dtype, name, colocate_with_primary=True):
     """A slot from ``initializer(shape_list, dtype=dtype)`` (TF's ``create_slot_with_initializer``)."""
     shape = TensorShape(shape)
     validate_shape = shape.is_fully_defined()
     return _slot_scope(
-        primary, name, lambda scope: _create_slot_var(primary, initializer, scope, validate_shape, shape, dtype)
+        primary,
+        name,
+        lambda scope: _create_slot_var(primary, initializer, scope, validate_shape, shape, dtype),
+        colocate_with_primary,
     )
 
 
@@ -234,17 +245,22 @@ def constant_initializer(value):
     return init
 
 
-def create_zeros_slot(primary, name, dtype=None):
-    """A slot of zeros shaped like ``primary`` (TF's ``create_zeros_slot``)."""
+def create_zeros_slot(primary, name, dtype=None, colocate_with_primary=True):
+    """A slot of zeros shaped like ``primary`` (TF's ``create_zeros_slot``); for a variable without a static
+    shape, sized at run time by the shape of ``cond(is_variable_initialized, read_value, initial_value)``."""
     if dtype is None:
         dtype = primary.dtype.base_dtype
     shape = primary.get_shape()
     if shape.is_fully_defined():
-        return create_slot_with_initializer(primary, zeros_initializer, shape, dtype, name)
-    raise NotImplementedError(
-        f"Slot '{name}' for {primary.name}: the variable's shape {shape} is not fully defined, and TensorFlow "
-        "sizes such slots with tf.cond, which torchmeta does not support yet; give the variable a static shape."
-    )
+        return create_slot_with_initializer(primary, zeros_initializer, shape, dtype, name, colocate_with_primary)
+    if isinstance(primary, Variable):
+        slot_shape = array_ops.shape(
+            cond(is_variable_initialized(primary), primary.read_value, lambda: primary.initial_value)
+        )
+    else:
+        slot_shape = array_ops.shape(primary)
+    val = array_ops.zeros(slot_shape, dtype=dtype)
+    return create_slot(primary, val, name, colocate_with_primary=colocate_with_primary)
 
 
 # ---------------------------------------------------------------------------------------------

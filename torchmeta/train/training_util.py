@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from torchmeta.api import init_ops, variable_scope
-from torchmeta.api.variables import Variable
+from torchmeta.api.cond import cond
+from torchmeta.api.variables import Variable, is_variable_initialized
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
@@ -95,9 +96,9 @@ def _get_global_step_read(graph=None):
 def get_or_create_global_step_read(graph=None):
     """A Tensor copying the global step's value (``global_step/add``), made once per graph, as hooks use.
 
-    TensorFlow reads the variable through ``tf.cond(is_variable_initialized, read_value, initial_value)``
-    before adding 0; torchmeta adds 0 to the variable's value directly (the hooks that use this tensor
-    only run it once the variables are initialized). None when the graph has no global step.
+    The variable is read through TF's ``tf.cond(is_variable_initialized, read_value, initial_value)``
+    before adding 0, so the tensor can run before the variables are initialized. None when the graph
+    has no global step.
     """
     graph = graph or graph_lib.get_default_graph()
     read = _get_global_step_read(graph)
@@ -107,6 +108,10 @@ def get_or_create_global_step_read(graph=None):
     if step is None:
         return None
     with graph.as_default(), graph.name_scope(None), graph.name_scope(step.op.name + "/"):
-        read = step + 0
+        if isinstance(step, Variable):
+            value = cond(is_variable_initialized(step), step.read_value, lambda: step.initial_value)
+        else:
+            value = step
+        read = value + 0
         graph.add_to_collection(GLOBAL_STEP_READ_KEY, read)
     return _get_global_step_read(graph)

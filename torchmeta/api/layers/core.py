@@ -8,34 +8,41 @@ import operator
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, init_ops, math_ops, nn_ops
+from torchmeta.api import smart_cond as smart_cond_lib
+from torchmeta.api.cond import cond
 from torchmeta.api.layers.base import InputSpec, Layer
+from torchmeta.api.variables import Variable
 from torchmeta.framework import constant_op, tensor_util
 from torchmeta.framework.graph import Tensor, convert_to_tensor
 from torchmeta.framework.tensor_shape import TensorShape
 
-__all__ = ["Dense", "Dropout", "Flatten", "dense", "dropout", "flatten", "smart_cond"]
+__all__ = ["Dense", "Dropout", "Flatten", "dense", "dropout", "flatten", "smart_cond", "constant_value"]
 
 # The default bias initializer of the TF1 layers (one instance, as TF's signature holds one).
 ZEROS = init_ops.zeros_initializer()
 
 
-def smart_cond(pred, true_fn, false_fn, name=None):
-    """``true_fn()`` or ``false_fn()`` for a Python bool (or a constant bool Tensor).
+def smart_cond(pred, true_fn=None, false_fn=None, name=None):
+    """The layers' ``training`` switch (tf_keras' control_flow_util.smart_cond): a Python branch for a bool
+    or constant ``pred``, ``tf.cond`` for a Tensor known only at run time or a bool Variable."""
+    if isinstance(pred, Variable):
+        return cond(pred, true_fn=true_fn, false_fn=false_fn, name=name)
+    return smart_cond_lib.smart_cond(pred, true_fn=true_fn, false_fn=false_fn, name=name)
+
+
+def constant_value(pred):
+    """The bool value of a layer's ``training`` argument, or None when only the run decides it (tf_keras').
 
     Raises:
-      TypeError: for a ``pred`` that is a non-constant Tensor: tf.cond (control flow) is not built here yet.
+      TypeError: for a ``pred`` that is neither a Tensor, a Variable, a bool, 1 nor 0 (tf_keras' message).
     """
     if isinstance(pred, Tensor):
-        value = tensor_util.constant_value(pred)
-        if value is None:
-            raise TypeError(
-                f"{name or 'smart_cond'}: `training` is the Tensor {pred.name}; torchmeta builds these layers for "
-                "a Python bool `training` only until tf.cond lands"
-            )
-        pred = bool(value)
-    if not isinstance(pred, (bool, int)) and type(pred).__name__ != "bool_":
-        raise TypeError(f"`pred` must be a Tensor, or a Python bool, or 1 or 0. Found instead: {type(pred)}")
-    return true_fn() if pred else false_fn()
+        return tensor_util.constant_value(pred)
+    if isinstance(pred, Variable):
+        return None
+    if isinstance(pred, bool) or (isinstance(pred, int) and pred in (0, 1)) or type(pred).__name__ == "bool_":
+        return bool(pred)
+    raise TypeError(f"`pred` must be a Tensor, or a Python bool, or 1 or 0. Received: {type(pred)}")
 
 
 class Dense(Layer):
@@ -201,7 +208,8 @@ class Dropout(Layer):
 
 
 def dropout(inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None):
-    """``tf.layers.dropout``: dropout when ``training`` (a Python bool), else an Identity."""
+    """``tf.layers.dropout``: dropout when ``training``, else an Identity. ``training`` is a Python bool or a
+    bool Tensor (an ``is_training`` placeholder), which builds a ``tf.cond`` between the two as TF does."""
     layer = Dropout(rate, noise_shape=noise_shape, seed=seed, name=name)
     return layer(inputs, training=training)
 

@@ -7,21 +7,14 @@ from torchmeta import dtypes
 from torchmeta.api import array_ops, init_ops, math_ops, nn_ops, state_ops
 from torchmeta.api import variable_scope as vs
 from torchmeta.api.layers.base import InputSpec, Layer
-from torchmeta.api.layers.core import ZEROS, smart_cond
+from torchmeta.api.layers.core import ZEROS, constant_value, smart_cond
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
-from torchmeta.framework.graph import Tensor, convert_to_tensor
+from torchmeta.framework.graph import convert_to_tensor
 from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = ["BatchNormalization", "batch_normalization", "BatchNorm", "batch_norm"]
 
 ONES = init_ops.ones_initializer()
-
-
-def _constant_value(pred):
-    if isinstance(pred, Tensor):
-        return tensor_util.constant_value(pred)
-    return pred
 
 
 class BatchNormalization(Layer):
@@ -221,10 +214,13 @@ class BatchNormalization(Layer):
                 data_format=self._data_format,
             )
 
-        output, mean, variance = smart_cond(training, training_fn, inference_fn, name=self._name)
-        training_value = _constant_value(training)
+        output, mean, variance = smart_cond(training, training_fn, inference_fn)
+        training_value = constant_value(training)
         if training_value or training_value is None:
-            momentum = convert_to_tensor(self.momentum)
+            if training_value is None:
+                momentum = smart_cond(training, lambda: self.momentum, lambda: 1.0)
+            else:
+                momentum = convert_to_tensor(self.momentum)
             self.add_update(lambda: self._assign_moving_average(self.moving_mean, mean, momentum))
             self.add_update(lambda: self._assign_moving_average(self.moving_variance, variance, momentum))
         return output
@@ -248,7 +244,7 @@ class BatchNormalization(Layer):
             return v
 
         scale, offset = broadcast(self.gamma), broadcast(self.beta)
-        training_value = _constant_value(training)
+        training_value = constant_value(training)
         if training_value is False or training_value == 0:
             mean, variance = self.moving_mean, self.moving_variance
         else:
@@ -257,10 +253,8 @@ class BatchNormalization(Layer):
                 math_ops.cast(inputs, self._param_dtype), reduction_axes, keep_dims=keep_dims
             )
             moving_mean, moving_variance = self.moving_mean, self.moving_variance
-            mean = smart_cond(training, lambda: mean, lambda: convert_to_tensor(moving_mean), name=self._name)
-            variance = smart_cond(
-                training, lambda: variance, lambda: convert_to_tensor(moving_variance), name=self._name
-            )
+            mean = smart_cond(training, lambda: mean, lambda: convert_to_tensor(moving_mean))
+            variance = smart_cond(training, lambda: variance, lambda: convert_to_tensor(moving_variance))
             new_mean, new_variance = mean, variance
 
             def mean_update():
@@ -268,7 +262,6 @@ class BatchNormalization(Layer):
                     training,
                     lambda: self._assign_moving_average(self.moving_mean, new_mean, self.momentum),
                     lambda: self.moving_mean,
-                    name=self._name,
                 )
 
             def variance_update():
@@ -276,7 +269,6 @@ class BatchNormalization(Layer):
                     training,
                     lambda: self._assign_moving_average(self.moving_variance, new_variance, self.momentum),
                     lambda: self.moving_variance,
-                    name=self._name,
                 )
 
             self.add_update(mean_update)
@@ -325,7 +317,8 @@ def batch_normalization(
 ):
     """``tf.layers.batch_normalization``: a BatchNormalization layer applied once.
 
-    ``training`` is a Python bool (a constant bool Tensor also works); the moving-average updates go
+    ``training`` is a Python bool or a bool Tensor (``tf.cond`` between the batch's and the moving
+    statistics, as TF builds it); the moving-average updates go
     to ``tf.GraphKeys.UPDATE_OPS``, which the training op must depend on, as in TensorFlow::
 
         h = tf.layers.batch_normalization(h, training=True)

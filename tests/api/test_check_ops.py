@@ -1,0 +1,106 @@
+"""tf.assert_* (torchmeta/api/check_ops.py) and tf.confusion_matrix against TensorFlow: graphs node for
+node, values, and the failures (at build time for constants, at run time otherwise) with TF's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from tests.api import tf_programs as P
+
+pytest.importorskip("tensorflow")
+
+LABELS = np.array([0, 2, 1, 1, 3, 0], np.int64)
+PREDICTIONS = np.array([0, 1, 1, 2, 3, 3], np.int32)
+WEIGHTS = np.array([1.0, 0.5, 2.0, 1.0, 0.25, 3.0], np.float32)
+
+
+def _asserts(tf):
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = tf.placeholder(tf.float32, [None], name="y")
+    i = tf.placeholder(tf.int32, [None], name="i")
+    checks = [
+        tf.assert_less(x, y),
+        tf.assert_less_equal(x, 10.0, message="x too big", summarize=2),
+        tf.assert_greater(y, 0.0, name="positive"),
+        tf.assert_greater_equal(i, 0, data=["i negative:", i]),
+        tf.assert_non_negative(x, message="x is negative"),
+        tf.assert_less(i, 3),
+    ]
+    with tf.control_dependencies(checks):
+        out = tf.identity(x, name="checked")
+    return {"checked": out}
+
+
+def _confusion(tf):
+    labels = tf.placeholder(tf.int64, [None], name="labels")
+    predictions = tf.placeholder(tf.int32, [None], name="predictions")
+    weights = tf.placeholder(tf.float32, [None], name="weights")
+    return {
+        "counts": tf.confusion_matrix(labels, predictions),
+        "fixed": tf.confusion_matrix(labels, predictions, num_classes=5, name="fixed"),
+        "weighted": tf.math.confusion_matrix(labels, predictions, 4, weights=weights, dtype=tf.float32),
+    }
+
+
+@pytest.mark.parametrize("program", [_asserts, _confusion], ids=["asserts", "confusion_matrix"])
+def test_graph_is_tfs(tf1, program):
+    P.assert_same_graph(tf1, program)
+
+
+def test_confusion_matrix_values_are_tfs(tf1, tmp_path):
+    feeds = {"labels:0": LABELS, "predictions:0": PREDICTIONS, "weights:0": WEIGHTS}
+    expected, actual = P.run_tf_then_ours(tf1, _confusion, tmp_path, feeds)
+    P.assert_results_close(expected, actual)
+
+
+def _failure(api, program, feeds):
+    g, fetches = P.build(api, program)
+    with g.as_default(), api.Session() as sess:
+        try:
+            sess.run(fetches, {g.get_tensor_by_name(k): v for k, v in feeds.items()})
+        except Exception as e:  # the error classes of both frameworks are compared
+            failed = [line.strip() for line in str(e).splitlines() if "assertion failed" in line]
+            return type(e).__name__, failed[:1]
+    return None
+
+
+@pytest.mark.parametrize(
+    ("program", "feeds"),
+    [
+        (_asserts, {"x:0": [1.0, 2.0], "y:0": [2.0, 3.0], "i:0": [0, 2]}),
+        (_asserts, {"x:0": [1.0, 20.0], "y:0": [2.0, 30.0], "i:0": [0, 2]}),
+        (_asserts, {"x:0": [-1.0, 2.0], "y:0": [2.0, 3.0], "i:0": [0, 2]}),
+        (_asserts, {"x:0": [1.0, 2.0], "y:0": [2.0, 3.0], "i:0": [0, 3]}),
+        (_confusion, {"labels:0": [0, 7, 1], "predictions:0": [0, 1, 1], "weights:0": [1.0, 1.0, 1.0]}),
+        (_confusion, {"labels:0": [0, -1, 1], "predictions:0": [0, 1, 1], "weights:0": [1.0, 1.0, 1.0]}),
+    ],
+    ids=["holds", "less_equal", "non_negative", "int_less", "out_of_bound", "negative"],
+)
+def test_run_time_failures_are_tfs(tf1, program, feeds):
+    # Each failing case breaks exactly one check (two failing Asserts would race for the message).
+    ours, theirs = _failure(tm, program, feeds), _failure(tf1, program, feeds)
+    assert ours == theirs
+    assert (ours is None) == (feeds.get("x:0") == [1.0, 2.0] and feeds.get("i:0") == [0, 2])
+
+
+def test_static_failures_raise_while_building_as_tf(tf1):
+    def errors(tf):
+        out = []
+        for build in (
+            lambda: tf.assert_less(tf.constant([1, 5]), tf.constant([2, 3]), message="static"),
+            lambda: tf.assert_non_negative(tf.constant([-1.0, 2.0])),
+            lambda: tf.assert_greater_equal(tf.constant(2), 1),
+        ):
+            with tf.Graph().as_default():
+                try:
+                    build()
+                    out.append(None)
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+        return out
+
+    ours = errors(tm)
+    assert ours == errors(tf1)
+    assert ours[0] is not None and ours[2] is None

@@ -1,0 +1,86 @@
+"""``tf.assert_less`` and friends (TF's check_ops): a static failure raises at build time with TF's message;
+otherwise an Assert over ``reduce_all(x <op> y)`` (guarded by a cond unless its data are strings/int32)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torchmeta import errors
+from torchmeta.api import math_ops
+from torchmeta.api.control_flow_assert import Assert
+from torchmeta.framework import tensor_util
+from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
+
+__all__ = ["assert_less", "assert_less_equal", "assert_greater", "assert_greater_equal", "assert_non_negative"]
+
+
+def _maybe_constant_value_string(t):
+    if not isinstance(t, Tensor):
+        return str(t)
+    const_t = tensor_util.constant_value(t)
+    return str(const_t) if const_t is not None else t
+
+
+def _assert_static(condition, data):
+    if not condition:
+        data_static = [_maybe_constant_value_string(x) for x in data]
+        raise errors.InvalidArgumentError(None, None, "\n".join(str(x) for x in data_static))
+
+
+def _message_prefix(message):
+    return f"{message}.  " if message else ""
+
+
+def _binary_assert(sym, opname, op_func, static_func, x, y, data, summarize, message, name):
+    with name_scope(name, opname, [x, y, data]):
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, name="y")
+        if data is None:
+            data = [f"Condition x {sym} y did not hold element-wise:", f"x ({x.name}) = ", x, f"y ({y.name}) = ", y]
+        if message is not None:
+            data = [message, *data]
+        condition = math_ops.reduce_all(op_func(x, y))
+        x_static = tensor_util.constant_value(x)
+        y_static = tensor_util.constant_value(y)
+        if x_static is not None and y_static is not None:
+            _assert_static(np.all(static_func(x_static, y_static)), data)
+        return Assert(condition, data, summarize=summarize)
+
+
+def assert_less(x, y, data=None, summarize=None, message=None, name=None):
+    """``tf.assert_less``: an op failing the run unless ``x < y`` element-wise.
+
+    Raises:
+      InvalidArgumentError: at build time when both are constant and the condition fails (TF's message).
+    """
+    return _binary_assert("<", "assert_less", math_ops.less, np.less, x, y, data, summarize, message, name)
+
+
+def assert_less_equal(x, y, data=None, summarize=None, message=None, name=None):
+    """``tf.assert_less_equal``: an op failing the run unless ``x <= y`` element-wise."""
+    return _binary_assert(
+        "<=", "assert_less_equal", math_ops.less_equal, np.less_equal, x, y, data, summarize, message, name
+    )
+
+
+def assert_greater(x, y, data=None, summarize=None, message=None, name=None):
+    """``tf.assert_greater``: an op failing the run unless ``x > y`` element-wise."""
+    return _binary_assert(">", "assert_greater", math_ops.greater, np.greater, x, y, data, summarize, message, name)
+
+
+def assert_greater_equal(x, y, data=None, summarize=None, message=None, name=None):
+    """``tf.assert_greater_equal``: an op failing the run unless ``x >= y`` element-wise."""
+    return _binary_assert(
+        ">=", "assert_greater_equal", math_ops.greater_equal, np.greater_equal, x, y, data, summarize, message, name
+    )
+
+
+def assert_non_negative(x, data=None, summarize=None, message=None, name=None):
+    """``tf.assert_non_negative``: an op failing the run unless ``x >= 0`` element-wise."""
+    message = _message_prefix(message)
+    with name_scope(name, "assert_non_negative", [x, data]):
+        x = convert_to_tensor(x, name="x")
+        if data is None:
+            data = [message, "Condition x >= 0 did not hold element-wise:", f"x ({x.name}) = ", x]
+        zero = convert_to_tensor(0, dtype=x.dtype)
+        return assert_less_equal(zero, x, data=data, summarize=summarize)
