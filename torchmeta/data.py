@@ -15,7 +15,15 @@ from torchmeta.api.dataset_ops import (  # noqa: F401
     make_initializable_iterator,
     make_one_shot_iterator,
 )
+from torchmeta.api.dataset_ops import map_and_batch as _map_and_batch
+from torchmeta.api.dataset_ops import scan as _scan
 from torchmeta.api.dataset_ops import shuffle_and_repeat as _shuffle_and_repeat
 from torchmeta.api.dataset_ops import unbatch as _unbatch
 
-experimental = _types.SimpleNamespace(AUTOTUNE=AUTOTUNE, unbatch=_unbatch, shuffle_and_repeat=_shuffle_and_repeat)
+experimental = _types.SimpleNamespace(
+    AUTOTUNE=AUTOTUNE,
+    unbatch=_unbatch,
+    shuffle_and_repeat=_shuffle_and_repeat,
+    scan=_scan,
+    map_and_batch=_map_and_batch,
+)

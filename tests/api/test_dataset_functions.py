@@ -69,8 +69,28 @@ CASES = {
     "interleave-autotune-cycle": lambda d: d.Dataset.range(5).interleave(
         lambda x: d.Dataset.from_tensors(x).repeat(3), block_length=2
     ),
+    "parallel-interleave-autotune-both": lambda d: d.Dataset.range(4).interleave(
+        lambda x: d.Dataset.range(3).map(lambda y: x * 10 + y), num_parallel_calls=d.experimental.AUTOTUNE
+    ),
+    "parallel-interleave-autotune-cycle": lambda d: d.Dataset.range(5).interleave(
+        lambda x: d.Dataset.from_tensors(x).repeat(3), num_parallel_calls=2
+    ),
     "parallel-interleave": lambda d: d.Dataset.range(1, 7).interleave(
         lambda x: d.Dataset.range(x), cycle_length=3, block_length=2, num_parallel_calls=2
+    ),
+    "scan-running-sum": lambda d: d.Dataset.range(6).scan(np.int64(0), lambda s, x: (s + x, s * 10)),
+    "scan-growing-state": lambda d: d.Dataset.range(4).scan(
+        _tf(d).constant([], _tf(d).int64, name="empty"),
+        lambda s, x: (_tf(d).concat([s, [x]], 0), _tf(d).reduce_sum(s)),
+    ),
+    "scan-experimental-tuple-state": lambda d: d.Dataset.from_tensor_slices((X, Y)).apply(
+        d.experimental.scan((np.float32(0), np.int64(1)), lambda s, e: ((s[0] + e[0][1], s[1] * 2), e[1] - s[1]))
+    ),
+    "map-and-batch": lambda d: d.Dataset.from_tensor_slices((X, Y)).apply(
+        d.experimental.map_and_batch(lambda x, y: (x[0] + 1.0, y * 2), 4)
+    ),
+    "map-and-batch-drop-remainder": lambda d: d.Dataset.range(11).apply(
+        d.experimental.map_and_batch(lambda x: {"v": x}, 3, num_parallel_batches=2, drop_remainder=True)
     ),
     "unbatch-tuple": lambda d: d.Dataset.from_tensor_slices((X, Y)).batch(4).unbatch().batch(3),
     "unbatch-dict": lambda d: d.Dataset.from_tensor_slices({"x": X, "y": Y}).batch(3).unbatch(),
@@ -201,6 +221,46 @@ def test_one_shot_iterator_refuses_placeholders_and_variables(tf1):
             v = fw.Variable(np.arange(3), name="v")
             with pytest.raises(ValueError, match=r"Cannot capture a stateful node \(name:v, type:VariableV2\)"):
                 _v1data(fw).make_one_shot_iterator(_data(fw).Dataset.from_tensor_slices(v))
+
+
+REDUCE_CASES = {
+    "sum": lambda d: d.Dataset.range(10).reduce(np.int64(0), lambda s, x: s + x),
+    "tuple-state-captured": lambda d: d.Dataset.from_tensor_slices((X, Y)).reduce(
+        (np.float32(0), np.int64(0)),
+        lambda s, e: (s[0] + _tf(d).reduce_sum(e[0]) * _tf(d).constant(0.5, name="half"), s[1] + e[1]),
+    ),
+    "growing-state": lambda d: d.Dataset.range(5).reduce(
+        _tf(d).constant([], _tf(d).int64, name="empty"), lambda s, x: _tf(d).concat([s, [x * x]], 0)
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REDUCE_CASES))
+def test_reduce_is_tfs(tf1, case):
+    """Dataset.reduce: ReduceDataset and its function (traced again with relaxed state shapes until they fit,
+    as TF does), and TF's value, here, in TF running our graph, and here running TF's graph."""
+    import tensorflow
+
+    graphs, values = {}, {}
+    for fw, data in ((tf1, tensorflow.data), (tm, tm.data)):
+        g = fw.Graph()
+        with g.as_default():
+            result = REDUCE_CASES[case](data)
+            names = [t.name for t in (result if isinstance(result, tuple) else (result,))]
+            with fw.Session() as sess:
+                values[fw] = sess.run(names)
+        graphs[fw] = (g, names)
+    _assert_same_graph(graphs[tf1][0], graphs[tm][0])
+    _assert_same_elements([tuple(values[tm])], [tuple(values[tf1])])
+    for source, target in ((tm, tf1), (tf1, tm)):
+        g, names = graphs[source]
+        with target.Graph().as_default():
+            target.import_graph_def(
+                g.as_graph_def() if target is tm else tf1.GraphDef.FromString(g.as_graph_def().SerializeToString()),
+                name="",
+            )
+            with target.Session() as sess:
+                _assert_same_elements([tuple(sess.run(names))], [tuple(values[tf1])])
 
 
 def test_unbatch_builds_tfs_normalizing_map(tf1):
@@ -342,6 +402,42 @@ def _run_meta(fw, path):
                 except end:
                     break
     return out
+
+
+def test_file_datasets_are_tfs_graphs_and_records(tf1, record_files, tmp_path):
+    """TFRecordDataset / TextLineDataset / FixedLengthRecordDataset build TF 2.21's graph (file names sliced,
+    a one-file reader flat-mapped or interleaved over them) and read the same records."""
+    text = tmp_path / "lines.txt"
+    text.write_bytes(b"a\nbb\r\n\nccc")
+    fixed = tmp_path / "fixed.bin"
+    fixed.write_bytes(b"HH" + bytes(range(12)) + b"F")
+    for case in FILE_CASES:
+        tg, theirs = _elements(tf1, lambda d, case=case: _only(d, case, record_files, str(text), str(fixed)))
+        mg, ours = _elements(tm, lambda d, case=case: _only(d, case, record_files, str(text), str(fixed)))
+        _assert_same_graph(tg, mg)
+        _assert_same_elements(ours, theirs)
+        assert len(ours) > 2, case
+
+
+FILE_CASES = [
+    "tfrecord-list",
+    "tfrecord-one-file-gzip-options",
+    "tfrecord-autotune-reads",
+    "tfrecord-dataset-of-names",
+    "text-lines",
+    "fixed-length",
+]
+
+
+def _only(data, case, files, text, fixed):
+    return {
+        "tfrecord-list": lambda: data.TFRecordDataset(files),
+        "tfrecord-one-file-gzip-options": lambda: data.TFRecordDataset(files[0], compression_type="", buffer_size=1024),
+        "tfrecord-autotune-reads": lambda: data.TFRecordDataset(files, num_parallel_reads=data.experimental.AUTOTUNE),
+        "tfrecord-dataset-of-names": lambda: data.TFRecordDataset(data.Dataset.from_tensor_slices(files[::-1])),
+        "text-lines": lambda: data.TextLineDataset([text, text]),
+        "fixed-length": lambda: data.FixedLengthRecordDataset(fixed, 3, header_bytes=2, footer_bytes=1),
+    }[case]()
 
 
 def test_tf_exported_tfrecord_map_filter_pipeline_runs_here_and_ours_in_tf(tf1, record_files, tmp_path):

@@ -41,8 +41,9 @@ def test_library_round_trips_byte_for_byte(tf1):
     with tm.Graph().as_default() as g:
         tm.import_graph_def(gd, name="")
         ours = g.as_graph_def()
+    # Deterministic serialization: the default one writes map fields (FunctionDef.ret, attr) in the
+    # order of the Python process's string hashes, which differs between runs (PYTHONHASHSEED).
     assert ours.library.SerializeToString(deterministic=True) == gd.library.SerializeToString(deterministic=True)
-    assert ours.library.SerializeToString() == gd.library.SerializeToString()
     assert len(gd.library.function) >= 4
 
 

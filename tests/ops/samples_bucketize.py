@@ -123,3 +123,34 @@ _unravel = [
 ]
 
 SAMPLES = _bounds + _bucketize + _histogram + _bincount + _unravel
+
+# ---------------------------------------------------------------------------------------------
+# Smaller ops of other families that frozen graphs and the peer converters carry: Mod and LinSpace
+# (math_ops), UniqueV2/UniqueWithCounts/InplaceUpdate/InplaceAdd (array_index_ops), Empty (array_ops)
+
+_F = randn(3, 4)
+_more = [
+    S("Mod", {"x": np.array([7, -7, 7, -7, 0], np.int32), "y": np.array([3, 3, -3, -3, 5], np.int32)}, id="int32"),
+    S("Mod", {"x": np.array([7.5, -7.5, 2.0, -0.0], f32), "y": np.array([2.0, 2.0, -0.75, 3.0], f32)}, id="f32"),
+    S("Mod", {"x": i64(2**40 + 3, -9), "y": i64(7)}, id="int64-broadcast"),
+    S("Mod", {"x": np.array([5.25, -1.5]), "y": np.array([np.inf, 0.5])}, id="f64"),
+    S("LinSpace", {"start": f32(-1.0), "stop": f32(2.0), "num": np.int32(7)}, id="f32"),
+    S("LinSpace", {"start": f64(0.1), "stop": f64(0.7), "num": np.int64(5)}, id="f64-int64"),
+    S("LinSpace", {"start": f32(5.0), "stop": f32(-5.0), "num": np.int32(1)}, id="one"),
+    S("LinSpace", {"start": f32(0.0), "stop": f32(1.0), "num": np.int32(13)}, fed={"num": None}, id="unknown"),
+    S("UniqueWithCounts", {"x": i32(4, 1, 4, 4, 9, 1)}, id="int32"),
+    S("UniqueWithCounts", {"x": np.array([2.5, -1.0, 2.5], f32)}, {"out_idx": "dtype:int64"}, id="f32-int64"),
+    S("UniqueWithCounts", {"x": np.zeros(0, np.int64)}, id="empty"),
+    S("UniqueV2", {"x": i32(4, 1, 4, 4, 9, 1), "axis": np.zeros(0, np.int64)}, id="flat"),
+    S("UniqueV2", {"x": i32([1, 2], [3, 4], [1, 2]), "axis": i64(0)}, id="rows"),
+    S("UniqueV2", {"x": i32([1, 2, 1], [3, 4, 3]), "axis": i32(-1)}, {"out_idx": "dtype:int64"}, id="columns"),
+    S("UniqueV2", {"x": np.stack([_F, _F[::-1], _F]), "axis": i64(0)}, id="f32-matrices"),
+    S("InplaceUpdate", {"x": _F, "i": i32(2, 0), "v": randn(2, 4)}, id="f32"),
+    S("InplaceUpdate", {"x": i64(1, 2, 3), "i": i32(1), "v": i64(-5)}, id="int64"),
+    S("InplaceAdd", {"x": _F, "i": i32(1, 1), "v": randn(2, 4)}, id="repeated"),
+    S("InplaceAdd", {"x": i32(1, 2, 3), "i": np.zeros(0, np.int32), "v": np.zeros(0, np.int32)}, id="none"),
+    S("Empty", {"shape": i32(2, 3)}, {"dtype": "dtype:float32", "init": True}, id="init"),
+    S("Empty", {"shape": i32(0, 4)}, {"dtype": "dtype:int64"}, id="no-elements"),
+    S("Empty", {"shape": i32(3)}, {"dtype": "dtype:float64", "init": True}, fed={"shape": None}, id="unknown"),
+]
+SAMPLES = SAMPLES + _more

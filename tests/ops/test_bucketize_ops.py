@@ -42,6 +42,16 @@ RUNTIME_ERRORS = [
     S("UnravelIndex", {"indices": i32([1]), "dims": i32(2, 3)}, id="indices-rank"),
     S("UnravelIndex", {"indices": i32(1), "dims": i32([2, 3])}, id="dims-rank"),
     S("UnravelIndex", {"indices": i32(1), "dims": i32(2, 0)}, id="zero-dim"),
+    S("LinSpace", {"start": f32(0), "stop": f32(1), "num": np.int32(0)}, id="num0"),
+    S("LinSpace", {"start": np.zeros(1, f32), "stop": f32(1), "num": np.int32(3)}, id="start-vector"),
+    S("UniqueV2", {"x": randn(2, 3), "axis": np.zeros(0, np.int64)}, id="not-vector"),
+    S("UniqueV2", {"x": randn(2, 3), "axis": np.array([0, 1], np.int64)}, id="two-axes"),
+    S("UniqueV2", {"x": randn(2, 3), "axis": np.array([2], np.int64)}, id="axis-range"),
+    S("UniqueWithCounts", {"x": randn(2, 3)}, id="not-vector"),
+    S("InplaceUpdate", {"x": randn(3, 2), "i": i32(0), "v": randn(2)}, id="ranks"),
+    S("InplaceUpdate", {"x": randn(3, 2), "i": i32(0), "v": randn(1, 3)}, id="columns"),
+    S("InplaceAdd", {"x": randn(3, 2), "i": i32(0, 1), "v": randn(1, 2)}, id="rows"),
+    S("Empty", {"shape": i32([2, 3])}, {"dtype": "dtype:float32"}, id="shape-rank"),
 ]
 
 
@@ -62,6 +72,8 @@ SHAPE_ERRORS = [
     S("DenseBincount", {"input": np.ones((2, 2, 2), np.int32), "size": np.int32(3), "weights": E32}, id="rank3"),
     S("DenseBincount", {"input": i32(1, 2), "size": np.int32(-3), "weights": E32}, id="size"),
     S("UnravelIndex", {"indices": i32(1), "dims": i32([2, 3])}, id="dims-rank"),
+    S("LinSpace", {"start": f32(0), "stop": f32(1), "num": np.int32(-2)}, id="num"),
+    S("LinSpace", {"start": f32(0), "stop": np.ones(2, f32), "num": np.int32(3)}, id="stop-vector"),
 ]
 
 

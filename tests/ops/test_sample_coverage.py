@@ -107,9 +107,12 @@ PIPELINE_GROUPS = [
             "FlatMapDataset",
             "InterleaveDataset",
             "ParallelInterleaveDatasetV4",
+            "ScanDataset",
+            "ReduceDataset",
+            "MapAndBatchDataset",
             "OneShotIterator",
         ),
-        "dataset ops with graph functions (map, filter, flat_map, interleave, one-shot factories): their "
+        "dataset ops with graph functions (map, filter, flat_map, interleave, scan, reduce, one-shot factories): their "
         "functions and elements are compared with TF's, both ways",
         "api/test_dataset_functions.py",
     ),

@@ -11,7 +11,7 @@ import pytest
 import torchmeta as tm
 from tests.runtime.tf_graphs import assert_same, assert_same_error, run_in_both, train_in_both
 from torchmeta._proto import control_flow_pb2
-from torchmeta.runtime import lowering
+from torchmeta.runtime import lowering, program
 
 X = np.array([1.0, -2.0, 3.0], np.float32)
 
@@ -200,16 +200,27 @@ def test_while_loop_gradients_train_like_tf(v1_control_flow, tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
-def test_dynamic_rnn_lstm_trains_like_tf(v1_control_flow, tmp_path):
+def test_dynamic_rnn_lstm_trains_like_tf(v1_control_flow, tmp_path, monkeypatch):
     def build(tf, v1):
         x = v1.placeholder(tf.float32, [4, 6, 3], name="x")
         cell = v1.nn.rnn_cell.LSTMCell(8)
         out, _ = v1.nn.dynamic_rnn(cell, x, dtype=tf.float32)
         return tf.reduce_sum(out * out, name="loss")
 
+    # The gradient loop's kernel weight gradient is added into its accumulator by addmm_ (the MatMul
+    # deferred to the accumulating Add): count that this path runs, and that training still equals TF's.
+    deferred = []
+    real_deferred = program._deferred_matmul
+
+    def counting_deferred(*args, **kwargs):
+        deferred.append(1)
+        return real_deferred(*args, **kwargs)
+
+    monkeypatch.setattr(program, "_deferred_matmul", counting_deferred)
     xv = np.random.RandomState(0).randn(4, 6, 3).astype(np.float32)
     want, got = train_in_both(build, {"x": xv}, tmp_path)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert len(deferred) == 3 * 6  # 3 training steps, 6 iterations of the gradient loop each
 
 
 def test_ref_variables_in_conds_and_loops(v1_control_flow):

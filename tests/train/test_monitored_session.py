@@ -428,3 +428,19 @@ def test_feed_fn_logging_formatter_and_at_end_hooks_match_tf(tf1, caplog):
     theirs = scenario(tf1, tempfile.mkdtemp())
     assert ours == theirs
     assert "formatted 6.0" in ours and "t = 10.0" in ours
+
+
+def test_queue_runners_feed_a_monitored_session_as_in_tf(tf1):
+    """MonitoredSession starts the graph's queue runners under its coordinator (TF's session creator does);
+    the loop ends cleanly when the input producer runs out, with the same batches as TF."""
+    results = []
+    for api in (tf1, tm):
+        with api.Graph().as_default():
+            names = api.train.string_input_producer(["a", "b", "c"], num_epochs=2, shuffle=False)
+            batch = api.train.batch([names.dequeue()], 2, allow_smaller_final_batch=True)
+            out = []
+            with api.train.MonitoredSession() as sess:
+                while not sess.should_stop():
+                    out.append([v.decode() for v in sess.run(batch)])
+            results.append(out)
+    assert results[1] == results[0] == [["a", "b"], ["c", "a"], ["b", "c"]]

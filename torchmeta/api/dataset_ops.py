@@ -10,9 +10,8 @@ structures; lists are converted to tensors, as tf.data does.
 Transformations taking Python functions (``map``, ``filter``, ``flat_map``, ``interleave``, and the map
 TF 2.21 puts before ``unbatch``) build the function into the graph's library as TF does
 (``torchmeta.api.structured_function``) and pass the tensors it captures as the op's
-``other_arguments``. The file datasets differ from TF 2.21's Python: they are one reader op over the
-vector of file names (TF 2.21 slices the names and flat_maps a one-file reader; both read the files
-in order, and TensorFlow runs either graph). ``make_one_shot_iterator`` copies the dataset's ops into a
+``other_arguments``. The file datasets are TF 2.21's too: the file names sliced (``flat_filenames``) and
+a one-file reader flat-mapped over them. ``make_one_shot_iterator`` copies the dataset's ops into a
 ``_make_dataset_<hash>`` factory function as TF's capture-by-value Defun does (the hash is computed
 differently from TF's).
 """
@@ -37,6 +36,7 @@ from torchmeta.api.structured_function import (
     map_structure,
     pack_sequence_as,
     spec_of,
+    trace_with_state,
 )
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -58,6 +58,8 @@ __all__ = [
     "get_output_classes",
     "unbatch",
     "shuffle_and_repeat",
+    "scan",
+    "map_and_batch",
     "TFRecordDataset",
     "TextLineDataset",
     "FixedLengthRecordDataset",
@@ -499,6 +501,84 @@ class Dataset:
         )
         return Dataset(variant, self._structure)
 
+    def reduce(self, initial_state, reduce_func, name=None):
+        """The state ``reduce_func(state, element)`` leaves after every element, from ``initial_state``
+        (ReduceDataset, which runs the whole dataset when the result is computed).
+
+        Raises:
+          TypeError: if the new state's dtypes differ from the initial state's.
+        """
+        with name_scope("initial_state"):
+            flat_state = _normalize_element(initial_state)
+        state_structure = _structure_of(initial_state, flat_state)
+        fn, state_structure, _ = trace_with_state(
+            reduce_func, "reduce()", state_structure, self._structure, lambda out: (out, None)
+        )
+        flat = raw_op(
+            "ReduceDataset",
+            input_dataset=self._variant_tensor,
+            initial_state=flat_state,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            output_types=_type_attrs(state_structure),
+            output_shapes=_shape_attrs(state_structure),
+            metadata=b"",
+        )
+        flat = list(flat) if isinstance(flat, (list, tuple)) else [flat]
+        return pack_sequence_as(state_structure, flat)
+
+    def scan(self, initial_state, scan_func, name=None):
+        """``scan_func(state, element) -> (new_state, output)`` over the elements: the outputs, in order
+        (ScanDataset).
+
+        Raises:
+          TypeError: if ``scan_func`` does not return a pair or changes the state's dtypes.
+        """
+        flat_state = _normalize_element(initial_state)
+        state_structure = _structure_of(initial_state, flat_state)
+
+        def split(out):
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError(
+                    "Invalid `scan_func`. `scan_func` should return a pair consisting of new state and the output "
+                    f"value but its return type is {out}."
+                )
+            return out
+
+        fn, state_structure, element_structure = trace_with_state(
+            scan_func, "Dataset.scan()", state_structure, self._structure, split
+        )
+        variant = raw_op(
+            "ScanDataset",
+            input_dataset=self._variant_tensor,
+            initial_state=flat_state,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            preserve_cardinality=True,
+            **self._common_args(element_structure),
+        )
+        return Dataset(variant, element_structure)
+
+    def _map_and_batch(self, map_func, batch_size, num_parallel_calls, drop_remainder):
+        fn = self._function(map_func, "tf.data.experimental.map_and_batch()")
+        batch_size = convert_to_tensor(batch_size, dtype=DType.int64, name="batch_size")
+        num_parallel_calls = convert_to_tensor(num_parallel_calls, dtype=DType.int64, name="num_parallel_calls")
+        drop_remainder = convert_to_tensor(drop_remainder, dtype=DType.bool, name="drop_remainder")
+        size = constant_value(batch_size) if constant_value(drop_remainder) else None
+        structure = map_structure(lambda s: s.batch(None if size is None else int(size)), fn.output_structure)
+        variant = raw_op(
+            "MapAndBatchDataset",
+            input_dataset=self._variant_tensor,
+            other_arguments=fn.captured_inputs,
+            f=fn.function,
+            batch_size=batch_size,
+            num_parallel_calls=num_parallel_calls,
+            drop_remainder=drop_remainder,
+            preserve_cardinality=True,
+            **self._common_args(structure),
+        )
+        return Dataset(variant, structure)
+
     def _dataset_function(self, map_func, transformation_name):
         fn = self._function(map_func, transformation_name)
         if not isinstance(fn.output_structure, DatasetSpec):
@@ -582,6 +662,12 @@ class Dataset:
         )
 
 
+def _structure_of(value, flat_tensors):
+    """The specs of a normalized element (``value``'s structure, its tensors' shapes and dtypes)."""
+    specs = [spec_of(t) for t in flat_tensors]
+    return pack_sequence_as(value, specs) if is_structure(value) else specs[0]
+
+
 def _deterministic(deterministic) -> str:
     return "default" if deterministic is None else ("true" if deterministic else "false")
 
@@ -595,6 +681,7 @@ def _padded_shape_fits(padded, shape) -> bool:
 
 
 _DEFAULT_READER_BUFFER = 256 * 1024
+_DEFAULT_TF_RECORD_BUFFER = -1  # the reader's own default
 
 
 def _optional_param(name, value, default, dtype=DType.int64):
@@ -604,17 +691,72 @@ def _optional_param(name, value, default, dtype=DType.int64):
     return constant(default, dtype=dtype, name=name)
 
 
-def _filenames(filenames):
+def _filenames_dataset(filenames):
+    """TF's _create_or_validate_filenames_dataset: a dataset of scalar file names (``flat_filenames`` sliced).
+
+    Raises:
+      TypeError: for file names that are not strings, or a dataset of non-scalar or non-string elements.
+    """
     if isinstance(filenames, Dataset):
-        raise TypeError("A dataset of file names needs flat_map (graph functions), which torchmeta lacks yet")
+        spec = filenames.element_spec
+        if not isinstance(spec, TensorSpec) or spec.dtype is not DType.string:
+            raise TypeError(
+                "The `filenames` argument must contain `tf.string` elements. Got a dataset of "
+                f"`{filenames.output_types!r}` elements."
+            )
+        if not spec.shape.is_compatible_with(TensorShape([])):
+            raise TypeError(
+                "The `filenames` argument must contain `tf.string` elements of shape [] (i.e. scalars). Got a "
+                f"dataset of element shape {spec.shape!r}."
+            )
+        return filenames
+
+    def fspath(f):
+        return f if isinstance(f, (str, bytes)) or not hasattr(f, "__fspath__") else f.__fspath__()
+
     if isinstance(filenames, (list, tuple)):
-        filenames = [f.decode() if isinstance(f, bytes) else str(f) for f in filenames]
-    elif isinstance(filenames, (str, bytes)) or hasattr(filenames, "__fspath__"):
-        filenames = str(filenames.decode() if isinstance(filenames, bytes) else filenames)
-    filenames = convert_to_tensor(filenames, dtype=DType.string, name="filenames")
-    if filenames.shape.rank not in (None, 0, 1):
-        raise TypeError("The `filenames` argument must be a scalar or vector of strings.")
-    return filenames
+        filenames = [fspath(f) for f in filenames]
+    else:
+        filenames = fspath(filenames)
+    if not isinstance(filenames, Tensor):
+        filenames = convert_to_tensor(filenames, dtype=DType.string)
+    if filenames.dtype.base_dtype is not DType.string:
+        raise TypeError(
+            f"The `filenames` argument must contain `tf.string` elements. Got `{filenames.dtype.base_dtype!r}` "
+            "elements."
+        )
+    filenames = array_ops.reshape(filenames, [-1], name="flat_filenames")
+    variant = raw_op(
+        "TensorSliceDataset",
+        components=[filenames],
+        output_shapes=[TensorShape([]).as_proto()],
+        is_files=True,
+        metadata=b"",
+    )
+    return Dataset(variant, TensorSpec(TensorShape([]), DType.string))
+
+
+def _read_files(filenames, creator, num_parallel_reads, dataset_name):
+    """TF's _create_dataset_reader: ``creator(file name)`` flat-mapped over the file names (interleaved with
+    ``num_parallel_reads=AUTOTUNE``).
+
+    Raises:
+      ValueError: for another ``num_parallel_reads`` (TF's LegacyParallelInterleaveDatasetV2, not here).
+    """
+    if num_parallel_reads not in (None, AUTOTUNE):
+        raise ValueError(
+            f"{dataset_name}(num_parallel_reads={num_parallel_reads}) builds LegacyParallelInterleaveDatasetV2, "
+            "which torchmeta does not support; use num_parallel_reads=tf.data.experimental.AUTOTUNE or None"
+        )
+    filenames = _filenames_dataset(filenames)
+
+    def read_one_file(filename):
+        filename = convert_to_tensor(filename, dtype=DType.string, name="filename")
+        return creator(filename)
+
+    if num_parallel_reads is None:
+        return filenames.flat_map(read_one_file)
+    return filenames.interleave(read_one_file, num_parallel_calls=num_parallel_reads)
 
 
 def _string_dataset(variant):
@@ -624,29 +766,38 @@ def _string_dataset(variant):
 def TFRecordDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
     """``tf.data.TFRecordDataset``: the records of the files, in order ("" / "ZLIB" / "GZIP" compression).
 
+    ``filenames`` is a string, a list or vector of them, or a dataset of scalar file names; as TF 2.21, each
+    file is read by a one-file TFRecordDataset in a flat_map (an interleave with ``num_parallel_reads``).
+
     Raises:
-      ValueError: for ``num_parallel_reads`` (parallel interleaving needs graph functions).
+      ValueError: for ``num_parallel_reads`` other than None or AUTOTUNE.
     """
-    if num_parallel_reads is not None:
-        raise ValueError("TFRecordDataset(num_parallel_reads=...) is not supported by torchmeta yet")
-    filenames = _filenames(filenames)
-    compression = _optional_param("compression_type", compression_type, "", DType.string)
-    buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
-    return _string_dataset(
-        raw_op("TFRecordDataset", filenames=filenames, compression_type=compression, buffer_size=buffer, metadata=b"")
-    )
+
+    def creator(filename):
+        compression = _optional_param("compression_type", compression_type, "", DType.string)
+        buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_TF_RECORD_BUFFER)
+        return _string_dataset(
+            raw_op(
+                "TFRecordDataset", filenames=filename, compression_type=compression, buffer_size=buffer, metadata=b""
+            )
+        )
+
+    return _read_files(filenames, creator, num_parallel_reads, "TFRecordDataset")
 
 
 def TextLineDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
-    """``tf.data.TextLineDataset``: the lines of the files (without their line ends)."""
-    if num_parallel_reads is not None:
-        raise ValueError("TextLineDataset(num_parallel_reads=...) is not supported by torchmeta yet")
-    filenames = _filenames(filenames)
-    compression = _optional_param("compression_type", compression_type, "", DType.string)
-    buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
-    return _string_dataset(
-        raw_op("TextLineDataset", filenames=filenames, compression_type=compression, buffer_size=buffer, metadata=b"")
-    )
+    """``tf.data.TextLineDataset``: the lines of the files (without their line ends), one file after the other."""
+
+    def creator(filename):
+        compression = _optional_param("compression_type", compression_type, "", DType.string)
+        buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
+        return _string_dataset(
+            raw_op(
+                "TextLineDataset", filenames=filename, compression_type=compression, buffer_size=buffer, metadata=b""
+            )
+        )
+
+    return _read_files(filenames, creator, num_parallel_reads, "TextLineDataset")
 
 
 def FixedLengthRecordDataset(
@@ -660,26 +811,27 @@ def FixedLengthRecordDataset(
     name=None,
 ):
     """``tf.data.FixedLengthRecordDataset``: records of ``record_bytes`` between a header and a footer."""
-    if num_parallel_reads is not None:
-        raise ValueError("FixedLengthRecordDataset(num_parallel_reads=...) is not supported by torchmeta yet")
-    filenames = _filenames(filenames)
-    record = convert_to_tensor(record_bytes, dtype=DType.int64, name="record_bytes")
-    header = _optional_param("header_bytes", header_bytes, 0)
-    footer = _optional_param("footer_bytes", footer_bytes, 0)
-    buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
-    compression = _optional_param("compression_type", compression_type, "", DType.string)
-    return _string_dataset(
-        raw_op(
-            "FixedLengthRecordDatasetV2",
-            filenames=filenames,
-            header_bytes=header,
-            record_bytes=record,
-            footer_bytes=footer,
-            buffer_size=buffer,
-            compression_type=compression,
-            metadata=b"",
+
+    def creator(filename):
+        record = convert_to_tensor(record_bytes, dtype=DType.int64, name="record_bytes")
+        header = _optional_param("header_bytes", header_bytes, 0)
+        footer = _optional_param("footer_bytes", footer_bytes, 0)
+        buffer = _optional_param("buffer_size", buffer_size, _DEFAULT_READER_BUFFER)
+        compression = _optional_param("compression_type", compression_type, "", DType.string)
+        return _string_dataset(
+            raw_op(
+                "FixedLengthRecordDatasetV2",
+                filenames=filename,
+                header_bytes=header,
+                record_bytes=record,
+                footer_bytes=footer,
+                buffer_size=buffer,
+                compression_type=compression,
+                metadata=b"",
+            )
         )
-    )
+
+    return _read_files(filenames, creator, num_parallel_reads, "FixedLengthRecordDataset")
 
 
 def _dataset_seeds(seed):
@@ -706,6 +858,30 @@ def _dataset_seeds(seed):
 def unbatch():
     """``tf.data.experimental.unbatch()``."""
     return lambda dataset: dataset.unbatch()
+
+
+def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainder=False, num_parallel_calls=None):
+    """``tf.data.experimental.map_and_batch``: ``map`` then ``batch`` as one MapAndBatchDataset.
+
+    Raises:
+      ValueError: if both ``num_parallel_batches`` and ``num_parallel_calls`` are given.
+    """
+    if num_parallel_batches is None and num_parallel_calls is None:
+        num_parallel_calls = batch_size
+    elif num_parallel_batches is not None and num_parallel_calls is None:
+        num_parallel_calls = batch_size * num_parallel_batches
+    elif num_parallel_batches is not None and num_parallel_calls is not None:
+        raise ValueError(
+            "`map_and_batch` allows only one of `num_parallel_batches` and `num_parallel_calls` to be set, but "
+            f"`num_parallel_batches` was set to {num_parallel_batches} and `num_parallel_calls` as set to "
+            f"{num_parallel_calls}."
+        )
+    return lambda dataset: dataset._map_and_batch(map_func, batch_size, num_parallel_calls, drop_remainder)
+
+
+def scan(initial_state, scan_func):
+    """``tf.data.experimental.scan``."""
+    return lambda dataset: dataset.scan(initial_state, scan_func)
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

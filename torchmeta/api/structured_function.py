@@ -38,6 +38,7 @@ __all__ = [
     "map_structure",
     "spec_of",
     "StructuredFunctionWrapper",
+    "trace_with_state",
 ]
 
 
@@ -195,7 +196,7 @@ class StructuredFunctionWrapper:
       function: the ``func`` attr value (name and ``_tf_data_function``).
     """
 
-    def __init__(self, func, transformation_name, input_structure):
+    def __init__(self, func, transformation_name, input_structure, add_to_graph=True):
         self.transformation_name = transformation_name
         self.name = f"__inference_{_function_name(transformation_name, func)}_{uid()}"
         outer = graph_lib.get_default_graph()
@@ -227,9 +228,16 @@ class StructuredFunctionWrapper:
             fdef.control_ret[op.name] = op.name
         fdef.attr["_tf_data_function"].b = True
         fdef.signature.is_stateful = any(op.op_def is not None and op.op_def.is_stateful for op in fg.get_operations())
-        add_function(outer, fdef)
+        self.function_def = fdef
+        self._outer = outer
+        if add_to_graph:
+            self.add_to_graph()
         self.function = attr_value_pb2.NameAttrList(name=self.name)
         self.function.attr["_tf_data_function"].b = True
+
+    def add_to_graph(self) -> None:
+        """Adds the FunctionDef to the library (a function traced only to learn its result's shapes is not)."""
+        add_function(self._outer, self.function_def)
 
     @staticmethod
     def _mark_as_returned(fg, body_ops, results):
@@ -257,3 +265,46 @@ class StructuredFunctionWrapper:
                 t.op._add_control_input(no_op)
         fg.control_outputs = sorted(must_run, key=lambda o: o.name)
         return outputs
+
+
+def _most_specific_compatible(a: TensorShape, b: TensorShape) -> TensorShape:
+    if a.rank is None or b.rank is None or a.rank != b.rank:
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(a.as_list(), b.as_list())])
+
+
+def trace_with_state(func, transformation_name, state_structure, element_structure, split_output):
+    """tf.data's fixed point for functions carrying a state (``reduce``, ``scan``): ``func(state, element)`` is
+    traced again with the state's shapes relaxed until the new state's shapes fit them; the last trace is
+    added to the library. ``split_output(output_structure)`` returns (new state structure, anything else).
+
+    Returns:
+      (wrapper, state structure, what ``split_output`` returned besides the new state).
+
+    Raises:
+      TypeError: if the new state's dtypes differ from the initial state's (TF's wording).
+    """
+    while True:
+        wrapped = StructuredFunctionWrapper(
+            func, transformation_name, (state_structure, element_structure), add_to_graph=False
+        )
+        new_state, extra = split_output(wrapped.output_structure)
+        old_flat, new_flat = flatten(state_structure), flatten(new_state)
+        if len(old_flat) != len(new_flat) or any(a.dtype is not b.dtype for a, b in zip(old_flat, new_flat)):
+            old_types = map_structure(lambda s: s.dtype, state_structure)
+            new_types = map_structure(lambda s: s.dtype, new_state)
+            raise TypeError(
+                "The element types for the new state must match the initial state. Expected "
+                f"{old_types} but got {new_types}."
+            )
+        weakened = [_most_specific_compatible(a.shape, b.shape) for a, b in zip(old_flat, new_flat)]
+        rerun = any(
+            a.shape.rank is not None and (w.rank is None or a.shape.as_list() != w.as_list())
+            for a, w in zip(old_flat, weakened)
+        )
+        if not rerun:
+            wrapped.add_to_graph()
+            return wrapped, state_structure, extra
+        state_structure = pack_sequence_as(
+            state_structure, [TensorSpec(w, a.dtype) for a, w in zip(old_flat, weakened)]
+        )

@@ -808,8 +808,129 @@ def list_diff(x, y, out_idx, device):
     return x[keep], keep.to(out_idx.torch)
 
 
-# TF registers no gradient for Unique and ListDiff: tf.gradients through them raises LookupError.
-no_registered_gradient("Unique", "ListDiff")
+def _unique_with_counts_shape(op):
+    x = with_rank(op, op.inputs[0].shape, 1)
+    return [unknown_shape(1), x, unknown_shape(1)]
+
+
+@register_op(
+    "UniqueWithCounts",
+    inputs=["x: T"],
+    outputs=["y: T", "idx: out_idx", "count: out_idx"],
+    attrs=["T: type", "out_idx: {int32, int64} = DT_INT32"],
+    shape=_unique_with_counts_shape,
+)
+def unique_with_counts(x, out_idx):
+    if x.ndim != 1:
+        raise invalid("unique expects a 1D vector.")
+    y, idx = _first_occurrence_unique(x)
+    count = torch.bincount(idx, minlength=len(y)) if idx.numel() else torch.zeros(len(y), dtype=torch.long)
+    return y, idx.to(out_idx.torch), count.to(out_idx.torch)
+
+
+def _unique_v2_shape(op):
+    """y: x's rank, dims unknown; idx: [x.shape[axis]] when the axis is known ([len(x)] for an empty axis)."""
+    x = op.inputs[0].shape
+    y = unknown_shape(x.rank) if x.rank is not None else unknown_shape()
+    axis = constant_value(op.inputs[1])
+    if axis is None or x.rank is None:
+        return [y, unknown_shape(1)]
+    axis = [int(a) for a in np.asarray(axis).reshape(-1)]
+    if not axis:
+        return [y, TensorShape([x.as_tuple()[0] if x.rank == 1 else None])]
+    a = axis[0] + x.rank if axis[0] < 0 else axis[0]
+    return [y, TensorShape([x.as_tuple()[a] if 0 <= a < x.rank else None])]
+
+
+@register_op(
+    "UniqueV2",
+    inputs=["x: T", "axis: Taxis"],
+    outputs=["y: T", "idx: out_idx"],
+    attrs=["T: type", "Taxis: {int32, int64} = DT_INT64", "out_idx: {int32, int64} = DT_INT32"],
+    shape=_unique_v2_shape,
+)
+def unique_v2(x, axis, out_idx):
+    """Unique slices along ``axis`` (all of x, which must be a vector, when ``axis`` is empty), in order of
+    first appearance."""
+    if axis.dim() != 1:
+        raise invalid("axis expects a 1D vector.")
+    if axis.numel() > 1:
+        raise invalid("axis does not support input tensors larger than 1 elements")
+    if axis.numel() == 0:
+        if x.ndim != 1:
+            raise invalid("unique expects a 1D vector.")
+        y, idx = _first_occurrence_unique(x)
+        return y, idx.to(out_idx.torch)
+    a = int(axis.reshape(-1)[0])
+    a = a + x.ndim if a < 0 else a
+    if not 0 <= a < x.ndim:
+        raise invalid(f"axis has to be between [0, {x.ndim})")
+    moved = np.moveaxis(x, a, 0) if is_np(x) else x.movedim(a, 0)
+    rows = [tuple(r) for r in moved.reshape(moved.shape[0], -1).tolist()]
+    seen: dict = {}
+    idx = [seen.setdefault(r, len(seen)) for r in rows]
+    first = {}
+    for i, k in enumerate(idx):
+        first.setdefault(k, i)
+    keep = [first[k] for k in range(len(seen))]
+    y = moved[keep] if is_np(moved) else moved.index_select(0, torch.tensor(keep, dtype=torch.long))
+    y = np.moveaxis(y, 0, a) if is_np(y) else y.movedim(0, a).contiguous()
+    return y, torch.tensor(idx, dtype=out_idx.torch)
+
+
+# TF registers no gradient for the Unique ops and ListDiff: tf.gradients through them raises LookupError.
+no_registered_gradient("Unique", "UniqueV2", "UniqueWithCounts", "ListDiff")
+
+
+# ---------------------------------------------------------------------------------------------
+# InplaceUpdate, InplaceAdd
+
+
+def _inplace(x, i, v, add: bool):
+    if x.dim() != v.dim():
+        raise invalid(f"x and v shape doesn't match (ranks differ): {format_dims(x.shape)} vs. {format_dims(v.shape)}")
+    for d in range(1, x.dim()):
+        if x.shape[d] != v.shape[d]:
+            raise invalid(
+                f"x and v shape doesn't match at index {d} : {format_dims(x.shape)} vs. {format_dims(v.shape)}"
+            )
+    if i.dim() != 1 or (v.dim() and i.shape[0] != v.shape[0]):
+        raise invalid(f"i and x shape doesn't match at index 0: {format_dims(i.shape)} vs. {format_dims(v.shape)}")
+    rows = i.to(torch.int64)
+    if rows.numel() and bool(((rows < 0) | (rows >= x.shape[0])).any()):
+        bad = int(rows[(rows < 0) | (rows >= x.shape[0])][0])
+        raise invalid(f"Index {bad} is out of range [0, {x.shape[0]})")
+    y = x.clone()
+    if add:
+        y.index_add_(0, rows, v)
+    else:
+        y[rows] = v
+    return y
+
+
+@register_op(
+    "InplaceUpdate",
+    inputs=["x: T", "i: int32", "v: T"],
+    outputs=["y: T"],
+    attrs=["T: type"],
+    shape=common_shapes.unchanged,
+)
+def inplace_update(x, i, v):
+    return _inplace(x, i, v, add=False)
+
+
+@register_op(
+    "InplaceAdd",
+    inputs=["x: T", "i: int32", "v: T"],
+    outputs=["y: T"],
+    attrs=["T: type"],
+    shape=common_shapes.unchanged,
+)
+def inplace_add(x, i, v):
+    return _inplace(x, i, v, add=True)
+
+
+no_registered_gradient("InplaceUpdate", "InplaceAdd")
 
 
 def _dynamic_stitch_shape(op):

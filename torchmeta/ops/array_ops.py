@@ -14,6 +14,7 @@ import torch
 
 from torchmeta import errors
 from torchmeta.api import array_ops
+from torchmeta.dtypes import DType
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.common_shapes import (
     constant_scalar,
@@ -669,3 +670,31 @@ def bitcast(input, T, type):
 # TF registers no gradient for Bitcast: tf.gradients through it raises LookupError.
 no_registered_gradient("Bitcast")
 foldable("Bitcast")
+
+
+# ---------------------------------------------------------------------------------------------
+# Empty
+
+
+@register_op(
+    "Empty",
+    inputs=["shape: int32"],
+    outputs=["output: dtype"],
+    attrs=["dtype: type", "init: bool = false"],
+    shape=lambda op: [shape_from_shape_tensor(op.inputs[0])],
+    stateful=True,
+)
+def empty(shape, dtype, init):
+    """Uninitialized memory in TF unless ``init``; zeros here either way."""
+    if shape.dim() != 1:
+        raise invalid(f"shape must be a vector of int32, got shape {format_dims(shape.shape)}")
+    dims = host_ints(shape)
+    check_dims(dims)
+    if dtype == DType.string:
+        out = np.empty(dims, dtype=object)
+        out.fill(b"")
+        return out
+    return torch.zeros(dims, dtype=dtype.torch)
+
+
+no_registered_gradient("Empty")

@@ -22,7 +22,7 @@ import numpy as np
 from torchmeta import errors
 from torchmeta._proto import resource_handle_pb2
 from torchmeta.dtypes import DType
-from torchmeta.framework.registry import no_registered_gradient, register_op
+from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import resource_key, session_resource
 
@@ -606,13 +606,116 @@ def parallel_interleave_dataset_v4(
     functions,
     node_name,
 ):
-    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows."""
+    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows. An AUTOTUNE
+    cycle length is TF's: ``min(num_parallel_calls, CPUs)``, or ``ceil(CPUs / 3)`` when both are AUTOTUNE."""
+    calls, cycle = _int(num_parallel_calls), _int(cycle_length)
+    if calls <= 0 and calls != -1:
+        raise errors.InvalidArgumentError(None, None, "num_parallel_calls must be greater than zero.")
+    if cycle <= 0 and cycle != -1:
+        raise errors.InvalidArgumentError(
+            None, None, f"`cycle_length` must be `tf.data.AUTOTUNE` or greater than 0 but is {cycle}"
+        )
+    if cycle != -1 and calls > cycle:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            "If `cycle_length` is set to a fixed value, `num_parallel_calls` must be either `tf.data.AUTOTUNE` or "
+            f"a value less than or equal to `cycle_length`. However, `num_parallel_calls` is {calls} and "
+            f"`cycle_length` is {cycle}",
+        )
+    if cycle == -1:
+        cpus = _cycle_length(-1)
+        cycle = min(calls, cpus) if calls != -1 else -(-cpus // 3)
     args = {
         **_function_args(functions.f, other_arguments),
-        "cycle_length": _cycle_length(cycle_length),
+        "cycle_length": cycle,
         "block_length": _block_length(block_length),
     }
     return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "MapAndBatchDataset",
+    inputs=[
+        "input_dataset: variant",
+        "other_arguments: Targuments",
+        "batch_size: int64",
+        "num_parallel_calls: int64",
+        "drop_remainder: bool",
+    ],
+    outputs=["handle: variant"],
+    attrs=["f: func", *_FUNCTION_ATTRS, "preserve_cardinality: bool = false", _META],
+    shape=_dataset_shape,
+)
+def map_and_batch_dataset(
+    input_dataset,
+    other_arguments,
+    batch_size,
+    num_parallel_calls,
+    drop_remainder,
+    output_types,
+    output_shapes,
+    functions,
+    node_name,
+):
+    args = {
+        **_function_args(functions.f, other_arguments),
+        "batch_size": _batch_size(batch_size),
+        "drop_remainder": bool(drop_remainder),
+    }
+    return _spec("MapAndBatchDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "ScanDataset",
+    inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
+    outputs=["handle: variant"],
+    attrs=[
+        "f: func",
+        "Tstate: list(type) >= 1",
+        *_FUNCTION_ATTRS,
+        "preserve_cardinality: bool = false",
+        "use_default_device: bool = true",
+        _META,
+    ],
+    shape=_dataset_shape,
+)
+def scan_dataset(input_dataset, initial_state, other_arguments, output_types, output_shapes, functions, node_name):
+    args = {**_function_args(functions.f, other_arguments), "initial_state": list(initial_state)}
+    return _spec("ScanDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
+    "ReduceDataset",
+    inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
+    outputs=["components: output_types"],
+    attrs=[
+        "f: func",
+        "Tstate: list(type) >= 1",
+        *_FUNCTION_ATTRS,
+        "use_inter_op_parallelism: bool = true",
+        _META,
+    ],
+    shape=lambda op: [TensorShape(s) for s in op.get_attr("output_shapes")],
+    stateful=True,
+)
+def reduce_dataset(input_dataset, initial_state, other_arguments, output_types, state, functions):
+    """Runs the whole dataset on the host, folding its elements into the state with ``f``."""
+    values = tuple(initial_state)
+    pipeline = state.make_pipeline(input_dataset, None)
+    try:
+        while True:
+            try:
+                element = pipeline.get_next()
+            except errors.OutOfRangeError:
+                break
+            values = tuple(functions.f(*values, *element, *other_arguments))
+    finally:
+        pipeline.close()
+    return values[0] if len(values) == 1 else values
+
+
+not_differentiable("ReduceDataset")  # as TF's dataset_ops.py
 
 
 # ---------------------------------------------------------------------------------------------
@@ -866,6 +969,8 @@ no_registered_gradient(
     "FlatMapDataset",
     "InterleaveDataset",
     "ParallelInterleaveDatasetV4",
+    "ScanDataset",
+    "MapAndBatchDataset",
     "OptimizeDataset",
     "OptimizeDatasetV2",
     "ModelDataset",

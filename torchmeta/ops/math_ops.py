@@ -527,8 +527,20 @@ def truncate_mod(x, y):
         raise zero_division(e, internal=True) from None
 
 
-# TF registers no gradient for TruncateMod: tf.gradients through it raises LookupError.
-no_registered_gradient("TruncateMod")
+@register_op(
+    "Mod",
+    inputs=["x: T", "y: T"],
+    outputs=["z: T"],
+    attrs=["T: {int32, int64, half, half, bfloat16, float, double}"],
+    shape=broadcast_shape,
+)
+def mod(x, y):
+    """Mod is TruncateMod's older name: C's fmod (TF's kernels are the same functor)."""
+    return truncate_mod(x, y)
+
+
+# TF registers no gradient for TruncateMod and Mod: tf.gradients through them raises LookupError.
+no_registered_gradient("TruncateMod", "Mod")
 
 
 @register_op(
@@ -724,6 +736,50 @@ def range_kernel(start, limit, delta, Tidx, device):
 
 
 not_differentiable("Range")
+
+
+def _lin_space_shape(op):
+    for i, name in enumerate(("start", "stop", "num")):
+        if op.inputs[i].shape.rank not in (None, 0):
+            raise shape_error(op, f"Shape must be rank 0 but is rank {op.inputs[i].shape.rank}\n\t for '{name}'")
+    num = tensor_util.constant_value(op.inputs[2])
+    if num is None:
+        return [TensorShape([None])]
+    num = int(np.asarray(num).reshape(-1)[0])
+    if num <= 0:
+        raise shape_error(op, f"Requires num > 0: {num}")
+    return [TensorShape([num])]
+
+
+@register_op(
+    "LinSpace",
+    inputs=["start: T", "stop: T", "num: Tidx"],
+    outputs=["output: T"],
+    attrs=["T: {bfloat16, half, float, double}", "Tidx: {int32, int64} = DT_INT32"],
+    shape=_lin_space_shape,
+)
+def lin_space(start, stop, num, T, device):
+    """TF's kernel in T's arithmetic: step = (stop - start) / (num - 1); start + step * i; the last is stop."""
+    for name, v in (("start", start), ("stop", stop), ("num", num)):
+        if v.dim() != 0:
+            raise errors.InvalidArgumentError(None, None, f"{name} must be a scalar, not shape {format_dims(v.shape)}")
+    n = int(num)
+    if n <= 0:
+        raise errors.InvalidArgumentError(None, None, f"Requires num > 0: {n}")
+    np_dtype = T.numpy
+    first, last = np_dtype.type(start.float().item()), np_dtype.type(stop.float().item())
+    values = np.empty(n, dtype=np_dtype)
+    values[0] = first
+    if n > 1:
+        step = np_dtype.type((last - first) / np_dtype.type(n - 1))
+        values[1:-1] = first + step * np.arange(1, n - 1).astype(np_dtype)
+        values[-1] = last
+    return torch.from_numpy(values.astype(np.float32) if DType.bfloat16 == T else values).to(
+        device=device, dtype=T.torch
+    )
+
+
+not_differentiable("LinSpace")
 
 
 @tensor_util.register_constant_value("Range")

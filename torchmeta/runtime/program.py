@@ -18,6 +18,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Tensor
+from torchmeta.ops import matmul_ops
 from torchmeta.ops.control_flow_ops import truthy
 from torchmeta.runtime import control_flow, lowering, specialize
 
@@ -211,7 +212,7 @@ class LoopRunner:
         uses_pred = pred in body_feeds or (self.exit_program is not None and pred in self.exit_program.feed_tensors)
         if not exports and not uses_pred:
             self.cond = _scalar_cond(cond_ops, cond_feeds, loop.loop_cond._inputs[0]) or self.cond
-        kernels = _accumulators(loop)
+        kernels = _accumulators(loop, body_ops)
         kernels.update(_invariant_matmuls(loop, body_ops))
         self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels, ref_fetches=True)
         self.body_args = [arg_index(t) for t in body_feeds]
@@ -314,12 +315,13 @@ def _scalar_cond(cond_ops, cond_feeds, pred):
     return scalar_condition
 
 
-def _accumulators(loop) -> dict:
+def _accumulators(loop, body_ops) -> dict:
     """In-place kernels for the loop's accumulators: a loop variable whose next value is its value plus
     something, read by nothing else (TF1's gradient loops sum each loop invariant's gradient so). From the
     second iteration on, the value is a tensor this loop made and nobody else holds, so it is added to in
     place (TensorFlow reuses that memory too) instead of allocating a new one per iteration."""
     out = {}
+    in_body = set(lowering.all_ops(body_ops))
     for merge, _enter, next_it, switch in loop.vars:
         add = next_it._inputs[0]._op
         if switch is None or add.type not in ("Add", "AddV2") or not add._info or add._control_inputs:
@@ -333,8 +335,33 @@ def _accumulators(loop) -> dict:
             continue
         if value.dtype.base_dtype not in (DType.float32, DType.float64, DType.float16, DType.bfloat16):
             continue
-        out[add] = _accumulator(add._inputs.index(value))
+        acc_index = add._inputs.index(value)
+        product = _product_of(add._inputs[1 - acc_index], add, in_body)
+        if product is not None:
+            # The weight gradient of a gradient loop: the product is added into the accumulator by one
+            # addmm_ (TF's MatMul into the sum), not made as a new tensor and then added.
+            out[product] = _deferred_matmul
+            out[add] = _matmul_accumulator(acc_index)
+        else:
+            out[add] = _accumulator(acc_index)
     return out
+
+
+def _product_of(t, reader, in_body):
+    """The 2-D float MatMul of the body whose value reaches only ``reader`` (through Identities: TF's
+    gradients route it through ``tuple``'s control_dependency), or None."""
+    while True:
+        users = [c for c in t._consumers if c in in_body]
+        if users != [reader]:
+            return None
+        op = t._op
+        if op not in in_body or op._info is None:
+            return None
+        if op.type == "MatMul":
+            return op if t.dtype.base_dtype in (DType.float32, DType.float64) else None
+        if op.type != "Identity":
+            return None
+        reader, t = op, op._inputs[0]
 
 
 def _invariant_matmuls(loop, body_ops) -> dict:
@@ -376,6 +403,57 @@ def _accumulator(acc_index: int):
         return out
 
     return accumulate
+
+
+class _Product:
+    """A MatMul's operands, multiplied by the accumulator that reads them (``_matmul_accumulator``)."""
+
+    __slots__ = ("a", "b", "transpose_a", "transpose_b")
+
+    def __init__(self, a, b, transpose_a, transpose_b):
+        self.a, self.b, self.transpose_a, self.transpose_b = a, b, transpose_a, transpose_b
+
+    def value(self):
+        return matmul_ops.mat_mul(self.a, self.b, self.transpose_a, self.transpose_b)
+
+
+def _deferred_matmul(a, b, transpose_a, transpose_b):
+    return _Product(a, b, transpose_a, transpose_b)
+
+
+def _matmul_accumulator(acc_index: int):
+    """``_accumulator`` for an addend made by a MatMul whose kernel is ``_deferred_matmul``: the product is
+    added in place by ``addmm_`` (a new accumulator by ``addmm`` on the first iteration)."""
+    token = object()
+
+    def accumulate_product(x, y):
+        acc, p = (x, y) if acc_index == 0 else (y, x)
+        if not isinstance(p, _Product):  # the MatMul ran its own kernel (a fusion took it)
+            p_value = p
+        else:
+            a = p.a.t() if p.transpose_a else p.a
+            b = p.b.t() if p.transpose_b else p.b
+            if (
+                isinstance(acc, torch.Tensor)
+                and a.dim() == 2
+                and b.dim() == 2
+                and a.dtype == acc.dtype == b.dtype
+                and a.shape[1] == b.shape[0]
+                and acc.shape == (a.shape[0], b.shape[1])
+            ):
+                if getattr(acc, "_torchmeta_accumulator", None) is token:
+                    return acc.addmm_(a, b)
+                out = torch.addmm(acc, a, b)
+                out._torchmeta_accumulator = token
+                return out
+            p_value = p.value()  # raises MatMul's own error for operands it cannot multiply
+        if getattr(acc, "_torchmeta_accumulator", None) is token and acc.shape == p_value.shape:
+            return acc.add_(p_value)
+        out = torch.add(x if acc_index == 0 else p_value, p_value if acc_index == 0 else y)
+        out._torchmeta_accumulator = token
+        return out
+
+    return accumulate_product
 
 
 _INDEX0 = torch.tensor(0, dtype=torch.int32)

@@ -16,7 +16,7 @@ import inspect
 
 from torchmeta import errors
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions
-from torchmeta.api import array_ops, control_flow_ops, variables
+from torchmeta.api import array_ops, control_flow_ops, input_ops, variables
 from torchmeta.api.summary_ops import merge_all
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -401,10 +401,9 @@ class _MonitoredSession:
         def create_session(self):
             self.tf_sess = self._session_creator.create_session()
             self.coord = coordinator.Coordinator(clean_stop_exception_types=[])
-            if graph_lib.get_collection(GraphKeys.QUEUE_RUNNERS):
-                raise errors.UnimplementedError(
-                    None, None, "MonitoredSession: queue runners are not supported (no input queues in torchmeta)"
-                )
+            # As TF's _CoordinatedSessionCreator: the graph's queue runners start under the session's
+            # coordinator (closing the session stops and joins them).
+            input_ops.start_queue_runners(sess=self.tf_sess, coord=self.coord)
             for hook in self._hooks:
                 hook.after_create_session(self.tf_sess, self.coord)
             return _CoordinatedSession(
