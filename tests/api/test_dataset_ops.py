@@ -1,6 +1,6 @@
 """tf.data in graphs against TensorFlow: TF's dataset and iterator ops node for node, the same elements in the same
-order (seeded shuffles as multisets, deterministic across runs here), graphs run in the other framework, TF's
-errors at the end of the data and on bad input, TFRecord files TF wrote."""
+order (seeded shuffles in TF's exact order), graphs run in the other framework, TF's errors at the end of the data
+and on bad input, TFRecord files TF wrote."""
 
 from __future__ import annotations
 
@@ -108,48 +108,87 @@ def test_same_graph_and_elements_as_tf(tf1, case):
     assert ours[-1] == ("end", "End of sequence")
 
 
-def _shuffled(tf, seed, graph_seed=None, epochs=3, reshuffle=None):
+def _shuffled(tf, seed, graph_seed=None, epochs=3, reshuffle=None, n=50, buffer_size=20, inits=1):
     g = tf.Graph()
     with g.as_default():
         if graph_seed is not None:
             tf.set_random_seed(graph_seed)
-        dataset = _data(tf).Dataset.range(50).shuffle(20, seed=seed, reshuffle_each_iteration=reshuffle).repeat(epochs)
-        iterator = _v1data(tf).make_initializable_iterator(dataset)
+        dataset = _data(tf).Dataset.range(n).shuffle(buffer_size, seed=seed, reshuffle_each_iteration=reshuffle)
+        iterator = _v1data(tf).make_initializable_iterator(dataset.repeat(epochs))
         nxt = iterator.get_next()
+        out = []
         with tf.Session() as sess:
-            sess.run(iterator.initializer)
-            return g, [int(sess.run(nxt)) for _ in range(50 * epochs)]
+            for _ in range(inits):
+                sess.run(iterator.initializer)
+                out.append([int(sess.run(nxt)) for _ in range(n * epochs)])
+        return g, out if inits > 1 else out[0]
 
 
 @pytest.mark.parametrize(("seed", "graph_seed"), [(7, None), (None, 3), (11, 5)])
-def test_seeded_shuffle_multiset_and_determinism(tf1, seed, graph_seed):
+def test_seeded_shuffle_is_tfs_order(tf1, seed, graph_seed):
+    """Each epoch of a reshuffling shuffle takes new seeds from the dataset's seed generator, as TF's."""
     tg, theirs = _shuffled(tf1, seed, graph_seed)
     mg, ours = _shuffled(tm, seed, graph_seed)
     assert _nodes(mg) == _nodes(tg)
-    for epoch in range(3):
-        assert sorted(ours[50 * epoch : 50 * (epoch + 1)]) == sorted(theirs[50 * epoch : 50 * (epoch + 1)])
-    assert _shuffled(tm, seed, graph_seed)[1] == ours  # the same order on every run
-    assert ours[:50] != ours[50:100]  # reshuffled each epoch
-    assert ours[:50] != list(range(50))
+    assert ours == theirs
+    assert ours[:50] != ours[50:100] and ours[:50] != list(range(50))
 
 
-def test_shuffle_without_reshuffle_repeats_the_order():
-    _, ours = _shuffled(tm, 4, reshuffle=False)
+@pytest.mark.parametrize(
+    ("n", "buffer_size", "seed", "reshuffle"),
+    [(10, 4, 1, True), (10, 4, 1, False), (30, 100, 3, True), (20, 1, 5, True), (100, 10, -11, False), (64, 64, 2**40, True)],
+)
+def test_shuffle_buffers_and_seeds_as_tf(tf1, n, buffer_size, seed, reshuffle):
+    """Buffers smaller than, equal to and larger than the input, no shuffle at all (1), negative and 64-bit
+    seeds; a re-initialized iterator starts the seed generator again."""
+    theirs = _shuffled(tf1, seed, n=n, buffer_size=buffer_size, epochs=2, reshuffle=reshuffle, inits=2)[1]
+    ours = _shuffled(tm, seed, n=n, buffer_size=buffer_size, epochs=2, reshuffle=reshuffle, inits=2)[1]
+    assert ours == theirs
+    assert ours[0] == ours[1]
+    assert (ours[0][:n] == ours[0][n:]) == (not reshuffle or buffer_size == 1)
+
+
+def test_shuffled_batches_are_tfs(tf1):
+    """from_tensor_slices -> shuffle -> repeat -> batch runs on row indices here; the batches are TF's."""
+
+    def run(tf):
+        with tf.Graph().as_default():
+            tf.set_random_seed(9)
+            data = _data(tf).Dataset.from_tensor_slices((X, Y)).shuffle(6).repeat(2).batch(3)
+            iterator = _v1data(tf).make_initializable_iterator(data)
+            nxt = iterator.get_next()
+            with tf.Session() as sess:
+                sess.run(iterator.initializer)
+                return [sess.run(nxt) for _ in range(7)]
+
+    for (tx, ty), (mx, my) in zip(run(tf1), run(tm)):
+        np.testing.assert_array_equal(mx, tx)
+        np.testing.assert_array_equal(my, ty)
+
+
+@pytest.mark.parametrize(("n", "buffer_size", "count", "seed"), [(10, 4, 3, 2), (10, 25, 4, 2), (30, 8, 2, 4), (5, 3, None, 9)])
+def test_shuffle_and_repeat_is_tfs_order(tf1, n, buffer_size, count, seed):
+    """TF 2.21's ShuffleAndRepeatDataset drains each epoch before the next and reseeds it from the seed
+    generator, as shuffle().repeat() does."""
+
+    def run(tf):
+        with tf.Graph().as_default():
+            shuffle_and_repeat = _data(tf).experimental.shuffle_and_repeat(buffer_size, count, seed=seed)
+            data = _data(tf).Dataset.range(n).apply(shuffle_and_repeat)
+            iterator = _v1data(tf).make_initializable_iterator(data)
+            get = iterator.get_next()
+            with tf.Session() as sess:
+                sess.run(iterator.initializer)
+                return [int(sess.run(get)) for _ in range(n * (count or 6))]
+
+    assert run(tm) == run(tf1)
+
+
+def test_unseeded_shuffle_without_reshuffle_repeats_its_order():
+    """Seeds (0, 0) draw two random seeds once per dataset (TF's RandomSeeds): without reshuffling every
+    epoch has that one order."""
+    _, ours = _shuffled(tm, None, reshuffle=False)
     assert ours[:50] == ours[50:100] == ours[100:] != list(range(50))
-
-
-def test_shuffle_and_repeat_is_seeded():
-    def run():
-        with tm.Graph().as_default():
-            dataset = tm.data.Dataset.range(10).apply(tm.data.experimental.shuffle_and_repeat(4, 3, seed=2))
-            nxt = tm.data.make_initializable_iterator(dataset)
-            get = nxt.get_next()
-            with tm.Session() as sess:
-                sess.run(nxt.initializer)
-                return [int(sess.run(get)) for _ in range(30)]
-
-    first = run()
-    assert first == run() and sorted(first) == sorted(list(range(10)) * 3)
 
 
 def test_reinitializable_and_feedable_iterators(tf1):

@@ -65,25 +65,11 @@ def test_index_pipeline_gives_the_element_paths_order(case):
         assert sorted(rows.tolist()) == list(range(n)) and rows.tolist() != list(range(n))
 
 
-def _reference_shuffle(items, buffer_size, rng):
-    """TF's shuffle buffer written plainly: one uniform draw per step."""
-    buffer, out = [], []
-    for item in items:
-        if len(buffer) < buffer_size:
-            buffer.append(item)
-            continue
-        j = int(rng.random() * len(buffer))
-        out.append(buffer[j])
-        buffer[j] = item
-    while buffer:
-        j = int(rng.random() * len(buffer))
-        buffer[j], buffer[-1] = buffer[-1], buffer[j]
-        out.append(buffer.pop())
-    return out
-
-
 @pytest.mark.parametrize(("n", "size"), [(5000, 300), (200, 1), (3000, 3000), (100, 1000), (10_000, 4097)])
-def test_chunked_shuffle_draws_as_one_draw_per_step(n, size):
+def test_chunked_shuffle_is_the_element_shuffle(n, size):
+    """The index path hands on TF's shuffle of the row numbers (the pass's seeds from the seed generator)."""
     spec = _pipeline(n, [_shuffle(size, seed=9)], 256, strings=False)
     rows = torch.cat([b[0] for b in data_pipeline.elements(spec)]).tolist()
-    assert rows == _reference_shuffle(range(n), size, data_pipeline._seed_rng(9, 5, 0))
+    seeds = data_pipeline._pass_seeds({"seed": 9, "seed2": 5, "reshuffle": True})
+    assert rows == list(data_pipeline._shuffle_buffer(iter(range(n)), size, seeds))
+    assert sorted(rows) == list(range(n)) and (rows != list(range(n))) == (size > 1)

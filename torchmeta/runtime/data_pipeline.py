@@ -15,14 +15,18 @@ for strings). Two things make it fast enough to feed a training step:
 
 Errors raised while producing (a corrupt record, a failing map function) surface at ``get_next`` as
 the same OpError; the end of the data is OutOfRangeError("End of sequence"), as in TensorFlow.
-Shuffles are seeded by (seed, seed2) with numpy's generator: a fixed seed gives the same order on
-every run (TensorFlow's own Philox stream is not reproduced; orders differ from TF's).
+Shuffles are TensorFlow 2.21's, element for element: each pass over a ShuffleDataset (each epoch of a
+repeat or of ShuffleAndRepeat) takes its seeds from the dataset's seed generator (the Philox stream of
+(seed, seed2), two words per pass, when reshuffling; (seed, seed2) itself otherwise), and emits from a
+ring buffer of ``buffer_size`` elements the one at ``start + word % size``, a word of the pass's Philox
+stream (shuffle_dataset_op.cc, random_seed_ops.cc).
 """
 
 from __future__ import annotations
 
 import itertools
 import queue as queue_lib
+import secrets
 import threading
 
 import numpy as np
@@ -31,6 +35,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.io import tfrecord
+from torchmeta.ops.philox import Philox, as_uint32
 
 __all__ = ["Pipeline", "make_pipeline", "elements"]
 
@@ -63,103 +68,72 @@ def _row(component, i: int):
     return component[i]
 
 
-def _seed_rng(seed: int, seed2: int, epoch: int):
+def _pass_seeds(args) -> tuple[int, int]:
+    """The seeds of this pass over a shuffle: TF's RandomSeeds (0, 0 -> two random 64-bit seeds, drawn once
+    per dataset) then its RandomSeedGenerator (words 2k, 2k + 1 of their Philox stream for pass k) when
+    reshuffling, or its FixedSeedGenerator (the seeds themselves)."""
+    seed, seed2 = args["seed"], args["seed2"]
     if seed == 0 and seed2 == 0:
-        return np.random.default_rng()
-    return np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, seed2 & 0xFFFFFFFFFFFFFFFF, epoch])
+        if "_random_seeds" not in args:
+            args["_random_seeds"] = (secrets.randbits(64), secrets.randbits(64))
+        seed, seed2 = args["_random_seeds"]
+    k = _next_iteration(args)
+    if not args["reshuffle"]:
+        return seed, seed2
+    first, second = as_uint32(Philox.from_seeds(seed, seed2).uint32(2, start=2 * k)).tolist()
+    return first, second
 
 
-class _Draws:
-    """Uniform floats in [0, 1) from ``rng``, drawn in bulk, handed out one by one or as arrays (in order)."""
-
-    def __init__(self, rng, chunk: int = 4096):
-        self._rng = rng
-        self._chunk = chunk
-        self._buf = np.empty(0)
-        self._pos = 0
-
-    def take(self, k: int) -> np.ndarray:
-        out = []
-        while k > 0:
-            if self._pos == len(self._buf):
-                self._buf, self._pos = self._rng.random(max(self._chunk, k)), 0
-            n = min(k, len(self._buf) - self._pos)
-            out.append(self._buf[self._pos : self._pos + n])
-            self._pos += n
-            k -= n
-        return out[0] if len(out) == 1 else np.concatenate(out)
-
-    def next(self) -> float:
-        if self._pos == len(self._buf):
-            self._buf, self._pos = self._rng.random(self._chunk), 0
-        value = float(self._buf[self._pos])
-        self._pos += 1
-        return value
+def _philox_words(seed: int, seed2: int):
+    """TF's SingleSampleAdapter<PhiloxRandom>(seed, seed2): its 32-bit words as Python ints, generated in
+    growing chunks (a short pass pays for few blocks, a long one for one call per 4,096 words)."""
+    position = Philox.from_seeds(seed, seed2)
+    blocks = 16
+    while True:
+        yield from as_uint32(position.blocks(blocks)).reshape(-1).tolist()
+        position = position.skip(blocks)
+        blocks = min(blocks * 2, 1024)
 
 
-def _shuffle_buffer(source, buffer_size: int, rng):
-    """TF's shuffle: keep ``buffer_size`` elements, emit a uniformly chosen one and refill its place; at the
-    end, emit the rest in random order (each pick swapped with the last element)."""
-    draws = _Draws(rng)
-    buffer = []
+def _shuffle_buffer(source, buffer_size: int, seeds):
+    """One pass of TF's shuffle: a ring buffer of ``buffer_size`` slots filled in input order; once full (and
+    at the end of the input) it emits slot ``start + word % size`` and moves the oldest element there."""
+    words = _philox_words(*seeds)
+    ring = []
+    start = end = 0
+
+    def draw():
+        nonlocal start
+        index = (start + next(words) % (end - start)) % buffer_size
+        oldest = start % buffer_size
+        out, ring[index], ring[oldest] = ring[index], ring[oldest], None
+        start += 1
+        return out
+
     for item in source:
-        if len(buffer) < buffer_size:
-            buffer.append(item)
-            continue
-        j = int(draws.next() * len(buffer))
-        out, buffer[j] = buffer[j], item
-        yield out
-    yield from _drain(buffer, draws)
+        slot = end % buffer_size
+        if slot == len(ring):  # filling the ring for the first time (or a buffer larger than the input)
+            ring.append(item)
+        else:
+            ring[slot] = item
+        end += 1
+        if end - start == buffer_size:
+            yield draw()
+    while end > start:
+        yield draw()
 
 
-def _drain(buffer: list, draws):
-    """The buffer's elements in random order: pick ``j = int(u * len)``, swap it with the last, pop; the picks
-    of all steps are computed at once (the same floats, in the same order, as one draw per step)."""
-    n = len(buffer)
-    if n == 0:
-        return
-    picks = (draws.take(n) * np.arange(n, 0, -1)).astype(np.int64).tolist()
+def _shuffle_index_chunks(chunks, buffer_size: int, seeds, out_chunk: int = 4096):
+    """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks."""
+    rows = itertools.chain.from_iterable(chunk.tolist() for chunk in chunks)
     out = []
-    for j in picks:
-        buffer[j], buffer[-1] = buffer[-1], buffer[j]
-        out.append(buffer.pop())
-    yield from out
-
-
-def _shuffle_index_chunks(chunks, buffer_size: int, rng):
-    """``_shuffle_buffer`` over row numbers, vectorized: the same order from the same draws, chunk by chunk.
-
-    While the buffer is full, k consecutive steps draw slots j_1..j_k at once; step t emits what slot j_t
-    holds at that time: the input written there by the latest earlier step of the chunk with the same slot,
-    or else the buffer's content before the chunk.
-    """
-    draws = _Draws(rng)
-    buffer = np.empty(0, dtype=np.int64)
-    for chunk in chunks:
-        chunk = np.asarray(chunk, dtype=np.int64)
-        room = buffer_size - len(buffer)
-        if room > 0:
-            buffer = np.concatenate([buffer, chunk[:room]])
-            chunk = chunk[room:]
-        if len(chunk) == 0:
-            continue
-        k = len(chunk)
-        slots = (draws.take(k) * buffer_size).astype(np.int64)
-        steps = np.arange(k)
-        order = np.lexsort((steps, slots))
-        sorted_slots = slots[order]
-        same = np.empty(k, dtype=bool)
-        same[0] = False
-        same[1:] = sorted_slots[1:] == sorted_slots[:-1]
-        previous = np.full(k, -1, dtype=np.int64)
-        previous[order[1:]] = np.where(same[1:], order[:-1], -1)
-        yield np.where(previous >= 0, chunk[np.maximum(previous, 0)], buffer[slots])
-        last = np.ones(k, dtype=bool)
-        last[:-1] = sorted_slots[1:] != sorted_slots[:-1]
-        buffer[sorted_slots[last]] = chunk[order[last]]
-    rest = list(_drain(buffer.tolist(), draws))
-    if rest:
-        yield np.asarray(rest, dtype=np.int64)
+    for row in _shuffle_buffer(rows, buffer_size, seeds):
+        out.append(row)
+        if len(out) == out_chunk:
+            yield np.asarray(out, dtype=np.int64)
+            out = []
+    if out:
+        yield np.asarray(out, dtype=np.int64)
 
 
 def _next_iteration(args) -> int:
@@ -296,10 +270,10 @@ class _Executor:
     def _ShuffleDataset(self, spec):
         a = spec.args
         for _ in _epochs(a["count"]):
-            rng = _seed_rng(a["seed"], a["seed2"], _next_iteration(a) if a["reshuffle"] else 0)
+            seeds = _pass_seeds(a)
             size = a["buffer_size"] if a["buffer_size"] > 0 else 1 << 62
             empty = True
-            for element in _shuffle_buffer(self.elements(spec.inputs[0]), size, rng):
+            for element in _shuffle_buffer(self.elements(spec.inputs[0]), size, seeds):
                 empty = False
                 yield element
             if empty:
@@ -608,13 +582,12 @@ def _wrap(link, make_input):
 
     def shuffle():
         for _ in _epochs(a["count"]):
-            rng = _seed_rng(a["seed"], a["seed2"], _next_iteration(a) if a["reshuffle"] else 0)
+            seeds = _pass_seeds(a)
             size = a["buffer_size"] if a["buffer_size"] > 0 else 1 << 62
             empty = True
-            for chunk in _shuffle_index_chunks(make_input(), size, rng):
-                if len(chunk):
-                    empty = False
-                    yield chunk
+            for chunk in _shuffle_index_chunks(make_input(), size, seeds):
+                empty = False
+                yield chunk
             if empty:
                 return
 
