@@ -136,7 +136,14 @@ def test_seeded_shuffle_is_tfs_order(tf1, seed, graph_seed):
 
 @pytest.mark.parametrize(
     ("n", "buffer_size", "seed", "reshuffle"),
-    [(10, 4, 1, True), (10, 4, 1, False), (30, 100, 3, True), (20, 1, 5, True), (100, 10, -11, False), (64, 64, 2**40, True)],
+    [
+        (10, 4, 1, True),
+        (10, 4, 1, False),
+        (30, 100, 3, True),
+        (20, 1, 5, True),
+        (100, 10, -11, False),
+        (64, 64, 2**40, True),
+    ],
 )
 def test_shuffle_buffers_and_seeds_as_tf(tf1, n, buffer_size, seed, reshuffle):
     """Buffers smaller than, equal to and larger than the input, no shuffle at all (1), negative and 64-bit
@@ -166,7 +173,9 @@ def test_shuffled_batches_are_tfs(tf1):
         np.testing.assert_array_equal(my, ty)
 
 
-@pytest.mark.parametrize(("n", "buffer_size", "count", "seed"), [(10, 4, 3, 2), (10, 25, 4, 2), (30, 8, 2, 4), (5, 3, None, 9)])
+@pytest.mark.parametrize(
+    ("n", "buffer_size", "count", "seed"), [(10, 4, 3, 2), (10, 25, 4, 2), (30, 8, 2, 4), (5, 3, None, 9)]
+)
 def test_shuffle_and_repeat_is_tfs_order(tf1, n, buffer_size, count, seed):
     """TF 2.21's ShuffleAndRepeatDataset drains each epoch before the next and reseeds it from the seed
     generator, as shuffle().repeat() does."""

@@ -88,6 +88,41 @@ def test_same_batches_as_tf_from_tf_records(tf1, record_files):
     assert ours[0][2][0].decode().endswith("data-0.tfrecord:0")  # TF's reader keys: file:offset
 
 
+@pytest.mark.parametrize("allow_smaller_final_batch", [False, True])
+def test_shuffle_batch_gives_tfs_batches(tf1, allow_smaller_final_batch):
+    """tf.train.shuffle_batch's queue fed by its runner's enqueue op run step by step (a running QueueRunner
+    thread makes the queue's size at each dequeue a matter of timing, in TF too): TF's batches."""
+
+    def run(tf):
+        with tf.Graph().as_default():
+            tf.set_random_seed(5)
+            x = tf.placeholder(tf.float32, [2], name="x")
+            label = tf.placeholder(tf.int64, [], name="label")
+            batch = tf.train.shuffle_batch(
+                [x, label], 4, capacity=30, min_after_dequeue=6, allow_smaller_final_batch=allow_smaller_final_batch
+            )
+            (runner,) = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)
+            got = []
+            with tf.Session() as sess:
+                for k in range(25):
+                    sess.run(runner.enqueue_ops[0], {x: [k, -k], label: k})
+                    if k % 4 == 3 and k > 10:  # 12 queued: 4 taken, min_after_dequeue + 2 stay
+                        got.append(sess.run(batch))
+                sess.run(runner.close_op)
+                try:
+                    while True:
+                        got.append(sess.run(batch))
+                except Exception as e:  # OutOfRangeError of either framework
+                    assert type(e).__name__ == "OutOfRangeError"
+            return got
+
+    theirs, ours = run(tf1), run(tm)
+    assert len(ours) == len(theirs) == (7 if allow_smaller_final_batch else 6)
+    for (ox, ol), (tx, tl) in zip(ours, theirs):
+        np.testing.assert_array_equal(ox, tx)
+        np.testing.assert_array_equal(ol, tl)
+
+
 def test_shuffle_batch_draws_every_record_at_most_once_per_epoch(tf1, record_files):
     def run():
         with tm.Graph().as_default():

@@ -132,23 +132,36 @@ def test_same_values_and_errors_as_tf(tf1):
             np.testing.assert_array_equal(ov, tv)
 
 
-def test_random_shuffle_queue_seeded_multiset_and_deterministic():
-    def run():
-        with tm.Graph().as_default():
-            q = tm.RandomShuffleQueue(20, 5, [tm.int32], shapes=[[]], seed=3)
-            enq = q.enqueue_many([np.arange(20, dtype=np.int32)])
-            out = q.dequeue_many(5)
-            with tm.Session() as sess:
-                sess.run(enq)
-                got = [sess.run(out) for _ in range(3)]  # 15 taken while 5 stay buffered
-                sess.run(q.close())
-                got.append(sess.run(q.dequeue_up_to(10)))  # closed: the rest, min_after_dequeue ignored
-                return np.concatenate(got)
+@pytest.mark.parametrize(("seed", "graph_seed"), [(3, None), (None, 8), (2**40 + 5, 1)])
+def test_random_shuffle_queue_dequeues_in_tfs_order(tf1, seed, graph_seed):
+    """Element ``word % size`` of the queue's Philox stream, the last element taking its place, as TF's kernel."""
 
-    first, second = run(), run()
-    assert sorted(first.tolist()) == list(range(20))
-    np.testing.assert_array_equal(first, second)
-    assert first.tolist() != list(range(20))
+    def run(tf):
+        with tf.Graph().as_default():
+            if graph_seed is not None:
+                tf.set_random_seed(graph_seed)
+            q = tf.RandomShuffleQueue(40, 5, [tf.int32, tf.string], shapes=[[], []], seed=seed)
+            values = tf.placeholder(tf.int32, [None])
+            names = tf.placeholder(tf.string, [None])
+            enq = q.enqueue_many([values, names])
+            out = q.dequeue_many(5)
+            with tf.Session() as sess:
+                sess.run(enq, {values: np.arange(20), names: [b"%d" % i for i in range(20)]})
+                got = [sess.run(out) for _ in range(2)]
+                sess.run(enq, {values: np.arange(100, 117), names: [b"%d" % i for i in range(100, 117)]})
+                got += [sess.run(out) for _ in range(3)]
+                got.append(sess.run(q.dequeue()))
+                sess.run(q.close())
+                got.append(sess.run(q.dequeue_up_to(40)))  # closed: the rest, min_after_dequeue ignored
+                return got
+
+    theirs, ours = run(tf1), run(tm)
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o[0], t[0])
+        np.testing.assert_array_equal(o[1], t[1])
+    order = np.concatenate([np.atleast_1d(o[0]) for o in ours]).tolist()
+    assert sorted(order) == sorted([*range(20), *range(100, 117)]) and order[:5] != list(range(5))
 
 
 def test_min_after_dequeue_blocks_until_closed():

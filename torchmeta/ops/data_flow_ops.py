@@ -12,6 +12,7 @@ fails marks its queue failed: its blocked and later dequeues raise that error in
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 
 import numpy as np
@@ -24,6 +25,7 @@ from torchmeta.framework.registry import no_registered_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import resource_key, session_resource
+from torchmeta.ops.philox import Philox, single_samples
 
 __all__ = ["Queue", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue"]
 
@@ -270,25 +272,31 @@ class PaddingFIFOQueue(Queue):
 
 
 class RandomShuffleQueue(Queue):
-    """Dequeues uniformly random elements once more than ``min_after_dequeue`` are queued (or it is closed)."""
+    """Dequeues random elements once more than ``min_after_dequeue`` are queued (or it is closed), in TF's
+    order: element ``word % size`` of TF's ``SingleSampleAdapter<PhiloxRandom>(seed, seed2)`` stream, whose
+    place the last element takes (random_shuffle_queue_op.cc)."""
 
     kind = "RandomShuffleQueue"
 
     def __init__(self, node_name, component_types, shapes, capacity, min_after_dequeue, seed, seed2):
         super().__init__(node_name, component_types, shapes, capacity)
         self.min_after_dequeue = min_after_dequeue
-        # TF seeds from (seed, seed2), drawing fresh randomness when both are 0.
-        self._rng = np.random.default_rng(None if seed == 0 and seed2 == 0 else [seed, seed2])
+        if seed == 0 and seed2 == 0:  # TF's random::New64() for both
+            seed, seed2 = secrets.randbits(64), secrets.randbits(64)
+        self._words = single_samples(Philox.from_seeds(seed, seed2))
 
     def _ready(self, n: int) -> bool:
         return self._closed or len(self._items) >= n + self.min_after_dequeue
 
     def _take(self, n: int) -> list:
         taken = []
+        items = self._items
         for _ in range(n):
-            j = int(self._rng.integers(len(self._items)))
-            self._items[j], self._items[-1] = self._items[-1], self._items[j]
-            taken.append(self._items.pop())
+            j = next(self._words) % len(items)
+            taken.append(items[j])
+            last = items.pop()
+            if j < len(items):
+                items[j] = last
         return taken
 
 

@@ -13,6 +13,10 @@ The engine every random op draws from; its Python API is small on purpose (tf.da
 ``Philox.uint32(n, device, start=0)``
     the single-sample stream (TF's ``SingleSampleAdapter`` over this generator): 32-bit words
     ``start .. start + n`` in order, i.e. the blocks flattened.
+``single_samples(generator)``
+    the same stream one word at a time (Python ints in [0, 2**32), computed in growing chunks): what TF's
+    ``SingleSampleAdapter<PhiloxRandom>::operator()`` returns call after call (tf.data's shuffles, the
+    RandomShuffleQueue).
 ``GuardedPhilox(seed, seed2)``
     TF's ``GuardedPhiloxRandom``: a per-op, thread-safe generator. ``reserve_samples128(n)`` returns the
     current position and skips ``n`` blocks past it; ``reserve_random_outputs(count, multiplier)`` reserves
@@ -35,7 +39,7 @@ import torch
 
 from torchmeta.ops import philox_native
 
-__all__ = ["Philox", "GuardedPhilox", "as_uint32", "MASK32"]
+__all__ = ["Philox", "GuardedPhilox", "as_uint32", "single_samples", "MASK32"]
 
 MASK32 = 0xFFFFFFFF
 _MASK64 = (1 << 64) - 1
@@ -129,6 +133,16 @@ class Philox:
         words = self.skip(first).blocks(count, device).reshape(-1)
         offset = start - 4 * first
         return words[offset : offset + n]
+
+
+def single_samples(generator: Philox):
+    """TF's ``SingleSampleAdapter`` over ``generator``: an endless iterator of its 32-bit words (Python ints),
+    in order. A short use pays for a few blocks; a long one makes one call per 4,096 words."""
+    blocks = 16
+    while True:
+        yield from as_uint32(generator.blocks(blocks)).reshape(-1).tolist()
+        generator = generator.skip(blocks)
+        blocks = min(blocks * 2, 1024)
 
 
 def _blocks_numpy(key: int, counter: int, n: int, offsets) -> np.ndarray:

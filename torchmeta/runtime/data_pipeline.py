@@ -35,7 +35,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.io import tfrecord
-from torchmeta.ops.philox import Philox, as_uint32
+from torchmeta.ops.philox import Philox, as_uint32, single_samples
 
 __all__ = ["Pipeline", "make_pipeline", "elements"]
 
@@ -84,21 +84,10 @@ def _pass_seeds(args) -> tuple[int, int]:
     return first, second
 
 
-def _philox_words(seed: int, seed2: int):
-    """TF's SingleSampleAdapter<PhiloxRandom>(seed, seed2): its 32-bit words as Python ints, generated in
-    growing chunks (a short pass pays for few blocks, a long one for one call per 4,096 words)."""
-    position = Philox.from_seeds(seed, seed2)
-    blocks = 16
-    while True:
-        yield from as_uint32(position.blocks(blocks)).reshape(-1).tolist()
-        position = position.skip(blocks)
-        blocks = min(blocks * 2, 1024)
-
-
 def _shuffle_buffer(source, buffer_size: int, seeds):
     """One pass of TF's shuffle: a ring buffer of ``buffer_size`` slots filled in input order; once full (and
     at the end of the input) it emits slot ``start + word % size`` and moves the oldest element there."""
-    words = _philox_words(*seeds)
+    words = single_samples(Philox.from_seeds(*seeds))
     ring = []
     start = end = 0
 
