@@ -85,6 +85,7 @@ from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
 from torchmeta.api.partitioned_variables import *  # noqa: F403
+from torchmeta.api.random_crop_ops import random_crop  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401

@@ -1,6 +1,6 @@
 """Random functions: TF 2.21's graphs and seed attrs node for node, TF's numbers for the same program
-(graph seed, op seeds, successive runs), TF's seeding semantics across runs and sessions, and a seeded
-MLP with dropout that trains to TF's losses."""
+(graph seed, op seeds, successive runs), TF's seeding semantics across runs and sessions, a seeded
+MLP with dropout that trains to TF's losses, and random_crop."""
 
 from __future__ import annotations
 
@@ -356,3 +356,63 @@ def test_to_module_draws_the_session_numbers():
     for forward, run in zip(forwards, runs):
         for f, r in zip(forward, run):
             np.testing.assert_array_equal(f.detach().numpy(), r)
+
+
+# ---------------------------------------------------------------------------------------------
+# random_crop (python/ops/random_crop_ops.py)
+
+CROP_CASES = {
+    "image-op-seed": (
+        None,
+        lambda tf: tf.random_crop(tf.constant(np.arange(5 * 7 * 3).reshape(5, 7, 3)), [3, 4, 3], seed=4),
+    ),
+    "graph-seed-named": (
+        11,
+        lambda tf: tf.image.random_crop(
+            tf.constant(np.arange(60, dtype=np.float32).reshape(6, 10)), [2, 5], name="crop"
+        ),
+    ),
+    "full-size-and-batch": (
+        3,
+        lambda tf: [
+            tf.random_crop(tf.constant(np.arange(24).reshape(2, 3, 4)), tf.constant([2, 3, 4])),
+            tf.random_crop(tf.constant(np.arange(2 * 8 * 8).reshape(2, 8, 8, 1).astype(np.uint8)), [2, 3, 3, 1]),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CROP_CASES))
+def test_random_crop_is_tfs(tf1, case):
+    """TF's graph node for node (Assert, control_dependency, RandomUniformInt % limit, Slice) and TF's crops,
+    run after run."""
+    graph_seed, build = CROP_CASES[case]
+    results = {}
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            if graph_seed is not None:
+                fw.set_random_seed(graph_seed)
+            out = build(fw)
+            with fw.Session(graph=g) as sess:
+                results[fw] = (_node_defs(g), [sess.run(out) for _ in range(4)])
+    assert results[tm][0] == results[tf1][0]
+    for ours, theirs in zip(results[tm][1], results[tf1][1]):
+        for o, t in zip(ours if isinstance(ours, list) else [ours], theirs if isinstance(theirs, list) else [theirs]):
+            assert o.shape == t.shape and o.dtype == t.dtype
+            np.testing.assert_array_equal(o, t)
+
+
+def test_random_crop_larger_than_value_fails_as_tf(tf1):
+    import tensorflow
+
+    messages = []
+    for fw, error in ((tf1, tensorflow.errors.InvalidArgumentError), (tm, tm.errors.InvalidArgumentError)):
+        with fw.Graph().as_default():
+            value = fw.placeholder(fw.float32, [None, 4])
+            crop = fw.random_crop(value, [3, 2], seed=1)
+            with fw.Session() as sess, pytest.raises(error) as caught:
+                sess.run(crop, {value: np.zeros((2, 4), np.float32)})
+            messages.append([line for line in caught.value.message.split("\n") if "Need value.shape" in line])
+    assert messages[0] == ["assertion failed: [Need value.shape >= size, got ] [2 4] [3 2]"]
+    assert messages[1] == messages[0]
