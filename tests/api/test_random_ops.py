@@ -341,6 +341,38 @@ def test_seeded_mlp_with_dropout_trains_like_tf(tf1):
     assert their_losses[-1] < their_losses[0]
 
 
+def test_tfs_own_mlp_graph_with_dropout_trains_here_to_tfs_losses(tf1, tmp_path):
+    """The graph TF built (seed attrs, dropout, GradientDescent), exported as a MetaGraph and imported here:
+    the same initial weights and dropout masks, so 20 steps give TF's losses."""
+    data = np.random.default_rng(5)
+    features = data.standard_normal((64, 20)).astype(np.float32)
+    labels = data.integers(0, 5, 64)
+    g = tf1.Graph()
+    with g.as_default():
+        tf1.set_random_seed(7)
+        x = tf1.placeholder(tf1.float32, [None, 20], name="x")
+        y = tf1.placeholder(tf1.int64, [None], name="y")
+        w1 = tf1.Variable(tf1.truncated_normal([20, 32], stddev=0.3), name="w1")
+        hidden = tf1.nn.dropout(tf1.nn.relu(tf1.matmul(x, w1)), rate=0.4)
+        w2 = tf1.Variable(tf1.random_uniform([32, 5], -0.3, 0.3), name="w2")
+        logits = tf1.matmul(hidden, w2)
+        loss = tf1.reduce_mean(tf1.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits), name="loss")
+        tf1.train.GradientDescentOptimizer(0.5).minimize(loss, name="train")
+        init = tf1.global_variables_initializer()
+        tf1.train.export_meta_graph(str(tmp_path / "mlp.meta"))
+        with tf1.Session(graph=g) as sess:
+            sess.run(init)
+            their_w1 = sess.run(w1)
+            theirs = [sess.run(["train", "loss:0"], {x: features, y: labels})[1] for _ in range(20)]
+    with tm.Graph().as_default() as mg:
+        tm.train.import_meta_graph(str(tmp_path / "mlp.meta"))
+        with tm.Session(graph=mg) as sess:
+            sess.run(tm.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run("w1:0"), their_w1)
+            ours = [sess.run(["train", "loss:0"], {"x:0": features, "y:0": labels})[1] for _ in range(20)]
+    np.testing.assert_allclose(ours, theirs, rtol=2e-5)
+
+
 def test_to_module_draws_the_session_numbers():
     """A module keeps each random op's stream: its forward calls draw what successive Session.run calls draw."""
     import torch
