@@ -168,3 +168,91 @@ def test_bad_image_data_is_invalid_argument(tf1):
                 sess.run(tm.image.decode_jpeg(s), {s: b"\xff\xd8 truncated"})
             with pytest.raises(errors.InvalidArgumentError, match="Unknown image file format"):
                 sess.run(tm.image.decode_image(s), {s: b"????"})
+
+
+_IMAGE = _rng.integers(0, 256, (4, 5, 3)).astype(np.uint8)
+_BATCH = _rng.standard_normal((6, 4, 5, 2)).astype(np.float32)
+
+FLIP_CASES = {
+    "flips-3d-static": (None, lambda tf: [tf.image.flip_left_right(_IMAGE), tf.image.flip_up_down(_IMAGE)], None),
+    "flips-4d-unknown-dims": (
+        None,
+        lambda tf: (lambda x: [tf.image.flip_left_right(x), tf.image.flip_up_down(x)])(
+            tf.placeholder(tf.float32, [None, None, 5, 2], name="images")
+        ),
+        _BATCH,
+    ),
+    "random-flips-3d-op-seeds": (
+        None,
+        lambda tf: [
+            tf.image.random_flip_left_right(_IMAGE, seed=3),
+            tf.image.random_flip_up_down(tf.constant(_IMAGE, name="image"), seed=4),
+        ],
+        None,
+    ),
+    "random-flips-4d-graph-seed": (
+        21,
+        lambda tf: [tf.image.random_flip_left_right(_BATCH), tf.image.random_flip_up_down(_BATCH)],
+        None,
+    ),
+    "random-flip-unknown-inner-dims": (
+        8,
+        lambda tf: tf.image.random_flip_left_right(tf.placeholder(tf.float32, [None, None, 2], name="image")),
+        _BATCH[0],
+    ),
+    "random-flip-unknown-rank": (
+        8,
+        lambda tf: tf.image.random_flip_up_down(tf.placeholder(tf.float32, None, name="image")),
+        _BATCH,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FLIP_CASES))
+def test_flips_are_tfs(tf1, case):
+    """TF's graphs node for node (run-time asserts for unknown dims, the cond of an unknown rank, one
+    RandomUniform per image of a batch) and, seeded, TF's flips run after run."""
+    graph_seed, build, feed = FLIP_CASES[case]
+    results, graphs = [], []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            if graph_seed is not None:
+                fw.set_random_seed(graph_seed)
+            out = build(fw)
+            feeds = {} if feed is None else {g.get_tensor_by_name(("images" if "4d" in case else "image") + ":0"): feed}
+            with fw.Session() as sess:
+                results.append([sess.run(out, feeds) for _ in range(5)])
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    for ours, theirs in zip(results[1], results[0]):
+        for o, t in zip(ours if isinstance(ours, list) else [ours], theirs if isinstance(theirs, list) else [theirs]):
+            assert o.shape == t.shape and o.dtype == t.dtype
+            np.testing.assert_array_equal(o, t)
+
+
+def test_flip_shape_errors_as_tf(tf1):
+    for fw in (tf1, tm):
+        with fw.Graph().as_default():
+            with pytest.raises(ValueError, match=r"must be at least three-dimensional"):
+                fw.image.random_flip_left_right(np.zeros((3, 4), np.float32))
+            with pytest.raises(ValueError, match=r"must have either 3 or 4 dimensions"):
+                fw.image.random_flip_up_down(np.zeros((1, 2, 3, 4, 1), np.float32))
+            with pytest.raises(ValueError, match=r"inner 3 dims of 'image.shape' must be > 0"):
+                fw.image.flip_left_right(np.zeros((0, 2, 3), np.float32))
+
+
+def test_unknown_inner_dims_fail_at_run_time_as_tf(tf1):
+    import tensorflow
+
+    messages = []
+    for fw, error in ((tf1, tensorflow.errors.InvalidArgumentError), (tm, tm.errors.InvalidArgumentError)):
+        with fw.Graph().as_default():
+            image = fw.placeholder(fw.float32, [None, None, 3])
+            flipped = fw.image.random_flip_left_right(image, seed=1)
+            with fw.Session() as sess:
+                assert sess.run(flipped, {image: np.ones((1, 2, 3), np.float32)}).shape == (1, 2, 3)
+                with pytest.raises(error) as caught:
+                    sess.run(flipped, {image: np.zeros((0, 2, 3), np.float32)})
+        messages.append([line for line in caught.value.message.split("\n") if "inner 3 dims" in line])
+    assert messages[1] == messages[0] and len(messages[0]) == 1

@@ -11,7 +11,14 @@ from torchmeta.api.control_flow_assert import Assert
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 
-__all__ = ["assert_less", "assert_less_equal", "assert_greater", "assert_greater_equal", "assert_non_negative"]
+__all__ = [
+    "assert_less",
+    "assert_less_equal",
+    "assert_greater",
+    "assert_greater_equal",
+    "assert_non_negative",
+    "assert_positive",
+]
 
 
 def _maybe_constant_value_string(t):
@@ -84,3 +91,14 @@ def assert_non_negative(x, data=None, summarize=None, message=None, name=None):
             data = [message, "Condition x >= 0 did not hold element-wise:", f"x ({x.name}) = ", x]
         zero = convert_to_tensor(0, dtype=x.dtype)
         return assert_less_equal(zero, x, data=data, summarize=summarize)
+
+
+def assert_positive(x, data=None, summarize=None, message=None, name=None):
+    """``tf.assert_positive``: an op failing the run unless ``x > 0`` element-wise (``assert_less(0, x)``)."""
+    message = _message_prefix(message)
+    with name_scope(name, "assert_positive", [x, data]):
+        x = convert_to_tensor(x, name="x")
+        if data is None:
+            data = [message, "Condition x > 0 did not hold element-wise:", f"x ({x.name}) = ", x]
+        zero = convert_to_tensor(0, dtype=x.dtype)
+        return assert_less(zero, x, data=data, summarize=summarize)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 
 from torchmeta import dtypes
-from torchmeta.api import array_ops, math_ops
+from torchmeta.api import array_ops, check_ops, math_ops, random_ops
+from torchmeta.api import cond as cond_lib
 from torchmeta.api.control_flow_ops import with_dependencies
 from torchmeta.dtypes import DType
 from torchmeta.framework.graph import convert_to_tensor, name_scope
@@ -33,6 +34,10 @@ __all__ = [
     "resize_nearest_neighbor",
     "per_image_standardization",
     "convert_image_dtype",
+    "flip_left_right",
+    "flip_up_down",
+    "random_flip_left_right",
+    "random_flip_up_down",
 ]
 
 
@@ -212,6 +217,7 @@ resize = resize_images
 
 
 def _check_at_least_3d(image):
+    """TF's _CheckAtLeast3DImage(require_static=False): static errors, or run-time asserts for unknown dims."""
     shape = image.shape
     try:
         shape = shape.with_rank(3) if shape.rank is None else shape.with_rank_at_least(3)
@@ -219,11 +225,110 @@ def _check_at_least_3d(image):
         raise ValueError(f"'image' (shape {image.shape}) must be at least three-dimensional.") from None
     if any(d == 0 for d in shape.as_list()[-3:]):
         raise ValueError(f"inner 3 dims of 'image.shape' must be > 0: {shape}")
-    if not shape[-3:].is_fully_defined():
-        raise ValueError(
-            "per_image_standardization needs the inner 3 dims of 'image' known statically in torchmeta "
-            "(TensorFlow adds run-time assertions instead)"
-        )
+    if shape[-3:].is_fully_defined():
+        return []
+    return [
+        check_ops.assert_positive(array_ops.shape(image)[-3:], ["inner 3 dims of 'image.shape' must be > 0."]),
+        check_ops.assert_greater_equal(array_ops.rank(image), 3, message="'image' must be at least three-dimensional."),
+    ]
+
+
+def _fix_image_flip_shape(image, result):
+    if image.shape.rank is None:
+        result.set_shape([None, None, None])
+    else:
+        result.set_shape(image.shape)
+    return result
+
+
+def _flip(image, flip_index, scope_name):
+    with name_scope(None, scope_name, [image]):
+        image = convert_to_tensor(image, name="image")
+        image = with_dependencies(_check_at_least_3d(image), image)
+        rank = image.shape.rank
+
+        def f_rank3():
+            return _fix_image_flip_shape(image, array_ops.reverse(image, [flip_index]))
+
+        def f_rank4():
+            return array_ops.reverse(image, [flip_index + 1])
+
+        if rank is None:
+            return cond_lib.cond(math_ops.equal(array_ops.rank(image), 3), f_rank3, f_rank4)
+        if rank == 3:
+            return f_rank3()
+        if rank == 4:
+            return f_rank4()
+        raise ValueError(f"'image' (shape {image.shape})must have either 3 or 4 dimensions.")
+
+
+def _random_flip(image, flip_index, seed, scope_name):
+    with name_scope(None, scope_name, [image]) as scope:
+        image = convert_to_tensor(image, name="image")
+        image = with_dependencies(_check_at_least_3d(image), image)
+        rank = image.shape.rank
+
+        def f_rank3():
+            uniform_random = random_ops.random_uniform(shape=[], minval=0, maxval=1.0, seed=seed)
+            mirror_cond = math_ops.less(uniform_random, 0.5)
+            result = cond_lib.cond(
+                mirror_cond, lambda: array_ops.reverse(image, [flip_index]), lambda: image, name=scope
+            )
+            return _fix_image_flip_shape(image, result)
+
+        def f_rank4():
+            batch_size = array_ops.shape(image)[0]
+            uniform_random = random_ops.random_uniform(shape=[batch_size], minval=0, maxval=1.0, seed=seed)
+            flips = math_ops.round(array_ops.reshape(uniform_random, [batch_size, 1, 1, 1]))
+            flips = math_ops.cast(flips, image.dtype)
+            flipped_input = array_ops.reverse(image, [flip_index + 1])
+            return flips * flipped_input + (1 - flips) * image
+
+        if rank is None:
+            return cond_lib.cond(math_ops.equal(array_ops.rank(image), 3), f_rank3, f_rank4)
+        if rank == 3:
+            return f_rank3()
+        if rank == 4:
+            return f_rank4()
+        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+
+
+def flip_left_right(image):
+    """``tf.image.flip_left_right``: the width axis reversed (of one image or of a batch).
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D.
+    """
+    return _flip(image, 1, "flip_left_right")
+
+
+def flip_up_down(image):
+    """``tf.image.flip_up_down``: the height axis reversed (of one image or of a batch).
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D.
+    """
+    return _flip(image, 0, "flip_up_down")
+
+
+def random_flip_left_right(image, seed=None):
+    """``tf.image.random_flip_left_right``: each image flipped along its width with probability 1/2 (TF's
+    draws when seeded: one RandomUniform for an image, one per image for a batch).
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D.
+    """
+    return _random_flip(image, 1, seed, "random_flip_left_right")
+
+
+def random_flip_up_down(image, seed=None):
+    """``tf.image.random_flip_up_down``: each image flipped along its height with probability 1/2 (TF's draws
+    when seeded).
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D.
+    """
+    return _random_flip(image, 0, seed, "random_flip_up_down")
 
 
 def per_image_standardization(image):
@@ -234,8 +339,7 @@ def per_image_standardization(image):
     """
     with name_scope(None, "per_image_standardization", [image]) as scope:
         image = convert_to_tensor(image, name="image")
-        _check_at_least_3d(image)
-        image = with_dependencies([], image)
+        image = with_dependencies(_check_at_least_3d(image), image)
         image = math_ops.cast(image, dtype=DType.float32)
         num_pixels = math_ops.reduce_prod(array_ops.shape(image)[-3:])
         image_mean = math_ops.reduce_mean(image, axis=[-1, -2, -3], keepdims=True)
