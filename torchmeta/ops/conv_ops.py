@@ -369,6 +369,18 @@ def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, expli
     return (sh, sw), (dh, dw), tuple(pads)
 
 
+def _layout_like(ref, shape, data_format):
+    """An uninitialized NCHW-shaped tensor in the graph's memory layout (channels_last for NHWC).
+
+    convolution_backward reads only the shape and the memory format of the input it is given for an
+    input gradient; in channels_last it runs oneDNN's NHWC kernel on the NHWC data as it is and returns
+    an NHWC gradient, where an NCHW one (or a stride-0 expanded one) made it copy out_backprop to NCHW
+    and return an NCHW gradient, copied again by the next op.
+    """
+    fmt = torch.contiguous_format if data_format.startswith("NCHW") else torch.channels_last
+    return torch.empty(shape, dtype=ref.dtype, device=ref.device, memory_format=fmt)
+
+
 def _conv_input_grad(label, sizes, weight, out_backprop, groups, attrs):
     """The gradient of a convolution's NCHW input of ``sizes`` (data_format order), given its OIHW weight."""
     data_format = attrs["data_format"]
@@ -393,10 +405,10 @@ def _conv_input_grad(label, sizes, weight, out_backprop, groups, attrs):
         dy, weight = dy.double(), weight.double()
     symmetric = top == bottom and left == right
     if symmetric:
-        like = dy.new_empty(1).expand(n, depth, in_h, in_w)
+        like = _layout_like(dy, (n, depth, in_h, in_w), data_format)
         padding = [top, left]
     else:
-        like = dy.new_empty(1).expand(n, depth, in_h + top + bottom, in_w + left + right)
+        like = _layout_like(dy, (n, depth, in_h + top + bottom, in_w + left + right), data_format)
         padding = [0, 0]
     grad = torch.ops.aten.convolution_backward(
         dy, like, weight, None, stride, padding, dilation, False, [0, 0], groups, (True, False, False)
@@ -507,6 +519,65 @@ def conv2d_backprop_filter(
         "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
     )
     return grad.permute(2, 3, 1, 0)
+
+
+def conv2d_backprop_input_and_filter(
+    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """Conv2DBackpropInput and Conv2DBackpropFilter of one convolution in one ``convolution_backward``
+    call: (input gradient, filter gradient), each as its own op gives it.
+
+    Not an op: specialization (runtime/specialize.py) runs the two through it where TF's gradient graph
+    has them side by side (the same out_backprop, filter, input and attrs). oneDNN then reads
+    out_backprop once for both gradients.
+    """
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    c = 1 if data_format == "NCHW" else 3
+    in_depth, f_in = input.shape[c], filter.shape[2]
+    if f_in == 0 or in_depth % f_in:
+        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    x = _to_nchw(input, data_format)
+    dy = _to_nchw(out_backprop, data_format)
+    weight = filter.permute(3, 2, 0, 1)
+    stride, dilation, (top, bottom, left, right) = _backprop_pads(
+        "Conv2DCustomBackpropInput",
+        x.shape[2:],
+        weight.shape[2:],
+        dy.shape[2:],
+        strides,
+        dilations,
+        padding,
+        explicit_paddings,
+        data_format,
+    )
+    groups = in_depth // f_in
+    if x.numel() == 0 or dy.numel() == 0 or weight.numel() == 0 or not dy.is_floating_point():
+        sizes = list(input.shape)
+        return (
+            _conv_input_grad("Conv2DCustomBackpropInput", sizes, weight, out_backprop, groups, attrs),
+            _conv_filter_grad(
+                "Conv2DCustomBackpropFilter", input, tuple(weight.shape), out_backprop, groups, attrs
+            ).permute(2, 3, 1, 0),
+        )
+    symmetric = top == bottom and left == right
+    if not symmetric:
+        x = F.pad(x, (left, right, top, bottom))
+    dx, dw, _ = torch.ops.aten.convolution_backward(
+        dy,
+        x,
+        weight,
+        None,
+        stride,
+        [top, left] if symmetric else [0, 0],
+        dilation,
+        False,
+        [0, 0],
+        groups,
+        (True, True, False),
+    )
+    if not symmetric:
+        dx = dx[:, :, top : top + input.shape[2 if c == 1 else 1], left : left + input.shape[3 if c == 1 else 2]]
+    return _from_nchw(dx, data_format), dw.permute(2, 3, 1, 0)
 
 
 @register_gradient("Conv2D")
@@ -855,8 +926,14 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         x = F.pad(x, extra, value=low)
     _, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
     rows, cols = x.shape[2], x.shape[3]
-    flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
-    out = flat.view(n, depth, rows, cols)[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
+    if g.is_floating_point():  # torch's own kernel, in the layout of the data (channels_last for NHWC)
+        full = torch.ops.aten.max_pool2d_with_indices_backward(
+            g, x, (kh, kw), (sh, sw), (pad_h, pad_w), (1, 1), False, index
+        )
+    else:
+        flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
+        full = flat.view(n, depth, rows, cols)
+    out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
     return _from_nchw(out, data_format)
 
 
