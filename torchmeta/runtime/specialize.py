@@ -21,6 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops import conv_ops
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops
 
@@ -52,6 +53,9 @@ class Fusion:
     kernel: object
     inputs: list  # Tensors
     kwargs: dict
+    # The tensors the call returns, in order, when it computes the outputs of several ops (the op it is
+    # recorded for and ops in ``absorbed``); None: the op's own outputs.
+    outputs: list | None = None
 
 
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
@@ -319,6 +323,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
         for op in ops:
             if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
                 _fuse(op, spec, keep, op_set)
+        _fuse_conv_backprop(items, ops, spec)
         for op in ops:
             if (
                 op.type in _STATIC_ARGUMENTS
@@ -437,3 +442,81 @@ def _specialize_op(op, fed, folded, aliases) -> None:
         src = op._inputs[source]
         if src.dtype.base_dtype is not DType.resource:
             aliases[op._outputs[0]] = src
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution gradients: TF's _Conv2DGrad builds a Conv2DBackpropInput and a Conv2DBackpropFilter side
+# by side from one out_backprop; they run as one convolution_backward call, which reads out_backprop
+# once for both gradients.
+
+_CONV_BACKPROP_ATTRS = ("T", "strides", "padding", "explicit_paddings", "data_format", "dilations")
+
+
+def _item_positions(items) -> dict:
+    position = {}
+    for i, it in enumerate(items):
+        for op in it.ops if isinstance(it, control_flow.Loop) else (it,):
+            position[op] = i
+    return position
+
+
+def _fusable_conv_op(op, spec) -> bool:
+    return (
+        op not in spec.fusions
+        and op not in spec.absorbed
+        and not op._control_inputs
+        and op._outputs[0] not in spec.folded
+        and op._outputs[0] not in spec.aliases
+        and op._attrs["T"].type in (DType.float32.value, DType.float64.value)
+    )
+
+
+def _static_dims(spec, t):
+    value = spec.folded.get(t)
+    if value is None or not isinstance(value, torch.Tensor) or value.dim() != 1:
+        return None
+    return [int(v) for v in value.tolist()]
+
+
+def _fuse_conv_backprop(items, ops, spec) -> None:
+    """Records a ``conv2d_backprop_input_and_filter`` call for each Conv2DBackpropInput whose
+    out_backprop also feeds a Conv2DBackpropFilter with the same attrs, of an input of the shape the
+    first one's input_sizes give and a filter of the shape the second one's filter_sizes give. The call
+    goes where the earlier of the two ran, when every input it needs is computed before that point."""
+    position = None
+    for grad_in in ops:
+        if grad_in.type != "Conv2DBackpropInput" or not _fusable_conv_op(grad_in, spec):
+            continue
+        sizes_t, filt, dy = grad_in._inputs
+        for grad_f in dy._consumers:
+            if grad_f.type != "Conv2DBackpropFilter" or grad_f._inputs[2] is not dy:
+                continue
+            if not _fusable_conv_op(grad_f, spec) or grad_f in spec.fusions:
+                continue
+            if any(grad_in._attrs.get(a) != grad_f._attrs.get(a) for a in _CONV_BACKPROP_ATTRS):
+                continue
+            x, filter_sizes_t, _ = grad_f._inputs
+            input_sizes, filter_sizes = _static_dims(spec, sizes_t), _static_dims(spec, filter_sizes_t)
+            if input_sizes is None or filter_sizes is None or len(input_sizes) != 4:
+                continue
+            if not x.shape.is_fully_defined() or x.shape.as_list() != input_sizes:
+                continue
+            if not filt.shape.is_fully_defined() or filt.shape.as_list() != filter_sizes:
+                continue
+            if position is None:
+                position = _item_positions(items)
+            if grad_f not in position or grad_in not in position:
+                continue
+            first, second = sorted((grad_in, grad_f), key=position.__getitem__)
+            start = position[first]
+            if any(position.get(t._op, -1) >= start for t in (x, filt, dy)):
+                continue
+            _, _, kwargs = grad_in._info.bind(grad_in, lambda t, is_ref: None, lambda name: None)
+            spec.fusions[first] = Fusion(
+                conv_ops.conv2d_backprop_input_and_filter,
+                [x, filt, dy],
+                kwargs,
+                outputs=[grad_in._outputs[0], grad_f._outputs[0]],
+            )
+            spec.absorbed.add(second)
+            break
