@@ -171,7 +171,11 @@ def _depthwise_shape(op):
     return _conv_shape(op, True)
 
 
-def _conv(x, weight, groups, strides, dilations, padding, explicit_paddings, data_format, kh, kw):
+def _conv(
+    x, weight, groups, strides, dilations, padding, explicit_paddings, data_format, kh, kw, bias=None, relu=False
+):
+    """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias`` and ``relu`` (the
+    specializer's conv + bias add + Relu fusion) those follow it, in one oneDNN call on the CPU."""
     h, w, c = _spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -183,18 +187,107 @@ def _conv(x, weight, groups, strides, dilations, padding, explicit_paddings, dat
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, dh, dw, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0:
         y = x.new_zeros((x.shape[0], weight.shape[0], out_h, out_w))
-        return _from_nchw(y, data_format)
+        if bias is not None:
+            y = y + bias.view(-1, 1, 1)
+        return _from_nchw(torch.relu(y) if relu else y, data_format)
     integer = not x.is_floating_point() and x.device.type != "cpu"
     if integer:  # torch has integer convolutions on CPU only
         x, weight = x.double(), weight.double()
-    if top == bottom and left == right:
-        y = F.conv2d(x, weight, None, (sh, sw), (top, left), (dh, dw), groups)
-    else:
+    pad = (top, left)
+    if top != bottom or left != right:
         x = F.pad(x, (left, right, top, bottom))
-        y = F.conv2d(x, weight, None, (sh, sw), 0, (dh, dw), groups)
+        pad = (0, 0)
+    if (bias is not None or relu) and _onednn_pointwise(x, weight, bias):
+        y = torch.ops.mkldnn._convolution_pointwise(
+            x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
+        )
+        return _from_nchw(y, data_format)
+    y = F.conv2d(x, weight, bias, (sh, sw), pad, (dh, dw), groups)
     if integer:
         y = y.to(torch.int32)
+    if relu:
+        y = torch.relu(y)
     return _from_nchw(y, data_format)
+
+
+def _onednn_pointwise(x, weight, bias) -> bool:
+    """Whether torch's oneDNN convolution with a fused post-op runs this one (float32 on the CPU)."""
+    return (
+        x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weight.dtype == torch.float32
+        and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous()))
+        and torch.backends.mkldnn.is_available()
+        and not (x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))
+    )
+
+
+def conv2d_bias_relu(input, filter, bias, strides, padding, explicit_paddings, data_format, dilations, relu):
+    """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
+    when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
+    convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
+    _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu)."""
+    c = 1 if data_format == "NCHW" else 3
+    in_depth, f_in = input.shape[c], filter.shape[2]
+    if f_in == 0 or in_depth % f_in:
+        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    if bias is not None:
+        _check_channel_bias(input, filter, bias)
+    return _conv(
+        input,
+        filter.permute(3, 2, 0, 1),
+        in_depth // f_in,
+        strides,
+        dilations,
+        padding,
+        explicit_paddings,
+        data_format,
+        filter.shape[0],
+        filter.shape[1],
+        bias=bias,
+        relu=relu,
+    )
+
+
+def conv2d_batch_norm_relu(
+    input,
+    filter,
+    scale,
+    offset,
+    mean,
+    variance,
+    epsilon,
+    strides,
+    padding,
+    explicit_paddings,
+    data_format,
+    dilations,
+    relu,
+):
+    """Conv2D, then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
+    ``relu``: the batch norm folded into the convolution (filter * scale / sqrt(variance + epsilon), bias
+    offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias and ReLU post-op, as
+    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference. Not an op (specialization's)."""
+    inv = torch.rsqrt(variance + epsilon) * scale
+    return conv2d_bias_relu(
+        input,
+        filter * inv,
+        offset - mean * inv,
+        strides,
+        padding,
+        explicit_paddings,
+        data_format,
+        dilations,
+        relu,
+    )
+
+
+def _check_channel_bias(input, filter, bias):
+    if bias.dim() != 1 or bias.shape[0] != filter.shape[3]:
+        raise invalid(
+            "Must provide as many biases as the last dimension of the input tensor: "
+            f"[{', '.join(str(d) for d in bias.shape)}] vs. [{filter.shape[3]}]"
+        )
 
 
 _CONV_ATTRS = [

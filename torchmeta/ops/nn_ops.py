@@ -151,9 +151,11 @@ def relu_grad(gradients, features):
     if features.dtype in _WIDE_UNSIGNED:
         return gradients * features.bool().to(gradients.dtype)
     if features.is_floating_point() and features.dtype == gradients.dtype:
-        # sign(relu(f)) is the mask (f > 0) as 1/0 in f's own dtype: three fast element-wise passes
-        # where a bool comparison and a promoting multiply take several times longer on CPU.
-        return gradients * torch.sign(torch.relu(features))
+        # The mask (f > 0) written as 1/0 in f's own dtype, then one multiply: two fast element-wise
+        # passes where a bool mask and a promoting multiply take several times longer on CPU.
+        mask = torch.empty_like(features)
+        torch.gt(features, 0, out=mask)
+        return gradients * mask
     return gradients * (features > 0)
 
 

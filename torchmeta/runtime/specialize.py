@@ -324,6 +324,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
             if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
                 _fuse(op, spec, keep, op_set)
         _fuse_conv_backprop(items, ops, spec)
+        _fuse_conv_pointwise(ops, spec, keep, op_set)
         for op in ops:
             if (
                 op.type in _STATIC_ARGUMENTS
@@ -520,3 +521,119 @@ def _fuse_conv_backprop(items, ops, spec) -> None:
             )
             spec.absorbed.add(second)
             break
+
+
+# ---------------------------------------------------------------------------------------------
+# Conv2D + bias add (+ Relu): one oneDNN convolution with post-ops, as TF's grappler remapper fuses
+# the chain into _FusedConv2D. The convolution's and the bias add's results must have no other use.
+
+_CONV_BIAS_ADDS = ("BiasAdd", "AddV2", "Add")
+
+
+def _channel_bias(add: Operation, conv_out: Tensor, data_format: str):
+    """The bias ``add`` adds to every position of ``conv_out``'s channels, or None."""
+    if len(add._inputs) != 2 or add._control_inputs:
+        return None
+    if add.type == "BiasAdd":
+        if add._inputs[0] is not conv_out:
+            return None
+        fmt = add._attrs["data_format"].s.decode() if "data_format" in add._attrs else "NHWC"
+        if (fmt or "NHWC") != data_format:
+            return None
+        bias = add._inputs[1]
+    else:  # an AddV2 of a 1-D bias broadcasts along the last axis: the channels of NHWC only
+        if data_format != "NHWC" or add._inputs[0] is add._inputs[1]:
+            return None
+        bias = add._inputs[1] if add._inputs[0] is conv_out else add._inputs[0]
+    channels = conv_out.shape.as_list()[3 if data_format == "NHWC" else 1]
+    if bias.dtype.base_dtype is not DType.float32 or bias.shape.as_list() != [channels]:
+        return None
+    return bias
+
+
+def _fuse_conv_pointwise(ops, spec, keep, op_set) -> None:
+    """Records ``conv_ops.conv2d_bias_relu`` for each float32 Conv2D whose result only feeds a channel
+    bias add (whose result may only feed a Relu) or only a Relu, on the last op of the chain."""
+    folded, aliases = spec.folded, spec.aliases
+
+    def free(op):
+        return (
+            op not in spec.fusions
+            and op not in spec.absorbed
+            and not op._control_inputs
+            and not any(t in folded or t in aliases for t in op._outputs)
+        )
+
+    def users(t):  # the ops of this subgraph that need t's value (shape-only users fold away)
+        return [c for c in t._consumers if c in op_set and not all(o in folded for o in c._outputs)]
+
+    def only_consumer(t, op):
+        return users(t) == [op] and _single_use(t, op, keep, op_set, folded)
+
+    for conv in ops:
+        if conv.type != "Conv2D" or not free(conv) or conv._attrs["T"].type != DType.float32.value:
+            continue
+        out = conv._outputs[0]
+        if not out.shape.is_fully_defined() or out.shape.rank != 4:
+            continue
+        data_format = conv._attrs["data_format"].s.decode() or "NHWC"
+        consumers = users(out)
+        if len(consumers) != 1 or not free(consumers[0]) or not only_consumer(out, consumers[0]):
+            continue
+        chain, bias, last = [conv], None, consumers[0]
+        if last.type in _CONV_BIAS_ADDS:
+            bias = _channel_bias(last, out, data_format)
+            if bias is None:
+                continue
+            chain.append(last)
+            added = last._outputs[0]
+            after = users(added)
+            if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(added, after[0]):
+                chain.append(after[0])
+        elif last.type in _BATCH_NORMS and _inference_batch_norm(last, out, data_format, users):
+            chain.append(last)
+            normed = last._outputs[0]
+            after = users(normed)
+            if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(normed, after[0]):
+                chain.append(after[0])
+        elif last.type == "Relu":
+            chain.append(last)
+        else:
+            continue
+        _, _, kwargs = conv._info.bind(conv, lambda t, is_ref: None, lambda name: None)
+        kwargs["relu"] = chain[-1].type == "Relu"
+        if chain[1].type in _BATCH_NORMS:
+            bn = chain[1]
+            kwargs["epsilon"] = bn._attrs["epsilon"].f if "epsilon" in bn._attrs else 1e-4
+            inputs = [conv._inputs[0], conv._inputs[1], *bn._inputs[1:5]]
+            outputs = [chain[-1]._outputs[0]]  # of a batch norm, only y is used
+            spec.fusions[chain[-1]] = Fusion(conv_ops.conv2d_batch_norm_relu, inputs, kwargs, outputs=outputs)
+            spec.absorbed.update(chain[:-1])
+            continue
+        inputs = [conv._inputs[0], conv._inputs[1], bias]
+        if bias is None:
+            inputs = inputs[:2]
+            kwargs["bias"] = None
+        spec.fusions[chain[-1]] = Fusion(conv_ops.conv2d_bias_relu, inputs, kwargs)
+        spec.absorbed.update(chain[:-1])
+
+
+_BATCH_NORMS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
+
+
+def _inference_batch_norm(bn: Operation, conv_out: Tensor, data_format: str, users) -> bool:
+    """Whether ``bn`` normalizes ``conv_out``'s channels with given statistics (is_training false, float32
+    statistics of the channel count) and nothing uses its outputs but y."""
+    if bn._inputs[0] is not conv_out or bn._control_inputs or bn._attrs["is_training"].b:
+        return False
+    fmt = bn._attrs["data_format"].s.decode() if "data_format" in bn._attrs else "NHWC"
+    if (fmt or "NHWC") != data_format:
+        return False
+    factor = bn._attrs.get("exponential_avg_factor")
+    if factor is not None and factor.f != 1.0:
+        return False
+    channels = conv_out.shape.as_list()[3 if data_format == "NHWC" else 1]
+    for t in bn._inputs[1:5]:
+        if t.dtype.base_dtype is not DType.float32 or t.shape.as_list() != [channels]:
+            return False
+    return all(not users(t) for t in bn._outputs[1:])
