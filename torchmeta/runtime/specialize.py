@@ -325,6 +325,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
                 _fuse(op, spec, keep, op_set)
         _fuse_conv_backprop(items, ops, spec)
         _fuse_conv_pointwise(ops, spec, keep, op_set)
+        _fuse_sum_of_matmuls(ops, spec, keep, op_set)
         for op in ops:
             if (
                 op.type in _STATIC_ARGUMENTS
@@ -637,3 +638,69 @@ def _inference_batch_norm(bn: Operation, conv_out: Tensor, data_format: str, use
         if t.dtype.base_dtype is not DType.float32 or t.shape.as_list() != [channels]:
             return False
     return all(not users(t) for t in bn._outputs[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# AddN of MatMuls (a shared weight's gradient in an unrolled recurrence: one x_t^T @ dy_t per step,
+# summed): one matmul of the concatenated operands, sum_t A_t @ B_t = [A_1 ... A_n] @ [B_1; ...; B_n].
+
+
+def sum_of_matmuls(*operands, transpose_a, transpose_b):
+    """The sum of MatMul(a_t, b_t) over the pairs in ``operands`` (a_1, b_1, a_2, b_2, ...), as one matmul."""
+    a = [t.t() if transpose_a else t for t in operands[0::2]]
+    b = [t.t() if transpose_b else t for t in operands[1::2]]
+    return torch.cat(a, 1) @ torch.cat(b, 0)
+
+
+def _value_users(t: Tensor, spec: Specialization, op_set: set, keep: set):
+    """The ops that need ``t``'s value at run time, through the tensors aliased to it; None when a
+    fetch needs it."""
+    found = []
+    stack = [t]
+    while stack:
+        u = stack.pop()
+        if u in keep:
+            return None
+        for c in u._consumers:
+            if c not in op_set or all(o in spec.folded for o in c._outputs):
+                continue
+            aliased = [o for o in c._outputs if spec.aliases.get(o) is u]
+            if aliased and len(c._outputs) == 1:
+                stack.extend(aliased)
+            else:
+                found.append(c)
+    return found
+
+
+def _resolve_alias(t: Tensor, spec: Specialization) -> Tensor:
+    while t in spec.aliases:
+        t = spec.aliases[t]
+    return t
+
+
+def _fuse_sum_of_matmuls(ops, spec, keep, op_set) -> None:
+    for add in ops:
+        if add.type != "AddN" or len(add._inputs) < 2 or add in spec.fusions or add in spec.absorbed:
+            continue
+        if add._control_inputs or any(t in spec.folded or t in spec.aliases for t in add._outputs):
+            continue
+        sources = [_resolve_alias(t, spec) for t in add._inputs]
+        mms = [t._op for t in sources]
+        if len(set(mms)) != len(mms) or any(mm.type != "MatMul" for mm in mms):
+            continue
+        flags = {(mm._attrs["transpose_a"].b, mm._attrs["transpose_b"].b) for mm in mms}
+        if len(flags) != 1 or sources[0].dtype.base_dtype not in _FLOATS:
+            continue
+        if any(
+            mm in spec.fusions
+            or mm in spec.absorbed
+            or mm._control_inputs
+            or t in spec.folded
+            or _value_users(t, spec, op_set, keep) != [add]
+            for mm, t in zip(mms, sources)
+        ):
+            continue
+        (transpose_a, transpose_b) = flags.pop()
+        inputs = [x for mm in mms for x in mm._inputs]
+        spec.fusions[add] = Fusion(sum_of_matmuls, inputs, {"transpose_a": transpose_a, "transpose_b": transpose_b})
+        spec.absorbed.update(mms)
