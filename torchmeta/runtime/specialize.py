@@ -357,6 +357,12 @@ def static_split(value, sizes, dim):
     return torch.split(value, sizes, dim)
 
 
+def static_chunk(value, chunks, dim):
+    """Split into ``chunks`` equal non-empty parts (checked when specialized): torch.chunk, which is one
+    call into torch where torch.split goes through Python first."""
+    return torch.chunk(value, chunks, dim)
+
+
 def _meta(t: Tensor):
     shape = t.shape
     dtype = t.dtype.base_dtype.torch
@@ -403,7 +409,10 @@ def _static_arguments(op: Operation, spec: Specialization) -> None:
         meta = metas[value]
         dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
         sizes = meta.shape[dim] // op._attrs["num_split"].i
-        spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
+        if sizes > 0:
+            spec.fusions[op] = Fusion(static_chunk, [value], {"chunks": op._attrs["num_split"].i, "dim": dim})
+        else:
+            spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
 
 
 _STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
