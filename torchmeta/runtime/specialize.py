@@ -722,6 +722,7 @@ def _fuse_sum_of_matmuls(ops, spec, keep, op_set) -> None:
         spec.absorbed.update(mms)
 
 
+# ---------------------------------------------------------------------------------------------
 # A constant Slice of a MatMul's product: only the rows and columns it keeps are multiplied. TF's
 # gradient of concat([x, h]) @ W in a recurrent cell is MatMul(grad, W, transpose_b=True) sliced into
 # the x and h parts; when only the h part is used (x needs no gradient), half the product is wasted.
