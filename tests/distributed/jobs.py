@@ -72,6 +72,9 @@ def train_mlp(out):
                 saver.restore(sess, tf.train.latest_checkpoint(ckpt_dir))
                 for i, v in enumerate(sess.run(variables)):
                     record[f"restored_{i}"] = v
+        record["topology"] = np.array(
+            [hvd.rank(), hvd.size(), hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()]
+        )
         record["collectives"] = np.array(
             sorted(op.type for op in tf.get_default_graph().get_operations() if op.type.startswith("Collective"))
         )
@@ -190,6 +193,39 @@ def save_loop(out):
                 os._exit(0)
 
 
+def to_module_job(out):
+    """The seed MLP as a torch module (to_module) in DistributedDataParallel or FSDP (fully_shard), trained
+    with torch.optim on rank r's slice of each batch; every rank then saves, rank 0 writes."""
+    wrap, steps, batch = arg("wrap", "ddp"), arg("steps", 3), arg("batch", 8)
+    n, r = hvd.size(), hvd.rank()
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(7)
+        mlp_graph(tf)
+        logits = graph.get_operation_by_name("softmax_linear/add").outputs[0]
+        module = tf.to_module(graph, inputs=["images:0"], outputs=[logits])
+    if wrap == "ddp":
+        model = torch.nn.parallel.DistributedDataParallel(module)
+    else:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import fully_shard
+
+        model = fully_shard(module, mesh=init_device_mesh("cpu", (n,)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in batches(steps, batch):
+        part = slice(r * batch // n, (r + 1) * batch // n)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x[part])), torch.from_numpy(y[part]))
+        loss.backward()
+        optimizer.step()
+    with graph.as_default(), tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.assign_from_module(sess, model)
+        prefix = tf.train.Saver(format="tf").save(sess, os.path.join(out, wrap, "model"))
+        values = sess.run(tf.trainable_variables())
+    np.savez(out_path(out, wrap), prefix=np.array(prefix), **{f"var_{i}": v for i, v in enumerate(values)})
+
+
 def main(argv):
     job, out = argv[0], argv[1]
     ARGS.update(a.split("=", 1) for a in argv[2:])
@@ -200,7 +236,13 @@ def main(argv):
         hvd.shutdown()
 
 
-JOBS = {"mlp": train_mlp, "collectives": collectives, "crash": crash, "save_loop": save_loop}
+JOBS = {
+    "mlp": train_mlp,
+    "collectives": collectives,
+    "crash": crash,
+    "save_loop": save_loop,
+    "to_module": to_module_job,
+}
 
 if __name__ == "__main__":
     t0 = time.time()

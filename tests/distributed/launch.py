@@ -58,17 +58,36 @@ class Job:
 
     def wait(self, timeout):
         """(return codes, outputs); kills every process still running after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        outputs = []
-        for p in self.procs:
-            try:
-                out, _ = p.communicate(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                kill(p)
-                out, _ = p.communicate()
-                out += f"\n[killed after {timeout} s]"
-            outputs.append(out)
-        return [p.returncode for p in self.procs], outputs
+        return wait_all(self.procs, timeout)
+
+
+def torchrun(torchrun_args, command, env=None):
+    """``torchrun <torchrun_args> <command>`` (a script and its arguments, or ``-m module ...``) in its own
+    process group (killed as a whole)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", *torchrun_args, *command],
+        cwd=ROOT,
+        env=worker_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_all(procs, timeout):
+    """(return codes, outputs) of Popens; kills those still running after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    outputs = []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            kill(p)
+            out, _ = p.communicate()
+            out += f"\n[killed after {timeout} s]"
+        outputs.append(out)
+    return [p.returncode for p in procs], outputs
 
 
 def kill(p):

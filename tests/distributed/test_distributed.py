@@ -13,10 +13,11 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 import torchmeta as tm
 import torchmeta.horovod as hvd
-from tests.distributed.launch import Job, kill, run_job
+from tests.distributed.launch import Job, free_port, kill, run_job, torchrun, wait_all
 from tests.distributed.models import batches, mlp_graph
 
 STEPS, BATCH = 3, 8
@@ -101,6 +102,21 @@ def test_four_processes_train_as_one(tmp_path):
     run_job("mlp", tmp_path, 4, ["opt=sgd", "steps=2"], timeout=240)
     ranks = _load(tmp_path, "mlp", 4)
     _check_data_parallel(ranks, "sgd", steps=2)
+
+
+@pytest.mark.slow
+def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path):
+    """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous."""
+    endpoint = f"127.0.0.1:{free_port()}"
+    launch = ["--nnodes", "2", "--nproc_per_node", "1", "--max-restarts", "0", "--rdzv-id", "two-nodes"]
+    launch += ["--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint]
+    nodes = [torchrun(launch, ["-m", "tests.distributed.jobs", "mlp", str(tmp_path), "opt=sgd"]) for _ in range(2)]
+    codes, outputs = wait_all(nodes, timeout=180)
+    assert codes == [0, 0], "\n".join(o[-3000:] for o in outputs)
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, "sgd")
+    # rank, size, local_rank, local_size, cross_rank (the node), cross_size (nodes)
+    assert sorted(tuple(r["topology"]) for r in ranks) == [(0, 2, 0, 1, 0, 2), (1, 2, 0, 1, 1, 2)]
 
 
 def _tf_collective_graph(tf1, path):
@@ -194,6 +210,38 @@ def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1):
         with tf1.Session(graph=g) as sess:
             tf1.train.Saver().restore(sess, latest)
             np.testing.assert_array_equal(sess.run(v), np.full([400, 400], step, np.float32))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wrap", ["ddp", "fsdp"])
+def test_to_module_trains_data_parallel_and_rank0_saves_for_tf(tmp_path, tf1, wrap):
+    """DDP and FSDP2 (fully_shard; FSDP1 refuses a CPU-only machine) over to_module's module."""
+    run_job("to_module", tmp_path, 2, [f"wrap={wrap}"])
+    ranks = _load(tmp_path, wrap, 2)
+    # The same model trained in one process on whole batches.
+    with tm.Graph().as_default() as graph:
+        tm.set_random_seed(7)
+        mlp_graph(tm)
+        logits = graph.get_operation_by_name("softmax_linear/add").outputs[0]
+        module = tm.to_module(graph, inputs=["images:0"], outputs=[logits])
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    for x, y in batches(STEPS, BATCH):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(module(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        optimizer.step()
+    expected = [getattr(module, attr).detach().numpy() for attr in module.tf_variable_names]
+    for rank in ranks:
+        assert str(rank["prefix"]) == str(tmp_path / wrap / "model")
+        for i, value in enumerate(expected):
+            np.testing.assert_allclose(rank[f"var_{i}"], value, rtol=1e-5, atol=1e-6)
+    g = tf1.Graph()
+    with g.as_default():
+        saver = tf1.train.import_meta_graph(str(tmp_path / wrap / "model.meta"))
+        with tf1.Session(graph=g) as sess:
+            saver.restore(sess, str(tmp_path / wrap / "model"))
+            restored = sess.run(tf1.trainable_variables())
+    for i, value in enumerate(restored):
+        np.testing.assert_array_equal(value, ranks[0][f"var_{i}"])
 
 
 def test_single_process_api_is_a_job_of_one():
