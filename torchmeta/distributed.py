@@ -139,7 +139,8 @@ def init(
       local_rank, local_size: its rank among the processes of its machine, and their number; the GPU
         this process uses is ``cuda:<local_rank>``.
       master_addr, master_port: where rank 0 listens for the rendezvous.
-      backend: "gloo" or "nccl"; default NCCL when CUDA is available, else gloo.
+      backend: "gloo" or "nccl"; default ``TORCHMETA_DIST_BACKEND``, else NCCL when CUDA is available,
+        else gloo.
       timeout: seconds a collective waits for the other processes before failing (default 300, or
         ``TORCHMETA_COLLECTIVE_TIMEOUT``).
 
@@ -161,8 +162,11 @@ def init(
         raise errors.InvalidArgumentError(None, None, f"init: rank {rank} is not in [0, {size})")
     _job.local_rank = local_rank if local_rank is not None else _env_int("LOCAL_RANK", rank)
     _job.local_size = local_size if local_size is not None else _env_int("LOCAL_WORLD_SIZE", size)
+    backend = backend or os.environ.get("TORCHMETA_DIST_BACKEND")
     if backend is None:
         backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+    if backend not in ("gloo", "nccl"):
+        raise errors.InvalidArgumentError(None, None, f"init: backend {backend!r} is not 'gloo' or 'nccl'")
     if backend == "nccl":
         _job.device = torch.device("cuda", _job.local_rank % max(torch.cuda.device_count(), 1))
         torch.cuda.set_device(_job.device)

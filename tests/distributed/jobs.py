@@ -72,6 +72,7 @@ def train_mlp(out):
                 saver.restore(sess, tf.train.latest_checkpoint(ckpt_dir))
                 for i, v in enumerate(sess.run(variables)):
                     record[f"restored_{i}"] = v
+        record["device"] = np.array(str(hvd.device()))
         record["topology"] = np.array(
             [hvd.rank(), hvd.size(), hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()]
         )
@@ -159,7 +160,7 @@ def crash(out):
         )
         if r == 1:
             if arg("hang", 0):
-                time.sleep(arg("sleep", 30))
+                time.sleep(120)  # alive but silent; the test kills it
             os._exit(3)
         start = time.monotonic()
         try:
@@ -196,7 +197,12 @@ def save_loop(out):
 def to_module_job(out):
     """The seed MLP as a torch module (to_module) in DistributedDataParallel or FSDP (fully_shard), trained
     with torch.optim on rank r's slice of each batch; every rank then saves, rank 0 writes."""
-    wrap, steps, batch = arg("wrap", "ddp"), arg("steps", 3), arg("batch", 8)
+    for wrap in ("ddp", "fsdp"):
+        _train_module(out, wrap)
+
+
+def _train_module(out, wrap):
+    steps, batch = arg("steps", 3), arg("batch", 8)
     n, r = hvd.size(), hvd.rank()
     graph = tf.Graph()
     with graph.as_default():

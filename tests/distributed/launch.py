@@ -24,6 +24,7 @@ def worker_env(extra=None) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["OMP_NUM_THREADS"] = "1"
+    env.setdefault("TORCHMETA_DIST_BACKEND", "gloo")  # the NCCL tests ask for it
     env.update(extra or {})
     return env
 

@@ -92,16 +92,9 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
 
 
 @pytest.mark.slow
-def test_data_parallel_adam_equals_whole_batch_training(tmp_path):
-    run_job("mlp", tmp_path, 2, ["opt=adam"])
-    _check_data_parallel(_load(tmp_path, "mlp", 2), "adam")
-
-
-@pytest.mark.slow
-def test_four_processes_train_as_one(tmp_path):
-    run_job("mlp", tmp_path, 4, ["opt=sgd", "steps=2"], timeout=240)
-    ranks = _load(tmp_path, "mlp", 4)
-    _check_data_parallel(ranks, "sgd", steps=2)
+def test_four_processes_with_adam_equal_whole_batch_training(tmp_path):
+    run_job("mlp", tmp_path, 4, ["opt=adam", "steps=2"], timeout=240)
+    _check_data_parallel(_load(tmp_path, "mlp", 4), "adam", steps=2)
 
 
 @pytest.mark.slow
@@ -117,6 +110,17 @@ def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path):
     _check_data_parallel(ranks, "sgd")
     # rank, size, local_rank, local_size, cross_rank (the node), cross_size (nodes)
     assert sorted(tuple(r["topology"]) for r in ranks) == [(0, 2, 0, 1, 0, 2), (1, 2, 0, 1, 1, 2)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL between 2 processes needs 2 GPUs")
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_nccl_data_parallel_equals_whole_batch_training(tmp_path, opt):
+    """The NCCL path: each process on cuda:<local_rank>, the Session's ops there, collectives over NCCL."""
+    run_job("mlp", tmp_path, 2, [f"opt={opt}", "save=1"], env={"TORCHMETA_DIST_BACKEND": "nccl"})
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, opt)
+    assert all(str(r["device"]).startswith("cuda:") for r in ranks)
 
 
 def _tf_collective_graph(tf1, path):
@@ -184,7 +188,10 @@ def test_collectives_across_two_processes(tmp_path, tf1):
     ids=["dead-peer", "silent-peer"],
 )
 def test_a_failing_rank_makes_the_others_fail_with_an_error(tmp_path, args, error):
-    codes, outputs = Job("crash", tmp_path, 2, args).wait(timeout=90)
+    job = Job("crash", tmp_path, 2, args)
+    codes, outputs = wait_all(job.procs[:1], timeout=90)
+    kill(job.procs[1])  # the silent one sleeps on
+    wait_all(job.procs[1:], timeout=10)
     assert codes[0] == 0, outputs[0]
     result = [line for line in outputs[0].splitlines() if line.startswith("RESULT")]
     assert result and result[0].startswith(f"RESULT {error}"), outputs[0]
@@ -213,10 +220,14 @@ def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("wrap", ["ddp", "fsdp"])
-def test_to_module_trains_data_parallel_and_rank0_saves_for_tf(tmp_path, tf1, wrap):
-    """DDP and FSDP2 (fully_shard; FSDP1 refuses a CPU-only machine) over to_module's module."""
-    run_job("to_module", tmp_path, 2, [f"wrap={wrap}"])
+def test_to_module_trains_data_parallel_and_rank0_saves_for_tf(tmp_path, tf1):
+    """DDP, then FSDP2 (fully_shard; FSDP1 refuses a CPU-only machine), over to_module's module."""
+    run_job("to_module", tmp_path, 2)
+    for wrap in ("ddp", "fsdp"):
+        _check_to_module(tmp_path, tf1, wrap)
+
+
+def _check_to_module(tmp_path, tf1, wrap):
     ranks = _load(tmp_path, wrap, 2)
     # The same model trained in one process on whole batches.
     with tm.Graph().as_default() as graph:
