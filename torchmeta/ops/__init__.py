@@ -9,6 +9,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_space_ops,
     bucketize_ops,
     candidate_sampling_ops,
+    collective_ops,
     comparison_ops,
     control_flow_ops,
     conv3d_ops,
