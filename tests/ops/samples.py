@@ -21,6 +21,7 @@ from tests.ops import (
     samples_nn,
     samples_parsing,
     samples_random,
+    samples_scatter_nd,
     samples_sparse,
     samples_state,
     samples_summary,
@@ -49,5 +50,6 @@ SAMPLES = (
     + samples_sparse.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
+    + samples_scatter_nd.SAMPLES
     + samples_training.SAMPLES
 )

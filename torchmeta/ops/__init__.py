@@ -36,6 +36,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     random_ops,
     reader_ops,
     reduction_ops,
+    scatter_nd_ops,
     script_ops,
     set_ops,
     sparse_ops,
