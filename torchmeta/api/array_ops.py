@@ -262,6 +262,8 @@ def _filled(fill_value, default_name, shape, dtype, name):
         value = fill_value(dtype)
         if not _is_tensor(shape):
             try:
+                if isinstance(shape, (int, np.integer)):
+                    raise TypeError("TF's constant() takes no int shape")  # TF goes on to TensorShape(n) == [n]
                 if np.prod(as_shape(shape).as_list() if isinstance(shape, TensorShape) else shape) < _SMALL_CONSTANT:
                     return constant(value, shape=shape, dtype=dtype, name=name)
             except (TypeError, ValueError, NotImplementedError, AttributeError):

@@ -15,6 +15,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     conv_ops,
     data_flow_ops,
     dataset_ops,
+    einsum_ops,
     functional_ops,
     image_box_ops,
     image_color_ops,
