@@ -15,6 +15,8 @@ asymmetric cases pad explicitly first. EXPLICIT padding takes ``explicit_padding
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
@@ -895,6 +897,13 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return _from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
+    if x.is_floating_point() and not torch.compiler.is_compiling():
+        # The argmax the gradient needs comes with the maxima (torch's CPU kernel computes it anyway):
+        # kept on the result for a MaxPoolGrad of this very input and output (see _ArgMax).
+        y, index, padded = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+        out = _from_nchw(y, data_format)
+        out._tm_argmax = _ArgMax(input, out, index, padded, (ksize, strides, padding, explicit_paddings, data_format))
+        return out
     if top == bottom and left == right and 2 * top <= kh and 2 * left <= kw:
         y = F.max_pool2d(x, (kh, kw), (sh, sw), (top, left))
     else:
@@ -902,6 +911,42 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
         x = F.pad(x, (left, right, top, bottom), value=low)
         y = F.max_pool2d(x, (kh, kw), (sh, sw))
     return _from_nchw(y, data_format)
+
+
+def _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right):
+    """(maxima, argmax, padded input) of NCHW ``x``'s windows. torch pads symmetrically, by at most half
+    the window, and never lets padding win; the rest of the padding (SAME's extra bottom/right row) is
+    explicit -inf (the lowest value) after the data. The argmax indexes the padded input's rows x cols,
+    the first maximum of each window in row-major order (TF's CPU tie-break)."""
+    pad_h, pad_w = min(top, bottom, kh // 2), min(left, right, kw // 2)
+    extra = (left - pad_w, right - pad_w, top - pad_h, bottom - pad_h)
+    if any(extra):
+        low = float("-inf") if x.is_floating_point() else torch.iinfo(x.dtype).min
+        x = F.pad(x, extra, value=low)
+    y, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
+    return y, index, (tuple(x.shape), (pad_h, pad_w), extra)
+
+
+class _ArgMax:
+    """A MaxPool's argmax, kept on its result for the MaxPoolGrad that TF's gradient builds from the same
+    input and output (MaxPoolGrad(orig_input, orig_output, grad)): valid only for that input object and
+    that output, neither changed since (torch's version counters), with the same window attrs."""
+
+    __slots__ = ("input", "input_version", "output_version", "index", "padded", "attrs")
+
+    def __init__(self, input, output, index, padded, attrs):
+        self.input = weakref.ref(input)
+        self.input_version = input._version
+        self.output_version = output._version
+        self.index, self.padded, self.attrs = index, padded, attrs
+
+    def matches(self, input, output, attrs) -> bool:
+        return (
+            self.input() is input
+            and input._version == self.input_version
+            and output._version == self.output_version
+            and self.attrs == attrs
+        )
 
 
 _POOL_TYPES = "T: {half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8} = DT_FLOAT"
@@ -1010,14 +1055,14 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
-    # torch pads symmetrically, by at most half the window, and never lets padding win; the rest of
-    # the padding (SAME's extra bottom/right row) is explicit -inf (the lowest value) after the data.
-    pad_h, pad_w = min(top, bottom, kh // 2), min(left, right, kw // 2)
-    extra = (left - pad_w, right - pad_w, top - pad_h, bottom - pad_h)
-    if any(extra):
-        low = float("-inf") if x.is_floating_point() else torch.iinfo(x.dtype).min
-        x = F.pad(x, extra, value=low)
-    _, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
+    argmax = getattr(orig_output, "_tm_argmax", None)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    if argmax is not None and argmax.matches(orig_input, orig_output, attrs):
+        index, (padded_shape, (pad_h, pad_w), extra) = argmax.index, argmax.padded
+    else:
+        _, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+    if any(extra):  # the backward kernel reads only the padded input's shape and layout
+        x = _layout_like(x, padded_shape, data_format)
     rows, cols = x.shape[2], x.shape[3]
     if g.is_floating_point():  # torch's own kernel, in the layout of the data (channels_last for NHWC)
         full = torch.ops.aten.max_pool2d_with_indices_backward(
