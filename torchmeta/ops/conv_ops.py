@@ -174,10 +174,23 @@ def _depthwise_shape(op):
 
 
 def _conv(
-    x, weight, groups, strides, dilations, padding, explicit_paddings, data_format, kh, kw, bias=None, relu=False
+    x,
+    weight,
+    groups,
+    strides,
+    dilations,
+    padding,
+    explicit_paddings,
+    data_format,
+    kh,
+    kw,
+    bias=None,
+    relu=False,
+    other=None,
 ):
-    """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias`` and ``relu`` (the
-    specializer's conv + bias add + Relu fusion) those follow it, in one oneDNN call on the CPU."""
+    """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
+    the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
+    follow it, in one oneDNN call on the CPU."""
     h, w, c = _spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -191,6 +204,8 @@ def _conv(
         y = x.new_zeros((x.shape[0], weight.shape[0], out_h, out_w))
         if bias is not None:
             y = y + bias.view(-1, 1, 1)
+        if other is not None:
+            y = y + _to_nchw(other, data_format)
         return _from_nchw(torch.relu(y) if relu else y, data_format)
     integer = not x.is_floating_point() and x.device.type != "cpu"
     if integer:  # torch has integer convolutions on CPU only
@@ -199,36 +214,61 @@ def _conv(
     if top != bottom or left != right:
         x = F.pad(x, (left, right, top, bottom))
         pad = (0, 0)
-    if (bias is not None or relu) and _onednn_pointwise(x, weight, bias):
-        y = torch.ops.mkldnn._convolution_pointwise(
-            x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
-        )
+    added = None if other is None else _to_nchw(other, data_format)
+    if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
+        if added is not None:
+            fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+            y = torch.ops.mkldnn._convolution_pointwise.binary(
+                x,
+                added.contiguous(memory_format=fmt),
+                weight,
+                bias,
+                pad,
+                (sh, sw),
+                (dh, dw),
+                groups,
+                "add",
+                None,
+                "relu" if relu else None,
+                [],
+                None,
+            )
+        else:
+            y = torch.ops.mkldnn._convolution_pointwise(
+                x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
+            )
         return _from_nchw(y, data_format)
     y = F.conv2d(x, weight, bias, (sh, sw), pad, (dh, dw), groups)
     if integer:
         y = y.to(torch.int32)
+    if added is not None:
+        y = y + added
     if relu:
         y = torch.relu(y)
     return _from_nchw(y, data_format)
 
 
-def _onednn_pointwise(x, weight, bias) -> bool:
-    """Whether torch's oneDNN convolution with a fused post-op runs this one (float32 on the CPU)."""
+def _onednn_pointwise(x, weight, bias, added=None) -> bool:
+    """Whether torch's oneDNN convolution with fused post-ops runs this one (float32 on the CPU)."""
     return (
         x.device.type == "cpu"
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
         and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous()))
+        and (added is None or (added.dtype == torch.float32 and added.device.type == "cpu"))
         and torch.backends.mkldnn.is_available()
-        and not (x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))
+        and not any(t is not None and t.requires_grad for t in (x, weight, bias, added))
     )
 
 
-def conv2d_bias_relu(input, filter, bias, strides, padding, explicit_paddings, data_format, dilations, relu):
+def conv2d_bias_relu(
+    input, filter, bias, other=None, *, strides, padding, explicit_paddings, data_format, dilations, relu
+):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
     convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
-    _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu)."""
+    _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
+    shape, is added before the Relu (a residual connection, AddV2)."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
@@ -248,6 +288,24 @@ def conv2d_bias_relu(input, filter, bias, strides, padding, explicit_paddings, d
         filter.shape[1],
         bias=bias,
         relu=relu,
+        other=other,
+    )
+
+
+def conv2d_add_relu(input, filter, other, strides, padding, explicit_paddings, data_format, dilations, relu):
+    """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
+    when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
+    return conv2d_bias_relu(
+        input,
+        filter,
+        None,
+        other,
+        strides=strides,
+        padding=padding,
+        explicit_paddings=explicit_paddings,
+        data_format=data_format,
+        dilations=dilations,
+        relu=relu,
     )
 
 
@@ -258,6 +316,8 @@ def conv2d_batch_norm_relu(
     offset,
     mean,
     variance,
+    other=None,
+    *,
     epsilon,
     strides,
     padding,
@@ -269,18 +329,20 @@ def conv2d_batch_norm_relu(
     """Conv2D, then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
     ``relu``: the batch norm folded into the convolution (filter * scale / sqrt(variance + epsilon), bias
     offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias and ReLU post-op, as
-    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference. Not an op (specialization's)."""
+    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a residual connection of
+    the result's shape) is added before the Relu. Not an op (specialization's)."""
     inv = torch.rsqrt(variance + epsilon) * scale
     return conv2d_bias_relu(
         input,
         filter * inv,
         offset - mean * inv,
-        strides,
-        padding,
-        explicit_paddings,
-        data_format,
-        dilations,
-        relu,
+        other,
+        strides=strides,
+        padding=padding,
+        explicit_paddings=explicit_paddings,
+        data_format=data_format,
+        dilations=dilations,
+        relu=relu,
     )
 
 
