@@ -74,6 +74,9 @@ POINTWISE = {
     "biasadd-relu-s2-asymmetric": dict(add="BiasAdd", relu=True, strides=[1, 2, 2, 1]),
     "biasadd-relu-valid-dilated": dict(add="BiasAdd", relu=True, padding="VALID", dilations=[1, 2, 2, 1]),
     "nchw-biasadd-relu": dict(add="BiasAdd", relu=True, data_format="NCHW"),
+    "biasadd-residual-relu": dict(add="BiasAdd", relu=True, residual=True),
+    "residual-relu": dict(add=None, relu=True, residual=True),
+    "residual-first-relu-s2": dict(add=None, relu=True, residual="first", strides=[1, 2, 2, 1]),
 }
 
 
@@ -93,6 +96,9 @@ def _pointwise(tf, case, x_value, w_value, b_value, dy_value):
         y = y + b
     elif case["add"] == "AddV2-bias-first":
         y = b + y
+    if case.get("residual"):  # a residual connection of the result's shape (fixed values)
+        r = tf.constant(np.linspace(-1, 1, dy_value.size, dtype=np.float32).reshape(dy_value.shape))
+        y = r + y if case["residual"] == "first" else y + r
     if case["relu"]:
         y = tf.nn.relu(y)
     loss = tf.reduce_sum(y * tf.constant(dy_value))
@@ -114,7 +120,8 @@ def test_conv_bias_relu_fusion_matches_tf(tf1, name):
     x = rng.standard_normal((2, 9, 9, 3) if fmt == "NHWC" else (2, 3, 9, 9)).astype(np.float32)
     w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
     b = rng.standard_normal(4).astype(np.float32)
-    theirs0, _ = _pointwise(tf1, case, x, w, b, np.zeros(1, np.float32))
+    probe = dict(case, residual=False)  # the output shape, for the upstream gradient and the residual
+    theirs0, _ = _pointwise(tf1, probe, x, w, b, np.zeros(1, np.float32))
     dy = rng.standard_normal(theirs0[0].shape).astype(np.float32)
     theirs, _ = _pointwise(tf1, case, x, w, b, dy)
     ours, modules = _pointwise(tm, case, x, w, b, dy)
@@ -122,7 +129,7 @@ def test_conv_bias_relu_fusion_matches_tf(tf1, name):
         assert a.shape == e.shape and a.dtype == e.dtype, i
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
     nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    fused = [n for n in nodes if n.target is conv_ops.conv2d_bias_relu]
+    fused = [n for n in nodes if n.target in (conv_ops.conv2d_bias_relu, conv_ops.conv2d_add_relu)]
     assert len(fused) == 1
     assert fused[0].kwargs["relu"] is case["relu"]
     targets = {n.target for n in nodes}
@@ -166,3 +173,65 @@ def test_inference_batch_norm_folds_into_the_conv(tf1, relu, with_grad):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     assert targets.count(conv_ops.conv2d_batch_norm_relu) == (0 if with_grad else 1)
+
+
+def _residual_block(tf, training, x_value, labels_value):
+    """A ResNet-style block as tf.layers builds it (conv-BN-relu, conv-BN, a strided 1x1 projection, the
+    residual add and relu), global average pool and a dense layer; seeded, so TF and torchmeta start from
+    the same weights. Returns the logits of a run, then (training) the variables after one Momentum step."""
+    tf.set_random_seed(7)
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    labels = tf.placeholder(tf.int64, [x_value.shape[0]], name="labels")
+
+    def conv(h, filters, kernel, stride, name):
+        return tf.layers.conv2d(h, filters, kernel, stride, padding="same", use_bias=False, name=name)
+
+    def bn(h, name):
+        return tf.layers.batch_normalization(h, training=training, fused=True, name=name)
+
+    shortcut = bn(conv(x, 8, 1, 2, "proj"), "proj_bn")
+    y = tf.nn.relu(bn(conv(x, 8, 3, 2, "conv1"), "bn1"))
+    y = bn(conv(y, 8, 3, 1, "conv2"), "bn2")
+    h = tf.nn.relu(y + shortcut)
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+    fetches = [logits]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if training:
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+                train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss)
+            sess.run(tf.variables_initializer(tf.global_variables()))
+            sess.run(train, {x: x_value, labels: labels_value})
+            fetches = [logits, *tf.global_variables()]
+        else:  # moving statistics away from their initial values, so the folded batch norm matters
+            for v in tf.global_variables():
+                if "moving" in v.op.name:
+                    sess.run(v.assign(v + tf.random_uniform(v.shape, 0.2, 0.9, seed=3)))
+        out = sess.run(fetches, {x: x_value, labels: labels_value})
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return out, modules
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["inference", "training"])
+def test_resnet_style_block_matches_tf(tf1, training):
+    """End to end through the fusions: inference folds every conv + batch norm (+ residual add) (+ relu)
+    into one oneDNN call; training fuses the convolutions' gradients. Logits and, after a Momentum step,
+    every variable equal TensorFlow's."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 10, 10, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _residual_block(tf1, training, x, labels)
+    ours, modules = _residual_block(tm, training, x, labels)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    if training:
+        assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 1  # conv2 (x is fed: filters only)
+    else:
+        (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]
+        run = [n.target for n in gm.graph.nodes if n.op == "call_function"]
+        assert run.count(conv_ops.conv2d_batch_norm_relu) == 3
+        assert nn_ops.relu not in run and math_ops.add_v2 not in run

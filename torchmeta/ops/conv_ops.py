@@ -15,6 +15,8 @@ asymmetric cases pad explicitly first. EXPLICIT padding takes ``explicit_padding
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
@@ -172,10 +174,23 @@ def _depthwise_shape(op):
 
 
 def _conv(
-    x, weight, groups, strides, dilations, padding, explicit_paddings, data_format, kh, kw, bias=None, relu=False
+    x,
+    weight,
+    groups,
+    strides,
+    dilations,
+    padding,
+    explicit_paddings,
+    data_format,
+    kh,
+    kw,
+    bias=None,
+    relu=False,
+    other=None,
 ):
-    """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias`` and ``relu`` (the
-    specializer's conv + bias add + Relu fusion) those follow it, in one oneDNN call on the CPU."""
+    """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
+    the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
+    follow it, in one oneDNN call on the CPU."""
     h, w, c = _spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -189,6 +204,8 @@ def _conv(
         y = x.new_zeros((x.shape[0], weight.shape[0], out_h, out_w))
         if bias is not None:
             y = y + bias.view(-1, 1, 1)
+        if other is not None:
+            y = y + _to_nchw(other, data_format)
         return _from_nchw(torch.relu(y) if relu else y, data_format)
     integer = not x.is_floating_point() and x.device.type != "cpu"
     if integer:  # torch has integer convolutions on CPU only
@@ -197,36 +214,61 @@ def _conv(
     if top != bottom or left != right:
         x = F.pad(x, (left, right, top, bottom))
         pad = (0, 0)
-    if (bias is not None or relu) and _onednn_pointwise(x, weight, bias):
-        y = torch.ops.mkldnn._convolution_pointwise(
-            x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
-        )
+    added = None if other is None else _to_nchw(other, data_format)
+    if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
+        if added is not None:
+            fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+            y = torch.ops.mkldnn._convolution_pointwise.binary(
+                x,
+                added.contiguous(memory_format=fmt),
+                weight,
+                bias,
+                pad,
+                (sh, sw),
+                (dh, dw),
+                groups,
+                "add",
+                None,
+                "relu" if relu else None,
+                [],
+                None,
+            )
+        else:
+            y = torch.ops.mkldnn._convolution_pointwise(
+                x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
+            )
         return _from_nchw(y, data_format)
     y = F.conv2d(x, weight, bias, (sh, sw), pad, (dh, dw), groups)
     if integer:
         y = y.to(torch.int32)
+    if added is not None:
+        y = y + added
     if relu:
         y = torch.relu(y)
     return _from_nchw(y, data_format)
 
 
-def _onednn_pointwise(x, weight, bias) -> bool:
-    """Whether torch's oneDNN convolution with a fused post-op runs this one (float32 on the CPU)."""
+def _onednn_pointwise(x, weight, bias, added=None) -> bool:
+    """Whether torch's oneDNN convolution with fused post-ops runs this one (float32 on the CPU)."""
     return (
         x.device.type == "cpu"
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
         and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous()))
+        and (added is None or (added.dtype == torch.float32 and added.device.type == "cpu"))
         and torch.backends.mkldnn.is_available()
-        and not (x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))
+        and not any(t is not None and t.requires_grad for t in (x, weight, bias, added))
     )
 
 
-def conv2d_bias_relu(input, filter, bias, strides, padding, explicit_paddings, data_format, dilations, relu):
+def conv2d_bias_relu(
+    input, filter, bias, other=None, *, strides, padding, explicit_paddings, data_format, dilations, relu
+):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
     convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
-    _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu)."""
+    _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
+    shape, is added before the Relu (a residual connection, AddV2)."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
@@ -246,6 +288,24 @@ def conv2d_bias_relu(input, filter, bias, strides, padding, explicit_paddings, d
         filter.shape[1],
         bias=bias,
         relu=relu,
+        other=other,
+    )
+
+
+def conv2d_add_relu(input, filter, other, strides, padding, explicit_paddings, data_format, dilations, relu):
+    """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
+    when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
+    return conv2d_bias_relu(
+        input,
+        filter,
+        None,
+        other,
+        strides=strides,
+        padding=padding,
+        explicit_paddings=explicit_paddings,
+        data_format=data_format,
+        dilations=dilations,
+        relu=relu,
     )
 
 
@@ -256,6 +316,8 @@ def conv2d_batch_norm_relu(
     offset,
     mean,
     variance,
+    other=None,
+    *,
     epsilon,
     strides,
     padding,
@@ -267,18 +329,20 @@ def conv2d_batch_norm_relu(
     """Conv2D, then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
     ``relu``: the batch norm folded into the convolution (filter * scale / sqrt(variance + epsilon), bias
     offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias and ReLU post-op, as
-    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference. Not an op (specialization's)."""
+    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a residual connection of
+    the result's shape) is added before the Relu. Not an op (specialization's)."""
     inv = torch.rsqrt(variance + epsilon) * scale
     return conv2d_bias_relu(
         input,
         filter * inv,
         offset - mean * inv,
-        strides,
-        padding,
-        explicit_paddings,
-        data_format,
-        dilations,
-        relu,
+        other,
+        strides=strides,
+        padding=padding,
+        explicit_paddings=explicit_paddings,
+        data_format=data_format,
+        dilations=dilations,
+        relu=relu,
     )
 
 
@@ -895,6 +959,13 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return _from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
+    if x.is_floating_point() and not torch.compiler.is_compiling():
+        # The argmax the gradient needs comes with the maxima (torch's CPU kernel computes it anyway):
+        # kept on the result for a MaxPoolGrad of this very input and output (see _ArgMax).
+        y, index, padded = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+        out = _from_nchw(y, data_format)
+        out._tm_argmax = _ArgMax(input, out, index, padded, (ksize, strides, padding, explicit_paddings, data_format))
+        return out
     if top == bottom and left == right and 2 * top <= kh and 2 * left <= kw:
         y = F.max_pool2d(x, (kh, kw), (sh, sw), (top, left))
     else:
@@ -902,6 +973,42 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
         x = F.pad(x, (left, right, top, bottom), value=low)
         y = F.max_pool2d(x, (kh, kw), (sh, sw))
     return _from_nchw(y, data_format)
+
+
+def _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right):
+    """(maxima, argmax, padded input) of NCHW ``x``'s windows. torch pads symmetrically, by at most half
+    the window, and never lets padding win; the rest of the padding (SAME's extra bottom/right row) is
+    explicit -inf (the lowest value) after the data. The argmax indexes the padded input's rows x cols,
+    the first maximum of each window in row-major order (TF's CPU tie-break)."""
+    pad_h, pad_w = min(top, bottom, kh // 2), min(left, right, kw // 2)
+    extra = (left - pad_w, right - pad_w, top - pad_h, bottom - pad_h)
+    if any(extra):
+        low = float("-inf") if x.is_floating_point() else torch.iinfo(x.dtype).min
+        x = F.pad(x, extra, value=low)
+    y, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
+    return y, index, (tuple(x.shape), (pad_h, pad_w), extra)
+
+
+class _ArgMax:
+    """A MaxPool's argmax, kept on its result for the MaxPoolGrad that TF's gradient builds from the same
+    input and output (MaxPoolGrad(orig_input, orig_output, grad)): valid only for that input object and
+    that output, neither changed since (torch's version counters), with the same window attrs."""
+
+    __slots__ = ("input", "input_version", "output_version", "index", "padded", "attrs")
+
+    def __init__(self, input, output, index, padded, attrs):
+        self.input = weakref.ref(input)
+        self.input_version = input._version
+        self.output_version = output._version
+        self.index, self.padded, self.attrs = index, padded, attrs
+
+    def matches(self, input, output, attrs) -> bool:
+        return (
+            self.input() is input
+            and input._version == self.input_version
+            and output._version == self.output_version
+            and self.attrs == attrs
+        )
 
 
 _POOL_TYPES = "T: {half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8} = DT_FLOAT"
@@ -1010,14 +1117,14 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
-    # torch pads symmetrically, by at most half the window, and never lets padding win; the rest of
-    # the padding (SAME's extra bottom/right row) is explicit -inf (the lowest value) after the data.
-    pad_h, pad_w = min(top, bottom, kh // 2), min(left, right, kw // 2)
-    extra = (left - pad_w, right - pad_w, top - pad_h, bottom - pad_h)
-    if any(extra):
-        low = float("-inf") if x.is_floating_point() else torch.iinfo(x.dtype).min
-        x = F.pad(x, extra, value=low)
-    _, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
+    argmax = getattr(orig_output, "_tm_argmax", None)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    if argmax is not None and argmax.matches(orig_input, orig_output, attrs):
+        index, (padded_shape, (pad_h, pad_w), extra) = argmax.index, argmax.padded
+    else:
+        _, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+    if any(extra):  # the backward kernel reads only the padded input's shape and layout
+        x = _layout_like(x, padded_shape, data_format)
     rows, cols = x.shape[2], x.shape[3]
     if g.is_floating_point():  # torch's own kernel, in the layout of the data (channels_last for NHWC)
         full = torch.ops.aten.max_pool2d_with_indices_backward(

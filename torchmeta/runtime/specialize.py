@@ -597,42 +597,55 @@ def _fuse_conv_pointwise(ops, spec, keep, op_set) -> None:
         consumers = users(out)
         if len(consumers) != 1 or not free(consumers[0]) or not only_consumer(out, consumers[0]):
             continue
-        chain, bias, last = [conv], None, consumers[0]
-        if last.type in _CONV_BIAS_ADDS:
+        chain, bias, other, last = [conv], None, None, consumers[0]
+        if last.type in _CONV_BIAS_ADDS and _channel_bias(last, out, data_format) is not None:
             bias = _channel_bias(last, out, data_format)
-            if bias is None:
-                continue
             chain.append(last)
-            added = last._outputs[0]
-            after = users(added)
-            if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(added, after[0]):
-                chain.append(after[0])
         elif last.type in _BATCH_NORMS and _inference_batch_norm(last, out, data_format, users):
             chain.append(last)
-            normed = last._outputs[0]
-            after = users(normed)
-            if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(normed, after[0]):
+        cur = chain[-1]._outputs[0]
+        after = users(cur)
+        if len(after) == 1 and after[0].type in ("AddV2", "Add") and free(after[0]) and only_consumer(cur, after[0]):
+            other = _residual(after[0], cur)
+            if other is not None:
                 chain.append(after[0])
-        elif last.type == "Relu":
-            chain.append(last)
-        else:
+                cur = after[0]._outputs[0]
+                after = users(cur)
+        if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(cur, after[0]):
+            chain.append(after[0])
+        if len(chain) == 1:
             continue
         _, _, kwargs = conv._info.bind(conv, lambda t, is_ref: None, lambda name: None)
         kwargs["relu"] = chain[-1].type == "Relu"
+        tail = [other] if other is not None else []
         if chain[1].type in _BATCH_NORMS:
             bn = chain[1]
             kwargs["epsilon"] = bn._attrs["epsilon"].f if "epsilon" in bn._attrs else 1e-4
-            inputs = [conv._inputs[0], conv._inputs[1], *bn._inputs[1:5]]
+            inputs = [conv._inputs[0], conv._inputs[1], *bn._inputs[1:5], *tail]
             outputs = [chain[-1]._outputs[0]]  # of a batch norm, only y is used
             spec.fusions[chain[-1]] = Fusion(conv_ops.conv2d_batch_norm_relu, inputs, kwargs, outputs=outputs)
             spec.absorbed.update(chain[:-1])
             continue
-        inputs = [conv._inputs[0], conv._inputs[1], bias]
+        kernel = conv_ops.conv2d_bias_relu
+        inputs = [conv._inputs[0], conv._inputs[1], bias, *tail]
         if bias is None:
-            inputs = inputs[:2]
-            kwargs["bias"] = None
-        spec.fusions[chain[-1]] = Fusion(conv_ops.conv2d_bias_relu, inputs, kwargs)
+            inputs = [conv._inputs[0], conv._inputs[1], *tail]
+            if other is None:
+                kwargs["bias"] = None
+            else:
+                kernel = conv_ops.conv2d_add_relu
+        spec.fusions[chain[-1]] = Fusion(kernel, inputs, kwargs)
         spec.absorbed.update(chain[:-1])
+
+
+def _residual(add: Operation, cur: Tensor):
+    """The tensor ``add`` adds to ``cur`` element by element (same static shape, float32), or None."""
+    if len(add._inputs) != 2 or add._control_inputs or add._inputs[0] is add._inputs[1]:
+        return None
+    other = add._inputs[1] if add._inputs[0] is cur else add._inputs[0]
+    if other.dtype.base_dtype is not DType.float32 or not other.shape.is_fully_defined():
+        return None
+    return other if other.shape.as_list() == cur.shape.as_list() else None
 
 
 _BATCH_NORMS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
