@@ -93,6 +93,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_placeholder,
     sparse_reduce_sum,
     sparse_reorder,
+    sparse_reshape,
     sparse_retain,
     sparse_segment_mean,
     sparse_segment_sqrt_n,

@@ -9,6 +9,7 @@ from torchmeta.api.rnn import (  # noqa: F401
     raw_rnn,
     static_bidirectional_rnn,
     static_rnn,
+    static_state_saving_rnn,
 )
 from torchmeta.api.sparse_ops import embedding_lookup_sparse  # noqa: F401
 

@@ -4,6 +4,7 @@ from torchmeta.api.sparse_ops import sparse_concat as concat  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_placeholder as placeholder  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reduce_sum as reduce_sum  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reorder as reorder  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_reshape as reshape  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_retain as retain  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_segment_mean as segment_mean  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_segment_sqrt_n as segment_sqrt_n  # noqa: F401

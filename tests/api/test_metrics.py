@@ -174,7 +174,39 @@ AT_K = {
     "recall_at_top_k-unknown-rank": lambda tf, y, ym, p, w: tf.metrics.recall_at_top_k(
         tf.placeholder_with_default(y, None), tf.nn.top_k(p, 2)[1]
     ),
+    # SparseTensor labels: TF's SparseReshape under a tf.cond returning a SparseTensor (expand_labels), and
+    # for average precision the sparse expand_and_tile (SparseReshape, SparseConcat) and label cleaning cond.
+    "recall_at_k-sparse": lambda tf, y, ym, p, w: tf.metrics.recall_at_k(_sparse_labels(tf), p, 2),
+    "precision_at_k-sparse-class-weighted": lambda tf, y, ym, p, w: tf.metrics.precision_at_k(
+        _sparse_labels(tf), p, 3, class_id=1, weights=w
+    ),
+    "average_precision_at_k-sparse": lambda tf, y, ym, p, w: tf.metrics.average_precision_at_k(
+        _sparse_labels(tf), p, 3
+    ),
+    "average_precision_at_k-sparse-weighted": lambda tf, y, ym, p, w: tf.metrics.sparse_average_precision_at_k(
+        _sparse_labels(tf), p, 1, weights=w
+    ),
+    "recall_at_top_k-sparse": lambda tf, y, ym, p, w: tf.metrics.recall_at_top_k(
+        _sparse_labels(tf), tf.nn.top_k(p, 2)[1]
+    ),
 }
+
+
+def _sparse_labels(tf):
+    return tf.sparse_placeholder(tf.int64, name="sparse_labels")
+
+
+def _sparse_feed(multilabels):
+    """The multilabels as a SparseTensor feed [4, 2] in row-major order, dropping every third entry (rows of
+    different lengths) and making one label out of range (>= the 5 classes: cleaned to -1 by TF)."""
+    indices = [[i, j] for i in range(4) for j in range(2) if (2 * i + j) % 3 != 2]
+    values = np.array([multilabels[i, j] for i, j in indices], np.int64)
+    values[1] = 7
+    return {
+        "sparse_labels/indices:0": np.array(indices, np.int64),
+        "sparse_labels/values:0": values,
+        "sparse_labels/shape:0": np.array([4, 2], np.int64),
+    }
 
 
 def _k_program(name):
@@ -212,6 +244,8 @@ def test_at_k_metric_graph_and_values_are_tfs(tf1, name):
                     "predictions:0": predictions,
                     "weights:0": weights,
                 }
+                if "sparse" in name and name != "sparse_precision_at_k":
+                    feed.update(_sparse_feed(multilabels))
                 out.append((sess.run(fetches["update"], feed), sess.run(fetches["value"])))
         return out
 

@@ -458,3 +458,82 @@ def test_bidirectional_and_raw_rnn_meta_graphs_both_ways(tf1, tmp_path, program)
 
     feeds = {"x:0": XT, "lengths:0": np.array([3, 4, 1], np.int32)} if program == "raw" else {"x:0": X}
     check_both_ways(tf1, build, feeds, tmp_path, init=True, rtol=1e-4, atol=1e-5)
+
+
+class _VariableStateSaver:
+    """A state saver as ``static_state_saving_rnn`` expects one (``state(name)``, ``save_state(name, value)``):
+    each state lives in a non-trainable variable ``saved/<name>`` carried from run to run."""
+
+    def __init__(self, tf, sizes):
+        self._tf = tf
+        with tf.variable_scope("saved"):
+            self._vars = {
+                name: tf.get_variable(name, [BATCH, size], initializer=tf.zeros_initializer(), trainable=False)
+                for name, size in sizes.items()
+            }
+
+    def state(self, name):
+        return self._vars[name].value()
+
+    def save_state(self, name, value):
+        return self._tf.assign(self._vars[name], value)
+
+
+STATE_SAVING = {
+    "lstm_tuple_state": (lambda tf: tf.nn.rnn_cell.LSTMCell(5), ("c", "h"), {"c": 5, "h": 5}),
+    "gru": (lambda tf: tf.nn.rnn_cell.GRUCell(4), "h", {"h": 4}),
+    "multi": (
+        lambda tf: tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(3), tf.nn.rnn_cell.GRUCell(2)]),
+        (("c0", "h0"), "h1"),
+        {"c0": 3, "h0": 3, "h1": 2},
+    ),
+}
+
+
+def _state_saving_program(name):
+    make, state_name, sizes = STATE_SAVING[name]
+
+    def program(tf):
+        saver = _VariableStateSaver(tf, sizes)
+        x = tf.placeholder(tf.float32, [BATCH, STEPS, DEPTH], name="x")
+        outputs, state = tf.nn.static_state_saving_rnn(make(tf), tf.unstack(x, axis=1), saver, state_name)
+        out = {f"out{i}": o for i, o in enumerate(outputs)}
+        out.update({f"state{i}": s for i, s in enumerate(_flat(state))})
+        return out
+
+    return program
+
+
+@pytest.mark.parametrize("name", sorted(STATE_SAVING))
+def test_static_state_saving_rnn_is_tfs_run_after_run(tf1, tmp_path, name):
+    """The graph node for node; from TF's initial weights each run starts from the state the last one saved,
+    as in TF (three runs compared)."""
+    P.assert_same_graph(tf1, _state_saving_program(name))
+    results = []
+    for api in (tf1, tm):
+        g, fetches = P.build(api, _state_saving_program(name))
+        with g.as_default(), api.Session() as sess:
+            if api is tf1:
+                sess.run(api.global_variables_initializer())
+                prefix = api.train.Saver().save(sess, str(tmp_path / "model"))
+            else:
+                api.train.Saver().restore(sess, prefix)
+            results.append([sess.run(fetches, {"x:0": X * (k + 1)}) for k in range(3)])
+    for want, got in zip(*results):
+        assert sorted(got) == sorted(want)
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(results[0][0]["state0"], results[0][1]["state0"])  # the state carried over
+
+
+def test_static_state_saving_rnn_state_name_errors_are_tfs(tf1):
+    for api in (tf1, tm):
+        with api.Graph().as_default():
+            saver = _VariableStateSaver(api, {"h": 4})
+            inputs = [api.zeros([BATCH, DEPTH])]
+            with pytest.raises(
+                ValueError, match=r"Argument `state_name` should be the same type as `cell\.state_size`"
+            ):
+                api.nn.static_state_saving_rnn(api.nn.rnn_cell.GRUCell(4), inputs, saver, ("h",))
+            with pytest.raises(ValueError, match=r"Number of elements in argument `state_name` and `cell\.state_size`"):
+                api.nn.static_state_saving_rnn(api.nn.rnn_cell.LSTMCell(4), inputs, saver, ("c", "h", "x"))

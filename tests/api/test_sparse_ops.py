@@ -3,6 +3,8 @@ graphs that run in the other framework."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,10 @@ def _build(tf):
         tf.sparse_reduce_sum(sp, axis=1),
         tf.sparse.reduce_sum(sp),
         tf.sparse.reduce_sum(fixed, keepdims=True),
+        tf.sparse_reshape(sp, [4, -1], name="reshape"),
+        tf.sparse.reshape(sp, tf.constant([2, 2, 3], tf.int32)),
+        tf.sparse.reshape(fixed, [6, -1]),  # static shapes: the new shape is a constant
+        tf.sparse.reshape(fixed, [3, 4]),  # the same shape
     ]
     lookups = [
         tf.nn.embedding_lookup_sparse(params, ids, None, combiner="mean", name="els"),
@@ -146,9 +152,69 @@ def _to_tf_meta(meta):
     return meta_graph_pb2.MetaGraphDef.FromString(meta.SerializeToString())
 
 
+def _sparse_cond(tf):
+    sp = tf.sparse_placeholder(tf.float32, name="sp")
+    pred = tf.placeholder(tf.bool, [], name="pred")
+    out = tf.cond(pred, lambda: tf.sparse.reshape(sp, tf.concat((sp.dense_shape, (1,)), 0)), lambda: sp)
+    return [out.indices, out.values, out.dense_shape, tf.sparse.to_dense(out, validate_indices=False)], sp, pred
+
+
+@pytest.mark.parametrize("branch", [True, False])
+def test_cond_returning_a_sparse_tensor_matches_tf(tf1, branch):
+    """tf.cond of SparseTensors (what the *_at_k metrics build for sparse labels): a Switch/Merge per component."""
+    import tensorflow as tf
+
+    tf.compat.v1.disable_control_flow_v2()
+    results, graphs = [], []
+    for framework in (tf1, tm):
+        g = framework.Graph()
+        with g.as_default():
+            fetches, sp, pred = _sparse_cond(framework)
+            with framework.Session() as sess:
+                results.append(sess.run(fetches, {sp: SP, pred: branch}))
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    for e, a in zip(*results):
+        assert np.asarray(a).dtype == np.asarray(e).dtype and np.shape(a) == np.shape(e)
+        np.testing.assert_array_equal(a, e)
+
+
+def test_sparse_reshape_static_errors_match_tf(tf1):
+    for framework in (tf1, tm):
+        with framework.Graph().as_default():
+            fixed = framework.sparse_placeholder(framework.float32, shape=[3, 4])
+            with pytest.raises(ValueError, match=r"Cannot reshape a tensor with 12 elements to shape \[5, None\]"):
+                framework.sparse.reshape(fixed, [5, -1])
+            with pytest.raises(ValueError, match=r"At most one dimension can be inferred \(-1\). Found: \[-1 -1\]"):
+                framework.sparse.reshape(fixed, [-1, -1])
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
+        (
+            lambda tf, sp: tf.sparse.reshape(sp, [5, -1]).indices,
+            "Input to reshape is a SparseTensor with 12 dense values, but the requested shape requires a multiple "
+            "of 5. input_shape=[3,4] output_shape=[5,1]",
+        ),
+        (
+            lambda tf, sp: tf.sparse.reshape(sp, [5, 2]).indices,
+            "Input to reshape is a tensor with 12 dense values, but the requested shape has 10. input_shape=[3,4] "
+            "output_shape=[5,2]",
+        ),
+        (
+            lambda tf, sp: tf.sparse.reshape(sp, [-1, -1]).indices,
+            "only one output dimension may be -1, not both 0 and 1",
+        ),
+        (
+            lambda tf, sp: tf.sparse.reshape(sp, [0, -1]).indices,
+            "reshape cannot infer the missing input size for an empty tensor unless all specified input sizes are "
+            "non-zero",
+        ),
+        (
+            lambda tf, sp: tf.sparse.reshape(sp, [-2, 6]).indices,
+            "size 0 must be non-negative, not -2",
+        ),
         (
             lambda tf, sp: tf.sparse.reduce_sum(sp, axis=3),
             "Invalid reduction dimension 3, for input with 2 dimensions.",
@@ -172,5 +238,5 @@ def test_bad_input_matches_tf(tf1, build, message):
         with framework.Graph().as_default():
             sp = framework.sparse_placeholder(framework.float32)
             out = build(framework, sp)
-            with framework.Session() as sess, pytest.raises(error, match=message):
+            with framework.Session() as sess, pytest.raises(error, match=re.escape(message)):
                 sess.run(out, {sp: SP})

@@ -1,4 +1,4 @@
-"""Samples for sparse ops: SparseReorder, SparseConcat, SparseReduceSum, SparseSegment* and their gradient ops,
+"""Samples for sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, SparseSegment* and their gradient ops,
 and the set ops (DenseToDense/DenseToSparse/SparseToSparseSetOperation, SetSize)."""
 
 from __future__ import annotations
@@ -38,6 +38,25 @@ _sparse = [
         "SparseReorder",
         {"input_indices": _IDX, "input_values": _VALS, "input_shape": _SHAPE},
         fed={"input_indices": [None, 2], "input_values": [None]},
+        id="fed",
+    ),
+    S("SparseReshape", {"input_indices": _IDX, "input_shape": _SHAPE, "new_shape": i64(2, 6)}),
+    S("SparseReshape", {"input_indices": _IDX, "input_shape": _SHAPE, "new_shape": i64(-1, 2, 3)}, id="infer-3d"),
+    S("SparseReshape", {"input_indices": _IDX, "input_shape": _SHAPE, "new_shape": i64(3, 4)}, id="same"),
+    S(
+        "SparseReshape",
+        {"input_indices": i64([0, 1, 1], [1, 0, 2], [1, 1, 0]), "input_shape": i64(2, 2, 3), "new_shape": i64(12, -1)},
+        id="3d-to-column",
+    ),
+    S(
+        "SparseReshape",
+        {"input_indices": np.zeros((0, 2), np.int64), "input_shape": _SHAPE, "new_shape": i64(4, 3, 1)},
+        id="empty",
+    ),
+    S(
+        "SparseReshape",
+        {"input_indices": _IDX, "input_shape": _SHAPE, "new_shape": i64(6, -1)},
+        fed={"input_indices": [None, 2], "new_shape": [None]},
         id="fed",
     ),
     S(

@@ -10,18 +10,18 @@ Run ``tf.local_variables_initializer()`` first, then the update ops per batch, t
 
 from __future__ import annotations
 
-from torchmeta import dtypes, errors
+from torchmeta import dtypes
 from torchmeta.api import array_ops, check_ops, control_flow_ops, linalg_ops, math_ops, nn_ops, sets_impl, state_ops
 from torchmeta.api import variable_scope as vs
 from torchmeta.api.cond import cond
 from torchmeta.api.confusion_matrix import confusion_matrix
 from torchmeta.api.losses import assert_broadcastable, broadcast_weights, remove_squeezable_dimensions
-from torchmeta.api.sparse_ops import sparse_retain
+from torchmeta.api.sparse_ops import sparse_concat, sparse_reshape, sparse_retain
 from torchmeta.api.variables import Variable
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
-from torchmeta.framework.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor
+from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue, convert_to_tensor_or_sparse_tensor
 from torchmeta.platform import tf_logging
 
 __all__ = [
@@ -767,18 +767,18 @@ def _at_k_name(name, k=None, class_id=None):
 def _maybe_expand_labels(labels, predictions):
     """Labels of rank ``rank(predictions) - 1`` get a trailing dimension (a tf.cond when a rank is not static).
 
+    SparseTensor labels get theirs by SparseReshape, always under a tf.cond on the ranks (as TF builds it).
+
     Raises:
       ValueError: static ranks that fit neither way (TF's message).
-      UnimplementedError: SparseTensor labels (TF reshapes them with SparseReshape, not built here).
     """
     with name_scope(None, "expand_labels", (labels, predictions)) as scope:
         labels = convert_to_tensor_or_sparse_tensor(labels)
         if isinstance(labels, SparseTensor):
-            raise errors.UnimplementedError(
-                None,
-                None,
-                "tf.metrics *_at_k: SparseTensor labels need SparseReshape, which torchmeta does not build; "
-                "pass dense labels",
+            return cond(
+                math_ops.equal(array_ops.rank(predictions), array_ops.size(labels.dense_shape) + 1),
+                lambda: sparse_reshape(labels, shape=array_ops.concat((labels.dense_shape, (1,)), 0), name=scope),
+                lambda: labels,
             )
         labels_rank = labels.shape.ndims
         if labels_rank is not None:
@@ -957,12 +957,23 @@ def _expand_and_tile(tensor, multiple, dim=0, name=None):
     with name_scope(name, "expand_and_tile", (tensor, multiple, dim)) as scope:
         tensor = convert_to_tensor_or_sparse_tensor(tensor)
         if isinstance(tensor, SparseTensor):
-            raise errors.UnimplementedError(
-                None,
-                None,
-                "tf.metrics average_precision_at_k: SparseTensor labels need SparseReshape, which "
-                "torchmeta does not build; pass dense labels",
+            if dim < 0:
+                expand_dims = array_ops.reshape(array_ops.size(tensor.dense_shape) + dim, [1])
+            else:
+                expand_dims = [dim]
+            expanded_shape = array_ops.concat(
+                (
+                    array_ops.slice(tensor.dense_shape, [0], expand_dims),
+                    [1],
+                    array_ops.slice(tensor.dense_shape, expand_dims, [-1]),
+                ),
+                0,
+                name="expanded_shape",
             )
+            expanded = sparse_reshape(tensor, shape=expanded_shape, name="expand")
+            if multiple == 1:
+                return expanded
+            return sparse_concat(dim - 1 if dim < 0 else dim, [expanded] * multiple, name=scope)
         expanded = array_ops.expand_dims(tensor, dim if dim >= 0 else dim - 1, name="expand")
         if multiple == 1:
             return expanded
@@ -1049,11 +1060,20 @@ def _streaming_sparse_average_precision_at_top_k(
 
 
 def _clean_out_of_range_indices(labels, num_classes):
+    is_sparse = isinstance(labels, (SparseTensor, SparseTensorValue))
+
     def clean_out_of_range(values):
         return array_ops.where_v2(math_ops.greater_equal(values, num_classes), -1 * array_ops.ones_like(values), values)
 
-    max_labels = math_ops.reduce_max(labels)
-    return cond(math_ops.greater_equal(max_labels, num_classes), lambda: clean_out_of_range(labels), lambda: labels)
+    def clean_labels_out_of_range():
+        if is_sparse:
+            return type(labels)(
+                indices=labels.indices, values=clean_out_of_range(labels.values), dense_shape=labels.dense_shape
+            )
+        return clean_out_of_range(labels)
+
+    max_labels = math_ops.reduce_max(labels.values if is_sparse else labels)
+    return cond(math_ops.greater_equal(max_labels, num_classes), clean_labels_out_of_range, lambda: labels)
 
 
 def average_precision_at_k(
@@ -1065,14 +1085,11 @@ def average_precision_at_k(
 
     Raises:
       ValueError: ``k < 1`` (TF's message).
-      UnimplementedError: SparseTensor labels (they need SparseReshape, not built here).
     """
     if k < 1:
         raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
     with name_scope(name, _at_k_name("average_precision", k), (predictions, labels, weights)) as scope:
         _, predictions_idx = nn_ops.top_k(predictions, k)
-        if isinstance(convert_to_tensor_or_sparse_tensor(labels), SparseTensor):
-            _expand_and_tile(labels, k)  # raises
         labels = _clean_out_of_range_indices(
             labels, math_ops.cast(array_ops.shape(predictions)[-1], dtypes.DType.int64)
         )

@@ -1,5 +1,5 @@
-"""``tf.nn.static_rnn`` and ``tf.nn.static_bidirectional_rnn``: RNNs unrolled over a Python list of
-time steps, with TensorFlow's variable scopes (``rnn/...``, ``bidirectional_rnn/fw/...``)."""
+"""``tf.nn.static_rnn``, ``static_state_saving_rnn`` and ``static_bidirectional_rnn``: RNNs unrolled over a
+Python list of time steps, with TensorFlow's variable scopes (``rnn/...``, ``bidirectional_rnn/fw/...``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ from torchmeta.framework.graph import Tensor
 from torchmeta.framework.nest import assert_same_structure, flatten, is_nested, map_structure, pack_sequence_as
 from torchmeta.framework.tensor_shape import Dimension, TensorShape, as_shape, unknown_shape
 
-__all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn", "bidirectional_dynamic_rnn", "raw_rnn"]
+__all__ = [
+    "static_rnn",
+    "static_state_saving_rnn",
+    "static_bidirectional_rnn",
+    "dynamic_rnn",
+    "bidirectional_dynamic_rnn",
+    "raw_rnn",
+]
 
 
 def _infer_state_dtype(explicit_dtype, state):
@@ -220,6 +227,51 @@ def _reverse_seq(input_seq, lengths):
             r.set_shape(input_shape)
             flat_result.append(r)
     return [pack_sequence_as(input_, flat_result) for input_, flat_result in zip(input_seq, flat_results)]
+
+
+def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_length=None, scope=None):
+    """``tf.nn.static_state_saving_rnn``: ``static_rnn`` starting from ``state_saver.state(name)`` and saving
+    the final state with ``state_saver.save_state(name, value)`` (one name per state component when the
+    cell's state is a tuple); the last output and the state are Identities that depend on the saves.
+
+    Raises:
+      ValueError: ``state_name`` not shaped as ``cell.state_size`` (TF's messages); as static_rnn.
+    """
+    state_size = cell.state_size
+    state_is_tuple = is_nested(state_size)
+    state_name_tuple = is_nested(state_name)
+    if state_is_tuple != state_name_tuple:
+        raise ValueError(
+            "Argument `state_name` should be the same type as `cell.state_size`. Received: "
+            f"state_name={state_name!s}, cell.state_size={state_size!s}."
+        )
+    if state_is_tuple:
+        state_name_flat = flatten(state_name)
+        state_size_flat = flatten(state_size)
+        if len(state_name_flat) != len(state_size_flat):
+            raise ValueError(
+                "Number of elements in argument `state_name` and `cell.state_size` are mismatched. Received "
+                f"state_name={state_name} with {len(state_name_flat)} elements and "
+                f"cell.state_size={cell.state_size} with {len(state_size_flat)} elements."
+            )
+        initial_state = pack_sequence_as(state_size, [state_saver.state(s) for s in state_name_flat])
+    else:
+        initial_state = state_saver.state(state_name)
+    outputs, state = static_rnn(cell, inputs, initial_state=initial_state, sequence_length=sequence_length, scope=scope)
+    if state_is_tuple:
+        flat_state = flatten(state)
+        save_state = [state_saver.save_state(n, sub) for n, sub in zip(flatten(state_name), flat_state)]
+    else:
+        save_state = [state_saver.save_state(state_name, state)]
+    with graph_lib.control_dependencies(save_state):
+        last_output = outputs[-1]
+        flat_last_output = [array_ops.identity(output) for output in flatten(last_output)]
+        outputs[-1] = pack_sequence_as(last_output, flat_last_output)
+        if state_is_tuple:
+            state = pack_sequence_as(state, [array_ops.identity(s) for s in flat_state])
+        else:
+            state = array_ops.identity(state)
+    return outputs, state
 
 
 def static_bidirectional_rnn(

@@ -1,4 +1,4 @@
-"""``tf.sparse`` (TF1 names too): SparseTensor placeholders, to_dense, reorder, concat, reduce_sum, the
+"""``tf.sparse`` (TF1 names too): SparseTensor placeholders, to_dense, reorder, reshape, concat, reduce_sum, the
 sparse segment reductions and ``tf.nn.embedding_lookup_sparse``; graphs as TensorFlow 2.21 builds them."""
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.framework.tensor_shape import TensorShape, dimension_value
-from torchmeta.framework.tensor_util import constant_value_as_shape
+from torchmeta.framework.tensor_util import constant_value, constant_value_as_shape
 
 __all__ = [
     "sparse_retain",
     "sparse_placeholder",
     "sparse_tensor_to_dense",
     "sparse_reorder",
+    "sparse_reshape",
     "sparse_concat",
     "sparse_reduce_sum",
     "sparse_segment_sum",
@@ -97,6 +98,46 @@ def sparse_reorder(sp_input, name=None):
     output = SparseTensor(indices, values, array_ops.identity(sp_input.dense_shape))
     output.set_shape(sp_input.shape)
     return output
+
+
+def sparse_reshape(sp_input, shape, name=None):
+    """``tf.sparse.reshape``: the same entries in a dense shape of as many elements (one -1 inferred), as
+    TF's sparse_ops.sparse_reshape builds it (SparseReshape, the values through an Identity, a constant
+    shape when both shapes are known statically, and TF's ValueErrors for shapes that cannot match)."""
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    shape = math_ops.cast(shape, dtype=DType.int64)
+    with name_scope(name, "SparseReshape", [sp_input]) as scope:
+        reshaped_ind, reshaped_shape = raw_op(
+            "SparseReshape",
+            input_indices=sp_input.indices,
+            input_shape=sp_input.dense_shape,
+            new_shape=shape,
+            name=scope,
+        )
+        reshaped_const = constant_value_as_shape(shape)
+        reshaped_const = reshaped_const.as_list() if reshaped_const.ndims is not None else None
+        if reshaped_const is not None and sp_input.shape.is_fully_defined():
+            by_user = constant_value(shape)
+            if by_user is not None:
+                n_implied_by_user = sum(d == -1 for d in np.asarray(by_user).reshape(-1).tolist())
+                if n_implied_by_user > 1:
+                    raise ValueError(f"At most one dimension can be inferred (-1). Found: {by_user}")
+            original = list(reshaped_const)
+            in_size = int(np.prod(sp_input.shape.as_list()))
+            n_implied = sum(d is None for d in reshaped_const)
+            if n_implied == 1 and 0 not in reshaped_const:
+                implied = original.index(None)
+                rest = original[:implied] + original[implied + 1 :]
+                reshaped_const[implied] = int(in_size // np.prod(rest))
+            if n_implied == 0 or (n_implied == 1 and 0 not in reshaped_const):
+                reshaped_size = int(np.prod(reshaped_const))
+                if reshaped_size != in_size:
+                    raise ValueError(
+                        f"Cannot reshape a tensor with {in_size} elements to shape {original} "
+                        f"({reshaped_size} elements)."
+                    )
+                reshaped_shape = constant(reshaped_const, dtype=DType.int64)
+        return SparseTensor(reshaped_ind, array_ops.identity(sp_input.values), reshaped_shape)
 
 
 def sparse_concat(axis, sp_inputs, name=None, expand_nonconcat_dim=False, concat_dim=None, expand_nonconcat_dims=None):

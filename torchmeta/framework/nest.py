@@ -2,8 +2,8 @@
 
 Sequences are lists, tuples, namedtuples and mappings (whose items are visited in sorted key order,
 as TensorFlow does); everything else is a leaf. With ``expand_composites=True`` an ``IndexedSlices``
-is a sequence of its component tensors (values, indices and, when present, dense_shape). Error
-messages are TensorFlow's.
+is a sequence of its component tensors (values, indices and, when present, dense_shape), and so is a
+``SparseTensor`` (indices, values, dense_shape: TF's order). Error messages are TensorFlow's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ __all__ = [
 
 
 def _is_composite(x) -> bool:
-    return type(x).__name__ == "IndexedSlices" and hasattr(x, "values") and hasattr(x, "indices")
+    return type(x).__name__ in ("IndexedSlices", "SparseTensor") and hasattr(x, "values") and hasattr(x, "indices")
+
+
+def _is_sparse(x) -> bool:
+    return type(x).__name__ == "SparseTensor"
 
 
 def _is_namedtuple(x) -> bool:
@@ -53,6 +57,8 @@ def _sorted_keys(mapping):
 def _children(x, expand_composites=False):
     if _is_mapping(x):
         return [x[k] for k in _sorted_keys(x)]
+    if expand_composites and _is_sparse(x):
+        return [x.indices, x.values, x.dense_shape]
     if expand_composites and _is_composite(x):
         parts = [x.values, x.indices]
         if getattr(x, "dense_shape", None) is not None:
@@ -74,6 +80,8 @@ def _rebuild(instance, children):
         for k in instance:
             out[k] = result[k]
         return out
+    if _is_sparse(instance):
+        return type(instance)(children[0], children[1], children[2])
     if _is_composite(instance):
         dense_shape = children[2] if len(children) > 2 else None
         return type(instance)(children[0], children[1], dense_shape)

@@ -447,10 +447,11 @@ def constant_value(tensor, partial=False):
 
 
 def constant_value_as_shape(tensor) -> TensorShape:
-    """A TensorShape from a 1-D shape tensor, with unknown dims where entries are not static."""
+    """A TensorShape from a 1-D shape tensor, with unknown dims where entries are not static (or negative,
+    as TF reads them: -1 and any other negative entry)."""
     value = constant_value(tensor)
     if value is not None:
-        return TensorShape([None if int(d) == -1 else int(d) for d in value.reshape(-1)])
+        return TensorShape([None if int(d) < 0 else int(d) for d in value.reshape(-1)])
     op = tensor.op
     if op.type == "Shape":
         return op.inputs[0].shape
@@ -458,7 +459,7 @@ def constant_value_as_shape(tensor) -> TensorShape:
         dims = []
         for inp in op.inputs:
             v = constant_value(inp)
-            dims.append(None if v is None or int(v) == -1 else int(v))
+            dims.append(None if v is None or int(v) < 0 else int(v))
         return TensorShape(dims)
     if op.type == "ConcatV2":
         out = TensorShape([])

@@ -1,5 +1,5 @@
-"""Sparse ops: SparseReorder, SparseConcat, SparseReduceSum and the SparseSegment{Sum,Mean,SqrtN} family
-(with their gradient ops), as TensorFlow's kernels compute them.
+"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum and the SparseSegment{Sum,Mean,SqrtN}
+family (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
 [rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from torchmeta.api import array_ops, math_ops
-from torchmeta.framework.common_shapes import input_with_rank, shape_error
+from torchmeta.framework.common_shapes import format_dims, input_with_rank, shape_error
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
@@ -95,6 +95,90 @@ def _sparse_reorder_grad(op, unused_output_indices_grad, output_values_grad):
     )
     inverted_permutation = array_ops.invert_permutation(ordered_values)
     return [None, array_ops.gather(output_values_grad, inverted_permutation), None]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseReshape
+
+
+def _reshape_shape(op):
+    rows = input_with_rank(op, 0, 2)[0]
+    input_with_rank(op, 1, 1)
+    new_rank = input_with_rank(op, 2, 1)[0]
+    return [TensorShape([rows, new_rank]), op.inputs[2].shape]
+
+
+@register_op(
+    "SparseReshape",
+    inputs=["input_indices: int64", "input_shape: int64", "new_shape: int64"],
+    outputs=["output_indices: int64", "output_shape: int64"],
+    shape=_reshape_shape,
+)
+def sparse_reshape(input_indices, input_shape, new_shape):
+    """TF's ReshapeSparseTensor (reshape_util.cc): the target shape (one -1 inferred), its checks and
+    wording, and each entry's row-major position re-expressed in the new shape."""
+    if input_indices.dim() != 2:
+        raise invalid(f"Input indices should be a matrix but received shape {format_dims(input_indices.shape)}")
+    if input_shape.dim() != 1:
+        raise invalid(f"Input shape should be a vector but received shape {format_dims(input_shape.shape)}")
+    if new_shape.dim() != 1:
+        raise invalid(f"Target shape should be a vector but received shape {format_dims(new_shape.shape)}")
+    in_dims = _shape_list(input_shape)
+    dense_size = int(np.prod(in_dims, dtype=np.int64)) if in_dims else 1
+    out_dims, product, unknown = [], 1, -1
+    for d, size in enumerate(_shape_list(new_shape)):
+        if size == -1:
+            if unknown != -1:
+                raise invalid(f"only one output dimension may be -1, not both {unknown} and {d}")
+            unknown = d
+            out_dims.append(1)
+        else:
+            if size < 0:
+                raise invalid(f"size {d} must be non-negative, not {size}")
+            product *= size
+            out_dims.append(size)
+    if unknown != -1:
+        if product <= 0:
+            raise invalid(
+                "reshape cannot infer the missing input size for an empty tensor unless all specified input sizes "
+                "are non-zero"
+            )
+        missing = dense_size // product
+        if product * missing != dense_size:
+            raise invalid(
+                f"Input to reshape is a SparseTensor with {dense_size} dense values, but the requested shape "
+                f"requires a multiple of {product}. input_shape={format_dims(in_dims)} "
+                f"output_shape={format_dims(out_dims)}"
+            )
+        out_dims[unknown] = missing
+    out_size = int(np.prod(out_dims, dtype=np.int64)) if out_dims else 1
+    if out_size != dense_size:
+        raise invalid(
+            f"Input to reshape is a tensor with {dense_size} dense values, but the requested shape has {out_size}. "
+            f"input_shape={format_dims(in_dims)} output_shape={format_dims(out_dims)}"
+        )
+    if out_dims == in_dims:
+        return input_indices, input_shape
+    nnz = input_indices.shape[0]
+    out_shape = torch.tensor(out_dims, dtype=torch.int64, device=input_shape.device)
+    if nnz == 0:
+        return input_indices.new_zeros((0, len(out_dims))), out_shape
+    if dense_size <= 0 or product <= 0:
+        raise invalid(
+            f"Input tensor has {nnz} non zero elements but input shape ({format_dims(in_dims)}) or output shape "
+            f"({format_dims(out_dims)}) is empty"
+        )
+    in_strides = [int(np.prod(in_dims[d + 1 :], dtype=np.int64)) for d in range(len(in_dims))]
+    out_strides = [int(np.prod(out_dims[d + 1 :], dtype=np.int64)) for d in range(len(out_dims))]
+    position = (input_indices * torch.tensor(in_strides, dtype=torch.int64, device=input_indices.device)).sum(1)
+    columns = []
+    for stride in out_strides:
+        columns.append(torch.div(position, stride, rounding_mode="trunc"))
+        position = torch.fmod(position, stride)  # C++ division truncates
+    return torch.stack(columns, 1), out_shape
+
+
+no_registered_gradient("SparseReshape")
 
 
 # ---------------------------------------------------------------------------------------------

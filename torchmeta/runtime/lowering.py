@@ -388,7 +388,16 @@ def lower(
             node.meta.update(tf_name=t.op.name, tf_op=t.op.type, tf_operation=t.op)
             results.append(node)
     graph.output(tuple(results))
-    return fx.GraphModule(root, graph, class_name="TFGraph")
+    gm = fx.GraphModule(root, graph, class_name="TFGraph")
+    if not buffers:
+        # fx registers every tensor attribute it copies from ``root`` as a buffer, which the generated code
+        # then reads through nn.Module.__getattr__ (a Python call per read, per loop iteration in a body):
+        # the folded constants become plain attributes again.
+        for node in constants.values():
+            value = gm._buffers.pop(node.target, None)
+            if value is not None:
+                gm.__dict__[node.target] = value
+    return gm
 
 
 def _live_fusions(spec, live):
