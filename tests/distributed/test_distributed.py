@@ -305,3 +305,24 @@ def test_errors_before_init_and_for_bad_arguments():
                     sess.run(two)
     finally:
         hvd.shutdown()
+
+
+def test_gradients_travel_in_buckets_per_dtype():
+    hvd.init()
+    try:
+        with tm.Graph().as_default():
+            values = [np.full([4], i, np.float32) for i in range(5)] + [np.arange(3, dtype=np.int64)]
+            tensors = [tm.constant(v) for v in values]
+            tensors.append(tm.placeholder_with_default(np.ones([2], np.float32), [None]))  # unknown shape: alone
+            # 16-byte float tensors in 40-byte buckets: [0, 1], [2, 3], [4]; the int64 one and the unknown one alone.
+            out = hvd.grouped_allreduce(tensors, bucket_bytes=40)
+            reduces = [op for op in tm.get_default_graph().get_operations() if op.type == "CollectiveReduceV2"]
+            assert len(reduces) == 5
+            assert [op.inputs[0].shape.as_list()[0] for op in reduces] == [8, 8, 4, 3, None]
+            with tm.Session() as sess:
+                got = sess.run(out)
+            for g, v in zip(got, [*values, np.ones([2], np.float32)]):
+                assert g.dtype == v.dtype
+                np.testing.assert_array_equal(g, v)
+    finally:
+        hvd.shutdown()
