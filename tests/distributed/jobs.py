@@ -173,6 +173,32 @@ def crash(out):
         os._exit(0)  # the process group is broken: skip its shutdown
 
 
+def mismatch(out):
+    """Collectives that do not pair up: every rank prints the error it gets (all of them must fail alike)."""
+    r = hvd.rank()
+    with tf.Graph().as_default():
+        cases = {
+            "keys": dict(input=tf.ones([4]), instance_key=1 + r),
+            "sizes": dict(input=tf.ones([4 - r]), instance_key=9),
+        }
+        ops = {
+            name: tf.raw_ops.CollectiveReduceV2(
+                group_size=hvd.size(), group_key=1, ordering_token=[], merge_op="Add", final_op="Id", **kw
+            )
+            for name, kw in cases.items()
+        }
+        ops["two_senders"] = tf.raw_ops.CollectiveBcastSendV2(
+            input=tf.ones([2]), group_size=hvd.size(), group_key=1, instance_key=20
+        )
+        ops["after"] = hvd.allreduce(tf.fill([3], float(r)), op=hvd.Sum)
+        with tf.Session() as sess:
+            for name in ["keys", "sizes", "two_senders", "after"]:
+                try:
+                    print(f"RESULT {name} {sess.run(ops[name]).tolist()}", flush=True)
+                except tf.errors.OpError as e:
+                    print(f"RESULT {name} {type(e).__name__}: {e.message}", flush=True)
+
+
 def save_loop(out):
     """Step s: the variable is filled with s, then every rank saves (rank 0 writes) and waits for the others;
     runs until the test kills rank 0. Rank 1 prints the error it gets then."""
@@ -247,6 +273,7 @@ JOBS = {
     "collectives": collectives,
     "crash": crash,
     "save_loop": save_loop,
+    "mismatch": mismatch,
     "to_module": to_module_job,
 }
 

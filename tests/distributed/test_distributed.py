@@ -199,6 +199,27 @@ def test_a_failing_rank_makes_the_others_fail_with_an_error(tmp_path, args, erro
 
 
 @pytest.mark.slow
+def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
+    outputs = run_job("mismatch", tmp_path, 2)
+    for out in outputs:
+        results = dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("RESULT"))
+        assert results["keys"].startswith(
+            "InternalError: Collective all-reduce: the processes are at different "
+            "collectives (rank 0 at all-reduce group_key 1 instance_key 1; rank 1 at "
+            "all-reduce group_key 1 instance_key 2)"
+        ), results
+        assert results["sizes"] == (
+            "InvalidArgumentError: Shape mismatch in the collective instance 9 (all-reduce): rank 0 has 4 elements, "
+            "rank 1 has 3 elements"
+        )
+        assert results["two_senders"].startswith(
+            "InvalidArgumentError: Collective broadcast instance 20 needs "
+            "exactly one sending process; ranks [0, 1] send"
+        ), results
+        assert results["after"] == "[1.0, 1.0, 1.0]"  # the job goes on
+
+
+@pytest.mark.slow
 def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1):
     job = Job("save_loop", tmp_path, 2)
     state = tmp_path / "checkpoint"
