@@ -136,10 +136,11 @@ def collectives(out):
             record["table"] = sess.run(table)
         if arg("tf_graph", ""):
             with tf.Graph().as_default():
-                tf.train.import_meta_graph(arg("tf_graph", ""))
+                tf.train.import_meta_graph(f"{arg('tf_graph', '')}-rank{r}.meta")
                 with tf.Session() as sess:
                     feed = {"x:0": np.array([r, r + 1, r + 2], np.float32)}
-                    record["tf_reduce"], record["tf_gather"] = sess.run(["reduce:0", "gather:0"], feed)
+                    for name in ("reduce", "gather", "bcast"):
+                        record[f"tf_{name}"] = sess.run(f"{name}:0", feed)
     np.savez(out_path(out, "collectives"), **record)
 
 
@@ -261,7 +262,7 @@ def _train_module(out, wrap):
 def main(argv):
     job, out = argv[0], argv[1]
     ARGS.update(a.split("=", 1) for a in argv[2:])
-    hvd.init(timeout=arg("timeout", 60))
+    hvd.init(timeout=arg("timeout", 120))
     try:
         JOBS[job](out)
     finally:

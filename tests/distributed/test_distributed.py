@@ -123,24 +123,33 @@ def test_nccl_data_parallel_equals_whole_batch_training(tmp_path, opt):
     assert all(str(r["device"]).startswith("cuda:") for r in ranks)
 
 
-def _tf_collective_graph(tf1, path):
-    """A graph TensorFlow builds with its collective ops, for a job of two."""
+def _tf_collective_graph(tf1, path, rank):
+    """The graph TensorFlow builds with its collective ops for process ``rank`` of a job of two (rank 0
+    sends the broadcast, rank 1 receives it)."""
     g = tf1.Graph()
     with g.as_default():
         x = tf1.placeholder(tf1.float32, [3], name="x")
-        keys = dict(group_size=2, group_key=7, ordering_token=[])
+        keys = dict(group_size=2, group_key=7)
         tf1.identity(
-            tf1.raw_ops.CollectiveReduceV2(input=x, instance_key=1, merge_op="Add", final_op="Div", **keys),
+            tf1.raw_ops.CollectiveReduceV2(
+                input=x, instance_key=1, merge_op="Add", final_op="Div", ordering_token=[], **keys
+            ),
             name="reduce",
         )
-        tf1.identity(tf1.raw_ops.CollectiveGatherV2(input=x, instance_key=2, **keys), name="gather")
-        tf1.train.export_meta_graph(path, graph=g)
+        tf1.identity(tf1.raw_ops.CollectiveGatherV2(input=x, instance_key=2, ordering_token=[], **keys), name="gather")
+        if rank == 0:
+            bcast = tf1.raw_ops.CollectiveBcastSendV2(input=x, instance_key=3, **keys)
+        else:
+            bcast = tf1.raw_ops.CollectiveBcastRecvV2(T=tf1.float32, shape=[3], instance_key=3, **keys)
+        tf1.identity(bcast, name="bcast")
+        tf1.train.export_meta_graph(f"{path}-rank{rank}.meta", graph=g)
 
 
 @pytest.mark.slow
 def test_collectives_across_two_processes(tmp_path, tf1):
-    tf_graph = str(tmp_path / "tf_collectives.meta")
-    _tf_collective_graph(tf1, tf_graph)
+    tf_graph = str(tmp_path / "tf_collectives")
+    for r in range(2):
+        _tf_collective_graph(tf1, tf_graph, r)
     run_job("collectives", tmp_path, 2, [f"tf_graph={tf_graph}"])
     ranks = _load(tmp_path, "collectives", 2)
     xs = [np.arange(6, dtype=np.float32).reshape(2, 3) * (r + 1) - 2 for r in range(2)]
@@ -163,6 +172,7 @@ def test_collectives_across_two_processes(tmp_path, tf1):
         "v1_bcast": xis[0],
         "tf_reduce": np.array([0.5, 1.5, 2.5], np.float32),
         "tf_gather": np.array([0, 1, 2, 1, 2, 3], np.float32),
+        "tf_bcast": np.array([0, 1, 2], np.float32),
     }
     fp16 = (xs[0] / 7).astype(np.float16).astype(np.float32) + (xs[1] / 7).astype(np.float16).astype(np.float32)
     expected["fp16"] = (fp16.astype(np.float16) / np.float16(2)).astype(np.float32)
