@@ -307,11 +307,24 @@ def test_single_process_api_is_a_job_of_one():
         hvd.shutdown()
 
 
-def test_errors_before_init_and_for_bad_arguments():
+def test_errors_before_init_and_for_bad_arguments(monkeypatch):
     with pytest.raises(tm.errors.FailedPreconditionError, match="init"):
         hvd.rank()
     with pytest.raises(tm.errors.InvalidArgumentError, match="rank 3 is not in"):
         hvd.init(rank=3, size=2)
+    with pytest.raises(tm.errors.InvalidArgumentError, match="backend 'mpi' is not"):
+        hvd.init(backend="mpi")
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(tm.errors.InvalidArgumentError, match="WORLD_SIZE='two' is not an integer"):
+        hvd.init()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(tm.errors.InvalidArgumentError, match="needs this process's rank"):
+        hvd.init()
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(tm.errors.InvalidArgumentError, match="needs MASTER_ADDR and MASTER_PORT"):
+        hvd.init()
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.delenv("RANK")
     hvd.init()
     try:
         with tm.Graph().as_default():
