@@ -7,8 +7,9 @@ conv 5x5x16 -> pool -> conv 5x5x32 -> pool -> dense 10, 32 examples per process)
 ``hvd.DistributedOptimizer(GradientDescentOptimizer)``: the batch per process is fixed (Horovod's weak
 scaling), so the global batch grows with the number of processes. Each configuration is one torchrun job
 (``--nproc_per_node N``, one intra-op thread per process); rank 0 times ``--steps`` steps after warm-up
-steps and reports examples per second over all processes, and the time of one all-reduce of the model's
-gradients alone (the communication part of a step).
+steps and reports examples per second over all processes from the median step (a shared machine's
+scheduling makes the mean jumpy), and the median time of one all-reduce of the model's gradients alone (the
+communication part of a step, with its negotiation).
 
 On a 2-core machine 2 processes can at best double the throughput of 1 and 4 processes only share the two
 cores (every process also runs Python and the gloo transport threads); the numbers say what the overhead of
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -81,16 +83,18 @@ def worker(model: str, steps: int, out: str):
         sess.run(hvd.broadcast_global_variables(0))
         for _ in range(5):
             sess.run(train, feed)
-        start = time.perf_counter()
+        step_s = []
         for _ in range(steps):
+            start = time.perf_counter()
             sess.run(train, feed)
-        elapsed = time.perf_counter() - start
+            step_s.append(time.perf_counter() - start)
         for _ in range(3):
             sess.run(reduce_only)
-        start = time.perf_counter()
+        reduce_s = []
         for _ in range(steps):
+            start = time.perf_counter()
             sess.run(reduce_only)
-        reduce_s = (time.perf_counter() - start) / steps
+            reduce_s.append(time.perf_counter() - start)
     if hvd.rank() == 0:
         n = hvd.size()
         params = sum(int(np.prod(v.shape.as_list())) for v in tf.trainable_variables())
@@ -99,9 +103,10 @@ def worker(model: str, steps: int, out: str):
             "processes": n,
             "batch_per_process": batch,
             "parameters": params,
-            "step_ms": 1000 * elapsed / steps,
-            "examples_per_s": steps * batch * n / elapsed,
-            "allreduce_ms": 1000 * reduce_s if n > 1 else 0.0,
+            "step_ms": 1000 * statistics.median(step_s),
+            "mean_step_ms": 1000 * statistics.fmean(step_s),
+            "examples_per_s": batch * n / statistics.median(step_s),
+            "allreduce_ms": 1000 * statistics.median(reduce_s) if n > 1 else 0.0,
         }
         with open(out, "w") as f:
             json.dump(result, f)

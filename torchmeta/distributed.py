@@ -171,7 +171,7 @@ def init(
         _job.device = torch.device("cuda", _job.local_rank % max(torch.cuda.device_count(), 1))
         torch.cuda.set_device(_job.device)
     if timeout is None:
-        timeout = float(os.environ.get("TORCHMETA_COLLECTIVE_TIMEOUT", "300"))
+        timeout = _env_int("TORCHMETA_COLLECTIVE_TIMEOUT", 300)
     if size > 1 and not dist.is_initialized():
         master_addr = master_addr or os.environ.get("MASTER_ADDR")
         master_port = master_port or os.environ.get("MASTER_PORT")

@@ -136,10 +136,11 @@ def collectives(out):
             record["table"] = sess.run(table)
         if arg("tf_graph", ""):
             with tf.Graph().as_default():
-                tf.train.import_meta_graph(arg("tf_graph", ""))
+                tf.train.import_meta_graph(f"{arg('tf_graph', '')}-rank{r}.meta")
                 with tf.Session() as sess:
                     feed = {"x:0": np.array([r, r + 1, r + 2], np.float32)}
-                    record["tf_reduce"], record["tf_gather"] = sess.run(["reduce:0", "gather:0"], feed)
+                    for name in ("reduce", "gather", "bcast"):
+                        record[f"tf_{name}"] = sess.run(f"{name}:0", feed)
     np.savez(out_path(out, "collectives"), **record)
 
 
@@ -171,6 +172,32 @@ def crash(out):
             where = f"{e.op.type} '{e.op.name}'" if e.op is not None else "no node"
             print(f"RESULT {type(e).__name__} after {time.monotonic() - start:.1f} s at {where}: {e.message}")
         os._exit(0)  # the process group is broken: skip its shutdown
+
+
+def mismatch(out):
+    """Collectives that do not pair up: every rank prints the error it gets (all of them must fail alike)."""
+    r = hvd.rank()
+    with tf.Graph().as_default():
+        cases = {
+            "keys": dict(input=tf.ones([4]), instance_key=1 + r),
+            "sizes": dict(input=tf.ones([4 - r]), instance_key=9),
+        }
+        ops = {
+            name: tf.raw_ops.CollectiveReduceV2(
+                group_size=hvd.size(), group_key=1, ordering_token=[], merge_op="Add", final_op="Id", **kw
+            )
+            for name, kw in cases.items()
+        }
+        ops["two_senders"] = tf.raw_ops.CollectiveBcastSendV2(
+            input=tf.ones([2]), group_size=hvd.size(), group_key=1, instance_key=20
+        )
+        ops["after"] = hvd.allreduce(tf.fill([3], float(r)), op=hvd.Sum)
+        with tf.Session() as sess:
+            for name in ["keys", "sizes", "two_senders", "after"]:
+                try:
+                    print(f"RESULT {name} {sess.run(ops[name]).tolist()}", flush=True)
+                except tf.errors.OpError as e:
+                    print(f"RESULT {name} {type(e).__name__}: {e.message}", flush=True)
 
 
 def save_loop(out):
@@ -235,7 +262,7 @@ def _train_module(out, wrap):
 def main(argv):
     job, out = argv[0], argv[1]
     ARGS.update(a.split("=", 1) for a in argv[2:])
-    hvd.init(timeout=arg("timeout", 60))
+    hvd.init(timeout=arg("timeout", 120))
     try:
         JOBS[job](out)
     finally:
@@ -247,6 +274,7 @@ JOBS = {
     "collectives": collectives,
     "crash": crash,
     "save_loop": save_loop,
+    "mismatch": mismatch,
     "to_module": to_module_job,
 }
 

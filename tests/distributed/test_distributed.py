@@ -123,24 +123,33 @@ def test_nccl_data_parallel_equals_whole_batch_training(tmp_path, opt):
     assert all(str(r["device"]).startswith("cuda:") for r in ranks)
 
 
-def _tf_collective_graph(tf1, path):
-    """A graph TensorFlow builds with its collective ops, for a job of two."""
+def _tf_collective_graph(tf1, path, rank):
+    """The graph TensorFlow builds with its collective ops for process ``rank`` of a job of two (rank 0
+    sends the broadcast, rank 1 receives it)."""
     g = tf1.Graph()
     with g.as_default():
         x = tf1.placeholder(tf1.float32, [3], name="x")
-        keys = dict(group_size=2, group_key=7, ordering_token=[])
+        keys = dict(group_size=2, group_key=7)
         tf1.identity(
-            tf1.raw_ops.CollectiveReduceV2(input=x, instance_key=1, merge_op="Add", final_op="Div", **keys),
+            tf1.raw_ops.CollectiveReduceV2(
+                input=x, instance_key=1, merge_op="Add", final_op="Div", ordering_token=[], **keys
+            ),
             name="reduce",
         )
-        tf1.identity(tf1.raw_ops.CollectiveGatherV2(input=x, instance_key=2, **keys), name="gather")
-        tf1.train.export_meta_graph(path, graph=g)
+        tf1.identity(tf1.raw_ops.CollectiveGatherV2(input=x, instance_key=2, ordering_token=[], **keys), name="gather")
+        if rank == 0:
+            bcast = tf1.raw_ops.CollectiveBcastSendV2(input=x, instance_key=3, **keys)
+        else:
+            bcast = tf1.raw_ops.CollectiveBcastRecvV2(T=tf1.float32, shape=[3], instance_key=3, **keys)
+        tf1.identity(bcast, name="bcast")
+        tf1.train.export_meta_graph(f"{path}-rank{rank}.meta", graph=g)
 
 
 @pytest.mark.slow
 def test_collectives_across_two_processes(tmp_path, tf1):
-    tf_graph = str(tmp_path / "tf_collectives.meta")
-    _tf_collective_graph(tf1, tf_graph)
+    tf_graph = str(tmp_path / "tf_collectives")
+    for r in range(2):
+        _tf_collective_graph(tf1, tf_graph, r)
     run_job("collectives", tmp_path, 2, [f"tf_graph={tf_graph}"])
     ranks = _load(tmp_path, "collectives", 2)
     xs = [np.arange(6, dtype=np.float32).reshape(2, 3) * (r + 1) - 2 for r in range(2)]
@@ -163,6 +172,7 @@ def test_collectives_across_two_processes(tmp_path, tf1):
         "v1_bcast": xis[0],
         "tf_reduce": np.array([0.5, 1.5, 2.5], np.float32),
         "tf_gather": np.array([0, 1, 2, 1, 2, 3], np.float32),
+        "tf_bcast": np.array([0, 1, 2], np.float32),
     }
     fp16 = (xs[0] / 7).astype(np.float16).astype(np.float32) + (xs[1] / 7).astype(np.float16).astype(np.float32)
     expected["fp16"] = (fp16.astype(np.float16) / np.float16(2)).astype(np.float32)
@@ -196,6 +206,27 @@ def test_a_failing_rank_makes_the_others_fail_with_an_error(tmp_path, args, erro
     result = [line for line in outputs[0].splitlines() if line.startswith("RESULT")]
     assert result and result[0].startswith(f"RESULT {error}"), outputs[0]
     assert "at CollectiveReduceV2 'gradients_allreduce'" in result[0]
+
+
+@pytest.mark.slow
+def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
+    outputs = run_job("mismatch", tmp_path, 2)
+    for out in outputs:
+        results = dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("RESULT"))
+        assert results["keys"].startswith(
+            "InternalError: Collective all-reduce: the processes are at different "
+            "collectives (rank 0 at all-reduce group_key 1 instance_key 1; rank 1 at "
+            "all-reduce group_key 1 instance_key 2)"
+        ), results
+        assert results["sizes"] == (
+            "InvalidArgumentError: Shape mismatch in the collective instance 9 (all-reduce): rank 0 has 4 elements, "
+            "rank 1 has 3 elements"
+        )
+        assert results["two_senders"].startswith(
+            "InvalidArgumentError: Collective broadcast instance 20 needs "
+            "exactly one sending process; ranks [0, 1] send"
+        ), results
+        assert results["after"] == "[1.0, 1.0, 1.0]"  # the job goes on
 
 
 @pytest.mark.slow
@@ -276,11 +307,24 @@ def test_single_process_api_is_a_job_of_one():
         hvd.shutdown()
 
 
-def test_errors_before_init_and_for_bad_arguments():
+def test_errors_before_init_and_for_bad_arguments(monkeypatch):
     with pytest.raises(tm.errors.FailedPreconditionError, match="init"):
         hvd.rank()
     with pytest.raises(tm.errors.InvalidArgumentError, match="rank 3 is not in"):
         hvd.init(rank=3, size=2)
+    with pytest.raises(tm.errors.InvalidArgumentError, match="backend 'mpi' is not"):
+        hvd.init(backend="mpi")
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(tm.errors.InvalidArgumentError, match="WORLD_SIZE='two' is not an integer"):
+        hvd.init()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(tm.errors.InvalidArgumentError, match="needs this process's rank"):
+        hvd.init()
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(tm.errors.InvalidArgumentError, match="needs MASTER_ADDR and MASTER_PORT"):
+        hvd.init()
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.delenv("RANK")
     hvd.init()
     try:
         with tm.Graph().as_default():
@@ -303,5 +347,26 @@ def test_errors_before_init_and_for_bad_arguments():
                     sess.run(recv)
                 with pytest.raises(tm.errors.FailedPreconditionError, match="torchrun"):
                     sess.run(two)
+    finally:
+        hvd.shutdown()
+
+
+def test_gradients_travel_in_buckets_per_dtype():
+    hvd.init()
+    try:
+        with tm.Graph().as_default():
+            values = [np.full([4], i, np.float32) for i in range(5)] + [np.arange(3, dtype=np.int64)]
+            tensors = [tm.constant(v) for v in values]
+            tensors.append(tm.placeholder_with_default(np.ones([2], np.float32), [None]))  # unknown shape: alone
+            # 16-byte float tensors in 40-byte buckets: [0, 1], [2, 3], [4]; the int64 one and the unknown one alone.
+            out = hvd.grouped_allreduce(tensors, bucket_bytes=40)
+            reduces = [op for op in tm.get_default_graph().get_operations() if op.type == "CollectiveReduceV2"]
+            assert len(reduces) == 5
+            assert [op.inputs[0].shape.as_list()[0] for op in reduces] == [8, 8, 4, 3, None]
+            with tm.Session() as sess:
+                got = sess.run(out)
+            for g, v in zip(got, [*values, np.ones([2], np.float32)]):
+                assert g.dtype == v.dtype
+                np.testing.assert_array_equal(g, v)
     finally:
         hvd.shutdown()

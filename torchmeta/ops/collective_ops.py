@@ -4,7 +4,9 @@ of a torch.distributed job, V2 forms (group/instance keys as inputs) and the V1 
 TensorFlow matches collectives by ``(group_key, instance_key)``; torch.distributed matches them by the order
 in which the processes call them. Every process runs the same graph, and a Session runs a graph's ops in
 one deterministic order (data and control edges, then creation order), so the n-th collective of a run is
-the same op in every process. A group is the whole job: ``group_size`` must equal the number of processes
+the same op in every process. Before exchanging data the processes compare their keys, sizes and dtypes
+(one small all-gather, like Horovod's negotiation), so a mismatch fails on every process with an error
+naming both sides instead of exchanging the wrong tensors or hanging. A group is the whole job: ``group_size`` must equal the number of processes
 (one device per process, as Horovod and torchrun have it); without a process group, a group of one is the
 identity, so a graph built for a job also runs in a single process.
 
@@ -108,10 +110,54 @@ def _run(what: str, timeout_seconds: float, call):
         ) from e
 
 
-def _reduce(input, group_size, merge_op, final_op, timeout_seconds):
+_KINDS = ("all-reduce", "all-gather", "broadcast")
+_DTYPES = (torch.float32, torch.float16, torch.float64, torch.bfloat16, torch.int32, torch.int64, torch.bool)
+
+
+def _agree(what, keys, timeout_seconds, device, fields):
+    """Every process says which collective it is at: ``[kind, group_key, instance_key, *fields]`` (one
+    small all-gather, as Horovod's coordinator negotiates each tensor). Returns the rows, rank by rank.
+
+    torch.distributed pairs collectives by order; the keys show when the processes are not at the same one,
+    and every process sees all rows, so they all fail alike instead of exchanging the wrong tensors or hanging.
+    """
+    row = torch.tensor([_KINDS.index(what), int(keys[0]), int(keys[1]), *fields], dtype=torch.int64, device=device)
+    rows = [torch.empty_like(row) for _ in range(dist.get_world_size())]
+    _run(what, timeout_seconds, lambda: dist.all_gather(rows, row, async_op=True))
+    table = [r.tolist() for r in rows]
+    if any(t[:3] != table[0][:3] for t in table):
+        seen = "; ".join(
+            f"rank {i} at {_KINDS[t[0]]} group_key {t[1]} instance_key {t[2]}" for i, t in enumerate(table)
+        )
+        raise errors.InternalError(
+            None,
+            None,
+            f"Collective {what}: the processes are at different collectives ({seen}); every process must run "
+            "the same collectives in the same order",
+        )
+    return table
+
+
+def _mismatch(what, keys, table, column, describe):
+    """InvalidArgumentError (on every process alike) when ``column`` of the rows differs between processes."""
+    if any(t[column] != table[0][column] for t in table):
+        seen = ", ".join(f"rank {i} {describe(t)}" for i, t in enumerate(table))
+        raise errors.InvalidArgumentError(
+            None, None, f"Shape mismatch in the collective instance {keys[1]} ({what}): {seen}"
+        )
+
+
+def _dtype_name(code):
+    return str(_DTYPES[code]).removeprefix("torch.")
+
+
+def _reduce(input, group_size, keys, merge_op, final_op, timeout_seconds):
     if not _in_job(group_size):
         return input.clone()
     out = _comm_device(input).clone()
+    table = _agree("all-reduce", keys, timeout_seconds, out.device, [out.numel(), _DTYPES.index(out.dtype)])
+    _mismatch("all-reduce", keys, table, 3, lambda t: f"has {t[3]} elements")
+    _mismatch("all-reduce", keys, table, 4, lambda t: f"has {_dtype_name(t[4])}")
     _run("all-reduce", timeout_seconds, lambda: dist.all_reduce(out, op=_MERGE[merge_op], async_op=True))
     if final_op == "Div":
         size = int(group_size)
@@ -119,7 +165,7 @@ def _reduce(input, group_size, merge_op, final_op, timeout_seconds):
     return out.to(input.device)
 
 
-def _gather(input, group_size, timeout_seconds):
+def _gather(input, group_size, keys, timeout_seconds):
     """All-gather along the first dimension; the processes' first dimensions may differ (as Horovod's)."""
     if input.dim() == 0:
         raise errors.InvalidArgumentError(None, None, "Collective gather does not support scalar inputs")
@@ -127,10 +173,12 @@ def _gather(input, group_size, timeout_seconds):
         return input.clone()
     size = int(group_size)
     local = _comm_device(input.contiguous())
-    rows = torch.tensor([local.shape[0]], dtype=torch.int64, device=local.device)
-    all_rows = [torch.empty_like(rows) for _ in range(size)]
-    _run("all-gather", timeout_seconds, lambda: dist.all_gather(all_rows, rows, async_op=True))
-    counts = [int(r.item()) for r in all_rows]
+    row_shape = local.shape[1:].numel() if local.dim() > 1 else 1
+    fields = [local.shape[0], row_shape, _DTYPES.index(local.dtype)]
+    table = _agree("all-gather", keys, timeout_seconds, local.device, fields)
+    _mismatch("all-gather", keys, table, 4, lambda t: f"has rows of {t[4]} elements")
+    _mismatch("all-gather", keys, table, 5, lambda t: f"has {_dtype_name(t[5])}")
+    counts = [t[3] for t in table]
     longest = max(counts)
     if local.shape[0] < longest:
         pad = local.new_zeros((longest - local.shape[0], *local.shape[1:]))
@@ -140,45 +188,33 @@ def _gather(input, group_size, timeout_seconds):
     return torch.cat([p[:n] for p, n in zip(parts, counts)]).to(input.device)
 
 
-def _broadcast(tensor, group_size, timeout_seconds, sending: bool, shape=None):
-    """Broadcast from the one process that sends; the receivers learn which one that is first."""
+def _broadcast(tensor, group_size, keys, timeout_seconds, sending: bool, shape=None):
+    """Broadcast from the one process that sends (TF finds it by the keys; here the agreement row says it)."""
     if not _in_job(group_size):
         if not sending:
             raise errors.InvalidArgumentError(
                 None, None, "Collective broadcast receive in a group of one: no process sends"
             )
         return tensor.clone()
-    size, rank = int(group_size), dist.get_rank()
     device = _comm_device(tensor if sending else torch.empty(0)).device
-    # Each process says whether it sends (and how many elements): TF finds the sender by the keys.
-    senders = torch.zeros(size, dtype=torch.int64, device=device)
-    if sending:
-        senders[rank] = tensor.numel() + 1
-    _run("broadcast", timeout_seconds, lambda: dist.all_reduce(senders, async_op=True))
-    found = [i for i, v in enumerate(senders.tolist()) if v]
-    if len(found) != 1:
+    numel = tensor.numel() if sending else int(torch.Size(shape).numel())
+    table = _agree("broadcast", keys, timeout_seconds, device, [int(sending), numel, _DTYPES.index(tensor.dtype)])
+    senders = [i for i, t in enumerate(table) if t[3]]
+    if len(senders) != 1:
         raise errors.InvalidArgumentError(
-            None, None, f"Collective broadcast needs exactly one sending process; ranks {found} send"
+            None,
+            None,
+            f"Collective broadcast instance {keys[1]} needs exactly one sending process; ranks {senders} send",
         )
-    src = found[0]
-    if sending:
-        data = _comm_device(tensor).clone()
-    else:
-        numel = int(torch.Size(shape).numel())
-        if numel != int(senders[src].item()) - 1:
-            raise errors.InvalidArgumentError(
-                None,
-                None,
-                f"Collective broadcast: rank {src} sends {int(senders[src].item()) - 1} elements, this process "
-                f"expects shape {list(shape)}",
-            )
-        data = torch.empty(shape, dtype=tensor.dtype, device=device)
-    _run("broadcast", timeout_seconds, lambda: dist.broadcast(data, src=src, async_op=True))
+    _mismatch("broadcast", keys, table, 4, lambda t: f"{'sends' if t[3] else 'expects'} {t[4]} elements")
+    _mismatch("broadcast", keys, table, 5, lambda t: f"has {_dtype_name(t[5])}")
+    data = _comm_device(tensor).clone() if sending else torch.empty(shape, dtype=tensor.dtype, device=device)
+    _run("broadcast", timeout_seconds, lambda: dist.broadcast(data, src=senders[0], async_op=True))
     return data
 
 
-def _recv(group_size, shape, dtype, device, timeout_seconds):
-    out = _broadcast(torch.empty(0, dtype=dtype), group_size, timeout_seconds, False, shape)
+def _recv(group_size, keys, shape, dtype, device, timeout_seconds):
+    out = _broadcast(torch.empty(0, dtype=dtype), group_size, keys, timeout_seconds, False, shape)
     return out.to(device)
 
 
@@ -222,7 +258,7 @@ def _recv_v2_shape(op):
 def collective_reduce_v2(
     input, group_size, group_key, instance_key, ordering_token, merge_op, final_op, timeout_seconds
 ):
-    return _reduce(input, group_size, merge_op, final_op, timeout_seconds)
+    return _reduce(input, group_size, (group_key, instance_key), merge_op, final_op, timeout_seconds)
 
 
 @register_op(
@@ -235,7 +271,7 @@ def collective_reduce_v2(
     distributed_communication=True,
 )
 def collective_gather_v2(input, group_size, group_key, instance_key, ordering_token, timeout_seconds):
-    return _gather(input, group_size, timeout_seconds)
+    return _gather(input, group_size, (group_key, instance_key), timeout_seconds)
 
 
 @register_op(
@@ -248,7 +284,7 @@ def collective_gather_v2(input, group_size, group_key, instance_key, ordering_to
     distributed_communication=True,
 )
 def collective_bcast_send_v2(input, group_size, group_key, instance_key, timeout_seconds):
-    return _broadcast(input, group_size, timeout_seconds, True).to(input.device)
+    return _broadcast(input, group_size, (group_key, instance_key), timeout_seconds, True).to(input.device)
 
 
 @register_op(
@@ -262,7 +298,7 @@ def collective_bcast_send_v2(input, group_size, group_key, instance_key, timeout
 )
 def collective_bcast_recv_v2(group_size, group_key, instance_key, shape, T, timeout_seconds, device):
     dims = [int(d) for d in shape.reshape(-1).tolist()]
-    return _recv(group_size, dims, T.torch, device, timeout_seconds)
+    return _recv(group_size, (group_key, instance_key), dims, T.torch, device, timeout_seconds)
 
 
 @register_op(
@@ -282,8 +318,8 @@ def collective_bcast_recv_v2(group_size, group_key, instance_key, shape, T, time
     stateful=True,
     distributed_communication=True,
 )
-def collective_reduce(input, group_size, merge_op, final_op, timeout_seconds):
-    return _reduce(input, group_size, merge_op, final_op, timeout_seconds)
+def collective_reduce(input, group_size, group_key, instance_key, merge_op, final_op, timeout_seconds):
+    return _reduce(input, group_size, (group_key, instance_key), merge_op, final_op, timeout_seconds)
 
 
 @register_op(
@@ -295,8 +331,8 @@ def collective_reduce(input, group_size, merge_op, final_op, timeout_seconds):
     stateful=True,
     distributed_communication=True,
 )
-def collective_gather(input, group_size, timeout_seconds):
-    return _gather(input, group_size, timeout_seconds)
+def collective_gather(input, group_size, group_key, instance_key, timeout_seconds):
+    return _gather(input, group_size, (group_key, instance_key), timeout_seconds)
 
 
 @register_op(
@@ -308,8 +344,8 @@ def collective_gather(input, group_size, timeout_seconds):
     stateful=True,
     distributed_communication=True,
 )
-def collective_bcast_send(input, group_size, timeout_seconds):
-    return _broadcast(input, group_size, timeout_seconds, True).to(input.device)
+def collective_bcast_send(input, group_size, group_key, instance_key, timeout_seconds):
+    return _broadcast(input, group_size, (group_key, instance_key), timeout_seconds, True).to(input.device)
 
 
 @register_op(
@@ -320,8 +356,8 @@ def collective_bcast_send(input, group_size, timeout_seconds):
     stateful=True,
     distributed_communication=True,
 )
-def collective_bcast_recv(T, group_size, shape, timeout_seconds, device):
-    return _recv(group_size, list(shape), T.torch, device, timeout_seconds)
+def collective_bcast_recv(T, group_size, group_key, instance_key, shape, timeout_seconds, device):
+    return _recv(group_size, (group_key, instance_key), list(shape), T.torch, device, timeout_seconds)
 
 
 # TensorFlow registers no gradient for its collectives (DistributedOptimizer reduces gradients instead).
