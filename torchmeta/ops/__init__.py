@@ -17,6 +17,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     dataset_ops,
     einsum_ops,
     functional_ops,
+    fused_ops,
     image_box_ops,
     image_color_ops,
     image_ops,
