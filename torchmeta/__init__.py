@@ -25,6 +25,7 @@ from torchmeta import (  # noqa: F401
     nn,
     ops,
     python_io,
+    quantization,
     queue,
     random,
     raw_ops,
@@ -46,6 +47,7 @@ from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.api.init_ops import (  # noqa: F401

@@ -21,6 +21,7 @@ from tests.ops import (
     samples_math,
     samples_nn,
     samples_parsing,
+    samples_quantization,
     samples_random,
     samples_scatter_nd,
     samples_sparse,
@@ -48,6 +49,7 @@ SAMPLES = (
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
     + samples_parsing.SAMPLES
+    + samples_quantization.SAMPLES
     + samples_random.SAMPLES
     + samples_sparse.SAMPLES
     + samples_state.SAMPLES
