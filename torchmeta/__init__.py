@@ -31,6 +31,7 @@ from torchmeta import (  # noqa: F401
     raw_ops,
     saved_model,
     sets,
+    signal,
     sparse,
     strings,
     summary,
@@ -102,6 +103,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_tensor_to_dense,
 )
 from torchmeta.api.special_math_ops import einsum  # noqa: F401
+from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401
@@ -167,3 +169,5 @@ latest_checkpoint = train.latest_checkpoint
 
 # tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).
 globals().update(dtypes.DType.__members__)
+
+spectral = signal  # TF1's tf.spectral: the FFTs under their older namespace

@@ -25,6 +25,7 @@ from tests.ops import (
     samples_random,
     samples_scatter_nd,
     samples_sparse,
+    samples_spectral,
     samples_state,
     samples_summary,
     samples_training,
@@ -52,6 +53,7 @@ SAMPLES = (
     + samples_quantization.SAMPLES
     + samples_random.SAMPLES
     + samples_sparse.SAMPLES
+    + samples_spectral.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
     + samples_scatter_nd.SAMPLES

@@ -365,8 +365,8 @@ def floormod(x, y, name=None):
 mod = floormod
 
 
-def _mod(x, y, name=None):
-    """TF's math_ops.mod (the ``%`` operator): a ``FloorMod`` in a scope ``mod``."""
+def scoped_mod(x, y, name=None):
+    """TF's python math_ops.mod (the ``%`` operator, and what TF's gradients call): a ``FloorMod`` in a scope ``mod``."""
     with name_scope(name, "mod", [x, y]) as name:
         return raw_op("FloorMod", x=x, y=y, name=name)
 
@@ -1324,7 +1324,7 @@ BINARY_OPERATORS = {
     "div": _div_python2,
     "truediv": _truediv_python3,
     "floordiv": floordiv,
-    "mod": _mod,
+    "mod": scoped_mod,
     "pow": pow,
     "matmul": _matmul_operator,
     "and": _and,
