@@ -27,6 +27,7 @@ from tests.ops import (
     samples_sparse,
     samples_spectral,
     samples_state,
+    samples_string,
     samples_summary,
     samples_training,
 )
@@ -55,6 +56,7 @@ SAMPLES = (
     + samples_sparse.SAMPLES
     + samples_spectral.SAMPLES
     + samples_state.SAMPLES
+    + samples_string.SAMPLES
     + samples_summary.SAMPLES
     + samples_scatter_nd.SAMPLES
     + samples_training.SAMPLES
