@@ -21,6 +21,7 @@ from tests.ops import (
     samples_math,
     samples_nn,
     samples_parsing,
+    samples_pool_argmax,
     samples_quantization,
     samples_random,
     samples_scatter_nd,
@@ -51,6 +52,7 @@ SAMPLES = (
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
     + samples_parsing.SAMPLES
+    + samples_pool_argmax.SAMPLES
     + samples_quantization.SAMPLES
     + samples_random.SAMPLES
     + samples_sparse.SAMPLES

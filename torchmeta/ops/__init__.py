@@ -35,6 +35,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     nn_ops,
     optional_ops,
     parsing_ops,
+    pool_argmax_ops,
     quantization_ops,
     random_ops,
     reader_ops,

@@ -71,7 +71,6 @@ UNREGISTERED: dict[str, str] = {
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
     "Dilation2D": "not implemented yet (morphological dilation and its two backprop ops)",
-    "MaxPoolWithArgmax": "not implemented yet (with MaxPoolGradWithArgmax for its gradient)",
     "Eig": (
         "not implemented yet: general (non-symmetric) eigen decomposition; LAPACK's eigenvector normalization "
         "and order would have to match TF's Eigen solver"
