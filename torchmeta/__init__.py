@@ -25,11 +25,13 @@ from torchmeta import (  # noqa: F401
     nn,
     ops,
     python_io,
+    quantization,
     queue,
     random,
     raw_ops,
     saved_model,
     sets,
+    signal,
     sparse,
     strings,
     summary,
@@ -46,6 +48,7 @@ from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
 from torchmeta.api.init_ops import (  # noqa: F401
@@ -101,7 +104,11 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_tensor_to_dense,
 )
 from torchmeta.api.special_math_ops import einsum  # noqa: F401
+from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
+from torchmeta.api.string_ops import decode_base64, encode_base64, regex_replace  # noqa: F401
+from torchmeta.api.string_ops import strip as string_strip  # noqa: F401
+from torchmeta.api.string_ops import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa: F401
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401
 from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401
@@ -166,3 +173,5 @@ latest_checkpoint = train.latest_checkpoint
 
 # tf.float32, tf.int64, tf.bool, tf.half, ... (the names TF exports).
 globals().update(dtypes.DType.__members__)
+
+spectral = signal  # TF1's tf.spectral: the FFTs under their older namespace

@@ -21,10 +21,14 @@ from tests.ops import (
     samples_math,
     samples_nn,
     samples_parsing,
+    samples_pool_argmax,
+    samples_quantization,
     samples_random,
     samples_scatter_nd,
     samples_sparse,
+    samples_spectral,
     samples_state,
+    samples_string,
     samples_summary,
     samples_training,
 )
@@ -48,9 +52,13 @@ SAMPLES = (
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
     + samples_parsing.SAMPLES
+    + samples_pool_argmax.SAMPLES
+    + samples_quantization.SAMPLES
     + samples_random.SAMPLES
     + samples_sparse.SAMPLES
+    + samples_spectral.SAMPLES
     + samples_state.SAMPLES
+    + samples_string.SAMPLES
     + samples_summary.SAMPLES
     + samples_scatter_nd.SAMPLES
     + samples_training.SAMPLES

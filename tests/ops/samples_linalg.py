@@ -110,4 +110,36 @@ SAMPLES = [
     Sample(
         "MatrixSetDiagV3", {"input": randn(3, 4), "diagonal": randn(3), "k": i32(0)}, id="fed", fed={"diagonal": [None]}
     ),
+    # The older forms: V1 on the main diagonal, V2 with diagonals k packed LEFT_LEFT.
+    Sample("MatrixDiag", {"diagonal": randn(3)}),
+    Sample("MatrixDiag", {"diagonal": randn(2, 4).astype(f64)}, id="batch-f64"),
+    Sample("MatrixDiag", {"diagonal": np.arange(3, dtype=i32)}, id="i32", grad=False),
+    Sample("MatrixDiag", {"diagonal": randn(2, 3)}, fed={"diagonal": [None, None]}, id="unknown"),
+    Sample("MatrixDiagPart", {"input": randn(4, 4)}),
+    Sample("MatrixDiagPart", {"input": randn(2, 3, 5)}, id="wide-batch"),
+    Sample("MatrixDiagPart", {"input": randn(5, 2)}, id="tall"),
+    Sample("MatrixDiagPart", {"input": randn(2, 3, 3)}, fed={"input": [None, 3, None]}, id="unknown"),
+    Sample("MatrixSetDiag", {"input": randn(3, 4), "diagonal": randn(3)}),
+    Sample("MatrixSetDiag", {"input": randn(2, 4, 3), "diagonal": randn(2, 3)}, id="batch"),
+    Sample("MatrixSetDiag", {"input": randn(2, 3, 3), "diagonal": randn(2, 3)}, fed={"input": None}, id="unknown"),
+    Sample(
+        "MatrixDiagV2",
+        {
+            "diagonal": randn(3, 3),
+            "k": np.array([-1, 1], i32),
+            "num_rows": i32(-1),
+            "num_cols": i32(-1),
+            "padding_value": f32(0),
+        },
+        id="band",
+    ),
+    Sample(
+        "MatrixDiagV2",
+        {"diagonal": randn(3), "k": i32(-1), "num_rows": i32(4), "num_cols": i32(5), "padding_value": f32(9)},
+        id="sub-sized",
+    ),
+    Sample("MatrixDiagPartV2", {"input": randn(4, 3), "k": np.array([-2, 1], i32), "padding_value": f32(7)}, id="band"),
+    Sample("MatrixDiagPartV2", {"input": randn(2, 3, 5), "k": i32(2), "padding_value": f32(0)}, id="super-batch"),
+    Sample("MatrixSetDiagV2", {"input": randn(4, 3), "diagonal": randn(4, 3), "k": np.array([-2, 1], i32)}, id="band"),
+    Sample("MatrixSetDiagV2", {"input": randn(2, 4, 3), "diagonal": randn(2, 3), "k": i32(-1)}, id="sub-batch"),
 ]

@@ -84,6 +84,7 @@ _KNOWN_DIFFERENCES.update(
             for name in ("BesselI1e-special", "BesselI1e-special-f64")
         },
         "Sign-complex64": "TF's Sign gradient is zero; torch's complex sgn has a non-zero derivative",
+        "Angle": "at 0 TF's Angle gradient divides by zero (NaN); torch's atan2 derivative there is 0",
         "SegmentProd-complex64": (
             "TF's SegmentProd gradient multiplies by prod / x without the conjugate its other complex gradients "
             "take; torch's autograd conjugates"

@@ -131,6 +131,7 @@ __all__ = [
     "cumprod",
     "clip_by_value",
     "segment_sum",
+    "angle",
     "segment_mean",
     "segment_max",
     "segment_min",
@@ -365,8 +366,8 @@ def floormod(x, y, name=None):
 mod = floormod
 
 
-def _mod(x, y, name=None):
-    """TF's math_ops.mod (the ``%`` operator): a ``FloorMod`` in a scope ``mod``."""
+def scoped_mod(x, y, name=None):
+    """TF's python math_ops.mod (the ``%`` operator, and what TF's gradients call): a ``FloorMod`` in a scope ``mod``."""
     with name_scope(name, "mod", [x, y]) as name:
         return raw_op("FloorMod", x=x, y=y, name=name)
 
@@ -574,6 +575,15 @@ def real(input, name=None):
         if input.dtype.is_floating or input.dtype.is_integer:
             return input
         raise TypeError(f"input must be a numeric tensor, but got tensor with dtype {input.dtype}")
+
+
+def angle(input, name=None):
+    """``tf.math.angle``: the argument of complex numbers (an Angle op); pi or 0 by sign for real ones."""
+    with name_scope(name, "Angle", [input]) as name:
+        input = convert_to_tensor(input, name="input")
+        if input.dtype.is_complex:
+            return raw_op("Angle", input=input, Tout=input.dtype.real_dtype, name=name)
+        return array_ops.where(input < 0, np.pi * array_ops.ones_like(input), array_ops.zeros_like(input))
 
 
 def imag(input, name=None):
@@ -1324,7 +1334,7 @@ BINARY_OPERATORS = {
     "div": _div_python2,
     "truediv": _truediv_python3,
     "floordiv": floordiv,
-    "mod": _mod,
+    "mod": scoped_mod,
     "pow": pow,
     "matmul": _matmul_operator,
     "and": _and,

@@ -1,4 +1,4 @@
-"""Array ops that lay out copies of their inputs: Tile, BroadcastTo, BroadcastArgs, BroadcastGradientArgs,
+"""Array ops that lay out copies of their inputs: Tile, BroadcastTo, BroadcastArgs, BroadcastGradientArgs, Concat,
 Pad, PadV2, MirrorPad(Grad), ReverseV2, Split, SplitV, Transpose, ConcatV2, ConcatOffset, Pack and Unpack,
 with their gradients (the rest of the family is in ``array_ops``, ``array_slice_ops`` and ``array_index_ops``).
 """
@@ -763,7 +763,14 @@ def _conjugate_transpose_grad(op, grad):
 
 
 def _concat_shape(op):
-    values, axis_t = op.inputs[:-1], op.inputs[-1]
+    return _concat_shape_of(op, op.inputs[:-1], op.inputs[-1])
+
+
+def _concat_v1_shape(op):
+    return _concat_shape_of(op, op.inputs[1:], op.inputs[0])
+
+
+def _concat_shape_of(op, values, axis_t):
     with_rank(op, axis_t.shape, 0)
     axis = constant_scalar(axis_t)
     rank = next((t.shape.rank for t in values if t.shape.rank is not None), None)
@@ -840,6 +847,18 @@ def concat_v2(values, axis):
     if is_np(values[0]):
         return np.concatenate(values, axis=a)
     return torch.cat(values, dim=a)
+
+
+@register_op(
+    "Concat",
+    inputs=["concat_dim: int32", "values: N * T"],
+    outputs=["output: T"],
+    attrs=["N: int >= 2", "T: type"],
+    shape=_concat_v1_shape,
+)
+def concat(concat_dim, values):
+    """ConcatV2 with the axis first (the op tf.concat built before TF 1.0)."""
+    return concat_v2(values, concat_dim)
 
 
 def _concat_offset_shape(op):
@@ -957,7 +976,7 @@ def unpack(value, num, axis):
     return list_output(torch.unbind(value, dim=axis))
 
 
-foldable("ConcatV2", "ConcatOffset", "Pack", "Unpack")
+foldable("Concat", "ConcatV2", "ConcatOffset", "Pack", "Unpack")
 not_differentiable("ConcatOffset")
 
 
@@ -974,8 +993,18 @@ def _input_shapes(values):
 
 @register_gradient("ConcatV2")
 def _concat_v2_grad(op, grad):
-    """Slices of ``grad`` at each input's ConcatOffset (TF's ``_ConcatGradHelper``, graph mode)."""
-    values, concat_dim = op.inputs[:-1], op.inputs[-1]
+    return _concat_grad_helper(op, grad, op.inputs[:-1], op.inputs[-1])
+
+
+@register_gradient("Concat")
+def _concat_grad(op, grad):
+    grads = _concat_grad_helper(op, grad, op.inputs[1:], op.inputs[0])
+    return [None, *grads[:-1]]
+
+
+def _concat_grad_helper(op, grad, values, concat_dim):
+    """Slices of ``grad`` at each input's ConcatOffset (TF's ``_ConcatGradHelper``, graph mode); the values'
+    gradients and a None for the axis."""
     if concat_dim.op.type == "Const" and control_flow_util.GetOutputContext(
         grad.op
     ) != control_flow_util.GetOutputContext(concat_dim.op):

@@ -1,5 +1,5 @@
 """Linear-algebra ops: Qr, MatrixTriangularSolve, MatrixBandPart and the diagonal ops (Diag, DiagPart,
-MatrixDiagV3, MatrixDiagPartV3, MatrixSetDiagV3), each with TF's gradient (linalg_grad.py, array_grad.py).
+MatrixDiag/MatrixDiagPart/MatrixSetDiag in their V1-V3 forms), each with TF's gradient (linalg_grad.py, array_grad.py).
 
 Diagonals ``k`` of the V3 ops are a scalar or a band ``[k_lo, k_hi]``; a band is stored from ``k_hi``
 down to ``k_lo``, one row per diagonal, each row ``max_diag_len`` long. Rows of shorter diagonals are
@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta.api import array_ops as array_api
+from torchmeta.api import linalg_ops as linalg_api
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.common_shapes import input_with_rank_at_least, shape_error
@@ -501,13 +503,17 @@ def _matrix_diag_part_v3_grad(op, grad):
 
 @register_gradient("MatrixSetDiagV3")
 def _matrix_set_diag_v3_grad(op, grad):
-    """TF's _MatrixSetDiagGradV3 with a static diagonal shape.
+    return _set_diag_k_grad(op, grad, op.get_attr("align"))
+
+
+def _set_diag_k_grad(op, grad, align):
+    """TF's _MatrixSetDiagGradV3 (and V2, which builds the V3 ops with their default align) with a static
+    diagonal shape.
 
     With a dynamic one TF sizes the zeros with tf.cond; here the same sizes come from Minimum/Maximum
     and a slice (another graph, the same numbers).
     """
     diag_shape = op.inputs[1].shape
-    align = op.get_attr("align")
     if diag_shape.is_fully_defined():
         zeros = _zeros(diag_shape.as_list(), grad.dtype)
     else:
@@ -528,3 +534,159 @@ def _matrix_set_diag_v3_grad(op, grad):
     grad_input = raw_op("MatrixSetDiagV3", input=grad, diagonal=zeros, k=op.inputs[2], align=align, name="set_diag")
     grad_diag = raw_op("MatrixDiagPartV3", input=grad, k=op.inputs[2], padding_value=0, align=align, name="diag_part")
     return [grad_input, grad_diag, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# The older diagonal ops: MatrixDiag/MatrixDiagPart/MatrixSetDiag (the main diagonal) and their V2 forms
+# (diagonals k, packed LEFT_LEFT as V3's align calls it), on the V3 kernels.
+
+_V2_ALIGN = "LEFT_LEFT"
+_K0 = np.zeros((), np.int32)
+
+
+def _matrix_diag_v1_shape(op):
+    dims = input_with_rank_at_least(op, 0, 1)
+    if dims is None:
+        return [unknown_shape()]
+    return [TensorShape([*dims, dims[-1]])]
+
+
+def _matrix_diag_part_v1_shape(op):
+    dims = input_with_rank_at_least(op, 0, 2)
+    if dims is None:
+        return [unknown_shape()]
+    *batch, m, n = dims
+    return [TensorShape([*batch, None if m is None or n is None else min(m, n)])]
+
+
+def _matrix_set_diag_v1_shape(op):
+    """TF's shape function: the diagonal's rank one less than the input's, its last dim the smaller matrix dim,
+    and the output's batch dims filled in from the diagonal's."""
+    x = common_shapes.with_rank_at_least(op, op.inputs[0].shape, 2)
+    d = common_shapes.with_rank_at_least(op, op.inputs[1].shape, 1)
+    if x.rank is not None:
+        d = common_shapes.with_rank(op, d, x.rank - 1)
+        m, n = x.as_tuple()[-2:]
+        if m is not None and n is not None and d.rank is not None:
+            common_shapes.merge_dim(op, d.as_tuple()[-1], min(m, n))
+    if d.rank is not None and not x.is_fully_defined():
+        return [common_shapes.merge_shapes(op, x, TensorShape([*d.as_tuple()[:-1], None, None]))]
+    return [x]
+
+
+@register_op(
+    "MatrixDiag", inputs=["diagonal: T"], outputs=["output: T"], attrs=["T: type"], shape=_matrix_diag_v1_shape
+)
+def matrix_diag(diagonal):
+    if diagonal.dim() < 1:
+        raise invalid(f"input must be at least 1-dim, received shape: {list(diagonal.shape)}")
+    return matrix_diag_v3(diagonal, _K0, -1, -1, torch.zeros((), dtype=diagonal.dtype), "RIGHT_LEFT")
+
+
+@register_op(
+    "MatrixDiagPart", inputs=["input: T"], outputs=["diagonal: T"], attrs=["T: type"], shape=_matrix_diag_part_v1_shape
+)
+def matrix_diag_part(input):
+    if input.dim() < 2:
+        raise invalid(f"input must be at least 2-dim, received shape: {list(input.shape)}")
+    return matrix_diag_part_v3(input, _K0, torch.zeros((), dtype=input.dtype), "RIGHT_LEFT")
+
+
+@register_op(
+    "MatrixSetDiag",
+    inputs=["input: T", "diagonal: T"],
+    outputs=["output: T"],
+    attrs=["T: type"],
+    shape=_matrix_set_diag_v1_shape,
+)
+def matrix_set_diag(input, diagonal):
+    return matrix_set_diag_v3(input, diagonal, _K0, "RIGHT_LEFT")
+
+
+@register_op(
+    "MatrixDiagV2",
+    inputs=["diagonal: T", "k: int32", "num_rows: int32", "num_cols: int32", "padding_value: T"],
+    outputs=["output: T"],
+    attrs=["T: type"],
+    shape=lambda op: _matrix_diag_shape(op),
+)
+def matrix_diag_v2(diagonal, k, num_rows, num_cols, padding_value):
+    return matrix_diag_v3(diagonal, k, num_rows, num_cols, padding_value, _V2_ALIGN)
+
+
+@register_op(
+    "MatrixDiagPartV2",
+    inputs=["input: T", "k: int32", "padding_value: T"],
+    outputs=["diagonal: T"],
+    attrs=["T: type"],
+    shape=lambda op: _matrix_diag_part_shape(op),
+)
+def matrix_diag_part_v2(input, k, padding_value):
+    return matrix_diag_part_v3(input, k, padding_value, _V2_ALIGN)
+
+
+@register_op(
+    "MatrixSetDiagV2",
+    inputs=["input: T", "diagonal: T", "k: int32"],
+    outputs=["output: T"],
+    attrs=["T: type"],
+    shape=common_shapes.unchanged,
+)
+def matrix_set_diag_v2(input, diagonal, k):
+    return matrix_set_diag_v3(input, diagonal, k, _V2_ALIGN)
+
+
+@register_gradient("MatrixDiag")
+def _matrix_diag_grad(op, grad):
+    return linalg_api.matrix_diag_part(grad)
+
+
+@register_gradient("MatrixDiagV2")
+def _matrix_diag_v2_grad(op, grad):
+    return linalg_api.matrix_diag_part(grad, k=op.inputs[1]), None, None, None, None
+
+
+@register_gradient("MatrixDiagPart")
+def _matrix_diag_part_grad(op, grad):
+    matrix_shape = op.inputs[0].shape[-2:]
+    if matrix_shape.is_fully_defined() and matrix_shape[0] == matrix_shape[1]:
+        return linalg_api.matrix_diag(grad)
+    return linalg_api.matrix_set_diag(array_api.zeros_like(op.inputs[0]), grad)
+
+
+@register_gradient("MatrixDiagPartV2")
+def _matrix_diag_part_v2_grad(op, grad):
+    matrix_shape = op.inputs[0].shape[-2:]
+    if matrix_shape.is_fully_defined():
+        rows, cols = matrix_shape.as_list()
+        return linalg_api.matrix_diag(grad, k=op.inputs[1], num_rows=rows, num_cols=cols), None, None
+    return linalg_api.matrix_set_diag(array_api.zeros_like(op.inputs[0]), grad, k=op.inputs[1]), None, None
+
+
+@register_gradient("MatrixSetDiag")
+def _matrix_set_diag_grad(op, grad):
+    """TF's _MatrixSetDiagGrad for static shapes (zeros of the diagonal's shape set into the gradient)."""
+    input_shape = op.inputs[0].shape.merge_with(grad.shape)
+    diag_shape = op.inputs[1].shape
+    batch_shape = input_shape[:-2].merge_with(diag_shape[:-1])
+    matrix_shape = input_shape[-2:]
+    if batch_shape.is_fully_defined() and matrix_shape.is_fully_defined():
+        zeros_shape = [*batch_shape.as_list(), min(matrix_shape.as_list())]
+        zeros = _zeros(zeros_shape, grad.dtype)
+    else:
+        grad_shape = raw_op("Shape", input=grad)
+        grad_rank = raw_op("Rank", input=grad)
+        batch = raw_op("Slice", input=grad_shape, begin=[0], size=raw_op("Pack", values=[grad_rank - 2], axis=0))
+        matrix = raw_op("Slice", input=grad_shape, begin=raw_op("Pack", values=[grad_rank - 2], axis=0), size=[2])
+        min_dim = raw_op("Min", input=matrix, reduction_indices=np.zeros((1,), np.int32))
+        zeros_shape = raw_op("ConcatV2", values=[batch, raw_op("Pack", values=[min_dim], axis=0)], axis=0)
+        zeros = raw_op("Fill", dims=zeros_shape, value=np.zeros((), grad.dtype.numpy))
+    grad_input = linalg_api.matrix_set_diag(grad, zeros)
+    grad_diag = linalg_api.matrix_diag_part(grad)
+    return grad_input, grad_diag
+
+
+@register_gradient("MatrixSetDiagV2")
+def _matrix_set_diag_v2_grad(op, grad):
+    """TF's _MatrixSetDiagGradV2: the V3 ops with their default RIGHT_LEFT align (not V2's LEFT_LEFT)."""
+    return _set_diag_k_grad(op, grad, "RIGHT_LEFT")

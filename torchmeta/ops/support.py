@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torchmeta.ops  # noqa: F401 - registers every op
 from torchmeta.framework import registry
+from torchmeta.ops.unregistered import UNREGISTERED
 
 __all__ = ["support_table", "main"]
 
@@ -51,6 +52,17 @@ def support_table() -> str:
             shape = "yes" if info.shape_fn is not None else "—"
             lines.append(f"| {name} | {kernel} | {shape} | {_gradient(info)} |")
         lines.append("")
+    lines += [
+        f"## Peer converter ops not registered ({len(UNREGISTERED)})",
+        "",
+        "Op types a peer converter (tf2onnx, tf2jax, tfjs, tract) accepts that torchmeta does not register, and why",
+        "(torchmeta/ops/unregistered.py; tests/ops/test_peer_op_coverage.py keeps the list honest).",
+        "",
+        "| op | reason |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {reason} |" for name, reason in sorted(UNREGISTERED.items())]
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -925,6 +925,27 @@ def _imag_grad(op, grad):
 
 
 @register_op(
+    "Angle", inputs=["input: T"], outputs=["output: Tout"], attrs=_COMPLEX_PART_ATTRS, shape=common_shapes.unchanged
+)
+def angle(input):
+    """atan2(imag, real) (so a negative real with a -0 imaginary part is -pi, as std::arg gives)."""
+    return torch.atan2(input.imag, input.real)
+
+
+@register_gradient("Angle")
+def _angle_grad(op, grad):
+    """-grad / (Im(x) + i Re(x))."""
+    x = op.inputs[0]
+    with graph_lib.control_dependencies([grad]):
+        re = math_ops.real(x)
+        im = math_ops.imag(x)
+        z = math_ops.reciprocal(_complex(im, re))
+        zero = constant(0, dtype=grad.dtype)
+        complex_grad = _complex(grad, zero)
+        return -complex_grad * z
+
+
+@register_op(
     "ComplexAbs", inputs=["x: T"], outputs=["y: Tout"], attrs=_COMPLEX_PART_ATTRS, shape=common_shapes.unchanged
 )
 def complex_abs(x):
