@@ -423,6 +423,9 @@ FILE_CASES = [
     "tfrecord-list",
     "tfrecord-one-file-gzip-options",
     "tfrecord-autotune-reads",
+    "tfrecord-2-parallel-reads",
+    "tfrecord-3-parallel-reads-of-a-dataset",
+    "text-2-parallel-reads",
     "tfrecord-dataset-of-names",
     "text-lines",
     "fixed-length",
@@ -434,10 +437,30 @@ def _only(data, case, files, text, fixed):
         "tfrecord-list": lambda: data.TFRecordDataset(files),
         "tfrecord-one-file-gzip-options": lambda: data.TFRecordDataset(files[0], compression_type="", buffer_size=1024),
         "tfrecord-autotune-reads": lambda: data.TFRecordDataset(files, num_parallel_reads=data.experimental.AUTOTUNE),
+        # TF's ParallelInterleaveDataset (LegacyParallelInterleaveDatasetV2): N files at a time, TF's order
+        "tfrecord-2-parallel-reads": lambda: data.TFRecordDataset(files + files[:1], num_parallel_reads=2),
+        "tfrecord-3-parallel-reads-of-a-dataset": lambda: data.TFRecordDataset(
+            data.Dataset.from_tensor_slices(files[::-1] + files).take(3), num_parallel_reads=3
+        ),
+        "text-2-parallel-reads": lambda: data.TextLineDataset([text, text, text], num_parallel_reads=2),
         "tfrecord-dataset-of-names": lambda: data.TFRecordDataset(data.Dataset.from_tensor_slices(files[::-1])),
         "text-lines": lambda: data.TextLineDataset([text, text]),
         "fixed-length": lambda: data.FixedLengthRecordDataset(fixed, 3, header_bytes=2, footer_bytes=1),
     }[case]()
+
+
+def test_parallel_reads_check_their_arguments_as_tf(tf1, record_files):
+    """num_parallel_reads=0 builds a LegacyParallelInterleaveDatasetV2 that TF refuses when the iterator starts."""
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            dataset = _data(fw).TFRecordDataset(record_files, num_parallel_reads=0)
+            it = _v1data(fw).make_initializable_iterator(dataset)
+            with fw.Session() as sess:
+                error = errors.InvalidArgumentError if fw is tm else tf1.errors.InvalidArgumentError
+                with pytest.raises(error, match="`cycle_length` must be > 0"):
+                    sess.run(it.initializer)
+                    sess.run(it.get_next())
 
 
 def test_tf_exported_tfrecord_map_filter_pipeline_runs_here_and_ours_in_tf(tf1, record_files, tmp_path):

@@ -107,6 +107,7 @@ PIPELINE_GROUPS = [
             "FlatMapDataset",
             "InterleaveDataset",
             "ParallelInterleaveDatasetV4",
+            "LegacyParallelInterleaveDatasetV2",
             "ScanDataset",
             "ReduceDataset",
             "MapAndBatchDataset",

@@ -110,3 +110,53 @@ def save_tf2_module(tmp_path, traces=False) -> tuple[str, dict]:
     subprocess.run([*argv, "traces" if traces else "one"], check=True, capture_output=True, timeout=300)
     with np.load(out) as data:
         return export_dir, dict(data)
+
+
+# A TF2 model whose tf.function branches (tf.cond -> If/StatelessIf, one nested, one branch a constant times h):
+# TF's outputs for both predicates and both signs of the input.
+TF2_COND_SCRIPT = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np
+import tensorflow as tf
+
+class Gate(tf.Module):
+    def __init__(self):
+        self.w = tf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3) / 10.0, name="w")
+        self.b = tf.Variable([0.5, -0.5, 1.0], name="b")
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x"), tf.TensorSpec([], tf.bool, name="training")]
+    )
+    def __call__(self, x, training):
+        h = tf.cond(training, lambda: tf.matmul(x, self.w) * 2.0, lambda: tf.matmul(x, self.w) + self.b)
+        inner = lambda: tf.cond(training, lambda: h - 1.0, lambda: tf.nn.relu(h))
+        g = tf.cond(tf.reduce_sum(x) > 0.0, inner, lambda: tf.constant(3.0) * h)
+        return {"h": h, "g": g}
+
+gate = Gate()
+tf.saved_model.save(gate, sys.argv[1], signatures=gate.__call__)
+x = np.load(sys.argv[2])
+out = {}
+for training in (True, False):
+    for sign in (1, -1):
+        result = gate(tf.constant(x * sign), tf.constant(training))
+        out[f"h_{training}_{sign}"] = result["h"].numpy()
+        out[f"g_{training}_{sign}"] = result["g"].numpy()
+np.savez(sys.argv[3], **out)
+"""
+GATE_X = np.random.RandomState(0).randn(3, 4).astype(np.float32)
+
+
+def save_tf2_conditional(tmp_path) -> tuple[str, dict]:
+    """Writes the TF2 model with conditionals; returns (its directory, {"h_<training>_<sign>": TF's output, ...})."""
+    import subprocess
+    import sys
+
+    export_dir = str(tmp_path / "tf2_cond")
+    np.save(tmp_path / "gate_x.npy", GATE_X)
+    out = tmp_path / "tf2_cond_expected.npz"
+    argv = [sys.executable, "-c", TF2_COND_SCRIPT, export_dir, str(tmp_path / "gate_x.npy"), str(out)]
+    subprocess.run(argv, check=True, capture_output=True, timeout=300)
+    with np.load(out) as data:
+        return export_dir, dict(data)

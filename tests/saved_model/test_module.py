@@ -10,7 +10,7 @@ import torchmeta as tm
 from torchmeta.io import saved_model as saved_model_io
 from torchmeta.runtime.module import to_module
 
-from .helpers import IMAGES, LOSS_WEIGHTS, save_tf2_module
+from .helpers import GATE_X, IMAGES, LOSS_WEIGHTS, save_tf2_conditional, save_tf2_module
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,18 @@ def test_missing_signature_is_named(tf1, tmp_path):
     # a TF1 SavedModel: trainability from its collection
     module = tm.saved_model.signature_module(export_dir)
     assert sorted(module.tf_variable_names[n] for n, _ in module.named_parameters()) == ["b", "w"]
+
+
+@pytest.mark.slow
+def test_tf2_conditionals_are_inlined_as_tf1_conds(tmp_path):
+    """tf.cond in a tf.function (If / StatelessIf with branch functions, one nested): the module runs only the
+    branch the predicate picks (Switch/Merge, as TF1's cond) and gives TF's outputs for every path."""
+    export_dir, expected = save_tf2_conditional(tmp_path)
+    module = tm.saved_model.signature_module(export_dir)
+    assert module.tf_signature_inputs == ["training", "x"] and module.tf_signature_outputs == ["g", "h"]
+    assert not [n for n in module.graph.nodes if n.meta.get("tf_op") in ("If", "StatelessIf")]
+    for training in (True, False):
+        for sign in (1, -1):
+            g, h = module(torch.tensor(training), torch.from_numpy(GATE_X * sign))
+            np.testing.assert_allclose(h.detach().numpy(), expected[f"h_{training}_{sign}"], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(g.detach().numpy(), expected[f"g_{training}_{sign}"], rtol=1e-5, atol=1e-6)

@@ -405,3 +405,26 @@ def test_tensorflow2_saved_model_ejects_with_its_functions_inlined(tmp_path):
     assert "self.kernel = torch.nn.Parameter(" in source and "PartitionedCall_" not in source.split("def forward")[1]
     (probs,) = _run_standalone(tmp_path / "out", {"images": x_value}, tmp_path)
     _check(probs, np.load(tmp_path / "want.npy"))
+
+
+@pytest.mark.slow
+def test_tf2_conditionals_eject_to_python_if(tmp_path):
+    """A TF2 SavedModel's tf.cond (If/StatelessIf, nested) ejects to ``if``s over the signature's inputs; run
+    without torchmeta it gives TF's outputs on every path."""
+    from ..saved_model.helpers import GATE_X, save_tf2_conditional
+
+    export_dir, expected = save_tf2_conditional(tmp_path)
+    written = eject_lib.eject_saved_model(export_dir, tmp_path / "out")
+    forward = Path(written[0]).read_text().split("def forward")[1]
+    assert (
+        "        if serving_default_training:\n" in forward
+        and "if Greater_1 and not serving_default_training:" in forward
+    )
+    for training in (True, False):
+        for sign in (1, -1):
+            run = tmp_path / f"run_{training}_{sign}"
+            run.mkdir()
+            inputs = {"training": np.bool_(training), "x": GATE_X * sign}
+            g, h = _run_standalone(tmp_path / "out", inputs, run)
+            _check(g, expected[f"g_{training}_{sign}"])
+            _check(h, expected[f"h_{training}_{sign}"])

@@ -638,6 +638,43 @@ class Dataset:
         )
         return Dataset(variant, structure)
 
+    def _parallel_interleave(
+        self,
+        map_func,
+        cycle_length,
+        block_length,
+        sloppy=False,
+        buffer_output_elements=None,
+        prefetch_input_elements=None,
+    ):
+        """TF's readers.ParallelInterleaveDataset (tf.data.experimental.parallel_interleave): a
+        LegacyParallelInterleaveDatasetV2 whose output buffers default to 2 * block_length elements and whose
+        prefetched inputs default to 2 * cycle_length."""
+        fn, structure = self._dataset_function(map_func, "tf.data.experimental.parallel_interleave()")
+        cycle = convert_to_tensor(cycle_length, dtype=DType.int64, name="cycle_length")
+        block = convert_to_tensor(block_length, dtype=DType.int64, name="block_length")
+        if buffer_output_elements is None:
+            buffer_output_elements = 2 * block_length
+        if prefetch_input_elements is None:
+            prefetch_input_elements = 2 * cycle_length
+        variant = raw_op(
+            "LegacyParallelInterleaveDatasetV2",
+            input_dataset=self._variant_tensor,
+            other_arguments=fn.captured_inputs,
+            cycle_length=cycle,
+            block_length=block,
+            buffer_output_elements=convert_to_tensor(
+                buffer_output_elements, dtype=DType.int64, name="buffer_output_elements"
+            ),
+            prefetch_input_elements=convert_to_tensor(
+                prefetch_input_elements, dtype=DType.int64, name="prefetch_input_elements"
+            ),
+            f=fn.function,
+            deterministic="default" if sloppy is None else ("false" if sloppy else "true"),
+            **self._common_args(structure),
+        )
+        return Dataset(variant, structure)
+
     def _shuffle_and_repeat(self, buffer_size, count, seed):
         buffer_size = convert_to_tensor(buffer_size, dtype=DType.int64, name="buffer_size")
         if count is None:
@@ -737,17 +774,9 @@ def _filenames_dataset(filenames):
 
 
 def _read_files(filenames, creator, num_parallel_reads, dataset_name):
-    """TF's _create_dataset_reader: ``creator(file name)`` flat-mapped over the file names (interleaved with
-    ``num_parallel_reads=AUTOTUNE``).
-
-    Raises:
-      ValueError: for another ``num_parallel_reads`` (TF's LegacyParallelInterleaveDatasetV2, not here).
-    """
-    if num_parallel_reads not in (None, AUTOTUNE):
-        raise ValueError(
-            f"{dataset_name}(num_parallel_reads={num_parallel_reads}) builds LegacyParallelInterleaveDatasetV2, "
-            "which torchmeta does not support; use num_parallel_reads=tf.data.experimental.AUTOTUNE or None"
-        )
+    """TF's _create_dataset_reader: ``creator(file name)`` flat-mapped over the file names, interleaved with
+    ``num_parallel_reads=AUTOTUNE``, and with ``num_parallel_reads=N`` read N files at a time by TF's
+    ParallelInterleaveDataset (LegacyParallelInterleaveDatasetV2, block_length 1, not sloppy)."""
     filenames = _filenames_dataset(filenames)
 
     def read_one_file(filename):
@@ -756,7 +785,9 @@ def _read_files(filenames, creator, num_parallel_reads, dataset_name):
 
     if num_parallel_reads is None:
         return filenames.flat_map(read_one_file)
-    return filenames.interleave(read_one_file, num_parallel_calls=num_parallel_reads)
+    if isinstance(num_parallel_reads, int) and num_parallel_reads == AUTOTUNE:
+        return filenames.interleave(read_one_file, num_parallel_calls=num_parallel_reads)
+    return filenames._parallel_interleave(read_one_file, num_parallel_reads, 1, sloppy=False)
 
 
 def _string_dataset(variant):
@@ -767,10 +798,8 @@ def TFRecordDataset(filenames, compression_type=None, buffer_size=None, num_para
     """``tf.data.TFRecordDataset``: the records of the files, in order ("" / "ZLIB" / "GZIP" compression).
 
     ``filenames`` is a string, a list or vector of them, or a dataset of scalar file names; as TF 2.21, each
-    file is read by a one-file TFRecordDataset in a flat_map (an interleave with ``num_parallel_reads``).
-
-    Raises:
-      ValueError: for ``num_parallel_reads`` other than None or AUTOTUNE.
+    file is read by a one-file TFRecordDataset in a flat_map (an interleave with ``num_parallel_reads=AUTOTUNE``,
+    a LegacyParallelInterleaveDatasetV2 reading N files at a time with ``num_parallel_reads=N``).
     """
 
     def creator(filename):

@@ -635,6 +635,49 @@ def parallel_interleave_dataset_v4(
 
 
 @register_op(
+    "LegacyParallelInterleaveDatasetV2",
+    inputs=[
+        "input_dataset: variant",
+        "other_arguments: Targuments",
+        "cycle_length: int64",
+        "block_length: int64",
+        "buffer_output_elements: int64",
+        "prefetch_input_elements: int64",
+    ],
+    outputs=["handle: variant"],
+    attrs=["f: func", 'deterministic: string = "default"', *_FUNCTION_ATTRS, _META],
+    shape=_dataset_shape,
+)
+def legacy_parallel_interleave_dataset_v2(
+    input_dataset,
+    other_arguments,
+    cycle_length,
+    block_length,
+    buffer_output_elements,
+    prefetch_input_elements,
+    output_types,
+    output_shapes,
+    functions,
+    node_name,
+):
+    """tf.data.experimental.parallel_interleave (and the file readers' ``num_parallel_reads=N``): the deterministic
+    order, which is InterleaveDataset's (its exhausted inputs are replaced in the same order); TF's argument
+    checks. Buffering and prefetching sizes only tune TF's worker threads."""
+    checks = (
+        (cycle_length, 0, "`cycle_length` must be > 0"),
+        (block_length, 0, "`block_length` must be > 0"),
+        (buffer_output_elements, 0, "`buffer_output_elements` must be > 0"),
+        (prefetch_input_elements, -1, "`prefetch_input_elements` must be >= 0"),
+    )
+    for value, above, message in checks:
+        if _int(value) <= above:
+            raise errors.InvalidArgumentError(None, None, message)
+    args = {**_function_args(functions.f, other_arguments), "cycle_length": _int(cycle_length)}
+    args["block_length"] = _int(block_length)
+    return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
+
+
+@register_op(
     "MapAndBatchDataset",
     inputs=[
         "input_dataset: variant",
@@ -969,6 +1012,7 @@ no_registered_gradient(
     "FlatMapDataset",
     "InterleaveDataset",
     "ParallelInterleaveDatasetV4",
+    "LegacyParallelInterleaveDatasetV2",
     "ScanDataset",
     "MapAndBatchDataset",
     "OptimizeDataset",

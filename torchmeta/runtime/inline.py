@@ -14,10 +14,11 @@ from torchmeta.framework.func_graph import function_graph
 from torchmeta.framework.function_library import FunctionLibrary
 from torchmeta.framework.importer import import_graph_def
 
-__all__ = ["CALL_OPS", "inline_function_calls", "tensor_key"]
+__all__ = ["CALL_OPS", "IF_OPS", "inline_function_calls", "tensor_key"]
 
 # Function calls of TF2 graphs (a SavedModel signature is a StatefulPartitionedCall of the traced tf.function).
 CALL_OPS = {"PartitionedCall", "StatefulPartitionedCall"}
+IF_OPS = {"If", "StatelessIf"}
 
 
 def tensor_key(name: str) -> str:
@@ -47,37 +48,92 @@ def _needed(nodes: dict, outputs) -> list:
     return order
 
 
-def _inline(graph, library, node_defs, mapping: dict, prefix: str, outputs) -> None:
+def _import_node(graph, node, name, inputs, pivot=None):
+    """``node`` (a NodeDef) imported into ``graph`` as ``name`` reading ``inputs`` (Tensors); a node without data
+    inputs inside a conditional's branch gets a control input on the branch's pivot (so it is dead when the
+    branch does not run, as TF1's cond builds constants)."""
+    copy = node_def_pb2.NodeDef()
+    copy.CopyFrom(node)
+    copy.name = name
+    del copy.input[:]
+    copy.input.extend(f"in{i}:0" for i in range(len(inputs)))
+    copy.attr.pop("_class", None)  # colocation with nodes that may not be imported
+    with graph.as_default():
+        (op,) = import_graph_def(
+            graph_pb2.GraphDef(node=[copy]),
+            input_map={f"in{i}:0": t for i, t in enumerate(inputs)},
+            return_elements=[copy.name],
+            name="",
+        )
+    if pivot is not None and not inputs:
+        op._add_control_input(pivot)
+    return op
+
+
+def _new_node(graph, op_type, name, inputs, **attrs):
+    node = node_def_pb2.NodeDef(name=name, op=op_type)
+    for key, value in attrs.items():
+        if key == "T":
+            node.attr[key].type = value
+        else:
+            node.attr[key].i = value
+    return _import_node(graph, node, name, inputs)
+
+
+def _inline_function(graph, library, name, inputs, prefix, pivot):
+    """The outputs (Tensors) of library function ``name`` inlined on ``inputs`` under ``prefix``."""
+    body = function_graph(library, name)
+    inner = {t.name: outer for t, outer in zip(body.inputs, inputs)}
+    _inline(graph, library, body.as_graph_def().node, inner, prefix, [t.name for t in body.outputs], pivot)
+    return [inner[t.name] for t in body.outputs]
+
+
+def _inline_if(graph, library, node, inputs, prefix):
+    """A functional If/StatelessIf as TF1's cond: each input switched on the predicate, both branches inlined
+    (then on the true side, else on the false side, input-less nodes under the side's pivot) and each output a
+    Merge of (else, then): only the branch the predicate picks runs."""
+    pred, args = inputs[0], inputs[1:]
+    base = prefix + node.name
+    bool_type = pred.dtype.as_datatype_enum
+    switch = _new_node(graph, "Switch", f"{base}/switch_pred", [pred, pred], T=bool_type)
+    pivots = [
+        _new_node(graph, "Identity", f"{base}/{side}_pivot", [switch.outputs[i]], T=bool_type)
+        for i, side in enumerate(("else", "then"))
+    ]
+    switched = [
+        _new_node(graph, "Switch", f"{base}/switch_{i}", [arg, pred], T=arg.dtype.as_datatype_enum)
+        for i, arg in enumerate(args)
+    ]
+    branches = [
+        _inline_function(
+            graph, library, node.attr[attr].func.name, [s.outputs[i] for s in switched], f"{base}/{side}/", pivots[i]
+        )
+        for i, (side, attr) in enumerate((("else", "else_branch"), ("then", "then_branch")))
+    ]
+    return [
+        _new_node(
+            graph, "Merge", f"{base}/merge_{i}", [if_false, if_true], T=if_false.dtype.as_datatype_enum, N=2
+        ).outputs[0]
+        for i, (if_false, if_true) in enumerate(zip(*branches))
+    ]
+
+
+def _inline(graph, library, node_defs, mapping: dict, prefix: str, outputs, pivot=None) -> None:
     """Imports the nodes ``outputs`` need into ``graph`` under ``prefix``, each function call replaced by its
-    body (recursively); ``mapping`` maps their tensor names ("node:i") to the Tensors imported."""
+    body (recursively) and each functional If by TF1's cond; ``mapping`` maps their tensor names ("node:i") to
+    the Tensors imported."""
     nodes = {n.name: n for n in node_defs}
     for node in _needed(nodes, outputs):
         if tensor_key(node.name) in mapping:
             continue  # a function argument, already bound
         inputs = [mapping[tensor_key(i)] for i in node.input if not i.startswith("^")]
         if node.op in CALL_OPS:
-            body = function_graph(library, node.attr["f"].func.name)
-            inner = {t.name: outer for t, outer in zip(body.inputs, inputs)}
-            _inline(
-                graph, library, body.as_graph_def().node, inner, f"{prefix}{node.name}/", [t.name for t in body.outputs]
-            )
-            for i, t in enumerate(body.outputs):
-                mapping[f"{node.name}:{i}"] = inner[t.name]
-            continue
-        copy = node_def_pb2.NodeDef()
-        copy.CopyFrom(node)
-        copy.name = prefix + node.name
-        del copy.input[:]
-        copy.input.extend(f"in{i}:0" for i in range(len(inputs)))
-        copy.attr.pop("_class", None)  # colocation with nodes that may not be imported
-        with graph.as_default():
-            (op,) = import_graph_def(
-                graph_pb2.GraphDef(node=[copy]),
-                input_map={f"in{i}:0": t for i, t in enumerate(inputs)},
-                return_elements=[copy.name],
-                name="",
-            )
-        for i, out in enumerate(op.outputs):
+            results = _inline_function(graph, library, node.attr["f"].func.name, inputs, f"{prefix}{node.name}/", pivot)
+        elif node.op in IF_OPS:
+            results = _inline_if(graph, library, node, inputs, prefix)
+        else:
+            results = _import_node(graph, node, prefix + node.name, inputs, pivot).outputs
+        for i, out in enumerate(results):
             mapping[f"{node.name}:{i}"] = out
 
 

@@ -19,7 +19,7 @@ from torchmeta.io import saved_object_graph
 from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering
-from torchmeta.runtime.inline import CALL_OPS, inline_function_calls, tensor_key
+from torchmeta.runtime.inline import CALL_OPS, IF_OPS, inline_function_calls, tensor_key
 from torchmeta.runtime.session import Session, const_to_value
 
 __all__ = ["to_module", "assign_from_module", "trainable_variable_ops"]
@@ -193,7 +193,7 @@ def to_module(
     checkpoint_keys = {}
     if isinstance(graph_or_meta_graph, meta_graph_pb2.MetaGraphDef):
         checkpoint_keys = saved_object_graph.variable_checkpoint_keys(graph_or_meta_graph)
-    if any(op.type in CALL_OPS for op in ops):
+    if any(op.type in CALL_OPS or op.type in IF_OPS for op in ops):
         flat, mapping = inline_function_calls(
             graph.as_graph_def(), [t.name for t in output_tensors], [t.name for t in input_tensors]
         )
