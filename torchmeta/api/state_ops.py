@@ -35,6 +35,9 @@ __all__ = [
     "assign_add",
     "assign_sub",
     "scatter_add",
+    "scatter_nd_update",
+    "scatter_nd_add",
+    "scatter_nd_sub",
     "all_variables",
     "assert_variables_initialized",
     "global_variables",
@@ -110,3 +113,36 @@ def scatter_add(ref, indices, updates, use_locking=False, name=None):
 def scatter_sub(ref, indices, updates, use_locking=False, name=None):
     """``tf.scatter_sub``: ``ref[indices] -= updates`` (repeated indices add up)."""
     return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def _scatter_nd(op_type, ref, indices, updates, use_locking, name):
+    """TF's state_ops.scatter_nd_*: the ref op on a ref variable; on a resource variable the Resource op
+    followed by a ReadVariableOp that depends on it (``_lazy_read``).
+
+    TF passes ``name`` positionally into the ref op's ``bad_indices_policy`` attr (the generated function's
+    fifth parameter), so a named call builds a default-named node whose kernel rejects the policy; the
+    same graph is built here."""
+    if isinstance(ref, Variable) and ref._is_resource:
+        updates = graph_lib.convert_to_tensor(updates, dtype=ref.dtype.base_dtype)
+        update = raw_op("Resource" + op_type, ref=ref.handle, indices=indices, updates=updates, name=name)
+        with graph_lib.control_dependencies([update]):
+            return ref._read_variable_op()
+    ref_t = ref._ref() if isinstance(ref, Variable) else ref
+    return raw_op(
+        op_type, ref=ref_t, indices=indices, updates=updates, use_locking=use_locking, bad_indices_policy=name or ""
+    )
+
+
+def scatter_nd_update(ref, indices, updates, use_locking=True, name=None):
+    """``tf.scatter_nd_update``: replaces the slices of ``ref`` at ``indices`` (N-d indices)."""
+    return _scatter_nd("ScatterNdUpdate", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_add(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_nd_add``: adds ``updates`` to the slices of ``ref`` at ``indices``."""
+    return _scatter_nd("ScatterNdAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_nd_sub``: subtracts ``updates`` from the slices of ``ref`` at ``indices``."""
+    return _scatter_nd("ScatterNdSub", ref, indices, updates, use_locking, name)

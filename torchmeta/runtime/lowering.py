@@ -310,8 +310,7 @@ def lower(
     run_loop = _eager(control_flow.run_loop) if compiled else control_flow.run_loop
     type_kernels = env.kernels
     op_kernels = kernels or {}
-    fusions = spec.fusions if spec is not None else {}
-    absorbed = spec.absorbed if spec is not None else ()
+    fusions, absorbed = _live_fusions(spec, live)
     spec_kernels = spec.kernels if spec is not None else {}
     for it in items:
         if it not in live or it in absorbed:
@@ -339,10 +338,12 @@ def lower(
             continue
         device = env.device(op)
         fusion = fusions.get(op)
+        outputs = op._outputs
         if fusion is not None:
             args = tuple(value_for(t, False, device, op) for t in fusion.inputs)
             node = graph.call_function(fusion.kernel, args, dict(fusion.kwargs), name=_node_name(op.name))
             dev = device
+            outputs = fusion.outputs if fusion.outputs is not None else outputs
         elif op.type in SOURCE_OPS:
             node, dev = env.source(op, root, names, graph)
             if may_die:
@@ -374,7 +375,7 @@ def lower(
             dev = device
         node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device, tf_operation=op)
         raw[op] = node
-        _bind_outputs(graph, node, op._outputs, dev, values, fed, op)
+        _bind_outputs(graph, node, outputs, dev, values, fed, op)
     results = []
     for i, t in enumerate(fetch_tensors):
         source = resolve(t, spec)
@@ -397,6 +398,23 @@ def lower(
             if value is not None:
                 gm.__dict__[node.target] = value
     return gm
+
+
+def _live_fusions(spec, live):
+    """The fusions and absorbed ops of ``spec`` to apply: a fusion computing the outputs of several ops
+    (``Fusion.outputs``) applies only when all of them are live, else each of them runs on its own."""
+    if spec is None:
+        return {}, ()
+    fusions, absorbed = spec.fusions, spec.absorbed
+    dropped = [
+        (op, f) for op, f in fusions.items() if f.outputs is not None and not all(t._op in live for t in f.outputs)
+    ]
+    if dropped:
+        fusions, absorbed = dict(fusions), set(absorbed)
+        for op, f in dropped:
+            del fusions[op]
+            absorbed.difference_update(t._op for t in f.outputs)
+    return fusions, absorbed
 
 
 _EAGER: dict = {}
