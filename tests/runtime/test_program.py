@@ -101,3 +101,40 @@ def test_scalar_condition_rereads_a_ref_bound_assigned_in_the_loop(v1_control_fl
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(want, [[4], [1]])  # v: 10, 8, 6, 4, 2 against i: 0..4; then v: 2, 0 against i: 0, 1
     assert [r.scalar_cond for r in runners] == [True]  # the condition ran on Python numbers
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "sgd"])
+def test_loop_weight_caches_follow_every_optimizer_update(v1_control_flow, tmp_path, optimizer):
+    """The gradient loop lays out (half of) the kernel once per value of the weight, keyed on the tensor and its
+    version: every optimizer's in-place update must be seen (fused Adam/Momentum kernels included), so four
+    training steps here equal TF's, loss by loss."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    prefix = str(tmp_path / "model")
+    xv = np.random.RandomState(1).randn(4, 5, 3).astype(np.float32)
+    make = {
+        "adam": lambda api: api.train.AdamOptimizer(0.05),
+        "momentum": lambda api: api.train.MomentumOptimizer(0.1, 0.9),
+        "sgd": lambda api: api.train.GradientDescentOptimizer(0.2),
+    }[optimizer]
+    g = tf.Graph()
+    with g.as_default():
+        v1.set_random_seed(2)
+        x = v1.placeholder(tf.float32, [4, 5, 3], name="x")
+        out, _ = v1.nn.dynamic_rnn(v1.nn.rnn_cell.LSTMCell(6), x, dtype=tf.float32)
+        loss = tf.reduce_sum(out * out, name="loss")
+        make(v1).minimize(loss, name="train")
+        with v1.Session(graph=g) as sess:
+            sess.run(v1.global_variables_initializer())
+            v1.train.Saver().save(sess, prefix)
+            want = [sess.run(["loss:0", "train"], {"x:0": xv})[0] for _ in range(4)]
+    ours = tm.Graph()
+    with ours.as_default():
+        saver = tm.train.import_meta_graph(prefix + ".meta")
+        with tm.Session() as sess:
+            saver.restore(sess, prefix)
+            got = [sess.run(["loss:0", "train"], {"x:0": xv})[0] for _ in range(4)]
+            code = "\n".join(gm.code for gm in sess._compiled_modules())
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert "sliced_matmul_invariant_b" in code
