@@ -75,6 +75,53 @@ def test_show_prints_what_saved_model_cli_prints(saved_models, which):
     )
 
 
+def _saved_model_cli(*argv) -> list[str]:
+    """TF 2.21's saved_model_cli, run as its users run it (TF2 mode, its own process); its stdout lines."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", *argv],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split("\n")[:-1]
+
+
+@pytest.mark.slow
+def test_show_all_lists_tf2_concrete_functions_as_saved_model_cli(tmp_path):
+    """A TF2 tf.Module SavedModel: show --all prints saved_model_cli's whole listing, its "Concrete Functions"
+    section (functions by name, each concrete function's arguments: TensorSpecs, a Python default) included."""
+    from .saved_model.helpers import save_tf2_module
+
+    export_dir, _ = save_tf2_module(tmp_path)
+    ours = cli.show_lines(export_dir, show_all=True)
+    theirs = _saved_model_cli("show", "--all", "--dir", export_dir)
+    assert "Concrete Functions:" in theirs and "  Function Name: 'extra'" in theirs
+    _same_listing(ours, theirs)
+
+
+@pytest.mark.slow
+def test_show_all_lists_every_trace_of_a_function(tmp_path):
+    """A tf.function traced three times: the same options as saved_model_cli. (It orders them by the names TF's
+    loader gives them, counter values compared as strings; we list them in that counter's order, which is the
+    same until the counter gains a digit between two of them.)"""
+    from .saved_model.helpers import save_tf2_module
+
+    export_dir, _ = save_tf2_module(tmp_path, traces=True)
+    ours = cli.show_lines(export_dir, show_all=True)
+    theirs = _saved_model_cli("show", "--all", "--dir", export_dir)
+
+    def options(lines):
+        section = lines[lines.index("  Function Name: 'features'") + 1 :]
+        end = next((i for i, line in enumerate(section) if line.startswith("  Function Name:")), len(section))
+        return sorted(line.strip() for line in section[:end] if "TensorSpec" in line)
+
+    assert len(options(theirs)) == 3 and options(ours) == options(theirs)
+    cut = lambda lines: lines[: lines.index("  Function Name: 'features'")]  # noqa: E731
+    _same_listing(cut(ours), cut(theirs))
+
+
 def test_run_prints_and_saves_tensorflows_outputs(saved_models, tmp_path, capsys):
     dirs, expected = saved_models
     np.save(tmp_path / "x.npy", X)
@@ -183,10 +230,22 @@ def test_convert_checkpoints_meta_graphs_and_saved_models(tf1, tmp_path, capsys)
         np.testing.assert_allclose(sess.run(sig.outputs["y"].name, {sig.inputs["x"].name: X}), expected, rtol=1e-6)
 
 
+SCRIPTS = os.path.dirname(sys.executable)  # where pip put the venv's console scripts
+
+
+def _installed(name: str) -> str:
+    path = os.path.join(SCRIPTS, name)
+    assert os.access(path, os.X_OK), f"console script {name} is not installed in {SCRIPTS} (pip install -e .[test])"
+    return path
+
+
 @pytest.mark.slow
-def test_console_script_subprocess_exit_codes(saved_models, tmp_path):
+@pytest.mark.parametrize("how", ["entry point", "python -m"])
+def test_console_script_subprocess_exit_codes(saved_models, tmp_path, how):
+    """The installed ``torchmeta`` script (PYTHONPATH puts this checkout first, as the suite runs it) and
+    ``python -m torchmeta.cli``."""
     env = dict(os.environ, PYTHONPATH=ROOT)
-    cmd = [sys.executable, "-m", "torchmeta.cli"]
+    cmd = [_installed("torchmeta")] if how == "entry point" else [sys.executable, "-m", "torchmeta.cli"]
     done = subprocess.run([*cmd, "show", "--dir", saved_models[0]["tm"]], capture_output=True, text=True, env=env)
     assert done.returncode == 0
     assert done.stdout == "The given SavedModel contains the following tag-sets:\n'serve'\n'extra, train'\n"
@@ -199,11 +258,113 @@ def test_console_script_subprocess_exit_codes(saved_models, tmp_path):
         assert done.returncode == 0 and "usage: torchmeta " + sub in done.stdout
 
 
-def test_console_script_is_declared():
-    with open(os.path.join(ROOT, "pyproject.toml")) as f:
-        text = f.read()
-    assert 'torchmeta = "torchmeta.cli:main"' in text
-    assert 'torchmeta-tf2safetensors = "converters.tf_checkpoint_to_safetensors:main"' in text
+def test_console_scripts_declared_in_pyproject_resolve_to_the_commands():
+    """pyproject's [project.scripts] (what pip installs) name torchmeta.cli.main and the old converters' mains,
+    which are the ``torchmeta convert``/``show`` aliases; the installed metadata says the same."""
+    import importlib
+    from importlib import metadata
+
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        scripts = tomllib.load(f)["project"]["scripts"]
+    assert scripts == {
+        "torchmeta": "torchmeta.cli:main",
+        "torchmeta-tf2safetensors": "converters.tf_checkpoint_to_safetensors:main",
+        "torchmeta-safetensors2tf": "converters.safetensors_to_tf_checkpoint:main",
+        "torchmeta-inspect": "converters.inspect_checkpoint:main",
+    }
+    module, attr = scripts["torchmeta"].split(":")
+    assert getattr(importlib.import_module(module), attr) is cli.main
+    installed = {ep.name: ep for ep in metadata.entry_points(group="console_scripts") if ep.name in scripts}
+    assert {name: ep.value for name, ep in installed.items()} == scripts
+    assert installed["torchmeta"].load() is cli.main
+    for name in ("torchmeta-tf2safetensors", "torchmeta-safetensors2tf", "torchmeta-inspect"):
+        assert name in cli.ALIASES and installed[name].load().__module__.startswith("converters.")
+
+
+def test_old_converter_scripts_are_aliases_of_convert_and_show(tmp_path, capsys):
+    from converters import inspect_checkpoint, safetensors_to_tf_checkpoint, tf_checkpoint_to_safetensors
+    from tests.io.test_tf_checkpoint import GOLDEN, files_of
+
+    src = str(GOLDEN / "saver" / "model-3")
+    assert cli.main(["convert", src, str(tmp_path / "a" / "m"), "--to", "safetensors", "--metadata", "k=v"]) == 0
+    assert tf_checkpoint_to_safetensors.main([src, str(tmp_path / "b" / "m"), "--metadata", "k=v"]) == 0
+    assert capsys.readouterr().out.split("\n")[:2] == [
+        f"wrote {tmp_path / 'a' / 'm.safetensors'}",
+        f"wrote {tmp_path / 'b' / 'm.safetensors'}",
+    ]
+    # (the header's metadata map is written by safetensors in hash order: compared as read back)
+    assert tm.io.SafetensorsReader(tmp_path / "a" / "m").metadata == {"k": "v"}
+    assert tm.io.SafetensorsReader(tmp_path / "b" / "m").metadata == {"k": "v"}
+    assert cli.main(["convert", src, str(tmp_path / "a" / "n"), "--to", "safetensors"]) == 0
+    assert tf_checkpoint_to_safetensors.main([src, str(tmp_path / "b" / "n")]) == 0
+    assert (tmp_path / "a" / "n.safetensors").read_bytes() == (tmp_path / "b" / "n.safetensors").read_bytes()
+    assert cli.main(["convert", str(tmp_path / "a" / "m"), str(tmp_path / "c" / "model-3")]) == 0  # --to tf implied
+    assert safetensors_to_tf_checkpoint.main([str(tmp_path / "b" / "m"), str(tmp_path / "d" / "model-3")]) == 0
+    assert files_of(tmp_path / "c") == files_of(tmp_path / "d") == files_of(GOLDEN / "saver")
+    capsys.readouterr()
+    for argv in ([src], [src, "--tensor", "pv"], [str(tmp_path / "a" / "m.safetensors"), "--all-tensors"]):
+        assert cli.main(["show", *argv]) == 0
+        ours = capsys.readouterr().out
+        assert inspect_checkpoint.main(argv) == 0
+        assert capsys.readouterr().out == ours
+    # the same errors, under each script's own name
+    assert cli.main(["show", src, "--tensor", "zz"]) == 1
+    assert capsys.readouterr().err == f"torchmeta show: error: Key zz not found in checkpoint {src}\n"
+    assert inspect_checkpoint.main([src, "--tensor", "zz"]) == 1
+    assert capsys.readouterr().err == f"torchmeta-inspect: error: Key zz not found in checkpoint {src}\n"
+
+
+def _on_a_terminal(argv, env) -> tuple[int, str, str]:
+    """Runs ``argv`` with stderr on a pseudo-terminal: (exit code, stdout, what the terminal received)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    try:
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=slave, env=env, text=True, timeout=300)
+    finally:
+        os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other end is closed and everything was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return done.returncode, done.stdout, b"".join(chunks).decode("utf8", "replace")
+
+
+@pytest.mark.slow
+def test_convert_shows_progress_on_a_terminal_only_and_quiet_silences_it(tmp_path):
+    from tests.io.test_tf_checkpoint import GOLDEN
+    from torchmeta.tools import convert as convert_lib
+
+    env = dict(os.environ, PYTHONPATH=ROOT, TERM="xterm")
+    src = str(GOLDEN / "saver" / "model-3")
+    code, out, terminal = _on_a_terminal([_installed("torchmeta"), "convert", src, str(tmp_path / "m")], env)
+    assert code == 0 and out == f"wrote {tmp_path / 'm.safetensors'}\n"
+    if convert_lib.HAVE_TQDM:
+        assert "reading: 100%|" in terminal and "158/158" in terminal
+    else:
+        assert "reading [" in terminal and "100% 158 B/158 B" in terminal
+    code, out, terminal = _on_a_terminal(
+        [_installed("torchmeta"), "convert", str(tmp_path / "m.safetensors"), str(tmp_path / "back"), "--quiet"], env
+    )
+    assert (code, out, terminal) == (0, "", "")
+    assert (tmp_path / "back.index").read_bytes() == (GOLDEN / "saver" / "model-3.index").read_bytes()
+    # not a terminal: no bar
+    done = subprocess.run(
+        [_installed("torchmeta-tf2safetensors"), src, str(tmp_path / "m2")], capture_output=True, text=True, env=env
+    )
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def test_show_json_details_and_tensorboard_graph(tf1, saved_models, tmp_path, capsys):

@@ -25,7 +25,6 @@ import sys
 
 import numpy as np
 
-from converters import inspect_checkpoint, safetensors_to_tf_checkpoint, tf_checkpoint_to_safetensors
 from torchmeta import errors
 from torchmeta._proto import example_pb2, types_pb2
 from torchmeta.api.summary_ops import FileWriter
@@ -33,12 +32,13 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import registry
 from torchmeta.framework.meta_graph import ops_used_by_graph_def
-from torchmeta.io import checkpoint_prefix
+from torchmeta.io import checkpoint_prefix, open_checkpoint, safetensors_filename, saved_object_graph
 from torchmeta.io import meta_graph as meta_graph_io
 from torchmeta.io import saved_model as saved_model_io
 from torchmeta.runtime.session import ConfigProto, Session
 from torchmeta.saved_model import loader, signature_def_utils
 from torchmeta.saved_model.builder import SavedModelBuilder
+from torchmeta.tools import convert as convert_lib
 from torchmeta.tools import eject as eject_lib
 from torchmeta.train.saver import import_meta_graph
 
@@ -130,6 +130,53 @@ def _show_meta_graph(out, meta_graph_def):
     _show_ops(out, meta_graph_def)
 
 
+def _print_args(out, arguments, argument_type="Argument", indent=0):
+    """saved_model_cli's _print_args: one block per argument (TensorSpecs by name, other values with their type)."""
+    pad = "  " * indent
+
+    def quoted(value):
+        return f"'{value}'" if isinstance(value, str) else str(value)
+
+    for index, element in enumerate(arguments, 1):
+        if indent == 4:
+            out.append(f"{pad}{argument_type} #{index}")
+        if isinstance(element, str):
+            out.append(f"{pad}  {element}")
+        elif isinstance(element, saved_object_graph.TensorSpec):
+            out.append("  " * (indent + 1) + f"{element.name}: {element!r}")
+        elif isinstance(element, (list, tuple)):
+            out.append(f"{pad}  DType: {type(element).__name__}")
+            # saved_model_cli ends the list with two backspaces over its last ", "
+            out.append(f"{pad}  Value: [" + "".join(f"{quoted(v)}, " for v in element) + "\b\b]")
+        elif isinstance(element, dict):
+            out.append(f"{pad}  DType: dict")
+            out.append(f"{pad}  Value: {{" + "".join(f"'{k}': {quoted(v)}, " for k, v in element.items()) + "\b\b}")
+        else:
+            out.append(f"{pad}  DType: {type(element).__name__}")
+            out.append(f"{pad}  Value: {element}")
+
+
+def _show_defined_functions(out, meta_graphs):
+    """saved_model_cli's "Concrete Functions" section: the root object's tf.functions and the signatures of their
+    concrete functions, read from the object graph (TF2 SavedModels; nothing for TF1 ones)."""
+    with_object_graph = [m for m in meta_graphs if m.HasField("object_graph_def")]
+    if not with_object_graph:
+        return
+    out.append("")
+    out.append("Concrete Functions:")
+    for name, signatures in saved_object_graph.root_functions(with_object_graph[0]):
+        out.append(f"  Function Name: '{name}'")
+        for index, (args, kwargs) in enumerate(signatures, 1):
+            if args:
+                out.append(f"    Option #{index}")
+                out.append("      Callable with:")
+                _print_args(out, args, indent=4)
+            if kwargs:
+                _print_args(out, kwargs, "Named Argument", indent=4)
+        out.append("")
+    out.pop()  # saved_model_cli starts each function with a newline, so the section ends without one
+
+
 def show_lines(path, tag_set=None, signature_def=None, show_all=False, list_ops=False) -> list[str]:
     """What ``torchmeta show`` prints for a SavedModel directory or a ``.meta``/``.pbtxt`` MetaGraph file."""
     out: list[str] = []
@@ -149,6 +196,7 @@ def show_lines(path, tag_set=None, signature_def=None, show_all=False, list_ops=
         saved_model = saved_model_io.parse_saved_model(path)
         for meta_graph_def in sorted(saved_model.meta_graphs, key=lambda m: list(m.meta_info_def.tags)):
             _show_meta_graph(out, meta_graph_def)
+        _show_defined_functions(out, saved_model.meta_graphs)
         return out
     if tag_set is None:
         if list_ops:
@@ -230,17 +278,31 @@ def _detail_lines(meta_graph_def) -> list[str]:
     return out
 
 
+_META_GRAPH_SUFFIXES = (".meta", ".pbtxt", ".pb")
+
+
+def _show_checkpoint(args) -> int:
+    """A checkpoint's tensors (TF V2 or safetensors), or with --tensor/--all-tensors their values."""
+    with open_checkpoint(args.path) as reader:
+        if args.tensor or args.all_tensors:
+            for name in reader.keys() if args.all_tensors else args.tensor:
+                print(convert_lib.format_tensor_values(reader, name, args.summarize))
+        else:
+            print("\n".join(convert_lib.checkpoint_listing(reader)))
+    return EXIT_OK
+
+
 def _cmd_show(args) -> int:
     path = args.dir or args.path
     if path is None:
         raise CommandError("show needs --dir DIR (a SavedModel) or PATH (a .meta/.pbtxt file or a checkpoint)")
-    if args.dir is None and not os.path.exists(path):
-        try:
-            prefix = checkpoint_prefix(path)
-        except (OSError, ValueError, errors.TorchMetaError):
-            prefix = None
-        if prefix is not None:
-            return inspect_checkpoint.main([path])
+    if args.dir is None and (
+        args.checkpoint_only
+        or args.tensor
+        or args.all_tensors
+        or not (os.path.isdir(path) or path.endswith(_META_GRAPH_SUFFIXES))
+    ):
+        return _show_checkpoint(args)
     if args.json:
         if os.path.isfile(path):
             meta_graphs = [meta_graph_io.read_meta_graph_file(path)]
@@ -473,20 +535,43 @@ def _cmd_convert(args) -> int:
             _tensor_pairs(args.output),
             _sanitize_tags(args.tag_set),
         )
-        print(f"wrote {path}")
+        if not args.quiet:
+            print(f"wrote {path}")
         return EXIT_OK
     if src.endswith((".meta", ".pbtxt", ".pb")) and os.path.isfile(src):
         as_text = args.to == "pbtxt" if args.to else not dst.endswith(".meta")
         meta_graph_def = meta_graph_io.read_meta_graph_file(src)
-        print(f"wrote {meta_graph_io.write_meta_graph_file(meta_graph_def, dst, as_text=as_text)}")
+        written = meta_graph_io.write_meta_graph_file(meta_graph_def, dst, as_text=as_text)
+        if not args.quiet:
+            print(f"wrote {written}")
         return EXIT_OK
-    quiet = ["--no-progress"] if args.quiet else []
+    progress = False if args.quiet else args.progress
     to = args.to or ("tf" if src.endswith(".safetensors") or os.path.exists(src + ".safetensors") else "safetensors")
+    if to not in ("tf", "safetensors"):
+        raise CommandError(f"cannot convert {src} to {to}: give a .meta/.pbtxt file (or --checkpoint for a SavedModel)")
+    _make_parent_dirs(dst)
     if to == "tf":
-        return safetensors_to_tf_checkpoint.main([src, dst, *quiet])
-    if to == "safetensors":
-        return tf_checkpoint_to_safetensors.main([src, dst, *quiet])
-    raise CommandError(f"cannot convert {src} to {to}")
+        written = convert_lib.safetensors_to_tf(src, dst, progress=progress)
+    else:
+        metadata = dict(args.metadata or ())
+        written = [safetensors_filename(convert_lib.tf_to_safetensors(src, dst, metadata=metadata, progress=progress))]
+    if not args.quiet:
+        print("wrote " + " ".join(written))
+    return EXIT_OK
+
+
+def _make_parent_dirs(path: str):
+    """Creates the directory an output prefix goes into (the library leaves that to its callers)."""
+    parent = os.path.dirname(os.fspath(path))
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+
+
+def _metadata_item(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"wants KEY=VALUE, got {item!r}")
+    return key, value
 
 
 # -- eject -----------------------------------------------------------------------------------------------------
@@ -528,6 +613,67 @@ def _cmd_tensorboard_graph(args) -> int:
 # -- the command -----------------------------------------------------------------------------------------------
 
 
+def _show_arguments(show: argparse.ArgumentParser, checkpoint_only=False):
+    if checkpoint_only:
+        show.add_argument(
+            "path", metavar="prefix", help="checkpoint prefix (model-1000), one of its files, or a .safetensors file"
+        )
+    else:
+        show.add_argument("path", nargs="?", help="a .meta/.pbtxt MetaGraph or a checkpoint (or use --dir)")
+        show.add_argument("--dir", help="the SavedModel directory")
+        show.add_argument("--tag_set", help="comma-separated tags of a MetaGraph")
+        show.add_argument("--signature_def", help="a SignatureDef key: print its inputs and outputs")
+        show.add_argument("--all", action="store_true", help="every tag-set, SignatureDef, op and concrete function")
+        show.add_argument("--list_ops", action="store_true", help="the op types of the MetaGraph")
+        show.add_argument("--json", action="store_true", help="tags, signatures, collections, variables, ops as JSON")
+        show.add_argument(
+            "--details", action="store_true", help="also the variables (shape, size) and op types (marking unsupported)"
+        )
+    show.add_argument(
+        "--tensor", action="append", default=[], metavar="NAME", help="checkpoint: print this tensor's values"
+    )
+    show.add_argument("--all-tensors", action="store_true", help="checkpoint: print every tensor's values")
+    show.add_argument(
+        "--summarize",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="checkpoint: print at most about N values per tensor (-1: all)",
+    )
+    show.set_defaults(func=_cmd_show, checkpoint_only=checkpoint_only, dir=None)
+
+
+def _convert_arguments(convert: argparse.ArgumentParser, to: str | None = None):
+    convert.add_argument("src", help="checkpoint prefix (or one of its files), .safetensors, .meta/.pbtxt file")
+    convert.add_argument("dst", help="output prefix, file or SavedModel directory")
+    if to is None:
+        convert.add_argument(
+            "--to", choices=("tf", "safetensors", "meta", "pbtxt", "saved_model"), help="output format"
+        )
+        convert.add_argument("--checkpoint", help="SavedModel: the checkpoint to take the variables from")
+        convert.add_argument("--input", action="append", metavar="KEY=TENSOR", help="SavedModel: a signature input")
+        convert.add_argument("--output", action="append", metavar="KEY=TENSOR", help="SavedModel: a signature output")
+        convert.add_argument("--tag_set", default="serve", help="SavedModel: the MetaGraph's tags (default serve)")
+    if to in (None, "safetensors"):
+        convert.add_argument(
+            "--metadata",
+            action="append",
+            default=[],
+            type=_metadata_item,
+            metavar="KEY=VALUE",
+            help="safetensors: extra header metadata",
+        )
+    progress = convert.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress", dest="progress", action="store_true", default=None, help="always show a progress bar"
+    )
+    progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    progress.add_argument(
+        "--quiet", action="store_true", help="print nothing but errors (no progress bar, no 'wrote' lines)"
+    )
+    convert.set_defaults(func=_cmd_convert, to=to, checkpoint=None, input=None, output=None, tag_set="serve")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="torchmeta",
@@ -536,17 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="{show,run,convert,eject,tensorboard-graph}")
 
     show = sub.add_parser("show", help="what a SavedModel (or a .meta, or a checkpoint) holds, as saved_model_cli")
-    show.add_argument("path", nargs="?", help="a .meta/.pbtxt MetaGraph or a checkpoint (or use --dir)")
-    show.add_argument("--dir", help="the SavedModel directory")
-    show.add_argument("--tag_set", help="comma-separated tags of a MetaGraph")
-    show.add_argument("--signature_def", help="a SignatureDef key: print its inputs and outputs")
-    show.add_argument("--all", action="store_true", help="every tag-set, SignatureDef and op")
-    show.add_argument("--list_ops", action="store_true", help="the op types of the MetaGraph")
-    show.add_argument("--json", action="store_true", help="tags, signatures, collections, variables, ops as JSON")
-    show.add_argument(
-        "--details", action="store_true", help="also the variables (shape, size) and op types (marking unsupported)"
-    )
-    show.set_defaults(func=_cmd_show)
+    _show_arguments(show)
 
     run = sub.add_parser("run", help="run a SavedModel signature (or tensors of a .meta) on inputs, as saved_model_cli")
     run.add_argument("path", nargs="?", help="a .meta/.pbtxt file (with --fetch and --checkpoint), or use --dir")
@@ -567,15 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
         "convert",
         help="TF V2 checkpoint <-> safetensors, .meta <-> .pbtxt, or .meta + checkpoint -> SavedModel",
     )
-    convert.add_argument("src", help="checkpoint prefix, .safetensors, .meta/.pbtxt file")
-    convert.add_argument("dst", help="output prefix, file or SavedModel directory")
-    convert.add_argument("--to", choices=("tf", "safetensors", "meta", "pbtxt", "saved_model"), help="output format")
-    convert.add_argument("--checkpoint", help="SavedModel: the checkpoint to take the variables from")
-    convert.add_argument("--input", action="append", metavar="KEY=TENSOR", help="SavedModel: a signature input")
-    convert.add_argument("--output", action="append", metavar="KEY=TENSOR", help="SavedModel: a signature output")
-    convert.add_argument("--tag_set", default="serve", help="SavedModel: the MetaGraph's tags (default serve)")
-    convert.add_argument("--quiet", action="store_true", help="no progress bar")
-    convert.set_defaults(func=_cmd_convert)
+    _convert_arguments(convert)
 
     eject = sub.add_parser("eject", help="write a graph as a standalone PyTorch module (.py + .safetensors)")
     eject.add_argument("--dir", help="a SavedModel directory (its signature's inputs and outputs)")
@@ -601,21 +729,66 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs ``torchmeta <command> ...``; returns the exit code."""
-    parser = build_parser()
+def _run(parser: argparse.ArgumentParser, argv, prog=None) -> int:
+    """Parses ``argv`` and runs the command; failures become an exit code and one line on stderr."""
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2, message already printed)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
+    prog = prog or f"{parser.prog} {args.command}"
     try:
         return args.func(args) or EXIT_OK
     except (CommandError, errors.TorchMetaError, OSError, ValueError, TypeError, RuntimeError, KeyError) as e:
-        print(f"torchmeta {args.command}: error: {_one_line(e)}", file=sys.stderr)
+        message = _one_line(e)
+        source = getattr(args, "src", None) or getattr(args, "path", None)
+        if isinstance(e, errors.NotFoundError) and message.startswith("Key ") and source:
+            message += f" {source}"  # TF's "Key x not found in checkpoint <prefix>"
+        print(f"{prog}: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(f"torchmeta {args.command}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs ``torchmeta <command> ...``; returns the exit code."""
+    return _run(build_parser(), argv)
+
+
+# The old converter scripts are these commands under their own names (converters/*.py): the same options as
+# before, each a fixed form of ``torchmeta convert`` / ``torchmeta show``.
+ALIASES = {
+    "torchmeta-tf2safetensors": (
+        "convert",
+        "safetensors",
+        "Convert a TensorFlow V2 checkpoint (PREFIX.index + PREFIX.data-*) to PREFIX.safetensors "
+        "(torchmeta convert SRC DST --to safetensors).",
+    ),
+    "torchmeta-safetensors2tf": (
+        "convert",
+        "tf",
+        "Convert a .safetensors checkpoint to a TensorFlow V2 checkpoint (DST.index + DST.data-*) "
+        "(torchmeta convert SRC DST --to tf).",
+    ),
+    "torchmeta-inspect": (
+        "show",
+        None,
+        "List the tensors of a checkpoint (TensorFlow V2 or safetensors): name, dtype, shape, bytes "
+        "(torchmeta show PREFIX).",
+    ),
+}
+
+
+def alias_main(prog: str, argv: list[str] | None = None) -> int:
+    """Runs the old converter script ``prog`` (a key of ``ALIASES``) as the ``torchmeta`` command it stands for."""
+    command, to, description = ALIASES[prog]
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    if command == "convert":
+        _convert_arguments(parser, to=to)
+    else:
+        _show_arguments(parser, checkpoint_only=True)
+    parser.set_defaults(command=command)
+    return _run(parser, argv, prog=prog)
 
 
 if __name__ == "__main__":

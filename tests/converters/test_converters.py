@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import struct
 from importlib import metadata
@@ -11,10 +12,11 @@ import numpy as np
 import pytest
 
 from converters import inspect_checkpoint, safetensors_to_tf_checkpoint, tf_checkpoint_to_safetensors
-from converters._cli import ProgressBar
 from tests.io import checkpoint_cases as cases
 from tests.io.test_tf_checkpoint import GOLDEN, assert_same_value, dtype_tensors, files_of
 from torchmeta import io
+from torchmeta.tools import convert as convert_lib
+from torchmeta.tools.convert import ProgressBar
 
 tf2st = tf_checkpoint_to_safetensors.main
 st2tf = safetensors_to_tf_checkpoint.main
@@ -53,7 +55,12 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, capsys):
     assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
     tf2st([str(GOLDEN / "saver" / "model-3"), str(tmp_path / "b"), "--progress"])
     err = capsys.readouterr().err
-    assert "reading [" in err and "100% 158 B/158 B" in err and err.endswith(" s\n")
+    if convert_lib.HAVE_TQDM:  # tqdm's bar (the optional `progress` extra, installed with `test`)
+        assert "reading: 100%|" in err and "| 158/158 [" in err and err.endswith("B/s]\n")
+    else:
+        assert "reading [" in err and "100% 158 B/158 B" in err and err.endswith(" s\n")
+    tf2st([str(GOLDEN / "saver" / "model-3"), str(tmp_path / "c"), "--quiet"])
+    assert capsys.readouterr() == ("", "")  # --quiet: nothing but errors
 
 
 def test_progress_bar_drawing():
@@ -76,6 +83,21 @@ def test_progress_bar_drawing():
         bar.update(1_000_000)  # within 0.1 s: not redrawn until close
     assert "\rconverting [###############...............]  50% 1.0 MB/2.0 MB" in stream.text
     assert stream.text.count("\r") == 2 and "100% 2.0 MB/2.0 MB in " in stream.text
+    # progress_bar() picks tqdm when it is installed, this bar otherwise (or when asked)
+    stream = Tty()
+    with convert_lib.progress_bar(10, "reading", stream=stream, use_tqdm=False) as bar:
+        bar.update(10)
+    assert re.search(r"\rreading \[#{30}\] 100% 10 B/10 B in \d+\.\d s\n$", stream.text)
+    if convert_lib.HAVE_TQDM:
+        stream = Tty()
+        with convert_lib.progress_bar(2_000, "reading", stream=stream) as bar:
+            bar.update(2_000)
+        assert "reading: 100%|" in stream.text and "| 2.00k/2.00k [" in stream.text
+    silent = Tty()
+    silent.isatty = lambda: False
+    with convert_lib.progress_bar(10, "reading", stream=silent) as bar:
+        bar.update(10)
+    assert silent.text == ""  # not a terminal: no bar
 
 
 # -- bad input: exit 1 with one line naming the file; usage: exit 2 -------------------------------------------

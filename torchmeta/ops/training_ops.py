@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.autograd.graph import increment_version
 
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims
@@ -121,6 +122,7 @@ def _fused_momentum(var, accum, lr, grad, momentum) -> bool:
         maximize=False,
         is_first_step=False,
     )
+    increment_version([var, accum])  # the fused kernels do not: caches keyed on a tensor's version must see it
     return True
 
 
@@ -301,6 +303,7 @@ def _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad) -> bool:
         amsgrad=False,
         maximize=False,
     )
+    increment_version([var, m, v])  # the fused kernels do not: caches keyed on a tensor's version must see it
     return True
 
 

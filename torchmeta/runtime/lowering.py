@@ -180,7 +180,7 @@ class _Names:
         return candidate
 
 
-def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
+def live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
     """The items still needed once folded tensors are constants and aliased tensors are their sources."""
     item_of = {}
     for it in items:
@@ -195,7 +195,7 @@ def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
         stack.extend(item_of[op] for op in spec.keep_alive if op in item_of)
 
     def need(t):
-        t = _resolve(t, spec)
+        t = resolve(t, spec)
         if t not in fed and (spec is None or t not in spec.folded):
             it = item_of.get(t._op)
             if it is not None:
@@ -217,7 +217,7 @@ def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
     return live
 
 
-def _resolve(t, spec):
+def resolve(t, spec):
     if spec is not None:
         while t in spec.aliases:
             t = spec.aliases[t]
@@ -262,7 +262,7 @@ def lower(
         node.meta["tf_op"] = "Feed"
         values[t] = (node, None)
     fed = set(feed_tensors)
-    live = _live_items(items, fetch_tensors, target_ops, fed, spec)
+    live = live_items(items, fetch_tensors, target_ops, fed, spec)
     dead_ops, _ = control_flow.dead_analysis(items, fed)
     folded = spec.folded if spec is not None else {}
     transfers: dict[tuple[Tensor, torch.device], fx.Node] = {}
@@ -284,7 +284,7 @@ def lower(
         return node
 
     def value_for(t: Tensor, want_ref: bool, device, op):
-        t = _resolve(t, spec)
+        t = resolve(t, spec)
         if t in folded and t not in fed:
             return constant_node(t)
         node, dev = values[t]
@@ -311,6 +311,7 @@ def lower(
     type_kernels = env.kernels
     op_kernels = kernels or {}
     fusions, absorbed = _live_fusions(spec, live)
+    spec_kernels = spec.kernels if spec is not None else {}
     for it in items:
         if it not in live or it in absorbed:
             continue
@@ -364,7 +365,7 @@ def lower(
                     lambda t, is_ref, device=device, op=op: value_for(t, is_ref, device, op),
                     lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
                 )
-                kernel = op_kernels.get(op) or type_kernels.get(op.type, kernel)
+                kernel = op_kernels.get(op) or type_kernels.get(op.type) or spec_kernels.get(op, kernel)
                 if compiled and "functions" in op._info.kernel_context:
                     kernel = _eager(kernel)
             if may_die and op.type not in control_flow.MERGE_OPS:  # a Merge takes its first live input
@@ -377,7 +378,7 @@ def lower(
         _bind_outputs(graph, node, outputs, dev, values, fed, op)
     results = []
     for i, t in enumerate(fetch_tensors):
-        source = _resolve(t, spec)
+        source = resolve(t, spec)
         if source not in values and source not in folded and source._op.type in control_flow.ENTER_OPS:
             source = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
         if source in values or source in folded:

@@ -23,7 +23,7 @@ from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import conv_ops
 from torchmeta.runtime import control_flow
-from torchmeta.runtime.lowering import SOURCE_OPS, all_ops
+from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 
 __all__ = ["Specialization", "specialize"]
 
@@ -44,6 +44,8 @@ class Specialization:
     absorbed: set = field(default_factory=set)
     # Ops with effects that folded or aliased ops had as control inputs: they still run.
     keep_alive: set = field(default_factory=set)
+    # Operation -> kernel called with the op's own bound arguments instead of its registered kernel.
+    kernels: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -289,10 +291,13 @@ def _fuse(op: Operation, spec: Specialization, keep: set, op_set: set) -> None:
         spec.absorbed.add(sum_op)
 
 
-def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
+def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets=()) -> Specialization:
     """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
-    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them. TF1 while
+    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them; ``targets``:
+    the ops run for their effects (with ``keep``, what decides which ops still run).
+    ``invariants``: feeds whose value is the same on every call within a run (what enters a loop body
+    as an invariant), so work on them alone may be cached across calls. TF1 while
     loops are specialized when their cond and body are lowered; ops that may see a dead tensor (TF1
     conditionals) are left as they are, since folding them would make an untaken branch's value live.
     """
@@ -334,6 +339,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
                 and not any(t in folded or t in aliases for t in op._outputs)
             ):
                 _static_arguments(op, spec)
+        _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
+        _direct_kernels(ops, spec)
     return spec
 
 
@@ -355,6 +362,12 @@ def static_concat(*values, dim):
 def static_split(value, sizes, dim):
     """Split/SplitV with a constant axis and sizes, checked when specialized."""
     return torch.split(value, sizes, dim)
+
+
+def static_chunk(value, chunks, dim):
+    """Split into ``chunks`` equal non-empty parts (checked when specialized): torch.chunk, which is one
+    call into torch where torch.split goes through Python first."""
+    return torch.chunk(value, chunks, dim)
 
 
 def _meta(t: Tensor):
@@ -403,7 +416,10 @@ def _static_arguments(op: Operation, spec: Specialization) -> None:
         meta = metas[value]
         dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
         sizes = meta.shape[dim] // op._attrs["num_split"].i
-        spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
+        if sizes > 0:
+            spec.fusions[op] = Fusion(static_chunk, [value], {"chunks": op._attrs["num_split"].i, "dim": dim})
+        else:
+            spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
 
 
 _STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
@@ -717,3 +733,113 @@ def _fuse_sum_of_matmuls(ops, spec, keep, op_set) -> None:
         inputs = [x for mm in mms for x in mm._inputs]
         spec.fusions[add] = Fusion(sum_of_matmuls, inputs, {"transpose_a": transpose_a, "transpose_b": transpose_b})
         spec.absorbed.update(mms)
+
+
+# ---------------------------------------------------------------------------------------------
+# A constant Slice of a MatMul's product: only the rows and columns it keeps are multiplied. TF's
+# gradient of concat([x, h]) @ W in a recurrent cell is MatMul(grad, W, transpose_b=True) sliced into
+# the x and h parts; when only the h part is used (x needs no gradient), half the product is wasted.
+
+
+def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
+    """``MatMul(a, b)[rows, cols]`` as the product of a's ``rows`` and b's ``cols`` (None: all of them)."""
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    return torch.mm(x if rows is None else x[rows], y if cols is None else y[:, cols])
+
+
+def invariant_sliced_matmul():
+    """``sliced_matmul`` for a ``b`` that is a loop invariant: b's (transposed) kept columns are laid out
+    contiguously once per value of b, not on each call (torch multiplies by a contiguous operand faster)."""
+    cache = [None]  # (the b tensor, its version, its kept columns laid out), replaced as one (threads)
+
+    def sliced_matmul_invariant_b(a, b, rows, cols, transpose_a, transpose_b):
+        entry = cache[0]
+        if entry is None or entry[0] is not b or entry[1] != b._version:
+            y = b.t() if transpose_b else b
+            entry = (b, b._version, (y if cols is None else y[:, cols]).contiguous())
+            cache[0] = entry
+        x = a.t() if transpose_a else a
+        return torch.mm(x if rows is None else x[rows], entry[2])
+
+    return sliced_matmul_invariant_b
+
+
+def _sliced_products(items, ops, spec: Specialization, keep, targets, fed, invariants: frozenset) -> None:
+    """Replaces each static Slice (``static_slice``) of a 2-D float MatMul whose product nothing else reads
+    at run time by ``sliced_matmul`` of the MatMul's operands, absorbing the MatMul. (TF's gradients read
+    the product through tf.tuple's Identities and gate the other slice with a NoOp: once those are aliases
+    and the unused slice is pruned, the used slice is the product's only reader.)"""
+    folded = spec.folded
+    candidates = {}
+    for op in ops:
+        fusion = spec.fusions.get(op)
+        if op.type == "Slice" and fusion is not None and fusion.kernel is static_slice:
+            product = resolve(op._inputs[0], spec)
+            if product._op.type == "MatMul" and product not in folded:
+                candidates[op] = product
+    if not candidates:
+        return
+    # Who reads each product at run time: every input of every item that still runs (a superset of what
+    # the generated code reads), and the fetches.
+    live = live_items(items, list(keep), list(targets), fed, spec)
+    readers: dict = {}
+    for it in live:
+        for t in it._inputs:
+            readers.setdefault(resolve(t, spec), []).append(it)
+    kept = {resolve(t, spec) for t in keep}
+    for op, product in candidates.items():
+        mm = product._op
+        if readers.get(product) != [op] or product in kept or product in fed:
+            continue
+        if mm in spec.absorbed or mm in spec.fusions or mm._control_inputs or mm not in live:
+            continue
+        a, b = mm._inputs
+        if product.dtype.base_dtype not in _FLOATS or product.shape.rank != 2:
+            continue
+        if any(x in folded or _meta(x) is None or x.shape.rank != 2 for x in (a, b)):
+            continue
+        transpose_a, transpose_b = mm._attrs["transpose_a"].b, mm._attrs["transpose_b"].b
+        n_rows = a.shape.as_list()[1 if transpose_a else 0]
+        n_inner = a.shape.as_list()[0 if transpose_a else 1]
+        n_cols = b.shape.as_list()[0 if transpose_b else 1]
+        if n_inner != b.shape.as_list()[1 if transpose_b else 0] or product.shape.as_list() != [n_rows, n_cols]:
+            continue  # the MatMul fails at run time: it runs as it is, and fails naming itself
+        rows, cols = spec.fusions[op].kwargs["index"]
+        rows = None if rows.indices(n_rows) == (0, n_rows, 1) else rows
+        cols = None if cols.indices(n_cols) == (0, n_cols, 1) else cols
+        if rows is None and cols is None:
+            continue
+        kernel = invariant_sliced_matmul() if resolve(b, spec) in invariants else sliced_matmul
+        kwargs = {"rows": rows, "cols": cols, "transpose_a": transpose_a, "transpose_b": transpose_b}
+        spec.fusions[op] = Fusion(kernel, [a, b], kwargs)
+        spec.absorbed.add(mm)
+
+
+# ---------------------------------------------------------------------------------------------
+# Float and integer arithmetic whose operands' shapes are known to broadcast: the torch function itself
+# is the kernel (the registered one only adds TF's wording to a broadcasting failure, which cannot happen
+# then). What a loop body runs each iteration, without a Python call around each.
+
+_DIRECT = {"Mul": torch.mul, "AddV2": torch.add, "Add": torch.add, "Sub": torch.sub}
+_DIRECT_TYPES = _FLOATS | {DType.int32, DType.int64}
+
+
+def _direct_kernels(ops, spec: Specialization) -> None:
+    folded, aliases = spec.folded, spec.aliases
+    for op in ops:
+        fn = _DIRECT.get(op.type)
+        if fn is None or op in spec.fusions or op in spec.absorbed or op._info is None or len(op._inputs) != 2:
+            continue
+        if op._outputs[0] in folded or op._outputs[0] in aliases:
+            continue
+        x, y = op._inputs
+        if x.dtype.base_dtype not in _DIRECT_TYPES or y.dtype.base_dtype is not x.dtype.base_dtype:
+            continue
+        if not x.shape.is_fully_defined() or not y.shape.is_fully_defined():
+            continue
+        try:
+            torch.broadcast_shapes(tuple(x.shape.as_list()), tuple(y.shape.as_list()))
+        except RuntimeError:
+            continue
+        spec.kernels[op] = fn

@@ -3,8 +3,11 @@
 The generated file imports only torch (and safetensors to load the weights): each TF node of the subgraph is one
 line of plain torch code in ``forward``, named after the node (``to_module``'s fx graph, translated op by op);
 variables become ``nn.Parameter``s named after the TF variables, constants buffers (small integer constants
-such as shapes and axes are written inline). Ops without a plain-torch translation are named together in one
-``UnimplementedError`` before anything is written.
+such as shapes and axes are written inline). TF1 conditionals (Switch/Merge) become Python ``if``s: each line
+runs under the branches it depends on, a Merge is a conditional expression. Random ops draw from torch's default
+generator with TF's distributions (not TF's Philox streams: ``torch.manual_seed`` repeats a run, a TF seed does
+not give TF's numbers; the seeds are noted on the line). Ops without a plain-torch translation are named
+together in one ``UnimplementedError`` before anything is written.
 
     eject("model.meta", "out/", inputs=["x:0"], outputs=["y:0"], checkpoint="model-1000")
     eject_saved_model("/tmp/export", "out/")        # the serving_default signature's inputs and outputs
@@ -25,85 +28,13 @@ import torch
 from safetensors.torch import save_file
 
 from torchmeta import errors
-from torchmeta._proto import graph_pb2, node_def_pb2
-from torchmeta.framework import graph as graph_lib
-from torchmeta.framework.func_graph import function_graph
-from torchmeta.framework.function_library import FunctionLibrary
-from torchmeta.framework.importer import import_graph_def
-from torchmeta.io import saved_model as saved_model_io
+from torchmeta.runtime.control_flow import dead_unless_live
 from torchmeta.runtime.module import to_module
-from torchmeta.runtime.session import Session
-from torchmeta.saved_model import loader
+from torchmeta.saved_model.module import signature_module
+from torchmeta.tools.eject_helpers import HELPER_DEPENDENCIES, HELPERS
 from torchmeta.version import __version__
 
 __all__ = ["eject", "eject_saved_model", "module_source", "SUPPORTED_OPS"]
-
-# -- helpers copied into the generated file (only those it uses) ----------------------------------------------
-
-_HELPERS = {
-    "window_pads": '''
-def window_pads(size, k, s, d, padding):
-    """TF's padding of one spatial dimension: (before, after); SAME puts the odd pixel after."""
-    if padding == "VALID":
-        return 0, 0
-    effective = (k - 1) * d + 1
-    out = (size + s - 1) // s
-    total = max((out - 1) * s + effective - size, 0)
-    return total // 2, total - total // 2
-''',
-    "conv2d": '''
-def conv2d(x, filter, strides, padding, dilations, data_format="NHWC"):
-    """TF's Conv2D: NHWC (or NCHW) input, HWIO filter, SAME/VALID padding."""
-    if data_format == "NHWC":
-        x = x.permute(0, 3, 1, 2)
-        strides, dilations = strides[1:3], dilations[1:3]
-    else:
-        strides, dilations = strides[2:], dilations[2:]
-    kh, kw = filter.shape[0], filter.shape[1]
-    top, bottom = window_pads(x.shape[2], kh, strides[0], dilations[0], padding)
-    left, right = window_pads(x.shape[3], kw, strides[1], dilations[1], padding)
-    x = F.pad(x, (left, right, top, bottom))
-    groups = x.shape[1] // filter.shape[2]
-    y = F.conv2d(x, filter.permute(3, 2, 0, 1), stride=strides, dilation=dilations, groups=groups)
-    return y.permute(0, 2, 3, 1) if data_format == "NHWC" else y
-''',
-    "max_pool": '''
-def max_pool(x, ksize, strides, padding, data_format="NHWC"):
-    """TF's MaxPool: padded cells never win (padding with -inf)."""
-    if data_format == "NHWC":
-        x, ksize, strides = x.permute(0, 3, 1, 2), ksize[1:3], strides[1:3]
-    else:
-        ksize, strides = ksize[2:], strides[2:]
-    top, bottom = window_pads(x.shape[2], ksize[0], strides[0], 1, padding)
-    left, right = window_pads(x.shape[3], ksize[1], strides[1], 1, padding)
-    x = F.pad(x, (left, right, top, bottom), value=float("-inf"))
-    y = F.max_pool2d(x, ksize, strides)
-    return y.permute(0, 2, 3, 1) if data_format == "NHWC" else y
-''',
-    "avg_pool": '''
-def avg_pool(x, ksize, strides, padding, data_format="NHWC"):
-    """TF's AvgPool: the mean over the window's cells inside the input (padding is not counted)."""
-    if data_format == "NHWC":
-        x, ksize, strides = x.permute(0, 3, 1, 2), ksize[1:3], strides[1:3]
-    else:
-        ksize, strides = ksize[2:], strides[2:]
-    top, bottom = window_pads(x.shape[2], ksize[0], strides[0], 1, padding)
-    left, right = window_pads(x.shape[3], ksize[1], strides[1], 1, padding)
-    pads = (left, right, top, bottom)
-    total = F.avg_pool2d(F.pad(x, pads), ksize, strides, divisor_override=1)
-    count = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), pads), ksize, strides, divisor_override=1)
-    y = total / count
-    return y.permute(0, 2, 3, 1) if data_format == "NHWC" else y
-''',
-    "batch_norm": '''
-def batch_norm(x, scale, offset, mean, variance, epsilon, data_format="NHWC"):
-    """TF's FusedBatchNorm at inference: the stored mean and variance."""
-    shape = [1, -1, 1, 1] if data_format == "NCHW" else [-1]
-    inv = torch.rsqrt(variance + epsilon) * scale
-    return x * inv.reshape(shape) + (offset - mean * inv).reshape(shape)
-''',
-}
-_HELPER_DEPENDENCIES = {"conv2d": ["window_pads"], "max_pool": ["window_pads"], "avg_pool": ["window_pads"]}
 
 
 class _Emitter:
@@ -116,6 +47,7 @@ class _Emitter:
         self.helpers: list[str] = []
         self.used_attrs: set[str] = set()
         self.lazy: dict = {}  # fx Node -> the module attribute its expression reads (declared only if used)
+        self.notes: dict = {}  # fx Node -> a remark for its line's comment
 
     # values
     def v(self, arg) -> str:
@@ -135,8 +67,16 @@ class _Emitter:
             return str(arg.torch)
         return repr(arg)
 
+    @staticmethod
+    def source(arg):
+        """A constant under a branch's control input is the constant itself (its line runs in the branch)."""
+        while isinstance(arg, torch.fx.Node) and arg.target is dead_unless_live:
+            arg = arg.args[0]
+        return arg
+
     def const(self, arg):
         """The value of an integer constant argument (a buffer of the module or a Python value), else None."""
+        arg = self.source(arg)
         if isinstance(arg, torch.fx.Node) and arg.op == "get_attr":
             value = getattr(self.gm, arg.target)
             if isinstance(value, torch.Tensor) and not value.is_floating_point() and value.numel() <= 64:
@@ -148,6 +88,7 @@ class _Emitter:
 
     def scalar(self, arg, other) -> str | None:
         """A 0-d float constant ``arg`` as a Python literal, when ``other`` is a computed tensor."""
+        arg, other = self.source(arg), self.source(other)
         if not (isinstance(arg, torch.fx.Node) and arg.op == "get_attr"):
             return None
         if not isinstance(other, torch.fx.Node) or other.op == "get_attr":
@@ -156,6 +97,24 @@ class _Emitter:
         if isinstance(value, torch.Tensor) and value.dim() == 0 and value.is_floating_point():
             return repr(float(value))
         return None
+
+    def scalar_value(self, arg):
+        """A 0-d constant argument as a Python number, else None."""
+        arg = self.source(arg)
+        if isinstance(arg, torch.fx.Node) and arg.op == "get_attr":
+            value = getattr(self.gm, arg.target)
+            if isinstance(value, torch.Tensor) and value.dim() == 0:
+                return value.item()
+            return None
+        return arg if isinstance(arg, (int, float)) else None
+
+    def int_value(self, arg) -> str:
+        value = self.scalar_value(arg)
+        return repr(int(value)) if value is not None else f"int({self.v(arg)})"
+
+    def ints_or_tensor(self, arg) -> str:
+        value = self.const(arg)
+        return repr(value) if value is not None else self.v(arg)
 
     def ints(self, arg) -> str:
         value = self.const(arg)
@@ -170,7 +129,7 @@ class _Emitter:
         return repr([value] if isinstance(value, int) else list(value))
 
     def helper(self, name) -> str:
-        for dep in [*_HELPER_DEPENDENCIES.get(name, []), name]:
+        for dep in [*HELPER_DEPENDENCIES.get(name, []), name]:
             if dep not in self.helpers:
                 self.helpers.append(dep)
         return name
@@ -227,24 +186,46 @@ def _squeeze(e, n, a, k):
     return f"torch.squeeze({e.v(a[0])}, {tuple(dims)!r})" if dims else f"torch.squeeze({e.v(a[0])})"
 
 
-def _conv2d(e, n, a, k):
-    if k.get("padding") == "EXPLICIT":
-        return None
-    fn = e.helper("conv2d")
-    return (
-        f"{fn}({e.v(a[0])}, {e.v(a[1])}, strides={k['strides']!r}, padding={k['padding']!r}, "
-        f"dilations={k['dilations']!r}, data_format={k['data_format']!r})"
-    )
+def _padding(k) -> str:
+    """The padding argument of the window helpers: "SAME"/"VALID", or EXPLICIT's spatial [[before, after], ...]."""
+    if k.get("padding") != "EXPLICIT":
+        return repr(k["padding"])
+    flat = list(k["explicit_paddings"])
+    pairs = [flat[i : i + 2] for i in range(0, len(flat), 2)]
+    return repr(pairs[1:3] if k.get("data_format", "NHWC") == "NHWC" else pairs[2:4])
+
+
+def _conv2d(depthwise=False):
+    def emit(e, n, a, k):
+        fn = e.helper("conv2d")
+        extra = ", depthwise=True" if depthwise else ""
+        return (
+            f"{fn}({e.v(a[0])}, {e.v(a[1])}, strides={k['strides']!r}, padding={_padding(k)}, "
+            f"dilations={k['dilations']!r}, data_format={k['data_format']!r}{extra})"
+        )
+
+    return emit
 
 
 def _pool(name):
     def emit(e, n, a, k):
-        if k.get("padding") == "EXPLICIT":
-            return None
         fn = e.helper(name)
         return (
-            f"{fn}({e.v(a[0])}, ksize={k['ksize']!r}, strides={k['strides']!r}, padding={k['padding']!r}, "
+            f"{fn}({e.v(a[0])}, ksize={k['ksize']!r}, strides={k['strides']!r}, padding={_padding(k)}, "
             f"data_format={k['data_format']!r})"
+        )
+
+    return emit
+
+
+def _cumulative(fn):
+    def emit(e, n, a, k):
+        axis = e.ints(a[1])
+        if not k.get("exclusive") and not k.get("reverse"):
+            return f"{fn}({e.v(a[0])}, {axis}, dtype={e.v(a[0])}.dtype)"
+        return (
+            f"{e.helper('cumulative')}({fn}, {e.v(a[0])}, {axis}, exclusive={bool(k.get('exclusive'))}, "
+            f"reverse={bool(k.get('reverse'))})"
         )
 
     return emit
@@ -259,11 +240,17 @@ def _fused_batch_norm(e, n, a, k):
     return f"({y}, {e.v(a[3])}, {e.v(a[4])}, {e.v(a[3])}, {e.v(a[4])}, {e.v(a[4])})"
 
 
+_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+
+
 def _strided_slice(e, n, a, k):
-    """Python indexing, when begin/end/strides are constants (TF's masks map onto slices, None and ...)."""
+    """Python indexing when begin/end/strides are constants and the strides positive (TF's masks map onto slices,
+    None and ...); the ``strided_slice`` helper otherwise (bounds known at run time, negative strides)."""
     begin, end, strides = e.const(a[1]), e.const(a[2]), e.const(a[3])
-    if begin is None or end is None or strides is None:
-        return None
+    if begin is None or end is None or strides is None or any(st < 0 for st in strides):
+        masks = "".join(f", {m}={k[m]}" for m in _MASKS if k[m])
+        args = ", ".join(repr(c) if c is not None else e.v(x) for c, x in zip((begin, end, strides), a[1:4]))
+        return f"{e.helper('strided_slice')}({e.v(a[0])}, {args}{masks})"
     parts = []
     for i, (b, en, st) in enumerate(zip(begin, end, strides)):
         bit = 1 << i
@@ -277,8 +264,6 @@ def _strided_slice(e, n, a, k):
             start = "" if k["begin_mask"] & bit else repr(b)
             stop = "" if k["end_mask"] & bit else repr(en)
             parts.append(f"{start}:{stop}" + (f":{st}" if st != 1 else ""))
-    if any(st < 0 for st in strides):
-        return None  # torch tensors have no negative steps
     return f"{e.v(a[0])}[{', '.join(parts)}]" if parts else e.v(a[0])
 
 
@@ -290,12 +275,55 @@ def _slice(e, a):
     return f"{e.v(a[0])}[{', '.join(parts)}]"
 
 
-def _pad(e, n, a, k):
-    paddings = e.const(a[1])
-    if paddings is None:
-        return None
-    flat = [p for before_after in reversed(paddings) for p in before_after]  # F.pad lists the last dim first
-    return f"F.pad({e.v(a[0])}, {flat!r})"
+def _pad(mode=None):
+    """Pad (zeros), PadV2 (a constant value) and MirrorPad (REFLECT/SYMMETRIC)."""
+
+    def emit(e, n, a, k):
+        paddings = e.const(a[1])
+        how = mode or k.get("mode", "CONSTANT")
+        value = e.scalar_value(a[2]) if len(a) > 2 else 0
+        if how == "CONSTANT" and paddings is not None and value is not None:
+            flat = [p for before_after in reversed(paddings) for p in before_after]  # F.pad: the last dim first
+            return f"F.pad({e.v(a[0])}, {flat!r}{f', value={value!r}' if value else ''})"
+        value_arg = repr(value) if value is not None else e.v(a[2])
+        extra = f", value={value_arg}" if len(a) > 2 else ""
+        return f"{e.helper('pad')}({e.v(a[0])}, {e.ints_or_tensor(a[1])}, {how!r}{extra})"
+
+    return emit
+
+
+# Random ops draw from torch's default generator (torch.manual_seed makes them repeatable): TF's distributions,
+# not TF's Philox streams. The seeds TF was given are noted on the line.
+def _seeds_note(n) -> str:
+    op = n.meta.get("tf_operation")
+    if op is None:
+        return ""
+    seed, seed2 = op.get_attr("seed"), op.get_attr("seed2")
+    return f"TF seeds ({seed}, {seed2}); torch's generator" if seed or seed2 else "torch's generator"
+
+
+def _random(kind):
+    def emit(e, n, a, k):
+        e.notes[n] = _seeds_note(n)
+        if kind == "shuffle":
+            x = e.v(a[0])
+            return f"{x}[torch.randperm({x}.shape[0], device={x}.device)] if {x}.dim() else {x}"
+        if kind == "multinomial":
+            logits = e.v(a[0])
+            return (
+                f"torch.multinomial(torch.softmax({logits}, -1), {e.int_value(a[1])}, replacement=True)"
+                f".to({e.v(k['output_dtype'])})"
+            )
+        shape, device = e.ints(a[0]), e.v(k["device"])
+        if kind == "int":
+            return f"torch.randint({e.int_value(a[1])}, {e.int_value(a[2])}, {shape}, dtype={e.v(n.meta['tf_operation'].outputs[0].dtype)}, device={device})"
+        dtype = e.v(k["dtype"])
+        if kind == "truncated":  # normal values redrawn outside two standard deviations, as TF's
+            return f"torch.nn.init.trunc_normal_(torch.empty({shape}, dtype={dtype}, device={device}), a=-2.0, b=2.0)"
+        fn = "torch.randn" if kind == "normal" else "torch.rand"
+        return f"{fn}({shape}, dtype={dtype}, device={device})"
+
+    return emit
 
 
 def _gather(e, n, a, k):
@@ -357,7 +385,17 @@ _TRANSLATIONS = {
     "Shape": _shape,
     "StridedSlice": _strided_slice,
     "Slice": lambda e, n, a, k: _slice(e, a),
-    "Pad": _pad,
+    "Pad": _pad("CONSTANT"),
+    "PadV2": _pad("CONSTANT"),
+    "MirrorPad": _pad(),
+    "Cumsum": _cumulative("torch.cumsum"),
+    "Cumprod": _cumulative("torch.cumprod"),
+    "RandomStandardNormal": _random("normal"),
+    "RandomUniform": _random("uniform"),
+    "RandomUniformInt": _random("int"),
+    "TruncatedNormal": _random("truncated"),
+    "RandomShuffle": _random("shuffle"),
+    "Multinomial": _random("multinomial"),
     "GatherV2": _gather,
     "Tile": lambda e, n, a, k: f"{e.v(a[0])}.repeat({e.ints(a[1])})",
     "ZerosLike": _call("torch.zeros_like"),
@@ -373,7 +411,8 @@ _TRANSLATIONS = {
     "LessEqual": _binary("<="),
     "Equal": _binary("=="),
     "SelectV2": lambda e, n, a, k: f"torch.where({e.v(a[0])}, {e.v(a[1])}, {e.v(a[2])})",
-    "Conv2D": _conv2d,
+    "Conv2D": _conv2d(),
+    "DepthwiseConv2dNative": _conv2d(depthwise=True),
     "MaxPool": _pool("max_pool"),
     "AvgPool": _pool("avg_pool"),
     "FusedBatchNorm": _fused_batch_norm,
@@ -406,9 +445,59 @@ def _var_name(node) -> str:
     return base if base and not base[0].isdigit() else "_" + base
 
 
-def module_source(
-    gm, class_name="Model", weights_name="model.safetensors", source="a TensorFlow graph", all_variables_trainable=False
-):
+_SWITCH_OPS = ("Switch", "RefSwitch")
+_MERGE_OPS = ("Merge", "RefMerge")
+
+
+def _flat(args):
+    for x in args:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _condition(literals) -> str:
+    return " and ".join(pred if branch else f"not {pred}" for pred, branch in sorted(literals))
+
+
+def _merge(e, node, conds, index=False):
+    """A Merge of a conditional's branches: the input whose branch ran (or, with ``index``, its position: TF's
+    value_index), as a conditional expression.
+
+    Returns (expression, the Merge's condition: what its inputs' conditions share); (None, ...) when an input
+    is live whenever the Merge is (not a conditional's Merge)."""
+    inputs = list(node.args[0])
+    each = [conds.get(x, frozenset()) if isinstance(x, torch.fx.Node) else frozenset() for x in inputs]
+    common = frozenset.intersection(*each)
+
+    def value(i):
+        return f"torch.tensor({i}, dtype=torch.int32)" if index else e.v(inputs[i])
+
+    expr = value(len(inputs) - 1)
+    for i in range(len(inputs) - 2, -1, -1):
+        own = each[i] - common
+        if not own:
+            return None, common
+        expr = f"{value(i)} if {_condition(own)} else {expr}"
+    return expr, common
+
+
+def _indent_conditional(lines) -> list[str]:
+    """The lines of ``forward``: a run of lines under the same condition in one ``if``."""
+    out, previous = [], frozenset()
+    for cond, line in lines:
+        if cond:
+            if cond != previous:
+                out.append(f"        if {_condition(cond)}:")
+            out.append("            " + line)
+        else:
+            out.append("        " + line)
+        previous = cond
+    return out
+
+
+def module_source(gm, class_name="Model", weights_name="model.safetensors", source="a TensorFlow graph"):
     """The Python source of a standalone module for ``to_module``'s GraphModule ``gm``, and the state to save.
 
     Returns:
@@ -418,7 +507,7 @@ def module_source(
       UnimplementedError: naming every op type (with its nodes) that has no plain-torch translation.
     """
     e = _Emitter(gm)
-    reserved = {"torch", "F", "os", "self", "load", "load_file", class_name, *_HELPERS}
+    reserved = {"torch", "F", "os", "self", "load", "load_file", class_name, *HELPERS}
     taken: set[str] = set()
 
     def local(node_name: str) -> str:
@@ -430,6 +519,16 @@ def module_source(
 
     unsupported: dict[str, list[str]] = {}
     inputs = []
+    # TF1 conditionals (Switch/Merge): each line runs under a condition, a set of (predicate, branch) literals
+    # from the Switches it depends on; lines under one are written in an `if`, a Merge picks its live input.
+    conds: dict = {}
+    lines: list = []  # (condition, line)
+
+    def cond_of(node) -> frozenset:
+        deps = [x for x in _flat(node.args) if isinstance(x, torch.fx.Node)]
+        deps += list(node.kwargs.get("_ctrl", ()))
+        return frozenset().union(*(conds.get(d, frozenset()) for d in deps))
+
     for node in gm.graph.nodes:
         if node.op == "placeholder":
             name = local(node.name)
@@ -441,19 +540,37 @@ def module_source(
             op_type = node.meta.get("tf_op")
             if not node.users:
                 continue  # e.g. the outputs of a multi-output op that nothing reads
+            cond = conds[node] = cond_of(node)
             if node.target is operator.getitem:
-                var = local(f"{e.v(node.args[0])}_{node.args[1]}")
+                source = node.args[0]
+                if source.meta.get("tf_op") in _MERGE_OPS:  # output (the Merge's line), value_index
+                    if node.args[1] == 0:
+                        e.names[node] = e.v(source)
+                        conds[node] = conds[source]
+                        continue
+                    expr, conds[node] = _merge(e, source, conds, index=True)
+                    e.names[node] = var = local(f"{e.v(source)}_index")
+                    lines.append((conds[node], f"{var} = {expr}"))
+                    continue
+                if source.meta.get("tf_op") in _SWITCH_OPS:  # output_false / output_true: the data, if the branch runs
+                    data, pred = source.args
+                    e.names[node] = e.v(data)
+                    conds[node] = cond | {(e.v(pred), node.args[1] == 1)}
+                    continue
+                var = local(f"{e.v(source)}_{node.args[1]}")
                 e.names[node] = var
-                e.lines.append(f"        {var} = {e.v(node.args[0])}[{node.args[1]!r}]")
+                lines.append((cond, f"{var} = {e.v(source)}[{node.args[1]!r}]"))
                 continue
             elif node.target is getattr and node.args[0].op == "get_attr":
                 # the module's device (kernels' `device` argument): an expression, used only if a line reads it
                 e.names[node] = f"self.{node.args[0].target}.{node.args[1]}"
                 e.lazy[node] = node.args[0].target
                 continue
-            elif op_type in _ALIASES:
-                e.names[node] = e.v(node.args[0])
+            elif op_type in _ALIASES or node.target is dead_unless_live or op_type in _SWITCH_OPS:
+                e.names[node] = e.v(node.args[0])  # (a Switch is read through its outputs, above)
                 continue
+            elif op_type in _MERGE_OPS:
+                expr, conds[node] = _merge(e, node, conds)
             else:
                 translate = _TRANSLATIONS.get(op_type)
                 expr = translate(e, node, node.args, node.kwargs) if translate else None
@@ -463,14 +580,14 @@ def module_source(
                 continue
             e.names[node] = var = local(_var_name(node))
             tf_name = node.meta.get("tf_name")
-            notes = [t for t in (op_type, tf_name) if t and t != var]
+            notes = [t for t in (op_type, tf_name, e.notes.get(node)) if t and t != var]
             comment = f"  # {' '.join(dict.fromkeys(notes))}" if notes else ""
-            e.lines.append(f"        {var} = {expr}{comment}")
+            lines.append((conds[node], f"{var} = {expr}{comment}"))
         elif node.op == "output":
-            result = node.args[0]
-            e.lines.append(f"        return {e.v(result)}")
+            lines.append((frozenset(), f"return {e.v(node.args[0])}"))
         else:
             unsupported.setdefault(node.op, []).append(node.name)
+    e.lines = _indent_conditional(lines)
     if unsupported:
         listed = "; ".join(
             f"{op} ({', '.join(repr(n) for n in nodes[:3])})" for op, nodes in sorted(unsupported.items())
@@ -488,10 +605,10 @@ def module_source(
         value = getattr(gm, attr)
         if not isinstance(value, torch.Tensor):
             raise errors.UnimplementedError(None, None, f"eject: attribute {attr!r} is not a tensor ({type(value)})")
-        is_param = attr in params or (all_variables_trainable and attr in tf_names and value.is_floating_point())
+        is_param = attr in params
         decls.append(_module_attr_decl(attr, value, is_param, tf_names.get(attr)))
         state[attr] = value.detach().contiguous().cpu()
-    helpers = "".join(_HELPERS[h] + "\n" for h in e.helpers)
+    helpers = "".join(HELPERS[h] + "\n" for h in e.helpers)
     outputs = ", ".join(getattr(gm, "tf_outputs", []))
     tf_inputs = ", ".join(getattr(gm, "tf_inputs", []))
     text = f'''"""{class_name}: generated by torchmeta {__version__} `eject` from {source}.
@@ -527,86 +644,6 @@ def load(path=None, device="cpu"):
     return text, state
 
 
-# Function calls of TF2 graphs (a SavedModel signature is a StatefulPartitionedCall of the traced tf.function).
-_CALL_OPS = {"PartitionedCall", "StatefulPartitionedCall"}
-
-
-def _tensor_key(name: str) -> str:
-    name = name.lstrip("^")
-    return name if ":" in name else name + ":0"
-
-
-def _needed(nodes: dict, outputs) -> list:
-    """The nodes ``outputs`` depend on through data inputs, in an order where inputs come first."""
-    order, state = [], {}
-    for out in outputs:
-        stack = [(out.split(":")[0], False)]
-        while stack:
-            name, done = stack.pop()
-            if done:
-                if state.get(name) != 2:
-                    state[name] = 2
-                    order.append(nodes[name])
-                continue
-            if state.get(name) or name not in nodes:
-                continue
-            state[name] = 1
-            stack.append((name, True))
-            for inp in nodes[name].input:
-                if not inp.startswith("^"):
-                    stack.append((inp.split(":")[0], False))
-    return order
-
-
-def _inline(graph, library, node_defs, mapping: dict, prefix: str, outputs) -> None:
-    """Imports the nodes ``outputs`` need into ``graph`` under ``prefix``, each function call replaced by its
-    body (recursively); ``mapping`` maps their tensor names ("node:i") to the Tensors imported."""
-    nodes = {n.name: n for n in node_defs}
-    for node in _needed(nodes, outputs):
-        if _tensor_key(node.name) in mapping:
-            continue  # a function argument, already bound
-        inputs = [mapping[_tensor_key(i)] for i in node.input if not i.startswith("^")]
-        if node.op in _CALL_OPS:
-            body = function_graph(library, node.attr["f"].func.name)
-            inner = {t.name: outer for t, outer in zip(body.inputs, inputs)}
-            _inline(
-                graph, library, body.as_graph_def().node, inner, f"{prefix}{node.name}/", [t.name for t in body.outputs]
-            )
-            for i, t in enumerate(body.outputs):
-                mapping[f"{node.name}:{i}"] = inner[t.name]
-            continue
-        copy = node_def_pb2.NodeDef()
-        copy.CopyFrom(node)
-        copy.name = prefix + node.name
-        del copy.input[:]
-        copy.input.extend(f"in{i}:0" for i in range(len(inputs)))
-        copy.attr.pop("_class", None)  # colocation with nodes that may not be imported
-        with graph.as_default():
-            (op,) = import_graph_def(
-                graph_pb2.GraphDef(node=[copy]),
-                input_map={f"in{i}:0": t for i, t in enumerate(inputs)},
-                return_elements=[copy.name],
-                name="",
-            )
-        for i, out in enumerate(op.outputs):
-            mapping[f"{node.name}:{i}"] = out
-
-
-def inline_function_calls(graph_def, outputs) -> tuple[graph_lib.Graph, dict]:
-    """A Graph of what ``outputs`` (tensor names) need from ``graph_def``, function calls inlined.
-
-    Returns:
-      (the graph, {tensor name in graph_def: Tensor of the new graph}).
-    """
-    library = FunctionLibrary()
-    for fdef in graph_def.library.function:
-        library.add(fdef)
-    graph = graph_lib.Graph()
-    mapping: dict = {}
-    _inline(graph, library, graph_def.node, mapping, "", list(outputs))
-    return graph, mapping
-
-
 def eject(
     graph_or_meta_graph,
     out_dir,
@@ -617,7 +654,6 @@ def eject(
     name="model",
     class_name="Model",
     source=None,
-    all_variables_trainable=False,
 ) -> list[str]:
     """Writes ``<out_dir>/<name>.py`` (a torch-only nn.Module) and ``<out_dir>/<name>.safetensors``.
 
@@ -637,9 +673,11 @@ def eject(
     gm = to_module(graph_or_meta_graph, inputs, outputs, session=session, checkpoint=checkpoint)
     if source is None:
         source = graph_or_meta_graph if isinstance(graph_or_meta_graph, (str, os.PathLike)) else "a TensorFlow graph"
-    text, state = module_source(
-        gm, class_name, f"{name}.safetensors", os.fspath(source) if source else source, all_variables_trainable
-    )
+    return _write(gm, out_dir, name, class_name, os.fspath(source) if source else source)
+
+
+def _write(gm, out_dir, name, class_name, source) -> list[str]:
+    text, state = module_source(gm, class_name, f"{name}.safetensors", source)
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     py_path = os.path.join(out_dir, f"{name}.py")
@@ -656,37 +694,11 @@ def eject_saved_model(
 ) -> list[str]:
     """Ejects a SavedModel signature: ``forward`` takes its inputs in sorted key order, returns its outputs so.
 
+    TF2 signatures (tf.function calls) are inlined; their variables are Parameters where the object graph says
+    ``trainable`` (``signature_module``).
+
     Raises:
       FormatError / MetaGraphNotFoundError: as ``loader.load``; NotFoundError for a missing signature.
     """
-    export_dir = os.fspath(export_dir)
-    graph = graph_lib.Graph()
-    with Session(graph=graph) as sess:
-        meta = loader.load(sess, list(tags), export_dir)
-        if signature_def_key not in meta.signature_def:
-            raise errors.NotFoundError(
-                None,
-                None,
-                f'Could not find signature "{signature_def_key}" in {saved_model_io.SAVED_MODEL_FILENAME_PB} of '
-                f"{export_dir}. Please choose from: {', '.join(meta.signature_def.keys())}",
-            )
-        signature = meta.signature_def[signature_def_key]
-        inputs = [signature.inputs[k].name for k in sorted(signature.inputs)]
-        outputs = [signature.outputs[k].name for k in sorted(signature.outputs)]
-        if not any(node.op in _CALL_OPS for node in meta.graph_def.node):
-            return eject(
-                graph, out_dir, inputs, outputs, session=sess, name=name, class_name=class_name, source=export_dir
-            )
-        # A TF2 signature: its tf.function bodies inlined into one graph; every float variable is trainable.
-        flat, mapping = inline_function_calls(meta.graph_def, outputs)
-        return eject(
-            flat,
-            out_dir,
-            [mapping[_tensor_key(t)] for t in inputs],
-            [mapping[_tensor_key(t)] for t in outputs],
-            session=sess,
-            name=name,
-            class_name=class_name,
-            source=export_dir,
-            all_variables_trainable=True,
-        )
+    gm = signature_module(export_dir, signature_def_key, tags)
+    return _write(gm, out_dir, name, class_name, os.fspath(export_dir))
