@@ -251,10 +251,20 @@ def _as_graph(graph_or_meta_graph) -> graph_lib.Graph:
 
 
 def assign_from_module(session: Session, module: fx.GraphModule) -> None:
-    """Copies the module's (trained) variable values into ``session``'s variables."""
+    """Copies the module's (trained) variable values into ``session``'s variables.
+
+    ``module`` may be wrapped in DistributedDataParallel (its ``.module`` is used) or sharded by FSDP's
+    ``fully_shard``; then every rank of the job must call this, since each sharded parameter is gathered
+    whole (``DTensor.full_tensor()``, a collective) before it is copied.
+    """
     graph = session.graph
+    while not hasattr(module, "tf_variable_names") and isinstance(getattr(module, "module", None), torch.nn.Module):
+        module = module.module
     for attr, tf_name in module.tf_variable_names.items():
-        value = getattr(module, attr).detach()
+        value = getattr(module, attr)
+        if hasattr(value, "full_tensor"):  # a DTensor: this rank's shard of an FSDP parameter
+            value = value.full_tensor()
+        value = value.detach()
         op = graph.get_operation_by_name(tf_name)
         key = tf_name if op.type != "VarHandleOp" else _shared_name(op)
         slot = session._variable_slot(key)

@@ -18,6 +18,7 @@ from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from torchmeta.ops.collective_ops import job_device
 from torchmeta.ops.control_flow_ops import DEAD
 from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
@@ -422,7 +423,9 @@ class Session:
         self._graph = graph if graph is not None else graph_lib.get_default_graph()
         self._config = config if config is not None else ConfigProto()
         default_device = device if device is not None else getattr(self._config, "device", None)
-        self._default_device = torch.device(default_device) if default_device else torch.device("cpu")
+        # In an NCCL job, ops without a device run on this process's GPU (cuda:<local_rank>), as Horovod's
+        # visible_device_list has it.
+        self._default_device = torch.device(default_device) if default_device else job_device()
         threads = getattr(self._config, "intra_op_parallelism_threads", 0)
         self._intra_op_threads = int(threads) if threads else 0
         self._threads_set = threading.local()  # torch's OpenMP thread count is per calling thread

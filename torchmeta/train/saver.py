@@ -34,6 +34,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.checkpoint import open_checkpoint
+from torchmeta.ops.collective_ops import job_rank
 from torchmeta.platform import tf_logging as _log  # TF logs these through the 'tensorflow' logger
 from torchmeta.runtime.session import Session
 from torchmeta.runtime.state import assigns_aside
@@ -512,7 +513,8 @@ class Saver:
         """Saves the variables; returns the checkpoint prefix (``save_path`` or ``save_path-<step>``).
 
         Also writes ``<prefix>.meta`` (with this Saver's SaverDef) unless ``write_meta_graph`` is False,
-        and the ``checkpoint`` state file unless ``write_state`` is False.
+        and the ``checkpoint`` state file unless ``write_state`` is False. In a torch.distributed job
+        only rank 0 writes; every other rank returns the same path without writing.
 
         Raises:
           RuntimeError: if the Saver was deferred and not built.
@@ -539,6 +541,15 @@ class Saver:
             raise TypeError(f"'sess' must be a Session; {sess}")
         if not self._is_empty:
             self._check_names_in(sess.graph)
+        if job_rank() != 0:
+            # In a torch.distributed job rank 0 writes (the variables are the same on every rank after the
+            # all-reduced updates); the others skip the write and get the path it has.
+            if self._is_empty:
+                return None
+            if write_state:
+                self._record_last_checkpoint(checkpoint_file)
+                self._checkpoints_to_be_deleted.clear()
+            return checkpoint_file
         save_dir = os.path.dirname(save_path)
         local_dir = checkpoint_management.local_path(save_dir)
         model_checkpoint_path = None

@@ -1,0 +1,255 @@
+"""The programs the distributed tests run, one process per rank (launched by tests/distributed/launch.py or
+torchrun): ``python -m tests.distributed.jobs JOB OUT_DIR [key=value ...]``.
+
+Each rank writes what the test checks to ``OUT_DIR/<job>-rank<r>.npz`` (or prints it); the test process,
+which has TensorFlow, compares.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+
+import torchmeta as tf  # noqa: E402
+import torchmeta.horovod as hvd  # noqa: E402
+from tests.distributed.models import batches, mlp_graph  # noqa: E402
+
+ARGS: dict = {}
+
+
+def arg(name, default):
+    value = ARGS.get(name, default)
+    return type(default)(value) if not isinstance(value, type(default)) else value
+
+
+def out_path(out, name):
+    return os.path.join(out, f"{name}-rank{hvd.rank()}.npz")
+
+
+def train_mlp(out):
+    """The seed MLP, data-parallel: each rank starts from its own random values, the hook broadcasts rank
+    0's, then ``steps`` steps on rank r's slice of each global batch; variables after every step."""
+    opt_name, steps, batch = arg("opt", "sgd"), arg("steps", 3), arg("batch", 8)
+    n, r = hvd.size(), hvd.rank()
+    with tf.Graph().as_default():
+        tf.set_random_seed(1000 + r)  # different values per rank until the broadcast
+        images, labels, loss, variables = mlp_graph(tf)
+        opt = tf.train.GradientDescentOptimizer(0.1) if opt_name == "sgd" else tf.train.AdamOptimizer(0.01)
+        opt = hvd.DistributedOptimizer(opt, bucket_bytes=arg("bucket_bytes", 1 << 20))
+        train_op = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
+        bcast = hvd.BroadcastGlobalVariablesHook(0)
+        bcast.begin()
+        saver = tf.train.Saver(format="tf")
+        record = {}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for i, v in enumerate(sess.run(variables)):
+                record[f"own_init_{i}"] = v
+            bcast.after_create_session(sess, None)
+            for i, v in enumerate(sess.run(variables)):
+                record[f"init_{i}"] = v
+            for step, (x, y) in enumerate(batches(steps, batch)):
+                part = slice(r * batch // n, (r + 1) * batch // n)
+                sess.run(train_op, {images: x[part], labels: y[part]})
+                for i, v in enumerate(sess.run(variables)):
+                    record[f"step{step}_{i}"] = v
+            if arg("save", 0):
+                ckpt_dir = os.path.join(out, "ckpt")
+                os.makedirs(ckpt_dir, exist_ok=True)
+                path = saver.save(sess, os.path.join(ckpt_dir, "model"), global_step=steps)
+                hvd.allreduce(tf.constant(0.0)).eval()  # a barrier: rank 0 has written when this returns
+                record["saved_path"] = np.array(path)
+                record["latest"] = np.array(tf.train.latest_checkpoint(ckpt_dir))
+                sess.run(tf.global_variables_initializer())
+                saver.restore(sess, tf.train.latest_checkpoint(ckpt_dir))
+                for i, v in enumerate(sess.run(variables)):
+                    record[f"restored_{i}"] = v
+        record["device"] = np.array(str(hvd.device()))
+        record["topology"] = np.array(
+            [hvd.rank(), hvd.size(), hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()]
+        )
+        record["collectives"] = np.array(
+            sorted(op.type for op in tf.get_default_graph().get_operations() if op.type.startswith("Collective"))
+        )
+        tf.train.export_meta_graph(os.path.join(out, f"graph-rank{r}.meta"))
+    np.savez(out_path(out, "mlp"), **record)
+
+
+def collectives(out):
+    """hvd's builders and TF's collective ops (V2 and V1, and a graph TensorFlow built) across the job."""
+    n, r = hvd.size(), hvd.rank()
+    record = {}
+    with tf.Graph().as_default():
+        x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3) * (r + 1) - 2)
+        xi = tf.constant(np.arange(6, dtype=np.int32).reshape(2, 3) * (r + 1) + r)
+        ops = {
+            "sum": hvd.allreduce(x, op=hvd.Sum),
+            "average": hvd.allreduce(x),
+            "min": hvd.allreduce(x, op=hvd.Min),
+            "max": hvd.allreduce(x, op=hvd.Max),
+            "product": hvd.allreduce(x, op=hvd.Product),
+            "int_sum": hvd.allreduce(xi, op=hvd.Sum),
+            "int_average": hvd.allreduce(xi, average=True),
+            "fp16": hvd.allreduce(x / 7.0, compression=hvd.Compression.fp16),
+            "grouped": tf.stack(hvd.grouped_allreduce([x, 2 * x, 3 * x], bucket_bytes=48)),
+            "gather": hvd.allgather(tf.fill([r + 1, 2], float(r))),
+            "gather_int64": hvd.allgather(tf.constant([10 * r + i for i in range(r + 2)], tf.int64)),
+            "bcast": hvd.broadcast(x, root_rank=n - 1),
+            "bcast_bool": hvd.broadcast(tf.constant([r == 0, r == 1]), root_rank=0),
+            "v1_reduce": tf.raw_ops.CollectiveReduce(
+                input=x, group_size=n, group_key=2, instance_key=101, merge_op="Add", final_op="Id", subdiv_offsets=[0]
+            ),
+            "v1_gather": tf.raw_ops.CollectiveGather(
+                input=x, group_size=n, group_key=2, instance_key=102, shape=[2, 3]
+            ),
+        }
+        if r == 0:
+            ops["v1_bcast"] = tf.raw_ops.CollectiveBcastSend(
+                input=xi, group_size=n, group_key=2, instance_key=103, shape=[2, 3]
+            )
+        else:
+            ops["v1_bcast"] = tf.raw_ops.CollectiveBcastRecv(
+                T=tf.int32, group_size=n, group_key=2, instance_key=103, shape=[2, 3]
+            )
+        # A sparse gradient: rows looked up on each rank (a different number per rank) are all-gathered.
+        table = tf.Variable(np.arange(40, dtype=np.float32).reshape(10, 4), name="table")
+        ids = tf.constant([1, 3, 3] if r == 0 else [3, 7 + r % 3])
+        loss = tf.reduce_sum(tf.nn.embedding_lookup(table, ids) * float(r + 1))
+        opt = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(1.0))
+        grads = opt.compute_gradients(loss, [table])
+        record["sparse_grad_is_indexed_slices"] = np.array(isinstance(grads[0][0], tf.IndexedSlices))
+        train = opt.apply_gradients(grads)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            # Every process runs the collectives in the same order: one op per run here.
+            for key in sorted(ops):
+                record[key] = sess.run(ops[key])
+            sess.run(train)
+            record["table"] = sess.run(table)
+        if arg("tf_graph", ""):
+            with tf.Graph().as_default():
+                tf.train.import_meta_graph(arg("tf_graph", ""))
+                with tf.Session() as sess:
+                    feed = {"x:0": np.array([r, r + 1, r + 2], np.float32)}
+                    record["tf_reduce"], record["tf_gather"] = sess.run(["reduce:0", "gather:0"], feed)
+    np.savez(out_path(out, "collectives"), **record)
+
+
+def crash(out):
+    """Rank 1 dies (or, with hang=1, stays alive without joining); rank 0 runs an all-reduce and reports."""
+    r = hvd.rank()
+    with tf.Graph().as_default():
+        x = tf.raw_ops.CollectiveReduceV2(
+            input=tf.ones([4]),
+            group_size=hvd.size(),
+            group_key=1,
+            instance_key=1,
+            ordering_token=[],
+            merge_op="Add",
+            final_op="Id",
+            timeout_seconds=float(arg("op_timeout", 0.0)),
+            name="gradients_allreduce",
+        )
+        if r == 1:
+            if arg("hang", 0):
+                time.sleep(120)  # alive but silent; the test kills it
+            os._exit(3)
+        start = time.monotonic()
+        try:
+            with tf.Session() as sess:
+                sess.run(x)
+            print("RESULT no error")
+        except tf.errors.OpError as e:
+            where = f"{e.op.type} '{e.op.name}'" if e.op is not None else "no node"
+            print(f"RESULT {type(e).__name__} after {time.monotonic() - start:.1f} s at {where}: {e.message}")
+        os._exit(0)  # the process group is broken: skip its shutdown
+
+
+def save_loop(out):
+    """Step s: the variable is filled with s, then every rank saves (rank 0 writes) and waits for the others;
+    runs until the test kills rank 0. Rank 1 prints the error it gets then."""
+    with tf.Graph().as_default():
+        var = tf.Variable(tf.zeros([400, 400]), name="v")
+        step = tf.placeholder(tf.float32, [])
+        assign = tf.assign(var, tf.fill([400, 400], step))
+        barrier = hvd.allreduce(tf.constant(0.0), name="barrier")
+        saver = tf.train.Saver(format="tf", max_to_keep=3)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            try:
+                for s in range(1, 10_000):
+                    sess.run(assign, {step: float(s)})
+                    saver.save(sess, os.path.join(out, "model"), global_step=s, write_meta_graph=False)
+                    sess.run(barrier)
+            except tf.errors.OpError as e:
+                print(f"RESULT {type(e).__name__}: {e.message[:200]}", flush=True)
+                os._exit(0)
+
+
+def to_module_job(out):
+    """The seed MLP as a torch module (to_module) in DistributedDataParallel or FSDP (fully_shard), trained
+    with torch.optim on rank r's slice of each batch; every rank then saves, rank 0 writes."""
+    for wrap in ("ddp", "fsdp"):
+        _train_module(out, wrap)
+
+
+def _train_module(out, wrap):
+    steps, batch = arg("steps", 3), arg("batch", 8)
+    n, r = hvd.size(), hvd.rank()
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(7)
+        mlp_graph(tf)
+        logits = graph.get_operation_by_name("softmax_linear/add").outputs[0]
+        module = tf.to_module(graph, inputs=["images:0"], outputs=[logits])
+    if wrap == "ddp":
+        model = torch.nn.parallel.DistributedDataParallel(module)
+    else:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import fully_shard
+
+        model = fully_shard(module, mesh=init_device_mesh("cpu", (n,)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in batches(steps, batch):
+        part = slice(r * batch // n, (r + 1) * batch // n)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x[part])), torch.from_numpy(y[part]))
+        loss.backward()
+        optimizer.step()
+    with graph.as_default(), tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.assign_from_module(sess, model)
+        prefix = tf.train.Saver(format="tf").save(sess, os.path.join(out, wrap, "model"))
+        values = sess.run(tf.trainable_variables())
+    np.savez(out_path(out, wrap), prefix=np.array(prefix), **{f"var_{i}": v for i, v in enumerate(values)})
+
+
+def main(argv):
+    job, out = argv[0], argv[1]
+    ARGS.update(a.split("=", 1) for a in argv[2:])
+    hvd.init(timeout=arg("timeout", 60))
+    try:
+        JOBS[job](out)
+    finally:
+        hvd.shutdown()
+
+
+JOBS = {
+    "mlp": train_mlp,
+    "collectives": collectives,
+    "crash": crash,
+    "save_loop": save_loop,
+    "to_module": to_module_job,
+}
+
+if __name__ == "__main__":
+    t0 = time.time()
+    main(sys.argv[1:])

@@ -1,0 +1,307 @@
+"""Data-parallel training across processes (gloo on the CPU): torchmeta.distributed / torchmeta.horovod,
+TF's collective ops in the graph, the Saver in a job, failures that end instead of hanging.
+
+Every job runs in subprocesses bounded by timeouts (tests/distributed/launch.py); the ranks write what they
+saw and this process, which has TensorFlow, checks it: against single-process training with the whole
+batch (step for step, rtol 1e-5), against numpy, and by importing and restoring in TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import torchmeta as tm
+import torchmeta.horovod as hvd
+from tests.distributed.launch import Job, free_port, kill, run_job, torchrun, wait_all
+from tests.distributed.models import batches, mlp_graph
+
+STEPS, BATCH = 3, 8
+
+
+def _reference(opt_name, init, steps=STEPS, batch=BATCH):
+    """Single-process training with the whole batch from ``init``: variables after every step."""
+    out = []
+    with tm.Graph().as_default():
+        images, labels, loss, variables = mlp_graph(tm)
+        opt = tm.train.GradientDescentOptimizer(0.1) if opt_name == "sgd" else tm.train.AdamOptimizer(0.01)
+        train_op = opt.minimize(loss)
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            for v, value in zip(variables, init):
+                v.load(value, sess)
+            for x, y in batches(steps, batch):
+                sess.run(train_op, {images: x, labels: y})
+                out.append(sess.run(variables))
+    return out
+
+
+def _load(out, job, nprocs):
+    return [dict(np.load(os.path.join(out, f"{job}-rank{r}.npz"))) for r in range(nprocs)]
+
+
+def _check_data_parallel(ranks, opt_name, steps=STEPS, batch=BATCH):
+    n_vars = 6
+    root_init = [ranks[0][f"own_init_{i}"] for i in range(n_vars)]
+    # The ranks start from different values; the broadcast gives every rank rank 0's.
+    assert not np.array_equal(ranks[0]["own_init_0"], ranks[1]["own_init_0"])
+    for rank in ranks:
+        for i in range(n_vars):
+            np.testing.assert_array_equal(rank[f"init_{i}"], root_init[i])
+    expected = _reference(opt_name, root_init, steps, batch)
+    for step in range(steps):
+        for rank in ranks:
+            for i in range(n_vars):
+                np.testing.assert_allclose(rank[f"step{step}_{i}"], expected[step][i], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path, tf1):
+    run_job("mlp", tmp_path, 2, ["opt=sgd", "save=1"])
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, "sgd")
+    # Both ranks get the same path; only rank 0 wrote it; every rank finds it and restores it.
+    prefix = str(tmp_path / "ckpt" / "model-3")
+    for rank in ranks:
+        assert str(rank["saved_path"]) == prefix and str(rank["latest"]) == prefix
+        for i in range(6):
+            np.testing.assert_array_equal(rank[f"restored_{i}"], ranks[0][f"step{STEPS - 1}_{i}"])
+    # Six gradients in one bucket: one all-reduce (plus the test's barrier); broadcasts send on rank 0.
+    assert list(ranks[0]["collectives"]).count("CollectiveReduceV2") == 2
+    assert set(ranks[0]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastSendV2"}
+    assert set(ranks[1]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastRecvV2"}
+    # TensorFlow imports each rank's graph and restores rank 0's checkpoint.
+    for r in range(2):
+        g = tf1.Graph()
+        with g.as_default():
+            tf1.train.import_meta_graph(str(tmp_path / f"graph-rank{r}.meta"))
+            types = {op.type for op in g.get_operations()}
+            assert "CollectiveReduceV2" in types
+    g = tf1.Graph()
+    with g.as_default():
+        saver = tf1.train.import_meta_graph(prefix + ".meta")
+        with tf1.Session(graph=g) as sess:
+            saver.restore(sess, prefix)
+            restored = sess.run(tf1.trainable_variables())
+    for i, value in enumerate(restored):
+        np.testing.assert_array_equal(value, ranks[0][f"step{STEPS - 1}_{i}"])
+
+
+@pytest.mark.slow
+def test_four_processes_with_adam_equal_whole_batch_training(tmp_path):
+    run_job("mlp", tmp_path, 4, ["opt=adam", "steps=2"], timeout=240)
+    _check_data_parallel(_load(tmp_path, "mlp", 4), "adam", steps=2)
+
+
+@pytest.mark.slow
+def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path):
+    """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous."""
+    endpoint = f"127.0.0.1:{free_port()}"
+    launch = ["--nnodes", "2", "--nproc_per_node", "1", "--max-restarts", "0", "--rdzv-id", "two-nodes"]
+    launch += ["--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint]
+    nodes = [torchrun(launch, ["-m", "tests.distributed.jobs", "mlp", str(tmp_path), "opt=sgd"]) for _ in range(2)]
+    codes, outputs = wait_all(nodes, timeout=180)
+    assert codes == [0, 0], "\n".join(o[-3000:] for o in outputs)
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, "sgd")
+    # rank, size, local_rank, local_size, cross_rank (the node), cross_size (nodes)
+    assert sorted(tuple(r["topology"]) for r in ranks) == [(0, 2, 0, 1, 0, 2), (1, 2, 0, 1, 1, 2)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL between 2 processes needs 2 GPUs")
+@pytest.mark.parametrize("opt", ["sgd", "adam"])
+def test_nccl_data_parallel_equals_whole_batch_training(tmp_path, opt):
+    """The NCCL path: each process on cuda:<local_rank>, the Session's ops there, collectives over NCCL."""
+    run_job("mlp", tmp_path, 2, [f"opt={opt}", "save=1"], env={"TORCHMETA_DIST_BACKEND": "nccl"})
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, opt)
+    assert all(str(r["device"]).startswith("cuda:") for r in ranks)
+
+
+def _tf_collective_graph(tf1, path):
+    """A graph TensorFlow builds with its collective ops, for a job of two."""
+    g = tf1.Graph()
+    with g.as_default():
+        x = tf1.placeholder(tf1.float32, [3], name="x")
+        keys = dict(group_size=2, group_key=7, ordering_token=[])
+        tf1.identity(
+            tf1.raw_ops.CollectiveReduceV2(input=x, instance_key=1, merge_op="Add", final_op="Div", **keys),
+            name="reduce",
+        )
+        tf1.identity(tf1.raw_ops.CollectiveGatherV2(input=x, instance_key=2, **keys), name="gather")
+        tf1.train.export_meta_graph(path, graph=g)
+
+
+@pytest.mark.slow
+def test_collectives_across_two_processes(tmp_path, tf1):
+    tf_graph = str(tmp_path / "tf_collectives.meta")
+    _tf_collective_graph(tf1, tf_graph)
+    run_job("collectives", tmp_path, 2, [f"tf_graph={tf_graph}"])
+    ranks = _load(tmp_path, "collectives", 2)
+    xs = [np.arange(6, dtype=np.float32).reshape(2, 3) * (r + 1) - 2 for r in range(2)]
+    xis = [np.arange(6, dtype=np.int32).reshape(2, 3) * (r + 1) + r for r in range(2)]
+    expected = {
+        "sum": xs[0] + xs[1],
+        "average": (xs[0] + xs[1]) / 2,
+        "min": np.minimum(xs[0], xs[1]),
+        "max": np.maximum(xs[0], xs[1]),
+        "product": xs[0] * xs[1],
+        "int_sum": xis[0] + xis[1],
+        "int_average": (xis[0] + xis[1]) // 2,
+        "grouped": np.stack([(xs[0] + xs[1]) / 2 * k for k in (1, 2, 3)]),
+        "gather": np.array([[0, 0], [1, 1], [1, 1]], np.float32),
+        "gather_int64": np.array([0, 1, 10, 11, 12], np.int64),
+        "bcast": xs[1],
+        "bcast_bool": np.array([True, False]),
+        "v1_reduce": xs[0] + xs[1],
+        "v1_gather": np.concatenate(xs),
+        "v1_bcast": xis[0],
+        "tf_reduce": np.array([0.5, 1.5, 2.5], np.float32),
+        "tf_gather": np.array([0, 1, 2, 1, 2, 3], np.float32),
+    }
+    fp16 = (xs[0] / 7).astype(np.float16).astype(np.float32) + (xs[1] / 7).astype(np.float16).astype(np.float32)
+    expected["fp16"] = (fp16.astype(np.float16) / np.float16(2)).astype(np.float32)
+    # The sparse gradient: rows [1, 3, 3] with weight 1 on rank 0, rows [3, 8] with weight 2 on rank 1,
+    # all-gathered and averaged.
+    table = np.arange(40, dtype=np.float32).reshape(10, 4)
+    for row, weight in [(1, 1), (3, 1), (3, 1), (3, 2), (8, 2)]:
+        table[row] -= weight / 2
+    expected["table"] = table
+    for r, rank in enumerate(ranks):
+        for key, value in expected.items():
+            got = rank[key]
+            assert got.shape == value.shape, (r, key)
+            assert got.dtype == value.dtype, (r, key)
+            np.testing.assert_allclose(got, value, rtol=1e-5, err_msg=f"rank {r}: {key}")
+        assert rank["sparse_grad_is_indexed_slices"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, error",
+    [([], "UnavailableError"), (["hang=1", "op_timeout=3"], "DeadlineExceededError")],
+    ids=["dead-peer", "silent-peer"],
+)
+def test_a_failing_rank_makes_the_others_fail_with_an_error(tmp_path, args, error):
+    job = Job("crash", tmp_path, 2, args)
+    codes, outputs = wait_all(job.procs[:1], timeout=90)
+    kill(job.procs[1])  # the silent one sleeps on
+    wait_all(job.procs[1:], timeout=10)
+    assert codes[0] == 0, outputs[0]
+    result = [line for line in outputs[0].splitlines() if line.startswith("RESULT")]
+    assert result and result[0].startswith(f"RESULT {error}"), outputs[0]
+    assert "at CollectiveReduceV2 'gradients_allreduce'" in result[0]
+
+
+@pytest.mark.slow
+def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1):
+    job = Job("save_loop", tmp_path, 2)
+    state = tmp_path / "checkpoint"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (state.exists() and "model-3" in state.read_text()):
+        time.sleep(0.05)
+    kill(job.procs[0])  # SIGKILL rank 0 wherever it is, likely in the middle of a save
+    codes, outputs = job.wait(timeout=60)
+    assert codes[1] == 0 and "RESULT UnavailableError" in outputs[1], outputs[1]
+    latest = tf1.train.latest_checkpoint(str(tmp_path))
+    step = int(latest.rsplit("-", 1)[1])
+    assert step >= 3
+    g = tf1.Graph()
+    with g.as_default():
+        v = tf1.Variable(tf1.zeros([400, 400]), name="v")
+        with tf1.Session(graph=g) as sess:
+            tf1.train.Saver().restore(sess, latest)
+            np.testing.assert_array_equal(sess.run(v), np.full([400, 400], step, np.float32))
+
+
+@pytest.mark.slow
+def test_to_module_trains_data_parallel_and_rank0_saves_for_tf(tmp_path, tf1):
+    """DDP, then FSDP2 (fully_shard; FSDP1 refuses a CPU-only machine), over to_module's module."""
+    run_job("to_module", tmp_path, 2)
+    for wrap in ("ddp", "fsdp"):
+        _check_to_module(tmp_path, tf1, wrap)
+
+
+def _check_to_module(tmp_path, tf1, wrap):
+    ranks = _load(tmp_path, wrap, 2)
+    # The same model trained in one process on whole batches.
+    with tm.Graph().as_default() as graph:
+        tm.set_random_seed(7)
+        mlp_graph(tm)
+        logits = graph.get_operation_by_name("softmax_linear/add").outputs[0]
+        module = tm.to_module(graph, inputs=["images:0"], outputs=[logits])
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    for x, y in batches(STEPS, BATCH):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(module(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        optimizer.step()
+    expected = [getattr(module, attr).detach().numpy() for attr in module.tf_variable_names]
+    for rank in ranks:
+        assert str(rank["prefix"]) == str(tmp_path / wrap / "model")
+        for i, value in enumerate(expected):
+            np.testing.assert_allclose(rank[f"var_{i}"], value, rtol=1e-5, atol=1e-6)
+    g = tf1.Graph()
+    with g.as_default():
+        saver = tf1.train.import_meta_graph(str(tmp_path / wrap / "model.meta"))
+        with tf1.Session(graph=g) as sess:
+            saver.restore(sess, str(tmp_path / wrap / "model"))
+            restored = sess.run(tf1.trainable_variables())
+    for i, value in enumerate(restored):
+        np.testing.assert_array_equal(value, ranks[0][f"var_{i}"])
+
+
+def test_single_process_api_is_a_job_of_one():
+    hvd.init()
+    try:
+        assert (hvd.rank(), hvd.size(), hvd.local_rank(), hvd.local_size()) == (0, 1, 0, 1)
+        with tm.Graph().as_default():
+            x = tm.constant([1.0, 2.0])
+            ops = [hvd.allreduce(x), hvd.allgather(x), hvd.broadcast(x, 0)]
+            assert [op.op.type for op in ops] == ["CollectiveReduceV2", "CollectiveGatherV2", "CollectiveBcastSendV2"]
+            with tm.Session() as sess:
+                for value in sess.run(ops):
+                    np.testing.assert_array_equal(value, [1.0, 2.0])
+            # A job of one adds no collectives to the optimizer's graph, as Horovod's.
+            v = tm.Variable([1.0])
+            opt = hvd.DistributedOptimizer(tm.train.GradientDescentOptimizer(0.5))
+            opt.minimize(tm.reduce_sum(v * v))
+            types = [op.type for op in tm.get_default_graph().get_operations()]
+            assert types.count("CollectiveReduceV2") == 1
+    finally:
+        hvd.shutdown()
+
+
+def test_errors_before_init_and_for_bad_arguments():
+    with pytest.raises(tm.errors.FailedPreconditionError, match="init"):
+        hvd.rank()
+    with pytest.raises(tm.errors.InvalidArgumentError, match="rank 3 is not in"):
+        hvd.init(rank=3, size=2)
+    hvd.init()
+    try:
+        with tm.Graph().as_default():
+            with pytest.raises(tm.errors.InvalidArgumentError, match="dtype string"):
+                hvd.allreduce(tm.constant(["a"]))
+            with pytest.raises(tm.errors.UnimplementedError, match="Adasum"):
+                hvd.allreduce(tm.constant([1.0]), op="Adasum")
+            recv = tm.raw_ops.CollectiveBcastRecvV2(group_size=1, group_key=1, instance_key=1, shape=[2], T=tm.float32)
+            two = tm.raw_ops.CollectiveReduceV2(
+                input=tm.constant([1.0]),
+                group_size=2,
+                group_key=1,
+                instance_key=2,
+                ordering_token=[],
+                merge_op="Add",
+                final_op="Id",
+            )
+            with tm.Session() as sess:
+                with pytest.raises(tm.errors.InvalidArgumentError, match="no process sends"):
+                    sess.run(recv)
+                with pytest.raises(tm.errors.FailedPreconditionError, match="torchrun"):
+                    sess.run(two)
+    finally:
+        hvd.shutdown()

@@ -1,0 +1,35 @@
+"""examples/distributed_train.py runs as a job of one (plain python) and under torchrun with 2 processes,
+and both train to the same model (each process takes half of every global batch)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import pytest
+
+from tests.distributed.launch import ROOT, free_port, torchrun, wait_all
+
+EXAMPLES = os.path.join(ROOT, "examples")
+sys.path.insert(0, EXAMPLES)
+ARGS = ["--steps", "20", "--batch", "64"]
+
+
+@pytest.mark.slow
+def test_distributed_train_single_process_and_under_torchrun(tmp_path):
+    single = importlib.import_module("distributed_train").main([*ARGS, "--dir", str(tmp_path / "one")])
+    assert (single["rank"], single["size"]) == (0, 1)
+    assert os.path.exists(tmp_path / "one" / "model.ckpt-20.meta")
+
+    launch = ["--nproc_per_node", "2", "--master_port", str(free_port()), "--max-restarts", "0"]
+    script = os.path.join(EXAMPLES, "distributed_train.py")
+    proc = torchrun(launch, [script, *ARGS, "--dir", str(tmp_path / "two")])
+    codes, outputs = wait_all([proc], timeout=180)
+    assert codes == [0], outputs[0][-3000:]
+    results = sorted(line.split()[1:] for line in outputs[0].splitlines() if line.startswith("RESULT"))
+    assert [r[:2] for r in results] == [["rank=0", "size=2"], ["rank=1", "size=2"]], outputs[0][-3000:]
+    losses = [float(r[2].split("=")[1]) for r in results]
+    assert losses[0] == losses[1]
+    assert losses[0] == pytest.approx(single["loss"], rel=1e-4)
+    assert os.path.exists(tmp_path / "two" / "model.ckpt-20.meta")
