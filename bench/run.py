@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import itertools
 
 import torchmeta
+from bench import models
 
 # ---------------------------------------------------------------------------------------------
 # Graph builders: plain TF1 code, run with `tf` = tensorflow.compat.v1 or torchmeta
@@ -283,6 +284,62 @@ class DynamicRNNTrain(Workload):
         return step
 
 
+class ModelTrain(Workload):
+    """A model of bench/models.py (``kind``), one training step; ``infer``: the logits only."""
+
+    infer = False
+
+    def __init__(self, device, kind, description):
+        super().__init__(device)
+        self.kind, self.description = kind, description
+        self.name = f"{kind}_{'infer' if self.infer else 'train'}"
+        batch, shape = models.SHAPES[kind]
+        self.batch = batch
+        self.x = self.rng.standard_normal((batch, *shape)).astype(np.float32)
+        self.y = self.rng.integers(0, 10, batch).astype(np.int64)
+
+    def tf_step(self, tf, config):
+        g = tf.Graph()
+        with g.as_default():
+            tf.set_random_seed(1)
+            kwargs = {"training": False} if self.kind == "resnet" and self.infer else {}
+            x, labels, logits, train_op = models.GRAPHS[self.kind](tf, self.batch, **kwargs)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+        if self.infer:
+            feed = {x: self.x}
+            return lambda: sess.run(logits, feed)
+        feed = {x: self.x, labels: self.y}
+        return lambda: sess.run(train_op, feed)
+
+    def torch_step(self):
+        torch.manual_seed(1)
+        model = models.torch_model(self.kind).to(self.device)
+        x_np, y_np, dev = models.to_torch_layout(self.kind, self.x), self.y, self.device
+        if self.infer:
+            model.eval()
+
+            def infer():
+                with torch.no_grad():
+                    return model(torch.from_numpy(x_np).to(dev)).cpu().numpy()
+
+            return infer
+        opt = models.torch_optimizer(self.kind, model.parameters())
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            logits = model(torch.from_numpy(x_np).to(dev))
+            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y_np).to(dev))
+            loss.backward()
+            opt.step()
+
+        return step
+
+
+class ModelInfer(ModelTrain):
+    infer = True
+
+
 class TrivialFetch(Workload):
     name = "trivial_fetch"
     description = "sess.run of a scalar constant: the per-call overhead"
@@ -371,25 +428,30 @@ def _to_module_step(workload):
 # Timing
 
 
+# What the timings read: wall-clock time, or (--clock cpu) the CPU time of this process, every thread
+# of it (TensorFlow's included), which other processes on a loaded machine disturb much less.
+_clock = time.perf_counter
+
+
 def _calibrate(fn, target=0.05):
     fn()
     n = 1
     while True:
-        start = time.perf_counter()
+        start = _clock()
         for _ in range(n):
             fn()
-        elapsed = time.perf_counter() - start
+        elapsed = _clock() - start
         if elapsed >= target or n >= 1 << 16:
             return n
         n *= 2
 
 
 def _time(fn, n, sync):
-    start = time.perf_counter()
+    start = _clock()
     for _ in range(n):
         fn()
     sync()
-    return (time.perf_counter() - start) / n
+    return (_clock() - start) / n
 
 
 def run_workload(workload, impls, rounds, sync):
@@ -422,10 +484,19 @@ def main(argv=None):
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results", "latest.json"))
     parser.add_argument("--compile", action="store_true", help="also time torchmeta with torch.compile")
+    parser.add_argument(
+        "--clock",
+        default="wall",
+        choices=["wall", "cpu"],
+        help="wall-clock time, or the process's CPU time (all its threads; steadier on a loaded machine)",
+    )
     args = parser.parse_args(argv)
+    global _clock
+    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda needs a GPU")
 
+    load_at_start = [round(v, 2) for v in os.getloadavg()]
     import tensorflow.compat.v1 as tf
 
     tf.disable_v2_behavior()
@@ -442,6 +513,12 @@ def main(argv=None):
         ),
         LSTMTrain(device),
         DynamicRNNTrain(device),
+        ModelTrain(device, "cnn", "mnist_deep-shaped CNN (NHWC, batch 50, Adam), training step"),
+        ModelInfer(device, "cnn", "mnist_deep-shaped CNN, inference"),
+        ModelTrain(device, "resnet", "ResNet-style conv-BN-relu blocks, 32x32x3, batch 32, Momentum, training step"),
+        ModelInfer(device, "resnet", "ResNet-style blocks, inference (batch norm with moving statistics)"),
+        ModelTrain(device, "lstm_cls", "static_rnn BasicLSTMCell classifier, 28x28, batch 64, Adam, training step"),
+        ModelInfer(device, "lstm_cls", "static_rnn LSTM classifier, inference"),
         TrivialFetch(device),
         ImportAndRun(device),
     ]
@@ -492,6 +569,8 @@ def main(argv=None):
         "device": device,
         "threads": args.threads,
         "rounds": args.rounds,
+        "clock": args.clock,
+        "load_average_at_start": load_at_start,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "tensorflow": tf.__version__,
@@ -499,6 +578,7 @@ def main(argv=None):
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
     }
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:

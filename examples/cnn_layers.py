@@ -1,20 +1,29 @@
-"""A TF1 MNIST-style CNN with tf.layers, trained on scikit-learn's 8x8 digits.
+"""A TF1 MNIST-style CNN with tf.layers, trained on scikit-learn's 8x8 digits: a classic tf.app.run program.
 
-    python examples/cnn_layers.py [--epochs 4] [--dir cnn-model] [--restore PREFIX]
+    python examples/cnn_layers.py [--epochs=4] [--batch=32] [--dir=cnn-model] [--restore=PREFIX]
 
 Runs unchanged in TensorFlow: replace the ``import torchmeta as tf`` line with
-``import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()``. Variables are named as TF names them
-(``model/conv2d/kernel``, ``model/batch_normalization/moving_mean``, ``model/dense_1/bias``, ...), so
-a checkpoint either program writes restores in the other (``--restore PREFIX`` evaluates one).
+``import tensorflow.compat.v1 as tf``. Variables are named as TF names them (``model/conv2d/kernel``,
+``model/batch_normalization/moving_mean``, ``model/dense_1/bias``, ...), so a checkpoint either program
+writes restores in the other (``--restore=PREFIX`` evaluates one instead of training).
 The model: conv 16 (3x3) + max pool + batch norm, conv 32 + flatten, dense 64 + dropout, dense 10;
 the evaluation tower reuses the training tower's variables through ``variable_scope(reuse=True)``.
+The program prints its variables, the test accuracy, the logits of the first test images and where it
+saved the model.
 """
-
-import argparse
 
 import numpy as np
 
 import torchmeta as tf
+
+tf.disable_v2_behavior()
+
+flags = tf.app.flags
+flags.DEFINE_integer("epochs", 4, "Passes over the training images.")
+flags.DEFINE_integer("batch", 32, "Images per training step.")
+flags.DEFINE_string("dir", "cnn-model", "Directory the trained model is saved in.")
+flags.DEFINE_string("restore", None, "Evaluate this checkpoint instead of training.")
+FLAGS = flags.FLAGS
 
 
 def load_digits():
@@ -39,13 +48,9 @@ def model(images, training):
     return tf.layers.dense(net, 10)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--dir", default="cnn-model")
-    parser.add_argument("--restore", default=None, help="evaluate this checkpoint instead of training")
-    args = parser.parse_args(argv)
+def train_and_evaluate(epochs=4, batch=32, model_dir="cnn-model", restore=None):
+    """Trains (or restores ``restore``) and evaluates; returns the accuracy, the checkpoint prefix, the
+    variables' names and the logits of the first 8 test images."""
     (x_train, y_train), (x_test, y_test) = load_digits()
 
     tf.reset_default_graph()
@@ -65,20 +70,19 @@ def main(argv=None):
     saver = tf.train.Saver()
 
     with tf.Session() as sess:
-        if args.restore:
-            saver.restore(sess, args.restore)
-            prefix = args.restore
+        if restore:
+            saver.restore(sess, restore)
+            prefix = restore
         else:
             sess.run(tf.global_variables_initializer())
             order = np.random.default_rng(1)
-            for _ in range(args.epochs):
+            for _ in range(epochs):
                 perm = order.permutation(len(x_train))
-                for start in range(0, len(x_train), args.batch):
-                    idx = perm[start : start + args.batch]
+                for start in range(0, len(x_train), batch):
+                    idx = perm[start : start + batch]
                     sess.run(train_op, {images: x_train[idx], labels: y_train[idx]})
-            prefix = saver.save(sess, args.dir + "/model", global_step=global_step)
+            prefix = saver.save(sess, model_dir + "/model", global_step=global_step)
         test_accuracy = float(sess.run(accuracy, {images: x_test, labels: y_test}))
-        print(f"test accuracy {test_accuracy:.4f}")
         return {
             "accuracy": test_accuracy,
             "prefix": prefix,
@@ -87,5 +91,14 @@ def main(argv=None):
         }
 
 
+def main(argv):
+    result = train_and_evaluate(FLAGS.epochs, FLAGS.batch, FLAGS.dir, FLAGS.restore)
+    print("variables:", " ".join(result["variables"]))
+    print(f"test accuracy {result['accuracy']:.6f}")
+    print("logits of the first test images:", " ".join(repr(float(v)) for v in result["logits"].ravel()))
+    print("model saved in", result["prefix"])
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    tf.app.run()

@@ -75,6 +75,53 @@ def test_show_prints_what_saved_model_cli_prints(saved_models, which):
     )
 
 
+def _saved_model_cli(*argv) -> list[str]:
+    """TF 2.21's saved_model_cli, run as its users run it (TF2 mode, its own process); its stdout lines."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", *argv],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split("\n")[:-1]
+
+
+@pytest.mark.slow
+def test_show_all_lists_tf2_concrete_functions_as_saved_model_cli(tmp_path):
+    """A TF2 tf.Module SavedModel: show --all prints saved_model_cli's whole listing, its "Concrete Functions"
+    section (functions by name, each concrete function's arguments: TensorSpecs, a Python default) included."""
+    from .saved_model.helpers import save_tf2_module
+
+    export_dir, _ = save_tf2_module(tmp_path)
+    ours = cli.show_lines(export_dir, show_all=True)
+    theirs = _saved_model_cli("show", "--all", "--dir", export_dir)
+    assert "Concrete Functions:" in theirs and "  Function Name: 'extra'" in theirs
+    _same_listing(ours, theirs)
+
+
+@pytest.mark.slow
+def test_show_all_lists_every_trace_of_a_function(tmp_path):
+    """A tf.function traced three times: the same options as saved_model_cli. (It orders them by the names TF's
+    loader gives them, counter values compared as strings; we list them in that counter's order, which is the
+    same until the counter gains a digit between two of them.)"""
+    from .saved_model.helpers import save_tf2_module
+
+    export_dir, _ = save_tf2_module(tmp_path, traces=True)
+    ours = cli.show_lines(export_dir, show_all=True)
+    theirs = _saved_model_cli("show", "--all", "--dir", export_dir)
+
+    def options(lines):
+        section = lines[lines.index("  Function Name: 'features'") + 1 :]
+        end = next((i for i, line in enumerate(section) if line.startswith("  Function Name:")), len(section))
+        return sorted(line.strip() for line in section[:end] if "TensorSpec" in line)
+
+    assert len(options(theirs)) == 3 and options(ours) == options(theirs)
+    cut = lambda lines: lines[: lines.index("  Function Name: 'features'")]  # noqa: E731
+    _same_listing(cut(ours), cut(theirs))
+
+
 def test_run_prints_and_saves_tensorflows_outputs(saved_models, tmp_path, capsys):
     dirs, expected = saved_models
     np.save(tmp_path / "x.npy", X)

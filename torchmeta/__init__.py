@@ -99,6 +99,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_sum,
     sparse_tensor_to_dense,
 )
+from torchmeta.api.special_math_ops import einsum  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401

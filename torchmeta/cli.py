@@ -32,7 +32,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import registry
 from torchmeta.framework.meta_graph import ops_used_by_graph_def
-from torchmeta.io import checkpoint_prefix, open_checkpoint, safetensors_filename
+from torchmeta.io import checkpoint_prefix, open_checkpoint, safetensors_filename, saved_object_graph
 from torchmeta.io import meta_graph as meta_graph_io
 from torchmeta.io import saved_model as saved_model_io
 from torchmeta.runtime.session import ConfigProto, Session
@@ -130,6 +130,53 @@ def _show_meta_graph(out, meta_graph_def):
     _show_ops(out, meta_graph_def)
 
 
+def _print_args(out, arguments, argument_type="Argument", indent=0):
+    """saved_model_cli's _print_args: one block per argument (TensorSpecs by name, other values with their type)."""
+    pad = "  " * indent
+
+    def quoted(value):
+        return f"'{value}'" if isinstance(value, str) else str(value)
+
+    for index, element in enumerate(arguments, 1):
+        if indent == 4:
+            out.append(f"{pad}{argument_type} #{index}")
+        if isinstance(element, str):
+            out.append(f"{pad}  {element}")
+        elif isinstance(element, saved_object_graph.TensorSpec):
+            out.append("  " * (indent + 1) + f"{element.name}: {element!r}")
+        elif isinstance(element, (list, tuple)):
+            out.append(f"{pad}  DType: {type(element).__name__}")
+            # saved_model_cli ends the list with two backspaces over its last ", "
+            out.append(f"{pad}  Value: [" + "".join(f"{quoted(v)}, " for v in element) + "\b\b]")
+        elif isinstance(element, dict):
+            out.append(f"{pad}  DType: dict")
+            out.append(f"{pad}  Value: {{" + "".join(f"'{k}': {quoted(v)}, " for k, v in element.items()) + "\b\b}")
+        else:
+            out.append(f"{pad}  DType: {type(element).__name__}")
+            out.append(f"{pad}  Value: {element}")
+
+
+def _show_defined_functions(out, meta_graphs):
+    """saved_model_cli's "Concrete Functions" section: the root object's tf.functions and the signatures of their
+    concrete functions, read from the object graph (TF2 SavedModels; nothing for TF1 ones)."""
+    with_object_graph = [m for m in meta_graphs if m.HasField("object_graph_def")]
+    if not with_object_graph:
+        return
+    out.append("")
+    out.append("Concrete Functions:")
+    for name, signatures in saved_object_graph.root_functions(with_object_graph[0]):
+        out.append(f"  Function Name: '{name}'")
+        for index, (args, kwargs) in enumerate(signatures, 1):
+            if args:
+                out.append(f"    Option #{index}")
+                out.append("      Callable with:")
+                _print_args(out, args, indent=4)
+            if kwargs:
+                _print_args(out, kwargs, "Named Argument", indent=4)
+        out.append("")
+    out.pop()  # saved_model_cli starts each function with a newline, so the section ends without one
+
+
 def show_lines(path, tag_set=None, signature_def=None, show_all=False, list_ops=False) -> list[str]:
     """What ``torchmeta show`` prints for a SavedModel directory or a ``.meta``/``.pbtxt`` MetaGraph file."""
     out: list[str] = []
@@ -149,6 +196,7 @@ def show_lines(path, tag_set=None, signature_def=None, show_all=False, list_ops=
         saved_model = saved_model_io.parse_saved_model(path)
         for meta_graph_def in sorted(saved_model.meta_graphs, key=lambda m: list(m.meta_info_def.tags)):
             _show_meta_graph(out, meta_graph_def)
+        _show_defined_functions(out, saved_model.meta_graphs)
         return out
     if tag_set is None:
         if list_ops:

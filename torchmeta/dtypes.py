@@ -108,7 +108,7 @@ class DType(enum.Enum):
         return not self.__eq__(other)
 
     def __hash__(self):
-        return self.value
+        return self._value_  # the member's value without enum's descriptor (dict lookups of dtypes are hot)
 
     def __reduce__(self):
         return (DType, (self.value,))

@@ -10,3 +10,4 @@ from torchmeta.api.linalg_ops import matrix_set_diag as set_diag  # noqa: F401
 from torchmeta.api.linalg_ops import matrix_transpose as transpose  # noqa: F401
 from torchmeta.api.linalg_ops import matrix_triangular_solve as triangular_solve  # noqa: F401
 from torchmeta.api.math_ops import matmul  # noqa: F401
+from torchmeta.api.special_math_ops import einsum  # noqa: F401

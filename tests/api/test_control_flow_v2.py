@@ -14,6 +14,7 @@ import pytest
 
 import torchmeta as tm
 from tests.api.cf_helpers import _names, assert_close, build, exported, run, run_imported
+from torchmeta import function as tm_function
 
 X = np.array([0.5, -1.0, 2.0], np.float32)
 W = np.array([1.5, 0.5, -0.25], np.float32)
@@ -217,3 +218,46 @@ def test_tensor_array_v2_is_tfs_both_ways(v2, tmp_path, case):
         _check(v2, ta_tests._ops, {"x:0": ta_tests.X}, tmp_path)
     else:
         _check(v2, ta_tests._grads, {"x:0": ta_tests.X, "w:0": W}, tmp_path)
+
+
+def test_functions_holding_stateful_ops_are_stateful_as_tfs(v2):
+    """TF_GraphToFunction marks a FunctionDef stateful when a node in it is: Defun bodies, cond and while
+    branches. Functions are compared by role (their names carry TF's hashes and counters)."""
+    from tensorflow.python.framework import function as tf_function
+
+    def flags(tf, function):
+        graph = tf.Graph()
+        with graph.as_default():
+
+            @function.Defun(tf.float32)
+            def noisy(x):
+                return x + tf.random_uniform([])
+
+            @function.Defun(tf.float32)
+            def pure(x):
+                return x * 2.0
+
+            x = tf.placeholder(tf.float32, [], name="x")
+            p = tf.placeholder(tf.bool, [], name="p")
+            y = noisy(x) + pure(x)
+            z = tf.cond(p, lambda: tf.random_normal([]), lambda: x)
+            tf.while_loop(lambda i: i < 3.0, lambda i: i + tf.random_uniform([]), [y + z])
+        library = {f.signature.name: f.signature.is_stateful for f in graph.as_graph_def().library.function}
+        by_role = {}
+        for name, stateful in library.items():
+            role = next(
+                r for r in ("noisy", "pure", "cond_true", "cond_false", "while_cond", "while_body") if r in name
+            )
+            by_role[role] = stateful
+        return by_role
+
+    theirs = flags(v2, tf_function)
+    assert theirs == {
+        "noisy": True,
+        "pure": False,
+        "cond_true": True,
+        "cond_false": False,
+        "while_cond": False,
+        "while_body": True,
+    }
+    assert flags(tm, tm_function) == theirs

@@ -4,6 +4,7 @@ variables alike, and each one's checkpoint restores in the other to the same num
 from __future__ import annotations
 
 import os
+import sys
 import types
 
 import numpy as np
@@ -26,6 +27,9 @@ def load(name: str, framework: str) -> types.ModuleType:
         source = source.replace(TORCHMETA_IMPORT, TENSORFLOW_IMPORT)
     module = types.ModuleType(f"{name}_{framework}")
     module.__file__ = path
+    # In sys.modules as an import puts it: a program defining flags may then be loaded again (absl, and
+    # tf.app.flags here, ignore a flag defined again by a module of the same name but another identity).
+    sys.modules[module.__name__] = module
     exec(compile(source, path, "exec"), module.__dict__)
     return module
 
@@ -38,22 +42,49 @@ def to_tf_checkpoint(prefix: str, dst: str) -> str:
     return dst
 
 
+def _cnn_program(framework, tmp_path, *args):
+    """examples/cnn_layers.py run as written (tf.app.run parses the flags) with ``framework``'s import line;
+    its printed variables, accuracy, logits and checkpoint prefix."""
+    from tests.programs import run_program
+
+    with open(os.path.join(EXAMPLES, "cnn_layers.py"), encoding="utf-8") as f:
+        source = f.read()
+    cwd = tmp_path / framework
+    cwd.mkdir(exist_ok=True)
+    proc = run_program(source, framework, list(args), cwd=str(cwd), name="cnn_layers.py")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("variables: "):
+            out["variables"] = line.split(": ", 1)[1].split()
+        elif line.startswith("test accuracy "):
+            out["accuracy"] = float(line.split()[-1])
+        elif line.startswith("logits of the first test images: "):
+            out["logits"] = np.array([float(v) for v in line.split(": ", 1)[1].split()], np.float32)
+        elif line.startswith("model saved in "):
+            out["prefix"] = line[len("model saved in ") :]
+    assert set(out) == {"variables", "accuracy", "logits", "prefix"}, proc.stdout
+    return out
+
+
 @pytest.mark.slow
-def test_cnn_with_tf_layers_runs_in_both_and_checkpoints_cross(tf1, tmp_path):
+def test_cnn_with_tf_layers_runs_in_both_and_checkpoints_cross(tmp_path):
+    """The tf.layers CNN as a tf.app.run program with flags, unchanged in both frameworks but the import line:
+    the same variables, both learn, and each one's checkpoint evaluates in the other to its accuracy and
+    logits."""
     pytest.importorskip("sklearn")
-    ours = load("cnn_layers", "torchmeta")
-    theirs = load("cnn_layers", "tensorflow")
-    a = ours.main(["--epochs", "3", "--dir", str(tmp_path / "tm")])
-    b = theirs.main(["--epochs", "3", "--dir", str(tmp_path / "tf")])
+    a = _cnn_program("torchmeta", tmp_path, "--epochs=3", f"--dir={tmp_path / 'tm'}")
+    b = _cnn_program("tensorflow", tmp_path, "--epochs", "3", "--dir", str(tmp_path / "tf"))
     assert a["variables"] == b["variables"]
     assert "model/batch_normalization/moving_mean" in a["variables"]
     assert a["accuracy"] >= 0.9 and b["accuracy"] >= 0.9
     # TensorFlow's checkpoint in the torchmeta program: TF's accuracy and logits.
-    again = ours.main(["--restore", b["prefix"]])
+    again = _cnn_program("torchmeta", tmp_path, f"--restore={b['prefix']}")
     assert again["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6)
     np.testing.assert_allclose(again["logits"], b["logits"], rtol=1e-4, atol=1e-4)
     # torchmeta's checkpoint in the TensorFlow program.
-    back = theirs.main(["--restore", to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "model"))])
+    converted = to_tf_checkpoint(a["prefix"], str(tmp_path / "converted" / "model"))
+    back = _cnn_program("tensorflow", tmp_path, "--restore", converted)
     assert back["accuracy"] == pytest.approx(a["accuracy"], abs=1e-6)
     np.testing.assert_allclose(back["logits"], a["logits"], rtol=1e-4, atol=1e-4)
 

@@ -2,7 +2,9 @@
 
 Run from the repository root (TensorFlow 2.21 installed):
 
-    PYTHONPATH=$PWD python tests/fuzz/make_seeds.py
+    PYTHONPATH=$PWD python tests/fuzz/make_seeds.py [TARGET...]
+
+(no target: all of them; the record, Example and SavedModel seeds are written by :func:`write_data_seeds`).
 
 Writes ``tests/fuzz/seeds/<target>/`` for every target in :mod:`tests.fuzz.targets`: binary and text
 MetaGraphs, TF V2 checkpoints (TensorFlow's and ours), safetensors checkpoints, ``checkpoint`` state files
@@ -83,11 +85,75 @@ def write_all(tf, is_tf: bool, out: str, tag: str):
     shutil.rmtree(work)
 
 
+def _example_protos(train):
+    """One tf.train.Example and one SequenceExample using every feature the ``example`` target parses."""
+    feature = train.Feature
+    example = train.Example(
+        features=train.Features(
+            feature={
+                "f": feature(float_list=train.FloatList(value=[1.5, -2.0, 3.25])),
+                "i": feature(int64_list=train.Int64List(value=[7, -1, 1 << 40])),
+                "b": feature(bytes_list=train.BytesList(value=[b"bytes"])),
+                "k": feature(int64_list=train.Int64List(value=[3, 4])),
+                "s": feature(bytes_list=train.BytesList(value=[b"a", b"", b"ccc"])),
+            }
+        )
+    )
+    sequence = train.SequenceExample(
+        context=train.Features(feature={"b": feature(bytes_list=train.BytesList(value=[b"ctx"]))}),
+        feature_lists=train.FeatureLists(
+            feature_list={
+                "seq": train.FeatureList(feature=[feature(float_list=train.FloatList(value=[1.0, 2.0]))] * 3),
+                "v": train.FeatureList(
+                    feature=[feature(int64_list=train.Int64List(value=list(range(n)))) for n in (0, 2, 1)]
+                ),
+            }
+        ),
+    )
+    return example.SerializeToString(), sequence.SerializeToString()
+
+
+def write_data_seeds(tf, is_tf: bool, out: str, tag: str):
+    """Seeds of the ``tfrecord``, ``example`` and ``saved_model`` targets, written by ``tf`` (TF or torchmeta)."""
+    from tests.fuzz.targets import TFRECORD_COMPRESSION
+
+    example, sequence = _example_protos(tf.train)
+    for name, data in (("example", example), ("sequence", sequence)):
+        with open(os.path.join(out, "example", f"{tag}_{name}.pb"), "wb") as f:
+            f.write(data)
+    work = tempfile.mkdtemp()
+    for i, compression in enumerate(TFRECORD_COMPRESSION):
+        path = os.path.join(work, f"{i}.tfrecord")
+        with tf.python_io.TFRecordWriter(path, tf.python_io.TFRecordOptions(compression or None)) as writer:
+            for record in (example, b"", sequence):
+                writer.write(record)
+        with open(path, "rb") as f, open(os.path.join(out, "tfrecord", f"{tag}_{compression or 'none'}"), "wb") as g:
+            g.write(bytes([i]) + f.read())
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2) / 10, name="w")
+        b = tf.Variable(np.array([0.5, -0.5], np.float32), name="b")
+        y = tf.nn.softmax(tf.matmul(x, w) + b, name="y")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            export = os.path.join(work, "export")
+            tf.saved_model.simple_save(sess, export, {"x": x}, {"y": y})
+    shutil.copy(os.path.join(export, "saved_model.pb"), os.path.join(out, "saved_model", f"{tag}.pb"))
+    if is_tf:
+        shutil.copytree(os.path.join(export, "variables"), os.path.join(out, "saved_model_variables"))
+    shutil.rmtree(work)
+
+
 def _copy(src, out, target, name):
     shutil.copy(src, os.path.join(out, target, name))
 
 
-def main():
+DATA_TARGETS = ("tfrecord", "example", "saved_model", "saved_model_variables")
+MODEL_TARGETS = ("meta_binary", "meta_text", "tf_checkpoint", "safetensors", "checkpoint_state", "events", "restore")
+
+
+def main(argv=None):
     sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
     import tensorflow as tensorflow
 
@@ -95,7 +161,24 @@ def main():
 
     tf1 = tensorflow.compat.v1
     tf1.disable_v2_behavior()
-    for target in ("meta_binary", "meta_text", "tf_checkpoint", "safetensors", "checkpoint_state", "events", "restore"):
+    wanted = set(argv if argv is not None else sys.argv[1:]) or set(MODEL_TARGETS + DATA_TARGETS)
+    if wanted & set(DATA_TARGETS):
+        for target in DATA_TARGETS:
+            path = os.path.join(SEEDS, target)
+            shutil.rmtree(path, ignore_errors=True)
+            if target != "saved_model_variables":
+                os.makedirs(path)
+        write_data_seeds(tf1, True, SEEDS, "tf")
+        write_data_seeds(torchmeta, False, SEEDS, "torchmeta")
+    if wanted & set(MODEL_TARGETS):
+        write_model_seeds(tf1, torchmeta)
+    for target in sorted(os.listdir(SEEDS)):
+        print(target, sorted(os.listdir(os.path.join(SEEDS, target))))
+
+
+def write_model_seeds(tf1, torchmeta):
+    """Seeds of the MetaGraph, checkpoint, state-file and event-file targets."""
+    for target in MODEL_TARGETS:
         path = os.path.join(SEEDS, target)
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path)
@@ -131,8 +214,6 @@ def main():
         with open(os.path.join(SEEDS, "tf_checkpoint", "partitioned.bundle"), "wb") as f:
             f.write(pack_bundle(index, data))
         io.save_safetensors(os.path.join(SEEDS, "safetensors", "partial"), {"pv": parts[:1], "q": parts[1][0]})
-    for target in sorted(os.listdir(SEEDS)):
-        print(target, sorted(os.listdir(os.path.join(SEEDS, target))))
 
 
 if __name__ == "__main__":

@@ -4,16 +4,17 @@ A target is a function ``fn(data: bytes, work: str)`` registered with :func:`tar
 the entry point reads it (``work`` is an empty scratch directory) and drives the public API as a user would.
 It may raise only ``torchmeta.errors`` classes; anything else (or running past the time limit, or memory)
 is a finding. Adding a target (TFRecord, SavedModel...) is a few lines here plus seed files in
-``tests/fuzz/seeds/<name>/``:
+``tests/fuzz/seeds/<name>/`` (written by ``tests/fuzz/make_seeds.py``):
 
-    @target("tfrecord")
-    def fuzz_tfrecord(data, work):
-        path = _write(work, "data.tfrecord", data)
-        for _ in torchmeta.io.tfrecord.read_records(path): pass
+    @target("events")
+    def fuzz_events(data, work):
+        for event in events.summary_iterator(_write(work, "events.out.tfevents.1.host", data)):
+            event.WhichOneof("what")
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 from collections.abc import Callable
@@ -252,3 +253,139 @@ def fuzz_events(data: bytes, work: str) -> None:
 
     for event in events.summary_iterator(_write(work, "events.out.tfevents.1.host", data)):
         event.WhichOneof("what")
+
+
+# -- TFRecord files, tf.train.Example parsing, SavedModels ------------------------------------------------------
+
+TFRECORD_COMPRESSION = ("", "ZLIB", "GZIP")
+
+
+class _CachedGraph:
+    """A graph built once per process (the targets feed it each input), with its session."""
+
+    def __init__(self, build):
+        self._build = build
+        self._made = None
+
+    def get(self):
+        if self._made is None:
+            import torchmeta as tm
+
+            graph = tm.Graph()
+            with graph.as_default():
+                parts = self._build(tm)
+            self._made = (tm.Session(graph=graph), parts)
+        return self._made
+
+
+def _build_tfrecord_graph(tm):
+    filename = tm.placeholder(tm.string, [], name="filename")
+    compression = tm.placeholder(tm.string, [], name="compression")
+    iterator = tm.data.make_initializable_iterator(tm.data.TFRecordDataset(filename, compression).batch(2))
+    return filename, compression, iterator.initializer, iterator.get_next()
+
+
+_TFRECORD_GRAPH = _CachedGraph(_build_tfrecord_graph)
+
+
+@target("tfrecord")
+def fuzz_tfrecord(data: bytes, work: str) -> None:
+    """The first byte picks the compression; the rest is the file. Read by the iterator and by TFRecordDataset:
+    both give the same records, or both fail."""
+    from torchmeta import errors
+    from torchmeta.io import tfrecord
+
+    compression = TFRECORD_COMPRESSION[data[0] % 3] if data else ""
+    path = _write(work, "data.tfrecord", data[1:])
+    direct = []
+    try:
+        for record in tfrecord.tf_record_iterator(path, tfrecord.TFRecordOptions(compression)):
+            direct.append(record)
+    except errors.DataLossError:
+        direct.append(None)  # records up to the bad one, then the error
+    sess, (filename, compression_t, init, next_batch) = _TFRECORD_GRAPH.get()
+    sess.run(init, {filename: path, compression_t: compression})
+    through_dataset = []
+    while True:
+        try:
+            through_dataset.extend(sess.run(next_batch).tolist())
+        except errors.OutOfRangeError:
+            break
+        except errors.DataLossError:
+            through_dataset.append(None)
+            break
+    if direct != through_dataset and not (direct[-1:] == [None] and through_dataset[-1:] == [None]):
+        raise Finding("tf_record_iterator and TFRecordDataset read different records")
+
+
+def _build_example_graph(tm):
+    serialized = tm.placeholder(tm.string, [], name="serialized")
+    features = {
+        "f": tm.io.FixedLenFeature([3], tm.float32, default_value=[0.0, 0.5, 1.0]),
+        "i": tm.io.VarLenFeature(tm.int64),
+        "b": tm.io.FixedLenFeature([], tm.string, default_value=b""),
+        "k": tm.io.FixedLenFeature([2], tm.int64, default_value=[0, 0]),
+        "s": tm.io.VarLenFeature(tm.string),
+    }
+    sequence_features = {
+        "seq": tm.io.FixedLenSequenceFeature([2], tm.float32, allow_missing=True),
+        "v": tm.io.VarLenFeature(tm.int64),
+    }
+    single = tm.parse_single_example(serialized, features)
+    batch = tm.parse_example(tm.stack([serialized, serialized]), features)
+    context, sequence = tm.io.parse_single_sequence_example(
+        serialized, context_features={"b": features["b"], "i": features["i"]}, sequence_features=sequence_features
+    )
+    return serialized, [single, batch, context, sequence]
+
+
+_EXAMPLE_GRAPH = _CachedGraph(_build_example_graph)
+
+
+@target("example")
+def fuzz_example(data: bytes, work: str) -> None:
+    """One serialized proto parsed as an Example (alone and in a batch of two) and as a SequenceExample."""
+    from torchmeta import errors
+
+    sess, (serialized, parsers) = _EXAMPLE_GRAPH.get()
+    for fetch in parsers:
+        with contextlib.suppress(errors.InvalidArgumentError):
+            sess.run(fetch, {serialized: data})
+
+
+def _tensor_or_none(graph, name):
+    """The tensor a signature names, or None where it names none (TF's KeyError/ValueError, as a user sees)."""
+    try:
+        return graph.get_tensor_by_name(name)
+    except (KeyError, ValueError):
+        return None
+
+
+SAVED_MODEL_VARIABLES = os.path.join(SEEDS, "saved_model_variables")
+
+
+@target("saved_model")
+def fuzz_saved_model(data: bytes, work: str) -> None:
+    """``saved_model.pb`` (the seed model's variables beside it): loaded, every signature run with zero feeds."""
+    import shutil
+
+    import torchmeta as tm
+
+    export_dir = os.path.join(work, "export")
+    _write(export_dir, "saved_model.pb", data)
+    shutil.copytree(SAVED_MODEL_VARIABLES, os.path.join(export_dir, "variables"))
+    with tm.Session(graph=tm.Graph()) as sess:
+        meta = tm.saved_model.loader.load(sess, ["serve"], export_dir)
+        for signature in meta.signature_def.values():
+            fetches = [
+                t for t in (_tensor_or_none(sess.graph, i.name) for i in signature.outputs.values()) if t is not None
+            ]
+            feeds = {}
+            for info in signature.inputs.values():
+                tensor = _tensor_or_none(sess.graph, info.name)
+                if tensor is not None and tensor.op.type == "Placeholder":
+                    value = _feed_for(tm, tensor.op)
+                    if value is not None:
+                        feeds[tensor] = value
+            if fetches:
+                sess.run(fetches, feeds)

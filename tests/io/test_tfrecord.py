@@ -143,6 +143,24 @@ def test_truncated_record_and_partial_header(tf, tmp_path):
     assert list(tf_record_iterator(partial)) == [b"hello"] == list(tf.compat.v1.io.tf_record_iterator(partial))
 
 
+@pytest.mark.parametrize("length", [1 << 40, (1 << 64) - 1], ids=["1TiB", "2**64-1"])
+def test_a_huge_length_with_a_valid_checksum_is_a_truncated_record(tmp_path, length):
+    """The length field's own CRC is right, the file is short: "truncated record", the message TF gives for a
+    short record (test_truncated_record_and_partial_header), without trying to allocate the length (a fuzz
+    finding: MemoryError / OverflowError). TF 2.21's own reader crashes the process on this file (SIGSEGV),
+    so it cannot be run here for comparison."""
+    import struct
+
+    header = struct.pack("<Q", length)
+    data = _two_records(tmp_path)[:21] + header + tfrecord._masked_crc(header) + b"tail"
+    path = _corrupt(tmp_path, data, "huge")
+    reader = tf_record_iterator(path)
+    assert next(reader) == b"hello"
+    with pytest.raises(errors.DataLossError) as ours:
+        next(reader)
+    assert str(ours.value) == f"truncated record at 21 in file {path}"
+
+
 def test_corrupt_compressed_stream(tmp_path):
     path = tmp_path / "z"
     with TFRecordWriter(str(path), "ZLIB") as w:

@@ -7,6 +7,7 @@ from tests.ops import (
     samples_array_reorder,
     samples_bucketize,
     samples_conv3d,
+    samples_einsum,
     samples_image,
     samples_image_box,
     samples_image_color,
@@ -21,6 +22,7 @@ from tests.ops import (
     samples_nn,
     samples_parsing,
     samples_random,
+    samples_scatter_nd,
     samples_sparse,
     samples_state,
     samples_summary,
@@ -39,6 +41,7 @@ SAMPLES = (
     + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
+    + samples_einsum.SAMPLES
     + samples_linalg.SAMPLES
     + samples_linalg_factor.SAMPLES
     + samples_image.SAMPLES
@@ -49,5 +52,6 @@ SAMPLES = (
     + samples_sparse.SAMPLES
     + samples_state.SAMPLES
     + samples_summary.SAMPLES
+    + samples_scatter_nd.SAMPLES
     + samples_training.SAMPLES
 )

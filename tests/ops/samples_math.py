@@ -462,7 +462,7 @@ def _arg_samples():
 
 def _reduction_samples():
     out = []
-    for op in ("Sum", "Mean", "Max", "Min", "Prod"):
+    for op in ("Sum", "Mean", "Max", "Min", "Prod", "EuclideanNorm"):
         x = randn(2, 3, 4)
         out += [
             Sample(op, {"input": x, "axis": i32(1)}),
@@ -494,6 +494,10 @@ def _reduction_samples():
         Sample("Mean", {"input": a([1 + 2j, 3 - 1j], np.complex64), "axis": i32(0)}, id="complex64"),
         Sample("Sum", {"input": a([1 + 2j, 3 - 1j], np.complex64), "axis": i32(0)}, id="complex64"),
         Sample("Prod", {"input": a([[2**20, 2**12]], i32), "axis": i32(1)}, id="int32-wraps"),
+        Sample("EuclideanNorm", {"input": a([3 + 4j, 1j], np.complex64), "axis": i32(0)}, id="complex64"),
+        Sample("EuclideanNorm", {"input": a([[3, 4], [5, 12], [2, 2]], i32), "axis": i32(1)}, id="int32-truncates"),
+        Sample("EuclideanNorm", {"input": a([1e30, 1e30]), "axis": i32(0)}, grad=False, id="overflow"),
+        Sample("EuclideanNorm", {"input": a([1e-30, 1e-30]), "axis": i32(0)}, grad=False, id="underflow"),
     ]
     for op in ("All", "Any"):
         b = a([[True, False, True], [True, True, True]], bool)
@@ -525,6 +529,76 @@ def _scan_samples():
             Sample(op, {"x": a([1.0, NAN, 2.0, INF]), "axis": i32(0)}, id="nonfinite"),
             Sample(op, {"x": x, "axis": i32(1)}, fed={"x": [None, 3, None]}, id="unknown-dims"),
         ]
+    return out
+
+
+def _logsumexp_scan_samples():
+    op = "CumulativeLogsumexp"
+    x = randn(2, 3, 4)
+    return [
+        Sample(op, {"x": x, "axis": i32(1)}),
+        Sample(op, {"x": x, "axis": i32(2)}, {"exclusive": True}, id="exclusive"),
+        Sample(op, {"x": x, "axis": i32(0)}, {"reverse": True}, id="reverse"),
+        Sample(op, {"x": x, "axis": i32(-1)}, {"exclusive": True, "reverse": True}, id="exclusive-reverse"),
+        Sample(op, {"x": x, "axis": i64(1)}, id="tidx-int64"),
+        Sample(op, {"x": randn(3, 4).astype(f64), "axis": i32(0)}, id="f64"),
+        Sample(op, {"x": randn(5).astype(f16), "axis": i32(0)}, id="f16", **HALF),
+        Sample(op, {"x": a([1000.0, 1000.0, -1000.0, 80.0]), "axis": i32(0)}, id="large"),
+        Sample(op, {"x": randn(0, 3), "axis": i32(0)}, {"exclusive": True}, id="empty"),
+        Sample(op, {"x": a([1.0, -INF, INF, 2.0]), "axis": i32(0)}, grad=False, id="inf"),
+        Sample(op, {"x": a([NAN, 1.0, NAN, 2.0, -INF, -INF]), "axis": i32(0)}, grad=False, id="nan"),
+        Sample(op, {"x": a([-INF, -INF, 1.0]), "axis": i32(0)}, grad=False, id="all-minus-inf"),
+        Sample(op, {"x": x, "axis": i32(1)}, fed={"x": [None, 3, None]}, id="unknown-dims"),
+    ]
+
+
+def _more_segment_samples():
+    out = []
+    for op in ("SegmentMean", "SegmentMax", "SegmentMin", "SegmentProd"):
+        out += [
+            Sample(op, {"data": a([1, 2, 3, 4, 5]), "segment_ids": a([0, 0, 2, 2, 5], i32)}),
+            Sample(op, {"data": randn(4, 3), "segment_ids": a([0, 1, 1, 3], i64)}, id="2d-int64-ids"),
+            Sample(op, {"data": a([[1, 2], [-3, 4], [5, 6]], i32), "segment_ids": a([1, 1, 1], i32)}, id="int32"),
+            Sample(op, {"data": a([7, 253, 4, 5], u8), "segment_ids": a([0, 0, 0, 3], i32)}, id="uint8"),
+            Sample(op, {"data": randn(0, 3), "segment_ids": a([], i32)}, id="empty"),
+            Sample(
+                op,
+                {
+                    "data": a([1, NAN, 3, -INF, 5, NAN, 1, 2, NAN, 3, NAN, NAN]),
+                    "segment_ids": a([0, 0, 2, 2, 4, 5, 5, 5, 6, 6, 7, 7], i32),
+                },
+                grad=False,
+                id="nonfinite",
+            ),
+            Sample(
+                op,
+                {"data": a([[1, NAN], [NAN, 2], [3, 0]]), "segment_ids": a([0, 0, 0], i32)},
+                grad=False,
+                id="nan-columns",
+            ),
+            Sample(
+                op,
+                {"data": randn(4, 3).astype(f64), "segment_ids": a([0, 0, 1, 2], i32)},
+                fed={"data": [None, 3]},
+                id="unknown-dims",
+            ),
+            Sample(
+                op, {"data": randn(4, 3), "segment_ids": a([0, 0, 1, 2], i32)}, fed={"data": None}, id="unknown-rank"
+            ),
+        ]
+    out += [
+        Sample("SegmentMean", {"data": a([1 + 2j, 3j], np.complex64), "segment_ids": a([1, 1], i32)}, id="complex64"),
+        Sample(
+            "SegmentProd", {"data": a([1 + 2j, 3j, 2], np.complex64), "segment_ids": a([0, 0, 2], i32)}, id="complex64"
+        ),
+        Sample(
+            "SegmentProd",
+            {"data": a([[0, 2], [3, 0], [0, 1], [2, 5]]), "segment_ids": a([0, 0, 0, 1], i32)},
+            id="zeros",
+        ),
+        Sample("SegmentMax", {"data": a([[1, 2], [2, 2], [0, 5]]), "segment_ids": a([0, 0, 1], i32)}, id="ties"),
+        Sample("SegmentMin", {"data": a([1.0, 1.0, 3.0]), "segment_ids": a([0, 0, 0], i32)}, id="ties"),
+    ]
     return out
 
 
@@ -819,6 +893,8 @@ SAMPLES: list[Sample] = (
     + _reduction_samples()
     + _scan_samples()
     + _segment_samples()
+    + _logsumexp_scan_samples()
+    + _more_segment_samples()
     + _complex_and_bitwise_samples()
     + _gradient_op_samples()
     + _gradient_coverage_samples()

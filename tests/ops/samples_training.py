@@ -53,6 +53,8 @@ _DENSE = [
     ("f16", (2, 3), np.float16, 2e-3),
     ("scalar", (), np.float32, 1e-5),
     ("empty", (0, 3), np.float32, 1e-5),
+    # Wide enough for the vectorized loops (and their tails) of torch's fused optimizer kernels.
+    ("f32-wide", (37, 65), np.float32, 1e-5),
 ]
 
 for tag, shape, dt, rtol in _DENSE:

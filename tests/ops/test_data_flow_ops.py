@@ -262,3 +262,99 @@ def test_failed_queue_runner_reaches_the_consumer():
             for t in threads:
                 t.join(10)
             assert len(qr.exceptions_raised) == 1
+
+
+def _queue(framework, kind):
+    if kind == "fifo":
+        return framework.FIFOQueue(3, [framework.int32], shapes=[[]])
+    if kind == "padding":
+        return framework.PaddingFIFOQueue(3, [framework.int32], shapes=[[]])
+    return framework.RandomShuffleQueue(4, 2, [framework.int32], shapes=[[]], seed=7)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "padding", "shuffle"])
+def test_batch_larger_than_capacity_fills_as_elements_arrive(tf1, kind):
+    """dequeue_many(5) from a queue holding at most 3 (or 4 with 2 kept back) completes as TF's does: the batch
+    fills element by element while a producer thread keeps enqueuing."""
+    import tensorflow as tf
+
+    def run(framework, error):
+        with framework.Graph().as_default():
+            q = _queue(framework, kind)
+            v = framework.placeholder(framework.int32, [])
+            enq, close = q.enqueue([v]), q.close()
+            many, up_to = q.dequeue_many(5), q.dequeue_up_to(5)
+            with framework.Session() as sess:
+
+                def produce():
+                    for k in range(12):
+                        sess.run(enq, {v: k})
+                    sess.run(close)
+
+                producer = threading.Thread(target=produce)
+                producer.start()
+                batches = [sess.run(many) for _ in range(2)]
+                producer.join(10)
+                try:
+                    sess.run(many)
+                    failure = None
+                except error as e:
+                    failure = (type(e).__name__, _message(e))
+                return batches, failure, sess.run(up_to)
+
+    (ours, our_failure, our_rest), (theirs, their_failure, their_rest) = (
+        run(tm, errors.OpError),
+        run(tf1, tf.errors.OpError),
+    )
+    assert our_failure == their_failure
+    assert our_failure[0] == "OutOfRangeError" and "requested 5, current size 2" in our_failure[1]
+    if kind == "shuffle":  # which elements a draw sees depends on the threads' timing, in TF as here
+        assert sorted(np.concatenate([*ours, our_rest]).tolist()) == list(range(12))
+    else:
+        for o, t in zip([*ours, our_rest], [*theirs, their_rest]):
+            np.testing.assert_array_equal(o, t)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "shuffle"])
+def test_closing_restores_a_partial_batch(tf1, kind):
+    """A dequeue_many that took 3 of its 5 elements when the queue closes puts them back (FIFO: at the front, in
+    order) and fails with TF's message, which counts the elements it still wanted."""
+    import time
+
+    import tensorflow as tf
+
+    def run(framework, error):
+        with framework.Graph().as_default():
+            q = _queue(framework, kind)
+            enq = q.enqueue_many([np.arange(3, dtype=np.int32)])
+            many, up_to, size = q.dequeue_many(5), q.dequeue_up_to(5), q.size()
+            with framework.Session() as sess:
+                failure = []
+
+                def consume():
+                    try:
+                        sess.run(many)
+                    except error as e:
+                        failure.append((type(e).__name__, _message(e)))
+
+                consumer = threading.Thread(target=consume)
+                consumer.start()
+                sess.run(enq)
+                # Wait until the blocked consumer took what it may (TF's enqueue hands elements over at once).
+                kept = 0 if kind == "fifo" else 2
+                deadline = time.monotonic() + 10
+                while sess.run(size) > kept and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                sess.run(q.close())
+                consumer.join(10)
+                return failure, sess.run(up_to)
+
+    ours, theirs = run(tm, errors.OpError), run(tf1, tf.errors.OpError)
+    assert ours[0] == theirs[0]
+    wanted = 2 if kind == "fifo" else 4
+    assert ours[0][0][0] == "OutOfRangeError" and f"(requested {wanted}, current size" in ours[0][0][1]
+    if kind == "fifo":
+        np.testing.assert_array_equal(ours[1], theirs[1])
+        np.testing.assert_array_equal(ours[1], [0, 1, 2])
+    else:
+        assert sorted(ours[1].tolist()) == sorted(theirs[1].tolist()) == [0, 1, 2]

@@ -84,6 +84,10 @@ _KNOWN_DIFFERENCES.update(
             for name in ("BesselI1e-special", "BesselI1e-special-f64")
         },
         "Sign-complex64": "TF's Sign gradient is zero; torch's complex sgn has a non-zero derivative",
+        "SegmentProd-complex64": (
+            "TF's SegmentProd gradient multiplies by prod / x without the conjugate its other complex gradients "
+            "take; torch's autograd conjugates"
+        ),
         **{
             f"{op}-complex64": f"{op}'s complex gradient at a zero element: TF's second derivative is finite there, torch's 0"
             for op in ("SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "InvGrad")

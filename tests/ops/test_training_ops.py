@@ -239,3 +239,46 @@ def test_uninitialized_variable_fails_like_tf(tf1):
     assert type(ours).__name__ == type(theirs).__name__ == "FailedPreconditionError"
     assert "Attempting to use uninitialized value w" in _message(theirs)
     assert "Attempting to use uninitialized value w" in _message(ours)
+
+
+def _aten_calls(sample_op, resource, **inputs):
+    """The aten ops one run of the training op ``sample_op`` calls (torch.profiler), on variables."""
+    from torch.profiler import profile
+
+    g = tm.Graph()
+    with g.as_default():
+        op_def = registry.get(sample_op).op_def
+        kwargs = {}
+        for arg in op_def.input_arg:
+            value = inputs[arg.name]
+            if arg.is_ref or arg.type == DType.resource.value:
+                v = tm.Variable(value, name=arg.name, use_resource=resource)
+                kwargs[arg.name] = v.handle if resource else v
+            else:
+                kwargs[arg.name] = tm.constant(value)
+        update = getattr(tm.raw_ops, ("Resource" if resource else "") + sample_op)(**kwargs)
+        with tm.Session(graph=g) as sess:
+            sess.run(tm.global_variables_initializer())
+            sess.run(update)
+            with profile() as prof:
+                sess.run(update)
+    return {e.name for e in prof.events()}
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+def test_dense_adam_and_momentum_run_torchs_fused_kernels(resource):
+    """Adam and Momentum on dense float32 variables are one pass of torch's fused optimizer kernels (the
+    sample tests above check their numbers against TF's); Nesterov momentum keeps TF's expression."""
+    rng = np.random.default_rng(0)
+
+    def t(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def s(v):
+        return np.float32(v)
+
+    adam = dict(var=t(40, 30), m=t(40, 30), v=np.abs(t(40, 30)), beta1_power=s(0.9), beta2_power=s(0.999))
+    adam.update(lr=s(0.01), beta1=s(0.9), beta2=s(0.999), epsilon=s(1e-8), grad=t(40, 30))
+    assert "aten::_fused_adam_" in _aten_calls("ApplyAdam", resource, **adam)
+    momentum = dict(var=t(40, 30), accum=t(40, 30), lr=s(0.1), grad=t(40, 30), momentum=s(0.9))
+    assert "aten::_fused_sgd_" in _aten_calls("ApplyMomentum", resource, **momentum)

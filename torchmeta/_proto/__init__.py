@@ -1,11 +1,12 @@
 """TensorFlow-compatible protobuf messages, generated from protos/ into a private descriptor pool."""
 
-from google.protobuf import any_pb2, descriptor_pool, message, reflection
+from google.protobuf import any_pb2, descriptor_pool, message, reflection, wrappers_pb2
 from google.protobuf.internal import enum_type_wrapper
 
 # TensorFlow registers the same full names (tensorflow.GraphDef, ...) in the default pool; ours live here.
 POOL = descriptor_pool.DescriptorPool()
 POOL.AddSerializedFile(any_pb2.DESCRIPTOR.serialized_pb)
+POOL.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
 
 
 def build_messages(file_descriptor, module_name, module):

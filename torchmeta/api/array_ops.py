@@ -49,6 +49,15 @@ __all__ = [
     "stop_gradient",
     "gather",
     "gather_nd",
+    "scatter_nd",
+    "tensor_scatter_nd_update",
+    "tensor_scatter_nd_add",
+    "tensor_scatter_nd_sub",
+    "tensor_scatter_nd_min",
+    "tensor_scatter_nd_max",
+    "tensor_scatter_update",
+    "tensor_scatter_add",
+    "tensor_scatter_sub",
     "where",
     "where_v2",
     "sparse_to_dense",
@@ -253,6 +262,8 @@ def _filled(fill_value, default_name, shape, dtype, name):
         value = fill_value(dtype)
         if not _is_tensor(shape):
             try:
+                if isinstance(shape, (int, np.integer)):
+                    raise TypeError("TF's constant() takes no int shape")  # TF goes on to TensorShape(n) == [n]
                 if np.prod(as_shape(shape).as_list() if isinstance(shape, TensorShape) else shape) < _SMALL_CONSTANT:
                     return constant(value, shape=shape, dtype=dtype, name=name)
             except (TypeError, ValueError, NotImplementedError, AttributeError):
@@ -806,7 +817,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
     return raw_op("GatherV2", params=params, indices=indices, axis=axis, name=name)
 
 
-def gather_nd(params, indices, name=None, batch_dims=0):
+def gather_nd(params, indices, name=None, batch_dims=0, bad_indices_policy=""):
     """``tf.gather_nd``: slices of ``params`` addressed by the last axis of ``indices``.
 
     Raises:
@@ -817,10 +828,78 @@ def gather_nd(params, indices, name=None, batch_dims=0):
         batch_dims = int(value)
     if batch_dims != 0:
         raise NotImplementedError("tf.gather_nd with batch_dims > 0 is not supported yet; use batch_dims=0")
+    if bad_indices_policy not in ("", "DEFAULT"):
+        return raw_op("GatherNd", params=params, indices=indices, bad_indices_policy=bad_indices_policy, name=name)
     method = getattr(params, "gather_nd", None)
     if method is not None:
         return method(indices, name=name)
-    return raw_op("GatherNd", params=params, indices=indices, name=name)
+    return raw_op("GatherNd", params=params, indices=indices, bad_indices_policy=bad_indices_policy, name=name)
+
+
+def scatter_nd(indices, updates, shape, name=None, bad_indices_policy=""):
+    """``tf.scatter_nd``: ``updates`` summed into zeros of ``shape`` at ``indices``."""
+    return raw_op(
+        "ScatterNd", indices=indices, updates=updates, shape=shape, bad_indices_policy=bad_indices_policy, name=name
+    )
+
+
+def tensor_scatter_nd_update(tensor, indices, updates, name=None):
+    """``tf.tensor_scatter_nd_update``: a copy of ``tensor`` with the slices at ``indices`` replaced."""
+    return raw_op("TensorScatterUpdate", tensor=tensor, indices=indices, updates=updates, name=name)
+
+
+def tensor_scatter_nd_add(tensor, indices, updates, bad_indices_policy="", name=None):
+    """``tf.tensor_scatter_nd_add``: a copy of ``tensor`` with ``updates`` added at ``indices``."""
+    return raw_op(
+        "TensorScatterAdd",
+        tensor=tensor,
+        indices=indices,
+        updates=updates,
+        bad_indices_policy=bad_indices_policy,
+        name=name,
+    )
+
+
+def tensor_scatter_nd_sub(tensor, indices, updates, bad_indices_policy="", name=None):
+    """``tf.tensor_scatter_nd_sub``."""
+    return raw_op(
+        "TensorScatterSub",
+        tensor=tensor,
+        indices=indices,
+        updates=updates,
+        bad_indices_policy=bad_indices_policy,
+        name=name,
+    )
+
+
+def tensor_scatter_nd_min(tensor, indices, updates, bad_indices_policy="", name=None):
+    """``tf.tensor_scatter_nd_min``."""
+    return raw_op(
+        "TensorScatterMin",
+        tensor=tensor,
+        indices=indices,
+        updates=updates,
+        bad_indices_policy=bad_indices_policy,
+        name=name,
+    )
+
+
+def tensor_scatter_nd_max(tensor, indices, updates, bad_indices_policy="", name=None):
+    """``tf.tensor_scatter_nd_max``."""
+    return raw_op(
+        "TensorScatterMax",
+        tensor=tensor,
+        indices=indices,
+        updates=updates,
+        bad_indices_policy=bad_indices_policy,
+        name=name,
+    )
+
+
+# TF1's older names (tf.compat.v1.tensor_scatter_update/add/sub).
+tensor_scatter_update = tensor_scatter_nd_update
+tensor_scatter_add = tensor_scatter_nd_add
+tensor_scatter_sub = tensor_scatter_nd_sub
 
 
 def where(condition, x=None, y=None, name=None):

@@ -1081,7 +1081,6 @@ def _dataset_factory(dataset) -> str:
     del fdef.attr["_construction_context"]
     fdef.attr["_disable_call_shape_inference"].b = True
     fdef.signature.description = "Factory function for a dataset."
-    fdef.signature.is_stateful = any(op.op_def.is_stateful for op in fg.get_operations())
     # TF appends a hash of the FunctionDef (a base64 fingerprint; this one is computed differently).
     digest = hashlib.sha1(fdef.SerializeToString(deterministic=True)).digest()[:8]
     suffix = base64.urlsafe_b64encode(digest).decode().rstrip("=").replace("-", "a").replace("_", "A")

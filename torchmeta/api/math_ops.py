@@ -131,6 +131,12 @@ __all__ = [
     "cumprod",
     "clip_by_value",
     "segment_sum",
+    "segment_mean",
+    "segment_max",
+    "segment_min",
+    "segment_prod",
+    "cumulative_logsumexp",
+    "reduce_euclidean_norm",
     "unsorted_segment_sum",
     "unsorted_segment_max",
     "unsorted_segment_min",
@@ -1085,6 +1091,11 @@ def reduce_prod(input_tensor, axis=None, keepdims=None, name=None, reduction_ind
     return _reduce("Prod", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 
 
+def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
+    """``tf.math.reduce_euclidean_norm``: sqrt of the sum of squares over ``axis`` (an EuclideanNorm op)."""
+    return _reduce("EuclideanNorm", input_tensor, axis, bool(keepdims), name, None, None)
+
+
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     """``tf.math.reduce_variance``: the mean squared deviation from the mean over ``axis`` (real types)."""
     with name_scope(name, "reduce_variance", [input_tensor]):
@@ -1192,6 +1203,33 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 def segment_sum(data, segment_ids, name=None):
     """``tf.segment_sum``: sums of rows sharing a (sorted) segment id."""
     return raw_op("SegmentSum", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_mean(data, segment_ids, name=None):
+    """``tf.math.segment_mean``: means of rows sharing a (sorted) segment id (empty segments: 0)."""
+    return raw_op("SegmentMean", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_max(data, segment_ids, name=None):
+    """``tf.math.segment_max``: maxima of rows sharing a (sorted) segment id (empty segments: 0)."""
+    return raw_op("SegmentMax", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_min(data, segment_ids, name=None):
+    """``tf.math.segment_min``: minima of rows sharing a (sorted) segment id (empty segments: 0)."""
+    return raw_op("SegmentMin", data=data, segment_ids=segment_ids, name=name)
+
+
+def segment_prod(data, segment_ids, name=None):
+    """``tf.math.segment_prod``: products of rows sharing a (sorted) segment id (empty segments: 1)."""
+    return raw_op("SegmentProd", data=data, segment_ids=segment_ids, name=name)
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    """``tf.math.cumulative_logsumexp``: running log(sum(exp(x))) along ``axis``."""
+    with name_scope(name, "CumulativeLogsumexp", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return raw_op("CumulativeLogsumexp", x=x, axis=axis, exclusive=exclusive, reverse=reverse, name=name)
 
 
 def unsorted_segment_sum(data, segment_ids, num_segments, name=None):

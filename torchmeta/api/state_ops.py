@@ -35,6 +35,9 @@ __all__ = [
     "assign_add",
     "assign_sub",
     "scatter_add",
+    "scatter_nd_update",
+    "scatter_nd_add",
+    "scatter_nd_sub",
     "all_variables",
     "assert_variables_initialized",
     "global_variables",
@@ -50,6 +53,8 @@ __all__ = [
     "trainable_variables",
     "variables_initializer",
     "variable_creator_scope",
+    "scatter_update",
+    "scatter_sub",
 ]
 
 
@@ -82,13 +87,62 @@ def assign_sub(ref, value, use_locking=None, name=None):
     return _assign("AssignSub", ref, value, use_locking, name)
 
 
-def scatter_add(ref, indices, updates, use_locking=False, name=None):
-    """``tf.scatter_add``: ``ref[indices] += updates`` (ScatterAdd on a ref variable; a ResourceScatterAdd
-    followed by a read of the variable for a resource variable)."""
+def _scatter(op_type, ref, indices, updates, use_locking, name):
+    """TF's state_ops.scatter_*: the ref op (``Scatter*``) on a ref variable or ref tensor; on a resource
+    variable ``ResourceScatter*`` on its handle, then the variable's value read after it (the graph element
+    of TF's ``_lazy_read``: a ReadVariableOp with a control dependency on the scatter)."""
     if isinstance(ref, Variable) and ref._is_resource:
         updates = graph_lib.convert_to_tensor(updates, dtype=ref.dtype.base_dtype)
-        update = raw_op("ResourceScatterAdd", resource=ref.handle, indices=indices, updates=updates, name=name)
+        update = raw_op("Resource" + op_type, resource=ref.handle, indices=indices, updates=updates, name=name)
         with graph_lib.control_dependencies([update]):
-            return ref.read_value()
+            return ref._read_variable_op()
     ref_t = ref._ref() if isinstance(ref, Variable) else ref
-    return raw_op("ScatterAdd", ref=ref_t, indices=indices, updates=updates, use_locking=use_locking, name=name)
+    return raw_op(op_type, ref=ref_t, indices=indices, updates=updates, use_locking=use_locking, name=name)
+
+
+def scatter_update(ref, indices, updates, use_locking=True, name=None):
+    """``tf.scatter_update``: ``ref[indices] = updates`` (rows of the first dimension)."""
+    return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
+
+
+def scatter_add(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_add``: ``ref[indices] += updates`` (repeated indices add up)."""
+    return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_sub(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_sub``: ``ref[indices] -= updates`` (repeated indices add up)."""
+    return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def _scatter_nd(op_type, ref, indices, updates, use_locking, name):
+    """TF's state_ops.scatter_nd_*: the ref op on a ref variable; on a resource variable the Resource op
+    followed by a ReadVariableOp that depends on it (``_lazy_read``).
+
+    TF passes ``name`` positionally into the ref op's ``bad_indices_policy`` attr (the generated function's
+    fifth parameter), so a named call builds a default-named node whose kernel rejects the policy; the
+    same graph is built here."""
+    if isinstance(ref, Variable) and ref._is_resource:
+        updates = graph_lib.convert_to_tensor(updates, dtype=ref.dtype.base_dtype)
+        update = raw_op("Resource" + op_type, ref=ref.handle, indices=indices, updates=updates, name=name)
+        with graph_lib.control_dependencies([update]):
+            return ref._read_variable_op()
+    ref_t = ref._ref() if isinstance(ref, Variable) else ref
+    return raw_op(
+        op_type, ref=ref_t, indices=indices, updates=updates, use_locking=use_locking, bad_indices_policy=name or ""
+    )
+
+
+def scatter_nd_update(ref, indices, updates, use_locking=True, name=None):
+    """``tf.scatter_nd_update``: replaces the slices of ``ref`` at ``indices`` (N-d indices)."""
+    return _scatter_nd("ScatterNdUpdate", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_add(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_nd_add``: adds ``updates`` to the slices of ``ref`` at ``indices``."""
+    return _scatter_nd("ScatterNdAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_nd_sub``: subtracts ``updates`` from the slices of ``ref`` at ``indices``."""
+    return _scatter_nd("ScatterNdSub", ref, indices, updates, use_locking, name)

@@ -227,7 +227,6 @@ class StructuredFunctionWrapper:
         for op in fg.control_outputs:
             fdef.control_ret[op.name] = op.name
         fdef.attr["_tf_data_function"].b = True
-        fdef.signature.is_stateful = any(op.op_def is not None and op.op_def.is_stateful for op in fg.get_operations())
         self.function_def = fdef
         self._outer = outer
         if add_to_graph:

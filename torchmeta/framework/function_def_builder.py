@@ -250,6 +250,8 @@ def graph_to_function_def(graph, name, inputs, outputs, control_outputs=(), outp
         fdef.ret[out_name] = renaming[(id(t.op), t.value_index)]
     for out_name, op in zip(fdef.signature.control_output, control_outputs):
         fdef.control_ret[out_name] = names.mapping[op.name]
+    # TF_GraphToFunction: a function holding a stateful op is stateful (the runtime must not prune or fold it).
+    fdef.signature.is_stateful = any(op.op_def is not None and op.op_def.is_stateful for op in body)
     fdef.attr["_construction_context"].s = b"kEagerRuntime"
     return fdef
 

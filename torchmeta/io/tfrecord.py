@@ -414,7 +414,7 @@ class RecordReader:
             raise self._data_loss("corrupted", self.offset)
         (length,) = _Q.unpack_from(header)
         data_offset = self.offset + HEADER_SIZE
-        body = self._stream.read(length + FOOTER_SIZE)
+        body = self._read_up_to(length + FOOTER_SIZE)
         if len(body) < length + FOOTER_SIZE:
             raise self._data_loss("truncated", self.offset)
         data = body[:length]
@@ -422,6 +422,20 @@ class RecordReader:
             raise self._data_loss("corrupted", data_offset)
         self.offset = data_offset + length + FOOTER_SIZE
         return data
+
+    def _read_up_to(self, n: int) -> bytes:
+        """``n`` bytes, or fewer at the end of the file: read in pieces, so that a corrupt length (up to 2**64)
+        costs no more memory than the file holds."""
+        if n <= _READ_BUFFER:
+            return self._stream.read(n)
+        parts = []
+        while n > 0:
+            part = self._stream.read(min(n, _READ_BUFFER))
+            if not part:
+                break
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
 
     def __iter__(self):
         while True:

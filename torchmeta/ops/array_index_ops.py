@@ -303,7 +303,7 @@ def _gather_nd_shape(op):
     return [TensorShape(list(indices.as_tuple()[:-1]) + list(params.as_tuple()[k:]))]
 
 
-def _linear_index(indices, dims, node_name, what):
+def linear_index(indices, dims, node_name, what):
     """Flattens the last axis of ``indices`` into row-major offsets into ``dims``; checks the bounds."""
     k = len(dims)
     rows = int(np.prod(tuple(indices.shape[:-1]), dtype=np.int64))
@@ -334,7 +334,7 @@ def gather_nd(params, indices, bad_indices_policy, node_name):
     if k > len(p_shape):
         raise invalid(f"index innermost dimension length must be <= params rank; saw: {k} vs. {len(p_shape)}")
     out_shape = tuple(indices.shape[:-1]) + p_shape[k:]
-    lin, bad = _linear_index(indices, p_shape[:k], node_name, "param")
+    lin, bad = linear_index(indices, p_shape[:k], node_name, "param")
     ignore = bad_indices_policy == "IGNORE"
     if bad is not None and bool(bad.any()):
         if not ignore:
@@ -374,7 +374,7 @@ def _scatter_nd_shape(op):
     return [shape_from_shape_tensor(shape_t)]
 
 
-def _valid_empty_output(num_inputs: int, num_indices: int, num_updates: int) -> bool:
+def valid_empty_output(num_inputs: int, num_indices: int, num_updates: int) -> bool:
     """Either no indices and no updates, or all three non-empty."""
     if num_indices == 0 and num_updates == 0:
         return True
@@ -396,7 +396,7 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
     if updates.dim() < 1:
         raise invalid(f"Updates shape must have rank at least one. Found:{format_dims(updates.shape)}")
     # TF's ValidEmptyOutputShape, first against the shape vector's length, later the output's size.
-    if not _valid_empty_output(len(out_shape), indices.numel(), updates.numel()):
+    if not valid_empty_output(len(out_shape), indices.numel(), updates.numel()):
         raise invalid("Indices and updates specified for empty output shape")
     k = indices.shape[-1]
     if k > len(out_shape):
@@ -404,7 +404,7 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
             f"Dimensions [0,{k}) of indices[shape={format_dims(indices.shape)}] must match dimensions "
             f"[0,{k}) of updates[shape={format_dims(updates.shape)}]"
         )
-    lin, bad = _linear_index(indices, out_shape[:k], node_name, "shape")
+    lin, bad = linear_index(indices, out_shape[:k], node_name, "shape")
     n_slices = int(np.prod(out_shape[:k], dtype=np.int64))
     slice_shape = tuple(out_shape[k:])
     expected = tuple(indices.shape[:-1]) + slice_shape
@@ -414,7 +414,7 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
             f"{format_dims(indices.shape[:-1])} must match dimensions [0,{updates.dim() - len(slice_shape)}) of "
             f"updates[shape={format_dims(updates.shape)}]"
         )
-    if not _valid_empty_output(int(np.prod(out_shape, dtype=np.int64)), indices.numel(), updates.numel()):
+    if not valid_empty_output(int(np.prod(out_shape, dtype=np.int64)), indices.numel(), updates.numel()):
         raise invalid(f"Indices and updates specified for empty output.  indices shape: {format_dims(indices.shape)}")
     upd = updates.reshape((-1, *slice_shape))
     if bad is not None and bool(bad.any()):

@@ -171,7 +171,11 @@ def _depthwise_shape(op):
     return _conv_shape(op, True)
 
 
-def _conv(x, weight, groups, strides, dilations, padding, explicit_paddings, data_format, kh, kw):
+def _conv(
+    x, weight, groups, strides, dilations, padding, explicit_paddings, data_format, kh, kw, bias=None, relu=False
+):
+    """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias`` and ``relu`` (the
+    specializer's conv + bias add + Relu fusion) those follow it, in one oneDNN call on the CPU."""
     h, w, c = _spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise _unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -183,18 +187,107 @@ def _conv(x, weight, groups, strides, dilations, padding, explicit_paddings, dat
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, dh, dw, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0:
         y = x.new_zeros((x.shape[0], weight.shape[0], out_h, out_w))
-        return _from_nchw(y, data_format)
+        if bias is not None:
+            y = y + bias.view(-1, 1, 1)
+        return _from_nchw(torch.relu(y) if relu else y, data_format)
     integer = not x.is_floating_point() and x.device.type != "cpu"
     if integer:  # torch has integer convolutions on CPU only
         x, weight = x.double(), weight.double()
-    if top == bottom and left == right:
-        y = F.conv2d(x, weight, None, (sh, sw), (top, left), (dh, dw), groups)
-    else:
+    pad = (top, left)
+    if top != bottom or left != right:
         x = F.pad(x, (left, right, top, bottom))
-        y = F.conv2d(x, weight, None, (sh, sw), 0, (dh, dw), groups)
+        pad = (0, 0)
+    if (bias is not None or relu) and _onednn_pointwise(x, weight, bias):
+        y = torch.ops.mkldnn._convolution_pointwise(
+            x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
+        )
+        return _from_nchw(y, data_format)
+    y = F.conv2d(x, weight, bias, (sh, sw), pad, (dh, dw), groups)
     if integer:
         y = y.to(torch.int32)
+    if relu:
+        y = torch.relu(y)
     return _from_nchw(y, data_format)
+
+
+def _onednn_pointwise(x, weight, bias) -> bool:
+    """Whether torch's oneDNN convolution with a fused post-op runs this one (float32 on the CPU)."""
+    return (
+        x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weight.dtype == torch.float32
+        and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous()))
+        and torch.backends.mkldnn.is_available()
+        and not (x.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad))
+    )
+
+
+def conv2d_bias_relu(input, filter, bias, strides, padding, explicit_paddings, data_format, dilations, relu):
+    """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
+    when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
+    convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
+    _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu)."""
+    c = 1 if data_format == "NCHW" else 3
+    in_depth, f_in = input.shape[c], filter.shape[2]
+    if f_in == 0 or in_depth % f_in:
+        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    if bias is not None:
+        _check_channel_bias(input, filter, bias)
+    return _conv(
+        input,
+        filter.permute(3, 2, 0, 1),
+        in_depth // f_in,
+        strides,
+        dilations,
+        padding,
+        explicit_paddings,
+        data_format,
+        filter.shape[0],
+        filter.shape[1],
+        bias=bias,
+        relu=relu,
+    )
+
+
+def conv2d_batch_norm_relu(
+    input,
+    filter,
+    scale,
+    offset,
+    mean,
+    variance,
+    epsilon,
+    strides,
+    padding,
+    explicit_paddings,
+    data_format,
+    dilations,
+    relu,
+):
+    """Conv2D, then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
+    ``relu``: the batch norm folded into the convolution (filter * scale / sqrt(variance + epsilon), bias
+    offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias and ReLU post-op, as
+    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference. Not an op (specialization's)."""
+    inv = torch.rsqrt(variance + epsilon) * scale
+    return conv2d_bias_relu(
+        input,
+        filter * inv,
+        offset - mean * inv,
+        strides,
+        padding,
+        explicit_paddings,
+        data_format,
+        dilations,
+        relu,
+    )
+
+
+def _check_channel_bias(input, filter, bias):
+    if bias.dim() != 1 or bias.shape[0] != filter.shape[3]:
+        raise invalid(
+            "Must provide as many biases as the last dimension of the input tensor: "
+            f"[{', '.join(str(d) for d in bias.shape)}] vs. [{filter.shape[3]}]"
+        )
 
 
 _CONV_ATTRS = [
@@ -369,6 +462,18 @@ def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, expli
     return (sh, sw), (dh, dw), tuple(pads)
 
 
+def _layout_like(ref, shape, data_format):
+    """An uninitialized NCHW-shaped tensor in the graph's memory layout (channels_last for NHWC).
+
+    convolution_backward reads only the shape and the memory format of the input it is given for an
+    input gradient; in channels_last it runs oneDNN's NHWC kernel on the NHWC data as it is and returns
+    an NHWC gradient, where an NCHW one (or a stride-0 expanded one) made it copy out_backprop to NCHW
+    and return an NCHW gradient, copied again by the next op.
+    """
+    fmt = torch.contiguous_format if data_format.startswith("NCHW") else torch.channels_last
+    return torch.empty(shape, dtype=ref.dtype, device=ref.device, memory_format=fmt)
+
+
 def _conv_input_grad(label, sizes, weight, out_backprop, groups, attrs):
     """The gradient of a convolution's NCHW input of ``sizes`` (data_format order), given its OIHW weight."""
     data_format = attrs["data_format"]
@@ -393,10 +498,10 @@ def _conv_input_grad(label, sizes, weight, out_backprop, groups, attrs):
         dy, weight = dy.double(), weight.double()
     symmetric = top == bottom and left == right
     if symmetric:
-        like = dy.new_empty(1).expand(n, depth, in_h, in_w)
+        like = _layout_like(dy, (n, depth, in_h, in_w), data_format)
         padding = [top, left]
     else:
-        like = dy.new_empty(1).expand(n, depth, in_h + top + bottom, in_w + left + right)
+        like = _layout_like(dy, (n, depth, in_h + top + bottom, in_w + left + right), data_format)
         padding = [0, 0]
     grad = torch.ops.aten.convolution_backward(
         dy, like, weight, None, stride, padding, dilation, False, [0, 0], groups, (True, False, False)
@@ -507,6 +612,65 @@ def conv2d_backprop_filter(
         "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
     )
     return grad.permute(2, 3, 1, 0)
+
+
+def conv2d_backprop_input_and_filter(
+    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """Conv2DBackpropInput and Conv2DBackpropFilter of one convolution in one ``convolution_backward``
+    call: (input gradient, filter gradient), each as its own op gives it.
+
+    Not an op: specialization (runtime/specialize.py) runs the two through it where TF's gradient graph
+    has them side by side (the same out_backprop, filter, input and attrs). oneDNN then reads
+    out_backprop once for both gradients.
+    """
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    c = 1 if data_format == "NCHW" else 3
+    in_depth, f_in = input.shape[c], filter.shape[2]
+    if f_in == 0 or in_depth % f_in:
+        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    x = _to_nchw(input, data_format)
+    dy = _to_nchw(out_backprop, data_format)
+    weight = filter.permute(3, 2, 0, 1)
+    stride, dilation, (top, bottom, left, right) = _backprop_pads(
+        "Conv2DCustomBackpropInput",
+        x.shape[2:],
+        weight.shape[2:],
+        dy.shape[2:],
+        strides,
+        dilations,
+        padding,
+        explicit_paddings,
+        data_format,
+    )
+    groups = in_depth // f_in
+    if x.numel() == 0 or dy.numel() == 0 or weight.numel() == 0 or not dy.is_floating_point():
+        sizes = list(input.shape)
+        return (
+            _conv_input_grad("Conv2DCustomBackpropInput", sizes, weight, out_backprop, groups, attrs),
+            _conv_filter_grad(
+                "Conv2DCustomBackpropFilter", input, tuple(weight.shape), out_backprop, groups, attrs
+            ).permute(2, 3, 1, 0),
+        )
+    symmetric = top == bottom and left == right
+    if not symmetric:
+        x = F.pad(x, (left, right, top, bottom))
+    dx, dw, _ = torch.ops.aten.convolution_backward(
+        dy,
+        x,
+        weight,
+        None,
+        stride,
+        [top, left] if symmetric else [0, 0],
+        dilation,
+        False,
+        [0, 0],
+        groups,
+        (True, True, False),
+    )
+    if not symmetric:
+        dx = dx[:, :, top : top + input.shape[2 if c == 1 else 1], left : left + input.shape[3 if c == 1 else 2]]
+    return _from_nchw(dx, data_format), dw.permute(2, 3, 1, 0)
 
 
 @register_gradient("Conv2D")
@@ -855,8 +1019,14 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         x = F.pad(x, extra, value=low)
     _, index = F.max_pool2d(x, (kh, kw), (sh, sw), (pad_h, pad_w), return_indices=True)
     rows, cols = x.shape[2], x.shape[3]
-    flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
-    out = flat.view(n, depth, rows, cols)[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
+    if g.is_floating_point():  # torch's own kernel, in the layout of the data (channels_last for NHWC)
+        full = torch.ops.aten.max_pool2d_with_indices_backward(
+            g, x, (kh, kw), (sh, sw), (pad_h, pad_w), (1, 1), False, index
+        )
+    else:
+        flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
+        full = flat.view(n, depth, rows, cols)
+    out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
     return _from_nchw(out, data_format)
 
 

@@ -174,33 +174,43 @@ class Queue:
         return taken
 
     def _wait_for(self, n: int, allow_fewer: bool) -> list:
+        """Takes ``n`` elements as they become available (TF's dequeue attempts fill their batch element by
+        element, so a batch larger than the capacity completes). A queue closed before the batch is full puts
+        the partial batch back (TF's restore) and fails, or with ``allow_fewer`` takes whatever it holds."""
         with self._cond:
-            while True:
+            taken: list = []
+            while len(taken) < n:
                 self._check_cancelled()
-                have = len(self._items)
-                if n == 0 or (have >= n and self._ready(n)):
-                    break
-                if self._closed:
+                remaining, have = n - len(taken), len(self._items)
+                if self._closed and have < remaining:
+                    self._restore(taken)
+                    taken = []
                     if self._failure is not None:
                         self._raise_failure()
-                    if allow_fewer and have > 0:
-                        n = have
-                        break
-                    if have >= n:
-                        break
+                    if allow_fewer and self._items:
+                        n = len(self._items)
+                        continue
                     raise errors.OutOfRangeError(
                         None,
                         None,
-                        f"{self.kind} '{self.name}' is closed and has insufficient elements (requested {n}, "
+                        f"{self.kind} '{self.name}' is closed and has insufficient elements (requested {remaining}, "
                         f"current size {have})",
                     )
+                available = self._available()
+                if available > 0:
+                    taken.extend(self._take(min(available, remaining)))
+                    self._cond.notify_all()
+                    continue
                 self._cond.wait()
-            items = self._take(n)
-            self._cond.notify_all()
-            return items
+            return taken
 
-    def _ready(self, n: int) -> bool:
-        return True
+    def _available(self) -> int:
+        """How many elements a dequeue may take now."""
+        return len(self._items)
+
+    def _restore(self, taken: list) -> None:
+        """A partial batch goes back to the front, in its order (TF's push_front from the last element)."""
+        self._items[:0] = taken
 
     def dequeue(self):
         (item,) = self._wait_for(1, False)
@@ -272,7 +282,7 @@ class PaddingFIFOQueue(Queue):
 
 
 class RandomShuffleQueue(Queue):
-    """Dequeues random elements once more than ``min_after_dequeue`` are queued (or it is closed), in TF's
+    """Dequeues random elements while more than ``min_after_dequeue`` are queued (or it is closed), in TF's
     order: element ``word % size`` of TF's ``SingleSampleAdapter<PhiloxRandom>(seed, seed2)`` stream, whose
     place the last element takes (random_shuffle_queue_op.cc)."""
 
@@ -285,8 +295,12 @@ class RandomShuffleQueue(Queue):
             seed, seed2 = secrets.randbits(64), secrets.randbits(64)
         self._words = single_samples(Philox.from_seeds(seed, seed2))
 
-    def _ready(self, n: int) -> bool:
-        return self._closed or len(self._items) >= n + self.min_after_dequeue
+    def _available(self) -> int:
+        return len(self._items) - (0 if self._closed else self.min_after_dequeue)
+
+    def _restore(self, taken: list) -> None:
+        """A partial batch goes back at the end, last element first (TF's push_back)."""
+        self._items.extend(reversed(taken))
 
     def _take(self, n: int) -> list:
         taken = []

@@ -151,9 +151,11 @@ def relu_grad(gradients, features):
     if features.dtype in _WIDE_UNSIGNED:
         return gradients * features.bool().to(gradients.dtype)
     if features.is_floating_point() and features.dtype == gradients.dtype:
-        # sign(relu(f)) is the mask (f > 0) as 1/0 in f's own dtype: three fast element-wise passes
-        # where a bool comparison and a promoting multiply take several times longer on CPU.
-        return gradients * torch.sign(torch.relu(features))
+        # The mask (f > 0) written as 1/0 in f's own dtype, then one multiply: two fast element-wise
+        # passes where a bool mask and a promoting multiply take several times longer on CPU.
+        mask = torch.empty_like(features)
+        torch.gt(features, 0, out=mask)
+        return gradients * mask
     return gradients * (features > 0)
 
 
@@ -957,6 +959,9 @@ def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg
     shape = [1] * rank
     shape[axis] = channels
     compute = scale.dtype
+    fast = _native_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, axis, is_training)
+    if fast is not None:
+        return fast
     xc = x.to(compute)
     if not is_training:
         inv = torch.rsqrt(variance + epsilon) * scale
@@ -982,6 +987,58 @@ def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg
         new_mean = keep * mean + exponential_avg_factor * batch_mean
         new_var = keep * variance + exponential_avg_factor * unbiased
     return y.to(x.dtype), new_mean, new_var, batch_mean, batch_var
+
+
+def _channels_second(x, axis):
+    """``x`` viewed with its channel axis second, as torch's batch norm wants it (a channels-last
+    tensor viewed so is in torch's channels_last memory format, which its kernels run as it is)."""
+    if axis == 1:
+        return x
+    return x.permute(0, axis, *range(1, axis))
+
+
+def _channels_back(y, axis):
+    if axis == 1:
+        return y
+    return y.permute(0, *range(2, y.dim()), 1)
+
+
+def _native_batch_norm_fits(x, *vectors) -> bool:
+    return (
+        x.numel() > 0
+        and x.dtype in (torch.float32, torch.float64)
+        and all(v.dtype == x.dtype and v.device == x.device and v.dim() == 1 for v in vectors)
+    )
+
+
+def _native_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, axis, is_training):
+    """FusedBatchNorm's outputs from torch's batch norm kernel (one pass for the statistics, one for y),
+    or None where it does not apply (other dtypes, one element per channel)."""
+    if not _native_batch_norm_fits(x, scale, offset, mean, variance):
+        return None
+    channels = x.shape[axis]
+    count = x.numel() // channels if channels else 0
+    xn = _channels_second(x, axis)
+    if not is_training:
+        y, _, _ = torch.ops.aten.native_batch_norm(xn, scale, offset, mean, variance, False, 0.0, epsilon)
+        y = _channels_back(y, axis)
+        if _onednn_layout(x):
+            return y, mean, variance, mean, variance
+        zeros = torch.zeros_like(mean)
+        return y, mean, variance, zeros, zeros.clone()
+    if count < 2:
+        return None
+    # With running statistics of momentum 1, torch stores the batch mean and the unbiased variance.
+    batch_mean, unbiased = torch.zeros_like(scale), torch.zeros_like(scale)
+    y, _, _ = torch.ops.aten.native_batch_norm(xn, scale, offset, batch_mean, unbiased, True, 1.0, epsilon)
+    batch_var = unbiased * ((count - 1) / count)
+    if exponential_avg_factor == 1.0:
+        new_mean, new_var = batch_mean, unbiased
+    else:
+        keep = 1.0 - exponential_avg_factor
+        new_mean = keep * mean + exponential_avg_factor * batch_mean
+        new_var = keep * variance + exponential_avg_factor * unbiased
+    return _channels_back(y, axis), new_mean, new_var, batch_mean, batch_var
 
 
 _BN_INPUTS_V1 = ["x: T", "scale: T", "offset: T", "mean: T", "variance: T"]
@@ -1109,6 +1166,35 @@ def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_f
     shape[axis] = channels
     dims = [d for d in range(rank) if d != axis]
     compute = scale.dtype
+    if _native_batch_norm_fits(x, scale, mean, variance) and y_backprop.dtype == x.dtype:
+        # torch's batch norm backward: TF's formulas (below), in one kernel for the three gradients.
+        rstd = torch.rsqrt(variance + epsilon)
+        x_backprop, scale_backprop, offset_backprop = torch.ops.aten.native_batch_norm_backward(
+            _channels_second(y_backprop, axis),
+            _channels_second(x, axis),
+            scale,
+            None if is_training else mean,
+            None if is_training else variance,
+            mean if is_training else None,
+            rstd if is_training else None,
+            is_training,
+            epsilon,
+            [True, True, True],
+        )
+        x_backprop = _channels_back(x_backprop, axis)
+    else:
+        x_backprop, scale_backprop, offset_backprop = _batch_norm_grad_by_ops(
+            y_backprop, x, scale, mean, variance, epsilon, is_training, shape, dims
+        )
+    if _onednn_layout(x):
+        reserve = torch.zeros((), dtype=compute, device=x.device)
+    else:
+        reserve = torch.zeros(0, dtype=compute, device=x.device)
+    return x_backprop.to(x.dtype), scale_backprop, offset_backprop, reserve, reserve.clone()
+
+
+def _batch_norm_grad_by_ops(y_backprop, x, scale, mean, variance, epsilon, is_training, shape, dims):
+    compute = scale.dtype
     dy = y_backprop.to(compute)
     centered = x.to(compute) - mean.view(shape)
     rstd = torch.rsqrt(variance + epsilon)
@@ -1122,11 +1208,7 @@ def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_f
         x_backprop = dy * (scale * rstd).view(shape)
     scale_backprop = torch.sum(dy * centered, dims) * rstd
     offset_backprop = torch.sum(dy, dims)
-    if _onednn_layout(x):
-        reserve = torch.zeros((), dtype=compute, device=x.device)
-    else:
-        reserve = torch.zeros(0, dtype=compute, device=x.device)
-    return x_backprop.to(x.dtype), scale_backprop, offset_backprop, reserve, reserve.clone()
+    return x_backprop, scale_backprop, offset_backprop
 
 
 _BN_GRAD_INPUTS = ["y_backprop: T", "x: T", "scale: float", "reserve_space_1: U", "reserve_space_2: U"]

@@ -136,6 +136,18 @@ def prod(input, reduction_indices, keep_dims):
     return out
 
 
+@_reduce("EuclideanNorm", _NUMBER)
+def euclidean_norm(input, reduction_indices, keep_dims):
+    """``sqrt(sum(x * conj(x)))`` without rescaling (1e30 overflows to inf, as in TF); integers square and
+    sum in their own dtype (wrapping) and truncate the square root; complex inputs give a complex norm."""
+    axes = _reduction_axes(reduction_indices, input.dim())
+    squares = input * input.conj() if input.is_complex() else input * input
+    total = torch.sum(squares, axes, keepdim=keep_dims, dtype=input.dtype) if axes else squares  # no axes: |x|
+    if input.is_floating_point() or input.is_complex():
+        return torch.sqrt(total)
+    return torch.sqrt(total.to(torch.float64)).to(input.dtype)
+
+
 @_reduce("All", None)
 def all_kernel(input, reduction_indices, keep_dims):
     axes = _reduction_axes(reduction_indices, input.dim())
@@ -371,6 +383,17 @@ def _arg_min_grad(op, grad):
     return [None, None]
 
 
+@register_gradient("EuclideanNorm")
+def _euclidean_norm_grad(op, grad):
+    """x / (norm / grad), with the norm and the gradient reshaped to the kept-dims shape."""
+    output = op.outputs[0]
+    if not op.get_attr("keep_dims"):
+        output_shape_kept_dims = math_ops.reduced_shape(array_ops.shape(op.inputs[0]), op.inputs[1])
+        output = array_ops.reshape(output, output_shape_kept_dims)
+        grad = array_ops.reshape(grad, output_shape_kept_dims)
+    return math_ops.truediv(op.inputs[0], output / grad), None
+
+
 # ---------------------------------------------------------------------------------------------
 # Scans
 
@@ -408,6 +431,69 @@ def cumprod(x, axis, exclusive, reverse):
     return _scan(torch.cumprod, x, axis, exclusive, reverse, 1)
 
 
+def _logsumexp_pair(acc, x):
+    """TF's LogSumExpReducer (scan_ops.h): Eigen's min/max (a NaN in ``x`` leaves ``acc`` as both, a NaN
+    ``acc`` takes ``x``'s place as neither compares), ``max + log1p(exp(min - max))``, and ``max`` itself
+    below the lowest finite value (-inf)."""
+    mi = torch.where(x < acc, x, acc)
+    ma = torch.where(acc < x, x, acc)
+    return torch.where(ma < torch.finfo(ma.dtype).min, ma, torch.log1p(torch.exp(mi - ma)) + ma)
+
+
+@register_op(
+    "CumulativeLogsumexp",
+    inputs=["x: T", "axis: Tidx"],
+    outputs=["out: T"],
+    attrs=["exclusive: bool = false", "reverse: bool = false", "T: {bfloat16, half, float, double}", _TIDX],
+    shape=common_shapes.unchanged,
+)
+def cumulative_logsumexp(x, axis, exclusive, reverse):
+    """A sequential scan from -inf with TF's pairwise reducer (so NaN inputs are absorbed as TF's are)."""
+
+    def scan(t, ax, dtype):
+        if t.shape[ax] == 0:
+            return t.clone()
+        acc = torch.full_like(t.narrow(ax, 0, 1), float("-inf"))
+        outs = []
+        for i in range(t.shape[ax]):
+            acc = _logsumexp_pair(acc, t.narrow(ax, i, 1))
+            outs.append(acc)
+        return torch.cat(outs, ax) if outs else t.clone()
+
+    out = _scan(scan, x, axis, exclusive, reverse, float("-inf"))
+    if x.requires_grad:
+        # TF's reducer picks one side at ties, which autograd would follow; torch's logcumsumexp carries the
+        # (symmetric) derivative while the values stay TF's.
+        smooth = _scan(lambda t, ax, dtype: torch.logcumsumexp(t, ax), x, axis, exclusive, reverse, float("-inf"))
+        out = out.detach() + torch.where(torch.isfinite(smooth), smooth - smooth.detach(), 0.0)
+    return out
+
+
+@register_gradient("CumulativeLogsumexp")
+def _cumulative_logsumexp_grad(op, grad):
+    """exp(cumulative_logsumexp(log|grad| - out, other direction) + x) for the positive and negative parts."""
+    x = op.inputs[0]
+    axis = op.inputs[1]
+    cumulative_logsumexp = op.outputs[0]
+    exclusive = op.get_attr("exclusive")
+    reverse = op.get_attr("reverse")
+    log_grad_positive = array_ops.where_v2(math_ops.greater(grad, 0), math_ops.log(grad), grad.dtype.min)
+    log_grad_negative = array_ops.where_v2(math_ops.less(grad, 0), math_ops.log(-grad), grad.dtype.min)
+    output_pos = math_ops.exp(
+        math_ops.cumulative_logsumexp(
+            log_grad_positive - cumulative_logsumexp, axis=axis, reverse=not reverse, exclusive=exclusive
+        )
+        + x
+    )
+    output_neg = math_ops.exp(
+        math_ops.cumulative_logsumexp(
+            log_grad_negative - cumulative_logsumexp, axis=axis, reverse=not reverse, exclusive=exclusive
+        )
+        + x
+    )
+    return [output_pos - output_neg, None]
+
+
 @register_gradient("Cumsum")
 def _cumsum_grad(op, grad):
     """A cumsum of the gradient in the other direction."""
@@ -443,23 +529,15 @@ def _segment_shape(op):
     return [TensorShape([None]).concatenate(data[1:])]
 
 
-@register_op(
-    "SegmentSum",
-    inputs=["data: T", "segment_ids: Tindices"],
-    outputs=["output: T"],
-    attrs=[_NUMBER, "Tindices: {int32, int64}"],
-    shape=_segment_shape,
-)
-def segment_sum(data, segment_ids):
-    """Sorted ids; the output has ``segment_ids[-1] + 1`` rows, empty segments are 0."""
+def _sorted_segments(data, segment_ids):
+    """TF's SegmentReductionOp checks; returns (int64 ids, output rows), rows None for no ids."""
     if segment_ids.dim() != 1:
         raise invalid("segment_ids should be a vector.")
     n = segment_ids.shape[0]
     if data.dim() == 0 or data.shape[0] != n:
         raise invalid("segment_ids should be the same size as dimension 0 of input.")
-    rest = tuple(data.shape[1:])
     if n == 0:
-        return data.new_zeros((0, *rest))
+        return None, None
     ids = segment_ids.to(torch.int64)
     rows = int(ids[-1]) + 1
     if n > 1 and bool((ids[1:] < ids[:-1]).any()):
@@ -469,12 +547,147 @@ def segment_sum(data, segment_ids):
         raise invalid(
             f"Segment id {first} out of range [0, {rows}), possibly because 'segment_ids' input is not sorted."
         )
-    return data.new_zeros((rows, *rest)).index_add(0, ids, data)
+    return ids, rows
+
+
+def _segment_op(name, types):
+    return register_op(
+        name,
+        inputs=["data: T", "segment_ids: Tindices"],
+        outputs=["output: T"],
+        attrs=[types, "Tindices: {int32, int64}"],
+        shape=_segment_shape,
+    )
+
+
+@_segment_op("SegmentSum", _NUMBER)
+def segment_sum(data, segment_ids):
+    """Sorted ids; the output has ``segment_ids[-1] + 1`` rows, empty segments are 0."""
+    ids, rows = _sorted_segments(data, segment_ids)
+    if ids is None:
+        return data.new_zeros((0, *data.shape[1:]))
+    return data.new_zeros((rows, *data.shape[1:])).index_add(0, ids, data)
+
+
+@_segment_op("SegmentMean", _NUMBER)
+def segment_mean(data, segment_ids):
+    """Sums (in the data's dtype, wrapping for integers) divided by the counts (truncating for integers);
+    empty segments are 0."""
+    ids, rows = _sorted_segments(data, segment_ids)
+    if ids is None:
+        return data.new_zeros((0, *data.shape[1:]))
+    total = data.new_zeros((rows, *data.shape[1:])).index_add(0, ids, data)
+    counts = torch.bincount(ids, minlength=rows).clamp(min=1).reshape(-1, *([1] * (data.dim() - 1)))
+    if data.is_floating_point() or data.is_complex():
+        return total / counts.to(data.dtype)
+    return torch.div(total.to(torch.int64), counts, rounding_mode="trunc").to(data.dtype)
+
+
+@_segment_op("SegmentProd", _NUMBER)
+def segment_prod(data, segment_ids):
+    """Products in the data's dtype; empty segments are 1."""
+    ids, rows = _sorted_segments(data, segment_ids)
+    if ids is None:
+        return data.new_zeros((0, *data.shape[1:]))
+    out = torch.ones((rows, *data.shape[1:]), dtype=data.dtype, device=data.device)
+    if data.is_complex():  # scatter_reduce has no complex product
+        prods = list(out.unbind(0))
+        for i, segment in enumerate(ids.tolist()):
+            prods[segment] = prods[segment] * data[i]
+        return torch.stack(prods)
+    index = ids.reshape(-1, *([1] * (data.dim() - 1))).expand_as(data)
+    return out.scatter_reduce(0, index, data, "prod", include_self=True)
+
+
+def _segment_extreme(data, segment_ids, reduce):
+    """Max/Min as TF's reducer folds a segment: ``acc = x`` unless ``acc`` compares strictly better, so a
+    NaN replaces the running value and the next element replaces a NaN: what counts is the elements after
+    a segment's last NaN (NaN when a NaN ends it). Empty segments are 0."""
+    ids, rows = _sorted_segments(data, segment_ids)
+    if ids is None:
+        return data.new_zeros((0, *data.shape[1:]))
+    index = ids.reshape(-1, *([1] * (data.dim() - 1))).expand_as(data)
+    filled = torch.bincount(ids, minlength=rows) > 0
+    filled = filled.reshape(-1, *([1] * (data.dim() - 1)))
+    if data.is_floating_point():
+        pos = torch.arange(data.shape[0], device=data.device).reshape(index.shape[:1] + (1,) * (data.dim() - 1))
+        pos = pos.expand_as(data)
+        nan = torch.isnan(data)
+        last_nan = torch.full((rows, *data.shape[1:]), -1, dtype=torch.long, device=data.device)
+        last_nan = last_nan.scatter_reduce(0, index, torch.where(nan, pos, -1), "amax", include_self=True)
+        after = pos > last_nan.gather(0, index)
+        sentinel = float("-inf") if reduce == "amax" else float("inf")
+        values = torch.where(after, data, torch.full_like(data, sentinel))
+        out = torch.full((rows, *data.shape[1:]), sentinel, dtype=data.dtype, device=data.device)
+        out = out.scatter_reduce(0, index, values, reduce, include_self=True)
+        any_after = torch.zeros((rows, *data.shape[1:]), dtype=torch.bool, device=data.device)
+        any_after = any_after.scatter_reduce(0, index, after, "amax", include_self=True)
+        out = torch.where(any_after, out, torch.full_like(out, float("nan")))
+    else:
+        out = torch.zeros((rows, *data.shape[1:]), dtype=data.dtype, device=data.device)
+        out = out.scatter_reduce(0, index, data, reduce, include_self=False)
+    return torch.where(filled, out, torch.zeros_like(out))
+
+
+@_segment_op("SegmentMax", _REAL_NUMBER)
+def segment_max(data, segment_ids):
+    return _segment_extreme(data, segment_ids, "amax")
+
+
+@_segment_op("SegmentMin", _REAL_NUMBER)
+def segment_min(data, segment_ids):
+    return _segment_extreme(data, segment_ids, "amin")
 
 
 @register_gradient("SegmentSum")
 def _segment_sum_grad(op, grad):
     return array_ops.gather(grad, op.inputs[1]), None
+
+
+@register_gradient("SegmentMean")
+def _segment_mean_grad(op, grad):
+    """The gradient of each segment divided by its size, gathered back to the rows."""
+    data_rank = array_ops.rank(op.inputs[0])
+    segment_ids_shape = array_ops.shape(op.inputs[1])
+    remaining_shape = array_ops.ones(array_ops.expand_dims(data_rank - 1, 0), dtype=segment_ids_shape.dtype)
+    ones_shape = array_ops.concat([segment_ids_shape, remaining_shape], 0)
+    ones = array_ops.ones(ones_shape, dtype=grad.dtype)
+    scaled_grad = math_ops.divide(grad, math_ops.segment_sum(ones, op.inputs[1]))
+    return array_ops.gather(scaled_grad, op.inputs[1]), None
+
+
+def _segment_min_or_max_grad(op, grad):
+    """The gradient of each segment split evenly between its selected (extreme) elements."""
+    zeros = array_ops.zeros_like(op.inputs[0], dtype=op.inputs[0].dtype)
+    gathered_outputs = array_ops.gather(op.outputs[0], op.inputs[1])
+    is_selected = math_ops.equal(op.inputs[0], gathered_outputs)
+    num_selected = math_ops.segment_sum(math_ops.cast(is_selected, grad.dtype), op.inputs[1])
+    weighted_grads = math_ops.divide(grad, num_selected)
+    gathered_grads = array_ops.gather(weighted_grads, op.inputs[1])
+    return array_ops.where_v2(is_selected, gathered_grads, zeros), None
+
+
+register_gradient("SegmentMin")(_segment_min_or_max_grad)
+register_gradient("SegmentMax")(_segment_min_or_max_grad)
+
+
+@register_gradient("SegmentProd")
+def _segment_prod_grad(op, grad):
+    """prod / x without zeros; the product of the other elements for a segment's single zero; 0 for
+    segments with several zeros (TF's three cases)."""
+    data = op.inputs[0]
+    segment_ids = op.inputs[1]
+    is_zero = math_ops.equal(data, 0)
+    num_zeros = math_ops.segment_sum(math_ops.cast(is_zero, dtype=DType.int32), segment_ids)
+    grad = array_ops.where_v2(math_ops.greater(num_zeros, 1), array_ops.zeros_like(grad), grad)
+    non_zero_data = array_ops.where_v2(is_zero, array_ops.ones_like(data), data)
+    non_zero_prod = math_ops.segment_prod(non_zero_data, segment_ids)
+    gathered_prod = array_ops.gather(op.outputs[0], segment_ids)
+    gathered_non_zero_prod = array_ops.gather(non_zero_prod, segment_ids)
+    prod_divided_by_el = gathered_prod / non_zero_data
+    partial_derivative = array_ops.where_v2(is_zero, gathered_non_zero_prod, prod_divided_by_el)
+    gathered_grad = array_ops.gather(grad, segment_ids)
+    return gathered_grad * partial_derivative, None
 
 
 def _unsorted_segment_shape(op):

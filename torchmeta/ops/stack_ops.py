@@ -22,6 +22,7 @@ from torchmeta.ops.math_ops import TORCH_DTYPES
 __all__ = ["Stack"]
 
 _ids = itertools.count()
+_TORCH_OF = {d.value: t for d, t in TORCH_DTYPES.items()}  # by TF's type number (a dict lookup of an int)
 
 
 class Stack:
@@ -70,7 +71,8 @@ def _check_not_closed(handle):
     stateful=True,
 )
 def stack_push_v2(handle, elem):
-    _check_not_closed(handle)
+    if handle.closed:  # (inline: a gradient loop pushes and pops on every iteration)
+        _check_not_closed(handle)
     handle.items.append(elem)
     return elem
 
@@ -84,10 +86,14 @@ def stack_push_v2(handle, elem):
     stateful=True,
 )
 def stack_pop_v2(handle, elem_type):
-    _check_not_closed(handle)
-    if not handle.items:
+    if handle.closed:
+        _check_not_closed(handle)
+    items = handle.items
+    if not items:
         raise errors.InvalidArgumentError(None, None, f"Stack[{handle.name}] is empty when calling Pop().")
-    value = handle.items.pop()
+    value = items.pop()
+    if value.__class__ is torch.Tensor and value.dtype is _TORCH_OF.get(elem_type._value_):
+        return value  # the common case, checked with two identity tests
     want = TORCH_DTYPES.get(elem_type)
     if want is not None and isinstance(value, torch.Tensor) and value.dtype != want:
         raise errors.InternalError(

@@ -97,6 +97,11 @@ class TensorArray:
             self.elements.extend(_Element() for _ in range(index + 1 - n))
         t = self.elements[index]
         dims = tuple(value.shape)
+        if dims == self.element_shape and value.dtype == self.torch_dtype and not (t.read or t.written):
+            t.tensor = value  # the common case: a first write of a value of the array's (known) shape
+            t.shape = dims
+            t.written = True
+            return
         if value.dtype != self.torch_dtype:
             raise invalid(
                 f"TensorArray {self.name}: Could not write to TensorArray index {index} because the value dtype is "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.autograd.graph import increment_version
 
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims
@@ -84,12 +85,45 @@ def _momentum(var_slot, accum_slot, lr, grad, momentum, use_nesterov, in_place):
     check_same_shape(var, accum, "accum")
     check_same_shape(var, grad, "grad")
     check_scalar(momentum, "momentum")
-    accum.mul_(momentum).add_(grad)
-    if use_nesterov:
-        var.sub_(grad * lr + accum * momentum * lr)
-    else:
-        var.sub_(accum * lr)
+    if use_nesterov or not _fused_momentum(var, accum, lr, grad, momentum):
+        accum.mul_(momentum).add_(grad)
+        if use_nesterov:
+            var.sub_(grad * lr + accum * momentum * lr)
+        else:
+            var.sub_(accum * lr)
     store_values([var_slot, accum_slot], [var, accum], in_place)
+
+
+def _fusable(*tensors) -> bool:
+    """Whether torch's fused CPU optimizer kernels take these tensors: dense float32/float64 of one dtype."""
+    first = tensors[0]
+    return (
+        first.device.type == "cpu"
+        and first.dtype in (torch.float32, torch.float64)
+        and all(t.dtype == first.dtype and t.device == first.device and t.is_contiguous() for t in tensors)
+        and not any(t.requires_grad for t in tensors)
+    )
+
+
+def _fused_momentum(var, accum, lr, grad, momentum) -> bool:
+    """TF's Momentum update (accum = accum * momentum + grad; var -= accum * lr) in one pass over the
+    tensors: torch's fused SGD with dampening 0 is that arithmetic. False when it does not apply."""
+    if not _fusable(var, accum, grad) or lr.device.type != "cpu" or momentum.device.type != "cpu":
+        return False
+    torch.ops.aten._fused_sgd_(
+        [var],
+        [grad],
+        [accum],
+        weight_decay=0.0,
+        momentum=float(momentum),
+        lr=float(lr),
+        dampening=0.0,
+        nesterov=False,
+        maximize=False,
+        is_first_step=False,
+    )
+    increment_version([var, accum])  # the fused kernels do not: caches keyed on a tensor's version must see it
+    return True
 
 
 @register_op(
@@ -227,6 +261,9 @@ def _adam(var_slot, m_slot, v_slot, beta1_power, beta2_power, lr, beta1, beta2, 
     check_same_shape(var, grad, "grad")
     one = one_like(var)
     alpha = lr * torch.sqrt(one - beta2_power) / (one - beta1_power)
+    if not use_nesterov and _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad):
+        store_values([var_slot, m_slot, v_slot], [var, m, v], in_place)
+        return
     m.add_((grad - m) * (one - beta1))
     v.add_((grad.square() - v) * (one - beta2))
     if use_nesterov:
@@ -234,6 +271,40 @@ def _adam(var_slot, m_slot, v_slot, beta1_power, beta2_power, lr, beta1, beta2, 
     else:
         var.sub_((m * alpha) / (v.sqrt() + epsilon))
     store_values([var_slot, m_slot, v_slot], [var, m, v], in_place)
+
+
+# torch's fused Adam at step infinity: its bias corrections 1 - beta ** step are exactly 1.
+_STEP_INFINITY = torch.tensor(math.inf)
+
+
+def _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad) -> bool:
+    """TF's Adam update (m += (g - m) * (1 - beta1); v += (g * g - v) * (1 - beta2);
+    var -= m * alpha / (sqrt(v) + epsilon)) in one pass over the tensors, by torch's fused Adam kernel
+    with the step count at infinity (no bias correction of its own) and ``lr = alpha``: its step is then
+    alpha * m / (sqrt(v) + eps), TF's. Only v's update rounds differently (v * beta2 + (1 - beta2) * g * g).
+    False when it does not apply (the caller runs TF's expression op by op)."""
+    if not _fusable(var, m, v, grad) or any(t.device.type != "cpu" for t in (alpha, beta1, beta2, epsilon)):
+        return False
+    b1, b2, step = float(beta1), float(beta2), float(alpha)
+    if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0 and math.isfinite(step)):
+        return False
+    torch.ops.aten._fused_adam_(
+        [var],
+        [grad],
+        [m],
+        [v],
+        [],
+        [_STEP_INFINITY],
+        lr=step,
+        beta1=b1,
+        beta2=b2,
+        weight_decay=0.0,
+        eps=float(epsilon),
+        amsgrad=False,
+        maximize=False,
+    )
+    increment_version([var, m, v])  # the fused kernels do not: caches keyed on a tensor's version must see it
+    return True
 
 
 _ADAM_INPUTS = ["beta1_power: T", "beta2_power: T", "lr: T", "beta1: T", "beta2: T", "epsilon: T", "grad: T"]

@@ -180,7 +180,7 @@ class _Names:
         return candidate
 
 
-def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
+def live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
     """The items still needed once folded tensors are constants and aliased tensors are their sources."""
     item_of = {}
     for it in items:
@@ -195,7 +195,7 @@ def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
         stack.extend(item_of[op] for op in spec.keep_alive if op in item_of)
 
     def need(t):
-        t = _resolve(t, spec)
+        t = resolve(t, spec)
         if t not in fed and (spec is None or t not in spec.folded):
             it = item_of.get(t._op)
             if it is not None:
@@ -217,7 +217,7 @@ def _live_items(items, fetch_tensors, target_ops, fed, spec) -> set:
     return live
 
 
-def _resolve(t, spec):
+def resolve(t, spec):
     if spec is not None:
         while t in spec.aliases:
             t = spec.aliases[t]
@@ -262,7 +262,7 @@ def lower(
         node.meta["tf_op"] = "Feed"
         values[t] = (node, None)
     fed = set(feed_tensors)
-    live = _live_items(items, fetch_tensors, target_ops, fed, spec)
+    live = live_items(items, fetch_tensors, target_ops, fed, spec)
     dead_ops, _ = control_flow.dead_analysis(items, fed)
     folded = spec.folded if spec is not None else {}
     transfers: dict[tuple[Tensor, torch.device], fx.Node] = {}
@@ -284,7 +284,7 @@ def lower(
         return node
 
     def value_for(t: Tensor, want_ref: bool, device, op):
-        t = _resolve(t, spec)
+        t = resolve(t, spec)
         if t in folded and t not in fed:
             return constant_node(t)
         node, dev = values[t]
@@ -310,8 +310,8 @@ def lower(
     run_loop = _eager(control_flow.run_loop) if compiled else control_flow.run_loop
     type_kernels = env.kernels
     op_kernels = kernels or {}
-    fusions = spec.fusions if spec is not None else {}
-    absorbed = spec.absorbed if spec is not None else ()
+    fusions, absorbed = _live_fusions(spec, live)
+    spec_kernels = spec.kernels if spec is not None else {}
     for it in items:
         if it not in live or it in absorbed:
             continue
@@ -338,10 +338,12 @@ def lower(
             continue
         device = env.device(op)
         fusion = fusions.get(op)
+        outputs = op._outputs
         if fusion is not None:
             args = tuple(value_for(t, False, device, op) for t in fusion.inputs)
             node = graph.call_function(fusion.kernel, args, dict(fusion.kwargs), name=_node_name(op.name))
             dev = device
+            outputs = fusion.outputs if fusion.outputs is not None else outputs
         elif op.type in SOURCE_OPS:
             node, dev = env.source(op, root, names, graph)
             if may_die:
@@ -363,7 +365,7 @@ def lower(
                     lambda t, is_ref, device=device, op=op: value_for(t, is_ref, device, op),
                     lambda name, op=op, device=device: env.context(op, name, device, root, names, graph),
                 )
-                kernel = op_kernels.get(op) or type_kernels.get(op.type, kernel)
+                kernel = op_kernels.get(op) or type_kernels.get(op.type) or spec_kernels.get(op, kernel)
                 if compiled and "functions" in op._info.kernel_context:
                     kernel = _eager(kernel)
             if may_die and op.type not in control_flow.MERGE_OPS:  # a Merge takes its first live input
@@ -373,10 +375,10 @@ def lower(
             dev = device
         node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device, tf_operation=op)
         raw[op] = node
-        _bind_outputs(graph, node, op._outputs, dev, values, fed, op)
+        _bind_outputs(graph, node, outputs, dev, values, fed, op)
     results = []
     for i, t in enumerate(fetch_tensors):
-        source = _resolve(t, spec)
+        source = resolve(t, spec)
         if source not in values and source not in folded and source._op.type in control_flow.ENTER_OPS:
             source = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
         if source in values or source in folded:
@@ -387,6 +389,23 @@ def lower(
             results.append(node)
     graph.output(tuple(results))
     return fx.GraphModule(root, graph, class_name="TFGraph")
+
+
+def _live_fusions(spec, live):
+    """The fusions and absorbed ops of ``spec`` to apply: a fusion computing the outputs of several ops
+    (``Fusion.outputs``) applies only when all of them are live, else each of them runs on its own."""
+    if spec is None:
+        return {}, ()
+    fusions, absorbed = spec.fusions, spec.absorbed
+    dropped = [
+        (op, f) for op, f in fusions.items() if f.outputs is not None and not all(t._op in live for t in f.outputs)
+    ]
+    if dropped:
+        fusions, absorbed = dict(fusions), set(absorbed)
+        for op, f in dropped:
+            del fusions[op]
+            absorbed.difference_update(t._op for t in f.outputs)
+    return fusions, absorbed
 
 
 _EAGER: dict = {}

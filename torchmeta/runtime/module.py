@@ -11,15 +11,18 @@ import torch
 import torch.fx as fx
 
 from torchmeta import errors
+from torchmeta._proto import meta_graph_pb2
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Operation, Tensor
 from torchmeta.framework.meta_graph import import_scoped_meta_graph
+from torchmeta.io import saved_object_graph
 from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering
+from torchmeta.runtime.inline import CALL_OPS, inline_function_calls, tensor_key
 from torchmeta.runtime.session import Session, const_to_value
 
-__all__ = ["to_module", "assign_from_module"]
+__all__ = ["to_module", "assign_from_module", "trainable_variable_ops"]
 
 # Ops that change variable state cannot live in a module whose variables are Parameters.
 _STATEFUL_UPDATES = {
@@ -111,13 +114,17 @@ def _element(graph, x, allow_operation=False):
     return graph.as_graph_element(x, allow_tensor=True, allow_operation=allow_operation)
 
 
-def _variable_values(graph, var_ops, session, checkpoint):
-    """Initial values for the variable ops: from a session, a checkpoint, or their initializers."""
+def _variable_values(graph, var_ops, session, checkpoint, checkpoint_keys=None):
+    """Initial values for the variable ops: from a session, a checkpoint (under the op's name, or for TF2 the
+    object-graph key in ``checkpoint_keys``), or their initializers."""
     values = {}
     if checkpoint is not None:
-        reader = open_checkpoint(checkpoint)
-        for op in var_ops:
-            values[op.name] = torch.as_tensor(reader.get_tensor(op.name))
+        with open_checkpoint(checkpoint) as reader:
+            for op in var_ops:
+                key = op.name
+                if not reader.has_tensor(key) and checkpoint_keys and op.name in checkpoint_keys:
+                    key = checkpoint_keys[op.name]
+                values[op.name] = torch.as_tensor(reader.get_tensor(key))
         return values
     own_session = session is None
     if own_session:
@@ -147,7 +154,9 @@ def _shared_name(op: Operation) -> str:
     return shared.decode() if shared else op.name
 
 
-def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoint=None) -> fx.GraphModule:
+def to_module(
+    graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoint=None, trainable=None
+) -> fx.GraphModule:
     """The subgraph computing ``outputs`` from ``inputs`` as an ``fx.GraphModule``.
 
     Args:
@@ -156,6 +165,11 @@ def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoi
       outputs: tensors (or names) that ``forward`` returns (a tensor for one, a tuple for several).
       session: take variable values from this session (default: run the variables' initializers).
       checkpoint: or take them from this checkpoint prefix (safetensors or TF V2).
+      trainable: the names of the variable ops that become Parameters (default: the TRAINABLE_VARIABLES
+        collection, and for a TF2 SavedModel's MetaGraphDef the ``trainable`` flags of its object graph).
+
+    Function calls (PartitionedCall/StatefulPartitionedCall: a TF2 SavedModel signature calling its traced
+    tf.function) are inlined: the module runs their bodies, named ``<call>/<node>`` as TF inlines them.
 
     Returns:
       A GraphModule with one node per TF node. Trainable float variables are ``nn.Parameter``s,
@@ -173,6 +187,20 @@ def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoi
         if not isinstance(t, Tensor):
             raise TypeError(f"to_module inputs and outputs must be tensors, got {t!r}")
     ops = lowering.prune(output_tensors, [], input_tensors)
+    if trainable is None:
+        meta = graph_or_meta_graph if isinstance(graph_or_meta_graph, meta_graph_pb2.MetaGraphDef) else None
+        trainable = trainable_variable_ops(graph, meta)
+    checkpoint_keys = {}
+    if isinstance(graph_or_meta_graph, meta_graph_pb2.MetaGraphDef):
+        checkpoint_keys = saved_object_graph.variable_checkpoint_keys(graph_or_meta_graph)
+    if any(op.type in CALL_OPS for op in ops):
+        flat, mapping = inline_function_calls(
+            graph.as_graph_def(), [t.name for t in output_tensors], [t.name for t in input_tensors]
+        )
+        graph = flat
+        input_tensors = [mapping[tensor_key(t.name)] for t in input_tensors]
+        output_tensors = [mapping[tensor_key(t.name)] for t in output_tensors]
+        ops = lowering.prune(output_tensors, [], input_tensors)
     updates = [
         op
         for op in ops
@@ -188,12 +216,8 @@ def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoi
             "by torch.optim, so fetch only the computation.",
         )
     var_ops = [op for op in ops if op.type in ("VariableV2", "VarHandleOp")]
-    trainable = {v.op.name for v in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)}
-    trainable |= {
-        getattr(v, "handle", v._variable).op.name for v in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
-    }
-    values = _variable_values(graph, var_ops, session, checkpoint)
-    env = _ModuleEnv(values, trainable)
+    values = _variable_values(graph, var_ops, session, checkpoint, checkpoint_keys)
+    env = _ModuleEnv(values, set(trainable))
     gm = lowering.lower(ops, output_tensors, input_tensors, env)
     if len(output_tensors) == 1:
         out_node = next(n for n in gm.graph.nodes if n.op == "output")
@@ -203,6 +227,19 @@ def to_module(graph_or_meta_graph, inputs=(), outputs=(), session=None, checkpoi
     gm.tf_inputs = [t.name for t in input_tensors]
     gm.tf_outputs = [t.name for t in output_tensors]
     return gm
+
+
+def trainable_variable_ops(graph, meta_graph_def=None) -> set:
+    """The names of the variable ops of ``graph``'s TRAINABLE_VARIABLES collection, and of those the object graph
+    of ``meta_graph_def`` (a TF2 SavedModel's, which has no such collection) marks trainable."""
+    trainable = {v.op.name for v in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)}
+    trainable |= {
+        getattr(v, "handle", v._variable).op.name for v in graph.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+    }
+    if meta_graph_def is not None:
+        flags = saved_object_graph.variable_trainable_flags(meta_graph_def)
+        trainable |= {name for name, is_trainable in flags.items() if is_trainable}
+    return trainable
 
 
 def _as_graph(graph_or_meta_graph) -> graph_lib.Graph:

@@ -18,7 +18,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Tensor
-from torchmeta.ops import matmul_ops
+from torchmeta.ops import matmul_ops, nn_ops
 from torchmeta.ops.control_flow_ops import truthy
 from torchmeta.runtime import control_flow, lowering, specialize
 
@@ -49,7 +49,9 @@ class Program:
 
     MAX_SPECIALIZATIONS = 8
 
-    def __init__(self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None, ref_fetches=False):
+    def __init__(
+        self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None, ref_fetches=False, invariants=()
+    ):
         self.env = env
         self.ops = ops
         self.kernels = kernels  # op -> kernel replacing its registered one
@@ -57,6 +59,7 @@ class Program:
         self.fetch_tensors = list(fetch_tensors)
         self.target_ops = list(target_ops)
         self.feed_tensors = list(feed_tensors)
+        self.invariants = frozenset(invariants)  # feeds equal on every call of a run (a loop's invariants)
         self.by_shapes: dict = {}
         self.generic: Compiled | None = None
         self._lock = threading.Lock()
@@ -94,7 +97,14 @@ class Program:
         with graph_lib.gc_paused():
             spec = None
             if getattr(env, "optimize", True):
-                spec = specialize.specialize(self.ops, self.feed_tensors, feed_shapes, keep=set(self.fetch_tensors))
+                spec = specialize.specialize(
+                    self.ops,
+                    self.feed_tensors,
+                    feed_shapes,
+                    keep=set(self.fetch_tensors),
+                    invariants=self.invariants,
+                    targets=self.target_ops,
+                )
             gm = lowering.lower(
                 self.ops,
                 self.fetch_tensors,
@@ -116,9 +126,13 @@ class Program:
         return Compiled(gm, forward, out_copy)
 
     def compiled_modules(self) -> list:
-        out = [c.gm for c in self.by_shapes.values()]
-        if self.generic is not None:
-            out.append(self.generic.gm)
+        """The modules lowered so far, and those of the loops they run (cond, body and exit programs)."""
+        out = []
+        for c in [*self.by_shapes.values(), *([self.generic] if self.generic is not None else [])]:
+            out.append(c.gm)
+            for value in list(vars(c.gm).values()):
+                if isinstance(value, LoopRunner):
+                    out.extend(value.compiled_modules())
         return out
 
 
@@ -210,44 +224,76 @@ class LoopRunner:
 
         self.cond = Program(self.env, cond_ops, [loop.loop_cond._inputs[0], *exports], [], cond_feeds, ref_fetches=True)
         uses_pred = pred in body_feeds or (self.exit_program is not None and pred in self.exit_program.feed_tensors)
+        self.scalar_cond = False
         if not exports and not uses_pred:
-            self.cond = _scalar_cond(cond_ops, cond_feeds, loop.loop_cond._inputs[0]) or self.cond
+            invariant_args = [k for k, i in enumerate(self.cond_args) if i >= 2 * len(merges)]
+            scalar = _scalar_cond(cond_ops, cond_feeds, loop.loop_cond._inputs[0], invariant_args)
+            if scalar is not None:
+                self.cond, self.scalar_cond = scalar, True
         kernels = _accumulators(loop, body_ops)
         kernels.update(_invariant_matmuls(loop, body_ops))
-        self.body = Program(self.env, body_ops, body_fetches, body_targets, body_feeds, kernels, ref_fetches=True)
+        invariants = [op._outputs[0] for op in loop.invariants]
+        self.body = Program(
+            self.env, body_ops, body_fetches, body_targets, body_feeds, kernels, ref_fetches=True, invariants=invariants
+        )
         self.body_args = [arg_index(t) for t in body_feeds]
+        # The body's inputs whose shape may change from one iteration to the next: all but the invariants.
+        shaped = set(self.body._shaped)
+        first_invariant = 2 * len(merges)
+        self.body_varying = [
+            k for k, i in enumerate(self.body_args) if k in shaped and not first_invariant <= i < n_pool
+        ]
         if self.exit_program is not None:
             self.exit_args = [arg_index(t) for t in self.exit_program.feed_tensors]
         self._built = True
+
+    def compiled_modules(self) -> list:
+        if not self._built:
+            return []
+        programs = [p for p in (self.cond, self.body, self.exit_program) if isinstance(p, Program)]
+        return [gm for p in programs for gm in p.compiled_modules()]
 
     def __call__(self, *inputs):
         if not self._built:
             self._build()
         n = self.n_vars
-        values = list(inputs[:n])
-        invariants = list(inputs[n:])
-        index = [_INDEX0] * n
-        later = [_INDEX1] * n
-        cond, body, body_args, cond_args = self.cond, self.body, self.body_args, self.cond_args
+        # The pool of per-iteration values, one list updated in place: loop variables, their Merges'
+        # value_index, the invariants, then what the condition returned (the predicate and its exports).
+        pool = [*inputs[:n], *([_INDEX0] * n), *inputs[n:]]
+        n_fixed = len(pool)
+        cond, cond_args, body_args = self.cond, self.cond_args, self.body_args
+        scalar = self.scalar_cond
+        body_get, varying = self.body.get, self.body_varying
+        compiled = shapes = None
+        first = True
         while True:
-            pool = values + index + invariants
             c = cond(*[pool[i] for i in cond_args])
+            del pool[n_fixed:]
             pool.extend(c)  # the predicate, then the exports
-            if not truthy(c[0]):
+            if not (c[0] if scalar else truthy(c[0])):
                 break
-            values = list(body(*[pool[i] for i in body_args]))
-            index = later
+            args = [pool[i] for i in body_args]
+            # The body is looked up by its inputs' shapes only when a per-iteration input's shape changed
+            # (the invariants' shapes are those of the first iteration).
+            now = [args[k].shape for k in varying]
+            if now != shapes:
+                compiled, shapes = body_get(args), now
+            try:
+                pool[:n] = compiled.forward(*args)
+            except Exception as e:
+                raise node_error(compiled.gm, e) from e
+            if first:
+                pool[n : 2 * n] = [_INDEX1] * n
+                first = False
         exit_values = ()
         if self.exit_program is not None:
             exit_values = self.exit_program(*[pool[i] for i in self.exit_args])
         outs = []
         for kind, where in self.exit_sources:
-            if kind == "var":
-                outs.append(values[where])
-            elif kind == "pool":
-                outs.append(pool[where])
-            else:
+            if kind == "exit":
                 outs.append(exit_values[where])
+            else:  # a loop variable's final value or another pool value
+                outs.append(pool[where])
         return outs[0] if len(outs) == 1 else tuple(outs)
 
 
@@ -266,10 +312,11 @@ _SCALAR_FNS = {
 _SCALAR_TYPES = (DType.int32, DType.int64, DType.bool)
 
 
-def _scalar_cond(cond_ops, cond_feeds, pred):
+def _scalar_cond(cond_ops, cond_feeds, pred, invariant_args=()):
     """A loop condition of integer and boolean scalars (TF1's ``i < n`` and ``LogicalAnd`` of such, the
     gradient loop's ``GreaterEqual``) evaluated on Python numbers: the same comparisons without a torch
-    call per comparison each iteration. None when the condition is anything else."""
+    call per comparison each iteration. ``invariant_args``: the positions of arguments that are loop
+    invariants (the bound ``n``), read once per value. None when the condition is anything else."""
     ops = lowering.all_ops(cond_ops)
     if len(ops) != len(cond_ops):  # a loop inside the condition
         return None
@@ -304,9 +351,21 @@ def _scalar_cond(cond_ops, cond_feeds, pred):
         return None
     result = slots[pred]
     n_feeds = len(cond_feeds)
+    per_iteration = [k for k in range(n_feeds) if k not in set(invariant_args)]
+    fixed = [k for k in range(n_feeds) if k in set(invariant_args)]
+    known = [None] * n_feeds  # the invariants' tensors, their versions and their Python values
+    values_of = [None] * n_feeds
 
     def scalar_condition(*args):
-        values = [a.item() for a in args]
+        values = list(values_of)
+        for k in fixed:
+            entry = known[k]
+            a = args[k]
+            if entry is None or entry[0] is not a or entry[1] != a._version:  # (a ref may be assigned to)
+                entry = known[k] = (a, a._version, a.item())
+            values[k] = entry[2]
+        for k in per_iteration:
+            values[k] = args[k].item()
         values += [None] * (len(slots) - n_feeds)
         for k, (fn, ins) in enumerate(steps):
             values[n_feeds + k] = fn(*[v if kind == "const" else values[v] for kind, v in ins])
@@ -336,20 +395,25 @@ def _accumulators(loop, body_ops) -> dict:
         if value.dtype.base_dtype not in (DType.float32, DType.float64, DType.float16, DType.bfloat16):
             continue
         acc_index = add._inputs.index(value)
-        product = _product_of(add._inputs[1 - acc_index], add, in_body)
-        if product is not None:
+        addend = _addend_of(add._inputs[1 - acc_index], add, in_body)
+        if addend is not None and addend.type == "MatMul":
             # The weight gradient of a gradient loop: the product is added into the accumulator by one
             # addmm_ (TF's MatMul into the sum), not made as a new tensor and then added.
-            out[product] = _deferred_matmul
+            out[addend] = _deferred_matmul
+            out[add] = _matmul_accumulator(acc_index)
+        elif addend is not None and addend.type == "BiasAddGrad":
+            # The bias gradient: the column sums of the gradient are added into the accumulator by one
+            # addmv_ (TF's BiasAddGrad into the sum).
+            out[addend] = _deferred_bias_add_grad
             out[add] = _matmul_accumulator(acc_index)
         else:
             out[add] = _accumulator(acc_index)
     return out
 
 
-def _product_of(t, reader, in_body):
-    """The 2-D float MatMul of the body whose value reaches only ``reader`` (through Identities: TF's
-    gradients route it through ``tuple``'s control_dependency), or None."""
+def _addend_of(t, reader, in_body):
+    """The 2-D float MatMul or BiasAddGrad of the body whose value reaches only ``reader`` (through
+    Identities: TF's gradients route it through ``tuple``'s control_dependency), or None."""
     while True:
         users = [c for c in t._consumers if c in in_body]
         if users != [reader]:
@@ -357,7 +421,7 @@ def _product_of(t, reader, in_body):
         op = t._op
         if op not in in_body or op._info is None:
             return None
-        if op.type == "MatMul":
+        if op.type in ("MatMul", "BiasAddGrad"):
             return op if t.dtype.base_dtype in (DType.float32, DType.float64) else None
         if op.type != "Identity":
             return None
@@ -421,14 +485,53 @@ def _deferred_matmul(a, b, transpose_a, transpose_b):
     return _Product(a, b, transpose_a, transpose_b)
 
 
+class _ColumnSums:
+    """A 2-D BiasAddGrad's gradient, summed by the accumulator that reads it (``_matmul_accumulator``)."""
+
+    __slots__ = ("grad",)
+
+    def __init__(self, grad):
+        self.grad = grad
+
+    def value(self):
+        return nn_ops.bias_add_grad(self.grad, "NHWC")
+
+
+def _deferred_bias_add_grad(out_backprop, data_format):
+    if data_format == "NHWC" and isinstance(out_backprop, torch.Tensor) and out_backprop.dim() == 2:
+        return _ColumnSums(out_backprop)
+    return nn_ops.bias_add_grad(out_backprop, data_format)
+
+
 def _matmul_accumulator(acc_index: int):
     """``_accumulator`` for an addend made by a MatMul whose kernel is ``_deferred_matmul``: the product is
-    added in place by ``addmm_`` (a new accumulator by ``addmm`` on the first iteration)."""
+    added in place by ``addmm_`` (a new accumulator by ``addmm`` on the first iteration); or by a 2-D
+    BiasAddGrad whose kernel is ``_deferred_bias_add_grad``: its column sums are added by ``addmv_`` with
+    a vector of ones."""
     token = object()
+    ones_cache = [None]
 
     def accumulate_product(x, y):
         acc, p = (x, y) if acc_index == 0 else (y, x)
-        if not isinstance(p, _Product):  # the MatMul ran its own kernel (a fusion took it)
+        if isinstance(p, _ColumnSums):
+            g = p.grad
+            if (
+                isinstance(acc, torch.Tensor)
+                and acc.dim() == 1
+                and g.dtype == acc.dtype
+                and g.shape[1] == acc.shape[0]
+                and g.device == acc.device
+            ):
+                ones = ones_cache[0]
+                if ones is None or ones.shape[0] != g.shape[0] or ones.dtype != g.dtype or ones.device != g.device:
+                    ones = ones_cache[0] = torch.ones(g.shape[0], dtype=g.dtype, device=g.device)
+                if getattr(acc, "_torchmeta_accumulator", None) is token:
+                    return acc.addmv_(g.t(), ones)
+                out = torch.addmv(acc, g.t(), ones)
+                out._torchmeta_accumulator = token
+                return out
+            p_value = p.value()
+        elif not isinstance(p, _Product):  # the MatMul ran its own kernel (a fusion took it)
             p_value = p
         else:
             a = p.a.t() if p.transpose_a else p.a

@@ -21,8 +21,9 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops import conv_ops
 from torchmeta.runtime import control_flow
-from torchmeta.runtime.lowering import SOURCE_OPS, all_ops
+from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 
 __all__ = ["Specialization", "specialize"]
 
@@ -43,6 +44,8 @@ class Specialization:
     absorbed: set = field(default_factory=set)
     # Ops with effects that folded or aliased ops had as control inputs: they still run.
     keep_alive: set = field(default_factory=set)
+    # Operation -> kernel called with the op's own bound arguments instead of its registered kernel.
+    kernels: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +55,9 @@ class Fusion:
     kernel: object
     inputs: list  # Tensors
     kwargs: dict
+    # The tensors the call returns, in order, when it computes the outputs of several ops (the op it is
+    # recorded for and ops in ``absorbed``); None: the op's own outputs.
+    outputs: list | None = None
 
 
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
@@ -285,10 +291,13 @@ def _fuse(op: Operation, spec: Specialization, keep: set, op_set: set) -> None:
         spec.absorbed.add(sum_op)
 
 
-def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
+def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets=()) -> Specialization:
     """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
-    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them. TF1 while
+    ``keep``: tensors that must stay materialized (the fetches), so no fusion swallows them; ``targets``:
+    the ops run for their effects (with ``keep``, what decides which ops still run).
+    ``invariants``: feeds whose value is the same on every call within a run (what enters a loop body
+    as an invariant), so work on them alone may be cached across calls. TF1 while
     loops are specialized when their cond and body are lowered; ops that may see a dead tensor (TF1
     conditionals) are left as they are, since folding them would make an untaken branch's value live.
     """
@@ -319,6 +328,9 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
         for op in ops:
             if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
                 _fuse(op, spec, keep, op_set)
+        _fuse_conv_backprop(items, ops, spec)
+        _fuse_conv_pointwise(ops, spec, keep, op_set)
+        _fuse_sum_of_matmuls(ops, spec, keep, op_set)
         for op in ops:
             if (
                 op.type in _STATIC_ARGUMENTS
@@ -327,6 +339,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=()) -> Specialization:
                 and not any(t in folded or t in aliases for t in op._outputs)
             ):
                 _static_arguments(op, spec)
+        _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
+        _direct_kernels(ops, spec)
     return spec
 
 
@@ -348,6 +362,12 @@ def static_concat(*values, dim):
 def static_split(value, sizes, dim):
     """Split/SplitV with a constant axis and sizes, checked when specialized."""
     return torch.split(value, sizes, dim)
+
+
+def static_chunk(value, chunks, dim):
+    """Split into ``chunks`` equal non-empty parts (checked when specialized): torch.chunk, which is one
+    call into torch where torch.split goes through Python first."""
+    return torch.chunk(value, chunks, dim)
 
 
 def _meta(t: Tensor):
@@ -396,7 +416,10 @@ def _static_arguments(op: Operation, spec: Specialization) -> None:
         meta = metas[value]
         dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
         sizes = meta.shape[dim] // op._attrs["num_split"].i
-        spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
+        if sizes > 0:
+            spec.fusions[op] = Fusion(static_chunk, [value], {"chunks": op._attrs["num_split"].i, "dim": dim})
+        else:
+            spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
 
 
 _STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
@@ -437,3 +460,373 @@ def _specialize_op(op, fed, folded, aliases) -> None:
         src = op._inputs[source]
         if src.dtype.base_dtype is not DType.resource:
             aliases[op._outputs[0]] = src
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution gradients: TF's _Conv2DGrad builds a Conv2DBackpropInput and a Conv2DBackpropFilter side
+# by side from one out_backprop; they run as one convolution_backward call, which reads out_backprop
+# once for both gradients.
+
+_CONV_BACKPROP_ATTRS = ("T", "strides", "padding", "explicit_paddings", "data_format", "dilations")
+
+
+def _item_positions(items) -> dict:
+    position = {}
+    for i, it in enumerate(items):
+        for op in it.ops if isinstance(it, control_flow.Loop) else (it,):
+            position[op] = i
+    return position
+
+
+def _fusable_conv_op(op, spec) -> bool:
+    return (
+        op not in spec.fusions
+        and op not in spec.absorbed
+        and not op._control_inputs
+        and op._outputs[0] not in spec.folded
+        and op._outputs[0] not in spec.aliases
+        and op._attrs["T"].type in (DType.float32.value, DType.float64.value)
+    )
+
+
+def _static_dims(spec, t):
+    value = spec.folded.get(t)
+    if value is None or not isinstance(value, torch.Tensor) or value.dim() != 1:
+        return None
+    return [int(v) for v in value.tolist()]
+
+
+def _fuse_conv_backprop(items, ops, spec) -> None:
+    """Records a ``conv2d_backprop_input_and_filter`` call for each Conv2DBackpropInput whose
+    out_backprop also feeds a Conv2DBackpropFilter with the same attrs, of an input of the shape the
+    first one's input_sizes give and a filter of the shape the second one's filter_sizes give. The call
+    goes where the earlier of the two ran, when every input it needs is computed before that point."""
+    position = None
+    for grad_in in ops:
+        if grad_in.type != "Conv2DBackpropInput" or not _fusable_conv_op(grad_in, spec):
+            continue
+        sizes_t, filt, dy = grad_in._inputs
+        for grad_f in dy._consumers:
+            if grad_f.type != "Conv2DBackpropFilter" or grad_f._inputs[2] is not dy:
+                continue
+            if not _fusable_conv_op(grad_f, spec) or grad_f in spec.fusions:
+                continue
+            if any(grad_in._attrs.get(a) != grad_f._attrs.get(a) for a in _CONV_BACKPROP_ATTRS):
+                continue
+            x, filter_sizes_t, _ = grad_f._inputs
+            input_sizes, filter_sizes = _static_dims(spec, sizes_t), _static_dims(spec, filter_sizes_t)
+            if input_sizes is None or filter_sizes is None or len(input_sizes) != 4:
+                continue
+            if not x.shape.is_fully_defined() or x.shape.as_list() != input_sizes:
+                continue
+            if not filt.shape.is_fully_defined() or filt.shape.as_list() != filter_sizes:
+                continue
+            if position is None:
+                position = _item_positions(items)
+            if grad_f not in position or grad_in not in position:
+                continue
+            first, second = sorted((grad_in, grad_f), key=position.__getitem__)
+            start = position[first]
+            if any(position.get(t._op, -1) >= start for t in (x, filt, dy)):
+                continue
+            _, _, kwargs = grad_in._info.bind(grad_in, lambda t, is_ref: None, lambda name: None)
+            spec.fusions[first] = Fusion(
+                conv_ops.conv2d_backprop_input_and_filter,
+                [x, filt, dy],
+                kwargs,
+                outputs=[grad_in._outputs[0], grad_f._outputs[0]],
+            )
+            spec.absorbed.add(second)
+            break
+
+
+# ---------------------------------------------------------------------------------------------
+# Conv2D + bias add (+ Relu): one oneDNN convolution with post-ops, as TF's grappler remapper fuses
+# the chain into _FusedConv2D. The convolution's and the bias add's results must have no other use.
+
+_CONV_BIAS_ADDS = ("BiasAdd", "AddV2", "Add")
+
+
+def _channel_bias(add: Operation, conv_out: Tensor, data_format: str):
+    """The bias ``add`` adds to every position of ``conv_out``'s channels, or None."""
+    if len(add._inputs) != 2 or add._control_inputs:
+        return None
+    if add.type == "BiasAdd":
+        if add._inputs[0] is not conv_out:
+            return None
+        fmt = add._attrs["data_format"].s.decode() if "data_format" in add._attrs else "NHWC"
+        if (fmt or "NHWC") != data_format:
+            return None
+        bias = add._inputs[1]
+    else:  # an AddV2 of a 1-D bias broadcasts along the last axis: the channels of NHWC only
+        if data_format != "NHWC" or add._inputs[0] is add._inputs[1]:
+            return None
+        bias = add._inputs[1] if add._inputs[0] is conv_out else add._inputs[0]
+    channels = conv_out.shape.as_list()[3 if data_format == "NHWC" else 1]
+    if bias.dtype.base_dtype is not DType.float32 or bias.shape.as_list() != [channels]:
+        return None
+    return bias
+
+
+def _fuse_conv_pointwise(ops, spec, keep, op_set) -> None:
+    """Records ``conv_ops.conv2d_bias_relu`` for each float32 Conv2D whose result only feeds a channel
+    bias add (whose result may only feed a Relu) or only a Relu, on the last op of the chain."""
+    folded, aliases = spec.folded, spec.aliases
+
+    def free(op):
+        return (
+            op not in spec.fusions
+            and op not in spec.absorbed
+            and not op._control_inputs
+            and not any(t in folded or t in aliases for t in op._outputs)
+        )
+
+    def users(t):  # the ops of this subgraph that need t's value (shape-only users fold away)
+        return [c for c in t._consumers if c in op_set and not all(o in folded for o in c._outputs)]
+
+    def only_consumer(t, op):
+        return users(t) == [op] and _single_use(t, op, keep, op_set, folded)
+
+    for conv in ops:
+        if conv.type != "Conv2D" or not free(conv) or conv._attrs["T"].type != DType.float32.value:
+            continue
+        out = conv._outputs[0]
+        if not out.shape.is_fully_defined() or out.shape.rank != 4:
+            continue
+        data_format = conv._attrs["data_format"].s.decode() or "NHWC"
+        consumers = users(out)
+        if len(consumers) != 1 or not free(consumers[0]) or not only_consumer(out, consumers[0]):
+            continue
+        chain, bias, last = [conv], None, consumers[0]
+        if last.type in _CONV_BIAS_ADDS:
+            bias = _channel_bias(last, out, data_format)
+            if bias is None:
+                continue
+            chain.append(last)
+            added = last._outputs[0]
+            after = users(added)
+            if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(added, after[0]):
+                chain.append(after[0])
+        elif last.type in _BATCH_NORMS and _inference_batch_norm(last, out, data_format, users):
+            chain.append(last)
+            normed = last._outputs[0]
+            after = users(normed)
+            if len(after) == 1 and after[0].type == "Relu" and free(after[0]) and only_consumer(normed, after[0]):
+                chain.append(after[0])
+        elif last.type == "Relu":
+            chain.append(last)
+        else:
+            continue
+        _, _, kwargs = conv._info.bind(conv, lambda t, is_ref: None, lambda name: None)
+        kwargs["relu"] = chain[-1].type == "Relu"
+        if chain[1].type in _BATCH_NORMS:
+            bn = chain[1]
+            kwargs["epsilon"] = bn._attrs["epsilon"].f if "epsilon" in bn._attrs else 1e-4
+            inputs = [conv._inputs[0], conv._inputs[1], *bn._inputs[1:5]]
+            outputs = [chain[-1]._outputs[0]]  # of a batch norm, only y is used
+            spec.fusions[chain[-1]] = Fusion(conv_ops.conv2d_batch_norm_relu, inputs, kwargs, outputs=outputs)
+            spec.absorbed.update(chain[:-1])
+            continue
+        inputs = [conv._inputs[0], conv._inputs[1], bias]
+        if bias is None:
+            inputs = inputs[:2]
+            kwargs["bias"] = None
+        spec.fusions[chain[-1]] = Fusion(conv_ops.conv2d_bias_relu, inputs, kwargs)
+        spec.absorbed.update(chain[:-1])
+
+
+_BATCH_NORMS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
+
+
+def _inference_batch_norm(bn: Operation, conv_out: Tensor, data_format: str, users) -> bool:
+    """Whether ``bn`` normalizes ``conv_out``'s channels with given statistics (is_training false, float32
+    statistics of the channel count) and nothing uses its outputs but y."""
+    if bn._inputs[0] is not conv_out or bn._control_inputs or bn._attrs["is_training"].b:
+        return False
+    fmt = bn._attrs["data_format"].s.decode() if "data_format" in bn._attrs else "NHWC"
+    if (fmt or "NHWC") != data_format:
+        return False
+    factor = bn._attrs.get("exponential_avg_factor")
+    if factor is not None and factor.f != 1.0:
+        return False
+    channels = conv_out.shape.as_list()[3 if data_format == "NHWC" else 1]
+    for t in bn._inputs[1:5]:
+        if t.dtype.base_dtype is not DType.float32 or t.shape.as_list() != [channels]:
+            return False
+    return all(not users(t) for t in bn._outputs[1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# AddN of MatMuls (a shared weight's gradient in an unrolled recurrence: one x_t^T @ dy_t per step,
+# summed): one matmul of the concatenated operands, sum_t A_t @ B_t = [A_1 ... A_n] @ [B_1; ...; B_n].
+
+
+def sum_of_matmuls(*operands, transpose_a, transpose_b):
+    """The sum of MatMul(a_t, b_t) over the pairs in ``operands`` (a_1, b_1, a_2, b_2, ...), as one matmul."""
+    a = [t.t() if transpose_a else t for t in operands[0::2]]
+    b = [t.t() if transpose_b else t for t in operands[1::2]]
+    return torch.cat(a, 1) @ torch.cat(b, 0)
+
+
+def _value_users(t: Tensor, spec: Specialization, op_set: set, keep: set):
+    """The ops that need ``t``'s value at run time, through the tensors aliased to it; None when a
+    fetch needs it."""
+    found = []
+    stack = [t]
+    while stack:
+        u = stack.pop()
+        if u in keep:
+            return None
+        for c in u._consumers:
+            if c not in op_set or all(o in spec.folded for o in c._outputs):
+                continue
+            aliased = [o for o in c._outputs if spec.aliases.get(o) is u]
+            if aliased and len(c._outputs) == 1:
+                stack.extend(aliased)
+            else:
+                found.append(c)
+    return found
+
+
+def _resolve_alias(t: Tensor, spec: Specialization) -> Tensor:
+    while t in spec.aliases:
+        t = spec.aliases[t]
+    return t
+
+
+def _fuse_sum_of_matmuls(ops, spec, keep, op_set) -> None:
+    for add in ops:
+        if add.type != "AddN" or len(add._inputs) < 2 or add in spec.fusions or add in spec.absorbed:
+            continue
+        if add._control_inputs or any(t in spec.folded or t in spec.aliases for t in add._outputs):
+            continue
+        sources = [_resolve_alias(t, spec) for t in add._inputs]
+        mms = [t._op for t in sources]
+        if len(set(mms)) != len(mms) or any(mm.type != "MatMul" for mm in mms):
+            continue
+        flags = {(mm._attrs["transpose_a"].b, mm._attrs["transpose_b"].b) for mm in mms}
+        if len(flags) != 1 or sources[0].dtype.base_dtype not in _FLOATS:
+            continue
+        if any(
+            mm in spec.fusions
+            or mm in spec.absorbed
+            or mm._control_inputs
+            or t in spec.folded
+            or _value_users(t, spec, op_set, keep) != [add]
+            for mm, t in zip(mms, sources)
+        ):
+            continue
+        (transpose_a, transpose_b) = flags.pop()
+        inputs = [x for mm in mms for x in mm._inputs]
+        spec.fusions[add] = Fusion(sum_of_matmuls, inputs, {"transpose_a": transpose_a, "transpose_b": transpose_b})
+        spec.absorbed.update(mms)
+
+
+# ---------------------------------------------------------------------------------------------
+# A constant Slice of a MatMul's product: only the rows and columns it keeps are multiplied. TF's
+# gradient of concat([x, h]) @ W in a recurrent cell is MatMul(grad, W, transpose_b=True) sliced into
+# the x and h parts; when only the h part is used (x needs no gradient), half the product is wasted.
+
+
+def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
+    """``MatMul(a, b)[rows, cols]`` as the product of a's ``rows`` and b's ``cols`` (None: all of them)."""
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    return torch.mm(x if rows is None else x[rows], y if cols is None else y[:, cols])
+
+
+def invariant_sliced_matmul():
+    """``sliced_matmul`` for a ``b`` that is a loop invariant: b's (transposed) kept columns are laid out
+    contiguously once per value of b, not on each call (torch multiplies by a contiguous operand faster)."""
+    cache = [None]  # (the b tensor, its version, its kept columns laid out), replaced as one (threads)
+
+    def sliced_matmul_invariant_b(a, b, rows, cols, transpose_a, transpose_b):
+        entry = cache[0]
+        if entry is None or entry[0] is not b or entry[1] != b._version:
+            y = b.t() if transpose_b else b
+            entry = (b, b._version, (y if cols is None else y[:, cols]).contiguous())
+            cache[0] = entry
+        x = a.t() if transpose_a else a
+        return torch.mm(x if rows is None else x[rows], entry[2])
+
+    return sliced_matmul_invariant_b
+
+
+def _sliced_products(items, ops, spec: Specialization, keep, targets, fed, invariants: frozenset) -> None:
+    """Replaces each static Slice (``static_slice``) of a 2-D float MatMul whose product nothing else reads
+    at run time by ``sliced_matmul`` of the MatMul's operands, absorbing the MatMul. (TF's gradients read
+    the product through tf.tuple's Identities and gate the other slice with a NoOp: once those are aliases
+    and the unused slice is pruned, the used slice is the product's only reader.)"""
+    folded = spec.folded
+    candidates = {}
+    for op in ops:
+        fusion = spec.fusions.get(op)
+        if op.type == "Slice" and fusion is not None and fusion.kernel is static_slice:
+            product = resolve(op._inputs[0], spec)
+            if product._op.type == "MatMul" and product not in folded:
+                candidates[op] = product
+    if not candidates:
+        return
+    # Who reads each product at run time: every input of every item that still runs (a superset of what
+    # the generated code reads), and the fetches.
+    live = live_items(items, list(keep), list(targets), fed, spec)
+    readers: dict = {}
+    for it in live:
+        for t in it._inputs:
+            readers.setdefault(resolve(t, spec), []).append(it)
+    kept = {resolve(t, spec) for t in keep}
+    for op, product in candidates.items():
+        mm = product._op
+        if readers.get(product) != [op] or product in kept or product in fed:
+            continue
+        if mm in spec.absorbed or mm in spec.fusions or mm._control_inputs or mm not in live:
+            continue
+        a, b = mm._inputs
+        if product.dtype.base_dtype not in _FLOATS or product.shape.rank != 2:
+            continue
+        if any(x in folded or _meta(x) is None or x.shape.rank != 2 for x in (a, b)):
+            continue
+        transpose_a, transpose_b = mm._attrs["transpose_a"].b, mm._attrs["transpose_b"].b
+        n_rows = a.shape.as_list()[1 if transpose_a else 0]
+        n_inner = a.shape.as_list()[0 if transpose_a else 1]
+        n_cols = b.shape.as_list()[0 if transpose_b else 1]
+        if n_inner != b.shape.as_list()[1 if transpose_b else 0] or product.shape.as_list() != [n_rows, n_cols]:
+            continue  # the MatMul fails at run time: it runs as it is, and fails naming itself
+        rows, cols = spec.fusions[op].kwargs["index"]
+        rows = None if rows.indices(n_rows) == (0, n_rows, 1) else rows
+        cols = None if cols.indices(n_cols) == (0, n_cols, 1) else cols
+        if rows is None and cols is None:
+            continue
+        kernel = invariant_sliced_matmul() if resolve(b, spec) in invariants else sliced_matmul
+        kwargs = {"rows": rows, "cols": cols, "transpose_a": transpose_a, "transpose_b": transpose_b}
+        spec.fusions[op] = Fusion(kernel, [a, b], kwargs)
+        spec.absorbed.add(mm)
+
+
+# ---------------------------------------------------------------------------------------------
+# Float and integer arithmetic whose operands' shapes are known to broadcast: the torch function itself
+# is the kernel (the registered one only adds TF's wording to a broadcasting failure, which cannot happen
+# then). What a loop body runs each iteration, without a Python call around each.
+
+_DIRECT = {"Mul": torch.mul, "AddV2": torch.add, "Add": torch.add, "Sub": torch.sub}
+_DIRECT_TYPES = _FLOATS | {DType.int32, DType.int64}
+
+
+def _direct_kernels(ops, spec: Specialization) -> None:
+    folded, aliases = spec.folded, spec.aliases
+    for op in ops:
+        fn = _DIRECT.get(op.type)
+        if fn is None or op in spec.fusions or op in spec.absorbed or op._info is None or len(op._inputs) != 2:
+            continue
+        if op._outputs[0] in folded or op._outputs[0] in aliases:
+            continue
+        x, y = op._inputs
+        if x.dtype.base_dtype not in _DIRECT_TYPES or y.dtype.base_dtype is not x.dtype.base_dtype:
+            continue
+        if not x.shape.is_fully_defined() or not y.shape.is_fully_defined():
+            continue
+        try:
+            torch.broadcast_shapes(tuple(x.shape.as_list()), tuple(y.shape.as_list()))
+        except RuntimeError:
+            continue
+        spec.kernels[op] = fn

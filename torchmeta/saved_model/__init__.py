@@ -30,6 +30,7 @@ from torchmeta.saved_model.constants import (
 )
 from torchmeta.saved_model.loader import contains_saved_model, load, maybe_saved_model_directory
 from torchmeta.saved_model.main_op import main_op_with_restore
+from torchmeta.saved_model.module import signature_module
 from torchmeta.saved_model.signature_constants import (
     CLASSIFY_INPUTS,
     CLASSIFY_METHOD_NAME,
@@ -69,6 +70,7 @@ __all__ = [
     "contains_saved_model",
     "maybe_saved_model_directory",
     "main_op_with_restore",
+    "signature_module",
     "build_signature_def",
     "classification_signature_def",
     "is_valid_signature",

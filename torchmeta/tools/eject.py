@@ -28,16 +28,9 @@ import torch
 from safetensors.torch import save_file
 
 from torchmeta import errors
-from torchmeta._proto import graph_pb2, node_def_pb2
-from torchmeta.framework import graph as graph_lib
-from torchmeta.framework.func_graph import function_graph
-from torchmeta.framework.function_library import FunctionLibrary
-from torchmeta.framework.importer import import_graph_def
-from torchmeta.io import saved_model as saved_model_io
 from torchmeta.runtime.control_flow import dead_unless_live
 from torchmeta.runtime.module import to_module
-from torchmeta.runtime.session import Session
-from torchmeta.saved_model import loader
+from torchmeta.saved_model.module import signature_module
 from torchmeta.tools.eject_helpers import HELPER_DEPENDENCIES, HELPERS
 from torchmeta.version import __version__
 
@@ -504,9 +497,7 @@ def _indent_conditional(lines) -> list[str]:
     return out
 
 
-def module_source(
-    gm, class_name="Model", weights_name="model.safetensors", source="a TensorFlow graph", all_variables_trainable=False
-):
+def module_source(gm, class_name="Model", weights_name="model.safetensors", source="a TensorFlow graph"):
     """The Python source of a standalone module for ``to_module``'s GraphModule ``gm``, and the state to save.
 
     Returns:
@@ -614,7 +605,7 @@ def module_source(
         value = getattr(gm, attr)
         if not isinstance(value, torch.Tensor):
             raise errors.UnimplementedError(None, None, f"eject: attribute {attr!r} is not a tensor ({type(value)})")
-        is_param = attr in params or (all_variables_trainable and attr in tf_names and value.is_floating_point())
+        is_param = attr in params
         decls.append(_module_attr_decl(attr, value, is_param, tf_names.get(attr)))
         state[attr] = value.detach().contiguous().cpu()
     helpers = "".join(HELPERS[h] + "\n" for h in e.helpers)
@@ -653,86 +644,6 @@ def load(path=None, device="cpu"):
     return text, state
 
 
-# Function calls of TF2 graphs (a SavedModel signature is a StatefulPartitionedCall of the traced tf.function).
-_CALL_OPS = {"PartitionedCall", "StatefulPartitionedCall"}
-
-
-def _tensor_key(name: str) -> str:
-    name = name.lstrip("^")
-    return name if ":" in name else name + ":0"
-
-
-def _needed(nodes: dict, outputs) -> list:
-    """The nodes ``outputs`` depend on through data inputs, in an order where inputs come first."""
-    order, state = [], {}
-    for out in outputs:
-        stack = [(out.split(":")[0], False)]
-        while stack:
-            name, done = stack.pop()
-            if done:
-                if state.get(name) != 2:
-                    state[name] = 2
-                    order.append(nodes[name])
-                continue
-            if state.get(name) or name not in nodes:
-                continue
-            state[name] = 1
-            stack.append((name, True))
-            for inp in nodes[name].input:
-                if not inp.startswith("^"):
-                    stack.append((inp.split(":")[0], False))
-    return order
-
-
-def _inline(graph, library, node_defs, mapping: dict, prefix: str, outputs) -> None:
-    """Imports the nodes ``outputs`` need into ``graph`` under ``prefix``, each function call replaced by its
-    body (recursively); ``mapping`` maps their tensor names ("node:i") to the Tensors imported."""
-    nodes = {n.name: n for n in node_defs}
-    for node in _needed(nodes, outputs):
-        if _tensor_key(node.name) in mapping:
-            continue  # a function argument, already bound
-        inputs = [mapping[_tensor_key(i)] for i in node.input if not i.startswith("^")]
-        if node.op in _CALL_OPS:
-            body = function_graph(library, node.attr["f"].func.name)
-            inner = {t.name: outer for t, outer in zip(body.inputs, inputs)}
-            _inline(
-                graph, library, body.as_graph_def().node, inner, f"{prefix}{node.name}/", [t.name for t in body.outputs]
-            )
-            for i, t in enumerate(body.outputs):
-                mapping[f"{node.name}:{i}"] = inner[t.name]
-            continue
-        copy = node_def_pb2.NodeDef()
-        copy.CopyFrom(node)
-        copy.name = prefix + node.name
-        del copy.input[:]
-        copy.input.extend(f"in{i}:0" for i in range(len(inputs)))
-        copy.attr.pop("_class", None)  # colocation with nodes that may not be imported
-        with graph.as_default():
-            (op,) = import_graph_def(
-                graph_pb2.GraphDef(node=[copy]),
-                input_map={f"in{i}:0": t for i, t in enumerate(inputs)},
-                return_elements=[copy.name],
-                name="",
-            )
-        for i, out in enumerate(op.outputs):
-            mapping[f"{node.name}:{i}"] = out
-
-
-def inline_function_calls(graph_def, outputs) -> tuple[graph_lib.Graph, dict]:
-    """A Graph of what ``outputs`` (tensor names) need from ``graph_def``, function calls inlined.
-
-    Returns:
-      (the graph, {tensor name in graph_def: Tensor of the new graph}).
-    """
-    library = FunctionLibrary()
-    for fdef in graph_def.library.function:
-        library.add(fdef)
-    graph = graph_lib.Graph()
-    mapping: dict = {}
-    _inline(graph, library, graph_def.node, mapping, "", list(outputs))
-    return graph, mapping
-
-
 def eject(
     graph_or_meta_graph,
     out_dir,
@@ -743,7 +654,6 @@ def eject(
     name="model",
     class_name="Model",
     source=None,
-    all_variables_trainable=False,
 ) -> list[str]:
     """Writes ``<out_dir>/<name>.py`` (a torch-only nn.Module) and ``<out_dir>/<name>.safetensors``.
 
@@ -763,9 +673,11 @@ def eject(
     gm = to_module(graph_or_meta_graph, inputs, outputs, session=session, checkpoint=checkpoint)
     if source is None:
         source = graph_or_meta_graph if isinstance(graph_or_meta_graph, (str, os.PathLike)) else "a TensorFlow graph"
-    text, state = module_source(
-        gm, class_name, f"{name}.safetensors", os.fspath(source) if source else source, all_variables_trainable
-    )
+    return _write(gm, out_dir, name, class_name, os.fspath(source) if source else source)
+
+
+def _write(gm, out_dir, name, class_name, source) -> list[str]:
+    text, state = module_source(gm, class_name, f"{name}.safetensors", source)
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     py_path = os.path.join(out_dir, f"{name}.py")
@@ -782,37 +694,11 @@ def eject_saved_model(
 ) -> list[str]:
     """Ejects a SavedModel signature: ``forward`` takes its inputs in sorted key order, returns its outputs so.
 
+    TF2 signatures (tf.function calls) are inlined; their variables are Parameters where the object graph says
+    ``trainable`` (``signature_module``).
+
     Raises:
       FormatError / MetaGraphNotFoundError: as ``loader.load``; NotFoundError for a missing signature.
     """
-    export_dir = os.fspath(export_dir)
-    graph = graph_lib.Graph()
-    with Session(graph=graph) as sess:
-        meta = loader.load(sess, list(tags), export_dir)
-        if signature_def_key not in meta.signature_def:
-            raise errors.NotFoundError(
-                None,
-                None,
-                f'Could not find signature "{signature_def_key}" in {saved_model_io.SAVED_MODEL_FILENAME_PB} of '
-                f"{export_dir}. Please choose from: {', '.join(meta.signature_def.keys())}",
-            )
-        signature = meta.signature_def[signature_def_key]
-        inputs = [signature.inputs[k].name for k in sorted(signature.inputs)]
-        outputs = [signature.outputs[k].name for k in sorted(signature.outputs)]
-        if not any(node.op in _CALL_OPS for node in meta.graph_def.node):
-            return eject(
-                graph, out_dir, inputs, outputs, session=sess, name=name, class_name=class_name, source=export_dir
-            )
-        # A TF2 signature: its tf.function bodies inlined into one graph; every float variable is trainable.
-        flat, mapping = inline_function_calls(meta.graph_def, outputs)
-        return eject(
-            flat,
-            out_dir,
-            [mapping[_tensor_key(t)] for t in inputs],
-            [mapping[_tensor_key(t)] for t in outputs],
-            session=sess,
-            name=name,
-            class_name=class_name,
-            source=export_dir,
-            all_variables_trainable=True,
-        )
+    gm = signature_module(export_dir, signature_def_key, tags)
+    return _write(gm, out_dir, name, class_name, os.fspath(export_dir))

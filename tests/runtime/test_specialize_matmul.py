@@ -1,0 +1,45 @@
+"""The AddN of MatMuls a shared weight's gradient is in an unrolled recurrence (one x_t^T @ dy_t per step)
+runs as one matmul of the concatenated operands (runtime/specialize.py ``sum_of_matmuls``): the gradient
+must equal TensorFlow's, gated (an optimizer's tf.tuple) or not, and the fused call must be in the module."""
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from torchmeta.runtime import specialize
+
+STEPS, BATCH, FEATURES, HIDDEN = 6, 4, 5, 3
+
+
+def _unrolled(tf, gated, xs_value):
+    xs = [tf.placeholder(tf.float32, [BATCH, FEATURES], name=f"x{t}") for t in range(STEPS)]
+    w = tf.Variable(np.linspace(-1, 1, FEATURES * HIDDEN, dtype=np.float32).reshape(FEATURES, HIDDEN), name="w")
+    u = tf.Variable(np.linspace(1, -1, HIDDEN * HIDDEN, dtype=np.float32).reshape(HIDDEN, HIDDEN), name="u")
+    h = tf.zeros([BATCH, HIDDEN])
+    for x in xs:
+        h = tf.tanh(tf.matmul(x, w) + tf.matmul(h, u))
+    loss = tf.reduce_sum(h * h)
+    feed = dict(zip(xs, xs_value))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if gated:
+            sess.run(tf.train.GradientDescentOptimizer(0.1).minimize(loss), feed)
+            out = sess.run([w, u])
+        else:
+            out = sess.run(tf.gradients(loss, [w, u]), feed)
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return out, modules
+
+
+@pytest.mark.parametrize("gated", [False, True], ids=["gradients", "minimize"])
+def test_weight_gradient_of_an_unrolled_recurrence_matches_tf(tf1, gated):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((BATCH, FEATURES)).astype(np.float32) for _ in range(STEPS)]
+    theirs, _ = _unrolled(tf1, gated, xs)
+    ours, modules = _unrolled(tm, gated, xs)
+    for a, e in zip(ours, theirs):
+        assert a.shape == e.shape and a.dtype == e.dtype
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    # w's gradient sums STEPS MatMuls; u's sums STEPS - 1 (the first step's h is a constant).
+    assert targets.count(specialize.sum_of_matmuls) == 2
