@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.distributed.launch import ROOT, free_port, torchrun, wait_all
+from tests.distributed.launch import ROOT, torchrun, wait_all
 
 EXAMPLES = os.path.join(ROOT, "examples")
 sys.path.insert(0, EXAMPLES)
@@ -22,7 +22,7 @@ def test_distributed_train_single_process_and_under_torchrun(tmp_path):
     assert (single["rank"], single["size"]) == (0, 1)
     assert os.path.exists(tmp_path / "one" / "model.ckpt-20.meta")
 
-    launch = ["--nproc_per_node", "2", "--master_port", str(free_port()), "--max-restarts", "0"]
+    launch = ["--standalone", "--nproc_per_node", "2", "--max-restarts", "0"]  # torchrun picks a free port
     script = os.path.join(EXAMPLES, "distributed_train.py")
     proc = torchrun(launch, [script, *ARGS, "--dir", str(tmp_path / "two")])
     codes, outputs = wait_all([proc], timeout=180)
