@@ -106,6 +106,16 @@ GRAPH_CASES = {
     ),
     "gather-batch-dims": (lambda tf, ph: tf.gather(F23, [[0], [2]], batch_dims=1), {}),
     "gather_nd": (lambda tf, ph: tf.gather_nd(tf.constant(F23), [[0, 1], [1, 2]]), {}),
+    "gather_nd-batch-dims-1": (
+        lambda tf, ph: tf.gather_nd(np.arange(24.0).reshape(2, 3, 4), [[[1, 0]], [[2, 3]]], batch_dims=1),
+        {},
+    ),
+    "gather_nd-batch-dims-2-slices": (
+        lambda tf, ph: tf.gather_nd(
+            ph("p", tf.float32, [None, 2, 3, 4]), np.array([[[[2]], [[0]]]] * 2, np.int64), batch_dims=2
+        ),
+        {"p": np.arange(48, dtype=np.float32).reshape(2, 2, 3, 4)},
+    ),
     "where-coords": (lambda tf, ph: tf.where([[True, False], [False, True]]), {}),
     "where-select": (lambda tf, ph: tf.where([True, False], [1, 2], [3, 4]), {}),
     "where_v2": (lambda tf, ph: tf.where_v2([True, False], [[1, 2]], 0), {}),
@@ -337,6 +347,10 @@ def test_python_argument_errors_match_tf(tf1):
                 x[1.5]
             with pytest.raises(ValueError, match="mask cannot be scalar"):
                 tf.boolean_mask(x, True)
+            with pytest.raises(ValueError, match=r"`batch_dims` = 2 must be less than rank\(`indices`\) = 2"):
+                tf.gather_nd(x, [[0], [1]], batch_dims=2)
+            with pytest.raises(ValueError, match="does not allow negative batch_dims"):
+                tf.gather_nd(x, [[0], [1]], batch_dims=-1)
 
 
 def test_getitem_is_installed_on_tensor():

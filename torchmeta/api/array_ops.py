@@ -820,20 +820,78 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
 def gather_nd(params, indices, name=None, batch_dims=0, bad_indices_policy=""):
     """``tf.gather_nd``: slices of ``params`` addressed by the last axis of ``indices``.
 
-    Raises:
-      NotImplementedError: for ``batch_dims > 0``.
+    With ``batch_dims > 0`` the leading dimensions of both are batch dimensions (TF's batch_gather_nd).
     """
     value = tensor_util.constant_value(batch_dims)
     if value is not None:
         batch_dims = int(value)
     if batch_dims != 0:
-        raise NotImplementedError("tf.gather_nd with batch_dims > 0 is not supported yet; use batch_dims=0")
+        return batch_gather_nd(params, indices, batch_dims, name=name, bad_indices_policy=bad_indices_policy)
     if bad_indices_policy not in ("", "DEFAULT"):
         return raw_op("GatherNd", params=params, indices=indices, bad_indices_policy=bad_indices_policy, name=name)
     method = getattr(params, "gather_nd", None)
     if method is not None:
         return method(indices, name=name)
     return raw_op("GatherNd", params=params, indices=indices, bad_indices_policy=bad_indices_policy, name=name)
+
+
+def batch_gather_nd(params, indices, batch_dims, name=None, bad_indices_policy=""):
+    """``gather_nd`` with ``batch_dims`` leading batch dimensions, built as TF builds it: the batch
+    coordinates (a meshgrid over the batch shape) are prepended to every index vector, one GatherNd runs
+    over the batch flattened to one dimension, and the result gets the batch shape back.
+
+    Raises:
+      TypeError: for a ``batch_dims`` that is not a Python int.
+      ValueError: for a negative ``batch_dims`` or one not below the rank of ``params`` and ``indices``.
+    """
+    with name_scope(name, "BatchGatherND", [params, indices]):
+        indices = convert_to_tensor(indices, name="indices")
+        params = convert_to_tensor(params, name="params")
+        if not isinstance(batch_dims, int):
+            raise TypeError(f"Argument `batch_dims` must be an int; got {batch_dims}")
+        if batch_dims < 0:
+            raise ValueError("tf.gather_nd does not allow negative batch_dims.")
+        params_ndims, indices_ndims = params.shape.rank, indices.shape.rank
+        if indices_ndims is not None and batch_dims >= indices_ndims:
+            raise ValueError(
+                f"Argument `batch_dims` = {batch_dims} must be less than rank(`indices`) = {indices_ndims}"
+            )
+        if params_ndims is not None and batch_dims >= params_ndims:
+            raise ValueError(f"Argument `batch_dims` = {batch_dims} must be less than rank(`params`) = {params_ndims}")
+        expand = batch_dims == 0
+        if expand:  # TF adds a dummy batch dimension
+            params, indices, batch_dims = expand_dims(params, axis=0), expand_dims(indices, axis=0), 1
+        params_shape, indices_shape = shape(params), shape(indices)
+        batch_shape = params_shape[:batch_dims]
+        batch_size = raw_op("Prod", input=batch_shape, reduction_indices=[0])
+        index_internal_ndims = rank(indices) - batch_dims - 1
+        indices_internal_shape = indices_shape[batch_dims:-1]
+        dim_ranges = [
+            raw_op(
+                "Cast",
+                x=raw_op("Range", start=0, limit=raw_op("Cast", x=d, DstT=DType.int32), delta=1),
+                DstT=indices.dtype.base_dtype,
+            )
+            for d in unstack(batch_shape, axis=0)
+        ]
+        mesh_list = meshgrid(*dim_ranges, indexing="ij") if dim_ranges else []
+        index_grid = transpose(stack([reshape(x, shape=(-1,)) for x in mesh_list], axis=0))
+        index_grid_shape = shape(index_grid)
+        index_grid = reshape(
+            index_grid,
+            concat(
+                [index_grid_shape[:1], ones(index_internal_ndims, dtype=index_grid_shape.dtype), index_grid_shape[1:]],
+                axis=0,
+            ),
+        )
+        index_grid = tile(index_grid, multiples=concat(((1,), indices_internal_shape, (1,)), axis=0))
+        flat_indices = reshape(indices, shape=concat(([batch_size], indices_shape[batch_dims:]), axis=0))
+        indices = concat((index_grid, flat_indices), axis=-1)
+        out = raw_op("GatherNd", params=params, indices=indices, bad_indices_policy=bad_indices_policy)
+        out = reshape(out, shape=concat((batch_shape, shape(out)[1:]), axis=0))
+        if expand:
+            out = squeeze(out, axis=0)
+    return out
 
 
 def scatter_nd(indices, updates, shape, name=None, bad_indices_policy=""):

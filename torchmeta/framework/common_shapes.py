@@ -249,7 +249,8 @@ def run_shape_fn(op, shape_fn):
     Shape functions are pure, so the reruns fail the same way; success costs nothing extra.
     """
     try:
-        return shape_fn(op)
+        with tensor_util.running_shape_function():
+            return shape_fn(op)
     except ValueError:
         pass
     with tensor_util.recording_input_values(op, hide_values=True):

@@ -61,6 +61,16 @@ def fold_with_kernel(op, index):
     return result
 
 
-def foldable(*op_types):
-    """Lets ``tensor_util.constant_value`` fold ``op_types`` by running their kernels."""
-    tensor_util.register_constant_value(*op_types)(fold_with_kernel)
+def _fold_integers(op, index):
+    # Only for shape functions (TF's C++ shape refiner): TF's Python constant_value does not fold arithmetic,
+    # and API functions that branch on it (e.g. reshape-or-not in the metrics) must build TF's graph.
+    if not tensor_util.in_shape_function() or not op.outputs[index].dtype.base_dtype.is_integer:
+        return None
+    return fold_with_kernel(op, index)
+
+
+def foldable(*op_types, integers_only: bool = False):
+    """Lets ``tensor_util.constant_value`` fold ``op_types`` by running their kernels; with
+    ``integers_only``, only integer outputs and only inside shape functions (shape arithmetic, as TF's
+    shape refiner evaluates it, where TF's Python constant_value sees nothing)."""
+    tensor_util.register_constant_value(*op_types)(_fold_integers if integers_only else fold_with_kernel)

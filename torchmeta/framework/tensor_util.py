@@ -360,6 +360,7 @@ class _InputRequests(threading.local):
         super().__init__()
         self.stack = []
         self.depth = 0
+        self.shape_fns = 0  # shape functions running now (recorded or not)
 
 
 _requests = _InputRequests()
@@ -388,6 +389,25 @@ class recording_input_values:  # noqa: N801 - used as a context manager, like co
         _requests.depth = self._depth
         _requests.stack.pop()
         return False
+
+
+class running_shape_function:  # noqa: N801 - a context manager, kept cheap like recording_input_values
+    """Marks a shape function running (TF's C++ shape refiner), so folds that only TF's shape inference
+    does (``in_shape_function``), and not TF's Python ``constant_value``, apply inside it."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _requests.shape_fns += 1
+
+    def __exit__(self, *exc):
+        _requests.shape_fns -= 1
+        return False
+
+
+def in_shape_function() -> bool:
+    """Whether a shape function is running now (see ``running_shape_function``)."""
+    return _requests.shape_fns > 0 or bool(_requests.stack)
 
 
 def current_input_requests():
