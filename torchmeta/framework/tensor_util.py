@@ -306,7 +306,7 @@ def MakeNdarray(tensor) -> np.ndarray:
         values = np.array(tensor.half_val, dtype=np.int64).astype(np.uint16).view(np_type)
     elif field in ("scomplex_val", "dcomplex_val"):
         raw = np.array(getattr(tensor, field), dtype=np.float32 if field == "scomplex_val" else np.float64)
-        values = (raw[0::2] + 1j * raw[1::2]).astype(np_type)
+        values = raw.view(np_type)  # (real, imaginary) pairs in memory order; keeps -0.0 parts
     elif field == "float8_val":
         values = np.frombuffer(tensor.float8_val, dtype=np.uint8).view(np_type)
     elif field == "string_val":
