@@ -100,7 +100,7 @@ def _parse(data: bytes, message_class, path):
     message = message_class()
     try:
         text_format.Merge(text, message, descriptor_pool=POOL)
-    except (text_format.ParseError, RecursionError) as e:
+    except (text_format.ParseError, ValueError, RecursionError) as e:  # ValueError: an int out of range in a list
         raise errors.FormatError(
             path, f"Cannot parse file {path}: {binary_problem}, and not text format either: {e}."
         ) from None

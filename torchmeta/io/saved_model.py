@@ -126,7 +126,7 @@ def parse_saved_model(export_dir) -> saved_model_pb2.SavedModel:
         data = _read(path_pbtxt)
         try:
             text_format.Parse(data.decode("utf-8"), saved_model, descriptor_pool=POOL)
-        except (text_format.ParseError, UnicodeDecodeError, RecursionError) as e:
+        except (text_format.ParseError, ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
             raise errors.FormatError(path_pbtxt, f"Cannot parse file {path_pbtxt}: {e}.") from None
         return saved_model
     raise errors.FormatError(

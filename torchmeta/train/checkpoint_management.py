@@ -157,7 +157,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
             content = f.read()
         state = CheckpointState()
         text_format.Merge(content, state)
-    except (OSError, UnicodeDecodeError, text_format.ParseError) as e:
+    except (OSError, ValueError, text_format.ParseError) as e:  # ValueError: bad UTF-8 or a number out of range
         _log.warning("%s: %s: Checkpoint ignored", filename, e)
         return None
     if not state.model_checkpoint_path:
