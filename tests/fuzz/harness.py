@@ -239,6 +239,9 @@ def fuzz_atheris(runner: Runner, runs: int, seconds: float, seed: int) -> None:
         "-malloc_limit_mb=0",
         "-max_len=262144",
         "-print_final_stats=1",
+        # libFuzzer's own slow-unit/crash files go to the scratch corpus, not the working directory; the
+        # runner's timer decides what is a timeout finding.
+        f"-artifact_prefix={corpus}{os.sep}",
         corpus,
     ]
     atheris.Setup(args, one)
