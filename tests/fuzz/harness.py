@@ -4,7 +4,7 @@
     PYTHONPATH=$PWD python -m tests.fuzz.harness TARGET --atheris --runs N --summary out.json
 
 - Each process caps its address space (``RLIMIT_AS``: what the imports took plus ``--memory-mb``) and arms
-  a per-input timer (``--timeout``): a raw Python exception, a timeout or a memory error is a finding.
+  a per-input CPU-time limit (``--timeout``; wall clock: ten times that): a raw Python exception, a timeout or a memory error is a finding.
 - Without ``--atheris`` inputs come from a deterministic mutator (``--seed``): bit flips, interesting
   integers, inserted/deleted/duplicated ranges, splices of two seeds, and for text targets token edits
   (numbers, brackets, lines). With ``--atheris`` libFuzzer's coverage-guided mutator drives the target
@@ -39,6 +39,9 @@ _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 class InputTimeout(BaseException):
     """The per-input time limit ran out (a BaseException, so ``except Exception`` in the code does not eat it)."""
+
+
+WALL_FACTOR = 10  # the wall-clock limit per input, in multiples of the CPU-time limit
 
 
 def _on_alarm(signum, frame):
@@ -88,6 +91,7 @@ class Runner:
             prefix=f"fuzz-{target.name}-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
         )
         signal.signal(signal.SIGALRM, _on_alarm)
+        signal.signal(signal.SIGPROF, _on_alarm)
 
     def close(self):
         shutil.rmtree(self._scratch, ignore_errors=True)
@@ -110,10 +114,14 @@ class Runner:
         self.runs += 1
         key = None
         try:
-            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+            # The limit is CPU time (the machine's load does not turn a normal input into a finding); a
+            # wall-clock limit WALL_FACTOR times longer catches a hang that burns no CPU.
+            signal.setitimer(signal.ITIMER_PROF, self.timeout)
+            signal.setitimer(signal.ITIMER_REAL, self.timeout * WALL_FACTOR)
             try:
                 self.target.fn(data, work)
             finally:
+                signal.setitimer(signal.ITIMER_PROF, 0)
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except KeyboardInterrupt:
             raise
@@ -258,7 +266,9 @@ def main(argv=None) -> int:
     parser.add_argument("targets", nargs="*", help="target names (default: all)")
     parser.add_argument("--runs", type=int, default=2000, help="inputs per target")
     parser.add_argument("--seconds", type=float, default=1e9, help="time budget per target")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per input")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="CPU seconds per input (wall clock: ten times that)"
+    )
     parser.add_argument("--memory-mb", type=int, default=3072, help="address space allowed beyond the imports")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--atheris", action="store_true", help="coverage-guided (libFuzzer) instead of the mutator")

@@ -8,11 +8,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.fuzz import harness
-from tests.fuzz.targets import REGRESSIONS, TARGETS
+from tests.fuzz.targets import REGRESSIONS, TARGETS, Target
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SMOKE_RUNS = 2000
@@ -43,6 +44,34 @@ def test_replay(name, source):
         assert runner.run(data) is None, runner.findings
     finally:
         runner.close()
+
+
+def _spin(data, work):
+    end = time.process_time() + 5
+    while time.process_time() < end:
+        pass
+
+
+def _hang(data, work):
+    time.sleep(5)
+
+
+def test_runner_limits_cpu_time_and_wall_time():
+    """The per-input limit counts CPU time (load does not make findings); a hang that burns no CPU is
+    caught by the wall-clock limit, WALL_FACTOR times longer."""
+    for fn, timeout in ((_spin, 0.2), (_hang, 0.2 / harness.WALL_FACTOR * 5)):
+        runner = harness.Runner(Target("limits", fn), timeout=timeout, save=False)
+        try:
+            start = time.monotonic()
+            assert runner.run(b"").startswith("timeout at"), fn
+            assert time.monotonic() - start < 4, fn
+        finally:
+            runner.close()
+    sleeper = harness.Runner(Target("limits", lambda data, work: time.sleep(0.3)), timeout=0.1, save=False)
+    try:
+        assert sleeper.run(b"") is None  # 0.3 s asleep is within 0.1 s of CPU and 1 s of wall clock
+    finally:
+        sleeper.close()
 
 
 def test_every_target_has_seeds_from_both_writers():
