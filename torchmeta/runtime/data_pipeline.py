@@ -647,7 +647,7 @@ class Pipeline:
                 raise
         if isinstance(element, Failed):
             raise element.error
-        return _to_device(element, self._device) if self._device is not None else element
+        return to_device(element, self._device) if self._device is not None else element
 
     def close(self) -> None:
         self._closed = True
@@ -655,8 +655,26 @@ class Pipeline:
             self._prefetch.close()
 
 
-def _to_device(element, device, non_blocking=False):
-    return tuple(c.to(device, non_blocking=non_blocking) if isinstance(c, torch.Tensor) else c for c in element)
+def pins_memory(device) -> bool:
+    """Whether elements bound for ``device`` go through pinned (page-locked) host memory: for CUDA devices,
+    where a copy from pinned memory can be asynchronous (``non_blocking``); never for the host itself."""
+    return device is not None and device.type == "cuda"
+
+
+def to_device(element, device):
+    """``element``'s tensors on ``device``. For CUDA, host tensors are pinned and copied with ``non_blocking``
+    on the current stream (torch's caching host allocator keeps the pinned buffer until the copy is done), so
+    the host goes on while the copy runs; strings (numpy object arrays) stay on the host."""
+    pin = pins_memory(device)
+    out = []
+    for c in element:
+        if isinstance(c, torch.Tensor) and c.device != device:
+            if pin and c.device.type == "cpu":
+                c = c.pin_memory().to(device, non_blocking=True)
+            else:
+                c = c.to(device)
+        out.append(c)
+    return tuple(out)
 
 
 class _OnDevice:
@@ -688,20 +706,19 @@ class _Prefetcher:
         return False
 
     def _run(self, spec) -> None:
-        stream = None
-        if self._device is not None and torch.cuda.is_available():
-            stream = torch.cuda.Stream(device=self._device)
+        device = self._device
+        stream = torch.cuda.Stream(device=device) if pins_memory(device) else None
         try:
             for element in elements(spec):
-                if stream is not None:
+                if stream is not None and not isinstance(element, Failed):
+                    # the copy runs on this thread's own stream; the consumer's stream waits for its event
                     with torch.cuda.stream(stream):
-                        moved = tuple(
-                            c.pin_memory().to(self._device, non_blocking=True) if isinstance(c, torch.Tensor) else c
-                            for c in element
-                        )
+                        moved = to_device(element, device)
                         event = torch.cuda.Event()
                         event.record(stream)
-                    element = (moved, event)
+                    element = _OnDevice(moved, event)
+                elif device is not None and not isinstance(element, Failed):
+                    element = to_device(element, device)
                 if not self._put(element):
                     return
             self._put(_END)
@@ -722,7 +739,11 @@ class _Prefetcher:
             self._done = True
             raise item
         if isinstance(item, _OnDevice):  # copied on the prefetch thread's stream: wait for the copy
-            torch.cuda.current_stream(self._device).wait_event(item.event)
+            current = torch.cuda.current_stream(self._device)
+            current.wait_event(item.event)
+            for c in item.element:  # used on this stream now: the allocator must not reuse them before it is done
+                if isinstance(c, torch.Tensor) and c.is_cuda:
+                    c.record_stream(current)
             return item.element
         return item
 
