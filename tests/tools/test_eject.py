@@ -1,10 +1,13 @@
-"""eject: graphs written by TensorFlow become torch-only modules that give TF's outputs, in a process without
-torchmeta (``python -I -S``: no PYTHONPATH and no site-packages .pth files, so not even the editable install is on the path)."""
+"""eject: graphs written by TensorFlow become torch-only modules that give TF's outputs, in a clean virtual
+environment holding only torch, safetensors and numpy (and their dependencies): no torchmeta, no TensorFlow."""
 
+import atexit
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -18,18 +21,80 @@ from torchmeta.tools import eject as eject_lib
 
 from ..saved_model.helpers import X, build, save
 
-SITE_PACKAGES = os.path.dirname(os.path.dirname(torch.__file__))
+
+def _requirement_closure(names) -> list:
+    """The installed distributions ``names`` need, with their dependencies (markers evaluated, no extras)."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+
+    seen: dict = {}
+    todo = list(names)
+    while todo:
+        dist = md.distribution(todo.pop())
+        key = dist.metadata["Name"].lower()
+        if key in seen:
+            continue
+        seen[key] = dist
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return list(seen.values())
+
+
+_VENV: dict = {}
+
+
+def _clean_venv() -> str:
+    """A real virtual environment (``python -m venv``, no pip) whose site-packages holds only torch, safetensors,
+    numpy and what they require (links to this environment's installed copies): no torchmeta, no TensorFlow.
+    Made once per test process (in a temporary directory removed at exit); returns its interpreter."""
+    if "python" in _VENV:
+        return _VENV["python"]
+    root = tempfile.mkdtemp(prefix="torchmeta-clean-venv-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    venv = Path(root) / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    site = subprocess.run(
+        [python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    for dist in _requirement_closure(["torch", "safetensors", "numpy"]):
+        for top in {str(f).split("/")[0] for f in dist.files or []}:
+            if top in ("..", "__pycache__") or top.endswith(".pth"):
+                continue
+            source = dist.locate_file(top)
+            target = os.path.join(site, top)
+            if os.path.exists(source) and not os.path.lexists(target):
+                os.symlink(source, target)
+    _VENV["python"] = python
+    return python
+
+
+def test_clean_venv_has_torch_but_not_torchmeta_or_tensorflow():
+    python = _clean_venv()
+    script = (
+        "import importlib.util as u, sys; "
+        "print(sys.prefix != sys.base_prefix, [u.find_spec(m) is not None for m in "
+        "('torch', 'safetensors', 'numpy', 'torchmeta', 'tensorflow', 'tf_keras')])"
+    )
+    done = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split("\n")[0] == "True [True, True, True, False, False, False]"
 
 
 def _run_standalone(out_dir, inputs: dict, tmp_path) -> dict:
-    """Runs ``<out_dir>/model.py`` in ``python -I -S`` with only site-packages' torch/numpy/safetensors importable."""
+    """Runs ``<out_dir>/model.py`` in a clean venv (``_clean_venv``: only torch, safetensors, numpy installed)."""
+    python = _clean_venv()
     for name, value in inputs.items():
         np.save(tmp_path / f"in_{name}.npy", value)
     script = textwrap.dedent(
         f"""
         import sys
         sys.path[:0] = [{os.fspath(out_dir)!r}]
-        sys.path.append({SITE_PACKAGES!r})
         import importlib.util
         assert importlib.util.find_spec("torchmeta") is None, "torchmeta must not be importable here"
         import numpy as np
@@ -44,7 +109,7 @@ def _run_standalone(out_dir, inputs: dict, tmp_path) -> dict:
         print(len(outs))
         """
     )
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return [np.load(tmp_path / f"out_{i}.npy") for i in range(int(done.stdout.split()[-1]))]
 
