@@ -113,14 +113,36 @@ def _shuffle_buffer(source, buffer_size: int, seeds):
 
 
 def _shuffle_index_chunks(chunks, buffer_size: int, seeds, out_chunk: int = 4096):
-    """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks."""
-    rows = itertools.chain.from_iterable(chunk.tolist() for chunk in chunks)
-    out = []
-    for row in _shuffle_buffer(rows, buffer_size, seeds):
-        out.append(row)
-        if len(out) == out_chunk:
+    """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks: the same
+    ring, draws and order, written as one loop over plain ints (no generator step per row)."""
+    words = single_samples(Philox.from_seeds(*seeds))
+    size = buffer_size
+    ring: list = []
+    start = end = 0
+    out: list = []
+    for chunk in chunks:
+        for row in chunk.tolist():
+            slot = end % size
+            if slot == len(ring):
+                ring.append(row)
+            else:
+                ring[slot] = row
+            end += 1
+            if end - start == size:  # full: emit one
+                index = (start + next(words) % size) % size
+                oldest = start % size
+                out.append(ring[index])
+                ring[index] = ring[oldest]
+                start += 1
+        if len(out) >= out_chunk:
             yield np.asarray(out, dtype=np.int64)
             out = []
+    while end > start:  # the end of the input: emit what the ring holds
+        index = (start + next(words) % (end - start)) % size
+        oldest = start % size
+        out.append(ring[index])
+        ring[index] = ring[oldest]
+        start += 1
     if out:
         yield np.asarray(out, dtype=np.int64)
 
@@ -621,6 +643,11 @@ class Pipeline:
         self._device = device if device is not None and device.type != "cpu" else None
         self._lock = threading.Lock()
         self._closed = False
+        if spec.kind == "PrefetchDataset" and self._device is None and _gathers_in_memory(spec.inputs[0]):
+            # Batches gathered from in-memory tensors (one index_select per component) cost less than handing
+            # them over from a thread, which holds the GIL while it shuffles row numbers: run them here. (On
+            # CUDA the thread stays: it overlaps the host-to-device copy.) Prefetching changes no element.
+            spec = spec.inputs[0]
         if spec.kind == "PrefetchDataset":
             size = spec.args["buffer_size"]
             self._prefetch = _Prefetcher(spec.inputs[0], size if size > 0 else _AUTOTUNE_PREFETCH, self._device)
@@ -749,6 +776,11 @@ class _Prefetcher:
 
     def close(self) -> None:
         self._stop.set()
+
+
+def _gathers_in_memory(spec) -> bool:
+    """Whether ``spec`` is a batch of an index pipeline (in-memory rows reordered, gathered per batch)."""
+    return spec.kind == "BatchDataset" and _index_plan(spec.inputs[0]) is not None
 
 
 def make_pipeline(spec, device=None) -> Pipeline:
