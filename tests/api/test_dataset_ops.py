@@ -21,9 +21,11 @@ def _v1data(tf):
 
 
 def _data(tf):
+    """The ``tf.data`` a TF1 program reaches: ``tf.compat.v1.data`` in TensorFlow (DatasetV1, whose map writes
+    preserve_cardinality=false), ``tm.data`` here."""
     import tensorflow
 
-    return tensorflow.data if tf is not tm else tm.data
+    return tensorflow.compat.v1.data if tf is not tm else tm.data
 
 
 def _nodes(graph):

@@ -90,7 +90,12 @@ def test_tf_data_training_graph_from_tf_trains_here(tf1, tmp_path):
     y = np.argmax(x[:, :3], axis=1).astype(np.int32)
     tg = tf1.Graph()
     with tg.as_default():
-        data = tensorflow.data.Dataset.from_tensor_slices((x, y)).repeat(3).batch(16, drop_remainder=True).prefetch(1)
+        data = (
+            tensorflow.compat.v1.data.Dataset.from_tensor_slices((x, y))
+            .repeat(3)
+            .batch(16, drop_remainder=True)
+            .prefetch(1)
+        )
         it = tf1.data.make_initializable_iterator(data)
         images, labels = it.get_next()
         train, variables = _model(tf1, images, labels)

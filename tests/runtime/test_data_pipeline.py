@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from torchmeta import errors
 from torchmeta.ops.dataset_ops import DatasetSpec
 from torchmeta.runtime import data_pipeline
 
@@ -73,3 +74,61 @@ def test_chunked_shuffle_is_the_element_shuffle(n, size):
     seeds = data_pipeline._pass_seeds({"seed": 9, "seed2": 5, "reshuffle": True})
     assert rows == list(data_pipeline._shuffle_buffer(iter(range(n)), size, seeds))
     assert sorted(rows) == list(range(n)) and (rows != list(range(n))) == (size > 1)
+
+
+def _batches(n=10, batch=4, prefetch=None):
+    spec = DatasetSpec(
+        "TensorSliceDataset",
+        [],
+        {"components": [torch.arange(n), np.array([str(i).encode() for i in range(n)], dtype=object)]},
+    )
+    spec = DatasetSpec("BatchDataset", [spec], {"batch_size": batch, "drop_remainder": False})
+    if prefetch is not None:
+        spec = DatasetSpec("PrefetchDataset", [spec], {"buffer_size": prefetch})
+    return spec
+
+
+def test_pinned_memory_only_for_cuda_devices():
+    assert data_pipeline.pins_memory(torch.device("cuda"))
+    assert data_pipeline.pins_memory(torch.device("cuda", 1))
+    for device in (None, torch.device("cpu"), torch.device("meta")):
+        assert not data_pipeline.pins_memory(device)
+
+
+@pytest.mark.parametrize("prefetch", [None, 2, -1])
+def test_elements_reach_the_sessions_device_with_and_without_prefetch(prefetch):
+    """The device transfer of both paths (the prefetch thread's and get_next's), on a device that exists without
+    a GPU ("meta": shapes and dtypes only): tensors move, strings stay numpy, the order and the end are kept."""
+    pipeline = data_pipeline.make_pipeline(_batches(prefetch=prefetch), torch.device("meta"))
+    sizes = []
+    while True:
+        try:
+            numbers, strings = pipeline.get_next()
+        except errors.OutOfRangeError as e:
+            assert str(e) == "End of sequence"
+            break
+        assert numbers.device.type == "meta" and numbers.dtype == torch.int64
+        assert isinstance(strings, np.ndarray) and strings.dtype == object
+        sizes.append((numbers.shape[0], strings.tolist()[0]))
+    assert sizes == [(4, b"0"), (4, b"4"), (2, b"8")]
+    pipeline.close()
+
+
+def test_cpu_sessions_get_the_host_tensors_without_a_copy():
+    pipeline = data_pipeline.make_pipeline(_batches(prefetch=2), torch.device("cpu"))
+    numbers, _ = pipeline.get_next()
+    assert numbers.device.type == "cpu" and numbers.tolist() == [0, 1, 2, 3]
+    pipeline.close()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_copies_come_from_pinned_memory_on_the_prefetch_stream():
+    device = torch.device("cuda")
+    host = (torch.arange(6, dtype=torch.float32), np.array([b"a"], dtype=object))
+    moved = data_pipeline.to_device(host, device)
+    assert moved[0].is_cuda and torch.equal(moved[0].cpu(), host[0]) and moved[1] is host[1]
+    pipeline = data_pipeline.make_pipeline(_batches(prefetch=2), device)
+    first, _ = pipeline.get_next()
+    assert first.is_cuda and first.cpu().tolist() == [0, 1, 2, 3]
+    torch.cuda.synchronize()
+    pipeline.close()

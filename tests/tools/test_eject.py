@@ -1,10 +1,13 @@
-"""eject: graphs written by TensorFlow become torch-only modules that give TF's outputs, in a process without
-torchmeta (``python -I -S``: no PYTHONPATH and no site-packages .pth files, so not even the editable install is on the path)."""
+"""eject: graphs written by TensorFlow become torch-only modules that give TF's outputs, in a clean virtual
+environment holding only torch, safetensors and numpy (and their dependencies): no torchmeta, no TensorFlow."""
 
+import atexit
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -18,18 +21,80 @@ from torchmeta.tools import eject as eject_lib
 
 from ..saved_model.helpers import X, build, save
 
-SITE_PACKAGES = os.path.dirname(os.path.dirname(torch.__file__))
+
+def _requirement_closure(names) -> list:
+    """The installed distributions ``names`` need, with their dependencies (markers evaluated, no extras)."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+
+    seen: dict = {}
+    todo = list(names)
+    while todo:
+        dist = md.distribution(todo.pop())
+        key = dist.metadata["Name"].lower()
+        if key in seen:
+            continue
+        seen[key] = dist
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return list(seen.values())
+
+
+_VENV: dict = {}
+
+
+def _clean_venv() -> str:
+    """A real virtual environment (``python -m venv``, no pip) whose site-packages holds only torch, safetensors,
+    numpy and what they require (links to this environment's installed copies): no torchmeta, no TensorFlow.
+    Made once per test process (in a temporary directory removed at exit); returns its interpreter."""
+    if "python" in _VENV:
+        return _VENV["python"]
+    root = tempfile.mkdtemp(prefix="torchmeta-clean-venv-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    venv = Path(root) / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    site = subprocess.run(
+        [python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    for dist in _requirement_closure(["torch", "safetensors", "numpy"]):
+        for top in {str(f).split("/")[0] for f in dist.files or []}:
+            if top in ("..", "__pycache__") or top.endswith(".pth"):
+                continue
+            source = dist.locate_file(top)
+            target = os.path.join(site, top)
+            if os.path.exists(source) and not os.path.lexists(target):
+                os.symlink(source, target)
+    _VENV["python"] = python
+    return python
+
+
+def test_clean_venv_has_torch_but_not_torchmeta_or_tensorflow():
+    python = _clean_venv()
+    script = (
+        "import importlib.util as u, sys; "
+        "print(sys.prefix != sys.base_prefix, [u.find_spec(m) is not None for m in "
+        "('torch', 'safetensors', 'numpy', 'torchmeta', 'tensorflow', 'tf_keras')])"
+    )
+    done = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split("\n")[0] == "True [True, True, True, False, False, False]"
 
 
 def _run_standalone(out_dir, inputs: dict, tmp_path) -> dict:
-    """Runs ``<out_dir>/model.py`` in ``python -I -S`` with only site-packages' torch/numpy/safetensors importable."""
+    """Runs ``<out_dir>/model.py`` in a clean venv (``_clean_venv``: only torch, safetensors, numpy installed)."""
+    python = _clean_venv()
     for name, value in inputs.items():
         np.save(tmp_path / f"in_{name}.npy", value)
     script = textwrap.dedent(
         f"""
         import sys
         sys.path[:0] = [{os.fspath(out_dir)!r}]
-        sys.path.append({SITE_PACKAGES!r})
         import importlib.util
         assert importlib.util.find_spec("torchmeta") is None, "torchmeta must not be importable here"
         import numpy as np
@@ -44,7 +109,7 @@ def _run_standalone(out_dir, inputs: dict, tmp_path) -> dict:
         print(len(outs))
         """
     )
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return [np.load(tmp_path / f"out_{i}.npy") for i in range(int(done.stdout.split()[-1]))]
 
@@ -52,6 +117,7 @@ def _run_standalone(out_dir, inputs: dict, tmp_path) -> dict:
 def _import_generated(path):
     spec = importlib.util.spec_from_file_location(f"ejected_{abs(hash(path))}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # imported as a user's `import model` would be (torch.compile looks it up)
     spec.loader.exec_module(module)
     return module
 
@@ -290,9 +356,11 @@ def test_random_ops_draw_from_torch_with_tensorflows_distributions(tf1, tmp_path
 
 
 @pytest.mark.slow
-def test_tf1_conditionals_become_python_if(tf1, tmp_path):
-    """tf.cond (Switch/Merge, nested, a variable read in a branch) ejects to ``if``s in forward; the module,
-    run without torchmeta, gives TF's outputs on both branches; torch.compile runs it to the same numbers."""
+def test_tf1_conditionals_eject_to_cond_calls_that_torch_export_accepts(tf1, tmp_path):
+    """tf.cond (Switch/Merge, nested, a variable read in a branch) ejects to branch functions and ``cond`` calls
+    (a Python ``if`` eagerly, torch.cond under torch.compile/torch.export); the module, run without torchmeta,
+    gives TF's outputs on both branches; torch.compile(fullgraph=True) and torch.export run it to the same
+    numbers on every path; it trains."""
     x_value = np.random.RandomState(6).randn(3, 4).astype(np.float32)
 
     def build(tf):
@@ -314,8 +382,12 @@ def test_tf1_conditionals_become_python_if(tf1, tmp_path):
             results[(p_value, q_value)] = (written, expected, feeds)
     written, _, _ = results[(True, True)]
     source = Path(written[0]).read_text().split("def forward")[1]
-    assert "        if p:\n" in source and "        if not p:\n" in source and "if p and q:" in source
-    assert "Switch" not in source.replace("# Switch", "")
+    # each conditional is two local functions and a cond call, nested as the tf.conds are
+    assert "        def cond_Merge_then():\n            def cond_cond_Merge_then():\n" in source
+    assert "        (cond_Merge,) = cond(p, cond_Merge_then, cond_Merge_else)" in source
+    assert "            (cond_cond_Merge,) = cond(q, cond_cond_Merge_then, cond_cond_Merge_else)" in source
+    assert "= cond(Greater, " in source
+    assert "Switch" not in source.replace("# Switch", "") and "if p" not in source.split("def load")[0]
     for (p_value, q_value), (written, expected, feeds) in results.items():
         sub = tmp_path / f"run_{p_value}_{q_value}"
         sub.mkdir()
@@ -323,12 +395,30 @@ def test_tf1_conditionals_become_python_if(tf1, tmp_path):
         for g, want in zip(got, expected):
             _check(g, want)
     module = _import_generated(results[(False, True)][0][0]).load()
-    compiled = torch.compile(module)
+    compiled = torch.compile(module, fullgraph=True)  # torch.cond: no graph break on the predicates
     for p_value in (True, False):
         args = (torch.from_numpy(x_value), torch.tensor(p_value), torch.tensor(True))
         with torch.no_grad():
             for g, want in zip(compiled(*args), results[(p_value, True)][1]):
                 _check(g.numpy(), want)
+    # torch.export accepts it: the predicates (inputs p, q and the data-dependent sum(x) > 0) stay data, so one
+    # exported program takes every path, TF's outputs on each
+    exported = torch.export.export(module, (torch.from_numpy(x_value), torch.tensor(True), torch.tensor(True)))
+    for (p_value, q_value), (_, expected, _) in results.items():
+        args = (torch.from_numpy(x_value), torch.tensor(p_value), torch.tensor(q_value))
+        with torch.no_grad():
+            for g, want in zip(exported.module()(*args), expected):
+                _check(g.numpy(), want)
+    negative = torch.from_numpy(-np.abs(x_value))  # the other branch of sum(x) > 0
+    with torch.no_grad():
+        torch.testing.assert_close(exported.module()(negative, *args[1:])[1], negative.amin(dim=1))
+        torch.testing.assert_close(exported.module()(-negative, *args[1:])[1], (-negative).amax(dim=1))
+    # and it trains through the branch taken
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    loss = module(torch.from_numpy(x_value), torch.tensor(True), torch.tensor(True))[0].square().sum()
+    loss.backward()
+    assert module.w.grad is not None and float(module.w.grad.abs().sum()) > 0
+    opt.step()
 
 
 def test_slicing_gathers_and_dynamic_shapes_match_tensorflow(tf1, tmp_path):
@@ -408,18 +498,20 @@ def test_tensorflow2_saved_model_ejects_with_its_functions_inlined(tmp_path):
 
 
 @pytest.mark.slow
-def test_tf2_conditionals_eject_to_python_if(tmp_path):
-    """A TF2 SavedModel's tf.cond (If/StatelessIf, nested) ejects to ``if``s over the signature's inputs; run
-    without torchmeta it gives TF's outputs on every path."""
+def test_tf2_conditionals_eject_to_cond_calls_that_torch_export_accepts(tmp_path):
+    """A TF2 SavedModel's tf.cond (If/StatelessIf, nested, one on a data-dependent predicate) ejects to ``cond``
+    calls over branch functions; run without torchmeta, and as one torch.export program, it gives TF's outputs on
+    every path."""
     from ..saved_model.helpers import GATE_X, save_tf2_conditional
 
     export_dir, expected = save_tf2_conditional(tmp_path)
     written = eject_lib.eject_saved_model(export_dir, tmp_path / "out")
     forward = Path(written[0]).read_text().split("def forward")[1]
-    assert (
-        "        if serving_default_training:\n" in forward
-        and "if Greater_1 and not serving_default_training:" in forward
-    )
+    assert "        (cond_merge_0,) = cond(serving_default_training, cond_merge_0_then, cond_merge_0_else)" in forward
+    assert "            (cond_1_then_cond_1_cond_merge_0,) = cond(serving_default_training, " in forward  # nested
+    assert "        (cond_1_merge_0,) = cond(Greater_1, cond_1_merge_0_then, cond_1_merge_0_else)" in forward
+    module = _import_generated(written[0]).load()
+    exported = torch.export.export(module, (torch.tensor(True), torch.from_numpy(GATE_X)))
     for training in (True, False):
         for sign in (1, -1):
             run = tmp_path / f"run_{training}_{sign}"
@@ -428,3 +520,8 @@ def test_tf2_conditionals_eject_to_python_if(tmp_path):
             g, h = _run_standalone(tmp_path / "out", inputs, run)
             _check(g, expected[f"g_{training}_{sign}"])
             _check(h, expected[f"h_{training}_{sign}"])
+            # one exported program (torch.cond on the input and on the data-dependent sum(x) > 0) takes every path
+            with torch.no_grad():
+                g, h = exported.module()(torch.tensor(training), torch.from_numpy(GATE_X * sign))
+            _check(g.numpy(), expected[f"g_{training}_{sign}"])
+            _check(h.numpy(), expected[f"h_{training}_{sign}"])

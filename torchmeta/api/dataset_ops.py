@@ -93,9 +93,17 @@ def _type_attrs(structure) -> list:
 class Dataset:
     """``tf.data.Dataset`` in a graph: a variant tensor (the dataset op's output) and its element structure."""
 
-    def __init__(self, variant_tensor, structure):
+    def __init__(self, variant_tensor, structure, v1=True):
         self._variant_tensor = variant_tensor
         self._structure = structure
+        # TF's flavour of this dataset: ``tf.compat.v1.data`` (DatasetV1Adapter, what TF1 code gets) or a
+        # DatasetV2 (what DatasetV1 leaves to DatasetV2: ``scan``). ``map`` on a V1 dataset writes
+        # preserve_cardinality=false, on a V2 one true, as TF 2.21 does.
+        self._v1 = v1
+
+    def _derived(self, variant, structure) -> Dataset:
+        """A dataset made by a transformation of this one (TF's DatasetV1 methods keep the flavour)."""
+        return Dataset(variant, structure, self._v1)
 
     # -- element signature --------------------------------------------------------------------------
     @property
@@ -119,7 +127,7 @@ class Dataset:
 
     def _unary(self, op_type, structure, **inputs):
         variant = raw_op(op_type, input_dataset=self._variant_tensor, **inputs, **self._common_args(structure))
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     # -- sources --------------------------------------------------------------------------------------
     @staticmethod
@@ -249,7 +257,7 @@ class Dataset:
             output_shapes=_shape_attrs(structure),
             metadata=b"",
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def repeat(self, count=None, name=None):
         """Repeats this dataset ``count`` times (forever when None or -1)."""
@@ -287,7 +295,7 @@ class Dataset:
             parallel_copy=False,
             **self._common_args(structure),
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
         """Batches whose components are padded (with ``padding_values``, default 0 / b"") to ``padded_shapes``
@@ -353,7 +361,7 @@ class Dataset:
             output_shapes=_shape_attrs(structure),
             metadata=b"",
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
         """Elements drawn at random from a buffer of ``buffer_size`` (seeded: the same order on every run)."""
@@ -383,7 +391,7 @@ class Dataset:
                 legacy_autotune=buffer_size == AUTOTUNE,
                 **self._common_args(self._structure),
             )
-        return Dataset(variant, self._structure)
+        return self._derived(variant, self._structure)
 
     def cache(self, filename="", name=None):
         """Keeps the elements of the first pass in memory for the next ones (a file cache is not supported)."""
@@ -395,6 +403,8 @@ class Dataset:
         dataset = transformation_func(self)
         if not isinstance(dataset, Dataset):
             raise TypeError(f"`transformation_func` must return a `tf.data.Dataset` object. Got {type(dataset)}.")
+        if self._v1 and not dataset._v1:  # DatasetV1.apply wraps what it returns in a DatasetV1Adapter
+            dataset = Dataset(dataset._variant_tensor, dataset._structure)
         return dataset
 
     def unbatch(self, name=None):
@@ -428,7 +438,7 @@ class Dataset:
 
         normalized = self.map(normalize)
         variant = raw_op("UnbatchDataset", input_dataset=normalized._variant_tensor, **self._common_args(structure))
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     # -- transformations with functions -----------------------------------------------------------------
     def _function(self, func, transformation_name):
@@ -444,7 +454,8 @@ class Dataset:
         name=None,
     ):
         """``map_func`` applied to each element (a graph function: MapDataset, or ParallelMapDatasetV2 with
-        ``num_parallel_calls``; the elements and their order are the same)."""
+        ``num_parallel_calls``; the elements and their order are the same). A ``tf.compat.v1.data`` dataset
+        writes ``preserve_cardinality=false`` as TF's DatasetV1.map does."""
         if num_parallel_calls is not None and synchronous:
             raise ValueError(
                 "`synchronous` is not supported with `num_parallel_calls`, but `num_parallel_calls` was set to ",
@@ -459,7 +470,7 @@ class Dataset:
                 other_arguments=fn.captured_inputs,
                 f=fn.function,
                 use_inter_op_parallelism=True,
-                preserve_cardinality=True,
+                preserve_cardinality=not self._v1,
                 force_synchronous=bool(synchronous),
                 **self._common_args(structure),
             )
@@ -472,11 +483,11 @@ class Dataset:
                 f=fn.function,
                 deterministic=_deterministic(deterministic),
                 use_inter_op_parallelism=True,
-                preserve_cardinality=True,
+                preserve_cardinality=not self._v1,
                 use_unbounded_threadpool=bool(use_unbounded_threadpool),
                 **self._common_args(structure),
             )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def filter(self, predicate, name=None):
         """The elements for which ``predicate`` (a graph function returning a scalar bool) holds.
@@ -499,7 +510,7 @@ class Dataset:
             predicate=fn.function,
             **self._common_args(self._structure),
         )
-        return Dataset(variant, self._structure)
+        return self._derived(variant, self._structure)
 
     def reduce(self, initial_state, reduce_func, name=None):
         """The state ``reduce_func(state, element)`` leaves after every element, from ``initial_state``
@@ -557,7 +568,7 @@ class Dataset:
             preserve_cardinality=True,
             **self._common_args(element_structure),
         )
-        return Dataset(variant, element_structure)
+        return Dataset(variant, element_structure, v1=False)  # DatasetV1 leaves scan to DatasetV2
 
     def _map_and_batch(self, map_func, batch_size, num_parallel_calls, drop_remainder):
         fn = self._function(map_func, "tf.data.experimental.map_and_batch()")
@@ -577,7 +588,7 @@ class Dataset:
             preserve_cardinality=True,
             **self._common_args(structure),
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def _dataset_function(self, map_func, transformation_name):
         fn = self._function(map_func, transformation_name)
@@ -597,7 +608,7 @@ class Dataset:
             f=fn.function,
             **self._common_args(structure),
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def interleave(
         self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None
@@ -622,7 +633,7 @@ class Dataset:
                 f=fn.function,
                 **self._common_args(structure),
             )
-            return Dataset(variant, structure)
+            return self._derived(variant, structure)
         variant = raw_op(
             "ParallelInterleaveDatasetV4",
             input_dataset=self._variant_tensor,
@@ -636,7 +647,7 @@ class Dataset:
             deterministic=_deterministic(deterministic),
             **self._common_args(structure),
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def _parallel_interleave(
         self,
@@ -673,7 +684,7 @@ class Dataset:
             deterministic="default" if sloppy is None else ("false" if sloppy else "true"),
             **self._common_args(structure),
         )
-        return Dataset(variant, structure)
+        return self._derived(variant, structure)
 
     def _shuffle_and_repeat(self, buffer_size, count, seed):
         buffer_size = convert_to_tensor(buffer_size, dtype=DType.int64, name="buffer_size")

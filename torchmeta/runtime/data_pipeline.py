@@ -113,14 +113,36 @@ def _shuffle_buffer(source, buffer_size: int, seeds):
 
 
 def _shuffle_index_chunks(chunks, buffer_size: int, seeds, out_chunk: int = 4096):
-    """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks."""
-    rows = itertools.chain.from_iterable(chunk.tolist() for chunk in chunks)
-    out = []
-    for row in _shuffle_buffer(rows, buffer_size, seeds):
-        out.append(row)
-        if len(out) == out_chunk:
+    """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks: the same
+    ring, draws and order, written as one loop over plain ints (no generator step per row)."""
+    words = single_samples(Philox.from_seeds(*seeds))
+    size = buffer_size
+    ring: list = []
+    start = end = 0
+    out: list = []
+    for chunk in chunks:
+        for row in chunk.tolist():
+            slot = end % size
+            if slot == len(ring):
+                ring.append(row)
+            else:
+                ring[slot] = row
+            end += 1
+            if end - start == size:  # full: emit one
+                index = (start + next(words) % size) % size
+                oldest = start % size
+                out.append(ring[index])
+                ring[index] = ring[oldest]
+                start += 1
+        if len(out) >= out_chunk:
             yield np.asarray(out, dtype=np.int64)
             out = []
+    while end > start:  # the end of the input: emit what the ring holds
+        index = (start + next(words) % (end - start)) % size
+        oldest = start % size
+        out.append(ring[index])
+        ring[index] = ring[oldest]
+        start += 1
     if out:
         yield np.asarray(out, dtype=np.int64)
 
@@ -621,6 +643,11 @@ class Pipeline:
         self._device = device if device is not None and device.type != "cpu" else None
         self._lock = threading.Lock()
         self._closed = False
+        if spec.kind == "PrefetchDataset" and self._device is None and _gathers_in_memory(spec.inputs[0]):
+            # Batches gathered from in-memory tensors (one index_select per component) cost less than handing
+            # them over from a thread, which holds the GIL while it shuffles row numbers: run them here. (On
+            # CUDA the thread stays: it overlaps the host-to-device copy.) Prefetching changes no element.
+            spec = spec.inputs[0]
         if spec.kind == "PrefetchDataset":
             size = spec.args["buffer_size"]
             self._prefetch = _Prefetcher(spec.inputs[0], size if size > 0 else _AUTOTUNE_PREFETCH, self._device)
@@ -647,7 +674,7 @@ class Pipeline:
                 raise
         if isinstance(element, Failed):
             raise element.error
-        return _to_device(element, self._device) if self._device is not None else element
+        return to_device(element, self._device) if self._device is not None else element
 
     def close(self) -> None:
         self._closed = True
@@ -655,8 +682,26 @@ class Pipeline:
             self._prefetch.close()
 
 
-def _to_device(element, device, non_blocking=False):
-    return tuple(c.to(device, non_blocking=non_blocking) if isinstance(c, torch.Tensor) else c for c in element)
+def pins_memory(device) -> bool:
+    """Whether elements bound for ``device`` go through pinned (page-locked) host memory: for CUDA devices,
+    where a copy from pinned memory can be asynchronous (``non_blocking``); never for the host itself."""
+    return device is not None and device.type == "cuda"
+
+
+def to_device(element, device):
+    """``element``'s tensors on ``device``. For CUDA, host tensors are pinned and copied with ``non_blocking``
+    on the current stream (torch's caching host allocator keeps the pinned buffer until the copy is done), so
+    the host goes on while the copy runs; strings (numpy object arrays) stay on the host."""
+    pin = pins_memory(device)
+    out = []
+    for c in element:
+        if isinstance(c, torch.Tensor) and c.device != device:
+            if pin and c.device.type == "cpu":
+                c = c.pin_memory().to(device, non_blocking=True)
+            else:
+                c = c.to(device)
+        out.append(c)
+    return tuple(out)
 
 
 class _OnDevice:
@@ -688,20 +733,19 @@ class _Prefetcher:
         return False
 
     def _run(self, spec) -> None:
-        stream = None
-        if self._device is not None and torch.cuda.is_available():
-            stream = torch.cuda.Stream(device=self._device)
+        device = self._device
+        stream = torch.cuda.Stream(device=device) if pins_memory(device) else None
         try:
             for element in elements(spec):
-                if stream is not None:
+                if stream is not None and not isinstance(element, Failed):
+                    # the copy runs on this thread's own stream; the consumer's stream waits for its event
                     with torch.cuda.stream(stream):
-                        moved = tuple(
-                            c.pin_memory().to(self._device, non_blocking=True) if isinstance(c, torch.Tensor) else c
-                            for c in element
-                        )
+                        moved = to_device(element, device)
                         event = torch.cuda.Event()
                         event.record(stream)
-                    element = (moved, event)
+                    element = _OnDevice(moved, event)
+                elif device is not None and not isinstance(element, Failed):
+                    element = to_device(element, device)
                 if not self._put(element):
                     return
             self._put(_END)
@@ -722,12 +766,21 @@ class _Prefetcher:
             self._done = True
             raise item
         if isinstance(item, _OnDevice):  # copied on the prefetch thread's stream: wait for the copy
-            torch.cuda.current_stream(self._device).wait_event(item.event)
+            current = torch.cuda.current_stream(self._device)
+            current.wait_event(item.event)
+            for c in item.element:  # used on this stream now: the allocator must not reuse them before it is done
+                if isinstance(c, torch.Tensor) and c.is_cuda:
+                    c.record_stream(current)
             return item.element
         return item
 
     def close(self) -> None:
         self._stop.set()
+
+
+def _gathers_in_memory(spec) -> bool:
+    """Whether ``spec`` is a batch of an index pipeline (in-memory rows reordered, gathered per batch)."""
+    return spec.kind == "BatchDataset" and _index_plan(spec.inputs[0]) is not None
 
 
 def make_pipeline(spec, device=None) -> Pipeline:

@@ -465,8 +465,8 @@ def _merge(e, node, conds, index=False):
     """A Merge of a conditional's branches: the input whose branch ran (or, with ``index``, its position: TF's
     value_index), as a conditional expression.
 
-    Returns (expression, the Merge's condition: what its inputs' conditions share); (None, ...) when an input
-    is live whenever the Merge is (not a conditional's Merge)."""
+    Returns (expression, the Merge's condition: what its inputs' conditions share, [(an input's own condition,
+    its value)]); (None, ...) when an input is live whenever the Merge is (not a conditional's Merge)."""
     inputs = list(node.args[0])
     each = [conds.get(x, frozenset()) if isinstance(x, torch.fx.Node) else frozenset() for x in inputs]
     common = frozenset.intersection(*each)
@@ -478,9 +478,9 @@ def _merge(e, node, conds, index=False):
     for i in range(len(inputs) - 2, -1, -1):
         own = each[i] - common
         if not own:
-            return None, common
+            return None, common, None
         expr = f"{value(i)} if {_condition(own)} else {expr}"
-    return expr, common
+    return expr, common, [(each[i] - common, value(i)) for i in range(len(inputs))]
 
 
 def _indent_conditional(lines) -> list[str]:
@@ -494,6 +494,108 @@ def _indent_conditional(lines) -> list[str]:
         else:
             out.append("        " + line)
         previous = cond
+    return out
+
+
+class _Line:
+    __slots__ = ("cond", "text", "merge")
+
+    def __init__(self, cond, text, merge):
+        self.cond = cond
+        self.text = text
+        self.merge = merge  # (variable, predicate, value if true, value if false) for a conditional's Merge
+
+
+def _conditionals_as_functions(lines, merges, local) -> list[str] | None:
+    """The lines of ``forward`` with each TF1 conditional as two local functions and one ``cond`` call (the
+    helper: a Python ``if``, torch.cond under torch.compile/torch.export), nested as the conditionals are:
+
+        def cond_Merge_then():
+            cond_MatMul = torch.matmul(x, self.w)
+            return (cond_MatMul,)
+        def cond_Merge_else():
+            ...
+        (cond_Merge,) = cond(p, cond_Merge_then, cond_Merge_else)
+
+    A conditional is the Merges of one predicate whose inputs are live on its two branches; each branch function
+    computes the lines under its literal and returns the Merges' inputs. None when the lines do not have this
+    shape (a Merge of more than two branches, a line under two conditionals at once): then ``if`` blocks."""
+    recs = []
+    for i, (cond, text) in enumerate(lines):
+        merge = None
+        if i in merges:
+            var, branches = merges[i]
+            if var is None or len(branches) != 2 or any(len(c) != 1 for c, _ in branches):
+                return None
+            (pred, b0), (pred1, b1) = next(iter(branches[0][0])), next(iter(branches[1][0]))
+            if pred != pred1 or b0 == b1:
+                return None
+            values = {b0: branches[0][1], b1: branches[1][1]}
+            merge = (var, pred, values[True], values[False])
+        recs.append(_Line(cond, text, merge))
+    return _nest(recs, frozenset(), "        ", local)
+
+
+def _nest(recs, ctx, indent, local):
+    """``recs`` (lines live under ``ctx``) as Python, each conditional of this level a ``cond`` call."""
+    # The conditionals of this level, found backwards: a Merge of predicate p whose condition is ``ctx`` ends one
+    # (Merges of p with no line of p between them are the outputs of one conditional); a line under p's literal
+    # belongs to the next conditional of p after it (of the predicates it is under, the outermost: latest Merge).
+    groups = []
+    current: dict = {}
+    owner: dict = {}  # id(line) -> group
+    for pos in range(len(recs) - 1, -1, -1):
+        r = recs[pos]
+        lits = r.cond - ctx
+        if r.merge is not None and not lits:
+            pred = r.merge[1]
+            group = current.get(pred)
+            if group is None or group[True] or group[False]:
+                group = {"pred": pred, "merges": [], True: [], False: [], "pos": pos}
+                groups.append(group)
+                current[pred] = group
+            group["merges"].insert(0, r)
+            owner[id(r)] = group
+        elif lits:
+            candidates = [(current[p]["pos"], p, b) for p, b in lits if p in current]
+            if not candidates:
+                return None  # a line under a conditional with no Merge here
+            _, pred, branch = max(candidates)
+            current[pred][branch].insert(0, r)
+            owner[id(r)] = current[pred]
+    defined_in = {}
+    for group in groups:
+        for r in (*group[True], *group[False]):
+            if " = " in r.text:
+                defined_in[r.text.split(" = ", 1)[0].strip("()").split(",")[0]] = id(group)
+    for group in groups:
+        for m in group["merges"]:
+            for value in m.merge[2:]:
+                if defined_in.get(value, id(group)) != id(group):
+                    return None  # a Merge of values from another conditional's branches
+    out = []
+    for r in recs:
+        group = owner.get(id(r))
+        if group is None:
+            out.append(indent + r.text)
+            continue
+        if r is not group["merges"][0]:
+            continue  # a branch line or a later output: written with the conditional
+        pred, first_var = group["pred"], r.merge[0]
+        names = {}
+        for branch, suffix in ((True, "then"), (False, "else")):
+            body = _nest(group[branch], ctx | {(pred, branch)}, indent + "    ", local)
+            if body is None:
+                return None
+            values = [m.merge[2] if branch else m.merge[3] for m in group["merges"]]
+            names[branch] = name = local(f"{first_var}_{suffix}")
+            out.append(f"{indent}def {name}():")
+            out.extend(body)
+            out.append(f"{indent}    return ({', '.join(values)},)")
+        targets = ", ".join(m.merge[0] for m in group["merges"])
+        comments = "; ".join(m.text.split("  # ", 1)[1] for m in group["merges"] if "  # " in m.text)
+        note = f"  # {comments}" if comments else ""
+        out.append(f"{indent}({targets},) = cond({pred}, {names[True]}, {names[False]}){note}")
     return out
 
 
@@ -523,6 +625,7 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
     # from the Switches it depends on; lines under one are written in an `if`, a Merge picks its live input.
     conds: dict = {}
     lines: list = []  # (condition, line)
+    merges: dict = {}  # position in lines -> (variable, [(condition of an input, its value)]): a conditional's Merge
 
     def cond_of(node) -> frozenset:
         deps = [x for x in _flat(node.args) if isinstance(x, torch.fx.Node)]
@@ -548,8 +651,9 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
                         e.names[node] = e.v(source)
                         conds[node] = conds[source]
                         continue
-                    expr, conds[node] = _merge(e, source, conds, index=True)
+                    expr, conds[node], branches = _merge(e, source, conds, index=True)
                     e.names[node] = var = local(f"{e.v(source)}_index")
+                    merges[len(lines)] = (var, branches)
                     lines.append((conds[node], f"{var} = {expr}"))
                     continue
                 if source.meta.get("tf_op") in _SWITCH_OPS:  # output_false / output_true: the data, if the branch runs
@@ -570,7 +674,9 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
                 e.names[node] = e.v(node.args[0])  # (a Switch is read through its outputs, above)
                 continue
             elif op_type in _MERGE_OPS:
-                expr, conds[node] = _merge(e, node, conds)
+                expr, conds[node], branches = _merge(e, node, conds)
+                if expr is not None:
+                    merges[len(lines)] = (None, branches)  # the variable: named below
             else:
                 translate = _TRANSLATIONS.get(op_type)
                 expr = translate(e, node, node.args, node.kwargs) if translate else None
@@ -579,6 +685,8 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
                 e.names[node] = node.name
                 continue
             e.names[node] = var = local(_var_name(node))
+            if len(lines) in merges:
+                merges[len(lines)] = (var, merges[len(lines)][1])
             tf_name = node.meta.get("tf_name")
             notes = [t for t in (op_type, tf_name, e.notes.get(node)) if t and t != var]
             comment = f"  # {' '.join(dict.fromkeys(notes))}" if notes else ""
@@ -587,7 +695,10 @@ def module_source(gm, class_name="Model", weights_name="model.safetensors", sour
             lines.append((frozenset(), f"return {e.v(node.args[0])}"))
         else:
             unsupported.setdefault(node.op, []).append(node.name)
-    e.lines = _indent_conditional(lines)
+    structured = _conditionals_as_functions(lines, merges, local) if merges else None
+    if structured is not None:
+        e.helper("cond")
+    e.lines = structured if structured is not None else _indent_conditional(lines)
     if unsupported:
         listed = "; ".join(
             f"{op} ({', '.join(repr(n) for n in nodes[:3])})" for op, nodes in sorted(unsupported.items())

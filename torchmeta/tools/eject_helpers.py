@@ -1,5 +1,6 @@
-"""The helper functions ``eject`` copies into a generated module (only those its ``forward`` calls): TF's
-conventions that have no one-call torch equivalent (NHWC windows with SAME/explicit padding, exclusive/reverse
+"""The helper functions ``eject`` copies into a generated module (only those its ``forward`` calls): tf.cond
+(a Python ``if``, torch.cond under torch.compile/torch.export), and TF's conventions that have no one-call torch
+equivalent (NHWC windows with SAME/explicit padding, exclusive/reverse
 cumulative sums, strided slices with run-time bounds or negative strides, mirror padding, batch norm at
 inference). Each is plain torch source text."""
 
@@ -8,6 +9,20 @@ from __future__ import annotations
 __all__ = ["HELPERS", "HELPER_DEPENDENCIES"]
 
 HELPERS = {
+    "cond": '''
+def cond(pred, then_fn, else_fn):
+    """TF's tf.cond: the outputs of ``then_fn()`` if ``pred`` else of ``else_fn()`` (tuples of tensors). Under
+    torch.compile and torch.export it is torch.cond, so a predicate computed from the inputs stays data (both
+    branches are traced; their outputs must agree in dtype and shape) instead of a Python ``if`` on a tensor."""
+    if torch.compiler.is_compiling() or torch.compiler.is_exporting():
+        # torch.cond's branches may not return their inputs themselves (an Identity branch): fresh tensors
+        return torch.cond(
+            pred,
+            lambda: tuple(t.clone() for t in then_fn()),
+            lambda: tuple(t.clone() for t in else_fn()),
+        )
+    return then_fn() if pred else else_fn()
+''',
     "window_pads": '''
 def window_pads(size, k, s, d, padding):
     """TF's padding of one spatial dimension: (before, after); SAME puts the odd pixel after, EXPLICIT gives it."""
