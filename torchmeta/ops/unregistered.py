@@ -83,6 +83,4 @@ UNREGISTERED: dict[str, str] = {
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
     "StringNGrams": "not implemented yet (ragged n-gram outputs as splits + values)",
-    "TensorListConcat": "not implemented yet (TensorList family: TensorListConcatV2 semantics with element shapes)",
-    "TensorListScatter": "not implemented yet (TensorList family: TensorListScatterV2/IntoExistingList exist)",
 }
