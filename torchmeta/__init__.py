@@ -93,6 +93,7 @@ from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_concat,
+    sparse_fill_empty_rows,
     sparse_placeholder,
     sparse_reduce_sum,
     sparse_reorder,

@@ -1,6 +1,7 @@
 """``tf.sparse`` (TF1): SparseTensor functions."""
 
 from torchmeta.api.sparse_ops import sparse_concat as concat  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_fill_empty_rows as fill_empty_rows  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_placeholder as placeholder  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reduce_sum as reduce_sum  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reorder as reorder  # noqa: F401

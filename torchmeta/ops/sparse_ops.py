@@ -1,5 +1,5 @@
-"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum and the SparseSegment{Sum,Mean,SqrtN}
-family (with their gradient ops), as TensorFlow's kernels compute them.
+"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, the SparseSegment{Sum,Mean,SqrtN}
+family and SparseFillEmptyRows (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
 [rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
@@ -12,7 +12,13 @@ import numpy as np
 import torch
 
 from torchmeta.api import array_ops, math_ops
-from torchmeta.framework.common_shapes import format_dims, input_with_rank, shape_error
+from torchmeta.framework.common_shapes import (
+    format_dims,
+    input_with_rank,
+    merge_dim,
+    shape_error,
+    shape_from_shape_tensor,
+)
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
@@ -532,3 +538,133 @@ def _segment_gradient(name: str, with_num_segments: bool):
 for _name in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
     register_gradient(_name)(_segment_gradient(_name, False))
     register_gradient(_name + "WithNumSegments")(_segment_gradient(_name, True))
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseFillEmptyRows
+
+
+def _fill_empty_rows_shape(op):
+    n = input_with_rank(op, 0, 2)
+    values = input_with_rank(op, 1, 1)
+    rank = input_with_rank(op, 2, 1)[0]
+    input_with_rank(op, 3, 0)
+    rows = merge_dim(op, n[0], values[0])
+    merge_dim(op, n[1], rank)
+    if rank == 0:
+        raise shape_error(op, "dense_shape must not be empty")
+    dense = shape_from_shape_tensor(op.inputs[2])
+    return [
+        TensorShape([None, rank]),
+        TensorShape([None]),
+        TensorShape([dense.as_tuple()[0] if dense.rank else None]),
+        TensorShape([rows]),
+    ]
+
+
+@register_op(
+    "SparseFillEmptyRows",
+    inputs=["indices: int64", "values: T", "dense_shape: int64", "default_value: T"],
+    outputs=["output_indices: int64", "output_values: T", "empty_row_indicator: bool", "reverse_index_map: int64"],
+    attrs=["T: type"],
+    shape=_fill_empty_rows_shape,
+)
+def sparse_fill_empty_rows(indices, values, dense_shape, default_value):
+    """Entries stay in their rows' order; each empty row gets one ``default_value`` at column 0."""
+    if dense_shape.dim() != 1:
+        raise invalid(f"dense_shape must be a vector, saw: {format_dims(dense_shape.shape)}")
+    if indices.dim() != 2:
+        raise invalid(f"indices must be a matrix, saw: {format_dims(indices.shape)}")
+    if values.ndim != 1:
+        raise invalid(f"values must be a vector, saw: {format_dims(values.shape)}")
+    if indices.shape[0] != values.shape[0]:
+        raise invalid(
+            f"The length of `values` ({values.shape[0]}) must match the first dimension of `indices` "
+            f"({indices.shape[0]})."
+        )
+    if default_value.ndim != 0:
+        raise invalid(f"default_value must be a scalar, saw: {format_dims(default_value.shape)}")
+    if dense_shape.numel() == 0:
+        raise invalid("Dense shape cannot be empty.")
+    n, rank = indices.shape
+    dense_rows = int(dense_shape[0])
+    string = isinstance(values, np.ndarray)
+    if dense_rows == 0:
+        if n != 0:
+            raise invalid(f"Received SparseTensor with dense_shape[0] = 0 but indices.shape[0] = {n}")
+        empty_values = values[:0] if string else values.new_zeros(0)
+        return (
+            indices.new_zeros((0, rank)),
+            empty_values,
+            torch.zeros(0, dtype=torch.bool),
+            torch.zeros(0, dtype=torch.int64),
+        )
+    rows = indices[:, 0].cpu()
+    for i, row in enumerate(rows.tolist()):
+        if row < 0 or row >= dense_rows:
+            raise invalid(f"indices({i}, 0) is invalid: {row} >= {dense_rows}")
+    counts = torch.bincount(rows, minlength=dense_rows)
+    empty = counts == 0
+    ordered = bool((rows[1:] >= rows[:-1]).all()) if n > 1 else True
+    if not bool(empty.any()) and ordered:
+        return indices, values, empty, torch.arange(n, dtype=torch.int64)
+    filled = counts.clamp(min=1)
+    starts = torch.cumsum(filled, 0) - filled
+    # entry i goes to its row's start plus the number of earlier entries of the same row
+    order = torch.argsort(rows, stable=True)
+    rank_in_row = torch.empty(n, dtype=torch.int64)
+    rank_in_row[order] = torch.arange(n) - (torch.cumsum(counts, 0) - counts)[rows[order]]
+    reverse = starts[rows] + rank_in_row
+    total = int(filled.sum())
+    out_indices = indices.new_zeros((total, rank))
+    out_indices[reverse.to(indices.device)] = indices
+    empty_rows = torch.nonzero(empty).reshape(-1)
+    out_indices[starts[empty_rows].to(indices.device), 0] = empty_rows.to(indices.device)
+    if string:
+        out_values = np.empty(total, dtype=object)
+        out_values[reverse.numpy()] = values
+        out_values[starts[empty_rows].numpy()] = default_value.reshape(())
+    else:
+        out_values = values.new_empty(total)
+        out_values[reverse.to(values.device)] = values
+        out_values[starts[empty_rows].to(values.device)] = default_value
+    return out_indices, out_values, empty, reverse
+
+
+def _fill_empty_rows_grad_shape(op):
+    rows = input_with_rank(op, 0, 1)
+    input_with_rank(op, 1, 1)
+    return [TensorShape(list(rows)), TensorShape([])]
+
+
+@register_op(
+    "SparseFillEmptyRowsGrad",
+    inputs=["reverse_index_map: int64", "grad_values: T"],
+    outputs=["d_values: T", "d_default_value: T"],
+    attrs=["T: type"],
+    shape=_fill_empty_rows_grad_shape,
+)
+def sparse_fill_empty_rows_grad(reverse_index_map, grad_values):
+    if reverse_index_map.dim() != 1:
+        raise invalid(f"reverse_index_map must be a vector, saw: {format_dims(reverse_index_map.shape)}")
+    if grad_values.dim() != 1:
+        raise invalid(f"grad_values must be a vector, saw: {format_dims(grad_values.shape)}")
+    n_full = grad_values.shape[0]
+    for r in reverse_index_map.tolist():
+        if r < 0 or r >= n_full:
+            raise invalid(f"Elements in reverse index must be in [0, {n_full}) but got {r}")
+    index = reverse_index_map.to(grad_values.device)
+    visited = torch.zeros(n_full, dtype=torch.bool, device=grad_values.device)
+    visited[index] = True
+    return grad_values[index], grad_values[~visited].sum().to(grad_values.dtype)
+
+
+@register_gradient("SparseFillEmptyRows")
+def _sparse_fill_empty_rows_grad(op, unused_grad_indices, output_grad_values, unused_grad_empty, unused_grad_map):
+    d_values, d_default_value = raw_op(
+        "SparseFillEmptyRowsGrad", reverse_index_map=op.outputs[3], grad_values=output_grad_values
+    )
+    return [None, d_values, None, d_default_value]
+
+
+no_registered_gradient("SparseFillEmptyRowsGrad")

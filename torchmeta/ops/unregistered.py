@@ -81,6 +81,5 @@ UNREGISTERED: dict[str, str] = {
     "FresnelSin": "not implemented yet (as FresnelCos)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
-    "SparseFillEmptyRows": "not implemented yet (sparse family)",
     "StringNGrams": "not implemented yet (ragged n-gram outputs as splits + values)",
 }
