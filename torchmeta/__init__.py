@@ -107,9 +107,19 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
 from torchmeta.api.special_math_ops import einsum  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
-from torchmeta.api.string_ops import decode_base64, encode_base64, regex_replace  # noqa: F401
+from torchmeta.api.string_ops import (  # noqa: F401
+    as_string,
+    decode_base64,
+    encode_base64,
+    reduce_join,
+    regex_replace,
+    string_join,
+    substr,
+)
 from torchmeta.api.string_ops import strip as string_strip  # noqa: F401
+from torchmeta.api.string_ops import to_hash_bucket as string_to_hash_bucket  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa: F401
+from torchmeta.api.string_ops import to_hash_bucket_strong as string_to_hash_bucket_strong  # noqa: F401
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401
 from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401

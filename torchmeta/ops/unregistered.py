@@ -63,10 +63,6 @@ UNREGISTERED: dict[str, str] = {
         "old GraphDefs holding it are not supported"
     ),
     "LookupTableImportV2": "not implemented yet: the table programs cover insert/find/export, not import",
-    "AsString": (
-        "not implemented yet: TF's printf formatting of every dtype (precision, scientific, shortest, width, fill) "
-        "is not reproduced"
-    ),
     "CTCGreedyDecoder": "not implemented yet (sparse decoded outputs and TF's merge_repeated/blank rules)",
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
@@ -81,5 +77,4 @@ UNREGISTERED: dict[str, str] = {
     "FresnelSin": "not implemented yet (as FresnelCos)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
-    "StringNGrams": "not implemented yet (ragged n-gram outputs as splits + values)",
 }
