@@ -13,10 +13,6 @@ _RAGGED = (
     "ragged tensors (RaggedTensor variants and their row partitions) are not supported by torchmeta yet; "
     "graphs with tf.ragged values stop with UnsupportedOpError"
 )
-_V1_TABLE = (
-    "a TF1 lookup-table op on a Ref(string) table handle: the resource-handle (V2) table ops are registered; "
-    "the ref-handle forms are not yet"
-)
 
 UNREGISTERED: dict[str, str] = {
     # Names that are not TensorFlow ops at all.
@@ -51,18 +47,11 @@ UNREGISTERED: dict[str, str] = {
     "RaggedTensorToSparse": _RAGGED,
     "RaggedTensorToTensor": _RAGGED,
     "RaggedTensorToVariant": _RAGGED,
-    # TF1 ref-handle lookup tables.
-    "HashTable": _V1_TABLE,
-    "InitializeTable": _V1_TABLE,
-    "LookupTableFind": _V1_TABLE,
-    "LookupTableImport": _V1_TABLE,
-    "LookupTableSize": _V1_TABLE,
     # TensorFlow ops not implemented yet.
     "PlaceholderV2": (
         "removed at GraphDef version 23 (TF 2.21 refuses to build it; Placeholder took over its meaning); "
         "old GraphDefs holding it are not supported"
     ),
-    "LookupTableImportV2": "not implemented yet: the table programs cover insert/find/export, not import",
     "CTCGreedyDecoder": "not implemented yet (sparse decoded outputs and TF's merge_repeated/blank rules)",
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
