@@ -18,6 +18,7 @@ from torchmeta import (  # noqa: F401
     keras,
     layers,
     linalg,
+    lookup,
     losses,
     math,
     metrics,
@@ -84,6 +85,8 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
     qr,
 )
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
+from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401
+from torchmeta.api.lookup_ops import tables_initializer as initialize_all_tables  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
@@ -160,7 +163,6 @@ from torchmeta.platform.tf_logging import get_logger  # noqa: F401
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session  # noqa: F401
 from torchmeta.tools.eject import eject  # noqa: F401
-from torchmeta.train.monitored_session import tables_initializer  # noqa: F401
 from torchmeta.version import __version__  # noqa: F401
 
 # isort: split
