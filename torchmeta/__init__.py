@@ -41,6 +41,7 @@ from torchmeta import (  # noqa: F401
 )
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.bincount_ops import bincount_v1 as bincount  # noqa: F401
 from torchmeta.api.check_ops import *  # noqa: F403
 from torchmeta.api.cond import cond  # noqa: F401
 from torchmeta.api.cond_v2 import switch_case  # noqa: F401
