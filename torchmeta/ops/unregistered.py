@@ -10,8 +10,9 @@ _NOT_TF = "not a TensorFlow op: {peers}'s own name for {what} (TensorFlow 2.21 r
 _TEXT = "a TensorFlow Text op (tensorflow-text), not part of TensorFlow: a separate library outside this ecosystem"
 _TFDF = "a TensorFlow Decision Forests op, not part of TensorFlow: a separate library outside this ecosystem"
 _RAGGED = (
-    "ragged tensors (RaggedTensor variants and their row partitions) are not supported by torchmeta yet; "
-    "graphs with tf.ragged values stop with UnsupportedOpError"
+    "a ragged tensor's variant encoding (a RaggedTensor boxed into one variant scalar, used by tf.data and map_fn "
+    "over ragged values): not implemented; the ragged ops on a ragged tensor's row partitions and flat values "
+    "(RaggedRange, RaggedGather, RaggedTensorToSparse, RaggedTensorToTensor) are registered"
 )
 
 UNREGISTERED: dict[str, str] = {
@@ -41,11 +42,7 @@ UNREGISTERED: dict[str, str] = {
     "SimpleMLInferenceOpWithHandle": _TFDF,
     "SimpleMLLoadModelFromPathWithHandle": _TFDF,
     # Ragged tensors.
-    "RaggedGather": _RAGGED,
-    "RaggedRange": _RAGGED,
     "RaggedTensorFromVariant": _RAGGED,
-    "RaggedTensorToSparse": _RAGGED,
-    "RaggedTensorToTensor": _RAGGED,
     "RaggedTensorToVariant": _RAGGED,
     # TensorFlow ops not implemented yet.
     "PlaceholderV2": (
