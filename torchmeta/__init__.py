@@ -106,6 +106,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_mean,
     sparse_segment_sqrt_n,
     sparse_segment_sum,
+    sparse_slice,
     sparse_tensor_to_dense,
 )
 from torchmeta.api.special_math_ops import einsum  # noqa: F401

@@ -67,7 +67,9 @@ def _build(tf):
     filled, empty = tf.sparse.fill_empty_rows(holes, 0.0)
     filled_unsorted, empty_unsorted = tf.sparse_fill_empty_rows(fixed, -1.0, name="fill")
     outs += [filled, empty, filled_unsorted, empty_unsorted]
+    outs += [tf.sparse.slice(holes, [1, 0], [3, 2]), tf.sparse_slice(sp, [0, 1], [2, 9], name="cut")]
     outs += tf.gradients(tf.reduce_sum(filled.values * filled.values), [holes.values])
+    outs += tf.gradients(tf.reduce_sum(tf.sparse.slice(sp, [1, 1], [2, 3]).values * 3.0), [sp.values])
     lookups = [
         tf.nn.embedding_lookup_sparse(params, ids, None, combiner="mean", name="els"),
         tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sum"),

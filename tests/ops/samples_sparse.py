@@ -302,4 +302,55 @@ _fill_empty_rows = [
     S("SparseFillEmptyRowsGrad", {"reverse_index_map": i64(), "grad_values": np.array([1, 2], np.int64)}, id="empty"),
 ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows
+_SLICE_IDX = i64([0, 0], [0, 3], [1, 1], [2, 2], [3, 0], [3, 4])
+_slices = [
+    S(
+        "SparseSlice",
+        {"indices": _SLICE_IDX, "values": randn(6), "shape": i64(4, 5), "start": i64(1, 1), "size": i64(3, 3)},
+    ),
+    S(
+        "SparseSlice",
+        {"indices": _SLICE_IDX, "values": randn(6), "shape": i64(4, 5), "start": i64(2, 2), "size": i64(9, 9)},
+        id="beyond",
+    ),
+    S(
+        "SparseSlice",
+        {
+            "indices": _SLICE_IDX,
+            "values": np.arange(6, dtype=np.int32),
+            "shape": i64(4, 5),
+            "start": i64(5, 0),
+            "size": i64(2, 2),
+        },
+        id="outside",
+    ),
+    S(
+        "SparseSlice",
+        {
+            "indices": _SLICE_IDX,
+            "values": np.array([b"a", b"b", b"c", b"d", b"e", b"f"], object),
+            "shape": i64(4, 5),
+            "start": i64(0, 0),
+            "size": i64(4, 2),
+        },
+        id="strings",
+        grad=False,
+    ),
+    S(
+        "SparseSlice",
+        {"indices": _SLICE_IDX, "values": randn(6), "shape": i64(4, 5), "start": i64(0, 2), "size": i64(4, 3)},
+        fed={"indices": [None, 2], "values": [None], "shape": [2]},
+        id="fed",
+    ),
+    S(
+        "SparseSliceGrad",
+        {
+            "backprop_val_grad": randn(2),
+            "input_indices": _SLICE_IDX,
+            "input_start": i64(1, 1),
+            "output_indices": i64([0, 0], [1, 1]),
+        },
+    ),
+]
+
+SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices

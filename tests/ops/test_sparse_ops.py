@@ -22,7 +22,25 @@ def _fill(indices=_I, values=_V, dense_shape=_D, default_value=_F, id=""):
     )
 
 
+def _slice(indices=_I, values=_V, shape=_D, start=np.array([0, 0], np.int64), size=np.array([2, 2], np.int64), id=""):
+    return S("SparseSlice", {"indices": indices, "values": values, "shape": shape, "start": start, "size": size}, id=id)
+
+
 RUNTIME_ERRORS = [
+    _slice(values=np.ones(3, np.float32), id="slice-values-length"),
+    _slice(shape=np.array([3, 2, 1], np.int64), id="slice-shape-rank"),
+    _slice(start=np.array([0], np.int64), id="slice-start-length"),
+    _slice(size=np.array(2, np.int64), id="slice-size-scalar"),
+    S(
+        "SparseSliceGrad",
+        {
+            "backprop_val_grad": np.ones(1, np.float32),
+            "input_indices": _I,
+            "input_start": np.array([0, 0], np.int64),
+            "output_indices": np.array([[5, 5]], np.int64),
+        },
+        id="slice-grad-unmatched",
+    ),
     _fill(indices=np.array([[0, 1], [3, 0]], np.int64), id="row-out-of-range"),
     _fill(indices=np.array([[0, 1], [-1, 0]], np.int64), id="negative-row"),
     _fill(dense_shape=np.array([0, 2], np.int64), id="zero-rows-with-entries"),

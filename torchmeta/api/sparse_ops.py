@@ -17,6 +17,7 @@ from torchmeta.framework.tensor_util import constant_value, constant_value_as_sh
 __all__ = [
     "sparse_retain",
     "sparse_fill_empty_rows",
+    "sparse_slice",
     "sparse_placeholder",
     "sparse_tensor_to_dense",
     "sparse_reorder",
@@ -394,3 +395,25 @@ def sparse_fill_empty_rows(sp_input, default_value, name=None):
             default_value=default_value,
         )
         return SparseTensor(output_indices, output_values, sp_input.dense_shape), empty_row_indicator
+
+
+def sparse_slice(sp_input, start, size, name=None):
+    """``tf.sparse.slice``: the entries of ``sp_input`` in the box ``[start, start + size)``, re-based to ``start``.
+
+    Raises:
+      TypeError: ``sp_input`` is not a SparseTensor.
+    """
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    start = convert_to_tensor(start, DType.int64)
+    size = convert_to_tensor(size, DType.int64)
+    with name_scope(name, "SparseSlice", [sp_input]) as name:
+        output_indices, output_values, output_shape = raw_op(
+            "SparseSlice",
+            indices=sp_input.indices,
+            values=sp_input.values,
+            shape=sp_input.dense_shape,
+            start=start,
+            size=size,
+            name=name,
+        )
+        return SparseTensor(output_indices, output_values, output_shape)

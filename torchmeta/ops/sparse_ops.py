@@ -1,5 +1,5 @@
 """Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, the SparseSegment{Sum,Mean,SqrtN}
-family and SparseFillEmptyRows (with their gradient ops), as TensorFlow's kernels compute them.
+family, SparseFillEmptyRows and SparseSlice (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
 [rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.framework.common_shapes import (
     format_dims,
@@ -668,3 +669,130 @@ def _sparse_fill_empty_rows_grad(op, unused_grad_indices, output_grad_values, un
 
 
 no_registered_gradient("SparseFillEmptyRowsGrad")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSlice
+
+
+def _validate_sparse(indices, values, shape) -> None:
+    """TF's sparse_utils::ValidateSparseTensor shape checks."""
+    if indices.dim() != 2:
+        raise invalid(f"Sparse indices must be rank 2 but is rank {indices.dim()}")
+    if values.ndim != 1:
+        raise invalid(f"Sparse values must be rank 1 but is rank {values.ndim}")
+    if shape.dim() != 1:
+        raise invalid(f"Sparse shape must be rank 1 but is rank {shape.dim()}")
+    if values.shape[0] != indices.shape[0]:
+        raise invalid(f"Number of elements in indices ({indices.shape[0]}) and values ({values.shape[0]}) do not match")
+    if shape.numel() != indices.shape[1]:
+        raise invalid(f"Index rank ({indices.shape[1]}) and shape rank ({shape.numel()}) do not match")
+
+
+def _slice_shape(op):
+    rank = op.inputs[2].shape.as_tuple()[0] if op.inputs[2].shape.rank == 1 else None
+    return [TensorShape([None, rank]), TensorShape([None]), op.inputs[2].shape]
+
+
+@register_op(
+    "SparseSlice",
+    inputs=["indices: int64", "values: T", "shape: int64", "start: int64", "size: int64"],
+    outputs=["output_indices: int64", "output_values: T", "output_shape: int64"],
+    attrs=["T: type"],
+    shape=_slice_shape,
+)
+def sparse_slice(indices, values, shape, start, size):
+    """The entries with ``start <= index < start + size`` in every dimension, re-based to ``start``; the shape is
+    the slice's overlap with the input's."""
+    _validate_sparse(indices, values, shape)
+    for name, t in (("start", start), ("size", size)):
+        if t.dim() != 1:
+            raise invalid(f"Input {name} should be a vector but received shape {format_dims(t.shape)}")
+    dims = shape.numel()
+    for name, t in (("start", start), ("size", size)):
+        if t.numel() != dims:
+            raise invalid(f"Expected {name} to be a vector of length {dims} but got length {t.numel()}")
+    out_shape = []
+    for d, (n, s, z) in enumerate(zip(_shape_list(shape), _shape_list(start), _shape_list(size))):
+        del d
+        out_shape.append(z if s < n - z else n - s if s < n else 0)
+    begin = start.to(indices.device).reshape(1, -1)
+    hit = ((indices >= begin) & (indices < begin + size.to(indices.device).reshape(1, -1))).all(dim=1)
+    keep = torch.nonzero(hit).reshape(-1)
+    out_values = values[keep.cpu().numpy()] if isinstance(values, np.ndarray) else values[keep.to(values.device)]
+    return indices[keep] - begin, out_values, torch.tensor(out_shape, dtype=torch.int64)
+
+
+@register_gradient("SparseSlice")
+def _sparse_slice_grad(op, *grads):
+    backprop_val_grad = grads[1]
+    val_grad = raw_op(
+        "SparseSliceGrad",
+        backprop_val_grad=backprop_val_grad,
+        input_indices=op.inputs[0],
+        input_start=op.inputs[3],
+        output_indices=op.outputs[0],
+    )
+    val_grad.set_shape(op.inputs[1].shape)
+    return (None, val_grad, None, None, None)
+
+
+@register_op(
+    "SparseSliceGrad",
+    inputs=["backprop_val_grad: T", "input_indices: int64", "input_start: int64", "output_indices: int64"],
+    outputs=["val_grad: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=lambda op: [TensorShape([input_with_rank(op, 1, 2)[0]])],
+)
+def sparse_slice_grad(backprop_val_grad, input_indices, input_start, output_indices):
+    """The slice's value gradients put back at the entries they came from (zeros elsewhere)."""
+    if input_indices.dim() != 2 or output_indices.dim() != 2:
+        raise invalid(
+            "Input and output indices should be matrices but received shapes: "
+            f"{format_dims(input_indices.shape)} and {format_dims(output_indices.shape)}"
+        )
+    if backprop_val_grad.dim() != 1:
+        raise invalid(
+            f"Input backprop_val_grad should be a vector but received shape: {format_dims(backprop_val_grad.shape)}"
+        )
+    if input_indices.shape[1] != output_indices.shape[1]:
+        raise invalid(
+            f"The input and output should have the same ndims: got: {input_indices.shape[1]} and "
+            f"{output_indices.shape[1]}"
+        )
+    if output_indices.shape[0] > input_indices.shape[0]:
+        raise invalid(
+            "# rows of output_indices should be not greater than of input_indices, got "
+            f"{output_indices.shape[0]} and {input_indices.shape[0]}"
+        )
+    if backprop_val_grad.numel() != output_indices.shape[0]:
+        raise invalid(
+            "# elements of backprop_val_grad and # rows of output_indices should match (#nnz of sum): got "
+            f"{backprop_val_grad.numel()} and {output_indices.shape[0]}"
+        )
+    if input_start.dim() != 1:
+        raise invalid(f"The input_start should be a vector but received shape {format_dims(input_start.shape)}")
+    if input_start.numel() != input_indices.shape[1]:
+        raise invalid(
+            f"Expected input_start to be a vector of length {input_indices.shape[1]} but got length "
+            f"{input_start.numel()}"
+        )
+    shifted = (input_indices - input_start.reshape(1, -1)).tolist()
+    wanted = output_indices.tolist()
+    positions = []
+    j = 0
+    for i, row in enumerate(shifted):
+        if j < len(wanted) and row == wanted[j]:
+            positions.append(i)
+            j += 1
+    if j != len(wanted):
+        raise errors.InternalError(
+            None, None, f"Elements of backprop_val_grad aren't all propagated. Num elements:{len(wanted)}, used: {j}"
+        )
+    out = backprop_val_grad.new_zeros(input_indices.shape[0])
+    if positions:
+        out[torch.tensor(positions, device=out.device)] = backprop_val_grad
+    return out
+
+
+no_registered_gradient("SparseSliceGrad")
