@@ -202,3 +202,69 @@ SAMPLES += [
     ),
     S("StringNGrams", {"data": strings(), "data_splits": np.array([0, 0], np.int64)}, _NGRAM_ATTRS, id="empty"),
 ]
+
+
+def i64(*v):
+    return np.array(v, np.int64)
+
+
+_INVALID_UTF8 = np.array(
+    [
+        b"abc",
+        "héllo".encode(),
+        b"\xff",
+        b"a\xc3",
+        b"\xe2\x82a",
+        b"\xf0\x9f\x98\x80",
+        b"\xed\xa0\x80",
+        b"\xc0\xaf",
+        b"\xf4\x90\x80\x80",
+        b"\x01\x7f\x1f",
+        b"",
+    ],
+    dtype=object,
+)
+_CODES = np.array([72, 0xD800, 0x110000, -1, 233, 0x1F600, 0], np.int32)
+SAMPLES += [
+    S("UnicodeDecode", {"input": _INVALID_UTF8}, {"input_encoding": "UTF-8"}),
+    S("UnicodeDecode", {"input": _INVALID_UTF8}, {"input_encoding": "UTF-8", "errors": "ignore"}, id="ignore"),
+    S(
+        "UnicodeDecode",
+        {"input": _INVALID_UTF8.reshape(1, 11)},
+        {
+            "input_encoding": "utf-8",
+            "replacement_char": 63,
+            "replace_control_characters": True,
+            "Tsplits": "dtype:int32",
+        },
+        id="control-int32",
+    ),
+    S("UnicodeDecode", {"input": strings("h😀é", "", shape=(2, 1))}, {"input_encoding": "UTF-8"}, id="matrix"),
+    S(
+        "UnicodeDecode",
+        {"input": np.array(["h😀é".encode("utf-16-be"), b"\x00a"], object)},
+        {"input_encoding": "UTF-16-BE"},
+        id="utf16",
+    ),
+    S("UnicodeDecode", {"input": np.array([b"a\xe9\xff"], object)}, {"input_encoding": "ISO-8859-1"}, id="latin1"),
+    S("UnicodeDecode", {"input": strings()}, {"input_encoding": "UTF-8"}, id="empty"),
+    S("UnicodeEncode", {"input_values": _CODES, "input_splits": i64(0, 2, 5, 7)}, {"output_encoding": "UTF-8"}),
+    S(
+        "UnicodeEncode",
+        {"input_values": _CODES, "input_splits": np.array([0, 7], np.int32)},
+        {"output_encoding": "UTF-16-BE", "errors": "ignore"},
+        id="utf16-ignore",
+    ),
+    S(
+        "UnicodeEncode",
+        {"input_values": _CODES, "input_splits": i64(0, 0, 7)},
+        {"output_encoding": "UTF-32-BE", "replacement_char": 0x10000},
+        id="utf32",
+    ),
+    S(
+        "UnicodeEncode",
+        {"input_values": np.zeros(0, np.int32), "input_splits": i64(0)},
+        {"output_encoding": "UTF-8"},
+        id="empty",
+    ),
+]

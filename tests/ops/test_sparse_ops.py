@@ -22,7 +22,11 @@ def _fill(indices=_I, values=_V, dense_shape=_D, default_value=_F, id=""):
     )
 
 
-def _slice(indices=_I, values=_V, shape=_D, start=np.array([0, 0], np.int64), size=np.array([2, 2], np.int64), id=""):
+_ORIGIN = np.array([0, 0], np.int64)
+_BOX = np.array([2, 2], np.int64)
+
+
+def _slice(indices=_I, values=_V, shape=_D, start=_ORIGIN, size=_BOX, id=""):
     return S("SparseSlice", {"indices": indices, "values": values, "shape": shape, "start": start, "size": size}, id=id)
 
 

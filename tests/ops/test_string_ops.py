@@ -21,6 +21,32 @@ RUNTIME_ERRORS = [
 ] + [
     S("RegexFullMatch", {"input": _W, "pattern": np.array(b"[x", object)}, id="full-match"),
     S("DecodeBase64", {"input": np.array([b"ab$d"], object)}, id="bad-char"),
+    S(
+        "UnicodeDecode",
+        {"input": np.array([b"a\xff"], object)},
+        {"input_encoding": "UTF-8", "errors": "strict"},
+        id="strict",
+    ),
+    S("UnicodeDecode", {"input": _W}, {"input_encoding": "bogus"}, id="encoding"),
+    S("UnicodeDecode", {"input": _W}, {"input_encoding": "UTF-8", "replacement_char": 0x110000}, id="replacement"),
+    S(
+        "UnicodeEncode",
+        {"input_values": np.array([0xD800], np.int32), "input_splits": np.array([0, 1], np.int64)},
+        {"output_encoding": "UTF-8", "errors": "strict"},
+        id="strict",
+    ),
+    S(
+        "UnicodeEncode",
+        {"input_values": np.array([65], np.int32), "input_splits": np.array([0, 2], np.int64)},
+        {"output_encoding": "UTF-8"},
+        id="last-split",
+    ),
+    S(
+        "UnicodeEncode",
+        {"input_values": np.array([65], np.int32), "input_splits": np.array([1, 1], np.int64)},
+        {"output_encoding": "UTF-8"},
+        id="first-split",
+    ),
     S("AsString", {"input": np.array([1, 2], np.int32)}, {"precision": 2}, id="int-precision"),
     S("AsString", {"input": np.array([True])}, {"scientific": True}, id="bool-scientific"),
     S("AsString", {"input": np.array([1.5])}, {"scientific": True, "shortest": True}, id="both"),

@@ -1,6 +1,6 @@
 """String ops: StringSplit and StringSplitV2 (tokens as a rank-2 SparseTensor's three parts); element-wise case,
 whitespace, length, regular-expression (RE2 patterns run with Python's ``re``), base64 and hash-bucket ops (farmhash,
-TF's Hash64, keyed SipHash); AsString, Substr, ReduceJoin and StringNGrams.
+TF's Hash64, keyed SipHash); AsString, Substr, ReduceJoin, StringNGrams, UnicodeDecode and UnicodeEncode.
 
 String tensors are numpy object arrays of bytes. StringJoin lives with the checkpoint ops (io_ops),
 StringToNumber with the parsing ops.
@@ -9,6 +9,7 @@ StringToNumber with the parsing ops.
 from __future__ import annotations
 
 import base64
+import codecs
 import itertools
 import math
 import re
@@ -704,3 +705,117 @@ def string_ngrams(data, data_splits, separator, ngram_widths, left_pad, right_pa
 
 not_differentiable("AsString", "StringToHashBucket", "StringToHashBucketStrong", "ReduceJoin")
 no_registered_gradient("Substr", "StringNGrams")
+
+
+# ---------------------------------------------------------------------------------------------
+# UnicodeDecode / UnicodeEncode
+
+_BAD_SEQUENCE = "\udfff"  # a lone surrogate: no decoder yields one for valid input, so it marks an invalid sequence
+
+
+def _mark_invalid(exc):
+    return _BAD_SEQUENCE, exc.end
+
+
+codecs.register_error("torchmeta_mark_invalid", _mark_invalid)
+
+
+def _check_replacement(replacement_char: int):
+    if not 0 <= replacement_char <= 0x10FFFF:
+        raise invalid("replacement_char out of unicode codepoint range")
+
+
+def _unicode_decode_shape(op):
+    dims = op.inputs[0].shape
+    n = dims.num_elements() if dims.is_fully_defined() else None
+    return [TensorShape([None if n is None else n + 1]), TensorShape([None])]
+
+
+@register_op(
+    "UnicodeDecode",
+    inputs=["input: string"],
+    outputs=["row_splits: Tsplits", "char_values: int32"],
+    attrs=[
+        "input_encoding: string",
+        "errors: {'strict', 'replace', 'ignore'} = \"replace\"",
+        "replacement_char: int = 65533",
+        "replace_control_characters: bool = false",
+        "Tsplits: {int32, int64} = DT_INT64",
+    ],
+    shape=_unicode_decode_shape,
+)
+def unicode_decode(input, input_encoding, errors, replacement_char, replace_control_characters, Tsplits):
+    """Each string's code points (a ragged result: row splits over all strings, then the values). Invalid
+    sequences are replaced or dropped as the Unicode standard's maximal subparts (what ICU and Python do)."""
+    try:
+        codecs.lookup(input_encoding)
+    except LookupError:
+        raise invalid(f"Could not create converter for input encoding: {input_encoding}") from None
+    _check_replacement(replacement_char)
+    splits = [0]
+    values: list[int] = []
+    for s in np.asarray(input, dtype=object).reshape(-1):
+        text = bytes(s).decode(input_encoding, "torchmeta_mark_invalid")
+        for ch in text:
+            code = ord(ch)
+            if ch == _BAD_SEQUENCE:
+                if errors == "strict":
+                    raise invalid("Invalid formatting on input string")
+                if errors == "ignore":
+                    continue
+                code = replacement_char
+            elif replace_control_characters and code < 0x20:
+                code = replacement_char
+            values.append(code)
+        splits.append(len(values))
+    return torch.tensor(splits, dtype=Tsplits.torch), torch.tensor(values, dtype=torch.int32)
+
+
+def _unicode_encode_shape(op):
+    input_with_rank(op, 0, 1)
+    splits = input_with_rank(op, 1, 1)[0]
+    return [TensorShape([None if splits is None else splits - 1])]
+
+
+_ENCODINGS = {"UTF-8": "utf-8", "UTF-16-BE": "utf-16-be", "UTF-32-BE": "utf-32-be"}
+
+
+@register_op(
+    "UnicodeEncode",
+    inputs=["input_values: int32", "input_splits: Tsplits"],
+    outputs=["output: string"],
+    attrs=[
+        "errors: {'ignore', 'replace', 'strict'} = \"replace\"",
+        "output_encoding: {'UTF-8', 'UTF-16-BE', 'UTF-32-BE'}",
+        "replacement_char: int = 65533",
+        "Tsplits: {int32, int64} = DT_INT64",
+    ],
+    shape=_unicode_encode_shape,
+)
+def unicode_encode(input_values, input_splits, errors, output_encoding, replacement_char):
+    """Each row of code points (``input_splits`` over ``input_values``) encoded as one string; code points that
+    are negative, surrogates or beyond U+10FFFF are replaced, dropped or refused by ``errors``."""
+    _check_replacement(replacement_char)
+    codes = input_values.reshape(-1).tolist()
+    splits = [int(v) for v in input_splits.reshape(-1).tolist()]
+    if splits and splits[0] != 0:
+        raise invalid("First value in input_splits must be zero.")
+    if splits and splits[-1] != len(codes):
+        raise invalid("Last value in input_splits must be equal to length of input_tensor.")
+    encoding = _ENCODINGS[output_encoding]
+    out = np.empty(max(len(splits) - 1, 0), dtype=object)
+    for i, (start, end) in enumerate(itertools.pairwise(splits)):
+        chars = []
+        for code in codes[start:end]:
+            if code < 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                if errors == "strict":
+                    raise invalid("Code point is out of range for Unicode, or is a surrogate.")
+                if errors == "ignore":
+                    continue
+                code = replacement_char
+            chars.append(chr(code))
+        out[i] = "".join(chars).encode(encoding, "surrogatepass")
+    return out
+
+
+no_registered_gradient("UnicodeDecode", "UnicodeEncode")
