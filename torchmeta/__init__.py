@@ -18,6 +18,7 @@ from torchmeta import (  # noqa: F401
     keras,
     layers,
     linalg,
+    lookup,
     losses,
     math,
     metrics,
@@ -40,6 +41,7 @@ from torchmeta import (  # noqa: F401
 )
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.bincount_ops import bincount_v1 as bincount  # noqa: F401
 from torchmeta.api.check_ops import *  # noqa: F403
 from torchmeta.api.cond import cond  # noqa: F401
 from torchmeta.api.cond_v2 import switch_case  # noqa: F401
@@ -84,6 +86,8 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
     qr,
 )
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
+from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401
+from torchmeta.api.lookup_ops import tables_initializer as initialize_all_tables  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
@@ -93,6 +97,7 @@ from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_concat,
+    sparse_fill_empty_rows,
     sparse_placeholder,
     sparse_reduce_sum,
     sparse_reorder,
@@ -101,14 +106,25 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_mean,
     sparse_segment_sqrt_n,
     sparse_segment_sum,
+    sparse_slice,
     sparse_tensor_to_dense,
 )
 from torchmeta.api.special_math_ops import einsum  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
-from torchmeta.api.string_ops import decode_base64, encode_base64, regex_replace  # noqa: F401
+from torchmeta.api.string_ops import (  # noqa: F401
+    as_string,
+    decode_base64,
+    encode_base64,
+    reduce_join,
+    regex_replace,
+    string_join,
+    substr,
+)
 from torchmeta.api.string_ops import strip as string_strip  # noqa: F401
+from torchmeta.api.string_ops import to_hash_bucket as string_to_hash_bucket  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa: F401
+from torchmeta.api.string_ops import to_hash_bucket_strong as string_to_hash_bucket_strong  # noqa: F401
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401
 from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401
@@ -149,7 +165,6 @@ from torchmeta.platform.tf_logging import get_logger  # noqa: F401
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
 from torchmeta.runtime.session import ConfigProto, InteractiveSession, Session  # noqa: F401
 from torchmeta.tools.eject import eject  # noqa: F401
-from torchmeta.train.monitored_session import tables_initializer  # noqa: F401
 from torchmeta.version import __version__  # noqa: F401
 
 # isort: split

@@ -2,6 +2,7 @@
 
 from torchmeta.api import init_ops as _init_ops
 from torchmeta.api.init_ops import he_normal, he_uniform, lecun_normal, lecun_uniform  # noqa: F401
+from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401
 from torchmeta.api.variables import global_variables_initializer as global_variables  # noqa: F401
 from torchmeta.api.variables import local_variables_initializer as local_variables  # noqa: F401
 from torchmeta.api.variables import variables_initializer as variables  # noqa: F401

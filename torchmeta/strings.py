@@ -2,11 +2,17 @@
 
 from torchmeta.api.parsing_ops import string_to_number as to_number  # noqa: F401
 from torchmeta.api.string_ops import (  # noqa: F401
+    as_string,
     length,
     lower,
+    reduce_join,
     regex_full_match,
     regex_replace,
     strip,
+    substr,
+    to_hash_bucket,
     to_hash_bucket_fast,
+    to_hash_bucket_strong,
     upper,
 )
+from torchmeta.api.string_ops import string_join as join  # noqa: F401

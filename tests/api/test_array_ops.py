@@ -148,6 +148,48 @@ GRAPH_CASES = {
     "identity": (lambda tf, ph: [tf.identity(F23), tf.identity_n([F23, [1, 2]])], {}),
     "placeholder_with_default": (lambda tf, ph: tf.placeholder_with_default([1.0, 2.0], [None]), {}),
     "meshgrid": (lambda tf, ph: tf.meshgrid([1, 2, 3], [4, 5]), {}),
+    "unique_with_counts": (
+        lambda tf, ph: tf.unique_with_counts(ph("x", tf.int32, [None]), out_idx=tf.int64, name="u"),
+        {"x": np.array([3, 1, 3, 3, 2, 1], np.int32)},
+    ),
+    "searchsorted-left": (
+        lambda tf, ph: tf.searchsorted([[1.0, 2.0, 4.0], [0.0, 5.0, 9.0]], ph("v", tf.float32, [2, None])),
+        {"v": np.array([[0.5, 2.0, 9.0], [5.0, 5.5, -1.0]], np.float32)},
+    ),
+    "searchsorted-right-dynamic": (
+        lambda tf, ph: tf.searchsorted(
+            ph("s", tf.int32, [None]), ph("v", tf.int32, None), side="right", out_type=tf.int64, name="ss"
+        ),
+        {"s": np.array([1, 3, 3, 7], np.int32), "v": np.array([3, 0, 8, 7], np.int32)},
+    ),
+    "roll": (
+        lambda tf, ph: [tf.roll(tf.constant(F23), 1, 1), tf.roll(ph("x", tf.float32, None), [1, -1], [0, 1])],
+        {"x": F24},
+    ),
+    "space_to_depth": (
+        lambda tf, ph: [
+            tf.space_to_depth(ph("x", tf.float32, [1, 2, 4, 1]), 2),
+            tf.nn.depth_to_space(tf.space_to_depth(ph("x2", tf.float32, None), 2, name="s2d"), 2, name="d2s"),
+        ],
+        {"x": F24.reshape(1, 2, 4, 1), "x2": F24.reshape(1, 2, 4, 1)},
+    ),
+    "math.invert_permutation": (lambda tf, ph: tf.math.invert_permutation([2, 0, 1]), {}),
+    "bincount": (
+        lambda tf, ph: [
+            tf.bincount(ph("a", tf.int32, [None])),
+            tf.math.bincount(ph("a2", tf.int32, None), minlength=8, maxlength=9),
+            # placeholders: TF's shape inference folds max(arr) + 1 of constants, graph.py's constant_value does not
+            tf.bincount(ph("m", tf.int32, [2, 2]), weights=ph("w", tf.float32, [2, 2]), dtype=tf.float32),
+            tf.bincount(ph("e", tf.int32, [0])),
+        ],
+        {
+            "a": np.array([1, 3, 3, 0], np.int32),
+            "a2": np.array([[2, 2], [5, 0]], np.int32),
+            "m": np.array([[1, 1], [4, 0]], np.int32),
+            "w": np.array([[0.5, 1.0], [2.0, 3.0]], np.float32),
+            "e": np.zeros(0, np.int32),
+        },
+    ),
     "convert-autopack": (
         lambda tf, ph: tf.convert_to_tensor([[ph("a", tf.float32, []), 1.0], [2.0, 3.0]]),
         {"a": np.float32(0)},

@@ -21,6 +21,7 @@ IDS = tm.SparseTensorValue(
     values=np.array([1, 7, 1, 9, 0, 7], np.int64),
     dense_shape=np.array([4, 3], np.int64),
 )
+HOLES = tm.SparseTensorValue(SP.indices[[3, 0, 2]] * [2, 1], SP.values[:3], np.array([5, 4], np.int64))
 WEIGHTS = tm.SparseTensorValue(IDS.indices, np.array([1.0, 2.0, 0.5, 1.0, 1.0, 3.0], np.float32), IDS.dense_shape)
 
 
@@ -62,6 +63,13 @@ def _build(tf):
         tf.sparse.reshape(fixed, [6, -1]),  # static shapes: the new shape is a constant
         tf.sparse.reshape(fixed, [3, 4]),  # the same shape
     ]
+    holes = tf.sparse_placeholder(tf.float32, shape=[5, 4], name="holes")
+    filled, empty = tf.sparse.fill_empty_rows(holes, 0.0)
+    filled_unsorted, empty_unsorted = tf.sparse_fill_empty_rows(fixed, -1.0, name="fill")
+    outs += [filled, empty, filled_unsorted, empty_unsorted]
+    outs += [tf.sparse.slice(holes, [1, 0], [3, 2]), tf.sparse_slice(sp, [0, 1], [2, 9], name="cut")]
+    outs += tf.gradients(tf.reduce_sum(filled.values * filled.values), [holes.values])
+    outs += tf.gradients(tf.reduce_sum(tf.sparse.slice(sp, [1, 1], [2, 3]).values * 3.0), [sp.values])
     lookups = [
         tf.nn.embedding_lookup_sparse(params, ids, None, combiner="mean", name="els"),
         tf.nn.embedding_lookup_sparse(params, ids, None, combiner="sum"),
@@ -71,7 +79,7 @@ def _build(tf):
         tf.nn.embedding_lookup_sparse(params, ids, w, combiner="sum"),
     ]
     grads = tf.gradients([tf.reduce_sum(x * x) for x in lookups], [params])
-    feeds = {sp: SP, ids: IDS, w: WEIGHTS, fixed: UNSORTED}
+    feeds = {sp: SP, ids: IDS, w: WEIGHTS, fixed: UNSORTED, holes: HOLES}
     flat = []
     for o in [*outs, *lookups]:
         flat += [o.indices, o.values, o.dense_shape] if isinstance(o, tf.SparseTensor) else [o]

@@ -23,6 +23,7 @@ from tests.ops import (
     samples_parsing,
     samples_pool_argmax,
     samples_quantization,
+    samples_ragged,
     samples_random,
     samples_scatter_nd,
     samples_sparse,
@@ -44,6 +45,7 @@ SAMPLES = (
     + samples_io.SAMPLES
     + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
+    + samples_ragged.SAMPLES
     + samples_conv3d.SAMPLES
     + samples_einsum.SAMPLES
     + samples_linalg.SAMPLES

@@ -240,4 +240,117 @@ _sets = [
     ),
 ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets
+_FILL = i64([1, 0], [1, 3], [4, 2], [2, 1])  # rows 0 and 3 empty
+_fill_empty_rows = [
+    S(
+        "SparseFillEmptyRows",
+        {"indices": _FILL, "values": randn(4), "dense_shape": i64(5, 4), "default_value": np.float32(-1.5)},
+    ),
+    S(
+        "SparseFillEmptyRows",
+        {"indices": _FILL[[2, 0, 3, 1]], "values": randn(4), "dense_shape": i64(6, 4), "default_value": np.float32(0)},
+        id="unordered-trailing-empty",
+    ),
+    S(
+        "SparseFillEmptyRows",
+        {
+            "indices": i64([0, 1], [1, 0], [1, 2]),
+            "values": np.array([3, 4, 5], np.int32),
+            "dense_shape": i64(2, 3),
+            "default_value": np.int32(9),
+        },
+        id="no-empty-rows",
+    ),
+    S(
+        "SparseFillEmptyRows",
+        {
+            "indices": i64([1, 0, 0]),
+            "values": np.array([b"x"], object),
+            "dense_shape": i64(3, 2, 2),
+            "default_value": np.array(b"\xc3\xa4", object),
+        },
+        id="string-3d",
+        grad=False,
+    ),
+    S(
+        "SparseFillEmptyRows",
+        {
+            "indices": np.zeros((0, 2), np.int64),
+            "values": randn(0),
+            "dense_shape": i64(3, 2),
+            "default_value": np.float32(7),
+        },
+        id="all-empty",
+    ),
+    S(
+        "SparseFillEmptyRows",
+        {
+            "indices": np.zeros((0, 2), np.int64),
+            "values": randn(0),
+            "dense_shape": i64(0, 2),
+            "default_value": np.float32(7),
+        },
+        id="zero-rows",
+    ),
+    S(
+        "SparseFillEmptyRows",
+        {"indices": _FILL, "values": randn(4), "dense_shape": i64(5, 4), "default_value": np.float32(2)},
+        fed={"indices": [None, 2], "values": [None], "dense_shape": [2]},
+        id="fed",
+    ),
+    S("SparseFillEmptyRowsGrad", {"reverse_index_map": i64(1, 4, 0), "grad_values": randn(6)}),
+    S("SparseFillEmptyRowsGrad", {"reverse_index_map": i64(), "grad_values": np.array([1, 2], np.int64)}, id="empty"),
+]
+
+_SLICE_IDX = i64([0, 0], [0, 3], [1, 1], [2, 2], [3, 0], [3, 4])
+_slices = [
+    S(
+        "SparseSlice",
+        {"indices": _SLICE_IDX, "values": randn(6), "shape": i64(4, 5), "start": i64(1, 1), "size": i64(3, 3)},
+    ),
+    S(
+        "SparseSlice",
+        {"indices": _SLICE_IDX, "values": randn(6), "shape": i64(4, 5), "start": i64(2, 2), "size": i64(9, 9)},
+        id="beyond",
+    ),
+    S(
+        "SparseSlice",
+        {
+            "indices": _SLICE_IDX,
+            "values": np.arange(6, dtype=np.int32),
+            "shape": i64(4, 5),
+            "start": i64(5, 0),
+            "size": i64(2, 2),
+        },
+        id="outside",
+    ),
+    S(
+        "SparseSlice",
+        {
+            "indices": _SLICE_IDX,
+            "values": np.array([b"a", b"b", b"c", b"d", b"e", b"f"], object),
+            "shape": i64(4, 5),
+            "start": i64(0, 0),
+            "size": i64(4, 2),
+        },
+        id="strings",
+        grad=False,
+    ),
+    S(
+        "SparseSlice",
+        {"indices": _SLICE_IDX, "values": randn(6), "shape": i64(4, 5), "start": i64(0, 2), "size": i64(4, 3)},
+        fed={"indices": [None, 2], "values": [None], "shape": [2]},
+        id="fed",
+    ),
+    S(
+        "SparseSliceGrad",
+        {
+            "backprop_val_grad": randn(2),
+            "input_indices": _SLICE_IDX,
+            "input_start": i64(1, 1),
+            "output_indices": i64([0, 0], [1, 1]),
+        },
+    ),
+]
+
+SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices

@@ -43,6 +43,13 @@ def _lists(tf, v1):
             element_dtype=F,
         ),
         R.TensorListLength(input_handle=R.TensorListConcatLists(input_a=lst, input_b=pushed, element_dtype=F)),
+        *R.TensorListConcat(input_handle=split, element_dtype=F),
+        R.TensorListConcat(input_handle=lst, element_dtype=F, element_shape=[None]).tensor,
+        R.TensorListStack(
+            input_handle=R.TensorListScatter(tensor=m[:2], indices=[3, 1], element_shape=[2]),
+            element_shape=[2],
+            element_dtype=F,
+        ),
     ]
 
 
@@ -148,3 +155,33 @@ def test_push_back_batch_matches_tf(tf1):
     want, want_error, got, error, _ = run_in_both(build, {"m": M})
     assert want_error is None and error is None, (want_error, error)
     assert_same(want, got)
+
+
+def test_v1_concat_and_scatter_gradients_match_tf(tf1):
+    """TensorListConcat's gradient is TensorListSplit, TensorListScatter's TensorListGather (TF's list_ops.py)."""
+
+    def build(tf, v1):
+        R = tf.raw_ops
+        F = tf.float32
+        m = v1.placeholder(F, [3, 2], name="m")
+        split = R.TensorListSplit(tensor=m * 3.0, element_shape=[-1, 2], lengths=tf.constant([2, 1], tf.int64))
+        concat = R.TensorListConcat(input_handle=split, element_dtype=F, element_shape=[None, 2]).tensor
+        scattered = R.TensorListScatter(tensor=m * m, indices=[2, 0, 1], element_shape=[2])
+        stacked = R.TensorListStack(input_handle=scattered, element_shape=[2], element_dtype=F)
+        loss = tf.reduce_sum(concat * [[1.0, 2.0]]) + tf.reduce_sum(stacked * [[1.0], [2.0], [3.0]])
+        return [concat, stacked, *v1.gradients(loss, [m])]
+
+    want, want_error, got, error, _ = run_in_both(build, {"m": M})
+    assert want_error is None and error is None, (want_error, error)
+    assert_same(want, got)
+
+
+def test_v1_concat_of_scalars_fails_as_tf(tf1):
+    def build(tf, v1):
+        R = tf.raw_ops
+        x = v1.placeholder(tf.float32, None, name="x")
+        lst = R.TensorListFromTensor(tensor=x, element_shape=-1)
+        return list(R.TensorListConcat(input_handle=lst, element_dtype=tf.float32, element_shape=[]))
+
+    _, want_error, _, got_error, _ = run_in_both(build, {"x": np.array([1.0, 2.0], np.float32)})
+    assert_same_error(want_error, got_error)

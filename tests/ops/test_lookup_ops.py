@@ -243,3 +243,233 @@ def test_shape_errors_match_tf(tf1):
             messages.append(str(e.value))
         assert messages[1].split(" for '")[0] == messages[0].split(" for '")[0]
         assert messages[1].split("with input shapes: ")[1] == messages[0].split("with input shapes: ")[1]
+
+
+def test_import_and_remove_match_tf(tf1):
+    """LookupTableImportV2 initializes a HashTable once (later imports are ignored) and replaces a mutable table's
+    contents; LookupTableRemoveV2 drops keys (absent ones too)."""
+
+    def build(lib, raw_ops):
+        h = raw_ops.HashTableV2(key_dtype=lib.string, value_dtype=lib.int64)
+        imp = raw_ops.LookupTableImportV2(
+            table_handle=h, keys=lib.constant(["c", "a"]), values=lib.constant([3, 9], lib.int64)
+        )
+        # as many entries: accepted and ignored, as TF's HashTable compares only the sizes
+        again = raw_ops.LookupTableImportV2(
+            table_handle=h, keys=lib.constant(["z", "y"]), values=lib.constant([0, 0], lib.int64)
+        )
+        m = raw_ops.MutableHashTableV2(key_dtype=lib.string, value_dtype=lib.float32)
+        ins = raw_ops.LookupTableInsertV2(
+            table_handle=m, keys=lib.constant(["x", "y", "w"]), values=lib.constant([1.0, 2.0, 3.0])
+        )
+        replace = raw_ops.LookupTableImportV2(
+            table_handle=m, keys=lib.constant(["y", "q"]), values=lib.constant([5.0, 6.0])
+        )
+        remove = raw_ops.LookupTableRemoveV2(table_handle=m, keys=lib.constant([["q"], ["nothing"]]))
+        keys = lib.constant(["a", "b", "c", "z"])
+        return [imp, again, ins, replace, remove], [
+            raw_ops.LookupTableFindV2(table_handle=h, keys=keys, default_value=lib.constant(-1, lib.int64)),
+            raw_ops.LookupTableSizeV2(table_handle=h),
+            raw_ops.LookupTableFindV2(
+                table_handle=m, keys=lib.constant(["x", "y", "q"]), default_value=lib.constant(-1.0)
+            ),
+            raw_ops.LookupTableSizeV2(table_handle=m),
+        ]
+
+    _assert_same(*_both(tf1, build))
+
+
+def test_table_of_tensors_matches_tf(tf1):
+    def build(lib, raw_ops):
+        t = raw_ops.MutableHashTableOfTensorsV2(key_dtype=lib.int64, value_dtype=lib.float32, value_shape=[2])
+        ins = raw_ops.LookupTableInsertV2(
+            table_handle=t, keys=lib.constant([1, 2, 3], lib.int64), values=lib.constant([[1.0, 2.0], [3, 4], [5, 6]])
+        )
+        over = raw_ops.LookupTableInsertV2(
+            table_handle=t, keys=lib.constant([3], lib.int64), values=lib.constant([[-5.0, -6.0]])
+        )
+        remove = raw_ops.LookupTableRemoveV2(table_handle=t, keys=lib.constant([1], lib.int64))
+        keys = lib.constant([[2, 5], [3, 1]], lib.int64)
+        s = raw_ops.MutableHashTableOfTensorsV2(key_dtype=lib.string, value_dtype=lib.int64, value_shape=[1])
+        imp = raw_ops.LookupTableImportV2(
+            table_handle=s, keys=lib.constant(["k"]), values=lib.constant([[7]], lib.int64)
+        )
+        return [ins, over, remove, imp], [
+            raw_ops.LookupTableFindV2(table_handle=t, keys=keys, default_value=lib.constant([-1.0, -2.0])),
+            raw_ops.LookupTableFindV2(
+                table_handle=t, keys=keys, default_value=lib.constant(np.full((2, 2, 2), 9.0, np.float32))
+            ),
+            raw_ops.LookupTableSizeV2(table_handle=t),
+            raw_ops.LookupTableFindV2(
+                table_handle=s, keys=lib.constant(["k", "j"]), default_value=lib.constant([0], lib.int64)
+            ),
+        ]
+
+    _assert_same(*_both(tf1, build))
+
+
+def test_table_of_tensors_export_matches_tf(tf1):
+    def build(lib, raw_ops):
+        t = raw_ops.MutableHashTableOfTensorsV2(key_dtype=lib.string, value_dtype=lib.int32, value_shape=[3])
+        ins = raw_ops.LookupTableInsertV2(
+            table_handle=t, keys=lib.constant(["a", "b"]), values=lib.constant([[1, 2, 3], [4, 5, 6]], lib.int32)
+        )
+        keys, values = raw_ops.LookupTableExportV2(table_handle=t, Tkeys=lib.string, Tvalues=lib.int32)
+        return [ins], [keys, values]
+
+    (theirs, their_shapes), (ours, our_shapes) = _both(tf1, build)
+    assert our_shapes == their_shapes
+    assert ours[1].shape == theirs[1].shape == (2, 3)
+    assert sorted(zip(ours[0].tolist(), map(tuple, ours[1].tolist()))) == sorted(
+        zip(theirs[0].tolist(), map(tuple, theirs[1].tolist()))
+    )
+
+
+def test_v1_ref_tables_match_tf(tf1, tmp_path):
+    """The TF1 table ops on Ref(string) handles: HashTable, MutableHashTable(OfTensors) and the V1 table ops."""
+    path = tmp_path / "vocab.txt"
+    path.write_text(VOCAB)
+
+    def build(lib, raw_ops):
+        h = raw_ops.HashTable(key_dtype=lib.string, value_dtype=lib.int64)
+        init = raw_ops.InitializeTable(
+            table_handle=h, keys=lib.constant(["a", "b"]), values=lib.constant([1, 2], lib.int64)
+        )
+        f = raw_ops.HashTable(key_dtype=lib.string, value_dtype=lib.int64, shared_name="vocab")
+        finit = raw_ops.InitializeTableFromTextFile(
+            table_handle=f, filename=lib.constant(str(path)), key_index=0, value_index=-1
+        )
+        m = raw_ops.MutableHashTable(key_dtype=lib.int64, value_dtype=lib.string)
+        ins = raw_ops.LookupTableInsert(
+            table_handle=m, keys=lib.constant([4, 5], lib.int64), values=lib.constant(["four", "five"])
+        )
+        imp = raw_ops.LookupTableImport(table_handle=m, keys=lib.constant([6], lib.int64), values=lib.constant(["six"]))
+        t = raw_ops.MutableHashTableOfTensors(key_dtype=lib.string, value_dtype=lib.float32, value_shape=[2])
+        tins = raw_ops.LookupTableInsert(table_handle=t, keys=lib.constant(["p"]), values=lib.constant([[0.5, 1.5]]))
+        keys, values = raw_ops.LookupTableExport(table_handle=m, Tkeys=lib.int64, Tvalues=lib.string)
+        return [init, finit, ins, imp, tins], [
+            raw_ops.LookupTableFind(
+                table_handle=h, keys=lib.constant(["b", "x"]), default_value=lib.constant(-1, lib.int64)
+            ),
+            raw_ops.LookupTableSize(table_handle=h),
+            raw_ops.LookupTableFind(
+                table_handle=f, keys=lib.constant([["c"], ["a"]]), default_value=lib.constant(-1, lib.int64)
+            ),
+            raw_ops.LookupTableFind(
+                table_handle=m, keys=lib.constant([4, 6], lib.int64), default_value=lib.constant("?")
+            ),
+            raw_ops.LookupTableSize(table_handle=m),
+            keys,
+            values,
+            raw_ops.LookupTableFind(
+                table_handle=t, keys=lib.constant(["p", "q"]), default_value=lib.constant([0.0, -1.0])
+            ),
+        ]
+
+    _assert_same(*_both(tf1, build))
+
+
+def _mutable(lib, r):
+    return r.MutableHashTableV2(key_dtype=lib.string, value_dtype=lib.int64)
+
+
+def _tensors(lib, r):
+    return r.MutableHashTableOfTensorsV2(key_dtype=lib.int64, value_dtype=lib.float32, value_shape=[2])
+
+
+def _fed(lib, value):
+    return lib.compat.v1.placeholder_with_default(value, None) if hasattr(lib, "compat") else value
+
+
+RUNTIME_ERRORS.update(
+    {
+        "insert-into-hash-table": lambda lib, r: (
+            [
+                r.LookupTableInsertV2(
+                    table_handle=_string_table(lib, r)[0], keys=lib.constant(["a"]), values=lib.constant([1], lib.int64)
+                )
+            ],
+            [],
+        ),
+        "remove-from-hash-table": lambda lib, r: (
+            [r.LookupTableRemoveV2(table_handle=_string_table(lib, r)[0], keys=lib.constant(["a"]))],
+            [],
+        ),
+        "remove-key-type": lambda lib, r: (
+            [r.LookupTableRemoveV2(table_handle=_mutable(lib, r), keys=lib.constant([3]))],
+            [],
+        ),
+        "import-value-type": lambda lib, r: (
+            [
+                r.LookupTableImportV2(
+                    table_handle=_mutable(lib, r), keys=lib.constant(["a"]), values=lib.constant([1], lib.int32)
+                )
+            ],
+            [],
+        ),
+        "tensors-insert-shape": lambda lib, r: (
+            [
+                r.LookupTableInsertV2(
+                    table_handle=_tensors(lib, r), keys=lib.constant([1, 2], lib.int64), values=lib.constant([1.0, 2.0])
+                )
+            ],
+            [],
+        ),
+        "tensors-default-shape": lambda lib, r: (
+            [],
+            [
+                r.LookupTableFindV2(
+                    table_handle=_tensors(lib, r), keys=lib.constant([1], lib.int64), default_value=lib.constant(-1.0)
+                )
+            ],
+        ),
+        "tensors-matrix-values": lambda lib, r: (
+            [],
+            [
+                r.LookupTableSizeV2(
+                    table_handle=r.MutableHashTableOfTensorsV2(
+                        key_dtype=lib.int64, value_dtype=lib.float32, value_shape=[2, 1]
+                    )
+                )
+            ],
+        ),
+        "import-twice-differently": lambda lib, r: (
+            [
+                r.LookupTableImportV2(
+                    table_handle=(h := r.HashTableV2(key_dtype=lib.string, value_dtype=lib.int64)),
+                    keys=lib.constant(["a"]),
+                    values=lib.constant([1], lib.int64),
+                ),
+                r.LookupTableImportV2(
+                    table_handle=h, keys=lib.constant(["a", "b"]), values=lib.constant([1, 2], lib.int64)
+                ),
+            ],
+            [],
+        ),
+        "v1-find-key-type": lambda lib, r: (
+            [
+                r.InitializeTable(
+                    table_handle=(h := r.HashTable(key_dtype=lib.string, value_dtype=lib.int64)),
+                    keys=lib.constant(["a"]),
+                    values=lib.constant([5], lib.int64),
+                )
+            ],
+            [r.LookupTableFind(table_handle=h, keys=lib.constant([1]), default_value=lib.constant(-1, lib.int64))],
+        ),
+    }
+)
+
+
+def test_import_shape_error_matches_tf(tf1):
+    import tensorflow as tf
+
+    messages = []
+    for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        with lib.Graph().as_default(), pytest.raises(ValueError) as e:
+            raw_ops.LookupTableImportV2(
+                table_handle=raw_ops.MutableHashTableV2(key_dtype=lib.string, value_dtype=lib.int64),
+                keys=lib.constant(["c", "a"]),
+                values=lib.constant([3], lib.int64),
+            )
+        messages.append(str(e.value).split(" for '")[0])
+    assert messages[0] == messages[1]

@@ -65,6 +65,11 @@ __all__ = [
     "pad",
     "split",
     "unique",
+    "unique_with_counts",
+    "searchsorted",
+    "roll",
+    "space_to_depth",
+    "depth_to_space",
     "dynamic_stitch",
     "dynamic_partition",
     "parallel_dynamic_stitch",
@@ -1092,6 +1097,50 @@ def unique(x, out_idx=DType.int32, name=None):
     """``tf.unique``: the distinct values of the 1-D ``x`` in order of appearance, and each element's index."""
     y, idx = raw_op("Unique", x=x, out_idx=out_idx, name=name)
     return _UniqueOutput(y, idx)
+
+
+_UniqueWithCountsOutput = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+
+
+def unique_with_counts(x, out_idx=DType.int32, name=None):
+    """``tf.unique_with_counts``: ``tf.unique`` and how often each distinct value occurs."""
+    y, idx, count = raw_op("UniqueWithCounts", x=x, out_idx=out_idx, name=name)
+    return _UniqueWithCountsOutput(y, idx, count)
+
+
+def searchsorted(sorted_sequence, values, side="left", out_type=DType.int32, name=None):
+    """``tf.searchsorted``: per row of the innermost dimension, where ``values`` would go in ``sorted_sequence``
+    (LowerBound for ``side="left"``, UpperBound for ``"right"``).
+
+    Raises:
+      ValueError: ``side`` is neither.
+    """
+    sequence_size = shape_internal(sorted_sequence)[-1]
+    values_size = shape_internal(values)[-1]
+    sorted_sequence_2d = reshape(sorted_sequence, [-1, sequence_size])
+    values_2d = reshape(values, [-1, values_size])
+    if side == "right":
+        output = raw_op("UpperBound", sorted_inputs=sorted_sequence_2d, values=values_2d, out_type=out_type, name=name)
+    elif side == "left":
+        output = raw_op("LowerBound", sorted_inputs=sorted_sequence_2d, values=values_2d, out_type=out_type, name=name)
+    else:
+        raise ValueError(f"Argument `side` must be either 'right' or 'left'. Received: `side` = '{side}'.")
+    return reshape(output, shape_internal(values))
+
+
+def roll(input, shift, axis, name=None):
+    """``tf.roll`` / ``tf.manip.roll``: elements shifted (with wrap-around) along ``axis``."""
+    return raw_op("Roll", input=input, shift=shift, axis=axis, name=name)
+
+
+def space_to_depth(input, block_size, name=None, data_format="NHWC"):
+    """``tf.space_to_depth`` / ``tf.nn.space_to_depth`` (TF1): spatial blocks moved into the depth dimension."""
+    return raw_op("SpaceToDepth", input=input, block_size=block_size, data_format=data_format, name=name)
+
+
+def depth_to_space(input, block_size, name=None, data_format="NHWC"):
+    """``tf.depth_to_space`` / ``tf.nn.depth_to_space`` (TF1): depth moved into spatial blocks."""
+    return raw_op("DepthToSpace", input=input, block_size=block_size, data_format=data_format, name=name)
 
 
 def setdiff1d(x, y, index_dtype=DType.int32, name=None):

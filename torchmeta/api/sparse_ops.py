@@ -16,6 +16,8 @@ from torchmeta.framework.tensor_util import constant_value, constant_value_as_sh
 
 __all__ = [
     "sparse_retain",
+    "sparse_fill_empty_rows",
+    "sparse_slice",
     "sparse_placeholder",
     "sparse_tensor_to_dense",
     "sparse_reorder",
@@ -370,3 +372,48 @@ def sparse_retain(sp_input, to_retain):
     new_indices = array_ops.gather(sp_input.indices, where_true)
     new_values = array_ops.gather(sp_input.values, where_true)
     return SparseTensor(new_indices, new_values, array_ops.identity(sp_input.dense_shape))
+
+
+def sparse_fill_empty_rows(sp_input, default_value, name=None):
+    """``tf.sparse.fill_empty_rows``: each empty row of the 2-D ``sp_input`` gets ``default_value`` at column 0.
+
+    Returns:
+      (the filled SparseTensor, in row-major order, with the input's dense shape; a bool vector marking the rows
+      that were empty).
+
+    Raises:
+      TypeError: ``sp_input`` is not a SparseTensor.
+    """
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    with name_scope(name, "SparseFillEmptyRows", [sp_input]):
+        default_value = convert_to_tensor(default_value, dtype=sp_input.values.dtype)
+        output_indices, output_values, empty_row_indicator, _ = raw_op(
+            "SparseFillEmptyRows",
+            indices=sp_input.indices,
+            values=sp_input.values,
+            dense_shape=sp_input.dense_shape,
+            default_value=default_value,
+        )
+        return SparseTensor(output_indices, output_values, sp_input.dense_shape), empty_row_indicator
+
+
+def sparse_slice(sp_input, start, size, name=None):
+    """``tf.sparse.slice``: the entries of ``sp_input`` in the box ``[start, start + size)``, re-based to ``start``.
+
+    Raises:
+      TypeError: ``sp_input`` is not a SparseTensor.
+    """
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    start = convert_to_tensor(start, DType.int64)
+    size = convert_to_tensor(size, DType.int64)
+    with name_scope(name, "SparseSlice", [sp_input]) as name:
+        output_indices, output_values, output_shape = raw_op(
+            "SparseSlice",
+            indices=sp_input.indices,
+            values=sp_input.values,
+            shape=sp_input.dense_shape,
+            start=start,
+            size=size,
+            name=name,
+        )
+        return SparseTensor(output_indices, output_values, output_shape)

@@ -4,6 +4,12 @@ a pattern given as a Python string makes the Static* op."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from torchmeta.api import array_ops, math_ops
+from torchmeta.dtypes import DType
+from torchmeta.framework.constant_op import constant
+from torchmeta.framework.graph import convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 
 __all__ = [
@@ -16,6 +22,12 @@ __all__ = [
     "to_hash_bucket_fast",
     "decode_base64",
     "encode_base64",
+    "to_hash_bucket",
+    "to_hash_bucket_strong",
+    "as_string",
+    "substr",
+    "reduce_join",
+    "string_join",
 ]
 
 
@@ -75,3 +87,69 @@ def decode_base64(input, name=None):
 def encode_base64(input, pad=False, name=None):
     """``tf.io.encode_base64``: web-safe base64 encoding."""
     return raw_op("EncodeBase64", input=input, pad=pad, name=name)
+
+
+def to_hash_bucket(string_tensor=None, num_buckets=None, name=None, input=None):
+    """``tf.strings.to_hash_bucket`` / ``tf.string_to_hash_bucket``: TF's deprecated Hash64 modulo ``num_buckets``."""
+    string_tensor = _deprecated_argument("input", input, "string_tensor", string_tensor)
+    return raw_op("StringToHashBucket", string_tensor=string_tensor, num_buckets=num_buckets, name=name)
+
+
+def to_hash_bucket_strong(input, num_buckets, key, name=None):
+    """``tf.strings.to_hash_bucket_strong``: SipHash-2-4 under the two-word ``key``, modulo ``num_buckets``."""
+    return raw_op("StringToHashBucketStrong", input=input, num_buckets=num_buckets, key=key, name=name)
+
+
+def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, fill="", name=None):
+    """``tf.strings.as_string`` / ``tf.as_string`` / ``tf.dtypes.as_string``: printf-formatted values."""
+    return raw_op(
+        "AsString",
+        input=input,
+        precision=precision,
+        scientific=scientific,
+        shortest=shortest,
+        width=width,
+        fill=fill,
+        name=name,
+    )
+
+
+def substr(input, pos, len, name=None, unit="BYTE"):
+    """``tf.strings.substr`` (TF1) / ``tf.substr``: substrings in bytes or UTF-8 characters."""
+    return raw_op("Substr", input=input, pos=pos, len=len, unit=unit, name=name)
+
+
+def string_join(inputs, separator="", name=None):
+    """``tf.strings.join`` / ``tf.string_join``: the inputs joined element-wise (scalars broadcast)."""
+    return raw_op("StringJoin", inputs=inputs, separator=separator, name=name)
+
+
+def _deprecated_argument(new_name, new_value, old_name, old_value):
+    """TF's deprecated_argument_lookup: the new argument, or the old one, never both."""
+    if new_value is not None:
+        if old_value is not None:
+            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
+        return new_value
+    return old_value
+
+
+def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None, keepdims=None):
+    """``tf.strings.reduce_join`` / ``tf.reduce_join`` (TF1): the strings along ``axis`` (all, last first, by
+    default) joined with ``separator``."""
+    keepdims = _deprecated_argument("keepdims", keepdims, "keep_dims", keep_dims)
+    axis = _deprecated_argument("axis", axis, "reduction_indices", reduction_indices)
+    with name_scope(None, "ReduceJoin", [inputs, axis]):
+        inputs_t = convert_to_tensor(inputs)
+        if axis is None:
+            if inputs_t.shape.rank is not None:
+                axis = constant(np.arange(inputs_t.shape.rank - 1, -1, -1), dtype=DType.int32)
+            else:
+                axis = math_ops.range(array_ops.rank(inputs_t) - 1, -1, -1)
+        return raw_op(
+            "ReduceJoin",
+            inputs=inputs_t,
+            reduction_indices=axis,
+            keep_dims=False if keepdims is None else keepdims,
+            separator=separator,
+            name=name,
+        )

@@ -38,6 +38,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     parsing_ops,
     pool_argmax_ops,
     quantization_ops,
+    ragged_ops,
     random_ops,
     reader_ops,
     reduction_ops,

@@ -392,9 +392,27 @@ def tensor_list_element_shape(input_handle, shape_type):
     shape=_concat_shape,
 )
 def tensor_list_concat_v2(input_handle, element_shape, leading_dims, element_dtype):
-    lst = input_handle
+    return _concat(input_handle, _shape_arg(element_shape), leading_dims, element_dtype)
+
+
+@register_op(
+    "TensorListConcat",
+    inputs=["input_handle: variant"],
+    outputs=["tensor: element_dtype", "lengths: int64"],
+    attrs=["element_dtype: type", "element_shape: shape = { unknown_rank: true }"],
+    shape=lambda op: [unknown_shape(), TensorShape([None])],
+)
+def tensor_list_concat(input_handle, element_dtype, element_shape):
+    """The V1 op: the element shape is an attr and there are no leading_dims (TF's shape function reads only
+    the handle's shape data, which torchmeta does not track, so the static result is unknown)."""
+    if element_shape is not None and len(element_shape) == 0:
+        raise invalid("element_shape must not be empty")
+    return _concat(input_handle, element_shape, torch.zeros(0, dtype=torch.int64), element_dtype)
+
+
+def _concat(lst, element_shape, leading_dims, element_dtype):
     lst.check_dtype(element_dtype)
-    dims = _merge(lst.element_shape, _shape_arg(element_shape))
+    dims = _merge(lst.element_shape, element_shape)
     if dims is not None and len(dims) == 0:
         raise invalid("Concat requires elements to be at least vectors, found scalars instead.")
     items = []
@@ -474,6 +492,18 @@ def tensor_list_scatter_v2(tensor, indices, element_shape, num_elements, element
     size = max(n, 0)
     lst = TensorList([None] * size, _shape_arg(element_shape), element_dtype, device=tensor.device)
     return _scatter(lst, tensor, indices, element_dtype)
+
+
+@register_op(
+    "TensorListScatter",
+    inputs=["tensor: element_dtype", "indices: int32", "element_shape: shape_type"],
+    outputs=["output_handle: variant"],
+    attrs=["element_dtype: type", "shape_type: {int32, int64}"],
+    shape=_scalar,
+)
+def tensor_list_scatter(tensor, indices, element_shape, element_dtype):
+    """The V1 op: the list is as long as the largest index + 1 (TensorListScatterV2 with num_elements -1)."""
+    return tensor_list_scatter_v2(tensor, indices, element_shape, -1, element_dtype)
 
 
 @register_op(
@@ -581,6 +611,7 @@ def _tensor_list_stack_grad(unused_op, dtensor):
     return tf_list_ops.tensor_list_from_tensor(dtensor, element_shape=dtensor.shape[1:]), None
 
 
+@register_gradient("TensorListConcat")
 @register_gradient("TensorListConcatV2")
 def _tensor_list_concat_grad(op, dtensor, unused_dlengths):
     dlist = tf_list_ops.tensor_list_split(
@@ -588,7 +619,9 @@ def _tensor_list_concat_grad(op, dtensor, unused_dlengths):
         element_shape=tf_list_ops.tensor_list_element_shape(op.inputs[0], shape_type=DType.int32),
         lengths=op.outputs[1],
     )
-    return dlist, None, None
+    if op.type == "TensorListConcatV2":
+        return dlist, None, None
+    return dlist
 
 
 @register_gradient("TensorListSplit")
@@ -675,6 +708,7 @@ def _tensor_list_gather_grad(op, dtensor):
     return dlist, None, None
 
 
+@register_gradient("TensorListScatter")
 @register_gradient("TensorListScatterV2")
 def _tensor_list_scatter_grad(op, dlist):
     tensor, indices = op.inputs[0], op.inputs[1]
@@ -685,7 +719,9 @@ def _tensor_list_scatter_grad(op, dlist):
         element_shape=array_ops.slice(array_ops.shape(tensor), [1], [-1]),
         element_dtype=tensor.dtype.base_dtype,
     )
-    return dtensor, None, None, None
+    if op.type == "TensorListScatterV2":
+        return dtensor, None, None, None
+    return dtensor, None, None
 
 
 @register_gradient("TensorListScatterIntoExistingList")

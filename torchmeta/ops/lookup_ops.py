@@ -1,25 +1,38 @@
-"""Lookup tables: HashTableV2 (initialized once, from tensors or a text file) and MutableHashTableV2, with
-LookupTableFindV2/SizeV2/InsertV2/ExportV2. None is differentiable (lookup_ops.py says so).
+"""Lookup tables: HashTable (initialized once, from tensors, a text file or an import), MutableHashTable and
+MutableHashTableOfTensors (values of a fixed shape), with LookupTableFind/Size/Insert/Import/Export (and Remove for
+the V2 mutable tables), in their resource (V2) and TF1 Ref(string) forms. None is differentiable (TF's
+lookup_ops.py says so or registers nothing).
 
 A table lives in the session's state (one per table op and session, or per ``shared_name``); the handle a
 table op outputs is the table object. A HashTable takes its first initialization and ignores later
 ones, refuses a key added twice with different values, and fails lookups before it is initialized, as
 TF's InitializableLookupTable. The text-file initializer reads TF's TextFileLineIterator columns:
 a field, the whole line (-2) or the line number plus ``offset`` (-1). Export order is the table's
-insertion order (TF's is its hash map's, unspecified).
+insertion order (TF's is its hash map's, unspecified). MutableDenseHashTable is not here: its export is TF's
+open-addressing bucket array, whose order depends on TF's key hashing and probing.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import DType
-from torchmeta.framework.common_shapes import format_dims, input_with_rank, merge_shapes, with_rank
+from torchmeta.framework.common_shapes import (
+    format_dims,
+    input_with_rank,
+    merge_dim,
+    merge_shapes,
+    with_rank,
+    with_rank_at_most,
+    with_value,
+)
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import invalid, resource_key, session_resource
+from torchmeta.ops.common import invalid, partial_shape_str, resource_key, session_resource
 
 _TABLE_ATTRS = [
     'container: string = ""',
@@ -40,30 +53,39 @@ def _failed_precondition(message: str) -> errors.FailedPreconditionError:
     return errors.FailedPreconditionError(None, None, message)
 
 
-_MISSING = object()
-
-
 class LookupTable:
-    """One table's contents: Python keys (ints, floats, bytes) -> Python values."""
+    """One table's contents: Python keys (ints, floats, bytes) -> Python values (tuples of them for a table of
+    tensors, whose ``value_shape`` is not ``()``)."""
 
     mutable = False
 
-    def __init__(self, key_dtype: DType, value_dtype: DType):
+    def __init__(self, key_dtype: DType, value_dtype: DType, value_shape: tuple = ()):
         self.key_dtype = key_dtype
         self.value_dtype = value_dtype
+        self.value_shape = tuple(value_shape)
         self.entries: dict = {}
         self.initialized = False
 
-    def check_signature(self, key_dtype: DType, value_dtype: DType, outputs: str):
-        if key_dtype != self.key_dtype or value_dtype != self.value_dtype:
-            have = f"resource, {_type_name(key_dtype)}, {_type_name(value_dtype)}->{outputs.format(v=_type_name(value_dtype))}"
-            want = (
-                f"resource, {_type_name(self.key_dtype)}, {_type_name(self.value_dtype)}->"
-                f"{outputs.format(v=_type_name(self.value_dtype))}"
-            )
+    def check_signature(self, key_dtype: DType, value_dtype, outputs: str, handle: str = "resource"):
+        """TF's LookupInterface::CheckKeyAndValueTypes message; ``value_dtype`` None checks the keys only."""
+        if key_dtype != self.key_dtype or (value_dtype is not None and value_dtype != self.value_dtype):
+
+            def signature(k, v):
+                inputs = [handle, _type_name(k)] + ([] if value_dtype is None else [_type_name(v)])
+                return f"{', '.join(inputs)}->{outputs.format(v=_type_name(v))}"
+
+            have = signature(key_dtype, value_dtype)
+            want = signature(self.key_dtype, self.value_dtype)
             raise invalid(f"Signature mismatch, have: {have} expected: {want}")
 
     def insert(self, keys, values):
+        if not self.mutable:
+            raise errors.UnimplementedError(
+                None, None, "Insert not supported by InitializableLookupTable implementations"
+            )
+        self.add(keys, values)
+
+    def add(self, keys, values):
         for k, v in zip(keys, values):
             if not self.mutable and k in self.entries and self.entries[k] != v:
                 raise _failed_precondition(
@@ -73,13 +95,31 @@ class LookupTable:
             self.entries[k] = v
 
     def initialize(self, keys, values):
-        """TF's InitializableLookupTable::Initialize: a second initialization must bring the same data."""
+        """TF's InitializableLookupTable::Initialize: a second initialization must bring as many entries (TF's
+        HashTable compares only the sizes) and changes nothing."""
         if self.initialized:
-            if len(keys) != len(self.entries) or any(self.entries.get(k, _MISSING) != v for k, v in zip(keys, values)):
+            if len(keys) != len(self.entries):
                 raise _failed_precondition("Table was already initialized with different data.")
             return
-        self.insert(keys, values)
+        self.add(keys, values)
         self.initialized = True
+
+    def import_values(self, keys, values):
+        """LookupTableImport: a HashTable is initialized by it (KeyValueTensorInitializer's op); a mutable table
+        replaces its contents."""
+        if self.mutable:
+            self.entries = {}
+            self.add(keys, values)
+        else:
+            self.initialize(keys, values)
+
+    def remove(self, keys):
+        if not self.mutable:
+            raise errors.UnimplementedError(
+                None, None, "Remove not supported by InitializableLookupTable implementations"
+            )
+        for k in keys:
+            self.entries.pop(k, None)
 
     def find(self, keys, default):
         if not self.mutable and not self.initialized:
@@ -102,22 +142,35 @@ def _items(t) -> list:
     return t.reshape(-1).tolist()
 
 
+def _rows(t, n: int, table: LookupTable) -> list:
+    """The ``n`` values of an insert/import as Python values: scalars, or tuples for a table of tensors."""
+    items = _items(t)
+    if not table.value_shape:
+        return items
+    width = math.prod(table.value_shape)
+    return [tuple(items[i * width : (i + 1) * width]) for i in range(n)]
+
+
 def _values_tensor(values: list, shape, dtype: DType):
+    flat = [x for v in values for x in v] if values and isinstance(values[0], tuple) else values
     if dtype == DType.string:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
+        out = np.empty(len(flat), dtype=object)
+        out[:] = flat
         return out.reshape(shape)
-    return torch.tensor(values, dtype=dtype.torch).reshape(shape)
+    return torch.tensor(flat, dtype=dtype.torch).reshape(shape)
 
 
 def _table_shape(op):
     return [TensorShape([])]
 
 
-def _make_table(cls, kind, container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
-    del use_node_name_sharing  # graph mode shares by node name either way
+def _ref_table_shape(op):
+    return [TensorShape([2])]
+
+
+def _make_table(cls, kind, container, shared_name, key_dtype, value_dtype, state, node_name, value_shape=()):
     key = resource_key(kind, container, shared_name, node_name)
-    table = session_resource(state, key, lambda: cls(key_dtype, value_dtype))
+    table = session_resource(state, key, lambda: cls(key_dtype, value_dtype, value_shape))
     if table.key_dtype != key_dtype or table.value_dtype != value_dtype:
         raise invalid(
             f"Conflicting key/value dtypes {_type_name(key_dtype)}->{_type_name(value_dtype)} with "
@@ -126,19 +179,26 @@ def _make_table(cls, kind, container, shared_name, use_node_name_sharing, key_dt
     return table
 
 
+def _value_shape_tuple(value_shape) -> tuple:
+    """TF's MutableHashTableOfTensors holds vectors only."""
+    if value_shape is None or len(value_shape) != 1 or value_shape[0] is None:
+        shown = "<unknown>" if value_shape is None else partial_shape_str(value_shape)
+        raise invalid(f"Default value must be a vector, got shape {shown}")
+    return tuple(value_shape)
+
+
+# Graph mode shares a table by node name either way, so use_node_name_sharing changes nothing here.
 @register_op("HashTableV2", outputs=["table_handle: resource"], attrs=_TABLE_ATTRS, shape=_table_shape, stateful=True)
 def hash_table_v2(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
-    return _make_table(
-        LookupTable,
-        "hash_table",
-        container,
-        shared_name,
-        use_node_name_sharing,
-        key_dtype,
-        value_dtype,
-        state,
-        node_name,
-    )
+    return _make_table(LookupTable, "hash_table", container, shared_name, key_dtype, value_dtype, state, node_name)
+
+
+@register_op(
+    "HashTable", outputs=["table_handle: Ref(string)"], attrs=_TABLE_ATTRS, shape=_ref_table_shape, stateful=True
+)
+def hash_table(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
+    """The TF1 form: its handle is a Ref(string) (a 2-vector naming the table in TF); here the table itself."""
+    return _make_table(LookupTable, "hash_table", container, shared_name, key_dtype, value_dtype, state, node_name)
 
 
 @register_op(
@@ -146,15 +206,72 @@ def hash_table_v2(container, shared_name, use_node_name_sharing, key_dtype, valu
 )
 def mutable_hash_table_v2(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
     return _make_table(
+        MutableTable, "mutable_hash_table", container, shared_name, key_dtype, value_dtype, state, node_name
+    )
+
+
+@register_op(
+    "MutableHashTable",
+    outputs=["table_handle: Ref(string)"],
+    attrs=_TABLE_ATTRS,
+    shape=_ref_table_shape,
+    stateful=True,
+)
+def mutable_hash_table(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
+    return _make_table(
+        MutableTable, "mutable_hash_table", container, shared_name, key_dtype, value_dtype, state, node_name
+    )
+
+
+_TENSORS_ATTRS = [*_TABLE_ATTRS, "value_shape: shape = []"]
+
+
+@register_op(
+    "MutableHashTableOfTensorsV2",
+    outputs=["table_handle: resource"],
+    attrs=_TENSORS_ATTRS,
+    shape=_table_shape,
+    stateful=True,
+)
+def mutable_hash_table_of_tensors_v2(
+    container, shared_name, use_node_name_sharing, key_dtype, value_dtype, value_shape, state, node_name
+):
+    """A mutable table whose values are tensors of ``value_shape``."""
+    shape = _value_shape_tuple(value_shape)
+    return _make_table(
         MutableTable,
-        "mutable_hash_table",
+        "mutable_hash_table_of_tensors",
         container,
         shared_name,
-        use_node_name_sharing,
         key_dtype,
         value_dtype,
         state,
         node_name,
+        shape,
+    )
+
+
+@register_op(
+    "MutableHashTableOfTensors",
+    outputs=["table_handle: Ref(string)"],
+    attrs=_TENSORS_ATTRS,
+    shape=_ref_table_shape,
+    stateful=True,
+)
+def mutable_hash_table_of_tensors(
+    container, shared_name, use_node_name_sharing, key_dtype, value_dtype, value_shape, state, node_name
+):
+    shape = _value_shape_tuple(value_shape)
+    return _make_table(
+        MutableTable,
+        "mutable_hash_table_of_tensors",
+        container,
+        shared_name,
+        key_dtype,
+        value_dtype,
+        state,
+        node_name,
+        shape,
     )
 
 
@@ -162,11 +279,29 @@ def mutable_hash_table_v2(container, shared_name, use_node_name_sharing, key_dty
 # Initializers
 
 
+def _ref_handle(op):
+    """TF's check of a V1 table handle input: a vector of two strings."""
+    dims = input_with_rank(op, 0, 1)
+    with_value(op, dims[0], 2)
+
+
 def _initialize_shape(op):
-    input_with_rank(op, 0, 0)
+    if op.inputs[0].dtype.base_dtype == DType.resource:
+        input_with_rank(op, 0, 0)
+    else:
+        _ref_handle(op)
     keys = with_rank(op, op.inputs[1].shape, 1)
     merge_shapes(op, keys, op.inputs[2].shape)
     return []
+
+
+def _initialize(table, keys, values, Tkey, Tval, handle):
+    table.check_signature(Tkey, Tval, "", handle)
+    if keys.ndim != 1:
+        raise invalid(f"Keys must be a vector, but received shape{format_dims(keys.shape)}")
+    if tuple(keys.shape) != tuple(values.shape):
+        raise invalid("Keys and values must have the same size.")
+    table.initialize(_items(keys), _items(values))
 
 
 @register_op(
@@ -177,12 +312,17 @@ def _initialize_shape(op):
     stateful=True,
 )
 def initialize_table_v2(table_handle, keys, values, Tkey, Tval):
-    table_handle.check_signature(Tkey, Tval, "")
-    if keys.ndim != 1:
-        raise invalid(f"Keys must be a vector, but received shape{format_dims(keys.shape)}")
-    if tuple(keys.shape) != tuple(values.shape):
-        raise invalid("Keys and values must have the same size.")
-    table_handle.initialize(_items(keys), _items(values))
+    _initialize(table_handle, keys, values, Tkey, Tval, "resource")
+
+
+@register_op(
+    "InitializeTable",
+    inputs=["table_handle: Ref(string)", "keys: Tkey", "values: Tval"],
+    attrs=["Tkey: type", "Tval: type"],
+    shape=_initialize_shape,
+)
+def initialize_table(table_handle, keys, values, Tkey, Tval):
+    _initialize(table_handle, keys, values, Tkey, Tval, "string_ref")
 
 
 def _parse_field(field: bytes, dtype: DType, line_number: int):
@@ -217,21 +357,27 @@ def _column(line: bytes, fields, index: int, dtype: DType, line_number: int, off
 
 
 def _text_file_shape(op):
-    input_with_rank(op, 0, 0)
+    if op.inputs[0].dtype.base_dtype == DType.resource:
+        input_with_rank(op, 0, 0)
+    else:
+        _ref_handle(op)
     input_with_rank(op, 1, 0)
     return []
+
+
+_TEXT_FILE_ATTRS = [
+    "key_index: int >= -2",
+    "value_index: int >= -2",
+    "vocab_size: int >= -1 = -1",
+    'delimiter: string = "\t"',
+    "offset: int = 0",
+]
 
 
 @register_op(
     "InitializeTableFromTextFileV2",
     inputs=["table_handle: resource", "filename: string"],
-    attrs=[
-        "key_index: int >= -2",
-        "value_index: int >= -2",
-        "vocab_size: int >= -1 = -1",
-        'delimiter: string = "\t"',
-        "offset: int = 0",
-    ],
+    attrs=_TEXT_FILE_ATTRS,
     shape=_text_file_shape,
     stateful=True,
 )
@@ -260,21 +406,65 @@ def initialize_table_from_text_file_v2(table_handle, filename, key_index, value_
     table_handle.initialize(keys, values)
 
 
+@register_op(
+    "InitializeTableFromTextFile",
+    inputs=["table_handle: Ref(string)", "filename: string"],
+    attrs=_TEXT_FILE_ATTRS,
+    shape=_text_file_shape,
+)
+def initialize_table_from_text_file(table_handle, filename, key_index, value_index, vocab_size, delimiter, offset):
+    initialize_table_from_text_file_v2(table_handle, filename, key_index, value_index, vocab_size, delimiter, offset)
+
+
 # ---------------------------------------------------------------------------------------------
-# Find, Size, Insert, Export
+# Find, Size, Insert, Import, Remove, Export
 
 
-def _mutable_handle(op) -> bool:
-    """Whether the handle comes straight from a MutableHashTableV2, whose shape function records the
-    value shape ([]) as the handle's data, so lookups get the keys' shape (HashTableV2 records none)."""
-    return op.inputs[0].op.type == "MutableHashTableV2"
+def _handle_value_shape(op):
+    """The value shape a V2 handle straight from a mutable table op records (TF's handle data): [] for
+    MutableHashTableV2, ``value_shape`` for MutableHashTableOfTensorsV2; None where TF records none."""
+    source = op.inputs[0].op
+    if source.type == "MutableHashTableV2":
+        return ()
+    if source.type == "MutableHashTableOfTensorsV2":
+        shape = source.node_def.attr["value_shape"].shape
+        return None if shape.unknown_rank else tuple(None if d.size == -1 else d.size for d in shape.dim)
+    return None
 
 
 def _find_shape(op):
     input_with_rank(op, 0, 0)
-    if _mutable_handle(op):
-        return [op.inputs[1].shape]
+    value_shape = _handle_value_shape(op)
+    if value_shape is not None and op.inputs[1].shape.rank is not None:
+        return [TensorShape([*op.inputs[1].shape.as_tuple(), *value_shape])]
     return [TensorShape(None)]
+
+
+def _find_v1_shape(op):
+    _ref_handle(op)
+    with_rank_at_most(op, op.inputs[2].shape, 1)
+    return [TensorShape(None)]
+
+
+def _find(table, keys, default_value, Tin, Tout, handle):
+    table.check_signature(Tin, Tout, "{v}", handle)
+    keys_shape = tuple(keys.shape)
+    value_shape = table.value_shape
+    full = keys_shape + value_shape
+    if tuple(default_value.shape) not in (value_shape, full):
+        raise invalid(
+            f"Expected shape {format_dims(value_shape)} or {format_dims(full)} for default value, got "
+            f"{format_dims(default_value.shape)}"
+        )
+    flat_keys = _items(keys)
+    per_key = tuple(default_value.shape) == full and table.mutable
+    if value_shape:
+        rows = _rows(default_value, len(flat_keys) if per_key else 1, table)
+    else:
+        rows = _items(default_value)
+    # TF's HashTable reads only the first default value, even when one is given per key
+    defaults = rows if per_key else rows[:1] * len(flat_keys)
+    return _values_tensor(table.find(flat_keys, defaults), full, Tout)
 
 
 @register_op(
@@ -286,18 +476,22 @@ def _find_shape(op):
     stateful=True,
 )
 def lookup_table_find_v2(table_handle, keys, default_value, Tin, Tout):
-    table_handle.check_signature(Tin, Tout, "{v}")
-    keys_shape = tuple(keys.shape)
-    if tuple(default_value.shape) not in ((), keys_shape):
-        raise invalid(
-            f"Expected shape [] or {format_dims(keys_shape)} for default value, got {format_dims(default_value.shape)}"
-        )
-    flat_keys = _items(keys)
-    defaults = _items(default_value)
-    if not table_handle.mutable or tuple(default_value.shape) == ():
-        # TF's HashTable reads only the first default value, even when one is given per key
-        defaults = defaults[:1] * len(flat_keys)
-    return _values_tensor(table_handle.find(flat_keys, defaults), keys_shape, Tout)
+    return _find(table_handle, keys, default_value, Tin, Tout, "resource")
+
+
+@register_op(
+    "LookupTableFind",
+    inputs=["table_handle: Ref(string)", "keys: Tin", "default_value: Tout"],
+    outputs=["values: Tout"],
+    attrs=["Tin: type", "Tout: type"],
+    shape=_find_v1_shape,
+)
+def lookup_table_find(table_handle, keys, default_value, Tin, Tout):
+    return _find(table_handle, keys, default_value, Tin, Tout, "string_ref")
+
+
+def _size(table):
+    return torch.tensor(len(table.entries), dtype=torch.int64)
 
 
 @register_op(
@@ -308,26 +502,129 @@ def lookup_table_find_v2(table_handle, keys, default_value, Tin, Tout):
     stateful=True,
 )
 def lookup_table_size_v2(table_handle):
-    return torch.tensor(len(table_handle.entries), dtype=torch.int64)
+    return _size(table_handle)
+
+
+@register_op(
+    "LookupTableSize",
+    inputs=["table_handle: Ref(string)"],
+    outputs=["size: int64"],
+    shape=lambda op: (_ref_handle(op), [TensorShape([])])[1],
+)
+def lookup_table_size(table_handle):
+    return _size(table_handle)
+
+
+def _check_values(table, keys, values):
+    expected = tuple(keys.shape) + table.value_shape
+    if tuple(values.shape) != expected:
+        raise invalid(f"Expected shape {format_dims(expected)} for value, got {format_dims(values.shape)}")
+
+
+def _insert(table, keys, values, Tin, Tout, handle):
+    table.check_signature(Tin, Tout, "", handle)
+    _check_values(table, keys, values)
+    flat = _items(keys)
+    table.insert(flat, _rows(values, len(flat), table))
+
+
+def _handle_only_shape(op):
+    if op.inputs[0].dtype.base_dtype == DType.resource:
+        input_with_rank(op, 0, 0)
+    else:
+        _ref_handle(op)
+    return []
 
 
 @register_op(
     "LookupTableInsertV2",
     inputs=["table_handle: resource", "keys: Tin", "values: Tout"],
     attrs=["Tin: type", "Tout: type"],
-    shape=lambda op: (input_with_rank(op, 0, 0), [])[1],
+    shape=_handle_only_shape,
     stateful=True,
 )
 def lookup_table_insert_v2(table_handle, keys, values, Tin, Tout):
-    table_handle.check_signature(Tin, Tout, "")
-    if tuple(keys.shape) != tuple(values.shape):
-        raise invalid(f"Expected shape {format_dims(keys.shape)} for value, got {format_dims(values.shape)}")
-    table_handle.insert(_items(keys), _items(values))
+    _insert(table_handle, keys, values, Tin, Tout, "resource")
+
+
+@register_op(
+    "LookupTableInsert",
+    inputs=["table_handle: Ref(string)", "keys: Tin", "values: Tout"],
+    attrs=["Tin: type", "Tout: type"],
+    shape=_handle_only_shape,
+)
+def lookup_table_insert(table_handle, keys, values, Tin, Tout):
+    _insert(table_handle, keys, values, Tin, Tout, "string_ref")
+
+
+def _import(table, keys, values, Tin, Tout, handle):
+    table.check_signature(Tin, Tout, "", handle)
+    _check_values(table, keys, values)
+    flat = _items(keys)
+    table.import_values(flat, _rows(values, len(flat), table))
+
+
+def _import_v2_shape(op):
+    input_with_rank(op, 0, 0)
+    keys = with_rank(op, op.inputs[1].shape, 1)
+    values = op.inputs[2].shape
+    merge_dim(op, keys.as_tuple()[0], values.as_tuple()[0] if values.rank else None)
+    return []
+
+
+@register_op(
+    "LookupTableImportV2",
+    inputs=["table_handle: resource", "keys: Tin", "values: Tout"],
+    attrs=["Tin: type", "Tout: type"],
+    shape=_import_v2_shape,
+    stateful=True,
+)
+def lookup_table_import_v2(table_handle, keys, values, Tin, Tout):
+    """Replaces a mutable table's contents; initializes a HashTable not yet initialized (KeyValueTensorInitializer's
+    op), and is ignored by one that is."""
+    _import(table_handle, keys, values, Tin, Tout, "resource")
+
+
+@register_op(
+    "LookupTableImport",
+    inputs=["table_handle: Ref(string)", "keys: Tin", "values: Tout"],
+    attrs=["Tin: type", "Tout: type"],
+    shape=_handle_only_shape,
+)
+def lookup_table_import(table_handle, keys, values, Tin, Tout):
+    _import(table_handle, keys, values, Tin, Tout, "string_ref")
+
+
+@register_op(
+    "LookupTableRemoveV2",
+    inputs=["table_handle: resource", "keys: Tin"],
+    attrs=["Tin: type"],
+    shape=lambda op: (input_with_rank(op, 0, 0), [])[1],
+    stateful=True,
+)
+def lookup_table_remove_v2(table_handle, keys, Tin):
+    table_handle.check_signature(Tin, None, "")
+    table_handle.remove(_items(keys))
 
 
 def _export_shape(op):
     input_with_rank(op, 0, 0)
     return [TensorShape(None), TensorShape(None)]
+
+
+def _export_v1_shape(op):
+    _ref_handle(op)
+    return [TensorShape([None]), TensorShape(None)]
+
+
+def _export(table, Tkeys, Tvalues, handle):
+    table.check_signature(Tkeys, Tvalues, "{v}", handle)
+    keys = list(table.entries)
+    values = [table.entries[k] for k in keys]
+    return (
+        _values_tensor(keys, (len(keys),), Tkeys),
+        _values_tensor(values, (len(values), *table.value_shape), Tvalues),
+    )
 
 
 @register_op(
@@ -339,19 +636,38 @@ def _export_shape(op):
     stateful=True,
 )
 def lookup_table_export_v2(table_handle, Tkeys, Tvalues):
-    table_handle.check_signature(Tkeys, Tvalues, "{v}")
-    keys = list(table_handle.entries)
-    values = [table_handle.entries[k] for k in keys]
-    return _values_tensor(keys, (len(keys),), Tkeys), _values_tensor(values, (len(values),), Tvalues)
+    return _export(table_handle, Tkeys, Tvalues, "resource")
+
+
+@register_op(
+    "LookupTableExport",
+    inputs=["table_handle: Ref(string)"],
+    outputs=["keys: Tkeys", "values: Tvalues"],
+    attrs=["Tkeys: type", "Tvalues: type"],
+    shape=_export_v1_shape,
+)
+def lookup_table_export(table_handle, Tkeys, Tvalues):
+    return _export(table_handle, Tkeys, Tvalues, "string_ref")
 
 
 not_differentiable(
     "HashTableV2",
+    "HashTable",
     "MutableHashTableV2",
+    "MutableHashTable",
+    "MutableHashTableOfTensorsV2",
+    "MutableHashTableOfTensors",
     "InitializeTableV2",
+    "InitializeTable",
     "InitializeTableFromTextFileV2",
+    "InitializeTableFromTextFile",
     "LookupTableFindV2",
+    "LookupTableFind",
     "LookupTableSizeV2",
+    "LookupTableSize",
     "LookupTableInsertV2",
+    "LookupTableInsert",
 )
-no_registered_gradient("LookupTableExportV2")
+no_registered_gradient(
+    "LookupTableExportV2", "LookupTableExport", "LookupTableImportV2", "LookupTableImport", "LookupTableRemoveV2"
+)

@@ -1,5 +1,5 @@
-"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum and the SparseSegment{Sum,Mean,SqrtN}
-family (with their gradient ops), as TensorFlow's kernels compute them.
+"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, the SparseSegment{Sum,Mean,SqrtN}
+family, SparseFillEmptyRows and SparseSlice (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
 [rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
@@ -11,8 +11,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
-from torchmeta.framework.common_shapes import format_dims, input_with_rank, shape_error
+from torchmeta.framework.common_shapes import (
+    format_dims,
+    input_with_rank,
+    merge_dim,
+    shape_error,
+    shape_from_shape_tensor,
+)
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
@@ -532,3 +539,260 @@ def _segment_gradient(name: str, with_num_segments: bool):
 for _name in ("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"):
     register_gradient(_name)(_segment_gradient(_name, False))
     register_gradient(_name + "WithNumSegments")(_segment_gradient(_name, True))
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseFillEmptyRows
+
+
+def _fill_empty_rows_shape(op):
+    n = input_with_rank(op, 0, 2)
+    values = input_with_rank(op, 1, 1)
+    rank = input_with_rank(op, 2, 1)[0]
+    input_with_rank(op, 3, 0)
+    rows = merge_dim(op, n[0], values[0])
+    merge_dim(op, n[1], rank)
+    if rank == 0:
+        raise shape_error(op, "dense_shape must not be empty")
+    dense = shape_from_shape_tensor(op.inputs[2])
+    return [
+        TensorShape([None, rank]),
+        TensorShape([None]),
+        TensorShape([dense.as_tuple()[0] if dense.rank else None]),
+        TensorShape([rows]),
+    ]
+
+
+@register_op(
+    "SparseFillEmptyRows",
+    inputs=["indices: int64", "values: T", "dense_shape: int64", "default_value: T"],
+    outputs=["output_indices: int64", "output_values: T", "empty_row_indicator: bool", "reverse_index_map: int64"],
+    attrs=["T: type"],
+    shape=_fill_empty_rows_shape,
+)
+def sparse_fill_empty_rows(indices, values, dense_shape, default_value):
+    """Entries stay in their rows' order; each empty row gets one ``default_value`` at column 0."""
+    if dense_shape.dim() != 1:
+        raise invalid(f"dense_shape must be a vector, saw: {format_dims(dense_shape.shape)}")
+    if indices.dim() != 2:
+        raise invalid(f"indices must be a matrix, saw: {format_dims(indices.shape)}")
+    if values.ndim != 1:
+        raise invalid(f"values must be a vector, saw: {format_dims(values.shape)}")
+    if indices.shape[0] != values.shape[0]:
+        raise invalid(
+            f"The length of `values` ({values.shape[0]}) must match the first dimension of `indices` "
+            f"({indices.shape[0]})."
+        )
+    if default_value.ndim != 0:
+        raise invalid(f"default_value must be a scalar, saw: {format_dims(default_value.shape)}")
+    if dense_shape.numel() == 0:
+        raise invalid("Dense shape cannot be empty.")
+    n, rank = indices.shape
+    dense_rows = int(dense_shape[0])
+    string = isinstance(values, np.ndarray)
+    if dense_rows == 0:
+        if n != 0:
+            raise invalid(f"Received SparseTensor with dense_shape[0] = 0 but indices.shape[0] = {n}")
+        empty_values = values[:0] if string else values.new_zeros(0)
+        return (
+            indices.new_zeros((0, rank)),
+            empty_values,
+            torch.zeros(0, dtype=torch.bool),
+            torch.zeros(0, dtype=torch.int64),
+        )
+    rows = indices[:, 0].cpu()
+    for i, row in enumerate(rows.tolist()):
+        if row < 0 or row >= dense_rows:
+            raise invalid(f"indices({i}, 0) is invalid: {row} >= {dense_rows}")
+    counts = torch.bincount(rows, minlength=dense_rows)
+    empty = counts == 0
+    ordered = bool((rows[1:] >= rows[:-1]).all()) if n > 1 else True
+    if not bool(empty.any()) and ordered:
+        return indices, values, empty, torch.arange(n, dtype=torch.int64)
+    filled = counts.clamp(min=1)
+    starts = torch.cumsum(filled, 0) - filled
+    # entry i goes to its row's start plus the number of earlier entries of the same row
+    order = torch.argsort(rows, stable=True)
+    rank_in_row = torch.empty(n, dtype=torch.int64)
+    rank_in_row[order] = torch.arange(n) - (torch.cumsum(counts, 0) - counts)[rows[order]]
+    reverse = starts[rows] + rank_in_row
+    total = int(filled.sum())
+    out_indices = indices.new_zeros((total, rank))
+    out_indices[reverse.to(indices.device)] = indices
+    empty_rows = torch.nonzero(empty).reshape(-1)
+    out_indices[starts[empty_rows].to(indices.device), 0] = empty_rows.to(indices.device)
+    if string:
+        out_values = np.empty(total, dtype=object)
+        out_values[reverse.numpy()] = values
+        out_values[starts[empty_rows].numpy()] = default_value.reshape(())
+    else:
+        out_values = values.new_empty(total)
+        out_values[reverse.to(values.device)] = values
+        out_values[starts[empty_rows].to(values.device)] = default_value
+    return out_indices, out_values, empty, reverse
+
+
+def _fill_empty_rows_grad_shape(op):
+    rows = input_with_rank(op, 0, 1)
+    input_with_rank(op, 1, 1)
+    return [TensorShape(list(rows)), TensorShape([])]
+
+
+@register_op(
+    "SparseFillEmptyRowsGrad",
+    inputs=["reverse_index_map: int64", "grad_values: T"],
+    outputs=["d_values: T", "d_default_value: T"],
+    attrs=["T: type"],
+    shape=_fill_empty_rows_grad_shape,
+)
+def sparse_fill_empty_rows_grad(reverse_index_map, grad_values):
+    if reverse_index_map.dim() != 1:
+        raise invalid(f"reverse_index_map must be a vector, saw: {format_dims(reverse_index_map.shape)}")
+    if grad_values.dim() != 1:
+        raise invalid(f"grad_values must be a vector, saw: {format_dims(grad_values.shape)}")
+    n_full = grad_values.shape[0]
+    for r in reverse_index_map.tolist():
+        if r < 0 or r >= n_full:
+            raise invalid(f"Elements in reverse index must be in [0, {n_full}) but got {r}")
+    index = reverse_index_map.to(grad_values.device)
+    visited = torch.zeros(n_full, dtype=torch.bool, device=grad_values.device)
+    visited[index] = True
+    return grad_values[index], grad_values[~visited].sum().to(grad_values.dtype)
+
+
+@register_gradient("SparseFillEmptyRows")
+def _sparse_fill_empty_rows_grad(op, unused_grad_indices, output_grad_values, unused_grad_empty, unused_grad_map):
+    d_values, d_default_value = raw_op(
+        "SparseFillEmptyRowsGrad", reverse_index_map=op.outputs[3], grad_values=output_grad_values
+    )
+    return [None, d_values, None, d_default_value]
+
+
+no_registered_gradient("SparseFillEmptyRowsGrad")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSlice
+
+
+def _validate_sparse(indices, values, shape) -> None:
+    """TF's sparse_utils::ValidateSparseTensor shape checks."""
+    if indices.dim() != 2:
+        raise invalid(f"Sparse indices must be rank 2 but is rank {indices.dim()}")
+    if values.ndim != 1:
+        raise invalid(f"Sparse values must be rank 1 but is rank {values.ndim}")
+    if shape.dim() != 1:
+        raise invalid(f"Sparse shape must be rank 1 but is rank {shape.dim()}")
+    if values.shape[0] != indices.shape[0]:
+        raise invalid(f"Number of elements in indices ({indices.shape[0]}) and values ({values.shape[0]}) do not match")
+    if shape.numel() != indices.shape[1]:
+        raise invalid(f"Index rank ({indices.shape[1]}) and shape rank ({shape.numel()}) do not match")
+
+
+def _slice_shape(op):
+    rank = op.inputs[2].shape.as_tuple()[0] if op.inputs[2].shape.rank == 1 else None
+    return [TensorShape([None, rank]), TensorShape([None]), op.inputs[2].shape]
+
+
+@register_op(
+    "SparseSlice",
+    inputs=["indices: int64", "values: T", "shape: int64", "start: int64", "size: int64"],
+    outputs=["output_indices: int64", "output_values: T", "output_shape: int64"],
+    attrs=["T: type"],
+    shape=_slice_shape,
+)
+def sparse_slice(indices, values, shape, start, size):
+    """The entries with ``start <= index < start + size`` in every dimension, re-based to ``start``; the shape is
+    the slice's overlap with the input's."""
+    _validate_sparse(indices, values, shape)
+    for name, t in (("start", start), ("size", size)):
+        if t.dim() != 1:
+            raise invalid(f"Input {name} should be a vector but received shape {format_dims(t.shape)}")
+    dims = shape.numel()
+    for name, t in (("start", start), ("size", size)):
+        if t.numel() != dims:
+            raise invalid(f"Expected {name} to be a vector of length {dims} but got length {t.numel()}")
+    out_shape = []
+    for d, (n, s, z) in enumerate(zip(_shape_list(shape), _shape_list(start), _shape_list(size))):
+        del d
+        out_shape.append(z if s < n - z else n - s if s < n else 0)
+    begin = start.to(indices.device).reshape(1, -1)
+    hit = ((indices >= begin) & (indices < begin + size.to(indices.device).reshape(1, -1))).all(dim=1)
+    keep = torch.nonzero(hit).reshape(-1)
+    out_values = values[keep.cpu().numpy()] if isinstance(values, np.ndarray) else values[keep.to(values.device)]
+    return indices[keep] - begin, out_values, torch.tensor(out_shape, dtype=torch.int64)
+
+
+@register_gradient("SparseSlice")
+def _sparse_slice_grad(op, *grads):
+    backprop_val_grad = grads[1]
+    val_grad = raw_op(
+        "SparseSliceGrad",
+        backprop_val_grad=backprop_val_grad,
+        input_indices=op.inputs[0],
+        input_start=op.inputs[3],
+        output_indices=op.outputs[0],
+    )
+    val_grad.set_shape(op.inputs[1].shape)
+    return (None, val_grad, None, None, None)
+
+
+@register_op(
+    "SparseSliceGrad",
+    inputs=["backprop_val_grad: T", "input_indices: int64", "input_start: int64", "output_indices: int64"],
+    outputs=["val_grad: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=lambda op: [TensorShape([input_with_rank(op, 1, 2)[0]])],
+)
+def sparse_slice_grad(backprop_val_grad, input_indices, input_start, output_indices):
+    """The slice's value gradients put back at the entries they came from (zeros elsewhere)."""
+    if input_indices.dim() != 2 or output_indices.dim() != 2:
+        raise invalid(
+            "Input and output indices should be matrices but received shapes: "
+            f"{format_dims(input_indices.shape)} and {format_dims(output_indices.shape)}"
+        )
+    if backprop_val_grad.dim() != 1:
+        raise invalid(
+            f"Input backprop_val_grad should be a vector but received shape: {format_dims(backprop_val_grad.shape)}"
+        )
+    if input_indices.shape[1] != output_indices.shape[1]:
+        raise invalid(
+            f"The input and output should have the same ndims: got: {input_indices.shape[1]} and "
+            f"{output_indices.shape[1]}"
+        )
+    if output_indices.shape[0] > input_indices.shape[0]:
+        raise invalid(
+            "# rows of output_indices should be not greater than of input_indices, got "
+            f"{output_indices.shape[0]} and {input_indices.shape[0]}"
+        )
+    if backprop_val_grad.numel() != output_indices.shape[0]:
+        raise invalid(
+            "# elements of backprop_val_grad and # rows of output_indices should match (#nnz of sum): got "
+            f"{backprop_val_grad.numel()} and {output_indices.shape[0]}"
+        )
+    if input_start.dim() != 1:
+        raise invalid(f"The input_start should be a vector but received shape {format_dims(input_start.shape)}")
+    if input_start.numel() != input_indices.shape[1]:
+        raise invalid(
+            f"Expected input_start to be a vector of length {input_indices.shape[1]} but got length "
+            f"{input_start.numel()}"
+        )
+    shifted = (input_indices - input_start.reshape(1, -1)).tolist()
+    wanted = output_indices.tolist()
+    positions = []
+    j = 0
+    for i, row in enumerate(shifted):
+        if j < len(wanted) and row == wanted[j]:
+            positions.append(i)
+            j += 1
+    if j != len(wanted):
+        raise errors.InternalError(
+            None, None, f"Elements of backprop_val_grad aren't all propagated. Num elements:{len(wanted)}, used: {j}"
+        )
+    out = backprop_val_grad.new_zeros(input_indices.shape[0])
+    if positions:
+        out[torch.tensor(positions, device=out.device)] = backprop_val_grad
+    return out
+
+
+no_registered_gradient("SparseSliceGrad")

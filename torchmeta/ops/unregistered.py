@@ -10,12 +10,9 @@ _NOT_TF = "not a TensorFlow op: {peers}'s own name for {what} (TensorFlow 2.21 r
 _TEXT = "a TensorFlow Text op (tensorflow-text), not part of TensorFlow: a separate library outside this ecosystem"
 _TFDF = "a TensorFlow Decision Forests op, not part of TensorFlow: a separate library outside this ecosystem"
 _RAGGED = (
-    "ragged tensors (RaggedTensor variants and their row partitions) are not supported by torchmeta yet; "
-    "graphs with tf.ragged values stop with UnsupportedOpError"
-)
-_V1_TABLE = (
-    "a TF1 lookup-table op on a Ref(string) table handle: the resource-handle (V2) table ops are registered; "
-    "the ref-handle forms are not yet"
+    "a ragged tensor's variant encoding (a RaggedTensor boxed into one variant scalar, used by tf.data and map_fn "
+    "over ragged values): not implemented; the ragged ops on a ragged tensor's row partitions and flat values "
+    "(RaggedRange, RaggedGather, RaggedTensorToSparse, RaggedTensorToTensor) are registered"
 )
 
 UNREGISTERED: dict[str, str] = {
@@ -45,27 +42,12 @@ UNREGISTERED: dict[str, str] = {
     "SimpleMLInferenceOpWithHandle": _TFDF,
     "SimpleMLLoadModelFromPathWithHandle": _TFDF,
     # Ragged tensors.
-    "RaggedGather": _RAGGED,
-    "RaggedRange": _RAGGED,
     "RaggedTensorFromVariant": _RAGGED,
-    "RaggedTensorToSparse": _RAGGED,
-    "RaggedTensorToTensor": _RAGGED,
     "RaggedTensorToVariant": _RAGGED,
-    # TF1 ref-handle lookup tables.
-    "HashTable": _V1_TABLE,
-    "InitializeTable": _V1_TABLE,
-    "LookupTableFind": _V1_TABLE,
-    "LookupTableImport": _V1_TABLE,
-    "LookupTableSize": _V1_TABLE,
     # TensorFlow ops not implemented yet.
     "PlaceholderV2": (
         "removed at GraphDef version 23 (TF 2.21 refuses to build it; Placeholder took over its meaning); "
         "old GraphDefs holding it are not supported"
-    ),
-    "LookupTableImportV2": "not implemented yet: the table programs cover insert/find/export, not import",
-    "AsString": (
-        "not implemented yet: TF's printf formatting of every dtype (precision, scientific, shortest, width, fill) "
-        "is not reproduced"
     ),
     "CTCGreedyDecoder": "not implemented yet (sparse decoded outputs and TF's merge_repeated/blank rules)",
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
@@ -81,8 +63,4 @@ UNREGISTERED: dict[str, str] = {
     "FresnelSin": "not implemented yet (as FresnelCos)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
-    "SparseFillEmptyRows": "not implemented yet (sparse family)",
-    "StringNGrams": "not implemented yet (ragged n-gram outputs as splits + values)",
-    "TensorListConcat": "not implemented yet (TensorList family: TensorListConcatV2 semantics with element shapes)",
-    "TensorListScatter": "not implemented yet (TensorList family: TensorListScatterV2/IntoExistingList exist)",
 }

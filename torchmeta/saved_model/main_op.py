@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from torchmeta.api import control_flow_ops
+from torchmeta.api.lookup_ops import tables_initializer
 from torchmeta.api.variables import global_variables_initializer, local_variables_initializer
 from torchmeta.framework import graph as graph_lib
-from torchmeta.train.monitored_session import tables_initializer
 
 __all__ = ["main_op", "main_op_with_restore"]
 

@@ -17,6 +17,7 @@ import inspect
 from torchmeta import errors
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions
 from torchmeta.api import array_ops, control_flow_ops, input_ops, variables
+from torchmeta.api.lookup_ops import tables_initializer
 from torchmeta.api.summary_ops import merge_all
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -43,7 +44,6 @@ USE_DEFAULT = object()
 # TensorFlow's resource collections (tf.compat.v1's resources module) and the lookup-table initializers.
 _SHARED_RESOURCES = "resources"
 _LOCAL_RESOURCES = "local_resources"
-_TABLE_INITIALIZERS = "table_initializer"
 
 
 def _initialize_resources(resource_list, name="init"):
@@ -59,14 +59,6 @@ def _report_uninitialized_resources(resource_list=None, name="report_uninitializ
         if not resource_list:
             return array_ops.constant([], dtype=DType.string)
         raise errors.UnimplementedError(None, None, "resources other than variables are not supported")
-
-
-def tables_initializer(name="init_all_tables"):
-    """``tf.tables_initializer``: one op running every table initializer (a NoOp when there are none)."""
-    initializers = graph_lib.get_collection(_TABLE_INITIALIZERS)
-    if initializers:
-        return control_flow_ops.group(*initializers, name=name)
-    return control_flow_ops.no_op(name=name)
 
 
 def _saver_or_default():

@@ -1,0 +1,189 @@
+"""tf.lookup tables (tf.compat.v1.lookup and the contrib-era index_table_from_* functions) built here and in
+TensorFlow: node for node (a StaticHashTable's shared_name is hash_table_<uuid4> in both), the same lookups after
+tf.tables_initializer(), and MetaGraphs that carry the tables and their initializers both ways."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import torchmeta as tm
+from tests.api.tf_programs import IGNORED_ATTRS, build, nodes
+from tests.ops.harness import tf_error_text
+
+WORDS = np.array([b"b", b"zz", b"a", b"c", b"emu", b""], dtype=object)
+
+
+def _lookup_module(api):
+    if api is tm:
+        return tm.lookup
+    from tensorflow.python.ops import lookup_ops
+
+    return lookup_ops
+
+
+def _program(vocab: str):
+    def program(tf):
+        lk = _lookup_module(tf)
+        x = tf.placeholder(tf.string, [None], name="x")
+        ids = tf.placeholder(tf.int64, [None], name="ids")
+        init = tf.lookup.KeyValueTensorInitializer(["a", "b", "c"], [1, 2, 3], value_dtype=tf.int64)
+        table = tf.lookup.StaticHashTable(init, -1)
+        text = tf.lookup.TextFileInitializer(
+            vocab, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER
+        )
+        named = tf.lookup.StaticHashTable(text, -5, name="vocab")
+        vocab_table = tf.lookup.StaticVocabularyTable(text, 3)
+        from_tensor = lk.index_table_from_tensor(["x", "a", "emu"], num_oov_buckets=2)
+        plain = lk.index_table_from_tensor(tf.constant(["c", "b"]), default_value=-7, name="plain")
+        ints = lk.index_table_from_tensor([10, 20, 30], num_oov_buckets=1, dtype=tf.int64)
+        from_file = lk.index_table_from_file(vocab, num_oov_buckets=4, hasher_spec=lk.StrongHashSpec((1, 2)))
+        to_string = lk.index_to_string_table_from_tensor(["zero", "one"], default_value="?")
+        file_to_string = lk.index_to_string_table_from_file(vocab, vocab_size=2)
+        keys, values = table.export()
+        return {
+            "init": tf.tables_initializer(),
+            "": {
+                "table": table.lookup(x),
+                "getitem": table[x],
+                "size": table.size(),
+                "named": named.lookup(x, name="find"),
+                "vocab": vocab_table.lookup(x),
+                "vocab_size": vocab_table.size(),
+                "from_tensor": from_tensor.lookup(x),
+                "from_tensor_size": from_tensor.size(),
+                "plain": plain.lookup(x),
+                "ints": ints.lookup(ids),
+                "from_file": from_file.lookup(x),
+                "to_string": to_string.lookup(ids),
+                "file_to_string": file_to_string.lookup(ids),
+                "export_keys": keys,
+                "export_values": values,
+            },
+        }
+
+    return program
+
+
+def _shared_names(graph):
+    return [n.attr["shared_name"].s.decode() for n in graph.as_graph_def().node if n.op == "HashTableV2"]
+
+
+def _normalized(names):
+    return [re.sub(r"^hash_table_[0-9a-f-]{36}$", "hash_table_<uuid>", n) for n in names]
+
+
+@pytest.fixture
+def vocab(tmp_path):
+    path = tmp_path / "vocab.txt"
+    path.write_text("a\nb\nc\nd\n")
+    return str(path)
+
+
+def test_tables_build_tf_graph_and_values(tf1, vocab):
+    program = _program(vocab)
+    tf_graph, tf_fetches = build(tf1, program)
+    tm_graph, tm_fetches = build(tm, program)
+    ignore = IGNORED_ATTRS | {"shared_name"}
+    assert nodes(tm_graph, ignore) == nodes(tf_graph, ignore)
+    assert _normalized(_shared_names(tm_graph)) == _normalized(_shared_names(tf_graph))
+    assert len(set(_shared_names(tm_graph))) == len(set(_shared_names(tf_graph)))
+    assert [t.name for t in tm_graph.get_collection("asset_filepaths")] == [
+        t.name for t in tf_graph.get_collection("asset_filepaths")
+    ]
+    feeds = {"x:0": WORDS, "ids:0": np.array([0, 1, 2, 10, 30, -1], np.int64)}
+    results = []
+    for api, graph, fetches in ((tf1, tf_graph, tf_fetches), (tm, tm_graph, tm_fetches)):
+        with graph.as_default(), api.Session() as sess:
+            sess.run(fetches["init"])
+            feed = {graph.get_tensor_by_name(k): v for k, v in feeds.items()}
+            results.append(sess.run(fetches[""], feed))
+    theirs, ours = results
+    for r in results:  # TF exports in its hash map's order
+        order = np.argsort(r["export_keys"])
+        r["export_keys"], r["export_values"] = r["export_keys"][order], r["export_values"][order]
+    assert ours.keys() == theirs.keys()
+    for key in theirs:
+        np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+        assert np.asarray(ours[key]).dtype == np.asarray(theirs[key]).dtype, key
+    static = {k: v.shape.as_list() if v.shape.rank is not None else None for k, v in tm_fetches[""].items()}
+    assert static == {k: v.shape.as_list() if v.shape.rank is not None else None for k, v in tf_fetches[""].items()}
+
+
+def _small(tf):
+    x = tf.placeholder(tf.string, [None], name="x")
+    init = tf.lookup.KeyValueTensorInitializer(["a", "b"], [5, 6], value_dtype=tf.int64)
+    table = tf.lookup.StaticVocabularyTable(init, 2, name="words")
+    tf.add_to_collection("ids", table.lookup(x))
+
+
+def test_tables_survive_meta_graph_export_both_ways(tf1, tmp_path):
+    feed = WORDS[:4]
+    expected = None
+    for writer, reader in ((tf1, tm), (tm, tf1), (tm, tm)):
+        path = str(tmp_path / f"{writer.__name__}_{reader.__name__}.meta")
+        with writer.Graph().as_default():
+            _small(writer)
+            writer.train.export_meta_graph(path)
+        with reader.Graph().as_default() as g:
+            reader.train.import_meta_graph(path)
+            assert len(reader.get_collection(reader.GraphKeys.TABLE_INITIALIZERS)) == 1
+            with reader.Session() as sess:
+                sess.run(reader.tables_initializer())
+                got = sess.run(reader.get_collection("ids")[0], {g.get_tensor_by_name("x:0"): feed})
+        expected = got if expected is None else expected
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_lookup_before_initialization_fails_as_tf(tf1):
+    errors = []
+    for api in (tf1, tm):
+        with api.Graph().as_default():
+            init = api.lookup.KeyValueTensorInitializer(["a"], [1], value_dtype=api.int64)
+            table = api.lookup.StaticHashTable(init, -1)
+            with api.Session() as sess, pytest.raises(api.errors.FailedPreconditionError) as e:
+                sess.run(table.lookup(api.constant(["a"])))
+            errors.append(e.value)
+    assert tf_error_text(errors[0]) in errors[1].message
+
+
+@pytest.mark.parametrize(
+    "build_bad",
+    [
+        lambda tf: tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(["a"], [1], value_dtype=tf.int64), -1
+        ).lookup(tf.constant([1])),
+        lambda tf: tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(["a"], [1.5]), [1.0, 2.0]),
+        lambda tf: tf.lookup.StaticVocabularyTable(
+            tf.lookup.KeyValueTensorInitializer(["a"], [1], value_dtype=tf.int64), 0
+        ),
+        lambda tf: tf.lookup.StaticVocabularyTable(tf.lookup.KeyValueTensorInitializer(["a"], [1.5]), 2),
+        lambda tf: tf.lookup.TextFileInitializer("", tf.string, 0, tf.int64, 1),
+        lambda tf: tf.lookup.TextFileInitializer("f", tf.string, -1, tf.int64, 1),
+        lambda tf: tf.lookup.TextFileInitializer("f", tf.float32, -2, tf.int64, 1),
+        lambda tf: _lookup_module(tf).index_table_from_tensor(["a"], num_oov_buckets=-1),
+        lambda tf: _lookup_module(tf).index_table_from_tensor([1, 2], dtype=tf.string),
+        lambda tf: _lookup_module(tf).index_table_from_file("f", vocab_size=0),
+    ],
+    ids=[
+        "keys-dtype",
+        "default-not-scalar",
+        "no-oov-buckets",
+        "float-values",
+        "no-filename",
+        "line-number-string",
+        "whole-line-float",
+        "negative-buckets",
+        "int-vocab-as-string",
+        "vocab-size",
+    ],
+)
+def test_bad_arguments_raise_as_tf(tf1, build_bad):
+    raised = []
+    for api in (tf1, tm):
+        with api.Graph().as_default(), pytest.raises((TypeError, ValueError)) as e:
+            build_bad(api)
+        raised.append((type(e.value).__name__, str(e.value)))
+    assert raised[1] == raised[0]

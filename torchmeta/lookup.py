@@ -1,0 +1,19 @@
+"""``tf.lookup`` (TF1, ``tf.compat.v1.lookup``): static tables and their initializers; also the
+``tf.contrib.lookup``-era ``index_table_from_*`` / ``index_to_string_table_from_*`` functions, which TF 2.21 keeps
+in ``tensorflow.python.ops.lookup_ops`` without a public name."""
+
+from torchmeta.api.lookup_ops import (  # noqa: F401
+    FastHashSpec,
+    HasherSpec,
+    IdTableWithHashBuckets,
+    KeyValueTensorInitializer,
+    StaticHashTable,
+    StaticVocabularyTable,
+    StrongHashSpec,
+    TextFileIndex,
+    TextFileInitializer,
+    index_table_from_file,
+    index_table_from_tensor,
+    index_to_string_table_from_file,
+    index_to_string_table_from_tensor,
+)
