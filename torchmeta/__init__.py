@@ -103,7 +103,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_sum,
     sparse_tensor_to_dense,
 )
-from torchmeta.api.special_math_ops import einsum  # noqa: F401
+from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.string_ops import decode_base64, encode_base64, regex_replace  # noqa: F401

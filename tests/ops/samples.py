@@ -26,6 +26,7 @@ from tests.ops import (
     samples_random,
     samples_scatter_nd,
     samples_sparse,
+    samples_special_math,
     samples_spectral,
     samples_state,
     samples_string,
@@ -56,6 +57,7 @@ SAMPLES = (
     + samples_quantization.SAMPLES
     + samples_random.SAMPLES
     + samples_sparse.SAMPLES
+    + samples_special_math.SAMPLES
     + samples_spectral.SAMPLES
     + samples_state.SAMPLES
     + samples_string.SAMPLES

@@ -45,6 +45,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     script_ops,
     set_ops,
     sparse_ops,
+    special_math_ops,
     spectral_ops,
     stack_ops,
     state_ops,

@@ -75,10 +75,6 @@ UNREGISTERED: dict[str, str] = {
         "not implemented yet: general (non-symmetric) eigen decomposition; LAPACK's eigenvector normalization "
         "and order would have to match TF's Eigen solver"
     ),
-    "Igamma": "not implemented yet: the forward is torch.special.gammainc, but its gradient needs IgammaGradA",
-    "Igammac": "not implemented yet (as Igamma)",
-    "FresnelCos": "not implemented yet: torch has no Fresnel integrals; Cephes' rational approximations to port",
-    "FresnelSin": "not implemented yet (as FresnelCos)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
