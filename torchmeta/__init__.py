@@ -72,16 +72,25 @@ from torchmeta.api.io_ops import (  # noqa: F401
     WholeFileReader,
 )
 from torchmeta.api.linalg_ops import (  # noqa: F401
+    cholesky,
+    cholesky_solve,
     diag,
     diag_part,
     eye,
     matrix_band_part,
+    matrix_determinant,
     matrix_diag,
     matrix_diag_part,
+    matrix_inverse,
     matrix_set_diag,
+    matrix_solve,
+    matrix_solve_ls,
     matrix_transpose,
     matrix_triangular_solve,
     qr,
+    self_adjoint_eig,
+    self_adjoint_eigvals,
+    svd,
 )
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403

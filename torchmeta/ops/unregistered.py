@@ -71,10 +71,6 @@ UNREGISTERED: dict[str, str] = {
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
     "Dilation2D": "not implemented yet (morphological dilation and its two backprop ops)",
-    "Eig": (
-        "not implemented yet: general (non-symmetric) eigen decomposition; LAPACK's eigenvector normalization "
-        "and order would have to match TF's Eigen solver"
-    ),
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
