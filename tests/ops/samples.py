@@ -7,6 +7,7 @@ from tests.ops import (
     samples_array_reorder,
     samples_bucketize,
     samples_conv3d,
+    samples_dilation,
     samples_einsum,
     samples_image,
     samples_image_box,
@@ -46,6 +47,7 @@ SAMPLES = (
     + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
+    + samples_dilation.SAMPLES
     + samples_einsum.SAMPLES
     + samples_linalg.SAMPLES
     + samples_linalg_factor.SAMPLES

@@ -21,6 +21,8 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = [
+    "dilation2d",
+    "erosion2d",
     "relu",
     "relu6",
     "elu",
@@ -1343,3 +1345,26 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_shape_d], 0))
         ret.set_shape(ids.shape.concatenate(element_shape_s))
         return _clip(ret, ids, max_norm)
+
+
+def dilation2d(input, filter=None, strides=None, rates=None, padding=None, name=None, filters=None, dilations=None):
+    """``tf.nn.dilation2d`` (TF1): grayscale morphological dilation, one Dilation2D op."""
+    filter = filters if filter is None else filter
+    rates = dilations if rates is None else rates
+    return raw_op("Dilation2D", input=input, filter=filter, strides=strides, rates=rates, padding=padding, name=name)
+
+
+def erosion2d(value, kernel, strides, rates, padding, name=None):
+    """``tf.nn.erosion2d`` (TF1): erosion by duality, ``-dilation2d(-value, reverse(kernel, [0, 1]))``."""
+    with name_scope(name, "erosion2d", [value, kernel]) as name:
+        return math_ops.negative(
+            raw_op(
+                "Dilation2D",
+                input=math_ops.negative(value),
+                filter=array_ops.reverse_v2(kernel, [0, 1]),
+                strides=strides,
+                rates=rates,
+                padding=padding,
+                name=name,
+            )
+        )

@@ -16,6 +16,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     conv_ops,
     data_flow_ops,
     dataset_ops,
+    dilation_ops,
     einsum_ops,
     functional_ops,
     fused_ops,

@@ -70,7 +70,6 @@ UNREGISTERED: dict[str, str] = {
     "CTCGreedyDecoder": "not implemented yet (sparse decoded outputs and TF's merge_repeated/blank rules)",
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
-    "Dilation2D": "not implemented yet (morphological dilation and its two backprop ops)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
