@@ -7,6 +7,7 @@ from tests.ops import (
     samples_array_reorder,
     samples_bucketize,
     samples_conv3d,
+    samples_ctc,
     samples_dilation,
     samples_einsum,
     samples_image,
@@ -47,6 +48,7 @@ SAMPLES = (
     + samples_linalg_solve.SAMPLES
     + samples_logging.SAMPLES
     + samples_conv3d.SAMPLES
+    + samples_ctc.SAMPLES
     + samples_dilation.SAMPLES
     + samples_einsum.SAMPLES
     + samples_linalg.SAMPLES

@@ -18,9 +18,11 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = [
+    "ctc_greedy_decoder",
     "dilation2d",
     "erosion2d",
     "relu",
@@ -1368,3 +1370,15 @@ def erosion2d(value, kernel, strides, rates, padding, name=None):
                 name=name,
             )
         )
+
+
+def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True, blank_index=None):
+    """``tf.nn.ctc_greedy_decoder``: ([SparseTensor of the best paths], minus the sum of their logits)."""
+    decoded_ix, decoded_val, decoded_shape, log_probabilities = raw_op(
+        "CTCGreedyDecoder",
+        inputs=inputs,
+        sequence_length=sequence_length,
+        merge_repeated=merge_repeated,
+        blank_index=-1 if blank_index is None else blank_index,
+    )
+    return [SparseTensor(decoded_ix, decoded_val, decoded_shape)], log_probabilities

@@ -14,6 +14,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     control_flow_ops,
     conv3d_ops,
     conv_ops,
+    ctc_ops,
     data_flow_ops,
     dataset_ops,
     dilation_ops,

@@ -67,7 +67,6 @@ UNREGISTERED: dict[str, str] = {
         "not implemented yet: TF's printf formatting of every dtype (precision, scientific, shortest, width, fill) "
         "is not reproduced"
     ),
-    "CTCGreedyDecoder": "not implemented yet (sparse decoded outputs and TF's merge_repeated/blank rules)",
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
