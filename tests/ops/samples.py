@@ -26,6 +26,7 @@ from tests.ops import (
     samples_pool_argmax,
     samples_quantization,
     samples_random,
+    samples_rnn,
     samples_scatter_nd,
     samples_sparse,
     samples_special_math,
@@ -60,6 +61,7 @@ SAMPLES = (
     + samples_pool_argmax.SAMPLES
     + samples_quantization.SAMPLES
     + samples_random.SAMPLES
+    + samples_rnn.SAMPLES
     + samples_sparse.SAMPLES
     + samples_special_math.SAMPLES
     + samples_spectral.SAMPLES

@@ -43,6 +43,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     random_ops,
     reader_ops,
     reduction_ops,
+    rnn_ops,
     scatter_nd_ops,
     script_ops,
     set_ops,

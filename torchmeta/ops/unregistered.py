@@ -68,7 +68,6 @@ UNREGISTERED: dict[str, str] = {
         "is not reproduced"
     ),
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
-    "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
