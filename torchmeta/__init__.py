@@ -74,16 +74,25 @@ from torchmeta.api.io_ops import (  # noqa: F401
     WholeFileReader,
 )
 from torchmeta.api.linalg_ops import (  # noqa: F401
+    cholesky,
+    cholesky_solve,
     diag,
     diag_part,
     eye,
     matrix_band_part,
+    matrix_determinant,
     matrix_diag,
     matrix_diag_part,
+    matrix_inverse,
     matrix_set_diag,
+    matrix_solve,
+    matrix_solve_ls,
     matrix_transpose,
     matrix_triangular_solve,
     qr,
+    self_adjoint_eig,
+    self_adjoint_eigvals,
+    svd,
 )
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401
@@ -109,7 +118,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_slice,
     sparse_tensor_to_dense,
 )
-from torchmeta.api.special_math_ops import einsum  # noqa: F401
+from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.string_ops import (  # noqa: F401

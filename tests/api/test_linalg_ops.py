@@ -1,4 +1,5 @@
-"""tf.eye, tf.linalg.qr and the matrix transpose/diagonal functions against TensorFlow (graphs and values)."""
+"""tf.eye, tf.linalg.qr, the matrix transpose/diagonal functions, the solvers, factorizations and determinants
+against TensorFlow (graphs and values)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,48 @@ PROGRAMS = {
         "y": tf.matrix_triangular_solve(A[0, :, :3] + 3 * np.eye(3, dtype=np.float32), A[1], lower=False, adjoint=True),
     },
 }
+
+_SPD = (A[0, :3] @ A[0, :3].T + 3 * np.eye(3)).astype(np.float32)
+_TALL = (A[0].T + np.eye(4, 3)).astype(np.float32)  # 4 x 3, full rank
+_B = A[1].T[:, :2].copy()  # 4 x 2
+
+PROGRAMS.update(
+    {
+        "inv-det-slogdet": lambda tf: {
+            "i": tf.linalg.inv(tf.constant(_SPD)),
+            "ia": tf.matrix_inverse(_SPD, adjoint=True, name="adj"),
+            "d": tf.linalg.det(tf.constant(_SPD)),
+            "m": tf.matrix_determinant(_SPD),
+            **dict(zip(("sign", "logabs"), tf.linalg.slogdet(tf.constant(_SPD)), strict=True)),
+            "logdet": tf.linalg.logdet(tf.constant(_SPD)),
+        },
+        "cholesky-solve": lambda tf: {
+            "l": tf.linalg.cholesky(tf.constant(_SPD)),
+            "c": tf.cholesky(_SPD),
+            "x": tf.linalg.cholesky_solve(tf.linalg.cholesky(tf.constant(_SPD)), tf.constant(_B[:3])),
+            "s": tf.linalg.solve(tf.constant(_SPD), tf.constant(_B[:3]), adjoint=True),
+            "t": tf.matrix_solve(_SPD, _B[:3]),
+            "a": tf.linalg.adjoint(tf.constant(A[0])),
+        },
+        "lstsq": lambda tf: {
+            "over": tf.linalg.lstsq(tf.constant(_TALL), tf.constant(_B)),
+            "under": tf.matrix_solve_ls(tf.constant(_TALL.T), tf.constant(_B[:3]), l2_regularizer=0.5),
+            "l2-tensor": tf.linalg.lstsq(tf.constant(_TALL), tf.constant(_B), l2_regularizer=tf.constant(0.25)),
+            "slow": tf.linalg.lstsq(tf.constant(_TALL.astype(np.float64)), _B.astype(np.float64), fast=False),
+        },
+        "lstsq-unknown-shape": lambda tf: {
+            "x": tf.linalg.lstsq(tf.placeholder_with_default(_TALL, [None, None]), tf.constant(_B), name="unknown")
+        },
+        "svd-eigh": lambda tf: {
+            "s": tf.linalg.svd(tf.constant(A[0]), compute_uv=False),
+            "sv": tf.svd(A[0], full_matrices=True)[0],
+            "e": tf.linalg.eigvalsh(tf.constant(_SPD)),
+            "ev": tf.self_adjoint_eig(_SPD)[0],
+            "ev2": tf.self_adjoint_eigvals(_SPD),
+            "eh": tf.linalg.eigh(tf.constant(_SPD))[0],
+        },
+    }
+)
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))

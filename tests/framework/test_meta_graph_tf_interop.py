@@ -271,14 +271,14 @@ def test_reexport_of_sorted_tf_graph_equals_the_original(tf1):  # [C.34]
 
 
 # An op type torchmeta does not register (when it does one day, pick another one).
-FOREIGN_OP = "Betainc"
+FOREIGN_OP = "MatrixSquareRoot"
 
 
 def test_foreign_op_defs_are_exported_again(tf1, tmp_path):  # [D.38, D.39, D.41]
     assert FOREIGN_OP not in registry.registered_ops()
     with tf1.Graph().as_default():
-        x = tf1.placeholder(tf1.float32, [2], name="x")
-        tf1.raw_ops.Betainc(a=x, b=x, x=x, name="foreign")
+        x = tf1.placeholder(tf1.float32, [2, 2], name="x")
+        tf1.raw_ops.MatrixSquareRoot(input=x, name="foreign")
         path = str(tmp_path / "foreign.meta")
         tf1.train.export_meta_graph(filename=path)
     with tm.Graph().as_default() as g:
@@ -286,7 +286,7 @@ def test_foreign_op_defs_are_exported_again(tf1, tmp_path):  # [D.38, D.39, D.41
         assert FOREIGN_OP in g._foreign_op_defs
         ours = mg.export_meta_graph()
         with tm.Session() as sess, pytest.raises(tm.errors.UnsupportedOpError, match=FOREIGN_OP):
-            sess.run("foreign:0", {"x:0": np.ones(2, np.float32)})
+            sess.run("foreign:0", {"x:0": np.eye(2, dtype=np.float32)})
     assert FOREIGN_OP in [op.name for op in ours.meta_info_def.stripped_op_list.op]
 
 

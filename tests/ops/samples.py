@@ -7,6 +7,8 @@ from tests.ops import (
     samples_array_reorder,
     samples_bucketize,
     samples_conv3d,
+    samples_ctc,
+    samples_dilation,
     samples_einsum,
     samples_image,
     samples_image_box,
@@ -25,8 +27,10 @@ from tests.ops import (
     samples_quantization,
     samples_ragged,
     samples_random,
+    samples_rnn,
     samples_scatter_nd,
     samples_sparse,
+    samples_special_math,
     samples_spectral,
     samples_state,
     samples_string,
@@ -47,6 +51,8 @@ SAMPLES = (
     + samples_logging.SAMPLES
     + samples_ragged.SAMPLES
     + samples_conv3d.SAMPLES
+    + samples_ctc.SAMPLES
+    + samples_dilation.SAMPLES
     + samples_einsum.SAMPLES
     + samples_linalg.SAMPLES
     + samples_linalg_factor.SAMPLES
@@ -57,7 +63,9 @@ SAMPLES = (
     + samples_pool_argmax.SAMPLES
     + samples_quantization.SAMPLES
     + samples_random.SAMPLES
+    + samples_rnn.SAMPLES
     + samples_sparse.SAMPLES
+    + samples_special_math.SAMPLES
     + samples_spectral.SAMPLES
     + samples_state.SAMPLES
     + samples_string.SAMPLES

@@ -126,4 +126,27 @@ _svd = [
     ),
 ]
 
-SAMPLES = _cholesky + _eig + _svd
+# Eig: LAPACK's eigenvalue order is Eigen's for real 2x2, upper-triangular and diagonal matrices and complex ones
+# sorted by magnitude as Eigen sorts them (real matrices in general differ:
+# tests/ops/test_linalg_factor_ops.py compares the rest order-free); eigenvectors there too.
+_general_eig = [
+    S("Eig", {"input": rhs(3, 2, 2)}, {"compute_v": False, "Tout": "dtype:complex64"}, opaque_outputs=(1,), rtol=1e-5,
+      id="f32-2x2"),
+    S("Eig", {"input": rhs(2, 2, dtype=f64)}, {"compute_v": False, "Tout": "dtype:complex128"}, opaque_outputs=(1,),
+      id="f64-2x2"),
+    S("Eig", {"input": np.triu(rhs(4, 4, dtype=f64))}, {"compute_v": False, "Tout": "dtype:complex128"},
+      opaque_outputs=(1,), id="upper-triangular"),
+    S("Eig", {"input": np.array([[0.0, -1.0], [1.0, 0.0]], f32)}, {"compute_v": False, "Tout": "dtype:complex64"},
+      opaque_outputs=(1,), id="rotation"),
+    S("Eig", {"input": np.diag([3.0, -1.0, 2.0]).astype(c64)}, {"compute_v": False, "Tout": "dtype:complex64"},
+      opaque_outputs=(1,), id="c64-diagonal"),
+    S("Eig", {"input": rhs(2, 3, 3, dtype=c128)}, {"compute_v": False, "Tout": "dtype:complex128"},
+      opaque_outputs=(1,), id="c128-batch"),
+    S("Eig", {"input": np.zeros((2, 0, 0), f32)}, {"Tout": "dtype:complex64"}, id="empty"),
+    S("Eig", {"input": np.zeros((0, 0), f64)}, {"compute_v": False, "Tout": "dtype:complex128"}, opaque_outputs=(1,),
+      id="empty-no-v"),
+    S("Eig", {"input": rhs(2, 2, dtype=f64)}, {"compute_v": False, "Tout": "dtype:complex128"}, opaque_outputs=(1,),
+      fed={"input": None}, id="unknown"),
+]  # fmt: skip
+
+SAMPLES = _cholesky + _eig + _general_eig + _svd

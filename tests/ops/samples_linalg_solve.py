@@ -1,5 +1,5 @@
 """Samples for the LU-based linear-algebra ops (torchmeta/ops/linalg_solve_ops.py): MatrixInverse,
-MatrixDeterminant, LogMatrixDeterminant, MatrixSolve; batches, adjoint, complex, empty matrices,
+MatrixDeterminant, LogMatrixDeterminant, MatrixSolve, MatrixSolveLs; batches, adjoint, complex, empty matrices,
 singular and non-finite inputs (where TF returns values rather than failing)."""
 
 from __future__ import annotations
@@ -90,4 +90,74 @@ _solve = [
     S("MatrixSolve", {"matrix": A3, "rhs": rhs(3, 2)}, fed={"matrix": None, "rhs": [None, None]}, id="unknown"),
 ]
 
-SAMPLES = _inverse + _determinant + _solve
+
+def _tall(*shape, dtype=f32):
+    """Full-rank [..., m, n] matrices (a shifted identity block keeps the normal equations well conditioned)."""
+    m, n = shape[-2:]
+    x = _rng.standard_normal(shape) + 3 * np.eye(m, n)
+    if np.issubdtype(dtype, np.complexfloating):
+        x = x + 1j * _rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+_L2 = np.float64(0.0)
+_rank_deficient = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], f64)
+_solve_ls = [
+    S("MatrixSolveLs", {"matrix": _tall(5, 3), "rhs": rhs(5, 2), "l2_regularizer": _L2}, rtol=1e-4, id="over"),
+    S("MatrixSolveLs", {"matrix": _tall(2, 4), "rhs": rhs(2, 3), "l2_regularizer": _L2}, rtol=1e-4, id="under"),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _tall(2, 4, 3, dtype=f64), "rhs": rhs(2, 4, 1, dtype=f64), "l2_regularizer": np.float64(0.5)},
+        id="f64-batch-l2",
+    ),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _tall(3, 5, dtype=f64), "rhs": rhs(3, 2, dtype=f64), "l2_regularizer": np.float64(2.0)},
+        id="f64-under-l2",
+    ),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _tall(4, 2, dtype=c64), "rhs": rhs(4, 2, dtype=c64), "l2_regularizer": np.float64(0.1)},
+        rtol=1e-4,
+        id="c64-l2",
+    ),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _tall(4, 3, dtype=c128), "rhs": rhs(4, 1, dtype=c128), "l2_regularizer": _L2},
+        id="c128",
+    ),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _tall(6, 3, dtype=f64), "rhs": rhs(6, 2, dtype=f64), "l2_regularizer": _L2},
+        {"fast": False},
+        grad=False,  # TF: "Gradient not defined for fast=False" (test_linalg_solve_ops.py)
+        id="f64-complete-orthogonal",
+    ),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _rank_deficient, "rhs": rhs(3, 1, dtype=f64), "l2_regularizer": np.float64(1.0)},
+        {"fast": False},
+        grad=False,  # TF: "Gradient not defined for fast=False"
+        id="rank-deficient-min-norm",
+    ),
+    S(
+        "MatrixSolveLs",
+        {"matrix": _tall(3, 4, 2), "rhs": rhs(3, 4, 2), "l2_regularizer": _L2},
+        fed={"matrix": [None, None, 2], "rhs": None},
+        rtol=1e-4,
+        grad=False,  # TF's gradient cond fails on its None branch output (test_linalg_solve_ops.py)
+        id="unknown",
+    ),
+    # (No sample with 0 rows and n > 0 columns: TF returns its [n, k] output unwritten, whatever memory held.)
+    S("MatrixSolveLs", {"matrix": rhs(3, 0), "rhs": rhs(3, 2), "l2_regularizer": _L2}, id="empty-cols"),
+    S("MatrixSolveLs", {"matrix": rhs(3, 2), "rhs": rhs(3, 0), "l2_regularizer": _L2}, id="empty-rhs"),
+    S("MatrixSolveLs", {"matrix": rhs(0, 3, 2), "rhs": rhs(0, 3, 2), "l2_regularizer": _L2}, id="empty-batch"),
+    S(
+        "MatrixSolveLs",
+        {"matrix": np.array([[np.nan, 1.0], [1.0, 2.0], [0.0, 1.0]], f32), "rhs": rhs(3, 1), "l2_regularizer": _L2},
+        grad=False,
+        id="nan",
+    ),
+]
+
+SAMPLES = _inverse + _determinant + _solve + _solve_ls

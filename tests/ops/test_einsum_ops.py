@@ -186,3 +186,69 @@ def test_gradient_graph_is_tfs(tf1, equation, shapes, known):
                 values.append(sess.run(grads, dict(zip(inputs, arrays))))
     for ours, theirs in zip(values[1], values[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+# More than two operands: TF contracts pairwise in opt_einsum's greedy order.
+MULTI_OPERAND = [
+    ("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 5)]),
+    ("ab,bc,cd,de->ae", [(2, 3), (3, 4), (4, 5), (5, 6)]),
+    ("ij,jk,kl", [(4, 2), (2, 6), (6, 3)]),
+    ("abc,cd,db->a", [(2, 3, 4), (4, 5), (5, 3)]),
+    ("ab,ab,ab->ab", [(2, 3), (2, 3), (2, 3)]),
+    ("ij,kl,jl->ik", [(2, 3), (4, 5), (3, 5)]),
+    ("...ab,bc,...cd->...ad", [(6, 2, 3), (3, 4), (6, 4, 5)]),
+    ("bij,bjk,bkl,blm->bim", [(2, 3, 4), (2, 4, 5), (2, 5, 6), (2, 6, 2)]),
+    ("a,b,c->abc", [(2,), (3,), (4,)]),
+    ("ab,cd,ef,bd->acef", [(2, 3), (2, 4), (5, 2), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", MULTI_OPERAND, ids=[e for e, _ in MULTI_OPERAND])
+@pytest.mark.parametrize("known", [True, False], ids=["static", "unknown"])
+def test_multi_operand_einsum_is_tfs_graph_and_values(tf1, equation, shapes, known):
+    """Node for node (op order, binary equations, names) and values, with static and unknown dims (the path
+    search then sees size 1, as TF's)."""
+    values = [randn(*s) for s in shapes]
+
+    def program(tf):
+        inputs = [
+            tf.placeholder(tf.float32, s if known else [None] * len(s), name=f"x{i}") for i, s in enumerate(shapes)
+        ]
+        out = tf.einsum(equation, *inputs)
+        return inputs, [out, *tf.gradients(tf.reduce_sum(out * out), inputs)]
+
+    assert_same_graph(tf1, lambda tf: program(tf)[1])
+    results = []
+    for api in (tf1, tm):
+        g = api.Graph()
+        with g.as_default():
+            inputs, fetches = program(api)
+            with api.Session(graph=g) as sess:
+                results.append(sess.run(fetches, dict(zip(inputs, values))))
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_greedy_path_is_opt_einsums_on_random_equations():
+    """The ported greedy search gives opt_einsum's contractions (TF's order) for 300 random equations."""
+    import collections
+
+    opt_einsum = pytest.importorskip("opt_einsum")
+    from torchmeta.api import special_math_ops
+
+    shaped = collections.namedtuple("shaped", ["shape"])
+    rng = np.random.default_rng(0)
+    letters = "abcdefgh"
+    for _ in range(300):
+        n = int(rng.integers(3, 7))
+        terms = ["".join(rng.choice(list(letters), int(rng.integers(1, 4)), replace=False)) for _ in range(n)]
+        used = sorted(set("".join(terms)))
+        output = "".join(rng.choice(used, int(rng.integers(0, min(3, len(used)) + 1)), replace=False))
+        sizes = {c: int(rng.integers(1, 6)) for c in letters}
+        shapes = [[sizes[c] for c in t] for t in terms]
+        equation = ",".join(terms) + "->" + output
+        _, contractions = opt_einsum.contract_path(
+            equation, *[shaped(tuple(s)) for s in shapes], optimize="greedy", einsum_call=True, use_blas=True
+        )
+        expected = [(c[0], c[2]) for c in contractions]
+        assert special_math_ops._greedy_contractions(equation, shapes) == expected, equation

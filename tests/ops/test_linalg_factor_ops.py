@@ -93,6 +93,9 @@ RUNTIME_ERRORS = [
     S("SelfAdjointEigV2", {"input": randn(2, 3)}, id="not-square"),
     S("SelfAdjointEigV2", {"input": np.full((2, 2), np.nan, f32)}, id="nan"),
     S("Svd", {"input": randn(3)}, id="rank1"),
+    S("Eig", {"input": randn(2, 3)}, {"Tout": "dtype:complex64"}, id="not-square"),
+    S("Eig", {"input": np.array([[np.nan, 1], [1, 1]], f32)}, {"Tout": "dtype:complex64"}, id="nan"),
+    S("Eig", {"input": np.array([[np.inf, 1], [1, 1]], f64)}, {"Tout": "dtype:complex128"}, id="inf"),
 ]
 
 
@@ -106,9 +109,75 @@ SHAPE_ERRORS = [
     S("Cholesky", {"input": randn(2, 3)}, id="not-square"),
     S("SelfAdjointEigV2", {"input": randn(2, 4, 3)}, id="not-square"),
     S("Svd", {"input": randn(3)}, id="rank1"),
+    S("Eig", {"input": randn(2, 3)}, {"Tout": "dtype:complex64"}, id="not-square"),
 ]
 
 
 @pytest.mark.parametrize("sample", SHAPE_ERRORS, ids=lambda s: s.name)
 def test_shape_errors_match_tf(tf1, sample):
     assert_same_shape_error(tf1, sample)
+
+
+def _general(*shape, dtype=f64):
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    if np.issubdtype(dtype, np.complexfloating):
+        x = x + 1j * np.random.default_rng(7).standard_normal(shape)
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize(
+    "a, tout",
+    [
+        (_general(5, 5), "complex128"),
+        (_general(2, 4, 4).astype(f32), "complex64"),
+        (_general(6, 6), "complex128"),
+        (_general(4, 4, dtype=np.complex128), "complex128"),
+        (_general(3, 3, dtype=np.complex64), "complex64"),
+    ],
+    ids=["f64", "f32-batch", "f64-6", "c128", "c64"],
+)
+def test_eig_pairs_match_tf_in_any_order(tf1, a, tout):
+    """Every eigenvalue of TF's is ours (complex inputs: in TF's order, sorted by magnitude as Eigen's
+    ComplexEigenSolver sorts; real inputs: each Schur form's own order, matched here), and the matched
+    eigenvectors agree up to a unit phase; ours satisfy A v = e v."""
+    sample = S("Eig", {"input": a}, {"Tout": f"dtype:{tout}"})
+    (their_e, their_v), _, their_dtypes = run_tf(tf1, sample)
+    (our_e, our_v), _, our_dtypes = run_tm(sample)
+    assert our_dtypes == their_dtypes and our_e.shape == their_e.shape and our_v.shape == their_v.shape
+    tol = 1e-4 if our_e.dtype == np.complex64 else 1e-9
+    flat = zip(our_e.reshape(-1, a.shape[-1]), our_v.reshape(-1, *a.shape[-2:]), their_e.reshape(-1, a.shape[-1]),
+               their_v.reshape(-1, *a.shape[-2:]), a.reshape(-1, *a.shape[-2:]))  # fmt: skip
+    for e, v, te, tv, m in flat:
+        np.testing.assert_allclose(m @ v, v * e, rtol=tol * 10, atol=tol * 10)
+        if np.iscomplexobj(a):
+            np.testing.assert_allclose(e, te, rtol=tol, atol=tol)
+        order = [int(np.argmin(np.abs(e - t))) for t in te]
+        assert sorted(order) == list(range(len(e)))
+        np.testing.assert_allclose(e[order], te, rtol=tol, atol=tol)
+        for j, k in enumerate(order):
+            phase = np.vdot(v[:, k], tv[:, j])
+            np.testing.assert_allclose(abs(phase), 1.0, rtol=tol * 10)
+            np.testing.assert_allclose(v[:, k] * phase, tv[:, j], rtol=tol * 10, atol=tol * 10)
+
+
+@pytest.mark.parametrize("compute_v", [True, False], ids=["with-v", "values-only"])
+def test_eig_gradient_matches_tf_for_order_and_phase_free_losses(tf1, compute_v):
+    """d/da of sum(Re(e)^2 + Im(e)^3) + sum_i w_i sum_j |v_ij|^2: the same for any eigenvalue order and
+    eigenvector phases, so LAPACK's and Eigen's choices give TF's gradient."""
+    import tensorflow as tf
+
+    a = _general(4, 4)
+    results = []
+    for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        g = lib.Graph()
+        with g.as_default():
+            x = lib.constant(a)
+            e, v = raw_ops.Eig(input=x, Tout=lib.complex128, compute_v=compute_v)
+            loss = lib.reduce_sum(lib.math.real(e) ** 2 + lib.math.imag(e) ** 3)
+            if compute_v:
+                weights = lib.constant(np.linspace(0.5, 2.0, 4).reshape(4, 1))
+                loss = loss + lib.reduce_sum(lib.math.real(v * lib.math.conj(v)) * weights)
+            (grad,) = lib.gradients(loss, [x])
+            with lib.Session(graph=g) as sess:
+                results.append(sess.run(grad))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-7, atol=1e-9)

@@ -1,4 +1,5 @@
-"""``tf.linalg`` functions the TF1 model API needs: eye, qr, matrix transposes and diagonals."""
+"""``tf.linalg``: eye, qr, matrix transposes and diagonals, the solvers (solve, triangular_solve, cholesky_solve,
+lstsq), the factorizations (cholesky, svd, eigh, eig) and determinants, as TF's linalg_ops.py builds them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops
+from torchmeta.api.cond import cond
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 
@@ -22,6 +24,20 @@ __all__ = [
     "matrix_set_diag",
     "matrix_band_part",
     "matrix_triangular_solve",
+    "cholesky",
+    "cholesky_solve",
+    "matrix_solve_ls",
+    "matrix_solve",
+    "matrix_inverse",
+    "matrix_determinant",
+    "slogdet",
+    "logdet",
+    "adjoint",
+    "svd",
+    "self_adjoint_eig",
+    "self_adjoint_eigvals",
+    "eig",
+    "eigvals",
 ]
 
 
@@ -138,3 +154,156 @@ def matrix_triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
     """``tf.linalg.triangular_solve``: x with ``matrix @ x = rhs`` for a triangular ``matrix``."""
     with name_scope(name, "triangular_solve", [matrix, rhs]):
         return raw_op("MatrixTriangularSolve", matrix=matrix, rhs=rhs, lower=lower, adjoint=adjoint)
+
+
+def cholesky(input, name=None):
+    """``tf.linalg.cholesky``: the lower Cholesky factor of each inner matrix."""
+    return raw_op("Cholesky", input=input, name=name)
+
+
+def matrix_solve(matrix, rhs, adjoint=False, name=None):
+    """``tf.linalg.solve``: x with ``matrix @ x = rhs`` (or ``adjoint(matrix) @ x = rhs``)."""
+    return raw_op("MatrixSolve", matrix=matrix, rhs=rhs, adjoint=adjoint, name=name)
+
+
+def matrix_inverse(input, adjoint=False, name=None):
+    """``tf.linalg.inv``: the inverse (or the inverse's adjoint) of each inner matrix."""
+    return raw_op("MatrixInverse", input=input, adjoint=adjoint, name=name)
+
+
+def matrix_determinant(input, name=None):
+    """``tf.linalg.det``: the determinant of each inner matrix."""
+    return raw_op("MatrixDeterminant", input=input, name=name)
+
+
+def slogdet(input, name=None):
+    """``tf.linalg.slogdet``: (sign, log|det|) of each inner matrix."""
+    sign, log_abs_determinant = raw_op("LogMatrixDeterminant", input=input, name=name)
+    return sign, log_abs_determinant
+
+
+def logdet(matrix, name=None):
+    """``tf.linalg.logdet``: log det of Hermitian positive definite matrices, from their Cholesky factors."""
+    with name_scope(name, "logdet", [matrix]):
+        chol = raw_op("Cholesky", input=matrix)
+        return 2.0 * math_ops.reduce_sum(math_ops.log(math_ops.real(matrix_diag_part(chol))), axis=[-1])
+
+
+def adjoint(matrix, name=None):
+    """``tf.linalg.adjoint``: the conjugate transpose of the inner matrices."""
+    with name_scope(name, "adjoint", [matrix]):
+        matrix = convert_to_tensor(matrix, name="matrix")
+        return matrix_transpose(matrix, conjugate=True)
+
+
+def cholesky_solve(chol, rhs, name=None):
+    """``tf.linalg.cholesky_solve``: x with ``A @ x = rhs`` given ``chol = cholesky(A)``: two triangular solves."""
+    with name_scope(name, "cholesky_solve", [chol, rhs]):
+        y = raw_op("MatrixTriangularSolve", matrix=chol, rhs=rhs, adjoint=False, lower=True)
+        return raw_op("MatrixTriangularSolve", matrix=chol, rhs=y, adjoint=True, lower=True)
+
+
+def regularized_gramian_cholesky(matrix, l2_regularizer, first_kind):
+    """TF's _RegularizedGramianCholesky: cholesky(A^H A + l2 I) (first kind) or cholesky(A A^H + l2 I)."""
+    gramian = math_ops.matmul(matrix, matrix, adjoint_a=first_kind, adjoint_b=not first_kind)
+    if isinstance(l2_regularizer, Tensor) or l2_regularizer != 0:
+        matrix_shape = array_ops.shape(matrix)
+        batch_shape = matrix_shape[:-2]
+        small_dim = matrix_shape[-1] if first_kind else matrix_shape[-2]
+        identity = eye(small_dim, batch_shape=batch_shape, dtype=matrix.dtype)
+        small_dim_static = matrix.shape[-1 if first_kind else -2]
+        identity.set_shape(matrix.shape[:-2].concatenate([small_dim_static, small_dim_static]))
+        gramian += l2_regularizer * identity
+    return raw_op("Cholesky", input=gramian)
+
+
+def _use_composite_impl(fast, matrix):
+    """TF's choice: the Cholesky graph unless fast=False, or a big batch of small matrices that is IO-bound."""
+    if fast is False:
+        return False
+    shape = matrix.shape
+    if not shape.is_fully_defined():
+        return True
+    dims = shape.as_list()
+    tensor_size = int(np.prod(dims)) * matrix.dtype.size
+    is_io_bound = int(np.prod(dims[:-2])) > np.min(dims[-2:])
+    return not (tensor_size > 256000 and is_io_bound)
+
+
+def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """``tf.linalg.lstsq`` (``tf.matrix_solve_ls``): regularized least squares. With ``fast`` (and unless the
+    batch is large and IO-bound) TF builds the normal equations' Cholesky solve as a graph; otherwise one
+    MatrixSolveLs op.
+
+    Raises:
+      NotImplementedError: for complex128 with a nonzero ``l2_regularizer`` (TF's message).
+    """
+
+    def overdetermined(matrix, rhs, l2_regularizer):
+        chol = regularized_gramian_cholesky(matrix, l2_regularizer=l2_regularizer, first_kind=True)
+        return cholesky_solve(chol, math_ops.matmul(matrix, rhs, adjoint_a=True))
+
+    def underdetermined(matrix, rhs, l2_regularizer):
+        chol = regularized_gramian_cholesky(matrix, l2_regularizer=l2_regularizer, first_kind=False)
+        return math_ops.matmul(matrix, cholesky_solve(chol, rhs), adjoint_a=True)
+
+    matrix = convert_to_tensor(matrix, name="matrix")
+    if matrix.dtype == dtypes.DType.complex128 and l2_regularizer != 0:
+        raise NotImplementedError(
+            "matrix_solve_ls is currently disabled for complex128 and l2_regularizer != 0 due to poor accuracy."
+        )
+    if not _use_composite_impl(fast, matrix):
+        return raw_op("MatrixSolveLs", matrix=matrix, rhs=rhs, l2_regularizer=l2_regularizer, fast=fast, name=name)
+    with name_scope(name, "matrix_solve_ls", [matrix, rhs, l2_regularizer]):
+        matrix_shape = matrix.shape[-2:]
+        if matrix_shape.is_fully_defined():
+            if matrix_shape[-2] >= matrix_shape[-1]:
+                return overdetermined(matrix, rhs, l2_regularizer)
+            return underdetermined(matrix, rhs, l2_regularizer)
+        matrix_shape = array_ops.shape(matrix)[-2:]
+        return cond(
+            matrix_shape[-2] >= matrix_shape[-1],
+            lambda: overdetermined(matrix, rhs, l2_regularizer),
+            lambda: underdetermined(matrix, rhs, l2_regularizer),
+        )
+
+
+def svd(tensor, full_matrices=False, compute_uv=True, name=None):
+    """``tf.linalg.svd``: (s, u, v), or s alone without ``compute_uv``."""
+    s, u, v = raw_op("Svd", input=tensor, compute_uv=compute_uv, full_matrices=full_matrices, name=name)
+    if compute_uv:
+        return math_ops.real(s), u, v
+    return math_ops.real(s)
+
+
+def self_adjoint_eig(tensor, name=None):
+    """``tf.linalg.eigh``: (eigenvalues ascending, eigenvectors) of Hermitian matrices."""
+    e, v = raw_op("SelfAdjointEigV2", input=tensor, compute_v=True, name=name)
+    return e, v
+
+
+def self_adjoint_eigvals(tensor, name=None):
+    """``tf.linalg.eigvalsh``: the eigenvalues of Hermitian matrices, ascending."""
+    e, _ = raw_op("SelfAdjointEigV2", input=tensor, compute_v=False, name=name)
+    return e
+
+
+def _eig_out_dtype(tensor):
+    tensor = convert_to_tensor(tensor)
+    if tensor.dtype in (dtypes.DType.float32, dtypes.DType.complex64):
+        return tensor, dtypes.DType.complex64
+    return tensor, dtypes.DType.complex128
+
+
+def eig(tensor, name=None):
+    """``tf.linalg.eig`` (TF2 only): complex eigenvalues and eigenvectors of general matrices."""
+    tensor, out_dtype = _eig_out_dtype(tensor)
+    e, v = raw_op("Eig", input=tensor, Tout=out_dtype, compute_v=True, name=name)
+    return e, v
+
+
+def eigvals(tensor, name=None):
+    """``tf.linalg.eigvals`` (TF2 only): the complex eigenvalues of general matrices."""
+    tensor, out_dtype = _eig_out_dtype(tensor)
+    e, _ = raw_op("Eig", input=tensor, Tout=out_dtype, compute_v=False, name=name)
+    return e

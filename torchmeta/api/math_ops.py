@@ -81,6 +81,9 @@ __all__ = [
     "erfc",
     "lgamma",
     "digamma",
+    "xlogy",
+    "xlog1py",
+    "xdivy",
     "is_nan",
     "is_inf",
     "is_finite",
@@ -528,6 +531,23 @@ for _fn, _name in (
     (is_inf, "is_inf"), (is_finite, "is_finite"),
 ):  # fmt: skip
     _fn.__name__ = _fn.__qualname__ = _name
+
+
+def xlogy(x, y, name=None):
+    """``tf.math.xlogy``: ``x * log(y)``, 0 wherever x is 0 (TF exports the generated op itself)."""
+    return raw_op("Xlogy", x=x, y=y, name=name)
+
+
+def xlog1py(x, y, name=None):
+    """``tf.math.xlog1py``: ``x * log1p(y)``, 0 wherever x is 0."""
+    with name_scope(name, "xlog1py", [x]):
+        return raw_op("Xlog1py", x=x, y=y)
+
+
+def xdivy(x, y, name=None):
+    """``tf.math.xdivy``: ``x / y``, 0 wherever x is 0."""
+    with name_scope(name, "xdivy", [x]):
+        return raw_op("Xdivy", x=x, y=y)
 
 
 def atan2(y, x, name=None):

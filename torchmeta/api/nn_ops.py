@@ -18,9 +18,13 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = [
+    "ctc_greedy_decoder",
+    "dilation2d",
+    "erosion2d",
     "relu",
     "relu6",
     "elu",
@@ -1343,3 +1347,38 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         ret = array_ops.reshape(ret, array_ops.concat([array_ops.shape(ids), element_shape_d], 0))
         ret.set_shape(ids.shape.concatenate(element_shape_s))
         return _clip(ret, ids, max_norm)
+
+
+def dilation2d(input, filter=None, strides=None, rates=None, padding=None, name=None, filters=None, dilations=None):
+    """``tf.nn.dilation2d`` (TF1): grayscale morphological dilation, one Dilation2D op."""
+    filter = filters if filter is None else filter
+    rates = dilations if rates is None else rates
+    return raw_op("Dilation2D", input=input, filter=filter, strides=strides, rates=rates, padding=padding, name=name)
+
+
+def erosion2d(value, kernel, strides, rates, padding, name=None):
+    """``tf.nn.erosion2d`` (TF1): erosion by duality, ``-dilation2d(-value, reverse(kernel, [0, 1]))``."""
+    with name_scope(name, "erosion2d", [value, kernel]) as name:
+        return math_ops.negative(
+            raw_op(
+                "Dilation2D",
+                input=math_ops.negative(value),
+                filter=array_ops.reverse_v2(kernel, [0, 1]),
+                strides=strides,
+                rates=rates,
+                padding=padding,
+                name=name,
+            )
+        )
+
+
+def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True, blank_index=None):
+    """``tf.nn.ctc_greedy_decoder``: ([SparseTensor of the best paths], minus the sum of their logits)."""
+    decoded_ix, decoded_val, decoded_shape, log_probabilities = raw_op(
+        "CTCGreedyDecoder",
+        inputs=inputs,
+        sequence_length=sequence_length,
+        merge_repeated=merge_repeated,
+        blank_index=-1 if blank_index is None else blank_index,
+    )
+    return [SparseTensor(decoded_ix, decoded_val, decoded_shape)], log_probabilities

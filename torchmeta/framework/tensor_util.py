@@ -193,7 +193,9 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
     Returns:
       A ``tensorflow.TensorProto`` of torchmeta's descriptor pool.
     """
-    if shape is not None and values is not None and not isinstance(values, (np.ndarray, np.generic)):
+    if values is None:
+        raise ValueError("None values not supported.")
+    if shape is not None and not isinstance(values, (np.ndarray, np.generic)):
         dims = as_shape(shape).as_list()
         if np.prod(dims, dtype=np.int64) == 0:  # TF ignores the value for an empty shape
             default = np.float64 if allow_broadcast else np.float32  # TF prefers float32 here too

@@ -74,7 +74,7 @@ def _extract_image_patches_shape(op):
     return [TensorShape([batch, out_rows, out_cols, out_depth])]
 
 
-def _kernel_windowed_size(in_size: int, ksize: int, stride: int, padding: str):
+def kernel_windowed_output_size(in_size: int, ksize: int, stride: int, padding: str):
     if padding == "VALID":
         out = (in_size - ksize + stride) // stride
         before = 0
@@ -129,8 +129,8 @@ def extract_image_patches(images, ksizes, strides, rates, padding):
     k_rows, k_cols = ksizes[1], ksizes[2]
     eff_rows = k_rows + (k_rows - 1) * (rates[1] - 1)
     eff_cols = k_cols + (k_cols - 1) * (rates[2] - 1)
-    out_rows, top = _kernel_windowed_size(rows, eff_rows, strides[1], padding)
-    out_cols, left = _kernel_windowed_size(cols, eff_cols, strides[2], padding)
+    out_rows, top = kernel_windowed_output_size(rows, eff_rows, strides[1], padding)
+    out_cols, left = kernel_windowed_output_size(cols, eff_cols, strides[2], padding)
     out_shape = (batch, out_rows, out_cols, k_rows * k_cols * depth)
     if math.prod(out_shape) == 0:
         return torch.zeros(out_shape, dtype=images.dtype, device=images.device)

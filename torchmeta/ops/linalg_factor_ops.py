@@ -1,4 +1,4 @@
-"""Matrix factorizations: Cholesky, SelfAdjointEigV2 and Svd, with TensorFlow's gradients (linalg_grad.py).
+"""Matrix factorizations: Cholesky, SelfAdjointEigV2, Eig and Svd, with TensorFlow's gradients (linalg_grad.py).
 
 TF's CPU kernels use Eigen (LLT, SelfAdjointEigenSolver, BDCSVD); these use LAPACK through torch. The
 values agree to rounding; eigen- and singular vectors are unique only up to sign (or phase), so they may
@@ -6,6 +6,11 @@ differ from TF's by one. Where the two libraries disagree on failure, TF's behav
 fails only on a pivot <= 0 (a NaN pivot goes on, LAPACK stops), and then TF returns NaN in the lower
 triangle; a non-finite matrix has no eigen decomposition (an error) and an all-NaN SVD. half runs in
 float32.
+
+Eig (general matrices) is LAPACK's geev, not Eigen's (Complex)EigenSolver: every (e_i, v_i) is an eigenpair of
+the input and the eigenvalues are TF's. For complex inputs they are sorted by magnitude as Eigen's
+ComplexEigenSolver sorts them (so the order is TF's but for ties); for real inputs Eigen's EigenSolver keeps its
+real Schur form's order, which LAPACK's can differ from. Each eigenvector's phase can differ too.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import torch
 
 from torchmeta.api import array_ops, linalg_ops, math_ops
 from torchmeta.framework.common_shapes import merge_dim, with_rank_at_least
-from torchmeta.framework.graph import control_dependencies, name_scope
+from torchmeta.framework.graph import control_dependencies
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
@@ -22,12 +27,6 @@ from torchmeta.ops.common import invalid
 from torchmeta.ops.linalg_solve_ops import batch_unchanged_square_shape, check_matrices, lapack_dtype
 
 _SOLVER_T = "T: {double, float, half, complex64, complex128}"
-
-
-def _adjoint(x):
-    """TF's linalg.adjoint: the conjugate transpose of the inner matrices, under the name scope 'adjoint'."""
-    with name_scope("adjoint"):
-        return linalg_ops.matrix_transpose(x, conjugate=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,7 +81,7 @@ def _cholesky_grad(op, grad):
     middle = linalg_ops.matrix_set_diag(middle, 0.5 * linalg_ops.matrix_diag_part(middle))
     middle = linalg_ops.matrix_band_part(middle, -1, 0)
     grad_a = math_ops.matmul(math_ops.matmul(l_inverse, middle, adjoint_a=True), l_inverse)
-    grad_a += _adjoint(grad_a)
+    grad_a += linalg_ops.adjoint(grad_a)
     return grad_a * 0.5
 
 
@@ -148,9 +147,87 @@ def _self_adjoint_eig_v2_grad(op, grad_e, grad_v):
             _, v = raw_op("SelfAdjointEigV2", input=op.inputs[0], compute_v=True)
             grad_a = math_ops.matmul(v, math_ops.matmul(linalg_ops.matrix_diag(grad_e), v, adjoint_b=True))
         # the forward op reads only the lower triangle: symmetrize and keep the lower triangle
-        grad_a = linalg_ops.matrix_band_part(grad_a + _adjoint(grad_a), -1, 0)
+        grad_a = linalg_ops.matrix_band_part(grad_a + linalg_ops.adjoint(grad_a), -1, 0)
         grad_a = linalg_ops.matrix_set_diag(grad_a, 0.5 * linalg_ops.matrix_diag_part(grad_a))
         return grad_a
+
+
+# ---------------------------------------------------------------------------------------------
+# Eig
+
+
+@register_op(
+    "Eig",
+    inputs=["input: T"],
+    outputs=["e: Tout", "v: Tout"],
+    attrs=["compute_v: bool = true", "T: {float, double, complex64, complex128}", "Tout: {complex64, complex128}"],
+    shape=_eig_shape,
+)
+def eig(input, compute_v, Tout):
+    check_matrices([input])
+    out_dtype = Tout.torch
+    if not bool(torch.isfinite(input).all()):
+        raise invalid("Eigen decomposition was not successful. The input might not be valid.")
+    if input.shape[-1] == 0:
+        e = torch.zeros(input.shape[:-1], dtype=out_dtype)
+        return e, torch.zeros(input.shape if compute_v else (), dtype=out_dtype)
+    if compute_v:
+        e, v = torch.linalg.eig(input)
+    else:
+        e, v = torch.linalg.eigvals(input), None
+    if input.is_complex():
+        e, v = _sort_by_magnitude(e, v)
+    e = e.to(out_dtype)
+    if v is None:
+        return e, torch.zeros((), dtype=out_dtype)  # TF: an unwritten scalar
+    return e, v.to(out_dtype)
+
+
+def _sort_by_magnitude(e, v):
+    """Eigen's ComplexEigenSolver::sortEigenvalues (complex inputs): a selection sort by |e|, ascending, each
+    step swapping the first smallest of the rest into place (and its eigenvector column with it)."""
+    e = e.clone()
+    v = None if v is None else v.clone()
+    flat_e = e.reshape(-1, e.shape[-1])
+    flat_v = None if v is None else v.reshape(-1, *v.shape[-2:])
+    n = e.shape[-1]
+    for b in range(flat_e.shape[0]):
+        for i in range(n):
+            k = i + int(torch.argmin(flat_e[b, i:].abs()))
+            if k != i:
+                flat_e[b, [i, k]] = flat_e[b, [k, i]]
+                if flat_v is not None:
+                    flat_v[b, :, [i, k]] = flat_v[b, :, [k, i]]
+    return flat_e.reshape(e.shape), None if v is None else flat_v.reshape(v.shape)
+
+
+@register_gradient("Eig")
+def _eig_grad(op, grad_e, grad_v):
+    """TF's _EigGrad: grad_a = v^-H (diag(grad_e) + f * (v^H grad_v - v^H v diag(Re(v^H grad_v)))) v^H, with
+    f(i, j) = conj(1 / (e_i - e_j)) off the diagonal; without v, a second Eig computes it."""
+    e = op.outputs[0]
+    compute_v = op.get_attr("compute_v")
+    with control_dependencies([grad_e, grad_v]):
+        if compute_v:
+            v = op.outputs[1]
+            vt = linalg_ops.adjoint(v)
+            f = linalg_ops.matrix_set_diag(
+                _safe_reciprocal(array_ops.expand_dims(e, -2) - array_ops.expand_dims(e, -1)),
+                array_ops.zeros_like(e),
+            )
+            f = math_ops.conj(f)
+            vgv = math_ops.matmul(vt, grad_v)
+            mid = linalg_ops.matrix_diag(grad_e)
+            diag_grad_part = linalg_ops.matrix_diag(
+                linalg_ops.matrix_diag_part(math_ops.cast(math_ops.real(vgv), vgv.dtype))
+            )
+            mid += f * (vgv - math_ops.matmul(math_ops.matmul(vt, v), diag_grad_part))
+            grad_a = linalg_ops.matrix_solve(vt, math_ops.matmul(mid, vt))
+        else:
+            _, v = linalg_ops.eig(op.inputs[0])
+            vt = linalg_ops.adjoint(v)
+            grad_a = linalg_ops.matrix_solve(vt, math_ops.matmul(linalg_ops.matrix_diag(grad_e), vt))
+        return math_ops.cast(grad_a, op.inputs[0].dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,7 +341,9 @@ def _svd_grad(op, grad_s, grad_u, grad_v):
         f_u = f * u_gu
         f_v = f * v_gv
         term1_nouv = (
-            grad_s_mat + math_ops.matmul(f_u + _adjoint(f_u), s_mat) + math_ops.matmul(s_mat, f_v + _adjoint(f_v))
+            grad_s_mat
+            + math_ops.matmul(f_u + linalg_ops.adjoint(f_u), s_mat)
+            + math_ops.matmul(s_mat, f_v + linalg_ops.adjoint(f_v))
         )
         term1 = math_ops.matmul(u, math_ops.matmul(term1_nouv, v1, adjoint_b=True))
 
@@ -286,7 +365,7 @@ def _svd_grad(op, grad_s, grad_u, grad_v):
         if a.dtype.is_complex:
             eye = linalg_ops.eye(s_shape[-1], batch_shape=s_shape[:-1], dtype=a.dtype)
             l = eye * v_gv  # noqa: E741 - TF's name
-            term3_nouv = math_ops.matmul(s_inv_mat, _adjoint(l) - l)
+            term3_nouv = math_ops.matmul(s_inv_mat, linalg_ops.adjoint(l) - l)
             term3 = 1 / 2.0 * math_ops.matmul(u, math_ops.matmul(term3_nouv, v1, adjoint_b=True))
             grad_a_before_transpose += term3
 

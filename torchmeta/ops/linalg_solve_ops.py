@@ -1,6 +1,7 @@
-"""Linear-algebra ops built on a partially pivoted LU factorization, as TensorFlow's CPU kernels are
-(Eigen's PartialPivLU): MatrixInverse, MatrixDeterminant, LogMatrixDeterminant and MatrixSolve, with
-TensorFlow's gradients (linalg_grad.py).
+"""Linear-algebra solvers: MatrixInverse, MatrixDeterminant, LogMatrixDeterminant and MatrixSolve, built on a
+partially pivoted LU factorization as TensorFlow's CPU kernels are (Eigen's PartialPivLU), and MatrixSolveLs
+(the normal equations' Cholesky factorization, or a minimum-norm least-squares solve), with TensorFlow's
+gradients (linalg_grad.py).
 
 TF's LinearAlgebraOp checks every matrix of a batch and fails the whole op when one is singular. A
 matrix counts as singular when its smallest absolute LU pivot is not > 0 (so a NaN pivot is singular
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import torch
 
-from torchmeta.api import array_ops, math_ops
-from torchmeta.framework.common_shapes import merge_dim, merge_shapes, with_rank_at_least
+from torchmeta.api import array_ops, linalg_ops, math_ops
+from torchmeta.api.cond import cond
+from torchmeta.framework.common_shapes import merge_dim, merge_shapes, with_rank, with_rank_at_least
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
@@ -208,3 +210,114 @@ def _matrix_solve_grad(op, grad):
     else:
         grad_a = -math_ops.matmul(grad_b, c, adjoint_b=True)
     return (grad_a, grad_b)
+
+
+# ---------------------------------------------------------------------------------------------
+# MatrixSolveLs
+
+
+def _matrix_solve_ls_shape(op):
+    """l2_regularizer a scalar; MatrixSolveShapeFn(square=false): lhs [..., m, n], rhs [..., m, k] -> [..., n, k]."""
+    with_rank(op, op.inputs[2].shape, 0)
+    lhs = with_rank_at_least(op, op.inputs[0].shape, 2)
+    rhs = with_rank_at_least(op, op.inputs[1].shape, 2)
+    lhs_dims = lhs.as_tuple() if lhs.rank is not None else None
+    rhs_dims = rhs.as_tuple() if rhs.rank is not None else None
+    batch = merge_shapes(
+        op,
+        TensorShape(None if lhs_dims is None else lhs_dims[:-2]),
+        TensorShape(None if rhs_dims is None else rhs_dims[:-2]),
+    )
+    merge_dim(op, None if lhs_dims is None else lhs_dims[-2], None if rhs_dims is None else rhs_dims[-2])
+    if batch.rank is None:
+        return [TensorShape(None)]
+    n = None if lhs_dims is None else lhs_dims[-1]
+    return [TensorShape([*batch.as_tuple(), n, None if rhs_dims is None else rhs_dims[-1]])]
+
+
+def _normal_equations_solve(a, b, l2, first_kind):
+    """(A^H A + l2 I) X = A^H B (first kind) or X = A^H (A A^H + l2 I)^-1 B, through the Cholesky factor; None
+    where a factorization fails (a pivot <= 0; a NaN gramian gives NaN as Eigen's LLT does)."""
+    ah = a.mH
+    gramian = ah @ a if first_kind else a @ ah
+    if l2 > 0:
+        gramian = gramian + l2 * torch.eye(gramian.shape[-1], dtype=a.dtype, device=a.device)
+    chol, info = torch.linalg.cholesky_ex(gramian)
+    failed = (info > 0) & torch.isfinite(gramian).flatten(-2).all(-1)
+    if bool(failed.any()):
+        return None
+    if first_kind:
+        return torch.cholesky_solve(ah @ b, chol)
+    return ah @ torch.cholesky_solve(b, chol)
+
+
+@register_op(
+    "MatrixSolveLs",
+    inputs=["matrix: T", "rhs: T", "l2_regularizer: double"],
+    outputs=["output: T"],
+    attrs=[_SOLVER_T, "fast: bool = true"],
+    shape=_matrix_solve_ls_shape,
+)
+def matrix_solve_ls(matrix, rhs, l2_regularizer, fast):
+    """fast: the regularized normal equations by Cholesky (TF's fast path); otherwise the minimum-norm
+    least-squares solution (TF: Eigen's complete orthogonal decomposition; here LAPACK's gelsd, or the
+    pseudo-inverse off the CPU), which ignores ``l2_regularizer`` as TF does."""
+    check_matrices([matrix, rhs], square=False)
+    if matrix.shape[-2] != rhs.shape[-2]:
+        raise invalid("Input matrix and rhs are incompatible.")
+    if l2_regularizer.dim() != 0:
+        raise invalid(f"l2_regularizer must be scalar, got shape [{','.join(map(str, l2_regularizer.shape))}]")
+    l2 = float(l2_regularizer)
+    if not l2 >= 0:
+        raise invalid("l2_regularizer must be >= 0.")
+    rows, cols = matrix.shape[-2], matrix.shape[-1]
+    out_shape = (*matrix.shape[:-2], cols, rhs.shape[-1])
+    if rows == 0 or cols == 0 or rhs.shape[-1] == 0:
+        return torch.zeros(out_shape, dtype=rhs.dtype, device=rhs.device)
+    a, b = lapack_dtype(matrix), lapack_dtype(rhs)
+    if not fast:
+        if a.device.type == "cpu":
+            return torch.linalg.lstsq(a, b, driver="gelsd").solution.to(rhs.dtype)
+        return (torch.linalg.pinv(a) @ b).to(rhs.dtype)
+    x = _normal_equations_solve(a, b, l2, first_kind=rows >= cols)
+    if x is None:
+        hint = "provide a larger l2_regularizer > 0." if rows >= cols else "provide an l2_regularizer > 0."
+        raise invalid(f"Input matrix was rank deficient or ill-conditioned. Try setting fast=False or {hint}")
+    return x.to(rhs.dtype)
+
+
+@register_gradient("MatrixSolveLs")
+def _matrix_solve_ls_grad(op, grad):
+    """Through the regularized normal equations (TF has no gradient for fast=False: ValueError)."""
+
+    def overdetermined():
+        a, b = op.inputs[0], op.inputs[1]
+        x = op.outputs[0]
+        l2_regularizer = math_ops.cast(op.inputs[2], a.dtype.base_dtype)
+        chol = linalg_ops.regularized_gramian_cholesky(a, l2_regularizer=l2_regularizer, first_kind=True)
+        z = linalg_ops.cholesky_solve(chol, grad)
+        xzt = math_ops.matmul(x, z, adjoint_b=True)
+        zx_sym = xzt + linalg_ops.matrix_transpose(xzt)
+        grad_a = -math_ops.matmul(a, zx_sym) + math_ops.matmul(b, z, adjoint_b=True)
+        grad_b = math_ops.matmul(a, z)
+        return grad_a, grad_b, None
+
+    def underdetermined():
+        a, b = op.inputs[0], op.inputs[1]
+        l2_regularizer = math_ops.cast(op.inputs[2], a.dtype.base_dtype)
+        chol = linalg_ops.regularized_gramian_cholesky(a, l2_regularizer=l2_regularizer, first_kind=False)
+        grad_b = linalg_ops.cholesky_solve(chol, math_ops.matmul(a, grad))
+        tmp = linalg_ops.cholesky_solve(chol, b)
+        a1 = math_ops.matmul(tmp, a, adjoint_a=True)
+        a1 = -math_ops.matmul(grad_b, a1)
+        a2 = grad - math_ops.matmul(a, grad_b, adjoint_a=True)
+        a2 = math_ops.matmul(tmp, a2, adjoint_b=True)
+        return a1 + a2, grad_b, None
+
+    if op.get_attr("fast") is False:
+        raise ValueError("Gradient not defined for fast=False")
+    matrix_shape = op.inputs[0].shape[-2:]
+    if matrix_shape.is_fully_defined():
+        return overdetermined() if matrix_shape[-2] >= matrix_shape[-1] else underdetermined()
+    matrix_shape = array_ops.shape(op.inputs[0])[-2:]
+    return cond(matrix_shape[-2] >= matrix_shape[-1], overdetermined, underdetermined)

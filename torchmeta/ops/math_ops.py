@@ -622,6 +622,65 @@ def _atan2_grad(op, grad):
         return reduce_gradient_args(y, x, gy, gx)
 
 
+# Xlogy, Xlog1py, Xdivy: 0 wherever x is 0, whatever y is (NaN and inf included).
+
+_X_TYPES = "T: {half, bfloat16, float, double, complex64, complex128}"
+
+
+def _zero_where_x_is_zero(x, value):
+    return torch.where(x == 0, torch.zeros((), dtype=value.dtype), value)
+
+
+@register_op("Xlogy", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_X_TYPES], shape=broadcast_shape)
+@broadcasting
+def xlogy(x, y):
+    return _zero_where_x_is_zero(x, x * torch.log(y))
+
+
+@register_op("Xlog1py", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_X_TYPES], shape=broadcast_shape)
+@broadcasting
+def xlog1py(x, y):
+    return _zero_where_x_is_zero(x, x * torch.log1p(y))
+
+
+@register_op("Xdivy", inputs=["x: T", "y: T"], outputs=["z: T"], attrs=[_X_TYPES], shape=broadcast_shape)
+@broadcasting
+def xdivy(x, y):
+    return _zero_where_x_is_zero(x, x / y)
+
+
+def _x_op_grad(op, grad, partials):
+    """TF's _XLogyGrad / _XLog1pyGrad / _XDivyGrad: ``partials(not_zero_x, x, y)`` -> (d/dx, d/dy)."""
+    x, y = op.inputs
+    sx = array_ops.shape(x)
+    sy = array_ops.shape(y)
+    rx, ry = raw_op("BroadcastGradientArgs", s0=sx, s1=sy)
+    with after_grad(grad):
+        not_zero_x = math_ops.cast(math_ops.not_equal(x, math_ops.cast(0.0, dtype=x.dtype)), dtype=x.dtype)
+        partial_x, partial_y = partials(not_zero_x, x, y)
+        return (
+            array_ops.reshape(math_ops.reduce_sum(partial_x * grad, rx), sx),
+            array_ops.reshape(math_ops.reduce_sum(partial_y * grad, ry), sy),
+        )
+
+
+@register_gradient("Xlogy")
+def _xlogy_grad(op, grad):
+    return _x_op_grad(op, grad, lambda nz, x, y: (raw_op("Xlogy", x=nz, y=y), raw_op("Xdivy", x=x, y=y)))
+
+
+@register_gradient("Xlog1py")
+def _xlog1py_grad(op, grad):
+    return _x_op_grad(op, grad, lambda nz, x, y: (raw_op("Xlog1py", x=nz, y=y), raw_op("Xdivy", x=x, y=y + 1.0)))
+
+
+@register_gradient("Xdivy")
+def _xdivy_grad(op, grad):
+    return _x_op_grad(
+        op, grad, lambda nz, x, y: (raw_op("Xdivy", x=nz, y=y), raw_op("Xdivy", x=math_ops.negative(x), y=y**2))
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # ClipByValue
 

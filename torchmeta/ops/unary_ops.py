@@ -718,7 +718,7 @@ def _sigmoid_grad_grad(op, grad):
 
 
 # ---------------------------------------------------------------------------------------------
-# Polygamma (Digamma's gradient)
+# Polygamma (Digamma's gradient) and Zeta
 
 
 def _zeta(s, q):
@@ -760,6 +760,27 @@ def _polygamma_grad(op, grad):
         x = conj_if_complex(x)
         partial_x = raw_op("Polygamma", a=n + 1, x=x)
         return None, array_ops.reshape(math_ops.reduce_sum(partial_x * grad, rx), sx)
+
+
+@register_op("Zeta", inputs=["x: T", "q: T"], outputs=["z: T"], attrs=["T: {float, double}"], shape=broadcast_shape)
+@broadcasting
+def zeta(x, q):
+    """The Hurwitz zeta function, sum over n >= 0 of (q + n)^-x (NaN for x < 1, as Eigen's)."""
+    return _zeta(x, q)
+
+
+@register_gradient("Zeta")
+def _zeta_grad(op, grad):
+    """-x * zeta(x + 1, q) * grad for q; TF gives none for x."""
+    x, q = op.inputs
+    sx = array_ops.shape(x)
+    sq = array_ops.shape(q)
+    _, rq = raw_op("BroadcastGradientArgs", s0=sx, s1=sq)
+    with after_grad(grad):
+        x = conj_if_complex(x)
+        q = conj_if_complex(q)
+        partial_q = -x * raw_op("Zeta", x=x + 1, q=q)
+        return None, array_ops.reshape(math_ops.reduce_sum(partial_q * grad, rq), sq)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,18 +49,7 @@ UNREGISTERED: dict[str, str] = {
         "removed at GraphDef version 23 (TF 2.21 refuses to build it; Placeholder took over its meaning); "
         "old GraphDefs holding it are not supported"
     ),
-    "CTCGreedyDecoder": "not implemented yet (sparse decoded outputs and TF's merge_repeated/blank rules)",
     "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
-    "LSTMBlockCell": "not implemented yet (TF's contrib rnn block-cell family: BlockLSTM, LSTMBlockCell, GRUBlockCell)",
-    "Dilation2D": "not implemented yet (morphological dilation and its two backprop ops)",
-    "Eig": (
-        "not implemented yet: general (non-symmetric) eigen decomposition; LAPACK's eigenvector normalization "
-        "and order would have to match TF's Eigen solver"
-    ),
-    "Igamma": "not implemented yet: the forward is torch.special.gammainc, but its gradient needs IgammaGradA",
-    "Igammac": "not implemented yet (as Igamma)",
-    "FresnelCos": "not implemented yet: torch has no Fresnel integrals; Cephes' rational approximations to port",
-    "FresnelSin": "not implemented yet (as FresnelCos)",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
 }

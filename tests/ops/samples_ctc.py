@@ -1,0 +1,36 @@
+"""Samples for CTCGreedyDecoder (torchmeta/ops/ctc_ops.py): merged and unmerged repeats, blank_index at either
+end and in between, sequences shorter than max_time (and empty), ties and NaN logits, float64, unknown shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.ops.harness import Sample
+
+S = Sample
+f32, f64, i32 = np.float32, np.float64, np.int32
+_rng = np.random.default_rng(29)
+
+_LOGITS = _rng.standard_normal((6, 3, 4)).astype(f32)
+_LOGITS[1:3, 0] = [0, 0, 5, 0]  # a repeated class 2 at steps 1 and 2 of sequence 0
+_LOGITS[4, 1] = [1, 3, 3, 0]  # a tie: the first maximum wins
+_LENGTHS = np.array([6, 4, 0], i32)
+_NAN = _LOGITS.copy()
+_NAN[0, 0, 0] = np.nan  # NaN in class 0: nothing is greater, class 0 is chosen
+_NAN[1, 1, 2] = np.nan  # NaN later in a row: never chosen
+
+SAMPLES: list[Sample] = [
+    S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": _LENGTHS}, id="default"),
+    S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": _LENGTHS}, {"merge_repeated": True}, id="merge"),
+    S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": _LENGTHS}, {"blank_index": 0}, id="blank-0"),
+    S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": _LENGTHS}, {"blank_index": -3, "merge_repeated": True},
+      id="blank-negative"),
+    S("CTCGreedyDecoder", {"inputs": _LOGITS.astype(f64), "sequence_length": np.array([3, 6, 1], i32)},
+      {"merge_repeated": True}, id="f64"),
+    S("CTCGreedyDecoder", {"inputs": _NAN, "sequence_length": _LENGTHS}, id="nan"),
+    S("CTCGreedyDecoder", {"inputs": np.zeros((3, 2, 5), f32) + np.eye(5, dtype=f32)[4], "sequence_length":
+      np.array([3, 2], i32)}, id="all-blank"),
+    S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": np.array([-1, 2, 0], i32)}, id="negative-length"),
+    S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": _LENGTHS}, {"merge_repeated": True},
+      fed={"inputs": [None, None, 4], "sequence_length": [None]}, id="unknown"),
+]  # fmt: skip
