@@ -88,7 +88,10 @@ def invalid(message: str) -> errors.InvalidArgumentError:
 
 
 def host_ints(t) -> list[int]:
-    """A small integer tensor (shape, axes, paddings) as Python ints, flattened."""
+    """A small integer tensor (shape, axes, paddings) as Python ints, flattened. A tuple of ints is taken as
+    it is: specialization (runtime/specialize.py) passes a folded argument so, which torch.compile can trace."""
+    if isinstance(t, tuple):
+        return list(t)
     return [int(v) for v in t.reshape(-1).tolist()]
 
 
@@ -317,7 +320,10 @@ def updated_value(slot, in_place: bool):
     """The tensor a kernel updates: the slot's own (ref variables), or for resource variables a copy when
     something else still holds the current value (TF's copy-on-write), else the value itself."""
     value = slot.read()
-    if in_place or sys.getrefcount(value) <= _UNSHARED_REFS:
+    if in_place:
+        return value
+    # (Under torch.compile the copy is functional anyway, and reference counts cannot be traced.)
+    if not torch.compiler.is_compiling() and sys.getrefcount(value) <= _UNSHARED_REFS:
         return value
     return value.clone()
 

@@ -256,6 +256,7 @@ def _onednn_pointwise(x, weight, bias, added=None) -> bool:
         and weight.dtype == torch.float32
         and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous()))
         and (added is None or (added.dtype == torch.float32 and added.device.type == "cpu"))
+        and not torch.compiler.is_compiling()  # inductor fuses the post-ops itself (and mkldnn's check breaks graphs)
         and torch.backends.mkldnn.is_available()
         and not any(t is not None and t.requires_grad for t in (x, weight, bias, added))
     )
@@ -667,7 +668,21 @@ def conv2d_backprop_filter(
         raise invalid(
             f"Conv2DBackpropFilter: filter_sizes input must be 1-dim with 4 elements, got shape {list(filter_sizes.shape)}"
         )
-    kh, kw, f_in, f_out = (int(v) for v in filter_sizes.tolist())
+    return _filter_grad(input, tuple(int(v) for v in filter_sizes.tolist()), out_backprop, data_format, attrs)
+
+
+def conv2d_backprop_filter_static(
+    input, out_backprop, *, filter_sizes, strides, padding, explicit_paddings, data_format, dilations
+):
+    """Conv2DBackpropFilter with ``filter_sizes`` a tuple of Python ints: what specialization
+    (runtime/specialize.py) runs it as once its constant ``filter_sizes`` are checked (no host read of a
+    tensor at run time, so torch.compile captures it). Not an op."""
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    return _filter_grad(input, filter_sizes, out_backprop, data_format, attrs)
+
+
+def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
+    kh, kw, f_in, f_out = filter_sizes
     c = 1 if data_format == "NCHW" else 3
     in_depth = input.shape[c]
     if f_in == 0 or in_depth % f_in:

@@ -623,7 +623,12 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
     if classes == 0:
         raise invalid(f"Must have at least one class, but got logits shape {format_dims(features.shape)}")
     on_cpu = labels.device.type == "cpu"
-    if on_cpu and batch > 0:
+    if on_cpu and batch > 0 and torch.compiler.is_compiling():
+        # Under torch.compile (ConfigProto(torch_compile=True)) the check is a tensor op that raises when the
+        # compiled step runs, before it updates anything; the message cannot name the value (no host read).
+        in_range = ((labels >= 0) & (labels < classes)).all()
+        torch._assert_async(in_range, f"Received a label value which is outside the valid range of [0, {classes}).")
+    elif on_cpu and batch > 0:
         lo, hi = (int(v) for v in torch.aminmax(labels))
         if lo < 0 or hi >= classes:
             raise invalid(

@@ -17,7 +17,7 @@ from torchmeta.framework.constant_op import constant
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.common import invalid
+from torchmeta.ops.common import host_ints, invalid
 from torchmeta.ops.math_ops import TORCH_DTYPES
 
 _NUMBER = (
@@ -39,7 +39,7 @@ _TIDX = "Tidx: {int32, int64} = DT_INT32"
 def _reduction_axes(reduction_indices, rank: int) -> list[int]:
     """The reduced dims, non-negative, in the order given; raises TF's errors for bad axes."""
     axes = []
-    for a in reduction_indices.reshape(-1).tolist():
+    for a in host_ints(reduction_indices):
         if not -rank <= a < rank:
             raise invalid(f"Invalid reduction dimension ({a} for input with {rank} dimension(s)")
         a %= rank

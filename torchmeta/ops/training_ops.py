@@ -110,6 +110,8 @@ def _fused_momentum(var, accum, lr, grad, momentum) -> bool:
     tensors: torch's fused SGD with dampening 0 is that arithmetic. False when it does not apply."""
     if not _fusable(var, accum, grad) or lr.device.type != "cpu" or momentum.device.type != "cpu":
         return False
+    if torch.compiler.is_compiling():  # under torch.compile TF's expression fuses into one loop without host reads
+        return False
     torch.ops.aten._fused_sgd_(
         [var],
         [grad],
@@ -284,6 +286,8 @@ def _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad) -> bool:
     alpha * m / (sqrt(v) + eps), TF's. Only v's update rounds differently (v * beta2 + (1 - beta2) * g * g).
     False when it does not apply (the caller runs TF's expression op by op)."""
     if not _fusable(var, m, v, grad) or any(t.device.type != "cpu" for t in (alpha, beta1, beta2, epsilon)):
+        return False
+    if torch.compiler.is_compiling():  # under torch.compile TF's expression fuses into one loop without host reads
         return False
     b1, b2, step = float(beta1), float(beta2), float(alpha)
     if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0 and math.isfinite(step)):

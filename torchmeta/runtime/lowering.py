@@ -414,6 +414,9 @@ def _live_fusions(spec, live):
         for op, f in dropped:
             del fusions[op]
             absorbed.difference_update(t._op for t in f.outputs)
+            for t in f.outputs:  # an op of the pair that still runs may have a static form of its own
+                if t._op in spec.fallbacks:
+                    fusions[t._op] = spec.fallbacks[t._op]
     return fusions, absorbed
 
 

@@ -22,7 +22,7 @@ from torchmeta.ops.collective_ops import job_device
 from torchmeta.ops.control_flow_ops import DEAD
 from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
-from torchmeta.runtime import data_pipeline, lowering, step_stats
+from torchmeta.runtime import compiled, data_pipeline, lowering, step_stats
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
 from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
@@ -42,8 +42,10 @@ class ConfigProto:
       device: torchmeta's extension: the device for ops with no device of their own ("cpu", "cuda").
       optimize: torchmeta's extension (default True): specialize each subgraph to the feed shapes of a
         run, folding shape arithmetic to constants and skipping no-op nodes.
-      torch_compile: torchmeta's extension (default False): run each lowered module through
-        ``torch.compile``.
+      torch_compile: torchmeta's extension (default False): compile each subgraph a run needs with
+        ``torch.compile`` (inductor), once per feed-shape signature, on its first run; a training step is
+        captured as one graph (see ``runtime/compiled.py``). ``Session.compile_stats()`` lists what was
+        compiled and how long it took.
     """
 
     def __init__(
@@ -272,13 +274,15 @@ class _Plan:
 
     __slots__ = ("feeds", "out_dtypes", "program", "session", "structure")
 
-    def run(self, feed_dict, run_metadata=None):
+    def feed_values(self, feed_dict):
+        """The fed values as the module's arguments, in its order."""
         feeds = self.feeds
-        args = (
-            [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
-            if feeds
-            else ()
-        )
+        if not feeds:
+            return ()
+        return [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
+
+    def run(self, feed_dict, run_metadata=None):
+        args = self.feed_values(feed_dict)
         compiled = self.program.get(args)
         try:
             if run_metadata is None:
@@ -311,6 +315,7 @@ class _SessionEnv:
         self._session = session
         self.optimize = session._optimize
         self.torch_compile = session._torch_compile
+        self.compile_log: list = []  # runtime.compiled.CompileRecord of each compiled signature
         self.functions = FunctionCache(self)
 
     def loop(self, loop):
@@ -701,6 +706,21 @@ class Session:
             out.extend(program.compiled_modules())
         out.extend(self._env.functions.compiled_modules())
         return out
+
+    def compile_stats(self) -> list:
+        """With ``ConfigProto(torch_compile=True)``: one dict per compiled module (a subgraph at one
+        feed-shape signature, loop bodies included), in compile order: ``feed_shapes``, ``seconds`` (its
+        first run: compiling it, then running it once) and ``graphs`` (graphs torch.compile built for it:
+        1 when no graph break split it and nothing recompiled it)."""
+        return [record.as_dict() for record in self._env.compile_log]
+
+    def explain_compile(self, fetches, feed_dict=None):
+        """What ``torch.compile`` makes of the module ``run(fetches, feed_dict)`` runs: the output of
+        ``torch._dynamo.explain`` (``graph_count``, ``graph_break_count``, ``break_reasons``). The module
+        runs once while it is traced, so a training step updates the variables. Compiles nothing."""
+        plan = self._make_plan(fetches, feed_dict or {})
+        args = plan.feed_values(feed_dict or {})
+        return compiled.explain(plan.program.get(args).gm, args)
 
     def list_devices(self):
         devs = ["/job:localhost/replica:0/task:0/device:CPU:0"]

@@ -46,6 +46,9 @@ class Specialization:
     keep_alive: set = field(default_factory=set)
     # Operation -> kernel called with the op's own bound arguments instead of its registered kernel.
     kernels: dict = field(default_factory=dict)
+    # Operation -> Fusion for an op of a fusion computing several ops' outputs, used when that one does not
+    # apply (the others are not needed: the input gradient of a convolution of a placeholder).
+    fallbacks: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -331,14 +334,14 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _fuse_conv_backprop(items, ops, spec)
         _fuse_conv_pointwise(ops, spec, keep, op_set)
         _fuse_sum_of_matmuls(ops, spec, keep, op_set)
+        in_pairs = {t._op for f in spec.fusions.values() if f.outputs is not None for t in f.outputs}
         for op in ops:
-            if (
-                op.type in _STATIC_ARGUMENTS
-                and op not in spec.fusions
-                and op not in spec.absorbed
-                and not any(t in folded or t in aliases for t in op._outputs)
-            ):
-                _static_arguments(op, spec)
+            if op.type not in _STATIC_ARGUMENTS or any(t in folded or t in aliases for t in op._outputs):
+                continue
+            if op in in_pairs:  # its static form runs if the pair's other op is not needed (lowering decides)
+                _static_arguments(op, spec, spec.fallbacks)
+            elif op not in spec.fusions and op not in spec.absorbed:
+                _static_arguments(op, spec, spec.fusions)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _direct_kernels(ops, spec)
     return spec
@@ -346,7 +349,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
 
 # ---------------------------------------------------------------------------------------------
 # Ops whose index arguments are folded and whose input shapes are known: checked once here, then run
-# as the one torch call they amount to (what a loop body runs each iteration).
+# as the one torch call they amount to (what a loop body runs each iteration, and what torch.compile
+# captures without reading a tensor on the host).
 
 
 def static_slice(input, index):
@@ -378,7 +382,7 @@ def _meta(t: Tensor):
     return torch.empty(shape.as_list(), dtype=dtype, device="meta")
 
 
-def _static_arguments(op: Operation, spec: Specialization) -> None:
+def _static_arguments(op: Operation, spec: Specialization, into: dict) -> None:
     folded = spec.folded
     t = op.type
     metas = {x: _meta(x) for x in op._inputs if x not in folded}
@@ -386,13 +390,18 @@ def _static_arguments(op: Operation, spec: Specialization) -> None:
         return
 
     def value_of(x, is_ref):
-        return metas[x] if x in metas else torch.as_tensor(folded[x])
+        if x in metas:
+            return metas[x]
+        value = torch.as_tensor(folded[x])
+        # Folded data (a zero state concatenated with an input) is checked as a meta tensor too; the
+        # arguments a kernel reads on the host (axes, sizes) are small integer tensors and keep their values.
+        return value if not value.is_floating_point() else value.to("meta")
 
     try:  # TF's checks, run once on meta tensors (a failure leaves the op to fail at run time)
         kernel, args, kwargs = op._info.bind(
             op, value_of, lambda name: torch.device("meta") if name == "device" else op.name
         )
-        kernel(*args, **kwargs)
+        result = kernel(*args, **kwargs)
     except Exception:
         return
     if t == "Slice":
@@ -402,13 +411,13 @@ def _static_arguments(op: Operation, spec: Specialization) -> None:
         b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
         n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
         index = tuple(slice(bi, bi + (d - bi if si == -1 else si)) for bi, si, d in zip(b, n, metas[x].shape))
-        spec.fusions[op] = Fusion(static_slice, [x], {"index": index})
+        into[op] = Fusion(static_slice, [x], {"index": index})
     elif t == "ConcatV2":
         *values, axis = op._inputs
         if axis not in folded:
             return
         dim = int(torch.as_tensor(folded[axis])) % metas[values[0]].dim()
-        spec.fusions[op] = Fusion(static_concat, list(values), {"dim": dim})
+        into[op] = Fusion(static_concat, list(values), {"dim": dim})
     elif t == "Split":
         split_dim, value = op._inputs
         if split_dim not in folded or len(op._outputs) < 2:
@@ -417,12 +426,31 @@ def _static_arguments(op: Operation, spec: Specialization) -> None:
         dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
         sizes = meta.shape[dim] // op._attrs["num_split"].i
         if sizes > 0:
-            spec.fusions[op] = Fusion(static_chunk, [value], {"chunks": op._attrs["num_split"].i, "dim": dim})
+            into[op] = Fusion(static_chunk, [value], {"chunks": op._attrs["num_split"].i, "dim": dim})
         else:
-            spec.fusions[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
+            into[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
+    elif t in _REDUCTIONS:
+        x, axes = op._inputs
+        if axes in folded and x not in folded:
+            axes_value = tuple(int(v) for v in torch.as_tensor(folded[axes]).reshape(-1).tolist())
+            into[op] = Fusion(kernel, [x], {**kwargs, "reduction_indices": axes_value})
+    elif t == "Reshape":
+        x, shape = op._inputs
+        if shape in folded and x not in folded:
+            into[op] = Fusion(static_reshape, [x], {"shape": tuple(result.shape)})
+    elif t == "Conv2DBackpropFilter":
+        x, filter_sizes, out_backprop = op._inputs
+        if filter_sizes in folded and x not in folded and out_backprop not in folded:
+            kwargs["filter_sizes"] = tuple(result.shape)
+            into[op] = Fusion(conv_ops.conv2d_backprop_filter_static, [x, out_backprop], kwargs)
 
 
-_STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split"}
+def static_reshape(tensor, shape):
+    """Reshape with a constant shape over an input of known shape (checked when specialized)."""
+    return tensor.reshape(shape)
+
+
+_STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split", "Reshape", "Conv2DBackpropFilter", *_REDUCTIONS}
 
 
 def _specialize_op(op, fed, folded, aliases) -> None:

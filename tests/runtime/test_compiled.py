@@ -1,0 +1,193 @@
+"""ConfigProto(torch_compile=True) (runtime/compiled.py): a whole training step is one graph for torch.compile,
+compiled steps give TensorFlow's numbers, variables updated by compiled steps are what eager runs see (and the
+other way round), and each feed-shape signature compiles once."""
+
+import numpy as np
+import pytest
+import torch
+
+import torchmeta as tm
+from torchmeta import errors
+
+
+def seed_mlp(tf, batch, optimizer="adam", use_resource=False):
+    """The seed MLP 28-128-32-10 with TF's sparse softmax cross entropy (int32 labels)."""
+    x = tf.placeholder(tf.float32, [None, 28], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    h = x
+    for i, (n_in, n_out) in enumerate([(28, 128), (128, 32), (32, 10)]):
+        with tf.variable_scope(f"layer{i}"):
+            w = tf.get_variable(
+                "weights",
+                [n_in, n_out],
+                initializer=tf.truncated_normal_initializer(stddev=0.2),
+                use_resource=use_resource,
+            )
+            b = tf.get_variable("biases", [n_out], initializer=tf.zeros_initializer(), use_resource=use_resource)
+            h = tf.matmul(h, w) + b
+            if i < 2:
+                h = tf.nn.relu(h)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+    opt = tf.train.AdamOptimizer(0.01) if optimizer == "adam" else tf.train.MomentumOptimizer(0.05, 0.9)
+    return x, labels, loss, opt.minimize(loss)
+
+
+def mnist_deep(tf, batch, size=28, c1=32, c2=64, dense=1024):
+    """TF's mnist_deep tutorial CNN (conv 5x5 + max-pool twice, dense, dense 10; NHWC; Adam 1e-4)."""
+    x = tf.placeholder(tf.float32, [None, size, size, 1], name="x")
+    labels = tf.placeholder(tf.int64, [None], name="labels")
+
+    def conv_pool(h, c_in, c_out, name):
+        with tf.variable_scope(name):
+            w = tf.get_variable("w", [5, 5, c_in, c_out], initializer=tf.truncated_normal_initializer(stddev=0.1))
+            b = tf.get_variable("b", [c_out], initializer=tf.constant_initializer(0.1))
+            h = tf.nn.relu(tf.nn.conv2d(h, w, [1, 1, 1, 1], "SAME") + b)
+            return tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+
+    h = conv_pool(conv_pool(x, 1, c1, "conv1"), c1, c2, "conv2")
+    flat = (size // 4) * (size // 4) * c2
+    h = tf.reshape(h, [-1, flat])
+    with tf.variable_scope("fc1"):
+        w = tf.get_variable("w", [flat, dense], initializer=tf.truncated_normal_initializer(stddev=0.1))
+        h = tf.nn.relu(tf.matmul(h, w) + tf.get_variable("b", [dense], initializer=tf.constant_initializer(0.1)))
+    with tf.variable_scope("fc2"):
+        w = tf.get_variable("w", [dense, 10], initializer=tf.truncated_normal_initializer(stddev=0.1))
+        logits = tf.matmul(h, w) + tf.get_variable("b", [10], initializer=tf.constant_initializer(0.1))
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    return x, labels, loss, tf.train.AdamOptimizer(1e-4).minimize(loss)
+
+
+def lstm_classifier(tf, batch, steps=6, features=8, hidden=16):
+    """bench/models.py's LSTM classifier, smaller: static_rnn over a BasicLSTMCell, dense 10, Adam."""
+    x = tf.placeholder(tf.float32, [None, steps, features], name="x")
+    labels = tf.placeholder(tf.int64, [None], name="labels")
+    outputs, _ = tf.nn.static_rnn(tf.nn.rnn_cell.BasicLSTMCell(hidden), tf.unstack(x, steps, 1), dtype=tf.float32)
+    logits = tf.layers.dense(outputs[-1], 10, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    return x, labels, loss, tf.train.AdamOptimizer(1e-3).minimize(loss)
+
+
+_INPUTS = {seed_mlp: (28,), mnist_deep: (28, 28, 1), lstm_classifier: (6, 8)}
+
+
+def _feeds(model, batch, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, *_INPUTS[model])).astype(np.float32)
+    return x, rng.integers(0, 10, batch).astype(np.int32 if model is seed_mlp else np.int64)
+
+
+def _session(model, batch, compile_=True, **kwargs):
+    g = tm.Graph()
+    with g.as_default():
+        tm.set_random_seed(1)
+        x, labels, loss, train = model(tm, batch, **kwargs)
+        sess = tm.Session(graph=g, config=tm.ConfigProto(torch_compile=compile_))
+        sess.run(tm.global_variables_initializer())
+    return sess, x, labels, loss, train
+
+
+@pytest.mark.parametrize(
+    "model,kwargs",
+    [
+        (seed_mlp, {}),
+        (seed_mlp, {"optimizer": "momentum", "use_resource": True}),
+        pytest.param(mnist_deep, {}, marks=pytest.mark.slow),
+        (lstm_classifier, {}),
+    ],
+    ids=["seed_mlp-adam", "seed_mlp-momentum-resource", "mnist_deep", "static_lstm"],
+)
+def test_a_training_step_is_one_graph_without_breaks(model, kwargs):
+    batch = 8
+    sess, x, labels, loss, train = _session(model, batch, **kwargs)
+    xv, yv = _feeds(model, batch)
+    explained = sess.explain_compile([train, loss], {x: xv, labels: yv})
+    reasons = [(b.reason.splitlines()[0], b.user_stack[-1:] if b.user_stack else None) for b in explained.break_reasons]
+    assert explained.graph_break_count == 0, reasons
+    assert explained.graph_count == 1
+    assert sess.compile_stats() == []  # explaining compiles nothing
+
+
+def _tf_steps(tf1, model, batch, feeds, steps, **kwargs):
+    g = tf1.Graph()
+    with g.as_default():
+        tf1.set_random_seed(1)
+        x, labels, loss, train = model(tf1, batch, **kwargs)
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            losses = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds[:steps]]
+            values = {v.op.name: sess.run(v) for v in tf1.global_variables()}
+    return losses, values
+
+
+def _check_variables(sess, want):
+    got = sess.variable_values()
+    assert sorted(got) == sorted(want)
+    for name, value in want.items():
+        # (Adam divides by sqrt(v): a last-bit difference in v moves a weight by a few 1e-6 after some steps)
+        np.testing.assert_allclose(got[name].numpy(), value, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.slow
+def test_compiled_steps_give_tensorflows_numbers_and_share_variables_with_eager_runs(tf1):
+    """Seed MLP, Adam: steps 1, 2 and 4 compiled, step 3 traced (which runs the module eagerly); losses and all
+    variables (Adam's slots and beta powers included) equal TF's after each. A compiled update bumps the
+    variable tensor's version counter, and a label out of range fails the step before it updates anything."""
+    batch = 16
+    feeds = [_feeds(seed_mlp, batch, seed) for seed in range(4)]
+    want_losses, want_values = _tf_steps(tf1, seed_mlp, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(seed_mlp, batch)
+    weights = sess._variable_slot("layer0/weights")
+    tensor, version = weights.value, weights.value._version
+    got = []
+    for step, (xv, yv) in enumerate(feeds):
+        if step == 2:
+            options = tm.RunOptions(trace_level=tm.RunOptions.FULL_TRACE)
+            got.append(sess.run([train, loss], {x: xv, labels: yv}, options, tm.RunMetadata())[1])
+        else:
+            got.append(sess.run([train, loss], {x: xv, labels: yv})[1])
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert weights.value is tensor and weights.value._version > version  # updated in place, version bumped
+
+    (record,) = sess.compile_stats()
+    assert record["graphs"] == 1 and record["feed_shapes"] == [(batch, 28), (batch,)] and record["seconds"] > 0
+
+    bad = feeds[0][1].copy()
+    bad[3] = 10
+    with pytest.raises(errors.InvalidArgumentError, match=r"outside the valid range of \[0, 10\)"):
+        sess.run(train, {x: feeds[0][0], labels: bad})
+    _check_variables(sess, want_values)  # the failed step changed nothing
+
+
+@pytest.mark.slow
+def test_each_feed_signature_compiles_once():
+    """Steps with batch 16, then 4, then 16 again: two compiled modules, each one graph, none recompiled."""
+    sess, x, labels, loss, train = _session(seed_mlp, 16, optimizer="momentum", use_resource=True)
+    eager, ex, el, _, etrain = _session(seed_mlp, 16, compile_=False, optimizer="momentum", use_resource=True)
+    for batch in (16, 16, 4, 4, 16):
+        xv, yv = _feeds(seed_mlp, batch, batch)
+        sess.run(train, {x: xv, labels: yv})
+        eager.run(etrain, {ex: xv, el: yv})
+    stats = sess.compile_stats()
+    assert [s["feed_shapes"] for s in stats] == [[(16, 28), (16,)], [(4, 28), (4,)]]
+    assert [s["graphs"] for s in stats] == [1, 1]
+    want = eager.variable_values()
+    for name, value in sess.variable_values().items():  # resource variables: the slots' tensors are replaced
+        torch.testing.assert_close(value, want[name], rtol=1e-5, atol=1e-6, msg=name)
+
+
+@pytest.mark.slow
+def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
+    """A small mnist_deep CNN (convolutions, their filter and input gradients, max-pool, Adam), two steps."""
+    batch, kwargs = 4, {"size": 8, "c1": 4, "c2": 8, "dense": 16}
+    rng = np.random.default_rng(0)
+    feeds = [
+        (rng.standard_normal((batch, 8, 8, 1)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64))
+        for _ in range(2)
+    ]
+    want_losses, want_values = _tf_steps(tf1, mnist_deep, batch, feeds, 2, **kwargs)
+    sess, x, labels, loss, train = _session(mnist_deep, batch, **kwargs)
+    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert [s["graphs"] for s in sess.compile_stats()] == [1]

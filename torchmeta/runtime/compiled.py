@@ -1,0 +1,87 @@
+"""``ConfigProto(torch_compile=True)``: each lowered module run through ``torch.compile``, per feed signature.
+
+A Program lowers its subgraph once per feed-shape signature (``runtime/program.py``); with this option the
+module of each signature runs eagerly on its first call and is compiled by ``torch.compile`` (inductor,
+``dynamic=False``) on its second, which is timed: what runs once (initializers, a restore, a one-off
+evaluation) never pays for compiling. What lets the compiler capture a whole training step (forward, gradients and
+optimizer updates) as one graph:
+
+- specialization (``runtime/specialize.py``) has folded and checked, for these feed shapes, what kernels
+  would otherwise read on the host (Reshape's shape, ConcatV2's axis, Conv2DBackpropFilter's sizes...);
+  the module calls their static forms with Python values;
+- kernels take their traceable form while ``torch.compiler.is_compiling()``: TF's Adam and Momentum
+  arithmetic instead of torch's fused optimizer kernels (which take Python floats read from tensors; the
+  compiler fuses the arithmetic into one loop itself), convolutions without oneDNN's post-op kernels, and
+  SparseSoftmaxCrossEntropyWithLogits' label-range check as a tensor assertion (it raises before the
+  step updates anything, but cannot name the label value). The eager path is unchanged.
+
+TF1 while loops and library function calls stay eager between compiled parts (their bodies are Programs of
+their own, each compiled on its own).
+
+Variables are the session's slots: a ref variable's update writes its tensor in place and a resource
+variable's replaces the slot's tensor; torch.compile functionalizes both and writes the results back, so
+later runs, compiled or eager, see them. The write-back is a ``copy_`` into the variable's tensor, which
+bumps its version counter as any in-place write must (caches keyed on versions, such as a loop's
+transposed weight, see the update; ``tests/runtime/test_compiled.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+__all__ = ["CompiledForward", "CompileRecord", "explain"]
+
+
+class CompileRecord:
+    """One compiled signature: the feed shapes, the seconds its first compiled call took (compiling it, then
+    running it once) and how many graphs the compiler built for it (1 when nothing breaks the graph and
+    nothing recompiles it)."""
+
+    __slots__ = ("feed_shapes", "seconds", "graphs")
+
+    def __init__(self, feed_shapes):
+        self.feed_shapes = feed_shapes
+        self.seconds = None
+        self.graphs = 0
+
+    def as_dict(self) -> dict:
+        return {"feed_shapes": self.feed_shapes, "seconds": self.seconds, "graphs": self.graphs}
+
+
+class CompiledForward:
+    """``gm.forward``, eagerly on the first call, then through torch.compile. ``log`` (a list) receives this
+    signature's CompileRecord once its second call has compiled it."""
+
+    def __init__(self, gm: torch.fx.GraphModule, feed_shapes, log: list | None):
+        self.record = CompileRecord([None if s is None else tuple(s) for s in feed_shapes])
+        self._log = log
+        self._eager = gm.forward
+        self._compiled = torch.compile(gm.forward, dynamic=False, backend=self._backend)
+
+    def _backend(self, graph_module, example_inputs):
+        self.record.graphs += 1
+        return _inductor()(graph_module, example_inputs)
+
+    def __call__(self, *args):
+        if self.record.seconds is not None:
+            return self._compiled(*args)
+        if self._eager is not None:
+            self._eager, eager = None, self._eager
+            return eager(*args)
+        start = time.perf_counter()
+        out = self._compiled(*args)
+        self.record.seconds = time.perf_counter() - start
+        if self._log is not None:
+            self._log.append(self.record)
+        return out
+
+
+def _inductor():
+    return torch._dynamo.lookup_backend("inductor")
+
+
+def explain(gm: torch.fx.GraphModule, args):
+    """``torch._dynamo.explain`` of ``gm``'s forward called with ``args`` (it runs once, traced)."""
+    return torch._dynamo.explain(gm.forward)(*args)
