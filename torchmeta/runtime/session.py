@@ -24,6 +24,7 @@ from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import data_pipeline, lowering, step_stats
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
+from torchmeta.runtime.host_memory import keep_host_memory
 from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
 
@@ -433,6 +434,7 @@ class Session:
             torch.set_num_threads(int(threads))
             self._threads_set.done = True
         tf_pool_threads(int(threads))  # TF's intra-op pool: the process's first session sizes it
+        keep_host_memory()  # freed tensor memory stays for the next step, as with TF's allocator
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
