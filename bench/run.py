@@ -302,7 +302,7 @@ class ModelTrain(Workload):
         g = tf.Graph()
         with g.as_default():
             tf.set_random_seed(1)
-            kwargs = {"training": False} if self.kind == "resnet" and self.infer else {}
+            kwargs = {"training": False} if self.kind in ("resnet", "mobilenet") and self.infer else {}
             x, labels, logits, train_op = models.GRAPHS[self.kind](tf, self.batch, **kwargs)
             sess = tf.Session(graph=g, config=config)
             sess.run(tf.global_variables_initializer())
@@ -517,6 +517,12 @@ def main(argv=None):
         ModelInfer(device, "cnn", "mnist_deep-shaped CNN, inference"),
         ModelTrain(device, "resnet", "ResNet-style conv-BN-relu blocks, 32x32x3, batch 32, Momentum, training step"),
         ModelInfer(device, "resnet", "ResNet-style blocks, inference (batch norm with moving statistics)"),
+        ModelTrain(
+            device,
+            "mobilenet",
+            "MobileNet-style depthwise-separable blocks, 32x32x3, batch 32, Momentum, training step",
+        ),
+        ModelInfer(device, "mobilenet", "MobileNet-style blocks, inference (batch norm with moving statistics)"),
         ModelTrain(device, "lstm_cls", "static_rnn BasicLSTMCell classifier, 28x28, batch 64, Adam, training step"),
         ModelInfer(device, "lstm_cls", "static_rnn LSTM classifier, inference"),
         TrivialFetch(device),
