@@ -7,6 +7,10 @@ torchmeta (``tf`` bound to either), and a hand-written PyTorch eager equivalent 
   three residual blocks (conv-BN-relu, conv-BN, + identity, relu; the second and third downsample by
   stride 2 with a 1x1 projection), global average pool, dense 10. Batch norm is tf.layers'
   (FusedBatchNormV3, training mode, moving averages updated through UPDATE_OPS).
+- ``mobilenet``: a MobileNet-style stack on 32x32x3 images (batch 32, Momentum 0.9): a stem conv 3x3x32 +
+  BN + relu, then four depthwise-separable blocks (depthwise 3x3 (tf.nn.depthwise_conv2d, the second and
+  fourth with stride 2) + BN + relu, pointwise 1x1 conv + BN + relu; 64, 128, 128, 256 channels), global
+  average pool, dense 10.
 - ``lstm_cls``: an LSTM classifier: tf.nn.static_rnn over a BasicLSTMCell (28 steps of 28 features,
   hidden 128, batch 64), dense 10 on the last output, Adam.
 
@@ -73,6 +77,34 @@ def resnet_graph(tf, batch, training=True):
             y = tf.nn.relu(bn(conv(h, filters, 3, stride, "conv1"), "bn1"))
             y = bn(conv(y, filters, 3, 1, "conv2"), "bn2")
             h = tf.nn.relu(y + shortcut)
+    h = tf.reduce_mean(h, axis=[1, 2])
+    logits = tf.layers.dense(h, 10, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train_op = tf.train.MomentumOptimizer(0.01, 0.9).minimize(loss)
+    return x, labels, logits, train_op
+
+
+MOBILENET_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2))
+
+
+def mobilenet_graph(tf, batch, training=True):
+    x = tf.placeholder(tf.float32, [None, 32, 32, 3], name="x")
+    labels = tf.placeholder(tf.int64, [None], name="labels")
+
+    def bn(h, name):
+        return tf.layers.batch_normalization(h, training=training, fused=True, name=name)
+
+    h = tf.layers.conv2d(x, 32, 3, 1, padding="same", use_bias=False, name="stem")
+    h = tf.nn.relu(bn(h, "stem_bn"))
+    for i, (filters, stride) in enumerate(MOBILENET_BLOCKS):
+        with tf.variable_scope(f"block{i}"):
+            channels = h.shape[-1]
+            depthwise = tf.get_variable("depthwise_kernel", [3, 3, channels, 1])
+            h = tf.nn.depthwise_conv2d(h, depthwise, [1, stride, stride, 1], "SAME")
+            h = tf.nn.relu(bn(h, "dw_bn"))
+            h = tf.layers.conv2d(h, filters, 1, 1, use_bias=False, name="pointwise")
+            h = tf.nn.relu(bn(h, "pw_bn"))
     h = tf.reduce_mean(h, axis=[1, 2])
     logits = tf.layers.dense(h, 10, name="logits")
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
@@ -152,6 +184,31 @@ class TorchResNet(torch.nn.Module):
         return self.fc(h.mean((2, 3)))
 
 
+def _conv_bn_relu(c_in, c_out, kernel, stride, groups=1):
+    return [
+        torch.nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, groups=groups, bias=False),
+        torch.nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01),
+        torch.nn.ReLU(),
+    ]
+
+
+class TorchMobileNet(torch.nn.Module):
+    """The depthwise-separable stack (PyTorch pads a stride-2 3x3 window symmetrically where TF's SAME pads
+    only after: the same cost)."""
+
+    def __init__(self):
+        super().__init__()
+        layers, c_in = _conv_bn_relu(3, 32, 3, 1), 32
+        for filters, stride in MOBILENET_BLOCKS:
+            layers += _conv_bn_relu(c_in, c_in, 3, stride, groups=c_in) + _conv_bn_relu(c_in, filters, 1, 1)
+            c_in = filters
+        self.features = torch.nn.Sequential(*layers)
+        self.fc = torch.nn.Linear(c_in, 10)
+
+    def forward(self, x):
+        return self.fc(self.features(x).mean((2, 3)))
+
+
 class TorchLSTMClassifier(torch.nn.Module):
     """TF's BasicLSTMCell written out: one matmul of [x, h], gates i, j, f, o, forget bias 1."""
 
@@ -174,11 +231,13 @@ class TorchLSTMClassifier(torch.nn.Module):
 
 
 def torch_model(kind):
-    return {"cnn": TorchCNN, "resnet": TorchResNet, "lstm_cls": TorchLSTMClassifier}[kind]()
+    return {"cnn": TorchCNN, "resnet": TorchResNet, "mobilenet": TorchMobileNet, "lstm_cls": TorchLSTMClassifier}[
+        kind
+    ]()
 
 
 def torch_optimizer(kind, params):
-    if kind == "resnet":
+    if kind in ("resnet", "mobilenet"):
         return torch.optim.SGD(params, lr=0.01, momentum=0.9)
     return torch.optim.Adam(params, lr=1e-4 if kind == "cnn" else 1e-3, eps=1e-8)
 
@@ -188,9 +247,10 @@ def to_torch_layout(kind, x):
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x
 
 
-GRAPHS = {"cnn": cnn_graph, "resnet": resnet_graph, "lstm_cls": lstm_classifier_graph}
+GRAPHS = {"cnn": cnn_graph, "resnet": resnet_graph, "mobilenet": mobilenet_graph, "lstm_cls": lstm_classifier_graph}
 SHAPES = {
     "cnn": (50, (28, 28, 1)),
     "resnet": (32, (32, 32, 3)),
+    "mobilenet": (32, (32, 32, 3)),
     "lstm_cls": (64, (LSTM_STEPS, LSTM_FEATURES)),
 }

@@ -141,7 +141,13 @@ def _flops(name, args, kwargs, out):
     """Multiply-adds x 2 of a convolution or matmul kernel call (0 for other kernels)."""
     if name in ("conv2d", "conv2d_bias_relu", "conv2d_batch_norm_relu"):
         kh, kw, f_in = args[1].shape[:3]
-        return 2 * out.numel() * kh * kw * f_in
+        return 2 * out.numel() * kh * kw * (1 if kwargs.get("depthwise") else f_in)
+    if name == "depthwise_conv2d_native":
+        kh, kw = args[1].shape[:2]
+        return 2 * out.numel() * kh * kw
+    if name == "depthwise_conv2d_backprop_input_and_filter":
+        kh, kw = args[1].shape[:2]
+        return 4 * args[2].numel() * kh * kw
     if name == "conv2d_backprop_input_and_filter":
         kh, kw, f_in = args[1].shape[:3]
         return 4 * args[2].numel() * kh * kw * f_in
@@ -151,7 +157,10 @@ def _flops(name, args, kwargs, out):
     if name == "conv2d_backprop_input":
         kh, kw, f_in = args[1].shape[:3]
         return 2 * args[2].numel() * kh * kw * f_in
-    if name in ("mat_mul", "fused_matmul_bias") and out.dim() == 2:
+    if name == "sum_of_matmuls":
+        a = args[0]
+        return 2 * out.numel() * (a.shape[0] if kwargs.get("transpose_a") else a.shape[1]) * (len(args) // 2)
+    if name in ("mat_mul", "fused_matmul_bias", "sliced_matmul") and out.dim() == 2:
         a = args[0]
         return 2 * out.numel() * (a.shape[0] if kwargs.get("transpose_a") else a.shape[1])
     return 0

@@ -1,12 +1,17 @@
 """torchmeta vs TensorFlow (tf.compat.v1 Session) vs hand-written PyTorch, side by side in one run.
 
-    python bench/run.py [--device cpu|cuda] [--rounds 9] [--only seed_mlp_train,...] [--json PATH]
+    python bench/run.py [--device cpu|cuda] [--threads 1,2] [--rounds 9] [--clock cpu] [--only seed_mlp_train,...]
+                        [--json PATH] [--compile] [--cuda-graph]
 
 Each workload is built the same way in TensorFlow and torchmeta (the same TF1 code with `tf` bound to
 either), and, where it makes sense, as hand-written PyTorch. After warm-up the implementations run
 alternately, round after round; each round times a batch of calls, and the table shows the median
 per-call time of each and the ratios torchmeta/TF and torchmeta/PyTorch. Results go to JSON too
 (default bench/results/latest.json) so runs can be compared. Not part of the test suite.
+
+With ``--device cuda`` torchmeta and PyTorch run on the GPU (wall clock, synchronized after each batch of
+calls); TensorFlow runs on its GPU when it has one, else on the CPU, and then no ratio to it is computed.
+``--cuda-graph`` adds torchmeta's step captured into a CUDA graph (``Session.make_static_step``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+# With --clock cpu, OpenMP's idle worker threads (torch's intra-op threads beyond the first) must sleep, not
+# spin: spinning counts as the process's CPU time (a 2-thread torch step read 5-20x its work that way on the
+# loaded machine) and steals the cores from everyone else. libgomp reads it once, before torch loads it.
+if "--clock=cpu" in sys.argv or any(a == "--clock" and b == "cpu" for a, b in zip(sys.argv, sys.argv[1:])):
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
@@ -82,6 +92,28 @@ def lstm_graph(tf, steps, batch, hidden):
 # Workloads
 
 
+class Runner:
+    """One ``sess.run(fetch, feed)`` call, kept apart so that --cuda-graph can make a static step of it."""
+
+    def __init__(self, sess, fetch, feed):
+        self.sess, self.fetch, self.feed = sess, fetch, feed
+
+    def __call__(self):
+        return self.sess.run(self.fetch, self.feed)
+
+
+def cuda_graph_step(runner):
+    """torchmeta's step for ``runner`` captured into a CUDA graph (Session.make_static_step), or None when
+    the graph cannot be captured (the reason is printed)."""
+    feed = {k: v for k, v in runner.feed.items()}
+    try:
+        step = runner.sess.make_static_step(runner.fetch, feed)
+    except torchmeta.errors.OpError as e:
+        print(f"  (no CUDA graph: {e.message})", flush=True)
+        return None
+    return lambda: step(feed)
+
+
 class Workload:
     name = ""
     description = ""
@@ -115,7 +147,7 @@ class MLPTrain(Workload):
             sess = tf.Session(graph=g, config=config)
             sess.run(tf.global_variables_initializer())
         feed = {x: self.x, labels: self.y}
-        return lambda: sess.run(train_op, feed)
+        return Runner(sess, train_op, feed)
 
     def torch_step(self):
         layers = []
@@ -145,7 +177,7 @@ class MLPInfer(MLPTrain):
             sess = tf.Session(graph=g, config=config)
             sess.run(tf.global_variables_initializer())
         feed = {x: self.x}
-        return lambda: sess.run(logits, feed)
+        return Runner(sess, logits, feed)
 
     def torch_step(self):
         layers = []
@@ -181,7 +213,7 @@ class LSTMTrain(Workload):
             sess.run(tf.global_variables_initializer())
         feed = dict(zip(xs, self.xs))
         feed[target] = self.target
-        return lambda: sess.run(train_op, feed)
+        return Runner(sess, train_op, feed)
 
     def torch_step(self):
         hdim, dev = self.hidden, self.device
@@ -240,7 +272,7 @@ class DynamicRNNTrain(Workload):
                 self.path = os.path.join(tempfile.mkdtemp(prefix="tm_bench_"), "dynamic_rnn.meta")
                 tf.train.export_meta_graph(self.path)
         feed = {x: self.x, target: self.target}
-        return lambda: sess.run(train_op, feed)
+        return Runner(sess, train_op, feed)
 
     def tm_step(self, tm):
         if self.path is None:
@@ -253,7 +285,7 @@ class DynamicRNNTrain(Workload):
             sess = tm.Session(graph=g, config=tm.ConfigProto(device=self.device))
             sess.run(tm.global_variables_initializer())
         feed = {"x:0": self.x, "target:0": self.target}
-        return lambda: sess.run("train", feed)
+        return Runner(sess, "train", feed)
 
     def torch_step(self):
         """The same LSTM (TF's LSTMCell: one matmul of [x, h], gates i, j, f, o, forget bias 1) as a Python
@@ -302,15 +334,15 @@ class ModelTrain(Workload):
         g = tf.Graph()
         with g.as_default():
             tf.set_random_seed(1)
-            kwargs = {"training": False} if self.kind == "resnet" and self.infer else {}
+            kwargs = {"training": False} if self.kind in ("resnet", "mobilenet") and self.infer else {}
             x, labels, logits, train_op = models.GRAPHS[self.kind](tf, self.batch, **kwargs)
             sess = tf.Session(graph=g, config=config)
             sess.run(tf.global_variables_initializer())
         if self.infer:
             feed = {x: self.x}
-            return lambda: sess.run(logits, feed)
+            return Runner(sess, logits, feed)
         feed = {x: self.x, labels: self.y}
-        return lambda: sess.run(train_op, feed)
+        return Runner(sess, train_op, feed)
 
     def torch_step(self):
         torch.manual_seed(1)
@@ -350,7 +382,7 @@ class TrivialFetch(Workload):
         with g.as_default():
             c = tf.constant(1.0)
             sess = tf.Session(graph=g, config=config)
-        return lambda: sess.run(c)
+        return Runner(sess, c, {})
 
 
 class ImportAndRun(Workload):
@@ -483,11 +515,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--threads", type=int, default=2, help="intra-op threads for TF and torch alike")
+    parser.add_argument(
+        "--threads",
+        default="2",
+        help="intra-op threads for TF and torch alike; a list (1,2) runs one process per count (TensorFlow sizes "
+        "its intra-op pool once per process) and writes all rows to one JSON",
+    )
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results", "latest.json"))
     parser.add_argument(
         "--compile", action="store_true", help="also time torchmeta with ConfigProto(torch_compile=True)"
+    )
+    parser.add_argument(
+        "--cuda-graph",
+        action="store_true",
+        help="with --device cuda: also time torchmeta's step captured into a CUDA graph (Session.make_static_step)",
     )
     parser.add_argument(
         "--clock",
@@ -496,10 +538,18 @@ def main(argv=None):
         help="wall-clock time, or the process's CPU time (all its threads; steadier on a loaded machine)",
     )
     args = parser.parse_args(argv)
+    thread_counts = [int(t) for t in args.threads.split(",") if t]
+    if len(thread_counts) > 1:
+        return _run_per_thread_count(argv if argv is not None else sys.argv[1:], thread_counts, args.json)
+    args.threads = thread_counts[0]
     global _clock
     _clock = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda needs a GPU")
+    if args.device == "cuda" and args.clock == "cpu":
+        parser.error("--clock cpu measures the host's CPU time, not the GPU's: use the wall clock with --device cuda")
+    if args.cuda_graph and args.device != "cuda":
+        parser.error("--cuda-graph needs --device cuda")
 
     load_at_start = [round(v, 2) for v in os.getloadavg()]
     import tensorflow.compat.v1 as tf
@@ -509,6 +559,10 @@ def main(argv=None):
     tf_config = tf.ConfigProto(intra_op_parallelism_threads=args.threads, inter_op_parallelism_threads=args.threads)
     device = args.device
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    # TensorFlow runs on its GPU when it has one (tensorflow-cpu has none: it stays on the CPU, and then its
+    # times are no comparison for a GPU run: no ratio to them is computed).
+    tf_device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    tf_comparable = (device == "cuda") == (tf_device == "GPU")
 
     workloads = [
         MLPTrain(device, [28, 128, 32, 10], 100, "seed_mlp_train", "seed MLP 28-128-32-10, batch 100, training step"),
@@ -522,6 +576,12 @@ def main(argv=None):
         ModelInfer(device, "cnn", "mnist_deep-shaped CNN, inference"),
         ModelTrain(device, "resnet", "ResNet-style conv-BN-relu blocks, 32x32x3, batch 32, Momentum, training step"),
         ModelInfer(device, "resnet", "ResNet-style blocks, inference (batch norm with moving statistics)"),
+        ModelTrain(
+            device,
+            "mobilenet",
+            "MobileNet-style depthwise-separable blocks, 32x32x3, batch 32, Momentum, training step",
+        ),
+        ModelInfer(device, "mobilenet", "MobileNet-style blocks, inference (batch norm with moving statistics)"),
         ModelTrain(device, "lstm_cls", "static_rnn BasicLSTMCell classifier, 28x28, batch 64, Adam, training step"),
         ModelInfer(device, "lstm_cls", "static_rnn LSTM classifier, inference"),
         TrivialFetch(device),
@@ -533,8 +593,10 @@ def main(argv=None):
     for w in workloads:
         if only and w.name not in only:
             continue
-        impls = {"tf": w.tf_step(tf, tf_config) if device == "cpu" else None}
+        impls = {"tf": w.tf_step(tf, tf_config)}
         impls["torchmeta"] = w.tm_step(torchmeta)
+        if args.cuda_graph and isinstance(impls["torchmeta"], Runner) and not isinstance(w, TrivialFetch):
+            impls["torchmeta_cuda_graph"] = cuda_graph_step(impls["torchmeta"])
         if args.compile and not isinstance(w, (ImportAndRun, TrivialFetch)):
             impls["torchmeta_compiled"] = w.tf_step(torchmeta, torchmeta.ConfigProto(device=device, torch_compile=True))
         if w.torch_baseline:
@@ -547,20 +609,23 @@ def main(argv=None):
         else:
             warmup = {}
             times = run_workload(w, impls, args.rounds, sync, warmup)
-        row = {"workload": w.name, "description": w.description, "seconds": times}
+        row = {"workload": w.name, "threads": args.threads, "description": w.description, "seconds": times}
         if "torchmeta_compiled" in times:
             # ConfigProto(torch_compile=True) runs a subgraph eagerly first and compiles it on its second run:
             # that call's wall-clock time is the compile time (plus one step).
             row["compile_seconds"] = warmup["torchmeta_compiled"][1]
         tm_t, tf_t, pt_t = times.get("torchmeta"), times.get("tf"), times.get("pytorch")
-        row["ratio_tm_tf"] = tm_t / tf_t if tf_t else None
+        row["tf_device"] = tf_device
+        row["ratio_tm_tf"] = tm_t / tf_t if tf_t and tf_comparable else None
         row["ratio_tm_pytorch"] = tm_t / pt_t if pt_t else None
         if "to_module" in times and pt_t:
             row["ratio_to_module_pytorch"] = times["to_module"] / pt_t
-        if "torchmeta_compiled" in times and tf_t:
+        if "torchmeta_compiled" in times and tf_t and tf_comparable:
             row["ratio_compiled_tf"] = times["torchmeta_compiled"] / tf_t
         if "torchmeta_compiled" in times and tm_t:
             row["ratio_compiled_eager"] = times["torchmeta_compiled"] / tm_t
+        if "torchmeta_cuda_graph" in times:
+            row["ratio_cuda_graph_tm"] = times["torchmeta_cuda_graph"] / tm_t
         results.append(row)
 
         def fmt(t):
@@ -569,23 +634,23 @@ def main(argv=None):
         ratio = f"{row['ratio_tm_tf']:7.2f}" if row["ratio_tm_tf"] else f"{'-':>7}"
         ratio2 = f"{row['ratio_tm_pytorch']:8.2f}" if row["ratio_tm_pytorch"] else f"{'-':>8}"
         print(f"{w.name:<22} {fmt(tf_t)} {fmt(tm_t)} {fmt(pt_t)} {ratio} {ratio2}", flush=True)
-        if "to_module" in times:
-            print(
-                f"  {'to_module':<20} {fmt(times['to_module'])}  (/PyTorch {times['to_module'] / pt_t:.2f})", flush=True
-            )
-        if "torchmeta_compiled" in times:
-            compiled = times["torchmeta_compiled"]
-            vs_tf = f"/TF {compiled / tf_t:.2f}, " if tf_t else ""
-            print(
-                f"  {'torchmeta_compiled':<20} {fmt(compiled)}  ({vs_tf}/eager {compiled / tm_t:.2f}, "
-                f"compile {row['compile_seconds']:.1f} s)",
-                flush=True,
-            )
+        for extra, base, label in (
+            ("to_module", pt_t, "PyTorch"),
+            ("torchmeta_compiled", tf_t if tf_comparable else None, "TF"),
+            ("torchmeta_cuda_graph", tm_t, "torchmeta"),
+        ):
+            if extra in times:
+                ratio_text = f"  (/{label} {times[extra] / base:.2f})" if base else ""
+                if extra == "torchmeta_compiled":
+                    ratio_text += f"  (/eager {times[extra] / tm_t:.2f}, compile {row['compile_seconds']:.1f} s)"
+                print(f"  {extra:<20} {fmt(times[extra])}{ratio_text}", flush=True)
     meta = {
         "device": device,
+        "tf_device": tf_device,
         "threads": args.threads,
         "rounds": args.rounds,
         "clock": args.clock,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "load_average_at_start": load_at_start,
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -600,6 +665,41 @@ def main(argv=None):
     with open(args.json, "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=2)
     print(f"wrote {args.json}")
+    return 0
+
+
+def _run_per_thread_count(argv, thread_counts, json_path):
+    """Runs this script once per thread count (each in its own process) and merges their JSON."""
+    import subprocess
+
+    rest, skip = [], False
+    for a in argv:  # drop --threads/--json (both spellings) from the arguments passed on
+        if skip:
+            skip = False
+            continue
+        if a in ("--threads", "--json"):
+            skip = True
+            continue
+        if a.startswith(("--threads=", "--json=")):
+            continue
+        rest.append(a)
+    runs, results = [], []
+    with tempfile.TemporaryDirectory(prefix="tm_bench_") as tmp:
+        for n in thread_counts:
+            print(f"== {n} thread{'s' if n != 1 else ''}", flush=True)
+            part = os.path.join(tmp, f"threads{n}.json")
+            subprocess.run(
+                [sys.executable, os.path.abspath(__file__), *rest, "--threads", str(n), "--json", part], check=True
+            )
+            with open(part) as f:
+                data = json.load(f)
+            runs.append(data["meta"])
+            results.extend(data["results"])
+    meta = {"threads": thread_counts, "runs": runs}
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    with open(json_path, "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=2)
+    print(f"wrote {json_path}")
     return 0
 
 

@@ -366,6 +366,32 @@ def _conv_samples():
         ),
         _conv("Conv2D", randn(1, 5, 5, 4), randn(2, 2, 2, 6), {"strides": s1, "padding": "SAME"}, "grouped"),
         _conv("Conv2D", randn(1, 1, 1, 3), randn(1, 1, 3, 2), {"strides": s1, "padding": "VALID"}, "1x1"),
+        # 1x1, stride 1, no padding: a matmul of the input's rows on the CPU (conv_ops._pointwise_matmul)
+        _conv("Conv2D", x, randn(1, 1, 3, 5), {"strides": s1, "padding": "SAME"}, "1x1-same"),
+        _conv("Conv2D", x.astype(f64), randn(1, 1, 3, 5).astype(f64), {"strides": s1, "padding": "VALID"}, "1x1-f64"),
+        _conv(
+            "Conv2D",
+            x,
+            randn(1, 1, 3, 5),
+            {"strides": s1, "padding": "EXPLICIT", "explicit_paddings": [0] * 8},
+            "1x1-explicit-zero",
+        ),
+        _conv(
+            "Conv2D",
+            x,
+            randn(1, 1, 3, 5),
+            {"strides": s1, "padding": "EXPLICIT", "explicit_paddings": [0, 0, 1, 0, 0, 2, 0, 0]},
+            "1x1-explicit-padded",
+        ),
+        _conv("Conv2D", x, randn(1, 1, 3, 5), {"strides": s2, "padding": "SAME"}, "1x1-s2"),
+        _conv(
+            "Conv2D",
+            x,
+            randn(1, 1, 3, 5),
+            {"strides": s1, "padding": "SAME"},
+            "1x1-unknown-dims",
+            fed={"input": [None, None, None, 3]},
+        ),
         _conv(
             "Conv2D",
             randn(0, 5, 5, 3),
@@ -806,6 +832,9 @@ def _conv_grad_samples():
             {"strides": [1, 1, 1, 1], "padding": "EXPLICIT", "explicit_paddings": [0, 0, 1, 2, 0, 3, 0, 0]},
         ),
         ("grouped", (1, 5, 5, 4), (2, 2, 2, 6), {"strides": [1, 1, 1, 1], "padding": "SAME"}),
+        ("1x1", (2, 7, 6, 3), (1, 1, 3, 5), {"strides": [1, 1, 1, 1], "padding": "SAME"}),
+        ("1x1-valid", (2, 7, 6, 3), (1, 1, 3, 5), {"strides": [1, 1, 1, 1], "padding": "VALID"}),
+        ("1x1-s2", (2, 7, 6, 3), (1, 1, 3, 5), {"strides": [1, 2, 2, 1], "padding": "SAME"}),
     ]
 
     def dims(shape, w, attrs):

@@ -77,3 +77,30 @@ def test_nhwc_kernels_copy_no_activation_and_return_nhwc(name):
         and e.input_shapes[0][0] == N  # an activation (filters are small and reordered by oneDNN)
     ]
     assert copies == [], f"{name} copied activations: {copies}"
+
+
+def _pointwise_cases():
+    x, w1, dy = _x(), torch.randn(1, 1, C, K), _x(K)
+    return {
+        "Conv2D": lambda: conv_ops.conv2d(x, w1, **CONV),
+        "Conv2DBackpropInput": lambda: conv_ops.conv2d_backprop_input(torch.tensor([N, H, W, C]), w1, dy, **CONV),
+        "Conv2DBackpropFilter": lambda: conv_ops.conv2d_backprop_filter(x, torch.tensor([1, 1, C, K]), dy, **CONV),
+        "Conv2DBackpropInput+Filter": lambda: conv_ops.conv2d_backprop_input_and_filter(x, w1, dy, **CONV),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_pointwise_cases()))
+def test_1x1_convolutions_and_their_gradients_are_matmuls(name):
+    """A 1x1 stride-1 NHWC convolution is a product of the input's rows by the [in, out] filter; so are its
+    gradients. They run as aten::mm on the CPU (faster there than oneDNN's 1x1 convolution); the values are
+    TF's (the 1x1 op samples)."""
+    with profile() as prof:
+        out = _pointwise_cases()[name]()
+    names = {e.name for e in prof.events()}
+    assert "aten::mm" in names
+    assert not any("convolution" in n for n in names), sorted(names)
+    x, w1 = _x(), torch.randn(1, 1, C, K)
+    ref = torch.nn.functional.conv2d(x.permute(0, 3, 1, 2), w1.permute(3, 2, 0, 1)).permute(0, 2, 3, 1)
+    got = conv_ops.conv2d(x, w1, **CONV)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
+    assert out is not None

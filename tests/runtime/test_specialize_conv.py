@@ -235,3 +235,67 @@ def test_resnet_style_block_matches_tf(tf1, training):
         run = [n.target for n in gm.graph.nodes if n.op == "call_function"]
         assert run.count(conv_ops.conv2d_batch_norm_relu) == 3
         assert nn_ops.relu not in run and math_ops.add_v2 not in run
+
+
+def _separable_block(tf, training, x_value, labels_value, multiplier):
+    """MobileNet-style: a stem conv-BN-relu, then depthwise 3x3 (stride 2: TF's asymmetric SAME padding;
+    ``multiplier`` channels per input channel) + BN + relu, a 1x1 pointwise conv + BN + relu, a stride-1
+    depthwise + BN + relu, global average pool and a dense layer; seeded as ``_residual_block``."""
+    tf.set_random_seed(11)
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    labels = tf.placeholder(tf.int64, [x_value.shape[0]], name="labels")
+
+    def bn(h, name):
+        return tf.layers.batch_normalization(h, training=training, fused=True, name=name)
+
+    h = tf.nn.relu(bn(tf.layers.conv2d(x, 4, 3, 1, padding="same", use_bias=False, name="stem"), "stem_bn"))
+    w1 = tf.get_variable("dw1", [3, 3, 4, multiplier])
+    h = tf.nn.relu(bn(tf.nn.depthwise_conv2d(h, w1, [1, 2, 2, 1], "SAME"), "dw1_bn"))
+    h = tf.nn.relu(bn(tf.layers.conv2d(h, 6, 1, 1, use_bias=False, name="pw"), "pw_bn"))
+    w2 = tf.get_variable("dw2", [3, 3, 6, 1])
+    h = tf.nn.relu(bn(tf.nn.depthwise_conv2d(h, w2, [1, 1, 1, 1], "SAME"), "dw2_bn"))
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+    fetches = [logits]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if training:
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+                train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss)
+            sess.run(tf.variables_initializer(tf.global_variables()))
+            sess.run(train, {x: x_value, labels: labels_value})
+            fetches = [logits, *tf.global_variables()]
+        else:
+            for v in tf.global_variables():
+                if "moving" in v.op.name:
+                    sess.run(v.assign(v + tf.random_uniform(v.shape, 0.2, 0.9, seed=3)))
+        out = sess.run(fetches, {x: x_value, labels: labels_value})
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return out, modules
+
+
+@pytest.mark.parametrize("multiplier", [1, 2])
+@pytest.mark.parametrize("training", [False, True], ids=["inference", "training"])
+def test_depthwise_separable_block_matches_tf(tf1, training, multiplier):
+    """Depthwise convolutions through the fusions: inference folds each depthwise conv + batch norm + relu
+    into one oneDNN call (groups = channels); training runs each depthwise conv's input and filter gradients
+    as one convolution_backward, and the 1x1 conv and its gradients as matmuls. Logits and, after a Momentum
+    step, every variable equal TensorFlow's."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 9, 9, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _separable_block(tf1, training, x, labels, multiplier)
+    ours, modules = _separable_block(tm, training, x, labels, multiplier)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    if training:
+        assert targets.count(conv_ops.depthwise_conv2d_backprop_input_and_filter) == 2
+        assert conv_ops.depthwise_conv2d_native_backprop_filter not in targets
+    else:
+        (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]
+        fused = [n for n in gm.graph.nodes if n.target is conv_ops.conv2d_batch_norm_relu]
+        assert sorted(bool(n.kwargs.get("depthwise")) for n in fused) == [False, False, True, True]
+        assert conv_ops.depthwise_conv2d_native not in [n.target for n in gm.graph.nodes]

@@ -118,6 +118,57 @@ def _pads(x, kh, kw, sh, sw, dh, dw, padding, explicit):
     return out_h, out_w, top, bottom, left, right
 
 
+def _pad(x, left, right, top, bottom):
+    """``F.pad(x, (left, right, top, bottom))`` of an NCHW-shaped ``x`` in its memory format (channels_last
+    stays channels_last), writing the interior once and zeroing only the border, where F.pad fills the
+    whole result first (TF's SAME padding of a stride-2 window is asymmetric, so every such convolution
+    and gradient pads)."""
+    if x.requires_grad or min(left, right, top, bottom) < 0 or x.dim() != 4:
+        return F.pad(x, (left, right, top, bottom))
+    n, c, h, w = x.shape
+    fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    y = torch.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype, device=x.device, memory_format=fmt)
+    y[:, :, top : top + h, left : left + w] = x
+    if top:
+        y[:, :, :top].zero_()
+    if bottom:
+        y[:, :, top + h :].zero_()
+    if left:
+        y[:, :, top : top + h, :left].zero_()
+    if right:
+        y[:, :, top : top + h, left + w :].zero_()
+    return y
+
+
+def _pointwise_matmul(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations) -> bool:
+    """Whether a convolution of an NHWC input of ``x_shape`` (on ``x``'s device, of its dtype) with a 1x1 filter of ``filter_shape`` (HWIO; stride 1, no padding,
+    one group) runs as a matmul of x's rows ([N*H*W, in]) by the [in, out] filter: on the CPU, 10-15%
+    faster than oneDNN's 1x1 convolution for both the convolution and its gradients (measured for 32-256
+    channels), and exactly the same sums. Other cases (and every error) take the convolution path."""
+    return (
+        data_format == "NHWC"
+        and len(x_shape) == 4
+        and len(filter_shape) == 4
+        and filter_shape[0] == 1
+        and filter_shape[1] == 1
+        and x_shape[3] == filter_shape[2]
+        and list(strides) == [1, 1, 1, 1]
+        and len(dilations) == 4
+        and dilations[0] == 1
+        and dilations[3] == 1
+        and (padding in ("SAME", "VALID") or (padding == "EXPLICIT" and list(explicit_paddings) == [0] * 8))
+        and x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.float64)
+        and min(x_shape) > 0
+        and filter_shape[3] > 0
+    )
+
+
+def _rows(x):
+    """An NHWC tensor as its [N*H*W, C] rows (a view when NHWC-contiguous)."""
+    return x.reshape(-1, x.shape[-1])
+
+
 # ---------------------------------------------------------------------------------------------
 # Conv2D, DepthwiseConv2dNative
 
@@ -212,7 +263,7 @@ def _conv(
         x, weight = x.double(), weight.double()
     pad = (top, left)
     if top != bottom or left != right:
-        x = F.pad(x, (left, right, top, bottom))
+        x = _pad(x, left, right, top, bottom)
         pad = (0, 0)
     added = None if other is None else _to_nchw(other, data_format)
     if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
@@ -263,23 +314,42 @@ def _onednn_pointwise(x, weight, bias, added=None) -> bool:
 
 
 def conv2d_bias_relu(
-    input, filter, bias, other=None, *, strides, padding, explicit_paddings, data_format, dilations, relu
+    input,
+    filter,
+    bias,
+    other=None,
+    *,
+    strides,
+    padding,
+    explicit_paddings,
+    data_format,
+    dilations,
+    relu,
+    depthwise=False,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
     convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
-    shape, is added before the Relu (a residual connection, AddV2)."""
+    shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
+    a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
-    if f_in == 0 or in_depth % f_in:
-        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    if depthwise:
+        kh, kw, channels, mult = filter.shape
+        if in_depth != channels:
+            raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {channels}")
+        weight, groups = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw), channels
+    else:
+        if f_in == 0 or in_depth % f_in:
+            raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+        weight, groups = filter.permute(3, 2, 0, 1), in_depth // f_in
     if bias is not None:
-        _check_channel_bias(input, filter, bias)
+        _check_channel_bias(weight.shape[0], bias)
     return _conv(
         input,
-        filter.permute(3, 2, 0, 1),
-        in_depth // f_in,
+        weight,
+        groups,
         strides,
         dilations,
         padding,
@@ -293,7 +363,9 @@ def conv2d_bias_relu(
     )
 
 
-def conv2d_add_relu(input, filter, other, strides, padding, explicit_paddings, data_format, dilations, relu):
+def conv2d_add_relu(
+    input, filter, other, strides, padding, explicit_paddings, data_format, dilations, relu, depthwise=False
+):
     """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
     when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
     return conv2d_bias_relu(
@@ -307,6 +379,7 @@ def conv2d_add_relu(input, filter, other, strides, padding, explicit_paddings, d
         data_format=data_format,
         dilations=dilations,
         relu=relu,
+        depthwise=depthwise,
     )
 
 
@@ -326,8 +399,9 @@ def conv2d_batch_norm_relu(
     data_format,
     dilations,
     relu,
+    depthwise=False,
 ):
-    """Conv2D, then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
+    """Conv2D (or with ``depthwise`` a DepthwiseConv2dNative), then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
     ``relu``: the batch norm folded into the convolution (filter * scale / sqrt(variance + epsilon), bias
     offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias and ReLU post-op, as
     TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a residual connection of
@@ -335,7 +409,7 @@ def conv2d_batch_norm_relu(
     inv = torch.rsqrt(variance + epsilon) * scale
     return conv2d_bias_relu(
         input,
-        filter * inv,
+        filter * (inv.view(filter.shape[2], filter.shape[3]) if depthwise else inv),
         offset - mean * inv,
         other,
         strides=strides,
@@ -344,14 +418,15 @@ def conv2d_batch_norm_relu(
         data_format=data_format,
         dilations=dilations,
         relu=relu,
+        depthwise=depthwise,
     )
 
 
-def _check_channel_bias(input, filter, bias):
-    if bias.dim() != 1 or bias.shape[0] != filter.shape[3]:
+def _check_channel_bias(out_channels, bias):
+    if bias.dim() != 1 or bias.shape[0] != out_channels:
         raise invalid(
             "Must provide as many biases as the last dimension of the input tensor: "
-            f"[{', '.join(str(d) for d in bias.shape)}] vs. [{filter.shape[3]}]"
+            f"[{', '.join(str(d) for d in bias.shape)}] vs. [{out_channels}]"
         )
 
 
@@ -386,6 +461,11 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
         raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    if filter.dtype == input.dtype and _pointwise_matmul(
+        input, input.shape, filter.shape, strides, padding, explicit_paddings, data_format, dilations
+    ):
+        n, h, w, _ = input.shape
+        return torch.mm(_rows(input), filter.reshape(f_in, -1)).view(n, h, w, filter.shape[3])
     weight = filter.permute(3, 2, 0, 1)
     return _conv(
         input,
@@ -597,7 +677,7 @@ def _conv_filter_grad(label, input, weight_shape, out_backprop, groups, attrs):
     if top == bottom and left == right:
         padding = [top, left]
     else:
-        x = F.pad(x, (left, right, top, bottom))
+        x = _pad(x, left, right, top, bottom)
         padding = [0, 0]
     like = dy.new_empty(1).expand(weight_shape)
     return torch.ops.aten.convolution_backward(
@@ -649,6 +729,13 @@ def conv2d_backprop_input(
     f_in = filter.shape[2]
     if f_in == 0 or sizes[c] % f_in:
         raise invalid(f"input depth must be evenly divisible by filter depth: {sizes[c]} vs {f_in}")
+    if (
+        filter.dtype == out_backprop.dtype
+        and list(out_backprop.shape[:3]) == sizes[:3]
+        and out_backprop.shape[3] == filter.shape[3]
+        and _pointwise_matmul(out_backprop, sizes, filter.shape, **attrs)
+    ):
+        return torch.mm(_rows(out_backprop), filter.reshape(f_in, -1).t()).view(sizes)
     return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
 
 
@@ -687,6 +774,14 @@ def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
     in_depth = input.shape[c]
     if f_in == 0 or in_depth % f_in:
         raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    if (
+        input.dtype == out_backprop.dtype
+        and out_backprop.dim() == 4
+        and input.shape[:3] == out_backprop.shape[:3]
+        and out_backprop.shape[3] == f_out
+        and _pointwise_matmul(input, input.shape, (kh, kw, f_in, f_out), **attrs)
+    ):
+        return torch.mm(_rows(input).t(), _rows(out_backprop)).view(1, 1, f_in, f_out)
     grad = _conv_filter_grad(
         "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
     )
@@ -708,32 +803,52 @@ def conv2d_backprop_input_and_filter(
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
         raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
+    if (
+        filter.dtype == input.dtype == out_backprop.dtype
+        and out_backprop.dim() == 4
+        and input.shape[:3] == out_backprop.shape[:3]
+        and out_backprop.shape[3] == filter.shape[3]
+        and _pointwise_matmul(input, input.shape, filter.shape, **attrs)
+    ):
+        dy = _rows(out_backprop)
+        w2 = filter.reshape(f_in, -1)
+        return torch.mm(dy, w2.t()).view(input.shape), torch.mm(_rows(input).t(), dy).view(filter.shape)
+    dx, dw = _conv_backward(
+        input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
+    )
+    return dx, dw.permute(2, 3, 1, 0)
+
+
+_CONV_BACKPROP_LABELS = ("Conv2DCustomBackpropInput", "Conv2DCustomBackpropFilter")
+_DEPTHWISE_BACKPROP_LABELS = ("DepthwiseConv2DBackpropInput", "DepthwiseConv2DBackpropFilter")
+
+
+def _conv_backward(input, weight, groups, out_backprop, attrs, labels):
+    """(input gradient in the data format, OIHW weight gradient) of the convolution of ``input`` with the
+    OIHW ``weight`` in ``groups`` groups, from one ``convolution_backward`` call."""
+    data_format = attrs["data_format"]
+    c = 1 if data_format == "NCHW" else 3
     x = _to_nchw(input, data_format)
     dy = _to_nchw(out_backprop, data_format)
-    weight = filter.permute(3, 2, 0, 1)
     stride, dilation, (top, bottom, left, right) = _backprop_pads(
-        "Conv2DCustomBackpropInput",
+        labels[0],
         x.shape[2:],
         weight.shape[2:],
         dy.shape[2:],
-        strides,
-        dilations,
-        padding,
-        explicit_paddings,
+        attrs["strides"],
+        attrs["dilations"],
+        attrs["padding"],
+        attrs["explicit_paddings"],
         data_format,
     )
-    groups = in_depth // f_in
     if x.numel() == 0 or dy.numel() == 0 or weight.numel() == 0 or not dy.is_floating_point():
-        sizes = list(input.shape)
         return (
-            _conv_input_grad("Conv2DCustomBackpropInput", sizes, weight, out_backprop, groups, attrs),
-            _conv_filter_grad(
-                "Conv2DCustomBackpropFilter", input, tuple(weight.shape), out_backprop, groups, attrs
-            ).permute(2, 3, 1, 0),
+            _conv_input_grad(labels[0], list(input.shape), weight, out_backprop, groups, attrs),
+            _conv_filter_grad(labels[1], input, tuple(weight.shape), out_backprop, groups, attrs),
         )
     symmetric = top == bottom and left == right
     if not symmetric:
-        x = F.pad(x, (left, right, top, bottom))
+        x = _pad(x, left, right, top, bottom)
     dx, dw, _ = torch.ops.aten.convolution_backward(
         dy,
         x,
@@ -749,7 +864,25 @@ def conv2d_backprop_input_and_filter(
     )
     if not symmetric:
         dx = dx[:, :, top : top + input.shape[2 if c == 1 else 1], left : left + input.shape[3 if c == 1 else 2]]
-    return _from_nchw(dx, data_format), dw.permute(2, 3, 1, 0)
+    return _from_nchw(dx, data_format), dw
+
+
+def depthwise_conv2d_backprop_input_and_filter(
+    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+):
+    """DepthwiseConv2dNativeBackpropInput and DepthwiseConv2dNativeBackpropFilter of one depthwise
+    convolution in one ``convolution_backward`` call (groups = channels, channels_last for NHWC):
+    (input gradient, filter gradient), each as its own op gives it. Not an op (specialization's, as
+    ``conv2d_backprop_input_and_filter``)."""
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    kh, kw, channels, mult = filter.shape
+    c = 1 if data_format == "NCHW" else 3
+    if input.shape[c] != channels:
+        label = _DEPTHWISE_BACKPROP_LABELS[0]
+        raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
+    dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
+    return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
 
 @register_gradient("Conv2D")

@@ -24,8 +24,10 @@ from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import compiled, data_pipeline, lowering, step_stats
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
+from torchmeta.runtime.host_memory import keep_host_memory
 from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
+from torchmeta.runtime.static_step import StaticStep
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto"]
 
@@ -438,6 +440,7 @@ class Session:
             torch.set_num_threads(int(threads))
             self._threads_set.done = True
         tf_pool_threads(int(threads))  # TF's intra-op pool: the process's first session sizes it
+        keep_host_memory()  # freed tensor memory stays for the next step, as with TF's allocator
         self._optimize = getattr(self._config, "optimize", True)
         self._torch_compile = getattr(self._config, "torch_compile", False)
         self._closed = False
@@ -601,6 +604,37 @@ class Session:
         remap = [index.get(e) for e in structure.elements]
         plan.structure = _Remapped(structure, remap)
         return plan
+
+    def make_static_step(self, fetches, feed_dict=None, cuda_graph=None, warmup=2) -> StaticStep:
+        """A callable running ``run(fetches, feed_dict)`` for feeds of these values' shapes from fixed device
+        buffers; on a CUDA device (or with ``cuda_graph=True``) captured once into a CUDA graph and replayed
+        on each call, with the variables and optimizer slots staying where they are on the device.
+
+        Args:
+          fetches: as for ``run``.
+          feed_dict: example feeds: the keys every call feeds, and the shapes and dtypes they keep.
+          cuda_graph: capture into a CUDA graph (default: when the session computes on a CUDA device).
+          warmup: eager runs before the capture (their variable updates are undone).
+
+        Returns:
+          a ``StaticStep``: ``step(feed_dict)`` returns what ``run`` would.
+
+        Raises:
+          UnimplementedError: the step cannot be captured (random ops, while loops, a variable replaced
+            instead of updated in place, a kernel synchronising with the host), naming what.
+          InvalidArgumentError: ``cuda_graph=True`` on a session that does not compute on a CUDA device.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        feed_dict = feed_dict or {}
+        plan = self._make_plan(fetches, feed_dict)
+        args = [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in plan.feeds]
+        args = [a.to(self._default_device) if isinstance(a, torch.Tensor) else a for a in args]
+        compiled = plan.program.get(args)
+        if cuda_graph is None:
+            cuda_graph = self._default_device.type == "cuda"
+        slots = list(self._slots.values())
+        return StaticStep(plan, compiled, args, self._default_device, slots, bool(cuda_graph), warmup, _to_numpy)
 
     # -- environment for lowering ------------------------------------------------------------------------
     def _op_device(self, op: Operation) -> torch.device:

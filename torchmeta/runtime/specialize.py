@@ -492,8 +492,8 @@ def _specialize_op(op, fed, folded, aliases) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Convolution gradients: TF's _Conv2DGrad builds a Conv2DBackpropInput and a Conv2DBackpropFilter side
-# by side from one out_backprop; they run as one convolution_backward call, which reads out_backprop
-# once for both gradients.
+# by side from one out_backprop (and _DepthwiseConv2dNativeGrad the depthwise pair); they run as one
+# convolution_backward call, which reads out_backprop once for both gradients.
 
 _CONV_BACKPROP_ATTRS = ("T", "strides", "padding", "explicit_paddings", "data_format", "dilations")
 
@@ -524,6 +524,16 @@ def _static_dims(spec, t):
     return [int(v) for v in value.tolist()]
 
 
+# input-gradient op -> (its filter-gradient op, the kernel computing both)
+_CONV_BACKPROP_PAIRS = {
+    "Conv2DBackpropInput": ("Conv2DBackpropFilter", conv_ops.conv2d_backprop_input_and_filter),
+    "DepthwiseConv2dNativeBackpropInput": (
+        "DepthwiseConv2dNativeBackpropFilter",
+        conv_ops.depthwise_conv2d_backprop_input_and_filter,
+    ),
+}
+
+
 def _fuse_conv_backprop(items, ops, spec) -> None:
     """Records a ``conv2d_backprop_input_and_filter`` call for each Conv2DBackpropInput whose
     out_backprop also feeds a Conv2DBackpropFilter with the same attrs, of an input of the shape the
@@ -531,11 +541,13 @@ def _fuse_conv_backprop(items, ops, spec) -> None:
     goes where the earlier of the two ran, when every input it needs is computed before that point."""
     position = None
     for grad_in in ops:
-        if grad_in.type != "Conv2DBackpropInput" or not _fusable_conv_op(grad_in, spec):
+        pair = _CONV_BACKPROP_PAIRS.get(grad_in.type)
+        if pair is None or not _fusable_conv_op(grad_in, spec):
             continue
+        filter_type, kernel = pair
         sizes_t, filt, dy = grad_in._inputs
         for grad_f in dy._consumers:
-            if grad_f.type != "Conv2DBackpropFilter" or grad_f._inputs[2] is not dy:
+            if grad_f.type != filter_type or grad_f._inputs[2] is not dy:
                 continue
             if not _fusable_conv_op(grad_f, spec) or grad_f in spec.fusions:
                 continue
@@ -559,7 +571,7 @@ def _fuse_conv_backprop(items, ops, spec) -> None:
                 continue
             _, _, kwargs = grad_in._info.bind(grad_in, lambda t, is_ref: None, lambda name: None)
             spec.fusions[first] = Fusion(
-                conv_ops.conv2d_backprop_input_and_filter,
+                kernel,
                 [x, filt, dy],
                 kwargs,
                 outputs=[grad_in._outputs[0], grad_f._outputs[0]],
@@ -596,8 +608,11 @@ def _channel_bias(add: Operation, conv_out: Tensor, data_format: str):
     return bias
 
 
+_POINTWISE_CONVS = ("Conv2D", "DepthwiseConv2dNative")
+
+
 def _fuse_conv_pointwise(ops, spec, keep, op_set) -> None:
-    """Records ``conv_ops.conv2d_bias_relu`` for each float32 Conv2D whose result only feeds a channel
+    """Records ``conv_ops.conv2d_bias_relu`` for each float32 Conv2D (or DepthwiseConv2dNative) whose result only feeds a channel
     bias add (whose result may only feed a Relu) or only a Relu, on the last op of the chain."""
     folded, aliases = spec.folded, spec.aliases
 
@@ -616,7 +631,7 @@ def _fuse_conv_pointwise(ops, spec, keep, op_set) -> None:
         return users(t) == [op] and _single_use(t, op, keep, op_set, folded)
 
     for conv in ops:
-        if conv.type != "Conv2D" or not free(conv) or conv._attrs["T"].type != DType.float32.value:
+        if conv.type not in _POINTWISE_CONVS or not free(conv) or conv._attrs["T"].type != DType.float32.value:
             continue
         out = conv._outputs[0]
         if not out.shape.is_fully_defined() or out.shape.rank != 4:
@@ -645,6 +660,8 @@ def _fuse_conv_pointwise(ops, spec, keep, op_set) -> None:
             continue
         _, _, kwargs = conv._info.bind(conv, lambda t, is_ref: None, lambda name: None)
         kwargs["relu"] = chain[-1].type == "Relu"
+        if conv.type == "DepthwiseConv2dNative":
+            kwargs["depthwise"] = True
         tail = [other] if other is not None else []
         if chain[1].type in _BATCH_NORMS:
             bn = chain[1]
