@@ -92,20 +92,8 @@ def test_math_gradient_decision_is_tfs(tf1, op_type):
 # ---------------------------------------------------------------------------------------------
 # The gradient subgraph of each sample, node for node
 
-# Samples whose gradient graph differs from TF's because of framework behaviour outside the gradient
-# functions (the numbers agree: test_gradients.py).
-_CPP_SHAPE_FOLDING = (
-    "TF's C++ shape inference constant-folds small all-Const subgraphs (Sub/AddV2/FloorMod/ListDiff/ConcatV2 of "
-    "Consts), so static shapes there are known and tf.shape/tf.zeros_like build Consts; torchmeta's shape "
-    "functions fold only through tensor_util.constant_value and build Shape/ZerosLike nodes"
-)
-_STRUCTURE_DIFFERS: dict = {}
-_FOLDED_PROD = ("", "keep-dims", "negative-axes", "no-axes", "all", "f64", "f16", "empty", "empty-kept-axis")
-_FOLDED_PROD += ("nonfinite", "zeros")
-_STRUCTURE_DIFFERS.update({f"Prod-{i}" if i else "Prod": _CPP_SHAPE_FOLDING for i in _FOLDED_PROD})
-_FOLDED_SEGMENTS = ("", "2d", "2d-ids", "nonfinite", "empty", "unknown-dims", "unknown-count", "ties")
-for _op in ("UnsortedSegmentMax", "UnsortedSegmentMin"):
-    _STRUCTURE_DIFFERS.update({f"{_op}-{i}" if i else _op: _CPP_SHAPE_FOLDING for i in _FOLDED_SEGMENTS})
+# TF's C++ shape refiner folds small all-Const integer subgraphs (Sub/AddV2/FloorMod/ListDiff of Consts); so
+# do torchmeta's shape functions (framework/constant_folding.py, integers_only), so every graph is TF's.
 _IGNORED_ATTRS: set = set()
 # TF's _MultiDeviceAddN colocates every gradient-aggregating AddN with its first input, even on one
 # device (gradients.py does so only across devices); colocations made by gradient functions are compared.
@@ -121,9 +109,7 @@ def _structure_samples():
             continue
         if not per_sample.has_float_outputs(s):
             continue
-        reason = _STRUCTURE_DIFFERS.get(s.name)
-        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-        yield pytest.param(s, id=s.name, marks=marks)
+        yield pytest.param(s, id=s.name)
 
 
 def _flat_inputs(sample):

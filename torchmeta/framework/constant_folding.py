@@ -41,7 +41,7 @@ def fold_with_kernel(op, index):
     def value_of(t, is_ref):
         v = values[t]
         dt = t.dtype.base_dtype
-        return v if dt is DType.string else numpy_to_torch(np.ascontiguousarray(v), dt)
+        return v if dt is DType.string else numpy_to_torch(np.asarray(v), dt)  # keeps 0-d values 0-d
 
     try:
         kernel, args, kwargs = info.bind(op, value_of, lambda name: _fold_context(op, name))

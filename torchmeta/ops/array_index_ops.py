@@ -1004,6 +1004,7 @@ def dynamic_stitch(indices, data):
 
 
 foldable("InvertPermutation", "DynamicStitch")
+foldable("ListDiff", integers_only=True)  # shape arithmetic in gradients (Prod), as TF's shape refiner folds it
 
 
 @register_op(

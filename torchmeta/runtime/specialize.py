@@ -406,7 +406,7 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict) -> None:
         return
     if t == "Slice":
         x, begin, size = op._inputs
-        if begin not in folded or size not in folded:
+        if begin not in folded or size not in folded or x not in metas:
             return
         b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
         n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
@@ -416,7 +416,7 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict) -> None:
         *values, axis = op._inputs
         if axis not in folded:
             return
-        dim = int(torch.as_tensor(folded[axis])) % metas[values[0]].dim()
+        dim = int(torch.as_tensor(folded[axis])) % result.dim()  # values[0] itself may be folded
         into[op] = Fusion(static_concat, list(values), {"dim": dim})
     elif t == "Split":
         split_dim, value = op._inputs
