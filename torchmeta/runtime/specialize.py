@@ -459,7 +459,10 @@ def _specialize_op(op, fed, folded, aliases) -> None:
     if not outputs:
         return
     if op.type == "Const":
-        value = tensor_util.MakeNdarray(op._attrs["value"].tensor)
+        proto = op._attrs["value"].tensor
+        if proto.dtype != op._attrs["dtype"].type:
+            return  # a value whose dtype is not the node's: the lowering reports it as TF's kernel does
+        value = tensor_util.MakeNdarray(proto)
         if value.size <= FOLD_LIMIT:
             folded[op._outputs[0]] = (
                 value if value.dtype == object else numpy_to_torch(value, DType(op._attrs["dtype"].type))

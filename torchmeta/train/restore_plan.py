@@ -56,7 +56,10 @@ class _Item(NamedTuple):
 def _strings(value) -> list[str] | None:
     if value is None:
         return None
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(value, dtype=object).reshape(-1)]
+    return [
+        v.decode(errors="backslashreplace") if isinstance(v, bytes) else str(v)
+        for v in np.asarray(value, dtype=object).reshape(-1)
+    ]
 
 
 def _num_elements(shape) -> int:

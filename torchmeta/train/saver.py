@@ -731,8 +731,8 @@ def _unreadable_restore_op(graph, restore_op, filename, prefix):
             if not len(names) == len(specs) == len(dtypes):
                 return op
             for name, spec, dtype in zip(names, specs, dtypes):
-                name = name.decode() if isinstance(name, bytes) else str(name)
-                spec = spec.decode() if isinstance(spec, bytes) else str(spec)
+                name = name.decode(errors="backslashreplace") if isinstance(name, bytes) else str(name)
+                spec = spec.decode(errors="backslashreplace") if isinstance(spec, bytes) else str(spec)
                 try:
                     if not reader.has_tensor(name) or reader.get_dtype(name) is not as_dtype(dtype).base_dtype:
                         return op
