@@ -67,7 +67,24 @@ def lstm_classifier(tf, batch, steps=6, features=8, hidden=16):
     return x, labels, loss, tf.train.AdamOptimizer(1e-3).minimize(loss)
 
 
-_INPUTS = {seed_mlp: (28,), mnist_deep: (28, 28, 1), lstm_classifier: (6, 8)}
+def resnet_block(tf, batch):
+    """bench/models.py's ResNet-style stack, one block: conv-BN-relu, conv-BN, + the input, relu (tf.layers'
+    fused batch norm in training mode, its moving averages updated through UPDATE_OPS), Momentum."""
+    x = tf.placeholder(tf.float32, [None, 8, 8, 3], name="x")
+    labels = tf.placeholder(tf.int64, [None], name="labels")
+
+    def conv_bn(h, name):
+        h = tf.layers.conv2d(h, 3, 3, padding="same", use_bias=False, name=name)
+        return tf.layers.batch_normalization(h, training=True, fused=True, name=name + "_bn")
+
+    h = tf.nn.relu(conv_bn(tf.nn.relu(conv_bn(x, "conv1")), "conv2") + x)
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 10, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        return x, labels, loss, tf.train.MomentumOptimizer(0.01, 0.9).minimize(loss)
+
+
+_INPUTS = {seed_mlp: (28,), mnist_deep: (28, 28, 1), lstm_classifier: (6, 8), resnet_block: (8, 8, 3)}
 
 
 def _feeds(model, batch, seed=0):
@@ -93,8 +110,9 @@ def _session(model, batch, compile_=True, **kwargs):
         (seed_mlp, {"optimizer": "momentum", "use_resource": True}),
         pytest.param(mnist_deep, {}, marks=pytest.mark.slow),
         (lstm_classifier, {}),
+        pytest.param(resnet_block, {}, marks=pytest.mark.slow),
     ],
-    ids=["seed_mlp-adam", "seed_mlp-momentum-resource", "mnist_deep", "static_lstm"],
+    ids=["seed_mlp-adam", "seed_mlp-momentum-resource", "mnist_deep", "static_lstm", "resnet_block"],
 )
 def test_a_training_step_is_one_graph_without_breaks(model, kwargs):
     batch = 8
@@ -191,3 +209,17 @@ def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
     np.testing.assert_allclose(got, want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
+
+
+def test_host_subgraphs_are_not_compiled(tmp_path):
+    """A Saver's save and restore (string tensors, files) run eagerly however often they run."""
+    with tm.Graph().as_default():
+        v = tm.Variable(tm.ones([3]), name="v")
+        sess = tm.Session(config=tm.ConfigProto(torch_compile=True))
+        sess.run(tm.global_variables_initializer())
+        saver = tm.train.Saver()
+        for _ in range(3):
+            saver.save(sess, str(tmp_path / "model"))
+            saver.restore(sess, str(tmp_path / "model"))
+        np.testing.assert_array_equal(sess.run(v), [1, 1, 1])
+    assert sess.compile_stats() == []

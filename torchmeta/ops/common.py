@@ -7,6 +7,7 @@ share.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 
@@ -330,6 +331,16 @@ def updated_value(slot, in_place: bool):
 
 # References to a slot's tensor nobody else holds: the slot, the local in updated_value, getrefcount's argument.
 _UNSHARED_REFS = 3
+
+
+_NO_LOCK = contextlib.nullcontext()
+
+
+def update_lock(slot):
+    """The lock a read-modify-write of ``slot`` (AssignAdd...) holds, so that concurrent runs lose no update.
+    None under torch.compile: a compiled step writes its variables back after it ran (and a lock cannot be
+    traced)."""
+    return _NO_LOCK if torch.compiler.is_compiling() else slot.lock
 
 
 def store_values(slots, values, in_place: bool):

@@ -19,6 +19,7 @@ from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops.common import update_lock
 
 _NUMBER_TYPES = (
     "{float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, "
@@ -83,7 +84,7 @@ def _current_of_same_shape(ref, value):
 )
 def assign_add(ref, value):
     """Atomic whatever ``use_locking`` says (TF's unlocked increment can lose updates between threads)."""
-    with ref.lock:
+    with update_lock(ref):
         _current_of_same_shape(ref, value).add_(value)
     return ref
 
@@ -97,7 +98,7 @@ def assign_add(ref, value):
 )
 def assign_sub(ref, value):
     """Atomic, as AssignAdd."""
-    with ref.lock:
+    with update_lock(ref):
         _current_of_same_shape(ref, value).sub_(value)
     return ref
 
@@ -234,7 +235,7 @@ def assign_variable_op(resource, value, validate_shape):
 )
 def assign_add_variable_op(resource, value):
     """Atomic (a read, an add and a store under the variable's lock)."""
-    with resource.lock:
+    with update_lock(resource):
         resource.value = _resource_update_check(resource, value) + value
 
 
@@ -247,7 +248,7 @@ def assign_add_variable_op(resource, value):
 )
 def assign_sub_variable_op(resource, value):
     """Atomic, as AssignAddVariableOp."""
-    with resource.lock:
+    with update_lock(resource):
         resource.value = _resource_update_check(resource, value) - value
 
 

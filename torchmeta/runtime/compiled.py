@@ -16,7 +16,8 @@ optimizer updates) as one graph:
   step updates anything, but cannot name the label value). The eager path is unchanged.
 
 TF1 while loops and library function calls stay eager between compiled parts (their bodies are Programs of
-their own, each compiled on its own).
+their own, each compiled on its own). A subgraph that works on the host (string or variant values: savers,
+summaries, parsing; handles of queues, readers or iterators) is not compiled at all (``compilable``).
 
 Variables are the session's slots: a ref variable's update writes its tensor in place and a resource
 variable's replaces the slot's tensor; torch.compile functionalizes both and writes the results back, so
@@ -31,7 +32,24 @@ import time
 
 import torch
 
-__all__ = ["CompiledForward", "CompileRecord", "explain"]
+from torchmeta.dtypes import DType
+from torchmeta.runtime.lowering import all_ops
+
+__all__ = ["CompiledForward", "CompileRecord", "compilable", "explain_module"]
+
+_HOST_DTYPES = (DType.string, DType.variant)
+_VARIABLE_OPS = ("VarHandleOp", "VariableV2", "Variable")
+
+
+def compilable(items) -> bool:
+    """Whether the subgraph ``items`` (from ``lowering.prune``) is worth compiling: no string or variant values
+    and no resource handles but variables' (the rest of what such a subgraph does runs on the host)."""
+    for op in all_ops(items):
+        for t in (*op._inputs, *op._outputs):
+            dtype = t.dtype.base_dtype
+            if dtype in _HOST_DTYPES or (dtype is DType.resource and t.op.type not in _VARIABLE_OPS):
+                return False
+    return True
 
 
 class CompileRecord:
@@ -61,8 +79,9 @@ class CompiledForward:
         self._compiled = torch.compile(gm.forward, dynamic=False, backend=self._backend)
 
     def _backend(self, graph_module, example_inputs):
+        """Inductor, counting the graphs it is given (a graph break or a recompile gives it another)."""
         self.record.graphs += 1
-        return _inductor()(graph_module, example_inputs)
+        return torch._dynamo.lookup_backend("inductor")(graph_module, example_inputs)
 
     def __call__(self, *args):
         if self.record.seconds is not None:
@@ -78,10 +97,6 @@ class CompiledForward:
         return out
 
 
-def _inductor():
-    return torch._dynamo.lookup_backend("inductor")
-
-
-def explain(gm: torch.fx.GraphModule, args):
+def explain_module(gm: torch.fx.GraphModule, args):
     """``torch._dynamo.explain`` of ``gm``'s forward called with ``args`` (it runs once, traced)."""
     return torch._dynamo.explain(gm.forward)(*args)

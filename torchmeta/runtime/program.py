@@ -20,7 +20,8 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Tensor
 from torchmeta.ops import matmul_ops, nn_ops
 from torchmeta.ops.control_flow_ops import truthy
-from torchmeta.runtime import compiled, control_flow, lowering, specialize
+from torchmeta.runtime import control_flow, lowering, specialize
+from torchmeta.runtime.compiled import CompiledForward, compilable
 
 __all__ = ["Program", "Compiled", "LoopRunner", "node_error"]
 
@@ -116,8 +117,8 @@ class Program:
                 self.ref_fetches,
             )
         forward = gm.forward
-        if getattr(env, "torch_compile", False):
-            forward = compiled.CompiledForward(gm, feed_shapes, getattr(env, "compile_log", None))
+        if getattr(env, "torch_compile", False) and compilable(self.ops):
+            forward = CompiledForward(gm, feed_shapes, getattr(env, "compile_log", None))
         fed = set(self.feed_tensors)
         out_copy = [
             t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))

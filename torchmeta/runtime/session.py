@@ -22,7 +22,8 @@ from torchmeta.ops.collective_ops import job_device
 from torchmeta.ops.control_flow_ops import DEAD
 from torchmeta.ops.random_distributions import tf_pool_threads
 from torchmeta.ops.random_ops import op_generator
-from torchmeta.runtime import compiled, data_pipeline, lowering, step_stats
+from torchmeta.runtime import data_pipeline, lowering, step_stats
+from torchmeta.runtime.compiled import explain_module
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
 from torchmeta.runtime.host_memory import keep_host_memory
 from torchmeta.runtime.program import LoopRunner, Program, node_error
@@ -45,8 +46,8 @@ class ConfigProto:
       optimize: torchmeta's extension (default True): specialize each subgraph to the feed shapes of a
         run, folding shape arithmetic to constants and skipping no-op nodes.
       torch_compile: torchmeta's extension (default False): compile each subgraph a run needs with
-        ``torch.compile`` (inductor), once per feed-shape signature, on its first run; a training step is
-        captured as one graph (see ``runtime/compiled.py``). ``Session.compile_stats()`` lists what was
+        ``torch.compile`` (inductor), once per feed-shape signature, on its second run (the first runs
+        eagerly); a training step is captured as one graph (see ``runtime/compiled.py``). ``Session.compile_stats()`` lists what was
         compiled and how long it took.
     """
 
@@ -754,7 +755,7 @@ class Session:
         runs once while it is traced, so a training step updates the variables. Compiles nothing."""
         plan = self._make_plan(fetches, feed_dict or {})
         args = plan.feed_values(feed_dict or {})
-        return compiled.explain(plan.program.get(args).gm, args)
+        return explain_module(plan.program.get(args).gm, args)
 
     def list_devices(self):
         devs = ["/job:localhost/replica:0/task:0/device:CPU:0"]

@@ -339,9 +339,9 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
             if op.type not in _STATIC_ARGUMENTS or any(t in folded or t in aliases for t in op._outputs):
                 continue
             if op in in_pairs:  # its static form runs if the pair's other op is not needed (lowering decides)
-                _static_arguments(op, spec, spec.fallbacks)
+                _static_arguments(op, spec, spec.fallbacks, overrides)
             elif op not in spec.fusions and op not in spec.absorbed:
-                _static_arguments(op, spec, spec.fusions)
+                _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _direct_kernels(ops, spec)
     return spec
@@ -382,7 +382,7 @@ def _meta(t: Tensor):
     return torch.empty(shape.as_list(), dtype=dtype, device="meta")
 
 
-def _static_arguments(op: Operation, spec: Specialization, into: dict) -> None:
+def _static_arguments(op: Operation, spec: Specialization, into: dict, overrides: dict) -> None:
     folded = spec.folded
     t = op.type
     metas = {x: _meta(x) for x in op._inputs if x not in folded}
@@ -404,6 +404,9 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict) -> None:
         result = kernel(*args, **kwargs)
     except Exception:
         return
+    out = op._outputs[0]
+    if isinstance(result, torch.Tensor) and len(op._outputs) == 1 and not out.shape.is_fully_defined():
+        overrides[out] = TensorShape(list(result.shape))  # what the ops after it see (a Reshape's result)
     if t == "Slice":
         x, begin, size = op._inputs
         if begin not in folded or size not in folded or x not in metas:
@@ -429,11 +432,11 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict) -> None:
             into[op] = Fusion(static_chunk, [value], {"chunks": op._attrs["num_split"].i, "dim": dim})
         else:
             into[op] = Fusion(static_split, [value], {"sizes": sizes, "dim": dim})
-    elif t in _REDUCTIONS:
-        x, axes = op._inputs
-        if axes in folded and x not in folded:
-            axes_value = tuple(int(v) for v in torch.as_tensor(folded[axes]).reshape(-1).tolist())
-            into[op] = Fusion(kernel, [x], {**kwargs, "reduction_indices": axes_value})
+    elif t in _HOST_INT_ARGUMENTS:
+        x, argument = op._inputs
+        if argument in folded and x not in folded:
+            value = tuple(int(v) for v in torch.as_tensor(folded[argument]).reshape(-1).tolist())
+            into[op] = Fusion(kernel, [x], {**kwargs, _HOST_INT_ARGUMENTS[t]: value})
     elif t == "Reshape":
         x, shape = op._inputs
         if shape in folded and x not in folded:
@@ -450,7 +453,10 @@ def static_reshape(tensor, shape):
     return tensor.reshape(shape)
 
 
-_STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split", "Reshape", "Conv2DBackpropFilter", *_REDUCTIONS}
+# Ops of an input and one integer argument that their kernel reads only through ``ops.common.host_ints``
+# (which takes a tuple of ints in its place): with the argument folded, the kernel is called with the tuple.
+_HOST_INT_ARGUMENTS = {"BroadcastTo": "shape", **{r: "reduction_indices" for r in _REDUCTIONS}}
+_STATIC_ARGUMENTS = {"Slice", "ConcatV2", "Split", "Reshape", "Conv2DBackpropFilter", *_HOST_INT_ARGUMENTS}
 
 
 def _specialize_op(op, fed, folded, aliases) -> None:
