@@ -484,3 +484,47 @@ def test_tf_exported_tfrecord_map_filter_pipeline_runs_here_and_ours_in_tf(tf1, 
     _assert_same_elements(_run_meta(tm, tmp_path / "theirs.meta"), expected)
     _assert_same_elements(_run_meta(tf1, tmp_path / "ours.meta"), expected)
     _assert_same_elements(_run_meta(tm, tmp_path / "ours.meta"), expected)
+
+
+NAMING_PROGRAM = """
+import sys
+import numpy as np
+if sys.argv[1] == "tensorflow":
+    import tensorflow
+    tf = tensorflow.compat.v1
+    tf.disable_v2_behavior()
+else:
+    import torchmeta as tf
+g = tf.Graph()
+with g.as_default():
+    d = tf.data
+    ds = d.Dataset.from_tensor_slices((np.arange(10), np.arange(10.0, dtype=np.float32)))
+    ds = ds.map(lambda x, y: (x * 2, y + tf.constant(1.0))).filter(lambda x, y: x > 3)
+    ds = ds.map(lambda x, y: x + tf.cast(y, tf.int64), num_parallel_calls=2).batch(2).unbatch()
+    ds = ds.interleave(lambda x: d.Dataset.from_tensors(x), cycle_length=2, num_parallel_calls=2)
+    ds = ds.flat_map(lambda x: d.Dataset.range(x).map(lambda y: y * 2))
+    ds = ds.apply(d.experimental.map_and_batch(lambda x: x, 2)).scan(np.int64(0), lambda s, x: (s + 1, x))
+    d.make_one_shot_iterator(ds).get_next()
+names = [f.signature.name for f in g.as_graph_def().library.function]
+print(" ".join(sorted(n for n in names if not n.startswith("_make_dataset_"))))
+"""
+
+
+def test_function_names_are_tfs_from_a_fresh_process():
+    """The same program run from a fresh process names its dataset functions as TF does, counter included: the
+    process-wide uid is taken as TF takes it (one per graph and per op output; the function's number after its
+    body is traced)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    names = {}
+    for framework in ("tensorflow", "torchmeta"):
+        done = subprocess.run(
+            [sys.executable, "-c", NAMING_PROGRAM, framework], capture_output=True, text=True, timeout=300, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        names[framework] = done.stdout.split()
+    assert names["torchmeta"] == names["tensorflow"]
+    assert len(names["tensorflow"]) == 9 and all(re.search(r"_[0-9]+$", n) for n in names["tensorflow"])

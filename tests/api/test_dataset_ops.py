@@ -466,3 +466,35 @@ def test_cuda_sessions_get_batches_on_the_gpu(prefetch):
             sess.run(it.initializer)
             expected = [float(sess.run(total)) for _ in range(3)]
     assert got == expected
+
+
+def test_a_get_next_step_is_specialized_on_the_batch_shapes_as_a_fed_step():
+    """The iterator's next element is taken before the step's program runs and fed to it, so the program is
+    specialized on the batch's shapes as a feed_dict step is (the last, partial batch gets its own); not when the
+    run also uses the iterator otherwise (its initializer) or reads it through a fed string handle."""
+    with tm.Graph().as_default():
+        it = tm.data.make_initializable_iterator(tm.data.Dataset.from_tensor_slices((X, Y)).batch(4))
+        x, y = it.get_next()
+        out = tm.reduce_sum(x * 2.0, axis=1) + tm.cast(y, tm.float32)
+        with tm.Session() as sess:
+            sess.run(it.initializer)
+            got = [sess.run(out) for _ in range(3)]
+            with pytest.raises(errors.OutOfRangeError):
+                sess.run(out)
+            program = sess._programs.values()[-1]
+            assert program.prelude is not None
+            assert sorted(program.by_shapes) == [((2, 2), (2,)), ((4, 2), (4,))]
+            _, nothing = sess.run([it.initializer, out])  # initializer and get_next in one run: not hoisted
+            assert sess._programs.values()[-1].prelude is None
+    expected = (X * 2.0).sum(axis=1) + Y
+    np.testing.assert_allclose(np.concatenate(got), expected)
+    np.testing.assert_allclose(nothing, expected[:4])
+    with tm.Graph().as_default():
+        handle = tm.placeholder(tm.string, [])
+        feedable = tm.data.Iterator.from_string_handle(handle, tm.int64, [])
+        nxt = feedable.get_next()
+        source = tm.data.make_one_shot_iterator(tm.data.Dataset.range(3))
+        with tm.Session() as sess:
+            h = sess.run(source.string_handle())
+            assert [sess.run(nxt, {handle: h}) for _ in range(3)] == [0, 1, 2]
+            assert sess._programs.values()[-1].prelude is None

@@ -132,3 +132,41 @@ def test_cuda_copies_come_from_pinned_memory_on_the_prefetch_stream():
     assert first.is_cuda and first.cpu().tolist() == [0, 1, 2, 3]
     torch.cuda.synchronize()
     pipeline.close()
+
+
+def _map_threads_while_iterating(build, scope):
+    import threading
+
+    import torchmeta as tm
+
+    with tm.Graph().as_default():
+        with tm.name_scope(scope):
+            dataset = build(tm)
+        it = tm.data.make_one_shot_iterator(dataset)
+        nxt = it.get_next()
+        with tm.Session() as sess:
+            first = [sess.run(nxt) for _ in range(3)]
+            names = [t.name for t in threading.enumerate() if t.name.startswith(f"tf.data-map:{scope}/")]
+    return first, names
+
+
+def test_parallel_map_runs_on_threads_in_input_order():
+    """num_parallel_calls > 1 (or AUTOTUNE): the function runs on a pool of that many threads, the elements keep
+    their order; a function with a stateful op (its draws must keep their order) runs one call at a time."""
+    first, names = _map_threads_while_iterating(
+        lambda tm: tm.data.Dataset.range(50).map(lambda x: tm.square(x) + 1, num_parallel_calls=4),
+        "four",
+    )
+    assert [int(v) for v in first] == [1, 2, 5] and 1 <= len(names) <= 4
+    first, names = _map_threads_while_iterating(
+        lambda tm: tm.data.Dataset.range(50).map(lambda x: x * 2, num_parallel_calls=tm.data.experimental.AUTOTUNE),
+        "autotune",
+    )
+    assert [int(v) for v in first] == [0, 2, 4] and names
+    first, names = _map_threads_while_iterating(
+        lambda tm: tm.data.Dataset.range(50).map(
+            lambda x: tm.cast(x, tm.float32) + tm.random_uniform([], seed=1), num_parallel_calls=4
+        ),
+        "stateful",
+    )
+    assert len(first) == 3 and names == []

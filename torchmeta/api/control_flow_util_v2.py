@@ -8,8 +8,6 @@ library under the graph's name. Function names carry TensorFlow's process-wide u
 
 from __future__ import annotations
 
-import itertools
-
 from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, function_pb2
 from torchmeta.api import array_ops
@@ -18,7 +16,7 @@ from torchmeta.framework import common_shapes, nest
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.func_graph import FuncGraph
 from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
-from torchmeta.framework.graph import Operation, Tensor
+from torchmeta.framework.graph import Operation, Tensor, uid
 from torchmeta.framework.indexed_slices import IndexedSlices
 
 __all__ = [
@@ -39,13 +37,6 @@ __all__ = [
     "read_only_resource_input_indices",
     "func_graph_of",
 ]
-
-_uids = itertools.count(1)
-
-
-def uid() -> int:
-    """A process-wide unique number (TF's ops.uid)."""
-    return next(_uids)
 
 
 def unique_fn_name(scope: str, name: str) -> str:

@@ -13,19 +13,20 @@ function is named ``__inference_Dataset_map_<fn>_<uid>``, its arguments are Plac
 arguments (``captured_inputs``, passed to the dataset op as ``other_arguments``), each result is
 returned through an ``Identity``, and, as TF's automatic control dependencies add them, stateful ops
 (other than the legacy random ops) run in order and are the function's control outputs, reached from
-the results through one ``NoOp``. Function numbers come from the process-wide ``uid`` as TF's do, so
-they are unique but not equal to TensorFlow's.
+the results through one ``NoOp``. Function numbers come from the process-wide ``uid``, taken as TF takes its (one per graph and per op output,
+the function's number once its body is traced), so the same program run from a fresh process names its functions
+as TensorFlow does.
 """
 
 from __future__ import annotations
 
 from torchmeta._proto import attr_value_pb2
 from torchmeta.api import array_ops
-from torchmeta.api.control_flow_util_v2 import add_function, uid
+from torchmeta.api.control_flow_util_v2 import add_function
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
-from torchmeta.framework.graph import Tensor, convert_to_tensor
+from torchmeta.framework.graph import Tensor, convert_to_tensor, uid
 from torchmeta.framework.op_def_library import apply_op, raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
@@ -198,9 +199,9 @@ class StructuredFunctionWrapper:
 
     def __init__(self, func, transformation_name, input_structure, add_to_graph=True):
         self.transformation_name = transformation_name
-        self.name = f"__inference_{_function_name(transformation_name, func)}_{uid()}"
+        base = f"__inference_{_function_name(transformation_name, func)}"
         outer = graph_lib.get_default_graph()
-        fg = BuildingFuncGraph(self.name, outer_graph=outer)
+        fg = BuildingFuncGraph(base, outer_graph=outer)
         with fg.as_default():
             args = []
             for i, spec in enumerate(flatten(input_structure)):
@@ -217,6 +218,9 @@ class StructuredFunctionWrapper:
             self.output_structure = pack_sequence_as(ret, [p[0] for p in flat_pairs])
             results = [p[1] for p in flat_pairs]
             fg.outputs = self._mark_as_returned(fg, fg.get_operations()[n_before:], results)
+        # TF numbers the function once it is traced (ConcreteFunction's inference name), after the uids its
+        # graph and ops took
+        self.name = fg.name = f"{base}_{uid()}"
         self.captured_inputs = fg.external_captures
         self.func_graph = fg
         fdef = graph_to_function_def(fg, self.name, fg.inputs, fg.outputs, fg.control_outputs)

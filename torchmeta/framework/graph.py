@@ -8,6 +8,7 @@ protos exactly as they will be serialized into a NodeDef.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import re
 import threading
@@ -195,6 +196,7 @@ class Tensor:
     }
 
     def __init__(self, op: Operation, value_index: int, dtype: DType):
+        uid()  # TF's symbolic Tensor takes one for its id
         self._op = op
         self._value_index = value_index
         self._dtype = dtype
@@ -567,10 +569,21 @@ class _ControlDependenciesController:
         return op in self._seen_nodes
 
 
+_uids = itertools.count()
+
+
+def uid() -> int:
+    """A process-wide unique number, TF's ``ops.uid``. Its sequence is TF's: TensorFlow takes one for each Graph
+    (function graphs too) and each op output (Tensor) it creates, so names that carry one (``__inference_Dataset_map_f_8``,
+    ``cond_true_12``) are TF's when the same program builds the same graph from a fresh process."""
+    return next(_uids)
+
+
 class Graph:
     """A TensorFlow computation graph: Operations, their names, devices and collections."""
 
     def __init__(self):
+        uid()  # TF's Graph takes one for its graph key
         self._lock = threading.RLock()
         self._ops: list[Operation] = []
         self._nodes_by_name: dict[str, Operation] = {}

@@ -528,11 +528,16 @@ def map_dataset(input_dataset, other_arguments, output_types, output_shapes, fun
 def parallel_map_dataset_v2(
     input_dataset, other_arguments, num_parallel_calls, output_types, output_shapes, functions, node_name
 ):
-    """Elements in input order (what ``deterministic`` allows in every case)."""
+    """Elements in input order (what ``deterministic`` allows in every case), the function running on
+    ``num_parallel_calls`` threads (AUTOTUNE: one per core) unless it holds a stateful op (then one call at a
+    time, in order, so that its effects keep their order)."""
     calls = _int(num_parallel_calls)
     if calls <= 0 and calls != -1:
         raise errors.InvalidArgumentError(None, None, f"num_parallel_calls must be greater than zero. Got: {calls}")
     args = _function_args(functions.f, other_arguments)
+    ops = functions.f.func_graph.get_operations()
+    stateful = any(op._op_def is None or op._op_def.is_stateful for op in ops)  # (a call: maybe stateful)
+    args["parallel_calls"] = 1 if stateful else calls
     return _spec("MapDataset", node_name, [input_dataset], args, output_types, output_shapes)
 
 

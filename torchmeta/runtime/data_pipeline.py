@@ -24,7 +24,10 @@ stream (shuffle_dataset_op.cc, random_seed_ops.cc).
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import itertools
+import os
 import queue as queue_lib
 import secrets
 import threading
@@ -354,8 +357,17 @@ class _Executor:
 
     def _MapDataset(self, spec):
         fn, captured = spec.args["f"], spec.args["other_arguments"]
-        for element in self.elements(spec.inputs[0]):
-            yield element if isinstance(element, Failed) else _or_failed(lambda e: tuple(fn(*e, *captured)), element)
+
+        def call(e):
+            return e if isinstance(e, Failed) else _or_failed(lambda x: tuple(fn(*x, *captured)), e)
+
+        calls = spec.args.get("parallel_calls", 1)
+        source = self.elements(spec.inputs[0])
+        if calls == 1:
+            yield from map(call, source)
+        else:
+            width = (os.cpu_count() or 1) if calls == -1 else calls
+            yield from _ordered_parallel_map(call, source, width, f"tf.data-map:{spec.node_name}")
 
     def _FilterDataset(self, spec):
         fn, captured = spec.args["f"], spec.args["other_arguments"]
@@ -446,6 +458,27 @@ class _Executor:
 
 def _truth(value) -> bool:
     return bool(value.item() if hasattr(value, "item") else value)
+
+
+def _ordered_parallel_map(call, source, width: int, thread_name: str = "tf.data-map"):
+    """``map(call, source)`` with up to ``width`` calls running at once on threads of its own (torch kernels
+    release the GIL), results handed on in input order, as TF's deterministic ParallelMapDataset."""
+    if width <= 1:
+        yield from map(call, source)
+        return
+    pending: collections.deque = collections.deque()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=width, thread_name_prefix=thread_name)
+    try:
+        for element in source:
+            pending.append(pool.submit(call, element))
+            if len(pending) >= width:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _or_failed(fn, *args):

@@ -20,6 +20,7 @@ from torchmeta.io.checkpoint import open_checkpoint
 from torchmeta.ops.random_ops import op_generator
 from torchmeta.runtime import lowering
 from torchmeta.runtime.inline import CALL_OPS, IF_OPS, inline_function_calls, tensor_key
+from torchmeta.runtime.program import LoopRunner
 from torchmeta.runtime.session import Session, const_to_value
 
 __all__ = ["to_module", "assign_from_module", "trainable_variable_ops"]
@@ -97,14 +98,18 @@ class _ModuleEnv:
         raise KeyError(name)
 
     def loop(self, loop):
-        raise _control_flow_unsupported(loop)
+        # A TF1 while loop runs as in a Session: a Python loop over its cond and body, lowered in this
+        # environment per input shapes. The variables it reads enter it as loop invariants (the module's
+        # Parameters themselves), so autograd reaches them; the body's own constants are not the module's
+        # buffers (``module.to(device)`` does not move them).
+        return LoopRunner(loop, self)
 
 
 def _control_flow_unsupported(what) -> errors.UnimplementedError:
     return errors.UnimplementedError(
         None,
         None,
-        f"to_module: {what.type} '{what.name}': while loops and function calls run in a Session, not in a "
+        f"to_module: {what.type} '{what.name}': function calls inside the subgraph run in a Session, not in a "
         "module yet (their bodies are lowered lazily, per input shapes, outside the module's parameters and "
         "buffers).",
     )
@@ -169,7 +174,9 @@ def to_module(
         collection, and for a TF2 SavedModel's MetaGraphDef the ``trainable`` flags of its object graph).
 
     Function calls (PartitionedCall/StatefulPartitionedCall: a TF2 SavedModel signature calling its traced
-    tf.function) are inlined: the module runs their bodies, named ``<call>/<node>`` as TF inlines them.
+    tf.function) are inlined: the module runs their bodies, named ``<call>/<node>`` as TF inlines them. TF1
+    while loops (``tf.while_loop``, ``dynamic_rnn``) run as Python loops over their cond and body, as in a
+    Session; autograd differentiates through them.
 
     Returns:
       A GraphModule with one node per TF node. Trainable float variables are ``nn.Parameter``s,

@@ -49,6 +49,7 @@ class Program:
     """
 
     MAX_SPECIALIZATIONS = 8
+    prelude = None  # a Session run's Program that runs first and feeds this one (the iterator's next element)
 
     def __init__(
         self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None, ref_fetches=False, invariants=()

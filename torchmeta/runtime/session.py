@@ -272,17 +272,49 @@ class _LRU:
         return len(self._data)
 
 
+_ITERATOR_SOURCES = ("IteratorV2", "Iterator", "OneShotIterator")
+
+
+def _hoisted_get_next(items, fed: set, target_ops):
+    """The IteratorGetNext of a run that can run before the rest (its element then fed to the program, whose
+    specializations see the batch's shapes as they see a feed's: a tf.data-fed step runs the same code as a
+    feed_dict-fed one), or None: one IteratorGetNext at the top level, on an iterator op of its own (not a fed
+    string handle), without control inputs, and nothing else in the run using that iterator (an initializer run
+    with it must come first)."""
+    gets = [it for it in items if isinstance(it, Operation) and it.type in ("IteratorGetNext", "IteratorGetNextSync")]
+    if len(gets) != 1 or gets[0] in target_ops:
+        return None
+    get = gets[0]
+    iterator = get._inputs[0]
+    source = iterator.op
+    if get._control_inputs or iterator in fed or source.type not in _ITERATOR_SOURCES:
+        return None
+    if source._inputs or source._control_inputs:
+        return None
+    if any(t.dtype.base_dtype in (DType.variant, DType.resource) for t in get._outputs):
+        return None
+    for op in lowering.all_ops(items):
+        if op is not get and op is not source and iterator in op._inputs:
+            return None
+    return get
+
+
 class _Plan:
     """One ``run`` signature (fetch structure and feed keys): converts feeds, runs, rebuilds results."""
 
-    __slots__ = ("feeds", "out_dtypes", "program", "session", "structure")
+    __slots__ = ("feeds", "out_dtypes", "program", "prelude", "session", "structure")
 
     def feed_values(self, feed_dict):
-        """The fed values as the module's arguments, in its order."""
+        """The fed values as the module's arguments, in its order (then a hoisted get_next's element)."""
         feeds = self.feeds
-        if not feeds:
-            return ()
-        return [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
+        args = (
+            [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
+            if feeds
+            else ()
+        )
+        if self.prelude is not None:  # the iterator's next element, fed to the program (see _hoisted_get_next)
+            args = [*args, *self.prelude()]
+        return args
 
     def run(self, feed_dict, run_metadata=None):
         args = self.feed_values(feed_dict)
@@ -593,10 +625,19 @@ class Session:
             lowering.check_supported(ops)
             for op in lowering.all_ops(ops):  # placement errors surface now, even for ops the optimizer folds away
                 self._op_device(op)
+            prelude = None
+            get_next = _hoisted_get_next(ops, set(feed_tensors), target_ops)
+            if get_next is not None:
+                element = list(get_next._outputs)
+                prelude = Program(self._env, lowering.prune(element, [], []), element, [], [])
+                feed_tensors = [*feed_tensors, *element]
+                ops = lowering.prune(fetch_tensors, target_ops, feed_tensors)
             program = Program(self._env, ops, fetch_tensors, target_ops, feed_tensors)
+            program.prelude = prelude
             self._programs.put(program_key, program)
         plan = _Plan()
         plan.program = program
+        plan.prelude = program.prelude
         plan.feeds = feeds
         plan.session = self
         plan.out_dtypes = [t.dtype.base_dtype for t in fetch_tensors]
@@ -739,6 +780,8 @@ class Session:
         out = []
         for program in self._programs.values():
             out.extend(program.compiled_modules())
+            if program.prelude is not None:
+                out.extend(program.prelude.compiled_modules())
         out.extend(self._env.functions.compiled_modules())
         return out
 
