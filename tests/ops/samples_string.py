@@ -268,3 +268,53 @@ SAMPLES += [
         id="empty",
     ),
 ]
+
+SAMPLES += [
+    S("UnicodeDecodeWithOffsets", {"input": _INVALID_UTF8}, {"input_encoding": "UTF-8"}),
+    S(
+        "UnicodeDecodeWithOffsets",
+        {"input": _INVALID_UTF8.reshape(11, 1)},
+        {
+            "input_encoding": "UTF-8",
+            "errors": "ignore",
+        },
+        id="ignore",
+    ),
+    S(
+        "UnicodeDecodeWithOffsets",
+        {"input": np.array(["h😀é".encode("utf-16-be")], object)},
+        {"input_encoding": "UTF-16-BE"},
+        id="utf16",
+    ),
+    S("UnicodeTranscode", {"input": _INVALID_UTF8}, {"input_encoding": "UTF-8", "output_encoding": "UTF-16-BE"}),
+    S(
+        "UnicodeTranscode",
+        {"input": _INVALID_UTF8.reshape(1, 11)},
+        {
+            "input_encoding": "UTF-8",
+            "output_encoding": "UTF-8",
+            "errors": "ignore",
+            "replace_control_characters": True,
+            "replacement_char": 42,
+        },
+        id="ignore-controls",
+    ),
+    S(
+        "UnicodeTranscode",
+        {"input": np.array([b"a\xe9\xff"], object)},
+        {"input_encoding": "latin1", "output_encoding": "UTF-32-BE"},
+        id="latin1",
+    ),
+    S(
+        "UnicodeDecodeWithOffsets",
+        {"input": strings("a\x01b\x1f", "\x02")},
+        {"input_encoding": "UTF-8", "errors": "strict", "replace_control_characters": True},
+        id="strict-controls",
+    ),
+    S(
+        "UnicodeDecode",
+        {"input": strings("a\x01b\x1f", "\x02")},
+        {"input_encoding": "UTF-8", "errors": "ignore", "replace_control_characters": True},
+        id="ignore-controls",
+    ),
+]
