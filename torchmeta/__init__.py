@@ -117,6 +117,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_sum,
     sparse_slice,
     sparse_tensor_to_dense,
+    sparse_transpose,
 )
 from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401

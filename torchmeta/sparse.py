@@ -1,6 +1,8 @@
 """``tf.sparse`` (TF1): SparseTensor functions."""
 
+from torchmeta.api.sparse_ops import from_dense  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_concat as concat  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_expand_dims as expand_dims  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_fill_empty_rows as fill_empty_rows  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_placeholder as placeholder  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reduce_sum as reduce_sum  # noqa: F401
@@ -12,4 +14,5 @@ from torchmeta.api.sparse_ops import sparse_segment_sqrt_n as segment_sqrt_n  # 
 from torchmeta.api.sparse_ops import sparse_segment_sum as segment_sum  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_slice as slice  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_transpose as transpose  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401

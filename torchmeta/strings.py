@@ -13,6 +13,7 @@ from torchmeta.api.string_ops import (  # noqa: F401
     to_hash_bucket,
     to_hash_bucket_fast,
     to_hash_bucket_strong,
+    unicode_transcode,
     upper,
 )
 from torchmeta.api.string_ops import string_join as join  # noqa: F401

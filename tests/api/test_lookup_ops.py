@@ -187,3 +187,20 @@ def test_bad_arguments_raise_as_tf(tf1, build_bad):
             build_bad(api)
         raised.append((type(e.value).__name__, str(e.value)))
     assert raised[1] == raised[0]
+
+
+def test_table_captured_by_a_dataset_map_matches_tf(tf1):
+    """The common TF1 input-pipeline use: a vocabulary table looked up inside Dataset.map."""
+    results = []
+    for api in (tf1, tm):
+        with api.Graph().as_default():
+            init = api.lookup.KeyValueTensorInitializer(["a", "b", "c"], [1, 2, 3], value_dtype=api.int64)
+            table = api.lookup.StaticHashTable(init, -1)
+            ds = api.data.Dataset.from_tensor_slices(api.constant(["b", "x", "c"])).map(table.lookup)
+            it = api.data.make_initializable_iterator(ds)
+            nxt = it.get_next()
+            with api.Session() as sess:
+                sess.run(api.tables_initializer())
+                sess.run(it.initializer)
+                results.append([int(sess.run(nxt)) for _ in range(3)])
+    assert results[1] == results[0] == [2, -1, 3]

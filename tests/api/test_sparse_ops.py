@@ -68,6 +68,16 @@ def _build(tf):
     filled_unsorted, empty_unsorted = tf.sparse_fill_empty_rows(fixed, -1.0, name="fill")
     outs += [filled, empty, filled_unsorted, empty_unsorted]
     outs += [tf.sparse.slice(holes, [1, 0], [3, 2]), tf.sparse_slice(sp, [0, 1], [2, 9], name="cut")]
+    outs += [
+        tf.sparse.from_dense(tf.constant([[0.0, 1.5], [0.0, 0.0], [-2.0, 0.0]])),
+        tf.sparse.from_dense(tf.constant([b"", b"a", b"b"]), name="strs"),
+        tf.sparse.expand_dims(holes, 1),
+        tf.sparse.expand_dims(fixed, -1, name="exp"),
+        tf.sparse.expand_dims(fixed, tf.constant(0)),
+        tf.sparse.transpose(fixed),
+        tf.sparse_transpose(sp, [1, 0]),
+        tf.sparse.transpose(holes, [1, 0], name="tr"),
+    ]
     outs += tf.gradients(tf.reduce_sum(filled.values * filled.values), [holes.values])
     outs += tf.gradients(tf.reduce_sum(tf.sparse.slice(sp, [1, 1], [2, 3]).values * 3.0), [sp.values])
     lookups = [
@@ -107,7 +117,10 @@ def test_graphs_and_values_match_tf(tf1):
     (expected, expected_grad), (actual, actual_grad) = results
     for e, a in zip(expected, actual):
         assert np.asarray(a).dtype == np.asarray(e).dtype and np.shape(a) == np.shape(e)
-        np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6)
+        if np.asarray(e).dtype == object:
+            np.testing.assert_array_equal(a, e)
+        else:
+            np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(actual_grad, expected_grad, rtol=1e-5)
 
 

@@ -71,7 +71,7 @@ _UTF8 = strings("héllo wörld", "ñ", "日本語のテキスト", "abcd", shape
 SAMPLES += [
     S("AsString", {"input": _NUMS}),
     S("AsString", {"input": _NUMS.astype(np.float32)}, id="float32"),
-    S("AsString", {"input": _NUMS.astype(np.float16)}, id="half"),
+    S("AsString", {"input": _NUMS[~(np.abs(_NUMS) > 6e4) | np.isinf(_NUMS)].astype(np.float16)}, id="half"),
     S("AsString", {"input": _NUMS}, {"precision": 2, "scientific": True}, id="scientific"),
     S("AsString", {"input": _NUMS}, {"shortest": True}, id="shortest"),
     S("AsString", {"input": _NUMS.astype(np.float32)}, {"shortest": True, "precision": 3}, id="shortest-p3"),
@@ -266,5 +266,55 @@ SAMPLES += [
         {"input_values": np.zeros(0, np.int32), "input_splits": i64(0)},
         {"output_encoding": "UTF-8"},
         id="empty",
+    ),
+]
+
+SAMPLES += [
+    S("UnicodeDecodeWithOffsets", {"input": _INVALID_UTF8}, {"input_encoding": "UTF-8"}),
+    S(
+        "UnicodeDecodeWithOffsets",
+        {"input": _INVALID_UTF8.reshape(11, 1)},
+        {
+            "input_encoding": "UTF-8",
+            "errors": "ignore",
+        },
+        id="ignore",
+    ),
+    S(
+        "UnicodeDecodeWithOffsets",
+        {"input": np.array(["h😀é".encode("utf-16-be")], object)},
+        {"input_encoding": "UTF-16-BE"},
+        id="utf16",
+    ),
+    S("UnicodeTranscode", {"input": _INVALID_UTF8}, {"input_encoding": "UTF-8", "output_encoding": "UTF-16-BE"}),
+    S(
+        "UnicodeTranscode",
+        {"input": _INVALID_UTF8.reshape(1, 11)},
+        {
+            "input_encoding": "UTF-8",
+            "output_encoding": "UTF-8",
+            "errors": "ignore",
+            "replace_control_characters": True,
+            "replacement_char": 42,
+        },
+        id="ignore-controls",
+    ),
+    S(
+        "UnicodeTranscode",
+        {"input": np.array([b"a\xe9\xff"], object)},
+        {"input_encoding": "latin1", "output_encoding": "UTF-32-BE"},
+        id="latin1",
+    ),
+    S(
+        "UnicodeDecodeWithOffsets",
+        {"input": strings("a\x01b\x1f", "\x02")},
+        {"input_encoding": "UTF-8", "errors": "strict", "replace_control_characters": True},
+        id="strict-controls",
+    ),
+    S(
+        "UnicodeDecode",
+        {"input": strings("a\x01b\x1f", "\x02")},
+        {"input_encoding": "UTF-8", "errors": "ignore", "replace_control_characters": True},
+        id="ignore-controls",
     ),
 ]

@@ -30,7 +30,29 @@ def _slice(indices=_I, values=_V, shape=_D, start=_ORIGIN, size=_BOX, id=""):
     return S("SparseSlice", {"indices": indices, "values": values, "shape": shape, "start": start, "size": size}, id=id)
 
 
+def _to_dense(indices, shape=(3,), values=(1.0, 2.0), default=0.0, validate=True, id=""):
+    return S(
+        "SparseToDense",
+        {
+            "sparse_indices": np.array(indices, np.int64),
+            "output_shape": np.array(shape, np.int64),
+            "sparse_values": np.array(values, np.float32),
+            "default_value": np.array(default, np.float32),
+        },
+        {"validate_indices": validate},
+        id=id,
+    )
+
+
 RUNTIME_ERRORS = [
+    _to_dense([[1], [0]], id="to-dense-unordered"),
+    _to_dense([[1], [1]], id="to-dense-repeated"),
+    _to_dense([[1], [5]], id="to-dense-out-of-bounds"),
+    _to_dense([[1], [5]], validate=False, id="to-dense-out-of-bounds-unvalidated"),
+    _to_dense([[1], [2]], values=(1.0, 2.0, 3.0), id="to-dense-values"),
+    _to_dense([[1], [2]], default=[0.0], id="to-dense-default"),
+    _to_dense([[1, 0], [2, 0]], id="to-dense-rank"),
+    _to_dense([[[1]]], values=(1.0,), id="to-dense-indices-rank"),
     _slice(values=np.ones(3, np.float32), id="slice-values-length"),
     _slice(shape=np.array([3, 2, 1], np.int64), id="slice-shape-rank"),
     _slice(start=np.array([0], np.int64), id="slice-start-length"),

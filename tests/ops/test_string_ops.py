@@ -181,6 +181,8 @@ def _program(tf):
         tf.strings.reduce_join(x, reduction_indices=[0], keepdims=True, name="rj"),
         tf.strings.join([x, "!", x], separator="_"),
         tf.string_join([x, x], name="sj"),
+        tf.strings.unicode_transcode(x, "UTF-8", "UTF-16-BE"),
+        tf.strings.unicode_transcode(x, "latin1", "UTF-8", errors="ignore", replace_control_characters=True, name="tc"),
     ]
 
 

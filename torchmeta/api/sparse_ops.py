@@ -18,6 +18,9 @@ __all__ = [
     "sparse_retain",
     "sparse_fill_empty_rows",
     "sparse_slice",
+    "from_dense",
+    "sparse_expand_dims",
+    "sparse_transpose",
     "sparse_placeholder",
     "sparse_tensor_to_dense",
     "sparse_reorder",
@@ -417,3 +420,65 @@ def sparse_slice(sp_input, start, size, name=None):
             name=name,
         )
         return SparseTensor(output_indices, output_values, output_shape)
+
+
+def from_dense(tensor, name=None):
+    """``tf.sparse.from_dense``: the non-zero elements of ``tensor`` as a SparseTensor."""
+    with name_scope(name, "dense_to_sparse"):
+        tensor = convert_to_tensor(tensor)
+        indices = array_ops.where_v2(math_ops.not_equal(tensor, array_ops.zeros_like(tensor)))
+        values = array_ops.gather_nd(tensor, indices)
+        shape = array_ops.shape(tensor, out_type=DType.int64)
+        return SparseTensor(indices, values, shape)
+
+
+def sparse_expand_dims(sp_input, axis=None, name=None):
+    """``tf.sparse.expand_dims``: a size-1 dimension inserted at ``axis`` (-1: last).
+
+    Raises:
+      TypeError: ``axis`` is neither an int nor a Tensor.
+    """
+    rank = sp_input.dense_shape.shape.as_tuple()[0] if sp_input.dense_shape.shape.rank else None
+    if rank is None:
+        rank = array_ops.shape(sp_input.dense_shape)[0]
+    axis = -1 if axis is None else axis
+    with name_scope(name, default_name="expand_dims", values=[sp_input]):
+        if isinstance(axis, (int, np.integer)):
+            axis = convert_to_tensor(axis, name="axis", dtype=DType.int32)
+        elif not isinstance(axis, Tensor):
+            raise TypeError("axis must be an integer value in range [-rank(sp_input) - 1, rank(sp_input)]")
+        axis = array_ops.where_v2(axis >= 0, axis, axis + rank + 1)
+        column_size = array_ops.shape(sp_input.indices)[0]
+        new_index = array_ops.zeros([column_size, 1], dtype=DType.int64)
+        indices_before = array_ops.slice(sp_input.indices, [0, 0], [-1, axis])
+        indices_after = array_ops.slice(sp_input.indices, [0, axis], [-1, -1])
+        indices = array_ops.concat([indices_before, new_index, indices_after], axis=1)
+        shape_before = array_ops.slice(sp_input.dense_shape, [0], [axis])
+        shape_after = array_ops.slice(sp_input.dense_shape, [axis], [-1])
+        new_shape = convert_to_tensor([1], name="new_shape", dtype=DType.int64)
+        shape = array_ops.concat([shape_before, new_shape, shape_after], axis=0)
+        return SparseTensor(indices=indices, values=sp_input.values, dense_shape=shape)
+
+
+def sparse_transpose(sp_input, perm=None, name=None):
+    """``tf.sparse.transpose``: dimensions permuted by ``perm`` (reversed by default), entries reordered."""
+    with name_scope(name, "SparseTranspose", [sp_input]) as name:
+        if perm is None:
+            if sp_input.shape.rank is not None:
+                rank = sp_input.shape.rank
+                perm = (rank - 1) - np.arange(0, rank, 1)
+            else:
+                rank = array_ops.rank(sp_input)
+                perm = (rank - 1) - math_ops.range(0, rank, 1)
+        indices = sp_input.indices
+        transposed_indices = array_ops.transpose(array_ops.gather(array_ops.transpose(indices), perm))
+        perm_ = constant_value(convert_to_tensor(perm))
+        if perm_ is not None and sp_input.get_shape().is_fully_defined():
+            old_shape_ = sp_input.get_shape().as_list()
+            transposed_dense_shape = list(old_shape_)
+            for i, p in enumerate(perm_):
+                transposed_dense_shape[i] = old_shape_[p]
+        else:
+            transposed_dense_shape = array_ops.gather(sp_input.dense_shape, perm)
+        transposed_st = SparseTensor(transposed_indices, sp_input.values, transposed_dense_shape)
+        return sparse_reorder(transposed_st)

@@ -28,6 +28,7 @@ __all__ = [
     "substr",
     "reduce_join",
     "string_join",
+    "unicode_transcode",
 ]
 
 
@@ -117,6 +118,28 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
 def substr(input, pos, len, name=None, unit="BYTE"):
     """``tf.strings.substr`` (TF1) / ``tf.substr``: substrings in bytes or UTF-8 characters."""
     return raw_op("Substr", input=input, pos=pos, len=len, unit=unit, name=name)
+
+
+def unicode_transcode(
+    input,
+    input_encoding,
+    output_encoding,
+    errors="replace",
+    replacement_char=65533,
+    replace_control_characters=False,
+    name=None,
+):
+    """``tf.strings.unicode_transcode``: each string re-encoded from ``input_encoding`` to ``output_encoding``."""
+    return raw_op(
+        "UnicodeTranscode",
+        input=input,
+        input_encoding=input_encoding,
+        output_encoding=output_encoding,
+        errors=errors,
+        replacement_char=replacement_char,
+        replace_control_characters=replace_control_characters,
+        name=name,
+    )
 
 
 def string_join(inputs, separator="", name=None):

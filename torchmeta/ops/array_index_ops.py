@@ -585,25 +585,26 @@ def _sparse_to_dense_shape(op):
     shape=_sparse_to_dense_shape,
 )
 def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, validate_indices):
-    if output_shape.dim() != 1:
-        raise invalid(f"output_shape must be rank 1, got shape {format_dims(output_shape.shape)}")
-    dims = host_ints(output_shape)
-    rank = len(dims)
+    """TF's SparseToDense kernel: its checks in its order and wording, then the scatter."""
     idx = sparse_indices.long()
     if idx.dim() > 2:
         raise invalid(f"sparse_indices should be a scalar, vector, or matrix, got shape {format_dims(idx.shape)}")
     n = idx.shape[0] if idx.dim() > 0 else 1
     ndims = idx.shape[1] if idx.dim() == 2 else 1
+    if output_shape.dim() != 1:
+        raise invalid(f"output_shape must be rank 1, got shape {format_dims(output_shape.shape)}")
+    dims = host_ints(output_shape)
+    rank = len(dims)
     idx = idx.reshape(n, ndims)
     if ndims != rank:
-        raise invalid(f"sparse_indices has incorrect shape {format_dims(sparse_indices.shape)}, expected [{n},{rank}]")
+        raise invalid(f"output_shape has incorrect number of elements: {rank} should be: {ndims}")
     nvals = sparse_values.size if is_np(sparse_values) else sparse_values.numel()
     scalar_values = sparse_values.ndim == 0
     if not scalar_values and (sparse_values.ndim != 1 or nvals != n):
         raise invalid(f"sparse_values has incorrect shape {format_dims(sparse_values.shape)}, should be [] or [{n}]")
     dsize = default_value.size if is_np(default_value) else default_value.numel()
     if default_value.ndim != 0 or dsize != 1:
-        raise invalid(f"default_value should be a scalar, got shape {format_dims(default_value.shape)}")
+        raise invalid("default_value should be a scalar.")
     if validate_indices and n:
         rows = idx.tolist()
         prev = None
@@ -625,11 +626,8 @@ def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value, 
         limits = torch.tensor(dims, dtype=torch.long, device=idx.device)
         bad = ((idx < 0) | (idx >= limits)).any(dim=1)
         if bool(bad.any()):
-            i = int(torch.nonzero(bad)[0])
-            row = idx[i].tolist()
-            raise invalid(
-                f"indices[{i}] = [{','.join(map(str, row))}] is out of bounds: need 0 <= index < {format_dims(dims)}"
-            )
+            # without validation TF's scatter finds the bad index and says only this
+            raise invalid(f"Indices are not valid (out of bounds).  Shape: {format_dims(dims)}")
     cols = tuple(idx[:, j] for j in range(rank))
     if is_np(default_value):
         out = np.empty(dims, dtype=object)

@@ -1,6 +1,6 @@
 """String ops: StringSplit and StringSplitV2 (tokens as a rank-2 SparseTensor's three parts); element-wise case,
 whitespace, length, regular-expression (RE2 patterns run with Python's ``re``), base64 and hash-bucket ops (farmhash,
-TF's Hash64, keyed SipHash); AsString, Substr, ReduceJoin, StringNGrams, UnicodeDecode and UnicodeEncode.
+TF's Hash64, keyed SipHash); AsString, Substr, ReduceJoin, StringNGrams and the Unicode decode/encode/transcode ops.
 
 String tensors are numpy object arrays of bytes. StringJoin lives with the checkpoint ops (io_ops),
 StringToNumber with the parsing ops.
@@ -13,6 +13,7 @@ import codecs
 import itertools
 import math
 import re
+import threading
 
 import numpy as np
 import torch
@@ -711,9 +712,11 @@ no_registered_gradient("Substr", "StringNGrams")
 # UnicodeDecode / UnicodeEncode
 
 _BAD_SEQUENCE = "\udfff"  # a lone surrogate: no decoder yields one for valid input, so it marks an invalid sequence
+_bad_spans = threading.local()
 
 
 def _mark_invalid(exc):
+    _bad_spans.spans.append((exc.start, exc.end))
     return _BAD_SEQUENCE, exc.end
 
 
@@ -725,50 +728,126 @@ def _check_replacement(replacement_char: int):
         raise invalid("replacement_char out of unicode codepoint range")
 
 
+def _check_encoding(input_encoding: str):
+    try:
+        codecs.lookup(input_encoding)
+    except LookupError:
+        raise invalid(f"Could not create converter for input encoding: {input_encoding}") from None
+
+
+def _decode(data: bytes, encoding: str, errors: str, replacement_char: int, replace_controls: bool):
+    """(code points, byte offset of each) of one string as TF's ICU-based decoding gives them: invalid sequences
+    (the Unicode standard's maximal subparts, as ICU and Python both cut them) replaced, dropped or refused."""
+    _bad_spans.spans = []
+    text = data.decode(encoding, "torchmeta_mark_invalid")
+    spans = iter(_bad_spans.spans)
+    codes, offsets = [], []
+    pos = 0
+    for ch in text:
+        if ch == _BAD_SEQUENCE:
+            start, end = next(spans)
+            pos = end
+            if errors == "strict":
+                raise invalid("Invalid formatting on input string")
+            if errors == "ignore":
+                continue
+            codes.append(replacement_char)
+            offsets.append(start)
+            continue
+        code = ord(ch)
+        start = pos
+        pos += len(ch.encode(encoding, "surrogatepass"))
+        if replace_controls and code < 0x20:
+            # a C0 control takes the replacement path: dropped by "ignore", replaced otherwise (even "strict")
+            if errors == "ignore":
+                continue
+            code = replacement_char
+        codes.append(code)
+        offsets.append(start)
+    return codes, offsets
+
+
 def _unicode_decode_shape(op):
     dims = op.inputs[0].shape
     n = dims.num_elements() if dims.is_fully_defined() else None
-    return [TensorShape([None if n is None else n + 1]), TensorShape([None])]
+    return [TensorShape([None if n is None else n + 1])] + [TensorShape([None])] * (len(op.outputs) - 1)
+
+
+_DECODE_ATTRS = [
+    "input_encoding: string",
+    "errors: {'strict', 'replace', 'ignore'} = \"replace\"",
+    "replacement_char: int = 65533",
+    "replace_control_characters: bool = false",
+    "Tsplits: {int32, int64} = DT_INT64",
+]
+
+
+def _decode_all(input, input_encoding, errors, replacement_char, replace_control_characters):
+    _check_encoding(input_encoding)
+    _check_replacement(replacement_char)
+    splits, values, starts = [0], [], []
+    for s in np.asarray(input, dtype=object).reshape(-1):
+        codes, offsets = _decode(bytes(s), input_encoding, errors, replacement_char, replace_control_characters)
+        values += codes
+        starts += offsets
+        splits.append(len(values))
+    return splits, values, starts
 
 
 @register_op(
     "UnicodeDecode",
     inputs=["input: string"],
     outputs=["row_splits: Tsplits", "char_values: int32"],
-    attrs=[
-        "input_encoding: string",
-        "errors: {'strict', 'replace', 'ignore'} = \"replace\"",
-        "replacement_char: int = 65533",
-        "replace_control_characters: bool = false",
-        "Tsplits: {int32, int64} = DT_INT64",
-    ],
+    attrs=_DECODE_ATTRS,
     shape=_unicode_decode_shape,
 )
 def unicode_decode(input, input_encoding, errors, replacement_char, replace_control_characters, Tsplits):
-    """Each string's code points (a ragged result: row splits over all strings, then the values). Invalid
-    sequences are replaced or dropped as the Unicode standard's maximal subparts (what ICU and Python do)."""
-    try:
-        codecs.lookup(input_encoding)
-    except LookupError:
-        raise invalid(f"Could not create converter for input encoding: {input_encoding}") from None
-    _check_replacement(replacement_char)
-    splits = [0]
-    values: list[int] = []
-    for s in np.asarray(input, dtype=object).reshape(-1):
-        text = bytes(s).decode(input_encoding, "torchmeta_mark_invalid")
-        for ch in text:
-            code = ord(ch)
-            if ch == _BAD_SEQUENCE:
-                if errors == "strict":
-                    raise invalid("Invalid formatting on input string")
-                if errors == "ignore":
-                    continue
-                code = replacement_char
-            elif replace_control_characters and code < 0x20:
-                code = replacement_char
-            values.append(code)
-        splits.append(len(values))
+    """Each string's code points (a ragged result: row splits over all strings, then the values)."""
+    splits, values, _ = _decode_all(input, input_encoding, errors, replacement_char, replace_control_characters)
     return torch.tensor(splits, dtype=Tsplits.torch), torch.tensor(values, dtype=torch.int32)
+
+
+@register_op(
+    "UnicodeDecodeWithOffsets",
+    inputs=["input: string"],
+    outputs=["row_splits: Tsplits", "char_values: int32", "char_to_byte_starts: int64"],
+    attrs=_DECODE_ATTRS,
+    shape=_unicode_decode_shape,
+)
+def unicode_decode_with_offsets(input, input_encoding, errors, replacement_char, replace_control_characters, Tsplits):
+    """UnicodeDecode, and the byte offset where each character (or replaced invalid sequence) starts."""
+    splits, values, starts = _decode_all(input, input_encoding, errors, replacement_char, replace_control_characters)
+    return (
+        torch.tensor(splits, dtype=Tsplits.torch),
+        torch.tensor(values, dtype=torch.int32),
+        torch.tensor(starts, dtype=torch.int64),
+    )
+
+
+@register_op(
+    "UnicodeTranscode",
+    inputs=["input: string"],
+    outputs=["output: string"],
+    attrs=[
+        "input_encoding: string",
+        "output_encoding: {'UTF-8', 'UTF-16-BE', 'UTF-32-BE'}",
+        "errors: {'strict', 'replace', 'ignore'} = \"replace\"",
+        "replacement_char: int = 65533",
+        "replace_control_characters: bool = false",
+    ],
+    shape=common_shapes.unchanged,
+)
+def unicode_transcode(input, input_encoding, output_encoding, errors, replacement_char, replace_control_characters):
+    """Each string decoded (as UnicodeDecode) and encoded again in ``output_encoding``."""
+    _check_encoding(input_encoding)
+    _check_replacement(replacement_char)
+    encoding = _ENCODINGS[output_encoding]
+
+    def transcode(s: bytes) -> bytes:
+        codes, _ = _decode(s, input_encoding, errors, replacement_char, replace_control_characters)
+        return "".join(map(chr, codes)).encode(encoding, "surrogatepass")
+
+    return _map(input, transcode)
 
 
 def _unicode_encode_shape(op):
@@ -818,4 +897,4 @@ def unicode_encode(input_values, input_splits, errors, output_encoding, replacem
     return out
 
 
-no_registered_gradient("UnicodeDecode", "UnicodeEncode")
+no_registered_gradient("UnicodeDecode", "UnicodeDecodeWithOffsets", "UnicodeEncode", "UnicodeTranscode")
