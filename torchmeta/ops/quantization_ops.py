@@ -389,7 +389,7 @@ def _quantize_min_first(x, min_range, max_range, T):
     (measured against TF 2.21 on 10,000 values, ties included). When grappler folds a QuantizeV2 of a constant,
     TF takes the Eigen formula for quint8 too (one code apart at some values); this is the run-time result."""
     low, high = _LIMITS[T]
-    if T == DType.quint8:
+    if T is DType.quint8:
         s = f32(f32(255.0) / f32(max_range - min_range))
         return torch.round(x * float(s) + float(f32(-min_range * s))).clamp(0, 255)
     steps = 2.0 ** _BITS[T]
