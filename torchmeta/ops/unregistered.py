@@ -67,7 +67,6 @@ UNREGISTERED: dict[str, str] = {
         "not implemented yet: TF's printf formatting of every dtype (precision, scientific, shortest, width, fill) "
         "is not reproduced"
     ),
-    "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
     "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
     "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
