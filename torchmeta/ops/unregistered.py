@@ -67,8 +67,6 @@ UNREGISTERED: dict[str, str] = {
         "not implemented yet: TF's printf formatting of every dtype (precision, scientific, shortest, width, fill) "
         "is not reproduced"
     ),
-    "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
-    "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
     "SparseFillEmptyRows": "not implemented yet (sparse family)",
     "StringNGrams": "not implemented yet (ragged n-gram outputs as splits + values)",
     "TensorListConcat": "not implemented yet (TensorList family: TensorListConcatV2 semantics with element shapes)",
