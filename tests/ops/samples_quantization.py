@@ -177,3 +177,20 @@ def _dequantize_samples():
 
 
 SAMPLES += _quantize_samples() + _dequantize_samples()
+
+
+# QuantizedConcat: inputs of equal ranges copied, others requantized into the overall range (symmetric for qint32).
+_QU8 = [_q(np.array([[0, 10, 255], [3, 128, 77]], np.uint8), "quint8", np.uint8),
+        _q(np.array([[1, 2, 3], [250, 251, 252]], np.uint8), "quint8", np.uint8)]  # fmt: skip
+_QI32 = [_q(np.array([[-(2**30), 0, 2**30]], np.int32), "qint32", np.int32),
+         _q(np.array([[5, -7, 2**20]], np.int32), "qint32", np.int32)]  # fmt: skip
+SAMPLES += [
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": _QU8, "input_mins": [_F32(-1), _F32(-1)],
+           "input_maxes": [_F32(1), _F32(1)]}, id="same-range"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(1), "values": _QU8, "input_mins": [_F32(-1), _F32(0.5)],
+           "input_maxes": [_F32(2), _F32(3)]}, id="requantize"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": _QU8, "input_mins": [_F32(0.5), _F32(1)],
+           "input_maxes": [_F32(2), _F32(3)]}, id="positive-mins"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": _QI32, "input_mins": [_F32(-4), _F32(-1)],
+           "input_maxes": [_F32(2), _F32(6)]}, id="qint32-symmetric"),
+]  # fmt: skip

@@ -166,3 +166,19 @@ def test_quantize_and_dequantize_functions_build_tf_graph(tf1):
                 results.append(sess.run(fetches, {inputs["x"]: value}))
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+_QC = [_Q8.reshape(2, 4), _Q8.reshape(2, 4)]
+QUANTIZED_CONCAT_SHAPE_ERRORS = [
+    Sample("QuantizedConcat", {"concat_dim": np.int32(2), "values": _QC, "input_mins": [_F(-1)] * 2,
+           "input_maxes": [_F(1)] * 2}, id="axis"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": [_QC[0], _Q8], "input_mins": [_F(-1)] * 2,
+           "input_maxes": [_F(1)] * 2}, id="rank"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": _QC, "input_mins": [np.zeros(2, _F)] * 2,
+           "input_maxes": [_F(1)] * 2}, id="min-rank"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sample", QUANTIZED_CONCAT_SHAPE_ERRORS, ids=lambda s: s.name)
+def test_quantized_concat_shape_errors_match_tf(tf1, sample):
+    assert_same_shape_error(tf1, sample)

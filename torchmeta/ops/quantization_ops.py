@@ -17,6 +17,7 @@ from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims, merge_dim, with_rank, with_rank_at_least
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
+from torchmeta.ops.array_layout_ops import concat_shape_of
 from torchmeta.ops.common import invalid
 
 f32 = np.float32
@@ -388,10 +389,15 @@ def _quantize_min_first(x, min_range, max_range, T):
     TF's gemmlowp "meta" path instead: x * s - min * s in float32, s = 255 / (max - min), rounded half to even
     (measured against TF 2.21 on 10,000 values, ties included). When grappler folds a QuantizeV2 of a constant,
     TF takes the Eigen formula for quint8 too (one code apart at some values); this is the run-time result."""
-    low, high = _LIMITS[T]
     if T is DType.quint8:
         s = f32(f32(255.0) / f32(max_range - min_range))
         return torch.round(x * float(s) + float(f32(-min_range * s))).clamp(0, 255)
+    return _quantize_with_eigen(x, min_range, max_range, T)
+
+
+def _quantize_with_eigen(x, min_range, max_range, T):
+    """QUANTIZE_WITH_EIGEN with FloatToQuantizedStruct's float32 constants."""
+    low, high = _LIMITS[T]
     steps = 2.0 ** _BITS[T]
     scale = f32(0.0 if max_range == min_range else (steps - 1.0) / np.float64(f32(max_range - min_range)))
     min_scaled = _std_round(f32(min_range * scale))
@@ -515,5 +521,61 @@ def dequantize(input, min_range, max_range, T, mode, narrow_range, axis, dtype):
     return out.to(dtype.torch)
 
 
-# TF registers no gradient for QuantizeV2 and Dequantize.
-no_registered_gradient("QuantizeV2", "Dequantize")
+def _quantized_concat_shape(op):
+    n = op.get_attr("N")
+    [output] = concat_shape_of(op, op.inputs[1 : n + 1], op.inputs[0])
+    for t in op.inputs[n + 1 :]:
+        with_rank(op, t.shape, 0)
+    return [output, TensorShape([]), TensorShape([])]
+
+
+@register_op(
+    "QuantizedConcat",
+    inputs=["concat_dim: int32", "values: N * T", "input_mins: N * float", "input_maxes: N * float"],
+    outputs=["output: T", "output_min: float", "output_max: float"],
+    attrs=["N: int >= 2", "T: type"],
+    shape=_quantized_concat_shape,
+)
+def quantized_concat(concat_dim, values, input_mins, input_maxes, T):
+    """Concat of quantized tensors into one range (symmetric around 0 for signed types): inputs of another range
+    are dequantized and quantized again (DEQUANTIZE_WITH_EIGEN, QUANTIZE_WITH_EIGEN)."""
+    if concat_dim.dim() != 0:
+        raise invalid(f"Concat dim tensor should be a scalar integer, but got shape {format_dims(concat_dim.shape)}")
+    axis = int(concat_dim)
+    rank = values[0].dim()
+    if not 0 <= axis < rank:
+        raise invalid(f"ConcatOp : Expected concatenating dimensions in the range [0, {rank}), but got {axis}")
+    ranges = [(f32(lo.reshape(-1)[0]), f32(hi.reshape(-1)[0])) for lo, hi in zip(input_mins, input_maxes)]
+    overall_min = min([np.finfo(f32).max, *(lo for lo, _ in ranges)])
+    overall_max = max([np.finfo(f32).min, *(hi for _, hi in ranges)])
+    overall_min = min(f32(0), overall_min)  # the output range holds 0
+    low, _ = _LIMITS[T]
+    if low < 0:
+        largest = max(abs(overall_min), abs(overall_max))
+        out_min, out_max = f32(-largest), f32(largest)
+    else:
+        out_min, out_max = f32(overall_min), f32(overall_max)
+    first = values[0].shape
+    for i, v in enumerate(values):
+        if v.dim() != rank:
+            raise invalid(
+                f"ConcatOp : Ranks of all input tensors should match: shape[0] = {format_dims(first)} vs. "
+                f"shape[{i}] = {format_dims(v.shape)}"
+            )
+        if any(v.shape[j] != first[j] for j in range(rank) if j != axis):
+            raise invalid(
+                f"ConcatOp : Dimensions of inputs should match: shape[0] = {format_dims(first)} vs. "
+                f"shape[{i}] = {format_dims(v.shape)}"
+            )
+    parts = []
+    for v, (lo, hi) in zip(values, ranges):
+        if lo == out_min and hi == out_max:
+            parts.append(v)
+        else:
+            as_float = _dequantize_slice(v, lo, hi, T, "MIN_FIRST", False)
+            parts.append(_quantize_with_eigen(as_float, out_min, out_max, T).to(torch.int64).to(v.dtype))
+    return torch.cat(parts, axis), torch.tensor(float(out_min)), torch.tensor(float(out_max))
+
+
+# TF registers no gradient for QuantizeV2, Dequantize and QuantizedConcat.
+no_registered_gradient("QuantizeV2", "Dequantize", "QuantizedConcat")
