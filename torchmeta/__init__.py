@@ -89,10 +89,12 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
     matrix_solve_ls,
     matrix_transpose,
     matrix_triangular_solve,
+    norm,
     qr,
     self_adjoint_eig,
     self_adjoint_eigvals,
     svd,
+    trace,
 )
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401

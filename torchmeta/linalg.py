@@ -9,9 +9,11 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
     eye,
     logdet,
     matrix_transpose,
+    norm,
     qr,
     slogdet,
     svd,
+    trace,
 )
 from torchmeta.api.linalg_ops import diag as tensor_diag  # noqa: F401
 from torchmeta.api.linalg_ops import diag_part as tensor_diag_part  # noqa: F401

@@ -68,6 +68,19 @@ PROGRAMS.update(
         "lstsq-unknown-shape": lambda tf: {
             "x": tf.linalg.lstsq(tf.placeholder_with_default(_TALL, [None, None]), tf.constant(_B), name="unknown")
         },
+        "trace": lambda tf: {"t": tf.linalg.trace(tf.constant(A)), "u": tf.trace(A[0], name="tr")},
+        "norm-vector": lambda tf: {
+            "e": tf.norm(tf.constant(A)),
+            "1": tf.norm(tf.constant(A), ord=1, axis=-1),
+            "inf": tf.linalg.norm(tf.constant(A), ord=np.inf, axis=1, keepdims=True),
+            "p3": tf.norm(tf.constant(A), ord=3, axis=0, keep_dims=True),
+        },
+        "norm-matrix": lambda tf: {
+            "fro": tf.norm(tf.constant(A), ord="fro", axis=[-2, -1]),
+            "1": tf.norm(tf.constant(A), ord=1, axis=(1, 2)),
+            "inf": tf.norm(tf.constant(A), ord=np.inf, axis=[2, 1]),
+            "2": tf.norm(tf.constant(A), ord=2, axis=[-2, -1], name="spectral"),
+        },
         "svd-eigh": lambda tf: {
             "s": tf.linalg.svd(tf.constant(A[0]), compute_uv=False),
             "sv": tf.svd(A[0], full_matrices=True)[0],
@@ -78,6 +91,22 @@ PROGRAMS.update(
         },
     }
 )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"ord": "nuc", "axis": [0, 1]}, {"ord": -1}, {"axis": [0, 0]}, {"axis": "x"}],
+    ids=["nuc", "neg", "same", "s"],
+)
+def test_norm_argument_errors_are_tfs(tf1, kwargs):
+    import torchmeta as tm
+
+    messages = []
+    for api in (tf1, tm):
+        with api.Graph().as_default(), pytest.raises(ValueError) as error:
+            api.norm(api.constant(A), **kwargs)
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))

@@ -34,3 +34,19 @@ SAMPLES: list[Sample] = [
     S("CTCGreedyDecoder", {"inputs": _LOGITS, "sequence_length": _LENGTHS}, {"merge_repeated": True},
       fed={"inputs": [None, None, 4], "sequence_length": [None]}, id="unknown"),
 ]  # fmt: skip
+
+_BEAM_LOGITS = _rng.standard_normal((7, 3, 5)).astype(f32)
+_BEAM_LENGTHS = np.array([7, 4, 1], i32)
+
+SAMPLES += [
+    S("CTCBeamSearchDecoder", {"inputs": _BEAM_LOGITS, "sequence_length": _BEAM_LENGTHS},
+      {"beam_width": 4, "top_paths": 2}, id="default"),
+    S("CTCBeamSearchDecoder", {"inputs": _BEAM_LOGITS, "sequence_length": _BEAM_LENGTHS},
+      {"beam_width": 1, "top_paths": 1, "merge_repeated": False}, id="width-1"),
+    S("CTCBeamSearchDecoder", {"inputs": _BEAM_LOGITS * 3, "sequence_length": _BEAM_LENGTHS},
+      {"beam_width": 8, "top_paths": 3, "merge_repeated": False}, id="wide", rtol=1e-5),
+    S("CTCBeamSearchDecoder", {"inputs": _BEAM_LOGITS.astype(np.float64), "sequence_length": np.array([5, 7, 3], i32)},
+      {"beam_width": 5, "top_paths": 2}, id="f64"),
+    S("CTCBeamSearchDecoder", {"inputs": _BEAM_LOGITS, "sequence_length": _BEAM_LENGTHS},
+      {"beam_width": 3, "top_paths": 1}, fed={"inputs": [None, None, 5]}, id="unknown"),
+]  # fmt: skip

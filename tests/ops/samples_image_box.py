@@ -213,3 +213,46 @@ def _draw_samples():
 
 
 SAMPLES = _nms_samples() + _combined_samples() + _draw_samples()
+
+
+# SampleDistortedBoundingBox(V2) and the stateless form, seeded: TF's crop exactly (same Philox words, same float32
+# arithmetic); boxes that are hard to cover (rejections), no boxes, narrow aspect ratios and area ranges.
+_SIZE = np.array([480, 640, 3], np.int32)
+_BOXES = np.array([[[0.1, 0.2, 0.5, 0.6], [0.3, 0.1, 0.9, 0.4]]], np.float32)
+_TINY_BOX = np.array([[[0.45, 0.45, 0.47, 0.46]]], np.float32)
+
+
+def _distorted_samples():
+    out = []
+    for seed, seed2 in ((1, 2), (7, 0), (0, 11), (123456789, 987654321)):
+        out.append(Sample("SampleDistortedBoundingBox", {"image_size": _SIZE, "bounding_boxes": _BOXES},
+                          {"seed": seed, "seed2": seed2}, id=f"seed-{seed}-{seed2}"))  # fmt: skip
+    out += [
+        Sample("SampleDistortedBoundingBox", {"image_size": _SIZE, "bounding_boxes": _BOXES},
+               {"seed": 3, "seed2": 4, "min_object_covered": 0.9, "aspect_ratio_range": [0.5, 2.0],
+                "area_range": [0.2, 0.9], "max_attempts": 20}, id="strict"),
+        Sample("SampleDistortedBoundingBox", {"image_size": _SIZE, "bounding_boxes": _TINY_BOX},
+               {"seed": 5, "seed2": 6, "min_object_covered": 1.0, "area_range": [0.9, 1.0], "max_attempts": 3},
+               id="falls-back-to-image"),
+        Sample("SampleDistortedBoundingBox", {"image_size": np.array([31, 17, 1], np.int64),
+               "bounding_boxes": np.zeros((1, 0, 4), np.float32)},
+               {"seed": 8, "seed2": 9, "use_image_if_no_bounding_boxes": True}, id="no-boxes-int64"),
+        Sample("SampleDistortedBoundingBox", {"image_size": np.array([200, 100, 3], np.uint8), "bounding_boxes": _BOXES},
+               {"seed": 10, "seed2": 1, "aspect_ratio_range": [1.0, 1.0]}, id="uint8-square"),
+        Sample("SampleDistortedBoundingBoxV2", {"image_size": _SIZE, "bounding_boxes": _BOXES,
+               "min_object_covered": np.float32(0.5)}, {"seed": 21, "seed2": 22}, id="seeded"),
+        Sample("SampleDistortedBoundingBoxV2", {"image_size": np.array([64, 48, 3], np.int16), "bounding_boxes": _BOXES,
+               "min_object_covered": np.float32(0.0)}, {"seed": 2, "seed2": 3, "area_range": [0.01, 0.05]},
+               id="small-area-int16"),
+        Sample("StatelessSampleDistortedBoundingBox", {"image_size": _SIZE, "bounding_boxes": _BOXES,
+               "min_object_covered": np.float32(0.3), "seed": np.array([4, 5], np.int32)}, id="stateless"),
+        Sample("StatelessSampleDistortedBoundingBox", {"image_size": _SIZE, "bounding_boxes": _BOXES,
+               "min_object_covered": np.float32(0.1), "seed": np.array([-3, 2**40], np.int64)},
+               {"aspect_ratio_range": [0.3, 3.0]}, id="stateless-int64"),
+        Sample("SampleDistortedBoundingBox", {"image_size": _SIZE, "bounding_boxes": _BOXES}, {"seed": 1, "seed2": 2},
+               fed={"image_size": None, "bounding_boxes": [None, None, 4]}, id="unknown"),
+    ]  # fmt: skip
+    return out
+
+
+SAMPLES += _distorted_samples()

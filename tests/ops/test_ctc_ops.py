@@ -23,6 +23,13 @@ RUNTIME_ERRORS = [
     S("CTCGreedyDecoder", {"inputs": _X, "sequence_length": np.array([4, 5], i32)}, id="too-long"),
     S("CTCGreedyDecoder", {"inputs": _X, "sequence_length": _L}, {"blank_index": 3}, id="blank-high"),
     S("CTCGreedyDecoder", {"inputs": _X, "sequence_length": _L}, {"blank_index": -4}, id="blank-low"),
+    S("CTCBeamSearchDecoder", {"inputs": _X, "sequence_length": _L}, {"beam_width": 2, "top_paths": 3}, id="paths"),
+    S(
+        "CTCBeamSearchDecoder",
+        {"inputs": _X, "sequence_length": np.array([4, 5], i32)},
+        {"beam_width": 2, "top_paths": 1},
+        id="too-long",
+    ),
 ]
 
 
@@ -48,7 +55,9 @@ def _program(tf):
     (decoded,), log_prob = tf.nn.ctc_greedy_decoder(x, tf.constant(_L))
     (unmerged,), log_prob2 = tf.nn.ctc_greedy_decoder(x, tf.constant(_L), merge_repeated=False, blank_index=0)
     dense = tf.sparse.to_dense(decoded, default_value=-1)
-    return {"x": x}, [decoded.indices, decoded.values, decoded.dense_shape, log_prob, dense, unmerged.values, log_prob2]
+    beams, log_prob3 = tf.nn.ctc_beam_search_decoder(x, tf.constant(_L), beam_width=3, top_paths=2)
+    fetches = [decoded.indices, decoded.values, decoded.dense_shape, log_prob, dense, unmerged.values, log_prob2]
+    return {"x": x}, [*fetches, beams[0].values, beams[1].indices, beams[1].dense_shape, log_prob3]
 
 
 def test_ctc_greedy_decoder_builds_tf_graph(tf1):
@@ -62,4 +71,4 @@ def test_ctc_greedy_decoder_builds_tf_graph(tf1):
                 results.append(sess.run(fetches, {inputs["x"]: _X}))
     for ours, theirs in zip(results[1], results[0]):
         assert ours.dtype == theirs.dtype
-        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)

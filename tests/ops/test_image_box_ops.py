@@ -8,6 +8,8 @@ import functools
 import numpy as np
 import pytest
 
+import torchmeta as tm
+from tests.api.tf_programs import assert_same_graph
 from tests.ops.harness import Sample, assert_same_runtime_error, assert_same_shape_error
 from torchmeta.ops import image_box_ops
 
@@ -150,3 +152,54 @@ def test_std_sort_sorts(n):
     image_box_ops.std_sort(items, lambda a, b: a[0] < b[0])
     assert [k for k, _ in items] == sorted(keys)
     assert sorted(i for _, i in items) == list(range(n))
+
+
+# SampleDistortedBoundingBox: bad inputs and attrs in TF's class and words; tf.image.sample_distorted_bounding_box
+# built node for node, its seeded crops TF's, run after run.
+_SDBB_SIZE = np.array([48, 64, 3], np.int32)
+_SDBB_BOXES = np.array([[[0.1, 0.2, 0.5, 0.6]]], np.float32)
+SDBB_RUNTIME_ERRORS = [
+    Sample("SampleDistortedBoundingBox", {"image_size": _SDBB_SIZE[:2], "bounding_boxes": _SDBB_BOXES}, {"seed": 1},
+           id="size-elements"),
+    Sample("SampleDistortedBoundingBox", {"image_size": _SDBB_SIZE, "bounding_boxes": _SDBB_BOXES * 3}, {"seed": 1},
+           id="coordinates"),
+    Sample("SampleDistortedBoundingBox", {"image_size": _SDBB_SIZE, "bounding_boxes": np.zeros((1, 0, 4), np.float32)},
+           {"seed": 1}, id="no-boxes"),
+    Sample("SampleDistortedBoundingBox", {"image_size": _SDBB_SIZE, "bounding_boxes": _SDBB_BOXES},
+           {"seed": 1, "area_range": [0.5, 1.5]}, id="area-range"),
+    Sample("SampleDistortedBoundingBox", {"image_size": _SDBB_SIZE, "bounding_boxes": _SDBB_BOXES},
+           {"seed": 1, "aspect_ratio_range": [0.0, 1.0]}, id="aspect-range"),
+    Sample("SampleDistortedBoundingBoxV2", {"image_size": _SDBB_SIZE, "bounding_boxes": _SDBB_BOXES,
+           "min_object_covered": np.float32(-0.5)}, {"seed": 1}, id="negative-cover"),
+    Sample("StatelessSampleDistortedBoundingBox", {"image_size": _SDBB_SIZE, "bounding_boxes": _SDBB_BOXES,
+           "min_object_covered": np.float32(0.1), "seed": np.array([1, 2, 3], np.int32)}, id="seed-shape"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sample", SDBB_RUNTIME_ERRORS, ids=lambda s: s.name)
+def test_sample_distorted_bounding_box_errors_match_tf(tf1, sample):
+    assert_same_runtime_error(tf1, sample)
+
+
+def _sdbb_program(tf):
+    size = tf.placeholder(tf.int32, [3], name="size")
+    boxes = tf.constant(_SDBB_BOXES)
+    begin, extent, bboxes = tf.image.sample_distorted_bounding_box(
+        size, boxes, seed=3, seed2=4, min_object_covered=0.2, area_range=[0.1, 0.8]
+    )
+    other = tf.image.sample_distorted_bounding_box(size, boxes, seed=5, name="crop")
+    return {"size": size}, [begin, extent, bboxes, *other]
+
+
+def test_sample_distorted_bounding_box_function_is_tfs_run_after_run(tf1):
+    assert_same_graph(tf1, lambda tf: _sdbb_program(tf)[1])
+    results = []
+    for api in (tf1, tm):
+        g = api.Graph()
+        with g.as_default():
+            inputs, fetches = _sdbb_program(api)
+            with api.Session(graph=g) as sess:
+                results.append([sess.run(fetches, {inputs["size"]: _SDBB_SIZE}) for _ in range(3)])
+    for ours, theirs in zip(results[1], results[0]):
+        for o, t in zip(ours, theirs):
+            np.testing.assert_array_equal(o, t)

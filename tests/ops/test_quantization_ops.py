@@ -99,3 +99,86 @@ def test_fake_quant_functions_and_gradients_match_tf(tf1):
                 results.append(sess.run(fetches, {inputs[k]: v for k, v in feeds.items()}))
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+# QuantizeV2 / Dequantize: kernel and shape errors in TF's class and words.
+_Q8 = np.arange(-4, 4, dtype=np.int8).view(np.dtype([("qint8", np.int8)]))
+_XQ = np.linspace(-1, 1, 8).astype(np.float32)
+_F = np.float32
+QUANTIZE_RUNTIME_ERRORS = [
+    Sample("QuantizeV2", {"input": _XQ, "min_range": _F(1), "max_range": _F(-1)}, {"T": "dtype:qint8"}, id="max-below-min"),
+    Sample("QuantizeV2", {"input": _XQ, "min_range": _F(-1), "max_range": _F(1)},
+           {"T": "dtype:qint8", "round_mode": "HALF_TO_EVEN"}, id="half-to-even-not-scaled"),
+    Sample("QuantizeV2", {"input": _XQ.reshape(2, 4), "min_range": np.full(2, -1, _F), "max_range": np.ones(2, _F)},
+           {"T": "dtype:quint8", "axis": 0, "mode": "MIN_FIRST"}, id="min-first-axis"),
+    Sample("Dequantize", {"input": _Q8, "min_range": np.zeros(2, _F), "max_range": _F(1)}, id="min-count"),
+    Sample("Dequantize", {"input": _Q8.reshape(2, 4), "min_range": np.full(2, -1, _F), "max_range": np.ones(3, _F)},
+           {"axis": 0}, id="max-count"),
+    Sample("Dequantize", {"input": _Q8.reshape(2, 4), "min_range": np.full(2, -1, _F), "max_range": np.ones(2, _F)},
+           {"axis": 0, "mode": "MIN_FIRST"}, id="min-first-axis"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sample", QUANTIZE_RUNTIME_ERRORS, ids=lambda s: s.name)
+def test_quantize_runtime_errors_match_tf(tf1, sample):
+    fed = {k: None for k, v in sample.inputs.items() if v.dtype.kind != "V"}
+    assert_same_runtime_error(tf1, Sample(sample.op, sample.inputs, sample.attrs, id=sample.id, fed=fed), fed=False)
+
+
+QUANTIZE_SHAPE_ERRORS = [
+    Sample("QuantizeV2", {"input": _XQ, "min_range": np.zeros(2, _F), "max_range": _F(1)}, {"T": "dtype:qint8"},
+           id="minmax-rank"),
+    Sample("QuantizeV2", {"input": _XQ, "min_range": _F(-1), "max_range": _F(1)}, {"T": "dtype:qint8", "axis": -2},
+           id="axis-below"),
+    Sample("QuantizeV2", {"input": _XQ.reshape(2, 4), "min_range": np.zeros(3, _F), "max_range": np.ones(3, _F)},
+           {"T": "dtype:qint8", "axis": 1}, id="depth"),
+    Sample("Dequantize", {"input": _Q8, "min_range": _F(-1), "max_range": _F(1)}, {"axis": 3}, id="axis-rank"),
+    Sample("Dequantize", {"input": _Q8.reshape(2, 4), "min_range": np.zeros(2, _F), "max_range": _F(1)}, {"axis": 0},
+           id="minmax-rank"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sample", QUANTIZE_SHAPE_ERRORS, ids=lambda s: s.name)
+def test_quantize_shape_errors_match_tf(tf1, sample):
+    assert_same_shape_error(tf1, sample)
+
+
+def _quantize_program(tf):
+    x = tf.placeholder(tf.float32, [2, 4], name="x")
+    q, lo, hi = tf.quantization.quantize(x, -1.0, 1.0, tf.qint8, mode="SCALED")
+    q2 = tf.quantize_v2(x, [-1.0, -2.0], [1.0, 2.0], tf.quint8, axis=-2, name="per_row")[0]
+    q3 = tf.quantize(x, -1.0, 1.0, tf.quint8, mode="MIN_FIRST", ensure_minimum_range=0.5)[0]
+    d = tf.quantization.dequantize(q, lo, hi, mode="SCALED")
+    d2 = tf.dequantize(q2, [-1.0, -2.0], [1.0, 2.0], axis=0, name="deq")
+    d3 = tf.dequantize(q3, -1.0, 1.0, mode="MIN_FIRST", narrow_range=True)
+    return {"x": x}, [lo, hi, d, d2, d3]
+
+
+def test_quantize_and_dequantize_functions_build_tf_graph(tf1):
+    assert_same_graph(tf1, lambda tf: _quantize_program(tf)[1])
+    value = np.linspace(-1.5, 1.5, 8).astype(np.float32).reshape(2, 4)
+    results = []
+    for api in (tf1, tm):
+        g = api.Graph()
+        with g.as_default():
+            inputs, fetches = _quantize_program(api)
+            with api.Session(graph=g) as sess:
+                results.append(sess.run(fetches, {inputs["x"]: value}))
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+_QC = [_Q8.reshape(2, 4), _Q8.reshape(2, 4)]
+QUANTIZED_CONCAT_SHAPE_ERRORS = [
+    Sample("QuantizedConcat", {"concat_dim": np.int32(2), "values": _QC, "input_mins": [_F(-1)] * 2,
+           "input_maxes": [_F(1)] * 2}, id="axis"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": [_QC[0], _Q8], "input_mins": [_F(-1)] * 2,
+           "input_maxes": [_F(1)] * 2}, id="rank"),
+    Sample("QuantizedConcat", {"concat_dim": np.int32(0), "values": _QC, "input_mins": [np.zeros(2, _F)] * 2,
+           "input_maxes": [_F(1)] * 2}, id="min-rank"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sample", QUANTIZED_CONCAT_SHAPE_ERRORS, ids=lambda s: s.name)
+def test_quantized_concat_shape_errors_match_tf(tf1, sample):
+    assert_same_shape_error(tf1, sample)

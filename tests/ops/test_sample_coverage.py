@@ -302,6 +302,19 @@ EXCLUDED_GROUPS = [
         "frameworks (the public pad-conv fusions also through the harness)",
         "ops/test_fused_ops.py",
     ),
+    (
+        (
+            "CudnnRNN",
+            "CudnnRNNV2",
+            "CudnnRNNV3",
+            "CudnnRNNBackprop",
+            "CudnnRNNBackpropV2",
+            "CudnnRNNBackpropV3",
+        ),
+        "TensorFlow has no CPU kernel for the cuDNN RNN ops: they are compared with TF's CPU LSTM (BlockLSTMV2) and "
+        "with cuDNN's equations built from TF ops, on the same weights",
+        "ops/test_cudnn_rnn_ops.py",
+    ),
 ]
 for _ops, _reason, _module in EXCLUDED_GROUPS:
     EXCLUDED.update({op: (_reason, _module) for op in _ops})

@@ -20,6 +20,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_util import constant_value_as_shape
 
 __all__ = [
+    "sample_distorted_bounding_box",
     "ResizeMethod",
     "decode_png",
     "decode_jpeg",
@@ -383,3 +384,28 @@ def convert_image_dtype(image, dtype, saturate=False, name=None):
             return math_ops.multiply(casted, 1.0 / src.max, name=name)
         scaled = math_ops.multiply(image, dtype.max + 0.5)
         return cast(scaled, dtype, name=name)
+
+
+def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=None, min_object_covered=0.1,
+                                  aspect_ratio_range=None, area_range=None, max_attempts=None,
+                                  use_image_if_no_bounding_boxes=None, name=None):  # fmt: skip
+    """``tf.image.sample_distorted_bounding_box`` (TF1): one SampleDistortedBoundingBoxV2 seeded with ``seed`` and
+    ``seed2`` as given (TF does not mix in the graph seed here); returns (begin, size, bboxes)."""
+    attrs = {
+        "aspect_ratio_range": aspect_ratio_range,
+        "area_range": area_range,
+        "max_attempts": max_attempts,
+        "use_image_if_no_bounding_boxes": use_image_if_no_bounding_boxes,
+    }
+    with name_scope(name, "sample_distorted_bounding_box"):
+        begin, size, bboxes = raw_op(
+            "SampleDistortedBoundingBoxV2",
+            image_size=image_size,
+            bounding_boxes=bounding_boxes,
+            min_object_covered=min_object_covered,
+            seed=seed or 0,
+            seed2=seed2 or 0,
+            name=name,
+            **{k: v for k, v in attrs.items() if v is not None},
+        )
+        return begin, size, bboxes

@@ -10,6 +10,7 @@ import numpy as np
 from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops
 from torchmeta.api.cond import cond
+from torchmeta.api.functional_ops import map_fn
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 
@@ -38,6 +39,8 @@ __all__ = [
     "self_adjoint_eigvals",
     "eig",
     "eigvals",
+    "trace",
+    "norm",
 ]
 
 
@@ -307,3 +310,80 @@ def eigvals(tensor, name=None):
     tensor, out_dtype = _eig_out_dtype(tensor)
     e, _ = raw_op("Eig", input=tensor, Tout=out_dtype, compute_v=False, name=name)
     return e
+
+
+def trace(x, name=None):
+    """``tf.linalg.trace`` (``tf.trace``): the sum of the main diagonal of each inner matrix."""
+    with name_scope(name, "Trace", [x]) as name:
+        x = convert_to_tensor(x, name="x")
+        return math_ops.reduce_sum(matrix_diag_part(x), [-1], name=name)
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):
+    """``tf.norm`` / ``tf.linalg.norm`` (TF1): vector norms (euclidean, 1, inf, p > 0) over ``axis`` or matrix
+    norms ('fro', 'euclidean', 1, 2, inf) over a pair of axes, as TF's linalg_ops.norm builds them (the matrix
+    2-norm through an Svd, the permutation computed with map_fn).
+
+    Raises:
+      ValueError: for an unsupported ``ord`` or ``axis`` (TF's messages).
+    """
+    keepdims = keep_dims if keepdims is None else keepdims
+    if keepdims is None:
+        keepdims = False
+    is_matrix_norm = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if is_matrix_norm:
+        axis = tuple(axis)
+        if not isinstance(axis[0], int) or not isinstance(axis[1], int) or axis[0] == axis[1]:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        supported_matrix_norms = ["euclidean", "fro", 1, 2, np.inf]
+        if ord not in supported_matrix_norms:
+            raise ValueError(f"'ord' must be a supported matrix norm in {supported_matrix_norms}, got {ord}")
+    else:
+        if not (isinstance(axis, int) or axis is None):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        supported_vector_norms = ["euclidean", 1, 2, np.inf]
+        if (not np.isreal(ord) or ord <= 0) and ord not in supported_vector_norms:
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        if axis is not None:
+            axis = (axis,)
+    with name_scope(name, "norm", [tensor]):
+        tensor = convert_to_tensor(tensor)
+        if ord in ["fro", "euclidean", 2, 2.0]:
+            if is_matrix_norm and ord in [2, 2.0]:
+                rank = array_ops.rank(tensor)
+                positive_axis = map_fn(lambda i: cond(i >= 0, lambda: i, lambda: i + rank), convert_to_tensor(axis))
+                axes = math_ops.range(rank)
+                perm_before = array_ops.concat(
+                    [array_ops.setdiff1d(axes, positive_axis, dtypes.DType.int32)[0], positive_axis], axis=0
+                )
+                perm_after = map_fn(
+                    lambda i: math_ops.cast(
+                        array_ops.squeeze(array_ops.where_v2(math_ops.equal(perm_before, i))), dtype=dtypes.DType.int32
+                    ),
+                    axes,
+                )
+                permed = array_ops.transpose(tensor, perm=perm_before)
+                singular = raw_op("Svd", input=permed, compute_uv=False)[0]
+                matrix_2_norm = array_ops.expand_dims(
+                    math_ops.reduce_max(math_ops.abs(singular), axis=-1, keepdims=True), axis=-1
+                )
+                result = array_ops.transpose(matrix_2_norm, perm=perm_after)
+            else:
+                result = math_ops.sqrt(math_ops.reduce_sum(tensor * math_ops.conj(tensor), axis, keepdims=True))
+        else:
+            result = math_ops.abs(tensor)
+            if ord == 1:
+                sum_axis = None if axis is None else axis[0]
+                result = math_ops.reduce_sum(result, sum_axis, keepdims=True)
+                if is_matrix_norm:
+                    result = math_ops.reduce_max(result, axis[-1], keepdims=True)
+            elif ord == np.inf:
+                if is_matrix_norm:
+                    result = math_ops.reduce_sum(result, axis[1], keepdims=True)
+                max_axis = None if axis is None else axis[0]
+                result = math_ops.reduce_max(result, max_axis, keepdims=True)
+            else:
+                result = math_ops.pow(math_ops.reduce_sum(math_ops.pow(result, ord), axis, keepdims=True), 1.0 / ord)
+        if not keepdims:
+            result = array_ops.squeeze(result, axis)
+        return result

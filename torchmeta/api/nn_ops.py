@@ -22,6 +22,7 @@ from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
 
 __all__ = [
+    "ctc_beam_search_decoder",
     "ctc_greedy_decoder",
     "dilation2d",
     "erosion2d",
@@ -1382,3 +1383,18 @@ def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True, blank_index
         blank_index=-1 if blank_index is None else blank_index,
     )
     return [SparseTensor(decoded_ix, decoded_val, decoded_shape)], log_probabilities
+
+
+def ctc_beam_search_decoder(inputs, sequence_length, beam_width=100, top_paths=1, merge_repeated=True):
+    """``tf.nn.ctc_beam_search_decoder`` (TF1): ([a SparseTensor per path], their log probabilities)."""
+    decoded_ixs, decoded_vals, decoded_shapes, log_probabilities = raw_op(
+        "CTCBeamSearchDecoder",
+        inputs=inputs,
+        sequence_length=sequence_length,
+        beam_width=beam_width,
+        top_paths=top_paths,
+        merge_repeated=merge_repeated,
+    )
+    return [
+        SparseTensor(ix, val, shape) for ix, val, shape in zip(decoded_ixs, decoded_vals, decoded_shapes)
+    ], log_probabilities

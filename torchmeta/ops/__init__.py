@@ -15,6 +15,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     conv3d_ops,
     conv_ops,
     ctc_ops,
+    cudnn_rnn_ops,
     data_flow_ops,
     dataset_ops,
     dilation_ops,

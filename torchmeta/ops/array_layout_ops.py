@@ -763,14 +763,14 @@ def _conjugate_transpose_grad(op, grad):
 
 
 def _concat_shape(op):
-    return _concat_shape_of(op, op.inputs[:-1], op.inputs[-1])
+    return concat_shape_of(op, op.inputs[:-1], op.inputs[-1])
 
 
 def _concat_v1_shape(op):
-    return _concat_shape_of(op, op.inputs[1:], op.inputs[0])
+    return concat_shape_of(op, op.inputs[1:], op.inputs[0])
 
 
-def _concat_shape_of(op, values, axis_t):
+def concat_shape_of(op, values, axis_t):
     with_rank(op, axis_t.shape, 0)
     axis = constant_scalar(axis_t)
     rank = next((t.shape.rank for t in values if t.shape.rank is not None), None)
@@ -781,8 +781,9 @@ def _concat_shape_of(op, values, axis_t):
         return [unknown_shape()]
     if axis is None:
         return [unknown_shape(rank)]
-    if not -rank <= axis < rank:
-        raise shape_error(op, f"Expected concatenating dimensions in the range [{-rank}, {rank}), but got {axis}")
+    if not -rank <= axis < rank:  # TF's ConcatShapeHelper: WithRankAtLeast(input, min_rank)
+        min_rank = -axis if axis < 0 else axis + 1
+        raise shape_error(op, f"Shape must be at least rank {min_rank} but is rank {rank}")
     axis %= rank
     merged = None  # the inputs' shapes without the concat axis, merged as TF does
     total = 0

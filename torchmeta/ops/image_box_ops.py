@@ -29,6 +29,8 @@ from torchmeta.framework.common_shapes import (
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import invalid
+from torchmeta.ops.philox import single_samples
+from torchmeta.ops.stateless_random_ops import key_counter_from_seed
 
 # ---------------------------------------------------------------------------------------------
 # Shape functions
@@ -728,3 +730,248 @@ def draw_bounding_boxes_v2(images, boxes, colors):
 
 not_differentiable("DrawBoundingBoxes")
 no_registered_gradient("DrawBoundingBoxesV2")
+
+
+# ---------------------------------------------------------------------------------------------
+# SampleDistortedBoundingBox(V2), StatelessSampleDistortedBoundingBox: TF's rejection sampling of a crop
+# (sample_distorted_bounding_box_op.cc), drawing from the same Philox words in the same order, with TF's
+# float32 arithmetic and lrintf rounding, so a seeded op gives TF's crop.
+
+
+def _lrintf(v) -> int:
+    """lrintf: a float32 rounded half to even."""
+    return int(np.rint(np.float32(v)))
+
+
+def _uniform_below(words, n: int) -> int:
+    """SimplePhilox::Uniform(n) (ExactUniformInt): rejection of the words below (2^32 - 1) % n + 1."""
+    if n == 0:
+        next(words)
+        return 0
+    if n & (n - 1) == 0:
+        return next(words) & (n - 1)
+    rem = (0xFFFFFFFF % n) + 1
+    while True:
+        word = next(words)
+        if word >= rem:
+            return word % n
+
+
+def _rand_float(words) -> np.float32:
+    """SimplePhilox::RandFloat (Uint32ToFloat): the low 23 bits as a mantissa in [1, 2), minus 1."""
+    return np.float32(np.array([(next(words) & 0x7FFFFF) | 0x3F800000], np.uint32).view(np.float32)[0] - 1)
+
+
+def _area(rect) -> np.float32:
+    x0, y0, x1, y1 = rect
+    return np.float32((x1 - x0) * (y1 - y0))
+
+
+def _intersect(a, b):
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (0, 0, 0, 0) if x0 > x1 or y0 > y1 else (x0, y0, x1, y1)
+
+
+def _random_crop(width, height, min_area_frac, max_area_frac, aspect, words):
+    """GenerateRandomCrop: a (x0, y0, x1, y1) crop, or None when the constraints cannot be met."""
+    f = np.float32
+    if max_area_frac <= 0 or aspect <= 0 or width <= 0 or height <= 0 or min_area_frac > max_area_frac:
+        return None
+    min_area = f(f(min_area_frac * f(width)) * f(height))
+    max_area = f(f(max_area_frac * f(width)) * f(height))
+    crop_h = _lrintf(np.sqrt(f(min_area / aspect)))
+    max_h = _lrintf(np.sqrt(f(max_area / aspect)))
+    if _lrintf(f(max_h) * aspect) > width:
+        max_h = int((width + 0.5 - float(f(0.0000001))) / float(aspect))
+        if _lrintf(f(max_h) * aspect) > width:
+            max_h -= 1
+    max_h = min(max_h, height)
+    crop_h = min(crop_h, max_h)
+    if crop_h < max_h:
+        crop_h += _uniform_below(words, max_h - crop_h + 1)
+    crop_w = _lrintf(f(crop_h) * aspect)
+    area = f(crop_w * crop_h)
+    if area < min_area:
+        crop_h += 1
+        crop_w = _lrintf(f(crop_h) * aspect)
+        area = f(crop_w * crop_h)
+    if area > max_area:
+        crop_h -= 1
+        crop_w = _lrintf(f(crop_h) * aspect)
+        area = f(crop_w * crop_h)
+    if area < min_area or area > max_area or crop_w > width or crop_h > height or crop_w <= 0 or crop_h <= 0:
+        return None
+    y = _uniform_below(words, height - crop_h) if crop_h < height else 0
+    x = _uniform_below(words, width - crop_w) if crop_w < width else 0
+    return (x, y, x + crop_w, y + crop_h)
+
+
+def _covers(crop, min_covered, boxes) -> bool:
+    """SatisfiesOverlapConstraints: the crop holds a pixel and covers enough of one box."""
+    if _area(crop) < 1:
+        return False
+    for box in boxes:
+        box_area = _area(box)
+        if box_area < 1:
+            continue
+        if np.float32(_area(_intersect(crop, box)) / box_area) >= min_covered:
+            return True
+    return False
+
+
+def _check_sampling_attrs(aspect_ratio_range, area_range, max_attempts):
+    if len(aspect_ratio_range) != 2:
+        raise invalid("Aspect ratio range field must specify 2 dimensions")
+    if not (aspect_ratio_range[0] > 0 and aspect_ratio_range[1] > 0):
+        raise invalid(
+            f"Aspect ratio range must be non-negative: [{aspect_ratio_range[0]:g}, {aspect_ratio_range[1]:g}]"
+        )
+    if len(area_range) != 2:
+        raise invalid("Area range field must specify 2 dimensions")
+    if not (area_range[0] > 0 and area_range[1] > 0):
+        raise invalid(f"Area range must be non-negative: [{area_range[0]:g}, {area_range[1]:g}]")
+    if not (area_range[0] <= 1 and area_range[1] <= 1):
+        raise invalid(f"Area range must be less then or equal to 1.0: [{area_range[0]:g}, {area_range[1]:g}]")
+    if max_attempts <= 0:
+        raise invalid(f"Max attempts must be non-negative: {max_attempts}")
+
+
+def _sample_distorted_box(generator, image_size, bounding_boxes, min_object_covered, aspect_ratio_range, area_range,
+                          max_attempts, use_image_if_no_bounding_boxes):  # fmt: skip
+    """DoCompute: (begin, size, bboxes) from the Philox words of ``generator``."""
+    if image_size.dim() != 1:
+        raise invalid(f"image_size must be 1-dimensional[{','.join(map(str, image_size.shape))}]")
+    if image_size.shape[0] != 3:
+        raise invalid(f"image_size must contain 3 elements[{','.join(map(str, image_size.shape))}]")
+    height, width = (int(v) for v in image_size[:2].tolist())
+    if not 0 <= height < 2**31 - 1:
+        raise invalid("image height cannot be >= int32 max")
+    if not 0 <= width < 2**31 - 1:
+        raise invalid("image width cannot be >= int32 max")
+    if bounding_boxes.dim() != 3:
+        raise invalid(
+            "input boxes must be 3-dimensional [batch, num_boxes, coords]: "
+            f"[{','.join(map(str, bounding_boxes.shape))}]"
+        )
+    if bounding_boxes.shape[-1] != 4:
+        raise invalid(f"bounding boxes must have shape [4] or [*, 4], got [{','.join(map(str, bounding_boxes.shape))}]")
+    if min_object_covered < 0:
+        raise invalid(f"Min object covered must be non-negative: {min_object_covered:g}")
+    boxes = []
+    for row in bounding_boxes.reshape(-1, 4).cpu().numpy().astype(np.float32):
+        for v in row:
+            if not 0.0 <= v <= 1.0:
+                raise invalid(f"All bounding box coordinates must be in [0.0, 1.0]: {v:g}")
+        boxes.append((int(row[1] * np.float32(width)), int(row[0] * np.float32(height)),
+                      int(row[3] * np.float32(width)), int(row[2] * np.float32(height))))  # fmt: skip
+    image_rect = (0, 0, width, height)
+    if not boxes:
+        if not use_image_if_no_bounding_boxes:
+            raise invalid(
+                "No bounding boxes provided as input. One must enable use_image_if_no_bounding_boxes if you wish "
+                "to not provide any bounding boxes."
+            )
+        boxes.append(image_rect)
+    words = single_samples(generator)
+    f = np.float32
+    min_ratio, max_ratio = f(aspect_ratio_range[0]), f(aspect_ratio_range[1])
+    crop = None
+    for _ in range(max_attempts):
+        aspect = f(f(_rand_float(words) * f(max_ratio - min_ratio)) + min_ratio)
+        candidate = _random_crop(width, height, f(area_range[0]), f(area_range[1]), aspect, words)
+        if candidate is not None and _covers(candidate, f(min_object_covered), boxes):
+            crop = candidate
+            break
+    x0, y0, x1, y1 = image_rect if crop is None else crop
+    dtype = image_size.dtype
+    begin = torch.tensor([y0, x0, 0], dtype=dtype)
+    size = torch.tensor([y1 - y0, x1 - x0, -1], dtype=dtype)
+    bboxes = torch.tensor(
+        [f(y0) / f(height), f(x0) / f(width), f(y1) / f(height), f(x1) / f(width)], dtype=torch.float32
+    ).reshape(1, 1, 4)
+    return begin, size, bboxes
+
+
+def _sample_distorted_shape(op):
+    image_size = with_rank(op, op.inputs[0].shape, 1)
+    boxes = with_rank(op, op.inputs[1].shape, 3)
+    with_value(op, image_size.as_tuple()[0] if image_size.rank is not None else None, 3)
+    with_value(op, boxes.as_tuple()[2] if boxes.rank is not None else None, 4)
+    if len(op.inputs) > 2:
+        with_rank(op, op.inputs[2].shape, 0)
+    if len(op.inputs) > 3:
+        seed = with_rank(op, op.inputs[3].shape, 1)
+        with_value(op, seed.as_tuple()[0] if seed.rank is not None else None, 2)
+    return [TensorShape([3]), TensorShape([3]), TensorShape([1, 1, 4])]
+
+
+_SAMPLING_ATTRS = [
+    "aspect_ratio_range: list(float) = [0.75, 1.33]",
+    "area_range: list(float) = [0.05, 1.0]",
+    "max_attempts: int = 100",
+    "use_image_if_no_bounding_boxes: bool = false",
+]
+_BOX_INT = "T: {uint8, int8, int16, int32, int64}"
+_BOX_OUTPUTS = ["begin: T", "size: T", "bboxes: float"]
+
+
+@register_op(
+    "SampleDistortedBoundingBox",
+    inputs=["image_size: T", "bounding_boxes: float"],
+    outputs=_BOX_OUTPUTS,
+    attrs=[_BOX_INT, "seed: int = 0", "seed2: int = 0", "min_object_covered: float = 0.1", *_SAMPLING_ATTRS],
+    shape=_sample_distorted_shape,
+    stateful=True,
+)
+def sample_distorted_bounding_box(image_size, bounding_boxes, min_object_covered, aspect_ratio_range, area_range,
+                                  max_attempts, use_image_if_no_bounding_boxes, generator):  # fmt: skip
+    """A random crop covering at least ``min_object_covered`` of one box (the whole image after max_attempts)."""
+    if min_object_covered < 0:
+        raise invalid(f"Min object covered must be non-negative: {min_object_covered:g}")
+    _check_sampling_attrs(aspect_ratio_range, area_range, max_attempts)
+    position = generator.reserve_samples32(4 * max_attempts)
+    return _sample_distorted_box(position, image_size, bounding_boxes, min_object_covered, aspect_ratio_range,
+                                 area_range, max_attempts, use_image_if_no_bounding_boxes)  # fmt: skip
+
+
+@register_op(
+    "SampleDistortedBoundingBoxV2",
+    inputs=["image_size: T", "bounding_boxes: float", "min_object_covered: float"],
+    outputs=_BOX_OUTPUTS,
+    attrs=[_BOX_INT, "seed: int = 0", "seed2: int = 0", *_SAMPLING_ATTRS],
+    shape=_sample_distorted_shape,
+    stateful=True,
+)
+def sample_distorted_bounding_box_v2(image_size, bounding_boxes, min_object_covered, aspect_ratio_range, area_range,
+                                     max_attempts, use_image_if_no_bounding_boxes, generator):  # fmt: skip
+    """SampleDistortedBoundingBox with ``min_object_covered`` as a scalar input."""
+    _check_sampling_attrs(aspect_ratio_range, area_range, max_attempts)
+    position = generator.reserve_samples32(4 * max_attempts)
+    if min_object_covered.dim() != 0:
+        raise invalid(f"min_object_covered must be 0-D, got shape [{','.join(map(str, min_object_covered.shape))}]")
+    return _sample_distorted_box(position, image_size, bounding_boxes, float(min_object_covered), aspect_ratio_range,
+                                 area_range, max_attempts, use_image_if_no_bounding_boxes)  # fmt: skip
+
+
+@register_op(
+    "StatelessSampleDistortedBoundingBox",
+    inputs=["image_size: T", "bounding_boxes: float", "min_object_covered: float", "seed: Tseed"],
+    outputs=_BOX_OUTPUTS,
+    attrs=[_BOX_INT, "Tseed: {int32, int64}", *_SAMPLING_ATTRS],
+    shape=_sample_distorted_shape,
+)
+def stateless_sample_distorted_bounding_box(image_size, bounding_boxes, min_object_covered, seed, aspect_ratio_range,
+                                            area_range, max_attempts, use_image_if_no_bounding_boxes):  # fmt: skip
+    """The crop of SampleDistortedBoundingBoxV2 from the Philox position of ``seed`` (TF's GenerateKey)."""
+    _check_sampling_attrs(aspect_ratio_range, area_range, max_attempts)
+    if seed.dim() != 1 or seed.shape[0] != 2:
+        raise invalid(f"seed must have shape [2], not [{','.join(map(str, seed.shape))}]")
+    position = key_counter_from_seed(*(int(v) for v in seed.tolist()))
+    if min_object_covered.dim() != 0:
+        raise invalid(f"min_object_covered must be 0-D, got shape [{','.join(map(str, min_object_covered.shape))}]")
+    return _sample_distorted_box(position, image_size, bounding_boxes, float(min_object_covered), aspect_ratio_range,
+                                 area_range, max_attempts, use_image_if_no_bounding_boxes)  # fmt: skip
+
+
+not_differentiable("SampleDistortedBoundingBox", "SampleDistortedBoundingBoxV2")
+no_registered_gradient("StatelessSampleDistortedBoundingBox")  # TF declares nothing for the stateless form

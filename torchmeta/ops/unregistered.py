@@ -49,7 +49,4 @@ UNREGISTERED: dict[str, str] = {
         "removed at GraphDef version 23 (TF 2.21 refuses to build it; Placeholder took over its meaning); "
         "old GraphDefs holding it are not supported"
     ),
-    "CudnnRNN": "not implemented yet: needs TF's canonical cuDNN weight layout for a CPU-runnable LSTM/GRU",
-    "SampleDistortedBoundingBox": "not implemented yet: TF's seeded rejection sampling of crop boxes",
-    "SampleDistortedBoundingBoxV2": "not implemented yet (as SampleDistortedBoundingBox)",
 }
