@@ -37,7 +37,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.ops.collective_ops import job_rank, job_size
+from torchmeta.ops.collective_ops import job_rank, job_size, register_group, registered_groups
 from torchmeta.train.optimizer import Optimizer
 from torchmeta.train.session_run_hook import SessionRunHook
 
@@ -70,6 +70,10 @@ __all__ = [
     "broadcast_global_variables",
     "BroadcastGlobalVariablesHook",
     "DistributedOptimizer",
+    "ProcessSet",
+    "global_process_set",
+    "add_process_set",
+    "remove_process_set",
     "GROUP_KEY",
     "DEFAULT_BUCKET_BYTES",
 ]
@@ -84,7 +88,7 @@ _MERGE_OPS = {
     Product: ("Mul", "Id"),
 }
 
-# One group, the whole job; TF's collectives name it by this key.
+# The group of the whole job; TF's collectives name it by this key (process sets get the next ones).
 GROUP_KEY = 1
 # Gradients are concatenated into all-reduces of at most this many bytes (DDP's default bucket is 25 MiB).
 DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024
@@ -127,6 +131,7 @@ def init(
     master_port=None,
     backend=None,
     timeout=None,
+    process_sets=None,
 ):
     """Joins the torch.distributed job this process belongs to (Horovod's ``hvd.init()``).
 
@@ -143,6 +148,7 @@ def init(
         else gloo.
       timeout: seconds a collective waits for the other processes before failing (default 300, or
         ``TORCHMETA_COLLECTIVE_TIMEOUT``).
+      process_sets: ProcessSets (or lists of ranks) to add (``add_process_set``), as Horovod's init takes.
 
     Raises:
       InvalidArgumentError: for inconsistent arguments or environment.
@@ -193,10 +199,14 @@ def init(
             ) from e
         _job.owns_group = True
     _job.initialized = True
+    for process_set in process_sets or ():
+        add_process_set(process_set)
 
 
 def shutdown():
     """Leaves the job: destroys the process group init() created."""
+    for process_set in list(_process_sets):
+        remove_process_set(process_set)
     if _job.owns_group and dist.is_initialized():
         dist.destroy_process_group()
     _job.owns_group = False
@@ -296,13 +306,105 @@ def _next_instance_key(graph) -> int:
     return _instance_keys[graph]
 
 
-def _keys(group_size: int):
+def _keys(process_set):
+    """group_size, group_key and a fresh instance_key (Const tensors) for a collective over ``process_set``."""
+    process_set = global_process_set if process_set is None else process_set
     graph = graph_lib.get_default_graph()
     return (
-        constant(group_size, dtype=DType.int32, name="group_size"),
-        constant(GROUP_KEY, dtype=DType.int32, name="group_key"),
+        constant(process_set.size(), dtype=DType.int32, name="group_size"),
+        constant(process_set.group_key, dtype=DType.int32, name="group_key"),
         constant(_next_instance_key(graph), dtype=DType.int32, name="instance_key"),
     )
+
+
+class ProcessSet:
+    """Some of the job's processes, which run collectives among themselves (Horovod's ``hvd.ProcessSet``).
+
+    Declared on every process, in the same order, with ``add_process_set`` (or ``init(process_sets=...)``):
+    each gets a torch.distributed process group (``torch.distributed.new_group``) and a TF ``group_key``, so
+    its collectives are TF's ops with ``group_size`` = its size and that key. The builders take it as
+    ``process_set=``; ``global_process_set`` is the whole job.
+    """
+
+    def __init__(self, ranks_or_comm=None):
+        self.ranks = None if ranks_or_comm is None else sorted(int(r) for r in ranks_or_comm)
+        self.group_key = None
+        self.process_set_id = None
+
+    def size(self) -> int:
+        return job_size() if self.ranks is None else len(self.ranks)
+
+    def rank(self):
+        """This process's rank within the set (None if it is not in it)."""
+        if self.ranks is None:
+            return job_rank()
+        return self.ranks.index(job_rank()) if job_rank() in self.ranks else None
+
+    def included(self) -> bool:
+        return self.rank() is not None
+
+    def __repr__(self):
+        ranks = "all ranks" if self.ranks is None else self.ranks
+        return f"ProcessSet(process_set_id={self.process_set_id}, group_key={self.group_key}, ranks={ranks})"
+
+
+global_process_set = ProcessSet()
+global_process_set.group_key = GROUP_KEY
+global_process_set.process_set_id = 0
+_process_sets: list = [global_process_set]
+
+
+def add_process_set(process_set, group_key=None):
+    """Declares a process set (a ``ProcessSet`` or a list of ranks); every process of the job must call it
+    with the same ranks in the same order (it creates a torch.distributed group). Its collectives use
+    ``group_key`` (default: the next unused key after the job's), so a TF graph whose collectives name a
+    group of some ranks by its key runs here once that group is declared with its key.
+
+    Returns:
+      The ProcessSet.
+
+    Raises:
+      InvalidArgumentError: ranks outside the job, repeated, or a key already used.
+    """
+    _check_init("add_process_set")
+    if not isinstance(process_set, ProcessSet):
+        process_set = ProcessSet(process_set)
+    ranks = process_set.ranks if process_set.ranks is not None else list(range(job_size()))
+    n = job_size()
+    if not ranks or len(set(ranks)) != len(ranks) or not all(0 <= r < n for r in ranks):
+        raise errors.InvalidArgumentError(
+            None, None, f"add_process_set: ranks {ranks} must be distinct ranks of the job's {n} processes"
+        )
+    used = {p.group_key for p in _process_sets}
+    if group_key is None:
+        group_key = max(used | set(registered_groups())) + 1
+    if int(group_key) in used or int(group_key) in registered_groups():
+        raise errors.InvalidArgumentError(None, None, f"add_process_set: group_key {group_key} is already used")
+    process_group = None
+    if n > 1:
+        try:
+            process_group = dist.new_group(ranks)
+        except (RuntimeError, ValueError, dist.DistError) as e:
+            raise errors.UnavailableError(
+                None, None, f"add_process_set: creating the group of {ranks} failed: {e}"
+            ) from e
+    process_set.ranks = list(ranks)
+    process_set.group_key = int(group_key)
+    process_set.process_set_id = max(p.process_set_id for p in _process_sets) + 1
+    register_group(process_set.group_key, ranks, process_group)
+    _process_sets.append(process_set)
+    return process_set
+
+
+def remove_process_set(process_set) -> bool:
+    """Forgets a process set added with ``add_process_set`` (every process, same order). Returns whether it
+    was one."""
+    if process_set is global_process_set or process_set not in _process_sets:
+        return False
+    _process_sets.remove(process_set)
+    register_group(process_set.group_key, None, None)
+    process_set.process_set_id = None
+    return True
 
 
 def _check_dtype(tensor, allowed, what):
@@ -353,8 +455,8 @@ def _reduce_ops(op, average):
     return op
 
 
-def _collective_reduce(tensor, merge_op, final_op, name=None):
-    group_size, group_key, instance_key = _keys(job_size())
+def _collective_reduce(tensor, merge_op, final_op, process_set=None, name=None):
+    group_size, group_key, instance_key = _keys(process_set)
     return raw_op(
         "CollectiveReduceV2",
         input=tensor,
@@ -368,8 +470,8 @@ def _collective_reduce(tensor, merge_op, final_op, name=None):
     )
 
 
-def _collective_gather(tensor, name=None):
-    group_size, group_key, instance_key = _keys(job_size())
+def _collective_gather(tensor, process_set=None, name=None):
+    group_size, group_key, instance_key = _keys(process_set)
     return raw_op(
         "CollectiveGatherV2",
         input=tensor,
@@ -382,22 +484,31 @@ def _collective_gather(tensor, name=None):
 
 
 def allreduce(
-    tensor, average=None, device_dense="", device_sparse="", compression=Compression.none, op=None, name=None
+    tensor,
+    average=None,
+    device_dense="",
+    device_sparse="",
+    compression=Compression.none,
+    op=None,
+    name=None,
+    process_set=None,
 ):
-    """All-reduces ``tensor`` over the job's processes (average by default), as ``hvd.allreduce``.
+    """All-reduces ``tensor`` over the job's processes (or ``process_set``'s; average by default), as
+    ``hvd.allreduce``.
 
     A dense tensor becomes one CollectiveReduceV2 (merge_op Add, final_op Div for the average); an
     ``IndexedSlices`` is all-gathered (values and indices, CollectiveGatherV2), its values divided by
-    the job's size for the average.
+    the group's size for the average.
     """
     _check_init("allreduce")
     op = _reduce_ops(op, average)
+    process_set = _process_set(process_set)
     if isinstance(tensor, IndexedSlices):
         with graph_lib.device(device_sparse), graph_lib.name_scope(name or "DistributedAllgather"):
-            values = allgather(tensor.values)
-            indices = allgather(tensor.indices)
+            values = allgather(tensor.values, process_set=process_set)
+            indices = allgather(tensor.indices, process_set=process_set)
             if op == Average:
-                values = math_ops.truediv(values, math_ops.cast(job_size(), values.dtype))
+                values = math_ops.truediv(values, math_ops.cast(process_set.size(), values.dtype))
             elif op != Sum:
                 raise errors.UnimplementedError(None, None, f"allreduce: op {op} of IndexedSlices is not supported")
         return IndexedSlices(values, indices, dense_shape=tensor.dense_shape)
@@ -406,16 +517,32 @@ def allreduce(
     with graph_lib.device(device_dense), graph_lib.name_scope(name or "DistributedAllreduce"):
         compressed, ctx = compression.compress(tensor)
         merge_op, final_op = _MERGE_OPS[op]
-        reduced = _collective_reduce(compressed, merge_op, final_op)
+        reduced = _collective_reduce(compressed, merge_op, final_op, process_set)
         return compression.decompress(reduced, ctx)
 
 
-def grouped_allreduce(tensors, average=None, compression=Compression.none, op=None, bucket_bytes=None, name=None):
+def _process_set(process_set):
+    if process_set is None:
+        return global_process_set
+    if not isinstance(process_set, ProcessSet) or process_set.group_key is None:
+        raise errors.InvalidArgumentError(
+            None, None, f"process_set {process_set!r} was not added with add_process_set() (hvd.add_process_set)"
+        )
+    return process_set
+
+
+def grouped_allreduce(
+    tensors, average=None, compression=Compression.none, op=None, bucket_bytes=None, name=None, process_set=None
+):
     """All-reduces a list of dense tensors in few large collectives: the tensors of each dtype are
     flattened and concatenated into buckets of at most ``bucket_bytes`` (one CollectiveReduceV2 each),
-    then split back into their shapes. Tensors of unknown shape travel alone."""
+    then split back into their shapes. Tensors of unknown shape travel alone.
+
+    Buckets fill in the order the graph computes the tensors (their creation order: for gradients, the
+    backward order), so a Session starts all-reducing the first bucket while the next ones are computed."""
     _check_init("grouped_allreduce")
     op = _reduce_ops(op, average)
+    process_set = _process_set(process_set)
     merge_op, final_op = _MERGE_OPS[op]
     limit = DEFAULT_BUCKET_BYTES if bucket_bytes is None else bucket_bytes
     tensors = [graph_lib.convert_to_tensor(t) for t in tensors]
@@ -427,11 +554,11 @@ def grouped_allreduce(tensors, average=None, compression=Compression.none, op=No
             if len(bucket) == 1:
                 i = bucket[0]
                 compressed, ctx = compression.compress(tensors[i])
-                out[i] = compression.decompress(_collective_reduce(compressed, merge_op, final_op), ctx)
+                out[i] = compression.decompress(_collective_reduce(compressed, merge_op, final_op, process_set), ctx)
                 continue
             flat = array_ops.concat([array_ops.reshape(tensors[i], [-1]) for i in bucket], 0)
             compressed, ctx = compression.compress(flat)
-            reduced = compression.decompress(_collective_reduce(compressed, merge_op, final_op), ctx)
+            reduced = compression.decompress(_collective_reduce(compressed, merge_op, final_op, process_set), ctx)
             sizes = [tensors[i].shape.num_elements() for i in bucket]
             for i, part in zip(bucket, array_ops.split(reduced, sizes, 0)):
                 out[i] = array_ops.reshape(part, tensors[i].shape.as_list())
@@ -439,9 +566,11 @@ def grouped_allreduce(tensors, average=None, compression=Compression.none, op=No
 
 
 def _buckets(tensors, limit):
-    """Indices of ``tensors`` grouped by dtype, in order, each group under ``limit`` bytes."""
+    """Indices of ``tensors`` grouped by dtype, in the order of their ops' creation, each group under ``limit``
+    bytes."""
     buckets, open_bucket = [], {}
-    for i, t in enumerate(tensors):
+    for i in sorted(range(len(tensors)), key=lambda i: tensors[i].op._id):
+        t = tensors[i]
         if not t.shape.is_fully_defined():
             buckets.append([i])
             continue
@@ -458,26 +587,31 @@ def _buckets(tensors, limit):
     return buckets
 
 
-def allgather(tensor, name=None):
+def allgather(tensor, name=None, process_set=None):
     """Concatenates every process's ``tensor`` along the first dimension, in rank order (CollectiveGatherV2);
     the first dimensions may differ between processes."""
     _check_init("allgather")
     tensor = graph_lib.convert_to_tensor(tensor)
     _check_dtype(tensor, (DType.float32, DType.float16, DType.float64, DType.int32, DType.int64), "allgather")
-    return _collective_gather(tensor, name=name)
+    return _collective_gather(tensor, _process_set(process_set), name=name)
 
 
-def broadcast(tensor, root_rank, name=None):
+def broadcast(tensor, root_rank, name=None, process_set=None):
     """``tensor`` of process ``root_rank`` on every process: CollectiveBcastSendV2 on the root,
     CollectiveBcastRecvV2 elsewhere (so the graph differs between the root and the others, as in TF)."""
     _check_init("broadcast")
     tensor = graph_lib.convert_to_tensor(tensor)
     _check_dtype(tensor, _BROADCASTABLE, "broadcast")
+    process_set = _process_set(process_set)
     n = job_size()
     if not 0 <= root_rank < n:
         raise errors.InvalidArgumentError(None, None, f"broadcast: root_rank {root_rank} is not in [0, {n})")
+    if process_set.ranks is not None and root_rank not in process_set.ranks:
+        raise errors.InvalidArgumentError(
+            None, None, f"broadcast: root_rank {root_rank} is not in the process set's ranks {process_set.ranks}"
+        )
     with graph_lib.name_scope(name or "DistributedBroadcast"):
-        group_size, group_key, instance_key = _keys(n)
+        group_size, group_key, instance_key = _keys(process_set)
         if job_rank() == root_rank:
             return raw_op(
                 "CollectiveBcastSendV2",
@@ -559,6 +693,7 @@ class DistributedOptimizer(Optimizer):
         sparse_as_dense=False,
         op=Average,
         bucket_bytes=None,
+        process_set=None,
     ):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"DistributedOptimizer wraps a tf.train optimizer, not {type(optimizer).__name__}")
@@ -570,6 +705,7 @@ class DistributedOptimizer(Optimizer):
         self._sparse_as_dense = sparse_as_dense
         self._op = _reduce_ops(op, None)
         self._bucket_bytes = bucket_bytes
+        self._process_set = process_set
 
     def compute_gradients(self, *args, **kwargs):
         grads_and_vars = self._optimizer.compute_gradients(*args, **kwargs)
@@ -588,7 +724,9 @@ class DistributedOptimizer(Optimizer):
                     if self._sparse_as_dense:
                         g = graph_lib.convert_to_tensor(g)
                     else:
-                        out[i] = allreduce(g, device_sparse=self._device_sparse, op=self._op)
+                        out[i] = allreduce(
+                            g, device_sparse=self._device_sparse, op=self._op, process_set=self._process_set
+                        )
                         continue
                 dense.append((i, g))
             if dense:
@@ -598,6 +736,7 @@ class DistributedOptimizer(Optimizer):
                         compression=self._compression,
                         op=self._op,
                         bucket_bytes=self._bucket_bytes,
+                        process_set=self._process_set,
                     )
                 for (i, _), r in zip(dense, reduced):
                     out[i] = r

@@ -58,7 +58,12 @@ def train_mlp(out):
                 record[f"init_{i}"] = v
             for step, (x, y) in enumerate(batches(steps, batch)):
                 part = slice(r * batch // n, (r + 1) * batch // n)
-                sess.run(train_op, {images: x[part], labels: y[part]})
+                if arg("record_order", 0) and step == 1:  # step 0 lowered the graph; record a plain step
+                    with _ExecutionOrder() as order:
+                        sess.run(train_op, {images: x[part], labels: y[part]})
+                    record["order"] = np.array(order.events)
+                else:
+                    sess.run(train_op, {images: x[part], labels: y[part]})
                 for i, v in enumerate(sess.run(variables)):
                     record[f"step{step}_{i}"] = v
             if arg("save", 0):
@@ -80,7 +85,76 @@ def train_mlp(out):
             sorted(op.type for op in tf.get_default_graph().get_operations() if op.type.startswith("Collective"))
         )
         tf.train.export_meta_graph(os.path.join(out, f"graph-rank{r}.meta"))
+    if arg("subgroups", 0):
+        record.update(_subgroups())
     np.savez(out_path(out, "mlp"), **record)
+
+
+class _ExecutionOrder(torch.overrides.TorchFunctionMode):
+    """Records, in order, the matrix products computed (the MatMul kernels: torch.mm), each all-reduce launched
+    (torch.distributed.all_reduce) and each wait for one (the Work's wait)."""
+
+    def __enter__(self):
+        self.events = []
+        self._all_reduce = torch.distributed.all_reduce
+        events = self.events
+
+        class Work:
+            def __init__(self, work):
+                self.work = work
+
+            def wait(self, *args, **kwargs):
+                events.append("wait")
+                return self.work.wait(*args, **kwargs)
+
+        def all_reduce(*args, **kwargs):
+            events.append("launch")
+            return Work(self._all_reduce(*args, **kwargs))
+
+        torch.distributed.all_reduce = all_reduce
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        torch.distributed.all_reduce = self._all_reduce
+        return super().__exit__(*exc)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in ("mm", "matmul", "addmm"):
+            self.events.append("matmul")
+        return func(*args, **(kwargs or {}))
+
+
+def _subgroups():
+    """Process sets {0, 1} and {2, 3} (Horovod's): each all-reduces within itself, through TF's collective
+    ops with its group_key; a TF collective naming a group of 2 that nobody declared fails at once."""
+    r = hvd.rank()
+    pairs = [hvd.add_process_set([0, 1]), hvd.add_process_set([2, 3], group_key=9)]
+    mine = pairs[r // 2]
+    record = {"group_keys": np.array([p.group_key for p in pairs]), "set_rank": np.array(mine.rank())}
+    with tf.Graph().as_default():
+        total = hvd.allreduce(tf.constant([float(r), 1.0]), op=hvd.Sum, process_set=mine)
+        gathered = hvd.allgather(tf.constant([r]), process_set=mine)
+        bcast = hvd.broadcast(tf.constant([r, r]), root_rank=mine.ranks[1], process_set=mine)
+        undeclared = tf.raw_ops.CollectiveReduceV2(
+            input=tf.ones([2]),
+            group_size=2,
+            group_key=5,
+            instance_key=1,
+            ordering_token=[],
+            merge_op="Add",
+            final_op="Id",
+            name="pair_sum",
+        )
+        with tf.Session() as sess:
+            record["set_sum"], record["set_gather"], record["set_bcast"] = sess.run([total, gathered, bcast])
+            try:
+                sess.run(undeclared)
+                record["undeclared"] = np.array("no error")
+            except tf.errors.OpError as e:
+                record["undeclared"] = np.array(f"{type(e).__name__}: {e.message}")
+            # the job goes on: a collective over everyone after the failure
+            record["after"] = sess.run(hvd.allreduce(tf.constant([1.0]), op=hvd.Sum))
+    return record
 
 
 def collectives(out):

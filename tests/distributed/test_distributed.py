@@ -93,8 +93,31 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
 
 @pytest.mark.slow
 def test_four_processes_with_adam_equal_whole_batch_training(tmp_path):
-    run_job("mlp", tmp_path, 4, ["opt=adam", "steps=2"], timeout=240)
-    _check_data_parallel(_load(tmp_path, "mlp", 4), "adam", steps=2)
+    """Small buckets (2 KiB: four all-reduces a step), each started while the backward pass goes on; then
+    two process sets of two ranks each, and a TF group of 2 that no process set declares."""
+    args = ["opt=adam", "steps=2", "bucket_bytes=2048", "record_order=1", "subgroups=1"]
+    run_job("mlp", tmp_path, 4, args, timeout=240)
+    ranks = _load(tmp_path, "mlp", 4)
+    _check_data_parallel(ranks, "adam", steps=2)
+    for r, rank in enumerate(ranks):
+        order = list(rank["order"])
+        # One training step: the forward and backward products, 4 buckets launched and waited for.
+        assert order.count("launch") == 4 and order.count("wait") == 4, order
+        last_product = max(i for i, e in enumerate(order) if e == "matmul")
+        # The first bucket is launched before the backward pass's last product, and nothing waits before it.
+        assert order.index("launch") < last_product < order.index("wait"), order
+        pair = [0, 1] if r < 2 else [2, 3]
+        assert list(rank["group_keys"]) == [2, 9]
+        assert int(rank["set_rank"]) == r % 2
+        np.testing.assert_array_equal(rank["set_sum"], [float(sum(pair)), 2.0])
+        np.testing.assert_array_equal(rank["set_gather"], pair)
+        np.testing.assert_array_equal(rank["set_bcast"], [pair[1], pair[1]])
+        assert str(rank["undeclared"]) == (
+            "FailedPreconditionError: CollectiveReduceV2 'pair_sum': group_key 5 has group_size 2 but the job has "
+            "4 processes and no group of 2 ranks is declared for that key; declare it on every process with "
+            "torchmeta.distributed.add_process_set(ranks, group_key=5) (hvd.add_process_set) before running the graph"
+        )
+        np.testing.assert_array_equal(rank["after"], [4.0])
 
 
 @pytest.mark.slow
@@ -368,5 +391,41 @@ def test_gradients_travel_in_buckets_per_dtype():
             for g, v in zip(got, [*values, np.ones([2], np.float32)]):
                 assert g.dtype == v.dtype
                 np.testing.assert_array_equal(g, v)
+    finally:
+        hvd.shutdown()
+
+
+def test_a_bucket_is_all_reduced_while_the_backward_pass_goes_on():
+    """The Session's program (a job of one, the same code path): each bucket's all-reduce is launched as soon
+    as its gradients exist, before the backward pass's last product, and waited for only where its values
+    are read, after every bucket is launched."""
+    hvd.init()
+    try:
+        with tm.Graph().as_default():
+            images, labels, loss, _ = mlp_graph(tm)
+            opt = tm.train.GradientDescentOptimizer(0.1)
+            grads_and_vars = opt.compute_gradients(loss)
+            reduced = hvd.grouped_allreduce([g for g, _ in grads_and_vars], bucket_bytes=2048)
+            train = opt.apply_gradients(zip(reduced, [v for _, v in grads_and_vars]))
+            with tm.Session() as sess:
+                sess.run(tm.global_variables_initializer())
+                x, y = next(batches(1, 8))
+                sess.run(train, {images: x, labels: y})
+                (code,) = [gm.code for gm in sess._compiled_modules() if "Collective" in gm.code]
+        lines = code.splitlines()
+
+        def first(text):
+            return next(i for i, line in enumerate(lines) if text in line)
+
+        starts = [i for i, line in enumerate(lines) if "start_collective_reduce_v2(" in line]
+        waits = [i for i, line in enumerate(lines) if "lowering_wait_for(" in line]
+        products = [i for i, line in enumerate(lines) if "mat_mul(" in line]
+        updates = [i for i, line in enumerate(lines) if "apply_gradient_descent(" in line]
+        assert len(starts) == len(waits) == 4
+        assert starts[0] < products[-1] < waits[0]  # launched while the backward pass goes on
+        assert max(starts) < min(waits) and max(waits) < max(updates)  # every bucket in flight before any wait
+        # The last bucket launched holds the first layer's weights: its update waits for it, not for the others.
+        assert starts[-1] == first("CollectiveReduceV2_3 = ")
+        assert first("CollectiveReduceV2_3_wait") < first("update_hidden1_weights")
     finally:
         hvd.shutdown()
