@@ -47,7 +47,7 @@ def train_mlp(out):
         train_op = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
         bcast = hvd.BroadcastGlobalVariablesHook(0)
         bcast.begin()
-        saver = tf.train.Saver(format="tf")
+        saver = tf.train.Saver(format="tf", sharded=bool(arg("sharded", 0)))
         record = {}
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
@@ -70,8 +70,7 @@ def train_mlp(out):
                 ckpt_dir = os.path.join(out, "ckpt")
                 os.makedirs(ckpt_dir, exist_ok=True)
                 path = saver.save(sess, os.path.join(ckpt_dir, "model"), global_step=steps)
-                hvd.allreduce(tf.constant(0.0)).eval()  # a barrier: rank 0 has written when this returns
-                record["saved_path"] = np.array(path)
+                record["saved_path"] = np.array(path)  # complete on every rank once save returns
                 record["latest"] = np.array(tf.train.latest_checkpoint(ckpt_dir))
                 sess.run(tf.global_variables_initializer())
                 saver.restore(sess, tf.train.latest_checkpoint(ckpt_dir))
@@ -275,14 +274,16 @@ def mismatch(out):
 
 
 def save_loop(out):
-    """Step s: the variable is filled with s, then every rank saves (rank 0 writes) and waits for the others;
-    runs until the test kills rank 0. Rank 1 prints the error it gets then."""
+    """Step s: the variables are filled with s, then every rank saves (rank 0 writes; with sharded=1 each
+    rank writes one of the two variables and rank 0 merges) and waits for the others; runs until the test
+    kills a rank. The other prints the error it gets then."""
     with tf.Graph().as_default():
         var = tf.Variable(tf.zeros([400, 400]), name="v")
+        var2 = tf.Variable(tf.zeros([400, 400]), name="w")
         step = tf.placeholder(tf.float32, [])
-        assign = tf.assign(var, tf.fill([400, 400], step))
+        assign = tf.group(tf.assign(var, tf.fill([400, 400], step)), tf.assign(var2, tf.fill([400, 400], -step)))
         barrier = hvd.allreduce(tf.constant(0.0), name="barrier")
-        saver = tf.train.Saver(format="tf", max_to_keep=3)
+        saver = tf.train.Saver(format="tf", max_to_keep=3, sharded=bool(arg("sharded", 0)))
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             try:

@@ -64,23 +64,38 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
     run_job("mlp", tmp_path, 2, ["opt=sgd", "save=1"])
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, "sgd")
-    # Both ranks get the same path; only rank 0 wrote it; every rank finds it and restores it.
-    prefix = str(tmp_path / "ckpt" / "model-3")
-    for rank in ranks:
-        assert str(rank["saved_path"]) == prefix and str(rank["latest"]) == prefix
-        for i in range(6):
-            np.testing.assert_array_equal(rank[f"restored_{i}"], ranks[0][f"step{STEPS - 1}_{i}"])
-    # Six gradients in one bucket: one all-reduce (plus the test's barrier); broadcasts send on rank 0.
-    assert list(ranks[0]["collectives"]).count("CollectiveReduceV2") == 2
+    _check_saved(tmp_path, tf1, ranks, data_files=1)
+    # Six gradients in one bucket: one all-reduce; broadcasts send on rank 0.
+    assert list(ranks[0]["collectives"]).count("CollectiveReduceV2") == 1
     assert set(ranks[0]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastSendV2"}
     assert set(ranks[1]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastRecvV2"}
-    # TensorFlow imports each rank's graph and restores rank 0's checkpoint.
+    # TensorFlow imports each rank's graph.
     for r in range(2):
         g = tf1.Graph()
         with g.as_default():
             tf1.train.import_meta_graph(str(tmp_path / f"graph-rank{r}.meta"))
             types = {op.type for op in g.get_operations()}
             assert "CollectiveReduceV2" in types
+
+
+def _check_saved(tmp_path, tf1, ranks, data_files):
+    """Every rank got the same path back and found it with latest_checkpoint right after save (no barrier of
+    its own), and restored it; TensorFlow restores it too. ``data_files``: 1 when rank 0 wrote it all, 2 when
+    each rank wrote a shard and rank 0 merged them (TF's MergeV2Checkpoints layout, no parts left)."""
+    ckpt = tmp_path / "ckpt"
+    prefix = str(ckpt / "model-3")
+    for rank in ranks:
+        assert str(rank["saved_path"]) == prefix and str(rank["latest"]) == prefix
+        for i in range(6):
+            np.testing.assert_array_equal(rank[f"restored_{i}"], ranks[0][f"step{STEPS - 1}_{i}"])
+    data = [f"model-3.data-{i:05d}-of-{data_files:05d}" for i in range(data_files)]
+    assert sorted(p.name for p in ckpt.iterdir()) == sorted(["checkpoint", "model-3.index", *data, "model-3.meta"])
+    reader = tf1.train.load_checkpoint(prefix)
+    assert sorted(reader.get_variable_to_shape_map()) == [
+        "global_step",
+        *(f"{layer}/{v}" for layer in ("hidden1", "hidden2", "softmax_linear") for v in ("biases", "weights")),
+    ]
+    assert reader.get_tensor("global_step") == STEPS
     g = tf1.Graph()
     with g.as_default():
         saver = tf1.train.import_meta_graph(prefix + ".meta")
@@ -121,16 +136,21 @@ def test_four_processes_with_adam_equal_whole_batch_training(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path):
-    """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous."""
+def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path, tf1):
+    """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous;
+    they save with Saver(sharded=True): each rank writes a shard, rank 0 merges them as TensorFlow does."""
     endpoint = f"127.0.0.1:{free_port()}"
     launch = ["--nnodes", "2", "--nproc_per_node", "1", "--max-restarts", "0", "--rdzv-id", "two-nodes"]
     launch += ["--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint]
-    nodes = [torchrun(launch, ["-m", "tests.distributed.jobs", "mlp", str(tmp_path), "opt=sgd"]) for _ in range(2)]
+    nodes = [
+        torchrun(launch, ["-m", "tests.distributed.jobs", "mlp", str(tmp_path), "opt=sgd", "save=1", "sharded=1"])
+        for _ in range(2)
+    ]
     codes, outputs = wait_all(nodes, timeout=180)
     assert codes == [0, 0], "\n".join(o[-3000:] for o in outputs)
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, "sgd")
+    _check_saved(tmp_path, tf1, ranks, data_files=2)
     # rank, size, local_rank, local_size, cross_rank (the node), cross_size (nodes)
     assert sorted(tuple(r["topology"]) for r in ranks) == [(0, 2, 0, 1, 0, 2), (1, 2, 0, 1, 1, 2)]
 
@@ -253,24 +273,34 @@ def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1):
-    job = Job("save_loop", tmp_path, 2)
+@pytest.mark.parametrize("sharded, victim", [(0, 0), (1, 1)], ids=["rank0-writes", "sharded-worker"])
+def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1, sharded, victim):
+    """SIGKILL the writer (rank 0), or with sharded saves the other rank (it writes a shard), mid-loop."""
+    job = Job("save_loop", tmp_path, 2, [f"sharded={sharded}"])
     state = tmp_path / "checkpoint"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (state.exists() and "model-3" in state.read_text()):
         time.sleep(0.05)
-    kill(job.procs[0])  # SIGKILL rank 0 wherever it is, likely in the middle of a save
+    kill(job.procs[victim])  # wherever it is, likely in the middle of a save
     codes, outputs = job.wait(timeout=60)
-    assert codes[1] == 0 and "RESULT UnavailableError" in outputs[1], outputs[1]
+    survivor = 1 - victim
+    assert codes[survivor] == 0 and "RESULT UnavailableError" in outputs[survivor], outputs[survivor]
     latest = tf1.train.latest_checkpoint(str(tmp_path))
     step = int(latest.rsplit("-", 1)[1])
     assert step >= 3
+    # Every checkpoint on disk is whole: its index and all its data files.
+    for index in tmp_path.glob("model-*.index"):
+        n = 2 if sharded else 1
+        for i in range(n):
+            assert (tmp_path / f"{index.stem}.data-{i:05d}-of-{n:05d}").exists()
     g = tf1.Graph()
     with g.as_default():
         v = tf1.Variable(tf1.zeros([400, 400]), name="v")
+        w = tf1.Variable(tf1.zeros([400, 400]), name="w")
         with tf1.Session(graph=g) as sess:
             tf1.train.Saver().restore(sess, latest)
             np.testing.assert_array_equal(sess.run(v), np.full([400, 400], step, np.float32))
+            np.testing.assert_array_equal(sess.run(w), np.full([400, 400], -step, np.float32))
 
 
 @pytest.mark.slow
