@@ -70,7 +70,9 @@ def train_mlp(out):
                 ckpt_dir = os.path.join(out, "ckpt")
                 os.makedirs(ckpt_dir, exist_ok=True)
                 path = saver.save(sess, os.path.join(ckpt_dir, "model"), global_step=steps)
-                record["saved_path"] = np.array(path)  # complete on every rank once save returns
+                if not arg("sharded", 0):  # rank 0 wrote alone: wait for it (a sharded save returns complete)
+                    hvd.allreduce(tf.constant(0.0)).eval()
+                record["saved_path"] = np.array(path)
                 record["latest"] = np.array(tf.train.latest_checkpoint(ckpt_dir))
                 sess.run(tf.global_variables_initializer())
                 saver.restore(sess, tf.train.latest_checkpoint(ckpt_dir))

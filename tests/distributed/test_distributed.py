@@ -65,8 +65,9 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, "sgd")
     _check_saved(tmp_path, tf1, ranks, data_files=1)
-    # Six gradients in one bucket: one all-reduce; broadcasts send on rank 0.
-    assert list(ranks[0]["collectives"]).count("CollectiveReduceV2") == 1
+    # Six gradients in one bucket: one all-reduce (plus the job's barrier after the save); broadcasts send on
+    # rank 0.
+    assert list(ranks[0]["collectives"]).count("CollectiveReduceV2") == 2
     assert set(ranks[0]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastSendV2"}
     assert set(ranks[1]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastRecvV2"}
     # TensorFlow imports each rank's graph.
@@ -79,9 +80,9 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
 
 
 def _check_saved(tmp_path, tf1, ranks, data_files):
-    """Every rank got the same path back and found it with latest_checkpoint right after save (no barrier of
-    its own), and restored it; TensorFlow restores it too. ``data_files``: 1 when rank 0 wrote it all, 2 when
-    each rank wrote a shard and rank 0 merged them (TF's MergeV2Checkpoints layout, no parts left)."""
+    """Every rank got the same path back, found it with latest_checkpoint and restored it; TensorFlow restores
+    it too. ``data_files``: 1 when rank 0 wrote it all, 2 when each rank wrote a shard and rank 0 merged them
+    (TF's MergeV2Checkpoints layout, no parts left; every rank finds it as soon as save returns)."""
     ckpt = tmp_path / "ckpt"
     prefix = str(ckpt / "model-3")
     for rank in ranks:

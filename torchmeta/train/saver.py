@@ -10,11 +10,13 @@ restore subgraph is the standard one, ``restore`` does its work without running 
 straight into its variable (see :mod:`torchmeta.train.restore_plan`), so restoring into initialized
 variables needs no memory beyond them.
 
-In a torch.distributed job (``torchmeta.distributed``) rank 0 writes the checkpoint and the others wait for
-it, so ``latest_checkpoint`` finds it on every rank once ``save`` returns; with ``sharded=True`` every rank
-writes a share of the variables to ``<prefix>_temp/part-0000i-of-0000N`` and rank 0 merges the parts as
-TensorFlow's MergeV2Checkpoints does (one ``.index``, data files ``<prefix>.data-0000i-of-0000N``) once all
-are written. The state file is updated after the merge: a process killed during a save leaves the previous
+In a torch.distributed job (``torchmeta.distributed``) rank 0 writes the checkpoint and the other ranks get
+its path back without writing or waiting (Horovod's convention: often only rank 0 calls ``save``). With
+``sharded=True`` every rank must call ``save``: each writes a share of the variables to
+``<prefix>_temp/part-0000i-of-0000N``, and once all are written rank 0 merges them as TensorFlow's
+MergeV2Checkpoints does (one ``.index``, data files ``<prefix>.data-0000i-of-0000N``); every rank returns
+when the checkpoint and its state file are complete, so ``latest_checkpoint`` finds it on every rank. The
+state file is updated after the write or merge: a process killed during a save leaves the previous
 checkpoint the latest, whole.
 """
 
@@ -558,16 +560,25 @@ class Saver:
             strip_default_attrs=strip_default_attrs,
             save_debug_info=save_debug_info,
         )
-        if job_size() > 1 and not self._is_empty:
-            return self._save_in_job(sess, save_path, checkpoint_file, write)
+        if job_size() > 1 and not self._is_empty and self.saver_def.sharded:
+            return self._save_shards_in_job(sess, save_path, checkpoint_file, write)
+        if job_rank() != 0:
+            # In a torch.distributed job rank 0 writes (the variables are the same on every rank after the
+            # all-reduced updates); the others skip the write and get the path it has.
+            if self._is_empty:
+                return None
+            if write_state:
+                self._record_last_checkpoint(checkpoint_file)
+                self._checkpoints_to_be_deleted.clear()
+            return checkpoint_file
         return self._write(sess, save_path, checkpoint_file, **write)
 
-    def _save_in_job(self, sess, save_path, checkpoint_file, write):
-        """``save`` in a torch.distributed job: the variables are the same on every rank (after all-reduced
-        updates), so rank 0 writes them, or with ``sharded`` each rank writes a share and rank 0 merges them;
-        every rank returns once the checkpoint and its state file are complete."""
-        rank, what = job_rank(), f"Saver.save of {checkpoint_file}"
-        parts = self._write_own_shard(sess, checkpoint_file, what) if self.saver_def.sharded else None
+    def _save_shards_in_job(self, sess, save_path, checkpoint_file, write):
+        """A sharded ``save`` in a torch.distributed job (every rank calls it): each rank writes a share of the
+        variables, then rank 0 merges the shares; every rank returns once the checkpoint and its state file
+        are complete."""
+        rank, what = job_rank(), f"Saver.save of {checkpoint_file} (sharded: every rank must call save)"
+        parts = self._write_own_shard(sess, checkpoint_file, what)
         failure, path = None, checkpoint_file
         if rank == 0:
             try:
