@@ -13,10 +13,14 @@ The graph holds TensorFlow's own collective ops (CollectiveReduceV2, CollectiveG
 CollectiveBcastSendV2/RecvV2), so it stays a valid TensorFlow graph; their kernels (torchmeta/ops/
 collective_ops.py) call torch.distributed: gloo between CPU processes, NCCL between GPUs, where each
 process uses the GPU of its ``local_rank``. Dense gradients travel in few large all-reduces (buckets of
-``bucket_bytes``), IndexedSlices by all-gathering values and indices, as Horovod does.
+``bucket_bytes``, filled in the order the backward pass computes the gradients), IndexedSlices by
+all-gathering values and indices, as Horovod does. The collectives are asynchronous: a Session launches
+each as soon as its inputs exist and waits where its output is read, so a bucket travels while the
+backward pass computes the next. Process sets (``add_process_set``) run collectives among some ranks.
 
-In a job, ``tf.train.Saver.save`` writes from rank 0 only (the other ranks get the same path back) and
-every rank restores; see ``torchmeta/train/saver.py``.
+In a job, ``tf.train.Saver.save`` writes from rank 0 only (the other ranks get the same path back), or
+with ``sharded=True`` each rank writes a share that rank 0 merges; every rank restores; see
+``torchmeta/train/saver.py``.
 """
 
 from __future__ import annotations
@@ -679,7 +683,8 @@ class DistributedOptimizer(Optimizer):
     ``apply_gradients`` (Horovod's ``hvd.DistributedOptimizer``).
 
     Dense gradients go in buckets of ``bucket_bytes`` (``grouped_allreduce``); IndexedSlices are
-    all-gathered unless ``sparse_as_dense``. In a job of one nothing is added to the graph.
+    all-gathered unless ``sparse_as_dense``. With ``process_set`` the gradients are averaged over its ranks
+    only. In a job of one nothing is added to the graph.
     """
 
     def __init__(

@@ -21,6 +21,7 @@ torch.set_num_threads(1)
 import torchmeta as tf  # noqa: E402
 import torchmeta.horovod as hvd  # noqa: E402
 from tests.distributed.models import batches, mlp_graph  # noqa: E402
+from torchmeta.ops import collective_ops  # noqa: E402
 
 ARGS: dict = {}
 
@@ -79,6 +80,10 @@ def train_mlp(out):
                 for i, v in enumerate(sess.run(variables)):
                     record[f"restored_{i}"] = v
         record["device"] = np.array(str(hvd.device()))
+        with tf.device("/gpu:0"):  # the graph's GPU 0 is this process's own GPU (cuda:<local_rank> under NCCL)
+            pinned = tf.constant(1.0, name="pinned")
+        with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+            record["gpu0"] = np.array(str(sess._op_device(pinned.op)))
         record["topology"] = np.array(
             [hvd.rank(), hvd.size(), hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()]
         )
@@ -266,13 +271,32 @@ def mismatch(out):
         ops["two_senders"] = tf.raw_ops.CollectiveBcastSendV2(
             input=tf.ones([2]), group_size=hvd.size(), group_key=1, instance_key=20
         )
-        ops["after"] = hvd.allreduce(tf.fill([3], float(r)), op=hvd.Sum)
+        ops["after"] = hvd.allreduce(tf.fill([3], float(r)), op=hvd.Sum)  # instance keys alike on both ranks
+        # different kinds: rank 0 all-reduces while rank 1 broadcasts
+        ops["kinds"] = (
+            hvd.allreduce(tf.ones([2]), op=hvd.Sum)
+            if r == 0
+            else tf.raw_ops.CollectiveBcastSendV2(
+                input=tf.ones([2]), group_size=hvd.size(), group_key=1, instance_key=30
+            )
+        )
+        gather = hvd.allgather(tf.ones([1]))
         with tf.Session() as sess:
-            for name in ["keys", "sizes", "two_senders", "after"]:
+            for name in ["keys", "sizes", "two_senders", "kinds", "after"]:
                 try:
                     print(f"RESULT {name} {sess.run(ops[name]).tolist()}", flush=True)
                 except tf.errors.OpError as e:
                     print(f"RESULT {name} {type(e).__name__}: {e.message}", flush=True)
+            # rank 0 exchanges outside the graph (a sharded save) while rank 1 all-gathers
+            try:
+                if r == 0:
+                    collective_ops.exchange("Saver.save of model", 0)
+                else:
+                    sess.run(gather)
+                print("RESULT exchange no error", flush=True)
+            except tf.errors.OpError as e:
+                print(f"RESULT exchange {type(e).__name__}: {e.message}", flush=True)
+            print(f"RESULT last {sess.run(ops['after']).tolist()}", flush=True)
 
 
 def save_loop(out):

@@ -164,7 +164,8 @@ def test_nccl_data_parallel_equals_whole_batch_training(tmp_path, opt):
     run_job("mlp", tmp_path, 2, [f"opt={opt}", "save=1"], env={"TORCHMETA_DIST_BACKEND": "nccl"})
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, opt)
-    assert all(str(r["device"]).startswith("cuda:") for r in ranks)
+    assert [str(r["device"]) for r in ranks] == ["cuda:0", "cuda:1"]
+    assert [str(r["gpu0"]) for r in ranks] == ["cuda:0", "cuda:1"]
 
 
 def _tf_collective_graph(tf1, path, rank):
@@ -255,7 +256,7 @@ def test_a_failing_rank_makes_the_others_fail_with_an_error(tmp_path, args, erro
 @pytest.mark.slow
 def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
     outputs = run_job("mismatch", tmp_path, 2)
-    for out in outputs:
+    for rank, out in enumerate(outputs):
         results = dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("RESULT"))
         assert results["keys"].startswith(
             "InternalError: Collective all-reduce: the processes are at different "
@@ -270,7 +271,18 @@ def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
             "InvalidArgumentError: Collective broadcast instance 20 needs "
             "exactly one sending process; ranks [0, 1] send"
         ), results
-        assert results["after"] == "[1.0, 1.0, 1.0]"  # the job goes on
+        assert results["kinds"] == (
+            f"InternalError: Collective {['all-reduce', 'broadcast'][rank]}: the processes are at different "
+            "collectives (rank 0 at "
+            "all-reduce group_key 1 instance_key 22; rank 1 at broadcast group_key 1 instance_key 30); every "
+            "process must run the same collectives in the same order"
+        ), results
+        assert results["exchange"].startswith(
+            f"InternalError: Collective {['Saver.save of model', 'all-gather'][rank]}: the processes are at "
+            "different collectives (rank 0 at an exchange outside the graph (Saver.save); rank 1 at all-gather "
+            "group_key 1 instance_key "
+        ), results
+        assert results["after"] == results["last"] == "[1.0, 1.0, 1.0]"  # the job goes on
 
 
 @pytest.mark.slow
@@ -458,5 +470,29 @@ def test_a_bucket_is_all_reduced_while_the_backward_pass_goes_on():
         # The last bucket launched holds the first layer's weights: its update waits for it, not for the others.
         assert starts[-1] == first("CollectiveReduceV2_3 = ")
         assert first("CollectiveReduceV2_3_wait") < first("update_hidden1_weights")
+    finally:
+        hvd.shutdown()
+
+
+def test_horovod_gpu_recipe_maps_the_graphs_gpus():
+    """``config.gpu_options.visible_device_list = str(hvd.local_rank())`` (Horovod's TF1 recipe) is accepted and
+    maps the graph's /GPU:i to CUDA devices as TF does; on this CPU-only machine a GPU op still needs soft
+    placement. (Under NCCL without a list, /GPU:0 is cuda:<local_rank>: test_nccl_data_parallel_...)"""
+    hvd.init()
+    try:
+        config = tm.ConfigProto(allow_soft_placement=True)
+        config.gpu_options.allow_growth = True
+        config.gpu_options.visible_device_list = str(hvd.local_rank())
+        with tm.Graph().as_default():
+            with tm.device("/gpu:0"):
+                x = tm.constant([1.0, 2.0]) * 2.0
+            with tm.Session(config=config) as sess:
+                np.testing.assert_array_equal(sess.run(x), [2.0, 4.0])
+                assert [sess._cuda_index(i) for i in range(2)] == [0, None]
+        listed = tm.Session(config=tm.ConfigProto(gpu_options=tm.GPUOptions(visible_device_list="3,1")))
+        assert [listed._cuda_index(i) for i in range(3)] == [3, 1, None]
+        assert tm.Session()._cuda_index(2) == 2  # no list, no NCCL job: /GPU:i is cuda:i
+        with pytest.raises(tm.errors.InvalidArgumentError, match="visible_device_list"):
+            tm.Session(config=tm.ConfigProto(gpu_options=tm.GPUOptions(visible_device_list="a")))._cuda_index(0)
     finally:
         hvd.shutdown()

@@ -198,44 +198,50 @@ def _done(value) -> Pending:
 
 
 def exchange(what: str, value: int, timeout_seconds: float = 0.0) -> list[int]:
-    """Every process's ``value``, rank by rank (one small all-gather over the job): how the processes tell
-    each other how a step went (e.g. whether their shard of a checkpoint is written)."""
+    """Every process's ``value``, rank by rank (one small all-gather over the job, in the same form as the
+    collectives' agreement, so a process at a collective instead fails alike): how the processes tell each
+    other how a step went (e.g. whether their shard of a checkpoint is written)."""
     if job_size() == 1:
         return [int(value)]
-    device = job_device()
-    row = torch.tensor([int(value)], dtype=torch.int64, device=device)
-    rows = [torch.empty_like(row) for _ in range(job_size())]
-    _wait(what, timeout_seconds, _launch(what, lambda: dist.all_gather(rows, row, async_op=True)))
-    return [int(r.item()) for r in rows]
+    group = _Group(range(job_size()), None)
+    table = _agree("exchange", group, (0, 0), timeout_seconds, job_device(), [int(value)], label=what)
+    return [t[3] for t in table]
 
 
-_KINDS = ("all-reduce", "all-gather", "broadcast")
+_KINDS = ("all-reduce", "all-gather", "broadcast", "exchange")
+_FIELDS = 3  # the most fields a collective's agreement row carries (every row has the same length)
 _DTYPES = (torch.float32, torch.float16, torch.float64, torch.bfloat16, torch.int32, torch.int64, torch.bool)
 
 
-def _agree(what, group, keys, timeout_seconds, device, fields):
+def _agree(what, group, keys, timeout_seconds, device, fields, label=None):
     """Every process of ``group`` says which collective it is at: ``[kind, group_key, instance_key, *fields]``
     (one small all-gather, as Horovod's coordinator negotiates each tensor). Returns the rows, rank by rank.
 
     torch.distributed pairs collectives by order; the keys show when the processes are not at the same one,
     and every process sees all rows, so they all fail alike instead of exchanging the wrong tensors or hanging.
     """
+    fields = [*fields, *[0] * (_FIELDS - len(fields))]
     row = torch.tensor([_KINDS.index(what), int(keys[0]), int(keys[1]), *fields], dtype=torch.int64, device=device)
     rows = [torch.empty_like(row) for _ in group.ranks]
     pg = group.process_group
-    _wait(what, timeout_seconds, _launch(what, lambda: dist.all_gather(rows, row, group=pg, async_op=True)))
+    label = label or what
+    _wait(label, timeout_seconds, _launch(label, lambda: dist.all_gather(rows, row, group=pg, async_op=True)))
     table = [r.tolist() for r in rows]
     if any(t[:3] != table[0][:3] for t in table):
-        seen = "; ".join(
-            f"rank {r} at {_KINDS[t[0]]} group_key {t[1]} instance_key {t[2]}" for r, t in zip(group.ranks, table)
-        )
+        seen = "; ".join(f"rank {r} at {_where(t)}" for r, t in zip(group.ranks, table))
         raise errors.InternalError(
             None,
             None,
-            f"Collective {what}: the processes are at different collectives ({seen}); every process must run "
+            f"Collective {label}: the processes are at different collectives ({seen}); every process must run "
             "the same collectives in the same order",
         )
     return table
+
+
+def _where(row) -> str:
+    if _KINDS[row[0]] == "exchange":
+        return "an exchange outside the graph (Saver.save)"
+    return f"{_KINDS[row[0]]} group_key {row[1]} instance_key {row[2]}"
 
 
 def _mismatch(what, group, keys, table, column, describe):

@@ -27,7 +27,24 @@ from torchmeta.runtime.functions import FunctionCache, FunctionCalls
 from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
 
-__all__ = ["Session", "InteractiveSession", "ConfigProto"]
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions"]
+
+
+class GPUOptions:
+    """TF's GPUOptions, as far as torchmeta honours them (same field names).
+
+    Args:
+      visible_device_list: comma-separated CUDA device indices; the graph's ``/GPU:i`` is the i-th of them
+        (Horovod's recipe sets ``str(hvd.local_rank())``). Empty: in an NCCL job (torchmeta.distributed)
+        ``/GPU:0`` is the process's own GPU, ``cuda:<local_rank>``; otherwise ``/GPU:i`` is ``cuda:i``.
+      allow_growth, per_process_gpu_memory_fraction: accepted for compatibility; torch's caching allocator
+        grows as needed.
+    """
+
+    def __init__(self, visible_device_list="", allow_growth=False, per_process_gpu_memory_fraction=0.0, **_ignored):
+        self.visible_device_list = visible_device_list
+        self.allow_growth = allow_growth
+        self.per_process_gpu_memory_fraction = per_process_gpu_memory_fraction
 
 
 class ConfigProto:
@@ -44,6 +61,7 @@ class ConfigProto:
         run, folding shape arithmetic to constants and skipping no-op nodes.
       torch_compile: torchmeta's extension (default False): run each lowered module through
         ``torch.compile``.
+      gpu_options: a ``GPUOptions`` (its ``visible_device_list`` maps the graph's GPUs to CUDA devices).
     """
 
     def __init__(
@@ -55,6 +73,7 @@ class ConfigProto:
         device=None,
         optimize=True,
         torch_compile=False,
+        gpu_options=None,
         **_ignored,
     ):
         self.allow_soft_placement = allow_soft_placement
@@ -64,6 +83,7 @@ class ConfigProto:
         self.device = device
         self.optimize = optimize
         self.torch_compile = torch_compile
+        self.gpu_options = gpu_options if gpu_options is not None else GPUOptions()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,6 +625,23 @@ class Session:
             self._devices[op] = dev
         return dev
 
+    def _cuda_index(self, gpu: int) -> int | None:
+        """The CUDA device of the graph's ``/GPU:<gpu>`` (None: this process has no such GPU)."""
+        options = getattr(self._config, "gpu_options", None)
+        visible = str(getattr(options, "visible_device_list", "") or "")
+        if visible:
+            try:
+                ids = [int(x) for x in visible.split(",")]
+            except ValueError:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Could not parse entry in 'visible_device_list': '{visible}'"
+                ) from None
+            return ids[gpu] if gpu < len(ids) else None
+        own = job_device()
+        if own.type == "cuda":  # an NCCL job: the process's GPU is its /GPU:0, as Horovod's recipe makes it
+            return own.index if gpu == 0 else None
+        return gpu
+
     def _resolve_device(self, op: Operation) -> torch.device:
         spec_str = op.device
         if not spec_str:
@@ -622,8 +659,8 @@ class Session:
         if spec.device_type in (None, "CPU"):
             return torch.device("cpu") if spec.device_type == "CPU" else self._default_device
         if spec.device_type == "GPU":
-            index = spec.device_index or 0
-            if torch.cuda.is_available() and index < torch.cuda.device_count():
+            index = self._cuda_index(spec.device_index or 0)
+            if index is not None and torch.cuda.is_available() and index < torch.cuda.device_count():
                 return torch.device("cuda", index)
             if getattr(self._config, "allow_soft_placement", False):
                 return torch.device("cpu")

@@ -345,6 +345,9 @@ class Saver:
       format: what ``save`` writes: ``"safetensors"`` (default, ``<prefix>.safetensors``) or ``"tf"``
         (TensorFlow's V2 bundle, ``<prefix>.index`` + ``<prefix>.data-*``, which TensorFlow restores).
         ``restore`` reads either.
+      job_shards: in a torch.distributed job, whether every rank calls ``save`` and writes a share of the
+        variables, merged by rank 0 (default: ``sharded``). A monitored session's default Saver, sharded as
+        TensorFlow builds it, sets False: Horovod programs give only rank 0 a ``checkpoint_dir``.
     """
 
     def __init__(
@@ -365,6 +368,7 @@ class Saver:
         save_relative_paths=False,
         filename=None,
         format="safetensors",
+        job_shards=None,
     ):
         if defer_build and var_list:
             raise ValueError(
@@ -375,6 +379,7 @@ class Saver:
         self._var_list = var_list
         self._reshape = reshape
         self._sharded = sharded
+        self._job_shards = job_shards
         self._max_to_keep = max_to_keep
         self._keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
         self._name = name
@@ -560,7 +565,8 @@ class Saver:
             strip_default_attrs=strip_default_attrs,
             save_debug_info=save_debug_info,
         )
-        if job_size() > 1 and not self._is_empty and self.saver_def.sharded:
+        job_shards = self.saver_def.sharded if self._job_shards is None else self._job_shards
+        if job_size() > 1 and not self._is_empty and job_shards:
             return self._save_shards_in_job(sess, save_path, checkpoint_file, write)
         if job_rank() != 0:
             # In a torch.distributed job rank 0 writes (the variables are the same on every rank after the
@@ -804,11 +810,8 @@ class Saver:
 
 
 def _exchange(what, failed: bool) -> list[int]:
-    """Every rank's ``failed`` flag (the ranks wait for each other here); a lost peer fails with ``what``."""
-    try:
-        return exchange(what, int(failed))
-    except errors.OpError as e:
-        raise type(e)(None, None, f"{what}: {e.message}") from e
+    """Every rank's ``failed`` flag (the ranks wait for each other here)."""
+    return exchange(what, int(failed))
 
 
 def _save_entries(graph, save_tensor_name) -> list[tuple]:
