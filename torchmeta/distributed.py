@@ -33,8 +33,10 @@ import torch
 import torch.distributed as dist
 
 from torchmeta import errors
-from torchmeta.api import array_ops, control_flow_ops, math_ops, state_ops
+from torchmeta.api import array_ops, control_flow_ops, init_ops, math_ops, state_ops
+from torchmeta.api import variable_scope as vs
 from torchmeta.api import variables as variables_lib
+from torchmeta.api.cond import cond
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
@@ -699,6 +701,8 @@ class DistributedOptimizer(Optimizer):
         op=Average,
         bucket_bytes=None,
         process_set=None,
+        backward_passes_per_step=1,
+        average_aggregated_gradients=False,
     ):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"DistributedOptimizer wraps a tf.train optimizer, not {type(optimizer).__name__}")
@@ -711,12 +715,25 @@ class DistributedOptimizer(Optimizer):
         self._op = _reduce_ops(op, None)
         self._bucket_bytes = bucket_bytes
         self._process_set = process_set
+        if int(backward_passes_per_step) < 1:
+            raise errors.InvalidArgumentError(
+                None, None, f"backward_passes_per_step must be > 0, not {backward_passes_per_step}"
+            )
+        self._aggregation = None
+        if int(backward_passes_per_step) > 1:
+            self._aggregation = _GradientAggregation(
+                int(backward_passes_per_step), average_aggregated_gradients, sparse_as_dense, self.get_name()
+            )
 
     def compute_gradients(self, *args, **kwargs):
         grads_and_vars = self._optimizer.compute_gradients(*args, **kwargs)
-        if size() == 1:
-            return grads_and_vars
-        return list(zip(self._allreduce_grads([g for g, _ in grads_and_vars]), [v for _, v in grads_and_vars]))
+        grads, variables = [g for g, _ in grads_and_vars], [v for _, v in grads_and_vars]
+        if self._aggregation is not None:
+            return list(zip(self._aggregation.compute_gradients(grads, self._reduce), variables))
+        return list(zip(self._reduce(grads), variables))
+
+    def _reduce(self, grads):
+        return grads if size() == 1 else self._allreduce_grads(grads)
 
     def _allreduce_grads(self, grads):
         out = list(grads)
@@ -747,8 +764,14 @@ class DistributedOptimizer(Optimizer):
                     out[i] = r
         return out
 
-    def apply_gradients(self, *args, **kwargs):
-        return self._optimizer.apply_gradients(*args, **kwargs)
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        if self._aggregation is not None:
+            return self._aggregation.apply_gradients(
+                lambda: self._optimizer.apply_gradients(grads_and_vars, global_step, name),
+                grads_and_vars,
+                global_step,
+            )
+        return self._optimizer.apply_gradients(grads_and_vars, global_step, name)
 
     def get_slot(self, *args, **kwargs):
         return self._optimizer.get_slot(*args, **kwargs)
@@ -758,3 +781,93 @@ class DistributedOptimizer(Optimizer):
 
     def variables(self, *args, **kwargs):
         return self._optimizer.variables(*args, **kwargs)
+
+
+class _GradientAggregation:
+    """Horovod's ``backward_passes_per_step`` (its LocalGradientAggregationHelper, graph mode): the gradients
+    of ``passes`` runs are summed in local variables, and every ``passes``-th run all-reduces the sums
+    (divided by ``passes`` with ``average``) and applies them; the other runs only add theirs (and advance
+    the global step). Every process counts alike, so all take the all-reducing branch together.
+    """
+
+    def __init__(self, passes, average, sparse_as_dense, name):
+        self.passes, self.average, self.sparse_as_dense, self.name = passes, average, sparse_as_dense, name
+        self.counter = None
+
+    def _dense(self, grad):
+        if isinstance(grad, IndexedSlices):
+            if not self.sparse_as_dense:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    "IndexedSlices are not supported when `backward_passes_per_step` > 1 and `sparse_as_dense` "
+                    "is False.",
+                )
+            return graph_lib.convert_to_tensor(grad)
+        return grad
+
+    def compute_gradients(self, grads, reduce):
+        present = [i for i, g in enumerate(grads) if g is not None]
+        dense = [self._dense(grads[i]) for i in present]
+        local = [graph_lib.GraphKeys.LOCAL_VARIABLES]
+        with vs.variable_scope(f"aggregation_variables_{self.name}{job_rank()}", reuse=vs.AUTO_REUSE):
+            self.counter = vs.get_variable(
+                "aggregation_counter",
+                shape=(),
+                dtype=DType.int32,
+                trainable=False,
+                initializer=init_ops.zeros_initializer(),
+                collections=local,
+            )
+            sums = [
+                vs.get_variable(
+                    str(i),
+                    trainable=False,
+                    initializer=array_ops.zeros(g.shape.as_list(), dtype=g.dtype.base_dtype),
+                    collections=[*local, "aggregating_collection"],
+                )
+                for i, g in zip(present, dense)
+            ]
+        clear = cond(
+            math_ops.equal(self.counter, 0),
+            lambda: control_flow_ops.group(*[state_ops.assign(v, v.initial_value) for v in sums]),
+            control_flow_ops.no_op,
+        )
+        with graph_lib.control_dependencies([clear]):
+            added = [state_ops.assign_add(v, g) for v, g in zip(sums, dense)]
+        with graph_lib.control_dependencies([control_flow_ops.group(*added)]):
+            counted = state_ops.assign_add(self.counter, 1)
+        with graph_lib.control_dependencies([counted]):
+            out = cond(
+                math_ops.equal(self.counter, self.passes),
+                lambda: self._reduce_sums(sums, reduce),
+                lambda: [array_ops.identity(g) for g in dense],
+            )
+        out = list(out) if isinstance(out, (list, tuple)) else [out]
+        result = [None] * len(grads)
+        for i, g in zip(present, out):
+            result[i] = g
+        return result
+
+    def _reduce_sums(self, sums, reduce):
+        values = [v.read_value() for v in sums]
+        with graph_lib.control_dependencies([control_flow_ops.group(*values)]):
+            reduced = reduce(values)
+            with graph_lib.control_dependencies([g.op for g in reduced]):
+                reset = state_ops.assign(self.counter, 0, use_locking=True)
+            with graph_lib.control_dependencies([reset]):
+                divisor = self.passes if self.average else 1
+                return [math_ops.divide(g, math_ops.cast(divisor, g.dtype.base_dtype)) for g in reduced]
+
+    def apply_gradients(self, apply, grads_and_vars, global_step):
+        grads = [g for g, _ in grads_and_vars if g is not None]
+        with graph_lib.control_dependencies([control_flow_ops.group(*grads)]):
+            train = cond(math_ops.equal(self.counter, 0), apply, control_flow_ops.no_op)
+
+        def advance_global_step():
+            if global_step is None:
+                return control_flow_ops.no_op()
+            return state_ops.assign_add(global_step, constant(1, dtype=global_step.dtype.base_dtype)).op
+
+        with graph_lib.control_dependencies([train]):
+            return cond(math_ops.equal(self.counter, 0), control_flow_ops.no_op, advance_global_step)

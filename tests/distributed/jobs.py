@@ -44,14 +44,20 @@ def train_mlp(out):
         tf.set_random_seed(1000 + r)  # different values per rank until the broadcast
         images, labels, loss, variables = mlp_graph(tf)
         opt = tf.train.GradientDescentOptimizer(0.1) if opt_name == "sgd" else tf.train.AdamOptimizer(0.01)
-        opt = hvd.DistributedOptimizer(opt, bucket_bytes=arg("bucket_bytes", 1 << 20))
+        passes = arg("passes", 1)  # backward passes per step: the rank's slice in that many micro-batches
+        opt = hvd.DistributedOptimizer(
+            opt,
+            bucket_bytes=arg("bucket_bytes", 1 << 20),
+            backward_passes_per_step=passes,
+            average_aggregated_gradients=True,
+        )
         train_op = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
         bcast = hvd.BroadcastGlobalVariablesHook(0)
         bcast.begin()
         saver = tf.train.Saver(format="tf", sharded=bool(arg("sharded", 0)))
         record = {}
         with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
+            sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             for i, v in enumerate(sess.run(variables)):
                 record[f"own_init_{i}"] = v
             bcast.after_create_session(sess, None)
@@ -64,7 +70,13 @@ def train_mlp(out):
                         sess.run(train_op, {images: x[part], labels: y[part]})
                     record["order"] = np.array(order.events)
                 else:
-                    sess.run(train_op, {images: x[part], labels: y[part]})
+                    for p in range(passes):
+                        micro = slice(
+                            part.start + p * batch // n // passes, part.start + (p + 1) * batch // n // passes
+                        )
+                        sess.run(train_op, {images: x[micro], labels: y[micro]})
+                        if p < passes - 1:  # an accumulating run leaves the variables as they were
+                            record[f"step{step}_pass{p}_0"] = sess.run(variables[0])
                 for i, v in enumerate(sess.run(variables)):
                     record[f"step{step}_{i}"] = v
             if arg("save", 0):

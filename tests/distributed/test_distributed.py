@@ -137,6 +137,20 @@ def test_four_processes_with_adam_equal_whole_batch_training(tmp_path):
 
 
 @pytest.mark.slow
+def test_backward_passes_per_step_accumulate_then_all_reduce(tmp_path):
+    """Horovod's backward_passes_per_step=2 with average_aggregated_gradients: each rank runs its slice as two
+    micro-batches; the first run only accumulates, the second all-reduces and applies (Adam's slots and
+    step counts included), which equals whole-batch training step for step."""
+    run_job("mlp", tmp_path, 2, ["opt=adam", "passes=2"])
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, "adam")
+    for rank in ranks:
+        before = [rank["init_0"]] + [rank[f"step{s}_0"] for s in range(STEPS - 1)]
+        for step in range(STEPS):
+            np.testing.assert_array_equal(rank[f"step{step}_pass0_0"], before[step])
+
+
+@pytest.mark.slow
 def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path, tf1):
     """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous;
     they save with Saver(sharded=True): each rank writes a shard, rank 0 merges them as TensorFlow does."""
@@ -398,6 +412,10 @@ def test_errors_before_init_and_for_bad_arguments(monkeypatch):
                 hvd.allreduce(tm.constant(["a"]))
             with pytest.raises(tm.errors.UnimplementedError, match="Adasum"):
                 hvd.allreduce(tm.constant([1.0]), op="Adasum")
+            with pytest.raises(tm.errors.InvalidArgumentError, match="backward_passes_per_step must be > 0, not 0"):
+                hvd.DistributedOptimizer(tm.train.GradientDescentOptimizer(0.1), backward_passes_per_step=0)
+            with pytest.raises(tm.errors.InvalidArgumentError, match="was not added with add_process_set"):
+                hvd.allreduce(tm.constant([1.0]), process_set=hvd.ProcessSet([0]))
             recv = tm.raw_ops.CollectiveBcastRecvV2(group_size=1, group_key=1, instance_key=1, shape=[2], T=tm.float32)
             two = tm.raw_ops.CollectiveReduceV2(
                 input=tm.constant([1.0]),
