@@ -565,8 +565,7 @@ class Saver:
             strip_default_attrs=strip_default_attrs,
             save_debug_info=save_debug_info,
         )
-        job_shards = self.saver_def.sharded if self._job_shards is None else self._job_shards
-        if job_size() > 1 and not self._is_empty and job_shards:
+        if job_size() > 1 and not self._is_empty and self._shards_in_job():
             return self._save_shards_in_job(sess, save_path, checkpoint_file, write)
         if job_rank() != 0:
             # In a torch.distributed job rank 0 writes (the variables are the same on every rank after the
@@ -578,6 +577,9 @@ class Saver:
                 self._checkpoints_to_be_deleted.clear()
             return checkpoint_file
         return self._write(sess, save_path, checkpoint_file, **write)
+
+    def _shards_in_job(self) -> bool:
+        return self.saver_def.sharded if self._job_shards is None else self._job_shards
 
     def _save_shards_in_job(self, sess, save_path, checkpoint_file, write):
         """A sharded ``save`` in a torch.distributed job (every rank calls it): each rank writes a share of the
