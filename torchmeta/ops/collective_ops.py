@@ -178,15 +178,39 @@ def _wait(what: str, timeout_seconds: float, work) -> None:
 
 
 class Pending:
-    """A collective on its way (what a start kernel returns): ``wait()`` waits for the exchange, then
-    returns ``finish()``, the op's output. Without ``work`` the output is already there."""
+    """A collective on its way (what a start kernel returns); ``wait()`` returns the op's output.
 
-    __slots__ = ("what", "timeout_seconds", "work", "finish")
+    It goes in two steps, like Horovod's negotiation then transfer: the processes' agreement on which
+    collective they are at (``agreement``, launched by the start kernel) and, once it is checked, the exchange
+    of the data (``proceed(table) -> (work, finish)``). The second step is taken when the process launches
+    its next collective or waits for this one (``advance``), so the start kernel never blocks and the
+    processes still launch every torch.distributed call in one order. An error of either step is raised by
+    ``wait()``, for this op. Without an agreement the output is ``finish()`` once ``work`` is done.
+    """
 
-    def __init__(self, what, timeout_seconds, work, finish):
+    __slots__ = ("what", "timeout_seconds", "agreement", "proceed", "work", "finish", "error")
+
+    def __init__(self, what, timeout_seconds, work=None, finish=None, agreement=None, proceed=None):
         self.what, self.timeout_seconds, self.work, self.finish = what, timeout_seconds, work, finish
+        self.agreement, self.proceed, self.error = agreement, proceed, None
+
+    def advance(self) -> None:
+        """Waits for the agreement, checks it and launches the data exchange (an error is kept for wait())."""
+        agreement, proceed = self.agreement, self.proceed
+        if agreement is None:
+            return
+        self.agreement = self.proceed = None
+        try:
+            self.work, self.finish = proceed(agreement.table())
+        except errors.OpError as e:
+            self.error = e
 
     def wait(self):
+        if self.agreement is not None:
+            _advance(until=self)
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
         if self.work is not None:
             work, self.work = self.work, None
             _wait(self.what, self.timeout_seconds, work)
@@ -197,6 +221,19 @@ def _done(value) -> Pending:
     return Pending(None, 0.0, None, lambda: value)
 
 
+# Collectives whose agreement is launched and whose data exchange is not yet, in launch order.
+_IN_FLIGHT: list[Pending] = []
+
+
+def _advance(until=None) -> None:
+    """Takes the second step of the collectives in flight, in the order they were launched (up to ``until``)."""
+    while _IN_FLIGHT:
+        pending = _IN_FLIGHT.pop(0)
+        pending.advance()
+        if pending is until:
+            return
+
+
 def exchange(what: str, value: int, timeout_seconds: float = 0.0) -> list[int]:
     """Every process's ``value``, rank by rank (one small all-gather over the job, in the same form as the
     collectives' agreement, so a process at a collective instead fails alike): how the processes tell each
@@ -204,8 +241,9 @@ def exchange(what: str, value: int, timeout_seconds: float = 0.0) -> list[int]:
     if job_size() == 1:
         return [int(value)]
     group = _Group(range(job_size()), None)
-    table = _agree("exchange", group, (0, 0), timeout_seconds, job_device(), [int(value)], label=what)
-    return [t[3] for t in table]
+    return [
+        t[3] for t in _propose("exchange", group, (0, 0), timeout_seconds, job_device(), [int(value)], what).table()
+    ]
 
 
 _KINDS = ("all-reduce", "all-gather", "broadcast", "exchange")
@@ -213,29 +251,52 @@ _FIELDS = 3  # the most fields a collective's agreement row carries (every row h
 _DTYPES = (torch.float32, torch.float16, torch.float64, torch.bfloat16, torch.int32, torch.int64, torch.bool)
 
 
-def _agree(what, group, keys, timeout_seconds, device, fields, label=None):
+class _Agreement:
+    """The rows the processes of a group sent for one collective (an all-gather in flight)."""
+
+    __slots__ = ("label", "group", "timeout_seconds", "rows", "work")
+
+    def __init__(self, label, group, timeout_seconds, rows, work):
+        self.label, self.group, self.timeout_seconds, self.rows, self.work = label, group, timeout_seconds, rows, work
+
+    def table(self) -> list[list[int]]:
+        """The rows, rank by rank, once every process sent its own; InternalError (on every process alike) when
+        they are not at the same collective."""
+        _wait(self.label, self.timeout_seconds, self.work)
+        table = [r.tolist() for r in self.rows]
+        if any(t[:3] != table[0][:3] for t in table):
+            seen = "; ".join(f"rank {r} at {_where(t)}" for r, t in zip(self.group.ranks, table))
+            raise errors.InternalError(
+                None,
+                None,
+                f"Collective {self.label}: the processes are at different collectives ({seen}); every process must "
+                "run the same collectives in the same order",
+            )
+        return table
+
+
+def _propose(what, group, keys, timeout_seconds, device, fields, label=None) -> _Agreement:
     """Every process of ``group`` says which collective it is at: ``[kind, group_key, instance_key, *fields]``
-    (one small all-gather, as Horovod's coordinator negotiates each tensor). Returns the rows, rank by rank.
+    (one small all-gather, as Horovod's coordinator negotiates each tensor), launched after the second step of
+    the collectives already in flight.
 
     torch.distributed pairs collectives by order; the keys show when the processes are not at the same one,
     and every process sees all rows, so they all fail alike instead of exchanging the wrong tensors or hanging.
     """
+    _advance()
     fields = [*fields, *[0] * (_FIELDS - len(fields))]
     row = torch.tensor([_KINDS.index(what), int(keys[0]), int(keys[1]), *fields], dtype=torch.int64, device=device)
     rows = [torch.empty_like(row) for _ in group.ranks]
     pg = group.process_group
     label = label or what
-    _wait(label, timeout_seconds, _launch(label, lambda: dist.all_gather(rows, row, group=pg, async_op=True)))
-    table = [r.tolist() for r in rows]
-    if any(t[:3] != table[0][:3] for t in table):
-        seen = "; ".join(f"rank {r} at {_where(t)}" for r, t in zip(group.ranks, table))
-        raise errors.InternalError(
-            None,
-            None,
-            f"Collective {label}: the processes are at different collectives ({seen}); every process must run "
-            "the same collectives in the same order",
-        )
-    return table
+    work = _launch(label, lambda: dist.all_gather(rows, row, group=pg, async_op=True))
+    return _Agreement(label, group, timeout_seconds, rows, work)
+
+
+def _in_flight(what, timeout_seconds, agreement, proceed) -> Pending:
+    pending = Pending(what, timeout_seconds, agreement=agreement, proceed=proceed)
+    _IN_FLIGHT.append(pending)
+    return pending
 
 
 def _where(row) -> str:
@@ -262,12 +323,15 @@ def _start_reduce(op_type, node_name, input, group_size, keys, merge_op, final_o
     if group is None:
         return _done(input.clone())
     out = _comm_device(input).clone()
-    table = _agree("all-reduce", group, keys, timeout_seconds, out.device, [out.numel(), _DTYPES.index(out.dtype)])
-    _mismatch("all-reduce", group, keys, table, 3, lambda t: f"has {t[3]} elements")
-    _mismatch("all-reduce", group, keys, table, 4, lambda t: f"has {_dtype_name(t[4])}")
-    pg = group.process_group
-    work = _launch("all-reduce", lambda: dist.all_reduce(out, op=_MERGE[merge_op], group=pg, async_op=True))
-    size = len(group.ranks)
+    fields = [out.numel(), _DTYPES.index(out.dtype)]
+    agreement = _propose("all-reduce", group, keys, timeout_seconds, out.device, fields)
+    size, pg = len(group.ranks), group.process_group
+
+    def proceed(table):
+        _mismatch("all-reduce", group, keys, table, 3, lambda t: f"has {t[3]} elements")
+        _mismatch("all-reduce", group, keys, table, 4, lambda t: f"has {_dtype_name(t[4])}")
+        work = _launch("all-reduce", lambda: dist.all_reduce(out, op=_MERGE[merge_op], group=pg, async_op=True))
+        return work, finish
 
     def finish():
         result = out
@@ -275,7 +339,7 @@ def _start_reduce(op_type, node_name, input, group_size, keys, merge_op, final_o
             result = out / size if out.is_floating_point() else torch.div(out, size, rounding_mode="trunc")
         return result.to(input.device)
 
-    return Pending("all-reduce", timeout_seconds, work, finish)
+    return _in_flight("all-reduce", timeout_seconds, agreement, proceed)
 
 
 def _start_gather(op_type, node_name, input, group_size, keys, timeout_seconds) -> Pending:
@@ -288,20 +352,22 @@ def _start_gather(op_type, node_name, input, group_size, keys, timeout_seconds) 
     local = _comm_device(input.contiguous())
     row_shape = local.shape[1:].numel() if local.dim() > 1 else 1
     fields = [local.shape[0], row_shape, _DTYPES.index(local.dtype)]
-    table = _agree("all-gather", group, keys, timeout_seconds, local.device, fields)
-    _mismatch("all-gather", group, keys, table, 4, lambda t: f"has rows of {t[4]} elements")
-    _mismatch("all-gather", group, keys, table, 5, lambda t: f"has {_dtype_name(t[5])}")
-    counts = [t[3] for t in table]
-    longest = max(counts)
-    if local.shape[0] < longest:
-        pad = local.new_zeros((longest - local.shape[0], *local.shape[1:]))
-        local = torch.cat([local, pad])
-    parts = [torch.empty_like(local) for _ in group.ranks]
+    agreement = _propose("all-gather", group, keys, timeout_seconds, local.device, fields)
     pg = group.process_group
-    work = _launch("all-gather", lambda: dist.all_gather(parts, local, group=pg, async_op=True))
-    return Pending(
-        "all-gather", timeout_seconds, work, lambda: torch.cat([p[:n] for p, n in zip(parts, counts)]).to(input.device)
-    )
+
+    def proceed(table):
+        _mismatch("all-gather", group, keys, table, 4, lambda t: f"has rows of {t[4]} elements")
+        _mismatch("all-gather", group, keys, table, 5, lambda t: f"has {_dtype_name(t[5])}")
+        counts = [t[3] for t in table]
+        padded = local
+        if local.shape[0] < max(counts):
+            pad = local.new_zeros((max(counts) - local.shape[0], *local.shape[1:]))
+            padded = torch.cat([local, pad])
+        parts = [torch.empty_like(padded) for _ in group.ranks]
+        work = _launch("all-gather", lambda: dist.all_gather(parts, padded, group=pg, async_op=True))
+        return work, lambda: torch.cat([p[:n] for p, n in zip(parts, counts)]).to(input.device)
+
+    return _in_flight("all-gather", timeout_seconds, agreement, proceed)
 
 
 def _start_broadcast(op_type, node_name, tensor, group_size, keys, timeout_seconds, sending, shape=None, device=None):
@@ -316,20 +382,25 @@ def _start_broadcast(op_type, node_name, tensor, group_size, keys, timeout_secon
     out_device = tensor.device if sending else device
     comm = _comm_device(tensor if sending else torch.empty(0)).device
     numel = tensor.numel() if sending else int(torch.Size(shape).numel())
-    table = _agree("broadcast", group, keys, timeout_seconds, comm, [int(sending), numel, _DTYPES.index(tensor.dtype)])
-    senders = [r for r, t in zip(group.ranks, table) if t[3]]
-    if len(senders) != 1:
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"Collective broadcast instance {keys[1]} needs exactly one sending process; ranks {senders} send",
-        )
-    _mismatch("broadcast", group, keys, table, 4, lambda t: f"{'sends' if t[3] else 'expects'} {t[4]} elements")
-    _mismatch("broadcast", group, keys, table, 5, lambda t: f"has {_dtype_name(t[5])}")
     data = _comm_device(tensor).clone() if sending else torch.empty(shape, dtype=tensor.dtype, device=comm)
+    fields = [int(sending), numel, _DTYPES.index(tensor.dtype)]
+    agreement = _propose("broadcast", group, keys, timeout_seconds, comm, fields)
     pg = group.process_group
-    work = _launch("broadcast", lambda: dist.broadcast(data, src=senders[0], group=pg, async_op=True))
-    return Pending("broadcast", timeout_seconds, work, lambda: data.to(out_device))
+
+    def proceed(table):
+        senders = [r for r, t in zip(group.ranks, table) if t[3]]
+        if len(senders) != 1:
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"Collective broadcast instance {keys[1]} needs exactly one sending process; ranks {senders} send",
+            )
+        _mismatch("broadcast", group, keys, table, 4, lambda t: f"{'sends' if t[3] else 'expects'} {t[4]} elements")
+        _mismatch("broadcast", group, keys, table, 5, lambda t: f"has {_dtype_name(t[5])}")
+        work = _launch("broadcast", lambda: dist.broadcast(data, src=senders[0], group=pg, async_op=True))
+        return work, lambda: data.to(out_device)
+
+    return _in_flight("broadcast", timeout_seconds, agreement, proceed)
 
 
 def _gather_v2_shape(op):
