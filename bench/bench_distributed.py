@@ -89,11 +89,12 @@ def worker(model: str, steps: int, out: str, bucket_bytes=None):
         sess.run(hvd.broadcast_global_variables(0))
         for _ in range(5):
             sess.run(train, feed)
-        step_s = []
+        step_s, cpu_s = [], []
         for _ in range(steps):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             sess.run(train, feed)
             step_s.append(time.perf_counter() - start)
+            cpu_s.append(time.process_time() - cpu)
         for _ in range(3):
             sess.run(reduce_only)
         reduce_s = []
@@ -111,6 +112,7 @@ def worker(model: str, steps: int, out: str, bucket_bytes=None):
             "parameters": params,
             "step_ms": 1000 * statistics.median(step_s),
             "mean_step_ms": 1000 * statistics.fmean(step_s),
+            "cpu_step_ms": 1000 * statistics.median(cpu_s),  # this process's CPU time (all its threads)
             "examples_per_s": batch * n / statistics.median(step_s),
             "allreduce_ms": 1000 * statistics.median(reduce_s) if n > 1 else 0.0,
             "bucket_bytes": bucket_bytes,
@@ -169,7 +171,7 @@ def overlap(args):
                         results.append(r)
                         print(
                             f"{model:10s} {label:6s} {r['allreduces_per_step']} all-reduce(s)/step: "
-                            f"step {r['step_ms']:6.2f} ms (mean {r['mean_step_ms']:6.2f}), "
+                            f"step {r['step_ms']:6.2f} ms (mean {r['mean_step_ms']:6.2f}, CPU {r['cpu_step_ms']:6.2f}), "
                             f"{r['examples_per_s']:8.0f} examples/s",
                             flush=True,
                         )
