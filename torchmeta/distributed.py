@@ -13,10 +13,14 @@ The graph holds TensorFlow's own collective ops (CollectiveReduceV2, CollectiveG
 CollectiveBcastSendV2/RecvV2), so it stays a valid TensorFlow graph; their kernels (torchmeta/ops/
 collective_ops.py) call torch.distributed: gloo between CPU processes, NCCL between GPUs, where each
 process uses the GPU of its ``local_rank``. Dense gradients travel in few large all-reduces (buckets of
-``bucket_bytes``), IndexedSlices by all-gathering values and indices, as Horovod does.
+``bucket_bytes``, filled in the order the backward pass computes the gradients), IndexedSlices by
+all-gathering values and indices, as Horovod does. The collectives are asynchronous: a Session launches
+each as soon as its inputs exist and waits where its output is read, so a bucket travels while the
+backward pass computes the next. Process sets (``add_process_set``) run collectives among some ranks.
 
-In a job, ``tf.train.Saver.save`` writes from rank 0 only (the other ranks get the same path back) and
-every rank restores; see ``torchmeta/train/saver.py``.
+In a job, ``tf.train.Saver.save`` writes from rank 0 only (the other ranks get the same path back), or
+with ``sharded=True`` each rank writes a share that rank 0 merges; every rank restores; see
+``torchmeta/train/saver.py``.
 """
 
 from __future__ import annotations
@@ -29,15 +33,17 @@ import torch
 import torch.distributed as dist
 
 from torchmeta import errors
-from torchmeta.api import array_ops, control_flow_ops, math_ops, state_ops
+from torchmeta.api import array_ops, control_flow_ops, init_ops, math_ops, state_ops
+from torchmeta.api import variable_scope as vs
 from torchmeta.api import variables as variables_lib
+from torchmeta.api.cond import cond
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.ops.collective_ops import job_rank, job_size
+from torchmeta.ops.collective_ops import job_rank, job_size, register_group, registered_groups
 from torchmeta.train.optimizer import Optimizer
 from torchmeta.train.session_run_hook import SessionRunHook
 
@@ -70,6 +76,10 @@ __all__ = [
     "broadcast_global_variables",
     "BroadcastGlobalVariablesHook",
     "DistributedOptimizer",
+    "ProcessSet",
+    "global_process_set",
+    "add_process_set",
+    "remove_process_set",
     "GROUP_KEY",
     "DEFAULT_BUCKET_BYTES",
 ]
@@ -84,7 +94,7 @@ _MERGE_OPS = {
     Product: ("Mul", "Id"),
 }
 
-# One group, the whole job; TF's collectives name it by this key.
+# The group of the whole job; TF's collectives name it by this key (process sets get the next ones).
 GROUP_KEY = 1
 # Gradients are concatenated into all-reduces of at most this many bytes (DDP's default bucket is 25 MiB).
 DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024
@@ -127,6 +137,7 @@ def init(
     master_port=None,
     backend=None,
     timeout=None,
+    process_sets=None,
 ):
     """Joins the torch.distributed job this process belongs to (Horovod's ``hvd.init()``).
 
@@ -143,6 +154,7 @@ def init(
         else gloo.
       timeout: seconds a collective waits for the other processes before failing (default 300, or
         ``TORCHMETA_COLLECTIVE_TIMEOUT``).
+      process_sets: ProcessSets (or lists of ranks) to add (``add_process_set``), as Horovod's init takes.
 
     Raises:
       InvalidArgumentError: for inconsistent arguments or environment.
@@ -193,10 +205,14 @@ def init(
             ) from e
         _job.owns_group = True
     _job.initialized = True
+    for process_set in process_sets or ():
+        add_process_set(process_set)
 
 
 def shutdown():
     """Leaves the job: destroys the process group init() created."""
+    for process_set in list(_process_sets):
+        remove_process_set(process_set)
     if _job.owns_group and dist.is_initialized():
         dist.destroy_process_group()
     _job.owns_group = False
@@ -296,13 +312,105 @@ def _next_instance_key(graph) -> int:
     return _instance_keys[graph]
 
 
-def _keys(group_size: int):
+def _keys(process_set):
+    """group_size, group_key and a fresh instance_key (Const tensors) for a collective over ``process_set``."""
+    process_set = global_process_set if process_set is None else process_set
     graph = graph_lib.get_default_graph()
     return (
-        constant(group_size, dtype=DType.int32, name="group_size"),
-        constant(GROUP_KEY, dtype=DType.int32, name="group_key"),
+        constant(process_set.size(), dtype=DType.int32, name="group_size"),
+        constant(process_set.group_key, dtype=DType.int32, name="group_key"),
         constant(_next_instance_key(graph), dtype=DType.int32, name="instance_key"),
     )
+
+
+class ProcessSet:
+    """Some of the job's processes, which run collectives among themselves (Horovod's ``hvd.ProcessSet``).
+
+    Declared on every process, in the same order, with ``add_process_set`` (or ``init(process_sets=...)``):
+    each gets a torch.distributed process group (``torch.distributed.new_group``) and a TF ``group_key``, so
+    its collectives are TF's ops with ``group_size`` = its size and that key. The builders take it as
+    ``process_set=``; ``global_process_set`` is the whole job.
+    """
+
+    def __init__(self, ranks_or_comm=None):
+        self.ranks = None if ranks_or_comm is None else sorted(int(r) for r in ranks_or_comm)
+        self.group_key = None
+        self.process_set_id = None
+
+    def size(self) -> int:
+        return job_size() if self.ranks is None else len(self.ranks)
+
+    def rank(self):
+        """This process's rank within the set (None if it is not in it)."""
+        if self.ranks is None:
+            return job_rank()
+        return self.ranks.index(job_rank()) if job_rank() in self.ranks else None
+
+    def included(self) -> bool:
+        return self.rank() is not None
+
+    def __repr__(self):
+        ranks = "all ranks" if self.ranks is None else self.ranks
+        return f"ProcessSet(process_set_id={self.process_set_id}, group_key={self.group_key}, ranks={ranks})"
+
+
+global_process_set = ProcessSet()
+global_process_set.group_key = GROUP_KEY
+global_process_set.process_set_id = 0
+_process_sets: list = [global_process_set]
+
+
+def add_process_set(process_set, group_key=None):
+    """Declares a process set (a ``ProcessSet`` or a list of ranks); every process of the job must call it
+    with the same ranks in the same order (it creates a torch.distributed group). Its collectives use
+    ``group_key`` (default: the next unused key after the job's), so a TF graph whose collectives name a
+    group of some ranks by its key runs here once that group is declared with its key.
+
+    Returns:
+      The ProcessSet.
+
+    Raises:
+      InvalidArgumentError: ranks outside the job, repeated, or a key already used.
+    """
+    _check_init("add_process_set")
+    if not isinstance(process_set, ProcessSet):
+        process_set = ProcessSet(process_set)
+    ranks = process_set.ranks if process_set.ranks is not None else list(range(job_size()))
+    n = job_size()
+    if not ranks or len(set(ranks)) != len(ranks) or not all(0 <= r < n for r in ranks):
+        raise errors.InvalidArgumentError(
+            None, None, f"add_process_set: ranks {ranks} must be distinct ranks of the job's {n} processes"
+        )
+    used = {p.group_key for p in _process_sets}
+    if group_key is None:
+        group_key = max(used | set(registered_groups())) + 1
+    if int(group_key) in used or int(group_key) in registered_groups():
+        raise errors.InvalidArgumentError(None, None, f"add_process_set: group_key {group_key} is already used")
+    process_group = None
+    if n > 1:
+        try:
+            process_group = dist.new_group(ranks)
+        except (RuntimeError, ValueError, dist.DistError) as e:
+            raise errors.UnavailableError(
+                None, None, f"add_process_set: creating the group of {ranks} failed: {e}"
+            ) from e
+    process_set.ranks = list(ranks)
+    process_set.group_key = int(group_key)
+    process_set.process_set_id = max(p.process_set_id for p in _process_sets) + 1
+    register_group(process_set.group_key, ranks, process_group)
+    _process_sets.append(process_set)
+    return process_set
+
+
+def remove_process_set(process_set) -> bool:
+    """Forgets a process set added with ``add_process_set`` (every process, same order). Returns whether it
+    was one."""
+    if process_set is global_process_set or process_set not in _process_sets:
+        return False
+    _process_sets.remove(process_set)
+    register_group(process_set.group_key, None, None)
+    process_set.process_set_id = None
+    return True
 
 
 def _check_dtype(tensor, allowed, what):
@@ -353,8 +461,8 @@ def _reduce_ops(op, average):
     return op
 
 
-def _collective_reduce(tensor, merge_op, final_op, name=None):
-    group_size, group_key, instance_key = _keys(job_size())
+def _collective_reduce(tensor, merge_op, final_op, process_set=None, name=None):
+    group_size, group_key, instance_key = _keys(process_set)
     return raw_op(
         "CollectiveReduceV2",
         input=tensor,
@@ -368,8 +476,8 @@ def _collective_reduce(tensor, merge_op, final_op, name=None):
     )
 
 
-def _collective_gather(tensor, name=None):
-    group_size, group_key, instance_key = _keys(job_size())
+def _collective_gather(tensor, process_set=None, name=None):
+    group_size, group_key, instance_key = _keys(process_set)
     return raw_op(
         "CollectiveGatherV2",
         input=tensor,
@@ -382,22 +490,31 @@ def _collective_gather(tensor, name=None):
 
 
 def allreduce(
-    tensor, average=None, device_dense="", device_sparse="", compression=Compression.none, op=None, name=None
+    tensor,
+    average=None,
+    device_dense="",
+    device_sparse="",
+    compression=Compression.none,
+    op=None,
+    name=None,
+    process_set=None,
 ):
-    """All-reduces ``tensor`` over the job's processes (average by default), as ``hvd.allreduce``.
+    """All-reduces ``tensor`` over the job's processes (or ``process_set``'s; average by default), as
+    ``hvd.allreduce``.
 
     A dense tensor becomes one CollectiveReduceV2 (merge_op Add, final_op Div for the average); an
     ``IndexedSlices`` is all-gathered (values and indices, CollectiveGatherV2), its values divided by
-    the job's size for the average.
+    the group's size for the average.
     """
     _check_init("allreduce")
     op = _reduce_ops(op, average)
+    process_set = _process_set(process_set)
     if isinstance(tensor, IndexedSlices):
         with graph_lib.device(device_sparse), graph_lib.name_scope(name or "DistributedAllgather"):
-            values = allgather(tensor.values)
-            indices = allgather(tensor.indices)
+            values = allgather(tensor.values, process_set=process_set)
+            indices = allgather(tensor.indices, process_set=process_set)
             if op == Average:
-                values = math_ops.truediv(values, math_ops.cast(job_size(), values.dtype))
+                values = math_ops.truediv(values, math_ops.cast(process_set.size(), values.dtype))
             elif op != Sum:
                 raise errors.UnimplementedError(None, None, f"allreduce: op {op} of IndexedSlices is not supported")
         return IndexedSlices(values, indices, dense_shape=tensor.dense_shape)
@@ -406,16 +523,32 @@ def allreduce(
     with graph_lib.device(device_dense), graph_lib.name_scope(name or "DistributedAllreduce"):
         compressed, ctx = compression.compress(tensor)
         merge_op, final_op = _MERGE_OPS[op]
-        reduced = _collective_reduce(compressed, merge_op, final_op)
+        reduced = _collective_reduce(compressed, merge_op, final_op, process_set)
         return compression.decompress(reduced, ctx)
 
 
-def grouped_allreduce(tensors, average=None, compression=Compression.none, op=None, bucket_bytes=None, name=None):
+def _process_set(process_set):
+    if process_set is None:
+        return global_process_set
+    if not isinstance(process_set, ProcessSet) or process_set.group_key is None:
+        raise errors.InvalidArgumentError(
+            None, None, f"process_set {process_set!r} was not added with add_process_set() (hvd.add_process_set)"
+        )
+    return process_set
+
+
+def grouped_allreduce(
+    tensors, average=None, compression=Compression.none, op=None, bucket_bytes=None, name=None, process_set=None
+):
     """All-reduces a list of dense tensors in few large collectives: the tensors of each dtype are
     flattened and concatenated into buckets of at most ``bucket_bytes`` (one CollectiveReduceV2 each),
-    then split back into their shapes. Tensors of unknown shape travel alone."""
+    then split back into their shapes. Tensors of unknown shape travel alone.
+
+    Buckets fill in the order the graph computes the tensors (their creation order: for gradients, the
+    backward order), so a Session starts all-reducing the first bucket while the next ones are computed."""
     _check_init("grouped_allreduce")
     op = _reduce_ops(op, average)
+    process_set = _process_set(process_set)
     merge_op, final_op = _MERGE_OPS[op]
     limit = DEFAULT_BUCKET_BYTES if bucket_bytes is None else bucket_bytes
     tensors = [graph_lib.convert_to_tensor(t) for t in tensors]
@@ -427,11 +560,11 @@ def grouped_allreduce(tensors, average=None, compression=Compression.none, op=No
             if len(bucket) == 1:
                 i = bucket[0]
                 compressed, ctx = compression.compress(tensors[i])
-                out[i] = compression.decompress(_collective_reduce(compressed, merge_op, final_op), ctx)
+                out[i] = compression.decompress(_collective_reduce(compressed, merge_op, final_op, process_set), ctx)
                 continue
             flat = array_ops.concat([array_ops.reshape(tensors[i], [-1]) for i in bucket], 0)
             compressed, ctx = compression.compress(flat)
-            reduced = compression.decompress(_collective_reduce(compressed, merge_op, final_op), ctx)
+            reduced = compression.decompress(_collective_reduce(compressed, merge_op, final_op, process_set), ctx)
             sizes = [tensors[i].shape.num_elements() for i in bucket]
             for i, part in zip(bucket, array_ops.split(reduced, sizes, 0)):
                 out[i] = array_ops.reshape(part, tensors[i].shape.as_list())
@@ -439,9 +572,11 @@ def grouped_allreduce(tensors, average=None, compression=Compression.none, op=No
 
 
 def _buckets(tensors, limit):
-    """Indices of ``tensors`` grouped by dtype, in order, each group under ``limit`` bytes."""
+    """Indices of ``tensors`` grouped by dtype, in the order of their ops' creation, each group under ``limit``
+    bytes."""
     buckets, open_bucket = [], {}
-    for i, t in enumerate(tensors):
+    for i in sorted(range(len(tensors)), key=lambda i: tensors[i].op._id):
+        t = tensors[i]
         if not t.shape.is_fully_defined():
             buckets.append([i])
             continue
@@ -458,26 +593,31 @@ def _buckets(tensors, limit):
     return buckets
 
 
-def allgather(tensor, name=None):
+def allgather(tensor, name=None, process_set=None):
     """Concatenates every process's ``tensor`` along the first dimension, in rank order (CollectiveGatherV2);
     the first dimensions may differ between processes."""
     _check_init("allgather")
     tensor = graph_lib.convert_to_tensor(tensor)
     _check_dtype(tensor, (DType.float32, DType.float16, DType.float64, DType.int32, DType.int64), "allgather")
-    return _collective_gather(tensor, name=name)
+    return _collective_gather(tensor, _process_set(process_set), name=name)
 
 
-def broadcast(tensor, root_rank, name=None):
+def broadcast(tensor, root_rank, name=None, process_set=None):
     """``tensor`` of process ``root_rank`` on every process: CollectiveBcastSendV2 on the root,
     CollectiveBcastRecvV2 elsewhere (so the graph differs between the root and the others, as in TF)."""
     _check_init("broadcast")
     tensor = graph_lib.convert_to_tensor(tensor)
     _check_dtype(tensor, _BROADCASTABLE, "broadcast")
+    process_set = _process_set(process_set)
     n = job_size()
     if not 0 <= root_rank < n:
         raise errors.InvalidArgumentError(None, None, f"broadcast: root_rank {root_rank} is not in [0, {n})")
+    if process_set.ranks is not None and root_rank not in process_set.ranks:
+        raise errors.InvalidArgumentError(
+            None, None, f"broadcast: root_rank {root_rank} is not in the process set's ranks {process_set.ranks}"
+        )
     with graph_lib.name_scope(name or "DistributedBroadcast"):
-        group_size, group_key, instance_key = _keys(n)
+        group_size, group_key, instance_key = _keys(process_set)
         if job_rank() == root_rank:
             return raw_op(
                 "CollectiveBcastSendV2",
@@ -545,7 +685,8 @@ class DistributedOptimizer(Optimizer):
     ``apply_gradients`` (Horovod's ``hvd.DistributedOptimizer``).
 
     Dense gradients go in buckets of ``bucket_bytes`` (``grouped_allreduce``); IndexedSlices are
-    all-gathered unless ``sparse_as_dense``. In a job of one nothing is added to the graph.
+    all-gathered unless ``sparse_as_dense``. With ``process_set`` the gradients are averaged over its ranks
+    only. In a job of one nothing is added to the graph.
     """
 
     def __init__(
@@ -559,6 +700,9 @@ class DistributedOptimizer(Optimizer):
         sparse_as_dense=False,
         op=Average,
         bucket_bytes=None,
+        process_set=None,
+        backward_passes_per_step=1,
+        average_aggregated_gradients=False,
     ):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"DistributedOptimizer wraps a tf.train optimizer, not {type(optimizer).__name__}")
@@ -570,12 +714,26 @@ class DistributedOptimizer(Optimizer):
         self._sparse_as_dense = sparse_as_dense
         self._op = _reduce_ops(op, None)
         self._bucket_bytes = bucket_bytes
+        self._process_set = process_set
+        if int(backward_passes_per_step) < 1:
+            raise errors.InvalidArgumentError(
+                None, None, f"backward_passes_per_step must be > 0, not {backward_passes_per_step}"
+            )
+        self._aggregation = None
+        if int(backward_passes_per_step) > 1:
+            self._aggregation = _GradientAggregation(
+                int(backward_passes_per_step), average_aggregated_gradients, sparse_as_dense, self.get_name()
+            )
 
     def compute_gradients(self, *args, **kwargs):
         grads_and_vars = self._optimizer.compute_gradients(*args, **kwargs)
-        if size() == 1:
-            return grads_and_vars
-        return list(zip(self._allreduce_grads([g for g, _ in grads_and_vars]), [v for _, v in grads_and_vars]))
+        grads, variables = [g for g, _ in grads_and_vars], [v for _, v in grads_and_vars]
+        if self._aggregation is not None:
+            return list(zip(self._aggregation.compute_gradients(grads, self._reduce), variables))
+        return list(zip(self._reduce(grads), variables))
+
+    def _reduce(self, grads):
+        return grads if size() == 1 else self._allreduce_grads(grads)
 
     def _allreduce_grads(self, grads):
         out = list(grads)
@@ -588,7 +746,9 @@ class DistributedOptimizer(Optimizer):
                     if self._sparse_as_dense:
                         g = graph_lib.convert_to_tensor(g)
                     else:
-                        out[i] = allreduce(g, device_sparse=self._device_sparse, op=self._op)
+                        out[i] = allreduce(
+                            g, device_sparse=self._device_sparse, op=self._op, process_set=self._process_set
+                        )
                         continue
                 dense.append((i, g))
             if dense:
@@ -598,13 +758,20 @@ class DistributedOptimizer(Optimizer):
                         compression=self._compression,
                         op=self._op,
                         bucket_bytes=self._bucket_bytes,
+                        process_set=self._process_set,
                     )
                 for (i, _), r in zip(dense, reduced):
                     out[i] = r
         return out
 
-    def apply_gradients(self, *args, **kwargs):
-        return self._optimizer.apply_gradients(*args, **kwargs)
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        if self._aggregation is not None:
+            return self._aggregation.apply_gradients(
+                lambda: self._optimizer.apply_gradients(grads_and_vars, global_step, name),
+                grads_and_vars,
+                global_step,
+            )
+        return self._optimizer.apply_gradients(grads_and_vars, global_step, name)
 
     def get_slot(self, *args, **kwargs):
         return self._optimizer.get_slot(*args, **kwargs)
@@ -614,3 +781,93 @@ class DistributedOptimizer(Optimizer):
 
     def variables(self, *args, **kwargs):
         return self._optimizer.variables(*args, **kwargs)
+
+
+class _GradientAggregation:
+    """Horovod's ``backward_passes_per_step`` (its LocalGradientAggregationHelper, graph mode): the gradients
+    of ``passes`` runs are summed in local variables, and every ``passes``-th run all-reduces the sums
+    (divided by ``passes`` with ``average``) and applies them; the other runs only add theirs (and advance
+    the global step). Every process counts alike, so all take the all-reducing branch together.
+    """
+
+    def __init__(self, passes, average, sparse_as_dense, name):
+        self.passes, self.average, self.sparse_as_dense, self.name = passes, average, sparse_as_dense, name
+        self.counter = None
+
+    def _dense(self, grad):
+        if isinstance(grad, IndexedSlices):
+            if not self.sparse_as_dense:
+                raise errors.InvalidArgumentError(
+                    None,
+                    None,
+                    "IndexedSlices are not supported when `backward_passes_per_step` > 1 and `sparse_as_dense` "
+                    "is False.",
+                )
+            return graph_lib.convert_to_tensor(grad)
+        return grad
+
+    def compute_gradients(self, grads, reduce):
+        present = [i for i, g in enumerate(grads) if g is not None]
+        dense = [self._dense(grads[i]) for i in present]
+        local = [graph_lib.GraphKeys.LOCAL_VARIABLES]
+        with vs.variable_scope(f"aggregation_variables_{self.name}{job_rank()}", reuse=vs.AUTO_REUSE):
+            self.counter = vs.get_variable(
+                "aggregation_counter",
+                shape=(),
+                dtype=DType.int32,
+                trainable=False,
+                initializer=init_ops.zeros_initializer(),
+                collections=local,
+            )
+            sums = [
+                vs.get_variable(
+                    str(i),
+                    trainable=False,
+                    initializer=array_ops.zeros(g.shape.as_list(), dtype=g.dtype.base_dtype),
+                    collections=[*local, "aggregating_collection"],
+                )
+                for i, g in zip(present, dense)
+            ]
+        clear = cond(
+            math_ops.equal(self.counter, 0),
+            lambda: control_flow_ops.group(*[state_ops.assign(v, v.initial_value) for v in sums]),
+            control_flow_ops.no_op,
+        )
+        with graph_lib.control_dependencies([clear]):
+            added = [state_ops.assign_add(v, g) for v, g in zip(sums, dense)]
+        with graph_lib.control_dependencies([control_flow_ops.group(*added)]):
+            counted = state_ops.assign_add(self.counter, 1)
+        with graph_lib.control_dependencies([counted]):
+            out = cond(
+                math_ops.equal(self.counter, self.passes),
+                lambda: self._reduce_sums(sums, reduce),
+                lambda: [array_ops.identity(g) for g in dense],
+            )
+        out = list(out) if isinstance(out, (list, tuple)) else [out]
+        result = [None] * len(grads)
+        for i, g in zip(present, out):
+            result[i] = g
+        return result
+
+    def _reduce_sums(self, sums, reduce):
+        values = [v.read_value() for v in sums]
+        with graph_lib.control_dependencies([control_flow_ops.group(*values)]):
+            reduced = reduce(values)
+            with graph_lib.control_dependencies([g.op for g in reduced]):
+                reset = state_ops.assign(self.counter, 0, use_locking=True)
+            with graph_lib.control_dependencies([reset]):
+                divisor = self.passes if self.average else 1
+                return [math_ops.divide(g, math_ops.cast(divisor, g.dtype.base_dtype)) for g in reduced]
+
+    def apply_gradients(self, apply, grads_and_vars, global_step):
+        grads = [g for g, _ in grads_and_vars if g is not None]
+        with graph_lib.control_dependencies([control_flow_ops.group(*grads)]):
+            train = cond(math_ops.equal(self.counter, 0), apply, control_flow_ops.no_op)
+
+        def advance_global_step():
+            if global_step is None:
+                return control_flow_ops.no_op()
+            return state_ops.assign_add(global_step, constant(1, dtype=global_step.dtype.base_dtype)).op
+
+        with graph_lib.control_dependencies([train]):
+            return cond(math_ops.equal(self.counter, 0), control_flow_ops.no_op, advance_global_step)

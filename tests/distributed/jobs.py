@@ -21,6 +21,7 @@ torch.set_num_threads(1)
 import torchmeta as tf  # noqa: E402
 import torchmeta.horovod as hvd  # noqa: E402
 from tests.distributed.models import batches, mlp_graph  # noqa: E402
+from torchmeta.ops import collective_ops  # noqa: E402
 
 ARGS: dict = {}
 
@@ -43,14 +44,20 @@ def train_mlp(out):
         tf.set_random_seed(1000 + r)  # different values per rank until the broadcast
         images, labels, loss, variables = mlp_graph(tf)
         opt = tf.train.GradientDescentOptimizer(0.1) if opt_name == "sgd" else tf.train.AdamOptimizer(0.01)
-        opt = hvd.DistributedOptimizer(opt, bucket_bytes=arg("bucket_bytes", 1 << 20))
+        passes = arg("passes", 1)  # backward passes per step: the rank's slice in that many micro-batches
+        opt = hvd.DistributedOptimizer(
+            opt,
+            bucket_bytes=arg("bucket_bytes", 1 << 20),
+            backward_passes_per_step=passes,
+            average_aggregated_gradients=True,
+        )
         train_op = opt.minimize(loss, global_step=tf.train.get_or_create_global_step())
         bcast = hvd.BroadcastGlobalVariablesHook(0)
         bcast.begin()
-        saver = tf.train.Saver(format="tf")
+        saver = tf.train.Saver(format="tf", sharded=bool(arg("sharded", 0)))
         record = {}
         with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
+            sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             for i, v in enumerate(sess.run(variables)):
                 record[f"own_init_{i}"] = v
             bcast.after_create_session(sess, None)
@@ -58,14 +65,26 @@ def train_mlp(out):
                 record[f"init_{i}"] = v
             for step, (x, y) in enumerate(batches(steps, batch)):
                 part = slice(r * batch // n, (r + 1) * batch // n)
-                sess.run(train_op, {images: x[part], labels: y[part]})
+                if arg("record_order", 0) and step == 1:  # step 0 lowered the graph; record a plain step
+                    with _ExecutionOrder() as order:
+                        sess.run(train_op, {images: x[part], labels: y[part]})
+                    record["order"] = np.array(order.events)
+                else:
+                    for p in range(passes):
+                        micro = slice(
+                            part.start + p * batch // n // passes, part.start + (p + 1) * batch // n // passes
+                        )
+                        sess.run(train_op, {images: x[micro], labels: y[micro]})
+                        if p < passes - 1:  # an accumulating run leaves the variables as they were
+                            record[f"step{step}_pass{p}_0"] = sess.run(variables[0])
                 for i, v in enumerate(sess.run(variables)):
                     record[f"step{step}_{i}"] = v
             if arg("save", 0):
                 ckpt_dir = os.path.join(out, "ckpt")
                 os.makedirs(ckpt_dir, exist_ok=True)
                 path = saver.save(sess, os.path.join(ckpt_dir, "model"), global_step=steps)
-                hvd.allreduce(tf.constant(0.0)).eval()  # a barrier: rank 0 has written when this returns
+                if not arg("sharded", 0):  # rank 0 wrote alone: wait for it (a sharded save returns complete)
+                    hvd.allreduce(tf.constant(0.0)).eval()
                 record["saved_path"] = np.array(path)
                 record["latest"] = np.array(tf.train.latest_checkpoint(ckpt_dir))
                 sess.run(tf.global_variables_initializer())
@@ -73,6 +92,10 @@ def train_mlp(out):
                 for i, v in enumerate(sess.run(variables)):
                     record[f"restored_{i}"] = v
         record["device"] = np.array(str(hvd.device()))
+        with tf.device("/gpu:0"):  # the graph's GPU 0 is this process's own GPU (cuda:<local_rank> under NCCL)
+            pinned = tf.constant(1.0, name="pinned")
+        with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+            record["gpu0"] = np.array(str(sess._op_device(pinned.op)))
         record["topology"] = np.array(
             [hvd.rank(), hvd.size(), hvd.local_rank(), hvd.local_size(), hvd.cross_rank(), hvd.cross_size()]
         )
@@ -80,7 +103,76 @@ def train_mlp(out):
             sorted(op.type for op in tf.get_default_graph().get_operations() if op.type.startswith("Collective"))
         )
         tf.train.export_meta_graph(os.path.join(out, f"graph-rank{r}.meta"))
+    if arg("subgroups", 0):
+        record.update(_subgroups())
     np.savez(out_path(out, "mlp"), **record)
+
+
+class _ExecutionOrder(torch.overrides.TorchFunctionMode):
+    """Records, in order, the matrix products computed (the MatMul kernels: torch.mm), each all-reduce launched
+    (torch.distributed.all_reduce) and each wait for one (the Work's wait)."""
+
+    def __enter__(self):
+        self.events = []
+        self._all_reduce = torch.distributed.all_reduce
+        events = self.events
+
+        class Work:
+            def __init__(self, work):
+                self.work = work
+
+            def wait(self, *args, **kwargs):
+                events.append("wait")
+                return self.work.wait(*args, **kwargs)
+
+        def all_reduce(*args, **kwargs):
+            events.append("launch")
+            return Work(self._all_reduce(*args, **kwargs))
+
+        torch.distributed.all_reduce = all_reduce
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        torch.distributed.all_reduce = self._all_reduce
+        return super().__exit__(*exc)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if getattr(func, "__name__", "") in ("mm", "matmul", "addmm"):
+            self.events.append("matmul")
+        return func(*args, **(kwargs or {}))
+
+
+def _subgroups():
+    """Process sets {0, 1} and {2, 3} (Horovod's): each all-reduces within itself, through TF's collective
+    ops with its group_key; a TF collective naming a group of 2 that nobody declared fails at once."""
+    r = hvd.rank()
+    pairs = [hvd.add_process_set([0, 1]), hvd.add_process_set([2, 3], group_key=9)]
+    mine = pairs[r // 2]
+    record = {"group_keys": np.array([p.group_key for p in pairs]), "set_rank": np.array(mine.rank())}
+    with tf.Graph().as_default():
+        total = hvd.allreduce(tf.constant([float(r), 1.0]), op=hvd.Sum, process_set=mine)
+        gathered = hvd.allgather(tf.constant([r]), process_set=mine)
+        bcast = hvd.broadcast(tf.constant([r, r]), root_rank=mine.ranks[1], process_set=mine)
+        undeclared = tf.raw_ops.CollectiveReduceV2(
+            input=tf.ones([2]),
+            group_size=2,
+            group_key=5,
+            instance_key=1,
+            ordering_token=[],
+            merge_op="Add",
+            final_op="Id",
+            name="pair_sum",
+        )
+        with tf.Session() as sess:
+            record["set_sum"], record["set_gather"], record["set_bcast"] = sess.run([total, gathered, bcast])
+            try:
+                sess.run(undeclared)
+                record["undeclared"] = np.array("no error")
+            except tf.errors.OpError as e:
+                record["undeclared"] = np.array(f"{type(e).__name__}: {e.message}")
+            # the job goes on: a collective over everyone after the failure
+            record["after"] = sess.run(hvd.allreduce(tf.constant([1.0]), op=hvd.Sum))
+    return record
 
 
 def collectives(out):
@@ -191,24 +283,45 @@ def mismatch(out):
         ops["two_senders"] = tf.raw_ops.CollectiveBcastSendV2(
             input=tf.ones([2]), group_size=hvd.size(), group_key=1, instance_key=20
         )
-        ops["after"] = hvd.allreduce(tf.fill([3], float(r)), op=hvd.Sum)
+        ops["after"] = hvd.allreduce(tf.fill([3], float(r)), op=hvd.Sum)  # instance keys alike on both ranks
+        # different kinds: rank 0 all-reduces while rank 1 broadcasts
+        ops["kinds"] = (
+            hvd.allreduce(tf.ones([2]), op=hvd.Sum)
+            if r == 0
+            else tf.raw_ops.CollectiveBcastSendV2(
+                input=tf.ones([2]), group_size=hvd.size(), group_key=1, instance_key=30
+            )
+        )
+        gather = hvd.allgather(tf.ones([1]))
         with tf.Session() as sess:
-            for name in ["keys", "sizes", "two_senders", "after"]:
+            for name in ["keys", "sizes", "two_senders", "kinds", "after"]:
                 try:
                     print(f"RESULT {name} {sess.run(ops[name]).tolist()}", flush=True)
                 except tf.errors.OpError as e:
                     print(f"RESULT {name} {type(e).__name__}: {e.message}", flush=True)
+            # rank 0 exchanges outside the graph (a sharded save) while rank 1 all-gathers
+            try:
+                if r == 0:
+                    collective_ops.exchange("Saver.save of model", 0)
+                else:
+                    sess.run(gather)
+                print("RESULT exchange no error", flush=True)
+            except tf.errors.OpError as e:
+                print(f"RESULT exchange {type(e).__name__}: {e.message}", flush=True)
+            print(f"RESULT last {sess.run(ops['after']).tolist()}", flush=True)
 
 
 def save_loop(out):
-    """Step s: the variable is filled with s, then every rank saves (rank 0 writes) and waits for the others;
-    runs until the test kills rank 0. Rank 1 prints the error it gets then."""
+    """Step s: the variables are filled with s, then every rank saves (rank 0 writes; with sharded=1 each
+    rank writes one of the two variables and rank 0 merges) and waits for the others; runs until the test
+    kills a rank. The other prints the error it gets then."""
     with tf.Graph().as_default():
         var = tf.Variable(tf.zeros([400, 400]), name="v")
+        var2 = tf.Variable(tf.zeros([400, 400]), name="w")
         step = tf.placeholder(tf.float32, [])
-        assign = tf.assign(var, tf.fill([400, 400], step))
+        assign = tf.group(tf.assign(var, tf.fill([400, 400], step)), tf.assign(var2, tf.fill([400, 400], -step)))
         barrier = hvd.allreduce(tf.constant(0.0), name="barrier")
-        saver = tf.train.Saver(format="tf", max_to_keep=3)
+        saver = tf.train.Saver(format="tf", max_to_keep=3, sharded=bool(arg("sharded", 0)))
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             try:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import torchmeta as tm
-from torchmeta.framework import tensor_util
+from torchmeta.framework import registry, tensor_util
 
 X = np.arange(6, dtype=np.float32).reshape(2, 3)
 KEYS = dict(group_size=1, group_key=1, instance_key=5)
@@ -86,3 +86,16 @@ def test_collectives_are_never_folded_at_graph_time():
     out = tm.raw_ops.CollectiveReduceV2(input=x, ordering_token=[], merge_op="Add", final_op="Id", **KEYS)
     assert tensor_util.constant_value(out) is None
     assert out.op.op_def.is_stateful and out.op.op_def.is_distributed_communication
+
+
+def test_every_collective_has_a_start_kernel_and_registration_is_checked():
+    for op_type in CASES:
+        info = registry.lookup(op_type)
+        assert info.start_kernel is not None and info.start_kernel is not info.kernel
+    with pytest.raises(ValueError, match="already has a start kernel"):
+        registry.register_async_kernel("CollectiveReduceV2")(registry.lookup("CollectiveReduceV2").kernel)
+    with pytest.raises(KeyError, match="not registered with a kernel"):
+        registry.register_async_kernel("NoSuchOp")(lambda: None)
+    with pytest.raises(TypeError, match="must take the kernel's parameters"):
+        registry.register_async_kernel("Relu")(lambda x: x)
+    assert registry.lookup("Relu").start_kernel is None

@@ -64,23 +64,39 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
     run_job("mlp", tmp_path, 2, ["opt=sgd", "save=1"])
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, "sgd")
-    # Both ranks get the same path; only rank 0 wrote it; every rank finds it and restores it.
-    prefix = str(tmp_path / "ckpt" / "model-3")
-    for rank in ranks:
-        assert str(rank["saved_path"]) == prefix and str(rank["latest"]) == prefix
-        for i in range(6):
-            np.testing.assert_array_equal(rank[f"restored_{i}"], ranks[0][f"step{STEPS - 1}_{i}"])
-    # Six gradients in one bucket: one all-reduce (plus the test's barrier); broadcasts send on rank 0.
+    _check_saved(tmp_path, tf1, ranks, data_files=1)
+    # Six gradients in one bucket: one all-reduce (plus the job's barrier after the save); broadcasts send on
+    # rank 0.
     assert list(ranks[0]["collectives"]).count("CollectiveReduceV2") == 2
     assert set(ranks[0]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastSendV2"}
     assert set(ranks[1]["collectives"]) == {"CollectiveReduceV2", "CollectiveBcastRecvV2"}
-    # TensorFlow imports each rank's graph and restores rank 0's checkpoint.
+    # TensorFlow imports each rank's graph.
     for r in range(2):
         g = tf1.Graph()
         with g.as_default():
             tf1.train.import_meta_graph(str(tmp_path / f"graph-rank{r}.meta"))
             types = {op.type for op in g.get_operations()}
             assert "CollectiveReduceV2" in types
+
+
+def _check_saved(tmp_path, tf1, ranks, data_files):
+    """Every rank got the same path back, found it with latest_checkpoint and restored it; TensorFlow restores
+    it too. ``data_files``: 1 when rank 0 wrote it all, 2 when each rank wrote a shard and rank 0 merged them
+    (TF's MergeV2Checkpoints layout, no parts left; every rank finds it as soon as save returns)."""
+    ckpt = tmp_path / "ckpt"
+    prefix = str(ckpt / "model-3")
+    for rank in ranks:
+        assert str(rank["saved_path"]) == prefix and str(rank["latest"]) == prefix
+        for i in range(6):
+            np.testing.assert_array_equal(rank[f"restored_{i}"], ranks[0][f"step{STEPS - 1}_{i}"])
+    data = [f"model-3.data-{i:05d}-of-{data_files:05d}" for i in range(data_files)]
+    assert sorted(p.name for p in ckpt.iterdir()) == sorted(["checkpoint", "model-3.index", *data, "model-3.meta"])
+    reader = tf1.train.load_checkpoint(prefix)
+    assert sorted(reader.get_variable_to_shape_map()) == [
+        "global_step",
+        *(f"{layer}/{v}" for layer in ("hidden1", "hidden2", "softmax_linear") for v in ("biases", "weights")),
+    ]
+    assert reader.get_tensor("global_step") == STEPS
     g = tf1.Graph()
     with g.as_default():
         saver = tf1.train.import_meta_graph(prefix + ".meta")
@@ -93,21 +109,63 @@ def test_data_parallel_sgd_equals_whole_batch_training_and_rank0_saves(tmp_path,
 
 @pytest.mark.slow
 def test_four_processes_with_adam_equal_whole_batch_training(tmp_path):
-    run_job("mlp", tmp_path, 4, ["opt=adam", "steps=2"], timeout=240)
-    _check_data_parallel(_load(tmp_path, "mlp", 4), "adam", steps=2)
+    """Small buckets (2 KiB: four all-reduces a step), each started while the backward pass goes on; then
+    two process sets of two ranks each, and a TF group of 2 that no process set declares."""
+    args = ["opt=adam", "steps=2", "bucket_bytes=2048", "record_order=1", "subgroups=1"]
+    run_job("mlp", tmp_path, 4, args, timeout=240)
+    ranks = _load(tmp_path, "mlp", 4)
+    _check_data_parallel(ranks, "adam", steps=2)
+    for r, rank in enumerate(ranks):
+        order = list(rank["order"])
+        # One training step: the forward and backward products, 4 buckets launched and waited for.
+        assert order.count("launch") == 4 and order.count("wait") == 4, order
+        last_product = max(i for i, e in enumerate(order) if e == "matmul")
+        # The first bucket is launched before the backward pass's last product, and nothing waits before it.
+        assert order.index("launch") < last_product < order.index("wait"), order
+        pair = [0, 1] if r < 2 else [2, 3]
+        assert list(rank["group_keys"]) == [2, 9]
+        assert int(rank["set_rank"]) == r % 2
+        np.testing.assert_array_equal(rank["set_sum"], [float(sum(pair)), 2.0])
+        np.testing.assert_array_equal(rank["set_gather"], pair)
+        np.testing.assert_array_equal(rank["set_bcast"], [pair[1], pair[1]])
+        assert str(rank["undeclared"]) == (
+            "FailedPreconditionError: CollectiveReduceV2 'pair_sum': group_key 5 has group_size 2 but the job has "
+            "4 processes and no group of 2 ranks is declared for that key; declare it on every process with "
+            "torchmeta.distributed.add_process_set(ranks, group_key=5) (hvd.add_process_set) before running the graph"
+        )
+        np.testing.assert_array_equal(rank["after"], [4.0])
 
 
 @pytest.mark.slow
-def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path):
-    """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous."""
+def test_backward_passes_per_step_accumulate_then_all_reduce(tmp_path):
+    """Horovod's backward_passes_per_step=2 with average_aggregated_gradients: each rank runs its slice as two
+    micro-batches; the first run only accumulates, the second all-reduces and applies (Adam's slots and
+    step counts included), which equals whole-batch training step for step."""
+    run_job("mlp", tmp_path, 2, ["opt=adam", "passes=2"])
+    ranks = _load(tmp_path, "mlp", 2)
+    _check_data_parallel(ranks, "adam")
+    for rank in ranks:
+        before = [rank["init_0"]] + [rank[f"step{s}_0"] for s in range(STEPS - 1)]
+        for step in range(STEPS):
+            np.testing.assert_array_equal(rank[f"step{step}_pass0_0"], before[step])
+
+
+@pytest.mark.slow
+def test_two_nodes_through_one_rendezvous_train_as_one_job(tmp_path, tf1):
+    """Two torchrun launches (as on two machines: --nnodes 2, one process each) meet at a c10d rendezvous;
+    they save with Saver(sharded=True): each rank writes a shard, rank 0 merges them as TensorFlow does."""
     endpoint = f"127.0.0.1:{free_port()}"
     launch = ["--nnodes", "2", "--nproc_per_node", "1", "--max-restarts", "0", "--rdzv-id", "two-nodes"]
     launch += ["--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint]
-    nodes = [torchrun(launch, ["-m", "tests.distributed.jobs", "mlp", str(tmp_path), "opt=sgd"]) for _ in range(2)]
+    nodes = [
+        torchrun(launch, ["-m", "tests.distributed.jobs", "mlp", str(tmp_path), "opt=sgd", "save=1", "sharded=1"])
+        for _ in range(2)
+    ]
     codes, outputs = wait_all(nodes, timeout=180)
     assert codes == [0, 0], "\n".join(o[-3000:] for o in outputs)
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, "sgd")
+    _check_saved(tmp_path, tf1, ranks, data_files=2)
     # rank, size, local_rank, local_size, cross_rank (the node), cross_size (nodes)
     assert sorted(tuple(r["topology"]) for r in ranks) == [(0, 2, 0, 1, 0, 2), (1, 2, 0, 1, 1, 2)]
 
@@ -120,7 +178,8 @@ def test_nccl_data_parallel_equals_whole_batch_training(tmp_path, opt):
     run_job("mlp", tmp_path, 2, [f"opt={opt}", "save=1"], env={"TORCHMETA_DIST_BACKEND": "nccl"})
     ranks = _load(tmp_path, "mlp", 2)
     _check_data_parallel(ranks, opt)
-    assert all(str(r["device"]).startswith("cuda:") for r in ranks)
+    assert [str(r["device"]) for r in ranks] == ["cuda:0", "cuda:1"]
+    assert [str(r["gpu0"]) for r in ranks] == ["cuda:0", "cuda:1"]
 
 
 def _tf_collective_graph(tf1, path, rank):
@@ -211,7 +270,7 @@ def test_a_failing_rank_makes_the_others_fail_with_an_error(tmp_path, args, erro
 @pytest.mark.slow
 def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
     outputs = run_job("mismatch", tmp_path, 2)
-    for out in outputs:
+    for rank, out in enumerate(outputs):
         results = dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("RESULT"))
         assert results["keys"].startswith(
             "InternalError: Collective all-reduce: the processes are at different "
@@ -226,28 +285,49 @@ def test_collectives_that_do_not_pair_up_fail_on_every_rank(tmp_path):
             "InvalidArgumentError: Collective broadcast instance 20 needs "
             "exactly one sending process; ranks [0, 1] send"
         ), results
-        assert results["after"] == "[1.0, 1.0, 1.0]"  # the job goes on
+        assert results["kinds"] == (
+            f"InternalError: Collective {['all-reduce', 'broadcast'][rank]}: the processes are at different "
+            "collectives (rank 0 at "
+            "all-reduce group_key 1 instance_key 22; rank 1 at broadcast group_key 1 instance_key 30); every "
+            "process must run the same collectives in the same order"
+        ), results
+        assert results["exchange"].startswith(
+            f"InternalError: Collective {['Saver.save of model', 'all-gather'][rank]}: the processes are at "
+            "different collectives (rank 0 at an exchange outside the graph (Saver.save); rank 1 at all-gather "
+            "group_key 1 instance_key "
+        ), results
+        assert results["after"] == results["last"] == "[1.0, 1.0, 1.0]"  # the job goes on
 
 
 @pytest.mark.slow
-def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1):
-    job = Job("save_loop", tmp_path, 2)
+@pytest.mark.parametrize("sharded, victim", [(0, 0), (1, 1)], ids=["rank0-writes", "sharded-worker"])
+def test_a_killed_writer_leaves_the_latest_checkpoint_restorable(tmp_path, tf1, sharded, victim):
+    """SIGKILL the writer (rank 0), or with sharded saves the other rank (it writes a shard), mid-loop."""
+    job = Job("save_loop", tmp_path, 2, [f"sharded={sharded}"])
     state = tmp_path / "checkpoint"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (state.exists() and "model-3" in state.read_text()):
         time.sleep(0.05)
-    kill(job.procs[0])  # SIGKILL rank 0 wherever it is, likely in the middle of a save
+    kill(job.procs[victim])  # wherever it is, likely in the middle of a save
     codes, outputs = job.wait(timeout=60)
-    assert codes[1] == 0 and "RESULT UnavailableError" in outputs[1], outputs[1]
+    survivor = 1 - victim
+    assert codes[survivor] == 0 and "RESULT UnavailableError" in outputs[survivor], outputs[survivor]
     latest = tf1.train.latest_checkpoint(str(tmp_path))
     step = int(latest.rsplit("-", 1)[1])
     assert step >= 3
+    # Every checkpoint on disk is whole: its index and all its data files.
+    for index in tmp_path.glob("model-*.index"):
+        n = 2 if sharded else 1
+        for i in range(n):
+            assert (tmp_path / f"{index.stem}.data-{i:05d}-of-{n:05d}").exists()
     g = tf1.Graph()
     with g.as_default():
         v = tf1.Variable(tf1.zeros([400, 400]), name="v")
+        w = tf1.Variable(tf1.zeros([400, 400]), name="w")
         with tf1.Session(graph=g) as sess:
             tf1.train.Saver().restore(sess, latest)
             np.testing.assert_array_equal(sess.run(v), np.full([400, 400], step, np.float32))
+            np.testing.assert_array_equal(sess.run(w), np.full([400, 400], -step, np.float32))
 
 
 @pytest.mark.slow
@@ -332,6 +412,10 @@ def test_errors_before_init_and_for_bad_arguments(monkeypatch):
                 hvd.allreduce(tm.constant(["a"]))
             with pytest.raises(tm.errors.UnimplementedError, match="Adasum"):
                 hvd.allreduce(tm.constant([1.0]), op="Adasum")
+            with pytest.raises(tm.errors.InvalidArgumentError, match="backward_passes_per_step must be > 0, not 0"):
+                hvd.DistributedOptimizer(tm.train.GradientDescentOptimizer(0.1), backward_passes_per_step=0)
+            with pytest.raises(tm.errors.InvalidArgumentError, match="was not added with add_process_set"):
+                hvd.allreduce(tm.constant([1.0]), process_set=hvd.ProcessSet([0]))
             recv = tm.raw_ops.CollectiveBcastRecvV2(group_size=1, group_key=1, instance_key=1, shape=[2], T=tm.float32)
             two = tm.raw_ops.CollectiveReduceV2(
                 input=tm.constant([1.0]),
@@ -368,5 +452,65 @@ def test_gradients_travel_in_buckets_per_dtype():
             for g, v in zip(got, [*values, np.ones([2], np.float32)]):
                 assert g.dtype == v.dtype
                 np.testing.assert_array_equal(g, v)
+    finally:
+        hvd.shutdown()
+
+
+def test_a_bucket_is_all_reduced_while_the_backward_pass_goes_on():
+    """The Session's program (a job of one, the same code path): each bucket's all-reduce is launched as soon
+    as its gradients exist, before the backward pass's last product, and waited for only where its values
+    are read, after every bucket is launched."""
+    hvd.init()
+    try:
+        with tm.Graph().as_default():
+            images, labels, loss, _ = mlp_graph(tm)
+            opt = tm.train.GradientDescentOptimizer(0.1)
+            grads_and_vars = opt.compute_gradients(loss)
+            reduced = hvd.grouped_allreduce([g for g, _ in grads_and_vars], bucket_bytes=2048)
+            train = opt.apply_gradients(zip(reduced, [v for _, v in grads_and_vars]))
+            with tm.Session() as sess:
+                sess.run(tm.global_variables_initializer())
+                x, y = next(batches(1, 8))
+                sess.run(train, {images: x, labels: y})
+                (code,) = [gm.code for gm in sess._compiled_modules() if "Collective" in gm.code]
+        lines = code.splitlines()
+
+        def first(text):
+            return next(i for i, line in enumerate(lines) if text in line)
+
+        starts = [i for i, line in enumerate(lines) if "start_collective_reduce_v2(" in line]
+        waits = [i for i, line in enumerate(lines) if "lowering_wait_for(" in line]
+        products = [i for i, line in enumerate(lines) if "mat_mul(" in line]
+        updates = [i for i, line in enumerate(lines) if "apply_gradient_descent(" in line]
+        assert len(starts) == len(waits) == 4
+        assert starts[0] < products[-1] < waits[0]  # launched while the backward pass goes on
+        assert max(starts) < min(waits) and max(waits) < max(updates)  # every bucket in flight before any wait
+        # The last bucket launched holds the first layer's weights: its update waits for it, not for the others.
+        assert starts[-1] == first("CollectiveReduceV2_3 = ")
+        assert first("CollectiveReduceV2_3_wait") < first("update_hidden1_weights")
+    finally:
+        hvd.shutdown()
+
+
+def test_horovod_gpu_recipe_maps_the_graphs_gpus():
+    """``config.gpu_options.visible_device_list = str(hvd.local_rank())`` (Horovod's TF1 recipe) is accepted and
+    maps the graph's /GPU:i to CUDA devices as TF does; on this CPU-only machine a GPU op still needs soft
+    placement. (Under NCCL without a list, /GPU:0 is cuda:<local_rank>: test_nccl_data_parallel_...)"""
+    hvd.init()
+    try:
+        config = tm.ConfigProto(allow_soft_placement=True)
+        config.gpu_options.allow_growth = True
+        config.gpu_options.visible_device_list = str(hvd.local_rank())
+        with tm.Graph().as_default():
+            with tm.device("/gpu:0"):
+                x = tm.constant([1.0, 2.0]) * 2.0
+            with tm.Session(config=config) as sess:
+                np.testing.assert_array_equal(sess.run(x), [2.0, 4.0])
+                assert [sess._cuda_index(i) for i in range(2)] == [0, None]
+        listed = tm.Session(config=tm.ConfigProto(gpu_options=tm.GPUOptions(visible_device_list="3,1")))
+        assert [listed._cuda_index(i) for i in range(3)] == [3, 1, None]
+        assert tm.Session()._cuda_index(2) == 2  # no list, no NCCL job: /GPU:i is cuda:i
+        with pytest.raises(tm.errors.InvalidArgumentError, match="visible_device_list"):
+            tm.Session(config=tm.ConfigProto(gpu_options=tm.GPUOptions(visible_device_list="a")))._cuda_index(0)
     finally:
         hvd.shutdown()

@@ -21,6 +21,11 @@ it groups the op's inputs per OpDef argument (lists for ``N * T`` / list(type) i
 attrs the kernel takes (``kernel_attr_value``) and asks for its context values. Lowering, runtime
 specialization and graph-time constant folding all use it, with one size limit, ``FOLD_LIMIT``, on
 the values the two folding passes compute ahead of time.
+
+An op whose work completes elsewhere (a collective over the network) may also register a *start* kernel,
+TensorFlow's ``AsyncOpKernel::ComputeAsync``: ``register_async_kernel``. A Session's lowering then
+launches the op where it runs and waits for its outputs only where they are first used, so the ops in
+between run while it is in flight; every other caller uses the plain kernel.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ __all__ = [
     "OpInfo",
     "register_op",
     "register_gradient",
+    "register_async_kernel",
     "not_differentiable",
     "get",
     "lookup",
@@ -93,6 +99,7 @@ class OpInfo:
     aliases_input: bool = False  # the output may share memory with an input (views, Identity)
     attr_defs: dict = field(default_factory=dict)
     locked_kernel: Callable | None = None  # the kernel under its variables' locks (use_locking=true)
+    start_kernel: Callable | None = None  # launches the op, returns an object whose wait() gives the outputs
 
     @property
     def is_stateful(self) -> bool:
@@ -242,6 +249,30 @@ def register_gradient(op_type: str):
     def decorator(fn):
         _set_gradient(op_type, fn)
         return fn
+
+    return decorator
+
+
+def register_async_kernel(op_type: str):
+    """Registers ``start``, ``op_type``'s kernel split in two as TensorFlow's AsyncOpKernel is: called with the
+    same arguments as the kernel, it launches the work and returns an object whose ``wait()`` returns what
+    the kernel returns (and raises what it raises).
+
+    Raises:
+      KeyError: if ``op_type`` is not registered with a kernel.
+      ValueError: if it already has a start kernel.
+    """
+
+    def decorator(start):
+        info = _REGISTRY.get(op_type)
+        if info is None or info.kernel is None:
+            raise KeyError(f"register_async_kernel: op {op_type!r} is not registered with a kernel")
+        if info.start_kernel is not None:
+            raise ValueError(f"Op '{op_type}' already has a start kernel")
+        if inspect.signature(start) != inspect.signature(info.kernel):
+            raise TypeError(f"The start kernel of {op_type} must take the kernel's parameters")
+        info.start_kernel = start
+        return start
 
     return decorator
 

@@ -82,16 +82,17 @@ def prune(fetch_tensors, target_ops, feed_tensors, allowed=None, used_feeds=None
         indegree[op] = len(deps)
         for d in deps:
             users[d].append(op)
-    ready = [(_writes_state(op), op._id, op) for op, n in indegree.items() if n == 0]
+    early = _collective_priority(needed, fed)
+    ready = [(_writes_state(op), early.get(op, 0), op._id, op) for op, n in indegree.items() if n == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        _, _, op = heapq.heappop(ready)
+        op = heapq.heappop(ready)[-1]
         order.append(op)
         for u in users[op]:
             indegree[u] -= 1
             if indegree[u] == 0:
-                heapq.heappush(ready, (_writes_state(u), u._id, u))
+                heapq.heappush(ready, (_writes_state(u), early.get(u, 0), u._id, u))
     if len(order) != len(needed):
         stuck = sorted(op.name for op in needed if indegree[op] > 0)
         raise errors.InvalidArgumentError(
@@ -100,6 +101,34 @@ def prune(fetch_tensors, target_ops, feed_tensors, allowed=None, used_feeds=None
             f"Graph has a cycle through {stuck[:5]} that is not a while loop (a NextIteration feeding a Merge).",
         )
     return order
+
+
+def _collective_priority(needed, fed) -> dict:
+    """op -> its place in the run when the ops include collectives (ops not listed come first, by creation).
+
+    A collective (an op that communicates, ``is_distributed_communication``) starts as soon as its inputs
+    are there, so that it travels while the ops that do not feed it run: the ops feeding the first
+    collective (in creation order) run first, then those feeding the second, ..., then everything else.
+    Data-parallel training thus starts all-reducing the first bucket of gradients while the backward
+    pass computes the next ones. Every process runs the same graph, so every process gets the same order.
+    """
+    collectives = sorted(
+        (op for op in needed if op._op_def is not None and op._op_def.is_distributed_communication),
+        key=lambda op: op._id,
+    )
+    if not collectives:
+        return {}
+    early: dict = {}
+    for k, collective in enumerate(collectives):
+        stack = [collective]
+        while stack:  # the ops it needs that an earlier collective does not (those have a smaller place)
+            op = stack.pop()
+            if op in early:
+                continue
+            early[op] = k - len(collectives)
+            stack.extend(t._op for t in op._inputs if t not in fed and t._op in needed and t._op not in early)
+            stack.extend(c for c in op._control_inputs if c in needed and c not in early)
+    return early
 
 
 # Ops with a resource input that only read it.
@@ -122,7 +151,7 @@ def _writes_state(op: Operation) -> bool:
     op_def = op._op_def
     if op_def is None:
         return False
-    if op.type in _REF_READS:
+    if op.type in _REF_READS or op_def.is_distributed_communication:  # collectives' ordering tokens are read
         return False
     if any(arg.is_ref for arg in op_def.input_arg):
         return True
@@ -283,10 +312,23 @@ def lower(
             constants[t] = node
         return node
 
+    # Ops launched by their start kernel (an asynchronous collective): op -> the fx node of the launch. Their
+    # outputs are waited for just before the first node that uses them (or depends on them by a control edge),
+    # else before the module returns.
+    started: dict = {}
+
+    def wait_started(op) -> None:
+        start = started.pop(op)
+        node = graph.call_function(wait_for, (start,), name=_node_name(op.name) + "_wait")
+        node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device, tf_operation=op)
+        _bind_outputs(graph, node, op._outputs, start.meta["tf_dev"], values, fed, op)
+
     def value_for(t: Tensor, want_ref: bool, device, op):
         t = resolve(t, spec)
         if t in folded and t not in fed:
             return constant_node(t)
+        if t._op in started:
+            wait_started(t._op)
         node, dev = values[t]
         if t.dtype.is_ref_dtype and not want_ref and env.deref_refs:  # fed refs too: a loop body's are slots
             node = graph.call_function(read_ref, (node,))
@@ -315,6 +357,9 @@ def lower(
     for it in items:
         if it not in live or it in absorbed:
             continue
+        for c in it._control_inputs:
+            if c in started:
+                wait_started(c)
         may_die = it in dead_ops
         if isinstance(it, control_flow.Loop):
             attr = names.make(it.frame_name + "_loop")
@@ -368,6 +413,10 @@ def lower(
                 kernel = op_kernels.get(op) or type_kernels.get(op.type) or spec_kernels.get(op, kernel)
                 if compiled and "functions" in op._info.kernel_context:
                     kernel = _eager(kernel)
+                start = op._info.start_kernel
+                if start is not None and kernel is op._info.kernel and not may_die and not compiled:
+                    kernel = start
+                    started[op] = None
             if may_die and op.type not in control_flow.MERGE_OPS:  # a Merge takes its first live input
                 kernel = control_flow.guarded(kernel, len(op._outputs))
                 kwargs["_ctrl"] = dead_controls(op)
@@ -375,7 +424,17 @@ def lower(
             dev = device
         node.meta.update(tf_name=op.name, tf_op=op.type, tf_device=op.device, tf_operation=op)
         raw[op] = node
+        if op in started:
+            node.meta["tf_dev"] = dev
+            started[op] = node
+            continue
         _bind_outputs(graph, node, outputs, dev, values, fed, op)
+    for t in fetch_tensors:  # fetched: waited for before the values are read
+        t = resolve(t, spec)
+        if t._op in started:
+            wait_started(t._op)
+    for op in list(started):  # run for its effect: finished before the run returns
+        wait_started(op)
     results = []
     for i, t in enumerate(fetch_tensors):
         source = resolve(t, spec)
@@ -398,6 +457,11 @@ def lower(
             if value is not None:
                 gm.__dict__[node.target] = value
     return gm
+
+
+def wait_for(pending):
+    """The outputs of an op launched by its start kernel (``registry.register_async_kernel``)."""
+    return pending.wait()
 
 
 def _live_fusions(spec, live):

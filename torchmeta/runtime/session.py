@@ -30,7 +30,24 @@ from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import VariableSlot
 from torchmeta.runtime.static_step import StaticStep
 
-__all__ = ["Session", "InteractiveSession", "ConfigProto"]
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions"]
+
+
+class GPUOptions:
+    """TF's GPUOptions, as far as torchmeta honours them (same field names).
+
+    Args:
+      visible_device_list: comma-separated CUDA device indices; the graph's ``/GPU:i`` is the i-th of them
+        (Horovod's recipe sets ``str(hvd.local_rank())``). Empty: in an NCCL job (torchmeta.distributed)
+        ``/GPU:0`` is the process's own GPU, ``cuda:<local_rank>``; otherwise ``/GPU:i`` is ``cuda:i``.
+      allow_growth, per_process_gpu_memory_fraction: accepted for compatibility; torch's caching allocator
+        grows as needed.
+    """
+
+    def __init__(self, visible_device_list="", allow_growth=False, per_process_gpu_memory_fraction=0.0, **_ignored):
+        self.visible_device_list = visible_device_list
+        self.allow_growth = allow_growth
+        self.per_process_gpu_memory_fraction = per_process_gpu_memory_fraction
 
 
 class ConfigProto:
@@ -49,6 +66,7 @@ class ConfigProto:
         ``torch.compile`` (inductor), once per feed-shape signature, on its second run (the first runs
         eagerly); a training step is captured as one graph (see ``runtime/compiled.py``). ``Session.compile_stats()`` lists what was
         compiled and how long it took.
+      gpu_options: a ``GPUOptions`` (its ``visible_device_list`` maps the graph's GPUs to CUDA devices).
     """
 
     def __init__(
@@ -60,6 +78,7 @@ class ConfigProto:
         device=None,
         optimize=True,
         torch_compile=False,
+        gpu_options=None,
         **_ignored,
     ):
         self.allow_soft_placement = allow_soft_placement
@@ -69,6 +88,7 @@ class ConfigProto:
         self.device = device
         self.optimize = optimize
         self.torch_compile = torch_compile
+        self.gpu_options = gpu_options if gpu_options is not None else GPUOptions()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -686,6 +706,23 @@ class Session:
             self._devices[op] = dev
         return dev
 
+    def _cuda_index(self, gpu: int) -> int | None:
+        """The CUDA device of the graph's ``/GPU:<gpu>`` (None: this process has no such GPU)."""
+        options = getattr(self._config, "gpu_options", None)
+        visible = str(getattr(options, "visible_device_list", "") or "")
+        if visible:
+            try:
+                ids = [int(x) for x in visible.split(",")]
+            except ValueError:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Could not parse entry in 'visible_device_list': '{visible}'"
+                ) from None
+            return ids[gpu] if gpu < len(ids) else None
+        own = job_device()
+        if own.type == "cuda":  # an NCCL job: the process's GPU is its /GPU:0, as Horovod's recipe makes it
+            return own.index if gpu == 0 else None
+        return gpu
+
     def _resolve_device(self, op: Operation) -> torch.device:
         spec_str = op.device
         if not spec_str:
@@ -703,8 +740,8 @@ class Session:
         if spec.device_type in (None, "CPU"):
             return torch.device("cpu") if spec.device_type == "CPU" else self._default_device
         if spec.device_type == "GPU":
-            index = spec.device_index or 0
-            if torch.cuda.is_available() and index < torch.cuda.device_count():
+            index = self._cuda_index(spec.device_index or 0)
+            if index is not None and torch.cuda.is_available() and index < torch.cuda.device_count():
                 return torch.device("cuda", index)
             if getattr(self._config, "allow_soft_placement", False):
                 return torch.device("cpu")

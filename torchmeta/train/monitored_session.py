@@ -70,7 +70,7 @@ def _saver_or_default():
                 "passing it to the constructor."
             )
         return savers[0]
-    saver = Saver(sharded=True, allow_empty=True)
+    saver = Saver(sharded=True, allow_empty=True, job_shards=False)  # in a job, rank 0 alone may save
     if saver is not None:
         graph_lib.add_to_collection(GraphKeys.SAVERS, saver)
     return saver

@@ -9,11 +9,22 @@ returns a working Saver for it, and a SaverDef written by TensorFlow runs here. 
 restore subgraph is the standard one, ``restore`` does its work without running it, reading each tensor
 straight into its variable (see :mod:`torchmeta.train.restore_plan`), so restoring into initialized
 variables needs no memory beyond them.
+
+In a torch.distributed job (``torchmeta.distributed``) rank 0 writes the checkpoint and the other ranks get
+its path back without writing or waiting (Horovod's convention: often only rank 0 calls ``save``). With
+``sharded=True`` every rank must call ``save``: each writes a share of the variables to
+``<prefix>_temp/part-0000i-of-0000N``, and once all are written rank 0 merges them as TensorFlow's
+MergeV2Checkpoints does (one ``.index``, data files ``<prefix>.data-0000i-of-0000N``); every rank returns
+when the checkpoint and its state file are complete, so ``latest_checkpoint`` finds it on every rank. The
+state file is updated after the write or merge: a process killed during a save leaves the previous
+checkpoint the latest, whole.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import glob
 import os
 import time
 
@@ -34,7 +45,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.checkpoint import open_checkpoint
-from torchmeta.ops.collective_ops import job_rank
+from torchmeta.ops.collective_ops import exchange, job_rank, job_size
 from torchmeta.platform import tf_logging as _log  # TF logs these through the 'tensorflow' logger
 from torchmeta.runtime.session import Session
 from torchmeta.runtime.state import assigns_aside
@@ -334,6 +345,9 @@ class Saver:
       format: what ``save`` writes: ``"safetensors"`` (default, ``<prefix>.safetensors``) or ``"tf"``
         (TensorFlow's V2 bundle, ``<prefix>.index`` + ``<prefix>.data-*``, which TensorFlow restores).
         ``restore`` reads either.
+      job_shards: in a torch.distributed job, whether every rank calls ``save`` and writes a share of the
+        variables, merged by rank 0 (default: ``sharded``). A monitored session's default Saver, sharded as
+        TensorFlow builds it, sets False: Horovod programs give only rank 0 a ``checkpoint_dir``.
     """
 
     def __init__(
@@ -354,6 +368,7 @@ class Saver:
         save_relative_paths=False,
         filename=None,
         format="safetensors",
+        job_shards=None,
     ):
         if defer_build and var_list:
             raise ValueError(
@@ -364,6 +379,7 @@ class Saver:
         self._var_list = var_list
         self._reshape = reshape
         self._sharded = sharded
+        self._job_shards = job_shards
         self._max_to_keep = max_to_keep
         self._keep_checkpoint_every_n_hours = keep_checkpoint_every_n_hours
         self._name = name
@@ -541,6 +557,16 @@ class Saver:
             raise TypeError(f"'sess' must be a Session; {sess}")
         if not self._is_empty:
             self._check_names_in(sess.graph)
+        write = dict(
+            write_meta_graph=write_meta_graph,
+            write_state=write_state,
+            latest_filename=latest_filename,
+            meta_graph_suffix=meta_graph_suffix,
+            strip_default_attrs=strip_default_attrs,
+            save_debug_info=save_debug_info,
+        )
+        if job_size() > 1 and not self._is_empty and self._shards_in_job():
+            return self._save_shards_in_job(sess, save_path, checkpoint_file, write)
         if job_rank() != 0:
             # In a torch.distributed job rank 0 writes (the variables are the same on every rank after the
             # all-reduced updates); the others skip the write and get the path it has.
@@ -550,6 +576,87 @@ class Saver:
                 self._record_last_checkpoint(checkpoint_file)
                 self._checkpoints_to_be_deleted.clear()
             return checkpoint_file
+        return self._write(sess, save_path, checkpoint_file, **write)
+
+    def _shards_in_job(self) -> bool:
+        return self.saver_def.sharded if self._job_shards is None else self._job_shards
+
+    def _save_shards_in_job(self, sess, save_path, checkpoint_file, write):
+        """A sharded ``save`` in a torch.distributed job (every rank calls it): each rank writes a share of the
+        variables, then rank 0 merges the shares; every rank returns once the checkpoint and its state file
+        are complete."""
+        rank, what = job_rank(), f"Saver.save of {checkpoint_file} (sharded: every rank must call save)"
+        parts = self._write_own_shard(sess, checkpoint_file, what)
+        failure, path = None, checkpoint_file
+        if rank == 0:
+            try:
+                path = self._write(sess, save_path, checkpoint_file, merge_parts=parts, **write)
+            except Exception as e:
+                failure = e
+        status = _exchange(what, failure is not None)
+        if failure is not None:
+            raise failure
+        if status[0]:
+            raise errors.AbortedError(None, None, f"{what}: rank 0 failed to write the checkpoint (see its error)")
+        if rank != 0 and write["write_state"]:
+            self._record_last_checkpoint(checkpoint_file)
+            self._checkpoints_to_be_deleted.clear()
+        return path
+
+    def _write_own_shard(self, sess, checkpoint_file, what):
+        """This rank's share of the saved tensors written to its part of the checkpoint, once every rank has
+        written its own; returns the part prefixes of all ranks (for rank 0's merge)."""
+        entries = _save_entries(sess.graph, self.saver_def.save_tensor_name)
+        shards = _partition(entries, job_size())
+        writers = [r for r, shard in enumerate(shards) if shard]
+        parts = {r: f"{checkpoint_file}_temp/part-{i:05d}-of-{len(writers):05d}" for i, r in enumerate(writers)}
+        mine, failure = shards[job_rank()], None
+        if mine:
+            try:
+                values = sess.run([entries[i][2] for i in mine])
+                checkpoint_formats.get_format(self._format).write(
+                    parts[job_rank()],
+                    [entries[i][0] for i in mine],
+                    [entries[i][1] for i in mine],
+                    values,
+                    dtypes=[entries[i][3] for i in mine],
+                )
+            except Exception as e:
+                failure = e
+        try:
+            status = _exchange(what, failure is not None)
+        except errors.OpError:
+            if job_rank() == 0:
+                _remove_parts(parts.values())
+            raise
+        if failure is not None:
+            raise failure
+        failed = [r for r, bad in enumerate(status) if bad]
+        if failed:
+            if job_rank() == 0:
+                _remove_parts(parts.values())
+            raise errors.AbortedError(
+                None,
+                None,
+                f"{what}: ranks {failed} failed to write their shards (see their errors); nothing was merged",
+            )
+        return [parts[r] for r in writers]
+
+    def _write(
+        self,
+        sess,
+        save_path,
+        checkpoint_file,
+        write_meta_graph,
+        write_state,
+        latest_filename,
+        meta_graph_suffix,
+        strip_default_attrs,
+        save_debug_info,
+        merge_parts=None,
+    ):
+        """Writes the checkpoint (or, with ``merge_parts``, merges the ranks' parts into it), its state file
+        and meta graph; returns the checkpoint prefix."""
         save_dir = os.path.dirname(save_path)
         local_dir = checkpoint_management.local_path(save_dir)
         model_checkpoint_path = None
@@ -558,11 +665,17 @@ class Saver:
                 parent = os.path.dirname(local_dir)
                 if self.saver_def.sharded or (parent and not os.path.isdir(parent)):
                     raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
-            with sess._state.checkpoint_format_scope(self._format):
-                result = sess.run(
-                    self.saver_def.save_tensor_name, {self.saver_def.filename_tensor_name: checkpoint_file}
+            if merge_parts is not None:
+                checkpoint_formats.get_format(self._format).merge(
+                    merge_parts, checkpoint_file, delete_old_dirs=True, allow_missing_files=False
                 )
-            model_checkpoint_path = result.decode() if isinstance(result, bytes) else str(result)
+                model_checkpoint_path = checkpoint_file
+            else:
+                with sess._state.checkpoint_format_scope(self._format):
+                    result = sess.run(
+                        self.saver_def.save_tensor_name, {self.saver_def.filename_tensor_name: checkpoint_file}
+                    )
+                model_checkpoint_path = result.decode() if isinstance(result, bytes) else str(result)
             if write_state:
                 self._record_last_checkpoint(model_checkpoint_path)
                 checkpoint_management.update_checkpoint_state_internal(
@@ -696,6 +809,68 @@ class Saver:
             return False
         with sess._lock:
             return plan.run(sess, prefix)
+
+
+def _exchange(what, failed: bool) -> list[int]:
+    """Every rank's ``failed`` flag (the ranks wait for each other here)."""
+    return exchange(what, int(failed))
+
+
+def _save_entries(graph, save_tensor_name) -> list[tuple]:
+    """``(checkpoint key, shape_and_slice, tensor, dtype)`` of everything the SaveV2 ops of a Saver's save
+    subgraph write, in their order."""
+    stack, seen, saves = [graph.as_graph_element(save_tensor_name).op], set(), []
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type == "SaveV2":
+            saves.append(op)
+            continue
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    entries = []
+    for op in sorted(saves, key=lambda op: op.name):
+        names, specs = constant_value(op.inputs[1]), constant_value(op.inputs[2])
+        if names is None or specs is None:
+            raise errors.UnimplementedError(
+                op.node_def, op, f"SaveV2 '{op.name}': a sharded save in a job needs constant tensor names"
+            )
+        for name, spec, tensor, dtype in zip(
+            names.reshape(-1), specs.reshape(-1), op.inputs[3:], op.get_attr("dtypes")
+        ):
+            as_str = [v.decode() if isinstance(v, bytes) else str(v) for v in (name, spec)]
+            entries.append((as_str[0], as_str[1], tensor, dtype))
+    return entries
+
+
+def _partition(entries, n) -> list[list[int]]:
+    """The indices of ``entries`` each of ``n`` ranks writes: the largest first, each to the rank with the fewest
+    bytes so far (the same on every rank: the graphs are the same); a share keeps the entries' order."""
+    shards, loads = [[] for _ in range(n)], [0] * n
+
+    def size(i):
+        shape, dtype = entries[i][2].shape, entries[i][3]
+        return (shape.num_elements() if shape.is_fully_defined() else 1) * max(dtype.size or 1, 1)
+
+    for i in sorted(range(len(entries)), key=lambda i: (-size(i), i)):
+        r = min(range(n), key=lambda r: (loads[r], r))
+        shards[r].append(i)
+        loads[r] += size(i)
+    return [sorted(shard) for shard in shards]
+
+
+def _remove_parts(prefixes) -> None:
+    """Best effort: the files of the parts of a sharded save that will not be merged, and their directory."""
+    patterns = [p for fmt in checkpoint_formats.FORMATS.values() for p in fmt.file_patterns]
+    for prefix in prefixes:
+        for pattern in patterns:
+            for path in glob.glob(glob.escape(prefix) + pattern):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(prefix))
 
 
 def _unreadable_restore_op(graph, restore_op, filename, prefix):
