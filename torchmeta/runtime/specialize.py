@@ -409,7 +409,7 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict, overrides
         overrides[out] = TensorShape(list(result.shape))  # what the ops after it see (a Reshape's result)
     if t == "Slice":
         x, begin, size = op._inputs
-        if begin not in folded or size not in folded:
+        if begin not in folded or size not in folded or x not in metas:
             return
         b = [int(v) for v in torch.as_tensor(folded[begin]).reshape(-1).tolist()]
         n = [int(v) for v in torch.as_tensor(folded[size]).reshape(-1).tolist()]
@@ -419,11 +419,11 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict, overrides
         *values, axis = op._inputs
         if axis not in folded:
             return
-        dim = int(torch.as_tensor(folded[axis])) % metas[values[0]].dim()
+        dim = int(torch.as_tensor(folded[axis])) % result.dim()  # (values may be folded data)
         into[op] = Fusion(static_concat, list(values), {"dim": dim})
     elif t == "Split":
         split_dim, value = op._inputs
-        if split_dim not in folded or len(op._outputs) < 2:
+        if split_dim not in folded or value not in metas or len(op._outputs) < 2:
             return
         meta = metas[value]
         dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
