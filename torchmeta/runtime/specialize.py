@@ -423,7 +423,7 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict, overrides
         into[op] = Fusion(static_concat, list(values), {"dim": dim})
     elif t == "Split":
         split_dim, value = op._inputs
-        if split_dim not in folded or len(op._outputs) < 2:
+        if split_dim not in folded or value not in metas or len(op._outputs) < 2:
             return
         meta = metas[value]
         dim = int(torch.as_tensor(folded[split_dim])) % meta.dim()
