@@ -159,13 +159,27 @@ def dirs(tmp_path):
     return str(tmp_path / "tf"), str(tmp_path / "tm")
 
 
+def _without_summary_values(events):
+    return [(e[0], e[1], [t for t, _ in e[2]]) if e[1] == "summary" else e for e in events]
+
+
 def _assert_same(ours, theirs):
     for key in theirs:
         if key == "final":
             for k in theirs[key]:
                 np.testing.assert_allclose(ours[key][k], theirs[key][k], rtol=1e-6)
+        elif key == "events":
+            # The summary hook records a loss computed next to a global step fetched in the same run. TF's
+            # executor reads that step before the run's increment almost always, but now and then (about 1
+            # process in 8 here) after it, so its summary at step 3 holds step 4's loss. The events are
+            # compared without the summary values; the values are checked against TF's usual outcome below.
+            assert _without_summary_values(ours[key]) == _without_summary_values(theirs[key]), key
         else:
             assert ours[key] == theirs[key], key
+
+
+def _loss_summaries(events):
+    return [(e[0], e[2][0][1]) for e in events if e[1] == "summary" and e[2][0][0] == "loss_1"]
 
 
 def test_training_then_resuming_matches_tf(tf1, dirs, caplog):
@@ -177,6 +191,8 @@ def test_training_then_resuming_matches_tf(tf1, dirs, caplog):
     assert ours["runs"] == 7 and ours["latest"] == "model.ckpt-7"
     assert ("INFO", "Saving checkpoints for 3 into <dir>/model.ckpt.") in ours["log"]
     assert ("INFO", "loss = 1.3107198, step = 4 (<t> sec)") in ours["log"]
+    # TF's usual outcome (the step read before the increment): the loss of the run that starts at that step
+    assert _loss_summaries(ours["events"]) == [(1, 5.0), (3, 2.048), (5, 0.83886), (7, 0.3436)]
     # resumed from model.ckpt-7 by both, up to step 12; the older checkpoints are pruned (max_to_keep=5)
     theirs = _run(tf1, tf1, d_tf, caplog, 12)
     ours = _run(tm, tf1, d_tm, caplog, 12)
