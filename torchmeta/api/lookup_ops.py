@@ -57,8 +57,8 @@ def check_table_dtypes(table, key_dtype, value_dtype) -> None:
         raise TypeError(f"Invalid value dtype for table, expected {table.value_dtype} but got {value_dtype}.")
 
 
-class LookupInterface:
-    """A table's key and value dtypes, its ``lookup``/``size``, and ``table[keys]``."""
+class _KeyValueTypes:
+    """``key_dtype`` and ``value_dtype``, shared by tables and their initializers."""
 
     def __init__(self, key_dtype, value_dtype):
         self._key_dtype = as_dtype(key_dtype)
@@ -71,6 +71,10 @@ class LookupInterface:
     @property
     def value_dtype(self):
         return self._value_dtype
+
+
+class LookupInterface(_KeyValueTypes):
+    """A table's key and value dtypes, its ``lookup``/``size``, and ``table[keys]``."""
 
     @property
     def resource_handle(self):
@@ -164,19 +168,7 @@ class StaticHashTable(LookupInterface):
         return keys, values
 
 
-class TableInitializerBase:
-    def __init__(self, key_dtype, value_dtype):
-        self._key_dtype = as_dtype(key_dtype)
-        self._value_dtype = as_dtype(value_dtype)
-
-    @property
-    def key_dtype(self):
-        return self._key_dtype
-
-    @property
-    def value_dtype(self):
-        return self._value_dtype
-
+class TableInitializerBase(_KeyValueTypes):
     @property
     def shared_name(self) -> str:
         """The table's shared name this initializer asks for ("" leaves it to the table)."""
