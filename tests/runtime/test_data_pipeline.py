@@ -12,14 +12,14 @@ from torchmeta.ops.dataset_ops import DatasetSpec
 from torchmeta.runtime import data_pipeline
 
 
-def _pipeline(n, links, batch, strings):
+def _pipeline(n, links, batch, strings, drop_remainder=False):
     components = [torch.arange(n), torch.arange(n, dtype=torch.float32) * 2]
     if strings:  # a string component sends the pipeline down the element-by-element path
         components.append(np.array([str(i).encode() for i in range(n)], dtype=object))
     spec = DatasetSpec("TensorSliceDataset", [], {"components": components})
     for kind, args in links:
         spec = DatasetSpec(kind, [spec], dict(args))
-    return DatasetSpec("BatchDataset", [spec], {"batch_size": batch, "drop_remainder": False})
+    return DatasetSpec("BatchDataset", [spec], {"batch_size": batch, "drop_remainder": drop_remainder})
 
 
 def _shuffle(size, count=1, reshuffle=True, seed=3):
@@ -45,14 +45,25 @@ CASES = {
         40,
     ),
     "no-reshuffle": (300, [_shuffle(40, count=3, reshuffle=False)], 64),
+    "in-order": (1000, [], 64),
+    "in-order-repeated": (250, [("RepeatDataset", {"count": 3})], 64),
+    "in-order-take-skip-repeat": (
+        1000,
+        [("SkipDataset", {"count": 30}), ("TakeDataset", {"count": 101}), ("RepeatDataset", {"count": 4})],
+        16,
+    ),
 }
 
 
+@pytest.mark.parametrize("block_bytes", [None, 1, 2000], ids=["default-blocks", "one-batch-blocks", "small-blocks"])
+@pytest.mark.parametrize("drop_remainder", [False, True], ids=["partial-last", "drop-remainder"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_index_pipeline_gives_the_element_paths_order(case):
+def test_index_pipeline_gives_the_element_paths_order(case, block_bytes, drop_remainder, monkeypatch):
+    if block_bytes is not None:  # rows gathered a few batches at a time: blocks end inside runs and epochs
+        monkeypatch.setattr(data_pipeline, "_BLOCK_BYTES", block_bytes)
     n, links, batch = CASES[case]
-    fast = _pipeline(n, links, batch, strings=False)
-    slow = _pipeline(n, links, batch, strings=True)
+    fast = _pipeline(n, links, batch, strings=False, drop_remainder=drop_remainder)
+    slow = _pipeline(n, links, batch, strings=True, drop_remainder=drop_remainder)
     assert data_pipeline._index_plan(fast.inputs[0]) is not None
     assert data_pipeline._index_plan(slow.inputs[0]) is None
     ours = list(data_pipeline.elements(fast))
@@ -62,7 +73,7 @@ def test_index_pipeline_gives_the_element_paths_order(case):
         assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
         np.testing.assert_array_equal(b[2], np.array([str(int(i)).encode() for i in b[0]], dtype=object))
     rows = torch.cat([a[0] for a in ours])
-    if case == "buffer-smaller-than-data":
+    if case == "buffer-smaller-than-data" and not drop_remainder:
         assert sorted(rows.tolist()) == list(range(n)) and rows.tolist() != list(range(n))
 
 
@@ -75,6 +86,23 @@ def test_chunked_shuffle_is_the_element_shuffle(n, size):
     assert rows == list(data_pipeline._shuffle_buffer(iter(range(n)), size, seeds))
     assert sorted(rows) == list(range(n)) and (rows != list(range(n))) == (size > 1)
 
+
+
+def test_vectorized_shuffle_steps_are_the_ring_buffers_on_random_cases():
+    """Random sizes, buffers (1, below, at and above the input, unbounded), input chunkings and step counts per
+    call: the vectorized ring steps emit what TF's ring emits one step at a time, from the same words."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(150):
+        n = rng.choice([0, 1, 2, 5, 17, 100, 1000, 3000])
+        size = rng.choice([1, 2, 3, 7, 64, 999, 4096, 1 << 62])
+        out_chunk = rng.choice([1, 3, 50, 4096])
+        seeds = (rng.randrange(1 << 64), rng.randrange(1 << 64))
+        cuts = sorted(rng.sample(range(n + 1), min(n + 1, rng.randint(0, 5))))
+        chunks = [range(a, b) for a, b in zip([0, *cuts], [*cuts, n])]
+        ours = [int(r) for c in data_pipeline._shuffle_index_chunks(iter(chunks), size, seeds, out_chunk) for r in c]
+        assert ours == list(data_pipeline._shuffle_buffer(iter(range(n)), size, seeds)), (n, size, out_chunk, seeds)
 
 def _batches(n=10, batch=4, prefetch=None):
     spec = DatasetSpec(

@@ -5,10 +5,11 @@ Each dataset kind is a Python generator over elements (tuples of torch tensors, 
 for strings). Two things make it fast enough to feed a training step:
 
 - *Index pipelines*: ``from_tensor_slices`` followed by shuffle / repeat / take / skip and a batch is
-  run on chunks of row numbers (numpy arrays), and each batch is one ``index_select`` per component (a
-  zero-copy slice when the rows are consecutive), instead of slicing and re-stacking element by element.
-  While its buffer is full, a shuffle computes a whole chunk's picks with numpy, from the same draws and
-  in the same order as one draw per element (``bench/bench_shuffle.py``: 1.4-2x faster per epoch).
+  run on chunks of row numbers (``range``s while they are consecutive, numpy arrays after a shuffle), and
+  the batches are gathered a block of whole batches at a time: views of the components for consecutive rows
+  (no copy), one ``index_select`` per component otherwise, then split into batches at once. A shuffle
+  computes thousands of steps of TF's ring buffer at once with numpy (``_shuffle_steps``), the same
+  Philox words and order as one step per element (``bench/bench_shuffle.py``: ~4x faster per epoch).
 - ``prefetch`` runs its input on a background thread into a bounded buffer, so producing the next
   batch overlaps the training step (torch kernels release the GIL). On CUDA the prefetched batch is
   copied from pinned memory on the thread's own stream and the consumer waits on its event.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import itertools
+import math
 import os
 import queue as queue_lib
 import secrets
@@ -115,39 +117,85 @@ def _shuffle_buffer(source, buffer_size: int, seeds):
         yield draw()
 
 
+class _Words:
+    """The 32-bit words of a Philox stream (TF's ``SingleSampleAdapter``), handed out in order as arrays."""
+
+    __slots__ = ("_generator", "_position")
+
+    def __init__(self, generator: Philox):
+        self._generator = generator
+        self._position = 0
+
+    def take(self, n: int) -> np.ndarray:
+        words = as_uint32(self._generator.uint32(n, start=self._position)).numpy()
+        self._position += n
+        return words
+
+
+def _shuffle_steps(lanes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``len(offsets)`` steps of TF's shuffle ring at once: returns (what the steps emit, ``lanes`` after them).
+
+    ``lanes`` holds the ring's elements from the oldest on, followed by the inputs that arrive during the
+    steps (lane ``k`` is the place of the element that entered ``k``-th). Step ``s`` emits the element in
+    lane ``s + offsets[s]`` and moves lane ``s``'s element (the oldest one) into that lane; lane ``s`` is then
+    never read again. So each lane's content is its own input or the content lane ``t`` had at step ``t``,
+    for the last step ``t`` that wrote it, and what lane ``t`` had at step ``t`` follows the same rule: a
+    forest of earlier steps, resolved by pointer doubling instead of one Python step per element.
+    """
+    count = len(offsets)
+    steps = np.arange(count, dtype=np.int64)
+    target = steps + offsets
+    moves = np.flatnonzero(offsets)  # steps whose emitted lane is not their own: they write lane target[s]
+    # the moves grouped by the lane they write, in step order within a lane: one sort of (lane, step) packed
+    # into one integer
+    shift = count.bit_length()
+    keys = np.sort((target[moves] << shift) | moves)
+    lanes_written, by_lane = keys >> shift, keys & ((1 << shift) - 1)
+    last_in_group = np.ones(len(by_lane), dtype=bool)
+    last_in_group[:-1] = lanes_written[1:] != lanes_written[:-1]
+    last_writer = np.full(len(lanes), -1, dtype=np.int64)
+    last_writer[lanes_written[last_in_group]] = by_lane[last_in_group]
+    # head[s]: the step whose lane's own input lane s holds at step s (s itself when no step wrote lane s)
+    head = np.where(last_writer[:count] >= 0, last_writer[:count], steps)
+    while True:
+        deeper = head[head]
+        if np.array_equal(deeper, head):
+            break
+        head = deeper
+    at_step = lanes[head]  # what lane s holds at step s
+    emitted = at_step.copy()  # a step with offset 0 emits its own lane
+    earlier = np.full(len(by_lane), -1, dtype=np.int64)  # the step that wrote the same lane before, if any
+    same = ~last_in_group[:-1]
+    earlier[1:][same] = by_lane[:-1][same]
+    emitted[by_lane] = np.where(earlier >= 0, at_step[np.maximum(earlier, 0)], lanes[lanes_written])
+    rest = lanes[count:].copy()
+    written = np.flatnonzero(last_writer[count:] >= 0)
+    rest[written] = at_step[last_writer[count:][written]]
+    return emitted, rest
+
+
 def _shuffle_index_chunks(chunks, buffer_size: int, seeds, out_chunk: int = 4096):
     """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks: the same
-    ring, draws and order, written as one loop over plain ints (no generator step per row)."""
-    words = single_samples(Philox.from_seeds(*seeds))
-    size = buffer_size
-    ring: list = []
-    start = end = 0
-    out: list = []
+    ring, draws and order, computed ``out_chunk`` steps at a time with ``_shuffle_steps``."""
+    words = _Words(Philox.from_seeds(*seeds))
+    held: list = []  # the ring's rows, oldest first (buffer_size - 1 of them between steps once it is full)
+    count = 0
     for chunk in chunks:
-        for row in chunk.tolist():
-            slot = end % size
-            if slot == len(ring):
-                ring.append(row)
-            else:
-                ring[slot] = row
-            end += 1
-            if end - start == size:  # full: emit one
-                index = (start + next(words) % size) % size
-                oldest = start % size
-                out.append(ring[index])
-                ring[index] = ring[oldest]
-                start += 1
-        if len(out) >= out_chunk:
-            yield np.asarray(out, dtype=np.int64)
-            out = []
-    while end > start:  # the end of the input: emit what the ring holds
-        index = (start + next(words) % (end - start)) % size
-        oldest = start % size
-        out.append(ring[index])
-        ring[index] = ring[oldest]
-        start += 1
-    if out:
-        yield np.asarray(out, dtype=np.int64)
+        for begin in range(0, len(chunk), out_chunk):
+            piece = _rows(chunk[begin : begin + out_chunk])
+            held.append(piece)
+            count += len(piece)
+            steps = count - (buffer_size - 1)  # one step per row that fills the ring
+            if steps <= 0:
+                continue
+            lanes = np.concatenate(held) if len(held) > 1 else held[0]
+            emitted, rest = _shuffle_steps(lanes, words.take(steps) % buffer_size)
+            held, count = [rest], len(rest)
+            yield emitted
+    if count:  # the end of the input: the ring empties, drawing among fewer elements each step
+        lanes = np.concatenate(held) if len(held) > 1 else held[0]
+        emitted, _ = _shuffle_steps(lanes, words.take(count) % np.arange(count, 0, -1, dtype=np.int64))
+        yield emitted
 
 
 def _next_iteration(args) -> int:
@@ -576,7 +624,7 @@ def _index_plan(spec):
 
     def build():
         def source():
-            return iter([np.arange(n, dtype=np.int64)])
+            return iter([range(n)])
 
         factory = source
         for link in reversed(chain):
@@ -638,26 +686,71 @@ def _wrap(link, make_input):
     return shuffle
 
 
+_BLOCK_BYTES = 1 << 22  # rows gathered at once: about this many bytes, in whole batches
+
+
+def _rows(chunk) -> np.ndarray:
+    """A chunk of row numbers as an array (chunks of consecutive rows travel as ``range``s)."""
+    return np.arange(chunk.start, chunk.stop, dtype=np.int64) if isinstance(chunk, range) else chunk
+
+
 def _index_batches(plan, batch_size: int, drop_remainder: bool):
+    """The batches of an index pipeline, gathered a block of whole batches at a time (about ``_BLOCK_BYTES``):
+    consecutive rows as views of the components (no copy), others with one ``index_select`` per component;
+    then each component split into its batches at once, so handing on a batch runs no per-batch tensor code."""
     components, build = plan
-    pending = np.empty(0, dtype=np.int64)
+    row_bytes = sum(math.prod(c.shape[1:]) * c.element_size() for c in components)
+    block = max(1, _BLOCK_BYTES // max(row_bytes * batch_size, 1)) * batch_size
     chunks = build()
+    queue: collections.deque = collections.deque()  # chunks not gathered yet, and how many rows they hold
+    queued = 0
     exhausted = False
     while True:
-        while len(pending) < batch_size and not exhausted:
-            try:
-                pending = np.concatenate([pending, next(chunks)])
-            except StopIteration:
+        while queued < block and not exhausted:
+            chunk = next(chunks, None)
+            if chunk is None:
                 exhausted = True
-        if len(pending) == 0 or (drop_remainder and len(pending) < batch_size):
+            elif len(chunk):
+                queue.append(chunk)
+                queued += len(chunk)
+        want = min(block, queued)
+        if drop_remainder:
+            want -= want % batch_size
+        if want == 0:
             return
-        rows, pending = pending[:batch_size], pending[batch_size:]
-        start = int(rows[0])
-        if rows[-1] - start == len(rows) - 1 and np.array_equal(rows, np.arange(start, start + len(rows))):
-            yield tuple(c[start : start + len(rows)] for c in components)  # consecutive rows: views, no copy
+        rows = _take_rows(queue, want, batch_size)
+        queued -= len(rows)
+        if isinstance(rows, range):
+            parts = [c[rows.start : rows.stop] for c in components]
         else:
             index = torch.from_numpy(rows)
-            yield tuple(c.index_select(0, index if c.device.type == "cpu" else index.to(c.device)) for c in components)
+            parts = [c.index_select(0, index if c.device.type == "cpu" else index.to(c.device)) for c in components]
+        yield from zip(*(c.split(batch_size) for c in parts))
+
+
+def _take_rows(queue, want: int, batch_size: int):
+    """The next ``want`` rows of ``queue``'s chunks (fewer: whole batches of a run of consecutive rows, kept
+    a ``range`` so that they are gathered as views; one batch when such a run holds less than a batch)."""
+    first = queue[0]
+    if isinstance(first, range):
+        if len(first) >= batch_size or len(first) >= want:
+            n = min(want, len(first) if len(first) < batch_size else len(first) - len(first) % batch_size)
+            if n == len(first):
+                queue.popleft()
+            else:
+                queue[0] = first[n:]
+            return first[:n]
+        want = min(want, batch_size)
+    pieces = []
+    while want > 0:
+        chunk = queue[0]
+        if len(chunk) <= want:
+            pieces.append(_rows(queue.popleft()))
+        else:
+            pieces.append(_rows(chunk[:want]))
+            queue[0] = chunk[want:]
+        want -= len(pieces[-1])
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def elements(spec, device=None):
