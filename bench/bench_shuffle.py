@@ -91,7 +91,9 @@ def main(argv=None) -> int:
         results.append({"rows": n, "buffer": buffer_size, "batch": batch, "scalar_s": scalar, "chunked_s": chunked})
     with open(args.json, "w") as f:
         json.dump(
-            {"machine": platform.platform(), "rounds": args.rounds, "clock": args.clock, "results": results}, f, indent=1
+            {"machine": platform.platform(), "rounds": args.rounds, "clock": args.clock, "results": results},
+            f,
+            indent=1,
         )
     return 0
 

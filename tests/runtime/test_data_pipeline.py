@@ -87,7 +87,6 @@ def test_chunked_shuffle_is_the_element_shuffle(n, size):
     assert sorted(rows) == list(range(n)) and (rows != list(range(n))) == (size > 1)
 
 
-
 def test_vectorized_shuffle_steps_are_the_ring_buffers_on_random_cases():
     """Random sizes, buffers (1, below, at and above the input, unbounded), input chunkings and step counts per
     call: the vectorized ring steps emit what TF's ring emits one step at a time, from the same words."""
@@ -103,6 +102,7 @@ def test_vectorized_shuffle_steps_are_the_ring_buffers_on_random_cases():
         chunks = [range(a, b) for a, b in zip([0, *cuts], [*cuts, n])]
         ours = [int(r) for c in data_pipeline._shuffle_index_chunks(iter(chunks), size, seeds, out_chunk) for r in c]
         assert ours == list(data_pipeline._shuffle_buffer(iter(range(n)), size, seeds)), (n, size, out_chunk, seeds)
+
 
 def _batches(n=10, batch=4, prefetch=None):
     spec = DatasetSpec(
@@ -162,7 +162,7 @@ def test_cuda_copies_come_from_pinned_memory_on_the_prefetch_stream():
     pipeline.close()
 
 
-def _map_threads_while_iterating(build, scope):
+def _map_threads_while_iterating(build, scope, kind="map"):
     import threading
 
     import torchmeta as tm
@@ -174,7 +174,7 @@ def _map_threads_while_iterating(build, scope):
         nxt = it.get_next()
         with tm.Session() as sess:
             first = [sess.run(nxt) for _ in range(3)]
-            names = [t.name for t in threading.enumerate() if t.name.startswith(f"tf.data-map:{scope}/")]
+            names = [t.name for t in threading.enumerate() if t.name.startswith(f"tf.data-{kind}:{scope}/")]
     return first, names
 
 
@@ -198,3 +198,138 @@ def test_parallel_map_runs_on_threads_in_input_order():
         "stateful",
     )
     assert len(first) == 3 and names == []
+
+
+def _interleave(n_inputs, cycle, block, parallel_calls, f, buffer=None):
+    from torchmeta.dtypes import DType
+
+    source = DatasetSpec("RangeDataset", [], {"start": 0, "stop": n_inputs, "step": 1}, [DType.int64], [()])
+    args = {"f": f, "other_arguments": [], "cycle_length": cycle, "block_length": block}
+    if parallel_calls > 1:
+        args.update(parallel_calls=parallel_calls, buffer_output_elements=buffer or 2 * block + 1)
+    return DatasetSpec("InterleaveDataset", [source], args, [DType.int64], [()], node_name="interleave")
+
+
+def _outcomes(spec) -> list:
+    """What the pipeline hands on: values, and the messages of failed elements where they come."""
+    return [
+        ("error", e.error.message) if isinstance(e, data_pipeline.Failed) else int(e[0])
+        for e in data_pipeline.elements(spec)
+    ]
+
+
+def _inner(x):
+    """Element x's dataset: x % 4 values (none for some), x * 10 + i; a failing function call for x % 5 == 3."""
+    from torchmeta.dtypes import DType
+
+    x = int(x)
+    if x % 5 == 3:
+        raise errors.InvalidArgumentError(None, None, f"no dataset for {x}")
+    stop = x * 10 + x % 4
+    return (DatasetSpec("RangeDataset", [], {"start": x * 10, "stop": stop, "step": 1}, [DType.int64], [()]),)
+
+
+@pytest.mark.parametrize("n_inputs", [0, 1, 7, 23])
+@pytest.mark.parametrize(("cycle", "block"), [(1, 1), (2, 1), (3, 2), (5, 3)])
+@pytest.mark.parametrize("parallel_calls", [2, 3])
+def test_parallel_interleave_gives_the_sequential_order(n_inputs, cycle, block, parallel_calls):
+    """Slots producing ahead on threads (opened at once, refilled when they finish) yield what the sequential
+    cycle yields, failed function calls and empty datasets included, in the same places."""
+    expected = _outcomes(_interleave(n_inputs, cycle, block, 1, _inner))
+    for buffer in (None, 1):
+        assert _outcomes(_interleave(n_inputs, cycle, block, parallel_calls, _inner, buffer)) == expected
+    if n_inputs == 23:
+        assert ("error", "no dataset for 8") in expected and len(expected) > 23
+
+
+def test_parallel_interleave_slots_produce_at_once_on_its_threads(monkeypatch):
+    """The cycle's datasets produce concurrently: each slot's first element waits for the other slot's to start
+    (a barrier the sequential cycle could never pass: it would raise BrokenBarrierError after its timeout)."""
+    import threading
+
+    barrier = threading.Barrier(2, timeout=120)
+    producers = []
+    range_dataset = data_pipeline._Executor._RangeDataset
+
+    def gated(self, spec):
+        if spec.args["start"] >= 10:  # the inner datasets (the source is range(0, n))
+            producers.append(threading.current_thread().name)
+            barrier.wait()
+        yield from range_dataset(self, spec)
+
+    monkeypatch.setattr(data_pipeline._Executor, "_RangeDataset", gated)
+    spec = _interleave(3, 2, 1, 2, _inner)
+    assert _outcomes(spec) == [10, 20, 21]  # 0: an empty dataset (not gated), 1: [10], 2: [20, 21]
+    assert len(producers) == 2 and all(name.startswith("tf.data-interleave:interleave") for name in producers)
+
+
+def test_parallel_interleaves_run_on_threads_unless_a_function_is_stateful():
+    """interleave(num_parallel_calls) and experimental.parallel_interleave produce on the interleave's threads;
+    a random op in a function the interleave's function builds (a map inside) keeps them sequential."""
+    first, names = _map_threads_while_iterating(
+        lambda tm: tm.data.Dataset.range(1, 20).interleave(
+            lambda x: tm.data.Dataset.range(x).map(lambda y: y + 100 * x), cycle_length=4, num_parallel_calls=2
+        ),
+        "v4",
+        "interleave",
+    )
+    assert [int(v) for v in first] == [100, 200, 300] and 1 <= len(names) <= 2
+    first, names = _map_threads_while_iterating(
+        lambda tm: tm.data.Dataset.range(1, 20).apply(
+            tm.data.experimental.parallel_interleave(lambda x: tm.data.Dataset.range(x), cycle_length=3)
+        ),
+        "legacy",
+        "interleave",
+    )
+    assert [int(v) for v in first] == [0, 0, 0] and 1 <= len(names) <= 3
+    first, names = _map_threads_while_iterating(
+        lambda tm: tm.data.Dataset.range(1, 20).interleave(
+            lambda x: tm.data.Dataset.range(x).map(lambda y: tm.cast(y, tm.float32) + tm.random_uniform([], seed=1)),
+            cycle_length=4,
+            num_parallel_calls=2,
+        ),
+        "stateful",
+        "interleave",
+    )
+    assert len(first) == 3 and names == []
+
+
+def test_prefetch_consumers_waiting_at_the_end_all_see_it():
+    """Several threads waiting on a prefetched pipeline when its end arrives: the one that takes the end makes
+    the others raise OutOfRangeError too (they used to wait forever, keeping the process from exiting); the
+    consumers waiting on a pipeline that is closed are cancelled."""
+    import threading
+
+    from torchmeta.dtypes import DType
+
+    def wait_all(target, n):
+        threads = [threading.Thread(target=target, daemon=True) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+
+    pipeline = data_pipeline.make_pipeline(_batches(n=8, batch=4, prefetch=2))
+    pipeline.get_next(), pipeline.get_next()
+    outcomes = []
+
+    def consume():
+        try:
+            pipeline.get_next()
+            outcomes.append("element")
+        except errors.OpError as e:
+            outcomes.append(type(e).__name__)
+
+    wait_all(consume, 4)
+    assert outcomes == ["OutOfRangeError"] * 4
+
+    produce = threading.Event()  # the producer waits for it: the consumers wait for elements
+    source = DatasetSpec("RangeDataset", [], {"start": 0, "stop": 3, "step": 1}, [DType.int64], [()])
+    spec = DatasetSpec("FilterDataset", [source], {"f": lambda x: (produce.wait(),), "other_arguments": []})
+    pipeline = data_pipeline.make_pipeline(DatasetSpec("PrefetchDataset", [spec], {"buffer_size": 1}))
+    outcomes.clear()
+    closer = threading.Timer(0.5, pipeline.close)
+    closer.start()
+    wait_all(consume, 3)
+    produce.set()
+    assert outcomes == ["CancelledError"] * 3

@@ -13,6 +13,7 @@ for strings). Two things make it fast enough to feed a training step:
 - ``prefetch`` runs its input on a background thread into a bounded buffer, so producing the next
   batch overlaps the training step (torch kernels release the GIL). On CUDA the prefetched batch is
   copied from pinned memory on the thread's own stream and the consumer waits on its event.
+- Parallel map and parallel interleaves run on thread pools of their own and keep TF's deterministic order.
 
 Errors raised while producing (a corrupt record, a failing map function) surface at ``get_next`` as
 the same OpError; the end of the data is OutOfRangeError("End of sequence"), as in TensorFlow.
@@ -449,6 +450,9 @@ class _Executor:
         ``block_length`` elements from each; an empty slot takes the dataset of the next input element when
         it is visited, a finished one is emptied and the turn passes on."""
         a = spec.args
+        if a.get("parallel_calls", 1) > 1:
+            yield from self._parallel_interleave(spec)
+            return
         fn, captured = a["f"], a["other_arguments"]
         cycle, block = a["cycle_length"], a["block_length"]
         source = self.elements(spec.inputs[0])
@@ -487,6 +491,74 @@ class _Executor:
                 slots[index] = self.elements(dataset)
                 open_slots += 1
 
+    def _parallel_interleave(self, spec):
+        """InterleaveDataset's order with each slot's dataset producing ahead on ``parallel_calls`` threads
+        (``_ReadAhead``), as TF's parallel interleaves run their cycle: all slots are opened at the start and a
+        finished slot takes the next input's dataset at once (not at its next visit, as the sequential cycle
+        does), which gives every slot the same input as there. What the sequential cycle yields while it opens
+        a slot (failed input elements or function calls) waits in the slot and is yielded at its visit."""
+        a = spec.args
+        fn, captured = a["f"], a["other_arguments"]
+        cycle, block = a["cycle_length"], a["block_length"]
+        ahead = max(a.get("buffer_output_elements", 2 * block + 1), 1)
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=a["parallel_calls"], thread_name_prefix=f"tf.data-interleave:{spec.node_name}"
+        )
+        source = self.elements(spec.inputs[0])
+        end_of_input = False
+
+        def open_slot():
+            """[failures to yield first, the next input's dataset producing ahead (None at the end of input)]"""
+            nonlocal end_of_input
+            failures = []
+            while not end_of_input:
+                element = next(source, _END)
+                if element is _END:
+                    end_of_input = True
+                    break
+                if not isinstance(element, Failed):
+                    element = _or_failed(lambda e: fn(*e, *captured)[0], element)
+                if isinstance(element, Failed):
+                    failures.append(element)
+                    continue
+                return [failures, _ReadAhead(self.elements(element), pool, ahead)]
+            return [failures, None]
+
+        slots: list = []
+        try:
+            for _ in range(cycle):
+                slots.append(open_slot())
+            open_slots = sum(1 for failures, current in slots if failures or current is not None)
+            index = produced = 0
+            while open_slots > 0:
+                slot = slots[index]
+                if slot[0]:
+                    yield from slot[0]
+                    slot[0] = []
+                    if slot[1] is None:
+                        open_slots -= 1
+                current = slot[1]
+                if current is None:
+                    index, produced = (index + 1) % cycle, 0
+                    continue
+                try:
+                    element = next(current)
+                except StopIteration:
+                    slots[index] = slot = open_slot()
+                    if not slot[0] and slot[1] is None:
+                        open_slots -= 1
+                    index, produced = (index + 1) % cycle, 0
+                    continue
+                produced += 1
+                if produced == block:
+                    index, produced = (index + 1) % cycle, 0
+                yield element
+        finally:
+            for _, current in slots:
+                if current is not None:
+                    current.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _MapAndBatchDataset(self, spec):
         a = spec.args
         fn, captured = a["f"], a["other_arguments"]
@@ -502,6 +574,62 @@ class _Executor:
                 batch = []
         if batch and not a["drop_remainder"]:
             yield _or_failed(_stack, batch)
+
+
+class _ReadAhead:
+    """An iterator over ``elements`` (one interleave slot's dataset) whose elements are produced on ``pool``, up to
+    ``ahead`` of them before they are asked for: one task at a time per slot (a generator runs on one thread at
+    a time), each producing what the slot's buffer lacks and returning (tasks never wait, so a pool smaller than
+    the cycle cannot deadlock). An error raised while producing is raised where the elements before it end."""
+
+    __slots__ = ("_elements", "_pool", "_ahead", "_ready", "_task", "_finished", "_error")
+
+    def __init__(self, elements, pool, ahead: int):
+        self._elements = elements
+        self._pool = pool
+        self._ahead = ahead
+        self._ready: collections.deque = collections.deque()
+        self._finished = False  # the generator ended (or raised): nothing more to produce
+        self._error = None
+        self._task = pool.submit(self._produce, ahead)
+
+    def _produce(self, count: int):
+        out = []
+        try:
+            for _ in range(count):
+                out.append(next(self._elements))
+        except StopIteration:
+            return out, True, None
+        except Exception as e:  # handed to the consumer, after the elements produced before it
+            return out, True, e
+        return out, False, None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self._ready and self._task is not None:
+            self._collect()
+        if self._ready:
+            element = self._ready.popleft()
+            if self._task is None and not self._finished and len(self._ready) <= self._ahead // 2:
+                self._task = self._pool.submit(self._produce, self._ahead - len(self._ready))
+            return element
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        raise StopIteration
+
+    def _collect(self) -> None:
+        out, finished, error = self._task.result()
+        self._task = None
+        self._ready.extend(out)
+        self._finished = finished
+        self._error = error
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 def _truth(value) -> bool:
@@ -880,9 +1008,15 @@ class _Prefetcher:
             self._put(error)
 
     def get(self):
-        if self._done:
-            raise _end_of_sequence()
-        item = self._buffer.get()
+        while True:  # several threads may wait here: the one that takes the end tells the others through _done
+            if self._done:
+                raise _end_of_sequence()
+            try:
+                item = self._buffer.get(timeout=0.1)
+                break
+            except queue_lib.Empty:
+                if self._stop.is_set():
+                    raise errors.CancelledError(None, None, "Iterator was cancelled") from None
         if item is _END:
             self._done = True
             raise _end_of_sequence()
