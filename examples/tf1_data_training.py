@@ -1,13 +1,15 @@
 """A classic TF1 input pipeline: tf.data from TFRecord files of tf.train.Example protos feeding a small model.
 
     python examples/tf1_data_training.py --data_dir /tmp/tf1_data [--shuffle_buffer 64] [--epochs 4]
+        [--parallel_reads 2]
 
 It runs unchanged in TensorFlow (change the import line to ``import tensorflow.compat.v1 as tf``). The
 program writes two TFRecord files of Examples (4 float features, an int64 label), then trains a 4-8-2
 classifier on ``TFRecordDataset -> map(parse_single_example) -> shuffle -> batch -> repeat`` through an
 initializable iterator until the data run out (OutOfRangeError), and evaluates it on a second pipeline
 read through a one-shot iterator. The parsing runs inside the dataset's map function (a graph function
-in the graph's library), as in TensorFlow.
+in the graph's library), as in TensorFlow. With ``--parallel_reads N`` the files are read N at a time by
+``tf.data.experimental.parallel_interleave`` (records alternating between the files).
 """
 
 import os
@@ -24,6 +26,7 @@ flags.DEFINE_string("data_dir", "/tmp/tf1_data", "Where the TFRecord files are w
 flags.DEFINE_integer("epochs", 4, "Passes over the training data.")
 flags.DEFINE_integer("batch_size", 16, "Examples per training step.")
 flags.DEFINE_integer("shuffle_buffer", 64, "Shuffle buffer size (0: read the records in file order).")
+flags.DEFINE_integer("parallel_reads", 0, "Files read at once by a parallel interleave (0: one after the other).")
 flags.DEFINE_integer("log_steps", 5, "Print the loss every this many steps.")
 flags.DEFINE_float("learning_rate", 0.3, "Gradient descent step size.")
 FLAGS = flags.FLAGS
@@ -86,7 +89,13 @@ def main(_):
 
     with tf.Graph().as_default():
         filenames = tf.placeholder(tf.string, shape=[None], name="filenames")
-        dataset = tf.data.TFRecordDataset(filenames).map(parse, num_parallel_calls=2)
+        if FLAGS.parallel_reads > 0:
+            dataset = tf.data.Dataset.from_tensor_slices(filenames).apply(
+                tf.data.experimental.parallel_interleave(tf.data.TFRecordDataset, cycle_length=FLAGS.parallel_reads)
+            )
+        else:
+            dataset = tf.data.TFRecordDataset(filenames)
+        dataset = dataset.map(parse, num_parallel_calls=2)
         if FLAGS.shuffle_buffer > 0:
             dataset = dataset.shuffle(FLAGS.shuffle_buffer, seed=7)
         dataset = dataset.batch(FLAGS.batch_size).repeat(FLAGS.epochs)

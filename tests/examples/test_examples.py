@@ -109,8 +109,8 @@ def test_tf1_programs_run_unchanged_in_both_frameworks(tmp_path):
 @pytest.mark.slow
 def test_tf1_data_training_runs_unchanged_in_both_frameworks(tmp_path):
     """examples/tf1_data_training.py (TFRecord files -> map(parse_single_example) -> shuffle -> batch -> repeat,
-    an initializable and a one-shot iterator) as written and with TensorFlow's import line: in file order the
-    two print the same losses and accuracy; with a seeded shuffle (whose order is torchmeta's own) both train."""
+    an initializable and a one-shot iterator) as written and with TensorFlow's import line print the same losses
+    and accuracy: in file order, and with TF's seeded shuffle over the two files read by a parallel interleave."""
     import re
 
     from tests.programs import run_program
@@ -118,20 +118,22 @@ def test_tf1_data_training_runs_unchanged_in_both_frameworks(tmp_path):
     with open(os.path.join(EXAMPLES, "tf1_data_training.py")) as f:
         src = f.read()
 
-    def run(framework, shuffle):
+    def run(framework, shuffle, parallel_reads=0):
         cwd = tmp_path / f"{framework}-{shuffle}"
         cwd.mkdir()
-        proc = run_program(src, framework, [f"--data_dir={cwd / 'data'}", f"--shuffle_buffer={shuffle}"], cwd=str(cwd))
+        args = [f"--data_dir={cwd / 'data'}", f"--shuffle_buffer={shuffle}", f"--parallel_reads={parallel_reads}"]
+        proc = run_program(src, framework, args, cwd=str(cwd))
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout
 
     def numbers(text):
         return [float(v) for v in re.findall(r"-?\d+\.\d+", text)]
 
-    ours, theirs = run("torchmeta", 0), run("tensorflow", 0)
-    assert [line.split(":")[0] for line in ours.splitlines()] == [line.split(":")[0] for line in theirs.splitlines()]
-    np.testing.assert_allclose(numbers(ours), numbers(theirs), rtol=1e-4)
-    assert ours.splitlines()[-1].startswith("trained 24 steps; test accuracy")
-    for framework in ("torchmeta", "tensorflow"):
-        shuffled = run(framework, 64)
-        assert float(shuffled.split("test accuracy ")[1].split(" ")[0]) > 0.9
+    for shuffle, parallel_reads in ((0, 0), (64, 2)):
+        ours, theirs = run("torchmeta", shuffle, parallel_reads), run("tensorflow", shuffle, parallel_reads)
+        assert [line.split(":")[0] for line in ours.splitlines()] == [
+            line.split(":")[0] for line in theirs.splitlines()
+        ]
+        np.testing.assert_allclose(numbers(ours), numbers(theirs), rtol=1e-4)
+        assert ours.splitlines()[-1].startswith("trained 24 steps; test accuracy")
+        assert float(ours.split("test accuracy ")[1].split(" ")[0]) > 0.9
