@@ -72,6 +72,7 @@ from torchmeta.api.io_ops import (  # noqa: F401
     TextLineReader,
     TFRecordReader,
     WholeFileReader,
+    matching_files,
 )
 from torchmeta.api.linalg_ops import (  # noqa: F401
     cholesky,
@@ -190,6 +191,8 @@ from torchmeta.api.image_ops import decode_image as _decode_image
 for _name in _parsing_ops.__all__:
     setattr(io, _name, getattr(_parsing_ops, _name))
 io.decode_image = _decode_image
+io.matching_files = matching_files
+io.match_filenames_once = train.match_filenames_once
 del _name
 
 # tf.print (a module attribute named after the builtin, as in TensorFlow).

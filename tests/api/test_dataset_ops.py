@@ -440,6 +440,77 @@ def test_tf_record_dataset_errors(tmp_path):
                 sess.run(mnext)
 
 
+def _files(tmp_path, names):
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"shuffle": False}, {"seed": 3}, {"seed": 11}, {}], ids=["in-order", "seed-3", "seed-11", "unseeded"]
+)
+def test_list_files_as_tf(tf1, tmp_path, kwargs):
+    """Dataset.list_files: MatchingFiles (sorted, hidden files included, several patterns), its Assert and a
+    TensorSliceDataset(is_files) node for node as TF builds them; TF's elements, seeded shuffles in TF's order."""
+    import os
+
+    d = _files(tmp_path, ["b.rec", "a.rec", "c.rec", "x.txt", ".h.rec", "ab.rec", "d.rec"])
+    patterns = [os.path.join(d, "*.rec"), os.path.join(d, "x*")]
+
+    def build(data):
+        return data.Dataset.list_files(patterns, **kwargs)
+
+    tg, theirs = _elements(tf1, build)
+    mg, ours = _elements(tm, build)
+    assert _nodes(mg) == _nodes(tg)
+    if kwargs:
+        _assert_same_elements(ours, theirs)
+    else:  # random seeds: the same files
+        assert sorted(ours[:-1]) == sorted(theirs[:-1]) and len(ours) == len(theirs) == 8
+    assert sorted(ours[:-1]) == [
+        os.path.join(d, n).encode() for n in sorted(["b.rec", "a.rec", "c.rec", "x.txt", ".h.rec", "ab.rec", "d.rec"])
+    ]
+
+
+def test_list_files_without_a_match_fails_as_tf(tf1, tmp_path):
+    import os
+
+    import tensorflow
+
+    patterns = [os.path.join(str(tmp_path), "*.zz"), os.path.join(str(tmp_path), "nothing", "q*")]
+    messages = []
+    for fw, error in ((tf1, tensorflow.errors.InvalidArgumentError), (tm, errors.InvalidArgumentError)):
+        with fw.Graph().as_default():
+            it = _v1data(fw).make_initializable_iterator(_data(fw).Dataset.list_files(patterns))
+            with fw.Session() as sess:
+                with pytest.raises(error) as info:
+                    sess.run(it.initializer)
+        messages.append([line for line in str(info.value).splitlines() if line.startswith("assertion failed")])
+    assert messages[0] == messages[1] == [f"assertion failed: [No files matched pattern: {', '.join(patterns)}]"]
+
+
+def test_matching_files_as_tf(tf1, tmp_path):
+    import os
+
+    d = _files(tmp_path, ["b.txt", "a.txt", "c.bin"])
+    pattern = os.path.join(d, "*.txt")
+    values = []
+    for fw in (tf1, tm):
+        with fw.Graph().as_default():
+            scalar, vector = fw.io.matching_files(pattern), fw.matching_files([pattern, os.path.join(d, "*.bin")])
+            with fw.Session() as sess:
+                values.append([list(v) for v in sess.run([scalar, vector])])
+            assert scalar.shape.as_list() == [None]
+    assert (
+        values[0]
+        == values[1]
+        == [
+            [os.path.join(d, "a.txt").encode(), os.path.join(d, "b.txt").encode()],
+            [os.path.join(d, n).encode() for n in ("a.txt", "b.txt", "c.bin")],
+        ]
+    )
+
+
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("prefetch", [0, 2])
 def test_cuda_sessions_get_batches_on_the_gpu(prefetch):

@@ -88,6 +88,37 @@ def test_same_batches_as_tf_from_tf_records(tf1, record_files):
     assert ours[0][2][0].decode().endswith("data-0.tfrecord:0")  # TF's reader keys: file:offset
 
 
+def test_match_filenames_once_feeds_string_input_producer_as_tf(tf1, record_files):
+    """The TF1 idiom string_input_producer(match_filenames_once(pattern)): the local variable (MatchingFiles as
+    its initial value, not shape-validated) node for node as TF builds it, and the same batches (a ref variable
+    is truthy, as TF's: the producer tests ``not string_tensor``; a resource variable refuses)."""
+    import os
+
+    import tensorflow as tf
+
+    pattern = os.path.join(os.path.dirname(record_files[0]), "data-*.tfrecord")
+    results, graphs = [], []
+    for framework, error in ((tf1, tf.errors.OutOfRangeError), (tm, errors.OutOfRangeError)):
+        with framework.Graph().as_default() as g:
+            files = framework.train.match_filenames_once(pattern)
+            assert bool(files) and files.name == "matching_filenames:0"
+            fetch = _pipeline(framework, files)
+            with framework.Session() as sess:
+                sess.run(framework.local_variables_initializer())
+                assert [f.decode() for f in sess.run(files)] == sorted(record_files)
+                results.append(_drain(framework, sess, fetch, error))
+        graphs.append(_nodes(g))
+        with framework.Graph().as_default():
+            with pytest.raises(TypeError, match="as a Python `bool` is not allowed"):
+                bool(framework.Variable(1.0, use_resource=True))
+    assert graphs[1] == graphs[0]
+    theirs, ours = results
+    assert len(ours) == len(theirs) == 8
+    for o, t in zip(ours, theirs):
+        for a, b in zip(o, t):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("allow_smaller_final_batch", [False, True])
 def test_shuffle_batch_gives_tfs_batches(tf1, allow_smaller_final_batch):
     """tf.train.shuffle_batch's queue fed by its runner's enqueue op run step by step (a running QueueRunner

@@ -24,7 +24,8 @@ import hashlib
 import numpy as np
 
 from torchmeta import dtypes
-from torchmeta.api import array_ops, math_ops
+from torchmeta.api import array_ops, math_ops, string_ops
+from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_util_v2 import add_function
 from torchmeta.api.random_ops import get_seed as graph_get_seed
 from torchmeta.api.structured_function import (
@@ -171,6 +172,38 @@ class Dataset:
             metadata=b"",
         )
         return Dataset(variant, structure)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        """A dataset of the file names matching ``file_pattern`` (a glob, or a list of them), sorted, then shuffled
+        unless ``shuffle=False`` (MatchingFiles, its "No files matched pattern" Assert and a TensorSliceDataset
+        with ``is_files``, as TF builds them). Matching runs when the iterator is initialized."""
+        with name_scope("list_files"):
+            if shuffle is None:
+                shuffle = True
+            file_pattern = convert_to_tensor(file_pattern, dtype=DType.string, name="file_pattern")
+            matching_files = raw_op("MatchingFiles", pattern=file_pattern)
+            condition = math_ops.greater(array_ops.shape(matching_files)[0], 0, name="match_not_empty")
+            message = math_ops.add(
+                "No files matched pattern: ", string_ops.reduce_join(file_pattern, separator=", "), name="message"
+            )
+            assert_not_empty = Assert(condition, [message], summarize=1, name="assert_not_empty")
+            with graph_lib.control_dependencies([assert_not_empty]):
+                matching_files = array_ops.identity(matching_files)
+            spec = spec_of(matching_files).unbatch()
+            variant = raw_op(
+                "TensorSliceDataset",
+                components=[matching_files],
+                output_shapes=[spec.shape.as_proto()],
+                is_files=True,
+                metadata=b"",
+            )
+            dataset = Dataset(variant, spec)
+            if shuffle:
+                # the buffer must be positive though the list may be empty (TF's note)
+                buffer_size = math_ops.maximum(array_ops.shape(matching_files, out_type=DType.int64)[0], 1)
+                dataset = dataset.shuffle(buffer_size, seed=seed, name=name)
+            return dataset
 
     @staticmethod
     def range(*args, output_type=DType.int64, name=None):

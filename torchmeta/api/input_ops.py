@@ -13,6 +13,7 @@ from __future__ import annotations
 from torchmeta.api import array_ops, math_ops, random_ops, summary_ops
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
+from torchmeta.api.io_ops import matching_files
 from torchmeta.api.variables import RefVariable
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -25,6 +26,7 @@ from torchmeta.framework.tensor_shape import as_shape
 from torchmeta.framework.tensor_util import constant_value
 
 __all__ = [
+    "match_filenames_once",
     "limit_epochs",
     "input_producer",
     "string_input_producer",
@@ -36,6 +38,19 @@ __all__ = [
     "shuffle_batch_join",
     "start_queue_runners",
 ]
+
+
+def match_filenames_once(pattern, name=None):
+    """A local variable initialized to the sorted names of the files matching ``pattern`` (a glob or a vector
+    of them): the files are listed once, when local variables are initialized."""
+    with name_scope(name, "matching_filenames", [pattern]) as name:
+        return RefVariable(
+            matching_files(pattern),
+            name=name,
+            trainable=False,
+            validate_shape=False,
+            collections=[GraphKeys.LOCAL_VARIABLES],
+        )
 
 
 def limit_epochs(tensor, num_epochs=None, name=None):

@@ -7,7 +7,20 @@ from torchmeta.framework.graph import Tensor
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.io.tfrecord import TFRecordOptions
 
-__all__ = ["ReaderBase", "TFRecordReader", "TextLineReader", "WholeFileReader", "FixedLengthRecordReader"]
+__all__ = [
+    "ReaderBase",
+    "TFRecordReader",
+    "TextLineReader",
+    "WholeFileReader",
+    "FixedLengthRecordReader",
+    "matching_files",
+]
+
+
+def matching_files(pattern, name=None):
+    """``tf.io.matching_files``: the sorted names of the files matching the glob ``pattern`` (a scalar or a vector
+    of patterns), when the op runs (MatchingFiles)."""
+    return raw_op("MatchingFiles", pattern=pattern, name=name)
 
 
 def _queue_ref(queue):

@@ -340,6 +340,11 @@ class RefVariable(Variable):
 
     _is_resource = False
 
+    def __bool__(self):
+        # TF's RefVariable has no __bool__ of its own, so it is truthy (TF1's string_input_producer tests
+        # ``not string_tensor`` on the variable match_filenames_once returns); resource variables refuse
+        return True
+
     def __init__(
         self,
         initial_value=None,

@@ -9,6 +9,7 @@ format is on disk.
 
 from __future__ import annotations
 
+import glob
 import re
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
 from torchmeta.framework import common_shapes
-from torchmeta.framework.common_shapes import merge_shapes, shape_error, with_rank
+from torchmeta.framework.common_shapes import merge_shapes, shape_error, with_rank, with_rank_at_most
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value
@@ -223,8 +224,43 @@ def static_regex_full_match(input, pattern):
     return torch.from_numpy(flags.reshape(arr.shape))
 
 
+def _matching_files_shape(op):
+    with_rank_at_most(op, op.inputs[0].shape, 1)
+    return [TensorShape([None])]
+
+
+@register_op(
+    "MatchingFiles",
+    inputs=["pattern: string"],
+    outputs=["filenames: string"],
+    shape=_matching_files_shape,
+)
+def matching_files(pattern):
+    """The files matching any of the glob patterns (a scalar or a vector), sorted as TF's kernel sorts them; a
+    pattern matching nothing (or naming a missing directory) adds nothing."""
+    patterns = np.asarray(pattern, dtype=object)
+    if patterns.ndim > 1:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Input patterns tensor must be scalar or vector, but had shape: [{','.join(map(str, patterns.shape))}]",
+        )
+    names = []
+    for p in _strs(patterns):
+        names.extend(glob.glob(_local(p), include_hidden=True))
+    out = np.empty(len(names), dtype=object)
+    out[:] = sorted(name.encode() for name in names)
+    return out
+
+
 not_differentiable("StringJoin")
 # TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
 no_registered_gradient(
-    "SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename", "ShardedFilespec", "StaticRegexFullMatch"
+    "SaveV2",
+    "RestoreV2",
+    "MergeV2Checkpoints",
+    "ShardedFilename",
+    "ShardedFilespec",
+    "StaticRegexFullMatch",
+    "MatchingFiles",
 )
