@@ -814,7 +814,8 @@ def _wrap(link, make_input):
     return shuffle
 
 
-_BLOCK_BYTES = 1 << 22  # rows gathered at once: about this many bytes, in whole batches
+_BLOCK_BYTES = 1 << 18  # rows gathered at once: about this many bytes, in whole batches (a block that stays in
+# the L2 cache: index_select took 31 ns a row for a 4 MB block of 112-byte rows, 7 ns for a 224 kB one)
 
 
 def _rows(chunk) -> np.ndarray:
