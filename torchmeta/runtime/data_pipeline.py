@@ -146,14 +146,15 @@ def _shuffle_steps(lanes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, 
     count = len(offsets)
     steps = np.arange(count, dtype=np.int64)
     target = steps + offsets
-    moves = np.flatnonzero(offsets)  # steps whose emitted lane is not their own: they write lane target[s]
-    # the moves grouped by the lane they write, in step order within a lane: one sort of (lane, step) packed
-    # into one integer
+    # the moves (steps whose emitted lane is not their own: they write lane target[s]; nearly all of them) grouped
+    # by the lane they write, in step order within a lane: one sort of (lane, step) packed into one integer
+    moves = steps if offsets.all() else np.flatnonzero(offsets)
     shift = count.bit_length()
     keys = np.sort((target[moves] << shift) | moves)
     lanes_written, by_lane = keys >> shift, keys & ((1 << shift) - 1)
+    repeats = np.flatnonzero(lanes_written[1:] == lanes_written[:-1]) + 1  # moves writing a lane written before
     last_in_group = np.ones(len(by_lane), dtype=bool)
-    last_in_group[:-1] = lanes_written[1:] != lanes_written[:-1]
+    last_in_group[repeats - 1] = False
     last_writer = np.full(len(lanes), -1, dtype=np.int64)
     last_writer[lanes_written[last_in_group]] = by_lane[last_in_group]
     # head[s]: the step whose lane's own input lane s holds at step s (s itself when no step wrote lane s)
@@ -165,10 +166,8 @@ def _shuffle_steps(lanes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, 
         head = deeper
     at_step = lanes[head]  # what lane s holds at step s
     emitted = at_step.copy()  # a step with offset 0 emits its own lane
-    earlier = np.full(len(by_lane), -1, dtype=np.int64)  # the step that wrote the same lane before, if any
-    same = ~last_in_group[:-1]
-    earlier[1:][same] = by_lane[:-1][same]
-    emitted[by_lane] = np.where(earlier >= 0, at_step[np.maximum(earlier, 0)], lanes[lanes_written])
+    emitted[by_lane] = lanes[lanes_written]  # a lane no earlier step wrote: its own input
+    emitted[by_lane[repeats]] = at_step[by_lane[repeats - 1]]  # else what the step that wrote it last had
     rest = lanes[count:].copy()
     written = np.flatnonzero(last_writer[count:] >= 0)
     rest[written] = at_step[last_writer[count:][written]]
