@@ -49,7 +49,7 @@ class Program:
     """
 
     MAX_SPECIALIZATIONS = 8
-    prelude = None  # a Session run's Program that runs first and feeds this one (the iterator's next element)
+    prelude = None  # what a Session run calls first for the values it feeds this one (a hoisted get_next)
 
     def __init__(
         self, env, ops, fetch_tensors, target_ops, feed_tensors, kernels=None, ref_fetches=False, invariants=()

@@ -319,6 +319,35 @@ def _hoisted_get_next(items, fed: set, target_ops):
     return get
 
 
+class _HoistedGetNext:
+    """A run's hoisted IteratorGetNext (see ``_hoisted_get_next``), called before the step for the element it feeds
+    it: the first call runs the iterator op's module, which creates (or finds) the session's iterator resource,
+    and keeps the resource; each call then takes the next element from it directly, without running a module
+    (MakeIterator re-initializes that same resource, and a session drops its resources only when it closes).
+    Errors name the IteratorGetNext node, as its module's would."""
+
+    def __init__(self, env, get_next: Operation):
+        handle = get_next._inputs[0]
+        self._op = get_next
+        self._program = Program(env, lowering.prune([handle], [], []), [handle], [], [])
+        self._resource = None
+
+    def __call__(self):
+        resource = self._resource
+        if resource is None:
+            (resource,) = self._program()
+            self._resource = resource
+        try:
+            return resource.get_next()
+        except errors.OpError as e:
+            if e.op is None:
+                e.op, e.node_def = self._op, self._op.node_def
+            raise
+
+    def compiled_modules(self) -> list:
+        return self._program.compiled_modules()
+
+
 class _Plan:
     """One ``run`` signature (fetch structure and feed keys): converts feeds, runs, rebuilds results."""
 
@@ -649,7 +678,7 @@ class Session:
             get_next = _hoisted_get_next(ops, set(feed_tensors), target_ops)
             if get_next is not None:
                 element = list(get_next._outputs)
-                prelude = Program(self._env, lowering.prune(element, [], []), element, [], [])
+                prelude = _HoistedGetNext(self._env, get_next)
                 feed_tensors = [*feed_tensors, *element]
                 ops = lowering.prune(fetch_tensors, target_ops, feed_tensors)
             program = Program(self._env, ops, fetch_tensors, target_ops, feed_tensors)
