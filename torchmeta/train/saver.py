@@ -50,7 +50,7 @@ from torchmeta.platform import tf_logging as _log  # TF logs these through the '
 from torchmeta.runtime.session import Session
 from torchmeta.runtime.state import assigns_aside
 from torchmeta.train import checkpoint_management, training_util
-from torchmeta.train.restore_plan import RestorePlan
+from torchmeta.train.restore_plan import RestorePlan, strings
 
 __all__ = ["Saver", "SaverDef", "import_meta_graph", "export_meta_graph"]
 
@@ -898,16 +898,13 @@ def _unreadable_restore_op(graph, restore_op, filename, prefix):
         return restores[0]
     try:
         for op in sorted(restores, key=lambda o: o.name):
-            names, specs = constant_value(op.inputs[1]), constant_value(op.inputs[2])
+            names, specs = strings(constant_value(op.inputs[1])), strings(constant_value(op.inputs[2]))
             if names is None or specs is None:
                 continue
-            names, specs = (np.asarray(v, dtype=object).reshape(-1) for v in (names, specs))
             dtypes = op.get_attr("dtypes")
             if not len(names) == len(specs) == len(dtypes):
                 return op
             for name, spec, dtype in zip(names, specs, dtypes):
-                name = name.decode(errors="backslashreplace") if isinstance(name, bytes) else str(name)
-                spec = spec.decode(errors="backslashreplace") if isinstance(spec, bytes) else str(spec)
                 try:
                     if not reader.has_tensor(name) or reader.get_dtype(name) is not as_dtype(dtype).base_dtype:
                         return op
