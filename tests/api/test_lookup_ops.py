@@ -372,3 +372,35 @@ def test_mutable_table_bad_arguments_raise_as_tf(tf1, build_bad):
             build_bad(api)
         raised.append((type(e.value).__name__, str(e.value)))
     assert raised[1] == raised[0]
+
+
+@pytest.mark.parametrize("form", ["list", "dict"])
+def test_saver_given_tables_directly_matches_tf(tf1, tmp_path, form):
+    """A table in var_list is saved through a new export: in a dict under <key>-keys/-values, in a list under
+    -keys/-values (TF's empty name, so of two tables the later by op name wins); TF restores what we save."""
+
+    def program(tf):
+        lk = tf.lookup.experimental
+        t = lk.MutableHashTable(tf.string, tf.int64, -1, name="tbl")
+        u = lk.MutableHashTable(tf.string, tf.int64, -1, name="other")
+        ins = tf.group(
+            t.insert(tf.constant(["a", "b"]), tf.constant([1, 2], tf.int64)),
+            u.insert(tf.constant(["c"]), tf.constant([3], tf.int64)),
+        )
+        saver = tf.train.Saver({"t": t, "u": u} if form == "dict" else [t, u])
+        return {"insert": ins, "saver": saver, "": [t.lookup(tf.constant(["a", "b", "c"])), t.size(), u.size()]}
+
+    tf_graph, _ = build(tf1, program)
+    tm_graph, tm_fetches = build(tm, program)
+    assert nodes(tm_graph) == nodes(tf_graph)
+    prefix = str(tmp_path / "ckpt")
+    with tm_graph.as_default(), tm.Session() as sess:
+        sess.run(tm_fetches["insert"])
+        tm_fetches["saver"].format = "tf"
+        tm_fetches["saver"].save(sess, prefix)
+    tf_graph, tf_fetches = build(tf1, program)
+    with tf_graph.as_default(), tf1.Session() as sess:
+        tf_fetches["saver"].restore(sess, prefix)
+        restored = sess.run(tf_fetches[""])
+    expected_other = 1 if form == "dict" else 0
+    assert [restored[0].tolist(), int(restored[1]), int(restored[2])] == [[1, 2, -1], 2, expected_other]

@@ -702,6 +702,12 @@ class _MutableTableBase(LookupInterface):
     def name(self):
         return self._table_name
 
+    def saveable_for_saver(self, name: str) -> SaveableObject:
+        """What a Saver given this table itself in ``var_list`` saves (TF's ``saveable_objects_from_trackable``
+        for a TF1 Saver): a new export under ``<name>-keys`` / ``<name>-values``, where ``name`` is the dict key,
+        or "" in a list, as in TF (so two tables in one list collide, the later one by op name winning)."""
+        return _TableSaveable(self, name, table_name=self._name)
+
     def size(self, name=None):
         """The number of entries (a LookupTableSizeV2)."""
         with name_scope(name, f"{self.name}_Size", [self.resource_handle]):

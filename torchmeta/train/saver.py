@@ -137,6 +137,8 @@ def _op_list_to_dict(var_list) -> dict:
         raise TypeError(f"Variables to save should be passed in a dict or a list. Got {var_list}")
     out: dict = {}
     for var in sorted(_flatten(var_list), key=lambda v: v.name):
+        if hasattr(var, "saveable_for_saver"):  # a mutable lookup table (a Trackable in TF)
+            var = var.saveable_for_saver("")
         if isinstance(var, SaveableObject):
             out[var.name] = var
             continue
@@ -178,6 +180,8 @@ def _saveables(names_to_vars: dict) -> list[_Saveable]:
             raise TypeError(
                 f"names_to_saveables must be a dict mapping string names to trackable operations. Name is not a string: {name}"
             )
+        if hasattr(var, "saveable_for_saver"):
+            var = var.saveable_for_saver(name)
         if isinstance(var, SaveableObject):
             if var.op is not None and var.op in seen:
                 raise ValueError(f"The same saveable will be restored with two names: {name}")
