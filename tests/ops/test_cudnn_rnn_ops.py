@@ -213,10 +213,11 @@ def test_gradient_refuses_inference_mode_as_tf(tf1):
     "kwargs,error",
     [
         ({"input_mode": "skip_input"}, tm.errors.UnimplementedError),
+        ({"input_mode": "auto_select"}, tm.errors.UnimplementedError),
         ({"params": np.zeros(7, f32)}, tm.errors.InvalidArgumentError),
         ({"dropout": 0.5, "layers": 2}, tm.errors.UnimplementedError),
     ],
-    ids=["skip-input", "params-size", "dropout"],
+    ids=["skip-input", "auto-select-equal-widths", "params-size", "dropout"],
 )
 def test_unsupported_and_bad_inputs_raise_torchmeta_errors(kwargs, error):
     kwargs = dict(kwargs)

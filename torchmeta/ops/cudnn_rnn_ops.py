@@ -111,8 +111,6 @@ def _run_direction(rnn_mode, x, h, c, weights, lengths, reverse):
 
 def _forward(input, input_h, input_c, params, rnn_mode, input_mode, direction, dropout, is_training, lengths=None):
     """(output [time, batch, dirs*units], output_h, output_c) of the whole stack."""
-    if input_mode == "skip_input":
-        raise _unimplemented("CudnnRNN input_mode 'skip_input' is not supported off cuDNN by torchmeta")
     num_dirs = 2 if direction == "bidirectional" else 1
     if input.dim() != 3:
         raise invalid(f"Invalid input_shape: [{','.join(map(str, input.shape))}]")
@@ -120,6 +118,9 @@ def _forward(input, input_h, input_c, params, rnn_mode, input_mode, direction, d
         raise invalid(f"Invalid input_h shape: [{','.join(map(str, input_h.shape))}]")
     num_layers = input_h.shape[0] // num_dirs
     units = input_h.shape[2]
+    # TF's ToRNNInputMode: auto_select is skip_input when the input is as wide as the cell
+    if input_mode == "skip_input" or (input_mode == "auto_select" and input.shape[2] == units):
+        raise _unimplemented("CudnnRNN input_mode 'skip_input' is not supported off cuDNN by torchmeta")
     if is_training and dropout > 0 and num_layers > 1:
         raise _unimplemented("CudnnRNN dropout between layers while training is cuDNN's random stream; not reproduced")
     lstm = rnn_mode == "lstm"
