@@ -537,14 +537,13 @@ def test_dense_table_growth_steps_match_tf(tf1):
         )
         inserts, fetches = [], []
         for step, keys in enumerate(([3, 7], [3, 7], [11, 15, 19, 23, 27], [-5, 1 << 30])):
-            with lib.control_dependencies(inserts[-1:]):
-                inserts.append(
-                    r.LookupTableInsertV2(
-                        table_handle=h,
-                        keys=lib.constant(keys, lib.int32),
-                        values=lib.constant([step * 10 + i for i in range(len(keys))], lib.int32),
-                    )
+            inserts.append(  # _run runs them one by one, in order
+                r.LookupTableInsertV2(
+                    table_handle=h,
+                    keys=lib.constant(keys, lib.int32),
+                    values=lib.constant([step * 10 + i for i in range(len(keys))], lib.int32),
                 )
+            )
         fetches = _export(lib, r, h, lib.int32, lib.int32)
         return inserts, [*fetches, r.LookupTableSizeV2(table_handle=h)]
 
@@ -768,3 +767,60 @@ def test_dense_table_static_shapes_match_tf(tf1):
 @pytest.mark.parametrize("name", sorted(RUNTIME_ERRORS))
 def test_runtime_errors_match_tf(tf1, name):
     _errors(tf1, RUNTIME_ERRORS[name])
+
+
+@pytest.mark.parametrize("key_kind", ["int64", "string"])
+def test_dense_table_random_history_matches_tf(tf1, key_kind):
+    """A seeded history of inserts (repeated keys, updates), removes (present and absent keys) and re-inserts
+    through several growths: after every step the export, the size and a lookup equal TF's."""
+    rng = np.random.default_rng(11)
+    pool = rng.choice(10_000, size=60, replace=False) - 5_000
+    steps = []
+    for _ in range(8):
+        insert = rng.choice(pool, size=int(rng.integers(1, 12)))
+        remove = rng.choice(pool, size=int(rng.integers(1, 6)))
+        steps.append((insert, rng.integers(-100, 100, size=len(insert)), remove))
+
+    def keys_of(lib, values):
+        if key_kind == "string":
+            return lib.constant([f"k{v}" for v in values])
+        return lib.constant(values, lib.int64)
+
+    def build(lib, r):
+        if key_kind == "string":
+            h = _dense(lib, r, lib.constant(""), lib.constant("<deleted>"), lib.int32, initial_num_buckets=4)
+        else:
+            h = _dense(lib, r, lib.constant(-(1 << 62), lib.int64), lib.constant(1 << 62, lib.int64), lib.int32,
+                       initial_num_buckets=4, max_load_factor=0.6)  # fmt: skip
+        key_dtype = lib.string if key_kind == "string" else lib.int64
+        inits, fetches = [], []
+        for insert, values, remove in steps:  # run one step at a time, in order
+            ins = r.LookupTableInsertV2(
+                table_handle=h, keys=keys_of(lib, insert), values=lib.constant(values, lib.int32)
+            )
+            with lib.control_dependencies([ins]):
+                inits.append(r.LookupTableRemoveV2(table_handle=h, keys=keys_of(lib, remove)))
+            fetches.append(_export(lib, r, h, key_dtype, lib.int32))
+        probe = r.LookupTableFindV2(table_handle=h, keys=keys_of(lib, pool), default_value=lib.constant(-999))
+        return inits, [*[t for pair in fetches for t in pair], probe, r.LookupTableSizeV2(table_handle=h)]
+
+    def run(lib, raw_ops):
+        g = lib.Graph()
+        with g.as_default():
+            inits, fetches = build(lib, raw_ops)
+            exports, tail = fetches[:-2], fetches[-2:]
+            with lib.Session(graph=g) as sess:
+                seen = []
+                for init, pair in zip(inits, zip(exports[::2], exports[1::2])):
+                    sess.run(init)
+                    seen.append(sess.run(list(pair)))
+                return seen, sess.run(tail)
+
+    import tensorflow as tf
+
+    (their_steps, theirs), (our_steps, ours) = run(tf1, tf.raw_ops), run(tm, tm.raw_ops)
+    for (their_keys, their_values), (our_keys, our_values) in zip(their_steps, our_steps):
+        np.testing.assert_array_equal(our_keys, their_keys)
+        np.testing.assert_array_equal(our_values, their_values)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    assert ours[1] == theirs[1]
