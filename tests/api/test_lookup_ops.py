@@ -404,3 +404,33 @@ def test_saver_given_tables_directly_matches_tf(tf1, tmp_path, form):
         restored = sess.run(tf_fetches[""])
     expected_other = 1 if form == "dict" else 0
     assert [restored[0].tolist(), int(restored[1]), int(restored[2])] == [[1, 2, -1], 2, expected_other]
+
+
+@pytest.mark.parametrize("options", [{"sharded": True}, {"reshape": True}, {"restore_sequentially": True}])
+def test_saver_options_with_tables_match_tf(tf1, tmp_path, options):
+    """Sharded, reshaping and sequential Savers lay out a table's entries as TF's do, and TF restores ours."""
+
+    def program(tf):
+        table = tf.lookup.experimental.DenseHashTable(tf.int64, tf.int64, -1, -1, -2, initial_num_buckets=4)
+        v = tf.Variable([1.0, 2.0], name="v")
+        ins = table.insert(tf.constant([3, 9], tf.int64), tf.constant([30, 90], tf.int64))
+        return {
+            "insert": ins,
+            "init": v.initializer,
+            "saver": tf.train.Saver(**options),
+            "": [table.lookup(tf.constant([9, 3, 1], tf.int64)), v],
+        }
+
+    tf_graph, _ = build(tf1, program)
+    tm_graph, tm_fetches = build(tm, program)
+    assert nodes(tm_graph) == nodes(tf_graph)
+    prefix = str(tmp_path / "ckpt")
+    with tm_graph.as_default(), tm.Session() as sess:
+        sess.run([tm_fetches["insert"], tm_fetches["init"]])
+        tm_fetches["saver"].format = "tf"
+        saved = tm_fetches["saver"].save(sess, prefix)
+    tf_graph, tf_fetches = build(tf1, program)
+    with tf_graph.as_default(), tf1.Session() as sess:
+        tf_fetches["saver"].restore(sess, saved)
+        found, v = sess.run(tf_fetches[""])
+    assert found.tolist() == [90, 30, -1] and v.tolist() == [1.0, 2.0]
