@@ -824,3 +824,26 @@ def test_dense_table_random_history_matches_tf(tf1, key_kind):
         np.testing.assert_array_equal(our_values, their_values)
     np.testing.assert_array_equal(ours[0], theirs[0])
     assert ours[1] == theirs[1]
+
+
+def test_dense_table_scalar_keys_match_tf(tf1):
+    """A 0-d key is one key: insert, find (a 0-d value) and the rank check of LookupTableRemoveV2's shape function."""
+    import tensorflow as tf
+
+    def build(lib, r):
+        h = _dense_i64(lib, r, initial_num_buckets=4)
+        ins = _insert(r, h, lib.constant(5, lib.int64), lib.constant(1.5))
+        rm = r.LookupTableRemoveV2(table_handle=h, keys=lib.constant([7], lib.int64))
+        return [ins, rm], [
+            _find(lib, r, h, lib.constant(5, lib.int64), lib.constant(0.0)),
+            _find(lib, r, h, lib.constant(6, lib.int64), lib.constant(-1.0)),
+            r.LookupTableSizeV2(table_handle=h),
+        ]
+
+    _assert_same(*_both(tf1, build))
+    messages = []
+    for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        with lib.Graph().as_default(), pytest.raises(ValueError) as e:
+            raw_ops.LookupTableRemoveV2(table_handle=_dense_i64(lib, raw_ops), keys=lib.constant(5, lib.int64))
+        messages.append(str(e.value).split(" for '")[0])
+    assert messages[1] == messages[0]

@@ -30,6 +30,7 @@ from torchmeta.framework.common_shapes import (
     format_dims,
     format_float,
     input_with_rank,
+    input_with_rank_at_least,
     merge_dim,
     merge_shapes,
     with_rank,
@@ -316,7 +317,7 @@ def _array_tensor(array: np.ndarray, dtype: DType):
     """A numpy result as a kernel output: the object array for strings, a torch tensor otherwise."""
     if dtype == DType.string:
         return array
-    return torch.from_numpy(np.ascontiguousarray(array))
+    return torch.from_numpy(np.array(array, order="C"))  # (np.ascontiguousarray would make a scalar [1])
 
 
 def _text(value) -> str:
@@ -919,7 +920,7 @@ def lookup_table_import(table_handle, keys, values, Tin, Tout):
     "LookupTableRemoveV2",
     inputs=["table_handle: resource", "keys: Tin"],
     attrs=["Tin: type"],
-    shape=lambda op: (input_with_rank(op, 0, 0), [])[1],
+    shape=lambda op: (input_with_rank(op, 0, 0), input_with_rank_at_least(op, 1, 1), [])[2],
     stateful=True,
 )
 def lookup_table_remove_v2(table_handle, keys, Tin):
