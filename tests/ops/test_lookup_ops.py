@@ -847,3 +847,18 @@ def test_dense_table_scalar_keys_match_tf(tf1):
             raw_ops.LookupTableRemoveV2(table_handle=_dense_i64(lib, raw_ops), keys=lib.constant(5, lib.int64))
         messages.append(str(e.value).split(" for '")[0])
     assert messages[1] == messages[0]
+
+
+def test_dense_table_emptied_by_an_import_fails_cleanly():
+    """An import of zero buckets (TF indexes out of bounds on the next lookup): lookups give the default, an insert
+    fails on growing from zero buckets, the export is empty."""
+    r = tm.raw_ops
+    with tm.Graph().as_default(), tm.Session() as sess:
+        h = _dense_i64(tm, r, initial_num_buckets=4)
+        empty = tm.placeholder_with_default(np.zeros((0, 1), np.int64), None)
+        sess.run(r.LookupTableImportV2(table_handle=h, keys=empty, values=tm.zeros([0, 1])))
+        assert sess.run(_find(tm, r, h, tm.constant([3], tm.int64), tm.constant(7.0))).tolist() == [7.0]
+        with pytest.raises(tm.errors.InvalidArgumentError, match="at least 4 and a power of 2, got: 0"):
+            sess.run(_insert(r, h, tm.constant([3], tm.int64), tm.constant([1.0])))
+        keys, values = sess.run(_export(tm, r, h, tm.int64, tm.float32))
+        assert keys.shape == values.shape == (0, 1)

@@ -210,7 +210,10 @@ class DenseHashTable(MutableTable):
         return False
 
     def _probe(self, key: tuple, what: str):
-        """The bucket holding ``key``, or None at the first empty bucket on its probe sequence."""
+        """The bucket holding ``key``, or None at the first empty bucket on its probe sequence (or when an import
+        left no buckets, where TF would index out of bounds)."""
+        if not self.num_buckets:
+            return None
         mask = self.num_buckets - 1
         bucket = _hash_key(key) & mask
         probes = 0
@@ -304,12 +307,12 @@ class DenseHashTable(MutableTable):
         width = math.prod(keys.shape[1:]) if keys.ndim else 1
         self.num_buckets = n
         self.keys = self._key_rows(keys, n, width)
-        self.values = _tensor_array(values, self.value_dtype).reshape(n, -1).copy()
+        self.values = _tensor_array(values, self.value_dtype).reshape(n, -1 if n else self.value_size).copy()
         self.num_entries = sum(1 for key in self.keys if key != self.empty_key and key != self.deleted_key)
 
     def export_buckets(self):
         keys = np.array(self.keys, dtype=object if self.key_dtype == DType.string else self.key_dtype.numpy)
-        keys = keys.reshape(self.num_buckets, -1)
+        keys = keys.reshape(self.num_buckets, -1 if self.num_buckets else self.key_size)
         return _array_tensor(keys, self.key_dtype), _array_tensor(self.values.copy(), self.value_dtype)
 
 
