@@ -545,7 +545,9 @@ def test_dense_table_growth_steps_match_tf(tf1):
                 )
             )
         fetches = _export(lib, r, h, lib.int32, lib.int32)
-        return inserts, [*fetches, r.LookupTableSizeV2(table_handle=h)]
+        probe = lib.constant([3, 27, -5, 1 << 30, 4, -6], lib.int32)
+        find = r.LookupTableFindV2(table_handle=h, keys=probe, default_value=lib.constant(-1, lib.int32))
+        return inserts, [*fetches, r.LookupTableSizeV2(table_handle=h), find]
 
     _assert_same(*_both(tf1, build))
 

@@ -195,6 +195,7 @@ class DenseHashTable(MutableTable):
         self.num_buckets = num_buckets
         self.num_entries = 0
         self.keys = [self.empty_key] * num_buckets
+        self.key_column = None
         # TF fills unused value buckets with V() (0, false, ""), so exports expose no uninitialized memory
         self.values = np.zeros((num_buckets, self.value_size), dtype=self.value_dtype.numpy)
         if self.value_dtype == DType.string:
@@ -234,6 +235,7 @@ class DenseHashTable(MutableTable):
         return [tuple(items[i * width : (i + 1) * width]) for i in range(n)]
 
     def _insert_rows(self, keys: list, values: np.ndarray, skip_special: bool):
+        self.key_column = None
         mask = self.num_buckets - 1
         for key, value in zip(keys, values):
             if self._special(key, skip_special):
@@ -263,15 +265,45 @@ class DenseHashTable(MutableTable):
             raise invalid(f"Expected key shape {expected} got {format_dims(keys.shape)}")
         return batch
 
+    def _find_integers(self, keys: np.ndarray) -> np.ndarray:
+        """The buckets of scalar integer ``keys`` (-1 where absent), all keys probed at once: every key of a
+        round is at the same probe count, so the probe sequences are TF's."""
+        bad = (keys == self.empty_key[0]) | (keys == self.deleted_key[0])
+        if bad.any():
+            self._special((keys[int(np.argmax(bad))].item(),), False)
+        found = np.full(len(keys), -1, dtype=np.int64)
+        if not self.num_buckets:
+            return found
+        if self.key_column is None:
+            self.key_column = np.fromiter((k[0] for k in self.keys), dtype=np.int64, count=self.num_buckets)
+        mask = self.num_buckets - 1
+        bucket = (keys.astype(np.uint64) & np.uint64(mask)).astype(np.int64)  # the uint64 hash, as TF's
+        pending, probes = np.arange(len(keys)), 0
+        while pending.size:
+            held = self.key_column[bucket[pending]]
+            hit = held == keys[pending]
+            found[pending[hit]] = bucket[pending[hit]]
+            pending = pending[~(hit | (held == self.empty_key[0]))]
+            if not pending.size:
+                break
+            probes += 1
+            bucket[pending] = (bucket[pending] + probes) & mask
+            if probes >= self.num_buckets:
+                raise errors.InternalError(None, None, "Internal error in MutableDenseHashTable lookup")
+        return found
+
     def find_values(self, keys, default_value, Tout):
         batch = self._batch(keys)
-        rows = self._key_rows(keys, batch, self.key_size)
         default = _tensor_array(default_value, Tout).reshape(-1)[: self.value_size]
-        out = np.empty((batch, self.value_size), dtype=self.values.dtype)
-        for i, key in enumerate(rows):
-            self._special(key, False)
-            bucket = self._probe(key, "lookup")
-            out[i] = default if bucket is None else self.values[bucket]
+        if self.key_size == 1 and self.key_dtype in (DType.int32, DType.int64):
+            found = self._find_integers(keys.reshape(-1).numpy().astype(np.int64))
+            out = np.where((found >= 0)[:, None], self.values[found] if len(self.values) else default, default)
+        else:
+            out = np.empty((batch, self.value_size), dtype=self.values.dtype)
+            for i, key in enumerate(self._key_rows(keys, batch, self.key_size)):
+                self._special(key, False)
+                bucket = self._probe(key, "lookup")
+                out[i] = default if bucket is None else self.values[bucket]
         shape = (*tuple(keys.shape)[: keys.ndim - len(self.key_shape)], *self.value_shape)
         return _array_tensor(out.reshape(shape), Tout)
 
@@ -294,6 +326,7 @@ class DenseHashTable(MutableTable):
         batch = 1 if keys.ndim == 0 else int(keys.shape[0])
         if math.prod(keys.shape) != batch * self.key_size:
             raise invalid(f"Expected key shape {format_dims((batch, *self.key_shape))} got {format_dims(keys.shape)}")
+        self.key_column = None
         for key in self._key_rows(keys, batch, self.key_size):
             self._special(key, False)
             bucket = self._probe(key, "remove")
@@ -307,6 +340,7 @@ class DenseHashTable(MutableTable):
         width = math.prod(keys.shape[1:]) if keys.ndim else 1
         self.num_buckets = n
         self.keys = self._key_rows(keys, n, width)
+        self.key_column = None
         self.values = _tensor_array(values, self.value_dtype).reshape(n, -1 if n else self.value_size).copy()
         self.num_entries = sum(1 for key in self.keys if key != self.empty_key and key != self.deleted_key)
 
