@@ -80,6 +80,17 @@ class RaggedTensor:
             return cls._from_row_partition(values, row_partition, validate=validate)
 
     @classmethod
+    def from_row_starts(cls, values, row_starts, name=None, validate=True):
+        """``tf.RaggedTensor.from_row_starts``: row ``i`` starts at ``values[row_starts[i]]``."""
+        _check_validate(validate)
+        with name_scope(name, "RaggedFromRowStarts", [values, row_starts]):
+            values = _convert_to_values(values)
+            row_partition = RowPartition.from_row_starts(
+                row_starts=row_starts, nvals=_nrows(values), validate=validate, dtype_hint=_partition_dtype(values)
+            )
+            return cls._from_row_partition(values, row_partition, validate=validate)
+
+    @classmethod
     def from_row_lengths(cls, values, row_lengths, name=None, validate=True):
         """``tf.RaggedTensor.from_row_lengths``: row ``i`` holds the next ``row_lengths[i]`` values."""
         _check_validate(validate)
@@ -450,6 +461,31 @@ class RaggedTensor:
                 batched_input=batched_input,
                 name=name,
             )
+
+    def __getitem__(self, key):
+        """``rt[i]`` (TF's ragged __getitem__ with one integer row key, or row key then dense-tensor keys).
+
+        Raises:
+          UnimplementedError: for slices, Ellipsis and newaxis on the ragged dimension, or a row of a ragged rank
+            above 1 (not supported yet).
+        """
+        keys = list(key) if isinstance(key, (list, tuple)) else [key]
+        scope = [self, *(k for k in keys if isinstance(k, Tensor))]
+        with name_scope(None, "RaggedGetItem", scope):
+            row_key, inner_keys = keys[0], keys[1:]
+            if (
+                isinstance(row_key, slice)
+                or row_key is Ellipsis
+                or row_key is None
+                or isinstance(self._values, RaggedTensor)
+            ):
+                raise errors.UnimplementedError(
+                    None, None, f"RaggedTensor.__getitem__ supports integer row keys only, got {key!r}"
+                )
+            starts = self.row_splits[:-1]
+            limits = self.row_splits[1:]
+            row = self._values[starts[row_key] : limits[row_key]]
+            return row.__getitem__(inner_keys)
 
     def consumers(self):
         return sorted(

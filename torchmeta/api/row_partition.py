@@ -159,6 +159,26 @@ class RowPartition:
             return cls(row_splits=row_splits, internal=_FACTORY_KEY)
 
     @classmethod
+    def from_row_starts(cls, row_starts, nvals, validate=True, dtype=None, dtype_hint=None):
+        if not isinstance(validate, bool):
+            raise TypeError("validate must have type bool")
+        with name_scope(None, "RowPartitionFromRowStarts", [row_starts]):
+            row_starts = convert_row_partition(row_starts, "row_starts", dtype_hint=dtype_hint, dtype=dtype)
+            row_starts.shape.assert_has_rank(1)
+            nvals = math_ops.cast(nvals, row_starts.dtype)
+            if validate:
+                msg = "Arguments to from_row_starts do not form a valid RaggedTensor"
+                checks = [
+                    check_ops.assert_rank(row_starts, 1, message=msg),
+                    _assert_zero(row_starts[:1], message=msg),
+                    _assert_monotonic_increasing(row_starts, message=msg),
+                    check_ops.assert_less_equal(row_starts[-1:], nvals, message=msg),
+                ]
+                row_starts = control_flow_ops.with_dependencies(checks, row_starts)
+            row_splits = array_ops.concat([row_starts, [nvals]], axis=0)
+            return cls(row_splits=row_splits, nvals=nvals, internal=_FACTORY_KEY)
+
+    @classmethod
     def from_row_lengths(cls, row_lengths, validate=True, dtype=None, dtype_hint=None):
         if not isinstance(validate, bool):
             raise TypeError("validate must have type bool")
