@@ -76,6 +76,13 @@ PROGRAMS = {
         "m2": tf.ragged.map_flat_values(tf.multiply, tf.ragged.constant([[1.0, 2.0], [3.0]]), 2.0),
     },
     "variant-round-trip": lambda tf: _variant(tf),
+    "gather": lambda tf: {
+        "rows": tf.gather(tf.ragged.constant([[1, 2], [], [3]]), [2, 0, 2]),
+        "nested": tf.gather(tf.ragged.constant([[[1], [2, 3]], [[4]]]), tf.constant([1, 0], tf.int64)),
+        "matrix": tf.gather(tf.ragged.constant([[1.0, 2.0], [3.0]]), [[1, 0], [0, 0]]),
+        "dense": tf.gather(tf.constant([[1, 2], [3, 4]]), [1]),
+        "getitem": tf.ragged.constant([[1, 2], [], [3]])[0],
+    },
 }
 
 

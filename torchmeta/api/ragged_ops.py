@@ -7,14 +7,15 @@ import builtins
 
 import numpy as np
 
-from torchmeta.api import math_ops
+from torchmeta import errors
+from torchmeta.api import array_ops, math_ops
 from torchmeta.api.ragged_tensor import RaggedTensor, convert_to_tensor_or_ragged_tensor, is_ragged
 from torchmeta.dtypes import DType, as_dtype
 from torchmeta.framework.constant_op import constant as constant_tensor
 from torchmeta.framework.graph import convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 
-__all__ = ["constant", "range", "map_flat_values"]
+__all__ = ["constant", "range", "map_flat_values", "gather"]
 
 
 def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, row_splits_dtype=DType.int64):
@@ -238,3 +239,41 @@ def _merge_partition_lists(partition_lists):
                     "(TF merges them with runtime checks)"
                 )
     return dst
+
+
+def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
+    """``tf.gather`` with TF's ragged dispatch: rows of a ragged ``params`` (RaggedGather); dense arguments go to
+    the dense ``tf.gather`` unchanged.
+
+    Raises:
+      ValueError: TF's argument errors; UnimplementedError: ragged ``indices``, ``axis`` > 0 or ``batch_dims`` > 0
+        with ragged arguments (not supported yet).
+    """
+    if not (is_ragged(params) or is_ragged(indices)):
+        return array_ops.gather(params, indices, validate_indices=validate_indices, name=name, axis=axis,
+                                batch_dims=batch_dims)  # fmt: skip
+    with name_scope(name, "RaggedGather", [params, indices]):
+        params = convert_to_tensor_or_ragged_tensor(params, name="params")
+        indices = convert_to_tensor_or_ragged_tensor(indices, name="indices")
+        if is_ragged(indices) or batch_dims != 0 or axis not in (None, 0):
+            raise errors.UnimplementedError(
+                None, None, "tf.gather of RaggedTensors supports dense indices on axis 0 without batch_dims only"
+            )
+        if indices.shape.rank is None:
+            raise ValueError("rank(indices) must be known statically")
+        out_ragged_rank = indices.shape.rank + len(params.nested_row_splits) - 1
+        splits, values = raw_op(
+            "RaggedGather",
+            indices=indices,
+            params_dense_values=params.flat_values,
+            params_nested_splits=list(params.nested_row_splits),
+            OUTPUT_RAGGED_RANK=out_ragged_rank,
+        )
+        result = RaggedTensor.from_nested_row_splits(values, splits, validate=False)
+        if indices.shape.rank > 1:
+            # TF caches each outer dimension's size on the result (unused since): the same nodes
+            indices_shape = array_ops.shape(indices, out_type=params.row_splits.dtype)
+            shape_cumprod = math_ops.cumprod(indices_shape)
+            for dim in builtins.range(indices.shape.rank - 1):
+                _ = (shape_cumprod[dim], indices_shape[dim + 1])
+        return result
