@@ -32,6 +32,7 @@ __all__ = [
     "format_float",
     "summarize_attr_value",
     "summarize_node",
+    "tensor_debug_string",
     "shape_error",
     "run_shape_fn",
     "with_rank",
@@ -105,11 +106,16 @@ def _shape_proto_str(shape) -> str:
 
 
 def _summarize_tensor(proto) -> str:
-    """TF's Tensor::DebugString: ``Tensor<type: float shape: [2] values: 1 2>`` (3 values at most)."""
+    """TF's Tensor::DebugString of a TensorProto."""
     try:
         value = tensor_util.MakeNdarray(proto)
     except Exception:  # an unreadable TensorProto
         return "<Invalid TensorProto>"
+    return tensor_debug_string(value, DType(proto.dtype).name)
+
+
+def tensor_debug_string(value: np.ndarray, dtype_name: str) -> str:
+    """TF's Tensor::DebugString: ``Tensor<type: float shape: [2] values: 1 2>`` (3 values at most)."""
     flat = value.reshape(-1)
     items = []
     for v in flat[:3]:
@@ -122,8 +128,7 @@ def _summarize_tensor(proto) -> str:
         else:
             items.append(str(v))
     values = " ".join(items) + ("..." if flat.size > 3 else "")
-    dtype = DType(proto.dtype).name
-    return f"Tensor<type: {dtype} shape: {format_dims(value.shape)} values: {values}>"
+    return f"Tensor<type: {dtype_name} shape: {format_dims(value.shape)} values: {values}>"
 
 
 def _summarize_func(func) -> str:
