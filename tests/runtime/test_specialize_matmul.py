@@ -43,3 +43,24 @@ def test_weight_gradient_of_an_unrolled_recurrence_matches_tf(tf1, gated):
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     # w's gradient sums STEPS MatMuls; u's sums STEPS - 1 (the first step's h is a constant).
     assert targets.count(specialize.sum_of_matmuls) == 2
+
+
+@pytest.mark.parametrize("transpose_a", [False, True], ids=["a", "a_t"])
+@pytest.mark.parametrize("transpose_b", [False, True], ids=["b", "b_t"])
+def test_sum_of_matmuls_is_the_sum_of_the_products(transpose_a, transpose_b):
+    """Transposed operands are concatenated as they are laid out, then read transposed: same sum."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    pairs = []
+    for _ in range(4):
+        a = rng.standard_normal((FEATURES, BATCH) if transpose_a else (BATCH, FEATURES)).astype(np.float32)
+        b = rng.standard_normal((HIDDEN, FEATURES) if transpose_b else (FEATURES, HIDDEN)).astype(np.float32)
+        pairs += [torch.from_numpy(a), torch.from_numpy(b)]
+    got = specialize.sum_of_matmuls(*pairs, transpose_a=transpose_a, transpose_b=transpose_b)
+    want = sum(
+        (a.t() if transpose_a else a).double() @ (b.t() if transpose_b else b).double()
+        for a, b in zip(pairs[0::2], pairs[1::2])
+    )
+    assert got.shape == (BATCH, HIDDEN) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
