@@ -64,3 +64,48 @@ def test_sum_of_matmuls_is_the_sum_of_the_products(transpose_a, transpose_b):
     )
     assert got.shape == (BATCH, HIDDEN) and got.dtype == torch.float32
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def _lstm_classifier_steps(tf, cell_kind, feeds):
+    """A static_rnn LSTM classifier (concat([x, h]) @ W per step), Adam: the loss of each step, then every
+    variable, and the session."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [None, STEPS, FEATURES], name="x")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
+        cell = tf.nn.rnn_cell.BasicLSTMCell(HIDDEN) if cell_kind == "basic" else tf.nn.rnn_cell.LSTMCell(HIDDEN)
+        outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, 1), dtype=tf.float32)
+        logits = tf.layers.dense(outputs[-1], 4, name="logits")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(0.05).minimize(loss)
+        sess = tf.Session(graph=g)
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
+        values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    return losses, values, sess
+
+
+@pytest.mark.parametrize("cell_kind", ["basic", "lstm"])
+def test_the_steps_of_an_unrolled_lstm_share_one_layout_of_the_recurrent_weight(tf1, cell_kind):
+    """The gradient of concat([x, h]) @ W for h is a product by W's h rows in every step: all the steps' calls
+    share one kernel, which lays those rows out once per value of W (Adam updates it in place between runs,
+    bumping its version); three steps train to TF's numbers."""
+    rng = np.random.default_rng(0)
+    feeds = [
+        (rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32), rng.integers(0, 4, BATCH).astype(np.int64))
+        for _ in range(3)
+    ]
+    want_losses, want_values, _ = _lstm_classifier_steps(tf1, cell_kind, feeds)
+    losses, values, sess = _lstm_classifier_steps(tm, cell_kind, feeds)
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    assert sorted(values) == sorted(want_values)
+    for name, value in want_values.items():
+        np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
+    kernels = {
+        n.target
+        for m in sess._compiled_modules()
+        for n in m.graph.nodes
+        if n.op == "call_function" and getattr(n.target, "__name__", "") == "sliced_matmul_invariant_b"
+    }
+    assert len(kernels) == 1  # one shared kernel (one cache) for the STEPS - 1 products
