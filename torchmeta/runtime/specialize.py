@@ -68,6 +68,12 @@ def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
     return torch.addmm(bias, a.t() if transpose_a else a, b.t() if transpose_b else b)
 
 
+def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b):
+    """MatMul + bias add + Relu (TF's _FusedMatMul with a Relu): the addmm's result rectified in place (the
+    sum before the Relu has no other reader; Relu's gradient reads Relu's output)."""
+    return torch.relu_(fused_matmul_bias(a, b, bias, transpose_a, transpose_b))
+
+
 def fused_sum_reshape(input, axes):
     """Sum(keep_dims=True) followed by a Reshape that drops the kept dims: one sum without them."""
     return torch.sum(input, axes)
@@ -294,6 +300,24 @@ def _fuse(op: Operation, spec: Specialization, keep: set, op_set: set) -> None:
         spec.absorbed.add(sum_op)
 
 
+def _fuse_matmul_bias_relu(ops, spec: Specialization, keep, op_set) -> None:
+    """A Relu of a fused MatMul + bias add whose sum nothing else reads joins the fusion."""
+    folded, aliases = spec.folded, spec.aliases
+    for relu in ops:
+        if relu.type != "Relu" or relu in spec.fusions or relu in spec.absorbed or relu._control_inputs:
+            continue
+        out, x = relu._outputs[0], relu._inputs[0]
+        add = x._op
+        fusion = spec.fusions.get(add)
+        if fusion is None or fusion.kernel is not fused_matmul_bias or out in folded or out in aliases:
+            continue
+        if x in folded or x in aliases or not _single_use(x, relu, keep, op_set, folded):
+            continue
+        spec.fusions[relu] = Fusion(fused_matmul_bias_relu, fusion.inputs, dict(fusion.kwargs))
+        del spec.fusions[add]
+        spec.absorbed.add(add)
+
+
 def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets=()) -> Specialization:
     """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
@@ -331,6 +355,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         for op in ops:
             if op._info is not None and not any(t in folded or t in aliases for t in op._outputs):
                 _fuse(op, spec, keep, op_set)
+        _fuse_matmul_bias_relu(ops, spec, keep, op_set)
         _fuse_conv_backprop(items, ops, spec)
         _fuse_conv_pointwise(ops, spec, keep, op_set)
         _fuse_sum_of_matmuls(ops, spec, keep, op_set)
