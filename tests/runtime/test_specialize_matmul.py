@@ -1,5 +1,5 @@
 """The AddN of MatMuls a shared weight's gradient is in an unrolled recurrence (one x_t^T @ dy_t per step)
-runs as one matmul of the concatenated operands (runtime/specialize.py ``sum_of_matmuls``): the gradient
+runs as one call accumulating the products (runtime/specialize.py ``sum_of_matmuls``): the gradient
 must equal TensorFlow's, gated (an optimizer's tf.tuple) or not, and the fused call must be in the module."""
 
 import numpy as np
@@ -48,7 +48,7 @@ def test_weight_gradient_of_an_unrolled_recurrence_matches_tf(tf1, gated):
 @pytest.mark.parametrize("transpose_a", [False, True], ids=["a", "a_t"])
 @pytest.mark.parametrize("transpose_b", [False, True], ids=["b", "b_t"])
 def test_sum_of_matmuls_is_the_sum_of_the_products(transpose_a, transpose_b):
-    """Transposed operands are concatenated as they are laid out, then read transposed: same sum."""
+    """Every combination of transposed operands: the sum of the products."""
     import torch
 
     rng = np.random.default_rng(1)

@@ -750,16 +750,20 @@ def _inference_batch_norm(bn: Operation, conv_out: Tensor, data_format: str, use
 
 # ---------------------------------------------------------------------------------------------
 # AddN of MatMuls (a shared weight's gradient in an unrolled recurrence: one x_t^T @ dy_t per step,
-# summed): one matmul of the concatenated operands, sum_t A_t @ B_t = [A_1 ... A_n] @ [B_1; ...; B_n].
+# summed): one call accumulating the products into one result, without the AddN's intermediate products.
 
 
 def sum_of_matmuls(*operands, transpose_a, transpose_b):
-    """The sum of MatMul(a_t, b_t) over the pairs in ``operands`` (a_1, b_1, a_2, b_2, ...), as one matmul."""
-    # A transposed operand is concatenated as it is laid out and the product reads it transposed: a
-    # concatenation of transposed views copies element by element, several times slower.
-    a = torch.cat(operands[0::2], 0).t() if transpose_a else torch.cat(operands[0::2], 1)
-    b = torch.cat(operands[1::2], 1).t() if transpose_b else torch.cat(operands[1::2], 0)
-    return a @ b
+    """The sum of MatMul(a_t, b_t) over the pairs in ``operands`` (a_1, b_1, a_2, b_2, ...): each product
+    added into one result by the matmul itself (addmm_), in order, as TF's AddN adds the products. (One
+    matmul of the concatenated operands computes the same sum, but copying the operands together costs
+    more than the separate products: 2.6 against 2.1 ms for an LSTM classifier's weight gradient.)"""
+    a = [t.t() if transpose_a else t for t in operands[0::2]]
+    b = [t.t() if transpose_b else t for t in operands[1::2]]
+    out = torch.mm(a[0], b[0])
+    for x, y in zip(a[1:], b[1:]):
+        out.addmm_(x, y)
+    return out
 
 
 def _value_users(t: Tensor, spec: Specialization, op_set: set, keep: set):
