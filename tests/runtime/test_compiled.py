@@ -262,3 +262,31 @@ def test_host_subgraphs_are_not_compiled(tmp_path):
             saver.restore(sess, str(tmp_path / "model"))
         np.testing.assert_array_equal(sess.run(v), [1, 1, 1])
     assert sess.compile_stats() == []
+
+
+def test_a_compiled_module_that_fails_where_eager_runs_falls_back_to_eager():
+    """If the compiled module itself fails (a compiler error) and the eager module runs, the step's result is
+    the eager one, that signature stays eager (each step runs once: the variable is added to once per run),
+    and compile_stats says why."""
+    with tm.Graph().as_default():
+        x = tm.placeholder(tm.float32, [None, 3], name="x")
+        v = tm.Variable(tm.ones([3]), name="v")
+        step = tm.assign_add(v, tm.reduce_sum(x, 0))
+        sess = tm.Session(config=tm.ConfigProto(torch_compile=True))
+        sess.run(tm.global_variables_initializer())
+    feed = {x: np.ones((2, 3), np.float32)}
+    np.testing.assert_array_equal(sess.run(step, feed), [3, 3, 3])  # a signature's first run is eager
+    plan = sess._make_plan(step, feed)
+    forward = plan.program.get(plan.feed_values(feed)).forward
+    calls = []
+
+    def broken(*args):
+        calls.append(1)
+        raise RuntimeError("the compiler failed\nmore lines")
+
+    forward._compiled = broken  # the second run would compile: it fails instead
+    np.testing.assert_array_equal(sess.run(step, feed), [5, 5, 5])
+    np.testing.assert_array_equal(sess.run(step, feed), [7, 7, 7])
+    assert len(calls) == 1  # not tried again
+    (record,) = sess.compile_stats()
+    assert record["error"] == "RuntimeError: the compiler failed"
