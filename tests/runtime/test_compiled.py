@@ -264,10 +264,9 @@ def test_host_subgraphs_are_not_compiled(tmp_path):
     assert sess.compile_stats() == []
 
 
-def test_a_compiled_module_that_fails_where_eager_runs_falls_back_to_eager():
-    """If the compiled module itself fails (a compiler error) and the eager module runs, the step's result is
-    the eager one, that signature stays eager (each step runs once: the variable is added to once per run),
-    and compile_stats says why."""
+def _counter_step():
+    """A session adding a fed batch's column sums to a variable, compiled, after its signature's first (eager)
+    run; its step, feed, and the signature's CompiledForward."""
     with tm.Graph().as_default():
         x = tm.placeholder(tm.float32, [None, 3], name="x")
         v = tm.Variable(tm.ones([3]), name="v")
@@ -277,7 +276,14 @@ def test_a_compiled_module_that_fails_where_eager_runs_falls_back_to_eager():
     feed = {x: np.ones((2, 3), np.float32)}
     np.testing.assert_array_equal(sess.run(step, feed), [3, 3, 3])  # a signature's first run is eager
     plan = sess._make_plan(step, feed)
-    forward = plan.program.get(plan.feed_values(feed)).forward
+    return sess, step, feed, plan.program.get(plan.feed_values(feed)).forward
+
+
+def test_a_compiled_module_that_fails_where_eager_runs_falls_back_to_eager():
+    """If the compiled module itself fails (a compiler error) and the eager module runs, the step's result is
+    the eager one, that signature stays eager (each step runs once: the variable is added to once per run),
+    and compile_stats says why."""
+    sess, step, feed, forward = _counter_step()
     calls = []
 
     def broken(*args):
@@ -290,3 +296,17 @@ def test_a_compiled_module_that_fails_where_eager_runs_falls_back_to_eager():
     assert len(calls) == 1  # not tried again
     (record,) = sess.compile_stats()
     assert record["error"] == "RuntimeError: the compiler failed"
+
+
+def test_a_step_split_into_several_compiled_graphs_is_not_run_again_when_it_fails():
+    """A failure after a first graph ran (it may have updated variables) is raised, not retried eagerly."""
+    sess, step, feed, forward = _counter_step()
+
+    def broken(*args):
+        forward.record.graphs = 2  # as if a graph break had split the step and the second graph failed
+        raise RuntimeError("the second graph failed")
+
+    forward._compiled = broken
+    with pytest.raises(errors.OpError, match="the second graph failed"):
+        sess.run(step, feed)
+    np.testing.assert_array_equal(sess.run(step.op.inputs[0], {}), [3, 3, 3])  # not run again

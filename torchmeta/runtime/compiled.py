@@ -102,8 +102,12 @@ class CompiledForward:
         except Exception as e:
             # The step runs again eagerly. A check that is a tensor assertion in the compiled step (a label out
             # of range) fails there with TensorFlow's message, the value and the node, before anything changed
-            # (the compiled step failed before it wrote any variable). If the eager step succeeds, the compiled
-            # module itself failed: this signature runs eagerly from now on, and the record says why.
+            # (a step compiled into one graph writes its variables back only once it ran to the end). If the
+            # eager step succeeds, the compiled module itself failed: this signature runs eagerly from now on,
+            # and the record says why. A step split into several graphs may have run (and updated variables
+            # in) the first ones: it is not run again.
+            if self.record.graphs > 1:
+                raise
             out = self._eager(*args)
             self.record.error = f"{type(e).__name__}: {e}".splitlines()[0]
         if compiling:
