@@ -327,6 +327,65 @@ def layer_times(tf, layer, reps):
     }
 
 
+def layout_times(layer, reps):
+    """One convolution layer in torch's four configurations: NCHW or channels_last memory, oneDNN
+    (torch.backends.mkldnn) enabled or not; CPU ms of the forward and of both gradients (one
+    convolution_backward). torchmeta runs NHWC graphs as channels_last with oneDNN enabled."""
+    op_type, xs, ws, strides, padding = layer
+    depthwise = op_type == "DepthwiseConv2dNative"
+    n, h, w, c = xs
+    kh, kw = ws[0], ws[1]
+    groups = c if depthwise else 1
+    weight = torch.randn(ws[2] * ws[3] if depthwise else ws[3], 1 if depthwise else ws[2], kh, kw)
+    x = torch.randn(n, c, h, w)
+    stride = (strides[1], strides[2])
+    pad = ((kh - 1) // 2, (kw - 1) // 2) if padding == "SAME" else (0, 0)
+    backward = torch.ops.aten.convolution_backward
+    out = {}
+    for fmt in ("NCHW", "channels_last"):
+        xi = x if fmt == "NCHW" else x.contiguous(memory_format=torch.channels_last)
+        for onednn in (True, False):
+            with torch.backends.mkldnn.flags(enabled=onednn):
+                y = torch.nn.functional.conv2d(xi, weight, None, stride, pad, 1, groups)
+                dy = torch.randn_like(y)
+                out[fmt, onednn] = step_times(
+                    {
+                        "fwd": lambda xi=xi: torch.nn.functional.conv2d(xi, weight, None, stride, pad, 1, groups),
+                        "bwd": lambda xi=xi, dy=dy: backward(
+                            dy, xi, weight, None, stride, pad, (1, 1), False, (0, 0), groups, (True, True, False)
+                        ),
+                    },
+                    3,
+                    reps,
+                )
+    return out
+
+
+def layouts(kind, reps):
+    """The text of ``layout_times`` for every convolution layer of ``kind``."""
+    import tensorflow.compat.v1 as tf
+
+    tf.disable_v2_behavior()
+    batch, _ = models.SHAPES[kind]
+    out = io.StringIO()
+    print(
+        f"== {kind}: each convolution layer in torch's memory formats, oneDNN on/off (CPU ms: forward / both "
+        "gradients; symmetric padding)",
+        file=out,
+    )
+    configs = [("NCHW", True), ("channels_last", True), ("NCHW", False), ("channels_last", False)]
+    heads = ["NCHW", "channels_last", "NCHW no oneDNN", "cl no oneDNN"]
+    print(f"  {'layer':<40} " + " ".join(f"{h:>17}" for h in heads), file=out)
+    for layer in conv_layers(tf, kind, batch):
+        op_type, xs, ws, strides, _ = layer
+        name = f"{'dw ' if op_type != 'Conv2D' else ''}{'x'.join(map(str, xs[1:]))} * {'x'.join(map(str, ws))}"
+        name += f" s{strides[1]}"
+        r = layout_times(layer, reps)
+        cells = [f"{r[k]['fwd']:7.2f} / {r[k]['bwd']:6.2f}" for k in configs]
+        print(f"  {name:<40} " + " ".join(f"{c:>17}" for c in cells), file=out)
+    return out.getvalue()
+
+
 _TARGETS = {"train": (1.0, 1.1), "infer": (0.5, None)}  # issue 16: x TF, x the PyTorch eager version
 
 
@@ -456,10 +515,22 @@ def main(argv=None):
     )
     parser.add_argument("--accounting", action="store_true", help="the per-kernel account (see above)")
     parser.add_argument("--mode", default="train", choices=["train", "infer"])
+    parser.add_argument(
+        "--layouts", action="store_true", help="each conv layer in NCHW/channels_last, oneDNN on/off (torch only)"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     results = os.path.join(os.path.dirname(__file__), "results")
+    if args.layouts:
+        text = f"bench/profile_cnn.py --layouts --kind {args.kind} --threads {args.threads}\n" + layouts(
+            args.kind, max(2, args.steps // 4)
+        )
+        out = args.out or os.path.join(results, f"{args.kind}_layouts.txt")
+        with open(out, "w") as f:
+            f.write(text)
+        print(text)
+        return 0
     if args.accounting:
         peak = matmul_peak()
         text = accounting(args.kind, args.mode, args.steps, args.rounds, peak, args.threads)
