@@ -152,11 +152,10 @@ def relu_grad(gradients, features):
         return gradients * features.bool().to(gradients.dtype)
     if features.is_floating_point() and features.dtype == gradients.dtype:
         # The mask (f > 0) written as 1/0 in f's own dtype, then one multiply: two fast element-wise
-        # passes where a bool mask and a promoting multiply take several times longer on CPU. The product
-        # goes into the mask's memory (mask * g is g * mask bit for bit): one new tensor, not two.
+        # passes where a bool mask and a promoting multiply take several times longer on CPU.
         mask = torch.empty_like(features)
         torch.gt(features, 0, out=mask)
-        return mask.mul_(gradients)
+        return gradients * mask
     return gradients * (features > 0)
 
 
