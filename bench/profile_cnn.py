@@ -464,6 +464,13 @@ def accounting(kind, mode, steps, rounds, peak, threads):
         print(f"  {op + ' -> ' + fn:<62} {v:7.2f} {v / step:6.1%}  {cols}", file=out)
         if n and ("conv" in fn):
             conv_ms, conv_flops = conv_ms + v, conv_flops + n
+    in_kernels = sum(v for v, _ in ours.values())
+    print(
+        f"  (not listed: {sum(1 for v, n in ours.values() if v < 0.02 * step and not n)} op -> kernel pairs under 2% each; all "
+        f"kernel calls {in_kernels:.2f} ms, the rest of the call, {step - in_kernels:.2f} ms, is the session and "
+        "the generated module's Python)",
+        file=out,
+    )
     if conv_ms:
         rate = conv_flops / conv_ms / 1e6
         print(
