@@ -170,6 +170,9 @@ def _flops(name, args, kwargs, out):
     if name == "conv2d_backprop_filter":
         kh, kw, f_in = out.shape[:3]
         return 2 * args[2].numel() * kh * kw * f_in
+    if name == "conv2d_backprop_filter_static":  # (input, out_backprop), filter_sizes static
+        kh, kw, f_in = out.shape[:3]
+        return 2 * args[1].numel() * kh * kw * f_in
     if name == "conv2d_backprop_input":
         kh, kw, f_in = args[1].shape[:3]
         return 2 * args[2].numel() * kh * kw * f_in
