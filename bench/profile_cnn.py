@@ -510,6 +510,39 @@ def accounting(kind, mode, steps, rounds, peak, threads):
         "(2 x multiply-adds, x2 for the gradients) over its CPU time, against the matmul peak above)",
         file=out,
     )
+    print(f"\n== what holds the target (<= {tf_target}x TF)", file=out)
+    target_ms = tf_target * tf_ms
+    if tm_ms <= target_ms:
+        print("  met", file=out)
+        return out.getvalue()
+    top = sorted(ours.items(), key=lambda kv: -kv[1][0])[:4]
+    for (op, fn), (v, n) in top:
+        rate = f", {n / v / 1e6:.1f} GFLOP/s = {n / v / 1e6 / peak:.0%} of the matmul peak" if n and v else ""
+        print(f"  {fn} ({op}): {v / step:.0%} of the call{rate}", file=out)
+    share = conv_ms / step if conv_ms else 0.0
+    rest = (1 - share) * tm_ms  # the call's other kernels and overhead, at this run's median
+    if conv_ms:
+        need = target_ms - rest
+        tf_layers = sums[0] + (0 if infer else sums[2])
+        tm_layers = sums[1] + (0 if infer else sums[3])
+        print(
+            f"  the convolutions are {share:.0%} of torchmeta's call ({share * tm_ms:.1f} of {tm_ms:.1f} ms); alone, "
+            f"torchmeta's convolution kernels take {tm_layers:.1f} ms per call against TF's ops' {tf_layers:.1f} ms",
+            file=out,
+        )
+        if need <= 0:
+            print(
+                f"  the rest of the call alone ({rest:.1f} ms) is over the target ({target_ms:.1f} ms): the other "
+                "kernels hold it",
+                file=out,
+            )
+        else:
+            rate = conv_flops / need / 1e6
+            print(
+                f"  meeting it with the rest as it is needs the convolutions in {need:.1f} ms: {rate:.0f} GFLOP/s, "
+                f"{rate / peak:.0%} of the measured matmul peak (now {conv_flops / conv_ms / 1e6 / peak:.0%})",
+                file=out,
+            )
     return out.getvalue()
 
 
