@@ -28,6 +28,7 @@ from torchmeta import (  # noqa: F401
     python_io,
     quantization,
     queue,
+    ragged,
     random,
     raw_ops,
     saved_model,
@@ -103,6 +104,8 @@ from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
 from torchmeta.api.partitioned_variables import *  # noqa: F403
+from torchmeta.api.ragged_ops import gather  # noqa: F401 - tf.gather with TF's ragged dispatch
+from torchmeta.api.ragged_tensor import RaggedTensor  # noqa: F401
 from torchmeta.api.random_crop_ops import random_crop  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401

@@ -1,6 +1,8 @@
 """``tf.strings`` (TF1): string conversion functions."""
 
 from torchmeta.api.parsing_ops import string_to_number as to_number  # noqa: F401
+from torchmeta.api.ragged_string_ops import ngrams, unicode_decode, unicode_encode, unicode_split  # noqa: F401
+from torchmeta.api.ragged_string_ops import strings_split_v1 as split  # noqa: F401
 from torchmeta.api.string_ops import (  # noqa: F401
     as_string,
     length,

@@ -13,6 +13,7 @@ import collections
 import re
 
 from torchmeta import dtypes
+from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.dtypes import DType
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
@@ -366,13 +367,12 @@ def string_to_number(string_tensor=None, out_type=DType.float32, name=None, inpu
 
 
 def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type="SparseTensor", name=None):
-    """``tf.string_split`` (TF1): splits each string of the 1-D ``source`` into a rank-2 SparseTensor.
+    """``tf.string_split`` (TF1): splits each string of the 1-D ``source`` into a rank-2 SparseTensor, or a
+    RaggedTensor with ``result_type="RaggedTensor"``.
 
     Raises:
-      ValueError: for a ``result_type`` other than "SparseTensor" (RaggedTensor is not supported).
+      ValueError: for another ``result_type`` or both ``sep`` and ``delimiter`` (TF's messages).
     """
-    if result_type != "SparseTensor":
-        raise ValueError("result_type must be 'SparseTensor' (torchmeta has no RaggedTensor).")
     if sep is not None and delimiter is not None:
         raise ValueError("Cannot specify both 'sep' and 'delimiter'")
     delimiter = sep if sep is not None else delimiter
@@ -385,4 +385,14 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type=
         indices.set_shape([None, 2])
         values.set_shape([None])
         shape.set_shape([2])
-        return SparseTensor(indices, values, shape)
+        sparse_result = SparseTensor(indices, values, shape)
+        if result_type == "SparseTensor":
+            return sparse_result
+        if result_type == "RaggedTensor":
+            return RaggedTensor.from_value_rowids(
+                values=sparse_result.values,
+                value_rowids=sparse_result.indices[:, 0],
+                nrows=sparse_result.dense_shape[0],
+                validate=False,
+            )
+        raise ValueError("result_type must be 'RaggedTensor' or 'SparseTensor'.")

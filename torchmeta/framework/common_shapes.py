@@ -29,8 +29,10 @@ __all__ = [
     "all_unchanged",
     "format_shape",
     "format_dims",
+    "format_float",
     "summarize_attr_value",
     "summarize_node",
+    "tensor_debug_string",
     "shape_error",
     "run_shape_fn",
     "with_rank",
@@ -63,7 +65,7 @@ def format_dims(dims) -> str:
     return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
 
 
-def _format_float(value: float) -> str:
+def format_float(value: float) -> str:
     """TF's StrCat of a float: 6 significant digits, 9 when 6 do not round-trip."""
     f32 = np.float32(value)
     text = f"{float(f32):.6g}"
@@ -104,25 +106,29 @@ def _shape_proto_str(shape) -> str:
 
 
 def _summarize_tensor(proto) -> str:
-    """TF's Tensor::DebugString: ``Tensor<type: float shape: [2] values: 1 2>`` (3 values at most)."""
+    """TF's Tensor::DebugString of a TensorProto."""
     try:
         value = tensor_util.MakeNdarray(proto)
     except Exception:  # an unreadable TensorProto
         return "<Invalid TensorProto>"
+    return tensor_debug_string(value, DType(proto.dtype).name)
+
+
+def tensor_debug_string(value: np.ndarray, dtype_name: str) -> str:
+    """TF's Tensor::DebugString: ``Tensor<type: float shape: [2] values: 1 2>`` (3 values at most)."""
     flat = value.reshape(-1)
     items = []
     for v in flat[:3]:
         if isinstance(v, bytes):
             items.append(v.decode("utf-8", "backslashreplace"))
         elif isinstance(v, (float, np.floating)):
-            items.append(_format_float(v))
+            items.append(format_float(v))
         elif isinstance(v, (bool, np.bool_)):
             items.append("1" if v else "0")
         else:
             items.append(str(v))
     values = " ".join(items) + ("..." if flat.size > 3 else "")
-    dtype = DType(proto.dtype).name
-    return f"Tensor<type: {dtype} shape: {format_dims(value.shape)} values: {values}>"
+    return f"Tensor<type: {dtype_name} shape: {format_dims(value.shape)} values: {values}>"
 
 
 def _summarize_func(func) -> str:
@@ -141,7 +147,7 @@ def summarize_attr_value(value) -> str:
     if kind == "i":
         return str(value.i)
     if kind == "f":
-        return _format_float(value.f)
+        return format_float(value.f)
     if kind == "b":
         return "true" if value.b else "false"
     if kind == "type":
@@ -161,7 +167,7 @@ def summarize_attr_value(value) -> str:
         elif lst.i:
             pieces = [str(i) for i in lst.i]
         elif lst.f:
-            pieces = [_format_float(f) for f in lst.f]
+            pieces = [format_float(f) for f in lst.f]
         elif lst.b:
             pieces = ["true" if b else "false" for b in lst.b]
         elif lst.type:

@@ -275,7 +275,14 @@ def shape_kernel(input, out_type, device):
 def _shape_value(op, index):
     shape = op.inputs[0].shape
     if not shape.is_fully_defined():
-        return None
+        # TF's shape refiner evaluates a constant input subgraph and reads its shape (e.g. the row count of
+        # tf.strings.unicode_split over constant strings); only there, as TF's Python constant_value does not
+        if not tensor_util.in_shape_function():
+            return None
+        value = tensor_util.constant_value(op.inputs[0])
+        if value is None:
+            return None
+        return np.array(np.shape(value), dtype=op.get_attr("out_type").numpy)
     return np.array(shape.as_tuple(), dtype=op.get_attr("out_type").numpy)
 
 

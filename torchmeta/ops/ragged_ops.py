@@ -1,7 +1,8 @@
 """Ragged-tensor ops of TF graphs, on a ragged tensor's plain parts (row-partition tensors and flat values):
 RaggedRange, RaggedTensorToSparse, RaggedTensorToTensor and RaggedGather, with TF's gradients
 (ragged/ragged_conversion_ops.py, ragged/ragged_gather_ops.py). The variant encodings
-(RaggedTensorToVariant/FromVariant) are not here: see unregistered.py.
+(RaggedTensorToVariant/FromVariant/ToVariantGradient) box a ragged tensor, or each of its rows, into variant
+values (``RaggedTensorVariant``), as tf.data and map_fn carry ragged elements.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import numpy as np
 import torch
 
 from torchmeta.api import array_ops, math_ops
-from torchmeta.dtypes import DType
+from torchmeta.dtypes import DType, as_dtype, type_string
 from torchmeta.framework.common_shapes import (
     format_dims,
     input_with_rank,
     merge_dim,
     shape_error,
+    shape_from_shape_tensor,
+    tensor_debug_string,
     with_rank,
     with_rank_at_least,
     with_rank_at_most,
@@ -24,10 +27,15 @@ from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import name_scope
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
+from torchmeta.framework.registry import (
+    no_registered_gradient,
+    not_differentiable,
+    register_gradient,
+    register_op,
+)
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.ops.common import invalid
+from torchmeta.ops.common import invalid, list_output
 
 # ---------------------------------------------------------------------------------------------
 # RaggedRange
@@ -473,3 +481,324 @@ def _ragged_gather_grad(op, *grads):
         values=grad_inner_values, indices=grad_indices, dense_shape=array_ops.shape(param_inner_values)
     )
     return [None for _ in param_nested_splits] + [param_inner_values_grad, None]
+
+
+# ---------------------------------------------------------------------------------------------
+# The variant encoding: RaggedTensorToVariant, RaggedTensorFromVariant, RaggedTensorToVariantGradient
+
+
+class RaggedTensorVariant:
+    """The value of one element of an encoded-ragged ``variant`` tensor (TF's RaggedTensorVariant): a ragged
+    tensor's nested row splits (torch vectors) and flat values (a torch tensor, or a numpy object array of
+    strings). A scalar variant is one of these; a variant vector is a numpy object array of them."""
+
+    __slots__ = ("nested_splits", "values")
+
+    def __init__(self, nested_splits, values):
+        self.nested_splits = list(nested_splits)
+        self.values = values
+
+    @property
+    def ragged_rank(self) -> int:
+        return len(self.nested_splits)
+
+    def __repr__(self):
+        return f"<RaggedTensorVariant ragged_rank={self.ragged_rank} values={tuple(self.values.shape)}>"
+
+    def zeros_like(self) -> RaggedTensorVariant:
+        """TF's registered ZerosLike of a RaggedTensorVariant: the same splits, zero values."""
+        if isinstance(self.values, np.ndarray):
+            values = np.full(self.values.shape, b"", dtype=object)
+        else:
+            values = torch.zeros_like(self.values)
+        return RaggedTensorVariant(self.nested_splits, values)
+
+    def __add__(self, other: RaggedTensorVariant) -> RaggedTensorVariant:
+        """TF's registered addition of RaggedTensorVariants (how AddN sums their gradients): the values add."""
+        if self.ragged_rank != other.ragged_rank:
+            raise invalid(
+                "ragged_rank of x and y must be the same, x ragged_rank = "
+                f"{self.ragged_rank}, y ragged_rank = {other.ragged_rank}"
+            )
+        return RaggedTensorVariant(self.nested_splits, torch.add(self.values, other.values))
+
+
+def _verify_splits(splits: torch.Tensor, num_values: int):
+    """TF's RaggedTensorVerifySplits (ragged_utils.h), with its wording."""
+    if splits.dim() != 1:
+        raise invalid(f"Invalid ragged splits: ragged splits must be rank 1 but is rank {splits.dim()}")
+    if splits.numel() < 1:
+        raise invalid("Invalid ragged splits: ragged splits must have at least one splits, but is empty")
+    s = splits.tolist()
+    if s[0] != 0:
+        raise invalid(f"Invalid ragged splits: first element of ragged splits  must be 0 but is {s[0]}")
+    last = 0
+    for j in range(1, len(s)):
+        if s[j] < last:
+            raise invalid(
+                "Invalid ragged splits: ragged splits must be monotonically increasing, but "
+                f"ragged_splits[{j}]={s[j]} is smaller than row_splits[{j - 1}]={last}"
+            )
+        last = s[j]
+    if last != num_values:
+        raise invalid(
+            "Invalid ragged splits: last element of ragged splits must be the number of ragged "
+            f"values({num_values}) but is {last}"
+        )
+
+
+def _unbatch(splits: list[torch.Tensor], values) -> list[RaggedTensorVariant]:
+    """The rows of a ragged tensor (or of a dense one, without splits), each as a RaggedTensorVariant."""
+    if not splits:
+        return [RaggedTensorVariant([], values[i]) for i in range(values.shape[0])]
+    for i, s in enumerate(splits):
+        _verify_splits(s, splits[i + 1].numel() - 1 if i + 1 < len(splits) else values.shape[0])
+    tops = splits[0].tolist()
+    inner = [s.tolist() for s in splits[1:]]
+    rows = []
+    for i in range(len(tops) - 1):
+        lo, hi = tops[i], tops[i + 1]
+        parts = []
+        for s, level in zip(splits[1:], inner):
+            parts.append(s[lo : hi + 1] - s[lo])
+            lo, hi = level[lo], level[hi]
+        rows.append(RaggedTensorVariant(parts, values[lo:hi]))
+    return rows
+
+
+def _to_variant_shape(op):
+    n = op.get_attr("RAGGED_RANK")
+    with_rank_at_least(op, op.inputs[n].shape, 1)
+    for i in range(n):
+        with_rank(op, op.inputs[i].shape, 1)
+    if not op.get_attr("batched_input"):
+        return [TensorShape([])]
+    # TF reads the row count from input 0 even when RAGGED_RANK is 0 (then input 0 is the values)
+    first = op.inputs[0].shape
+    dim = first.as_tuple()[0] if first.rank else None
+    return [TensorShape([None if dim is None else dim - 1])]
+
+
+@register_op(
+    "RaggedTensorToVariant",
+    inputs=["rt_nested_splits: RAGGED_RANK * Tsplits", "rt_dense_values: Tvalues"],
+    outputs=["encoded_ragged: variant"],
+    attrs=["RAGGED_RANK: int >= 0", "Tvalues: type", "Tsplits: {int32, int64} = DT_INT64", "batched_input: bool"],
+    shape=_to_variant_shape,
+)
+def ragged_tensor_to_variant(rt_nested_splits, rt_dense_values, batched_input):
+    """The ragged tensor as one variant scalar, or (``batched_input``) its rows as a variant vector."""
+    if not batched_input:
+        return RaggedTensorVariant(rt_nested_splits, rt_dense_values)
+    rows = _unbatch(list(rt_nested_splits), rt_dense_values)
+    out = np.empty(len(rows), dtype=object)
+    for i, row in enumerate(rows):
+        out[i] = row
+    return out
+
+
+@register_gradient("RaggedTensorToVariant")
+def _ragged_tensor_to_variant_grad(op, encoded_ragged_grad):
+    dense_values = op.inputs[-1]
+    ragged_rank = len(op.inputs) - 1
+    row_splits = 0 if ragged_rank == 0 else op.inputs[0]
+    values_grad = raw_op(
+        "RaggedTensorToVariantGradient",
+        encoded_ragged_grad=encoded_ragged_grad,
+        row_splits=row_splits,
+        dense_values_shape=array_ops.shape(dense_values),
+        Tvalues=op.inputs[-1].dtype,
+    )
+    return [None] * ragged_rank + [values_grad]
+
+
+def _from_variant_shape(op):
+    input_ragged_rank = op.get_attr("input_ragged_rank")
+    output_ragged_rank = op.get_attr("output_ragged_rank")
+    if op.inputs[0].shape.rank is not None and input_ragged_rank >= 0:
+        with_rank(op, op.inputs[0].shape, output_ragged_rank - input_ragged_rank)
+    return [TensorShape([None])] * output_ragged_rank + [TensorShape(None)]
+
+
+def _check_component(i, rt, input_ragged_rank, output_ragged_rank, Tvalues, Tsplits):
+    if not isinstance(rt, RaggedTensorVariant):
+        raise invalid(f"Input Variant element at index {i} doesn't hold a RaggedTensorVariant: {rt!r}")
+    if rt.ragged_rank != input_ragged_rank:
+        raise invalid(
+            f"Encoded input RaggedTensorVariant has ragged_rank={rt.ragged_rank}.  "
+            f"Expected ragged_rank={input_ragged_rank}."
+        )
+    string = isinstance(rt.values, np.ndarray)
+    values_dtype = DType.string if string else as_dtype(rt.values.dtype)
+    if values_dtype is not Tvalues:
+        raise invalid(f"Expected values Tensor dtype: {type_string(Tvalues)}, found: {type_string(values_dtype)}")
+    if rt.values.ndim < 1 and output_ragged_rank != 0:
+        raise invalid(
+            f"Ragged values must have rank >= 1; encoded scalar element at index {i} has values Tensor: "
+            f"{tensor_debug_string(np.asarray(rt.values) if string else rt.values.cpu().numpy(), type_string(values_dtype))}"
+        )
+    for s in rt.nested_splits:
+        if as_dtype(s.dtype) is not Tsplits:
+            raise invalid(
+                f"Expected row_splits Tensor dtype: {type_string(Tsplits)}, found: {type_string(as_dtype(s.dtype))}"
+            )
+
+
+def _concat_values(parts, Tvalues, inner=()):
+    if Tvalues is DType.string:
+        return np.concatenate([np.asarray(p, dtype=object) for p in parts]) if parts else np.empty((0, *inner), object)
+    return torch.cat(parts) if parts else torch.empty((0, *inner), dtype=Tvalues.torch)
+
+
+def _stack(components, dims, input_ragged_rank, output_ragged_rank, Tvalues, Tsplits):
+    """TF's NestedStackRaggedTensors: the components (in row-major order of the encoded tensor's ``dims``)
+    as one ragged tensor of ragged rank ``output_ragged_rank``."""
+    if output_ragged_rank == 0:
+        if input_ragged_rank > 0:
+            raise invalid(
+                f"Expected input_ragged_rank=0 if output_ragged_rank==0.  Got input_ragged_rank={input_ragged_rank}"
+            )
+        if not components:
+            return [], _concat_values([], Tvalues)
+        first = tuple(components[0].values.shape)
+        for i, c in enumerate(components):
+            if tuple(c.values.shape) != first:
+                raise invalid(
+                    f"All flat_values must have compatible shapes.  Shape at index 0: {format_dims(first)}.  "
+                    f"Shape at index {i}: {format_dims(c.values.shape)}"
+                )
+        if Tvalues is DType.string:
+            out = np.empty((len(components), *first), dtype=object)
+            for i, c in enumerate(components):
+                out[i] = c.values
+            return [], out
+        return [], torch.stack([c.values for c in components])
+    splits = []
+    for i in range(len(dims) - 1):
+        splits.append(torch.arange(dims[i] + 1, dtype=Tsplits.torch) * dims[i + 1])
+    rows = [0]
+    for c in components:
+        n = c.values.shape[0] if input_ragged_rank == 0 or not c.nested_splits else c.nested_splits[0].numel() - 1
+        rows.append(rows[-1] + n)
+    splits.append(torch.tensor(rows, dtype=Tsplits.torch))
+    for level in range(input_ragged_rank):
+        pieces, offset = [torch.zeros(1, dtype=Tsplits.torch)], 0
+        for c in components:
+            s = c.nested_splits[level]
+            pieces.append(s[1:] + offset)
+            if s.numel() > 1:
+                offset = int(s[-1]) + offset
+        splits.append(torch.cat(pieces))
+    first = tuple(components[0].values.shape) if components else (0,)
+    for i, c in enumerate(components[1:], 1):
+        if c.values.ndim != len(first):
+            raise invalid(
+                "Rank of values must match for all components; values shape at index 0: "
+                f"{format_dims(first)}, values shape at index {i}: {format_dims(c.values.shape)}"
+            )
+    for i, c in enumerate(components):
+        if tuple(c.values.shape[1:]) != first[1:]:
+            raise invalid(
+                f"All flat_values must have compatible shapes.  Shape at index 0: {format_dims(first[1:])}.  "
+                f"Shape at index {i}: {format_dims(c.values.shape[1:])}.  If you are using tf.map_fn, then you may "
+                "need to specify an explicit fn_output_signature with appropriate ragged_rank, and/or convert "
+                "output tensors to RaggedTensors."
+            )
+    return splits, _concat_values([c.values for c in components], Tvalues, first[1:])
+
+
+@register_op(
+    "RaggedTensorFromVariant",
+    inputs=["encoded_ragged: variant"],
+    outputs=["output_nested_splits: output_ragged_rank * Tsplits", "output_dense_values: Tvalues"],
+    attrs=[
+        "input_ragged_rank: int >= -1",
+        "output_ragged_rank: int >= 0",
+        "Tvalues: type",
+        "Tsplits: {int32, int64} = DT_INT64",
+    ],
+    shape=_from_variant_shape,
+)
+def ragged_tensor_from_variant(encoded_ragged, input_ragged_rank, output_ragged_rank, Tvalues, Tsplits):
+    """The encoded ragged tensors stacked (along the encoded tensor's dimensions, which become the outer ragged
+    dimensions) into one ragged tensor."""
+    dims = tuple(encoded_ragged.shape) if isinstance(encoded_ragged, np.ndarray) else ()
+    if input_ragged_rank == -1:
+        input_ragged_rank = output_ragged_rank - len(dims)
+        if output_ragged_rank == 0 and input_ragged_rank < 0:
+            input_ragged_rank = 0
+        if input_ragged_rank < 0:
+            raise invalid(
+                "Inferred input_ragged_rank (output_ragged_rank - encoded_variant.dims()) must be >= 0, found "
+                f"output_ragged_rank: {output_ragged_rank}, encoded_variant.dims(): {len(dims)}, inferred "
+                f"input_ragged_rank: {input_ragged_rank}"
+            )
+    if not (output_ragged_rank == 0 and input_ragged_rank == 0) and output_ragged_rank != len(dims) + input_ragged_rank:
+        raise invalid(
+            "output_ragged_rank must be equal to input_ragged_rank + encoded_ragged.dims(); output_ragged_rank: "
+            f"{output_ragged_rank}, input_ragged_rank: {input_ragged_rank}, encoded_variant.dims(): {len(dims)}."
+        )
+    components = list(encoded_ragged.reshape(-1)) if dims else [encoded_ragged]
+    for i, c in enumerate(components):
+        _check_component(i, c, input_ragged_rank, output_ragged_rank, Tvalues, Tsplits)
+    if not dims:
+        splits, values = components[0].nested_splits, components[0].values
+    else:
+        splits, values = _stack(components, dims, input_ragged_rank, output_ragged_rank, Tvalues, Tsplits)
+    return list_output([*splits, values])
+
+
+@register_gradient("RaggedTensorFromVariant")
+def _ragged_tensor_from_variant_grad(op, *grads):
+    variant_rank = op.inputs[0].shape.rank
+    if variant_rank == 0:
+        batched_input = False
+    elif variant_rank == 1:
+        batched_input = True
+    elif variant_rank is None:
+        batched_input = op.get_attr("output_ragged_rank") > 0
+    else:
+        raise ValueError(
+            "Unable to compute gradient: RaggedTensorToVariant can currently only generate 0D or 1D output."
+        )
+    return [
+        raw_op(
+            "RaggedTensorToVariant",
+            rt_nested_splits=list(op.outputs[:-1]),
+            rt_dense_values=grads[-1],
+            batched_input=batched_input,
+        )
+    ]
+
+
+def _to_variant_gradient_shape(op):
+    return [shape_from_shape_tensor(op.inputs[2])]
+
+
+@register_op(
+    "RaggedTensorToVariantGradient",
+    inputs=["encoded_ragged_grad: variant", "row_splits: Tsplits", "dense_values_shape: int32"],
+    outputs=["dense_values_grad: Tvalues"],
+    attrs=["Tvalues: type", "Tsplits: {int32, int64} = DT_INT64"],
+    shape=_to_variant_gradient_shape,
+)
+def ragged_tensor_to_variant_gradient(encoded_ragged_grad, row_splits, dense_values_shape, Tvalues):
+    """The flat values of the encoded gradients concatenated (an element without one, zeros of its row's
+    size), shaped as the encoded tensor's flat values."""
+    shape = [int(d) for d in dense_values_shape.tolist()]
+    flat = (
+        list(encoded_ragged_grad.reshape(-1)) if isinstance(encoded_ragged_grad, np.ndarray) else [encoded_ragged_grad]
+    )
+    splits = row_splits.reshape(-1).tolist()
+    values = []
+    for i, g in enumerate(flat):
+        if isinstance(g, RaggedTensorVariant):
+            values.append(g.values)
+        else:  # an element no gradient reached: zeros of its row's size
+            values.append(torch.zeros((splits[i + 1] - splits[i], *shape[1:]), dtype=Tvalues.torch))
+    if len(values) == 1:
+        return values[0]
+    return torch.cat([v.reshape(-1) for v in values]).reshape(shape)
+
+
+no_registered_gradient("RaggedTensorToVariantGradient")

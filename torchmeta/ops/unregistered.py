@@ -9,11 +9,6 @@ __all__ = ["UNREGISTERED"]
 _NOT_TF = "not a TensorFlow op: {peers}'s own name for {what} (TensorFlow 2.21 registers no such op type)"
 _TEXT = "a TensorFlow Text op (tensorflow-text), not part of TensorFlow: a separate library outside this ecosystem"
 _TFDF = "a TensorFlow Decision Forests op, not part of TensorFlow: a separate library outside this ecosystem"
-_RAGGED = (
-    "a ragged tensor's variant encoding (a RaggedTensor boxed into one variant scalar, used by tf.data and map_fn "
-    "over ragged values): not implemented; the ragged ops on a ragged tensor's row partitions and flat values "
-    "(RaggedRange, RaggedGather, RaggedTensorToSparse, RaggedTensorToTensor) are registered"
-)
 
 UNREGISTERED: dict[str, str] = {
     # Names that are not TensorFlow ops at all.
@@ -41,9 +36,6 @@ UNREGISTERED: dict[str, str] = {
     "SimpleMLCreateModelResource": _TFDF,
     "SimpleMLInferenceOpWithHandle": _TFDF,
     "SimpleMLLoadModelFromPathWithHandle": _TFDF,
-    # Ragged tensors.
-    "RaggedTensorFromVariant": _RAGGED,
-    "RaggedTensorToVariant": _RAGGED,
     # TensorFlow ops not implemented yet.
     "PlaceholderV2": (
         "removed at GraphDef version 23 (TF 2.21 refuses to build it; Placeholder took over its meaning); "

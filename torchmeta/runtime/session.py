@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.dtypes import DType, numpy_to_torch, torch_to_numpy
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
@@ -17,6 +18,7 @@ from torchmeta.framework.default_session import default_session
 from torchmeta.framework.device import DeviceSpec
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
+from torchmeta.framework.ragged_tensor_value import RaggedTensorValue
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.ops.collective_ops import job_device
 from torchmeta.ops.control_flow_ops import DEAD
@@ -140,6 +142,11 @@ class _FetchStructure:
         if isinstance(fetch, SparseTensor):
             parts = [self._compile(graph, t) for t in (fetch.indices, fetch.values, fetch.dense_shape)]
             return lambda values: SparseTensorValue(*[b(values) for b in parts])
+        if isinstance(fetch, RaggedTensor):
+            parts = [self._compile(graph, t) for t in _ragged_components(fetch)]
+            return lambda values: RaggedTensorValue.from_nested_row_splits(
+                parts[0](values), [b(values) for b in parts[1:]]
+            )
         if isinstance(fetch, IndexedSlices):
             parts = [self._compile(graph, t) for t in (fetch.values, fetch.indices)]
             shape = self._compile(graph, fetch.dense_shape) if fetch.dense_shape is not None else None
@@ -178,6 +185,22 @@ def _fetch_key(fetch):
     return fetch if getattr(fetch, "__hash__", None) else id(fetch)
 
 
+def _ragged_components(rt):
+    """The tensors a RaggedTensor is fetched and fed as: its flat values, then its row splits, outermost first."""
+    return (rt.flat_values, *rt.nested_row_splits)
+
+
+def _feed_value(feed_dict, feed):
+    value = feed_dict[feed.key]
+    if feed.part is None:
+        return value
+    if isinstance(feed.key, RaggedTensor):
+        if not isinstance(value, RaggedTensorValue):
+            raise TypeError(f"The value fed for a RaggedTensor must be a RaggedTensorValue, got {type(value).__name__}")
+        return (value.flat_values, *value.nested_row_splits)[feed.part]
+    return value[feed.part]
+
+
 class _Feed:
     """How one fed tensor is checked and converted."""
 
@@ -185,7 +208,9 @@ class _Feed:
 
     def __init__(self, key, tensor: Tensor, part=None):
         self.key = key
-        self.part = part  # for a SparseTensor key: which of (indices, values, dense_shape) this is
+        # for a SparseTensor key: which of (indices, values, dense_shape) this is; for a RaggedTensor key: which
+        # of (flat_values, *nested_row_splits)
+        self.part = part
         self.tensor = tensor
         self.dtype = tensor.dtype.base_dtype
         self.np_dtype = self.dtype.numpy
@@ -327,11 +352,7 @@ class _Plan:
     def feed_values(self, feed_dict):
         """The fed values as the module's arguments, in its order (then a hoisted get_next's element)."""
         feeds = self.feeds
-        args = (
-            [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in feeds]
-            if feeds
-            else ()
-        )
+        args = [f.convert(_feed_value(feed_dict, f)) for f in feeds] if feeds else ()
         if self.prelude is not None:  # the iterator's next element, fed to the program (see _hoisted_get_next)
             args = [*args, *self.prelude()]
         return args
@@ -611,8 +632,9 @@ class Session:
         structure = _FetchStructure(graph, fetches)
         feeds = []
         for key in feed_dict:
-            if isinstance(key, SparseTensor):
-                for part, tensor in enumerate((key.indices, key.values, key.dense_shape)):
+            if isinstance(key, (SparseTensor, RaggedTensor)):
+                parts = (key.indices, key.values, key.dense_shape) if isinstance(key, SparseTensor) else None
+                for part, tensor in enumerate(parts or _ragged_components(key)):
                     if not graph.is_feedable(tensor):
                         raise ValueError(f"Tensor {tensor.name} may not be fed.")
                     feeds.append(_Feed(key, tensor, part))
@@ -690,7 +712,7 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         feed_dict = feed_dict or {}
         plan = self._make_plan(fetches, feed_dict)
-        args = [f.convert(feed_dict[f.key] if f.part is None else feed_dict[f.key][f.part]) for f in plan.feeds]
+        args = [f.convert(_feed_value(feed_dict, f)) for f in plan.feeds]
         args = [a.to(self._default_device) if isinstance(a, torch.Tensor) else a for a in args]
         compiled = plan.program.get(args)
         if cuda_graph is None:

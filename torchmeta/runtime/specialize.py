@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops
+from torchmeta.ops import conv_ops, nn_ops
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 
@@ -359,6 +359,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _fuse_conv_backprop(items, ops, spec)
         _fuse_conv_pointwise(ops, spec, keep, op_set)
         _fuse_sum_of_matmuls(ops, spec, keep, op_set)
+        _fuse_relu_in_place(ops, spec, keep, op_set)
         in_pairs = {t._op for f in spec.fusions.values() if f.outputs is not None for t in f.outputs}
         for op in ops:
             if op.type not in _STATIC_ARGUMENTS or any(t in folded or t in aliases for t in op._outputs):
@@ -940,3 +941,71 @@ def _direct_kernels(ops, spec: Specialization) -> None:
         except RuntimeError:
             continue
         spec.kernels[op] = fn
+
+
+# ---------------------------------------------------------------------------------------------
+# A Relu of a fresh float result that nothing else reads (a training-mode FusedBatchNorm's y, as TF's
+# remapper fuses into _FusedBatchNormEx; a residual AddV2): the Relu runs in place on that result, one
+# pass over memory already in cache instead of a second, freshly allocated tensor.
+
+_BATCH_NORM_KERNELS = {
+    "FusedBatchNorm": nn_ops.fused_batch_norm,
+    "FusedBatchNormV2": nn_ops.fused_batch_norm_v2,
+    "FusedBatchNormV3": nn_ops.fused_batch_norm_v3,
+}
+
+
+def fused_batch_norm_relu(x, scale, offset, mean, variance, *, version, **attrs):
+    """A FusedBatchNorm ``version``'s outputs with Relu applied to y in place (y is the kernel's own
+    new tensor). Not an op (specialization's)."""
+    outs = _BATCH_NORM_KERNELS[version](x, scale, offset, mean, variance, **attrs)
+    return (torch.relu_(outs[0]), *outs[1:])
+
+
+def add_relu(x, y):
+    """Relu(AddV2(x, y)), the Relu in place on the sum. Not an op (specialization's)."""
+    return torch.relu_(torch.add(x, y))
+
+
+def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
+    """Records ``fused_batch_norm_relu`` (on the batch norm, which it replaces, with the Relu absorbed) or
+    ``add_relu`` (on the Relu, the AddV2 absorbed) for each float Relu whose input is a FusedBatchNorm's y
+    or a float AddV2/Add of two tensors of its dtype, read by nothing else."""
+    folded, aliases = spec.folded, spec.aliases
+
+    def free(op):
+        return (
+            op not in spec.fusions
+            and op not in spec.absorbed
+            and op._info is not None
+            and not op._control_inputs
+            and not any(t in folded or t in aliases for t in op._outputs)
+        )
+
+    for relu in ops:
+        if relu.type != "Relu" or not free(relu) or relu._attrs["T"].type not in _FLOAT_TYPE_VALUES:
+            continue
+        t = relu._inputs[0]
+        producer = t._op
+        if producer not in op_set or not free(producer) or not _single_use(t, relu, keep, op_set, folded):
+            continue
+        if producer.type in _BATCH_NORM_KERNELS and t is producer._outputs[0]:
+            if producer._attrs["T"].type != relu._attrs["T"].type:
+                continue
+            _, _, kwargs = producer._info.bind(producer, lambda t, is_ref: None, lambda name: None)
+            spec.fusions[producer] = Fusion(
+                fused_batch_norm_relu,
+                list(producer._inputs),
+                {"version": producer.type, **kwargs},
+                outputs=[relu._outputs[0], *producer._outputs[1:]],
+            )
+            spec.absorbed.add(relu)
+        elif producer.type in ("AddV2", "Add") and len(producer._inputs) == 2:
+            x, y = producer._inputs
+            if x.dtype.base_dtype is not t.dtype.base_dtype or y.dtype.base_dtype is not t.dtype.base_dtype:
+                continue
+            spec.fusions[relu] = Fusion(add_relu, [x, y], {})
+            spec.absorbed.add(producer)
+
+
+_FLOAT_TYPE_VALUES = (DType.float32.value, DType.float64.value)
