@@ -310,3 +310,30 @@ def test_a_step_split_into_several_compiled_graphs_is_not_run_again_when_it_fail
     with pytest.raises(errors.OpError, match="the second graph failed"):
         sess.run(step, feed)
     np.testing.assert_array_equal(sess.run(step.op.inputs[0], {}), [3, 3, 3])  # not run again
+
+
+@pytest.mark.parametrize("faster", ["compiled", "eager"])
+def test_a_signature_keeps_the_faster_of_its_compiled_and_eager_modules(faster):
+    """After the compiling call, TRIALS calls alternate between the two modules (each a real step), timed; the
+    signature then keeps the faster one. (The clock and the modules' costs are stand-ins: no timing here.)"""
+    sess, step, feed, forward = _counter_step()
+    now, used, eager = [0.0], [], forward._eager
+
+    def costing(kind, cost):
+        def run(*args):
+            used.append(kind)
+            now[0] += cost
+            return eager(*args)
+
+        return run
+
+    forward.clock = lambda: now[0]
+    forward._compiled = costing("compiled", 1.0 if faster == "compiled" else 3.0)
+    forward._eager = costing("eager", 2.0)
+    calls = 1 + forward.TRIALS + 2
+    for i in range(calls):
+        np.testing.assert_array_equal(sess.run(step, feed), [5 + 2 * i] * 3)  # every call is one step
+    assert used == ["compiled"] + ["compiled", "eager"] * (forward.TRIALS // 2) + [faster] * 2
+    (record,) = sess.compile_stats()
+    assert record["kept"] == faster
+    assert record["compiled_seconds"] == (1.0 if faster == "compiled" else 3.0) and record["eager_seconds"] == 2.0

@@ -3,7 +3,9 @@
 A Program lowers its subgraph once per feed-shape signature (``runtime/program.py``); with this option the
 module of each signature runs eagerly on its first call and is compiled by ``torch.compile`` (inductor,
 ``dynamic=False``) on its second, which is timed: what runs once (initializers, a restore, a one-off
-evaluation) never pays for compiling. What lets the compiler capture a whole training step (forward, gradients and
+evaluation) never pays for compiling. The next calls alternate between the compiled and the eager module, timed,
+and the signature keeps the faster (``CompiledForward.TRIALS``): a step too small to gain from compiling stays eager.
+What lets the compiler capture a whole training step (forward, gradients and
 optimizer updates) as one graph:
 
 - specialization (``runtime/specialize.py``) has folded and checked, for these feed shapes, what kernels
@@ -29,6 +31,7 @@ transposed weight, see the update; ``tests/runtime/test_compiled.py`` checks it)
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import torch
@@ -55,27 +58,40 @@ def compilable(items) -> bool:
 
 class CompileRecord:
     """One compiled signature: the feed shapes, the seconds its first compiled call took (compiling it, then
-    running it once) and how many graphs the compiler built for it (1 when nothing breaks the graph and
-    nothing recompiles it)."""
+    running it once), how many graphs the compiler built for it (1 when nothing breaks the graph and
+    nothing recompiles it), and, once its trial calls are done, which module it kept (``kept``: "compiled"
+    or "eager") with the median seconds per call of each in the trials."""
 
-    __slots__ = ("feed_shapes", "seconds", "graphs", "error")
+    __slots__ = ("feed_shapes", "seconds", "graphs", "error", "kept", "trials")
 
     def __init__(self, feed_shapes):
         self.feed_shapes = feed_shapes
         self.seconds = None
         self.graphs = 0
         self.error = None  # why the compiled module failed where the eager one ran (then it runs eagerly)
+        self.kept = None
+        self.trials = {"compiled": [], "eager": []}
 
     def as_dict(self) -> dict:
         out = {"feed_shapes": self.feed_shapes, "seconds": self.seconds, "graphs": self.graphs}
         if self.error is not None:
             out["error"] = self.error
+        if self.kept is not None:
+            out["kept"] = self.kept
+            out.update({f"{k}_seconds": statistics.median(v) for k, v in self.trials.items() if v})
         return out
 
 
 class CompiledForward:
     """``gm.forward``, eagerly on the first call, then through torch.compile. ``log`` (a list) receives this
-    signature's CompileRecord once its second call has compiled it."""
+    signature's CompileRecord once its second call has compiled it.
+
+    The ``TRIALS`` calls after that alternate between the compiled and the eager module (each call is a real
+    step: both compute it alike), timed, and the signature keeps the faster one: a small step whose compiled
+    call costs more than its kernels (a 50 us inference) stays eager."""
+
+    TRIALS = 6
+    clock = staticmethod(time.perf_counter)
 
     def __init__(self, gm: torch.fx.GraphModule, feed_shapes, log: list | None):
         self.record = CompileRecord([None if s is None else tuple(s) for s in feed_shapes])
@@ -90,15 +106,33 @@ class CompiledForward:
         return torch._dynamo.lookup_backend("inductor")(graph_module, example_inputs)
 
     def __call__(self, *args):
+        record = self.record
+        if record.kept == "compiled":
+            return self._run_compiled(args)
+        if record.kept == "eager" or record.error is not None:
+            return self._eager(*args)
         if self._first:
             self._first = False
             return self._eager(*args)
-        if self.record.error is not None:
-            return self._eager(*args)
-        compiling = self.record.seconds is None
-        start = time.perf_counter()
+        if record.seconds is None:  # the second call compiles
+            start = time.perf_counter()
+            out = self._run_compiled(args)
+            record.seconds = time.perf_counter() - start
+            if self._log is not None:
+                self._log.append(record)
+            return out
+        kind = "compiled" if len(record.trials["compiled"]) <= len(record.trials["eager"]) else "eager"
+        start = self.clock()
+        out = self._run_compiled(args) if kind == "compiled" else self._eager(*args)
+        record.trials[kind].append(self.clock() - start)
+        if record.error is None and len(record.trials["eager"]) * 2 >= self.TRIALS:
+            compiled, eager = (statistics.median(record.trials[k]) for k in ("compiled", "eager"))
+            record.kept = "compiled" if compiled < eager else "eager"
+        return out
+
+    def _run_compiled(self, args):
         try:
-            out = self._compiled(*args)
+            return self._compiled(*args)
         except Exception as e:
             # The step runs again eagerly. A check that is a tensor assertion in the compiled step (a label out
             # of range) fails there with TensorFlow's message, the value and the node, before anything changed
@@ -110,11 +144,7 @@ class CompiledForward:
                 raise
             out = self._eager(*args)
             self.record.error = f"{type(e).__name__}: {e}".splitlines()[0]
-        if compiling:
-            self.record.seconds = time.perf_counter() - start
-            if self._log is not None:
-                self._log.append(self.record)
-        return out
+            return out
 
 
 def explain_module(gm: torch.fx.GraphModule, args):
