@@ -3,12 +3,19 @@
     python bench/bench_data.py [--rounds 11] [--steps 200] [--batch 100] [--device cpu|cuda] [--clock wall|cpu]
         [--tensorflow] [--json PATH]
 
-The seed MLP (28-128-32-10, GradientDescent) trains on 60,000 examples in memory. ``feed_dict``: each
-step slices the next batch of a shuffled permutation out of numpy arrays and feeds it (what TF1
-programs without an input pipeline do). ``tf.data``: from_tensor_slices -> shuffle -> repeat -> batch
--> prefetch, the step runs the train op on the iterator's get_next. Each round times ``--steps``
-steps of each variant, alternating; the table shows median time per step and the tf.data/feed_dict
-ratio. Results go to JSON (default bench/results/data_latest.json). Not part of the test suite.
+The seed MLP (28-128-32-10, GradientDescent) trains on 60,000 examples in memory (float32 [N, 28] images,
+int32 labels), ``--batch`` examples per step; every step runs only the train op (nothing is fetched). Two
+pairs of loops doing the same work:
+
+- shuffled: ``feed_dict`` gathers each batch from numpy arrays with the next rows of a random permutation
+  (a fresh one per epoch; numpy fancy indexing, a copy) and feeds it, what TF1 programs without an input
+  pipeline do; ``tf.data`` runs from_tensor_slices -> shuffle(10,000, seed) -> repeat -> batch -> prefetch(2)
+  (TF's seeded buffer shuffle, element for element TF's order) and the step trains on its get_next.
+- in order: ``feed_dict`` feeds consecutive slices of the arrays (views); ``tf.data`` runs
+  from_tensor_slices -> repeat -> batch -> prefetch(2).
+
+Each round times ``--steps`` steps of each loop, alternating; the table shows the median time per step and the
+tf.data/feed_dict ratios. Results go to JSON (default bench/results/data_latest.json). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -56,8 +63,8 @@ def _data():
     return x, y
 
 
-def feed_dict_loop(tf, batch, config):
-    """A step function training on feed_dict batches of a reshuffled permutation."""
+def feed_dict_loop(tf, batch, config, shuffle=True):
+    """A step function training on feed_dict batches: rows of a permutation redrawn each epoch, or in order."""
     x, y = _data()
     g = tf.Graph()
     with g.as_default():
@@ -67,25 +74,33 @@ def feed_dict_loop(tf, batch, config):
         sess = tf.Session(graph=g, config=config)
         sess.run(tf.global_variables_initializer())
     rng = np.random.default_rng(1)
-    state = {"order": rng.permutation(N), "i": 0}
+    state = {"order": rng.permutation(N) if shuffle else None, "i": 0}
 
     def step():
         i = state["i"]
         if i + batch > N:
-            state["order"], i = rng.permutation(N), 0
-        idx = state["order"][i : i + batch]
+            i = 0
+            if shuffle:
+                state["order"] = rng.permutation(N)
         state["i"] = i + batch
-        sess.run(train, {images: x[idx], labels: y[idx]})
+        if shuffle:
+            idx = state["order"][i : i + batch]
+            sess.run(train, {images: x[idx], labels: y[idx]})
+        else:
+            sess.run(train, {images: x[i : i + batch], labels: y[i : i + batch]})
 
     return step, sess
 
 
-def tf_data_loop(tf, data, batch, config):
-    """A step function training on get_next of from_tensor_slices -> shuffle -> repeat -> batch -> prefetch."""
+def tf_data_loop(tf, data, batch, config, shuffle=True):
+    """A step function training on get_next of from_tensor_slices -> [shuffle ->] repeat -> batch -> prefetch."""
     x, y = _data()
     g = tf.Graph()
     with g.as_default():
-        dataset = data.Dataset.from_tensor_slices((x, y)).shuffle(10_000, seed=1).repeat().batch(batch).prefetch(2)
+        dataset = data.Dataset.from_tensor_slices((x, y))
+        if shuffle:
+            dataset = dataset.shuffle(10_000, seed=1)
+        dataset = dataset.repeat().batch(batch).prefetch(2)
         iterator = tf.data.make_initializable_iterator(dataset)
         images, labels = iterator.get_next()
         train = _model(tf, images, labels)
@@ -126,31 +141,35 @@ def main(argv=None):
     )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
     tm = torchmeta
     tm_config = tm.ConfigProto(device=args.device, intra_op_parallelism_threads=args.threads)
-    loops = {
-        "torchmeta feed_dict": feed_dict_loop(tm, args.batch, tm_config),
-        "torchmeta tf.data": tf_data_loop(tm, tm.data, args.batch, tm_config),
-    }
+    loops = {}
+    for order, shuffle in (("shuffled", True), ("in order", False)):
+        loops[f"torchmeta feed_dict {order}"] = feed_dict_loop(tm, args.batch, tm_config, shuffle)
+        loops[f"torchmeta tf.data {order}"] = tf_data_loop(tm, tm.data, args.batch, tm_config, shuffle)
     if args.tensorflow:
         import tensorflow
 
         v1 = tensorflow.compat.v1
         v1.disable_v2_behavior()
         tf_config = v1.ConfigProto(intra_op_parallelism_threads=args.threads, inter_op_parallelism_threads=args.threads)
-        loops["TensorFlow feed_dict"] = feed_dict_loop(v1, args.batch, tf_config)
-        loops["TensorFlow tf.data"] = tf_data_loop(v1, v1.data, args.batch, tf_config)
+        for order, shuffle in (("shuffled", True), ("in order", False)):
+            loops[f"TensorFlow feed_dict {order}"] = feed_dict_loop(v1, args.batch, tf_config, shuffle)
+            loops[f"TensorFlow tf.data {order}"] = tf_data_loop(v1, v1.data, args.batch, tf_config, shuffle)
     times = {name: [] for name in loops}
     for _ in range(args.rounds):
         for name, (step, _) in loops.items():
             times[name].append(_time(step, args.steps, time.process_time if args.clock == "cpu" else time.perf_counter))
     medians = {name: statistics.median(t) for name, t in times.items()}
     for name, m in medians.items():
-        print(f"{name:24s} {m * 1e6:8.1f} us/step")
-    ratio = medians["torchmeta tf.data"] / medians["torchmeta feed_dict"]
-    print(f"torchmeta tf.data / feed_dict: {ratio:.2f}")
-    if args.tensorflow:
-        print(f"TensorFlow tf.data / feed_dict: {medians['TensorFlow tf.data'] / medians['TensorFlow feed_dict']:.2f}")
+        print(f"{name:32s} {m * 1e6:8.1f} us/step")
+    ratios = {}
+    for framework in ("torchmeta", "TensorFlow") if args.tensorflow else ("torchmeta",):
+        for order in ("shuffled", "in order"):
+            ratio = medians[f"{framework} tf.data {order}"] / medians[f"{framework} feed_dict {order}"]
+            ratios[f"{framework} {order}"] = ratio
+            print(f"{framework} tf.data / feed_dict, {order}: {ratio:.3f}")
     for _, sess in loops.values():
         sess.close()
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
@@ -162,8 +181,11 @@ def main(argv=None):
                 "batch": args.batch,
                 "device": args.device,
                 "clock": args.clock,
+                "rounds": args.rounds,
+                "steps": args.steps,
+                "load_average_before_after": [load_before, os.getloadavg()],
                 "median_seconds_per_step": medians,
-                "tf_data_over_feed_dict": ratio,
+                "tf_data_over_feed_dict": ratios,
             },
             f,
             indent=2,

@@ -1,14 +1,15 @@
-"""The host pipeline of an in-memory shuffled dataset: row-number shuffling one draw at a time vs in chunks.
+"""The host pipeline of an in-memory shuffled dataset: TF's shuffle of the row numbers one row at a time vs
+vectorized.
 
-    python bench/bench_shuffle.py [--rounds 7] [--json PATH]
+    python bench/bench_shuffle.py [--rounds 7] [--clock wall|cpu] [--json PATH]
 
 ``from_tensor_slices((x, y)) -> shuffle(buffer) -> repeat(1) -> batch(b)`` runs on row numbers (an index
-pipeline). ``scalar``: each row number passes through the shuffle buffer on its own (one Python step per
-element, what torchmeta did before), then each batch's rows are gathered. ``chunked``: the pipeline as it
-runs now, where the shuffle takes whole chunks of row numbers and, while its buffer is full, computes a
-chunk's picks with numpy. Both give the same order (checked here and in tests/runtime/test_data_pipeline.py).
-The table shows the median time of one epoch. Results go to JSON (default bench/results/shuffle.json).
-Not part of the test suite.
+pipeline). ``scalar``: each row number passes through TF's ring buffer on its own (one Python step and one
+Philox word per row: the element path, and what the index path did before), then each batch's rows are
+gathered. ``chunked``: the pipeline as it runs now, where the shuffle computes thousands of ring steps at once
+with numpy (``data_pipeline._shuffle_steps``) and the batches are gathered a block at a time. Both give TF's
+order (checked here and in tests/runtime/test_data_pipeline.py). The table shows the median time of one
+epoch. Results go to JSON (default bench/results/shuffle.json). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -41,32 +42,11 @@ def _spec(x, y, buffer_size, batch):
     return DatasetSpec("BatchDataset", [spec], {"batch_size": batch, "drop_remainder": False})
 
 
-def _uniform_draws(rng, chunk=4096):
-    while True:
-        yield from rng.random(chunk).tolist()
-
-
-def _scalar_shuffle(source, buffer_size, rng):
-    """The shuffle buffer as torchmeta ran it before: one Python step and one draw per row number."""
-    draws = _uniform_draws(rng)
-    buffer = []
-    for item in source:
-        if len(buffer) < buffer_size:
-            buffer.append(item)
-            continue
-        j = int(next(draws) * len(buffer))
-        out, buffer[j] = buffer[j], item
-        yield out
-    while buffer:
-        j = int(next(draws) * len(buffer))
-        buffer[j], buffer[-1] = buffer[-1], buffer[j]
-        yield buffer.pop()
-
-
 def scalar_epoch(x, y, buffer_size, batch):
-    """One row number at a time through the shuffle buffer, then one gather per batch."""
-    rng = data_pipeline._seed_rng(1, 2, 0)
-    rows = _scalar_shuffle(iter(range(len(y))), buffer_size, rng)
+    """TF's shuffle of the row numbers one row at a time (the element path's ring buffer, one Philox word per
+    row), then one gather per batch."""
+    seeds = data_pipeline._pass_seeds({"seed": 1, "seed2": 2, "reshuffle": True})  # the spec's first pass
+    rows = data_pipeline._shuffle_buffer(iter(range(len(y))), buffer_size, seeds)
     out = []
     while True:
         chunk = list(itertools.islice(rows, batch))
@@ -84,7 +64,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results", "shuffle.json"))
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall", help="wall time or the process's CPU time")
     args = parser.parse_args(argv)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(1)
     results = []
     print("| rows | buffer | batch | scalar | chunked | scalar / chunked |")
@@ -95,9 +77,9 @@ def main(argv=None) -> int:
         times = {"scalar": [], "chunked": []}
         for _ in range(args.rounds):
             for name, fn in (("scalar", scalar_epoch), ("chunked", chunked_epoch)):
-                start = time.perf_counter()
+                start = clock()
                 batches = fn(x, y, buffer_size, batch)
-                times[name].append(time.perf_counter() - start)
+                times[name].append(clock() - start)
                 if name == "scalar":
                     reference = batches
                 else:
@@ -108,7 +90,11 @@ def main(argv=None) -> int:
         )
         results.append({"rows": n, "buffer": buffer_size, "batch": batch, "scalar_s": scalar, "chunked_s": chunked})
     with open(args.json, "w") as f:
-        json.dump({"machine": platform.platform(), "rounds": args.rounds, "results": results}, f, indent=1)
+        json.dump(
+            {"machine": platform.platform(), "rounds": args.rounds, "clock": args.clock, "results": results},
+            f,
+            indent=1,
+        )
     return 0
 
 

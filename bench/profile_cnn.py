@@ -3,6 +3,13 @@ next to the hand-written PyTorch eager step, with each convolution's achieved GF
 measured float32 matmul peak of this machine.
 
     python bench/profile_cnn.py [--kind cnn] [--steps 20] [--threads 1] [--out bench/results/cnn_profile.txt]
+    python bench/profile_cnn.py --accounting [--kind resnet] [--mode train|infer] [--out PATH]
+
+``--accounting`` writes the per-kernel account of one workload (training step or inference) instead: the
+machine's measured matmul peak at this thread count, TensorFlow's and torchmeta's step (CPU time, the same
+process, alternating rounds), torchmeta's kernel calls by CPU time with the GFLOP/s each convolution and
+matmul achieves and its share of the peak, and every convolution layer of the graph run alone as
+TensorFlow's op (a one-op session) and as torchmeta's kernel on the same shapes, forward and gradients.
 
 Not part of the test suite.
 """
@@ -96,17 +103,26 @@ def traced_op_times(api, kind, batch, x, y, steps):
     return {op: ms / steps for op, ms in totals.items()}
 
 
-def kernel_times(kind, batch, x, y, steps):
-    """torchmeta's CPU milliseconds per training step for each kernel call of the lowered module (its
-    fx nodes' targets wrapped with a process-time clock), keyed by (TF op type, kernel), and the step's
-    total CPU time."""
-    g = tm.Graph()
+def build(api, kind, batch, x, y, infer=False, config=None):
+    """A session of ``api`` (TF or torchmeta) running ``kind``'s training step, or with ``infer`` its
+    logits (batch norm with moving statistics): (session, fetch, feed)."""
+    g = api.Graph()
     with g.as_default():
-        tm.set_random_seed(1)
-        xp, labels, _, train_op = models.GRAPHS[kind](tm, batch)
-        sess = tm.Session(graph=g)
-        sess.run(tm.global_variables_initializer())
-    feed = {xp: x, labels: y}
+        api.set_random_seed(1)
+        kwargs = {"training": False} if infer and kind in ("resnet", "mobilenet") else {}
+        xp, labels, logits, train_op = models.GRAPHS[kind](api, batch, **kwargs)
+        sess = api.Session(graph=g, config=config) if config is not None else api.Session(graph=g)
+        sess.run(api.global_variables_initializer())
+    if infer:
+        return sess, logits, {xp: x}
+    return sess, train_op, {xp: x, labels: y}
+
+
+def kernel_times(kind, batch, x, y, steps, infer=False):
+    """torchmeta's CPU milliseconds per training step (or inference) for each kernel call of the lowered
+    module (its fx nodes' targets wrapped with a process-time clock), keyed by (TF op type, kernel), and
+    the step's total CPU time."""
+    sess, train_op, feed = build(tm, kind, batch, x, y, infer)
     for _ in range(3):
         sess.run(train_op, feed)
     totals: dict = {}
@@ -139,7 +155,7 @@ def kernel_times(kind, batch, x, y, steps):
 
 def _flops(name, args, kwargs, out):
     """Multiply-adds x 2 of a convolution or matmul kernel call (0 for other kernels)."""
-    if name in ("conv2d", "conv2d_bias_relu", "conv2d_batch_norm_relu"):
+    if name in ("conv2d", "conv2d_bias_relu", "conv2d_batch_norm_relu", "conv2d_add_relu"):
         kh, kw, f_in = args[1].shape[:3]
         return 2 * out.numel() * kh * kw * (1 if kwargs.get("depthwise") else f_in)
     if name == "depthwise_conv2d_native":
@@ -154,6 +170,9 @@ def _flops(name, args, kwargs, out):
     if name == "conv2d_backprop_filter":
         kh, kw, f_in = out.shape[:3]
         return 2 * args[2].numel() * kh * kw * f_in
+    if name == "conv2d_backprop_filter_static":  # (input, out_backprop), filter_sizes static
+        kh, kw, f_in = out.shape[:3]
+        return 2 * args[1].numel() * kh * kw * f_in
     if name == "conv2d_backprop_input":
         kh, kw, f_in = args[1].shape[:3]
         return 2 * args[2].numel() * kh * kw * f_in
@@ -211,14 +230,359 @@ def summarize(step, steps, peak, title):
     return out.getvalue()
 
 
+# ---------------------------------------------------------------------------------------------
+# --accounting: where a workload's time goes, kernel by kernel, against the machine's matmul peak
+
+
+def _cpu_ms(fn, n):
+    start = time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.process_time() - start) / n * 1e3
+
+
+def step_times(impls, rounds, n):
+    """Median CPU milliseconds per call of each of ``impls`` (name -> callable), alternating rounds."""
+    for fn in impls.values():
+        for _ in range(3):
+            fn()
+    samples = {name: [] for name in impls}
+    for _ in range(rounds):
+        for name, fn in impls.items():
+            samples[name].append(_cpu_ms(fn, n))
+    return {name: sorted(v)[len(v) // 2] for name, v in samples.items()}
+
+
+_CONV_TYPES = ("Conv2D", "DepthwiseConv2dNative")
+
+
+def conv_layers(tf, kind, batch):
+    """(op type, input shape, filter shape, strides, padding) of every forward convolution of ``kind``'s
+    TF graph, in graph order."""
+    g = tf.Graph()
+    with g.as_default():
+        models.GRAPHS[kind](tf, batch)
+    layers = []
+    for op in g.get_operations():
+        if op.type in _CONV_TYPES and not op.name.startswith("gradients"):
+            x, w = op.inputs[0].shape.as_list(), op.inputs[1].shape.as_list()
+            x[0] = batch
+            layers.append((op.type, x, w, list(op.get_attr("strides")), op.get_attr("padding").decode()))
+    return layers
+
+
+def _layer_flops(op_type, out_shape, w):
+    return 2 * int(np.prod(out_shape)) * w[0] * w[1] * (1 if op_type == "DepthwiseConv2dNative" else w[2])
+
+
+def layer_times(tf, layer, reps):
+    """One convolution layer alone, as TF's ops in a one-thread session (forward; the input and filter
+    gradients) and as torchmeta's kernels (forward; the fused input + filter gradient): CPU milliseconds
+    per call (TF's minus the cost of an empty session run) and the layer's FLOPs."""
+    from torchmeta.ops import conv_ops
+
+    op_type, xs, ws, strides, padding = layer
+    depthwise = op_type == "DepthwiseConv2dNative"
+    rng = np.random.default_rng(0)
+    xv, wv = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(np.float32)
+    config = tf.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+    g = tf.Graph()
+    with g.as_default():
+        x, w = tf.Variable(xv), tf.Variable(wv)
+        conv = tf.nn.depthwise_conv2d_native if depthwise else tf.nn.conv2d
+        y = conv(x, w, strides, padding)
+        dyv = rng.standard_normal(y.shape.as_list()).astype(np.float32)
+        dy = tf.Variable(dyv)
+        raw = tf.raw_ops
+        grad_in = raw.DepthwiseConv2dNativeBackpropInput if depthwise else raw.Conv2DBackpropInput
+        grad_f = raw.DepthwiseConv2dNativeBackpropFilter if depthwise else raw.Conv2DBackpropFilter
+        gx = grad_in(input_sizes=xs, filter=w, out_backprop=dy, strides=strides, padding=padding)
+        gw = grad_f(input=x, filter_sizes=ws, out_backprop=dy, strides=strides, padding=padding)
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+        noop = tf.no_op()
+        # one element of each result is fetched, so that copying the result out does not count
+        fy, fg = y[0, 0, 0, 0], [gx[0, 0, 0, 0], gw[0, 0, 0, 0]]
+        times = step_times(
+            {
+                "noop": lambda: sess.run(noop),
+                "tf_fwd": lambda: sess.run(fy),
+                "tf_bwd": lambda: sess.run(fg),
+            },
+            5,
+            reps,
+        )
+        sess.close()
+    X, W, DY = torch.from_numpy(xv), torch.from_numpy(wv), torch.from_numpy(dyv)
+    kw = dict(strides=strides, padding=padding, explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1])
+    fwd = conv_ops.depthwise_conv2d_native if depthwise else conv_ops.conv2d
+    bwd = (
+        conv_ops.depthwise_conv2d_backprop_input_and_filter if depthwise else conv_ops.conv2d_backprop_input_and_filter
+    )
+    ours = step_times({"fwd": lambda: fwd(X, W, **kw), "bwd": lambda: bwd(X, W, DY, **kw)}, 5, reps)
+    flops = _layer_flops(op_type, dyv.shape, ws)
+    return {
+        "tf_fwd": max(times["tf_fwd"] - times["noop"], 1e-6),
+        "tf_bwd": max(times["tf_bwd"] - times["noop"], 1e-6),
+        "tm_fwd": ours["fwd"],
+        "tm_bwd": ours["bwd"],
+        "flops": flops,
+    }
+
+
+def layout_times(layer, reps):
+    """One convolution layer in torch's four configurations: NCHW or channels_last memory, oneDNN
+    (torch.backends.mkldnn) enabled or not; CPU ms of the forward and of both gradients (one
+    convolution_backward). torchmeta runs NHWC graphs as channels_last with oneDNN enabled."""
+    op_type, xs, ws, strides, padding = layer
+    depthwise = op_type == "DepthwiseConv2dNative"
+    n, h, w, c = xs
+    kh, kw = ws[0], ws[1]
+    groups = c if depthwise else 1
+    weight = torch.randn(ws[2] * ws[3] if depthwise else ws[3], 1 if depthwise else ws[2], kh, kw)
+    x = torch.randn(n, c, h, w)
+    stride = (strides[1], strides[2])
+    pad = ((kh - 1) // 2, (kw - 1) // 2) if padding == "SAME" else (0, 0)
+    backward = torch.ops.aten.convolution_backward
+    out = {}
+    for fmt in ("NCHW", "channels_last"):
+        xi = x if fmt == "NCHW" else x.contiguous(memory_format=torch.channels_last)
+        for onednn in (True, False):
+            with torch.backends.mkldnn.flags(enabled=onednn):
+                y = torch.nn.functional.conv2d(xi, weight, None, stride, pad, 1, groups)
+                dy = torch.randn_like(y)
+                out[fmt, onednn] = step_times(
+                    {
+                        "fwd": lambda xi=xi: torch.nn.functional.conv2d(xi, weight, None, stride, pad, 1, groups),
+                        "bwd": lambda xi=xi, dy=dy: backward(
+                            dy, xi, weight, None, stride, pad, (1, 1), False, (0, 0), groups, (True, True, False)
+                        ),
+                    },
+                    3,
+                    reps,
+                )
+    return out
+
+
+def layouts(kind, reps):
+    """The text of ``layout_times`` for every convolution layer of ``kind``."""
+    import tensorflow.compat.v1 as tf
+
+    tf.disable_v2_behavior()
+    batch, _ = models.SHAPES[kind]
+    out = io.StringIO()
+    print(
+        f"== {kind}: each convolution layer in torch's memory formats, oneDNN on/off (CPU ms: forward / both "
+        "gradients; symmetric padding)",
+        file=out,
+    )
+    configs = [("NCHW", True), ("channels_last", True), ("NCHW", False), ("channels_last", False)]
+    heads = ["NCHW", "channels_last", "NCHW no oneDNN", "cl no oneDNN"]
+    print(f"  {'layer':<40} " + " ".join(f"{h:>17}" for h in heads), file=out)
+    for layer in conv_layers(tf, kind, batch):
+        op_type, xs, ws, strides, _ = layer
+        name = f"{'dw ' if op_type != 'Conv2D' else ''}{'x'.join(map(str, xs[1:]))} * {'x'.join(map(str, ws))}"
+        name += f" s{strides[1]}"
+        r = layout_times(layer, reps)
+        cells = [f"{r[k]['fwd']:7.2f} / {r[k]['bwd']:6.2f}" for k in configs]
+        print(f"  {name:<40} " + " ".join(f"{c:>17}" for c in cells), file=out)
+    return out.getvalue()
+
+
+_TARGETS = {"train": (1.0, 1.1), "infer": (0.5, None)}  # issue 16: x TF, x the PyTorch eager version
+
+
+def accounting(kind, mode, steps, rounds, peak, threads):
+    """The per-kernel account of ``kind``'s training step or inference, as text."""
+    import tensorflow.compat.v1 as tf
+
+    tf.disable_v2_behavior()
+    infer = mode == "infer"
+    batch, shape = models.SHAPES[kind]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, *shape)).astype(np.float32)
+    y = rng.integers(0, 10, batch).astype(np.int64)
+    config = tf.ConfigProto(intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads)
+    tf_sess, tf_fetch, tf_feed = build(tf, kind, batch, x, y, infer, config)
+    tm_sess, tm_fetch, tm_feed = build(tm, kind, batch, x, y, infer)
+    model = models.torch_model(kind)
+    xt = torch.from_numpy(models.to_torch_layout(kind, x))
+    if infer:
+        model.eval()
+
+        def pytorch():
+            with torch.no_grad():
+                return model(xt).numpy()
+
+    else:
+        pytorch = pytorch_step(kind, x, y)
+    load_start = os.getloadavg()[0]
+    steps_ms = step_times(
+        {
+            "tf": lambda: tf_sess.run(tf_fetch, tf_feed),
+            "torchmeta": lambda: tm_sess.run(tm_fetch, tm_feed),
+            "pytorch": pytorch,
+        },
+        rounds,
+        max(1, steps // 2),
+    )
+    tm_ms, tf_ms, pt_ms = steps_ms["torchmeta"], steps_ms["tf"], steps_ms["pytorch"]
+    ours, step = kernel_times(kind, batch, x, y, steps, infer)
+    layers = conv_layers(tf, kind, batch)
+    per_layer = [(layer, layer_times(tf, layer, max(2, steps // 2))) for layer in layers]
+    load_end = os.getloadavg()[0]
+
+    out = io.StringIO()
+    what = "inference (logits)" if infer else "training step"
+    tf_target, pt_target = _TARGETS[mode]
+    print(f"bench/profile_cnn.py --accounting --kind {kind} --mode {mode} --threads {threads}", file=out)
+    print(
+        f"torch {torch.__version__}, TF {tf.__version__}, torchmeta {tm.__version__}, {os.cpu_count()} CPUs shared "
+        f"with other sessions (load average {load_start:.1f} at start, {load_end:.1f} at end); CPU time of this "
+        f"process, {threads} thread(s).",
+        file=out,
+    )
+    print(f"measured float32 matmul peak (2048^3, CPU time, {threads} thread(s)): {peak:.1f} GFLOP/s\n", file=out)
+    print(f"== {kind} {what}: median CPU ms per call, {rounds} alternating rounds in this process", file=out)
+    print(f"  TensorFlow {tf_ms:8.2f} ms", file=out)
+    print(
+        f"  torchmeta  {tm_ms:8.2f} ms   {tm_ms / tf_ms:5.2f}x TF (target <= {tf_target}x: "
+        f"{'met' if tm_ms <= tf_target * tf_ms else f'not met, {tm_ms - tf_target * tf_ms:.2f} ms over'})",
+        file=out,
+    )
+    pt_note = ""
+    if pt_target is not None:
+        met = tm_ms <= pt_target * pt_ms
+        pt_note = f" (target <= {pt_target}x: {'met' if met else f'not met, {tm_ms - pt_target * pt_ms:.2f} ms over'})"
+    print(f"  PyTorch    {pt_ms:8.2f} ms   torchmeta/PyTorch {tm_ms / pt_ms:5.2f}x{pt_note}", file=out)
+
+    print(f"\n== torchmeta's kernel calls ({step:.2f} CPU ms per call, clocked per fx node, {steps} calls)", file=out)
+    print(f"  {'TF op -> kernel':<62} {'ms':>7} {'share':>6}  {'GFLOP/s':>8} {'of peak':>7}", file=out)
+    conv_ms = conv_flops = 0.0
+    for (op, fn), (v, n) in sorted(ours.items(), key=lambda kv: -kv[1][0]):
+        if v < 0.02 * step and not n:
+            continue
+        rate = n / v / 1e6 if n and v else None
+        cols = f"{rate:8.1f} {rate / peak:6.0%}" if rate else ""
+        print(f"  {op + ' -> ' + fn:<62} {v:7.2f} {v / step:6.1%}  {cols}", file=out)
+        if n and ("conv" in fn):
+            conv_ms, conv_flops = conv_ms + v, conv_flops + n
+    in_kernels = sum(v for v, _ in ours.values())
+    print(
+        f"  (not listed: {sum(1 for v, n in ours.values() if v < 0.02 * step and not n)} op -> kernel pairs under 2% each; all "
+        f"kernel calls {in_kernels:.2f} ms, the rest of the call, {step - in_kernels:.2f} ms, is the session and "
+        "the generated module's Python)",
+        file=out,
+    )
+    if conv_ms:
+        rate = conv_flops / conv_ms / 1e6
+        print(
+            f"  all convolution kernels: {conv_ms:.2f} ms ({conv_ms / step:.0%} of the call), {rate:.1f} GFLOP/s "
+            f"({rate / peak:.0%} of the matmul peak)",
+            file=out,
+        )
+
+    print(
+        "\n== each convolution layer alone: TF's op (one-op session) vs torchmeta's kernel, CPU ms per call", file=out
+    )
+    print(
+        f"  {'layer':<46} {'TF fwd':>7} {'tm fwd':>7} {'GF/s':>6} {'peak':>5} | {'TF grads':>8} {'tm grads':>8} "
+        f"{'GF/s':>6} {'peak':>5}",
+        file=out,
+    )
+    sums = np.zeros(4)
+    for (op_type, xs, ws, strides, padding), r in per_layer:
+        name = f"{'dw ' if op_type != 'Conv2D' else ''}{'x'.join(map(str, xs[1:]))} * {'x'.join(map(str, ws))}"
+        name += f" s{strides[1]} {padding}"
+        f_rate, b_rate = r["flops"] / r["tm_fwd"] / 1e6, 2 * r["flops"] / r["tm_bwd"] / 1e6
+        print(
+            f"  {name:<46} {r['tf_fwd']:7.2f} {r['tm_fwd']:7.2f} {f_rate:6.1f} {f_rate / peak:5.0%} | "
+            f"{r['tf_bwd']:8.2f} {r['tm_bwd']:8.2f} {b_rate:6.1f} {b_rate / peak:5.0%}",
+            file=out,
+        )
+        sums += [r["tf_fwd"], r["tm_fwd"], r["tf_bwd"], r["tm_bwd"]]
+    print(
+        f"  {'all layers':<46} {sums[0]:7.2f} {sums[1]:7.2f} {'':>12} | {sums[2]:8.2f} {sums[3]:8.2f}",
+        file=out,
+    )
+    print(
+        "  (grads: the input and filter gradients together; GF/s and peak are torchmeta's, the layer's FLOPs "
+        "(2 x multiply-adds, x2 for the gradients) over its CPU time, against the matmul peak above)",
+        file=out,
+    )
+    print(f"\n== what holds the target (<= {tf_target}x TF)", file=out)
+    target_ms = tf_target * tf_ms
+    if tm_ms <= target_ms:
+        print("  met", file=out)
+        return out.getvalue()
+    top = sorted(ours.items(), key=lambda kv: -kv[1][0])[:4]
+    for (op, fn), (v, n) in top:
+        rate = f", {n / v / 1e6:.1f} GFLOP/s = {n / v / 1e6 / peak:.0%} of the matmul peak" if n and v else ""
+        print(f"  {fn} ({op}): {v / step:.0%} of the call{rate}", file=out)
+    share = conv_ms / step if conv_ms else 0.0
+    rest = (1 - share) * tm_ms  # the call's other kernels and overhead, at this run's median
+    if conv_ms:
+        need = target_ms - rest
+        tf_layers = sums[0] + (0 if infer else sums[2])
+        tm_layers = sums[1] + (0 if infer else sums[3])
+        print(
+            f"  the convolutions are {share:.0%} of torchmeta's call ({share * tm_ms:.1f} of {tm_ms:.1f} ms); alone, "
+            f"torchmeta's convolution kernels take {tm_layers:.1f} ms per call against TF's ops' {tf_layers:.1f} ms",
+            file=out,
+        )
+        if need <= 0:
+            print(
+                f"  the rest of the call alone ({rest:.1f} ms) is over the target ({target_ms:.1f} ms): the other "
+                "kernels hold it",
+                file=out,
+            )
+        else:
+            rate = conv_flops / need / 1e6
+            print(
+                f"  meeting it with the rest as it is needs the convolutions in {need:.1f} ms: {rate:.0f} GFLOP/s, "
+                f"{rate / peak:.0%} of the measured matmul peak (now {conv_flops / conv_ms / 1e6 / peak:.0%})",
+                file=out,
+            )
+    return out.getvalue()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", default="cnn", choices=sorted(models.GRAPHS))
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "cnn_profile.txt"))
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="default: bench/results/<kind>_profile.txt, or with --accounting bench/results/<kind>_<mode>_kernels.txt",
+    )
+    parser.add_argument("--accounting", action="store_true", help="the per-kernel account (see above)")
+    parser.add_argument("--mode", default="train", choices=["train", "infer"])
+    parser.add_argument(
+        "--layouts", action="store_true", help="each conv layer in NCHW/channels_last, oneDNN on/off (torch only)"
+    )
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    results = os.path.join(os.path.dirname(__file__), "results")
+    if args.layouts:
+        text = f"bench/profile_cnn.py --layouts --kind {args.kind} --threads {args.threads}\n" + layouts(
+            args.kind, max(2, args.steps // 4)
+        )
+        out = args.out or os.path.join(results, f"{args.kind}_layouts.txt")
+        with open(out, "w") as f:
+            f.write(text)
+        print(text)
+        return 0
+    if args.accounting:
+        peak = matmul_peak()
+        text = accounting(args.kind, args.mode, args.steps, args.rounds, peak, args.threads)
+        out = args.out or os.path.join(results, f"{args.kind}_{args.mode}_kernels.txt")
+        with open(out, "w") as f:
+            f.write(text)
+        print(text)
+        return 0
+    args.out = args.out or os.path.join(results, f"{args.kind}_profile.txt")
     batch, shape = models.SHAPES[args.kind]
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)

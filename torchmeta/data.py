@@ -16,6 +16,7 @@ from torchmeta.api.dataset_ops import (  # noqa: F401
     make_one_shot_iterator,
 )
 from torchmeta.api.dataset_ops import map_and_batch as _map_and_batch
+from torchmeta.api.dataset_ops import parallel_interleave as _parallel_interleave
 from torchmeta.api.dataset_ops import scan as _scan
 from torchmeta.api.dataset_ops import shuffle_and_repeat as _shuffle_and_repeat
 from torchmeta.api.dataset_ops import unbatch as _unbatch
@@ -26,4 +27,5 @@ experimental = _types.SimpleNamespace(
     shuffle_and_repeat=_shuffle_and_repeat,
     scan=_scan,
     map_and_batch=_map_and_batch,
+    parallel_interleave=_parallel_interleave,
 )

@@ -1,7 +1,8 @@
 """``tf.raw_ops``: every registered op as a function taking its TF input and attr names by keyword.
 
-``raw_ops.MatMul(a=x, b=w, transpose_b=True)`` adds a MatMul node and returns its output(s): the
-Operation for ops without outputs, a Tensor for one output, else a list per output argument.
+``raw_ops.MatMul(a=x, b=w, transpose_b=True)`` adds a MatMul node and returns its output(s) as TF does: the
+Operation for ops without outputs, a Tensor for one output, a list for one list output, else a namedtuple named
+after the op whose fields are its output argument names (``raw_ops.Unique(x=x)`` is ``Unique(y=..., idx=...)``).
 Like ``tf.raw_ops``, a few ops take TF's Python argument names (``ExpandDims(input=x, axis=0)``);
 their OpDef names are accepted too.
 """
@@ -9,7 +10,7 @@ their OpDef names are accepted too.
 from __future__ import annotations
 
 from torchmeta.framework import registry
-from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.op_def_library import apply_op, raw_op_result
 
 # tf.raw_ops argument names that differ from the OpDef's (TF's api_def renames): {op: {python: OpDef}}.
 _PYTHON_ARG_NAMES = {
@@ -39,7 +40,7 @@ def __getattr__(op_type: str):
     def op(name=None, **kwargs):
         if renames:
             kwargs = {renames.get(k, k): v for k, v in kwargs.items()}
-        return raw_op(op_type, name=name, **kwargs)
+        return raw_op_result(apply_op(op_type, name=name, **kwargs))
 
     op.__name__ = op_type
     op.__qualname__ = op_type

@@ -78,6 +78,21 @@ CASES = {
     "parallel-interleave": lambda d: d.Dataset.range(1, 7).interleave(
         lambda x: d.Dataset.range(x), cycle_length=3, block_length=2, num_parallel_calls=2
     ),
+    "parallel-interleave-deterministic-map-inside": lambda d: d.Dataset.range(1, 9).interleave(
+        lambda x: d.Dataset.range(x).map(lambda y: y * 10 + x).filter(lambda y: y % 3 > 0),
+        cycle_length=4,
+        block_length=3,
+        num_parallel_calls=3,
+        deterministic=True,
+    ),
+    "experimental-parallel-interleave": lambda d: d.Dataset.range(1, 7).apply(
+        d.experimental.parallel_interleave(lambda x: d.Dataset.range(x).map(lambda y: y * 10 + x), 3, block_length=2)
+    ),
+    "experimental-parallel-interleave-small-buffers": lambda d: d.Dataset.range(5).apply(
+        d.experimental.parallel_interleave(
+            lambda x: d.Dataset.from_tensors(x).repeat(x + 1), 2, buffer_output_elements=1, prefetch_input_elements=0
+        )
+    ),
     "scan-running-sum": lambda d: d.Dataset.range(6).scan(np.int64(0), lambda s, x: (s + x, s * 10)),
     "scan-growing-state": lambda d: d.Dataset.range(4).scan(
         _tf(d).constant([], _tf(d).int64, name="empty"),

@@ -204,3 +204,233 @@ def test_table_captured_by_a_dataset_map_matches_tf(tf1):
                 sess.run(it.initializer)
                 results.append([int(sess.run(nxt)) for _ in range(3)])
     assert results[1] == results[0] == [2, -1, 3]
+
+
+# ---------------------------------------------------------------------------------------------
+# tf.lookup.experimental: MutableHashTable and DenseHashTable, saved as <name>-keys / <name>-values
+
+FEEDS = {
+    "k:0": np.array([b"a", b"b", b"c"], dtype=object),
+    "v:0": np.array([7, 8, 9], np.int64),
+    "ids:0": np.array([5, 13, 3, 21], np.int64),
+}
+
+
+def _mutable_program(tf):
+    lk = tf.lookup.experimental
+    k = tf.placeholder(tf.string, [None], name="k")
+    v = tf.placeholder(tf.int64, [None], name="v")
+    ids = tf.placeholder(tf.int64, [None], name="ids")
+    words = lk.MutableHashTable(tf.string, tf.int64, -1)
+    vectors = lk.MutableHashTable(tf.int64, tf.float32, [0.0, 0.5], name="vectors")
+    dense = lk.DenseHashTable(
+        tf.int64, tf.float32, 0.25, empty_key=-1, deleted_key=-2, initial_num_buckets=8, name="dense"
+    )
+    names = lk.DenseHashTable(tf.string, tf.int64, [-1, -1], empty_key="", deleted_key="$", initial_num_buckets=4)
+    unsaved = lk.MutableHashTable(tf.int64, tf.int64, 0, name="unsaved", checkpoint=False)
+    as_float = tf.cast(ids, tf.float32)
+    insert = tf.group(
+        words.insert(k, v),
+        vectors.insert(ids, tf.stack([as_float, -as_float], 1)),
+        dense.insert(ids, as_float * 2),
+        names.insert_or_assign(k, tf.stack([v, v * 2], 1)),
+        unsaved.insert(ids, ids),
+    )
+    remove = tf.group(
+        words.remove(tf.constant(["b"])),
+        dense.erase(tf.constant([3], tf.int64)),
+        names.remove(tf.constant(["c"]), name="drop"),
+    )
+    probe = tf.constant(["a", "b", "c", "z"])
+    probe_ids = tf.constant([5, 13, 3, 21, 4], tf.int64)
+    dense_keys, dense_values = dense.export()
+    return {
+        "insert": insert,
+        "remove": remove,
+        "saver": tf.train.Saver(),
+        "": {
+            "words": words.lookup(probe),
+            "words_dynamic": words.lookup(probe, dynamic_default_values=tf.constant([0, 1, 2, 3], tf.int64)),
+            "words_size": words.size(),
+            "vectors": vectors.lookup(probe_ids),
+            "dense": dense[probe_ids],
+            "dense_size": dense.size(name="count"),
+            "dense_keys": dense_keys,
+            "dense_values": dense_values,
+            "names": names.lookup(probe),
+            "unsaved": unsaved.lookup(probe_ids),
+        },
+    }
+
+
+def _run_mutable(api, graph, fetches, steps=("insert", "remove")):
+    with graph.as_default(), api.Session() as sess:
+        feed = {graph.get_tensor_by_name(k): v for k, v in FEEDS.items()}
+        for step in steps:
+            sess.run(fetches[step], feed)
+        return sess.run(fetches[""])
+
+
+def _assert_same_results(ours, theirs):
+    assert ours.keys() == theirs.keys()
+    for key in theirs:
+        assert np.asarray(ours[key]).dtype == np.asarray(theirs[key]).dtype, key
+        np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+
+
+def test_mutable_tables_build_tf_graph_and_values(tf1):
+    """Node for node (tables, their ops, the Saver's SaveV2/RestoreV2 with the tables' -keys/-values and the
+    LookupTableImportV2 restores), static shapes, and the values; DenseHashTable's export is its bucket array."""
+    tf_graph, tf_fetches = build(tf1, _mutable_program)
+    tm_graph, tm_fetches = build(tm, _mutable_program)
+    assert nodes(tm_graph) == nodes(tf_graph)
+    static = {k: v.shape.as_list() if v.shape.rank is not None else None for k, v in tm_fetches[""].items()}
+    assert static == {k: v.shape.as_list() if v.shape.rank is not None else None for k, v in tf_fetches[""].items()}
+    _assert_same_results(_run_mutable(tm, tm_graph, tm_fetches), _run_mutable(tf1, tf_graph, tf_fetches))
+
+
+@pytest.mark.parametrize("writer_name", ["tf", "torchmeta", "torchmeta-safetensors"])
+def test_mutable_tables_saved_and_restored_across_frameworks(tf1, tmp_path, writer_name):
+    """A Saver writes each checkpointed table as <name>-keys / <name>-values; the other framework's Saver restores
+    them into fresh tables (LookupTableImportV2) with the same lookups and the same dense bucket array."""
+    from tensorflow.python.training import py_checkpoint_reader
+
+    writer, reader = (tf1, tm) if writer_name == "tf" else (tm, tf1)
+    if writer_name == "torchmeta-safetensors":
+        reader = tm
+    prefix = str(tmp_path / "tables")
+    graph, fetches = build(writer, _mutable_program)
+    if writer is tm and writer_name == "torchmeta":
+        fetches["saver"].format = "tf"
+    with graph.as_default(), writer.Session() as sess:
+        feed = {graph.get_tensor_by_name(k): v for k, v in FEEDS.items()}
+        sess.run([fetches["insert"]], feed)
+        sess.run(fetches["remove"])
+        expected = sess.run(fetches[""])
+        fetches["saver"].save(sess, prefix)
+    if writer_name != "torchmeta-safetensors":
+        keys = sorted(py_checkpoint_reader.NewCheckpointReader(prefix).get_variable_to_shape_map())
+        assert keys == [
+            "MutableDenseHashTable-keys",
+            "MutableDenseHashTable-values",
+            "MutableHashTable-keys",
+            "MutableHashTable-values",
+            "dense-keys",
+            "dense-values",
+            "vectors-keys",
+            "vectors-values",
+        ]
+    graph, fetches = build(reader, _mutable_program)
+    with graph.as_default(), reader.Session() as sess:
+        fetches["saver"].restore(sess, prefix)
+        restored = sess.run(fetches[""])
+    expected["unsaved"] = np.zeros_like(expected["unsaved"])  # checkpoint=False: not saved, so empty again
+    _assert_same_results(restored, expected)
+
+
+def test_mutable_tables_survive_meta_graph_export_both_ways(tf1, tmp_path):
+    """Tables, their lookups and the Saver (whose restore imports the tables) survive Saver.export_meta_graph /
+    import_meta_graph; the SAVEABLE_OBJECTS collection comes back as the tables' ops, as in TF."""
+    results, saveables = [], []
+    for writer, reader in ((tf1, tm), (tm, tf1)):
+        path = str(tmp_path / f"{writer.__name__}.meta")
+        prefix = str(tmp_path / f"{writer.__name__}_ckpt")
+        graph, fetches = build(writer, _mutable_program)
+        if writer is tm:
+            fetches["saver"].format = "tf"
+        with graph.as_default(), writer.Session() as sess:
+            feed = {graph.get_tensor_by_name(k): v for k, v in FEEDS.items()}
+            sess.run(fetches["insert"], feed)
+            sess.run(fetches["remove"])
+            fetches["saver"].save(sess, prefix)
+            for key, tensor in fetches[""].items():
+                writer.add_to_collection(key, tensor)
+            fetches["saver"].export_meta_graph(path)
+        with reader.Graph().as_default():
+            saver = reader.train.import_meta_graph(path)
+            saveables.append([op.name for op in reader.get_collection(reader.GraphKeys.SAVEABLE_OBJECTS)])
+            with reader.Session() as sess:
+                saver.restore(sess, prefix)
+                results.append(sess.run({key: reader.get_collection(key)[0] for key in fetches[""]}))
+    _assert_same_results(results[1], results[0])
+    assert saveables[1] == saveables[0]
+
+
+@pytest.mark.parametrize(
+    "build_bad",
+    [
+        lambda tf: tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, -1).remove(tf.constant([1])),
+        lambda tf: tf.lookup.experimental.DenseHashTable(tf.int64, tf.int64, 0, -1, -2).erase(tf.constant(["a"])),
+        lambda tf: tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, "x"),
+    ],
+    ids=["remove-dtype", "erase-dtype", "default-dtype"],
+)
+def test_mutable_table_bad_arguments_raise_as_tf(tf1, build_bad):
+    raised = []
+    for api in (tf1, tm):
+        with api.Graph().as_default(), pytest.raises((TypeError, ValueError)) as e:
+            build_bad(api)
+        raised.append((type(e.value).__name__, str(e.value)))
+    assert raised[1] == raised[0]
+
+
+@pytest.mark.parametrize("form", ["list", "dict"])
+def test_saver_given_tables_directly_matches_tf(tf1, tmp_path, form):
+    """A table in var_list is saved through a new export: in a dict under <key>-keys/-values, in a list under
+    -keys/-values (TF's empty name, so of two tables the later by op name wins); TF restores what we save."""
+
+    def program(tf):
+        lk = tf.lookup.experimental
+        t = lk.MutableHashTable(tf.string, tf.int64, -1, name="tbl")
+        u = lk.MutableHashTable(tf.string, tf.int64, -1, name="other")
+        ins = tf.group(
+            t.insert(tf.constant(["a", "b"]), tf.constant([1, 2], tf.int64)),
+            u.insert(tf.constant(["c"]), tf.constant([3], tf.int64)),
+        )
+        saver = tf.train.Saver({"t": t, "u": u} if form == "dict" else [t, u])
+        return {"insert": ins, "saver": saver, "": [t.lookup(tf.constant(["a", "b", "c"])), t.size(), u.size()]}
+
+    tf_graph, _ = build(tf1, program)
+    tm_graph, tm_fetches = build(tm, program)
+    assert nodes(tm_graph) == nodes(tf_graph)
+    prefix = str(tmp_path / "ckpt")
+    with tm_graph.as_default(), tm.Session() as sess:
+        sess.run(tm_fetches["insert"])
+        tm_fetches["saver"].format = "tf"
+        tm_fetches["saver"].save(sess, prefix)
+    tf_graph, tf_fetches = build(tf1, program)
+    with tf_graph.as_default(), tf1.Session() as sess:
+        tf_fetches["saver"].restore(sess, prefix)
+        restored = sess.run(tf_fetches[""])
+    expected_other = 1 if form == "dict" else 0
+    assert [restored[0].tolist(), int(restored[1]), int(restored[2])] == [[1, 2, -1], 2, expected_other]
+
+
+@pytest.mark.parametrize("options", [{"sharded": True}, {"reshape": True}, {"restore_sequentially": True}])
+def test_saver_options_with_tables_match_tf(tf1, tmp_path, options):
+    """Sharded, reshaping and sequential Savers lay out a table's entries as TF's do, and TF restores ours."""
+
+    def program(tf):
+        table = tf.lookup.experimental.DenseHashTable(tf.int64, tf.int64, -1, -1, -2, initial_num_buckets=4)
+        v = tf.Variable([1.0, 2.0], name="v")
+        ins = table.insert(tf.constant([3, 9], tf.int64), tf.constant([30, 90], tf.int64))
+        return {
+            "insert": ins,
+            "init": v.initializer,
+            "saver": tf.train.Saver(**options),
+            "": [table.lookup(tf.constant([9, 3, 1], tf.int64)), v],
+        }
+
+    tf_graph, _ = build(tf1, program)
+    tm_graph, tm_fetches = build(tm, program)
+    assert nodes(tm_graph) == nodes(tf_graph)
+    prefix = str(tmp_path / "ckpt")
+    with tm_graph.as_default(), tm.Session() as sess:
+        sess.run([tm_fetches["insert"], tm_fetches["init"]])
+        tm_fetches["saver"].format = "tf"
+        saved = tm_fetches["saver"].save(sess, prefix)
+    tf_graph, tf_fetches = build(tf1, program)
+    with tf_graph.as_default(), tf1.Session() as sess:
+        tf_fetches["saver"].restore(sess, saved)
+        found, v = sess.run(tf_fetches[""])
+    assert found.tolist() == [90, 30, -1] and v.tolist() == [1.0, 2.0]

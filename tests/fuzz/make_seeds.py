@@ -6,10 +6,11 @@ Run from the repository root (TensorFlow 2.21 installed):
 
 (no target: all of them; the record, Example and SavedModel seeds are written by :func:`write_data_seeds`).
 
-Writes ``tests/fuzz/seeds/<target>/`` for every target in :mod:`tests.fuzz.targets`: binary and text
-MetaGraphs, TF V2 checkpoints (TensorFlow's and ours), safetensors checkpoints, ``checkpoint`` state files
-and event files. The TF V2 checkpoint of the model is also kept whole in ``seeds/restore/`` (the MetaGraph
-target restores from it) together with a safetensors copy.
+Writes ``tests/fuzz/seeds/<target>/`` for every target in :mod:`tests.fuzz.targets`: binary MetaGraphs of the
+training model and text MetaGraphs of its inference part (:func:`build_small`), TF V2 checkpoints
+(TensorFlow's and ours), safetensors checkpoints, ``checkpoint`` state files and event files. The TF V2
+checkpoint of the model is also kept whole in ``seeds/restore/`` (the MetaGraph target restores from it)
+together with a safetensors copy.
 """
 
 from __future__ import annotations
@@ -44,6 +45,20 @@ def build(tf, resource: bool):
     return train, loss
 
 
+def build_small(tf):
+    """The model's inference part (no gradients, optimizer or summaries) with the same variables, so the seed
+    checkpoint restores into it: the text MetaGraph seed. Its text is a third of the training graph's, and
+    protobuf's pure-Python text parser is where the text target spends its time."""
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2) / 10, name="w")
+    b = tf.Variable(tf.zeros([2]), name="b")
+    step = tf.train.get_or_create_global_step()
+    logits = tf.nn.relu(tf.matmul(x, w) + b, name="logits")
+    tf.add_to_collection("logits", logits)
+    tf.add_to_collection("train_op", tf.assign_add(step, 1))
+    tf.train.Saver()
+
+
 def write_all(tf, is_tf: bool, out: str, tag: str):
     graph = tf.Graph()
     with graph.as_default():
@@ -64,6 +79,8 @@ def write_all(tf, is_tf: bool, out: str, tag: str):
             writer = tf.summary.FileWriter(os.path.join(work, "events"), graph)
             writer.add_summary(sess.run(merged, feed), 1)
             writer.close()
+    with tf.Graph().as_default():
+        build_small(tf)
         tf.train.export_meta_graph(os.path.join(work, "model.pbtxt"), as_text=True)
     _copy(prefix + ".meta", out, "meta_binary", f"{tag}.meta")
     _copy(os.path.join(work, "model.pbtxt"), out, "meta_text", f"{tag}.pbtxt")

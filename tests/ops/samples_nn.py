@@ -309,6 +309,11 @@ def _lrn_samples():
     ]
 
 
+def _with_inf(x):
+    x[0, 3, 1, 0], x[1, 5, 3, 2] = np.inf, -np.inf
+    return x
+
+
 def _conv(op, x, w, attrs, sid, fed=None, **kw):
     return Sample(op, {"input": x, "filter": w}, attrs, id=sid, fed=fed or {}, rtol=1e-4, atol=1e-4, **kw)
 
@@ -407,6 +412,12 @@ def _conv_samples():
         _conv("DepthwiseConv2dNative", x, dw, {"strides": s1, "padding": "VALID"}, "valid"),
         _conv("DepthwiseConv2dNative", x, dw, {"strides": s2, "padding": "SAME"}, "same-s2"),
         _conv("DepthwiseConv2dNative", x, randn(2, 2, 3, 1), {"strides": s1, "padding": "SAME"}, "same-asymmetric"),
+        # even sizes at stride 2: one more padding after than before on both axes (the kernel runs with a zero
+        # tap before the window); an infinite input takes the padded-copy path (0 * inf would be a NaN)
+        _conv("DepthwiseConv2dNative", randn(2, 8, 6, 3), dw, {"strides": s2, "padding": "SAME"}, "same-s2-even"),
+        _conv(
+            "DepthwiseConv2dNative", _with_inf(randn(2, 8, 6, 3)), dw, {"strides": s2, "padding": "SAME"}, "same-s2-inf"
+        ),
         # TF's CPU DepthwiseConv2dNativeBackpropInput ignores dilations (a wrong input gradient);
         # test_nn_gradients_tf_runs.py checks torchmeta's against finite differences.
         _conv(

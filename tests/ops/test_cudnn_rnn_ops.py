@@ -213,10 +213,11 @@ def test_gradient_refuses_inference_mode_as_tf(tf1):
     "kwargs,error",
     [
         ({"input_mode": "skip_input"}, tm.errors.UnimplementedError),
+        ({"input_mode": "auto_select"}, tm.errors.UnimplementedError),
         ({"params": np.zeros(7, f32)}, tm.errors.InvalidArgumentError),
         ({"dropout": 0.5, "layers": 2}, tm.errors.UnimplementedError),
     ],
-    ids=["skip-input", "params-size", "dropout"],
+    ids=["skip-input", "auto-select-equal-widths", "params-size", "dropout"],
 )
 def test_unsupported_and_bad_inputs_raise_torchmeta_errors(kwargs, error):
     kwargs = dict(kwargs)
@@ -228,3 +229,221 @@ def test_unsupported_and_bad_inputs_raise_torchmeta_errors(kwargs, error):
         out = tm.raw_ops.CudnnRNN(input=np.ones((2, 1, 2), f32), input_h=h, input_c=h, params=params, **kwargs)[0]
         with tm.Session() as sess, pytest.raises(error):
             sess.run(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# CudnnRNNParamsSize and the params <-> canonical conversions. TF has GPU kernels only: their OpDefs and shape
+# functions are checked against TF (tests/ops/test_op_defs.py and here), their values against the layout TF's
+# Python writes (tf_keras' gru_lstm_utils.canonical_to_params, which feeds CudnnRNNV3 on a GPU) and round trips.
+
+PARAM_CASES = [
+    ("lstm", 1, "unidirectional", f32),
+    ("gru", 2, "bidirectional", f64),
+    ("rnn_tanh", 3, "unidirectional", np.float16),
+    ("rnn_relu", 2, "bidirectional", f32),
+    ("lstm", 2, "bidirectional", f64),
+]
+
+
+def _canonical_list(weights):
+    """The canonical tensors in TF's region order: per (layer, direction) each gate's W then each gate's R, as
+    [units, width] matrices; then per (layer, direction) each gate's b_W then b_R."""
+    mats, vecs = [], []
+    for w, r, bw, br in weights:
+        g = w.shape[0] // r.shape[1]
+        mats += np.split(w, g) + np.split(r, g)
+        vecs += np.split(bw, g) + np.split(br, g)
+    return mats, vecs
+
+
+def _convert(r, layers, units, input_size, mode, direction, dtype, params=None, canonical=None, version=""):
+    common = dict(rnn_mode=mode, direction=direction)
+    sizes = dict(num_layers=tm.constant(layers), num_units=tm.constant(units), input_size=tm.constant(input_size))
+    if params is not None:
+        n = len(canonical[0])
+        counts = {"num_params": n} if not version else {"num_params_weights": n, "num_params_biases": n}
+        op = getattr(r, f"CudnnRNNParamsToCanonical{version}")
+        weights, biases = op(params=params if isinstance(params, tm.Tensor) else tm.constant(params), **counts,
+                             **sizes, **common)  # fmt: skip
+        return [*weights, *biases]
+    op = getattr(r, f"CudnnRNNCanonicalToParams{version}")
+    weights, biases = ([tm.constant(t) for t in ts] for ts in canonical)
+    return op(weights=weights, biases=biases, **sizes, **common)
+
+
+@pytest.mark.parametrize("version", ["", "V2"])
+@pytest.mark.parametrize(
+    "mode,layers,direction,dtype", PARAM_CASES, ids=[f"{m}-{n}-{d[:3]}" for m, n, d, _ in PARAM_CASES]
+)
+def test_params_round_trip_on_the_canonical_layout(mode, layers, direction, dtype, version):
+    """CanonicalToParams writes the weights then the biases, flattened in region order (the buffer the CudnnRNN
+    tests run on); ParamsToCanonical hands back [units, width] matrices and [units] vectors, bit for bit;
+    CudnnRNNParamsSize is the buffer's length."""
+    rng = np.random.default_rng(7)
+    input_size, units, dirs = 5, 3, 2 if direction == "bidirectional" else 1
+    weights, params = _canonical(rng, mode, layers, dirs, input_size, units, dtype)
+    canonical = _canonical_list(weights)
+    r = tm.raw_ops
+    with tm.Graph().as_default(), tm.Session() as sess:
+        to_params = _convert(r, layers, units, input_size, mode, direction, dtype, canonical=canonical, version=version)
+        back = _convert(r, layers, units, input_size, mode, direction, dtype, to_params, canonical, version)
+        size = r.CudnnRNNParamsSize(
+            num_layers=tm.constant(layers), num_units=tm.constant(units), input_size=tm.constant(input_size),
+            T=tm.as_dtype(dtype), S=tm.int64, rnn_mode=mode, direction=direction,
+        )  # fmt: skip
+        got_params, got_back, got_size = sess.run([to_params, back, size])
+    assert got_params.dtype == dtype
+    np.testing.assert_array_equal(got_params, params)
+    assert got_size.tolist() == [params.size] and got_size.dtype == np.int64
+    expected = canonical[0] + canonical[1]
+    assert [t.shape for t in got_back] == [t.shape for t in expected]
+    for mine, theirs in zip(got_back, expected):
+        assert mine.dtype == dtype
+        np.testing.assert_array_equal(mine, theirs)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_params_equal_tf_keras_canonical_to_params(tf1, mode):
+    """tf_keras' LSTM/GRU GPU path builds CudnnRNNV3's params with gru_lstm_utils.canonical_to_params from its
+    kernels (split per gate, transposed) and biases (cuDNN's b_W zero, b_R the layer's bias): our
+    CudnnRNNCanonicalToParams on the same canonical tensors gives TF's buffer bit for bit, and
+    CudnnRNNParamsToCanonical takes TF's buffer apart into the transposed gate kernels and the biases."""
+    import tensorflow as tf
+    from tf_keras.src.layers.rnn import gru_lstm_utils
+
+    rng = np.random.default_rng(3)
+    gates, input_size, units = GATES[mode], 4, 3
+    kernel = rng.standard_normal((input_size, gates * units)).astype(f32)
+    recurrent = rng.standard_normal((units, gates * units)).astype(f32)
+    bias = rng.standard_normal(2 * gates * units).astype(f32)
+    with tf.Graph().as_default():
+        weights = tf.split(kernel, gates, axis=1) + tf.split(recurrent, gates, axis=1)
+        built = gru_lstm_utils.canonical_to_params(
+            weights=weights, biases=tf.split(bias, 2 * gates), shape=tf.constant([-1]), transpose_weights=True
+        )
+        with tf1.Session() as sess:
+            tf_params = sess.run(built)
+    canonical = (
+        [w.T.copy() for w in np.split(kernel, gates, axis=1) + np.split(recurrent, gates, axis=1)],
+        np.split(bias, 2 * gates),
+    )
+    r = tm.raw_ops
+    with tm.Graph().as_default(), tm.Session() as sess:
+        ours = sess.run(_convert(r, 1, units, input_size, mode, "unidirectional", f32, canonical=canonical))
+        taken_apart = sess.run(_convert(r, 1, units, input_size, mode, "unidirectional", f32, tf_params, canonical))
+    np.testing.assert_array_equal(ours, tf_params)
+    for mine, theirs in zip(taken_apart, canonical[0] + canonical[1]):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def _param_graphs(lib, r):
+    sizes = dict(num_layers=lib.constant(2), num_units=lib.constant(3), input_size=lib.constant(4))
+    params = lib.placeholder(lib.float32, [None])
+    w = [lib.placeholder(lib.float32)] * 4
+    return [
+        r.CudnnRNNParamsSize(**sizes, T=lib.float32, S=lib.int32, rnn_mode="gru"),
+        *r.CudnnRNNParamsToCanonical(params=params, num_params=4, **sizes, rnn_mode="rnn_tanh")[0],
+        *r.CudnnRNNParamsToCanonical(params=params, num_params=4, **sizes, rnn_mode="rnn_tanh")[1],
+        *r.CudnnRNNParamsToCanonicalV2(params=params, num_params_weights=4, num_params_biases=2, **sizes)[0],
+        *r.CudnnRNNParamsToCanonicalV2(params=params, num_params_weights=4, num_params_biases=2, **sizes)[1],
+        r.CudnnRNNCanonicalToParams(weights=w, biases=w, **sizes, rnn_mode="rnn_tanh"),
+        r.CudnnRNNCanonicalToParamsV2(weights=w, biases=w[:2], **sizes),
+    ]
+
+
+def test_param_ops_static_shapes_and_shape_errors_match_tf(tf1):
+    import tensorflow as tf
+
+    shapes = []
+    for lib, r in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        with lib.Graph().as_default():
+            shapes.append([t.shape.as_list() if t.shape.rank is not None else None for t in _param_graphs(lib, r)])
+    assert shapes[1] == shapes[0]
+    for build in (
+        lambda lib, r: r.CudnnRNNParamsSize(
+            num_layers=lib.constant([2]), num_units=lib.constant(3), input_size=lib.constant(4), T=lib.float32,
+            S=lib.int32,
+        ),
+        lambda lib, r: r.CudnnRNNParamsToCanonical(
+            params=lib.constant([[1.0]]), num_params=2, num_layers=lib.constant(1), num_units=lib.constant(1),
+            input_size=lib.constant(1), rnn_mode="rnn_relu",
+        ),
+    ):  # fmt: skip
+        messages = []
+        for lib, r in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+            with lib.Graph().as_default(), pytest.raises(ValueError) as e:
+                build(lib, r)
+            messages.append(str(e.value).split(" for '")[0])
+        assert messages[1] == messages[0]
+
+
+def test_tf_has_no_cpu_kernel_for_the_param_ops(tf1):
+    """Why these ops are compared with the layout and round trips rather than run in TF: TF 2.21 registers them
+    for the GPU only."""
+    import tensorflow as tf
+
+    with tf.Graph().as_default():
+        size = tf.raw_ops.CudnnRNNParamsSize(
+            num_layers=tf.constant(1), num_units=tf.constant(2), input_size=tf.constant(3), T=tf.float32, S=tf.int32
+        )
+        with tf1.Session() as sess, pytest.raises(tf.errors.OpError, match="CudnnRNNParamsSize"):
+            sess.run(size)
+
+
+def _lstm_sizes(lib, layers=1):
+    return dict(num_layers=lib.constant(layers), num_units=lib.constant(2), input_size=lib.constant(3))
+
+
+@pytest.mark.parametrize(
+    "build, error, message",
+    [
+        (
+            lambda r: r.CudnnRNNParamsToCanonical(params=tm.zeros([56]), num_params=4, **_lstm_sizes(tm)),
+            tm.errors.InvalidArgumentError,
+            "C Number of params mismatch. Expected 4, got 8",
+        ),
+        (
+            lambda r: r.CudnnRNNParamsToCanonical(params=tm.zeros([56]), num_params=3, **_lstm_sizes(tm, 2)),
+            tm.errors.InvalidArgumentError,
+            "Number of params (weights) is not a multipleof num_layers * num_dirs.",
+        ),
+        (
+            lambda r: r.CudnnRNNParamsToCanonical(params=tm.zeros([55]), num_params=8, **_lstm_sizes(tm)),
+            tm.errors.InvalidArgumentError,
+            "Invalid params size: expected 56 elements, got 55",
+        ),
+        (
+            lambda r: r.CudnnRNNCanonicalToParams(
+                weights=[tm.zeros([2, 3])] * 4 + [tm.zeros([2, 2])] * 3 + [tm.zeros([3])],
+                biases=[tm.zeros([2])] * 8,
+                **_lstm_sizes(tm),
+            ),
+            tm.errors.InvalidArgumentError,
+            "Params size mismatch. Expected 4, got 3",
+        ),
+        (
+            lambda r: r.CudnnRNNParamsSize(
+                num_layers=tm.constant(1),
+                num_units=tm.constant(3),
+                input_size=tm.constant(3),
+                T=tm.float32,
+                S=tm.int32,
+                input_mode="auto_select",
+            ),
+            tm.errors.UnimplementedError,
+            "input_mode 'skip_input'",
+        ),
+        (
+            lambda r: r.CudnnRNNParamsSize(**_lstm_sizes(tm), T=tm.float32, S=tm.int32, num_proj=1),
+            tm.errors.UnimplementedError,
+            "num_proj",
+        ),
+    ],
+    ids=["num-params", "not-a-multiple", "params-size", "canonical-size", "auto-select-skip", "num-proj"],
+)
+def test_param_op_errors(build, error, message):
+    """TF's kernel wording (including its missing spaces); a buffer of the wrong size, which TF's GPU kernel reads
+    without checking (cuDNN sized it), is refused."""
+    with tm.Graph().as_default(), tm.Session() as sess, pytest.raises(error) as e:
+        sess.run(build(tm.raw_ops))
+    assert message in str(e.value)

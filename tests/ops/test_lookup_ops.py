@@ -192,11 +192,6 @@ RUNTIME_ERRORS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(RUNTIME_ERRORS))
-def test_runtime_errors_match_tf(tf1, name):
-    _errors(tf1, RUNTIME_ERRORS[name])
-
-
 @pytest.mark.parametrize(
     "attrs, content",
     [
@@ -473,3 +468,399 @@ def test_import_shape_error_matches_tf(tf1):
             )
         messages.append(str(e.value).split(" for '")[0])
     assert messages[0] == messages[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# MutableDenseHashTable: TF's open-addressing table, whose export is its bucket array
+
+
+def _dense(lib, r, empty, deleted, value_dtype, **attrs):
+    return r.MutableDenseHashTableV2(empty_key=empty, deleted_key=deleted, value_dtype=value_dtype, **attrs)
+
+
+def _export(lib, r, h, key_dtype, value_dtype):
+    return list(r.LookupTableExportV2(table_handle=h, Tkeys=key_dtype, Tvalues=value_dtype))
+
+
+def test_dense_table_buckets_match_tf_bit_for_bit(tf1):
+    """Colliding keys (5, 13, 21 share bucket 5 of 8), a negative key (its uint64 hash), a removal leaving the
+    deleted key in its bucket, a re-insert into that bucket, an update, and growth to 16 and 64 buckets: every
+    export equals TF's, bucket for bucket."""
+
+    def build(lib, r):
+        h = _dense(
+            lib,
+            r,
+            lib.constant(-1, lib.int64),
+            lib.constant(-2, lib.int64),
+            lib.float32,
+            value_shape=[2],
+            initial_num_buckets=8,
+        )
+        ins = r.LookupTableInsertV2(
+            table_handle=h,
+            keys=lib.constant([5, 13, -7, 21], lib.int64),
+            values=lib.constant([[1, 2], [3, 4], [5, 6], [7, 8]], lib.float32),
+        )
+        exports = [_export(lib, r, h, lib.int64, lib.float32)]
+        remove = r.LookupTableRemoveV2(table_handle=h, keys=lib.constant([13, 99], lib.int64))
+        reinsert = r.LookupTableInsertV2(
+            table_handle=h, keys=lib.constant([29, 5], lib.int64), values=lib.constant([[9, 9], [-1, -1]], lib.float32)
+        )
+        grow = r.LookupTableInsertV2(
+            table_handle=h,
+            keys=lib.constant(np.arange(100, 124, dtype=np.int64) * 7),
+            values=lib.constant(np.arange(48, dtype=np.float32).reshape(24, 2)),
+        )
+        find = r.LookupTableFindV2(
+            table_handle=h, keys=lib.constant([5, 13, 29, 700, 3], lib.int64), default_value=lib.constant([0.5, -0.5])
+        )
+        size = r.LookupTableSizeV2(table_handle=h)
+        return [ins, remove, reinsert, grow], [*exports[0], find, size, *_export(lib, r, h, lib.int64, lib.float32)]
+
+    _assert_same(*_both(tf1, build))
+
+
+def test_dense_table_growth_steps_match_tf(tf1):
+    """Each insert doubles the buckets until the pending entries fit under max_load_factor (before knowing which
+    keys are new), rehashing the old buckets in their order."""
+
+    def build(lib, r):
+        h = _dense(
+            lib,
+            r,
+            lib.constant(0, lib.int32),
+            lib.constant(-1, lib.int32),
+            lib.int32,
+            initial_num_buckets=4,
+            max_load_factor=0.5,
+        )
+        inserts, fetches = [], []
+        for step, keys in enumerate(([3, 7], [3, 7], [11, 15, 19, 23, 27], [-5, 1 << 30])):
+            inserts.append(  # _run runs them one by one, in order
+                r.LookupTableInsertV2(
+                    table_handle=h,
+                    keys=lib.constant(keys, lib.int32),
+                    values=lib.constant([step * 10 + i for i in range(len(keys))], lib.int32),
+                )
+            )
+        fetches = _export(lib, r, h, lib.int32, lib.int32)
+        probe = lib.constant([3, 27, -5, 1 << 30, 4, -6], lib.int32)
+        find = r.LookupTableFindV2(table_handle=h, keys=probe, default_value=lib.constant(-1, lib.int32))
+        return inserts, [*fetches, r.LookupTableSizeV2(table_handle=h), find]
+
+    _assert_same(*_both(tf1, build))
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["string-keys", "vector-keys", "string-to-bool"],
+)
+def test_dense_table_hashes_match_tf(tf1, case):
+    """String keys hash with TF's Hash64, vector keys with Hash64Combine over their elements."""
+
+    def build(lib, r):
+        if case == "string-keys":
+            h = _dense(lib, r, lib.constant(""), lib.constant("$"), lib.int64, initial_num_buckets=16)
+            keys, values, probe = (
+                ["a", "b", "hello", "wörld", "zz" * 40],
+                lib.constant([1, 2, 3, 4, 5], lib.int64),
+                [
+                    "a",
+                    "q",
+                    "wörld",
+                ],
+            )
+            key_dtype, value_dtype, default = lib.string, lib.int64, lib.constant(-1, lib.int64)
+            keys = lib.constant(keys)
+            remove = lib.constant(["b"])
+            probe = lib.constant(probe)
+        elif case == "vector-keys":
+            h = _dense(
+                lib,
+                r,
+                lib.constant([-1, -1], lib.int64),
+                lib.constant([-2, -2], lib.int64),
+                lib.float64,
+                value_shape=[3],
+                initial_num_buckets=4,
+            )
+            keys = lib.constant([[5, 6], [7, 7], [8, 9], [6, 5], [0, 0]], lib.int64)
+            values = lib.constant(np.arange(15, dtype=np.float64).reshape(5, 3))
+            key_dtype, value_dtype, default = lib.int64, lib.float64, lib.constant([0.0, 1.0, 2.0], lib.float64)
+            remove = lib.constant([[7, 7]], lib.int64)
+            probe = lib.constant([[6, 5], [7, 7], [1, 1]], lib.int64)
+        else:
+            h = _dense(lib, r, lib.constant("e"), lib.constant("d"), lib.bool, value_shape=[2], initial_num_buckets=4)
+            keys = lib.constant(["x", "y", "zz"])
+            values = lib.constant([[True, False], [False, True], [True, True]])
+            key_dtype, value_dtype, default = lib.string, lib.bool, lib.constant([False, False])
+            remove = lib.constant(["y", "nope"])
+            probe = lib.constant(["x", "y", "zz"])
+        ins = r.LookupTableInsertV2(table_handle=h, keys=keys, values=values)
+        rm = r.LookupTableRemoveV2(table_handle=h, keys=remove)
+        find = r.LookupTableFindV2(table_handle=h, keys=probe, default_value=default)
+        return [ins, rm], [find, r.LookupTableSizeV2(table_handle=h), *_export(lib, r, h, key_dtype, value_dtype)]
+
+    _assert_same(*_both(tf1, build))
+
+
+def test_dense_table_import_matches_tf(tf1):
+    """An import takes the bucket arrays as they are (here TF's export of another table, and a 3-bucket array TF
+    does not check) and counts the buckets holding neither special key."""
+
+    def build(lib, r):
+        src = _dense(lib, r, lib.constant(-1, lib.int64), lib.constant(-2, lib.int64), lib.int64, initial_num_buckets=4)
+        dst = _dense(lib, r, lib.constant(-1, lib.int64), lib.constant(-2, lib.int64), lib.int64, initial_num_buckets=8)
+        odd = _dense(lib, r, lib.constant(-1, lib.int64), lib.constant(-2, lib.int64), lib.int64, initial_num_buckets=4)
+        ins = r.LookupTableInsertV2(
+            table_handle=src, keys=lib.constant([4, 8, 1], lib.int64), values=lib.constant([40, 80, 10], lib.int64)
+        )
+        rm = r.LookupTableRemoveV2(table_handle=src, keys=lib.constant([8], lib.int64))
+        keys, values = _export(lib, r, src, lib.int64, lib.int64)
+        imp = r.LookupTableImportV2(table_handle=dst, keys=_fed(lib, keys), values=_fed(lib, values))
+        imp_odd = r.LookupTableImportV2(
+            table_handle=odd,
+            keys=_fed(lib, lib.constant([[-1], [2], [-2]], lib.int64)),
+            values=lib.constant([[0], [20], [0]], lib.int64),
+        )
+        probe = lib.constant([4, 8, 1, 2], lib.int64)
+        default = lib.constant(-9, lib.int64)
+        return [ins, rm, imp, imp_odd], [
+            r.LookupTableFindV2(table_handle=dst, keys=probe, default_value=default),
+            r.LookupTableSizeV2(table_handle=dst),
+            *_export(lib, r, dst, lib.int64, lib.int64),
+            r.LookupTableSizeV2(table_handle=odd),
+            *_export(lib, r, odd, lib.int64, lib.int64),
+        ]
+
+    _assert_same(*_both(tf1, build))
+
+
+def _dense_i64(lib, r, **attrs):
+    return _dense(lib, r, lib.constant(-1, lib.int64), lib.constant(-2, lib.int64), lib.float32, **attrs)
+
+
+def _dense_vec(lib, r):
+    return _dense(lib, r, lib.constant([-1, -1], lib.int64), lib.constant([-2, -2], lib.int64), lib.float32)
+
+
+def _insert(r, h, keys, values):
+    return r.LookupTableInsertV2(table_handle=h, keys=keys, values=values)
+
+
+RUNTIME_ERRORS.update(
+    {
+        "dense-insert-empty-key": lambda lib, r: (
+            [_insert(r, _dense_i64(lib, r), lib.constant([3, -1], lib.int64), lib.constant([1.0, 2.0]))],
+            [],
+        ),
+        "dense-insert-deleted-key": lambda lib, r: (
+            [_insert(r, _dense_i64(lib, r), lib.constant([-2], lib.int64), lib.constant([1.0]))],
+            [],
+        ),
+        "dense-find-deleted-key": lambda lib, r: (
+            [],
+            [_find(lib, r, _dense_i64(lib, r), lib.constant([-2], lib.int64), lib.constant(0.0))],
+        ),
+        "dense-remove-empty-key": lambda lib, r: (
+            [r.LookupTableRemoveV2(table_handle=_dense_vec(lib, r), keys=lib.constant([[-1, -1]], lib.int64))],
+            [],
+        ),
+        "dense-find-matrix-keys": lambda lib, r: (
+            [],
+            [_find(lib, r, _dense_i64(lib, r), lib.constant([[1, 2]], lib.int64), lib.constant(0.0))],
+        ),
+        "dense-key-shape": lambda lib, r: (
+            [_insert(r, _dense_vec(lib, r), lib.constant([5, 6, 7], lib.int64), lib.constant([1.0, 2.0, 3.0]))],
+            [],
+        ),
+        "dense-remove-key-shape": lambda lib, r: (
+            [r.LookupTableRemoveV2(table_handle=_dense_vec(lib, r), keys=lib.constant([1], lib.int64))],
+            [],
+        ),
+        "dense-value-shape": lambda lib, r: (
+            [_insert(r, _dense_vec(lib, r), lib.constant([5, 6], lib.int64), lib.constant([1.0]))],
+            [],
+        ),
+        "dense-default-shape": lambda lib, r: (
+            [],
+            [_find(lib, r, _dense_vec(lib, r), lib.constant([[5, 6]], lib.int64), lib.constant([1.0, 2.0]))],
+        ),
+        "dense-import-value-shape": lambda lib, r: (
+            [
+                r.LookupTableImportV2(
+                    table_handle=_dense_vec(lib, r),
+                    keys=_fed(lib, lib.constant([[1, 2]], lib.int64)),
+                    values=lib.constant([9.0]),
+                )
+            ],
+            [],
+        ),
+        "dense-equal-keys": lambda lib, r: (
+            [],
+            [r.LookupTableSizeV2(table_handle=_dense(lib, r, lib.constant("a"), lib.constant("a"), lib.int64))],
+        ),
+        "dense-buckets": lambda lib, r: (
+            [],
+            [r.LookupTableSizeV2(table_handle=_dense_i64(lib, r, initial_num_buckets=6))],
+        ),
+        "dense-load-factor": lambda lib, r: (
+            [],
+            [r.LookupTableSizeV2(table_handle=_dense_i64(lib, r, max_load_factor=1.0))],
+        ),
+        "dense-key-shapes-differ": lambda lib, r: (
+            [],
+            [
+                r.LookupTableSizeV2(
+                    table_handle=_dense(lib, r, lib.constant(-1, lib.int64), lib.constant([-2], lib.int64), lib.int64)
+                )
+            ],
+        ),
+        "dense-matrix-values": lambda lib, r: (
+            [],
+            [r.LookupTableSizeV2(table_handle=_dense_i64(lib, r, value_shape=[2, 2]))],
+        ),
+        "dense-v1-table": lambda lib, r: (
+            [],
+            [
+                r.LookupTableSize(
+                    table_handle=r.MutableDenseHashTable(empty_key=lib.constant(-1, lib.int64), value_dtype=lib.int64)
+                )
+            ],
+        ),
+    }
+)
+
+
+def test_dense_table_static_shapes_match_tf(tf1):
+    import tensorflow as tf
+
+    def build(lib, r):
+        vec = _dense(
+            lib, r, lib.constant([-1, -1], lib.int64), lib.constant([-2, -2], lib.int64), lib.float32, value_shape=[3]
+        )
+        scalar = _dense_i64(lib, r)
+        v1 = r.MutableDenseHashTable(empty_key=lib.constant(-1, lib.int64), value_dtype=lib.int64)
+        keys = lib.constant(np.zeros((4, 5, 2), np.int64))
+        return [
+            vec.shape,
+            v1.shape,
+            r.LookupTableFindV2(table_handle=vec, keys=keys, default_value=lib.constant([0.0] * 3)).shape,
+            r.LookupTableFindV2(table_handle=scalar, keys=keys, default_value=lib.constant(0.0)).shape,
+            *[t.shape for t in _export(lib, r, vec, lib.int64, lib.float32)],
+        ]
+
+    shapes = []
+    for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        with lib.Graph().as_default():
+            shapes.append([s.as_list() if s.rank is not None else None for s in build(lib, raw_ops)])
+    assert shapes[1] == shapes[0]
+
+    messages = []
+    for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        with lib.Graph().as_default(), pytest.raises(ValueError) as e:
+            _dense(lib, raw_ops, lib.constant([[""]]), lib.constant([["$"]]), lib.int64)
+        messages.append(str(e.value).split(" for '")[0])
+    assert messages[1] == messages[0]
+
+
+# After every RUNTIME_ERRORS.update above: the parametrization reads the table when this decorator runs.
+@pytest.mark.parametrize("name", sorted(RUNTIME_ERRORS))
+def test_runtime_errors_match_tf(tf1, name):
+    _errors(tf1, RUNTIME_ERRORS[name])
+
+
+@pytest.mark.parametrize("key_kind", ["int64", "string"])
+def test_dense_table_random_history_matches_tf(tf1, key_kind):
+    """A seeded history of inserts (repeated keys, updates), removes (present and absent keys) and re-inserts
+    through several growths: after every step the export, the size and a lookup equal TF's."""
+    rng = np.random.default_rng(11)
+    pool = rng.choice(10_000, size=60, replace=False) - 5_000
+    steps = []
+    for _ in range(8):
+        insert = rng.choice(pool, size=int(rng.integers(1, 12)))
+        remove = rng.choice(pool, size=int(rng.integers(1, 6)))
+        steps.append((insert, rng.integers(-100, 100, size=len(insert)), remove))
+
+    def keys_of(lib, values):
+        if key_kind == "string":
+            return lib.constant([f"k{v}" for v in values])
+        return lib.constant(values, lib.int64)
+
+    def build(lib, r):
+        if key_kind == "string":
+            h = _dense(lib, r, lib.constant(""), lib.constant("<deleted>"), lib.int32, initial_num_buckets=4)
+        else:
+            h = _dense(lib, r, lib.constant(-(1 << 62), lib.int64), lib.constant(1 << 62, lib.int64), lib.int32,
+                       initial_num_buckets=4, max_load_factor=0.6)  # fmt: skip
+        key_dtype = lib.string if key_kind == "string" else lib.int64
+        inits, fetches = [], []
+        for insert, values, remove in steps:  # run one step at a time, in order
+            ins = r.LookupTableInsertV2(
+                table_handle=h, keys=keys_of(lib, insert), values=lib.constant(values, lib.int32)
+            )
+            with lib.control_dependencies([ins]):
+                inits.append(r.LookupTableRemoveV2(table_handle=h, keys=keys_of(lib, remove)))
+            fetches.append(_export(lib, r, h, key_dtype, lib.int32))
+        probe = r.LookupTableFindV2(table_handle=h, keys=keys_of(lib, pool), default_value=lib.constant(-999))
+        return inits, [*[t for pair in fetches for t in pair], probe, r.LookupTableSizeV2(table_handle=h)]
+
+    def run(lib, raw_ops):
+        g = lib.Graph()
+        with g.as_default():
+            inits, fetches = build(lib, raw_ops)
+            exports, tail = fetches[:-2], fetches[-2:]
+            with lib.Session(graph=g) as sess:
+                seen = []
+                for init, pair in zip(inits, zip(exports[::2], exports[1::2])):
+                    sess.run(init)
+                    seen.append(sess.run(list(pair)))
+                return seen, sess.run(tail)
+
+    import tensorflow as tf
+
+    (their_steps, theirs), (our_steps, ours) = run(tf1, tf.raw_ops), run(tm, tm.raw_ops)
+    for (their_keys, their_values), (our_keys, our_values) in zip(their_steps, our_steps):
+        np.testing.assert_array_equal(our_keys, their_keys)
+        np.testing.assert_array_equal(our_values, their_values)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    assert ours[1] == theirs[1]
+
+
+def test_dense_table_scalar_keys_match_tf(tf1):
+    """A 0-d key is one key: insert, find (a 0-d value) and the rank check of LookupTableRemoveV2's shape function."""
+    import tensorflow as tf
+
+    def build(lib, r):
+        h = _dense_i64(lib, r, initial_num_buckets=4)
+        ins = _insert(r, h, lib.constant(5, lib.int64), lib.constant(1.5))
+        rm = r.LookupTableRemoveV2(table_handle=h, keys=lib.constant([7], lib.int64))
+        return [ins, rm], [
+            _find(lib, r, h, lib.constant(5, lib.int64), lib.constant(0.0)),
+            _find(lib, r, h, lib.constant(6, lib.int64), lib.constant(-1.0)),
+            r.LookupTableSizeV2(table_handle=h),
+        ]
+
+    _assert_same(*_both(tf1, build))
+    messages = []
+    for lib, raw_ops in ((tf1, tf.raw_ops), (tm, tm.raw_ops)):
+        with lib.Graph().as_default(), pytest.raises(ValueError) as e:
+            raw_ops.LookupTableRemoveV2(table_handle=_dense_i64(lib, raw_ops), keys=lib.constant(5, lib.int64))
+        messages.append(str(e.value).split(" for '")[0])
+    assert messages[1] == messages[0]
+
+
+def test_dense_table_emptied_by_an_import_fails_cleanly():
+    """An import of zero buckets (TF indexes out of bounds on the next lookup): lookups give the default, an insert
+    fails on growing from zero buckets, the export is empty."""
+    r = tm.raw_ops
+    with tm.Graph().as_default(), tm.Session() as sess:
+        h = _dense_i64(tm, r, initial_num_buckets=4)
+        empty = tm.placeholder_with_default(np.zeros((0, 1), np.int64), None)
+        sess.run(r.LookupTableImportV2(table_handle=h, keys=empty, values=tm.zeros([0, 1])))
+        assert sess.run(_find(tm, r, h, tm.constant([3], tm.int64), tm.constant(7.0))).tolist() == [7.0]
+        with pytest.raises(tm.errors.InvalidArgumentError, match="at least 4 and a power of 2, got: 0"):
+            sess.run(_insert(r, h, tm.constant([3], tm.int64), tm.constant([1.0])))
+        keys, values = sess.run(_export(tm, r, h, tm.int64, tm.float32))
+        assert keys.shape == values.shape == (0, 1)

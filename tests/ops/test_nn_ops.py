@@ -305,3 +305,24 @@ def test_sparse_xent_bad_label_gives_nan_on_gpu():
     loss, backprop = nn_ops.sparse_softmax_cross_entropy_with_logits(features, torch.tensor([0, 7, 1], device="cuda"))
     assert torch.isnan(loss[1]) and torch.isnan(backprop[1]).all()
     assert torch.isfinite(loss[[0, 2]]).all()
+
+
+@pytest.mark.parametrize("op", ["ReluGrad", "LeakyReluGrad"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_relu_grads_are_tfs_bit_for_bit(tf1, op, dtype):
+    """The one-pass kernels (torch's leaky_relu_backward) give TF's bits, signed zeros and NaNs included:
+    g * 0 where the feature is not > 0 (-0 for a negative g, NaN for an infinite or NaN g, also for a NaN
+    feature), g itself where it is."""
+    edges = [-np.inf, -2.0, -0.0, 0.0, 1e-30, 3.0, np.inf, np.nan]
+    g, f = np.meshgrid(np.array([*edges, -1.5, 0.5], dtype), np.array(edges, dtype))
+    g, f = g.reshape(-1), f.reshape(-1)
+    attrs = {"alpha": 0.25} if op == "LeakyReluGrad" else {}
+    with tf1.Graph().as_default(), tf1.Session() as sess:
+        want = sess.run(getattr(tf1.raw_ops, op)(gradients=g, features=f, **attrs))
+    got = getattr(nn_ops, "relu_grad" if op == "ReluGrad" else "leaky_relu_grad")(
+        torch.from_numpy(g), torch.from_numpy(f), **attrs
+    ).numpy()
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    np.testing.assert_array_equal(got, want)

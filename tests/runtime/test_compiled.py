@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import torchmeta as tm
+from tests.runtime.tf_graphs import tf_message
 from torchmeta import errors
 
 
@@ -137,6 +138,20 @@ def _tf_steps(tf1, model, batch, feeds, steps, **kwargs):
     return losses, values
 
 
+def _tf_error(tf1, model, batch, feed, **kwargs):
+    """The error TF raises for a training step on ``feed``."""
+    g = tf1.Graph()
+    with g.as_default():
+        x, labels, loss, train = model(tf1, batch, **kwargs)
+        with tf1.Session(graph=g) as sess:
+            sess.run(tf1.global_variables_initializer())
+            try:
+                sess.run(train, {x: feed[0], labels: feed[1]})
+            except tf1.errors.OpError as e:
+                return e
+    raise AssertionError("TensorFlow did not fail")
+
+
 def _check_variables(sess, want):
     got = sess.variable_values()
     assert sorted(got) == sorted(want)
@@ -153,6 +168,7 @@ def test_compiled_steps_give_tensorflows_numbers_and_share_variables_with_eager_
     batch = 16
     feeds = [_feeds(seed_mlp, batch, seed) for seed in range(4)]
     want_losses, want_values = _tf_steps(tf1, seed_mlp, batch, feeds, 4)
+    want_loss_after = _tf_steps(tf1, seed_mlp, batch, [*feeds, feeds[0]], 5)[0][-1]
     sess, x, labels, loss, train = _session(seed_mlp, batch)
     weights = sess._variable_slot("layer0/weights")
     tensor, version = weights.value, weights.value._version
@@ -172,9 +188,17 @@ def test_compiled_steps_give_tensorflows_numbers_and_share_variables_with_eager_
 
     bad = feeds[0][1].copy()
     bad[3] = 10
-    with pytest.raises(errors.InvalidArgumentError, match=r"outside the valid range of \[0, 10\)"):
+    tf_error = _tf_error(tf1, seed_mlp, batch, (feeds[0][0], bad))
+    with pytest.raises(errors.InvalidArgumentError) as info:
         sess.run(train, {x: feeds[0][0], labels: bad})
+    # TF's message with the label's value (the compiled step's assertion cannot read it: the step runs again
+    # eagerly, which raises TF's error) and the node that failed
+    assert tf_message(tf_error) in info.value.message, (tf_message(tf_error), info.value.message)
+    assert "Received a label value of 10 " in info.value.message
+    assert info.value.op is not None and info.value.op.name == tf_error.op.name
     _check_variables(sess, want_values)  # the failed step changed nothing
+    assert "error" not in sess.compile_stats()[0]  # the compiled module is fine: it keeps running compiled
+    np.testing.assert_allclose(sess.run(loss, {x: feeds[0][0], labels: feeds[0][1]}), want_loss_after, rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -211,6 +235,21 @@ def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
 
 
+@pytest.mark.slow
+def test_a_compiled_lstm_classifier_gives_tensorflows_numbers(tf1):
+    """A TF-built static_rnn BasicLSTMCell classifier, Adam, four steps compiled as one graph: losses and
+    every variable (Adam's slots included) equal TF's."""
+    batch = 8
+    feeds = [_feeds(lstm_classifier, batch, seed) for seed in range(4)]
+    want_losses, want_values = _tf_steps(tf1, lstm_classifier, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(lstm_classifier, batch)
+    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    (record,) = sess.compile_stats()
+    assert record["graphs"] == 1 and "error" not in record
+
+
 def test_host_subgraphs_are_not_compiled(tmp_path):
     """A Saver's save and restore (string tensors, files) run eagerly however often they run."""
     with tm.Graph().as_default():
@@ -223,3 +262,51 @@ def test_host_subgraphs_are_not_compiled(tmp_path):
             saver.restore(sess, str(tmp_path / "model"))
         np.testing.assert_array_equal(sess.run(v), [1, 1, 1])
     assert sess.compile_stats() == []
+
+
+def _counter_step():
+    """A session adding a fed batch's column sums to a variable, compiled, after its signature's first (eager)
+    run; its step, feed, and the signature's CompiledForward."""
+    with tm.Graph().as_default():
+        x = tm.placeholder(tm.float32, [None, 3], name="x")
+        v = tm.Variable(tm.ones([3]), name="v")
+        step = tm.assign_add(v, tm.reduce_sum(x, 0))
+        sess = tm.Session(config=tm.ConfigProto(torch_compile=True))
+        sess.run(tm.global_variables_initializer())
+    feed = {x: np.ones((2, 3), np.float32)}
+    np.testing.assert_array_equal(sess.run(step, feed), [3, 3, 3])  # a signature's first run is eager
+    plan = sess._make_plan(step, feed)
+    return sess, step, feed, plan.program.get(plan.feed_values(feed)).forward
+
+
+def test_a_compiled_module_that_fails_where_eager_runs_falls_back_to_eager():
+    """If the compiled module itself fails (a compiler error) and the eager module runs, the step's result is
+    the eager one, that signature stays eager (each step runs once: the variable is added to once per run),
+    and compile_stats says why."""
+    sess, step, feed, forward = _counter_step()
+    calls = []
+
+    def broken(*args):
+        calls.append(1)
+        raise RuntimeError("the compiler failed\nmore lines")
+
+    forward._compiled = broken  # the second run would compile: it fails instead
+    np.testing.assert_array_equal(sess.run(step, feed), [5, 5, 5])
+    np.testing.assert_array_equal(sess.run(step, feed), [7, 7, 7])
+    assert len(calls) == 1  # not tried again
+    (record,) = sess.compile_stats()
+    assert record["error"] == "RuntimeError: the compiler failed"
+
+
+def test_a_step_split_into_several_compiled_graphs_is_not_run_again_when_it_fails():
+    """A failure after a first graph ran (it may have updated variables) is raised, not retried eagerly."""
+    sess, step, feed, forward = _counter_step()
+
+    def broken(*args):
+        forward.record.graphs = 2  # as if a graph break had split the step and the second graph failed
+        raise RuntimeError("the second graph failed")
+
+    forward._compiled = broken
+    with pytest.raises(errors.OpError, match="the second graph failed"):
+        sess.run(step, feed)
+    np.testing.assert_array_equal(sess.run(step.op.inputs[0], {}), [3, 3, 3])  # not run again

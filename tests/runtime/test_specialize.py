@@ -145,3 +145,25 @@ def test_broadcasting_failure_keeps_tfs_error(tf1):
             pytest.raises(tm.errors.InvalidArgumentError, match=r"Incompatible shapes: \[3\] vs. \[2\]"),
         ):
             sess.run(x * y, {x: feeds["x"], y: feeds["y"]})
+
+
+@pytest.mark.parametrize("fetch_sum", [False, True], ids=["relu-only", "sum-fetched"])
+def test_matmul_bias_relu_is_one_call_and_its_gradients_are_tfs(tf1, fetch_sum):
+    """MatMul + BiasAdd + Relu (tf.layers.dense with a relu) and MatMul + AddV2 + Relu run as one call whose
+    sum is rectified in place, unless the sum is read elsewhere (here: fetched); outputs and the gradients
+    (through ReluGrad of the Relu's output) are TF's."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [None, 5], name="x")
+        w1 = tf.constant(RNG.randn(5, 7).astype(np.float32))
+        b1 = tf.constant(RNG.randn(7).astype(np.float32))
+        pre = tf.nn.bias_add(tf.matmul(x, w1), b1)
+        h = tf.nn.relu(pre)
+        w2 = tf.constant(RNG.randn(7, 3).astype(np.float32))
+        out = tf.nn.relu(tf.matmul(h, w2) + tf.constant(RNG.randn(3).astype(np.float32)))
+        grads = tf.gradients(tf.reduce_sum(out * out), [x, w1, b1])
+        return [out, *grads, *([pre] if fetch_sum else [])]
+
+    want, got, code = _run_both(build, [{"x": RNG.randn(4, 5).astype(np.float32)}])
+    assert_same(want[0], got[0])
+    assert code.count("fused_matmul_bias_relu(") == (1 if fetch_sum else 2)

@@ -8,6 +8,7 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import conv_ops, math_ops, nn_ops
+from torchmeta.runtime import specialize
 
 CASES = {
     "same": dict(strides=[1, 1, 1, 1], padding="SAME"),
@@ -230,6 +231,12 @@ def test_resnet_style_block_matches_tf(tf1, training):
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     if training:
         assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 1  # conv2 (x is fed: filters only)
+        # relu(bn1) runs in place on the training batch norm's y, relu(y + shortcut) on the sum
+        # (per module that runs the block: the training step's and the logits run's)
+        runs = [[n.target for n in m.graph.nodes if n.op == "call_function"] for m in modules]
+        assert {r.count(specialize.fused_batch_norm_relu) for r in runs} == {0, 1}
+        assert {r.count(specialize.add_relu) for r in runs} == {0, 1}
+        assert nn_ops.relu not in targets
     else:
         (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]
         run = [n.target for n in gm.graph.nodes if n.op == "call_function"]
@@ -294,6 +301,9 @@ def test_depthwise_separable_block_matches_tf(tf1, training, multiplier):
     if training:
         assert targets.count(conv_ops.depthwise_conv2d_backprop_input_and_filter) == 2
         assert conv_ops.depthwise_conv2d_native_backprop_filter not in targets
+        # per module that runs the block (the training step's and the logits run's)
+        assert {[n.target for n in m.graph.nodes].count(specialize.fused_batch_norm_relu) for m in modules} == {0, 4}
+        assert nn_ops.relu not in targets
     else:
         (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]
         fused = [n for n in gm.graph.nodes if n.target is conv_ops.conv2d_batch_norm_relu]

@@ -1,5 +1,5 @@
 """The AddN of MatMuls a shared weight's gradient is in an unrolled recurrence (one x_t^T @ dy_t per step)
-runs as one matmul of the concatenated operands (runtime/specialize.py ``sum_of_matmuls``): the gradient
+runs as one call accumulating the products (runtime/specialize.py ``sum_of_matmuls``): the gradient
 must equal TensorFlow's, gated (an optimizer's tf.tuple) or not, and the fused call must be in the module."""
 
 import numpy as np
@@ -43,3 +43,69 @@ def test_weight_gradient_of_an_unrolled_recurrence_matches_tf(tf1, gated):
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     # w's gradient sums STEPS MatMuls; u's sums STEPS - 1 (the first step's h is a constant).
     assert targets.count(specialize.sum_of_matmuls) == 2
+
+
+@pytest.mark.parametrize("transpose_a", [False, True], ids=["a", "a_t"])
+@pytest.mark.parametrize("transpose_b", [False, True], ids=["b", "b_t"])
+def test_sum_of_matmuls_is_the_sum_of_the_products(transpose_a, transpose_b):
+    """Every combination of transposed operands: the sum of the products."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    pairs = []
+    for _ in range(4):
+        a = rng.standard_normal((FEATURES, BATCH) if transpose_a else (BATCH, FEATURES)).astype(np.float32)
+        b = rng.standard_normal((HIDDEN, FEATURES) if transpose_b else (FEATURES, HIDDEN)).astype(np.float32)
+        pairs += [torch.from_numpy(a), torch.from_numpy(b)]
+    got = specialize.sum_of_matmuls(*pairs, transpose_a=transpose_a, transpose_b=transpose_b)
+    want = sum(
+        (a.t() if transpose_a else a).double() @ (b.t() if transpose_b else b).double()
+        for a, b in zip(pairs[0::2], pairs[1::2])
+    )
+    assert got.shape == (BATCH, HIDDEN) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def _lstm_classifier_steps(tf, cell_kind, feeds):
+    """A static_rnn LSTM classifier (concat([x, h]) @ W per step), Adam: the loss of each step, then every
+    variable, and the session."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [None, STEPS, FEATURES], name="x")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
+        cell = tf.nn.rnn_cell.BasicLSTMCell(HIDDEN) if cell_kind == "basic" else tf.nn.rnn_cell.LSTMCell(HIDDEN)
+        outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, 1), dtype=tf.float32)
+        logits = tf.layers.dense(outputs[-1], 4, name="logits")
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(0.05).minimize(loss)
+        sess = tf.Session(graph=g)
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
+        values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+    return losses, values, sess
+
+
+@pytest.mark.parametrize("cell_kind", ["basic", "lstm"])
+def test_the_steps_of_an_unrolled_lstm_share_one_layout_of_the_recurrent_weight(tf1, cell_kind):
+    """The gradient of concat([x, h]) @ W for h is a product by W's h rows in every step: all the steps' calls
+    share one kernel, which lays those rows out once per value of W (Adam updates it in place between runs,
+    bumping its version); three steps train to TF's numbers."""
+    rng = np.random.default_rng(0)
+    feeds = [
+        (rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32), rng.integers(0, 4, BATCH).astype(np.int64))
+        for _ in range(3)
+    ]
+    want_losses, want_values, _ = _lstm_classifier_steps(tf1, cell_kind, feeds)
+    losses, values, sess = _lstm_classifier_steps(tm, cell_kind, feeds)
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    assert sorted(values) == sorted(want_values)
+    for name, value in want_values.items():
+        np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
+    kernels = {
+        n.target
+        for m in sess._compiled_modules()
+        for n in m.graph.nodes
+        if n.op == "call_function" and getattr(n.target, "__name__", "") == "sliced_matmul_invariant_b"
+    }
+    assert len(kernels) == 1  # one shared kernel (one cache) for the STEPS - 1 products

@@ -62,6 +62,7 @@ __all__ = [
     "shuffle_and_repeat",
     "scan",
     "map_and_batch",
+    "parallel_interleave",
     "TFRecordDataset",
     "TextLineDataset",
     "FixedLengthRecordDataset",
@@ -946,6 +947,17 @@ def map_and_batch(map_func, batch_size, num_parallel_batches=None, drop_remainde
             f"{num_parallel_calls}."
         )
     return lambda dataset: dataset._map_and_batch(map_func, batch_size, num_parallel_calls, drop_remainder)
+
+
+def parallel_interleave(
+    map_func, cycle_length, block_length=1, sloppy=False, buffer_output_elements=None, prefetch_input_elements=None
+):
+    """``tf.data.experimental.parallel_interleave``: ``map_func``'s datasets interleaved as ``interleave`` does,
+    ``cycle_length`` of them producing at once (LegacyParallelInterleaveDatasetV2; ``sloppy`` writes
+    ``deterministic="false"``, which allows any order; this one is always the deterministic one)."""
+    return lambda dataset: dataset._parallel_interleave(
+        map_func, cycle_length, block_length, sloppy, buffer_output_elements, prefetch_input_elements
+    )
 
 
 def scan(initial_state, scan_func):

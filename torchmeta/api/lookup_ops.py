@@ -1,5 +1,6 @@
 """``tf.lookup`` (TF1, ``tf.compat.v1.lookup``): StaticHashTable, StaticVocabularyTable, KeyValueTensorInitializer,
-TextFileInitializer, and the ``tf.contrib.lookup``-era functions ``index_table_from_tensor/file`` and
+TextFileInitializer, ``tf.lookup.experimental``'s MutableHashTable and DenseHashTable (each in the SAVEABLE_OBJECTS
+collection, so ``tf.train.Saver()`` saves it as ``<name>-keys`` / ``<name>-values``), and the ``tf.contrib.lookup``-era functions ``index_table_from_tensor/file`` and
 ``index_to_string_table_from_tensor/file``; ``tf.tables_initializer``. Graphs as TF's python/ops/lookup_ops.py
 builds them in graph mode: each initializer op joins the TABLE_INITIALIZERS collection (a text file's path
 also ASSET_FILEPATHS), so ``tf.tables_initializer()`` and exported MetaGraphs carry them.
@@ -19,12 +20,15 @@ from torchmeta.dtypes import DType, as_dtype
 from torchmeta.framework import graph as ops
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.saveable_object import SaveableObject, SaveSpec
 from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value
 
 __all__ = [
     "LookupInterface",
+    "MutableHashTable",
+    "DenseHashTable",
     "StaticHashTable",
     "StaticVocabularyTable",
     "IdTableWithHashBuckets",
@@ -650,6 +654,214 @@ def index_to_string_table_from_tensor(vocabulary_list, default_value="UNK", name
         keys = math_ops.cast(math_ops.range(num_elements), DType.int64)
         init = KeyValueTensorInitializer(keys, vocabulary_list, DType.int64, DType.string, name="table_init")
         return StaticHashTable(init, default_value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutable tables (tf.lookup.experimental), saved by a Saver as <name>-keys / <name>-values
+
+
+class _TableSaveable(SaveableObject):
+    """TF's ``MutableHashTable._Saveable`` / ``DenseHashTable._Saveable``: the table's export under ``<name>-keys``
+    and ``<name>-values``, restored by one LookupTableImportV2."""
+
+    def __init__(self, table, name, table_name=None):
+        tensors = table.export()
+        specs = [SaveSpec(tensors[0], "", name + "-keys"), SaveSpec(tensors[1], "", name + "-values")]
+        self.table_name = table_name or name
+        super().__init__(table, specs, name)
+
+    def restore(self, restored_tensors, restored_shapes):
+        del restored_shapes  # unused, as in TF
+        with name_scope(f"{self.table_name}_table_restore"):
+            with ops.colocate_with(self.op.resource_handle):
+                return raw_op(
+                    "LookupTableImportV2",
+                    table_handle=self.op.resource_handle,
+                    keys=restored_tensors[0],
+                    values=restored_tensors[1],
+                )
+
+
+class _MutableTableBase(LookupInterface):
+    """What MutableHashTable and DenseHashTable share in TF: ``size``, ``export``, ``insert`` and the saveable."""
+
+    def _setup(self, key_dtype, value_dtype, name, checkpoint, experimental_is_anonymous):
+        if experimental_is_anonymous:
+            raise ValueError("experimental_is_anonymous tables are TF2 eager resources; graph mode uses shared names")
+        self._value_shape = self._default_value.shape
+        self._checkpoint = checkpoint
+        self._name = name
+        self._is_anonymous = experimental_is_anonymous
+        self._shared_name = None
+        _KeyValueTypes.__init__(self, key_dtype, value_dtype)
+        self._resource_handle = self._create_resource()
+        if checkpoint:
+            ops.add_to_collection(ops.GraphKeys.SAVEABLE_OBJECTS, _TableSaveable(self, name))
+
+    @property
+    def name(self):
+        return self._table_name
+
+    def saveable_for_saver(self, name: str) -> SaveableObject:
+        """What a Saver given this table itself in ``var_list`` saves (TF's ``saveable_objects_from_trackable``
+        for a TF1 Saver): a new export under ``<name>-keys`` / ``<name>-values``, where ``name`` is the dict key,
+        or "" in a list, as in TF (so two tables in one list collide, the later one by op name winning)."""
+        return _TableSaveable(self, name, table_name=self._name)
+
+    def size(self, name=None):
+        """The number of entries (a LookupTableSizeV2)."""
+        with name_scope(name, f"{self.name}_Size", [self.resource_handle]):
+            with ops.colocate_with(self.resource_handle):
+                return raw_op("LookupTableSizeV2", table_handle=self.resource_handle)
+
+    def insert(self, keys, values, name=None):
+        """Associates ``keys`` with ``values`` (a LookupTableInsertV2)."""
+        with name_scope(name, f"{self.name}_lookup_table_insert", [self.resource_handle, keys, values]):
+            keys = convert_to_tensor(keys, self._key_dtype, name="keys")
+            values = convert_to_tensor(values, self._value_dtype, name="values")
+            with ops.colocate_with(self.resource_handle):
+                return raw_op("LookupTableInsertV2", table_handle=self.resource_handle, keys=keys, values=values)
+
+    def export(self, name=None):
+        """(keys, values) of the table (a LookupTableExportV2); a DenseHashTable's are its bucket arrays."""
+        with name_scope(name, f"{self.name}_lookup_table_export_values", [self.resource_handle]):
+            with ops.colocate_with(self.resource_handle):
+                keys, values = raw_op(
+                    "LookupTableExportV2",
+                    table_handle=self.resource_handle,
+                    Tkeys=self._key_dtype,
+                    Tvalues=self._value_dtype,
+                )
+        return keys, values
+
+    def _remove(self, keys, name):
+        with name_scope(name, f"{self.name}_lookup_table_remove", (self.resource_handle, keys, self._default_value)):
+            return raw_op("LookupTableRemoveV2", table_handle=self.resource_handle, keys=keys)
+
+
+class MutableHashTable(_MutableTableBase):
+    """``tf.lookup.experimental.MutableHashTable``: a MutableHashTableV2 (MutableHashTableOfTensorsV2 when
+    ``default_value`` is not a scalar) filled by ``insert`` and emptied by ``remove``. With ``checkpoint`` a Saver
+    saves it as ``<name>-keys`` / ``<name>-values`` and restores it with LookupTableImportV2."""
+
+    def __init__(
+        self,
+        key_dtype,
+        value_dtype,
+        default_value,
+        name="MutableHashTable",
+        checkpoint=True,
+        experimental_is_anonymous=False,
+    ):
+        self._default_value = convert_to_tensor(default_value, dtype=value_dtype)
+        self._setup(key_dtype, value_dtype, name, checkpoint, experimental_is_anonymous)
+
+    def _create_resource(self):
+        # a checkpointed table is shared by its node name, so that every worker's Saver restores the same table
+        use_node_name_sharing = self._checkpoint and self._shared_name is None
+        attrs = dict(
+            shared_name=self._shared_name,
+            use_node_name_sharing=use_node_name_sharing,
+            key_dtype=self._key_dtype,
+            value_dtype=self._value_dtype,
+            name=self._name,
+        )
+        if self._default_value.shape.rank == 0:
+            table_ref = raw_op("MutableHashTableV2", **attrs)
+        else:
+            table_ref = raw_op("MutableHashTableOfTensorsV2", value_shape=self._default_value.shape, **attrs)
+        self._table_name = table_ref.op.name.split("/")[-1]
+        return table_ref
+
+    def remove(self, keys, name=None):
+        """Removes ``keys`` (absent ones are ignored; a LookupTableRemoveV2).
+
+        Raises:
+          TypeError: ``keys`` has another dtype.
+        """
+        if keys.dtype != self._key_dtype:
+            raise TypeError(f"Dtype of argument `keys` must be {self._key_dtype}, received: {keys.dtype}")
+        return self._remove(keys, name)
+
+    def lookup(self, keys, dynamic_default_values=None, name=None):
+        """The values of ``keys``; ``dynamic_default_values`` (the default's shape, or one per key) for missing
+        keys instead of the table's default (a LookupTableFindV2)."""
+        with name_scope(name, f"{self.name}_lookup_table_find", (self.resource_handle, keys, self._default_value)):
+            keys = convert_to_tensor(keys, dtype=self._key_dtype, name="keys")
+            with ops.colocate_with(self.resource_handle):
+                return raw_op(
+                    "LookupTableFindV2",
+                    table_handle=self.resource_handle,
+                    keys=keys,
+                    default_value=dynamic_default_values if dynamic_default_values is not None else self._default_value,
+                )
+
+
+class DenseHashTable(_MutableTableBase):
+    """``tf.lookup.experimental.DenseHashTable``: a MutableDenseHashTableV2 (open addressing; ``empty_key`` and
+    ``deleted_key`` mark free buckets and can never be keys). Saved like MutableHashTable, as its bucket arrays."""
+
+    def __init__(
+        self,
+        key_dtype,
+        value_dtype,
+        default_value,
+        empty_key,
+        deleted_key,
+        initial_num_buckets=None,
+        name="MutableDenseHashTable",
+        checkpoint=True,
+        experimental_is_anonymous=False,
+    ):
+        self._default_value = convert_to_tensor(default_value, dtype=value_dtype, name="default_value")
+        self._initial_num_buckets = initial_num_buckets
+        self._empty_key = empty_key
+        self._deleted_key = deleted_key
+        self._setup(key_dtype, value_dtype, name, checkpoint, experimental_is_anonymous)
+
+    def _create_resource(self):
+        empty_key = convert_to_tensor(self._empty_key, dtype=self._key_dtype, name="empty_key")
+        deleted_key = convert_to_tensor(self._deleted_key, dtype=self._key_dtype, name="deleted_key")
+        use_node_name_sharing = self._checkpoint and self._shared_name is None
+        table_ref = raw_op(
+            "MutableDenseHashTableV2",
+            empty_key=empty_key,
+            deleted_key=deleted_key,
+            shared_name=self._shared_name,
+            use_node_name_sharing=use_node_name_sharing,
+            value_dtype=self._value_dtype,
+            value_shape=self._value_shape,
+            initial_num_buckets=self._initial_num_buckets,
+            name=self._name,
+        )
+        self._table_name = table_ref.op.name.split("/")[-1]
+        return table_ref
+
+    def lookup(self, keys, name=None):
+        """The values of ``keys``, ``default_value`` for missing ones (a LookupTableFindV2)."""
+        with name_scope(name, f"{self.name}_lookup_table_find", [self.resource_handle, keys]):
+            keys = convert_to_tensor(keys, dtype=self._key_dtype, name="keys")
+            with ops.colocate_with(self.resource_handle):
+                return raw_op(
+                    "LookupTableFindV2", table_handle=self.resource_handle, keys=keys, default_value=self._default_value
+                )
+
+    def insert_or_assign(self, keys, values, name=None):
+        """Associates ``keys`` with ``values`` (``insert``)."""
+        return self.insert(keys, values, name)
+
+    def erase(self, keys, name=None):
+        """Removes ``keys`` (absent ones are ignored; ``remove``).
+
+        Raises:
+          TypeError: ``keys`` has another dtype.
+        """
+        if keys.dtype != self._key_dtype:
+            raise TypeError(f"Signature mismatch. Keys must be dtype {self._key_dtype}, got {keys.dtype}.")
+        return self._remove(keys, name)
+
+    def remove(self, keys, name=None):
+        return self.erase(keys, name)
 
 
 def tables_initializer(name="init_all_tables"):

@@ -29,6 +29,7 @@ __all__ = [
     "all_unchanged",
     "format_shape",
     "format_dims",
+    "format_float",
     "summarize_attr_value",
     "summarize_node",
     "tensor_debug_string",
@@ -64,7 +65,7 @@ def format_dims(dims) -> str:
     return "[" + ",".join("?" if d is None else str(int(d)) for d in dims) + "]"
 
 
-def _format_float(value: float) -> str:
+def format_float(value: float) -> str:
     """TF's StrCat of a float: 6 significant digits, 9 when 6 do not round-trip."""
     f32 = np.float32(value)
     text = f"{float(f32):.6g}"
@@ -121,7 +122,7 @@ def tensor_debug_string(value: np.ndarray, dtype_name: str) -> str:
         if isinstance(v, bytes):
             items.append(v.decode("utf-8", "backslashreplace"))
         elif isinstance(v, (float, np.floating)):
-            items.append(_format_float(v))
+            items.append(format_float(v))
         elif isinstance(v, (bool, np.bool_)):
             items.append("1" if v else "0")
         else:
@@ -146,7 +147,7 @@ def summarize_attr_value(value) -> str:
     if kind == "i":
         return str(value.i)
     if kind == "f":
-        return _format_float(value.f)
+        return format_float(value.f)
     if kind == "b":
         return "true" if value.b else "false"
     if kind == "type":
@@ -166,7 +167,7 @@ def summarize_attr_value(value) -> str:
         elif lst.i:
             pieces = [str(i) for i in lst.i]
         elif lst.f:
-            pieces = [_format_float(f) for f in lst.f]
+            pieces = [format_float(f) for f in lst.f]
         elif lst.b:
             pieces = ["true" if b else "false" for b in lst.b]
         elif lst.type:

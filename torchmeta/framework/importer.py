@@ -37,7 +37,7 @@ import re
 
 from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, op_def_pb2, types_pb2
-from torchmeta.dtypes import DType
+from torchmeta.dtypes import DType, type_string
 from torchmeta.framework import common_shapes, registry
 from torchmeta.framework import device as device_lib
 from torchmeta.framework import graph as graph_lib
@@ -82,11 +82,11 @@ def _as_str(value) -> str:
 
 
 def _type_string(dtype_enum: int) -> str:
-    """TensorFlow's DataTypeString: ``float``, ``int32``, ``float_ref``, ..."""
+    """TensorFlow's DataTypeString of an enum read from a file, which may not be a valid one."""
     try:
-        return types_pb2.DataType.Name(dtype_enum)[3:].lower()
-    except ValueError:
-        return f"unknown dtype enum ({dtype_enum})"
+        return type_string(dtype_enum)
+    except TypeError:  # TF's DataTypeString names DT_INVALID "INVALID"
+        return "INVALID" if dtype_enum == 0 else f"unknown dtype enum ({dtype_enum})"
 
 
 def _parse_node_input(name: str) -> tuple[str, int]:

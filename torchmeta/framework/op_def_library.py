@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import collections
+import functools
+
 from torchmeta import dtypes
 from torchmeta._proto import attr_value_pb2, op_def_pb2, tensor_pb2
 from torchmeta.dtypes import DType
@@ -14,7 +17,7 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def import output_types_from_attrs
 from torchmeta.framework.tensor_shape import as_shape
 
-__all__ = ["apply_op", "make_attr", "outputs_of", "raw_op"]
+__all__ = ["apply_op", "make_attr", "outputs_of", "raw_op", "raw_op_result"]
 
 
 def _is_tensor_like(v) -> bool:
@@ -352,3 +355,19 @@ def outputs_of(op: graph_lib.Operation):
 def raw_op(op_type: str, name=None, **kwargs):
     """Creates an op and returns its outputs by TF's raw-op convention."""
     return outputs_of(apply_op(op_type, name=name, **kwargs))
+
+
+@functools.cache
+def _output_tuple(op_type: str, fields: tuple):
+    return collections.namedtuple(op_type, fields)
+
+
+def raw_op_result(op: graph_lib.Operation):
+    """What ``tf.raw_ops.<Op>`` returns for ``op``: as ``outputs_of``, except that an op with several output
+    arguments gives a namedtuple named after the op type whose fields are the output argument names (a list
+    for a list argument), as TF's generated op functions build it."""
+    result = outputs_of(op)
+    output_args = op.op_def.output_arg
+    if len(output_args) < 2:
+        return result
+    return _output_tuple(op.type, tuple(arg.name for arg in output_args))._make(result)

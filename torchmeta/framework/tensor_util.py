@@ -153,7 +153,9 @@ def to_numpy(values, dtype=None) -> np.ndarray:
     if dtype is DType.string:
         return _to_bytes_array(np.asarray(values, dtype=object))
     if inferred is DType.string:
-        raise TypeError(f"Expected {dtype.name}, but got {values!r} of type 'str'.")
+        # TF names the first element that does not fit, printed with str()
+        mismatch = next((v for v in np.asarray(values, dtype=object).reshape(-1) if isinstance(v, str)), values)
+        raise TypeError(f"Expected {dtype.name}, but got {mismatch} of type 'str'.")
     if inferred is DType.float32 and (dtype.is_integer or dtype.is_bool or dtype.is_quantized) and np.size(values):
         raise TypeError(f"Expected {dtype.name}, but got {_first_scalar(values)!r} of type 'float'.")
     if inferred is DType.complex128 and not dtype.is_complex:

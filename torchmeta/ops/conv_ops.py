@@ -262,7 +262,13 @@ def _conv(
     if integer:  # torch has integer convolutions on CPU only
         x, weight = x.double(), weight.double()
     pad = (top, left)
-    if top != bottom or left != right:
+    if (top != bottom or left != right) and _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw):
+        # TF's SAME padding of a stride-2 window pads one more after than before; a depthwise kernel with a
+        # zero tap put before it and the larger padding on both sides computes the same windows, without
+        # copying the input into a padded one (which costs more than the depthwise convolution itself)
+        weight = F.pad(weight, (right - left, 0, bottom - top, 0))
+        pad = (bottom, right)
+    elif top != bottom or left != right:
         x = _pad(x, left, right, top, bottom)
         pad = (0, 0)
     added = None if other is None else _to_nchw(other, data_format)
@@ -297,6 +303,28 @@ def _conv(
     if relu:
         y = torch.relu(y)
     return _from_nchw(y, data_format)
+
+
+def _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw) -> bool:
+    """Whether ``_conv`` runs this asymmetrically padded depthwise convolution with a zero tap before its
+    kernel instead of a padded copy of ``x``: one more padding after than before on each padded axis, no
+    dilation, float32/64 on the CPU, outside torch.compile, and every value of ``x`` finite (the zero tap
+    multiplies input values, and 0 * inf would be a NaN TF does not compute; a finite sum proves them
+    finite, one read of ``x``)."""
+    return (
+        groups > 1
+        and groups == x.shape[1]
+        and weight.shape[1] == 1
+        and dh == dw == 1
+        and bottom - top in (0, 1)
+        and right - left in (0, 1)
+        and min(top, left) >= 0
+        and x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.float64)
+        and not x.requires_grad
+        and not torch.compiler.is_compiling()
+        and bool(torch.isfinite(x.sum()))
+    )
 
 
 def _onednn_pointwise(x, weight, bias, added=None) -> bool:

@@ -1,16 +1,21 @@
 """cuDNN's RNNs on any device: CudnnRNN, CudnnRNNV2, CudnnRNNV3 (what frozen graphs of Keras' CuDNNLSTM/CuDNNGRU and
-of tf.keras LSTM/GRU's GPU path contain), their backprop ops, cudnn_rnn_grad.py's gradients and CudnnRNNParamsSize.
+of tf.keras LSTM/GRU's GPU path contain), their backprop ops, cudnn_rnn_grad.py's gradients, CudnnRNNParamsSize and
+the conversions between the params buffer and its canonical weights and biases (CudnnRNNParamsToCanonical(V2),
+CudnnRNNCanonicalToParams(V2)).
 
 TensorFlow runs these only on a GPU, through cuDNN; here they are a plain LSTM / GRU / tanh or relu RNN in torch,
 reading ``params`` in cuDNN's canonical layout as TF's CudnnParamsFormatConverter and Keras write it: every
 layer's and direction's weight matrices first (per gate, the input matrix W [units, input] then the recurrent one
 R [units, units], row-major; gates i, f, c, o for LSTM and r, z, n for GRU), then all biases in the same order
-(b_W, then b_R). The equations are cuDNN's: LSTM without a forget bias, GRU with the reset gate applied after the
+(b_W, then b_R); TF's ParamsToCanonical hands the matrices out as [units, width] and the biases as [units]. The
+equations are cuDNN's: LSTM without a forget bias, GRU with the reset gate applied after the
 recurrent product (n = tanh(W_n x + b_Wn + r * (R_n h + b_Rn))). Not supported (UnimplementedError): skip_input,
 dropout between layers while training, LSTM projections (num_proj). The backprop ops differentiate this forward.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -106,8 +111,6 @@ def _run_direction(rnn_mode, x, h, c, weights, lengths, reverse):
 
 def _forward(input, input_h, input_c, params, rnn_mode, input_mode, direction, dropout, is_training, lengths=None):
     """(output [time, batch, dirs*units], output_h, output_c) of the whole stack."""
-    if input_mode == "skip_input":
-        raise _unimplemented("CudnnRNN input_mode 'skip_input' is not supported off cuDNN by torchmeta")
     num_dirs = 2 if direction == "bidirectional" else 1
     if input.dim() != 3:
         raise invalid(f"Invalid input_shape: [{','.join(map(str, input.shape))}]")
@@ -115,6 +118,9 @@ def _forward(input, input_h, input_c, params, rnn_mode, input_mode, direction, d
         raise invalid(f"Invalid input_h shape: [{','.join(map(str, input_h.shape))}]")
     num_layers = input_h.shape[0] // num_dirs
     units = input_h.shape[2]
+    # TF's ToRNNInputMode: auto_select is skip_input when the input is as wide as the cell
+    if input_mode == "skip_input" or (input_mode == "auto_select" and input.shape[2] == units):
+        raise _unimplemented("CudnnRNN input_mode 'skip_input' is not supported off cuDNN by torchmeta")
     if is_training and dropout > 0 and num_layers > 1:
         raise _unimplemented("CudnnRNN dropout between layers while training is cuDNN's random stream; not reproduced")
     lstm = rnn_mode == "lstm"
@@ -342,3 +348,171 @@ def _cudnn_rnn_v3_grad(op, *grads):
 
 
 no_registered_gradient("CudnnRNNBackprop", "CudnnRNNBackpropV2", "CudnnRNNBackpropV3")
+
+
+# ---------------------------------------------------------------------------------------------
+# The opaque params buffer: its size and its conversion from and to the canonical weights and biases
+
+
+def _scalar_input(t, name: str) -> int:
+    if t.dim() != 0:
+        raise invalid(f"{name} is not a scalar")
+    return int(t)
+
+
+def _canonical_shapes(num_layers, num_units, input_size, rnn_mode, input_mode, direction, num_proj):
+    """The shape of every canonical weight ([units, width], per layer and direction: the gates' input matrices,
+    then their recurrent ones) and bias ([units]), in the order TF's ParamsWeightRegions/ParamsBiasRegions list
+    them; the params buffer holds them flattened in that order, weights first."""
+    num_layers = _scalar_input(num_layers, "num_layers")
+    units = _scalar_input(num_units, "num_units")
+    input_size = _scalar_input(input_size, "input_size")
+    if num_proj:
+        raise _unimplemented("cuDNN RNN params with num_proj (LSTM projections) are not supported by torchmeta")
+    # TF's ToRNNInputMode: auto_select skips the input projection when the input is as wide as the cell
+    if input_mode == "skip_input" or (input_mode == "auto_select" and input_size == units):
+        raise _unimplemented("cuDNN RNN params with input_mode 'skip_input' are not supported by torchmeta")
+    gates = _GATES[rnn_mode]
+    num_dirs = 2 if direction == "bidirectional" else 1
+    weights = []
+    for layer in range(num_layers):
+        width = input_size if layer == 0 else num_dirs * units
+        for _ in range(num_dirs):
+            weights += [(units, width)] * gates + [(units, units)] * gates
+    biases = [(units,)] * (2 * gates * num_layers * num_dirs)
+    return weights, biases
+
+
+def _num_elements(shapes) -> int:
+    return sum(math.prod(s) for s in shapes)
+
+
+def _params_size_shape(op):
+    for i in range(3):
+        with_rank(op, op.inputs[i].shape, 0)
+    return [TensorShape([1])]
+
+
+@register_op(
+    "CudnnRNNParamsSize",
+    inputs=["num_layers: int32", "num_units: int32", "input_size: int32"],
+    outputs=["params_size: S"],
+    attrs=[_T, "S: {int32, int64}", *_COMMON[1:], "num_proj: int = 0"],
+    shape=_params_size_shape,
+)
+def cudnn_rnn_params_size(num_layers, num_units, input_size, S, rnn_mode, input_mode, direction, num_proj):
+    """The number of elements of the params buffer (a [1] vector, as TF's kernel outputs it)."""
+    weights, biases = _canonical_shapes(num_layers, num_units, input_size, rnn_mode, input_mode, direction, num_proj)
+    return torch.tensor([_num_elements(weights) + _num_elements(biases)], dtype=S.torch)
+
+
+def _to_canonical_shape(op, num_weights, num_biases):
+    with_rank(op, op.inputs[3].shape, 1)
+    return [TensorShape([None, None])] * num_weights + [TensorShape([None])] * num_biases
+
+
+def _params_to_canonical(num_layers, num_units, input_size, params, num_weights, num_biases, rnn_mode, input_mode,
+                         direction, num_proj):  # fmt: skip
+    weights, biases = _canonical_shapes(num_layers, num_units, input_size, rnn_mode, input_mode, direction, num_proj)
+    regions = int(num_layers) * (2 if direction == "bidirectional" else 1)
+    if num_weights % regions:
+        raise invalid("Number of params (weights) is not a multipleof num_layers * num_dirs.")
+    if num_biases % regions:
+        raise invalid("Number of params (biases) is not a multipleof num_layers * num_dirs.")
+    if (num_weights // regions) % 2:
+        raise invalid("Number of params (weights) per layer is notan even number with no projection.")
+    if num_weights != len(weights):
+        raise invalid(f"C Number of params mismatch. Expected {num_weights}, got {len(weights)}")
+    size = _num_elements(weights) + _num_elements(biases)
+    if params.numel() != size:
+        # TF copies regions out of the buffer without checking its size (cuDNN sized it); a wrong size here is
+        # refused rather than read past
+        raise invalid(f"Invalid params size: expected {size} elements, got {params.numel()}")
+    if num_biases != len(biases):
+        raise invalid(f"A Number of params mismatch. Expected {num_biases}, got {len(biases)}")
+    flat, at, out = params.reshape(-1), 0, []
+    for shape in [*weights, *biases]:
+        n = math.prod(shape)
+        out.append(flat[at : at + n].reshape(shape).clone())
+        at += n
+    return tuple(out)
+
+
+@register_op(
+    "CudnnRNNParamsToCanonical",
+    inputs=["num_layers: int32", "num_units: int32", "input_size: int32", "params: T"],
+    outputs=["weights: num_params * T", "biases: num_params * T"],
+    attrs=[_T, "num_params: int >= 1", *_COMMON[1:]],
+    shape=lambda op: _to_canonical_shape(op, op.get_attr("num_params"), op.get_attr("num_params")),
+)
+def cudnn_rnn_params_to_canonical(num_layers, num_units, input_size, params, num_params, rnn_mode, input_mode,
+                                  direction):  # fmt: skip
+    """The params buffer as its weight matrices [units, width] and bias vectors [units] (``_canonical_shapes``)."""
+    return _params_to_canonical(num_layers, num_units, input_size, params, num_params, num_params, rnn_mode,
+                                input_mode, direction, 0)  # fmt: skip
+
+
+@register_op(
+    "CudnnRNNParamsToCanonicalV2",
+    inputs=["num_layers: int32", "num_units: int32", "input_size: int32", "params: T"],
+    outputs=["weights: num_params_weights * T", "biases: num_params_biases * T"],
+    attrs=[_T, "num_params_weights: int >= 1", "num_params_biases: int >= 1", *_COMMON[1:], "num_proj: int = 0"],
+    shape=lambda op: _to_canonical_shape(op, op.get_attr("num_params_weights"), op.get_attr("num_params_biases")),
+)
+def cudnn_rnn_params_to_canonical_v2(num_layers, num_units, input_size, params, num_params_weights,
+                                     num_params_biases, rnn_mode, input_mode, direction, num_proj):  # fmt: skip
+    return _params_to_canonical(num_layers, num_units, input_size, params, num_params_weights, num_params_biases,
+                                rnn_mode, input_mode, direction, num_proj)  # fmt: skip
+
+
+def _canonical_to_params(num_layers, num_units, input_size, weights, biases, rnn_mode, input_mode, direction,
+                         num_proj):  # fmt: skip
+    """TF's RestoreParams: each given tensor fills its region of the buffer (any shape with the region's size)."""
+    weight_shapes, bias_shapes = _canonical_shapes(num_layers, num_units, input_size, rnn_mode, input_mode,
+                                                   direction, num_proj)  # fmt: skip
+    for given, shapes in ((weights, weight_shapes), (biases, bias_shapes)):
+        if len(given) != len(shapes):
+            raise invalid(f"Number of params mismatch. Expected {len(given)}, got {len(shapes)}")
+        for t, shape in zip(given, shapes):
+            if t.numel() != math.prod(shape):
+                raise invalid(f"Params size mismatch. Expected {math.prod(shape)}, got {t.numel()}")
+    return torch.cat([t.reshape(-1) for t in [*weights, *biases]])
+
+
+_TO_PARAMS_INPUTS = ["num_layers: int32", "num_units: int32", "input_size: int32"]
+
+
+@register_op(
+    "CudnnRNNCanonicalToParams",
+    inputs=[*_TO_PARAMS_INPUTS, "weights: num_params * T", "biases: num_params * T"],
+    outputs=["params: T"],
+    attrs=[_T, "num_params: int >= 1", *_COMMON[1:]],
+    shape=lambda op: [TensorShape([None])],
+)
+def cudnn_rnn_canonical_to_params(num_layers, num_units, input_size, weights, biases, rnn_mode, input_mode,
+                                  direction):  # fmt: skip
+    """The params buffer: the weights flattened in order, then the biases (``_canonical_shapes``)."""
+    return _canonical_to_params(num_layers, num_units, input_size, weights, biases, rnn_mode, input_mode,
+                                direction, 0)  # fmt: skip
+
+
+@register_op(
+    "CudnnRNNCanonicalToParamsV2",
+    inputs=[*_TO_PARAMS_INPUTS, "weights: num_params_weights * T", "biases: num_params_biases * T"],
+    outputs=["params: T"],
+    attrs=[_T, "num_params_weights: int >= 1", "num_params_biases: int >= 1", *_COMMON[1:], "num_proj: int = 0"],
+    shape=lambda op: [TensorShape([None])],
+)
+def cudnn_rnn_canonical_to_params_v2(num_layers, num_units, input_size, weights, biases, rnn_mode, input_mode,
+                                     direction, num_proj):  # fmt: skip
+    return _canonical_to_params(num_layers, num_units, input_size, weights, biases, rnn_mode, input_mode,
+                                direction, num_proj)  # fmt: skip
+
+
+no_registered_gradient(
+    "CudnnRNNParamsSize",
+    "CudnnRNNParamsToCanonical",
+    "CudnnRNNParamsToCanonicalV2",
+    "CudnnRNNCanonicalToParams",
+    "CudnnRNNCanonicalToParamsV2",
+)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 
 import numpy as np
@@ -22,11 +23,12 @@ import numpy as np
 from torchmeta import errors
 from torchmeta._proto import resource_handle_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import registry
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import resource_key, session_resource
 
-__all__ = ["DatasetSpec", "IteratorResource"]
+__all__ = ["DatasetSpec", "IteratorResource", "order_sensitive"]
 
 _VARIANT_SHAPE = [TensorShape([])]
 
@@ -491,6 +493,38 @@ def _function_args(f, other_arguments) -> dict:
     return {"f": f, "other_arguments": list(other_arguments)}
 
 
+_DATASET_OP = re.compile(r"Dataset(V[0-9]+)?$")
+
+
+def order_sensitive(function) -> bool:
+    """Whether the calls of a dataset function (a runtime ``Function``) must run one at a time, in order: its
+    body, or a function it calls or hands to a dataset it builds (a map inside an interleave), holds a stateful op
+    (a random op, a variable update, a py_func...). Dataset ops do not count: TF marks its source datasets
+    stateful only to keep them from being constant-folded. A function the library lacks counts as stateful."""
+    library = function.func_graph._library
+    pending, seen = [function.func_graph.name], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        fdef = library.get(name)
+        if fdef is None:
+            return True
+        for node in fdef.node_def:
+            info = registry.get(node.op)
+            if info is None:  # a call of a library function by its name
+                pending.append(node.op)
+                continue
+            if info.is_stateful and not _DATASET_OP.search(node.op):
+                return True
+            for value in node.attr.values():
+                if value.HasField("func"):
+                    pending.append(value.func.name)
+                pending.extend(f.name for f in value.list.func)
+    return False
+
+
 @register_op(
     "MapDataset",
     inputs=["input_dataset: variant", "other_arguments: Targuments"],
@@ -535,9 +569,7 @@ def parallel_map_dataset_v2(
     if calls <= 0 and calls != -1:
         raise errors.InvalidArgumentError(None, None, f"num_parallel_calls must be greater than zero. Got: {calls}")
     args = _function_args(functions.f, other_arguments)
-    ops = functions.f.func_graph.get_operations()
-    stateful = any(op._op_def is None or op._op_def.is_stateful for op in ops)  # (a call: maybe stateful)
-    args["parallel_calls"] = 1 if stateful else calls
+    args["parallel_calls"] = 1 if order_sensitive(functions.f) else calls
     return _spec("MapDataset", node_name, [input_dataset], args, output_types, output_shapes)
 
 
@@ -611,8 +643,10 @@ def parallel_interleave_dataset_v4(
     functions,
     node_name,
 ):
-    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows. An AUTOTUNE
-    cycle length is TF's: ``min(num_parallel_calls, CPUs)``, or ``ceil(CPUs / 3)`` when both are AUTOTUNE."""
+    """The deterministic order (InterleaveDataset's), which every ``deterministic`` setting allows, the cycle's
+    datasets producing their elements on ``num_parallel_calls`` threads (one at a time when the function holds a
+    stateful op: ``order_sensitive``). An AUTOTUNE cycle length is TF's: ``min(num_parallel_calls, CPUs)``, or
+    ``ceil(CPUs / 3)`` when both are AUTOTUNE."""
     calls, cycle = _int(num_parallel_calls), _int(cycle_length)
     if calls <= 0 and calls != -1:
         raise errors.InvalidArgumentError(None, None, "num_parallel_calls must be greater than zero.")
@@ -631,10 +665,15 @@ def parallel_interleave_dataset_v4(
     if cycle == -1:
         cpus = _cycle_length(-1)
         cycle = min(calls, cpus) if calls != -1 else -(-cpus // 3)
+    block = _block_length(block_length)
     args = {
         **_function_args(functions.f, other_arguments),
         "cycle_length": cycle,
-        "block_length": _block_length(block_length),
+        "block_length": block,
+        # TF's ParallelInterleaveDatasetV4: `num_parallel_calls` workers (AUTOTUNE: the cycle length) keep each
+        # cycle element 2 * block_length + 1 results ahead (kPerIteratorPrefetchFactor)
+        "parallel_calls": 1 if order_sensitive(functions.f) else (cycle if calls == -1 else calls),
+        "buffer_output_elements": 2 * block + 1,
     }
     return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
 
@@ -666,8 +705,9 @@ def legacy_parallel_interleave_dataset_v2(
     node_name,
 ):
     """tf.data.experimental.parallel_interleave (and the file readers' ``num_parallel_reads=N``): the deterministic
-    order, which is InterleaveDataset's (its exhausted inputs are replaced in the same order); TF's argument
-    checks. Buffering and prefetching sizes only tune TF's worker threads."""
+    order, which is InterleaveDataset's (its exhausted inputs are replaced in the same order), every cycle element
+    producing on a thread of its own, ``buffer_output_elements`` ahead; TF's argument checks. ``sloppy`` allows
+    any order (this one included); ``prefetch_input_elements`` only tunes when TF opens the next inputs."""
     checks = (
         (cycle_length, 0, "`cycle_length` must be > 0"),
         (block_length, 0, "`block_length` must be > 0"),
@@ -679,6 +719,9 @@ def legacy_parallel_interleave_dataset_v2(
             raise errors.InvalidArgumentError(None, None, message)
     args = {**_function_args(functions.f, other_arguments), "cycle_length": _int(cycle_length)}
     args["block_length"] = _int(block_length)
+    # one worker per cycle element, each keeping buffer_output_elements results ahead, as TF's legacy op
+    args["parallel_calls"] = 1 if order_sensitive(functions.f) else args["cycle_length"]
+    args["buffer_output_elements"] = _int(buffer_output_elements)
     return _spec("InterleaveDataset", node_name, [input_dataset], args, output_types, output_shapes)
 
 

@@ -64,6 +64,7 @@ _BIAS_TYPES = (
 )
 # Unsigned dtypes torch has no clamp kernels for; ReLU is the identity on them.
 _WIDE_UNSIGNED = (torch.uint16, torch.uint32, torch.uint64)
+_LEAKY_RELU_BACKWARD = torch.ops.aten.leaky_relu_backward
 
 # ---------------------------------------------------------------------------------------------
 # Activations
@@ -151,11 +152,9 @@ def relu_grad(gradients, features):
     if features.dtype in _WIDE_UNSIGNED:
         return gradients * features.bool().to(gradients.dtype)
     if features.is_floating_point() and features.dtype == gradients.dtype:
-        # The mask (f > 0) written as 1/0 in f's own dtype, then one multiply: two fast element-wise
-        # passes where a bool mask and a promoting multiply take several times longer on CPU.
-        mask = torch.empty_like(features)
-        torch.gt(features, 0, out=mask)
-        return gradients * mask
+        # One pass: torch's LeakyRelu backward with slope 0 is ``f > 0 ? g : g * 0``, TF's product element
+        # for element (g * 0 keeps the sign of zero and makes a non-finite g NaN; NaN features give g * 0).
+        return _LEAKY_RELU_BACKWARD(gradients, features, 0.0, False)
     return gradients * (features > 0)
 
 
@@ -298,6 +297,8 @@ def _softsign_grad(op, grad):
 def leaky_relu_grad(gradients, features, alpha):
     """gradients where features > 0, else gradients * alpha."""
     _check_same_size(gradients, features)
+    if features.is_floating_point() and features.dtype == gradients.dtype:
+        return _LEAKY_RELU_BACKWARD(gradients, features, alpha, False)  # TF's select, in one pass
     return torch.where(features > 0, gradients, gradients * alpha)
 
 

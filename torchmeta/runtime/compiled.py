@@ -13,7 +13,8 @@ optimizer updates) as one graph:
   arithmetic instead of torch's fused optimizer kernels (which take Python floats read from tensors; the
   compiler fuses the arithmetic into one loop itself), convolutions without oneDNN's post-op kernels, and
   SparseSoftmaxCrossEntropyWithLogits' label-range check as a tensor assertion (it raises before the
-  step updates anything, but cannot name the label value). The eager path is unchanged.
+  step updates anything, but cannot name the label value: a compiled step that fails runs again eagerly,
+  which raises TF's error with the value and the node's name). The eager path is unchanged.
 
 TF1 while loops and library function calls stay eager between compiled parts (their bodies are Programs of
 their own, each compiled on its own). A subgraph that works on the host (string or variant values: savers,
@@ -57,15 +58,19 @@ class CompileRecord:
     running it once) and how many graphs the compiler built for it (1 when nothing breaks the graph and
     nothing recompiles it)."""
 
-    __slots__ = ("feed_shapes", "seconds", "graphs")
+    __slots__ = ("feed_shapes", "seconds", "graphs", "error")
 
     def __init__(self, feed_shapes):
         self.feed_shapes = feed_shapes
         self.seconds = None
         self.graphs = 0
+        self.error = None  # why the compiled module failed where the eager one ran (then it runs eagerly)
 
     def as_dict(self) -> dict:
-        return {"feed_shapes": self.feed_shapes, "seconds": self.seconds, "graphs": self.graphs}
+        out = {"feed_shapes": self.feed_shapes, "seconds": self.seconds, "graphs": self.graphs}
+        if self.error is not None:
+            out["error"] = self.error
+        return out
 
 
 class CompiledForward:
@@ -76,6 +81,7 @@ class CompiledForward:
         self.record = CompileRecord([None if s is None else tuple(s) for s in feed_shapes])
         self._log = log
         self._eager = gm.forward
+        self._first = True
         self._compiled = torch.compile(gm.forward, dynamic=False, backend=self._backend)
 
     def _backend(self, graph_module, example_inputs):
@@ -84,16 +90,30 @@ class CompiledForward:
         return torch._dynamo.lookup_backend("inductor")(graph_module, example_inputs)
 
     def __call__(self, *args):
-        if self.record.seconds is not None:
-            return self._compiled(*args)
-        if self._eager is not None:
-            self._eager, eager = None, self._eager
-            return eager(*args)
+        if self._first:
+            self._first = False
+            return self._eager(*args)
+        if self.record.error is not None:
+            return self._eager(*args)
+        compiling = self.record.seconds is None
         start = time.perf_counter()
-        out = self._compiled(*args)
-        self.record.seconds = time.perf_counter() - start
-        if self._log is not None:
-            self._log.append(self.record)
+        try:
+            out = self._compiled(*args)
+        except Exception as e:
+            # The step runs again eagerly. A check that is a tensor assertion in the compiled step (a label out
+            # of range) fails there with TensorFlow's message, the value and the node, before anything changed
+            # (a step compiled into one graph writes its variables back only once it ran to the end). If the
+            # eager step succeeds, the compiled module itself failed: this signature runs eagerly from now on,
+            # and the record says why. A step split into several graphs may have run (and updated variables
+            # in) the first ones: it is not run again.
+            if self.record.graphs > 1:
+                raise
+            out = self._eager(*args)
+            self.record.error = f"{type(e).__name__}: {e}".splitlines()[0]
+        if compiling:
+            self.record.seconds = time.perf_counter() - start
+            if self._log is not None:
+                self._log.append(self.record)
         return out
 
 

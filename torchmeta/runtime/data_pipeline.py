@@ -5,13 +5,15 @@ Each dataset kind is a Python generator over elements (tuples of torch tensors, 
 for strings). Two things make it fast enough to feed a training step:
 
 - *Index pipelines*: ``from_tensor_slices`` followed by shuffle / repeat / take / skip and a batch is
-  run on chunks of row numbers (numpy arrays), and each batch is one ``index_select`` per component (a
-  zero-copy slice when the rows are consecutive), instead of slicing and re-stacking element by element.
-  While its buffer is full, a shuffle computes a whole chunk's picks with numpy, from the same draws and
-  in the same order as one draw per element (``bench/bench_shuffle.py``: 1.4-2x faster per epoch).
+  run on chunks of row numbers (``range``s while they are consecutive, numpy arrays after a shuffle), and
+  the batches are gathered a block of whole batches at a time: views of the components for consecutive rows
+  (no copy), one ``index_select`` per component otherwise, then split into batches at once. A shuffle
+  computes thousands of steps of TF's ring buffer at once with numpy (``_shuffle_steps``), the same
+  Philox words and order as one step per element (``bench/bench_shuffle.py``: ~4x faster per epoch).
 - ``prefetch`` runs its input on a background thread into a bounded buffer, so producing the next
   batch overlaps the training step (torch kernels release the GIL). On CUDA the prefetched batch is
   copied from pinned memory on the thread's own stream and the consumer waits on its event.
+- Parallel map and parallel interleaves run on thread pools of their own and keep TF's deterministic order.
 
 Errors raised while producing (a corrupt record, a failing map function) surface at ``get_next`` as
 the same OpError; the end of the data is OutOfRangeError("End of sequence"), as in TensorFlow.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import itertools
+import math
 import os
 import queue as queue_lib
 import secrets
@@ -115,39 +118,85 @@ def _shuffle_buffer(source, buffer_size: int, seeds):
         yield draw()
 
 
+class _Words:
+    """The 32-bit words of a Philox stream (TF's ``SingleSampleAdapter``), handed out in order as arrays."""
+
+    __slots__ = ("_generator", "_position")
+
+    def __init__(self, generator: Philox):
+        self._generator = generator
+        self._position = 0
+
+    def take(self, n: int) -> np.ndarray:
+        words = as_uint32(self._generator.uint32(n, start=self._position)).numpy()
+        self._position += n
+        return words
+
+
+def _shuffle_steps(lanes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``len(offsets)`` steps of TF's shuffle ring at once: returns (what the steps emit, ``lanes`` after them).
+
+    ``lanes`` holds the ring's elements from the oldest on, followed by the inputs that arrive during the
+    steps (lane ``k`` is the place of the element that entered ``k``-th). Step ``s`` emits the element in
+    lane ``s + offsets[s]`` and moves lane ``s``'s element (the oldest one) into that lane; lane ``s`` is then
+    never read again. So each lane's content is its own input or the content lane ``t`` had at step ``t``,
+    for the last step ``t`` that wrote it, and what lane ``t`` had at step ``t`` follows the same rule: a
+    forest of earlier steps, resolved by pointer doubling instead of one Python step per element.
+    """
+    count = len(offsets)
+    steps = np.arange(count, dtype=np.int64)
+    target = steps + offsets
+    moves = np.flatnonzero(offsets)  # steps whose emitted lane is not their own: they write lane target[s]
+    # the moves grouped by the lane they write, in step order within a lane: one sort of (lane, step) packed
+    # into one integer
+    shift = count.bit_length()
+    keys = np.sort((target[moves] << shift) | moves)
+    lanes_written, by_lane = keys >> shift, keys & ((1 << shift) - 1)
+    last_in_group = np.ones(len(by_lane), dtype=bool)
+    last_in_group[:-1] = lanes_written[1:] != lanes_written[:-1]
+    last_writer = np.full(len(lanes), -1, dtype=np.int64)
+    last_writer[lanes_written[last_in_group]] = by_lane[last_in_group]
+    # head[s]: the step whose lane's own input lane s holds at step s (s itself when no step wrote lane s)
+    head = np.where(last_writer[:count] >= 0, last_writer[:count], steps)
+    while True:
+        deeper = head[head]
+        if np.array_equal(deeper, head):
+            break
+        head = deeper
+    at_step = lanes[head]  # what lane s holds at step s
+    emitted = at_step.copy()  # a step with offset 0 emits its own lane
+    earlier = np.full(len(by_lane), -1, dtype=np.int64)  # the step that wrote the same lane before, if any
+    same = ~last_in_group[:-1]
+    earlier[1:][same] = by_lane[:-1][same]
+    emitted[by_lane] = np.where(earlier >= 0, at_step[np.maximum(earlier, 0)], lanes[lanes_written])
+    rest = lanes[count:].copy()
+    written = np.flatnonzero(last_writer[count:] >= 0)
+    rest[written] = at_step[last_writer[count:][written]]
+    return emitted, rest
+
+
 def _shuffle_index_chunks(chunks, buffer_size: int, seeds, out_chunk: int = 4096):
     """``_shuffle_buffer`` over the row numbers of an index pipeline's chunks, handed on in chunks: the same
-    ring, draws and order, written as one loop over plain ints (no generator step per row)."""
-    words = single_samples(Philox.from_seeds(*seeds))
-    size = buffer_size
-    ring: list = []
-    start = end = 0
-    out: list = []
+    ring, draws and order, computed ``out_chunk`` steps at a time with ``_shuffle_steps``."""
+    words = _Words(Philox.from_seeds(*seeds))
+    held: list = []  # the ring's rows, oldest first (buffer_size - 1 of them between steps once it is full)
+    count = 0
     for chunk in chunks:
-        for row in chunk.tolist():
-            slot = end % size
-            if slot == len(ring):
-                ring.append(row)
-            else:
-                ring[slot] = row
-            end += 1
-            if end - start == size:  # full: emit one
-                index = (start + next(words) % size) % size
-                oldest = start % size
-                out.append(ring[index])
-                ring[index] = ring[oldest]
-                start += 1
-        if len(out) >= out_chunk:
-            yield np.asarray(out, dtype=np.int64)
-            out = []
-    while end > start:  # the end of the input: emit what the ring holds
-        index = (start + next(words) % (end - start)) % size
-        oldest = start % size
-        out.append(ring[index])
-        ring[index] = ring[oldest]
-        start += 1
-    if out:
-        yield np.asarray(out, dtype=np.int64)
+        for begin in range(0, len(chunk), out_chunk):
+            piece = _rows(chunk[begin : begin + out_chunk])
+            held.append(piece)
+            count += len(piece)
+            steps = count - (buffer_size - 1)  # one step per row that fills the ring
+            if steps <= 0:
+                continue
+            lanes = np.concatenate(held) if len(held) > 1 else held[0]
+            emitted, rest = _shuffle_steps(lanes, words.take(steps) % buffer_size)
+            held, count = [rest], len(rest)
+            yield emitted
+    if count:  # the end of the input: the ring empties, drawing among fewer elements each step
+        lanes = np.concatenate(held) if len(held) > 1 else held[0]
+        emitted, _ = _shuffle_steps(lanes, words.take(count) % np.arange(count, 0, -1, dtype=np.int64))
+        yield emitted
 
 
 def _next_iteration(args) -> int:
@@ -401,6 +450,9 @@ class _Executor:
         ``block_length`` elements from each; an empty slot takes the dataset of the next input element when
         it is visited, a finished one is emptied and the turn passes on."""
         a = spec.args
+        if a.get("parallel_calls", 1) > 1:
+            yield from self._parallel_interleave(spec)
+            return
         fn, captured = a["f"], a["other_arguments"]
         cycle, block = a["cycle_length"], a["block_length"]
         source = self.elements(spec.inputs[0])
@@ -439,6 +491,74 @@ class _Executor:
                 slots[index] = self.elements(dataset)
                 open_slots += 1
 
+    def _parallel_interleave(self, spec):
+        """InterleaveDataset's order with each slot's dataset producing ahead on ``parallel_calls`` threads
+        (``_ReadAhead``), as TF's parallel interleaves run their cycle: all slots are opened at the start and a
+        finished slot takes the next input's dataset at once (not at its next visit, as the sequential cycle
+        does), which gives every slot the same input as there. What the sequential cycle yields while it opens
+        a slot (failed input elements or function calls) waits in the slot and is yielded at its visit."""
+        a = spec.args
+        fn, captured = a["f"], a["other_arguments"]
+        cycle, block = a["cycle_length"], a["block_length"]
+        ahead = max(a.get("buffer_output_elements", 2 * block + 1), 1)
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=a["parallel_calls"], thread_name_prefix=f"tf.data-interleave:{spec.node_name}"
+        )
+        source = self.elements(spec.inputs[0])
+        end_of_input = False
+
+        def open_slot():
+            """[failures to yield first, the next input's dataset producing ahead (None at the end of input)]"""
+            nonlocal end_of_input
+            failures = []
+            while not end_of_input:
+                element = next(source, _END)
+                if element is _END:
+                    end_of_input = True
+                    break
+                if not isinstance(element, Failed):
+                    element = _or_failed(lambda e: fn(*e, *captured)[0], element)
+                if isinstance(element, Failed):
+                    failures.append(element)
+                    continue
+                return [failures, _ReadAhead(self.elements(element), pool, ahead)]
+            return [failures, None]
+
+        slots: list = []
+        try:
+            for _ in range(cycle):
+                slots.append(open_slot())
+            open_slots = sum(1 for failures, current in slots if failures or current is not None)
+            index = produced = 0
+            while open_slots > 0:
+                slot = slots[index]
+                if slot[0]:
+                    yield from slot[0]
+                    slot[0] = []
+                    if slot[1] is None:
+                        open_slots -= 1
+                current = slot[1]
+                if current is None:
+                    index, produced = (index + 1) % cycle, 0
+                    continue
+                try:
+                    element = next(current)
+                except StopIteration:
+                    slots[index] = slot = open_slot()
+                    if not slot[0] and slot[1] is None:
+                        open_slots -= 1
+                    index, produced = (index + 1) % cycle, 0
+                    continue
+                produced += 1
+                if produced == block:
+                    index, produced = (index + 1) % cycle, 0
+                yield element
+        finally:
+            for _, current in slots:
+                if current is not None:
+                    current.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _MapAndBatchDataset(self, spec):
         a = spec.args
         fn, captured = a["f"], a["other_arguments"]
@@ -454,6 +574,62 @@ class _Executor:
                 batch = []
         if batch and not a["drop_remainder"]:
             yield _or_failed(_stack, batch)
+
+
+class _ReadAhead:
+    """An iterator over ``elements`` (one interleave slot's dataset) whose elements are produced on ``pool``, up to
+    ``ahead`` of them before they are asked for: one task at a time per slot (a generator runs on one thread at
+    a time), each producing what the slot's buffer lacks and returning (tasks never wait, so a pool smaller than
+    the cycle cannot deadlock). An error raised while producing is raised where the elements before it end."""
+
+    __slots__ = ("_elements", "_pool", "_ahead", "_ready", "_task", "_finished", "_error")
+
+    def __init__(self, elements, pool, ahead: int):
+        self._elements = elements
+        self._pool = pool
+        self._ahead = ahead
+        self._ready: collections.deque = collections.deque()
+        self._finished = False  # the generator ended (or raised): nothing more to produce
+        self._error = None
+        self._task = pool.submit(self._produce, ahead)
+
+    def _produce(self, count: int):
+        out = []
+        try:
+            for _ in range(count):
+                out.append(next(self._elements))
+        except StopIteration:
+            return out, True, None
+        except Exception as e:  # handed to the consumer, after the elements produced before it
+            return out, True, e
+        return out, False, None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self._ready and self._task is not None:
+            self._collect()
+        if self._ready:
+            element = self._ready.popleft()
+            if self._task is None and not self._finished and len(self._ready) <= self._ahead // 2:
+                self._task = self._pool.submit(self._produce, self._ahead - len(self._ready))
+            return element
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        raise StopIteration
+
+    def _collect(self) -> None:
+        out, finished, error = self._task.result()
+        self._task = None
+        self._ready.extend(out)
+        self._finished = finished
+        self._error = error
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 def _truth(value) -> bool:
@@ -576,7 +752,7 @@ def _index_plan(spec):
 
     def build():
         def source():
-            return iter([np.arange(n, dtype=np.int64)])
+            return iter([range(n)])
 
         factory = source
         for link in reversed(chain):
@@ -638,26 +814,71 @@ def _wrap(link, make_input):
     return shuffle
 
 
+_BLOCK_BYTES = 1 << 22  # rows gathered at once: about this many bytes, in whole batches
+
+
+def _rows(chunk) -> np.ndarray:
+    """A chunk of row numbers as an array (chunks of consecutive rows travel as ``range``s)."""
+    return np.arange(chunk.start, chunk.stop, dtype=np.int64) if isinstance(chunk, range) else chunk
+
+
 def _index_batches(plan, batch_size: int, drop_remainder: bool):
+    """The batches of an index pipeline, gathered a block of whole batches at a time (about ``_BLOCK_BYTES``):
+    consecutive rows as views of the components (no copy), others with one ``index_select`` per component;
+    then each component split into its batches at once, so handing on a batch runs no per-batch tensor code."""
     components, build = plan
-    pending = np.empty(0, dtype=np.int64)
+    row_bytes = sum(math.prod(c.shape[1:]) * c.element_size() for c in components)
+    block = max(1, _BLOCK_BYTES // max(row_bytes * batch_size, 1)) * batch_size
     chunks = build()
+    queue: collections.deque = collections.deque()  # chunks not gathered yet, and how many rows they hold
+    queued = 0
     exhausted = False
     while True:
-        while len(pending) < batch_size and not exhausted:
-            try:
-                pending = np.concatenate([pending, next(chunks)])
-            except StopIteration:
+        while queued < block and not exhausted:
+            chunk = next(chunks, None)
+            if chunk is None:
                 exhausted = True
-        if len(pending) == 0 or (drop_remainder and len(pending) < batch_size):
+            elif len(chunk):
+                queue.append(chunk)
+                queued += len(chunk)
+        want = min(block, queued)
+        if drop_remainder:
+            want -= want % batch_size
+        if want == 0:
             return
-        rows, pending = pending[:batch_size], pending[batch_size:]
-        start = int(rows[0])
-        if rows[-1] - start == len(rows) - 1 and np.array_equal(rows, np.arange(start, start + len(rows))):
-            yield tuple(c[start : start + len(rows)] for c in components)  # consecutive rows: views, no copy
+        rows = _take_rows(queue, want, batch_size)
+        queued -= len(rows)
+        if isinstance(rows, range):
+            parts = [c[rows.start : rows.stop] for c in components]
         else:
             index = torch.from_numpy(rows)
-            yield tuple(c.index_select(0, index if c.device.type == "cpu" else index.to(c.device)) for c in components)
+            parts = [c.index_select(0, index if c.device.type == "cpu" else index.to(c.device)) for c in components]
+        yield from zip(*(c.split(batch_size) for c in parts))
+
+
+def _take_rows(queue, want: int, batch_size: int):
+    """The next ``want`` rows of ``queue``'s chunks (fewer: whole batches of a run of consecutive rows, kept
+    a ``range`` so that they are gathered as views; one batch when such a run holds less than a batch)."""
+    first = queue[0]
+    if isinstance(first, range):
+        if len(first) >= batch_size or len(first) >= want:
+            n = min(want, len(first) if len(first) < batch_size else len(first) - len(first) % batch_size)
+            if n == len(first):
+                queue.popleft()
+            else:
+                queue[0] = first[n:]
+            return first[:n]
+        want = min(want, batch_size)
+    pieces = []
+    while want > 0:
+        chunk = queue[0]
+        if len(chunk) <= want:
+            pieces.append(_rows(queue.popleft()))
+        else:
+            pieces.append(_rows(chunk[:want]))
+            queue[0] = chunk[want:]
+        want -= len(pieces[-1])
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def elements(spec, device=None):
@@ -787,9 +1008,15 @@ class _Prefetcher:
             self._put(error)
 
     def get(self):
-        if self._done:
-            raise _end_of_sequence()
-        item = self._buffer.get()
+        while True:  # several threads may wait here: the one that takes the end tells the others through _done
+            if self._done:
+                raise _end_of_sequence()
+            try:
+                item = self._buffer.get(timeout=0.1)
+                break
+            except queue_lib.Empty:
+                if self._stop.is_set():
+                    raise errors.CancelledError(None, None, "Iterator was cancelled") from None
         if item is _END:
             self._done = True
             raise _end_of_sequence()

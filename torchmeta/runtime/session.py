@@ -848,7 +848,8 @@ class Session:
         """With ``ConfigProto(torch_compile=True)``: one dict per compiled module (a subgraph at one
         feed-shape signature, loop bodies included), in compile order: ``feed_shapes``, ``seconds`` (its
         first run: compiling it, then running it once) and ``graphs`` (graphs torch.compile built for it:
-        1 when no graph break split it and nothing recompiled it)."""
+        1 when no graph break split it and nothing recompiled it); ``error``, only when the compiled module
+        failed where the eager one ran (that signature then runs eagerly)."""
         return [record.as_dict() for record in self._env.compile_log]
 
     def explain_compile(self, fetches, feed_dict=None):

@@ -53,7 +53,9 @@ class _Item(NamedTuple):
     validate_shape: bool
 
 
-def _strings(value) -> list[str] | None:
+def strings(value) -> list[str] | None:
+    """A constant string tensor's value as Python strings (undecodable bytes backslash-escaped, as TF prints
+    them); None for an unknown value."""
     if value is None:
         return None
     return [
@@ -155,7 +157,7 @@ class RestorePlan:
             return None
         info = restore_ops.get(restore)
         if info is None:
-            names, specs = _strings(constant_value(restore.inputs[1])), _strings(constant_value(restore.inputs[2]))
+            names, specs = strings(constant_value(restore.inputs[1])), strings(constant_value(restore.inputs[2]))
             dtypes = restore.get_attr("dtypes")
             if names is None or specs is None or not (len(names) == len(specs) == len(dtypes)):
                 return None

@@ -42,6 +42,7 @@ from torchmeta.framework import meta_graph
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.importer import coerce_proto
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.saveable_object import SaveableObject
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.io import checkpoint as checkpoint_formats
 from torchmeta.io.checkpoint import open_checkpoint
@@ -50,7 +51,7 @@ from torchmeta.platform import tf_logging as _log  # TF logs these through the '
 from torchmeta.runtime.session import Session
 from torchmeta.runtime.state import assigns_aside
 from torchmeta.train import checkpoint_management, training_util
-from torchmeta.train.restore_plan import RestorePlan
+from torchmeta.train.restore_plan import RestorePlan, strings
 
 __all__ = ["Saver", "SaverDef", "import_meta_graph", "export_meta_graph"]
 
@@ -62,9 +63,10 @@ SaverDef = saver_pb2.SaverDef
 
 
 class _Saveable:
-    """One checkpoint entry: the tensor to save, its slice spec, and how to assign a restored value."""
+    """One checkpoint entry: the tensor to save, its slice spec, and how to assign a restored value. The entries
+    of a SaveableObject's specs carry it as ``group`` (it restores them together) and no restore function."""
 
-    def __init__(self, name, tensor, slice_spec, dtype, device, restore_fn, op):
+    def __init__(self, name, tensor, slice_spec, dtype, device, restore_fn, op, group=None):
         self.name = name
         self.tensor = tensor
         self.slice_spec = slice_spec
@@ -72,6 +74,15 @@ class _Saveable:
         self.device = device
         self.restore = restore_fn
         self.op = op  # identity of what is saved, to reject saving one variable twice
+        self.group = group
+
+
+def _spec_saveables(saveable: SaveableObject) -> list[_Saveable]:
+    """A SaveableObject's entries, one per SaveSpec, in its order."""
+    return [
+        _Saveable(spec.name, spec.tensor, spec.slice_spec, spec.dtype, spec.device, None, saveable.op, saveable)
+        for spec in saveable.specs
+    ]
 
 
 def _ref_saveable(var_tensor: Tensor, slice_spec: str, name: str) -> _Saveable:
@@ -126,6 +137,11 @@ def _op_list_to_dict(var_list) -> dict:
         raise TypeError(f"Variables to save should be passed in a dict or a list. Got {var_list}")
     out: dict = {}
     for var in sorted(_flatten(var_list), key=lambda v: v.name):
+        if hasattr(var, "saveable_for_saver"):  # a mutable lookup table (a Trackable in TF)
+            var = var.saveable_for_saver("")
+        if isinstance(var, SaveableObject):
+            out[var.name] = var
+            continue
         if isinstance(var, PartitionedVariable):
             if var.name in out:
                 raise ValueError(f"At least two variables have the same name: {var.name}")
@@ -164,6 +180,14 @@ def _saveables(names_to_vars: dict) -> list[_Saveable]:
             raise TypeError(
                 f"names_to_saveables must be a dict mapping string names to trackable operations. Name is not a string: {name}"
             )
+        if hasattr(var, "saveable_for_saver"):
+            var = var.saveable_for_saver(name)
+        if isinstance(var, SaveableObject):
+            if var.op is not None and var.op in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {name}")
+            seen.add(var.op)
+            saveables.extend(_spec_saveables(var))
+            continue
         sliced = isinstance(var, (list, tuple, PartitionedVariable))
         parts = list(var) if sliced else [var]
         for part in parts:
@@ -248,14 +272,21 @@ class BaseSaverBuilder:
 
     def _add_restore_ops(self, filename_tensor, saveables, reshape, name="restore_all"):
         tensors = self.bulk_restore(filename_tensor, saveables)
-        assigns = []
-        for saveable, restored in zip(saveables, tensors):
-            shape = None
+        assigns, i = [], 0
+        while i < len(saveables):
+            saveable = saveables[i]
+            n = len(saveable.group.specs) if saveable.group is not None else 1
+            shapes = None
             if reshape:
-                shape = saveable.tensor.shape  # a TensorShape converts straight to an int32 Const, as in TF
-                if not shape.is_fully_defined():
-                    shape = array_ops.shape(saveable.tensor)
-            assigns.append(saveable.restore(restored, shape))
+                shapes = []
+                for entry in saveables[i : i + n]:
+                    shape = entry.tensor.shape  # a TensorShape converts straight to an int32 Const, as in TF
+                    shapes.append(shape if shape.is_fully_defined() else array_ops.shape(entry.tensor))
+            if saveable.group is not None:
+                assigns.append(saveable.group.restore(tensors[i : i + n], shapes))
+            else:
+                assigns.append(saveable.restore(tensors[i], shapes[0] if shapes else None))
+            i += n
         return control_flow_ops.group(*assigns, name=name)
 
     def _add_sharded_restore_ops(self, filename_tensor, per_device, reshape):
@@ -898,16 +929,13 @@ def _unreadable_restore_op(graph, restore_op, filename, prefix):
         return restores[0]
     try:
         for op in sorted(restores, key=lambda o: o.name):
-            names, specs = constant_value(op.inputs[1]), constant_value(op.inputs[2])
+            names, specs = strings(constant_value(op.inputs[1])), strings(constant_value(op.inputs[2]))
             if names is None or specs is None:
                 continue
-            names, specs = (np.asarray(v, dtype=object).reshape(-1) for v in (names, specs))
             dtypes = op.get_attr("dtypes")
             if not len(names) == len(specs) == len(dtypes):
                 return op
             for name, spec, dtype in zip(names, specs, dtypes):
-                name = name.decode(errors="backslashreplace") if isinstance(name, bytes) else str(name)
-                spec = spec.decode(errors="backslashreplace") if isinstance(spec, bytes) else str(spec)
                 try:
                     if not reader.has_tensor(name) or reader.get_dtype(name) is not as_dtype(dtype).base_dtype:
                         return op
