@@ -104,3 +104,64 @@ def test_static_failures_raise_while_building_as_tf(tf1):
     ours = errors(tm)
     assert ours == errors(tf1)
     assert ours[0] is not None and ours[2] is None
+
+
+def _equal_and_rank(tf):
+    x = tf.placeholder(tf.float32, [None], name="x")
+    u = tf.placeholder(tf.float32, None, name="u")
+    r = tf.placeholder(tf.int32, None, name="r")
+    checks = [
+        tf.assert_equal(x, 2.0, message="not two"),
+        tf.assert_equal(x, x),
+        tf.assert_rank(x, 1),
+        tf.assert_rank(u, 2, message="u rank"),
+        tf.assert_rank(u, r),
+        tf.assert_rank_at_least(u, 1),
+        tf.assert_rank_at_least(x, 1, name="at_least"),
+        tf.assert_type(x, tf.float32),
+    ]
+    with tf.control_dependencies(checks):
+        out = tf.identity(x, name="checked")
+    return {"checked": out}
+
+
+def test_equal_and_rank_graphs_are_tfs(tf1):
+    P.assert_same_graph(tf1, _equal_and_rank)
+
+
+@pytest.mark.parametrize(
+    "feeds",
+    [
+        {"x:0": [2.0, 2.0], "u:0": [[1.0]], "r:0": 2},
+        {"x:0": [2.0, 3.0], "u:0": [[1.0]], "r:0": 2},
+        {"x:0": [2.0], "u:0": [1.0], "r:0": 1},
+        {"x:0": [2.0], "u:0": [[1.0]], "r:0": 1},
+    ],
+    ids=["holds", "equal", "rank", "rank_tensor"],
+)
+def test_equal_and_rank_run_time_failures_are_tfs(tf1, feeds):
+    ours, theirs = _failure(tm, _equal_and_rank, feeds), _failure(tf1, _equal_and_rank, feeds)
+    assert ours == theirs
+
+
+def test_static_rank_and_type_errors_are_tfs(tf1):
+    def errors(tf):
+        out = []
+        for build in (
+            lambda: tf.assert_rank(tf.constant([1, 2]), 2, message="vector"),
+            lambda: tf.assert_rank_at_least(tf.constant(1.0), 1),
+            lambda: tf.assert_rank(tf.constant([1]), [1]),
+            lambda: tf.assert_type(tf.constant([1]), tf.float32, message="ints"),
+            lambda: tf.assert_equal(tf.constant([1, 2]), tf.constant([1, 3])),
+        ):
+            with tf.Graph().as_default():
+                try:
+                    build()
+                    out.append(None)
+                except Exception as e:
+                    out.append((type(e).__name__, str(e)))
+        return out
+
+    ours = errors(tm)
+    assert ours == errors(tf1)
+    assert all(e is not None for e in ours)

@@ -273,3 +273,92 @@ def test_validation_failures_match_tf(tf1, feeds, factory):
     from tests.runtime.tf_graphs import tf_message
 
     assert tf_message(theirs).split("\n")[0] in str(ours)
+
+
+# ---------------------------------------------------------------------------------------------
+# tf.data with RaggedTensor elements (the variant encoding between the dataset ops)
+
+
+def _dataset_program(make):
+    def program(tf):
+        rt = tf.ragged.constant([[1, 2], [], [3], [4, 5, 6], [7]])
+        ds = make(tf, rt)
+        it = tf.data.make_initializable_iterator(ds)
+        return {"init": it.initializer, "next": it.get_next(), "ds": ds}
+
+    return program
+
+
+def _spec_text(spec):
+    """A RaggedTensorSpec as TF prints it; a TensorSpec (or the Tensor class) as its shape and dtype."""
+    if type(spec).__name__ == "RaggedTensorSpec":
+        return repr(spec)
+    if isinstance(spec, type):
+        return spec.__name__
+    return (str(spec.shape), spec.dtype.name)
+
+
+DATASETS = {
+    "slices": lambda tf, rt: tf.data.Dataset.from_tensor_slices(rt),
+    "slices-batch": lambda tf, rt: tf.data.Dataset.from_tensor_slices(rt).batch(2),
+    "slices-batch-drop": lambda tf, rt: tf.data.Dataset.from_tensor_slices(rt).batch(2, drop_remainder=True),
+    "tuple": lambda tf, rt: tf.data.Dataset.from_tensor_slices((rt, tf.range(5))).repeat(2).batch(3),
+    "from_tensors": lambda tf, rt: tf.data.Dataset.from_tensors(rt).repeat(2),
+    "nested": lambda tf, rt: tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[[1.0]], [[2.0, 3.0], []]])),
+    "batch-batch": lambda tf, rt: tf.data.Dataset.from_tensor_slices(rt).batch(2).batch(2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_datasets_of_ragged_elements_match_tf(tf1, name):
+    import tensorflow as tf
+
+    program = _dataset_program(DATASETS[name])
+    graphs = {}
+    for api in (tf1, tm):
+        graph, fetches = build(api, program)
+        ds = fetches.pop("ds")
+        flat_specs = tf.nest.flatten(ds.element_spec) if api is tf1 else tm.nest.flatten(ds.element_spec)
+        flat_classes = tf.nest.flatten(ds.output_classes) if api is tf1 else tm.nest.flatten(ds.output_classes)
+        graphs[api] = (graph, fetches, [_spec_text(s) for s in flat_specs], [_spec_text(c) for c in flat_classes])
+    (tf_graph, tf_fetches, tf_spec, tf_classes), (tm_graph, tm_fetches, tm_spec, tm_classes) = graphs[tf1], graphs[tm]
+    assert tm_spec == tf_spec
+    assert tm_classes == tf_classes
+    from tests.api.tf_programs import nodes
+
+    assert [n[:3] for n in nodes(tm_graph)] == [n[:3] for n in nodes(tf_graph)]
+    assert nodes(tm_graph) == nodes(tf_graph)
+    results = []
+    for api, (graph, fetches) in ((tf1, (tf_graph, tf_fetches)), (tm, (tm_graph, tm_fetches))):
+        with graph.as_default(), api.Session() as sess:
+            sess.run(fetches["init"])
+            got = []
+            while True:
+                try:
+                    got.append(sess.run(fetches["next"]))
+                except api.errors.OutOfRangeError:
+                    break
+            results.append(got)
+    want, got = results
+    assert len(got) == len(want)
+    for i, (w, g) in enumerate(zip(want, got)):
+        _assert_same_value(w, g, f"element {i}")
+
+
+def _ragged_dataset(api):
+    return api.data.Dataset.from_tensor_slices(api.ragged.constant([[[1]], [[2, 3]]]))
+
+
+def test_padded_batch_refuses_ragged_elements_as_tf(tf1):
+    with pytest.raises(TypeError) as theirs:
+        build(tf1, lambda tf: _ragged_dataset(tf).padded_batch(2))
+    with pytest.raises(TypeError) as ours:
+        build(tm, lambda tf: _ragged_dataset(tf).padded_batch(2))
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_dataset_functions_over_ragged_elements_are_refused(tf1):
+    """TF traces a function over RaggedTensor elements; torchmeta does not support that yet and says so."""
+    build(tf1, lambda tf: _ragged_dataset(tf).map(lambda x: x))
+    with pytest.raises(tm.errors.UnimplementedError, match="RaggedTensor elements"):
+        build(tm, lambda tf: _ragged_dataset(tf).map(lambda x: x))

@@ -27,9 +27,11 @@ from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops, string_ops
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_util_v2 import add_function
+from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.api.random_ops import get_seed as graph_get_seed
 from torchmeta.api.structured_function import (
     DatasetSpec,
+    RaggedTensorSpec,
     StructuredFunctionWrapper,
     TensorSpec,
     flatten,
@@ -76,16 +78,33 @@ def _normalize_element(element) -> list:
     out = []
     with name_scope("normalize_element"):
         for i, t in enumerate(components):
-            out.append(t if isinstance(t, Tensor) else convert_to_tensor(t, name=f"component_{i}"))
+            out.append(t if isinstance(t, (Tensor, RaggedTensor)) else convert_to_tensor(t, name=f"component_{i}"))
     return out
 
 
 def _shape_attrs(structure) -> list:
-    return [s.shape.as_proto() for s in flatten(structure)]
+    """The dataset ops' output_shapes: a RaggedTensor component is one variant of unknown shape."""
+    return [getattr(s, "flat_shape", s.shape).as_proto() for s in flatten(structure)]
 
 
 def _type_attrs(structure) -> list:
-    return [s.dtype for s in flatten(structure)]
+    return [getattr(s, "flat_dtype", s.dtype) for s in flatten(structure)]
+
+
+def _to_tensor_list(specs, components, batched=False) -> list:
+    """The flat tensors the dataset ops carry for ``components`` (RaggedTensors as their variant encodings)."""
+    out = []
+    for spec, t in zip(specs, components):
+        out.extend(spec.to_tensor_list(t, batched) if isinstance(spec, RaggedTensorSpec) else [t])
+    return out
+
+
+def _from_tensor_list(structure, flat) -> list:
+    """The components of an element from the flat tensors the dataset ops produce (decoding RaggedTensors)."""
+    return [
+        spec.from_tensor_list([t]) if isinstance(spec, RaggedTensorSpec) else t
+        for spec, t in zip(flatten(structure), flat)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +141,7 @@ class Dataset:
 
     @property
     def output_classes(self):
-        return map_structure(lambda s: Tensor, self._structure)
+        return map_structure(lambda s: s if isinstance(s, RaggedTensorSpec) else Tensor, self._structure)
 
     def _common_args(self, structure):
         return {"output_types": _type_attrs(structure), "output_shapes": _shape_attrs(structure), "metadata": b""}
@@ -136,15 +155,13 @@ class Dataset:
     def from_tensors(tensors, name=None):
         """A dataset of one element, ``tensors``."""
         components = _normalize_element(tensors)
-        structure = (
-            pack_sequence_as(tensors, [spec_of(t) for t in components])
-            if is_structure(tensors)
-            else spec_of(components[0])
-        )
+        specs = [spec_of(t) for t in components]
+        structure = pack_sequence_as(tensors, specs) if is_structure(tensors) else specs[0]
+        components = _to_tensor_list(specs, components)
         variant = raw_op(
             "TensorDataset",
             components=components,
-            output_shapes=[t.shape.as_proto() for t in components],
+            output_shapes=_shape_attrs(structure),
             metadata=b"",
         )
         return Dataset(variant, structure)
@@ -162,12 +179,14 @@ class Dataset:
         batch_dim = components[0].shape.with_rank_at_least(1).dims[0]
         for t in components[1:]:
             batch_dim.assert_is_compatible_with(t.shape.with_rank_at_least(1).dims[0])
-        specs = [spec_of(t).unbatch() for t in components]
+        batched_specs = [spec_of(t) for t in components]
+        specs = [s.unbatch() for s in batched_specs]
         structure = pack_sequence_as(tensors, specs) if is_structure(tensors) else specs[0]
+        components = _to_tensor_list(batched_specs, components, batched=True)
         variant = raw_op(
             "TensorSliceDataset",
             components=components,
-            output_shapes=[s.shape.as_proto() for s in specs],
+            output_shapes=_shape_attrs(structure),
             is_files=False,
             metadata=b"",
         )
@@ -333,7 +352,17 @@ class Dataset:
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False, name=None):
         """Batches whose components are padded (with ``padding_values``, default 0 / b"") to ``padded_shapes``
-        (default: the longest in each batch)."""
+        (default: the longest in each batch).
+
+        Raises:
+          TypeError: for RaggedTensor components (TF's message).
+        """
+        for spec in flatten(self._structure):
+            if isinstance(spec, RaggedTensorSpec):
+                raise TypeError(
+                    "`padded_batch` is only supported for datasets that produce tensor elements but type spec of "
+                    f"elements in the input dataset is not a subclass of TensorSpec: `{spec}`."
+                )
         batch_size = convert_to_tensor(batch_size, dtype=DType.int64, name="batch_size")
         input_shapes = self.output_shapes
         if padded_shapes is None:
@@ -1083,7 +1112,8 @@ class Iterator:
                 output_shapes=_shape_attrs(self._structure),
                 name=name,
             )
-        flat = list(flat) if isinstance(flat, (list, tuple)) else [flat]
+            # TF decodes composite components (RaggedTensors) inside the colocation too
+            flat = _from_tensor_list(self._structure, list(flat) if isinstance(flat, (list, tuple)) else [flat])
         return pack_sequence_as(self._structure, flat) if is_structure(self._structure) else flat[0]
 
     def string_handle(self, name=None):
@@ -1106,7 +1136,7 @@ class Iterator:
 
     @property
     def output_classes(self):
-        return map_structure(lambda s: Tensor, self._structure)
+        return map_structure(lambda s: s if isinstance(s, RaggedTensorSpec) else Tensor, self._structure)
 
 
 def make_initializable_iterator(dataset, shared_name=None):

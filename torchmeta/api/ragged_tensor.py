@@ -452,6 +452,31 @@ class RaggedTensor:
             )
             return SparseTensor(indices, values, dense_shape)
 
+    def set_static_shape(self, shape):
+        """TF's ``RaggedTensor._set_shape``: narrows the static shapes of the row partitions and flat values (a
+        known uniform row length is recorded as ``ones([]) * size``, as TF does)."""
+        shape = as_shape(shape)
+        if shape.rank is None:
+            return
+        dims = shape.as_list()
+        if dims[0] is not None:
+            self._row_partition._row_splits.set_shape([dims[0] + 1])
+        dtype = self._row_partition.dtype
+        for i, partition in enumerate(self._nested_row_partitions):
+            size = dims[i + 1]
+            if size is None:
+                continue
+            if partition._uniform_row_length is not None:
+                old = partition.static_uniform_row_length
+                if old is not None:
+                    if size == old:
+                        continue
+                    raise ValueError(f"Inconsistent size for axis {i + 1}: {old} vs. {size}.")
+            partition._uniform_row_length = array_ops.ones([], dtype) * size
+            if partition._nrows is None:
+                partition._nrows = array_ops.size(partition._row_splits, out_type=dtype) - 1
+        self.flat_values.set_shape(as_shape([None, *dims[self.ragged_rank + 1 :]]))
+
     def _to_variant(self, batched_input=False, name=None):
         with name_scope(name, "RaggedToVariant", [self, batched_input]):
             return raw_op(

@@ -20,9 +20,11 @@ as TensorFlow does.
 
 from __future__ import annotations
 
+from torchmeta import errors
 from torchmeta._proto import attr_value_pb2
 from torchmeta.api import array_ops
 from torchmeta.api.control_flow_util_v2 import add_function
+from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
@@ -32,6 +34,7 @@ from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 
 __all__ = [
     "TensorSpec",
+    "RaggedTensorSpec",
     "DatasetSpec",
     "is_structure",
     "flatten",
@@ -102,6 +105,76 @@ class TensorSpec:
         return TensorSpec(self.shape[1:] if self.shape.rank else unknown_shape(), self.dtype)
 
 
+class RaggedTensorSpec:
+    """A component that is a RaggedTensor (TF's RaggedTensorSpec): in the dataset ops it is one variant (TF's
+    encoding of the ragged tensor, RaggedTensorToVariant), decoded by the iterator (RaggedTensorFromVariant).
+    ``ragged_rank`` may go down to 0 (a dense component encoded as a ragged one), and below when unbatched."""
+
+    __slots__ = ("shape", "dtype", "ragged_rank", "row_splits_dtype")
+
+    flat_dtype = DType.variant
+    flat_shape = unknown_shape()
+
+    def __init__(self, shape, dtype, ragged_rank, row_splits_dtype=DType.int64):
+        self.shape = shape
+        self.dtype = dtype
+        self.ragged_rank = ragged_rank
+        self.row_splits_dtype = row_splits_dtype
+
+    def __repr__(self):
+        return (
+            f"RaggedTensorSpec({self.shape!r}, tf.{self.dtype.name}, {self.ragged_rank}, "
+            f"tf.{self.row_splits_dtype.name})"
+        )
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, RaggedTensorSpec)
+            and self.shape == other.shape
+            and self.dtype is other.dtype
+            and self.ragged_rank == other.ragged_rank
+            and self.row_splits_dtype is other.row_splits_dtype
+        )
+
+    __hash__ = None
+
+    def batch(self, size):
+        return RaggedTensorSpec(
+            TensorShape([size]).concatenate(self.shape), self.dtype, self.ragged_rank + 1, self.row_splits_dtype
+        )
+
+    def unbatch(self):
+        return RaggedTensorSpec(self.shape[1:], self.dtype, self.ragged_rank - 1, self.row_splits_dtype)
+
+    def to_tensor_list(self, value, batched=False):
+        """The value as the dataset ops carry it: one variant, the whole value or (``batched``) each row."""
+        ragged_rank = value.ragged_rank if isinstance(value, RaggedTensor) else 0
+        if ragged_rank != self.ragged_rank:
+            raise ValueError(
+                f"Ragged rank of value {ragged_rank} does not match ragged rank of type {self.ragged_rank}."
+            )
+        if ragged_rank == 0:
+            if batched:
+                raise ValueError("_to_batched_tensor_list doesn't support ragged_rank=0 yet")
+            return [raw_op("RaggedTensorToVariant", rt_nested_splits=[], rt_dense_values=value, batched_input=False)]
+        return [value._to_variant(batched_input=batched)]
+
+    def from_tensor_list(self, tensor_list):
+        """The value decoded from its variant (a dense Tensor for ragged rank 0), with this spec's static shape."""
+        result = RaggedTensor._from_variant(
+            tensor_list[0],
+            dtype=self.dtype,
+            row_splits_dtype=self.row_splits_dtype,
+            output_ragged_rank=self.ragged_rank,
+        )
+        if self.shape.rank is not None:
+            if isinstance(result, RaggedTensor):
+                result.set_static_shape(self.shape)
+            else:
+                result.set_shape(self.shape)
+        return result
+
+
 class DatasetSpec:
     """A component that is a dataset (what ``flat_map``/``interleave`` functions return): a scalar variant."""
 
@@ -118,6 +191,8 @@ class DatasetSpec:
 
 
 def spec_of(t) -> TensorSpec:
+    if isinstance(t, RaggedTensor):
+        return RaggedTensorSpec(t.shape, t.dtype.base_dtype, t.ragged_rank, t.row_splits.dtype.base_dtype)
     return TensorSpec(t.shape, t.dtype.base_dtype)
 
 
@@ -205,6 +280,10 @@ class StructuredFunctionWrapper:
         with fg.as_default():
             args = []
             for i, spec in enumerate(flatten(input_structure)):
+                if isinstance(spec, RaggedTensorSpec):
+                    raise errors.UnimplementedError(
+                        None, None, f"{transformation_name} over RaggedTensor elements is not supported yet"
+                    )
                 ph = raw_op("Placeholder", dtype=spec.dtype, shape=spec.shape, name=f"args_{i}")
                 ph.op._set_attr("_user_specified_name", attr_value_pb2.AttrValue(s=f"args_{i}".encode()))
                 args.append(ph)

@@ -722,6 +722,8 @@ def _stack(components, dims, input_ragged_rank, output_ragged_rank, Tvalues, Tsp
 def ragged_tensor_from_variant(encoded_ragged, input_ragged_rank, output_ragged_rank, Tvalues, Tsplits):
     """The encoded ragged tensors stacked (along the encoded tensor's dimensions, which become the outer ragged
     dimensions) into one ragged tensor."""
+    if isinstance(encoded_ragged, np.ndarray) and encoded_ragged.ndim == 0:  # a scalar sliced from a variant vector
+        encoded_ragged = encoded_ragged.item()
     dims = tuple(encoded_ragged.shape) if isinstance(encoded_ragged, np.ndarray) else ()
     if input_ragged_rank == -1:
         input_ragged_rank = output_ragged_rank - len(dims)
