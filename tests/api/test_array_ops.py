@@ -190,6 +190,35 @@ GRAPH_CASES = {
             "e": np.zeros(0, np.int32),
         },
     ),
+    "sequence_mask": (
+        lambda tf, ph: [
+            tf.sequence_mask([1, 3, 2], 5),
+            tf.sequence_mask(ph("l", tf.int32, [None]), dtype=tf.float32, name="m"),
+            tf.sequence_mask(ph("l2", tf.int64, [2, 2]), ph("n", tf.int32, [])),
+            tf.sequence_mask(ph("u", tf.int32, None)),
+        ],
+        {
+            "l": np.array([0, 2, 4], np.int32),
+            "l2": np.array([[1, 0], [3, 2]], np.int64),
+            "n": np.int32(3),
+            "u": np.array([[2], [1]], np.int32),
+        },
+    ),
+    "repeat": (
+        lambda tf, ph: [
+            tf.repeat(ph("x", tf.float32, [None, 3]), 2),
+            tf.repeat(ph("y", tf.float32, [2, 3]), 2, axis=-1),
+            tf.repeat(ph("z", tf.int32, [None, 2]), ph("r", tf.int64, [None]), axis=0, name="rep"),
+            tf.repeat(ph("w", tf.float32, [None, None]), [1, 2], axis=1),
+        ],
+        {
+            "x": F23,
+            "y": F23,
+            "z": np.array([[1, 2], [3, 4], [5, 6]], np.int32),
+            "r": np.array([2, 0, 1], np.int64),
+            "w": F23[:, :2],
+        },
+    ),
     "convert-autopack": (
         lambda tf, ph: tf.convert_to_tensor([[ph("a", tf.float32, []), 1.0], [2.0, 3.0]]),
         {"a": np.float32(0)},
@@ -428,3 +457,23 @@ def test_slice_and_strided_slice_gradient_graphs_are_tfs(tf1, tmp_path):
         tf1, program, tmp_path, {"x:0": np.arange(12, dtype=np.float32).reshape(4, 3)}
     )
     P.assert_results_close(expected, actual)
+
+
+def test_repeat_of_constants_matches_tf_values(tf1):
+    """Constant repeats: TF's C++ shape inference folds Max(repeats) into a static Tile shape, torchmeta's
+    shape functions do not fold reductions yet, so only values, dtypes and output shapes are compared."""
+
+    def build(tf, ph):
+        return [
+            tf.repeat([[1, 2], [3, 4]], [2, 3], axis=1),
+            tf.repeat([[1, 2], [3, 4]], [1, 0], axis=0),
+            tf.repeat(tf.constant(["a", "b", "c"]), [3, 0, 2], axis=0),
+            tf.repeat(5.0, 3),
+        ]
+
+    _, tf_values, tf_shapes = _build_and_run(tf1, build, {})
+    _, values, shapes = _build_and_run(tm, build, {})
+    assert [np.shape(v) for v in values] == [np.shape(v) for v in tf_values]
+    for v, e in zip(values, tf_values):
+        np.testing.assert_array_equal(np.asarray(v), np.asarray(e))
+        assert np.asarray(v).dtype == np.asarray(e).dtype

@@ -85,6 +85,8 @@ __all__ = [
     "broadcast_dynamic_shape",
     "broadcast_static_shape",
     "boolean_mask",
+    "sequence_mask",
+    "repeat",
     "check_numerics",
     "ensure_shape",
     "invert_permutation",
@@ -1028,6 +1030,139 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
         mask = reshape(mask, [-1])
         indices = squeeze(where_v2(mask), axis=[1])
         return gather(tensor, indices, axis=axis)
+
+
+def _all_dimensions(x):
+    """A 1-D tensor listing all dimensions of ``x``: a Const when its rank is known, else Range(0, Rank)."""
+    if isinstance(x, Tensor) and x.shape.rank is not None:
+        return constant(np.arange(x.shape.rank), dtype=DType.int32)
+    return raw_op("Range", start=0, limit=rank(x), delta=1)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=DType.bool, name=None):
+    """``tf.sequence_mask``: ``mask[i..., j] = j < lengths[i...]``, shape ``lengths.shape + [maxlen]``
+    (``maxlen`` defaults to the largest length).
+
+    Raises:
+      ValueError: if ``maxlen`` is not a scalar.
+    """
+    with name_scope(name, "SequenceMask", [lengths, maxlen]):
+        lengths = convert_to_tensor(lengths)
+        if maxlen is None:
+            maxlen = raw_op("Max", input=lengths, reduction_indices=_all_dimensions(lengths))
+            maxlen = raw_op("Maximum", x=constant(0, maxlen.dtype), y=maxlen)
+        else:
+            maxlen = convert_to_tensor(maxlen)
+        if maxlen.shape.rank is not None and maxlen.shape.rank != 0:
+            raise ValueError(
+                f"Argument `maxlen` must be scalar for sequence_mask, received `maxlen` = {maxlen} "
+                f"with shape '{maxlen.shape}' instead"
+            )
+        row_vector = raw_op("Range", start=constant(0, maxlen.dtype), limit=maxlen, delta=constant(1, maxlen.dtype))
+        matrix = raw_op("Cast", x=expand_dims(lengths, -1), DstT=maxlen.dtype)
+        result = row_vector < matrix
+        if dtype is None or result.dtype.is_compatible_with(dtypes.as_dtype(dtype)):
+            return result
+        return raw_op("Cast", x=result, DstT=dtypes.as_dtype(dtype))
+
+
+def _convert_to_int_tensor(tensor, name, dtype=DType.int32):
+    tensor = convert_to_tensor(tensor, name=name, preferred_dtype=dtype or DType.int32)
+    if not tensor.dtype.is_integer:
+        raise TypeError(
+            f"Argument `tensor` (name: {name}) must be of type integer. Received `tensor` = {tensor} of dtype: "
+            f"{tensor.dtype}"
+        )
+    return raw_op("Cast", x=tensor, DstT=dtype) if dtype is not None else tensor
+
+
+def _positive_axis(axis, ndims, axis_name="axis", ndims_name="ndims"):
+    if not isinstance(axis, int):
+        raise TypeError(f"{axis_name} must be an int; got {type(axis).__name__}")
+    if ndims is not None:
+        if 0 <= axis < ndims:
+            return axis
+        if -ndims <= axis < 0:
+            return axis + ndims
+        raise ValueError(f"{axis_name}={axis} out of bounds: expected {-ndims}<={axis_name}<{ndims}")
+    if axis < 0:
+        raise ValueError(f"{axis_name}={axis} may only be negative if {ndims_name} is statically known.")
+    return axis
+
+
+def _tile_one_dimension(data, axis, multiple):
+    if data.shape.rank is not None:
+        multiples = [1] * data.shape.rank
+        multiples[axis] = multiple
+    else:
+        ones_value = ones(rank(data), DType.int32)
+        multiples = concat([ones_value[:axis], [multiple], ones_value[axis + 1 :]], axis=0)
+    return tile(data, multiples)
+
+
+def _with_nonzero_rank(data):
+    if data.shape.rank is not None:
+        return stack([data]) if data.shape.rank == 0 else data
+    data_shape = shape(data)
+    data_ndims = rank(data)
+    return reshape(data, concat([[1], data_shape], axis=0)[-data_ndims:])
+
+
+def repeat(input, repeats, axis=None, name=None):
+    """``tf.repeat``: each element (or slice along ``axis``) of ``input`` ``repeats`` times, as
+    ``numpy.repeat``; ``axis=None`` repeats the flattened input. Built as TF's ``repeat_with_axis``
+    (sequence_mask + tile + boolean_mask)."""
+    if axis is None:
+        input = reshape(input, [-1])
+        axis = 0
+    if not isinstance(axis, int):
+        raise TypeError(f"Argument `axis` must be an int. Received `axis` = {axis} of type {type(axis).__name__}")
+    with name_scope(name, "Repeat", [input, repeats]):
+        data = convert_to_tensor(input, name="data")
+        repeats = _convert_to_int_tensor(repeats, name="repeats")
+        repeats.shape.with_rank_at_most(1)
+        data = _with_nonzero_rank(data)
+        data_shape = shape(data, out_type=repeats.dtype)
+        axis = _positive_axis(axis, data.shape.rank, ndims_name="rank(data)")
+        if repeats.shape.num_elements() == 1:
+            repeats = reshape(repeats, [])
+            expanded = expand_dims(data, axis + 1)
+            tiled = _tile_one_dimension(expanded, axis + 1, repeats)
+            result_shape = concat([data_shape[:axis], [repeats * data_shape[axis]], data_shape[axis + 1 :]], axis=0)
+            return reshape(tiled, result_shape)
+        if repeats.shape.rank == 1:
+            data.shape.dims[axis].assert_is_compatible_with(repeats.shape[0])
+        axis_size = data_shape[axis]
+        with name_scope(None, "BroadcastTo") as scope:  # TF packs the shape list inside the op's scope
+            target = convert_to_tensor([axis_size], name="shape")
+        repeats = broadcast_to(repeats, target, name=scope)
+        repeats_original = repeats
+        if repeats.shape.rank != axis + 1:
+            repeats_shape = shape(repeats)
+            repeats_ndims = rank(repeats)
+            broadcast_shape = concat([data_shape[: axis + 1 - repeats_ndims], repeats_shape], axis=0)
+            repeats = broadcast_to(repeats, broadcast_shape)
+            repeats.set_shape([None] * (axis + 1))
+        max_repeat = raw_op("Max", input=repeats, reduction_indices=_all_dimensions(repeats))
+        max_repeat = raw_op("Maximum", x=convert_to_tensor(0, name="zero", dtype=max_repeat.dtype), y=max_repeat)
+        mask = sequence_mask(repeats, max_repeat)
+        expanded = expand_dims(data, axis + 1)
+        tiled = _tile_one_dimension(expanded, axis + 1, max_repeat)
+        masked = boolean_mask(tiled, mask)
+        if axis == 0:
+            result = masked
+        else:
+            repeated_dim_size = raw_op(
+                "Sum",
+                input=repeats_original,
+                reduction_indices=raw_op("Range", start=0, limit=rank(repeats_original), delta=1),
+            )
+            result_shape = concat([data_shape[:axis], [repeated_dim_size], data_shape[axis + 1 :]], axis=0)
+            result = reshape(masked, result_shape)
+        if data.shape.rank is not None:
+            new_axis_size = 0 if repeats.shape[0] == 0 else None
+            result.set_shape(data.shape[:axis].concatenate([new_axis_size]).concatenate(data.shape[axis + 1 :]))
+        return result
 
 
 def _dims_slice(shape: TensorShape, start, stop):
