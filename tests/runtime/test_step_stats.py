@@ -112,11 +112,12 @@ def _profile(api, d):
 def test_profiler_hook_writes_timelines_and_run_metadata(tf1, tmp_path):
     """Every 3 steps from the stale global step (the value read next to the train op, before its update):
     timelines and run metadata at steps 3 and 6. TensorFlow's executor sometimes reads the step after the
-    update instead (its runs give 3/6, 4/7, 4/6 or 3/5), so only its shape of output is compared."""
+    update instead (its runs give 3/6, 4/7, 4/6, 3/5 or 3/5/7 in seven steps), so only its shape of output is
+    compared: two or three timelines, each with its run metadata."""
     ours = _profile(tm, str(tmp_path / "tm"))
     theirs = _profile(tf1, str(tmp_path / "tf"))
     assert ours == (["timeline-3.json", "timeline-6.json"], [("step_3", 0), ("step_6", 0)])
-    assert len(theirs[0]) == len(ours[0]) and [tag for tag, _ in theirs[1]] == [
+    assert len(theirs[0]) in (2, 3) and [tag for tag, _ in theirs[1]] == [
         "step_" + name[len("timeline-") : -len(".json")] for name in theirs[0]
     ]
     with open(tmp_path / "tm" / "timeline-3.json") as f:

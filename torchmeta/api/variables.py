@@ -364,6 +364,7 @@ class RefVariable(Variable):
     ):
         if variable_def is not None:
             self._init_from_proto(variable_def, import_scope)
+            _check_variable_kind(self._variable, variable_def, resource=False)
             self._shape = self._variable.shape
             return
         if initial_value is None:
@@ -478,6 +479,7 @@ class ResourceVariable(Variable):
     ):
         if variable_def is not None:
             self._init_from_proto(variable_def, import_scope)
+            _check_variable_kind(self._variable, variable_def, resource=True)
             self._handle = self._variable
             self._dtype = dtypes.DType(self._handle.op.get_attr("dtype"))
             self._shape = TensorShape(self._handle.op.get_attr("shape"))
@@ -611,6 +613,17 @@ def _variable_to_tensor(v, dtype=None, name=None, as_ref=False):
 
 
 graph_lib.register_tensor_conversion_function(Variable, _variable_to_tensor)
+
+
+def _check_variable_kind(variable, variable_def, resource: bool) -> None:
+    """A VariableDef's ``is_resource`` must agree with the tensor it names (a resource handle or a ref)."""
+    dtype = getattr(variable, "dtype", None)
+    if (dtype is dtypes.DType.resource) != resource:
+        kind = "a resource handle" if resource else "a ref or tensor"
+        raise TypeError(
+            f"VariableDef of '{variable_def.variable_name}' has is_resource={resource} and needs {kind}, "
+            f"but that graph element has dtype {getattr(dtype, 'name', dtype)}"
+        )
 
 
 def _to_proto_fn(v, export_scope=None):
