@@ -32,20 +32,7 @@ from torch.profiler import ProfilerActivity, profile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torchmeta as tm
-from bench import models
-
-
-def matmul_peak(n=2048, reps=5):
-    """GFLOP/s of a float32 n x n matmul on this machine (best of ``reps``, CPU time of this process,
-    which other processes on the shared machine disturb less than wall-clock time)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = float("inf")
-    for _ in range(reps):
-        start = time.process_time()
-        a @ b
-        best = min(best, time.process_time() - start)
-    return 2 * n**3 / best / 1e9
+from bench import models, run
 
 
 def torchmeta_step(kind, batch, x, y):
@@ -575,7 +562,7 @@ def main(argv=None):
         print(text)
         return 0
     if args.accounting:
-        peak = matmul_peak()
+        peak = run.matmul_peak()
         text = accounting(args.kind, args.mode, args.steps, args.rounds, peak, args.threads)
         out = args.out or os.path.join(results, f"{args.kind}_{args.mode}_kernels.txt")
         with open(out, "w") as f:
@@ -587,7 +574,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch).astype(np.int64)
-    peak = matmul_peak()
+    peak = run.matmul_peak()
     header = (
         f"bench/profile_cnn.py --kind {args.kind} --steps {args.steps} --threads {args.threads}\n"
         f"torch {torch.__version__}, torchmeta {tm.__version__}, {os.cpu_count()} CPUs, load average "

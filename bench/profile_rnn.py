@@ -32,14 +32,6 @@ from bench import run
 _MATMULS = {"mat_mul", "fused_matmul_bias", "fused_matmul_bias_relu", "sliced_matmul", "sliced_matmul_invariant_b"}
 
 
-def matmul_peak(n=2048, reps=5):
-    """GFLOP/s of a float32 n x n matmul (best of ``reps``, CPU time of this process)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = min(_cpu_time(lambda: a @ b) for _ in range(reps))
-    return 2 * n**3 / best / 1e9
-
-
 def _cpu_time(fn):
     start = time.process_time()
     fn()
@@ -171,7 +163,7 @@ def main(argv=None):
         ),
         "lstm_cls_infer": run.ModelInfer("cpu", "lstm_cls", "static_rnn LSTM classifier, inference"),
     }
-    peak = matmul_peak()
+    peak = run.matmul_peak()
     text = (
         f"bench/profile_rnn.py --only {args.only} --steps {args.steps} (1 thread)\n"
         f"torch {torch.__version__}, torchmeta {tm.__version__}, {os.cpu_count()} CPUs, load average "

@@ -44,6 +44,21 @@ import itertools
 import torchmeta
 from bench import models
 
+
+def matmul_peak(n=2048, reps=5):
+    """GFLOP/s of a float32 n x n matmul on this machine, the peak the profiles (profile_cnn.py, profile_rnn.py)
+    compare kernels with: best of ``reps``, CPU time of this process, which other processes on the shared
+    machine disturb less than wall-clock time."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        start = time.process_time()
+        a @ b
+        best = min(best, time.process_time() - start)
+    return 2 * n**3 / best / 1e9
+
+
 # ---------------------------------------------------------------------------------------------
 # Graph builders: plain TF1 code, run with `tf` = tensorflow.compat.v1 or torchmeta
 
