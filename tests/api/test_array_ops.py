@@ -223,6 +223,36 @@ GRAPH_CASES = {
         lambda tf, ph: tf.convert_to_tensor([[ph("a", tf.float32, []), 1.0], [2.0, 3.0]]),
         {"a": np.float32(0)},
     ),
+    # A list holding only Tensors, passed to a typed input: one Pack, named after the input, in the op's scope.
+    "broadcast_to-packed-shape": (
+        lambda tf, ph: tf.broadcast_to(tf.constant(1.0), [ph("n", tf.int32, [])]),
+        {"n": np.int32(3)},
+    ),
+    "tile-packed-multiples": (
+        lambda tf, ph: [
+            tf.tile(ph("x", tf.float32, [2]), [ph("n", tf.int32, [])]),
+            tf.tile(ph("y", tf.float32, [2]), [ph("m", tf.int64, [])]),
+        ],
+        {"x": np.ones(2, np.float32), "y": np.ones(2, np.float32), "n": np.int32(2), "m": np.int64(3)},
+    ),
+    "fill-packed-dims": (
+        lambda tf, ph: tf.fill([ph("n", tf.int32, []), ph("m", tf.int32, [])], 1.5),
+        {"n": np.int32(2), "m": np.int32(1)},
+    ),
+    # TF casts the Tensors of a nested list to the dtype asked for (Cast nodes before the Pack).
+    "zeros-int64-in-shape-list": (lambda tf, ph: tf.zeros([ph("n", tf.int64, []), 3]), {"n": np.int64(2)}),
+    "convert-autopack-cast": (
+        lambda tf, ph: [
+            tf.convert_to_tensor([ph("a", tf.int64, []), 3], dtype=tf.int32),
+            tf.convert_to_tensor([ph("b", tf.int32, []), 3], preferred_dtype=tf.int64),
+        ],
+        {"a": np.int64(1), "b": np.int32(2)},
+    ),
+    # Mixed int64/int32 Tensors: the plain trial fails, the OpDef's default int32 casts the int64 one.
+    "reshape-mixed-dtype-shape": (
+        lambda tf, ph: tf.reshape(ph("x", tf.float32, None), [ph("a", tf.int64, []), ph("b", tf.int32, [])]),
+        {"x": F23, "a": np.int64(3), "b": np.int32(2)},
+    ),
 }
 
 

@@ -1133,9 +1133,7 @@ def repeat(input, repeats, axis=None, name=None):
         if repeats.shape.rank == 1:
             data.shape.dims[axis].assert_is_compatible_with(repeats.shape[0])
         axis_size = data_shape[axis]
-        with name_scope(None, "BroadcastTo") as scope:  # TF packs the shape list inside the op's scope
-            target = convert_to_tensor([axis_size], name="shape")
-        repeats = broadcast_to(repeats, target, name=scope)
+        repeats = broadcast_to(repeats, [axis_size])
         repeats_original = repeats
         if repeats.shape.rank != axis + 1:
             repeats_shape = shape(repeats)
@@ -1350,7 +1348,18 @@ def _autopacking_conversion(value, dtype=None, name=None, as_ref=False):
         dtype = inferred
     else:
         dtype = dtypes.as_dtype(dtype).base_dtype
+        if dtype is not inferred:
+            value = _cast_nested(value, dtype)
     return _autopacking_helper(value, dtype, name or "packed")
+
+
+def _cast_nested(values, dtype):
+    """TF's ``_cast_nested_seqs_to_dtype``: the Tensors in nested lists cast to ``dtype`` (named Cast)."""
+    if _is_tensor(values):
+        return values if values.dtype.base_dtype is dtype else raw_op("Cast", x=values, DstT=dtype)
+    if isinstance(values, (list, tuple)):
+        return type(values)(_cast_nested(v, dtype) for v in values)
+    return values
 
 
 graph_lib.register_tensor_conversion_function((list, tuple), _autopacking_conversion, 99)

@@ -1427,9 +1427,26 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref
                 f"Tensor conversion requested dtype {dtype.name} for Tensor with dtype {value.dtype.name}: {value!r}"
             )
         return value
+    if preferred_dtype is not None:
+        preferred_dtype = dtypes.as_dtype(preferred_dtype)
     for _, base_type, fn in _conversion_functions:
         if isinstance(value, base_type):
-            result = fn(value, dtype=dtype, name=name, as_ref=as_ref)
+            result = None
+            if dtype is None and preferred_dtype is not None:
+                # TF's tensor_conversion_registry.convert: the preferred dtype first, then none.
+                try:
+                    result = fn(value, dtype=preferred_dtype, name=name, as_ref=as_ref)
+                except (TypeError, ValueError):
+                    pass
+                else:
+                    if result is not NotImplemented and result.dtype.base_dtype is not preferred_dtype.base_dtype:
+                        message = (
+                            f"Conversion function {fn!r} for type {base_type} returned incompatible dtype: "
+                            f"requested = {preferred_dtype.base_dtype.name}, actual = {result.dtype.base_dtype.name}"
+                        )
+                        raise RuntimeError(message if name is None else f"{name}: {message}")
+            if result is None:
+                result = fn(value, dtype=dtype, name=name, as_ref=as_ref)
             if result is not NotImplemented:
                 if dtype is not None and not dtype.is_compatible_with(result.dtype):
                     raise ValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 
+from torchmeta import dtypes
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
@@ -73,6 +74,11 @@ class IndexedSlices:
 
 def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False):
     """Densifies with UnsortedSegmentSum, as TF does when an op needs a dense gradient."""
+    if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(value.dtype):
+        raise ValueError(
+            f"Incompatible tensor conversion requested to `dtype` {dtypes.as_dtype(dtype).name} for IndexedSlices "
+            f"({value}) with dtype {value.dtype.name}"
+        )
     if value.dense_shape is None:
         raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: {value!s}")
     # TF's dense_shape[0]: Tensor.__getitem__ (installed by the api builders) names it "strided_slice".

@@ -218,14 +218,6 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 dt, preferred = DType(arg.type), None
             else:
                 dt, preferred = inferred.get(arg.type_attr), _default_type(attr_defs.get(arg.type_attr))
-            allowed = _allowed_types(attr_defs.get(arg.type_attr)) if dt is None and preferred is not None else None
-            if allowed and not isinstance(value, graph_lib.Tensor):
-                # TF converts without a preference first and keeps that dtype when it is allowed (Python
-                # floats stay float32 although RandomPoissonV2's R defaults to double); only otherwise the
-                # attr's default wins. The trial conversion happens in a scratch graph.
-                plain = _plain_dtype(value)
-                if plain is not None and plain in allowed:
-                    dt = plain
             # A Tensor of the wrong dtype is TF's TypeError below, not convert_to_tensor's ValueError.
             tensor = None
             allowed = attr_defs[arg.type_attr].allowed_values.list.type if arg.type_attr in attr_defs else ()
@@ -297,21 +289,6 @@ def _first_arg_of(op_def, type_attr):
         if arg.type_attr == type_attr:
             return arg.name
     return type_attr
-
-
-def _plain_dtype(value):
-    """The dtype ``convert_to_tensor(value)`` gives without a preference, or None if it cannot convert."""
-    try:
-        with graph_lib.Graph().as_default():
-            return graph_lib.convert_to_tensor(value).dtype.base_dtype
-    except (TypeError, ValueError):
-        return None
-
-
-def _allowed_types(attr_def):
-    if attr_def is not None and attr_def.HasField("allowed_values"):
-        return {DType(t) for t in attr_def.allowed_values.list.type}
-    return None
 
 
 def _default_type(attr_def):
