@@ -416,6 +416,8 @@ STATIC_ERROR_CASES = {
     ),
     "strided_slice": (lambda tf: tf.constant(F23)[5], "slice index 5 of dimension 0 out of bounds"),
     "transpose": (lambda tf: tf.transpose(tf.constant(F23), [0, 1, 2]), "Dimension must be 2 but is 3"),
+    "reshape-scalar-shape": (lambda tf: tf.reshape(tf.constant(F23), -1), "Shape must be rank 1 but is rank 0"),
+    "reshape-matrix-shape": (lambda tf: tf.reshape(tf.constant(F23), [[2], [3]]), "Shape must be rank 1 but is rank 2"),
 }
 
 

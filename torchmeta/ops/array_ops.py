@@ -419,8 +419,8 @@ def _fill_grad(op, grad):
 def _reshape_shape(op):
     """TF's SetOutputShapeForReshape: solve one unknown output dim from the element counts."""
     tensor, shape_t = op.inputs
-    if shape_t.shape.rank is not None and shape_t.shape.rank > 1:
-        raise shape_error(op, f"Shape must be at most rank 1 but is rank {shape_t.shape.rank}")
+    if shape_t.shape.rank is not None and shape_t.shape.rank != 1:  # MakeShapeFromShapeTensor's WithRank(1)
+        raise shape_error(op, f"Shape must be rank 1 but is rank {shape_t.shape.rank}")
     out = shape_from_shape_tensor(shape_t)
     in_shape = tensor.shape
     if out.rank is None or in_shape.rank is None:
