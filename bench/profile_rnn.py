@@ -98,14 +98,15 @@ def traced_op_times(runner, tf, steps):
 
 
 def step_times(impls, rounds=7, calls=5):
-    """Median CPU ms per call of each implementation, run alternately round after round."""
+    """Median CPU ms per call of each implementation, run alternately round after round, in an order that
+    changes per round (``run.round_order``)."""
     samples: dict = {k: [] for k in impls}
     for fn in impls.values():
         for _ in range(3):
             fn()
-    for _ in range(rounds):
-        for k, fn in impls.items():
-            samples[k].append(_cpu_time(lambda fn=fn: [fn() for _ in range(calls)]) / calls * 1e3)
+    for r in range(rounds):
+        for k in run.round_order(impls, r):
+            samples[k].append(_cpu_time(lambda fn=impls[k]: [fn() for _ in range(calls)]) / calls * 1e3)
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
