@@ -5,6 +5,8 @@ hand-written PyTorch eager step measured alternately in one process.
 
     python bench/profile_rnn.py [--only mnist_mlp_train,lstm_cls_train,lstm_cls_infer] [--steps 20]
                                 [--out bench/results/rnn_profile.txt]
+    python bench/profile_rnn.py --matmuls --out bench/results/mlp_matmuls.txt
+    python bench/profile_rnn.py --thread-products 2 --out bench/results/rnn_threads.txt
 
 One intra-op thread everywhere. Not part of the test suite.
 """
@@ -232,6 +234,57 @@ def matmul_report(tf, rounds=9, calls=5):
     )
 
 
+def thread_report(threads, rounds=9, calls=50):
+    """The recurrent workloads' products (and one of the MNIST MLP's) at one and at ``threads`` intra-op
+    threads: CPU and wall-clock microseconds per call, medians of alternating rounds in one process (the
+    thread count switched per batch with torch.set_num_threads)."""
+    m = torch.randn
+    cls_x, cls_w, cls_b, cls_grad = m(64, 156), m(156, 512), m(512), m(64, 512)
+    cls_kept = cls_w[28:].t().contiguous()  # what sliced_matmul_invariant_b multiplies by
+    dyn_w, dyn_grad = m(256, 512), m(32, 512)
+    dyn_kept = dyn_w[128:].t().contiguous()
+    acc = m(156, 512)
+    mlp_x, mlp_w = m(128, 1024), m(1024, 1024)
+    products = {
+        "lstm_cls forward addmm 64x156 @ 156x512 + bias": lambda: torch.addmm(cls_b, cls_x, cls_w),
+        "lstm_cls h-gradient 64x512 @ 512x128 (contiguous, as kept)": lambda: torch.mm(cls_grad, cls_kept),
+        "lstm_cls h-gradient 64x512 @ 512x128 (W's rows, transposed view)": lambda: torch.mm(cls_grad, cls_w[28:].t()),
+        "lstm_cls weight gradient, one addmm_ 156x64 @ 64x512": lambda: acc.addmm_(cls_x.t(), cls_grad),
+        "dynamic_rnn h-gradient 32x512 @ 512x128 (contiguous, as kept)": lambda: torch.mm(dyn_grad, dyn_kept),
+        "dynamic_rnn h-gradient 32x512 @ 512x128 (W's rows, transposed view)": (
+            lambda: torch.mm(dyn_grad, dyn_w[128:].t())
+        ),
+        "mnist_mlp layer1 128x1024 @ 1024x1024": lambda: torch.mm(mlp_x, mlp_w),
+    }
+    samples = {(name, n): [] for name in products for n in (1, threads)}
+    for r in range(rounds):
+        for n in (1, threads) if r % 2 == 0 else (threads, 1):
+            torch.set_num_threads(n)
+            for name in run.round_order(products, r):
+                fn = products[name]
+                fn()
+                cpu, wall = time.process_time(), time.perf_counter()
+                for _ in range(calls if "mnist" not in name else 3):
+                    fn()
+                k = calls if "mnist" not in name else 3
+                samples[name, n].append(((time.process_time() - cpu) / k * 1e6, (time.perf_counter() - wall) / k * 1e6))
+    torch.set_num_threads(1)
+    lines = [
+        f"== products at 1 and {threads} intra-op threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}): "
+        f"CPU / wall-clock us per call, medians of {rounds} alternating rounds"
+    ]
+    for name in products:
+        cells = []
+        for n in (1, threads):
+            v = samples[name, n]
+            cells.append(
+                f"{n} thread{'s' if n > 1 else ''}: {statistics.median(a for a, _ in v):8.1f} / "
+                f"{statistics.median(b for _, b in v):8.1f}"
+            )
+        lines.append(f"  {name:<68} " + "   ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
 def profile_workload(workload, tf, steps, peak):
     out = io.StringIO()
     tf_runner = workload.tf_step(tf, tf.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1))
@@ -276,7 +329,25 @@ def main(argv=None):
         action="store_true",
         help="only the MNIST MLP step's matmuls at their shapes: TF's traced kernels vs torch's entry points",
     )
+    parser.add_argument(
+        "--thread-products",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the recurrent workloads' products, CPU and wall time per call at 1 and N intra-op threads",
+    )
     args = parser.parse_args(argv)
+    if args.thread_products:
+        text = (
+            f"bench/profile_rnn.py --thread-products {args.thread_products}\ntorch {torch.__version__}, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start\n\n"
+            + thread_report(args.thread_products)
+            + f"load average at end: {os.getloadavg()[0]:.2f}\n"
+        )
+        print(text)
+        with open(args.out, "w") as f:
+            f.write(text)
+        return 0
     import tensorflow.compat.v1 as tf
 
     tf.disable_v2_behavior()
