@@ -8,7 +8,11 @@ hand-written PyTorch eager step measured alternately in one process.
     python bench/profile_rnn.py --matmuls --out bench/results/mlp_matmuls.txt
     python bench/profile_rnn.py --thread-products 2 --out bench/results/rnn_threads.txt
 
-One intra-op thread everywhere. Not part of the test suite.
+``--matmuls`` compares the MNIST MLP step's products at their shapes: TF's kernels (traced in the step and as
+one-op sessions) against torch's entry points. ``--thread-products N`` times the recurrent workloads' products
+at one and at N intra-op threads (CPU and wall time per call). Everything else runs on one intra-op thread.
+Implementations alternate in an order that changes per round (bench/run.py's round_order). Not part of the
+test suite.
 """
 
 from __future__ import annotations
