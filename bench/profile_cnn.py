@@ -229,14 +229,15 @@ def _cpu_ms(fn, n):
 
 
 def step_times(impls, rounds, n):
-    """Median CPU milliseconds per call of each of ``impls`` (name -> callable), alternating rounds."""
+    """Median CPU milliseconds per call of each of ``impls`` (name -> callable), alternating rounds in an order
+    that changes per round (``run.round_order``)."""
     for fn in impls.values():
         for _ in range(3):
             fn()
     samples = {name: [] for name in impls}
-    for _ in range(rounds):
-        for name, fn in impls.items():
-            samples[name].append(_cpu_ms(fn, n))
+    for r in range(rounds):
+        for name in run.round_order(impls, r):
+            samples[name].append(_cpu_ms(impls[name], n))
     return {name: sorted(v)[len(v) // 2] for name, v in samples.items()}
 
 

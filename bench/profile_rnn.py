@@ -5,14 +5,21 @@ hand-written PyTorch eager step measured alternately in one process.
 
     python bench/profile_rnn.py [--only mnist_mlp_train,lstm_cls_train,lstm_cls_infer] [--steps 20]
                                 [--out bench/results/rnn_profile.txt]
+    python bench/profile_rnn.py --matmuls --out bench/results/mlp_matmuls.txt
+    python bench/profile_rnn.py --thread-products 2 --out bench/results/rnn_threads.txt
 
-One intra-op thread everywhere. Not part of the test suite.
+``--matmuls`` compares the MNIST MLP step's products at their shapes: TF's kernels (traced in the step and as
+one-op sessions) against torch's entry points. ``--thread-products N`` times the recurrent workloads' products
+at one and at N intra-op threads (CPU and wall time per call). Everything else runs on one intra-op thread.
+Implementations alternate in an order that changes per round (bench/run.py's round_order). Not part of the
+test suite.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import os
 import statistics
 import sys
@@ -98,15 +105,188 @@ def traced_op_times(runner, tf, steps):
 
 
 def step_times(impls, rounds=7, calls=5):
-    """Median CPU ms per call of each implementation, run alternately round after round."""
+    """Median CPU ms per call of each implementation, run alternately round after round, in an order that
+    changes per round (``run.round_order``)."""
     samples: dict = {k: [] for k in impls}
     for fn in impls.values():
         for _ in range(3):
             fn()
-    for _ in range(rounds):
-        for k, fn in impls.items():
-            samples[k].append(_cpu_time(lambda fn=fn: [fn() for _ in range(calls)]) / calls * 1e3)
+    for r in range(rounds):
+        for k in run.round_order(impls, r):
+            samples[k].append(_cpu_time(lambda fn=impls[k]: [fn() for _ in range(calls)]) / calls * 1e3)
     return {k: statistics.median(v) for k, v in samples.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# --matmuls: the MNIST MLP step's products at their exact shapes, TF's kernels against torch's entry points
+
+
+def mlp_products(sizes, batch):
+    """The training step's matmuls of an MLP (bench/run.py's mlp_graph): (TF node, a's shape, b's shape,
+    transpose_a, transpose_b, fused bias + Relu) for the forward products, the gradients of the hidden
+    activations (none for the input's: TF prunes it) and the weight gradients."""
+    last = len(sizes) - 2
+    out = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        out.append((f"layer{i}/{'Relu' if i < last else 'add'}", (batch, n_in), (n_in, n_out), False, False, i < last))
+    for i in range(last, -1, -1):
+        n_in, n_out = sizes[i], sizes[i + 1]
+        if i > 0:
+            out.append((f"gradients/layer{i}/MatMul_grad/MatMul", (batch, n_out), (n_in, n_out), False, True, None))
+        out.append((f"gradients/layer{i}/MatMul_grad/MatMul_1", (batch, n_in), (batch, n_out), True, False, None))
+    return out
+
+
+def _traced_node_ms(sess, fetch, feed, tf, names, traces):
+    """Median ms of each node in ``names`` over ``traces`` FULL_TRACE runs (RunMetadata.step_stats), with the
+    kernel TF ran for it (its timeline label's op, e.g. _MklMatMul after TF's oneDNN rewrite)."""
+    samples, kernels = {n: [] for n in names}, {}
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    for _ in range(traces):
+        meta = tf.RunMetadata()
+        sess.run(fetch, feed, options=options, run_metadata=meta)
+        for dev in meta.step_stats.dev_stats:
+            for node in dev.node_stats:
+                if node.node_name in samples:
+                    samples[node.node_name].append(node.all_end_rel_micros / 1e3)
+                    kernels[node.node_name] = node.timeline_label.split("=")[-1].split("(")[0].strip()
+    return {n: statistics.median(v) for n, v in samples.items() if v}, kernels
+
+
+def matmul_report(tf, rounds=9, calls=5):
+    """Each matmul of mnist_mlp_train's step: TF's traced time in the training step and as a one-op session,
+    and torch's entry points at the same shapes (medians, alternating rounds in an order changing per round)."""
+    import numpy as np
+
+    sizes, batch = [784, 1024, 1024, 10], 128
+    products = mlp_products(sizes, batch)
+    config = tf.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
+    workload = run.MLPTrain("cpu", sizes, batch, "mnist_mlp_train", "")
+    step = workload.tf_step(tf, config)
+    for _ in range(3):
+        step()
+    in_step, kernels = _traced_node_ms(step.sess, step.fetch, step.feed, tf, [p[0] for p in products], rounds)
+    rng = np.random.default_rng(0)
+    lines = []
+    for name, sa, sb, ta, tb, bias_relu in products:
+        a = rng.standard_normal(sa).astype(np.float32)
+        b = rng.standard_normal(sb).astype(np.float32)
+        n_out = sb[0] if tb else sb[1]
+        bias = rng.standard_normal(n_out).astype(np.float32)
+        g = tf.Graph()
+        with g.as_default():
+            va, vb, vbias = tf.Variable(a), tf.Variable(b), tf.Variable(bias)
+            product = tf.matmul(va, vb, transpose_a=ta, transpose_b=tb)
+            if bias_relu is not None:
+                product = product + vbias
+                product = tf.nn.relu(product) if bias_relu else product
+            node = product.op.name
+            fetch = tf.reduce_sum(product)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(fetch)
+        one_op, one_op_kernel = _traced_node_ms(sess, fetch, None, tf, [node], rounds)
+        x = torch.from_numpy(a).t() if ta else torch.from_numpy(a)
+        y = torch.from_numpy(b).t() if tb else torch.from_numpy(b)
+        bt = torch.from_numpy(bias)
+        m = x.shape[0]
+
+        def ours(x=x, y=y, bt=bt, bias_relu=bias_relu):
+            if bias_relu is None:
+                return torch.mm(x, y)
+            out = torch.addmm(bt, x, y)
+            return torch.relu_(out) if bias_relu else out
+
+        def onednn(x=x, y=y, bt=bt, bias_relu=bias_relu):
+            # oneDNN's matmul as torch exposes it: the weight as [out, in], laid out per call (it changes
+            # every training step; for the hidden gradient it already is: W itself)
+            w = y.t().contiguous()
+            post = "relu" if bias_relu else "none"
+            return torch.ops.mkldnn._linear_pointwise(
+                x.contiguous(), w, bt if bias_relu is not None else None, post, [], ""
+            )
+
+        def mkl_packed(x=x, y=y, m=m):
+            # MKL's packed sgemm: the weight packed per call (training changes it every step)
+            w = y.t().contiguous()
+            return torch.ops.mkl._mkl_linear(x.contiguous(), torch.ops.mkl._mkl_reorder_linear_weight(w, m), w, None, m)
+
+        prepacked_w = y.t().contiguous()
+        prepacked = torch.ops.mkl._mkl_reorder_linear_weight(prepacked_w, m)
+
+        def mkl_prepacked(x=x, m=m, prepacked=prepacked, prepacked_w=prepacked_w):
+            return torch.ops.mkl._mkl_linear(x.contiguous(), prepacked, prepacked_w, None, m)
+
+        impls = {"torch.mm/addmm": ours, "oneDNN linear": onednn, "MKL packed": mkl_packed, "prepacked": mkl_prepacked}
+        times = step_times(impls, rounds, calls)
+        flops = 2 * x.shape[0] * x.shape[1] * y.shape[1]
+        shape = f"{'x'.join(map(str, sa))}{'^T' if ta else ''} @ {'x'.join(map(str, sb))}{'^T' if tb else ''}"
+        lines.append(
+            f"  {name:<42} {shape:<24} TF in step {in_step.get(name, float('nan')):6.3f} ({kernels.get(name, '?')}), "
+            f"one-op {one_op.get(node, float('nan')):6.3f} ({one_op_kernel.get(node, '?')}); torch "
+            + ", ".join(f"{k} {v:6.3f}" for k, v in times.items())
+            + f"  [{flops / times['torch.mm/addmm'] / 1e6:5.1f} GFLOP/s]"
+        )
+        sess.close()
+    step.sess.close()
+    total_tf = sum(in_step.values())
+    return (
+        f"== mnist_mlp_train's matmuls, ms per call (TF: median of {rounds} traced runs, kernel time of the node; "
+        f"torch: CPU time, median of {rounds} alternating rounds of {calls} calls); in TF's step together "
+        f"{total_tf:.2f} ms\n" + "\n".join(lines) + "\n"
+    )
+
+
+def thread_report(threads, rounds=9, calls=50):
+    """The recurrent workloads' products (and one of the MNIST MLP's) at one and at ``threads`` intra-op
+    threads: CPU and wall-clock microseconds per call, medians of alternating rounds in one process (the
+    thread count switched per batch with torch.set_num_threads)."""
+    m = torch.randn
+    cls_x, cls_w, cls_b, cls_grad = m(64, 156), m(156, 512), m(512), m(64, 512)
+    cls_kept = cls_w[28:].t().contiguous()  # what sliced_matmul_invariant_b multiplies by
+    dyn_w, dyn_grad = m(256, 512), m(32, 512)
+    dyn_kept = dyn_w[128:].t().contiguous()
+    acc = m(156, 512)
+    mlp_x, mlp_w = m(128, 1024), m(1024, 1024)
+    products = {
+        "lstm_cls forward addmm 64x156 @ 156x512 + bias": lambda: torch.addmm(cls_b, cls_x, cls_w),
+        "lstm_cls h-gradient 64x512 @ 512x128 (contiguous, as kept)": lambda: torch.mm(cls_grad, cls_kept),
+        "lstm_cls h-gradient 64x512 @ 512x128 (W's rows, transposed view)": lambda: torch.mm(cls_grad, cls_w[28:].t()),
+        "lstm_cls weight gradient, one addmm_ 156x64 @ 64x512": lambda: acc.addmm_(cls_x.t(), cls_grad),
+        "dynamic_rnn h-gradient 32x512 @ 512x128 (contiguous, as kept)": lambda: torch.mm(dyn_grad, dyn_kept),
+        "dynamic_rnn h-gradient 32x512 @ 512x128 (W's rows, transposed view)": (
+            lambda: torch.mm(dyn_grad, dyn_w[128:].t())
+        ),
+        "mnist_mlp layer1 128x1024 @ 1024x1024": lambda: torch.mm(mlp_x, mlp_w),
+    }
+    samples = {(name, n): [] for name in products for n in (1, threads)}
+    for r in range(rounds):
+        for n in (1, threads) if r % 2 == 0 else (threads, 1):
+            torch.set_num_threads(n)
+            for name in run.round_order(products, r):
+                fn = products[name]
+                fn()
+                cpu, wall = time.process_time(), time.perf_counter()
+                for _ in range(calls if "mnist" not in name else 3):
+                    fn()
+                k = calls if "mnist" not in name else 3
+                samples[name, n].append(((time.process_time() - cpu) / k * 1e6, (time.perf_counter() - wall) / k * 1e6))
+    torch.set_num_threads(1)
+    lines = [
+        f"== products at 1 and {threads} intra-op threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}): "
+        f"CPU / wall-clock us per call, medians of {rounds} alternating rounds"
+    ]
+    for name in products:
+        cells = []
+        for n in (1, threads):
+            v = samples[name, n]
+            cells.append(
+                f"{n} thread{'s' if n > 1 else ''}: {statistics.median(a for a, _ in v):8.1f} / "
+                f"{statistics.median(b for _, b in v):8.1f}"
+            )
+        lines.append(f"  {name:<68} " + "   ".join(cells))
+    return "\n".join(lines) + "\n"
 
 
 def profile_workload(workload, tf, steps, peak):
@@ -148,11 +328,44 @@ def main(argv=None):
     parser.add_argument("--only", default="mnist_mlp_train,lstm_cls_train,lstm_cls_infer")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "rnn_profile.txt"))
+    parser.add_argument(
+        "--matmuls",
+        action="store_true",
+        help="only the MNIST MLP step's matmuls at their shapes: TF's traced kernels vs torch's entry points",
+    )
+    parser.add_argument(
+        "--thread-products",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the recurrent workloads' products, CPU and wall time per call at 1 and N intra-op threads",
+    )
     args = parser.parse_args(argv)
+    if args.thread_products:
+        text = (
+            f"bench/profile_rnn.py --thread-products {args.thread_products}\ntorch {torch.__version__}, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start\n\n"
+            + thread_report(args.thread_products)
+            + f"load average at end: {os.getloadavg()[0]:.2f}\n"
+        )
+        print(text)
+        with open(args.out, "w") as f:
+            f.write(text)
+        return 0
     import tensorflow.compat.v1 as tf
 
     tf.disable_v2_behavior()
     torch.set_num_threads(1)
+    if args.matmuls:
+        text = (
+            f"bench/profile_rnn.py --matmuls (1 thread)\ntorch {torch.__version__}, TF {tf.__version__}, "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start\n\n" + matmul_report(tf)
+        )
+        text += f"load average at end: {os.getloadavg()[0]:.2f}\n"
+        print(text)
+        with open(args.out, "w") as f:
+            f.write(text)
+        return 0
     workloads = {
         "mnist_mlp_train": run.MLPTrain(
             "cpu", [784, 1024, 1024, 10], 128, "mnist_mlp_train", "MLP 784-1024-1024-10, batch 128, training step"

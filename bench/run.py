@@ -5,9 +5,19 @@
 
 Each workload is built the same way in TensorFlow and torchmeta (the same TF1 code with `tf` bound to
 either), and, where it makes sense, as hand-written PyTorch. After warm-up the implementations run
-alternately, round after round; each round times a batch of calls, and the table shows the median
+alternately, round after round; each round times a batch of calls of each, and the table shows the median
 per-call time of each and the ratios torchmeta/TF and torchmeta/PyTorch. Results go to JSON too
 (default bench/results/latest.json) so runs can be compared. Not part of the test suite.
+
+The order within a round changes from round to round (``round_order``: the rotations of the implementations'
+list, forwards and backwards), so that no implementation is always timed first or always right after the same
+other one: the order alone moved a ratio by several percent (the LSTM classifier read 1.03x TF timed right after
+TF and 0.95x timed before it). It is not TensorFlow's thread pools billing the next implementation: with
+``--clock cpu`` each batch is also timed with the calling thread's CPU clock, and the JSON keeps, per
+implementation, the CPU time other threads of the process used meanwhile (``other_threads_seconds``): for a
+one-thread torchmeta or PyTorch batch timed right after TensorFlow it is about 3 µs per call, nothing against
+steps of milliseconds. TensorFlow itself does almost all of its work on its pool threads, which is why the CPU
+clock is the process's (all threads), not the calling thread's.
 
 With ``--device cuda`` torchmeta and PyTorch run on the GPU (wall clock, synchronized after each batch of
 calls); TensorFlow runs on its GPU when it has one, else on the CPU, and then no ratio to it is computed.
@@ -493,15 +503,32 @@ def _calibrate(fn, target=0.05):
         n *= 2
 
 
-def _time(fn, n, sync):
-    start = _clock()
+def round_order(names, r):
+    """The order in which round ``r`` times the implementations ``names``: the list rotated by ``r // 2``, and
+    reversed in odd rounds. Over ``2 * len(names)`` rounds each implementation comes at each place equally often
+    and follows each of its neighbours in the list equally often; with three implementations (TF, torchmeta,
+    PyTorch) the six rounds are all six orders."""
+    names = list(names)
+    k = (r // 2) % len(names) if names else 0
+    order = names[k:] + names[:k]
+    return order[::-1] if r % 2 else order
+
+
+def _time(fn, n, sync, other_threads=None):
+    start, own = _clock(), time.thread_time()
     for _ in range(n):
         fn()
     sync()
-    return (_clock() - start) / n
+    elapsed = (_clock() - start) / n
+    if other_threads is not None and _clock is time.process_time:
+        other_threads.append(elapsed - (time.thread_time() - own) / n)
+    return elapsed
 
 
-def run_workload(workload, impls, rounds, sync, warmup=None):
+def run_workload(workload, impls, rounds, sync, warmup=None, other_threads=None):
+    """Median seconds per call of each of ``impls`` over ``rounds`` rounds, the order changing per round
+    (``round_order``); ``other_threads`` (a dict) receives, with the CPU clock, each implementation's median CPU
+    seconds per call spent by threads other than the calling one while it ran."""
     for name, fn in impls.items():
         for _ in range(3):  # warm-up: first runs lower, specialize and fill caches (and compile, the second)
             start = time.perf_counter()
@@ -510,18 +537,21 @@ def run_workload(workload, impls, rounds, sync, warmup=None):
                 warmup.setdefault(name, []).append(time.perf_counter() - start)
     counts = {name: _calibrate(fn) for name, fn in impls.items()}
     samples = {name: [] for name in impls}
-    for _ in range(rounds):
-        for name, fn in impls.items():
-            samples[name].append(_time(fn, counts[name], sync))
+    others = {name: [] for name in impls}
+    for r in range(rounds):
+        for name in round_order(impls, r):
+            samples[name].append(_time(impls[name], counts[name], sync, others[name]))
+    if other_threads is not None:
+        other_threads.update({name: statistics.median(v) for name, v in others.items() if v})
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def run_cold(workload, impls, rounds):
     samples = {name: [] for name in impls}
-    for _ in range(rounds):
-        for name, fn in impls.items():
+    for r in range(rounds):
+        for name in round_order(impls, r):
             start = time.perf_counter()
-            fn()
+            impls[name]()
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(v) for name, v in samples.items()}
 
@@ -622,9 +652,11 @@ def main(argv=None):
         if isinstance(w, ImportAndRun):
             times = run_cold(w, impls, max(3, args.rounds // 3))
         else:
-            warmup = {}
-            times = run_workload(w, impls, args.rounds, sync, warmup)
+            warmup, other_threads = {}, {}
+            times = run_workload(w, impls, args.rounds, sync, warmup, other_threads)
         row = {"workload": w.name, "threads": args.threads, "description": w.description, "seconds": times}
+        if not isinstance(w, ImportAndRun) and other_threads:
+            row["other_threads_seconds"] = other_threads
         if "torchmeta_compiled" in times:
             # ConfigProto(torch_compile=True) runs a subgraph eagerly first and compiles it on its second run:
             # that call's wall-clock time is the compile time (plus one step).
@@ -664,6 +696,7 @@ def main(argv=None):
         "tf_device": tf_device,
         "threads": args.threads,
         "rounds": args.rounds,
+        "round_order": "rotated, reversed every other round (bench/run.py round_order)",
         "clock": args.clock,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "load_average_at_start": load_at_start,

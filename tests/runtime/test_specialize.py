@@ -125,6 +125,51 @@ def test_arithmetic_of_known_shapes_calls_torch_directly(tf1):
     assert "math_ops_mul" not in code  # z's rows are known once fed: its Mul is direct too
 
 
+def _lstm_cell_gradients(tf, v1):
+    """Two steps of an LSTM cell (TF's BasicLSTMCell arithmetic: sigmoid gates, tanh of j and of c) and the
+    gradients of its last h for the gates' weight, bias and the first state; SigmoidGrad and TanhGrad of
+    fully known shapes throughout."""
+    x = v1.placeholder(tf.float32, [2, 4, 3], name="x")
+    w = v1.placeholder(tf.float32, [8, 20], name="w")
+    b = v1.placeholder(tf.float32, [20], name="b")
+    c0 = v1.placeholder(tf.float32, [4, 5], name="c0")
+    h, c = tf.zeros([4, 5]), c0
+    for t in range(2):
+        gates = tf.nn.bias_add(tf.matmul(tf.concat([x[t], h], 1), w), b)
+        i, j, f, o = tf.split(gates, 4, axis=1)
+        c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+        h = tf.tanh(c) * tf.sigmoid(o)
+    loss = tf.reduce_sum(h * h)
+    return [loss, *tf.gradients(loss, [w, b, c0])]
+
+
+def test_sigmoid_and_tanh_gradients_of_known_shapes_call_torchs_backward_directly(tf1):
+    """SigmoidGrad/TanhGrad of float operands of one known shape run as torch's one-pass backward without the
+    registered kernel's checks (specialize.sigmoid_grad_direct/tanh_grad_direct), with TF's values; y and dy
+    of different shapes (TF only compares element counts) keep the registered kernel."""
+    feeds = {
+        "x": RNG.randn(2, 4, 3).astype(np.float32),
+        "w": (RNG.randn(8, 20) * 0.5).astype(np.float32),
+        "b": RNG.randn(20).astype(np.float32),
+        "c0": RNG.randn(4, 5).astype(np.float32),
+    }
+    want, got, code = _run_both(_lstm_cell_gradients, [feeds])
+    assert_same(want[0], got[0])
+    assert "sigmoid_grad_direct(" in code and "tanh_grad_direct(" in code
+    assert "unary_ops_sigmoid_grad(" not in code and "unary_ops_tanh_grad(" not in code
+
+    def build(tf, v1):
+        y = v1.placeholder(tf.float32, [2, 3], name="y")
+        dy = v1.placeholder(tf.float32, [6], name="dy")
+        return [tf.raw_ops.SigmoidGrad(y=y, dy=dy), tf.raw_ops.TanhGrad(y=y, dy=dy)]
+
+    feeds = {"y": RNG.rand(2, 3).astype(np.float32), "dy": RNG.randn(6).astype(np.float32)}
+    want, got, code = _run_both(build, [feeds])
+    assert_same(want[0], got[0])
+    assert "unary_ops_sigmoid_grad(" in code and "unary_ops_tanh_grad(" in code
+    assert "_grad_direct(" not in code
+
+
 def test_broadcasting_failure_keeps_tfs_error(tf1):
     def build(tf, v1):
         x = v1.placeholder(tf.float32, [None], name="x")

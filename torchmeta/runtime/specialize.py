@@ -923,9 +923,27 @@ _DIRECT = {"Mul": torch.mul, "AddV2": torch.add, "Add": torch.add, "Sub": torch.
 _DIRECT_TYPES = _FLOATS | {DType.int32, DType.int64}
 
 
+def sigmoid_grad_direct(y, dy):
+    """SigmoidGrad of float operands of one shape (known when specialized): torch's one-pass sigmoid backward,
+    the call unary_ops.sigmoid_grad makes after its checks. The LSTM cells' gradients make 3 per step."""
+    return torch.ops.aten.sigmoid_backward.default(dy, y)
+
+
+def tanh_grad_direct(y, dy):
+    """TanhGrad of float operands of one shape (known when specialized): torch's one-pass tanh backward."""
+    return torch.ops.aten.tanh_backward.default(dy, y)
+
+
+_DIRECT_GRADS = {"SigmoidGrad": sigmoid_grad_direct, "TanhGrad": tanh_grad_direct}
+
+
 def _direct_kernels(ops, spec: Specialization) -> None:
     folded, aliases = spec.folded, spec.aliases
     for op in ops:
+        grad = _DIRECT_GRADS.get(op.type)
+        if grad is not None and _same_float_shapes(op, spec):
+            spec.kernels[op] = grad
+            continue
         fn = _DIRECT.get(op.type)
         if fn is None or op in spec.fusions or op in spec.absorbed or op._info is None or len(op._inputs) != 2:
             continue
@@ -941,6 +959,19 @@ def _direct_kernels(ops, spec: Specialization) -> None:
         except RuntimeError:
             continue
         spec.kernels[op] = fn
+
+
+def _same_float_shapes(op, spec: Specialization) -> bool:
+    """Whether a two-input element-wise op runs as it is (not folded, aliased or fused) on float operands of
+    one dtype and one fully known shape."""
+    if op in spec.fusions or op in spec.absorbed or op._info is None or len(op._inputs) != 2:
+        return False
+    if op._outputs[0] in spec.folded or op._outputs[0] in spec.aliases:
+        return False
+    x, y = op._inputs
+    if x.dtype.base_dtype not in _FLOATS or y.dtype.base_dtype is not x.dtype.base_dtype:
+        return False
+    return x.shape.is_fully_defined() and x.shape.as_list() == y.shape.as_list()
 
 
 # ---------------------------------------------------------------------------------------------
