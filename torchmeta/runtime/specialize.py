@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, nn_ops
+from torchmeta.ops import conv_ops, math_ops, nn_ops
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 
@@ -370,6 +370,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
                 _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _direct_kernels(ops, spec)
+        _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
 
 
@@ -1009,3 +1010,54 @@ def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
 
 
 _FLOAT_TYPE_VALUES = (DType.float32.value, DType.float64.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# ReluGrad and AddN over a gradient that only they read and that their producer computed afresh (a
+# convolution's input gradient, a MaxPool gradient, an AddN, ...: what TF's gradient graphs feed them):
+# the result is written over that gradient instead of into a new full-size tensor. The pass is the same;
+# the new tensor is what costs (for a ResNet-sized activation, about as much again as the pass itself).
+
+# op types whose output 0 is always a tensor their kernel allocated (never an input, a variable's value or a
+# cached tensor), for the float dtypes these kernels take
+_FRESH_RESULTS = {
+    "Conv2DBackpropInput",
+    "DepthwiseConv2dNativeBackpropInput",
+    "MaxPoolGrad",
+    "MatMul",
+    "RealDiv",
+    "AddN",
+    "FusedBatchNormGrad",
+    "FusedBatchNormGradV2",
+    "FusedBatchNormGradV3",
+}
+_IN_PLACE = {"ReluGrad": (nn_ops.relu_grad_, 0), "AddN": (math_ops.add_n_, 0)}
+
+
+def _private_result(t: Tensor, consumer: Operation, spec: Specialization, op_set: set, keep: set, fed: set) -> bool:
+    """Whether ``t`` (through its aliases) is output 0 of an op that computes it afresh, not fed, and
+    ``consumer`` is the only op that needs its value at run time."""
+    source = _resolve_alias(t, spec)
+    op = source._op
+    if source in fed or source in spec.folded or op not in op_set or op._info is None or source is not op._outputs[0]:
+        return False
+    if op.type not in _FRESH_RESULTS or (op.type == "AddN" and len(op._inputs) < 2):
+        return False
+    return _value_users(source, spec, op_set, keep) == [consumer]
+
+
+def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``nn_ops.relu_grad_`` for a float ReluGrad whose ``gradients`` is private (see
+    ``_private_result``), ``math_ops.add_n_`` for a float AddN whose first input is."""
+    for op in ops:
+        entry = _IN_PLACE.get(op.type)
+        if entry is None or op in spec.fusions or op in spec.absorbed or op in spec.kernels or op._info is None:
+            continue
+        if any(t in spec.folded or t in spec.aliases for t in op._outputs) or len(op._inputs) < 2:
+            continue
+        kernel, index = entry
+        t = op._inputs[index]
+        if op._attrs["T"].type not in _FLOAT_TYPE_VALUES:
+            continue
+        if _private_result(t, op, spec, op_set, keep, fed):
+            spec.kernels[op] = kernel
