@@ -267,31 +267,6 @@ def add_n(inputs):
     return out
 
 
-def add_n_(inputs):
-    """AddN summed into its first input (same order and rounding as ``add_n``) where that is the same sum:
-    float tensors of one shape, dtype and memory layout; otherwise ``add_n``'s new tensor. For a caller that owns
-    ``inputs[0]`` (a fresh result nothing else reads, so no other input shares its memory unless it is that
-    tensor again). Not an op."""
-    out = inputs[0]
-    if (
-        len(inputs) < 2
-        or not isinstance(out, torch.Tensor)
-        or not out.is_floating_point()
-        or any(
-            not isinstance(t, torch.Tensor)
-            or t.dtype != out.dtype
-            or t.shape != out.shape
-            or t.stride() != out.stride()
-            for t in inputs[1:]
-        )
-        or any(t is out for t in inputs[1:])
-    ):  # (the first input again would read the partial sum)
-        return add_n(inputs)
-    for t in inputs[1:]:
-        out.add_(t)
-    return out
-
-
 @register_gradient("AddN")
 def _add_n_grad(op, grad):
     """Every input gets the gradient (AddN does not broadcast)."""
