@@ -8,8 +8,10 @@ measured float32 matmul peak of this machine.
 ``--accounting`` writes the per-kernel account of one workload (training step or inference) instead: the
 machine's measured matmul peak at this thread count, TensorFlow's and torchmeta's step (CPU time, the same
 process, alternating rounds), torchmeta's kernel calls by CPU time with the GFLOP/s each convolution and
-matmul achieves and its share of the peak, and every convolution layer of the graph run alone as
-TensorFlow's op (a one-op session) and as torchmeta's kernel on the same shapes, forward and gradients.
+matmul achieves and its share of the peak, TensorFlow's ops inside its own graph (RunMetadata step_stats of
+traced runs) next to torchmeta's kernels, op family by op family, and every convolution layer of the graph
+run alone as TensorFlow's op (a one-op session) and as torchmeta's kernel on the same shapes, forward and
+gradients.
 
 Not part of the test suite.
 """
@@ -138,6 +140,83 @@ def kernel_times(kind, batch, x, y, steps, infer=False):
         sess.run(train_op, feed)
     step = (time.process_time() - start) / steps * 1e3
     return {k: (v / steps * 1e3, flops[k] / steps) for k, v in totals.items()}, step
+
+
+# TF's graph optimizer renames ops (oneDNN's _MklNative*, the remapper's fused ops); both sides are
+# grouped into these families, named by the TF1 op types a graph has before rewriting.
+_FAMILIES = {
+    "Conv2D": "convolutions (forward)",
+    "DepthwiseConv2dNative": "convolutions (forward)",
+    "FusedConv2D": "convolutions (forward)",
+    "FusedDepthwiseConv2dNative": "convolutions (forward)",
+    "Conv2DBackpropInput": "convolution gradients",
+    "Conv2DBackpropFilter": "convolution gradients",
+    "DepthwiseConv2dNativeBackpropInput": "convolution gradients",
+    "DepthwiseConv2dNativeBackpropFilter": "convolution gradients",
+    "FusedBatchNormV3": "FusedBatchNorm (+ Relu)",
+    "FusedBatchNormEx": "FusedBatchNorm (+ Relu)",
+    "FusedBatchNormGradV3": "FusedBatchNormGradV3",
+    "ReluGrad": "ReluGrad",
+    "Relu": "Relu, AddV2 (residual add + relu)",
+    "AddV2": "Relu, AddV2 (residual add + relu)",
+    "AddN": "AddN",
+    "ApplyMomentum": "optimizer (Apply*)",
+    "ApplyAdam": "optimizer (Apply*)",
+    "MaxPool": "MaxPool, MaxPoolGrad",
+    "MaxPoolGrad": "MaxPool, MaxPoolGrad",
+    "MatMul": "MatMul, BiasAdd (+ Relu), BiasAddGrad",
+    "FusedMatMul": "MatMul, BiasAdd (+ Relu), BiasAddGrad",
+    "BiasAdd": "MatMul, BiasAdd (+ Relu), BiasAddGrad",
+    "BiasAddGrad": "MatMul, BiasAdd (+ Relu), BiasAddGrad",
+}
+
+
+# torchmeta's fusions recorded on the op that ends them (a Relu, a BiasAdd) count as what they compute
+_KERNEL_FAMILIES = {
+    "conv2d_bias_relu": "convolutions (forward)",
+    "conv2d_add_relu": "convolutions (forward)",
+    "conv2d_batch_norm_relu": "convolutions (forward)",
+    "fused_matmul_bias": "MatMul, BiasAdd (+ Relu), BiasAddGrad",
+    "fused_matmul_bias_relu": "MatMul, BiasAdd (+ Relu), BiasAddGrad",
+    "fused_batch_norm_relu": "FusedBatchNorm (+ Relu)",
+}
+
+
+def _op_family(op_type, kernel=None):
+    """The family of a TF op type, its oneDNN (_MklNative*, _Mkl*) or remapper (_Fused*) name included, or
+    of torchmeta's fused ``kernel`` (by its name) run for it."""
+    if kernel in _KERNEL_FAMILIES:
+        return _KERNEL_FAMILIES[kernel]
+    for prefix in ("_MklNative", "_Mkl", "_"):
+        if op_type.startswith(prefix):
+            op_type = op_type[len(prefix) :]
+            break
+    return _FAMILIES.get(op_type, "other ops")
+
+
+def tf_graph_times(sess, fetch, feed, steps):
+    """TensorFlow's CPU milliseconds per run of ``fetch`` for each op family, inside its own graph: the
+    runs traced (RunOptions FULL_TRACE), each node's all_end_rel_micros summed per family (wall clock) and
+    scaled by the process's CPU time over wall time of those runs (the machine is shared: a node's wall time
+    includes time this process waited for a core). Returns (family -> ms, traced CPU ms per run)."""
+    import tensorflow.compat.v1 as tf
+
+    options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    totals: dict = {}
+    cpu = wall = 0.0
+    for _ in range(steps):
+        meta = tf.RunMetadata()
+        c0, w0 = time.process_time(), time.perf_counter()
+        sess.run(fetch, feed, options=options, run_metadata=meta)
+        cpu, wall = cpu + time.process_time() - c0, wall + time.perf_counter() - w0
+        for dev in meta.step_stats.dev_stats:
+            for node in dev.node_stats:
+                label = node.timeline_label
+                op = label.split("=")[-1].split("(")[0].strip() if label else node.node_name
+                family = _op_family(op)
+                totals[family] = totals.get(family, 0.0) + node.all_end_rel_micros / 1e3
+    scale = cpu / wall if wall else 1.0
+    return {k: v * scale / steps for k, v in totals.items()}, cpu / steps * 1e3
 
 
 def _flops(name, args, kwargs, out):
@@ -415,6 +494,7 @@ def accounting(kind, mode, steps, rounds, peak, threads):
         max(1, steps // 2),
     )
     tm_ms, tf_ms, pt_ms = steps_ms["torchmeta"], steps_ms["tf"], steps_ms["pytorch"]
+    theirs, traced_ms = tf_graph_times(tf_sess, tf_fetch, tf_feed, steps)
     ours, step = kernel_times(kind, batch, x, y, steps, infer)
     layers = conv_layers(tf, kind, batch)
     per_layer = [(layer, layer_times(tf, layer, max(2, steps // 2))) for layer in layers]
@@ -469,6 +549,43 @@ def accounting(kind, mode, steps, rounds, peak, threads):
             f"({rate / peak:.0%} of the matmul peak)",
             file=out,
         )
+
+    print(
+        "\n== in the graph: TensorFlow's ops (its traced calls) vs torchmeta's kernel calls (its clocked calls), by op "
+        "family: each family's share of its side's call, times that side's median call above (CPU ms)",
+        file=out,
+    )
+    print(f"  {'op family':<44} {'TF':>7} {'tm':>7} {'tm - TF':>8} {'tm/TF':>6}", file=out)
+    session = "session, generated module (Python)"
+    mine: dict = {}
+    for (op, fn), (v, _) in ours.items():
+        mine[_op_family(op, fn)] = mine.get(_op_family(op, fn), 0.0) + v
+    mine[session] = max(step - sum(v for v, _ in ours.values()), 0.0)
+    theirs = dict(theirs)
+    theirs[session] = max(traced_ms - sum(theirs.values()), 0.0)
+    mine_total, their_total = sum(mine.values()), sum(theirs.values())
+    mine = {k: v / mine_total * tm_ms for k, v in mine.items()}
+    theirs = {k: v / their_total * tf_ms for k, v in theirs.items()}
+    for fam in sorted(set(mine) | set(theirs), key=lambda k: -(mine.get(k, 0.0) + theirs.get(k, 0.0))):
+        a, b = theirs.get(fam, 0.0), mine.get(fam, 0.0)
+        ratio = f"{b / a:6.2f}" if a > 0.005 else ""
+        print(f"  {fam:<44} {a:7.2f} {b:7.2f} {b - a:+8.2f} {ratio}", file=out)
+    print(
+        f"  {'all (the median calls)':<44} {tf_ms:7.2f} {tm_ms:7.2f} {tm_ms - tf_ms:+8.2f} {tm_ms / tf_ms:6.2f}",
+        file=out,
+    )
+    print(
+        f"  (TF: {steps} calls traced (RunOptions FULL_TRACE), {traced_ms:.2f} CPU ms each; a family's time is its nodes' "
+        f"all_end_rel_micros; the session row is the traced call's time less its nodes' (wall time scaled by the "
+        f"traced calls' CPU over wall time). torchmeta: {steps} calls with every fx node clocked (process CPU time), "
+        f"{step:.2f} ms each; the session row is the call less its kernels (TF's includes the tracing's own cost). "
+        "Shares, not times, carry over: a traced "
+        "or clocked call runs slower than a plain one, and the load differs between the two measurements. The "
+        "families group TF1 op types before TF's rewriting (oneDNN _MklNative*, remapper fusions such as "
+        "_FusedBatchNormEx) and torchmeta's fusions by the op they replace: a batch norm's fused Relu counts as "
+        "FusedBatchNorm on both sides, a fused input + filter gradient as convolution gradients)",
+        file=out,
+    )
 
     print(
         "\n== each convolution layer alone: TF's op (one-op session) vs torchmeta's kernel, CPU ms per call", file=out

@@ -326,3 +326,38 @@ def test_relu_grads_are_tfs_bit_for_bit(tf1, op, dtype):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_relu_grad_in_place_is_tfs_bit_for_bit(tf1, dtype):
+    """``relu_grad_`` (ReluGrad over a private gradient, runtime/specialize.py) gives TF's bits, signed
+    zeros and NaNs included, written over ``gradients``."""
+    edges = [-np.inf, -2.0, -0.0, 0.0, 1e-30, 3.0, np.inf, np.nan]
+    g, f = np.meshgrid(np.array([*edges, -1.5, 0.5], dtype), np.array(edges, dtype))
+    g, f = g.reshape(-1), f.reshape(-1)
+    with tf1.Graph().as_default(), tf1.Session() as sess:
+        want = sess.run(tf1.raw_ops.ReluGrad(gradients=g, features=f))
+    gradients = torch.from_numpy(g.copy())
+    got = nn_ops.relu_grad_(gradients, torch.from_numpy(f))
+    assert got is gradients or got.data_ptr() == gradients.data_ptr()
+    got = got.numpy()
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_relu_grad_in_place_keeps_other_layouts_apart():
+    """Where writing over ``gradients`` would not be ReluGrad's one pass in the features' layout (a
+    gradient in another memory layout, e.g. a cropped convolution gradient), ``relu_grad_`` returns
+    ``relu_grad``'s new tensor; ReluGrad(x, x) is written over x."""
+    f = torch.randn(2, 3, 4, 5)
+    g_other_layout = torch.randn(2, 5, 3, 4).permute(0, 2, 3, 1)
+    before = g_other_layout.clone()
+    want = nn_ops.relu_grad(g_other_layout, f)
+    got = nn_ops.relu_grad_(g_other_layout, f)
+    assert got.data_ptr() != g_other_layout.data_ptr() and torch.equal(got, want)
+    assert torch.equal(g_other_layout, before)
+    same = torch.randn(3, 4)  # ReluGrad(x, x): each element read before it is written
+    want = nn_ops.relu_grad(same.clone(), same.clone())
+    assert torch.equal(nn_ops.relu_grad_(same, same), want)

@@ -309,3 +309,76 @@ def test_depthwise_separable_block_matches_tf(tf1, training, multiplier):
         fused = [n for n in gm.graph.nodes if n.target is conv_ops.conv2d_batch_norm_relu]
         assert sorted(bool(n.kwargs.get("depthwise")) for n in fused) == [False, False, True, True]
         assert conv_ops.depthwise_conv2d_native not in [n.target for n in gm.graph.nodes]
+
+
+def _train_steps(tf, build, x_value, labels_value, steps):
+    """``build(tf, x, labels)``'s logits trained with Momentum (batch norm moving averages through
+    UPDATE_OPS) for ``steps`` steps, seeded: the loss of each step, then every variable, and the modules."""
+    tf.set_random_seed(13)
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    labels = tf.placeholder(tf.int64, [x_value.shape[0]], name="labels")
+    logits = build(tf, x)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.MomentumOptimizer(0.05, 0.9).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        feed = {x: x_value, labels: labels_value}
+        losses = [sess.run([loss, train], feed)[0] for _ in range(steps)]
+        out = [*losses, *sess.run(tf.global_variables())]
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return out, modules
+
+
+def _bn(tf, h, name):
+    return tf.layers.batch_normalization(h, training=True, fused=True, name=name)
+
+
+def _two_residual_blocks(tf, x):
+    """bench/models.py's resnet shape, small: a stem, an identity block, a block with a strided 1x1
+    projection; the stem's output feeds both the identity shortcut and a conv (its gradient is an AddN)."""
+
+    def conv(h, filters, kernel, stride, name):
+        return tf.layers.conv2d(h, filters, kernel, stride, padding="same", use_bias=False, name=name)
+
+    h = tf.nn.relu(_bn(tf, conv(x, 8, 3, 1, "stem"), "stem_bn"))
+    for i, (filters, stride) in enumerate(((8, 1), (16, 2))):
+        with tf.variable_scope(f"block{i}"):
+            shortcut = h
+            if stride != 1:
+                shortcut = _bn(tf, conv(h, filters, 1, stride, "proj"), "proj_bn")
+            y = tf.nn.relu(_bn(tf, conv(h, filters, 3, stride, "conv1"), "bn1"))
+            h = tf.nn.relu(_bn(tf, conv(y, filters, 3, 1, "conv2"), "bn2") + shortcut)
+    return tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+
+
+def _separable_blocks(tf, x):
+    """bench/models.py's mobilenet shape, small: stem conv-BN-relu, then depthwise (stride 1, then 2) +
+    BN + relu and pointwise 1x1 + BN + relu blocks."""
+    h = tf.nn.relu(_bn(tf, tf.layers.conv2d(x, 8, 3, 1, padding="same", use_bias=False, name="stem"), "stem_bn"))
+    for i, (filters, stride) in enumerate(((12, 1), (16, 2))):
+        with tf.variable_scope(f"block{i}"):
+            w = tf.get_variable("depthwise_kernel", [3, 3, h.shape[-1], 1])
+            h = tf.nn.relu(_bn(tf, tf.nn.depthwise_conv2d(h, w, [1, stride, stride, 1], "SAME"), "dw_bn"))
+            h = tf.nn.relu(_bn(tf, tf.layers.conv2d(h, filters, 1, 1, use_bias=False, name="pointwise"), "pw_bn"))
+    return tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+
+
+@pytest.mark.parametrize("model", ["resnet", "mobilenet"])
+def test_gradients_in_place_train_like_tf(tf1, model):
+    """ReluGrad over a gradient only it reads runs in place (nn_ops.relu_grad_): the fast path is in the
+    training step's module, and three Momentum steps give TF's losses and variables."""
+    build = _two_residual_blocks if model == "resnet" else _separable_blocks
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, build, x, labels, 3)
+    ours, modules = _train_steps(tm, build, x, labels, 3)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    # every ReluGrad of the step (the one over a stride-2 conv's cropped input gradient allocates at run time)
+    assert targets.count(nn_ops.relu_grad_) == 5, targets.count(nn_ops.relu_grad_)
+    assert targets.count(nn_ops.relu_grad) == 0

@@ -158,6 +158,23 @@ def relu_grad(gradients, features):
     return gradients * (features > 0)
 
 
+def relu_grad_(gradients, features):
+    """ReluGrad written over ``gradients`` (same values as ``relu_grad``) where that is the same pass: a
+    float ``gradients`` of ``features``' shape, dtype and memory layout (written in another layout, the
+    result would hand the next kernel, a batch norm gradient, mixed layouts: its slow path); otherwise
+    ``relu_grad``'s new tensor. For a caller that owns ``gradients`` (a fresh result nothing else reads,
+    so it shares no memory with ``features`` unless it is ``features`` itself): no new full-size tensor,
+    which for activations that do not fit the cache costs about as much as the pass itself. Not an op."""
+    if (
+        gradients.is_floating_point()
+        and features.dtype == gradients.dtype
+        and features.shape == gradients.shape
+        and features.stride() == gradients.stride()
+    ):
+        return _LEAKY_RELU_BACKWARD.grad_input(gradients, features, 0.0, False, grad_input=gradients)
+    return relu_grad(gradients, features)
+
+
 @register_op("Relu6Grad", inputs=_GRAD_INPUTS, outputs=_GRAD_OUTPUTS, attrs=[_REAL_TYPES], shape=merge_inputs_shape)
 def relu6_grad(gradients, features):
     """gradients * (0 < features < 6)."""
