@@ -418,3 +418,27 @@ def test_a_signature_keeps_the_faster_of_its_compiled_and_eager_modules(faster):
     (record,) = sess.compile_stats()
     assert record["kept"] == faster
     assert record["compiled_seconds"] == (1.0 if faster == "compiled" else 3.0) and record["eager_seconds"] == 2.0
+
+
+def test_a_short_step_gets_more_trial_calls_until_each_module_ran_trial_seconds():
+    """A step of 4 ms (stand-in clock): the trials go on past TRIALS until each module's calls took
+    TRIAL_SECONDS together (13 calls each for 0.05 s), then the faster module's best call decides."""
+    sess, step, feed, forward = _counter_step()
+    now, used, eager = [0.0], [], forward._eager
+
+    def costing(kind, cost):
+        def run(*args):
+            used.append(kind)
+            now[0] += cost
+            return eager(*args)
+
+        return run
+
+    forward.clock = lambda: now[0]
+    forward._compiled = costing("compiled", 0.004)
+    forward._eager = costing("eager", 0.005)
+    for _ in range(1 + 26 + 1):
+        sess.run(step, feed)
+    assert used == ["compiled"] + ["compiled", "eager"] * 13 + ["compiled"]
+    (record,) = sess.compile_stats()
+    assert record["kept"] == "compiled"

@@ -4,8 +4,8 @@ A Program lowers its subgraph once per feed-shape signature (``runtime/program.p
 module of each signature runs eagerly on its first call and is compiled by ``torch.compile`` (inductor,
 ``dynamic=False``) on its second, which is timed: what runs once (initializers, a restore, a one-off
 evaluation) never pays for compiling. The next calls alternate between the compiled and the eager module, timed,
-and the signature keeps the faster (``CompiledForward.TRIALS``, the best call of each): a step too small to gain
-from compiling stays eager.
+and the signature keeps the faster (the best call of each, ``CompiledForward.TRIALS`` calls or more for a short
+step): a step too small to gain from compiling stays eager.
 What lets the compiler capture a whole training step (forward, gradients and
 optimizer updates) as one graph:
 
@@ -91,7 +91,9 @@ class CompiledForward:
     step whose compiled call costs more than its kernels (a 50 us inference) stays eager. The best call, not
     the median: what other work on the machine does to a call only adds to its time."""
 
-    TRIALS = 10
+    TRIALS = 10  # trial calls at least, alternating; more (up to MAX_TRIALS) while a kind's calls took less
+    MAX_TRIALS = 100  # than TRIAL_SECONDS together: the best of 5 calls of a 0.2 ms step is still noise
+    TRIAL_SECONDS = 0.05
 
     @staticmethod
     def clock() -> float:
@@ -133,10 +135,17 @@ class CompiledForward:
         start = self.clock()
         out = self._run_compiled(args) if kind == "compiled" else self._eager(*args)
         record.trials[kind].append(self.clock() - start)
-        if record.error is None and len(record.trials["eager"]) * 2 >= self.TRIALS:
+        if record.error is None and self._trials_done():
             compiled, eager = (min(record.trials[k]) for k in ("compiled", "eager"))
             record.kept = "compiled" if compiled < eager else "eager"
         return out
+
+    def _trials_done(self) -> bool:
+        trials = self.record.trials
+        calls = len(trials["eager"]) * 2
+        if calls < self.TRIALS or len(trials["compiled"]) != len(trials["eager"]):  # as many calls of each
+            return False
+        return calls >= self.MAX_TRIALS or min(sum(trials["compiled"]), sum(trials["eager"])) >= self.TRIAL_SECONDS
 
     def _run_compiled(self, args):
         try:
