@@ -661,6 +661,13 @@ def main(argv=None):
             # ConfigProto(torch_compile=True) runs a subgraph eagerly first and compiles it on its second run:
             # that call's wall-clock time is the compile time (plus one step).
             row["compile_seconds"] = warmup["torchmeta_compiled"][1]
+            # Per compiled module (a subgraph at one feed signature, loop bodies included): the graphs
+            # torch.compile built (1: no break), which module the signature kept after its timed trial
+            # calls, and the trials' medians (wall clock) of the compiled and the eager module.
+            row["compiled_modules"] = [
+                {k: v for k, v in r.items() if k != "feed_shapes"}
+                for r in impls["torchmeta_compiled"].sess.compile_stats()
+            ]
         tm_t, tf_t, pt_t = times.get("torchmeta"), times.get("tf"), times.get("pytorch")
         row["tf_device"] = tf_device
         row["ratio_tm_tf"] = tm_t / tf_t if tf_t and tf_comparable else None
@@ -690,6 +697,15 @@ def main(argv=None):
                 ratio_text = f"  (/{label} {times[extra] / base:.2f})" if base else ""
                 if extra == "torchmeta_compiled":
                     ratio_text += f"  (/eager {times[extra] / tm_t:.2f}, compile {row['compile_seconds']:.1f} s)"
+                    ratio_text += "".join(
+                        f"  [{m['graphs']} graph(s), kept {m.get('kept', '-')}"
+                        + (
+                            f", trials compiled/eager {m['compiled_seconds'] / m['eager_seconds']:.2f}]"
+                            if "compiled_seconds" in m and "eager_seconds" in m
+                            else "]"
+                        )
+                        for m in row["compiled_modules"]
+                    )
                 print(f"  {extra:<20} {fmt(times[extra])}{ratio_text}", flush=True)
     meta = {
         "device": device,

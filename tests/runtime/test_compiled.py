@@ -85,7 +85,32 @@ def resnet_block(tf, batch):
         return x, labels, loss, tf.train.MomentumOptimizer(0.01, 0.9).minimize(loss)
 
 
-_INPUTS = {seed_mlp: (28,), mnist_deep: (28, 28, 1), lstm_classifier: (6, 8), resnet_block: (8, 8, 3)}
+def mobilenet_block(tf, batch):
+    """bench/models.py's MobileNet-style stack, smaller: a stem conv-BN-relu, then one depthwise-separable
+    block (depthwise 3x3 stride 2 SAME + BN + relu, pointwise 1x1 conv + BN + relu), Momentum."""
+    x = tf.placeholder(tf.float32, [None, 8, 8, 3], name="x")
+    labels = tf.placeholder(tf.int64, [None], name="labels")
+
+    def bn(h, name):
+        return tf.layers.batch_normalization(h, training=True, fused=True, name=name)
+
+    h = tf.nn.relu(bn(tf.layers.conv2d(x, 4, 3, 1, padding="same", use_bias=False, name="stem"), "stem_bn"))
+    depthwise = tf.get_variable("depthwise_kernel", [3, 3, 4, 1])
+    h = tf.nn.relu(bn(tf.nn.depthwise_conv2d(h, depthwise, [1, 2, 2, 1], "SAME"), "dw_bn"))
+    h = tf.nn.relu(bn(tf.layers.conv2d(h, 8, 1, 1, use_bias=False, name="pointwise"), "pw_bn"))
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 10, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        return x, labels, loss, tf.train.MomentumOptimizer(0.01, 0.9).minimize(loss)
+
+
+_INPUTS = {
+    seed_mlp: (28,),
+    mnist_deep: (28, 28, 1),
+    lstm_classifier: (6, 8),
+    resnet_block: (8, 8, 3),
+    mobilenet_block: (8, 8, 3),
+}
 
 
 def _feeds(model, batch, seed=0):
@@ -112,18 +137,52 @@ def _session(model, batch, compile_=True, **kwargs):
         pytest.param(mnist_deep, {}, marks=pytest.mark.slow),
         (lstm_classifier, {}),
         pytest.param(resnet_block, {}, marks=pytest.mark.slow),
+        pytest.param(mobilenet_block, {}, marks=pytest.mark.slow),
     ],
-    ids=["seed_mlp-adam", "seed_mlp-momentum-resource", "mnist_deep", "static_lstm", "resnet_block"],
+    ids=["seed_mlp-adam", "seed_mlp-momentum-resource", "mnist_deep", "static_lstm", "resnet_block", "mobilenet_block"],
 )
 def test_a_training_step_is_one_graph_without_breaks(model, kwargs):
     batch = 8
     sess, x, labels, loss, train = _session(model, batch, **kwargs)
     xv, yv = _feeds(model, batch)
-    explained = sess.explain_compile([train, loss], {x: xv, labels: yv})
+    _assert_one_graph(sess.explain_compile([train, loss], {x: xv, labels: yv}))
+    assert sess.compile_stats() == []  # explaining compiles nothing
+
+
+def _assert_one_graph(explained):
     reasons = [(b.reason.splitlines()[0], b.user_stack[-1:] if b.user_stack else None) for b in explained.break_reasons]
     assert explained.graph_break_count == 0, reasons
     assert explained.graph_count == 1
-    assert sess.compile_stats() == []  # explaining compiles nothing
+
+
+def _tf_built_session(tf1, model, batch, tmp_path, **kwargs):
+    """``model`` built by TensorFlow's own tf.compat.v1 code, initialized there and saved, then imported from
+    its .meta and restored in a compiled torchmeta Session: (TF session, TF tensors, our session, our names)."""
+    prefix = str(tmp_path / "model")
+    g = tf1.Graph()
+    with g.as_default():
+        tf1.set_random_seed(1)
+        tensors = model(tf1, batch, **kwargs)
+        tf_sess = tf1.Session(graph=g)
+        tf_sess.run(tf1.global_variables_initializer())
+        tf1.train.Saver().save(tf_sess, prefix)
+    with tm.Graph().as_default():
+        saver = tm.train.import_meta_graph(prefix + ".meta")
+        sess = tm.Session(config=tm.ConfigProto(torch_compile=True))
+        saver.restore(sess, prefix)
+    return tf_sess, tensors, sess, [t.name for t in tensors]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", [mnist_deep, resnet_block, mobilenet_block, lstm_classifier])
+def test_a_tensorflow_built_training_step_is_one_graph_without_breaks(tf1, tmp_path, model):
+    """The CNN, ResNet, MobileNet and LSTM classifier training steps as TensorFlow builds them (tf.layers,
+    static_rnn, its optimizers' graphs), imported from a .meta: one graph for torch.compile, no breaks."""
+    batch = 4
+    tf_sess, _, sess, (x, labels, loss, train) = _tf_built_session(tf1, model, batch, tmp_path)
+    tf_sess.close()
+    xv, yv = _feeds(model, batch)
+    _assert_one_graph(sess.explain_compile([train, loss], {x: xv, labels: yv}))
 
 
 def _tf_steps(tf1, model, batch, feeds, steps, **kwargs):
@@ -236,6 +295,28 @@ def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("model", [resnet_block, mobilenet_block])
+def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, model):
+    """The ResNet block and the MobileNet block (training-mode FusedBatchNormV3 and its gradient, ReluGrad, a
+    residual add, a stride-2 depthwise convolution, Momentum, the moving averages), built and initialized by
+    TensorFlow, three steps here compiled as one graph and in TF: losses and every variable (moving
+    statistics and Momentum's slots included) equal TF's."""
+    batch = 8
+    feeds = [_feeds(model, batch, seed) for seed in range(3)]
+    tf_sess, (tx, tlabels, tloss, ttrain), sess, (x, labels, loss, train) = _tf_built_session(
+        tf1, model, batch, tmp_path
+    )
+    with tf_sess:
+        want_losses = [tf_sess.run([ttrain, tloss], {tx: xv, tlabels: yv})[1] for xv, yv in feeds]
+        want_values = {v.op.name: tf_sess.run(v) for v in tf_sess.graph.get_collection("variables")}
+    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    (record,) = sess.compile_stats()
+    assert record["graphs"] == 1 and "error" not in record and record["seconds"] > 0
+
+
+@pytest.mark.slow
 def test_a_compiled_lstm_classifier_gives_tensorflows_numbers(tf1):
     """A TF-built static_rnn BasicLSTMCell classifier, Adam, four steps compiled as one graph: losses and
     every variable (Adam's slots included) equal TF's."""
@@ -337,3 +418,27 @@ def test_a_signature_keeps_the_faster_of_its_compiled_and_eager_modules(faster):
     (record,) = sess.compile_stats()
     assert record["kept"] == faster
     assert record["compiled_seconds"] == (1.0 if faster == "compiled" else 3.0) and record["eager_seconds"] == 2.0
+
+
+def test_a_short_step_gets_more_trial_calls_until_each_module_ran_trial_seconds():
+    """A step of 4 ms (stand-in clock): the trials go on past TRIALS until each module's calls took
+    TRIAL_SECONDS together (13 calls each for 0.05 s), then the faster module's best call decides."""
+    sess, step, feed, forward = _counter_step()
+    now, used, eager = [0.0], [], forward._eager
+
+    def costing(kind, cost):
+        def run(*args):
+            used.append(kind)
+            now[0] += cost
+            return eager(*args)
+
+        return run
+
+    forward.clock = lambda: now[0]
+    forward._compiled = costing("compiled", 0.004)
+    forward._eager = costing("eager", 0.005)
+    for _ in range(1 + 26 + 1):
+        sess.run(step, feed)
+    assert used == ["compiled"] + ["compiled", "eager"] * 13 + ["compiled"]
+    (record,) = sess.compile_stats()
+    assert record["kept"] == "compiled"

@@ -879,7 +879,7 @@ class Session:
         first run: compiling it, then running it once) and ``graphs`` (graphs torch.compile built for it:
         1 when no graph break split it and nothing recompiled it); ``error``, only when the compiled module
         failed where the eager one ran (that signature then runs eagerly); once its trial calls are done,
-        ``kept`` ("compiled" or "eager": the faster) with ``compiled_seconds`` and ``eager_seconds`` (median
+        ``kept`` ("compiled" or "eager": the faster) with ``compiled_seconds`` and ``eager_seconds`` (least
         seconds per trial call)."""
         return [record.as_dict() for record in self._env.compile_log]
 
