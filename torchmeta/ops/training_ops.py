@@ -144,9 +144,14 @@ def _momentum(members, lr, momentum, *, use_nesterov, in_place):
 
 
 def _split_fusable(prepared):
-    """The members torch's fused CPU kernels take, and the others."""
+    """The members torch's fused CPU kernels take, and the others. A strided gradient (a filter's, permuted
+    from torch's layout) is read through a contiguous copy, so that its update rounds as the others do."""
     fused, rest = [], []
     for values in prepared:
+        if not values[-1].is_contiguous():
+            contiguous = [*values[:-1], values[-1].contiguous()]
+            if _fusable(*contiguous):
+                values = contiguous
         (fused if _fusable(*values) else rest).append(values)
     return fused, rest
 
