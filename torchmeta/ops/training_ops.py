@@ -158,12 +158,9 @@ def _split_fusable(prepared):
 
 def _fusable(*tensors) -> bool:
     """Whether torch's fused CPU optimizer kernels take these tensors: dense float32/float64 of one dtype."""
-    first = tensors[0]
-    return (
-        first.device.type == "cpu"
-        and first.dtype in (torch.float32, torch.float64)
-        and all(t.dtype == first.dtype and t.device == first.device and t.is_contiguous() for t in tensors)
-        and not any(t.requires_grad for t in tensors)
+    dtype = tensors[0].dtype
+    return (dtype is torch.float32 or dtype is torch.float64) and all(
+        t.is_cpu and t.dtype is dtype and t.is_contiguous() and not t.requires_grad for t in tensors
     )
 
 
