@@ -320,6 +320,17 @@ def _fuse_matmul_bias_relu(ops, spec: Specialization, keep, op_set) -> None:
         spec.absorbed.add(add)
 
 
+def _group_updates(items, spec, keep, targets, fed, dead_ops) -> None:
+    """Each group of a step's optimizer updates (``update_groups.find_groups``) as one call, where its
+    last member ran; the other members are absorbed."""
+    live = live_items(items, keep, targets, fed, spec)
+    for members in update_groups.find_groups(items, spec, live, dead_ops):
+        kernel, inputs, refs, kwargs = update_groups.group_call(members)
+        outputs = [t for op in members for t in op._outputs]  # the refs of ref variables' updates
+        spec.fusions[members[-1]] = Fusion(kernel, inputs, kwargs, outputs=outputs, refs=refs)
+        spec.absorbed.update(members[:-1])
+
+
 def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets=()) -> Specialization:
     """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
@@ -371,20 +382,9 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
             elif op not in spec.fusions and op not in spec.absorbed:
                 _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
+        _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _direct_kernels(ops, spec)
-        _group_updates(items, spec, keep, targets, fed, dead_ops)
     return spec
-
-
-def _group_updates(items, spec, keep, targets, fed, dead_ops) -> None:
-    """Each group of a step's optimizer updates (``update_groups.find_groups``) as one call, where its
-    last member ran; the other members are absorbed."""
-    live = live_items(items, keep, targets, fed, spec)
-    for members in update_groups.find_groups(items, spec, live, dead_ops):
-        kernel, inputs, refs, kwargs = update_groups.group_call(members)
-        outputs = [t for op in members for t in op._outputs]  # the refs of ref variables' updates
-        spec.fusions[members[-1]] = Fusion(kernel, inputs, kwargs, outputs=outputs, refs=refs)
-        spec.absorbed.update(members[:-1])
 
 
 # ---------------------------------------------------------------------------------------------
