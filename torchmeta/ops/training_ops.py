@@ -11,11 +11,19 @@ contents.
 
 Sparse variants apply the update row by row in ``indices`` order, as TF's CPU kernels do: a repeated
 index is updated once per occurrence (the optimizers de-duplicate first, so they never send any).
+
+The dense GradientDescent, Momentum, Adam, Adagrad and RMSProp updates are written for a list of members
+(each a variable, its slots and its gradient) sharing their hyper-parameters, as multi-tensor calls
+(``torch._foreach_*``, torch's fused optimizer kernels): a kernel is a list of one, and a Session runs a
+step's updates of one kind together as one list (``UPDATE_KINDS``, runtime/update_groups.py), one call per
+kind instead of one per variable, with the same arithmetic on every element.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch.autograd.graph import increment_version
@@ -44,12 +52,44 @@ from torchmeta.ops.common import (
 # Gradient descent
 
 
-def _gradient_descent(var_slot, alpha, delta, in_place):
-    var = updated_value(var_slot, in_place)
-    check_scalar(alpha, "alpha")
-    check_same_shape(var, delta, "delta")
-    var.addcmul_(delta, alpha, value=-1)  # var -= delta * alpha, in one pass
-    store_values([var_slot], [var], in_place)
+def _prepared(members, n_slots: int, in_place: bool, check) -> list:
+    """Each member's (slot values..., gradient), ready to update: the slots' tensors (copies where TF's
+    copy-on-write needs them) once ``check(*values, grad)`` passed. An exception says which member raised it
+    (``update_member``, its index), so that a group's error names that member's node."""
+    out = []
+    try:
+        for member in members:
+            values = [updated_value(s, in_place) for s in member[:n_slots]]
+            check(*values, member[n_slots])
+            values.append(member[n_slots])
+            out.append(values)
+    except Exception as e:
+        e.update_member = len(out)
+        raise
+    return out
+
+
+def _columns(prepared) -> list:
+    """The members' values as lists: [vars, slots..., grads]. (A tensor added to every tensor of a list
+    is passed as a list of it: torch.compile reads the 0-d tensor of ``_foreach_add(list, tensor)`` on the host.)"""
+    return [list(column) for column in zip(*prepared)]
+
+
+def _store(members, prepared, n_slots: int, in_place: bool) -> None:
+    if not in_place:
+        for member, values in zip(members, prepared):
+            store_values(member[:n_slots], values[:n_slots], False)
+
+
+def _gradient_descent(members, alpha, *, in_place):
+    def check(var, delta):
+        check_scalar(alpha, "alpha")
+        check_same_shape(var, delta, "delta")
+
+    prepared = _prepared(members, 1, in_place, check)
+    variables, deltas = _columns(prepared)
+    torch._foreach_addcmul_(variables, deltas, [alpha] * len(variables), value=-1)  # var -= delta * alpha
+    _store(members, prepared, 1, in_place)
 
 
 @register_op(
@@ -60,7 +100,7 @@ def _gradient_descent(var_slot, alpha, delta, in_place):
     shape=apply_op_shape(1, [1], 2),
 )
 def apply_gradient_descent(var, alpha, delta):
-    _gradient_descent(var, alpha, delta, True)
+    _gradient_descent([(var, delta)], alpha, in_place=True)
     return var
 
 
@@ -72,50 +112,73 @@ def apply_gradient_descent(var, alpha, delta):
     stateful=True,
 )
 def resource_apply_gradient_descent(var, alpha, delta):
-    _gradient_descent(var, alpha, delta, False)
+    _gradient_descent([(var, delta)], alpha, in_place=False)
 
 
 # ---------------------------------------------------------------------------------------------
 # Momentum (and Keras momentum, which ResourceApplyKerasMomentum implements)
 
 
-def _momentum(var_slot, accum_slot, lr, grad, momentum, use_nesterov, in_place):
-    var, accum = updated_value(var_slot, in_place), updated_value(accum_slot, in_place)
-    check_scalar(lr, "lr")
-    check_same_shape(var, accum, "accum")
-    check_same_shape(var, grad, "grad")
-    check_scalar(momentum, "momentum")
-    if use_nesterov or not _fused_momentum(var, accum, lr, grad, momentum):
-        accum.mul_(momentum).add_(grad)
-        if use_nesterov:
-            var.sub_(grad * lr + accum * momentum * lr)
-        else:
-            var.sub_(accum * lr)
-    store_values([var_slot, accum_slot], [var, accum], in_place)
+def _momentum(members, lr, momentum, *, use_nesterov, in_place):
+    def check(var, accum, grad):
+        check_scalar(lr, "lr")
+        check_same_shape(var, accum, "accum")
+        check_same_shape(var, grad, "grad")
+        check_scalar(momentum, "momentum")
+
+    prepared = _prepared(members, 2, in_place, check)
+    rest = prepared if use_nesterov else _fused_momentum(prepared, lr, momentum)
+    if rest:
+        variables, accums, grads = _columns(rest)
+        torch._foreach_mul_(accums, momentum)  # accum = accum * momentum + grad
+        torch._foreach_add_(accums, grads)
+        if use_nesterov:  # var -= grad * lr + accum * momentum * lr
+            step = torch._foreach_mul(grads, lr)
+            scaled = torch._foreach_mul(accums, momentum)
+            torch._foreach_mul_(scaled, lr)
+            torch._foreach_add_(step, scaled)
+        else:  # var -= accum * lr
+            step = torch._foreach_mul(accums, lr)
+        torch._foreach_sub_(variables, step)
+    _store(members, prepared, 2, in_place)
+
+
+def _split_fusable(prepared):
+    """The members torch's fused CPU kernels take, and the others. A strided gradient (a filter's, permuted
+    from torch's layout) is read through a contiguous copy, so that its update rounds as the others do."""
+    fused, rest = [], []
+    for values in prepared:
+        if not values[-1].is_contiguous():
+            contiguous = [*values[:-1], values[-1].contiguous()]
+            if _fusable(*contiguous):
+                values = contiguous
+        (fused if _fusable(*values) else rest).append(values)
+    return fused, rest
 
 
 def _fusable(*tensors) -> bool:
     """Whether torch's fused CPU optimizer kernels take these tensors: dense float32/float64 of one dtype."""
-    first = tensors[0]
-    return (
-        first.device.type == "cpu"
-        and first.dtype in (torch.float32, torch.float64)
-        and all(t.dtype == first.dtype and t.device == first.device and t.is_contiguous() for t in tensors)
-        and not any(t.requires_grad for t in tensors)
+    dtype = tensors[0].dtype
+    return (dtype is torch.float32 or dtype is torch.float64) and all(
+        t.is_cpu and t.dtype is dtype and t.is_contiguous() and not t.requires_grad for t in tensors
     )
 
 
-def _fused_momentum(var, accum, lr, grad, momentum) -> bool:
+def _fused_momentum(prepared, lr, momentum) -> list:
     """TF's Momentum update (accum = accum * momentum + grad; var -= accum * lr) in one pass over the
-    tensors: torch's fused SGD with dampening 0 is that arithmetic. False when it does not apply."""
-    if not _fusable(var, accum, grad) or lr.device.type != "cpu" or momentum.device.type != "cpu":
-        return False
+    tensors, for the members torch's fused SGD (dampening 0: that arithmetic) takes; the others are returned."""
+    if lr.device.type != "cpu" or momentum.device.type != "cpu":
+        return prepared
     if torch.compiler.is_compiling():  # under torch.compile TF's expression fuses into one loop without host reads
-        return False
+        return prepared
+    fused, rest = _split_fusable(prepared)
+    if not fused:
+        return rest
+    variables, accums, grads = _columns(fused)
     torch.ops.aten._fused_sgd_(
-        [var],
-        [grad],
-        [accum],
+        variables,
+        grads,
+        accums,
         weight_decay=0.0,
         momentum=float(momentum),
         lr=float(lr),
@@ -124,8 +187,8 @@ def _fused_momentum(var, accum, lr, grad, momentum) -> bool:
         maximize=False,
         is_first_step=False,
     )
-    increment_version([var, accum])  # the fused kernels do not: caches keyed on a tensor's version must see it
-    return True
+    increment_version(variables + accums)  # the fused kernels do not: caches keyed on a tensor's version must see it
+    return rest
 
 
 @register_op(
@@ -136,7 +199,7 @@ def _fused_momentum(var, accum, lr, grad, momentum) -> bool:
     shape=apply_op_shape(2, [2, 4], 3),
 )
 def apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
-    _momentum(var, accum, lr, grad, momentum, use_nesterov, True)
+    _momentum([(var, accum, grad)], lr, momentum, use_nesterov=use_nesterov, in_place=True)
     return var
 
 
@@ -148,7 +211,7 @@ def apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
     stateful=True,
 )
 def resource_apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
-    _momentum(var, accum, lr, grad, momentum, use_nesterov, False)
+    _momentum([(var, accum, grad)], lr, momentum, use_nesterov=use_nesterov, in_place=False)
 
 
 @register_op(
@@ -250,55 +313,72 @@ def resource_sparse_apply_momentum(var, accum, lr, grad, indices, momentum, use_
 # Adam
 
 
-def _adam(var_slot, m_slot, v_slot, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov, in_place):
-    var, m, v = updated_value(var_slot, in_place), updated_value(m_slot, in_place), updated_value(v_slot, in_place)
-    check_scalar(beta1_power, "beta1_power")
-    check_scalar(beta2_power, "beta2_power")
-    check_scalar(lr, "lr", " : ")
-    check_scalar(beta1, "beta1")
-    check_scalar(beta2, "beta2")
-    check_scalar(epsilon, "epsilon")
-    check_same_shape(var, m, "m")
-    check_same_shape(var, v, "v")
-    check_same_shape(var, grad, "grad")
-    one = one_like(var)
+def _adam(members, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *, use_nesterov, in_place):
+    def check(var, m, v, grad):
+        check_scalar(beta1_power, "beta1_power")
+        check_scalar(beta2_power, "beta2_power")
+        check_scalar(lr, "lr", " : ")
+        check_scalar(beta1, "beta1")
+        check_scalar(beta2, "beta2")
+        check_scalar(epsilon, "epsilon")
+        check_same_shape(var, m, "m")
+        check_same_shape(var, v, "v")
+        check_same_shape(var, grad, "grad")
+
+    prepared = _prepared(members, 3, in_place, check)
+    one = one_like(prepared[0][0])
     alpha = lr * torch.sqrt(one - beta2_power) / (one - beta1_power)
-    if not use_nesterov and _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad):
-        store_values([var_slot, m_slot, v_slot], [var, m, v], in_place)
-        return
-    m.add_((grad - m) * (one - beta1))
-    v.add_((grad.square() - v) * (one - beta2))
-    if use_nesterov:
-        var.sub_(((grad * (one - beta1) + beta1 * m) * alpha) / (v.sqrt() + epsilon))
-    else:
-        var.sub_((m * alpha) / (v.sqrt() + epsilon))
-    store_values([var_slot, m_slot, v_slot], [var, m, v], in_place)
+    rest = prepared if use_nesterov else _fused_adam(prepared, alpha, beta1, beta2, epsilon)
+    if rest:
+        variables, ms, vs, grads = _columns(rest)
+        delta = torch._foreach_sub(grads, ms)  # m += (grad - m) * (1 - beta1)
+        torch._foreach_mul_(delta, one - beta1)
+        torch._foreach_add_(ms, delta)
+        delta = torch._foreach_pow(grads, 2)  # v += (grad^2 - v) * (1 - beta2)
+        torch._foreach_sub_(delta, vs)
+        torch._foreach_mul_(delta, one - beta2)
+        torch._foreach_add_(vs, delta)
+        if use_nesterov:  # var -= ((grad * (1 - beta1) + beta1 * m) * alpha) / (sqrt(v) + epsilon)
+            step = torch._foreach_mul(grads, one - beta1)
+            torch._foreach_add_(step, torch._foreach_mul(ms, beta1))
+            torch._foreach_mul_(step, alpha)
+        else:  # var -= (m * alpha) / (sqrt(v) + epsilon)
+            step = torch._foreach_mul(ms, alpha)
+        denom = torch._foreach_sqrt(vs)
+        torch._foreach_add_(denom, [epsilon] * len(denom))
+        torch._foreach_div_(step, denom)
+        torch._foreach_sub_(variables, step)
+    _store(members, prepared, 3, in_place)
 
 
 # torch's fused Adam at step infinity: its bias corrections 1 - beta ** step are exactly 1.
 _STEP_INFINITY = torch.tensor(math.inf)
 
 
-def _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad) -> bool:
+def _fused_adam(prepared, alpha, beta1, beta2, epsilon) -> list:
     """TF's Adam update (m += (g - m) * (1 - beta1); v += (g * g - v) * (1 - beta2);
     var -= m * alpha / (sqrt(v) + epsilon)) in one pass over the tensors, by torch's fused Adam kernel
     with the step count at infinity (no bias correction of its own) and ``lr = alpha``: its step is then
     alpha * m / (sqrt(v) + eps), TF's. Only v's update rounds differently (v * beta2 + (1 - beta2) * g * g).
-    False when it does not apply (the caller runs TF's expression op by op)."""
-    if not _fusable(var, m, v, grad) or any(t.device.type != "cpu" for t in (alpha, beta1, beta2, epsilon)):
-        return False
+    The members it does not take are returned (the caller runs TF's expression op by op on them)."""
+    if any(t.device.type != "cpu" for t in (alpha, beta1, beta2, epsilon)):
+        return prepared
     if torch.compiler.is_compiling():  # under torch.compile TF's expression fuses into one loop without host reads
-        return False
+        return prepared
+    fused, rest = _split_fusable(prepared)
+    if not fused:
+        return rest
     b1, b2, step = float(beta1), float(beta2), float(alpha)
     if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0 and math.isfinite(step)):
-        return False
+        return prepared
+    variables, ms, vs, grads = _columns(fused)
     torch.ops.aten._fused_adam_(
-        [var],
-        [grad],
-        [m],
-        [v],
+        variables,
+        grads,
+        ms,
+        vs,
         [],
-        [_STEP_INFINITY],
+        [_STEP_INFINITY] * len(variables),
         lr=step,
         beta1=b1,
         beta2=b2,
@@ -307,8 +387,8 @@ def _fused_adam(var, m, v, alpha, beta1, beta2, epsilon, grad) -> bool:
         amsgrad=False,
         maximize=False,
     )
-    increment_version([var, m, v])  # the fused kernels do not: caches keyed on a tensor's version must see it
-    return True
+    increment_version(variables + ms + vs)  # the fused kernels do not: caches keyed on a tensor's version must see it
+    return rest
 
 
 _ADAM_INPUTS = ["beta1_power: T", "beta2_power: T", "lr: T", "beta1: T", "beta2: T", "epsilon: T", "grad: T"]
@@ -322,7 +402,17 @@ _ADAM_INPUTS = ["beta1_power: T", "beta2_power: T", "lr: T", "beta1: T", "beta2:
     shape=apply_op_shape(3, range(3, 9), 9),
 )
 def apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov):
-    _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov, True)
+    _adam(
+        [(var, m, v, grad)],
+        beta1_power,
+        beta2_power,
+        lr,
+        beta1,
+        beta2,
+        epsilon,
+        use_nesterov=use_nesterov,
+        in_place=True,
+    )
     return var
 
 
@@ -334,27 +424,44 @@ def apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, g
     stateful=True,
 )
 def resource_apply_adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov):
-    _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, use_nesterov, False)
+    _adam(
+        [(var, m, v, grad)],
+        beta1_power,
+        beta2_power,
+        lr,
+        beta1,
+        beta2,
+        epsilon,
+        use_nesterov=use_nesterov,
+        in_place=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Adagrad
 
 
-def _adagrad(var_slot, accum_slot, lr, epsilon, grad, update_slots, in_place):
-    var, accum = updated_value(var_slot, in_place), updated_value(accum_slot, in_place)
-    check_scalar(lr, "lr")
-    if epsilon is not None:
-        check_scalar(epsilon, "epsilon")
-    check_same_shape(var, accum, "accum")
-    check_same_shape(var, grad, "grad")
-    if update_slots:
-        accum.add_(grad.square())
-    if epsilon is None:
-        var.sub_(grad * lr * accum.rsqrt())
-    else:
-        var.sub_(grad * lr / (accum.sqrt() + epsilon))
-    store_values([var_slot, accum_slot], [var, accum], in_place)
+def _adagrad(members, lr, epsilon, *, update_slots, in_place):
+    def check(var, accum, grad):
+        check_scalar(lr, "lr")
+        if epsilon is not None:
+            check_scalar(epsilon, "epsilon")
+        check_same_shape(var, accum, "accum")
+        check_same_shape(var, grad, "grad")
+
+    prepared = _prepared(members, 2, in_place, check)
+    variables, accums, grads = _columns(prepared)
+    if update_slots:  # accum += grad^2
+        torch._foreach_add_(accums, torch._foreach_pow(grads, 2))
+    step = torch._foreach_mul(grads, lr)
+    if epsilon is None:  # var -= grad * lr * rsqrt(accum)
+        torch._foreach_mul_(step, torch._foreach_rsqrt(accums))
+    else:  # var -= grad * lr / (sqrt(accum) + epsilon)
+        denom = torch._foreach_sqrt(accums)
+        torch._foreach_add_(denom, [epsilon] * len(denom))
+        torch._foreach_div_(step, denom)
+    torch._foreach_sub_(variables, step)
+    _store(members, prepared, 2, in_place)
 
 
 @register_op(
@@ -365,7 +472,7 @@ def _adagrad(var_slot, accum_slot, lr, epsilon, grad, update_slots, in_place):
     shape=apply_op_shape(2, [2], 3),
 )
 def apply_adagrad(var, accum, lr, grad, update_slots):
-    _adagrad(var, accum, lr, None, grad, update_slots, True)
+    _adagrad([(var, accum, grad)], lr, None, update_slots=update_slots, in_place=True)
     return var
 
 
@@ -377,7 +484,7 @@ def apply_adagrad(var, accum, lr, grad, update_slots):
     shape=apply_op_shape(2, [2, 3], 4),
 )
 def apply_adagrad_v2(var, accum, lr, epsilon, grad, update_slots):
-    _adagrad(var, accum, lr, epsilon, grad, update_slots, True)
+    _adagrad([(var, accum, grad)], lr, epsilon, update_slots=update_slots, in_place=True)
     return var
 
 
@@ -389,7 +496,7 @@ def apply_adagrad_v2(var, accum, lr, epsilon, grad, update_slots):
     stateful=True,
 )
 def resource_apply_adagrad(var, accum, lr, grad, update_slots):
-    _adagrad(var, accum, lr, None, grad, update_slots, False)
+    _adagrad([(var, accum, grad)], lr, None, update_slots=update_slots, in_place=False)
 
 
 @register_op(
@@ -400,7 +507,7 @@ def resource_apply_adagrad(var, accum, lr, grad, update_slots):
     stateful=True,
 )
 def resource_apply_adagrad_v2(var, accum, lr, epsilon, grad, update_slots):
-    _adagrad(var, accum, lr, epsilon, grad, update_slots, False)
+    _adagrad([(var, accum, grad)], lr, epsilon, update_slots=update_slots, in_place=False)
 
 
 def _sparse_adagrad(var_slot, accum_slot, lr, epsilon, grad, indices, update_slots, in_place):
@@ -486,31 +593,46 @@ def _rms_scalars(lr, rho, momentum, epsilon, lr_sep):
     check_scalar(epsilon, "epsilon")
 
 
-def _rms_prop(var_slot, mg_slot, ms_slot, mom_slot, lr, rho, momentum, epsilon, grad, in_place):
-    slots = [var_slot, ms_slot, mom_slot] if mg_slot is None else [var_slot, mg_slot, ms_slot, mom_slot]
-    values = [updated_value(s, in_place) for s in slots]
-    if mg_slot is None:
-        var, ms, mom = values
-        mg = None
-    else:
-        var, mg, ms, mom = values
-    _rms_scalars(lr, rho, momentum, epsilon, " : ")
-    if mg is not None and var.shape != mg.shape:
-        # TF's message names ms's shape here.
-        raise invalid(f"var and mg do not have the same shape{format_dims(var.shape)} {format_dims(ms.shape)}")
-    check_same_shape(var, ms, "ms")
-    check_same_shape(var, mom, "mom")
-    check_same_shape(var, grad, "grad")
-    one = one_like(var)
-    ms.add_((grad.square() - ms) * (one - rho))
-    if mg is None:
-        denom = (ms + epsilon).sqrt()
-    else:
-        mg.add_((grad - mg) * (one - rho))
-        denom = ((ms - mg.square()) + epsilon).sqrt()
-    mom.mul_(momentum).add_((grad * lr) / denom)
-    var.sub_(mom)
-    store_values(slots, values, in_place)
+def _rms_prop(members, lr, rho, momentum, epsilon, *, centered, in_place):
+    """Members (var, ms, mom, grad), or (var, mg, ms, mom, grad) when ``centered``."""
+
+    def check(var, *slots):
+        _rms_scalars(lr, rho, momentum, epsilon, " : ")
+        if centered:
+            mg, ms, mom, grad = slots
+            if var.shape != mg.shape:  # TF's message names ms's shape here.
+                raise invalid(f"var and mg do not have the same shape{format_dims(var.shape)} {format_dims(ms.shape)}")
+        else:
+            ms, mom, grad = slots
+        check_same_shape(var, ms, "ms")
+        check_same_shape(var, mom, "mom")
+        check_same_shape(var, grad, "grad")
+
+    n_slots = 4 if centered else 3
+    prepared = _prepared(members, n_slots, in_place, check)
+    columns = _columns(prepared)
+    variables, grads, moms, ms = columns[0], columns[-1], columns[-2], columns[-3]
+    one_minus_rho = one_like(variables[0]) - rho
+    delta = torch._foreach_pow(grads, 2)  # ms += (grad^2 - ms) * (1 - rho)
+    torch._foreach_sub_(delta, ms)
+    torch._foreach_mul_(delta, one_minus_rho)
+    torch._foreach_add_(ms, delta)
+    if centered:  # mg += (grad - mg) * (1 - rho); denom = sqrt(ms - mg^2 + epsilon)
+        mg = columns[1]
+        delta = torch._foreach_sub(grads, mg)
+        torch._foreach_mul_(delta, one_minus_rho)
+        torch._foreach_add_(mg, delta)
+        denom = torch._foreach_sub(ms, torch._foreach_pow(mg, 2))
+        torch._foreach_add_(denom, [epsilon] * len(denom))
+    else:  # denom = sqrt(ms + epsilon)
+        denom = torch._foreach_add(ms, [epsilon] * len(ms))
+    denom = torch._foreach_sqrt(denom)
+    step = torch._foreach_mul(grads, lr)  # mom = mom * momentum + grad * lr / denom; var -= mom
+    torch._foreach_div_(step, denom)
+    torch._foreach_mul_(moms, momentum)
+    torch._foreach_add_(moms, step)
+    torch._foreach_sub_(variables, moms)
+    _store(members, prepared, n_slots, in_place)
 
 
 _RMS_INPUTS = ["lr: T", "rho: T", "momentum: T", "epsilon: T", "grad: T"]
@@ -524,7 +646,7 @@ _RMS_INPUTS = ["lr: T", "rho: T", "momentum: T", "epsilon: T", "grad: T"]
     shape=apply_op_shape(3, range(3, 7), 7),
 )
 def apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
-    _rms_prop(var, None, ms, mom, lr, rho, momentum, epsilon, grad, True)
+    _rms_prop([(var, ms, mom, grad)], lr, rho, momentum, epsilon, centered=False, in_place=True)
     return var
 
 
@@ -536,7 +658,7 @@ def apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
     stateful=True,
 )
 def resource_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
-    _rms_prop(var, None, ms, mom, lr, rho, momentum, epsilon, grad, False)
+    _rms_prop([(var, ms, mom, grad)], lr, rho, momentum, epsilon, centered=False, in_place=False)
 
 
 @register_op(
@@ -547,7 +669,7 @@ def resource_apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad):
     shape=apply_op_shape(4, range(4, 8), 8),
 )
 def apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
-    _rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad, True)
+    _rms_prop([(var, mg, ms, mom, grad)], lr, rho, momentum, epsilon, centered=True, in_place=True)
     return var
 
 
@@ -559,7 +681,47 @@ def apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
     stateful=True,
 )
 def resource_apply_centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
-    _rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad, False)
+    _rms_prop([(var, mg, ms, mom, grad)], lr, rho, momentum, epsilon, centered=True, in_place=False)
+
+
+@dataclass(frozen=True)
+class UpdateKind:
+    """How updates of one op type run as one list: ``run(members, *shared, in_place=..., **attrs)``, each
+    member the op's inputs at ``own`` (its variable and slots, then its gradient), ``shared`` the inputs the
+    members have in common (the hyper-parameters), ``attrs`` the kernel's attrs (use_nesterov, update_slots)."""
+
+    run: Callable
+    own: tuple
+    shared: tuple
+    in_place: bool  # a ref variable's update (in place; its output is the ref), else a resource's
+
+
+def _adagrad_v1(members, lr, *, update_slots, in_place):
+    _adagrad(members, lr, None, update_slots=update_slots, in_place=in_place)
+
+
+def _plain_rms_prop(members, lr, rho, momentum, epsilon, *, in_place):
+    _rms_prop(members, lr, rho, momentum, epsilon, centered=False, in_place=in_place)
+
+
+def _centered_rms_prop(members, lr, rho, momentum, epsilon, *, in_place):
+    _rms_prop(members, lr, rho, momentum, epsilon, centered=True, in_place=in_place)
+
+
+def _kinds(name, run, own, shared):
+    return {name: UpdateKind(run, own, shared, True), "Resource" + name: UpdateKind(run, own, shared, False)}
+
+
+# The dense updates a Session may run together (runtime/update_groups.py), Ref and Resource forms.
+UPDATE_KINDS = {
+    **_kinds("ApplyGradientDescent", _gradient_descent, (0, 2), (1,)),
+    **_kinds("ApplyMomentum", _momentum, (0, 1, 3), (2, 4)),
+    **_kinds("ApplyAdam", _adam, (0, 1, 2, 9), (3, 4, 5, 6, 7, 8)),
+    **_kinds("ApplyAdagrad", _adagrad_v1, (0, 1, 3), (2,)),
+    **_kinds("ApplyAdagradV2", _adagrad, (0, 1, 4), (2, 3)),
+    **_kinds("ApplyRMSProp", _plain_rms_prop, (0, 1, 2, 7), (3, 4, 5, 6)),
+    **_kinds("ApplyCenteredRMSProp", _centered_rms_prop, (0, 1, 2, 3, 8), (4, 5, 6, 7)),
+}
 
 
 def _sparse_rms_prop(var_slot, mg_slot, ms_slot, mom_slot, lr, rho, momentum, epsilon, grad, indices, in_place):

@@ -385,7 +385,7 @@ def lower(
         fusion = fusions.get(op)
         outputs = op._outputs
         if fusion is not None:
-            args = tuple(value_for(t, False, device, op) for t in fusion.inputs)
+            args = tuple(value_for(t, i in fusion.refs, device, op) for i, t in enumerate(fusion.inputs))
             node = graph.call_function(fusion.kernel, args, dict(fusion.kwargs), name=_node_name(op.name))
             dev = device
             outputs = fusion.outputs if fusion.outputs is not None else outputs

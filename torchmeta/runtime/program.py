@@ -581,6 +581,9 @@ def node_error(gm, exc) -> Exception:
     op = node.meta.get("tf_operation") if node is not None else None
     tf_name = node.meta.get("tf_name") if node is not None else None
     tf_op_type = node.meta.get("tf_op") if node is not None else None
+    member = getattr(exc, "failed_operation", None)  # the op of a group run as one call (update_groups) that raised
+    if member is not None:
+        op, tf_name, tf_op_type = member, member.name, member.type
     if isinstance(exc, errors.OpError):
         if op is not None:
             exc.op = op

@@ -22,7 +22,7 @@ from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import conv_ops, nn_ops
-from torchmeta.runtime import control_flow
+from torchmeta.runtime import control_flow, update_groups
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 
 __all__ = ["Specialization", "specialize"]
@@ -61,6 +61,8 @@ class Fusion:
     # The tensors the call returns, in order, when it computes the outputs of several ops (the op it is
     # recorded for and ops in ``absorbed``); None: the op's own outputs.
     outputs: list | None = None
+    # Positions in ``inputs`` of ref variables passed as the variables themselves (updates), not their values.
+    refs: frozenset = frozenset()
 
 
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
@@ -318,6 +320,17 @@ def _fuse_matmul_bias_relu(ops, spec: Specialization, keep, op_set) -> None:
         spec.absorbed.add(add)
 
 
+def _group_updates(items, spec, keep, targets, fed, dead_ops) -> None:
+    """Each group of a step's optimizer updates (``update_groups.find_groups``) as one call, where its
+    last member ran; the other members are absorbed."""
+    live = live_items(items, keep, targets, fed, spec)
+    for members in update_groups.find_groups(items, spec, live, dead_ops):
+        kernel, inputs, refs, kwargs = update_groups.group_call(members)
+        outputs = [t for op in members for t in op._outputs]  # the refs of ref variables' updates
+        spec.fusions[members[-1]] = Fusion(kernel, inputs, kwargs, outputs=outputs, refs=refs)
+        spec.absorbed.update(members[:-1])
+
+
 def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets=()) -> Specialization:
     """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
@@ -369,6 +382,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
             elif op not in spec.fusions and op not in spec.absorbed:
                 _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
+        _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _direct_kernels(ops, spec)
         _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
