@@ -15,7 +15,17 @@ import torch
 import torchmeta as tm
 from torchmeta.ops import batch_norm_native, nn_ops
 
-SHAPES = [(2, 4, 3, 5), (4, 6, 6, 16), (3, 5, 5, 37), (2, 3, 3, 24), (1, 1, 2, 3), (8, 4, 4, 64)]
+# C below, at and above one 16-channel block, with 4- and 1-channel tails; rows in several ~32 KiB tiles
+# with a partial last one ((3, 20, 20, 37): 221-row tiles, (5, 7, 9, 64): 128) and the 4-row tiles of C >= 2048.
+SHAPES = [
+    (2, 4, 3, 5),
+    (4, 6, 6, 16),
+    (3, 20, 20, 37),
+    (2, 3, 3, 24),
+    (1, 1, 2, 3),
+    (5, 7, 9, 64),
+    (2, 3, 2, 2050),
+]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ typedef double v4d __attribute__((vector_size(32)));
         __builtin_convertvector(v_, v4d);                                                                  \
     })
 
-/* Sums and sums of squares of channels c0 .. c0+15 over all rows. */
+/* Adds the sums and sums of squares of channels c0 .. c0+15 over ``rows`` rows to sum/sq. */
 TM_CLONES static void stats16(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
     v4d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};
     const float *p = x + c0;
@@ -45,14 +45,12 @@ TM_CLONES static void stats16(const float *x, int64_t rows, int64_t C, int64_t c
         q2 += c * c;
         q3 += d * d;
     }
-    memcpy(sum, &s0, 32);
-    memcpy(sum + 4, &s1, 32);
-    memcpy(sum + 8, &s2, 32);
-    memcpy(sum + 12, &s3, 32);
-    memcpy(sq, &q0, 32);
-    memcpy(sq + 4, &q1, 32);
-    memcpy(sq + 8, &q2, 32);
-    memcpy(sq + 12, &q3, 32);
+    v4d part[8] = {s0, s1, s2, s3, q0, q1, q2, q3};
+    for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+            sum[4 * i + j] += part[i][j];
+            sq[4 * i + j] += part[4 + i][j];
+        }
 }
 
 /* The same for channels c0 .. c0+3. */
@@ -64,8 +62,10 @@ TM_CLONES static void stats4(const float *x, int64_t rows, int64_t C, int64_t c0
         s += a;
         q += a * a;
     }
-    memcpy(sum, &s, 32);
-    memcpy(sq, &q, 32);
+    for (int j = 0; j < 4; ++j) {
+        sum[j] += s[j];
+        sq[j] += q[j];
+    }
 }
 
 /* One channel. */
@@ -77,8 +77,8 @@ static void stats1(const float *x, int64_t rows, int64_t C, int64_t c0, double *
         s += a;
         q += a * a;
     }
-    *sum = s;
-    *sq = q;
+    *sum += s;
+    *sq += q;
 }
 
 typedef float v8f __attribute__((vector_size(32)));
@@ -118,10 +118,18 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
                          float *y, float *new_mean, float *new_var, float *batch_mean, float *batch_var,
                          double *work) {
     double *sum = work, *sq = work + C;
-    int64_t c = 0;
-    for (; c + 16 <= C; c += 16) stats16(x, rows, C, c, sum + c, sq + c);
-    for (; c + 4 <= C; c += 4) stats4(x, rows, C, c, sum + c, sq + c);
-    for (; c < C; ++c) stats1(x, rows, C, c, sum + c, sq + c);
+    int64_t c;
+    for (c = 0; c < 2 * C; ++c) work[c] = 0;
+    /* Tiles of ~32 KiB of rows (L1/L2-resident while each 16-channel block reads its columns): the
+     * rows stream from memory once, in order, whatever C is. */
+    int64_t tile = C >= 2048 ? 4 : 8192 / C;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+        const float *xt = x + r0 * C;
+        int64_t n = rows - r0 < tile ? rows - r0 : tile;
+        for (c = 0; c + 16 <= C; c += 16) stats16(xt, n, C, c, sum + c, sq + c);
+        for (; c + 4 <= C; c += 4) stats4(xt, n, C, c, sum + c, sq + c);
+        for (; c < C; ++c) stats1(xt, n, C, c, sum + c, sq + c);
+    }
     float *mult = (float *)(work + 2 * C); /* C floats in the scratch's last third */
     double n = (double)rows, keep = 1.0 - factor;
     for (c = 0; c < C; ++c) {
