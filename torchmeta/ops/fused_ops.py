@@ -23,7 +23,7 @@ from torchmeta.ops.common import invalid, str_attr
 from torchmeta.ops.conv_ops import conv2d, depthwise_conv2d_native
 from torchmeta.ops.image_ops import resize_bilinear
 from torchmeta.ops.matmul_ops import mat_mul
-from torchmeta.ops.nn_ops import elu, fused_batch_norm_v3, leaky_relu, relu, relu6
+from torchmeta.ops.nn_ops import elu, fused_batch_norm_relu, leaky_relu, relu, relu6
 from torchmeta.ops.unary_ops import sigmoid, tanh
 
 _EPSILON = "epsilon: float = 9.999999747378752e-05"
@@ -298,10 +298,18 @@ def fused_batch_norm_ex(
         raise errors.InternalError(
             None, None, "_FusedBatchNormEx on the CPU supports only activation_mode Relu without side inputs"
         )
-    outs = fused_batch_norm_v3(
-        x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
+    return fused_batch_norm_relu(
+        "FusedBatchNormV3",
+        x,
+        scale,
+        offset,
+        mean,
+        variance,
+        epsilon=epsilon,
+        exponential_avg_factor=exponential_avg_factor,
+        data_format=data_format,
+        is_training=is_training,
     )
-    return (relu(outs[0]), *outs[1:])
 
 
 # ---------------------------------------------------------------------------------------------

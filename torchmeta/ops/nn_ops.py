@@ -31,6 +31,7 @@ from torchmeta.framework.common_shapes import (
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops import batch_norm_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -967,7 +968,29 @@ def _onednn_layout(x) -> bool:
     return x.dim() == 4 and x.dtype == torch.float32
 
 
-def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training):
+def _fused_batch_norm(
+    x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training, relu=False
+):
+    """FusedBatchNorm's five outputs, y through Relu when ``relu`` (specialization's BN+Relu fusion).
+
+    Training on channels-last float32 CPU tensors runs the native kernel where it can be built
+    (torchmeta.ops.batch_norm_native); otherwise torch's batch norm or the op-by-op formulas."""
+    _check_batch_norm_inputs(x, scale, offset, data_format)
+    if is_training and not data_format.startswith("NC"):
+        fast = batch_norm_native.train_forward(
+            x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=relu
+        )
+        if fast is not None:
+            return fast
+    outs = _fused_batch_norm_torch(
+        x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
+    )
+    if relu:
+        return (torch.relu_(outs[0]), *outs[1:])
+    return outs
+
+
+def _check_batch_norm_inputs(x, scale, offset, data_format):
     rank = x.dim()
     want = 5 if data_format in ("NDHWC", "NCDHW") else 4
     if rank != want:
@@ -979,6 +1002,14 @@ def _fused_batch_norm(x, scale, offset, mean, variance, epsilon, exponential_avg
             raise invalid(
                 f"{name} must have the same number of elements as the channels of x, got {t.numel()} and {channels}"
             )
+
+
+def _fused_batch_norm_torch(
+    x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
+):
+    rank = x.dim()
+    axis = 1 if data_format.startswith("NC") else rank - 1
+    channels = x.shape[axis]
     shape = [1] * rank
     shape[axis] = channels
     compute = scale.dtype
@@ -1134,11 +1165,23 @@ def fused_batch_norm_v3(x, scale, offset, mean, variance, epsilon, exponential_a
     outs = _fused_batch_norm(
         x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
     )
+    return (*outs, _reserve_space_3(x, scale))
+
+
+def _reserve_space_3(x, scale):
     if _onednn_layout(x):
-        reserve = torch.empty(0, dtype=scale.dtype, device=x.device)
-    else:
-        reserve = torch.zeros((), dtype=scale.dtype, device=x.device)
-    return (*outs, reserve)
+        return torch.empty(0, dtype=scale.dtype, device=x.device)
+    return torch.zeros((), dtype=scale.dtype, device=x.device)
+
+
+def fused_batch_norm_relu(version, x, scale, offset, mean, variance, **attrs):
+    """The outputs of FusedBatchNorm ``version`` ("FusedBatchNorm", "FusedBatchNormV2" or
+    "FusedBatchNormV3") with Relu applied to y: the kernel of specialization's BN+Relu fusion (TF's
+    _FusedBatchNormEx). Not an op."""
+    outs = _fused_batch_norm(x, scale, offset, mean, variance, relu=True, **attrs)
+    if version == "FusedBatchNormV3":
+        return (*outs, _reserve_space_3(x, scale))
+    return outs
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,10 +3,9 @@
 Generating 10M uniform floats takes TF ~40 ms; the numpy rounds in torchmeta.ops.philox take ~4x that (every
 round is five passes over memory; normals ~14x, because of Box-Muller in numpy). This small C kernel computes
 the same blocks (and TF's float32 uniforms, normals and truncated normals directly) at TF's speed or better.
-It is an accelerator, not a dependency: built once per source version with the system C compiler into
-``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``, private to the user, only this user's builds are
-loaded) and reused; without a compiler, or with ``TORCHMETA_NATIVE=0``, torchmeta keeps its pure
-numpy/torch implementation. The numbers are the same either way (tests/ops/test_philox.py and
+It is an accelerator, not a dependency: built and cached by torchmeta.ops.native_build (once per source
+version, in ``$TORCHMETA_CACHE``); without a compiler, or with ``TORCHMETA_NATIVE=0``, torchmeta keeps its
+pure numpy/torch implementation. The numbers are the same either way (tests/ops/test_philox.py and
 tests/ops/test_random_distributions.py compare them). Calls release the GIL, so large requests are
 split over torch's intra-op thread count.
 """
@@ -14,18 +13,14 @@ split over torch's intra-op thread count.
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from torchmeta.ops import native_build
 
 __all__ = ["available", "blocks", "uniform_float32", "normal_float32", "truncated_normal_float32"]
 
@@ -38,57 +33,14 @@ _lib = None
 _tried = False
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("TORCHMETA_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "torchmeta")
-    return Path(root)
-
-
-def _build(target: Path) -> bool:
-    """Compiles the kernel into ``target`` (OSError when the cache directory cannot be written)."""
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if compiler is None:
-        return False
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
-    os.close(fd)
-    try:
-        result = subprocess.run(
-            [compiler, "-O3", "-ffp-contract=off", "-shared", "-fPIC", "-o", tmp, str(_SOURCE), "-lm"],
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        if result.returncode != 0:
-            return False
-        os.replace(tmp, target)  # atomic: concurrent builders leave one complete file
-        return True
-    except (OSError, subprocess.SubprocessError):
-        return False
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _load():
     global _lib, _tried
     with _lock:
         if _tried:
             return _lib
         _tried = True
-        if os.environ.get("TORCHMETA_NATIVE", "1") == "0" or sys.platform == "win32":
-            return None
-        try:
-            digest = hashlib.sha256(_SOURCE.read_bytes()).hexdigest()[:16]
-        except OSError:
-            return None
-        target = _cache_dir() / f"philox-{digest}-{sys.platform}-{os.uname().machine}.so"
-        try:
-            if target.exists() and target.stat().st_uid != os.getuid():
-                return None  # only load what this user built
-            if not target.exists() and not _build(target):
-                return None
-            lib = ctypes.CDLL(str(target))
-        except OSError:  # no writable cache directory, or a library that does not load
+        lib = native_build.compile_and_load(_SOURCE, "philox")
+        if lib is None:
             return None
         u64, i64 = ctypes.c_uint64, ctypes.c_int64
         lib.tm_philox_blocks.argtypes = [u64, u64, u64, i64, i64, ctypes.c_void_p, ctypes.c_void_p]

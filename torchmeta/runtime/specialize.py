@@ -994,18 +994,13 @@ def _same_float_shapes(op, spec: Specialization) -> bool:
 # remapper fuses into _FusedBatchNormEx; a residual AddV2): the Relu runs in place on that result, one
 # pass over memory already in cache instead of a second, freshly allocated tensor.
 
-_BATCH_NORM_KERNELS = {
-    "FusedBatchNorm": nn_ops.fused_batch_norm,
-    "FusedBatchNormV2": nn_ops.fused_batch_norm_v2,
-    "FusedBatchNormV3": nn_ops.fused_batch_norm_v3,
-}
+_BATCH_NORM_TYPES = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
 
 
 def fused_batch_norm_relu(x, scale, offset, mean, variance, *, version, **attrs):
-    """A FusedBatchNorm ``version``'s outputs with Relu applied to y in place (y is the kernel's own
-    new tensor). Not an op (specialization's)."""
-    outs = _BATCH_NORM_KERNELS[version](x, scale, offset, mean, variance, **attrs)
-    return (torch.relu_(outs[0]), *outs[1:])
+    """A FusedBatchNorm ``version``'s outputs with Relu applied to y (in the native training kernel's
+    output pass, or in place on y, the kernel's own new tensor). Not an op (specialization's)."""
+    return nn_ops.fused_batch_norm_relu(version, x, scale, offset, mean, variance, **attrs)
 
 
 def add_relu(x, y):
@@ -1035,7 +1030,7 @@ def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
         producer = t._op
         if producer not in op_set or not free(producer) or not _single_use(t, relu, keep, op_set, folded):
             continue
-        if producer.type in _BATCH_NORM_KERNELS and t is producer._outputs[0]:
+        if producer.type in _BATCH_NORM_TYPES and t is producer._outputs[0]:
             if producer._attrs["T"].type != relu._attrs["T"].type:
                 continue
             _, _, kwargs = producer._info.bind(producer, lambda t, is_ref: None, lambda name: None)

@@ -1,0 +1,106 @@
+"""An optional native kernel for TF's training batch norm forward on channels-last float32 CPU tensors.
+
+TF's FusedBatchNormV3 (is_training, NHWC float32, with its fused Relu: _FusedBatchNormEx) takes about half
+the time of torch's native_batch_norm on the shapes of convolutional training steps. _batch_norm_native.c
+computes the per-channel statistics in one pass (sums and sums of squares in double, 16 channels per
+vector block) and writes y = (x - mean) * (scale * rstd) + offset, Relu optional, in a second. It is an
+accelerator: built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
+``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or with fewer
+than two rows per channel, ``train_forward`` returns None and the torch path runs (the same values
+within float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF).
+Calls release the GIL (ctypes) and run on one thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+import torch
+
+from torchmeta.ops import native_build
+
+__all__ = ["available", "train_forward"]
+
+_SOURCE = Path(__file__).with_name("_batch_norm_native.c")
+
+_lock = threading.Lock()
+_lib = None
+_tried = False
+
+
+def _load():
+    global _lib, _tried
+    if _tried:
+        return _lib
+    with _lock:
+        if _tried:
+            return _lib
+        lib = native_build.compile_and_load(_SOURCE, "batch_norm")
+        if lib is not None:
+            p, i64, f64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+            lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, ctypes.c_int, p, p, p, p, p, p]
+            lib.tm_batch_norm_train.restype = None
+        _lib = lib
+        _tried = True
+        return lib
+
+
+def available() -> bool:
+    """Whether the native kernel is built and loaded (building it on first call)."""
+    return _load() is not None
+
+
+def _fits(x, vectors) -> bool:
+    if x.dtype != torch.float32 or x.device.type != "cpu" or x.requires_grad or not x.is_contiguous():
+        return False
+    channels = x.shape[-1]
+    return all(
+        v.dtype == torch.float32
+        and v.device.type == "cpu"
+        and v.dim() == 1
+        and v.shape[0] == channels
+        and v.is_contiguous()
+        and not v.requires_grad
+        for v in vectors
+    )
+
+
+def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False):
+    """(y, running mean, running variance, batch mean, batch variance) of a training FusedBatchNorm over
+    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y through Relu when ``relu``; None where
+    the native kernel does not apply (the caller then runs its torch path)."""
+    blended = exponential_avg_factor != 1.0
+    vectors = (scale, offset, mean, variance) if blended else (scale, offset)
+    if x.dim() < 2 or torch.compiler.is_compiling() or not _fits(x, vectors):
+        return None
+    channels = x.shape[-1]
+    rows = x.numel() // channels if channels else 0
+    if rows < 2:
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    y = torch.empty_like(x)
+    new_mean, new_var, batch_mean, batch_var = (torch.empty(channels, dtype=torch.float32) for _ in range(4))
+    work = torch.empty(3 * channels, dtype=torch.float64)
+    lib.tm_batch_norm_train(
+        x.data_ptr(),
+        rows,
+        channels,
+        scale.data_ptr(),
+        offset.data_ptr(),
+        mean.data_ptr() if blended else None,
+        variance.data_ptr() if blended else None,
+        float(epsilon),
+        float(exponential_avg_factor),
+        1 if relu else 0,
+        y.data_ptr(),
+        new_mean.data_ptr(),
+        new_var.data_ptr(),
+        batch_mean.data_ptr(),
+        batch_var.data_ptr(),
+        work.data_ptr(),
+    )
+    return y, new_mean, new_var, batch_mean, batch_var

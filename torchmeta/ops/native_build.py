@@ -1,0 +1,81 @@
+"""Optional native CPU kernels: a C source compiled on first use with the system compiler and loaded with ctypes.
+
+One place for what every such kernel shares (torchmeta.ops.philox_native, torchmeta.ops.batch_norm_native):
+the library is built once per source version into ``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``,
+private to the user; only this user's builds are loaded) and reused. Without a C compiler, on Windows, or
+with ``TORCHMETA_NATIVE=0``, ``compile_and_load`` returns None and the caller keeps its pure torch/numpy
+path. Flags stay portable (no ``-march=native``): a cached library may be loaded on another CPU of the same
+architecture, so kernels that want newer instructions select them at run time (GCC/Clang ``target_clones``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["enabled", "compile_and_load"]
+
+_FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC")
+
+
+def enabled() -> bool:
+    """Whether native kernels may be built and loaded here (not ``TORCHMETA_NATIVE=0``, not Windows)."""
+    return os.environ.get("TORCHMETA_NATIVE", "1") != "0" and sys.platform != "win32"
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("TORCHMETA_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "torchmeta")
+    return Path(root)
+
+
+def _build(source: Path, target: Path) -> bool:
+    """Compiles ``source`` into ``target`` (OSError when the cache directory cannot be written)."""
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        return False
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        result = subprocess.run(
+            [compiler, *_FLAGS, "-o", tmp, str(source), "-lm"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            return False
+        os.replace(tmp, target)  # atomic: concurrent builders leave one complete file
+        return True
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def compile_and_load(source: Path, name: str) -> ctypes.CDLL | None:
+    """The library built from ``source`` (compiled into the cache on first use), or None where native
+    kernels are off or it cannot be built or loaded. The cache key is the source's hash, the platform
+    and the machine architecture (the flags are the same on every CPU of one architecture)."""
+    if not enabled():
+        return None
+    try:
+        digest = hashlib.sha256(source.read_bytes() + " ".join(_FLAGS).encode()).hexdigest()[:16]
+    except OSError:
+        return None
+    target = _cache_dir() / f"{name}-{digest}-{sys.platform}-{os.uname().machine}.so"
+    try:
+        if target.exists() and target.stat().st_uid != os.getuid():
+            return None  # only load what this user built
+        if not target.exists() and not _build(source, target):
+            return None
+        return ctypes.CDLL(str(target))
+    except OSError:  # no writable cache directory, or a library that does not load
+        return None
