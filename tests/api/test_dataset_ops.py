@@ -569,3 +569,18 @@ def test_a_get_next_step_is_specialized_on_the_batch_shapes_as_a_fed_step():
             h = sess.run(source.string_handle())
             assert [sess.run(nxt, {handle: h}) for _ in range(3)] == [0, 1, 2]
             assert sess._programs.values()[-1].prelude is None
+
+
+def test_element_spec_reprs_are_tfs(tf1):
+    def specs(tf):
+        with tf.Graph().as_default():
+            d = _data(tf).Dataset
+            pairs = d.from_tensor_slices((X, Y))
+            return [
+                repr(pairs.element_spec),
+                str(pairs.element_spec[0]),
+                repr(d.from_tensors(np.zeros([0], np.float32)).batch(2).element_spec),
+                repr(d.from_tensors("a").element_spec),
+            ]
+
+    assert specs(tm) == specs(tf1)
