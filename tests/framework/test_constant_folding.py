@@ -36,6 +36,11 @@ SHAPE_CASES = {
     "gather-of-partial-shape": lambda tf: tf.zeros(
         tf.gather(tf.shape(tf.placeholder(tf.float32, [None, 4, 5])), [2, 1])
     ),
+    # Partial shapes: TF's ConstantPartialShape reads Shape and ShapeN (the conv gradients' sizes).
+    "conv2d-input-gradient": lambda tf: tf.gradients(
+        tf.nn.conv2d(tf.placeholder(tf.float32, [None, 8, 8, 3]), tf.ones([3, 3, 3, 2]), [1, 1, 1, 1], "SAME"),
+        tf.get_default_graph().get_tensor_by_name("Placeholder:0"),
+    )[0],
     # What TF does not evaluate: stateful ops, PlaceholderWithDefault, control flow.
     "stateful-random": lambda tf: tf.zeros([tf.random.uniform([], 1, 5, tf.int32)]),
     "placeholder_with_default": lambda tf: tf.zeros([tf.placeholder_with_default(3, [])]),

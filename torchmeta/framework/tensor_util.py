@@ -522,6 +522,8 @@ def constant_value_as_shape(tensor) -> TensorShape:
     op = tensor.op
     if op.type == "Shape":
         return op.inputs[0].shape
+    if op.type == "ShapeN" and in_shape_function():  # TF's C++ ConstantPartialShape reads ShapeN, its Python not
+        return op.inputs[tensor.value_index].shape
     if op.type == "Pack":
         dims = []
         for inp in op.inputs:
