@@ -491,9 +491,9 @@ def test_slice_and_strided_slice_gradient_graphs_are_tfs(tf1, tmp_path):
     P.assert_results_close(expected, actual)
 
 
-def test_repeat_of_constants_matches_tf_values(tf1):
-    """Constant repeats: TF's C++ shape inference folds Max(repeats) into a static Tile shape, torchmeta's
-    shape functions do not fold reductions yet, so only values, dtypes and output shapes are compared."""
+def test_repeat_of_constants_matches_tf(tf1):
+    """Constant repeats: TF's C++ shape inference folds Max(repeats) into a static Tile shape, as torchmeta's
+    shape functions do (framework/constant_folding.py); static shapes, values and dtypes are TF's."""
 
     def build(tf, ph):
         return [
@@ -505,6 +505,7 @@ def test_repeat_of_constants_matches_tf_values(tf1):
 
     _, tf_values, tf_shapes = _build_and_run(tf1, build, {})
     _, values, shapes = _build_and_run(tm, build, {})
+    assert shapes == tf_shapes
     assert [np.shape(v) for v in values] == [np.shape(v) for v in tf_values]
     for v, e in zip(values, tf_values):
         np.testing.assert_array_equal(np.asarray(v), np.asarray(e))

@@ -54,6 +54,15 @@ PIPELINES = {
         (np.arange(6).reshape(3, 2), ["a", "bb", "c"])
     ).padded_batch(2),
     "cache-repeat": lambda d: d.Dataset.from_tensor_slices(Y).cache().repeat(2).batch(7),
+    # Two iterators over one cached dataset at once (zip's components): each fills a cache of its own, the
+    # first to finish completes the dataset's, which the later epochs read.
+    "cache-zip-itself-repeat": lambda d: (lambda c: d.Dataset.zip((c, c)).repeat(3))(d.Dataset.range(3).cache()),
+    "cache-zip-shifted-repeat": lambda d: (lambda c: d.Dataset.zip((c, c.skip(1))).repeat(2))(
+        d.Dataset.from_tensor_slices(Y).cache()
+    ),
+    "cache-concatenate-itself": lambda d: (lambda c: c.concatenate(c).repeat(2))(
+        d.Dataset.range(5).shuffle(5, seed=5).cache()
+    ),
     "take-all-skip-none": lambda d: d.Dataset.from_tensor_slices(Y).take(-1).skip(0).batch(100),
     "strings": lambda d: d.Dataset.from_tensor_slices(np.array([b"a", b"bc", b""], dtype=object)).repeat(2).batch(4),
     "prefetch-autotune": lambda d: d.Dataset.from_tensor_slices(Y).prefetch(d.experimental.AUTOTUNE),
@@ -338,6 +347,32 @@ def test_errors_inside_the_pipeline_reach_get_next_as_in_tf(tf1):
     assert "InvalidArgumentError" in ours
 
 
+def test_cache_keeps_no_failed_element_as_in_tf(tf1):
+    """An element whose production failed is not cached (TF's MemoryWriterIterator returns the error before
+    caching), so the epochs read from the cache skip it."""
+    import tensorflow
+
+    def run(tf, error_base):
+        with tf.Graph().as_default():
+            values = _data(tf).Dataset.from_tensor_slices(np.array([1.0, 0.0, 2.0], np.float32))
+            inverted = values.map(lambda x: tf.check_numerics(1.0 / x, "infinite"))
+            it = _v1data(tf).make_initializable_iterator(inverted.cache().repeat(3))
+            nxt = it.get_next()
+            out = []
+            with tf.Session() as sess:
+                sess.run(it.initializer)
+                for _ in range(9):
+                    try:
+                        out.append(float(sess.run(nxt)))
+                    except error_base as e:
+                        out.append(type(e).__name__)
+        return out
+
+    theirs = run(tf1, tensorflow.errors.OpError)
+    assert run(tm, errors.OpError) == theirs
+    assert theirs.count("InvalidArgumentError") == 1 and theirs[-1] == "OutOfRangeError"
+
+
 def test_batches_are_zero_copy_views_when_consecutive():
     with tm.Graph().as_default():
         it = tm.data.make_initializable_iterator(tm.data.Dataset.from_tensor_slices(X).batch(4))
@@ -569,3 +604,18 @@ def test_a_get_next_step_is_specialized_on_the_batch_shapes_as_a_fed_step():
             h = sess.run(source.string_handle())
             assert [sess.run(nxt, {handle: h}) for _ in range(3)] == [0, 1, 2]
             assert sess._programs.values()[-1].prelude is None
+
+
+def test_element_spec_reprs_are_tfs(tf1):
+    def specs(tf):
+        with tf.Graph().as_default():
+            d = _data(tf).Dataset
+            pairs = d.from_tensor_slices((X, Y))
+            return [
+                repr(pairs.element_spec),
+                str(pairs.element_spec[0]),
+                repr(d.from_tensors(np.zeros([0], np.float32)).batch(2).element_spec),
+                repr(d.from_tensors("a").element_spec),
+            ]
+
+    assert specs(tm) == specs(tf1)

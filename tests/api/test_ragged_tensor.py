@@ -236,15 +236,7 @@ RUNTIME_ERRORS = {
     "nvals": ({"s:0": np.array([0, 1, 2], np.int64)}, "from_row_splits"),
     "negative length": ({"s:0": np.array([1, -1, 3], np.int64)}, "from_row_lengths"),
     "rowids order": ({"s:0": np.array([1, 0, 1], np.int64)}, "from_value_rowids"),
-    "constant splits start": pytest.param(
-        None,
-        "from_row_splits",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="torchmeta's constant_value folds a StridedSlice of a Const (TF's Python constant_value does not), "
-            "so assert_equal(row_splits[0], 0) fails while building instead of when the graph runs",
-        ),
-    ),
+    "constant splits start": (None, "from_row_splits"),
     "constant lengths nvals": (None, "from_row_lengths"),
 }
 

@@ -30,3 +30,64 @@ def test_complex_constants_keep_signed_zeros_as_tf(tf1, dtype):
         np.testing.assert_array_equal(got, expected)
         np.testing.assert_array_equal(np.signbit(got.real), np.signbit(expected.real))
         np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(expected.imag))
+
+
+def _static_values(tf):
+    """Tensors whose TF Python constant_value is a value or None; built with TF or torchmeta."""
+    c = tf.constant([3, 4, 5])
+    x = tf.placeholder(tf.float32, [2, 3])
+    unknown = tf.placeholder(tf.int32, None)
+    return {
+        "const": c,
+        "shape": tf.raw_ops.Shape(input=x, out_type=tf.int64),
+        "shape-partial": tf.raw_ops.Shape(input=tf.placeholder(tf.float32, [None, 3])),
+        "size": tf.raw_ops.Size(input=x, out_type=tf.int64),
+        "rank": tf.raw_ops.Rank(input=x),
+        "range": tf.range(0.0, 1.0, 0.3),
+        "cast": tf.cast(c, tf.float16),
+        "concat": tf.concat([c, [1]], 0),
+        "concat-v1": tf.raw_ops.Concat(concat_dim=0, values=[c, c]),
+        "pack": tf.stack([c, c]),
+        "pack-axis1": tf.stack([c, c], axis=1),
+        "pack-unknown": tf.stack([c[0], unknown]),
+        "unpack": tf.unstack(c)[2],
+        "split": tf.split(c, 3)[1],
+        "fill": tf.fill([2], 3),
+        "equal": tf.equal(c, 4),
+        "not_equal": tf.not_equal(c, 4),
+        "identity": tf.identity(c),
+        "stop_gradient": tf.stop_gradient(c),
+        # TF's Python constant_value folds nothing else, whatever the inputs.
+        "strided_slice": c[1:],
+        "slice": tf.slice(c, [0], [2]),
+        "add": c + 1,
+        "reduce_sum": tf.reduce_sum(c),
+        "reshape": tf.reshape(c, [3, 1]),
+        "shape_n": tf.shape_n([c])[0],
+        "snapshot": tf.raw_ops.Snapshot(input=c),
+        "identity_n": tf.raw_ops.IdentityN(input=[c])[0],
+        "split_v": tf.split(c, [1, 2])[0],
+        "tile": tf.tile(c, [2]),
+        "gather": tf.gather(c, [0]),
+        "zeros_like": tf.zeros_like(c),
+    }
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_constant_value_matches_tfs_python_constant_value(tf1, partial):
+    from tensorflow.python.framework import tensor_util as tf_tensor_util
+
+    with tf1.Graph().as_default():
+        expected = {k: tf_tensor_util.constant_value(t, partial=partial) for k, t in _static_values(tf1).items()}
+    with tm.Graph().as_default():
+        got = {k: tensor_util.constant_value(t, partial=partial) for k, t in _static_values(tm).items()}
+    for key, want in expected.items():
+        value = got[key]
+        if want is None:
+            assert value is None, key
+            continue
+        assert value is not None, key
+        assert type(value) is type(want), key
+        assert value.dtype == want.dtype, key
+        assert np.shape(value) == np.shape(want), key
+        assert [repr(v) for v in np.asarray(value).reshape(-1)] == [repr(v) for v in np.asarray(want).reshape(-1)], key

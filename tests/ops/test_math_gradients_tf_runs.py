@@ -92,8 +92,8 @@ def test_math_gradient_decision_is_tfs(tf1, op_type):
 # ---------------------------------------------------------------------------------------------
 # The gradient subgraph of each sample, node for node
 
-# TF's C++ shape refiner folds small all-Const integer subgraphs (Sub/AddV2/FloorMod/ListDiff of Consts); so
-# do torchmeta's shape functions (framework/constant_folding.py, integers_only), so every graph is TF's.
+# TF's C++ shape refiner folds all-Const subgraphs (Sub/AddV2/FloorMod/ListDiff of Consts); so do torchmeta's
+# shape functions (framework/constant_folding.py), so every graph is TF's.
 _IGNORED_ATTRS: set = set()
 # TF's _MultiDeviceAddN colocates every gradient-aggregating AddN with its first input, even on one
 # device (gradients.py does so only across devices); colocations made by gradient functions are compared.

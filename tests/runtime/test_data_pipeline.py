@@ -333,3 +333,35 @@ def test_prefetch_consumers_waiting_at_the_end_all_see_it():
     wait_all(consume, 3)
     produce.set()
     assert outcomes == ["CancelledError"] * 3
+
+
+def test_interleaved_iterators_over_one_cache_each_keep_their_own_elements():
+    """TF's MemoryWriterIterator: every iterator started before the cache is complete caches into a list of its
+    own; the first one to reach the end completes the cache, and a later iterator reads that list."""
+    from torchmeta.dtypes import DType
+
+    source = DatasetSpec("RangeDataset", [], {"start": 0, "stop": 4, "step": 1}, [DType.int64], [()])
+    cached = DatasetSpec("CacheDataset", [source], {}, [DType.int64], [()])
+    first, second = data_pipeline.elements(cached), data_pipeline.elements(cached)
+    seen = {0: [], 1: []}
+    for _ in range(4):
+        seen[0].append(int(next(first)[0]))
+        seen[1].append(int(next(second)[0]))
+    assert seen == {0: [0, 1, 2, 3], 1: [0, 1, 2, 3]}
+    assert list(first) == [] and list(second) == []
+    memory = cached.args["_memory"].elements
+    assert [int(e[0]) for e in memory] == [0, 1, 2, 3]
+    source.args["stop"] = 2  # a later iterator reads the completed cache, not the input
+    assert [int(e[0]) for e in data_pipeline.elements(cached)] == [0, 1, 2, 3]
+
+
+def test_an_abandoned_iterator_leaves_the_cache_incomplete():
+    from torchmeta.dtypes import DType
+
+    source = DatasetSpec("RangeDataset", [], {"start": 0, "stop": 3, "step": 1}, [DType.int64], [()])
+    cached = DatasetSpec("CacheDataset", [source], {}, [DType.int64], [()])
+    partial = data_pipeline.elements(cached)
+    assert int(next(partial)[0]) == 0
+    partial.close()
+    assert cached.args["_memory"].elements is None
+    assert [int(e[0]) for e in data_pipeline.elements(cached)] == [0, 1, 2]

@@ -84,17 +84,23 @@ def map_structure(fn, structure):
 class TensorSpec:
     """The static shape and dtype of one component of a dataset's elements (a leaf of the structure)."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("shape", "dtype", "name")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape, dtype, name=None):
         self.shape = shape
         self.dtype = dtype
+        self.name = name
 
     def __repr__(self):
-        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r})"
+        return f"TensorSpec(shape={self.shape}, dtype={self.dtype!r}, name={self.name!r})"
 
     def __eq__(self, other):
-        return isinstance(other, TensorSpec) and self.shape == other.shape and self.dtype is other.dtype
+        return (
+            isinstance(other, TensorSpec)
+            and self.shape == other.shape
+            and self.dtype is other.dtype
+            and self.name == other.name
+        )
 
     __hash__ = None
 

@@ -12,7 +12,10 @@ import numpy as np
 
 from torchmeta._proto import types_pb2
 from torchmeta.dtypes import DType
-from torchmeta.framework import tensor_util
+from torchmeta.framework import (
+    constant_folding,  # noqa: F401 - installs the shape refiner's constant evaluation
+    tensor_util,
+)
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 

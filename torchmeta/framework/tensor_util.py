@@ -12,7 +12,14 @@ from torchmeta._proto import tensor_pb2
 from torchmeta.dtypes import DType
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
 
-__all__ = ["make_tensor_proto", "MakeNdarray", "to_numpy", "constant_value", "register_constant_value"]
+__all__ = [
+    "make_tensor_proto",
+    "MakeNdarray",
+    "to_numpy",
+    "constant_value",
+    "evaluate_constant_tensor",
+    "register_constant_value",
+]
 
 # Dtypes TF serializes as raw tensor_content bytes (when the array has more than one element).
 _CONTENT_TYPES = {
@@ -342,12 +349,20 @@ def MakeNdarray(tensor) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 # constant_value: evaluate a tensor at graph-construction time when its value is static.
+#
+# Two evaluators, as in TensorFlow: outside shape functions TF's Python ``constant_value`` (a fixed set of
+# op types, each registered by its family with ``register_constant_value``); inside shape functions TF's C++
+# shape refiner (``EvaluateConstantTensor``: values from shapes, else any stateless op's kernel on constant
+# inputs), installed by ``framework/constant_folding.py``. ``evaluate_constant_tensor`` asks the second one
+# from anywhere.
 
 _CONSTANT_VALUE_FNS = {}
+_shape_refiner_value = None
 
 
 def register_constant_value(*op_types):
-    """Registers ``fn(op, output_index) -> ndarray | None`` computing an op's static value."""
+    """Registers ``fn(op, output_index, partial) -> ndarray | None``: TF's Python ``constant_value`` of
+    ``op_types`` (``partial`` as TF's: Pack and the identities keep None for unknown elements)."""
 
     def decorator(fn):
         for op_type in op_types:
@@ -355,6 +370,12 @@ def register_constant_value(*op_types):
         return fn
 
     return decorator
+
+
+def register_shape_refiner_value(fn) -> None:
+    """Sets ``fn(op, output_index) -> ndarray | None``, the value TF's C++ shape refiner evaluates."""
+    global _shape_refiner_value
+    _shape_refiner_value = fn
 
 
 class _InputRequests(threading.local):
@@ -438,7 +459,12 @@ def record_partial_shape(tensor, shape) -> None:
 
 
 def constant_value(tensor, partial=False):
-    """The static numpy value of ``tensor``, or None when it depends on run-time data."""
+    """The static numpy value of ``tensor``, or None when it depends on run-time data.
+
+    TF's Python ``tensor_util.constant_value``: Const, Shape/Size/Rank of static shapes, Range, Cast,
+    Concat(V2), Pack/Unpack (axis 0), Split, Fill, Equal/NotEqual and the identities, nothing else. Inside
+    a shape function, what TF's C++ shape refiner evaluates instead (see ``evaluate_constant_tensor``).
+    """
     if isinstance(tensor, np.ndarray):
         return tensor
     if not hasattr(tensor, "op"):
@@ -446,7 +472,15 @@ def constant_value(tensor, partial=False):
             return to_numpy(tensor)
         except (TypeError, ValueError):
             return None
-    fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
+    if not in_shape_function():
+        fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
+        if fn is None:
+            return None
+        try:
+            return fn(tensor.op, tensor.value_index, partial)
+        except (TypeError, ValueError, IndexError):
+            return None
+    fn = _shape_refiner_value
     if fn is None:
         return None
     if not _requests.stack:  # no shape function is being recorded: the common, fast path
@@ -470,6 +504,15 @@ def constant_value(tensor, partial=False):
     return value
 
 
+def evaluate_constant_tensor(tensor):
+    """The value TF's C++ shape refiner computes for ``tensor`` (``EvaluateConstantTensor``): Shape, Rank,
+    Size and ``shape(x)[i]`` from static shapes, else the kernel of a stateless op run on its inputs'
+    values, recursively down to Consts (bounded by ``registry.FOLD_LIMIT``). Wider than ``constant_value``;
+    for internal callers that need what TF's graph-time shape inference knows."""
+    with running_shape_function():
+        return constant_value(tensor)
+
+
 def constant_value_as_shape(tensor) -> TensorShape:
     """A TensorShape from a 1-D shape tensor, with unknown dims where entries are not static (or negative,
     as TF reads them: -1 and any other negative entry)."""
@@ -479,6 +522,8 @@ def constant_value_as_shape(tensor) -> TensorShape:
     op = tensor.op
     if op.type == "Shape":
         return op.inputs[0].shape
+    if op.type == "ShapeN" and in_shape_function():  # TF's C++ ConstantPartialShape reads ShapeN, its Python not
+        return op.inputs[tensor.value_index].shape
     if op.type == "Pack":
         dims = []
         for inp in op.inputs:

@@ -22,7 +22,6 @@ from torchmeta.framework.common_shapes import (
     with_rank,
     with_rank_at_least,
 )
-from torchmeta.framework.constant_folding import foldable
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
@@ -108,9 +107,6 @@ def select_v2(condition, t, e):
             f"condition {format_dims(condition.shape)}, then {format_dims(t.shape)}, and else {format_dims(e.shape)} must be broadcastable"
         )
     return _where(condition, t, e)
-
-
-foldable("Select", "SelectV2")
 
 
 @register_gradient("Select")
@@ -431,9 +427,6 @@ def scatter_nd(indices, updates, shape, bad_indices_policy, node_name):
     return out.reshape(out_shape)
 
 
-foldable("Gather", "GatherV2", "GatherNd", "ScatterNd")
-
-
 @register_gradient("Gather")
 def _gather_grad(op, grad):
     """IndexedSlices: the rows ``indices`` of a tensor shaped like ``params``."""
@@ -689,7 +682,6 @@ def one_hot(indices, depth, on_value, off_value, axis):
     return torch.where(mask, on_value, off_value)
 
 
-foldable("SparseToDense", "OneHot")
 not_differentiable("OneHot")
 
 
@@ -999,10 +991,6 @@ def dynamic_stitch(indices, data):
         missing = (last < 0).view((-1,) + (1,) * len(inner))
         picked = torch.where(missing, torch.zeros_like(picked), picked)
     return picked
-
-
-foldable("InvertPermutation", "DynamicStitch")
-foldable("ListDiff", integers_only=True)  # shape arithmetic in gradients (Prod), as TF's shape refiner folds it
 
 
 @register_op(

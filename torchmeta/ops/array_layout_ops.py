@@ -19,7 +19,6 @@ from torchmeta.framework.common_shapes import (
     shape_from_shape_tensor,
     with_rank,
 )
-from torchmeta.framework.constant_folding import foldable
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
@@ -200,7 +199,6 @@ def broadcast_args(s0, s1):
     return torch.tensor(out, dtype=s0.dtype, device=s0.device)
 
 
-foldable("Tile", "BroadcastTo", "BroadcastArgs")
 # TF registers no gradient for BroadcastArgs (its outputs are int32/int64 shapes anyway).
 no_registered_gradient("BroadcastArgs")
 
@@ -245,7 +243,6 @@ def broadcast_gradient_args(s0, s1):
     )
 
 
-foldable("BroadcastGradientArgs")
 not_differentiable("BroadcastGradientArgs")
 
 
@@ -474,9 +471,6 @@ def mirror_pad_grad(input, paddings, mode):
     return out
 
 
-foldable("Pad", "PadV2", "MirrorPad", "MirrorPadGrad")
-
-
 @register_gradient("MirrorPad")
 def _mirror_pad_grad(op, grad):
     return [raw_op("MirrorPadGrad", input=grad, paddings=op.inputs[1], mode=op.get_attr("mode")), None]
@@ -515,9 +509,6 @@ def reverse_v2(tensor, axis):
             raise invalid(f"axis {a} specified more than once.")
         dims.append(a)
     return flip(tensor, dims)
-
-
-foldable("ReverseV2")
 
 
 @register_gradient("ReverseV2")
@@ -663,12 +654,18 @@ def split_v(value, size_splits, split_dim, num_split):
     return _split_sizes(value, sizes, d)
 
 
-foldable("Split", "SplitV")
-
-
 @register_gradient("Split")
 def _split_grad(op, *grads):
     return [None, array_ops.concat(list(grads), op.inputs[0])]
+
+
+@tensor_util.register_constant_value("Split")
+def _split_value(op, index, partial):
+    dim = tensor_util.constant_value(op.inputs[0])
+    value = tensor_util.constant_value(op.inputs[1], partial)
+    if value is None or dim is None:
+        return None
+    return np.split(value, op.get_attr("num_split"), dim)[index]
 
 
 @register_gradient("SplitV")
@@ -730,9 +727,6 @@ def transpose(x, perm):
     return np.transpose(x, p) if is_np(x) else x.permute(p)
 
 
-foldable("Transpose")
-
-
 @register_gradient("Transpose")
 def _transpose_grad(op, grad):
     return [array_ops.transpose(grad, array_ops.invert_permutation(op.inputs[1])), None]
@@ -748,9 +742,6 @@ def _transpose_grad(op, grad):
 def conjugate_transpose(x, perm):
     y = transpose(x, perm)
     return y.conj().resolve_conj() if not is_np(y) and y.is_complex() else (y if is_np(y) else y.clone())
-
-
-foldable("ConjugateTranspose")
 
 
 @register_gradient("ConjugateTranspose")
@@ -977,7 +968,6 @@ def unpack(value, num, axis):
     return list_output(torch.unbind(value, dim=axis))
 
 
-foldable("Concat", "ConcatV2", "ConcatOffset", "Pack", "Unpack")
 not_differentiable("ConcatOffset")
 
 
@@ -1001,6 +991,21 @@ def _concat_v2_grad(op, grad):
 def _concat_grad(op, grad):
     grads = _concat_grad_helper(op, grad, op.inputs[1:], op.inputs[0])
     return [None, *grads[:-1]]
+
+
+@tensor_util.register_constant_value("Concat", "ConcatV2")
+def _concat_value(op, index, partial):
+    axis, values = (op.inputs[0], op.inputs[1:]) if op.type == "Concat" else (op.inputs[-1], op.inputs[:-1])
+    dim = tensor_util.constant_value(axis)
+    if dim is None:
+        return None
+    arrays = []
+    for x in values:
+        value = tensor_util.constant_value(x)
+        if value is None:
+            return None
+        arrays.append(value)
+    return np.concatenate(arrays, axis=dim)
 
 
 def _concat_grad_helper(op, grad, values, concat_dim):
@@ -1090,3 +1095,28 @@ def _pack_grad(op, grad):
 @register_gradient("Unpack")
 def _unpack_grad(op, *grads):
     return [array_ops.stack(list(grads), axis=op.get_attr("axis"))]
+
+
+@tensor_util.register_constant_value("Pack")
+def _pack_value(op, index, partial):
+    """Axis 0 only (TF's Python constant_value); with ``partial``, unknown elements stay None."""
+    if not op.inputs or op.get_attr("axis") != 0:
+        return None
+    values = []
+    for x in op.inputs:
+        value = tensor_util.constant_value(x, partial)
+        if value is None and not partial:
+            return None
+        values.append(value)
+    try:
+        return np.array(values)
+    except ValueError:
+        return np.array(values, dtype=object)
+
+
+@tensor_util.register_constant_value("Unpack")
+def _unpack_value(op, index, partial):
+    if op.get_attr("axis") != 0:
+        return None
+    value = tensor_util.constant_value(op.inputs[0], partial)
+    return None if value is None else value[index]

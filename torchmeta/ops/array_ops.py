@@ -24,7 +24,6 @@ from torchmeta.framework.common_shapes import (
     shape_from_shape_tensor,
     with_rank,
 )
-from torchmeta.framework.constant_folding import foldable
 from torchmeta.framework.registry import (
     no_registered_gradient,
     not_differentiable,
@@ -60,7 +59,7 @@ not_differentiable("Const")
 
 
 @tensor_util.register_constant_value("Const")
-def _const_value(op, index):
+def _const_value(op, index, partial):
     return tensor_util.MakeNdarray(op.get_attr("value"))
 
 
@@ -124,9 +123,9 @@ def _identity_grad(op, grad):
     return [grad]
 
 
-@tensor_util.register_constant_value("Identity", "StopGradient", "Snapshot", "PreventGradient", "EnsureShape")
-def _identity_value(op, index):
-    return tensor_util.constant_value(op.inputs[0])
+@tensor_util.register_constant_value("Identity", "StopGradient", "CheckNumericsV2", "DebugIdentityV2")
+def _identity_value(op, index, partial):
+    return tensor_util.constant_value(op.inputs[0], partial)
 
 
 @register_op(
@@ -139,11 +138,6 @@ def _identity_value(op, index):
 )
 def identity_n(input):
     return input[0] if len(input) == 1 else tuple(input)
-
-
-@tensor_util.register_constant_value("IdentityN")
-def _identity_n_value(op, index):
-    return tensor_util.constant_value(op.inputs[index])
 
 
 @register_gradient("IdentityN")
@@ -272,17 +266,10 @@ def shape_kernel(input, out_type, device):
 
 
 @tensor_util.register_constant_value("Shape")
-def _shape_value(op, index):
+def _shape_value(op, index, partial):
     shape = op.inputs[0].shape
     if not shape.is_fully_defined():
-        # TF's shape refiner evaluates a constant input subgraph and reads its shape (e.g. the row count of
-        # tf.strings.unicode_split over constant strings); only there, as TF's Python constant_value does not
-        if not tensor_util.in_shape_function():
-            return None
-        value = tensor_util.constant_value(op.inputs[0])
-        if value is None:
-            return None
-        return np.array(np.shape(value), dtype=op.get_attr("out_type").numpy)
+        return None
     return np.array(shape.as_tuple(), dtype=op.get_attr("out_type").numpy)
 
 
@@ -301,14 +288,6 @@ def shape_n(input, out_type, device):
     return list_output([torch.tensor(x.shape, dtype=out_type.torch, device=device) for x in input])
 
 
-@tensor_util.register_constant_value("ShapeN")
-def _shape_n_value(op, index):
-    shape = op.inputs[index].shape
-    if not shape.is_fully_defined():
-        return None
-    return np.array(shape.as_tuple(), dtype=op.get_attr("out_type").numpy)
-
-
 @register_op(
     "Size",
     inputs=["input: T"],
@@ -322,11 +301,12 @@ def size(input, out_type, device):
 
 
 @tensor_util.register_constant_value("Size")
-def _size_value(op, index):
+def _size_value(op, index, partial):
+    """TF's Python constant_value gives an int32 scalar whatever ``out_type`` is."""
     shape = op.inputs[0].shape
     if not shape.is_fully_defined():
         return None
-    return np.array(int(np.prod(shape.as_tuple(), dtype=np.int64)), dtype=op.get_attr("out_type").numpy)
+    return np.prod(shape.as_tuple(), dtype=np.int32)
 
 
 @register_op("Rank", inputs=["input: T"], outputs=["output: int32"], attrs=["T: type"], shape=common_shapes.scalar)
@@ -335,7 +315,7 @@ def rank(input, device):
 
 
 @tensor_util.register_constant_value("Rank")
-def _rank_value(op, index):
+def _rank_value(op, index, partial):
     r = op.inputs[0].shape.rank
     return None if r is None else np.array(r, dtype=np.int32)
 
@@ -403,13 +383,22 @@ def ones_like(x):
     return torch.ones_like(x)
 
 
-foldable("Fill", "ZerosLike", "OnesLike")
 not_differentiable("ZerosLike", "OnesLike")
 
 
 @register_gradient("Fill")
 def _fill_grad(op, grad):
     return [None, grad_reduce_sum(grad)]
+
+
+@tensor_util.register_constant_value("Fill")
+def _fill_value(op, index, partial):
+    """TF's Python constant_value reads the Fill's static output shape, not its ``dims`` input."""
+    fill_shape = op.outputs[0].shape
+    value = tensor_util.constant_value(op.inputs[1])
+    if not fill_shape.is_fully_defined() or value is None:
+        return None
+    return np.full(fill_shape.as_list(), value, dtype=value.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,9 +584,6 @@ def squeeze(input, squeeze_dims):
     return input.reshape(out_shape)
 
 
-foldable("Reshape", "ExpandDims", "Squeeze")
-
-
 @register_gradient("Reshape")
 def _reshape_grad(op, grad):
     input_shape = op.inputs[0].shape
@@ -676,7 +662,6 @@ def bitcast(input, T, type):
 
 # TF registers no gradient for Bitcast: tf.gradients through it raises LookupError.
 no_registered_gradient("Bitcast")
-foldable("Bitcast")
 
 
 # ---------------------------------------------------------------------------------------------

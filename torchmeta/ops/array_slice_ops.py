@@ -19,7 +19,6 @@ from torchmeta.framework.common_shapes import (
     shape_from_shape_tensor,
     with_rank,
 )
-from torchmeta.framework.constant_folding import foldable
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import (
     register_gradient,
@@ -354,9 +353,6 @@ def strided_slice_grad(
         return out
     grids = torch.meshgrid(*[torch.tensor(p, dtype=torch.long, device=dy.device) for p in positions], indexing="ij")
     return out.index_put(tuple(g.reshape(-1) for g in grids), values.reshape(-1))
-
-
-foldable("Slice", "StridedSlice", "StridedSliceGrad")
 
 
 @register_gradient("Slice")

@@ -78,13 +78,13 @@ def not_equal(x, y, incompatible_shape_error):
 
 
 @tensor_util.register_constant_value("Equal")
-def _equal_value(op, index):
+def _equal_value(op, index, partial):
     x, y = (tensor_util.constant_value(t) for t in op.inputs)
     return None if x is None or y is None else np.equal(x, y)
 
 
 @tensor_util.register_constant_value("NotEqual")
-def _not_equal_value(op, index):
+def _not_equal_value(op, index, partial):
     x, y = (tensor_util.constant_value(t) for t in op.inputs)
     return None if x is None or y is None else np.not_equal(x, y)
 

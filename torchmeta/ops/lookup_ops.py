@@ -424,7 +424,7 @@ def hash_table_v2(container, shared_name, use_node_name_sharing, key_dtype, valu
 )
 def hash_table(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
     """The TF1 form: its handle is a Ref(string) (a 2-vector naming the table in TF); here the table itself."""
-    return _make_table(LookupTable, "hash_table", container, shared_name, key_dtype, value_dtype, state, node_name)
+    return hash_table_v2(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name)
 
 
 @register_op(
@@ -444,8 +444,8 @@ def mutable_hash_table_v2(container, shared_name, use_node_name_sharing, key_dty
     stateful=True,
 )
 def mutable_hash_table(container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name):
-    return _make_table(
-        MutableTable, "mutable_hash_table", container, shared_name, key_dtype, value_dtype, state, node_name
+    return mutable_hash_table_v2(
+        container, shared_name, use_node_name_sharing, key_dtype, value_dtype, state, node_name
     )
 
 
@@ -487,17 +487,8 @@ def mutable_hash_table_of_tensors_v2(
 def mutable_hash_table_of_tensors(
     container, shared_name, use_node_name_sharing, key_dtype, value_dtype, value_shape, state, node_name
 ):
-    shape = _value_shape_tuple(value_shape)
-    return _make_table(
-        MutableTable,
-        "mutable_hash_table_of_tensors",
-        container,
-        shared_name,
-        key_dtype,
-        value_dtype,
-        state,
-        node_name,
-        shape,
+    return mutable_hash_table_of_tensors_v2(
+        container, shared_name, use_node_name_sharing, key_dtype, value_dtype, value_shape, state, node_name
     )
 
 
@@ -834,10 +825,6 @@ def lookup_table_find(table_handle, keys, default_value, Tin, Tout):
     return _find(table_handle, keys, default_value, Tin, Tout, "string_ref")
 
 
-def _size(table):
-    return torch.tensor(table.num_entries if table.dense else len(table.entries), dtype=torch.int64)
-
-
 @register_op(
     "LookupTableSizeV2",
     inputs=["table_handle: resource"],
@@ -846,7 +833,9 @@ def _size(table):
     stateful=True,
 )
 def lookup_table_size_v2(table_handle):
-    return _size(table_handle)
+    return torch.tensor(
+        table_handle.num_entries if table_handle.dense else len(table_handle.entries), dtype=torch.int64
+    )
 
 
 @register_op(
@@ -856,7 +845,7 @@ def lookup_table_size_v2(table_handle):
     shape=lambda op: (_ref_handle(op), [TensorShape([])])[1],
 )
 def lookup_table_size(table_handle):
-    return _size(table_handle)
+    return lookup_table_size_v2(table_handle)
 
 
 def _check_values(table, keys, values):

@@ -21,7 +21,6 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.common_shapes import format_dims, merge_all, shape_error
-from torchmeta.framework.constant_folding import foldable
 from torchmeta.framework.graph import Tensor
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
@@ -843,14 +842,9 @@ not_differentiable("LinSpace")
 
 
 @tensor_util.register_constant_value("Range")
-def _range_value(op, index):
+def _range_value(op, index, partial):
     """TF's Python constant_value uses np.arange (start + i * delta), not the kernel's accumulation."""
     values = [tensor_util.constant_value(t) for t in op.inputs]
     if any(v is None for v in values):
         return None
     return np.arange(*values, dtype=op.get_attr("Tidx").numpy)
-
-
-# Integer shape arithmetic folds at graph time, as TF's shape refiner evaluates small constant subgraphs
-# (e.g. ``rank(x) - 2`` as the size of a ``tf.ones`` whose shape another op's shape function reads).
-foldable("Add", "AddV2", "Sub", "Mul", "Maximum", "Minimum", "FloorDiv", "FloorMod", integers_only=True)

@@ -815,8 +815,12 @@ def _top_k_input_grad(op, grad):
     in_lastdim = array_ops.gather(math_ops.cast(in_shape, DType.int64), array_ops.size(in_shape) - 1)
     outerdim = array_ops.shape(ind_2d)[0]
     # TF casts the row offsets (and ScatterNd's shape is int32); here they take the indices' dtype,
-    # so that int64 and int16 indices (index_type) work too, where TF's graph fails to build.
+    # so that int64 and int16 indices (index_type) work too, where TF's graph fails to build. int16 ones
+    # are widened to int32 first: ScatterNd's shape has the indices' dtype, and a static int16 shape fails
+    # its shape function (TF's MakeShapeFromShapeTensor reads int32/int64 only).
     index_dtype = indices.dtype.base_dtype
+    if index_dtype not in (DType.int32, DType.int64):
+        ind_2d, index_dtype = math_ops.cast(ind_2d, DType.int32), DType.int32
     offsets = math_ops.cast(
         array_ops.expand_dims(math_ops.range(0, math_ops.cast(outerdim, DType.int64) * in_lastdim, in_lastdim), -1),
         index_dtype,

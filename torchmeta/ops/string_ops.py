@@ -22,7 +22,6 @@ from torchmeta import errors
 from torchmeta.dtypes import DType, type_string
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims, format_shape, input_with_rank
-from torchmeta.framework.constant_folding import foldable
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import invalid
@@ -899,7 +898,3 @@ def unicode_encode(input_values, input_splits, errors, output_encoding, replacem
 
 
 no_registered_gradient("UnicodeDecode", "UnicodeDecodeWithOffsets", "UnicodeEncode", "UnicodeTranscode")
-
-# TF's shape refiner evaluates constant subgraphs through these (tf.strings.unicode_split of constant strings gets
-# static row counts from them), so shape functions fold their integer outputs too.
-foldable("UnicodeDecode", integers_only=True)

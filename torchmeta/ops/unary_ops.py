@@ -840,7 +840,7 @@ def cast(x, SrcT, DstT, Truncate):
 
 
 @tensor_util.register_constant_value("Cast")
-def _cast_value(op, index):
+def _cast_value(op, index, partial):
     value = tensor_util.constant_value(op.inputs[0])
     if value is None:
         return None

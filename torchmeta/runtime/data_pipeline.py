@@ -60,6 +60,22 @@ class Failed:
         self.error = error
 
 
+class _MemoryCache:
+    """A cached dataset's elements, set once by the first iterator that read its input to the end (TF's
+    MemoryCache::Complete keeps the first)."""
+
+    __slots__ = ("elements", "_lock")
+
+    def __init__(self):
+        self.elements = None
+        self._lock = threading.Lock()
+
+    def complete(self, elements) -> None:
+        with self._lock:
+            if self.elements is None:
+                self.elements = elements
+
+
 def _end_of_sequence() -> errors.OutOfRangeError:
     return errors.OutOfRangeError(None, None, "End of sequence")
 
@@ -388,16 +404,23 @@ class _Executor:
                 yield tuple(_row(c, i) for c in element)
 
     def _CacheDataset(self, spec):
-        cache = spec.args.setdefault("_memory", [])
-        done = spec.args.get("_complete", False)
-        if done:
-            yield from cache
+        """TF's in-memory cache (cache_dataset_ops.cc): an iterator that starts before the cache is complete
+        reads the input into a list of its own (MemoryWriterIterator's temp_cache_; errors are not cached)
+        and the first one to reach the end completes the dataset's cache with it; later iterators read that.
+        So iterators over one cached dataset (zip(ds, ds), two initializers run together) never share a list.
+        TF also completes the cache when a writer has read the input's cardinality; torchmeta has no
+        cardinality, so an iterator stopped right after the last element (take(n) of n) leaves it incomplete."""
+        memory = spec.args.setdefault("_memory", _MemoryCache())
+        complete = memory.elements
+        if complete is not None:
+            yield from complete
             return
-        cache.clear()
+        written = []
         for element in self.elements(spec.inputs[0]):
-            cache.append(element)
+            if not isinstance(element, Failed):
+                written.append(element)
             yield element
-        spec.args["_complete"] = True
+        memory.complete(written)
 
     def _PrefetchDataset(self, spec):
         # An inner prefetch runs on the thread of the outermost one; here it is a plain pass-through.

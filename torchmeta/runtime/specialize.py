@@ -89,7 +89,8 @@ def _refine_shapes(op: Operation, overrides: dict, fed: set) -> None:
     if info is None or info.shape_fn is None or op.type in SOURCE_OPS:
         return
     try:
-        shapes = info.shape_fn(op)
+        with tensor_util.running_shape_function():  # constants as TF's shape refiner evaluates them
+            shapes = info.shape_fn(op)
     except Exception:  # a shape function failing here only means "not refined"
         return
     if not shapes or len(shapes) != len(op._outputs):
