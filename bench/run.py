@@ -663,7 +663,7 @@ def main(argv=None):
             row["compile_seconds"] = warmup["torchmeta_compiled"][1]
             # Per compiled module (a subgraph at one feed signature, loop bodies included): the graphs
             # torch.compile built (1: no break), which module the signature kept after its timed trial
-            # calls, and the trials' medians (wall clock) of the compiled and the eager module.
+            # calls, and the trials' best call of the compiled and the eager module (CompiledForward.clock).
             row["compiled_modules"] = [
                 {k: v for k, v in r.items() if k != "feed_shapes"}
                 for r in impls["torchmeta_compiled"].sess.compile_stats()

@@ -68,17 +68,21 @@ def lstm_classifier(tf, batch, steps=6, features=8, hidden=16):
     return x, labels, loss, tf.train.AdamOptimizer(1e-3).minimize(loss)
 
 
-def resnet_block(tf, batch):
+def resnet_block(tf, batch, stride=1):
     """bench/models.py's ResNet-style stack, one block: conv-BN-relu, conv-BN, + the input, relu (tf.layers'
-    fused batch norm in training mode, its moving averages updated through UPDATE_OPS), Momentum."""
+    fused batch norm in training mode, its moving averages updated through UPDATE_OPS), Momentum. With
+    ``stride`` 2 the block downsamples as bench's second and third do: its first 3x3 convolution has stride 2
+    (TF's SAME padding then pads one more row and column after than before) and the shortcut is a 1x1
+    stride-2 convolution + BN."""
     x = tf.placeholder(tf.float32, [None, 8, 8, 3], name="x")
     labels = tf.placeholder(tf.int64, [None], name="labels")
 
-    def conv_bn(h, name):
-        h = tf.layers.conv2d(h, 3, 3, padding="same", use_bias=False, name=name)
+    def conv_bn(h, name, stride=1, kernel=3):
+        h = tf.layers.conv2d(h, 3, kernel, stride, padding="same", use_bias=False, name=name)
         return tf.layers.batch_normalization(h, training=True, fused=True, name=name + "_bn")
 
-    h = tf.nn.relu(conv_bn(tf.nn.relu(conv_bn(x, "conv1")), "conv2") + x)
+    shortcut = x if stride == 1 else conv_bn(x, "proj", stride, 1)
+    h = tf.nn.relu(conv_bn(tf.nn.relu(conv_bn(x, "conv1", stride)), "conv2") + shortcut)
     logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 10, name="logits")
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
@@ -295,16 +299,21 @@ def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", [resnet_block, mobilenet_block])
-def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, model):
-    """The ResNet block and the MobileNet block (training-mode FusedBatchNormV3 and its gradient, ReluGrad, a
-    residual add, a stride-2 depthwise convolution, Momentum, the moving averages), built and initialized by
-    TensorFlow, three steps here compiled as one graph and in TF: losses and every variable (moving
-    statistics and Momentum's slots included) equal TF's."""
+@pytest.mark.parametrize(
+    "model,kwargs",
+    [(resnet_block, {}), (resnet_block, {"stride": 2}), (mobilenet_block, {})],
+    ids=["resnet_block", "resnet_block-stride2", "mobilenet_block"],
+)
+def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, model, kwargs):
+    """The ResNet blocks and the MobileNet block (training-mode FusedBatchNormV3 and its gradient, ReluGrad, a
+    residual add, stride-2 SAME convolutions and a stride-2 depthwise one, whose padded inputs are F.pad under
+    torch.compile, and their gradients, Momentum, the moving averages), built and initialized by TensorFlow,
+    three steps here compiled as one graph and in TF: losses and every variable (moving statistics and
+    Momentum's slots included) equal TF's."""
     batch = 8
     feeds = [_feeds(model, batch, seed) for seed in range(3)]
     tf_sess, (tx, tlabels, tloss, ttrain), sess, (x, labels, loss, train) = _tf_built_session(
-        tf1, model, batch, tmp_path
+        tf1, model, batch, tmp_path, **kwargs
     )
     with tf_sess:
         want_losses = [tf_sess.run([ttrain, tloss], {tx: xv, tlabels: yv})[1] for xv, yv in feeds]

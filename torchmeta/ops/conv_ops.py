@@ -122,8 +122,10 @@ def _pad(x, left, right, top, bottom):
     """``F.pad(x, (left, right, top, bottom))`` of an NCHW-shaped ``x`` in its memory format (channels_last
     stays channels_last), writing the interior once and zeroing only the border, where F.pad fills the
     whole result first (TF's SAME padding of a stride-2 window is asymmetric, so every such convolution
-    and gradient pads)."""
-    if x.requires_grad or min(left, right, top, bottom) < 0 or x.dim() != 4:
+    and gradient pads). Under torch.compile F.pad itself: inductor writes the padded tensor in one pass in the
+    layout it chose for ``x``, where the empty tensor, its slice assignment and zeroed borders gather ``x``
+    across layouts element by element."""
+    if x.requires_grad or min(left, right, top, bottom) < 0 or x.dim() != 4 or torch.compiler.is_compiling():
         return F.pad(x, (left, right, top, bottom))
     n, c, h, w = x.shape
     fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
