@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import torchmeta as tm
 from tests.runtime.tf_graphs import tf_message
 from torchmeta.runtime import update_groups
 from torchmeta.runtime.specialize import Specialization
+from torchmeta.runtime.state import VariableSlot
 
 STEPS = 4
 
@@ -211,3 +213,29 @@ def test_find_groups_closes_at_a_read_of_a_member_variable():
     assert update_groups.find_groups(items, spec, set(items), set()) == []
     without_read = [it for it in items if it is not read.op]
     assert update_groups.find_groups(without_read, spec, set(without_read), set()) == [[update_a.op, update_b.op]]
+
+
+def test_members_reading_different_hyper_parameter_values_update_with_their_own():
+    """A resource update reads its hyper-parameters itself; two reads of one variable are one tensor unless
+    it was assigned in between. The group's call runs each run of members sharing the tensors on its own:
+    every member updates with the values it read."""
+    g = tm.Graph()
+    with g.as_default():
+        a = tm.Variable(np.ones(2, np.float32), name="a", use_resource=True)
+        b = tm.Variable(np.ones(2, np.float32), name="b", use_resource=True)
+        grads = [(tm.constant([1.0, 2.0]), a), (tm.constant([1.0, 2.0]), b)]
+        tm.train.GradientDescentOptimizer(0.5).apply_gradients(grads)
+    updates = [op for op in g.get_operations() if op.type == "ResourceApplyGradientDescent"]
+    kernel, inputs, refs, kwargs = update_groups.group_call(updates)
+    assert len(inputs) == 6 and not refs  # (alpha, var, delta) per member
+    slots = [VariableSlot(name, torch.device("cpu"), is_resource=True) for name in ("a", "b")]
+    for slot in slots:
+        slot.value = torch.ones(2)
+    delta = torch.tensor([1.0, 2.0])
+    shared = torch.tensor(0.5)
+    kernel(shared, slots[0], delta, shared, slots[1], delta, **kwargs)  # one run
+    np.testing.assert_array_equal(slots[0].value.numpy(), [0.5, 0.0])
+    np.testing.assert_array_equal(slots[1].value.numpy(), [0.5, 0.0])
+    kernel(torch.tensor(0.5), slots[0], delta, torch.tensor(0.25), slots[1], delta, **kwargs)  # two runs
+    np.testing.assert_array_equal(slots[0].value.numpy(), [0.0, -1.0])
+    np.testing.assert_array_equal(slots[1].value.numpy(), [0.25, -0.5])

@@ -59,9 +59,10 @@ def _prepared(members, n_slots: int, in_place: bool, check) -> list:
     out = []
     try:
         for member in members:
-            values = [updated_value(s, in_place) for s in member[:n_slots]]
-            check(*values, member[n_slots])
-            values.append(member[n_slots])
+            values = list(member)
+            for k in range(n_slots):
+                values[k] = updated_value(values[k], in_place)
+            check(*values)
             out.append(values)
     except Exception as e:
         e.update_member = len(out)

@@ -22,8 +22,9 @@ from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import conv_ops, nn_ops
-from torchmeta.runtime import control_flow, update_groups
+from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
+from torchmeta.runtime.update_groups import find_groups, group_call
 
 __all__ = ["Specialization", "specialize"]
 
@@ -322,11 +323,11 @@ def _fuse_matmul_bias_relu(ops, spec: Specialization, keep, op_set) -> None:
 
 
 def _group_updates(items, spec, keep, targets, fed, dead_ops) -> None:
-    """Each group of a step's optimizer updates (``update_groups.find_groups``) as one call, where its
+    """Each group of a step's optimizer updates (``find_groups``) as one call, where its
     last member ran; the other members are absorbed."""
     live = live_items(items, keep, targets, fed, spec)
-    for members in update_groups.find_groups(items, spec, live, dead_ops):
-        kernel, inputs, refs, kwargs = update_groups.group_call(members)
+    for members in find_groups(items, spec, live, dead_ops):
+        kernel, inputs, refs, kwargs = group_call(members)
         outputs = [t for op in members for t in op._outputs]  # the refs of ref variables' updates
         spec.fusions[members[-1]] = Fusion(kernel, inputs, kwargs, outputs=outputs, refs=refs)
         spec.absorbed.update(members[:-1])

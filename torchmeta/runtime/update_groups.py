@@ -23,6 +23,8 @@ type, attrs (T, use_locking, use_nesterov, update_slots) and hyper-parameter ten
 
 from __future__ import annotations
 
+import operator
+
 from torchmeta.framework.graph import Operation
 from torchmeta.framework.registry import locked
 from torchmeta.ops.training_ops import UPDATE_KINDS
@@ -158,20 +160,21 @@ def group_call(members: list[Operation]):
     ops = tuple(members)
 
     def grouped_update(*flat, **kwargs):
-        group = [flat[i : i + width] for i in range(0, len(flat), width)]
+        n = len(flat)
         start = 0
-        while start < len(group):  # runs of members sharing their hyper-parameters' tensors
-            shared = group[start][:n_shared]
-            end = start + 1
-            while end < len(group) and all(a is b for a, b in zip(group[end][:n_shared], shared)):
-                end += 1
+        while start < n:  # runs of members sharing their hyper-parameters' tensors (normally one run)
+            shared = flat[start : start + n_shared]
+            end = start + width
+            while end < n and all(map(operator.is_, flat[end : end + n_shared], shared)):
+                end += width
             try:
-                kind.run([m[n_shared:] for m in group[start:end]], *shared, in_place=kind.in_place, **kwargs)
+                members = [flat[i + n_shared : i + width] for i in range(start, end, width)]
+                kind.run(members, *shared, in_place=kind.in_place, **kwargs)
             except Exception as e:  # named after the member that raised it (Program's node_error reads it)
-                e.failed_operation = ops[start + getattr(e, "update_member", 0)]
+                e.failed_operation = ops[start // width + getattr(e, "update_member", 0)]
                 raise
             start = end
-        return tuple(member[n_shared] for member in group) if kind.in_place else None
+        return flat[n_shared::width] if kind.in_place else None
 
     locking = first._attrs.get("use_locking")
     kernel = locked(grouped_update) if locking is not None and locking.b else grouped_update
