@@ -402,12 +402,9 @@ def test_a_step_split_into_several_compiled_graphs_is_not_run_again_when_it_fail
     np.testing.assert_array_equal(sess.run(step.op.inputs[0], {}), [3, 3, 3])  # not run again
 
 
-@pytest.mark.parametrize("faster", ["compiled", "eager"])
-def test_a_signature_keeps_the_faster_of_its_compiled_and_eager_modules(faster):
-    """After the compiling call, TRIALS calls alternate between the two modules (each a real step), timed; the
-    signature then keeps the faster one. (The clock and the modules' costs are stand-ins: no timing here.)"""
-    sess, step, feed, forward = _counter_step()
-    now, used, eager = [0.0], [], forward._eager
+def _stand_in_module(now, used, eager):
+    """``costing(kind, cost)``: a module that runs ``eager``, records ``kind`` in ``used`` and advances the
+    stand-in clock ``now`` by ``cost``."""
 
     def costing(kind, cost):
         def run(*args):
@@ -416,6 +413,17 @@ def test_a_signature_keeps_the_faster_of_its_compiled_and_eager_modules(faster):
             return eager(*args)
 
         return run
+
+    return costing
+
+
+@pytest.mark.parametrize("faster", ["compiled", "eager"])
+def test_a_signature_keeps_the_faster_of_its_compiled_and_eager_modules(faster):
+    """After the compiling call, TRIALS calls alternate between the two modules (each a real step), timed; the
+    signature then keeps the faster one. (The clock and the modules' costs are stand-ins: no timing here.)"""
+    sess, step, feed, forward = _counter_step()
+    now, used, eager = [0.0], [], forward._eager
+    costing = _stand_in_module(now, used, eager)
 
     forward.clock = lambda: now[0]
     forward._compiled = costing("compiled", 1.0 if faster == "compiled" else 3.0)
@@ -434,14 +442,7 @@ def test_a_short_step_gets_more_trial_calls_until_each_module_ran_trial_seconds(
     TRIAL_SECONDS together (13 calls each for 0.05 s), then the faster module's best call decides."""
     sess, step, feed, forward = _counter_step()
     now, used, eager = [0.0], [], forward._eager
-
-    def costing(kind, cost):
-        def run(*args):
-            used.append(kind)
-            now[0] += cost
-            return eager(*args)
-
-        return run
+    costing = _stand_in_module(now, used, eager)
 
     forward.clock = lambda: now[0]
     forward._compiled = costing("compiled", 0.004)
