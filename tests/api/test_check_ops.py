@@ -85,21 +85,29 @@ def test_run_time_failures_are_tfs(tf1, program, feeds):
     assert (ours is None) == (feeds.get("x:0") == [1.0, 2.0] and feeds.get("i:0") == [0, 2])
 
 
+def _build_errors(tf, builds):
+    """Each builder's error when it builds in a fresh graph, as (type name, message), or None."""
+    out = []
+    for build in builds:
+        with tf.Graph().as_default():
+            try:
+                build()
+                out.append(None)
+            except Exception as e:
+                out.append((type(e).__name__, str(e)))
+    return out
+
+
 def test_static_failures_raise_while_building_as_tf(tf1):
     def errors(tf):
-        out = []
-        for build in (
-            lambda: tf.assert_less(tf.constant([1, 5]), tf.constant([2, 3]), message="static"),
-            lambda: tf.assert_non_negative(tf.constant([-1.0, 2.0])),
-            lambda: tf.assert_greater_equal(tf.constant(2), 1),
-        ):
-            with tf.Graph().as_default():
-                try:
-                    build()
-                    out.append(None)
-                except Exception as e:
-                    out.append((type(e).__name__, str(e)))
-        return out
+        return _build_errors(
+            tf,
+            (
+                lambda: tf.assert_less(tf.constant([1, 5]), tf.constant([2, 3]), message="static"),
+                lambda: tf.assert_non_negative(tf.constant([-1.0, 2.0])),
+                lambda: tf.assert_greater_equal(tf.constant(2), 1),
+            ),
+        )
 
     ours = errors(tm)
     assert ours == errors(tf1)
@@ -146,21 +154,16 @@ def test_equal_and_rank_run_time_failures_are_tfs(tf1, feeds):
 
 def test_static_rank_and_type_errors_are_tfs(tf1):
     def errors(tf):
-        out = []
-        for build in (
-            lambda: tf.assert_rank(tf.constant([1, 2]), 2, message="vector"),
-            lambda: tf.assert_rank_at_least(tf.constant(1.0), 1),
-            lambda: tf.assert_rank(tf.constant([1]), [1]),
-            lambda: tf.assert_type(tf.constant([1]), tf.float32, message="ints"),
-            lambda: tf.assert_equal(tf.constant([1, 2]), tf.constant([1, 3])),
-        ):
-            with tf.Graph().as_default():
-                try:
-                    build()
-                    out.append(None)
-                except Exception as e:
-                    out.append((type(e).__name__, str(e)))
-        return out
+        return _build_errors(
+            tf,
+            (
+                lambda: tf.assert_rank(tf.constant([1, 2]), 2, message="vector"),
+                lambda: tf.assert_rank_at_least(tf.constant(1.0), 1),
+                lambda: tf.assert_rank(tf.constant([1]), [1]),
+                lambda: tf.assert_type(tf.constant([1]), tf.float32, message="ints"),
+                lambda: tf.assert_equal(tf.constant([1, 2]), tf.constant([1, 3])),
+            ),
+        )
 
     ours = errors(tm)
     assert ours == errors(tf1)
