@@ -955,40 +955,34 @@ _DIRECT_GRADS = {"SigmoidGrad": sigmoid_grad_direct, "TanhGrad": tanh_grad_direc
 
 
 def _direct_kernels(ops, spec: Specialization) -> None:
-    folded, aliases = spec.folded, spec.aliases
     for op in ops:
-        grad = _DIRECT_GRADS.get(op.type)
-        if grad is not None and _same_float_shapes(op, spec):
-            spec.kernels[op] = grad
-            continue
-        fn = _DIRECT.get(op.type)
-        if fn is None or op in spec.fusions or op in spec.absorbed or op._info is None or len(op._inputs) != 2:
-            continue
-        if op._outputs[0] in folded or op._outputs[0] in aliases:
+        grad, fn = _DIRECT_GRADS.get(op.type), _DIRECT.get(op.type)
+        if (grad is None and fn is None) or not _runs_as_is(op, spec) or len(op._inputs) != 2:
             continue
         x, y = op._inputs
-        if x.dtype.base_dtype not in _DIRECT_TYPES or y.dtype.base_dtype is not x.dtype.base_dtype:
+        dtype = x.dtype.base_dtype
+        if y.dtype.base_dtype is not dtype or not x.shape.is_fully_defined() or not y.shape.is_fully_defined():
             continue
-        if not x.shape.is_fully_defined() or not y.shape.is_fully_defined():
+        x_dims, y_dims = x.shape.as_list(), y.shape.as_list()
+        if grad is not None:  # float operands of one shape
+            if dtype in _FLOATS and x_dims == y_dims:
+                spec.kernels[op] = grad
+            continue
+        if dtype not in _DIRECT_TYPES:
             continue
         try:
-            torch.broadcast_shapes(tuple(x.shape.as_list()), tuple(y.shape.as_list()))
+            torch.broadcast_shapes(tuple(x_dims), tuple(y_dims))
         except RuntimeError:
             continue
         spec.kernels[op] = fn
 
 
-def _same_float_shapes(op, spec: Specialization) -> bool:
-    """Whether a two-input element-wise op runs as it is (not folded, aliased or fused) on float operands of
-    one dtype and one fully known shape."""
-    if op in spec.fusions or op in spec.absorbed or op._info is None or len(op._inputs) != 2:
+def _runs_as_is(op, spec: Specialization) -> bool:
+    """Whether ``op`` runs its registered kernel in the generated code: not folded, aliased, fused or
+    absorbed (and has one)."""
+    if op in spec.fusions or op in spec.absorbed or op._info is None:
         return False
-    if op._outputs[0] in spec.folded or op._outputs[0] in spec.aliases:
-        return False
-    x, y = op._inputs
-    if x.dtype.base_dtype not in _FLOATS or y.dtype.base_dtype is not x.dtype.base_dtype:
-        return False
-    return x.shape.is_fully_defined() and x.shape.as_list() == y.shape.as_list()
+    return not any(t in spec.folded or t in spec.aliases for t in op._outputs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1092,9 +1086,7 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
     """Records ``nn_ops.relu_grad_`` for a float ReluGrad whose ``gradients`` is private (see
     ``_private_result``)."""
     for op in ops:
-        if op.type != "ReluGrad" or op in spec.fusions or op in spec.absorbed or op in spec.kernels:
-            continue
-        if op._info is None or any(t in spec.folded or t in spec.aliases for t in op._outputs):
+        if op.type != "ReluGrad" or op in spec.kernels or not _runs_as_is(op, spec):
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
