@@ -28,6 +28,7 @@ from torchmeta.framework.common_shapes import input_with_rank, merge_dim, merge_
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops import depthwise_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +330,40 @@ def _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw) -> b
     )
 
 
+def _native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_format, dilations):
+    """((out_h, out_w), top, left) of an NHWC depthwise convolution of an input of spatial size ``in_hw``
+    with a ``k_hw`` kernel that ops/depthwise_native.py's kernel runs: strided or asymmetrically padded
+    (where torch's convolutions need a padded copy of the input, or a zero tap, and its depthwise gradients
+    are 2-7x slower than TF's), no dilation, a non-empty output. None otherwise (and for every attr the
+    torch path rejects, with TF's message)."""
+    if data_format != "NHWC" or len(strides) != 4 or list(dilations) != [1, 1, 1, 1]:
+        return None
+    if strides[0] != 1 or strides[3] != 1 or min(strides[1], strides[2]) < 1:
+        return None
+    if padding == "EXPLICIT" and (len(explicit_paddings) != 8 or min(explicit_paddings) < 0):
+        return None
+    (pt, pb), (pl, pr) = _explicit(explicit_paddings, data_format, padding)
+    out_h, top, bottom = _window(in_hw[0], k_hw[0], strides[1], 1, padding, pt, pb)
+    out_w, left, right = _window(in_hw[1], k_hw[1], strides[2], 1, padding, pl, pr)
+    if out_h <= 0 or out_w <= 0:
+        return None
+    if strides[1] == strides[2] == 1 and top == bottom and left == right:
+        return None  # torch's oneDNN depthwise kernels are as fast as TF's here
+    return (out_h, out_w), top, left
+
+
+def _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations):
+    """The native depthwise forward (+ bias, Relu) where it applies (``_native_geometry``), else None."""
+    if input.dim() != 4 or filter.dim() != 4:
+        return None
+    geometry = _native_geometry(
+        input.shape[1:3], filter.shape[:2], strides, padding, explicit_paddings, data_format, dilations
+    )
+    if geometry is None:
+        return None
+    return depthwise_native.forward(input, filter, bias, relu, strides, dilations, data_format, *geometry)
+
+
 def _onednn_pointwise(x, weight, bias, added=None) -> bool:
     """Whether torch's oneDNN convolution with fused post-ops runs this one (float32 on the CPU)."""
     return (
@@ -376,6 +411,10 @@ def conv2d_bias_relu(
         weight, groups = filter.permute(3, 2, 0, 1), in_depth // f_in
     if bias is not None:
         _check_channel_bias(weight.shape[0], bias)
+    if depthwise and other is None:
+        y = _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations)
+        if y is not None:
+            return y
     return _conv(
         input,
         weight,
@@ -528,6 +567,9 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
     c = 1 if data_format == "NCHW" else 3
     if input.shape[c] != channels:  # the wording of TF's default (oneDNN) CPU kernel
         raise invalid(f"input depth must be evenly divisible by filter depth: {input.shape[c]} vs {channels}")
+    y = _native_depthwise(input, filter, None, False, strides, padding, explicit_paddings, data_format, dilations)
+    if y is not None:
+        return y
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv(input, weight, channels, strides, dilations, padding, explicit_paddings, data_format, kh, kw)
 
@@ -897,6 +939,18 @@ def _conv_backward(input, weight, groups, out_backprop, attrs, labels):
     return _from_nchw(dx, data_format), dw
 
 
+def _native_backprop_geometry(input_shape, filter_shape, out_backprop, attrs):
+    """(top, left) where the native depthwise gradients apply to a convolution of an input of ``input_shape``
+    with a filter of ``filter_shape`` whose output gradient is ``out_backprop`` (of the output's size: else the
+    torch path raises TF's error), else None."""
+    if len(input_shape) != 4 or len(filter_shape) != 4 or out_backprop.dim() != 4:
+        return None
+    geometry = _native_geometry(input_shape[1:3], filter_shape[:2], **attrs)
+    if geometry is None or tuple(out_backprop.shape[1:3]) != geometry[0]:
+        return None
+    return geometry[1:]
+
+
 def depthwise_conv2d_backprop_input_and_filter(
     input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
 ):
@@ -910,6 +964,16 @@ def depthwise_conv2d_backprop_input_and_filter(
     if input.shape[c] != channels:
         label = _DEPTHWISE_BACKPROP_LABELS[0]
         raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    geometry = _native_backprop_geometry(input.shape, filter.shape, out_backprop, attrs)
+    if geometry is not None:
+        dx = depthwise_native.backprop_input(
+            input.shape, filter, out_backprop, strides, dilations, data_format, *geometry
+        )
+        dw = depthwise_native.backprop_filter(
+            input, filter.shape, out_backprop, strides, dilations, data_format, *geometry
+        )
+        if dx is not None and dw is not None:
+            return dx, dw
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
     return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
@@ -976,6 +1040,11 @@ def depthwise_conv2d_native_backprop_input(
     c = 1 if data_format == "NCHW" else 3
     if sizes[c] != channels:
         raise invalid(f"{label}: input and filter must have the same depth: {sizes[c]} vs {channels}")
+    geometry = _native_backprop_geometry(sizes, filter.shape, out_backprop, attrs)
+    if geometry is not None:
+        dx = depthwise_native.backprop_input(sizes, filter, out_backprop, strides, dilations, data_format, *geometry)
+        if dx is not None:
+            return dx
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
 
@@ -999,6 +1068,12 @@ def depthwise_conv2d_native_backprop_filter(
     c = 1 if data_format == "NCHW" else 3
     if input.shape[c] != channels:
         raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    sizes = (kh, kw, channels, mult)
+    geometry = _native_backprop_geometry(input.shape, sizes, out_backprop, attrs)
+    if geometry is not None:
+        dw = depthwise_native.backprop_filter(input, sizes, out_backprop, strides, dilations, data_format, *geometry)
+        if dw is not None:
+            return dw
     grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
     return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
