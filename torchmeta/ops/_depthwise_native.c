@@ -52,11 +52,13 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #define STORE(p, v) (*(v8fu *)(p) = (v))
 #define CHUNK 8 /* vectors of accumulators held in registers: 64 channels at a time */
 
-static inline __attribute__((always_inline)) v8f relu8(v8f v) {
-    v8f zero = {0};
-    v8i keep = (v > zero) | (v != v); /* Relu keeps a NaN */
-    return (v8f)((v8i)v & keep);
-}
+/* Relu of 8 floats, keeping a NaN; a macro, so that no vector crosses a call (the AVX ABI). */
+#define RELU8(v)                                                                                           \
+    __extension__({                                                                                        \
+        v8f v_ = (v), zero_ = {0};                                                                         \
+        v8i keep_ = (v_ > zero_) | (v_ != v_);                                                             \
+        (v8f)((v8i)v_ & keep_);                                                                            \
+    })
 
 /* Channels c0 .. c0 + 8 * nb of one output pixel: out[c] = sum over the taps (rows ri[0..nr) x columns
  * cj[0..nc), row-major) of src[(ra[r] * SW + cb[q]) * C + c] * w[(ri[r] * KW + cj[q]) * C + c], then + bias[c]
@@ -79,7 +81,7 @@ static inline __attribute__((always_inline)) void chunk(float *restrict out, con
         v8f v = acc[k];
         if (bias)
             v += LOAD(bias + c0 + 8 * k);
-        STORE(out + c0 + 8 * k, relu ? relu8(v) : v);
+        STORE(out + c0 + 8 * k, relu ? RELU8(v) : v);
     }
 }
 
