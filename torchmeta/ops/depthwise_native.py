@@ -57,9 +57,9 @@ def available() -> bool:
     return _load() is not None
 
 
-def _fits(*tensors) -> bool:
+def _fits(*tensors, rank=4) -> bool:
     return all(
-        t.dtype == torch.float32 and t.device.type == "cpu" and not t.requires_grad and t.dim() == 4 for t in tensors
+        t.dtype == torch.float32 and t.device.type == "cpu" and not t.requires_grad and t.dim() == rank for t in tensors
     )
 
 
@@ -100,7 +100,7 @@ def forward(x, filter, bias, relu, strides, dilations, data_format, out_hw, top,
     the native kernel does not apply."""
     if not _fits(x, filter) or not _applies(x.shape, filter.shape, strides, dilations, data_format):
         return None
-    if bias is not None and (not _fits(bias.view(1, 1, 1, -1)) or bias.shape != (x.shape[3],)):
+    if bias is not None and (not _fits(bias, rank=1) or bias.shape != (x.shape[3],)):
         return None
     if min(x.shape) == 0 or min(out_hw) <= 0 or top < 0 or left < 0:
         return None
