@@ -561,7 +561,9 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
     """Per-channel convolution; ``filter`` is [H, W, in_channels, multiplier].
 
     Output channel ``c * multiplier + m`` is input channel ``c`` convolved with ``filter[:, :, c, m]``:
-    a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W).
+    a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W). Strided or
+    asymmetrically padded NHWC float32 ones with one filter per channel run ops/depthwise_native.py's
+    kernel (``_native_geometry``), as do their gradients.
     """
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
