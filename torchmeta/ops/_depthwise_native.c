@@ -1,18 +1,20 @@
 /* Depthwise 2-D convolution (channel multiplier 1) on NHWC float32 tensors, C innermost, as TF's
  * DepthwiseConv2dNative, DepthwiseConv2dNativeBackpropInput and DepthwiseConv2dNativeBackpropFilter give it.
  *
- * Every loop runs over the contiguous channel axis innermost (the compiler vectorizes it), and windows that
- * reach into the padding skip those taps: no padded copy of the input, whatever the padding (TF's SAME
- * padding of a stride-2 window is asymmetric, which torch's convolutions cannot take without one).
+ * The channel axis is contiguous: each output pixel's channels are computed 8 at a time in vector registers
+ * (up to 64 channels' accumulators held across the pixel's taps), and windows that reach into the padding
+ * skip those taps: no padded copy of the input, whatever the padding (TF's SAME padding of a stride-2 window
+ * is asymmetric, which torch's convolutions cannot take without one).
  *   forward:        y[n,oh,ow,c] = sum_{i,j} x[n, oh*sh - top + i, ow*sw - left + j, c] * w[i,j,c]
  *                   (+ bias[c], Relu optional), taps summed in row-major order from 0
  *   input gradient: dx[n,ih,iw,c] = sum over the taps (i,j) whose window covers (ih,iw) of dy[n,oh,ow,c] * w[i,j,c]
- *                   (gathered per input pixel: each dx row written once)
+ *                   (gathered per input pixel, taps in row-major order: each dx row written once)
  *   filter gradient: dw[i,j,c] = sum_{n,oh,ow} x[n, oh*sh - top + i, ow*sw - left + j, c] * dy[n,oh,ow,c],
  *                   one output row in float, the rows added up in double
- * Work is split over images (or, with one image, over rows) into ``threads`` POSIX threads.
- * target_clones picks AVX-512/AVX2 code at run time where the CPU has it; -ffp-contract=off keeps the
- * arithmetic the same on every instruction set.
+ * The rows of all images are split into ``threads`` parts run on POSIX threads (each part its own rows; the
+ * filter gradient's parts their own double sums, added in part order).
+ * target_clones picks AVX2 code at run time where the CPU has it (an AVX-512 clone of the same code measured
+ * slower); -ffp-contract=off keeps the arithmetic the same on every instruction set.
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/depthwise_native.py. */
 #include <pthread.h>
 #include <stdint.h>
@@ -46,7 +48,7 @@ typedef struct {
 /* 8 floats; the unaligned variant loads and stores at any float address. (8, not 16: GCC splits a 64-byte
  * generic vector badly in the AVX2 clone.) */
 typedef float v8f __attribute__((vector_size(32)));
-typedef float v8fu __attribute__((vector_size(32), aligned(4)));
+typedef float v8fu __attribute__((vector_size(32), aligned(4), may_alias));
 typedef int32_t v8i __attribute__((vector_size(32)));
 #define LOAD(p) (*(const v8fu *)(p))
 #define STORE(p, v) (*(v8fu *)(p) = (v))
