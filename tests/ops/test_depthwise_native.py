@@ -18,7 +18,7 @@ from torchmeta.ops import conv_ops, depthwise_native
 
 # (input shape, filter height/width, strides, padding): odd and even sizes at stride 2, channel counts below,
 # at and above the kernel's 8- and 64-channel blocks with tails, asymmetric SAME padding at stride 1 (2x2 and
-# 4x4 kernels), explicit (asymmetric) padding, VALID, unequal strides
+# 4x4 kernels), explicit (asymmetric, and wider than the kernel) padding, VALID, unequal strides
 GEOMETRIES = {
     "s2-same-odd": ((2, 9, 7, 3), (3, 3), (2, 2), "SAME"),
     "s2-same-even": ((2, 8, 10, 13), (3, 3), (2, 2), "SAME"),
@@ -31,6 +31,8 @@ GEOMETRIES = {
     "s2-explicit": ((2, 8, 7, 11), (3, 3), (2, 2), [[0, 0], [2, 1], [0, 3], [0, 0]]),
     "s1-explicit-asymmetric": ((2, 6, 6, 8), (3, 3), (1, 1), [[0, 0], [0, 2], [1, 0], [0, 0]]),
     "s2-same-1x1-input": ((2, 1, 1, 5), (3, 3), (2, 2), "SAME"),
+    # padding wider than the kernel: whole windows (rows and columns) in the padding
+    "s2-explicit-wide": ((2, 5, 6, 9), (3, 3), (2, 2), [[0, 0], [4, 3], [3, 5], [0, 0]]),
 }
 
 
