@@ -15,15 +15,18 @@ import torch
 import torchmeta as tm
 from torchmeta.ops import batch_norm_native, nn_ops
 
-# C below, at and above one 16-channel block, with 4- and 1-channel tails; rows in several ~32 KiB tiles
-# with a partial last one ((3, 20, 20, 37): 221-row tiles, (5, 7, 9, 64): 128) and the 4-row tiles of C >= 2048.
+# C below, at and above one 16-channel block, with 4- and 1-channel tails; rows in several blocks of 16 to
+# 256 rows with a partial last one ((3, 11, 13, 16): 256 + 173 rows, (3, 20, 20, 37): 221-row blocks,
+# (5, 7, 9, 64): 128, (2, 5, 7, 256): 32) and one partial 16-row block at C = 2050.
 SHAPES = [
     (2, 4, 3, 5),
     (4, 6, 6, 16),
+    (3, 11, 13, 16),
     (3, 20, 20, 37),
     (2, 3, 3, 24),
     (1, 1, 2, 3),
     (5, 7, 9, 64),
+    (2, 5, 7, 256),
     (2, 3, 2, 2050),
 ]
 
@@ -148,6 +151,51 @@ def test_native_equals_torch_path(native, shape, relu):
     for a, e in zip(fast, slow):
         assert a.dtype == e.dtype and a.shape == e.shape
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+
+
+def _adversarial(case):
+    """Inputs whose statistics lose precision when summed about zero: a mean 1e3-1e5 times the standard
+    deviation, a mean drifting over the rows, and outlier rows in the first block."""
+    rng = np.random.default_rng(17)
+    shape = (32, 16, 16, 32)
+    noise = rng.standard_normal(shape)
+    if case == "mean_1e3_std_1e-2":
+        return (noise * 1e-2 + 1e3).astype(np.float32)
+    if case == "mean_1e5_std_1":
+        return (noise + 1e5).astype(np.float32)
+    if case == "drift":
+        return (noise + np.linspace(0, 1e3, 32 * 16 * 16).reshape(32, 16, 16, 1)).astype(np.float32)
+    x = (noise * 1e-2 + 1e3).astype(np.float32)
+    x.reshape(-1, 32)[:7] = 5e3
+    return x
+
+
+@pytest.mark.parametrize("case", ["mean_1e3_std_1e-2", "mean_1e5_std_1", "drift", "outliers_first"])
+def test_native_statistics_are_exact_on_adversarial_inputs(tf1, native, case):
+    """The block-wise float sums merged in double give the batch mean and variance to float32 rounding of
+    the exact (float64) values: relative error <= 1e-6 here, where TF's float32 kernel is off by up to
+    5.5e-4 in the variance; y then differs from TF's by TF's own error (rtol 1e-5 does not hold for TF against
+    the exact values on these inputs), so against TF the tolerance is TF's error on each case."""
+    x = _adversarial(case)
+    c = x.shape[-1]
+    scale, offset = np.ones(c, np.float32), np.zeros(c, np.float32)
+    mean, variance = np.zeros(c, np.float32), np.ones(c, np.float32)
+    ours = _run(tm, (x, scale, offset, mean, variance), 1.0, False)
+    theirs = _tf((x, scale, offset, mean, variance), 1.0, False)
+    rows = x.reshape(-1, c).astype(np.float64)
+    exact_mean = rows.mean(0)
+    exact_var = ((rows - exact_mean) ** 2).mean(0)
+    exact_y = ((rows - exact_mean) / np.sqrt(exact_var + 0.001)).reshape(x.shape)
+    count = rows.shape[0]
+    exact = [exact_y, exact_mean, exact_var * count / (count - 1), exact_mean, exact_var]
+    for i, (a, t, e) in enumerate(zip(ours, theirs, exact)):
+        assert a.dtype == t.dtype == np.float32 and a.shape == t.shape
+        if i == 0:  # y: x's own float32 rounding (1e5 * 6e-8 against a standard deviation of 1) dominates
+            assert np.max(np.abs(a - e)) <= max(2 * np.max(np.abs(t - e)), 1e-5)
+        else:
+            np.testing.assert_allclose(a, e, rtol=1e-6, atol=0)
+            tf_error = np.max(np.abs(t - e) / np.abs(e))
+            np.testing.assert_allclose(a, t, rtol=max(2 * tf_error, 1e-5), atol=0)
 
 
 def test_native_relu_keeps_nan(native):

@@ -1,10 +1,15 @@
 /* Training batch norm forward for channels-last float32 rows ([rows, C], C innermost), as TF's
  * FusedBatchNormV3 (is_training) gives it, with TF's fused Relu optional (_FusedBatchNormEx).
  *
- * Pass 1: per-channel sum and sum of squares in double (exact squares; float inputs), 16 channels per
- * block held in vector registers while the rows stream by. Pass 2: y = (x - mean) * (scale * rstd) +
- * offset in float, Relu optional, one write. GCC/Clang vector extensions keep the arithmetic the same on
- * every instruction set; target_clones picks AVX2 code at run time where the CPU has it.
+ * Statistics: the rows go by in blocks small enough to stay in L1 (at most 256 rows). Within a block, in
+ * float and vectorized over 16 channels: a first pass sums the rows to a shift m (the block's mean, rounded),
+ * a second sums d = x - m and d * d. Each block's exact mean m + sum(d)/n and centered sum of squares
+ * sum(d * d) - sum(d)^2/n are then merged in double into the running mean and centered sum of squares
+ * (Chan et al.'s pairwise update). Nothing is accumulated about zero, so a mean far from zero costs no
+ * precision (TF's own kernels also subtract the mean before squaring); each float sum covers <= 256 values
+ * of one block. Normalize: y = (x - mean) * (scale * rstd) + offset in float, Relu optional, one write.
+ * GCC/Clang vector extensions (and -ffp-contract=off) keep the arithmetic the same on every instruction
+ * set; target_clones picks AVX-512 or AVX2 code at run time where the CPU has it.
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/batch_norm_native.py. */
 #include <math.h>
 #include <stdint.h>
@@ -12,95 +17,125 @@
 
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
-#define TM_CLONES __attribute__((target_clones("avx2", "default")))
+#define TM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
 #ifndef TM_CLONES
 #define TM_CLONES
 #endif
 
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 typedef float v4f __attribute__((vector_size(16)));
-typedef double v4d __attribute__((vector_size(32)));
 
-/* Four floats (unaligned) widened to doubles; a macro, so that no vector crosses a call. */
-#define load4(p)                                                                                           \
+/* Unaligned loads and stores; macros, so that no vector crosses a call. */
+#define LOAD(type, p)                                                                                      \
     __extension__({                                                                                        \
-        v4f v_;                                                                                            \
+        type v_;                                                                                           \
         memcpy(&v_, (p), sizeof v_);                                                                       \
-        __builtin_convertvector(v_, v4d);                                                                  \
+        v_;                                                                                                \
     })
+#define STORE(p, v)                                                                                        \
+    do {                                                                                                   \
+        __typeof__(v) s_ = (v);                                                                            \
+        memcpy((p), &s_, sizeof s_);                                                                       \
+    } while (0)
 
-/* Adds the sums and sums of squares of channels c0 .. c0+15 over ``rows`` rows to sum/sq. */
-TM_CLONES static void stats16(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
-    v4d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};
-    const float *p = x + c0;
-    for (int64_t r = 0; r < rows; ++r, p += C) {
-        v4d a = load4(p), b = load4(p + 4), c = load4(p + 8), d = load4(p + 12);
-        s0 += a;
-        s1 += b;
-        s2 += c;
-        s3 += d;
-        q0 += a * a;
-        q1 += b * b;
-        q2 += c * c;
-        q3 += d * d;
+/* One block's float sums for a group of channels (W lanes of vector type V): the shift m = mean of the n
+ * rows (rounded), sum(x - m) and sum((x - m)^2), written to shift/dsum/dsq. Four accumulators (rows
+ * r, r+1, r+2, r+3) per sum. */
+#define BLOCK_SUMS(V, x, n, C, shift, dsum, dsq)                                                           \
+    do {                                                                                                   \
+        V s0_ = {0}, s1_ = {0}, s2_ = {0}, s3_ = {0};                                                      \
+        const float *p_ = (x);                                                                             \
+        int64_t r_ = 0;                                                                                    \
+        for (; r_ + 4 <= (n); r_ += 4, p_ += 4 * (C)) {                                                    \
+            s0_ += LOAD(V, p_);                                                                            \
+            s1_ += LOAD(V, p_ + (C));                                                                      \
+            s2_ += LOAD(V, p_ + 2 * (C));                                                                  \
+            s3_ += LOAD(V, p_ + 3 * (C));                                                                  \
+        }                                                                                                  \
+        for (; r_ < (n); ++r_, p_ += (C)) s0_ += LOAD(V, p_);                                              \
+        V m_ = ((s0_ + s1_) + (s2_ + s3_)) / (float)(n);                                                   \
+        V d0_ = {0}, d1_ = {0}, d2_ = {0}, d3_ = {0}, q0_ = {0}, q1_ = {0}, q2_ = {0}, q3_ = {0};          \
+        p_ = (x);                                                                                          \
+        r_ = 0;                                                                                            \
+        for (; r_ + 4 <= (n); r_ += 4, p_ += 4 * (C)) {                                                    \
+            V a_ = LOAD(V, p_) - m_, b_ = LOAD(V, p_ + (C)) - m_;                                          \
+            V c_ = LOAD(V, p_ + 2 * (C)) - m_, e_ = LOAD(V, p_ + 3 * (C)) - m_;                            \
+            d0_ += a_;                                                                                     \
+            d1_ += b_;                                                                                     \
+            d2_ += c_;                                                                                     \
+            d3_ += e_;                                                                                     \
+            q0_ += a_ * a_;                                                                                \
+            q1_ += b_ * b_;                                                                                \
+            q2_ += c_ * c_;                                                                                \
+            q3_ += e_ * e_;                                                                                \
+        }                                                                                                  \
+        for (; r_ < (n); ++r_, p_ += (C)) {                                                                \
+            V a_ = LOAD(V, p_) - m_;                                                                       \
+            d0_ += a_;                                                                                     \
+            q0_ += a_ * a_;                                                                                \
+        }                                                                                                  \
+        STORE(shift, m_);                                                                                  \
+        STORE(dsum, (d0_ + d1_) + (d2_ + d3_));                                                            \
+        STORE(dsq, (q0_ + q1_) + (q2_ + q3_));                                                             \
+    } while (0)
+
+TM_CLONES static void block16(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    BLOCK_SUMS(v16f, x, n, C, shift, dsum, dsq);
+}
+
+TM_CLONES static void block4(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    BLOCK_SUMS(v4f, x, n, C, shift, dsum, dsq);
+}
+
+static void block1(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    float s = 0, d = 0, q = 0;
+    for (int64_t r = 0; r < n; ++r) s += x[r * C];
+    float m = s / (float)n;
+    for (int64_t r = 0; r < n; ++r) {
+        float a = x[r * C] - m;
+        d += a;
+        q += a * a;
     }
-    v4d part[8] = {s0, s1, s2, s3, q0, q1, q2, q3};
-    for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-            sum[4 * i + j] += part[i][j];
-            sq[4 * i + j] += part[4 + i][j];
+    *shift = m;
+    *dsum = d;
+    *dsq = q;
+}
+
+/* Merges k channels' block of n rows (after ``before`` rows) into the running mean and centered sum of
+ * squares, in double. */
+static void merge(int64_t k, double n, double before, const float *shift, const float *dsum, const float *dsq,
+                  double *mean, double *m2) {
+    for (int64_t j = 0; j < k; ++j) {
+        double d = dsum[j];
+        double block_mean = (double)shift[j] + d / n;
+        double block_m2 = (double)dsq[j] - d * (d / n);
+        if (block_m2 < 0) block_m2 = 0;
+        if (before == 0) {
+            mean[j] = block_mean;
+            m2[j] = block_m2;
+        } else {
+            double total = before + n, delta = block_mean - mean[j];
+            mean[j] += delta * (n / total);
+            m2[j] += block_m2 + delta * delta * (before * n / total);
         }
-}
-
-/* The same for channels c0 .. c0+3. */
-TM_CLONES static void stats4(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
-    v4d s = {0}, q = {0};
-    const float *p = x + c0;
-    for (int64_t r = 0; r < rows; ++r, p += C) {
-        v4d a = load4(p);
-        s += a;
-        q += a * a;
-    }
-    for (int j = 0; j < 4; ++j) {
-        sum[j] += s[j];
-        sq[j] += q[j];
     }
 }
 
-/* One channel. */
-static void stats1(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
-    double s = 0, q = 0;
-    const float *p = x + c0;
-    for (int64_t r = 0; r < rows; ++r, p += C) {
-        double a = *p;
-        s += a;
-        q += a * a;
-    }
-    *sum += s;
-    *sq += q;
-}
-
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-/* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), 8 channels a step. */
+/* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), 16 channels a step. */
 TM_CLONES static void normalize(const float *x, float *y, int64_t rows, int64_t C, const float *mean,
                                 const float *mult, const float *offset, int relu) {
-    const v8f z = {0};
+    const v16f z = {0};
     for (int64_t r = 0; r < rows; ++r) {
         const float *xr = x + r * C;
         float *yr = y + r * C;
         int64_t c = 0;
-        for (; c + 8 <= C; c += 8) {
-            v8f v, m, k, o;
-            memcpy(&v, xr + c, sizeof v);
-            memcpy(&m, mean + c, sizeof m);
-            memcpy(&k, mult + c, sizeof k);
-            memcpy(&o, offset + c, sizeof o);
-            v = (v - m) * k + o;
-            if (relu) v = (v8f)((v8i)v & ~(v < z)); /* NaN stays NaN, as Relu */
-            memcpy(yr + c, &v, sizeof v);
+        for (; c + 16 <= C; c += 16) {
+            v16f v = (LOAD(v16f, xr + c) - LOAD(v16f, mean + c)) * LOAD(v16f, mult + c) + LOAD(v16f, offset + c);
+            if (relu) v = (v16f)((v16i)v & ~(v < z)); /* NaN stays NaN, as Relu */
+            STORE(yr + c, v);
         }
         for (; c < C; ++c) {
             float v = (xr[c] - mean[c]) * mult[c] + offset[c];
@@ -117,27 +152,35 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
                          const float *mean, const float *variance, double epsilon, double factor, int relu,
                          float *y, float *new_mean, float *new_var, float *batch_mean, float *batch_var,
                          double *work) {
-    double *sum = work, *sq = work + C;
+    double *run_mean = work, *run_m2 = work + C;
+    float shift[16], dsum[16], dsq[16];
     int64_t c;
-    for (c = 0; c < 2 * C; ++c) work[c] = 0;
-    /* Tiles of ~32 KiB of rows (L1/L2-resident while each 16-channel block reads its columns): the
-     * rows stream from memory once, in order, whatever C is. */
-    int64_t tile = C >= 2048 ? 4 : 8192 / C;
+    /* Blocks of <= 32 KiB of rows (L1-resident for both passes), 16 to 256 rows. */
+    int64_t tile = 8192 / C;
+    tile = tile < 16 ? 16 : tile > 256 ? 256 : tile;
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         const float *xt = x + r0 * C;
         int64_t n = rows - r0 < tile ? rows - r0 : tile;
-        for (c = 0; c + 16 <= C; c += 16) stats16(xt, n, C, c, sum + c, sq + c);
-        for (; c + 4 <= C; c += 4) stats4(xt, n, C, c, sum + c, sq + c);
-        for (; c < C; ++c) stats1(xt, n, C, c, sum + c, sq + c);
+        for (c = 0; c + 16 <= C; c += 16) {
+            block16(xt + c, n, C, shift, dsum, dsq);
+            merge(16, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
+        for (; c + 4 <= C; c += 4) {
+            block4(xt + c, n, C, shift, dsum, dsq);
+            merge(4, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
+        for (; c < C; ++c) {
+            block1(xt + c, n, C, shift, dsum, dsq);
+            merge(1, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
     }
     float *mult = (float *)(work + 2 * C); /* C floats in the scratch's last third */
     double n = (double)rows, keep = 1.0 - factor;
     for (c = 0; c < C; ++c) {
-        double m = sum[c] / n;
-        double v = sq[c] / n - m * m;
-        if (v < 0) v = 0;
+        double m = run_mean[c];
+        double v = run_m2[c] / n;
         float mf = (float)m, vf = (float)v;
-        float unbiased = (float)(v * (n / (n - 1.0)));
+        float unbiased = (float)(run_m2[c] / (n - 1.0));
         batch_mean[c] = mf;
         batch_var[c] = vf;
         if (factor == 1.0) {

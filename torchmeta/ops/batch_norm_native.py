@@ -1,9 +1,10 @@
 """An optional native kernel for TF's training batch norm forward on channels-last float32 CPU tensors.
 
-TF's FusedBatchNormV3 (is_training, NHWC float32, with its fused Relu: _FusedBatchNormEx) takes about half
-the time of torch's native_batch_norm on the shapes of convolutional training steps. _batch_norm_native.c
-computes the per-channel statistics in one pass (sums and sums of squares in double, 16 channels per
-vector block) and writes y = (x - mean) * (scale * rstd) + offset, Relu optional, in a second. It is an
+torch's native_batch_norm takes 1.3-1.8x the time of this kernel on the shapes of convolutional training
+steps. _batch_norm_native.c computes the per-channel statistics in one pass over memory (blocks of rows
+kept in L1: float sums vectorized over channels, each block's centered sums merged in double, so a mean far
+from zero costs no precision) and writes y = (x - mean) * (scale * rstd) + offset, Relu optional, in a
+second. It is an
 accelerator: built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
 ``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or with fewer
 than two rows per channel, ``train_forward`` returns None and the torch path runs (the same values
