@@ -251,3 +251,202 @@ def test_torch_compile_traces_the_torch_path(native, spy):
     for a, e in zip(traced, step(x)):
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
     assert spy[-1] == (True, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The native training gradient: FusedBatchNormGradV3, with the ReluGrad before it fused in by
+# specialization where the ReluGrad's result has no other reader.
+
+GRAD_SHAPES = [
+    (2, 4, 3, 5),
+    (3, 11, 13, 16),
+    (3, 20, 20, 37),
+    (1, 1, 2, 3),
+    (2, 5, 7, 256),
+    (2, 3, 2, 300),
+]
+
+
+@pytest.fixture
+def grad_spy(monkeypatch):
+    """Records, per call of the native gradient, whether it ran, whether it folded a ReluGrad in, and
+    whether it wrote over the incoming gradient."""
+    calls = []
+    real = batch_norm_native.train_gradient
+
+    def wrapped(y_backprop, features, *args, **kwargs):
+        out = real(y_backprop, features, *args, **kwargs)
+        calls.append((out is not None, features is not None, kwargs.get("in_place", False)))
+        return out
+
+    monkeypatch.setattr(batch_norm_native, "train_gradient", wrapped)
+    return calls
+
+
+def _run_grad(framework, inputs, dy_value, factor, relu):
+    """The forward outputs and tf.gradients of (Relu of) FusedBatchNormV3's y for x, scale and offset,
+    with dy fed as the incoming gradient."""
+    x_value, scale, offset, mean, variance = inputs
+    g = framework.Graph()
+    with g.as_default():
+        x = framework.compat.v1.placeholder(framework.float32, x_value.shape)
+        dy = framework.compat.v1.placeholder(framework.float32, x_value.shape)
+        s, o = framework.constant(scale), framework.constant(offset)
+        outs = framework.raw_ops.FusedBatchNormV3(
+            x=x,
+            scale=s,
+            offset=o,
+            mean=framework.constant(mean),
+            variance=framework.constant(variance),
+            epsilon=0.001,
+            exponential_avg_factor=factor,
+            is_training=True,
+        )
+        y = framework.nn.relu(outs[0]) if relu else outs[0]
+        grads = framework.compat.v1.gradients(y, [x, s, o], grad_ys=dy)
+        with framework.compat.v1.Session(graph=g) as sess:
+            return sess.run([y, *outs[1:5], *grads], {x: x_value, dy: dy_value})
+
+
+def _assert_grads_close(ours, theirs):
+    names = ["y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2", "dx", "dscale", "doffset"]
+    for name, a, e in zip(names, ours, theirs, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape, name
+        # the gradient sums cancel (sum(dx) is 0): absolute error relative to the values' scale
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(np.max(np.abs(e)))), err_msg=name)
+
+
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("factor", [1.0, 0.25])
+@pytest.mark.parametrize("shape", GRAD_SHAPES, ids=str)
+def test_native_gradient_matches_tf(tf1, native, grad_spy, shape, factor, relu):
+    """tf.gradients of FusedBatchNormV3 (+ Relu): the gradient runs natively, the ReluGrad folded into it
+    (the fed dy is not the kernel's to overwrite), and equals TF's (its Relu graph: _FusedBatchNormEx and
+    its gradient)."""
+    inputs = _inputs(shape, sum(shape) + 1)
+    dy = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    ours = _run_grad(tm, inputs, dy, factor, relu)
+    assert grad_spy == [(True, relu, False)]
+    _assert_grads_close(ours, _run_grad(_tf_module(), inputs, dy, factor, relu))
+
+
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("shape", [(3, 20, 20, 37), (2, 5, 7, 256)], ids=str)
+def test_torch_gradient_matches_tf(tf1, without_native, grad_spy, shape, relu):
+    """Without the native kernel (TORCHMETA_NATIVE=0, no compiler) the fused ReluGrad + gradient runs
+    relu_grad and torch's batch norm backward: TF's values too."""
+    inputs = _inputs(shape, 9)
+    dy = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    ours = _run_grad(tm, inputs, dy, 0.5, relu)
+    assert grad_spy == [(False, relu, False)]
+    _assert_grads_close(ours, _run_grad(_tf_module(), inputs, dy, 0.5, relu))
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("shape", [(3, 11, 13, 16), (2, 3, 2, 300), (1, 1, 1, 5)], ids=str)
+def test_native_gradient_equals_torch_path(native, shape, relu):
+    """Kernel for kernel, in place or not, the native gradient agrees with relu_grad + torch's backward."""
+    rng = np.random.default_rng(12)
+    x, features, dy = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(3))
+    c = shape[-1]
+    scale = torch.from_numpy(rng.standard_normal(c).astype(np.float32))
+    mean, variance = x.reshape(-1, c).mean(0), x.reshape(-1, c).var(0, correction=0)
+    f = features if relu else None
+    slow = nn_ops._fused_batch_norm_grad(
+        nn_ops.relu_grad(dy, features) if relu else dy, x, scale, mean, variance, 0.001, "NHWC", True
+    )
+    for in_place in (False, True):
+        incoming = dy.clone()
+        fast = batch_norm_native.train_gradient(incoming, f, x, scale, mean, variance, 0.001, in_place=in_place)
+        assert (fast[0] is incoming) == in_place
+        for a, e in zip(fast, slow[:3]):
+            assert a.dtype == e.dtype and a.shape == e.shape
+            torch.testing.assert_close(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(e.abs().max())))
+
+
+def test_native_gradient_relu_grad_is_tf_product():
+    """The folded ReluGrad is TF's product dy * (features > 0): a NaN or infinite dy where the mask is 0
+    still makes NaN (torch's threshold_backward would give 0), and NaN features mask to 0."""
+    if not batch_norm_native.available():
+        pytest.skip("no C compiler: the native kernel cannot be built")
+    dy = torch.tensor([[1.0, float("nan")], [float("inf"), 2.0], [3.0, 4.0]])
+    features = torch.tensor([[1.0, -1.0], [-1.0, float("nan")], [2.0, 3.0]])
+    x = torch.tensor([[0.0, 1.0], [1.0, 2.0], [2.0, 4.0]])
+    ones, zeros = torch.ones(2), torch.zeros(2)
+    dx, dscale, doffset = batch_norm_native.train_gradient(dy, features, x, ones, ones, ones, 0.001)
+    expected = nn_ops.relu_grad(dy, features)
+    assert torch.isnan(expected[:, 0]).any() and torch.isnan(expected[:, 1]).any()
+    assert torch.isnan(doffset).all() and torch.isnan(dx).all()
+    del zeros
+
+
+@pytest.mark.parametrize("case", ["features_shape", "strided", "float64", "nchw_layout"])
+def test_native_gradient_steps_aside(native, case):
+    """Mismatched shapes, non-contiguous or float64 tensors: None (the caller's torch path runs)."""
+    rng = np.random.default_rng(2)
+    x, features, dy = (torch.from_numpy(rng.standard_normal((2, 3, 3, 8)).astype(np.float32)) for _ in range(3))
+    vec = torch.ones(8)
+    if case == "features_shape":
+        features = features[:1]
+    elif case == "strided":
+        dy = dy.transpose(1, 2)
+    elif case == "float64":
+        x = x.double()
+    else:
+        x = x.permute(0, 3, 1, 2)
+    assert batch_norm_native.train_gradient(dy, features, x, vec, vec, vec, 0.001) is None
+
+
+def _tf_module():
+    import tensorflow as tf
+
+    return tf
+
+
+def _resnet_step(tf, x_value, labels_value, steps):
+    """A ResNet-shaped training step (conv-BN-relu stem, an identity block with its residual add, Momentum,
+    batch norm moving averages through UPDATE_OPS), run ``steps`` times: losses, variables, the modules."""
+    tf.set_random_seed(3)
+    x = tf.placeholder(tf.float32, x_value.shape)
+    labels = tf.placeholder(tf.int64, [x_value.shape[0]])
+
+    def conv_bn(h, name):
+        h = tf.layers.conv2d(h, 16, 3, 1, padding="same", use_bias=False, name=name)
+        return tf.layers.batch_normalization(h, training=True, fused=True, name=name + "_bn")
+
+    h = tf.nn.relu(conv_bn(x, "stem"))
+    y = tf.nn.relu(conv_bn(h, "conv1"))
+    h = tf.nn.relu(conv_bn(y, "conv2") + h)
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 5, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.MomentumOptimizer(0.05, 0.9).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        feed = {x: x_value, labels: labels_value}
+        losses = [sess.run([loss, train], feed)[0] for _ in range(steps)]
+        out = [*losses, *sess.run(tf.global_variables())]
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return out, modules
+
+
+def test_resnet_step_takes_the_native_gradient(tf1, native, grad_spy):
+    """In a ResNet-shaped training step the ReluGrad read only by a batch norm gradient (the stem's and
+    conv1's: the residual block's output ReluGrad also feeds the shortcut) is fused into it, the native
+    gradient runs (ReluGrad folded in, writing over the fresh incoming gradient), and three
+    steps give TF's losses and variables."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 10, 10, 3)).astype(np.float32)
+    labels = rng.integers(0, 5, 4)
+    theirs, _ = _resnet_step(tf1, x, labels, 3)
+    ours, modules = _resnet_step(tm.compat.v1, x, labels, 3)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
+    assert targets.count(nn_ops.fused_batch_norm_grad_v3) == 1  # conv2's: its ReluGrad also feeds the shortcut
+    # per step: conv1's over conv2's input gradient and the stem's over an AddN (its two readers' gradients),
+    # both fresh results only the ReluGrad read: written over; conv2's plain gradient
+    assert grad_spy == [(True, False, False), (True, True, True), (True, True, True)] * 3

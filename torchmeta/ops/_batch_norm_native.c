@@ -194,3 +194,126 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
     }
     normalize(x, y, rows, C, batch_mean, mult, offset, relu);
 }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Training batch norm gradient (TF's FusedBatchNormGradV3, is_training) for channels-last float32 rows,
+ * with the ReluGrad before it optional: g = dy * (features > 0) (TF's ReluGrad, as a product, so NaN and
+ * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrt(variance + epsilon):
+ *   offset_backprop = sum(g), scale_backprop = sum(g * xc) * rstd,
+ *   x_backprop = scale * rstd * (g - sum(g) / n - xc * sum(g * xc) / (n * (variance + epsilon))).
+ * Pass 1 sums g and g * xc per channel (float sums over blocks of <= 256 rows, vectorized over 16 channels,
+ * added in double); pass 2 writes x_backprop (which may be dy itself: each element is read before it is
+ * written). Each function comes in two forms, with the Relu (features read) and without. */
+
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* g at dy + o (vector type V, integer type I of the same lanes): dy times 1 or 0 when RELU. */
+#define GRAD(V, I, RELU, dy, f, o)                                                                         \
+    __extension__({                                                                                        \
+        V g_ = LOAD(V, (dy) + (o));                                                                        \
+        if (RELU) {                                                                                        \
+            const V zero_ = {0}, one_ = zero_ + 1.0f;                                                      \
+            g_ = g_ * (V)((I)(LOAD(V, (f) + (o)) > zero_) & (I)one_);                                      \
+        }                                                                                                  \
+        g_;                                                                                                \
+    })
+
+/* Pass 1 over n rows of a group of channels: sum(g) and sum(g * (x - mean)) in float. */
+#define GRAD_SUMS(NAME, V, I, RELU)                                                                        \
+    TM_CLONES static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
+                               int64_t C, float *sum_g, float *sum_gx) {                                   \
+        V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                          \
+        const V m = LOAD(V, mean);                                                                         \
+        int64_t r = 0;                                                                                     \
+        for (; r + 2 <= n; r += 2) {                                                                       \
+            int64_t o = r * C, p = o + C;                                                                  \
+            V a = GRAD(V, I, RELU, dy, f, o), b = GRAD(V, I, RELU, dy, f, p);                              \
+            g0 += a;                                                                                       \
+            g1 += b;                                                                                       \
+            h0 += a * (LOAD(V, x + o) - m);                                                                \
+            h1 += b * (LOAD(V, x + p) - m);                                                                \
+        }                                                                                                  \
+        for (; r < n; ++r) {                                                                               \
+            int64_t o = r * C;                                                                             \
+            V a = GRAD(V, I, RELU, dy, f, o);                                                              \
+            g0 += a;                                                                                       \
+            h0 += a * (LOAD(V, x + o) - m);                                                                \
+        }                                                                                                  \
+        STORE(sum_g, g0 + g1);                                                                             \
+        STORE(sum_gx, h0 + h1);                                                                            \
+    }
+
+typedef float v1f __attribute__((vector_size(4)));
+typedef int32_t v1i __attribute__((vector_size(4)));
+
+GRAD_SUMS(grad_sums16_relu, v16f, v16i, 1)
+GRAD_SUMS(grad_sums16, v16f, v16i, 0)
+GRAD_SUMS(grad_sums4_relu, v4f, v4i, 1)
+GRAD_SUMS(grad_sums4, v4f, v4i, 0)
+GRAD_SUMS(grad_sums1_relu, v1f, v1i, 1)
+GRAD_SUMS(grad_sums1, v1f, v1i, 0)
+
+/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 16 channels a step. */
+#define GRAD_OUTPUT(NAME, RELU)                                                                            \
+    TM_CLONES static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows,   \
+                               int64_t C, const float *mean, const float *k, const float *b, const float *a) { \
+        for (int64_t r = 0; r < rows; ++r) {                                                               \
+            int64_t o = r * C, c = 0;                                                                      \
+            for (; c + 16 <= C; c += 16) {                                                                 \
+                v16f g = GRAD(v16f, v16i, RELU, dy, f, o + c);                                             \
+                v16f xc = LOAD(v16f, x + o + c) - LOAD(v16f, mean + c);                                    \
+                STORE(dx + o + c, LOAD(v16f, k + c) * g - (LOAD(v16f, b + c) + LOAD(v16f, a + c) * xc));   \
+            }                                                                                              \
+            for (; c < C; ++c) {                                                                           \
+                v1f g = GRAD(v1f, v1i, RELU, dy, f, o + c);                                                \
+                dx[o + c] = k[c] * g[0] - (b[c] + a[c] * (x[o + c] - mean[c]));                            \
+            }                                                                                              \
+        }                                                                                                  \
+    }
+
+GRAD_OUTPUT(grad_output_relu, 1)
+GRAD_OUTPUT(grad_output, 0)
+
+/* dy, features (NULL: no Relu), x, dx: [rows, C] (dx may be dy); scale, mean, variance: [C];
+ * work: 2*C doubles and 3*C floats of scratch (4*C doubles). Writes dx, scale_backprop, offset_backprop. */
+void tm_batch_norm_grad_train(const float *dy, const float *features, const float *x, int64_t rows, int64_t C,
+                              const float *scale, const float *mean, const float *variance, double epsilon,
+                              float *dx, float *scale_backprop, float *offset_backprop, double *work) {
+    double *sum_g = work, *sum_gx = work + C;
+    float *k = (float *)(work + 2 * C), *b = k + C, *a = b + C;
+    float part_g[16], part_gx[16];
+    int64_t c;
+    int relu = features != 0;
+    for (c = 0; c < 2 * C; ++c) work[c] = 0;
+    int64_t tile = 8192 / C;
+    tile = tile < 16 ? 16 : tile > 256 ? 256 : tile;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+        int64_t n = rows - r0 < tile ? rows - r0 : tile, o = r0 * C;
+        const float *ft = relu ? features + o : dy + o; /* not read without the Relu */
+        for (c = 0; c < C;) {
+            int width = c + 16 <= C ? 16 : c + 4 <= C ? 4 : 1;
+            if (width == 16)
+                (relu ? grad_sums16_relu : grad_sums16)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            else if (width == 4)
+                (relu ? grad_sums4_relu : grad_sums4)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            else
+                (relu ? grad_sums1_relu : grad_sums1)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            for (int j = 0; j < width; ++j) {
+                sum_g[c + j] += part_g[j];
+                sum_gx[c + j] += part_gx[j];
+            }
+            c += width;
+        }
+    }
+    double count = (double)rows;
+    for (c = 0; c < C; ++c) {
+        double var_eps = (double)variance[c] + epsilon, rstd = 1.0 / sqrt(var_eps);
+        double kc = (double)scale[c] * rstd;
+        offset_backprop[c] = (float)sum_g[c];
+        scale_backprop[c] = (float)(sum_gx[c] * rstd);
+        k[c] = (float)kc;
+        b[c] = (float)(kc * sum_g[c] / count);
+        a[c] = (float)(kc * sum_gx[c] / (count * var_eps));
+    }
+    (relu ? grad_output_relu : grad_output)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+}
