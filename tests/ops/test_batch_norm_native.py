@@ -17,7 +17,7 @@ import torch
 import torchmeta as tm
 from torchmeta.ops import batch_norm_native, nn_ops
 
-# C below, at and above one 16-channel block, with 4- and 1-channel tails; rows in several blocks of 16 to
+# C below, at and above 8- and 16-channel groups, with 4- and 1-channel tails; rows in several blocks of 16 to
 # 256 rows with a partial last one ((3, 11, 13, 16): 256 + 173 rows, (3, 20, 20, 37): 221-row blocks,
 # (5, 7, 9, 64): 128, (2, 5, 7, 256): 32) and one partial 16-row block at C = 2050.
 SHAPES = [

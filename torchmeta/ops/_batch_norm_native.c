@@ -2,7 +2,7 @@
  * FusedBatchNormV3 (is_training) gives it, with TF's fused Relu optional (_FusedBatchNormEx).
  *
  * Statistics: the rows go by in blocks small enough to stay in L1 (at most 256 rows). Within a block, in
- * float and vectorized over 16 channels: a first pass sums the rows to a shift m (the block's mean, rounded),
+ * float and vectorized over 8 channels: a first pass sums the rows to a shift m (the block's mean, rounded),
  * a second sums d = x - m and d * d. Each block's exact mean m + sum(d)/n and centered sum of squares
  * sum(d * d) - sum(d)^2/n are then merged in double into the running mean and centered sum of squares
  * (Chan et al.'s pairwise update). Nothing is accumulated about zero, so a mean far from zero costs no
@@ -24,8 +24,8 @@
 #define TM_CLONES
 #endif
 
-typedef float v16f __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 
 /* Unaligned loads and stores; macros, so that no vector crosses a call. */
@@ -82,8 +82,8 @@ typedef float v4f __attribute__((vector_size(16)));
         STORE(dsq, (q0_ + q1_) + (q2_ + q3_));                                                             \
     } while (0)
 
-TM_CLONES static void block16(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
-    BLOCK_SUMS(v16f, x, n, C, shift, dsum, dsq);
+TM_CLONES static void block8(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    BLOCK_SUMS(v8f, x, n, C, shift, dsum, dsq);
 }
 
 TM_CLONES static void block4(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
@@ -124,17 +124,17 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
     }
 }
 
-/* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), 16 channels a step. */
+/* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), 8 channels a step. */
 TM_CLONES static void normalize(const float *x, float *y, int64_t rows, int64_t C, const float *mean,
                                 const float *mult, const float *offset, int relu) {
-    const v16f z = {0};
+    const v8f z = {0};
     for (int64_t r = 0; r < rows; ++r) {
         const float *xr = x + r * C;
         float *yr = y + r * C;
         int64_t c = 0;
-        for (; c + 16 <= C; c += 16) {
-            v16f v = (LOAD(v16f, xr + c) - LOAD(v16f, mean + c)) * LOAD(v16f, mult + c) + LOAD(v16f, offset + c);
-            if (relu) v = (v16f)((v16i)v & ~(v < z)); /* NaN stays NaN, as Relu */
+        for (; c + 8 <= C; c += 8) {
+            v8f v = (LOAD(v8f, xr + c) - LOAD(v8f, mean + c)) * LOAD(v8f, mult + c) + LOAD(v8f, offset + c);
+            if (relu) v = (v8f)((v8i)v & ~(v < z)); /* NaN stays NaN, as Relu */
             STORE(yr + c, v);
         }
         for (; c < C; ++c) {
@@ -153,7 +153,7 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
                          float *y, float *new_mean, float *new_var, float *batch_mean, float *batch_var,
                          double *work) {
     double *run_mean = work, *run_m2 = work + C;
-    float shift[16], dsum[16], dsq[16];
+    float shift[8], dsum[8], dsq[8];
     int64_t c;
     /* Blocks of <= 32 KiB of rows (L1-resident for both passes), 16 to 256 rows. */
     int64_t tile = 8192 / C;
@@ -161,9 +161,9 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         const float *xt = x + r0 * C;
         int64_t n = rows - r0 < tile ? rows - r0 : tile;
-        for (c = 0; c + 16 <= C; c += 16) {
-            block16(xt + c, n, C, shift, dsum, dsq);
-            merge(16, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        for (c = 0; c + 8 <= C; c += 8) {
+            block8(xt + c, n, C, shift, dsum, dsq);
+            merge(8, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
         }
         for (; c + 4 <= C; c += 4) {
             block4(xt + c, n, C, shift, dsum, dsq);
@@ -201,7 +201,7 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
  * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrt(variance + epsilon):
  *   offset_backprop = sum(g), scale_backprop = sum(g * xc) * rstd,
  *   x_backprop = scale * rstd * (g - sum(g) / n - xc * sum(g * xc) / (n * (variance + epsilon))).
- * Pass 1 sums g and g * xc per channel (float sums over blocks of <= 256 rows, vectorized over 16 channels,
+ * Pass 1 sums g and g * xc per channel (float sums over blocks of <= 256 rows, vectorized over 8 channels,
  * added in double); pass 2 writes x_backprop (which may be dy itself: each element is read before it is
  * written). Each function comes in two forms, with the Relu (features read) and without. */
 
@@ -246,23 +246,23 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v1f __attribute__((vector_size(4)));
 typedef int32_t v1i __attribute__((vector_size(4)));
 
-GRAD_SUMS(grad_sums16_relu, v16f, v16i, 1)
-GRAD_SUMS(grad_sums16, v16f, v16i, 0)
+GRAD_SUMS(grad_sums8_relu, v8f, v8i, 1)
+GRAD_SUMS(grad_sums8, v8f, v8i, 0)
 GRAD_SUMS(grad_sums4_relu, v4f, v4i, 1)
 GRAD_SUMS(grad_sums4, v4f, v4i, 0)
 GRAD_SUMS(grad_sums1_relu, v1f, v1i, 1)
 GRAD_SUMS(grad_sums1, v1f, v1i, 0)
 
-/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 16 channels a step. */
+/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step. */
 #define GRAD_OUTPUT(NAME, RELU)                                                                            \
     TM_CLONES static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows,   \
                                int64_t C, const float *mean, const float *k, const float *b, const float *a) { \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             int64_t o = r * C, c = 0;                                                                      \
-            for (; c + 16 <= C; c += 16) {                                                                 \
-                v16f g = GRAD(v16f, v16i, RELU, dy, f, o + c);                                             \
-                v16f xc = LOAD(v16f, x + o + c) - LOAD(v16f, mean + c);                                    \
-                STORE(dx + o + c, LOAD(v16f, k + c) * g - (LOAD(v16f, b + c) + LOAD(v16f, a + c) * xc));   \
+            for (; c + 8 <= C; c += 8) {                                                                   \
+                v8f g = GRAD(v8f, v8i, RELU, dy, f, o + c);                                             \
+                v8f xc = LOAD(v8f, x + o + c) - LOAD(v8f, mean + c);                                    \
+                STORE(dx + o + c, LOAD(v8f, k + c) * g - (LOAD(v8f, b + c) + LOAD(v8f, a + c) * xc));   \
             }                                                                                              \
             for (; c < C; ++c) {                                                                           \
                 v1f g = GRAD(v1f, v1i, RELU, dy, f, o + c);                                                \
@@ -281,7 +281,7 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
                               float *dx, float *scale_backprop, float *offset_backprop, double *work) {
     double *sum_g = work, *sum_gx = work + C;
     float *k = (float *)(work + 2 * C), *b = k + C, *a = b + C;
-    float part_g[16], part_gx[16];
+    float part_g[8], part_gx[8];
     int64_t c;
     int relu = features != 0;
     for (c = 0; c < 2 * C; ++c) work[c] = 0;
@@ -291,9 +291,9 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
         int64_t n = rows - r0 < tile ? rows - r0 : tile, o = r0 * C;
         const float *ft = relu ? features + o : dy + o; /* not read without the Relu */
         for (c = 0; c < C;) {
-            int width = c + 16 <= C ? 16 : c + 4 <= C ? 4 : 1;
-            if (width == 16)
-                (relu ? grad_sums16_relu : grad_sums16)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            int width = c + 8 <= C ? 8 : c + 4 <= C ? 4 : 1;
+            if (width == 8)
+                (relu ? grad_sums8_relu : grad_sums8)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
             else if (width == 4)
                 (relu ? grad_sums4_relu : grad_sums4)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
             else
