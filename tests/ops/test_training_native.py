@@ -262,3 +262,34 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
     assert not training_native.available()
     assert not training_native.gradient_descent([torch.ones(3)], [torch.ones(3)], torch.tensor(0.1))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("native_kernel", [True, False], ids=["native", "torch"])
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+@pytest.mark.parametrize("which", sorted(OPTIMIZERS))
+def test_a_gradient_that_is_a_transposed_read_of_its_variable_equals_tf(
+    tf1, monkeypatch, which, resource, native_kernel
+):
+    """A strided gradient viewing the variable being updated is read whole before the update writes it, as
+    TF's passes read it (the native kernel writes row by row: it reads such a gradient from a copy)."""
+    if not native_kernel:
+        monkeypatch.setattr(training_native, "_lib", None)
+        monkeypatch.setattr(training_native, "_tried", True)
+    elif not training_native.available():
+        pytest.skip("no C compiler: the native kernel cannot be built")
+    make, _ = OPTIMIZERS[which]
+    values = []
+    for framework in (tf1, tm):
+        g = framework.Graph()
+        with g.as_default():
+            v1 = framework.compat.v1
+            w = v1.Variable(DENSE.reshape(-1)[:36].reshape(6, 6).astype(np.float32), name="w", use_resource=resource)
+            train = make(v1.train).apply_gradients([(framework.transpose(w.value()), w)])
+            sess = v1.Session(graph=g) if framework is tf1 else framework.Session(graph=g)
+            with sess:
+                sess.run(v1.global_variables_initializer())
+                for _ in range(STEPS):
+                    sess.run(train)
+                values.append(sess.run(v1.global_variables()))
+    for a, e in zip(*values):
+        np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-7)

@@ -62,30 +62,38 @@ def available() -> bool:
 
 def _arrays(columns, grads, dtype):
     """The pointer arrays of ``columns`` (lists of the members' variables and slots) and of ``grads``, then
-    the element counts and the gradients' layout descriptions; None where a tensor does not fit."""
+    the element counts, the gradients' layout descriptions and the gradients read (to be kept alive until
+    the call returns); None where a tensor does not fit."""
     n = len(grads)
+    pointers, written = [], set()
+    for column in columns:
+        addresses = []
+        for t in column:
+            if t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous():
+                return None
+            addresses.append(t.data_ptr())
+        written.update(addresses)
+        pointers.append((ctypes.c_void_p * n)(*addresses))
     meta = (ctypes.c_int64 * (n * _META))()  # zeros: contiguous gradients
     numel = (ctypes.c_int64 * n)()
+    grads = list(grads)  # (holds the copies below until the call)
     for k, g in enumerate(grads):
         if g.dtype is not dtype or not g.is_cpu or g.requires_grad:
             return None
         numel[k] = g.numel()
         if not g.is_contiguous():
             nd = g.dim()
-            if nd > _MAXDIM:
-                return None
+            # A strided view of a variable the call writes (a transposed read of it) would be read after
+            # rows of it were written, where TF's passes read it whole first: it is read from a copy.
+            if nd > _MAXDIM or g.untyped_storage().data_ptr() in written:
+                grads[k] = g.contiguous()
+                continue
             base = k * _META
             meta[base] = nd
             meta[base + 1 : base + 1 + nd] = list(g.shape)
             meta[base + 1 + _MAXDIM : base + 1 + _MAXDIM + nd] = list(g.stride())
-    pointers = []
-    for column in columns:
-        for t in column:
-            if t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous():
-                return None
-        pointers.append((ctypes.c_void_p * n)(*[t.data_ptr() for t in column]))
     pointers.append((ctypes.c_void_p * n)(*[g.data_ptr() for g in grads]))
-    return (*pointers, numel, meta)
+    return (*pointers, numel, meta, grads)
 
 
 def _prepare(columns, grads, scalars):
@@ -116,7 +124,7 @@ def gradient_descent(variables, deltas, alpha) -> bool:
     prepared = _prepare([variables], deltas, (alpha,))
     if prepared is None:
         return False
-    lib, suffix, (pv, pg, numel, meta) = prepared
+    lib, suffix, (pv, pg, numel, meta, _read) = prepared
     getattr(lib, f"tm_gradient_descent_{suffix}")(len(deltas), pv, pg, numel, meta, float(alpha))
     _written(variables)
     return True
@@ -128,7 +136,7 @@ def momentum(variables, accums, grads, lr, momentum, use_nesterov) -> bool:
     prepared = _prepare([variables, accums], grads, (lr, momentum))
     if prepared is None:
         return False
-    lib, suffix, (pv, pa, pg, numel, meta) = prepared
+    lib, suffix, (pv, pa, pg, numel, meta, _read) = prepared
     getattr(lib, f"tm_momentum_{suffix}")(
         len(grads), pv, pa, pg, numel, meta, float(lr), float(momentum), 1 if use_nesterov else 0
     )
@@ -144,7 +152,7 @@ def adam(variables, ms, vs, grads, alpha, beta1, one_minus_beta1, one_minus_beta
     prepared = _prepare([variables, ms, vs], grads, scalars)
     if prepared is None:
         return False
-    lib, suffix, (pv, pm, pvv, pg, numel, meta) = prepared
+    lib, suffix, (pv, pm, pvv, pg, numel, meta, _read) = prepared
     getattr(lib, f"tm_adam_{suffix}")(
         len(grads), pv, pm, pvv, pg, numel, meta, *(float(s) for s in scalars), 1 if use_nesterov else 0
     )

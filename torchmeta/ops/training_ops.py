@@ -100,7 +100,9 @@ def _gradient_descent(members, alpha, *, in_place):
     prepared = _prepared(members, 1, in_place, check)
     variables, deltas = _columns(prepared)
     if not training_native.gradient_descent(variables, deltas, alpha):
-        torch._foreach_addcmul_(variables, deltas, [alpha] * len(variables), value=-1)  # var -= delta * alpha
+        # var -= delta * alpha; a strided delta (perhaps a transposed read of its variable) is read whole first
+        deltas = [d if d.is_contiguous() else d.contiguous() for d in deltas]
+        torch._foreach_addcmul_(variables, deltas, [alpha] * len(variables), value=-1)
     _store(members, prepared, 1, in_place)
 
 
