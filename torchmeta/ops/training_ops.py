@@ -99,7 +99,10 @@ def _gradient_descent(members, alpha, *, in_place):
 
     prepared = _prepared(members, 1, in_place, check)
     variables, deltas = _columns(prepared)
-    if not training_native.gradient_descent(variables, deltas, alpha):
+    # With contiguous deltas torch's one foreach call costs less than the native call's set-up (and both are
+    # memory-bound on large variables); the native kernel reads strided ones in place instead of copying them.
+    strided = not all(d.is_contiguous() for d in deltas)
+    if not (strided and training_native.gradient_descent(variables, deltas, alpha)):
         # var -= delta * alpha; a strided delta (perhaps a transposed read of its variable) is read whole first
         deltas = [d if d.is_contiguous() else d.contiguous() for d in deltas]
         torch._foreach_addcmul_(variables, deltas, [alpha] * len(variables), value=-1)
