@@ -361,3 +361,16 @@ def test_relu_grad_in_place_keeps_other_layouts_apart():
     same = torch.randn(3, 4)  # ReluGrad(x, x): each element read before it is written
     want = nn_ops.relu_grad(same.clone(), same.clone())
     assert torch.equal(nn_ops.relu_grad_(same, same), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_sparse_xent_backprop_is_the_one_hot_difference_bit_for_bit(dtype):
+    """On the CPU the backprop subtracts the one-hot by adding -1 at each label (one scatter_add_): the same
+    bits as softmax minus the one-hot (the sample tests compare both outputs with TF's)."""
+    features = torch.randn(37, 11, generator=torch.Generator().manual_seed(0)).to(dtype)
+    labels = torch.randint(0, 11, (37,), generator=torch.Generator().manual_seed(1))
+    loss, backprop = nn_ops.sparse_softmax_cross_entropy_with_logits(features, labels.int())
+    log_p = torch.log_softmax(features, -1)
+    assert backprop.dtype == dtype
+    assert torch.equal(backprop, torch.exp(log_p) - torch.nn.functional.one_hot(labels, 11))
+    assert torch.equal(loss, -log_p.gather(1, labels.unsqueeze(1)).squeeze(1))

@@ -14,6 +14,7 @@ from tests.ops import samples_state, samples_training
 from tests.ops.harness import _convert_attr
 from torchmeta.dtypes import DType
 from torchmeta.framework import registry
+from torchmeta.ops import training_native
 
 VARIABLE_SAMPLES = samples_training.VARIABLE_SAMPLES + samples_state.VARIABLE_SAMPLES
 
@@ -266,9 +267,12 @@ def _aten_calls(sample_op, resource, **inputs):
 
 
 @pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
-def test_dense_adam_and_momentum_run_torchs_fused_kernels(resource):
-    """Adam and Momentum on dense float32 variables are one pass of torch's fused optimizer kernels (the
-    sample tests above check their numbers against TF's); Nesterov momentum keeps TF's expression."""
+def test_dense_adam_and_momentum_run_torchs_fused_kernels(monkeypatch, resource):
+    """Without the native update kernel (TORCHMETA_NATIVE=0, no compiler), Adam and Momentum on dense float32
+    variables are one pass of torch's fused optimizer kernels (the sample tests above check their numbers
+    against TF's); Nesterov momentum keeps TF's expression."""
+    monkeypatch.setattr(training_native, "_lib", None)
+    monkeypatch.setattr(training_native, "_tried", True)
     rng = np.random.default_rng(0)
 
     def t(*shape):

@@ -660,8 +660,13 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
         index = index.clamp(0, classes - 1)
     log_p = torch.log_softmax(features, -1)
     loss = -log_p.gather(1, index.unsqueeze(1)).squeeze(1)
-    backprop = torch.exp(log_p) - F.one_hot(index, classes)  # the int one-hot promotes to log_p's dtype
-    if not on_cpu:
+    backprop = torch.exp(log_p)
+    if on_cpu:  # minus the one-hot: -1 added at each row's label (x + -1 rounds as x - 1), one small kernel
+        minus_one = backprop.new_full((batch, 1), -1.0)
+        add = backprop.scatter_add if backprop.requires_grad else backprop.scatter_add_  # (exp's grad reads it)
+        backprop = add(1, index.unsqueeze(1), minus_one)
+    else:
+        backprop = backprop - F.one_hot(index, classes)  # the int one-hot promotes to log_p's dtype
         nan = torch.tensor(float("nan"), dtype=log_p.dtype, device=log_p.device)
         loss = torch.where(bad, nan, loss)
         backprop = torch.where(bad.unsqueeze(1), nan, backprop)

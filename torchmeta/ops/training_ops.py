@@ -31,6 +31,7 @@ from torch.autograd.graph import increment_version
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
+from torchmeta.ops import training_native
 from torchmeta.ops.common import (
     NUMBER_TYPES,
     TINDICES,
@@ -70,6 +71,12 @@ def _prepared(members, n_slots: int, in_place: bool, check) -> list:
     return out
 
 
+def _scalars(*tensors) -> bool:
+    """Whether the hyper-parameters are all scalars: then a member's checks of them (TF's, which come first
+    in its order) cannot fail and only its shapes need checking; else the full checks name the first failure."""
+    return all(t.dim() == 0 for t in tensors)
+
+
 def _columns(prepared) -> list:
     """The members' values as lists: [vars, slots..., grads]. (A tensor added to every tensor of a list
     is passed as a list of it: torch.compile reads the 0-d tensor of ``_foreach_add(list, tensor)`` on the host.)"""
@@ -83,13 +90,22 @@ def _store(members, prepared, n_slots: int, in_place: bool) -> None:
 
 
 def _gradient_descent(members, alpha, *, in_place):
+    scalars = _scalars(alpha)  # then each member's own checks are its shapes'
+
     def check(var, delta):
-        check_scalar(alpha, "alpha")
+        if not scalars:
+            check_scalar(alpha, "alpha")
         check_same_shape(var, delta, "delta")
 
     prepared = _prepared(members, 1, in_place, check)
     variables, deltas = _columns(prepared)
-    torch._foreach_addcmul_(variables, deltas, [alpha] * len(variables), value=-1)  # var -= delta * alpha
+    # With contiguous deltas torch's one foreach call costs less than the native call's set-up (and both are
+    # memory-bound on large variables); the native kernel reads strided ones in place instead of copying them.
+    strided = not all(d.is_contiguous() for d in deltas)
+    if not (strided and training_native.gradient_descent(variables, deltas, alpha)):
+        # var -= delta * alpha; a strided delta (perhaps a transposed read of its variable) is read whole first
+        deltas = [d if d.is_contiguous() else d.contiguous() for d in deltas]
+        torch._foreach_addcmul_(variables, deltas, [alpha] * len(variables), value=-1)
     _store(members, prepared, 1, in_place)
 
 
@@ -121,14 +137,21 @@ def resource_apply_gradient_descent(var, alpha, delta):
 
 
 def _momentum(members, lr, momentum, *, use_nesterov, in_place):
+    scalars = _scalars(lr, momentum)
+
     def check(var, accum, grad):
-        check_scalar(lr, "lr")
+        if not scalars:
+            check_scalar(lr, "lr")
         check_same_shape(var, accum, "accum")
         check_same_shape(var, grad, "grad")
-        check_scalar(momentum, "momentum")
+        if not scalars:
+            check_scalar(momentum, "momentum")
 
     prepared = _prepared(members, 2, in_place, check)
-    rest = prepared if use_nesterov else _fused_momentum(prepared, lr, momentum)
+    if training_native.momentum(*_columns(prepared), lr, momentum, use_nesterov):
+        rest = []
+    else:
+        rest = prepared if use_nesterov else _fused_momentum(prepared, lr, momentum)
     if rest:
         variables, accums, grads = _columns(rest)
         torch._foreach_mul_(accums, momentum)  # accum = accum * momentum + grad
@@ -315,13 +338,16 @@ def resource_sparse_apply_momentum(var, accum, lr, grad, indices, momentum, use_
 
 
 def _adam(members, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *, use_nesterov, in_place):
+    scalars = _scalars(beta1_power, beta2_power, lr, beta1, beta2, epsilon)
+
     def check(var, m, v, grad):
-        check_scalar(beta1_power, "beta1_power")
-        check_scalar(beta2_power, "beta2_power")
-        check_scalar(lr, "lr", " : ")
-        check_scalar(beta1, "beta1")
-        check_scalar(beta2, "beta2")
-        check_scalar(epsilon, "epsilon")
+        if not scalars:
+            check_scalar(beta1_power, "beta1_power")
+            check_scalar(beta2_power, "beta2_power")
+            check_scalar(lr, "lr", " : ")
+            check_scalar(beta1, "beta1")
+            check_scalar(beta2, "beta2")
+            check_scalar(epsilon, "epsilon")
         check_same_shape(var, m, "m")
         check_same_shape(var, v, "v")
         check_same_shape(var, grad, "grad")
@@ -329,7 +355,10 @@ def _adam(members, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *, use_n
     prepared = _prepared(members, 3, in_place, check)
     one = one_like(prepared[0][0])
     alpha = lr * torch.sqrt(one - beta2_power) / (one - beta1_power)
-    rest = prepared if use_nesterov else _fused_adam(prepared, alpha, beta1, beta2, epsilon)
+    if training_native.adam(*_columns(prepared), alpha, beta1, one - beta1, one - beta2, epsilon, use_nesterov):
+        rest = []
+    else:
+        rest = prepared if use_nesterov else _fused_adam(prepared, alpha, beta1, beta2, epsilon)
     if rest:
         variables, ms, vs, grads = _columns(rest)
         delta = torch._foreach_sub(grads, ms)  # m += (grad - m) * (1 - beta1)

@@ -1,0 +1,160 @@
+"""An optional native kernel for a step's dense GradientDescent, Momentum and Adam updates on the CPU.
+
+``torch._foreach_*`` and torch's fused optimizer kernels still run one kernel per tensor on the CPU, and a
+filter's gradient (permuted from torch's convolution layout) must be copied before torch's fused kernels
+take it. _training_native.c updates a whole list of float32 or float64 variables in one ctypes call, with
+TF's CPU arithmetic of training_ops.cc operation for operation (so the values equal TF's, bit for bit
+where TF's Eigen code rounds each operation) and strided gradients read in place. It is an accelerator:
+built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
+``TORCHMETA_NATIVE=0``), for other dtypes, devices or layouts, under torch.compile tracing, or for tensors
+that require grad, the functions return False and the caller runs its torch path.
+Calls release the GIL (ctypes) and run on one thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+import torch
+
+from torchmeta.ops import native_build
+
+__all__ = ["available", "gradient_descent", "momentum", "adam"]
+
+_SOURCE = Path(__file__).with_name("_training_native.c")
+_MAXDIM = 8  # as _training_native.c's MAXDIM
+_META = 1 + 2 * _MAXDIM
+_SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
+
+_lock = threading.Lock()
+_lib = None
+_tried = False
+
+
+def _load():
+    global _lib, _tried
+    if _tried:
+        return _lib
+    with _lock:
+        if _tried:
+            return _lib
+        lib = native_build.compile_and_load(_SOURCE, "training")
+        if lib is not None:
+            p, i64, f64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+            for suffix in _SUFFIX.values():
+                fn = getattr(lib, f"tm_gradient_descent_{suffix}")
+                fn.argtypes, fn.restype = [i64, p, p, p, p, f64], None
+                fn = getattr(lib, f"tm_momentum_{suffix}")
+                fn.argtypes, fn.restype = [i64, p, p, p, p, p, f64, f64, i32], None
+                fn = getattr(lib, f"tm_adam_{suffix}")
+                fn.argtypes, fn.restype = [i64, p, p, p, p, p, p, f64, f64, f64, f64, f64, i32], None
+        _lib = lib
+        _tried = True
+        return lib
+
+
+def available() -> bool:
+    """Whether the native kernel is built and loaded (building it on first call)."""
+    return _load() is not None
+
+
+def _arrays(columns, grads, dtype):
+    """The pointer arrays of ``columns`` (lists of the members' variables and slots) and of ``grads``, then
+    the element counts, the gradients' layout descriptions and the gradients read (to be kept alive until
+    the call returns); None where a tensor does not fit."""
+    n = len(grads)
+    pointers, written = [], set()
+    for column in columns:
+        addresses = []
+        for t in column:
+            if t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous():
+                return None
+            addresses.append(t.data_ptr())
+        written.update(addresses)
+        pointers.append((ctypes.c_void_p * n)(*addresses))
+    meta = (ctypes.c_int64 * (n * _META))()  # zeros: contiguous gradients
+    numel = (ctypes.c_int64 * n)()
+    grads = list(grads)  # (holds the copies below until the call)
+    for k, g in enumerate(grads):
+        if g.dtype is not dtype or not g.is_cpu or g.requires_grad:
+            return None
+        numel[k] = g.numel()
+        if not g.is_contiguous():
+            nd = g.dim()
+            # A strided view of a variable the call writes (a transposed read of it) would be read after
+            # rows of it were written, where TF's passes read it whole first: it is read from a copy.
+            if nd > _MAXDIM or g.untyped_storage().data_ptr() in written:
+                grads[k] = g.contiguous()
+                continue
+            base = k * _META
+            meta[base] = nd
+            meta[base + 1 : base + 1 + nd] = list(g.shape)
+            meta[base + 1 + _MAXDIM : base + 1 + _MAXDIM + nd] = list(g.stride())
+    pointers.append((ctypes.c_void_p * n)(*[g.data_ptr() for g in grads]))
+    return (*pointers, numel, meta, grads)
+
+
+def _prepare(columns, grads, scalars):
+    """The library's entry-point suffix and ``_arrays``, or None where the native kernel does not apply."""
+    if not grads or torch.compiler.is_compiling():
+        return None
+    dtype = columns[0][0].dtype
+    suffix = _SUFFIX.get(dtype)
+    if suffix is None or any(s.device.type != "cpu" for s in scalars):
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    arrays = _arrays(columns, grads, dtype)
+    if arrays is None:
+        return None
+    return lib, suffix, arrays
+
+
+def _written(tensors) -> None:
+    # ctypes writes behind torch's back: caches keyed on a tensor's version counter must see the update.
+    torch.autograd.graph.increment_version(tensors)
+
+
+def gradient_descent(variables, deltas, alpha) -> bool:
+    """TF's ApplyGradientDescent (var -= delta * alpha) on each variable, in place; False (nothing done)
+    where the native kernel does not apply."""
+    prepared = _prepare([variables], deltas, (alpha,))
+    if prepared is None:
+        return False
+    lib, suffix, (pv, pg, numel, meta, _read) = prepared
+    getattr(lib, f"tm_gradient_descent_{suffix}")(len(deltas), pv, pg, numel, meta, float(alpha))
+    _written(variables)
+    return True
+
+
+def momentum(variables, accums, grads, lr, momentum, use_nesterov) -> bool:
+    """TF's ApplyMomentum (accum = accum * momentum + grad; var -= accum * lr, or with Nesterov
+    var -= grad * lr + accum * momentum * lr) on each member, in place; False where it does not apply."""
+    prepared = _prepare([variables, accums], grads, (lr, momentum))
+    if prepared is None:
+        return False
+    lib, suffix, (pv, pa, pg, numel, meta, _read) = prepared
+    getattr(lib, f"tm_momentum_{suffix}")(
+        len(grads), pv, pa, pg, numel, meta, float(lr), float(momentum), 1 if use_nesterov else 0
+    )
+    _written(variables + accums)
+    return True
+
+
+def adam(variables, ms, vs, grads, alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon, use_nesterov) -> bool:
+    """TF's ApplyAdam on each member, in place, given its step size ``alpha`` (lr * sqrt(1 - beta2_power) /
+    (1 - beta1_power)) and the factors 1 - beta1, 1 - beta2, all in the variables' dtype; False where it
+    does not apply."""
+    scalars = (alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon)
+    prepared = _prepare([variables, ms, vs], grads, scalars)
+    if prepared is None:
+        return False
+    lib, suffix, (pv, pm, pvv, pg, numel, meta, _read) = prepared
+    getattr(lib, f"tm_adam_{suffix}")(
+        len(grads), pv, pm, pvv, pg, numel, meta, *(float(s) for s in scalars), 1 if use_nesterov else 0
+    )
+    _written(variables + ms + vs)
+    return True
