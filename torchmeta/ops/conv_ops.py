@@ -1295,6 +1295,8 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
+    if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
+        return _from_nchw(_tiled_max_pool_grad(x, g, kh, kw, bottom, right, data_format), data_format)
     argmax = getattr(orig_output, "_tm_argmax", None)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
     if argmax is not None and argmax.matches(orig_input, orig_output, attrs):
@@ -1313,6 +1315,51 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         full = flat.view(n, depth, rows, cols)
     out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
     return _from_nchw(out, data_format)
+
+
+def _tiled_max_pool_grad(x, g, kh, kw, bottom, right, data_format):
+    """MaxPoolGrad of ``kh`` x ``kw`` windows that tile NCHW-shaped ``x`` from its first row and column
+    (stride = window; ``bottom`` and ``right`` rows and columns of padding, which never win), as one
+    element-wise expression in the data's layout, for torch.compile: its CPU lowering of
+    max_pool2d_with_indices_backward is a scatter into an NCHW buffer and back, and the argmax it reads
+    is rebuilt per element from the forward's window offsets in scalar code; here each element compares
+    its window's values in order instead and fuses with what reads the gradient (a ReluGrad).
+
+    The same numbers as the eager path (torch's argmax, then its backward kernel): the argmax is the
+    first maximum in row-major order, a later NaN replacing it (torch's rule: ``val > max or isnan(val)``);
+    the gradient goes there, added to 0 as the backward kernel adds it (-0.0 becomes 0.0); rows and
+    columns past the last window (VALID) get 0."""
+    n, depth, rows, cols = x.shape
+    out_h, out_w = g.shape[2], g.shape[3]
+    if bottom or right:
+        low = float("-inf")
+        x = F.pad(x, (0, right, 0, bottom), value=low)
+    x = x[:, :, : out_h * kh, : out_w * kw]
+    channels_last = not data_format.startswith("NCHW")
+    if channels_last:  # (n, out_h, kh, out_w, kw, depth), the window's (i, j) at [:, :, i, :, j]
+        x6 = x.permute(0, 2, 3, 1).unflatten(1, (out_h, kh)).unflatten(3, (out_w, kw))
+        g6 = g.permute(0, 2, 3, 1)[:, :, None, :, None]
+        position = torch.arange(kh * kw, dtype=g.dtype, device=g.device).view(kh, 1, kw, 1)
+    else:  # (n, depth, out_h, kh, out_w, kw), the window's (i, j) at [:, :, :, i, :, j]
+        x6 = x.unflatten(2, (out_h, kh)).unflatten(4, (out_w, kw))
+        g6 = g[:, :, :, None, :, None]
+        position = torch.arange(kh * kw, dtype=g.dtype, device=g.device).view(kh, 1, kw)
+    at = (lambda i, j: x6[:, :, i, :, j]) if channels_last else (lambda i, j: x6[:, :, :, i, :, j])
+    best = at(0, 0)
+    first = torch.zeros_like(best)
+    for p in range(1, kh * kw):
+        value = at(p // kw, p % kw)
+        wins = (value > best) | (value != value)  # NaN; torch.isnan is a scalar loop in inductor's CPU code
+        best = torch.where(wins, value, best)
+        first = torch.where(wins, float(p), first)
+    first = first[:, :, None, :, None] if channels_last else first[:, :, :, None, :, None]
+    zero = torch.zeros((), dtype=g.dtype, device=g.device)
+    full = torch.where((first == position) & (g6 != 0), g6, zero)
+    # to rows x cols: padding rows and columns cut off (SAME), 0 for those past the last window (VALID)
+    if channels_last:
+        full = full.reshape(n, out_h * kh, out_w * kw, depth)
+        return F.pad(full, (0, 0, 0, cols - out_w * kw, 0, rows - out_h * kh)).permute(0, 3, 1, 2)
+    return F.pad(full.reshape(n, depth, out_h * kh, out_w * kw), (0, cols - out_w * kw, 0, rows - out_h * kh))
 
 
 def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
