@@ -28,6 +28,7 @@ from torchmeta.framework.common_shapes import input_with_rank, merge_dim, merge_
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops import pool_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -1137,12 +1138,20 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return _from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    if data_format == "NHWC":
+        fast = pool_native.forward(input, kh, kw, sh, sw, top, left, out_h, out_w)
+        if fast is not None:
+            out, index = fast
+            out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
+            return out
+    x = _float32_pool_input(x, pool_native.ONEDNN)
     if x.is_floating_point() and not torch.compiler.is_compiling():
         # The argmax the gradient needs comes with the maxima (torch's CPU kernel computes it anyway):
         # kept on the result for a MaxPoolGrad of this very input and output (see _ArgMax).
         y, index, padded = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
         out = _from_nchw(y, data_format)
-        out._tm_argmax = _ArgMax(input, out, index, padded, (ksize, strides, padding, explicit_paddings, data_format))
+        out._tm_argmax = _ArgMax(input, out, index, padded, (*attrs, "torch"))
         return out
     if top == bottom and left == right and 2 * top <= kh and 2 * left <= kw:
         y = F.max_pool2d(x, (kh, kw), (sh, sw), (top, left))
@@ -1151,6 +1160,22 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
         x = F.pad(x, (left, right, top, bottom), value=low)
         y = F.max_pool2d(x, (kh, kw), (sh, sw))
     return _from_nchw(y, data_format)
+
+
+_FLOAT32_LOWEST = float(torch.finfo(torch.float32).min)
+
+
+def _float32_pool_input(x, rule):
+    """What torch's max pooling must see of a float32 input to pool as TF's kernels do: torch lets NaN win
+    and starts from -inf, TF's kernels never let NaN win and (oneDNN's, ``rule`` ONEDNN) start from the
+    lowest float, so NaN and -inf become -FLT_MAX there; for the gradient's argmax under TF's other kernel
+    (EIGEN) NaN becomes -inf (see _eigen_first_nan for a NaN first in its window). Other dtypes as they are."""
+    if x.dtype != torch.float32:
+        return x
+    inf = float("inf")
+    if rule == pool_native.ONEDNN:
+        return torch.nan_to_num(x, nan=_FLOAT32_LOWEST, posinf=inf, neginf=_FLOAT32_LOWEST)
+    return torch.nan_to_num(x, nan=-inf, posinf=inf, neginf=-inf)
 
 
 def _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right):
@@ -1280,9 +1305,11 @@ def _check_rank4(**tensors):
             raise invalid(f"{name} must be 4-dimensional")
 
 
-def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule):
     """Each output's gradient goes to the first maximum of its window in row-major order, as TF's
-    CPU kernel breaks ties (it recomputes the maxima from ``orig_input``)."""
+    CPU kernels break ties (they recompute the maxima from ``orig_input``); ``rule`` (pool_native.ONEDNN or
+    EIGEN) says which of TF's two kernels: they differ only on windows holding NaN or nothing above
+    -FLT_MAX (see torchmeta/ops/_pool_native.c)."""
     _check_format(data_format)
     _check_rank4(tensor_in=orig_input, tensor_out=orig_output, out_backprop=grad)
     kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "MaxPoolingGrad")
@@ -1297,10 +1324,24 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         return torch.zeros_like(orig_input)
     argmax = getattr(orig_output, "_tm_argmax", None)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if argmax is not None and argmax.matches(orig_input, orig_output, attrs):
+    if data_format == "NHWC" and pool_native.available():
+        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, (*attrs, rule), kh, kw, sh, sw, top, left)
+        if fast is not None:
+            return fast
+    if (
+        argmax is not None
+        and argmax.matches(orig_input, orig_output, (*attrs, "torch"))
+        and (rule == pool_native.ONEDNN or x.dtype != torch.float32)
+    ):
         index, (padded_shape, (pad_h, pad_w), extra) = argmax.index, argmax.padded
+        y = _to_nchw(orig_output, data_format)
     else:
-        _, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+        xm = _float32_pool_input(x, rule)
+        y, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(xm, kh, kw, sh, sw, top, bottom, left, right)
+    if x.dtype == torch.float32 and rule == pool_native.ONEDNN and (top or left):
+        g = _onednn_dropped(g, y, sh, sw, top, left)
+    elif x.dtype == torch.float32 and rule == pool_native.EIGEN:
+        index = _eigen_first_nan(x, index, sh, sw, top, left, extra, padded_shape[3])
     if any(extra):  # the backward kernel reads only the padded input's shape and layout
         x = _layout_like(x, padded_shape, data_format)
     rows, cols = x.shape[2], x.shape[3]
@@ -1313,6 +1354,44 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         full = flat.view(n, depth, rows, cols)
     out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
     return _from_nchw(out, data_format)
+
+
+def _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left):
+    """The NHWC float32 gradient by the native kernel (pool_native), reusing the forward's int32 argmax
+    where it was computed under this rule; None where the kernel does not apply."""
+    if argmax is not None and argmax.padded is None and argmax.matches(orig_input, orig_output, key):
+        index = argmax.index
+    else:
+        fast = pool_native.forward(orig_input, kh, kw, sh, sw, top, left, grad.shape[1], grad.shape[2], key[-1], False)
+        if fast is None:
+            return None
+        index = fast[1]
+    return pool_native.backward(grad, index, tuple(orig_input.shape), kh, kw, sh, sw, top, left)
+
+
+def _onednn_dropped(g, y, sh, sw, top, left):
+    """``g`` (NCHW) without the gradients oneDNN's kernel drops: a window with nothing above -FLT_MAX keeps
+    its first position, which is padding where the window starts above or left of the input (torch's
+    argmax is the first real position)."""
+    out_h, out_w = g.shape[2], g.shape[3]
+    rows = torch.arange(out_h, device=g.device) * sh < top
+    cols = torch.arange(out_w, device=g.device) * sw < left
+    outside = rows[:, None] | cols[None, :]
+    return torch.where(outside & (y == _FLOAT32_LOWEST), torch.zeros((), dtype=g.dtype), g)
+
+
+def _eigen_first_nan(x, index, sh, sw, top, left, extra, cols):
+    """torch's argmax (of the input with NaN as -inf) where TF's SpatialMaxPoolWithArgMaxHelper keeps the
+    first real position of a window that holds NaN: it takes that position unconditionally and NaN is
+    never less than what follows."""
+    out_h, out_w = index.shape[2], index.shape[3]
+    first_h = (torch.arange(out_h, device=x.device) * sh - top).clamp(min=0)
+    first_w = (torch.arange(out_w, device=x.device) * sw - left).clamp(min=0)
+    nan = torch.isnan(x[:, :, first_h][:, :, :, first_w])
+    if not bool(nan.any()):
+        return index
+    position = (first_h[:, None] + extra[2]) * cols + (first_w[None, :] + extra[0])
+    return torch.where(nan, position.to(index.dtype), index)
 
 
 def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
@@ -1369,7 +1448,8 @@ def _max_pool_grad_shape(op):
 )
 def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
     """MaxPool's input gradient (see ``_max_pool_grad``)."""
-    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format)
+    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule)
 
 
 @register_op(
@@ -1381,7 +1461,9 @@ def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explic
 )
 def max_pool_grad_v2(orig_input, orig_output, grad, ksize, strides, padding, data_format):
     """MaxPoolGrad with ``ksize`` and ``strides`` given as tensors."""
-    return _max_pool_grad(orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format)
+    return _max_pool_grad(
+        orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format, pool_native.EIGEN
+    )
 
 
 def _max_pool_grad_grad_shape_for(op, ksize, strides):
