@@ -313,3 +313,45 @@ def test_cnn_training_step_runs_native_pooling_and_matches_tf(tf1, native, spy):
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-5)
     for a, e in zip(ours[1], theirs[1]):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
+
+
+def _relu_pool(tf, x_value, dy_value, case):
+    """(y, dx, modules) of max_pool(relu(x + b)) with tf.gradients: TF's gradient graph has
+    ReluGrad(MaxPoolGrad(relu, y, dy), relu), which specialization runs as one max_pool_grad_relu."""
+    _, ksize, strides, padding = CASES[case]
+    x = tf.placeholder(tf.float32, x_value.shape)
+    b = tf.Variable(np.linspace(-0.5, 0.5, x_value.shape[-1], dtype=np.float32))
+    y = tf.nn.max_pool(tf.nn.relu(x + b), [1, *ksize, 1], [1, *strides, 1], padding)
+    (dx,) = tf.gradients(y, [x], grad_ys=tf.constant(dy_value))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out = sess.run([y, dx], {x: x_value})
+        return out, (sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None)
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+@pytest.mark.parametrize("kind", ["random", "ties", "nan", "nonfinite"])
+@pytest.mark.parametrize("case", ["2x2-s2-same-tiles", "2x2-s2-same-odd", "3x3-s1-same", "3x3-s2-valid"])
+def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, case, kind, path):
+    """ReluGrad over the MaxPoolGrad of a Relu's output runs as one conv_ops.max_pool_grad_relu (no
+    MaxPoolGrad, no second pass), with TF's values; upstream gradients with inf and NaN included (TF's
+    ReluGrad makes g * 0 NaN for them where the Relu was off)."""
+    if path == "torch":
+        monkeypatch.setattr(pool_native, "_lib", None)
+        monkeypatch.setattr(pool_native, "_tried", True)
+    elif not pool_native.available():
+        pytest.skip("no C compiler: the native kernel cannot be built")
+    shape, ksize, strides, padding = CASES[case]
+    x = _values(shape, kind, seed=12)
+    out_shape = conv_ops.max_pool(torch.zeros(shape), [1, *ksize, 1], [1, *strides, 1], padding, [], "NHWC").shape
+    dy = np.random.default_rng(13).standard_normal(tuple(out_shape)).astype(np.float32)
+    dy.reshape(-1)[::7] = np.inf
+    dy.reshape(-1)[::11] = np.nan
+    theirs, _ = _relu_pool(tf1, x, dy, case)
+    spy.clear()
+    ours, modules = _relu_pool(tm, x, dy, case)
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert [n.meta.get("tf_op") for n in nodes if n.target is conv_ops.max_pool_grad_relu] == ["ReluGrad"]
+    assert not [n for n in nodes if n.meta.get("tf_op") == "MaxPoolGrad"]
+    assert spy == ([("forward", True), ("backward", True)] if path == "native" else [("forward", False)])
+    _assert_tf(ours, theirs, _overlapping(ksize, strides))

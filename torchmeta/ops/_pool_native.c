@@ -122,19 +122,25 @@ TM_CLONES void tm_max_pool_forward(const float *x, int64_t N, int64_t H, int64_t
     }
 }
 
-TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, int64_t N, int64_t H, int64_t W,
-                                    int64_t C, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t top,
-                                    int64_t left, int64_t OH, int64_t OW, float *out) {
+/* The input gradient; with ``relu_y`` (the maxima the argmax belongs to) also through the Relu whose output
+ * was pooled, ReluGrad(MaxPoolGrad(...), x): a window's gradient g times (its maximum > 0) (g * 0 keeps
+ * TF's sign of zero and NaN for a non-finite g), since its maximum is x at its argmax (or, for a window
+ * with nothing above -FLT_MAX, is not > 0 and neither is x there). */
+TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, const float *relu_y, int64_t N,
+                                    int64_t H, int64_t W, int64_t C, int64_t kh, int64_t kw, int64_t sh,
+                                    int64_t sw, int64_t top, int64_t left, int64_t OH, int64_t OW, float *out) {
     const int tiles = sh == kh && sw == kw && top == 0 && left == 0 && OH * sh == H && OW * sw == W;
     for (int64_t n = 0; n < N; ++n) {
         float *outn = out + n * H * W * C;
         const float *gn = grad + n * OH * OW * C;
         const int32_t *an = argmax + n * OH * OW * C;
+        const float *yn = relu_y ? relu_y + n * OH * OW * C : NULL;
         if (tiles) {
             for (int64_t oh = 0; oh < OH; ++oh) {
                 for (int64_t ow = 0; ow < OW; ++ow) {
                     const float *g = gn + (oh * OW + ow) * C;
                     const int32_t *a = an + (oh * OW + ow) * C;
+                    const float *yo = yn ? yn + (oh * OW + ow) * C : NULL;
                     for (int64_t h = oh * sh; h < oh * sh + kh; ++h) {
                         for (int64_t w = ow * sw; w < ow * sw + kw; ++w) {
                             float *d = outn + (h * W + w) * C;
@@ -145,11 +151,19 @@ TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, in
                                 v16i av;
                                 memcpy(&gv, g + c, sizeof gv);
                                 memcpy(&av, a + c, sizeof av);
+                                if (yo) {
+                                    const v16f yv = load16(yo + c);
+                                    const v16i positive = yv > (v16f){0};
+                                    gv = (v16f)(((v16i)gv & positive) | ((v16i)(gv * 0.0f) & ~positive));
+                                }
                                 const v16i hit = av == pos;
                                 const v16f dv = (v16f)((v16i)gv & hit);
                                 memcpy(d + c, &dv, sizeof dv);
                             }
-                            for (; c < C; ++c) d[c] = a[c] == pos ? g[c] : 0.0f;
+                            for (; c < C; ++c) {
+                                const float gc = !yo || yo[c] > 0.0f ? g[c] : g[c] * 0.0f;
+                                d[c] = a[c] == pos ? gc : 0.0f;
+                            }
                         }
                     }
                 }
@@ -160,8 +174,9 @@ TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, in
         for (int64_t o = 0; o < OH * OW; ++o) {
             const float *g = gn + o * C;
             const int32_t *a = an + o * C;
+            const float *yo = yn ? yn + o * C : NULL;
             for (int64_t c = 0; c < C; ++c) {
-                if (a[c] >= 0) outn[(int64_t)a[c] * C + c] += g[c];
+                if (a[c] >= 0) outn[(int64_t)a[c] * C + c] += !yo || yo[c] > 0.0f ? g[c] : g[c] * 0.0f;
             }
         }
     }

@@ -28,7 +28,7 @@ from torchmeta.framework.common_shapes import input_with_rank, merge_dim, merge_
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import pool_native
+from torchmeta.ops import nn_ops, pool_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -1305,11 +1305,13 @@ def _check_rank4(**tensors):
             raise invalid(f"{name} must be 4-dimensional")
 
 
-def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule):
+def _max_pool_grad(
+    orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=False
+):
     """Each output's gradient goes to the first maximum of its window in row-major order, as TF's
     CPU kernels break ties (they recompute the maxima from ``orig_input``); ``rule`` (pool_native.ONEDNN or
     EIGEN) says which of TF's two kernels: they differ only on windows holding NaN or nothing above
-    -FLT_MAX (see torchmeta/ops/_pool_native.c)."""
+    -FLT_MAX (see torchmeta/ops/_pool_native.c). With ``relu``, ReluGrad(that gradient, orig_input)."""
     _check_format(data_format)
     _check_rank4(tensor_in=orig_input, tensor_out=orig_output, out_backprop=grad)
     kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "MaxPoolingGrad")
@@ -1325,7 +1327,8 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
     argmax = getattr(orig_output, "_tm_argmax", None)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
     if data_format == "NHWC" and pool_native.available():
-        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, (*attrs, rule), kh, kw, sh, sw, top, left)
+        key = (*attrs, rule)
+        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
         if fast is not None:
             return fast
     if (
@@ -1352,21 +1355,24 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
     else:
         flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
         full = flat.view(n, depth, rows, cols)
-    out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
-    return _from_nchw(out, data_format)
+    out = _from_nchw(full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w], data_format)
+    return nn_ops.relu_grad_(out, orig_input) if relu else out
 
 
-def _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left):
+def _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu):
     """The NHWC float32 gradient by the native kernel (pool_native), reusing the forward's int32 argmax
-    where it was computed under this rule; None where the kernel does not apply."""
+    (and, with ``relu``, its maxima) where it was computed under this rule; None where the kernel does not
+    apply."""
     if argmax is not None and argmax.padded is None and argmax.matches(orig_input, orig_output, key):
-        index = argmax.index
+        maxima, index = orig_output, argmax.index
     else:
-        fast = pool_native.forward(orig_input, kh, kw, sh, sw, top, left, grad.shape[1], grad.shape[2], key[-1], False)
+        out_h, out_w = grad.shape[1], grad.shape[2]
+        fast = pool_native.forward(orig_input, kh, kw, sh, sw, top, left, out_h, out_w, key[-1], relu)
         if fast is None:
             return None
-        index = fast[1]
-    return pool_native.backward(grad, index, tuple(orig_input.shape), kh, kw, sh, sw, top, left)
+        maxima, index = fast
+    relu_y = maxima if relu else None
+    return pool_native.backward(grad, index, tuple(orig_input.shape), kh, kw, sh, sw, top, left, relu_y)
 
 
 def _onednn_dropped(g, y, sh, sw, top, left):
@@ -1392,6 +1398,18 @@ def _eigen_first_nan(x, index, sh, sw, top, left, extra, cols):
         return index
     position = (first_h[:, None] + extra[2]) * cols + (first_w[None, :] + extra[0])
     return torch.where(nan, position.to(index.dtype), index)
+
+
+def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+    """ReluGrad(MaxPoolGrad(orig_input, orig_output, grad), orig_input): the gradient through a max-pool of
+    a Relu's output and on through that Relu, what specialization (runtime/specialize.py) runs the pair
+    as. The native kernel applies the Relu's ``g * (x > 0)`` to each window's gradient by its maximum (x at
+    its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
+    runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
+    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    return _max_pool_grad(
+        orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
+    )
 
 
 def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):

@@ -50,7 +50,7 @@ def _load():
             p, i64 = ctypes.c_void_p, ctypes.c_int64
             lib.tm_max_pool_forward.argtypes = [p, *[i64] * 12, ctypes.c_int, p, p]
             lib.tm_max_pool_forward.restype = None
-            lib.tm_max_pool_backward.argtypes = [p, p, *[i64] * 12, p]
+            lib.tm_max_pool_backward.argtypes = [p, p, p, *[i64] * 12, p]
             lib.tm_max_pool_backward.restype = None
         _lib = lib
         _tried = True
@@ -108,14 +108,15 @@ def forward(x, kh, kw, sh, sw, top, left, out_h, out_w, rule=ONEDNN, values=True
     return y, argmax
 
 
-def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left):
+def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left, relu_y=None):
     """The input gradient [N, H, W, C] of ``input_shape`` (NHWC): each of ``grad``'s values added at its
-    ``argmax`` (from ``forward``); None where the native kernel does not apply."""
+    ``argmax`` (from ``forward``); with ``relu_y``, the maxima (from ``forward``) of a Relu's output, also
+    through that Relu (ReluGrad's ``g * (maximum > 0)``). None where the native kernel does not apply."""
     if torch.compiler.is_compiling() or argmax.shape != grad.shape:
         return None
     if grad.dtype == torch.float32 and grad.device.type == "cpu" and not grad.requires_grad:
         grad = grad.contiguous()
-    if not _fits(grad):
+    if not _fits(grad) or (relu_y is not None and (not _fits(relu_y) or relu_y.shape != grad.shape)):
         return None
     lib = _load()
     if lib is None:
@@ -125,6 +126,7 @@ def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left):
     lib.tm_max_pool_backward(
         grad.data_ptr(),
         argmax.data_ptr(),
+        relu_y.data_ptr() if relu_y is not None else None,
         n,
         h,
         w,
