@@ -1394,8 +1394,6 @@ def _eigen_first_nan(x, index, sh, sw, top, left, extra, cols):
     first_h = (torch.arange(out_h, device=x.device) * sh - top).clamp(min=0)
     first_w = (torch.arange(out_w, device=x.device) * sw - left).clamp(min=0)
     nan = torch.isnan(x[:, :, first_h][:, :, :, first_w])
-    if not bool(nan.any()):
-        return index
     position = (first_h[:, None] + extra[2]) * cols + (first_w[None, :] + extra[0])
     return torch.where(nan, position.to(index.dtype), index)
 
