@@ -1326,7 +1326,7 @@ def _max_pool_grad(
         return torch.zeros_like(orig_input)
     argmax = getattr(orig_output, "_tm_argmax", None)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if data_format == "NHWC" and pool_native.available():
+    if data_format == "NHWC" and not torch.compiler.is_compiling() and pool_native.available():
         key = (*attrs, rule)
         fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
         if fast is not None:
