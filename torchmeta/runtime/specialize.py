@@ -386,6 +386,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _direct_kernels(ops, spec)
+        _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
 
@@ -1090,3 +1091,23 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
+
+
+def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``conv_ops.max_pool_grad_relu`` (on the ReluGrad, the MaxPoolGrad absorbed) for each float
+    ReluGrad of a private MaxPoolGrad result (see ``_private_result``) whose ``features`` are that
+    MaxPoolGrad's ``orig_input``: a max-pool of a Relu's output, as TF's gradients of conv + Relu +
+    max-pool have it. The pooled gradient goes through the Relu as it is written, not in a second pass."""
+    for op in ops:
+        if op.type != "ReluGrad" or not _runs_as_is(op, spec) or op._attrs["T"].type not in _FLOAT_TYPE_VALUES:
+            continue
+        if not _private_result(op._inputs[0], op, spec, op_set, keep, fed):
+            continue
+        pool = _resolve_alias(op._inputs[0], spec)._op
+        if pool.type != "MaxPoolGrad" or not _runs_as_is(pool, spec) or pool._control_inputs:
+            continue
+        if _resolve_alias(pool._inputs[0], spec) is not _resolve_alias(op._inputs[1], spec):
+            continue
+        _, _, kwargs = pool._info.bind(pool, lambda t, is_ref: None, lambda name: None)
+        spec.fusions[op] = Fusion(conv_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
+        spec.absorbed.add(pool)
