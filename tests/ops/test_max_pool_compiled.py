@@ -73,7 +73,9 @@ def test_compiled_max_pool_grad_of_tiling_windows_is_tensorflows_and_eagers(tf1,
         ("NHWC", torch.float32, "SAME", "max_pool_grad_relu"),  # specialization's MaxPoolGrad + ReluGrad
     ],
 )
-def test_compiled_max_pool_grad_breaks_ties_and_nan_as_the_eager_kernel(monkeypatch, data_format, dtype, padding, kernel):
+def test_compiled_max_pool_grad_breaks_ties_and_nan_as_the_eager_kernel(
+    monkeypatch, data_format, dtype, padding, kernel
+):
     torch.manual_seed(0)
     x = torch.randint(-2, 3, (3, 5, 7, 9)).to(dtype)  # NCHW, many ties
     x[0, 0, 0, 1] = x[0, 0, 1, 1] = float("nan")  # two NaN in one window
