@@ -28,7 +28,7 @@ from torchmeta.framework.common_shapes import input_with_rank, merge_dim, merge_
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import depthwise_native
+from torchmeta.ops import depthwise_native, nn_ops, pool_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -1214,12 +1214,20 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return _from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    if data_format == "NHWC":
+        fast = pool_native.forward(input, kh, kw, sh, sw, top, left, out_h, out_w)
+        if fast is not None:
+            out, index = fast
+            out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
+            return out
+    x = _float32_pool_input(x, pool_native.ONEDNN)
     if x.is_floating_point() and not torch.compiler.is_compiling():
         # The argmax the gradient needs comes with the maxima (torch's CPU kernel computes it anyway):
         # kept on the result for a MaxPoolGrad of this very input and output (see _ArgMax).
         y, index, padded = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
         out = _from_nchw(y, data_format)
-        out._tm_argmax = _ArgMax(input, out, index, padded, (ksize, strides, padding, explicit_paddings, data_format))
+        out._tm_argmax = _ArgMax(input, out, index, padded, (*attrs, "torch"))
         return out
     if top == bottom and left == right and 2 * top <= kh and 2 * left <= kw:
         y = F.max_pool2d(x, (kh, kw), (sh, sw), (top, left))
@@ -1228,6 +1236,22 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
         x = F.pad(x, (left, right, top, bottom), value=low)
         y = F.max_pool2d(x, (kh, kw), (sh, sw))
     return _from_nchw(y, data_format)
+
+
+_FLOAT32_LOWEST = float(torch.finfo(torch.float32).min)
+
+
+def _float32_pool_input(x, rule):
+    """What torch's max pooling must see of a float32 input to pool as TF's kernels do: torch lets NaN win
+    and starts from -inf, TF's kernels never let NaN win and (oneDNN's, ``rule`` ONEDNN) start from the
+    lowest float, so NaN and -inf become -FLT_MAX there; for the gradient's argmax under TF's other kernel
+    (EIGEN) NaN becomes -inf (see _eigen_first_nan for a NaN first in its window). Other dtypes as they are."""
+    if x.dtype != torch.float32:
+        return x
+    inf = float("inf")
+    if rule == pool_native.ONEDNN:
+        return torch.nan_to_num(x, nan=_FLOAT32_LOWEST, posinf=inf, neginf=_FLOAT32_LOWEST)
+    return torch.nan_to_num(x, nan=-inf, posinf=inf, neginf=-inf)
 
 
 def _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right):
@@ -1357,9 +1381,13 @@ def _check_rank4(**tensors):
             raise invalid(f"{name} must be 4-dimensional")
 
 
-def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_grad(
+    orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=False
+):
     """Each output's gradient goes to the first maximum of its window in row-major order, as TF's
-    CPU kernel breaks ties (it recomputes the maxima from ``orig_input``)."""
+    CPU kernels break ties (they recompute the maxima from ``orig_input``); ``rule`` (pool_native.ONEDNN or
+    EIGEN) says which of TF's two kernels: they differ only on windows holding NaN or nothing above
+    -FLT_MAX (see torchmeta/ops/_pool_native.c). With ``relu``, ReluGrad(that gradient, orig_input)."""
     _check_format(data_format)
     _check_rank4(tensor_in=orig_input, tensor_out=orig_output, out_backprop=grad)
     kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "MaxPoolingGrad")
@@ -1372,12 +1400,35 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
+    if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
+        # the argmax the torch path below takes: float32 by TF's rule (oneDNN's on the input with NaN and -inf
+        # as -FLT_MAX; the Eigen helper's, where NaN never wins but first in its window), others by torch's
+        float32 = x.dtype == torch.float32
+        xr = _float32_pool_input(x, rule) if float32 and rule == pool_native.ONEDNN else x
+        out = _tiled_max_pool_grad(xr, g, kh, kw, bottom, right, data_format, nan_wins=not float32)
+        out = _from_nchw(out, data_format)
+        return nn_ops.relu_grad_(out, orig_input) if relu else out
     argmax = getattr(orig_output, "_tm_argmax", None)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if argmax is not None and argmax.matches(orig_input, orig_output, attrs):
+    if data_format == "NHWC" and not torch.compiler.is_compiling() and pool_native.available():
+        key = (*attrs, rule)
+        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
+        if fast is not None:
+            return fast
+    if (
+        argmax is not None
+        and argmax.matches(orig_input, orig_output, (*attrs, "torch"))
+        and (rule == pool_native.ONEDNN or x.dtype != torch.float32)
+    ):
         index, (padded_shape, (pad_h, pad_w), extra) = argmax.index, argmax.padded
+        y = _to_nchw(orig_output, data_format)
     else:
-        _, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+        xm = _float32_pool_input(x, rule)
+        y, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(xm, kh, kw, sh, sw, top, bottom, left, right)
+    if x.dtype == torch.float32 and rule == pool_native.ONEDNN and (top or left):
+        g = _onednn_dropped(g, y, sh, sw, top, left)
+    elif x.dtype == torch.float32 and rule == pool_native.EIGEN:
+        index = _eigen_first_nan(x, index, sh, sw, top, left, extra, padded_shape[3])
     if any(extra):  # the backward kernel reads only the padded input's shape and layout
         x = _layout_like(x, padded_shape, data_format)
     rows, cols = x.shape[2], x.shape[3]
@@ -1388,8 +1439,107 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
     else:
         flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
         full = flat.view(n, depth, rows, cols)
-    out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
-    return _from_nchw(out, data_format)
+    out = _from_nchw(full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w], data_format)
+    return nn_ops.relu_grad_(out, orig_input) if relu else out
+
+
+def _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu):
+    """The NHWC float32 gradient by the native kernel (pool_native), reusing the forward's int32 argmax
+    (and, with ``relu``, its maxima) where it was computed under this rule; None where the kernel does not
+    apply."""
+    if argmax is not None and argmax.padded is None and argmax.matches(orig_input, orig_output, key):
+        maxima, index = orig_output, argmax.index
+    else:
+        out_h, out_w = grad.shape[1], grad.shape[2]
+        fast = pool_native.forward(orig_input, kh, kw, sh, sw, top, left, out_h, out_w, key[-1], relu)
+        if fast is None:
+            return None
+        maxima, index = fast
+    relu_y = maxima if relu else None
+    return pool_native.backward(grad, index, tuple(orig_input.shape), kh, kw, sh, sw, top, left, relu_y)
+
+
+def _onednn_dropped(g, y, sh, sw, top, left):
+    """``g`` (NCHW) without the gradients oneDNN's kernel drops: a window with nothing above -FLT_MAX keeps
+    its first position, which is padding where the window starts above or left of the input (torch's
+    argmax is the first real position)."""
+    out_h, out_w = g.shape[2], g.shape[3]
+    rows = torch.arange(out_h, device=g.device) * sh < top
+    cols = torch.arange(out_w, device=g.device) * sw < left
+    outside = rows[:, None] | cols[None, :]
+    return torch.where(outside & (y == _FLOAT32_LOWEST), torch.zeros((), dtype=g.dtype), g)
+
+
+def _eigen_first_nan(x, index, sh, sw, top, left, extra, cols):
+    """torch's argmax (of the input with NaN as -inf) where TF's SpatialMaxPoolWithArgMaxHelper keeps the
+    first real position of a window that holds NaN: it takes that position unconditionally and NaN is
+    never less than what follows."""
+    out_h, out_w = index.shape[2], index.shape[3]
+    first_h = (torch.arange(out_h, device=x.device) * sh - top).clamp(min=0)
+    first_w = (torch.arange(out_w, device=x.device) * sw - left).clamp(min=0)
+    nan = torch.isnan(x[:, :, first_h][:, :, :, first_w])
+    position = (first_h[:, None] + extra[2]) * cols + (first_w[None, :] + extra[0])
+    return torch.where(nan, position.to(index.dtype), index)
+
+
+def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+    """ReluGrad(MaxPoolGrad(orig_input, orig_output, grad), orig_input): the gradient through a max-pool of
+    a Relu's output and on through that Relu, what specialization (runtime/specialize.py) runs the pair
+    as. The native kernel applies the Relu's ``g * (x > 0)`` to each window's gradient by its maximum (x at
+    its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
+    runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
+    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    return _max_pool_grad(
+        orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
+    )
+
+
+def _tiled_max_pool_grad(x, g, kh, kw, bottom, right, data_format, nan_wins):
+    """MaxPoolGrad of ``kh`` x ``kw`` windows that tile NCHW-shaped ``x`` from its first row and column
+    (stride = window; ``bottom`` and ``right`` rows and columns of padding, which never win), as one
+    element-wise expression in the data's layout, for torch.compile: its CPU lowering of
+    max_pool2d_with_indices_backward is a scatter into an NCHW buffer and back, and the argmax it reads
+    is rebuilt per element from the forward's window offsets in scalar code; here each element compares
+    its window's values in order instead and fuses with what reads the gradient (a ReluGrad).
+
+    The same numbers as the eager torch path (an argmax, then torch's backward kernel): the argmax is the
+    first maximum in row-major order, the first element kept where nothing is greater (TF's helpers:
+    ``max < val``); with ``nan_wins`` a later NaN replaces it (torch's ``val > max or isnan(val)``). The
+    gradient goes there, added to 0 as the backward kernel adds it (-0.0 becomes 0.0); rows and columns
+    past the last window (VALID) get 0."""
+    n, depth, rows, cols = x.shape
+    out_h, out_w = g.shape[2], g.shape[3]
+    if bottom or right:
+        low = float("-inf")
+        x = F.pad(x, (0, right, 0, bottom), value=low)
+    x = x[:, :, : out_h * kh, : out_w * kw]
+    channels_last = not data_format.startswith("NCHW")
+    if channels_last:  # (n, out_h, kh, out_w, kw, depth), the window's (i, j) at [:, :, i, :, j]
+        x6 = x.permute(0, 2, 3, 1).unflatten(1, (out_h, kh)).unflatten(3, (out_w, kw))
+        g6 = g.permute(0, 2, 3, 1)[:, :, None, :, None]
+        position = torch.arange(kh * kw, dtype=g.dtype, device=g.device).view(kh, 1, kw, 1)
+    else:  # (n, depth, out_h, kh, out_w, kw), the window's (i, j) at [:, :, :, i, :, j]
+        x6 = x.unflatten(2, (out_h, kh)).unflatten(4, (out_w, kw))
+        g6 = g[:, :, :, None, :, None]
+        position = torch.arange(kh * kw, dtype=g.dtype, device=g.device).view(kh, 1, kw)
+    at = (lambda i, j: x6[:, :, i, :, j]) if channels_last else (lambda i, j: x6[:, :, :, i, :, j])
+    best = at(0, 0)
+    first = torch.zeros_like(best)
+    for p in range(1, kh * kw):
+        value = at(p // kw, p % kw)
+        wins = value > best
+        if nan_wins:
+            wins = wins | (value != value)  # NaN; torch.isnan is a scalar loop in inductor's CPU code
+        best = torch.where(wins, value, best)
+        first = torch.where(wins, float(p), first)
+    first = first[:, :, None, :, None] if channels_last else first[:, :, :, None, :, None]
+    zero = torch.zeros((), dtype=g.dtype, device=g.device)
+    full = torch.where((first == position) & (g6 != 0), g6, zero)
+    # to rows x cols: padding rows and columns cut off (SAME), 0 for those past the last window (VALID)
+    if channels_last:
+        full = full.reshape(n, out_h * kh, out_w * kw, depth)
+        return F.pad(full, (0, 0, 0, cols - out_w * kw, 0, rows - out_h * kh)).permute(0, 3, 1, 2)
+    return F.pad(full.reshape(n, depth, out_h * kh, out_w * kw), (0, cols - out_w * kw, 0, rows - out_h * kh))
 
 
 def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
@@ -1446,7 +1596,8 @@ def _max_pool_grad_shape(op):
 )
 def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
     """MaxPool's input gradient (see ``_max_pool_grad``)."""
-    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format)
+    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule)
 
 
 @register_op(
@@ -1458,7 +1609,9 @@ def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explic
 )
 def max_pool_grad_v2(orig_input, orig_output, grad, ksize, strides, padding, data_format):
     """MaxPoolGrad with ``ksize`` and ``strides`` given as tensors."""
-    return _max_pool_grad(orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format)
+    return _max_pool_grad(
+        orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format, pool_native.EIGEN
+    )
 
 
 def _max_pool_grad_grad_shape_for(op, ksize, strides):

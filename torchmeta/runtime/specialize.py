@@ -387,6 +387,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _direct_kernels(ops, spec)
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
+        _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
 
@@ -1123,3 +1124,23 @@ def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed
         kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
         spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
         spec.absorbed.add(relu_grad)
+
+
+def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``conv_ops.max_pool_grad_relu`` (on the ReluGrad, the MaxPoolGrad absorbed) for each float
+    ReluGrad of a private MaxPoolGrad result (see ``_private_result``) whose ``features`` are that
+    MaxPoolGrad's ``orig_input``: a max-pool of a Relu's output, as TF's gradients of conv + Relu +
+    max-pool have it. The pooled gradient goes through the Relu as it is written, not in a second pass."""
+    for op in ops:
+        if op.type != "ReluGrad" or not _runs_as_is(op, spec) or op._attrs["T"].type not in _FLOAT_TYPE_VALUES:
+            continue
+        if not _private_result(op._inputs[0], op, spec, op_set, keep, fed):
+            continue
+        pool = _resolve_alias(op._inputs[0], spec)._op
+        if pool.type != "MaxPoolGrad" or not _runs_as_is(pool, spec) or pool._control_inputs:
+            continue
+        if _resolve_alias(pool._inputs[0], spec) is not _resolve_alias(op._inputs[1], spec):
+            continue
+        _, _, kwargs = pool._info.bind(pool, lambda t, is_ref: None, lambda name: None)
+        spec.fusions[op] = Fusion(conv_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
+        spec.absorbed.add(pool)
