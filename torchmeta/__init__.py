@@ -8,6 +8,7 @@ each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are 
 from torchmeta import (  # noqa: F401
     compat,
     data,
+    debugging,
     dtypes,
     errors,
     gfile,
