@@ -313,6 +313,21 @@ class _Executor:
             for record in _fixed_length_records(name, a["header"], a["record"], a["footer"], a["compression"]):
                 yield (_bytes_scalar(record),)
 
+    def _GeneratorDataset(self, spec):
+        a = spec.args
+        state = tuple(a["init_func"](*a["init_args"]))
+        try:
+            while True:
+                try:
+                    element = tuple(a["next_func"](*state, *a["next_args"]))
+                except errors.OutOfRangeError:  # the generator's StopIteration
+                    return
+                except errors.OpError as e:  # a bad element: the iterator goes on, as TF's
+                    element = Failed(e)
+                yield element
+        finally:
+            a["finalize_func"](*state, *a["finalize_args"])
+
     # -- transformations ------------------------------------------------------------------------------
     def _ZipDataset(self, spec):
         for parts in zip(*(self.elements(s) for s in spec.inputs)):
