@@ -463,3 +463,27 @@ def test_resnet_step_takes_the_native_gradient(tf1, native, grad_spy):
     # per step: conv1's over conv2's input gradient and the stem's over an AddN (its two readers' gradients),
     # both fresh results only the ReluGrad read: written over; conv2's plain gradient
     assert grad_spy == [(True, False, False), (True, True, True), (True, True, True)] * 3
+
+
+@pytest.mark.parametrize("shape", [(3, 11, 13, 16), (3, 20, 20, 37), (2, 5, 7, 256), (2, 3, 2, 300)], ids=str)
+def test_vector_widths_give_the_same_bits(native, shape):
+    """The 16-lane (AVX-512) and the 8-lane code compute each channel with the same operations in the same
+    order: forward and gradient outputs are bit-identical (on a CPU without AVX-512 both runs take the
+    8-lane code)."""
+    x, scale, offset, mean, variance = (torch.from_numpy(a) for a in _inputs(shape, 21))
+    rng = np.random.default_rng(22)
+    dy, features = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(2))
+    lib = batch_norm_native._lib
+
+    def run():
+        fwd = batch_norm_native.train_forward(x, scale, offset, mean, variance, 0.001, 0.5, relu=True)
+        grads = [batch_norm_native.train_gradient(dy, f, x, scale, fwd[3], fwd[4], 0.001) for f in (features, None)]
+        return [*fwd, *grads[0], *grads[1]]
+
+    try:
+        lib.tm_batch_norm_force_lanes(8)
+        narrow = run()
+    finally:
+        lib.tm_batch_norm_force_lanes(0)
+    for a, e in zip(run(), narrow, strict=True):
+        assert torch.equal(a, e)

@@ -45,6 +45,8 @@ def _load():
             lib.tm_batch_norm_train.restype = None
             lib.tm_batch_norm_grad_train.argtypes = [p, p, p, i64, i64, p, p, p, f64, p, p, p, p]
             lib.tm_batch_norm_grad_train.restype = None
+            lib.tm_batch_norm_force_lanes.argtypes = [ctypes.c_int]
+            lib.tm_batch_norm_force_lanes.restype = None
         _lib = lib
         _tried = True
         return lib
