@@ -271,6 +271,7 @@ def test_torch_compile_traces_the_torch_path(native, spy):
 # specialization where the ReluGrad's result has no other reader.
 
 GRAD_SHAPES = [
+    (1, 1, 1, 4),
     (2, 4, 3, 5),
     (3, 11, 13, 16),
     (3, 20, 20, 37),
