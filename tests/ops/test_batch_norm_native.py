@@ -16,6 +16,7 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import batch_norm_native, nn_ops
+from torchmeta.runtime import specialize
 
 # C below, at and above 8- and 16-channel groups, with 4- and 1-channel tails; rows in several blocks of 16 to
 # 256 rows with a partial last one ((3, 11, 13, 16): 256 + 173 rows, (3, 20, 20, 37): 221-row blocks,
@@ -459,6 +460,10 @@ def test_resnet_step_takes_the_native_gradient(tf1, native, grad_spy):
         assert np.shape(a) == np.shape(e), i
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    # forward: Relu(bn) twice, Relu(bn2 + shortcut) in bn2's output pass
+    assert targets.count(specialize.fused_batch_norm_relu) == 2
+    assert targets.count(specialize.fused_batch_norm_add_relu) == 1
+    assert specialize.add_relu not in targets
     assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
     assert targets.count(nn_ops.fused_batch_norm_grad_v3) == 1  # conv2's: its ReluGrad also feeds the shortcut
     # per step: conv1's over conv2's input gradient and the stem's over an AddN (its two readers' gradients),
@@ -488,3 +493,21 @@ def test_vector_widths_give_the_same_bits(native, shape):
         lib.tm_batch_norm_force_lanes(0)
     for a, e in zip(run(), narrow, strict=True):
         assert torch.equal(a, e)
+
+
+def test_resnet_step_without_native_matches_tf(tf1, without_native, spy, grad_spy):
+    """The same step on the torch path (TORCHMETA_NATIVE=0): the fusions stay (their kernels run relu_grad,
+    torch's batch norm and its backward, the residual add) and give TF's losses and variables."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 10, 10, 3)).astype(np.float32)
+    labels = rng.integers(0, 5, 4)
+    theirs, _ = _resnet_step(tf1, x, labels, 3)
+    ours, modules = _resnet_step(tm.compat.v1, x, labels, 3)
+    for i, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(specialize.fused_batch_norm_add_relu) == 1
+    assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
+    assert spy and not any(ran for ran, _ in spy)
+    assert grad_spy and not any(ran for ran, _, _ in grad_spy)

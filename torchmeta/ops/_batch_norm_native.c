@@ -153,10 +153,11 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
     }
 }
 
-/* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), W channels a step. */
+/* y = (x - mean) * mult + offset, plus side (a residual, [rows, C]) unless NULL, Relu optional, row by row
+ * (stores stay sequential), W channels a step. */
 #define NORMALIZE(NAME, ATTR, V, I, W)                                                                     \
     ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
-                          const float *mult, const float *offset, int relu) {                              \
+                          const float *mult, const float *offset, const float *side, int relu) {           \
         const V z = {0};                                                                                   \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             const float *xr = x + r * C;                                                                   \
@@ -164,11 +165,13 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
             int64_t c = 0;                                                                                 \
             for (; c + W <= C; c += W) {                                                                   \
                 V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c) + LOAD(V, offset + c);     \
+                if (side) v = v + LOAD(V, side + r * C + c);                                               \
                 if (relu) v = (V)((I)v & ~(v < z)); /* NaN stays NaN, as Relu */                           \
                 STORE(yr + c, v);                                                                          \
             }                                                                                              \
             for (; c < C; ++c) {                                                                           \
                 float v = (xr[c] - mean[c]) * mult[c] + offset[c];                                         \
+                if (side) v = v + side[r * C + c];                                                         \
                 yr[c] = relu && v < 0.0f ? 0.0f : v;                                                       \
             }                                                                                              \
         }                                                                                                  \
@@ -180,13 +183,14 @@ NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16)
 #endif
 
 /* x: [rows, C] (rows >= 2); scale, offset, mean, variance: [C] (mean, variance read only when factor != 1);
- * work: 3*C doubles of scratch.
+ * side: [rows, C] added to y before the Relu (a residual: Relu(AddV2(y, side))) or NULL; work: 3*C doubles
+ * of scratch.
  * Writes y ([rows, C]), new_mean/new_var (running statistics: the batch mean and unbiased variance,
  * blended with mean/variance unless factor == 1), batch_mean and batch_var (biased). */
 void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *scale, const float *offset,
-                         const float *mean, const float *variance, double epsilon, double factor, int relu,
-                         float *y, float *new_mean, float *new_var, float *batch_mean, float *batch_var,
-                         double *work) {
+                         const float *mean, const float *variance, double epsilon, double factor,
+                         const float *side, int relu, float *y, float *new_mean, float *new_var, float *batch_mean,
+                         float *batch_var, double *work) {
     double *run_mean = work, *run_m2 = work + C;
     float shift[16], dsum[16], dsq[16];
     int64_t c;
@@ -237,11 +241,11 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
     }
 #ifdef TM_WIDE
     if (w16) {
-        normalize16(x, y, rows, C, batch_mean, mult, offset, relu);
+        normalize16(x, y, rows, C, batch_mean, mult, offset, side, relu);
         return;
     }
 #endif
-    normalize8(x, y, rows, C, batch_mean, mult, offset, relu);
+    normalize8(x, y, rows, C, batch_mean, mult, offset, side, relu);
 }
 
 /* ---------------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def _load():
         lib = native_build.compile_and_load(_SOURCE, "batch_norm")
         if lib is not None:
             p, i64, f64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-            lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, ctypes.c_int, p, p, p, p, p, p]
+            lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, p, ctypes.c_int, p, p, p, p, p, p]
             lib.tm_batch_norm_train.restype = None
             lib.tm_batch_norm_grad_train.argtypes = [p, p, p, i64, i64, p, p, p, f64, p, p, p, p]
             lib.tm_batch_norm_grad_train.restype = None
@@ -72,13 +72,16 @@ def _fits(x, vectors) -> bool:
     )
 
 
-def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False):
+def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None):
     """(y, running mean, running variance, batch mean, batch variance) of a training FusedBatchNorm over
-    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y through Relu when ``relu``; None where
-    the native kernel does not apply (the caller then runs its torch path)."""
+    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y plus ``side`` (x's shape: a residual)
+    when given, through Relu when ``relu``; None where the native kernel does not apply (the caller then
+    runs its torch path)."""
     blended = exponential_avg_factor != 1.0
     vectors = (scale, offset, mean, variance) if blended else (scale, offset)
     if x.dim() < 2 or torch.compiler.is_compiling() or not _fits(x, vectors):
+        return None
+    if side is not None and (side.shape != x.shape or not _fits(side, ())):
         return None
     channels = x.shape[-1]
     rows = x.numel() // channels if channels else 0
@@ -100,6 +103,7 @@ def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_fac
         variance.data_ptr() if blended else None,
         float(epsilon),
         float(exponential_avg_factor),
+        None if side is None else side.data_ptr(),
         1 if relu else 0,
         y.data_ptr(),
         new_mean.data_ptr(),

@@ -1005,6 +1005,12 @@ def add_relu(x, y):
     return torch.relu_(torch.add(x, y))
 
 
+def fused_batch_norm_add_relu(x, scale, offset, mean, variance, side, *, version, **attrs):
+    """A FusedBatchNorm ``version``'s outputs with Relu(AddV2(y, side)) in place of y (a residual block's
+    end: the native training kernel adds ``side`` in its output pass). Not an op (specialization's)."""
+    return nn_ops.fused_batch_norm_add_relu(version, x, scale, offset, mean, variance, side, **attrs)
+
+
 def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
     """Records ``fused_batch_norm_relu`` (on the batch norm, which it replaces, with the Relu absorbed) or
     ``add_relu`` (on the Relu, the AddV2 absorbed) for each float Relu whose input is a FusedBatchNorm's y
@@ -1020,6 +1026,7 @@ def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
             and not any(t in folded or t in aliases for t in op._outputs)
         )
 
+    position = {op: i for i, op in enumerate(ops)}
     for relu in ops:
         if relu.type != "Relu" or not free(relu) or relu._attrs["T"].type not in _FLOAT_TYPE_VALUES:
             continue
@@ -1042,11 +1049,40 @@ def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
             x, y = producer._inputs
             if x.dtype.base_dtype is not t.dtype.base_dtype or y.dtype.base_dtype is not t.dtype.base_dtype:
                 continue
+            if _fuse_batch_norm_add_relu(relu, producer, spec, keep, op_set, free, position):
+                continue
             spec.fusions[relu] = Fusion(add_relu, [x, y], {})
             spec.absorbed.add(producer)
 
 
 _FLOAT_TYPE_VALUES = (DType.float32.value, DType.float64.value)
+
+
+def _fuse_batch_norm_add_relu(relu, add, spec, keep, op_set, free, position) -> bool:
+    """Records ``fused_batch_norm_add_relu`` on a FusedBatchNorm whose y only ``add`` reads, when the
+    other addend has y's static shape and is computed before the batch norm (the call runs where the
+    batch norm ran), with ``add`` and ``relu`` absorbed; whether it did."""
+    for y, side in (add._inputs, add._inputs[::-1]):
+        bn = y._op
+        if bn.type not in _BATCH_NORM_TYPES or y is not bn._outputs[0] or bn not in op_set or not free(bn):
+            continue
+        if bn._attrs["T"].type != relu._attrs["T"].type or not _single_use(y, add, keep, op_set, spec.folded):
+            continue
+        if not y.shape.is_fully_defined() or side.shape.as_list() != y.shape.as_list() or side is y:
+            continue
+        source = _resolve_alias(side, spec)
+        if source not in spec.folded and position.get(source._op, len(position)) >= position[bn]:
+            continue
+        _, _, kwargs = bn._info.bind(bn, lambda t, is_ref: None, lambda name: None)
+        spec.fusions[bn] = Fusion(
+            fused_batch_norm_add_relu,
+            [*bn._inputs[:5], side],
+            {"version": bn.type, **kwargs},
+            outputs=[relu._outputs[0], *bn._outputs[1:]],
+        )
+        spec.absorbed.update((add, relu))
+        return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
