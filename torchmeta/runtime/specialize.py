@@ -385,8 +385,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
                 _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
-        _direct_kernels(ops, spec)
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
+        _direct_kernels(ops, spec)
         _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
 
@@ -1086,6 +1086,38 @@ def _fuse_batch_norm_add_relu(relu, add, spec, keep, op_set, free, position) -> 
 
 
 # ---------------------------------------------------------------------------------------------
+# A ReluGrad whose only reader is a training FusedBatchNormGrad (TF's gradient of Relu(FusedBatchNorm),
+# the _FusedBatchNormEx pattern): one call computes both, the native kernel reading the ReluGrad's inputs in
+# its two passes instead of a ReluGrad result (writing over the incoming gradient where that is private).
+
+_BATCH_NORM_GRAD_TYPES = ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")
+
+
+def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``nn_ops.fused_batch_norm_grad_relu`` on each float32 channels-last training batch norm
+    gradient whose y_backprop is a float32 ReluGrad that nothing else reads, with the ReluGrad absorbed."""
+    for op in ops:
+        if op.type not in _BATCH_NORM_GRAD_TYPES or op in spec.kernels or not _runs_as_is(op, spec):
+            continue
+        if not op._attrs["is_training"].b or op._attrs["data_format"].s.decode().startswith("NC"):
+            continue
+        relu_grad = op._inputs[0]._op
+        if relu_grad.type != "ReluGrad" or relu_grad not in op_set or relu_grad in spec.kernels:
+            continue
+        if relu_grad._control_inputs or not _runs_as_is(relu_grad, spec):
+            continue
+        if relu_grad._attrs["T"].type != DType.float32.value or op._attrs["T"].type != DType.float32.value:
+            continue
+        if _value_users(relu_grad._outputs[0], spec, op_set, keep) != [op]:
+            continue
+        gradients, features = relu_grad._inputs
+        _, _, kwargs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
+        kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
+        spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
+        spec.absorbed.add(relu_grad)
+
+
+# ---------------------------------------------------------------------------------------------
 # ReluGrad over a gradient that only it reads and that its producer computed afresh (a convolution's
 # input gradient, a MaxPool gradient, an AddN, ...: what TF's gradient graphs feed it): the result is
 # written over that gradient instead of into a new full-size tensor. The pass is the same; the new tensor
@@ -1127,35 +1159,3 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
-
-
-# ---------------------------------------------------------------------------------------------
-# A ReluGrad whose only reader is a training FusedBatchNormGrad (TF's gradient of Relu(FusedBatchNorm),
-# the _FusedBatchNormEx pattern): one call computes both, the native kernel reading the ReluGrad's inputs in
-# its two passes instead of a ReluGrad result (writing over the incoming gradient where that is private).
-
-_BATCH_NORM_GRAD_TYPES = ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")
-
-
-def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
-    """Records ``nn_ops.fused_batch_norm_grad_relu`` on each float32 channels-last training batch norm
-    gradient whose y_backprop is a float32 ReluGrad that nothing else reads, with the ReluGrad absorbed."""
-    for op in ops:
-        if op.type not in _BATCH_NORM_GRAD_TYPES or op in spec.kernels or not _runs_as_is(op, spec):
-            continue
-        if not op._attrs["is_training"].b or op._attrs["data_format"].s.decode().startswith("NC"):
-            continue
-        relu_grad = op._inputs[0]._op
-        if relu_grad.type != "ReluGrad" or relu_grad not in op_set or relu_grad in spec.kernels:
-            continue
-        if relu_grad._control_inputs or not _runs_as_is(relu_grad, spec):
-            continue
-        if relu_grad._attrs["T"].type != DType.float32.value or op._attrs["T"].type != DType.float32.value:
-            continue
-        if _value_users(relu_grad._outputs[0], spec, op_set, keep) != [op]:
-            continue
-        gradients, features = relu_grad._inputs
-        _, _, kwargs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
-        kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
-        spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
-        spec.absorbed.add(relu_grad)
