@@ -1,14 +1,16 @@
-"""An optional native kernel for TF's training batch norm forward on channels-last float32 CPU tensors.
+"""Optional native kernels for TF's training batch norm on channels-last float32 CPU tensors: the forward
+(FusedBatchNorm*, is_training) and its gradient (FusedBatchNormGrad*), each with TF's Relu folded in.
 
-torch's native_batch_norm takes 1.3-1.8x the time of this kernel on the shapes of convolutional training
-steps. _batch_norm_native.c computes the per-channel statistics in one pass over memory (blocks of rows
+_batch_norm_native.c computes the forward's per-channel statistics in one pass over memory (blocks of rows
 kept in L1: float sums vectorized over channels, each block's centered sums merged in double, so a mean far
-from zero costs no precision) and writes y = (x - mean) * (scale * rstd) + offset, Relu optional, in a
-second. It is an
-accelerator: built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
-``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or with fewer
-than two rows per channel, ``train_forward`` returns None and the torch path runs (the same values
-within float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF).
+from zero costs no precision) and writes y = (x - mean) * (scale * rstd) + offset, plus a residual and
+through Relu when asked, in a second. The gradient sums g and g * (x - mean) in one pass, g being dy or
+TF's ReluGrad dy * (features > 0), and writes x_backprop in a second (over dy when the caller owns it).
+Both use 16-lane vectors where the CPU has AVX-512, 8-lane ones elsewhere (the same values). They are
+accelerators: built and cached by torchmeta.ops.native_build; where they cannot be built (no compiler,
+``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or (forward)
+with fewer than two rows per channel, ``train_forward``/``train_gradient`` return None and the torch path
+runs (the same values within float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF).
 Calls release the GIL (ctypes) and run on one thread.
 """
 
