@@ -16,6 +16,7 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import batch_norm_native, nn_ops
+from torchmeta.runtime import specialize
 
 # C below, at and above 8- and 16-channel groups, with 4- and 1-channel tails; rows in several blocks of 16 to
 # 256 rows with a partial last one ((3, 11, 13, 16): 256 + 173 rows, (3, 20, 20, 37): 221-row blocks,
@@ -271,6 +272,7 @@ def test_torch_compile_traces_the_torch_path(native, spy):
 # specialization where the ReluGrad's result has no other reader.
 
 GRAD_SHAPES = [
+    (1, 1, 1, 4),
     (2, 4, 3, 5),
     (3, 11, 13, 16),
     (3, 20, 20, 37),
@@ -458,8 +460,54 @@ def test_resnet_step_takes_the_native_gradient(tf1, native, grad_spy):
         assert np.shape(a) == np.shape(e), i
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    # forward: Relu(bn) twice, Relu(bn2 + shortcut) in bn2's output pass
+    assert targets.count(specialize.fused_batch_norm_relu) == 2
+    assert targets.count(specialize.fused_batch_norm_add_relu) == 1
+    assert specialize.add_relu not in targets
     assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
     assert targets.count(nn_ops.fused_batch_norm_grad_v3) == 1  # conv2's: its ReluGrad also feeds the shortcut
     # per step: conv1's over conv2's input gradient and the stem's over an AddN (its two readers' gradients),
     # both fresh results only the ReluGrad read: written over; conv2's plain gradient
     assert grad_spy == [(True, False, False), (True, True, True), (True, True, True)] * 3
+
+
+@pytest.mark.parametrize("shape", [(3, 11, 13, 16), (3, 20, 20, 37), (2, 5, 7, 256), (2, 3, 2, 300)], ids=str)
+def test_vector_widths_give_the_same_bits(native, shape):
+    """The 16-lane (AVX-512) and the 8-lane code compute each channel with the same operations in the same
+    order: forward and gradient outputs are bit-identical (on a CPU without AVX-512 both runs take the
+    8-lane code)."""
+    x, scale, offset, mean, variance = (torch.from_numpy(a) for a in _inputs(shape, 21))
+    rng = np.random.default_rng(22)
+    dy, features = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(2))
+    lib = batch_norm_native._lib
+
+    def run():
+        fwd = batch_norm_native.train_forward(x, scale, offset, mean, variance, 0.001, 0.5, relu=True)
+        grads = [batch_norm_native.train_gradient(dy, f, x, scale, fwd[3], fwd[4], 0.001) for f in (features, None)]
+        return [*fwd, *grads[0], *grads[1]]
+
+    try:
+        lib.tm_batch_norm_force_lanes(8)
+        narrow = run()
+    finally:
+        lib.tm_batch_norm_force_lanes(0)
+    for a, e in zip(run(), narrow, strict=True):
+        assert torch.equal(a, e)
+
+
+def test_resnet_step_without_native_matches_tf(tf1, without_native, spy, grad_spy):
+    """The same step on the torch path (TORCHMETA_NATIVE=0): the fusions stay (their kernels run relu_grad,
+    torch's batch norm and its backward, the residual add) and give TF's losses and variables."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 10, 10, 3)).astype(np.float32)
+    labels = rng.integers(0, 5, 4)
+    theirs, _ = _resnet_step(tf1, x, labels, 3)
+    ours, modules = _resnet_step(tm.compat.v1, x, labels, 3)
+    for i, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(specialize.fused_batch_norm_add_relu) == 1
+    assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
+    assert spy and not any(ran for ran, _ in spy)
+    assert grad_spy and not any(ran for ran, _, _ in grad_spy)

@@ -231,11 +231,11 @@ def test_resnet_style_block_matches_tf(tf1, training):
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     if training:
         assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 1  # conv2 (x is fed: filters only)
-        # relu(bn1) runs in place on the training batch norm's y, relu(y + shortcut) on the sum
+        # relu(bn1) runs in place on the training batch norm's y, relu(bn2 + shortcut) in bn2's output pass
         # (per module that runs the block: the training step's and the logits run's)
         runs = [[n.target for n in m.graph.nodes if n.op == "call_function"] for m in modules]
         assert {r.count(specialize.fused_batch_norm_relu) for r in runs} == {0, 1}
-        assert {r.count(specialize.add_relu) for r in runs} == {0, 1}
+        assert {r.count(specialize.fused_batch_norm_add_relu) for r in runs} == {0, 1}
         assert nn_ops.relu not in targets
     else:
         (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]

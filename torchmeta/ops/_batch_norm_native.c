@@ -18,6 +18,8 @@
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define TM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* 16-lane code only where AVX-512 runs it: GCC's AVX2 clone of 64-byte vector code is 3-8x slower */
+#define TM_WIDE __attribute__((target("avx512f")))
 #endif
 #endif
 #ifndef TM_CLONES
@@ -26,6 +28,27 @@
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+static int lanes_forced;
+
+/* Tests: 8 runs the 8-lane code where the 16-lane code would run (both give the same values: lanes are
+ * channels); 0 restores the choice by CPU. */
+void tm_batch_norm_force_lanes(int lanes) {
+    lanes_forced = lanes;
+}
+
+/* Whether the 16-lane (AVX-512) code runs. */
+static int wide(void) {
+#ifdef TM_WIDE
+    if (lanes_forced) return lanes_forced == 16;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
 typedef float v4f __attribute__((vector_size(16)));
 
 /* Unaligned loads and stores; macros, so that no vector crosses a call. */
@@ -86,6 +109,12 @@ TM_CLONES static void block8(const float *x, int64_t n, int64_t C, float *shift,
     BLOCK_SUMS(v8f, x, n, C, shift, dsum, dsq);
 }
 
+#ifdef TM_WIDE
+TM_WIDE static void block16(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    BLOCK_SUMS(v16f, x, n, C, shift, dsum, dsq);
+}
+#endif
+
 TM_CLONES static void block4(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
     BLOCK_SUMS(v4f, x, n, C, shift, dsum, dsq);
 }
@@ -124,44 +153,62 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
     }
 }
 
-/* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), 8 channels a step. */
-TM_CLONES static void normalize(const float *x, float *y, int64_t rows, int64_t C, const float *mean,
-                                const float *mult, const float *offset, int relu) {
-    const v8f z = {0};
-    for (int64_t r = 0; r < rows; ++r) {
-        const float *xr = x + r * C;
-        float *yr = y + r * C;
-        int64_t c = 0;
-        for (; c + 8 <= C; c += 8) {
-            v8f v = (LOAD(v8f, xr + c) - LOAD(v8f, mean + c)) * LOAD(v8f, mult + c) + LOAD(v8f, offset + c);
-            if (relu) v = (v8f)((v8i)v & ~(v < z)); /* NaN stays NaN, as Relu */
-            STORE(yr + c, v);
-        }
-        for (; c < C; ++c) {
-            float v = (xr[c] - mean[c]) * mult[c] + offset[c];
-            yr[c] = relu && v < 0.0f ? 0.0f : v;
-        }
+/* y = (x - mean) * mult + offset, plus side (a residual, [rows, C]) unless NULL, Relu optional, row by row
+ * (stores stay sequential), W channels a step. */
+#define NORMALIZE(NAME, ATTR, V, I, W)                                                                     \
+    ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
+                          const float *mult, const float *offset, const float *side, int relu) {           \
+        const V z = {0};                                                                                   \
+        for (int64_t r = 0; r < rows; ++r) {                                                               \
+            const float *xr = x + r * C;                                                                   \
+            float *yr = y + r * C;                                                                         \
+            int64_t c = 0;                                                                                 \
+            for (; c + W <= C; c += W) {                                                                   \
+                V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c) + LOAD(V, offset + c);     \
+                if (side) v = v + LOAD(V, side + r * C + c);                                               \
+                if (relu) v = (V)((I)v & ~(v < z)); /* NaN stays NaN, as Relu */                           \
+                STORE(yr + c, v);                                                                          \
+            }                                                                                              \
+            for (; c < C; ++c) {                                                                           \
+                float v = (xr[c] - mean[c]) * mult[c] + offset[c];                                         \
+                if (side) v = v + side[r * C + c];                                                         \
+                yr[c] = relu && v < 0.0f ? 0.0f : v;                                                       \
+            }                                                                                              \
+        }                                                                                                  \
     }
-}
+
+NORMALIZE(normalize8, TM_CLONES, v8f, v8i, 8)
+#ifdef TM_WIDE
+NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16)
+#endif
 
 /* x: [rows, C] (rows >= 2); scale, offset, mean, variance: [C] (mean, variance read only when factor != 1);
- * work: 3*C doubles of scratch.
+ * side: [rows, C] added to y before the Relu (a residual: Relu(AddV2(y, side))) or NULL; work: 3*C doubles
+ * of scratch.
  * Writes y ([rows, C]), new_mean/new_var (running statistics: the batch mean and unbiased variance,
  * blended with mean/variance unless factor == 1), batch_mean and batch_var (biased). */
 void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *scale, const float *offset,
-                         const float *mean, const float *variance, double epsilon, double factor, int relu,
-                         float *y, float *new_mean, float *new_var, float *batch_mean, float *batch_var,
-                         double *work) {
+                         const float *mean, const float *variance, double epsilon, double factor,
+                         const float *side, int relu, float *y, float *new_mean, float *new_var, float *batch_mean,
+                         float *batch_var, double *work) {
     double *run_mean = work, *run_m2 = work + C;
-    float shift[8], dsum[8], dsq[8];
+    float shift[16], dsum[16], dsq[16];
     int64_t c;
+    int w16 = wide();
     /* Blocks of <= 32 KiB of rows (L1-resident for both passes), 16 to 256 rows. */
     int64_t tile = 8192 / C;
     tile = tile < 16 ? 16 : tile > 256 ? 256 : tile;
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         const float *xt = x + r0 * C;
         int64_t n = rows - r0 < tile ? rows - r0 : tile;
-        for (c = 0; c + 8 <= C; c += 8) {
+        c = 0;
+#ifdef TM_WIDE
+        for (; w16 && c + 16 <= C; c += 16) {
+            block16(xt + c, n, C, shift, dsum, dsq);
+            merge(16, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
+#endif
+        for (; c + 8 <= C; c += 8) {
             block8(xt + c, n, C, shift, dsum, dsq);
             merge(8, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
         }
@@ -192,7 +239,13 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
         }
         mult[c] = (float)((double)scale[c] / sqrt(v + epsilon));
     }
-    normalize(x, y, rows, C, batch_mean, mult, offset, relu);
+#ifdef TM_WIDE
+    if (w16) {
+        normalize16(x, y, rows, C, batch_mean, mult, offset, side, relu);
+        return;
+    }
+#endif
+    normalize8(x, y, rows, C, batch_mean, mult, offset, side, relu);
 }
 
 /* ---------------------------------------------------------------------------------------------------
@@ -219,8 +272,8 @@ typedef int32_t v4i __attribute__((vector_size(16)));
     })
 
 /* Pass 1 over n rows of a group of channels: sum(g) and sum(g * (x - mean)) in float. */
-#define GRAD_SUMS(NAME, V, I, RELU)                                                                        \
-    TM_CLONES static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
+#define GRAD_SUMS(NAME, ATTR, V, I, RELU)                                                                  \
+    ATTR static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
                                int64_t C, float *sum_g, float *sum_gx) {                                   \
         V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                          \
         const V m = LOAD(V, mean);                                                                         \
@@ -246,33 +299,48 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v1f __attribute__((vector_size(4)));
 typedef int32_t v1i __attribute__((vector_size(4)));
 
-GRAD_SUMS(grad_sums8_relu, v8f, v8i, 1)
-GRAD_SUMS(grad_sums8, v8f, v8i, 0)
-GRAD_SUMS(grad_sums4_relu, v4f, v4i, 1)
-GRAD_SUMS(grad_sums4, v4f, v4i, 0)
-GRAD_SUMS(grad_sums1_relu, v1f, v1i, 1)
-GRAD_SUMS(grad_sums1, v1f, v1i, 0)
+GRAD_SUMS(grad_sums8_relu, TM_CLONES, v8f, v8i, 1)
+GRAD_SUMS(grad_sums8, TM_CLONES, v8f, v8i, 0)
+GRAD_SUMS(grad_sums4_relu, TM_CLONES, v4f, v4i, 1)
+GRAD_SUMS(grad_sums4, TM_CLONES, v4f, v4i, 0)
+GRAD_SUMS(grad_sums1_relu, TM_CLONES, v1f, v1i, 1)
+GRAD_SUMS(grad_sums1, TM_CLONES, v1f, v1i, 0)
+#ifdef TM_WIDE
+GRAD_SUMS(grad_sums16_relu, TM_WIDE, v16f, v16i, 1)
+GRAD_SUMS(grad_sums16, TM_WIDE, v16f, v16i, 0)
+#endif
 
 /* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step. */
-#define GRAD_OUTPUT(NAME, RELU)                                                                            \
-    TM_CLONES static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows,   \
-                               int64_t C, const float *mean, const float *k, const float *b, const float *a) { \
+#define GRAD_OUTPUT_STEP(V, I, W, RELU)                                                                    \
+    for (; c + W <= C; c += W) {                                                                           \
+        V g = GRAD(V, I, RELU, dy, f, o + c);                                                              \
+        V xc = LOAD(V, x + o + c) - LOAD(V, mean + c);                                                     \
+        STORE(dx + o + c, LOAD(V, k + c) * g - (LOAD(V, b + c) + LOAD(V, a + c) * xc));                    \
+    }
+
+#define GRAD_OUTPUT(NAME, ATTR, RELU, WIDE)                                                                \
+    ATTR static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows, int64_t C, \
+                          const float *mean, const float *k, const float *b, const float *a) {             \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             int64_t o = r * C, c = 0;                                                                      \
-            for (; c + 8 <= C; c += 8) {                                                                   \
-                v8f g = GRAD(v8f, v8i, RELU, dy, f, o + c);                                             \
-                v8f xc = LOAD(v8f, x + o + c) - LOAD(v8f, mean + c);                                    \
-                STORE(dx + o + c, LOAD(v8f, k + c) * g - (LOAD(v8f, b + c) + LOAD(v8f, a + c) * xc));   \
-            }                                                                                              \
-            for (; c < C; ++c) {                                                                           \
-                v1f g = GRAD(v1f, v1i, RELU, dy, f, o + c);                                                \
-                dx[o + c] = k[c] * g[0] - (b[c] + a[c] * (x[o + c] - mean[c]));                            \
-            }                                                                                              \
+            if (WIDE) GRAD_OUTPUT_STEP(WIDE_V, WIDE_I, 16, RELU)                                           \
+            GRAD_OUTPUT_STEP(v8f, v8i, 8, RELU)                                                            \
+            GRAD_OUTPUT_STEP(v1f, v1i, 1, RELU)                                                            \
         }                                                                                                  \
     }
 
-GRAD_OUTPUT(grad_output_relu, 1)
-GRAD_OUTPUT(grad_output, 0)
+#define WIDE_V v8f /* never run: WIDE is 0 */
+#define WIDE_I v8i
+GRAD_OUTPUT(grad_output8_relu, TM_CLONES, 1, 0)
+GRAD_OUTPUT(grad_output8, TM_CLONES, 0, 0)
+#undef WIDE_V
+#undef WIDE_I
+#ifdef TM_WIDE
+#define WIDE_V v16f
+#define WIDE_I v16i
+GRAD_OUTPUT(grad_output16_relu, TM_WIDE, 1, 1)
+GRAD_OUTPUT(grad_output16, TM_WIDE, 0, 1)
+#endif
 
 /* dy, features (NULL: no Relu), x, dx: [rows, C] (dx may be dy); scale, mean, variance: [C];
  * work: 2*C doubles and 3*C floats of scratch (4*C doubles). Writes dx, scale_backprop, offset_backprop. */
@@ -281,9 +349,9 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
                               float *dx, float *scale_backprop, float *offset_backprop, double *work) {
     double *sum_g = work, *sum_gx = work + C;
     float *k = (float *)(work + 2 * C), *b = k + C, *a = b + C;
-    float part_g[8], part_gx[8];
+    float part_g[16], part_gx[16];
     int64_t c;
-    int relu = features != 0;
+    int relu = features != 0, w16 = wide();
     for (c = 0; c < 2 * C; ++c) work[c] = 0;
     /* Blocks of 16 rows: each float sum covers 8 values before it is added in double. offset_backprop is
      * often a sum that cancels to about zero (the gradient of a loss of the normalized output), where longer
@@ -294,7 +362,12 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
         int64_t n = rows - r0 < tile ? rows - r0 : tile, o = r0 * C;
         const float *ft = relu ? features + o : dy + o; /* not read without the Relu */
         for (c = 0; c < C;) {
-            int width = c + 8 <= C ? 8 : c + 4 <= C ? 4 : 1;
+            int width = w16 && c + 16 <= C ? 16 : c + 8 <= C ? 8 : c + 4 <= C ? 4 : 1;
+#ifdef TM_WIDE
+            if (width == 16)
+                (relu ? grad_sums16_relu : grad_sums16)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            else
+#endif
             if (width == 8)
                 (relu ? grad_sums8_relu : grad_sums8)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
             else if (width == 4)
@@ -318,5 +391,11 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
         b[c] = (float)(kc * sum_g[c] / count);
         a[c] = (float)(kc * sum_gx[c] / (count * var_eps));
     }
-    (relu ? grad_output_relu : grad_output)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+#ifdef TM_WIDE
+    if (w16) {
+        (relu ? grad_output16_relu : grad_output16)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+        return;
+    }
+#endif
+    (relu ? grad_output8_relu : grad_output8)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
 }

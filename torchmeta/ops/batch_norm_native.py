@@ -1,14 +1,16 @@
-"""An optional native kernel for TF's training batch norm forward on channels-last float32 CPU tensors.
+"""Optional native kernels for TF's training batch norm on channels-last float32 CPU tensors: the forward
+(FusedBatchNorm*, is_training) and its gradient (FusedBatchNormGrad*), each with TF's Relu folded in.
 
-torch's native_batch_norm takes 1.3-1.8x the time of this kernel on the shapes of convolutional training
-steps. _batch_norm_native.c computes the per-channel statistics in one pass over memory (blocks of rows
+_batch_norm_native.c computes the forward's per-channel statistics in one pass over memory (blocks of rows
 kept in L1: float sums vectorized over channels, each block's centered sums merged in double, so a mean far
-from zero costs no precision) and writes y = (x - mean) * (scale * rstd) + offset, Relu optional, in a
-second. It is an
-accelerator: built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
-``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or with fewer
-than two rows per channel, ``train_forward`` returns None and the torch path runs (the same values
-within float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF).
+from zero costs no precision) and writes y = (x - mean) * (scale * rstd) + offset, plus a residual and
+through Relu when asked, in a second. The gradient sums g and g * (x - mean) in one pass, g being dy or
+TF's ReluGrad dy * (features > 0), and writes x_backprop in a second (over dy when the caller owns it).
+Both use 16-lane vectors where the CPU has AVX-512, 8-lane ones elsewhere (the same values). They are
+accelerators: built and cached by torchmeta.ops.native_build; where they cannot be built (no compiler,
+``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or (forward)
+with fewer than two rows per channel, ``train_forward``/``train_gradient`` return None and the torch path
+runs (the same values within float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF).
 Calls release the GIL (ctypes) and run on one thread.
 """
 
@@ -41,10 +43,12 @@ def _load():
         lib = native_build.compile_and_load(_SOURCE, "batch_norm")
         if lib is not None:
             p, i64, f64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-            lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, ctypes.c_int, p, p, p, p, p, p]
+            lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, p, ctypes.c_int, p, p, p, p, p, p]
             lib.tm_batch_norm_train.restype = None
             lib.tm_batch_norm_grad_train.argtypes = [p, p, p, i64, i64, p, p, p, f64, p, p, p, p]
             lib.tm_batch_norm_grad_train.restype = None
+            lib.tm_batch_norm_force_lanes.argtypes = [ctypes.c_int]
+            lib.tm_batch_norm_force_lanes.restype = None
         _lib = lib
         _tried = True
         return lib
@@ -70,13 +74,16 @@ def _fits(x, vectors) -> bool:
     )
 
 
-def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False):
+def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None):
     """(y, running mean, running variance, batch mean, batch variance) of a training FusedBatchNorm over
-    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y through Relu when ``relu``; None where
-    the native kernel does not apply (the caller then runs its torch path)."""
+    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y plus ``side`` (x's shape: a residual)
+    when given, through Relu when ``relu``; None where the native kernel does not apply (the caller then
+    runs its torch path)."""
     blended = exponential_avg_factor != 1.0
     vectors = (scale, offset, mean, variance) if blended else (scale, offset)
     if x.dim() < 2 or torch.compiler.is_compiling() or not _fits(x, vectors):
+        return None
+    if side is not None and (side.shape != x.shape or not _fits(side, ())):
         return None
     channels = x.shape[-1]
     rows = x.numel() // channels if channels else 0
@@ -98,6 +105,7 @@ def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_fac
         variance.data_ptr() if blended else None,
         float(epsilon),
         float(exponential_avg_factor),
+        None if side is None else side.data_ptr(),
         1 if relu else 0,
         y.data_ptr(),
         new_mean.data_ptr(),

@@ -978,25 +978,27 @@ def _onednn_layout(x) -> bool:
 
 
 def _fused_batch_norm(
-    x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training, relu=False
+    x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training, relu=False, side=None
 ):
-    """FusedBatchNorm's five outputs, y through Relu when ``relu`` (specialization's BN+Relu fusion).
+    """FusedBatchNorm's five outputs, y through Relu when ``relu`` (specialization's BN+Relu fusion), ``side``
+    added to y before it (its BN+AddV2+Relu fusion: a residual block's end; ``side`` of y's shape).
 
     Training on channels-last float32 CPU tensors runs the native kernel where it can be built
     (torchmeta.ops.batch_norm_native); otherwise torch's batch norm or the op-by-op formulas."""
     _check_batch_norm_inputs(x, scale, offset, data_format)
     if is_training and not data_format.startswith("NC"):
         fast = batch_norm_native.train_forward(
-            x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=relu
+            x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=relu, side=side
         )
         if fast is not None:
             return fast
     outs = _fused_batch_norm_torch(
         x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training
     )
+    y = outs[0] if side is None else torch.add(outs[0], side)
     if relu:
-        return (torch.relu_(outs[0]), *outs[1:])
-    return outs
+        return (torch.relu_(y), *outs[1:])
+    return (y, *outs[1:])
 
 
 def _check_batch_norm_inputs(x, scale, offset, data_format):
@@ -1188,6 +1190,15 @@ def fused_batch_norm_relu(version, x, scale, offset, mean, variance, **attrs):
     "FusedBatchNormV3") with Relu applied to y: the kernel of specialization's BN+Relu fusion (TF's
     _FusedBatchNormEx). Not an op."""
     outs = _fused_batch_norm(x, scale, offset, mean, variance, relu=True, **attrs)
+    if version == "FusedBatchNormV3":
+        return (*outs, _reserve_space_3(x, scale))
+    return outs
+
+
+def fused_batch_norm_add_relu(version, x, scale, offset, mean, variance, side, **attrs):
+    """``fused_batch_norm_relu`` with Relu(AddV2(y, side)) in place of Relu(y) (a residual block's end: the
+    native kernel adds ``side`` in its output pass, so y is never written on its own). Not an op."""
+    outs = _fused_batch_norm(x, scale, offset, mean, variance, relu=True, side=side, **attrs)
     if version == "FusedBatchNormV3":
         return (*outs, _reserve_space_3(x, scale))
     return outs

@@ -385,8 +385,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
                 _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
-        _direct_kernels(ops, spec)
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
+        _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
@@ -1006,6 +1006,12 @@ def add_relu(x, y):
     return torch.relu_(torch.add(x, y))
 
 
+def fused_batch_norm_add_relu(x, scale, offset, mean, variance, side, *, version, **attrs):
+    """A FusedBatchNorm ``version``'s outputs with Relu(AddV2(y, side)) in place of y (a residual block's
+    end: the native training kernel adds ``side`` in its output pass). Not an op (specialization's)."""
+    return nn_ops.fused_batch_norm_add_relu(version, x, scale, offset, mean, variance, side, **attrs)
+
+
 def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
     """Records ``fused_batch_norm_relu`` (on the batch norm, which it replaces, with the Relu absorbed) or
     ``add_relu`` (on the Relu, the AddV2 absorbed) for each float Relu whose input is a FusedBatchNorm's y
@@ -1021,6 +1027,7 @@ def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
             and not any(t in folded or t in aliases for t in op._outputs)
         )
 
+    position = {op: i for i, op in enumerate(ops)}
     for relu in ops:
         if relu.type != "Relu" or not free(relu) or relu._attrs["T"].type not in _FLOAT_TYPE_VALUES:
             continue
@@ -1043,11 +1050,72 @@ def _fuse_relu_in_place(ops, spec, keep, op_set) -> None:
             x, y = producer._inputs
             if x.dtype.base_dtype is not t.dtype.base_dtype or y.dtype.base_dtype is not t.dtype.base_dtype:
                 continue
+            if _fuse_batch_norm_add_relu(relu, producer, spec, keep, op_set, free, position):
+                continue
             spec.fusions[relu] = Fusion(add_relu, [x, y], {})
             spec.absorbed.add(producer)
 
 
 _FLOAT_TYPE_VALUES = (DType.float32.value, DType.float64.value)
+
+
+def _fuse_batch_norm_add_relu(relu, add, spec, keep, op_set, free, position) -> bool:
+    """Records ``fused_batch_norm_add_relu`` on a FusedBatchNorm whose y only ``add`` reads, when the
+    other addend has y's static shape and is computed before the batch norm (the call runs where the
+    batch norm ran), with ``add`` and ``relu`` absorbed; whether it did."""
+    for y, side in (add._inputs, add._inputs[::-1]):
+        bn = y._op
+        if bn.type not in _BATCH_NORM_TYPES or y is not bn._outputs[0] or bn not in op_set or not free(bn):
+            continue
+        if bn._attrs["T"].type != relu._attrs["T"].type or not _single_use(y, add, keep, op_set, spec.folded):
+            continue
+        if not y.shape.is_fully_defined() or side.shape.as_list() != y.shape.as_list() or side is y:
+            continue
+        source = _resolve_alias(side, spec)
+        if source not in spec.folded and position.get(source._op, len(position)) >= position[bn]:
+            continue
+        _, _, kwargs = bn._info.bind(bn, lambda t, is_ref: None, lambda name: None)
+        spec.fusions[bn] = Fusion(
+            fused_batch_norm_add_relu,
+            [*bn._inputs[:5], side],
+            {"version": bn.type, **kwargs},
+            outputs=[relu._outputs[0], *bn._outputs[1:]],
+        )
+        spec.absorbed.update((add, relu))
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# A ReluGrad whose only reader is a training FusedBatchNormGrad (TF's gradient of Relu(FusedBatchNorm),
+# the _FusedBatchNormEx pattern): one call computes both, the native kernel reading the ReluGrad's inputs in
+# its two passes instead of a ReluGrad result (writing over the incoming gradient where that is private).
+
+_BATCH_NORM_GRAD_TYPES = ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")
+
+
+def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``nn_ops.fused_batch_norm_grad_relu`` on each float32 channels-last training batch norm
+    gradient whose y_backprop is a float32 ReluGrad that nothing else reads, with the ReluGrad absorbed."""
+    for op in ops:
+        if op.type not in _BATCH_NORM_GRAD_TYPES or op in spec.kernels or not _runs_as_is(op, spec):
+            continue
+        if not op._attrs["is_training"].b or op._attrs["data_format"].s.decode().startswith("NC"):
+            continue
+        relu_grad = op._inputs[0]._op
+        if relu_grad.type != "ReluGrad" or relu_grad not in op_set or relu_grad in spec.kernels:
+            continue
+        if relu_grad._control_inputs or not _runs_as_is(relu_grad, spec):
+            continue
+        if relu_grad._attrs["T"].type != DType.float32.value or op._attrs["T"].type != DType.float32.value:
+            continue
+        if _value_users(relu_grad._outputs[0], spec, op_set, keep) != [op]:
+            continue
+        gradients, features = relu_grad._inputs
+        _, _, kwargs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
+        kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
+        spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
+        spec.absorbed.add(relu_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1092,38 +1160,6 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
-
-
-# ---------------------------------------------------------------------------------------------
-# A ReluGrad whose only reader is a training FusedBatchNormGrad (TF's gradient of Relu(FusedBatchNorm),
-# the _FusedBatchNormEx pattern): one call computes both, the native kernel reading the ReluGrad's inputs in
-# its two passes instead of a ReluGrad result (writing over the incoming gradient where that is private).
-
-_BATCH_NORM_GRAD_TYPES = ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")
-
-
-def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
-    """Records ``nn_ops.fused_batch_norm_grad_relu`` on each float32 channels-last training batch norm
-    gradient whose y_backprop is a float32 ReluGrad that nothing else reads, with the ReluGrad absorbed."""
-    for op in ops:
-        if op.type not in _BATCH_NORM_GRAD_TYPES or op in spec.kernels or not _runs_as_is(op, spec):
-            continue
-        if not op._attrs["is_training"].b or op._attrs["data_format"].s.decode().startswith("NC"):
-            continue
-        relu_grad = op._inputs[0]._op
-        if relu_grad.type != "ReluGrad" or relu_grad not in op_set or relu_grad in spec.kernels:
-            continue
-        if relu_grad._control_inputs or not _runs_as_is(relu_grad, spec):
-            continue
-        if relu_grad._attrs["T"].type != DType.float32.value or op._attrs["T"].type != DType.float32.value:
-            continue
-        if _value_users(relu_grad._outputs[0], spec, op_set, keep) != [op]:
-            continue
-        gradients, features = relu_grad._inputs
-        _, _, kwargs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
-        kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
-        spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
-        spec.absorbed.add(relu_grad)
 
 
 def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
