@@ -58,6 +58,7 @@ def _graph(tf, x_value, dy_seed, pool):
     x = tf.placeholder(tf.float32, x_value.shape)
     y = pool(tf, x)
     dy_value = np.random.default_rng(dy_seed).standard_normal(y.shape.as_list()).astype(np.float32)
+    dy_value.reshape(-1)[::5] = -0.0  # TF's sums start from +0
     (dx,) = tf.gradients(y, [x], grad_ys=tf.constant(dy_value))
     with tf.Session() as sess:
         return sess.run([y, dx], {x: x_value})
@@ -138,6 +139,8 @@ def _assert_tf(ours, theirs, overlapping):
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-6)
     else:
         np.testing.assert_array_equal(ours[1], theirs[1])
+    zeros = theirs[1] == 0  # TF adds gradients to zeros (-0 becomes +0), and its ReluGrad makes s * 0
+    np.testing.assert_array_equal(np.signbit(ours[1][zeros]), np.signbit(theirs[1][zeros]))
 
 
 def _overlapping(ksize, strides):
@@ -353,6 +356,7 @@ def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, 
     dy = np.random.default_rng(13).standard_normal(tuple(out_shape)).astype(np.float32)
     dy.reshape(-1)[::7] = np.inf
     dy.reshape(-1)[::11] = np.nan
+    dy.reshape(-1)[::13] = -0.0
     theirs, _ = _relu_pool(tf1, x, dy, case)
     spy.clear()
     ours, modules = _relu_pool(tm, x, dy, case)

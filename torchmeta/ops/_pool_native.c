@@ -13,7 +13,7 @@
  *     argmax is written (y may be NULL).
  * Backward: zeros, then each output's gradient added at its argmax, outputs in row-major order. Where the
  * windows tile the input exactly (stride = window, every input position in one window), each input
- * position is written once instead (gradient or zero), without the zero fill.
+ * position is written once instead (0 + gradient, or zero), without the zero fill.
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/pool_native.py. */
 #include <float.h>
 #include <stdint.h>
@@ -123,9 +123,9 @@ TM_CLONES void tm_max_pool_forward(const float *x, int64_t N, int64_t H, int64_t
 }
 
 /* The input gradient; with ``relu_y`` (the maxima the argmax belongs to) also through the Relu whose output
- * was pooled, ReluGrad(MaxPoolGrad(...), x): a window's gradient g times (its maximum > 0) (g * 0 keeps
- * TF's sign of zero and NaN for a non-finite g), since its maximum is x at its argmax (or, for a window
- * with nothing above -FLT_MAX, is not > 0 and neither is x there). */
+ * was pooled, ReluGrad(MaxPoolGrad(...), x): a position's summed gradient times (x > 0) (s * 0 keeps TF's
+ * sign of zero and NaN for a non-finite s), where x > 0 is its windows' (maximum > 0), since a window's
+ * maximum is x at its argmax (or, for a window with nothing above -FLT_MAX, is not > 0, nor is x there). */
 TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, const float *relu_y, int64_t N,
                                     int64_t H, int64_t W, int64_t C, int64_t kh, int64_t kw, int64_t sh,
                                     int64_t sw, int64_t top, int64_t left, int64_t OH, int64_t OW, float *out) {
@@ -151,6 +151,7 @@ TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, co
                                 v16i av;
                                 memcpy(&gv, g + c, sizeof gv);
                                 memcpy(&av, a + c, sizeof av);
+                                gv = gv + 0.0f; /* TF adds to zeros: -0 becomes +0 */
                                 if (yo) {
                                     const v16f yv = load16(yo + c);
                                     const v16i positive = yv > (v16f){0};
@@ -161,7 +162,8 @@ TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, co
                                 memcpy(d + c, &dv, sizeof dv);
                             }
                             for (; c < C; ++c) {
-                                const float gc = !yo || yo[c] > 0.0f ? g[c] : g[c] * 0.0f;
+                                const float sum = g[c] + 0.0f;
+                                const float gc = !yo || yo[c] > 0.0f ? sum : sum * 0.0f;
                                 d[c] = a[c] == pos ? gc : 0.0f;
                             }
                         }
@@ -176,7 +178,17 @@ TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, co
             const int32_t *a = an + o * C;
             const float *yo = yn ? yn + o * C : NULL;
             for (int64_t c = 0; c < C; ++c) {
-                if (a[c] >= 0) outn[(int64_t)a[c] * C + c] += !yo || yo[c] > 0.0f ? g[c] : g[c] * 0.0f;
+                if (a[c] >= 0) outn[(int64_t)a[c] * C + c] += g[c];
+            }
+        }
+        if (!yn) continue;
+        /* ReluGrad after the sums, as TF's separate op: a position's windows all have its value as their
+         * maximum, so one window's (max > 0) is the position's (x > 0); multiplying twice changes nothing */
+        for (int64_t o = 0; o < OH * OW; ++o) {
+            const float *yo = yn + o * C;
+            const int32_t *a = an + o * C;
+            for (int64_t c = 0; c < C; ++c) {
+                if (a[c] >= 0 && !(yo[c] > 0.0f)) outn[(int64_t)a[c] * C + c] *= 0.0f;
             }
         }
     }
