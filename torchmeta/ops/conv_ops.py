@@ -1249,6 +1249,10 @@ def _float32_pool_input(x, rule):
     if x.dtype != torch.float32:
         return x
     inf = float("inf")
+    if torch.compiler.is_compiling():  # the same values: inductor's CPU code for nan_to_num is a scalar loop
+        if rule == pool_native.ONEDNN:
+            return torch.where(x > _FLOAT32_LOWEST, x, _FLOAT32_LOWEST)
+        return torch.where(x != x, -inf, x)
     if rule == pool_native.ONEDNN:
         return torch.nan_to_num(x, nan=_FLOAT32_LOWEST, posinf=inf, neginf=_FLOAT32_LOWEST)
     return torch.nan_to_num(x, nan=-inf, posinf=inf, neginf=-inf)
