@@ -195,7 +195,7 @@ def _handle_shape(op):
     aliases_input=True,
 )
 def read_variable_op(resource):
-    return resource.read()
+    return resource.read_variable()
 
 
 def _assign_variable_shape(op):
