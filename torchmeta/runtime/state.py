@@ -155,14 +155,19 @@ class ResourceContainer:
     """One container of a session's resources (TF's ResourceMgr container: "localhost" unless a variable names
     another). TF words a failed lookup by whether the container exists yet (holds a resource)."""
 
-    __slots__ = ("name", "_exists")
+    __slots__ = ("name", "_exists", "_created")
 
     def __init__(self, name: str, exists):
         self.name = name
         self._exists = exists  # () -> bool, asked only when a lookup fails
+        self._created = False
 
     def exists(self) -> bool:
-        return self._exists()
+        return self._created or self._exists()
+
+    def keep(self) -> None:
+        """The container stays once made, also when its resources are destroyed (DestroyResourceOp)."""
+        self._created = True
 
 
 def read_ref(ref):
