@@ -285,7 +285,6 @@ def test_static_checks_that_hold_return_tfs_values(tf1):
 def test_debugging_module_has_tfs_names_for_the_checks(tf1):
     """tf.debugging holds TF's compat.v1 names except the ones its docstring lists as not covered."""
     missing = {
-        "assert_shapes",
         "enable_check_numerics",
         "disable_check_numerics",
         "enable_traceback_filtering",
@@ -299,3 +298,72 @@ def test_debugging_module_has_tfs_names_for_the_checks(tf1):
     ours = {n for n in dir(tm.debugging) if not n.startswith("_") and n != "annotations"}
     assert theirs - missing <= ours
     assert missing <= theirs
+    assert not hasattr(tm, "assert_shapes") and not hasattr(tf1, "assert_shapes")  # tf.debugging only
+
+
+def _shapes(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    y = tf.placeholder(tf.float32, [None, None, 3], name="y")
+    u = tf.placeholder(tf.float32, None, name="u")
+    z = tf.placeholder(tf.float32, [None], name="z")
+    w = tf.placeholder(tf.float32, [None], name="w")
+    s = tf.placeholder(tf.float32, [], name="s")
+    checks = [
+        tf.debugging.assert_shapes([(x, ("N", 3)), (y, ("B", "N", 3)), (s, [])]),
+        tf.debugging.assert_shapes({u: ("*", "M", "."), z: ("M",), x: (..., 3)}, message="u", name="dict"),
+        tf.debugging.assert_shapes([(w, (2,)), (x, None)], summarize=2),
+    ]
+    with tf.control_dependencies(checks):
+        out = tf.identity(x, name="checked")
+    return {"checked": out}
+
+
+def test_assert_shapes_graph_is_tfs(tf1):
+    P.assert_same_graph(tf1, _shapes)
+
+
+_SHAPES_HOLD = {"x:0": (2, 3), "y:0": (4, 2, 3), "u:0": (5, 6, 7), "z:0": (6,), "w:0": (2,), "s:0": ()}
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{}, {"y:0": (4, 5, 3)}, {"z:0": (7,)}, {"w:0": (3,)}, {"u:0": (6,)}],
+    ids=["holds", "size_by_name", "size_by_other_tensor", "size_explicit", "rank"],
+)
+def test_assert_shapes_run_time_failures_are_tfs(tf1, changed):
+    # each failing case breaks exactly one check (two failing Asserts would race for the message)
+    feeds = {k: np.zeros(v, np.float32) for k, v in {**_SHAPES_HOLD, **changed}.items()}
+
+    def failure(api):
+        g, fetches = P.build(api, _shapes)
+        with g.as_default(), api.Session() as sess:
+            try:
+                sess.run(fetches, {g.get_tensor_by_name(k): v for k, v in feeds.items()})
+            except Exception as e:  # the error classes of both frameworks are compared
+                lines = [line.strip() for line in str(e).splitlines() if "assertion failed" in line]
+                return type(e).__name__, lines[:1]
+        return None
+
+    ours, theirs = failure(tm), failure(tf1)
+    assert ours == theirs
+    assert (ours is None) == (not changed)
+
+
+def test_assert_shapes_static_errors_are_tfs(tf1):
+    def errors(tf):
+        a, b = tf.zeros([2, 3]), tf.zeros([4, 3])
+        return _build_errors(
+            tf,
+            (
+                lambda: tf.debugging.assert_shapes([(tf.zeros([2, 3]), ("N", 4))], message="explicit"),
+                lambda: tf.debugging.assert_shapes([(tf.zeros([2, 3]), ("N", 3)), (tf.zeros([4]), ("N",))]),
+                lambda: tf.debugging.assert_shapes([(tf.zeros([2, 3]), (2, 3, 1))]),
+                lambda: tf.debugging.assert_shapes([(tf.zeros([2, 3]), (2, ..., 3))]),
+                lambda: tf.debugging.assert_shapes([(tf.zeros([2, 3]), 5)]),
+                lambda: tf.debugging.assert_shapes([(tf.zeros([2, 3]), (..., 3)), (tf.zeros([3]), ("*", 3))]),
+            ),
+        ), (a, b)
+
+    ours = errors(tm)[0]
+    assert ours == errors(tf1)[0]
+    assert all(e is not None for e in ours[:5]) and ours[5] is None

@@ -194,6 +194,39 @@ def test_uninitialized_ref_variable_read_names_the_read_op_as_tf(tf1, read):
     assert "{{node " + ("beta1_power" if read == "optimizer" else "v1") + "/read}}" in str(ours)
 
 
+@pytest.mark.parametrize("other", [False, True], ids=["no_resource_yet", "container_exists"])
+@pytest.mark.parametrize("use", ["read", "assign_add", "assign_sub", "gather", "scatter_add", "shape"])
+def test_uninitialized_resource_variable_errors_are_tfs(tf1, use, other):
+    """A resource variable that was never initialized does not exist for TF: ReadVariableOp fails with
+    FailedPrecondition "Could not find variable" and the lookup's error as debug info, other ops with the lookup's
+    NotFoundError, worded by whether the session's container holds a resource yet."""
+
+    def run(api):
+        g = api.Graph()
+        with g.as_default():
+            initialized = api.Variable(3.0, name="other", use_resource=True)
+            v = api.Variable([1.0, 2.0], name="v1", use_resource=True)
+            raw = api.raw_ops
+            out = {
+                "read": lambda: v.read_value(),
+                "assign_add": lambda: v.assign_add([1.0, 1.0]),
+                "assign_sub": lambda: v.assign_sub([1.0, 1.0]),
+                "gather": lambda: raw.ResourceGather(resource=v.handle, indices=[0], dtype=api.float32),
+                "scatter_add": lambda: raw.ResourceScatterAdd(resource=v.handle, indices=[0], updates=[1.0]),
+                "shape": lambda: raw.VariableShape(input=v.handle),
+            }[use]()
+            with api.Session(graph=g) as sess:
+                if other:
+                    sess.run(initialized.initializer)
+                with pytest.raises(api.errors.OpError) as info:
+                    sess.run(out)
+        return info.value
+
+    theirs, ours = run(tf1), run(tm)
+    assert type(ours).__name__ == type(theirs).__name__
+    assert str(ours) == _tf_node_message(theirs)
+
+
 def test_ref_variable_semantics_match_tf(tf1):
     def run(api):
         g = api.Graph()

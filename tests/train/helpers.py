@@ -47,7 +47,8 @@ def message(err: BaseException) -> str:
     """The message of an error, without TensorFlow's graph-execution decoration."""
     text = getattr(err, "message", None) or str(err)
     text = re.sub(r"Graph execution error:\n\n(Detected at node .*?\n(    .*\n)*Node: '[^']*'\n)?", "", text)
-    text = re.sub(r" Debug info: container=.*? does not exist\.", "", text)  # TF's resource-manager detail
+    # TF's resource-manager detail (its wording depends on what else the container holds)
+    text = re.sub(r" Debug info: container=.*? does not exist\.( \(Could not find resource: [^)]*\))?", "", text)
     # shape-inference errors name the node in two styles; the message before that must match
     text = re.sub(r" for '.*with input shapes: .*$", "", text, flags=re.S)
     text = re.sub(r"\n\nOriginal stack trace for .*", "", text, flags=re.S)

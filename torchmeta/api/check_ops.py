@@ -11,7 +11,7 @@ from torchmeta.api.cond import cond
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.dtypes import DType, as_dtype
 from torchmeta.framework import tensor_util
-from torchmeta.framework.graph import Tensor, colocate_with, convert_to_tensor, name_scope
+from torchmeta.framework.graph import Tensor, colocate_with, control_dependencies, convert_to_tensor, name_scope
 from torchmeta.framework.sparse_tensor import SparseTensor
 
 __all__ = [
@@ -463,3 +463,133 @@ def is_strictly_increasing(x, name=None):
     """
     with name_scope(name, "is_strictly_increasing", [x]):
         return math_ops.reduce_all(_monotonic_comparison(x, math_ops.greater))
+
+
+def _dimension_sizes(x):
+    """Each dimension's size: an int where static, else a Tensor (a scalar counts as rank 1, size 1)."""
+    dynamic_shape = array_ops.shape(x)
+    rank = x.shape.rank
+    if rank == 0:
+        return (1,)
+    if rank is not None:
+        return [int(size) if size is not None else dynamic_shape[i] for i, size in enumerate(x.shape.as_list())]
+    has_rank_zero = math_ops.equal(array_ops.rank(x), 0)
+    return cond(has_rank_zero, lambda: array_ops.constant([1]), lambda: dynamic_shape)
+
+
+def _has_known_value(dimension_size) -> bool:
+    if dimension_size is None:
+        return False
+    try:
+        int(dimension_size)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def assert_shapes(shapes, data=None, summarize=None, message=None, name=None):
+    """``tf.debugging.assert_shapes`` (TF1's): checks the ranks and dimension sizes of several tensors together.
+
+    ``shapes`` pairs each tensor with a shape of sizes and symbols: an int is that size, a name (``"N"``) the
+    same size wherever it appears, None or ``"."`` any size; ``...`` or ``"*"`` first allows any leading
+    dimensions. What is known statically is checked now, the rest by rank asserts and Asserts on the sizes.
+
+    Returns:
+      The op grouping the size asserts (after the rank asserts).
+
+    Raises:
+      ValueError: when a static rank or size does not match, or a shape is malformed (TF's messages).
+    """
+    if isinstance(shapes, dict):
+        shapes = shapes.items()
+    message_prefix = _message_prefix(message)
+    with name_scope(name, "assert_shapes", [shapes, data]):
+        constraints = [
+            (x if isinstance(x, SparseTensor) else convert_to_tensor(x), s) for x, s in shapes if s is not None
+        ]
+
+        def tensor_name(x):
+            if isinstance(x, SparseTensor):
+                return f"(shape={x.shape}, dtype={x.dtype.name})"
+            return x.name
+
+        tensor_dim_sizes = []
+        for tensor, symbolic_shape in constraints:
+            if not (hasattr(symbolic_shape, "__iter__") or hasattr(symbolic_shape, "__getitem__")):
+                raise ValueError(
+                    f"{message_prefix}Tensor {tensor_name(tensor)}.  Specified shape must be an iterable.  An "
+                    f"iterable has the attribute `__iter__` or `__getitem__`.  Received specified shape: {symbolic_shape}"
+                )
+            symbols = tuple(symbolic_shape)
+            innermost = False
+            for i, symbol in enumerate(symbols):
+                if not (symbol is Ellipsis or (isinstance(symbol, str) and symbol == "*")):
+                    continue
+                if i != 0:
+                    raise ValueError(
+                        f"{message_prefix}Tensor {tensor_name(tensor)} specified shape index {i}.  Symbol `...` or "
+                        "`*` for a variable number of unspecified dimensions is only allowed as the first entry"
+                    )
+                innermost = True
+            specified = symbols[1:] if innermost else symbols
+            tensor_dim_sizes.append((tensor, innermost, _dimension_sizes(tensor), specified or (1,)))
+
+        rank_assertions = []
+        for x, innermost, _, symbolic_sizes in tensor_dim_sizes:
+            rank = len(symbolic_sizes)
+            rank_zero_or_one = rank in (0, 1)
+            if innermost:
+                if rank_zero_or_one:
+                    continue
+                assertion = assert_rank_at_least(x, rank, data=data, summarize=summarize, message=message, name=name)
+            elif rank_zero_or_one:
+                assertion = assert_rank_in(x, [0, 1], data=data, summarize=summarize, message=message, name=name)
+            else:
+                assertion = assert_rank(x, rank, data=data, summarize=summarize, message=message, name=name)
+            rank_assertions.append(assertion)
+
+        size_assertions = []
+        size_specifications = {}
+        for x, innermost, actual_sizes, symbolic_sizes in tensor_dim_sizes:
+            for i, size_symbol in enumerate(symbolic_sizes):
+                if size_symbol is None or (isinstance(size_symbol, str) and size_symbol == "."):
+                    continue
+                tensor_dim = i - len(symbolic_sizes) if innermost else i
+                known = _has_known_value(size_symbol)
+                if not known and size_symbol not in size_specifications:
+                    with control_dependencies(rank_assertions):
+                        size = actual_sizes[tensor_dim]
+                    size_specifications[size_symbol] = (size, x, tensor_dim)
+                    continue
+                if known:
+                    specified_size = int(size_symbol)
+                    size_check_message = "Specified explicitly"
+                else:
+                    specified_size, specified_by, specified_at = size_specifications[size_symbol]
+                    size_check_message = f"Specified by tensor {tensor_name(specified_by)} dimension {specified_at}"
+                with control_dependencies(rank_assertions):
+                    actual_size = actual_sizes[tensor_dim]
+                if _has_known_value(actual_size) and _has_known_value(specified_size):
+                    if int(actual_size) != int(specified_size):
+                        raise ValueError(
+                            f"{message_prefix}{size_check_message}.  Tensor {tensor_name(x)} dimension {tensor_dim} "
+                            f"must have size {int(specified_size)}.  Received size {int(actual_size)}, shape {x.shape}"
+                        )
+                    continue
+                condition = math_ops.equal(convert_to_tensor(actual_size), convert_to_tensor(specified_size))
+                data_ = data
+                if data is None:
+                    data_ = [
+                        message_prefix,
+                        size_check_message,
+                        f"Tensor {tensor_name(x)} dimension",
+                        tensor_dim,
+                        "must have size",
+                        specified_size,
+                        "Received shape: ",
+                        array_ops.shape(x),
+                    ]
+                size_assertions.append(Assert(condition, data_, summarize=summarize))
+
+    with control_dependencies(rank_assertions):
+        return control_flow_ops.group(size_assertions)

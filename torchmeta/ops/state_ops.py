@@ -195,7 +195,7 @@ def _handle_shape(op):
     aliases_input=True,
 )
 def read_variable_op(resource):
-    return resource.read()
+    return resource.read_variable()
 
 
 def _assign_variable_shape(op):
@@ -286,6 +286,8 @@ def destroy_resource_op(resource, ignore_lookup_error):
     if resource.value is None and not ignore_lookup_error:
         # TF names the resource by container/name/type; the type of a destroyed resource is unknown.
         raise errors.NotFoundError(None, None, f"Resource localhost/{resource.name}/<unknown> does not exist.")
+    if resource.value is not None and getattr(resource, "container", None) is not None:
+        resource.container.keep()
     resource.value = None
 
 

@@ -29,7 +29,7 @@ from torchmeta.runtime.compiled import explain_module
 from torchmeta.runtime.functions import FunctionCache, FunctionCalls
 from torchmeta.runtime.host_memory import keep_host_memory
 from torchmeta.runtime.program import LoopRunner, Program, node_error
-from torchmeta.runtime.state import VariableSlot
+from torchmeta.runtime.state import ResourceContainer, VariableSlot
 from torchmeta.runtime.static_step import StaticStep
 
 __all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions"]
@@ -831,9 +831,22 @@ class Session:
             proto = op.get_attr("shape")
             if not proto.unknown_rank and all(d.size >= 0 for d in proto.dim):
                 shape = tuple(d.size for d in proto.dim)
-        slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype, shape=shape)
+        container = self._container(key[1]) if key[0] else None
+        slot = VariableSlot(key[2], device, is_resource=key[0], dtype=dtype, shape=shape, container=container)
         self._slots[key] = slot
         return slot
+
+    def _container(self, name: bytes) -> ResourceContainer:
+        """The session's resource container ``name`` ("localhost" for b""): it exists once a resource variable in
+        it was initialized, or (the default one) once any other resource (an iterator, a table...) was made."""
+        text = name.decode() or "localhost"
+
+        def exists() -> bool:
+            if any(k[0] and k[1] == name and s.value is not None for k, s in list(self._slots.items())):
+                return True
+            return not name and bool(self._state.resources)
+
+        return ResourceContainer(text, exists)
 
     def _const_value(self, op: Operation, device):
         key = (op, device)

@@ -12,7 +12,7 @@ from torchmeta import errors
 from torchmeta.framework.common_shapes import format_dims
 from torchmeta.ops.common import take_owned
 
-__all__ = ["VariableSlot", "read_ref", "to_device", "assigns_aside"]
+__all__ = ["VariableSlot", "ResourceContainer", "read_ref", "to_device", "assigns_aside"]
 
 _ASIDE = threading.local()
 
@@ -36,10 +36,14 @@ class VariableSlot:
     ref or resource dtype are these slots, so Assign-like kernels can update them in place.
     """
 
-    __slots__ = ("name", "value", "device", "is_resource", "dtype", "shape", "lock", "__weakref__")
+    __slots__ = ("name", "value", "device", "is_resource", "dtype", "shape", "lock", "container", "__weakref__")
 
-    def __init__(self, name: str, device: torch.device, is_resource: bool = False, dtype=None, shape=None):
+    def __init__(
+        self, name: str, device: torch.device, is_resource: bool = False, dtype=None, shape=None, container=None
+    ):
         self.name = name
+        # A resource variable's ResourceContainer (which session container TF's lookup searches), or None
+        self.container = container
         self.value = None
         self.device = device
         self.is_resource = is_resource
@@ -52,10 +56,29 @@ class VariableSlot:
         self.lock = threading.RLock()
 
     def read(self):
+        """The value an op reads. An uninitialized ref variable fails with FailedPreconditionError; a resource
+        variable that was never initialized does not exist for TF, whose lookup fails with NotFoundError."""
+        value = self.value
+        if value is None:
+            raise self.lookup_error() if self.is_resource else self.uninitialized_error()
+        return value
+
+    def read_variable(self):
+        """ReadVariableOp's read: TF's FailedPreconditionError "Could not find variable ..." with the lookup's
+        error as its debug info."""
         value = self.value
         if value is None:
             raise self.uninitialized_error()
         return value
+
+    def lookup_error(self) -> errors.NotFoundError:
+        """TF's error for looking up this resource variable before it was created (its first assignment)."""
+        container = self.container.name if self.container is not None else "localhost"
+        if self.container is not None and not self.container.exists():
+            message = f"Container {container} does not exist. (Could not find resource: {container}/{self.name})"
+        else:
+            message = f"Resource {container}/{self.name}/N10tensorflow3VarE does not exist."
+        return errors.NotFoundError(None, None, message)
 
     def read_for_update(self):
         """The value a training op (Apply*/ResourceApply*) updates. An uninitialized resource variable fails as
@@ -69,11 +92,13 @@ class VariableSlot:
 
     def uninitialized_error(self) -> errors.FailedPreconditionError:
         if self.is_resource:
+            container = self.container.name if self.container is not None else "localhost"
             return errors.FailedPreconditionError(
                 None,
                 None,
                 f"Could not find variable {self.name}. This could mean that the variable has been deleted. "
-                "In TF1, it can also mean the variable is uninitialized.",
+                f"In TF1, it can also mean the variable is uninitialized. Debug info: container={container}, "
+                f"status error message={self.lookup_error().message}",
             )
         return errors.FailedPreconditionError(None, None, f"Attempting to use uninitialized value {self.name}")
 
@@ -124,6 +149,25 @@ class VariableSlot:
     def __repr__(self):
         state = "uninitialized" if self.value is None else f"shape={list(self.value.shape)}"
         return f"<VariableSlot {self.name!r} {state}>"
+
+
+class ResourceContainer:
+    """One container of a session's resources (TF's ResourceMgr container: "localhost" unless a variable names
+    another). TF words a failed lookup by whether the container exists yet (holds a resource)."""
+
+    __slots__ = ("name", "_exists", "_created")
+
+    def __init__(self, name: str, exists):
+        self.name = name
+        self._exists = exists  # () -> bool, asked only when a lookup fails
+        self._created = False
+
+    def exists(self) -> bool:
+        return self._created or self._exists()
+
+    def keep(self) -> None:
+        """The container stays once made, also when its resources are destroyed (DestroyResourceOp)."""
+        self._created = True
 
 
 def read_ref(ref):
