@@ -15,7 +15,7 @@ def native(monkeypatch):
     if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
         pytest.skip("needs a C compiler")
     monkeypatch.setenv("TORCHMETA_NATIVE", "1")
-    monkeypatch.setattr(philox_native, "_lib", None)
-    monkeypatch.setattr(philox_native, "_tried", False)
+    monkeypatch.setattr(philox_native.library, "lib", None)
+    monkeypatch.setattr(philox_native.library, "tried", False)
     assert philox_native.available()
     return philox_native

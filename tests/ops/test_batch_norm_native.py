@@ -58,19 +58,19 @@ def spy(monkeypatch):
 @pytest.fixture
 def without_native(monkeypatch):
     """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(batch_norm_native, "_lib", None)
-    monkeypatch.setattr(batch_norm_native, "_tried", True)
+    monkeypatch.setattr(batch_norm_native.library, "lib", None)
+    monkeypatch.setattr(batch_norm_native.library, "tried", True)
 
 
 @contextlib.contextmanager
 def _torch_path():
     """Within: the torch path, as without_native (for a reference computed beside the native kernel)."""
-    saved = batch_norm_native._lib, batch_norm_native._tried
-    batch_norm_native._lib, batch_norm_native._tried = None, True
+    saved = batch_norm_native.library.lib, batch_norm_native.library.tried
+    batch_norm_native.library.lib, batch_norm_native.library.tried = None, True
     try:
         yield
     finally:
-        batch_norm_native._lib, batch_norm_native._tried = saved
+        batch_norm_native.library.lib, batch_norm_native.library.tried = saved
 
 
 def _inputs(shape, seed):
@@ -245,8 +245,8 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
     """With TORCHMETA_NATIVE=0 nothing is compiled or loaded: the torch path runs."""
     monkeypatch.setenv("TORCHMETA_NATIVE", "0")
     monkeypatch.setenv("TORCHMETA_CACHE", str(tmp_path))
-    monkeypatch.setattr(batch_norm_native, "_lib", None)
-    monkeypatch.setattr(batch_norm_native, "_tried", False)
+    monkeypatch.setattr(batch_norm_native.library, "lib", None)
+    monkeypatch.setattr(batch_norm_native.library, "tried", False)
     assert not batch_norm_native.available()
     assert list(tmp_path.iterdir()) == []
 
@@ -479,7 +479,7 @@ def test_vector_widths_give_the_same_bits(native, shape):
     x, scale, offset, mean, variance = (torch.from_numpy(a) for a in _inputs(shape, 21))
     rng = np.random.default_rng(22)
     dy, features = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(2))
-    lib = batch_norm_native._lib
+    lib = batch_norm_native.library.load()
 
     def run():
         fwd = batch_norm_native.train_forward(x, scale, offset, mean, variance, 0.001, 0.5, relu=True)

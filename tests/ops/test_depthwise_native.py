@@ -61,8 +61,8 @@ def spy(monkeypatch):
 @pytest.fixture
 def without_native(monkeypatch):
     """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(depthwise_native, "_lib", None)
-    monkeypatch.setattr(depthwise_native, "_tried", True)
+    monkeypatch.setattr(depthwise_native.library, "lib", None)
+    monkeypatch.setattr(depthwise_native.library, "tried", True)
 
 
 def _values(geometry, seed=0):
@@ -187,8 +187,8 @@ def test_native_equals_torch_path(native, monkeypatch, name):
             results.append(run())
     finally:
         torch.set_num_threads(threads)
-    monkeypatch.setattr(depthwise_native, "_lib", None)
-    monkeypatch.setattr(depthwise_native, "_tried", True)
+    monkeypatch.setattr(depthwise_native.library, "lib", None)
+    monkeypatch.setattr(depthwise_native.library, "tried", True)
     expected = run()
     for got in results:
         for a, e in zip(got, expected):
@@ -238,8 +238,8 @@ def test_error_messages_unchanged(native, monkeypatch):
     messages = []
     for turned_off in (False, True):
         if turned_off:
-            monkeypatch.setattr(depthwise_native, "_lib", None)
-            monkeypatch.setattr(depthwise_native, "_tried", True)
+            monkeypatch.setattr(depthwise_native.library, "lib", None)
+            monkeypatch.setattr(depthwise_native.library, "tried", True)
         with tm.Session(graph=tm.Graph()) as sess:
             feed = tm.placeholder(tm.float32, None)
             op = tm.raw_ops.DepthwiseConv2dNativeBackpropInput(
@@ -294,8 +294,8 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
     """With TORCHMETA_NATIVE=0 nothing is compiled or loaded: the torch path runs."""
     monkeypatch.setenv("TORCHMETA_NATIVE", "0")
     monkeypatch.setenv("TORCHMETA_CACHE", str(tmp_path))
-    monkeypatch.setattr(depthwise_native, "_lib", None)
-    monkeypatch.setattr(depthwise_native, "_tried", False)
+    monkeypatch.setattr(depthwise_native.library, "lib", None)
+    monkeypatch.setattr(depthwise_native.library, "tried", False)
     assert not depthwise_native.available()
     assert list(tmp_path.iterdir()) == []
 

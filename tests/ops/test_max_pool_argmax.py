@@ -19,8 +19,8 @@ _NATIVE_POOLS = []
 def path(request, monkeypatch):
     """Every test on both paths; native pooling calls are counted in _NATIVE_POOLS."""
     if request.param == "torch":
-        monkeypatch.setattr(pool_native, "_lib", None)
-        monkeypatch.setattr(pool_native, "_tried", True)
+        monkeypatch.setattr(pool_native.library, "lib", None)
+        monkeypatch.setattr(pool_native.library, "tried", True)
     elif not pool_native.available():
         pytest.skip("no C compiler: the native kernel cannot be built")
     forward = pool_native.forward

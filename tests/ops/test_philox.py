@@ -127,8 +127,8 @@ def without_native(monkeypatch):
     """The numpy/torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
     from torchmeta.ops import philox_native
 
-    monkeypatch.setattr(philox_native, "_lib", None)
-    monkeypatch.setattr(philox_native, "_tried", True)
+    monkeypatch.setattr(philox_native.library, "lib", None)
+    monkeypatch.setattr(philox_native.library, "tried", True)
 
 
 def test_native_kernel_can_be_turned_off(monkeypatch):
@@ -136,8 +136,8 @@ def test_native_kernel_can_be_turned_off(monkeypatch):
     from torchmeta.ops import philox_native
 
     monkeypatch.setenv("TORCHMETA_NATIVE", "0")
-    monkeypatch.setattr(philox_native, "_lib", None)
-    monkeypatch.setattr(philox_native, "_tried", False)
+    monkeypatch.setattr(philox_native.library, "lib", None)
+    monkeypatch.setattr(philox_native.library, "tried", False)
     assert not philox_native.available()
 
 

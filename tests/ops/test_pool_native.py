@@ -97,8 +97,8 @@ def _max_pool_explicit(ksize, strides, pads):
 def native(monkeypatch):
     """The native kernel, built with the system C compiler (skips where none can be built)."""
     monkeypatch.setenv("TORCHMETA_NATIVE", "1")
-    monkeypatch.setattr(pool_native, "_lib", None)
-    monkeypatch.setattr(pool_native, "_tried", False)
+    monkeypatch.setattr(pool_native.library, "lib", None)
+    monkeypatch.setattr(pool_native.library, "tried", False)
     if not pool_native.available():
         pytest.skip("no C compiler: the native kernel cannot be built")
 
@@ -106,8 +106,8 @@ def native(monkeypatch):
 @pytest.fixture
 def without_native(monkeypatch):
     """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(pool_native, "_lib", None)
-    monkeypatch.setattr(pool_native, "_tried", True)
+    monkeypatch.setattr(pool_native.library, "lib", None)
+    monkeypatch.setattr(pool_native.library, "tried", True)
 
 
 @pytest.fixture
@@ -178,8 +178,8 @@ def test_max_pool_v2_gradient_matches_tf(tf1, monkeypatch, spy, case, kind, path
     """MaxPoolV2's gradient is MaxPoolGradV2, TF's other CPU kernel: its window starts from its first real
     position whatever that holds (a NaN there keeps the gradient)."""
     if path == "torch":
-        monkeypatch.setattr(pool_native, "_lib", None)
-        monkeypatch.setattr(pool_native, "_tried", True)
+        monkeypatch.setattr(pool_native.library, "lib", None)
+        monkeypatch.setattr(pool_native.library, "tried", True)
     elif not pool_native.available():
         pytest.skip("no C compiler: the native kernel cannot be built")
     shape, ksize, strides, padding = CASES[case]
@@ -198,8 +198,8 @@ def test_max_pool_v2_gradient_matches_tf(tf1, monkeypatch, spy, case, kind, path
 def test_explicit_padding_matches_tf(tf1, monkeypatch, spy, kind, path):
     """EXPLICIT padding runs TF's SpatialMaxPoolWithArgMaxHelper for the gradient, as MaxPoolGradV2."""
     if path == "torch":
-        monkeypatch.setattr(pool_native, "_lib", None)
-        monkeypatch.setattr(pool_native, "_tried", True)
+        monkeypatch.setattr(pool_native.library, "lib", None)
+        monkeypatch.setattr(pool_native.library, "tried", True)
     elif not pool_native.available():
         pytest.skip("no C compiler: the native kernel cannot be built")
     x = _values((2, 7, 8, 18), kind, seed=4)
@@ -222,8 +222,8 @@ def test_native_equals_torch_path(native, monkeypatch, case):
     y = conv_ops.max_pool(x, **attrs)
     dy = torch.randn(y.shape, generator=torch.Generator().manual_seed(0))
     fast = (y, conv_ops.max_pool_grad(x, y, dy, **attrs), conv_ops.max_pool_grad(x.clone(), y, dy, **attrs))
-    monkeypatch.setattr(pool_native, "_lib", None)
-    monkeypatch.setattr(pool_native, "_tried", True)
+    monkeypatch.setattr(pool_native.library, "lib", None)
+    monkeypatch.setattr(pool_native.library, "tried", True)
     y2 = conv_ops.max_pool(x, **attrs)
     slow = (y2, conv_ops.max_pool_grad(x, y2, dy, **attrs), conv_ops.max_pool_grad(x.clone(), y2, dy, **attrs))
     for a, e in zip(fast, slow):
@@ -259,8 +259,8 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
     """TORCHMETA_NATIVE=0: nothing is built or loaded."""
     monkeypatch.setenv("TORCHMETA_NATIVE", "0")
     monkeypatch.setenv("TORCHMETA_CACHE", str(tmp_path))
-    monkeypatch.setattr(pool_native, "_lib", None)
-    monkeypatch.setattr(pool_native, "_tried", False)
+    monkeypatch.setattr(pool_native.library, "lib", None)
+    monkeypatch.setattr(pool_native.library, "tried", False)
     assert not pool_native.available()
     assert pool_native.forward(torch.zeros(1, 2, 2, 1), 2, 2, 2, 2, 0, 0, 1, 1) is None
     assert list(tmp_path.iterdir()) == []
@@ -346,8 +346,8 @@ def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, 
     MaxPoolGrad, no second pass), with TF's values; upstream gradients with inf and NaN included (TF's
     ReluGrad makes g * 0 NaN for them where the Relu was off)."""
     if path == "torch":
-        monkeypatch.setattr(pool_native, "_lib", None)
-        monkeypatch.setattr(pool_native, "_tried", True)
+        monkeypatch.setattr(pool_native.library, "lib", None)
+        monkeypatch.setattr(pool_native.library, "tried", True)
     elif not pool_native.available():
         pytest.skip("no C compiler: the native kernel cannot be built")
     shape, ksize, strides, padding = CASES[case]

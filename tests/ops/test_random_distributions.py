@@ -103,8 +103,8 @@ def test_native_fills_equal_torch_path(monkeypatch, native, fill, dtype):
     philox_native = native
     gen = Philox.from_seeds(11, 12).skip(5)
     native = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
-    monkeypatch.setattr(philox_native, "_lib", None)
-    monkeypatch.setattr(philox_native, "_tried", True)
+    monkeypatch.setattr(philox_native.library, "lib", None)
+    monkeypatch.setattr(philox_native.library, "tried", True)
     reference = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
     assert torch.equal(
         native.view(torch.int16 if dtype != torch.float32 else torch.int32),

@@ -61,8 +61,8 @@ def spy(monkeypatch):
 @pytest.fixture
 def without_native(monkeypatch):
     """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(training_native, "_lib", None)
-    monkeypatch.setattr(training_native, "_tried", True)
+    monkeypatch.setattr(training_native.library, "lib", None)
+    monkeypatch.setattr(training_native.library, "tried", True)
 
 
 def _train(framework, make, resource, dtype, use_tf):
@@ -268,8 +268,8 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
     """With TORCHMETA_NATIVE=0 nothing is compiled or loaded: the torch path runs."""
     monkeypatch.setenv("TORCHMETA_NATIVE", "0")
     monkeypatch.setenv("TORCHMETA_CACHE", str(tmp_path))
-    monkeypatch.setattr(training_native, "_lib", None)
-    monkeypatch.setattr(training_native, "_tried", False)
+    monkeypatch.setattr(training_native.library, "lib", None)
+    monkeypatch.setattr(training_native.library, "tried", False)
     assert not training_native.available()
     assert not training_native.gradient_descent([torch.ones(3)], [torch.ones(3)], torch.tensor(0.1))
     assert list(tmp_path.iterdir()) == []
@@ -284,8 +284,8 @@ def test_a_gradient_that_is_a_transposed_read_of_its_variable_equals_tf(
     """A strided gradient viewing the variable being updated is read whole before the update writes it, as
     TF's passes read it (the native kernel writes row by row: it reads such a gradient from a copy)."""
     if not native_kernel:
-        monkeypatch.setattr(training_native, "_lib", None)
-        monkeypatch.setattr(training_native, "_tried", True)
+        monkeypatch.setattr(training_native.library, "lib", None)
+        monkeypatch.setattr(training_native.library, "tried", True)
     elif not training_native.available():
         pytest.skip("no C compiler: the native kernel cannot be built")
     make, _ = OPTIMIZERS[which]

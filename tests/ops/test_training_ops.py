@@ -318,8 +318,8 @@ def test_dense_adam_and_momentum_run_torchs_fused_kernels(monkeypatch, resource)
     """Without the native update kernel (TORCHMETA_NATIVE=0, no compiler), Adam and Momentum on dense float32
     variables are one pass of torch's fused optimizer kernels (the sample tests above check their numbers
     against TF's); Nesterov momentum keeps TF's expression."""
-    monkeypatch.setattr(training_native, "_lib", None)
-    monkeypatch.setattr(training_native, "_tried", True)
+    monkeypatch.setattr(training_native.library, "lib", None)
+    monkeypatch.setattr(training_native.library, "tried", True)
     rng = np.random.default_rng(0)
 
     def t(*shape):

@@ -17,7 +17,6 @@ Calls release the GIL (ctypes) and run on one thread.
 from __future__ import annotations
 
 import ctypes
-import threading
 from pathlib import Path
 
 import torch
@@ -28,35 +27,21 @@ __all__ = ["available", "train_forward", "train_gradient"]
 
 _SOURCE = Path(__file__).with_name("_batch_norm_native.c")
 
-_lock = threading.Lock()
-_lib = None
-_tried = False
+
+def _declare(lib) -> None:
+    p, i64, f64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+    lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, p, ctypes.c_int, p, p, p, p, p, p]
+    lib.tm_batch_norm_train.restype = None
+    lib.tm_batch_norm_grad_train.argtypes = [p, p, p, i64, i64, p, p, p, f64, p, p, p, p]
+    lib.tm_batch_norm_grad_train.restype = None
+    lib.tm_batch_norm_force_lanes.argtypes = [ctypes.c_int]
+    lib.tm_batch_norm_force_lanes.restype = None
 
 
-def _load():
-    global _lib, _tried
-    if _tried:
-        return _lib
-    with _lock:
-        if _tried:
-            return _lib
-        lib = native_build.compile_and_load(_SOURCE, "batch_norm")
-        if lib is not None:
-            p, i64, f64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-            lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, p, ctypes.c_int, p, p, p, p, p, p]
-            lib.tm_batch_norm_train.restype = None
-            lib.tm_batch_norm_grad_train.argtypes = [p, p, p, i64, i64, p, p, p, f64, p, p, p, p]
-            lib.tm_batch_norm_grad_train.restype = None
-            lib.tm_batch_norm_force_lanes.argtypes = [ctypes.c_int]
-            lib.tm_batch_norm_force_lanes.restype = None
-        _lib = lib
-        _tried = True
-        return lib
+library = native_build.Library(_SOURCE, "batch_norm", _declare)
 
 
-def available() -> bool:
-    """Whether the native kernel is built and loaded (building it on first call)."""
-    return _load() is not None
+available = library.available
 
 
 def _fits(x, vectors) -> bool:
@@ -89,7 +74,7 @@ def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_fac
     rows = x.numel() // channels if channels else 0
     if rows < 2:
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     y = torch.empty_like(x)
@@ -132,7 +117,7 @@ def train_gradient(y_backprop, features, x, scale, mean, variance, epsilon, in_p
     rows = x.numel() // channels if channels else 0
     if rows < 1:
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     x_backprop = y_backprop if in_place else torch.empty_like(x)

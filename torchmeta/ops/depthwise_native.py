@@ -15,7 +15,6 @@ over torch's intra-op thread count.
 from __future__ import annotations
 
 import ctypes
-import threading
 from pathlib import Path
 
 import torch
@@ -26,35 +25,21 @@ __all__ = ["available", "forward", "backprop_input", "backprop_filter"]
 
 _SOURCE = Path(__file__).with_name("_depthwise_native.c")
 
-_lock = threading.Lock()
-_lib = None
-_tried = False
+
+def _declare(lib) -> None:
+    p, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+    geometry = [i64] * 12 + [i32]  # N, H, W, C, KH, KW, OH, OW, sh, sw, top, left; threads
+    lib.tm_depthwise_forward.argtypes = [p, p, p, i32, p, *geometry]
+    lib.tm_depthwise_backprop_input.argtypes = [p, p, p, *geometry]
+    lib.tm_depthwise_backprop_filter.argtypes = [p, p, p, p, *geometry]
+    for f in (lib.tm_depthwise_forward, lib.tm_depthwise_backprop_input, lib.tm_depthwise_backprop_filter):
+        f.restype = None
 
 
-def _load():
-    global _lib, _tried
-    if _tried:
-        return _lib
-    with _lock:
-        if _tried:
-            return _lib
-        lib = native_build.compile_and_load(_SOURCE, "depthwise")
-        if lib is not None:
-            p, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
-            geometry = [i64] * 12 + [i32]  # N, H, W, C, KH, KW, OH, OW, sh, sw, top, left; threads
-            lib.tm_depthwise_forward.argtypes = [p, p, p, i32, p, *geometry]
-            lib.tm_depthwise_backprop_input.argtypes = [p, p, p, *geometry]
-            lib.tm_depthwise_backprop_filter.argtypes = [p, p, p, p, *geometry]
-            for f in (lib.tm_depthwise_forward, lib.tm_depthwise_backprop_input, lib.tm_depthwise_backprop_filter):
-                f.restype = None
-        _lib = lib
-        _tried = True
-        return lib
+library = native_build.Library(_SOURCE, "depthwise", _declare)
 
 
-def available() -> bool:
-    """Whether the native kernel is built and loaded (building it on first call)."""
-    return _load() is not None
+available = library.available
 
 
 def _fits(*tensors, rank=4) -> bool:
@@ -104,7 +89,7 @@ def forward(x, filter, bias, relu, strides, dilations, data_format, out_hw, top,
         return None
     if min(x.shape) == 0 or min(out_hw) <= 0 or top < 0 or left < 0:
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     x, filter = x.contiguous(), filter.contiguous()
@@ -132,7 +117,7 @@ def backprop_input(input_shape, filter, out_backprop, strides, dilations, data_f
         return None
     if min(shape) == 0 or out_backprop.numel() == 0 or top < 0 or left < 0:
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     dy, filter = out_backprop.contiguous(), filter.contiguous()
@@ -157,7 +142,7 @@ def backprop_filter(input, filter_shape, out_backprop, strides, dilations, data_
         return None
     if min(input.shape) == 0 or out_backprop.numel() == 0 or min(kh, kw) <= 0 or top < 0 or left < 0:
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     x, dy = input.contiguous(), out_backprop.contiguous()

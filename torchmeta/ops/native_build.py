@@ -1,7 +1,7 @@
 """Optional native CPU kernels: a C source compiled on first use with the system compiler and loaded with ctypes.
 
-One place for what every such kernel shares (torchmeta.ops.philox_native, torchmeta.ops.batch_norm_native):
-the library is built once per source version into ``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``,
+One place for what every such kernel shares (torchmeta.ops.{philox,batch_norm,depthwise,pool,training}_native):
+each module declares its library as a ``Library``, which is built once per source version into ``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``,
 private to the user; only this user's builds are loaded) and reused. Without a C compiler, on Windows, or
 with ``TORCHMETA_NATIVE=0``, ``compile_and_load`` returns None and the caller keeps its pure torch/numpy
 path. Flags stay portable (no ``-march=native``): a cached library may be loaded on another CPU of the same
@@ -17,9 +17,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["enabled", "compile_and_load"]
+__all__ = ["enabled", "compile_and_load", "Library"]
 
 _FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC")
 
@@ -79,3 +81,32 @@ def compile_and_load(source: Path, name: str) -> ctypes.CDLL | None:
         return ctypes.CDLL(str(target))
     except OSError:  # no writable cache directory, or a library that does not load
         return None
+
+
+class Library:
+    """One native library, built and loaded on first use, once per process (thread-safe).
+
+    ``declare(lib)`` sets the ctypes signatures of its functions. ``load()`` returns the library, or None
+    where native kernels are off or it cannot be built; ``available()`` says which. Tests force the torch
+    path by setting ``lib = None, tried = True``, and a fresh build attempt by ``tried = False``."""
+
+    def __init__(self, source: Path, name: str, declare: Callable[[ctypes.CDLL], None]):
+        self.source, self.name, self._declare = source, name, declare
+        self._lock = threading.Lock()
+        self.lib: ctypes.CDLL | None = None
+        self.tried = False
+
+    def load(self) -> ctypes.CDLL | None:
+        if self.tried:
+            return self.lib
+        with self._lock:
+            if not self.tried:
+                lib = compile_and_load(self.source, self.name)
+                if lib is not None:
+                    self._declare(lib)
+                self.lib, self.tried = lib, True
+        return self.lib
+
+    def available(self) -> bool:
+        """Whether the native kernel is built and loaded (building it on first call)."""
+        return self.load() is not None

@@ -13,7 +13,6 @@ split over torch's intra-op thread count.
 from __future__ import annotations
 
 import ctypes
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,33 +27,20 @@ _SOURCE = Path(__file__).with_name("_philox_native.c")
 _MASK64 = (1 << 64) - 1
 _PARALLEL_MIN_BLOCKS = 1 << 16  # below this, one thread
 
-_lock = threading.Lock()
-_lib = None
-_tried = False
+
+def _declare(lib) -> None:
+    u64, i64 = ctypes.c_uint64, ctypes.c_int64
+    lib.tm_philox_blocks.argtypes = [u64, u64, u64, i64, i64, ctypes.c_void_p, ctypes.c_void_p]
+    lib.tm_philox_blocks.restype = None
+    for name in ("tm_philox_uniform_float", "tm_philox_normal_float", "tm_philox_truncated_normal_float"):
+        getattr(lib, name).argtypes = [u64, u64, u64, i64, i64, ctypes.c_void_p]
+        getattr(lib, name).restype = None
 
 
-def _load():
-    global _lib, _tried
-    with _lock:
-        if _tried:
-            return _lib
-        _tried = True
-        lib = native_build.compile_and_load(_SOURCE, "philox")
-        if lib is None:
-            return None
-        u64, i64 = ctypes.c_uint64, ctypes.c_int64
-        lib.tm_philox_blocks.argtypes = [u64, u64, u64, i64, i64, ctypes.c_void_p, ctypes.c_void_p]
-        lib.tm_philox_blocks.restype = None
-        for name in ("tm_philox_uniform_float", "tm_philox_normal_float", "tm_philox_truncated_normal_float"):
-            getattr(lib, name).argtypes = [u64, u64, u64, i64, i64, ctypes.c_void_p]
-            getattr(lib, name).restype = None
-        _lib = lib
-        return lib
+library = native_build.Library(_SOURCE, "philox", _declare)
 
 
-def available() -> bool:
-    """Whether the native kernel is built and loaded (building it on first call)."""
-    return _load() is not None
+available = library.available
 
 
 def _split(n: int):
@@ -75,7 +61,7 @@ def _run(parts, call):
 
 def blocks(key: int, counter: int, n: int, offsets: np.ndarray | None) -> np.ndarray:
     """(n, 4) uint32 blocks at ``counter + i`` (or ``counter + offsets[i]``), as Philox.blocks."""
-    lib = _load()
+    lib = library.load()
     out = np.empty((n, 4), np.uint32)
     lo, hi = counter & _MASK64, counter >> 64
     if offsets is not None:
@@ -90,7 +76,7 @@ def blocks(key: int, counter: int, n: int, offsets: np.ndarray | None) -> np.nda
 
 
 def _fill4(function: str, key: int, counter: int, count: int) -> np.ndarray:
-    lib = _load()
+    lib = library.load()
     out = np.empty(4 * count, np.float32)
     lo, hi = counter & _MASK64, counter >> 64
     kernel = getattr(lib, function)

@@ -20,7 +20,6 @@ first valid position is taken whatever it holds).
 from __future__ import annotations
 
 import ctypes
-import threading
 from pathlib import Path
 
 import torch
@@ -33,33 +32,19 @@ ONEDNN, EIGEN = 0, 1
 
 _SOURCE = Path(__file__).with_name("_pool_native.c")
 
-_lock = threading.Lock()
-_lib = None
-_tried = False
+
+def _declare(lib) -> None:
+    p, i64 = ctypes.c_void_p, ctypes.c_int64
+    lib.tm_max_pool_forward.argtypes = [p, *[i64] * 12, ctypes.c_int, p, p]
+    lib.tm_max_pool_forward.restype = None
+    lib.tm_max_pool_backward.argtypes = [p, p, p, *[i64] * 12, p]
+    lib.tm_max_pool_backward.restype = None
 
 
-def _load():
-    global _lib, _tried
-    if _tried:
-        return _lib
-    with _lock:
-        if _tried:
-            return _lib
-        lib = native_build.compile_and_load(_SOURCE, "pool")
-        if lib is not None:
-            p, i64 = ctypes.c_void_p, ctypes.c_int64
-            lib.tm_max_pool_forward.argtypes = [p, *[i64] * 12, ctypes.c_int, p, p]
-            lib.tm_max_pool_forward.restype = None
-            lib.tm_max_pool_backward.argtypes = [p, p, p, *[i64] * 12, p]
-            lib.tm_max_pool_backward.restype = None
-        _lib = lib
-        _tried = True
-        return lib
+library = native_build.Library(_SOURCE, "pool", _declare)
 
 
-def available() -> bool:
-    """Whether the native kernel is built and loaded (building it on first call)."""
-    return _load() is not None
+available = library.available
 
 
 def _fits(t) -> bool:
@@ -80,7 +65,7 @@ def forward(x, kh, kw, sh, sw, top, left, out_h, out_w, rule=ONEDNN, values=True
     kernel does not apply."""
     if torch.compiler.is_compiling() or not _fits(x) or out_h <= 0 or out_w <= 0:
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     n, h, w, c = x.shape
@@ -118,7 +103,7 @@ def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left, relu_y=None):
         grad = grad.contiguous()
     if not _fits(grad) or (relu_y is not None and (not _fits(relu_y) or relu_y.shape != grad.shape)):
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     n, h, w, c = input_shape

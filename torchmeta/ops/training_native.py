@@ -14,7 +14,6 @@ Calls release the GIL (ctypes) and run on one thread.
 from __future__ import annotations
 
 import ctypes
-import threading
 from pathlib import Path
 
 import torch
@@ -28,36 +27,22 @@ _MAXDIM = 8  # as _training_native.c's MAXDIM
 _META = 1 + 2 * _MAXDIM
 _SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 
-_lock = threading.Lock()
-_lib = None
-_tried = False
+
+def _declare(lib) -> None:
+    p, i64, f64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+    for suffix in _SUFFIX.values():
+        fn = getattr(lib, f"tm_gradient_descent_{suffix}")
+        fn.argtypes, fn.restype = [i64, p, p, p, p, f64], None
+        fn = getattr(lib, f"tm_momentum_{suffix}")
+        fn.argtypes, fn.restype = [i64, p, p, p, p, p, f64, f64, i32], None
+        fn = getattr(lib, f"tm_adam_{suffix}")
+        fn.argtypes, fn.restype = [i64, p, p, p, p, p, p, f64, f64, f64, f64, f64, i32], None
 
 
-def _load():
-    global _lib, _tried
-    if _tried:
-        return _lib
-    with _lock:
-        if _tried:
-            return _lib
-        lib = native_build.compile_and_load(_SOURCE, "training")
-        if lib is not None:
-            p, i64, f64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
-            for suffix in _SUFFIX.values():
-                fn = getattr(lib, f"tm_gradient_descent_{suffix}")
-                fn.argtypes, fn.restype = [i64, p, p, p, p, f64], None
-                fn = getattr(lib, f"tm_momentum_{suffix}")
-                fn.argtypes, fn.restype = [i64, p, p, p, p, p, f64, f64, i32], None
-                fn = getattr(lib, f"tm_adam_{suffix}")
-                fn.argtypes, fn.restype = [i64, p, p, p, p, p, p, f64, f64, f64, f64, f64, i32], None
-        _lib = lib
-        _tried = True
-        return lib
+library = native_build.Library(_SOURCE, "training", _declare)
 
 
-def available() -> bool:
-    """Whether the native kernel is built and loaded (building it on first call)."""
-    return _load() is not None
+available = library.available
 
 
 def _arrays(columns, grads, dtype):
@@ -104,7 +89,7 @@ def _prepare(columns, grads, scalars):
     suffix = _SUFFIX.get(dtype)
     if suffix is None or any(s.device.type != "cpu" for s in scalars):
         return None
-    lib = _load()
+    lib = library.load()
     if lib is None:
         return None
     arrays = _arrays(columns, grads, dtype)
