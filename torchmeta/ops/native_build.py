@@ -23,7 +23,8 @@ from pathlib import Path
 
 __all__ = ["enabled", "compile_and_load", "Library"]
 
-_FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC")
+# -pthread: the depthwise kernel starts POSIX threads (in libpthread before glibc 2.34)
+_FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC", "-pthread")
 
 
 def enabled() -> bool:
