@@ -8,6 +8,7 @@ each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are 
 from torchmeta import (  # noqa: F401
     compat,
     data,
+    debugging,
     dtypes,
     errors,
     gfile,
@@ -141,6 +142,7 @@ from torchmeta.api.string_ops import strip as string_strip  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket as string_to_hash_bucket  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket_strong as string_to_hash_bucket_strong  # noqa: F401
+from torchmeta.api.structured_function import TensorSpec  # noqa: F401
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401
 from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401
@@ -174,6 +176,8 @@ from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from torchmeta.framework.tensor_util import get_static_value  # noqa: F401
+from torchmeta.framework.tensor_util import is_tf_type as is_tensor  # noqa: F401
 from torchmeta.io import gfile as _io_gfile  # noqa: F401 - tf.io.gfile
 from torchmeta.platform import app, flags  # noqa: F401
 from torchmeta.platform import tf_logging as logging  # noqa: F401

@@ -168,3 +168,134 @@ def test_static_rank_and_type_errors_are_tfs(tf1):
     ours = errors(tm)
     assert ours == errors(tf1)
     assert all(e is not None for e in ours)
+
+
+def _more_asserts(tf):
+    x = tf.placeholder(tf.float32, [None], name="x")
+    y = tf.placeholder(tf.float32, [None], name="y")
+    u = tf.placeholder(tf.float32, None, name="u")
+    z = tf.placeholder(tf.float32, [None], name="z")
+    i = tf.placeholder(tf.int32, [None], name="i")
+    checks = [
+        tf.assert_negative(x - 30.0),
+        tf.assert_non_positive(x - 10.0, message="too big"),
+        tf.assert_none_equal(x, y),
+        tf.assert_near(x, z + 1.0, rtol=0.01, atol=0.001, summarize=3),
+        tf.debugging.assert_near(tf.cast(i, tf.float64), tf.cast(i, tf.float64), name="near_defaults"),
+        tf.assert_rank_in(u, (1, 3)),
+        tf.assert_rank_in(x, [1, 2], name="static_rank_in"),
+        tf.assert_integer(i),
+    ]
+    with tf.control_dependencies(checks):
+        out = tf.identity(tf.assert_scalar(tf.constant(2.0), name="scalar") * x, name="checked")
+    finite = tf.verify_tensor_all_finite(y, "y is not finite")
+    return {
+        "checked": out,
+        "finite": tf.debugging.assert_all_finite(finite, "again", name="all_finite"),
+        "non_decreasing": tf.math.is_non_decreasing(i),
+        "strictly_increasing": tf.debugging.is_strictly_increasing(i),
+        "x_increasing": tf.math.is_strictly_increasing(x),
+        "nan": tf.debugging.is_nan(x),
+    }
+
+
+def test_more_assert_graphs_are_tfs(tf1):
+    P.assert_same_graph(tf1, _more_asserts)
+
+
+def test_more_assert_values_are_tfs(tf1, tmp_path):
+    feeds = {"x:0": [1.0, 2.0], "y:0": [0.0, 1.5], "z:0": [0.0, 1.0005], "u:0": [[[1.0]]], "i:0": [1, 1, 4]}
+    expected, actual = P.run_tf_then_ours(tf1, _more_asserts, tmp_path, feeds)
+    P.assert_results_close(expected, actual)
+    assert actual["non_decreasing"] and not actual["strictly_increasing"] and actual["x_increasing"]
+
+
+@pytest.mark.parametrize(
+    "feeds",
+    [
+        {"x:0": [1.0, 12.0], "y:0": [0.0, 11.0], "z:0": [0.0, 11.0], "u:0": [1.0], "i:0": [1]},
+        {"x:0": [1.0, 2.0], "y:0": [0.0, 2.0], "z:0": [0.0, 1.0], "u:0": [1.0], "i:0": [1]},
+        {"x:0": [1.0, 2.0], "y:0": [0.0, 1.5], "z:0": [0.0, 1.5], "u:0": [1.0], "i:0": [1]},
+        {"x:0": [1.0, 2.0], "y:0": [0.0, 1.0], "z:0": [0.0, 1.0], "u:0": [[1.0]], "i:0": [1]},
+        {"x:0": [1.0, 2.0], "y:0": [0.0, float("inf")], "z:0": [0.0, 1.0], "u:0": [1.0], "i:0": [1]},
+    ],
+    ids=["non_positive", "none_equal", "near", "rank_in", "finite"],
+)
+def test_more_assert_run_time_failures_are_tfs(tf1, feeds):
+    def failure(api):
+        g, fetches = P.build(api, _more_asserts)
+        with g.as_default(), api.Session() as sess:
+            try:
+                sess.run(fetches, {g.get_tensor_by_name(k): v for k, v in feeds.items()})
+            except Exception as e:  # the error classes of both frameworks are compared
+                lines = [line.strip() for line in str(e).splitlines()]
+                failed = [line for line in lines if "assertion failed" in line or "y is not finite" in line]
+                return type(e).__name__, failed[:1]
+        return None
+
+    ours, theirs = failure(tm), failure(tf1)
+    assert ours == theirs
+    assert ours is not None
+
+
+def test_more_static_errors_are_tfs(tf1):
+    def errors(tf):
+        return _build_errors(
+            tf,
+            (
+                lambda: tf.assert_negative(tf.constant([-1.0, 2.0]), message="static"),
+                lambda: tf.assert_none_equal(tf.constant([1, 2]), tf.constant([3, 2])),
+                lambda: tf.assert_rank_in(tf.constant([[1]]), (0, 1), message="matrix"),
+                lambda: tf.assert_rank_in(tf.constant([1]), ([1],)),
+                lambda: tf.assert_integer(tf.constant([1.0]), message="floats"),
+                lambda: tf.assert_scalar(tf.constant([1.0]), message="vector"),
+                lambda: tf.assert_scalar(tf.placeholder(tf.float32, None, name="p")),
+                lambda: tf.assert_proper_iterable(3),
+                lambda: tf.assert_proper_iterable("text"),
+                lambda: tf.assert_same_float_dtype([tf.constant(1.0), tf.constant(1.0, tf.float64)]),
+                lambda: tf.assert_same_float_dtype([tf.constant(1)]),
+                lambda: tf.assert_same_float_dtype(None, tf.int32),
+                lambda: tf.is_non_decreasing(tf.constant(["a"])),
+            ),
+        )
+
+    ours = errors(tm)
+    assert ours == errors(tf1)
+    assert all(e is not None for e in ours)
+
+
+def test_static_checks_that_hold_return_tfs_values(tf1):
+    def values(tf):
+        with tf.Graph().as_default():
+            return [
+                tf.assert_same_float_dtype([tf.constant(1.0, tf.float64), None]),
+                tf.assert_same_float_dtype(),
+                tf.assert_same_float_dtype(dtype=tf.float16),
+                tf.assert_proper_iterable([1, 2]),
+                tf.is_numeric_tensor(tf.constant([1])),
+                tf.is_numeric_tensor(tf.constant([True])),
+                tf.is_numeric_tensor(3),
+                tf.assert_integer(tf.constant([1])).type,
+            ]
+
+    ours, theirs = values(tm), values(tf1)
+    assert [str(v) for v in ours] == [str(v) for v in theirs]
+
+
+def test_debugging_module_has_tfs_names_for_the_checks(tf1):
+    """tf.debugging holds TF's compat.v1 names except the ones its docstring lists as not covered."""
+    missing = {
+        "assert_shapes",
+        "enable_check_numerics",
+        "disable_check_numerics",
+        "enable_traceback_filtering",
+        "disable_traceback_filtering",
+        "is_traceback_filtering_enabled",
+        "set_log_device_placement",
+        "get_log_device_placement",
+        "experimental",
+    }
+    theirs = {n for n in dir(tf1.debugging) if not n.startswith("_")}
+    ours = {n for n in dir(tm.debugging) if not n.startswith("_") and n != "annotations"}
+    assert theirs - missing <= ours
+    assert missing <= theirs

@@ -619,3 +619,86 @@ def test_element_spec_reprs_are_tfs(tf1):
             ]
 
     assert specs(tm) == specs(tf1)
+
+
+def _shared_shuffle_programs(tf):
+    """Programs that iterate one seeded shuffle (6 elements) several times at once or in turn."""
+    data, v1 = _data(tf), _v1data(tf)
+
+    def shuffled():
+        return data.Dataset.range(6).shuffle(6, seed=1)
+
+    def one_shot(dataset):
+        return v1.make_one_shot_iterator(dataset).get_next(), None
+
+    def initializable(*datasets):
+        its = [v1.make_initializable_iterator(d) for d in datasets]
+        return tuple(it.get_next() for it in its), [it.initializer for it in its]
+
+    return {
+        "zip_with_map_repeated": (lambda ds: one_shot(data.Dataset.zip((ds, ds.map(lambda x: x * 10))).repeat(2)), 12),
+        "zip_of_repeats": (lambda ds: one_shot(data.Dataset.zip((ds.repeat(2), ds.map(lambda x: x + 10).repeat(2)))), 12),
+        "concatenated_with_itself": (lambda ds: one_shot(ds.concatenate(ds)), 12),
+        "flat_map_over_captured": (lambda ds: one_shot(data.Dataset.range(2).flat_map(lambda _: ds)), 12),
+        "zip_inside_flat_map": (lambda ds: one_shot(data.Dataset.range(2).flat_map(lambda _: data.Dataset.zip((ds, ds)))), 12),
+        "interleave_over_captured": (lambda ds: one_shot(data.Dataset.range(2).interleave(lambda _: ds, cycle_length=2)), 12),
+        "two_iterators_of_maps": (lambda ds: initializable(ds.map(lambda x: x + 10), ds.map(lambda x: x + 20)), 6),
+        "initializable_zip": (lambda ds: initializable(data.Dataset.zip((ds, ds)).repeat(2)), 12),
+    }, shuffled  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "zip_with_map_repeated",
+        "zip_of_repeats",
+        "concatenated_with_itself",
+        "flat_map_over_captured",
+        "zip_inside_flat_map",
+        "interleave_over_captured",
+        "two_iterators_of_maps",
+        "initializable_zip",
+    ],
+)
+def test_a_shuffle_iterated_several_times_at_once_is_tfs(tf1, program):
+    """TF rewrites a dataset before its first iterator (FinalizeDataset): every input edge gets its own copy, so
+    both sides of zip((ds, ds.map(f))) or ds.concatenate(ds) see the first pass's order (and the next passes' in
+    step), while a dataset captured by a function stays one, reshuffled at each use. Re-initializing starts over."""
+
+    def run(tf):
+        with tf.Graph().as_default():
+            programs, shuffled = _shared_shuffle_programs(tf)
+            build, n = programs[program]
+            nxt, init = build(shuffled())
+            with tf.Session() as sess:
+                out = []
+                for _ in range(2 if init else 1):
+                    if init:
+                        sess.run(init)
+                    out.append(np.array([sess.run(nxt) for _ in range(n)]).reshape(n, -1).T.tolist())
+                return out
+
+    theirs, ours = run(tf1), run(tm)
+    assert ours == theirs
+
+
+def test_two_iterators_of_one_shuffle_take_passes_0_and_1_as_tf(tf1):
+    """Two iterators made from the same dataset tensor share its seed generator (one takes the first pass's
+    seeds, the other the second's; which is which is TF's executor's order), again after re-initializing."""
+
+    def run(tf):
+        with tf.Graph().as_default():
+            ds = _data(tf).Dataset.range(6).shuffle(6, seed=1)
+            its = [_v1data(tf).make_initializable_iterator(ds) for _ in range(2)]
+            nxt = [it.get_next() for it in its]
+            with tf.Session() as sess:
+                out = []
+                for _ in range(2):
+                    sess.run([it.initializer for it in its])
+                    orders = np.array([sess.run(nxt) for _ in range(6)]).T.tolist()
+                    out.append(sorted(orders))
+                return out
+
+    theirs, ours = run(tf1), run(tm)
+    assert ours == theirs
+    assert ours[0][0] != ours[0][1]

@@ -91,3 +91,66 @@ def test_constant_value_matches_tfs_python_constant_value(tf1, partial):
         assert value.dtype == want.dtype, key
         assert np.shape(value) == np.shape(want), key
         assert [repr(v) for v in np.asarray(value).reshape(-1)] == [repr(v) for v in np.asarray(want).reshape(-1)], key
+
+
+_STATIC_CASES = {
+    "const": lambda tf, p: tf.constant(10),
+    "add": lambda tf, p: tf.add(tf.constant(10), tf.constant(20)),
+    "list": lambda tf, p: [1, 2],
+    "ndarray": lambda tf, p: np.array([1.5]),
+    "int": lambda tf, p: 3,
+    "none": lambda tf, p: None,
+    "shape": lambda tf, p: tf.shape(tf.zeros([2, 3])),
+    "pack": lambda tf, p: tf.stack([tf.constant(10), p]),
+    "placeholder": lambda tf, p: p,
+    "ref_variable": lambda tf, p: tf.Variable(30, use_resource=False),
+    "resource_variable": lambda tf, p: tf.Variable(30, use_resource=True),
+    "sparse": lambda tf, p: tf.SparseTensor([[0]], [1.0], [2]),
+    "identity": lambda tf, p: tf.identity(tf.constant([1, 2])),
+    "cast": lambda tf, p: tf.cast(tf.constant(10), tf.float32),
+    "string": lambda tf, p: tf.constant("x"),
+    "range": lambda tf, p: tf.range(3),
+    "fill": lambda tf, p: tf.fill([2], 7),
+    "strided_slice": lambda tf, p: tf.constant([1, 2, 3])[1:],
+}
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_get_static_value_is_tfs(tf1, partial):
+    def values(tf):
+        with tf.Graph().as_default():
+            p = tf.placeholder(tf.int32, [], name="p")
+            out = {}
+            for name, build in _STATIC_CASES.items():
+                x = build(tf, p)
+                out[name] = (tf.is_tensor(x), tf.get_static_value(x, partial=partial))
+            out["compat"] = (True, tf.compat.v1.get_static_value(tf.constant([4])))
+            return out
+
+    theirs, ours = values(tf1), values(tm)
+    for name, (is_tensor, want) in theirs.items():
+        got_is_tensor, got = ours[name]
+        assert got_is_tensor == is_tensor, name
+        assert type(got) is type(want), name
+        if isinstance(want, np.ndarray):
+            assert got.dtype == want.dtype and got.shape == want.shape, name
+            assert repr(got) == repr(want), name  # object arrays (partial Pack: [array(10), None]) compare by repr
+        else:
+            assert got == want, name
+    assert ours["pack"][1] is None if not partial else ours["pack"][1][1] is None
+
+
+def test_get_static_value_prevents_feeding_as_tf(tf1):
+    def run(tf):
+        with tf.Graph().as_default() as g:
+            c = tf.constant(5, name="c")
+            free = tf.constant(6, name="free")
+            d = c * 2
+            tf.get_static_value(c)
+            tf.get_static_value(tf.placeholder(tf.int32))  # no value: stays feedable
+            with tf.Session() as sess, pytest.raises(ValueError) as info:
+                sess.run(d, {c: 7})
+            return str(info.value), g.is_feedable(c), g.is_feedable(free)
+
+    theirs, ours = run(tf1), run(tm)
+    assert ours == theirs == ("Tensor c:0 may not be fed.", False, True)

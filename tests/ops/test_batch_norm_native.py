@@ -8,6 +8,8 @@ values), and compare every output.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -15,15 +17,18 @@ import torch
 import torchmeta as tm
 from torchmeta.ops import batch_norm_native, nn_ops
 
-# C below, at and above one 16-channel block, with 4- and 1-channel tails; rows in several ~32 KiB tiles
-# with a partial last one ((3, 20, 20, 37): 221-row tiles, (5, 7, 9, 64): 128) and the 4-row tiles of C >= 2048.
+# C below, at and above 8- and 16-channel groups, with 4- and 1-channel tails; rows in several blocks of 16 to
+# 256 rows with a partial last one ((3, 11, 13, 16): 256 + 173 rows, (3, 20, 20, 37): 221-row blocks,
+# (5, 7, 9, 64): 128, (2, 5, 7, 256): 32) and one partial 16-row block at C = 2050.
 SHAPES = [
     (2, 4, 3, 5),
     (4, 6, 6, 16),
+    (3, 11, 13, 16),
     (3, 20, 20, 37),
     (2, 3, 3, 24),
     (1, 1, 2, 3),
     (5, 7, 9, 64),
+    (2, 5, 7, 256),
     (2, 3, 2, 2050),
 ]
 
@@ -54,6 +59,17 @@ def without_native(monkeypatch):
     """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
     monkeypatch.setattr(batch_norm_native, "_lib", None)
     monkeypatch.setattr(batch_norm_native, "_tried", True)
+
+
+@contextlib.contextmanager
+def _torch_path():
+    """Within: the torch path, as without_native (for a reference computed beside the native kernel)."""
+    saved = batch_norm_native._lib, batch_norm_native._tried
+    batch_norm_native._lib, batch_norm_native._tried = None, True
+    try:
+        yield
+    finally:
+        batch_norm_native._lib, batch_norm_native._tried = saved
 
 
 def _inputs(shape, seed):
@@ -150,6 +166,51 @@ def test_native_equals_torch_path(native, shape, relu):
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
 
 
+def _adversarial(case):
+    """Inputs whose statistics lose precision when summed about zero: a mean 1e3-1e5 times the standard
+    deviation, a mean drifting over the rows, and outlier rows in the first block."""
+    rng = np.random.default_rng(17)
+    shape = (32, 16, 16, 32)
+    noise = rng.standard_normal(shape)
+    if case == "mean_1e3_std_1e-2":
+        return (noise * 1e-2 + 1e3).astype(np.float32)
+    if case == "mean_1e5_std_1":
+        return (noise + 1e5).astype(np.float32)
+    if case == "drift":
+        return (noise + np.linspace(0, 1e3, 32 * 16 * 16).reshape(32, 16, 16, 1)).astype(np.float32)
+    x = (noise * 1e-2 + 1e3).astype(np.float32)
+    x.reshape(-1, 32)[:7] = 5e3
+    return x
+
+
+@pytest.mark.parametrize("case", ["mean_1e3_std_1e-2", "mean_1e5_std_1", "drift", "outliers_first"])
+def test_native_statistics_are_exact_on_adversarial_inputs(tf1, native, case):
+    """The block-wise float sums merged in double give the batch mean and variance to float32 rounding of
+    the exact (float64) values: relative error <= 1e-6 here, where TF's float32 kernel is off by up to
+    5.5e-4 in the variance; y then differs from TF's by TF's own error (rtol 1e-5 does not hold for TF against
+    the exact values on these inputs), so against TF the tolerance is TF's error on each case."""
+    x = _adversarial(case)
+    c = x.shape[-1]
+    scale, offset = np.ones(c, np.float32), np.zeros(c, np.float32)
+    mean, variance = np.zeros(c, np.float32), np.ones(c, np.float32)
+    ours = _run(tm, (x, scale, offset, mean, variance), 1.0, False)
+    theirs = _tf((x, scale, offset, mean, variance), 1.0, False)
+    rows = x.reshape(-1, c).astype(np.float64)
+    exact_mean = rows.mean(0)
+    exact_var = ((rows - exact_mean) ** 2).mean(0)
+    exact_y = ((rows - exact_mean) / np.sqrt(exact_var + 0.001)).reshape(x.shape)
+    count = rows.shape[0]
+    exact = [exact_y, exact_mean, exact_var * count / (count - 1), exact_mean, exact_var]
+    for i, (a, t, e) in enumerate(zip(ours, theirs, exact)):
+        assert a.dtype == t.dtype == np.float32 and a.shape == t.shape
+        if i == 0:  # y: x's own float32 rounding (1e5 * 6e-8 against a standard deviation of 1) dominates
+            assert np.max(np.abs(a - e)) <= max(2 * np.max(np.abs(t - e)), 1e-5)
+        else:
+            np.testing.assert_allclose(a, e, rtol=1e-6, atol=0)
+            tf_error = np.max(np.abs(t - e) / np.abs(e))
+            np.testing.assert_allclose(a, t, rtol=max(2 * tf_error, 1e-5), atol=0)
+
+
 def test_native_relu_keeps_nan(native):
     """Relu in the output pass lets NaN through (as TF's Relu and torch.relu), zeroes negatives."""
     x = torch.tensor([[0.0, 1.0], [float("nan"), 2.0], [4.0, 3.0]])
@@ -203,3 +264,202 @@ def test_torch_compile_traces_the_torch_path(native, spy):
     for a, e in zip(traced, step(x)):
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
     assert spy[-1] == (True, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The native training gradient: FusedBatchNormGradV3, with the ReluGrad before it fused in by
+# specialization where the ReluGrad's result has no other reader.
+
+GRAD_SHAPES = [
+    (2, 4, 3, 5),
+    (3, 11, 13, 16),
+    (3, 20, 20, 37),
+    (1, 1, 2, 3),
+    (2, 5, 7, 256),
+    (2, 3, 2, 300),
+]
+
+
+@pytest.fixture
+def grad_spy(monkeypatch):
+    """Records, per call of the native gradient, whether it ran, whether it folded a ReluGrad in, and
+    whether it wrote over the incoming gradient."""
+    calls = []
+    real = batch_norm_native.train_gradient
+
+    def wrapped(y_backprop, features, *args, **kwargs):
+        out = real(y_backprop, features, *args, **kwargs)
+        calls.append((out is not None, features is not None, kwargs.get("in_place", False)))
+        return out
+
+    monkeypatch.setattr(batch_norm_native, "train_gradient", wrapped)
+    return calls
+
+
+def _run_grad(framework, inputs, dy_value, factor, relu):
+    """The forward outputs and tf.gradients of (Relu of) FusedBatchNormV3's y for x, scale and offset,
+    with dy fed as the incoming gradient."""
+    x_value, scale, offset, mean, variance = inputs
+    g = framework.Graph()
+    with g.as_default():
+        x = framework.compat.v1.placeholder(framework.float32, x_value.shape)
+        dy = framework.compat.v1.placeholder(framework.float32, x_value.shape)
+        s, o = framework.constant(scale), framework.constant(offset)
+        outs = framework.raw_ops.FusedBatchNormV3(
+            x=x,
+            scale=s,
+            offset=o,
+            mean=framework.constant(mean),
+            variance=framework.constant(variance),
+            epsilon=0.001,
+            exponential_avg_factor=factor,
+            is_training=True,
+        )
+        y = framework.nn.relu(outs[0]) if relu else outs[0]
+        grads = framework.compat.v1.gradients(y, [x, s, o], grad_ys=dy)
+        with framework.compat.v1.Session(graph=g) as sess:
+            return sess.run([y, *outs[1:5], *grads], {x: x_value, dy: dy_value})
+
+
+def _assert_grads_close(ours, theirs):
+    names = ["y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2", "dx", "dscale", "doffset"]
+    for name, a, e in zip(names, ours, theirs, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape, name
+        # the gradient sums cancel (sum(dx) is 0): absolute error relative to the values' scale
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(np.max(np.abs(e)))), err_msg=name)
+
+
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("factor", [1.0, 0.25])
+@pytest.mark.parametrize("shape", GRAD_SHAPES, ids=str)
+def test_native_gradient_matches_tf(tf1, native, grad_spy, shape, factor, relu):
+    """tf.gradients of FusedBatchNormV3 (+ Relu): the gradient runs natively, the ReluGrad folded into it
+    (the fed dy is not the kernel's to overwrite), and equals TF's (its Relu graph: _FusedBatchNormEx and
+    its gradient)."""
+    inputs = _inputs(shape, sum(shape) + 1)
+    dy = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    ours = _run_grad(tm, inputs, dy, factor, relu)
+    assert grad_spy == [(True, relu, False)]
+    _assert_grads_close(ours, _run_grad(_tf_module(), inputs, dy, factor, relu))
+
+
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("shape", [(3, 20, 20, 37), (2, 5, 7, 256)], ids=str)
+def test_torch_gradient_matches_tf(tf1, without_native, grad_spy, shape, relu):
+    """Without the native kernel (TORCHMETA_NATIVE=0, no compiler) the fused ReluGrad + gradient runs
+    relu_grad and torch's batch norm backward: TF's values too."""
+    inputs = _inputs(shape, 9)
+    dy = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    ours = _run_grad(tm, inputs, dy, 0.5, relu)
+    assert grad_spy == [(False, relu, False)]
+    _assert_grads_close(ours, _run_grad(_tf_module(), inputs, dy, 0.5, relu))
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("shape", [(3, 11, 13, 16), (2, 3, 2, 300), (1, 1, 1, 5)], ids=str)
+def test_native_gradient_equals_torch_path(native, shape, relu):
+    """Kernel for kernel, in place or not, the native gradient agrees with relu_grad + torch's backward."""
+    rng = np.random.default_rng(12)
+    x, features, dy = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(3))
+    c = shape[-1]
+    scale = torch.from_numpy(rng.standard_normal(c).astype(np.float32))
+    mean, variance = x.reshape(-1, c).mean(0), x.reshape(-1, c).var(0, correction=0)
+    f = features if relu else None
+    with _torch_path():
+        slow = nn_ops._fused_batch_norm_grad(
+            nn_ops.relu_grad(dy, features) if relu else dy, x, scale, mean, variance, 0.001, "NHWC", True
+        )
+    for in_place in (False, True):
+        incoming = dy.clone()
+        fast = batch_norm_native.train_gradient(incoming, f, x, scale, mean, variance, 0.001, in_place=in_place)
+        assert (fast[0] is incoming) == in_place
+        for a, e in zip(fast, slow[:3]):
+            assert a.dtype == e.dtype and a.shape == e.shape
+            torch.testing.assert_close(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(e.abs().max())))
+
+
+def test_native_gradient_relu_grad_is_relu_grads_product(native):
+    """The folded ReluGrad is relu_grad's product dy * (features > 0): an infinite dy where the mask is 0
+    still makes NaN, a NaN feature masks to 0; the native kernel and the torch path agree on where NaN goes."""
+    dy = torch.tensor([[1.0, 5.0], [float("inf"), 2.0], [3.0, 4.0]]).view(1, 1, 3, 2)
+    features = torch.tensor([[1.0, 2.0], [-1.0, float("nan")], [2.0, 3.0]]).view(1, 1, 3, 2)
+    x = torch.tensor([[0.0, 1.0], [1.0, 2.0], [2.0, 4.0]]).view(1, 1, 3, 2)
+    ones = torch.ones(2)
+    fast = batch_norm_native.train_gradient(dy, features, x, ones, ones, ones, 0.001)
+    with _torch_path():
+        slow = nn_ops._fused_batch_norm_grad(nn_ops.relu_grad(dy, features), x, ones, ones, ones, 0.001, "NHWC", True)
+    assert torch.isnan(slow[2]).tolist() == [True, False]
+    for a, e in zip(fast, slow[:3]):
+        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
+@pytest.mark.parametrize("case", ["features_shape", "strided", "float64", "nchw_layout"])
+def test_native_gradient_steps_aside(native, case):
+    """Mismatched shapes, non-contiguous or float64 tensors: None (the caller's torch path runs)."""
+    rng = np.random.default_rng(2)
+    x, features, dy = (torch.from_numpy(rng.standard_normal((2, 3, 3, 8)).astype(np.float32)) for _ in range(3))
+    vec = torch.ones(8)
+    if case == "features_shape":
+        features = features[:1]
+    elif case == "strided":
+        dy = dy.transpose(1, 2)
+    elif case == "float64":
+        x = x.double()
+    else:
+        x = x.permute(0, 3, 1, 2)
+    assert batch_norm_native.train_gradient(dy, features, x, vec, vec, vec, 0.001) is None
+
+
+def _tf_module():
+    import tensorflow as tf
+
+    return tf
+
+
+def _resnet_step(tf, x_value, labels_value, steps):
+    """A ResNet-shaped training step (conv-BN-relu stem, an identity block with its residual add, Momentum,
+    batch norm moving averages through UPDATE_OPS), run ``steps`` times: losses, variables, the modules."""
+    tf.set_random_seed(3)
+    x = tf.placeholder(tf.float32, x_value.shape)
+    labels = tf.placeholder(tf.int64, [x_value.shape[0]])
+
+    def conv_bn(h, name):
+        h = tf.layers.conv2d(h, 16, 3, 1, padding="same", use_bias=False, name=name)
+        return tf.layers.batch_normalization(h, training=True, fused=True, name=name + "_bn")
+
+    h = tf.nn.relu(conv_bn(x, "stem"))
+    y = tf.nn.relu(conv_bn(h, "conv1"))
+    h = tf.nn.relu(conv_bn(y, "conv2") + h)
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 5, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.MomentumOptimizer(0.05, 0.9).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        feed = {x: x_value, labels: labels_value}
+        losses = [sess.run([loss, train], feed)[0] for _ in range(steps)]
+        out = [*losses, *sess.run(tf.global_variables())]
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return out, modules
+
+
+def test_resnet_step_takes_the_native_gradient(tf1, native, grad_spy):
+    """In a ResNet-shaped training step the ReluGrad read only by a batch norm gradient (the stem's and
+    conv1's: the residual block's output ReluGrad also feeds the shortcut) is fused into it, the native
+    gradient runs (ReluGrad folded in, writing over the fresh incoming gradient), and three
+    steps give TF's losses and variables."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 10, 10, 3)).astype(np.float32)
+    labels = rng.integers(0, 5, 4)
+    theirs, _ = _resnet_step(tf1, x, labels, 3)
+    ours, modules = _resnet_step(tm.compat.v1, x, labels, 3)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
+    assert targets.count(nn_ops.fused_batch_norm_grad_v3) == 1  # conv2's: its ReluGrad also feeds the shortcut
+    # per step: conv1's over conv2's input gradient and the stem's over an AddN (its two readers' gradients),
+    # both fresh results only the ReluGrad read: written over; conv2's plain gradient
+    assert grad_spy == [(True, False, False), (True, True, True), (True, True, True)] * 3

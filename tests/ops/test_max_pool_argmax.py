@@ -1,6 +1,7 @@
 """MaxPool keeps its argmax on its result, and the MaxPoolGrad TF's gradient builds from that input and
 output uses it instead of pooling again; anything else (another input, an input or output changed in
-place, other attrs) pools again. The gradients must be TensorFlow's either way."""
+place, other attrs) pools again. The gradients must be TensorFlow's either way. Both paths: the native
+kernel (torchmeta.ops.pool_native, NHWC float32) and torch's max_pool2d_with_indices."""
 
 import numpy as np
 import pytest
@@ -8,15 +9,37 @@ import torch
 from torch.profiler import profile
 
 import torchmeta as tm
-from torchmeta.ops import conv_ops
+from torchmeta.ops import conv_ops, pool_native
 
 POOL = dict(ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME", explicit_paddings=[], data_format="NHWC")
+_NATIVE_POOLS = []
+
+
+@pytest.fixture(params=["native", "torch"], autouse=True)
+def path(request, monkeypatch):
+    """Every test on both paths; native pooling calls are counted in _NATIVE_POOLS."""
+    if request.param == "torch":
+        monkeypatch.setattr(pool_native, "_lib", None)
+        monkeypatch.setattr(pool_native, "_tried", True)
+    elif not pool_native.available():
+        pytest.skip("no C compiler: the native kernel cannot be built")
+    forward = pool_native.forward
+
+    def counted(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        _NATIVE_POOLS.append(out is not None)
+        return out
+
+    monkeypatch.setattr(pool_native, "forward", counted)
+    return request.param
 
 
 def _pool_calls(fn):
+    """fn's result and how many times it pooled (torch's max_pool2d_with_indices or the native kernel)."""
+    _NATIVE_POOLS.clear()
     with profile() as prof:
         out = fn()
-    return out, sum(e.name == "aten::max_pool2d_with_indices" for e in prof.events())
+    return out, sum(e.name == "aten::max_pool2d_with_indices" for e in prof.events()) + sum(_NATIVE_POOLS)
 
 
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])

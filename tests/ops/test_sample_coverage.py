@@ -119,6 +119,12 @@ PIPELINE_GROUPS = [
         "api/test_dataset_functions.py",
     ),
     (
+        ("GeneratorDataset",),
+        "Dataset.from_generator's source (its functions call the generator through PyFuncs): elements, graph and "
+        "errors compared with TF's",
+        "api/test_dataset_from_generator.py",
+    ),
+    (
         (
             "FIFOQueueV2",
             "PaddingFIFOQueueV2",

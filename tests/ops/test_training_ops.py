@@ -242,6 +242,53 @@ def test_uninitialized_variable_fails_like_tf(tf1):
     assert "Attempting to use uninitialized value w" in _message(ours)
 
 
+@pytest.mark.parametrize("update", ["momentum", "momentum_two_variables", "sparse_momentum", "adam", "keras_momentum"])
+def test_uninitialized_resource_slot_fails_like_tf(tf1, update):
+    """A resource update whose slot was never initialized: TF's training kernels fail while they look up and
+    lock their variables, with InternalError "Invalid variable reference." (not the read's FailedPrecondition)."""
+
+    def run(api):
+        raw = _raw_ops(api)
+        g = api.Graph()
+        with g.as_default():
+            ws = [api.Variable(np.ones(2, np.float32), name=f"w{i}", use_resource=True) for i in range(2)]
+            slots = [api.Variable(np.zeros(2, np.float32), name=f"m{i}", use_resource=True) for i in range(2)]
+            grad = np.full(2, 0.5, np.float32)
+            if update == "momentum":
+                op = raw.ResourceApplyMomentum(var=ws[0].handle, accum=slots[0].handle, lr=0.1, grad=grad, momentum=0.9)
+            elif update == "momentum_two_variables":  # one grouped call of two updates: the second one's slot fails
+                op = api.train.MomentumOptimizer(0.1, 0.9).minimize(api.reduce_sum(ws[0] * ws[1]), var_list=ws)
+            elif update == "sparse_momentum":
+                op = raw.ResourceSparseApplyMomentum(
+                    var=ws[0].handle, accum=slots[0].handle, lr=0.1, grad=grad[:1], indices=[1], momentum=0.9
+                )
+            elif update == "adam":
+                op = raw.ResourceApplyAdam(
+                    var=ws[0].handle, m=slots[0].handle, v=slots[1].handle, beta1_power=0.9, beta2_power=0.99,
+                    lr=0.1, beta1=0.9, beta2=0.99, epsilon=1e-7, grad=grad,
+                )  # fmt: skip
+            else:
+                op = raw.ResourceApplyKerasMomentum(
+                    var=ws[0].handle, accum=slots[0].handle, lr=0.1, grad=grad, momentum=0.9
+                )
+            with api.Session() as sess:
+                sess.run([w.initializer for w in ws])
+                if update == "adam":
+                    sess.run(slots[1].initializer)
+                if update == "momentum_two_variables":
+                    sess.run(api.variables_initializer([api.get_collection(api.GraphKeys.GLOBAL_VARIABLES)[-2]]))
+                with pytest.raises(Exception) as info:
+                    sess.run(op)
+        return info.value
+
+    theirs, ours = run(tf1), run(tm)
+    assert type(ours).__name__ == type(theirs).__name__ == "InternalError"
+    assert _message(ours) == "Invalid variable reference."
+    assert "\nInvalid variable reference.\n\t [[{{node " in _message(theirs)
+    node = _message(theirs).split("Invalid variable reference.\n\t [[{{node ", 1)[1].split("}}", 1)[0]
+    assert str(ours).endswith(f"[[{{{{node {node}}}}}]]")
+
+
 def _aten_calls(sample_op, resource, **inputs):
     """The aten ops one run of the training op ``sample_op`` calls (torch.profiler), on variables."""
     from torch.profiler import profile

@@ -161,6 +161,39 @@ def test_uninitialized_variable_raises_failed_precondition_naming_it(tf1):
                     sess.run(out)
 
 
+def _tf_node_message(error) -> str:
+    """TF's kernel message with its ``[[{{node X}}]]`` line (without "Graph execution error" and the stacks)."""
+    text = error.message.replace("Graph execution error:\n\n", "")
+    if "Node:" in text:  # TF 2.21 prefixes "Detected at node ... Node: 'x'\n"
+        text = text.split("Node:", 1)[1].split("\n", 1)[1]
+    return text.split("\n\nOriginal stack trace", 1)[0].strip()
+
+
+@pytest.mark.parametrize("read", ["add", "value", "optimizer"])
+def test_uninitialized_ref_variable_read_names_the_read_op_as_tf(tf1, read):
+    def run(api):
+        g = api.Graph()
+        with g.as_default():
+            v = api.Variable([1.0, 2.0], name="v1", use_resource=False)
+            if read == "add":
+                out = v + 1.0
+            elif read == "value":
+                out = v.value()
+            else:  # Adam reads beta1_power (beta1_power/read) for the update: all else is initialized
+                out = api.train.AdamOptimizer(0.1).minimize(api.reduce_sum(v * v))
+            with api.Session(graph=g) as sess:
+                if read == "optimizer":
+                    rest = [x for x in api.global_variables() if x.op.name != "beta1_power"]
+                    sess.run(api.variables_initializer(rest))
+                with pytest.raises(api.errors.FailedPreconditionError) as info:
+                    sess.run(out)
+        return info.value
+
+    theirs, ours = run(tf1), run(tm)
+    assert str(ours) == _tf_node_message(theirs)
+    assert "{{node " + ("beta1_power" if read == "optimizer" else "v1") + "/read}}" in str(ours)
+
+
 def test_ref_variable_semantics_match_tf(tf1):
     def run(api):
         g = api.Graph()

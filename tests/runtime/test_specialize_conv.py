@@ -379,6 +379,8 @@ def test_gradients_in_place_train_like_tf(tf1, model):
         assert np.shape(a) == np.shape(e), i
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    # every ReluGrad of the step (the one over a stride-2 conv's cropped input gradient allocates at run time)
-    assert targets.count(nn_ops.relu_grad_) == 5, targets.count(nn_ops.relu_grad_)
+    # every ReluGrad of the step (the one over a stride-2 conv's cropped input gradient allocates at run time),
+    # those read only by a batch norm gradient fused into it (its kernel's ReluGrad runs in place when not native)
+    in_place = targets.count(nn_ops.relu_grad_) + targets.count(nn_ops.fused_batch_norm_grad_relu)
+    assert in_place == 5, in_place
     assert targets.count(nn_ops.relu_grad) == 0

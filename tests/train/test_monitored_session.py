@@ -451,7 +451,12 @@ def test_feed_fn_logging_formatter_and_at_end_hooks_match_tf(tf1, caplog):
 
     ours = scenario(tm, tempfile.mkdtemp())
     theirs = scenario(tf1, tempfile.mkdtemp())
-    assert ours == theirs
+    # StepCounterHook warns when two runs in a row fetched the same global step. TF's executor reads the step
+    # before or after the run's unordered increment, run by run, so now and then (1 run of this scenario in 40
+    # here) two reads agree and TF logs this warning. torchmeta reads it in one order every run: it never may.
+    stale = "It seems that global step (tf.train.get_global_step) has not been increased."
+    assert not any(m.startswith(stale) for m in ours)
+    assert ours == [m for m in theirs if not m.startswith(stale)]
     assert "formatted 6.0" in ours and "t = 10.0" in ours
 
 

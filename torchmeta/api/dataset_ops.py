@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 
 import numpy as np
 
-from torchmeta import dtypes
+from torchmeta import dtypes, errors
 from torchmeta.api import array_ops, math_ops, string_ops
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_util_v2 import add_function
 from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.api.random_ops import get_seed as graph_get_seed
+from torchmeta.api.script_ops import numpy_function
 from torchmeta.api.structured_function import (
     DatasetSpec,
     RaggedTensorSpec,
@@ -48,7 +50,7 @@ from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to
 from torchmeta.framework.graph import Tensor, colocate_with, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
-from torchmeta.framework.tensor_util import constant_value, constant_value_as_shape
+from torchmeta.framework.tensor_util import MakeNdarray, constant_value, constant_value_as_shape, make_tensor_proto
 
 __all__ = [
     "Dataset",
@@ -191,6 +193,95 @@ class Dataset:
             metadata=b"",
         )
         return Dataset(variant, structure)
+
+    @staticmethod
+    def from_generator(generator, output_types=None, output_shapes=None, args=None, output_signature=None, name=None):
+        """A dataset of the elements ``generator(*args)`` yields, in this process (TF's from_generator_op.py node for
+        node: a TensorDataset of 0 flat-mapped to a GeneratorDataset whose three functions call PyFuncs: one
+        starts a pass (an iterator id), one takes the next element, one ends the pass). Nothing is pickled.
+
+        Args:
+          generator: a callable returning an iterable; called once per pass (each iterator, each repeat).
+          output_types: a (nested) structure of dtypes (or ``output_signature``).
+          output_shapes: the matching structure of shapes (unknown when left out).
+          args: tensors (or values) evaluated per pass and passed as numpy values.
+          output_signature: a (nested) structure of ``TensorSpec``s instead of types and shapes.
+
+        Raises:
+          TypeError: for a non-callable ``generator`` or a missing or doubly given signature (TF's messages).
+          At run time, an element that does not match the signature fails ``get_next`` with TF's
+          InvalidArgumentError ("`generator` yielded an element ..."); the iterator then goes on.
+        """
+        if not callable(generator):
+            raise TypeError("`generator` must be a Python callable.")
+        if output_signature is not None:
+            if output_types is not None:
+                raise TypeError(
+                    "The `output_types` argument can not be used together with the `output_signature` argument."
+                )
+            if output_shapes is not None:
+                raise TypeError(
+                    "The `output_shapes` argument can not be used together with the `output_signature` argument."
+                )
+            for spec in flatten(output_signature):
+                if not isinstance(spec, (TensorSpec, RaggedTensorSpec)):
+                    raise TypeError(
+                        "`output_signature` must contain objects that are subclass of `tf.TypeSpec` but found "
+                        f"{type(spec)} which is not."
+                    )
+                if isinstance(spec, RaggedTensorSpec):
+                    raise errors.UnimplementedError(
+                        None, None, "Dataset.from_generator() with a RaggedTensorSpec in `output_signature`"
+                    )
+        elif output_types is None:
+            raise TypeError(
+                "To specify the output signature you need to provide either the `output_signature` argument or "
+                "the `output_types` argument."
+            )
+        if output_signature is None:
+            flat_types = [dtypes.as_dtype(t) for t in flatten(output_types)]
+            if output_shapes is None:
+                flat_shapes = [unknown_shape() for _ in flat_types]
+            else:
+                flat_shapes = [as_shape(sh) for sh in _strict_flatten(output_types, output_shapes)]
+            output_signature = pack_sequence_as(
+                output_types, [TensorSpec(sh, t) for sh, t in zip(flat_shapes, flat_types)]
+            )
+            # TF's test: a single component of unknown shape (TensorShape(None) is falsy) takes its eager path
+            typed = output_shapes is None and not is_structure(output_types)
+        else:
+            typed = False
+        output_types = map_structure(lambda spec: spec.dtype, output_signature)
+        args = () if args is None else tuple(convert_to_tensor(a, name="args") for a in args)
+        state = _GeneratorState(generator)
+        check = _check_eager if typed or not _has_shapes(output_signature) else _check_typed
+
+        def get_iterator_id_fn(unused_dummy):
+            return numpy_function(state.get_next_id, list(args), DType.int64)
+
+        def generator_next_fn(iterator_id_t):
+            specs = flatten(output_signature)
+
+            def generator_py_func(iterator_id):
+                values = next(state.get_iterator(iterator_id))
+                return check(values, output_types, output_signature, specs)
+
+            flat_values = numpy_function(generator_py_func, [iterator_id_t], [spec.dtype for spec in specs])
+            for t, spec in zip(flat_values, specs):
+                t.set_shape(spec.shape)
+            return pack_sequence_as(output_types, flat_values)
+
+        def finalize_fn(iterator_id_t):
+            def finalize_py_func(iterator_id):
+                state.iterator_completed(iterator_id)
+                return np.array(0, dtype=np.int64)
+
+            return numpy_function(finalize_py_func, [iterator_id_t], DType.int64)
+
+        def flat_map_fn(dummy_arg):
+            return _generator_dataset(dummy_arg, get_iterator_id_fn, generator_next_fn, finalize_fn, output_signature)
+
+        return Dataset.from_tensors(0).flat_map(flat_map_fn)
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None, name=None):
@@ -935,6 +1026,140 @@ def FixedLengthRecordDataset(
         )
 
     return _read_files(filenames, creator, num_parallel_reads, "FixedLengthRecordDataset")
+
+
+class _GeneratorState:
+    """TF's DatasetV2._GeneratorState: ``generator``'s iterators by iterator id (one per pass over the dataset,
+    several at once for concurrent iterators), each made at the pass's first element."""
+
+    def __init__(self, generator):
+        self._generator = generator
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._args = {}
+        self._iterators = {}
+
+    def get_next_id(self, *args):
+        with self._lock:
+            ret = self._next_id
+            self._next_id += 1
+        self._args[ret] = args
+        return np.array(ret, dtype=np.int64)
+
+    def get_iterator(self, iterator_id):
+        iterator_id = int(iterator_id)
+        try:
+            return self._iterators[iterator_id]
+        except KeyError:
+            iterator = iter(self._generator(*self._args.pop(iterator_id)))
+            self._iterators[iterator_id] = iterator
+            return iterator
+
+    def iterator_completed(self, iterator_id):
+        del self._iterators[int(iterator_id)]
+
+
+def _has_shapes(signature) -> bool:
+    """TF's ``output_types and output_shapes``: false only for a single component of unknown shape."""
+    return is_structure(signature) or signature.shape.rank is not None
+
+
+def _strict_flatten(types, values) -> list:
+    """``values`` flattened as deep as ``types`` (TF's flatten_up_to): a tuple needs a sequence of its length, a
+    dict a mapping with its keys."""
+    if isinstance(types, tuple):
+        if not isinstance(values, (tuple, list)):
+            raise TypeError(f"If shallow structure is a sequence, input must also be a sequence. Input has type: "
+                            f"'{type(values).__name__}'.")  # fmt: skip
+        if len(values) != len(types):
+            raise ValueError(f"The two structures don't have the same sequence length. Input structure has length "
+                             f"{len(values)}, while shallow structure has length {len(types)}.")  # fmt: skip
+        return [v for t, x in zip(types, values) for v in _strict_flatten(t, x)]
+    if isinstance(types, dict):
+        if not isinstance(values, dict) or set(values) != set(types):
+            raise ValueError(f"The two structures don't have the same keys: {sorted(types)}, {values!r}")
+        return [v for k in sorted(types) for v in _strict_flatten(types[k], values[k])]
+    return [values]
+
+
+def _as_array(value, dtype: DType) -> np.ndarray:
+    """TF's FuncRegistry._convert with the component's numpy dtype; text becomes bytes."""
+    result = np.asarray(value, dtype=dtype.as_numpy_dtype, order="C")
+    if dtype == DType.string:
+        return np.vectorize(lambda x: x.encode("utf8") if isinstance(x, str) else x, otypes=[object])(result)
+    return result
+
+
+def _check_typed(values, output_types, signature, specs) -> list:
+    """TF's generator_py_func for a signature of types and shapes: each component converted to its numpy
+    dtype, then its shape checked."""
+    try:
+        flat = _strict_flatten(output_types, values)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            "`generator` yielded an element that did not match the expected structure. The expected structure was "
+            f"{_types_text(output_types)}, but the yielded element was {values}."
+        ) from e
+    arrays = []
+    for ret, spec in zip(flat, specs):
+        try:
+            arrays.append(_as_array(ret, spec.dtype))
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                "`generator` yielded an element that could not be converted to the expected type. The expected "
+                f"type was {spec.dtype.name}, but the yielded element was {ret}."
+            ) from e
+    for array, spec in zip(arrays, specs):
+        if not spec.shape.is_compatible_with(TensorShape(array.shape)):
+            raise TypeError(
+                f"`generator` yielded an element of shape {array.shape} where an element of shape {spec.shape} was "
+                "expected."
+            )
+    return arrays
+
+
+def _check_eager(values, output_types, signature, specs) -> list:
+    """TF's eager generator_py_func (one component of unknown shape): the element converted as
+    ``tf.convert_to_tensor(value, dtype)`` converts it (1 may become 1.0, 1.5 never becomes 1)."""
+    spec = specs[0]
+    try:
+        proto = make_tensor_proto(values, dtype=spec.dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            "`generator` yielded an element that did not match the expected structure. The expected structure was "
+            f"TensorSpec(shape={spec.shape}, dtype={spec.dtype!r}, name=None), but the yielded element was {values}."
+        ) from e
+    return [MakeNdarray(proto)]
+
+
+def _types_text(output_types) -> str:
+    """A structure of dtypes as TF prints it: (tf.int64, tf.int64), {'a': tf.float32}."""
+    if isinstance(output_types, tuple):
+        inner = ", ".join(_types_text(t) for t in output_types)
+        return f"({inner},)" if len(output_types) == 1 else f"({inner})"
+    if isinstance(output_types, dict):
+        return "{" + ", ".join(f"{k!r}: {_types_text(v)}" for k, v in output_types.items()) + "}"
+    return str(output_types) if isinstance(output_types, str) else repr(dtypes.as_dtype(output_types))
+
+
+def _generator_dataset(init_args, init_func, next_func, finalize_func, output_signature) -> Dataset:
+    """TF's _GeneratorDataset: a GeneratorDataset op whose functions start, advance and end one pass."""
+    init = StructuredFunctionWrapper(init_func, "Dataset.from_generator()", spec_of(init_args))
+    nxt = StructuredFunctionWrapper(next_func, "Dataset.from_generator()", init.output_structure)
+    finalize = StructuredFunctionWrapper(finalize_func, "Dataset.from_generator()", init.output_structure)
+    variant = raw_op(
+        "GeneratorDataset",
+        init_func_other_args=[init_args, *init.captured_inputs],
+        next_func_other_args=nxt.captured_inputs,
+        finalize_func_other_args=finalize.captured_inputs,
+        init_func=init.function,
+        next_func=nxt.function,
+        finalize_func=finalize.function,
+        output_types=_type_attrs(output_signature),
+        output_shapes=_shape_attrs(output_signature),
+        metadata=b"",
+    )
+    return Dataset(variant, output_signature, v1=False)
 
 
 def _dataset_seeds(seed):

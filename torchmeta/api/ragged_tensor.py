@@ -16,10 +16,12 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.ragged_tensor_value import RaggedTensorValue
 from torchmeta.framework.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor, is_sparse
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
+from torchmeta.framework.tensor_util import register_tensor_type
 
 __all__ = ["RaggedTensor", "RaggedTensorValue", "is_ragged", "convert_to_tensor_or_ragged_tensor"]
 
 
+@register_tensor_type
 class RaggedTensor:
     """``tf.RaggedTensor``: build one with a ``from_*`` factory or ``tf.ragged.constant``."""
 

@@ -49,7 +49,12 @@ def _internal_py_func(func, inp, Tout, stateful, name):
     is_list = isinstance(Tout, (list, tuple))
     tout = [dtypes.as_dtype(t) for t in (Tout if is_list else [Tout])]
     inp = list(inp)
+    # The function lives as long as the outermost graph: a function graph (a tf.data map, a cond branch) is
+    # dropped once its FunctionDef is built, but its PyFunc nodes run in the outer graph's sessions (TF keeps
+    # it in that graph's _py_funcs_used_in_graph).
     graph = graph_lib.get_default_graph()
+    while getattr(graph, "outer_graph", None) is not None:
+        graph = graph.outer_graph
     token = FuncRegistry.insert(func, graph)
     op = apply_op("PyFunc" if stateful else "PyFuncStateless", input=inp, token=token, Tout=tout, name=name)
     if not op.outputs:

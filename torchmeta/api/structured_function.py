@@ -25,12 +25,12 @@ from torchmeta._proto import attr_value_pb2
 from torchmeta.api import array_ops
 from torchmeta.api.control_flow_util_v2 import add_function
 from torchmeta.api.ragged_tensor import RaggedTensor
-from torchmeta.dtypes import DType
+from torchmeta.dtypes import DType, as_dtype
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
 from torchmeta.framework.graph import Tensor, convert_to_tensor, uid
 from torchmeta.framework.op_def_library import apply_op, raw_op
-from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 
 __all__ = [
     "TensorSpec",
@@ -86,9 +86,9 @@ class TensorSpec:
 
     __slots__ = ("shape", "dtype", "name")
 
-    def __init__(self, shape, dtype, name=None):
-        self.shape = shape
-        self.dtype = dtype
+    def __init__(self, shape, dtype=DType.float32, name=None):
+        self.shape = as_shape(shape)
+        self.dtype = as_dtype(dtype)
         self.name = name
 
     def __repr__(self):

@@ -19,6 +19,7 @@ from torchmeta.framework.default_session import get_default_session
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.framework.tensor_util import register_tensor_type
 
 __all__ = [
     "Variable",
@@ -157,6 +158,7 @@ def variable_creator_scope(variable_creator):
         del stack[len(stack) - 1 - stack[::-1].index(variable_creator)]
 
 
+@register_tensor_type
 class Variable(metaclass=_VariableMeta):
     """A TF1 variable. See ``RefVariable`` (the default) and ``ResourceVariable``.
 

@@ -16,7 +16,7 @@ import threading
 from torchmeta import dtypes, errors
 from torchmeta._proto import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
 from torchmeta.dtypes import DType
-from torchmeta.framework import common_shapes, control_flow_util, registry
+from torchmeta.framework import common_shapes, control_flow_util, registry, tensor_util
 from torchmeta.framework import device as device_lib
 from torchmeta.framework.default_session import run_using_default_session
 from torchmeta.framework.function_library import FunctionLibrary
@@ -152,6 +152,7 @@ def shape_overrides(mapping: dict):
         _shape_overrides.map = saved
 
 
+@tensor_util.register_symbolic_tensor_type
 class Tensor:
     """One output of an Operation: a symbolic value with a dtype and a (partially known) shape."""
 

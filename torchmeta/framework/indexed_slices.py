@@ -8,7 +8,7 @@ from torchmeta import dtypes
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.framework.tensor_util import constant_value_as_shape
+from torchmeta.framework.tensor_util import constant_value_as_shape, register_tensor_type
 
 __all__ = ["IndexedSlices", "IndexedSlicesValue", "convert_to_tensor_or_indexed_slices"]
 
@@ -16,6 +16,7 @@ __all__ = ["IndexedSlices", "IndexedSlicesValue", "convert_to_tensor_or_indexed_
 IndexedSlicesValue = collections.namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
 
 
+@register_tensor_type
 class IndexedSlices:
     """``values[i]`` is row ``indices[i]`` of a tensor of shape ``dense_shape`` (rows may repeat: they add)."""
 

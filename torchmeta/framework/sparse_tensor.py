@@ -13,7 +13,7 @@ from torchmeta import dtypes
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.default_session import run_using_default_session
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.framework.tensor_util import constant_value_as_shape
+from torchmeta.framework.tensor_util import constant_value_as_shape, register_tensor_type
 
 __all__ = [
     "SparseTensor",
@@ -25,6 +25,7 @@ __all__ = [
 SparseTensorValue = collections.namedtuple("SparseTensorValue", ["indices", "values", "dense_shape"])
 
 
+@register_tensor_type
 class SparseTensor:
     """``tf.SparseTensor(indices, values, dense_shape)``.
 

@@ -19,6 +19,10 @@ __all__ = [
     "constant_value",
     "evaluate_constant_tensor",
     "register_constant_value",
+    "register_tensor_type",
+    "register_symbolic_tensor_type",
+    "is_tf_type",
+    "get_static_value",
 ]
 
 # Dtypes TF serializes as raw tensor_content bytes (when the array has more than one element).
@@ -501,6 +505,55 @@ def constant_value(tensor, partial=False):
         record = _requests.stack[-1]
         for i in _input_indices(record["op"], tensor):
             record["computed"][i] = value
+    return value
+
+
+# TF's tensor-like types (``tf.is_tensor``): graph Tensors, then the composite types and Variables, each
+# registered by its own module (they live above this one). Graph Tensors are the symbolic ones.
+_TENSOR_TYPES: tuple = ()
+_SYMBOLIC_TYPES: tuple = ()
+
+
+def register_tensor_type(cls):
+    """Marks ``cls`` as a TensorFlow type for ``is_tf_type`` (TF's ``tf_type_classes``)."""
+    global _TENSOR_TYPES
+    _TENSOR_TYPES += (cls,)
+    return cls
+
+
+def register_symbolic_tensor_type(cls):
+    """Marks ``cls`` (the graph Tensor) as a TensorFlow type whose static value ``get_static_value`` evaluates."""
+    global _SYMBOLIC_TYPES
+    _SYMBOLIC_TYPES += (cls,)
+    return register_tensor_type(cls)
+
+
+def is_tf_type(x) -> bool:
+    """``tf.is_tensor``: whether ``x`` is a Tensor, SparseTensor, RaggedTensor, IndexedSlices or Variable
+    (a value TF ops take without converting it), not a Python or numpy value."""
+    return isinstance(x, _TENSOR_TYPES)
+
+
+def get_static_value(tensor, partial=False):
+    """``tf.get_static_value``: TF's ``tensor_util.constant_value``, the value of ``tensor`` if it can be
+    computed while building the graph, else None.
+
+    A value that is not a TF type is returned as it is; a SparseTensor, RaggedTensor or Variable gives None.
+    With ``partial``, a Pack of known and unknown elements gives an object array holding None for the
+    unknown ones. When a value is found, ``tensor`` can no longer be fed (TF's Compatibility(V1) note: the
+    graph built from its value must not see another one).
+
+    Example:
+      >>> tf.get_static_value(tf.shape(tf.zeros([2, 3])))
+      array([2, 3], dtype=int32)
+    """
+    if not is_tf_type(tensor):
+        return tensor
+    if not isinstance(tensor, _SYMBOLIC_TYPES):
+        return None
+    value = constant_value(tensor, partial)
+    if value is not None:
+        tensor.graph.prevent_feeding(tensor)
     return value
 
 

@@ -1,10 +1,15 @@
 /* Training batch norm forward for channels-last float32 rows ([rows, C], C innermost), as TF's
  * FusedBatchNormV3 (is_training) gives it, with TF's fused Relu optional (_FusedBatchNormEx).
  *
- * Pass 1: per-channel sum and sum of squares in double (exact squares; float inputs), 16 channels per
- * block held in vector registers while the rows stream by. Pass 2: y = (x - mean) * (scale * rstd) +
- * offset in float, Relu optional, one write. GCC/Clang vector extensions keep the arithmetic the same on
- * every instruction set; target_clones picks AVX2 code at run time where the CPU has it.
+ * Statistics: the rows go by in blocks small enough to stay in L1 (at most 256 rows). Within a block, in
+ * float and vectorized over 8 channels: a first pass sums the rows to a shift m (the block's mean, rounded),
+ * a second sums d = x - m and d * d. Each block's exact mean m + sum(d)/n and centered sum of squares
+ * sum(d * d) - sum(d)^2/n are then merged in double into the running mean and centered sum of squares
+ * (Chan et al.'s pairwise update). Nothing is accumulated about zero, so a mean far from zero costs no
+ * precision (TF's own kernels also subtract the mean before squaring); each float sum covers <= 256 values
+ * of one block. Normalize: y = (x - mean) * (scale * rstd) + offset in float, Relu optional, one write.
+ * GCC/Clang vector extensions (and -ffp-contract=off) keep the arithmetic the same on every instruction
+ * set; target_clones picks AVX-512 or AVX2 code at run time where the CPU has it.
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/batch_norm_native.py. */
 #include <math.h>
 #include <stdint.h>
@@ -12,77 +17,112 @@
 
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
-#define TM_CLONES __attribute__((target_clones("avx2", "default")))
+#define TM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
 #ifndef TM_CLONES
 #define TM_CLONES
 #endif
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef double v4d __attribute__((vector_size(32)));
-
-/* Four floats (unaligned) widened to doubles; a macro, so that no vector crosses a call. */
-#define load4(p)                                                                                           \
-    __extension__({                                                                                        \
-        v4f v_;                                                                                            \
-        memcpy(&v_, (p), sizeof v_);                                                                       \
-        __builtin_convertvector(v_, v4d);                                                                  \
-    })
-
-/* Adds the sums and sums of squares of channels c0 .. c0+15 over ``rows`` rows to sum/sq. */
-TM_CLONES static void stats16(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
-    v4d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};
-    const float *p = x + c0;
-    for (int64_t r = 0; r < rows; ++r, p += C) {
-        v4d a = load4(p), b = load4(p + 4), c = load4(p + 8), d = load4(p + 12);
-        s0 += a;
-        s1 += b;
-        s2 += c;
-        s3 += d;
-        q0 += a * a;
-        q1 += b * b;
-        q2 += c * c;
-        q3 += d * d;
-    }
-    v4d part[8] = {s0, s1, s2, s3, q0, q1, q2, q3};
-    for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-            sum[4 * i + j] += part[i][j];
-            sq[4 * i + j] += part[4 + i][j];
-        }
-}
-
-/* The same for channels c0 .. c0+3. */
-TM_CLONES static void stats4(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
-    v4d s = {0}, q = {0};
-    const float *p = x + c0;
-    for (int64_t r = 0; r < rows; ++r, p += C) {
-        v4d a = load4(p);
-        s += a;
-        q += a * a;
-    }
-    for (int j = 0; j < 4; ++j) {
-        sum[j] += s[j];
-        sq[j] += q[j];
-    }
-}
-
-/* One channel. */
-static void stats1(const float *x, int64_t rows, int64_t C, int64_t c0, double *sum, double *sq) {
-    double s = 0, q = 0;
-    const float *p = x + c0;
-    for (int64_t r = 0; r < rows; ++r, p += C) {
-        double a = *p;
-        s += a;
-        q += a * a;
-    }
-    *sum += s;
-    *sq += q;
-}
-
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+/* Unaligned loads and stores; macros, so that no vector crosses a call. */
+#define LOAD(type, p)                                                                                      \
+    __extension__({                                                                                        \
+        type v_;                                                                                           \
+        memcpy(&v_, (p), sizeof v_);                                                                       \
+        v_;                                                                                                \
+    })
+#define STORE(p, v)                                                                                        \
+    do {                                                                                                   \
+        __typeof__(v) s_ = (v);                                                                            \
+        memcpy((p), &s_, sizeof s_);                                                                       \
+    } while (0)
+
+/* One block's float sums for a group of channels (W lanes of vector type V): the shift m = mean of the n
+ * rows (rounded), sum(x - m) and sum((x - m)^2), written to shift/dsum/dsq. Four accumulators (rows
+ * r, r+1, r+2, r+3) per sum. */
+#define BLOCK_SUMS(V, x, n, C, shift, dsum, dsq)                                                           \
+    do {                                                                                                   \
+        V s0_ = {0}, s1_ = {0}, s2_ = {0}, s3_ = {0};                                                      \
+        const float *p_ = (x);                                                                             \
+        int64_t r_ = 0;                                                                                    \
+        for (; r_ + 4 <= (n); r_ += 4, p_ += 4 * (C)) {                                                    \
+            s0_ += LOAD(V, p_);                                                                            \
+            s1_ += LOAD(V, p_ + (C));                                                                      \
+            s2_ += LOAD(V, p_ + 2 * (C));                                                                  \
+            s3_ += LOAD(V, p_ + 3 * (C));                                                                  \
+        }                                                                                                  \
+        for (; r_ < (n); ++r_, p_ += (C)) s0_ += LOAD(V, p_);                                              \
+        V m_ = ((s0_ + s1_) + (s2_ + s3_)) / (float)(n);                                                   \
+        V d0_ = {0}, d1_ = {0}, d2_ = {0}, d3_ = {0}, q0_ = {0}, q1_ = {0}, q2_ = {0}, q3_ = {0};          \
+        p_ = (x);                                                                                          \
+        r_ = 0;                                                                                            \
+        for (; r_ + 4 <= (n); r_ += 4, p_ += 4 * (C)) {                                                    \
+            V a_ = LOAD(V, p_) - m_, b_ = LOAD(V, p_ + (C)) - m_;                                          \
+            V c_ = LOAD(V, p_ + 2 * (C)) - m_, e_ = LOAD(V, p_ + 3 * (C)) - m_;                            \
+            d0_ += a_;                                                                                     \
+            d1_ += b_;                                                                                     \
+            d2_ += c_;                                                                                     \
+            d3_ += e_;                                                                                     \
+            q0_ += a_ * a_;                                                                                \
+            q1_ += b_ * b_;                                                                                \
+            q2_ += c_ * c_;                                                                                \
+            q3_ += e_ * e_;                                                                                \
+        }                                                                                                  \
+        for (; r_ < (n); ++r_, p_ += (C)) {                                                                \
+            V a_ = LOAD(V, p_) - m_;                                                                       \
+            d0_ += a_;                                                                                     \
+            q0_ += a_ * a_;                                                                                \
+        }                                                                                                  \
+        STORE(shift, m_);                                                                                  \
+        STORE(dsum, (d0_ + d1_) + (d2_ + d3_));                                                            \
+        STORE(dsq, (q0_ + q1_) + (q2_ + q3_));                                                             \
+    } while (0)
+
+TM_CLONES static void block8(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    BLOCK_SUMS(v8f, x, n, C, shift, dsum, dsq);
+}
+
+TM_CLONES static void block4(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    BLOCK_SUMS(v4f, x, n, C, shift, dsum, dsq);
+}
+
+static void block1(const float *x, int64_t n, int64_t C, float *shift, float *dsum, float *dsq) {
+    float s = 0, d = 0, q = 0;
+    for (int64_t r = 0; r < n; ++r) s += x[r * C];
+    float m = s / (float)n;
+    for (int64_t r = 0; r < n; ++r) {
+        float a = x[r * C] - m;
+        d += a;
+        q += a * a;
+    }
+    *shift = m;
+    *dsum = d;
+    *dsq = q;
+}
+
+/* Merges k channels' block of n rows (after ``before`` rows) into the running mean and centered sum of
+ * squares, in double. */
+static void merge(int64_t k, double n, double before, const float *shift, const float *dsum, const float *dsq,
+                  double *mean, double *m2) {
+    for (int64_t j = 0; j < k; ++j) {
+        double d = dsum[j];
+        double block_mean = (double)shift[j] + d / n;
+        double block_m2 = (double)dsq[j] - d * (d / n);
+        if (block_m2 < 0) block_m2 = 0;
+        if (before == 0) {
+            mean[j] = block_mean;
+            m2[j] = block_m2;
+        } else {
+            double total = before + n, delta = block_mean - mean[j];
+            mean[j] += delta * (n / total);
+            m2[j] += block_m2 + delta * delta * (before * n / total);
+        }
+    }
+}
 
 /* y = (x - mean) * mult + offset, Relu optional, row by row (stores stay sequential), 8 channels a step. */
 TM_CLONES static void normalize(const float *x, float *y, int64_t rows, int64_t C, const float *mean,
@@ -93,14 +133,9 @@ TM_CLONES static void normalize(const float *x, float *y, int64_t rows, int64_t 
         float *yr = y + r * C;
         int64_t c = 0;
         for (; c + 8 <= C; c += 8) {
-            v8f v, m, k, o;
-            memcpy(&v, xr + c, sizeof v);
-            memcpy(&m, mean + c, sizeof m);
-            memcpy(&k, mult + c, sizeof k);
-            memcpy(&o, offset + c, sizeof o);
-            v = (v - m) * k + o;
+            v8f v = (LOAD(v8f, xr + c) - LOAD(v8f, mean + c)) * LOAD(v8f, mult + c) + LOAD(v8f, offset + c);
             if (relu) v = (v8f)((v8i)v & ~(v < z)); /* NaN stays NaN, as Relu */
-            memcpy(yr + c, &v, sizeof v);
+            STORE(yr + c, v);
         }
         for (; c < C; ++c) {
             float v = (xr[c] - mean[c]) * mult[c] + offset[c];
@@ -117,27 +152,35 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
                          const float *mean, const float *variance, double epsilon, double factor, int relu,
                          float *y, float *new_mean, float *new_var, float *batch_mean, float *batch_var,
                          double *work) {
-    double *sum = work, *sq = work + C;
+    double *run_mean = work, *run_m2 = work + C;
+    float shift[8], dsum[8], dsq[8];
     int64_t c;
-    for (c = 0; c < 2 * C; ++c) work[c] = 0;
-    /* Tiles of ~32 KiB of rows (L1/L2-resident while each 16-channel block reads its columns): the
-     * rows stream from memory once, in order, whatever C is. */
-    int64_t tile = C >= 2048 ? 4 : 8192 / C;
+    /* Blocks of <= 32 KiB of rows (L1-resident for both passes), 16 to 256 rows. */
+    int64_t tile = 8192 / C;
+    tile = tile < 16 ? 16 : tile > 256 ? 256 : tile;
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
         const float *xt = x + r0 * C;
         int64_t n = rows - r0 < tile ? rows - r0 : tile;
-        for (c = 0; c + 16 <= C; c += 16) stats16(xt, n, C, c, sum + c, sq + c);
-        for (; c + 4 <= C; c += 4) stats4(xt, n, C, c, sum + c, sq + c);
-        for (; c < C; ++c) stats1(xt, n, C, c, sum + c, sq + c);
+        for (c = 0; c + 8 <= C; c += 8) {
+            block8(xt + c, n, C, shift, dsum, dsq);
+            merge(8, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
+        for (; c + 4 <= C; c += 4) {
+            block4(xt + c, n, C, shift, dsum, dsq);
+            merge(4, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
+        for (; c < C; ++c) {
+            block1(xt + c, n, C, shift, dsum, dsq);
+            merge(1, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
+        }
     }
     float *mult = (float *)(work + 2 * C); /* C floats in the scratch's last third */
     double n = (double)rows, keep = 1.0 - factor;
     for (c = 0; c < C; ++c) {
-        double m = sum[c] / n;
-        double v = sq[c] / n - m * m;
-        if (v < 0) v = 0;
+        double m = run_mean[c];
+        double v = run_m2[c] / n;
         float mf = (float)m, vf = (float)v;
-        float unbiased = (float)(v * (n / (n - 1.0)));
+        float unbiased = (float)(run_m2[c] / (n - 1.0));
         batch_mean[c] = mf;
         batch_var[c] = vf;
         if (factor == 1.0) {
@@ -150,4 +193,130 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
         mult[c] = (float)((double)scale[c] / sqrt(v + epsilon));
     }
     normalize(x, y, rows, C, batch_mean, mult, offset, relu);
+}
+
+/* ---------------------------------------------------------------------------------------------------
+ * Training batch norm gradient (TF's FusedBatchNormGradV3, is_training) for channels-last float32 rows,
+ * with the ReluGrad before it optional: g = dy * (features > 0) (TF's ReluGrad, as a product, so NaN and
+ * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrt(variance + epsilon):
+ *   offset_backprop = sum(g), scale_backprop = sum(g * xc) * rstd,
+ *   x_backprop = scale * rstd * (g - sum(g) / n - xc * sum(g * xc) / (n * (variance + epsilon))).
+ * Pass 1 sums g and g * xc per channel (float sums over blocks of 16 rows, vectorized over 8 channels,
+ * added in double); pass 2 writes x_backprop (which may be dy itself: each element is read before it is
+ * written). Each function comes in two forms, with the Relu (features read) and without. */
+
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* g at dy + o (vector type V, integer type I of the same lanes): dy times 1 or 0 when RELU. */
+#define GRAD(V, I, RELU, dy, f, o)                                                                         \
+    __extension__({                                                                                        \
+        V g_ = LOAD(V, (dy) + (o));                                                                        \
+        if (RELU) {                                                                                        \
+            const V zero_ = {0}, one_ = zero_ + 1.0f;                                                      \
+            g_ = g_ * (V)((I)(LOAD(V, (f) + (o)) > zero_) & (I)one_);                                      \
+        }                                                                                                  \
+        g_;                                                                                                \
+    })
+
+/* Pass 1 over n rows of a group of channels: sum(g) and sum(g * (x - mean)) in float. */
+#define GRAD_SUMS(NAME, V, I, RELU)                                                                        \
+    TM_CLONES static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
+                               int64_t C, float *sum_g, float *sum_gx) {                                   \
+        V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                          \
+        const V m = LOAD(V, mean);                                                                         \
+        int64_t r = 0;                                                                                     \
+        for (; r + 2 <= n; r += 2) {                                                                       \
+            int64_t o = r * C, p = o + C;                                                                  \
+            V a = GRAD(V, I, RELU, dy, f, o), b = GRAD(V, I, RELU, dy, f, p);                              \
+            g0 += a;                                                                                       \
+            g1 += b;                                                                                       \
+            h0 += a * (LOAD(V, x + o) - m);                                                                \
+            h1 += b * (LOAD(V, x + p) - m);                                                                \
+        }                                                                                                  \
+        for (; r < n; ++r) {                                                                               \
+            int64_t o = r * C;                                                                             \
+            V a = GRAD(V, I, RELU, dy, f, o);                                                              \
+            g0 += a;                                                                                       \
+            h0 += a * (LOAD(V, x + o) - m);                                                                \
+        }                                                                                                  \
+        STORE(sum_g, g0 + g1);                                                                             \
+        STORE(sum_gx, h0 + h1);                                                                            \
+    }
+
+typedef float v1f __attribute__((vector_size(4)));
+typedef int32_t v1i __attribute__((vector_size(4)));
+
+GRAD_SUMS(grad_sums8_relu, v8f, v8i, 1)
+GRAD_SUMS(grad_sums8, v8f, v8i, 0)
+GRAD_SUMS(grad_sums4_relu, v4f, v4i, 1)
+GRAD_SUMS(grad_sums4, v4f, v4i, 0)
+GRAD_SUMS(grad_sums1_relu, v1f, v1i, 1)
+GRAD_SUMS(grad_sums1, v1f, v1i, 0)
+
+/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step. */
+#define GRAD_OUTPUT(NAME, RELU)                                                                            \
+    TM_CLONES static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows,   \
+                               int64_t C, const float *mean, const float *k, const float *b, const float *a) { \
+        for (int64_t r = 0; r < rows; ++r) {                                                               \
+            int64_t o = r * C, c = 0;                                                                      \
+            for (; c + 8 <= C; c += 8) {                                                                   \
+                v8f g = GRAD(v8f, v8i, RELU, dy, f, o + c);                                             \
+                v8f xc = LOAD(v8f, x + o + c) - LOAD(v8f, mean + c);                                    \
+                STORE(dx + o + c, LOAD(v8f, k + c) * g - (LOAD(v8f, b + c) + LOAD(v8f, a + c) * xc));   \
+            }                                                                                              \
+            for (; c < C; ++c) {                                                                           \
+                v1f g = GRAD(v1f, v1i, RELU, dy, f, o + c);                                                \
+                dx[o + c] = k[c] * g[0] - (b[c] + a[c] * (x[o + c] - mean[c]));                            \
+            }                                                                                              \
+        }                                                                                                  \
+    }
+
+GRAD_OUTPUT(grad_output_relu, 1)
+GRAD_OUTPUT(grad_output, 0)
+
+/* dy, features (NULL: no Relu), x, dx: [rows, C] (dx may be dy); scale, mean, variance: [C];
+ * work: 2*C doubles and 3*C floats of scratch (4*C doubles). Writes dx, scale_backprop, offset_backprop. */
+void tm_batch_norm_grad_train(const float *dy, const float *features, const float *x, int64_t rows, int64_t C,
+                              const float *scale, const float *mean, const float *variance, double epsilon,
+                              float *dx, float *scale_backprop, float *offset_backprop, double *work) {
+    double *sum_g = work, *sum_gx = work + C;
+    float *k = (float *)(work + 2 * C), *b = k + C, *a = b + C;
+    float part_g[8], part_gx[8];
+    int64_t c;
+    int relu = features != 0;
+    for (c = 0; c < 2 * C; ++c) work[c] = 0;
+    /* Blocks of 16 rows: each float sum covers 8 values before it is added in double. offset_backprop is
+     * often a sum that cancels to about zero (the gradient of a loss of the normalized output), where longer
+     * float sums drifted 1e-5 from TF's (a test of tf.layers.batch_normalization failed); 16 rows measured
+     * no slower than 256 per call. */
+    const int64_t tile = 16;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+        int64_t n = rows - r0 < tile ? rows - r0 : tile, o = r0 * C;
+        const float *ft = relu ? features + o : dy + o; /* not read without the Relu */
+        for (c = 0; c < C;) {
+            int width = c + 8 <= C ? 8 : c + 4 <= C ? 4 : 1;
+            if (width == 8)
+                (relu ? grad_sums8_relu : grad_sums8)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            else if (width == 4)
+                (relu ? grad_sums4_relu : grad_sums4)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            else
+                (relu ? grad_sums1_relu : grad_sums1)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            for (int j = 0; j < width; ++j) {
+                sum_g[c + j] += part_g[j];
+                sum_gx[c + j] += part_gx[j];
+            }
+            c += width;
+        }
+    }
+    double count = (double)rows;
+    for (c = 0; c < C; ++c) {
+        double var_eps = (double)variance[c] + epsilon, rstd = 1.0 / sqrt(var_eps);
+        double kc = (double)scale[c] * rstd;
+        offset_backprop[c] = (float)sum_g[c];
+        scale_backprop[c] = (float)(sum_gx[c] * rstd);
+        k[c] = (float)kc;
+        b[c] = (float)(kc * sum_g[c] / count);
+        a[c] = (float)(kc * sum_gx[c] / (count * var_eps));
+    }
+    (relu ? grad_output_relu : grad_output)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
 }

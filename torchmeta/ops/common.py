@@ -319,8 +319,9 @@ def one_like(t):
 
 def updated_value(slot, in_place: bool):
     """The tensor a kernel updates: the slot's own (ref variables), or for resource variables a copy when
-    something else still holds the current value (TF's copy-on-write), else the value itself."""
-    value = slot.read()
+    something else still holds the current value (TF's copy-on-write), else the value itself. Only training
+    ops call it: an uninitialized variable fails with their error (``VariableSlot.read_for_update``)."""
+    value = slot.read_for_update()
     if in_place:
         return value
     # (Under torch.compile the copy is functional anyway, and reference counts cannot be traced.)

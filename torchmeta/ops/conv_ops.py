@@ -28,6 +28,7 @@ from torchmeta.framework.common_shapes import input_with_rank, merge_dim, merge_
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.ops import depthwise_native, nn_ops, pool_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +330,40 @@ def _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw) -> b
     )
 
 
+def _native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_format, dilations):
+    """((out_h, out_w), top, left) of an NHWC depthwise convolution of an input of spatial size ``in_hw``
+    with a ``k_hw`` kernel that ops/depthwise_native.py's kernel runs: strided or asymmetrically padded
+    (where torch's convolutions need a padded copy of the input, or a zero tap, and its depthwise gradients
+    are 2-7x slower than TF's), no dilation, a non-empty output. None otherwise (and for every attr the
+    torch path rejects, with TF's message)."""
+    if data_format != "NHWC" or len(strides) != 4 or list(dilations) != [1, 1, 1, 1]:
+        return None
+    if strides[0] != 1 or strides[3] != 1 or min(strides[1], strides[2]) < 1:
+        return None
+    if padding == "EXPLICIT" and (len(explicit_paddings) != 8 or min(explicit_paddings) < 0):
+        return None
+    (pt, pb), (pl, pr) = _explicit(explicit_paddings, data_format, padding)
+    out_h, top, bottom = _window(in_hw[0], k_hw[0], strides[1], 1, padding, pt, pb)
+    out_w, left, right = _window(in_hw[1], k_hw[1], strides[2], 1, padding, pl, pr)
+    if out_h <= 0 or out_w <= 0:
+        return None
+    if strides[1] == strides[2] == 1 and top == bottom and left == right:
+        return None  # torch's oneDNN depthwise kernels are as fast as TF's here
+    return (out_h, out_w), top, left
+
+
+def _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations):
+    """The native depthwise forward (+ bias, Relu) where it applies (``_native_geometry``), else None."""
+    if input.dim() != 4 or filter.dim() != 4:
+        return None
+    geometry = _native_geometry(
+        input.shape[1:3], filter.shape[:2], strides, padding, explicit_paddings, data_format, dilations
+    )
+    if geometry is None:
+        return None
+    return depthwise_native.forward(input, filter, bias, relu, strides, dilations, data_format, *geometry)
+
+
 def _onednn_pointwise(x, weight, bias, added=None) -> bool:
     """Whether torch's oneDNN convolution with fused post-ops runs this one (float32 on the CPU)."""
     return (
@@ -376,6 +411,10 @@ def conv2d_bias_relu(
         weight, groups = filter.permute(3, 2, 0, 1), in_depth // f_in
     if bias is not None:
         _check_channel_bias(weight.shape[0], bias)
+    if depthwise and other is None:
+        y = _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations)
+        if y is not None:
+            return y
     return _conv(
         input,
         weight,
@@ -522,12 +561,17 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
     """Per-channel convolution; ``filter`` is [H, W, in_channels, multiplier].
 
     Output channel ``c * multiplier + m`` is input channel ``c`` convolved with ``filter[:, :, c, m]``:
-    a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W).
+    a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W). Strided or
+    asymmetrically padded NHWC float32 ones with one filter per channel run ops/depthwise_native.py's
+    kernel (``_native_geometry``), as do their gradients.
     """
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
     if input.shape[c] != channels:  # the wording of TF's default (oneDNN) CPU kernel
         raise invalid(f"input depth must be evenly divisible by filter depth: {input.shape[c]} vs {channels}")
+    y = _native_depthwise(input, filter, None, False, strides, padding, explicit_paddings, data_format, dilations)
+    if y is not None:
+        return y
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv(input, weight, channels, strides, dilations, padding, explicit_paddings, data_format, kh, kw)
 
@@ -897,6 +941,18 @@ def _conv_backward(input, weight, groups, out_backprop, attrs, labels):
     return _from_nchw(dx, data_format), dw
 
 
+def _native_backprop_geometry(input_shape, filter_shape, out_backprop, attrs):
+    """(top, left) where the native depthwise gradients apply to a convolution of an input of ``input_shape``
+    with a filter of ``filter_shape`` whose output gradient is ``out_backprop`` (of the output's size: else the
+    torch path raises TF's error), else None."""
+    if len(input_shape) != 4 or len(filter_shape) != 4 or out_backprop.dim() != 4:
+        return None
+    geometry = _native_geometry(input_shape[1:3], filter_shape[:2], **attrs)
+    if geometry is None or tuple(out_backprop.shape[1:3]) != geometry[0]:
+        return None
+    return geometry[1:]
+
+
 def depthwise_conv2d_backprop_input_and_filter(
     input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
 ):
@@ -910,6 +966,16 @@ def depthwise_conv2d_backprop_input_and_filter(
     if input.shape[c] != channels:
         label = _DEPTHWISE_BACKPROP_LABELS[0]
         raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    geometry = _native_backprop_geometry(input.shape, filter.shape, out_backprop, attrs)
+    if geometry is not None:
+        dx = depthwise_native.backprop_input(
+            input.shape, filter, out_backprop, strides, dilations, data_format, *geometry
+        )
+        dw = depthwise_native.backprop_filter(
+            input, filter.shape, out_backprop, strides, dilations, data_format, *geometry
+        )
+        if dx is not None and dw is not None:
+            return dx, dw
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
     return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
@@ -976,6 +1042,11 @@ def depthwise_conv2d_native_backprop_input(
     c = 1 if data_format == "NCHW" else 3
     if sizes[c] != channels:
         raise invalid(f"{label}: input and filter must have the same depth: {sizes[c]} vs {channels}")
+    geometry = _native_backprop_geometry(sizes, filter.shape, out_backprop, attrs)
+    if geometry is not None:
+        dx = depthwise_native.backprop_input(sizes, filter, out_backprop, strides, dilations, data_format, *geometry)
+        if dx is not None:
+            return dx
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
 
@@ -999,6 +1070,12 @@ def depthwise_conv2d_native_backprop_filter(
     c = 1 if data_format == "NCHW" else 3
     if input.shape[c] != channels:
         raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
+    sizes = (kh, kw, channels, mult)
+    geometry = _native_backprop_geometry(input.shape, sizes, out_backprop, attrs)
+    if geometry is not None:
+        dw = depthwise_native.backprop_filter(input, sizes, out_backprop, strides, dilations, data_format, *geometry)
+        if dw is not None:
+            return dw
     grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
     return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
@@ -1137,12 +1214,20 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     out_h, out_w, top, bottom, left, right = _pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return _from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    if data_format == "NHWC":
+        fast = pool_native.forward(input, kh, kw, sh, sw, top, left, out_h, out_w)
+        if fast is not None:
+            out, index = fast
+            out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
+            return out
+    x = _float32_pool_input(x, pool_native.ONEDNN)
     if x.is_floating_point() and not torch.compiler.is_compiling():
         # The argmax the gradient needs comes with the maxima (torch's CPU kernel computes it anyway):
         # kept on the result for a MaxPoolGrad of this very input and output (see _ArgMax).
         y, index, padded = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
         out = _from_nchw(y, data_format)
-        out._tm_argmax = _ArgMax(input, out, index, padded, (ksize, strides, padding, explicit_paddings, data_format))
+        out._tm_argmax = _ArgMax(input, out, index, padded, (*attrs, "torch"))
         return out
     if top == bottom and left == right and 2 * top <= kh and 2 * left <= kw:
         y = F.max_pool2d(x, (kh, kw), (sh, sw), (top, left))
@@ -1151,6 +1236,22 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
         x = F.pad(x, (left, right, top, bottom), value=low)
         y = F.max_pool2d(x, (kh, kw), (sh, sw))
     return _from_nchw(y, data_format)
+
+
+_FLOAT32_LOWEST = float(torch.finfo(torch.float32).min)
+
+
+def _float32_pool_input(x, rule):
+    """What torch's max pooling must see of a float32 input to pool as TF's kernels do: torch lets NaN win
+    and starts from -inf, TF's kernels never let NaN win and (oneDNN's, ``rule`` ONEDNN) start from the
+    lowest float, so NaN and -inf become -FLT_MAX there; for the gradient's argmax under TF's other kernel
+    (EIGEN) NaN becomes -inf (see _eigen_first_nan for a NaN first in its window). Other dtypes as they are."""
+    if x.dtype != torch.float32:
+        return x
+    inf = float("inf")
+    if rule == pool_native.ONEDNN:
+        return torch.nan_to_num(x, nan=_FLOAT32_LOWEST, posinf=inf, neginf=_FLOAT32_LOWEST)
+    return torch.nan_to_num(x, nan=-inf, posinf=inf, neginf=-inf)
 
 
 def _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right):
@@ -1280,9 +1381,13 @@ def _check_rank4(**tensors):
             raise invalid(f"{name} must be 4-dimensional")
 
 
-def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool_grad(
+    orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=False
+):
     """Each output's gradient goes to the first maximum of its window in row-major order, as TF's
-    CPU kernel breaks ties (it recomputes the maxima from ``orig_input``)."""
+    CPU kernels break ties (they recompute the maxima from ``orig_input``); ``rule`` (pool_native.ONEDNN or
+    EIGEN) says which of TF's two kernels: they differ only on windows holding NaN or nothing above
+    -FLT_MAX (see torchmeta/ops/_pool_native.c). With ``relu``, ReluGrad(that gradient, orig_input)."""
     _check_format(data_format)
     _check_rank4(tensor_in=orig_input, tensor_out=orig_output, out_backprop=grad)
     kh, kw, sh, sw = _pool_window(ksize, strides, data_format, "MaxPoolingGrad")
@@ -1295,12 +1400,35 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
+    if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
+        # the argmax the torch path below takes: float32 by TF's rule (oneDNN's on the input with NaN and -inf
+        # as -FLT_MAX; the Eigen helper's, where NaN never wins but first in its window), others by torch's
+        float32 = x.dtype == torch.float32
+        xr = _float32_pool_input(x, rule) if float32 and rule == pool_native.ONEDNN else x
+        out = _tiled_max_pool_grad(xr, g, kh, kw, bottom, right, data_format, nan_wins=not float32)
+        out = _from_nchw(out, data_format)
+        return nn_ops.relu_grad_(out, orig_input) if relu else out
     argmax = getattr(orig_output, "_tm_argmax", None)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if argmax is not None and argmax.matches(orig_input, orig_output, attrs):
+    if data_format == "NHWC" and not torch.compiler.is_compiling() and pool_native.available():
+        key = (*attrs, rule)
+        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
+        if fast is not None:
+            return fast
+    if (
+        argmax is not None
+        and argmax.matches(orig_input, orig_output, (*attrs, "torch"))
+        and (rule == pool_native.ONEDNN or x.dtype != torch.float32)
+    ):
         index, (padded_shape, (pad_h, pad_w), extra) = argmax.index, argmax.padded
+        y = _to_nchw(orig_output, data_format)
     else:
-        _, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
+        xm = _float32_pool_input(x, rule)
+        y, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(xm, kh, kw, sh, sw, top, bottom, left, right)
+    if x.dtype == torch.float32 and rule == pool_native.ONEDNN and (top or left):
+        g = _onednn_dropped(g, y, sh, sw, top, left)
+    elif x.dtype == torch.float32 and rule == pool_native.EIGEN:
+        index = _eigen_first_nan(x, index, sh, sw, top, left, extra, padded_shape[3])
     if any(extra):  # the backward kernel reads only the padded input's shape and layout
         x = _layout_like(x, padded_shape, data_format)
     rows, cols = x.shape[2], x.shape[3]
@@ -1311,8 +1439,107 @@ def _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, expli
     else:
         flat = g.new_zeros((n, depth, rows * cols)).scatter_add(2, index.flatten(2), g.flatten(2))
         full = flat.view(n, depth, rows, cols)
-    out = full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w]
-    return _from_nchw(out, data_format)
+    out = _from_nchw(full[:, :, extra[2] : extra[2] + in_h, extra[0] : extra[0] + in_w], data_format)
+    return nn_ops.relu_grad_(out, orig_input) if relu else out
+
+
+def _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu):
+    """The NHWC float32 gradient by the native kernel (pool_native), reusing the forward's int32 argmax
+    (and, with ``relu``, its maxima) where it was computed under this rule; None where the kernel does not
+    apply."""
+    if argmax is not None and argmax.padded is None and argmax.matches(orig_input, orig_output, key):
+        maxima, index = orig_output, argmax.index
+    else:
+        out_h, out_w = grad.shape[1], grad.shape[2]
+        fast = pool_native.forward(orig_input, kh, kw, sh, sw, top, left, out_h, out_w, key[-1], relu)
+        if fast is None:
+            return None
+        maxima, index = fast
+    relu_y = maxima if relu else None
+    return pool_native.backward(grad, index, tuple(orig_input.shape), kh, kw, sh, sw, top, left, relu_y)
+
+
+def _onednn_dropped(g, y, sh, sw, top, left):
+    """``g`` (NCHW) without the gradients oneDNN's kernel drops: a window with nothing above -FLT_MAX keeps
+    its first position, which is padding where the window starts above or left of the input (torch's
+    argmax is the first real position)."""
+    out_h, out_w = g.shape[2], g.shape[3]
+    rows = torch.arange(out_h, device=g.device) * sh < top
+    cols = torch.arange(out_w, device=g.device) * sw < left
+    outside = rows[:, None] | cols[None, :]
+    return torch.where(outside & (y == _FLOAT32_LOWEST), torch.zeros((), dtype=g.dtype), g)
+
+
+def _eigen_first_nan(x, index, sh, sw, top, left, extra, cols):
+    """torch's argmax (of the input with NaN as -inf) where TF's SpatialMaxPoolWithArgMaxHelper keeps the
+    first real position of a window that holds NaN: it takes that position unconditionally and NaN is
+    never less than what follows."""
+    out_h, out_w = index.shape[2], index.shape[3]
+    first_h = (torch.arange(out_h, device=x.device) * sh - top).clamp(min=0)
+    first_w = (torch.arange(out_w, device=x.device) * sw - left).clamp(min=0)
+    nan = torch.isnan(x[:, :, first_h][:, :, :, first_w])
+    position = (first_h[:, None] + extra[2]) * cols + (first_w[None, :] + extra[0])
+    return torch.where(nan, position.to(index.dtype), index)
+
+
+def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
+    """ReluGrad(MaxPoolGrad(orig_input, orig_output, grad), orig_input): the gradient through a max-pool of
+    a Relu's output and on through that Relu, what specialization (runtime/specialize.py) runs the pair
+    as. The native kernel applies the Relu's ``g * (x > 0)`` to each window's gradient by its maximum (x at
+    its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
+    runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
+    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    return _max_pool_grad(
+        orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
+    )
+
+
+def _tiled_max_pool_grad(x, g, kh, kw, bottom, right, data_format, nan_wins):
+    """MaxPoolGrad of ``kh`` x ``kw`` windows that tile NCHW-shaped ``x`` from its first row and column
+    (stride = window; ``bottom`` and ``right`` rows and columns of padding, which never win), as one
+    element-wise expression in the data's layout, for torch.compile: its CPU lowering of
+    max_pool2d_with_indices_backward is a scatter into an NCHW buffer and back, and the argmax it reads
+    is rebuilt per element from the forward's window offsets in scalar code; here each element compares
+    its window's values in order instead and fuses with what reads the gradient (a ReluGrad).
+
+    The same numbers as the eager torch path (an argmax, then torch's backward kernel): the argmax is the
+    first maximum in row-major order, the first element kept where nothing is greater (TF's helpers:
+    ``max < val``); with ``nan_wins`` a later NaN replaces it (torch's ``val > max or isnan(val)``). The
+    gradient goes there, added to 0 as the backward kernel adds it (-0.0 becomes 0.0); rows and columns
+    past the last window (VALID) get 0."""
+    n, depth, rows, cols = x.shape
+    out_h, out_w = g.shape[2], g.shape[3]
+    if bottom or right:
+        low = float("-inf")
+        x = F.pad(x, (0, right, 0, bottom), value=low)
+    x = x[:, :, : out_h * kh, : out_w * kw]
+    channels_last = not data_format.startswith("NCHW")
+    if channels_last:  # (n, out_h, kh, out_w, kw, depth), the window's (i, j) at [:, :, i, :, j]
+        x6 = x.permute(0, 2, 3, 1).unflatten(1, (out_h, kh)).unflatten(3, (out_w, kw))
+        g6 = g.permute(0, 2, 3, 1)[:, :, None, :, None]
+        position = torch.arange(kh * kw, dtype=g.dtype, device=g.device).view(kh, 1, kw, 1)
+    else:  # (n, depth, out_h, kh, out_w, kw), the window's (i, j) at [:, :, :, i, :, j]
+        x6 = x.unflatten(2, (out_h, kh)).unflatten(4, (out_w, kw))
+        g6 = g[:, :, :, None, :, None]
+        position = torch.arange(kh * kw, dtype=g.dtype, device=g.device).view(kh, 1, kw)
+    at = (lambda i, j: x6[:, :, i, :, j]) if channels_last else (lambda i, j: x6[:, :, :, i, :, j])
+    best = at(0, 0)
+    first = torch.zeros_like(best)
+    for p in range(1, kh * kw):
+        value = at(p // kw, p % kw)
+        wins = value > best
+        if nan_wins:
+            wins = wins | (value != value)  # NaN; torch.isnan is a scalar loop in inductor's CPU code
+        best = torch.where(wins, value, best)
+        first = torch.where(wins, float(p), first)
+    first = first[:, :, None, :, None] if channels_last else first[:, :, :, None, :, None]
+    zero = torch.zeros((), dtype=g.dtype, device=g.device)
+    full = torch.where((first == position) & (g6 != 0), g6, zero)
+    # to rows x cols: padding rows and columns cut off (SAME), 0 for those past the last window (VALID)
+    if channels_last:
+        full = full.reshape(n, out_h * kh, out_w * kw, depth)
+        return F.pad(full, (0, 0, 0, cols - out_w * kw, 0, rows - out_h * kh)).permute(0, 3, 1, 2)
+    return F.pad(full.reshape(n, depth, out_h * kh, out_w * kw), (0, cols - out_w * kw, 0, rows - out_h * kh))
 
 
 def _max_pool_grad_grad(orig_input, orig_output, grad, ksize, strides, padding, data_format):
@@ -1369,7 +1596,8 @@ def _max_pool_grad_shape(op):
 )
 def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
     """MaxPool's input gradient (see ``_max_pool_grad``)."""
-    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format)
+    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule)
 
 
 @register_op(
@@ -1381,7 +1609,9 @@ def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explic
 )
 def max_pool_grad_v2(orig_input, orig_output, grad, ksize, strides, padding, data_format):
     """MaxPoolGrad with ``ksize`` and ``strides`` given as tensors."""
-    return _max_pool_grad(orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format)
+    return _max_pool_grad(
+        orig_input, orig_output, grad, ksize.tolist(), strides.tolist(), padding, [], data_format, pool_native.EIGEN
+    )
 
 
 def _max_pool_grad_grad_shape_for(op, ksize, strides):

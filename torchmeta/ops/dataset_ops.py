@@ -777,6 +777,49 @@ def scan_dataset(input_dataset, initial_state, other_arguments, output_types, ou
 
 
 @register_op(
+    "GeneratorDataset",
+    inputs=[
+        "init_func_other_args: Tinit_func_args",
+        "next_func_other_args: Tnext_func_args",
+        "finalize_func_other_args: Tfinalize_func_args",
+    ],
+    outputs=["handle: variant"],
+    attrs=[
+        "init_func: func",
+        "next_func: func",
+        "finalize_func: func",
+        "Tinit_func_args: list(type) >= 0",
+        "Tnext_func_args: list(type) >= 0",
+        "Tfinalize_func_args: list(type) >= 0",
+        *_ELEMENT_ATTRS,
+        _META,
+    ],
+    shape=_dataset_shape,
+    stateful=True,
+)
+def generator_dataset(
+    init_func_other_args,
+    next_func_other_args,
+    finalize_func_other_args,
+    output_types,
+    output_shapes,
+    functions,
+    node_name,
+):
+    """``Dataset.from_generator``'s source: each iterator calls ``init_func`` once for its state, ``next_func``
+    on that state for each element until it raises OutOfRangeError, and ``finalize_func`` when it ends."""
+    args = {
+        "init_func": functions.init_func,
+        "next_func": functions.next_func,
+        "finalize_func": functions.finalize_func,
+        "init_args": list(init_func_other_args),
+        "next_args": list(next_func_other_args),
+        "finalize_args": list(finalize_func_other_args),
+    }
+    return _spec("GeneratorDataset", node_name, [], args, output_types, output_shapes)
+
+
+@register_op(
     "ReduceDataset",
     inputs=["input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"],
     outputs=["components: output_types"],
@@ -1034,6 +1077,7 @@ def iterator_from_string_handle(string_handle, output_types, output_shapes, stat
 
 
 no_registered_gradient(
+    "GeneratorDataset",
     "TensorDataset",
     "TensorSliceDataset",
     "RangeDataset",

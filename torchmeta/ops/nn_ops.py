@@ -1214,8 +1214,16 @@ def _fused_batch_norm_grad_shape(op):
     return out
 
 
-def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_format, is_training):
-    """(x_backprop, scale_backprop, offset_backprop, reserve, reserve) as TF's kernels give them.
+def _fused_batch_norm_grad(
+    y_backprop, x, scale, mean, variance, epsilon, data_format, is_training, features=None, in_place=False
+):
+    """(x_backprop, scale_backprop, offset_backprop, reserve, reserve) as TF's kernels give them; with
+    ``features``, of ReluGrad(y_backprop, features) (specialization's ReluGrad + batch norm gradient fusion,
+    ``in_place``: the caller owns ``y_backprop``, which may be overwritten).
+
+    Training on channels-last float32 CPU tensors runs the native kernel where it can be built
+    (torchmeta.ops.batch_norm_native, the ReluGrad folded into its two passes); otherwise torch's batch
+    norm backward or the op-by-op formulas, after ``relu_grad``.
 
     ``mean``/``variance`` are the forward op's reserve spaces (batch statistics) in training and
     the population statistics in inference; TF uses them as given, without recomputing. Training:
@@ -1237,10 +1245,19 @@ def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_f
     for name, t in (("scale", scale), ("reserve_space_1", mean), ("reserve_space_2", variance)):
         if t.dim() != 1 or t.shape[0] != channels:
             raise invalid(f"{name} must be 1-dimensional with {channels} elements, got shape {format_dims(t.shape)}")
+    compute = scale.dtype
+    fast = None
+    if is_training and axis == rank - 1:
+        fast = batch_norm_native.train_gradient(
+            y_backprop, features, x, scale, mean, variance, epsilon, in_place=in_place
+        )
+    if fast is not None:
+        return (*fast, *_batch_norm_grad_reserves(x, compute))
+    if features is not None:
+        y_backprop = relu_grad_(y_backprop, features) if in_place else relu_grad(y_backprop, features)
     shape = [1] * rank
     shape[axis] = channels
     dims = [d for d in range(rank) if d != axis]
-    compute = scale.dtype
     if _native_batch_norm_fits(x, scale, mean, variance) and y_backprop.dtype == x.dtype:
         # torch's batch norm backward: TF's formulas (below), in one kernel for the three gradients.
         rstd = torch.rsqrt(variance + epsilon)
@@ -1261,11 +1278,30 @@ def _fused_batch_norm_grad(y_backprop, x, scale, mean, variance, epsilon, data_f
         x_backprop, scale_backprop, offset_backprop = _batch_norm_grad_by_ops(
             y_backprop, x, scale, mean, variance, epsilon, is_training, shape, dims
         )
+    return (x_backprop.to(x.dtype), scale_backprop, offset_backprop, *_batch_norm_grad_reserves(x, compute))
+
+
+def _batch_norm_grad_reserves(x, compute):
+    """FusedBatchNormGrad's two unused trailing outputs: a scalar zero from TF's default (oneDNN) CPU kernel
+    for 4-D float32, else empty."""
     if _onednn_layout(x):
         reserve = torch.zeros((), dtype=compute, device=x.device)
     else:
         reserve = torch.zeros(0, dtype=compute, device=x.device)
-    return x_backprop.to(x.dtype), scale_backprop, offset_backprop, reserve, reserve.clone()
+    return reserve, reserve.clone()
+
+
+def fused_batch_norm_grad_relu(gradients, features, x, scale, reserve_space_1, reserve_space_2, *, in_place, **attrs):
+    """FusedBatchNormGrad* of ReluGrad(gradients, features): the kernel of specialization's fusion of the two
+    (the native kernel reads ``gradients`` and ``features`` in both of its passes instead of a ReluGrad
+    result), ``in_place`` as for ``relu_grad_``. Not an op."""
+    if features.shape != gradients.shape:  # ReluGrad's error, raised where TF's graph raises it
+        return _fused_batch_norm_grad(
+            relu_grad(gradients, features), x, scale, reserve_space_1, reserve_space_2, **attrs
+        )
+    return _fused_batch_norm_grad(
+        gradients, x, scale, reserve_space_1, reserve_space_2, features=features, in_place=in_place, **attrs
+    )
 
 
 def _batch_norm_grad_by_ops(y_backprop, x, scale, mean, variance, epsilon, is_training, shape, dims):

@@ -247,7 +247,7 @@ def resource_apply_momentum(var, accum, lr, grad, momentum, use_nesterov):
 )
 def resource_apply_keras_momentum(var, accum, lr, grad, momentum, use_nesterov):
     var_slot, accum_slot = var, accum
-    var, accum = var_slot.read().clone(), accum_slot.read().clone()
+    var, accum = var_slot.read_for_update().clone(), accum_slot.read_for_update().clone()
     check_scalar(lr, "lr")
     check_same_shape(var, accum, "accum")
     check_same_shape(var, grad, "grad")
@@ -269,7 +269,7 @@ def resource_apply_keras_momentum(var, accum, lr, grad, momentum, use_nesterov):
 )
 def resource_sparse_apply_keras_momentum(var, accum, lr, grad, indices, momentum, use_nesterov):
     var_slot, accum_slot = var, accum
-    var, accum = var_slot.read().clone(), accum_slot.read().clone()
+    var, accum = var_slot.read_for_update().clone(), accum_slot.read_for_update().clone()
     check_same_shape(var, accum, "accum")
     if var.dim() < 1:
         raise invalid("var must be at least 1 dimensional")

@@ -41,9 +41,10 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import DType
 from torchmeta.io import tfrecord
+from torchmeta.ops.dataset_ops import DatasetSpec
 from torchmeta.ops.philox import Philox, as_uint32, single_samples
 
-__all__ = ["Pipeline", "make_pipeline", "elements"]
+__all__ = ["Pipeline", "make_pipeline", "elements", "finalized"]
 
 _AUTOTUNE_PREFETCH = 2  # buffer_size=-1 (AUTOTUNE): two batches ahead
 _END = object()
@@ -311,6 +312,21 @@ class _Executor:
         for name in a["filenames"]:
             for record in _fixed_length_records(name, a["header"], a["record"], a["footer"], a["compression"]):
                 yield (_bytes_scalar(record),)
+
+    def _GeneratorDataset(self, spec):
+        a = spec.args
+        state = tuple(a["init_func"](*a["init_args"]))
+        try:
+            while True:
+                try:
+                    element = tuple(a["next_func"](*state, *a["next_args"]))
+                except errors.OutOfRangeError:  # the generator's StopIteration
+                    return
+                except errors.OpError as e:  # a bad element: the iterator goes on, as TF's
+                    element = Failed(e)
+                yield element
+        finally:
+            a["finalize_func"](*state, *a["finalize_args"])
 
     # -- transformations ------------------------------------------------------------------------------
     def _ZipDataset(self, spec):
@@ -1066,6 +1082,30 @@ def _gathers_in_memory(spec) -> bool:
     return spec.kind == "BatchDataset" and _index_plan(spec.inputs[0]) is not None
 
 
+def finalized(spec) -> DatasetSpec:
+    """What iterators of ``spec`` run: TF's ``FinalizeDataset``, which rewrites a dataset (its graph serialized
+    and instantiated anew, once per dataset object) before the first iterator of it starts. The copy has one
+    dataset per input edge: a dataset reached twice (``zip((ds, ds.map(f)))``, ``ds.concatenate(ds)``) becomes
+    two, each with its own shuffle seeds and cache, so both give the first pass's order, as in TF. A dataset a
+    function captures stays one (each call of the function sees the same one: a flat_map over it reshuffles
+    per call), and iterators of the same ``spec`` share its copy (two of them get passes 0 and 1, as TF's)."""
+    copy = spec.args.get("_finalized")
+    if copy is None:
+        copy = spec.args["_finalized"] = _copy_per_edge(spec)
+    return copy
+
+
+def _copy_per_edge(spec) -> DatasetSpec:
+    # the run-time state (shuffle iterations and random seeds, caches, an earlier copy) stays with the original
+    args = {k: v for k, v in spec.args.items() if not k.startswith("_")}
+    if "other_arguments" in args:
+        args["other_arguments"] = [
+            _copy_per_edge(a) if isinstance(a, DatasetSpec) else a for a in args["other_arguments"]
+        ]
+    inputs = [_copy_per_edge(s) for s in spec.inputs]
+    return DatasetSpec(spec.kind, inputs, args, spec.output_types, spec.output_shapes, spec.node_name)
+
+
 def make_pipeline(spec, device=None) -> Pipeline:
-    """The running pipeline an iterator initialized with ``spec`` reads from."""
-    return Pipeline(spec, device)
+    """The running pipeline an iterator initialized with ``spec`` reads from (its ``finalized`` copy)."""
+    return Pipeline(finalized(spec), device)

@@ -253,6 +253,17 @@ def resolve(t, spec):
     return t
 
 
+def _ref_reader(t, spec):
+    """The op TF names when reading ref tensor ``t``'s variable fails: the first op on ``t``'s alias chain that
+    takes the ref as a value (``v/read``, an Identity specialization aliased away), or None (the consumer)."""
+    while spec is not None and t in spec.aliases:
+        source = spec.aliases[t]
+        if source.dtype.is_ref_dtype and not t.dtype.is_ref_dtype:
+            return t.op
+        t = source
+    return None
+
+
 def _func_attr_names(op) -> list[str]:
     return [a.name for a in op._op_def.attr if a.type in ("func", "list(func)")]
 
@@ -324,6 +335,7 @@ def lower(
         _bind_outputs(graph, node, op._outputs, start.meta["tf_dev"], values, fed, op)
 
     def value_for(t: Tensor, want_ref: bool, device, op):
+        read = t
         t = resolve(t, spec)
         if t in folded and t not in fed:
             return constant_node(t)
@@ -331,8 +343,9 @@ def lower(
             wait_started(t._op)
         node, dev = values[t]
         if t.dtype.is_ref_dtype and not want_ref and env.deref_refs:  # fed refs too: a loop body's are slots
+            reader = _ref_reader(read, spec) or op
             node = graph.call_function(read_ref, (node,))
-            node.meta.update(tf_name=op.name, tf_op=op.type)
+            node.meta.update(tf_name=reader.name, tf_op=reader.type, tf_operation=reader)
             return node
         if dev is not None and device is not None and dev != device and t.dtype.base_dtype is not DType.resource:
             key = (t, device)

@@ -386,6 +386,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _direct_kernels(ops, spec)
+        _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
+        _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
     return spec
 
@@ -1090,3 +1092,55 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
+
+
+# ---------------------------------------------------------------------------------------------
+# A ReluGrad whose only reader is a training FusedBatchNormGrad (TF's gradient of Relu(FusedBatchNorm),
+# the _FusedBatchNormEx pattern): one call computes both, the native kernel reading the ReluGrad's inputs in
+# its two passes instead of a ReluGrad result (writing over the incoming gradient where that is private).
+
+_BATCH_NORM_GRAD_TYPES = ("FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3")
+
+
+def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``nn_ops.fused_batch_norm_grad_relu`` on each float32 channels-last training batch norm
+    gradient whose y_backprop is a float32 ReluGrad that nothing else reads, with the ReluGrad absorbed."""
+    for op in ops:
+        if op.type not in _BATCH_NORM_GRAD_TYPES or op in spec.kernels or not _runs_as_is(op, spec):
+            continue
+        if not op._attrs["is_training"].b or op._attrs["data_format"].s.decode().startswith("NC"):
+            continue
+        relu_grad = op._inputs[0]._op
+        if relu_grad.type != "ReluGrad" or relu_grad not in op_set or relu_grad in spec.kernels:
+            continue
+        if relu_grad._control_inputs or not _runs_as_is(relu_grad, spec):
+            continue
+        if relu_grad._attrs["T"].type != DType.float32.value or op._attrs["T"].type != DType.float32.value:
+            continue
+        if _value_users(relu_grad._outputs[0], spec, op_set, keep) != [op]:
+            continue
+        gradients, features = relu_grad._inputs
+        _, _, kwargs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
+        kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
+        spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
+        spec.absorbed.add(relu_grad)
+
+
+def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``conv_ops.max_pool_grad_relu`` (on the ReluGrad, the MaxPoolGrad absorbed) for each float
+    ReluGrad of a private MaxPoolGrad result (see ``_private_result``) whose ``features`` are that
+    MaxPoolGrad's ``orig_input``: a max-pool of a Relu's output, as TF's gradients of conv + Relu +
+    max-pool have it. The pooled gradient goes through the Relu as it is written, not in a second pass."""
+    for op in ops:
+        if op.type != "ReluGrad" or not _runs_as_is(op, spec) or op._attrs["T"].type not in _FLOAT_TYPE_VALUES:
+            continue
+        if not _private_result(op._inputs[0], op, spec, op_set, keep, fed):
+            continue
+        pool = _resolve_alias(op._inputs[0], spec)._op
+        if pool.type != "MaxPoolGrad" or not _runs_as_is(pool, spec) or pool._control_inputs:
+            continue
+        if _resolve_alias(pool._inputs[0], spec) is not _resolve_alias(op._inputs[1], spec):
+            continue
+        _, _, kwargs = pool._info.bind(pool, lambda t, is_ref: None, lambda name: None)
+        spec.fusions[op] = Fusion(conv_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
+        spec.absorbed.add(pool)

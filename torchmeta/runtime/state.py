@@ -57,6 +57,16 @@ class VariableSlot:
             raise self.uninitialized_error()
         return value
 
+    def read_for_update(self):
+        """The value a training op (Apply*/ResourceApply*) updates. An uninitialized resource variable fails as
+        TF's training kernels fail while locking their inputs: InternalError "Invalid variable reference."."""
+        value = self.value
+        if value is None:
+            if self.is_resource:
+                raise errors.InternalError(None, None, "Invalid variable reference.")
+            raise self.uninitialized_error()
+        return value
+
     def uninitialized_error(self) -> errors.FailedPreconditionError:
         if self.is_resource:
             return errors.FailedPreconditionError(

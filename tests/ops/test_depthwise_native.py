@@ -1,0 +1,344 @@
+"""The native depthwise kernel (torchmeta.ops.depthwise_native) against TF's depthwise ops and gradients.
+
+Strided or asymmetrically padded depthwise convolutions of NHWC float32 CPU tensors with one filter per
+channel (DepthwiseConv2dNative, its BackpropInput/BackpropFilter ops, specialization's fused input + filter
+gradient and its inference conv + batch norm + Relu fusion) run a small C kernel where one can be built.
+These tests build the same graphs in TF and torchmeta, check that the native kernel ran (or, with it turned
+off, that the torch path gives the same values), and compare every output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import torchmeta as tm
+from torchmeta.ops import conv_ops, depthwise_native
+
+# (input shape, filter height/width, strides, padding): odd and even sizes at stride 2, channel counts below,
+# at and above the kernel's 8- and 64-channel blocks with tails, asymmetric SAME padding at stride 1 (2x2 and
+# 4x4 kernels), explicit (asymmetric, and wider than the kernel) padding, VALID, unequal strides
+GEOMETRIES = {
+    "s2-same-odd": ((2, 9, 7, 3), (3, 3), (2, 2), "SAME"),
+    "s2-same-even": ((2, 8, 10, 13), (3, 3), (2, 2), "SAME"),
+    "s2-same-c72": ((1, 11, 8, 72), (3, 3), (2, 2), "SAME"),
+    "s2-same-c40": ((3, 6, 6, 40), (3, 3), (2, 2), "SAME"),
+    "s2-valid": ((2, 9, 8, 17), (3, 3), (2, 2), "VALID"),
+    "s3x2-same-5x5": ((2, 10, 9, 24), (5, 5), (3, 2), "SAME"),
+    "s1-same-2x2": ((2, 7, 6, 9), (2, 2), (1, 1), "SAME"),
+    "s1-same-4x4": ((1, 8, 9, 16), (4, 4), (1, 1), "SAME"),
+    "s2-explicit": ((2, 8, 7, 11), (3, 3), (2, 2), [[0, 0], [2, 1], [0, 3], [0, 0]]),
+    "s1-explicit-asymmetric": ((2, 6, 6, 8), (3, 3), (1, 1), [[0, 0], [0, 2], [1, 0], [0, 0]]),
+    "s2-same-1x1-input": ((2, 1, 1, 5), (3, 3), (2, 2), "SAME"),
+    # padding wider than the kernel: whole windows (rows and columns) in the padding
+    "s2-explicit-wide": ((2, 5, 6, 9), (3, 3), (2, 2), [[0, 0], [4, 3], [3, 5], [0, 0]]),
+}
+
+
+@pytest.fixture
+def native():
+    if not depthwise_native.available():
+        pytest.skip("no C compiler: the native kernel cannot be built")
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records, per call of a native entry point, its name and whether it ran (returned a result)."""
+    calls = []
+    for name in ("forward", "backprop_input", "backprop_filter"):
+        real = getattr(depthwise_native, name)
+
+        def wrapped(*args, _real=real, _name=name, **kwargs):
+            out = _real(*args, **kwargs)
+            calls.append((_name, out is not None))
+            return out
+
+        monkeypatch.setattr(depthwise_native, name, wrapped)
+    return calls
+
+
+@pytest.fixture
+def without_native(monkeypatch):
+    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
+    monkeypatch.setattr(depthwise_native, "_lib", None)
+    monkeypatch.setattr(depthwise_native, "_tried", True)
+
+
+def _values(geometry, seed=0):
+    shape, (kh, kw), _, _ = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((kh, kw, shape[3], 1)).astype(np.float32)
+    return x, w
+
+
+def _attrs(geometry):
+    _, _, (sh, sw), padding = geometry
+    return {"strides": [1, sh, sw, 1], "padding": padding}
+
+
+def _forward_and_grads(framework, geometry, x_value, w_value):
+    """The depthwise convolution of fed x and a variable filter, and tf.gradients of sum(y * r) (r fixed)."""
+    g = framework.Graph()
+    with g.as_default():
+        x = framework.compat.v1.placeholder(framework.float32, x_value.shape)
+        w = framework.Variable(w_value)
+        y = framework.nn.depthwise_conv2d(x, w, **_attrs(geometry))
+        r = np.random.default_rng(7).standard_normal(y.shape.as_list()).astype(np.float32)
+        gx, gw = framework.compat.v1.gradients(framework.reduce_sum(y * r), [x, w])
+        with framework.compat.v1.Session(graph=g) as sess:
+            sess.run(framework.compat.v1.global_variables_initializer())
+            return sess.run([y, gx, gw], {x: x_value})
+
+
+def _raw_ops(framework, geometry, x_value, w_value, dy_value):
+    """DepthwiseConv2dNative and its two backprop ops, each on its own (no fusion)."""
+    g = framework.Graph()
+    with g.as_default():
+        attrs = _attrs(geometry)
+        padding = attrs["padding"]
+        explicit = []
+        if not isinstance(padding, str):
+            explicit, padding = [p for pair in padding for p in pair], "EXPLICIT"
+        common = dict(strides=attrs["strides"], padding=padding, explicit_paddings=explicit)
+        x, w, dy = (framework.constant(v) for v in (x_value, w_value, dy_value))
+        outs = [
+            framework.raw_ops.DepthwiseConv2dNative(input=x, filter=w, **common),
+            framework.raw_ops.DepthwiseConv2dNativeBackpropInput(
+                input_sizes=framework.constant(list(x_value.shape)), filter=w, out_backprop=dy, **common
+            ),
+            framework.raw_ops.DepthwiseConv2dNativeBackpropFilter(
+                input=x, filter_sizes=framework.constant(list(w_value.shape)), out_backprop=dy, **common
+            ),
+        ]
+        with framework.compat.v1.Session(graph=g) as sess:
+            return sess.run(outs)
+
+
+def _assert_close(ours, theirs, names=("output", "input gradient", "filter gradient")):
+    for name, a, e in zip(names, ours, theirs):
+        assert a.dtype == e.dtype and a.shape == e.shape, name
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def _output_shape(tf1, geometry, x, w):
+    with tf1.Session(graph=tf1.Graph()) as sess:
+        return sess.run(tf1.nn.depthwise_conv2d(tf1.constant(x), tf1.constant(w), **_attrs(geometry))).shape
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRIES))
+def test_ops_match_tf(tf1, native, spy, name):
+    """DepthwiseConv2dNative, ...BackpropInput and ...BackpropFilter on their own: the native kernel runs
+    each, and each equals TF's op."""
+    geometry = GEOMETRIES[name]
+    x, w = _values(geometry)
+    dy = np.random.default_rng(3).standard_normal(_output_shape(tf1, geometry, x, w)).astype(np.float32)
+    theirs = _raw_ops(tf1, geometry, x, w, dy)
+    ours = _raw_ops(tm, geometry, x, w, dy)
+    _assert_close(ours, theirs)
+    assert sorted(spy) == [("backprop_filter", True), ("backprop_input", True), ("forward", True)]
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRIES))
+def test_gradients_match_tf(tf1, native, spy, name):
+    """tf.gradients of a TF-built depthwise graph: the output and both gradients equal TF's, the gradients
+    from specialization's fused input + filter gradient running the native kernel."""
+    geometry = GEOMETRIES[name]
+    x, w = _values(geometry, seed=1)
+    theirs = _forward_and_grads(tf1, geometry, x, w)
+    ours = _forward_and_grads(tm, geometry, x, w)
+    _assert_close(ours, theirs)
+    assert sorted(spy) == [("backprop_filter", True), ("backprop_input", True), ("forward", True)]
+
+
+@pytest.mark.parametrize("name", ["s2-same-odd", "s2-same-c72", "s1-same-4x4", "s2-explicit"])
+def test_torch_path_gives_the_same(tf1, without_native, spy, name):
+    """Without the native kernel (TORCHMETA_NATIVE=0, no compiler) the torch path runs and gives TF's
+    values too."""
+    geometry = GEOMETRIES[name]
+    x, w = _values(geometry, seed=2)
+    _assert_close(_forward_and_grads(tm, geometry, x, w), _forward_and_grads(tf1, geometry, x, w))
+    assert spy and not any(ran for _, ran in spy)
+
+
+@pytest.mark.parametrize("name", ["s2-same-c72", "s3x2-same-5x5", "s2-explicit"])
+def test_native_equals_torch_path(native, monkeypatch, name):
+    """The native kernel, with one and with two threads (each thread takes whole rows; the filter
+    gradient's partial sums are added in double), and the torch path agree to float32 rounding."""
+    geometry = GEOMETRIES[name]
+    x, w = (torch.from_numpy(v) for v in _values(geometry, seed=4))
+    attrs = _attrs(geometry)
+    padding, explicit = attrs["padding"], []
+    if not isinstance(padding, str):
+        explicit, padding = [p for pair in padding for p in pair], "EXPLICIT"
+    args = (attrs["strides"], padding, explicit, "NHWC", [1, 1, 1, 1])
+
+    def run():
+        y = conv_ops.depthwise_conv2d_native(x, w, *args)
+        dy = torch.from_numpy(np.random.default_rng(5).standard_normal(tuple(y.shape)).astype(np.float32))
+        return (y, *conv_ops.depthwise_conv2d_backprop_input_and_filter(x, w, dy, *args))
+
+    threads = torch.get_num_threads()
+    try:
+        results = []
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            results.append(run())
+    finally:
+        torch.set_num_threads(threads)
+    monkeypatch.setattr(depthwise_native, "_lib", None)
+    monkeypatch.setattr(depthwise_native, "_tried", True)
+    expected = run()
+    for got in results:
+        for a, e in zip(got, expected):
+            assert a.shape == e.shape
+            torch.testing.assert_close(a.contiguous(), e.contiguous(), rtol=1e-5, atol=1e-5)
+    for a, b in zip(results[0][:2], results[1][:2]):  # forward and input gradient: the same sums per pixel
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "case", ["float64", "multiplier2", "dilated", "nchw", "stride1-symmetric", "requires_grad", "empty"]
+)
+def test_native_steps_aside(native, case):
+    """Other dtypes, multipliers, dilations and layouts, autograd inputs, empty batches and stride-1
+    symmetric padding (where torch's oneDNN kernel is as fast as TF's): the torch path runs."""
+    x = torch.randn(2, 7, 7, 4)
+    w = torch.randn(3, 3, 4, 1)
+    strides, dilations, fmt = [1, 2, 2, 1], [1, 1, 1, 1], "NHWC"
+    if case == "float64":
+        x, w = x.double(), w.double()
+    elif case == "multiplier2":
+        w = torch.randn(3, 3, 4, 2)
+    elif case == "dilated":
+        strides, dilations = [1, 1, 1, 1], [1, 2, 2, 1]
+    elif case == "nchw":
+        x, strides, fmt = x.permute(0, 3, 1, 2).contiguous(), [1, 1, 2, 2], "NCHW"
+    elif case == "stride1-symmetric":
+        strides = [1, 1, 1, 1]
+    elif case == "requires_grad":
+        x.requires_grad_(True)
+    else:
+        x = x[:0]
+    assert conv_ops._native_depthwise(x, w, None, False, strides, "SAME", [], fmt, dilations) is None
+    y = conv_ops.depthwise_conv2d_native(x, w, strides, "SAME", [], fmt, dilations)
+    weight = w.permute(2, 3, 0, 1).reshape(-1, 1, 3, 3)
+    ref = conv_ops._conv(x, weight, 4, strides, dilations, "SAME", [], fmt, 3, 3)
+    torch.testing.assert_close(y, ref)
+
+
+def test_error_messages_unchanged(native, monkeypatch):
+    """An out_backprop of the wrong size at stride 2 leaves the native path to the torch one, which raises
+    the same error as without the native kernel (TF's message for its Eigen kernel; TF's oneDNN kernel
+    aborts with a oneDNN primitive error here)."""
+    x = np.zeros((1, 8, 8, 4), np.float32)
+    w = np.zeros((3, 3, 4, 1), np.float32)
+    dy = np.zeros((1, 5, 4, 4), np.float32)  # the output is 4x4
+    messages = []
+    for turned_off in (False, True):
+        if turned_off:
+            monkeypatch.setattr(depthwise_native, "_lib", None)
+            monkeypatch.setattr(depthwise_native, "_tried", True)
+        with tm.Session(graph=tm.Graph()) as sess:
+            feed = tm.placeholder(tm.float32, None)
+            op = tm.raw_ops.DepthwiseConv2dNativeBackpropInput(
+                input_sizes=list(x.shape), filter=w, out_backprop=feed, strides=[1, 2, 2, 1], padding="SAME"
+            )
+            with pytest.raises(tm.errors.InvalidArgumentError) as info:
+                sess.run(op, {feed: dy})
+        messages.append(info.value.message)
+    assert messages[0] == messages[1]
+    assert "DepthwiseConv2DBackpropInput: Size of out_backprop doesn't match computed: actual = 5" in messages[0]
+
+
+def test_inference_fusion_runs_native(tf1, native, spy):
+    """Inference: a stride-2 depthwise conv + batch norm + Relu folds into one call that runs the native
+    kernel with the folded bias and the Relu, and equals TF's."""
+
+    def build(framework):
+        g = framework.Graph()
+        with g.as_default():
+            framework.compat.v1.set_random_seed(3)
+            x = framework.constant(np.random.default_rng(6).standard_normal((2, 9, 9, 12)).astype(np.float32))
+            w = framework.compat.v1.get_variable("dw", [3, 3, 12, 1])
+            h = framework.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME")
+            h = framework.nn.relu(framework.compat.v1.layers.batch_normalization(h, training=False, fused=True))
+            with framework.compat.v1.Session(graph=g) as sess:
+                sess.run(framework.compat.v1.global_variables_initializer())
+                for v in framework.compat.v1.global_variables():
+                    if "moving" in v.op.name or "gamma" in v.op.name or "beta" in v.op.name:
+                        sess.run(v.assign(v + framework.random.uniform(v.shape, 0.2, 0.9, seed=4)))
+                return sess.run(h)
+
+    theirs, ours = build(tf1), build(tm)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+    assert ("forward", True) in spy
+
+
+def test_torch_compile_traces_the_torch_path(native, spy):
+    """Under torch.compile tracing the native kernel steps aside (no data_ptr in a traced graph) and the
+    traced step equals the native kernel's values."""
+    x, w = torch.randn(2, 9, 9, 8), torch.randn(3, 3, 8, 1)
+
+    def step(x):
+        return conv_ops.depthwise_conv2d_native(x, w, [1, 2, 2, 1], "SAME", [], "NHWC", [1, 1, 1, 1])
+
+    traced = torch.compile(step, fullgraph=True, backend="eager")(x)
+    assert spy == [("forward", False)]
+    torch.testing.assert_close(traced, step(x), rtol=1e-5, atol=1e-5)
+    assert spy[-1] == ("forward", True)
+
+
+def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
+    """With TORCHMETA_NATIVE=0 nothing is compiled or loaded: the torch path runs."""
+    monkeypatch.setenv("TORCHMETA_NATIVE", "0")
+    monkeypatch.setenv("TORCHMETA_CACHE", str(tmp_path))
+    monkeypatch.setattr(depthwise_native, "_lib", None)
+    monkeypatch.setattr(depthwise_native, "_tried", False)
+    assert not depthwise_native.available()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _mobilenet_step(tf, x_value, labels_value, steps):
+    """bench/models.py's MobileNet shape, small: stem conv-BN-relu, then depthwise (stride 1, then 2, then
+    1) + BN + relu and 1x1 pointwise + BN + relu blocks, Momentum; the losses and every variable after
+    ``steps`` steps."""
+    tf.set_random_seed(17)
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    labels = tf.placeholder(tf.int64, [x_value.shape[0]], name="labels")
+
+    def bn(h, name):
+        return tf.layers.batch_normalization(h, training=True, fused=True, name=name)
+
+    h = tf.nn.relu(bn(tf.layers.conv2d(x, 8, 3, 1, padding="same", use_bias=False, name="stem"), "stem_bn"))
+    for i, (filters, stride) in enumerate(((12, 1), (20, 2), (20, 1))):
+        with tf.variable_scope(f"block{i}"):
+            w = tf.get_variable("depthwise_kernel", [3, 3, h.shape[-1], 1])
+            h = tf.nn.relu(bn(tf.nn.depthwise_conv2d(h, w, [1, stride, stride, 1], "SAME"), "dw_bn"))
+            h = tf.nn.relu(bn(tf.layers.conv2d(h, filters, 1, 1, use_bias=False, name="pointwise"), "pw_bn"))
+    logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train = tf.train.MomentumOptimizer(0.05, 0.9).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        feed = {x: x_value, labels: labels_value}
+        losses = [sess.run([loss, train], feed)[0] for _ in range(steps)]
+        return [*losses, *sess.run(tf.global_variables())]
+
+
+def test_mobilenet_step_runs_native(tf1, native, spy):
+    """A MobileNet-shaped training step: its stride-2 depthwise layer's forward and fused gradients run the
+    native kernel (the stride-1 ones keep torch's), and three steps give TF's losses and variables."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 13, 13, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs = _mobilenet_step(tf1, x, labels, 3)
+    ours = _mobilenet_step(tm, x, labels, 3)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    # three steps, each one stride-2 forward, input gradient and filter gradient; no native call declined
+    assert sorted(spy) == sorted([("forward", True), ("backprop_input", True), ("backprop_filter", True)] * 3)

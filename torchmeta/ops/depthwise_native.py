@@ -1,0 +1,175 @@
+"""An optional native kernel for depthwise convolutions (channel multiplier 1) on NHWC float32 CPU tensors.
+
+torch runs a depthwise convolution as a grouped oneDNN convolution, which takes only symmetric padding: TF's
+SAME padding of a stride-2 window (one more row and column after than before) costs a padded copy of the
+input, and torch's depthwise gradients are 2-3x slower than TF's on MobileNet's stride-2 layers.
+_depthwise_native.c computes the forward (bias and Relu optional), the input gradient and the filter gradient
+with the channel axis innermost, skipping the taps that fall into the padding. It is an accelerator: built and
+cached by torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for
+other dtypes, layouts, devices, dilations or multipliers, under torch.compile tracing or autograd, each entry
+point returns None and the caller runs its torch path (the same values within float32 rounding;
+tests/ops/test_depthwise_native.py compares both with TF). Calls release the GIL (ctypes) and split their work
+over torch's intra-op thread count.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+import torch
+
+from torchmeta.ops import native_build
+
+__all__ = ["available", "forward", "backprop_input", "backprop_filter"]
+
+_SOURCE = Path(__file__).with_name("_depthwise_native.c")
+
+_lock = threading.Lock()
+_lib = None
+_tried = False
+
+
+def _load():
+    global _lib, _tried
+    if _tried:
+        return _lib
+    with _lock:
+        if _tried:
+            return _lib
+        lib = native_build.compile_and_load(_SOURCE, "depthwise")
+        if lib is not None:
+            p, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+            geometry = [i64] * 12 + [i32]  # N, H, W, C, KH, KW, OH, OW, sh, sw, top, left; threads
+            lib.tm_depthwise_forward.argtypes = [p, p, p, i32, p, *geometry]
+            lib.tm_depthwise_backprop_input.argtypes = [p, p, p, *geometry]
+            lib.tm_depthwise_backprop_filter.argtypes = [p, p, p, p, *geometry]
+            for f in (lib.tm_depthwise_forward, lib.tm_depthwise_backprop_input, lib.tm_depthwise_backprop_filter):
+                f.restype = None
+        _lib = lib
+        _tried = True
+        return lib
+
+
+def available() -> bool:
+    """Whether the native kernel is built and loaded (building it on first call)."""
+    return _load() is not None
+
+
+def _fits(*tensors, rank=4) -> bool:
+    return all(
+        t.dtype == torch.float32 and t.device.type == "cpu" and not t.requires_grad and t.dim() == rank for t in tensors
+    )
+
+
+def _applies(x_shape, filter_shape, strides, dilations, data_format) -> bool:
+    """An NHWC input of ``x_shape``, a [KH, KW, C, 1] filter (multiplier 1), unit dilations and batch/depth
+    strides, outside tracing."""
+    return (
+        data_format == "NHWC"
+        and len(x_shape) == 4
+        and len(filter_shape) == 4
+        and filter_shape[3] == 1
+        and filter_shape[2] == x_shape[3]
+        and min(filter_shape[0], filter_shape[1]) > 0
+        and filter_shape[0] * filter_shape[1] <= 64  # the C kernel's MAX_TAPS
+        and len(strides) == 4
+        and strides[0] == 1
+        and strides[3] == 1
+        and strides[1] > 0
+        and strides[2] > 0
+        and list(dilations) == [1, 1, 1, 1]
+        and not torch.compiler.is_compiling()
+    )
+
+
+def _geometry(x_shape, filter_shape, dy_hw, strides, top, left):
+    n, h, w, c = x_shape
+    return (n, h, w, c, filter_shape[0], filter_shape[1], dy_hw[0], dy_hw[1], strides[1], strides[2], top, left)
+
+
+def _threads() -> int:
+    return max(1, torch.get_num_threads())
+
+
+def forward(x, filter, bias, relu, strides, dilations, data_format, out_hw, top, left):
+    """The depthwise convolution of NHWC ``x`` with the [KH, KW, C, 1] ``filter`` into an [N, ``out_hw``, C]
+    result, its windows starting ``top`` rows and ``left`` columns before the input (the padding before; the
+    padding after is what the output size implies), then ``bias`` [C] added and Relu when given; None where
+    the native kernel does not apply."""
+    if not _fits(x, filter) or not _applies(x.shape, filter.shape, strides, dilations, data_format):
+        return None
+    if bias is not None and (not _fits(bias, rank=1) or bias.shape != (x.shape[3],)):
+        return None
+    if min(x.shape) == 0 or min(out_hw) <= 0 or top < 0 or left < 0:
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    x, filter = x.contiguous(), filter.contiguous()
+    bias = None if bias is None else bias.contiguous()
+    y = torch.empty((x.shape[0], out_hw[0], out_hw[1], x.shape[3]), dtype=torch.float32)
+    lib.tm_depthwise_forward(
+        x.data_ptr(),
+        filter.data_ptr(),
+        None if bias is None else bias.data_ptr(),
+        1 if relu else 0,
+        y.data_ptr(),
+        *_geometry(x.shape, filter.shape, out_hw, strides, top, left),
+        _threads(),
+    )
+    return y
+
+
+def backprop_input(input_shape, filter, out_backprop, strides, dilations, data_format, top, left):
+    """The input gradient (NHWC, of ``input_shape``) of the depthwise convolution whose output gradient is
+    ``out_backprop``; None where the native kernel does not apply."""
+    shape = tuple(input_shape)
+    if not _fits(filter, out_backprop) or not _applies(shape, filter.shape, strides, dilations, data_format):
+        return None
+    if out_backprop.shape[0] != shape[0] or out_backprop.shape[3] != shape[3]:
+        return None
+    if min(shape) == 0 or out_backprop.numel() == 0 or top < 0 or left < 0:
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    dy, filter = out_backprop.contiguous(), filter.contiguous()
+    dx = torch.empty(shape, dtype=torch.float32)
+    lib.tm_depthwise_backprop_input(
+        dy.data_ptr(),
+        filter.data_ptr(),
+        dx.data_ptr(),
+        *_geometry(shape, filter.shape, dy.shape[1:3], strides, top, left),
+        _threads(),
+    )
+    return dx
+
+
+def backprop_filter(input, filter_shape, out_backprop, strides, dilations, data_format, top, left):
+    """The [KH, KW, C, 1] filter gradient of the depthwise convolution of NHWC ``input`` whose output gradient
+    is ``out_backprop``; None where the native kernel does not apply."""
+    kh, kw, c, _ = filter_shape
+    if not _fits(input, out_backprop) or not _applies(input.shape, filter_shape, strides, dilations, data_format):
+        return None
+    if out_backprop.shape[0] != input.shape[0] or out_backprop.shape[3] != c:
+        return None
+    if min(input.shape) == 0 or out_backprop.numel() == 0 or min(kh, kw) <= 0 or top < 0 or left < 0:
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    x, dy = input.contiguous(), out_backprop.contiguous()
+    threads = min(_threads(), 64, dy.shape[0] * dy.shape[1])
+    work = torch.empty(threads * kh * kw * c, dtype=torch.float64)
+    dw = torch.empty(tuple(filter_shape), dtype=torch.float32)
+    lib.tm_depthwise_backprop_filter(
+        x.data_ptr(),
+        dy.data_ptr(),
+        dw.data_ptr(),
+        work.data_ptr(),
+        *_geometry(x.shape, filter_shape, dy.shape[1:3], strides, top, left),
+        threads,
+    )
+    return dw

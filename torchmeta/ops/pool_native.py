@@ -1,0 +1,144 @@
+"""An optional native kernel for max pooling (and its gradient) on channels-last float32 CPU images.
+
+TF's MaxPool + MaxPoolGrad (oneDNN's kernels, NHWC float32) take less than half the time of torch's
+max_pool2d_with_indices and its backward on the shapes of convolutional training steps: torch computes
+int64 indices through an NCHW-strided view and zero-fills the whole input gradient before scattering.
+_pool_native.c pools straight over the contiguous channel axis, keeps an int32 argmax (the window
+position, ``ih * W + iw``, of the first maximum in row-major order: TF's tie rule) and, where the
+windows tile the input, writes each input gradient once. It is an accelerator: built and cached by
+torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for other
+dtypes, layouts, devices, autograd inputs or under torch.compile tracing, ``forward``/``backward`` return
+None and the torch path in torchmeta.ops.conv_ops runs (the same values: tests/ops/test_pool_native.py
+compares both with TF). Calls release the GIL (ctypes) and run on one thread.
+
+The argmax follows one of TF's two CPU kernels (``rule``, see _pool_native.c): ``ONEDNN`` for MaxPool
+and MaxPoolGrad with SAME/VALID padding (NaN never wins; a window of only NaN/-inf/-FLT_MAX gives
+-FLT_MAX and its first position, padding or not), ``EIGEN`` for MaxPoolGradV2 and EXPLICIT padding (the
+first valid position is taken whatever it holds).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+import torch
+
+from torchmeta.ops import native_build
+
+__all__ = ["EIGEN", "ONEDNN", "available", "backward", "forward"]
+
+ONEDNN, EIGEN = 0, 1
+
+_SOURCE = Path(__file__).with_name("_pool_native.c")
+
+_lock = threading.Lock()
+_lib = None
+_tried = False
+
+
+def _load():
+    global _lib, _tried
+    if _tried:
+        return _lib
+    with _lock:
+        if _tried:
+            return _lib
+        lib = native_build.compile_and_load(_SOURCE, "pool")
+        if lib is not None:
+            p, i64 = ctypes.c_void_p, ctypes.c_int64
+            lib.tm_max_pool_forward.argtypes = [p, *[i64] * 12, ctypes.c_int, p, p]
+            lib.tm_max_pool_forward.restype = None
+            lib.tm_max_pool_backward.argtypes = [p, p, p, *[i64] * 12, p]
+            lib.tm_max_pool_backward.restype = None
+        _lib = lib
+        _tried = True
+        return lib
+
+
+def available() -> bool:
+    """Whether the native kernel is built and loaded (building it on first call)."""
+    return _load() is not None
+
+
+def _fits(t) -> bool:
+    return (
+        t.dtype == torch.float32
+        and t.device.type == "cpu"
+        and t.dim() == 4
+        and not t.requires_grad
+        and t.is_contiguous()
+        and t.numel() < 2**31
+    )
+
+
+def forward(x, kh, kw, sh, sw, top, left, out_h, out_w, rule=ONEDNN, values=True):
+    """(maxima or None, argmax) of contiguous NHWC float32 ``x``'s windows (``top``/``left``: the padding
+    before; windows are cut at the input's end): maxima [N, out_h, out_w, C] float32 (only when
+    ``values``), argmax the same shape, int32, ``ih * W + iw`` or -1 (padding). None where the native
+    kernel does not apply."""
+    if torch.compiler.is_compiling() or not _fits(x) or out_h <= 0 or out_w <= 0:
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    n, h, w, c = x.shape
+    shape = (n, out_h, out_w, c)
+    y = torch.empty(shape, dtype=torch.float32) if values else None
+    argmax = torch.empty(shape, dtype=torch.int32)
+    lib.tm_max_pool_forward(
+        x.data_ptr(),
+        n,
+        h,
+        w,
+        c,
+        kh,
+        kw,
+        sh,
+        sw,
+        top,
+        left,
+        out_h,
+        out_w,
+        rule,
+        y.data_ptr() if values else None,
+        argmax.data_ptr(),
+    )
+    return y, argmax
+
+
+def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left, relu_y=None):
+    """The input gradient [N, H, W, C] of ``input_shape`` (NHWC): each of ``grad``'s values added at its
+    ``argmax`` (from ``forward``); with ``relu_y``, the maxima (from ``forward``) of a Relu's output, also
+    through that Relu (ReluGrad's ``g * (maximum > 0)``). None where the native kernel does not apply."""
+    if torch.compiler.is_compiling() or argmax.shape != grad.shape:
+        return None
+    if grad.dtype == torch.float32 and grad.device.type == "cpu" and not grad.requires_grad:
+        grad = grad.contiguous()
+    if not _fits(grad) or (relu_y is not None and (not _fits(relu_y) or relu_y.shape != grad.shape)):
+        return None
+    lib = _load()
+    if lib is None:
+        return None
+    n, h, w, c = input_shape
+    out = torch.empty((n, h, w, c), dtype=torch.float32)
+    lib.tm_max_pool_backward(
+        grad.data_ptr(),
+        argmax.data_ptr(),
+        relu_y.data_ptr() if relu_y is not None else None,
+        n,
+        h,
+        w,
+        c,
+        kh,
+        kw,
+        sh,
+        sw,
+        top,
+        left,
+        grad.shape[1],
+        grad.shape[2],
+        out.data_ptr(),
+    )
+    return out
