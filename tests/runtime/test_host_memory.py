@@ -41,6 +41,14 @@ def test_steps_reuse_freed_memory_after_a_session_exists():
     assert kept["applied"] is True
     # 24 MiB allocated per step: 6,144 pages if they came fresh from the kernel.
     assert max(kept["faults"]) < 1000, kept
-    default = _run("0")
-    assert default["applied"] is False
-    assert min(default["faults"]) > 10 * max(max(kept["faults"]), 100), (default, kept)
+    # Without it glibc usually trims the freed top of the heap, but about 3 runs in 10 here fault nothing either
+    # (the heap did not shrink, even with the thresholds fixed by MALLOC_*_THRESHOLD_: likely address
+    # randomization leaving the heap non-contiguous). One run of eight that faults shows what it saves.
+    defaults = []
+    for _ in range(8):
+        defaults.append(_run("0"))
+        assert defaults[-1]["applied"] is False
+        if min(defaults[-1]["faults"]) > 10 * max(max(kept["faults"]), 100):
+            break
+    else:
+        pytest.fail(f"no run without keep_host_memory faulted its freed memory back in: {defaults}, {kept}")
