@@ -45,18 +45,10 @@ available = library.available
 
 
 def _fits(x, vectors) -> bool:
-    if x.dtype != torch.float32 or x.device.type != "cpu" or x.requires_grad or not x.is_contiguous():
+    if not native_build.plain_float32(x, *vectors) or not x.is_contiguous():
         return False
     channels = x.shape[-1]
-    return all(
-        v.dtype == torch.float32
-        and v.device.type == "cpu"
-        and v.dim() == 1
-        and v.shape[0] == channels
-        and v.is_contiguous()
-        and not v.requires_grad
-        for v in vectors
-    )
+    return all(v.dim() == 1 and v.shape[0] == channels and v.is_contiguous() for v in vectors)
 
 
 def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None):

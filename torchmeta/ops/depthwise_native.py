@@ -43,9 +43,7 @@ available = library.available
 
 
 def _fits(*tensors, rank=4) -> bool:
-    return all(
-        t.dtype == torch.float32 and t.device.type == "cpu" and not t.requires_grad and t.dim() == rank for t in tensors
-    )
+    return native_build.plain_float32(*tensors) and all(t.dim() == rank for t in tensors)
 
 
 def _applies(x_shape, filter_shape, strides, dilations, data_format) -> bool:

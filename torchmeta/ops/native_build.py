@@ -21,7 +21,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["enabled", "compile_and_load", "Library"]
+import torch
+
+__all__ = ["enabled", "compile_and_load", "Library", "plain_float32"]
 
 # -pthread: the depthwise kernel starts POSIX threads (in libpthread before glibc 2.34)
 _FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC", "-pthread")
@@ -30,6 +32,11 @@ _FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC", "-pthread")
 def enabled() -> bool:
     """Whether native kernels may be built and loaded here (not ``TORCHMETA_NATIVE=0``, not Windows)."""
     return os.environ.get("TORCHMETA_NATIVE", "1") != "0" and sys.platform != "win32"
+
+
+def plain_float32(*tensors) -> bool:
+    """Whether each tensor is what the float32 kernels take: float32, on the CPU, outside autograd."""
+    return all(t.dtype == torch.float32 and t.device.type == "cpu" and not t.requires_grad for t in tensors)
 
 
 def _cache_dir() -> Path:

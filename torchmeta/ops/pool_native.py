@@ -48,14 +48,7 @@ available = library.available
 
 
 def _fits(t) -> bool:
-    return (
-        t.dtype == torch.float32
-        and t.device.type == "cpu"
-        and t.dim() == 4
-        and not t.requires_grad
-        and t.is_contiguous()
-        and t.numel() < 2**31
-    )
+    return native_build.plain_float32(t) and t.dim() == 4 and t.is_contiguous() and t.numel() < 2**31
 
 
 def forward(x, kh, kw, sh, sw, top, left, out_h, out_w, rule=ONEDNN, values=True):
@@ -99,7 +92,7 @@ def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left, relu_y=None):
     through that Relu (ReluGrad's ``g * (maximum > 0)``). None where the native kernel does not apply."""
     if torch.compiler.is_compiling() or argmax.shape != grad.shape:
         return None
-    if grad.dtype == torch.float32 and grad.device.type == "cpu" and not grad.requires_grad:
+    if native_build.plain_float32(grad):
         grad = grad.contiguous()
     if not _fits(grad) or (relu_y is not None and (not _fits(relu_y) or relu_y.shape != grad.shape)):
         return None
