@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.profiler import profile
 
-from torchmeta.ops import conv_ops, nn_ops
+from torchmeta.ops import conv_ops, nn_ops, pool_ops
 
 N, H, W, C, K = 4, 12, 12, 8, 16
 CONV = dict(strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1])
@@ -23,7 +23,7 @@ def _x(c=C, h=H):
 def _cases():
     x, w, dy = _x(), torch.randn(3, 3, C, K), _x(K)
     w1 = torch.randn(1, 1, C, K)
-    pooled = conv_ops.max_pool(x, **POOL)
+    pooled = pool_ops.max_pool(x, **POOL)
     scale, offset = torch.rand(C) + 0.5, torch.randn(C)
     mean, var = torch.randn(C), torch.rand(C) + 0.5
     return {
@@ -45,8 +45,8 @@ def _cases():
             relu=True,
             **CONV,
         ),
-        "MaxPool": lambda: conv_ops.max_pool(x, **POOL),
-        "MaxPoolGrad": lambda: conv_ops.max_pool_grad(x, pooled, torch.randn(pooled.shape), **POOL),
+        "MaxPool": lambda: pool_ops.max_pool(x, **POOL),
+        "MaxPoolGrad": lambda: pool_ops.max_pool_grad(x, pooled, torch.randn(pooled.shape), **POOL),
         "FusedBatchNormV3-training": lambda: nn_ops.fused_batch_norm_v3(
             x, scale, offset, mean, var, exponential_avg_factor=1.0, is_training=True, **BN
         ),

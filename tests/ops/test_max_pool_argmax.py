@@ -9,7 +9,7 @@ import torch
 from torch.profiler import profile
 
 import torchmeta as tm
-from torchmeta.ops import conv_ops, pool_native
+from torchmeta.ops import pool_native, pool_ops
 
 POOL = dict(ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME", explicit_paddings=[], data_format="NHWC")
 _NATIVE_POOLS = []
@@ -68,23 +68,23 @@ def test_gradient_of_max_pool_reuses_its_argmax_and_matches_tf(tf1, padding):
 
 def test_an_input_changed_in_place_is_pooled_again():
     x = torch.randn(2, 7, 7, 3)
-    y = conv_ops.max_pool(x, **POOL)
+    y = pool_ops.max_pool(x, **POOL)
     dy = torch.randn(y.shape)
     x.mul_(-1)  # the argmax kept on y is stale now
-    got, calls = _pool_calls(lambda: conv_ops.max_pool_grad(x, y, dy, **POOL))
-    fresh = conv_ops.max_pool_grad(x.clone(), conv_ops.max_pool(x.clone(), **POOL), dy, **POOL)
+    got, calls = _pool_calls(lambda: pool_ops.max_pool_grad(x, y, dy, **POOL))
+    fresh = pool_ops.max_pool_grad(x.clone(), pool_ops.max_pool(x.clone(), **POOL), dy, **POOL)
     assert calls == 1
     torch.testing.assert_close(got, fresh, rtol=0, atol=0)
 
 
 def test_another_input_or_other_attrs_are_pooled_again():
     x = torch.randn(2, 7, 7, 3)
-    y = conv_ops.max_pool(x, **POOL)
+    y = pool_ops.max_pool(x, **POOL)
     dy = torch.randn(y.shape)
-    _, calls = _pool_calls(lambda: conv_ops.max_pool_grad(x.clone(), y, dy, **POOL))
+    _, calls = _pool_calls(lambda: pool_ops.max_pool_grad(x.clone(), y, dy, **POOL))
     assert calls == 1
-    _, calls = _pool_calls(lambda: conv_ops.max_pool_grad(x, y, dy, **POOL))
+    _, calls = _pool_calls(lambda: pool_ops.max_pool_grad(x, y, dy, **POOL))
     assert calls == 0
     other = dict(POOL, ksize=[1, 2, 2, 1])
-    _, calls = _pool_calls(lambda: conv_ops.max_pool_grad(x, y, torch.randn(2, 4, 4, 3), **other))
+    _, calls = _pool_calls(lambda: pool_ops.max_pool_grad(x, y, torch.randn(2, 4, 4, 3), **other))
     assert calls == 1

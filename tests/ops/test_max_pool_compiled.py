@@ -1,5 +1,5 @@
 """MaxPoolGrad under torch.compile (ConfigProto(torch_compile=True)): windows that tile the input (stride =
-window, no padding before the first row and column) take the element-wise form (conv_ops._tiled_max_pool_grad)
+window, no padding before the first row and column) take the element-wise form (pool_ops._tiled_max_pool_grad)
 instead of inductor's scatter; its gradients are TensorFlow's and, bit for bit, the eager kernels' (ties, NaN and
 -inf under TF's two rules and torch's, a -0.0 gradient, SAME's padding after the data, VALID's rows past the last
 window, the ReluGrad specialization fuses)."""
@@ -8,19 +8,19 @@ import numpy as np
 import pytest
 import torch
 
-from torchmeta.ops import conv_ops, nn_ops
+from torchmeta.ops import conv_ops, nn_ops, pool_ops
 
 
-def _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, kernel=conv_ops.max_pool_grad):
+def _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, kernel=pool_ops.max_pool_grad):
     """``kernel`` traced and compiled as one graph, and how often the tiled form was traced."""
     traced = []
-    tiled = conv_ops._tiled_max_pool_grad
+    tiled = pool_ops._tiled_max_pool_grad
 
     def counting(*args, **kwargs):
         traced.append(args[2:4])
         return tiled(*args, **kwargs)
 
-    monkeypatch.setattr(conv_ops, "_tiled_max_pool_grad", counting)
+    monkeypatch.setattr(pool_ops, "_tiled_max_pool_grad", counting)
     torch._dynamo.reset()
     fn = torch.compile(lambda x, y, dy: kernel(x, y, dy, **attrs), fullgraph=True, dynamic=False)
     return fn(x, y.clone(), dy), len(traced)  # y.clone(): a traced output keeps no eager argmax
@@ -54,12 +54,12 @@ def test_compiled_max_pool_grad_of_tiling_windows_is_tensorflows_and_eagers(tf1,
         y_tf, expected = sess.run([y, gx], {x: x_value})
 
     xt, dyt = torch.from_numpy(x_value), torch.from_numpy(dy_value)
-    yt = conv_ops.max_pool(xt, **attrs)
+    yt = pool_ops.max_pool(xt, **attrs)
     np.testing.assert_array_equal(yt.numpy(), y_tf)
     got, traced = _compiled_max_pool_grad(monkeypatch, xt, yt, dyt, attrs)
     assert traced == 1, "the tiled form was not taken"
     np.testing.assert_array_equal(got.numpy(), expected)  # one gradient per input element: no sums to reorder
-    _assert_bitwise(got, conv_ops.max_pool_grad(xt, yt, dyt, **attrs))
+    _assert_bitwise(got, pool_ops.max_pool_grad(xt, yt, dyt, **attrs))
 
 
 @pytest.mark.slow
@@ -96,12 +96,12 @@ def test_compiled_max_pool_grad_breaks_ties_and_nan_as_the_eager_kernel(
     )
     if data_format == "NHWC":
         x = x.permute(0, 2, 3, 1).contiguous()
-    y = conv_ops.max_pool(x, **attrs)
+    y = pool_ops.max_pool(x, **attrs)
     dy = torch.randn(y.shape, dtype=dtype)
     dy.view(-1)[::7] = -0.0  # added to zeros by the eager kernel: 0.0
     got, traced = _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, getattr(conv_ops, kernel))
     assert traced == 1
-    expected = conv_ops.max_pool_grad(x, y, dy, **attrs)
+    expected = pool_ops.max_pool_grad(x, y, dy, **attrs)
     if kernel == "max_pool_grad_relu":  # as the two ops run: TF's ReluGrad keeps -0.0 for a negative gradient
         expected = nn_ops.relu_grad(expected, x)
     _assert_bitwise(got, expected)

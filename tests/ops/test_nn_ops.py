@@ -10,7 +10,7 @@ import torch
 
 import torchmeta as tm
 from tests.ops.harness import Sample, assert_same, randn, run_tm
-from torchmeta.ops import conv_ops, nn_ops
+from torchmeta.ops import conv_ops, nn_ops, pool_ops
 
 
 def _tf_session_config():
@@ -262,11 +262,11 @@ GRAD_CASES = {
         (_t(1, 4, 4, 2), _t(2, 2, 2, 3)),
     ),
     "max_pool-same": lambda: (
-        lambda x: conv_ops.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME", [], "NHWC"),
+        lambda x: pool_ops.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME", [], "NHWC"),
         (_t(1, 5, 5, 2),),
     ),
     "avg_pool-same-asymmetric": lambda: (
-        lambda x: conv_ops.avg_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME", "NHWC"),
+        lambda x: pool_ops.avg_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME", "NHWC"),
         (_t(1, 5, 5, 2),),
     ),
     "fused_batch_norm-train": lambda: (

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import torchmeta as tm
-from torchmeta.ops import conv_ops, pool_native
+from torchmeta.ops import pool_native, pool_ops
 
 # (shape NHWC, ksize, strides, padding): tiling 2x2 windows (the CNN's), odd sizes with SAME's extra
 # bottom/right row, overlapping 3x3 windows with padding above and left, VALID with leftover rows,
@@ -219,13 +219,13 @@ def test_native_equals_torch_path(native, monkeypatch, case):
         ksize=[1, *ksize, 1], strides=[1, *strides, 1], padding=padding, explicit_paddings=[], data_format="NHWC"
     )
     x = torch.from_numpy(_values(shape, "nonfinite", seed=6))
-    y = conv_ops.max_pool(x, **attrs)
+    y = pool_ops.max_pool(x, **attrs)
     dy = torch.randn(y.shape, generator=torch.Generator().manual_seed(0))
-    fast = (y, conv_ops.max_pool_grad(x, y, dy, **attrs), conv_ops.max_pool_grad(x.clone(), y, dy, **attrs))
+    fast = (y, pool_ops.max_pool_grad(x, y, dy, **attrs), pool_ops.max_pool_grad(x.clone(), y, dy, **attrs))
     monkeypatch.setattr(pool_native.library, "lib", None)
     monkeypatch.setattr(pool_native.library, "tried", True)
-    y2 = conv_ops.max_pool(x, **attrs)
-    slow = (y2, conv_ops.max_pool_grad(x, y2, dy, **attrs), conv_ops.max_pool_grad(x.clone(), y2, dy, **attrs))
+    y2 = pool_ops.max_pool(x, **attrs)
+    slow = (y2, pool_ops.max_pool_grad(x, y2, dy, **attrs), pool_ops.max_pool_grad(x.clone(), y2, dy, **attrs))
     for a, e in zip(fast, slow):
         assert a.dtype == e.dtype and a.shape == e.shape
         torch.testing.assert_close(a, e, rtol=0, atol=0, equal_nan=True)
@@ -248,7 +248,7 @@ def test_native_steps_aside(native, spy, case):
         x = torch.randn(2, 6, 6, 8)[..., ::2]
     elif case == "requires-grad":
         x.requires_grad_(True)
-    y = conv_ops.max_pool(x, **attrs)
+    y = pool_ops.max_pool(x, **attrs)
     assert all(not done for _, done in spy)
     want = torch.nn.functional.max_pool2d(x.permute(0, 3, 1, 2), 2, 2) if case != "nchw" else None
     if want is not None:
@@ -275,8 +275,8 @@ def test_torch_compile_traces_the_torch_path(native, spy):
     dy = torch.randn(2, 7, 7, 18, generator=torch.Generator().manual_seed(1))
 
     def step(x, dy):
-        y = conv_ops.max_pool(x, **attrs)
-        return y, conv_ops.max_pool_grad(x, y, dy, **attrs), conv_ops.max_pool_grad_relu(x, y, dy, **attrs)
+        y = pool_ops.max_pool(x, **attrs)
+        return y, pool_ops.max_pool_grad(x, y, dy, **attrs), pool_ops.max_pool_grad_relu(x, y, dy, **attrs)
 
     compiled = torch.compile(step, fullgraph=True, backend="eager")
     traced = compiled(x, dy)
@@ -342,7 +342,7 @@ def _relu_pool(tf, x_value, dy_value, case):
 @pytest.mark.parametrize("kind", ["random", "ties", "nan", "nonfinite"])
 @pytest.mark.parametrize("case", ["2x2-s2-same-tiles", "2x2-s2-same-odd", "3x3-s1-same", "3x3-s2-valid"])
 def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, case, kind, path):
-    """ReluGrad over the MaxPoolGrad of a Relu's output runs as one conv_ops.max_pool_grad_relu (no
+    """ReluGrad over the MaxPoolGrad of a Relu's output runs as one pool_ops.max_pool_grad_relu (no
     MaxPoolGrad, no second pass), with TF's values; upstream gradients with inf and NaN included (TF's
     ReluGrad makes g * 0 NaN for them where the Relu was off)."""
     if path == "torch":
@@ -352,7 +352,7 @@ def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, 
         pytest.skip("no C compiler: the native kernel cannot be built")
     shape, ksize, strides, padding = CASES[case]
     x = _values(shape, kind, seed=12)
-    out_shape = conv_ops.max_pool(torch.zeros(shape), [1, *ksize, 1], [1, *strides, 1], padding, [], "NHWC").shape
+    out_shape = pool_ops.max_pool(torch.zeros(shape), [1, *ksize, 1], [1, *strides, 1], padding, [], "NHWC").shape
     dy = np.random.default_rng(13).standard_normal(tuple(out_shape)).astype(np.float32)
     dy.reshape(-1)[::7] = np.inf
     dy.reshape(-1)[::11] = np.nan
@@ -361,7 +361,7 @@ def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, 
     spy.clear()
     ours, modules = _relu_pool(tm, x, dy, case)
     nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert [n.meta.get("tf_op") for n in nodes if n.target is conv_ops.max_pool_grad_relu] == ["ReluGrad"]
+    assert [n.meta.get("tf_op") for n in nodes if n.target is pool_ops.max_pool_grad_relu] == ["ReluGrad"]
     assert not [n for n in nodes if n.meta.get("tf_op") == "MaxPoolGrad"]
     assert spy == ([("forward", True), ("backward", True)] if path == "native" else [("forward", False)])
     _assert_tf(ours, theirs, _overlapping(ksize, strides))

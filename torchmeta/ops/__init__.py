@@ -40,6 +40,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     optional_ops,
     parsing_ops,
     pool_argmax_ops,
+    pool_ops,
     quantization_ops,
     ragged_ops,
     random_ops,

@@ -88,6 +88,11 @@ def invalid(message: str) -> errors.InvalidArgumentError:
     return errors.InvalidArgumentError(None, None, message)
 
 
+def unimplemented(message: str) -> errors.UnimplementedError:
+    """The UnimplementedError a kernel raises for a case TF supports and torchmeta does not."""
+    return errors.UnimplementedError(None, None, message)
+
+
 def host_ints(t) -> list[int]:
     """A small integer tensor (shape, axes, paddings) as Python ints, flattened. A tuple of ints is taken as
     it is: specialization (runtime/specialize.py) passes a folded argument so, which torch.compile can trace."""

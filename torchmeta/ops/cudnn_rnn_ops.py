@@ -19,12 +19,11 @@ import math
 
 import torch
 
-from torchmeta import errors
 from torchmeta.framework.common_shapes import with_rank
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops.common import invalid
+from torchmeta.ops.common import invalid, unimplemented
 
 _T = "T: {bfloat16, half, float, double}"
 _MODE = "rnn_mode: {'rnn_relu', 'rnn_tanh', 'lstm', 'gru'} = \"lstm\""
@@ -32,10 +31,6 @@ _INPUT_MODE = "input_mode: {'linear_input', 'skip_input', 'auto_select'} = \"lin
 _DIRECTION = "direction: {'unidirectional', 'bidirectional'} = \"unidirectional\""
 _COMMON = [_T, _MODE, _INPUT_MODE, _DIRECTION, "dropout: float = 0.0", "seed: int = 0", "seed2: int = 0"]
 _GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
-
-
-def _unimplemented(message):
-    return errors.UnimplementedError(None, None, message)
 
 
 def _split_params(params, rnn_mode, num_layers, num_dirs, input_size, units):
@@ -120,9 +115,9 @@ def _forward(input, input_h, input_c, params, rnn_mode, input_mode, direction, d
     units = input_h.shape[2]
     # TF's ToRNNInputMode: auto_select is skip_input when the input is as wide as the cell
     if input_mode == "skip_input" or (input_mode == "auto_select" and input.shape[2] == units):
-        raise _unimplemented("CudnnRNN input_mode 'skip_input' is not supported off cuDNN by torchmeta")
+        raise unimplemented("CudnnRNN input_mode 'skip_input' is not supported off cuDNN by torchmeta")
     if is_training and dropout > 0 and num_layers > 1:
-        raise _unimplemented("CudnnRNN dropout between layers while training is cuDNN's random stream; not reproduced")
+        raise unimplemented("CudnnRNN dropout between layers while training is cuDNN's random stream; not reproduced")
     lstm = rnn_mode == "lstm"
     if lstm and tuple(input_c.shape) != tuple(input_h.shape):
         raise invalid(
@@ -195,7 +190,7 @@ def cudnn_rnn_v2(input, input_h, input_c, params, rnn_mode, input_mode, directio
 def _forward_v3(input, input_h, input_c, params, sequence_lengths, rnn_mode, input_mode, direction, dropout,
                 is_training, num_proj, time_major):  # fmt: skip
     if num_proj:
-        raise _unimplemented("CudnnRNNV3 with num_proj (LSTM projections) is not supported by torchmeta")
+        raise unimplemented("CudnnRNNV3 with num_proj (LSTM projections) is not supported by torchmeta")
     x = input if time_major else input.transpose(0, 1)
     lengths = sequence_lengths.to(torch.int64)
     output, output_h, output_c = _forward(x, input_h, input_c, params, rnn_mode, input_mode, direction, dropout,
@@ -368,10 +363,10 @@ def _canonical_shapes(num_layers, num_units, input_size, rnn_mode, input_mode, d
     units = _scalar_input(num_units, "num_units")
     input_size = _scalar_input(input_size, "input_size")
     if num_proj:
-        raise _unimplemented("cuDNN RNN params with num_proj (LSTM projections) are not supported by torchmeta")
+        raise unimplemented("cuDNN RNN params with num_proj (LSTM projections) are not supported by torchmeta")
     # TF's ToRNNInputMode: auto_select skips the input projection when the input is as wide as the cell
     if input_mode == "skip_input" or (input_mode == "auto_select" and input_size == units):
-        raise _unimplemented("cuDNN RNN params with input_mode 'skip_input' are not supported by torchmeta")
+        raise unimplemented("cuDNN RNN params with input_mode 'skip_input' are not supported by torchmeta")
     gates = _GATES[rnn_mode]
     num_dirs = 2 if direction == "bidirectional" else 1
     weights = []

@@ -1,6 +1,6 @@
 """Neural-network ops: activations, softmax, bias, losses, top-k and batch normalization.
 
-Convolutions and pooling live in ``conv_ops.py``. TF lays images out NHWC by default and torch
+Convolutions live in ``conv_ops.py``, pooling in ``pool_ops.py``. TF lays images out NHWC by default and torch
 NCHW; kernels that care permute inside (see the docstrings).
 
 Each op's gradient follows it and mirrors TensorFlow's ``nn_grad.py``: it emits the ops TF emits

@@ -8,7 +8,7 @@ position, ``ih * W + iw``, of the first maximum in row-major order: TF's tie rul
 windows tile the input, writes each input gradient once. It is an accelerator: built and cached by
 torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for other
 dtypes, layouts, devices, autograd inputs or under torch.compile tracing, ``forward``/``backward`` return
-None and the torch path in torchmeta.ops.conv_ops runs (the same values: tests/ops/test_pool_native.py
+None and the torch path in torchmeta.ops.pool_ops runs (the same values: tests/ops/test_pool_native.py
 compares both with TF). Calls release the GIL (ctypes) and run on one thread.
 
 The argmax follows one of TF's two CPU kernels (``rule``, see _pool_native.c): ``ONEDNN`` for MaxPool

@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, nn_ops
+from torchmeta.ops import conv_ops, nn_ops, pool_ops
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -1163,7 +1163,7 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
 
 
 def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
-    """Records ``conv_ops.max_pool_grad_relu`` (on the ReluGrad, the MaxPoolGrad absorbed) for each float
+    """Records ``pool_ops.max_pool_grad_relu`` (on the ReluGrad, the MaxPoolGrad absorbed) for each float
     ReluGrad of a private MaxPoolGrad result (see ``_private_result``) whose ``features`` are that
     MaxPoolGrad's ``orig_input``: a max-pool of a Relu's output, as TF's gradients of conv + Relu +
     max-pool have it. The pooled gradient goes through the Relu as it is written, not in a second pass."""
@@ -1178,5 +1178,5 @@ def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> No
         if _resolve_alias(pool._inputs[0], spec) is not _resolve_alias(op._inputs[1], spec):
             continue
         _, _, kwargs = pool._info.bind(pool, lambda t, is_ref: None, lambda name: None)
-        spec.fusions[op] = Fusion(conv_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
+        spec.fusions[op] = Fusion(pool_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
         spec.absorbed.add(pool)
