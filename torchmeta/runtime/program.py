@@ -588,6 +588,9 @@ def node_error(gm, exc) -> Exception:
         if op is not None:
             exc.op = op
             exc.node_def = op.node_def
+        elif tf_op_type == "_Retval":  # a node TF adds for a fetch: named in the message, no op or NodeDef
+            exc.message = f"{exc.message}\n\t [[{{{{node {tf_name}}}}}]]"
+            exc.args = (exc.message, *exc.args[1:])
         return exc
     where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
     message = f"{where}: {type(exc).__name__}: {exc}"
