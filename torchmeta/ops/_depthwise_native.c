@@ -253,13 +253,17 @@ TM_CLONES static void filter_rows(const tm_dw_args *a) {
 /* Stride 1, 3x3 window, one row and column of padding on each side (SAME), on AVX-512: 16 channels at a time
  * with the nine filter vectors held in registers while a whole row is swept, four pixels a step, each source
  * row's six columns of a step loaded once (no padded copy, no tap lists); the taps outside the input are left
- * out by the border rows' and columns' own code. The input gradient is the same sweep over out_backprop with
- * the taps backwards; the filter gradient's nine sums of a row and block stay in registers (float, then added
- * into the double sums as filter_rows does) and run in the same pass as the input gradient. Taps are taken in
- * the gather's order (row-major), with fused multiply-adds as oneDNN's kernels (torch's and TF's) use: the
- * forward measured the same bits as torch's; against the gather above, float32 rounding.
- * Per call against torch's oneDNN path (1 thread, batch 32, load ~6-8): the gradients 0.61-0.79x, the forward
- * 0.96-1.03x (memory-bound: writing its 4 MB output alone takes ~0.2 ms here). */
+ * out by the border rows' and columns' own code. The forward's interior goes 32 channels (two blocks, 18
+ * filter vectors) and two pixels a step, so that each pixel's two cache lines are read and written together
+ * (at batch 32 the row sweeps are memory-bound: 0.87-0.89x the one-block sweep's time for 128 channels). The
+ * input gradient is the same sweep over out_backprop with the taps backwards; the filter gradient's nine sums
+ * of a row and block stay in registers (float, then added into the double sums as filter_rows does) and run
+ * in the same pass as the input gradient. Taps are taken in the gather's order (row-major), with fused
+ * multiply-adds as oneDNN's kernels (torch's and TF's) use: the forward measured the same bits as torch's;
+ * against the gather above, float32 rounding.
+ * Per call against torch's oneDNN path (1 thread, batch 32, [32,32,32,32] and [32,16,16,128], load ~5-8):
+ * the gradients 0.59-0.79x, the forward 0.81-0.92x. (The same code at stride 2 measured slower than the
+ * gather above at batch 32, 1.07-1.19x: stride-2 layers keep the gather.) */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TM_S1 1
 #include <immintrin.h>
@@ -337,7 +341,7 @@ TM_INLINE_WIDE void run3(float *out, const float *s0, const float *s1, const flo
  * reading column q + (b - 1) * dir (dir 1: the forward; -1: the input gradient, whose taps run backwards). */
 TM_INLINE_WIDE void row3(float *out, const float *s0, const float *s1, const float *s2, int64_t W, int64_t C,
                          const __m512 *wv, __m512 bv, int relu, __mmask16 m, const int full, const int dir,
-                         const int r0, const int r2) {
+                         const int r0, const int r2, const int own) {
     const int64_t step = dir * C;
 #define TM_PUT(q, b0, b2)                                                                                  \
     do {                                                                                                   \
@@ -351,8 +355,11 @@ TM_INLINE_WIDE void row3(float *out, const float *s0, const float *s1, const flo
     /* column 0 has no tap reading column -1: b = 0 forward, b = 2 backward; column W - 1 the other */
     TM_PUT(0, dir < 0, dir > 0);
     int64_t q = 1;
-    for (; q + 4 <= W - 1; q += 4)
-        run3(out, s0, s1, s2, q * C, C, wv, bv, 1, relu, m, full, dir, r0, r2, 4);
+    if (own) /* else the caller's pairs of pixels (s1_forward_rows) */
+        for (; q + 4 <= W - 1; q += 4)
+            run3(out, s0, s1, s2, q * C, C, wv, bv, 1, relu, m, full, dir, r0, r2, 4);
+    else
+        q += (W - 2) / 2 * 2;
     for (; q < W - 1; ++q)
         TM_PUT(q, 1, 1);
     TM_PUT(W - 1, dir > 0, dir < 0);
@@ -363,14 +370,61 @@ static inline __mmask16 lanes(int64_t left) { return left >= 16 ? (__mmask16)0xF
 
 /* The forward's rows [begin, end) of the N * H result rows (+ bias, Relu). Without a bias, -0 is added: the
  * identity for every float (+0 stays +0, -0 stays -0). */
+/* Two interior result pixels (at: the first's column * C) of 32 channels (two blocks: filters wa, wb; biases
+ * ba, bb): each pixel's two cache lines read and written together. */
+TM_INLINE_WIDE void pair32(float *out, const float *s0, const float *s1, const float *s2, int64_t at, int64_t C,
+                           const __m512 *wa, const __m512 *wb, __m512 ba, __m512 bb, int relu, const int r0,
+                           const int r2) {
+    __m512 acc[2][2] = {{_mm512_setzero_ps(), _mm512_setzero_ps()}, {_mm512_setzero_ps(), _mm512_setzero_ps()}};
+    const float *src[3] = {s0, s1, s2};
+    for (int a = 0; a < 3; ++a) {
+        if ((a == 0 && !r0) || (a == 2 && !r2))
+            continue;
+        for (int h = 0; h < 2; ++h) {
+            const __m512 *wr = (h ? wb : wa) + 3 * a;
+            __m512 xv[4];
+            for (int k = 0; k < 4; ++k)
+                xv[k] = _mm512_loadu_ps(src[a] + at + (k - 1) * C + 16 * h);
+            for (int k = 0; k < 2; ++k)
+                for (int b = 0; b < 3; ++b)
+                    acc[h][k] = _mm512_fmadd_ps(xv[k + b], wr[b], acc[h][k]);
+        }
+    }
+    for (int k = 0; k < 2; ++k)
+        for (int h = 0; h < 2; ++h) {
+            const __m512 v = _mm512_add_ps(acc[h][k], h ? bb : ba);
+            _mm512_storeu_ps(out + at + k * C + 16 * h, relu ? relu16(v) : v);
+        }
+}
+
 TM_WIDE static void s1_forward_rows(const tm_dw_args *a) {
     const int64_t H = a->H, W = a->W, C = a->C;
+    const __mmask16 all = 0xFFFF;
     for (int64_t r = a->begin; r < a->end; ++r) {
         const int64_t h = r % H;
         const float *s1 = a->x + r * W * C, *s0 = s1 - W * C, *s2 = s1 + W * C;
         float *out = a->out + r * W * C;
         const int up = h > 0, down = h + 1 < H;
-        for (int64_t c0 = 0; c0 < C; c0 += 16) {
+        int64_t c0 = 0;
+        for (; c0 + 32 <= C; c0 += 32) { /* 32 channels at a time: the row's ends by block, then pixel pairs */
+            __m512 wa[9], wb[9];
+            for (int k = 0; k < 9; ++k) {
+                wa[k] = _mm512_loadu_ps(a->w + k * C + c0);
+                wb[k] = _mm512_loadu_ps(a->w + k * C + c0 + 16);
+            }
+            const __m512 ba = a->bias ? _mm512_loadu_ps(a->bias + c0) : _mm512_set1_ps(-0.0f);
+            const __m512 bb = a->bias ? _mm512_loadu_ps(a->bias + c0 + 16) : _mm512_set1_ps(-0.0f);
+            const float *t0 = s0 + c0, *t1 = s1 + c0, *t2 = s2 + c0;
+            row3(out + c0, t0, t1, t2, W, C, wa, ba, a->relu, all, 1, 1, up, down, 0);
+            row3(out + c0 + 16, t0 + 16, t1 + 16, t2 + 16, W, C, wb, bb, a->relu, all, 1, 1, up, down, 0);
+            for (int64_t q = 1; q + 2 <= W - 1; q += 2) {
+                if (up && down)
+                    pair32(out + c0, t0, t1, t2, q * C, C, wa, wb, ba, bb, a->relu, 1, 1);
+                else
+                    pair32(out + c0, t0, t1, t2, q * C, C, wa, wb, ba, bb, a->relu, up, down);
+            }
+        }
+        for (; c0 < C; c0 += 16) {
             const __mmask16 m = lanes(C - c0);
             __m512 wv[9];
             for (int k = 0; k < 9; ++k)
@@ -378,11 +432,11 @@ TM_WIDE static void s1_forward_rows(const tm_dw_args *a) {
             const __m512 bv = a->bias ? _mm512_maskz_loadu_ps(m, a->bias + c0) : _mm512_set1_ps(-0.0f);
             const float *t0 = s0 + c0, *t1 = s1 + c0, *t2 = s2 + c0;
             if (C - c0 >= 16 && up && down)
-                row3(out + c0, t0, t1, t2, W, C, wv, bv, a->relu, m, 1, 1, 1, 1);
+                row3(out + c0, t0, t1, t2, W, C, wv, bv, a->relu, m, 1, 1, 1, 1, 1);
             else if (C - c0 >= 16)
-                row3(out + c0, t0, t1, t2, W, C, wv, bv, a->relu, m, 1, 1, up, down);
+                row3(out + c0, t0, t1, t2, W, C, wv, bv, a->relu, m, 1, 1, up, down, 1);
             else
-                row3(out + c0, t0, t1, t2, W, C, wv, bv, a->relu, m, 0, 1, up, down);
+                row3(out + c0, t0, t1, t2, W, C, wv, bv, a->relu, m, 0, 1, up, down, 1);
         }
     }
 }
