@@ -255,7 +255,7 @@ TM_CLONES static void filter_rows(const tm_dw_args *a) {
  * row's six columns of a step loaded once (no padded copy, no tap lists); the taps outside the input are left
  * out by the border rows' and columns' own code. The forward's interior goes 32 channels (two blocks, 18
  * filter vectors) and two pixels a step, so that each pixel's two cache lines are read and written together
- * (at batch 32 the row sweeps are memory-bound: 0.87-0.89x the one-block sweep's time for 128 channels). The
+ * (at batch 32 the row sweeps are memory-bound: 0.85-0.90x the one-block sweep's time for 128 channels). The
  * input gradient is the same sweep over out_backprop with the taps backwards; the filter gradient's nine sums
  * of a row and block stay in registers (float, then added into the double sums as filter_rows does) and run
  * in the same pass as the input gradient. Taps are taken in the gather's order (row-major), with fused
