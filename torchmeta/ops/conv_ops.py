@@ -271,8 +271,11 @@ def _native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_form
     out_w, left, right = window_size(in_hw[1], k_hw[1], strides[2], 1, padding, pl, pr)
     if out_h <= 0 or out_w <= 0:
         return None
-    if strides[1] == strides[2] == 1 and top == bottom and left == right:
-        return None  # torch's oneDNN depthwise kernels are as fast as TF's here
+    symmetric = strides[1] == strides[2] == 1 and top == bottom and left == right
+    # torch's oneDNN depthwise kernels are as fast as TF's there, but for the native kernel's stride-1 3x3 SAME
+    # code (AVX-512): per call 0.8-0.9x torch's forward, and both gradients in one pass 0.6-0.8x
+    if symmetric and not (tuple(k_hw) == (3, 3) and top == left == 1 and depthwise_native.stride1()):
+        return None
     return (out_h, out_w), top, left
 
 
@@ -486,8 +489,8 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
 
     Output channel ``c * multiplier + m`` is input channel ``c`` convolved with ``filter[:, :, c, m]``:
     a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W). Strided or
-    asymmetrically padded NHWC float32 ones with one filter per channel run ops/depthwise_native.py's
-    kernel (``_native_geometry``), as do their gradients.
+    asymmetrically padded NHWC float32 ones with one filter per channel, and stride-1 3x3 SAME ones where
+    the CPU has AVX-512, run ops/depthwise_native.py's kernel (``_native_geometry``), as do their gradients.
     """
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
@@ -858,7 +861,8 @@ def depthwise_conv2d_backprop_input_and_filter(
     input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
 ):
     """DepthwiseConv2dNativeBackpropInput and DepthwiseConv2dNativeBackpropFilter of one depthwise
-    convolution in one ``convolution_backward`` call (groups = channels, channels_last for NHWC):
+    convolution in one ``convolution_backward`` call (groups = channels, channels_last for NHWC), or one
+    call of the native kernel where it applies (``_native_geometry``):
     (input gradient, filter gradient), each as its own op gives it. Not an op (specialization's, as
     ``conv2d_backprop_input_and_filter``)."""
     attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
@@ -869,14 +873,11 @@ def depthwise_conv2d_backprop_input_and_filter(
         raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
     geometry = _native_backprop_geometry(input.shape, filter.shape, out_backprop, attrs)
     if geometry is not None:
-        dx = depthwise_native.backprop_input(
-            input.shape, filter, out_backprop, strides, dilations, data_format, *geometry
+        grads = depthwise_native.backprop_input_and_filter(
+            input, filter, out_backprop, strides, dilations, data_format, *geometry
         )
-        dw = depthwise_native.backprop_filter(
-            input, filter.shape, out_backprop, strides, dilations, data_format, *geometry
-        )
-        if dx is not None and dw is not None:
-            return dx, dw
+        if grads is not None:
+            return grads
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
     return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)

@@ -4,7 +4,9 @@ torch runs a depthwise convolution as a grouped oneDNN convolution, which takes 
 SAME padding of a stride-2 window (one more row and column after than before) costs a padded copy of the
 input, and torch's depthwise gradients are 2-3x slower than TF's on MobileNet's stride-2 layers.
 _depthwise_native.c computes the forward (bias and Relu optional), the input gradient and the filter gradient
-with the channel axis innermost, skipping the taps that fall into the padding. It is an accelerator: built and
+with the channel axis innermost, skipping the taps that fall into the padding; for stride-1 3x3 SAME layers,
+where the CPU has AVX-512 (``stride1()``), register-blocked row sweeps that compute both gradients in one
+pass over out_backprop (``backprop_input_and_filter``). It is an accelerator: built and
 cached by torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for
 other dtypes, layouts, devices, dilations or multipliers, under torch.compile tracing or autograd, each entry
 point returns None and the caller runs its torch path (the same values within float32 rounding;
@@ -21,7 +23,7 @@ import torch
 
 from torchmeta.ops import native_build
 
-__all__ = ["available", "forward", "backprop_input", "backprop_filter"]
+__all__ = ["available", "stride1", "forward", "backprop_input", "backprop_filter", "backprop_input_and_filter"]
 
 _SOURCE = Path(__file__).with_name("_depthwise_native.c")
 
@@ -32,7 +34,17 @@ def _declare(lib) -> None:
     lib.tm_depthwise_forward.argtypes = [p, p, p, i32, p, *geometry]
     lib.tm_depthwise_backprop_input.argtypes = [p, p, p, *geometry]
     lib.tm_depthwise_backprop_filter.argtypes = [p, p, p, p, *geometry]
-    for f in (lib.tm_depthwise_forward, lib.tm_depthwise_backprop_input, lib.tm_depthwise_backprop_filter):
+    lib.tm_depthwise_backprop_both.argtypes = [p, p, p, p, p, p, *geometry]
+    lib.tm_depthwise_use_stride1.argtypes = [i32]
+    lib.tm_depthwise_stride1.argtypes = []
+    lib.tm_depthwise_stride1.restype = i32
+    for f in (
+        lib.tm_depthwise_forward,
+        lib.tm_depthwise_backprop_input,
+        lib.tm_depthwise_backprop_filter,
+        lib.tm_depthwise_backprop_both,
+        lib.tm_depthwise_use_stride1,
+    ):
         f.restype = None
 
 
@@ -40,6 +52,13 @@ library = native_build.Library(_SOURCE, "depthwise", _declare)
 
 
 available = library.available
+
+
+def stride1() -> bool:
+    """Whether the kernel's stride-1 3x3 SAME code runs here (AVX-512): only then is it faster than torch's
+    oneDNN kernels for such layers."""
+    lib = library.load()
+    return lib is not None and bool(lib.tm_depthwise_stride1())
 
 
 def _fits(*tensors, rank=4) -> bool:
@@ -156,3 +175,37 @@ def backprop_filter(input, filter_shape, out_backprop, strides, dilations, data_
         threads,
     )
     return dw
+
+
+def backprop_input_and_filter(input, filter, out_backprop, strides, dilations, data_format, top, left):
+    """(input gradient, [KH, KW, C, 1] filter gradient) of the depthwise convolution of NHWC ``input`` with
+    ``filter`` whose output gradient is ``out_backprop``, in one call (one pass over ``out_backprop`` for a
+    stride-1 3x3 window); None where the native kernel does not apply."""
+    kh, kw, c, _ = filter.shape
+    if not _fits(input, filter, out_backprop) or not _applies(
+        input.shape, filter.shape, strides, dilations, data_format
+    ):
+        return None
+    if out_backprop.shape[0] != input.shape[0] or out_backprop.shape[3] != c:
+        return None
+    if min(input.shape) == 0 or out_backprop.numel() == 0 or top < 0 or left < 0:
+        return None
+    lib = library.load()
+    if lib is None:
+        return None
+    x, dy, filter = input.contiguous(), out_backprop.contiguous(), filter.contiguous()
+    threads = min(_threads(), 64, dy.shape[0] * max(dy.shape[1], x.shape[1]))
+    work = torch.empty(threads * kh * kw * c, dtype=torch.float64)
+    dx = torch.empty(x.shape, dtype=torch.float32)
+    dw = torch.empty(tuple(filter.shape), dtype=torch.float32)
+    lib.tm_depthwise_backprop_both(
+        x.data_ptr(),
+        dy.data_ptr(),
+        filter.data_ptr(),
+        dx.data_ptr(),
+        dw.data_ptr(),
+        work.data_ptr(),
+        *_geometry(x.shape, filter.shape, dy.shape[1:3], strides, top, left),
+        threads,
+    )
+    return dx, dw
