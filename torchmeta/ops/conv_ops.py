@@ -67,6 +67,43 @@ def _pad(x, left, right, top, bottom):
     return y
 
 
+class _Padded:
+    """A convolution input's zero-padded copies (pads -> (input version, copy)), kept on the input tensor:
+    TF's SAME padding of a stride-2 window is asymmetric, which torch's convolutions take only as a padded
+    copy, and TF's gradient graph convolves the same input again (Conv2DBackpropFilter, or the fused input
+    + filter gradient) later in the step. The gradient then reuses the forward's copy instead of padding
+    again; a copy is valid only while the input is unchanged (torch's version counter: in-place writes,
+    native kernels included, bump it) and dies with the input tensor."""
+
+    __slots__ = ("copies",)
+
+    def __init__(self):
+        self.copies = {}
+
+
+def _padded_input(input, x, left, right, top, bottom):
+    """``_pad(x, left, right, top, bottom)`` of ``x``, the NCHW view of the kernel's ``input`` tensor, reusing
+    (and keeping) the copy held on ``input`` (see ``_Padded``). Autograd inputs and torch.compile tracing pad
+    as ``_pad`` does, nothing kept."""
+    if x.requires_grad or torch.compiler.is_compiling() or min(left, right, top, bottom) < 0 or x.dim() != 4:
+        return _pad(x, left, right, top, bottom)
+    key = (left, right, top, bottom, x.dtype, tuple(x.shape), x.stride())
+    held = getattr(input, "_tm_padded", None)
+    if held is not None:
+        entry = held.copies.get(key)
+        if entry is not None and entry[0] == input._version:
+            return entry[1]
+    else:
+        held = _Padded()
+        try:
+            input._tm_padded = held
+        except (AttributeError, TypeError):  # a tensor subclass without a __dict__: pad each time
+            return _pad(x, left, right, top, bottom)
+    padded = _pad(x, left, right, top, bottom)
+    held.copies[key] = (input._version, padded)
+    return padded
+
+
 def _pointwise_matmul(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations) -> bool:
     """Whether a convolution of an NHWC input of ``x_shape`` (on ``x``'s device, of its dtype) with a 1x1 filter of ``filter_shape`` (HWIO; stride 1, no padding,
     one group) runs as a matmul of x's rows ([N*H*W, in]) by the [in, out] filter: on the CPU, 10-15%
@@ -175,7 +212,7 @@ def _conv(
     if dilations[0] != 1 or dilations[c] != 1:
         raise invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
     sh, sw, dh, dw = strides[h], strides[w], dilations[h], dilations[w]
-    x = to_nchw(x, data_format)
+    input, x = x, to_nchw(x, data_format)
     explicit = explicit_pairs(explicit_paddings, data_format, padding)
     out_h, out_w, top, bottom, left, right = output_and_pads(x, kh, kw, sh, sw, dh, dw, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0:
@@ -196,7 +233,7 @@ def _conv(
         weight = F.pad(weight, (right - left, 0, bottom - top, 0))
         pad = (bottom, right)
     elif top != bottom or left != right:
-        x = _pad(x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom)
         pad = (0, 0)
     added = None if other is None else to_nchw(other, data_format)
     if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
@@ -652,7 +689,7 @@ def _conv_filter_grad(label, input, weight_shape, out_backprop, groups, attrs):
     if top == bottom and left == right:
         padding = [top, left]
     else:
-        x = _pad(x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom)
         padding = [0, 0]
     like = dy.new_empty(1).expand(weight_shape)
     return torch.ops.aten.convolution_backward(
@@ -823,7 +860,7 @@ def _conv_backward(input, weight, groups, out_backprop, attrs, labels):
         )
     symmetric = top == bottom and left == right
     if not symmetric:
-        x = _pad(x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom)
     dx, dw, _ = torch.ops.aten.convolution_backward(
         dy,
         x,
