@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -386,6 +386,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
+        _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
@@ -1160,6 +1161,39 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
+
+
+def add_n_relu_grad(a, b, features, *, in_place):
+    """ReluGrad(AddN(a, b), features): a residual block's input gradient (its branches' gradients summed, then
+    through the Relu that made the input) in one native pass where it applies (ops/gradient_sum_native.py),
+    written over ``a`` when ``in_place`` (a fresh result only the AddN read); else the two kernels. Not an op
+    (specialization's)."""
+    out = gradient_sum_native.add_relu_grad(a, b, features, in_place)
+    if out is not None:
+        return out
+    return nn_ops.relu_grad_(math_ops.add_n([a, b]), features)
+
+
+def _fuse_add_n_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``add_n_relu_grad`` (on the ReluGrad, the AddN absorbed) for each float32 ReluGrad whose
+    gradients are a two-term AddN that nothing else reads (a ReluGrad that a batch norm gradient absorbed
+    already is left to it)."""
+    for op in ops:
+        if op.type != "ReluGrad" or op in spec.kernels or not _runs_as_is(op, spec):
+            continue
+        if op._attrs["T"].type != DType.float32.value:
+            continue
+        if not _private_result(op._inputs[0], op, spec, op_set, keep, fed):
+            continue
+        add = _resolve_alias(op._inputs[0], spec)._op
+        if add.type != "AddN" or len(add._inputs) != 2 or not _runs_as_is(add, spec) or add._control_inputs:
+            continue
+        a, b = add._inputs
+        # written over a fresh a that only the AddN reads (and that is not b as well)
+        in_place = _private_result(a, add, spec, op_set, keep, fed)
+        in_place = in_place and _resolve_alias(b, spec) is not _resolve_alias(a, spec)
+        spec.fusions[op] = Fusion(add_n_relu_grad, [a, b, op._inputs[1]], {"in_place": in_place})
+        spec.absorbed.add(add)
 
 
 def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
