@@ -469,3 +469,35 @@ def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
     assert targets.count(specialize.add_n_relu_grad) == 1
     assert math_ops.add_n not in targets
     assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 4
+
+
+def test_a_fed_tensor_refilled_outside_torch_is_padded_afresh(tf1):
+    """A torch tensor fed on every run and refilled through a numpy view in between (no version change): its
+    stride-2 convolution and gradient are not marked to keep a padded copy, so each run pads what it is given."""
+    rng = np.random.default_rng(9)
+    w_value = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    values = [rng.standard_normal((2, 8, 8, 3)).astype(np.float32) for _ in range(2)]
+
+    def build(tf):
+        x = tf.placeholder(tf.float32, [2, 8, 8, 3], name="x")
+        w = tf.Variable(w_value, name="w")
+        y = tf.nn.relu(tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"))
+        return x, [y, *tf.gradients(tf.reduce_sum(y * y), [w])]
+
+    theirs = []
+    with tf1.Graph().as_default():
+        x, fetches = build(tf1)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            theirs = [sess.run(fetches, {x: v}) for v in values]
+    with tm.Graph().as_default():
+        x, fetches = build(tm)
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            fed = torch.from_numpy(values[0].copy())
+            ours = [sess.run(fetches, {x: fed})]
+            fed.numpy()[:] = values[1]
+            ours.append(sess.run(fetches, {x: fed}))
+    for run, (a, e) in enumerate(zip(ours, theirs)):
+        for i, (u, v) in enumerate(zip(a, e)):
+            np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-4, err_msg=f"run {run} value {i}")

@@ -71,9 +71,11 @@ class _Padded:
     """A convolution input's zero-padded copies (pads -> (input version, copy)), kept on the input tensor:
     TF's SAME padding of a stride-2 window is asymmetric, which torch's convolutions take only as a padded
     copy, and TF's gradient graph convolves the same input again (Conv2DBackpropFilter, or the fused input
-    + filter gradient) later in the step. The gradient then reuses the forward's copy instead of padding
-    again; a copy is valid only while the input is unchanged (torch's version counter: in-place writes,
-    native kernels included, bump it) and dies with the input tensor."""
+    + filter gradient) later in the step. Only a forward convolution that specialization marks
+    (``conv2d_keeping_padded``: an input computed afresh in the run, never a fed, variable or constant tensor
+    that could change outside torch between runs) keeps its copy; the gradients then reuse it instead of
+    padding again. A copy is valid only while the input is unchanged (torch's version counter: in-place
+    writes, native kernels included, bump it) and dies with the input tensor."""
 
     __slots__ = ("copies",)
 
@@ -81,10 +83,10 @@ class _Padded:
         self.copies = {}
 
 
-def _padded_input(input, x, left, right, top, bottom):
-    """``_pad(x, left, right, top, bottom)`` of ``x``, the NCHW view of the kernel's ``input`` tensor, reusing
-    (and keeping) the copy held on ``input`` (see ``_Padded``). Autograd inputs and torch.compile tracing pad
-    as ``_pad`` does, nothing kept."""
+def _padded_input(input, x, left, right, top, bottom, keep=False):
+    """``_pad(x, left, right, top, bottom)`` of ``x``, the NCHW view of the kernel's ``input`` tensor, reusing the
+    copy a marked forward convolution kept on ``input`` (see ``_Padded``), and with ``keep`` keeping this one.
+    Autograd inputs and torch.compile tracing pad as ``_pad`` does, nothing kept."""
     if x.requires_grad or torch.compiler.is_compiling() or min(left, right, top, bottom) < 0 or x.dim() != 4:
         return _pad(x, left, right, top, bottom)
     key = (left, right, top, bottom, x.dtype, tuple(x.shape), x.stride())
@@ -93,14 +95,15 @@ def _padded_input(input, x, left, right, top, bottom):
         entry = held.copies.get(key)
         if entry is not None and entry[0] == input._version:
             return entry[1]
-    else:
-        held = _Padded()
-        try:
-            input._tm_padded = held
-        except (AttributeError, TypeError):  # a tensor subclass without a __dict__: pad each time
-            return _pad(x, left, right, top, bottom)
     padded = _pad(x, left, right, top, bottom)
-    held.copies[key] = (input._version, padded)
+    if keep:
+        if held is None:
+            held = _Padded()
+            try:
+                input._tm_padded = held
+            except (AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
+                return padded
+        held.copies[key] = (input._version, padded)
     return padded
 
 
@@ -202,10 +205,12 @@ def _conv(
     bias=None,
     relu=False,
     other=None,
+    keep_padded=False,
 ):
     """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
     the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
-    follow it, in one oneDNN call on the CPU."""
+    follow it, in one oneDNN call on the CPU. ``keep_padded``: a padded copy of ``x`` is kept for its
+    gradients (``_padded_input``)."""
     h, w, c = spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -233,7 +238,7 @@ def _conv(
         weight = F.pad(weight, (right - left, 0, bottom - top, 0))
         pad = (bottom, right)
     elif top != bottom or left != right:
-        x = _padded_input(input, x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom, keep_padded)
         pad = (0, 0)
     added = None if other is None else to_nchw(other, data_format)
     if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
@@ -352,13 +357,15 @@ def conv2d_bias_relu(
     dilations,
     relu,
     depthwise=False,
+    keep_padded=False,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
     convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
     shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
-    a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``."""
+    a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``. ``keep_padded``: as
+    ``conv2d_keeping_padded``."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if depthwise:
@@ -390,11 +397,22 @@ def conv2d_bias_relu(
         bias=bias,
         relu=relu,
         other=other,
+        keep_padded=keep_padded,
     )
 
 
 def conv2d_add_relu(
-    input, filter, other, strides, padding, explicit_paddings, data_format, dilations, relu, depthwise=False
+    input,
+    filter,
+    other,
+    strides,
+    padding,
+    explicit_paddings,
+    data_format,
+    dilations,
+    relu,
+    depthwise=False,
+    keep_padded=False,
 ):
     """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
     when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
@@ -410,6 +428,7 @@ def conv2d_add_relu(
         dilations=dilations,
         relu=relu,
         depthwise=depthwise,
+        keep_padded=keep_padded,
     )
 
 
@@ -487,6 +506,18 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
     The filter is permuted to torch's OIHW; when the input has ``groups`` times the filter's
     input depth, the convolution is grouped, as in TF.
     """
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, False)
+
+
+def conv2d_keeping_padded(input, filter, strides, padding, explicit_paddings, data_format, dilations):
+    """Conv2D keeping the padded copy of ``input`` that asymmetric padding makes, for the gradients TF's graph
+    computes from the same input (see ``_Padded``): what specialization (runtime/specialize.py) runs a Conv2D
+    as when its input is a result computed afresh in the run and a Conv2DBackpropFilter reads it too. Not an
+    op."""
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, True)
+
+
+def _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, keep_padded):
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
@@ -508,6 +539,7 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
         data_format,
         filter.shape[0],
         filter.shape[1],
+        keep_padded=keep_padded,
     )
 
 
