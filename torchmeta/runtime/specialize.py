@@ -1200,7 +1200,11 @@ def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> Non
         source = _resolve_alias(input, spec)
         if source not in graded or source in fed or source in spec.folded or source._op not in op_set:
             return False
-        if source._op.type not in _FRESH_ACTIVATIONS or source._op._info is None:
+        if (
+            source._op.type not in _FRESH_ACTIVATIONS
+            or source._op._info is None
+            or source is not source._op._outputs[0]
+        ):
             return False
         return _pads_asymmetrically(input.shape, filter.shape, **attrs)
 
