@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import conv_ops, matmul_ops, nn_ops, pool_ops
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -68,7 +68,9 @@ class Fusion:
 
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
     """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul."""
-    return torch.addmm(bias, a.t() if transpose_a else a, b.t() if transpose_b else b)
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    return matmul_ops.run_product(torch.addmm, x, y, bias, x, y)
 
 
 def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b):
@@ -780,6 +782,10 @@ def sum_of_matmuls(*operands, transpose_a, transpose_b):
     more than the separate products: 2.6 against 2.1 ms for an LSTM classifier's weight gradient.)"""
     a = [t.t() if transpose_a else t for t in operands[0::2]]
     b = [t.t() if transpose_b else t for t in operands[1::2]]
+    return matmul_ops.run_product(_accumulated_products, a[0], b[0], a, b)
+
+
+def _accumulated_products(a, b):
     out = torch.mm(a[0], b[0])
     for x, y in zip(a[1:], b[1:]):
         out.addmm_(x, y)
@@ -850,7 +856,9 @@ def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
     """``MatMul(a, b)[rows, cols]`` as the product of a's ``rows`` and b's ``cols`` (None: all of them)."""
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
-    return torch.mm(x if rows is None else x[rows], y if cols is None else y[:, cols])
+    x = x if rows is None else x[rows]
+    y = y if cols is None else y[:, cols]
+    return matmul_ops.run_product(torch.mm, x, y, x, y)
 
 
 def invariant_sliced_matmul():
@@ -868,7 +876,8 @@ def invariant_sliced_matmul():
             entry = (b, b._version, (y if cols is None else y[:, cols]).contiguous())
             cache[0] = entry
         x = a.t() if transpose_a else a
-        return torch.mm(x if rows is None else x[rows], entry[2])
+        x = x if rows is None else x[rows]
+        return matmul_ops.run_product(torch.mm, x, entry[2], x, entry[2])
 
     return sliced_matmul_invariant_b
 
