@@ -107,7 +107,7 @@ mkl_local_threads = _MklLocalThreads()
 def run_product(fn, x, y, *args):
     """``fn(*args)``, a product of ``x`` (m x k) by ``y`` (k x n) (one or a sum of several of that shape), on the
     calling thread alone where TF's MatMul would run it so (see SINGLE_THREAD_BYTES); as it is otherwise."""
-    if torch.get_num_threads() == 1 or torch.compiler.is_compiling():
+    if torch.compiler.is_dynamo_compiling() or torch.get_num_threads() == 1:  # (traced: no host call)
         return fn(*args)
     shape_x, shape_y = x.shape, y.shape
     if len(shape_x) != 2 or len(shape_y) != 2 or x.device.type != "cpu":
