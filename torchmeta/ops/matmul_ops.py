@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
-import threading
-
 import torch
 
 from torchmeta import errors
@@ -15,116 +11,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops.math_ops import TORCH_DTYPES, broadcast_shape_dims, conj_if_complex
-
-# ---------------------------------------------------------------------------------------------
-# Threads per product: TF's oneDNN MatMul kernels run a product whose operands and result fit in the L2
-# cache on the calling thread alone (``ExecuteSingleThreadedGemm`` in mkl_matmul_ops_common.h:
-# ``bytes * (m*n + k*(m+n)) < 1.01 * L2``); other products use the intra-op pool. torch's MKL sgemm splits
-# every product over all of its threads: for an LSTM step's 64x512 @ 512x128 at two threads on a loaded
-# machine that cost 842 us of CPU time against 65 on one (bench/results/rnn_threads.txt). The products of
-# the kernels below take TF's decision through MKL's thread-local thread count (the calling thread only;
-# other threads and torch's own setting are untouched).
-
-
-def l2_cache_bytes() -> int:
-    """The L2 cache of CPU 0 in bytes (sysfs; Eigen's CacheSizes asks CPUID for the same), 1 MiB if unknown."""
-    root = "/sys/devices/system/cpu/cpu0/cache"
-    try:
-        for entry in sorted(os.listdir(root)):
-            path = os.path.join(root, entry)
-            with open(os.path.join(path, "level")) as f:
-                level = f.read().strip()
-            with open(os.path.join(path, "type")) as f:
-                kind = f.read().strip()
-            if level == "2" and kind in ("Unified", "Data"):
-                with open(os.path.join(path, "size")) as f:
-                    size = f.read().strip()
-                scale = {"K": 1024, "M": 1024 * 1024}.get(size[-1:], 1)
-                return int(size.rstrip("KM")) * scale
-    except (OSError, ValueError):
-        pass
-    return 1 << 20
-
-
-# A product whose operands and result take fewer bytes than this runs on one thread (0: never).
-SINGLE_THREAD_BYTES = int(1.01 * l2_cache_bytes())
-
-
-class _MklLocalThreads:
-    """MKL's ``mkl_set_num_threads_local`` in torch's own library (what ``torch.set_num_threads`` calls for
-    MKL), loaded once; None where torch has no MKL or the call does not behave as probed."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.tried = False
-        self.fn = None
-
-    def load(self):
-        if self.tried:
-            return self.fn
-        with self._lock:
-            if not self.tried:
-                self.fn = self._probe()
-                self.tried = True
-        return self.fn
-
-    @staticmethod
-    def _probe():
-        if not torch.backends.mkl.is_available():
-            return None
-        try:
-            lib = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
-            set_local, get_max = lib.mkl_set_num_threads_local, lib.mkl_get_max_threads
-        except (OSError, AttributeError):
-            return None
-        # torch's build exports the symbol with the Fortran convention (the count by reference); a build
-        # taking it by value would read the pointer as a count, which the check below catches.
-        set_local.argtypes, set_local.restype = [ctypes.POINTER(ctypes.c_int)], ctypes.c_int
-        get_max.argtypes, get_max.restype = [], ctypes.c_int
-        threads = torch.get_num_threads()
-        probe = 2 if threads == 1 else 1
-        previous = set_local(ctypes.byref(ctypes.c_int(probe)))
-        seen = get_max()
-        set_local(ctypes.byref(ctypes.c_int(previous)))
-        if seen != probe or get_max() != threads:
-            torch.set_num_threads(threads)  # what MKL had from torch
-            return None
-        counts: dict = {}  # n -> its c_int, passed by reference (never written to)
-
-        def set_threads(n: int) -> int:
-            """Sets this thread's MKL thread count (0: MKL's global one); returns the previous one."""
-            count = counts.get(n)
-            if count is None:
-                count = counts[n] = ctypes.c_int(n)
-            return set_local(count)
-
-        return set_threads
-
-
-mkl_local_threads = _MklLocalThreads()
-
-
-def run_product(fn, x, y, *args):
-    """``fn(*args)``, a product of ``x`` (m x k) by ``y`` (k x n) (one or a sum of several of that shape), on the
-    calling thread alone where TF's MatMul would run it so (see SINGLE_THREAD_BYTES); as it is otherwise."""
-    if torch.compiler.is_dynamo_compiling() or torch.get_num_threads() == 1:  # (traced: no host call)
-        return fn(*args)
-    shape_x, shape_y = x.shape, y.shape
-    if len(shape_x) != 2 or len(shape_y) != 2 or x.device.type != "cpu":
-        return fn(*args)  # (fn raises its own error for operands that are not matrices)
-    m, k = shape_x
-    n = shape_y[1]
-    if x.element_size() * (m * n + k * (m + n)) >= SINGLE_THREAD_BYTES:
-        return fn(*args)
-    set_threads = mkl_local_threads.load()
-    if set_threads is None:
-        return fn(*args)
-    previous = set_threads(1)
-    try:
-        return fn(*args)
-    finally:
-        set_threads(previous)
-
+from torchmeta.ops.threads import run_product
 
 # ---------------------------------------------------------------------------------------------
 # Matrix products

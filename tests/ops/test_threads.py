@@ -1,7 +1,8 @@
-"""Threads per product (ops/matmul_ops.py ``run_product``): with more than one intra-op thread, a product whose
-operands and result fit in the L2 cache runs on the calling thread alone, as TF's oneDNN MatMul decides
-(``ExecuteSingleThreadedGemm``); larger ones and one-thread sessions are left alone. The recurrent training
-steps that take this path (unrolled and while-loop LSTMs at two threads) must still equal TensorFlow's."""
+"""Threads per kernel call (ops/threads.py): with more than one intra-op thread, a product whose operands and
+result fit in the L2 cache runs on the calling thread alone, as TF's oneDNN MatMul decides
+(``ExecuteSingleThreadedGemm``), and so does a small Tanh (torch splits it from 2049 elements on); larger ones
+and one-thread sessions are left alone. The recurrent steps that take these paths (unrolled and while-loop
+LSTMs at two threads, training and inference) must still equal TensorFlow's."""
 
 import ctypes
 import os
@@ -11,7 +12,8 @@ import pytest
 import torch
 
 import torchmeta as tm
-from torchmeta.ops import matmul_ops
+from torchmeta.ops import matmul_ops, threads
+from torchmeta.runtime import specialize
 
 
 @pytest.fixture
@@ -24,17 +26,23 @@ def two_threads():
 
 @pytest.fixture
 def recorded(monkeypatch):
-    """The thread counts ``run_product`` sets (MKL's thread-local count), recorded and passed on."""
-    set_threads = matmul_ops.mkl_local_threads.load()
-    if set_threads is None:
-        pytest.skip("torch has no MKL whose thread-local thread count can be set")
+    """The thread counts ``run_product`` and ``on_one_thread`` set (MKL's and OpenMP's, this thread's), recorded
+    and passed on."""
+    pair = threads.switch.load()
+    if pair is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
+    set_threads, restore = pair
     calls = []
 
     def record(n):
         calls.append(n)
         return set_threads(n)
 
-    monkeypatch.setattr(matmul_ops.mkl_local_threads, "fn", record)
+    def record_restore(previous):
+        calls.append(previous)
+        restore(previous)
+
+    monkeypatch.setattr(threads.switch, "fn", (record, record_restore))
     return calls
 
 
@@ -43,24 +51,24 @@ def _bytes(m, k, n):
 
 
 def test_the_rule_is_tfs_l2_size_times_1_01():
-    assert int(1.01 * matmul_ops.l2_cache_bytes()) == matmul_ops.SINGLE_THREAD_BYTES
-    assert matmul_ops.l2_cache_bytes() >= 64 * 1024
+    assert int(1.01 * threads.l2_cache_bytes()) == threads.SINGLE_THREAD_BYTES
+    assert threads.l2_cache_bytes() >= 64 * 1024
 
 
 def test_a_small_product_runs_on_one_thread_and_the_count_is_restored(two_threads, recorded, monkeypatch):
     a, b = torch.randn(64, 512), torch.randn(512, 128)
-    monkeypatch.setattr(matmul_ops, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
     out = matmul_ops.mat_mul(a, b, False, False)
-    assert recorded[0] == 1 and len(recorded) == 2  # one thread, then the previous count back
+    assert recorded == [1, (2, 2)]  # one thread, then the previous counts (MKL's, OpenMP's) back
     assert torch.equal(out, torch.mm(a, b))
 
 
 def test_a_product_at_the_limit_and_one_thread_sessions_are_left_alone(two_threads, recorded, monkeypatch):
     a, b = torch.randn(64, 512), torch.randn(128, 512)
-    monkeypatch.setattr(matmul_ops, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128))
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128))
     matmul_ops.mat_mul(a, b, False, True)
     assert recorded == []
-    monkeypatch.setattr(matmul_ops, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
     torch.set_num_threads(1)
     matmul_ops.mat_mul(a, b, False, True)
     assert recorded == []
@@ -72,7 +80,7 @@ def test_a_product_at_the_limit_and_one_thread_sessions_are_left_alone(two_threa
 def test_a_product_that_fails_fails_with_matmuls_own_error(two_threads, recorded):
     with pytest.raises(tm.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\]"):
         matmul_ops.mat_mul(torch.randn(2, 3), torch.randn(4, 5), False, False)
-    assert recorded == [1, recorded[1]]  # restored after the failure too
+    assert recorded == [1, (2, 2)]  # restored after the failure too
 
 
 def _mkl_verbose_threads(capfd, fn) -> list:
@@ -93,12 +101,12 @@ def _mkl_verbose_threads(capfd, fn) -> list:
 
 
 def test_mkl_runs_a_small_product_on_one_thread(two_threads, capfd, monkeypatch):
-    if matmul_ops.mkl_local_threads.load() is None:
-        pytest.skip("torch has no MKL whose thread-local thread count can be set")
+    if threads.switch.load() is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
     a, b = torch.randn(64, 512), torch.randn(512, 128)
     assert _mkl_verbose_threads(capfd, lambda: matmul_ops.mat_mul(a, b, False, False)) == ["NThr:1"]
     # the count was restored: without the rule, the same product is split over both threads
-    monkeypatch.setattr(matmul_ops, "SINGLE_THREAD_BYTES", 0)
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", 0)
     assert _mkl_verbose_threads(capfd, lambda: matmul_ops.mat_mul(a, b, False, False)) == ["NThr:2"]
 
 
@@ -139,3 +147,56 @@ def test_lstm_training_at_two_threads_takes_the_one_thread_products_and_matches_
     assert sorted(values) == sorted(want_values)
     for name, value in want_values.items():
         np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("dims,fast", [((64, 128), True), ((32, 64), False), ((256, 256), False)])
+def test_a_small_tanh_runs_on_one_thread_and_matches_tf(tf1, two_threads, recorded, dims, fast):
+    """Tanh of 2049 to 32768 float elements (what torch would split over its threads) runs on one thread."""
+    value = np.random.default_rng(2).standard_normal(dims).astype(np.float32) * 3
+
+    def run(tf):
+        x = tf.placeholder(tf.float32, dims, name="x")
+        y = tf.tanh(x * 1.0)
+        with tf.Session() as sess:
+            out = sess.run(y, {x: value})
+            modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
+        return out, modules
+
+    want, _ = run(tf1)
+    got, modules = run(tm)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert (specialize.tanh_one_thread in targets) == fast
+    assert (recorded == [1, (2, 2)]) == fast
+
+
+def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_matches_tf(tf1, two_threads, recorded):
+    rng = np.random.default_rng(4)
+    batch, hidden = 32, 96  # the cell's tanh: 3072 elements
+    xv = rng.standard_normal((batch, STEPS, FEATURES)).astype(np.float32)
+
+    def run(tf, config=None):
+        g = tf.Graph()
+        with g.as_default():
+            tf.set_random_seed(5)
+            x = tf.placeholder(tf.float32, [None, STEPS, FEATURES], name="x")
+            cell = tf.nn.rnn_cell.BasicLSTMCell(hidden)
+            outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, 1), dtype=tf.float32)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+            values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+        return sess, x, outputs, values
+
+    tf_sess, tf_x, tf_out, values = run(tf1)
+    want = tf_sess.run(tf_out, {tf_x: xv})
+    sess, x, out, _ = run(tm, tm.ConfigProto(intra_op_parallelism_threads=2))
+    with sess.graph.as_default():
+        for name, value in values.items():  # TF's initial values (the initializers draw differently)
+            sess.run(tm.assign(sess.graph.get_tensor_by_name(name + ":0"), value))
+    recorded.clear()
+    got = sess.run(out, {x: xv})
+    targets = [n.target for m in sess._compiled_modules() for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(specialize.tanh_one_thread) == 2 * STEPS
+    assert recorded.count(1) == 3 * STEPS  # each step's product and its two tanh calls
+    for a, e in zip(got, want):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
