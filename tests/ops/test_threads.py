@@ -26,24 +26,28 @@ def two_threads():
 
 @pytest.fixture
 def recorded(monkeypatch):
-    """The thread counts ``run_product`` and ``on_one_thread`` set (MKL's and OpenMP's, this thread's), recorded
-    and passed on."""
+    """The thread counts ``run_product`` and ``on_one_thread`` set, ("mkl", n) and ("omp", n) for this thread's
+    MKL and OpenMP counts, recorded and passed on."""
     pair = threads.switch.load()
     if pair is None:
         pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
-    set_threads, restore = pair
+    set_mkl, set_omp = pair
     calls = []
 
-    def record(n):
-        calls.append(n)
-        return set_threads(n)
+    def record_mkl(n):
+        calls.append(("mkl", n))
+        return set_mkl(n)
 
-    def record_restore(previous):
-        calls.append(previous)
-        restore(previous)
+    def record_omp(n):
+        calls.append(("omp", n))
+        return set_omp(n)
 
-    monkeypatch.setattr(threads.switch, "fn", (record, record_restore))
+    monkeypatch.setattr(threads.switch, "fn", (record_mkl, record_omp))
     return calls
+
+
+ONE_THREAD_PRODUCT = [("mkl", 1), ("mkl", 2)]  # one thread, then the previous count (torch's 2) back
+ONE_THREAD_CALL = [("mkl", 1), ("omp", 1), ("omp", 2), ("mkl", 2)]
 
 
 def _bytes(m, k, n):
@@ -59,7 +63,7 @@ def test_a_small_product_runs_on_one_thread_and_the_count_is_restored(two_thread
     a, b = torch.randn(64, 512), torch.randn(512, 128)
     monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
     out = matmul_ops.mat_mul(a, b, False, False)
-    assert recorded == [1, (2, 2)]  # one thread, then the previous counts (MKL's, OpenMP's) back
+    assert recorded == ONE_THREAD_PRODUCT
     assert torch.equal(out, torch.mm(a, b))
 
 
@@ -74,13 +78,13 @@ def test_a_product_at_the_limit_and_one_thread_sessions_are_left_alone(two_threa
     assert recorded == []
     torch.set_num_threads(2)
     matmul_ops.mat_mul(a, b, False, True)
-    assert recorded[0] == 1
+    assert recorded == ONE_THREAD_PRODUCT
 
 
 def test_a_product_that_fails_fails_with_matmuls_own_error(two_threads, recorded):
     with pytest.raises(tm.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\]"):
         matmul_ops.mat_mul(torch.randn(2, 3), torch.randn(4, 5), False, False)
-    assert recorded == [1, (2, 2)]  # restored after the failure too
+    assert recorded == ONE_THREAD_PRODUCT  # restored after the failure too
 
 
 def _mkl_verbose_threads(capfd, fn) -> list:
@@ -142,7 +146,7 @@ def test_lstm_training_at_two_threads_takes_the_one_thread_products_and_matches_
     want_losses, want_values = _lstm_training(tf1, kind, xs)
     config = tm.ConfigProto(intra_op_parallelism_threads=2)
     losses, values = _lstm_training(tm, kind, xs, config)
-    assert recorded.count(1) >= 3 * STEPS  # at least one product per step ran on one thread
+    assert recorded.count(("mkl", 1)) >= 3 * STEPS  # at least one product per step ran on one thread
     np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
     assert sorted(values) == sorted(want_values)
     for name, value in want_values.items():
@@ -167,7 +171,7 @@ def test_a_small_tanh_runs_on_one_thread_and_matches_tf(tf1, two_threads, record
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     assert (specialize.tanh_one_thread in targets) == fast
-    assert (recorded == [1, (2, 2)]) == fast
+    assert (recorded == ONE_THREAD_CALL) == fast
 
 
 def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_matches_tf(tf1, two_threads, recorded):
@@ -197,6 +201,7 @@ def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_ma
     got = sess.run(out, {x: xv})
     targets = [n.target for m in sess._compiled_modules() for n in m.graph.nodes if n.op == "call_function"]
     assert targets.count(specialize.tanh_one_thread) == 2 * STEPS
-    assert recorded.count(1) == 3 * STEPS  # each step's product and its two tanh calls
+    assert recorded.count(("mkl", 1)) == 3 * STEPS  # each step's product and its two tanh calls
+    assert recorded.count(("omp", 1)) == 2 * STEPS  # the tanh calls
     for a, e in zip(got, want):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)

@@ -11,8 +11,9 @@ With more than one intra-op thread, torch splits work that TensorFlow runs on on
   cycles per element on one thread up to tens of thousands of elements; tanh of an LSTM cell's 64x128 took
   11 us of CPU time at two threads against 4.3 on one.
 
-``run_product`` and ``on_one_thread`` run such a call with this thread's MKL and OpenMP thread counts set to
-one (both are thread-local: other threads and torch's own setting are untouched) and restore them after.
+``run_product`` runs such a product with this thread's MKL thread count at one, ``on_one_thread`` such a call
+with this thread's MKL and OpenMP counts at one (both are thread-local: other threads and torch's own
+setting are untouched), and restore them after.
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ ONE_THREAD_ELEMENTS = 32768
 
 class _Switch:
     """This thread's MKL and OpenMP thread counts, through the functions ``torch.set_num_threads`` calls
-    (``mkl_set_num_threads_local`` in torch's library, ``omp_set_num_threads`` in its libgomp), loaded
-    once; ``set(n)`` returns the previous counts for ``restore``. ``fn`` is None where torch has neither
-    or they do not behave as probed."""
+    (``mkl_set_num_threads_local`` in torch's library, ``omp_set_num_threads`` in its libgomp), loaded once:
+    ``fn`` is ``(set_mkl, set_omp)``, ``set_mkl(n)`` returning the previous MKL count; None where torch has
+    neither or they do not behave as probed."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -83,45 +84,34 @@ class _Switch:
             mkl = ctypes.CDLL(os.path.join(lib_dir, "libtorch_cpu.so"))
             omp = ctypes.CDLL(os.path.join(lib_dir, "libgomp.so.1"))
             set_local, mkl_max = mkl.mkl_set_num_threads_local, mkl.mkl_get_max_threads
-            omp_set, omp_max = omp.omp_set_num_threads, omp.omp_get_max_threads
+            set_omp, omp_max = omp.omp_set_num_threads, omp.omp_get_max_threads
         except (OSError, AttributeError):
             return None
         # torch's build exports the MKL symbol with the Fortran convention (the count by reference); a build
         # taking it by value would read the pointer as a count, which the check below catches.
         set_local.argtypes, set_local.restype = [ctypes.POINTER(ctypes.c_int)], ctypes.c_int
         mkl_max.argtypes, mkl_max.restype = [], ctypes.c_int
-        omp_set.argtypes, omp_set.restype = [ctypes.c_int], None
+        set_omp.argtypes, set_omp.restype = [ctypes.c_int], None
         omp_max.argtypes, omp_max.restype = [], ctypes.c_int
         threads = torch.get_num_threads()
         probe = 2 if threads == 1 else 1
         previous = set_local(ctypes.c_int(probe))
-        previous_omp = omp_max()
-        omp_set(probe)
-        seen = (mkl_max(), torch.get_num_threads())
+        set_omp(probe)
+        seen = (mkl_max(), omp_max(), torch.get_num_threads())
         set_local(ctypes.c_int(previous))
-        omp_set(previous_omp)
-        if seen != (probe, probe) or mkl_max() != threads or torch.get_num_threads() != threads:
+        set_omp(threads)
+        if seen != (probe, probe, probe) or (mkl_max(), torch.get_num_threads()) != (threads, threads):
             torch.set_num_threads(threads)  # what MKL and OpenMP had from torch
             return None
         counts: dict = {}  # n -> its c_int, passed by reference (never written to)
 
-        def set_threads(n: int) -> tuple:
+        def set_mkl(n: int) -> int:
             count = counts.get(n)
             if count is None:
                 count = counts[n] = ctypes.c_int(n)
-            previous = (set_local(count), omp_max())
-            omp_set(n)
-            return previous
+            return set_local(count)
 
-        def restore(previous: tuple) -> None:
-            mkl_count, omp_count = previous
-            count = counts.get(mkl_count)
-            if count is None:
-                count = counts[mkl_count] = ctypes.c_int(mkl_count)
-            set_local(count)
-            omp_set(omp_count)
-
-        return set_threads, restore
+        return set_mkl, set_omp
 
 
 switch = _Switch()
@@ -130,21 +120,22 @@ switch = _Switch()
 def on_one_thread(fn, *args):
     """``fn(*args)`` with this thread's MKL and OpenMP thread counts at one (when more are set and outside
     torch.compile's tracing)."""
-    if torch.compiler.is_dynamo_compiling() or torch.get_num_threads() == 1:  # (traced: no host call)
+    if torch.compiler.is_dynamo_compiling():  # (traced: no host call)
         return fn(*args)
-    return _one_thread(fn, args)
-
-
-def _one_thread(fn, args):
+    threads = torch.get_num_threads()  # (OpenMP's count for this thread)
+    if threads == 1:
+        return fn(*args)
     pair = switch.load()
     if pair is None:
         return fn(*args)
-    set_threads, restore = pair
-    previous = set_threads(1)
+    set_mkl, set_omp = pair
+    previous = set_mkl(1)
+    set_omp(1)
     try:
         return fn(*args)
     finally:
-        restore(previous)
+        set_omp(threads)
+        set_mkl(previous)
 
 
 def run_product(fn, x, y, *args):
@@ -159,4 +150,12 @@ def run_product(fn, x, y, *args):
     n = shape_y[1]
     if x.element_size() * (m * n + k * (m + n)) >= SINGLE_THREAD_BYTES:
         return fn(*args)
-    return _one_thread(fn, args)
+    pair = switch.load()
+    if pair is None:
+        return fn(*args)
+    set_mkl = pair[0]
+    previous = set_mkl(1)  # (a product's threads are MKL's; OpenMP's count is for torch's own loops)
+    try:
+        return fn(*args)
+    finally:
+        set_mkl(previous)
