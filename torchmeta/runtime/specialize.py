@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops, windows
+from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops, threads, windows
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -68,7 +68,9 @@ class Fusion:
 
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
     """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul."""
-    return torch.addmm(bias, a.t() if transpose_a else a, b.t() if transpose_b else b)
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    return threads.run_product(torch.addmm, x, y, bias, x, y)
 
 
 def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b):
@@ -782,6 +784,10 @@ def sum_of_matmuls(*operands, transpose_a, transpose_b):
     more than the separate products: 2.6 against 2.1 ms for an LSTM classifier's weight gradient.)"""
     a = [t.t() if transpose_a else t for t in operands[0::2]]
     b = [t.t() if transpose_b else t for t in operands[1::2]]
+    return threads.run_product(_accumulated_products, a[0], b[0], a, b)
+
+
+def _accumulated_products(a, b):
     out = torch.mm(a[0], b[0])
     for x, y in zip(a[1:], b[1:]):
         out.addmm_(x, y)
@@ -852,7 +858,9 @@ def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
     """``MatMul(a, b)[rows, cols]`` as the product of a's ``rows`` and b's ``cols`` (None: all of them)."""
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
-    return torch.mm(x if rows is None else x[rows], y if cols is None else y[:, cols])
+    x = x if rows is None else x[rows]
+    y = y if cols is None else y[:, cols]
+    return threads.run_product(torch.mm, x, y, x, y)
 
 
 def invariant_sliced_matmul():
@@ -870,7 +878,8 @@ def invariant_sliced_matmul():
             entry = (b, b._version, (y if cols is None else y[:, cols]).contiguous())
             cache[0] = entry
         x = a.t() if transpose_a else a
-        return torch.mm(x if rows is None else x[rows], entry[2])
+        x = x if rows is None else x[rows]
+        return threads.run_product(torch.mm, x, entry[2], x, entry[2])
 
     return sliced_matmul_invariant_b
 
@@ -958,8 +967,20 @@ def tanh_grad_direct(y, dy):
 _DIRECT_GRADS = {"SigmoidGrad": sigmoid_grad_direct, "TanhGrad": tanh_grad_direct}
 
 
+def tanh_one_thread(x):
+    """Tanh of a float tensor of at most ONE_THREAD_ELEMENTS elements: torch.tanh on this thread alone (torch
+    splits tanh over its threads from 2049 elements on; see ops/threads.py). An LSTM cell makes two per step."""
+    return threads.on_one_thread(torch.tanh, x)
+
+
 def _direct_kernels(ops, spec: Specialization) -> None:
     for op in ops:
+        if op.type == "Tanh" and _runs_as_is(op, spec) and len(op._inputs) == 1:
+            x = op._inputs[0]
+            small = x.shape.is_fully_defined() and 2048 < x.shape.num_elements() <= threads.ONE_THREAD_ELEMENTS
+            if x.dtype.base_dtype in _FLOATS and small:
+                spec.kernels[op] = tanh_one_thread
+            continue
         grad, fn = _DIRECT_GRADS.get(op.type), _DIRECT.get(op.type)
         if (grad is None and fn is None) or not _runs_as_is(op, spec) or len(op._inputs) != 2:
             continue
