@@ -302,17 +302,17 @@ def test_inference_fusion_runs_native(tf1, native, spy, stride):
     assert spy == ([("forward", True)] if stride == 2 or depthwise_native.stride1() else [])
 
 
-def test_torch_compile_traces_the_torch_path(native, spy):
-    """Under torch.compile tracing the native kernel steps aside (no data_ptr in a traced graph) and the
-    traced step equals the native kernel's values."""
+def test_torch_compile_traces_the_native_kernel(native, spy):
+    """Under torch.compile the native kernel is a custom op of the traced graph (native_build.custom_op),
+    and the traced step equals eager's values bit for bit."""
     x, w = torch.randn(2, 9, 9, 8), torch.randn(3, 3, 8, 1)
 
     def step(x):
         return conv_ops.depthwise_conv2d_native(x, w, [1, 2, 2, 1], "SAME", [], "NHWC", [1, 1, 1, 1])
 
-    traced = torch.compile(step, fullgraph=True, backend="eager")(x)
-    assert spy == [("forward", False)]
-    torch.testing.assert_close(traced, step(x), rtol=1e-5, atol=1e-5)
+    traced = torch.compile(step, fullgraph=True, backend="aot_eager")(x)
+    assert spy == [("forward", True)]
+    torch.testing.assert_close(traced, step(x), rtol=0, atol=0)
     assert spy[-1] == ("forward", True)
 
 
