@@ -13,7 +13,6 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import matmul_ops, threads
-from torchmeta.runtime import specialize
 
 
 @pytest.fixture
@@ -153,14 +152,24 @@ def test_lstm_training_at_two_threads_takes_the_one_thread_products_and_matches_
         np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
 
 
+def _one_thread_targets(modules):
+    return [
+        n.target.__name__
+        for m in modules
+        for n in m.graph.nodes
+        if n.op == "call_function" and getattr(n.target, "__name__", "").endswith("_one_thread")
+    ]
+
+
 @pytest.mark.parametrize("dims,fast", [((64, 128), True), ((32, 64), False), ((256, 256), False)])
-def test_a_small_tanh_runs_on_one_thread_and_matches_tf(tf1, two_threads, recorded, dims, fast):
-    """Tanh of 2049 to 32768 float elements (what torch would split over its threads) runs on one thread."""
-    value = np.random.default_rng(2).standard_normal(dims).astype(np.float32) * 3
+@pytest.mark.parametrize("op", ["tanh", "exp", "sqrt", "sin", "floor"])
+def test_a_small_vml_function_runs_on_one_thread_and_matches_tf(tf1, two_threads, recorded, dims, fast, op):
+    """Tanh, Exp, ... of 2049 to 32768 float elements (what torch would split over its threads) run on one thread."""
+    value = np.abs(np.random.default_rng(2).standard_normal(dims).astype(np.float32)) * 3
 
     def run(tf):
         x = tf.placeholder(tf.float32, dims, name="x")
-        y = tf.tanh(x * 1.0)
+        y = getattr(tf, op)(x * 1.0)
         with tf.Session() as sess:
             out = sess.run(y, {x: value})
             modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
@@ -169,8 +178,7 @@ def test_a_small_tanh_runs_on_one_thread_and_matches_tf(tf1, two_threads, record
     want, _ = run(tf1)
     got, modules = run(tm)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
-    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert (specialize.tanh_one_thread in targets) == fast
+    assert _one_thread_targets(modules) == ([f"{op}_one_thread"] if fast else [])
     assert (recorded == ONE_THREAD_CALL) == fast
 
 
@@ -199,8 +207,7 @@ def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_ma
             sess.run(tm.assign(sess.graph.get_tensor_by_name(name + ":0"), value))
     recorded.clear()
     got = sess.run(out, {x: xv})
-    targets = [n.target for m in sess._compiled_modules() for n in m.graph.nodes if n.op == "call_function"]
-    assert targets.count(specialize.tanh_one_thread) == 2 * STEPS
+    assert _one_thread_targets(sess._compiled_modules()) == ["tanh_one_thread"] * (2 * STEPS)
     assert recorded.count(("mkl", 1)) == 3 * STEPS  # each step's product and its two tanh calls
     assert recorded.count(("omp", 1)) == 2 * STEPS  # the tanh calls
     for a, e in zip(got, want):

@@ -967,19 +967,48 @@ def tanh_grad_direct(y, dy):
 _DIRECT_GRADS = {"SigmoidGrad": sigmoid_grad_direct, "TanhGrad": tanh_grad_direct}
 
 
-def tanh_one_thread(x):
-    """Tanh of a float tensor of at most ONE_THREAD_ELEMENTS elements: torch.tanh on this thread alone (torch
-    splits tanh over its threads from 2049 elements on; see ops/threads.py). An LSTM cell makes two per step."""
-    return threads.on_one_thread(torch.tanh, x)
+# Float element-wise functions that torch computes with MKL's VML, splitting them over its threads from 2049
+# elements on (ops/threads.py; 2-3x the CPU time of one thread for 8192 elements at two threads): the
+# registered kernel runs on this thread alone up to ONE_THREAD_ELEMENTS. An LSTM cell makes two Tanh per step.
+_VML_UNARY = (
+    "Tanh",
+    "Exp",
+    "Expm1",
+    "Log",
+    "Log1p",
+    "Sqrt",
+    "Sin",
+    "Cos",
+    "Tan",
+    "Atan",
+    "Erf",
+    "Floor",
+    "Ceil",
+    "Rint",
+)
+_ONE_THREAD_KERNELS: dict = {}
+
+
+def one_thread_kernel(kernel):
+    """``kernel`` (an element-wise function of one tensor) on this thread alone, named ``<kernel>_one_thread``."""
+    fn = _ONE_THREAD_KERNELS.get(kernel)
+    if fn is None:
+
+        def call(x):
+            return threads.on_one_thread(kernel, x)
+
+        call.__name__ = call.__qualname__ = kernel.__name__ + "_one_thread"
+        fn = _ONE_THREAD_KERNELS[kernel] = call
+    return fn
 
 
 def _direct_kernels(ops, spec: Specialization) -> None:
     for op in ops:
-        if op.type == "Tanh" and _runs_as_is(op, spec) and len(op._inputs) == 1:
+        if op.type in _VML_UNARY and _runs_as_is(op, spec) and len(op._inputs) == 1:
             x = op._inputs[0]
             small = x.shape.is_fully_defined() and 2048 < x.shape.num_elements() <= threads.ONE_THREAD_ELEMENTS
-            if x.dtype.base_dtype in _FLOATS and small:
-                spec.kernels[op] = tanh_one_thread
+            if x.dtype.base_dtype in _FLOATS and small and op._info.kernel is not None:
+                spec.kernels[op] = one_thread_kernel(op._info.kernel)
             continue
         grad, fn = _DIRECT_GRADS.get(op.type), _DIRECT.get(op.type)
         if (grad is None and fn is None) or not _runs_as_is(op, spec) or len(op._inputs) != 2:
