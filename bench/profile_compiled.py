@@ -51,13 +51,15 @@ def step(kind, batch, compiled):
     return (lambda: sess.run(train_op, feed)), seconds
 
 
-def _profiled(fn, totals, shapes):
-    """One call of ``fn`` under torch.profiler; each kernel's self CPU time (us) added to ``totals``."""
+def _profiled(fn, totals, calls):
+    """One call of ``fn`` under torch.profiler; each kernel's (name, input shapes) self CPU time (us) added to
+    ``totals``, its number of calls to ``calls``."""
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         fn()
     for e in prof.key_averages(group_by_input_shape=True):
-        totals[e.key] += e.self_cpu_time_total
-        shapes.setdefault(e.key, str(e.input_shapes)[:60])
+        key = (e.key, str(e.input_shapes))
+        totals[key] += e.self_cpu_time_total
+        calls[key] += e.count
 
 
 def main(argv=None):
@@ -79,11 +81,11 @@ def main(argv=None):
             times[k].append(time.process_time() - start)
     # profiled steps alternate too, one at a time: what the load does to one path it does to the other
     totals = {k: collections.Counter() for k in steps}
-    shapes = {k: {} for k in steps}
+    calls = {k: collections.Counter() for k in steps}
     profiled = 20
     for _ in range(profiled):
         for k, fn in steps.items():
-            _profiled(fn, totals[k], shapes[k])
+            _profiled(fn, totals[k], calls[k])
     lines = [
         f"bench/profile_compiled.py --kind {args.kind} --steps {args.steps}; load {os.getloadavg()[0]:.1f}; "
         f"compile (second call) {compile_seconds:.1f} s",
@@ -102,10 +104,11 @@ def main(argv=None):
         lines += [
             "",
             f"== {k}: profiled self CPU {total / 1e3 / profiled:.2f} ms per step",
-            f"{'ms/step':>9} {'share':>6}  kernel",
+            f"{'ms/step':>9} {'share':>6} {'calls':>5}  kernel, input shapes",
         ]
-        for name, us in totals[k].most_common(25):
-            lines.append(f"{us / 1e3 / profiled:9.3f} {us / total:6.1%}  {name[:80]:80s} {shapes[k][name]}")
+        for (name, shapes), us in totals[k].most_common(30):
+            n = calls[k][name, shapes] / profiled
+            lines.append(f"{us / 1e3 / profiled:9.3f} {us / total:6.1%} {n:5.0f}  {name[:70]} {shapes[:110]}")
     text = "\n".join(lines) + "\n"
     if args.out:
         with open(args.out, "w") as f:
