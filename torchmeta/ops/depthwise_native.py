@@ -55,6 +55,7 @@ library = native_build.Library(_SOURCE, "depthwise", _declare)
 available = library.available
 
 
+@torch.compiler.assume_constant_result  # traced: answered once, a constant of the graph (a ctypes call breaks it)
 def stride1() -> bool:
     """Whether the kernel's stride-1 3x3 SAME code runs here (AVX-512): only then is it faster than torch's
     oneDNN kernels for such layers."""
