@@ -68,6 +68,12 @@ def _dw_backprop_filter():
     return depthwise_native.backprop_filter, (x, (3, 3, 4, 1), dy, *_DW, 1, 1), {}
 
 
+def _dw_backprop_both():
+    """A stride-1 3x3 SAME layer (both gradients in one call where the kernel's stride-1 code runs)."""
+    x, f, dy = _rand(2, 6, 6, 4), _rand(3, 3, 4, 1, seed=1), _rand(2, 6, 6, 4, seed=2)
+    return depthwise_native.backprop_input_and_filter, (x, f, dy, [1, 1, 1, 1], [1, 1, 1, 1], "NHWC", 1, 1), {}
+
+
 def _members(n_slots):
     """Variables (and slots) of two shapes, the first gradient a transposed (strided) view."""
     columns = [[_rand(3, 4, seed=10 * k), _rand(5, seed=10 * k + 1)] for k in range(1 + n_slots)]
@@ -101,6 +107,7 @@ CASES = {
     "depthwise_forward": _dw_forward,
     "depthwise_backprop_input": _dw_backprop_input,
     "depthwise_backprop_filter": _dw_backprop_filter,
+    "depthwise_backprop_both": _dw_backprop_both,
     "gradient_descent": _gradient_descent,
     "momentum": _momentum,
     "adam": _adam,

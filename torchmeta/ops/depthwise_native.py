@@ -4,7 +4,9 @@ torch runs a depthwise convolution as a grouped oneDNN convolution, which takes 
 SAME padding of a stride-2 window (one more row and column after than before) costs a padded copy of the
 input, and torch's depthwise gradients are 2-3x slower than TF's on MobileNet's stride-2 layers.
 _depthwise_native.c computes the forward (bias and Relu optional), the input gradient and the filter gradient
-with the channel axis innermost, skipping the taps that fall into the padding. It is an accelerator: built and
+with the channel axis innermost, skipping the taps that fall into the padding; for stride-1 3x3 SAME layers,
+where the CPU has AVX-512 (``stride1()``), register-blocked row sweeps that compute both gradients in one
+pass over out_backprop (``backprop_input_and_filter``). It is an accelerator: built and
 cached by torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for
 other dtypes, layouts, devices, dilations or multipliers, or autograd, each entry point returns None and the
 caller runs its torch path (the same values within float32 rounding; tests/ops/test_depthwise_native.py
@@ -22,7 +24,7 @@ import torch
 
 from torchmeta.ops import native_build
 
-__all__ = ["available", "forward", "backprop_input", "backprop_filter"]
+__all__ = ["available", "stride1", "forward", "backprop_input", "backprop_filter", "backprop_input_and_filter"]
 
 _SOURCE = Path(__file__).with_name("_depthwise_native.c")
 
@@ -33,7 +35,17 @@ def _declare(lib) -> None:
     lib.tm_depthwise_forward.argtypes = [p, p, p, i32, p, *geometry]
     lib.tm_depthwise_backprop_input.argtypes = [p, p, p, *geometry]
     lib.tm_depthwise_backprop_filter.argtypes = [p, p, p, p, *geometry]
-    for f in (lib.tm_depthwise_forward, lib.tm_depthwise_backprop_input, lib.tm_depthwise_backprop_filter):
+    lib.tm_depthwise_backprop_both.argtypes = [p, p, p, p, p, p, *geometry]
+    lib.tm_depthwise_use_stride1.argtypes = [i32]
+    lib.tm_depthwise_stride1.argtypes = []
+    lib.tm_depthwise_stride1.restype = i32
+    for f in (
+        lib.tm_depthwise_forward,
+        lib.tm_depthwise_backprop_input,
+        lib.tm_depthwise_backprop_filter,
+        lib.tm_depthwise_backprop_both,
+        lib.tm_depthwise_use_stride1,
+    ):
         f.restype = None
 
 
@@ -41,6 +53,14 @@ library = native_build.Library(_SOURCE, "depthwise", _declare)
 
 
 available = library.available
+
+
+@torch.compiler.assume_constant_result  # traced: answered once, a constant of the graph (a ctypes call breaks it)
+def stride1() -> bool:
+    """Whether the kernel's stride-1 3x3 SAME code runs here (AVX-512): only then is it faster than torch's
+    oneDNN kernels for such layers."""
+    lib = library.load()
+    return lib is not None and bool(lib.tm_depthwise_stride1())
 
 
 def _fits(*tensors, rank=4) -> bool:
@@ -125,11 +145,37 @@ def _backprop_filter_fake(x, dy, geometry):
     return x.new_empty((geometry[4], geometry[5], geometry[3], 1))
 
 
+def _backprop_both_kernel(
+    x: torch.Tensor, dy: torch.Tensor, filter: torch.Tensor, geometry: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    kh, kw, c = geometry[4], geometry[5], geometry[3]
+    threads = min(_threads(), 64, dy.shape[0] * max(dy.shape[1], x.shape[1]))
+    work = torch.empty(threads * kh * kw * c, dtype=torch.float64)
+    dx = torch.empty(x.shape, dtype=torch.float32)
+    dw = torch.empty((kh, kw, c, 1), dtype=torch.float32)
+    library.load().tm_depthwise_backprop_both(
+        x.data_ptr(),
+        dy.data_ptr(),
+        filter.data_ptr(),
+        dx.data_ptr(),
+        dw.data_ptr(),
+        work.data_ptr(),
+        *geometry,
+        threads,
+    )
+    return dx, dw
+
+
+def _backprop_both_fake(x, dy, filter, geometry):
+    return x.new_empty(x.shape), x.new_empty((geometry[4], geometry[5], geometry[3], 1))
+
+
 _forward_op = native_build.custom_op("depthwise_forward", _forward_kernel, _forward_fake)
 _backprop_input_op = native_build.custom_op("depthwise_backprop_input", _backprop_input_kernel, _backprop_input_fake)
 _backprop_filter_op = native_build.custom_op(
     "depthwise_backprop_filter", _backprop_filter_kernel, _backprop_filter_fake
 )
+_backprop_both_op = native_build.custom_op("depthwise_backprop_both", _backprop_both_kernel, _backprop_both_fake)
 
 
 def forward(x, filter, bias, relu, strides, dilations, data_format, out_hw, top, left):
@@ -181,3 +227,22 @@ def backprop_filter(input, filter_shape, out_backprop, strides, dilations, data_
         return None
     geometry = _geometry(input.shape, filter_shape, out_backprop.shape[1:3], strides, top, left)
     return _backprop_filter_op(input.contiguous(), out_backprop.contiguous(), geometry)
+
+
+def backprop_input_and_filter(input, filter, out_backprop, strides, dilations, data_format, top, left):
+    """(input gradient, [KH, KW, C, 1] filter gradient) of the depthwise convolution of NHWC ``input`` with
+    ``filter`` whose output gradient is ``out_backprop``, in one call (one pass over ``out_backprop`` for a
+    stride-1 3x3 window); None where the native kernel does not apply."""
+    c = filter.shape[2]
+    if not _fits(input, filter, out_backprop) or not _applies(
+        input.shape, filter.shape, strides, dilations, data_format
+    ):
+        return None
+    if out_backprop.shape[0] != input.shape[0] or out_backprop.shape[3] != c:
+        return None
+    if min(input.shape) == 0 or out_backprop.numel() == 0 or top < 0 or left < 0:
+        return None
+    if not library.available():
+        return None
+    geometry = _geometry(input.shape, filter.shape, out_backprop.shape[1:3], strides, top, left)
+    return _backprop_both_op(input.contiguous(), out_backprop.contiguous(), filter.contiguous(), geometry)
