@@ -56,7 +56,10 @@ available = library.available
 
 def stride1() -> bool:
     """Whether the kernel's stride-1 3x3 SAME code runs here (AVX-512): only then is it faster than torch's
-    oneDNN kernels for such layers."""
+    oneDNN kernels for such layers. False under torch.compile tracing (which takes the torch path anyway, and
+    cannot trace the library's loading)."""
+    if torch.compiler.is_compiling():
+        return False
     lib = library.load()
     return lib is not None and bool(lib.tm_depthwise_stride1())
 
