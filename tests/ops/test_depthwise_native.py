@@ -303,19 +303,20 @@ def test_inference_fusion_runs_native(tf1, native, spy, stride):
 
 
 @pytest.mark.parametrize("stride", [2, 1])
-def test_torch_compile_traces_the_torch_path(native, spy, stride):
-    """Under torch.compile tracing the native kernel steps aside (no data_ptr in a traced graph; at stride 1
-    not even asked, as ``stride1()`` is False while tracing) and the traced step (one graph) equals the native
-    kernel's values."""
+def test_torch_compile_traces_the_native_kernel(native, spy, stride):
+    """Under torch.compile the native kernel is a custom op of the traced graph (native_build.custom_op),
+    and the traced step equals eager's values bit for bit (stride 1: where the kernel's stride-1 code runs;
+    ``stride1()`` is a constant of the traced graph)."""
     x, w = torch.randn(2, 9, 9, 8), torch.randn(3, 3, 8, 1)
 
     def step(x):
         return conv_ops.depthwise_conv2d_native(x, w, [1, stride, stride, 1], "SAME", [], "NHWC", [1, 1, 1, 1])
 
-    traced = torch.compile(step, fullgraph=True, backend="eager")(x)
-    assert spy == ([("forward", False)] if stride == 2 else [])
-    torch.testing.assert_close(traced, step(x), rtol=1e-5, atol=1e-5)
-    if stride == 2 or depthwise_native.stride1():  # eager: the native kernel ran
+    traced = torch.compile(step, fullgraph=True, backend="aot_eager")(x)
+    native = stride == 2 or depthwise_native.stride1()
+    assert spy == ([("forward", True)] if native else [])
+    torch.testing.assert_close(traced, step(x), rtol=0, atol=0)
+    if native:
         assert spy[-1] == ("forward", True)
 
 

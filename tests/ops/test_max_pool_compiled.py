@@ -2,13 +2,21 @@
 window, no padding before the first row and column) take the element-wise form (pool_ops._tiled_max_pool_grad)
 instead of inductor's scatter; its gradients are TensorFlow's and, bit for bit, the eager kernels' (ties, NaN and
 -inf under TF's two rules and torch's, a -0.0 gradient, SAME's padding after the data, VALID's rows past the last
-window, the ReluGrad specialization fuses)."""
+window, the ReluGrad specialization fuses). NHWC float32 runs the native kernel's custom ops where it is built
+(tests/ops/test_native_custom_ops.py): here the torch path, as without a C compiler."""
 
 import numpy as np
 import pytest
 import torch
 
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import nn_ops, pool_native, pool_ops
+
+
+@pytest.fixture(autouse=True)
+def without_native(monkeypatch):
+    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
+    monkeypatch.setattr(pool_native.library, "lib", None)
+    monkeypatch.setattr(pool_native.library, "tried", True)
 
 
 def _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, kernel=pool_ops.max_pool_grad):
@@ -99,7 +107,7 @@ def test_compiled_max_pool_grad_breaks_ties_and_nan_as_the_eager_kernel(
     y = pool_ops.max_pool(x, **attrs)
     dy = torch.randn(y.shape, dtype=dtype)
     dy.view(-1)[::7] = -0.0  # added to zeros by the eager kernel: 0.0
-    got, traced = _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, getattr(conv_ops, kernel))
+    got, traced = _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, getattr(pool_ops, kernel))
     assert traced == 1
     expected = pool_ops.max_pool_grad(x, y, dy, **attrs)
     if kernel == "max_pool_grad_relu":  # as the two ops run: TF's ReluGrad keeps -0.0 for a negative gradient

@@ -9,6 +9,7 @@ import torch
 import torchmeta as tm
 from tests.runtime.tf_graphs import tf_message
 from torchmeta import errors
+from torchmeta.ops import batch_norm_native, depthwise_native, pool_native, training_native
 
 
 def seed_mlp(tf, batch, optimizer="adam", use_resource=False):
@@ -281,21 +282,44 @@ def test_each_feed_signature_compiles_once():
         torch.testing.assert_close(value, want[name], rtol=1e-5, atol=1e-6, msg=name)
 
 
+def _steps_and_native_ops(sess, fetches, feeds):
+    """``fetches`` run once per feed; the third run (the first call of the compiled module after the one
+    that compiled it, runtime/compiled.py's trials) profiled: (the fetched values, the native custom ops
+    (``torchmeta::*``, ops/native_build.py) that compiled step ran)."""
+    got, ran = [], set()
+    for step, feed in enumerate(feeds):
+        if step != 2:
+            got.append(sess.run(fetches, feed))
+            continue
+        with torch.profiler.profile() as prof:
+            got.append(sess.run(fetches, feed))
+        ran = {e.name.removeprefix("torchmeta::") for e in prof.events() if e.name.startswith("torchmeta::")}
+    return got, ran
+
+
+def _native(*modules):
+    """Whether the native kernels of ``modules`` are built here (without a C compiler the torch path runs)."""
+    return all(m.available() for m in modules)
+
+
 @pytest.mark.slow
 def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
-    """A small mnist_deep CNN (convolutions, their filter and input gradients, max-pool, Adam), two steps."""
+    """A small mnist_deep CNN (convolutions, their filter and input gradients, max-pool, Adam), three steps;
+    the compiled step runs the native max pooling and Adam kernels (as custom ops)."""
     batch, kwargs = 4, {"size": 8, "c1": 4, "c2": 8, "dense": 16}
     rng = np.random.default_rng(0)
     feeds = [
         (rng.standard_normal((batch, 8, 8, 1)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64))
-        for _ in range(2)
+        for _ in range(3)
     ]
-    want_losses, want_values = _tf_steps(tf1, mnist_deep, batch, feeds, 2, **kwargs)
+    want_losses, want_values = _tf_steps(tf1, mnist_deep, batch, feeds, 3, **kwargs)
     sess, x, labels, loss, train = _session(mnist_deep, batch, **kwargs)
-    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
-    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    got, ran = _steps_and_native_ops(sess, [train, loss], [{x: xv, labels: yv} for xv, yv in feeds])
+    np.testing.assert_allclose([g[1] for g in got], want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    if _native(pool_native, training_native):
+        assert {"max_pool_forward", "max_pool_backward", "adam"} <= ran, ran
 
 
 @pytest.mark.slow
@@ -318,11 +342,20 @@ def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, mode
     with tf_sess:
         want_losses = [tf_sess.run([ttrain, tloss], {tx: xv, tlabels: yv})[1] for xv, yv in feeds]
         want_values = {v.op.name: tf_sess.run(v) for v in tf_sess.graph.get_collection("variables")}
-    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
-    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    got, ran = _steps_and_native_ops(sess, [train, loss], [{x: xv, labels: yv} for xv, yv in feeds])
+    np.testing.assert_allclose([g[1] for g in got], want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     (record,) = sess.compile_stats()
     assert record["graphs"] == 1 and "error" not in record and record["seconds"] > 0
+    # the native batch norm (forward, gradient), Momentum and stride-2 depthwise kernels ran in the compiled step
+    if _native(batch_norm_native, training_native, depthwise_native):
+        want = {"batch_norm_train", "momentum"}
+        want |= (
+            {"depthwise_forward", "depthwise_backprop_input", "depthwise_backprop_filter"}
+            if model is mobilenet_block
+            else set()
+        )
+        assert want <= ran and ran & {"batch_norm_grad_train", "batch_norm_grad_train_"}, ran
 
 
 @pytest.mark.slow

@@ -120,7 +120,9 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
         fast = pool_native.forward(input, kh, kw, sh, sw, top, left, out_h, out_w)
         if fast is not None:
             out, index = fast
-            out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
+            # (a tensor traced by torch.compile takes no attributes: its gradient computes the argmax again)
+            if not torch.compiler.is_compiling():
+                out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
             return out
     x = _float32_pool_input(x, pool_native.ONEDNN)
     if x.is_floating_point() and not torch.compiler.is_compiling():
@@ -305,6 +307,14 @@ def _max_pool_grad(
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    # the forward's argmax where it kept one (not under torch.compile: traced tensors take no attributes)
+    argmax = None if torch.compiler.is_compiling() else getattr(orig_output, "_tm_argmax", None)
+    if data_format == "NHWC" and pool_native.available():
+        key = (*attrs, rule)
+        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
+        if fast is not None:
+            return fast
     if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
         # the argmax the torch path below takes: float32 by TF's rule (oneDNN's on the input with NaN and -inf
         # as -FLT_MAX; the Eigen helper's, where NaN never wins but first in its window), others by torch's
@@ -313,13 +323,6 @@ def _max_pool_grad(
         out = _tiled_max_pool_grad(xr, g, kh, kw, bottom, right, data_format, nan_wins=not float32)
         out = from_nchw(out, data_format)
         return nn_ops.relu_grad_(out, orig_input) if relu else out
-    argmax = getattr(orig_output, "_tm_argmax", None)
-    attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if data_format == "NHWC" and not torch.compiler.is_compiling() and pool_native.available():
-        key = (*attrs, rule)
-        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
-        if fast is not None:
-            return fast
     if (
         argmax is not None
         and argmax.matches(orig_input, orig_output, (*attrs, "torch"))
