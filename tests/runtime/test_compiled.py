@@ -351,7 +351,7 @@ def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, mode
     if _native(batch_norm_native, training_native, depthwise_native):
         want = {"batch_norm_train", "momentum"}
         want |= (
-            {"depthwise_forward", "depthwise_backprop_input", "depthwise_backprop_filter"}
+            {"depthwise_forward", "depthwise_backprop_both"}  # the fused input + filter gradient: one call
             if model is mobilenet_block
             else set()
         )
