@@ -69,9 +69,9 @@ def _dw_backprop_filter():
 
 
 def _dw_backprop_both():
-    """A stride-1 3x3 SAME layer (both gradients in one call where the kernel's stride-1 code runs)."""
-    x, f, dy = _rand(2, 6, 6, 4), _rand(3, 3, 4, 1, seed=1), _rand(2, 6, 6, 4, seed=2)
-    return depthwise_native.backprop_input_and_filter, (x, f, dy, [1, 1, 1, 1], [1, 1, 1, 1], "NHWC", 1, 1), {}
+    # stride 1, 3x3 SAME of a 7x7 input (the kernel's stride-1 code where the CPU has AVX-512)
+    x, f, dy = _rand(2, 7, 7, 20), _rand(3, 3, 20, 1, seed=1), _rand(2, 7, 7, 20, seed=2)
+    return depthwise_native.backprop_input_and_filter, (x, f, dy, [1, 1, 1, 1], *_DW[1:], 1, 1), {}
 
 
 def _members(n_slots):
