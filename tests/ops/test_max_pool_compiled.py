@@ -69,7 +69,7 @@ def test_compiled_max_pool_grad_of_tiling_windows_is_tensorflows_and_eagers(tf1,
         ("NHWC", torch.float32, "SAME", "max_pool_grad"),  # oneDNN's rule: NaN and -inf as -FLT_MAX
         ("NCHW", torch.float32, "SAME", "max_pool_grad"),
         ("NHWC", torch.float32, "EXPLICIT", "max_pool_grad"),  # the Eigen helper's: NaN never wins but first
-        ("NHWC", torch.float64, "SAME", "max_pool_grad"),  # torch's: a later NaN wins
+        ("NHWC", torch.float64, "SAME", "max_pool_grad"),  # TF runs double by the Eigen helper too
         ("NHWC", torch.float32, "SAME", "max_pool_grad_relu"),  # specialization's MaxPoolGrad + ReluGrad
     ],
 )
