@@ -2,21 +2,13 @@
 window, no padding before the first row and column) take the element-wise form (pool_ops._tiled_max_pool_grad)
 instead of inductor's scatter; its gradients are TensorFlow's and, bit for bit, the eager kernels' (ties, NaN and
 -inf under TF's two rules and torch's, a -0.0 gradient, SAME's padding after the data, VALID's rows past the last
-window, the ReluGrad specialization fuses). NHWC float32 runs the native kernel's custom ops where it is built
-(tests/ops/test_native_custom_ops.py): here the torch path, as without a C compiler."""
+window, the ReluGrad specialization fuses)."""
 
 import numpy as np
 import pytest
 import torch
 
-from torchmeta.ops import nn_ops, pool_native, pool_ops
-
-
-@pytest.fixture(autouse=True)
-def without_native(monkeypatch):
-    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(pool_native.library, "lib", None)
-    monkeypatch.setattr(pool_native.library, "tried", True)
+from torchmeta.ops import nn_ops, pool_ops
 
 
 def _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, kernel=pool_ops.max_pool_grad):

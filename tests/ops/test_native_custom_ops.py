@@ -224,7 +224,8 @@ def test_fullgraph_trace_runs_the_op_with_eager_values(name):
 
 
 def test_native_build_custom_op_calls_the_kernel_outside_tracing(monkeypatch):
-    """Eager code calls the kernel itself (no dispatcher round trip); the op is what tracing records."""
+    """Eager code calls the kernel itself (no dispatcher round trip; under the profiler in a range named as the
+    op); the op is what tracing records."""
     seen = []
 
     def kernel(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -234,7 +235,10 @@ def test_native_build_custom_op_calls_the_kernel_outside_tracing(monkeypatch):
     call = native_build.custom_op("test_scale_kernel", kernel, lambda x, k: torch.empty_like(x))
     assert call.op is torch.ops.torchmeta.test_scale_kernel.default
     x = torch.ones(3)
-    assert torch.equal(call(x, 2), x * 2)
+    assert torch.equal(call(x, 2), x * 2) and seen == ["Tensor"]
+    with torch.profiler.profile() as prof:  # a profiled eager call: a range named as the op
+        assert torch.equal(call(x, 2), x * 2)
+    assert [e.name for e in prof.events() if e.name.startswith("torchmeta::")] == ["torchmeta::test_scale_kernel"]
     monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
     with torch.profiler.profile() as prof:
         assert torch.equal(call(x, 3), x * 3)

@@ -266,10 +266,11 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_torch_compile_traces_the_native_kernel(native, spy):
-    """Under torch.compile the native kernels are custom ops of the traced graph (native_build.custom_op; no
-    graph break), and the compiled pooling and gradients (also through a Relu; a traced gradient computes
-    its argmax again, as traced tensors carry none) equal eager's bit for bit, NaN and -inf included."""
+def test_torch_compile_traces_the_torch_path(native, spy):
+    """Under torch.compile pool_ops does not call the native kernel (its custom op, tests/ops/
+    test_native_custom_ops.py, would keep inductor from fusing the Relu before the pooling into its loops; see
+    pool_ops._max_pool), and the compiled pooling and gradients (also through a Relu) equal the native
+    kernel's, NaN and -inf included."""
     attrs = dict(ksize=[1, 3, 3, 1], strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC")
     x = torch.from_numpy(_values((2, 7, 7, 18), "nonfinite", seed=8))
     dy = torch.randn(2, 7, 7, 18, generator=torch.Generator().manual_seed(1))
@@ -278,12 +279,12 @@ def test_torch_compile_traces_the_native_kernel(native, spy):
         y = pool_ops.max_pool(x, **attrs)
         return y, pool_ops.max_pool_grad(x, y, dy, **attrs), pool_ops.max_pool_grad_relu(x, y, dy, **attrs)
 
-    compiled = torch.compile(step, fullgraph=True, backend="aot_eager")
+    compiled = torch.compile(step, fullgraph=True, backend="eager")
     traced = compiled(x, dy)
-    assert spy == [("forward", True), *[("forward", True), ("backward", True)] * 2]
+    assert all(not done for _, done in spy)
     spy.clear()
     for a, e in zip(traced, step(x, dy)):
-        torch.testing.assert_close(a, e, rtol=0, atol=0, equal_nan=True)
+        torch.testing.assert_close(a, e, rtol=1e-6, atol=1e-6, equal_nan=True)  # overlapping windows
     assert spy == [("forward", True), ("backward", True), ("backward", True)]
 
 

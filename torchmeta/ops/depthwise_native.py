@@ -151,7 +151,7 @@ def _backprop_both_kernel(
     kh, kw, c = geometry[4], geometry[5], geometry[3]
     threads = min(_threads(), 64, dy.shape[0] * max(dy.shape[1], x.shape[1]))
     work = torch.empty(threads * kh * kw * c, dtype=torch.float64)
-    dx = torch.empty(x.shape, dtype=torch.float32)
+    dx = torch.empty(tuple(geometry[:4]), dtype=torch.float32)
     dw = torch.empty((kh, kw, c, 1), dtype=torch.float32)
     library.load().tm_depthwise_backprop_both(
         x.data_ptr(),
@@ -167,7 +167,7 @@ def _backprop_both_kernel(
 
 
 def _backprop_both_fake(x, dy, filter, geometry):
-    return x.new_empty(x.shape), x.new_empty((geometry[4], geometry[5], geometry[3], 1))
+    return x.new_empty(tuple(geometry[:4])), x.new_empty((geometry[4], geometry[5], geometry[3], 1))
 
 
 _forward_op = native_build.custom_op("depthwise_forward", _forward_kernel, _forward_fake)

@@ -129,7 +129,9 @@ def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=()) -> C
     it). Returns the function the op's module calls: the op while torch.compile traces (inductor keeps it as
     an extern call, with its inputs in exactly the strides traced, and reinplaces what it mutates), ``kernel``
     itself otherwise: the dispatcher's Python round trip costs 20-70 us per call, which eager steps of a few
-    hundred microseconds would feel. Both run the same code on the same values."""
+    hundred microseconds would feel. Both run the same code on the same values. Under torch.profiler the
+    eager call is a ``torchmeta::<name>`` range too, as the op is, so eager and compiled profiles name the
+    kernel alike (ctypes calls are otherwise invisible to the profiler)."""
     op = torch.library.custom_op(
         f"torchmeta::{name}",
         kernel,
@@ -140,9 +142,14 @@ def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=()) -> C
     op.register_fake(fake)
     overload = getattr(torch.ops.torchmeta, name).default
 
+    label = f"torchmeta::{name}"
+
     def call(*args):
         if torch.compiler.is_compiling():
             return overload(*args)
+        if torch.autograd._profiler_enabled():
+            with torch.profiler.record_function(label):
+                return kernel(*args)
         return kernel(*args)
 
     call.op = overload

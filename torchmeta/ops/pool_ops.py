@@ -118,13 +118,15 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format, ke
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if data_format == "NHWC":
+    # Not under torch.compile: inductor fuses the Relu before the pooling into its own pooling and gradient
+    # loops, which the native kernel's custom op (a buffer of the Relu's output, a second forward for the
+    # gradient's argmax: traced tensors carry none) cannot; bench/profile_compiled.py --kind cnn, alternating,
+    # load ~8: compiled/eager 1.00 with inductor's pooling, 1.06-1.08 with the native one.
+    if data_format == "NHWC" and not torch.compiler.is_compiling():
         fast = pool_native.forward(input, kh, kw, sh, sw, top, left, out_h, out_w)
         if fast is not None:
             out, index = fast
-            # (a tensor traced by torch.compile takes no attributes: its gradient computes the argmax again)
-            if not torch.compiler.is_compiling():
-                out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
+            out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
             return out
     if padding == "EXPLICIT" or not onednn_pools(input.dtype):
         kernel = pool_native.EIGEN
@@ -347,14 +349,6 @@ def _max_pool_grad(
         raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
-    attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    # the forward's argmax where it kept one (not under torch.compile: traced tensors take no attributes)
-    argmax = None if torch.compiler.is_compiling() else getattr(orig_output, "_tm_argmax", None)
-    if data_format == "NHWC" and pool_native.available():
-        key = (*attrs, rule)
-        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
-        if fast is not None:
-            return fast
     if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
         # the argmax the torch path below takes: by TF's rule (oneDNN's on the input with NaN and -inf as the
         # lowest value; the Eigen helper's, where NaN never wins but first in its window)
@@ -362,6 +356,13 @@ def _max_pool_grad(
         out = _tiled_max_pool_grad(xr, g, kh, kw, bottom, right, data_format, nan_wins=False)
         out = from_nchw(out, data_format)
         return nn_ops.relu_grad_(out, orig_input) if relu else out
+    argmax = getattr(orig_output, "_tm_argmax", None)
+    attrs = (ksize, strides, padding, explicit_paddings, data_format)
+    if data_format == "NHWC" and not torch.compiler.is_compiling() and pool_native.available():
+        key = (*attrs, rule)
+        fast = _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh, sw, top, left, relu)
+        if fast is not None:
+            return fast
     if (
         argmax is not None
         and argmax.matches(orig_input, orig_output, (*attrs, "torch"))

@@ -13,9 +13,9 @@ optimizer updates) as one graph:
   would otherwise read on the host (Reshape's shape, ConcatV2's axis, Conv2DBackpropFilter's sizes...);
   the module calls their static forms with Python values;
 - kernels take their traceable form while ``torch.compiler.is_compiling()``: the native C kernels (batch
-  norm, depthwise convolutions, max pooling, the grouped Momentum/Adam updates) as the custom ops
+  norm, depthwise convolutions, the grouped Momentum/Adam updates) as the custom ops
   ``torch.ops.torchmeta.*`` (``ops/native_build.custom_op``: inductor calls them as extern kernels and
-  reinplaces the updates onto the variables), TF's optimizer arithmetic instead of torch's fused optimizer
+  reinplaces the updates onto the variables; max pooling stays inductor's own, which fuses the Relu before it), TF's optimizer arithmetic instead of torch's fused optimizer
   kernels where no native kernel applies (those take Python floats read from tensors), convolutions without
   oneDNN's post-op kernels, and SparseSoftmaxCrossEntropyWithLogits' label-range check as a tensor
   assertion (it raises before the step updates anything, but cannot name the label value: a compiled step
