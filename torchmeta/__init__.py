@@ -142,7 +142,7 @@ from torchmeta.api.string_ops import strip as string_strip  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket as string_to_hash_bucket  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket_fast as string_to_hash_bucket_fast  # noqa: F401
 from torchmeta.api.string_ops import to_hash_bucket_strong as string_to_hash_bucket_strong  # noqa: F401
-from torchmeta.api.structured_function import TensorSpec  # noqa: F401
+from torchmeta.api.structured_function import RaggedTensorSpec, TensorSpec  # noqa: F401
 from torchmeta.api.summary_ops import histogram_summary, merge_all_summaries, merge_summary, scalar_summary  # noqa: F401
 from torchmeta.api.template import make_template  # noqa: F401
 from torchmeta.api.tensor_array_ops import TensorArray  # noqa: F401

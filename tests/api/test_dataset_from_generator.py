@@ -113,18 +113,110 @@ def _op_types(graph_def):
     return main, functions
 
 
-def test_graph_is_tfs(tf1):
-    """The dataset ops and the functions' ops are TF's (a single component of unknown shape excepted: TF calls
-    the generator through EagerPyFunc there, torchmeta through the same PyFunc)."""
+@pytest.mark.parametrize("program", ["args_and_strings", "types_only", "ints_as_floats", "ragged"])
+def test_graph_is_tfs(tf1, program):
+    """The dataset ops and the functions' ops are TF's: the generator is called through a PyFunc, or, for a
+    single component of unknown shape or a ragged one, through an EagerPyFunc (TF's eager path)."""
 
     def build(tf):
         with tf.Graph().as_default() as g:
-            _data(tf).make_one_shot_iterator(PROGRAMS["args_and_strings"](tf)).get_next()
+            ds = RAGGED["ragged_constant"](tf) if program == "ragged" else PROGRAMS[program](tf)
+            _data(tf).make_one_shot_iterator(ds).get_next()
             return _op_types(g.as_graph_def())
 
     ours, theirs = build(tm), build(tf1)
     assert ours == theirs
-    assert "GeneratorDataset" in ours[1] and ours[1].count("PyFunc") == 3
+    eager = program in ("ints_as_floats", "ragged")
+    assert "GeneratorDataset" in ours[1] and ours[1].count("PyFunc") == (2 if eager else 3)
+    assert ("EagerPyFunc" in ours[1]) == eager
+
+
+def _ragged(tf, rows):
+    return tf.ragged.constant(rows)
+
+
+RAGGED = {
+    # the generator builds RaggedTensors with TF ops (eager in TF, folded as constants here)
+    "ragged_constant": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([_ragged(tf, [[1, 2], [3]]), _ragged(tf, [[4]]), _ragged(tf, [[], [5, 6, 7]])]),
+        output_signature=tf.RaggedTensorSpec([None, None], tf.int32, 1),
+    ),
+    "ragged_value": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([tf.ragged.RaggedTensorValue(np.array([1.5, 2.5, 3.5], np.float32), np.array([0, 2, 3]))]),
+        output_signature=tf.RaggedTensorSpec([None, None], tf.float32),
+    ),
+    "strings_and_dense": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([(_ragged(tf, [[b"a"], [b"b", b"c"]]), 3), (_ragged(tf, [[b"d"]]), 4)]),
+        output_signature=(tf.RaggedTensorSpec([None, None], tf.string, 1), tf.TensorSpec([], tf.int64)),
+    ),
+    "ragged_rank_2": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([_ragged(tf, [[[1], [2, 3]], [[4]]])]),
+        output_signature=tf.RaggedTensorSpec([None, None, None], tf.int32, 2),
+    ),
+    "wrong_ragged_rank": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([_ragged(tf, [[1, 2], [3]])]), output_signature=tf.RaggedTensorSpec([None, None, None], tf.int32)
+    ),
+    "wrong_dtype": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([_ragged(tf, [[1, 2], [3]])]), output_signature=tf.RaggedTensorSpec([None, None], tf.int64)
+    ),
+    "dense_for_ragged": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([[[1, 2], [3, 4]]]), output_signature=tf.RaggedTensorSpec([None, None], tf.int32)
+    ),
+    "nested_list_for_ragged": lambda tf: _data(tf).Dataset.from_generator(
+        lambda: iter([[[1, 2], [3]]]), output_signature=tf.RaggedTensorSpec([None, None], tf.int32)
+    ),
+}
+
+
+def _listed(value):
+    if isinstance(value, tuple):
+        return tuple(_listed(v) for v in value)
+    return value.to_list() if hasattr(value, "to_list") else value
+
+
+@pytest.mark.parametrize("program", list(RAGGED))
+def test_ragged_signatures_are_tfs(tf1, program):
+    """RaggedTensorSpecs in output_signature: the elements (RaggedTensorValues), the element spec and TF's
+    errors for an element that does not fit."""
+
+    def run(tf):
+        with tf.Graph().as_default():
+            ds = RAGGED[program](tf)
+            nxt = _data(tf).make_one_shot_iterator(ds).get_next()
+            out = [repr(ds.element_spec)]
+            with tf.Session() as sess:
+                for _ in range(5):
+                    try:
+                        out.append(_listed(sess.run(nxt)))
+                    except tf.errors.OutOfRangeError:
+                        out.append("END")
+                        break
+                    except tf.errors.OpError as e:
+                        lines = [line for line in str(e).splitlines() if line.startswith("TypeError:")]
+                        out.append((type(e).__name__, lines[-1]))
+            return out
+
+    ours, theirs = run(tm), run(tf1)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"shape": None},
+        {"shape": [None, None], "ragged_rank": 2},
+        {"shape": [None], "ragged_rank": 1.0},
+        {"shape": [None, None], "dtype": None},
+    ],
+)
+def test_ragged_tensor_spec_checks_are_tfs(tf1, args):
+    def error(tf):
+        with pytest.raises((TypeError, ValueError)) as info:
+            tf.RaggedTensorSpec(**args)
+        return type(info.value).__name__, str(info.value)
+
+    assert error(tm) == error(tf1)
+    assert repr(tm.RaggedTensorSpec([2, None], tm.int32)) == repr(tf1.RaggedTensorSpec([2, None], tf1.int32))
 
 
 @pytest.mark.parametrize(

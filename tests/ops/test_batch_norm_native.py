@@ -8,13 +8,12 @@ values), and compare every output.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 import torch
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from torchmeta.ops import batch_norm_native, nn_ops
 from torchmeta.runtime import specialize
 
@@ -34,10 +33,7 @@ SHAPES = [
 ]
 
 
-@pytest.fixture
-def native():
-    if not batch_norm_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+native, without_native = native_helpers.fixtures(batch_norm_native)
 
 
 @pytest.fixture
@@ -53,24 +49,6 @@ def spy(monkeypatch):
 
     monkeypatch.setattr(batch_norm_native, "train_forward", wrapped)
     return calls
-
-
-@pytest.fixture
-def without_native(monkeypatch):
-    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(batch_norm_native.library, "lib", None)
-    monkeypatch.setattr(batch_norm_native.library, "tried", True)
-
-
-@contextlib.contextmanager
-def _torch_path():
-    """Within: the torch path, as without_native (for a reference computed beside the native kernel)."""
-    saved = batch_norm_native.library.lib, batch_norm_native.library.tried
-    batch_norm_native.library.lib, batch_norm_native.library.tried = None, True
-    try:
-        yield
-    finally:
-        batch_norm_native.library.lib, batch_norm_native.library.tried = saved
 
 
 def _inputs(shape, seed):
@@ -367,7 +345,7 @@ def test_native_gradient_equals_torch_path(native, shape, relu):
     scale = torch.from_numpy(rng.standard_normal(c).astype(np.float32))
     mean, variance = x.reshape(-1, c).mean(0), x.reshape(-1, c).var(0, correction=0)
     f = features if relu else None
-    with _torch_path():
+    with native_helpers.torch_path(batch_norm_native):
         slow = nn_ops._fused_batch_norm_grad(
             nn_ops.relu_grad(dy, features) if relu else dy, x, scale, mean, variance, 0.001, "NHWC", True
         )
@@ -388,7 +366,7 @@ def test_native_gradient_relu_grad_is_relu_grads_product(native):
     x = torch.tensor([[0.0, 1.0], [1.0, 2.0], [2.0, 4.0]]).view(1, 1, 3, 2)
     ones = torch.ones(2)
     fast = batch_norm_native.train_gradient(dy, features, x, ones, ones, ones, 0.001)
-    with _torch_path():
+    with native_helpers.torch_path(batch_norm_native):
         slow = nn_ops._fused_batch_norm_grad(nn_ops.relu_grad(dy, features), x, ones, ones, ones, 0.001, "NHWC", True)
     assert torch.isnan(slow[2]).tolist() == [True, False]
     for a, e in zip(fast, slow[:3]):

@@ -9,6 +9,7 @@ import torch
 from torch.profiler import profile
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from torchmeta.ops import pool_native, pool_ops
 
 POOL = dict(ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME", explicit_paddings=[], data_format="NHWC")
@@ -18,11 +19,7 @@ _NATIVE_POOLS = []
 @pytest.fixture(params=["native", "torch"], autouse=True)
 def path(request, monkeypatch):
     """Every test on both paths; native pooling calls are counted in _NATIVE_POOLS."""
-    if request.param == "torch":
-        monkeypatch.setattr(pool_native.library, "lib", None)
-        monkeypatch.setattr(pool_native.library, "tried", True)
-    elif not pool_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+    native_helpers.choose_path(pool_native, monkeypatch, request.param)
     forward = pool_native.forward
 
     def counted(*args, **kwargs):

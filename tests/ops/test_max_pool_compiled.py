@@ -2,13 +2,21 @@
 window, no padding before the first row and column) take the element-wise form (pool_ops._tiled_max_pool_grad)
 instead of inductor's scatter; its gradients are TensorFlow's and, bit for bit, the eager kernels' (ties, NaN and
 -inf under TF's two rules and torch's, a -0.0 gradient, SAME's padding after the data, VALID's rows past the last
-window, the ReluGrad specialization fuses)."""
+window, the ReluGrad specialization fuses). NHWC float32 runs the native kernel's custom ops where it is built
+(tests/ops/test_native_custom_ops.py): here the torch path, as without a C compiler."""
 
 import numpy as np
 import pytest
 import torch
 
-from torchmeta.ops import nn_ops, pool_ops
+from torchmeta.ops import nn_ops, pool_native, pool_ops
+
+
+@pytest.fixture(autouse=True)
+def without_native(monkeypatch):
+    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
+    monkeypatch.setattr(pool_native.library, "lib", None)
+    monkeypatch.setattr(pool_native.library, "tried", True)
 
 
 def _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, kernel=pool_ops.max_pool_grad):
@@ -69,7 +77,7 @@ def test_compiled_max_pool_grad_of_tiling_windows_is_tensorflows_and_eagers(tf1,
         ("NHWC", torch.float32, "SAME", "max_pool_grad"),  # oneDNN's rule: NaN and -inf as -FLT_MAX
         ("NCHW", torch.float32, "SAME", "max_pool_grad"),
         ("NHWC", torch.float32, "EXPLICIT", "max_pool_grad"),  # the Eigen helper's: NaN never wins but first
-        ("NHWC", torch.float64, "SAME", "max_pool_grad"),  # TF runs double by the Eigen helper too
+        ("NHWC", torch.float64, "SAME", "max_pool_grad"),  # torch's: a later NaN wins
         ("NHWC", torch.float32, "SAME", "max_pool_grad_relu"),  # specialization's MaxPoolGrad + ReluGrad
     ],
 )

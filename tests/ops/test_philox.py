@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.ops import native_helpers
 from torchmeta.ops import philox
 from torchmeta.ops.philox import GuardedPhilox, Philox, as_uint32
 
@@ -127,8 +128,7 @@ def without_native(monkeypatch):
     """The numpy/torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
     from torchmeta.ops import philox_native
 
-    monkeypatch.setattr(philox_native.library, "lib", None)
-    monkeypatch.setattr(philox_native.library, "tried", True)
+    native_helpers.use_torch_path(philox_native, monkeypatch)
 
 
 def test_native_kernel_can_be_turned_off(monkeypatch):

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from torchmeta.ops import pool_native, pool_ops
 
 # (shape NHWC, ksize, strides, padding): tiling 2x2 windows (the CNN's), odd sizes with SAME's extra
@@ -93,21 +94,7 @@ def _max_pool_explicit(ksize, strides, pads):
     return pool
 
 
-@pytest.fixture
-def native(monkeypatch):
-    """The native kernel, built with the system C compiler (skips where none can be built)."""
-    monkeypatch.setenv("TORCHMETA_NATIVE", "1")
-    monkeypatch.setattr(pool_native.library, "lib", None)
-    monkeypatch.setattr(pool_native.library, "tried", False)
-    if not pool_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
-
-
-@pytest.fixture
-def without_native(monkeypatch):
-    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(pool_native.library, "lib", None)
-    monkeypatch.setattr(pool_native.library, "tried", True)
+native, without_native = native_helpers.fixtures(pool_native)
 
 
 @pytest.fixture
@@ -177,11 +164,7 @@ def test_torch_path_matches_tf(tf1, without_native, spy, case, kind):
 def test_max_pool_v2_gradient_matches_tf(tf1, monkeypatch, spy, case, kind, path):
     """MaxPoolV2's gradient is MaxPoolGradV2, TF's other CPU kernel: its window starts from its first real
     position whatever that holds (a NaN there keeps the gradient)."""
-    if path == "torch":
-        monkeypatch.setattr(pool_native.library, "lib", None)
-        monkeypatch.setattr(pool_native.library, "tried", True)
-    elif not pool_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+    native_helpers.choose_path(pool_native, monkeypatch, path)
     shape, ksize, strides, padding = CASES[case]
     x = _values(shape, kind, seed=3)
     pool = _max_pool_v2(ksize, strides, padding)
@@ -197,11 +180,7 @@ def test_max_pool_v2_gradient_matches_tf(tf1, monkeypatch, spy, case, kind, path
 @pytest.mark.parametrize("kind", ["ties", "nan", "nonfinite"])
 def test_explicit_padding_matches_tf(tf1, monkeypatch, spy, kind, path):
     """EXPLICIT padding runs TF's SpatialMaxPoolWithArgMaxHelper for the gradient, as MaxPoolGradV2."""
-    if path == "torch":
-        monkeypatch.setattr(pool_native.library, "lib", None)
-        monkeypatch.setattr(pool_native.library, "tried", True)
-    elif not pool_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+    native_helpers.choose_path(pool_native, monkeypatch, path)
     x = _values((2, 7, 8, 18), kind, seed=4)
     pool = _max_pool_explicit((3, 3), (2, 2), ((1, 1), (0, 1)))
     ours = _graph(tm, x, 5, pool)
@@ -222,8 +201,7 @@ def test_native_equals_torch_path(native, monkeypatch, case):
     y = pool_ops.max_pool(x, **attrs)
     dy = torch.randn(y.shape, generator=torch.Generator().manual_seed(0))
     fast = (y, pool_ops.max_pool_grad(x, y, dy, **attrs), pool_ops.max_pool_grad(x.clone(), y, dy, **attrs))
-    monkeypatch.setattr(pool_native.library, "lib", None)
-    monkeypatch.setattr(pool_native.library, "tried", True)
+    native_helpers.use_torch_path(pool_native, monkeypatch)
     y2 = pool_ops.max_pool(x, **attrs)
     slow = (y2, pool_ops.max_pool_grad(x, y2, dy, **attrs), pool_ops.max_pool_grad(x.clone(), y2, dy, **attrs))
     for a, e in zip(fast, slow):
@@ -346,11 +324,7 @@ def test_relu_grad_of_max_pool_grad_fuses_and_matches_tf(tf1, monkeypatch, spy, 
     """ReluGrad over the MaxPoolGrad of a Relu's output runs as one pool_ops.max_pool_grad_relu (no
     MaxPoolGrad, no second pass), with TF's values; upstream gradients with inf and NaN included (TF's
     ReluGrad makes g * 0 NaN for them where the Relu was off)."""
-    if path == "torch":
-        monkeypatch.setattr(pool_native.library, "lib", None)
-        monkeypatch.setattr(pool_native.library, "tried", True)
-    elif not pool_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+    native_helpers.choose_path(pool_native, monkeypatch, path)
     shape, ksize, strides, padding = CASES[case]
     x = _values(shape, kind, seed=12)
     out_shape = pool_ops.max_pool(torch.zeros(shape), [1, *ksize, 1], [1, *strides, 1], padding, [], "NHWC").shape

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from torchmeta.ops import pool_native
 
 NAN, INF = np.nan, np.inf
@@ -65,8 +66,7 @@ def _run(api, dtype, case):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_max_pool_and_gradient_follow_tfs_nan_rules(tf1, monkeypatch, dtype, case):
     if dtype == "float32":  # the torch path (NCHW, no compiler, TORCHMETA_NATIVE=0); the native one has its tests
-        monkeypatch.setattr(pool_native.library, "lib", None)
-        monkeypatch.setattr(pool_native.library, "tried", True)
+        native_helpers.use_torch_path(pool_native, monkeypatch)
     ours, theirs = _run(tm, dtype, case), _run(tf1, dtype, case)
     np.testing.assert_array_equal(ours[0], theirs[0])  # the maxima: input values, the lowest value or -inf
     op, ksize, strides, _ = CASES[case]

@@ -8,6 +8,7 @@ import itertools
 import pytest
 import torch
 
+from tests.ops import native_helpers
 from torchmeta.ops import random_distributions as dist
 from torchmeta.ops.philox import Philox, as_uint32
 
@@ -103,8 +104,7 @@ def test_native_fills_equal_torch_path(monkeypatch, native, fill, dtype):
     philox_native = native
     gen = Philox.from_seeds(11, 12).skip(5)
     native = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
-    monkeypatch.setattr(philox_native.library, "lib", None)
-    monkeypatch.setattr(philox_native.library, "tried", True)
+    native_helpers.use_torch_path(philox_native, monkeypatch)
     reference = getattr(dist, fill)(gen, 300_001, dtype, "cpu")
     assert torch.equal(
         native.view(torch.int16 if dtype != torch.float32 else torch.int32),

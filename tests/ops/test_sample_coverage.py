@@ -57,6 +57,10 @@ EXCLUDED = {
         "api/test_script_ops.py",
     ),
     "PyFuncStateless": ("calls a Python function of this process, like PyFunc", "api/test_script_ops.py"),
+    "EagerPyFunc": (
+        "calls a Python function of this process, like PyFunc (Dataset.from_generator's eager path)",
+        "api/test_dataset_from_generator.py",
+    ),
 }
 
 # Input-pipeline ops hold per-session resources (datasets, iterators, queues, readers) or depend on codec

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from torchmeta.ops import training_native, training_ops
 from torchmeta.runtime.state import VariableSlot
 
@@ -35,10 +36,7 @@ DENSE = _rng.standard_normal((3 * 3 * 5, 3)) * 0.2
 BIAS = _rng.standard_normal(3) * 0.1
 
 
-@pytest.fixture
-def native():
-    if not training_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+native, without_native = native_helpers.fixtures(training_native)
 
 
 @pytest.fixture
@@ -56,13 +54,6 @@ def spy(monkeypatch):
 
         monkeypatch.setattr(training_native, name, wrapped)
     return calls
-
-
-@pytest.fixture
-def without_native(monkeypatch):
-    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(training_native.library, "lib", None)
-    monkeypatch.setattr(training_native.library, "tried", True)
 
 
 def _train(framework, make, resource, dtype, use_tf):
@@ -283,11 +274,7 @@ def test_a_gradient_that_is_a_transposed_read_of_its_variable_equals_tf(
 ):
     """A strided gradient viewing the variable being updated is read whole before the update writes it, as
     TF's passes read it (the native kernel writes row by row: it reads such a gradient from a copy)."""
-    if not native_kernel:
-        monkeypatch.setattr(training_native.library, "lib", None)
-        monkeypatch.setattr(training_native.library, "tried", True)
-    elif not training_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
+    native_helpers.choose_path(training_native, monkeypatch, "native" if native_kernel else "torch")
     make, _ = OPTIMIZERS[which]
     values = []
     for framework in (tf1, tm):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import torchmeta as tm
-from tests.ops import samples_state, samples_training
+from tests.ops import native_helpers, samples_state, samples_training
 from tests.ops.harness import _convert_attr
 from torchmeta.dtypes import DType
 from torchmeta.framework import registry
@@ -318,8 +318,7 @@ def test_dense_adam_and_momentum_run_torchs_fused_kernels(monkeypatch, resource)
     """Without the native update kernel (TORCHMETA_NATIVE=0, no compiler), Adam and Momentum on dense float32
     variables are one pass of torch's fused optimizer kernels (the sample tests above check their numbers
     against TF's); Nesterov momentum keeps TF's expression."""
-    monkeypatch.setattr(training_native.library, "lib", None)
-    monkeypatch.setattr(training_native.library, "tried", True)
+    native_helpers.use_torch_path(training_native, monkeypatch)
     rng = np.random.default_rng(0)
 
     def t(*shape):

@@ -30,7 +30,7 @@ from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_util_v2 import add_function
 from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.api.random_ops import get_seed as graph_get_seed
-from torchmeta.api.script_ops import numpy_function
+from torchmeta.api.script_ops import eager_py_func, numpy_function
 from torchmeta.api.structured_function import (
     DatasetSpec,
     RaggedTensorSpec,
@@ -49,8 +49,15 @@ from torchmeta.framework.constant_op import constant
 from torchmeta.framework.function_def_builder import BuildingFuncGraph, graph_to_function_def
 from torchmeta.framework.graph import Tensor, colocate_with, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.ragged_tensor_value import RaggedTensorValue
 from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
-from torchmeta.framework.tensor_util import MakeNdarray, constant_value, constant_value_as_shape, make_tensor_proto
+from torchmeta.framework.tensor_util import (
+    MakeNdarray,
+    constant_value,
+    constant_value_as_shape,
+    evaluate_constant_tensor,
+    make_tensor_proto,
+)
 
 __all__ = [
     "Dataset",
@@ -229,10 +236,6 @@ class Dataset:
                         "`output_signature` must contain objects that are subclass of `tf.TypeSpec` but found "
                         f"{type(spec)} which is not."
                     )
-                if isinstance(spec, RaggedTensorSpec):
-                    raise errors.UnimplementedError(
-                        None, None, "Dataset.from_generator() with a RaggedTensorSpec in `output_signature`"
-                    )
         elif output_types is None:
             raise TypeError(
                 "To specify the output signature you need to provide either the `output_signature` argument or "
@@ -247,24 +250,34 @@ class Dataset:
             output_signature = pack_sequence_as(
                 output_types, [TensorSpec(sh, t) for sh, t in zip(flat_shapes, flat_types)]
             )
-            # TF's test: a single component of unknown shape (TensorShape(None) is falsy) takes its eager path
-            typed = output_shapes is None and not is_structure(output_types)
-        else:
-            typed = False
         output_types = map_structure(lambda spec: spec.dtype, output_signature)
         args = () if args is None else tuple(convert_to_tensor(a, name="args") for a in args)
         state = _GeneratorState(generator)
-        check = _check_eager if typed or not _has_shapes(output_signature) else _check_typed
+        # TF's test `output_types and output_shapes`: a signature of TensorSpecs takes the numpy_function path,
+        # but a single component of unknown shape (TensorShape(None) is falsy) and any RaggedTensorSpec take its
+        # eager one (EagerPyFunc; the element normalized as tf.data does, ragged components as variants)
+        eager = not _has_shapes(output_signature) or any(
+            isinstance(spec, RaggedTensorSpec) for spec in flatten(output_signature)
+        )
 
         def get_iterator_id_fn(unused_dummy):
             return numpy_function(state.get_next_id, list(args), DType.int64)
 
         def generator_next_fn(iterator_id_t):
             specs = flatten(output_signature)
+            if eager:
+
+                def eager_generator_py_func(iterator_id):
+                    with graph_lib.Graph().as_default():  # TF runs the generator's ops eagerly: here as constants
+                        values = next(state.get_iterator(iterator_id))
+                        return _normalize_generated(values, output_signature, specs)
+
+                flat_types = [DType.variant if isinstance(spec, RaggedTensorSpec) else spec.dtype for spec in specs]
+                return eager_py_func(eager_generator_py_func, [iterator_id_t], flat_types)
 
             def generator_py_func(iterator_id):
                 values = next(state.get_iterator(iterator_id))
-                return check(values, output_types, output_signature, specs)
+                return _check_typed(values, output_types, output_signature, specs)
 
             flat_values = numpy_function(generator_py_func, [iterator_id_t], [spec.dtype for spec in specs])
             for t, spec in zip(flat_values, specs):
@@ -1118,18 +1131,82 @@ def _check_typed(values, output_types, signature, specs) -> list:
     return arrays
 
 
-def _check_eager(values, output_types, signature, specs) -> list:
-    """TF's eager generator_py_func (one component of unknown shape): the element converted as
-    ``tf.convert_to_tensor(value, dtype)`` converts it (1 may become 1.0, 1.5 never becomes 1)."""
-    spec = specs[0]
+def _normalize_generated(values, signature, specs) -> list:
+    """TF's eager generator_py_func: the element normalized as tf.data's normalize_element does (a dense
+    component converted as ``tf.convert_to_tensor(value, dtype)`` converts it: 1 may become 1.0, 1.5 never
+    becomes 1; a ragged one taken as it is: a RaggedTensorValue, or a RaggedTensor the generator built, its
+    value computed as a constant), checked against the signature, and flattened (a ragged component as the
+    RaggedTensorValue that EagerPyFunc carries as a variant)."""
     try:
-        proto = make_tensor_proto(values, dtype=spec.dtype)
+        components = _strict_flatten(signature, values) if is_structure(signature) else [values]
+        converted = [_eager_component(v, spec) for v, spec in zip(components, specs)]
     except (TypeError, ValueError) as e:
         raise TypeError(
             "`generator` yielded an element that did not match the expected structure. The expected structure was "
-            f"TensorSpec(shape={spec.shape}, dtype={spec.dtype!r}, name=None), but the yielded element was {values}."
+            f"{signature}, but the yielded element was {values}."
         ) from e
-    return [MakeNdarray(proto)]
+    got = [_value_spec(c) for c in converted]
+    if not all(_compatible(g, spec) for g, spec in zip(got, specs)):
+        got_text = pack_sequence_as(signature, got) if is_structure(signature) else got[0]
+        raise TypeError(f"`generator` yielded an element of {got_text} where an element of {signature} was expected.")
+    return converted
+
+
+def _eager_component(value, spec):
+    if isinstance(value, (Tensor, RaggedTensor)):
+        value = _constant_of(value)
+    if isinstance(spec, RaggedTensorSpec):
+        if isinstance(value, RaggedTensorValue):
+            return value
+        return MakeNdarray(make_tensor_proto(value))
+    if isinstance(value, RaggedTensorValue):
+        return value
+    return MakeNdarray(make_tensor_proto(value, dtype=spec.dtype))
+
+
+def _constant_of(value):
+    """The value of a Tensor or RaggedTensor the generator built (TF computes it eagerly), as a constant."""
+    if isinstance(value, RaggedTensor):
+        result = _constant_of(value.flat_values)
+        for splits in reversed(value.nested_row_splits):
+            result = RaggedTensorValue(result, _constant_of(splits))
+        return result
+    result = evaluate_constant_tensor(value)
+    if result is None:
+        raise errors.UnimplementedError(
+            None,
+            None,
+            f"Dataset.from_generator(): the generator yielded {value}, whose value is not a constant: TF computes "
+            "the ops a generator runs eagerly, torchmeta folds them as constants. Yield numpy values (or a "
+            "tf.compat.v1.ragged.RaggedTensorValue) instead.",
+        )
+    return result
+
+
+def _value_spec(value):
+    if isinstance(value, RaggedTensorValue):
+        dtype = dtypes.as_dtype(value.flat_values.dtype)
+        return RaggedTensorSpec(
+            _ragged_shape(value),
+            DType.string if dtype is None else dtype,
+            value.ragged_rank,
+            dtypes.as_dtype(value.row_splits.dtype),
+        )
+    return TensorSpec(TensorShape(value.shape), DType.string if value.dtype == object else dtypes.as_dtype(value.dtype))
+
+
+def _ragged_shape(value) -> TensorShape:
+    """A RaggedTensorValue's static shape as TF gives a RaggedTensor's: rows, None per ragged dimension, then
+    the flat values' inner dimensions."""
+    return TensorShape([len(value.row_splits) - 1] + [None] * value.ragged_rank + list(value.flat_values.shape[1:]))
+
+
+def _compatible(got, spec) -> bool:
+    if type(got) is not type(spec) or got.dtype is not spec.dtype or not spec.shape.is_compatible_with(got.shape):
+        return False
+    return not isinstance(spec, RaggedTensorSpec) or (
+        got.ragged_rank == spec.ragged_rank and got.row_splits_dtype is spec.row_splits_dtype
+    )
 
 
 def _types_text(output_types) -> str:

@@ -16,7 +16,7 @@ from torchmeta import dtypes
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.op_def_library import apply_op
 
-__all__ = ["py_func", "numpy_function", "FuncRegistry"]
+__all__ = ["py_func", "numpy_function", "eager_py_func", "FuncRegistry"]
 
 
 class FuncRegistry:
@@ -43,7 +43,7 @@ class FuncRegistry:
         return cls._funcs.get(token.decode() if isinstance(token, bytes) else token)
 
 
-def _internal_py_func(func, inp, Tout, stateful, name):
+def _internal_py_func(func, inp, Tout, stateful, name, op_type=None):
     if not callable(func):
         raise ValueError(f"Expected func to be callable. Received func={func} of type {type(func)}.")
     is_list = isinstance(Tout, (list, tuple))
@@ -56,7 +56,8 @@ def _internal_py_func(func, inp, Tout, stateful, name):
     while getattr(graph, "outer_graph", None) is not None:
         graph = graph.outer_graph
     token = FuncRegistry.insert(func, graph)
-    op = apply_op("PyFunc" if stateful else "PyFuncStateless", input=inp, token=token, Tout=tout, name=name)
+    op_type = op_type or ("PyFunc" if stateful else "PyFuncStateless")
+    op = apply_op(op_type, input=inp, token=token, Tout=tout, name=name)
     if not op.outputs:
         return op
     return list(op.outputs) if is_list else op.outputs[0]
@@ -83,3 +84,10 @@ def py_func(func, inp, Tout, stateful=True, name=None):
 def numpy_function(func, inp, Tout, stateful=True, name=None):
     """``tf.numpy_function``: ``py_func`` (TF1 graphs build the same PyFunc op)."""
     return _internal_py_func(func, inp, Tout, stateful, name)
+
+
+def eager_py_func(func, inp, Tout, name=None):
+    """TF's ``script_ops.eager_py_func`` node (EagerPyFunc), for what TF builds with it (Dataset.from_generator's
+    eager path). ``func`` is called as a PyFunc's function: on numpy values, with no eager TF in it; a
+    ``variant`` output is a value the runtime carries as it is (a RaggedTensorVariant)."""
+    return _internal_py_func(func, inp, Tout, True, name, op_type="EagerPyFunc")

@@ -121,11 +121,26 @@ class RaggedTensorSpec:
     flat_dtype = DType.variant
     flat_shape = unknown_shape()
 
-    def __init__(self, shape, dtype, ragged_rank, row_splits_dtype=DType.int64):
-        self.shape = shape
-        self.dtype = dtype
+    def __init__(self, shape=None, dtype=DType.float32, ragged_rank=None, row_splits_dtype=DType.int64,
+                 flat_values_spec=None):  # fmt: skip
+        """``tf.RaggedTensorSpec``: ``ragged_rank`` defaults to the shape's rank - 1 (TF's checks and messages)."""
+        if flat_values_spec is not None:
+            raise errors.UnimplementedError(None, None, "RaggedTensorSpec with a flat_values_spec")
+        if dtype is None:
+            raise ValueError("At least one of dtype or flat_values_spec must be provided")
+        self.shape = as_shape(shape)
+        self.dtype = as_dtype(dtype)
+        self.row_splits_dtype = as_dtype(row_splits_dtype)
+        rank = self.shape.rank
+        if ragged_rank is None:
+            if rank is None:
+                raise ValueError("Must specify ragged_rank or a shape with a known rank.")
+            ragged_rank = rank - 1
+        if not isinstance(ragged_rank, int):
+            raise TypeError(f"Argument `ragged_rank` must be an int. Received {ragged_rank}.")
+        if rank is not None and ragged_rank >= rank:
+            raise ValueError(f"Argument `ragged_rank` ({ragged_rank}) must be less than rank ({rank}).")
         self.ragged_rank = ragged_rank
-        self.row_splits_dtype = row_splits_dtype
 
     def __repr__(self):
         return (

@@ -1,4 +1,5 @@
-"""PyFunc and PyFuncStateless: call the Python function registered for the node's token (tf.py_func).
+"""PyFunc, PyFuncStateless and EagerPyFunc: call the Python function registered for the node's token
+(tf.py_func; EagerPyFunc as Dataset.from_generator builds it).
 
 Inputs reach the function as numpy arrays (numpy scalars for 0-d inputs, object arrays of bytes for
 strings); its results must have exactly the ``Tout`` dtypes, as TensorFlow checks. A Python exception
@@ -18,7 +19,9 @@ from torchmeta import errors
 from torchmeta.api.script_ops import FuncRegistry
 from torchmeta.dtypes import DType, as_dtype, numpy_to_torch, torch_to_numpy
 from torchmeta.framework import common_shapes
+from torchmeta.framework.ragged_tensor_value import RaggedTensorValue
 from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.ops.ragged_ops import RaggedTensorVariant
 
 _ERRORS = [
     ((ValueError, TypeError), errors.InvalidArgumentError),
@@ -70,6 +73,10 @@ def _call(op_type, input, token, Tout, node_name):
     if isinstance(ret, bytes):
         ret = [ret]
     values = [_convert(x) for x in ret] if isinstance(ret, (tuple, list)) else [_convert(ret)]
+    if op_type == "EagerPyFunc" and isinstance(
+        ret, (tuple, list)
+    ):  # variant outputs (from_generator's ragged components) pass as they are
+        values = [x if isinstance(x, RaggedTensorValue) else _convert(x) for x in ret]
     if ret is None and not Tout:
         values = []
     if len(values) != len(Tout):
@@ -79,6 +86,9 @@ def _call(op_type, input, token, Tout, node_name):
     outs = []
     for i, (value, dtype) in enumerate(zip(values, Tout)):
         dtype = DType(dtype) if not isinstance(dtype, DType) else dtype
+        if isinstance(value, RaggedTensorValue) and dtype == DType.variant:
+            outs.append(_ragged_variant(value))
+            continue
         got = DType.string if value.dtype == object else _as_dtype(value.dtype)
         if got != dtype:
             raise errors.InvalidArgumentError(
@@ -90,6 +100,15 @@ def _call(op_type, input, token, Tout, node_name):
         outs.append(value if dtype == DType.string else numpy_to_torch(np.require(value, requirements="C"), dtype))
     # One output is the value itself; several are a tuple (what lowering indexes).
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _ragged_variant(value) -> RaggedTensorVariant:
+    """A RaggedTensorValue as the scalar variant that carries it (TF's RaggedTensorToVariant of one value)."""
+    splits = [numpy_to_torch(np.require(s, requirements="C"), as_dtype(s.dtype)) for s in value.nested_row_splits]
+    flat = value.flat_values
+    if flat.dtype != object:
+        flat = numpy_to_torch(np.require(flat, requirements="C"), as_dtype(flat.dtype))
+    return RaggedTensorVariant(splits, flat)
 
 
 def _as_dtype(np_dtype):
@@ -122,4 +141,16 @@ def py_func_stateless(input, token, Tout, node_name):
     return _call("PyFuncStateless", input, token, Tout, node_name)
 
 
-not_differentiable("PyFunc", "PyFuncStateless")
+@register_op(
+    "EagerPyFunc",
+    inputs=["input: Tin"],
+    outputs=["output: Tout"],
+    attrs=["token: string", "is_async: bool = false", "Tin: list(type) >= 0", "Tout: list(type) >= 0"],
+    shape=common_shapes.unknown,
+    stateful=True,
+)
+def eager_py_func(input, token, is_async, Tout, node_name):
+    return _call("EagerPyFunc", input, token, Tout, node_name)
+
+
+not_differentiable("PyFunc", "PyFuncStateless", "EagerPyFunc")
