@@ -330,7 +330,8 @@ GRAD_SUMS(grad_sums16_relu, TM_WIDE, v16f, v16i, 1)
 GRAD_SUMS(grad_sums16, TM_WIDE, v16f, v16i, 0)
 #endif
 
-/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step. */
+/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step, the lines TM_PREFETCH
+ * floats ahead prefetched (as the forward's output pass). */
 #define GRAD_OUTPUT_STEP(V, I, W, RELU)                                                                    \
     for (; c + W <= C; c += W) {                                                                           \
         V g = GRAD(V, I, RELU, dy, f, o + c);                                                              \
@@ -341,8 +342,16 @@ GRAD_SUMS(grad_sums16, TM_WIDE, v16f, v16i, 0)
 #define GRAD_OUTPUT(NAME, ATTR, RELU, WIDE)                                                                \
     ATTR static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows, int64_t C, \
                           const float *mean, const float *k, const float *b, const float *a) {             \
+        const int64_t total = rows * C;                                                                    \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             int64_t o = r * C, c = 0;                                                                      \
+            if (o + TM_PREFETCH + C <= total)                                                              \
+                for (int64_t q = o + TM_PREFETCH; q < o + TM_PREFETCH + C; q += 16) {                      \
+                    __builtin_prefetch(dy + q, 0, 3);                                                      \
+                    __builtin_prefetch(x + q, 0, 3);                                                       \
+                    if (RELU) __builtin_prefetch(f + q, 0, 3);                                             \
+                    if (dx != dy) __builtin_prefetch(dx + q, 1, 3);                                        \
+                }                                                                                          \
             if (WIDE) GRAD_OUTPUT_STEP(WIDE_V, WIDE_I, 16, RELU)                                           \
             GRAD_OUTPUT_STEP(v8f, v8i, 8, RELU)                                                            \
             GRAD_OUTPUT_STEP(v1f, v1i, 1, RELU)                                                            \
