@@ -1,8 +1,9 @@
 """One bench/models.py training step under ConfigProto(torch_compile=True) next to the eager step: both in one
-process, steps interleaved and timed in process CPU time (one thread), then a torch.profiler table of each
-with input shapes, where the compiled step's inductor kernels appear by name (``graph_0_cpp_fused_...``,
-``torch._inductor.config.cpp.enable_kernel_profile``) beside the extern kernels they call (convolutions,
-products). The compiled module is used as it is, whatever its trial calls would keep.
+process, steps interleaved and timed in process CPU time (one thread), then per-kernel self CPU time of each,
+profiled one step at a time alternately, where the compiled step's inductor kernels appear by name
+(``graph_0_cpp_fused_...``, ``torch._inductor.config.cpp.enable_kernel_profile``) beside the extern kernels
+they call (convolutions, products, the native kernels ``torchmeta::*``). The compiled module is used as it
+is, whatever its trial calls would keep.
 
     python bench/profile_compiled.py [--kind cnn] [--steps 30] [--out bench/results/cnn_compiled_profile.txt]
 
@@ -12,6 +13,7 @@ Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import sys
 import time
@@ -49,6 +51,17 @@ def step(kind, batch, compiled):
     return (lambda: sess.run(train_op, feed)), seconds
 
 
+def _profiled(fn, totals, calls):
+    """One call of ``fn`` under torch.profiler; each kernel's (name, input shapes) self CPU time (us) added to
+    ``totals``, its number of calls to ``calls``."""
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        fn()
+    for e in prof.key_averages(group_by_input_shape=True):
+        key = (e.key, str(e.input_shapes))
+        totals[key] += e.self_cpu_time_total
+        calls[key] += e.count
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", default="cnn", choices=sorted(models.GRAPHS))
@@ -57,7 +70,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     inductor_config.cpp.enable_kernel_profile = True
-    batch = 50 if args.kind == "cnn" else 32
+    batch = models.SHAPES[args.kind][0]
     (compiled, compile_seconds), (eager, _) = step(args.kind, batch, True), step(args.kind, batch, False)
     steps = {"compiled": compiled, "eager": eager}
     times = {k: [] for k in steps}
@@ -66,6 +79,13 @@ def main(argv=None):
             start = time.process_time()
             fn()
             times[k].append(time.process_time() - start)
+    # profiled steps alternate too, one at a time: what the load does to one path it does to the other
+    totals = {k: collections.Counter() for k in steps}
+    calls = {k: collections.Counter() for k in steps}
+    profiled = 20
+    for _ in range(profiled):
+        for k, fn in steps.items():
+            _profiled(fn, totals[k], calls[k])
     lines = [
         f"bench/profile_compiled.py --kind {args.kind} --steps {args.steps}; load {os.getloadavg()[0]:.1f}; "
         f"compile (second call) {compile_seconds:.1f} s",
@@ -73,15 +93,22 @@ def main(argv=None):
         + ", ".join(f"{k} {1e3 * min(v):.2f} / {1e3 * np.median(v):.2f}" for k, v in times.items()),
         f"compiled/eager: best {min(times['compiled']) / min(times['eager']):.3f}, "
         f"median {np.median(times['compiled']) / np.median(times['eager']):.3f}",
+        "",
+        f"Self CPU per step of each kernel, {profiled} profiled steps of each path, alternating (the profiler's clock",
+        "is the wall clock: a loaded machine inflates both alike). torchmeta::* are the native C kernels",
+        "(ops/native_build.custom_op: extern calls in the compiled graph, profiler ranges in eager steps);",
+        "graph_0_cpp_fused_* are inductor's generated kernels.",
     ]
-    for k, fn in steps.items():
-        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
-            for _ in range(20):
-                fn()
-        table = prof.key_averages(group_by_input_shape=True).table(
-            sort_by="self_cpu_time_total", row_limit=25, max_name_column_width=70, max_shapes_column_width=90
-        )
-        lines += ["", f"== {k}: 20 steps (profiled: wall-clock, inflated by the profiler and the load)", table]
+    for k in steps:
+        total = sum(totals[k].values())
+        lines += [
+            "",
+            f"== {k}: profiled self CPU {total / 1e3 / profiled:.2f} ms per step",
+            f"{'ms/step':>9} {'share':>6} {'calls':>5}  kernel, input shapes",
+        ]
+        for (name, shapes), us in totals[k].most_common(30):
+            n = calls[k][name, shapes] / profiled
+            lines.append(f"{us / 1e3 / profiled:9.3f} {us / total:6.1%} {n:5.0f}  {name[:70]} {shapes[:110]}")
     text = "\n".join(lines) + "\n"
     if args.out:
         with open(args.out, "w") as f:

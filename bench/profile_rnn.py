@@ -35,6 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torchmeta as tm
 from bench import run
+from torchmeta.ops.matmul_ops import mat_mul as tm_mat_mul
+from torchmeta.runtime.specialize import fused_matmul_bias as tm_fused_matmul_bias
 
 _MATMULS = {"mat_mul", "fused_matmul_bias", "fused_matmul_bias_relu", "sliced_matmul", "sliced_matmul_invariant_b"}
 
@@ -259,6 +261,16 @@ def thread_report(threads, rounds=9, calls=50):
             lambda: torch.mm(dyn_grad, dyn_w[128:].t())
         ),
         "mnist_mlp layer1 128x1024 @ 1024x1024": lambda: torch.mm(mlp_x, mlp_w),
+        # the same products through torchmeta's kernels, which take TF's threads-per-product rule
+        # (matmul_ops.run_product: one thread below 1.01 x L2 of operands and result)
+        "lstm_cls forward, torchmeta's fused_matmul_bias": lambda: tm_fused_matmul_bias(
+            cls_x, cls_w, cls_b, False, False
+        ),
+        "lstm_cls h-gradient, torchmeta's mat_mul (contiguous)": lambda: tm_mat_mul(cls_grad, cls_kept, False, False),
+        "dynamic_rnn h-gradient, torchmeta's mat_mul (contiguous)": lambda: tm_mat_mul(
+            dyn_grad, dyn_kept, False, False
+        ),
+        "mnist_mlp layer1, torchmeta's mat_mul": lambda: tm_mat_mul(mlp_x, mlp_w, False, False),
     }
     samples = {(name, n): [] for name in products for n in (1, threads)}
     for r in range(rounds):

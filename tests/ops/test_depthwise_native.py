@@ -2,7 +2,8 @@
 
 Strided or asymmetrically padded depthwise convolutions of NHWC float32 CPU tensors with one filter per
 channel (DepthwiseConv2dNative, its BackpropInput/BackpropFilter ops, specialization's fused input + filter
-gradient and its inference conv + batch norm + Relu fusion) run a small C kernel where one can be built.
+gradient and its inference conv + batch norm + Relu fusion) run a small C kernel where one can be built, and
+so do stride-1 3x3 SAME ones where the kernel's AVX-512 code for them runs (``depthwise_native.stride1()``).
 These tests build the same graphs in TF and torchmeta, check that the native kernel ran (or, with it turned
 off, that the torch path gives the same values), and compare every output.
 """
@@ -33,7 +34,22 @@ GEOMETRIES = {
     "s2-same-1x1-input": ((2, 1, 1, 5), (3, 3), (2, 2), "SAME"),
     # padding wider than the kernel: whole windows (rows and columns) in the padding
     "s2-explicit-wide": ((2, 5, 6, 9), (3, 3), (2, 2), [[0, 0], [4, 3], [3, 5], [0, 0]]),
+    # stride 1, 3x3 SAME (the AVX-512 code's 16-channel blocks: tails, one block, several; one row or column;
+    # batch 1)
+    "s1-same-3x3-c20": ((2, 7, 9, 20), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-c48": ((2, 9, 8, 48), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-batch1-c35": ((1, 6, 5, 35), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-c16": ((3, 4, 4, 16), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-w1": ((2, 6, 1, 17), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-h1": ((2, 1, 7, 9), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-1x1": ((2, 1, 1, 5), (3, 3), (1, 1), "SAME"),
+    "s1-same-3x3-2x2": ((2, 2, 2, 3), (3, 3), (1, 1), "SAME"),
 }
+
+
+def _runs_native(name) -> bool:
+    """Whether the native kernel takes this geometry here: stride-1 3x3 SAME only with its AVX-512 code."""
+    return not name.startswith("s1-same-3x3") or depthwise_native.stride1()
 
 
 @pytest.fixture
@@ -46,7 +62,7 @@ def native():
 def spy(monkeypatch):
     """Records, per call of a native entry point, its name and whether it ran (returned a result)."""
     calls = []
-    for name in ("forward", "backprop_input", "backprop_filter"):
+    for name in ("forward", "backprop_input", "backprop_filter", "backprop_input_and_filter"):
         real = getattr(depthwise_native, name)
 
         def wrapped(*args, _real=real, _name=name, **kwargs):
@@ -137,32 +153,35 @@ def test_ops_match_tf(tf1, native, spy, name):
     theirs = _raw_ops(tf1, geometry, x, w, dy)
     ours = _raw_ops(tm, geometry, x, w, dy)
     _assert_close(ours, theirs)
-    assert sorted(spy) == [("backprop_filter", True), ("backprop_input", True), ("forward", True)]
+    native = _runs_native(name)
+    assert sorted(spy) == ([("backprop_filter", True), ("backprop_input", True), ("forward", True)] if native else [])
 
 
 @pytest.mark.parametrize("name", sorted(GEOMETRIES))
 def test_gradients_match_tf(tf1, native, spy, name):
     """tf.gradients of a TF-built depthwise graph: the output and both gradients equal TF's, the gradients
-    from specialization's fused input + filter gradient running the native kernel."""
+    from specialization's fused input + filter gradient running the native kernel (one call)."""
     geometry = GEOMETRIES[name]
     x, w = _values(geometry, seed=1)
     theirs = _forward_and_grads(tf1, geometry, x, w)
     ours = _forward_and_grads(tm, geometry, x, w)
     _assert_close(ours, theirs)
-    assert sorted(spy) == [("backprop_filter", True), ("backprop_input", True), ("forward", True)]
+    native = _runs_native(name)
+    assert sorted(spy) == ([("backprop_input_and_filter", True), ("forward", True)] if native else [])
 
 
-@pytest.mark.parametrize("name", ["s2-same-odd", "s2-same-c72", "s1-same-4x4", "s2-explicit"])
+@pytest.mark.parametrize("name", ["s2-same-odd", "s2-same-c72", "s1-same-4x4", "s2-explicit", "s1-same-3x3-c20"])
 def test_torch_path_gives_the_same(tf1, without_native, spy, name):
     """Without the native kernel (TORCHMETA_NATIVE=0, no compiler) the torch path runs and gives TF's
     values too."""
     geometry = GEOMETRIES[name]
     x, w = _values(geometry, seed=2)
     _assert_close(_forward_and_grads(tm, geometry, x, w), _forward_and_grads(tf1, geometry, x, w))
-    assert spy and not any(ran for _, ran in spy)
+    assert not any(ran for _, ran in spy)
+    assert spy or name.startswith("s1-same-3x3")  # without the library, stride 1 never asks the kernel
 
 
-@pytest.mark.parametrize("name", ["s2-same-c72", "s3x2-same-5x5", "s2-explicit"])
+@pytest.mark.parametrize("name", ["s2-same-c72", "s3x2-same-5x5", "s2-explicit", "s1-same-3x3-c48"])
 def test_native_equals_torch_path(native, monkeypatch, name):
     """The native kernel, with one and with two threads (each thread takes whole rows; the filter
     gradient's partial sums are added in double), and the torch path agree to float32 rounding."""
@@ -199,11 +218,13 @@ def test_native_equals_torch_path(native, monkeypatch, name):
 
 
 @pytest.mark.parametrize(
-    "case", ["float64", "multiplier2", "dilated", "nchw", "stride1-symmetric", "requires_grad", "empty"]
+    "case",
+    ["float64", "multiplier2", "dilated", "nchw", "stride1-symmetric-5x5", "requires_grad", "empty", "no-stride1"],
 )
-def test_native_steps_aside(native, case):
+def test_native_steps_aside(native, monkeypatch, case):
     """Other dtypes, multipliers, dilations and layouts, autograd inputs, empty batches and stride-1
-    symmetric padding (where torch's oneDNN kernel is as fast as TF's): the torch path runs."""
+    symmetric padding but a 3x3 window's (where torch's oneDNN kernel is as fast as TF's), and stride-1 3x3
+    SAME without the kernel's AVX-512 code for it: the torch path runs."""
     x = torch.randn(2, 7, 7, 4)
     w = torch.randn(3, 3, 4, 1)
     strides, dilations, fmt = [1, 2, 2, 1], [1, 1, 1, 1], "NHWC"
@@ -215,16 +236,20 @@ def test_native_steps_aside(native, case):
         strides, dilations = [1, 1, 1, 1], [1, 2, 2, 1]
     elif case == "nchw":
         x, strides, fmt = x.permute(0, 3, 1, 2).contiguous(), [1, 1, 2, 2], "NCHW"
-    elif case == "stride1-symmetric":
+    elif case == "stride1-symmetric-5x5":
+        strides, w = [1, 1, 1, 1], torch.randn(5, 5, 4, 1)
+    elif case == "no-stride1":
         strides = [1, 1, 1, 1]
+        monkeypatch.setattr(depthwise_native, "stride1", lambda: False)
     elif case == "requires_grad":
         x.requires_grad_(True)
     else:
         x = x[:0]
     assert conv_ops._native_depthwise(x, w, None, False, strides, "SAME", [], fmt, dilations) is None
     y = conv_ops.depthwise_conv2d_native(x, w, strides, "SAME", [], fmt, dilations)
-    weight = w.permute(2, 3, 0, 1).reshape(-1, 1, 3, 3)
-    ref = conv_ops._conv(x, weight, 4, strides, dilations, "SAME", [], fmt, 3, 3)
+    k = w.shape[0]
+    weight = w.permute(2, 3, 0, 1).reshape(-1, 1, k, k)
+    ref = conv_ops._conv(x, weight, 4, strides, dilations, "SAME", [], fmt, k, k)
     torch.testing.assert_close(y, ref)
 
 
@@ -252,9 +277,10 @@ def test_error_messages_unchanged(native, monkeypatch):
     assert "DepthwiseConv2DBackpropInput: Size of out_backprop doesn't match computed: actual = 5" in messages[0]
 
 
-def test_inference_fusion_runs_native(tf1, native, spy):
-    """Inference: a stride-2 depthwise conv + batch norm + Relu folds into one call that runs the native
-    kernel with the folded bias and the Relu, and equals TF's."""
+@pytest.mark.parametrize("stride", [1, 2])
+def test_inference_fusion_runs_native(tf1, native, spy, stride):
+    """Inference: a depthwise conv + batch norm + Relu folds into one call that runs the native kernel with
+    the folded bias and the Relu, and equals TF's (stride 1: where the kernel's stride-1 code runs)."""
 
     def build(framework):
         g = framework.Graph()
@@ -262,7 +288,7 @@ def test_inference_fusion_runs_native(tf1, native, spy):
             framework.compat.v1.set_random_seed(3)
             x = framework.constant(np.random.default_rng(6).standard_normal((2, 9, 9, 12)).astype(np.float32))
             w = framework.compat.v1.get_variable("dw", [3, 3, 12, 1])
-            h = framework.nn.depthwise_conv2d(x, w, [1, 2, 2, 1], "SAME")
+            h = framework.nn.depthwise_conv2d(x, w, [1, stride, stride, 1], "SAME")
             h = framework.nn.relu(framework.compat.v1.layers.batch_normalization(h, training=False, fused=True))
             with framework.compat.v1.Session(graph=g) as sess:
                 sess.run(framework.compat.v1.global_variables_initializer())
@@ -273,20 +299,20 @@ def test_inference_fusion_runs_native(tf1, native, spy):
 
     theirs, ours = build(tf1), build(tm)
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
-    assert ("forward", True) in spy
+    assert spy == ([("forward", True)] if stride == 2 or depthwise_native.stride1() else [])
 
 
-def test_torch_compile_traces_the_torch_path(native, spy):
-    """Under torch.compile tracing the native kernel steps aside (no data_ptr in a traced graph) and the
-    traced step equals the native kernel's values."""
+def test_torch_compile_traces_the_native_kernel(native, spy):
+    """Under torch.compile the native kernel is a custom op of the traced graph (native_build.custom_op),
+    and the traced step equals eager's values bit for bit."""
     x, w = torch.randn(2, 9, 9, 8), torch.randn(3, 3, 8, 1)
 
     def step(x):
         return conv_ops.depthwise_conv2d_native(x, w, [1, 2, 2, 1], "SAME", [], "NHWC", [1, 1, 1, 1])
 
-    traced = torch.compile(step, fullgraph=True, backend="eager")(x)
-    assert spy == [("forward", False)]
-    torch.testing.assert_close(traced, step(x), rtol=1e-5, atol=1e-5)
+    traced = torch.compile(step, fullgraph=True, backend="aot_eager")(x)
+    assert spy == [("forward", True)]
+    torch.testing.assert_close(traced, step(x), rtol=0, atol=0)
     assert spy[-1] == ("forward", True)
 
 
@@ -329,8 +355,9 @@ def _mobilenet_step(tf, x_value, labels_value, steps):
 
 
 def test_mobilenet_step_runs_native(tf1, native, spy):
-    """A MobileNet-shaped training step: its stride-2 depthwise layer's forward and fused gradients run the
-    native kernel (the stride-1 ones keep torch's), and three steps give TF's losses and variables."""
+    """A MobileNet-shaped training step: its depthwise layers' forwards and fused gradients run the native
+    kernel (the stride-1 ones where its stride-1 code runs, else torch's), and three steps give TF's losses
+    and variables."""
     rng = np.random.default_rng(9)
     x = rng.standard_normal((4, 13, 13, 3)).astype(np.float32)
     labels = rng.integers(0, 4, 4)
@@ -340,5 +367,51 @@ def test_mobilenet_step_runs_native(tf1, native, spy):
     for i, (a, e) in enumerate(zip(ours, theirs)):
         assert np.shape(a) == np.shape(e), i
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
-    # three steps, each one stride-2 forward, input gradient and filter gradient; no native call declined
-    assert sorted(spy) == sorted([("forward", True), ("backprop_input", True), ("backprop_filter", True)] * 3)
+    # three steps, each a forward and a fused input + filter gradient per native layer; none declined
+    layers = 3 if depthwise_native.stride1() else 1
+    assert sorted(spy) == sorted([("forward", True), ("backprop_input_and_filter", True)] * 3 * layers)
+
+
+@pytest.mark.parametrize(
+    "shape", [(2, 7, 9, 20), (1, 6, 5, 35), (3, 4, 4, 16), (2, 6, 1, 17), (2, 1, 7, 9), (2, 1, 1, 5), (4, 9, 8, 48)]
+)
+def test_stride1_code_equals_the_gather(native, shape):
+    """The stride-1 3x3 code (registers of 16 channels swept along rows; fused multiply-adds, one pass over
+    out_backprop for both gradients) and the kernel's general gather give the same values to float32
+    rounding, through each entry point, with one and two threads; the two gradients of the one-pass call are
+    the single-gradient calls' bits."""
+    if not depthwise_native.stride1():
+        pytest.skip("no AVX-512: stride-1 3x3 layers keep torch's kernels")
+    rng = np.random.default_rng(11)
+    x, w, dy = (
+        torch.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in (shape, (3, 3, shape[3], 1), shape)
+    )
+    bias = torch.from_numpy(rng.standard_normal(shape[3]).astype(np.float32))
+    one = ([1, 1, 1, 1], [1, 1, 1, 1], "NHWC")
+
+    def run():
+        return (
+            depthwise_native.forward(x, w, None, False, *one, shape[1:3], 1, 1),
+            depthwise_native.forward(x, w, bias, True, *one, shape[1:3], 1, 1),
+            depthwise_native.backprop_input(shape, w, dy, *one, 1, 1),
+            depthwise_native.backprop_filter(x, w.shape, dy, *one, 1, 1),
+            *depthwise_native.backprop_input_and_filter(x, w, dy, *one, 1, 1),
+        )
+
+    lib, threads = depthwise_native.library.load(), torch.get_num_threads()
+    try:
+        results = []
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            results.append(run())
+        lib.tm_depthwise_use_stride1(0)
+        gathered = run()
+    finally:
+        lib.tm_depthwise_use_stride1(1)
+        torch.set_num_threads(threads)
+    for got in results:
+        for a, e in zip(got, gathered):
+            torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+        assert torch.equal(got[2], got[4]) and torch.equal(got[3], got[5])
+    assert all(torch.equal(a, b) for a, b in zip(results[0][:3], results[1][:3]))  # whole rows per thread
+    assert torch.equal(results[0][1], torch.relu(results[0][0] + bias))

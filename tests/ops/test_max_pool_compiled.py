@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import nn_ops, pool_ops
 
 
 def _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, kernel=pool_ops.max_pool_grad):
@@ -69,7 +69,7 @@ def test_compiled_max_pool_grad_of_tiling_windows_is_tensorflows_and_eagers(tf1,
         ("NHWC", torch.float32, "SAME", "max_pool_grad"),  # oneDNN's rule: NaN and -inf as -FLT_MAX
         ("NCHW", torch.float32, "SAME", "max_pool_grad"),
         ("NHWC", torch.float32, "EXPLICIT", "max_pool_grad"),  # the Eigen helper's: NaN never wins but first
-        ("NHWC", torch.float64, "SAME", "max_pool_grad"),  # torch's: a later NaN wins
+        ("NHWC", torch.float64, "SAME", "max_pool_grad"),  # TF runs double by the Eigen helper too
         ("NHWC", torch.float32, "SAME", "max_pool_grad_relu"),  # specialization's MaxPoolGrad + ReluGrad
     ],
 )
@@ -99,7 +99,7 @@ def test_compiled_max_pool_grad_breaks_ties_and_nan_as_the_eager_kernel(
     y = pool_ops.max_pool(x, **attrs)
     dy = torch.randn(y.shape, dtype=dtype)
     dy.view(-1)[::7] = -0.0  # added to zeros by the eager kernel: 0.0
-    got, traced = _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, getattr(conv_ops, kernel))
+    got, traced = _compiled_max_pool_grad(monkeypatch, x, y, dy, attrs, getattr(pool_ops, kernel))
     assert traced == 1
     expected = pool_ops.max_pool_grad(x, y, dy, **attrs)
     if kernel == "max_pool_grad_relu":  # as the two ops run: TF's ReluGrad keeps -0.0 for a negative gradient

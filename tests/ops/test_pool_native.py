@@ -267,9 +267,10 @@ def test_native_kernel_can_be_turned_off(monkeypatch, tmp_path):
 
 
 def test_torch_compile_traces_the_torch_path(native, spy):
-    """Under torch.compile tracing the native kernel steps aside (no data_ptr in a traced graph, no graph
-    break) and the compiled pooling and gradients (also through a Relu) equal the native kernel's, NaN and
-    -inf included."""
+    """Under torch.compile pool_ops does not call the native kernel (its custom op, tests/ops/
+    test_native_custom_ops.py, would keep inductor from fusing the Relu before the pooling into its loops; see
+    pool_ops._max_pool), and the compiled pooling and gradients (also through a Relu) equal the native
+    kernel's, NaN and -inf included."""
     attrs = dict(ksize=[1, 3, 3, 1], strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC")
     x = torch.from_numpy(_values((2, 7, 7, 18), "nonfinite", seed=8))
     dy = torch.randn(2, 7, 7, 18, generator=torch.Generator().manual_seed(1))

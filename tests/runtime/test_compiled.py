@@ -9,6 +9,7 @@ import torch
 import torchmeta as tm
 from tests.runtime.tf_graphs import tf_message
 from torchmeta import errors
+from torchmeta.ops import batch_norm_native, depthwise_native, training_native
 
 
 def seed_mlp(tf, batch, optimizer="adam", use_resource=False):
@@ -89,9 +90,9 @@ def resnet_block(tf, batch, stride=1):
         return x, labels, loss, tf.train.MomentumOptimizer(0.01, 0.9).minimize(loss)
 
 
-def mobilenet_block(tf, batch):
+def mobilenet_block(tf, batch, stride=2):
     """bench/models.py's MobileNet-style stack, smaller: a stem conv-BN-relu, then one depthwise-separable
-    block (depthwise 3x3 stride 2 SAME + BN + relu, pointwise 1x1 conv + BN + relu), Momentum."""
+    block (depthwise 3x3 SAME, stride 2 or ``stride``, + BN + relu, pointwise 1x1 conv + BN + relu), Momentum."""
     x = tf.placeholder(tf.float32, [None, 8, 8, 3], name="x")
     labels = tf.placeholder(tf.int64, [None], name="labels")
 
@@ -100,7 +101,7 @@ def mobilenet_block(tf, batch):
 
     h = tf.nn.relu(bn(tf.layers.conv2d(x, 4, 3, 1, padding="same", use_bias=False, name="stem"), "stem_bn"))
     depthwise = tf.get_variable("depthwise_kernel", [3, 3, 4, 1])
-    h = tf.nn.relu(bn(tf.nn.depthwise_conv2d(h, depthwise, [1, 2, 2, 1], "SAME"), "dw_bn"))
+    h = tf.nn.relu(bn(tf.nn.depthwise_conv2d(h, depthwise, [1, stride, stride, 1], "SAME"), "dw_bn"))
     h = tf.nn.relu(bn(tf.layers.conv2d(h, 8, 1, 1, use_bias=False, name="pointwise"), "pw_bn"))
     logits = tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 10, name="logits")
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
@@ -142,8 +143,17 @@ def _session(model, batch, compile_=True, **kwargs):
         (lstm_classifier, {}),
         pytest.param(resnet_block, {}, marks=pytest.mark.slow),
         pytest.param(mobilenet_block, {}, marks=pytest.mark.slow),
+        pytest.param(mobilenet_block, {"stride": 1}, marks=pytest.mark.slow),
     ],
-    ids=["seed_mlp-adam", "seed_mlp-momentum-resource", "mnist_deep", "static_lstm", "resnet_block", "mobilenet_block"],
+    ids=[
+        "seed_mlp-adam",
+        "seed_mlp-momentum-resource",
+        "mnist_deep",
+        "static_lstm",
+        "resnet_block",
+        "mobilenet_block",
+        "mobilenet_block-stride1",
+    ],
 )
 def test_a_training_step_is_one_graph_without_breaks(model, kwargs):
     batch = 8
@@ -281,28 +291,51 @@ def test_each_feed_signature_compiles_once():
         torch.testing.assert_close(value, want[name], rtol=1e-5, atol=1e-6, msg=name)
 
 
+def _steps_and_native_ops(sess, fetches, feeds):
+    """``fetches`` run once per feed; the third run (the first call of the compiled module after the one
+    that compiled it, runtime/compiled.py's trials) profiled: (the fetched values, the native custom ops
+    (``torchmeta::*``, ops/native_build.py) that compiled step ran)."""
+    got, ran = [], set()
+    for step, feed in enumerate(feeds):
+        if step != 2:
+            got.append(sess.run(fetches, feed))
+            continue
+        with torch.profiler.profile() as prof:
+            got.append(sess.run(fetches, feed))
+        ran = {e.name.removeprefix("torchmeta::") for e in prof.events() if e.name.startswith("torchmeta::")}
+    return got, ran
+
+
+def _native(*modules):
+    """Whether the native kernels of ``modules`` are built here (without a C compiler the torch path runs)."""
+    return all(m.available() for m in modules)
+
+
 @pytest.mark.slow
 def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
-    """A small mnist_deep CNN (convolutions, their filter and input gradients, max-pool, Adam), two steps."""
+    """A small mnist_deep CNN (convolutions, their filter and input gradients, max-pool, Adam), three steps;
+    the compiled step runs the native Adam kernel (as a custom op)."""
     batch, kwargs = 4, {"size": 8, "c1": 4, "c2": 8, "dense": 16}
     rng = np.random.default_rng(0)
     feeds = [
         (rng.standard_normal((batch, 8, 8, 1)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64))
-        for _ in range(2)
+        for _ in range(3)
     ]
-    want_losses, want_values = _tf_steps(tf1, mnist_deep, batch, feeds, 2, **kwargs)
+    want_losses, want_values = _tf_steps(tf1, mnist_deep, batch, feeds, 3, **kwargs)
     sess, x, labels, loss, train = _session(mnist_deep, batch, **kwargs)
-    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
-    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    got, ran = _steps_and_native_ops(sess, [train, loss], [{x: xv, labels: yv} for xv, yv in feeds])
+    np.testing.assert_allclose([g[1] for g in got], want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    if _native(training_native):  # (inductor's own max pooling: see pool_ops._max_pool)
+        assert ran == {"adam"}, ran
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "model,kwargs",
-    [(resnet_block, {}), (resnet_block, {"stride": 2}), (mobilenet_block, {})],
-    ids=["resnet_block", "resnet_block-stride2", "mobilenet_block"],
+    [(resnet_block, {}), (resnet_block, {"stride": 2}), (mobilenet_block, {}), (mobilenet_block, {"stride": 1})],
+    ids=["resnet_block", "resnet_block-stride2", "mobilenet_block", "mobilenet_block-stride1"],
 )
 def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, model, kwargs):
     """The ResNet blocks and the MobileNet block (training-mode FusedBatchNormV3 and its gradient, ReluGrad, a
@@ -318,11 +351,19 @@ def test_compiled_batch_norm_models_give_tensorflows_numbers(tf1, tmp_path, mode
     with tf_sess:
         want_losses = [tf_sess.run([ttrain, tloss], {tx: xv, tlabels: yv})[1] for xv, yv in feeds]
         want_values = {v.op.name: tf_sess.run(v) for v in tf_sess.graph.get_collection("variables")}
-    got = [sess.run([train, loss], {x: xv, labels: yv})[1] for xv, yv in feeds]
-    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    got, ran = _steps_and_native_ops(sess, [train, loss], [{x: xv, labels: yv} for xv, yv in feeds])
+    np.testing.assert_allclose([g[1] for g in got], want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     (record,) = sess.compile_stats()
     assert record["graphs"] == 1 and "error" not in record and record["seconds"] > 0
+    # the native batch norm (forward, gradient), Momentum and depthwise kernels ran in the compiled step (a
+    # stride-1 3x3 depthwise layer natively where the kernel's stride-1 code runs, both gradients in one call)
+    if _native(batch_norm_native, training_native, depthwise_native):
+        want = {"batch_norm_train", "momentum"}
+        if model is mobilenet_block and (kwargs.get("stride", 2) == 2 or depthwise_native.stride1()):
+            want.add("depthwise_forward")
+            assert ran & {"depthwise_backprop_both", "depthwise_backprop_input"}, ran
+        assert want <= ran and ran & {"batch_norm_grad_train", "batch_norm_grad_train_"}, ran
 
 
 @pytest.mark.slow

@@ -169,16 +169,27 @@ def _tf_node_message(error) -> str:
     return text.split("\n\nOriginal stack trace", 1)[0].strip()
 
 
-@pytest.mark.parametrize("read", ["add", "value", "optimizer"])
+@pytest.mark.parametrize("read", ["add", "value", "optimizer", "identity", "fetch", "fetch-second", "scoped"])
 def test_uninitialized_ref_variable_read_names_the_read_op_as_tf(tf1, read):
+    """The op that reads the variable is named: ``v1/read`` (also under tf.identity), Adam's read of beta1_power,
+    or, for the variable fetched as it is, the _Retval node TF adds per fetch (``_retval_<tensor>_<index>``)."""
+
     def run(api):
         g = api.Graph()
         with g.as_default():
-            v = api.Variable([1.0, 2.0], name="v1", use_resource=False)
+            with api.name_scope("scope" if read == "scoped" else None):
+                v = api.Variable([1.0, 2.0], name="v1", use_resource=False)
             if read == "add":
                 out = v + 1.0
             elif read == "value":
                 out = v.value()
+            elif read == "identity":
+                out = api.identity(api.identity(v))
+            elif read in ("fetch", "scoped"):
+                out = v
+            elif read == "fetch-second":  # the index counts the run's distinct fetches
+                c = api.constant(1.0)
+                out = {"a": c, "b": [c, c, v]}
             else:  # Adam reads beta1_power (beta1_power/read) for the update: all else is initialized
                 out = api.train.AdamOptimizer(0.1).minimize(api.reduce_sum(v * v))
             with api.Session(graph=g) as sess:
@@ -191,20 +202,28 @@ def test_uninitialized_ref_variable_read_names_the_read_op_as_tf(tf1, read):
 
     theirs, ours = run(tf1), run(tm)
     assert str(ours) == _tf_node_message(theirs)
-    assert "{{node " + ("beta1_power" if read == "optimizer" else "v1") + "/read}}" in str(ours)
+    node = {
+        "optimizer": "beta1_power/read",
+        "fetch": "_retval_v1_0_0",
+        "fetch-second": "_retval_v1_0_1",
+        "scoped": "_retval_scope/v1_0_0",
+    }.get(read, "v1/read")
+    assert "{{node " + node + "}}" in str(ours)
+    assert (ours.op is None) == (theirs.op is None) == read.startswith(("fetch", "scoped"))
 
 
-@pytest.mark.parametrize("other", [False, True], ids=["no_resource_yet", "container_exists"])
+@pytest.mark.parametrize("other", [False, True, "ref"], ids=["no_resource_yet", "container_exists", "ref_ran"])
 @pytest.mark.parametrize("use", ["read", "assign_add", "assign_sub", "gather", "scatter_add", "shape"])
 def test_uninitialized_resource_variable_errors_are_tfs(tf1, use, other):
     """A resource variable that was never initialized does not exist for TF: ReadVariableOp fails with
     FailedPrecondition "Could not find variable" and the lookup's error as debug info, other ops with the lookup's
-    NotFoundError, worded by whether the session's container holds a resource yet."""
+    NotFoundError, worded by whether the session's container holds a resource yet (a ref variable's op that
+    ran, initialized or not, made its LegacyVar there)."""
 
     def run(api):
         g = api.Graph()
         with g.as_default():
-            initialized = api.Variable(3.0, name="other", use_resource=True)
+            initialized = api.Variable(3.0, name="other", use_resource=other != "ref")
             v = api.Variable([1.0, 2.0], name="v1", use_resource=True)
             raw = api.raw_ops
             out = {
@@ -216,7 +235,9 @@ def test_uninitialized_resource_variable_errors_are_tfs(tf1, use, other):
                 "shape": lambda: raw.VariableShape(input=v.handle),
             }[use]()
             with api.Session(graph=g) as sess:
-                if other:
+                if other == "ref":
+                    sess.run(api.is_variable_initialized(initialized))
+                elif other:
                     sess.run(initialized.initializer)
                 with pytest.raises(api.errors.OpError) as info:
                     sess.run(out)

@@ -380,7 +380,124 @@ def test_gradients_in_place_train_like_tf(tf1, model):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     # every ReluGrad of the step (the one over a stride-2 conv's cropped input gradient allocates at run time),
-    # those read only by a batch norm gradient fused into it (its kernel's ReluGrad runs in place when not native)
-    in_place = targets.count(nn_ops.relu_grad_) + targets.count(nn_ops.fused_batch_norm_grad_relu)
+    # those read only by a batch norm gradient fused into it (its kernel's ReluGrad runs in place when not native),
+    # the one over the downsampling block's AddN of its two branches' input gradients fused with the AddN
+    fused = targets.count(nn_ops.fused_batch_norm_grad_relu) + targets.count(specialize.add_n_relu_grad)
+    in_place = targets.count(nn_ops.relu_grad_) + fused
     assert in_place == 5, in_place
+    assert targets.count(specialize.add_n_relu_grad) == (1 if model == "resnet" else 0)
     assert targets.count(nn_ops.relu_grad) == 0
+
+
+# A residual block that downsamples: h = relu(conv0(x)); relu(conv2(relu(conv1(h))) + proj(h)), conv1 and the
+# projection both stride 2 over h with the case's padding. TF's SAME padding of a stride-2 window over an even
+# size (or a 4-wide one over an odd size), and asymmetric EXPLICIT padding, pad one more after than before:
+# torch needs a padded copy of h for those. ``pads``: how many copies a training step makes (h's, once: the
+# projection's forward and both gradients reuse conv1's).
+DOWNSAMPLING = {
+    "same-even": dict(size=10, kernel=3, padding="SAME", pads=1),
+    "same-odd": dict(size=9, kernel=3, padding="SAME", pads=0),
+    "same-odd-4x4": dict(size=9, kernel=4, padding="SAME", pads=1),
+    "valid-even": dict(size=10, kernel=3, padding="VALID", pads=0),
+    "explicit-asymmetric": dict(size=9, kernel=3, padding=[[0, 0], [0, 1], [1, 2], [0, 0]], pads=1),
+    "nchw-same-even": dict(size=10, kernel=3, padding="SAME", pads=1, data_format="NCHW"),
+    "nchw-explicit-asymmetric": dict(
+        size=9, kernel=3, padding=[[0, 0], [0, 1], [1, 2], [0, 0]], pads=1, data_format="NCHW"
+    ),
+}
+
+
+def _downsampling_block(tf, case, x_value, weights, dy_value, between=lambda: None):
+    fmt = case.get("data_format", "NHWC")
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    w0, w1, w2, wp = (tf.Variable(v, name=n) for n, v in zip(("w0", "w1", "w2", "wp"), weights))
+
+    def conv(h, w, stride, padding):
+        strides = [1, 1, stride, stride] if fmt == "NCHW" else [1, stride, stride, 1]
+        if isinstance(padding, list) and fmt == "NCHW":
+            padding = [padding[i] for i in (0, 3, 1, 2)]
+        return tf.nn.conv2d(h, w, strides, padding, data_format=fmt)
+
+    h = tf.nn.relu(conv(x, w0, 1, "SAME"))
+    y = conv(tf.nn.relu(conv(h, w1, 2, case["padding"])), w2, 1, "SAME")
+    out = tf.nn.relu(y + conv(h, wp, 2, case["padding"]))
+    loss = tf.reduce_sum(out * tf.constant(dy_value))
+    fetches = [out, *tf.gradients(loss, [x, w0, w1, w2, wp])]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(fetches, {x: x_value})  # specializing runs some kernels once, to check their arguments
+        between()
+        result = sess.run(fetches, {x: x_value})
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return result, modules
+
+
+@pytest.mark.parametrize("name", sorted(DOWNSAMPLING))
+def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
+    """A training step of a downsampling residual block: the padded copy of the block input that asymmetric
+    padding needs is made once (conv1's forward) and reused by the projection and both convolutions' gradients
+    (conv_ops._padded_input); the block input's gradient, the AddN of the two branches' input gradients
+    through the Relu, is one native pass (specialize.add_n_relu_grad). The output and every gradient equal
+    TensorFlow's."""
+    case = DOWNSAMPLING[name]
+    fmt, size, k = case.get("data_format", "NHWC"), case["size"], case["kernel"]
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, size, size, 3) if fmt == "NHWC" else (2, 3, size, size)).astype(np.float32)
+    weights = [
+        rng.standard_normal(shape).astype(np.float32) * 0.5
+        for shape in ((3, 3, 3, 4), (k, k, 4, 6), (3, 3, 6, 6), (k, k, 4, 6))
+    ]
+    # TF's reference runs NHWC (its CPU kernels reject some NCHW gradients), transposed for NCHW cases
+    nhwc = dict(case, data_format="NHWC")
+    to_nhwc, to_nchw = (0, 2, 3, 1), (0, 3, 1, 2)
+    x_ref = x.transpose(to_nhwc) if fmt == "NCHW" else x
+    probe, _ = _downsampling_block(tf1, nhwc, x_ref, weights, np.zeros(1, np.float32))
+    dy = rng.standard_normal(probe[0].shape).astype(np.float32)
+    theirs, _ = _downsampling_block(tf1, nhwc, x_ref, weights, dy)
+    if fmt == "NCHW":
+        theirs[:2] = [theirs[0].transpose(to_nchw), theirs[1].transpose(to_nchw)]
+        dy = np.ascontiguousarray(dy.transpose(to_nchw))
+    pads = []
+    pad = conv_ops._pad
+    monkeypatch.setattr(conv_ops, "_pad", lambda x, *p: pads.append(p) or pad(x, *p))
+    ours, modules = _downsampling_block(tm, case, x, weights, dy, between=pads.clear)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert a.shape == e.shape and a.dtype == e.dtype, i
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
+    assert len(pads) == case["pads"], pads
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(specialize.add_n_relu_grad) == 1
+    assert math_ops.add_n not in targets
+    assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 4
+
+
+def test_a_fed_tensor_refilled_outside_torch_is_padded_afresh(tf1):
+    """A torch tensor fed on every run and refilled through a numpy view in between (no version change): its
+    stride-2 convolution and gradient are not marked to keep a padded copy, so each run pads what it is given."""
+    rng = np.random.default_rng(9)
+    w_value = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    values = [rng.standard_normal((2, 8, 8, 3)).astype(np.float32) for _ in range(2)]
+
+    def build(tf):
+        x = tf.placeholder(tf.float32, [2, 8, 8, 3], name="x")
+        w = tf.Variable(w_value, name="w")
+        y = tf.nn.relu(tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"))
+        return x, [y, *tf.gradients(tf.reduce_sum(y * y), [w])]
+
+    theirs = []
+    with tf1.Graph().as_default():
+        x, fetches = build(tf1)
+        with tf1.Session() as sess:
+            sess.run(tf1.global_variables_initializer())
+            theirs = [sess.run(fetches, {x: v}) for v in values]
+    with tm.Graph().as_default():
+        x, fetches = build(tm)
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            fed = torch.from_numpy(values[0].copy())
+            ours = [sess.run(fetches, {x: fed})]
+            fed.numpy()[:] = values[1]
+            ours.append(sess.run(fetches, {x: fed}))
+    for run, (a, e) in enumerate(zip(ours, theirs)):
+        for i, (u, v) in enumerate(zip(a, e)):
+            np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-4, err_msg=f"run {run} value {i}")

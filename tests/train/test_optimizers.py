@@ -344,6 +344,39 @@ def test_slot_names_and_variables(tf1):
     assert ours[1:3] == ("hidden1/weights/Adam:0", "hidden1/weights/Adam_1:0")
 
 
+@pytest.mark.parametrize("own_scope", [False, True], ids=["default", "own-namescope-for-non-slot-vars"])
+def test_slots_are_get_variables_of_the_current_variable_scope(tf1, own_scope):
+    """TF creates a slot with get_variable inside ``variable_scope(None, "<var>/<opt>")``, opened in the
+    current variable scope: an optimizer built in ``variable_scope("model")`` names ``model/model/w/Adam``,
+    the slot is in the variable store (a reusing scope finds it) and the scope's regularizer applies to it."""
+
+    def run(api):
+        g = api.Graph()
+        with g.as_default():
+            with api.variable_scope("model", regularizer=lambda v: api.reduce_sum(v) * 0.5):
+                w = api.get_variable("w", [2], initializer=api.ones_initializer())
+                opt = _train_module(api).AdamOptimizer(0.1, use_own_namescope_for_non_slot_vars=own_scope)
+                train = opt.minimize(api.reduce_sum(w * w))
+            with api.variable_scope("model", reuse=True):
+                found = api.get_variable("model/w/Adam/", [2])  # TF keys the slot by its scope + "/"
+            with api.Session() as sess:
+                sess.run(api.global_variables_initializer())
+                sess.run(train)
+                values = sess.run([opt.get_slot(w, "m"), opt.get_slot(w, "v"), w])
+            return (
+                [v.op.name for v in api.global_variables()],
+                found is opt.get_slot(w, "m"),
+                [t.name for t in api.get_collection(api.GraphKeys.REGULARIZATION_LOSSES)],
+                [op.name for op in g.get_operations() if op.type in ("VariableV2", "VarHandleOp")],
+            ), values
+
+    (ours, our_values), (theirs, their_values) = run(tm), run(tf1)
+    assert ours == theirs
+    assert "model/model/w/Adam_1" in ours[0] and ours[1]
+    for a, b in zip(our_values, their_values):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
 def _error(api, build):
     g = api.Graph()
     with g.as_default(), pytest.raises(Exception) as info:

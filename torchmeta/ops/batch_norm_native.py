@@ -8,10 +8,12 @@ through Relu when asked, in a second. The gradient sums g and g * (x - mean) in 
 TF's ReluGrad dy * (features > 0), and writes x_backprop in a second (over dy when the caller owns it).
 Both use 16-lane vectors where the CPU has AVX-512, 8-lane ones elsewhere (the same values). They are
 accelerators: built and cached by torchmeta.ops.native_build; where they cannot be built (no compiler,
-``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices, under torch.compile tracing or (forward)
-with fewer than two rows per channel, ``train_forward``/``train_gradient`` return None and the torch path
-runs (the same values within float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF).
-Calls release the GIL (ctypes) and run on one thread.
+``TORCHMETA_NATIVE=0``), or for other dtypes, layouts, devices or (forward) with fewer than two rows per
+channel, ``train_forward``/``train_gradient`` return None and the torch path runs (the same values within
+float32 rounding; tests/ops/test_batch_norm_native.py compares both with TF). Each is also a custom op,
+``torch.ops.torchmeta.batch_norm_train``/``batch_norm_grad_train`` (``batch_norm_grad_train_`` writes over
+its incoming gradient), which a step traced by torch.compile calls (``native_build.custom_op``). Calls
+release the GIL (ctypes) and run on one thread.
 """
 
 from __future__ import annotations
@@ -65,37 +67,31 @@ def _scratch(per_channel, channels):
     return torch.empty(per_channel * channels, dtype=torch.float64)
 
 
-def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None):
-    """(y, running mean, running variance, batch mean, batch variance) of a training FusedBatchNorm over
-    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y plus ``side`` (x's shape: a residual)
-    when given, through Relu when ``relu``; None where the native kernel does not apply (the caller then
-    runs its torch path)."""
-    blended = exponential_avg_factor != 1.0
-    vectors = (scale, offset, mean, variance) if blended else (scale, offset)
-    if x.dim() < 2 or torch.compiler.is_compiling() or not _fits(x, vectors):
-        return None
-    if side is not None and (side.shape != x.shape or not _fits(side, ())):
-        return None
+def _forward_kernel(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    offset: torch.Tensor,
+    mean: torch.Tensor | None,
+    variance: torch.Tensor | None,
+    epsilon: float,
+    exponential_avg_factor: float,
+    side: torch.Tensor | None,
+    relu: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     channels = x.shape[-1]
-    rows = x.numel() // channels if channels else 0
-    if rows < 2:
-        return None
-    lib = library.load()
-    if lib is None:
-        return None
     y = torch.empty_like(x)
     new_mean, new_var, batch_mean, batch_var = (x.new_empty(channels) for _ in range(4))
     work = _scratch(3, channels)
-    lib.tm_batch_norm_train(
+    library.load().tm_batch_norm_train(
         x.data_ptr(),
-        rows,
+        x.numel() // channels,
         channels,
         scale.data_ptr(),
         offset.data_ptr(),
-        mean.data_ptr() if blended else None,
-        variance.data_ptr() if blended else None,
-        float(epsilon),
-        float(exponential_avg_factor),
+        None if mean is None else mean.data_ptr(),
+        None if variance is None else variance.data_ptr(),
+        epsilon,
+        exponential_avg_factor,
         None if side is None else side.data_ptr(),
         1 if relu else 0,
         y.data_ptr(),
@@ -108,6 +104,98 @@ def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_fac
     return y, new_mean, new_var, batch_mean, batch_var
 
 
+def _forward_fake(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, side, relu):
+    vector = x.new_empty(x.shape[-1])
+    return torch.empty_like(x), vector, vector.clone(), vector.clone(), vector.clone()
+
+
+def _gradient(y_backprop, features, x, scale, mean, variance, epsilon, x_backprop):
+    channels = x.shape[-1]
+    scale_backprop, offset_backprop = x.new_empty(channels), x.new_empty(channels)
+    work = _scratch(4, channels)
+    library.load().tm_batch_norm_grad_train(
+        y_backprop.data_ptr(),
+        None if features is None else features.data_ptr(),
+        x.data_ptr(),
+        x.numel() // channels,
+        channels,
+        scale.data_ptr(),
+        mean.data_ptr(),
+        variance.data_ptr(),
+        epsilon,
+        x_backprop.data_ptr(),
+        scale_backprop.data_ptr(),
+        offset_backprop.data_ptr(),
+        None if work is None else work.data_ptr(),
+    )
+    return scale_backprop, offset_backprop
+
+
+def _gradient_kernel(
+    y_backprop: torch.Tensor,
+    features: torch.Tensor | None,
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    mean: torch.Tensor,
+    variance: torch.Tensor,
+    epsilon: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x_backprop = torch.empty_like(x)
+    return x_backprop, *_gradient(y_backprop, features, x, scale, mean, variance, epsilon, x_backprop)
+
+
+def _gradient_in_place_kernel(
+    y_backprop: torch.Tensor,
+    features: torch.Tensor | None,
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    mean: torch.Tensor,
+    variance: torch.Tensor,
+    epsilon: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    out = _gradient(y_backprop, features, x, scale, mean, variance, epsilon, y_backprop)
+    torch.autograd.graph.increment_version(y_backprop)
+    return out
+
+
+def _gradient_fake(y_backprop, features, x, scale, mean, variance, epsilon):
+    vector = x.new_empty(x.shape[-1])
+    return torch.empty_like(x), vector, vector.clone()
+
+
+def _gradient_in_place_fake(y_backprop, features, x, scale, mean, variance, epsilon):
+    vector = x.new_empty(x.shape[-1])
+    return vector, vector.clone()
+
+
+_forward_op = native_build.custom_op("batch_norm_train", _forward_kernel, _forward_fake)
+_gradient_op = native_build.custom_op("batch_norm_grad_train", _gradient_kernel, _gradient_fake)
+_gradient_in_place_op = native_build.custom_op(
+    "batch_norm_grad_train_", _gradient_in_place_kernel, _gradient_in_place_fake, mutates_args=("y_backprop",)
+)
+
+
+def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None):
+    """(y, running mean, running variance, batch mean, batch variance) of a training FusedBatchNorm over
+    the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y plus ``side`` (x's shape: a residual)
+    when given, through Relu when ``relu``; None where the native kernel does not apply (the caller then
+    runs its torch path)."""
+    blended = exponential_avg_factor != 1.0
+    vectors = (scale, offset, mean, variance) if blended else (scale, offset)
+    if x.dim() < 2 or not _fits(x, vectors):
+        return None
+    if side is not None and (side.shape != x.shape or not _fits(side, ())):
+        return None
+    channels = x.shape[-1]
+    rows = x.numel() // channels if channels else 0
+    if rows < 2 or not library.available():
+        return None
+    mean, variance = (mean, variance) if blended else (None, None)
+    return _forward_op(
+        x, scale, offset, mean, variance, float(epsilon), float(exponential_avg_factor), side, bool(relu)
+    )
+
+
 def train_gradient(y_backprop, features, x, scale, mean, variance, epsilon, in_place=False):
     """(x_backprop, scale_backprop, offset_backprop) of a training FusedBatchNormGrad over the last axis of
     contiguous float32 CPU tensors (NHWC/NDHWC), ``mean``/``variance`` the forward's batch statistics, the
@@ -115,35 +203,14 @@ def train_gradient(y_backprop, features, x, scale, mean, variance, epsilon, in_p
     None; x_backprop written over ``y_backprop`` when ``in_place`` (a caller that owns it). None where the
     native kernel does not apply (the caller then runs its torch path)."""
     tensors = (y_backprop, x) if features is None else (y_backprop, features, x)
-    if x.dim() < 2 or torch.compiler.is_compiling() or not _fits(x, (scale, mean, variance)):
+    if x.dim() < 2 or not _fits(x, (scale, mean, variance)):
         return None
     if any(t.shape != x.shape or not _fits(t, ()) for t in tensors):
         return None
     channels = x.shape[-1]
     rows = x.numel() // channels if channels else 0
-    if rows < 1:
+    if rows < 1 or not library.available():
         return None
-    lib = library.load()
-    if lib is None:
-        return None
-    x_backprop = y_backprop if in_place else torch.empty_like(x)
-    scale_backprop, offset_backprop = x.new_empty(channels), x.new_empty(channels)
-    work = _scratch(4, channels)
-    lib.tm_batch_norm_grad_train(
-        y_backprop.data_ptr(),
-        None if features is None else features.data_ptr(),
-        x.data_ptr(),
-        rows,
-        channels,
-        scale.data_ptr(),
-        mean.data_ptr(),
-        variance.data_ptr(),
-        float(epsilon),
-        x_backprop.data_ptr(),
-        scale_backprop.data_ptr(),
-        offset_backprop.data_ptr(),
-        None if work is None else work.data_ptr(),
-    )
     if in_place:
-        torch.autograd.graph.increment_version(x_backprop)
-    return x_backprop, scale_backprop, offset_backprop
+        return y_backprop, *_gradient_in_place_op(y_backprop, features, x, scale, mean, variance, float(epsilon))
+    return _gradient_op(y_backprop, features, x, scale, mean, variance, float(epsilon))

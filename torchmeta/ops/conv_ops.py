@@ -67,6 +67,46 @@ def _pad(x, left, right, top, bottom):
     return y
 
 
+class _Padded:
+    """A convolution input's zero-padded copies (pads -> (input version, copy)), kept on the input tensor:
+    TF's SAME padding of a stride-2 window is asymmetric, which torch's convolutions take only as a padded
+    copy, and TF's gradient graph convolves the same input again (Conv2DBackpropFilter, or the fused input
+    + filter gradient) later in the step. Only a forward convolution that specialization marks
+    (``conv2d_keeping_padded``: an input computed afresh in the run, never a fed, variable or constant tensor
+    that could change outside torch between runs) keeps its copy; the gradients then reuse it instead of
+    padding again. A copy is valid only while the input is unchanged (torch's version counter: in-place
+    writes, native kernels included, bump it) and dies with the input tensor."""
+
+    __slots__ = ("copies",)
+
+    def __init__(self):
+        self.copies = {}
+
+
+def _padded_input(input, x, left, right, top, bottom, keep=False):
+    """``_pad(x, left, right, top, bottom)`` of ``x``, the NCHW view of the kernel's ``input`` tensor, reusing the
+    copy a marked forward convolution kept on ``input`` (see ``_Padded``), and with ``keep`` keeping this one.
+    Autograd inputs and torch.compile tracing pad as ``_pad`` does, nothing kept."""
+    if x.requires_grad or torch.compiler.is_compiling() or min(left, right, top, bottom) < 0 or x.dim() != 4:
+        return _pad(x, left, right, top, bottom)
+    key = (left, right, top, bottom, x.dtype, tuple(x.shape), x.stride())
+    held = getattr(input, "_tm_padded", None)
+    if held is not None:
+        entry = held.copies.get(key)
+        if entry is not None and entry[0] == input._version:
+            return entry[1]
+    padded = _pad(x, left, right, top, bottom)
+    if keep:
+        if held is None:
+            held = _Padded()
+            try:
+                input._tm_padded = held
+            except (AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
+                return padded
+        held.copies[key] = (input._version, padded)
+    return padded
+
+
 def _pointwise_matmul(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations) -> bool:
     """Whether a convolution of an NHWC input of ``x_shape`` (on ``x``'s device, of its dtype) with a 1x1 filter of ``filter_shape`` (HWIO; stride 1, no padding,
     one group) runs as a matmul of x's rows ([N*H*W, in]) by the [in, out] filter: on the CPU, 10-15%
@@ -165,17 +205,19 @@ def _conv(
     bias=None,
     relu=False,
     other=None,
+    keep_padded=False,
 ):
     """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
     the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
-    follow it, in one oneDNN call on the CPU."""
+    follow it, in one oneDNN call on the CPU. ``keep_padded``: a padded copy of ``x`` is kept for its
+    gradients (``_padded_input``)."""
     h, w, c = spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
     if dilations[0] != 1 or dilations[c] != 1:
         raise invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
     sh, sw, dh, dw = strides[h], strides[w], dilations[h], dilations[w]
-    x = to_nchw(x, data_format)
+    input, x = x, to_nchw(x, data_format)
     explicit = explicit_pairs(explicit_paddings, data_format, padding)
     out_h, out_w, top, bottom, left, right = output_and_pads(x, kh, kw, sh, sw, dh, dw, padding, explicit)
     if out_h == 0 or out_w == 0 or x.shape[0] == 0:
@@ -196,7 +238,7 @@ def _conv(
         weight = F.pad(weight, (right - left, 0, bottom - top, 0))
         pad = (bottom, right)
     elif top != bottom or left != right:
-        x = _pad(x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom, keep_padded)
         pad = (0, 0)
     added = None if other is None else to_nchw(other, data_format)
     if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
@@ -271,8 +313,11 @@ def _native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_form
     out_w, left, right = window_size(in_hw[1], k_hw[1], strides[2], 1, padding, pl, pr)
     if out_h <= 0 or out_w <= 0:
         return None
-    if strides[1] == strides[2] == 1 and top == bottom and left == right:
-        return None  # torch's oneDNN depthwise kernels are as fast as TF's here
+    symmetric = strides[1] == strides[2] == 1 and top == bottom and left == right
+    # torch's oneDNN depthwise kernels are as fast as TF's there, but for the native kernel's stride-1 3x3 SAME
+    # code (AVX-512): per call 0.8-0.9x torch's forward, and both gradients in one pass 0.6-0.8x
+    if symmetric and not (tuple(k_hw) == (3, 3) and top == left == 1 and depthwise_native.stride1()):
+        return None
     return (out_h, out_w), top, left
 
 
@@ -315,13 +360,15 @@ def conv2d_bias_relu(
     dilations,
     relu,
     depthwise=False,
+    keep_padded=False,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
     convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
     shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
-    a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``."""
+    a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``. ``keep_padded``: as
+    ``conv2d_keeping_padded``."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if depthwise:
@@ -353,11 +400,22 @@ def conv2d_bias_relu(
         bias=bias,
         relu=relu,
         other=other,
+        keep_padded=keep_padded,
     )
 
 
 def conv2d_add_relu(
-    input, filter, other, strides, padding, explicit_paddings, data_format, dilations, relu, depthwise=False
+    input,
+    filter,
+    other,
+    strides,
+    padding,
+    explicit_paddings,
+    data_format,
+    dilations,
+    relu,
+    depthwise=False,
+    keep_padded=False,
 ):
     """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
     when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
@@ -373,6 +431,7 @@ def conv2d_add_relu(
         dilations=dilations,
         relu=relu,
         depthwise=depthwise,
+        keep_padded=keep_padded,
     )
 
 
@@ -450,6 +509,18 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
     The filter is permuted to torch's OIHW; when the input has ``groups`` times the filter's
     input depth, the convolution is grouped, as in TF.
     """
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, False)
+
+
+def conv2d_keeping_padded(input, filter, strides, padding, explicit_paddings, data_format, dilations):
+    """Conv2D keeping the padded copy of ``input`` that asymmetric padding makes, for the gradients TF's graph
+    computes from the same input (see ``_Padded``): what specialization (runtime/specialize.py) runs a Conv2D
+    as when its input is a result computed afresh in the run and a Conv2DBackpropFilter reads it too. Not an
+    op."""
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, True)
+
+
+def _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, keep_padded):
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
@@ -471,6 +542,7 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
         data_format,
         filter.shape[0],
         filter.shape[1],
+        keep_padded=keep_padded,
     )
 
 
@@ -486,8 +558,8 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
 
     Output channel ``c * multiplier + m`` is input channel ``c`` convolved with ``filter[:, :, c, m]``:
     a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W). Strided or
-    asymmetrically padded NHWC float32 ones with one filter per channel run ops/depthwise_native.py's
-    kernel (``_native_geometry``), as do their gradients.
+    asymmetrically padded NHWC float32 ones with one filter per channel, and stride-1 3x3 SAME ones where
+    the CPU has AVX-512, run ops/depthwise_native.py's kernel (``_native_geometry``), as do their gradients.
     """
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
@@ -652,7 +724,7 @@ def _conv_filter_grad(label, input, weight_shape, out_backprop, groups, attrs):
     if top == bottom and left == right:
         padding = [top, left]
     else:
-        x = _pad(x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom)
         padding = [0, 0]
     like = dy.new_empty(1).expand(weight_shape)
     return torch.ops.aten.convolution_backward(
@@ -823,7 +895,7 @@ def _conv_backward(input, weight, groups, out_backprop, attrs, labels):
         )
     symmetric = top == bottom and left == right
     if not symmetric:
-        x = _pad(x, left, right, top, bottom)
+        x = _padded_input(input, x, left, right, top, bottom)
     dx, dw, _ = torch.ops.aten.convolution_backward(
         dy,
         x,
@@ -858,7 +930,8 @@ def depthwise_conv2d_backprop_input_and_filter(
     input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
 ):
     """DepthwiseConv2dNativeBackpropInput and DepthwiseConv2dNativeBackpropFilter of one depthwise
-    convolution in one ``convolution_backward`` call (groups = channels, channels_last for NHWC):
+    convolution in one ``convolution_backward`` call (groups = channels, channels_last for NHWC), or one
+    call of the native kernel where it applies (``_native_geometry``):
     (input gradient, filter gradient), each as its own op gives it. Not an op (specialization's, as
     ``conv2d_backprop_input_and_filter``)."""
     attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
@@ -869,14 +942,11 @@ def depthwise_conv2d_backprop_input_and_filter(
         raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
     geometry = _native_backprop_geometry(input.shape, filter.shape, out_backprop, attrs)
     if geometry is not None:
-        dx = depthwise_native.backprop_input(
-            input.shape, filter, out_backprop, strides, dilations, data_format, *geometry
+        grads = depthwise_native.backprop_input_and_filter(
+            input, filter, out_backprop, strides, dilations, data_format, *geometry
         )
-        dw = depthwise_native.backprop_filter(
-            input, filter.shape, out_backprop, strides, dilations, data_format, *geometry
-        )
-        if dx is not None and dw is not None:
-            return dx, dw
+        if grads is not None:
+            return grads
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
     return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)

@@ -11,6 +11,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops.math_ops import TORCH_DTYPES, broadcast_shape_dims, conj_if_complex
+from torchmeta.ops.threads import run_product
 
 # ---------------------------------------------------------------------------------------------
 # Matrix products
@@ -59,7 +60,7 @@ def mat_mul(a, b, transpose_a, transpose_b):
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
     try:
-        return torch.mm(x, y)
+        return run_product(torch.mm, x, y, x, y)
     except RuntimeError as e:
         raise _matmul_error(a, b, e) from None
 

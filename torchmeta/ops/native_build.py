@@ -1,10 +1,12 @@
 """Optional native CPU kernels: a C source compiled on first use with the system compiler and loaded with ctypes.
 
-One place for what every such kernel shares (torchmeta.ops.{philox,batch_norm,depthwise,pool,training}_native):
+One place for what every such kernel shares (torchmeta.ops.{philox,batch_norm,depthwise,pool,training,gradient_sum}_native):
 each module declares its library as a ``Library``, which is built once per source version into ``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``,
 private to the user; only this user's builds are loaded) and reused. Without a C compiler, on Windows, or
 with ``TORCHMETA_NATIVE=0``, ``compile_and_load`` returns None and the caller keeps its pure torch/numpy
-path. Flags stay portable (no ``-march=native``): a cached library may be loaded on another CPU of the same
+path. Each kernel is also a ``torch.library`` custom op (``custom_op``, ``torch.ops.torchmeta.*``), so that a
+step traced by ``torch.compile`` keeps it as one extern call and fuses the element-wise work around it, where
+it would otherwise trace the torch path. Flags stay portable (no ``-march=native``): a cached library may be loaded on another CPU of the same
 architecture, so kernels that want newer instructions select them at run time (GCC/Clang ``target_clones``).
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["enabled", "compile_and_load", "Library", "plain_float32"]
+__all__ = ["enabled", "compile_and_load", "custom_op", "Library", "plain_float32"]
 
 # -pthread: the depthwise kernel starts POSIX threads (in libpthread before glibc 2.34)
 _FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC", "-pthread")
@@ -115,6 +117,42 @@ class Library:
                 self.lib, self.tried = lib, True
         return self.lib
 
+    @torch.compiler.assume_constant_result  # traced: run once, its answer a constant of the graph (no lock traced)
     def available(self) -> bool:
         """Whether the native kernel is built and loaded (building it on first call)."""
         return self.load() is not None
+
+
+def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=()) -> Callable:
+    """``kernel`` (a function of tensors and Python scalars, its argument types annotated) registered as the
+    CPU custom op ``torchmeta::<name>`` with ``fake`` (its outputs' shapes, dtypes and strides without running
+    it). Returns the function the op's module calls: the op while torch.compile traces (inductor keeps it as
+    an extern call, with its inputs in exactly the strides traced, and reinplaces what it mutates), ``kernel``
+    itself otherwise: the dispatcher's Python round trip costs 20-70 us per call, which eager steps of a few
+    hundred microseconds would feel. Both run the same code on the same values. Under torch.profiler the
+    eager call is a ``torchmeta::<name>`` range too, as the op is, so eager and compiled profiles name the
+    kernel alike (ctypes calls are otherwise invisible to the profiler)."""
+    op = torch.library.custom_op(
+        f"torchmeta::{name}",
+        kernel,
+        mutates_args=mutates_args,
+        device_types="cpu",
+        tags=(torch.Tag.needs_exact_strides,),
+    )
+    op.register_fake(fake)
+    overload = getattr(torch.ops.torchmeta, name).default
+
+    label = f"torchmeta::{name}"
+
+    def call(*args):
+        if torch.compiler.is_compiling():
+            return overload(*args)
+        if torch.autograd._profiler_enabled():
+            with torch.profiler.record_function(label):
+                return kernel(*args)
+        return kernel(*args)
+
+    call.op = overload
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = kernel.__doc__
+    return call

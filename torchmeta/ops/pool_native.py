@@ -7,9 +7,10 @@ _pool_native.c pools straight over the contiguous channel axis, keeps an int32 a
 position, ``ih * W + iw``, of the first maximum in row-major order: TF's tie rule) and, where the
 windows tile the input, writes each input gradient once. It is an accelerator: built and cached by
 torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for other
-dtypes, layouts, devices, autograd inputs or under torch.compile tracing, ``forward``/``backward`` return
-None and the torch path in torchmeta.ops.pool_ops runs (the same values: tests/ops/test_pool_native.py
-compares both with TF). Calls release the GIL (ctypes) and run on one thread.
+dtypes, layouts, devices or autograd inputs, ``forward``/``backward`` return None and the torch path in
+torchmeta.ops.pool_ops runs (the same values: tests/ops/test_pool_native.py compares both with TF). Both
+are also custom ops, ``torch.ops.torchmeta.max_pool_forward``/``max_pool_backward``, which a step traced
+by torch.compile calls (``native_build.custom_op``). Calls release the GIL (ctypes) and run on one thread.
 
 The argmax follows one of TF's two CPU kernels (``rule``, see _pool_native.c): ``ONEDNN`` for MaxPool
 and MaxPoolGrad with SAME/VALID padding (NaN never wins; a window of only NaN/-inf/-FLT_MAX gives
@@ -51,72 +52,87 @@ def _fits(t) -> bool:
     return native_build.plain_float32(t) and t.dim() == 4 and t.is_contiguous() and t.numel() < 2**31
 
 
+def _forward_kernel(
+    x: torch.Tensor,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    top: int,
+    left: int,
+    out_h: int,
+    out_w: int,
+    rule: int,
+    values: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    n, h, w, c = x.shape
+    shape = (n, out_h, out_w, c)
+    y = torch.empty(shape if values else (0,), dtype=torch.float32)
+    argmax = torch.empty(shape, dtype=torch.int32)
+    library.load().tm_max_pool_forward(
+        x.data_ptr(), n, h, w, c, kh, kw, sh, sw, top, left, out_h, out_w, rule,
+        y.data_ptr() if values else None, argmax.data_ptr(),
+    )  # fmt: skip
+    return y, argmax
+
+
+def _forward_fake(x, kh, kw, sh, sw, top, left, out_h, out_w, rule, values):
+    shape = (x.shape[0], out_h, out_w, x.shape[3])
+    return x.new_empty(shape if values else (0,)), x.new_empty(shape, dtype=torch.int32)
+
+
+def _backward_kernel(
+    grad: torch.Tensor,
+    argmax: torch.Tensor,
+    relu_y: torch.Tensor | None,
+    n: int,
+    h: int,
+    w: int,
+    c: int,
+    kh: int,
+    kw: int,
+    sh: int,
+    sw: int,
+    top: int,
+    left: int,
+) -> torch.Tensor:
+    out = torch.empty((n, h, w, c), dtype=torch.float32)
+    library.load().tm_max_pool_backward(
+        grad.data_ptr(), argmax.data_ptr(), relu_y.data_ptr() if relu_y is not None else None,
+        n, h, w, c, kh, kw, sh, sw, top, left, grad.shape[1], grad.shape[2], out.data_ptr(),
+    )  # fmt: skip
+    return out
+
+
+def _backward_fake(grad, argmax, relu_y, n, h, w, c, kh, kw, sh, sw, top, left):
+    return grad.new_empty((n, h, w, c))
+
+
+_forward_op = native_build.custom_op("max_pool_forward", _forward_kernel, _forward_fake)
+_backward_op = native_build.custom_op("max_pool_backward", _backward_kernel, _backward_fake)
+
+
 def forward(x, kh, kw, sh, sw, top, left, out_h, out_w, rule=ONEDNN, values=True):
     """(maxima or None, argmax) of contiguous NHWC float32 ``x``'s windows (``top``/``left``: the padding
     before; windows are cut at the input's end): maxima [N, out_h, out_w, C] float32 (only when
     ``values``), argmax the same shape, int32, ``ih * W + iw`` or -1 (padding). None where the native
     kernel does not apply."""
-    if torch.compiler.is_compiling() or not _fits(x) or out_h <= 0 or out_w <= 0:
+    if not _fits(x) or out_h <= 0 or out_w <= 0 or not library.available():
         return None
-    lib = library.load()
-    if lib is None:
-        return None
-    n, h, w, c = x.shape
-    shape = (n, out_h, out_w, c)
-    y = torch.empty(shape, dtype=torch.float32) if values else None
-    argmax = torch.empty(shape, dtype=torch.int32)
-    lib.tm_max_pool_forward(
-        x.data_ptr(),
-        n,
-        h,
-        w,
-        c,
-        kh,
-        kw,
-        sh,
-        sw,
-        top,
-        left,
-        out_h,
-        out_w,
-        rule,
-        y.data_ptr() if values else None,
-        argmax.data_ptr(),
-    )
-    return y, argmax
+    y, argmax = _forward_op(x, kh, kw, sh, sw, top, left, out_h, out_w, rule, bool(values))
+    return (y if values else None), argmax
 
 
 def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left, relu_y=None):
     """The input gradient [N, H, W, C] of ``input_shape`` (NHWC): each of ``grad``'s values added at its
     ``argmax`` (from ``forward``); with ``relu_y``, the maxima (from ``forward``) of a Relu's output, also
     through that Relu (ReluGrad's ``g * (maximum > 0)``). None where the native kernel does not apply."""
-    if torch.compiler.is_compiling() or argmax.shape != grad.shape:
+    if argmax.shape != grad.shape:
         return None
     if native_build.plain_float32(grad):
         grad = grad.contiguous()
     if not _fits(grad) or (relu_y is not None and (not _fits(relu_y) or relu_y.shape != grad.shape)):
         return None
-    lib = library.load()
-    if lib is None:
+    if not library.available():
         return None
-    n, h, w, c = input_shape
-    out = torch.empty((n, h, w, c), dtype=torch.float32)
-    lib.tm_max_pool_backward(
-        grad.data_ptr(),
-        argmax.data_ptr(),
-        relu_y.data_ptr() if relu_y is not None else None,
-        n,
-        h,
-        w,
-        c,
-        kh,
-        kw,
-        sh,
-        sw,
-        top,
-        left,
-        grad.shape[1],
-        grad.shape[2],
-        out.data_ptr(),
-    )
-    return out
+    return _backward_op(grad, argmax, relu_y, *input_shape, kh, kw, sh, sw, top, left)

@@ -2,8 +2,10 @@
 MaxPoolGradGrad(V2), AvgPoolGrad), each with TF's gradient (nn_grad.py).
 
 Layouts and padding are as for convolutions (``conv_ops.py``, whose window arithmetic this module
-shares). Max pooling follows TF's NaN and -inf rules on every path: a NaN never wins a window, and a
-window of only NaN, -inf or -FLT_MAX gives -FLT_MAX; float32 NHWC runs the native kernel of
+shares). Max pooling follows TF's NaN and -inf rules on every path and dtype: a NaN never wins a window,
+and a window of only NaN, -inf or the lowest value gives the lowest value (-FLT_MAX for float32; for half
+and bfloat16 -inf where TF pools them as float32 with oneDNN, see onednn_pools); the gradient's argmax
+follows the CPU kernel TF picks (oneDNN's or its own); float32 NHWC runs the native kernel of
 ``pool_native.py`` where it can.
 """
 
@@ -91,7 +93,7 @@ def _check_pool_batch(ksize, strides):
         raise unimplemented("Pooling is not yet supported on the batch dimension.")
 
 
-def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
+def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format, kernel=pool_native.ONEDNN):
     check_format(data_format)
     if len(ksize) != 4 or len(strides) != 4:
         raise invalid("Sliding window ksize and strides fields must specify 4 dimensions")
@@ -116,19 +118,25 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     if out_h == 0 or out_w == 0 or x.shape[0] == 0 or x.shape[1] == 0:
         return from_nchw(x.new_zeros((x.shape[0], x.shape[1], out_h, out_w)), data_format)
     attrs = (ksize, strides, padding, explicit_paddings, data_format)
-    if data_format == "NHWC":
+    # Not under torch.compile: inductor fuses the Relu before the pooling into its own pooling and gradient
+    # loops, which the native kernel's custom op (a buffer of the Relu's output, a second forward for the
+    # gradient's argmax: traced tensors carry none) cannot; bench/profile_compiled.py --kind cnn, alternating,
+    # load ~8: compiled/eager 1.00 with inductor's pooling, 1.06-1.08 with the native one.
+    if data_format == "NHWC" and not torch.compiler.is_compiling():
         fast = pool_native.forward(input, kh, kw, sh, sw, top, left, out_h, out_w)
         if fast is not None:
             out, index = fast
             out._tm_argmax = _ArgMax(input, out, index, None, (*attrs, pool_native.ONEDNN))
             return out
-    x = _float32_pool_input(x, pool_native.ONEDNN)
+    if padding == "EXPLICIT" or not onednn_pools(input.dtype):
+        kernel = pool_native.EIGEN
+    x = _tf_pool_input(x, pool_native.ONEDNN, kernel)
     if x.is_floating_point() and not torch.compiler.is_compiling():
         # The argmax the gradient needs comes with the maxima (torch's CPU kernel computes it anyway):
         # kept on the result for a MaxPoolGrad of this very input and output (see _ArgMax).
         y, index, padded = _pool_argmax(x, kh, kw, sh, sw, top, bottom, left, right)
         out = from_nchw(y, data_format)
-        out._tm_argmax = _ArgMax(input, out, index, padded, (*attrs, "torch"))
+        out._tm_argmax = _ArgMax(input, out, index, padded, (*attrs, "torch" if kernel == pool_native.ONEDNN else None))
         return out
     if top == bottom and left == right and 2 * top <= kh and 2 * left <= kw:
         y = F.max_pool2d(x, (kh, kw), (sh, sw), (top, left))
@@ -139,23 +147,59 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
     return from_nchw(y, data_format)
 
 
-_FLOAT32_LOWEST = float(torch.finfo(torch.float32).min)
+def _read_cpu_flags() -> frozenset:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
 
 
-def _float32_pool_input(x, rule):
-    """What torch's max pooling must see of a float32 input to pool as TF's kernels do: torch lets NaN win
-    and starts from -inf, TF's kernels never let NaN win and (oneDNN's, ``rule`` ONEDNN) start from the
-    lowest float, so NaN and -inf become -FLT_MAX there; for the gradient's argmax under TF's other kernel
-    (EIGEN) NaN becomes -inf (see _eigen_first_nan for a NaN first in its window). Other dtypes as they are."""
-    if x.dtype != torch.float32:
+_CPU_FLAGS = _read_cpu_flags()  # read once at import: kernels traced by torch.compile must not open files
+
+
+def onednn_pools(dtype) -> bool:
+    """Whether TF 2.21 runs MaxPool/MaxPoolGrad (SAME/VALID) of ``dtype`` on this CPU by oneDNN's kernels
+    (TF's IsDataTypeSupportedByOneDNNOnThisCPU): float32 always, bfloat16 with AVX-512 (or AVX-NE-CONVERT),
+    half with AVX-512 FP16 or AMX FP16 (or AVX-NE-CONVERT); else by TF's own kernels (double, integers)."""
+    if dtype == torch.float32:
+        return True
+    flags = _CPU_FLAGS
+    if dtype == torch.bfloat16:
+        return "avx512f" in flags or "avx_ne_convert" in flags
+    if dtype == torch.float16:
+        fp16 = "avx512_fp16" in flags or "amx_fp16" in flags
+        return ("avx512bw" in flags and fp16) or "avx_ne_convert" in flags
+    return False
+
+
+def _lowest(dtype, kernel=pool_native.ONEDNN) -> float:
+    """Where TF's max pooling starts: the dtype's lowest value; but oneDNN's kernels (``kernel`` ONEDNN)
+    pool half and bfloat16 as float32, and -FLT_MAX comes back as -inf. TF's own kernels (EIGEN: MaxPoolV2,
+    EXPLICIT padding, dtypes oneDNN does not take here) start from the dtype's lowest."""
+    if kernel == pool_native.ONEDNN and dtype in (torch.float16, torch.bfloat16):
+        return float("-inf")
+    return float(torch.finfo(dtype).min)
+
+
+def _tf_pool_input(x, rule, kernel=pool_native.ONEDNN):
+    """What torch's max pooling must see of a floating-point input to pool as TF's kernels do: torch lets NaN
+    win and starts from -inf, TF's kernels never let NaN win and (oneDNN's, ``rule`` ONEDNN) start from the
+    lowest value of the dtype, so NaN and -inf become that value (-FLT_MAX for float32) there; for the
+    gradient's argmax under TF's other kernel (EIGEN) NaN becomes -inf (see _eigen_first_position for a NaN first in
+    its window). ``kernel`` (the forward's) says which lowest value (see _lowest). Integers as they are."""
+    if not x.is_floating_point():
         return x
-    inf = float("inf")
+    inf, lowest = float("inf"), _lowest(x.dtype, kernel)
     if torch.compiler.is_compiling():  # the same values: inductor's CPU code for nan_to_num is a scalar loop
         if rule == pool_native.ONEDNN:
-            return torch.where(x > _FLOAT32_LOWEST, x, _FLOAT32_LOWEST)
+            return torch.where(x > lowest, x, lowest)
         return torch.where(x != x, -inf, x)
     if rule == pool_native.ONEDNN:
-        return torch.nan_to_num(x, nan=_FLOAT32_LOWEST, posinf=inf, neginf=_FLOAT32_LOWEST)
+        return torch.nan_to_num(x, nan=lowest, posinf=inf, neginf=lowest)
     return torch.nan_to_num(x, nan=-inf, posinf=inf, neginf=-inf)
 
 
@@ -227,7 +271,7 @@ def max_pool(input, ksize, strides, padding, explicit_paddings, data_format):
 )
 def max_pool_v2(input, ksize, strides, padding, data_format):
     """MaxPool with ``ksize`` and ``strides`` given as tensors."""
-    return _max_pool(input, ksize.tolist(), strides.tolist(), padding, [], data_format)
+    return _max_pool(input, ksize.tolist(), strides.tolist(), padding, [], data_format, pool_native.EIGEN)
 
 
 @register_op(
@@ -306,11 +350,10 @@ def _max_pool_grad(
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
     if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
-        # the argmax the torch path below takes: float32 by TF's rule (oneDNN's on the input with NaN and -inf
-        # as -FLT_MAX; the Eigen helper's, where NaN never wins but first in its window), others by torch's
-        float32 = x.dtype == torch.float32
-        xr = _float32_pool_input(x, rule) if float32 and rule == pool_native.ONEDNN else x
-        out = _tiled_max_pool_grad(xr, g, kh, kw, bottom, right, data_format, nan_wins=not float32)
+        # the argmax the torch path below takes: by TF's rule (oneDNN's on the input with NaN and -inf as the
+        # lowest value; the Eigen helper's, where NaN never wins but first in its window)
+        xr = _tf_pool_input(x, rule) if rule == pool_native.ONEDNN else x
+        out = _tiled_max_pool_grad(xr, g, kh, kw, bottom, right, data_format, nan_wins=False)
         out = from_nchw(out, data_format)
         return nn_ops.relu_grad_(out, orig_input) if relu else out
     argmax = getattr(orig_output, "_tm_argmax", None)
@@ -323,17 +366,17 @@ def _max_pool_grad(
     if (
         argmax is not None
         and argmax.matches(orig_input, orig_output, (*attrs, "torch"))
-        and (rule == pool_native.ONEDNN or x.dtype != torch.float32)
+        and (rule == pool_native.ONEDNN or not x.is_floating_point())
     ):
         index, (padded_shape, (pad_h, pad_w), extra) = argmax.index, argmax.padded
         y = to_nchw(orig_output, data_format)
     else:
-        xm = _float32_pool_input(x, rule)
+        xm = _tf_pool_input(x, rule)
         y, index, (padded_shape, (pad_h, pad_w), extra) = _pool_argmax(xm, kh, kw, sh, sw, top, bottom, left, right)
-    if x.dtype == torch.float32 and rule == pool_native.ONEDNN and (top or left):
+    if x.is_floating_point() and rule == pool_native.ONEDNN and (top or left):
         g = _onednn_dropped(g, y, sh, sw, top, left)
-    elif x.dtype == torch.float32 and rule == pool_native.EIGEN:
-        index = _eigen_first_nan(x, index, sh, sw, top, left, extra, padded_shape[3])
+    elif x.is_floating_point() and rule == pool_native.EIGEN:
+        index = _eigen_first_position(x, y, index, sh, sw, top, left, extra, padded_shape[3])
     if any(extra):  # the backward kernel reads only the padded input's shape and layout
         x = empty_like_layout(x, padded_shape, data_format)
     rows, cols = x.shape[2], x.shape[3]
@@ -364,27 +407,36 @@ def _max_pool_grad_native(orig_input, orig_output, grad, argmax, key, kh, kw, sh
     return pool_native.backward(grad, index, tuple(orig_input.shape), kh, kw, sh, sw, top, left, relu_y)
 
 
+def _max_pool_grad_rule(padding, dtype):
+    """Which of TF's CPU kernels computes MaxPoolGrad: oneDNN's with SAME/VALID padding for the dtypes it
+    takes on this CPU (onednn_pools), else TF's own (SpatialMaxPoolWithArgMaxHelper)."""
+    if padding == "EXPLICIT" or not onednn_pools(dtype):
+        return pool_native.EIGEN
+    return pool_native.ONEDNN
+
+
 def _onednn_dropped(g, y, sh, sw, top, left):
-    """``g`` (NCHW) without the gradients oneDNN's kernel drops: a window with nothing above -FLT_MAX keeps
+    """``g`` (NCHW) without the gradients oneDNN's kernel drops: a window with nothing above the lowest value keeps
     its first position, which is padding where the window starts above or left of the input (torch's
     argmax is the first real position)."""
     out_h, out_w = g.shape[2], g.shape[3]
     rows = torch.arange(out_h, device=g.device) * sh < top
     cols = torch.arange(out_w, device=g.device) * sw < left
     outside = rows[:, None] | cols[None, :]
-    return torch.where(outside & (y == _FLOAT32_LOWEST), torch.zeros((), dtype=g.dtype), g)
+    return torch.where(outside & (y == _lowest(y.dtype)), torch.zeros((), dtype=g.dtype), g)
 
 
-def _eigen_first_nan(x, index, sh, sw, top, left, extra, cols):
+def _eigen_first_position(x, y, index, sh, sw, top, left, extra, cols):
     """torch's argmax (of the input with NaN as -inf) where TF's SpatialMaxPoolWithArgMaxHelper keeps the
-    first real position of a window that holds NaN: it takes that position unconditionally and NaN is
-    never less than what follows."""
+    first real position of a window: it takes that position unconditionally and keeps it where it holds NaN
+    (never less than what follows) or where nothing after it is greater (``y``, the maxima torch found, is
+    -inf: torch's first position may be explicit padding before it)."""
     out_h, out_w = index.shape[2], index.shape[3]
     first_h = (torch.arange(out_h, device=x.device) * sh - top).clamp(min=0)
     first_w = (torch.arange(out_w, device=x.device) * sw - left).clamp(min=0)
-    nan = torch.isnan(x[:, :, first_h][:, :, :, first_w])
+    keep = torch.isnan(x[:, :, first_h][:, :, :, first_w]) | (y == float("-inf"))
     position = (first_h[:, None] + extra[2]) * cols + (first_w[None, :] + extra[0])
-    return torch.where(nan, position.to(index.dtype), index)
+    return torch.where(keep, position.to(index.dtype), index)
 
 
 def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
@@ -393,7 +445,7 @@ def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, e
     as. The native kernel applies the Relu's ``g * (x > 0)`` to each window's gradient by its maximum (x at
     its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
     runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
-    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    rule = _max_pool_grad_rule(padding, orig_input.dtype)
     return _max_pool_grad(
         orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
     )
@@ -501,7 +553,7 @@ def _max_pool_grad_shape(op):
 )
 def max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
     """MaxPool's input gradient (see ``_max_pool_grad``)."""
-    rule = pool_native.EIGEN if padding == "EXPLICIT" else pool_native.ONEDNN
+    rule = _max_pool_grad_rule(padding, orig_input.dtype)
     return _max_pool_grad(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule)
 
 

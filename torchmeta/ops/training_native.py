@@ -6,9 +6,11 @@ take it. _training_native.c updates a whole list of float32 or float64 variables
 TF's CPU arithmetic of training_ops.cc operation for operation (so the values equal TF's, bit for bit
 where TF's Eigen code rounds each operation) and strided gradients read in place. It is an accelerator:
 built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
-``TORCHMETA_NATIVE=0``), for other dtypes, devices or layouts, under torch.compile tracing, or for tensors
-that require grad, the functions return False and the caller runs its torch path.
-Calls release the GIL (ctypes) and run on one thread.
+``TORCHMETA_NATIVE=0``), for other dtypes, devices or layouts, or for tensors that require grad, the
+functions return False and the caller runs its torch path. Each update is also the custom op
+``torch.ops.torchmeta.{gradient_descent,momentum,adam}`` (it mutates the variables and slots), which a step
+traced by torch.compile calls (``native_build.custom_op``). Calls release the GIL (ctypes) and run on one
+thread.
 """
 
 from __future__ import annotations
@@ -45,26 +47,35 @@ library = native_build.Library(_SOURCE, "training", _declare)
 available = library.available
 
 
-def _arrays(columns, grads, dtype):
+def _fits(columns, grads, scalars) -> bool:
+    """Whether the kernel takes these members: variables and slots (``columns``) contiguous, all of one
+    float dtype the library has, on the CPU and outside autograd, the hyper-parameters on the CPU. (It also
+    holds for the shapes, dtypes and strides torch.compile traces with.)"""
+    if not grads or columns[0][0].dtype not in _SUFFIX:
+        return False
+    dtype = columns[0][0].dtype
+    if any(s.device.type != "cpu" for s in scalars):
+        return False
+    for column in columns:
+        if any(t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous() for t in column):
+            return False
+    return all(g.dtype is dtype and g.is_cpu and not g.requires_grad for g in grads)
+
+
+def _arrays(columns, grads):
     """The pointer arrays of ``columns`` (lists of the members' variables and slots) and of ``grads``, then
     the element counts, the gradients' layout descriptions and the gradients read (to be kept alive until
-    the call returns); None where a tensor does not fit."""
+    the call returns)."""
     n = len(grads)
     pointers, written = [], set()
     for column in columns:
-        addresses = []
-        for t in column:
-            if t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous():
-                return None
-            addresses.append(t.data_ptr())
+        addresses = [t.data_ptr() for t in column]
         written.update(addresses)
         pointers.append((ctypes.c_void_p * n)(*addresses))
     meta = (ctypes.c_int64 * (n * _META))()  # zeros: contiguous gradients
     numel = (ctypes.c_int64 * n)()
     grads = list(grads)  # (holds the copies below until the call)
     for k, g in enumerate(grads):
-        if g.dtype is not dtype or not g.is_cpu or g.requires_grad:
-            return None
         numel[k] = g.numel()
         if not g.is_contiguous():
             nd = g.dim()
@@ -81,21 +92,8 @@ def _arrays(columns, grads, dtype):
     return (*pointers, numel, meta, grads)
 
 
-def _prepare(columns, grads, scalars):
-    """The library's entry-point suffix and ``_arrays``, or None where the native kernel does not apply."""
-    if not grads or torch.compiler.is_compiling():
-        return None
-    dtype = columns[0][0].dtype
-    suffix = _SUFFIX.get(dtype)
-    if suffix is None or any(s.device.type != "cpu" for s in scalars):
-        return None
-    lib = library.load()
-    if lib is None:
-        return None
-    arrays = _arrays(columns, grads, dtype)
-    if arrays is None:
-        return None
-    return lib, suffix, arrays
+def _ready(columns, grads, scalars) -> bool:
+    return _fits(columns, grads, scalars) and library.available()
 
 
 def _written(tensors) -> None:
@@ -103,29 +101,72 @@ def _written(tensors) -> None:
     torch.autograd.graph.increment_version(tensors)
 
 
+def _no_outputs(*args) -> None:
+    return None
+
+
+def _gradient_descent_kernel(variables: list[torch.Tensor], deltas: list[torch.Tensor], alpha: torch.Tensor) -> None:
+    pv, pg, numel, meta, _read = _arrays([variables], deltas)
+    fn = getattr(library.load(), f"tm_gradient_descent_{_SUFFIX[variables[0].dtype]}")
+    fn(len(deltas), pv, pg, numel, meta, float(alpha))
+    _written(variables)
+
+
+def _momentum_kernel(
+    variables: list[torch.Tensor],
+    accums: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    lr: torch.Tensor,
+    momentum: torch.Tensor,
+    use_nesterov: bool,
+) -> None:
+    pv, pa, pg, numel, meta, _read = _arrays([variables, accums], grads)
+    fn = getattr(library.load(), f"tm_momentum_{_SUFFIX[variables[0].dtype]}")
+    fn(len(grads), pv, pa, pg, numel, meta, float(lr), float(momentum), 1 if use_nesterov else 0)
+    _written(variables + accums)
+
+
+def _adam_kernel(
+    variables: list[torch.Tensor],
+    ms: list[torch.Tensor],
+    vs: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    alpha: torch.Tensor,
+    beta1: torch.Tensor,
+    one_minus_beta1: torch.Tensor,
+    one_minus_beta2: torch.Tensor,
+    epsilon: torch.Tensor,
+    use_nesterov: bool,
+) -> None:
+    pv, pm, pvv, pg, numel, meta, _read = _arrays([variables, ms, vs], grads)
+    scalars = (alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon)
+    fn = getattr(library.load(), f"tm_adam_{_SUFFIX[variables[0].dtype]}")
+    fn(len(grads), pv, pm, pvv, pg, numel, meta, *(float(s) for s in scalars), 1 if use_nesterov else 0)
+    _written(variables + ms + vs)
+
+
+_gradient_descent_op = native_build.custom_op(
+    "gradient_descent", _gradient_descent_kernel, _no_outputs, mutates_args=("variables",)
+)
+_momentum_op = native_build.custom_op("momentum", _momentum_kernel, _no_outputs, mutates_args=("variables", "accums"))
+_adam_op = native_build.custom_op("adam", _adam_kernel, _no_outputs, mutates_args=("variables", "ms", "vs"))
+
+
 def gradient_descent(variables, deltas, alpha) -> bool:
     """TF's ApplyGradientDescent (var -= delta * alpha) on each variable, in place; False (nothing done)
     where the native kernel does not apply."""
-    prepared = _prepare([variables], deltas, (alpha,))
-    if prepared is None:
+    if not _ready([variables], deltas, (alpha,)):
         return False
-    lib, suffix, (pv, pg, numel, meta, _read) = prepared
-    getattr(lib, f"tm_gradient_descent_{suffix}")(len(deltas), pv, pg, numel, meta, float(alpha))
-    _written(variables)
+    _gradient_descent_op(list(variables), list(deltas), alpha)
     return True
 
 
 def momentum(variables, accums, grads, lr, momentum, use_nesterov) -> bool:
     """TF's ApplyMomentum (accum = accum * momentum + grad; var -= accum * lr, or with Nesterov
     var -= grad * lr + accum * momentum * lr) on each member, in place; False where it does not apply."""
-    prepared = _prepare([variables, accums], grads, (lr, momentum))
-    if prepared is None:
+    if not _ready([variables, accums], grads, (lr, momentum)):
         return False
-    lib, suffix, (pv, pa, pg, numel, meta, _read) = prepared
-    getattr(lib, f"tm_momentum_{suffix}")(
-        len(grads), pv, pa, pg, numel, meta, float(lr), float(momentum), 1 if use_nesterov else 0
-    )
-    _written(variables + accums)
+    _momentum_op(list(variables), list(accums), list(grads), lr, momentum, bool(use_nesterov))
     return True
 
 
@@ -133,13 +174,8 @@ def adam(variables, ms, vs, grads, alpha, beta1, one_minus_beta1, one_minus_beta
     """TF's ApplyAdam on each member, in place, given its step size ``alpha`` (lr * sqrt(1 - beta2_power) /
     (1 - beta1_power)) and the factors 1 - beta1, 1 - beta2, all in the variables' dtype; False where it
     does not apply."""
-    scalars = (alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon)
-    prepared = _prepare([variables, ms, vs], grads, scalars)
-    if prepared is None:
+    if not _ready([variables, ms, vs], grads, (alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon)):
         return False
-    lib, suffix, (pv, pm, pvv, pg, numel, meta, _read) = prepared
-    getattr(lib, f"tm_adam_{suffix}")(
-        len(grads), pv, pm, pvv, pg, numel, meta, *(float(s) for s in scalars), 1 if use_nesterov else 0
-    )
-    _written(variables + ms + vs)
+    scalars = (alpha, beta1, one_minus_beta1, one_minus_beta2, epsilon)
+    _adam_op(list(variables), list(ms), list(vs), list(grads), *scalars, bool(use_nesterov))
     return True

@@ -12,12 +12,15 @@ optimizer updates) as one graph:
 - specialization (``runtime/specialize.py``) has folded and checked, for these feed shapes, what kernels
   would otherwise read on the host (Reshape's shape, ConcatV2's axis, Conv2DBackpropFilter's sizes...);
   the module calls their static forms with Python values;
-- kernels take their traceable form while ``torch.compiler.is_compiling()``: TF's Adam and Momentum
-  arithmetic instead of torch's fused optimizer kernels (which take Python floats read from tensors; the
-  compiler fuses the arithmetic into one loop itself), convolutions without oneDNN's post-op kernels, and
-  SparseSoftmaxCrossEntropyWithLogits' label-range check as a tensor assertion (it raises before the
-  step updates anything, but cannot name the label value: a compiled step that fails runs again eagerly,
-  which raises TF's error with the value and the node's name). The eager path is unchanged.
+- kernels take their traceable form while ``torch.compiler.is_compiling()``: the native C kernels (batch
+  norm, depthwise convolutions, the grouped Momentum/Adam updates) as the custom ops
+  ``torch.ops.torchmeta.*`` (``ops/native_build.custom_op``: inductor calls them as extern kernels and
+  reinplaces the updates onto the variables; max pooling stays inductor's own, which fuses the Relu before it), TF's optimizer arithmetic instead of torch's fused optimizer
+  kernels where no native kernel applies (those take Python floats read from tensors), convolutions without
+  oneDNN's post-op kernels, and SparseSoftmaxCrossEntropyWithLogits' label-range check as a tensor
+  assertion (it raises before the step updates anything, but cannot name the label value: a compiled step
+  that fails runs again eagerly, which raises TF's error with the value and the node's name). The eager
+  path is unchanged.
 
 TF1 while loops and library function calls stay eager between compiled parts (their bodies are Programs of
 their own, each compiled on its own). A subgraph that works on the host (string or variant values: savers,

@@ -450,11 +450,19 @@ def lower(
         wait_started(op)
     results = []
     for i, t in enumerate(fetch_tensors):
-        source = resolve(t, spec)
+        source = read = resolve(t, spec)
         if source not in values and source not in folded and source._op.type in control_flow.ENTER_OPS:
-            source = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
+            source = read = source._op._inputs[0]  # what enters a loop, fetched from inside it: its value
+        elif source is not t:
+            read = t  # the alias chain says which op reads a variable's ref (v/read for identity(v))
         if source in values or source in folded:
-            results.append(value_for(source, ref_fetches and source.dtype.is_ref_dtype, None, t.op))
+            node = value_for(read, ref_fetches and source.dtype.is_ref_dtype, None, t.op)
+            if node.target is read_ref and t.dtype.is_ref_dtype and _ref_reader(t, spec) is None:
+                # A ref fetched as it is: TF reads it in the fetch's _Retval node, which it names after the
+                # tensor and the fetch's index (an error says {{node _retval_v1_0_0}}, with no op or NodeDef).
+                retval = f"_retval_{t.op.name}_{t.value_index}_{i}"
+                node.meta.update(tf_name=retval, tf_op="_Retval", tf_operation=None)
+            results.append(node)
         else:  # made inside a while loop, once per iteration
             node = graph.call_function(control_flow.fetched_inside_loop, (i,))
             node.meta.update(tf_name=t.op.name, tf_op=t.op.type, tf_operation=t.op)

@@ -18,7 +18,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Tensor
-from torchmeta.ops import matmul_ops, nn_ops
+from torchmeta.ops import matmul_ops, nn_ops, threads
 from torchmeta.ops.control_flow_ops import truthy
 from torchmeta.runtime import control_flow, lowering, specialize
 from torchmeta.runtime.compiled import CompiledForward, compilable
@@ -452,7 +452,7 @@ def _transposed_b_matmul():
         if entry is None or entry[0] is not b or entry[1] != b._version:
             entry = (b, b._version, b.t().contiguous())
             cache[0] = entry
-        return torch.mm(a, entry[2])
+        return threads.run_product(torch.mm, a, entry[2], a, entry[2])
 
     return mat_mul_invariant_b
 
@@ -547,8 +547,8 @@ def _matmul_accumulator(acc_index: int):
                 and acc.shape == (a.shape[0], b.shape[1])
             ):
                 if getattr(acc, "_torchmeta_accumulator", None) is token:
-                    return acc.addmm_(a, b)
-                out = torch.addmm(acc, a, b)
+                    return threads.run_product(acc.addmm_, a, b, a, b)
+                out = threads.run_product(torch.addmm, a, b, acc, a, b)
                 out._torchmeta_accumulator = token
                 return out
             p_value = p.value()  # raises MatMul's own error for operands it cannot multiply
@@ -588,6 +588,9 @@ def node_error(gm, exc) -> Exception:
         if op is not None:
             exc.op = op
             exc.node_def = op.node_def
+        elif tf_op_type == "_Retval":  # a node TF adds for a fetch: named in the message, no op or NodeDef
+            exc.message = f"{exc.message}\n\t [[{{{{node {tf_name}}}}}]]"
+            exc.args = (exc.message, *exc.args[1:])
         return exc
     where = f"{tf_op_type} '{tf_name}'" if tf_name else "graph"
     message = f"{where}: {type(exc).__name__}: {exc}"

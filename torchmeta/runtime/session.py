@@ -838,11 +838,13 @@ class Session:
 
     def _container(self, name: bytes) -> ResourceContainer:
         """The session's resource container ``name`` ("localhost" for b""): it exists once a resource variable in
-        it was initialized, or (the default one) once any other resource (an iterator, a table...) was made."""
+        it was initialized, once a ref variable of it ran (TF's VariableV2 kernel makes its LegacyVar in the
+        container on its first run, initialized or not: this session made its slot then), or (the default one)
+        once any other resource (an iterator, a table...) was made."""
         text = name.decode() or "localhost"
 
         def exists() -> bool:
-            if any(k[0] and k[1] == name and s.value is not None for k, s in list(self._slots.items())):
+            if any(k[1] == name and (not k[0] or s.value is not None) for k, s in list(self._slots.items())):
                 return True
             return not name and bool(self._state.resources)
 

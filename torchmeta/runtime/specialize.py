@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops, threads, windows
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -68,7 +68,9 @@ class Fusion:
 
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
     """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul."""
-    return torch.addmm(bias, a.t() if transpose_a else a, b.t() if transpose_b else b)
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    return threads.run_product(torch.addmm, x, y, bias, x, y)
 
 
 def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b):
@@ -386,6 +388,8 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
+        _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
+        _keep_padded_inputs(ops, spec, op_set, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
@@ -780,6 +784,10 @@ def sum_of_matmuls(*operands, transpose_a, transpose_b):
     more than the separate products: 2.6 against 2.1 ms for an LSTM classifier's weight gradient.)"""
     a = [t.t() if transpose_a else t for t in operands[0::2]]
     b = [t.t() if transpose_b else t for t in operands[1::2]]
+    return threads.run_product(_accumulated_products, a[0], b[0], a, b)
+
+
+def _accumulated_products(a, b):
     out = torch.mm(a[0], b[0])
     for x, y in zip(a[1:], b[1:]):
         out.addmm_(x, y)
@@ -850,7 +858,9 @@ def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
     """``MatMul(a, b)[rows, cols]`` as the product of a's ``rows`` and b's ``cols`` (None: all of them)."""
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
-    return torch.mm(x if rows is None else x[rows], y if cols is None else y[:, cols])
+    x = x if rows is None else x[rows]
+    y = y if cols is None else y[:, cols]
+    return threads.run_product(torch.mm, x, y, x, y)
 
 
 def invariant_sliced_matmul():
@@ -868,7 +878,8 @@ def invariant_sliced_matmul():
             entry = (b, b._version, (y if cols is None else y[:, cols]).contiguous())
             cache[0] = entry
         x = a.t() if transpose_a else a
-        return torch.mm(x if rows is None else x[rows], entry[2])
+        x = x if rows is None else x[rows]
+        return threads.run_product(torch.mm, x, entry[2], x, entry[2])
 
     return sliced_matmul_invariant_b
 
@@ -956,8 +967,20 @@ def tanh_grad_direct(y, dy):
 _DIRECT_GRADS = {"SigmoidGrad": sigmoid_grad_direct, "TanhGrad": tanh_grad_direct}
 
 
+def tanh_one_thread(x):
+    """Tanh of a float tensor of at most ONE_THREAD_ELEMENTS elements: torch.tanh on this thread alone (torch
+    splits tanh over its threads from 2049 elements on; see ops/threads.py). An LSTM cell makes two per step."""
+    return threads.on_one_thread(torch.tanh, x)
+
+
 def _direct_kernels(ops, spec: Specialization) -> None:
     for op in ops:
+        if op.type == "Tanh" and _runs_as_is(op, spec) and len(op._inputs) == 1:
+            x = op._inputs[0]
+            small = x.shape.is_fully_defined() and 2048 < x.shape.num_elements() <= threads.ONE_THREAD_ELEMENTS
+            if x.dtype.base_dtype in _FLOATS and small:
+                spec.kernels[op] = tanh_one_thread
+            continue
         grad, fn = _DIRECT_GRADS.get(op.type), _DIRECT.get(op.type)
         if (grad is None and fn is None) or not _runs_as_is(op, spec) or len(op._inputs) != 2:
             continue
@@ -1160,6 +1183,119 @@ def _gradients_in_place(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         if op._attrs["T"].type in _FLOAT_TYPE_VALUES and _private_result(op._inputs[0], op, spec, op_set, keep, fed):
             spec.kernels[op] = nn_ops.relu_grad_
+
+
+# op types whose kernels (and the fusions recorded on them) return a tensor object made in the run: a Conv2D
+# input such an op computes is never a tensor that outlives the run (a fed tensor, a variable's value, a
+# constant) and that could change outside torch's version counters between runs
+_FRESH_ACTIVATIONS = {
+    "Relu",
+    "Relu6",
+    "Elu",
+    "Selu",
+    "LeakyRelu",
+    "FusedBatchNorm",
+    "FusedBatchNormV2",
+    "FusedBatchNormV3",
+    "Conv2D",
+    "DepthwiseConv2dNative",
+    "MaxPool",
+    "AvgPool",
+    "BiasAdd",
+    "AddV2",
+    "Add",
+}
+
+
+def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> None:
+    """Has each Conv2D (or its conv + bias add / residual add + Relu fusion) whose input is an activation
+    computed in the run (``_FRESH_ACTIVATIONS``) that a Conv2DBackpropFilter reads too, and whose padding is
+    asymmetric, keep its padded copy of the input for the gradients (``conv_ops.conv2d_keeping_padded``, a
+    fusion's ``keep_padded``): one copy where there were two or more."""
+    graded = set()
+    for op in ops:
+        if op.type == "Conv2DBackpropFilter" and op in op_set:
+            graded.add(_resolve_alias(op._inputs[0], spec))
+
+    def keeps(input, filter, attrs) -> bool:
+        source = _resolve_alias(input, spec)
+        if source not in graded or source in fed or source in spec.folded or source._op not in op_set:
+            return False
+        if (
+            source._op.type not in _FRESH_ACTIVATIONS
+            or source._op._info is None
+            or source is not source._op._outputs[0]
+        ):
+            return False
+        return _pads_asymmetrically(input.shape, filter.shape, **attrs)
+
+    for op in ops:
+        if op.type == "Conv2D" and op not in spec.kernels and _runs_as_is(op, spec):
+            _, _, attrs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
+            if keeps(op._inputs[0], op._inputs[1], attrs):
+                spec.kernels[op] = conv_ops.conv2d_keeping_padded
+    for fusion in spec.fusions.values():
+        if fusion.kernel in (conv_ops.conv2d_bias_relu, conv_ops.conv2d_add_relu) and not fusion.kwargs.get(
+            "depthwise"
+        ):
+            attrs = {
+                k: fusion.kwargs[k] for k in ("strides", "padding", "explicit_paddings", "data_format", "dilations")
+            }
+            if keeps(fusion.inputs[0], fusion.inputs[1], attrs):
+                fusion.kwargs["keep_padded"] = True
+
+
+def _pads_asymmetrically(x, f, strides, padding, explicit_paddings, data_format, dilations) -> bool:
+    """Whether a convolution of an input of static shape ``x`` with a filter of static shape ``f`` pads more on
+    one side than the other (torch needs a padded copy then), as far as the static shapes tell (unknown: it
+    may)."""
+    if len(strides) != 4 or len(dilations) != 4 or (padding == "EXPLICIT" and len(explicit_paddings) != 8):
+        return False  # the kernel raises TF's error
+    if x.rank != 4 or f.rank != 4:
+        return True
+    h, w, _ = windows.spatial_axes(data_format)
+    pairs = windows.explicit_pairs(explicit_paddings, data_format, padding)
+    for axis, k, (before, after) in zip((h, w), f.as_list()[:2], pairs):
+        size = x.as_list()[axis]
+        if size is None or k is None:
+            return True
+        _, low, high = windows.window_size(size, k, strides[axis], dilations[axis], padding, before, after)
+        if low != high:
+            return True
+    return False
+
+
+def add_n_relu_grad(a, b, features, *, in_place):
+    """ReluGrad(AddN(a, b), features): a residual block's input gradient (its branches' gradients summed, then
+    through the Relu that made the input) in one native pass where it applies (ops/gradient_sum_native.py),
+    written over ``a`` when ``in_place`` (a fresh result only the AddN read); else the two kernels. Not an op
+    (specialization's)."""
+    out = gradient_sum_native.add_relu_grad(a, b, features, in_place)
+    if out is not None:
+        return out
+    return nn_ops.relu_grad_(math_ops.add_n([a, b]), features)
+
+
+def _fuse_add_n_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``add_n_relu_grad`` (on the ReluGrad, the AddN absorbed) for each float32 ReluGrad whose
+    gradients are a two-term AddN that nothing else reads (a ReluGrad that a batch norm gradient absorbed
+    already is left to it)."""
+    for op in ops:
+        if op.type != "ReluGrad" or op in spec.kernels or not _runs_as_is(op, spec):
+            continue
+        if op._attrs["T"].type != DType.float32.value:
+            continue
+        if not _private_result(op._inputs[0], op, spec, op_set, keep, fed):
+            continue
+        add = _resolve_alias(op._inputs[0], spec)._op
+        if add.type != "AddN" or len(add._inputs) != 2 or not _runs_as_is(add, spec) or add._control_inputs:
+            continue
+        a, b = add._inputs
+        # written over a fresh a that only the AddN reads (and that is not b as well)
+        in_place = _private_result(a, add, spec, op_set, keep, fed)
+        in_place = in_place and _resolve_alias(b, spec) is not _resolve_alias(a, spec)
+        spec.fusions[op] = Fusion(add_n_relu_grad, [a, b, op._inputs[1]], {"in_place": in_place})
+        spec.absorbed.add(add)
 
 
 def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:

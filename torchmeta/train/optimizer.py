@@ -10,10 +10,7 @@ are TensorFlow's, so a graph built here trains in TensorFlow and checkpoints are
 
 from __future__ import annotations
 
-import functools
-import weakref
-
-from torchmeta.api import array_ops, control_flow_ops, math_ops
+from torchmeta.api import array_ops, control_flow_ops, math_ops, variable_scope
 from torchmeta.api.cond import cond
 from torchmeta.api.gradients import gradients as _gradients
 from torchmeta.api.variables import RefVariable, ResourceVariable, SaveSliceInfo, Variable, is_variable_initialized
@@ -25,29 +22,6 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = ["Optimizer"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Variable scopes, as far as slot names need them.
-#
-# TF names a slot by entering ``variable_scope(None, default_name="<var>/<optimizer name>")``: the scope
-# name is made unique against the scopes opened before (``w/Adam``, then ``w/Adam_1`` for Adam's second
-# slot of ``w``), and the variable is created inside that scope with the scope's own name.
-
-_VARIABLE_SCOPE_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _unique_variable_scope(graph, prefix: str) -> str:
-    """TF's ``_get_unique_variable_scope`` at the root variable scope; records the scope as opened."""
-    counts = _VARIABLE_SCOPE_COUNTS.setdefault(graph, {})
-    name = prefix
-    if counts.get(name, 0):
-        i = 1
-        while counts.get(f"{prefix}_{i}", 0):
-            i += 1
-        name = f"{prefix}_{i}"
-    counts[name] = counts.get(name, 0) + 1
-    return name
 
 
 class _InitScope:
@@ -152,28 +126,33 @@ def _var_key(var):
     return (var.op.graph, var.op.name)
 
 
-def _create_slot_var(primary, val, scope: str, validate_shape: bool, shape, dtype):
-    """The slot variable named ``scope``: a non-trainable global variable of ``primary``'s kind.
+def _create_slot_var(primary, val, validate_shape: bool, shape, dtype):
+    """The slot variable of the current variable scope (TF's ``_create_slot_var``): ``get_variable("")``,
+    a non-trainable variable of ``primary``'s kind, without the scope's partitioner.
 
     ``val`` is a Tensor, a callable taking no arguments, or an initializer ``init(shape_list, dtype=)``
     (used when ``shape`` is fully defined), as TF's ``get_variable`` accepts them.
     """
-    cls = ResourceVariable if isinstance(primary, ResourceVariable) else RefVariable
+    scope = variable_scope.get_variable_scope()
+    current_partitioner = scope.partitioner
+    scope.set_partitioner(None)
     shape = shape if callable(val) else None
-    if shape is not None and shape.is_fully_defined():
-        initial_value, var_dtype = functools.partial(val, shape.as_list(), dtype=dtype), dtype.base_dtype
+    if isinstance(primary, ResourceVariable):
+        use_resource = True
+    elif isinstance(primary, RefVariable):
+        use_resource = False
     else:
-        initial_value, var_dtype = val, None
-    with graph_lib.name_scope(None):
-        slot = cls(
-            initial_value=initial_value,
-            trainable=False,
-            collections=[GraphKeys.GLOBAL_VARIABLES],
-            validate_shape=validate_shape,
-            name=scope + "/",
-            dtype=var_dtype,
-            shape=shape,
-        )
+        use_resource = None
+    slot = variable_scope.get_variable(
+        "",
+        initializer=val,
+        trainable=False,
+        use_resource=use_resource,
+        shape=shape,
+        dtype=dtype,
+        validate_shape=validate_shape,
+    )
+    scope.set_partitioner(current_partitioner)
     info = getattr(primary, "_save_slice_info", None)
     if isinstance(primary, Variable) and info is not None:
         real_slot_name = slot.name[len(primary.op.name + "/") : -2]
@@ -191,16 +170,15 @@ def _create_slot_var(primary, val, scope: str, validate_shape: bool, shape, dtyp
 
 
 def _slot_scope(primary, name, make, colocate_with_primary=True):
-    """Enters TF's ``variable_scope(None, <primary>/<name>)`` (colocated with ``primary``) and calls make(scope)."""
-    graph = primary.graph
+    """Enters TF's ``variable_scope(None, <primary>/<name>)`` (inside the current variable scope, so an
+    optimizer built in ``variable_scope("model")`` names ``model/model/w/Adam``), colocated with
+    ``primary``, and calls ``make()``."""
     prefix = primary._shared_name if isinstance(primary, Variable) else primary.op.name
-    default_name = prefix + "/" + name
-    with graph.as_default(), graph.name_scope(default_name):
-        scope = _unique_variable_scope(graph, default_name)
+    with primary.graph.as_default(), variable_scope.variable_scope(None, prefix + "/" + name):
         if not colocate_with_primary:
-            return make(scope)
+            return make()
         with graph_lib.colocate_with(primary):
-            return make(scope)
+            return make()
 
 
 def create_slot(primary, val, name, colocate_with_primary=True):
@@ -209,7 +187,7 @@ def create_slot(primary, val, name, colocate_with_primary=True):
     return _slot_scope(
         primary,
         name,
-        lambda scope: _create_slot_var(primary, val, scope, validate_shape, None, None),
+        lambda: _create_slot_var(primary, val, validate_shape, None, None),
         colocate_with_primary,
     )
 
@@ -221,7 +199,7 @@ def create_slot_with_initializer(primary, initializer, shape, dtype, name, coloc
     return _slot_scope(
         primary,
         name,
-        lambda scope: _create_slot_var(primary, initializer, scope, validate_shape, shape, dtype),
+        lambda: _create_slot_var(primary, initializer, validate_shape, shape, dtype),
         colocate_with_primary,
     )
 
@@ -367,7 +345,8 @@ class Optimizer:
         self._name = name
         self._use_own_namescope_for_non_slot_vars = use_own_namescope_for_non_slot_vars
         if use_own_namescope_for_non_slot_vars:
-            self._non_slot_variable_scope = _unique_variable_scope(graph_lib.get_default_graph(), name)
+            with variable_scope.variable_scope(None, default_name=name) as vs:
+                self._non_slot_variable_scope = vs
         self._slots: dict = {}
         self._non_slot_dict: dict = {}
 
@@ -541,8 +520,13 @@ class Optimizer:
             cls = ResourceVariable if isinstance(colocate_with, ResourceVariable) else RefVariable
             with graph.as_default(), graph_lib.colocate_with(colocate_with):
                 if self._use_own_namescope_for_non_slot_vars:
-                    with graph_lib.name_scope(None):
-                        v = cls(initial_value, name=f"{self._non_slot_variable_scope}/{name}", trainable=False)
+                    with graph_lib.name_scope(None), variable_scope.variable_scope(self._non_slot_variable_scope):
+                        v = variable_scope.get_variable(
+                            initializer=initial_value,
+                            name=name,
+                            trainable=False,
+                            use_resource=isinstance(colocate_with, ResourceVariable),
+                        )
                 else:
                     v = cls(initial_value, name=name, trainable=False)
             self._non_slot_dict[key] = v

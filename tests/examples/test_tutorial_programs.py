@@ -1,0 +1,161 @@
+"""Classic TF1 tutorial programs in examples/ (a char-RNN, a seq2seq model decoding in a tf.while_loop, a VAE
+checkpointed mid-training, a padded-batch tf.data text classifier), each run as written (tf.app.run) in a fresh
+process under torchmeta and, with the import line switched, under TensorFlow. The graphs are seeded and
+torchmeta draws TensorFlow's random numbers, so both start from the same weights (and dropout masks and
+samples): every printed number must agree, and each framework's checkpoint continues in the other."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.examples.test_tf1_programs import to_tf_checkpoint
+from tests.programs import run_program
+
+EXAMPLES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
+NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
+
+
+def run(name, framework, cwd, *args):
+    """examples/<name>.py run in ``cwd`` with ``framework``'s import line; its stdout."""
+    with open(os.path.join(EXAMPLES, f"{name}.py"), encoding="utf-8") as f:
+        source = f.read()
+    os.makedirs(cwd, exist_ok=True)
+    proc = run_program(source, framework, list(args), cwd=str(cwd), name=f"{name}.py")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def assert_same_output(ours, theirs, rtol=1e-4, atol=1e-5):
+    """The same lines, words and integers; the decimals within float32 rounding of each other."""
+    ours, theirs = ours.splitlines(), theirs.splitlines()
+    assert [NUMBER.sub("<x>", line) for line in ours] == [NUMBER.sub("<x>", line) for line in theirs]
+    a = [float(v) for line in ours for v in NUMBER.findall(line)]
+    b = [float(v) for line in theirs for v in NUMBER.findall(line)]
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def without(text, *prefixes):
+    return "\n".join(line for line in text.splitlines() if not line.startswith(prefixes))
+
+
+def saved_prefix(text):
+    return re.search(r"^model saved in (\S+)$", text, re.M).group(1)
+
+
+@pytest.mark.slow
+def test_char_rnn_trains_samples_and_continues_from_the_other_frameworks_checkpoint(tmp_path):
+    """MultiRNNCell of DropoutWrapper'd LSTMs, a sequence loss, clipped Adam, tf.multinomial sampling that
+    feeds each step's state back: the same losses, norms, samples and probabilities; the slot variables are
+    named as TF names them inside variable_scope("model") (``model/model/rnnlm/softmax_w/Adam``)."""
+    ours = run("char_rnn", "torchmeta", tmp_path / "tm", f"--save_dir={tmp_path / 'tm' / 'ckpt'}")
+    theirs = run("char_rnn", "tensorflow", tmp_path / "tf", f"--save_dir={tmp_path / 'tf' / 'ckpt'}")
+    assert_same_output(without(ours, "model saved in"), without(theirs, "model saved in"))
+    assert "model/model/rnnlm/softmax_w/Adam_1" in ours.splitlines()[0].split()
+    losses = [float(v) for v in re.findall(r"loss (\S+)", theirs)]
+    assert len(losses) == 30 and losses[-1] < losses[0] - 0.3
+    # Each continues training from the other's checkpoint (variables, Adam's slots, the global step).
+    tf_prefix, tm_prefix = saved_prefix(theirs), saved_prefix(ours)
+    again = run(
+        "char_rnn",
+        "torchmeta",
+        tmp_path / "tm2",
+        "--steps=8",
+        f"--init_from={tf_prefix}",
+        f"--save_dir={tmp_path / 'tm2'}",
+    )
+    reference = run(
+        "char_rnn",
+        "tensorflow",
+        tmp_path / "tf2",
+        "--steps=8",
+        f"--init_from={tf_prefix}",
+        f"--save_dir={tmp_path / 'tf2'}",
+    )
+    assert_same_output(without(again, "model saved in"), without(reference, "model saved in"))
+    assert saved_prefix(again).endswith("model.ckpt-38")
+    converted = to_tf_checkpoint(tm_prefix, str(tmp_path / "converted" / "model.ckpt-30"))
+    back = run(
+        "char_rnn",
+        "tensorflow",
+        tmp_path / "tf3",
+        "--steps=8",
+        f"--init_from={converted}",
+        f"--save_dir={tmp_path / 'tf3'}",
+    )
+    assert_same_output(without(back, "model saved in"), without(reference, "model saved in"))
+
+
+@pytest.mark.slow
+def test_seq2seq_greedy_while_loop_decoding_is_tfs_and_checkpoints_cross(tmp_path):
+    """GRU encoder/decoder with dynamic_rnn and sequence lengths, RMSProp, greedy decoding in a tf.while_loop
+    writing a TensorArray: the same losses, test accuracy and decoded digits; each evaluates the other's
+    checkpoint to the other's numbers."""
+    ours = run("seq2seq_reverse", "torchmeta", tmp_path / "tm", f"--save_dir={tmp_path / 'tm' / 'ckpt'}")
+    theirs = run("seq2seq_reverse", "tensorflow", tmp_path / "tf", f"--save_dir={tmp_path / 'tf' / 'ckpt'}")
+    assert_same_output(without(ours, "model saved in"), without(theirs, "model saved in"))
+    losses = [float(v) for v in re.findall(r"step \d+: loss (\S+)", theirs)]
+    assert len(losses) == 150 and np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.3
+    evaluation = without(theirs, "step ", "model saved in", "variables:")
+    again = run("seq2seq_reverse", "torchmeta", tmp_path / "tm2", f"--restore={saved_prefix(theirs)}")
+    assert_same_output(without(again, "variables:"), evaluation, rtol=1e-5)
+    converted = to_tf_checkpoint(saved_prefix(ours), str(tmp_path / "converted" / "model-150"))
+    back = run("seq2seq_reverse", "tensorflow", tmp_path / "tf2", f"--restore={converted}")
+    assert_same_output(without(back, "variables:"), without(ours, "step ", "model saved in", "variables:"), rtol=1e-5)
+
+
+def _checkpoint_dir(src_files, dst, step):
+    """A checkpoint directory holding ``src_files`` whose state names ``vae.ckpt-<step>`` (relative)."""
+    os.makedirs(dst)
+    for path in src_files:
+        shutil.copy(path, dst)
+    with open(os.path.join(dst, "checkpoint"), "w") as f:
+        f.write(f'model_checkpoint_path: "vae.ckpt-{step}"\nall_model_checkpoint_paths: "vae.ckpt-{step}"\n')
+    return dst
+
+
+@pytest.mark.slow
+def test_vae_with_exponential_decay_rewinds_and_resumes_as_tf(tmp_path):
+    """Reparameterized sampling (tf.random_normal), exponential_decay on the global step, Momentum, a Saver
+    keeping 3 checkpoints: training, restoring step 40's checkpoint in the same session and training on (the
+    random stream goes on, the learning rate comes back), then resuming in a new process from the latest
+    checkpoint; and each framework resumes from the other's checkpoint to the same numbers."""
+    dirs = {fw: tmp_path / fw / "train" for fw in ("torchmeta", "tensorflow")}
+    first = {fw: run("vae", fw, tmp_path / fw, f"--train_dir={d}", "--rewind_to=40") for fw, d in dirs.items()}
+    assert_same_output(first["torchmeta"], first["tensorflow"])
+    assert "rewound to step 40" in first["torchmeta"]
+    assert "checkpoints: vae.ckpt-20 vae.ckpt-40 vae.ckpt-60" in first["torchmeta"]
+    rates = re.findall(r"step 16: loss \S+ learning rate (\S+)", first["tensorflow"])
+    assert rates == ["0.040000"]
+    # TF's step-60 checkpoint resumed by both; torchmeta's (converted) resumed by TensorFlow.
+    tf_files = [str(p) for p in dirs["tensorflow"].iterdir() if p.name.startswith("vae.ckpt-60")]
+    cross = _checkpoint_dir(tf_files, tmp_path / "cross-tm", 60)
+    converted = tmp_path / "converted"
+    to_tf_checkpoint(str(dirs["torchmeta"] / "vae.ckpt-60"), str(converted / "vae.ckpt-60"))
+    back = _checkpoint_dir([str(p) for p in converted.iterdir()], tmp_path / "cross-tf", 60)
+    resumed = {fw: run("vae", fw, tmp_path / fw, f"--train_dir={d}", "--steps=80") for fw, d in dirs.items()}
+    assert_same_output(resumed["torchmeta"], resumed["tensorflow"])
+    assert resumed["torchmeta"].startswith("resumed from vae.ckpt-60\nstep 61:")
+    assert_same_output(
+        run("vae", "torchmeta", tmp_path / "x", f"--train_dir={cross}", "--steps=80"), resumed["tensorflow"]
+    )
+    assert_same_output(
+        run("vae", "tensorflow", tmp_path / "y", f"--train_dir={back}", "--steps=80"), resumed["torchmeta"]
+    )
+
+
+@pytest.mark.slow
+def test_padded_batch_text_pipeline_trains_as_tf(tmp_path):
+    """TFRecordDataset(filenames placeholder) -> map(parse_single_example with a VarLenFeature,
+    num_parallel_calls=2) -> shuffle(seed) -> padded_batch -> prefetch through a re-initialized initializable
+    iterator into a tf.layers conv1d model: the same batch shapes, epoch losses and test accuracy."""
+    ours = run("text_classifier_pipeline", "torchmeta", tmp_path / "tm", f"--data_dir={tmp_path / 'tm'}")
+    theirs = run("text_classifier_pipeline", "tensorflow", tmp_path / "tf", f"--data_dir={tmp_path / 'tf'}")
+    assert_same_output(ours, theirs)
+    assert "16x9" in ours and "16x12" in ours  # batches padded to their own longest sequence
+    assert ours.splitlines()[-1].startswith("trained 30 steps; test accuracy")
+    assert float(re.search(r"accuracy (\S+)", ours).group(1)) > 0.6

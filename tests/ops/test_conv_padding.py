@@ -1,0 +1,85 @@
+"""Asymmetric padding (TF's SAME padding of a stride-2 window over an even size, asymmetric EXPLICIT padding):
+torch's convolutions take it only as a zero-padded copy of the input. A forward convolution that specialization
+marks (``conv2d_keeping_padded``, a fusion's ``keep_padded``: its input is computed afresh in the run) keeps its
+copy on the input tensor (conv_ops._padded_input), and the gradients TF's graph computes later from the same
+input reuse it; a changed input (its version) or other paddings make a new one, and an unmarked convolution (of a
+fed tensor, which may change outside torch between runs) keeps nothing. Values against TF: the op sample and
+gradient tests and tests/runtime/test_specialize_conv.py's downsampling blocks."""
+
+import pytest
+import torch
+
+from torchmeta.ops import conv_ops
+
+CONV = dict(strides=[1, 2, 2, 1], padding="SAME", explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1])
+
+
+@pytest.fixture
+def pads(monkeypatch):
+    calls = []
+    pad = conv_ops._pad
+    monkeypatch.setattr(conv_ops, "_pad", lambda x, *p: calls.append(p) or pad(x, *p))
+    return calls
+
+
+def _fresh(t):
+    """The same values in a new tensor (nothing kept on it)."""
+    return t.detach().clone()
+
+
+def test_gradients_reuse_the_marked_forward_copy(pads):
+    x, w, dy = torch.randn(2, 8, 8, 3), torch.randn(3, 3, 3, 4), torch.randn(2, 4, 4, 4)
+    y = conv_ops.conv2d_keeping_padded(x, w, **CONV)
+    dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV)
+    dw2 = conv_ops.conv2d_backprop_filter_static(x, dy, filter_sizes=(3, 3, 3, 4), **CONV)
+    assert pads == [(0, 1, 0, 1)]
+    torch.testing.assert_close(y, conv_ops.conv2d(_fresh(x), w, **CONV), rtol=0, atol=0)
+    ref_dx, ref_dw = conv_ops.conv2d_backprop_input_and_filter(_fresh(x), w, dy, **CONV)
+    torch.testing.assert_close(dx, ref_dx, rtol=0, atol=0)
+    torch.testing.assert_close(dw, ref_dw, rtol=0, atol=0)
+    torch.testing.assert_close(dw2, ref_dw, rtol=0, atol=0)
+
+
+def test_fused_forward_keeps_its_copy_too(pads):
+    x, w, dy = torch.randn(2, 8, 8, 3), torch.randn(3, 3, 3, 4), torch.randn(2, 4, 4, 4)
+    conv_ops.conv2d_bias_relu(x, w, torch.randn(4), relu=True, keep_padded=True, **CONV)
+    conv_ops.conv2d_add_relu(x, w, torch.randn(2, 4, 4, 4), relu=True, keep_padded=True, **CONV)
+    conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV)
+    assert pads == [(0, 1, 0, 1)]
+
+
+def test_unmarked_convolutions_keep_nothing(pads):
+    """A fed tensor may be refilled outside torch (through a numpy view: no version change) between runs."""
+    x, w = torch.randn(2, 8, 8, 3), torch.randn(3, 3, 3, 4)
+    conv_ops.conv2d(x, w, **CONV)
+    x.numpy()[:] = torch.randn(2, 8, 8, 3).numpy()
+    y = conv_ops.conv2d(x, w, **CONV)
+    conv_ops.conv2d_backprop_filter_static(x, torch.randn(2, 4, 4, 4), filter_sizes=(3, 3, 3, 4), **CONV)
+    assert len(pads) == 3 and not hasattr(x, "_tm_padded")
+    torch.testing.assert_close(y, conv_ops.conv2d(_fresh(x), w, **CONV), rtol=0, atol=0)
+
+
+def test_an_input_changed_in_place_is_padded_again(pads):
+    x, w = torch.randn(2, 8, 8, 3), torch.randn(3, 3, 3, 4)
+    conv_ops.conv2d_keeping_padded(x, w, **CONV)
+    x.mul_(-2.0)
+    y = conv_ops.conv2d_keeping_padded(x, w, **CONV)
+    assert len(pads) == 2
+    torch.testing.assert_close(y, conv_ops.conv2d(_fresh(x), w, **CONV), rtol=0, atol=0)
+
+
+def test_other_paddings_of_the_same_input_get_their_own_copy(pads):
+    x, w = torch.randn(2, 9, 9, 3), torch.randn(4, 4, 3, 4)
+    explicit = dict(CONV, padding="EXPLICIT", explicit_paddings=[0, 0, 2, 1, 0, 3, 0, 0])
+    a = conv_ops.conv2d_keeping_padded(x, w, **CONV)  # 4x4 over 9: one row/column before, two after
+    b = conv_ops.conv2d_keeping_padded(x, w, **explicit)
+    assert conv_ops.conv2d(x, w, **CONV).equal(a) and conv_ops.conv2d(x, w, **explicit).equal(b)
+    assert pads == [(1, 2, 1, 2), (0, 3, 2, 1)]
+    torch.testing.assert_close(b, conv_ops.conv2d(_fresh(x), w, **explicit), rtol=0, atol=0)
+
+
+def test_autograd_inputs_keep_nothing(pads):
+    x = torch.randn(2, 8, 8, 3, requires_grad=True)
+    conv_ops.conv2d_keeping_padded(x, torch.randn(3, 3, 3, 4), **CONV)
+    conv_ops.conv2d_keeping_padded(x, torch.randn(3, 3, 3, 4), **CONV)
+    assert len(pads) == 2 and not hasattr(x, "_tm_padded")

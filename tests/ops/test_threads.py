@@ -1,0 +1,207 @@
+"""Threads per kernel call (ops/threads.py): with more than one intra-op thread, a product whose operands and
+result fit in the L2 cache runs on the calling thread alone, as TF's oneDNN MatMul decides
+(``ExecuteSingleThreadedGemm``), and so does a small Tanh (torch splits it from 2049 elements on); larger ones
+and one-thread sessions are left alone. The recurrent steps that take these paths (unrolled and while-loop
+LSTMs at two threads, training and inference) must still equal TensorFlow's."""
+
+import ctypes
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import torchmeta as tm
+from torchmeta.ops import matmul_ops, threads
+from torchmeta.runtime import specialize
+
+
+@pytest.fixture
+def two_threads():
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(saved)
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """The thread counts ``run_product`` and ``on_one_thread`` set, ("mkl", n) and ("omp", n) for this thread's
+    MKL and OpenMP counts, recorded and passed on."""
+    pair = threads.switch.load()
+    if pair is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
+    set_mkl, set_omp = pair
+    calls = []
+
+    def record_mkl(n):
+        calls.append(("mkl", n))
+        return set_mkl(n)
+
+    def record_omp(n):
+        calls.append(("omp", n))
+        return set_omp(n)
+
+    monkeypatch.setattr(threads.switch, "fn", (record_mkl, record_omp))
+    return calls
+
+
+ONE_THREAD_PRODUCT = [("mkl", 1), ("mkl", 2)]  # one thread, then the previous count (torch's 2) back
+ONE_THREAD_CALL = [("mkl", 1), ("omp", 1), ("omp", 2), ("mkl", 2)]
+
+
+def _bytes(m, k, n):
+    return 4 * (m * n + k * (m + n))
+
+
+def test_the_rule_is_tfs_l2_size_times_1_01():
+    assert int(1.01 * threads.l2_cache_bytes()) == threads.SINGLE_THREAD_BYTES
+    assert threads.l2_cache_bytes() >= 64 * 1024
+
+
+def test_a_small_product_runs_on_one_thread_and_the_count_is_restored(two_threads, recorded, monkeypatch):
+    a, b = torch.randn(64, 512), torch.randn(512, 128)
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
+    out = matmul_ops.mat_mul(a, b, False, False)
+    assert recorded == ONE_THREAD_PRODUCT
+    assert torch.equal(out, torch.mm(a, b))
+
+
+def test_a_product_at_the_limit_and_one_thread_sessions_are_left_alone(two_threads, recorded, monkeypatch):
+    a, b = torch.randn(64, 512), torch.randn(128, 512)
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128))
+    matmul_ops.mat_mul(a, b, False, True)
+    assert recorded == []
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", _bytes(64, 512, 128) + 1)
+    torch.set_num_threads(1)
+    matmul_ops.mat_mul(a, b, False, True)
+    assert recorded == []
+    torch.set_num_threads(2)
+    matmul_ops.mat_mul(a, b, False, True)
+    assert recorded == ONE_THREAD_PRODUCT
+
+
+def test_a_product_that_fails_fails_with_matmuls_own_error(two_threads, recorded):
+    with pytest.raises(tm.errors.InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\]"):
+        matmul_ops.mat_mul(torch.randn(2, 3), torch.randn(4, 5), False, False)
+    assert recorded == ONE_THREAD_PRODUCT  # restored after the failure too
+
+
+def _mkl_verbose_threads(capfd, fn) -> list:
+    """The NThr fields MKL's verbose mode prints for the products ``fn`` runs."""
+    lib = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
+    libc = ctypes.CDLL(None)
+    verbose = lib.mkl_verbose
+    verbose.argtypes, verbose.restype = [ctypes.POINTER(ctypes.c_int)], ctypes.c_int
+    capfd.readouterr()
+    previous = verbose(ctypes.c_int(1))
+    try:
+        fn()
+    finally:
+        verbose(ctypes.c_int(max(previous, 0)))
+        libc.fflush(None)
+    text = capfd.readouterr()
+    return [w for line in (text.out + text.err).splitlines() if "GEMM" in line for w in line.split() if "NThr" in w]
+
+
+def test_mkl_runs_a_small_product_on_one_thread(two_threads, capfd, monkeypatch):
+    if threads.switch.load() is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
+    a, b = torch.randn(64, 512), torch.randn(512, 128)
+    assert _mkl_verbose_threads(capfd, lambda: matmul_ops.mat_mul(a, b, False, False)) == ["NThr:1"]
+    # the count was restored: without the rule, the same product is split over both threads
+    monkeypatch.setattr(threads, "SINGLE_THREAD_BYTES", 0)
+    assert _mkl_verbose_threads(capfd, lambda: matmul_ops.mat_mul(a, b, False, False)) == ["NThr:2"]
+
+
+STEPS, BATCH, FEATURES, HIDDEN = 5, 8, 6, 16
+
+
+def _lstm_training(tf, kind, xs, config=None):
+    """Three GradientDescent steps of an LSTM (static_rnn or dynamic_rnn): each step's loss, then the variables."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [BATCH, STEPS, FEATURES], name="x")
+        cell = tf.nn.rnn_cell.LSTMCell(HIDDEN)
+        if kind == "static":
+            outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, 1), dtype=tf.float32)
+            out = tf.stack(outputs, 1)
+        else:
+            out, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        loss = tf.reduce_mean(tf.square(out - 0.5))
+        train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([train, loss], {x: xv})[1] for xv in xs]
+        values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+        sess.close()
+    return losses, values
+
+
+@pytest.mark.parametrize("kind", ["static", "dynamic"])
+def test_lstm_training_at_two_threads_takes_the_one_thread_products_and_matches_tf(tf1, kind, two_threads, recorded):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32) for _ in range(3)]
+    want_losses, want_values = _lstm_training(tf1, kind, xs)
+    config = tm.ConfigProto(intra_op_parallelism_threads=2)
+    losses, values = _lstm_training(tm, kind, xs, config)
+    assert recorded.count(("mkl", 1)) >= 3 * STEPS  # at least one product per step ran on one thread
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    assert sorted(values) == sorted(want_values)
+    for name, value in want_values.items():
+        np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("dims,fast", [((64, 128), True), ((32, 64), False), ((256, 256), False)])
+def test_a_small_tanh_runs_on_one_thread_and_matches_tf(tf1, two_threads, recorded, dims, fast):
+    """Tanh of 2049 to 32768 float elements (what torch would split over its threads) runs on one thread."""
+    value = np.random.default_rng(2).standard_normal(dims).astype(np.float32) * 3
+
+    def run(tf):
+        x = tf.placeholder(tf.float32, dims, name="x")
+        y = tf.tanh(x * 1.0)
+        with tf.Session() as sess:
+            out = sess.run(y, {x: value})
+            modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
+        return out, modules
+
+    want, _ = run(tf1)
+    got, modules = run(tm)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert (specialize.tanh_one_thread in targets) == fast
+    assert (recorded == ONE_THREAD_CALL) == fast
+
+
+def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_matches_tf(tf1, two_threads, recorded):
+    rng = np.random.default_rng(4)
+    batch, hidden = 32, 96  # the cell's tanh: 3072 elements
+    xv = rng.standard_normal((batch, STEPS, FEATURES)).astype(np.float32)
+
+    def run(tf, config=None):
+        g = tf.Graph()
+        with g.as_default():
+            tf.set_random_seed(5)
+            x = tf.placeholder(tf.float32, [None, STEPS, FEATURES], name="x")
+            cell = tf.nn.rnn_cell.BasicLSTMCell(hidden)
+            outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, 1), dtype=tf.float32)
+            sess = tf.Session(graph=g, config=config)
+            sess.run(tf.global_variables_initializer())
+            values = {v.op.name: sess.run(v) for v in tf.global_variables()}
+        return sess, x, outputs, values
+
+    tf_sess, tf_x, tf_out, values = run(tf1)
+    want = tf_sess.run(tf_out, {tf_x: xv})
+    sess, x, out, _ = run(tm, tm.ConfigProto(intra_op_parallelism_threads=2))
+    with sess.graph.as_default():
+        for name, value in values.items():  # TF's initial values (the initializers draw differently)
+            sess.run(tm.assign(sess.graph.get_tensor_by_name(name + ":0"), value))
+    recorded.clear()
+    got = sess.run(out, {x: xv})
+    targets = [n.target for m in sess._compiled_modules() for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(specialize.tanh_one_thread) == 2 * STEPS
+    assert recorded.count(("mkl", 1)) == 3 * STEPS  # each step's product and its two tanh calls
+    assert recorded.count(("omp", 1)) == 2 * STEPS  # the tanh calls
+    for a, e in zip(got, want):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
