@@ -489,3 +489,37 @@ def test_resnet_step_without_native_matches_tf(tf1, without_native, spy, grad_sp
     assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
     assert spy and not any(ran for ran, _ in spy)
     assert grad_spy and not any(ran for ran, _, _ in grad_spy)
+
+
+@pytest.mark.parametrize("channels", [512, 513], ids=["stack_scratch", "tensor_scratch"])
+def test_scratch_on_the_kernels_stack_up_to_its_limit(native, monkeypatch, channels):
+    """Up to the library's exported limit (512 channels) the kernels keep their scratch on their own stack
+    (the wrapper passes NULL, one allocation less per call); above it the wrapper passes a tensor. Both
+    sides of the limit give the torch path's values, forward and gradient, through the Relu and a residual."""
+    batch_norm_native.library.load()
+    assert batch_norm_native._stack_channels == 512
+    allocated = []
+    scratch = batch_norm_native._scratch
+    monkeypatch.setattr(batch_norm_native, "_scratch", lambda *a: allocated.append(scratch(*a)) or allocated[-1])
+    shape = (2, 3, 2, channels)
+    x, scale, offset, mean, variance = (torch.from_numpy(a) for a in _inputs(shape, 23))
+    rng = np.random.default_rng(24)
+    side, dy, features = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(3))
+    fast = batch_norm_native.train_forward(x, scale, offset, mean, variance, 0.001, 0.5, relu=True, side=side)
+    slow = nn_ops._fused_batch_norm_torch(x, scale, offset, mean, variance, 0.001, 0.5, "NHWC", True)
+    slow = (torch.relu(slow[0] + side), *slow[1:])
+    for a, e in zip(fast, slow, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
+    grad = batch_norm_native.train_gradient(dy, features, x, scale, fast[3], fast[4], 0.001)
+    with _torch_path():
+        want = nn_ops._fused_batch_norm_grad(
+            nn_ops.relu_grad(dy, features), x, scale, fast[3], fast[4], 0.001, "NHWC", True
+        )
+    for a, e in zip(grad, want[:3]):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        torch.testing.assert_close(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(e.abs().max())))
+    on_stack = channels <= 512
+    assert [t is None for t in allocated] == [on_stack, on_stack]
+    if not on_stack:
+        assert [t.numel() for t in allocated] == [3 * channels, 4 * channels]

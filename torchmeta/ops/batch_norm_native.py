@@ -38,6 +38,12 @@ def _declare(lib) -> None:
     lib.tm_batch_norm_grad_train.restype = None
     lib.tm_batch_norm_force_lanes.argtypes = [ctypes.c_int]
     lib.tm_batch_norm_force_lanes.restype = None
+    global _stack_channels
+    _stack_channels = ctypes.c_int.in_dll(lib, "tm_batch_norm_stack_channels").value
+
+
+# Up to this many channels the kernels keep their scratch on their own stack (work = NULL); set on load.
+_stack_channels = 0
 
 
 library = native_build.Library(_SOURCE, "batch_norm", _declare)
@@ -53,6 +59,14 @@ def _fits(x, vectors) -> bool:
     return all(v.dim() == 1 and v.shape[0] == channels and v.is_contiguous() for v in vectors)
 
 
+def _scratch(per_channel, channels):
+    """The kernel's scratch argument: None (its own stack) up to ``_stack_channels`` channels, else a
+    tensor of ``per_channel`` doubles a channel, kept alive by the caller's reference to it."""
+    if channels <= _stack_channels:
+        return None
+    return torch.empty(per_channel * channels, dtype=torch.float64)
+
+
 def _forward_kernel(
     x: torch.Tensor,
     scale: torch.Tensor,
@@ -66,8 +80,8 @@ def _forward_kernel(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     channels = x.shape[-1]
     y = torch.empty_like(x)
-    new_mean, new_var, batch_mean, batch_var = (torch.empty(channels, dtype=torch.float32) for _ in range(4))
-    work = torch.empty(3 * channels, dtype=torch.float64)
+    new_mean, new_var, batch_mean, batch_var = (x.new_empty(channels) for _ in range(4))
+    work = _scratch(3, channels)
     library.load().tm_batch_norm_train(
         x.data_ptr(),
         x.numel() // channels,
@@ -85,7 +99,7 @@ def _forward_kernel(
         new_var.data_ptr(),
         batch_mean.data_ptr(),
         batch_var.data_ptr(),
-        work.data_ptr(),
+        None if work is None else work.data_ptr(),
     )
     return y, new_mean, new_var, batch_mean, batch_var
 
@@ -97,8 +111,8 @@ def _forward_fake(x, scale, offset, mean, variance, epsilon, exponential_avg_fac
 
 def _gradient(y_backprop, features, x, scale, mean, variance, epsilon, x_backprop):
     channels = x.shape[-1]
-    scale_backprop, offset_backprop = torch.empty(channels), torch.empty(channels)
-    work = torch.empty(4 * channels, dtype=torch.float64)
+    scale_backprop, offset_backprop = x.new_empty(channels), x.new_empty(channels)
+    work = _scratch(4, channels)
     library.load().tm_batch_norm_grad_train(
         y_backprop.data_ptr(),
         None if features is None else features.data_ptr(),
@@ -112,7 +126,7 @@ def _gradient(y_backprop, features, x, scale, mean, variance, epsilon, x_backpro
         x_backprop.data_ptr(),
         scale_backprop.data_ptr(),
         offset_backprop.data_ptr(),
-        work.data_ptr(),
+        None if work is None else work.data_ptr(),
     )
     return scale_backprop, offset_backprop
 
