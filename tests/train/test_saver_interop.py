@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -161,6 +163,47 @@ def test_we_import_tf_meta_graphs_and_restore_tf_checkpoints(tf1, tmp_path, case
         with tf1.Session(config=_two_cpus(tf1)) as sess:
             tf_saver.restore(sess, again)
             np.testing.assert_allclose(sess.run("logits:0", {"x:0": X}), tf_logits, rtol=1e-6)
+
+
+_TF2_GRAPH_LSTM = """
+import sys
+import numpy as np
+import tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_eager_execution()  # graph mode with TF2 behaviour: the cell's weights are ResourceVariables
+out = sys.argv[1]
+with tf1.Graph().as_default():
+    x = tf1.placeholder(tf1.float32, [2, 3, 4], name="x")
+    cell = tf1.nn.rnn_cell.LSTMCell(5)
+    outputs, _ = tf1.nn.static_rnn(cell, tf1.unstack(x, 3, 1), dtype=tf1.float32)
+    y = tf1.identity(outputs[-1], name="y")
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        tf1.train.Saver().save(sess, out + "/model", write_meta_graph=False)
+        np.save(out + "/y.npy", sess.run(y, {x: np.load(out + "/x.npy")}))
+    tf1.train.export_meta_graph(out + "/bare.meta")
+"""
+
+
+def test_imported_resource_variables_without_a_saver_def_get_a_default_saver(tmp_path):
+    """A .meta written by export_meta_graph alone has no SaverDef: import_meta_graph builds a default Saver.
+    tf.nn.rnn_cell.LSTMCell's weights, built in graph mode with TF2 behaviour, are ResourceVariables whose
+    snapshots are ``<name>/Read/Identity`` (an Identity after the ReadVariableOp): the Saver restores through
+    the variable's handle, as TF's does, and the imported LSTM gives TF's values."""
+    pytest.importorskip("tensorflow")
+    x = np.random.default_rng(3).standard_normal((2, 3, 4)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"}
+    subprocess.run([sys.executable, "-c", _TF2_GRAPH_LSTM, str(tmp_path)], check=True, env=env, timeout=300)
+    graph = tm.Graph()
+    with graph.as_default():
+        saver = tm.train.import_meta_graph(str(tmp_path / "bare.meta"), format="tf")
+        snapshots = [v._graph_element.name for v in tm.global_variables()]
+        assert snapshots == ["rnn/lstm_cell/kernel/Read/Identity:0", "rnn/lstm_cell/bias/Read/Identity:0"]
+        with tm.Session() as sess:
+            saver.restore(sess, str(tmp_path / "model"))
+            got = sess.run("y:0", {"x:0": x})
+    np.testing.assert_allclose(got, np.load(tmp_path / "y.npy"), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("fmt", ["tf", "safetensors"])

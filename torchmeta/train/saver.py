@@ -97,8 +97,18 @@ def _ref_saveable(var_tensor: Tensor, slice_spec: str, name: str) -> _Saveable:
     )
 
 
+def _resource_handle(read: Tensor) -> Tensor:
+    """The variable handle a resource variable's value is read from: the ReadVariableOp's input, past the
+    Identity TF puts after it (a ResourceVariable's snapshot is ``<name>/Read/Identity``, e.g. the variables of
+    TF's LSTMCell built under disable_eager_execution)."""
+    op = read.op
+    while op.type == "Identity" and op.inputs:
+        op = op.inputs[0].op
+    return op.inputs[0] if op.type == "ReadVariableOp" else read.op.inputs[0]
+
+
 def _resource_saveable(read: Tensor, slice_spec: str, name: str) -> _Saveable:
-    handle = read.op.inputs[0]
+    handle = _resource_handle(read)
     var_shape = read.shape
 
     def restore(restored, shape):
@@ -158,7 +168,10 @@ def _op_list_to_dict(var_list) -> dict:
             tensor = var._graph_element if var._is_resource else var._ref()
         else:
             tensor = graph_lib.convert_to_tensor(var, as_ref=True)
-        name = tensor.op.inputs[0].op.name if tensor.op.type == "ReadVariableOp" else tensor.op.name
+        if isinstance(var, Variable) and var._is_resource:
+            name = _resource_handle(tensor).op.name  # TF: the handle's op, past a Read/Identity snapshot
+        else:
+            name = tensor.op.inputs[0].op.name if tensor.op.type == "ReadVariableOp" else tensor.op.name
         if name in out:
             raise ValueError(f"At least two variables have the same name: {name}")
         out[name] = var
