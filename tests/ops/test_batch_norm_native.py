@@ -512,7 +512,7 @@ def test_scratch_on_the_kernels_stack_up_to_its_limit(native, monkeypatch, chann
         assert a.dtype == e.dtype and a.shape == e.shape
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5)
     grad = batch_norm_native.train_gradient(dy, features, x, scale, fast[3], fast[4], 0.001)
-    with _torch_path():
+    with native_helpers.torch_path(batch_norm_native):
         want = nn_ops._fused_batch_norm_grad(
             nn_ops.relu_grad(dy, features), x, scale, fast[3], fast[4], 0.001, "NHWC", True
         )
