@@ -9,6 +9,7 @@ import pytest
 
 import torchmeta as tm
 from tests.train.helpers import graph_structure
+from torchmeta.framework.op_def_library import raw_op
 
 
 def _boom(x):
@@ -107,3 +108,13 @@ def test_our_exported_graph_runs_only_while_its_function_exists(tmp_path):
         tm.train.import_meta_graph(path)
         with pytest.raises(tm.errors.UnimplementedError, match="not in this process"):
             sess.run("triple:0")
+
+
+def test_the_gradient_of_an_eager_py_func_says_why_it_cannot_be_built():
+    """TF registers a gradient for EagerPyFunc (it replays the function's eager GradientTape); torchmeta runs
+    such functions on numpy values and records no tape, so tf.gradients stops there with an error naming the
+    node."""
+    x = tm.constant([1.0, 2.0])
+    (y,) = raw_op("EagerPyFunc", input=[x], token="no-such-token", Tout=[tm.float32], name="f")
+    with pytest.raises(tm.errors.UnimplementedError, match="gradient of EagerPyFunc 'f'"):
+        tm.gradients(y, x)

@@ -20,7 +20,7 @@ from torchmeta.api.script_ops import FuncRegistry
 from torchmeta.dtypes import DType, as_dtype, numpy_to_torch, torch_to_numpy
 from torchmeta.framework import common_shapes
 from torchmeta.framework.ragged_tensor_value import RaggedTensorValue
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
 from torchmeta.ops.ragged_ops import RaggedTensorVariant
 
 _ERRORS = [
@@ -153,4 +153,17 @@ def eager_py_func(input, token, is_async, Tout, node_name):
     return _call("EagerPyFunc", input, token, Tout, node_name)
 
 
-not_differentiable("PyFunc", "PyFuncStateless", "EagerPyFunc")
+not_differentiable("PyFunc", "PyFuncStateless")
+
+
+@register_gradient("EagerPyFunc")
+def _eager_py_func_grad(op, *grads):
+    """TF registers a gradient for EagerPyFunc: it replays the function's GradientTape, recorded when the
+    function ran eagerly. torchmeta calls the function with numpy values and records no tape, so the
+    gradient cannot be built; say so where tf.gradients reaches the op."""
+    raise errors.UnimplementedError(
+        None,
+        op,
+        f"The gradient of EagerPyFunc {op.name!r} needs the function's eager GradientTape, which torchmeta does "
+        "not record: its Python functions run on numpy values.",
+    )
