@@ -73,7 +73,7 @@ def _failure(api, program, feeds):
         (_asserts, {"x:0": [1.0, 20.0], "y:0": [2.0, 30.0], "i:0": [0, 2]}),
         (_asserts, {"x:0": [-1.0, 2.0], "y:0": [2.0, 3.0], "i:0": [0, 2]}),
         (_asserts, {"x:0": [1.0, 2.0], "y:0": [2.0, 3.0], "i:0": [0, 3]}),
-        (_confusion, {"labels:0": [0, 7, 1], "predictions:0": [0, 1, 1], "weights:0": [1.0, 1.0, 1.0]}),
+        (_confusion, {"labels:0": [0, 4, 1], "predictions:0": [0, 1, 1], "weights:0": [1.0, 1.0, 1.0]}),
         (_confusion, {"labels:0": [0, -1, 1], "predictions:0": [0, 1, 1], "weights:0": [1.0, 1.0, 1.0]}),
     ],
     ids=["holds", "less_equal", "non_negative", "int_less", "out_of_bound", "negative"],
