@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from torchmeta.ops import conv_ops, depthwise_native
 
 # (input shape, filter height/width, strides, padding): odd and even sizes at stride 2, channel counts below,
@@ -47,15 +48,12 @@ GEOMETRIES = {
 }
 
 
+native, without_native = native_helpers.fixtures(depthwise_native)
+
+
 def _runs_native(name) -> bool:
     """Whether the native kernel takes this geometry here: stride-1 3x3 SAME only with its AVX-512 code."""
     return not name.startswith("s1-same-3x3") or depthwise_native.stride1()
-
-
-@pytest.fixture
-def native():
-    if not depthwise_native.available():
-        pytest.skip("no C compiler: the native kernel cannot be built")
 
 
 @pytest.fixture
@@ -72,13 +70,6 @@ def spy(monkeypatch):
 
         monkeypatch.setattr(depthwise_native, name, wrapped)
     return calls
-
-
-@pytest.fixture
-def without_native(monkeypatch):
-    """The torch path, as without a C compiler (TORCHMETA_NATIVE=0)."""
-    monkeypatch.setattr(depthwise_native.library, "lib", None)
-    monkeypatch.setattr(depthwise_native.library, "tried", True)
 
 
 def _values(geometry, seed=0):
@@ -206,8 +197,7 @@ def test_native_equals_torch_path(native, monkeypatch, name):
             results.append(run())
     finally:
         torch.set_num_threads(threads)
-    monkeypatch.setattr(depthwise_native.library, "lib", None)
-    monkeypatch.setattr(depthwise_native.library, "tried", True)
+    native_helpers.use_torch_path(depthwise_native, monkeypatch)
     expected = run()
     for got in results:
         for a, e in zip(got, expected):
@@ -263,8 +253,7 @@ def test_error_messages_unchanged(native, monkeypatch):
     messages = []
     for turned_off in (False, True):
         if turned_off:
-            monkeypatch.setattr(depthwise_native.library, "lib", None)
-            monkeypatch.setattr(depthwise_native.library, "tried", True)
+            native_helpers.use_torch_path(depthwise_native, monkeypatch)
         with tm.Session(graph=tm.Graph()) as sess:
             feed = tm.placeholder(tm.float32, None)
             op = tm.raw_ops.DepthwiseConv2dNativeBackpropInput(

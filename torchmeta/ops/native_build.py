@@ -38,7 +38,7 @@ def enabled() -> bool:
 
 def plain_float32(*tensors) -> bool:
     """Whether each tensor is what the float32 kernels take: float32, on the CPU, outside autograd."""
-    return all(t.dtype == torch.float32 and t.device.type == "cpu" and not t.requires_grad for t in tensors)
+    return all(t.dtype == torch.float32 and t.is_cpu and not t.requires_grad for t in tensors)
 
 
 def _cache_dir() -> Path:
