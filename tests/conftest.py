@@ -5,6 +5,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+# The reference is TF's oneDNN CPU kernels, which torchmeta follows (error wording, NaN rules, fused ops such as
+# _FusedConv2D/_MklSwish, NCHW convolutions on the CPU). TF 2.21 turns them on by default only on CPUs with
+# AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX; elsewhere (an AVX2-only AMD EPYC, say) it runs its Eigen kernels,
+# which lack those ops. TF_ENABLE_ONEDNN_OPTS=1 gives the same reference on every x86 CPU.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import pytest
 import torch
