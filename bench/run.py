@@ -1,7 +1,7 @@
 """torchmeta vs TensorFlow (tf.compat.v1 Session) vs hand-written PyTorch, side by side in one run.
 
     python bench/run.py [--device cpu|cuda] [--threads 1,2] [--rounds 9] [--clock cpu] [--only seed_mlp_train,...]
-                        [--json PATH] [--compile] [--cuda-graph]
+                        [--json PATH] [--compile] [--cuda-graph] [--tf-onednn default|on|off]
 
 Each workload is built the same way in TensorFlow and torchmeta (the same TF1 code with `tf` bound to
 either), and, where it makes sense, as hand-written PyTorch. After warm-up the implementations run
@@ -570,6 +570,28 @@ def run_cold(workload, impls, rounds):
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), or platform.processor() elsewhere: kernels differ per CPU (an AVX2-only
+    AMD EPYC and an AVX-512 Xeon gave different ratios), so a result names its CPU."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _tf_onednn_enabled():
+    """Whether TensorFlow runs its oneDNN CPU kernels in this process (None where TF does not say)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -596,7 +618,16 @@ def main(argv=None):
         choices=["wall", "cpu"],
         help="wall-clock time, or the process's CPU time (all its threads; steadier on a loaded machine)",
     )
+    parser.add_argument(
+        "--tf-onednn",
+        default="default",
+        choices=["default", "on", "off"],
+        help="TensorFlow's oneDNN CPU kernels (TF_ENABLE_ONEDNN_OPTS): TF 2.21's default turns them on only on CPUs "
+        "with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX, and runs its Eigen kernels elsewhere",
+    )
     args = parser.parse_args(argv)
+    if args.tf_onednn != "default":  # read once, when TensorFlow first asks (after this)
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if args.tf_onednn == "on" else "0"
     thread_counts = [int(t) for t in args.threads.split(",") if t]
     if len(thread_counts) > 1:
         return _run_per_thread_count(argv if argv is not None else sys.argv[1:], thread_counts, args.json)
@@ -735,6 +766,9 @@ def main(argv=None):
         "tensorflow": tf.__version__,
         "torchmeta": torchmeta.__version__,
         "machine": platform.machine(),
+        "cpu_model": _cpu_model(),
+        "cpu_vector_isa": torch.backends.cpu.get_cpu_capability(),
+        "tf_onednn": _tf_onednn_enabled(),
         "cpus": os.cpu_count(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
