@@ -174,6 +174,16 @@ def _complex(*shape):
     return (randn(*shape) + 1j * randn(*shape)).astype(np.complex64)
 
 
+# Bit for bit: TF's kernel rounds var - delta * alpha twice (its CPU build has no FMA); torch's addcmul is one FMA
+# on AVX2 CPUs.
+_both(
+    "ApplyGradientDescent",
+    {"var": randn(37, 65), "alpha": _s(0.1), "delta": randn(37, 65)},
+    id="f32-bits",
+    rtol=0,
+    atol=0,
+)
+
 for tag, dt in [("c64", np.complex64)]:
     c = _complex
     _both("ApplyGradientDescent", {"var": c(3), "alpha": _s(0.1, dt), "delta": c(3)}, id=tag)

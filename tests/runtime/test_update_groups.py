@@ -13,7 +13,7 @@ import torch
 
 import torchmeta as tm
 from tests.runtime.tf_graphs import tf_message
-from torchmeta.runtime import update_groups
+from torchmeta.runtime import specialize, update_groups
 from torchmeta.runtime.specialize import Specialization
 from torchmeta.runtime.state import VariableSlot
 
@@ -89,7 +89,7 @@ def _grouped_calls(code) -> int:
 
 @pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
 @pytest.mark.parametrize("which", sorted(OPTIMIZERS))
-def test_tf_training_graph_runs_its_updates_as_one_call(tf1, which, resource):
+def test_tf_training_graph_runs_its_updates_as_one_call(tf1, which, resource, monkeypatch):
     make, rtol = OPTIMIZERS[which]
     meta_graph_def, names, theirs, init, train = _tf_training_graph(tf1, make, resource)
     ours, code = _run_here(meta_graph_def, names, init, train)
@@ -97,8 +97,11 @@ def test_tf_training_graph_runs_its_updates_as_one_call(tf1, which, resource):
     assert "training_ops_apply" not in code and "training_ops_resource_apply" not in code
     for name, a, e in zip(names, ours, theirs):
         np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * 1e-2, err_msg=name)
-    # The per-variable kernels (no specialization, so no grouping) give the same bits.
-    per_variable, code = _run_here(meta_graph_def, names, init, train, optimize=False)
+    # The per-variable kernels give the same bits: the same specialized step with no update grouped. (Not the
+    # unspecialized step: its MatMul and BiasAdd are two calls where specialization makes one addmm, and MKL's
+    # AVX2 code rounds the two differently.)
+    monkeypatch.setattr(specialize, "find_groups", lambda *args: [])
+    per_variable, code = _run_here(meta_graph_def, names, init, train)
     assert _grouped_calls(code) == 0
     for name, a, e in zip(names, ours, per_variable):
         assert a.dtype == e.dtype and np.array_equal(a, e), name
