@@ -104,3 +104,22 @@ def test_1x1_convolutions_and_their_gradients_are_matmuls(name):
     got = conv_ops.conv2d(x, w1, **CONV)
     torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
     assert out is not None
+
+
+@pytest.mark.parametrize("channels", [3, 4, 16])
+def test_strided_1x1_filter_gradients_are_right_on_every_call(channels):
+    """The filter gradient of a 1x1 stride-2 convolution of a channels_last input, alone and with the input
+    gradient, call after call: torch 2.13's oneDNN kernel returned a wrong one in about half the calls with 3 or 4
+    input channels on an AVX2-only AMD EPYC, so it runs as a product (conv_ops._strided_pointwise_filter_grad).
+    Against float64 sums of the strided pixels."""
+    strided = dict(CONV, strides=[1, 2, 2, 1])
+    generator = torch.Generator().manual_seed(channels)
+    for _ in range(40):
+        x = torch.randn(4, 10, 10, channels, generator=generator)
+        w = torch.randn(1, 1, channels, 8, generator=generator)
+        dy = torch.randn(4, 5, 5, 8, generator=generator)
+        want = torch.einsum("nhwc,nhwo->co", x[:, ::2, ::2].double(), dy.double()).reshape(1, 1, channels, 8)
+        alone = conv_ops.conv2d_backprop_filter(x, torch.tensor([1, 1, channels, 8]), dy, **strided)
+        _, both = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **strided)
+        for got in (alone, both):
+            torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-5)

@@ -220,7 +220,9 @@ def test_resnet_style_block_matches_tf(tf1, training):
     into one oneDNN call; training fuses the convolutions' gradients. Logits and, after a Momentum step,
     every variable equal TensorFlow's."""
     rng = np.random.default_rng(4)
-    x = rng.standard_normal((4, 10, 10, 3)).astype(np.float32)
+    # 8 input channels, not 3: TF's oneDNN filter gradient of the 1x1 stride-2 projection is wrong with 3 or 4
+    # input channels on AVX2-only CPUs (see tests/ops/test_conv_layout.py's strided 1x1 test; torchmeta's is right)
+    x = rng.standard_normal((4, 10, 10, 8)).astype(np.float32)
     labels = rng.integers(0, 4, 4)
     theirs, _ = _residual_block(tf1, training, x, labels)
     ours, modules = _residual_block(tm, training, x, labels)
