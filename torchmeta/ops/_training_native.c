@@ -62,7 +62,7 @@ static void rows_next(rows_t *r) {
 
 /* var -= grad * alpha */
 #define GD_ROW(T)                                                                                          \
-    TM_CLONES static void gd_row_##T(T *v, const T *g, int64_t n, int64_t gs, T alpha) {  \
+    TM_CLONES static void gd_row_##T(T *v, const T *g, int64_t n, int64_t gs, T alpha) {                   \
         if (gs == 1)                                                                                       \
             for (int64_t i = 0; i < n; ++i) v[i] = v[i] - g[i] * alpha;                                    \
         else                                                                                               \
@@ -71,7 +71,7 @@ static void rows_next(rows_t *r) {
 
 /* accum = accum * momentum + grad; var -= accum * lr (Nesterov: var -= grad * lr + accum * momentum * lr) */
 #define MOMENTUM_ROW(T)                                                                                    \
-    TM_CLONES static void momentum_row_##T(T *v, T *a, const T *g, int64_t n,    \
+    TM_CLONES static void momentum_row_##T(T *v, T *a, const T *g, int64_t n,                              \
                                            int64_t gs, T lr, T mom, int nesterov) {                        \
         if (nesterov) {                                                                                    \
             for (int64_t i = 0; i < n; ++i) {                                                              \
@@ -132,7 +132,7 @@ typedef double vec4_double __attribute__((vector_size(32)));
  * (Nesterov: var -= ((grad * (1 - beta1) + beta1 * m) * alpha) / (sqrt(v) + epsilon))
  * on vectors VEC (rooted by VSQRT), the tail by SQRT. */
 #define ADAM_ROW(NAME, ATTR, T, VEC, VSQRT, SQRT)                                                          \
-    ATTR static void NAME(T *var, T *m, T *v, const T *g, int64_t n, int64_t gs, T alpha, T beta1, T omb1,  \
+    ATTR static void NAME(T *var, T *m, T *v, const T *g, int64_t n, int64_t gs, T alpha, T beta1, T omb1, \
                           T omb2, T eps, int nesterov) {                                                   \
         enum { W = sizeof(VEC) / sizeof(T) };                                                              \
         int64_t i = 0;                                                                                     \
@@ -178,7 +178,7 @@ ADAM_ROW(adam_row_avx2_double, __attribute__((target("avx2"))), double, vec4_dou
 #define ENTRY_POINTS(T, SUFFIX)                                                                            \
     GD_ROW(T)                                                                                              \
     MOMENTUM_ROW(T)                                                                                        \
-    void tm_gradient_descent_##SUFFIX(int64_t count, void **var, void **grad, const int64_t *numel,         \
+    void tm_gradient_descent_##SUFFIX(int64_t count, void **var, void **grad, const int64_t *numel,        \
                                       const int64_t *meta, double alpha) {                                 \
         for (int64_t k = 0; k < count; ++k) {                                                              \
             T *vk = (T *)var[k];                                                                           \
@@ -189,7 +189,7 @@ ADAM_ROW(adam_row_avx2_double, __attribute__((target("avx2"))), double, vec4_dou
                 gd_row_##T(vk + off, gk + r.goff, r.inner, r.gstride, (T)alpha);                           \
         }                                                                                                  \
     }                                                                                                      \
-    void tm_momentum_##SUFFIX(int64_t count, void **var, void **accum, void **grad, const int64_t *numel,   \
+    void tm_momentum_##SUFFIX(int64_t count, void **var, void **accum, void **grad, const int64_t *numel,  \
                               const int64_t *meta, double lr, double momentum, int nesterov) {             \
         for (int64_t k = 0; k < count; ++k) {                                                              \
             T *vk = (T *)var[k], *ak = (T *)accum[k];                                                      \
@@ -212,7 +212,7 @@ ADAM_ROW(adam_row_avx2_double, __attribute__((target("avx2"))), double, vec4_dou
             rows_t r;                                                                                      \
             rows_init(&r, meta + k * META, numel[k]);                                                      \
             for (int64_t off = 0; off < numel[k]; off += r.inner, rows_next(&r))                           \
-                adam_row(vark + off, mk + off, vk + off, gk + r.goff, r.inner, r.gstride, (T)alpha,    \
+                adam_row(vark + off, mk + off, vk + off, gk + r.goff, r.inner, r.gstride, (T)alpha,        \
                              (T)beta1, (T)one_minus_beta1, (T)one_minus_beta2, (T)epsilon, nesterov);      \
         }                                                                                                  \
     }
