@@ -19,40 +19,44 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Each kernel is compiled once per target, on the vectors that target's registers hold: 16 channels side by
+ * side in one AVX-512 register, 8 in one AVX2 register, 4 in one SSE register; the entry points pick one at
+ * run time. (One width for all targets does not do: GCC 12 splits a 64-byte vector through the stack where
+ * the target has no 64-byte registers, and its AVX2 code then ran 3-6x slower than on 32-byte vectors.) */
 #if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define TM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#if __has_attribute(target)
+#define TM_X86
 #endif
-#endif
-#ifndef TM_CLONES
-#define TM_CLONES
 #endif
 
-/* 16 channels side by side: one AVX-512 register, two AVX2 ones, four SSE ones. */
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
 
-#define load16(p)                                                                                          \
+#define LOAD(VF, p)                                                                                        \
     __extension__({                                                                                        \
-        v16f v_;                                                                                           \
+        VF v_;                                                                                             \
         memcpy(&v_, (p), sizeof v_);                                                                       \
         v_;                                                                                                \
     })
 
-/* One output pixel's channels [c0, c0 + width) (width 16, or the scalar tail), running over the window's
- * valid rows [hs, he) x columns [ws, we) of image xn. */
-#define POOL_BLOCK(width)                                                                                  \
+/* One output pixel's channels [c0, c0 + width) in blocks of VF's width, running over the window's valid rows
+ * [hs, he) x columns [ws, we) of image xn. */
+#define POOL_BLOCK(VF, VI)                                                                                 \
     do {                                                                                                   \
-        for (; c0 + (width) <= C; c0 += (width)) {                                                         \
-            v16f m;                                                                                        \
-            v16i a;                                                                                        \
+        for (; c0 + (int64_t)(sizeof(VF) / 4) <= C; c0 += sizeof(VF) / 4) {                                \
+            VF m;                                                                                          \
+            VI a;                                                                                          \
             int64_t h = hs, w = ws;                                                                        \
             if (rule == 0) {                                                                               \
-                m = (v16f){0} - FLT_MAX;                                                                   \
-                a = (v16i){0} + first;                                                                     \
+                m = (VF){0} - FLT_MAX;                                                                     \
+                a = (VI){0} + first;                                                                       \
             } else {                                                                                       \
-                m = load16(xn + (hs * W + ws) * C + c0);                                                   \
-                a = (v16i){0} + (int32_t)(hs * W + ws);                                                    \
+                m = LOAD(VF, xn + (hs * W + ws) * C + c0);                                                 \
+                a = (VI){0} + (int32_t)(hs * W + ws);                                                      \
                 if (++w == we) {                                                                           \
                     w = ws;                                                                                \
                     ++h;                                                                                   \
@@ -60,10 +64,10 @@ typedef int32_t v16i __attribute__((vector_size(64)));
             }                                                                                              \
             for (; h < he; ++h, w = ws) {                                                                  \
                 for (; w < we; ++w) {                                                                      \
-                    const v16f v = load16(xn + (h * W + w) * C + c0);                                      \
-                    const v16i greater = v > m;                                                            \
-                    m = (v16f)(((v16i)v & greater) | ((v16i)m & ~greater));                                \
-                    a = (((v16i){0} + (int32_t)(h * W + w)) & greater) | (a & ~greater);                   \
+                    const VF v = LOAD(VF, xn + (h * W + w) * C + c0);                                      \
+                    const VI greater = v > m;                                                              \
+                    m = (VF)(((VI)v & greater) | ((VI)m & ~greater));                                      \
+                    a = (((VI){0} + (int32_t)(h * W + w)) & greater) | (a & ~greater);                     \
                 }                                                                                          \
             }                                                                                              \
             if (y) memcpy(y + o + c0, &m, sizeof m);                                                       \
@@ -71,125 +75,168 @@ typedef int32_t v16i __attribute__((vector_size(64)));
         }                                                                                                  \
     } while (0)
 
-TM_CLONES void tm_max_pool_forward(const float *x, int64_t N, int64_t H, int64_t W, int64_t C, int64_t kh,
-                                   int64_t kw, int64_t sh, int64_t sw, int64_t top, int64_t left, int64_t OH,
-                                   int64_t OW, int rule, float *y, int32_t *argmax) {
-    for (int64_t n = 0; n < N; ++n) {
-        const float *xn = x + n * H * W * C;
-        for (int64_t oh = 0; oh < OH; ++oh) {
-            const int64_t h0 = oh * sh - top;
-            const int64_t hs = h0 < 0 ? 0 : h0, he = h0 + kh > H ? H : h0 + kh;
-            for (int64_t ow = 0; ow < OW; ++ow) {
-                const int64_t w0 = ow * sw - left;
-                const int64_t ws = w0 < 0 ? 0 : w0, we = w0 + kw > W ? W : w0 + kw;
-                const int64_t o = ((n * OH + oh) * OW + ow) * C;
-                const int32_t first = (h0 < 0 || w0 < 0) ? -1 : (int32_t)(h0 * W + w0);
-                if (rule != 0 && (hs >= he || ws >= we)) { /* no valid position (not for TF's windows) */
-                    for (int64_t c = 0; c < C; ++c) argmax[o + c] = -1;
-                    continue;
-                }
-                int64_t c0 = 0;
-                POOL_BLOCK(16);
-                for (; c0 < C; ++c0) { /* the channels after the last block of 16 */
-                    float m;
-                    int32_t a;
-                    int64_t h = hs, w = ws;
-                    if (rule == 0) {
-                        m = -FLT_MAX;
-                        a = first;
-                    } else {
-                        m = xn[(hs * W + ws) * C + c0];
-                        a = (int32_t)(hs * W + ws);
-                        if (++w == we) {
-                            w = ws;
-                            ++h;
-                        }
-                    }
-                    for (; h < he; ++h, w = ws) {
-                        for (; w < we; ++w) {
-                            const float v = xn[(h * W + w) * C + c0];
-                            if (v > m) {
-                                m = v;
-                                a = (int32_t)(h * W + w);
-                            }
-                        }
-                    }
-                    if (y) y[o + c0] = m;
-                    argmax[o + c0] = a;
-                }
-            }
-        }
+/* The forward and backward kernels on vectors VF/VI: static functions max_pool_{forward,backward}_SUFFIX with
+ * attributes ATTR. */
+#define MAX_POOL_KERNELS(SUFFIX, ATTR, VF, VI)                                                             \
+ATTR static void max_pool_forward_##SUFFIX(const float *x, int64_t N, int64_t H, int64_t W, int64_t C,     \
+                                           int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t top,    \
+                                           int64_t left, int64_t OH, int64_t OW, int rule, float *y,       \
+                                           int32_t *argmax) {                                              \
+    for (int64_t n = 0; n < N; ++n) {                                                                      \
+        const float *xn = x + n * H * W * C;                                                               \
+        for (int64_t oh = 0; oh < OH; ++oh) {                                                              \
+            const int64_t h0 = oh * sh - top;                                                              \
+            const int64_t hs = h0 < 0 ? 0 : h0, he = h0 + kh > H ? H : h0 + kh;                            \
+            for (int64_t ow = 0; ow < OW; ++ow) {                                                          \
+                const int64_t w0 = ow * sw - left;                                                         \
+                const int64_t ws = w0 < 0 ? 0 : w0, we = w0 + kw > W ? W : w0 + kw;                        \
+                const int64_t o = ((n * OH + oh) * OW + ow) * C;                                           \
+                const int32_t first = (h0 < 0 || w0 < 0) ? -1 : (int32_t)(h0 * W + w0);                    \
+                if (rule != 0 && (hs >= he || ws >= we)) { /* no valid position (not for TF's windows) */  \
+                    for (int64_t c = 0; c < C; ++c) argmax[o + c] = -1;                                    \
+                    continue;                                                                              \
+                }                                                                                          \
+                int64_t c0 = 0;                                                                            \
+                POOL_BLOCK(VF, VI);                                                                        \
+                for (; c0 < C; ++c0) { /* the channels after the last block */                             \
+                    float m;                                                                               \
+                    int32_t a;                                                                             \
+                    int64_t h = hs, w = ws;                                                                \
+                    if (rule == 0) {                                                                       \
+                        m = -FLT_MAX;                                                                      \
+                        a = first;                                                                         \
+                    } else {                                                                               \
+                        m = xn[(hs * W + ws) * C + c0];                                                    \
+                        a = (int32_t)(hs * W + ws);                                                        \
+                        if (++w == we) {                                                                   \
+                            w = ws;                                                                        \
+                            ++h;                                                                           \
+                        }                                                                                  \
+                    }                                                                                      \
+                    for (; h < he; ++h, w = ws) {                                                          \
+                        for (; w < we; ++w) {                                                              \
+                            const float v = xn[(h * W + w) * C + c0];                                      \
+                            if (v > m) {                                                                   \
+                                m = v;                                                                     \
+                                a = (int32_t)(h * W + w);                                                  \
+                            }                                                                              \
+                        }                                                                                  \
+                    }                                                                                      \
+                    if (y) y[o + c0] = m;                                                                  \
+                    argmax[o + c0] = a;                                                                    \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+}                                                                                                          \
+                                                                                                           \
+ATTR static void max_pool_backward_##SUFFIX(const float *grad, const int32_t *argmax, const float *relu_y, \
+                                            int64_t N, int64_t H, int64_t W, int64_t C, int64_t kh,        \
+                                            int64_t kw, int64_t sh, int64_t sw, int64_t top, int64_t left, \
+                                            int64_t OH, int64_t OW, float *out) {                          \
+    const int tiles = sh == kh && sw == kw && top == 0 && left == 0 && OH * sh == H && OW * sw == W;       \
+    for (int64_t n = 0; n < N; ++n) {                                                                      \
+        float *outn = out + n * H * W * C;                                                                 \
+        const float *gn = grad + n * OH * OW * C;                                                          \
+        const int32_t *an = argmax + n * OH * OW * C;                                                      \
+        const float *yn = relu_y ? relu_y + n * OH * OW * C : NULL;                                        \
+        if (tiles) {                                                                                       \
+            for (int64_t oh = 0; oh < OH; ++oh) {                                                          \
+                for (int64_t ow = 0; ow < OW; ++ow) {                                                      \
+                    const float *g = gn + (oh * OW + ow) * C;                                              \
+                    const int32_t *a = an + (oh * OW + ow) * C;                                            \
+                    const float *yo = yn ? yn + (oh * OW + ow) * C : NULL;                                 \
+                    for (int64_t h = oh * sh; h < oh * sh + kh; ++h) {                                     \
+                        for (int64_t w = ow * sw; w < ow * sw + kw; ++w) {                                 \
+                            float *d = outn + (h * W + w) * C;                                             \
+                            const int32_t pos = (int32_t)(h * W + w);                                      \
+                            int64_t c = 0;                                                                 \
+                            for (; c + (int64_t)(sizeof(VF) / 4) <= C; c += sizeof(VF) / 4) {              \
+                                VF gv;                                                                     \
+                                VI av;                                                                     \
+                                memcpy(&gv, g + c, sizeof gv);                                             \
+                                memcpy(&av, a + c, sizeof av);                                             \
+                                gv = gv + 0.0f; /* TF adds to zeros: -0 becomes +0 */                      \
+                                if (yo) {                                                                  \
+                                    const VF yv = LOAD(VF, yo + c);                                        \
+                                    const VI positive = yv > (VF){0};                                      \
+                                    gv = (VF)(((VI)gv & positive) | ((VI)(gv * 0.0f) & ~positive));        \
+                                }                                                                          \
+                                const VI hit = av == pos;                                                  \
+                                const VF dv = (VF)((VI)gv & hit);                                          \
+                                memcpy(d + c, &dv, sizeof dv);                                             \
+                            }                                                                              \
+                            for (; c < C; ++c) {                                                           \
+                                const float sum = g[c] + 0.0f;                                             \
+                                const float gc = !yo || yo[c] > 0.0f ? sum : sum * 0.0f;                   \
+                                d[c] = a[c] == pos ? gc : 0.0f;                                            \
+                            }                                                                              \
+                        }                                                                                  \
+                    }                                                                                      \
+                }                                                                                          \
+            }                                                                                              \
+            continue;                                                                                      \
+        }                                                                                                  \
+        memset(outn, 0, (size_t)(H * W * C) * sizeof(float));                                              \
+        for (int64_t o = 0; o < OH * OW; ++o) {                                                            \
+            const float *g = gn + o * C;                                                                   \
+            const int32_t *a = an + o * C;                                                                 \
+            for (int64_t c = 0; c < C; ++c) {                                                              \
+                if (a[c] >= 0) outn[(int64_t)a[c] * C + c] += g[c];                                        \
+            }                                                                                              \
+        }                                                                                                  \
+        if (!yn) continue;                                                                                 \
+        /* ReluGrad after the sums, as TF's separate op: a position's windows all have its value as        \
+         * their maximum, so one window's (max > 0) is the position's (x > 0); multiplying twice           \
+         * changes nothing */                                                                              \
+        for (int64_t o = 0; o < OH * OW; ++o) {                                                            \
+            const float *yo = yn + o * C;                                                                  \
+            const int32_t *a = an + o * C;                                                                 \
+            for (int64_t c = 0; c < C; ++c) {                                                              \
+                if (a[c] >= 0 && !(yo[c] > 0.0f)) outn[(int64_t)a[c] * C + c] *= 0.0f;                     \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+}
+
+#ifdef TM_X86
+MAX_POOL_KERNELS(16, __attribute__((target("avx512f"))), v16f, v16i)
+MAX_POOL_KERNELS(8, __attribute__((target("avx2"))), v8f, v8i)
+#endif
+MAX_POOL_KERNELS(4, , v4f, v4i)
+
+void tm_max_pool_forward(const float *x, int64_t N, int64_t H, int64_t W, int64_t C, int64_t kh, int64_t kw,
+                         int64_t sh, int64_t sw, int64_t top, int64_t left, int64_t OH, int64_t OW, int rule,
+                         float *y, int32_t *argmax) {
+#ifdef TM_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        max_pool_forward_16(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, rule, y, argmax);
+        return;
     }
+    if (__builtin_cpu_supports("avx2")) {
+        max_pool_forward_8(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, rule, y, argmax);
+        return;
+    }
+#endif
+    max_pool_forward_4(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, rule, y, argmax);
 }
 
 /* The input gradient; with ``relu_y`` (the maxima the argmax belongs to) also through the Relu whose output
  * was pooled, ReluGrad(MaxPoolGrad(...), x): a position's summed gradient times (x > 0) (s * 0 keeps TF's
  * sign of zero and NaN for a non-finite s), where x > 0 is its windows' (maximum > 0), since a window's
  * maximum is x at its argmax (or, for a window with nothing above -FLT_MAX, is not > 0, nor is x there). */
-TM_CLONES void tm_max_pool_backward(const float *grad, const int32_t *argmax, const float *relu_y, int64_t N,
-                                    int64_t H, int64_t W, int64_t C, int64_t kh, int64_t kw, int64_t sh,
-                                    int64_t sw, int64_t top, int64_t left, int64_t OH, int64_t OW, float *out) {
-    const int tiles = sh == kh && sw == kw && top == 0 && left == 0 && OH * sh == H && OW * sw == W;
-    for (int64_t n = 0; n < N; ++n) {
-        float *outn = out + n * H * W * C;
-        const float *gn = grad + n * OH * OW * C;
-        const int32_t *an = argmax + n * OH * OW * C;
-        const float *yn = relu_y ? relu_y + n * OH * OW * C : NULL;
-        if (tiles) {
-            for (int64_t oh = 0; oh < OH; ++oh) {
-                for (int64_t ow = 0; ow < OW; ++ow) {
-                    const float *g = gn + (oh * OW + ow) * C;
-                    const int32_t *a = an + (oh * OW + ow) * C;
-                    const float *yo = yn ? yn + (oh * OW + ow) * C : NULL;
-                    for (int64_t h = oh * sh; h < oh * sh + kh; ++h) {
-                        for (int64_t w = ow * sw; w < ow * sw + kw; ++w) {
-                            float *d = outn + (h * W + w) * C;
-                            const int32_t pos = (int32_t)(h * W + w);
-                            int64_t c = 0;
-                            for (; c + 16 <= C; c += 16) {
-                                v16f gv;
-                                v16i av;
-                                memcpy(&gv, g + c, sizeof gv);
-                                memcpy(&av, a + c, sizeof av);
-                                gv = gv + 0.0f; /* TF adds to zeros: -0 becomes +0 */
-                                if (yo) {
-                                    const v16f yv = load16(yo + c);
-                                    const v16i positive = yv > (v16f){0};
-                                    gv = (v16f)(((v16i)gv & positive) | ((v16i)(gv * 0.0f) & ~positive));
-                                }
-                                const v16i hit = av == pos;
-                                const v16f dv = (v16f)((v16i)gv & hit);
-                                memcpy(d + c, &dv, sizeof dv);
-                            }
-                            for (; c < C; ++c) {
-                                const float sum = g[c] + 0.0f;
-                                const float gc = !yo || yo[c] > 0.0f ? sum : sum * 0.0f;
-                                d[c] = a[c] == pos ? gc : 0.0f;
-                            }
-                        }
-                    }
-                }
-            }
-            continue;
-        }
-        memset(outn, 0, (size_t)(H * W * C) * sizeof(float));
-        for (int64_t o = 0; o < OH * OW; ++o) {
-            const float *g = gn + o * C;
-            const int32_t *a = an + o * C;
-            const float *yo = yn ? yn + o * C : NULL;
-            for (int64_t c = 0; c < C; ++c) {
-                if (a[c] >= 0) outn[(int64_t)a[c] * C + c] += g[c];
-            }
-        }
-        if (!yn) continue;
-        /* ReluGrad after the sums, as TF's separate op: a position's windows all have its value as their
-         * maximum, so one window's (max > 0) is the position's (x > 0); multiplying twice changes nothing */
-        for (int64_t o = 0; o < OH * OW; ++o) {
-            const float *yo = yn + o * C;
-            const int32_t *a = an + o * C;
-            for (int64_t c = 0; c < C; ++c) {
-                if (a[c] >= 0 && !(yo[c] > 0.0f)) outn[(int64_t)a[c] * C + c] *= 0.0f;
-            }
-        }
+void tm_max_pool_backward(const float *grad, const int32_t *argmax, const float *relu_y, int64_t N, int64_t H,
+                          int64_t W, int64_t C, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t top,
+                          int64_t left, int64_t OH, int64_t OW, float *out) {
+#ifdef TM_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        max_pool_backward_16(grad, argmax, relu_y, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, out);
+        return;
     }
+    if (__builtin_cpu_supports("avx2")) {
+        max_pool_backward_8(grad, argmax, relu_y, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, out);
+        return;
+    }
+#endif
+    max_pool_backward_4(grad, argmax, relu_y, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, out);
 }

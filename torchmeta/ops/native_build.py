@@ -7,7 +7,10 @@ with ``TORCHMETA_NATIVE=0``, ``compile_and_load`` returns None and the caller ke
 path. Each kernel is also a ``torch.library`` custom op (``custom_op``, ``torch.ops.torchmeta.*``), so that a
 step traced by ``torch.compile`` keeps it as one extern call and fuses the element-wise work around it, where
 it would otherwise trace the torch path. Flags stay portable (no ``-march=native``): a cached library may be loaded on another CPU of the same
-architecture, so kernels that want newer instructions select them at run time (GCC/Clang ``target_clones``).
+architecture, so kernels that want newer instructions select them at run time: GCC/Clang ``target_clones``
+where one body suits every target, or one function per target picked with ``__builtin_cpu_supports`` where
+the vector width must follow the target (GCC splits a 64-byte vector through the stack on AVX2, and a
+16-byte one leaves AVX2's upper halves idle: _pool_native.c, _training_native.c's Adam rows).
 """
 
 from __future__ import annotations
