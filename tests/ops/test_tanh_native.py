@@ -92,6 +92,15 @@ def test_shapes_and_views(native):
         _assert_same(got.numpy(), tanh_native.tanh(view.contiguous()).numpy())
 
 
+def test_column_slices(tf1, native):
+    """2-D inputs whose rows are contiguous are read in place, row by row (an LSTM gate split from the gates)."""
+    m = _values(9 * 40, 2).reshape(9, 40)
+    for view in (torch.from_numpy(m)[:, 3:14], torch.from_numpy(m)[::2, 8:24], torch.from_numpy(m)[:, 39:]):
+        got = tanh_native.tanh(view)
+        assert got.shape == view.shape and got.is_contiguous()
+        _assert_same(got.numpy(), _tf_tanh(tf1, view.numpy()))
+
+
 def test_close_to_torch(native):
     x = torch.linspace(-20, 20, 100_001)
     torch.testing.assert_close(tanh_native.tanh(x), torch.tanh(x), rtol=3e-7, atol=3e-7)

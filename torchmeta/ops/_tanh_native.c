@@ -54,7 +54,7 @@ static inline __attribute__((always_inline)) v8f tanh8(v8f x) {
   return p / q;
 }
 
-TM_CLONES void tm_tanh_f32(const float *in, float *out, int64_t n) {
+TM_CLONES static void row(const float *in, float *out, int64_t n) {
   int64_t k = 0;
   for (; k + 8 <= n; k += 8) {
     v8f x;
@@ -67,5 +67,13 @@ TM_CLONES void tm_tanh_f32(const float *in, float *out, int64_t n) {
     memcpy(&x, in + k, (size_t)(n - k) * sizeof(float));
     x = tanh8(x);
     memcpy(out + k, &x, (size_t)(n - k) * sizeof(float));
+  }
+}
+
+/* ``in``: ``rows`` rows of ``cols`` contiguous floats, ``stride`` floats apart (a column slice of a matrix: an
+ * LSTM cell's gate, split from the gates' product); ``out``: the same, contiguous. */
+void tm_tanh_f32(const float *in, float *out, int64_t rows, int64_t cols, int64_t stride) {
+  for (int64_t i = 0; i < rows; i++) {
+    row(in + i * stride, out + i * cols, cols);
   }
 }
