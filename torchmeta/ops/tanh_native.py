@@ -2,7 +2,8 @@
 without FMA), so its values are TF's bit for bit, in one vectorized pass. torch.tanh goes through MKL's VML,
 which took 5-7 ns per element on the AMD EPYC bench host against well under 1 for this loop; the LSTM cells of
 the recurrent workloads make two Tanh per step. float32 CPU tensors outside autograd; None elsewhere, and the
-caller runs torch.tanh."""
+caller runs torch.tanh. None too while torch.compile traces: inductor fuses torch.tanh with the cell's other
+element-wise ops, which an extern call would prevent."""
 
 from __future__ import annotations
 
