@@ -19,6 +19,7 @@ from torchmeta.framework.graph import Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
+from torchmeta.ops import tanh_native
 from torchmeta.ops.math_ops import (
     FLOAT_TYPES,
     TORCH_DTYPES,
@@ -411,7 +412,8 @@ def _atanh_grad(op, grad):
 
 @_unary("Tanh", _FLOAT_COMPLEX)
 def tanh(x):
-    return torch.tanh(x)
+    out = tanh_native.tanh(x)  # float32: TF's own formula (and not MKL's slow VML path)
+    return torch.tanh(x) if out is None else out
 
 
 @register_gradient("Tanh")
