@@ -176,6 +176,70 @@ def test_inference_batch_norm_folds_into_the_conv(tf1, relu, with_grad):
     assert targets.count(conv_ops.conv2d_batch_norm_relu) == (0 if with_grad else 1)
 
 
+FOLD_CASES = {
+    "conv": dict(strides=[1, 1, 1, 1]),
+    "conv-s2-asymmetric": dict(strides=[1, 2, 2, 1]),
+    "residual": dict(strides=[1, 1, 1, 1], residual=True),
+    "depthwise-s2": dict(strides=[1, 2, 2, 1], depthwise=True),
+}
+
+
+def _conv_bn_runs(tf, case, x_value, w_value, stats):
+    """Runs a Conv2D (or depthwise) + inference FusedBatchNorm + Relu three times, then again after assigning
+    a batch norm statistic and then the filter, so a kept fold must notice each change."""
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    w = tf.Variable(w_value, name="w")
+    scale, offset, mean, variance = (tf.Variable(v, name=n) for n, v in zip(("s", "o", "m", "v"), stats))
+    conv = tf.nn.depthwise_conv2d if case.get("depthwise") else tf.nn.conv2d
+    y = conv(x, w, case["strides"], "SAME")
+    y, _, _ = tf.nn.fused_batch_norm(y, scale, offset, mean, variance, epsilon=1e-3, is_training=False)
+    if case.get("residual"):
+        y = y + x
+    y = tf.nn.relu(y)
+    out = []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out += [sess.run(y, {x: x_value}) for _ in range(3)]
+        sess.run(variance.assign(variance * 2.0))
+        out += [sess.run(y, {x: x_value}) for _ in range(2)]
+        sess.run(w.assign(-w))
+        out += [sess.run(y, {x: x_value}) for _ in range(2)]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FOLD_CASES))
+def test_kept_batch_norm_fold_follows_assignments(tf1, name, monkeypatch):
+    """The folded filter and bias (and oneDNN's reordered filter) are kept between runs, and made afresh when a
+    batch norm statistic or the filter is assigned: every run equals TensorFlow's."""
+    case = FOLD_CASES[name]
+    rng = np.random.default_rng(5)
+    channels = 4
+    x = rng.standard_normal((2, 9, 8, channels)).astype(np.float32)
+    w = rng.standard_normal((3, 3, channels, 1 if case.get("depthwise") else channels)).astype(np.float32)
+    stats = [
+        (rng.random(channels) + 0.5).astype(np.float32),
+        rng.standard_normal(channels).astype(np.float32),
+        rng.standard_normal(channels).astype(np.float32),
+        (rng.random(channels) + 0.1).astype(np.float32),
+    ]
+    reordered = []
+    onednn_weight = conv_ops._Folded.onednn_weight
+
+    def recording(self, weight, *args):
+        result = onednn_weight(self, weight, *args)
+        reordered.append(result.is_mkldnn)
+        return result
+
+    monkeypatch.setattr(conv_ops._Folded, "onednn_weight", recording)
+    theirs = _conv_bn_runs(tf1, case, x, w, stats)
+    ours = _conv_bn_runs(tm, case, x, w, stats)
+    for i, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        assert a.shape == e.shape and a.dtype == e.dtype, i
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"run {i}")
+    if not case.get("depthwise"):  # (the depthwise runs on the native kernel, without oneDNN)
+        assert reordered == [False, True, True, False, True, False, True]
+
+
 def _residual_block(tf, training, x_value, labels_value):
     """A ResNet-style block as tf.layers builds it (conv-BN-relu, conv-BN, a strided 1x1 projection, the
     residual add and relu), global average pool and a dense layer; seeded, so TF and torchmeta start from
