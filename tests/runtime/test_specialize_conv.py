@@ -181,18 +181,22 @@ FOLD_CASES = {
     "conv-s2-asymmetric": dict(strides=[1, 2, 2, 1]),
     "residual": dict(strides=[1, 1, 1, 1], residual=True),
     "depthwise-s2": dict(strides=[1, 2, 2, 1], depthwise=True),
+    "bias-no-batch-norm": dict(strides=[1, 1, 1, 1], batch_norm=False),
 }
 
 
 def _conv_bn_runs(tf, case, x_value, w_value, stats):
-    """Runs a Conv2D (or depthwise) + inference FusedBatchNorm + Relu three times, then again after assigning
-    a batch norm statistic and then the filter, so a kept fold must notice each change."""
+    """Runs a Conv2D (or depthwise) + inference FusedBatchNorm (or a BiasAdd) + Relu three times, then again after
+    assigning a batch norm statistic and then the filter, so a kept fold must notice each change."""
     x = tf.placeholder(tf.float32, x_value.shape, name="x")
     w = tf.Variable(w_value, name="w")
     scale, offset, mean, variance = (tf.Variable(v, name=n) for n, v in zip(("s", "o", "m", "v"), stats))
     conv = tf.nn.depthwise_conv2d if case.get("depthwise") else tf.nn.conv2d
     y = conv(x, w, case["strides"], "SAME")
-    y, _, _ = tf.nn.fused_batch_norm(y, scale, offset, mean, variance, epsilon=1e-3, is_training=False)
+    if case.get("batch_norm", True):
+        y, _, _ = tf.nn.fused_batch_norm(y, scale, offset, mean, variance, epsilon=1e-3, is_training=False)
+    else:
+        y = tf.nn.bias_add(y, offset)
     if case.get("residual"):
         y = y + x
     y = tf.nn.relu(y)
@@ -209,8 +213,9 @@ def _conv_bn_runs(tf, case, x_value, w_value, stats):
 
 @pytest.mark.parametrize("name", sorted(FOLD_CASES))
 def test_kept_batch_norm_fold_follows_assignments(tf1, name, monkeypatch):
-    """The folded filter and bias (and oneDNN's reordered filter) are kept between runs, and made afresh when a
-    batch norm statistic or the filter is assigned: every run equals TensorFlow's."""
+    """The folded filter and bias (and oneDNN's reordered filter, also of a convolution without a batch norm) are
+    kept between runs, and made afresh when a batch norm statistic or the filter is assigned: every run equals
+    TensorFlow's."""
     case = FOLD_CASES[name]
     rng = np.random.default_rng(5)
     channels = 4
@@ -237,7 +242,8 @@ def test_kept_batch_norm_fold_follows_assignments(tf1, name, monkeypatch):
         assert a.shape == e.shape and a.dtype == e.dtype, i
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"run {i}")
     if not case.get("depthwise"):  # (the depthwise runs on the native kernel, without oneDNN)
-        assert reordered == [False, True, True, False, True, False, True]
+        statistic_kept = not case.get("batch_norm", True)  # (no batch norm: its assignment changes nothing)
+        assert reordered == [False, True, True, statistic_kept, True, False, True]
 
 
 def _residual_block(tf, training, x_value, labels_value):

@@ -213,8 +213,8 @@ def _conv(
     """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
     the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
     follow it, in one oneDNN call on the CPU. ``keep_padded``: a padded copy of ``x`` is kept for its
-    gradients (``_padded_input``). ``folded``: the ``_Folded`` batch norm ``weight`` comes from, which keeps
-    oneDNN's reordered copy of it."""
+    gradients (``_padded_input``). ``folded``: the ``_Folded`` ``weight`` comes from, which keeps oneDNN's
+    reordered copy of it."""
     h, w, c = spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -375,7 +375,8 @@ def conv2d_bias_relu(
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
     shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
     a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``. ``keep_padded``: as
-    ``conv2d_keeping_padded``; ``folded``: as ``_conv``'s."""
+    ``conv2d_keeping_padded``; ``folded``: the ``_Folded`` ``filter`` comes from (else it is looked up: an
+    inference graph's filter is reordered for oneDNN once, see ``_Folded``)."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if depthwise:
@@ -393,6 +394,8 @@ def conv2d_bias_relu(
         y = _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations)
         if y is not None:
             return y
+    if folded is None and filter.device.type == "cpu" and not torch.compiler.is_compiling():
+        folded = _Folded.of(filter)
     return _conv(
         input,
         weight,
@@ -467,11 +470,16 @@ def conv2d_batch_norm_relu(
     and ReLU post-op, as TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a
     residual connection of the result's shape) is added before the Relu. The folded filter and bias are kept
     while their five tensors are unchanged (``_Folded``). Not an op (specialization's)."""
-    folded = _Folded.of(filter, scale, offset, mean, variance, epsilon, depthwise)
+    bn = (scale, offset, mean, variance)
+    if torch.compiler.is_compiling():  # (tracing keeps nothing on tensors: the fold is part of the compiled step)
+        folded, (filter, bias) = None, _fold(filter, bn, epsilon, depthwise)
+    else:
+        folded = _Folded.of(filter, bn, epsilon, depthwise)
+        filter, bias = folded.filter, folded.bias
     return conv2d_bias_relu(
         input,
-        folded.filter,
-        folded.bias,
+        filter,
+        bias,
         other,
         strides=strides,
         padding=padding,
@@ -484,14 +492,24 @@ def conv2d_batch_norm_relu(
     )
 
 
+def _fold(filter, bn, epsilon, depthwise):
+    """(filter * scale / sqrt(variance + epsilon), offset - mean * scale / sqrt(variance + epsilon)) of an HWIO
+    ``filter`` (or a depthwise [H, W, in_channels, multiplier] one) and ``bn`` (scale, offset, mean, variance)."""
+    scale, offset, mean, variance = bn
+    inv = torch.rsqrt(variance + epsilon) * scale
+    return filter * (inv.view(filter.shape[2], filter.shape[3]) if depthwise else inv), offset - mean * inv
+
+
 class _Folded:
-    """An inference batch norm folded into its convolution's filter and bias (``conv2d_batch_norm_relu``), kept on
-    the filter tensor while the filter and the batch norm's scale, offset, mean and variance are the same tensors
+    """A convolution's filter as its kernel reads it, kept on the filter tensor while the filter (and an inference
+    batch norm's scale, offset, mean and variance folded into it, ``conv2d_batch_norm_relu``) are the same tensors
     at the same versions (torch's version counter: a variable's assignment writes it in place or replaces the
-    tensor, and the native updates bump it), so an inference graph folds once, not on every run, and, from the
-    second run on, oneDNN's convolution reads a filter reordered once into its own layout (``onednn_weight``)
-    instead of reordering the filter on every call: per layer 2-20% of the convolution at one thread.
-    Autograd inputs and torch.compile tracing fold afresh on each call, nothing kept."""
+    tensor, and the native updates bump it): an inference graph folds its batch norms once, not on every run, and,
+    from the second run with the same filter on, oneDNN's convolution reads a filter reordered once into its own
+    layout (``onednn_weight``) instead of reordering the filter on every call: per layer 2-20% of the
+    convolution at one thread. A training step's filter changes every step: it is folded and reordered on each
+    call, as before. Autograd inputs fold afresh on each call, nothing kept; torch.compile's tracing does not look
+    here."""
 
     __slots__ = ("bn", "key", "filter", "bias", "reused", "onednn")
 
@@ -501,18 +519,18 @@ class _Folded:
         self.onednn = {}  # (input shape, padding, strides, dilations, groups) -> oneDNN's reordered filter
 
     @staticmethod
-    def of(filter, scale, offset, mean, variance, epsilon, depthwise):
-        bn = (scale, offset, mean, variance)
-        key = (filter._version, *(t._version for t in bn), epsilon, depthwise)
-        held = getattr(filter, "_tm_folded", None)
+    def of(filter, bn=(), epsilon=None, depthwise=False):
+        """The kept ``_Folded`` of ``filter`` and ``bn`` (scale, offset, mean, variance; none: the filter alone,
+        no bias), or a new one."""
+        kept = not any(t.requires_grad for t in (filter, *bn))
+        key = (filter._version, *(t._version for t in bn), epsilon, depthwise) if kept else None
+        held = getattr(filter, "_tm_folded", None) if kept else None
         if held is not None and held.key == key and all(a is b for a, b in zip(held.bn, bn)):
             held.reused = True
             return held
-        inv = torch.rsqrt(variance + epsilon) * scale
-        folded = _Folded(
-            bn, key, filter * (inv.view(filter.shape[2], filter.shape[3]) if depthwise else inv), offset - mean * inv
-        )
-        if torch.compiler.is_compiling() or any(t.requires_grad for t in (filter, *bn)):
+        # (without a batch norm not the filter itself: a cycle through the filter's attribute would outlive it)
+        folded = _Folded(bn, key, *(_fold(filter, bn, epsilon, depthwise) if bn else (None, None)))
+        if not kept:
             return folded
         with contextlib.suppress(AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
             filter._tm_folded = folded
