@@ -246,6 +246,44 @@ def test_kept_batch_norm_fold_follows_assignments(tf1, name, monkeypatch):
         assert reordered == [False, True, True, statistic_kept, True, False, True]
 
 
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["bias", "batch-norm"])
+def test_a_fed_filter_refilled_outside_torch_is_folded_afresh(tf1, batch_norm):
+    """A filter fed as the same torch tensor on every run and refilled through a numpy view in between (no version
+    change): its fusion does not keep the filter (``keep_filter`` is not set), so each run reads what it is given."""
+    rng = np.random.default_rng(11)
+    x_value = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    filters = [rng.standard_normal((3, 3, 3, 4)).astype(np.float32) for _ in range(3)]
+    stats = [(rng.random(4) + 0.5).astype(np.float32) for _ in range(4)]
+
+    def build(tf):
+        w = tf.placeholder(tf.float32, [3, 3, 3, 4], name="w")
+        y = tf.nn.conv2d(tf.constant(x_value), w, [1, 1, 1, 1], "SAME")
+        if batch_norm:
+            y, _, _ = tf.nn.fused_batch_norm(y, *(tf.constant(v) for v in stats), epsilon=1e-3, is_training=False)
+        else:
+            y = tf.nn.bias_add(y, tf.constant(stats[0]))
+        return w, tf.nn.relu(y)
+
+    with tf1.Graph().as_default():
+        w, y = build(tf1)
+        with tf1.Session() as sess:
+            theirs = [sess.run(y, {w: v}) for v in filters]
+    with tm.Graph().as_default():
+        w, y = build(tm)
+        with tm.Session() as sess:
+            fed = torch.from_numpy(filters[0].copy())
+            ours = []
+            for v in filters:
+                fed.numpy()[:] = v
+                ours.append(sess.run(y, {w: fed}))
+            modules = sess._compiled_modules()
+    for run, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"run {run}")
+    kernels = (conv_ops.conv2d_bias_relu, conv_ops.conv2d_batch_norm_relu)
+    fused = [n for m in modules for n in m.graph.nodes if n.target in kernels]
+    assert fused and not any(n.kwargs.get("keep_filter") for n in fused)
+
+
 def _residual_block(tf, training, x_value, labels_value):
     """A ResNet-style block as tf.layers builds it (conv-BN-relu, conv-BN, a strided 1x1 projection, the
     residual add and relu), global average pool and a dense layer; seeded, so TF and torchmeta start from

@@ -367,6 +367,7 @@ def conv2d_bias_relu(
     relu,
     depthwise=False,
     keep_padded=False,
+    keep_filter=False,
     folded=None,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
@@ -375,8 +376,9 @@ def conv2d_bias_relu(
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
     shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
     a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``. ``keep_padded``: as
-    ``conv2d_keeping_padded``; ``folded``: the ``_Folded`` ``filter`` comes from (else it is looked up: an
-    inference graph's filter is reordered for oneDNN once, see ``_Folded``)."""
+    ``conv2d_keeping_padded``; ``keep_filter``: ``filter`` is never refilled outside torch (not a fed tensor:
+    specialization's mark), so oneDNN's reordered copy of it may be kept (``_Folded``); ``folded``: the
+    ``_Folded`` ``filter`` comes from."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if depthwise:
@@ -394,7 +396,7 @@ def conv2d_bias_relu(
         y = _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations)
         if y is not None:
             return y
-    if folded is None and filter.device.type == "cpu" and not torch.compiler.is_compiling():
+    if keep_filter and folded is None and filter.device.type == "cpu" and not torch.compiler.is_compiling():
         folded = _Folded.of(filter)
     return _conv(
         input,
@@ -427,6 +429,7 @@ def conv2d_add_relu(
     relu,
     depthwise=False,
     keep_padded=False,
+    keep_filter=False,
 ):
     """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
     when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
@@ -443,6 +446,7 @@ def conv2d_add_relu(
         relu=relu,
         depthwise=depthwise,
         keep_padded=keep_padded,
+        keep_filter=keep_filter,
     )
 
 
@@ -463,15 +467,17 @@ def conv2d_batch_norm_relu(
     dilations,
     relu,
     depthwise=False,
+    keep_filter=False,
 ):
     """Conv2D (or with ``depthwise`` a DepthwiseConv2dNative), then an inference FusedBatchNorm of its channels
     (``is_training=False``), then Relu when ``relu``: the batch norm folded into the convolution (filter * scale /
     sqrt(variance + epsilon), bias offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias
     and ReLU post-op, as TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a
-    residual connection of the result's shape) is added before the Relu. The folded filter and bias are kept
-    while their five tensors are unchanged (``_Folded``). Not an op (specialization's)."""
+    residual connection of the result's shape) is added before the Relu. With ``keep_filter`` (none of the five
+    tensors is fed: specialization's mark) the folded filter and bias are kept while the five are unchanged
+    (``_Folded``). Not an op (specialization's)."""
     bn = (scale, offset, mean, variance)
-    if torch.compiler.is_compiling():  # (tracing keeps nothing on tensors: the fold is part of the compiled step)
+    if not keep_filter or torch.compiler.is_compiling():  # (tracing keeps nothing on tensors)
         folded, (filter, bias) = None, _fold(filter, bn, epsilon, depthwise)
     else:
         folded = _Folded.of(filter, bn, epsilon, depthwise)
@@ -508,8 +514,8 @@ class _Folded:
     from the second run with the same filter on, oneDNN's convolution reads a filter reordered once into its own
     layout (``onednn_weight``) instead of reordering the filter on every call: per layer 2-20% of the
     convolution at one thread. A training step's filter changes every step: it is folded and reordered on each
-    call, as before. Autograd inputs fold afresh on each call, nothing kept; torch.compile's tracing does not look
-    here."""
+    call, as before. Only where specialization marks the filter as never fed (``keep_filter``); autograd inputs
+    fold afresh on each call, nothing kept; torch.compile's tracing does not look here."""
 
     __slots__ = ("bn", "key", "filter", "bias", "reused", "onednn")
 
