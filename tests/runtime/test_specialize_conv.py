@@ -176,6 +176,114 @@ def test_inference_batch_norm_folds_into_the_conv(tf1, relu, with_grad):
     assert targets.count(conv_ops.conv2d_batch_norm_relu) == (0 if with_grad else 1)
 
 
+FOLD_CASES = {
+    "conv": dict(strides=[1, 1, 1, 1]),
+    "conv-s2-asymmetric": dict(strides=[1, 2, 2, 1]),
+    "residual": dict(strides=[1, 1, 1, 1], residual=True),
+    "depthwise-s2": dict(strides=[1, 2, 2, 1], depthwise=True),
+    "bias-no-batch-norm": dict(strides=[1, 1, 1, 1], batch_norm=False),
+}
+
+
+def _conv_bn_runs(tf, case, x_value, w_value, stats):
+    """Runs a Conv2D (or depthwise) + inference FusedBatchNorm (or a BiasAdd) + Relu three times, then again after
+    assigning a batch norm statistic and then the filter, so a kept fold must notice each change."""
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    w = tf.Variable(w_value, name="w")
+    scale, offset, mean, variance = (tf.Variable(v, name=n) for n, v in zip(("s", "o", "m", "v"), stats))
+    conv = tf.nn.depthwise_conv2d if case.get("depthwise") else tf.nn.conv2d
+    y = conv(x, w, case["strides"], "SAME")
+    if case.get("batch_norm", True):
+        y, _, _ = tf.nn.fused_batch_norm(y, scale, offset, mean, variance, epsilon=1e-3, is_training=False)
+    else:
+        y = tf.nn.bias_add(y, offset)
+    if case.get("residual"):
+        y = y + x
+    y = tf.nn.relu(y)
+    out = []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out += [sess.run(y, {x: x_value}) for _ in range(3)]
+        sess.run(variance.assign(variance * 2.0))
+        out += [sess.run(y, {x: x_value}) for _ in range(2)]
+        sess.run(w.assign(-w))
+        out += [sess.run(y, {x: x_value}) for _ in range(2)]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FOLD_CASES))
+def test_kept_batch_norm_fold_follows_assignments(tf1, name, monkeypatch):
+    """The folded filter and bias (and oneDNN's reordered filter, also of a convolution without a batch norm) are
+    kept between runs, and made afresh when a batch norm statistic or the filter is assigned: every run equals
+    TensorFlow's."""
+    case = FOLD_CASES[name]
+    rng = np.random.default_rng(5)
+    channels = 4
+    x = rng.standard_normal((2, 9, 8, channels)).astype(np.float32)
+    w = rng.standard_normal((3, 3, channels, 1 if case.get("depthwise") else channels)).astype(np.float32)
+    stats = [
+        (rng.random(channels) + 0.5).astype(np.float32),
+        rng.standard_normal(channels).astype(np.float32),
+        rng.standard_normal(channels).astype(np.float32),
+        (rng.random(channels) + 0.1).astype(np.float32),
+    ]
+    reordered = []
+    onednn_weight = conv_ops._Folded.onednn_weight
+
+    def recording(self, weight, *args):
+        result = onednn_weight(self, weight, *args)
+        reordered.append(result.is_mkldnn)
+        return result
+
+    monkeypatch.setattr(conv_ops._Folded, "onednn_weight", recording)
+    theirs = _conv_bn_runs(tf1, case, x, w, stats)
+    ours = _conv_bn_runs(tm, case, x, w, stats)
+    for i, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        assert a.shape == e.shape and a.dtype == e.dtype, i
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"run {i}")
+    if not case.get("depthwise"):  # (the depthwise runs on the native kernel, without oneDNN)
+        statistic_kept = not case.get("batch_norm", True)  # (no batch norm: its assignment changes nothing)
+        assert reordered == [False, True, True, statistic_kept, True, False, True]
+
+
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["bias", "batch-norm"])
+def test_a_fed_filter_refilled_outside_torch_is_folded_afresh(tf1, batch_norm):
+    """A filter fed as the same torch tensor on every run and refilled through a numpy view in between (no version
+    change): its fusion does not keep the filter (``keep_filter`` is not set), so each run reads what it is given."""
+    rng = np.random.default_rng(11)
+    x_value = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    filters = [rng.standard_normal((3, 3, 3, 4)).astype(np.float32) for _ in range(3)]
+    stats = [(rng.random(4) + 0.5).astype(np.float32) for _ in range(4)]
+
+    def build(tf):
+        w = tf.placeholder(tf.float32, [3, 3, 3, 4], name="w")
+        y = tf.nn.conv2d(tf.constant(x_value), w, [1, 1, 1, 1], "SAME")
+        if batch_norm:
+            y, _, _ = tf.nn.fused_batch_norm(y, *(tf.constant(v) for v in stats), epsilon=1e-3, is_training=False)
+        else:
+            y = tf.nn.bias_add(y, tf.constant(stats[0]))
+        return w, tf.nn.relu(y)
+
+    with tf1.Graph().as_default():
+        w, y = build(tf1)
+        with tf1.Session() as sess:
+            theirs = [sess.run(y, {w: v}) for v in filters]
+    with tm.Graph().as_default():
+        w, y = build(tm)
+        with tm.Session() as sess:
+            fed = torch.from_numpy(filters[0].copy())
+            ours = []
+            for v in filters:
+                fed.numpy()[:] = v
+                ours.append(sess.run(y, {w: fed}))
+            modules = sess._compiled_modules()
+    for run, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"run {run}")
+    kernels = (conv_ops.conv2d_bias_relu, conv_ops.conv2d_batch_norm_relu)
+    fused = [n for m in modules for n in m.graph.nodes if n.target in kernels]
+    assert fused and not any(n.kwargs.get("keep_filter") for n in fused)
+
+
 def _residual_block(tf, training, x_value, labels_value):
     """A ResNet-style block as tf.layers builds it (conv-BN-relu, conv-BN, a strided 1x1 projection, the
     residual add and relu), global average pool and a dense layer; seeded, so TF and torchmeta start from

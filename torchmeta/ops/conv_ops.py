@@ -15,6 +15,8 @@ asymmetric cases pad explicitly first. EXPLICIT padding takes ``explicit_padding
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
@@ -206,11 +208,13 @@ def _conv(
     relu=False,
     other=None,
     keep_padded=False,
+    folded=None,
 ):
     """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
     the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
     follow it, in one oneDNN call on the CPU. ``keep_padded``: a padded copy of ``x`` is kept for its
-    gradients (``_padded_input``)."""
+    gradients (``_padded_input``). ``folded``: the ``_Folded`` ``weight`` comes from, which keeps oneDNN's
+    reordered copy of it."""
     h, w, c = spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -242,6 +246,8 @@ def _conv(
         pad = (0, 0)
     added = None if other is None else to_nchw(other, data_format)
     if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
+        if folded is not None:
+            weight = folded.onednn_weight(weight, x, pad, (sh, sw), (dh, dw), groups)
         if added is not None:
             fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
             y = torch.ops.mkldnn._convolution_pointwise.binary(
@@ -361,6 +367,8 @@ def conv2d_bias_relu(
     relu,
     depthwise=False,
     keep_padded=False,
+    keep_filter=False,
+    folded=None,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
@@ -368,7 +376,9 @@ def conv2d_bias_relu(
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
     shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
     a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``. ``keep_padded``: as
-    ``conv2d_keeping_padded``."""
+    ``conv2d_keeping_padded``; ``keep_filter``: ``filter`` is never refilled outside torch (not a fed tensor:
+    specialization's mark), so oneDNN's reordered copy of it may be kept (``_Folded``); ``folded``: the
+    ``_Folded`` ``filter`` comes from."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if depthwise:
@@ -386,6 +396,8 @@ def conv2d_bias_relu(
         y = _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations)
         if y is not None:
             return y
+    if keep_filter and folded is None and filter.device.type == "cpu" and not torch.compiler.is_compiling():
+        folded = _Folded.of(filter)
     return _conv(
         input,
         weight,
@@ -401,6 +413,7 @@ def conv2d_bias_relu(
         relu=relu,
         other=other,
         keep_padded=keep_padded,
+        folded=folded,
     )
 
 
@@ -416,6 +429,7 @@ def conv2d_add_relu(
     relu,
     depthwise=False,
     keep_padded=False,
+    keep_filter=False,
 ):
     """Conv2D, then an AddV2 of ``other`` (a tensor of its result's shape: a residual connection), then Relu
     when ``relu``, in one oneDNN call on the CPU (see ``conv2d_bias_relu``). Not an op."""
@@ -432,6 +446,7 @@ def conv2d_add_relu(
         relu=relu,
         depthwise=depthwise,
         keep_padded=keep_padded,
+        keep_filter=keep_filter,
     )
 
 
@@ -452,17 +467,25 @@ def conv2d_batch_norm_relu(
     dilations,
     relu,
     depthwise=False,
+    keep_filter=False,
 ):
-    """Conv2D (or with ``depthwise`` a DepthwiseConv2dNative), then an inference FusedBatchNorm of its channels (``is_training=False``), then Relu when
-    ``relu``: the batch norm folded into the convolution (filter * scale / sqrt(variance + epsilon), bias
-    offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias and ReLU post-op, as
-    TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a residual connection of
-    the result's shape) is added before the Relu. Not an op (specialization's)."""
-    inv = torch.rsqrt(variance + epsilon) * scale
+    """Conv2D (or with ``depthwise`` a DepthwiseConv2dNative), then an inference FusedBatchNorm of its channels
+    (``is_training=False``), then Relu when ``relu``: the batch norm folded into the convolution (filter * scale /
+    sqrt(variance + epsilon), bias offset - mean * scale / sqrt(variance + epsilon)), one oneDNN call with the bias
+    and ReLU post-op, as TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a
+    residual connection of the result's shape) is added before the Relu. With ``keep_filter`` (none of the five
+    tensors is fed: specialization's mark) the folded filter and bias are kept while the five are unchanged
+    (``_Folded``). Not an op (specialization's)."""
+    bn = (scale, offset, mean, variance)
+    if not keep_filter or torch.compiler.is_compiling():  # (tracing keeps nothing on tensors)
+        folded, (filter, bias) = None, _fold(filter, bn, epsilon, depthwise)
+    else:
+        folded = _Folded.of(filter, bn, epsilon, depthwise)
+        filter, bias = folded.filter, folded.bias
     return conv2d_bias_relu(
         input,
-        filter * (inv.view(filter.shape[2], filter.shape[3]) if depthwise else inv),
-        offset - mean * inv,
+        filter,
+        bias,
         other,
         strides=strides,
         padding=padding,
@@ -471,7 +494,70 @@ def conv2d_batch_norm_relu(
         dilations=dilations,
         relu=relu,
         depthwise=depthwise,
+        folded=folded,
     )
+
+
+def _fold(filter, bn, epsilon, depthwise):
+    """(filter * scale / sqrt(variance + epsilon), offset - mean * scale / sqrt(variance + epsilon)) of an HWIO
+    ``filter`` (or a depthwise [H, W, in_channels, multiplier] one) and ``bn`` (scale, offset, mean, variance)."""
+    scale, offset, mean, variance = bn
+    inv = torch.rsqrt(variance + epsilon) * scale
+    return filter * (inv.view(filter.shape[2], filter.shape[3]) if depthwise else inv), offset - mean * inv
+
+
+class _Folded:
+    """A convolution's filter as its kernel reads it, kept on the filter tensor while the filter (and an inference
+    batch norm's scale, offset, mean and variance folded into it, ``conv2d_batch_norm_relu``) are the same tensors
+    at the same versions (torch's version counter: a variable's assignment writes it in place or replaces the
+    tensor, and the native updates bump it): an inference graph folds its batch norms once, not on every run, and,
+    from the second run with the same filter on, oneDNN's convolution reads a filter reordered once into its own
+    layout (``onednn_weight``) instead of reordering the filter on every call: per layer 2-20% of the
+    convolution at one thread. A training step's filter changes every step: it is folded and reordered on each
+    call, as before. Only where specialization marks the filter as never fed (``keep_filter``); autograd inputs
+    fold afresh on each call, nothing kept; torch.compile's tracing does not look here."""
+
+    __slots__ = ("bn", "key", "filter", "bias", "reused", "onednn")
+
+    def __init__(self, bn, key, filter, bias):
+        self.bn, self.key, self.filter, self.bias = bn, key, filter, bias
+        self.reused = False
+        self.onednn = {}  # (input shape, padding, strides, dilations, groups) -> oneDNN's reordered filter
+
+    @staticmethod
+    def of(filter, bn=(), epsilon=None, depthwise=False):
+        """The kept ``_Folded`` of ``filter`` and ``bn`` (scale, offset, mean, variance; none: the filter alone,
+        no bias), or a new one."""
+        kept = not any(t.requires_grad for t in (filter, *bn))
+        key = (filter._version, *(t._version for t in bn), epsilon, depthwise) if kept else None
+        held = getattr(filter, "_tm_folded", None) if kept else None
+        if held is not None and held.key == key and all(a is b for a, b in zip(held.bn, bn)):
+            held.reused = True
+            return held
+        # (without a batch norm not the filter itself: a cycle through the filter's attribute would outlive it)
+        folded = _Folded(bn, key, *(_fold(filter, bn, epsilon, depthwise) if bn else (None, None)))
+        if not kept:
+            return folded
+        with contextlib.suppress(AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
+            filter._tm_folded = folded
+        return folded
+
+    def onednn_weight(self, weight, x, padding, strides, dilations, groups):
+        """``weight`` (this fold's filter as OIHW) in oneDNN's layout for a convolution of ``x``, reordered once per
+        geometry; ``weight`` itself the first time this fold is used (a fold made afresh on each call would
+        reorder twice)."""
+        if not self.reused:
+            return weight
+        key = (tuple(x.shape), padding, strides, dilations, groups)
+        reordered = self.onednn.get(key)
+        if reordered is None:
+            if len(self.onednn) >= 8:  # feeds of ever new shapes: keep the latest few
+                self.onednn.clear()
+            reordered = torch._C._nn.mkldnn_reorder_conv2d_weight(
+                weight.contiguous().to_mkldnn(), list(padding), list(strides), list(dilations), groups, list(x.shape)
+            )
+            self.onednn[key] = reordered
+        return reordered
 
 
 def _check_channel_bias(out_channels, bias):

@@ -390,6 +390,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
         _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
         _keep_padded_inputs(ops, spec, op_set, fed)
+        _keep_filters(spec, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
@@ -1234,6 +1235,18 @@ _FRESH_ACTIVATIONS = {
     "AddV2",
     "Add",
 }
+
+
+def _keep_filters(spec: Specialization, fed: set) -> None:
+    """Lets each conv + bias / batch norm (+ add) (+ Relu) fusion keep its filter folded and reordered between runs
+    (``conv_ops._Folded``, the kernels' ``keep_filter``) where neither the filter nor a folded batch norm input is
+    a fed tensor: a fed torch tensor may be refilled through a numpy view between runs without a version change,
+    where variables and constants change only through torch."""
+    kernels = (conv_ops.conv2d_bias_relu, conv_ops.conv2d_add_relu, conv_ops.conv2d_batch_norm_relu)
+    for fusion in spec.fusions.values():
+        if fusion.kernel in kernels:
+            params = fusion.inputs[1:6] if fusion.kernel is conv_ops.conv2d_batch_norm_relu else fusion.inputs[1:2]
+            fusion.kwargs["keep_filter"] = not any(_resolve_alias(t, spec) in fed for t in params)
 
 
 def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> None:
