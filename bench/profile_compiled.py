@@ -5,7 +5,10 @@ profiled one step at a time alternately, where the compiled step's inductor kern
 they call (convolutions, products, the native kernels ``torchmeta::*``). The compiled module is used as it
 is, whatever its trial calls would keep.
 
-    python bench/profile_compiled.py [--kind cnn] [--steps 30] [--out bench/results/cnn_compiled_profile.txt]
+    python bench/profile_compiled.py [--kind cnn|resnet|mobilenet|lstm_cls|mnist_mlp] [--steps 30]
+                                     [--out bench/results/cnn_compiled_profile.txt]
+
+``mnist_mlp`` is bench/run.py's mnist_mlp_train (784-1024-1024-10, batch 128, GradientDescent).
 
 Not part of the test suite.
 """
@@ -29,13 +32,23 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torchmeta as tm
 from bench import models
+from bench.run import mlp_graph
+
+
+def mnist_mlp_graph(tf, batch):
+    x, labels, logits, _, train_op = mlp_graph(tf, [784, 1024, 1024, 10], batch)
+    return x, labels, logits, train_op
+
+
+GRAPHS = {**models.GRAPHS, "mnist_mlp": mnist_mlp_graph}
+SHAPES = {**models.SHAPES, "mnist_mlp": (128, (784,))}
 
 
 def step(kind, batch, compiled):
     g = tm.Graph()
     with g.as_default():
         tm.set_random_seed(1)
-        xp, labels, _, train_op = models.GRAPHS[kind](tm, batch)
+        xp, labels, _, train_op = GRAPHS[kind](tm, batch)
         sess = tm.Session(graph=g, config=tm.ConfigProto(torch_compile=compiled))
         sess.run(tm.global_variables_initializer())
     rng = np.random.default_rng(0)
@@ -64,13 +77,13 @@ def _profiled(fn, totals, calls):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", default="cnn", choices=sorted(models.GRAPHS))
+    parser.add_argument("--kind", default="cnn", choices=sorted(GRAPHS))
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     inductor_config.cpp.enable_kernel_profile = True
-    batch = models.SHAPES[args.kind][0]
+    batch = SHAPES[args.kind][0]
     (compiled, compile_seconds), (eager, _) = step(args.kind, batch, True), step(args.kind, batch, False)
     steps = {"compiled": compiled, "eager": eager}
     times = {k: [] for k in steps}

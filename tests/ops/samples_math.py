@@ -16,6 +16,13 @@ f16, f32, f64 = np.float16, np.float32, np.float64
 i8, i16, i32, i64, u8 = np.int8, np.int16, np.int32, np.int64, np.uint8
 bf16 = ml_dtypes.bfloat16
 HALF = {"rtol": 1e-2, "atol": 1e-2}
+_NARROW_RNG = np.random.default_rng(11)
+
+
+def _narrow(*shape):
+    return _NARROW_RNG.standard_normal(shape).astype(f32)
+
+
 NAN, INF = np.nan, np.inf
 
 
@@ -355,6 +362,15 @@ def _matmul_samples():
         Sample("MatMul", {"a": _ints(2, 3), "b": _ints(3, 2)}, id="int32"),
         Sample("MatMul", {"a": _ints(2, 3, dtype=i64), "b": _ints(3, 2, dtype=i64)}, id="int64"),
         Sample("MatMul", {"a": randn(2, 0), "b": randn(0, 3)}, id="empty-inner"),
+        # few columns, large enough to be computed transposed (matmul_ops.matrix_product); their own generator,
+        # so that the samples after them keep their values
+        Sample("MatMul", {"a": _narrow(300, 128), "b": _narrow(128, 10)}, id="narrow", rtol=1e-5, atol=1e-4),
+        Sample(
+            "MatMul",
+            {"a": _narrow(128, 300).astype(f64), "b": _narrow(10, 128).astype(f64)},
+            {"transpose_a": True, "transpose_b": True},
+            id="narrow-tt",
+        ),
         Sample("MatMul", {"a": randn(5, 3), "b": randn(3, 4)}, fed={"a": [None, 3]}, id="unknown-batch"),
         Sample("MatMul", {"a": randn(5, 3), "b": randn(3, 4)}, fed={"a": None, "b": [None, None]}, id="unknown"),
         Sample("MatMul", {"a": c64, "b": c64b}, {"transpose_a": True}, id="complex-transpose", rtol=1e-5, atol=1e-5),

@@ -192,6 +192,23 @@ def test_broadcasting_failure_keeps_tfs_error(tf1):
             sess.run(x * y, {x: feeds["x"], y: feeds["y"]})
 
 
+def test_a_narrow_dense_layer_and_its_gradients_are_tfs(tf1):
+    """A MatMul + bias add with 10 columns (a classifier's logits), and the gradient of its weight, are computed
+    as their transposes (matmul_ops.matrix_product); the values are TF's."""
+    rng = np.random.RandomState(7)  # (the module's RNG would change the values of the tests after this one)
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [None, 1024], name="x")
+        w = tf.constant(rng.randn(1024, 10).astype(np.float32))
+        b = tf.constant(rng.randn(10).astype(np.float32))
+        logits = tf.nn.bias_add(tf.matmul(x, w), b)
+        return [logits, *tf.gradients(tf.reduce_sum(logits * logits), [x, w, b])]
+
+    want, got, code = _run_both(build, [{"x": rng.randn(64, 1024).astype(np.float32)}])
+    assert_same(want[0], got[0], rtol=1e-5, atol=1e-3)
+    assert "fused_matmul_bias(" in code
+
+
 @pytest.mark.parametrize("fetch_sum", [False, True], ids=["relu-only", "sum-fetched"])
 def test_matmul_bias_relu_is_one_call_and_its_gradients_are_tfs(tf1, fetch_sum):
     """MatMul + BiasAdd + Relu (tf.layers.dense with a relu) and MatMul + AddV2 + Relu run as one call whose

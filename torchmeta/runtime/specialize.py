@@ -21,7 +21,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops, threads, windows
+from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, matmul_ops, nn_ops, pool_ops, threads, windows
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -70,7 +70,7 @@ def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
     """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul."""
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
-    return threads.run_product(torch.addmm, x, y, bias, x, y)
+    return matmul_ops.matrix_product(x, y, bias)
 
 
 def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b):
