@@ -202,3 +202,35 @@ def test_program_prints_tfs_numbers_and_continues_the_other_frameworks_checkpoin
     reference = without(continued[1], "model saved in")
     assert_same_output(without(continued[0], "model saved in"), reference)
     assert_same_output(without(continued[2], "model saved in"), reference)
+
+
+@pytest.mark.slow
+def test_resnet_under_monitored_training_session_is_tfs_and_resumes_from_the_other_frameworks_checkpoint(tmp_path):
+    """Residual blocks with batch_normalization(training=...) and UPDATE_OPS, piecewise_constant into Nesterov
+    Momentum, MonitoredTrainingSession with a StopAtStepHook writing checkpoints and merged summaries (scalars
+    and a histogram, read back by tf.train.summary_iterator): TF's losses, learning rates, moving means, events
+    and test accuracy; then each framework resumes to step 32 from the other's train_dir."""
+    dirs = {fw: tmp_path / fw / "train" for fw in ("torchmeta", "tensorflow")}
+    first = {fw: run("resnet_monitored", fw, tmp_path / fw, f"--train_dir={d}") for fw, d in dirs.items()}
+    assert_same_output(first["torchmeta"], first["tensorflow"])
+    assert "evaluating model.ckpt-24" in first["tensorflow"]
+    assert "event step 19: logits histogram of 48" in first["tensorflow"]
+    losses = [float(v) for v in re.findall(r"^batch \d+: loss (\S+)", first["tensorflow"], re.M)]
+    assert len(losses) == 24 and np.mean(losses[-4:]) < np.mean(losses[:4]) / 2
+    # TF's train_dir resumed by both; torchmeta's (its step-24 checkpoint converted) resumed by TensorFlow
+    shutil.copytree(dirs["tensorflow"], tmp_path / "tf-for-tm")
+    shutil.copytree(dirs["tensorflow"], tmp_path / "tf-for-tf")
+    converted = tmp_path / "tm-for-tf"
+    shutil.copytree(dirs["torchmeta"], converted, ignore=shutil.ignore_patterns("model.ckpt-*", "checkpoint"))
+    to_tf_checkpoint(str(dirs["torchmeta"] / "model.ckpt-24"), str(converted / "model.ckpt-24"))
+    shutil.copy(dirs["torchmeta"] / "model.ckpt-24.meta", converted)
+    with open(converted / "checkpoint", "w") as f:
+        f.write('model_checkpoint_path: "model.ckpt-24"\nall_model_checkpoint_paths: "model.ckpt-24"\n')
+    more = "--max_steps=32"
+    resumed = run("resnet_monitored", "tensorflow", tmp_path / "a", f"--train_dir={tmp_path / 'tf-for-tf'}", more)
+    assert "evaluating model.ckpt-32" in resumed and "batch 8: loss" in resumed and "batch 9:" not in resumed
+    ours = run("resnet_monitored", "torchmeta", tmp_path / "b", f"--train_dir={tmp_path / 'tf-for-tm'}", more)
+    assert_same_output(ours, resumed)
+    reference = run("resnet_monitored", "torchmeta", tmp_path / "c", f"--train_dir={dirs['torchmeta']}", more)
+    theirs = run("resnet_monitored", "tensorflow", tmp_path / "d", f"--train_dir={converted}", more)
+    assert_same_output(theirs, reference)
