@@ -26,6 +26,7 @@ PROGRAMS = {
     },
     "constant-strings-int32": lambda tf: {"rt": tf.ragged.constant([[b"a"], [b"b", b"c"]], row_splits_dtype=tf.int32)},
     "constant-scalar": lambda tf: {"t": tf.ragged.constant(3)},
+    "operators": lambda tf: _operators(tf),
     "from_row_splits": lambda tf: {"rt": tf.RaggedTensor.from_row_splits([1.0, 2.0, 3.0, 4.0, 5.0], S)},
     "from_row_splits-unvalidated": lambda tf: {
         "rt": tf.RaggedTensor.from_row_splits([1, 2, 3], [0, 2, 3], validate=False)
@@ -104,6 +105,37 @@ def _accessors(tf):
         "nrows32": rt.nrows(out_type=tf.int32),
         "row_starts": rt.row_starts(),
         "row_limits": rt.row_limits(),
+    }
+
+
+def _operators(tf):
+    """TF's RaggedTensor operators where no ragged broadcasting is needed: the op on the flat values."""
+    rt = tf.ragged.constant([[1, 2], [], [3, 4, 5]])
+    nested = tf.ragged.constant([[[1.0, -2.0]], [], [[3.0], [-4.0, 5.0]]])
+    inner = tf.ragged.constant([[[1.0, 2.0]], [[3.0, 4.0], [5.0, 6.0]]], ragged_rank=1)
+    flags = tf.ragged.constant([[True, False], [True]])
+    return {
+        "mul": rt * 2,
+        "rmul": 3 * rt,
+        "add": rt + 1,
+        "radd": 10 + rt,
+        "sub": rt - 1,
+        "rsub": 1 - rt,
+        "truediv": rt / 2,
+        "rtruediv": 6 / rt,
+        "floordiv": rt // 2,
+        "mod": rt % 3,
+        "pow": rt**2,
+        "neg": -nested,
+        "abs": abs(nested),
+        "nested-mul": nested * 0.5,
+        "inner-add-row": inner + tf.constant([10.0, 20.0]),
+        "gt": rt > 2,
+        "le": rt <= 2,
+        "and": flags & True,
+        "ror": False | flags,
+        "invert": ~flags,
+        "tensor-radd": tf.constant(1) + rt,
     }
 
 
@@ -209,6 +241,7 @@ ERRORS = {
     "from_sparse type": (lambda tf: tf.RaggedTensor.from_sparse([[1]]), TypeError),
     "from_sparse rank": (lambda tf: tf.RaggedTensor.from_sparse(tf.SparseTensor([[0]], [1], [2])), ValueError),
     "constructor": (lambda tf: tf.RaggedTensor(tf.constant([1]), None), ValueError),
+    "convert_to_tensor": (lambda tf: tf.convert_to_tensor(tf.ragged.constant([[1, 2], [3]])), TypeError),
     "map_flat_values sizes": (
         lambda tf: tf.ragged.map_flat_values(tf.add, tf.ragged.constant([[1]]), tf.ragged.constant([[1, 2]])),
         ValueError,
@@ -230,6 +263,17 @@ def test_errors_match_tf(tf1, case):
         assert isinstance(theirs.value, error), theirs.value
         assert isinstance(ours.value, error), ours.value
     assert str(ours.value).split("\n")[0] == str(theirs.value).split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "operation", [lambda tf, rt: rt + rt, lambda tf, rt: rt * tf.constant([1, 2, 3])], ids=["ragged", "dense-row"]
+)
+def test_operators_needing_ragged_broadcasting_are_refused(tf1, operation):
+    """TF broadcasts two RaggedTensors (or a dense operand as deep as the flat values) by their ragged shapes;
+    torchmeta does not yet, and says so."""
+    build(tf1, lambda tf: operation(tf, tf.ragged.constant([[1, 2], [3]])))
+    with pytest.raises(tm.errors.UnimplementedError, match="broadcasting ragged shapes is not supported yet"):
+        build(tm, lambda tf: operation(tf, tf.ragged.constant([[1, 2], [3]])))
 
 
 RUNTIME_ERRORS = {
