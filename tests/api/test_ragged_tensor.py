@@ -358,6 +358,9 @@ DATASETS = {
         .map(lambda v: tf.RaggedTensor.from_row_lengths(v, [1, 2], validate=False))
         .map(lambda r: (r, r.values))
     ),
+    # unbatch's normalizing map re-encodes a ragged batch as a vector of variants, one per row
+    "batch-unbatch": lambda tf, rt: tf.data.Dataset.from_tensor_slices(rt).batch(2).unbatch(),
+    "tuple-batch-unbatch": lambda tf, rt: tf.data.Dataset.from_tensor_slices((rt, tf.range(5))).batch(3).unbatch(),
     "filter-tuple": lambda tf, rt: (
         tf.data.Dataset.from_tensor_slices((rt, tf.range(5))).filter(lambda x, i: tf.equal(i % 2, 0)).batch(2)
     ),

@@ -40,6 +40,7 @@ __all__ = [
     "flatten",
     "pack_sequence_as",
     "map_structure",
+    "to_batched_tensor_list",
     "spec_of",
     "StructuredFunctionWrapper",
     "trace_with_state",
@@ -75,6 +76,15 @@ def pack_sequence_as(structure, flat):
         return flat.pop(0)
 
     return pack(structure)
+
+
+def to_batched_tensor_list(structure, value) -> list:
+    """TF's structure.to_batched_tensor_list: the components as the ops that split a batch carry them (a ragged
+    one as a vector of variants, one per row)."""
+    return [
+        spec.to_tensor_list(v, batched=True)[0] if isinstance(spec, RaggedTensorSpec) else v
+        for spec, v in zip(flatten(structure), flatten(value))
+    ]
 
 
 def map_structure(fn, structure):
