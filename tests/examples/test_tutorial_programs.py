@@ -161,33 +161,38 @@ def test_padded_batch_text_pipeline_trains_as_tf(tmp_path):
     assert float(re.search(r"accuracy (\S+)", ours).group(1)) > 0.6
 
 
-# name, the flag counting its training steps, steps run again from a checkpoint, the printed loss's pattern
+# name, the flag counting its training steps, that flag's value for the run from a checkpoint and the steps it
+# adds, the printed losses' pattern
 CONTINUED_PROGRAMS = [
-    ("bilstm_tagger", "steps", 6, r"^step \d+: batch \S+ loss (\S+)"),
-    ("wgan_gp", "steps", 3, r"^step \d+: wasserstein \S+ penalty (\S+)"),
-    ("policy_gradient", "episodes", 5, r"^episode \d+: \S+ return \S+ value loss (\S+)"),
-    ("attention_decoder", "steps", 6, r"^step \d+: loss (\S+)"),
+    ("bilstm_tagger", "steps", 6, 6, r"^step \d+: batch \S+ loss (\S+)"),
+    ("wgan_gp", "steps", 3, 3, r"^step \d+: wasserstein \S+ penalty (\S+)"),
+    ("policy_gradient", "episodes", 5, 5, r"^episode \d+: \S+ return \S+ value loss (\S+)"),
+    ("attention_decoder", "steps", 6, 6, r"^step \d+: loss (\S+)"),
+    ("ragged_bag_of_words", "epochs", 1, 8, r"(?<= )(\d\.\d+)(?= |$)"),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "steps_flag", "more", "loss_pattern"), CONTINUED_PROGRAMS)
+@pytest.mark.parametrize(("name", "steps_flag", "again", "more", "loss_pattern"), CONTINUED_PROGRAMS)
 def test_program_prints_tfs_numbers_and_continues_the_other_frameworks_checkpoint(
-    tmp_path, name, steps_flag, more, loss_pattern
+    tmp_path, name, steps_flag, again, more, loss_pattern
 ):
     """bilstm_tagger: bidirectional_dynamic_rnn with sequence_length, a sequence_mask'ed loss, clipped Adam.
     wgan_gp: a gradient penalty (tf.gradients of the critic, differentiated again), AUTO_REUSE, two Adams on
     trainable_variables(scope=...). policy_gradient: tf.random.categorical under a graph seed, tf.scan(reverse)
     returns, stop_gradient, huber_loss, RMSProp. attention_decoder: tf.nn.raw_rnn, a tf.while_loop writing
-    TensorArrays with a seeded tf.cond inside, differentiated through, polynomial_decay.
+    TensorArrays with a seeded tf.cond inside, differentiated through, polynomial_decay. ragged_bag_of_words:
+    tf.data maps over ragged batches (strings.split, map_flat_values, a ragged operator, row_lengths), unbatch
+    and batch again, RaggedTensors from the iterator padded by to_tensor, Adagrad.
     Every printed number is TF's; the loss falls; each framework trains on from the other's checkpoint
     (variables, optimizer slots, global step) to the same numbers."""
     ours = run(name, "torchmeta", tmp_path / "tm", f"--save_dir={tmp_path / 'tm' / 'ckpt'}")
     theirs = run(name, "tensorflow", tmp_path / "tf", f"--save_dir={tmp_path / 'tf' / 'ckpt'}")
     assert_same_output(without(ours, "model saved in"), without(theirs, "model saved in"))
-    losses = [float(v) for v in re.findall(loss_pattern, theirs, re.M)]
+    training = "\n".join(line for line in theirs.splitlines() if line.startswith(("step ", "episode ", "epoch ")))
+    losses = [float(v) for v in re.findall(loss_pattern, training, re.M)]
     assert len(losses) >= 12 and np.mean(losses[-4:]) < np.mean(losses[:4])
-    steps = len(losses)
+    steps = int(saved_prefix(theirs).rsplit("-", 1)[1])
     continued = {}
     for framework, prefix in [
         ("torchmeta", saved_prefix(theirs)),
@@ -195,7 +200,7 @@ def test_program_prints_tfs_numbers_and_continues_the_other_frameworks_checkpoin
         ("tensorflow", to_tf_checkpoint(saved_prefix(ours), str(tmp_path / "converted" / f"model-{steps}"))),
     ]:
         cwd = tmp_path / f"again{len(continued)}"
-        args = (f"--{steps_flag}={more}", f"--init_from={prefix}", f"--save_dir={cwd / 'ckpt'}")
+        args = (f"--{steps_flag}={again}", f"--init_from={prefix}", f"--save_dir={cwd / 'ckpt'}")
         continued[len(continued)] = out = run(name, framework, cwd, *args)
         assert f"restored at step {steps}" in out.splitlines()
         assert saved_prefix(out).endswith(f"-{steps + more}")
