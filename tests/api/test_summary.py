@@ -92,8 +92,10 @@ def test_tf_written_events_read_here(tmp_path, tf1):
             writer.add_summary(sess.run(s), 7)
             writer.close()
     (path,) = glob.glob(str(tmp_path / "events.out.tfevents.*"))
-    events = list(summary_iterator(path))
+    events = list(tm.train.summary_iterator(path))  # TF1's name for it
     assert events[-1].step == 7 and events[-1].summary.value[0].simple_value == 3.0
+    theirs = list(tf1.train.summary_iterator(path))
+    assert [e.SerializeToString() for e in events] == [e.SerializeToString() for e in theirs]
 
 
 def test_corrupt_event_file_raises_data_loss(tmp_path):

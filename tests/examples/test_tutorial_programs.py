@@ -159,3 +159,83 @@ def test_padded_batch_text_pipeline_trains_as_tf(tmp_path):
     assert "16x9" in ours and "16x12" in ours  # batches padded to their own longest sequence
     assert ours.splitlines()[-1].startswith("trained 30 steps; test accuracy")
     assert float(re.search(r"accuracy (\S+)", ours).group(1)) > 0.6
+
+
+# name, the flag counting its training steps, that flag's value for the run from a checkpoint and the steps it
+# adds, the printed losses' pattern
+CONTINUED_PROGRAMS = [
+    ("bilstm_tagger", "steps", 6, 6, r"^step \d+: batch \S+ loss (\S+)"),
+    ("wgan_gp", "steps", 3, 3, r"^step \d+: wasserstein \S+ penalty (\S+)"),
+    ("policy_gradient", "episodes", 5, 5, r"^episode \d+: \S+ return \S+ value loss (\S+)"),
+    ("attention_decoder", "steps", 6, 6, r"^step \d+: loss (\S+)"),
+    ("ragged_bag_of_words", "epochs", 1, 8, r"(?<= )(\d\.\d+)(?= |$)"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "steps_flag", "again", "more", "loss_pattern"), CONTINUED_PROGRAMS)
+def test_program_prints_tfs_numbers_and_continues_the_other_frameworks_checkpoint(
+    tmp_path, name, steps_flag, again, more, loss_pattern
+):
+    """bilstm_tagger: bidirectional_dynamic_rnn with sequence_length, a sequence_mask'ed loss, clipped Adam.
+    wgan_gp: a gradient penalty (tf.gradients of the critic, differentiated again), AUTO_REUSE, two Adams on
+    trainable_variables(scope=...). policy_gradient: tf.random.categorical under a graph seed, tf.scan(reverse)
+    returns, stop_gradient, huber_loss, RMSProp. attention_decoder: tf.nn.raw_rnn, a tf.while_loop writing
+    TensorArrays with a seeded tf.cond inside, differentiated through, polynomial_decay. ragged_bag_of_words:
+    tf.data maps over ragged batches (strings.split, map_flat_values, a ragged operator, row_lengths), unbatch
+    and batch again, RaggedTensors from the iterator padded by to_tensor, Adagrad.
+    Every printed number is TF's; the loss falls; each framework trains on from the other's checkpoint
+    (variables, optimizer slots, global step) to the same numbers."""
+    ours = run(name, "torchmeta", tmp_path / "tm", f"--save_dir={tmp_path / 'tm' / 'ckpt'}")
+    theirs = run(name, "tensorflow", tmp_path / "tf", f"--save_dir={tmp_path / 'tf' / 'ckpt'}")
+    assert_same_output(without(ours, "model saved in"), without(theirs, "model saved in"))
+    training = "\n".join(line for line in theirs.splitlines() if line.startswith(("step ", "episode ", "epoch ")))
+    losses = [float(v) for v in re.findall(loss_pattern, training, re.M)]
+    assert len(losses) >= 12 and np.mean(losses[-4:]) < np.mean(losses[:4])
+    steps = int(saved_prefix(theirs).rsplit("-", 1)[1])
+    continued = {}
+    for framework, prefix in [
+        ("torchmeta", saved_prefix(theirs)),
+        ("tensorflow", saved_prefix(theirs)),
+        ("tensorflow", to_tf_checkpoint(saved_prefix(ours), str(tmp_path / "converted" / f"model-{steps}"))),
+    ]:
+        cwd = tmp_path / f"again{len(continued)}"
+        args = (f"--{steps_flag}={again}", f"--init_from={prefix}", f"--save_dir={cwd / 'ckpt'}")
+        continued[len(continued)] = out = run(name, framework, cwd, *args)
+        assert f"restored at step {steps}" in out.splitlines()
+        assert saved_prefix(out).endswith(f"-{steps + more}")
+    reference = without(continued[1], "model saved in")
+    assert_same_output(without(continued[0], "model saved in"), reference)
+    assert_same_output(without(continued[2], "model saved in"), reference)
+
+
+@pytest.mark.slow
+def test_resnet_under_monitored_training_session_is_tfs_and_resumes_from_the_other_frameworks_checkpoint(tmp_path):
+    """Residual blocks with batch_normalization(training=...) and UPDATE_OPS, piecewise_constant into Nesterov
+    Momentum, MonitoredTrainingSession with a StopAtStepHook writing checkpoints and merged summaries (scalars
+    and a histogram, read back by tf.train.summary_iterator): TF's losses, learning rates, moving means, events
+    and test accuracy; then each framework resumes to step 32 from the other's train_dir."""
+    dirs = {fw: tmp_path / fw / "train" for fw in ("torchmeta", "tensorflow")}
+    first = {fw: run("resnet_monitored", fw, tmp_path / fw, f"--train_dir={d}") for fw, d in dirs.items()}
+    assert_same_output(first["torchmeta"], first["tensorflow"])
+    assert "evaluating model.ckpt-24" in first["tensorflow"]
+    assert "event step 19: logits histogram of 48" in first["tensorflow"]
+    losses = [float(v) for v in re.findall(r"^batch \d+: loss (\S+)", first["tensorflow"], re.M)]
+    assert len(losses) == 24 and np.mean(losses[-4:]) < np.mean(losses[:4]) / 2
+    # TF's train_dir resumed by both; torchmeta's (its step-24 checkpoint converted) resumed by TensorFlow
+    shutil.copytree(dirs["tensorflow"], tmp_path / "tf-for-tm")
+    shutil.copytree(dirs["tensorflow"], tmp_path / "tf-for-tf")
+    converted = tmp_path / "tm-for-tf"
+    shutil.copytree(dirs["torchmeta"], converted, ignore=shutil.ignore_patterns("model.ckpt-*", "checkpoint"))
+    to_tf_checkpoint(str(dirs["torchmeta"] / "model.ckpt-24"), str(converted / "model.ckpt-24"))
+    shutil.copy(dirs["torchmeta"] / "model.ckpt-24.meta", converted)
+    with open(converted / "checkpoint", "w") as f:
+        f.write('model_checkpoint_path: "model.ckpt-24"\nall_model_checkpoint_paths: "model.ckpt-24"\n')
+    more = "--max_steps=32"
+    resumed = run("resnet_monitored", "tensorflow", tmp_path / "a", f"--train_dir={tmp_path / 'tf-for-tf'}", more)
+    assert "evaluating model.ckpt-32" in resumed and "batch 8: loss" in resumed and "batch 9:" not in resumed
+    ours = run("resnet_monitored", "torchmeta", tmp_path / "b", f"--train_dir={tmp_path / 'tf-for-tm'}", more)
+    assert_same_output(ours, resumed)
+    reference = run("resnet_monitored", "torchmeta", tmp_path / "c", f"--train_dir={dirs['torchmeta']}", more)
+    theirs = run("resnet_monitored", "tensorflow", tmp_path / "d", f"--train_dir={converted}", more)
+    assert_same_output(theirs, reference)

@@ -154,3 +154,12 @@ def test_get_static_value_prevents_feeding_as_tf(tf1):
 
     theirs, ours = run(tf1), run(tm)
     assert ours == theirs == ("Tensor c:0 may not be fed.", False, True)
+
+
+@pytest.mark.parametrize("value", [3, [1, 2], 2.5, True, [b"a", 1], [[b"a"], (b"b", 2.0)]], ids=repr)
+def test_non_strings_for_a_string_constant_raise_tfs_type_error(tf1, value):
+    with pytest.raises(TypeError) as theirs:
+        tf1.constant(value, dtype=tf1.string)
+    with pytest.raises(TypeError) as ours:
+        tm.constant(value, dtype=tm.string)
+    assert str(ours.value) == str(theirs.value)

@@ -41,6 +41,7 @@ from torchmeta.api.structured_function import (
     map_structure,
     pack_sequence_as,
     spec_of,
+    to_batched_tensor_list,
     trace_with_state,
 )
 from torchmeta.dtypes import DType
@@ -596,12 +597,12 @@ class Dataset:
         if type(self._structure) is tuple:
 
             def normalize(*args):
-                return list(args)
+                return to_batched_tensor_list(self._structure, args)
 
         else:
 
             def normalize(arg):
-                return flatten(arg)
+                return to_batched_tensor_list(self._structure, arg)
 
         normalized = self.map(normalize)
         variant = raw_op("UnbatchDataset", input_dataset=normalized._variant_tensor, **self._common_args(structure))

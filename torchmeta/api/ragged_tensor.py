@@ -11,10 +11,21 @@ from torchmeta.api import array_ops, check_ops, control_flow_assert, math_ops
 from torchmeta.api.row_partition import RowPartition, convert_row_partition
 from torchmeta.dtypes import DType, as_dtype
 from torchmeta.framework.constant_op import constant
-from torchmeta.framework.graph import Tensor, control_dependencies, convert_to_tensor, name_scope
+from torchmeta.framework.graph import (
+    Tensor,
+    control_dependencies,
+    convert_to_tensor,
+    name_scope,
+    register_tensor_conversion_function,
+)
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.ragged_tensor_value import RaggedTensorValue
-from torchmeta.framework.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor, is_sparse
+from torchmeta.framework.sparse_tensor import (
+    SparseTensor,
+    convert_to_tensor_or_sparse_tensor,
+    is_sparse,
+    refuse_tensor_conversion,
+)
 from torchmeta.framework.tensor_shape import TensorShape, as_shape
 from torchmeta.framework.tensor_util import register_tensor_type
 
@@ -630,3 +641,79 @@ def _assert_sparse_indices_are_ragged_right(indices):
     )
     message = ["SparseTensor is not right-ragged", "SparseTensor.indices =", indices]
     return [control_flow_assert.Assert(sparse_indices_are_ragged_right, message)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Operators (TF's ragged_operators.py over its elementwise dispatch, ragged_dispatch.py)
+
+
+def ragged_binary_elementwise_op(op, x, y):
+    """``op`` (a ``tf.math`` function) of a RaggedTensor and a RaggedTensor or dense value: applied to the flat
+    values, under the ragged operand's row partitions (TF's ``ragged_binary_elementwise_op_impl``).
+
+    Raises:
+      UnimplementedError: where TF broadcasts the operands' ragged shapes (two RaggedTensors, or a dense operand
+        whose rank reaches the ragged one's flat values).
+    """
+    x_is_ragged, y_is_ragged = is_ragged(x), is_ragged(y)
+    x = convert_to_tensor_or_ragged_tensor(x, preferred_dtype=y.dtype if y_is_ragged else None)
+    y = convert_to_tensor_or_ragged_tensor(y, preferred_dtype=x.dtype)
+    ragged, dense = (x, y) if x_is_ragged else (y, x)
+    if (x_is_ragged and y_is_ragged) or (
+        dense.shape.rank is not None
+        and ragged.flat_values.shape.rank is not None
+        and ragged.flat_values.shape.rank <= dense.shape.rank
+    ):
+        raise errors.UnimplementedError(
+            None,
+            None,
+            f"{op.__name__} of a RaggedTensor and a {type(dense).__name__} of shape {dense.shape}: broadcasting "
+            "ragged shapes is not supported yet; apply the op to rt.flat_values (tf.ragged.map_flat_values).",
+        )
+    x_values = x.flat_values if x_is_ragged else x
+    y_values = y.flat_values if y_is_ragged else y
+    return ragged.with_flat_values(op(x_values, y_values))
+
+
+def _ragged_operator(op):
+    def operator(x, y):
+        return ragged_binary_elementwise_op(op, x, y)
+
+    def r_operator(y, x):
+        return ragged_binary_elementwise_op(op, x, y)
+
+    return operator, r_operator
+
+
+def _ragged_unary_operator(op):
+    def operator(x):
+        return x.with_flat_values(op(x.flat_values))
+
+    return operator
+
+
+register_tensor_conversion_function(RaggedTensor, refuse_tensor_conversion)
+for _name, _op in {
+    "add": math_ops.add,
+    "sub": math_ops.subtract,
+    "mul": math_ops.multiply,
+    "truediv": math_ops.truediv,
+    "floordiv": math_ops.floordiv,
+    "mod": math_ops.floormod,
+    "pow": math_ops.pow,
+    "and": math_ops.logical_and,
+    "or": math_ops.logical_or,
+    "xor": math_ops.logical_xor,
+}.items():
+    _forward, _reflected = _ragged_operator(_op)
+    setattr(RaggedTensor, f"__{_name}__", _forward)
+    setattr(RaggedTensor, f"__r{_name}__", _reflected)
+for _name, _op in {
+    "lt": math_ops.less,
+    "le": math_ops.less_equal,
+    "gt": math_ops.greater,
+    "ge": math_ops.greater_equal,
+}.items():
+    setattr(RaggedTensor, f"__{_name}__", _ragged_operator(_op)[0])
+for _name, _op in {"neg": math_ops.negative, "abs": math_ops.abs, "invert": math_ops.logical_not}.items():
+    setattr(RaggedTensor, f"__{_name}__", _ragged_unary_operator(_op))

@@ -40,6 +40,7 @@ __all__ = [
     "flatten",
     "pack_sequence_as",
     "map_structure",
+    "to_batched_tensor_list",
     "spec_of",
     "StructuredFunctionWrapper",
     "trace_with_state",
@@ -75,6 +76,15 @@ def pack_sequence_as(structure, flat):
         return flat.pop(0)
 
     return pack(structure)
+
+
+def to_batched_tensor_list(structure, value) -> list:
+    """TF's structure.to_batched_tensor_list: the components as the ops that split a batch carry them (a ragged
+    one as a vector of variants, one per row)."""
+    return [
+        spec.to_tensor_list(v, batched=True)[0] if isinstance(spec, RaggedTensorSpec) else v
+        for spec, v in zip(flatten(structure), flatten(value))
+    ]
 
 
 def map_structure(fn, structure):
@@ -270,6 +280,9 @@ def _type_spec_from_value(value, transformation_name):
         return DatasetSpec(value.element_spec), value._variant_tensor
     if isinstance(value, Tensor):
         return spec_of(value), value
+    if isinstance(value, RaggedTensor):
+        spec = spec_of(value)
+        return spec, spec.to_tensor_list(value)[0]
     try:
         t = convert_to_tensor(value)
     except (TypeError, ValueError) as e:
@@ -300,17 +313,21 @@ class StructuredFunctionWrapper:
         fg = BuildingFuncGraph(base, outer_graph=outer)
         with fg.as_default():
             args = []
-            for i, spec in enumerate(flatten(input_structure)):
-                if isinstance(spec, RaggedTensorSpec):
-                    raise errors.UnimplementedError(
-                        None, None, f"{transformation_name} over RaggedTensor elements is not supported yet"
-                    )
-                ph = raw_op("Placeholder", dtype=spec.dtype, shape=spec.shape, name=f"args_{i}")
+            specs = flatten(input_structure)
+            for i, spec in enumerate(specs):
+                dtype, shape = spec.dtype, spec.shape
+                if isinstance(spec, RaggedTensorSpec):  # a ragged component arrives as its variant encoding
+                    dtype, shape = spec.flat_dtype, spec.flat_shape
+                ph = raw_op("Placeholder", dtype=dtype, shape=shape, name=f"args_{i}")
                 ph.op._set_attr("_user_specified_name", attr_value_pb2.AttrValue(s=f"args_{i}".encode()))
                 args.append(ph)
             fg.inputs.extend(args)
             n_before = len(fg.get_operations())
-            nested = pack_sequence_as(input_structure, args)
+            values = [
+                spec.from_tensor_list([ph]) if isinstance(spec, RaggedTensorSpec) else ph
+                for spec, ph in zip(specs, args)
+            ]
+            nested = pack_sequence_as(input_structure, values)
             ret = func(*nested) if type(nested) is tuple else func(nested)
             if isinstance(ret, list):
                 ret = tuple(ret)

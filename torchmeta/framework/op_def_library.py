@@ -166,6 +166,8 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
             ad = attr_defs.get(key)
             if ad is not None and ad.type == "type" and value is not None:
                 inferred[key] = dtypes.as_dtype(value)
+        # the type attrs TF knows when it converts an input: the given ones and those of the inputs before it
+        known_types = set(inferred)
         for arg in op_def.input_arg:
             value = kwargs.get(arg.name)
             if value is None:
@@ -231,13 +233,21 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 if first is not None and first.dtype.base_dtype.value in allowed:
                     tensor = first
             if tensor is None:
-                tensor = graph_lib.convert_to_tensor(
-                    value,
-                    dtype=None if isinstance(value, graph_lib.Tensor) else dt,
-                    preferred_dtype=preferred,
-                    name=arg.name,
-                    as_ref=arg.is_ref,
-                )
+                try:
+                    tensor = graph_lib.convert_to_tensor(
+                        value,
+                        dtype=None if isinstance(value, graph_lib.Tensor) else dt,
+                        preferred_dtype=preferred,
+                        name=arg.name,
+                        as_ref=arg.is_ref,
+                    )
+                except TypeError as err:
+                    if dt is None or not (arg.type or arg.type_attr in known_types):
+                        raise
+                    raise TypeError(
+                        f"Expected {dt.name} passed to parameter '{arg.name}' of op '{op_type}', got {value!r} of "
+                        f"type '{type(value).__name__}' instead. Error: {err}"
+                    ) from None
             if arg.is_ref:
                 if not tensor.dtype.is_ref_dtype:
                     raise TypeError(f"'{arg.name}' argument for '{op_type}' Op requires l-value input")
@@ -257,6 +267,7 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                     f"match expected type of {DType(arg.type).name}."
                 )
             inputs.append(tensor)
+            known_types.add(arg.type_attr)
         for attr_name, dt in inferred.items():
             if attr_name not in attrs and attr_name in attr_defs:
                 attrs[attr_name] = make_attr(attr_defs[attr_name], dt, op_type)

@@ -133,11 +133,15 @@ def convert_to_tensor_or_sparse_tensor(value, dtype=None, name=None):
     return graph_lib.convert_to_tensor(value, dtype=dtype, name=name)
 
 
-def _sparse_to_tensor(value, dtype=None, name=None, as_ref=False):
+def refuse_tensor_conversion(value, dtype=None, name=None, as_ref=False):
+    """The conversion function of a composite tensor (SparseTensor, RaggedTensor): TF's error, as it cannot
+    become one Tensor (TF's make_tensor_proto's, for a dtype asked for or not)."""
+    if dtype is not None:
+        raise TypeError(f"Expected {dtypes.as_dtype(dtype).name}, but got {value} of type '{type(value).__name__}'.")
     raise TypeError(
         f"Failed to convert elements of {value} to Tensor. Consider casting elements to a supported type. See "
         "https://www.tensorflow.org/api_docs/python/tf/dtypes for supported TF dtypes."
     )
 
 
-graph_lib.register_tensor_conversion_function(SparseTensor, _sparse_to_tensor)
+graph_lib.register_tensor_conversion_function(SparseTensor, refuse_tensor_conversion)

@@ -162,6 +162,9 @@ def to_numpy(values, dtype=None) -> np.ndarray:
             return arr
         dtype = inferred
     if dtype is DType.string:
+        mismatch = _first_non_string(values)
+        if mismatch is not None:
+            raise TypeError(f"Expected string, but got {mismatch} of type '{type(mismatch).__name__}'.")
         return _to_bytes_array(np.asarray(values, dtype=object))
     if inferred is DType.string:
         # TF names the first element that does not fit, printed with str()
@@ -177,6 +180,13 @@ def to_numpy(values, dtype=None) -> np.ndarray:
         if arr.min() < lo or arr.max() > hi:
             raise TypeError(f"Can not convert {values!r} to {dtype.name}: out of range.")
     return arr.astype(dtype.numpy)
+
+
+def _first_non_string(values):
+    """TF's _FilterStr: the first element of nested lists and tuples that is neither bytes nor str (None if none)."""
+    if isinstance(values, (list, tuple)):
+        return next((found for v in values if (found := _first_non_string(v)) is not None), None)
+    return None if isinstance(values, (bytes, str)) else values
 
 
 def _first_scalar(values):

@@ -24,6 +24,7 @@ from torchmeta.api.input_ops import (
     string_input_producer,
 )
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
+from torchmeta.io.events import summary_iterator
 from torchmeta.train.basic_session_run_hooks import (
     CheckpointSaverHook,
     CheckpointSaverListener,
@@ -112,6 +113,7 @@ __all__ = [
     "export_meta_graph",
     "import_meta_graph",
     "write_graph",
+    "summary_iterator",
     "QueueRunner",
     "add_queue_runner",
     "start_queue_runners",
