@@ -396,7 +396,7 @@ def conv2d_bias_relu(
         y = _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations)
         if y is not None:
             return y
-    if keep_filter and folded is None and filter.device.type == "cpu" and not torch.compiler.is_compiling():
+    if keep_filter and folded is None and filter.is_cpu and not torch.compiler.is_compiling():
         folded = _Folded.of(filter)
     return _conv(
         input,

@@ -75,15 +75,16 @@ def matrix_product(x, y, bias=None):
     their weight's gradient) is computed as its transpose ``(y^T @ x^T)^T``, copied back row-major: MKL's sgemm
     takes 2-6x longer for the narrow product than for its transpose (bench machine, AMD EPYC, one thread:
     [1024, 128] @ [128, 10] 0.22 ms, transposed 0.08 ms; with x a transposed view, the weight gradient,
-    0.43 ms). Each element is the same sum of products either way; only where x is small (under
-    ``_NARROW_MIN_ELEMENTS``) does the copy cost more than the product saves."""
+    0.43 ms). MKL adds the products in another order then (a last-bit difference, within the tolerance of the
+    tests against TF, whose own order is oneDNN's); only where x is small (under ``_NARROW_MIN_ELEMENTS``) does
+    the copy cost more than the product saves."""
     if (
         x.dim() == 2
         and y.dim() == 2
         and y.shape[1] in _NARROW_COLUMNS
         and x.numel() >= _NARROW_MIN_ELEMENTS
         and x.shape[1] == y.shape[0]
-        and x.device.type == "cpu"
+        and x.is_cpu
         and x.dtype in (torch.float32, torch.float64)
         and y.dtype == x.dtype
         and (bias is None or (bias.dim() == 1 and bias.dtype == x.dtype))
