@@ -77,3 +77,145 @@ void tm_tanh_f32(const float *in, float *out, int64_t rows, int64_t cols, int64_
     row(in + i * stride, out + i * cols, cols);
   }
 }
+
+/* ------------------------------------------------------------------------------------------------------------
+ * The element-wise part of an LSTM cell (TF's BasicLSTMCell, and LSTMCell without peepholes or projection) and its
+ * gradient, each in one pass over the rows (torchmeta/ops/lstm_cell_native.py; specialization fuses the cell's
+ * ops into these). Each value is what TF's own kernels compute op by op: Sigmoid as Eigen's float logistic
+ * packet function (below), Tanh as tanh8 above, SigmoidGrad dy * (y * (1 - y)), TanhGrad dy * (1 - y * y),
+ * and the products and sums of the cell rounded one by one as TF's Mul, AddV2 and AddN round them. */
+
+/* floor of values well inside int32's range (NaN lanes read as 0: the caller's result is NaN through x) */
+static inline __attribute__((always_inline)) v8f floor8(v8f x) {
+  const v8i finite = x == x;
+  x = SELECT(finite, x, (v8f){0});
+  const v8f t = __builtin_convertvector(__builtin_convertvector(x, v8i), v8f); /* toward zero */
+  return SELECT(t > x, t - 1.0f, t);
+}
+
+/* Eigen's scalar_logistic_op<float>::packetOp without FMA: exp(x) / (1 + exp(x)), exp(x) computed as
+ * exp(x / 2)^2 with Cephes' range reduction and a degree 5 polynomial, x clamped at 16.6355324 (exactly 1 from
+ * there), 0 below -104; a result below FLT_MIN becomes 0, as TF's threads flush denormals to zero. */
+static inline __attribute__((always_inline)) v8f sigmoid8(v8f x0) {
+  const v8f hi = {16.6355324f, 16.6355324f, 16.6355324f, 16.6355324f,
+                  16.6355324f, 16.6355324f, 16.6355324f, 16.6355324f};
+  const v8i zero_mask = x0 < -104.0f;
+  v8f x = SELECT(hi < x0, hi, x0); /* (NaN kept) */
+  x = x * 0.5f;
+  const v8f m = floor8(x * 1.44269504088896341f + 0.5f);
+  v8f r = m * -0.693359375f + x;
+  r = m * 2.12194440e-4f + r;
+  const v8f r2 = r * r;
+  const v8f p_even = r2 * 4.1898667812347412109375e-2f + 0.49999141693115234375f;
+  const v8f p_odd = r2 * 8.33471305668354034423828125e-3f + 0.16666877269744873046875f;
+  const v8f p_low = r + 1.0f;
+  v8f p = r * p_odd + p_even;
+  p = r2 * p + p_low;
+  const v8f zero = {0}, limit = zero + 255.0f;
+  v8f biased = m + 127.0f; /* 2^m as Eigen's pldexp_fast makes it: the biased exponent clamped to [0, 255] */
+  biased = SELECT(biased < zero, zero, biased);
+  biased = SELECT(biased > limit, limit, biased);
+  const v8i scale = __builtin_convertvector(biased, v8i) << 23;
+  v8f e = p * (v8f)scale;
+  e = e * e;
+  v8f s = e / (1.0f + e);
+  const v8i tiny = ((v8i)s & 0x7fffffff) < 0x00800000;
+  return (v8f)((v8i)s & ~(zero_mask | tiny));
+}
+
+static inline __attribute__((always_inline)) v8f load8(const float *p, int64_t n) {
+  v8f x = {0};
+  memcpy(&x, p, (size_t)n * sizeof(float));
+  return x;
+}
+
+static inline __attribute__((always_inline)) void store8(float *p, v8f x, int64_t n) {
+  memcpy(p, &x, (size_t)n * sizeof(float));
+}
+
+/* One row's ``n`` (<= 8) columns from ``k`` on. */
+static inline __attribute__((always_inline)) void cell8(const float *g, const float *c, float forget_bias,
+                                                        int64_t units, int64_t k, int64_t n, float *new_c,
+                                                        float *new_h, float *sig_i, float *tanh_j, float *sig_f,
+                                                        float *sig_o, float *tanh_c) {
+  const v8f si = sigmoid8(load8(g + k, n));
+  const v8f tj = tanh8(load8(g + units + k, n));
+  const v8f sf = sigmoid8(load8(g + 2 * units + k, n) + forget_bias);
+  const v8f so = sigmoid8(load8(g + 3 * units + k, n));
+  const v8f cs = load8(c + k, n) * sf + si * tj;
+  const v8f tc = tanh8(cs);
+  store8(new_c + k, cs, n);
+  store8(new_h + k, tc * so, n);
+  if (sig_i) {
+    store8(sig_i + k, si, n);
+    store8(tanh_j + k, tj, n);
+    store8(sig_f + k, sf, n);
+    store8(sig_o + k, so, n);
+    store8(tanh_c + k, tc, n);
+  }
+}
+
+TM_CLONES static void cell_rows(const float *gates, const float *c_prev, float forget_bias, int64_t rows,
+                                int64_t units, float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f,
+                                float *sig_o, float *tanh_c) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float *g = gates + r * 4 * units;
+    const float *c = c_prev + r * units;
+    const int64_t o = r * units;
+    float *outs[5] = {sig_i, tanh_j, sig_f, sig_o, tanh_c};
+    for (int q = 0; q < 5; q++) {
+      outs[q] = outs[q] ? outs[q] + o : 0;
+    }
+    for (int64_t k = 0; k < units; k += 8) {
+      const int64_t n = units - k < 8 ? units - k : 8;
+      cell8(g, c, forget_bias, units, k, n, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
+    }
+  }
+}
+
+/* ``gates``: [rows, 4 * units] (i, j, f, o), ``c_prev`` and every output [rows, units], all contiguous:
+ * new_c = c_prev * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j), new_h = tanh(new_c) * sigmoid(o). The gate
+ * activations and tanh(new_c) (what the gradient reads) are written where ``sig_i`` is not NULL. */
+void tm_lstm_cell_f32(const float *gates, const float *c_prev, float forget_bias, int64_t rows, int64_t units,
+                      float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f, float *sig_o,
+                      float *tanh_c) {
+  cell_rows(gates, c_prev, forget_bias, rows, units, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
+}
+
+static inline __attribute__((always_inline)) v8f sigmoid_grad8(v8f y, v8f dy) { return dy * (y * (1.0f - y)); }
+
+static inline __attribute__((always_inline)) v8f tanh_grad8(v8f y, v8f dy) { return dy * (1.0f - y * y); }
+
+TM_CLONES static void cell_grad_rows(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
+                                     const float *sig_f, const float *sig_o, const float *tanh_c,
+                                     const float *c_prev, int64_t rows, int64_t units, float *d_gates,
+                                     float *dc_prev) {
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * units;
+    float *dg = d_gates + 4 * o;
+    for (int64_t k = 0; k < units; k += 8) {
+      const int64_t n = units - k < 8 ? units - k : 8;
+      const int64_t e = o + k;
+      const v8f h = load8(dh + e, n), so = load8(sig_o + e, n), tc = load8(tanh_c + e, n);
+      v8f dc = tanh_grad8(tc, h * so);
+      if (dc_next) {
+        dc = load8(dc_next + e, n) + dc;
+      }
+      const v8f si = load8(sig_i + e, n), tj = load8(tanh_j + e, n), sf = load8(sig_f + e, n);
+      store8(dg + k, sigmoid_grad8(si, dc * tj), n);
+      store8(dg + units + k, tanh_grad8(tj, dc * si), n);
+      store8(dg + 2 * units + k, sigmoid_grad8(sf, dc * load8(c_prev + e, n)), n);
+      store8(dg + 3 * units + k, sigmoid_grad8(so, h * tc), n);
+      store8(dc_prev + e, dc * sf, n);
+    }
+  }
+}
+
+/* The gradient of tm_lstm_cell_f32's new_h (``dh``) and new_c (``dc_next``, NULL: none) through the cell, from its
+ * saved activations and ``c_prev``: ``d_gates`` [rows, 4 * units] (the gates' gradient, i, j, f, o) and
+ * ``dc_prev`` [rows, units] (c_prev's), everything contiguous. */
+void tm_lstm_cell_grad_f32(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
+                           const float *sig_f, const float *sig_o, const float *tanh_c, const float *c_prev,
+                           int64_t rows, int64_t units, float *d_gates, float *dc_prev) {
+  cell_grad_rows(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, d_gates, dc_prev);
+}

@@ -21,7 +21,17 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, matmul_ops, nn_ops, pool_ops, threads, windows
+from torchmeta.ops import (
+    conv_ops,
+    gradient_sum_native,
+    lstm_cell_native,
+    math_ops,
+    matmul_ops,
+    nn_ops,
+    pool_ops,
+    threads,
+    windows,
+)
 from torchmeta.runtime import control_flow
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.update_groups import find_groups, group_call
@@ -377,6 +387,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _fuse_conv_pointwise(ops, spec, keep, op_set)
         _fuse_sum_of_matmuls(ops, spec, keep, op_set)
         _fuse_relu_in_place(ops, spec, keep, op_set)
+        _fuse_lstm_cells(items, ops, spec, keep, targets, fed, op_set)
         in_pairs = {t._op for f in spec.fusions.values() if f.outputs is not None for t in f.outputs}
         for op in ops:
             if op.type not in _STATIC_ARGUMENTS or any(t in folded or t in aliases for t in op._outputs):
@@ -1358,3 +1369,267 @@ def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> No
         _, _, kwargs = pool._info.bind(pool, lambda t, is_ref: None, lambda name: None)
         spec.fusions[op] = Fusion(pool_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
         spec.absorbed.add(pool)
+
+
+# ---------------------------------------------------------------------------------------------
+# An LSTM cell's element-wise ops (TF's BasicLSTMCell, and LSTMCell without peepholes or projection:
+# Split(gates) -> i, j, f, o; new_c = c * Sigmoid(f + forget_bias) + Sigmoid(i) * Tanh(j); new_h = Tanh(new_c) *
+# Sigmoid(o)) as one call, and TF's gradient of them (two Mul per product, three SigmoidGrad and two TanhGrad, the
+# AddN of c's two gradients, the ConcatV2 that is Split's gradient) as another: ten-odd kernel calls of
+# [batch, units] each, per step and direction, become one pass (ops/lstm_cell_native.py). The calls compute
+# every value of the ops they replace that anything else reads (the activations the gradient reads, c_prev's
+# gradient), and only where every other value has no reader outside the cell.
+
+
+class _CellMatch:
+    """What the LSTM matchers share: the specialization and which ops may join a fusion, and which values
+    have readers outside it."""
+
+    def __init__(self, items, ops, spec, keep, targets, fed, op_set):
+        self.items, self.spec, self.keep, self.targets, self.fed, self.op_set = items, spec, keep, targets, fed, op_set
+        self.ops = set(ops)
+        self._live = self._position = None
+
+    def free(self, op) -> bool:
+        spec = self.spec
+        return (
+            op in self.ops
+            and op not in spec.fusions
+            and op not in spec.absorbed
+            and op._info is not None
+            and not op._control_inputs
+            and not any(t in spec.folded or t in spec.aliases for t in op._outputs)
+        )
+
+    def users(self, t):
+        """The ops that need ``t``'s value at run time (None: a fetch does)."""
+        return _value_users(t, self.spec, self.op_set, self.keep)
+
+    def readers(self, t) -> list:
+        """The ops that need ``t``'s value at run time, fetched or not."""
+        return _value_users(t, self.spec, self.op_set, ())
+
+    def source(self, t):
+        return _resolve_alias(t, self.spec)
+
+    def live(self) -> set:
+        if self._live is None:
+            self._live = live_items(self.items, self.keep, self.targets, self.fed, self.spec)
+        return self._live
+
+    def record(self, kernel, inputs, kwargs, cell_ops, exposed) -> bool:
+        """Records the fusion on the last op of ``cell_ops`` that runs before anything outside them reads an
+        ``exposed`` tensor, when every input is computed before that op and every op of ``cell_ops`` still
+        runs; whether it did. (A loop's gradient body pops the saved activations from their stacks just before
+        the first op that reads them, which may be late in the cell.)"""
+        if self._position is None:
+            self._position = _item_positions(self.items)
+        position, live = self._position, self.live()
+        if not exposed or any(op not in live or op not in position for op in cell_ops):
+            return False
+        readers = [op for t in exposed for op in self.readers(t) if op not in cell_ops]
+        first_read = min((position.get(op, len(position)) for op in readers), default=len(position))
+        before = [op for op in cell_ops if position[op] < first_read]
+        if not before:
+            return False
+        at = max(before, key=position.__getitem__)
+        for t in inputs:
+            source = self.source(t)
+            if source not in self.spec.folded and position.get(source._op, -1) >= position[at]:
+                return False
+        self.spec.fusions[at] = Fusion(kernel, list(inputs), kwargs, outputs=list(exposed))
+        self.spec.absorbed.update(op for op in cell_ops if op is not at)
+        return True
+
+
+def _shape_2d(t: Tensor):
+    shape = t.shape
+    return tuple(shape.as_list()) if shape.rank == 2 and shape.is_fully_defined() else None
+
+
+def _product_of(t: Tensor, factor: Tensor, m: _CellMatch):
+    """For ``t`` the output of a free Mul of ``factor`` and another tensor of ``factor``'s shape, (the Mul, the
+    other tensor); else None."""
+    op = t._op
+    if op.type != "Mul" or t is not op._outputs[0] or not m.free(op):
+        return None
+    a, b = op._inputs
+    if m.source(a) is m.source(factor):
+        other = b
+    elif m.source(b) is m.source(factor):
+        other = a
+    else:
+        return None
+    return (op, other) if _shape_2d(other) == _shape_2d(factor) else None
+
+
+def _only_reader(t: Tensor, op: Operation, m: _CellMatch) -> bool:
+    return m.users(t) == [op]
+
+
+def _folded_axis(t: Tensor, m: _CellMatch):
+    value = m.spec.folded.get(t)
+    if not isinstance(value, torch.Tensor) or value.numel() != 1 or value.is_floating_point():
+        return None
+    return int(value) % 2
+
+
+def _match_lstm_cell(split: Operation, m: _CellMatch) -> bool:
+    """Records ``lstm_cell_native.lstm_cell`` for the cell whose gates ``split`` splits; whether it did."""
+    if split.type != "Split" or len(split._outputs) != 4 or not m.free(split):
+        return False
+    axis_t, gates = split._inputs
+    shape = _shape_2d(gates)
+    if _folded_axis(axis_t, m) != 1 or shape is None or shape[1] % 4 or gates.dtype.base_dtype not in _FLOATS:
+        return False
+    cell = (shape[0], shape[1] // 4)
+    i, j, f, o = split._outputs
+
+    def single(t, op_type):
+        users = m.users(t)
+        if not users or len(users) != 1 or users[0].type not in op_type or not m.free(users[0]):
+            return None
+        return users[0]
+
+    sig_i_op, tanh_j_op, add_f, sig_o_op = (
+        single(i, ("Sigmoid",)), single(j, ("Tanh",)), single(f, ("AddV2", "Add")), single(o, ("Sigmoid",))
+    )  # fmt: skip
+    if None in (sig_i_op, tanh_j_op, add_f, sig_o_op) or len(add_f._inputs) != 2:
+        return False
+    bias = add_f._inputs[1] if add_f._inputs[0] is f else add_f._inputs[0]
+    bias_value = m.spec.folded.get(m.source(bias))
+    if not isinstance(bias_value, torch.Tensor) or bias_value.numel() != 1 or bias_value.dim() > 2:
+        return False
+    if bias.dtype.base_dtype is not gates.dtype.base_dtype or _shape_2d(add_f._outputs[0]) != cell:
+        return False
+    sig_f_op = single(add_f._outputs[0], ("Sigmoid",))
+    if sig_f_op is None:
+        return False
+    sig_i, tanh_j, sig_f, sig_o = (op._outputs[0] for op in (sig_i_op, tanh_j_op, sig_f_op, sig_o_op))
+
+    def product(a, b):
+        """The free Mul of a and b among a's readers."""
+        for op in m.readers(a):
+            found = _product_of(op._outputs[0], a, m) if op.type == "Mul" else None
+            if found is not None and m.source(found[1]) is m.source(b):
+                return op
+        return None
+
+    mul_ij = product(sig_i, tanh_j)
+    mul_cf = next(
+        (op for op in m.readers(sig_f) if op.type == "Mul" and _product_of(op._outputs[0], sig_f, m)), None
+    )
+    if mul_ij is None or mul_cf is None:
+        return False
+    c_prev = _product_of(mul_cf._outputs[0], sig_f, m)[1]
+    if c_prev.dtype.base_dtype is not gates.dtype.base_dtype:
+        return False
+    add_c = single(mul_ij._outputs[0], ("AddV2", "Add"))
+    if add_c is None or m.users(mul_cf._outputs[0]) != [add_c]:
+        return False
+    new_c = add_c._outputs[0]
+    tanh_c_op = next((op for op in m.readers(new_c) if op.type == "Tanh" and m.free(op)), None)
+    if tanh_c_op is None:
+        return False
+    tanh_c = tanh_c_op._outputs[0]
+    mul_h = product(tanh_c, sig_o)
+    if mul_h is None:
+        return False
+    values = (new_c, mul_h._outputs[0], sig_i, tanh_j, sig_f, sig_o, tanh_c)
+    if any(_shape_2d(t) != cell for t in values):
+        return False
+    cell_ops = [split, sig_i_op, tanh_j_op, add_f, sig_f_op, sig_o_op, mul_ij, mul_cf, add_c, tanh_c_op, mul_h]
+    if len(set(cell_ops)) != len(cell_ops):
+        return False
+    # exposed: the values read outside the cell, or fetched
+    want = tuple(k for k, t in enumerate(values) if m.users(t) is None or set(m.users(t)) - set(cell_ops))
+    kwargs = {"forget_bias": bias_value.item(), "want": want}
+    return m.record(lstm_cell_native.lstm_cell, [gates, c_prev], kwargs, cell_ops, [values[k] for k in want])
+
+
+def _match_lstm_cell_grad(concat: Operation, m: _CellMatch) -> bool:
+    """Records ``lstm_cell_native.lstm_cell_grad`` for the cell gradient whose gates' gradient ``concat``
+    joins; whether it did."""
+    if concat.type != "ConcatV2" or len(concat._inputs) != 5 or not m.free(concat):
+        return False
+    *parts, axis_t = concat._inputs
+    shape = _shape_2d(concat._outputs[0])
+    if _folded_axis(axis_t, m) != 1 or shape is None or shape[1] % 4:
+        return False
+    cell = (shape[0], shape[1] // 4)
+    dtype = concat._outputs[0].dtype.base_dtype
+    if dtype not in _FLOATS:
+        return False
+    grads = [m.source(t)._op for t in parts]
+    if [g.type for g in grads] != ["SigmoidGrad", "TanhGrad", "SigmoidGrad", "SigmoidGrad"]:
+        return False
+    if len(set(grads)) != 4 or any(not m.free(g) or not _only_reader(g._outputs[0], concat, m) for g in grads):
+        return False
+    (y_i, d_i), (y_j, d_j), (y_f, d_f), (y_o, d_o) = (g._inputs for g in grads)
+    if any(_shape_2d(t) != cell or t.dtype.base_dtype is not dtype for t in (y_i, y_j, y_f, y_o, d_i, d_j, d_f, d_o)):
+        return False
+    # the products' gradients: d_i = dc * tanh_j, d_j = dc * sig_i, d_f = dc * c_prev, d_o = dh * tanh_c
+    found = [_product_of(d, y, m) for d, y in ((d_i, y_j), (d_j, y_i))]
+    if None in found or m.source(found[0][1]) is not m.source(found[1][1]):
+        return False
+    (mul_i, dc), (mul_j, _) = found
+    dc = m.source(dc)
+    found_f = _product_of(m.source(d_f), dc, m)
+    if found_f is None:
+        return False
+    mul_f, c_prev = found_f
+    # dc: TanhGrad(tanh_c, dh * sig_o), plus the gradient from the next step (a two-term AddN) where there is one
+    dc_op, dc_next = dc._op, None
+    tanh_grad = dc_op
+    if dc_op.type == "AddN" and len(dc_op._inputs) == 2 and m.free(dc_op):
+        a, b = (m.source(t) for t in dc_op._inputs)
+        tanh_grad, dc_next = (a._op, b) if a._op.type == "TanhGrad" else (b._op, a)
+    if tanh_grad.type != "TanhGrad" or not m.free(tanh_grad):
+        return False
+    tanh_c, x = tanh_grad._inputs
+    found_o = _product_of(m.source(x), y_o, m)
+    found_h = _product_of(m.source(d_o), tanh_c, m)
+    if found_o is None or found_h is None or m.source(found_o[1]) is not m.source(found_h[1]):
+        return False
+    (mul_x, dh), (mul_o, _) = found_o, found_h
+    if _shape_2d(tanh_c) != cell or (dc_next is not None and _shape_2d(dc_next) != cell):
+        return False
+    if not _only_reader(x, tanh_grad, m) or not _only_reader(d_o, grads[3], m):
+        return False
+    for mul, grad in ((mul_i, grads[0]), (mul_j, grads[1]), (mul_f, grads[2])):
+        if not _only_reader(mul._outputs[0], grad, m):
+            return False
+    if dc_op is not tanh_grad and not _only_reader(tanh_grad._outputs[0], dc_op, m):
+        return False
+    # c_prev's gradient: dc * sig_f, where something reads it
+    dc_users = m.users(dc)
+    if dc_users is None:
+        return False
+    extra = [op for op in dc_users if op not in (mul_i, mul_j, mul_f)]
+    mul_c = None
+    if extra:
+        found_c = _product_of(extra[0]._outputs[0], dc, m) if len(extra) == 1 else None
+        if found_c is None or m.source(found_c[1]) is not m.source(y_f):
+            return False
+        mul_c = extra[0]
+    cell_ops = [concat, *grads, mul_i, mul_j, mul_f, tanh_grad, mul_x, mul_o]
+    if dc_op is not tanh_grad:
+        cell_ops.append(dc_op)
+    exposed = [concat._outputs[0]]
+    if mul_c is not None and mul_c in m.live():  # (one that does not run is left as it is)
+        cell_ops.append(mul_c)
+        exposed.append(mul_c._outputs[0])
+    if len(set(cell_ops)) != len(cell_ops):
+        return False
+    inputs = [dh, y_i, y_j, y_f, y_o, tanh_c, c_prev] + ([] if dc_next is None else [dc_next])
+    kwargs = {"dc_prev": len(exposed) == 2}
+    return m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed)
+
+
+def _fuse_lstm_cells(items, ops, spec, keep, targets, fed, op_set) -> None:
+    m = _CellMatch(items, ops, spec, keep, targets, fed, op_set)
+    for op in ops:
+        if op.type == "Split":
+            _match_lstm_cell(op, m)
+        elif op.type == "ConcatV2":
+            _match_lstm_cell_grad(op, m)

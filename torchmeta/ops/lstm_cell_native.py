@@ -1,0 +1,122 @@
+"""An LSTM cell's element-wise work as one call each way (what specialization fuses TF's BasicLSTMCell ops into:
+runtime/specialize.py's ``_fuse_lstm_cells``).
+
+Forward, from the gates [batch, 4 * units] (i, j, f, o, TF's order) and the previous cell state:
+new_c = c_prev * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j), new_h = tanh(new_c) * sigmoid(o), with the
+activations the gradient graph reads. Backward, TF's gradient of those ops: the gates' gradient (the ConcatV2
+that is Split's gradient) and c_prev's, from new_h's and new_c's gradients and the saved activations.
+
+float32 CPU tensors run the native kernels of ``_tanh_native.c`` (TF's own Sigmoid and Tanh formulas, every
+product and sum rounded as TF's ops round them, one pass over the rows instead of ten or so kernels); other
+dtypes and devices, autograd, and ``TORCHMETA_NATIVE=0`` run the same ops in torch. Each native kernel is a
+``torch.library`` custom op, so torch.compile keeps it as one call."""
+
+from __future__ import annotations
+
+import torch
+
+from torchmeta.ops import native_build, tanh_native
+
+__all__ = ["lstm_cell", "lstm_cell_grad", "CELL_VALUES"]
+
+# The values the forward computes, in the order ``lstm_cell``'s ``want`` indexes them.
+CELL_VALUES = ("new_c", "new_h", "sig_i", "tanh_j", "sig_f", "sig_o", "tanh_c")
+_TRAINING = frozenset(range(2, 7))
+
+
+def _ptr(t):
+    return None if t is None else t.data_ptr()
+
+
+def _forward_kernel(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, saved: bool) -> list[torch.Tensor]:
+    rows, units = c_prev.shape
+    outs = [torch.empty_like(c_prev) for _ in range(7 if saved else 2)]
+    lib = tanh_native.library.load()
+    lib.tm_lstm_cell_f32(
+        gates.data_ptr(), c_prev.data_ptr(), forget_bias, rows, units, *[o.data_ptr() for o in outs],
+        *([None] * (7 - len(outs))),
+    )  # fmt: skip
+    return outs
+
+
+def _forward_fake(gates, c_prev, forget_bias, saved):
+    return [torch.empty_like(c_prev) for _ in range(7 if saved else 2)]
+
+
+def _backward_kernel(
+    dh: torch.Tensor,
+    dc_next: torch.Tensor | None,
+    sig_i: torch.Tensor,
+    tanh_j: torch.Tensor,
+    sig_f: torch.Tensor,
+    sig_o: torch.Tensor,
+    tanh_c: torch.Tensor,
+    c_prev: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    rows, units = dh.shape
+    d_gates = dh.new_empty((rows, 4 * units))
+    dc_prev = torch.empty_like(dh)
+    tanh_native.library.load().tm_lstm_cell_grad_f32(
+        dh.data_ptr(), _ptr(dc_next), sig_i.data_ptr(), tanh_j.data_ptr(), sig_f.data_ptr(), sig_o.data_ptr(),
+        tanh_c.data_ptr(), c_prev.data_ptr(), rows, units, d_gates.data_ptr(), dc_prev.data_ptr(),
+    )  # fmt: skip
+    return d_gates, dc_prev
+
+
+def _backward_fake(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev):
+    rows, units = dh.shape
+    return dh.new_empty((rows, 4 * units)), torch.empty_like(dh)
+
+
+_forward_op = native_build.custom_op("lstm_cell", _forward_kernel, _forward_fake)
+_backward_op = native_build.custom_op("lstm_cell_grad", _backward_kernel, _backward_fake)
+
+
+def _native(*tensors) -> bool:
+    return (
+        native_build.plain_float32(*tensors) and all(t.dim() == 2 for t in tensors) and tanh_native.library.available()
+    )
+
+
+def lstm_cell(gates, c_prev, *, forget_bias, want):
+    """The cell's values named by the indices ``want`` into ``CELL_VALUES``, as a tuple in that order, from
+    ``gates`` [batch, 4 * units] and ``c_prev`` [batch, units] of one dtype. Not an op (specialization's)."""
+    if _native(gates, c_prev):
+        outs = _forward_op(gates.contiguous(), c_prev.contiguous(), float(forget_bias), not _TRAINING.isdisjoint(want))
+        return _picked(outs, want)
+    i, j, f, o = torch.chunk(gates, 4, 1)
+    sig_f = torch.sigmoid(torch.add(f, forget_bias))
+    sig_i, tanh_j = torch.sigmoid(i), torch.tanh(j)
+    new_c = torch.add(torch.mul(c_prev, sig_f), torch.mul(sig_i, tanh_j))
+    tanh_c, sig_o = torch.tanh(new_c), torch.sigmoid(o)
+    return _picked((new_c, torch.mul(tanh_c, sig_o), sig_i, tanh_j, sig_f, sig_o, tanh_c), want)
+
+
+def _picked(values, want):
+    """The values at ``want``: a tuple, or the one value (what a fusion with one output returns)."""
+    return values[want[0]] if len(want) == 1 else tuple(values[k] for k in want)
+
+
+def lstm_cell_grad(dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, dc_next=None, *, dc_prev):
+    """The gates' gradient [batch, 4 * units], or (it, c_prev's gradient) when ``dc_prev``, from new_h's gradient
+    ``dh`` and the part ``dc_next`` of new_c's that does not come through new_h (None: nothing), all of one
+    dtype and shape [batch, units]: TF's gradient ops of the cell, the last one the ConcatV2 of the four gates'
+    gradients. Not an op (specialization's)."""
+    tensors = (dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev)
+    if _native(*tensors) and (dc_next is None or _native(dc_next)):
+        contiguous = [t.contiguous() for t in tensors]
+        d_gates, d_c = _backward_op(contiguous[0], None if dc_next is None else dc_next.contiguous(), *contiguous[1:])
+        return (d_gates, d_c) if dc_prev else d_gates
+    dc = torch.ops.aten.tanh_backward.default(torch.mul(dh, sig_o), tanh_c)
+    if dc_next is not None:
+        dc = torch.add(dc_next, dc)
+    d_gates = torch.cat(
+        [
+            torch.ops.aten.sigmoid_backward.default(torch.mul(dc, tanh_j), sig_i),
+            torch.ops.aten.tanh_backward.default(torch.mul(dc, sig_i), tanh_j),
+            torch.ops.aten.sigmoid_backward.default(torch.mul(dc, c_prev), sig_f),
+            torch.ops.aten.sigmoid_backward.default(torch.mul(dh, tanh_c), sig_o),
+        ],
+        1,
+    )
+    return (d_gates, torch.mul(dc, sig_f)) if dc_prev else d_gates
