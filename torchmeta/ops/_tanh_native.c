@@ -166,9 +166,12 @@ TM_CLONES static void cell_rows(const float *gates, const float *c_prev, float f
     for (int q = 0; q < 5; q++) {
       outs[q] = outs[q] ? outs[q] + o : 0;
     }
-    for (int64_t k = 0; k < units; k += 8) {
-      const int64_t n = units - k < 8 ? units - k : 8;
-      cell8(g, c, forget_bias, units, k, n, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
+    int64_t k = 0;
+    for (; k + 8 <= units; k += 8) { /* (a constant 8: the loads and stores are single moves) */
+      cell8(g, c, forget_bias, units, k, 8, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
+    }
+    if (k < units) {
+      cell8(g, c, forget_bias, units, k, units - k, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
     }
   }
 }
@@ -186,6 +189,26 @@ static inline __attribute__((always_inline)) v8f sigmoid_grad8(v8f y, v8f dy) { 
 
 static inline __attribute__((always_inline)) v8f tanh_grad8(v8f y, v8f dy) { return dy * (1.0f - y * y); }
 
+/* One row's ``n`` (<= 8) columns from element ``e`` (column ``k``) on. */
+static inline __attribute__((always_inline)) void cell_grad8(const float *dh, const float *dc_next,
+                                                             const float *sig_i, const float *tanh_j,
+                                                             const float *sig_f, const float *sig_o,
+                                                             const float *tanh_c, const float *c_prev, int64_t units,
+                                                             int64_t e, int64_t k, int64_t n, float *dg,
+                                                             float *dc_prev) {
+  const v8f h = load8(dh + e, n), so = load8(sig_o + e, n), tc = load8(tanh_c + e, n);
+  v8f dc = tanh_grad8(tc, h * so);
+  if (dc_next) {
+    dc = load8(dc_next + e, n) + dc;
+  }
+  const v8f si = load8(sig_i + e, n), tj = load8(tanh_j + e, n), sf = load8(sig_f + e, n);
+  store8(dg + k, sigmoid_grad8(si, dc * tj), n);
+  store8(dg + units + k, tanh_grad8(tj, dc * si), n);
+  store8(dg + 2 * units + k, sigmoid_grad8(sf, dc * load8(c_prev + e, n)), n);
+  store8(dg + 3 * units + k, sigmoid_grad8(so, h * tc), n);
+  store8(dc_prev + e, dc * sf, n);
+}
+
 TM_CLONES static void cell_grad_rows(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
                                      const float *sig_f, const float *sig_o, const float *tanh_c,
                                      const float *c_prev, int64_t rows, int64_t units, float *d_gates,
@@ -193,20 +216,12 @@ TM_CLONES static void cell_grad_rows(const float *dh, const float *dc_next, cons
   for (int64_t r = 0; r < rows; r++) {
     const int64_t o = r * units;
     float *dg = d_gates + 4 * o;
-    for (int64_t k = 0; k < units; k += 8) {
-      const int64_t n = units - k < 8 ? units - k : 8;
-      const int64_t e = o + k;
-      const v8f h = load8(dh + e, n), so = load8(sig_o + e, n), tc = load8(tanh_c + e, n);
-      v8f dc = tanh_grad8(tc, h * so);
-      if (dc_next) {
-        dc = load8(dc_next + e, n) + dc;
-      }
-      const v8f si = load8(sig_i + e, n), tj = load8(tanh_j + e, n), sf = load8(sig_f + e, n);
-      store8(dg + k, sigmoid_grad8(si, dc * tj), n);
-      store8(dg + units + k, tanh_grad8(tj, dc * si), n);
-      store8(dg + 2 * units + k, sigmoid_grad8(sf, dc * load8(c_prev + e, n)), n);
-      store8(dg + 3 * units + k, sigmoid_grad8(so, h * tc), n);
-      store8(dc_prev + e, dc * sf, n);
+    int64_t k = 0;
+    for (; k + 8 <= units; k += 8) {
+      cell_grad8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, units, o + k, k, 8, dg, dc_prev);
+    }
+    if (k < units) {
+      cell_grad8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, units, o + k, k, units - k, dg, dc_prev);
     }
   }
 }

@@ -1388,7 +1388,7 @@ class _CellMatch:
     def __init__(self, items, ops, spec, keep, targets, fed, op_set):
         self.items, self.spec, self.keep, self.targets, self.fed, self.op_set = items, spec, keep, targets, fed, op_set
         self.ops = set(ops)
-        self._live = self._position = None
+        self._live = self._position = self._item_of = None
 
     def free(self, op) -> bool:
         spec = self.spec
@@ -1402,12 +1402,23 @@ class _CellMatch:
         )
 
     def users(self, t):
-        """The ops that need ``t``'s value at run time (None: a fetch does)."""
-        return _value_users(t, self.spec, self.op_set, self.keep)
+        """The ops that still run and need ``t``'s value (None: a fetch does). (Not those only a control edge
+        makes part of the subgraph: the Sum of a constant's gradient that a tf.tuple's group waits for, where
+        the tuple's Identities are aliases.)"""
+        found = _value_users(t, self.spec, self.op_set, self.keep)
+        return None if found is None else [op for op in found if self.item_of(op) in self.live()]
 
     def readers(self, t) -> list:
-        """The ops that need ``t``'s value at run time, fetched or not."""
-        return _value_users(t, self.spec, self.op_set, ())
+        """The ops that still run and need ``t``'s value, fetched or not."""
+        return [op for op in _value_users(t, self.spec, self.op_set, ()) if self.item_of(op) in self.live()]
+
+    def item_of(self, op):
+        """The item of ``items`` that runs ``op`` (a loop, for an op of a loop's frame)."""
+        if self._item_of is None:
+            self._item_of = {
+                o: it for it in self.items for o in (it.ops if isinstance(it, control_flow.Loop) else (it,))
+            }
+        return self._item_of.get(op)
 
     def source(self, t):
         return _resolve_alias(t, self.spec)
@@ -1425,7 +1436,7 @@ class _CellMatch:
         if self._position is None:
             self._position = _item_positions(self.items)
         position, live = self._position, self.live()
-        if not exposed or any(op not in live or op not in position for op in cell_ops):
+        if not exposed or any(op not in live or op not in position for op in cell_ops):  # (ops of this frame)
             return False
         readers = [op for t in exposed for op in self.readers(t) if op not in cell_ops]
         first_read = min((position.get(op, len(position)) for op in readers), default=len(position))
@@ -1450,6 +1461,7 @@ def _shape_2d(t: Tensor):
 def _product_of(t: Tensor, factor: Tensor, m: _CellMatch):
     """For ``t`` the output of a free Mul of ``factor`` and another tensor of ``factor``'s shape, (the Mul, the
     other tensor); else None."""
+    t = m.source(t)
     op = t._op
     if op.type != "Mul" or t is not op._outputs[0] or not m.free(op):
         return None
@@ -1516,9 +1528,7 @@ def _match_lstm_cell(split: Operation, m: _CellMatch) -> bool:
         return None
 
     mul_ij = product(sig_i, tanh_j)
-    mul_cf = next(
-        (op for op in m.readers(sig_f) if op.type == "Mul" and _product_of(op._outputs[0], sig_f, m)), None
-    )
+    mul_cf = next((op for op in m.readers(sig_f) if op.type == "Mul" and _product_of(op._outputs[0], sig_f, m)), None)
     if mul_ij is None or mul_cf is None:
         return False
     c_prev = _product_of(mul_cf._outputs[0], sig_f, m)[1]
