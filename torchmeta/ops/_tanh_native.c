@@ -85,6 +85,18 @@ void tm_tanh_f32(const float *in, float *out, int64_t rows, int64_t cols, int64_
  * packet function (below), Tanh as tanh8 above, SigmoidGrad dy * (y * (1 - y)), TanhGrad dy * (1 - y * y),
  * and the products and sums of the cell rounded one by one as TF's Mul, AddV2 and AddN round them. */
 
+/* TF runs its kernels with subnormals flushed to zero, results and inputs alike (FTZ and DAZ): the cell kernels
+ * set both for their duration, so that each product and sum is what TF's op computes (a SigmoidGrad of a
+ * saturated gate is subnormal otherwise). */
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define FLUSH_SUBNORMALS const unsigned int saved_csr = _mm_getcsr(); _mm_setcsr(saved_csr | 0x8040);
+#define RESTORE_SUBNORMALS _mm_setcsr(saved_csr);
+#else
+#define FLUSH_SUBNORMALS
+#define RESTORE_SUBNORMALS
+#endif
+
 /* floor of values well inside int32's range (NaN lanes read as 0: the caller's result is NaN through x) */
 static inline __attribute__((always_inline)) v8f floor8(v8f x) {
   const v8i finite = x == x;
@@ -182,7 +194,9 @@ TM_CLONES static void cell_rows(const float *gates, const float *c_prev, float f
 void tm_lstm_cell_f32(const float *gates, const float *c_prev, float forget_bias, int64_t rows, int64_t units,
                       float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f, float *sig_o,
                       float *tanh_c) {
+  FLUSH_SUBNORMALS
   cell_rows(gates, c_prev, forget_bias, rows, units, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
+  RESTORE_SUBNORMALS
 }
 
 static inline __attribute__((always_inline)) v8f sigmoid_grad8(v8f y, v8f dy) { return dy * (y * (1.0f - y)); }
@@ -232,5 +246,7 @@ TM_CLONES static void cell_grad_rows(const float *dh, const float *dc_next, cons
 void tm_lstm_cell_grad_f32(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
                            const float *sig_f, const float *sig_o, const float *tanh_c, const float *c_prev,
                            int64_t rows, int64_t units, float *d_gates, float *dc_prev) {
+  FLUSH_SUBNORMALS
   cell_grad_rows(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, d_gates, dc_prev);
+  RESTORE_SUBNORMALS
 }

@@ -1,0 +1,203 @@
+"""An LSTM cell's element-wise ops and TF's gradient of them run as one call each (runtime/specialize.py
+``_fuse_lstm_cells``, ops/lstm_cell_native.py): static_rnn and dynamic_rnn (the cell in a while loop's body,
+its gradient in the gradient loop's) of a BasicLSTMCell and an LSTMCell train to TF's numbers in float32 and
+float64, with forget_bias 1 and 0, on the native kernel and on the torch path; the native kernel is TF's
+arithmetic bit for bit; the fusions are in the lowered modules; graphs that only look like a cell (a value the
+fusion would hide read elsewhere, the forget bias added to another gate) run op by op."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+import torchmeta as tm
+from torchmeta.ops import lstm_cell_native, tanh_native
+
+from ..ops.native_helpers import choose_path, require_native
+
+BATCH, STEPS, FEATURES, HIDDEN = 4, 3, 5, 6  # (6 units: the native loops' tail only)
+
+
+def _kernels(sess) -> Counter:
+    return Counter(
+        getattr(n.target, "__name__", "")
+        for gm in sess._compiled_modules()
+        for n in gm.graph.nodes
+        if n.op == "call_function"
+    )
+
+
+def _rnn(tf, x_value, weights, *, dynamic, dtype, forget_bias, cell_kind="basic"):
+    """The loss (last output and final c state) and the gradients of the cell's variables, with the cell's
+    variables set to ``weights`` (None: their initial values); also the session, and the weights."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        dt = tf.as_dtype(dtype)
+        x = tf.placeholder(dt, [BATCH, STEPS, FEATURES])
+        if cell_kind == "basic":
+            cell = tf.nn.rnn_cell.BasicLSTMCell(HIDDEN, forget_bias=forget_bias)
+        else:
+            cell = tf.nn.rnn_cell.LSTMCell(HIDDEN, forget_bias=forget_bias)
+        if dynamic:
+            outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=dt)
+            last = outputs[:, -1]
+        else:
+            outputs, state = tf.nn.static_rnn(cell, tf.unstack(x, STEPS, 1), dtype=dt)
+            last = outputs[-1]
+        loss = tf.reduce_sum(tf.square(last)) + tf.reduce_sum(state.c)
+        variables = tf.trainable_variables()
+        grads = tf.gradients(loss, variables)
+        sess = tf.Session(graph=g)
+        sess.run(tf.global_variables_initializer())
+        if weights is None:
+            weights = sess.run(variables)
+        for v, w in zip(variables, weights):
+            v.load(w, sess)
+        return sess.run([loss, *grads], {x: x_value}), sess, weights
+
+
+def _compare(tf1, *, dynamic, dtype, forget_bias, cell_kind="basic"):
+    x = np.random.default_rng(0).standard_normal((BATCH, STEPS, FEATURES)).astype(dtype) * 2
+    theirs, _, weights = _rnn(tf1, x, None, dynamic=dynamic, dtype=dtype, forget_bias=forget_bias, cell_kind=cell_kind)
+    ours, sess, _ = _rnn(tm, x, weights, dynamic=dynamic, dtype=dtype, forget_bias=forget_bias, cell_kind=cell_kind)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    return _kernels(sess)
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("forget_bias", [1.0, 0.0])
+def test_static_rnn_matches_tf_with_every_cell_fused(tf1, monkeypatch, path, dtype, forget_bias):
+    choose_path(tanh_native, monkeypatch, path)
+    kernels = _compare(tf1, dynamic=False, dtype=dtype, forget_bias=forget_bias)
+    assert kernels["lstm_cell"] == STEPS and kernels["lstm_cell_grad"] == STEPS
+    assert kernels["sigmoid"] == kernels["tanh_grad_direct"] == kernels["sigmoid_grad_direct"] == 0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("forget_bias", [1.0, 0.0])
+def test_dynamic_rnn_matches_tf_with_the_loop_bodies_fused(tf1, dtype, forget_bias):
+    kernels = _compare(tf1, dynamic=True, dtype=dtype, forget_bias=forget_bias)
+    assert kernels["lstm_cell"] == 1 and kernels["lstm_cell_grad"] == 1  # the forward and the gradient loop's body
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
+def test_lstm_cell_without_peepholes_is_fused_too(tf1, dynamic):
+    kernels = _compare(tf1, dynamic=dynamic, dtype="float32", forget_bias=1.0, cell_kind="lstm")
+    assert kernels["lstm_cell"] >= 1 and kernels["lstm_cell_grad"] >= 1
+
+
+def _cell(tf, gates_value, c_value, dh_value, dc_value, forget_bias):
+    """The cell's values and the gradients of gates and c for incoming gradients dh and dc, fetched."""
+    gates = tf.placeholder(tf.float32, gates_value.shape)
+    c = tf.placeholder(tf.float32, c_value.shape)
+    i, j, f, o = tf.split(gates, 4, axis=1)
+    new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * tf.tanh(j)
+    new_h = tf.tanh(new_c) * tf.sigmoid(o)
+    grads = tf.gradients([new_h, new_c], [gates, c], grad_ys=[tf.constant(dh_value), tf.constant(dc_value)])
+    return [new_c, new_h, *grads], {gates: gates_value, c: c_value}
+
+
+def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1):
+    """Gates over Sigmoid's whole range (its clamp at 16.64, -104, the flushed subnormal results, NaN,
+    infinities; gradients that TF flushes to zero), 13 units (a vector and a tail per row)."""
+    require_native(tanh_native)
+    rng = np.random.default_rng(5)
+    batch, units = 64, 13
+    gates = (rng.standard_normal((batch, 4 * units)) * rng.choice([0.1, 1, 4, 30], (batch, 4 * units))).astype(
+        np.float32
+    )
+    special = np.array([np.nan, np.inf, -np.inf, 0, -0.0, 16.6355, 16.64, -103.9, -104.1, -88, 1e-40], np.float32)
+    gates[0, : special.size] = special
+    gates[1, 2 * units : 2 * units + special.size] = special
+    c, dh, dc = (rng.standard_normal((batch, units)).astype(np.float32) for _ in range(3))
+    results = []
+    for tf in (tf1, tm):
+        g = tf.Graph()
+        with g.as_default():
+            fetches, feed = _cell(tf, gates, c, dh, dc, forget_bias=1.0)
+            with tf.Session(graph=g) as sess:
+                results.append(sess.run(fetches, feed))
+                if tf is tm:
+                    assert _kernels(sess)["lstm_cell"] == 1 and _kernels(sess)["lstm_cell_grad"] == 1
+    for theirs, ours in zip(*results):  # (some gradients are subnormal but for TF's flushing them)
+        same = (ours.view(np.int32) == theirs.view(np.int32)) | (np.isnan(ours) & np.isnan(theirs))
+        assert same.all(), (ours[~same][:5], theirs[~same][:5])
+
+
+def _lookalike(tf, x_value, variant):
+    """One cell of gates ``x @ w`` whose graph differs from a BasicLSTMCell's in ``variant``, its loss and
+    gradients."""
+    w = tf.constant(np.linspace(-1, 1, 5 * 4 * HIDDEN, dtype=np.float32).reshape(5, 4 * HIDDEN))
+    x = tf.constant(x_value)
+    c = tf.constant(np.linspace(-2, 2, BATCH * HIDDEN, dtype=np.float32).reshape(BATCH, HIDDEN))
+    i, j, f, o = tf.split(tf.matmul(x, w), 4, axis=1)
+    if variant == "bias_on_i":
+        f_gate, i_gate = tf.sigmoid(f), tf.sigmoid(i + 1.0)
+    else:
+        f_plus = f + 1.0
+        f_gate, i_gate = tf.sigmoid(f_plus), tf.sigmoid(i)
+    kept = c * f_gate
+    new_c = kept + i_gate * tf.tanh(j)
+    new_h = tf.tanh(new_c) * tf.sigmoid(o)
+    loss = tf.reduce_sum(new_h * new_h)
+    if variant == "reads_product":
+        loss += tf.reduce_sum(kept)  # a value the fused call does not return
+    elif variant == "reads_forget_sum":
+        loss += tf.reduce_sum(f_plus * f_plus)
+    return [loss, *tf.gradients(loss, [w, x])]
+
+
+@pytest.mark.parametrize("variant", ["reads_product", "reads_forget_sum", "bias_on_i"])
+def test_graphs_that_only_look_like_a_cell_run_op_by_op(tf1, variant):
+    x = np.random.default_rng(1).standard_normal((BATCH, 5)).astype(np.float32)
+    results = []
+    for tf in (tf1, tm):
+        g = tf.Graph()
+        with g.as_default():
+            fetches = _lookalike(tf, x, variant)
+            with tf.Session(graph=g) as sess:
+                results.append(sess.run(fetches))
+                if tf is tm:
+                    assert _kernels(sess)["lstm_cell"] == 0
+    for theirs, ours in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_inference_computes_only_the_states(tf1):
+    """Without a gradient nothing reads the activations: each cell returns new_c and new_h alone (the last
+    step's new_h only, where the final c is not fetched)."""
+    g = tm.Graph()
+    with g.as_default():
+        x = tm.placeholder(tm.float32, [BATCH, STEPS, FEATURES])
+        outputs, _ = tm.nn.static_rnn(tm.nn.rnn_cell.BasicLSTMCell(HIDDEN), tm.unstack(x, STEPS, 1), dtype=tm.float32)
+        with tm.Session(graph=g) as sess:
+            sess.run(tm.global_variables_initializer())
+            sess.run(outputs[-1], {x: np.ones((BATCH, STEPS, FEATURES), np.float32)})
+            wants = [
+                n.kwargs["want"]
+                for gm in sess._compiled_modules()
+                for n in gm.graph.nodes
+                if n.target is lstm_cell_native.lstm_cell
+            ]
+    names = lstm_cell_native.CELL_VALUES
+    assert [tuple(names[k] for k in w) for w in wants] == [("new_c", "new_h")] * (STEPS - 1) + [("new_h",)]
+
+
+def test_the_torch_path_takes_other_dtypes_and_autograd():
+    rng = np.random.default_rng(2)
+    gates = torch.tensor(rng.standard_normal((3, 4 * HIDDEN)), requires_grad=True)
+    c = torch.tensor(rng.standard_normal((3, HIDDEN)))
+    new_c, new_h = lstm_cell_native.lstm_cell(gates, c, forget_bias=1.0, want=(0, 1))
+    i, j, f, o = gates.detach().chunk(4, 1)
+    want_c = c * torch.sigmoid(f + 1.0) + torch.sigmoid(i) * torch.tanh(j)
+    torch.testing.assert_close(new_c.detach(), want_c)
+    torch.testing.assert_close(new_h.detach(), torch.tanh(want_c) * torch.sigmoid(o))
+    new_h.sum().backward()
+    assert gates.grad.shape == gates.shape
