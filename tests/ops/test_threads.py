@@ -12,7 +12,8 @@ import pytest
 import torch
 
 import torchmeta as tm
-from torchmeta.ops import matmul_ops, threads
+from torchmeta.ops import matmul_ops, tanh_native, threads
+from torchmeta.runtime import specialize
 
 
 @pytest.fixture
@@ -182,7 +183,16 @@ def test_a_small_vml_function_runs_on_one_thread_and_matches_tf(tf1, two_threads
     assert (recorded == ONE_THREAD_CALL) == fast
 
 
-def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_matches_tf(tf1, two_threads, recorded):
+@pytest.mark.parametrize("fused", [False, True], ids=["ops", "fused_cell"])
+def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_matches_tf(
+    tf1, two_threads, recorded, monkeypatch, fused
+):
+    """The products and (the cell's ops one by one) the Tanh calls run on one thread; the fused cell
+    (specialize's ``_fuse_lstm_cells``) runs its native kernel on this thread alone."""
+    if not fused:
+        monkeypatch.setattr(specialize, "_fuse_lstm_cells", lambda *args: None)
+    elif not tanh_native.available():
+        pytest.skip("no C compiler: the fused cell takes the torch path")
     rng = np.random.default_rng(4)
     batch, hidden = 32, 96  # the cell's tanh: 3072 elements
     xv = rng.standard_normal((batch, STEPS, FEATURES)).astype(np.float32)
@@ -207,8 +217,13 @@ def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_ma
             sess.run(tm.assign(sess.graph.get_tensor_by_name(name + ":0"), value))
     recorded.clear()
     got = sess.run(out, {x: xv})
-    assert _one_thread_targets(sess._compiled_modules()) == ["tanh_one_thread"] * (2 * STEPS)
-    assert recorded.count(("mkl", 1)) == 3 * STEPS  # each step's product and its two tanh calls
-    assert recorded.count(("omp", 1)) == 2 * STEPS  # the tanh calls
+    if fused:
+        assert _one_thread_targets(sess._compiled_modules()) == []
+        assert recorded.count(("mkl", 1)) == STEPS  # each step's product
+        assert recorded.count(("omp", 1)) == 0
+    else:
+        assert _one_thread_targets(sess._compiled_modules()) == ["tanh_one_thread"] * (2 * STEPS)
+        assert recorded.count(("mkl", 1)) == 3 * STEPS  # each step's product and its two tanh calls
+        assert recorded.count(("omp", 1)) == 2 * STEPS  # the tanh calls
     for a, e in zip(got, want):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
