@@ -116,6 +116,7 @@ def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1):
     special = np.array([np.nan, np.inf, -np.inf, 0, -0.0, 16.6355, 16.64, -103.9, -104.1, -88, 1e-40], np.float32)
     gates[0, : special.size] = special
     gates[1, 2 * units : 2 * units + special.size] = special
+    gates[2:34] = np.linspace(-110, 20, 32 * 4 * units, dtype=np.float32).reshape(32, 4 * units)
     c, dh, dc = (rng.standard_normal((batch, units)).astype(np.float32) for _ in range(3))
     results = []
     for tf in (tf1, tm):

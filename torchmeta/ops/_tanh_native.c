@@ -123,11 +123,9 @@ static inline __attribute__((always_inline)) v8f sigmoid8(v8f x0) {
   const v8f p_low = r + 1.0f;
   v8f p = r * p_odd + p_even;
   p = r2 * p + p_low;
-  const v8f zero = {0}, limit = zero + 255.0f;
-  v8f biased = m + 127.0f; /* 2^m as Eigen's pldexp_fast makes it: the biased exponent clamped to [0, 255] */
-  biased = SELECT(biased < zero, zero, biased);
-  biased = SELECT(biased > limit, limit, biased);
-  const v8i scale = __builtin_convertvector(biased, v8i) << 23;
+  /* 2^m as Eigen's pldexp_fast makes it (it clamps the biased exponent to [0, 255], which m + 127 is in for
+   * every x0 from -104 to the clamp at 16.64: m from -75 to 12; lanes outside are zeroed below) */
+  const v8i scale = __builtin_convertvector(m + 127.0f, v8i) << 23;
   v8f e = p * (v8f)scale;
   e = e * e;
   v8f s = e / (1.0f + e);
