@@ -138,6 +138,8 @@ def test_other_convolutions_are_not_padded_first(avx2, pads):
     conv_ops.conv2d(x, torch.randn(5, 5, 32, 16), **SAME5)  # 16 output channels
     conv_ops.conv2d(x.double(), torch.randn(5, 5, 32, 32).double(), **SAME5)  # float64
     conv_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 16]), torch.randn(5, 5, 16, 32), dy, **SAME5)
+    asymmetric = dict(SAME5, padding="EXPLICIT", explicit_paddings=[0, 0, 1, 3, 2, 2, 0, 0])
+    conv_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 32]), torch.randn(5, 5, 32, 32), dy, **asymmetric)
     assert pads == []
 
 
