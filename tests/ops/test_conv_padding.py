@@ -83,3 +83,67 @@ def test_autograd_inputs_keep_nothing(pads):
     conv_ops.conv2d_keeping_padded(x, torch.randn(3, 3, 3, 4), **CONV)
     conv_ops.conv2d_keeping_padded(x, torch.randn(3, 3, 3, 4), **CONV)
     assert len(pads) == 2 and not hasattr(x, "_tm_padded")
+
+
+# Symmetric padding of a 5x5 window with 32 or more output channels: on an AVX2 CPU without AVX-512 torch's
+# oneDNN convolution runs faster on a zero-padded copy (conv_ops._pads_first), so the forward convolution pads
+# its input and the input gradient is a convolution of a padded copy of out_backprop. CPU_FLAGS is set to such a
+# CPU's here, so every machine runs these paths; the values are TF's.
+
+SAME5 = dict(strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1])
+EXPLICIT5 = dict(SAME5, padding="EXPLICIT", explicit_paddings=[0, 0, 1, 1, 2, 2, 0, 0])
+
+
+@pytest.fixture
+def avx2(monkeypatch):
+    monkeypatch.setattr(conv_ops, "CPU_FLAGS", frozenset({"avx2", "fma"}))
+
+
+def _tf_conv(tf1, x, w, dy, attrs):
+    padding = attrs["padding"]
+    kw = dict(strides=attrs["strides"], padding=padding, explicit_paddings=attrs["explicit_paddings"])
+    xs, ws, dys = (tf1.constant(t.numpy()) for t in (x, w, dy))
+    y = tf1.raw_ops.Conv2D(input=xs, filter=ws, **kw)
+    dx = tf1.raw_ops.Conv2DBackpropInput(input_sizes=list(x.shape), filter=ws, out_backprop=dys, **kw)
+    dw = tf1.raw_ops.Conv2DBackpropFilter(input=xs, filter_sizes=list(w.shape), out_backprop=dys, **kw)
+    with tf1.Session() as sess:
+        return [torch.from_numpy(v) for v in sess.run([y, dx, dw])]
+
+
+@pytest.mark.parametrize("attrs", [SAME5, EXPLICIT5], ids=["same", "explicit"])
+@pytest.mark.parametrize("in_depth", [1, 32])
+def test_padded_first_convolutions_match_tf(tf1, avx2, pads, attrs, in_depth):
+    torch.manual_seed(0)
+    x, w = torch.randn(3, 9, 10, in_depth), torch.randn(5, 5, in_depth, 32)
+    out_h, out_w = (9, 10) if attrs is SAME5 else (7, 10)
+    dy = torch.randn(3, out_h, out_w, 32)
+    y_ref, dx_ref, dw_ref = _tf_conv(tf1, x, w, dy, attrs)
+    y = conv_ops.conv2d(x, w, **attrs)
+    fused = conv_ops.conv2d_bias_relu(x, w, torch.zeros(32), relu=False, **attrs)
+    dx = conv_ops.conv2d_backprop_input(torch.tensor(list(x.shape)), w, dy, **attrs)
+    dx2, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    dw2 = conv_ops.conv2d_backprop_filter_static(x, dy, filter_sizes=tuple(w.shape), **attrs)
+    before = (2, 2, 2, 2) if attrs is SAME5 else (2, 2, 1, 1)  # the forward's (left, right, top, bottom)
+    after = (2, 2, 2, 2) if attrs is SAME5 else (2, 2, 3, 3)  # out_backprop's: the window less one, less those
+    # the forward pads (twice); the input gradient pads out_backprop where its result has 32 channels (twice)
+    assert pads == [before] * 2 + ([after] * 2 if in_depth >= 32 else [])
+    assert all(t.is_contiguous() for t in (y, fused, dx, dx2))  # NHWC, as the other kernels give them
+    for ours, theirs in [(y, y_ref), (fused, y_ref), (dx, dx_ref), (dx2, dx_ref), (dw, dw_ref), (dw2, dw_ref)]:
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_other_convolutions_are_not_padded_first(avx2, pads):
+    x, dy = torch.randn(2, 8, 8, 32), torch.randn(2, 8, 8, 32)
+    conv_ops.conv2d(x, torch.randn(3, 3, 32, 32), **SAME5)  # a 3x3 window
+    conv_ops.conv2d(x, torch.randn(5, 5, 32, 16), **SAME5)  # 16 output channels
+    conv_ops.conv2d(x.double(), torch.randn(5, 5, 32, 32).double(), **SAME5)  # float64
+    conv_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 16]), torch.randn(5, 5, 16, 32), dy, **SAME5)
+    asymmetric = dict(SAME5, padding="EXPLICIT", explicit_paddings=[0, 0, 1, 3, 2, 2, 0, 0])
+    conv_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 32]), torch.randn(5, 5, 32, 32), dy, **asymmetric)
+    assert pads == []
+
+
+def test_avx512_cpus_are_not_padded_first(monkeypatch, pads):
+    monkeypatch.setattr(conv_ops, "CPU_FLAGS", frozenset({"avx2", "avx512f"}))
+    conv_ops.conv2d(torch.randn(2, 8, 8, 32), torch.randn(5, 5, 32, 32), **SAME5)
+    assert pads == []

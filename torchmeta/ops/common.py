@@ -23,6 +23,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = [
+    "CPU_FLAGS",
     "mark_owned",
     "take_owned",
     "invalid",
@@ -56,6 +57,23 @@ __all__ = [
     "store_values",
     "update_rows",
 ]
+
+
+def _read_cpu_flags() -> frozenset:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+# This CPU's feature flags (/proc/cpuinfo's, e.g. "avx512f"), read once at import: kernels traced by torch.compile
+# must not open files.
+CPU_FLAGS = _read_cpu_flags()
+
 
 # Tensors a kernel allocated for the sole purpose of being stored (RestoreV2's outputs) carry this
 # attribute; an Assign may then keep them instead of copying, so a restore needs no second copy.

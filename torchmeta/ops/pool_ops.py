@@ -24,7 +24,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import nn_ops, pool_native
-from torchmeta.ops.common import invalid, str_attr, unimplemented
+from torchmeta.ops.common import CPU_FLAGS, invalid, str_attr, unimplemented
 from torchmeta.ops.windows import (
     check_explicit_paddings,
     check_format,
@@ -147,27 +147,13 @@ def _max_pool(input, ksize, strides, padding, explicit_paddings, data_format, ke
     return from_nchw(y, data_format)
 
 
-def _read_cpu_flags() -> frozenset:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-_CPU_FLAGS = _read_cpu_flags()  # read once at import: kernels traced by torch.compile must not open files
-
-
 def onednn_pools(dtype) -> bool:
     """Whether TF 2.21 runs MaxPool/MaxPoolGrad (SAME/VALID) of ``dtype`` on this CPU by oneDNN's kernels
     (TF's IsDataTypeSupportedByOneDNNOnThisCPU): float32 always, bfloat16 with AVX-512 (or AVX-NE-CONVERT),
     half with AVX-512 FP16 or AMX FP16 (or AVX-NE-CONVERT); else by TF's own kernels (double, integers)."""
     if dtype == torch.float32:
         return True
-    flags = _CPU_FLAGS
+    flags = CPU_FLAGS
     if dtype == torch.bfloat16:
         return "avx512f" in flags or "avx_ne_convert" in flags
     if dtype == torch.float16:
