@@ -18,6 +18,27 @@ TORCHMETA_IMPORT = "import torchmeta as tf\n"
 TENSORFLOW_IMPORT = "import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()  # noqa: E702\n"
 
 
+# The modules load() made of programs with TensorFlow's import line.
+_WITH_TENSORFLOW: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def _forget_programs_flags():
+    """A program loaded with TensorFlow's import line defines its tf.app.flags in absl's one registry of the
+    process. They are removed after the test, so that a TF module defining a flag of the same name later in
+    this worker still imports (saved_model_cli's --dir, as examples/cnn_layers.py's: DuplicateFlagError)."""
+    yield
+    absl_flags = sys.modules.get("absl.flags")
+    if absl_flags is None:
+        return
+    registry = absl_flags.FLAGS
+    for module, defined in list(registry.flags_by_module_dict().items()):
+        if module in _WITH_TENSORFLOW:
+            for flag in defined:
+                if flag.name in registry:
+                    delattr(registry, flag.name)
+
+
 def load(name: str, framework: str) -> types.ModuleType:
     """examples/<name>.py as a module, with TensorFlow swapped in for torchmeta when asked."""
     path = os.path.join(EXAMPLES, f"{name}.py")
@@ -26,6 +47,7 @@ def load(name: str, framework: str) -> types.ModuleType:
     assert source.count(TORCHMETA_IMPORT) == 1, "a TF1 program imports torchmeta once, as tf"
     if framework == "tensorflow":
         source = source.replace(TORCHMETA_IMPORT, TENSORFLOW_IMPORT)
+        _WITH_TENSORFLOW.add(f"{name}_{framework}")
     module = types.ModuleType(f"{name}_{framework}")
     module.__file__ = path
     # In sys.modules as an import puts it: a program defining flags may then be loaded again (absl, and
