@@ -981,7 +981,9 @@ _DIRECT_GRADS = {"SigmoidGrad": sigmoid_grad_direct, "TanhGrad": tanh_grad_direc
 
 # Float element-wise functions that torch computes with MKL's VML, splitting them over its threads from 2049
 # elements on (ops/threads.py; 2-3x the CPU time of one thread for 8192 elements at two threads): the
-# registered kernel runs on this thread alone up to ONE_THREAD_ELEMENTS. An LSTM cell makes two Tanh per step.
+# registered kernel runs on this thread alone up to ONE_THREAD_ELEMENTS. (float32 Tanh on the CPU is a native
+# kernel on the calling thread, ops/tanh_native.py, and an LSTM cell's two Tanh run in its fused call,
+# _fuse_lstm_cells: the rule still serves Tanh of other float dtypes.)
 _VML_UNARY = (
     "Tanh",
     "Exp",
