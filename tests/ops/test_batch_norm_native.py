@@ -8,6 +8,8 @@ values), and compare every output.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -188,6 +190,47 @@ def test_native_statistics_are_exact_on_adversarial_inputs(tf1, native, case):
             np.testing.assert_allclose(a, e, rtol=1e-6, atol=0)
             tf_error = np.max(np.abs(t - e) / np.abs(e))
             np.testing.assert_allclose(a, t, rtol=max(2 * tf_error, 1e-5), atol=0)
+
+
+def _exact_statistics_inputs(shape, seed):
+    """Inputs whose batch statistics every summation order gets exactly: each channel's rows come in pairs
+    c + h, c - h of quarter steps (the mean is c, the squares and their sums fit a float's 24 bits), so TF's
+    and the native kernel's statistics agree to the bit and y's own arithmetic is what differs, if anything."""
+    rng = np.random.default_rng(seed)
+    n, h, w, c = shape
+    half = rng.integers(-14, 15, size=(n // 2, h, w, c)) / 4
+    x = (np.concatenate([half, -half]) + 0.75 * (np.arange(c) - c // 2)).astype(np.float32)
+    scale = rng.standard_normal(c).astype(np.float32)
+    offset = rng.standard_normal(c).astype(np.float32)
+    mean = rng.standard_normal(c).astype(np.float32)
+    variance = (np.abs(rng.standard_normal(c)) + 0.5).astype(np.float32)
+    return x, scale, offset, mean, variance
+
+
+@pytest.mark.skipif(
+    os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0", reason="the reference is TF's oneDNN batch norm (conftest)"
+)
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("factor", [1.0, 0.25])
+@pytest.mark.parametrize(
+    "shape", [(4, 8, 8, 8), (2, 6, 5, 16), (4, 4, 4, 64), (2, 5, 4, 12), (2, 7, 3, 37), (2, 3, 4, 6)], ids=str
+)
+def test_native_rounds_as_onednn_bit_for_bit(tf1, native, spy, shape, factor, relu):
+    """With the same statistics the native kernel's outputs are oneDNN's bit for bit: y as oneDNN's jit
+    kernels round it where C % 4 == 0 (fma((x - mean) * rstd, scale, offset), rstd = 1 / sqrtf(variance +
+    epsilon), in float; a multiply and an add on a CPU without FMA) and as its reference kernel does for other
+    C ((x - mean) * (scale / sqrtf(variance + epsilon)) + offset), and the unbiased variance as TF adjusts
+    oneDNN's biased one (times n / (n - 1) in float). Before, y = (x - mean) * (scale * rstd) + offset (rstd in
+    double) differed from TF's in the last bit on a third of the elements, enough to send a 70-step training
+    run (tests/examples/test_tf1_programs.py's is_training_cnn) down another path than TF's on an AVX2 CPU."""
+    inputs = _exact_statistics_inputs(shape, sum(shape))
+    ours = _run(tm, inputs, factor, relu)
+    assert spy == [(True, relu)]
+    theirs = _tf(inputs, factor, relu)
+    names = ["y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"]
+    for name, a, e in zip(names, ours, theirs, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape, name
+        np.testing.assert_array_equal(a, e, err_msg=name)
 
 
 def test_native_relu_keeps_nan(native):

@@ -7,9 +7,10 @@
  * sum(d * d) - sum(d)^2/n are then merged in double into the running mean and centered sum of squares
  * (Chan et al.'s pairwise update). Nothing is accumulated about zero, so a mean far from zero costs no
  * precision (TF's own kernels also subtract the mean before squaring); each float sum covers <= 256 values
- * of one block. Normalize: y = (x - mean) * (scale * rstd) + offset in float, Relu optional, one write.
+ * of one block. Normalize: y in float as oneDNN's kernels round it (see NORMALIZE), Relu optional, one write.
  * GCC/Clang vector extensions (and -ffp-contract=off) keep the arithmetic the same on every instruction
- * set; target_clones picks AVX-512 or AVX2 code at run time where the CPU has it.
+ * set but for y's one FMA, which follows the CPU as oneDNN's does; target_clones and __builtin_cpu_supports
+ * pick AVX-512 or AVX2 code at run time where the CPU has it.
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/batch_norm_native.py. */
 #include <math.h>
 #include <stdint.h>
@@ -20,6 +21,9 @@
 #define TM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 /* 16-lane code only where AVX-512 runs it: GCC's AVX2 clone of 64-byte vector code is 3-8x slower */
 #define TM_WIDE __attribute__((target("avx512f")))
+/* 8-lane code with FMA (the output pass's multiply-add: see NORMALIZE) */
+#define TM_FMA __attribute__((target("avx2,fma")))
+#include <immintrin.h>
 #endif
 #endif
 #ifndef TM_CLONES
@@ -50,6 +54,16 @@ static int wide(void) {
     if (lanes_forced) return lanes_forced == 16;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+/* Whether the CPU has FMA (with AVX2): oneDNN then rounds y's multiply-add once (see NORMALIZE). */
+static int has_fma(void) {
+#ifdef TM_FMA
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     return 0;
 #endif
@@ -164,11 +178,17 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
  * 1-8 KiB measured alike). Prefetches change no value. */
 #define TM_PREFETCH 512
 
-/* y = (x - mean) * mult + offset, plus side (a residual, [rows, C]) unless NULL, Relu optional, row by row
- * (stores stay sequential), W channels a step. */
-#define NORMALIZE(NAME, ATTR, V, I, W)                                                                     \
+/* y = fma((x - mean) * mult, gain, offset), plus side (a residual, [rows, C]) unless NULL, Relu optional, row by
+ * row (stores stay sequential), W channels a step: the arithmetic of oneDNN's batch norm, which TF's
+ * FusedBatchNormV3 runs with TF_ENABLE_ONEDNN_OPTS=1. Its jit kernels (channels-last, C % 4 == 0) subtract,
+ * multiply by rstd = 1 / sqrtf(variance + epsilon), then multiply-add scale and offset: mult = rstd, gain =
+ * scale, in one FMA where the CPU has FMA, a multiply and an add where it has not. Its reference kernel (any
+ * other C) computes (x - mean) * (scale / sqrtf(variance + epsilon)) + offset: mult = that quotient, gain =
+ * 1 (exact either way). MADD is the multiply-add for W lanes, MADD1 for one. */
+#define NORMALIZE(NAME, ATTR, V, I, W, MADD, MADD1)                                                        \
     ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
-                          const float *mult, const float *offset, const float *side, int relu) {           \
+                          const float *mult, const float *gain, const float *offset, const float *side,    \
+                          int relu) {                                                                      \
         const V z = {0};                                                                                   \
         const int64_t total = rows * C;                                                                    \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
@@ -182,22 +202,29 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
                     if (side) __builtin_prefetch(side + r * C + TM_PREFETCH + q, 0, 3);                    \
                 }                                                                                          \
             for (; c + W <= C; c += W) {                                                                   \
-                V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c) + LOAD(V, offset + c);     \
+                V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c);                           \
+                v = MADD(v, LOAD(V, gain + c), LOAD(V, offset + c));                                       \
                 if (side) v = v + LOAD(V, side + r * C + c);                                               \
                 if (relu) v = (V)((I)v & ~(v < z)); /* NaN stays NaN, as Relu */                           \
                 STORE(yr + c, v);                                                                          \
             }                                                                                              \
             for (; c < C; ++c) {                                                                           \
-                float v = (xr[c] - mean[c]) * mult[c] + offset[c];                                         \
+                float v = MADD1((xr[c] - mean[c]) * mult[c], gain[c], offset[c]);                          \
                 if (side) v = v + side[r * C + c];                                                         \
                 yr[c] = relu && v < 0.0f ? 0.0f : v;                                                       \
             }                                                                                              \
         }                                                                                                  \
     }
 
-NORMALIZE(normalize8, TM_CLONES, v8f, v8i, 8)
+#define MUL_ADD(a, b, c) ((a) * (b) + (c)) /* two roundings (-ffp-contract=off) */
+NORMALIZE(normalize8, TM_CLONES, v8f, v8i, 8, MUL_ADD, MUL_ADD)
+#ifdef TM_FMA
+#define FMA8(a, b, c) ((v8f)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+NORMALIZE(normalize8_fma, TM_FMA, v8f, v8i, 8, FMA8, fmaf)
+#endif
 #ifdef TM_WIDE
-NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16)
+#define FMA16(a, b, c) ((v16f)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16, FMA16, fmaf)
 #endif
 
 /* x: [rows, C] (rows >= 2); scale, offset, mean, variance: [C] (mean, variance read only when factor != 1);
@@ -241,13 +268,14 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
             merge(1, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
         }
     }
-    float *mult = (float *)(work + 2 * C); /* C floats in the scratch's last third */
+    float *mult = (float *)(work + 2 * C), *gain = mult + C; /* 2C floats in the scratch's last third */
     double n = (double)rows, keep = 1.0 - factor;
+    /* TF's unbiased variance: the biased one times n / (n - 1), in float, as TF adjusts oneDNN's */
+    float adjust = (float)rows / (float)(rows - 1);
+    int jit = C % 4 == 0; /* which oneDNN kernel TF runs, and so how y rounds: see NORMALIZE */
     for (c = 0; c < C; ++c) {
-        double m = run_mean[c];
-        double v = run_m2[c] / n;
-        float mf = (float)m, vf = (float)v;
-        float unbiased = (float)(run_m2[c] / (n - 1.0));
+        float mf = (float)run_mean[c], vf = (float)(run_m2[c] / n);
+        float unbiased = vf * adjust;
         batch_mean[c] = mf;
         batch_var[c] = vf;
         if (factor == 1.0) {
@@ -257,15 +285,23 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
             new_mean[c] = (float)keep * mean[c] + (float)factor * mf;
             new_var[c] = (float)keep * variance[c] + (float)factor * unbiased;
         }
-        mult[c] = (float)((double)scale[c] / sqrt(v + epsilon));
+        float root = sqrtf(vf + (float)epsilon);
+        mult[c] = jit ? 1.0f / root : scale[c] / root;
+        gain[c] = jit ? scale[c] : 1.0f;
     }
 #ifdef TM_WIDE
     if (w16) {
-        normalize16(x, y, rows, C, batch_mean, mult, offset, side, relu);
+        normalize16(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
         return;
     }
 #endif
-    normalize8(x, y, rows, C, batch_mean, mult, offset, side, relu);
+#ifdef TM_FMA
+    if (has_fma()) {
+        normalize8_fma(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+        return;
+    }
+#endif
+    normalize8(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
 }
 
 /* ---------------------------------------------------------------------------------------------------
