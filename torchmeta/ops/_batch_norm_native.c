@@ -178,8 +178,8 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
  * 1-8 KiB measured alike). Prefetches change no value. */
 #define TM_PREFETCH 512
 
-/* y = fma((x - mean) * mult, gain, offset), plus side (a residual, [rows, C]) unless NULL, Relu optional, row by
- * row (stores stay sequential), W channels a step: the arithmetic of oneDNN's batch norm, which TF's
+/* y = fma((x - mean) * mult, gain, offset), plus side (a residual, [rows, C]) unless NULL, Relu optional,
+ * row by row (stores stay sequential), W channels a step: the arithmetic of oneDNN's batch norm, which TF's
  * FusedBatchNormV3 runs with TF_ENABLE_ONEDNN_OPTS=1. Its jit kernels (channels-last, C % 4 == 0) subtract,
  * multiply by rstd = 1 / sqrtf(variance + epsilon), then multiply-add scale and offset: mult = rstd, gain =
  * scale, in one FMA where the CPU has FMA, a multiply and an add where it has not. Its reference kernel (any
