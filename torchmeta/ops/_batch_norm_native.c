@@ -307,9 +307,10 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
 /* ---------------------------------------------------------------------------------------------------
  * Training batch norm gradient (TF's FusedBatchNormGradV3, is_training) for channels-last float32 rows,
  * with the ReluGrad before it optional: g = dy * (features > 0) (TF's ReluGrad, as a product, so NaN and
- * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrt(variance + epsilon):
+ * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrtf(variance + epsilon):
  *   offset_backprop = sum(g), scale_backprop = sum(g * xc) * rstd,
- *   x_backprop = scale * rstd * (g - sum(g) / n - xc * sum(g * xc) / (n * (variance + epsilon))).
+ *   x_backprop = ((g - offset_backprop / n) - xc * (scale_backprop * rstd / n)) * scale * rstd,
+ * in float in that order, as oneDNN's jit kernel computes it (TF's reference with TF_ENABLE_ONEDNN_OPTS=1).
  * Pass 1 sums g and g * xc per channel (float sums over blocks of 16 rows, vectorized over 8 channels,
  * added in double); pass 2 writes x_backprop (which may be dy itself: each element is read before it is
  * written). Each function comes in two forms, with the Relu (features read) and without. */
@@ -366,18 +367,21 @@ GRAD_SUMS(grad_sums16_relu, TM_WIDE, v16f, v16i, 1)
 GRAD_SUMS(grad_sums16, TM_WIDE, v16f, v16i, 0)
 #endif
 
-/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step, the lines TM_PREFETCH
- * floats ahead prefetched (as the forward's output pass). */
+/* Pass 2: x_backprop = ((g - b) - (x - mean) * a) * scale * rstd row by row, oneDNN's jit kernel's operations
+ * in its order (b = offset_backprop / n, a = scale_backprop * rstd / n), 8 channels a step, the lines
+ * TM_PREFETCH floats ahead prefetched (as the forward's output pass). */
 #define GRAD_OUTPUT_STEP(V, I, W, RELU)                                                                    \
     for (; c + W <= C; c += W) {                                                                           \
         V g = GRAD(V, I, RELU, dy, f, o + c);                                                              \
         V xc = LOAD(V, x + o + c) - LOAD(V, mean + c);                                                     \
-        STORE(dx + o + c, LOAD(V, k + c) * g - (LOAD(V, b + c) + LOAD(V, a + c) * xc));                    \
+        V v = (g - LOAD(V, b + c)) - xc * LOAD(V, a + c);                                                  \
+        STORE(dx + o + c, v * LOAD(V, scale + c) * LOAD(V, rstd + c));                                     \
     }
 
 #define GRAD_OUTPUT(NAME, ATTR, RELU, WIDE)                                                                \
     ATTR static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows, int64_t C, \
-                          const float *mean, const float *k, const float *b, const float *a) {             \
+                          const float *mean, const float *scale, const float *rstd, const float *b,        \
+                          const float *a) {                                                                \
         const int64_t total = rows * C;                                                                    \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             int64_t o = r * C, c = 0;                                                                      \
@@ -416,7 +420,7 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
     double stack_work[4 * TM_STACK_CHANNELS];
     if (!work) work = stack_work;
     double *sum_g = work, *sum_gx = work + C;
-    float *k = (float *)(work + 2 * C), *b = k + C, *a = b + C;
+    float *rstd = (float *)(work + 2 * C), *b = rstd + C, *a = b + C;
     float part_g[16], part_gx[16];
     int64_t c;
     int relu = features != 0, w16 = wide();
@@ -449,21 +453,20 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
             c += width;
         }
     }
-    double count = (double)rows;
+    float count = (float)rows;
     for (c = 0; c < C; ++c) {
-        double var_eps = (double)variance[c] + epsilon, rstd = 1.0 / sqrt(var_eps);
-        double kc = (double)scale[c] * rstd;
+        float r = 1.0f / sqrtf(variance[c] + (float)epsilon); /* oneDNN's rstd: a float root, a division */
         offset_backprop[c] = (float)sum_g[c];
-        scale_backprop[c] = (float)(sum_gx[c] * rstd);
-        k[c] = (float)kc;
-        b[c] = (float)(kc * sum_g[c] / count);
-        a[c] = (float)(kc * sum_gx[c] / (count * var_eps));
+        scale_backprop[c] = (float)sum_gx[c] * r;
+        rstd[c] = r;
+        b[c] = offset_backprop[c] / count;
+        a[c] = scale_backprop[c] * r / count;
     }
 #ifdef TM_WIDE
     if (w16) {
-        (relu ? grad_output16_relu : grad_output16)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+        (relu ? grad_output16_relu : grad_output16)(dy, relu ? features : dy, x, dx, rows, C, mean, scale, rstd, b, a);
         return;
     }
 #endif
-    (relu ? grad_output8_relu : grad_output8)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+    (relu ? grad_output8_relu : grad_output8)(dy, relu ? features : dy, x, dx, rows, C, mean, scale, rstd, b, a);
 }
