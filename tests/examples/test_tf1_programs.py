@@ -3,13 +3,13 @@ variables alike, and each one's checkpoint restores in the other to the same num
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
 
 import numpy as np
 import pytest
-import torch
 
 import torchmeta as tm
 
@@ -130,18 +130,22 @@ def test_dcgan_with_variable_scope_reuse_runs_in_both_and_checkpoints_cross(tf1,
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    condition=torch.backends.cpu.get_cpu_capability() == "AVX2",
-    reason="open: on an AVX2-only CPU (AMD EPYC) TF's oneDNN kernels and torchmeta's native kernels drift apart over "
-    "the 70 steps (moving means 1e-3 apart; the torch path, TORCHMETA_NATIVE=0, and TF's Eigen kernels agree); "
-    "on the AVX-512 Xeon both agree to 1e-4",
-    strict=True,
-)
 def test_is_training_cnn_trains_to_tfs_losses_and_checkpoints_cross(tf1, tmp_path):
     """Batch norm (fused and not) and dropout behind an is_training placeholder, a tf.case learning rate,
-    moving averages and streaming metrics: the same loss at every step (dropout's masks and the initial
-    weights are TF's random streams), the same evaluation, and each checkpoint's averaged weights
-    evaluate alike in the other framework."""
+    moving averages and streaming metrics: the same losses (dropout's masks and the initial weights are TF's
+    random streams), the same evaluation, and each checkpoint's averaged weights evaluate alike in the other
+    framework.
+
+    The free-running losses, moving means and logits are compared at TF's own spread, not float32 rounding:
+    near step 28 a batch norm output in front of a Relu and a max pool is within float32 rounding of zero,
+    and which side of zero rounding puts it decides where that window's gradient goes; TF itself lands on
+    either side by its thread count. Measured on an AVX2 AMD EPYC, 70 steps, TF 2.21 against itself: oneDNN
+    kernels on one intra-op thread against two, 1.0e-3 apart in the losses (relative), 1.2e-3 in the moving
+    means and 7.1e-3 in the logits (absolute); Eigen kernels on one thread against two, the same. (The same
+    program in float64, with the float32 run's initial weights and dropout masks, stays within 7e-7 of TF's
+    default two-thread oneDNN losses and of torchmeta's, and 1e-3 from the others.) The tolerances below are
+    about three times TF's spread. Step for step from TF's state every loss and variable
+    agrees to float32 rounding: test_is_training_cnn_steps_as_tf_from_tfs_state."""
     pytest.importorskip("sklearn")
     ours = load("is_training_cnn", "torchmeta")
     theirs = load("is_training_cnn", "tensorflow")
@@ -155,11 +159,11 @@ def test_is_training_cnn_trains_to_tfs_losses_and_checkpoints_cross(tf1, tmp_pat
     ):
         assert name in a["variables"]
     assert len(a["losses"]) == 70
-    np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(a["losses"], b["losses"], rtol=3e-3, atol=1e-5)
     assert a["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6) and a["accuracy"] >= 0.85
     assert a["per_class"] == pytest.approx(b["per_class"], abs=1e-6)
-    np.testing.assert_allclose(a["moving_mean"], b["moving_mean"], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(a["logits"], b["logits"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(a["moving_mean"], b["moving_mean"], rtol=1e-4, atol=4e-3)
+    np.testing.assert_allclose(a["logits"], b["logits"], rtol=1e-4, atol=2e-2)
     # TensorFlow's checkpoint, its averaged weights in each program.
     again, reference = ours.main(["--restore", b["prefix"]]), theirs.main(["--restore", b["prefix"]])
     assert again["accuracy"] == pytest.approx(reference["accuracy"], abs=1e-6)
@@ -169,6 +173,46 @@ def test_is_training_cnn_trains_to_tfs_losses_and_checkpoints_cross(tf1, tmp_pat
     back, reference = theirs.main(["--restore", converted]), ours.main(["--restore", a["prefix"]])
     assert back["accuracy"] == pytest.approx(reference["accuracy"], abs=1e-6)
     np.testing.assert_allclose(back["logits"], reference["logits"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_is_training_cnn_steps_as_tf_from_tfs_state(tf1):
+    """The is_training_cnn program's 70 training steps (main's batches), each from TensorFlow's state:
+    torchmeta's variables take TF's values, then both run the step (dropout's masks are the same Philox
+    stream in both): the loss and every variable after it (weights, momentum slots, moving statistics and
+    averages, the global step) agree to float32 rounding at every step, across the learning rate's
+    boundaries (tf.case) too."""
+    pytest.importorskip("sklearn")
+    ours, theirs = load("is_training_cnn", "torchmeta"), load("is_training_cnn", "tensorflow")
+    (x, labels), _ = ours.load_digits()
+    order = np.random.default_rng(1).permutation(len(x))
+    with contextlib.ExitStack() as stack:
+        runs = []
+        for module in (ours, theirs):
+            module.tf.reset_default_graph()
+            module.tf.set_random_seed(3)
+            g = module.build_graph()
+            sess = stack.enter_context(module.tf.Session())
+            sess.run(module.tf.global_variables_initializer())
+            runs.append((g, sess, module.tf.global_variables()))
+        (_, sess_a, vars_a), (_, sess_b, vars_b) = runs
+        names = [v.op.name for v in vars_a]
+        assert names == [v.op.name for v in vars_b] and "global_step" in names
+        for step in range(70):
+            for v, value in zip(vars_a, sess_b.run(vars_b), strict=True):
+                v.load(value, sess_a)
+            start = (step * 32) % (len(x) - 32)
+            batch = order[start : start + 32]
+            losses = [
+                sess.run(
+                    [g["loss"], g["train_op"]],
+                    {g["images"]: x[batch], g["labels"]: labels[batch], g["is_training"]: True},
+                )[0]
+                for g, sess, _ in runs
+            ]
+            np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4, atol=1e-5, err_msg=f"loss of step {step}")
+            for name, a, b in zip(names, sess_a.run(vars_a), sess_b.run(vars_b), strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=f"{name} after step {step}")
 
 
 @pytest.mark.slow

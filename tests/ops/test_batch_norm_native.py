@@ -8,6 +8,8 @@ values), and compare every output.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -190,6 +192,47 @@ def test_native_statistics_are_exact_on_adversarial_inputs(tf1, native, case):
             np.testing.assert_allclose(a, t, rtol=max(2 * tf_error, 1e-5), atol=0)
 
 
+def _exact_statistics_inputs(shape, seed):
+    """Inputs whose batch statistics every summation order gets exactly: each channel's rows come in pairs
+    c + h, c - h of quarter steps (the mean is c, the squares and their sums fit a float's 24 bits), so TF's
+    and the native kernel's statistics agree to the bit and y's own arithmetic is what differs, if anything."""
+    rng = np.random.default_rng(seed)
+    n, h, w, c = shape
+    half = rng.integers(-14, 15, size=(n // 2, h, w, c)) / 4
+    x = (np.concatenate([half, -half]) + 0.75 * (np.arange(c) - c // 2)).astype(np.float32)
+    scale = rng.standard_normal(c).astype(np.float32)
+    offset = rng.standard_normal(c).astype(np.float32)
+    mean = rng.standard_normal(c).astype(np.float32)
+    variance = (np.abs(rng.standard_normal(c)) + 0.5).astype(np.float32)
+    return x, scale, offset, mean, variance
+
+
+@pytest.mark.skipif(
+    os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0", reason="the reference is TF's oneDNN batch norm (conftest)"
+)
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("factor", [1.0, 0.25])
+@pytest.mark.parametrize(
+    "shape", [(4, 8, 8, 8), (2, 6, 5, 16), (4, 4, 4, 64), (2, 5, 4, 12), (2, 7, 3, 37), (2, 3, 4, 6)], ids=str
+)
+def test_native_rounds_as_onednn_bit_for_bit(tf1, native, spy, shape, factor, relu):
+    """With the same statistics the native kernel's outputs are oneDNN's bit for bit: y as oneDNN's jit
+    kernels round it where C % 4 == 0 (fma((x - mean) * rstd, scale, offset), rstd = 1 / sqrtf(variance +
+    epsilon), in float; a multiply and an add on a CPU without FMA) and as its reference kernel does for other
+    C ((x - mean) * (scale / sqrtf(variance + epsilon)) + offset), and the unbiased variance as TF adjusts
+    oneDNN's biased one (times n / (n - 1) in float). Before, y = (x - mean) * (scale * rstd) + offset (rstd in
+    double) differed from TF's in the last bit on a third of the elements, enough to send a 70-step training
+    run (tests/examples/test_tf1_programs.py's is_training_cnn) down another path than TF's on an AVX2 CPU."""
+    inputs = _exact_statistics_inputs(shape, sum(shape))
+    ours = _run(tm, inputs, factor, relu)
+    assert spy == [(True, relu)]
+    theirs = _tf(inputs, factor, relu)
+    names = ["y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"]
+    for name, a, e in zip(names, ours, theirs, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape, name
+        np.testing.assert_array_equal(a, e, err_msg=name)
+
+
 def test_native_relu_keeps_nan(native):
     """Relu in the output pass lets NaN through (as TF's Relu and torch.relu), zeroes negatives."""
     x = torch.tensor([[0.0, 1.0], [float("nan"), 2.0], [4.0, 3.0]])
@@ -276,7 +319,7 @@ def grad_spy(monkeypatch):
     return calls
 
 
-def _run_grad(framework, inputs, dy_value, factor, relu):
+def _run_grad(framework, inputs, dy_value, factor, relu, epsilon=0.001):
     """The forward outputs and tf.gradients of (Relu of) FusedBatchNormV3's y for x, scale and offset,
     with dy fed as the incoming gradient."""
     x_value, scale, offset, mean, variance = inputs
@@ -291,7 +334,7 @@ def _run_grad(framework, inputs, dy_value, factor, relu):
             offset=o,
             mean=framework.constant(mean),
             variance=framework.constant(variance),
-            epsilon=0.001,
+            epsilon=epsilon,
             exponential_avg_factor=factor,
             is_training=True,
         )
@@ -356,6 +399,46 @@ def test_native_gradient_equals_torch_path(native, shape, relu):
         for a, e in zip(fast, slow[:3]):
             assert a.dtype == e.dtype and a.shape == e.shape
             torch.testing.assert_close(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(e.abs().max())))
+
+
+def _exact_gradient_inputs(shape, seed):
+    """Inputs whose gradient sums every summation order gets exactly, with rstd a power of two: every
+    channel's rows are a permutation of the same pairs c + h, c - h (quarter steps), so every channel has
+    the biased variance v, and epsilon = 4 - v makes rstd = 1 / sqrtf(4) = 0.5; dy in quarter steps. TF's
+    oneDNN kernel sums scale_backprop per image and thread, each part times rstd: exact here, as ours."""
+    rng = np.random.default_rng(seed)
+    n, h, w, c = shape
+    half = rng.integers(-7, 8, size=n * h * w // 2) / 4
+    rows = np.concatenate([half, -half])
+    x = np.stack([rng.permutation(rows) for _ in range(c)], axis=-1) + 0.75 * (np.arange(c) - c // 2)
+    x = x.reshape(shape).astype(np.float32)
+    variance = float(np.mean(rows**2))
+    dy = (rng.integers(-8, 9, size=shape) / 4).astype(np.float32)
+    scale = rng.standard_normal(c).astype(np.float32)
+    offset = rng.standard_normal(c).astype(np.float32)
+    zeros, ones = np.zeros(c, np.float32), np.ones(c, np.float32)
+    return (x, scale, offset, zeros, ones), dy, 4.0 - variance
+
+
+@pytest.mark.skipif(
+    os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0", reason="the reference is TF's oneDNN batch norm (conftest)"
+)
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "relu"])
+@pytest.mark.parametrize("shape", [(4, 8, 8, 8), (2, 4, 4, 16), (4, 4, 4, 12), (2, 8, 8, 64), (2, 8, 8, 37)], ids=str)
+def test_native_gradient_rounds_as_onednn_bit_for_bit(tf1, native, grad_spy, shape, relu):
+    """With sums every order gets exactly, the native gradient is oneDNN's jit kernel's bit for bit:
+    x_backprop = ((g - offset_backprop / n) - (x - mean) * (scale_backprop * rstd / n)) * scale * rstd in
+    float, in that order (TF's reference kernel, C % 4 != 0, agrees on these inputs). Before, k * g -
+    (b + a * (x - mean)) with k = scale * rstd, b and a in double differed from TF's in the last bit on
+    17-25% of these elements."""
+    inputs, dy, epsilon = _exact_gradient_inputs(shape, sum(shape))
+    ours = _run_grad(tm, inputs, dy, 1.0, relu, epsilon)
+    assert grad_spy and all(ran for ran, _, _ in grad_spy)
+    theirs = _run_grad(_tf_module(), inputs, dy, 1.0, relu, epsilon)
+    names = ["y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2", "dx", "dscale", "doffset"]
+    for name, a, e in zip(names, ours, theirs, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape, name
+        np.testing.assert_array_equal(a, e, err_msg=name)
 
 
 def test_native_gradient_relu_grad_is_relu_grads_product(native):

@@ -7,9 +7,10 @@
  * sum(d * d) - sum(d)^2/n are then merged in double into the running mean and centered sum of squares
  * (Chan et al.'s pairwise update). Nothing is accumulated about zero, so a mean far from zero costs no
  * precision (TF's own kernels also subtract the mean before squaring); each float sum covers <= 256 values
- * of one block. Normalize: y = (x - mean) * (scale * rstd) + offset in float, Relu optional, one write.
+ * of one block. Normalize: y in float as oneDNN's kernels round it (see NORMALIZE), Relu optional, one write.
  * GCC/Clang vector extensions (and -ffp-contract=off) keep the arithmetic the same on every instruction
- * set; target_clones picks AVX-512 or AVX2 code at run time where the CPU has it.
+ * set but for y's one FMA, which follows the CPU as oneDNN's does; target_clones and __builtin_cpu_supports
+ * pick AVX-512 or AVX2 code at run time where the CPU has it.
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/batch_norm_native.py. */
 #include <math.h>
 #include <stdint.h>
@@ -20,6 +21,9 @@
 #define TM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 /* 16-lane code only where AVX-512 runs it: GCC's AVX2 clone of 64-byte vector code is 3-8x slower */
 #define TM_WIDE __attribute__((target("avx512f")))
+/* 8-lane code with FMA (the output pass's multiply-add: see NORMALIZE) */
+#define TM_FMA __attribute__((target("avx2,fma")))
+#include <immintrin.h>
 #endif
 #endif
 #ifndef TM_CLONES
@@ -50,6 +54,16 @@ static int wide(void) {
     if (lanes_forced) return lanes_forced == 16;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+/* Whether the CPU has FMA (with AVX2): oneDNN then rounds y's multiply-add once (see NORMALIZE). */
+static int has_fma(void) {
+#ifdef TM_FMA
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
     return 0;
 #endif
@@ -164,11 +178,17 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
  * 1-8 KiB measured alike). Prefetches change no value. */
 #define TM_PREFETCH 512
 
-/* y = (x - mean) * mult + offset, plus side (a residual, [rows, C]) unless NULL, Relu optional, row by row
- * (stores stay sequential), W channels a step. */
-#define NORMALIZE(NAME, ATTR, V, I, W)                                                                     \
+/* y = fma((x - mean) * mult, gain, offset), plus side (a residual, [rows, C]) unless NULL, Relu optional,
+ * row by row (stores stay sequential), W channels a step: the arithmetic of oneDNN's batch norm, which TF's
+ * FusedBatchNormV3 runs with TF_ENABLE_ONEDNN_OPTS=1. Its jit kernels (channels-last, C % 4 == 0) subtract,
+ * multiply by rstd = 1 / sqrtf(variance + epsilon), then multiply-add scale and offset: mult = rstd, gain =
+ * scale, in one FMA where the CPU has FMA, a multiply and an add where it has not. Its reference kernel (any
+ * other C) computes (x - mean) * (scale / sqrtf(variance + epsilon)) + offset: mult = that quotient, gain =
+ * 1 (exact either way). MADD is the multiply-add for W lanes, MADD1 for one. */
+#define NORMALIZE(NAME, ATTR, V, I, W, MADD, MADD1)                                                        \
     ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
-                          const float *mult, const float *offset, const float *side, int relu) {           \
+                          const float *mult, const float *gain, const float *offset, const float *side,    \
+                          int relu) {                                                                      \
         const V z = {0};                                                                                   \
         const int64_t total = rows * C;                                                                    \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
@@ -182,22 +202,29 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
                     if (side) __builtin_prefetch(side + r * C + TM_PREFETCH + q, 0, 3);                    \
                 }                                                                                          \
             for (; c + W <= C; c += W) {                                                                   \
-                V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c) + LOAD(V, offset + c);     \
+                V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c);                           \
+                v = MADD(v, LOAD(V, gain + c), LOAD(V, offset + c));                                       \
                 if (side) v = v + LOAD(V, side + r * C + c);                                               \
                 if (relu) v = (V)((I)v & ~(v < z)); /* NaN stays NaN, as Relu */                           \
                 STORE(yr + c, v);                                                                          \
             }                                                                                              \
             for (; c < C; ++c) {                                                                           \
-                float v = (xr[c] - mean[c]) * mult[c] + offset[c];                                         \
+                float v = MADD1((xr[c] - mean[c]) * mult[c], gain[c], offset[c]);                          \
                 if (side) v = v + side[r * C + c];                                                         \
                 yr[c] = relu && v < 0.0f ? 0.0f : v;                                                       \
             }                                                                                              \
         }                                                                                                  \
     }
 
-NORMALIZE(normalize8, TM_CLONES, v8f, v8i, 8)
+#define MUL_ADD(a, b, c) ((a) * (b) + (c)) /* two roundings (-ffp-contract=off) */
+NORMALIZE(normalize8, TM_CLONES, v8f, v8i, 8, MUL_ADD, MUL_ADD)
+#ifdef TM_FMA
+#define FMA8(a, b, c) ((v8f)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+NORMALIZE(normalize8_fma, TM_FMA, v8f, v8i, 8, FMA8, fmaf)
+#endif
 #ifdef TM_WIDE
-NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16)
+#define FMA16(a, b, c) ((v16f)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16, FMA16, fmaf)
 #endif
 
 /* x: [rows, C] (rows >= 2); scale, offset, mean, variance: [C] (mean, variance read only when factor != 1);
@@ -241,13 +268,14 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
             merge(1, (double)n, (double)r0, shift, dsum, dsq, run_mean + c, run_m2 + c);
         }
     }
-    float *mult = (float *)(work + 2 * C); /* C floats in the scratch's last third */
+    float *mult = (float *)(work + 2 * C), *gain = mult + C; /* 2C floats in the scratch's last third */
     double n = (double)rows, keep = 1.0 - factor;
+    /* TF's unbiased variance: the biased one times n / (n - 1), in float, as TF adjusts oneDNN's */
+    float adjust = (float)rows / (float)(rows - 1);
+    int jit = C % 4 == 0; /* which oneDNN kernel TF runs, and so how y rounds: see NORMALIZE */
     for (c = 0; c < C; ++c) {
-        double m = run_mean[c];
-        double v = run_m2[c] / n;
-        float mf = (float)m, vf = (float)v;
-        float unbiased = (float)(run_m2[c] / (n - 1.0));
+        float mf = (float)run_mean[c], vf = (float)(run_m2[c] / n);
+        float unbiased = vf * adjust;
         batch_mean[c] = mf;
         batch_var[c] = vf;
         if (factor == 1.0) {
@@ -257,23 +285,32 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
             new_mean[c] = (float)keep * mean[c] + (float)factor * mf;
             new_var[c] = (float)keep * variance[c] + (float)factor * unbiased;
         }
-        mult[c] = (float)((double)scale[c] / sqrt(v + epsilon));
+        float root = sqrtf(vf + (float)epsilon);
+        mult[c] = jit ? 1.0f / root : scale[c] / root;
+        gain[c] = jit ? scale[c] : 1.0f;
     }
 #ifdef TM_WIDE
     if (w16) {
-        normalize16(x, y, rows, C, batch_mean, mult, offset, side, relu);
+        normalize16(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
         return;
     }
 #endif
-    normalize8(x, y, rows, C, batch_mean, mult, offset, side, relu);
+#ifdef TM_FMA
+    if (has_fma()) {
+        normalize8_fma(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+        return;
+    }
+#endif
+    normalize8(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
 }
 
 /* ---------------------------------------------------------------------------------------------------
  * Training batch norm gradient (TF's FusedBatchNormGradV3, is_training) for channels-last float32 rows,
  * with the ReluGrad before it optional: g = dy * (features > 0) (TF's ReluGrad, as a product, so NaN and
- * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrt(variance + epsilon):
+ * the sign of zero follow TF's), else g = dy. With xc = x - mean and rstd = 1 / sqrtf(variance + epsilon):
  *   offset_backprop = sum(g), scale_backprop = sum(g * xc) * rstd,
- *   x_backprop = scale * rstd * (g - sum(g) / n - xc * sum(g * xc) / (n * (variance + epsilon))).
+ *   x_backprop = ((g - offset_backprop / n) - xc * (scale_backprop * rstd / n)) * scale * rstd,
+ * in float in that order, as oneDNN's jit kernel computes it (TF's reference with TF_ENABLE_ONEDNN_OPTS=1).
  * Pass 1 sums g and g * xc per channel (float sums over blocks of 16 rows, vectorized over 8 channels,
  * added in double); pass 2 writes x_backprop (which may be dy itself: each element is read before it is
  * written). Each function comes in two forms, with the Relu (features read) and without. */
@@ -330,18 +367,21 @@ GRAD_SUMS(grad_sums16_relu, TM_WIDE, v16f, v16i, 1)
 GRAD_SUMS(grad_sums16, TM_WIDE, v16f, v16i, 0)
 #endif
 
-/* Pass 2: x_backprop = k * g - (b + a * (x - mean)) row by row, 8 channels a step, the lines TM_PREFETCH
- * floats ahead prefetched (as the forward's output pass). */
+/* Pass 2: x_backprop = ((g - b) - (x - mean) * a) * scale * rstd row by row, oneDNN's jit kernel's operations
+ * in its order (b = offset_backprop / n, a = scale_backprop * rstd / n), 8 channels a step, the lines
+ * TM_PREFETCH floats ahead prefetched (as the forward's output pass). */
 #define GRAD_OUTPUT_STEP(V, I, W, RELU)                                                                    \
     for (; c + W <= C; c += W) {                                                                           \
         V g = GRAD(V, I, RELU, dy, f, o + c);                                                              \
         V xc = LOAD(V, x + o + c) - LOAD(V, mean + c);                                                     \
-        STORE(dx + o + c, LOAD(V, k + c) * g - (LOAD(V, b + c) + LOAD(V, a + c) * xc));                    \
+        V v = (g - LOAD(V, b + c)) - xc * LOAD(V, a + c);                                                  \
+        STORE(dx + o + c, v * LOAD(V, scale + c) * LOAD(V, rstd + c));                                     \
     }
 
 #define GRAD_OUTPUT(NAME, ATTR, RELU, WIDE)                                                                \
     ATTR static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows, int64_t C, \
-                          const float *mean, const float *k, const float *b, const float *a) {             \
+                          const float *mean, const float *scale, const float *rstd, const float *b,        \
+                          const float *a) {                                                                \
         const int64_t total = rows * C;                                                                    \
         for (int64_t r = 0; r < rows; ++r) {                                                               \
             int64_t o = r * C, c = 0;                                                                      \
@@ -380,7 +420,7 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
     double stack_work[4 * TM_STACK_CHANNELS];
     if (!work) work = stack_work;
     double *sum_g = work, *sum_gx = work + C;
-    float *k = (float *)(work + 2 * C), *b = k + C, *a = b + C;
+    float *rstd = (float *)(work + 2 * C), *b = rstd + C, *a = b + C;
     float part_g[16], part_gx[16];
     int64_t c;
     int relu = features != 0, w16 = wide();
@@ -413,21 +453,20 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
             c += width;
         }
     }
-    double count = (double)rows;
+    float count = (float)rows;
     for (c = 0; c < C; ++c) {
-        double var_eps = (double)variance[c] + epsilon, rstd = 1.0 / sqrt(var_eps);
-        double kc = (double)scale[c] * rstd;
+        float r = 1.0f / sqrtf(variance[c] + (float)epsilon); /* oneDNN's rstd: a float root, a division */
         offset_backprop[c] = (float)sum_g[c];
-        scale_backprop[c] = (float)(sum_gx[c] * rstd);
-        k[c] = (float)kc;
-        b[c] = (float)(kc * sum_g[c] / count);
-        a[c] = (float)(kc * sum_gx[c] / (count * var_eps));
+        scale_backprop[c] = (float)sum_gx[c] * r;
+        rstd[c] = r;
+        b[c] = offset_backprop[c] / count;
+        a[c] = scale_backprop[c] * r / count;
     }
 #ifdef TM_WIDE
     if (w16) {
-        (relu ? grad_output16_relu : grad_output16)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+        (relu ? grad_output16_relu : grad_output16)(dy, relu ? features : dy, x, dx, rows, C, mean, scale, rstd, b, a);
         return;
     }
 #endif
-    (relu ? grad_output8_relu : grad_output8)(dy, relu ? features : dy, x, dx, rows, C, mean, k, b, a);
+    (relu ? grad_output8_relu : grad_output8)(dy, relu ? features : dy, x, dx, rows, C, mean, scale, rstd, b, a);
 }

@@ -3,8 +3,9 @@
 
 _batch_norm_native.c computes the forward's per-channel statistics in one pass over memory (blocks of rows
 kept in L1: float sums vectorized over channels, each block's centered sums merged in double, so a mean far
-from zero costs no precision) and writes y = (x - mean) * (scale * rstd) + offset, plus a residual and
-through Relu when asked, in a second. The gradient sums g and g * (x - mean) in one pass, g being dy or
+from zero costs no precision) and writes y = (x - mean) * rstd * scale + offset as oneDNN's kernels round it
+(TF's reference with TF_ENABLE_ONEDNN_OPTS=1: an FMA where the CPU has one; see the C source), plus a
+residual and through Relu when asked, in a second. The gradient sums g and g * (x - mean) in one pass, g being dy or
 TF's ReluGrad dy * (features > 0), and writes x_backprop in a second (over dy when the caller owns it).
 Both use 16-lane vectors where the CPU has AVX-512, 8-lane ones elsewhere (the same values). They are
 accelerators: built and cached by torchmeta.ops.native_build; where they cannot be built (no compiler,
