@@ -151,6 +151,15 @@ ERROR_SAMPLES = [
     _fed("SparseSoftmaxCrossEntropyWithLogits", {"features": randn(3, 2), "labels": np.zeros(2, np.int64)}, sid="s-b"),
     _fed("SparseSoftmaxCrossEntropyWithLogits", {"features": randn(3, 0), "labels": np.zeros(3, np.int64)}, sid="s-0"),
     _fed("SparseSoftmaxCrossEntropyWithLogits", {"features": randn(3, 3), "labels": np.array([0, 5, 1])}, sid="s-hi"),
+    _fed("SparseSoftmaxCrossEntropyWithLogits", {"features": randn(3, 3), "labels": np.array([0, -1, 1])}, sid="s-lo"),
+    _fed(
+        "SparseSoftmaxCrossEntropyWithLogits",
+        {"features": randn(3, 3), "labels": np.array([0, 1, 3], np.int32)},
+        sid="s-hi-int32",
+    ),
+    _fed(
+        "SparseSoftmaxCrossEntropyWithLogits", {"features": randn(3, 3), "labels": np.array([0, 7, -1])}, sid="s-both"
+    ),
     _fed("TopKV2", {"input": randn(2, 3), "k": np.int32(5)}, sid="topk-k"),
     _fed("TopKV2", {"input": randn(2, 3), "k": np.int32(-1)}, sid="topk-neg"),
     _fed("TopKV2", {"input": np.float32(1), "k": np.int32(1)}, sid="topk-scalar"),

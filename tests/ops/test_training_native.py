@@ -310,3 +310,33 @@ def test_torch_compile_traces_the_native_kernel(native, spy):
     for a, e in zip(traced_members, eager_members):
         for k in range(3):
             torch.testing.assert_close(a[k].value, e[k].value, rtol=0, atol=0)
+
+
+def test_the_kept_pointer_arrays_follow_a_replaced_storage(native):
+    """The native update keeps its pointer arrays from call to call (a step's variables keep their storage);
+    a variable whose storage was replaced since is updated where it lives now, the old storage left alone."""
+    lr = torch.tensor(0.5)
+    v, w = torch.ones(5), torch.ones(3)
+    assert training_native.gradient_descent([v, w], [torch.ones(5), torch.ones(3)], lr)
+    assert training_native.gradient_descent([v, w], [torch.ones(5), torch.ones(3)], lr)
+    before = v.view(-1)  # (the old storage, kept alive)
+    v.set_(torch.full((5,), 4.0))
+    assert training_native.gradient_descent([v, w], [torch.ones(5), torch.ones(3)], lr)
+    assert torch.equal(v, torch.full((5,), 3.5))
+    assert torch.equal(before, torch.zeros(5))
+    assert torch.equal(w, torch.full((3,), -0.5))
+    w2 = torch.ones(4)  # another variable in the same place of the list: another array
+    assert training_native.gradient_descent([v, w2], [torch.ones(5), torch.full((4,), 2.0)], lr)
+    assert torch.equal(v, torch.full((5,), 3.0)) and torch.equal(w2, torch.zeros(4))
+    assert torch.equal(w, torch.full((3,), -0.5))
+
+
+def test_the_kept_arrays_are_bounded(native):
+    """Gradients at ever new addresses do not grow the kept arrays without bound."""
+    lr = torch.tensor(0.5)
+    v = torch.ones(3)
+    grads = [torch.ones(3) for _ in range(3 * training_native._CACHE_LIMIT)]  # (all alive: distinct addresses)
+    for g in grads:
+        assert training_native.gradient_descent([v], [g], lr)
+    assert torch.equal(v, torch.full((3,), 1.0 - 0.5 * len(grads)))
+    assert len(training_native._arrays_made) <= training_native._CACHE_LIMIT

@@ -79,10 +79,10 @@ def matrix_product(x, y, bias=None):
     tests against TF, whose own order is oneDNN's); only where x is small (under ``_NARROW_MIN_ELEMENTS``) does
     the copy cost more than the product saves."""
     if (
-        x.dim() == 2
+        x.numel() >= _NARROW_MIN_ELEMENTS  # (first: the test most products fail, on a step's hot path)
+        and x.dim() == 2
         and y.dim() == 2
         and y.shape[1] in _NARROW_COLUMNS
-        and x.numel() >= _NARROW_MIN_ELEMENTS
         and x.shape[1] == y.shape[0]
         and x.is_cpu
         and x.dtype in (torch.float32, torch.float64)

@@ -616,6 +616,18 @@ def _summarize(t) -> str:
     return " ".join(str(v) for v in t.reshape(-1).tolist())
 
 
+def _label_error(labels, classes: int):
+    """TF's CPU error for a label outside [0, classes), naming the first bound broken and every label; None
+    where every label is in range."""
+    lo, hi = (int(v) for v in torch.aminmax(labels))
+    if lo < 0 or hi >= classes:
+        return invalid(
+            f"Received a label value of {lo if lo < 0 else hi} which is outside the valid range of "
+            f"[0, {classes}).  Label values: {_summarize(labels)}"
+        )
+    return None
+
+
 @register_op(
     "SparseSoftmaxCrossEntropyWithLogits",
     inputs=["features: T", "labels: Tlabels"],
@@ -642,31 +654,36 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
     if classes == 0:
         raise invalid(f"Must have at least one class, but got logits shape {format_dims(features.shape)}")
     on_cpu = labels.device.type == "cpu"
+    checked = False  # whether a CPU label outside [0, classes) raised already
     if on_cpu and batch > 0 and torch.compiler.is_compiling():
         # Under torch.compile (ConfigProto(torch_compile=True)) the check is a tensor op that raises when the
         # compiled step runs, before it updates anything; the message cannot name the value (no host read).
         in_range = ((labels >= 0) & (labels < classes)).all()
         torch._assert_async(in_range, f"Received a label value which is outside the valid range of [0, {classes}).")
-    elif on_cpu and batch > 0:
-        lo, hi = (int(v) for v in torch.aminmax(labels))
-        if lo < 0 or hi >= classes:
-            raise invalid(
-                f"Received a label value of {lo if lo < 0 else hi} which is outside the valid range of "
-                f"[0, {classes}).  Label values: {_summarize(labels)}"
-            )
+        checked = True
     index = labels.long()
     if not on_cpu:
         bad = (index < 0) | (index >= classes)
         index = index.clamp(0, classes - 1)
+    index = index.unsqueeze(1)
     log_p = torch.log_softmax(features, -1)
-    loss = -log_p.gather(1, index.unsqueeze(1)).squeeze(1)
+    if on_cpu and not checked:
+        # torch's CPU gather checks every index: only when it raises are the labels read for TF's error
+        # (a separate range check would cost a reduction and a host read every step).
+        try:
+            picked = log_p.gather(1, index)
+        except RuntimeError as e:
+            raise (_label_error(labels, classes) or e) from None
+    else:
+        picked = log_p.gather(1, index)
+    loss = picked.neg_().squeeze(1)
     backprop = torch.exp(log_p)
     if on_cpu:  # minus the one-hot: -1 added at each row's label (x + -1 rounds as x - 1), one small kernel
         minus_one = backprop.new_full((batch, 1), -1.0)
         add = backprop.scatter_add if backprop.requires_grad else backprop.scatter_add_  # (exp's grad reads it)
-        backprop = add(1, index.unsqueeze(1), minus_one)
+        backprop = add(1, index, minus_one)
     else:
-        backprop = backprop - F.one_hot(index, classes)  # the int one-hot promotes to log_p's dtype
+        backprop = backprop - F.one_hot(index.squeeze(1), classes)  # the int one-hot promotes to log_p's dtype
         nan = torch.tensor(float("nan"), dtype=log_p.dtype, device=log_p.device)
         loss = torch.where(bad, nan, loss)
         backprop = torch.where(bad.unsqueeze(1), nan, backprop)

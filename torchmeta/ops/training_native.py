@@ -16,6 +16,7 @@ thread.
 from __future__ import annotations
 
 import ctypes
+import functools
 from pathlib import Path
 
 import torch
@@ -50,16 +51,47 @@ available = library.available
 def _fits(columns, grads, scalars) -> bool:
     """Whether the kernel takes these members: variables and slots (``columns``) contiguous, all of one
     float dtype the library has, on the CPU and outside autograd, the hyper-parameters on the CPU. (It also
-    holds for the shapes, dtypes and strides torch.compile traces with.)"""
+    holds for the shapes, dtypes and strides torch.compile traces with.) Plain loops: a step calls it once
+    for a few dozen tensors."""
     if not grads or columns[0][0].dtype not in _SUFFIX:
         return False
     dtype = columns[0][0].dtype
-    if any(s.device.type != "cpu" for s in scalars):
-        return False
-    for column in columns:
-        if any(t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous() for t in column):
+    for s in scalars:
+        if not s.is_cpu:
             return False
-    return all(g.dtype is dtype and g.is_cpu and not g.requires_grad for g in grads)
+    for g in grads:
+        if g.dtype is not dtype or not g.is_cpu or g.requires_grad:
+            return False
+    for column in columns:
+        for t in column:
+            if t.dtype is not dtype or not t.is_cpu or t.requires_grad or not t.is_contiguous():
+                return False
+    return True
+
+
+_CACHE_LIMIT = 64  # distinct arrays _array keeps (a step's variables and gradients need a few)
+_arrays_made: dict = {}
+
+
+def _array(ctype, values: tuple):
+    """The ctypes array of ``values`` (addresses or element counts), made once per distinct ``values`` and
+    kept: a step's variables keep their storage, so their pointer array is the same from step to step, and
+    so are the element counts (ctypes takes microseconds to fill an array). An array depends on the values
+    alone, never on a tensor's identity: a variable whose storage was replaced gets its new address's array.
+    The kernels only read these arrays."""
+    key = (ctype, values)
+    array = _arrays_made.get(key)
+    if array is None:
+        if len(_arrays_made) >= _CACHE_LIMIT:
+            _arrays_made.clear()
+        array = _arrays_made[key] = (ctype * len(values))(*values)
+    return array
+
+
+@functools.cache
+def _zero_meta(n: int):
+    """The layout descriptions of ``n`` contiguous gradients (all zeros; read only)."""
+    return (ctypes.c_int64 * (n * _META))()
 
 
 def _arrays(columns, grads):
@@ -67,14 +99,16 @@ def _arrays(columns, grads):
     the element counts, the gradients' layout descriptions and the gradients read (to be kept alive until
     the call returns)."""
     n = len(grads)
-    pointers, written = [], set()
-    for column in columns:
-        addresses = [t.data_ptr() for t in column]
-        written.update(addresses)
-        pointers.append((ctypes.c_void_p * n)(*addresses))
+    addresses = [tuple([t.data_ptr() for t in column]) for column in columns]
+    pointers = [_array(ctypes.c_void_p, a) for a in addresses]
+    grads = list(grads)  # (holds the copies below until the call)
+    if all([g.is_contiguous() for g in grads]):  # (the common case: no layouts, meta all zeros)
+        numels = tuple([g.numel() for g in grads])
+        pointers.append(_array(ctypes.c_void_p, tuple([g.data_ptr() for g in grads])))
+        return (*pointers, _array(ctypes.c_int64, numels), _zero_meta(n), grads)
+    written = {address for a in addresses for address in a}
     meta = (ctypes.c_int64 * (n * _META))()  # zeros: contiguous gradients
     numel = (ctypes.c_int64 * n)()
-    grads = list(grads)  # (holds the copies below until the call)
     for k, g in enumerate(grads):
         numel[k] = g.numel()
         if not g.is_contiguous():
