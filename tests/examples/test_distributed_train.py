@@ -30,7 +30,9 @@ def test_distributed_train_single_process_and_under_torchrun(tmp_path):
     codes, outputs = wait_all([proc], timeout=180)
     assert codes == [0], outputs[0][-3000:]
     # The two processes share torchrun's stdout, so one's line may land in the middle of the other's.
-    results = sorted(re.findall(r"RESULT rank=(\d) size=(\d) loss=(\S+)", outputs[0]))
+    # The loss is read as digits only: a CI run printed "loss=1.220199704170227RESULT rank=0 ...", the other
+    # process's line glued on before this one's newline, and \S+ swallowed it.
+    results = sorted(re.findall(r"RESULT rank=(\d) size=(\d) loss=([0-9.eE+-]+)", outputs[0]))
     assert [r[:2] for r in results] == [("0", "2"), ("1", "2")], outputs[0][-3000:]
     # The loss is a float32: compared as float32 values, so that a stray character of the other process's
     # output glued after the digits (a CI run read 1.2201997041702273 beside 1.220199704170227, a double no
