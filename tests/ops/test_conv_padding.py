@@ -147,3 +147,59 @@ def test_avx512_cpus_are_not_padded_first(monkeypatch, pads):
     monkeypatch.setattr(conv_ops, "CPU_FLAGS", frozenset({"avx2", "avx512f"}))
     conv_ops.conv2d(torch.randn(2, 8, 8, 32), torch.randn(5, 5, 32, 32), **SAME5)
     assert pads == []
+
+
+# The input gradient of an asymmetrically padded convolution: oneDNN's transposed convolution with the forward's
+# own (before, after) padding (a negative output padding, conv_ops._asymmetric_input_grad), a whole NHWC tensor of
+# the input's size, where the gradient of a padded copy is cropped to a strided view. Values against TF's.
+
+EXPLICIT_UNEVEN = dict(CONV, padding="EXPLICIT", explicit_paddings=[0, 0, 2, 1, 0, 1, 0, 0])
+
+
+@pytest.fixture
+def transposed(monkeypatch):
+    calls = []
+    op = torch.ops.mkldnn._convolution_transpose_pointwise
+
+    class Recording:
+        def __call__(self, *args):
+            calls.append(tuple(args[3:5]))
+            return op(*args)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_convolution_transpose_pointwise", Recording())
+    return calls
+
+
+@pytest.mark.parametrize(
+    "attrs, hw, expected",
+    [
+        (CONV, (8, 10), [[0, 0], [-1, -1]]),  # SAME, stride 2, even sizes: one row/column after
+        (EXPLICIT_UNEVEN, (8, 10), [[2, 0], [1, -1]]),  # two rows before, one after; none before, one after
+    ],
+    ids=["same", "explicit"],
+)
+def test_asymmetric_input_gradients_are_transposed_convolutions(tf1, transposed, attrs, hw, expected):
+    torch.manual_seed(1)
+    x, w = torch.randn(2, *hw, 8), torch.randn(3, 3, 8, 16)
+    y = conv_ops.conv2d_keeping_padded(x, w, **attrs)
+    dy = torch.randn(y.shape)
+    y_ref, dx_ref, dw_ref = _tf_conv(tf1, x, w, dy, attrs)
+    dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    dx2 = conv_ops.conv2d_backprop_input(torch.tensor(list(x.shape)), w, dy, **attrs)
+    assert transposed == [tuple(expected)] * 2
+    assert dx.is_contiguous() and dx2.is_contiguous()  # whole NHWC tensors, not a cropped view
+    for ours, theirs in [(y, y_ref), (dx, dx_ref), (dx2, dx_ref), (dw, dw_ref)]:
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_uncovered_rows_keep_the_cropped_gradient(tf1, transposed):
+    """Rows after the last window (EXPLICIT padding) get no gradient: not a transposed convolution's output."""
+    torch.manual_seed(2)
+    attrs = dict(CONV, padding="EXPLICIT", explicit_paddings=[0, 0, 1, 0, 0, 1, 0, 0])
+    x, w = torch.randn(2, 9, 8, 4), torch.randn(3, 3, 4, 8)
+    dy = torch.randn(2, 4, 4, 8)  # windows at padded rows 0, 2, 4, 6 of 10: the input's last row is left over
+    _, dx_ref, dw_ref = _tf_conv(tf1, x, w, dy, attrs)
+    dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    assert transposed == []
+    torch.testing.assert_close(dx, dx_ref, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(dw, dw_ref, rtol=1e-4, atol=1e-4)
