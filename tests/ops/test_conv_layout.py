@@ -123,3 +123,34 @@ def test_strided_1x1_filter_gradients_are_right_on_every_call(channels):
         _, both = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **strided)
         for got in (alone, both):
             torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "hw, stride, padding", [((8, 8), 2, "SAME"), ((7, 9), 2, "VALID"), ((9, 10), 3, "SAME")], ids=str
+)
+def test_strided_1x1_convolutions_are_matmuls_with_tf_values(tf1, hw, stride, padding):
+    """A 1x1 NHWC convolution with a stride above 1 (ResNet's projections) is the product of its input's strided
+    pixels' rows by the [in, out] filter, and its input gradient that product's transpose written to those pixels
+    (conv_ops._strided_pointwise): aten::mm, no convolution. Forward and both gradients against TF's ops."""
+    attrs = dict(CONV, strides=[1, stride, stride, 1], padding=padding)
+    torch.manual_seed(stride)
+    x, w = torch.randn(3, *hw, C), torch.randn(1, 1, C, K)
+    out_hw = [-(-size // stride) for size in hw]
+    dy = torch.randn(3, *out_hw, K)
+    with profile() as prof:
+        y = conv_ops.conv2d(x, w, **attrs)
+        dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    names = {e.name for e in prof.events()}
+    assert "aten::mm" in names and not any("convolution" in n for n in names), sorted(names)
+    kw = dict(strides=attrs["strides"], padding=padding)
+    xs, ws, dys = (tf1.constant(t.numpy()) for t in (x, w, dy))
+    ops = [
+        tf1.raw_ops.Conv2D(input=xs, filter=ws, **kw),
+        tf1.raw_ops.Conv2DBackpropInput(input_sizes=list(x.shape), filter=ws, out_backprop=dys, **kw),
+        tf1.raw_ops.Conv2DBackpropFilter(input=xs, filter_sizes=list(w.shape), out_backprop=dys, **kw),
+    ]
+    with tf1.Session() as sess:
+        refs = sess.run(ops)
+    assert y.is_contiguous() and dx.is_contiguous()
+    for ours, theirs in zip((y, dx, dw), refs):
+        torch.testing.assert_close(ours, torch.from_numpy(theirs), rtol=1e-5, atol=1e-5)
