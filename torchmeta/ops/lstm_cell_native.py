@@ -78,7 +78,9 @@ _backward_op = native_build.custom_op("lstm_cell_grad", _backward_kernel, _backw
 def _native(*tensors) -> bool:
     return (
         not torch.compiler.is_compiling()
-        and native_build.plain_float32(*tensors) and all(t.dim() == 2 for t in tensors) and tanh_native.library.available()
+        and native_build.plain_float32(*tensors)
+        and all(t.dim() == 2 for t in tensors)
+        and tanh_native.library.available()
     )
 
 

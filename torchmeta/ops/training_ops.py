@@ -364,7 +364,9 @@ def _adam(members, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *, use_n
     prepared = _prepared(members, 3, in_place, check)
     one = one_like(prepared[0][0])
     alpha = lr * torch.sqrt(one - beta2_power) / (one - beta1_power)
-    if _natively(training_native.adam, *_columns(prepared), alpha, beta1, one - beta1, one - beta2, epsilon, use_nesterov):
+    if _natively(
+        training_native.adam, *_columns(prepared), alpha, beta1, one - beta1, one - beta2, epsilon, use_nesterov
+    ):
         rest = []
     else:
         rest = prepared if use_nesterov else _fused_adam(prepared, alpha, beta1, beta2, epsilon)
