@@ -5,10 +5,11 @@ profiled one step at a time alternately, where the compiled step's inductor kern
 they call (convolutions, products, the native kernels ``torchmeta::*``). The compiled module is used as it
 is, whatever its trial calls would keep.
 
-    python bench/profile_compiled.py [--kind cnn|resnet|mobilenet|lstm_cls|mnist_mlp] [--steps 30]
+    python bench/profile_compiled.py [--kind cnn|resnet|mobilenet|lstm_cls|mnist_mlp|seed_mlp] [--steps 30]
                                      [--out bench/results/cnn_compiled_profile.txt]
 
-``mnist_mlp`` is bench/run.py's mnist_mlp_train (784-1024-1024-10, batch 128, GradientDescent).
+``mnist_mlp`` is bench/run.py's mnist_mlp_train (784-1024-1024-10, batch 128, GradientDescent), ``seed_mlp`` its
+seed_mlp_train (28-128-32-10, batch 100, GradientDescent).
 
 Not part of the test suite.
 """
@@ -40,8 +41,13 @@ def mnist_mlp_graph(tf, batch):
     return x, labels, logits, train_op
 
 
-GRAPHS = {**models.GRAPHS, "mnist_mlp": mnist_mlp_graph}
-SHAPES = {**models.SHAPES, "mnist_mlp": (128, (784,))}
+def seed_mlp_graph(tf, batch):
+    x, labels, logits, _, train_op = mlp_graph(tf, [28, 128, 32, 10], batch)
+    return x, labels, logits, train_op
+
+
+GRAPHS = {**models.GRAPHS, "mnist_mlp": mnist_mlp_graph, "seed_mlp": seed_mlp_graph}
+SHAPES = {**models.SHAPES, "mnist_mlp": (128, (784,)), "seed_mlp": (100, (28,))}
 
 
 def step(kind, batch, compiled):

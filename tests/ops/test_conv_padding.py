@@ -132,6 +132,33 @@ def test_padded_first_convolutions_match_tf(tf1, avx2, pads, attrs, in_depth):
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
 
 
+def test_padded_first_convolutions_under_torch_compile(avx2):
+    """A step traced by torch.compile pads first too (inductor writes the padded copy in the producer's loop): the
+    forward convolution and the input gradient's run on padded copies (F.pad in the traced graph, each
+    convolution without padding of its own), with the eager values, which are TF's (the test above)."""
+    torch.manual_seed(0)
+    x, w, dy = torch.randn(3, 9, 10, 32), torch.randn(5, 5, 32, 32), torch.randn(3, 9, 10, 32)
+    traced = []
+
+    def backend(gm, example_inputs):
+        traced.extend(n for n in gm.graph.nodes if n.op == "call_function")
+        return torch._dynamo.lookup_backend("aot_eager")(gm, example_inputs)
+
+    def step(x, w, dy):
+        return (conv_ops.conv2d(x, w, **SAME5), *conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **SAME5))
+
+    want = step(x, w, dy)
+    torch._dynamo.reset()
+    got = torch.compile(step, fullgraph=True, backend=backend, dynamic=False)(x, w, dy)
+    convs = [n for n in traced if n.target is torch.nn.functional.conv2d]
+    assert len(convs) == 2, traced  # the forward's and the input gradient's
+    for conv in convs:  # each on a padded copy, with no padding of its own
+        assert "pad" in str(conv.args[0].target), conv.args
+        assert len(conv.args) < 5 or tuple(conv.args[4]) == (0, 0), conv.args
+    for ours, eager in zip(got, want):
+        torch.testing.assert_close(ours, eager, rtol=0, atol=0)
+
+
 def test_other_convolutions_are_not_padded_first(avx2, pads):
     x, dy = torch.randn(2, 8, 8, 32), torch.randn(2, 8, 8, 32)
     conv_ops.conv2d(x, torch.randn(3, 3, 32, 32), **SAME5)  # a 3x3 window

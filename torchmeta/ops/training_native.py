@@ -8,9 +8,10 @@ where TF's Eigen code rounds each operation) and strided gradients read in place
 built and cached by torchmeta.ops.native_build; where it cannot be built (no compiler,
 ``TORCHMETA_NATIVE=0``), for other dtypes, devices or layouts, or for tensors that require grad, the
 functions return False and the caller runs its torch path. Each update is also the custom op
-``torch.ops.torchmeta.{gradient_descent,momentum,adam}`` (it mutates the variables and slots), which a step
-traced by torch.compile calls (``native_build.custom_op``). Calls release the GIL (ctypes) and run on one
-thread.
+``torch.ops.torchmeta.{gradient_descent,momentum,adam}`` (it mutates the variables and slots), which these
+functions call while torch.compile traces (``native_build.custom_op``); the training ops do not call them there
+(``training_ops._natively``: inductor's own loops cost less than the op's dispatch). Calls release the GIL
+(ctypes) and run on one thread.
 """
 
 from __future__ import annotations

@@ -89,6 +89,16 @@ def _store(members, prepared, n_slots: int, in_place: bool) -> None:
             store_values(member[:n_slots], values[:n_slots], False)
 
 
+def _natively(update, *args) -> bool:
+    """``update(*args)``, a ``training_native`` entry point (False where its kernel does not apply), outside
+    torch.compile; under it False: the caller's torch path, TF's arithmetic, which inductor fuses into loops that
+    update the variables in place, where the native kernel's custom op costs a Python round trip through the
+    dispatcher, ~0.1 ms per step: a third of bench/run.py's seed MLP step (compiled/eager 1.12 with the custom op,
+    0.76 without; the CNN and LSTM classifier steps, whose Adam updates are memory-bound either way, within
+    noise: bench/results/compiled11.txt)."""
+    return not torch.compiler.is_compiling() and update(*args)
+
+
 def _gradient_descent(members, alpha, *, in_place):
     scalars = _scalars(alpha)  # then each member's own checks are its shapes'
 
@@ -101,7 +111,7 @@ def _gradient_descent(members, alpha, *, in_place):
     variables, deltas = _columns(prepared)
     # The native kernel reads strided deltas in place (perhaps a transposed read of its variable) and writes no
     # temporary: 0.38 ms for the MNIST MLP's six variables against 1.0 ms for the torch path (AMD EPYC, 1 thread).
-    if not training_native.gradient_descent(variables, deltas, alpha):
+    if not _natively(training_native.gradient_descent, variables, deltas, alpha):
         # var -= delta * alpha, rounded twice as TF's kernel does (torch's addcmul is one FMA on AVX2 CPUs)
         deltas = [d if d.is_contiguous() else d.contiguous() for d in deltas]
         torch._foreach_sub_(variables, torch._foreach_mul(deltas, alpha))
@@ -147,7 +157,7 @@ def _momentum(members, lr, momentum, *, use_nesterov, in_place):
             check_scalar(momentum, "momentum")
 
     prepared = _prepared(members, 2, in_place, check)
-    if training_native.momentum(*_columns(prepared), lr, momentum, use_nesterov):
+    if _natively(training_native.momentum, *_columns(prepared), lr, momentum, use_nesterov):
         rest = []
     else:
         rest = prepared if use_nesterov else _fused_momentum(prepared, lr, momentum)
@@ -354,7 +364,9 @@ def _adam(members, beta1_power, beta2_power, lr, beta1, beta2, epsilon, *, use_n
     prepared = _prepared(members, 3, in_place, check)
     one = one_like(prepared[0][0])
     alpha = lr * torch.sqrt(one - beta2_power) / (one - beta1_power)
-    if training_native.adam(*_columns(prepared), alpha, beta1, one - beta1, one - beta2, epsilon, use_nesterov):
+    if _natively(
+        training_native.adam, *_columns(prepared), alpha, beta1, one - beta1, one - beta2, epsilon, use_nesterov
+    ):
         rest = []
     else:
         rest = prepared if use_nesterov else _fused_adam(prepared, alpha, beta1, beta2, epsilon)
