@@ -2,7 +2,8 @@
 ``_fuse_lstm_cells``, ops/lstm_cell_native.py): static_rnn and dynamic_rnn (the cell in a while loop's body,
 its gradient in the gradient loop's) of a BasicLSTMCell and an LSTMCell train to TF's numbers in float32 and
 float64, with forget_bias 1 and 0, on the native kernel and on the torch path; the native kernel is TF's
-arithmetic bit for bit; the fusions are in the lowered modules; graphs that only look like a cell (a value the
+arithmetic bit for bit; the gates' bias gradient (BiasAddGrad) is part of the gradient's call, summed as
+torchmeta's BiasAddGrad sums; the fusions are in the lowered modules; graphs that only look like a cell (a value the
 fusion would hide read elsewhere, the forget bias added to another gate) run op by op."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import torch
 
 import torchmeta as tm
-from torchmeta.ops import lstm_cell_native, tanh_native
+from torchmeta.ops import lstm_cell_native, nn_ops, tanh_native
 
 from ..ops.native_helpers import choose_path, require_native
 
@@ -30,18 +31,18 @@ def _kernels(sess) -> Counter:
     )
 
 
-def _rnn(tf, x_value, weights, *, dynamic, dtype, forget_bias, cell_kind="basic"):
+def _rnn(tf, x_value, weights, *, dynamic, dtype, forget_bias, cell_kind="basic", hidden=HIDDEN):
     """The loss (last output and final c state) and the gradients of the cell's variables, with the cell's
     variables set to ``weights`` (None: their initial values); also the session, and the weights."""
     g = tf.Graph()
     with g.as_default():
         tf.set_random_seed(1)
         dt = tf.as_dtype(dtype)
-        x = tf.placeholder(dt, [BATCH, STEPS, FEATURES])
+        x = tf.placeholder(dt, x_value.shape)
         if cell_kind == "basic":
-            cell = tf.nn.rnn_cell.BasicLSTMCell(HIDDEN, forget_bias=forget_bias)
+            cell = tf.nn.rnn_cell.BasicLSTMCell(hidden, forget_bias=forget_bias)
         else:
-            cell = tf.nn.rnn_cell.LSTMCell(HIDDEN, forget_bias=forget_bias)
+            cell = tf.nn.rnn_cell.LSTMCell(hidden, forget_bias=forget_bias)
         if dynamic:
             outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=dt)
             last = outputs[:, -1]
@@ -60,10 +61,11 @@ def _rnn(tf, x_value, weights, *, dynamic, dtype, forget_bias, cell_kind="basic"
         return sess.run([loss, *grads], {x: x_value}), sess, weights
 
 
-def _compare(tf1, *, dynamic, dtype, forget_bias, cell_kind="basic"):
-    x = np.random.default_rng(0).standard_normal((BATCH, STEPS, FEATURES)).astype(dtype) * 2
-    theirs, _, weights = _rnn(tf1, x, None, dynamic=dynamic, dtype=dtype, forget_bias=forget_bias, cell_kind=cell_kind)
-    ours, sess, _ = _rnn(tm, x, weights, dynamic=dynamic, dtype=dtype, forget_bias=forget_bias, cell_kind=cell_kind)
+def _compare(tf1, *, dynamic, dtype, forget_bias, cell_kind="basic", hidden=HIDDEN, batch=BATCH):
+    x = np.random.default_rng(0).standard_normal((batch, STEPS, FEATURES)).astype(dtype) * 2
+    kw = {"dynamic": dynamic, "dtype": dtype, "forget_bias": forget_bias, "cell_kind": cell_kind, "hidden": hidden}
+    theirs, _, weights = _rnn(tf1, x, None, **kw)
+    ours, sess, _ = _rnn(tm, x, weights, **kw)
     tol = 1e-5 if dtype == "float32" else 1e-12
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
@@ -78,6 +80,7 @@ def test_static_rnn_matches_tf_with_every_cell_fused(tf1, monkeypatch, path, dty
     kernels = _compare(tf1, dynamic=False, dtype=dtype, forget_bias=forget_bias)
     assert kernels["lstm_cell"] == STEPS and kernels["lstm_cell_grad"] == STEPS
     assert kernels["sigmoid"] == kernels["tanh_grad_direct"] == kernels["sigmoid_grad_direct"] == 0
+    assert kernels["bias_add_grad"] == 0
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -85,6 +88,43 @@ def test_static_rnn_matches_tf_with_every_cell_fused(tf1, monkeypatch, path, dty
 def test_dynamic_rnn_matches_tf_with_the_loop_bodies_fused(tf1, dtype, forget_bias):
     kernels = _compare(tf1, dynamic=True, dtype=dtype, forget_bias=forget_bias)
     assert kernels["lstm_cell"] == 1 and kernels["lstm_cell_grad"] == 1  # the forward and the gradient loop's body
+    assert kernels["bias_add_grad"] == kernels["_deferred_bias_add_grad"] == 0
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
+def test_the_bias_gradient_is_summed_in_the_cells_gradient(tf1, monkeypatch, path, dynamic):
+    """16 units (64 gate columns: the native kernel sums the bias gradient itself) and 20 rows (a 16-row block
+    of torch's sum and a tail): TF's numbers, and every cell's gradient call returns the bias gradient."""
+    choose_path(tanh_native, monkeypatch, path)
+    x = np.random.default_rng(3).standard_normal((20, STEPS, FEATURES)).astype(np.float32) * 2
+    kw = {"dynamic": dynamic, "dtype": "float32", "forget_bias": 1.0, "hidden": 16}
+    theirs, _, weights = _rnn(tf1, x, None, **kw)
+    ours, sess, _ = _rnn(tm, x, weights, **kw)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    calls = [
+        n.kwargs
+        for gm in sess._compiled_modules()
+        for n in gm.graph.nodes
+        if n.target is lstm_cell_native.lstm_cell_grad
+    ]
+    assert len(calls) == (1 if dynamic else STEPS) and all(kw["bias_grad"] for kw in calls)
+    assert _kernels(sess)["bias_add_grad"] == 0
+
+
+@pytest.mark.parametrize("units", [16, 32, 6])
+def test_the_bias_gradient_is_torchmetas_bias_add_grad_bit_for_bit(units):
+    """The native column sums against BiasAddGrad's kernel (torch.sum over the rows), at row counts around
+    torch's 16-row blocks and its next level (256 blocks); 6 units: torch.sum itself (not a multiple of 64
+    columns)."""
+    rng = np.random.default_rng(4)
+    for rows in [*range(1, 40), 63, 64, 65, 255, 256, 257, 300, 1000, 4097]:
+        values = [torch.tensor(rng.standard_normal((rows, units)).astype(np.float32)) for _ in range(7)]
+        values[0] *= 1e3  # (sums with rounding in them)
+        d_gates, d_bias = lstm_cell_native.lstm_cell_grad(*values, dc_prev=False, bias_grad=True)
+        want = nn_ops.bias_add_grad(d_gates, "NHWC")
+        assert torch.equal(d_bias.view(torch.int32), want.view(torch.int32)), rows
 
 
 @pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])

@@ -238,13 +238,71 @@ TM_CLONES static void cell_grad_rows(const float *dh, const float *dc_next, cons
   }
 }
 
+/* ``out[k]``, the sum of column ``k`` of the contiguous [rows, cols] ``x``, for the 32 columns from ``k`` on (4
+ * vectors: independent sums), summed in the order of torch.sum over dim 0 for columns in its groups of 4 vectors
+ * (aten's multi_row_sum): rows added one by one into a first accumulator, which is added into the next level
+ * every 2^p rows (p = max(4, ceil(log2(rows)) / 4)) and reset, a level added into the one above where the row
+ * count is a multiple of the next power, then the levels added into the first, and that added to the
+ * zero-filled output. */
+static inline __attribute__((always_inline)) void column_sums32(const float *x, int64_t rows, int64_t cols,
+                                                                int64_t k, int64_t power, float *out) {
+  const int64_t step = (int64_t)1 << power;
+  v8f acc[4][4] = {{{0}}};
+  int64_t i = 0;
+  while (i + step <= rows) {
+    for (int64_t j = 0; j < step; j++, i++) {
+      for (int v = 0; v < 4; v++) {
+        acc[0][v] += load8(x + i * cols + k + 8 * v, 8);
+      }
+    }
+    for (int j = 1; j < 4; j++) {
+      for (int v = 0; v < 4; v++) {
+        acc[j][v] += acc[j - 1][v];
+        acc[j - 1][v] = (v8f){0};
+      }
+      if (i & ((step - 1) << (j * power))) {
+        break;
+      }
+    }
+  }
+  for (; i < rows; i++) {
+    for (int v = 0; v < 4; v++) {
+      acc[0][v] += load8(x + i * cols + k + 8 * v, 8);
+    }
+  }
+  for (int v = 0; v < 4; v++) {
+    for (int j = 1; j < 4; j++) {
+      acc[0][v] += acc[j][v];
+    }
+    store8(out + k + 8 * v, (v8f){0} + acc[0][v], 8);
+  }
+}
+
+/* (``cols``: a multiple of 64, so that every column is in one of torch's groups of 4 vectors, AVX2's 8 floats
+ * or AVX-512's 16: the caller sums other widths with torch.sum) */
+TM_CLONES static void column_sums(const float *x, int64_t rows, int64_t cols, float *out) {
+  int64_t ceil_log2 = 1; /* (aten's CeilLog2: 1 up to 2) */
+  while (rows > 2 && ((int64_t)1 << ceil_log2) < rows) {
+    ceil_log2++;
+  }
+  const int64_t power = ceil_log2 / 4 > 4 ? ceil_log2 / 4 : 4;
+  for (int64_t k = 0; k < cols; k += 32) {
+    column_sums32(x, rows, cols, k, power, out);
+  }
+}
+
 /* The gradient of tm_lstm_cell_f32's new_h (``dh``) and new_c (``dc_next``, NULL: none) through the cell, from its
  * saved activations and ``c_prev``: ``d_gates`` [rows, 4 * units] (the gates' gradient, i, j, f, o) and
- * ``dc_prev`` [rows, units] (c_prev's), everything contiguous. */
+ * ``dc_prev`` [rows, units] (c_prev's), everything contiguous; where ``d_bias`` is not NULL, the gates' bias
+ * gradient [4 * units] too (d_gates' column sums: BiasAddGrad, summed as torchmeta's; with subnormals kept, as
+ * torch keeps them; 4 * units a multiple of 64). */
 void tm_lstm_cell_grad_f32(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
                            const float *sig_f, const float *sig_o, const float *tanh_c, const float *c_prev,
-                           int64_t rows, int64_t units, float *d_gates, float *dc_prev) {
+                           int64_t rows, int64_t units, float *d_gates, float *dc_prev, float *d_bias) {
   FLUSH_SUBNORMALS
   cell_grad_rows(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, d_gates, dc_prev);
   RESTORE_SUBNORMALS
+  if (d_bias) {
+    column_sums(d_gates, rows, 4 * units, d_bias);
+  }
 }

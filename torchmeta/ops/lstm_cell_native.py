@@ -4,7 +4,8 @@ runtime/specialize.py's ``_fuse_lstm_cells``).
 Forward, from the gates [batch, 4 * units] (i, j, f, o, TF's order) and the previous cell state:
 new_c = c_prev * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j), new_h = tanh(new_c) * sigmoid(o), with the
 activations the gradient graph reads. Backward, TF's gradient of those ops: the gates' gradient (the ConcatV2
-that is Split's gradient) and c_prev's, from new_h's and new_c's gradients and the saved activations.
+that is Split's gradient) and c_prev's, from new_h's and new_c's gradients and the saved activations, and the
+gates' bias gradient (the BiasAddGrad that reads the gates' gradient, summed in torch.sum's order).
 
 float32 CPU tensors run the native kernels of ``_tanh_native.c`` (TF's own Sigmoid and Tanh formulas, every
 product and sum rounded as TF's ops round them, one pass over the rows instead of ten or so kernels); other
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from torchmeta.ops import native_build, tanh_native
+from torchmeta.ops import native_build, nn_ops, tanh_native
 
 __all__ = ["lstm_cell", "lstm_cell_grad", "CELL_VALUES"]
 
@@ -55,20 +56,20 @@ def _backward_kernel(
     sig_o: torch.Tensor,
     tanh_c: torch.Tensor,
     c_prev: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    bias_grad: bool,
+) -> list[torch.Tensor]:
     rows, units = dh.shape
-    d_gates = dh.new_empty((rows, 4 * units))
-    dc_prev = torch.empty_like(dh)
+    outs = [dh.new_empty((rows, 4 * units)), torch.empty_like(dh)] + ([dh.new_empty(4 * units)] if bias_grad else [])
     tanh_native.library.load().tm_lstm_cell_grad_f32(
         dh.data_ptr(), _ptr(dc_next), sig_i.data_ptr(), tanh_j.data_ptr(), sig_f.data_ptr(), sig_o.data_ptr(),
-        tanh_c.data_ptr(), c_prev.data_ptr(), rows, units, d_gates.data_ptr(), dc_prev.data_ptr(),
+        tanh_c.data_ptr(), c_prev.data_ptr(), rows, units, *[o.data_ptr() for o in outs], *([None] * (3 - len(outs))),
     )  # fmt: skip
-    return d_gates, dc_prev
+    return outs
 
 
-def _backward_fake(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev):
+def _backward_fake(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, bias_grad):
     rows, units = dh.shape
-    return dh.new_empty((rows, 4 * units)), torch.empty_like(dh)
+    return [dh.new_empty((rows, 4 * units)), torch.empty_like(dh)] + ([dh.new_empty(4 * units)] if bias_grad else [])
 
 
 _forward_op = native_build.custom_op("lstm_cell", _forward_kernel, _forward_fake)
@@ -103,26 +104,35 @@ def _picked(values, want):
     return values[want[0]] if len(want) == 1 else tuple(values[k] for k in want)
 
 
-def lstm_cell_grad(dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, dc_next=None, *, dc_prev):
-    """The gates' gradient [batch, 4 * units], or (it, c_prev's gradient) when ``dc_prev``, from new_h's gradient
-    ``dh`` and the part ``dc_next`` of new_c's that does not come through new_h (None: nothing), all of one
-    dtype and shape [batch, units]: TF's gradient ops of the cell, the last one the ConcatV2 of the four gates'
+def lstm_cell_grad(dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, dc_next=None, *, dc_prev, bias_grad=False):
+    """The gates' gradient [batch, 4 * units], then c_prev's gradient where ``dc_prev``, then the gates' bias
+    gradient [4 * units] (BiasAddGrad of the gates' gradient, summed as ``nn_ops.bias_add_grad`` sums: torch.sum
+    over the rows) where ``bias_grad``: a tuple where there is more than the first. From new_h's gradient ``dh``
+    and the part ``dc_next`` of new_c's that does not come through new_h (None: nothing), all of one dtype and
+    shape [batch, units]: TF's gradient ops of the cell, the last one the ConcatV2 of the four gates'
     gradients. Not an op (specialization's)."""
     tensors = (dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev)
     if _native(*tensors) and (dc_next is None or _native(dc_next)):
         contiguous = [t.contiguous() for t in tensors]
-        d_gates, d_c = _backward_op(contiguous[0], None if dc_next is None else dc_next.contiguous(), *contiguous[1:])
-        return (d_gates, d_c) if dc_prev else d_gates
-    dc = torch.ops.aten.tanh_backward.default(torch.mul(dh, sig_o), tanh_c)
-    if dc_next is not None:
-        dc = torch.add(dc_next, dc)
-    d_gates = torch.cat(
-        [
-            torch.ops.aten.sigmoid_backward.default(torch.mul(dc, tanh_j), sig_i),
-            torch.ops.aten.tanh_backward.default(torch.mul(dc, sig_i), tanh_j),
-            torch.ops.aten.sigmoid_backward.default(torch.mul(dc, c_prev), sig_f),
-            torch.ops.aten.sigmoid_backward.default(torch.mul(dh, tanh_c), sig_o),
-        ],
-        1,
-    )
-    return (d_gates, torch.mul(dc, sig_f)) if dc_prev else d_gates
+        native_sums = bias_grad and dh.shape[1] % 16 == 0  # (the kernel's column sums: see _tanh_native.c)
+        outs = _backward_op(
+            contiguous[0], None if dc_next is None else dc_next.contiguous(), *contiguous[1:], native_sums
+        )
+        if bias_grad and not native_sums:
+            outs.append(nn_ops.bias_add_grad(outs[0], "NHWC"))
+    else:
+        dc = torch.ops.aten.tanh_backward.default(torch.mul(dh, sig_o), tanh_c)
+        if dc_next is not None:
+            dc = torch.add(dc_next, dc)
+        d_gates = torch.cat(
+            [
+                torch.ops.aten.sigmoid_backward.default(torch.mul(dc, tanh_j), sig_i),
+                torch.ops.aten.tanh_backward.default(torch.mul(dc, sig_i), tanh_j),
+                torch.ops.aten.sigmoid_backward.default(torch.mul(dc, c_prev), sig_f),
+                torch.ops.aten.sigmoid_backward.default(torch.mul(dh, tanh_c), sig_o),
+            ],
+            1,
+        )
+        outs = [d_gates, torch.mul(dc, sig_f)] + ([nn_ops.bias_add_grad(d_gates, "NHWC")] if bias_grad else [])
+    picked = [outs[0]] + ([outs[1]] if dc_prev else []) + ([outs[2]] if bias_grad else [])
+    return picked[0] if len(picked) == 1 else tuple(picked)

@@ -26,7 +26,7 @@ def _declare(lib) -> None:
     f32 = ctypes.c_float
     lib.tm_lstm_cell_f32.argtypes = [p, p, f32, i64, i64, p, p, p, p, p, p, p]
     lib.tm_lstm_cell_f32.restype = None
-    lib.tm_lstm_cell_grad_f32.argtypes = [p, p, p, p, p, p, p, p, i64, i64, p, p]
+    lib.tm_lstm_cell_grad_f32.argtypes = [p, p, p, p, p, p, p, p, i64, i64, p, p, p]
     lib.tm_lstm_cell_grad_f32.restype = None
 
 

@@ -1628,13 +1628,20 @@ def _match_lstm_cell_grad(concat: Operation, m: _CellMatch) -> bool:
     if dc_op is not tanh_grad:
         cell_ops.append(dc_op)
     exposed = [concat._outputs[0]]
-    if mul_c is not None and mul_c in m.live():  # (one that does not run is left as it is)
+    kwargs = {"dc_prev": mul_c is not None and mul_c in m.live(), "bias_grad": False}
+    if kwargs["dc_prev"]:  # (one that does not run is left as it is)
         cell_ops.append(mul_c)
         exposed.append(mul_c._outputs[0])
+    # the gates' bias gradient (of the BiasAdd of the gates' product): BiasAddGrad of the gates' gradient, a
+    # rank-2 tensor (its channel axis the last in either data format)
+    bias_grad = next((op for op in m.readers(concat._outputs[0]) if op.type == "BiasAddGrad" and m.free(op)), None)
+    if bias_grad is not None:
+        cell_ops.append(bias_grad)
+        exposed.append(bias_grad._outputs[0])
+        kwargs["bias_grad"] = True
     if len(set(cell_ops)) != len(cell_ops):
         return False
     inputs = [dh, y_i, y_j, y_f, y_o, tanh_c, c_prev] + ([] if dc_next is None else [dc_next])
-    kwargs = {"dc_prev": len(exposed) == 2}
     return m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed)
 
 
