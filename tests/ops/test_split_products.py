@@ -84,17 +84,18 @@ def test_a_dense_layer_is_split_at_two_threads_and_matches_tf(tf1, recorded_spli
     "m,k,n,bias",
     [
         (32, 1024, 512, False),  # columns, two blocks of 256
-        (32, 1024, 500, True),  # columns: 256 + 244
-        (1500, 600, 100, True),  # rows: 750 + 750
-        (1001, 600, 100, False),  # rows: 501 + 500
+        (32, 1024, 520, True),  # columns: 272 + 248 (float64: 264 + 256)
+        (1500, 600, 100, True),  # rows: 750 + 750 (three threads: 500 each)
+        (1001, 600, 100, False),  # rows: 501 + 500 (three threads: 334 + 334 + 333)
     ],
 )
 @pytest.mark.parametrize("count", [2, 3])
-def test_split_product_is_the_product(thread_count, m, k, n, bias, count):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_product_is_the_product(thread_count, m, k, n, bias, count, dtype):
     rng = np.random.default_rng(1)
-    x = torch.from_numpy(rng.standard_normal((m, k)).astype(np.float32))
-    y = torch.from_numpy(rng.standard_normal((k, n)).astype(np.float32))
-    b = torch.from_numpy(rng.standard_normal(n).astype(np.float32)) if bias else None
+    x = torch.from_numpy(rng.standard_normal((m, k)).astype(dtype))
+    y = torch.from_numpy(rng.standard_normal((k, n)).astype(dtype))
+    b = torch.from_numpy(rng.standard_normal(n).astype(dtype)) if bias else None
     thread_count(count)
     assert matmul_ops._splits(x, y, b)
     got = matmul_ops.split_product(x, y, b)
@@ -114,6 +115,7 @@ def test_transposed_small_or_one_thread_products_are_not_split(thread_count):
     assert matmul_ops._splits(x, y, None)
     assert not matmul_ops._splits(x.t().contiguous().t(), y, None)  # a weight gradient's x^T
     assert not matmul_ops._splits(x[:, :64], y[:64], None)  # 2 MFLOP
+    assert not matmul_ops._splits(x[:16], y, None)  # 17 MFLOP: one block's worth
     assert not matmul_ops._splits(x.double(), y, None)
     assert not matmul_ops._splits(x.requires_grad_(), y, None)
 

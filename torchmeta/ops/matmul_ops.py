@@ -111,18 +111,18 @@ def matrix_product(x, y, bias=None):
 
 
 _SPLIT_MIN_ELEMENTS = 4096  # (a cheap first test: x of a split product has more elements)
-_SPLIT_MIN_FLOPS = 1 << 24  # 2*m*k*n of a split product: ~0.2 ms on one thread, ~1000x a split's hand-over
+_SPLIT_MIN_FLOPS = 1 << 24  # 2*m*k*n of each block: ~0.2 ms on one thread, ~100x a block's hand-over
 
 
 def _splits(x, y, bias) -> bool:
-    """Whether ``split_product`` computes ``x @ y (+ bias)``: a float product on the CPU that TF's MatMul would run
-    on several threads (over ``threads.SINGLE_THREAD_BYTES``), of at least ``_SPLIT_MIN_FLOPS``, with ``x``
-    row-major (not a transposed view: a weight gradient's x^T @ dy, whose small inner dimension MKL splits well
-    itself: 784x128 @ 128x1024 took 5-11% more CPU time split), outside autograd and torch.compile."""
+    """Whether ``split_product`` computes ``x @ y (+ bias)``: a float product on the CPU that TF's MatMul would
+    run on several threads (over ``threads.SINGLE_THREAD_BYTES``), of at least two blocks of ``_SPLIT_MIN_FLOPS``,
+    with ``x`` row-major (not a transposed view: a weight gradient's x^T @ dy, with its small inner dimension, took
+    0-11% more CPU time split, 784x128 @ 128x1024 5%), outside autograd and torch.compile."""
     m, k = x.shape if x.dim() == 2 else (0, 0)
     n = y.shape[1] if y.dim() == 2 else 0
     return (
-        2 * m * k * n >= _SPLIT_MIN_FLOPS
+        2 * m * k * n >= 2 * _SPLIT_MIN_FLOPS
         and x.is_cpu
         and x.dtype in (torch.float32, torch.float64)
         and y.dtype == x.dtype
@@ -136,20 +136,21 @@ def _splits(x, y, bias) -> bool:
 
 
 def split_product(x, y, bias=None):
-    """``x @ y (+ bias)`` as ``torch.get_num_threads()`` products of one thread each into disjoint blocks of the
-    result (its columns, or its rows when it has more rows than columns: blocks of whole 64-byte lines), run at
-    the same time by ``threads.run_parallel``; None where it cannot run them. Each block is what MKL computes for
-    it on one thread, and that is what the whole product on one or two threads holds too (bit for bit on the bench
-    machine: MKL does not split the inner dimension of these shapes).
+    """``x @ y (+ bias)`` as ``torch.get_num_threads()`` one-thread products (fewer where a block would have
+    under ``_SPLIT_MIN_FLOPS``) into disjoint blocks of the result, its columns (in whole 64-byte lines) or, when it
+    has more rows than columns, its rows, run at the same time by ``threads.run_parallel``; None where that cannot
+    run them. Each element is what MKL computes for it on one thread (the same on two threads: bit for bit on the
+    bench machine, where MKL does not split the inner dimension of these shapes).
 
-    MKL's own split of a product with few rows costs 20-45% more CPU time than one thread at two threads on the
-    bench machine (2 vCPUs shared with other processes; its workers wait for each other inside each call), TF's
-    oneDNN MatMul on its Eigen pool about none: the MNIST CNN's dense layer, 50x3136 @ 3136x1024 and its input
-    gradient 50x1024 @ 1024x3136, took 6.2 and 6.9 ms of CPU time on two threads against 4.3-4.6 on one; split,
-    5.3 and 5.3 (wall time no longer: the fastest of 15 rounds 5.1 ms against MKL's 6.3, one thread's 7.3).
-    Only two threads were measured (the bench machine has two CPUs)."""
+    Why: at two threads MKL's own split of a product with few rows took 30-35% more CPU time than one thread on
+    the bench machine (2 vCPUs shared with other processes; user time, its workers waiting for each other inside
+    the call), TF's oneDNN MatMul on its Eigen pool about none. The MNIST CNN's dense layer 50x3136 @ 3136x1024
+    and its input gradient 50x1024 @ 1024x3136 took 6.2 and 6.9 ms of CPU time on two threads (load ~5), 4.3-4.6
+    on one; split, 5.3 and 5.3, and no more wall time (input gradient: fastest of 15 rounds 5.1 ms against MKL's
+    6.3 on two threads, 7.3 on one). 128-row products (the MNIST MLP) gained 3-5%. Only two threads were
+    measured (the bench machine has two CPUs)."""
     m, n = x.shape[0], y.shape[1]
-    parts = torch.get_num_threads()
+    parts = min(torch.get_num_threads(), 2 * m * x.shape[1] * n // _SPLIT_MIN_FLOPS)
     out = torch.empty((m, n), dtype=x.dtype)
     line = 64 // x.element_size()
     calls = []

@@ -13,7 +13,8 @@ With more than one intra-op thread, torch splits work that TensorFlow runs on on
 
 ``run_product`` runs such a product with this thread's MKL thread count at one, ``on_one_thread`` such a call
 with this thread's MKL and OpenMP counts at one (both are thread-local: other threads and torch's own
-setting are untouched), and restore them after.
+setting are untouched), and restore them after. ``run_parallel`` runs calls (blocks of one large product,
+matmul_ops.split_product) at the same time on the calling thread and helper threads, each with MKL at one thread.
 """
 
 from __future__ import annotations
