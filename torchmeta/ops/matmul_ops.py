@@ -100,6 +100,7 @@ def matrix_product(x, y, bias=None):
         return out.t().contiguous()
     if (
         x.numel() >= _SPLIT_MIN_ELEMENTS
+        and not torch.compiler.is_compiling()  # (traced: no host call)
         and torch.get_num_threads() > 1
         and _splits(x, y, bias)
         and (out := split_product(x, y, bias)) is not None
@@ -118,7 +119,7 @@ def _splits(x, y, bias) -> bool:
     """Whether ``split_product`` computes ``x @ y (+ bias)``: a float product on the CPU that TF's MatMul would
     run on several threads (over ``threads.SINGLE_THREAD_BYTES``), of at least two blocks of ``_SPLIT_MIN_FLOPS``,
     with ``x`` row-major (not a transposed view: a weight gradient's x^T @ dy, with its small inner dimension, took
-    0-11% more CPU time split, 784x128 @ 128x1024 5%), outside autograd and torch.compile."""
+    0-11% more CPU time split, 784x128 @ 128x1024 5%), outside autograd."""
     m, k = x.shape if x.dim() == 2 else (0, 0)
     n = y.shape[1] if y.dim() == 2 else 0
     return (
@@ -130,7 +131,6 @@ def _splits(x, y, bias) -> bool:
         and x.is_contiguous()
         and x.element_size() * (m * n + k * (m + n)) >= threads.SINGLE_THREAD_BYTES
         and (bias is None or (bias.dim() == 1 and bias.dtype == x.dtype and bias.is_cpu))
-        and not torch.compiler.is_compiling()
         and not (x.requires_grad or y.requires_grad or (bias is not None and bias.requires_grad))
     )
 
