@@ -13,18 +13,28 @@ With more than one intra-op thread, torch splits work that TensorFlow runs on on
 
 ``run_product`` runs such a product with this thread's MKL thread count at one, ``on_one_thread`` such a call
 with this thread's MKL and OpenMP counts at one (both are thread-local: other threads and torch's own
-setting are untouched), and restore them after.
+setting are untouched), and restore them after. ``run_parallel`` runs calls (blocks of one large product,
+matmul_ops.split_product) at the same time on the calling thread and helper threads, each with MKL at one thread.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import threading
 
 import torch
 
-__all__ = ["SINGLE_THREAD_BYTES", "ONE_THREAD_ELEMENTS", "l2_cache_bytes", "run_product", "on_one_thread", "switch"]
+__all__ = [
+    "SINGLE_THREAD_BYTES",
+    "ONE_THREAD_ELEMENTS",
+    "l2_cache_bytes",
+    "run_product",
+    "on_one_thread",
+    "run_parallel",
+    "switch",
+]
 
 
 def l2_cache_bytes() -> int:
@@ -159,3 +169,77 @@ def run_product(fn, x, y, *args):
         return fn(*args)
     finally:
         set_mkl(previous)
+
+
+class _Workers:
+    """Helper threads for ``run_parallel``, started on first use (one fewer than the calls it splits into), each
+    with its MKL and OpenMP thread counts at one. A forked child starts its own."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._count = 0
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self):
+        self._lock = threading.Lock()
+        self._tasks = queue.SimpleQueue()
+        self._count = 0
+
+    def ensure(self, n: int) -> None:
+        if self._count >= n:
+            return
+        with self._lock:
+            while self._count < n:
+                threading.Thread(target=self._serve, args=(self._tasks,), name="torchmeta-product", daemon=True).start()
+                self._count += 1
+
+    def submit(self, call, done: threading.Lock, errors: list) -> None:
+        self._tasks.put((call, done, errors))
+
+    @staticmethod
+    def _serve(tasks):
+        set_mkl, set_omp = switch.load()
+        set_mkl(1)
+        set_omp(1)
+        while True:
+            call, done, errors = tasks.get()
+            try:
+                call()
+            except BaseException as e:  # handed to the caller, raised there
+                errors.append(e)
+            finally:
+                done.release()
+
+
+_workers = _Workers()
+
+
+def run_parallel(calls) -> bool:
+    """Runs ``calls`` (functions of no arguments that release the GIL: products into disjoint parts of one
+    result) at the same time, the first on the calling thread and the others on helper threads, each with MKL
+    at one thread; raises the first error any raised. False (nothing run) where the thread counts cannot be
+    switched."""
+    pair = switch.load()
+    if pair is None:
+        return False
+    _workers.ensure(len(calls) - 1)
+    errors: list = []
+    pending = []
+    for call in calls[1:]:
+        done = threading.Lock()
+        done.acquire()
+        _workers.submit(call, done, errors)
+        pending.append(done)
+    set_mkl = pair[0]
+    previous = set_mkl(1)
+    try:
+        calls[0]()
+    finally:
+        set_mkl(previous)
+        for done in pending:
+            done.acquire()
+    if errors:
+        raise errors[0]
+    return True

@@ -1,0 +1,135 @@
+"""Products split over threads (matmul_ops.split_product, threads.run_parallel): with more than one intra-op
+thread, a large float MatMul (and a fused MatMul + bias (+ Relu)) whose x is row-major runs as one-thread MKL
+products into disjoint blocks of its result, on the calling thread and helper threads at the same time. A dense
+layer's forward and input gradient take it at two threads and not at one, and must equal TensorFlow's at both."""
+
+import numpy as np
+import pytest
+import torch
+
+import torchmeta as tm
+from torchmeta.ops import matmul_ops, threads
+
+BATCH, FEATURES, UNITS, CLASSES = 32, 1024, 512, 10  # x @ w: 2.3 MB of operands and result, 34 MFLOP
+
+
+@pytest.fixture
+def recorded_splits(monkeypatch):
+    """The number of blocks of each product ``run_parallel`` ran, in order."""
+    if threads.switch.load() is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
+    calls = []
+    run_parallel = threads.run_parallel
+
+    def record(parts):
+        calls.append(len(parts))
+        return run_parallel(parts)
+
+    monkeypatch.setattr(threads, "run_parallel", record)
+    return calls
+
+
+@pytest.fixture
+def thread_count():
+    saved = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(saved)
+
+
+def _dense_layers(tf, values, config=None):
+    """relu(x @ w1 + b1) @ w2 + b2, a softmax cross-entropy loss: the logits and the gradients of the loss with
+    respect to x, w1 and b1."""
+    x_value, labels_value, w1, b1, w2, b2 = values
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, FEATURES], name="x")
+        labels = tf.placeholder(tf.int64, [None], name="labels")
+        v1, c1 = tf.Variable(w1, name="w1"), tf.Variable(b1, name="b1")
+        v2, c2 = tf.Variable(w2, name="w2"), tf.Variable(b2, name="b2")
+        hidden = tf.nn.relu(tf.matmul(x, v1) + c1)
+        logits = tf.matmul(hidden, v2) + c2
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+        grads = tf.gradients(loss, [x, v1, c1])
+        with tf.Session(graph=g, config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            return sess.run([logits, *grads], {x: x_value, labels: labels_value})
+
+
+def _values():
+    rng = np.random.default_rng(0)
+    return (
+        rng.standard_normal((BATCH, FEATURES)).astype(np.float32),
+        rng.integers(0, CLASSES, BATCH),
+        (rng.standard_normal((FEATURES, UNITS)) * 0.03).astype(np.float32),
+        np.full(UNITS, 0.1, np.float32),
+        (rng.standard_normal((UNITS, CLASSES)) * 0.05).astype(np.float32),
+        np.full(CLASSES, 0.1, np.float32),
+    )
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_dense_layer_is_split_at_two_threads_and_matches_tf(tf1, recorded_splits, thread_count, count):
+    values = _values()
+    want = _dense_layers(tf1, values)
+    thread_count(count)
+    got = _dense_layers(tm, values, tm.ConfigProto(intra_op_parallelism_threads=count))
+    # two threads: the fused forward (x @ w1 + b1, Relu) and the input gradient (dy @ w1^T), two blocks each; the
+    # weight gradient (x^T @ dy) and the 10-logit products stay whole
+    assert recorded_splits == ([2, 2] if count == 2 else [])
+    for name, a, e in zip(["logits", "dx", "dw1", "db1"], got, want):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "m,k,n,bias",
+    [
+        (32, 1024, 512, False),  # columns, two blocks of 256
+        (32, 1024, 520, True),  # columns: 272 + 248 (float64: 264 + 256)
+        (1500, 600, 100, True),  # rows: 750 + 750 (three threads: 500 each)
+        (1001, 600, 100, False),  # rows: 501 + 500 (three threads: 334 + 334 + 333)
+    ],
+)
+@pytest.mark.parametrize("count", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_product_is_the_product(thread_count, m, k, n, bias, count, dtype):
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(rng.standard_normal((m, k)).astype(dtype))
+    y = torch.from_numpy(rng.standard_normal((k, n)).astype(dtype))
+    b = torch.from_numpy(rng.standard_normal(n).astype(dtype)) if bias else None
+    thread_count(count)
+    assert matmul_ops._splits(x, y, b)
+    got = matmul_ops.split_product(x, y, b)
+    if got is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
+    want = x.double() @ y.double() + (b.double() if bias else 0)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    # the same result as the product on one thread (bit for bit where MKL keeps its order per element)
+    thread_count(1)
+    whole = torch.mm(x, y) if b is None else torch.addmm(b, x, y)
+    np.testing.assert_allclose(got.numpy(), whole.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_transposed_small_or_one_thread_products_are_not_split(thread_count):
+    thread_count(2)
+    x, y = torch.randn(32, 1024), torch.randn(1024, 512)
+    assert matmul_ops._splits(x, y, None)
+    assert not matmul_ops._splits(x.t().contiguous().t(), y, None)  # a weight gradient's x^T
+    assert not matmul_ops._splits(x[:, :64], y[:64], None)  # 2 MFLOP
+    assert not matmul_ops._splits(x[:16], y, None)  # 17 MFLOP: one block's worth
+    assert not matmul_ops._splits(x.double(), y, None)
+    assert not matmul_ops._splits(x.requires_grad_(), y, None)
+
+
+def test_an_error_in_a_block_is_raised_and_the_helpers_go_on(thread_count):
+    if threads.switch.load() is None:
+        pytest.skip("torch has no MKL and OpenMP whose thread-local counts can be set")
+    ran = []
+
+    def fails():
+        raise RuntimeError("block failed")
+
+    with pytest.raises(RuntimeError, match="block failed"):
+        threads.run_parallel([lambda: ran.append(0), fails])
+    assert ran == [0]
+    threads.run_parallel([lambda: ran.append(1), lambda: ran.append(2), lambda: ran.append(3)])
+    assert sorted(ran) == [0, 1, 2, 3]
