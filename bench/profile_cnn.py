@@ -26,6 +26,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+# issue 16 measures against TF's oneDNN kernels, which TF leaves off by default on some CPUs (the AVX2-only bench machine)
+# (bench/run.py --tf-onednn on); export TF_ENABLE_ONEDNN_OPTS=0 to profile against its Eigen kernels.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as bench/run.py sets it
 
 import numpy as np
 import torch
