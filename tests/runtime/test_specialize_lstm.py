@@ -78,7 +78,9 @@ def _compare(tf1, *, dynamic, dtype, forget_bias, cell_kind="basic", hidden=HIDD
 def test_static_rnn_matches_tf_with_every_cell_fused(tf1, monkeypatch, path, dtype, forget_bias):
     choose_path(tanh_native, monkeypatch, path)
     kernels = _compare(tf1, dynamic=False, dtype=dtype, forget_bias=forget_bias)
-    assert kernels["lstm_cell"] == STEPS and kernels["lstm_cell_grad"] == STEPS
+    # each cell passes its activations to its gradient as one tensor (specialize._pack_lstm_activations)
+    assert kernels["lstm_cell"] == STEPS and kernels["lstm_cell_grad_packed"] == STEPS
+    assert kernels["lstm_cell_grad"] == 0
     assert kernels["sigmoid"] == kernels["tanh_grad_direct"] == kernels["sigmoid_grad_direct"] == 0
     assert kernels["bias_add_grad"] == 0
 
@@ -107,7 +109,7 @@ def test_the_bias_gradient_is_summed_in_the_cells_gradient(tf1, monkeypatch, pat
         n.kwargs
         for gm in sess._compiled_modules()
         for n in gm.graph.nodes
-        if n.target is lstm_cell_native.lstm_cell_grad
+        if n.target in (lstm_cell_native.lstm_cell_grad, lstm_cell_native.lstm_cell_grad_packed)
     ]
     assert len(calls) == (1 if dynamic else STEPS) and all(kw["bias_grad"] for kw in calls)
     assert _kernels(sess)["bias_add_grad"] == 0
@@ -130,7 +132,7 @@ def test_the_bias_gradient_is_torchmetas_bias_add_grad_bit_for_bit(units):
 @pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
 def test_lstm_cell_without_peepholes_is_fused_too(tf1, dynamic):
     kernels = _compare(tf1, dynamic=dynamic, dtype="float32", forget_bias=1.0, cell_kind="lstm")
-    assert kernels["lstm_cell"] >= 1 and kernels["lstm_cell_grad"] >= 1
+    assert kernels["lstm_cell"] >= 1 and kernels["lstm_cell_grad"] + kernels["lstm_cell_grad_packed"] >= 1
 
 
 def _cell(tf, gates_value, c_value, dh_value, dc_value, forget_bias):
@@ -144,9 +146,11 @@ def _cell(tf, gates_value, c_value, dh_value, dc_value, forget_bias):
     return [new_c, new_h, *grads], {gates: gates_value, c: c_value}
 
 
-def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1):
+@pytest.mark.parametrize("fetch_activation", [False, True], ids=["packed", "fetched"])
+def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1, fetch_activation):
     """Gates over Sigmoid's whole range (its clamp at 16.64, -104, the flushed subnormal results, NaN,
-    infinities; gradients that TF flushes to zero), 13 units (a vector and a tail per row)."""
+    infinities; gradients that TF flushes to zero), 13 units (a vector and a tail per row). The cell passes
+    its activations to the gradient as one tensor, or, where one of them is fetched, one by one."""
     require_native(tanh_native)
     rng = np.random.default_rng(5)
     batch, units = 64, 13
@@ -163,13 +167,41 @@ def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1):
         g = tf.Graph()
         with g.as_default():
             fetches, feed = _cell(tf, gates, c, dh, dc, forget_bias=1.0)
+            if fetch_activation:
+                fetches.append(g.get_tensor_by_name("Tanh:0"))  # tanh(j)
             with tf.Session(graph=g) as sess:
                 results.append(sess.run(fetches, feed))
                 if tf is tm:
-                    assert _kernels(sess)["lstm_cell"] == 1 and _kernels(sess)["lstm_cell_grad"] == 1
+                    kernels = _kernels(sess)
+                    grad = "lstm_cell_grad" if fetch_activation else "lstm_cell_grad_packed"
+                    assert kernels["lstm_cell"] == 1 and kernels[grad] == 1
     for theirs, ours in zip(*results):  # (some gradients are subnormal but for TF's flushing them)
         same = (ours.view(np.int32) == theirs.view(np.int32)) | (np.isnan(ours) & np.isnan(theirs))
         assert same.all(), (ours[~same][:5], theirs[~same][:5])
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+@pytest.mark.parametrize("units", [16, 13])
+def test_the_packed_activations_give_the_same_values(monkeypatch, path, units):
+    """``lstm_cell``'s ACTIVATIONS is the five activations stacked, and ``lstm_cell_grad_packed`` of it gives
+    ``lstm_cell_grad``'s values bit for bit, with and without dc_next and the bias gradient."""
+    choose_path(tanh_native, monkeypatch, path)
+    rng = np.random.default_rng(6)
+    rows = 20
+    gates, c, dh, dc = (
+        torch.tensor(rng.standard_normal((rows, n)).astype(np.float32) * 3) for n in (4 * units, units, units, units)
+    )
+    *values, packed = lstm_cell_native.lstm_cell(gates, c, forget_bias=1.0, want=(0, 1, 7))
+    separate = lstm_cell_native.lstm_cell(gates, c, forget_bias=1.0, want=tuple(range(7)))
+    assert packed.shape == (5, rows, units)
+    for a, b in zip([*values, *packed.unbind(0)], separate):
+        assert torch.equal(a, b)
+    for dc_next in (None, dc):
+        kw = {"dc_prev": True, "bias_grad": True}
+        ours = lstm_cell_native.lstm_cell_grad_packed(dh, packed, c, dc_next, **kw)
+        theirs = lstm_cell_native.lstm_cell_grad(dh, *separate[2:], c, dc_next, **kw)
+        for a, b in zip(ours, theirs, strict=True):
+            assert torch.equal(a.view(torch.int32), b.view(torch.int32))
 
 
 def _lookalike(tf, x_value, variant):

@@ -21,11 +21,14 @@ import torch
 
 from torchmeta.ops import native_build, nn_ops, tanh_native
 
-__all__ = ["lstm_cell", "lstm_cell_grad", "CELL_VALUES"]
+__all__ = ["lstm_cell", "lstm_cell_grad", "lstm_cell_grad_packed", "CELL_VALUES", "ACTIVATIONS"]
 
-# The values the forward computes, in the order ``lstm_cell``'s ``want`` indexes them.
-CELL_VALUES = ("new_c", "new_h", "sig_i", "tanh_j", "sig_f", "sig_o", "tanh_c")
-_TRAINING = frozenset(range(2, 7))
+# The values the forward computes, in the order ``lstm_cell``'s ``want`` indexes them; the last, "activations",
+# is the five before it (what the gradient reads) as one tensor [5, batch, units], what ``lstm_cell_grad_packed``
+# takes: a call that passes them so makes 3 tensors instead of 7 and its gradient checks 3 instead of 7.
+CELL_VALUES = ("new_c", "new_h", "sig_i", "tanh_j", "sig_f", "sig_o", "tanh_c", "activations")
+ACTIVATIONS = 7
+_SAVED = frozenset(range(2, 7))
 _FLOAT32 = torch.float32
 
 
@@ -33,32 +36,58 @@ def _ptr(t):
     return None if t is None else t.data_ptr()
 
 
-def _forward_into(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, outs) -> None:
-    """Runs the forward kernel into ``outs`` (new_c, new_h, then the five saved activations or none)."""
+def _forward_into(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, pointers) -> None:
+    """Runs the forward kernel into the buffers at ``pointers`` (new_c, new_h, then the five saved activations
+    or none)."""
     rows, units = c_prev.shape
     tanh_native.library.load().tm_lstm_cell_f32(
-        gates.data_ptr(), c_prev.data_ptr(), forget_bias, rows, units, *[o.data_ptr() for o in outs],
-        *([None] * (7 - len(outs))),
-    )  # fmt: skip
+        gates.data_ptr(), c_prev.data_ptr(), forget_bias, rows, units, *pointers, *([None] * (7 - len(pointers)))
+    )
 
 
-def _forward_kernel(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, saved: bool) -> list[torch.Tensor]:
-    outs = [torch.empty_like(c_prev) for _ in range(7 if saved else 2)]
-    _forward_into(gates, c_prev, forget_bias, outs)
+def _planes(t: torch.Tensor, n: int) -> list:
+    """The addresses of the ``n`` contiguous [rows, units] planes of ``t`` [n, rows, units]."""
+    base, step = t.data_ptr(), t.stride(0) * t.element_size()
+    return [base + k * step for k in range(n)]
+
+
+# ``saved``: 0, only new_c and new_h; 1, the five activations too, each a tensor; 2, the five as one tensor
+def _forward_kernel(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, saved: int) -> list[torch.Tensor]:
+    outs = [torch.empty_like(c_prev) for _ in range(7 if saved == 1 else 2)]
+    pointers = [o.data_ptr() for o in outs]
+    if saved == 2:
+        outs.append(c_prev.new_empty((5, *c_prev.shape)))
+        pointers += _planes(outs[2], 5)
+    _forward_into(gates, c_prev, forget_bias, pointers)
     return outs
 
 
-def _forward_eager(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, saved: bool) -> list[torch.Tensor]:
+def _forward_eager(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, saved: int) -> list[torch.Tensor]:
     """``_forward_kernel`` with its outputs carved from one allocation (views of one [n, rows, units] tensor: one
     torch.empty and an unbind cost 6.9 us against 8.6 us for seven torch.empty_like); eager calls only, as a
     custom op's outputs may not alias one another."""
-    outs = c_prev.new_empty((7 if saved else 2, *c_prev.shape)).unbind(0)
-    _forward_into(gates, c_prev, forget_bias, outs)
-    return outs
+    buffer = c_prev.new_empty((7 if saved else 2, *c_prev.shape))
+    _forward_into(gates, c_prev, forget_bias, _planes(buffer, len(buffer)))
+    return [buffer[0], buffer[1], buffer[2:]] if saved == 2 else buffer.unbind(0)
 
 
 def _forward_fake(gates, c_prev, forget_bias, saved):
-    return [torch.empty_like(c_prev) for _ in range(7 if saved else 2)]
+    outs = [torch.empty_like(c_prev) for _ in range(7 if saved == 1 else 2)]
+    return [*outs, c_prev.new_empty((5, *c_prev.shape))] if saved == 2 else outs
+
+
+def _backward_outputs(dh, bias_grad):
+    rows, units = dh.shape
+    return [dh.new_empty((rows, 4 * units)), torch.empty_like(dh)] + ([dh.new_empty(4 * units)] if bias_grad else [])
+
+
+def _backward_into(dh, dc_next, saved, c_prev, outs) -> None:
+    """Runs the gradient kernel from the five activations at the addresses ``saved`` into ``outs``."""
+    rows, units = dh.shape
+    tanh_native.library.load().tm_lstm_cell_grad_f32(
+        dh.data_ptr(), _ptr(dc_next), *saved, c_prev.data_ptr(), rows, units, *[o.data_ptr() for o in outs],
+        *([None] * (3 - len(outs))),
+    )  # fmt: skip
 
 
 def _backward_kernel(
@@ -72,22 +101,31 @@ def _backward_kernel(
     c_prev: torch.Tensor,
     bias_grad: bool,
 ) -> list[torch.Tensor]:
-    rows, units = dh.shape
-    outs = [dh.new_empty((rows, 4 * units)), torch.empty_like(dh)] + ([dh.new_empty(4 * units)] if bias_grad else [])
-    tanh_native.library.load().tm_lstm_cell_grad_f32(
-        dh.data_ptr(), _ptr(dc_next), sig_i.data_ptr(), tanh_j.data_ptr(), sig_f.data_ptr(), sig_o.data_ptr(),
-        tanh_c.data_ptr(), c_prev.data_ptr(), rows, units, *[o.data_ptr() for o in outs], *([None] * (3 - len(outs))),
-    )  # fmt: skip
+    outs = _backward_outputs(dh, bias_grad)
+    saved = [t.data_ptr() for t in (sig_i, tanh_j, sig_f, sig_o, tanh_c)]
+    _backward_into(dh, dc_next, saved, c_prev, outs)
     return outs
 
 
 def _backward_fake(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, bias_grad):
-    rows, units = dh.shape
-    return [dh.new_empty((rows, 4 * units)), torch.empty_like(dh)] + ([dh.new_empty(4 * units)] if bias_grad else [])
+    return _backward_outputs(dh, bias_grad)
+
+
+def _backward_packed_kernel(
+    dh: torch.Tensor, dc_next: torch.Tensor | None, activations: torch.Tensor, c_prev: torch.Tensor, bias_grad: bool
+) -> list[torch.Tensor]:
+    outs = _backward_outputs(dh, bias_grad)
+    _backward_into(dh, dc_next, _planes(activations, 5), c_prev, outs)
+    return outs
+
+
+def _backward_packed_fake(dh, dc_next, activations, c_prev, bias_grad):
+    return _backward_outputs(dh, bias_grad)
 
 
 _forward_op = native_build.custom_op("lstm_cell", _forward_kernel, _forward_fake, eager=_forward_eager)
 _backward_op = native_build.custom_op("lstm_cell_grad", _backward_kernel, _backward_fake)
+_backward_packed_op = native_build.custom_op("lstm_cell_grad_packed", _backward_packed_kernel, _backward_packed_fake)
 
 
 def _native(tensors) -> bool:
@@ -104,16 +142,23 @@ def _native(tensors) -> bool:
 
 def lstm_cell(gates, c_prev, *, forget_bias, want):
     """The cell's values named by the indices ``want`` into ``CELL_VALUES``, as a tuple in that order, from
-    ``gates`` [batch, 4 * units] and ``c_prev`` [batch, units] of one dtype. Not an op (specialization's)."""
+    ``gates`` [batch, 4 * units] and ``c_prev`` [batch, units] of one dtype. ``want`` holds ``ACTIVATIONS`` or
+    single activations, not both. Not an op (specialization's)."""
     if _native((gates, c_prev)):
-        outs = _forward_op(gates.contiguous(), c_prev.contiguous(), float(forget_bias), not _TRAINING.isdisjoint(want))
+        saved = 2 if ACTIVATIONS in want else int(not _SAVED.isdisjoint(want))
+        outs = _forward_op(gates.contiguous(), c_prev.contiguous(), float(forget_bias), saved)
+        if saved == 2:
+            outs = (*outs[:2], None, None, None, None, None, outs[2])
         return _picked(outs, want)
     i, j, f, o = torch.chunk(gates, 4, 1)
     sig_f = torch.sigmoid(torch.add(f, forget_bias))
     sig_i, tanh_j = torch.sigmoid(i), torch.tanh(j)
     new_c = torch.add(torch.mul(c_prev, sig_f), torch.mul(sig_i, tanh_j))
     tanh_c, sig_o = torch.tanh(new_c), torch.sigmoid(o)
-    return _picked((new_c, torch.mul(tanh_c, sig_o), sig_i, tanh_j, sig_f, sig_o, tanh_c), want)
+    values = [new_c, torch.mul(tanh_c, sig_o), sig_i, tanh_j, sig_f, sig_o, tanh_c]
+    if ACTIVATIONS in want:
+        values.append(torch.stack(values[2:]))
+    return _picked(values, want)
 
 
 def _picked(values, want):
@@ -135,21 +180,51 @@ def lstm_cell_grad(dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, dc_next=None
         outs = _backward_op(
             contiguous[0], None if dc_next is None else dc_next.contiguous(), *contiguous[1:], native_sums
         )
-        if bias_grad and not native_sums:
-            outs.append(nn_ops.bias_add_grad(outs[0], "NHWC"))
-    else:
-        dc = torch.ops.aten.tanh_backward.default(torch.mul(dh, sig_o), tanh_c)
-        if dc_next is not None:
-            dc = torch.add(dc_next, dc)
-        d_gates = torch.cat(
-            [
-                torch.ops.aten.sigmoid_backward.default(torch.mul(dc, tanh_j), sig_i),
-                torch.ops.aten.tanh_backward.default(torch.mul(dc, sig_i), tanh_j),
-                torch.ops.aten.sigmoid_backward.default(torch.mul(dc, c_prev), sig_f),
-                torch.ops.aten.sigmoid_backward.default(torch.mul(dh, tanh_c), sig_o),
-            ],
-            1,
-        )
-        outs = [d_gates, torch.mul(dc, sig_f)] + ([nn_ops.bias_add_grad(d_gates, "NHWC")] if bias_grad else [])
+        return _native_gradients(outs, dc_prev, bias_grad)
+    dc = torch.ops.aten.tanh_backward.default(torch.mul(dh, sig_o), tanh_c)
+    if dc_next is not None:
+        dc = torch.add(dc_next, dc)
+    d_gates = torch.cat(
+        [
+            torch.ops.aten.sigmoid_backward.default(torch.mul(dc, tanh_j), sig_i),
+            torch.ops.aten.tanh_backward.default(torch.mul(dc, sig_i), tanh_j),
+            torch.ops.aten.sigmoid_backward.default(torch.mul(dc, c_prev), sig_f),
+            torch.ops.aten.sigmoid_backward.default(torch.mul(dh, tanh_c), sig_o),
+        ],
+        1,
+    )
+    outs = [d_gates, torch.mul(dc, sig_f)] + ([nn_ops.bias_add_grad(d_gates, "NHWC")] if bias_grad else [])
+    return _picked_gradients(outs, dc_prev, bias_grad)
+
+
+def lstm_cell_grad_packed(dh, activations, c_prev, dc_next=None, *, dc_prev, bias_grad=False):
+    """``lstm_cell_grad`` from the five activations as ``lstm_cell``'s ``ACTIVATIONS`` gives them: one tensor
+    [5, batch, units]. Not an op (specialization's)."""
+    tensors = (dh, c_prev) if dc_next is None else (dh, c_prev, dc_next)
+    if (
+        _native(tensors)
+        and activations.dtype is _FLOAT32
+        and activations.is_cpu
+        and not activations.requires_grad
+        and activations.dim() == 3
+    ):
+        native_sums = bias_grad and dh.shape[1] % 16 == 0
+        outs = _backward_packed_op(
+            dh.contiguous(), None if dc_next is None else dc_next.contiguous(), activations.contiguous(),
+            c_prev.contiguous(), native_sums,
+        )  # fmt: skip
+        return _native_gradients(outs, dc_prev, bias_grad)
+    return lstm_cell_grad(dh, *activations.unbind(0), c_prev, dc_next, dc_prev=dc_prev, bias_grad=bias_grad)
+
+
+def _native_gradients(outs, dc_prev, bias_grad):
+    """The native kernel's ``outs`` as ``lstm_cell_grad`` returns them: the bias gradient summed by
+    ``nn_ops.bias_add_grad`` where the kernel did not sum it (4 * units not a multiple of 64)."""
+    if bias_grad and len(outs) < 3:
+        outs.append(nn_ops.bias_add_grad(outs[0], "NHWC"))
+    return _picked_gradients(outs, dc_prev, bias_grad)
+
+
+def _picked_gradients(outs, dc_prev, bias_grad):
     picked = [outs[0]] + ([outs[1]] if dc_prev else []) + ([outs[2]] if bias_grad else [])
     return picked[0] if len(picked) == 1 else tuple(picked)

@@ -1391,6 +1391,7 @@ class _CellMatch:
         self.items, self.spec, self.keep, self.targets, self.fed, self.op_set = items, spec, keep, targets, fed, op_set
         self.ops = set(ops)
         self._live = self._position = self._item_of = None
+        self.recorded = {}  # the op each fusion is recorded on: the ops of its cell
 
     def free(self, op) -> bool:
         spec = self.spec
@@ -1452,6 +1453,7 @@ class _CellMatch:
                 return False
         self.spec.fusions[at] = Fusion(kernel, list(inputs), kwargs, outputs=list(exposed))
         self.spec.absorbed.update(op for op in cell_ops if op is not at)
+        self.recorded[at] = set(cell_ops)
         return True
 
 
@@ -1652,3 +1654,34 @@ def _fuse_lstm_cells(items, ops, spec, keep, targets, fed, op_set) -> None:
             _match_lstm_cell(op, m)
         elif op.type == "ConcatV2":
             _match_lstm_cell_grad(op, m)
+    _pack_lstm_activations(m)
+
+
+def _pack_lstm_activations(m: _CellMatch) -> None:
+    """Where a fused cell's five activations are read by its fused gradient alone (static_rnn's cells; not a loop's,
+    which pushes them on stacks), the cell returns them as one tensor (``lstm_cell_native.ACTIVATIONS``, carried
+    by the sig_i tensor) and the gradient reads that one (``lstm_cell_grad_packed``): 3 tensors made per cell
+    instead of 7, 3 checked per gradient instead of 7. (Both were recorded for the live ops lowering runs, every
+    op of both cells live: they apply together, as lowering's _live_fusions drops neither.)"""
+    fusions = m.spec.fusions
+    made = {}  # the forward fusions exposing all five activations, by their sig_i
+    for at, fusion in fusions.items():
+        if fusion.kernel is lstm_cell_native.lstm_cell and fusion.kwargs["want"][-5:] == (2, 3, 4, 5, 6):
+            made[fusion.outputs[-5]] = at
+    for at, gradient in list(fusions.items()):
+        if gradient.kernel is not lstm_cell_native.lstm_cell_grad:
+            continue
+        saved = [m.source(t) for t in gradient.inputs[1:6]]
+        cell = made.pop(saved[0], None)
+        if cell is None or any(a is not b for a, b in zip(saved, fusions[cell].outputs[-5:])):
+            continue
+        ops = m.recorded[cell] | m.recorded[at]
+        if any(m.users(t) is None or not set(m.users(t)) <= ops for t in saved):
+            continue
+        forward = fusions[cell]
+        want = (*forward.kwargs["want"][:-5], lstm_cell_native.ACTIVATIONS)
+        fusions[cell] = Fusion(
+            forward.kernel, forward.inputs, {**forward.kwargs, "want": want}, [*forward.outputs[:-5], saved[0]]
+        )
+        inputs = [gradient.inputs[0], saved[0], *gradient.inputs[6:]]
+        fusions[at] = Fusion(lstm_cell_native.lstm_cell_grad_packed, inputs, gradient.kwargs, gradient.outputs)
