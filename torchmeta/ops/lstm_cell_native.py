@@ -62,15 +62,6 @@ def _forward_kernel(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: floa
     return outs
 
 
-def _forward_eager(gates: torch.Tensor, c_prev: torch.Tensor, forget_bias: float, saved: int) -> list[torch.Tensor]:
-    """``_forward_kernel`` with its outputs carved from one allocation (views of one [n, rows, units] tensor: one
-    torch.empty and an unbind cost 6.9 us against 8.6 us for seven torch.empty_like); eager calls only, as a
-    custom op's outputs may not alias one another."""
-    buffer = c_prev.new_empty((7 if saved else 2, *c_prev.shape))
-    _forward_into(gates, c_prev, forget_bias, _planes(buffer, len(buffer)))
-    return [buffer[0], buffer[1], buffer[2:]] if saved == 2 else buffer.unbind(0)
-
-
 def _forward_fake(gates, c_prev, forget_bias, saved):
     outs = [torch.empty_like(c_prev) for _ in range(7 if saved == 1 else 2)]
     return [*outs, c_prev.new_empty((5, *c_prev.shape))] if saved == 2 else outs
@@ -123,7 +114,7 @@ def _backward_packed_fake(dh, dc_next, activations, c_prev, bias_grad):
     return _backward_outputs(dh, bias_grad)
 
 
-_forward_op = native_build.custom_op("lstm_cell", _forward_kernel, _forward_fake, eager=_forward_eager)
+_forward_op = native_build.custom_op("lstm_cell", _forward_kernel, _forward_fake)
 _backward_op = native_build.custom_op("lstm_cell_grad", _backward_kernel, _backward_fake)
 _backward_packed_op = native_build.custom_op("lstm_cell_grad_packed", _backward_packed_kernel, _backward_packed_fake)
 

@@ -126,7 +126,7 @@ class Library:
         return self.load() is not None
 
 
-def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=(), eager: Callable | None = None) -> Callable:
+def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=()) -> Callable:
     """``kernel`` (a function of tensors and Python scalars, its argument types annotated) registered as the
     CPU custom op ``torchmeta::<name>`` with ``fake`` (its outputs' shapes, dtypes and strides without running
     it). Returns the function the op's module calls: the op while torch.compile traces (inductor keeps it as
@@ -134,9 +134,7 @@ def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=(), eage
     itself otherwise: the dispatcher's Python round trip costs 20-70 us per call, which eager steps of a few
     hundred microseconds would feel. Both run the same code on the same values. Under torch.profiler the
     eager call is a ``torchmeta::<name>`` range too, as the op is, so eager and compiled profiles name the
-    kernel alike (ctypes calls are otherwise invisible to the profiler). ``eager``, where given, is what eager
-    calls run instead of ``kernel``: the same values, free of the op's constraints (outputs that alias one
-    another)."""
+    kernel alike (ctypes calls are otherwise invisible to the profiler)."""
     op = torch.library.custom_op(
         f"torchmeta::{name}",
         kernel,
@@ -148,15 +146,14 @@ def custom_op(name: str, kernel: Callable, fake: Callable, mutates_args=(), eage
     overload = getattr(torch.ops.torchmeta, name).default
 
     label = f"torchmeta::{name}"
-    run = kernel if eager is None else eager
 
     def call(*args):
         if torch.compiler.is_compiling():
             return overload(*args)
         if torch.autograd._profiler_enabled():
             with torch.profiler.record_function(label):
-                return run(*args)
-        return run(*args)
+                return kernel(*args)
+        return kernel(*args)
 
     call.op = overload
     call.__name__ = call.__qualname__ = name
