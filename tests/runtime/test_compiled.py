@@ -344,7 +344,6 @@ def test_the_compiled_cnn_step_writes_its_max_pool_gradients_without_a_buffer_of
 
     from torchmeta.runtime.compiled import CompiledForward
 
-    monkeypatch.setattr(inductor_config, "fx_graph_cache", False)  # (a cached graph gives no code)
     batch, kwargs = 4, {"size": 28, "c1": 32, "c2": 64, "dense": 16}  # mnist_deep's shapes but the dense layer
     rng = np.random.default_rng(0)
     feed = (rng.standard_normal((batch, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64))
@@ -357,7 +356,8 @@ def test_the_compiled_cnn_step_writes_its_max_pool_gradients_without_a_buffer_of
         sess, x, labels, loss, train = _session(mnist_deep, batch, **kwargs)
         feeds = {x: feed[0], labels: feed[1]}
         got = [sess.run([train, loss], feeds)[1]]  # eager
-        (_, compiled_loss), code = run_and_get_code(sess.run, [train, loss], feeds)  # compiles
+        with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+            (_, compiled_loss), code = run_and_get_code(sess.run, [train, loss], feeds)  # compiles
         got.append(compiled_loss)
         np.testing.assert_allclose(got, want, rtol=1e-5)
         _check_variables(sess, {k: v.numpy() for k, v in eager.variable_values().items()})
