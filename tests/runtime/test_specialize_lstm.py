@@ -204,6 +204,15 @@ def test_the_packed_activations_give_the_same_values(monkeypatch, path, units):
             assert torch.equal(a.view(torch.int32), b.view(torch.int32))
 
 
+def test_the_packed_gradient_refuses_unpacked_activations():
+    """``lstm_cell_grad_packed`` applies only with its packed forward: given one activation (what it would get if
+    that forward ran unpacked), it raises InternalError instead of reading rows as planes, even with 5 rows."""
+    c = torch.zeros(5, 8)
+    for activations in (torch.zeros(5, 8), torch.zeros(4, 5, 8), torch.zeros(5, 5, 9)):
+        with pytest.raises(tm.errors.InternalError, match=r"packed activations \[5, 5, 8\]"):
+            lstm_cell_native.lstm_cell_grad_packed(torch.zeros(5, 8), activations, c, dc_prev=True)
+
+
 def _lookalike(tf, x_value, variant):
     """One cell of gates ``x @ w`` whose graph differs from a BasicLSTMCell's in ``variant``, its loss and
     gradients."""

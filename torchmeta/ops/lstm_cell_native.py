@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 
+from torchmeta import errors
 from torchmeta.ops import native_build, nn_ops, tanh_native
 
 __all__ = ["lstm_cell", "lstm_cell_grad", "lstm_cell_grad_packed", "CELL_VALUES", "ACTIVATIONS"]
@@ -190,7 +191,15 @@ def lstm_cell_grad(dh, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, dc_next=None
 
 def lstm_cell_grad_packed(dh, activations, c_prev, dc_next=None, *, dc_prev, bias_grad=False):
     """``lstm_cell_grad`` from the five activations as ``lstm_cell``'s ``ACTIVATIONS`` gives them: one tensor
-    [5, batch, units]. Not an op (specialization's)."""
+    [5, batch, units]. Not an op (specialization's): it applies only with the packed forward it was paired with;
+    anything else (that forward dropped, its sig_i alone) raises here rather than reading the wrong values."""
+    if activations.dim() != 3 or activations.shape[0] != 5 or activations.shape[1:] != c_prev.shape:
+        raise errors.InternalError(
+            None,
+            None,
+            f"LSTM cell gradient: expected the cell's packed activations [5, {', '.join(map(str, c_prev.shape))}], "
+            f"got a tensor of shape {list(activations.shape)}",
+        )
     tensors = (dh, c_prev) if dc_next is None else (dh, c_prev, dc_next)
     if (
         _native(tensors)
