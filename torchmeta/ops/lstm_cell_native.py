@@ -201,13 +201,7 @@ def lstm_cell_grad_packed(dh, activations, c_prev, dc_next=None, *, dc_prev, bia
             f"got a tensor of shape {list(activations.shape)}",
         )
     tensors = (dh, c_prev) if dc_next is None else (dh, c_prev, dc_next)
-    if (
-        _native(tensors)
-        and activations.dtype is _FLOAT32
-        and activations.is_cpu
-        and not activations.requires_grad
-        and activations.dim() == 3
-    ):
+    if _native(tensors) and activations.dtype is _FLOAT32 and activations.is_cpu and not activations.requires_grad:
         native_sums = bias_grad and dh.shape[1] % 16 == 0
         outs = _backward_packed_op(
             dh.contiguous(), None if dc_next is None else dc_next.contiguous(), activations.contiguous(),
