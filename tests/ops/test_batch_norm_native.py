@@ -456,6 +456,59 @@ def test_native_gradient_relu_grad_is_relu_grads_product(native):
         torch.testing.assert_close(a, e, rtol=1e-5, atol=1e-5, equal_nan=True)
 
 
+@pytest.mark.parametrize("in_place", [False, True], ids=["new", "in_place"])
+@pytest.mark.parametrize(
+    "shape", [(1, 1, 3, 8), (2, 3, 3, 12), (3, 11, 13, 16), (1, 5, 7, 21), (2, 3, 5, 40), (2, 3, 2, 300)], ids=str
+)
+def test_native_gradient_relu_bits_equal_features(native, shape, in_place):
+    """With the Relu the gradient's first pass keeps the mask (features > 0) as bits for its second where
+    AVX2 or AVX-512 runs, for the channels of its 8- and 16-lane groups (the last C % 8 read features in
+    both passes): 8- and 16-lane groups mixed (40, 300 channels), 4- and 1-channel tails, odd row counts.
+    With NaN and both zeros among the features and infinities in dy (where the mask is 1 and where it is
+    0: NaN then, as ReluGrad's product), its outputs are bit for bit those of the kernel reading features
+    in both passes, at 8 lanes and at the CPU's width, and they are the torch path's."""
+    rng = np.random.default_rng(sum(shape))
+    x, features, dy = (torch.from_numpy(rng.standard_normal(shape).astype(np.float32)) for _ in range(3))
+    c = shape[-1]
+    features.view(-1)[::7] = float("nan")
+    features.view(-1)[::11] = 0.0
+    features.view(-1)[::13] = -0.0
+    dy[..., 1] = 1.0  # channel 1: an infinity where the mask is 1 (rows 0) and where it is 0 (row 1)
+    dy.view(-1, c)[0, 1], features.view(-1, c)[0, 1] = float("inf"), 1.0
+    if dy.numel() // c > 1:
+        dy.view(-1, c)[1, 1], features.view(-1, c)[1, 1] = float("-inf"), -1.0
+    scale = torch.from_numpy(rng.standard_normal(c).astype(np.float32))
+    mean, variance = x.reshape(-1, c).mean(0), x.reshape(-1, c).var(0, correction=0)
+    lib = batch_norm_native.library.load()
+
+    def run(lanes, mask_off):
+        try:
+            lib.tm_batch_norm_force_lanes(lanes)
+            lib.tm_batch_norm_mask_off(mask_off)
+            incoming = dy.clone()
+            return batch_norm_native.train_gradient(
+                incoming, features, x, scale, mean, variance, 0.001, in_place=in_place
+            )
+        finally:
+            lib.tm_batch_norm_force_lanes(0)
+            lib.tm_batch_norm_mask_off(0)
+
+    want = run(0, 1)
+    for lanes in (0, 8):
+        for mask_off in (0, 1):
+            for a, e in zip(run(lanes, mask_off), want, strict=True):
+                assert torch.equal(a.view(torch.int32), e.view(torch.int32)), (lanes, mask_off)
+    assert torch.isnan(want[1][1]) and not torch.isnan(want[1][0])
+    with native_helpers.torch_path(batch_norm_native):
+        slow = nn_ops._fused_batch_norm_grad(
+            nn_ops.relu_grad(dy, features), x, scale, mean, variance, 0.001, "NHWC", True
+        )
+    for a, e in zip(want, slow[:3]):
+        torch.testing.assert_close(
+            a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(e.nan_to_num().abs().max())), equal_nan=True
+        )
+
+
 @pytest.mark.parametrize("case", ["features_shape", "strided", "float64", "nchw_layout"])
 def test_native_gradient_steps_aside(native, case):
     """Mismatched shapes, non-contiguous or float64 tensors: None (the caller's torch path runs)."""

@@ -14,6 +14,7 @@
  * Built and loaded by torchmeta/ops/native_build.py; called by torchmeta/ops/batch_norm_native.py. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__has_attribute)
@@ -23,6 +24,8 @@
 #define TM_WIDE __attribute__((target("avx512f")))
 /* 8-lane code with FMA (the output pass's multiply-add: see NORMALIZE) */
 #define TM_FMA __attribute__((target("avx2,fma")))
+/* 8-lane code with AVX2's movemask (the gradient's Relu mask: see MASK_BITS) */
+#define TM_AVX2 __attribute__((target("avx2")))
 #include <immintrin.h>
 #endif
 #endif
@@ -35,7 +38,7 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 
-static int lanes_forced;
+static int lanes_forced, mask_off;
 
 /* Up to this many channels the kernels' scratch (3 or 4 doubles a channel) is on their own stack and the
  * caller passes work = NULL: one allocation less per call (~1 us of the Python wrapper's ~20). */
@@ -48,12 +51,28 @@ void tm_batch_norm_force_lanes(int lanes) {
     lanes_forced = lanes;
 }
 
+/* Tests: 1 makes the gradient with the Relu read features in both passes (no bits kept: see MASK_BITS);
+ * 0 restores the bits where the CPU runs them. Both give the same values. */
+void tm_batch_norm_mask_off(int off) {
+    mask_off = off;
+}
+
 /* Whether the 16-lane (AVX-512) code runs. */
 static int wide(void) {
 #ifdef TM_WIDE
     if (lanes_forced) return lanes_forced == 16;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+/* Whether the CPU has AVX2 (the gradient's Relu mask: see MASK_BITS). */
+static int has_avx2(void) {
+#ifdef TM_AVX2
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
 #else
     return 0;
 #endif
@@ -313,7 +332,9 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
  * in float in that order, as oneDNN's jit kernel computes it (TF's reference with TF_ENABLE_ONEDNN_OPTS=1).
  * Pass 1 sums g and g * xc per channel (float sums over blocks of 16 rows, vectorized over 8 channels,
  * added in double); pass 2 writes x_backprop (which may be dy itself: each element is read before it is
- * written). Each function comes in two forms, with the Relu (features read) and without. */
+ * written). Each function comes in two forms, with the Relu (features read) and without; with the Relu,
+ * where AVX2 or AVX-512 runs, pass 1 keeps the mask as bits for pass 2 (MASK_BITS) instead of pass 2
+ * reading features again. */
 
 typedef int32_t v4i __attribute__((vector_size(16)));
 
@@ -411,6 +432,105 @@ GRAD_OUTPUT(grad_output16_relu, TM_WIDE, 1, 1)
 GRAD_OUTPUT(grad_output16, TM_WIDE, 0, 1)
 #endif
 
+/* MASK_BITS: the Relu's mask kept between the passes. With the Relu, pass 1 reads features and writes one bit
+ * an element, (features > 0) of channel c + j at bit j of the row's byte c / 8, for the channels the 8- and
+ * 16-lane groups cover (the first C - C % 8); pass 2 reads those bits instead of features (the last C % 8
+ * channels read features in both passes). In a training step the tensors come from memory, not the caches,
+ * and both passes are bound by it: this is one read of features (4 bytes an element) less, for 1/8 byte an
+ * element written and read back. The values are the same: g = dy * (mask ? 1 : 0), the same product.
+ * Only where AVX2 (movemask) or AVX-512 runs it; elsewhere both passes read features. */
+/* g at dy + o with the Relu, its bits written at bitp. */
+#define MASKED_G(V, I, BITS_T, MOVEMASK, o, bitp)                                                          \
+    __extension__({                                                                                        \
+        I s_ = (I)(LOAD(V, f + (o)) > zero);                                                               \
+        BITS_T bits_ = MOVEMASK(s_);                                                                       \
+        memcpy((bitp), &bits_, sizeof bits_);                                                              \
+        LOAD(V, dy + (o)) * (V)(s_ & (I)one);                                                              \
+    })
+
+#define MASKED_SUMS(NAME, ATTR, V, I, BITS_T, MOVEMASK)                                                    \
+    ATTR static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
+                          int64_t C, float *sum_g, float *sum_gx, unsigned char *mk, int64_t mb) {         \
+        V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                          \
+        const V m = LOAD(V, mean), zero = {0}, one = zero + 1.0f;                                          \
+        int64_t r = 0;                                                                                     \
+        for (; r + 2 <= n; r += 2) { /* GRAD_SUMS's order, bit for bit */                                  \
+            int64_t o = r * C, p = o + C;                                                                  \
+            V a = MASKED_G(V, I, BITS_T, MOVEMASK, o, mk + r * mb);                                        \
+            V e = MASKED_G(V, I, BITS_T, MOVEMASK, p, mk + (r + 1) * mb);                                  \
+            g0 += a;                                                                                       \
+            g1 += e;                                                                                       \
+            h0 += a * (LOAD(V, x + o) - m);                                                                \
+            h1 += e * (LOAD(V, x + p) - m);                                                                \
+        }                                                                                                  \
+        for (; r < n; ++r) {                                                                               \
+            int64_t o = r * C;                                                                             \
+            V a = MASKED_G(V, I, BITS_T, MOVEMASK, o, mk + r * mb);                                        \
+            g0 += a;                                                                                       \
+            h0 += a * (LOAD(V, x + o) - m);                                                                \
+        }                                                                                                  \
+        STORE(sum_g, g0 + g1);                                                                             \
+        STORE(sum_gx, h0 + h1);                                                                            \
+    }
+
+#define MASKED_OUTPUT_STEP(V, I, W, BITS_T, LANE_BITS)                                                     \
+    for (; c + W <= C; c += W) {                                                                           \
+        BITS_T bits;                                                                                       \
+        memcpy(&bits, mk + r * mb + c / 8, sizeof bits);                                                   \
+        const V zero = {0}, one = zero + 1.0f;                                                             \
+        I s = (LANE_BITS & (int32_t)bits) != 0;                                                            \
+        V g = LOAD(V, dy + o + c) * (V)(s & (I)one);                                                       \
+        V xc = LOAD(V, x + o + c) - LOAD(V, mean + c);                                                     \
+        V v = (g - LOAD(V, b + c)) - xc * LOAD(V, a + c);                                                  \
+        STORE(dx + o + c, v * LOAD(V, scale + c) * LOAD(V, rstd + c));                                     \
+    }
+
+/* Pass 2 with the Relu's bits (GRAD_OUTPUT's arithmetic and order; features read for the last C % 8). */
+#define MASKED_OUTPUT(NAME, ATTR, WIDE)                                                                    \
+    ATTR static void NAME(const float *dy, const float *f, const float *x, float *dx, int64_t rows, int64_t C, \
+                          const float *mean, const float *scale, const float *rstd, const float *b,        \
+                          const float *a, const unsigned char *mk, int64_t mb) {                           \
+        const int64_t total = rows * C;                                                                    \
+        for (int64_t r = 0; r < rows; ++r) {                                                               \
+            int64_t o = r * C, c = 0;                                                                      \
+            if (o + TM_PREFETCH + C <= total)                                                              \
+                for (int64_t q = o + TM_PREFETCH; q < o + TM_PREFETCH + C; q += 16) {                      \
+                    __builtin_prefetch(dy + q, 0, 3);                                                      \
+                    __builtin_prefetch(x + q, 0, 3);                                                       \
+                    if (dx != dy) __builtin_prefetch(dx + q, 1, 3);                                        \
+                }                                                                                          \
+            if (WIDE) MASKED_OUTPUT_STEP(WIDE_V, WIDE_I, 16, uint16_t, WIDE_BITS)                          \
+            MASKED_OUTPUT_STEP(v8f, v8i, 8, uint8_t, LANE_BITS8)                                           \
+            GRAD_OUTPUT_STEP(v1f, v1i, 1, 1)                                                               \
+        }                                                                                                  \
+    }
+
+#undef WIDE_V
+#undef WIDE_I
+#define LANE_BITS8 ((v8i){1, 2, 4, 8, 16, 32, 64, 128})
+#ifdef TM_AVX2
+#define MOVEMASK8(s) ((uint8_t)_mm256_movemask_ps((__m256)(s)))
+MASKED_SUMS(masked_sums8, TM_AVX2, v8f, v8i, uint8_t, MOVEMASK8)
+#define WIDE_V v8f /* never run: WIDE is 0 */
+#define WIDE_I v8i
+#define WIDE_BITS LANE_BITS8
+MASKED_OUTPUT(masked_output8, TM_AVX2, 0)
+#undef WIDE_V
+#undef WIDE_I
+#undef WIDE_BITS
+#endif
+#ifdef TM_WIDE
+#define MOVEMASK16(s) ((uint16_t)_mm512_test_epi32_mask((__m512i)(s), (__m512i)(s)))
+MASKED_SUMS(masked_sums16, TM_WIDE, v16f, v16i, uint16_t, MOVEMASK16)
+#define WIDE_V v16f
+#define WIDE_I v16i
+#define WIDE_BITS ((v16i){1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768})
+MASKED_OUTPUT(masked_output16, TM_WIDE, 1)
+#undef WIDE_V
+#undef WIDE_I
+#undef WIDE_BITS
+#endif
+
 /* dy, features (NULL: no Relu), x, dx: [rows, C] (dx may be dy); scale, mean, variance: [C];
  * work: 2*C doubles and 3*C floats of scratch (4*C doubles), or NULL when C <= TM_STACK_CHANNELS.
  * Writes dx, scale_backprop, offset_backprop. */
@@ -424,6 +544,9 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
     float part_g[16], part_gx[16];
     int64_t c;
     int relu = features != 0, w16 = wide();
+    /* The Relu's bits (MASK_BITS): mb bytes a row; without them (no AVX2, C < 8, no memory) features is read twice */
+    int64_t mb = C / 8;
+    unsigned char *mk = relu && mb && !mask_off && (w16 || has_avx2()) ? malloc((size_t)(rows * mb)) : NULL;
     for (c = 0; c < 2 * C; ++c) work[c] = 0;
     /* Blocks of 16 rows: each float sum covers 8 values before it is added in double. offset_backprop is
      * often a sum that cancels to about zero (the gradient of a loss of the normalized output), where longer
@@ -436,8 +559,15 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
         for (c = 0; c < C;) {
             int width = w16 && c + 16 <= C ? 16 : c + 8 <= C ? 8 : c + 4 <= C ? 4 : 1;
 #ifdef TM_WIDE
-            if (width == 16)
+            if (width == 16 && mk)
+                masked_sums16(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx, mk + r0 * mb + c / 8, mb);
+            else if (width == 16)
                 (relu ? grad_sums16_relu : grad_sums16)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
+            else
+#endif
+#ifdef TM_AVX2
+            if (width == 8 && mk)
+                masked_sums8(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx, mk + r0 * mb + c / 8, mb);
             else
 #endif
             if (width == 8)
@@ -461,6 +591,18 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
         rstd[c] = r;
         b[c] = offset_backprop[c] / count;
         a[c] = scale_backprop[c] * r / count;
+    }
+    if (mk) {
+#ifdef TM_WIDE
+        if (w16)
+            masked_output16(dy, features, x, dx, rows, C, mean, scale, rstd, b, a, mk, mb);
+        else
+#endif
+#ifdef TM_AVX2
+            masked_output8(dy, features, x, dx, rows, C, mean, scale, rstd, b, a, mk, mb);
+#endif
+        free(mk);
+        return;
     }
 #ifdef TM_WIDE
     if (w16) {
