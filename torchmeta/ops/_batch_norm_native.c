@@ -544,7 +544,8 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
     float part_g[16], part_gx[16];
     int64_t c;
     int relu = features != 0, w16 = wide();
-    /* The Relu's bits (MASK_BITS): mb bytes a row; without them (no AVX2, C < 8, no memory) features is read twice */
+    /* The Relu's bits (MASK_BITS), mb bytes a row; without them (no AVX2, C < 8, no memory) features is
+     * read in both passes */
     int64_t mb = C / 8;
     unsigned char *mk = relu && mb && !mask_off && (w16 || has_avx2()) ? malloc((size_t)(rows * mb)) : NULL;
     for (c = 0; c < 2 * C; ++c) work[c] = 0;
@@ -558,16 +559,17 @@ void tm_batch_norm_grad_train(const float *dy, const float *features, const floa
         const float *ft = relu ? features + o : dy + o; /* not read without the Relu */
         for (c = 0; c < C;) {
             int width = w16 && c + 16 <= C ? 16 : c + 8 <= C ? 8 : c + 4 <= C ? 4 : 1;
+            unsigned char *bits = mk ? mk + r0 * mb + c / 8 : NULL; /* this group's rows' bits */
 #ifdef TM_WIDE
             if (width == 16 && mk)
-                masked_sums16(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx, mk + r0 * mb + c / 8, mb);
+                masked_sums16(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx, bits, mb);
             else if (width == 16)
                 (relu ? grad_sums16_relu : grad_sums16)(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx);
             else
 #endif
 #ifdef TM_AVX2
             if (width == 8 && mk)
-                masked_sums8(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx, mk + r0 * mb + c / 8, mb);
+                masked_sums8(dy + o + c, ft + c, x + o + c, mean + c, n, C, part_g, part_gx, bits, mb);
             else
 #endif
             if (width == 8)
