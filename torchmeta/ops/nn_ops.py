@@ -1321,8 +1321,8 @@ def _batch_norm_grad_reserves(x, compute):
 
 def fused_batch_norm_grad_relu(gradients, features, x, scale, reserve_space_1, reserve_space_2, *, in_place, **attrs):
     """FusedBatchNormGrad* of ReluGrad(gradients, features): the kernel of specialization's fusion of the two
-    (the native kernel reads ``gradients`` and ``features`` in both of its passes instead of a ReluGrad
-    result), ``in_place`` as for ``relu_grad_``. Not an op."""
+    (the native kernel reads ``gradients`` and ``features`` instead of a ReluGrad result, ``features`` once
+    where it keeps the mask as bits for its second pass), ``in_place`` as for ``relu_grad_``. Not an op."""
     if features.shape != gradients.shape:  # ReluGrad's error, raised where TF's graph raises it
         return _fused_batch_norm_grad(
             relu_grad(gradients, features), x, scale, reserve_space_1, reserve_space_2, **attrs
