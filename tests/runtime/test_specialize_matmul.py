@@ -88,9 +88,10 @@ def _lstm_classifier_steps(tf, cell_kind, feeds):
 
 @pytest.mark.parametrize("cell_kind", ["basic", "lstm"])
 def test_the_steps_of_an_unrolled_lstm_share_one_layout_of_the_recurrent_weight(tf1, cell_kind):
-    """The gradient of concat([x, h]) @ W for h is a product by W's h rows in every step: all the steps' calls
-    share one kernel, which lays those rows out once per value of W (Adam updates it in place between runs,
-    bumping its version); three steps train to TF's numbers."""
+    """The gradient of concat([x, h]) @ W for h is a product by W's h rows in every step: one node of the module
+    lays those rows out (once per value of W: Adam updates it in place between runs, bumping its version) and
+    every step's product reads it, which is also what makes the layout once per compiled step
+    (lowering._share_kept_columns); three steps train to TF's numbers."""
     rng = np.random.default_rng(0)
     feeds = [
         (rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32), rng.integers(0, 4, BATCH).astype(np.int64))
@@ -102,10 +103,43 @@ def test_the_steps_of_an_unrolled_lstm_share_one_layout_of_the_recurrent_weight(
     assert sorted(values) == sorted(want_values)
     for name, value in want_values.items():
         np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
-    kernels = {
-        n.target
-        for m in sess._compiled_modules()
-        for n in m.graph.nodes
-        if n.op == "call_function" and getattr(n.target, "__name__", "") == "sliced_matmul_invariant_b"
-    }
+    nodes = [n for m in sess._compiled_modules() for n in m.graph.nodes if n.op == "call_function"]
+    kernels = {n.target for n in nodes if getattr(n.target, "__name__", "") == "invariant_kept_columns"}
     assert len(kernels) == 1  # one shared kernel (one cache) for the STEPS - 1 products
+    (kept,) = [n for n in nodes if n.target in kernels]  # called once, each product reading its result
+    products = [n for n in nodes if n.target is specialize.sliced_matmul_kept]
+    assert len(products) == STEPS - 1 and all(n.args[1] is kept for n in products)
+    assert not [n for n in nodes if getattr(n.target, "__name__", "") == "sliced_matmul_invariant_b"]
+
+
+def _products_of_one_ref(writer_between):
+    """A graph calling one invariant_sliced_matmul kernel twice on reads of the same ref variable (its slot, a
+    placeholder here), with or without another user of the slot (an assignment) between the two calls."""
+    import torch.fx as fx
+
+    from torchmeta.runtime import lowering
+    from torchmeta.runtime.state import read_ref
+
+    kernel = specialize.invariant_sliced_matmul()
+    kwargs = {"rows": None, "cols": slice(1, 3), "transpose_a": False, "transpose_b": True}
+    graph = fx.Graph()
+    a, slot = graph.placeholder("a"), graph.placeholder("slot")
+    first = graph.call_function(kernel, (a, graph.call_function(read_ref, (slot,))), dict(kwargs))
+    if writer_between:
+        graph.call_function(print, (slot,))
+    second = graph.call_function(kernel, (a, graph.call_function(read_ref, (slot,))), dict(kwargs))
+    graph.output((first, second))
+    lowering._share_kept_columns(graph)
+    return [n.target for n in graph.nodes if n.op == "call_function"]
+
+
+def test_reads_of_a_ref_variable_share_one_layout_only_where_nothing_else_uses_the_variable_between():
+    """Where the two products read the same ref variable with nothing between them that could assign it, one node
+    lays its columns out for both; with an assignment (any other user of the slot) between them, each call lays
+    out (or finds in its cache) the value it reads."""
+    shared = _products_of_one_ref(writer_between=False)
+    assert shared.count(specialize.sliced_matmul_kept) == 2
+    assert [getattr(t, "__name__", "") for t in shared].count("invariant_kept_columns") == 1
+    separate = _products_of_one_ref(writer_between=True)
+    assert specialize.sliced_matmul_kept not in separate
+    assert [getattr(t, "__name__", "") for t in separate].count("sliced_matmul_invariant_b") == 2

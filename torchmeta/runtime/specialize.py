@@ -875,24 +875,47 @@ def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
     return threads.run_product(torch.mm, x, y, x, y)
 
 
+def kept_columns(b, cols, transpose_b):
+    """The columns ``cols`` of ``b`` (transposed first where ``transpose_b``) laid out contiguously: what
+    ``sliced_matmul_kept`` multiplies by."""
+    y = b.t() if transpose_b else b
+    return (y if cols is None else y[:, cols]).contiguous()
+
+
+def sliced_matmul_kept(a, kept, rows, transpose_a):
+    """``sliced_matmul`` by b's columns already laid out (``kept_columns``)."""
+    x = a.t() if transpose_a else a
+    x = x if rows is None else x[rows]
+    return threads.run_product(torch.mm, x, kept, x, kept)
+
+
 def invariant_sliced_matmul():
     """``sliced_matmul`` for a ``b`` that is a loop invariant or that several calls share: b's (transposed) kept
     columns are laid out contiguously once per value of b, not on each call (torch multiplies by a contiguous
-    operand faster: 64x512 by 512x128 at 156 GFLOP/s instead of 103 on the bench machine)."""
+    operand faster: 64x512 by 512x128 at 156 GFLOP/s instead of 103 on the bench machine).
+
+    The kernel's ``kept_columns`` attribute is that layout step alone, cached on b and its version: where several
+    calls of one kernel read the same b in one module, lowering calls it once and the calls multiply by its
+    result (``lowering._share_kept_columns``), which is what makes the layout once per step under torch.compile
+    too (the compiler keeps no cache: it made a product by the transposed view each call, 27 per LSTM
+    classifier step)."""
     cache = [None]  # (the b tensor, its version, its kept columns laid out), replaced as one (threads)
 
-    def sliced_matmul_invariant_b(a, b, rows, cols, transpose_a, transpose_b):
-        if torch.compiler.is_compiling():  # the compiler lays its operands out itself
-            return sliced_matmul(a, b, rows, cols, transpose_a, transpose_b)
+    def invariant_kept_columns(b, cols, transpose_b):
+        if torch.compiler.is_compiling():  # once per call of the compiled module
+            return kept_columns(b, cols, transpose_b)
         entry = cache[0]
         if entry is None or entry[0] is not b or entry[1] != b._version:
-            y = b.t() if transpose_b else b
-            entry = (b, b._version, (y if cols is None else y[:, cols]).contiguous())
+            entry = (b, b._version, kept_columns(b, cols, transpose_b))
             cache[0] = entry
-        x = a.t() if transpose_a else a
-        x = x if rows is None else x[rows]
-        return threads.run_product(torch.mm, x, entry[2], x, entry[2])
+        return entry[2]
 
+    def sliced_matmul_invariant_b(a, b, rows, cols, transpose_a, transpose_b):
+        if torch.compiler.is_compiling():  # alone in its module: the product by the transposed view
+            return sliced_matmul(a, b, rows, cols, transpose_a, transpose_b)
+        return sliced_matmul_kept(a, invariant_kept_columns(b, cols, transpose_b), rows, transpose_a)
+
+    sliced_matmul_invariant_b.kept_columns = invariant_kept_columns
     return sliced_matmul_invariant_b
 
 
