@@ -577,7 +577,8 @@ def _matmul_accumulator(acc_index: int, defer: bool = False):
 
     def accumulate_product(x, y):
         acc, p = (x, y) if acc_index == 0 else (y, x)
-        pending = getattr(acc, "_torchmeta_pending", None) if defer else None
+        # (not while torch.compile traces a body: kept products are the eager loop's, added by LoopRunner)
+        pending = getattr(acc, "_torchmeta_pending", None) if defer and not torch.compiler.is_compiling() else None
         if isinstance(p, _Product) and pending is not None and getattr(acc, "_torchmeta_accumulator", None) is token:
             a, b = p.a, p.b
             if (
@@ -631,7 +632,7 @@ def _matmul_accumulator(acc_index: int, defer: bool = False):
                     return threads.run_product(acc.addmm_, a, b, a, b)
                 out = threads.run_product(torch.addmm, a, b, acc, a, b)
                 out._torchmeta_accumulator = token
-                if defer:
+                if defer and not torch.compiler.is_compiling():
                     out._torchmeta_pending = _PendingProducts(p.transpose_a, p.transpose_b)
                 return out
             p_value = p.value()  # raises MatMul's own error for operands it cannot multiply
