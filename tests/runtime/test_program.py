@@ -86,10 +86,13 @@ def test_dynamic_rnn_basic_cell_bias_gradient_is_added_in_place(v1_control_flow,
     assert "_deferred_bias_add_grad" in code and "_deferred_matmul" in code
 
 
-def _count_flushes(monkeypatch):
-    """The number of pending products each flush of ``_PendingProducts`` added (a list, filled as they run)."""
+def _count_flushes(monkeypatch, min_bytes=0):
+    """The number of pending products each flush of ``_PendingProducts`` added (a list, filled as they run);
+    accumulators of ``min_bytes`` or more keep products (DEFER_MIN_BYTES; 0: the small ones of these tests)."""
     from torchmeta.runtime import program
 
+    if min_bytes is not None:
+        monkeypatch.setattr(program, "DEFER_MIN_BYTES", min_bytes)
     sizes = []
     flush = program._PendingProducts.flush
 
@@ -110,6 +113,14 @@ def test_dynamic_rnn_weight_gradient_is_one_product_at_the_loop_end(v1_control_f
     sizes = _count_flushes(monkeypatch)
     _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.LSTMCell(8), tmp_path)
     assert sizes == [5] * 4  # two runs of the gradients, two training steps
+
+
+def test_small_accumulator_adds_each_product(v1_control_flow, tmp_path, monkeypatch):
+    """Under DEFER_MIN_BYTES (the 8-unit LSTM's [11, 32] kernel) each iteration's product is added in place,
+    as before products were kept; TF's numbers."""
+    sizes = _count_flushes(monkeypatch, min_bytes=None)
+    code = _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.LSTMCell(8), tmp_path)
+    assert "_deferred_matmul" in code and sizes == []
 
 
 def test_pending_products_are_added_when_they_reach_the_byte_limit(v1_control_flow, tmp_path, monkeypatch):

@@ -520,6 +520,10 @@ def _deferred_bias_add_grad(out_backprop, data_format):
 
 # The most bytes of operands an accumulator keeps for its pending products (beyond that they are added).
 PENDING_PRODUCT_BYTES = 16 << 20
+# The least bytes of an accumulator that keeps products: dynamic_rnn's LSTM gradient step at one thread took
+# 0.91-0.94x the time with a 256x512 float32 kernel accumulator (512 KiB), 0.97x at 128x256 with 32 rows
+# per product, 1.02-1.05x at 128x256 with 8 rows (128 KiB: added per iteration, it stays in the caches).
+DEFER_MIN_BYTES = 256 << 10
 
 
 class _PendingProducts:
@@ -528,7 +532,8 @@ class _PendingProducts:
     concatenated along the inner dimension (``LoopRunner`` calls ``flush``). A weight gradient's product
     per iteration is a few rows deep (the batch); MKL multiplies one deep product at about twice the speed
     of many shallow ones into the same accumulator, which it reads and writes whole for each (rows summed
-    in one product instead of one product per iteration: the same sum, rounded in another order)."""
+    in one product instead of one product per iteration: the same sum, rounded in another order). Only for an
+    accumulator of DEFER_MIN_BYTES or more."""
 
     __slots__ = ("a", "b", "versions", "transpose_a", "transpose_b", "nbytes")
 
@@ -632,7 +637,7 @@ def _matmul_accumulator(acc_index: int, defer: bool = False):
                     return threads.run_product(acc.addmm_, a, b, a, b)
                 out = threads.run_product(torch.addmm, a, b, acc, a, b)
                 out._torchmeta_accumulator = token
-                if defer and not torch.compiler.is_compiling():
+                if defer and out.numel() * out.element_size() >= DEFER_MIN_BYTES and not torch.compiler.is_compiling():
                     out._torchmeta_pending = _PendingProducts(p.transpose_a, p.transpose_b)
                 return out
             p_value = p.value()  # raises MatMul's own error for operands it cannot multiply
