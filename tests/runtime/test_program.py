@@ -86,6 +86,86 @@ def test_dynamic_rnn_basic_cell_bias_gradient_is_added_in_place(v1_control_flow,
     assert "_deferred_bias_add_grad" in code and "_deferred_matmul" in code
 
 
+def _count_flushes(monkeypatch, min_bytes=0):
+    """The number of pending products each flush of ``_PendingProducts`` added (a list, filled as they run);
+    accumulators of ``min_bytes`` or more keep products (DEFER_MIN_BYTES; 0: the small ones of these tests)."""
+    from torchmeta.runtime import program
+
+    if min_bytes is not None:
+        monkeypatch.setattr(program, "DEFER_MIN_BYTES", min_bytes)
+    sizes = []
+    flush = program._PendingProducts.flush
+
+    def counted(acc):
+        pending = getattr(acc, "_torchmeta_pending", None)
+        if pending is not None and pending.a:
+            sizes.append(len(pending.a))
+        return flush(acc)
+
+    monkeypatch.setattr(program._PendingProducts, "flush", staticmethod(counted))
+    return sizes
+
+
+def test_dynamic_rnn_weight_gradient_is_one_product_at_the_loop_end(v1_control_flow, tmp_path, monkeypatch):
+    """The kernel's gradient in the LSTM's gradient loop: the first iteration's product makes the accumulator,
+    the other five (6 steps) are kept and added by one product when the loop ends; TF's numbers (the rows
+    summed in another order)."""
+    sizes = _count_flushes(monkeypatch)
+    _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.LSTMCell(8), tmp_path)
+    assert sizes == [5] * 4  # two runs of the gradients, two training steps
+
+
+def test_small_accumulator_adds_each_product(v1_control_flow, tmp_path, monkeypatch):
+    """Under DEFER_MIN_BYTES (the 8-unit LSTM's [11, 32] kernel) each iteration's product is added in place,
+    as before products were kept; TF's numbers."""
+    sizes = _count_flushes(monkeypatch, min_bytes=None)
+    code = _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.LSTMCell(8), tmp_path)
+    assert "_deferred_matmul" in code and sizes == []
+
+
+def test_pending_products_are_added_when_they_reach_the_byte_limit(v1_control_flow, tmp_path, monkeypatch):
+    """Past PENDING_PRODUCT_BYTES the kept products are added at once (a long loop keeps no more); TF's
+    numbers either way, for the LSTM and for a BasicRNNCell (whose bias gradient goes by addmv_)."""
+    from torchmeta.runtime import program
+
+    # One LSTM product's operands: [4, 11] (x and h) and [4, 32] (the gates' gradient), 172 floats.
+    monkeypatch.setattr(program, "PENDING_PRODUCT_BYTES", 2 * 172 * 4)
+    sizes = _count_flushes(monkeypatch)
+    _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.LSTMCell(8), tmp_path)
+    assert sizes == [2, 2, 1] * 4
+    sizes.clear()
+    monkeypatch.setattr(program, "PENDING_PRODUCT_BYTES", 2 * 76 * 4)  # [4, 11] and [4, 8]
+    _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.BasicRNNCell(8), tmp_path / "basic", rtol=1e-4, atol=1e-5)
+    assert sizes == [2, 2, 1] * 4
+
+
+def test_product_of_a_loop_invariant_is_added_on_each_iteration(v1_control_flow, tmp_path, monkeypatch):
+    """A weight gradient whose product reads a value entering the loop (x, multiplied on each step) is added
+    in place on each iteration, not kept: an invariant may be a variable the loop assigns. TF's numbers."""
+    sizes = _count_flushes(monkeypatch)
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [4, 3], name="x")
+        w = v1.get_variable("w", [3, 5])
+        u = v1.get_variable("u", [5, 5])
+
+        def body(i, h):
+            return i + 1, tf.tanh(tf.matmul(x, w) + tf.matmul(h, u))
+
+        _, h = tf.while_loop(lambda i, h: i < 4, body, [tf.constant(0), tf.zeros([4, 5])])
+        return tf.reduce_sum(h * h, name="loss"), [w, u]
+
+    xv = np.random.RandomState(1).randn(4, 3).astype(np.float32)
+    want, got, code = _gradients_in_both(build, {"x": xv}, tmp_path)
+    for w_run, g_run in zip(want, got):
+        for w, g in zip(w_run, g_run):
+            # (atol 1e-5: one of w's gradients is -0.0158 summed from terms near 3; it differs from TF's by
+            # 1.5e-6 with the products added on each iteration as before this change, too)
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    assert "_deferred_matmul" in code
+    assert sizes == [3] * 4  # u's products (h is pushed on a stack by the forward loop); w's none
+
+
 def test_scalar_condition_rereads_a_ref_bound_assigned_in_the_loop(v1_control_flow):
     """``i < v`` with v a ref variable the body decrements: the condition reads v's new value each time."""
     import tensorflow as tf
