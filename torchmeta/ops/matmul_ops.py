@@ -13,6 +13,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import threads
+from torchmeta.ops.common import CPU_FLAGS
 from torchmeta.ops.math_ops import TORCH_DTYPES, broadcast_shape_dims, conj_if_complex
 from torchmeta.ops.threads import run_product
 
@@ -80,9 +81,14 @@ def matrix_product(x, y, bias=None):
     [1024, 128] @ [128, 10] 0.22 ms, transposed 0.08 ms; with x a transposed view, the weight gradient,
     0.43 ms). MKL adds the products in another order then (a last-bit difference, within the tolerance of the
     tests against TF, whose own order is oneDNN's); only where x is small (under ``_NARROW_MIN_ELEMENTS``) does
-    the copy cost more than the product saves."""
+    the copy cost more than the product saves. Not on an AVX-512 CPU (``_AVX512``), where MKL's narrow product
+    is the faster (Intel Xeon, one thread: 128x1024 @ 1024x10 + bias 0.054 ms, transposed 0.129).
+
+    With more than one thread, a float32 product that TF runs on several threads goes to oneDNN on an AVX-512
+    CPU (``onednn_product``) and is split into one-thread MKL products elsewhere (``split_product``)."""
     if (
         x.numel() >= _NARROW_MIN_ELEMENTS  # (first: the test most products fail, on a step's hot path)
+        and not _AVX512
         and x.dim() == 2
         and y.dim() == 2
         and y.shape[1] in _NARROW_COLUMNS
@@ -102,13 +108,36 @@ def matrix_product(x, y, bias=None):
         x.numel() >= _SPLIT_MIN_ELEMENTS
         and not torch.compiler.is_compiling()  # (traced: no host call)
         and torch.get_num_threads() > 1
-        and _splits(x, y, bias)
-        and (out := split_product(x, y, bias)) is not None
+        and _on_threads(x, y, bias)
     ):
-        return out
+        if _AVX512 and x.dtype == torch.float32:
+            return onednn_product(x, y, bias)
+        if x.is_contiguous() and (out := split_product(x, y, bias)) is not None:
+            return out
     if bias is None:
         return run_product(torch.mm, x, y, x, y)
     return run_product(torch.addmm, x, y, bias, x, y)
+
+
+# An AVX-512 CPU whose torch has oneDNN: its products at several threads go to oneDNN, and its narrow products to
+# MKL as they are (matrix_product).
+_AVX512 = "avx512f" in CPU_FLAGS and torch.backends.mkldnn.is_available()
+
+
+def onednn_product(x, y, bias=None, relu=False):
+    """``x @ y (+ bias)`` (rectified where ``relu``) by oneDNN's matmul (``torch.ops.mkldnn._linear_pointwise``,
+    the kernel TF's _MklMatMul and _MklNativeFusedMatMul call): x and y as they lie (transposed views too: no
+    copy), on torch's intra-op threads.
+
+    Why: on an AVX-512 CPU (Intel Xeon with AMX, 2 vCPUs) at two threads MKL's sgemm split over both threads
+    took 10-40% more CPU time than oneDNN for the MNIST MLP's 128-row products (CPU ms per call, load ~2.4:
+    128x1024 @ 1024x1024 + bias + relu MKL 2.74, split 3.20, oneDNN 2.32; its input gradient 3.23 / 3.06 /
+    2.12; 128x784^T @ 128x1024 1.94 / 1.91 (not split) / 1.61) and split_product, fine on an AVX2 AMD EPYC,
+    cost more than MKL alone. At one thread MKL is the faster there (0-20%); on the AVX2 EPYC oneDNN lost to
+    the split at two threads (bench/results/dense11_profile.txt), so it is not taken there. oneDNN adds the
+    products in its own order: the last bits differ from MKL's, within the tests' tolerance against TF (whose
+    MatMul is oneDNN's)."""
+    return torch.ops.mkldnn._linear_pointwise(x, y.t(), bias, "relu" if relu else "none", [], "")
 
 
 _SPLIT_MIN_ELEMENTS = 4096  # (a cheap first test: x of a split product has more elements)
@@ -116,10 +145,17 @@ _SPLIT_MIN_FLOPS = 1 << 24  # 2*m*k*n of each block: ~0.2 ms on one thread, ~100
 
 
 def _splits(x, y, bias) -> bool:
-    """Whether ``split_product`` computes ``x @ y (+ bias)``: a float product on the CPU that TF's MatMul would
-    run on several threads (over ``threads.SINGLE_THREAD_BYTES``), of at least two blocks of ``_SPLIT_MIN_FLOPS``,
-    with ``x`` row-major (not a transposed view: a weight gradient's x^T @ dy, with its small inner dimension, took
-    0-11% more CPU time split, 784x128 @ 128x1024 5%), outside autograd."""
+    """Whether ``split_product`` computes ``x @ y (+ bias)``: one that ``_on_threads``, with ``x`` row-major (not
+    a transposed view: a weight gradient's x^T @ dy, with its small inner dimension, took 0-11% more CPU time
+    split, 784x128 @ 128x1024 5%)."""
+    return x.is_contiguous() and _on_threads(x, y, bias)
+
+
+def _on_threads(x, y, bias) -> bool:
+    """Whether ``x @ y (+ bias)`` at several threads is computed by ``onednn_product`` (AVX-512) or
+    ``split_product`` (where ``_splits``), not MKL: a float product on the CPU that TF's MatMul would run on
+    several threads (over ``threads.SINGLE_THREAD_BYTES``), of at least two blocks of ``_SPLIT_MIN_FLOPS``,
+    outside autograd."""
     m, k = x.shape if x.dim() == 2 else (0, 0)
     n = y.shape[1] if y.dim() == 2 else 0
     return (
@@ -128,7 +164,6 @@ def _splits(x, y, bias) -> bool:
         and x.dtype in (torch.float32, torch.float64)
         and y.dtype == x.dtype
         and y.shape[0] == k
-        and x.is_contiguous()
         and x.element_size() * (m * n + k * (m + n)) >= threads.SINGLE_THREAD_BYTES
         and (bias is None or (bias.dim() == 1 and bias.dtype == x.dtype and bias.is_cpu))
         and not (x.requires_grad or y.requires_grad or (bias is not None and bias.requires_grad))
