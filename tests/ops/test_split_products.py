@@ -67,15 +67,39 @@ def _values():
     )
 
 
+@pytest.fixture
+def recorded_onednn(monkeypatch):
+    """The shapes of x and y of each product ``onednn_product`` computed, in order."""
+    calls = []
+    onednn_product = matmul_ops.onednn_product
+
+    def record(x, y, bias=None, relu=False):
+        calls.append((tuple(x.shape), tuple(y.shape)))
+        return onednn_product(x, y, bias, relu)
+
+    monkeypatch.setattr(matmul_ops, "onednn_product", record)
+    return calls
+
+
+@pytest.mark.parametrize("avx512", [False, True], ids=["avx2", "avx512"])
 @pytest.mark.parametrize("count", [1, 2])
-def test_a_dense_layer_is_split_at_two_threads_and_matches_tf(tf1, recorded_splits, thread_count, count):
+def test_a_dense_layer_is_split_or_onednn_at_two_threads_and_matches_tf(
+    tf1, recorded_splits, recorded_onednn, thread_count, monkeypatch, count, avx512
+):
+    """Two threads: the fused forward (x @ w1 + b1, Relu) and the input gradient (dy @ w1^T) are split in two
+    blocks each on an AVX2 CPU; on an AVX-512 one they and the weight gradient (x^T @ dy) go to oneDNN. The
+    10-logit products stay with MKL, and at one thread everything. (The path is chosen per CPU; both run here.)"""
+    if avx512 and not torch.backends.mkldnn.is_available():
+        pytest.skip("torch has no oneDNN")
+    monkeypatch.setattr(matmul_ops, "_AVX512", avx512)
     values = _values()
     want = _dense_layers(tf1, values)
     thread_count(count)
     got = _dense_layers(tm, values, tm.ConfigProto(intra_op_parallelism_threads=count))
-    # two threads: the fused forward (x @ w1 + b1, Relu) and the input gradient (dy @ w1^T), two blocks each; the
-    # weight gradient (x^T @ dy) and the 10-logit products stay whole
-    assert recorded_splits == ([2, 2] if count == 2 else [])
+    assert recorded_splits == ([2, 2] if count == 2 and not avx512 else [])
+    b, f, u = BATCH, FEATURES, UNITS
+    onednn = [((b, f), (f, u)), ((b, u), (u, f)), ((f, b), (b, u))]  # forward, input and weight gradients
+    assert recorded_onednn == (onednn if count == 2 and avx512 else [])
     for name, a, e in zip(["logits", "dx", "dw1", "db1"], got, want):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6, err_msg=name)
 
@@ -109,6 +133,26 @@ def test_split_product_is_the_product(thread_count, m, k, n, bias, count, dtype)
     np.testing.assert_allclose(got.numpy(), whole.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("transposed", ["x", "y", None])
+def test_onednn_product_is_the_product(thread_count, transposed, bias, relu):
+    """oneDNN's matmul of x and y as they lie (a weight gradient's x^T, an input gradient's w^T: views)."""
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("torch has no oneDNN")
+    rng = np.random.default_rng(2)
+    m, k, n = 128, 784, 520
+    x = torch.from_numpy(rng.standard_normal((k, m) if transposed == "x" else (m, k)).astype(np.float32))
+    y = torch.from_numpy(rng.standard_normal((n, k) if transposed == "y" else (k, n)).astype(np.float32))
+    x, y = (x.t() if transposed == "x" else x), (y.t() if transposed == "y" else y)
+    b = torch.from_numpy(rng.standard_normal(n).astype(np.float32)) if bias else None
+    thread_count(2)
+    got = matmul_ops.onednn_product(x, y, b, relu).numpy()
+    want = x.double() @ y.double() + (b.double() if bias else 0)
+    want = want.clamp(min=0) if relu else want
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
 def test_transposed_small_or_one_thread_products_are_not_split(thread_count):
     thread_count(2)
     x, y = torch.randn(32, 1024), torch.randn(1024, 512)
@@ -133,3 +177,26 @@ def test_an_error_in_a_block_is_raised_and_the_helpers_go_on(thread_count):
     assert ran == [0]
     threads.run_parallel([lambda: ran.append(1), lambda: ran.append(2), lambda: ran.append(3)])
     assert sorted(ran) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("avx512", [False, True], ids=["avx2", "avx512"])
+def test_a_narrow_product_is_transposed_except_on_avx512(monkeypatch, avx512):
+    """A 10-column product (a classifier's logits) is computed as its transpose where MKL's narrow product is
+    slow (the AVX2 EPYC), and as it is on an AVX-512 CPU, where MKL's is the faster; the value is the same."""
+    monkeypatch.setattr(matmul_ops, "_AVX512", avx512)
+    calls = []
+    run_product = matmul_ops.run_product
+
+    def record(fn, *args):
+        calls.append(tuple(args[-2].shape))
+        return run_product(fn, *args)
+
+    monkeypatch.setattr(matmul_ops, "run_product", record)
+    rng = np.random.default_rng(3)
+    x = torch.from_numpy(rng.standard_normal((BATCH * 4, FEATURES)).astype(np.float32))
+    y = torch.from_numpy(rng.standard_normal((FEATURES, CLASSES)).astype(np.float32))
+    b = torch.from_numpy(rng.standard_normal(CLASSES).astype(np.float32))
+    got = matmul_ops.matrix_product(x, y, b)
+    assert calls == [(BATCH * 4, FEATURES) if avx512 else (CLASSES, FEATURES)]
+    want = x.double() @ y.double() + b.double()
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-4 * np.sqrt(FEATURES))
