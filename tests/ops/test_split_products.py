@@ -134,10 +134,11 @@ def test_split_product_is_the_product(thread_count, m, k, n, bias, count, dtype)
 
 
 @pytest.mark.parametrize("relu", [False, True])
-@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("bias", [False, True, "strided"])
 @pytest.mark.parametrize("transposed", ["x", "y", None])
 def test_onednn_product_is_the_product(thread_count, transposed, bias, relu):
-    """oneDNN's matmul of x and y as they lie (a weight gradient's x^T, an input gradient's w^T: views)."""
+    """oneDNN's matmul of x and y as they lie (a weight gradient's x^T, an input gradient's w^T: views), with
+    a bias that may be a strided view (which torch's oneDNN linear reads as if contiguous)."""
     if not torch.backends.mkldnn.is_available():
         pytest.skip("torch has no oneDNN")
     rng = np.random.default_rng(2)
@@ -145,7 +146,8 @@ def test_onednn_product_is_the_product(thread_count, transposed, bias, relu):
     x = torch.from_numpy(rng.standard_normal((k, m) if transposed == "x" else (m, k)).astype(np.float32))
     y = torch.from_numpy(rng.standard_normal((n, k) if transposed == "y" else (k, n)).astype(np.float32))
     x, y = (x.t() if transposed == "x" else x), (y.t() if transposed == "y" else y)
-    b = torch.from_numpy(rng.standard_normal(n).astype(np.float32)) if bias else None
+    b = torch.from_numpy(rng.standard_normal(2 * n).astype(np.float32))[:: 1 + (bias == "strided")][:n]
+    b = b if bias else None
     thread_count(2)
     got = matmul_ops.onednn_product(x, y, b, relu).numpy()
     want = x.double() @ y.double() + (b.double() if bias else 0)

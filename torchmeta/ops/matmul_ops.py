@@ -136,7 +136,10 @@ def onednn_product(x, y, bias=None, relu=False):
     cost more than MKL alone. At one thread MKL is the faster there (0-20%); on the AVX2 EPYC oneDNN lost to
     the split at two threads (bench/results/dense11_profile.txt), so it is not taken there. oneDNN adds the
     products in its own order: the last bits differ from MKL's, within the tests' tolerance against TF (whose
-    MatMul is oneDNN's)."""
+    MatMul is oneDNN's). Any strides of x and y; a strided bias is read as if contiguous (torch 2.13: wrong
+    values), so it is made contiguous."""
+    if bias is not None:
+        bias = bias.contiguous()
     return torch.ops.mkldnn._linear_pointwise(x, y.t(), bias, "relu" if relu else "none", [], "")
 
 
