@@ -129,7 +129,7 @@ def _splits(x, y, bias) -> bool:
         and y.dtype == x.dtype
         and y.shape[0] == k
         and x.is_contiguous()
-        and x.element_size() * (m * n + k * (m + n)) >= threads.SINGLE_THREAD_BYTES
+        and not threads.product_on_one_thread(m, k, n, x.element_size())
         and (bias is None or (bias.dim() == 1 and bias.dtype == x.dtype and bias.is_cpu))
         and not (x.requires_grad or y.requires_grad or (bias is not None and bias.requires_grad))
     )
