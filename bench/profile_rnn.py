@@ -87,7 +87,8 @@ def kernel_times(runner, steps):
                     key = (node.meta.get("tf_op", "?"), getattr(node.target, "__name__", str(node.target)))
                     node.target = timed(node.target, key)
             compiled.gm.recompile()
-            compiled.forward = compiled.gm.forward
+            if not getattr(compiled.forward, "one_thread", False):  # (threads.one_thread_forward)
+                compiled.forward = compiled.gm.forward
     step = sum(_cpu_time(runner) for _ in range(steps)) / steps * 1e3
     return {k: (v / steps * 1e3, flops[k] / steps) for k, v in totals.items()}, step
 

@@ -2,9 +2,11 @@
 result fit in the L2 cache runs on the calling thread alone, as TF's oneDNN MatMul decides
 (``ExecuteSingleThreadedGemm``), and so does a small Tanh (torch splits it from 2049 elements on); larger ones
 and one-thread sessions are left alone. The recurrent steps that take these paths (unrolled and while-loop
-LSTMs at two threads, training and inference) must still equal TensorFlow's."""
+LSTMs at two threads, training and inference) must still equal TensorFlow's. A step all of whose kernels are
+small runs whole on one thread (one switch of the counts per run), with the values it has otherwise."""
 
 import ctypes
+import itertools
 import os
 
 import numpy as np
@@ -44,6 +46,12 @@ def recorded(monkeypatch):
 
     monkeypatch.setattr(threads.switch, "fn", (record_mkl, record_omp))
     return calls
+
+
+@pytest.fixture
+def per_kernel(monkeypatch):
+    """The per-kernel rules alone: no step runs whole on one thread (what steps with a large kernel take)."""
+    monkeypatch.setattr(threads, "step_on_one_thread", lambda products, largest: False)
 
 
 ONE_THREAD_PRODUCT = [("mkl", 1), ("mkl", 2)]  # one thread, then the previous count (torch's 2) back
@@ -140,7 +148,9 @@ def _lstm_training(tf, kind, xs, config=None):
 
 
 @pytest.mark.parametrize("kind", ["static", "dynamic"])
-def test_lstm_training_at_two_threads_takes_the_one_thread_products_and_matches_tf(tf1, kind, two_threads, recorded):
+def test_lstm_training_at_two_threads_takes_the_one_thread_products_and_matches_tf(
+    tf1, kind, two_threads, recorded, per_kernel
+):
     rng = np.random.default_rng(0)
     xs = [rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32) for _ in range(3)]
     want_losses, want_values = _lstm_training(tf1, kind, xs)
@@ -164,7 +174,7 @@ def _one_thread_targets(modules):
 
 @pytest.mark.parametrize("dims,fast", [((64, 128), True), ((32, 64), False), ((256, 256), False)])
 @pytest.mark.parametrize("op", ["tanh", "exp", "sqrt", "sin", "floor"])
-def test_a_small_vml_function_runs_on_one_thread_and_matches_tf(tf1, two_threads, recorded, dims, fast, op):
+def test_a_small_vml_function_runs_on_one_thread_and_matches_tf(tf1, two_threads, recorded, per_kernel, dims, fast, op):
     """Tanh, Exp, ... of 2049 to 32768 float elements (what torch would split over its threads) run on one thread."""
     value = np.abs(np.random.default_rng(2).standard_normal(dims).astype(np.float32)) * 3
 
@@ -185,7 +195,7 @@ def test_a_small_vml_function_runs_on_one_thread_and_matches_tf(tf1, two_threads
 
 @pytest.mark.parametrize("fused", [False, True], ids=["ops", "fused_cell"])
 def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_matches_tf(
-    tf1, two_threads, recorded, monkeypatch, fused
+    tf1, two_threads, recorded, per_kernel, monkeypatch, fused
 ):
     """The products and (the cell's ops one by one) the Tanh calls run on one thread; the fused cell
     (specialize's ``_fuse_lstm_cells``) runs its native kernel on this thread alone."""
@@ -227,3 +237,93 @@ def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_ma
         assert recorded.count(("omp", 1)) == 2 * STEPS  # the tanh calls
     for a, e in zip(got, want):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+
+
+LAYERS, CLASSES = [28, 128, 32], 10  # the seed MLP (bench/run.py seed_mlp_train)
+
+
+def _mlp_training(tf, batch, config=None, runs=3):
+    """``runs`` GradientDescent steps of an MLP with ReLU layers and sparse softmax cross entropy from fixed
+    initial values: each step's loss, the variables after, and the session."""
+    rng = np.random.default_rng(6)
+    sizes = [*LAYERS, CLASSES]
+    xv = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    yv = rng.integers(0, CLASSES, batch).astype(np.int32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, sizes[0]], name="x")
+        labels = tf.placeholder(tf.int32, [None], name="labels")
+        h = x
+        for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+            w = tf.Variable((rng.standard_normal((a, b)) * 0.2).astype(np.float32), name=f"w{i}")
+            bias = tf.Variable((rng.standard_normal(b) * 0.1).astype(np.float32), name=f"b{i}")
+            h = tf.matmul(h, w) + bias
+            if i < len(sizes) - 2:
+                h = tf.nn.relu(h)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([train, loss], {x: xv, labels: yv})[1] for _ in range(runs)]
+        variables = tf.global_variables()
+        values = dict(zip([v.op.name for v in variables], sess.run(variables)))
+    return losses, values, sess
+
+
+def test_a_step_of_small_kernels_runs_whole_on_one_thread_and_matches_tf(tf1, two_threads, recorded):
+    """The seed MLP's training step at two threads: one switch of the counts for the whole run (none per product,
+    Log_softmax or Exp inside), TF's values, and bit for bit the values the per-kernel rules give."""
+    want_losses, want_values, _ = _mlp_training(tf1, 100)
+    losses, values, sess = _mlp_training(tm, 100, tm.ConfigProto(intra_op_parallelism_threads=2))
+    assert recorded == ONE_THREAD_CALL * 5  # the initializer's run and the 3 steps, then the variables' read
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    for name, value in want_values.items():
+        np.testing.assert_allclose(values[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
+    recorded.clear()
+    assert sess.run(sess.graph.get_tensor_by_name("Mean:0"), _feeds(sess, 100)) > 0  # the loss alone: one too
+    assert recorded == ONE_THREAD_CALL
+    sess.close()
+
+
+def _feeds(sess, batch):
+    rng = np.random.default_rng(6)
+    xv = rng.standard_normal((batch, LAYERS[0])).astype(np.float32)
+    yv = rng.integers(0, CLASSES, batch).astype(np.int32)
+    return {sess.graph.get_tensor_by_name("x:0"): xv, sess.graph.get_tensor_by_name("labels:0"): yv}
+
+
+def test_a_step_on_one_thread_gives_the_values_of_the_per_kernel_rules_and_of_one_thread(monkeypatch, two_threads):
+    _, whole, _ = _mlp_training(tm, 100, runs=5)
+    torch.set_num_threads(1)
+    _, one, _ = _mlp_training(tm, 100, runs=5)
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "step_on_one_thread", lambda products, largest: False)
+    _, kernels, _ = _mlp_training(tm, 100, runs=5)
+    for name, value in whole.items():
+        assert np.array_equal(value, kernels[name]) and np.array_equal(value, one[name]), name
+
+
+def test_a_step_with_a_kernel_over_the_limits_is_left_to_its_kernels(tf1, two_threads, recorded, monkeypatch):
+    """Batch 200: the first layer's 200x128 = 25600 elements. At ONE_THREAD_ELEMENTS 25600 the step runs whole
+    on one thread, at 25599 its products switch one by one; a product over SINGLE_THREAD_BYTES keeps it off too.
+    One-thread sessions switch nothing."""
+    monkeypatch.setattr(threads, "ONE_THREAD_ELEMENTS", 200 * 128)
+    want_losses, _, _ = _mlp_training(tf1, 200)
+    losses, _, sess = _mlp_training(tm, 200, tm.ConfigProto(intra_op_parallelism_threads=2))
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+    assert recorded == ONE_THREAD_CALL * 5
+    sess.close()
+    for patch in [("ONE_THREAD_ELEMENTS", 200 * 128 - 1), ("SINGLE_THREAD_BYTES", _bytes(200, 28, 128))]:
+        monkeypatch.setattr(threads, *patch)
+        recorded.clear()
+        losses, _, sess = _mlp_training(tm, 200, tm.ConfigProto(intra_op_parallelism_threads=2))
+        np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
+        # whole on one thread: the initializer's run and the variables' read; not the steps (and the cross
+        # entropy makes no small VML call of its own)
+        assert recorded.count(("omp", 1)) == 2, patch
+        assert recorded.count(("mkl", 1)) >= 3 * 3, patch  # products switched one by one
+        sess.close()
+    monkeypatch.setattr(threads, "ONE_THREAD_ELEMENTS", 200 * 128)
+    recorded.clear()
+    _mlp_training(tm, 200, tm.ConfigProto(intra_op_parallelism_threads=1))
+    assert recorded == []

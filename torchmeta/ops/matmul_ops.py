@@ -167,7 +167,7 @@ def _on_threads(x, y, bias) -> bool:
         and x.dtype in (torch.float32, torch.float64)
         and y.dtype == x.dtype
         and y.shape[0] == k
-        and x.element_size() * (m * n + k * (m + n)) >= threads.SINGLE_THREAD_BYTES
+        and not threads.product_on_one_thread(m, k, n, x.element_size())
         and (bias is None or (bias.dim() == 1 and bias.dtype == x.dtype and bias.is_cpu))
         and not (x.requires_grad or y.requires_grad or (bias is not None and bias.requires_grad))
     )

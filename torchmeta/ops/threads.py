@@ -15,6 +15,13 @@ With more than one intra-op thread, torch splits work that TensorFlow runs on on
 with this thread's MKL and OpenMP counts at one (both are thread-local: other threads and torch's own
 setting are untouched), and restore them after. ``run_parallel`` runs calls (blocks of one large product,
 matmul_ops.split_product) at the same time on the calling thread and helper threads, each with MKL at one thread.
+
+Whole steps. A step all of whose kernels TF runs on one thread (``step_on_one_thread``: products under
+SINGLE_THREAD_BYTES, every other kernel's tensors at most ONE_THREAD_ELEMENTS) runs as one ``on_one_thread`` call
+(``one_thread_forward``; Program._compile decides from the specialized shapes), its kernels' own switches then
+doing nothing. Switching per kernel cost more than it saved on such steps: the seed MLP step's 8 products and
+the cross entropy's log_softmax and exp (torch opens an OpenMP region for them at 1000 elements) cost 20-30% more
+CPU at two threads than at one (bench/results/small12_profile.txt).
 """
 
 from __future__ import annotations
@@ -31,7 +38,10 @@ __all__ = [
     "ONE_THREAD_ELEMENTS",
     "l2_cache_bytes",
     "run_product",
+    "product_on_one_thread",
     "on_one_thread",
+    "step_on_one_thread",
+    "one_thread_forward",
     "run_parallel",
     "switch",
 ]
@@ -61,8 +71,22 @@ def l2_cache_bytes() -> int:
 SINGLE_THREAD_BYTES = int(1.01 * l2_cache_bytes())
 
 # An element-wise call that ``on_one_thread`` runs is given at most this many elements by specialization:
-# torch's own parallel grain for its element-wise kernels (at::internal::GRAIN_SIZE).
+# torch's own parallel grain for its element-wise kernels (at::internal::GRAIN_SIZE), below which torch's other
+# kernels run on one thread anyway, and about where Eigen's cost model gives a cheap element-wise op a second
+# thread in TF (100000 startup cycles plus 10% of a thread's 100000, at ~3 cycles an element).
 ONE_THREAD_ELEMENTS = 32768
+
+
+def product_on_one_thread(m: int, k: int, n: int, itemsize: int) -> bool:
+    """Whether TF's MatMul runs an (m x k) by (k x n) product of ``itemsize``-byte elements on one thread."""
+    return itemsize * (m * n + k * (m + n)) < SINGLE_THREAD_BYTES
+
+
+def step_on_one_thread(products, largest: int) -> bool:
+    """Whether a step runs on the calling thread alone: each of its ``products`` ((m, k, n, itemsize) tuples)
+    does (``product_on_one_thread``) and its other kernels read and write at most ``largest`` elements each, no
+    more than ONE_THREAD_ELEMENTS."""
+    return largest <= ONE_THREAD_ELEMENTS and all(product_on_one_thread(*p) for p in products)
 
 
 class _Switch:
@@ -148,6 +172,17 @@ def on_one_thread(fn, *args):
         set_mkl(previous)
 
 
+def one_thread_forward(gm):
+    """The forward of lowered module ``gm`` as one ``on_one_thread`` call: a step of small kernels switches the
+    thread counts once, not per kernel (``gm.forward`` is looked up per call: a recompiled module is seen)."""
+
+    def forward(*args):
+        return on_one_thread(gm.forward, *args)
+
+    forward.one_thread = True  # (profiles that wrap gm's nodes keep it)
+    return forward
+
+
 def run_product(fn, x, y, *args):
     """``fn(*args)``, a product of ``x`` (m x k) by ``y`` (k x n) (one or a sum of several of that shape), on the
     calling thread alone where TF's MatMul would run it so (see SINGLE_THREAD_BYTES); as it is otherwise."""
@@ -157,8 +192,7 @@ def run_product(fn, x, y, *args):
     if len(shape_x) != 2 or len(shape_y) != 2 or not x.is_cpu:
         return fn(*args)  # (fn raises its own error for operands that are not matrices)
     m, k = shape_x
-    n = shape_y[1]
-    if x.element_size() * (m * n + k * (m + n)) >= SINGLE_THREAD_BYTES:
+    if not product_on_one_thread(m, k, shape_y[1], x.element_size()):
         return fn(*args)
     pair = switch.load()
     if pair is None:

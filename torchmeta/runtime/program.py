@@ -120,6 +120,8 @@ class Program:
         forward = gm.forward
         if getattr(env, "torch_compile", False) and compilable(self.ops):
             forward = CompiledForward(gm, feed_shapes, getattr(env, "compile_log", None))
+        elif spec is not None and spec.one_thread:
+            forward = threads.one_thread_forward(gm)
         fed = set(self.feed_tensors)
         out_copy = [
             t in fed or _may_alias(t) or (spec is not None and (t in spec.folded or t in spec.aliases))

@@ -60,6 +60,8 @@ class Specialization:
     # Operation -> Fusion for an op of a fusion computing several ops' outputs, used when that one does not
     # apply (the others are not needed: the input gradient of a convolution of a placeholder).
     fallbacks: dict = field(default_factory=dict)
+    # Whether the step runs on the calling thread alone (threads.step_on_one_thread: all its kernels are small).
+    one_thread: bool = False
 
 
 @dataclass
@@ -405,7 +407,38 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _gradients_in_place(ops, spec, keep, op_set, fed)
+        spec.one_thread = _one_thread_step(items, ops, spec)
     return spec
+
+
+def _one_thread_step(items, ops, spec: Specialization) -> bool:
+    """Whether the step of ``ops`` runs on one thread (threads.step_on_one_thread), from the shapes it is
+    specialized to: each MatMul's operands, every other running op's inputs and outputs (fused ops counted as
+    they were). False with a loop in the step (its body decides for itself) or a shape not known."""
+    if any(not isinstance(it, Operation) for it in items):
+        return False
+    products, largest = [], 0
+    for op in ops:
+        if op._info is None or any(t in spec.folded or t in spec.aliases for t in op._outputs):
+            continue
+        if op.type == "MatMul":
+            a, b = op._inputs[0].shape, op._inputs[1].shape
+            if not (a.is_fully_defined() and b.is_fully_defined() and a.rank == 2 and b.rank == 2):
+                return False
+            a_dims, b_dims = a.as_list(), b.as_list()
+            m, k = a_dims[::-1] if op.get_attr("transpose_a") else a_dims
+            n = b_dims[0] if op.get_attr("transpose_b") else b_dims[1]
+            products.append((m, k, n, op._inputs[0].dtype.base_dtype.size))
+            continue
+        for t in (*op._inputs, *op._outputs):
+            if t.dtype.base_dtype in (DType.resource, DType.variant):
+                continue
+            if not t.shape.is_fully_defined():
+                return False
+            largest = max(largest, t.shape.num_elements())
+            if largest > threads.ONE_THREAD_ELEMENTS:
+                return False
+    return threads.step_on_one_thread(products, largest)
 
 
 # ---------------------------------------------------------------------------------------------
