@@ -509,12 +509,10 @@ def _live_fusions(spec, live):
 def _share_kept_columns(graph: fx.Graph) -> None:
     """Calls of one ``specialize.invariant_sliced_matmul`` kernel that read the same b (the h part of an
     unrolled recurrence's weight in each step's gradient): one node lays out b's kept columns, before the first
-    call, and each call multiplies by that (``specialize.sliced_matmul_kept``). Eagerly the same work as the
+    call, and each call multiplies by that (the kernel's ``kept_product``). Eagerly the same work as the
     kernel's own cache; under torch.compile the layout is made once per step where the compiled calls
     multiplied by the transposed view (LSTM classifier step: 27 such products, 40% slower than by the laid-out
     copy)."""
-    from torchmeta.runtime.specialize import sliced_matmul_kept  # (specialize imports this module)
-
     groups: dict = {}
     for node in graph.nodes:
         if node.op == "call_function" and hasattr(node.target, "kept_columns"):
@@ -537,7 +535,7 @@ def _share_kept_columns(graph: fx.Graph) -> None:
             )
         kept.meta.update(nodes[0].meta)
         for node in nodes:
-            node.target = sliced_matmul_kept
+            node.target = kernel.kept_product
             node.args = (node.args[0], kept)
             node.kwargs = {"rows": node.kwargs["rows"], "transpose_a": node.kwargs["transpose_a"]}
 

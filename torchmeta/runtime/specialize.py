@@ -929,9 +929,9 @@ def invariant_sliced_matmul():
 
     The kernel's ``kept_columns`` attribute is that layout step alone, cached on b and its version: where several
     calls of one kernel read the same b in one module, lowering calls it once and the calls multiply by its
-    result (``lowering._share_kept_columns``), which is what makes the layout once per step under torch.compile
-    too (the compiler keeps no cache: it made a product by the transposed view each call, 27 per LSTM
-    classifier step)."""
+    result with the kernel's ``kept_product`` (``lowering._share_kept_columns``), which is what makes the layout
+    once per step under torch.compile too (the compiler keeps no cache: it made a product by the transposed view
+    each call, 27 per LSTM classifier step)."""
     cache = [None]  # (the b tensor, its version, its kept columns laid out), replaced as one (threads)
 
     def invariant_kept_columns(b, cols, transpose_b):
@@ -949,6 +949,7 @@ def invariant_sliced_matmul():
         return sliced_matmul_kept(a, invariant_kept_columns(b, cols, transpose_b), rows, transpose_a)
 
     sliced_matmul_invariant_b.kept_columns = invariant_kept_columns
+    sliced_matmul_invariant_b.kept_product = sliced_matmul_kept  # (lowering cannot import this module)
     return sliced_matmul_invariant_b
 
 
