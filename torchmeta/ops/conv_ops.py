@@ -143,10 +143,10 @@ def _input_grad_by_convolution(dy, weight, groups, strides, dilations, top, bott
     """The input gradient of a convolution with the OIHW ``weight`` padded symmetrically by (``top``, ``left``)
     (NCHW-shaped ``dy``) as oneDNN computes it, a convolution of ``dy`` with the flipped, transposed window, run on
     a padded copy of ``dy`` where ``_pads_first`` picks that for it; else None."""
-    transposed = weight.transpose(0, 1)
     kh, kw = weight.shape[2:]
     if top != bottom or left != right or top > kh - 1 or left > kw - 1:
         return None
+    transposed = weight.transpose(0, 1)
     if not _pads_first(dy, transposed, groups, strides, dilations):
         return None
     return F.conv2d(_pad(dy, kw - 1 - left, kw - 1 - right, kh - 1 - top, kh - 1 - bottom), transposed.flip(2, 3))
