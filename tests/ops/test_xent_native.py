@@ -105,3 +105,20 @@ def test_other_layouts_take_the_torch_path(tf1, spy):
     loss, _ = nn_ops.sparse_softmax_cross_entropy_with_logits(features, torch.from_numpy(labels))
     np.testing.assert_allclose(loss.detach().numpy(), want_loss, rtol=1e-5, atol=1e-6)
     assert spy[0] == 0
+
+
+def test_exp_over_its_whole_range_is_tfs(tf1, native, spy):
+    """Shifted logits from 0 down past float32's smallest normal exp (-87.3): each probability within 1e-5 of
+    TF's relatively (the polynomial exp, its range reduction and the cut-off to 0), tiny ones included."""
+    row = np.linspace(-95.0, 0.0, 4001, dtype=np.float32)
+    logits = np.stack([row, row[::-1] + 3.5, np.roll(row, 7)])
+    labels = np.array([4000, 17, 3], np.int64)
+    want_loss, want_backprop = _tf_xent(tf1, logits, labels)
+    loss, backprop = nn_ops.sparse_softmax_cross_entropy_with_logits(torch.from_numpy(logits), torch.from_numpy(labels))
+    assert spy[0] == 1
+    np.testing.assert_allclose(loss.numpy(), want_loss, rtol=1e-5)
+    onehot = np.eye(logits.shape[1], dtype=np.float32)[labels]
+    got, want = backprop.numpy() + onehot, want_backprop + onehot
+    normal = want > 1.2e-38
+    np.testing.assert_allclose(got[normal], want[normal], rtol=1e-5)
+    np.testing.assert_array_less(got[~normal], 1.2e-38)
