@@ -9,8 +9,9 @@ import pytest
 import torch
 
 import torchmeta as tm
+from tests.ops import native_helpers
 from tests.ops.harness import Sample, assert_same, randn, run_tm
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import conv_ops, nn_ops, pool_ops, xent_native
 
 
 def _tf_session_config():
@@ -373,9 +374,11 @@ def test_relu_grad_in_place_keeps_other_layouts_apart():
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
-def test_sparse_xent_backprop_is_the_one_hot_difference_bit_for_bit(dtype):
-    """On the CPU the backprop subtracts the one-hot by adding -1 at each label (one scatter_add_): the same
-    bits as softmax minus the one-hot (the sample tests compare both outputs with TF's)."""
+def test_sparse_xent_backprop_is_the_one_hot_difference_bit_for_bit(monkeypatch, dtype):
+    """On the CPU the torch path's backprop subtracts the one-hot by adding -1 at each label (one scatter_add_):
+    the same bits as softmax minus the one-hot (the sample tests compare both outputs with TF's; float32 runs
+    the native kernel where it builds, test_xent_native.py)."""
+    native_helpers.use_torch_path(xent_native, monkeypatch)
     features = torch.randn(37, 11, generator=torch.Generator().manual_seed(0)).to(dtype)
     labels = torch.randint(0, 11, (37,), generator=torch.Generator().manual_seed(1))
     loss, backprop = nn_ops.sparse_softmax_cross_entropy_with_logits(features, labels.int())

@@ -31,7 +31,7 @@ from torchmeta.framework.common_shapes import (
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import batch_norm_native
+from torchmeta.ops import batch_norm_native, xent_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -653,6 +653,12 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
         )
     if classes == 0:
         raise invalid(f"Must have at least one class, but got logits shape {format_dims(features.shape)}")
+    native = xent_native.sparse_xent(features, labels)  # (one pass; None where it does not apply)
+    if native is not None:
+        loss, backprop, bad = native
+        if bad:
+            raise _label_error(labels, classes)
+        return loss, backprop
     on_cpu = labels.device.type == "cpu"
     checked = False  # whether a CPU label outside [0, classes) raised already
     if on_cpu and batch > 0 and torch.compiler.is_compiling():
