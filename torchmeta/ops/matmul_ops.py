@@ -108,11 +108,11 @@ def matrix_product(x, y, bias=None):
         x.numel() >= _SPLIT_MIN_ELEMENTS
         and not torch.compiler.is_compiling()  # (traced: no host call)
         and torch.get_num_threads() > 1
-        and _on_threads(x, y, bias)
     ):
         if _AVX512 and x.dtype == torch.float32:
-            return onednn_product(x, y, bias)
-        if x.is_contiguous() and (out := split_product(x, y, bias)) is not None:
+            if _on_threads(x, y, bias):
+                return onednn_product(x, y, bias)
+        elif _splits(x, y, bias) and (out := split_product(x, y, bias)) is not None:
             return out
     if bias is None:
         return run_product(torch.mm, x, y, x, y)

@@ -901,22 +901,23 @@ def _fuse_sum_of_matmuls(ops, spec, keep, op_set) -> None:
 
 def sliced_matmul(a, b, rows, cols, transpose_a, transpose_b):
     """``MatMul(a, b)[rows, cols]`` as the product of a's ``rows`` and b's ``cols`` (None: all of them)."""
-    x = a.t() if transpose_a else a
+    return sliced_matmul_kept(a, _columns(b, cols, transpose_b), rows, transpose_a)
+
+
+def _columns(b, cols, transpose_b):
+    """The columns ``cols`` of ``b`` (transposed first where ``transpose_b``), a view."""
     y = b.t() if transpose_b else b
-    x = x if rows is None else x[rows]
-    y = y if cols is None else y[:, cols]
-    return threads.run_product(torch.mm, x, y, x, y)
+    return y if cols is None else y[:, cols]
 
 
 def kept_columns(b, cols, transpose_b):
     """The columns ``cols`` of ``b`` (transposed first where ``transpose_b``) laid out contiguously: what
     ``sliced_matmul_kept`` multiplies by."""
-    y = b.t() if transpose_b else b
-    return (y if cols is None else y[:, cols]).contiguous()
+    return _columns(b, cols, transpose_b).contiguous()
 
 
 def sliced_matmul_kept(a, kept, rows, transpose_a):
-    """``sliced_matmul`` by b's columns already laid out (``kept_columns``)."""
+    """The product of a's ``rows`` by ``kept``, b's columns already taken (``kept_columns``, or a view of them)."""
     x = a.t() if transpose_a else a
     x = x if rows is None else x[rows]
     return threads.run_product(torch.mm, x, kept, x, kept)
