@@ -1,6 +1,7 @@
 """How the native-kernel tests choose a path: the native kernel (skipped where it cannot be built) or the torch
-path, as without a C compiler (TORCHMETA_NATIVE=0). One place for the four kernels' tests (batch norm,
-depthwise, pooling, optimizer updates): each module's ``native_build.Library`` is switched the same way."""
+path, as without a C compiler (TORCHMETA_NATIVE=0). One place for every native kernel's tests (batch
+norm, depthwise, pooling, optimizer updates, cross entropy, ...): each module's ``native_build.Library`` is switched
+the same way."""
 
 from __future__ import annotations
 
