@@ -145,6 +145,35 @@ def test_native_max_pool_and_gradient_match_tf(tf1, native, spy, case, kind):
     _assert_tf(ours, _graph(tf1, x, 1, pool), _overlapping(ksize, strides))
 
 
+def _inference(tf, x_value, pool):
+    """``pool(x)`` and a Relu of it (the result read by another op, not fetched), with no gradient."""
+    x = tf.placeholder(tf.float32, x_value.shape)
+    y = tf.nn.relu(pool(tf, x)) * 1.0
+    with tf.Session() as sess:
+        return sess.run(y, {x: x_value})
+
+
+@pytest.mark.parametrize("kind", ["random", "ties", "nan", "nonfinite"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_inference_max_pool_skips_the_argmax(tf1, native, spy, monkeypatch, case, kind):
+    """A MaxPool that no MaxPoolGrad reads (inference) runs the maxima-only kernel (no argmax kept for a
+    gradient), with TF's values bit for bit."""
+    values = pool_native.values
+
+    def values_spy(*args):
+        out = values(*args)
+        spy.append(("values", out is not None))
+        return out
+
+    monkeypatch.setattr(pool_native, "values", values_spy)
+    shape, ksize, strides, padding = CASES[case]
+    x = _values(shape, kind)
+    pool = _max_pool(ksize, strides, padding)
+    ours = _inference(tm, x, pool)
+    assert spy == [("values", True)]
+    np.testing.assert_array_equal(ours, _inference(tf1, x, pool))
+
+
 @pytest.mark.parametrize("kind", ["ties", "nan", "nonfinite"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_torch_path_matches_tf(tf1, without_native, spy, case, kind):
