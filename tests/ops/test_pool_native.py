@@ -21,7 +21,7 @@ from torchmeta.ops import pool_native, pool_ops
 
 # (shape NHWC, ksize, strides, padding): tiling 2x2 windows (the CNN's), odd sizes with SAME's extra
 # bottom/right row, overlapping 3x3 windows with padding above and left, VALID with leftover rows,
-# rectangular windows and strides, channel counts below, at and past a 16-channel block.
+# rectangular windows and strides, channel counts below, at and past a 16-channel block (and past 64).
 CASES = {
     "2x2-s2-same-tiles": ((2, 8, 8, 32), (2, 2), (2, 2), "SAME"),
     "2x2-s2-same-odd": ((2, 7, 9, 20), (2, 2), (2, 2), "SAME"),
@@ -30,6 +30,7 @@ CASES = {
     "3x3-s2-valid": ((2, 9, 8, 17), (3, 3), (2, 2), "VALID"),
     "2x3-s1x2-valid": ((2, 5, 6, 3), (2, 3), (1, 2), "VALID"),
     "1-channel": ((3, 6, 6, 1), (2, 2), (2, 2), "SAME"),
+    "3x3-s2-same-wide": ((1, 7, 6, 83), (3, 3), (2, 2), "SAME"),  # 64 channels at once, then 16, then 3
 }
 LOWEST = np.finfo(np.float32).min
 
