@@ -43,6 +43,10 @@ def _pool_forward():
     return pool_native.forward, (_rand(2, 7, 7, 3), 3, 3, 2, 2, 0, 0, 3, 3), {}
 
 
+def _pool_values():  # 20 channels: one 16-channel block and a scalar tail
+    return pool_native.values, (_rand(2, 7, 7, 20), 3, 3, 2, 2, 1, 1, 4, 4), {}
+
+
 def _pool_backward():
     x = _rand(2, 7, 7, 3)
     maxima, argmax = pool_native.forward(x, 3, 3, 2, 2, 0, 0, 3, 3)
@@ -103,6 +107,7 @@ CASES = {
     "batch_norm_grad_train": _bn_gradient,
     "batch_norm_grad_train_": lambda: _bn_gradient(in_place=True),
     "max_pool_forward": _pool_forward,
+    "max_pool_values": _pool_values,
     "max_pool_backward": _pool_backward,
     "depthwise_forward": _dw_forward,
     "depthwise_backprop_input": _dw_backprop_input,

@@ -21,7 +21,7 @@ from torchmeta.ops import pool_native, pool_ops
 
 # (shape NHWC, ksize, strides, padding): tiling 2x2 windows (the CNN's), odd sizes with SAME's extra
 # bottom/right row, overlapping 3x3 windows with padding above and left, VALID with leftover rows,
-# rectangular windows and strides, channel counts below, at and past a 16-channel block.
+# rectangular windows and strides, channel counts below, at and past a 16-channel block (and past 64).
 CASES = {
     "2x2-s2-same-tiles": ((2, 8, 8, 32), (2, 2), (2, 2), "SAME"),
     "2x2-s2-same-odd": ((2, 7, 9, 20), (2, 2), (2, 2), "SAME"),
@@ -30,6 +30,7 @@ CASES = {
     "3x3-s2-valid": ((2, 9, 8, 17), (3, 3), (2, 2), "VALID"),
     "2x3-s1x2-valid": ((2, 5, 6, 3), (2, 3), (1, 2), "VALID"),
     "1-channel": ((3, 6, 6, 1), (2, 2), (2, 2), "SAME"),
+    "3x3-s2-same-wide": ((1, 7, 6, 83), (3, 3), (2, 2), "SAME"),  # 64 channels at once, then 16, then 3
 }
 LOWEST = np.finfo(np.float32).min
 
@@ -143,6 +144,35 @@ def test_native_max_pool_and_gradient_match_tf(tf1, native, spy, case, kind):
     ours = _graph(tm, x, 1, pool)
     assert spy == [("forward", True), ("backward", True)]  # the gradient reused the forward's argmax
     _assert_tf(ours, _graph(tf1, x, 1, pool), _overlapping(ksize, strides))
+
+
+def _inference(tf, x_value, pool):
+    """``pool(x)`` and a Relu of it (the result read by another op, not fetched), with no gradient."""
+    x = tf.placeholder(tf.float32, x_value.shape)
+    y = tf.nn.relu(pool(tf, x)) * 1.0
+    with tf.Session() as sess:
+        return sess.run(y, {x: x_value})
+
+
+@pytest.mark.parametrize("kind", ["random", "ties", "nan", "nonfinite"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_inference_max_pool_skips_the_argmax(tf1, native, spy, monkeypatch, case, kind):
+    """A MaxPool that no MaxPoolGrad reads (inference) runs the maxima-only kernel (no argmax kept for a
+    gradient), with TF's values bit for bit."""
+    values = pool_native.values
+
+    def values_spy(*args):
+        out = values(*args)
+        spy.append(("values", out is not None))
+        return out
+
+    monkeypatch.setattr(pool_native, "values", values_spy)
+    shape, ksize, strides, padding = CASES[case]
+    x = _values(shape, kind)
+    pool = _max_pool(ksize, strides, padding)
+    ours = _inference(tm, x, pool)
+    assert spy == [("values", True)]
+    np.testing.assert_array_equal(ours, _inference(tf1, x, pool))
 
 
 @pytest.mark.parametrize("kind", ["ties", "nan", "nonfinite"])

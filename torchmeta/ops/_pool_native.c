@@ -11,6 +11,8 @@
  *   rule 1 (TF's SpatialMaxPoolWithArgMaxHelper: MaxPoolGradV2, EXPLICIT padding): the first valid
  *     position is taken unconditionally (a NaN or -inf there stays until a value is greater). Only the
  *     argmax is written (y may be NULL).
+ * Maxima alone (rule 0, no argmax; for a MaxPool no gradient reads: inference): up to four blocks of channels
+ * keep their running maxima in registers over the window; the same values as the forward's y.
  * Backward: zeros, then each output's gradient added at its argmax, outputs in row-major order. Where the
  * windows tile the input exactly (stride = window, every input position in one window), each input
  * position is written once instead (0 + gradient, or zero), without the zero fill.
@@ -42,6 +44,9 @@ typedef int32_t v4i __attribute__((vector_size(16)));
         memcpy(&v_, (p), sizeof v_);                                                                       \
         v_;                                                                                                \
     })
+
+/* v where v > m, else m (the maximum of the two where NaN never wins: one vmaxps) */
+#define VMAX(VF, VI, v, m) ((VF)(((VI)(v) & ((v) > (m))) | ((VI)(m) & ~((v) > (m)))))
 
 /* One output pixel's channels [c0, c0 + width) in blocks of VF's width, running over the window's valid rows
  * [hs, he) x columns [ws, we) of image xn. */
@@ -124,6 +129,65 @@ ATTR static void max_pool_forward_##SUFFIX(const float *x, int64_t N, int64_t H,
                     }                                                                                      \
                     if (y) y[o + c0] = m;                                                                  \
                     argmax[o + c0] = a;                                                                    \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+}                                                                                                          \
+                                                                                                           \
+/* The maxima alone (rule 0, no argmax: inference): per output pixel, up to four VF blocks of channels keep    \
+ * their running maxima in registers over the window, so each input row is read once per block. */         \
+ATTR static void max_pool_values_##SUFFIX(const float *x, int64_t N, int64_t H, int64_t W, int64_t C,      \
+                                          int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t top,     \
+                                          int64_t left, int64_t OH, int64_t OW, float *y) {                \
+    const int64_t L = sizeof(VF) / 4;                                                                      \
+    for (int64_t n = 0; n < N; ++n) {                                                                      \
+        const float *xn = x + n * H * W * C;                                                               \
+        for (int64_t oh = 0; oh < OH; ++oh) {                                                              \
+            const int64_t h0 = oh * sh - top;                                                              \
+            const int64_t hs = h0 < 0 ? 0 : h0, he = h0 + kh > H ? H : h0 + kh;                            \
+            for (int64_t ow = 0; ow < OW; ++ow) {                                                          \
+                const int64_t w0 = ow * sw - left;                                                         \
+                const int64_t ws = w0 < 0 ? 0 : w0, we = w0 + kw > W ? W : w0 + kw;                        \
+                float *yo = y + ((n * OH + oh) * OW + ow) * C;                                             \
+                int64_t c0 = 0;                                                                            \
+                for (; c0 + 4 * L <= C; c0 += 4 * L) {                                                     \
+                    VF m0 = (VF){0} - FLT_MAX, m1 = m0, m2 = m0, m3 = m0;                                  \
+                    for (int64_t h = hs; h < he; ++h) {                                                    \
+                        for (int64_t w = ws; w < we; ++w) {                                                \
+                            const float *p = xn + (h * W + w) * C + c0;                                    \
+                            const VF v0 = LOAD(VF, p), v1 = LOAD(VF, p + L);                               \
+                            const VF v2 = LOAD(VF, p + 2 * L), v3 = LOAD(VF, p + 3 * L);                   \
+                            m0 = VMAX(VF, VI, v0, m0); /* NaN never wins */                                \
+                            m1 = VMAX(VF, VI, v1, m1);                                                        \
+                            m2 = VMAX(VF, VI, v2, m2);                                                        \
+                            m3 = VMAX(VF, VI, v3, m3);                                                        \
+                        }                                                                                  \
+                    }                                                                                      \
+                    memcpy(yo + c0, &m0, sizeof m0);                                                       \
+                    memcpy(yo + c0 + L, &m1, sizeof m1);                                                   \
+                    memcpy(yo + c0 + 2 * L, &m2, sizeof m2);                                               \
+                    memcpy(yo + c0 + 3 * L, &m3, sizeof m3);                                               \
+                }                                                                                          \
+                for (; c0 + L <= C; c0 += L) {                                                             \
+                    VF m = (VF){0} - FLT_MAX;                                                              \
+                    for (int64_t h = hs; h < he; ++h) {                                                    \
+                        for (int64_t w = ws; w < we; ++w) {                                                \
+                            const VF v = LOAD(VF, xn + (h * W + w) * C + c0);                              \
+                            m = VMAX(VF, VI, v, m);                                                        \
+                        }                                                                                  \
+                    }                                                                                      \
+                    memcpy(yo + c0, &m, sizeof m);                                                         \
+                }                                                                                          \
+                for (; c0 < C; ++c0) {                                                                     \
+                    float m = -FLT_MAX;                                                                    \
+                    for (int64_t h = hs; h < he; ++h) {                                                    \
+                        for (int64_t w = ws; w < we; ++w) {                                                \
+                            const float v = xn[(h * W + w) * C + c0];                                      \
+                            m = v > m ? v : m;                                                             \
+                        }                                                                                  \
+                    }                                                                                      \
+                    yo[c0] = m;                                                                            \
                 }                                                                                          \
             }                                                                                              \
         }                                                                                                  \
@@ -219,6 +283,22 @@ void tm_max_pool_forward(const float *x, int64_t N, int64_t H, int64_t W, int64_
     }
 #endif
     max_pool_forward_4(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, rule, y, argmax);
+}
+
+/* The maxima of rule 0 alone (what tm_max_pool_forward writes to y with rule 0, without the argmax). */
+void tm_max_pool_values(const float *x, int64_t N, int64_t H, int64_t W, int64_t C, int64_t kh, int64_t kw,
+                        int64_t sh, int64_t sw, int64_t top, int64_t left, int64_t OH, int64_t OW, float *y) {
+#ifdef TM_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        max_pool_values_16(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, y);
+        return;
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        max_pool_values_8(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, y);
+        return;
+    }
+#endif
+    max_pool_values_4(x, N, H, W, C, kh, kw, sh, sw, top, left, OH, OW, y);
 }
 
 /* The input gradient; with ``relu_y`` (the maxima the argmax belongs to) also through the Relu whose output

@@ -122,12 +122,12 @@ def _pads_first(x, weight, groups, strides, dilations) -> bool:
     pooling, the ReluGrad before the input gradient), and the extern convolution runs on it (bench/run.py's CNN
     step compiled/eager 1.06 -> 1.02, bench/results/compiled11.txt)."""
     return (
-        x.is_cpu
+        "avx512f" not in CPU_FLAGS  # the CPU first: one set lookup where it answers (a call per convolution)
+        and "avx2" in CPU_FLAGS
+        and x.is_cpu
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
         and x.is_contiguous(memory_format=torch.channels_last)
-        and "avx2" in CPU_FLAGS
-        and "avx512f" not in CPU_FLAGS
         and groups == 1
         and tuple(strides) == (1, 1)
         and tuple(dilations) == (1, 1)
@@ -431,16 +431,21 @@ def _native_depthwise(input, filter, bias, relu, strides, padding, explicit_padd
 
 def _onednn_pointwise(x, weight, bias, added=None) -> bool:
     """Whether torch's oneDNN convolution with fused post-ops runs this one (float32 on the CPU)."""
+    # (plain conditions, no generator: it runs once per convolution call, tens of microseconds in all)
     return (
-        x.device.type == "cpu"
+        x.is_cpu
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
-        and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous()))
-        and (added is None or (added.dtype == torch.float32 and added.device.type == "cpu"))
+        and not x.requires_grad
+        and not weight.requires_grad
+        and (bias is None or (bias.dtype == torch.float32 and bias.is_contiguous() and not bias.requires_grad))
+        and (added is None or (added.dtype == torch.float32 and added.is_cpu and not added.requires_grad))
+        and _MKLDNN
         and not torch.compiler.is_compiling()  # inductor fuses the post-ops itself (and mkldnn's check breaks graphs)
-        and torch.backends.mkldnn.is_available()
-        and not any(t is not None and t.requires_grad for t in (x, weight, bias, added))
     )
+
+
+_MKLDNN = torch.backends.mkldnn.is_available()  # (torch's build: constant)
 
 
 def conv2d_bias_relu(
@@ -618,10 +623,10 @@ class _Folded:
     def of(filter, bn=(), epsilon=None, depthwise=False):
         """The kept ``_Folded`` of ``filter`` and ``bn`` (scale, offset, mean, variance; none: the filter alone,
         no bias), or a new one."""
-        kept = not any(t.requires_grad for t in (filter, *bn))
-        key = (filter._version, *(t._version for t in bn), epsilon, depthwise) if kept else None
+        kept = not filter.requires_grad and not any([t.requires_grad for t in bn])
+        key = (filter._version, *[t._version for t in bn], epsilon, depthwise) if kept else None
         held = getattr(filter, "_tm_folded", None) if kept else None
-        if held is not None and held.key == key and all(a is b for a, b in zip(held.bn, bn)):
+        if held is not None and held.key == key and all([a is b for a, b in zip(held.bn, bn)]):
             held.reused = True
             return held
         # (without a batch norm not the filter itself: a cycle through the filter's attribute would outlive it)

@@ -5,7 +5,8 @@ max_pool2d_with_indices and its backward on the shapes of convolutional training
 int64 indices through an NCHW-strided view and zero-fills the whole input gradient before scattering.
 _pool_native.c pools straight over the contiguous channel axis, keeps an int32 argmax (the window
 position, ``ih * W + iw``, of the first maximum in row-major order: TF's tie rule) and, where the
-windows tile the input, writes each input gradient once. It is an accelerator: built and cached by
+windows tile the input, writes each input gradient once; ``values`` writes the maxima alone, for a MaxPool
+that no gradient reads (specialization's ``pool_ops.max_pool_values``). It is an accelerator: built and cached by
 torchmeta.ops.native_build; where it cannot be built (no compiler, ``TORCHMETA_NATIVE=0``), or for other
 dtypes, layouts, devices or autograd inputs, ``forward``/``backward`` return None and the torch path in
 torchmeta.ops.pool_ops runs (the same values: tests/ops/test_pool_native.py compares both with TF). Both
@@ -27,7 +28,7 @@ import torch
 
 from torchmeta.ops import native_build
 
-__all__ = ["EIGEN", "ONEDNN", "available", "backward", "forward"]
+__all__ = ["EIGEN", "ONEDNN", "available", "backward", "forward", "values"]
 
 ONEDNN, EIGEN = 0, 1
 
@@ -38,6 +39,8 @@ def _declare(lib) -> None:
     p, i64 = ctypes.c_void_p, ctypes.c_int64
     lib.tm_max_pool_forward.argtypes = [p, *[i64] * 12, ctypes.c_int, p, p]
     lib.tm_max_pool_forward.restype = None
+    lib.tm_max_pool_values.argtypes = [p, *[i64] * 12, p]
+    lib.tm_max_pool_values.restype = None
     lib.tm_max_pool_backward.argtypes = [p, p, p, *[i64] * 12, p]
     lib.tm_max_pool_backward.restype = None
 
@@ -76,6 +79,19 @@ def _forward_kernel(
     return y, argmax
 
 
+def _values_kernel(
+    x: torch.Tensor, kh: int, kw: int, sh: int, sw: int, top: int, left: int, out_h: int, out_w: int
+) -> torch.Tensor:
+    n, h, w, c = x.shape
+    y = torch.empty((n, out_h, out_w, c), dtype=torch.float32)
+    library.load().tm_max_pool_values(x.data_ptr(), n, h, w, c, kh, kw, sh, sw, top, left, out_h, out_w, y.data_ptr())
+    return y
+
+
+def _values_fake(x, kh, kw, sh, sw, top, left, out_h, out_w):
+    return x.new_empty((x.shape[0], out_h, out_w, x.shape[3]))
+
+
 def _forward_fake(x, kh, kw, sh, sw, top, left, out_h, out_w, rule, values):
     shape = (x.shape[0], out_h, out_w, x.shape[3])
     return x.new_empty(shape if values else (0,)), x.new_empty(shape, dtype=torch.int32)
@@ -109,6 +125,7 @@ def _backward_fake(grad, argmax, relu_y, n, h, w, c, kh, kw, sh, sw, top, left):
 
 
 _forward_op = native_build.custom_op("max_pool_forward", _forward_kernel, _forward_fake)
+_values_op = native_build.custom_op("max_pool_values", _values_kernel, _values_fake)
 _backward_op = native_build.custom_op("max_pool_backward", _backward_kernel, _backward_fake)
 
 
@@ -121,6 +138,14 @@ def forward(x, kh, kw, sh, sw, top, left, out_h, out_w, rule=ONEDNN, values=True
         return None
     y, argmax = _forward_op(x, kh, kw, sh, sw, top, left, out_h, out_w, rule, bool(values))
     return (y if values else None), argmax
+
+
+def values(x, kh, kw, sh, sw, top, left, out_h, out_w):
+    """The maxima alone (``forward``'s with rule ONEDNN, no argmax: for a MaxPool no gradient reads), or None
+    where the native kernel does not apply."""
+    if not _fits(x) or out_h <= 0 or out_w <= 0 or not library.available():
+        return None
+    return _values_op(x, kh, kw, sh, sw, top, left, out_h, out_w)
 
 
 def backward(grad, argmax, input_shape, kh, kw, sh, sw, top, left, relu_y=None):

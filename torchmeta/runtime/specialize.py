@@ -406,6 +406,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _keep_filters(spec, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
+        _max_pools_without_argmax(ops, spec, keep, op_set)
         _gradients_in_place(ops, spec, keep, op_set, fed)
         spec.one_thread = _one_thread_step(items, ops, spec)
     return spec
@@ -1429,6 +1430,18 @@ def _fuse_max_pool_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> No
         _, _, kwargs = pool._info.bind(pool, lambda t, is_ref: None, lambda name: None)
         spec.fusions[op] = Fusion(pool_ops.max_pool_grad_relu, list(pool._inputs), kwargs)
         spec.absorbed.add(pool)
+
+
+def _max_pools_without_argmax(ops, spec: Specialization, keep, op_set) -> None:
+    """Records ``pool_ops.max_pool_values`` for each MaxPool whose result no MaxPoolGrad of the step reads
+    (inference, or a pool under stop_gradient): the argmax the forward otherwise keeps for that gradient
+    is not computed. A fetched result keeps it (a later run may feed it to a gradient: only a speed matter)."""
+    for op in ops:
+        if op.type != "MaxPool" or op in spec.kernels or not _runs_as_is(op, spec):
+            continue
+        users = _value_users(op._outputs[0], spec, op_set, keep)
+        if users is not None and not any(u.type.startswith("MaxPoolGrad") for u in users):
+            spec.kernels[op] = pool_ops.max_pool_values
 
 
 # ---------------------------------------------------------------------------------------------
