@@ -499,6 +499,33 @@ def test_gradients_in_place_train_like_tf(tf1, model):
     assert targets.count(nn_ops.relu_grad) == 0
 
 
+def test_stride_2_layers_read_the_batch_norm_written_inside_a_border(tf1, monkeypatch):
+    """The identity block's output (its bn2 + shortcut + Relu, one native batch norm call) feeds the next block's
+    stride-2 convolutions, which pad it asymmetrically (TF's SAME over an even size): the batch norm writes it
+    inside that zero border (``padded_for``), and no step makes a padded copy, forward or gradient. Three
+    Momentum steps give TF's losses and variables."""
+    from torchmeta.ops import batch_norm_native
+
+    if not batch_norm_native.available():
+        pytest.skip("needs the native batch norm")
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _two_residual_blocks, x, labels, 3)
+    pads = []
+    pad = conv_ops._pad
+    monkeypatch.setattr(conv_ops, "_pad", lambda x, *p: pads.append(p) or pad(x, *p))
+    ours, modules = _train_steps(tm, _two_residual_blocks, x, labels, 3)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    # one: specialization probing the filter gradient's static arguments on its own tensors (before: one a step more)
+    assert len(pads) == 1, pads
+    bordered = [n for m in modules for n in m.graph.nodes if n.kwargs.get("padded_for")]
+    assert [n.target for n in bordered] == [specialize.fused_batch_norm_add_relu]
+    assert bordered[0].kwargs["padded_for"] == ((3, 3), [1, 2, 2, 1], "SAME", [], [1, 1, 1, 1])
+
+
 # A residual block that downsamples: h = relu(conv0(x)); relu(conv2(relu(conv1(h))) + proj(h)), conv1 and the
 # projection both stride 2 over h with the case's padding. TF's SAME padding of a stride-2 window over an even
 # size (or a 4-wide one over an odd size), and asymmetric EXPLICIT padding, pad one more after than before:

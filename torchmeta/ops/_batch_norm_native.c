@@ -207,12 +207,22 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
 #define NORMALIZE(NAME, ATTR, V, I, W, MADD, MADD1)                                                        \
     ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
                           const float *mult, const float *gain, const float *offset, const float *side,    \
-                          int relu) {                                                                      \
+                          int relu, const int64_t *gaps) {                                                 \
         const V z = {0};                                                                                   \
         const int64_t total = rows * C;                                                                    \
-        for (int64_t r = 0; r < rows; ++r) {                                                               \
+        float *yr = y;                                                                                     \
+        int64_t col = 0, line = 0;                                                                         \
+        for (int64_t r = 0; r < rows; ++r, yr += C) {                                                      \
             const float *xr = x + r * C;                                                                   \
-            float *yr = y + r * C;                                                                         \
+            if (gaps && col == gaps[0]) { /* past an image row of a padded y: skip its border */           \
+                col = 0;                                                                                   \
+                yr += gaps[2];                                                                             \
+                if (++line == gaps[1]) {                                                                   \
+                    line = 0;                                                                              \
+                    yr += gaps[3];                                                                         \
+                }                                                                                          \
+            }                                                                                              \
+            ++col;                                                                                         \
             int64_t c = 0;                                                                                 \
             if (r * C + TM_PREFETCH + C <= total)                                                          \
                 for (int64_t q = 0; q < C; q += 16) { /* one 64-byte line per 16 floats */                 \
@@ -248,13 +258,16 @@ NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16, FMA16, fmaf)
 
 /* x: [rows, C] (rows >= 2); scale, offset, mean, variance: [C] (mean, variance read only when factor != 1);
  * side: [rows, C] added to y before the Relu (a residual: Relu(AddV2(y, side))) or NULL; work: 3*C doubles
- * of scratch, or NULL when C <= TM_STACK_CHANNELS.
+ * of scratch, or NULL when C <= TM_STACK_CHANNELS; gaps: NULL (y is [rows, C] like x), or {width, height,
+ * row gap, image gap}: x's rows are images of height x width pixels and y the interior of a zero-bordered
+ * copy, its pixels written at y, with row gap floats skipped after each image row and image gap more after
+ * each image (a stride-2 convolution reads the bordered copy: conv_ops.zero_bordered).
  * Writes y ([rows, C]), new_mean/new_var (running statistics: the batch mean and unbiased variance,
  * blended with mean/variance unless factor == 1), batch_mean and batch_var (biased). */
 void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *scale, const float *offset,
                          const float *mean, const float *variance, double epsilon, double factor,
                          const float *side, int relu, float *y, float *new_mean, float *new_var, float *batch_mean,
-                         float *batch_var, double *work) {
+                         float *batch_var, double *work, const int64_t *gaps) {
     double stack_work[3 * TM_STACK_CHANNELS];
     if (!work) work = stack_work;
     double *run_mean = work, *run_m2 = work + C;
@@ -310,17 +323,17 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
     }
 #ifdef TM_WIDE
     if (w16) {
-        normalize16(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+        normalize16(x, y, rows, C, batch_mean, mult, gain, offset, side, relu, gaps);
         return;
     }
 #endif
 #ifdef TM_FMA
     if (has_fma()) {
-        normalize8_fma(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+        normalize8_fma(x, y, rows, C, batch_mean, mult, gain, offset, side, relu, gaps);
         return;
     }
 #endif
-    normalize8(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+    normalize8(x, y, rows, C, batch_mean, mult, gain, offset, side, relu, gaps);
 }
 
 /* ---------------------------------------------------------------------------------------------------

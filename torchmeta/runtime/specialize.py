@@ -402,7 +402,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
         _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
-        _keep_padded_inputs(ops, spec, op_set, fed)
+        _keep_padded_inputs(ops, spec, op_set, fed, keep)
         _keep_filters(spec, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
@@ -1320,11 +1320,12 @@ def _keep_filters(spec: Specialization, fed: set) -> None:
             fusion.kwargs["keep_filter"] = not any(_resolve_alias(t, spec) in fed for t in params)
 
 
-def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> None:
+def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set, keep: set) -> None:
     """Has each Conv2D (or its conv + bias add / residual add + Relu fusion) whose input is an activation
     computed in the run (``_FRESH_ACTIVATIONS``) that a Conv2DBackpropFilter reads too, and whose padding is
     asymmetric, keep its padded copy of the input for the gradients (``conv_ops.conv2d_keeping_padded``, a
-    fusion's ``keep_padded``): one copy where there were two or more."""
+    fusion's ``keep_padded``): one copy where there were two or more; and where a batch norm + Relu fusion
+    computes that input, none (``_pad_in_producer``)."""
     graded = set()
     for op in ops:
         if op.type == "Conv2DBackpropFilter" and op in op_set:
@@ -1347,6 +1348,7 @@ def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> Non
             _, _, attrs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
             if keeps(op._inputs[0], op._inputs[1], attrs):
                 spec.kernels[op] = conv_ops.conv2d_keeping_padded
+                _pad_in_producer(op, attrs, spec, op_set, keep)
     for fusion in spec.fusions.values():
         if fusion.kernel in (conv_ops.conv2d_bias_relu, conv_ops.conv2d_add_relu) and not fusion.kwargs.get(
             "depthwise"
@@ -1356,6 +1358,42 @@ def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> Non
             }
             if keeps(fusion.inputs[0], fusion.inputs[1], attrs):
                 fusion.kwargs["keep_padded"] = True
+
+
+# The readers a batch norm's y (through Relu) may have when the native kernel writes it inside a zero border,
+# a strided view (their kernels take any strides; a padded convolution takes the bordered tensor itself).
+_BORDERED_READERS = {"Conv2D", "Conv2DBackpropFilter", "ReluGrad"}
+
+
+def _pad_in_producer(conv, attrs, spec: Specialization, op_set: set, keep: set) -> None:
+    """Has the training batch norm + Relu fusion (``fused_batch_norm_relu``, ``fused_batch_norm_add_relu``) whose
+    y the keeping-padded NHWC ``conv`` reads write y inside the zero border the convolution pads
+    (``nn_ops._fused_batch_norm``'s ``padded_for``): the convolution then reads that tensor instead of making
+    its padded copy (ResNet's stride-2 layers). Only where y is not fetched and every reader is a convolution,
+    a filter gradient or a ReluGrad (which all take y as a strided view), and the filter's window is static."""
+    if attrs["data_format"] != "NHWC":
+        return
+    k_hw = conv._inputs[1].shape.as_list()[:2] if conv._inputs[1].shape.rank == 4 else [None]
+    if None in k_hw:
+        return
+    source = _resolve_alias(conv._inputs[0], spec)
+    for fusion in spec.fusions.values():
+        if fusion.kernel in (fused_batch_norm_relu, fused_batch_norm_add_relu) and fusion.outputs[0] is source:
+            break
+    else:
+        return
+    if "padded_for" in fusion.kwargs or not fusion.kwargs.get("is_training"):
+        return
+    users = _value_users(source, spec, op_set, keep)
+    if users is None or any(u.type not in _BORDERED_READERS for u in users):
+        return
+    fusion.kwargs["padded_for"] = (
+        tuple(k_hw),
+        list(attrs["strides"]),
+        attrs["padding"],
+        list(attrs["explicit_paddings"]),
+        list(attrs["dilations"]),
+    )
 
 
 def _pads_asymmetrically(x, f, strides, padding, explicit_paddings, data_format, dilations) -> bool:
