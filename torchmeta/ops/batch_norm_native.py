@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from torchmeta.ops import conv_ops, native_build
+from torchmeta.ops import native_build
 
 __all__ = ["available", "train_forward", "train_gradient"]
 
@@ -88,7 +88,7 @@ def _forward_kernel(
 
 def _forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, side, relu, y, gaps=None):
     """``_forward_kernel`` writing y into ``y`` (x's shape), or with ``gaps`` (the C source's: width, height, row
-    gap, image gap) into the interior of a zero-bordered tensor that ``y`` views."""
+    gap, image gap, lead) into the interior of a tensor that ``y`` views, and zeros into its border."""
     channels = x.shape[-1]
     new_mean, new_var, batch_mean, batch_var = (x.new_empty(channels) for _ in range(4))
     work = _scratch(3, channels)
@@ -110,7 +110,7 @@ def _forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, 
         batch_mean.data_ptr(),
         batch_var.data_ptr(),
         None if work is None else work.data_ptr(),
-        None if gaps is None else (ctypes.c_int64 * 4)(*gaps),
+        None if gaps is None else (ctypes.c_int64 * 5)(*gaps),
     )
     return y, new_mean, new_var, batch_mean, batch_var
 
@@ -193,8 +193,9 @@ def train_forward(
     the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y plus ``side`` (x's shape: a residual)
     when given, through Relu when ``relu``; None where the native kernel does not apply (the caller then
     runs its torch path). ``border`` (top, bottom, left, right) of a 4-D ``x``: y is written inside a zero
-    border of those widths (``conv_ops.zero_bordered``) and is that tensor's interior view; the bordered
-    tensor is y's ``_base`` (outside torch.compile only: traced, y is a plain tensor)."""
+    border of those widths, the same pass writing the zeros, and is that tensor's interior view; the bordered
+    tensor is y's ``_base`` (what a convolution padding y so reads: conv_ops.keep_bordered). Outside
+    torch.compile only: traced, y is a plain tensor."""
     blended = exponential_avg_factor != 1.0
     vectors = (scale, offset, mean, variance) if blended else (scale, offset)
     if x.dim() < 2 or not _fits(x, vectors):
@@ -207,10 +208,12 @@ def train_forward(
         return None
     mean, variance = (mean, variance) if blended else (None, None)
     if border is not None and x.dim() == 4 and not torch.compiler.is_compiling():
-        _, h, w, _ = x.shape
+        n, h, w, _ = x.shape
         top, bottom, left, right = border
-        y = conv_ops.zero_bordered(x.shape, top, bottom, left, right)[1]  # (y._base: the bordered tensor)
-        gaps = (w, h, (left + right) * channels, (top + bottom) * (w + left + right) * channels)
+        wide = w + left + right
+        bordered = torch.empty((n, top + h + bottom, wide, channels), dtype=x.dtype)  # border: the kernel's zeros
+        y = bordered[:, top : top + h, left : left + w]
+        gaps = (w, h, (left + right) * channels, (top + bottom) * wide * channels, (top * wide + left) * channels)
         return _forward(
             x, scale, offset, mean, variance, float(epsilon), float(exponential_avg_factor), side, bool(relu), y, gaps
         )

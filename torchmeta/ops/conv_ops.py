@@ -131,23 +131,11 @@ def asymmetric_pads(in_hw, k_hw, strides, padding, explicit_paddings, dilations)
     return top, bottom, left, right
 
 
-def zero_bordered(shape, top, bottom, left, right, dtype=torch.float32):
-    """(bordered, interior) of a new NHWC CPU tensor of ``shape`` inside a zero border of those widths, the
-    interior (a view) left to be written: a producer writing its result there (the native training batch
-    norm, specialization's ``padded_for``) hands its asymmetrically padded consumer the padded copy it would
-    otherwise make (``keep_bordered``)."""
-    n, h, w, c = shape
-    bordered = torch.empty((n, h + top + bottom, w + left + right, c), dtype=dtype)
-    bordered[:, :top].zero_()
-    bordered[:, top + h :].zero_()
-    bordered[:, top : top + h, :left].zero_()
-    bordered[:, top : top + h, left + w :].zero_()
-    return bordered, bordered[:, top : top + h, left : left + w]
-
-
 def keep_bordered(interior, bordered, top, bottom, left, right):
-    """Records ``bordered`` (``zero_bordered``'s, its interior written) as the padded copy of ``interior`` that a
-    convolution padding it so takes (``_padded_input``), valid while ``interior`` is unchanged."""
+    """Records ``bordered`` (an NHWC tensor: ``interior``, its view, inside a zero border of those widths) as the
+    padded copy of ``interior`` that a convolution padding it so takes (``_padded_input``), valid while
+    ``interior`` is unchanged. A producer writing its result there (the native training batch norm,
+    specialization's ``padded_for``) spares the asymmetrically padded convolution its copy."""
     x = to_nchw(interior, "NHWC")
     held = _Padded()
     held.copies[_padded_key(x, left, right, top, bottom)] = (interior._version, to_nchw(bordered, "NHWC"))
