@@ -526,6 +526,30 @@ def test_stride_2_layers_read_the_batch_norm_written_inside_a_border(tf1, monkey
     assert bordered[0].kwargs["padded_for"] == ((3, 3), [1, 2, 2, 1], "SAME", [], [1, 1, 1, 1])
 
 
+def _conv_bn_relu_then_stride_2(tf, x):
+    """conv-BN-relu, then a stride-2 conv-BN-relu over it (TF's SAME pads the 12x12 input after only)."""
+    h = tf.nn.relu(_bn(tf, tf.layers.conv2d(x, 8, 3, 1, padding="same", use_bias=False, name="c1"), "bn1"))
+    h = tf.nn.relu(_bn(tf, tf.layers.conv2d(h, 8, 3, 2, padding="same", use_bias=False, name="c2"), "bn2"))
+    return tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+
+
+def test_a_batch_norm_whose_relu_gradient_is_fused_writes_no_border(tf1):
+    """bn1's Relu gradient runs inside its batch norm gradient's native call, which reads the Relu's output
+    contiguous only: bn1 keeps writing a plain y (the stride-2 convolution pads a copy), and the steps give TF's
+    numbers."""
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _conv_bn_relu_then_stride_2, x, labels, 2)
+    ours, modules = _train_steps(tm, _conv_bn_relu_then_stride_2, x, labels, 2)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert [n.target for n in nodes].count(nn_ops.fused_batch_norm_grad_relu) == 2
+    assert conv_ops.conv2d_keeping_padded in [n.target for n in nodes]
+    assert not any(n.kwargs.get("padded_for") for n in nodes)
+
+
 # A residual block that downsamples: h = relu(conv0(x)); relu(conv2(relu(conv1(h))) + proj(h)), conv1 and the
 # projection both stride 2 over h with the case's padding. TF's SAME padding of a stride-2 window over an even
 # size (or a 4-wide one over an odd size), and asymmetric EXPLICIT padding, pad one more after than before:

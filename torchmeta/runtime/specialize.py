@@ -1370,7 +1370,9 @@ def _pad_in_producer(conv, attrs, spec: Specialization, op_set: set, keep: set) 
     y the keeping-padded NHWC ``conv`` reads write y inside the zero border the convolution pads
     (``nn_ops._fused_batch_norm``'s ``padded_for``): the convolution then reads that tensor instead of making
     its padded copy (ResNet's stride-2 layers). Only where y is not fetched and every reader is a convolution,
-    a filter gradient or a ReluGrad (which all take y as a strided view), and the filter's window is static."""
+    a filter gradient or a ReluGrad that runs on its own or with an AddN (which all take y as a strided view; the
+    native batch norm gradient that absorbs a ReluGrad reads contiguous features only), and the filter's window
+    is static."""
     if attrs["data_format"] != "NHWC":
         return
     k_hw = conv._inputs[1].shape.as_list()[:2] if conv._inputs[1].shape.rank == 4 else [None]
@@ -1386,6 +1388,8 @@ def _pad_in_producer(conv, attrs, spec: Specialization, op_set: set, keep: set) 
         return
     users = _value_users(source, spec, op_set, keep)
     if users is None or any(u.type not in _BORDERED_READERS for u in users):
+        return
+    if any(u.type == "ReluGrad" and u in spec.absorbed for u in users):  # in a batch norm gradient's native call
         return
     fusion.kwargs["padded_for"] = (
         tuple(k_hw),
