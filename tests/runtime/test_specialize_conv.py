@@ -550,6 +550,36 @@ def test_a_batch_norm_whose_relu_gradient_is_fused_writes_no_border(tf1):
     assert not any(n.kwargs.get("padded_for") for n in nodes)
 
 
+def _block_output_read_by_a_pointwise_conv(tf, x):
+    """An identity block's output read by a stride-2 3x3 conv and by a stride-1 1x1 conv (which would copy a
+    bordered y to make its rows contiguous)."""
+
+    def conv(h, filters, kernel, stride, name):
+        return tf.layers.conv2d(h, filters, kernel, stride, padding="same", use_bias=False, name=name)
+
+    stem = tf.nn.relu(_bn(tf, conv(x, 8, 3, 1, "stem"), "stem_bn"))
+    h = tf.nn.relu(_bn(tf, conv(stem, 8, 3, 1, "c1"), "bn1") + stem)
+    down = tf.reduce_mean(tf.nn.relu(_bn(tf, conv(h, 8, 3, 2, "c2"), "bn2")), axis=[1, 2])
+    wide = tf.reduce_mean(conv(h, 8, 1, 1, "c3"), axis=[1, 2])
+    return tf.layers.dense(down + wide, 4, name="logits")
+
+
+def test_a_batch_norm_read_by_a_convolution_that_would_copy_writes_no_border(tf1):
+    """y is read by a stride-1 1x1 convolution too, which takes contiguous rows: no border (the stride-2
+    convolution pads a copy as before), and the steps give TF's numbers."""
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _block_output_read_by_a_pointwise_conv, x, labels, 2)
+    ours, modules = _train_steps(tm, _block_output_read_by_a_pointwise_conv, x, labels, 2)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert specialize.fused_batch_norm_add_relu in [n.target for n in nodes]
+    assert conv_ops.conv2d_keeping_padded in [n.target for n in nodes]
+    assert not any(n.kwargs.get("padded_for") for n in nodes)
+
+
 # A residual block that downsamples: h = relu(conv0(x)); relu(conv2(relu(conv1(h))) + proj(h)), conv1 and the
 # projection both stride 2 over h with the case's padding. TF's SAME padding of a stride-2 window over an even
 # size (or a 4-wide one over an odd size), and asymmetric EXPLICIT padding, pad one more after than before:

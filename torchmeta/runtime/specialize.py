@@ -1360,23 +1360,14 @@ def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set, keep: 
                 fusion.kwargs["keep_padded"] = True
 
 
-# The readers a batch norm's y (through Relu) may have when the native kernel writes it inside a zero border,
-# a strided view (their kernels take any strides; a padded convolution takes the bordered tensor itself).
-_BORDERED_READERS = {"Conv2D", "Conv2DBackpropFilter", "ReluGrad"}
-
-
 def _pad_in_producer(conv, attrs, spec: Specialization, op_set: set, keep: set) -> None:
     """Has the training batch norm + Relu fusion (``fused_batch_norm_relu``, ``fused_batch_norm_add_relu``) whose
     y the keeping-padded NHWC ``conv`` reads write y inside the zero border the convolution pads
     (``nn_ops._fused_batch_norm``'s ``padded_for``): the convolution then reads that tensor instead of making
-    its padded copy (ResNet's stride-2 layers). Only where y is not fetched and every reader is a convolution,
-    a filter gradient or a ReluGrad that runs on its own or with an AddN (which all take y as a strided view; the
-    native batch norm gradient that absorbs a ReluGrad reads contiguous features only), and the filter's window
-    is static."""
-    if attrs["data_format"] != "NHWC":
-        return
-    k_hw = conv._inputs[1].shape.as_list()[:2] if conv._inputs[1].shape.rank == 4 else [None]
-    if None in k_hw:
+    its padded copy (ResNet's stride-2 layers). Only where y is not fetched, its window is static, and every
+    reader of y takes it as a view at no cost (``_reads_bordered``)."""
+    window = _window(conv, conv._inputs[1], attrs)
+    if window is None:
         return
     source = _resolve_alias(conv._inputs[0], spec)
     for fusion in spec.fusions.values():
@@ -1387,16 +1378,35 @@ def _pad_in_producer(conv, attrs, spec: Specialization, op_set: set, keep: set) 
     if "padded_for" in fusion.kwargs or not fusion.kwargs.get("is_training"):
         return
     users = _value_users(source, spec, op_set, keep)
-    if users is None or any(u.type not in _BORDERED_READERS for u in users):
-        return
-    if any(u.type == "ReluGrad" and u in spec.absorbed for u in users):  # in a batch norm gradient's native call
-        return
-    fusion.kwargs["padded_for"] = (
-        tuple(k_hw),
-        list(attrs["strides"]),
-        attrs["padding"],
-        list(attrs["explicit_paddings"]),
-        list(attrs["dilations"]),
+    if users is not None and all(_reads_bordered(u, window, spec) for u in users):
+        fusion.kwargs["padded_for"] = window
+
+
+def _window(op, filter, attrs):
+    """(window size, strides, padding, explicit_paddings, dilations) of an NHWC convolution (or filter gradient)
+    ``op`` whose filter is ``filter`` (a tensor of the filter's static shape), None when not NHWC or not static."""
+    if attrs["data_format"] != "NHWC" or filter.shape.rank != 4 or None in filter.shape.as_list()[:2]:
+        return None
+    k_hw = tuple(filter.shape.as_list()[:2])
+    return k_hw, list(attrs["strides"]), attrs["padding"], list(attrs["explicit_paddings"]), list(attrs["dilations"])
+
+
+def _reads_bordered(op, window, spec: Specialization) -> bool:
+    """Whether ``op`` reads a bordered y (a view with a row stride) at no cost: a convolution or filter gradient
+    with the bordering convolution's ``window`` (it takes the bordered tensor itself), a strided 1x1 one (it
+    gathers its pixels anyway), or a ReluGrad that runs alone or with an AddN (strided rows; not one inside a
+    native batch norm gradient, which reads contiguous features only). Others would copy y, or fall back."""
+    if op.type == "ReluGrad":
+        return op not in spec.absorbed
+    if op.type not in ("Conv2D", "Conv2DBackpropFilter"):
+        return False
+    _, _, attrs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
+    own = _window(op, op._inputs[1] if op.type == "Conv2D" else op._outputs[0], attrs)
+    if own is None:
+        return False
+    k_hw, strides, padding, _, dilations = own
+    return own == window or (
+        k_hw == (1, 1) and strides[1:3] != [1, 1] and padding != "EXPLICIT" and dilations == [1] * 4
     )
 
 
