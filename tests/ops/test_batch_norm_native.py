@@ -242,6 +242,42 @@ def test_native_relu_keeps_nan(native):
     assert y[0, 1] == 0 and y[2, 1] > 0
 
 
+@pytest.mark.parametrize("lanes", [0, 8], ids=["cpu_lanes", "8_lanes"])
+@pytest.mark.parametrize("border", [(0, 1, 0, 1), (1, 2, 0, 3)], ids=str)
+@pytest.mark.parametrize("shape", [(2, 4, 3, 5), (3, 11, 13, 16), (2, 6, 6, 37), (2, 3, 2, 2050)], ids=str)
+def test_native_writes_y_inside_a_zero_border(native, shape, border, lanes):
+    """With ``border`` (top, bottom, left, right) y is the interior view of a zero-bordered tensor (its ``_base``,
+    what a stride-2 convolution would pad y into): the same values bit for bit as the plain call's y, a zero
+    border, the same statistics (relu and a residual side, as the fused calls run it)."""
+    x, scale, offset, mean, variance = (torch.from_numpy(a) for a in _inputs(shape, 5))
+    side = torch.from_numpy(_inputs(shape, 6)[0]) - 3
+    lib = batch_norm_native.library.load()
+    lib.tm_batch_norm_force_lanes(lanes)
+    try:
+        plain = batch_norm_native.train_forward(x, scale, offset, mean, variance, 0.001, 0.5, relu=True, side=side)
+        ours = batch_norm_native.train_forward(
+            x, scale, offset, mean, variance, 0.001, 0.5, relu=True, side=side, border=border
+        )
+    finally:
+        lib.tm_batch_norm_force_lanes(0)
+    top, bottom, left, right = border
+    n, h, w, c = shape
+    bordered = ours[0]._base
+    assert bordered.shape == (n, h + top + bottom, w + left + right, c)
+    assert ours[0].data_ptr() == bordered[:, top:, left:].data_ptr()
+    for a, e in zip(ours, plain):
+        assert torch.equal(a, e)
+    interior = torch.zeros_like(bordered, dtype=torch.bool)
+    interior[:, top : top + h, left : left + w] = True
+    assert not bordered[~interior].any()
+    # the kernel writes the border's zeros itself: over memory that held NaN, the same tensor
+    bordered.fill_(float("nan"))
+    wide = w + left + right
+    gaps = (w, h, (left + right) * c, (top + bottom) * wide * c, (top * wide + left) * c)
+    batch_norm_native._forward(x, scale, offset, mean, variance, 0.001, 0.5, side, True, ours[0], gaps)
+    assert torch.equal(ours[0], plain[0]) and not bordered[~interior].any()
+
+
 @pytest.mark.parametrize(
     "case",
     ["float64", "nchw", "strided", "requires_grad", "one_row"],

@@ -499,6 +499,87 @@ def test_gradients_in_place_train_like_tf(tf1, model):
     assert targets.count(nn_ops.relu_grad) == 0
 
 
+def test_stride_2_layers_read_the_batch_norm_written_inside_a_border(tf1, monkeypatch):
+    """The identity block's output (its bn2 + shortcut + Relu, one native batch norm call) feeds the next block's
+    stride-2 convolutions, which pad it asymmetrically (TF's SAME over an even size): the batch norm writes it
+    inside that zero border (``padded_for``), and no step makes a padded copy, forward or gradient. Three
+    Momentum steps give TF's losses and variables."""
+    from torchmeta.ops import batch_norm_native
+
+    if not batch_norm_native.available():
+        pytest.skip("needs the native batch norm")
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _two_residual_blocks, x, labels, 3)
+    pads = []
+    pad = conv_ops._pad
+    monkeypatch.setattr(conv_ops, "_pad", lambda x, *p: pads.append(p) or pad(x, *p))
+    ours, modules = _train_steps(tm, _two_residual_blocks, x, labels, 3)
+    assert len(ours) == len(theirs)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    # one: specialization probing the filter gradient's static arguments on its own tensors (before: one a step more)
+    assert len(pads) == 1, pads
+    bordered = [n for m in modules for n in m.graph.nodes if n.kwargs.get("padded_for")]
+    assert [n.target for n in bordered] == [specialize.fused_batch_norm_add_relu]
+    assert bordered[0].kwargs["padded_for"] == ((3, 3), [1, 2, 2, 1], "SAME", [], [1, 1, 1, 1])
+
+
+def _conv_bn_relu_then_stride_2(tf, x):
+    """conv-BN-relu, then a stride-2 conv-BN-relu over it (TF's SAME pads the 12x12 input after only)."""
+    h = tf.nn.relu(_bn(tf, tf.layers.conv2d(x, 8, 3, 1, padding="same", use_bias=False, name="c1"), "bn1"))
+    h = tf.nn.relu(_bn(tf, tf.layers.conv2d(h, 8, 3, 2, padding="same", use_bias=False, name="c2"), "bn2"))
+    return tf.layers.dense(tf.reduce_mean(h, axis=[1, 2]), 4, name="logits")
+
+
+def test_a_batch_norm_whose_relu_gradient_is_fused_writes_no_border(tf1):
+    """bn1's Relu gradient runs inside its batch norm gradient's native call, which reads the Relu's output
+    contiguous only: bn1 keeps writing a plain y (the stride-2 convolution pads a copy), and the steps give TF's
+    numbers."""
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _conv_bn_relu_then_stride_2, x, labels, 2)
+    ours, modules = _train_steps(tm, _conv_bn_relu_then_stride_2, x, labels, 2)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert [n.target for n in nodes].count(nn_ops.fused_batch_norm_grad_relu) == 2
+    assert conv_ops.conv2d_keeping_padded in [n.target for n in nodes]
+    assert not any(n.kwargs.get("padded_for") for n in nodes)
+
+
+def _block_output_read_by_a_pointwise_conv(tf, x):
+    """An identity block's output read by a stride-2 3x3 conv and by a stride-1 1x1 conv (which would copy a
+    bordered y to make its rows contiguous)."""
+
+    def conv(h, filters, kernel, stride, name):
+        return tf.layers.conv2d(h, filters, kernel, stride, padding="same", use_bias=False, name=name)
+
+    stem = tf.nn.relu(_bn(tf, conv(x, 8, 3, 1, "stem"), "stem_bn"))
+    h = tf.nn.relu(_bn(tf, conv(stem, 8, 3, 1, "c1"), "bn1") + stem)
+    down = tf.reduce_mean(tf.nn.relu(_bn(tf, conv(h, 8, 3, 2, "c2"), "bn2")), axis=[1, 2])
+    wide = tf.reduce_mean(conv(h, 8, 1, 1, "c3"), axis=[1, 2])
+    return tf.layers.dense(down + wide, 4, name="logits")
+
+
+def test_a_batch_norm_read_by_a_convolution_that_would_copy_writes_no_border(tf1):
+    """y is read by a stride-1 1x1 convolution too, which takes contiguous rows: no border (the stride-2
+    convolution pads a copy as before), and the steps give TF's numbers."""
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _block_output_read_by_a_pointwise_conv, x, labels, 2)
+    ours, modules = _train_steps(tm, _block_output_read_by_a_pointwise_conv, x, labels, 2)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert specialize.fused_batch_norm_add_relu in [n.target for n in nodes]
+    assert conv_ops.conv2d_keeping_padded in [n.target for n in nodes]
+    assert not any(n.kwargs.get("padded_for") for n in nodes)
+
+
 # A residual block that downsamples: h = relu(conv0(x)); relu(conv2(relu(conv1(h))) + proj(h)), conv1 and the
 # projection both stride 2 over h with the case's padding. TF's SAME padding of a stride-2 window over an even
 # size (or a 4-wide one over an odd size), and asymmetric EXPLICIT padding, pad one more after than before:

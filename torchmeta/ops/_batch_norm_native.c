@@ -207,31 +207,50 @@ static void merge(int64_t k, double n, double before, const float *shift, const 
 #define NORMALIZE(NAME, ATTR, V, I, W, MADD, MADD1)                                                        \
     ATTR static void NAME(const float *x, float *y, int64_t rows, int64_t C, const float *mean,            \
                           const float *mult, const float *gain, const float *offset, const float *side,    \
-                          int relu) {                                                                      \
+                          int relu, const int64_t *gaps) {                                                 \
         const V z = {0};                                                                                   \
         const int64_t total = rows * C;                                                                    \
-        for (int64_t r = 0; r < rows; ++r) {                                                               \
-            const float *xr = x + r * C;                                                                   \
-            float *yr = y + r * C;                                                                         \
-            int64_t c = 0;                                                                                 \
-            if (r * C + TM_PREFETCH + C <= total)                                                          \
-                for (int64_t q = 0; q < C; q += 16) { /* one 64-byte line per 16 floats */                 \
-                    __builtin_prefetch(xr + TM_PREFETCH + q, 0, 3);                                        \
-                    __builtin_prefetch(yr + TM_PREFETCH + q, 1, 3);                                        \
-                    if (side) __builtin_prefetch(side + r * C + TM_PREFETCH + q, 0, 3);                    \
+        /* lines of width rows; with gaps, y's zero border written before the first line and between */   \
+        /* lines (a row gap after each, an image gap more after each height lines; the last, less lead) */ \
+        const int64_t width = gaps ? gaps[0] : rows, height = gaps ? gaps[1] : 1;                          \
+        const int64_t row_gap = gaps ? gaps[2] : 0, image_gap = gaps ? gaps[3] : 0;                        \
+        const int64_t lead = gaps ? gaps[4] : 0;                                                           \
+        if (lead) memset(y - lead, 0, (size_t)lead * sizeof(float));                                       \
+        float *yl = y;                                                                                     \
+        int64_t line = 0;                                                                                  \
+        for (int64_t r0 = 0; r0 < rows; r0 += width) {                                                     \
+            for (int64_t r = r0; r < r0 + width; ++r) {                                                    \
+                const float *xr = x + r * C;                                                               \
+                float *yr = yl + (r - r0) * C;                                                             \
+                int64_t c = 0;                                                                             \
+                if (r * C + TM_PREFETCH + C <= total)                                                      \
+                    for (int64_t q = 0; q < C; q += 16) { /* one 64-byte line per 16 floats */             \
+                        __builtin_prefetch(xr + TM_PREFETCH + q, 0, 3);                                    \
+                        __builtin_prefetch(yr + TM_PREFETCH + q, 1, 3);                                    \
+                        if (side) __builtin_prefetch(side + r * C + TM_PREFETCH + q, 0, 3);                \
+                    }                                                                                      \
+                for (; c + W <= C; c += W) {                                                               \
+                    V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c);                       \
+                    v = MADD(v, LOAD(V, gain + c), LOAD(V, offset + c));                                   \
+                    if (side) v = v + LOAD(V, side + r * C + c);                                           \
+                    if (relu) v = (V)((I)v & ~(v < z)); /* NaN stays NaN, as Relu */                       \
+                    STORE(yr + c, v);                                                                      \
                 }                                                                                          \
-            for (; c + W <= C; c += W) {                                                                   \
-                V v = (LOAD(V, xr + c) - LOAD(V, mean + c)) * LOAD(V, mult + c);                           \
-                v = MADD(v, LOAD(V, gain + c), LOAD(V, offset + c));                                       \
-                if (side) v = v + LOAD(V, side + r * C + c);                                               \
-                if (relu) v = (V)((I)v & ~(v < z)); /* NaN stays NaN, as Relu */                           \
-                STORE(yr + c, v);                                                                          \
+                for (; c < C; ++c) {                                                                       \
+                    float v = MADD1((xr[c] - mean[c]) * mult[c], gain[c], offset[c]);                      \
+                    if (side) v = v + side[r * C + c];                                                     \
+                    yr[c] = relu && v < 0.0f ? 0.0f : v;                                                   \
+                }                                                                                          \
             }                                                                                              \
-            for (; c < C; ++c) {                                                                           \
-                float v = MADD1((xr[c] - mean[c]) * mult[c], gain[c], offset[c]);                          \
-                if (side) v = v + side[r * C + c];                                                         \
-                yr[c] = relu && v < 0.0f ? 0.0f : v;                                                       \
+            if (!gaps) break;                                                                              \
+            float *gap = yl + width * C;                                                                   \
+            int64_t skip = row_gap;                                                                        \
+            if (++line == height) {                                                                        \
+                line = 0;                                                                                  \
+                skip += image_gap;                                                                         \
             }                                                                                              \
+            memset(gap, 0, (size_t)(r0 + width < rows ? skip : skip - lead) * sizeof(float));              \
+            yl = gap + skip;                                                                               \
         }                                                                                                  \
     }
 
@@ -248,13 +267,17 @@ NORMALIZE(normalize16, TM_WIDE, v16f, v16i, 16, FMA16, fmaf)
 
 /* x: [rows, C] (rows >= 2); scale, offset, mean, variance: [C] (mean, variance read only when factor != 1);
  * side: [rows, C] added to y before the Relu (a residual: Relu(AddV2(y, side))) or NULL; work: 3*C doubles
- * of scratch, or NULL when C <= TM_STACK_CHANNELS.
+ * of scratch, or NULL when C <= TM_STACK_CHANNELS; gaps: NULL (y is [rows, C] like x), or {width, height,
+ * row gap, image gap, lead}: x's rows are images of height x width pixels and y the interior of a tensor with
+ * a zero border that this call writes too (a stride-2 convolution reads it as its padded input): the first
+ * pixel at y, lead floats of border before it, row gap floats of border after each image row and image gap
+ * more after each image's last row (the last image's, less lead), in one pass.
  * Writes y ([rows, C]), new_mean/new_var (running statistics: the batch mean and unbiased variance,
  * blended with mean/variance unless factor == 1), batch_mean and batch_var (biased). */
 void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *scale, const float *offset,
                          const float *mean, const float *variance, double epsilon, double factor,
                          const float *side, int relu, float *y, float *new_mean, float *new_var, float *batch_mean,
-                         float *batch_var, double *work) {
+                         float *batch_var, double *work, const int64_t *gaps) {
     double stack_work[3 * TM_STACK_CHANNELS];
     if (!work) work = stack_work;
     double *run_mean = work, *run_m2 = work + C;
@@ -310,17 +333,17 @@ void tm_batch_norm_train(const float *x, int64_t rows, int64_t C, const float *s
     }
 #ifdef TM_WIDE
     if (w16) {
-        normalize16(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+        normalize16(x, y, rows, C, batch_mean, mult, gain, offset, side, relu, gaps);
         return;
     }
 #endif
 #ifdef TM_FMA
     if (has_fma()) {
-        normalize8_fma(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+        normalize8_fma(x, y, rows, C, batch_mean, mult, gain, offset, side, relu, gaps);
         return;
     }
 #endif
-    normalize8(x, y, rows, C, batch_mean, mult, gain, offset, side, relu);
+    normalize8(x, y, rows, C, batch_mean, mult, gain, offset, side, relu, gaps);
 }
 
 /* ---------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ _SOURCE = Path(__file__).with_name("_batch_norm_native.c")
 
 def _declare(lib) -> None:
     p, i64, f64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-    lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, p, ctypes.c_int, p, p, p, p, p, p]
+    lib.tm_batch_norm_train.argtypes = [p, i64, i64, p, p, p, p, f64, f64, p, ctypes.c_int, p, p, p, p, p, p, p]
     lib.tm_batch_norm_train.restype = None
     lib.tm_batch_norm_grad_train.argtypes = [p, p, p, i64, i64, p, p, p, f64, p, p, p, p]
     lib.tm_batch_norm_grad_train.restype = None
@@ -83,8 +83,13 @@ def _forward_kernel(
     side: torch.Tensor | None,
     relu: bool,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    return _forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, side, relu, torch.empty_like(x))
+
+
+def _forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, side, relu, y, gaps=None):
+    """``_forward_kernel`` writing y into ``y`` (x's shape), or with ``gaps`` (the C source's: width, height, row
+    gap, image gap, lead) into the interior of a tensor that ``y`` views, and zeros into its border."""
     channels = x.shape[-1]
-    y = torch.empty_like(x)
     new_mean, new_var, batch_mean, batch_var = (x.new_empty(channels) for _ in range(4))
     work = _scratch(3, channels)
     library.load().tm_batch_norm_train(
@@ -105,6 +110,7 @@ def _forward_kernel(
         batch_mean.data_ptr(),
         batch_var.data_ptr(),
         None if work is None else work.data_ptr(),
+        None if gaps is None else (ctypes.c_int64 * 5)(*gaps),
     )
     return y, new_mean, new_var, batch_mean, batch_var
 
@@ -180,11 +186,16 @@ _gradient_in_place_op = native_build.custom_op(
 )
 
 
-def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None):
+def train_forward(
+    x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=False, side=None, border=None
+):
     """(y, running mean, running variance, batch mean, batch variance) of a training FusedBatchNorm over
     the last axis of a contiguous float32 CPU ``x`` (NHWC/NDHWC), y plus ``side`` (x's shape: a residual)
     when given, through Relu when ``relu``; None where the native kernel does not apply (the caller then
-    runs its torch path)."""
+    runs its torch path). ``border`` (top, bottom, left, right) of a 4-D ``x``: y is written inside a zero
+    border of those widths, the same pass writing the zeros, and is that tensor's interior view; the bordered
+    tensor is y's ``_base`` (what a convolution padding y so reads: conv_ops.keep_bordered). Outside
+    torch.compile only: traced, y is a plain tensor."""
     blended = exponential_avg_factor != 1.0
     vectors = (scale, offset, mean, variance) if blended else (scale, offset)
     if x.dim() < 2 or not _fits(x, vectors):
@@ -196,6 +207,16 @@ def train_forward(x, scale, offset, mean, variance, epsilon, exponential_avg_fac
     if rows < 2 or not library.available():
         return None
     mean, variance = (mean, variance) if blended else (None, None)
+    if border is not None and x.dim() == 4 and not torch.compiler.is_compiling():
+        n, h, w, _ = x.shape
+        top, bottom, left, right = border
+        wide = w + left + right
+        bordered = torch.empty((n, top + h + bottom, wide, channels), dtype=x.dtype)  # border: the kernel's zeros
+        y = bordered[:, top : top + h, left : left + w]
+        gaps = (w, h, (left + right) * channels, (top + bottom) * wide * channels, (top * wide + left) * channels)
+        return _forward(
+            x, scale, offset, mean, variance, float(epsilon), float(exponential_avg_factor), side, bool(relu), y, gaps
+        )
     return _forward_op(
         x, scale, offset, mean, variance, float(epsilon), float(exponential_avg_factor), side, bool(relu)
     )

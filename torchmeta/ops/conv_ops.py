@@ -91,7 +91,7 @@ def _padded_input(input, x, left, right, top, bottom, keep=False):
     Autograd inputs and torch.compile tracing pad as ``_pad`` does, nothing kept."""
     if x.requires_grad or torch.compiler.is_compiling() or min(left, right, top, bottom) < 0 or x.dim() != 4:
         return _pad(x, left, right, top, bottom)
-    key = (left, right, top, bottom, x.dtype, tuple(x.shape), x.stride())
+    key = _padded_key(x, left, right, top, bottom)
     held = getattr(input, "_tm_padded", None)
     if held is not None:
         entry = held.copies.get(key)
@@ -107,6 +107,39 @@ def _padded_input(input, x, left, right, top, bottom, keep=False):
                 return padded
         held.copies[key] = (input._version, padded)
     return padded
+
+
+def _padded_key(x, left, right, top, bottom):
+    """The key of ``x``'s (an NCHW view) copy padded so in ``_Padded.copies``."""
+    return (left, right, top, bottom, x.dtype, tuple(x.shape), x.stride())
+
+
+def asymmetric_pads(in_hw, k_hw, strides, padding, explicit_paddings, dilations):
+    """(top, bottom, left, right) of an NHWC convolution of an input of spatial size ``in_hw`` with a ``k_hw``
+    window where it pads more on one side than the other (TF's SAME padding of a stride-2 window: the
+    convolution reads a padded copy, ``_padded_input``), else None (or for attrs the convolution rejects)."""
+    if len(strides) != 4 or len(dilations) != 4 or (padding == "EXPLICIT" and len(explicit_paddings) != 8):
+        return None
+    pairs = explicit_pairs(explicit_paddings, "NHWC", padding)
+    pads = []
+    for size, k, s, d, (before, after) in zip(in_hw, k_hw, strides[1:3], dilations[1:3], pairs):
+        _, low, high = window_size(size, k, s, d, padding, before, after)
+        pads += [low, high]
+    top, bottom, left, right = pads
+    if min(pads) < 0 or (top == bottom and left == right):
+        return None
+    return top, bottom, left, right
+
+
+def keep_bordered(interior, bordered, top, bottom, left, right):
+    """Records ``bordered`` (an NHWC tensor: ``interior``, its view, inside a zero border of those widths) as the
+    padded copy of ``interior`` that a convolution padding it so takes (``_padded_input``), valid while
+    ``interior`` is unchanged. A producer writing its result there (the native training batch norm,
+    specialization's ``padded_for``) spares the asymmetrically padded convolution its copy."""
+    x = to_nchw(interior, "NHWC")
+    held = _Padded()
+    held.copies[_padded_key(x, left, right, top, bottom)] = (interior._version, to_nchw(bordered, "NHWC"))
+    interior._tm_padded = held
 
 
 def _pads_first(x, weight, groups, strides, dilations) -> bool:

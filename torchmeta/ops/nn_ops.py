@@ -31,7 +31,7 @@ from torchmeta.framework.common_shapes import (
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import batch_norm_native, xent_native
+from torchmeta.ops import batch_norm_native, conv_ops, xent_native
 from torchmeta.ops.common import invalid, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -1001,19 +1001,40 @@ def _onednn_layout(x) -> bool:
 
 
 def _fused_batch_norm(
-    x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training, relu=False, side=None
+    x,
+    scale,
+    offset,
+    mean,
+    variance,
+    epsilon,
+    exponential_avg_factor,
+    data_format,
+    is_training,
+    relu=False,
+    side=None,
+    padded_for=None,
 ):
     """FusedBatchNorm's five outputs, y through Relu when ``relu`` (specialization's BN+Relu fusion), ``side``
     added to y before it (its BN+AddV2+Relu fusion: a residual block's end; ``side`` of y's shape).
 
     Training on channels-last float32 CPU tensors runs the native kernel where it can be built
-    (torchmeta.ops.batch_norm_native); otherwise torch's batch norm or the op-by-op formulas."""
+    (torchmeta.ops.batch_norm_native); otherwise torch's batch norm or the op-by-op formulas. ``padded_for``
+    (specialization's: y's reader is a convolution with that window, (window size, strides, padding,
+    explicit_paddings, dilations), NHWC): where the convolution pads y asymmetrically, the native kernel writes
+    y inside the zero border it pads, and y, a view of that, carries it for the convolution
+    (``conv_ops.keep_bordered``), which then makes no padded copy."""
     _check_batch_norm_inputs(x, scale, offset, data_format)
     if is_training and not data_format.startswith("NC"):
+        border = None
+        if padded_for is not None and x.dim() == 4:
+            border = conv_ops.asymmetric_pads(x.shape[1:3], *padded_for)
         fast = batch_norm_native.train_forward(
-            x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=relu, side=side
+            x, scale, offset, mean, variance, epsilon, exponential_avg_factor, relu=relu, side=side, border=border
         )
         if fast is not None:
+            y = fast[0]
+            if border is not None and y._base is not None:
+                conv_ops.keep_bordered(y, y._base, *border)
             return fast
     outs = _fused_batch_norm_torch(
         x, scale, offset, mean, variance, epsilon, exponential_avg_factor, data_format, is_training

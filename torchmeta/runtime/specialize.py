@@ -402,7 +402,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
         _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
-        _keep_padded_inputs(ops, spec, op_set, fed)
+        _keep_padded_inputs(ops, spec, op_set, fed, keep)
         _keep_filters(spec, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
@@ -1321,11 +1321,12 @@ def _keep_filters(spec: Specialization, fed: set) -> None:
             fusion.kwargs["keep_filter"] = not any(_resolve_alias(t, spec) in fed for t in params)
 
 
-def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> None:
+def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set, keep: set) -> None:
     """Has each Conv2D (or its conv + bias add / residual add + Relu fusion) whose input is an activation
     computed in the run (``_FRESH_ACTIVATIONS``) that a Conv2DBackpropFilter reads too, and whose padding is
     asymmetric, keep its padded copy of the input for the gradients (``conv_ops.conv2d_keeping_padded``, a
-    fusion's ``keep_padded``): one copy where there were two or more."""
+    fusion's ``keep_padded``): one copy where there were two or more; and where a batch norm + Relu fusion
+    computes that input, none (``_pad_in_producer``)."""
     graded = set()
     for op in ops:
         if op.type == "Conv2DBackpropFilter" and op in op_set:
@@ -1348,6 +1349,7 @@ def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> Non
             _, _, attrs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
             if keeps(op._inputs[0], op._inputs[1], attrs):
                 spec.kernels[op] = conv_ops.conv2d_keeping_padded
+                _pad_in_producer(op, attrs, spec, op_set, keep)
     for fusion in spec.fusions.values():
         if fusion.kernel in (conv_ops.conv2d_bias_relu, conv_ops.conv2d_add_relu) and not fusion.kwargs.get(
             "depthwise"
@@ -1357,6 +1359,56 @@ def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set) -> Non
             }
             if keeps(fusion.inputs[0], fusion.inputs[1], attrs):
                 fusion.kwargs["keep_padded"] = True
+
+
+def _pad_in_producer(conv, attrs, spec: Specialization, op_set: set, keep: set) -> None:
+    """Has the training batch norm + Relu fusion (``fused_batch_norm_relu``, ``fused_batch_norm_add_relu``) whose
+    y the keeping-padded NHWC ``conv`` reads write y inside the zero border the convolution pads
+    (``nn_ops._fused_batch_norm``'s ``padded_for``): the convolution then reads that tensor instead of making
+    its padded copy (ResNet's stride-2 layers). Only where y is not fetched, its window is static, and every
+    reader of y takes it as a view at no cost (``_reads_bordered``)."""
+    window = _window(conv, conv._inputs[1], attrs)
+    if window is None:
+        return
+    source = _resolve_alias(conv._inputs[0], spec)
+    for fusion in spec.fusions.values():
+        if fusion.kernel in (fused_batch_norm_relu, fused_batch_norm_add_relu) and fusion.outputs[0] is source:
+            break
+    else:
+        return
+    if "padded_for" in fusion.kwargs or not fusion.kwargs.get("is_training"):
+        return
+    users = _value_users(source, spec, op_set, keep)
+    if users is not None and all(_reads_bordered(u, window, spec) for u in users):
+        fusion.kwargs["padded_for"] = window
+
+
+def _window(op, filter, attrs):
+    """(window size, strides, padding, explicit_paddings, dilations) of an NHWC convolution (or filter gradient)
+    ``op`` whose filter is ``filter`` (a tensor of the filter's static shape), None when not NHWC or not static."""
+    if attrs["data_format"] != "NHWC" or filter.shape.rank != 4 or None in filter.shape.as_list()[:2]:
+        return None
+    k_hw = tuple(filter.shape.as_list()[:2])
+    return k_hw, list(attrs["strides"]), attrs["padding"], list(attrs["explicit_paddings"]), list(attrs["dilations"])
+
+
+def _reads_bordered(op, window, spec: Specialization) -> bool:
+    """Whether ``op`` reads a bordered y (a view with a row stride) at no cost: a convolution or filter gradient
+    with the bordering convolution's ``window`` (it takes the bordered tensor itself), a strided 1x1 one (it
+    gathers its pixels anyway), or a ReluGrad that runs alone or with an AddN (strided rows; not one inside a
+    native batch norm gradient, which reads contiguous features only). Others would copy y, or fall back."""
+    if op.type == "ReluGrad":
+        return op not in spec.absorbed
+    if op.type not in ("Conv2D", "Conv2DBackpropFilter"):
+        return False
+    _, _, attrs = op._info.bind(op, lambda t, is_ref: None, lambda name: None)
+    own = _window(op, op._inputs[1] if op.type == "Conv2D" else op._outputs[0], attrs)
+    if own is None:
+        return False
+    k_hw, strides, padding, _, dilations = own
+    return own == window or (
+        k_hw == (1, 1) and strides[1:3] != [1, 1] and padding != "EXPLICIT" and dilations == [1] * 4
+    )
 
 
 def _pads_asymmetrically(x, f, strides, padding, explicit_paddings, data_format, dilations) -> bool:
