@@ -1,7 +1,8 @@
 """The native ReluGrad of a two-term AddN (torchmeta.ops.gradient_sum_native, run by specialization's
 ``add_n_relu_grad``) against TF's AddN + ReluGrad and against the two torch kernels it replaces, bit for bit:
 NaN, infinities and signed zeros included, crops of larger tensors (a padded convolution's input gradient),
-written over the first input or into a new tensor."""
+written over the first input or into a new tensor. The same for the native ReluGrad with its column sums (a
+layer's bias gradient, specialization's ``relu_grad_bias_sum``): the ReluGrad as TF's, the sums as torch.sum's."""
 
 from __future__ import annotations
 
@@ -113,3 +114,64 @@ def without_native_if(request):
             request.getfixturevalue("without_native")
 
     return apply
+
+
+# shapes whose columns torch.sum splits every way: groups of four 8-float vectors (cascade), whole vectors and
+# single columns after them (row_sum's four partial sums), fewer columns than a vector (groups of four, then
+# single ones); rows below, at and past the cascade's first level step (16) and its second (256)
+BIAS_SHAPES = [(128, 1024), (128, 10), (300, 17), (33, 8), (2, 5), (70, 3), (5, 7, 9, 40), (1000, 100), (4, 2)]
+
+
+def _same_sums(got, expected):
+    """Bit for bit, NaNs aside: which NaN a sum of two NaNs keeps (its sign) is the compiler's choice of operand
+    order, in torch's kernel as in this one."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    keep = ~np.isnan(expected)
+    np.testing.assert_array_equal(_bits(got[keep]), _bits(expected[keep]))
+
+
+@pytest.mark.parametrize("shape", BIAS_SHAPES, ids=str)
+@pytest.mark.parametrize("in_place", [False, True], ids=["new", "in-place"])
+def test_relu_grad_bias_sum_equals_the_torch_kernels_bit_for_bit(shape, in_place):
+    g, f = (torch.from_numpy(_values(shape, s)) for s in (3, 4))
+    grad = nn_ops.relu_grad(g, f)
+    sums = torch.sum(grad, tuple(range(len(shape) - 1)))
+    first = g.clone()
+    got = gradient_sum_native.relu_grad_bias_sum(first, f, in_place)
+    assert got is not None and (got[0] is first) == in_place
+    assert got[0].shape == grad.shape and got[1].shape == sums.shape and got[1].dtype == torch.float32
+    np.testing.assert_array_equal(_bits(got[0]), _bits(grad))
+    _same_sums(got[1], sums)
+
+
+@pytest.mark.parametrize("shape", [(128, 1024), (300, 17), (5, 7, 9, 40)], ids=str)
+def test_relu_grad_bias_sum_matches_tf(tf1, shape):
+    """TF's ReluGrad bit for bit, its Sum over all axes but the last to float32 rounding (TF adds in another
+    order)."""
+    g, f = _values(shape, 5, special=False), _values(shape, 6, special=False)
+    axes = list(range(len(shape) - 1))
+    with tf1.Graph().as_default():
+        grad = tf1.raw_ops.ReluGrad(gradients=tf1.constant(g), features=tf1.constant(f))
+        with tf1.Session() as sess:
+            their_grad, their_sums = sess.run([grad, tf1.reduce_sum(grad, axes)])
+    got = gradient_sum_native.relu_grad_bias_sum(torch.from_numpy(g), torch.from_numpy(f))
+    np.testing.assert_array_equal(_bits(got[0]), _bits(their_grad))
+    np.testing.assert_allclose(got[1].numpy(), their_sums, rtol=1e-5, atol=1e-4)
+
+
+def test_relu_grad_bias_sum_leaves_other_inputs_to_torch():
+    a = torch.randn(6, 5)
+    assert gradient_sum_native.relu_grad_bias_sum(a.double(), a.double()) is None
+    assert gradient_sum_native.relu_grad_bias_sum(a.t(), a.t()) is None  # not contiguous
+    assert gradient_sum_native.relu_grad_bias_sum(a[:, :1].contiguous(), a[:, :1].contiguous()) is None
+    assert gradient_sum_native.relu_grad_bias_sum(a[0], a[0]) is None  # 1-D
+
+
+def test_relu_grad_bias_sum_fallback_gives_the_same_values(without_native):
+    """Without the native kernel, specialization's call runs relu_grad(_) and torch.sum."""
+    g, f = (torch.from_numpy(_values((40, 24), s)) for s in (7, 8))
+    grad = nn_ops.relu_grad(g, f)
+    got = specialize.relu_grad_bias_sum(g.clone(), f, axes=[0], in_place=True)
+    np.testing.assert_array_equal(_bits(got[0]), _bits(grad))
+    _same_sums(got[1], torch.sum(grad, [0]))

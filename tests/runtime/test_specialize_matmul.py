@@ -143,3 +143,66 @@ def test_reads_of_a_ref_variable_share_one_layout_only_where_nothing_else_uses_t
     separate = _products_of_one_ref(writer_between=True)
     assert specialize.sliced_matmul_kept not in separate
     assert [getattr(t, "__name__", "") for t in separate].count("sliced_matmul_invariant_b") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# An MLP's hidden layers relu(x @ W + b): each ReluGrad and the bias gradient summing it (the AddV2's gradient,
+# Sum + Reshape) run as one call (specialize.relu_grad_bias_sum), the ReluGrad in place where its incoming
+# gradient is private; the values are the unfused ops', bit for bit, and TF's.
+
+
+def _mlp_steps(tf, steps, fetch_incoming=False):
+    """bench/run.py's MNIST MLP, small (widths 40 and 24: torch.sum adds their columns in both of its orders):
+    GradientDescent steps; the losses (and, with ``fetch_incoming``, each ReluGrad's incoming gradient), then
+    the variables, and the modules."""
+    with tf.Graph().as_default():
+        rng = np.random.default_rng(3)
+        x_value = rng.standard_normal((20, 12)).astype(np.float32)
+        labels_value = rng.integers(0, 5, 20).astype(np.int32)
+        x = tf.placeholder(tf.float32, [None, 12], name="x")
+        labels = tf.placeholder(tf.int32, [None], name="labels")
+        h = x
+        for i, (n_in, n_out) in enumerate(((12, 40), (40, 24), (24, 5))):
+            w = tf.Variable(rng.standard_normal((n_in, n_out)).astype(np.float32) * 0.4, name=f"w{i}")
+            b = tf.Variable(rng.standard_normal(n_out).astype(np.float32) * 0.2, name=f"b{i}")
+            h = tf.matmul(h, w) + b
+            if i < 2:
+                h = tf.nn.relu(h)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        fetches = [loss]
+        if fetch_incoming:
+            fetches += [op.inputs[0] for op in tf.get_default_graph().get_operations() if op.type == "ReluGrad"]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {x: x_value, labels: labels_value}
+            out = [v for _ in range(steps) for v in sess.run([*fetches, train], feed)[:-1]]
+            out += sess.run(tf.global_variables())
+            modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+        return out, modules
+
+
+@pytest.mark.parametrize("fetch_incoming", [False, True], ids=["private", "fetched"])
+def test_relu_grad_and_bias_gradient_in_one_call_train_like_tf(tf1, fetch_incoming, monkeypatch):
+    from torchmeta.ops import nn_ops
+
+    theirs, _ = _mlp_steps(tf1, 3, fetch_incoming)
+    ours, modules = _mlp_steps(tm, 3, fetch_incoming)
+    assert len(ours) == len(theirs) == 3 * (1 + 2 * fetch_incoming) + 6
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert np.shape(a) == np.shape(e), i
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=f"value {i}")
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert targets.count(specialize.relu_grad_bias_sum) == 2
+    assert targets.count(specialize.fused_sum_reshape) == 1  # the logits' bias: its gradient is no ReluGrad's
+    assert nn_ops.relu_grad_ not in targets and nn_ops.relu_grad not in targets
+    in_place = [
+        n.kwargs["in_place"] for m in modules for n in m.graph.nodes if n.target is specialize.relu_grad_bias_sum
+    ]
+    assert in_place == [not fetch_incoming] * 2
+    # the separate ops' values, bit for bit
+    monkeypatch.setattr(specialize, "_fuse_relu_grad_bias_sum", lambda *args: None)
+    unfused, modules = _mlp_steps(tm, 3, fetch_incoming)
+    assert specialize.relu_grad_bias_sum not in [n.target for m in modules for n in m.graph.nodes]
+    for i, (a, e) in enumerate(zip(ours, unfused)):
+        np.testing.assert_array_equal(np.asarray(a).view(np.int32), np.asarray(e).view(np.int32), err_msg=f"value {i}")

@@ -56,3 +56,156 @@ void tm_add_relu_grad(const float *a, const float *b, const float *f, float *out
         }
     }
 }
+
+/* ReluGrad(gradients, features) and its column sums in one pass: what an MLP layer's gradient graph has
+ * after each hidden Relu (the ReluGrad, then the bias gradient, the Sum over all axes but the last that the
+ * gradient of the layer's ``x @ W + b`` takes). ``g``, ``f`` and ``out`` are [rows, cols], contiguous; ``out``
+ * may be ``g`` (each element read before it is written). The ReluGrad is ``row``'s (without the addend).
+ *
+ * The sums add the ReluGrad's rows in the order torch.sum adds a contiguous tensor's rows (ATen's SumKernel.cpp,
+ * cascade_sum on one thread), so they are the values the separate ops gave, bit for bit:
+ * - the first ``cascade_cols`` columns (the caller's count: the columns torch sums a group of four vectors at
+ *   a time) as multi_row_sum: rows added one by one into a level-0 accumulator, which is added into level 1
+ *   and cleared every 2^p rows, level 1 into level 2 every 2^2p rows, ..., p = max(4, ceil(log2(rows)) / 4),
+ *   four levels, the levels added from 0 up at the end; done in the ReluGrad's pass;
+ * - the other columns as row_sum: four partial sums (rows 4i + k), each a multi_row_sum over the rows / 4
+ *   groups, the rows past them added to partial 0, then partials 1, 2, 3 added to it; a second pass over
+ *   those columns of ``out`` (fewer than 64).
+ * ``acc`` is scratch of 4 * cascade_cols + 16 * (cols - cascade_cols) floats. The AVX-512 body takes 16 floats
+ * per vector (its own function: GCC would split a 64-byte vector through the stack on AVX2), the other 8. */
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v16fu __attribute__((vector_size(64), aligned(4), may_alias));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+#define RELU_GRAD_VEC(VF, VFU, VI)                                                                             \
+    VF s = *(const VFU *)(g + j);                                                                              \
+    VI keep = *(const VFU *)(f + j) > zero;                                                                    \
+    VF r = (VF)(((VI)s & keep) | ((VI)(s * zero) & ~keep));                                                    \
+    *(VFU *)(out + j) = r;
+
+#define RELU_GRAD_SCALAR                                                                                       \
+    float s = g[j];                                                                                            \
+    float r = f[j] > 0.0f ? s : s * 0.0f;                                                                      \
+    out[j] = r;
+
+/* one row: out = ReluGrad(g, f); acc += out over the first n columns */
+#define RELU_GRAD_SUM_ROW(VF, VFU, VI, WIDTH)                                                                  \
+    {                                                                                                          \
+        const VF zero = {0};                                                                                   \
+        int64_t j = 0;                                                                                         \
+        for (; j + WIDTH <= n; j += WIDTH) {                                                                   \
+            RELU_GRAD_VEC(VF, VFU, VI)                                                                         \
+            *(VFU *)(acc + j) = *(const VFU *)(acc + j) + r;                                                   \
+        }                                                                                                      \
+        for (; j < n; j++) {                                                                                   \
+            RELU_GRAD_SCALAR                                                                                   \
+            acc[j] += r;                                                                                       \
+        }                                                                                                      \
+        for (; j + WIDTH <= cols; j += WIDTH) {                                                                \
+            RELU_GRAD_VEC(VF, VFU, VI)                                                                         \
+        }                                                                                                      \
+        for (; j < cols; j++) {                                                                                \
+            RELU_GRAD_SCALAR                                                                                   \
+        }                                                                                                      \
+    }
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target)
+#define TM_HAVE_AVX512_ROW 1
+__attribute__((target("avx512f"))) static void relu_grad_sum_row_avx512(const float *g, const float *f, float *out,
+                                                                       float *acc, int64_t n, int64_t cols)
+    RELU_GRAD_SUM_ROW(v16f, v16fu, v16i, 16)
+#endif
+#endif
+
+TM_CLONES static void relu_grad_sum_row(const float *g, const float *f, float *out, float *acc, int64_t n,
+                                        int64_t cols) RELU_GRAD_SUM_ROW(v8f, v8fu, v8i, 8)
+
+static void add_row(float *to, const float *from, int64_t n) {
+    for (int64_t j = 0; j < n; j++)
+        to[j] += from[j];
+}
+
+/* one cascade step: ``to`` += ``from``, then ``from`` cleared */
+static void carry(float *to, float *from, int64_t n) {
+    for (int64_t j = 0; j < n; j++) {
+        to[j] += from[j];
+        from[j] = 0.0f;
+    }
+}
+
+/* ATen's multi_row_sum level step: 2^max(4, CeilLog2(size) / 4), CeilLog2 being 1 for size <= 2 */
+static int64_t level_power(int64_t size) {
+    int64_t log2 = 1;
+    if (size > 2)
+        while (((int64_t)1 << log2) < size)
+            log2++;
+    return log2 / 4 > 4 ? log2 / 4 : 4;
+}
+
+enum { LEVELS = 4, ILP = 4 };
+
+/* sums[0:n] of x's rows ([rows, n] with row stride ``stride``) in row_sum's order; acc: 16 * n floats */
+static void row_sums(const float *x, int64_t stride, int64_t rows, int64_t n, float *sums, float *acc) {
+    const int64_t size = rows / ILP, power = level_power(size);
+    const int64_t step = (int64_t)1 << power, mask = step - 1;
+#define LEVEL(l, k) (acc + ((l) * ILP + (k)) * n)
+    for (int64_t j = 0; j < LEVELS * ILP * n; j++)
+        acc[j] = 0.0f;
+    int64_t i = 0;
+    while (i + step <= size) {
+        for (int64_t t = 0; t < step; t++, i++)
+            for (int k = 0; k < ILP; k++)
+                add_row(LEVEL(0, k), x + (i * ILP + k) * stride, n);
+        for (int level = 1; level < LEVELS; level++) {
+            for (int k = 0; k < ILP; k++)
+                carry(LEVEL(level, k), LEVEL(level - 1, k), n);
+            if ((i & (mask << (level * power))) != 0)
+                break;
+        }
+    }
+    for (; i < size; i++)
+        for (int k = 0; k < ILP; k++)
+            add_row(LEVEL(0, k), x + (i * ILP + k) * stride, n);
+    for (int level = 1; level < LEVELS; level++)
+        for (int k = 0; k < ILP; k++)
+            add_row(LEVEL(0, k), LEVEL(level, k), n);
+    for (int64_t r = size * ILP; r < rows; r++)
+        add_row(LEVEL(0, 0), x + r * stride, n);
+    for (int k = 1; k < ILP; k++)
+        add_row(LEVEL(0, 0), LEVEL(0, k), n);
+    for (int64_t j = 0; j < n; j++)
+        sums[j] = LEVEL(0, 0)[j];
+#undef LEVEL
+}
+
+void tm_relu_grad_bias_sum(const float *g, const float *f, float *out, float *sums, float *acc, int64_t rows,
+                           int64_t cols, int64_t cascade_cols) {
+    void (*one_row)(const float *, const float *, float *, float *, int64_t, int64_t) = relu_grad_sum_row;
+#ifdef TM_HAVE_AVX512_ROW
+    if (__builtin_cpu_supports("avx512f"))
+        one_row = relu_grad_sum_row_avx512;
+#endif
+    const int64_t n = cascade_cols, power = level_power(rows);
+    const int64_t step = (int64_t)1 << power, mask = step - 1;
+    for (int64_t j = 0; j < LEVELS * n; j++)
+        acc[j] = 0.0f;
+    int64_t i = 0;
+    while (i + step <= rows) {
+        for (int64_t t = 0; t < step; t++, i++)
+            one_row(g + i * cols, f + i * cols, out + i * cols, acc, n, cols);
+        for (int level = 1; level < LEVELS; level++) {
+            carry(acc + level * n, acc + (level - 1) * n, n);
+            if ((i & (mask << (level * power))) != 0)
+                break;
+        }
+    }
+    for (; i < rows; i++)
+        one_row(g + i * cols, f + i * cols, out + i * cols, acc, n, cols);
+    for (int level = 1; level < LEVELS; level++)
+        add_row(acc, acc + level * n, n);
+    for (int64_t j = 0; j < n; j++)
+        sums[j] = acc[j];
+    if (n < cols)
+        row_sums(out + n, cols, rows, cols - n, sums + n, acc + LEVELS * n);
+}

@@ -1,8 +1,13 @@
-"""The native ReluGrad of a two-term AddN (``_gradient_sum_native.c``): a residual block's input gradient, the
-sum of its two branches' gradients through the Relu that produced the input, in one pass over memory where
-torch takes two (AddN's new tensor, then ReluGrad over it). float32 CPU tensors of one shape, each with
-contiguous rows (an NHWC tensor, or a crop of one: a padded stride-2 convolution's input gradient); None
-elsewhere, and the caller runs the two ops (runtime/specialize.py's ``add_n_relu_grad``)."""
+"""Native ReluGrads fused with the gradient sum next to them (``_gradient_sum_native.c``), one pass over memory
+where torch takes two:
+
+- the ReluGrad of a two-term AddN: a residual block's input gradient, the sum of its two branches' gradients
+  through the Relu that produced the input (AddN's new tensor, then ReluGrad over it). float32 CPU tensors of
+  one shape, each with contiguous rows (an NHWC tensor, or a crop of one: a padded stride-2 convolution's
+  input gradient); None elsewhere, and the caller runs the two ops (runtime/specialize.py's ``add_n_relu_grad``);
+- a ReluGrad and its column sums: a hidden layer's pre-activation gradient and its bias gradient (the Sum that
+  the gradient of ``x @ W + b`` takes over all axes but the last), contiguous float32 (``relu_grad_bias_sum``;
+  runtime/specialize.py's ``relu_grad_bias_sum``)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import torch
 
 from torchmeta.ops import native_build
 
-__all__ = ["available", "add_relu_grad"]
+__all__ = ["available", "add_relu_grad", "relu_grad_bias_sum"]
 
 _SOURCE = Path(__file__).with_name("_gradient_sum_native.c")
 
@@ -22,6 +27,8 @@ def _declare(lib) -> None:
     p, i64 = ctypes.c_void_p, ctypes.c_int64
     lib.tm_add_relu_grad.argtypes = [p, p, p, p, i64, i64, i64, p]
     lib.tm_add_relu_grad.restype = None
+    lib.tm_relu_grad_bias_sum.argtypes = [p, p, p, p, p, i64, i64, i64]
+    lib.tm_relu_grad_bias_sum.restype = None
 
 
 library = native_build.Library(_SOURCE, "gradient_sum", _declare)
@@ -64,3 +71,53 @@ def add_relu_grad(a, b, features, in_place=False):
     if out is a:
         torch.autograd.graph.increment_version(out)
     return out
+
+
+# floats per vector in torch's sum kernel: ATen's Vectorized<float> of its AVX2 build (SumKernel.cpp is not
+# among the kernels ATen also builds for AVX-512) and of its default and NEON builds
+_SUM_VECTOR = 8
+
+
+def _cascade_columns(cols: int) -> int:
+    """How many leading columns torch.sum adds in its cascade order when it sums a contiguous [rows, cols]
+    tensor's rows (groups of four vectors, or of four columns below one vector); it adds the rest with
+    row_sum's four partial sums (ATen's SumKernel.cpp, vectorized_outer_sum and scalar_outer_sum)."""
+    group = 4 * _SUM_VECTOR if cols >= _SUM_VECTOR else 4
+    return cols // group * group
+
+
+def relu_grad_bias_sum(gradients, features, in_place=False):
+    """``(gradients * (features > 0), its sum over all axes but the last)``: TF's ReluGrad (as ``nn_ops.relu_grad``
+    computes it) and the sums torch.sum gives that result on one thread (in its order: see the C source), in
+    one pass; the ReluGrad written over ``gradients`` when ``in_place`` (a caller that owns a fresh
+    ``gradients``). None where the native kernel does not apply (not contiguous float32 of one shape, fewer
+    than two dims or columns: torch sums one column as a row)."""
+    if not native_build.plain_float32(gradients, features) or torch.compiler.is_compiling():
+        return None
+    shape = gradients.shape
+    if len(shape) < 2 or features.shape != shape or shape[-1] < 2 or gradients.numel() == 0:
+        return None
+    if not gradients.is_contiguous() or not features.is_contiguous():
+        return None
+    lib = library.load()
+    if lib is None:
+        return None
+    cols = shape[-1]
+    rows = gradients.numel() // cols
+    cascade = _cascade_columns(cols)
+    out = gradients if in_place else torch.empty(shape, dtype=torch.float32)
+    sums = torch.empty(cols, dtype=torch.float32)
+    scratch = torch.empty(4 * cascade + 16 * (cols - cascade), dtype=torch.float32)
+    lib.tm_relu_grad_bias_sum(
+        gradients.data_ptr(),
+        features.data_ptr(),
+        out.data_ptr(),
+        sums.data_ptr(),
+        scratch.data_ptr(),
+        rows,
+        cols,
+        cascade,
+    )
+    if out is gradients:
+        torch.autograd.graph.increment_version(out)
+    return out, sums

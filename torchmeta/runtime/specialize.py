@@ -407,6 +407,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _max_pools_without_argmax(ops, spec, keep, op_set)
+        _fuse_relu_grad_bias_sum(ops, spec, keep, op_set, fed)  # a ReluGrad the fusions above left alone
         _gradients_in_place(ops, spec, keep, op_set, fed)
         spec.one_thread = _one_thread_step(items, ops, spec)
     return spec
@@ -1241,6 +1242,62 @@ def _fuse_relu_grad_batch_norm_grad(ops, spec: Specialization, keep, op_set, fed
         kwargs["in_place"] = _private_result(gradients, relu_grad, spec, op_set, keep, fed)
         spec.fusions[op] = Fusion(nn_ops.fused_batch_norm_grad_relu, [gradients, features, *op._inputs[1:5]], kwargs)
         spec.absorbed.add(relu_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# A ReluGrad whose result a bias gradient sums (a hidden layer's ``relu(x @ W + b)``: the AddV2's gradient
+# sums the ReluGrad over all axes but the last, Sum(keep_dims) + Reshape, which ``_fuse`` made one
+# ``fused_sum_reshape``): one pass computes both, the sums added while the rows are in cache, the ReluGrad
+# written over the incoming gradient where that is private (see ``_private_result``). The sums are
+# torch.sum's, bit for bit (gradient_sum_native says how); the ReluGrad is relu_grad's.
+
+
+def relu_grad_bias_sum(gradients, features, *, axes, in_place):
+    """``(ReluGrad(gradients, features), its Sum over axes)``, axes all but the last: the native pass where it
+    applies, else ``nn_ops.relu_grad_`` (``in_place``) or ``relu_grad`` and torch.sum. Not an op."""
+    out = gradient_sum_native.relu_grad_bias_sum(gradients, features, in_place)
+    if out is not None:
+        return out
+    grad = nn_ops.relu_grad_(gradients, features) if in_place else nn_ops.relu_grad(gradients, features)
+    return grad, torch.sum(grad, axes)
+
+
+def _fuse_relu_grad_bias_sum(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``relu_grad_bias_sum`` on each float32 ReluGrad whose result a ``fused_sum_reshape`` over all
+    axes but the last reads (through its Sum), the Reshape absorbed (its fused sum is its fallback)."""
+    for op in ops:
+        if op.type != "ReluGrad" or not _runs_as_is(op, spec) or op._control_inputs:
+            continue
+        if op._attrs["T"].type != DType.float32.value:
+            continue
+        grad = op._outputs[0]
+        rank = grad.shape.rank
+        users = _value_users(grad, spec, op_set, keep)
+        if not users or rank is None or rank < 2:
+            continue
+        for sum_op in users:
+            if sum_op.type != "Sum" or sum_op not in spec.absorbed:
+                continue
+            reshape = next((c for c in sum_op._outputs[0]._consumers if c in op_set), None)
+            fusion = spec.fusions.get(reshape)
+            if (
+                fusion is None
+                or fusion.kernel is not fused_sum_reshape
+                or fusion.kwargs["axes"] != list(range(rank - 1))
+            ):
+                continue
+            if _resolve_alias(fusion.inputs[0], spec) is not grad or reshape in spec.fallbacks:
+                continue
+            in_place = _private_result(op._inputs[0], op, spec, op_set, keep, fed)
+            spec.fusions[op] = Fusion(
+                relu_grad_bias_sum,
+                list(op._inputs),
+                {"axes": fusion.kwargs["axes"], "in_place": in_place},
+                outputs=[grad, reshape._outputs[0]],
+            )
+            spec.fallbacks[reshape] = spec.fusions.pop(reshape)
+            spec.absorbed.add(reshape)
+            break
 
 
 # ---------------------------------------------------------------------------------------------
