@@ -2,6 +2,8 @@
 compiled steps give TensorFlow's numbers, variables updated by compiled steps are what eager runs see (and the
 other way round), and each feed-shape signature compiles once."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -564,3 +566,50 @@ def test_the_compiled_lstm_classifier_step_lays_out_its_recurrent_weight_once(tf
     }
     products = [n for n in graph.nodes if n.target is torch.mm and n.args[1] in kept]
     assert len(kept) == 1 and len(products) == steps - 1
+
+
+def sgd_mlp(tf, batch, sizes=(300, 256, 512, 128, 10)):
+    """An MLP with GradientDescent (bench/run.py's mnist_mlp_train, smaller): weights of 76800, 131072 and 65536
+    elements (runtime/compiled.ProductUpdates folds their updates into their gradients' products, scaling the
+    gradient's operand in the first and third, the transposed activations in the second) and a small one."""
+    x = tf.placeholder(tf.float32, [None, sizes[0]], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    h = x
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        w = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1, seed=i), name=f"w{i}")
+        h = tf.matmul(h, w) + tf.Variable(tf.zeros([n_out]) + 0.01, name=f"b{i}")
+        if i < len(sizes) - 2:
+            h = tf.nn.relu(h)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+    return x, labels, loss, tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+
+
+@pytest.mark.slow
+def test_a_compiled_sgd_step_updates_its_large_weights_inside_their_gradient_products(tf1):
+    """GradientDescent's ``var -= lr * (a @ b)`` for the three large weights is one in-place ``addmm_`` each in the
+    compiled step (compiled.ProductUpdates: the gradient is never stored and read back), the small weight and
+    the biases inductor's update loop; four steps give TF's losses and variables."""
+    from torch._inductor import config as inductor_config
+    from torch._inductor.utils import run_and_get_code
+
+    batch = 32
+    rng = np.random.default_rng(0)
+    feeds = [
+        (rng.standard_normal((batch, 300)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int32))
+        for _ in range(4)
+    ]
+    want_losses, want_values = _tf_steps(tf1, sgd_mlp, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(sgd_mlp, batch)
+    got, code = [], []
+    for step, (xv, yv) in enumerate(feeds):
+        if step == 1:
+            with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+                (_, value), code = run_and_get_code(sess.run, [train, loss], {x: xv, labels: yv})  # compiles
+        else:
+            value = sess.run([train, loss], {x: xv, labels: yv})[1]
+        got.append(value)
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    (record,) = sess.compile_stats()
+    assert record["graphs"] == 1 and "error" not in record
+    assert "\n".join(code).count("aten.addmm_.default(") == 3
