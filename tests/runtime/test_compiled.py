@@ -613,3 +613,30 @@ def test_a_compiled_sgd_step_updates_its_large_weights_inside_their_gradient_pro
     (record,) = sess.compile_stats()
     assert record["graphs"] == 1 and "error" not in record
     assert "\n".join(code).count("aten.addmm_.default(") == 3
+
+
+@pytest.mark.slow
+def test_a_compiled_lstm_classifier_adds_its_weight_gradient_products_into_one_buffer(tf1):
+    """The static LSTM classifier's kernel gradient is a running sum of one product per step (``mm``, then five
+    ``addmm``); compiled, each later product adds itself into the first one's buffer in place (``addmm_``:
+    compiled.ProductUpdates), where inductor's ``addmm`` would copy the sum first. Four steps give TF's losses
+    and variables."""
+    from torch._inductor import config as inductor_config
+    from torch._inductor.utils import run_and_get_code
+
+    batch = 8
+    feeds = [_feeds(lstm_classifier, batch, seed) for seed in range(4)]
+    want_losses, want_values = _tf_steps(tf1, lstm_classifier, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(lstm_classifier, batch)
+    got, code = [], []
+    for step, (xv, yv) in enumerate(feeds):
+        if step == 1:
+            with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+                (_, value), code = run_and_get_code(sess.run, [train, loss], {x: xv, labels: yv})  # compiles
+        else:
+            value = sess.run([train, loss], {x: xv, labels: yv})[1]
+        got.append(value)
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    assert "\n".join(code).count("aten.addmm_.default(") == 5

@@ -205,8 +205,11 @@ _VIEWS = {
 
 
 class ProductUpdates:
-    """Inductor's post-grad pass (``post_grad_custom_post_pass``) that folds a gradient-descent update into the
-    product computing its delta: ``var -= alpha * (a @ b)`` (GradientDescent's ``_foreach_sub`` of a
+    """Inductor's post-grad pass (``post_grad_custom_post_pass``) that lets products add themselves into the
+    tensors they update, in place (inductor's own ``addmm`` writes a new buffer; the CPU GEMM adds into its
+    output for free): a variable (below) and a running sum of products (``_accumulate_in_place``).
+
+    It folds a gradient-descent update into the product computing its delta: ``var -= alpha * (a @ b)`` (GradientDescent's ``_foreach_sub`` of a
     ``_foreach_mul`` whose member is an ``mm`` read by nothing else, written back into the variable, a graph
     input) becomes ``var.addmm_(a * -alpha, b)``: the product adds itself into the variable in place, so the
     gradient is never written out and read back by a separate update loop, and the variable is read and written
@@ -223,7 +226,7 @@ class ProductUpdates:
     MIN_ELEMENTS = 1 << 16
 
     def uuid(self):  # inductor's FX-graph cache key for this pass
-        return f"torchmeta.ProductUpdates.v1.{self.MIN_ELEMENTS}"
+        return f"torchmeta.ProductUpdates.v2.{self.MIN_ELEMENTS}"
 
     def __call__(self, graph: torch.fx.Graph) -> None:
         drops = {}  # foreach node -> the indices of its members this pass removes
@@ -249,7 +252,32 @@ class ProductUpdates:
             self._drop(graph, foreach, drops.pop(foreach))  # read the multiplications' members
         for foreach, indices in drops.items():
             self._drop(graph, foreach, indices)
+        self._accumulate_in_place(graph)
         graph.eliminate_dead_code()
+
+    @staticmethod
+    def _accumulate_in_place(graph) -> None:
+        """A running sum of products (a weight's gradient over an unrolled loop's steps: ``mm``, then ``addmm(sum,
+        a, b)`` per step) adds each product into the sum's buffer, ``sum.addmm_(a, b)``, as the eager step's
+        kernels do: inductor's ``addmm`` copies its input into a new buffer first (the static LSTM classifier: 27
+        copies of a [156, 512] sum per step). Only where the sum is a product's own buffer, of the result's shape,
+        that nothing else reads."""
+        for node in list(graph.nodes):
+            if node.target is not _aten.addmm.default or node.kwargs or len(node.args) != 3:
+                continue
+            acc, a, b = node.args
+            if not isinstance(acc, torch.fx.Node) or acc.target not in (_aten.mm.default, _aten.addmm.default):
+                continue
+            readers = [u for u in acc.users if u.target is not _aten.addmm_.default]
+            value, result = acc.meta.get("val"), node.meta.get("val")
+            if readers != [node] or value is None or result is None or value.shape != result.shape:
+                continue
+            if not value.is_contiguous() or value.device.type != "cpu":
+                continue
+            with graph.inserting_before(node):
+                graph.call_function(_aten.addmm_.default, (acc, a, b))
+            node.replace_all_uses_with(acc)
+            graph.erase_node(node)
 
     @staticmethod
     def _numel(node) -> int:
