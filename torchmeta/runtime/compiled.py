@@ -205,28 +205,27 @@ _VIEWS = {
 
 
 class ProductUpdates:
-    """Inductor's post-grad pass (``post_grad_custom_post_pass``) that lets products add themselves into the
-    tensors they update, in place (inductor's own ``addmm`` writes a new buffer; the CPU GEMM adds into its
-    output for free): a variable (below) and a running sum of products (``_accumulate_in_place``).
+    """Inductor's post-grad pass (``post_grad_custom_post_pass``) for the products of a training step: what the
+    eager step runs as separate kernels (a MatMul, then the node that reads it), the compiled graph can hand to
+    the GEMM itself, which adds into its output for free, or to the loop that reads the product.
 
-    It folds a gradient-descent update into the product computing its delta: ``var -= alpha * (a @ b)`` (GradientDescent's ``_foreach_sub`` of a
-    ``_foreach_mul`` whose member is an ``mm`` read by nothing else, written back into the variable, a graph
-    input) becomes ``var.addmm_(a * -alpha, b)``: the product adds itself into the variable in place, so the
-    gradient is never written out and read back by a separate update loop, and the variable is read and written
-    once, inside the GEMM (the MNIST MLP's [784, 1024] and [1024, 1024] weights, one thread on the AVX-512 Xeon:
-    mm 1.31 / 1.67 ms, mm + update 1.81 / 2.38, addmm_ 1.33 / 1.71, so the update is nearly free; the compiled
-    MNIST MLP step went from 1.01x to 0.94x the eager one, bench/results/compile13_profile.txt). The eager
-    step runs the MatMul and the update as separate nodes. ``-alpha`` scales the smaller operand (through its
-    transpose, in its own layout). The rounding differs from TF's ``var - round(alpha * round(a @ b))`` by an
-    ulp or so of the update.
+    - A gradient-descent update of a variable by a product, ``var -= alpha * (a @ b)`` (GradientDescent's
+      ``_foreach_sub`` of a ``_foreach_mul`` whose member is an ``mm`` read by nothing else, written back into
+      the variable, a graph input), becomes ``var.addmm_(a * -alpha, b)``: the gradient is never stored and read
+      back by an update loop; the GEMM reads and writes the variable once (the MNIST MLP's [784, 1024] and
+      [1024, 1024] weights, one thread, AVX-512 Xeon: mm 1.31 / 1.67 ms, mm + update 1.81 / 2.38, addmm_ 1.33 /
+      1.71). ``-alpha`` scales the smaller operand (through its transpose, in its own layout). The rounding
+      differs from TF's ``var - round(alpha * round(a @ b))`` by an ulp or so of the update. Variables under
+      ``MIN_ELEMENTS`` stay in inductor's one update loop, cheaper than an extern call each.
+    - A running sum of products adds each into one buffer in place (``_accumulate_in_place``).
+    - A product's bias row is added by the loop that reads the product (``_bias_in_consumers``).
 
-    Products under ``MIN_ELEMENTS`` stay as they are: inductor's one update loop over all the small variables
-    costs less than an extern call each."""
+    bench/results/compile13_profile.txt has the measurements."""
 
     MIN_ELEMENTS = 1 << 16
 
     def uuid(self):  # inductor's FX-graph cache key for this pass
-        return f"torchmeta.ProductUpdates.v2.{self.MIN_ELEMENTS}"
+        return f"torchmeta.ProductUpdates.v3.{self.MIN_ELEMENTS}"
 
     def __call__(self, graph: torch.fx.Graph) -> None:
         drops = {}  # foreach node -> the indices of its members this pass removes
@@ -253,7 +252,30 @@ class ProductUpdates:
         for foreach, indices in drops.items():
             self._drop(graph, foreach, indices)
         self._accumulate_in_place(graph)
+        self._bias_in_consumers(graph)
         graph.eliminate_dead_code()
+
+    @staticmethod
+    def _bias_in_consumers(graph) -> None:
+        """A product plus a bias row (``addmm(bias, a, b)``: specialization's MatMul + BiasAdd, which inductor's own
+        pattern pass also makes of ``mm + add``) is an ``mm`` and an ``add`` that inductor fuses into the loop
+        reading the result (the Relu, the LSTM cell, the softmax): its ``addmm`` first copies the broadcast bias
+        into the output (the LSTM classifier: 28 [64, 512] copies per step). TF's order of rounding too: the
+        product, then the bias."""
+        for node in list(graph.nodes):
+            if node.target is not _aten.addmm.default or node.kwargs or len(node.args) != 3:
+                continue
+            bias, a, b = node.args
+            if not isinstance(bias, torch.fx.Node):
+                continue
+            value, result = bias.meta.get("val"), node.meta.get("val")
+            if value is None or result is None or value.dim() != 1 or result.device.type != "cpu":
+                continue
+            with graph.inserting_before(node):
+                product = graph.call_function(_aten.mm.default, (a, b))
+                total = graph.call_function(_aten.add.Tensor, (product, bias))
+            node.replace_all_uses_with(total)
+            graph.erase_node(node)
 
     @staticmethod
     def _accumulate_in_place(graph) -> None:
