@@ -643,3 +643,31 @@ def test_a_compiled_lstm_classifier_adds_its_weight_gradient_products_into_one_b
     _check_variables(sess, want_values)
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
     assert "\n".join(code).count("aten.addmm_.default(") == 5
+
+
+@pytest.mark.slow
+def test_a_compiled_step_of_small_kernels_runs_on_one_thread(tf1):
+    """At two threads the static LSTM classifier's step (small products, tensors of at most a few thousand
+    elements) is compiled and run on the calling thread alone (specialization's compiled_one_thread): inductor
+    writes no parallel loop for it (each would wake the second thread); two steps give TF's numbers."""
+    from torch._inductor import config as inductor_config
+    from torch._inductor.utils import run_and_get_code
+
+    batch = 8
+    feeds = [_feeds(lstm_classifier, batch, seed) for seed in range(2)]
+    want_losses, want_values = _tf_steps(tf1, lstm_classifier, batch, feeds, 2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        sess, x, labels, loss, train = _session(lstm_classifier, batch)
+        got = [sess.run([train, loss], {x: feeds[0][0], labels: feeds[0][1]})[1]]
+        with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+            (_, value), code = run_and_get_code(sess.run, [train, loss], {x: feeds[1][0], labels: feeds[1][1]})
+        got.append(value)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    assert "omp parallel" not in "\n".join(code)

@@ -44,6 +44,7 @@ import time
 import torch
 
 from torchmeta.dtypes import DType
+from torchmeta.ops import threads
 from torchmeta.runtime.lowering import all_ops
 
 __all__ = ["CompiledForward", "CompileRecord", "ProductUpdates", "compilable", "explain_module"]
@@ -110,12 +111,17 @@ class CompiledForward:
         with more the wall clock (the CPU time of several threads is not the time a step takes)."""
         return time.process_time() if torch.get_num_threads() == 1 else time.perf_counter()
 
-    def __init__(self, gm: torch.fx.GraphModule, feed_shapes, log: list | None):
+    def __init__(self, gm: torch.fx.GraphModule, feed_shapes, log: list | None, one_thread: bool = False):
         self.record = CompileRecord([None if s is None else tuple(s) for s in feed_shapes])
         self._log = log
-        self._eager = gm.forward
         self._first = True
         self._compiled = torch.compile(gm.forward, dynamic=False, backend=self._backend)
+        # A step of small kernels (specialization's one_thread, threads.step_on_one_thread) runs on the calling
+        # thread alone, as the eager one does, compiled too: then inductor writes its loops for one thread and
+        # no call wakes a second (the LSTM classifier's compiled step at 2 threads took 2.6x the eager one's
+        # wall time, bench/results/compile13_profile.txt).
+        self._one_thread = one_thread
+        self._eager = threads.one_thread_forward(gm) if one_thread else gm.forward
 
     # Inductor's settings for these graphs. realize_reads_threshold (default 4): a fused expression reading more
     # inputs than this is stored to a buffer of its own once it has several readers, in whatever layout, and read
@@ -167,7 +173,7 @@ class CompiledForward:
 
     def _run_compiled(self, args):
         try:
-            return self._compiled(*args)
+            return threads.on_one_thread(self._compiled, *args) if self._one_thread else self._compiled(*args)
         except Exception as e:
             # The step runs again eagerly. A check that is a tensor assertion in the compiled step (a label out
             # of range) fails there with TensorFlow's message, the value and the node, before anything changed
