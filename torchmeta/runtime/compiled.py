@@ -25,6 +25,11 @@ optimizer updates) as one graph:
   that fails runs again eagerly, which raises TF's error with the value and the node's name). The eager
   path is unchanged.
 
+Inductor gets a post-grad pass of ours, ``ProductUpdates``: a GradientDescent update of a large weight is added
+into the variable by its gradient's product itself (``addmm_``), a running sum of products adds in place, and a
+product's bias is added by the loop reading it, none of which the eager step's separate kernels can do. A step
+of small kernels runs on one thread, as the eager one would (specialization's ``compiled_one_thread``).
+
 TF1 while loops and library function calls stay eager between compiled parts (their bodies are Programs of
 their own, each compiled on its own). A subgraph that works on the host (string or variant values: savers,
 summaries, parsing; handles of queues, readers or iterators) is not compiled at all (``compilable``).
@@ -116,9 +121,9 @@ class CompiledForward:
         self._log = log
         self._first = True
         self._compiled = torch.compile(gm.forward, dynamic=False, backend=self._backend)
-        # A step of small kernels (specialization's one_thread, threads.step_on_one_thread) runs on the calling
-        # thread alone, as the eager one does, compiled too: then inductor writes its loops for one thread and
-        # no call wakes a second (the LSTM classifier's compiled step at 2 threads took 2.6x the eager one's
+        # A step of small kernels (specialization's compiled_one_thread, threads.compiled_step_on_one_thread) runs
+        # on the calling thread alone, compiled and eager: then inductor writes its loops for one thread and no
+        # call wakes a second (the LSTM classifier's compiled step at 2 threads took 2.6x the eager one's
         # wall time, bench/results/compile13_profile.txt).
         self._one_thread = one_thread
         self._eager = threads.one_thread_forward(gm) if one_thread else gm.forward
