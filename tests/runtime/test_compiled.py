@@ -2,6 +2,8 @@
 compiled steps give TensorFlow's numbers, variables updated by compiled steps are what eager runs see (and the
 other way round), and each feed-shape signature compiles once."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -564,3 +566,108 @@ def test_the_compiled_lstm_classifier_step_lays_out_its_recurrent_weight_once(tf
     }
     products = [n for n in graph.nodes if n.target is torch.mm and n.args[1] in kept]
     assert len(kept) == 1 and len(products) == steps - 1
+
+
+def sgd_mlp(tf, batch, sizes=(300, 256, 512, 128, 10)):
+    """An MLP with GradientDescent (bench/run.py's mnist_mlp_train, smaller): weights of 76800, 131072 and 65536
+    elements (runtime/compiled.ProductUpdates folds their updates into their gradients' products, scaling the
+    gradient's operand in the first and third, the transposed activations in the second) and a small one."""
+    x = tf.placeholder(tf.float32, [None, sizes[0]], name="x")
+    labels = tf.placeholder(tf.int32, [None], name="labels")
+    h = x
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        w = tf.Variable(tf.truncated_normal([n_in, n_out], stddev=0.1, seed=i), name=f"w{i}")
+        h = tf.matmul(h, w) + tf.Variable(tf.zeros([n_out]) + 0.01, name=f"b{i}")
+        if i < len(sizes) - 2:
+            h = tf.nn.relu(h)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+    return x, labels, loss, tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+
+
+@pytest.mark.slow
+def test_a_compiled_sgd_step_updates_its_large_weights_inside_their_gradient_products(tf1):
+    """GradientDescent's ``var -= lr * (a @ b)`` for the three large weights is one in-place ``addmm_`` each in the
+    compiled step (compiled.ProductUpdates: the gradient is never stored and read back), the small weight and
+    the biases inductor's update loop, and no product copies its bias into its output (the loops reading the
+    products add it); four steps give TF's losses and variables."""
+    from torch._inductor import config as inductor_config
+    from torch._inductor.utils import run_and_get_code
+
+    batch = 32
+    rng = np.random.default_rng(0)
+    feeds = [
+        (rng.standard_normal((batch, 300)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int32))
+        for _ in range(4)
+    ]
+    want_losses, want_values = _tf_steps(tf1, sgd_mlp, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(sgd_mlp, batch)
+    got, code = [], []
+    for step, (xv, yv) in enumerate(feeds):
+        if step == 1:
+            with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+                (_, value), code = run_and_get_code(sess.run, [train, loss], {x: xv, labels: yv})  # compiles
+        else:
+            value = sess.run([train, loss], {x: xv, labels: yv})[1]
+        got.append(value)
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    (record,) = sess.compile_stats()
+    assert record["graphs"] == 1 and "error" not in record
+    code = "\n".join(code)
+    assert code.count("aten.addmm_.default(") == 3
+    assert "extern_kernels.addmm(" not in code  # each bias added by the loop reading the product
+
+
+@pytest.mark.slow
+def test_a_compiled_lstm_classifier_adds_its_weight_gradient_products_into_one_buffer(tf1):
+    """The static LSTM classifier's kernel gradient is a running sum of one product per step (``mm``, then five
+    ``addmm``); compiled, each later product adds itself into the first one's buffer in place (``addmm_``:
+    compiled.ProductUpdates), where inductor's ``addmm`` would copy the sum first. Four steps give TF's losses
+    and variables."""
+    from torch._inductor import config as inductor_config
+    from torch._inductor.utils import run_and_get_code
+
+    batch = 8
+    feeds = [_feeds(lstm_classifier, batch, seed) for seed in range(4)]
+    want_losses, want_values = _tf_steps(tf1, lstm_classifier, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(lstm_classifier, batch)
+    got, code = [], []
+    for step, (xv, yv) in enumerate(feeds):
+        if step == 1:
+            with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+                (_, value), code = run_and_get_code(sess.run, [train, loss], {x: xv, labels: yv})  # compiles
+        else:
+            value = sess.run([train, loss], {x: xv, labels: yv})[1]
+        got.append(value)
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    assert "\n".join(code).count("aten.addmm_.default(") == 5
+
+
+@pytest.mark.slow
+def test_a_compiled_step_of_small_kernels_runs_on_one_thread(tf1):
+    """At two threads the static LSTM classifier's step (small products, tensors of at most a few thousand
+    elements) is compiled and run on the calling thread alone (specialization's compiled_one_thread): inductor
+    writes no parallel loop for it (each would wake the second thread); two steps give TF's numbers."""
+    from torch._inductor import config as inductor_config
+    from torch._inductor.utils import run_and_get_code
+
+    batch = 8
+    feeds = [_feeds(lstm_classifier, batch, seed) for seed in range(2)]
+    want_losses, want_values = _tf_steps(tf1, lstm_classifier, batch, feeds, 2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        sess, x, labels, loss, train = _session(lstm_classifier, batch)
+        got = [sess.run([train, loss], {x: feeds[0][0], labels: feeds[0][1]})[1]]
+        with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
+            (_, value), code = run_and_get_code(sess.run, [train, loss], {x: feeds[1][0], labels: feeds[1][1]})
+        got.append(value)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(got, want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    assert "omp parallel" not in "\n".join(code)

@@ -41,6 +41,8 @@ __all__ = [
     "product_on_one_thread",
     "on_one_thread",
     "step_on_one_thread",
+    "compiled_step_on_one_thread",
+    "COMPILED_ONE_THREAD_ELEMENTS",
     "one_thread_forward",
     "run_parallel",
     "switch",
@@ -82,11 +84,25 @@ def product_on_one_thread(m: int, k: int, n: int, itemsize: int) -> bool:
     return itemsize * (m * n + k * (m + n)) < SINGLE_THREAD_BYTES
 
 
+# A step compiled by torch.compile runs on the calling thread alone up to this many elements per kernel, where its
+# products do: inductor's loops over a few hundred thousand elements gain little from a second thread, and each
+# parallel loop wakes it (OMP_WAIT_POLICY=PASSIVE: a futex per loop; on a loaded machine a wait for a preempted
+# thread): the LSTM classifier's compiled step (~100 loops, its largest tensors 80K elements) took 2.6x the wall
+# time of the eager one at 2 threads, and 0.91x on one (bench/results/compile13_profile.txt). The eager step's
+# kernels decide each for themselves (products, the small float functions).
+COMPILED_ONE_THREAD_ELEMENTS = 1 << 18
+
+
 def step_on_one_thread(products, largest: int) -> bool:
     """Whether a step runs on the calling thread alone: each of its ``products`` ((m, k, n, itemsize) tuples)
     does (``product_on_one_thread``) and its other kernels read and write at most ``largest`` elements each, no
     more than ONE_THREAD_ELEMENTS."""
     return largest <= ONE_THREAD_ELEMENTS and all(product_on_one_thread(*p) for p in products)
+
+
+def compiled_step_on_one_thread(products, largest: int) -> bool:
+    """``step_on_one_thread`` for a step compiled by torch.compile: up to COMPILED_ONE_THREAD_ELEMENTS."""
+    return largest <= COMPILED_ONE_THREAD_ELEMENTS and all(product_on_one_thread(*p) for p in products)
 
 
 class _Switch:

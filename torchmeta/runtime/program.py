@@ -119,7 +119,8 @@ class Program:
             )
         forward = gm.forward
         if getattr(env, "torch_compile", False) and compilable(self.ops):
-            forward = CompiledForward(gm, feed_shapes, getattr(env, "compile_log", None))
+            one_thread = spec is not None and spec.compiled_one_thread
+            forward = CompiledForward(gm, feed_shapes, getattr(env, "compile_log", None), one_thread)
         elif spec is not None and spec.one_thread:
             forward = threads.one_thread_forward(gm)
         fed = set(self.feed_tensors)

@@ -62,6 +62,8 @@ class Specialization:
     fallbacks: dict = field(default_factory=dict)
     # Whether the step runs on the calling thread alone (threads.step_on_one_thread: all its kernels are small).
     one_thread: bool = False
+    # The same for the step compiled by torch.compile (threads.COMPILED_ONE_THREAD_ELEMENTS).
+    compiled_one_thread: bool = False
 
 
 @dataclass
@@ -409,16 +411,17 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _max_pools_without_argmax(ops, spec, keep, op_set)
         _fuse_relu_grad_bias_sum(ops, spec, keep, op_set, fed)  # a ReluGrad the fusions above left alone
         _gradients_in_place(ops, spec, keep, op_set, fed)
-        spec.one_thread = _one_thread_step(items, ops, spec)
+        spec.one_thread, spec.compiled_one_thread = _one_thread_step(items, ops, spec)
     return spec
 
 
-def _one_thread_step(items, ops, spec: Specialization) -> bool:
-    """Whether the step of ``ops`` runs on one thread (threads.step_on_one_thread), from the shapes it is
-    specialized to: each MatMul's operands, every other running op's inputs and outputs (fused ops counted as
-    they were). False with a loop in the step (its body decides for itself) or a shape not known."""
+def _one_thread_step(items, ops, spec: Specialization) -> tuple[bool, bool]:
+    """Whether the step of ``ops`` runs on one thread, eagerly and compiled (threads.step_on_one_thread,
+    threads.compiled_step_on_one_thread), from the shapes it is specialized to: each MatMul's operands, every
+    other running op's inputs and outputs (fused ops counted as they were). False with a loop in the step (its
+    body decides for itself) or a shape not known."""
     if any(not isinstance(it, Operation) for it in items):
-        return False
+        return False, False
     products, largest = [], 0
     for op in ops:
         if op._info is None or any(t in spec.folded or t in spec.aliases for t in op._outputs):
@@ -426,7 +429,7 @@ def _one_thread_step(items, ops, spec: Specialization) -> bool:
         if op.type == "MatMul":
             a, b = op._inputs[0].shape, op._inputs[1].shape
             if not (a.is_fully_defined() and b.is_fully_defined() and a.rank == 2 and b.rank == 2):
-                return False
+                return False, False
             a_dims, b_dims = a.as_list(), b.as_list()
             m, k = a_dims[::-1] if op.get_attr("transpose_a") else a_dims
             n = b_dims[0] if op.get_attr("transpose_b") else b_dims[1]
@@ -436,11 +439,11 @@ def _one_thread_step(items, ops, spec: Specialization) -> bool:
             if t.dtype.base_dtype in (DType.resource, DType.variant):
                 continue
             if not t.shape.is_fully_defined():
-                return False
+                return False, False
             largest = max(largest, t.shape.num_elements())
-            if largest > threads.ONE_THREAD_ELEMENTS:
-                return False
-    return threads.step_on_one_thread(products, largest)
+            if largest > threads.COMPILED_ONE_THREAD_ELEMENTS:
+                return False, False
+    return threads.step_on_one_thread(products, largest), threads.compiled_step_on_one_thread(products, largest)
 
 
 # ---------------------------------------------------------------------------------------------
