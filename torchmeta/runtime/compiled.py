@@ -215,6 +215,18 @@ _VIEWS = {
 }
 
 
+def _addmm_in_place_lowering() -> None:
+    """Inductor's lowering of ``aten.addmm_`` (which this module's pass inserts after functionalization) as a
+    call of the ATen kernel, registered once. Inductor would make the same fallback itself on meeting the op,
+    but with the environment variable CI set it refuses any implicit fallback of an op that has a decomposition
+    (``make_fallback``'s CI check, meant for torch's own CI): every compiled step with a folded update failed to
+    compile under ``CI=true`` (GitHub Actions, this project's .ci/run). The decomposition would undo the fold."""
+    from torch._inductor import lowering
+
+    if _aten.addmm_.default not in lowering.lowerings:
+        lowering.make_fallback(_aten.addmm_.default, warn=False)
+
+
 class ProductUpdates:
     """Inductor's post-grad pass (``post_grad_custom_post_pass``) for the products of a training step: what the
     eager step runs as separate kernels (a MatMul, then the node that reads it), the compiled graph can hand to
@@ -239,6 +251,7 @@ class ProductUpdates:
         return f"torchmeta.ProductUpdates.v3.{self.MIN_ELEMENTS}"
 
     def __call__(self, graph: torch.fx.Graph) -> None:
+        _addmm_in_place_lowering()
         drops = {}  # foreach node -> the indices of its members this pass removes
         for copy in [n for n in graph.nodes if n.target is _aten.copy_.default]:
             match = self._match(copy)
