@@ -140,3 +140,34 @@ def test_folded_update_is_the_unfused_one_to_rounding():
     slot.value = torch.zeros(3, 4)
     with pytest.raises(tm.errors.InvalidArgumentError):
         training_ops.gradient_descent_of_product(slot, alpha, x, dy, transpose_a=True, transpose_b=False, in_place=True)
+
+
+@pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
+def test_product_of_a_variable_view_is_not_folded(tf1, use_resource):
+    """The first layer's input is a trained variable's value, reshaped (a view of its storage): its update may
+    run before the weight's, so the weight's product stays where TF's gates put it (unfolded); the second layer's
+    update is folded. Values: TF's."""
+    rng = np.random.default_rng(7)
+    v0 = rng.standard_normal(BATCH * 300).astype(np.float32)
+    w0 = (rng.standard_normal((300, 256)) / np.sqrt(300)).astype(np.float32)
+    u0 = (rng.standard_normal((256, 300)) / np.sqrt(256)).astype(np.float32)
+
+    def steps(tf):
+        with tf.Graph().as_default():
+            v = tf.Variable(v0, name="v", use_resource=use_resource)
+            w = tf.Variable(w0, name="w", use_resource=use_resource)
+            u = tf.Variable(u0, name="u", use_resource=use_resource)
+            h = tf.nn.relu(tf.matmul(tf.reshape(v, [BATCH, 300]), w))
+            loss = tf.reduce_mean(tf.square(tf.matmul(h, u)))
+            train = tf.train.GradientDescentOptimizer(LR).minimize(loss)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                out = [sess.run([loss, train])[0] for _ in range(STEPS)]
+                out += sess.run([v, w, u])
+                modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
+        return out, [n for m in modules for n in m.graph.nodes if n.target is training_ops.gradient_descent_of_product]
+
+    theirs, _ = steps(tf1)
+    ours, folds = steps(tm)
+    _assert_close(ours, theirs)
+    assert [n.args[2].name for n in folds] == ["Relu"]  # u's update (its product reads h), not w's

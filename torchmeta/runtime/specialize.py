@@ -357,10 +357,43 @@ _FOLD_MIN_ELEMENTS = 1 << 16  # smaller weights stay in the update group's one n
 _VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
 
 
+# Ops whose kernel may return a view of an input (or the input itself): a variable read through them is still
+# the variable's storage.
+_MAY_VIEW = {
+    "Reshape",
+    "Squeeze",
+    "ExpandDims",
+    "Transpose",
+    "Slice",
+    "StridedSlice",
+    "Split",
+    "SplitV",
+    "Unpack",
+    "BroadcastTo",
+    "Pad",
+    "Cast",
+    "Bitcast",
+    "ReverseV2",
+    *_PASS_THROUGH,
+}
+
+
 def _variable_backed(t: Tensor, spec: Specialization) -> bool:
-    """Whether ``t`` is (an alias of) a variable's value: a ref, or a resource variable's read."""
-    source = _resolve_alias(t, spec)
-    return source.dtype.is_ref_dtype or source._op.type in _VARIABLE_OPS or source._op.type in _READS
+    """Whether ``t`` may be (a view of) a variable's value: a ref, a resource variable's read, or such a value
+    through ops that may return a view of it (an update between the MatMul's place and the update's would change
+    what the moved product reads)."""
+    stack, seen = [t], set()
+    while stack:
+        source = _resolve_alias(stack.pop(), spec)
+        op = source._op
+        if source in seen or source in spec.folded:
+            continue
+        seen.add(source)
+        if source.dtype.is_ref_dtype or op.type in _VARIABLE_OPS or op.type in _READS:
+            return True
+        if op.type in _MAY_VIEW:
+            stack.extend(op._inputs)
+    return False
 
 
 def _fold_gradient_descent_products(ops, spec: Specialization, keep, op_set, fed) -> None:
