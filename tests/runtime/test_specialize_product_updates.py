@@ -7,6 +7,8 @@ fetched or a variable read after the update keep their values."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,49 @@ def test_product_of_a_variable_view_is_not_folded(tf1, use_resource):
     ours, folds = steps(tm)
     _assert_close(ours, theirs)
     assert [n.args[2].name for n in folds] == ["Relu"]  # u's update (its product reads h), not w's
+
+
+def test_folded_steps_at_two_threads_match_tf(tf1, monkeypatch):
+    """bench/run.py's MNIST MLP shapes at two threads: the folded products are split over the threads
+    (matmul_ops.add_product_) where TF's would run on several; the values are TF's."""
+    import torch
+
+    from torchmeta.ops import threads
+
+    sizes, batch = (784, 1024, 1024, 10), 64
+    rng = np.random.default_rng(9)
+    xs = [rng.standard_normal((batch, sizes[0])).astype(np.float32) for _ in range(2)]
+    ys = [rng.integers(0, sizes[-1], batch).astype(np.int32) for _ in range(2)]
+    init = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32) for a, b in itertools.pairwise(sizes)]
+    splits = []
+    run_parallel = threads.run_parallel
+    monkeypatch.setattr(threads, "run_parallel", lambda calls: splits.append(len(calls)) or run_parallel(calls))
+
+    def steps(tf):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [None, sizes[0]])
+            labels = tf.placeholder(tf.int32, [None])
+            h = x
+            for i, w0 in enumerate(init):
+                h = tf.matmul(h, tf.Variable(w0)) + tf.Variable(np.zeros(w0.shape[1], np.float32))
+                h = tf.nn.relu(h) if i < len(init) - 1 else h
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+            train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                out = [sess.run([loss, train], {x: a, labels: b})[0] for a, b in zip(xs, ys)]
+                out += sess.run(tf.global_variables())
+                modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
+        return out, [n for m in modules for n in m.graph.nodes if n.target is training_ops.gradient_descent_of_product]
+
+    theirs, _ = steps(tf1)
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        ours, folds = steps(tm)
+    finally:
+        torch.set_num_threads(saved)
+    _assert_close(ours, theirs)
+    assert len(folds) == 2
+    if threads.switch.load() is not None and not threads.product_on_one_thread(sizes[0], batch, sizes[1], 4):
+        assert splits.count(2) >= 2 * len(xs)  # each step's two folded products (and oneDNN-less splits, if any)

@@ -31,7 +31,7 @@ from torch.autograd.graph import increment_version
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
-from torchmeta.ops import matmul_ops, threads, training_native
+from torchmeta.ops import matmul_ops, training_native
 from torchmeta.ops.common import (
     NUMBER_TYPES,
     TINDICES,
@@ -145,7 +145,8 @@ def gradient_descent_of_product(var, alpha, a, b, *, transpose_a, transpose_b, i
     """ApplyGradientDescent (``in_place``: a ref variable) or ResourceApplyGradientDescent of ``var`` by the
     delta ``MatMul(a, b)`` (a weight's gradient, X^T @ dY, that nothing else reads: runtime/specialize.py
     ``_fold_gradient_descent_products``), folded into the product: ``var.addmm_(x, y, alpha=-alpha)``, one GEMM
-    that adds the product into the variable in place. The gradient is never written out and read back by a
+    that adds the product into the variable in place (``matmul_ops.add_product_``: in blocks on each thread where
+    TF's product runs on several). The gradient is never written out and read back by a
     separate update pass, and the variable is read and written once, inside the GEMM: the MNIST MLP's update of
     its two large weights was a bandwidth-bound pass over 7 MB of weights and 7 MB of gradients
     (bench/results/mlp13_profile.txt, gd13_profile.txt).
@@ -163,13 +164,9 @@ def gradient_descent_of_product(var, alpha, a, b, *, transpose_a, transpose_b, i
         _gradient_descent([(var, delta)], alpha, in_place=in_place)
         return var if in_place else None
     value = updated_value(var, in_place)
-    threads.run_product(_add_product, x, y, value, x, y, -alpha.item())
+    matmul_ops.add_product_(value, x, y, -alpha.item())
     store_values([var], [value], in_place)
     return var if in_place else None
-
-
-def _add_product(value, x, y, alpha):
-    value.addmm_(x, y, alpha=alpha)
 
 
 def _folds(value, alpha, x, y) -> bool:
