@@ -35,7 +35,7 @@ def _data():
     return x, y, init
 
 
-def _mlp(tf, use_resource, gate, fetch_gradient=False, read_after=False):
+def _mlp(tf, use_resource, gate, fetch_gradient=False, read_after=False, use_locking=False):
     """STEPS GradientDescent steps of relu MLP: each step's loss (and the fetched gradient of the first weight,
     or the sum of the second weight read after the update), then the variables, and the folds in the modules."""
     xs, ys, init = _data()
@@ -51,7 +51,7 @@ def _mlp(tf, use_resource, gate, fetch_gradient=False, read_after=False):
             if i < len(init) - 1:
                 h = tf.nn.relu(h)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
-        opt = tf.train.GradientDescentOptimizer(LR)
+        opt = tf.train.GradientDescentOptimizer(LR, use_locking=use_locking)
         grads = opt.compute_gradients(loss, gate_gradients=gate)
         train = opt.apply_gradients(grads)
         fetches = [loss]
@@ -67,8 +67,13 @@ def _mlp(tf, use_resource, gate, fetch_gradient=False, read_after=False):
                 out += sess.run([*fetches, train], {x: x_value, labels: y_value})[:-1]
             out += sess.run(tf.global_variables())
             modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
-    folds = [n for m in modules for n in m.graph.nodes if n.target is training_ops.gradient_descent_of_product]
-    return out, folds
+    return out, _folds(modules)
+
+
+def _folds(modules) -> list:
+    """The nodes of ``modules`` calling the folded update (itself or its use_locking wrapper)."""
+    fold = training_ops.gradient_descent_of_product
+    return [n for m in modules for n in m.graph.nodes if getattr(n.target, "__wrapped__", n.target) is fold]
 
 
 def _assert_close(ours, theirs):
@@ -78,13 +83,14 @@ def _assert_close(ours, theirs):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6, err_msg=f"value {i}")
 
 
+@pytest.mark.parametrize("use_locking", [False, True], ids=["", "locking"])
 @pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
-def test_folded_steps_match_tf(tf1, use_resource):
+def test_folded_steps_match_tf(tf1, use_resource, use_locking):
     """GATE_OP (the optimizers' default): the two large weights' updates are folded, the third (and the biases)
     stay in the update group; the second weight is read by the first layer's input gradient before its update."""
     gate = tf1.train.Optimizer.GATE_OP
-    theirs, _ = _mlp(tf1, use_resource, gate)
-    ours, folds = _mlp(tm, use_resource, gate)
+    theirs, _ = _mlp(tf1, use_resource, gate, use_locking=use_locking)
+    ours, folds = _mlp(tm, use_resource, gate, use_locking=use_locking)
     _assert_close(ours, theirs)
     assert len(folds) == 2
     assert [n.kwargs["in_place"] for n in folds] == [not use_resource] * 2
@@ -167,7 +173,7 @@ def test_product_of_a_variable_view_is_not_folded(tf1, use_resource):
                 out = [sess.run([loss, train])[0] for _ in range(STEPS)]
                 out += sess.run([v, w, u])
                 modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
-        return out, [n for m in modules for n in m.graph.nodes if n.target is training_ops.gradient_descent_of_product]
+        return out, _folds(modules)
 
     theirs, _ = steps(tf1)
     ours, folds = steps(tm)
@@ -206,7 +212,7 @@ def test_folded_steps_at_two_threads_match_tf(tf1, monkeypatch):
                 out = [sess.run([loss, train], {x: a, labels: b})[0] for a, b in zip(xs, ys)]
                 out += sess.run(tf.global_variables())
                 modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else []
-        return out, [n for m in modules for n in m.graph.nodes if n.target is training_ops.gradient_descent_of_product]
+        return out, _folds(modules)
 
     theirs, _ = steps(tf1)
     saved = torch.get_num_threads()
