@@ -205,3 +205,26 @@ def test_a_narrow_product_is_transposed_except_on_avx512(monkeypatch, avx512):
     assert calls == [(BATCH * 4, FEATURES) if avx512 else (CLASSES, FEATURES)]
     want = x.double() @ y.double() + b.double()
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-4 * np.sqrt(FEATURES))
+
+
+@pytest.mark.parametrize(
+    "m,k,n",
+    [
+        (784, 128, 1024),  # a weight gradient x^T @ dy added into its weight: columns, two blocks of 512
+        (1500, 64, 300),  # rows: 750 + 750 (three threads: 500 each)
+    ],
+)
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_add_product_adds_the_scaled_product_in_place(thread_count, recorded_splits, m, k, n, count):
+    """matmul_ops.add_product_ (GradientDescent folded into a weight gradient's product): out += alpha * x^T @ dy
+    in place, x^T a transposed view, split over the threads where the product is one TF runs on several."""
+    rng = np.random.default_rng(4)
+    x = torch.from_numpy(rng.standard_normal((k, m)).astype(np.float32))
+    dy = torch.from_numpy(rng.standard_normal((k, n)).astype(np.float32))
+    w0 = torch.from_numpy(rng.standard_normal((m, n)).astype(np.float32))
+    out = w0.clone()
+    thread_count(count)
+    assert matmul_ops.add_product_(out, x.t(), dy, -0.125) is out
+    assert recorded_splits == ([count] if count > 1 else [])
+    want = w0.double() - 0.125 * (x.double().t() @ dy.double())
+    np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-5, atol=1e-5)

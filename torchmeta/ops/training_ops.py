@@ -31,7 +31,7 @@ from torch.autograd.graph import increment_version
 from torchmeta.framework import common_shapes
 from torchmeta.framework.common_shapes import format_dims
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
-from torchmeta.ops import training_native
+from torchmeta.ops import matmul_ops, training_native
 from torchmeta.ops.common import (
     NUMBER_TYPES,
     TINDICES,
@@ -139,6 +139,57 @@ def apply_gradient_descent(var, alpha, delta):
 )
 def resource_apply_gradient_descent(var, alpha, delta):
     _gradient_descent([(var, delta)], alpha, in_place=False)
+
+
+def gradient_descent_of_product(var, alpha, a, b, *, transpose_a, transpose_b, in_place):
+    """ApplyGradientDescent (``in_place``: a ref variable) or ResourceApplyGradientDescent of ``var`` by the
+    delta ``MatMul(a, b)`` (a weight's gradient, X^T @ dY, that nothing else reads: runtime/specialize.py
+    ``_fold_gradient_descent_products``), folded into the product: ``var.addmm_(x, y, alpha=-alpha)``, one GEMM
+    that adds the product into the variable in place (``matmul_ops.add_product_``: in blocks on each thread where
+    TF's product runs on several). The gradient is never written out and read back by a
+    separate update pass, and the variable is read and written once, inside the GEMM: the MNIST MLP's update of
+    its two large weights was a bandwidth-bound pass over 7 MB of weights and 7 MB of gradients
+    (bench/results/mlp13_profile.txt, gd13_profile.txt).
+
+    Rounding: TF computes ``var - round(alpha * round(x @ y))``; the GEMM adds ``-alpha * (x @ y)`` into var with
+    its own rounding, so a weight may differ from TF's (and from the unfused step's) in the last bit of the
+    update: within the tests' tolerance against TF, not bit for bit. Where the fold does not apply at run time (a
+    float32 CPU variable of the product's shape, a scalar float32 alpha on the CPU, no autograd, outside
+    torch.compile, whose own pass folds the update: runtime/compiled.py ``ProductUpdates``), the MatMul and the
+    update run as the two ops would, with their errors."""
+    x = a.t() if transpose_a else a
+    y = b.t() if transpose_b else b
+    if not _folds(getattr(var, "value", None), alpha, x, y):
+        delta = matmul_ops.mat_mul(a, b, transpose_a, transpose_b)
+        _gradient_descent([(var, delta)], alpha, in_place=in_place)
+        return var if in_place else None
+    value = updated_value(var, in_place)
+    matmul_ops.add_product_(value, x, y, -alpha.item())
+    store_values([var], [value], in_place)
+    return var if in_place else None
+
+
+def _folds(value, alpha, x, y) -> bool:
+    """Whether ``gradient_descent_of_product`` folds the update of ``value`` by ``x @ y`` into the product."""
+    f32 = torch.float32
+    return (
+        value is not None
+        and not torch.compiler.is_compiling()
+        and value.dtype is f32
+        and x.dtype is f32
+        and y.dtype is f32
+        and alpha.dtype is f32
+        and alpha.dim() == 0
+        and value.is_cpu
+        and x.is_cpu
+        and y.is_cpu
+        and alpha.is_cpu
+        and x.dim() == 2
+        and y.dim() == 2
+        and value.shape == (x.shape[0], y.shape[1])
+        and x.shape[1] == y.shape[0]
+        and not (value.requires_grad or x.requires_grad or y.requires_grad or alpha.requires_grad)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from torchmeta.dtypes import DType, numpy_to_torch
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
-from torchmeta.framework.registry import FOLD_LIMIT
+from torchmeta.framework.registry import FOLD_LIMIT, locked
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import (
     conv_ops,
@@ -30,6 +30,7 @@ from torchmeta.ops import (
     nn_ops,
     pool_ops,
     threads,
+    training_ops,
     windows,
 )
 from torchmeta.runtime import control_flow
@@ -349,6 +350,100 @@ def _group_updates(items, spec, keep, targets, fed, dead_ops) -> None:
         spec.absorbed.update(members[:-1])
 
 
+# ---------------------------------------------------------------------------------------------
+# GradientDescent's update of a large weight by its gradient's product (X^T @ dY), folded into the product
+# (training_ops.gradient_descent_of_product: var.addmm_(X^T, dY, alpha=-lr)).
+
+_GRADIENT_DESCENT = {"ApplyGradientDescent": True, "ResourceApplyGradientDescent": False}  # -> in place
+_FOLD_MIN_ELEMENTS = 1 << 16  # smaller weights stay in the update group's one native call
+_VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
+
+
+# Ops whose kernel may return a view of an input (or the input itself): a variable read through them is still
+# the variable's storage.
+_MAY_VIEW = {
+    "Reshape",
+    "Squeeze",
+    "ExpandDims",
+    "Transpose",
+    "Slice",
+    "StridedSlice",
+    "Split",
+    "SplitV",
+    "Unpack",
+    "BroadcastTo",
+    "Pad",
+    "Cast",
+    "Bitcast",
+    "ReverseV2",
+    *_PASS_THROUGH,
+}
+
+
+def _variable_backed(t: Tensor, spec: Specialization) -> bool:
+    """Whether ``t`` may be (a view of) a variable's value: a ref, a resource variable's read, or such a value
+    through ops that may return a view of it (an update between the MatMul's place and the update's would change
+    what the moved product reads)."""
+    stack, seen = [t], set()
+    while stack:
+        source = _resolve_alias(stack.pop(), spec)
+        op = source._op
+        if source in seen or source in spec.folded:
+            continue
+        seen.add(source)
+        if source.dtype.is_ref_dtype or op.type in _VARIABLE_OPS or op.type in _READS:
+            return True
+        if op.type in _MAY_VIEW:
+            stack.extend(op._inputs)
+    return False
+
+
+def _fold_gradient_descent_products(ops, spec: Specialization, keep, op_set, fed) -> None:
+    """Records ``training_ops.gradient_descent_of_product`` on each float32 (Resource)ApplyGradientDescent of a
+    variable of at least ``_FOLD_MIN_ELEMENTS`` whose delta is a MatMul's result that nothing else reads (not
+    fetched, no other user), with a scalar alpha, the MatMul absorbed, unless the product's operands are a
+    variable's value.
+
+    Ordering: the call runs where the update op ran, so each read of the variable sees what it saw with the
+    update on its own: a read placed before the update (the forward product, the layer's input gradient dY @ W^T,
+    which TF's GATE_OP gradients make the update wait for) runs before it, a read after it sees the new value
+    (an update group, which runs later, is closed before such a read: runtime/update_groups.py). Only the product
+    moves, from the MatMul's place to the update's; its operands (fresh activations and gradients, which in-place
+    kernels never write: the MatMul still counts as their reader) hold the same values there."""
+    live = set(ops)
+    for op in ops:
+        in_place = _GRADIENT_DESCENT.get(op.type)
+        if in_place is None or not _runs_as_is(op, spec) or op._attrs["T"].type != DType.float32.value:
+            continue
+        var, alpha, delta = op._inputs
+        if var._op.type not in _VARIABLE_OPS or alpha.shape.rank != 0:
+            continue
+        source = _resolve_alias(delta, spec)
+        mm = source._op
+        if mm.type != "MatMul" or mm in spec.fusions or mm in spec.absorbed or mm._control_inputs or mm not in live:
+            continue
+        if source in fed or source in spec.folded or not source.shape.is_fully_defined():
+            continue
+        if source.shape.num_elements() < _FOLD_MIN_ELEMENTS or mm.device != op.device:
+            continue
+        a, b = mm._inputs
+        if _variable_backed(a, spec) or _variable_backed(b, spec):
+            continue
+        if _value_users(source, spec, op_set, keep) != [op]:
+            continue
+        kernel = training_ops.gradient_descent_of_product
+        if op._attrs["use_locking"].b:
+            kernel = locked(kernel)
+        kwargs = {
+            "transpose_a": mm._attrs["transpose_a"].b,
+            "transpose_b": mm._attrs["transpose_b"].b,
+            "in_place": in_place,
+        }
+        refs = frozenset({0}) if var.dtype.is_ref_dtype else frozenset()
+        spec.fusions[op] = Fusion(kernel, [var, alpha, a, b], kwargs, refs=refs)
+        spec.absorbed.add(mm)
+
+
 def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets=()) -> Specialization:
     """Folds, aliases and fusions for running ``items`` (from ``prune``) with feeds of ``feed_shapes``.
 
@@ -401,6 +496,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
             elif op not in spec.fusions and op not in spec.absorbed:
                 _static_arguments(op, spec, spec.fusions, overrides)
         _sliced_products(items, ops, spec, keep, targets, fed, frozenset(invariants))
+        _fold_gradient_descent_products(ops, spec, keep, op_set, fed)  # before the groups: its updates run alone
         _group_updates(items, spec, keep, targets, fed, dead_ops)  # after the fusions: it reads where they run
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
         _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
@@ -846,7 +942,7 @@ def _accumulated_products(a, b):
 
 def _value_users(t: Tensor, spec: Specialization, op_set: set, keep: set):
     """The ops that need ``t``'s value at run time, through the tensors aliased to it; None when a
-    fetch needs it."""
+    fetch needs it. (An op without outputs, a resource variable's update or assignment, needs it.)"""
     found = []
     stack = [t]
     while stack:
@@ -854,7 +950,7 @@ def _value_users(t: Tensor, spec: Specialization, op_set: set, keep: set):
         if u in keep:
             return None
         for c in u._consumers:
-            if c not in op_set or all(o in spec.folded for o in c._outputs):
+            if c not in op_set or (c._outputs and all(o in spec.folded for o in c._outputs)):
                 continue
             aliased = [o for o in c._outputs if spec.aliases.get(o) is u]
             if aliased and len(c._outputs) == 1:
