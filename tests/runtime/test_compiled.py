@@ -584,23 +584,11 @@ def sgd_mlp(tf, batch, sizes=(300, 256, 512, 128, 10)):
     return x, labels, loss, tf.train.GradientDescentOptimizer(0.1).minimize(loss)
 
 
-@pytest.mark.slow
-def test_a_compiled_sgd_step_updates_its_large_weights_inside_their_gradient_products(tf1):
-    """GradientDescent's ``var -= lr * (a @ b)`` for the three large weights is one in-place ``addmm_`` each in the
-    compiled step (compiled.ProductUpdates: the gradient is never stored and read back), the small weight and
-    the biases inductor's update loop, and no product copies its bias into its output (the loops reading the
-    products add it); four steps give TF's losses and variables."""
+def _steps_with_code(sess, x, labels, loss, train, feeds):
+    """The losses of a training step per feed, and the code inductor generated when the second step compiled."""
     from torch._inductor import config as inductor_config
     from torch._inductor.utils import run_and_get_code
 
-    batch = 32
-    rng = np.random.default_rng(0)
-    feeds = [
-        (rng.standard_normal((batch, 300)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int32))
-        for _ in range(4)
-    ]
-    want_losses, want_values = _tf_steps(tf1, sgd_mlp, batch, feeds, 4)
-    sess, x, labels, loss, train = _session(sgd_mlp, batch)
     got, code = [], []
     for step, (xv, yv) in enumerate(feeds):
         if step == 1:
@@ -609,6 +597,24 @@ def test_a_compiled_sgd_step_updates_its_large_weights_inside_their_gradient_pro
         else:
             value = sess.run([train, loss], {x: xv, labels: yv})[1]
         got.append(value)
+    return got, code
+
+
+@pytest.mark.slow
+def test_a_compiled_sgd_step_updates_its_large_weights_inside_their_gradient_products(tf1):
+    """GradientDescent's ``var -= lr * (a @ b)`` for the three large weights is one in-place ``addmm_`` each in the
+    compiled step (compiled.ProductUpdates: the gradient is never stored and read back), the small weight and
+    the biases inductor's update loop, and no product copies its bias into its output (the loops reading the
+    products add it); four steps give TF's losses and variables."""
+    batch = 32
+    rng = np.random.default_rng(0)
+    feeds = [
+        (rng.standard_normal((batch, 300)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int32))
+        for _ in range(4)
+    ]
+    want_losses, want_values = _tf_steps(tf1, sgd_mlp, batch, feeds, 4)
+    sess, x, labels, loss, train = _session(sgd_mlp, batch)
+    got, code = _steps_with_code(sess, x, labels, loss, train, feeds)
     np.testing.assert_allclose(got, want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     (record,) = sess.compile_stats()
@@ -624,21 +630,11 @@ def test_a_compiled_lstm_classifier_adds_its_weight_gradient_products_into_one_b
     ``addmm``); compiled, each later product adds itself into the first one's buffer in place (``addmm_``:
     compiled.ProductUpdates), where inductor's ``addmm`` would copy the sum first. Four steps give TF's losses
     and variables."""
-    from torch._inductor import config as inductor_config
-    from torch._inductor.utils import run_and_get_code
-
     batch = 8
     feeds = [_feeds(lstm_classifier, batch, seed) for seed in range(4)]
     want_losses, want_values = _tf_steps(tf1, lstm_classifier, batch, feeds, 4)
     sess, x, labels, loss, train = _session(lstm_classifier, batch)
-    got, code = [], []
-    for step, (xv, yv) in enumerate(feeds):
-        if step == 1:
-            with inductor_config.patch(fx_graph_cache=False):  # (a cached graph gives no code)
-                (_, value), code = run_and_get_code(sess.run, [train, loss], {x: xv, labels: yv})  # compiles
-        else:
-            value = sess.run([train, loss], {x: xv, labels: yv})[1]
-        got.append(value)
+    got, code = _steps_with_code(sess, x, labels, loss, train, feeds)
     np.testing.assert_allclose(got, want_losses, rtol=1e-5)
     _check_variables(sess, want_values)
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
