@@ -372,29 +372,34 @@ typedef int32_t v4i __attribute__((vector_size(16)));
         g_;                                                                                                \
     })
 
-/* Pass 1 over n rows of a group of channels: sum(g) and sum(g * (x - mean)) in float. */
-#define GRAD_SUMS(NAME, ATTR, V, I, RELU)                                                                  \
-    ATTR static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
-                               int64_t C, float *sum_g, float *sum_gx) {                                   \
-        V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                          \
-        const V m = LOAD(V, mean);                                                                         \
-        int64_t r = 0;                                                                                     \
-        for (; r + 2 <= n; r += 2) {                                                                       \
-            int64_t o = r * C, p = o + C;                                                                  \
-            V a = GRAD(V, I, RELU, dy, f, o), b = GRAD(V, I, RELU, dy, f, p);                              \
-            g0 += a;                                                                                       \
-            g1 += b;                                                                                       \
-            h0 += a * (LOAD(V, x + o) - m);                                                                \
-            h1 += b * (LOAD(V, x + p) - m);                                                                \
-        }                                                                                                  \
-        for (; r < n; ++r) {                                                                               \
-            int64_t o = r * C;                                                                             \
-            V a = GRAD(V, I, RELU, dy, f, o);                                                              \
-            g0 += a;                                                                                       \
-            h0 += a * (LOAD(V, x + o) - m);                                                                \
-        }                                                                                                  \
-        STORE(sum_g, g0 + g1);                                                                             \
-        STORE(sum_gx, h0 + h1);                                                                            \
+/* Pass 1 over n rows of a group of channels: sum(g) and sum(g * (x - mean)) in float, rows two at a time into two
+   partial sums each (the order every variant keeps, bit for bit). G_O and G_P are the gradient of row r (at offset
+   o) and of row r + 1 (at offset p), expressions in the loop's r, o and p. */
+#define ROW_SUMS(V, G_O, G_P)                                                                           \
+    V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                           \
+    const V m = LOAD(V, mean);                                                                          \
+    int64_t r = 0;                                                                                      \
+    for (; r + 2 <= n; r += 2) {                                                                        \
+        int64_t o = r * C, p = o + C;                                                                   \
+        V a = G_O, e = G_P;                                                                             \
+        g0 += a;                                                                                        \
+        g1 += e;                                                                                        \
+        h0 += a * (LOAD(V, x + o) - m);                                                                 \
+        h1 += e * (LOAD(V, x + p) - m);                                                                 \
+    }                                                                                                   \
+    for (; r < n; ++r) {                                                                                \
+        int64_t o = r * C;                                                                              \
+        V a = G_O;                                                                                      \
+        g0 += a;                                                                                        \
+        h0 += a * (LOAD(V, x + o) - m);                                                                 \
+    }                                                                                                   \
+    STORE(sum_g, g0 + g1);                                                                              \
+    STORE(sum_gx, h0 + h1);
+
+#define GRAD_SUMS(NAME, ATTR, V, I, RELU)                                                               \
+    ATTR static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n,\
+                          int64_t C, float *sum_g, float *sum_gx) {                                     \
+        ROW_SUMS(V, GRAD(V, I, RELU, dy, f, o), GRAD(V, I, RELU, dy, f, p))                             \
     }
 
 typedef float v1f __attribute__((vector_size(4)));
@@ -471,29 +476,12 @@ GRAD_OUTPUT(grad_output16, TM_WIDE, 0, 1)
         LOAD(V, dy + (o)) * (V)(s_ & (I)one);                                                              \
     })
 
-#define MASKED_SUMS(NAME, ATTR, V, I, BITS_T, MOVEMASK)                                                    \
-    ATTR static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n, \
-                          int64_t C, float *sum_g, float *sum_gx, unsigned char *mk, int64_t mb) {         \
-        V g0 = {0}, g1 = {0}, h0 = {0}, h1 = {0};                                                          \
-        const V m = LOAD(V, mean), zero = {0}, one = zero + 1.0f;                                          \
-        int64_t r = 0;                                                                                     \
-        for (; r + 2 <= n; r += 2) { /* GRAD_SUMS's order, bit for bit */                                  \
-            int64_t o = r * C, p = o + C;                                                                  \
-            V a = MASKED_G(V, I, BITS_T, MOVEMASK, o, mk + r * mb);                                        \
-            V e = MASKED_G(V, I, BITS_T, MOVEMASK, p, mk + (r + 1) * mb);                                  \
-            g0 += a;                                                                                       \
-            g1 += e;                                                                                       \
-            h0 += a * (LOAD(V, x + o) - m);                                                                \
-            h1 += e * (LOAD(V, x + p) - m);                                                                \
-        }                                                                                                  \
-        for (; r < n; ++r) {                                                                               \
-            int64_t o = r * C;                                                                             \
-            V a = MASKED_G(V, I, BITS_T, MOVEMASK, o, mk + r * mb);                                        \
-            g0 += a;                                                                                       \
-            h0 += a * (LOAD(V, x + o) - m);                                                                \
-        }                                                                                                  \
-        STORE(sum_g, g0 + g1);                                                                             \
-        STORE(sum_gx, h0 + h1);                                                                            \
+#define MASKED_SUMS(NAME, ATTR, V, I, BITS_T, MOVEMASK)                                                 \
+    ATTR static void NAME(const float *dy, const float *f, const float *x, const float *mean, int64_t n,\
+                          int64_t C, float *sum_g, float *sum_gx, unsigned char *mk, int64_t mb) {      \
+        const V zero = {0}, one = zero + 1.0f;                                                          \
+        ROW_SUMS(V, MASKED_G(V, I, BITS_T, MOVEMASK, o, mk + r * mb),                                   \
+                 MASKED_G(V, I, BITS_T, MOVEMASK, p, mk + (r + 1) * mb))                                \
     }
 
 #define MASKED_OUTPUT_STEP(V, I, W, BITS_T, LANE_BITS)                                                     \
