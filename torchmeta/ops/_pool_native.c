@@ -159,9 +159,9 @@ ATTR static void max_pool_values_##SUFFIX(const float *x, int64_t N, int64_t H, 
                             const VF v0 = LOAD(VF, p), v1 = LOAD(VF, p + L);                               \
                             const VF v2 = LOAD(VF, p + 2 * L), v3 = LOAD(VF, p + 3 * L);                   \
                             m0 = VMAX(VF, VI, v0, m0); /* NaN never wins */                                \
-                            m1 = VMAX(VF, VI, v1, m1);                                                        \
-                            m2 = VMAX(VF, VI, v2, m2);                                                        \
-                            m3 = VMAX(VF, VI, v3, m3);                                                        \
+                            m1 = VMAX(VF, VI, v1, m1);                                                     \
+                            m2 = VMAX(VF, VI, v2, m2);                                                     \
+                            m3 = VMAX(VF, VI, v3, m3);                                                     \
                         }                                                                                  \
                     }                                                                                      \
                     memcpy(yo + c0, &m0, sizeof m0);                                                       \
