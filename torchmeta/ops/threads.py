@@ -97,12 +97,16 @@ def step_on_one_thread(products, largest: int) -> bool:
     """Whether a step runs on the calling thread alone: each of its ``products`` ((m, k, n, itemsize) tuples)
     does (``product_on_one_thread``) and its other kernels read and write at most ``largest`` elements each, no
     more than ONE_THREAD_ELEMENTS."""
-    return largest <= ONE_THREAD_ELEMENTS and all(product_on_one_thread(*p) for p in products)
+    return _small_step(products, largest, ONE_THREAD_ELEMENTS)
 
 
 def compiled_step_on_one_thread(products, largest: int) -> bool:
     """``step_on_one_thread`` for a step compiled by torch.compile: up to COMPILED_ONE_THREAD_ELEMENTS."""
-    return largest <= COMPILED_ONE_THREAD_ELEMENTS and all(product_on_one_thread(*p) for p in products)
+    return _small_step(products, largest, COMPILED_ONE_THREAD_ELEMENTS)
+
+
+def _small_step(products, largest: int, limit: int) -> bool:
+    return largest <= limit and all(product_on_one_thread(*p) for p in products)
 
 
 class _Switch:

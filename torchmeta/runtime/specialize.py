@@ -537,8 +537,8 @@ def _one_thread_step(items, ops, spec: Specialization) -> tuple[bool, bool]:
             if not t.shape.is_fully_defined():
                 return False, False
             largest = max(largest, t.shape.num_elements())
-            if largest > threads.COMPILED_ONE_THREAD_ELEMENTS:
-                return False, False
+            if largest > max(threads.ONE_THREAD_ELEMENTS, threads.COMPILED_ONE_THREAD_ELEMENTS):
+                return False, False  # (neither: no need to read on)
     return threads.step_on_one_thread(products, largest), threads.compiled_step_on_one_thread(products, largest)
 
 
