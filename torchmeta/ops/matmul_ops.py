@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import torch
@@ -141,6 +142,65 @@ def onednn_product(x, y, bias=None, relu=False):
     if bias is not None:
         bias = bias.contiguous()
     return torch.ops.mkldnn._linear_pointwise(x, y.t(), bias, "relu" if relu else "none", [], "")
+
+
+_PACKED_MIN_WEIGHT = 1 << 19  # float32 elements (2 MiB) of a weight that MKL's packed product runs faster
+_PACKED_MIN_ROWS = 8  # (with fewer rows of x the packed product was no faster: 1x3136 @ 3136x1024 1.03x)
+_MKL_PACKED = torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear")  # (torch's build)
+
+
+class _PackedWeight:
+    """MKL's packed copy of a product's weight (``kept_weight_product``), kept on the weight tensor: ``key`` (the
+    tensor's version, rows of x) it was made for; ``packed`` None until the same key is seen a second time."""
+
+    __slots__ = ("key", "packed")
+
+    def __init__(self, key):
+        self.key, self.packed = key, None
+
+
+def kept_weight_product(x, y, bias, weight):
+    """``x @ y + bias`` by MKL's packed product (``torch.ops.mkl._mkl_linear``: cblas_sgemm_compute on a weight
+    packed once by cblas_sgemm_pack), None where it does not apply. ``weight``: the tensor ``y`` is (or is the
+    transpose of), a variable's or constant's value that is never refilled outside torch (specialization's
+    ``keep_weight`` mark); the packed copy is kept on it while its version (torch's counter: an assignment bumps
+    it or replaces the tensor) and the rows of ``x`` stay the same, and made only the second time the same
+    version is seen, so that a weight updated every step (training) is never packed.
+
+    Why: at one thread, a weight over ``_PACKED_MIN_WEIGHT`` (larger than a core's L2 cache) with at least
+    ``_PACKED_MIN_ROWS`` rows of x: CPU time against addmm (Intel Xeon AVX-512, load ~3.5): the MNIST CNN's
+    dense layer 50x3136 @ 3136x1024 0.73-0.79x, 128x784 @ 784x1024 0.80x, 128x1024 @ 1024x1024 0.79x,
+    16x3136 @ 3136x1024 0.63x; smaller weights gain nothing (128x256 @ 256x512 1.02x, 50x512 @ 512x512
+    1.05x) and narrow ones lose (50x1024 @ 1024x10 1.9x). Only one thread was measured (at several threads the
+    products go where ``matrix_product`` sends them). MKL adds the products in another order than its unpacked
+    sgemm: the last bits differ, within the tests' tolerance against TF."""
+    m, k = x.shape
+    n = y.shape[1]
+    if (
+        k * n < _PACKED_MIN_WEIGHT
+        or m < _PACKED_MIN_ROWS
+        or not _MKL_PACKED
+        or torch.compiler.is_compiling()  # (traced: inductor packs weights itself, nothing kept on tensors)
+        or torch.get_num_threads() != 1
+        or not x.is_cpu
+        or x.dtype != torch.float32
+        or y.dtype != torch.float32
+        or bias.dtype != torch.float32
+        or bias.dim() != 1
+        or x.requires_grad
+        or y.requires_grad
+        or bias.requires_grad
+    ):
+        return None
+    key = (weight._version, m, y.stride())
+    held = getattr(weight, "_tm_packed", None)
+    if held is None or held.key != key:  # first sight of this value: computed as before, remembered
+        with contextlib.suppress(AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
+            weight._tm_packed = _PackedWeight(key)
+        return None
+    if held.packed is None:
+        held.packed = torch.ops.mkl._mkl_reorder_linear_weight(y.t().contiguous(), m)
+    return torch.ops.mkl._mkl_linear(x, held.packed, y.t(), bias.contiguous(), m)
 
 
 _SPLIT_MIN_ELEMENTS = 4096  # (a cheap first test: x of a split product has more elements)

@@ -81,17 +81,21 @@ class Fusion:
     refs: frozenset = frozenset()
 
 
-def fused_matmul_bias(a, b, bias, transpose_a, transpose_b):
-    """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul."""
+def fused_matmul_bias(a, b, bias, transpose_a, transpose_b, keep_weight=False):
+    """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul. With
+    ``keep_weight`` (``b`` is never fed: specialization's mark) a large ``b`` may be packed once and kept
+    (``matmul_ops.kept_weight_product``)."""
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
+    if keep_weight and (out := matmul_ops.kept_weight_product(x, y, bias, b)) is not None:
+        return out
     return matmul_ops.matrix_product(x, y, bias)
 
 
-def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b):
+def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b, keep_weight=False):
     """MatMul + bias add + Relu (TF's _FusedMatMul with a Relu): the addmm's result rectified in place (the
     sum before the Relu has no other reader; Relu's gradient reads Relu's output)."""
-    return torch.relu_(fused_matmul_bias(a, b, bias, transpose_a, transpose_b))
+    return torch.relu_(fused_matmul_bias(a, b, bias, transpose_a, transpose_b, keep_weight))
 
 
 def fused_sum_reshape(input, axes):
@@ -502,6 +506,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
         _keep_padded_inputs(ops, spec, op_set, fed, keep)
         _keep_filters(spec, fed)
+        _keep_weights(spec, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
         _max_pools_without_argmax(ops, spec, keep, op_set)
@@ -1475,6 +1480,18 @@ def _keep_filters(spec: Specialization, fed: set) -> None:
         if fusion.kernel in kernels:
             params = fusion.inputs[1:6] if fusion.kernel is conv_ops.conv2d_batch_norm_relu else fusion.inputs[1:2]
             fusion.kwargs["keep_filter"] = not any(_resolve_alias(t, spec) in fed for t in params)
+
+
+def _keep_weights(spec: Specialization, fed: set) -> None:
+    """Lets each MatMul + bias add (+ Relu) fusion keep its weight packed between runs (``keep_weight``,
+    ``matmul_ops.kept_weight_product``) where the weight is not a fed tensor (refilled through a numpy view
+    between runs without a version change, see ``_keep_filters``)."""
+    for fusion in spec.fusions.values():
+        if (
+            fusion.kernel in (fused_matmul_bias, fused_matmul_bias_relu)
+            and _resolve_alias(fusion.inputs[1], spec) not in fed
+        ):
+            fusion.kwargs["keep_weight"] = True
 
 
 def _keep_padded_inputs(ops, spec: Specialization, op_set: set, fed: set, keep: set) -> None:
