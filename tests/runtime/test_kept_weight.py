@@ -134,3 +134,22 @@ def test_a_fed_weight_is_not_kept(tf1, one_thread):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=f"run {run}")
     fused = [n for m in modules for n in m.graph.nodes if n.target is specialize.fused_matmul_bias_relu]
     assert fused and not any(n.kwargs.get("keep_weight") for n in fused)
+
+
+def test_a_fed_input_of_another_inner_size_after_packing_fails_as_before(tf1, one_thread, packed_calls):
+    """x of unknown static shape: once the weight is packed, a run with an x whose inner size differs from the
+    weight's fails as it did before (MKL's packed product would read past x: kept_weight_product checks the sizes,
+    and the run's shapes are checked before it)."""
+    rng = np.random.default_rng(6)
+    w_value = (rng.standard_normal((IN, OUT)) * 0.05).astype(np.float32)
+    good = rng.standard_normal((ROWS, IN)).astype(np.float32)
+    with tm.Graph().as_default():
+        x = tm.placeholder(tm.float32, [None, None], name="x")
+        y = tm.nn.relu(tm.matmul(x, tm.Variable(w_value)) + tm.Variable(np.zeros(OUT, np.float32)))
+        with tm.Session() as sess:
+            sess.run(tm.global_variables_initializer())
+            for _ in range(2):
+                sess.run(y, {x: good})
+            with pytest.raises(tm.errors.InvalidArgumentError):
+                sess.run(y, {x: good[:, : IN - 24]})
+    assert packed_calls[:2] == [False, True]

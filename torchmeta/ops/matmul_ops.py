@@ -174,19 +174,21 @@ def kept_weight_product(x, y, bias, weight):
     1.05x) and narrow ones lose (50x1024 @ 1024x10 1.9x). Only one thread was measured (at several threads the
     products go where ``matrix_product`` sends them). MKL adds the products in another order than its unpacked
     sgemm: the last bits differ, within the tests' tolerance against TF."""
-    m, k = x.shape
-    n = y.shape[1]
+    if x.dim() != 2 or y.dim() != 2 or bias.dim() != 1:
+        return None
+    (m, k), n = x.shape, y.shape[1]
     if (
         k * n < _PACKED_MIN_WEIGHT
+        or y.shape[0] != k  # (a fed x of another inner size: the product's own error, as before)
+        or bias.shape[0] != n
         or m < _PACKED_MIN_ROWS
         or not _MKL_PACKED
         or torch.compiler.is_compiling()  # (traced: inductor packs weights itself, nothing kept on tensors)
         or torch.get_num_threads() != 1
-        or not x.is_cpu
+        or not (x.is_cpu and y.is_cpu and bias.is_cpu)
         or x.dtype != torch.float32
         or y.dtype != torch.float32
         or bias.dtype != torch.float32
-        or bias.dim() != 1
         or x.requires_grad
         or y.requires_grad
         or bias.requires_grad
