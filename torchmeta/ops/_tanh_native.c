@@ -143,15 +143,22 @@ static inline __attribute__((always_inline)) void store8(float *p, v8f x, int64_
   memcpy(p, &x, (size_t)n * sizeof(float));
 }
 
+/* The first column of gates i, j, f, o in a gates row, from their blocks packed in ``order`` (2 bits each). */
+static void gate_offsets(int64_t order, int64_t units, int64_t *at) {
+  for (int q = 0; q < 4; q++) {
+    at[q] = ((order >> (2 * q)) & 3) * units;
+  }
+}
+
 /* One row's ``n`` (<= 8) columns from ``k`` on. */
 static inline __attribute__((always_inline)) void cell8(const float *g, const float *c, float forget_bias,
-                                                        int64_t units, int64_t k, int64_t n, float *new_c,
+                                                        const int64_t *at, int64_t k, int64_t n, float *new_c,
                                                         float *new_h, float *sig_i, float *tanh_j, float *sig_f,
                                                         float *sig_o, float *tanh_c) {
-  const v8f si = sigmoid8(load8(g + k, n));
-  const v8f tj = tanh8(load8(g + units + k, n));
-  const v8f sf = sigmoid8(load8(g + 2 * units + k, n) + forget_bias);
-  const v8f so = sigmoid8(load8(g + 3 * units + k, n));
+  const v8f si = sigmoid8(load8(g + at[0] + k, n));
+  const v8f tj = tanh8(load8(g + at[1] + k, n));
+  const v8f sf = sigmoid8(load8(g + at[2] + k, n) + forget_bias);
+  const v8f so = sigmoid8(load8(g + at[3] + k, n));
   const v8f cs = load8(c + k, n) * sf + si * tj;
   const v8f tc = tanh8(cs);
   store8(new_c + k, cs, n);
@@ -166,7 +173,7 @@ static inline __attribute__((always_inline)) void cell8(const float *g, const fl
 }
 
 TM_CLONES static void cell_rows(const float *gates, const float *c_prev, float forget_bias, int64_t rows,
-                                int64_t units, float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f,
+                                int64_t units, const int64_t *at, float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f,
                                 float *sig_o, float *tanh_c) {
   for (int64_t r = 0; r < rows; r++) {
     const float *g = gates + r * 4 * units;
@@ -178,22 +185,27 @@ TM_CLONES static void cell_rows(const float *gates, const float *c_prev, float f
     }
     int64_t k = 0;
     for (; k + 8 <= units; k += 8) { /* (a constant 8: the loads and stores are single moves) */
-      cell8(g, c, forget_bias, units, k, 8, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
+      cell8(g, c, forget_bias, at, k, 8, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
     }
     if (k < units) {
-      cell8(g, c, forget_bias, units, k, units - k, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
+      cell8(g, c, forget_bias, at, k, units - k, new_c + o, new_h + o, outs[0], outs[1], outs[2], outs[3], outs[4]);
     }
   }
 }
 
-/* ``gates``: [rows, 4 * units] (i, j, f, o), ``c_prev`` and every output [rows, units], all contiguous:
+/* ``gates``: [rows, 4 * units], gate i in the column block ``order & 3`` (of units columns each), j in block
+ * ``(order >> 2) & 3``, f in ``(order >> 4) & 3``, o in ``(order >> 6) & 3`` (TF's cells: i, j, f, o, order 0xe4;
+ * a cell written by hand may split its gates in another order), ``c_prev`` and every output [rows, units], all
+ * contiguous:
  * new_c = c_prev * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j), new_h = tanh(new_c) * sigmoid(o). The gate
  * activations and tanh(new_c) (what the gradient reads) are written where ``sig_i`` is not NULL. */
 void tm_lstm_cell_f32(const float *gates, const float *c_prev, float forget_bias, int64_t rows, int64_t units,
-                      float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f, float *sig_o,
+                      int64_t order, float *new_c, float *new_h, float *sig_i, float *tanh_j, float *sig_f, float *sig_o,
                       float *tanh_c) {
   FLUSH_SUBNORMALS
-  cell_rows(gates, c_prev, forget_bias, rows, units, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
+  int64_t at[4];
+  gate_offsets(order, units, at);
+  cell_rows(gates, c_prev, forget_bias, rows, units, at, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
   RESTORE_SUBNORMALS
 }
 
@@ -205,8 +217,9 @@ static inline __attribute__((always_inline)) v8f tanh_grad8(v8f y, v8f dy) { ret
 static inline __attribute__((always_inline)) void cell_grad8(const float *dh, const float *dc_next,
                                                              const float *sig_i, const float *tanh_j,
                                                              const float *sig_f, const float *sig_o,
-                                                             const float *tanh_c, const float *c_prev, int64_t units,
-                                                             int64_t e, int64_t k, int64_t n, float *dg,
+                                                             const float *tanh_c, const float *c_prev,
+                                                             const int64_t *at, int64_t e, int64_t k, int64_t n,
+                                                             float *dg,
                                                              float *dc_prev) {
   const v8f h = load8(dh + e, n), so = load8(sig_o + e, n), tc = load8(tanh_c + e, n);
   v8f dc = tanh_grad8(tc, h * so);
@@ -214,26 +227,26 @@ static inline __attribute__((always_inline)) void cell_grad8(const float *dh, co
     dc = load8(dc_next + e, n) + dc;
   }
   const v8f si = load8(sig_i + e, n), tj = load8(tanh_j + e, n), sf = load8(sig_f + e, n);
-  store8(dg + k, sigmoid_grad8(si, dc * tj), n);
-  store8(dg + units + k, tanh_grad8(tj, dc * si), n);
-  store8(dg + 2 * units + k, sigmoid_grad8(sf, dc * load8(c_prev + e, n)), n);
-  store8(dg + 3 * units + k, sigmoid_grad8(so, h * tc), n);
+  store8(dg + at[0] + k, sigmoid_grad8(si, dc * tj), n);
+  store8(dg + at[1] + k, tanh_grad8(tj, dc * si), n);
+  store8(dg + at[2] + k, sigmoid_grad8(sf, dc * load8(c_prev + e, n)), n);
+  store8(dg + at[3] + k, sigmoid_grad8(so, h * tc), n);
   store8(dc_prev + e, dc * sf, n);
 }
 
 TM_CLONES static void cell_grad_rows(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
                                      const float *sig_f, const float *sig_o, const float *tanh_c,
-                                     const float *c_prev, int64_t rows, int64_t units, float *d_gates,
-                                     float *dc_prev) {
+                                     const float *c_prev, int64_t rows, int64_t units, const int64_t *at,
+                                     float *d_gates, float *dc_prev) {
   for (int64_t r = 0; r < rows; r++) {
     const int64_t o = r * units;
     float *dg = d_gates + 4 * o;
     int64_t k = 0;
     for (; k + 8 <= units; k += 8) {
-      cell_grad8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, units, o + k, k, 8, dg, dc_prev);
+      cell_grad8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, at, o + k, k, 8, dg, dc_prev);
     }
     if (k < units) {
-      cell_grad8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, units, o + k, k, units - k, dg, dc_prev);
+      cell_grad8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, at, o + k, k, units - k, dg, dc_prev);
     }
   }
 }
@@ -293,14 +306,17 @@ TM_CLONES static void column_sums(const float *x, int64_t rows, int64_t cols, fl
 
 /* The gradient of tm_lstm_cell_f32's new_h (``dh``) and new_c (``dc_next``, NULL: none) through the cell, from its
  * saved activations and ``c_prev``: ``d_gates`` [rows, 4 * units] (the gates' gradient, i, j, f, o) and
- * ``dc_prev`` [rows, units] (c_prev's), everything contiguous; where ``d_bias`` is not NULL, the gates' bias
+ * ``dc_prev`` [rows, units] (c_prev's), everything contiguous, the gates' blocks in ``order`` (as the forward's); where ``d_bias`` is not NULL, the gates' bias
  * gradient [4 * units] too (d_gates' column sums: BiasAddGrad, summed as torchmeta's; with subnormals kept, as
  * torch keeps them; 4 * units a multiple of 64). */
 void tm_lstm_cell_grad_f32(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
                            const float *sig_f, const float *sig_o, const float *tanh_c, const float *c_prev,
-                           int64_t rows, int64_t units, float *d_gates, float *dc_prev, float *d_bias) {
+                           int64_t rows, int64_t units, int64_t order, float *d_gates, float *dc_prev,
+                           float *d_bias) {
   FLUSH_SUBNORMALS
-  cell_grad_rows(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, d_gates, dc_prev);
+  int64_t at[4];
+  gate_offsets(order, units, at);
+  cell_grad_rows(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, at, d_gates, dc_prev);
   RESTORE_SUBNORMALS
   if (d_bias) {
     column_sums(d_gates, rows, 4 * units, d_bias);
