@@ -154,15 +154,17 @@ def _cell(tf, gates_value, c_value, dh_value, dc_value, forget_bias, order="ijfo
     [(False, "ijfo", 1.0), (True, "ijfo", 1.0), (False, "ifoj", None), (False, "ojif", 1.0)],
     ids=["packed", "fetched", "ifoj_no_bias", "ojif"],
 )
-def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1, fetch_activation, order, forget_bias):
+@pytest.mark.parametrize("units", [13, 37])
+def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1, fetch_activation, order, forget_bias, units):
     """Gates over Sigmoid's whole range (its clamp at 16.64, -104, the flushed subnormal results, NaN,
-    infinities; gradients that TF flushes to zero), 13 units (a vector and a tail per row). The cell passes
+    infinities; gradients that TF flushes to zero), 13 and 37 units (whole vectors of 4, 8 or 16 lanes, the
+    width this CPU's kernels run, and a tail per row). The cell passes
     its activations to the gradient as one tensor, or, where one of them is fetched, one by one. Cells written
     by hand that split their gates in another order (bench/run.py's lstm5: i, f, o, j without a forget bias)
     are fused too, the kernels reading and writing each gate's block where the split has it."""
     require_native(tanh_native)
     rng = np.random.default_rng(5)
-    batch, units = 64, 13
+    batch = 64
     gates = (rng.standard_normal((batch, 4 * units)) * rng.choice([0.1, 1, 4, 30], (batch, 4 * units))).astype(
         np.float32
     )
