@@ -320,12 +320,15 @@ def _hand_written_rnn(tf, x_value, w_value, target_value, steps):
 
 
 @pytest.mark.parametrize("path", ["native", "torch"])
-def test_a_hand_written_cell_in_another_gate_order_trains_to_tfs_numbers(tf1, monkeypatch, path):
+@pytest.mark.parametrize("hidden", [6, 16])
+def test_a_hand_written_cell_in_another_gate_order_trains_to_tfs_numbers(tf1, monkeypatch, path, hidden):
     """Every forward cell and every cell gradient of the hand-written recurrence runs fused (the first cell's
-    c_prev the zeros constant, no gradient of it asked), and the step is TF's to float32 rounding."""
+    c_prev the zeros constant, no gradient of it asked), the gradient of the bias added by AddV2 (a Sum over the
+    rows) summed in the cell gradient's call (by the native kernel at 16 units: 64 gate columns), and the step
+    is TF's to float32 rounding."""
     choose_path(tanh_native, monkeypatch, path)
     rng = np.random.default_rng(7)
-    steps, hidden = 4, 6
+    steps = 4
     x = rng.standard_normal((steps, BATCH, hidden)).astype(np.float32)
     w = (rng.standard_normal((2 * hidden, 4 * hidden)) * 0.5).astype(np.float32)
     target = rng.standard_normal((BATCH, hidden)).astype(np.float32)
@@ -335,6 +338,7 @@ def test_a_hand_written_cell_in_another_gate_order_trains_to_tfs_numbers(tf1, mo
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert kernels["lstm_cell"] == steps and kernels["lstm_cell_grad_packed"] == steps
     assert kernels["sigmoid"] == kernels["tanh_grad_direct"] == kernels["sigmoid_grad_direct"] == 0
+    assert kernels["fused_sum_reshape"] == 0
 
 
 @pytest.mark.parametrize("path", ["native", "torch"])

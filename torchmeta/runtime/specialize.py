@@ -1957,14 +1957,40 @@ def _match_cell_grad_blocks(concat: Operation, blocks: tuple, grads: list, m: _C
     # the gates' bias gradient (of the BiasAdd of the gates' product): BiasAddGrad of the gates' gradient, a
     # rank-2 tensor (its channel axis the last in either data format)
     bias_grad = next((op for op in m.readers(concat._outputs[0]) if op.type == "BiasAddGrad" and m.free(op)), None)
-    if bias_grad is not None:
-        cell_ops.append(bias_grad)
-        exposed.append(bias_grad._outputs[0])
+    # or, for a cell written as ``x @ W + b`` (an AddV2), the Sum over the rows + Reshape of its gradient
+    summed = None if bias_grad is not None else _rows_sum(concat._outputs[0], m)
+    if bias_grad is not None or summed is not None:
+        cell_ops.append(bias_grad or summed)
+        exposed.append((bias_grad or summed)._outputs[0])
         kwargs["bias_grad"] = True
     if len(set(cell_ops)) != len(cell_ops):
         return False
     inputs = [dh, y_i, y_j, y_f, y_o, tanh_c, c_prev] + ([] if dc_next is None else [dc_next])
-    return m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed)
+    if summed is None:
+        return m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed)
+    # the Reshape's own fusion (fused_sum_reshape) runs where the cell's is dropped (lowering's _live_fusions)
+    m.spec.fallbacks[summed] = m.spec.fusions.pop(summed)
+    if m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed):
+        return True
+    m.spec.fusions[summed] = m.spec.fallbacks.pop(summed)
+    return False
+
+
+def _rows_sum(t: Tensor, m: _CellMatch):
+    """The Reshape whose ``fused_sum_reshape`` sums the rank-2 ``t`` over its rows (the gradient of a bias vector
+    added by AddV2: Sum(keep_dims) over axis 0 + Reshape, which ``_fuse`` made one call; torch.sum over dim 0,
+    which the cell gradient's bias sums equal bit for bit), else None."""
+    spec = m.spec
+    for sum_op in m.readers(t):
+        if sum_op.type != "Sum" or sum_op not in spec.absorbed:
+            continue
+        reshape = next((c for c in sum_op._outputs[0]._consumers if c in m.op_set), None)
+        fusion = spec.fusions.get(reshape)
+        if fusion is None or fusion.kernel is not fused_sum_reshape or fusion.kwargs["axes"] != [0]:
+            continue
+        if _resolve_alias(fusion.inputs[0], spec) is t and reshape not in spec.fallbacks:
+            return reshape
+    return None
 
 
 def _fuse_lstm_cells(items, ops, spec, keep, targets, fed, op_set) -> None:
