@@ -135,25 +135,36 @@ def test_lstm_cell_without_peepholes_is_fused_too(tf1, dynamic):
     assert kernels["lstm_cell"] >= 1 and kernels["lstm_cell_grad"] + kernels["lstm_cell_grad_packed"] >= 1
 
 
-def _cell(tf, gates_value, c_value, dh_value, dc_value, forget_bias):
-    """The cell's values and the gradients of gates and c for incoming gradients dh and dc, fetched."""
+def _cell(tf, gates_value, c_value, dh_value, dc_value, forget_bias, order="ijfo"):
+    """The cell's values and the gradients of gates and c for incoming gradients dh and dc, fetched; the gates
+    split in ``order`` (TF's cells: i, j, f, o), no forget bias added where it is None."""
     gates = tf.placeholder(tf.float32, gates_value.shape)
     c = tf.placeholder(tf.float32, c_value.shape)
-    i, j, f, o = tf.split(gates, 4, axis=1)
-    new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * tf.tanh(j)
+    gate = dict(zip(order, tf.split(gates, 4, axis=1)))
+    i, j, f, o = (gate[k] for k in "ijfo")
+    sig_f = tf.sigmoid(f) if forget_bias is None else tf.sigmoid(f + forget_bias)
+    new_c = c * sig_f + tf.sigmoid(i) * tf.tanh(j)
     new_h = tf.tanh(new_c) * tf.sigmoid(o)
     grads = tf.gradients([new_h, new_c], [gates, c], grad_ys=[tf.constant(dh_value), tf.constant(dc_value)])
     return [new_c, new_h, *grads], {gates: gates_value, c: c_value}
 
 
-@pytest.mark.parametrize("fetch_activation", [False, True], ids=["packed", "fetched"])
-def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1, fetch_activation):
+@pytest.mark.parametrize(
+    ("fetch_activation", "order", "forget_bias"),
+    [(False, "ijfo", 1.0), (True, "ijfo", 1.0), (False, "ifoj", None), (False, "ojif", 1.0)],
+    ids=["packed", "fetched", "ifoj_no_bias", "ojif"],
+)
+@pytest.mark.parametrize("units", [13, 37])
+def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1, fetch_activation, order, forget_bias, units):
     """Gates over Sigmoid's whole range (its clamp at 16.64, -104, the flushed subnormal results, NaN,
-    infinities; gradients that TF flushes to zero), 13 units (a vector and a tail per row). The cell passes
-    its activations to the gradient as one tensor, or, where one of them is fetched, one by one."""
+    infinities; gradients that TF flushes to zero), 13 and 37 units (whole vectors of 4, 8 or 16 lanes, the
+    width this CPU's kernels run, and a tail per row). The cell passes
+    its activations to the gradient as one tensor, or, where one of them is fetched, one by one. Cells written
+    by hand that split their gates in another order (bench/run.py's lstm5: i, f, o, j without a forget bias)
+    are fused too, the kernels reading and writing each gate's block where the split has it."""
     require_native(tanh_native)
     rng = np.random.default_rng(5)
-    batch, units = 64, 13
+    batch = 64
     gates = (rng.standard_normal((batch, 4 * units)) * rng.choice([0.1, 1, 4, 30], (batch, 4 * units))).astype(
         np.float32
     )
@@ -166,7 +177,7 @@ def test_the_native_kernels_are_tfs_arithmetic_bit_for_bit(tf1, fetch_activation
     for tf in (tf1, tm):
         g = tf.Graph()
         with g.as_default():
-            fetches, feed = _cell(tf, gates, c, dh, dc, forget_bias=1.0)
+            fetches, feed = _cell(tf, gates, c, dh, dc, forget_bias=forget_bias, order=order)
             if fetch_activation:
                 fetches.append(g.get_tensor_by_name("Tanh:0"))  # tanh(j)
             with tf.Session(graph=g) as sess:
@@ -283,3 +294,74 @@ def test_the_torch_path_takes_other_dtypes_and_autograd():
     torch.testing.assert_close(new_h.detach(), torch.tanh(want_c) * torch.sigmoid(o))
     new_h.sum().backward()
     assert gates.grad.shape == gates.shape
+
+
+def _hand_written_rnn(tf, x_value, w_value, target_value, steps):
+    """bench/run.py's lstm5 recurrence (gates split i, f, o, g; no forget bias; the initial state zeros), one
+    GradientDescent step: the loss, then w and b after the step."""
+    g = tf.Graph()
+    with g.as_default():
+        w = tf.Variable(w_value)
+        b = tf.Variable(np.linspace(-0.5, 0.5, w_value.shape[1], dtype=np.float32))
+        batch, hidden = target_value.shape
+        h = tf.zeros([batch, hidden])
+        c = tf.zeros([batch, hidden])
+        for t in range(steps):
+            gates = tf.matmul(tf.concat([tf.constant(x_value[t]), h], 1), w) + b
+            i, f, o, j = tf.split(gates, 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(j)
+            h = tf.sigmoid(o) * tf.tanh(c)
+        loss = tf.reduce_mean(tf.square(h - tf.constant(target_value)))
+        train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            values = [sess.run([loss, train])[0], *sess.run([w, b])]
+            return values, (_kernels(sess) if tf is tm else None)
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+@pytest.mark.parametrize("hidden", [6, 16])
+def test_a_hand_written_cell_in_another_gate_order_trains_to_tfs_numbers(tf1, monkeypatch, path, hidden):
+    """Every forward cell and every cell gradient of the hand-written recurrence runs fused (the first cell's
+    c_prev the zeros constant, no gradient of it asked), the gradient of the bias added by AddV2 (a Sum over the
+    rows) summed in the cell gradient's call (by the native kernel at 16 units: 64 gate columns), and the step
+    is TF's to float32 rounding."""
+    choose_path(tanh_native, monkeypatch, path)
+    rng = np.random.default_rng(7)
+    steps = 4
+    x = rng.standard_normal((steps, BATCH, hidden)).astype(np.float32)
+    w = (rng.standard_normal((2 * hidden, 4 * hidden)) * 0.5).astype(np.float32)
+    target = rng.standard_normal((BATCH, hidden)).astype(np.float32)
+    theirs, _ = _hand_written_rnn(tf1, x, w, target, steps)
+    ours, kernels = _hand_written_rnn(tm, x, w, target, steps)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert kernels["lstm_cell"] == steps and kernels["lstm_cell_grad_packed"] == steps
+    assert kernels["sigmoid"] == kernels["tanh_grad_direct"] == kernels["sigmoid_grad_direct"] == 0
+    assert kernels["fused_sum_reshape"] == 0
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+def test_the_kernels_read_and_write_the_gates_blocks(monkeypatch, path):
+    """``blocks`` permutes the gates' column blocks: the values of a cell are those of TF's order with the
+    gates' columns (and the gates' gradient's) moved to those blocks, bit for bit."""
+    choose_path(tanh_native, monkeypatch, path)
+    rng = np.random.default_rng(8)
+    units = 13
+    gates, c, dh, dc = (
+        torch.tensor(rng.standard_normal((9, n)).astype(np.float32) * 3) for n in (4 * units, units, units, units)
+    )
+    blocks = (0, 3, 1, 2)
+    chunks = gates.chunk(4, 1)
+    moved = torch.cat([chunks[blocks.index(k)] for k in range(4)], 1)  # gate q's columns in block blocks[q]
+    ours = lstm_cell_native.lstm_cell(moved, c, forget_bias=0.0, want=tuple(range(7)), blocks=blocks)
+    theirs = lstm_cell_native.lstm_cell(gates, c, forget_bias=0.0, want=tuple(range(7)))
+    for a, b in zip(ours, theirs, strict=True):
+        assert torch.equal(a.view(torch.int32), b.view(torch.int32))
+    kw = {"dc_prev": True, "bias_grad": True}
+    d_moved, dc_ours, bias_ours = lstm_cell_native.lstm_cell_grad(dh, *ours[2:], c, dc, blocks=blocks, **kw)
+    d_gates, dc_theirs, _ = lstm_cell_native.lstm_cell_grad(dh, *theirs[2:], c, dc, **kw)
+    parts = d_gates.chunk(4, 1)
+    assert torch.equal(d_moved, torch.cat([parts[blocks.index(k)] for k in range(4)], 1))
+    assert torch.equal(dc_ours, dc_theirs)
+    assert torch.equal(bias_ours, nn_ops.bias_add_grad(d_moved, "NHWC"))

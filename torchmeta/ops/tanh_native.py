@@ -24,9 +24,9 @@ def _declare(lib) -> None:
     lib.tm_tanh_f32.argtypes = [p, p, i64, i64, i64]
     lib.tm_tanh_f32.restype = None
     f32 = ctypes.c_float
-    lib.tm_lstm_cell_f32.argtypes = [p, p, f32, i64, i64, p, p, p, p, p, p, p]
+    lib.tm_lstm_cell_f32.argtypes = [p, p, f32, i64, i64, i64, p, p, p, p, p, p, p]
     lib.tm_lstm_cell_f32.restype = None
-    lib.tm_lstm_cell_grad_f32.argtypes = [p, p, p, p, p, p, p, p, i64, i64, p, p, p]
+    lib.tm_lstm_cell_grad_f32.argtypes = [p, p, p, p, p, p, p, p, i64, i64, i64, p, p, p]
     lib.tm_lstm_cell_grad_f32.restype = None
 
 

@@ -9,6 +9,7 @@ because static shapes are only ever *known* when they cannot depend on data.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -1672,7 +1673,8 @@ def _max_pools_without_argmax(ops, spec: Specialization, keep, op_set) -> None:
 # ---------------------------------------------------------------------------------------------
 # An LSTM cell's element-wise ops (TF's BasicLSTMCell, and LSTMCell without peepholes or projection:
 # Split(gates) -> i, j, f, o; new_c = c * Sigmoid(f + forget_bias) + Sigmoid(i) * Tanh(j); new_h = Tanh(new_c) *
-# Sigmoid(o)) as one call, and TF's gradient of them (two Mul per product, three SigmoidGrad and two TanhGrad, the
+# Sigmoid(o); a cell written by hand may split its gates in another order and add no forget bias) as one call,
+# and TF's gradient of them (two Mul per product, three SigmoidGrad and two TanhGrad, the
 # AddN of c's two gradients, the ConcatV2 that is Split's gradient) as another: ten-odd kernel calls of
 # [batch, units] each, per step and direction, become one pass (ops/lstm_cell_native.py). The calls compute
 # every value of the ops they replace that anything else reads (the activations the gradient reads, c_prev's
@@ -1786,6 +1788,24 @@ def _folded_axis(t: Tensor, m: _CellMatch):
     return int(value) % 2
 
 
+def _single_user(t: Tensor, op_types, m: _CellMatch):
+    """The one free op of a type in ``op_types`` that reads ``t``, where nothing else does; else None."""
+    users = m.users(t)
+    if not users or len(users) != 1 or users[0].type not in op_types or not m.free(users[0]):
+        return None
+    return users[0]
+
+
+def _gate_roles(kinds: list, tanh_kind: str):
+    """The assignments of gates i, j, f, o to the four blocks whose ops are ``kinds``: j the one block of
+    ``tanh_kind``, i, f and o the others in every order (the cell's products tell which is which: the matchers
+    try each, TF's order first)."""
+    if kinds.count(tanh_kind) != 1:
+        return []
+    j = kinds.index(tanh_kind)
+    return [(i, j, f, o) for i, f, o in itertools.permutations([k for k in range(4) if k != j])]
+
+
 def _match_lstm_cell(split: Operation, m: _CellMatch) -> bool:
     """Records ``lstm_cell_native.lstm_cell`` for the cell whose gates ``split`` splits; whether it did."""
     if split.type != "Split" or len(split._outputs) != 4 or not m.free(split):
@@ -1794,29 +1814,35 @@ def _match_lstm_cell(split: Operation, m: _CellMatch) -> bool:
     shape = _shape_2d(gates)
     if _folded_axis(axis_t, m) != 1 or shape is None or shape[1] % 4 or gates.dtype.base_dtype not in _FLOATS:
         return False
+    users = [_single_user(t, ("Sigmoid", "Tanh", "AddV2", "Add"), m) for t in split._outputs]
+    if None in users:
+        return False
+    return any(_match_cell_blocks(split, blocks, users, m) for blocks in _gate_roles([u.type for u in users], "Tanh"))
+
+
+def _match_cell_blocks(split: Operation, blocks: tuple, users: list, m: _CellMatch) -> bool:
+    """``_match_lstm_cell`` with gates i, j, f, o the split's outputs ``blocks``, read by ``users``."""
+    gates = split._inputs[1]
+    shape = _shape_2d(gates)
     cell = (shape[0], shape[1] // 4)
-    i, j, f, o = split._outputs
-
-    def single(t, op_type):
-        users = m.users(t)
-        if not users or len(users) != 1 or users[0].type not in op_type or not m.free(users[0]):
-            return None
-        return users[0]
-
-    sig_i_op, tanh_j_op, add_f, sig_o_op = (
-        single(i, ("Sigmoid",)), single(j, ("Tanh",)), single(f, ("AddV2", "Add")), single(o, ("Sigmoid",))
-    )  # fmt: skip
-    if None in (sig_i_op, tanh_j_op, add_f, sig_o_op) or len(add_f._inputs) != 2:
+    f = split._outputs[blocks[2]]
+    sig_i_op, tanh_j_op, add_f, sig_o_op = (users[b] for b in blocks)
+    if sig_i_op.type != "Sigmoid" or sig_o_op.type != "Sigmoid":
         return False
-    bias = add_f._inputs[1] if add_f._inputs[0] is f else add_f._inputs[0]
-    bias_value = m.spec.folded.get(m.source(bias))
-    if not isinstance(bias_value, torch.Tensor) or bias_value.numel() != 1 or bias_value.dim() > 2:
-        return False
-    if bias.dtype.base_dtype is not gates.dtype.base_dtype or _shape_2d(add_f._outputs[0]) != cell:
-        return False
-    sig_f_op = single(add_f._outputs[0], ("Sigmoid",))
-    if sig_f_op is None:
-        return False
+    if add_f.type == "Sigmoid":  # no forget bias: sigmoid(f + 0) is sigmoid(f) (+0 and -0 alike give 0.5)
+        sig_f_op, add_f, bias_value = add_f, None, torch.zeros(())
+    else:
+        if len(add_f._inputs) != 2:
+            return False
+        bias = add_f._inputs[1] if add_f._inputs[0] is f else add_f._inputs[0]
+        bias_value = m.spec.folded.get(m.source(bias))
+        if not isinstance(bias_value, torch.Tensor) or bias_value.numel() != 1 or bias_value.dim() > 2:
+            return False
+        if bias.dtype.base_dtype is not gates.dtype.base_dtype or _shape_2d(add_f._outputs[0]) != cell:
+            return False
+        sig_f_op = _single_user(add_f._outputs[0], ("Sigmoid",), m)
+        if sig_f_op is None:
+            return False
     sig_i, tanh_j, sig_f, sig_o = (op._outputs[0] for op in (sig_i_op, tanh_j_op, sig_f_op, sig_o_op))
 
     def product(a, b):
@@ -1834,7 +1860,7 @@ def _match_lstm_cell(split: Operation, m: _CellMatch) -> bool:
     c_prev = _product_of(mul_cf._outputs[0], sig_f, m)[1]
     if c_prev.dtype.base_dtype is not gates.dtype.base_dtype:
         return False
-    add_c = single(mul_ij._outputs[0], ("AddV2", "Add"))
+    add_c = _single_user(mul_ij._outputs[0], ("AddV2", "Add"), m)
     if add_c is None or m.users(mul_cf._outputs[0]) != [add_c]:
         return False
     new_c = add_c._outputs[0]
@@ -1848,12 +1874,15 @@ def _match_lstm_cell(split: Operation, m: _CellMatch) -> bool:
     values = (new_c, mul_h._outputs[0], sig_i, tanh_j, sig_f, sig_o, tanh_c)
     if any(_shape_2d(t) != cell for t in values):
         return False
-    cell_ops = [split, sig_i_op, tanh_j_op, add_f, sig_f_op, sig_o_op, mul_ij, mul_cf, add_c, tanh_c_op, mul_h]
+    cell_ops = [split, sig_i_op, tanh_j_op, sig_f_op, sig_o_op, mul_ij, mul_cf, add_c, tanh_c_op, mul_h]
+    cell_ops += [] if add_f is None else [add_f]
     if len(set(cell_ops)) != len(cell_ops):
         return False
     # exposed: the values read outside the cell, or fetched
     want = tuple(k for k, t in enumerate(values) if m.users(t) is None or set(m.users(t)) - set(cell_ops))
     kwargs = {"forget_bias": bias_value.item(), "want": want}
+    if blocks != lstm_cell_native.TF_BLOCKS:
+        kwargs["blocks"] = blocks
     return m.record(lstm_cell_native.lstm_cell, [gates, c_prev], kwargs, cell_ops, [values[k] for k in want])
 
 
@@ -1866,15 +1895,25 @@ def _match_lstm_cell_grad(concat: Operation, m: _CellMatch) -> bool:
     shape = _shape_2d(concat._outputs[0])
     if _folded_axis(axis_t, m) != 1 or shape is None or shape[1] % 4:
         return False
+    if concat._outputs[0].dtype.base_dtype not in _FLOATS:
+        return False
+    blocks_grads = [m.source(t)._op for t in parts]
+    if any(g.type not in ("SigmoidGrad", "TanhGrad") for g in blocks_grads) or len(set(blocks_grads)) != 4:
+        return False
+    if any(not m.free(g) or not _only_reader(g._outputs[0], concat, m) for g in blocks_grads):
+        return False
+    return any(
+        _match_cell_grad_blocks(concat, blocks, [blocks_grads[b] for b in blocks], m)
+        for blocks in _gate_roles([g.type for g in blocks_grads], "TanhGrad")
+    )
+
+
+def _match_cell_grad_blocks(concat: Operation, blocks: tuple, grads: list, m: _CellMatch) -> bool:
+    """``_match_lstm_cell_grad`` with ``grads`` the gradient ops of gates i, j, f, o, in the concat's
+    ``blocks``."""
+    shape = _shape_2d(concat._outputs[0])
     cell = (shape[0], shape[1] // 4)
     dtype = concat._outputs[0].dtype.base_dtype
-    if dtype not in _FLOATS:
-        return False
-    grads = [m.source(t)._op for t in parts]
-    if [g.type for g in grads] != ["SigmoidGrad", "TanhGrad", "SigmoidGrad", "SigmoidGrad"]:
-        return False
-    if len(set(grads)) != 4 or any(not m.free(g) or not _only_reader(g._outputs[0], concat, m) for g in grads):
-        return False
     (y_i, d_i), (y_j, d_j), (y_f, d_f), (y_o, d_o) = (g._inputs for g in grads)
     if any(_shape_2d(t) != cell or t.dtype.base_dtype is not dtype for t in (y_i, y_j, y_f, y_o, d_i, d_j, d_f, d_o)):
         return False
@@ -1927,20 +1966,48 @@ def _match_lstm_cell_grad(concat: Operation, m: _CellMatch) -> bool:
         cell_ops.append(dc_op)
     exposed = [concat._outputs[0]]
     kwargs = {"dc_prev": mul_c is not None and mul_c in m.live(), "bias_grad": False}
+    if blocks != lstm_cell_native.TF_BLOCKS:
+        kwargs["blocks"] = blocks
     if kwargs["dc_prev"]:  # (one that does not run is left as it is)
         cell_ops.append(mul_c)
         exposed.append(mul_c._outputs[0])
     # the gates' bias gradient (of the BiasAdd of the gates' product): BiasAddGrad of the gates' gradient, a
     # rank-2 tensor (its channel axis the last in either data format)
     bias_grad = next((op for op in m.readers(concat._outputs[0]) if op.type == "BiasAddGrad" and m.free(op)), None)
-    if bias_grad is not None:
-        cell_ops.append(bias_grad)
-        exposed.append(bias_grad._outputs[0])
+    # or, for a cell written as ``x @ W + b`` (an AddV2), the Sum over the rows + Reshape of its gradient
+    summed = None if bias_grad is not None else _rows_sum(concat._outputs[0], m)
+    if bias_grad is not None or summed is not None:
+        cell_ops.append(bias_grad or summed)
+        exposed.append((bias_grad or summed)._outputs[0])
         kwargs["bias_grad"] = True
     if len(set(cell_ops)) != len(cell_ops):
         return False
     inputs = [dh, y_i, y_j, y_f, y_o, tanh_c, c_prev] + ([] if dc_next is None else [dc_next])
-    return m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed)
+    if summed is None:
+        return m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed)
+    # the Reshape's own fusion (fused_sum_reshape) runs where the cell's is dropped (lowering's _live_fusions)
+    m.spec.fallbacks[summed] = m.spec.fusions.pop(summed)
+    if m.record(lstm_cell_native.lstm_cell_grad, inputs, kwargs, cell_ops, exposed):
+        return True
+    m.spec.fusions[summed] = m.spec.fallbacks.pop(summed)
+    return False
+
+
+def _rows_sum(t: Tensor, m: _CellMatch):
+    """The Reshape whose ``fused_sum_reshape`` sums the rank-2 ``t`` over its rows (the gradient of a bias vector
+    added by AddV2: Sum(keep_dims) over axis 0 + Reshape, which ``_fuse`` made one call; torch.sum over dim 0,
+    which the cell gradient's bias sums equal bit for bit), else None."""
+    spec = m.spec
+    for sum_op in m.readers(t):
+        if sum_op.type != "Sum" or sum_op not in spec.absorbed:
+            continue
+        reshape = next((c for c in sum_op._outputs[0]._consumers if c in m.op_set), None)
+        fusion = spec.fusions.get(reshape)
+        if fusion is None or fusion.kernel is not fused_sum_reshape or fusion.kwargs["axes"] != [0]:
+            continue
+        if _resolve_alias(fusion.inputs[0], spec) is t and reshape not in spec.fallbacks:
+            return reshape
+    return None
 
 
 def _fuse_lstm_cells(items, ops, spec, keep, targets, fed, op_set) -> None:
