@@ -226,7 +226,15 @@ def tf_graph_times(sess, fetch, feed, steps):
 
 def _flops(name, args, kwargs, out):
     """Multiply-adds x 2 of a convolution or matmul kernel call (0 for other kernels)."""
-    if name in ("conv2d", "conv2d_keeping_padded", "conv2d_bias_relu", "conv2d_batch_norm_relu", "conv2d_add_relu"):
+    if name in (
+        "conv2d",
+        "conv2d_keeping_padded",
+        "conv2d_keeping_filter",
+        "conv2d_keeping_padded_and_filter",
+        "conv2d_bias_relu",
+        "conv2d_batch_norm_relu",
+        "conv2d_add_relu",
+    ):
         kh, kw, f_in = args[1].shape[:3]
         return 2 * out.numel() * kh * kw * (1 if kwargs.get("depthwise") else f_in)
     if name == "depthwise_conv2d_native":

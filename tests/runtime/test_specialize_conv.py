@@ -546,7 +546,7 @@ def test_a_batch_norm_whose_relu_gradient_is_fused_writes_no_border(tf1):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
     assert [n.target for n in nodes].count(nn_ops.fused_batch_norm_grad_relu) == 2
-    assert conv_ops.conv2d_keeping_padded in [n.target for n in nodes]
+    assert conv_ops.conv2d_keeping_padded_and_filter in [n.target for n in nodes]  # (and its filter: a variable)
     assert not any(n.kwargs.get("padded_for") for n in nodes)
 
 
@@ -576,7 +576,7 @@ def test_a_batch_norm_read_by_a_convolution_that_would_copy_writes_no_border(tf1
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
     assert specialize.fused_batch_norm_add_relu in [n.target for n in nodes]
-    assert conv_ops.conv2d_keeping_padded in [n.target for n in nodes]
+    assert conv_ops.conv2d_keeping_padded_and_filter in [n.target for n in nodes]  # (and its filter: a variable)
     assert not any(n.kwargs.get("padded_for") for n in nodes)
 
 
@@ -692,3 +692,72 @@ def test_a_fed_tensor_refilled_outside_torch_is_padded_afresh(tf1):
     for run, (a, e) in enumerate(zip(ours, theirs)):
         for i, (u, v) in enumerate(zip(a, e)):
             np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-4, err_msg=f"run {run} value {i}")
+
+
+def test_a_training_step_copies_each_filter_once_for_its_convolution_and_gradients(tf1, monkeypatch):
+    """The variables' filters are never fed: each Conv2D runs as ``conv2d_keeping_filter`` (or with its padded copy,
+    ``conv2d_keeping_padded_and_filter``) and each fused input + filter gradient with ``keep_filter``: one step
+    copies each 3x3 filter into oneDNN's layout once, in its forward, and its gradient reads that copy. Three
+    Momentum steps give TF's losses and variables."""
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((4, 12, 12, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 4)
+    theirs, _ = _train_steps(tf1, _two_residual_blocks, x, labels, 3)
+    copies = []
+    oihw = conv_ops._oihw
+
+    def counted(filter, keep):
+        held = getattr(filter, "_tm_oihw", None)
+        copies.append(not (keep and held is not None and held[0] == filter._version))
+        return oihw(filter, keep)
+
+    monkeypatch.setattr(conv_ops, "_oihw", counted)
+    ours, modules = _train_steps(tm, _two_residual_blocks, x, labels, 3)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    targets = [n.target for n in nodes]
+    assert conv_ops.conv2d not in targets and conv_ops.conv2d_keeping_padded not in targets
+    assert targets.count(conv_ops.conv2d_keeping_filter) == 5  # (the 1x1 projection's too: it runs as a product)
+    assert targets.count(conv_ops.conv2d_keeping_padded_and_filter) == 1
+    fused = [n for n in nodes if n.target is conv_ops.conv2d_backprop_input_and_filter]
+    assert len(fused) == 5 and all(n.kwargs["keep_filter"] for n in fused)  # (the stem's: a filter gradient only)
+    # per step: the 5 forwards of 3x3 filters copy theirs, the 4 fused gradients of 3x3 filters reuse it
+    assert copies.count(True) == 3 * 5 and copies.count(False) == 3 * 4, copies
+
+
+def test_a_fed_filter_refilled_outside_torch_keeps_no_copy_for_its_gradients(tf1):
+    """A filter fed as the same torch tensor on every run and refilled through a numpy view in between (no version
+    change): its convolution and gradients keep no copy of it (``keep_filter`` is not set), so each run's
+    gradients are of what it is given."""
+    rng = np.random.default_rng(17)
+    x_value = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    filters = [rng.standard_normal((3, 3, 3, 4)).astype(np.float32) for _ in range(3)]
+
+    def build(tf):
+        x = tf.placeholder(tf.float32, x_value.shape, name="x")
+        w = tf.placeholder(tf.float32, [3, 3, 3, 4], name="w")
+        y = tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME")
+        return x, w, [y, *tf.gradients(tf.reduce_sum(y * y), [x, w])]
+
+    with tf1.Graph().as_default():
+        x, w, fetches = build(tf1)
+        with tf1.Session() as sess:
+            theirs = [sess.run(fetches, {x: x_value, w: v}) for v in filters]
+    with tm.Graph().as_default():
+        x, w, fetches = build(tm)
+        with tm.Session() as sess:
+            fed = torch.from_numpy(filters[0].copy())
+            ours = []
+            for v in filters:
+                fed.numpy()[:] = v
+                ours.append(sess.run(fetches, {x: x_value, w: fed}))
+            modules = sess._compiled_modules()
+    for run, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        for i, (u, v) in enumerate(zip(a, e, strict=True)):
+            np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-4, err_msg=f"run {run}, value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    targets = [n.target for n in nodes]
+    assert conv_ops.conv2d_keeping_filter not in targets and conv_ops.conv2d_keeping_padded_and_filter not in targets
+    fused = [n for n in nodes if n.target is conv_ops.conv2d_backprop_input_and_filter]
+    assert len(fused) == 1 and not fused[0].kwargs.get("keep_filter")

@@ -259,6 +259,135 @@ def _rows(x):
 
 
 # ---------------------------------------------------------------------------------------------
+# The direct path of a training step's convolutions: float32 NHWC on the CPU, one group, no dilation, a window
+# larger than 1x1. The generic path's checks and window arithmetic cost 10-20 us a forward and 40 us a fused
+# gradient (tiny shapes, one thread), and torch copies the HWIO filter's OIHW view into the layout its oneDNN
+# convolution reads on every call (the forward, the input gradient, the fused gradients: 40 us for 3x3x64x64);
+# here the geometry is worked out once per shape and, where specialization marks the filter as never fed
+# (``keep_filter``), the copy is made once per filter version and shared by the step's forward and gradients.
+
+_GEOMETRY: dict = {}  # (input shape, filter shape, strides, padding) -> _direct_geometry's answer
+
+
+def _direct_geometry(input, filter, strides, padding, data_format, dilations):
+    """((stride h, stride w), (top, bottom, left, right), (out h, out w)) where ``_conv2d`` and
+    ``conv2d_backprop_input_and_filter`` take the direct path for an NHWC ``input`` and HWIO ``filter``, else None
+    (the generic path: other dtypes, devices, layouts, autograd, torch.compile, groups, dilations, EXPLICIT
+    padding, 1x1 windows (products), empty results, and where ``_pads_first`` might pad first). The same torch
+    calls as the generic path, on the same arguments: the same values bit for bit."""
+    if (
+        data_format != "NHWC"
+        or padding == "EXPLICIT"
+        or input.dtype != torch.float32
+        or filter.dtype != torch.float32
+        or not input.is_cpu
+        or input.requires_grad
+        or filter.requires_grad
+        or dilations != _NO_DILATION
+        or not _MKLDNN
+        or torch.compiler.is_compiling()
+    ):
+        return None
+    key = (input.shape, filter.shape, *strides, padding, CPU_FLAGS)  # (tests stand in other CPUs' flags)
+    geometry = _GEOMETRY.get(key, False)
+    if geometry is False:
+        if len(_GEOMETRY) >= 1024:  # feeds of ever new shapes: keep the latest ones
+            _GEOMETRY.clear()
+        geometry = _GEOMETRY[key] = _plain_geometry(input.shape, filter.shape, strides, padding)
+    return geometry
+
+
+_NO_DILATION = [1, 1, 1, 1]
+
+
+def _plain_geometry(x_shape, f_shape, strides, padding):
+    """``_direct_geometry``'s answer for these shapes and attrs (a float32 CPU NHWC convolution)."""
+    if len(x_shape) != 4 or len(f_shape) != 4 or len(strides) != 4 or strides[0] != 1 or strides[3] != 1:
+        return None
+    kh, kw, f_in, f_out = f_shape
+    if x_shape[3] != f_in or kh * kw == 1 or min(*x_shape, *f_shape, *strides) <= 0:
+        return None
+    if (
+        "avx512f" not in CPU_FLAGS
+        and "avx2" in CPU_FLAGS
+        and kh >= 5
+        and kw >= 5
+        and max(f_in, f_out) >= 32
+        and strides[1] == strides[2] == 1
+    ):
+        return None  # _pads_first may pad the input (or the input gradient's dy) first: the generic path decides
+    out_h, top, bottom = window_size(x_shape[1], kh, strides[1], 1, padding)
+    out_w, left, right = window_size(x_shape[2], kw, strides[2], 1, padding)
+    if out_h <= 0 or out_w <= 0 or min(top, bottom, left, right) < 0:
+        return None
+    if top != bottom or left != right:
+        # the input gradient as one transposed convolution (_asymmetric_input_grad): windows must cover the input
+        for size, k, s, d, before, after in (
+            (x_shape[1], kh, strides[1], out_h, top, bottom),
+            (x_shape[2], kw, strides[2], out_w, left, right),
+        ):
+            if (d - 1) * s + k != size + before + after or before - after >= s:
+                return None
+    return (strides[1], strides[2]), (top, bottom, left, right), (out_h, out_w)
+
+
+def _oihw(filter, keep):
+    """The OIHW weight of an HWIO float32 ``filter`` laid out as torch's oneDNN convolutions of a channels_last
+    input read it (channels_last: O, H, W, I in memory), which they would otherwise copy it to on each call; with
+    ``keep`` (specialization's mark: ``filter`` is never fed, so it changes only through torch) kept on ``filter``
+    while its version is unchanged: the step's forward, input gradient and filter gradient read one copy."""
+    if keep:
+        held = getattr(filter, "_tm_oihw", None)
+        if held is not None and held[0] == filter._version:
+            return held[1]
+    weight = filter.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)
+    if keep:
+        with contextlib.suppress(AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
+            filter._tm_oihw = (filter._version, weight)
+    return weight
+
+
+def _direct_conv2d(input, filter, geometry, keep_padded, keep_filter):
+    """The forward on ``_direct_geometry``'s path: ``_conv``'s F.conv2d, on the padded copy where the padding is
+    asymmetric."""
+    stride, (top, bottom, left, right), _ = geometry
+    x = input.permute(0, 3, 1, 2)
+    if top != bottom or left != right:
+        x = _padded_input(input, x, left, right, top, bottom, keep_padded)
+        top = left = 0
+    return F.conv2d(x, _oihw(filter, keep_filter), None, stride, (top, left)).permute(0, 2, 3, 1)
+
+
+def _direct_backward(input, filter, out_backprop, geometry, keep_filter):
+    """(input gradient, filter gradient) on ``_direct_geometry``'s path, as ``_conv_backward`` computes them: one
+    convolution_backward call, or for asymmetric padding the transposed convolution and the filter gradient of
+    the padded copy; None where ``out_backprop`` is not of the output's shape (the generic path raises TF's
+    error)."""
+    stride, (top, bottom, left, right), (out_h, out_w) = geometry
+    if (
+        out_backprop.dtype != torch.float32
+        or out_backprop.requires_grad
+        or not out_backprop.is_cpu
+        or out_backprop.shape != (input.shape[0], out_h, out_w, filter.shape[3])
+    ):
+        return None
+    x, dy, weight = input.permute(0, 3, 1, 2), out_backprop.permute(0, 3, 1, 2), _oihw(filter, keep_filter)
+    if top == bottom and left == right:
+        dx, dw, _ = torch.ops.aten.convolution_backward(
+            dy, x, weight, None, stride, [top, left], [1, 1], False, [0, 0], 1, (True, True, False)
+        )
+    else:
+        dx = torch.ops.mkldnn._convolution_transpose_pointwise(
+            dy, weight, None, [top, left], [top - bottom, left - right], list(stride), [1, 1], 1, "none", [], ""
+        )
+        x = _padded_input(input, x, left, right, top, bottom)
+        dw = torch.ops.aten.convolution_backward(
+            dy, x, weight, None, stride, [0, 0], [1, 1], False, [0, 0], 1, (False, True, False)
+        )[1]
+    return dx.permute(0, 2, 3, 1), dw.permute(2, 3, 1, 0)
+
+
+# ---------------------------------------------------------------------------------------------
 # Conv2D, DepthwiseConv2dNative
 
 
@@ -723,7 +852,7 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
     The filter is permuted to torch's OIHW; when the input has ``groups`` times the filter's
     input depth, the convolution is grouped, as in TF.
     """
-    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, False)
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, False, False)
 
 
 def conv2d_keeping_padded(input, filter, strides, padding, explicit_paddings, data_format, dilations):
@@ -731,10 +860,24 @@ def conv2d_keeping_padded(input, filter, strides, padding, explicit_paddings, da
     computes from the same input (see ``_Padded``): what specialization (runtime/specialize.py) runs a Conv2D
     as when its input is a result computed afresh in the run and a Conv2DBackpropFilter reads it too. Not an
     op."""
-    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, True)
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, True, False)
 
 
-def _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, keep_padded):
+def conv2d_keeping_filter(input, filter, strides, padding, explicit_paddings, data_format, dilations):
+    """Conv2D keeping its filter in the layout oneDNN reads (``_oihw``) for the gradients of the same filter:
+    what specialization runs a Conv2D as when its filter is never fed (``keep_filter``). Not an op."""
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, False, True)
+
+
+def conv2d_keeping_padded_and_filter(input, filter, strides, padding, explicit_paddings, data_format, dilations):
+    """``conv2d_keeping_padded`` and ``conv2d_keeping_filter`` at once. Not an op."""
+    return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, True, True)
+
+
+def _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, keep_padded, keep_filter):
+    geometry = _direct_geometry(input, filter, strides, padding, data_format, dilations)
+    if geometry is not None:
+        return _direct_conv2d(input, filter, geometry, keep_padded, keep_filter)
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
@@ -1089,15 +1232,20 @@ def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
 
 
 def conv2d_backprop_input_and_filter(
-    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations, keep_filter=False
 ):
     """Conv2DBackpropInput and Conv2DBackpropFilter of one convolution in one ``convolution_backward``
     call: (input gradient, filter gradient), each as its own op gives it.
 
     Not an op: specialization (runtime/specialize.py) runs the two through it where TF's gradient graph
     has them side by side (the same out_backprop, filter, input and attrs). oneDNN then reads
-    out_backprop once for both gradients.
+    out_backprop once for both gradients. ``keep_filter``: ``filter`` is never fed (``_oihw``).
     """
+    geometry = _direct_geometry(input, filter, strides, padding, data_format, dilations)
+    if geometry is not None:
+        grads = _direct_backward(input, filter, out_backprop, geometry, keep_filter)
+        if grads is not None:
+            return grads
     attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]

@@ -506,7 +506,7 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
         _fuse_relu_grad_batch_norm_grad(ops, spec, keep, op_set, fed)
         _fuse_add_n_relu_grad(ops, spec, keep, op_set, fed)
         _keep_padded_inputs(ops, spec, op_set, fed, keep)
-        _keep_filters(spec, fed)
+        _keep_filters(ops, spec, fed)
         _keep_weights(spec, fed)
         _direct_kernels(ops, spec)
         _fuse_max_pool_relu_grad(ops, spec, keep, op_set, fed)
@@ -1471,16 +1471,34 @@ _FRESH_ACTIVATIONS = {
 }
 
 
-def _keep_filters(spec: Specialization, fed: set) -> None:
+def _keep_filters(ops, spec: Specialization, fed: set) -> None:
     """Lets each conv + bias / batch norm (+ add) (+ Relu) fusion keep its filter folded and reordered between runs
     (``conv_ops._Folded``, the kernels' ``keep_filter``) where neither the filter nor a folded batch norm input is
     a fed tensor: a fed torch tensor may be refilled through a numpy view between runs without a version change,
-    where variables and constants change only through torch."""
+    where variables and constants change only through torch. Likewise a training step's Conv2D (its kernel's
+    ``conv2d_keeping_filter`` variant) and fused input + filter gradient keep one copy of such a filter in the
+    layout oneDNN reads for the step (``conv_ops._oihw``)."""
     kernels = (conv_ops.conv2d_bias_relu, conv_ops.conv2d_add_relu, conv_ops.conv2d_batch_norm_relu)
     for fusion in spec.fusions.values():
         if fusion.kernel in kernels:
             params = fusion.inputs[1:6] if fusion.kernel is conv_ops.conv2d_batch_norm_relu else fusion.inputs[1:2]
             fusion.kwargs["keep_filter"] = not any(_resolve_alias(t, spec) in fed for t in params)
+        elif fusion.kernel is conv_ops.conv2d_backprop_input_and_filter:
+            # the training step's gradients read the filter copy its forward kept (conv_ops._oihw)
+            fusion.kwargs["keep_filter"] = _resolve_alias(fusion.inputs[1], spec) not in fed
+    for op in ops:
+        if op.type == "Conv2D" and _resolve_alias(op._inputs[1], spec) not in fed:
+            kernel = spec.kernels.get(op) if op in spec.kernels else (op._info and op._info.kernel)
+            keeping = _KEEPING_FILTER.get(kernel)
+            if keeping is not None and _runs_as_is(op, spec):
+                spec.kernels[op] = keeping
+
+
+# a Conv2D's kernel -> the same kernel keeping its filter's oneDNN layout for the step's gradients (conv_ops._oihw)
+_KEEPING_FILTER = {
+    conv_ops.conv2d: conv_ops.conv2d_keeping_filter,
+    conv_ops.conv2d_keeping_padded: conv_ops.conv2d_keeping_padded_and_filter,
+}
 
 
 def _keep_weights(spec: Specialization, fed: set) -> None:
