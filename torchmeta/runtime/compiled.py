@@ -138,10 +138,10 @@ class CompiledForward:
     # written through a transposed buffer before its ReluGrad; with 8 it is one vectorized pass in the data's
     # layout (CNN step compiled/eager 1.00-1.02 -> ~0.98, bench/results/compiled11.txt). cpp_wrapper: the module
     # that calls the kernels, allocates and frees buffers is C++, not Python run by the interpreter for each call
-    # (one thread, same-process A/B, step new/old: seed MLP 0.82, LSTM classifier 0.87, CNN 0.97, ResNet 0.95,
-    # MobileNet 0.96). Compiling is one g++ run for the module and its kernels instead of one per kernel: faster
-    # from a cold cache (CNN 50 vs 180 s wall), slower where the kernels alone were cached (bench/results/
-    # cmp14_profile.txt).
+    # (one thread, same-process A/B, step new/old: seed MLP 0.82, LSTM classifier 0.87-0.88, lstm5 0.88, MNIST
+    # MLP 0.98, CNN 0.97-0.99, ResNet 0.95, MobileNet 0.96-0.97). Compiling is one g++ run for the module and its
+    # kernels instead of one per kernel: from a cold cache CNN 27 vs 41 s, seed MLP 19 vs 24, LSTM classifier 66
+    # vs 43; where the kernels alone were cached, 6-33 s longer (bench/results/cmp14_profile.txt).
     INDUCTOR_CONFIG = {"realize_reads_threshold": 8, "cpp_wrapper": True}
 
     def _backend(self, graph_module, example_inputs):
