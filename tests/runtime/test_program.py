@@ -198,6 +198,34 @@ def test_scalar_condition_rereads_a_ref_bound_assigned_in_the_loop(v1_control_fl
     assert [r.scalar_cond for r in runners] == [True]  # the condition ran on Python numbers
 
 
+def test_scalar_condition_of_constants_and_logical_ops(v1_control_flow):
+    """A condition on Python numbers with a constant, a unary op (LogicalNot) and LogicalAnd, run for zero,
+    some and the constant's bound of iterations; a body of one loop variable (gathered alone): TF's counts."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        n = v1.placeholder(tf.int32, [], name="n")
+        out = tf.while_loop(
+            lambda i: tf.logical_and(tf.logical_not(i >= n), i < tf.constant(7)), lambda i: i + 2, [tf.constant(0)]
+        )
+        out = tf.identity(out, name="out")
+        feeds = [0, 3, 4, 30]
+        with v1.Session(graph=g) as sess:
+            want = [sess.run(out, {n: k}) for k in feeds]
+        graph_def = g.as_graph_def(add_shapes=True)
+    ours = tm.Graph()
+    with ours.as_default():
+        tm.import_graph_def(graph_def, name="")
+        with tm.Session() as sess:
+            got = [sess.run("out:0", {"n:0": k}) for k in feeds]
+            runners = [r for gm in sess._compiled_modules() for r in vars(gm).values() if isinstance(r, LoopRunner)]
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(want, [[0], [4], [4], [8]])
+    assert [r.scalar_cond for r in runners] == [True]
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "momentum", "sgd"])
 def test_loop_weight_caches_follow_every_optimizer_update(v1_control_flow, tmp_path, optimizer):
     """The gradient loop lays out (half of) the kernel once per value of the weight, keyed on the tensor and its
