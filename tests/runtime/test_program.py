@@ -198,6 +198,59 @@ def test_scalar_condition_rereads_a_ref_bound_assigned_in_the_loop(v1_control_fl
     assert [r.scalar_cond for r in runners] == [True]  # the condition ran on Python numbers
 
 
+@pytest.mark.parametrize("one_thread", [False, True])
+def test_scalar_condition_of_constants_and_logical_ops(v1_control_flow, monkeypatch, one_thread):
+    """A condition on Python numbers with a constant, a unary op (LogicalNot) and LogicalAnd, run for zero,
+    some and the constant's bound of iterations; a body of one loop variable (gathered alone): TF's counts.
+    At one thread the body's one-thread wrapper is not called per iteration (LoopRunner calls its module)."""
+    import tensorflow as tf
+    import torch
+
+    from torchmeta.ops import threads
+
+    calls = []
+    wrapped = threads.on_one_thread
+
+    def counted(fn, *args):
+        calls.append(fn)
+        return wrapped(fn, *args)
+
+    monkeypatch.setattr(threads, "on_one_thread", counted)
+    before = torch.get_num_threads()
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        n = v1.placeholder(tf.int32, [], name="n")
+        out = tf.while_loop(
+            lambda i: tf.logical_and(tf.logical_not(i >= n), i < tf.constant(7)), lambda i: i + 2, [tf.constant(0)]
+        )
+        out = tf.identity(out, name="out")
+        feeds = [0, 3, 4, 30]
+        with v1.Session(graph=g) as sess:
+            want = [sess.run(out, {n: k}) for k in feeds]
+        graph_def = g.as_graph_def(add_shapes=True)
+    ours = tm.Graph()
+    with ours.as_default():
+        tm.import_graph_def(graph_def, name="")
+        with tm.Session() as sess:
+            sess.run("out:0", {"n:0": 30})  # (lowered at the default thread count)
+            calls.clear()
+            try:
+                if one_thread:
+                    torch.set_num_threads(1)
+                got = [sess.run("out:0", {"n:0": k}) for k in feeds]
+            finally:
+                torch.set_num_threads(before)
+            runners = [r for gm in sess._compiled_modules() for r in vars(gm).values() if isinstance(r, LoopRunner)]
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(want, [[0], [4], [4], [8]])
+    assert [r.scalar_cond for r in runners] == [True]
+    body_calls = [fn for fn in calls if any(fn == gm.forward for r in runners for gm in r.compiled_modules())]
+    if one_thread:
+        assert body_calls == []
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "momentum", "sgd"])
 def test_loop_weight_caches_follow_every_optimizer_update(v1_control_flow, tmp_path, optimizer):
     """The gradient loop lays out (half of) the kernel once per value of the weight, keyed on the tensor and its

@@ -251,6 +251,7 @@ class LoopRunner:
         ]
         if self.exit_program is not None:
             self.exit_args = [arg_index(t) for t in self.exit_program.feed_tensors]
+        self.cond_gather, self.body_gather = _gather(self.cond_args), _gather(self.body_args)
         self._built = True
 
     def compiled_modules(self) -> list:
@@ -266,9 +267,29 @@ class LoopRunner:
         # The pool of per-iteration values, one list updated in place: loop variables, their Merges'
         # value_index, the invariants, then what the condition returned (the predicate and its exports).
         pool = [*inputs[:n], *([_INDEX0] * n), *inputs[n:]]
+        if self.scalar_cond:
+            self._iterate_scalar(pool)
+        else:
+            self._iterate(pool)
+        if self.defers:
+            for value in pool[:n]:
+                _PendingProducts.flush(value)
+        exit_values = ()
+        if self.exit_program is not None:
+            exit_values = self.exit_program(*[pool[i] for i in self.exit_args])
+        outs = []
+        for kind, where in self.exit_sources:
+            if kind == "exit":
+                outs.append(exit_values[where])
+            else:  # a loop variable's final value or another pool value
+                outs.append(pool[where])
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _iterate(self, pool) -> None:
+        """Runs the iterations, the condition's predicate and exports kept in the pool for the body."""
+        n = self.n_vars
         n_fixed = len(pool)
         cond, cond_args, body_args = self.cond, self.cond_args, self.body_args
-        scalar = self.scalar_cond
         body_get, varying = self.body.get, self.body_varying
         compiled = shapes = None
         first = True
@@ -276,7 +297,7 @@ class LoopRunner:
             c = cond(*[pool[i] for i in cond_args])
             del pool[n_fixed:]
             pool.extend(c)  # the predicate, then the exports
-            if not (c[0] if scalar else truthy(c[0])):
+            if not truthy(c[0]):
                 break
             args = [pool[i] for i in body_args]
             # The body is looked up by its inputs' shapes only when a per-iteration input's shape changed
@@ -291,19 +312,51 @@ class LoopRunner:
             if first:
                 pool[n : 2 * n] = [_INDEX1] * n
                 first = False
-        if self.defers:
-            for value in pool[:n]:
-                _PendingProducts.flush(value)
-        exit_values = ()
-        if self.exit_program is not None:
-            exit_values = self.exit_program(*[pool[i] for i in self.exit_args])
-        outs = []
-        for kind, where in self.exit_sources:
-            if kind == "exit":
-                outs.append(exit_values[where])
-            else:  # a loop variable's final value or another pool value
-                outs.append(pool[where])
-        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _iterate_scalar(self, pool) -> None:
+        """``_iterate`` for a condition on Python numbers (``_scalar_cond``): nothing but the predicate, which
+        the body does not read, so the pool stays as it is. TF1's loops and their gradient loops all run here:
+        the per-iteration work is gathers by ``operator.itemgetter``, and the body's own forward where it is
+        ``threads.one_thread_forward``'s wrapper and this thread already runs one (the wrapper's checks, once
+        per loop instead of once per iteration)."""
+        n = self.n_vars
+        cond, cond_args, body_args = self.cond, self.cond_gather, self.body_gather
+        body_get, varying = self.body.get, self.body_varying
+        direct = torch.get_num_threads() == 1 and not torch.compiler.is_dynamo_compiling()
+        compiled = shapes = forward = None
+        if not cond(*cond_args(pool))[0]:
+            return
+        first = True
+        while True:
+            args = body_args(pool)
+            # The body is looked up by its inputs' shapes only when a per-iteration input's shape changed
+            # (the invariants' shapes are those of the first iteration).
+            now = [args[k].shape for k in varying]
+            if now != shapes:
+                compiled, shapes = body_get(args), now
+                forward = compiled.forward
+                if direct and getattr(forward, "one_thread", False):
+                    forward = compiled.gm.forward
+            try:
+                pool[:n] = forward(*args)
+            except Exception as e:
+                raise node_error(compiled.gm, e) from e
+            if first:
+                pool[n : 2 * n] = [_INDEX1] * n
+                first = False
+            if not cond(*cond_args(pool))[0]:
+                return
+
+
+def _gather(indices):
+    """A function of a list returning its items at ``indices`` as a tuple (``operator.itemgetter``, which
+    returns the item itself for one index and cannot take none)."""
+    if len(indices) > 1:
+        return operator.itemgetter(*indices)
+    if indices:
+        i = indices[0]
+        return lambda pool: (pool[i],)
+    return lambda pool: ()
 
 
 _SCALAR_FNS = {
@@ -341,21 +394,22 @@ def _scalar_cond(cond_ops, cond_feeds, pred, invariant_args=()):
     for t in cond_feeds:
         if t.dtype.base_dtype not in _SCALAR_TYPES or t.shape.rank != 0:
             return None
+    # The values of one evaluation, by slot: the feeds, the constants, then the ops' outputs in order.
     slots = {t: i for i, t in enumerate(cond_feeds)}
-    steps = []  # (fn, input slots, output slot)
+    template = [None] * len(cond_feeds)
+    for t, value in consts.items():
+        slots[t] = len(template)
+        template.append(value)
+    steps = []  # (fn, first input's slot, second input's slot or -1, output slot)
     for op in ops:
         if op.type == "Const":
             continue
-        ins = []
-        for t in op._inputs:
-            if t in consts:
-                ins.append(("const", consts[t]))
-            elif t in slots:
-                ins.append(("slot", slots[t]))
-            else:
-                return None
-        slots[op._outputs[0]] = len(slots)
-        steps.append((_SCALAR_FNS[op.type], ins))
+        if not 1 <= len(op._inputs) <= 2 or any(t not in slots for t in op._inputs):
+            return None
+        ins = [slots[t] for t in op._inputs]
+        slots[op._outputs[0]] = len(template)
+        steps.append((_SCALAR_FNS[op.type], ins[0], ins[1] if len(ins) == 2 else -1, len(template)))
+        template.append(None)
     if pred not in slots:
         return None
     result = slots[pred]
@@ -363,10 +417,9 @@ def _scalar_cond(cond_ops, cond_feeds, pred, invariant_args=()):
     per_iteration = [k for k in range(n_feeds) if k not in set(invariant_args)]
     fixed = [k for k in range(n_feeds) if k in set(invariant_args)]
     known = [None] * n_feeds  # the invariants' tensors, their versions and their Python values
-    values_of = [None] * n_feeds
 
     def scalar_condition(*args):
-        values = list(values_of)
+        values = template.copy()
         for k in fixed:
             entry = known[k]
             a = args[k]
@@ -375,9 +428,8 @@ def _scalar_cond(cond_ops, cond_feeds, pred, invariant_args=()):
             values[k] = entry[2]
         for k in per_iteration:
             values[k] = args[k].item()
-        values += [None] * (len(slots) - n_feeds)
-        for k, (fn, ins) in enumerate(steps):
-            values[n_feeds + k] = fn(*[v if kind == "const" else values[v] for kind, v in ins])
+        for fn, i, j, out in steps:
+            values[out] = fn(values[i]) if j < 0 else fn(values[i], values[j])
         return (values[result],)
 
     return scalar_condition
