@@ -17,7 +17,7 @@ import torch
 import torchmeta as tm
 from tests.ops import native_helpers
 from torchmeta.ops import batch_norm_native, nn_ops
-from torchmeta.runtime import specialize
+from torchmeta.runtime import specialize_conv
 
 # C below, at and above 8- and 16-channel groups, with 4- and 1-channel tails; rows in several blocks of 16 to
 # 256 rows with a partial last one ((3, 11, 13, 16): 256 + 173 rows, (3, 20, 20, 37): 221-row blocks,
@@ -611,9 +611,9 @@ def test_resnet_step_takes_the_native_gradient(tf1, native, grad_spy):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     # forward: Relu(bn) twice, Relu(bn2 + shortcut) in bn2's output pass
-    assert targets.count(specialize.fused_batch_norm_relu) == 2
-    assert targets.count(specialize.fused_batch_norm_add_relu) == 1
-    assert specialize.add_relu not in targets
+    assert targets.count(specialize_conv.fused_batch_norm_relu) == 2
+    assert targets.count(specialize_conv.fused_batch_norm_add_relu) == 1
+    assert specialize_conv.add_relu not in targets
     assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
     assert targets.count(nn_ops.fused_batch_norm_grad_v3) == 1  # conv2's: its ReluGrad also feeds the shortcut
     # per step: conv1's over conv2's input gradient and the stem's over an AddN (its two readers' gradients),
@@ -657,7 +657,7 @@ def test_resnet_step_without_native_matches_tf(tf1, without_native, spy, grad_sp
         assert np.shape(a) == np.shape(e), i
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert targets.count(specialize.fused_batch_norm_add_relu) == 1
+    assert targets.count(specialize_conv.fused_batch_norm_add_relu) == 1
     assert targets.count(nn_ops.fused_batch_norm_grad_relu) == 2
     assert spy and not any(ran for ran, _ in spy)
     assert grad_spy and not any(ran for ran, _, _ in grad_spy)

@@ -12,7 +12,7 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import gradient_sum_native, math_ops, nn_ops
-from torchmeta.runtime import specialize
+from torchmeta.runtime import specialize, specialize_conv
 
 # (no subnormals: TF's threads run with denormals flushed to zero, so a subnormal feature is not > 0 there,
 # for ReluGrad alone as much as for this fusion; torch's CPU kernels keep them)
@@ -82,7 +82,7 @@ def test_other_inputs_are_left_to_the_torch_kernels(without_native):
     assert gradient_sum_native.add_relu_grad(a, a, a) is None  # native kernel off
     b, f = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
     np.testing.assert_array_equal(
-        _bits(specialize.add_n_relu_grad(a.clone(), b, f, in_place=True)), _bits(_reference(a, b, f))
+        _bits(specialize_conv.add_n_relu_grad(a.clone(), b, f, in_place=True)), _bits(_reference(a, b, f))
     )
 
 
@@ -104,7 +104,7 @@ def test_fused_in_a_tf_graph_equals_tf_bit_for_bit(tf1, native, without_native_i
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
     np.testing.assert_array_equal(_bits(ours), _bits(theirs))
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert targets.count(specialize.add_n_relu_grad) == 1 and math_ops.add_n not in targets
+    assert targets.count(specialize_conv.add_n_relu_grad) == 1 and math_ops.add_n not in targets
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import matmul_ops, tanh_native, threads
-from torchmeta.runtime import specialize
+from torchmeta.runtime import specialize_lstm
 
 
 @pytest.fixture
@@ -198,9 +198,9 @@ def test_lstm_inference_at_two_threads_takes_one_thread_products_and_tanh_and_ma
     tf1, two_threads, recorded, per_kernel, monkeypatch, fused
 ):
     """The products and (the cell's ops one by one) the Tanh calls run on one thread; the fused cell
-    (specialize's ``_fuse_lstm_cells``) runs its native kernel on this thread alone."""
+    (specialize_lstm's ``fuse_lstm_cells``) runs its native kernel on this thread alone."""
     if not fused:
-        monkeypatch.setattr(specialize, "_fuse_lstm_cells", lambda *args: None)
+        monkeypatch.setattr(specialize_lstm, "fuse_lstm_cells", lambda *args: None)
     elif not tanh_native.available():
         pytest.skip("no C compiler: the fused cell takes the torch path")
     rng = np.random.default_rng(4)

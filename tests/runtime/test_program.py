@@ -71,7 +71,7 @@ def _dynamic_rnn_gradients(make_cell, tmp_path, rtol=1e-5, atol=1e-6):
 def test_dynamic_rnn_lstm_gradients_equal_tfs(v1_control_flow, tmp_path):
     """The LSTM's gradient loop: concat([x, h])'s gradient multiplies only the h half of the weight (laid out
     once per weight value), the kernel's gradient is added into its accumulator in place (addmm_), the bias's
-    comes from the cell's fused gradient (specialize.py's LSTM fusion); the gradients equal TF's, before and
+    comes from the cell's fused gradient (specialize_lstm.py's LSTM fusion); the gradients equal TF's, before and
     after a training step changed the weights."""
     code = _dynamic_rnn_gradients(lambda v1: v1.nn.rnn_cell.LSTMCell(8), tmp_path)
     assert "sliced_matmul_invariant_b" in code

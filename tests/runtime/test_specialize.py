@@ -6,7 +6,7 @@ import pytest
 
 import torchmeta as tm
 from tests.runtime.tf_graphs import assert_same
-from torchmeta.runtime import specialize
+from torchmeta.runtime import specialize_lstm
 
 RNG = np.random.RandomState(0)
 
@@ -149,7 +149,7 @@ def test_sigmoid_and_tanh_gradients_of_known_shapes_call_torchs_backward_directl
     registered kernel's checks (specialize.sigmoid_grad_direct/tanh_grad_direct), with TF's values; y and dy
     of different shapes (TF only compares element counts) keep the registered kernel. (The LSTM cell's ops
     one by one: its fusion, test_specialize_lstm.py, would take them.)"""
-    monkeypatch.setattr(specialize, "_fuse_lstm_cells", lambda *args: None)
+    monkeypatch.setattr(specialize_lstm, "fuse_lstm_cells", lambda *args: None)
     feeds = {
         "x": RNG.randn(2, 4, 3).astype(np.float32),
         "w": (RNG.randn(8, 20) * 0.5).astype(np.float32),

@@ -1,4 +1,4 @@
-"""Convolution fusions made when a subgraph is specialized (runtime/specialize.py): a Conv2D's
+"""Convolution fusions made when a subgraph is specialized (runtime/specialize_conv.py): a Conv2D's
 Conv2DBackpropInput and Conv2DBackpropFilter run as one convolution_backward call. The gradients must
 equal TensorFlow's, and the fused call must actually be in the lowered module."""
 
@@ -8,7 +8,7 @@ import torch
 
 import torchmeta as tm
 from torchmeta.ops import conv_ops, math_ops, nn_ops
-from torchmeta.runtime import specialize
+from torchmeta.runtime import specialize_conv
 
 CASES = {
     "same": dict(strides=[1, 1, 1, 1], padding="SAME"),
@@ -344,8 +344,8 @@ def test_resnet_style_block_matches_tf(tf1, training):
         # relu(bn1) runs in place on the training batch norm's y, relu(bn2 + shortcut) in bn2's output pass
         # (per module that runs the block: the training step's and the logits run's)
         runs = [[n.target for n in m.graph.nodes if n.op == "call_function"] for m in modules]
-        assert {r.count(specialize.fused_batch_norm_relu) for r in runs} == {0, 1}
-        assert {r.count(specialize.fused_batch_norm_add_relu) for r in runs} == {0, 1}
+        assert {r.count(specialize_conv.fused_batch_norm_relu) for r in runs} == {0, 1}
+        assert {r.count(specialize_conv.fused_batch_norm_add_relu) for r in runs} == {0, 1}
         assert nn_ops.relu not in targets
     else:
         (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]
@@ -412,7 +412,8 @@ def test_depthwise_separable_block_matches_tf(tf1, training, multiplier):
         assert targets.count(conv_ops.depthwise_conv2d_backprop_input_and_filter) == 2
         assert conv_ops.depthwise_conv2d_native_backprop_filter not in targets
         # per module that runs the block (the training step's and the logits run's)
-        assert {[n.target for n in m.graph.nodes].count(specialize.fused_batch_norm_relu) for m in modules} == {0, 4}
+        fused = specialize_conv.fused_batch_norm_relu
+        assert {[n.target for n in m.graph.nodes].count(fused) for m in modules} == {0, 4}
         assert nn_ops.relu not in targets
     else:
         (gm,) = [m for m in modules if any(n.target is conv_ops.conv2d_batch_norm_relu for n in m.graph.nodes)]
@@ -492,10 +493,10 @@ def test_gradients_in_place_train_like_tf(tf1, model):
     # every ReluGrad of the step (the one over a stride-2 conv's cropped input gradient allocates at run time),
     # those read only by a batch norm gradient fused into it (its kernel's ReluGrad runs in place when not native),
     # the one over the downsampling block's AddN of its two branches' input gradients fused with the AddN
-    fused = targets.count(nn_ops.fused_batch_norm_grad_relu) + targets.count(specialize.add_n_relu_grad)
+    fused = targets.count(nn_ops.fused_batch_norm_grad_relu) + targets.count(specialize_conv.add_n_relu_grad)
     in_place = targets.count(nn_ops.relu_grad_) + fused
     assert in_place == 5, in_place
-    assert targets.count(specialize.add_n_relu_grad) == (1 if model == "resnet" else 0)
+    assert targets.count(specialize_conv.add_n_relu_grad) == (1 if model == "resnet" else 0)
     assert targets.count(nn_ops.relu_grad) == 0
 
 
@@ -522,7 +523,7 @@ def test_stride_2_layers_read_the_batch_norm_written_inside_a_border(tf1, monkey
     # one: specialization probing the filter gradient's static arguments on its own tensors (before: one a step more)
     assert len(pads) == 1, pads
     bordered = [n for m in modules for n in m.graph.nodes if n.kwargs.get("padded_for")]
-    assert [n.target for n in bordered] == [specialize.fused_batch_norm_add_relu]
+    assert [n.target for n in bordered] == [specialize_conv.fused_batch_norm_add_relu]
     assert bordered[0].kwargs["padded_for"] == ((3, 3), [1, 2, 2, 1], "SAME", [], [1, 1, 1, 1])
 
 
@@ -575,7 +576,7 @@ def test_a_batch_norm_read_by_a_convolution_that_would_copy_writes_no_border(tf1
     for i, (a, e) in enumerate(zip(ours, theirs)):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert specialize.fused_batch_norm_add_relu in [n.target for n in nodes]
+    assert specialize_conv.fused_batch_norm_add_relu in [n.target for n in nodes]
     assert conv_ops.conv2d_keeping_padded_and_filter in [n.target for n in nodes]  # (and its filter: a variable)
     assert not any(n.kwargs.get("padded_for") for n in nodes)
 
@@ -628,7 +629,7 @@ def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
     """A training step of a downsampling residual block: the padded copy of the block input that asymmetric
     padding needs is made once (conv1's forward) and reused by the projection and both convolutions' gradients
     (conv_ops._padded_input); the block input's gradient, the AddN of the two branches' input gradients
-    through the Relu, is one native pass (specialize.add_n_relu_grad). The output and every gradient equal
+    through the Relu, is one native pass (specialize_conv.add_n_relu_grad). The output and every gradient equal
     TensorFlow's."""
     case = DOWNSAMPLING[name]
     fmt, size, k = case.get("data_format", "NHWC"), case["size"], case["kernel"]
@@ -657,7 +658,7 @@ def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
     assert len(pads) == case["pads"], pads
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert targets.count(specialize.add_n_relu_grad) == 1
+    assert targets.count(specialize_conv.add_n_relu_grad) == 1
     assert math_ops.add_n not in targets
     assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 4
 

@@ -1,5 +1,5 @@
-"""An LSTM cell's element-wise ops and TF's gradient of them run as one call each (runtime/specialize.py
-``_fuse_lstm_cells``, ops/lstm_cell_native.py): static_rnn and dynamic_rnn (the cell in a while loop's body,
+"""An LSTM cell's element-wise ops and TF's gradient of them run as one call each (runtime/specialize_lstm.py
+``fuse_lstm_cells``, ops/lstm_cell_native.py): static_rnn and dynamic_rnn (the cell in a while loop's body,
 its gradient in the gradient loop's) of a BasicLSTMCell and an LSTMCell train to TF's numbers in float32 and
 float64, with forget_bias 1 and 0, on the native kernel and on the torch path; the native kernel is TF's
 arithmetic bit for bit; the gates' bias gradient (BiasAddGrad) is part of the gradient's call, summed as
@@ -78,7 +78,7 @@ def _compare(tf1, *, dynamic, dtype, forget_bias, cell_kind="basic", hidden=HIDD
 def test_static_rnn_matches_tf_with_every_cell_fused(tf1, monkeypatch, path, dtype, forget_bias):
     choose_path(tanh_native, monkeypatch, path)
     kernels = _compare(tf1, dynamic=False, dtype=dtype, forget_bias=forget_bias)
-    # each cell passes its activations to its gradient as one tensor (specialize._pack_lstm_activations)
+    # each cell passes its activations to its gradient as one tensor (specialize_lstm._pack_lstm_activations)
     assert kernels["lstm_cell"] == STEPS and kernels["lstm_cell_grad_packed"] == STEPS
     assert kernels["lstm_cell_grad"] == 0
     assert kernels["sigmoid"] == kernels["tanh_grad_direct"] == kernels["sigmoid_grad_direct"] == 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import torchmeta as tm
-from torchmeta.runtime import specialize
+from torchmeta.runtime import specialize, specialize_common
 
 STEPS, BATCH, FEATURES, HIDDEN = 6, 4, 5, 3
 
@@ -194,7 +194,7 @@ def test_relu_grad_and_bias_gradient_in_one_call_train_like_tf(tf1, fetch_incomi
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     assert targets.count(specialize.relu_grad_bias_sum) == 2
-    assert targets.count(specialize.fused_sum_reshape) == 1  # the logits' bias: its gradient is no ReluGrad's
+    assert targets.count(specialize_common.fused_sum_reshape) == 1  # the logits' bias: its gradient is no ReluGrad's
     assert nn_ops.relu_grad_ not in targets and nn_ops.relu_grad not in targets
     in_place = [
         n.kwargs["in_place"] for m in modules for n in m.graph.nodes if n.target is specialize.relu_grad_bias_sum

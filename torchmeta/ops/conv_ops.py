@@ -628,7 +628,7 @@ def conv2d_bias_relu(
     folded=None,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
-    when ``relu``: what specialization (runtime/specialize.py) runs such a chain as, one oneDNN
+    when ``relu``: what specialization (runtime/specialize_conv.py) runs such a chain as, one oneDNN
     convolution with the bias and a ReLU post-op on the CPU (TF's grappler fuses the same chain into
     _FusedConv2D). Not an op; ``bias`` may be None (Conv2D + Relu); ``other``, a tensor of the result's
     shape, is added before the Relu (a residual connection, AddV2). With ``depthwise`` the convolution is
@@ -857,7 +857,7 @@ def conv2d(input, filter, strides, padding, explicit_paddings, data_format, dila
 
 def conv2d_keeping_padded(input, filter, strides, padding, explicit_paddings, data_format, dilations):
     """Conv2D keeping the padded copy of ``input`` that asymmetric padding makes, for the gradients TF's graph
-    computes from the same input (see ``_Padded``): what specialization (runtime/specialize.py) runs a Conv2D
+    computes from the same input (see ``_Padded``): what specialization (runtime/specialize_conv.py) runs a Conv2D
     as when its input is a result computed afresh in the run and a Conv2DBackpropFilter reads it too. Not an
     op."""
     return _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, True, False)
@@ -1237,7 +1237,7 @@ def conv2d_backprop_input_and_filter(
     """Conv2DBackpropInput and Conv2DBackpropFilter of one convolution in one ``convolution_backward``
     call: (input gradient, filter gradient), each as its own op gives it.
 
-    Not an op: specialization (runtime/specialize.py) runs the two through it where TF's gradient graph
+    Not an op: specialization (runtime/specialize_conv.py) runs the two through it where TF's gradient graph
     has them side by side (the same out_backprop, filter, input and attrs). oneDNN then reads
     out_backprop once for both gradients. ``keep_filter``: ``filter`` is never fed (``_oihw``).
     """

@@ -4,7 +4,7 @@ where torch takes two:
 - the ReluGrad of a two-term AddN: a residual block's input gradient, the sum of its two branches' gradients
   through the Relu that produced the input (AddN's new tensor, then ReluGrad over it). float32 CPU tensors of
   one shape, each with contiguous rows (an NHWC tensor, or a crop of one: a padded stride-2 convolution's
-  input gradient); None elsewhere, and the caller runs the two ops (runtime/specialize.py's ``add_n_relu_grad``);
+  input gradient); None elsewhere, and the caller runs the two ops (runtime/specialize_conv.py's ``add_n_relu_grad``);
 - a ReluGrad and its column sums: a hidden layer's pre-activation gradient and its bias gradient (the Sum that
   the gradient of ``x @ W + b`` takes over all axes but the last), contiguous float32 (``relu_grad_bias_sum``;
   runtime/specialize.py's ``relu_grad_bias_sum``)."""

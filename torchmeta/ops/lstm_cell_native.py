@@ -1,5 +1,5 @@
 """An LSTM cell's element-wise work as one call each way (what specialization fuses TF's BasicLSTMCell ops into:
-runtime/specialize.py's ``_fuse_lstm_cells``).
+runtime/specialize_lstm.py's ``fuse_lstm_cells``).
 
 Forward, from the gates [batch, 4 * units] (i, j, f, o, TF's order; a cell written by hand may split its gates in
 another order: ``blocks``, the column block of i, j, f and o) and the previous cell state:

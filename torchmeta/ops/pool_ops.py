@@ -439,7 +439,7 @@ def _eigen_first_position(x, y, index, sh, sw, top, left, extra, cols):
 
 def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format):
     """ReluGrad(MaxPoolGrad(orig_input, orig_output, grad), orig_input): the gradient through a max-pool of
-    a Relu's output and on through that Relu, what specialization (runtime/specialize.py) runs the pair
+    a Relu's output and on through that Relu, what specialization (runtime/specialize_conv.py) runs the pair
     as. The native kernel applies the Relu's ``g * (x > 0)`` to each window's gradient by its maximum (x at
     its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
     runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
