@@ -219,7 +219,7 @@ VECTOR_KERNELS(8, __attribute__((target("avx2"))), v8f, v8i)
 VECTOR_KERNELS(4, , v4f, v4i)
 
 /* The widest kernels this CPU runs: 16 (AVX-512), 8 (AVX2) or 4. */
-static int vector_width(void) {
+__attribute__((unused)) static int vector_width(void) {
 #ifdef TM_X86
   if (__builtin_cpu_supports("avx512f")) {
     return 16;
@@ -231,21 +231,29 @@ static int vector_width(void) {
   return 4;
 }
 
+/* Calls FN's build for this CPU's vector width (FN##16, FN##8 or FN##4) with the arguments that follow. */
+#ifdef TM_X86
+#define BY_WIDTH(FN, ...)                                                                                      \
+  do {                                                                                                         \
+    switch (vector_width()) {                                                                                  \
+    case 16:                                                                                                   \
+      FN##16(__VA_ARGS__);                                                                                     \
+      break;                                                                                                   \
+    case 8:                                                                                                    \
+      FN##8(__VA_ARGS__);                                                                                      \
+      break;                                                                                                   \
+    default:                                                                                                   \
+      FN##4(__VA_ARGS__);                                                                                      \
+    }                                                                                                          \
+  } while (0)
+#else
+#define BY_WIDTH(FN, ...) FN##4(__VA_ARGS__)
+#endif
+
 /* ``in``: ``rows`` rows of ``cols`` contiguous floats, ``stride`` floats apart (a column slice of a matrix: an
  * LSTM cell's gate, split from the gates' product); ``out``: the same, contiguous. */
 void tm_tanh_f32(const float *in, float *out, int64_t rows, int64_t cols, int64_t stride) {
-  switch (vector_width()) {
-#ifdef TM_X86
-  case 16:
-    tanh_rows16(in, out, rows, cols, stride);
-    return;
-  case 8:
-    tanh_rows8(in, out, rows, cols, stride);
-    return;
-#endif
-  default:
-    tanh_rows4(in, out, rows, cols, stride);
-  }
+  BY_WIDTH(tanh_rows, in, out, rows, cols, stride);
 }
 
 /* ------------------------------------------------------------------------------------------------------------
@@ -298,18 +306,8 @@ void tm_lstm_cell_f32(const float *gates, const float *c_prev, float forget_bias
   FLUSH_SUBNORMALS
   int64_t at[4];
   gate_offsets(order, units, at);
-  switch (vector_width()) {
-#ifdef TM_X86
-  case 16:
-    cell_rows16(gates, c_prev, forget_bias, rows, units, at, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
-    break;
-  case 8:
-    cell_rows8(gates, c_prev, forget_bias, rows, units, at, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
-    break;
-#endif
-  default:
-    cell_rows4(gates, c_prev, forget_bias, rows, units, at, new_c, new_h, sig_i, tanh_j, sig_f, sig_o, tanh_c);
-  }
+  BY_WIDTH(cell_rows, gates, c_prev, forget_bias, rows, units, at, new_c, new_h, sig_i, tanh_j, sig_f, sig_o,
+           tanh_c);
   RESTORE_SUBNORMALS
 }
 
@@ -399,18 +397,8 @@ void tm_lstm_cell_grad_f32(const float *dh, const float *dc_next, const float *s
   FLUSH_SUBNORMALS
   int64_t at[4];
   gate_offsets(order, units, at);
-  switch (vector_width()) {
-#ifdef TM_X86
-  case 16:
-    cell_grad_rows16(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, at, d_gates, dc_prev);
-    break;
-  case 8:
-    cell_grad_rows8(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, at, d_gates, dc_prev);
-    break;
-#endif
-  default:
-    cell_grad_rows4(dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, at, d_gates, dc_prev);
-  }
+  BY_WIDTH(cell_grad_rows, dh, dc_next, sig_i, tanh_j, sig_f, sig_o, tanh_c, c_prev, rows, units, at, d_gates,
+           dc_prev);
   RESTORE_SUBNORMALS
   if (d_bias) {
     column_sums(d_gates, rows, 4 * units, d_bias);
