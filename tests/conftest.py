@@ -39,6 +39,14 @@ def op_device(request) -> str:
 
 
 @pytest.fixture
+def torch_threads():
+    """Sets torch's intra-op thread count for the test (``torch_threads(n)``) and restores it after."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def tf1():
     """``tensorflow.compat.v1`` with v2 behaviour disabled (skips when TensorFlow is absent)."""
     tf = pytest.importorskip("tensorflow")

@@ -19,11 +19,8 @@ from torchmeta.runtime import specialize_lstm
 
 
 @pytest.fixture
-def two_threads():
-    saved = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(saved)
+def two_threads(torch_threads):
+    torch_threads(2)
 
 
 @pytest.fixture

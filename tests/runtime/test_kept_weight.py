@@ -14,11 +14,8 @@ ROWS, IN, OUT = 16, 1024, 512  # (a weight of 2**19 elements: matmul_ops._PACKED
 
 
 @pytest.fixture
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def one_thread(torch_threads):
+    torch_threads(1)
 
 
 @pytest.fixture
