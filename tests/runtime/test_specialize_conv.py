@@ -227,23 +227,78 @@ def test_kept_batch_norm_fold_follows_assignments(tf1, name, monkeypatch):
         rng.standard_normal(channels).astype(np.float32),
         (rng.random(channels) + 0.1).astype(np.float32),
     ]
-    reordered = []
-    onednn_weight = conv_ops._Folded.onednn_weight
-
-    def recording(self, weight, *args):
-        result = onednn_weight(self, weight, *args)
-        reordered.append(result.is_mkldnn)
-        return result
-
-    monkeypatch.setattr(conv_ops._Folded, "onednn_weight", recording)
+    weights = _recording_weights(monkeypatch)
     theirs = _conv_bn_runs(tf1, case, x, w, stats)
     ours = _conv_bn_runs(tm, case, x, w, stats)
     for i, (a, e) in enumerate(zip(ours, theirs, strict=True)):
         assert a.shape == e.shape and a.dtype == e.dtype, i
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"run {i}")
-    if not case.get("depthwise"):  # (the depthwise runs on the native kernel, without oneDNN)
-        statistic_kept = not case.get("batch_norm", True)  # (no batch norm: its assignment changes nothing)
-        assert reordered == [False, True, True, statistic_kept, True, False, True]
+    if case.get("depthwise"):  # (the depthwise runs on the native kernel, without oneDNN)
+        return
+    if case.get("batch_norm", True):  # from the third run with a fold on, the second run's plan (conv_ops._ConvPlan)
+        assert weights == ["plain", "reordered", "planned", "plain", "reordered", "plain", "reordered"]
+    else:  # (no batch norm: the statistic's assignment changes nothing; conv2d_bias_relu makes no plans)
+        assert weights == ["plain", "reordered", "reordered", "reordered", "reordered", "plain", "reordered"]
+
+
+def _recording_weights(monkeypatch):
+    """A list that records, for each oneDNN convolution of a kept fold, whether it read the filter as folded
+    ("plain"), reordered by ``_Folded.onednn_weight`` ("reordered") or through a kept plan ("planned")."""
+    weights = []
+    onednn_weight, run = conv_ops._Folded.onednn_weight, conv_ops._ConvPlan.run
+
+    def recording(self, weight, *args):
+        result = onednn_weight(self, weight, *args)
+        weights.append("reordered" if result.is_mkldnn else "plain")
+        return result
+
+    def planned(self, *args):
+        assert self.weight.is_mkldnn
+        weights.append("planned")
+        return run(self, *args)
+
+    monkeypatch.setattr(conv_ops._Folded, "onednn_weight", recording)
+    monkeypatch.setattr(conv_ops._ConvPlan, "run", planned)
+    return weights
+
+
+def _shared_fold_runs(tf, x_values):
+    """One filter and one batch norm's statistics in two inference convolutions of the same input (stride 1
+    SAME + Relu; stride 2 SAME (asymmetric), + a residual of the first's stride-2 slice): both results per run."""
+    rng = np.random.default_rng(11)
+    x = tf.placeholder(tf.float32, [None, 9, 8, 4], name="x")
+    w = tf.Variable(rng.standard_normal((3, 3, 4, 4)).astype(np.float32), name="w")
+    stats = [(rng.random(4) + 0.5), rng.standard_normal(4), rng.standard_normal(4), (rng.random(4) + 0.1)]
+    scale, offset, mean, variance = (tf.Variable(v.astype(np.float32), name=f"s{i}") for i, v in enumerate(stats))
+
+    def conv_bn(h, strides):
+        y = tf.nn.conv2d(h, w, strides, "SAME")
+        return tf.nn.fused_batch_norm(y, scale, offset, mean, variance, epsilon=1e-3, is_training=False)[0]
+
+    side = tf.nn.relu(x[:, ::2, ::2, :] * 0.5)
+    y1 = tf.nn.relu(conv_bn(x, [1, 1, 1, 1]))
+    y2 = tf.nn.relu(conv_bn(x, [1, 2, 2, 1]) + side)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return [sess.run([y1, y2], {x: v}) for v in x_values]
+
+
+def test_kept_plans_follow_shapes_and_attrs(tf1, monkeypatch):
+    """Two inference convolutions share one kept fold with different strides (one asymmetrically padded, one with a
+    residual add), over batches of two sizes: each keeps its own plan per input shape, every run equal to TF's."""
+    rng = np.random.default_rng(12)
+    a, b = (rng.standard_normal((n, 9, 8, 4)).astype(np.float32) for n in (2, 3))
+    x_values = [a, a, a, b, b, b, a]
+    weights = _recording_weights(monkeypatch)
+    theirs = _shared_fold_runs(tf1, x_values)
+    ours = _shared_fold_runs(tm, x_values)
+    for i, (run_a, run_e) in enumerate(zip(ours, theirs, strict=True)):
+        for a_, e_ in zip(run_a, run_e, strict=True):
+            assert a_.shape == e_.shape and a_.dtype == e_.dtype, i
+            np.testing.assert_allclose(a_, e_, rtol=1e-5, atol=1e-4, err_msg=f"run {i}")
+    # run 1: one convolution folds, the other reuses the fold (reordered); run 2: the first reorders, the second
+    # its plan; then both plans; a new batch size: both reorder once more, then plans; the first size's plans kept
+    assert weights.count("planned") == 0 + 1 + 2 + 0 + 2 + 2 + 2 and weights.count("plain") == 1
 
 
 @pytest.mark.parametrize("batch_norm", [False, True], ids=["bias", "batch-norm"])

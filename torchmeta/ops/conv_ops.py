@@ -458,12 +458,13 @@ def _conv(
     other=None,
     keep_padded=False,
     folded=None,
+    plan=None,
 ):
     """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
     the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
     follow it, in one oneDNN call on the CPU. ``keep_padded``: a padded copy of ``x`` is kept for its
     gradients (``_padded_input``). ``folded``: the ``_Folded`` ``weight`` comes from, which keeps oneDNN's
-    reordered copy of it."""
+    reordered copy of it; ``plan``: the key under which ``folded`` keeps what this call decided (``_ConvPlan``)."""
     h, w, c = spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
         raise unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
@@ -483,45 +484,26 @@ def _conv(
     integer = not x.is_floating_point() and x.device.type != "cpu"
     if integer:  # torch has integer convolutions on CPU only
         x, weight = x.double(), weight.double()
-    pad = (top, left)
+    pad, pads = (top, left), None
     if (top != bottom or left != right) and _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw):
         # TF's SAME padding of a stride-2 window pads one more after than before; a depthwise kernel with a
         # zero tap put before it and the larger padding on both sides computes the same windows, without
         # copying the input into a padded one (which costs more than the depthwise convolution itself)
         weight = F.pad(weight, (right - left, 0, bottom - top, 0))
-        pad = (bottom, right)
+        pad, plan = (bottom, right), None
     elif top != bottom or left != right:
         x = _padded_input(input, x, left, right, top, bottom, keep_padded)
-        pad = (0, 0)
+        pad, pads = (0, 0), (left, right, top, bottom, keep_padded)
     elif (top or left) and _pads_first(x, weight, groups, (sh, sw), (dh, dw)):
         x = _pad(x, left, right, top, bottom)
-        pad = (0, 0)
+        pad, plan = (0, 0), None
     added = None if other is None else to_nchw(other, data_format)
     if (bias is not None or relu or added is not None) and _onednn_pointwise(x, weight, bias, added):
         if folded is not None:
             weight = folded.onednn_weight(weight, x, pad, (sh, sw), (dh, dw), groups)
-        if added is not None:
-            fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
-            y = torch.ops.mkldnn._convolution_pointwise.binary(
-                x,
-                added.contiguous(memory_format=fmt),
-                weight,
-                bias,
-                pad,
-                (sh, sw),
-                (dh, dw),
-                groups,
-                "add",
-                None,
-                "relu" if relu else None,
-                [],
-                None,
-            )
-        else:
-            y = torch.ops.mkldnn._convolution_pointwise(
-                x, weight, bias, pad, (sh, sw), (dh, dw), groups, "relu" if relu else "none", [], ""
-            )
-        return from_nchw(y, data_format)
+            if plan is not None and folded.reused:
+                folded.keep_plan(plan, _ConvPlan(data_format, pads, weight, pad, (sh, sw), (dh, dw), groups, relu))
+        return from_nchw(_onednn_conv(x, added, weight, bias, pad, (sh, sw), (dh, dw), groups, relu), data_format)
     y = F.conv2d(x, weight, bias, (sh, sw), pad, (dh, dw), groups)
     if integer:
         y = y.to(torch.int32)
@@ -530,6 +512,70 @@ def _conv(
     if relu:
         y = torch.relu(y)
     return from_nchw(y, data_format)
+
+
+def _onednn_conv(x, added, weight, bias, pad, stride, dilation, groups, relu):
+    """torch's oneDNN convolution of NCHW-shaped ``x`` with ``bias``, ``added`` (None or a tensor of the result's
+    shape) and ``relu`` as post-ops."""
+    if added is not None:
+        fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+        return torch.ops.mkldnn._convolution_pointwise.binary(
+            x,
+            added.contiguous(memory_format=fmt),
+            weight,
+            bias,
+            pad,
+            stride,
+            dilation,
+            groups,
+            "add",
+            None,
+            "relu" if relu else None,
+            [],
+            None,
+        )
+    return torch.ops.mkldnn._convolution_pointwise(
+        x, weight, bias, pad, stride, dilation, groups, "relu" if relu else "none", [], ""
+    )
+
+
+class _ConvPlan:
+    """What ``_conv`` decided for an inference convolution of a kept fold (``_Folded.plans``): the padded copy's
+    pads (or None), oneDNN's reordered filter and the call's arguments, so that the following runs with the same
+    input shape and attrs make that oneDNN call at once. ``_conv``'s checks and window arithmetic, run cold
+    between two convolutions of a step, cost 30-60 us a call (ResNet-style inference: ~0.4 ms of its ~8 ms)."""
+
+    __slots__ = ("data_format", "pads", "weight", "pad", "stride", "dilation", "groups", "relu")
+
+    def __init__(self, data_format, pads, weight, pad, stride, dilation, groups, relu):
+        self.data_format, self.pads, self.weight, self.pad = data_format, pads, weight, pad
+        self.stride, self.dilation, self.groups, self.relu = stride, dilation, groups, relu
+
+    def run(self, input, bias, other):
+        """``_conv``'s result for ``input`` (and ``other``) the way it was computed when this plan was made."""
+        x = to_nchw(input, self.data_format)
+        if self.pads is not None:
+            x = _padded_input(input, x, *self.pads)
+        added = None if other is None else to_nchw(other, self.data_format)
+        y = _onednn_conv(x, added, self.weight, bias, self.pad, self.stride, self.dilation, self.groups, self.relu)
+        return from_nchw(y, self.data_format)
+
+
+def _plan_key(input, other, strides, padding, explicit_paddings, data_format, dilations, relu):
+    """The key of a ``_ConvPlan``: everything ``_conv``'s decisions for a kept fold depend on besides the fold."""
+    return (
+        input.shape,
+        input.dtype,
+        input.is_cpu,
+        other is None,
+        padding,
+        data_format,
+        relu,
+        tuple(strides),
+        tuple(dilations),
+        tuple(explicit_paddings),
+        CPU_FLAGS,  # (tests stand in other CPUs' flags: _pads_first)
+    )
 
 
 def _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw) -> bool:
@@ -626,6 +672,7 @@ def conv2d_bias_relu(
     keep_padded=False,
     keep_filter=False,
     folded=None,
+    plan=None,
 ):
     """Conv2D, then a bias add of its channels' ``bias`` (BiasAdd, or AddV2 of an NHWC result), then Relu
     when ``relu``: what specialization (runtime/specialize_conv.py) runs such a chain as, one oneDNN
@@ -635,7 +682,7 @@ def conv2d_bias_relu(
     a DepthwiseConv2dNative of a [H, W, in_channels, multiplier] ``filter``. ``keep_padded``: as
     ``conv2d_keeping_padded``; ``keep_filter``: ``filter`` is never refilled outside torch (not a fed tensor:
     specialization's mark), so oneDNN's reordered copy of it may be kept (``_Folded``); ``folded``: the
-    ``_Folded`` ``filter`` comes from."""
+    ``_Folded`` ``filter`` comes from; ``plan``: the key ``folded`` keeps this call's ``_ConvPlan`` under."""
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if depthwise:
@@ -671,6 +718,7 @@ def conv2d_bias_relu(
         other=other,
         keep_padded=keep_padded,
         folded=folded,
+        plan=plan,
     )
 
 
@@ -732,13 +780,20 @@ def conv2d_batch_norm_relu(
     and ReLU post-op, as TF's grappler fuses Conv2D + FusedBatchNorm (+ Relu) for inference; ``other`` (a
     residual connection of the result's shape) is added before the Relu. With ``keep_filter`` (none of the five
     tensors is fed: specialization's mark) the folded filter and bias are kept while the five are unchanged
-    (``_Folded``). Not an op (specialization's)."""
+    (``_Folded``), and from the third run on the oneDNN call is made as the second run's made it (``_ConvPlan``).
+    Not an op (specialization's)."""
     bn = (scale, offset, mean, variance)
+    plan = None
     if not keep_filter or torch.compiler.is_compiling():  # (tracing keeps nothing on tensors)
         folded, (filter, bias) = None, _fold(filter, bn, epsilon, depthwise)
     else:
         folded = _Folded.of(filter, bn, epsilon, depthwise)
         filter, bias = folded.filter, folded.bias
+        if folded.reused and not depthwise:
+            plan = _plan_key(input, other, strides, padding, explicit_paddings, data_format, dilations, relu)
+            planned = folded.plans.get(plan)
+            if planned is not None and not input.requires_grad and (other is None or not other.requires_grad):
+                return planned.run(input, bias, other)
     return conv2d_bias_relu(
         input,
         filter,
@@ -752,6 +807,7 @@ def conv2d_batch_norm_relu(
         relu=relu,
         depthwise=depthwise,
         folded=folded,
+        plan=plan,
     )
 
 
@@ -774,12 +830,13 @@ class _Folded:
     call, as before. Only where specialization marks the filter as never fed (``keep_filter``); autograd inputs
     fold afresh on each call, nothing kept; torch.compile's tracing does not look here."""
 
-    __slots__ = ("bn", "key", "filter", "bias", "reused", "onednn")
+    __slots__ = ("bn", "key", "filter", "bias", "reused", "onednn", "plans")
 
     def __init__(self, bn, key, filter, bias):
         self.bn, self.key, self.filter, self.bias = bn, key, filter, bias
         self.reused = False
         self.onednn = {}  # (input shape, padding, strides, dilations, groups) -> oneDNN's reordered filter
+        self.plans = {}  # _plan_key -> _ConvPlan (conv2d_batch_norm_relu)
 
     @staticmethod
     def of(filter, bn=(), epsilon=None, depthwise=False):
@@ -815,6 +872,12 @@ class _Folded:
             )
             self.onednn[key] = reordered
         return reordered
+
+    def keep_plan(self, key, plan):
+        """Keeps ``plan`` (a ``_ConvPlan`` with this fold's reordered filter) under ``key`` (``_plan_key``)."""
+        if len(self.plans) >= 8:  # feeds of ever new shapes: keep the latest few
+            self.plans.clear()
+        self.plans[key] = plan
 
 
 def _check_channel_bias(out_channels, bias):
