@@ -567,6 +567,7 @@ def _plan_key(input, other, strides, padding, explicit_paddings, data_format, di
         input.shape,
         input.dtype,
         input.is_cpu,
+        input.is_contiguous(),  # (_pads_first asks for a channels_last NCHW view)
         other is None,
         padding,
         data_format,
