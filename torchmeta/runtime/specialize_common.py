@@ -162,10 +162,12 @@ def private_result(t: Tensor, consumer: Operation, spec: Specialization, op_set:
 
 
 # A value over registry.FOLD_LIMIT elements is folded where all its elements have one value's bits (the Tile of a
-# reduce_mean's gradient and the RealDiv of it by the count: 190 us a step of dynamic_rnn20_train, ~2%), up
-# to TF's Grappler constant-folding limit (10 MiB): kept as that one value broadcast to the shape (``whole``
-# makes it a tensor of its own where a kernel reads it: folding's kernels, lowering's module constants).
-UNIFORM_FOLD_BYTES = 10 << 20
+# reduce_mean's gradient and the RealDiv of it by the count: ~190 us a step of dynamic_rnn20_train, 81,920
+# elements), up to 1 MiB: kept as that one value broadcast to the shape (``whole`` makes it a tensor of its own
+# where a kernel reads it: folding's kernels, lowering's module constants, which live as long as the lowered
+# module; hence 1 MiB and not TF's Grappler limit of 10 MiB, which would also keep the zeros that initialize
+# large variables and their optimizer slots).
+UNIFORM_FOLD_BYTES = 1 << 20
 _SAME_SIZE_INTS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
