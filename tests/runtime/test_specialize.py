@@ -232,3 +232,43 @@ def test_matmul_bias_relu_is_one_call_and_its_gradients_are_tfs(tf1, fetch_sum):
     want, got, code = _run_both(build, [{"x": RNG.randn(4, 5).astype(np.float32)}])
     assert_same(want[0], got[0])
     assert code.count("fused_matmul_bias_relu(") == (1 if fetch_sum else 2)
+
+
+def test_a_large_mean_losss_uniform_gradient_is_folded(tf1):
+    """reduce_mean's gradient over 80,000 elements (over FOLD_LIMIT): the Tile of the incoming gradient and its
+    RealDiv by the count have one value everywhere and are folded (specialize_common.uniform); a Tile of two
+    values as large is not. TF's numbers bit for bit."""
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [40, 20, 100], name="x")
+        t = v1.placeholder(tf.float32, [40, 20, 100], name="t")
+        loss = tf.reduce_mean(tf.square(x - t))
+        other = tf.tile(tf.constant([[1.5, -2.0]]), [40000, 1]) * x[0, 0, 0]
+        return [loss, *tf.gradients(loss, [x]), other]
+
+    feeds = {"x": RNG.randn(40, 20, 100).astype(np.float32), "t": RNG.randn(40, 20, 100).astype(np.float32)}
+    want, got, code = _run_both(build, [feeds])
+    assert_same(want[0][:1], got[0][:1])
+    assert_same(want[0][1:], got[0][1:], rtol=0, atol=0)  # (the gradient's products, and the Tile's)
+    assert "real_div" not in code and code.count("tile(") == 1  # (the Tile of [1.5, -2.0] runs)
+
+
+def test_uniform_values_are_those_of_one_bit_pattern():
+    """Folding keeps a large value as one element broadcast only where every element has that element's bits:
+    not -0.0 among 0.0, a NaN among the same NaNs; ``whole`` gives it back as a tensor of its own."""
+    import torch
+
+    from torchmeta.runtime.specialize_common import UNIFORM_FOLD_BYTES, uniform, whole
+
+    n = 70_000
+    zeros = torch.zeros(n)
+    folded = uniform(zeros.reshape(7, -1))
+    assert folded.shape == (7, 10_000) and folded.stride() == (0, 0)
+    assert torch.equal(whole(folded), torch.zeros(7, 10_000)) and whole(folded).stride() == (10_000, 1)
+    signed = zeros.clone()
+    signed[-1] = -0.0
+    assert uniform(signed) is None
+    assert uniform(torch.full((n,), float("nan"))) is not None
+    assert uniform(torch.arange(n)) is None
+    assert uniform(torch.ones(UNIFORM_FOLD_BYTES // 4 + 1)) is None
+    assert uniform(torch.ones(n, dtype=torch.bool)).dtype == torch.bool

@@ -20,6 +20,7 @@ from torchmeta.dtypes import DType
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.ops import functional_ops
 from torchmeta.runtime import control_flow
+from torchmeta.runtime.specialize_common import whole
 from torchmeta.runtime.state import read_ref, to_device
 
 __all__ = ["prune", "all_ops", "lower", "locate_failed_node", "SOURCE_OPS"]
@@ -313,7 +314,7 @@ def lower(
         node = constants.get(t)
         if node is None:
             attr = names.make(t.op.name + "_folded")
-            value = folded[t]
+            value = whole(folded[t])
             if isinstance(value, torch.Tensor) and buffers:
                 root.register_buffer(attr, value)
             else:  # a plain attribute: the generated code reads it without nn.Module's __getattr__

@@ -33,7 +33,9 @@ from torchmeta.runtime.specialize_common import (
     resolve_alias,
     runs_as_is,
     single_use,
+    uniform,
     value_users,
+    whole,
 )
 from torchmeta.runtime.update_groups import find_groups, group_call
 
@@ -107,7 +109,7 @@ def _evaluate(op: Operation, folded: dict):
         return None
     kernel, args, kwargs = info.bind(
         op,
-        lambda t, is_ref: folded[t],
+        lambda t, is_ref: whole(folded[t]),
         lambda name: torch.device("cpu") if name == "device" else op.name,
     )
     try:
@@ -118,9 +120,13 @@ def _evaluate(op: Operation, folded: dict):
     outs = list(out) if isinstance(out, (tuple, list)) and len(op._outputs) != 1 else [out]
     if len(outs) != len(op._outputs):
         return None
-    for v in outs:
-        if not isinstance(v, (torch.Tensor, np.ndarray)) or _numel(v) > FOLD_LIMIT:
+    for k, v in enumerate(outs):
+        if not isinstance(v, (torch.Tensor, np.ndarray)):
             return None
+        if _numel(v) > FOLD_LIMIT:
+            outs[k] = uniform(v)
+            if outs[k] is None:
+                return None
     return outs
 
 

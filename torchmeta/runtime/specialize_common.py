@@ -24,7 +24,9 @@ __all__ = [
     "resolve_alias",
     "runs_as_is",
     "single_use",
+    "uniform",
     "value_users",
+    "whole",
 ]
 
 
@@ -157,3 +159,34 @@ def private_result(t: Tensor, consumer: Operation, spec: Specialization, op_set:
     if op.type not in _FRESH_RESULTS or (op.type == "AddN" and len(op._inputs) < 2):
         return False
     return value_users(source, spec, op_set, keep) == [consumer]
+
+
+# A value over registry.FOLD_LIMIT elements is folded where all its elements have one value's bits (the Tile of a
+# reduce_mean's gradient and the RealDiv of it by the count: ~190 us a step of dynamic_rnn20_train, 81,920
+# elements), up to 1 MiB: kept as that one value broadcast to the shape (``whole`` makes it a tensor of its own
+# where a kernel reads it: folding's kernels, lowering's module constants, which live as long as the lowered
+# module; hence 1 MiB and not TF's Grappler limit of 10 MiB, which would also keep the zeros that initialize
+# large variables and their optimizer slots).
+UNIFORM_FOLD_BYTES = 1 << 20
+_SAME_SIZE_INTS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def uniform(v):
+    """``v`` as its first element broadcast to its shape, where every element has that element's bits (-0.0
+    and 0.0 differ, a NaN equals the same NaN); else None."""
+    if not isinstance(v, torch.Tensor) or v.numel() * v.element_size() > UNIFORM_FOLD_BYTES:
+        return None
+    kind = _SAME_SIZE_INTS.get(v.element_size())
+    if kind is None or v.is_complex() or v.is_quantized:
+        return None
+    bits = v.contiguous().view(kind).reshape(-1)
+    if not bool(torch.all(bits == bits[0])):
+        return None
+    return v.reshape(-1)[:1].clone().reshape([1] * v.dim()).expand(v.shape)
+
+
+def whole(value):
+    """A folded value as a tensor of its own where ``uniform`` broadcast it (a stride 0 on some axis)."""
+    if isinstance(value, torch.Tensor) and value.dim() and 0 in value.stride() and value.numel() > 1:
+        return value.contiguous()
+    return value
