@@ -234,7 +234,7 @@ def test_matmul_bias_relu_is_one_call_and_its_gradients_are_tfs(tf1, fetch_sum):
     assert code.count("fused_matmul_bias_relu(") == (1 if fetch_sum else 2)
 
 
-def test_a_large_mean_losss_uniform_gradient_is_folded(tf1):
+def test_a_large_mean_loss_uniform_gradient_is_folded(tf1):
     """reduce_mean's gradient over 80,000 elements (over FOLD_LIMIT): the Tile of the incoming gradient and its
     RealDiv by the count have one value everywhere and are folded (specialize_common.uniform); a Tile of two
     values as large is not. TF's numbers bit for bit."""
