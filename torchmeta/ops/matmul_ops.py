@@ -40,7 +40,10 @@ def _check_inner(k1, k2, op, a, b):
         raise shape_error(op, f"Dimensions must be equal, but are {k1} and {k2}")
 
 
-def _matmul_error(a, b, e):
+def matmul_error(a, b, e):
+    """TF's InvalidArgumentError for torch's error ``e`` multiplying ``a`` by ``b`` (the operands as given, before
+    any transpose: TF's wording names them so), or ``e`` itself for another error. For a kernel's failure path
+    only (an ``except RuntimeError`` around the product): no check on the way of a product that succeeds."""
     if "cannot be multiplied" in str(e) or "size mismatch" in str(e):
         return errors.InvalidArgumentError(
             None, None, f"Matrix size-incompatible: In[0]: {format_dims(a.shape)}, In[1]: {format_dims(b.shape)}"
@@ -67,7 +70,7 @@ def mat_mul(a, b, transpose_a, transpose_b):
     try:
         return matrix_product(x, y)
     except RuntimeError as e:
-        raise _matmul_error(a, b, e) from None
+        raise matmul_error(a, b, e) from None
 
 
 _NARROW_COLUMNS = range(2, 16)  # products with this many columns...
@@ -403,7 +406,7 @@ def batch_mat_mul_v2(x, y, adj_x, adj_y):
     try:
         return torch.matmul(a, b)
     except RuntimeError as e:
-        raise _matmul_error(x, y, e) from None
+        raise matmul_error(x, y, e) from None
 
 
 _BMM3_TYPES = "{bfloat16, half, float, double, uint8, int8, int16, int32, int64, complex64, complex128}"

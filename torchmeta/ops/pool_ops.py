@@ -19,7 +19,7 @@ import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
-from torchmeta.framework.common_shapes import input_with_rank, merge_shapes, shape_error
+from torchmeta.framework.common_shapes import format_dims, input_with_rank, merge_shapes, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
@@ -344,7 +344,9 @@ def _max_pool_grad(
     out_h, out_w, top, bottom, left, right = output_and_pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     n, depth, in_h, in_w = x.shape
     if tuple(g.shape) != (n, depth, out_h, out_w):
-        raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+        raise invalid(
+            f"Expected grad shape to be {format_dims([n, out_h, out_w, depth])}, but got {format_dims(grad.shape)}"
+        )
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
     if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
@@ -745,7 +747,9 @@ def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, data_format):
     out_h, top, bottom = window_size(in_h, kh, sh, 1, padding)
     out_w, left, right = window_size(in_w, kw, sw, 1, padding)
     if tuple(g.shape) != (n, depth, out_h, out_w):
-        raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+        raise invalid(
+            f"Expected grad shape to be {format_dims([n, out_h, out_w, depth])}, but got {format_dims(grad.shape)}"
+        )
     if min(sizes) == 0 or g.numel() == 0:
         return from_nchw(g.new_zeros((n, depth, in_h, in_w)), data_format)
 
