@@ -16,6 +16,7 @@ import weakref
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
+from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
@@ -24,7 +25,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import nn_ops, pool_native
-from torchmeta.ops.common import CPU_FLAGS, invalid, str_attr, unimplemented
+from torchmeta.ops.common import CPU_FLAGS, invalid, raised_by, str_attr, unimplemented
 from torchmeta.ops.windows import (
     check_explicit_paddings,
     check_format,
@@ -446,9 +447,12 @@ def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, e
     its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
     runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
     rule = _max_pool_grad_rule(padding, orig_input.dtype)
-    return _max_pool_grad(
-        orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
-    )
+    try:
+        return _max_pool_grad(
+            orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
+        )
+    except errors.InvalidArgumentError as e:  # (its checks are MaxPoolGrad's: the Relu's features are its input)
+        raise raised_by("MaxPoolGrad", e) from None
 
 
 def _tiled_max_pool_grad(x, g, kh, kw, bottom, right, data_format, nan_wins):
