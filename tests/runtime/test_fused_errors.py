@@ -191,3 +191,36 @@ def test_the_bad_feed_of_the_kept_weight_case_reaches_the_packed_fusion(torch_th
             modules = sess._compiled_modules()
     fused = [n for m in modules for n in m.graph.nodes if n.target is specialize.fused_matmul_bias_relu]
     assert fused and all(n.kwargs.get("keep_weight") for n in fused)
+
+
+def _conv_gradients(wanted):
+    def build(tf):
+        x = tf.constant(_r(2, 8, 8, 3))
+        dy = tf.placeholder(tf.float32, [None, None, None, None], name="dy")
+        f = tf.Variable(_r(3, 3, 3, 4), name="f")
+        y = tf.nn.conv2d(x, f, [1, 1, 1, 1], "SAME", name="conv")
+        grads = tf.gradients(y, [{"input": x, "filter": f}[w] for w in wanted], grad_ys=dy)
+        return {dy: (_r(2, 8, 8, 4), _r(2, 8, 8, 5))}, grads
+
+    return build
+
+
+@pytest.mark.parametrize(
+    "wanted,label,node",
+    [
+        (["input"], "Conv2DCustomBackpropInput", "gradients/conv_grad/Conv2DBackpropInput"),
+        (["filter"], "Conv2DCustomBackpropFilter", "gradients/conv_grad/Conv2DBackpropFilter"),
+        (["input", "filter"], "Conv2DCustomBackpropInput", "gradients/conv_grad/Conv2DBackpropInput"),
+    ],
+    ids=["input", "filter", "both"],
+)
+def test_a_convolution_gradient_of_another_depth_fails_as_tfs_kernel(tf1, wanted, label, node):
+    """out_backprop of another depth than the filter's: TF's Eigen kernels' InvalidArgumentError (what
+    TF_ENABLE_ONEDNN_OPTS=0 gives; its oneDNN kernels abort with oneDNN's "could not create a primitive descriptor",
+    an AbortedError, the message torch's oneDNN call raised here before), as for a gradient of another size."""
+    theirs = _run(tf1, _conv_gradients(wanted))
+    assert isinstance(theirs, tf1.errors.OpError) and node in str(theirs)
+    ours = _run(tm, _conv_gradients(wanted))
+    assert isinstance(ours, tm.errors.InvalidArgumentError), ours
+    assert ours.message == f"{label}: filter and out_backprop must have the same out_depth"
+    assert _named_node(ours) == node

@@ -1012,6 +1012,16 @@ def _conv_strides(strides, dilations, data_format):
     return strides[h], strides[w], dilations[h], dilations[w]
 
 
+def _out_depth_error(label, out_backprop, out_depth, data_format, error):
+    """TF's error for an out_backprop whose depth is not the filter's output depth (its
+    ConvBackpropComputeDimensionsV2 check, which torch's kernels leave to oneDNN's own error), else ``error``: for
+    the failure path of a gradient whose torch call raised ``error``, no check on the way of one that runs."""
+    c = 1 if data_format == "NCHW" else 3
+    if out_backprop.dim() == 4 and out_backprop.shape[c] != out_depth:
+        return invalid(f"{label}: filter and out_backprop must have the same out_depth")
+    return error
+
+
 def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, explicit_paddings, data_format):
     """(top, bottom, left, right) of the forward convolution; out_backprop must have its output size."""
     sh, sw, dh, dw = _conv_strides(strides, dilations, data_format)
@@ -1179,7 +1189,10 @@ def conv2d_backprop_input(
         and _pointwise_matmul(out_backprop, sizes, filter.shape, **attrs)
     ):
         return torch.mm(_rows(out_backprop), filter.reshape(f_in, -1).t()).view(sizes)
-    return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
+    try:
+        return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
+    except RuntimeError as e:
+        raise _out_depth_error(label, out_backprop, filter.shape[3], data_format, e) from None
 
 
 @register_op(
@@ -1225,9 +1238,12 @@ def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
         and _pointwise_matmul(input, input.shape, (kh, kw, f_in, f_out), **attrs)
     ):
         return torch.mm(_rows(input).t(), _rows(out_backprop)).view(1, 1, f_in, f_out)
-    grad = _conv_filter_grad(
-        "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
-    )
+    try:
+        grad = _conv_filter_grad(
+            "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
+        )
+    except RuntimeError as e:
+        raise _out_depth_error("Conv2DCustomBackpropFilter", out_backprop, f_out, data_format, e) from None
     return grad.permute(2, 3, 1, 0)
 
 
@@ -1269,9 +1285,13 @@ def conv2d_backprop_input_and_filter(
             dx = input.new_zeros(input.shape)
             dx[:, :: strided[0], :: strided[1], :] = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
             return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
-    dx, dw = _conv_backward(
-        input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
-    )
+    try:
+        dx, dw = _conv_backward(
+            input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
+        )
+    except RuntimeError as e:
+        label = _CONV_BACKPROP_LABELS[0]
+        raise _out_depth_error(label, out_backprop, filter.shape[3], attrs["data_format"], e) from None
     return dx, dw.permute(2, 3, 1, 0)
 
 
