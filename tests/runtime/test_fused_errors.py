@@ -193,34 +193,56 @@ def test_the_bad_feed_of_the_kept_weight_case_reaches_the_packed_fusion(torch_th
     assert fused and all(n.kwargs.get("keep_weight") for n in fused)
 
 
-def _conv_gradients(wanted):
+def _conv_gradients(wanted, depthwise):
     def build(tf):
         x = tf.constant(_r(2, 8, 8, 3))
         dy = tf.placeholder(tf.float32, [None, None, None, None], name="dy")
-        f = tf.Variable(_r(3, 3, 3, 4), name="f")
-        y = tf.nn.conv2d(x, f, [1, 1, 1, 1], "SAME", name="conv")
+        if depthwise:
+            f = tf.Variable(_r(3, 3, 3, 1), name="f")
+            y = tf.nn.depthwise_conv2d(x, f, [1, 1, 1, 1], "SAME", name="conv")
+        else:
+            f = tf.Variable(_r(3, 3, 3, 4), name="f")
+            y = tf.nn.conv2d(x, f, [1, 1, 1, 1], "SAME", name="conv")
         grads = tf.gradients(y, [{"input": x, "filter": f}[w] for w in wanted], grad_ys=dy)
-        return {dy: (_r(2, 8, 8, 4), _r(2, 8, 8, 5))}, grads
+        depth = 3 if depthwise else 4
+        return {dy: (_r(2, 8, 8, depth), _r(2, 8, 8, depth + 1))}, grads
 
     return build
 
 
+_CONV_OUT_DEPTH = "filter and out_backprop must have the same out_depth"
+_DEPTHWISE_OUT_DEPTH = "depth_multiplier * in_depth not equal to out_depth"
+
+
 @pytest.mark.parametrize(
-    "wanted,label,node",
+    "wanted,depthwise,message,node",
     [
-        (["input"], "Conv2DCustomBackpropInput", "gradients/conv_grad/Conv2DBackpropInput"),
-        (["filter"], "Conv2DCustomBackpropFilter", "gradients/conv_grad/Conv2DBackpropFilter"),
-        (["input", "filter"], "Conv2DCustomBackpropInput", "gradients/conv_grad/Conv2DBackpropInput"),
+        (["input"], False, f"Conv2DCustomBackpropInput: {_CONV_OUT_DEPTH}", "Conv2DBackpropInput"),
+        (["filter"], False, f"Conv2DCustomBackpropFilter: {_CONV_OUT_DEPTH}", "Conv2DBackpropFilter"),
+        (["input", "filter"], False, f"Conv2DCustomBackpropInput: {_CONV_OUT_DEPTH}", "Conv2DBackpropInput"),
+        (
+            ["input"],
+            True,
+            f"DepthwiseConv2DBackpropInput: {_DEPTHWISE_OUT_DEPTH}",
+            "DepthwiseConv2dNativeBackpropInput",
+        ),
+        (
+            ["filter"],
+            True,
+            f"DepthwiseConv2DBackpropFilter: {_DEPTHWISE_OUT_DEPTH}",
+            "DepthwiseConv2dNativeBackpropFilter",
+        ),
     ],
-    ids=["input", "filter", "both"],
+    ids=["input", "filter", "both", "depthwise-input", "depthwise-filter"],
 )
-def test_a_convolution_gradient_of_another_depth_fails_as_tfs_kernel(tf1, wanted, label, node):
+def test_a_convolution_gradient_of_another_depth_fails_as_tfs_kernel(tf1, wanted, depthwise, message, node):
     """out_backprop of another depth than the filter's: TF's Eigen kernels' InvalidArgumentError (what
     TF_ENABLE_ONEDNN_OPTS=0 gives; its oneDNN kernels abort with oneDNN's "could not create a primitive descriptor",
     an AbortedError, the message torch's oneDNN call raised here before), as for a gradient of another size."""
-    theirs = _run(tf1, _conv_gradients(wanted))
+    node = f"gradients/conv_grad/{node}"
+    theirs = _run(tf1, _conv_gradients(wanted, depthwise))
     assert isinstance(theirs, tf1.errors.OpError) and node in str(theirs)
-    ours = _run(tm, _conv_gradients(wanted))
+    ours = _run(tm, _conv_gradients(wanted, depthwise))
     assert isinstance(ours, tm.errors.InvalidArgumentError), ours
-    assert ours.message == f"{label}: filter and out_backprop must have the same out_depth"
+    assert ours.message == message
     assert _named_node(ours) == node

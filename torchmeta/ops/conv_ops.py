@@ -1012,13 +1012,17 @@ def _conv_strides(strides, dilations, data_format):
     return strides[h], strides[w], dilations[h], dilations[w]
 
 
-def _out_depth_error(label, out_backprop, out_depth, data_format, error):
+_OUT_DEPTH = "filter and out_backprop must have the same out_depth"  # (Conv2D's; DepthwiseConv2dNative's below)
+_DEPTHWISE_OUT_DEPTH = "depth_multiplier * in_depth not equal to out_depth"
+
+
+def _out_depth_error(label, out_backprop, out_depth, data_format, error, what=_OUT_DEPTH):
     """TF's error for an out_backprop whose depth is not the filter's output depth (its
     ConvBackpropComputeDimensionsV2 check, which torch's kernels leave to oneDNN's own error), else ``error``: for
     the failure path of a gradient whose torch call raised ``error``, no check on the way of one that runs."""
     c = 1 if data_format == "NCHW" else 3
     if out_backprop.dim() == 4 and out_backprop.shape[c] != out_depth:
-        return invalid(f"{label}: filter and out_backprop must have the same out_depth")
+        return invalid(f"{label}: {what}")
     return error
 
 
@@ -1388,7 +1392,11 @@ def depthwise_conv2d_backprop_input_and_filter(
         if grads is not None:
             return grads
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
-    dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
+    try:
+        dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
+    except RuntimeError as e:
+        label = _DEPTHWISE_BACKPROP_LABELS[0]
+        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
     return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
 
@@ -1459,7 +1467,10 @@ def depthwise_conv2d_native_backprop_input(
         if dx is not None:
             return dx
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
-    return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
+    try:
+        return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
+    except RuntimeError as e:
+        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
 
 
 @register_op(
@@ -1487,7 +1498,10 @@ def depthwise_conv2d_native_backprop_filter(
         dw = depthwise_native.backprop_filter(input, sizes, out_backprop, strides, dilations, data_format, *geometry)
         if dw is not None:
             return dw
-    grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
+    try:
+        grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
+    except RuntimeError as e:
+        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
     return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
 
