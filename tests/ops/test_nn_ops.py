@@ -234,6 +234,25 @@ ERROR_SAMPLES = [
         {"ksize": [2, 1, 1, 1], "strides": [1, 1, 1, 1], "padding": "VALID"},
         sid="avg-batch",
     ),
+    # the activation gradients' inputs of two shapes: TF's OpKernelContext wording, naming the node and its type
+    *(
+        _fed(op, {"gradients": randn(2, 3), second: randn(3, 3)}, attrs, sid=f"{op}-shapes")
+        for op, second, attrs in [
+            ("ReluGrad", "features", {}),
+            ("Relu6Grad", "features", {}),
+            ("EluGrad", "outputs", {}),
+            ("SeluGrad", "outputs", {}),
+            ("SoftplusGrad", "features", {}),
+            ("SoftsignGrad", "features", {}),
+            ("LeakyReluGrad", "features", {"alpha": 0.2}),
+        ]
+    ),
+    _fed(
+        "MaxPoolGrad",
+        {"orig_input": randn(1, 4, 4, 2), "orig_output": randn(1, 2, 2, 2), "grad": randn(1, 2, 2, 3)},
+        {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"},
+        sid="max-pool-grad-shape",
+    ),
     _fed("RandomUniform", {"shape": np.array([2, -3], np.int32)}, {"dtype": "dtype:float32"}, sid="rand-neg"),
     _fed("RandomUniformInt", {"shape": np.array([3], np.int32), "minval": np.int32(5), "maxval": np.int32(3)}),
     _fed("Multinomial", {"logits": randn(2, 0), "num_samples": np.int32(2)}, sid="multinomial-classes"),

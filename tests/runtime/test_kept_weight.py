@@ -150,3 +150,35 @@ def test_a_fed_input_of_another_inner_size_after_packing_fails_as_before(tf1, on
             with pytest.raises(tm.errors.InvalidArgumentError):
                 sess.run(y, {x: good[:, : IN - 24]})
     assert packed_calls[:2] == [False, True]
+
+
+@pytest.mark.parametrize("second", ["other-rows", "transposed"])
+def test_a_tied_weight_keeps_a_packed_copy_for_each_of_its_products(tf1, second, one_thread, packed_calls):
+    """One weight read by two dense layers of a step (tied: another batch of rows, or the transposed weight, as a
+    decoder tied to its embedding): every run equals TensorFlow's, and each product uses its own packed copy from
+    the second run on (one copy kept per weight value made them evict each other: never packed)."""
+    rng = np.random.default_rng(7)
+    w_value = (rng.standard_normal((IN, OUT)) * 0.05).astype(np.float32)
+    x1 = rng.standard_normal((ROWS, IN)).astype(np.float32)
+    x2 = rng.standard_normal((ROWS, OUT) if second == "transposed" else (2 * ROWS, IN)).astype(np.float32)
+    bias = rng.standard_normal(OUT).astype(np.float32)
+
+    def runs(tf):
+        with tf.Graph().as_default():
+            w = tf.Variable(w_value, name="w")
+            a = tf.placeholder(tf.float32, [None, IN], name="a")
+            y1 = tf.nn.relu(tf.matmul(a, w) + tf.Variable(bias))
+            b = tf.placeholder(tf.float32, [None, x2.shape[1]], name="b")
+            n = IN if second == "transposed" else OUT
+            y2 = tf.matmul(b, w, transpose_b=second == "transposed") + tf.Variable(np.ones(n, np.float32))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                return [sess.run([y1, y2], {a: x1, b: x2}) for _ in range(3)]
+
+    theirs = runs(tf1)
+    packed_calls.clear()
+    ours = runs(tm)
+    for run, (a, e) in enumerate(zip(ours, theirs, strict=True)):
+        for got, want in zip(a, e, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=f"run {run}")
+    assert packed_calls == [False, False, True, True, True, True]

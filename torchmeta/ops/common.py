@@ -27,6 +27,8 @@ __all__ = [
     "mark_owned",
     "take_owned",
     "invalid",
+    "inputs_not_same_shape",
+    "raised_by",
     "host_ints",
     "check_dims",
     "list_output",
@@ -104,6 +106,27 @@ def take_owned(value, device, dtype) -> bool:
 def invalid(message: str) -> errors.InvalidArgumentError:
     """The InvalidArgumentError a kernel raises (the Session adds the node's name and type)."""
     return errors.InvalidArgumentError(None, None, message)
+
+
+def inputs_not_same_shape(a, b) -> errors.InvalidArgumentError:
+    """TF's error for an element-wise kernel's inputs of different shapes (OpKernelContext's
+    ValidateInputsAreSameShape: ReluGrad and the other activation gradients). TF's message names the node and its
+    type, which a kernel does not know: the Session writes them in (``node_message``, read by
+    ``program.node_error`` on the failure path)."""
+    shapes = f"Input 0: {format_dims(a.shape)} != input 1: {format_dims(b.shape)}"
+    error = invalid(f"Inputs to operation must have the same size and shape.  {shapes}")
+    error.node_message = lambda name, op_type: (
+        f"Inputs to operation {name} of type {op_type} must have the same size and shape.  {shapes}"
+    )
+    return error
+
+
+def raised_by(op_type: str, error: errors.OpError) -> errors.OpError:
+    """``error``, raised by a kernel computing several ops as one call (specialization's fusions), marked as the
+    error of its ``op_type`` op, the node TF's own kernel would name: the Session names that op (an input of the
+    op the fusion replaces, ``program.node_error``) instead of the fusion's. For the kernel's failure path."""
+    error.failed_op_type = op_type
+    return error
 
 
 def unimplemented(message: str) -> errors.UnimplementedError:

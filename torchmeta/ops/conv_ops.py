@@ -1076,6 +1076,20 @@ def _conv_strides(strides, dilations, data_format):
     return strides[h], strides[w], dilations[h], dilations[w]
 
 
+_OUT_DEPTH = "filter and out_backprop must have the same out_depth"  # (Conv2D's; DepthwiseConv2dNative's below)
+_DEPTHWISE_OUT_DEPTH = "depth_multiplier * in_depth not equal to out_depth"
+
+
+def _out_depth_error(label, out_backprop, out_depth, data_format, error, what=_OUT_DEPTH):
+    """TF's error for an out_backprop whose depth is not the filter's output depth (its
+    ConvBackpropComputeDimensionsV2 check, which torch's kernels leave to oneDNN's own error), else ``error``: for
+    the failure path of a gradient whose torch call raised ``error``, no check on the way of one that runs."""
+    c = 1 if data_format == "NCHW" else 3
+    if out_backprop.dim() == 4 and out_backprop.shape[c] != out_depth:
+        return invalid(f"{label}: {what}")
+    return error
+
+
 def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, explicit_paddings, data_format):
     """(top, bottom, left, right) of the forward convolution; out_backprop must have its output size."""
     sh, sw, dh, dw = _conv_strides(strides, dilations, data_format)
@@ -1243,7 +1257,10 @@ def conv2d_backprop_input(
         and _pointwise_matmul(out_backprop, sizes, filter.shape, **attrs)
     ):
         return torch.mm(_rows(out_backprop), filter.reshape(f_in, -1).t()).view(sizes)
-    return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
+    try:
+        return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
+    except RuntimeError as e:
+        raise _out_depth_error(label, out_backprop, filter.shape[3], data_format, e) from None
 
 
 @register_op(
@@ -1289,9 +1306,12 @@ def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
         and _pointwise_matmul(input, input.shape, (kh, kw, f_in, f_out), **attrs)
     ):
         return torch.mm(_rows(input).t(), _rows(out_backprop)).view(1, 1, f_in, f_out)
-    grad = _conv_filter_grad(
-        "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
-    )
+    try:
+        grad = _conv_filter_grad(
+            "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
+        )
+    except RuntimeError as e:
+        raise _out_depth_error("Conv2DCustomBackpropFilter", out_backprop, f_out, data_format, e) from None
     return grad.permute(2, 3, 1, 0)
 
 
@@ -1333,9 +1353,13 @@ def conv2d_backprop_input_and_filter(
             dx = input.new_zeros(input.shape)
             dx[:, :: strided[0], :: strided[1], :] = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
             return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
-    dx, dw = _conv_backward(
-        input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
-    )
+    try:
+        dx, dw = _conv_backward(
+            input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
+        )
+    except RuntimeError as e:
+        label = _CONV_BACKPROP_LABELS[0]
+        raise _out_depth_error(label, out_backprop, filter.shape[3], attrs["data_format"], e) from None
     return dx, dw.permute(2, 3, 1, 0)
 
 
@@ -1432,7 +1456,11 @@ def depthwise_conv2d_backprop_input_and_filter(
         if grads is not None:
             return grads
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
-    dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
+    try:
+        dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
+    except RuntimeError as e:
+        label = _DEPTHWISE_BACKPROP_LABELS[0]
+        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
     return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
 
@@ -1503,7 +1531,10 @@ def depthwise_conv2d_native_backprop_input(
         if dx is not None:
             return dx
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
-    return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
+    try:
+        return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
+    except RuntimeError as e:
+        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
 
 
 @register_op(
@@ -1531,7 +1562,10 @@ def depthwise_conv2d_native_backprop_filter(
         dw = depthwise_native.backprop_filter(input, sizes, out_backprop, strides, dilations, data_format, *geometry)
         if dw is not None:
             return dw
-    grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
+    try:
+        grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
+    except RuntimeError as e:
+        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
     return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
 
 

@@ -40,7 +40,10 @@ def _check_inner(k1, k2, op, a, b):
         raise shape_error(op, f"Dimensions must be equal, but are {k1} and {k2}")
 
 
-def _matmul_error(a, b, e):
+def matmul_error(a, b, e):
+    """TF's InvalidArgumentError for torch's error ``e`` multiplying ``a`` by ``b`` (the operands as given, before
+    any transpose: TF's wording names them so), or ``e`` itself for another error. For a kernel's failure path
+    only (an ``except RuntimeError`` around the product): no check on the way of a product that succeeds."""
     if "cannot be multiplied" in str(e) or "size mismatch" in str(e):
         return errors.InvalidArgumentError(
             None, None, f"Matrix size-incompatible: In[0]: {format_dims(a.shape)}, In[1]: {format_dims(b.shape)}"
@@ -67,7 +70,7 @@ def mat_mul(a, b, transpose_a, transpose_b):
     try:
         return matrix_product(x, y)
     except RuntimeError as e:
-        raise _matmul_error(a, b, e) from None
+        raise matmul_error(a, b, e) from None
 
 
 _NARROW_COLUMNS = range(2, 16)  # products with this many columns...
@@ -149,14 +152,18 @@ _PACKED_MIN_ROWS = 8  # (with fewer rows of x the packed product was no faster: 
 _MKL_PACKED = torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear")  # (torch's build)
 
 
+_PACKED_USES = 2  # products kept packed per value of a weight: a tied weight's two (other rows of x, transposed)
+
+
 class _PackedWeight:
-    """MKL's packed copy of a product's weight (``kept_weight_product``), kept on the weight tensor: ``key`` (the
-    tensor's version, rows of x) it was made for; ``packed`` None until the same key is seen a second time."""
+    """MKL's packed copies of a product's weight (``kept_weight_product``), kept on the weight tensor for one
+    ``version`` of it: ``uses`` maps (rows of x, strides of y) to the packed copy, None until that use is seen a
+    second time; at most ``_PACKED_USES`` of them, the oldest dropped first."""
 
-    __slots__ = ("key", "packed")
+    __slots__ = ("version", "uses")
 
-    def __init__(self, key):
-        self.key, self.packed = key, None
+    def __init__(self, version):
+        self.version, self.uses = version, {}
 
 
 def kept_weight_product(x, y, bias, weight):
@@ -165,7 +172,8 @@ def kept_weight_product(x, y, bias, weight):
     transpose of), a variable's or constant's value that is never refilled outside torch (specialization's
     ``keep_weight`` mark); the packed copy is kept on it while its version (torch's counter: an assignment bumps
     it or replaces the tensor) and the rows of ``x`` stay the same, and made only the second time the same
-    version is seen, so that a weight updated every step (training) is never packed.
+    version is seen, so that a weight updated every step (training) is never packed. A weight two products
+    read (tied: other rows of x, or transposed) keeps a packed copy for each (``_PACKED_USES``).
 
     Why: at one thread, a weight over ``_PACKED_MIN_WEIGHT`` (larger than a core's L2 cache) with at least
     ``_PACKED_MIN_ROWS`` rows of x: CPU time against addmm (Intel Xeon AVX-512, load ~3.5): the MNIST CNN's
@@ -194,15 +202,21 @@ def kept_weight_product(x, y, bias, weight):
         or bias.requires_grad
     ):
         return None
-    key = (weight._version, m, y.stride())
     held = getattr(weight, "_tm_packed", None)
-    if held is None or held.key != key:  # first sight of this value: computed as before, remembered
+    if held is None or held.version != weight._version:
+        held = _PackedWeight(weight._version)
         with contextlib.suppress(AttributeError, TypeError):  # a tensor subclass without a __dict__: nothing kept
-            weight._tm_packed = _PackedWeight(key)
+            weight._tm_packed = held
+    key = (m, y.stride())
+    packed = held.uses.get(key, held)
+    if packed is held:  # first sight of this value in this use: computed as before, remembered
+        if len(held.uses) >= _PACKED_USES:
+            del held.uses[next(iter(held.uses))]
+        held.uses[key] = None
         return None
-    if held.packed is None:
-        held.packed = torch.ops.mkl._mkl_reorder_linear_weight(y.t().contiguous(), m)
-    return torch.ops.mkl._mkl_linear(x, held.packed, y.t(), bias.contiguous(), m)
+    if packed is None:
+        packed = held.uses[key] = torch.ops.mkl._mkl_reorder_linear_weight(y.t().contiguous(), m)
+    return torch.ops.mkl._mkl_linear(x, packed, y.t(), bias.contiguous(), m)
 
 
 _SPLIT_MIN_ELEMENTS = 4096  # (a cheap first test: x of a split product has more elements)
@@ -403,7 +417,7 @@ def batch_mat_mul_v2(x, y, adj_x, adj_y):
     try:
         return torch.matmul(a, b)
     except RuntimeError as e:
-        raise _matmul_error(x, y, e) from None
+        raise matmul_error(x, y, e) from None
 
 
 _BMM3_TYPES = "{bfloat16, half, float, double, uint8, int8, int16, int32, int64, complex64, complex128}"

@@ -32,7 +32,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import batch_norm_native, conv_ops, xent_native
-from torchmeta.ops.common import invalid, str_attr
+from torchmeta.ops.common import inputs_not_same_shape, invalid, raised_by, str_attr
 
 # ---------------------------------------------------------------------------------------------
 # Shape-function helpers with TF's wording (InferenceContext::WithRank, Merge, ...).
@@ -45,7 +45,7 @@ def merge_inputs_shape(op):
 
 def _check_same_size(g, a):
     if g.shape != a.shape:
-        raise invalid("g and a must be the same size")
+        raise inputs_not_same_shape(g, a)
 
 
 def _attrs(op, *names):
@@ -1350,10 +1350,8 @@ def fused_batch_norm_grad_relu(gradients, features, x, scale, reserve_space_1, r
     """FusedBatchNormGrad* of ReluGrad(gradients, features): the kernel of specialization's fusion of the two
     (the native kernel reads ``gradients`` and ``features`` instead of a ReluGrad result, ``features`` once
     where it keeps the mask as bits for its second pass), ``in_place`` as for ``relu_grad_``. Not an op."""
-    if features.shape != gradients.shape:  # ReluGrad's error, raised where TF's graph raises it
-        return _fused_batch_norm_grad(
-            relu_grad(gradients, features), x, scale, reserve_space_1, reserve_space_2, **attrs
-        )
+    if features.shape != gradients.shape:  # ReluGrad's error, raised where TF's graph raises it, naming it
+        raise raised_by("ReluGrad", inputs_not_same_shape(gradients, features))
     return _fused_batch_norm_grad(
         gradients, x, scale, reserve_space_1, reserve_space_2, features=features, in_place=in_place, **attrs
     )

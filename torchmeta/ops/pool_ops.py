@@ -16,15 +16,16 @@ import weakref
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
+from torchmeta import errors
 from torchmeta.api import array_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework import tensor_util
-from torchmeta.framework.common_shapes import input_with_rank, merge_shapes, shape_error
+from torchmeta.framework.common_shapes import format_dims, input_with_rank, merge_shapes, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
 from torchmeta.ops import nn_ops, pool_native
-from torchmeta.ops.common import CPU_FLAGS, invalid, str_attr, unimplemented
+from torchmeta.ops.common import CPU_FLAGS, invalid, raised_by, str_attr, unimplemented
 from torchmeta.ops.windows import (
     check_explicit_paddings,
     check_format,
@@ -344,7 +345,9 @@ def _max_pool_grad(
     out_h, out_w, top, bottom, left, right = output_and_pads(x, kh, kw, sh, sw, 1, 1, padding, explicit)
     n, depth, in_h, in_w = x.shape
     if tuple(g.shape) != (n, depth, out_h, out_w):
-        raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+        raise invalid(
+            f"Expected grad shape to be {format_dims([n, out_h, out_w, depth])}, but got {format_dims(grad.shape)}"
+        )
     if x.numel() == 0 or g.numel() == 0:
         return torch.zeros_like(orig_input)
     if torch.compiler.is_compiling() and g.is_floating_point() and (kh, kw) == (sh, sw) and not (top or left):
@@ -444,9 +447,12 @@ def max_pool_grad_relu(orig_input, orig_output, grad, ksize, strides, padding, e
     its argmax) as it writes the input gradient, without a pass over the full-size result; the torch path
     runs ReluGrad in place on MaxPoolGrad's result. Not an op."""
     rule = _max_pool_grad_rule(padding, orig_input.dtype)
-    return _max_pool_grad(
-        orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
-    )
+    try:
+        return _max_pool_grad(
+            orig_input, orig_output, grad, ksize, strides, padding, explicit_paddings, data_format, rule, relu=True
+        )
+    except errors.InvalidArgumentError as e:  # (its checks are MaxPoolGrad's: the Relu's features are its input)
+        raise raised_by("MaxPoolGrad", e) from None
 
 
 def _tiled_max_pool_grad(x, g, kh, kw, bottom, right, data_format, nan_wins):
@@ -745,7 +751,9 @@ def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, data_format):
     out_h, top, bottom = window_size(in_h, kh, sh, 1, padding)
     out_w, left, right = window_size(in_w, kw, sw, 1, padding)
     if tuple(g.shape) != (n, depth, out_h, out_w):
-        raise invalid(f"Expected grad shape to be {[n, out_h, out_w, depth]}, but got {list(grad.shape)}")
+        raise invalid(
+            f"Expected grad shape to be {format_dims([n, out_h, out_w, depth])}, but got {format_dims(grad.shape)}"
+        )
     if min(sizes) == 0 or g.numel() == 0:
         return from_nchw(g.new_zeros((n, depth, in_h, in_w)), data_format)
 

@@ -718,6 +718,21 @@ def _may_alias(t: Tensor) -> bool:
     return info is not None and info.aliases_input
 
 
+def _absorbed_op(op, op_type):
+    """The op of type ``op_type`` whose output ``op`` reads, directly or through up to two ops (the op a
+    specialization fusion recorded on ``op`` absorbed: ``common.raised_by``); None where none is (or ``op`` is
+    of that type)."""
+    if op is None or op_type is None or op.type == op_type:
+        return None
+    level = [op]
+    for _ in range(3):
+        level = [t.op for o in level for t in o.inputs]
+        for o in level:
+            if o.type == op_type:
+                return o
+    return None
+
+
 def node_error(gm, exc) -> Exception:
     """``exc`` (raised while running ``gm``) as an OpError naming the TF node whose kernel raised it."""
     if isinstance(exc, errors.OpError) and exc.op is not None:
@@ -729,6 +744,13 @@ def node_error(gm, exc) -> Exception:
     member = getattr(exc, "failed_operation", None)  # the op of a group run as one call (update_groups) that raised
     if member is not None:
         op, tf_name, tf_op_type = member, member.name, member.type
+    absorbed = _absorbed_op(op, getattr(exc, "failed_op_type", None))  # a fusion's member that raised it
+    if absorbed is not None:
+        op, tf_name, tf_op_type = absorbed, absorbed.name, absorbed.type
+    node_message = getattr(exc, "node_message", None)  # a message naming the node (common.inputs_not_same_shape)
+    if node_message is not None and tf_name is not None:
+        exc.message = node_message(tf_name, tf_op_type)
+        exc.args = (exc.message, *exc.args[1:])
     if isinstance(exc, errors.OpError):
         if op is not None:
             exc.op = op

@@ -49,12 +49,16 @@ _REDUCTIONS = {"Sum", "Mean", "Prod", "Max", "Min", "All", "Any"}
 def fused_matmul_bias(a, b, bias, transpose_a, transpose_b, keep_weight=False):
     """MatMul followed by a bias add (AddV2/BiasAdd of a 1-D bias): one addmm, like TF's _FusedMatMul. With
     ``keep_weight`` (``b`` is never fed: specialization's mark) a large ``b`` may be packed once and kept
-    (``matmul_ops.kept_weight_product``)."""
+    (``matmul_ops.kept_weight_product``). Operands that cannot be multiplied raise MatMul's error (TF's
+    _FusedMatMul's), translated from torch's on the failure path only."""
     x = a.t() if transpose_a else a
     y = b.t() if transpose_b else b
-    if keep_weight and (out := matmul_ops.kept_weight_product(x, y, bias, b)) is not None:
-        return out
-    return matmul_ops.matrix_product(x, y, bias)
+    try:
+        if keep_weight and (out := matmul_ops.kept_weight_product(x, y, bias, b)) is not None:
+            return out
+        return matmul_ops.matrix_product(x, y, bias)
+    except RuntimeError as e:
+        raise matmul_ops.matmul_error(a, b, e) from None
 
 
 def fused_matmul_bias_relu(a, b, bias, transpose_a, transpose_b, keep_weight=False):
