@@ -175,3 +175,63 @@ def test_relu_grad_bias_sum_fallback_gives_the_same_values(without_native):
     got = specialize.relu_grad_bias_sum(g.clone(), f, axes=[0], in_place=True)
     np.testing.assert_array_equal(_bits(got[0]), _bits(grad))
     _same_sums(got[1], torch.sum(grad, [0]))
+
+
+def _strided_reference(compact, b, f, strides):
+    """TF's AddN of the zero-filled strided input gradient and ``b``, then ReluGrad (the torch kernels)."""
+    a = torch.zeros(b.shape)
+    a[:, :: strides[0], :: strides[1], :] = compact
+    return _reference(a, b, f)
+
+
+@pytest.mark.parametrize(
+    ("shape", "strides"),
+    [((2, 8, 8, 16), (2, 2)), ((3, 7, 9, 5), (2, 3)), ((2, 5, 6, 11), (1, 2)), ((1, 9, 4, 3), (3, 1))],
+    ids=str,
+)
+@pytest.mark.parametrize("in_place", [False, True], ids=["new", "in-place"])
+def test_strided_term_equals_the_zero_filled_sum_bit_for_bit(shape, strides, in_place):
+    """A strided 1x1 convolution's input gradient given as its strided pixels alone: the same bits as AddN of the
+    zero-filled tensor and ReluGrad, signed zeros (0 + -0 is +0), NaN and infinities included."""
+    n, h, w, c = shape
+    compact = torch.from_numpy(_values((n, -(-h // strides[0]), -(-w // strides[1]), c), 0))
+    b, f = (torch.from_numpy(_values(shape, s)) for s in (1, 2))
+    b[0, 1:, :, :] = -0.0  # where a is zero the sum is +0.0
+    expected = _strided_reference(compact, b, f, strides)
+    first = b.clone()
+    got = gradient_sum_native.add_strided_relu_grad(compact, first, f, strides, in_place)
+    assert got is not None and (got is first) == in_place
+    np.testing.assert_array_equal(_bits(got), _bits(expected))
+
+
+def test_strided_term_reads_cropped_features_and_gradients():
+    """Row-contiguous crops (a block input kept inside its bordered copy) are read in place."""
+    shape, strides = (2, 6, 6, 8), (2, 2)
+    compact = torch.from_numpy(_values((2, 3, 3, 8), 3))
+    big = torch.from_numpy(_values((2, 7, 7, 8), 4))
+    f, b = big[:, :6, :6, :], torch.from_numpy(_values(shape, 5))
+    bigger = torch.from_numpy(_values((2, 8, 7, 8), 6))
+    bigger[:, 1:7, 1:7, :] = b
+    cropped_b = bigger[:, 1:7, 1:7, :]
+    assert not f.is_contiguous() and not cropped_b.is_contiguous()
+    expected = _strided_reference(compact, b, f, strides)
+    got = gradient_sum_native.add_strided_relu_grad(compact, cropped_b, f, strides, in_place=True)
+    assert got is not cropped_b and got.is_contiguous()
+    np.testing.assert_array_equal(_bits(got), _bits(expected))
+
+
+def test_strided_term_of_other_inputs_is_left_to_the_torch_kernels(without_native):
+    """Other shapes, dtypes and layouts (and no native kernel) get None; specialization's call then fills the
+    zeroed tensor and runs AddN and ReluGrad: the same bits."""
+    b, f = torch.randn(2, 6, 6, 4), torch.randn(2, 6, 6, 4)
+    compact = torch.randn(2, 3, 3, 4)
+    assert gradient_sum_native.add_strided_relu_grad(compact, b, f, (2, 2)) is None  # native kernel off
+    got = specialize_conv.add_n_strided_relu_grad(compact, b.clone(), f, strides=(2, 2), in_place=True)
+    np.testing.assert_array_equal(_bits(got), _bits(_strided_reference(compact, b, f, (2, 2))))
+
+
+def test_strided_term_shape_checks():
+    b, f = torch.randn(2, 6, 6, 4), torch.randn(2, 6, 6, 4)
+    assert gradient_sum_native.add_strided_relu_grad(torch.randn(2, 3, 2, 4), b, f, (2, 2)) is None
+    assert gradient_sum_native.add_strided_relu_grad(torch.randn(2, 3, 3, 4).double(), b, f, (2, 2)) is None
+    assert gradient_sum_native.add_strided_relu_grad(torch.randn(2, 3, 3, 8)[..., ::2], b, f, (2, 2)) is None

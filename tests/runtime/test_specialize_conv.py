@@ -547,11 +547,13 @@ def test_gradients_in_place_train_like_tf(tf1, model):
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     # every ReluGrad of the step (the one over a stride-2 conv's cropped input gradient allocates at run time),
     # those read only by a batch norm gradient fused into it (its kernel's ReluGrad runs in place when not native),
-    # the one over the downsampling block's AddN of its two branches' input gradients fused with the AddN
-    fused = targets.count(nn_ops.fused_batch_norm_grad_relu) + targets.count(specialize_conv.add_n_relu_grad)
+    # the one over the downsampling block's AddN of its two branches' input gradients fused with the AddN (the
+    # strided 1x1 projection's term added from its strided pixels alone: add_n_strided_relu_grad)
+    fused = targets.count(nn_ops.fused_batch_norm_grad_relu) + targets.count(specialize_conv.add_n_strided_relu_grad)
     in_place = targets.count(nn_ops.relu_grad_) + fused
     assert in_place == 5, in_place
-    assert targets.count(specialize_conv.add_n_relu_grad) == (1 if model == "resnet" else 0)
+    assert targets.count(specialize_conv.add_n_strided_relu_grad) == (1 if model == "resnet" else 0)
+    assert specialize_conv.add_n_relu_grad not in targets
     assert targets.count(nn_ops.relu_grad) == 0
 
 
@@ -716,6 +718,84 @@ def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
     assert targets.count(specialize_conv.add_n_relu_grad) == 1
     assert math_ops.add_n not in targets
     assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 4
+
+
+def _projection_block(tf, size, proj_padding, x_value, weights, dy_value, fetch_projection_grad=False):
+    """A ResNet downsampling block whose shortcut is a 1x1 stride-2 projection (built first, as bench/models.py's
+    resnet builds it: its input gradient is the AddN's first term); the output and the gradients of x and every
+    filter, and with ``fetch_projection_grad`` the projection's input gradient itself."""
+    x = tf.placeholder(tf.float32, x_value.shape, name="x")
+    w0, w1, w2, wp = (tf.Variable(v, name=n) for n, v in zip(("w0", "w1", "w2", "wp"), weights))
+    h = tf.nn.relu(tf.nn.conv2d(x, w0, [1, 1, 1, 1], "SAME"))
+    shortcut = tf.nn.conv2d(h, wp, [1, 2, 2, 1], proj_padding)
+    y = tf.nn.conv2d(tf.nn.relu(tf.nn.conv2d(h, w1, [1, 2, 2, 1], "SAME")), w2, [1, 1, 1, 1], "SAME")
+    out = tf.nn.relu(y + shortcut)
+    loss = tf.reduce_sum(out * tf.constant(dy_value))
+    fetches = [out, *tf.gradients(loss, [x, w0, w1, w2, wp])]
+    if fetch_projection_grad:
+        grads = [op for op in tf.get_default_graph().get_operations() if op.type == "Conv2DBackpropInput"]
+        fetches += [op.outputs[0] for op in grads if op.inputs[1].op.name.startswith("wp")]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(fetches, {x: x_value})
+        result = sess.run(fetches, {x: x_value})
+        modules = sess._compiled_modules() if hasattr(sess, "_compiled_modules") else None
+    return result, modules
+
+
+def _projection_case(size):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, size, size, 3)).astype(np.float32)
+    weights = [
+        rng.standard_normal(shape).astype(np.float32) * 0.5
+        for shape in ((3, 3, 3, 4), (3, 3, 4, 6), (3, 3, 6, 6), (1, 1, 4, 6))
+    ]
+    out = -(-size // 2)
+    dy = rng.standard_normal((2, out, out, 6)).astype(np.float32)
+    return x, weights, dy
+
+
+@pytest.mark.parametrize(("size", "proj_padding"), [(10, "SAME"), (9, "SAME"), (10, "VALID"), (9, "VALID")])
+def test_a_strided_projection_input_gradient_is_summed_from_its_strided_pixels(tf1, size, proj_padding, monkeypatch):
+    """A 1x1 stride-2 projection's input gradient is zero but at the strided pixels: its fused gradients give
+    those pixels alone (``compact_input_grad``) and the block input's gradient, AddN of the two branches through
+    the Relu, adds them where they belong in one native pass (``add_n_strided_relu_grad``), with no zero-filled
+    tensor. TensorFlow's values, and bit for bit what the zero-filled path gives."""
+    x, weights, dy = _projection_case(size)
+    theirs, _ = _projection_block(tf1, size, proj_padding, x, weights, dy)
+    ours, modules = _projection_block(tm, size, proj_padding, x, weights, dy)
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert a.shape == e.shape and a.dtype == e.dtype, i
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
+    nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    targets = [n.target for n in nodes]
+    assert targets.count(specialize_conv.add_n_strided_relu_grad) == 1
+    assert specialize_conv.add_n_relu_grad not in targets and math_ops.add_n not in targets
+    compact = [n for n in nodes if n.kwargs.get("compact_input_grad")]
+    assert len(compact) == 1 and compact[0].kwargs["strides"] == [1, 2, 2, 1]
+    monkeypatch.setattr(specialize_conv, "_strided_pointwise_grads", lambda *args: None)
+    zero_filled, modules = _projection_block(tm, size, proj_padding, x, weights, dy)
+    assert specialize_conv.add_n_strided_relu_grad not in [
+        n.target for m in modules for n in m.graph.nodes if n.op == "call_function"
+    ]
+    for a, e in zip(ours, zero_filled):
+        np.testing.assert_array_equal(a.view(np.int32), e.view(np.int32))
+
+
+def test_a_fetched_projection_input_gradient_stays_whole(tf1):
+    """Where the projection's input gradient is fetched (read by more than the AddN), it is computed whole, as
+    TF's op gives it, and the AddN + ReluGrad read it as before."""
+    x, weights, dy = _projection_case(10)
+    theirs, _ = _projection_block(tf1, 10, "SAME", x, weights, dy, fetch_projection_grad=True)
+    ours, modules = _projection_block(tm, 10, "SAME", x, weights, dy, fetch_projection_grad=True)
+    assert len(ours) == len(theirs) == 7
+    for i, (a, e) in enumerate(zip(ours, theirs)):
+        assert a.shape == e.shape, i
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
+    assert not ours[-1][:, 1::2].any() and not ours[-1][:, :, 1::2].any()
+    targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
+    assert specialize_conv.add_n_strided_relu_grad not in targets
+    assert targets.count(specialize_conv.add_n_relu_grad) == 1
 
 
 def test_a_fed_tensor_refilled_outside_torch_is_padded_afresh(tf1):

@@ -57,6 +57,62 @@ void tm_add_relu_grad(const float *a, const float *b, const float *f, float *out
     }
 }
 
+/* ReluGrad(AddN(a, b), features) where ``a`` is the input gradient of a strided 1x1 convolution (a ResNet
+ * projection): zero except at the pixels (y, x) with y % sh == 0 and x % sw == 0, which hold ``compact``'s
+ * [n, ceil(h / sh), ceil(w / sw), c] rows (contiguous). The zero-filled tensor is never made: elsewhere the sum
+ * is 0.0f + b, the addition AddN makes with a zero (so a -0.0 in b becomes +0.0, as there). ``b``, ``f`` and
+ * ``out`` are [n, h, w * c] with contiguous rows and their own outer and mid strides; ``out`` may be ``b``.
+ * The additions keep AddN's operand order (a first). */
+TM_CLONES static void strided_row(const float *a, const float *b, const float *f, float *out, int64_t w, int64_t c,
+                                  int64_t sw) {
+    const v8f zero = {0};
+    for (int64_t x = 0; x < w; x++) {
+        const float *ap = x % sw == 0 ? a + x / sw * c : 0;
+        const float *bp = b + x * c, *fp = f + x * c;
+        float *op = out + x * c;
+        int64_t j = 0;
+        for (; j + 8 <= c; j += 8) {
+            v8f s = (ap ? (v8f)LOAD(ap + j) : zero) + LOAD(bp + j);
+            v8i keep = LOAD(fp + j) > zero;
+            STORE(op + j, (v8f)(((v8i)s & keep) | ((v8i)(s * zero) & ~keep)));
+        }
+        for (; j < c; j++) {
+            float s = (ap ? ap[j] : 0.0f) + bp[j];
+            op[j] = fp[j] > 0.0f ? s : s * 0.0f;
+        }
+    }
+}
+
+TM_CLONES static void zero_row(const float *b, const float *f, float *out, int64_t n) {
+    const v8f zero = {0};
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f s = zero + LOAD(b + j);
+        v8i keep = LOAD(f + j) > zero;
+        STORE(out + j, (v8f)(((v8i)s & keep) | ((v8i)(s * zero) & ~keep)));
+    }
+    for (; j < n; j++) {
+        float s = 0.0f + b[j];
+        out[j] = f[j] > 0.0f ? s : s * 0.0f;
+    }
+}
+
+/* strides: {b_outer, b_mid, f_outer, f_mid, out_outer, out_mid}, in elements */
+void tm_add_strided_relu_grad(const float *compact, const float *b, const float *f, float *out, int64_t n,
+                              int64_t h, int64_t w, int64_t c, int64_t sh, int64_t sw, const int64_t *strides) {
+    int64_t ch = (h + sh - 1) / sh, cw = (w + sw - 1) / sw;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t y = 0; y < h; y++) {
+            const float *bp = b + i * strides[0] + y * strides[1], *fp = f + i * strides[2] + y * strides[3];
+            float *op = out + i * strides[4] + y * strides[5];
+            if (y % sh == 0)
+                strided_row(compact + (i * ch + y / sh) * cw * c, bp, fp, op, w, c, sw);
+            else
+                zero_row(bp, fp, op, w * c);
+        }
+    }
+}
+
 /* ReluGrad(gradients, features) and its column sums in one pass: what an MLP layer's gradient graph has
  * after each hidden Relu (the ReluGrad, then the bias gradient, the Sum over all axes but the last that the
  * gradient of the layer's ``x @ W + b`` takes). ``g``, ``f`` and ``out`` are [rows, cols], contiguous; ``out``

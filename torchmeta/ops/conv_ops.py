@@ -1316,7 +1316,16 @@ def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
 
 
 def conv2d_backprop_input_and_filter(
-    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations, keep_filter=False
+    input,
+    filter,
+    out_backprop,
+    strides,
+    padding,
+    explicit_paddings,
+    data_format,
+    dilations,
+    keep_filter=False,
+    compact_input_grad=False,
 ):
     """Conv2DBackpropInput and Conv2DBackpropFilter of one convolution in one ``convolution_backward``
     call: (input gradient, filter gradient), each as its own op gives it.
@@ -1324,7 +1333,14 @@ def conv2d_backprop_input_and_filter(
     Not an op: specialization (runtime/specialize_conv.py) runs the two through it where TF's gradient graph
     has them side by side (the same out_backprop, filter, input and attrs). oneDNN then reads
     out_backprop once for both gradients. ``keep_filter``: ``filter`` is never fed (``_oihw``).
+    ``compact_input_grad`` (specialization's, for an NHWC 1x1 filter with a stride above 1, SAME or VALID: the
+    input gradient is zero but at the strided pixels): the input gradient as those pixels alone,
+    ``[:, ::stride h, ::stride w]`` of it, for ``add_n_strided_relu_grad``, its only reader.
     """
+    if compact_input_grad:
+        return _compact_backprop(
+            input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+        )
     geometry = _direct_geometry(input, filter, strides, padding, data_format, dilations)
     if geometry is not None:
         grads = _direct_backward(input, filter, out_backprop, geometry, keep_filter)
@@ -1361,6 +1377,25 @@ def conv2d_backprop_input_and_filter(
         label = _CONV_BACKPROP_LABELS[0]
         raise _out_depth_error(label, out_backprop, filter.shape[3], attrs["data_format"], e) from None
     return dx, dw.permute(2, 3, 1, 0)
+
+
+def _compact_backprop(input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations):
+    """``conv2d_backprop_input_and_filter``'s gradients with the input gradient as its strided pixels alone: the
+    product that ``_strided_pointwise``'s path writes into a zeroed tensor, unwritten; elsewhere the strided view
+    of the full gradient (the same values: a 1x1 window pads nothing)."""
+    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
+    strided = _strided_pointwise(input, input.shape, filter.shape, **attrs)
+    if strided is not None and filter.dtype == input.dtype == out_backprop.dtype:
+        pixels = input[:, :: strided[0], :: strided[1], :]
+        f_in = filter.shape[2]
+        if out_backprop.dim() == 4 and out_backprop.shape == (*pixels.shape[:3], filter.shape[3]):
+            dy = _rows(out_backprop)
+            dx = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
+            return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
+    dx, dw = conv2d_backprop_input_and_filter(
+        input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
+    )
+    return dx[:, :: strides[1], :: strides[2], :], dw
 
 
 _CONV_BACKPROP_LABELS = ("Conv2DCustomBackpropInput", "Conv2DCustomBackpropFilter")

@@ -18,7 +18,7 @@ import torch
 
 from torchmeta.ops import native_build
 
-__all__ = ["available", "add_relu_grad", "relu_grad_bias_sum"]
+__all__ = ["available", "add_relu_grad", "add_strided_relu_grad", "relu_grad_bias_sum"]
 
 _SOURCE = Path(__file__).with_name("_gradient_sum_native.c")
 
@@ -27,6 +27,8 @@ def _declare(lib) -> None:
     p, i64 = ctypes.c_void_p, ctypes.c_int64
     lib.tm_add_relu_grad.argtypes = [p, p, p, p, i64, i64, i64, p]
     lib.tm_add_relu_grad.restype = None
+    lib.tm_add_strided_relu_grad.argtypes = [p, p, p, p, i64, i64, i64, i64, i64, i64, p]
+    lib.tm_add_strided_relu_grad.restype = None
     lib.tm_relu_grad_bias_sum.argtypes = [p, p, p, p, p, i64, i64, i64]
     lib.tm_relu_grad_bias_sum.restype = None
 
@@ -69,6 +71,37 @@ def add_relu_grad(a, b, features, in_place=False):
     flat = (ctypes.c_int64 * 8)(*(v for s in strides for v in s))
     lib.tm_add_relu_grad(a.data_ptr(), b.data_ptr(), features.data_ptr(), out.data_ptr(), outer, mid, inner, flat)
     if out is a:
+        torch.autograd.graph.increment_version(out)
+    return out
+
+
+def add_strided_relu_grad(compact, b, features, strides, in_place=False):
+    """``(a + b) * (features > 0)`` as TF's AddN then ReluGrad compute it, where ``a`` is zero except at the pixels
+    of every ``strides``-th row and column of an NHWC ``b``, which hold ``compact``'s [N, ceil(H / sh), ceil(W / sw),
+    C] (the input gradient of a strided 1x1 convolution: see the C source); written over ``b`` when ``in_place``
+    (a caller that owns a fresh, contiguous ``b``), else into a new tensor; None where the native kernel does not
+    apply."""
+    if not native_build.plain_float32(compact, b, features) or torch.compiler.is_compiling():
+        return None
+    shape = b.shape
+    if len(shape) != 4 or features.shape != shape or b.numel() == 0 or not compact.is_contiguous():
+        return None
+    n, h, w, c = shape
+    sh, sw = strides
+    if compact.shape != (n, -(-h // sh), -(-w // sw), c):
+        return None
+    lib = library.load()
+    if lib is None:
+        return None
+    out = b if in_place and b.is_contiguous() else torch.empty(shape, dtype=torch.float32)
+    rows = [_rows(t, shape) for t in (b, features, out)]
+    if any(r is None for r in rows):
+        return None
+    flat = (ctypes.c_int64 * 6)(*(v for r in rows for v in r))
+    lib.tm_add_strided_relu_grad(
+        compact.data_ptr(), b.data_ptr(), features.data_ptr(), out.data_ptr(), n, h, w, c, sh, sw, flat
+    )
+    if out is b:
         torch.autograd.graph.increment_version(out)
     return out
 

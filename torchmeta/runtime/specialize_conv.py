@@ -541,10 +541,50 @@ def add_n_relu_grad(a, b, features, *, in_place):
     return nn_ops.relu_grad_(math_ops.add_n([a, b]), features)
 
 
+def add_n_strided_relu_grad(compact, b, features, *, strides, in_place):
+    """``add_n_relu_grad`` where the first term is the input gradient of a strided 1x1 convolution given as its
+    strided pixels alone (``conv_ops.conv2d_backprop_input_and_filter``'s ``compact_input_grad``): one native
+    pass (``gradient_sum_native.add_strided_relu_grad``), written over ``b`` when ``in_place`` (a fresh result
+    only the AddN read); else the zero-filled gradient is made and the two kernels run. Not an op
+    (specialization's)."""
+    out = gradient_sum_native.add_strided_relu_grad(compact, b, features, strides, in_place)
+    if out is not None:
+        return out
+    a = b.new_zeros(b.shape)
+    a[:, :: strides[0], :: strides[1], :] = compact
+    return nn_ops.relu_grad_(math_ops.add_n([a, b]), features)
+
+
+def _strided_pointwise_grads(t: Tensor, add: Operation, spec: Specialization, keep, op_set):
+    """(the fused input + filter gradient's Fusion, (stride h, stride w)) where ``t`` is the input gradient of
+    a ``conv_ops.conv2d_backprop_input_and_filter`` fusion of a float32 NHWC 1x1 filter with a stride above 1,
+    SAME or VALID, which only ``add`` reads (so it may come as its strided pixels alone); else None."""
+    source = resolve_alias(t, spec)
+    if value_users(source, spec, op_set, keep) != [add]:
+        return None
+    for fusion in spec.fusions.values():
+        if fusion.kernel is conv_ops.conv2d_backprop_input_and_filter and fusion.outputs[0] is source:
+            break
+    else:
+        return None
+    attrs = fusion.kwargs
+    x, filt = fusion.inputs[0], fusion.inputs[1]
+    strides = list(attrs["strides"])
+    if attrs["data_format"] != "NHWC" or attrs["padding"] not in ("SAME", "VALID") or attrs["dilations"] != [1] * 4:
+        return None
+    if len(strides) != 4 or strides[0] != 1 or strides[3] != 1 or strides == [1] * 4:
+        return None
+    if x.dtype.base_dtype != DType.float32 or not filt.shape.is_fully_defined() or filt.shape.as_list()[:2] != [1, 1]:
+        return None
+    return fusion, (strides[1], strides[2])
+
+
 def fuse_add_n_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
     """Records ``add_n_relu_grad`` (on the ReluGrad, the AddN absorbed) for each float32 ReluGrad whose
     gradients are a two-term AddN that nothing else reads (a ReluGrad that a batch norm gradient absorbed
-    already is left to it)."""
+    already is left to it); ``add_n_strided_relu_grad`` where the AddN's first term is a strided 1x1
+    convolution's input gradient that nothing else reads (``_strided_pointwise_grads``: a ResNet projection's),
+    which its fused gradients then give as the strided pixels alone (no zero-filled tensor written and read)."""
     for op in ops:
         if op.type != "ReluGrad" or op in spec.kernels or not runs_as_is(op, spec):
             continue
@@ -556,6 +596,16 @@ def fuse_add_n_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
         if add.type != "AddN" or len(add._inputs) != 2 or not runs_as_is(add, spec) or add._control_inputs:
             continue
         a, b = add._inputs
+        strided = _strided_pointwise_grads(a, add, spec, keep, op_set)
+        if strided is not None and resolve_alias(b, spec) is not resolve_alias(a, spec):
+            fusion, strides = strided
+            fusion.kwargs["compact_input_grad"] = True
+            in_place = private_result(b, add, spec, op_set, keep, fed)
+            spec.fusions[op] = Fusion(
+                add_n_strided_relu_grad, [a, b, op._inputs[1]], {"strides": strides, "in_place": in_place}
+            )
+            spec.absorbed.add(add)
+            continue
         # written over a fresh a that only the AddN reads (and that is not b as well)
         in_place = private_result(a, add, spec, op_set, keep, fed)
         in_place = in_place and resolve_alias(b, spec) is not resolve_alias(a, spec)
