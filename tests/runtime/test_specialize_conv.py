@@ -720,14 +720,19 @@ def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
     assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 4
 
 
-def _projection_block(tf, size, proj_padding, x_value, weights, dy_value, fetch_projection_grad=False):
-    """A ResNet downsampling block whose shortcut is a 1x1 stride-2 projection (built first, as bench/models.py's
-    resnet builds it: its input gradient is the AddN's first term); the output and the gradients of x and every
-    filter, and with ``fetch_projection_grad`` the projection's input gradient itself."""
+def _projection_block(
+    tf, size, proj_padding, x_value, weights, dy_value, fetch_projection_grad=False, projection_first=True
+):
+    """A ResNet downsampling block whose shortcut is a 1x1 stride-2 projection (as bench/models.py's resnet
+    builds it, its input gradient is the AddN's first term; unless ``projection_first``, the shortcut is scaled
+    twice, which makes TF's gradients reach the projection later: the second term); the output and the gradients
+    of x and every filter, and with ``fetch_projection_grad`` the projection's input gradient itself."""
     x = tf.placeholder(tf.float32, x_value.shape, name="x")
     w0, w1, w2, wp = (tf.Variable(v, name=n) for n, v in zip(("w0", "w1", "w2", "wp"), weights))
     h = tf.nn.relu(tf.nn.conv2d(x, w0, [1, 1, 1, 1], "SAME"))
     shortcut = tf.nn.conv2d(h, wp, [1, 2, 2, 1], proj_padding)
+    if not projection_first:
+        shortcut = shortcut * 0.5 * 2.0
     y = tf.nn.conv2d(tf.nn.relu(tf.nn.conv2d(h, w1, [1, 2, 2, 1], "SAME")), w2, [1, 1, 1, 1], "SAME")
     out = tf.nn.relu(y + shortcut)
     loss = tf.reduce_sum(out * tf.constant(dy_value))
@@ -755,15 +760,20 @@ def _projection_case(size):
     return x, weights, dy
 
 
-@pytest.mark.parametrize(("size", "proj_padding"), [(10, "SAME"), (9, "SAME"), (10, "VALID"), (9, "VALID")])
-def test_a_strided_projection_input_gradient_is_summed_from_its_strided_pixels(tf1, size, proj_padding, monkeypatch):
+@pytest.mark.parametrize(
+    ("size", "proj_padding", "projection_first"),
+    [(10, "SAME", True), (9, "SAME", True), (10, "VALID", True), (9, "VALID", True), (10, "SAME", False)],
+)
+def test_a_strided_projection_input_gradient_is_summed_from_its_strided_pixels(
+    tf1, size, proj_padding, projection_first, monkeypatch
+):
     """A 1x1 stride-2 projection's input gradient is zero but at the strided pixels: its fused gradients give
     those pixels alone (``compact_input_grad``) and the block input's gradient, AddN of the two branches through
     the Relu, adds them where they belong in one native pass (``add_n_strided_relu_grad``), with no zero-filled
     tensor. TensorFlow's values, and bit for bit what the zero-filled path gives."""
     x, weights, dy = _projection_case(size)
-    theirs, _ = _projection_block(tf1, size, proj_padding, x, weights, dy)
-    ours, modules = _projection_block(tm, size, proj_padding, x, weights, dy)
+    theirs, _ = _projection_block(tf1, size, proj_padding, x, weights, dy, projection_first=projection_first)
+    ours, modules = _projection_block(tm, size, proj_padding, x, weights, dy, projection_first=projection_first)
     for i, (a, e) in enumerate(zip(ours, theirs)):
         assert a.shape == e.shape and a.dtype == e.dtype, i
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-4, err_msg=f"value {i}")
@@ -774,7 +784,7 @@ def test_a_strided_projection_input_gradient_is_summed_from_its_strided_pixels(t
     compact = [n for n in nodes if n.kwargs.get("compact_input_grad")]
     assert len(compact) == 1 and compact[0].kwargs["strides"] == [1, 2, 2, 1]
     monkeypatch.setattr(specialize_conv, "_strided_pointwise_grads", lambda *args: None)
-    zero_filled, modules = _projection_block(tm, size, proj_padding, x, weights, dy)
+    zero_filled, modules = _projection_block(tm, size, proj_padding, x, weights, dy, projection_first=projection_first)
     assert specialize_conv.add_n_strided_relu_grad not in [
         n.target for m in modules for n in m.graph.nodes if n.op == "call_function"
     ]

@@ -583,7 +583,8 @@ def fuse_add_n_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
     """Records ``add_n_relu_grad`` (on the ReluGrad, the AddN absorbed) for each float32 ReluGrad whose
     gradients are a two-term AddN that nothing else reads (a ReluGrad that a batch norm gradient absorbed
     already is left to it); ``add_n_strided_relu_grad`` where the AddN's first term is a strided 1x1
-    convolution's input gradient that nothing else reads (``_strided_pointwise_grads``: a ResNet projection's),
+    convolution's input gradient that nothing else reads, either term (``_strided_pointwise_grads``: a ResNet
+    projection's),
     which its fused gradients then give as the strided pixels alone (no zero-filled tensor written and read)."""
     for op in ops:
         if op.type != "ReluGrad" or op in spec.kernels or not runs_as_is(op, spec):
@@ -597,6 +598,10 @@ def fuse_add_n_relu_grad(ops, spec: Specialization, keep, op_set, fed) -> None:
             continue
         a, b = add._inputs
         strided = _strided_pointwise_grads(a, add, spec, keep, op_set)
+        if strided is None:  # the projection built after the other branch: its gradient is the second term
+            strided = _strided_pointwise_grads(b, add, spec, keep, op_set)
+            if strided is not None:
+                a, b = b, a  # (a sum of two floats is the same bits in either order)
         if strided is not None and resolve_alias(b, spec) is not resolve_alias(a, spec):
             fusion, strides = strided
             fusion.kwargs["compact_input_grad"] = True
