@@ -31,7 +31,7 @@ import torch
 __all__ = ["enabled", "compile_and_load", "custom_op", "Library", "plain_float32"]
 
 # -pthread: the depthwise kernel starts POSIX threads (in libpthread before glibc 2.34)
-_FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC", "-pthread")
+FLAGS = ("-O3", "-ffp-contract=off", "-shared", "-fPIC", "-pthread")
 
 
 def enabled() -> bool:
@@ -49,9 +49,14 @@ def _cache_dir() -> Path:
     return Path(root)
 
 
+def find_compiler() -> str | None:
+    """The C compiler native kernels are built with ($CC, else cc, gcc or clang on the PATH), or None."""
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+
+
 def _build(source: Path, target: Path) -> bool:
     """Compiles ``source`` into ``target`` (OSError when the cache directory cannot be written)."""
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    compiler = find_compiler()
     if compiler is None:
         return False
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -59,7 +64,7 @@ def _build(source: Path, target: Path) -> bool:
     os.close(fd)
     try:
         result = subprocess.run(
-            [compiler, *_FLAGS, "-o", tmp, str(source), "-lm"],
+            [compiler, *FLAGS, "-o", tmp, str(source), "-lm"],
             capture_output=True,
             timeout=120,
             check=False,
@@ -82,7 +87,7 @@ def compile_and_load(source: Path, name: str) -> ctypes.CDLL | None:
     if not enabled():
         return None
     try:
-        digest = hashlib.sha256(source.read_bytes() + " ".join(_FLAGS).encode()).hexdigest()[:16]
+        digest = hashlib.sha256(source.read_bytes() + " ".join(FLAGS).encode()).hexdigest()[:16]
     except OSError:
         return None
     target = _cache_dir() / f"{name}-{digest}-{sys.platform}-{os.uname().machine}.so"
