@@ -359,7 +359,7 @@ def layer_times(tf, layer, reps):
     """One convolution layer alone, as TF's ops in a one-thread session (forward; the input and filter
     gradients) and as torchmeta's kernels (forward; the fused input + filter gradient): CPU milliseconds
     per call (TF's minus the cost of an empty session run) and the layer's FLOPs."""
-    from torchmeta.ops import conv_ops
+    from torchmeta.ops import conv_grad_ops, conv_ops
 
     op_type, xs, ws, strides, padding = layer
     depthwise = op_type == "DepthwiseConv2dNative"
@@ -400,7 +400,9 @@ def layer_times(tf, layer, reps):
     # on which one forward kept its copy
     fwd = conv_ops.depthwise_conv2d_native if depthwise else conv_ops.conv2d_keeping_padded
     bwd = (
-        conv_ops.depthwise_conv2d_backprop_input_and_filter if depthwise else conv_ops.conv2d_backprop_input_and_filter
+        conv_grad_ops.depthwise_conv2d_backprop_input_and_filter
+        if depthwise
+        else conv_grad_ops.conv2d_backprop_input_and_filter
     )
     fwd(X, W, **kw)
     ours = step_times({"fwd": lambda: fwd(X.view(X.shape), W, **kw), "bwd": lambda: bwd(X, W, DY, **kw)}, 5, reps)

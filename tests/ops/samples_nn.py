@@ -371,7 +371,7 @@ def _conv_samples():
         ),
         _conv("Conv2D", randn(1, 5, 5, 4), randn(2, 2, 2, 6), {"strides": s1, "padding": "SAME"}, "grouped"),
         _conv("Conv2D", randn(1, 1, 1, 3), randn(1, 1, 3, 2), {"strides": s1, "padding": "VALID"}, "1x1"),
-        # 1x1, stride 1, no padding: a matmul of the input's rows on the CPU (conv_ops._pointwise_matmul)
+        # 1x1, stride 1, no padding: a matmul of the input's rows on the CPU (conv_ops.pointwise_matmul)
         _conv("Conv2D", x, randn(1, 1, 3, 5), {"strides": s1, "padding": "SAME"}, "1x1-same"),
         _conv("Conv2D", x.astype(f64), randn(1, 1, 3, 5).astype(f64), {"strides": s1, "padding": "VALID"}, "1x1-f64"),
         _conv(

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.profiler import profile
 
-from torchmeta.ops import conv_ops, nn_ops, pool_ops
+from torchmeta.ops import conv_grad_ops, conv_ops, nn_ops, pool_ops
 
 N, H, W, C, K = 4, 12, 12, 8, 16
 CONV = dict(strides=[1, 1, 1, 1], padding="SAME", explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1])
@@ -29,9 +29,9 @@ def _cases():
     return {
         "Conv2D": lambda: conv_ops.conv2d(x, w, **CONV),
         "Conv2D-1x1": lambda: conv_ops.conv2d(x, w1, **CONV),
-        "Conv2DBackpropInput": lambda: conv_ops.conv2d_backprop_input(torch.tensor([N, H, W, C]), w, dy, **CONV),
-        "Conv2DBackpropFilter": lambda: conv_ops.conv2d_backprop_filter(x, torch.tensor([3, 3, C, K]), dy, **CONV),
-        "Conv2DBackpropInput+Filter": lambda: conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV),
+        "Conv2DBackpropInput": lambda: conv_grad_ops.conv2d_backprop_input(torch.tensor([N, H, W, C]), w, dy, **CONV),
+        "Conv2DBackpropFilter": lambda: conv_grad_ops.conv2d_backprop_filter(x, torch.tensor([3, 3, C, K]), dy, **CONV),
+        "Conv2DBackpropInput+Filter": lambda: conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV),
         "Conv2D+BiasAdd+Relu": lambda: conv_ops.conv2d_bias_relu(x, w, torch.randn(K), relu=True, **CONV),
         "Conv2D+FusedBatchNorm+AddV2+Relu": lambda: conv_ops.conv2d_batch_norm_relu(
             x,
@@ -83,9 +83,9 @@ def _pointwise_cases():
     x, w1, dy = _x(), torch.randn(1, 1, C, K), _x(K)
     return {
         "Conv2D": lambda: conv_ops.conv2d(x, w1, **CONV),
-        "Conv2DBackpropInput": lambda: conv_ops.conv2d_backprop_input(torch.tensor([N, H, W, C]), w1, dy, **CONV),
-        "Conv2DBackpropFilter": lambda: conv_ops.conv2d_backprop_filter(x, torch.tensor([1, 1, C, K]), dy, **CONV),
-        "Conv2DBackpropInput+Filter": lambda: conv_ops.conv2d_backprop_input_and_filter(x, w1, dy, **CONV),
+        "Conv2DBackpropInput": lambda: conv_grad_ops.conv2d_backprop_input(torch.tensor([N, H, W, C]), w1, dy, **CONV),
+        "Conv2DBackpropFilter": lambda: conv_grad_ops.conv2d_backprop_filter(x, torch.tensor([1, 1, C, K]), dy, **CONV),
+        "Conv2DBackpropInput+Filter": lambda: conv_grad_ops.conv2d_backprop_input_and_filter(x, w1, dy, **CONV),
     }
 
 
@@ -110,7 +110,7 @@ def test_1x1_convolutions_and_their_gradients_are_matmuls(name):
 def test_strided_1x1_filter_gradients_are_right_on_every_call(channels):
     """The filter gradient of a 1x1 stride-2 convolution of a channels_last input, alone and with the input
     gradient, call after call: torch 2.13's oneDNN kernel returned a wrong one in about half the calls with 3 or 4
-    input channels on an AVX2-only AMD EPYC, so it runs as a product (conv_ops._strided_pointwise_filter_grad).
+    input channels on an AVX2-only AMD EPYC, so it runs as a product (conv_grad_ops._strided_pointwise_filter_grad).
     Against float64 sums of the strided pixels."""
     strided = dict(CONV, strides=[1, 2, 2, 1])
     generator = torch.Generator().manual_seed(channels)
@@ -119,8 +119,8 @@ def test_strided_1x1_filter_gradients_are_right_on_every_call(channels):
         w = torch.randn(1, 1, channels, 8, generator=generator)
         dy = torch.randn(4, 5, 5, 8, generator=generator)
         want = torch.einsum("nhwc,nhwo->co", x[:, ::2, ::2].double(), dy.double()).reshape(1, 1, channels, 8)
-        alone = conv_ops.conv2d_backprop_filter(x, torch.tensor([1, 1, channels, 8]), dy, **strided)
-        _, both = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **strided)
+        alone = conv_grad_ops.conv2d_backprop_filter(x, torch.tensor([1, 1, channels, 8]), dy, **strided)
+        _, both = conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **strided)
         for got in (alone, both):
             torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-5)
 
@@ -131,7 +131,7 @@ def test_strided_1x1_filter_gradients_are_right_on_every_call(channels):
 def test_strided_1x1_convolutions_are_matmuls_with_tf_values(tf1, hw, stride, padding):
     """A 1x1 NHWC convolution with a stride above 1 (ResNet's projections) is the product of its input's strided
     pixels' rows by the [in, out] filter, and its input gradient that product's transpose written to those pixels
-    (conv_ops._strided_pointwise): aten::mm, no convolution. Forward and both gradients against TF's ops."""
+    (conv_ops.strided_pointwise): aten::mm, no convolution. Forward and both gradients against TF's ops."""
     attrs = dict(CONV, strides=[1, stride, stride, 1], padding=padding)
     torch.manual_seed(stride)
     x, w = torch.randn(3, *hw, C), torch.randn(1, 1, C, K)
@@ -139,7 +139,7 @@ def test_strided_1x1_convolutions_are_matmuls_with_tf_values(tf1, hw, stride, pa
     dy = torch.randn(3, *out_hw, K)
     with profile() as prof:
         y = conv_ops.conv2d(x, w, **attrs)
-        dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+        dx, dw = conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
     names = {e.name for e in prof.events()}
     assert "aten::mm" in names and not any("convolution" in n for n in names), sorted(names)
     kw = dict(strides=attrs["strides"], padding=padding)

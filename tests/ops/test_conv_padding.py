@@ -1,7 +1,7 @@
 """Asymmetric padding (TF's SAME padding of a stride-2 window over an even size, asymmetric EXPLICIT padding):
 torch's convolutions take it only as a zero-padded copy of the input. A forward convolution that specialization
 marks (``conv2d_keeping_padded``, a fusion's ``keep_padded``: its input is computed afresh in the run) keeps its
-copy on the input tensor (conv_ops._padded_input), and the gradients TF's graph computes later from the same
+copy on the input tensor (conv_ops.padded_input), and the gradients TF's graph computes later from the same
 input reuse it; a changed input (its version) or other paddings make a new one, and an unmarked convolution (of a
 fed tensor, which may change outside torch between runs) keeps nothing. Values against TF: the op sample and
 gradient tests and tests/runtime/test_specialize_conv.py's downsampling blocks."""
@@ -9,7 +9,7 @@ gradient tests and tests/runtime/test_specialize_conv.py's downsampling blocks."
 import pytest
 import torch
 
-from torchmeta.ops import conv_ops
+from torchmeta.ops import conv_grad_ops, conv_ops
 
 CONV = dict(strides=[1, 2, 2, 1], padding="SAME", explicit_paddings=[], data_format="NHWC", dilations=[1, 1, 1, 1])
 
@@ -30,11 +30,11 @@ def _fresh(t):
 def test_gradients_reuse_the_marked_forward_copy(pads):
     x, w, dy = torch.randn(2, 8, 8, 3), torch.randn(3, 3, 3, 4), torch.randn(2, 4, 4, 4)
     y = conv_ops.conv2d_keeping_padded(x, w, **CONV)
-    dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV)
-    dw2 = conv_ops.conv2d_backprop_filter_static(x, dy, filter_sizes=(3, 3, 3, 4), **CONV)
+    dx, dw = conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV)
+    dw2 = conv_grad_ops.conv2d_backprop_filter_static(x, dy, filter_sizes=(3, 3, 3, 4), **CONV)
     assert pads == [(0, 1, 0, 1)]
     torch.testing.assert_close(y, conv_ops.conv2d(_fresh(x), w, **CONV), rtol=0, atol=0)
-    ref_dx, ref_dw = conv_ops.conv2d_backprop_input_and_filter(_fresh(x), w, dy, **CONV)
+    ref_dx, ref_dw = conv_grad_ops.conv2d_backprop_input_and_filter(_fresh(x), w, dy, **CONV)
     torch.testing.assert_close(dx, ref_dx, rtol=0, atol=0)
     torch.testing.assert_close(dw, ref_dw, rtol=0, atol=0)
     torch.testing.assert_close(dw2, ref_dw, rtol=0, atol=0)
@@ -44,7 +44,7 @@ def test_fused_forward_keeps_its_copy_too(pads):
     x, w, dy = torch.randn(2, 8, 8, 3), torch.randn(3, 3, 3, 4), torch.randn(2, 4, 4, 4)
     conv_ops.conv2d_bias_relu(x, w, torch.randn(4), relu=True, keep_padded=True, **CONV)
     conv_ops.conv2d_add_relu(x, w, torch.randn(2, 4, 4, 4), relu=True, keep_padded=True, **CONV)
-    conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV)
+    conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **CONV)
     assert pads == [(0, 1, 0, 1)]
 
 
@@ -54,7 +54,7 @@ def test_unmarked_convolutions_keep_nothing(pads):
     conv_ops.conv2d(x, w, **CONV)
     x.numpy()[:] = torch.randn(2, 8, 8, 3).numpy()
     y = conv_ops.conv2d(x, w, **CONV)
-    conv_ops.conv2d_backprop_filter_static(x, torch.randn(2, 4, 4, 4), filter_sizes=(3, 3, 3, 4), **CONV)
+    conv_grad_ops.conv2d_backprop_filter_static(x, torch.randn(2, 4, 4, 4), filter_sizes=(3, 3, 3, 4), **CONV)
     assert len(pads) == 3 and not hasattr(x, "_tm_padded")
     torch.testing.assert_close(y, conv_ops.conv2d(_fresh(x), w, **CONV), rtol=0, atol=0)
 
@@ -120,9 +120,9 @@ def test_padded_first_convolutions_match_tf(tf1, avx2, pads, attrs, in_depth):
     y_ref, dx_ref, dw_ref = _tf_conv(tf1, x, w, dy, attrs)
     y = conv_ops.conv2d(x, w, **attrs)
     fused = conv_ops.conv2d_bias_relu(x, w, torch.zeros(32), relu=False, **attrs)
-    dx = conv_ops.conv2d_backprop_input(torch.tensor(list(x.shape)), w, dy, **attrs)
-    dx2, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
-    dw2 = conv_ops.conv2d_backprop_filter_static(x, dy, filter_sizes=tuple(w.shape), **attrs)
+    dx = conv_grad_ops.conv2d_backprop_input(torch.tensor(list(x.shape)), w, dy, **attrs)
+    dx2, dw = conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    dw2 = conv_grad_ops.conv2d_backprop_filter_static(x, dy, filter_sizes=tuple(w.shape), **attrs)
     before = (2, 2, 2, 2) if attrs is SAME5 else (2, 2, 1, 1)  # the forward's (left, right, top, bottom)
     after = (2, 2, 2, 2) if attrs is SAME5 else (2, 2, 3, 3)  # out_backprop's: the window less one, less those
     # the forward pads (twice); the input gradient pads out_backprop where its result has 32 channels (twice)
@@ -145,7 +145,7 @@ def test_padded_first_convolutions_under_torch_compile(avx2):
         return torch._dynamo.lookup_backend("aot_eager")(gm, example_inputs)
 
     def step(x, w, dy):
-        return (conv_ops.conv2d(x, w, **SAME5), *conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **SAME5))
+        return (conv_ops.conv2d(x, w, **SAME5), *conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **SAME5))
 
     want = step(x, w, dy)
     torch._dynamo.reset()
@@ -164,9 +164,9 @@ def test_other_convolutions_are_not_padded_first(avx2, pads):
     conv_ops.conv2d(x, torch.randn(3, 3, 32, 32), **SAME5)  # a 3x3 window
     conv_ops.conv2d(x, torch.randn(5, 5, 32, 16), **SAME5)  # 16 output channels
     conv_ops.conv2d(x.double(), torch.randn(5, 5, 32, 32).double(), **SAME5)  # float64
-    conv_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 16]), torch.randn(5, 5, 16, 32), dy, **SAME5)
+    conv_grad_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 16]), torch.randn(5, 5, 16, 32), dy, **SAME5)
     asymmetric = dict(SAME5, padding="EXPLICIT", explicit_paddings=[0, 0, 1, 3, 2, 2, 0, 0])
-    conv_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 32]), torch.randn(5, 5, 32, 32), dy, **asymmetric)
+    conv_grad_ops.conv2d_backprop_input(torch.tensor([2, 8, 8, 32]), torch.randn(5, 5, 32, 32), dy, **asymmetric)
     assert pads == []
 
 
@@ -177,7 +177,7 @@ def test_avx512_cpus_are_not_padded_first(monkeypatch, pads):
 
 
 # The input gradient of an asymmetrically padded convolution: oneDNN's transposed convolution with the forward's
-# own (before, after) padding (a negative output padding, conv_ops._asymmetric_input_grad), a whole NHWC tensor of
+# own (before, after) padding (a negative output padding, conv_ops.asymmetric_input_grad), a whole NHWC tensor of
 # the input's size, where the gradient of a padded copy is cropped to a strided view. Values against TF's.
 
 EXPLICIT_UNEVEN = dict(CONV, padding="EXPLICIT", explicit_paddings=[0, 0, 2, 1, 0, 1, 0, 0])
@@ -211,8 +211,8 @@ def test_asymmetric_input_gradients_are_transposed_convolutions(tf1, transposed,
     y = conv_ops.conv2d_keeping_padded(x, w, **attrs)
     dy = torch.randn(y.shape)
     y_ref, dx_ref, dw_ref = _tf_conv(tf1, x, w, dy, attrs)
-    dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
-    dx2 = conv_ops.conv2d_backprop_input(torch.tensor(list(x.shape)), w, dy, **attrs)
+    dx, dw = conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    dx2 = conv_grad_ops.conv2d_backprop_input(torch.tensor(list(x.shape)), w, dy, **attrs)
     assert transposed == [tuple(expected)] * 2
     assert dx.is_contiguous() and dx2.is_contiguous()  # whole NHWC tensors, not a cropped view
     for ours, theirs in [(y, y_ref), (dx, dx_ref), (dx2, dx_ref), (dw, dw_ref)]:
@@ -226,7 +226,7 @@ def test_uncovered_rows_keep_the_cropped_gradient(tf1, transposed):
     x, w = torch.randn(2, 9, 8, 4), torch.randn(3, 3, 4, 8)
     dy = torch.randn(2, 4, 4, 8)  # windows at padded rows 0, 2, 4, 6 of 10: the input's last row is left over
     _, dx_ref, dw_ref = _tf_conv(tf1, x, w, dy, attrs)
-    dx, dw = conv_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
+    dx, dw = conv_grad_ops.conv2d_backprop_input_and_filter(x, w, dy, **attrs)
     assert transposed == []
     torch.testing.assert_close(dx, dx_ref, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(dw, dw_ref, rtol=1e-4, atol=1e-4)

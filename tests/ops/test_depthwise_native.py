@@ -16,7 +16,7 @@ import torch
 
 import torchmeta as tm
 from tests.ops import native_helpers
-from torchmeta.ops import conv_ops, depthwise_native
+from torchmeta.ops import conv_grad_ops, conv_ops, depthwise_native
 
 # (input shape, filter height/width, strides, padding): odd and even sizes at stride 2, channel counts below,
 # at and above the kernel's 8- and 64-channel blocks with tails, asymmetric SAME padding at stride 1 (2x2 and
@@ -187,7 +187,7 @@ def test_native_equals_torch_path(native, monkeypatch, name):
     def run():
         y = conv_ops.depthwise_conv2d_native(x, w, *args)
         dy = torch.from_numpy(np.random.default_rng(5).standard_normal(tuple(y.shape)).astype(np.float32))
-        return (y, *conv_ops.depthwise_conv2d_backprop_input_and_filter(x, w, dy, *args))
+        return (y, *conv_grad_ops.depthwise_conv2d_backprop_input_and_filter(x, w, dy, *args))
 
     threads = torch.get_num_threads()
     try:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import torchmeta as tm
-from torchmeta.ops import conv_ops, math_ops, nn_ops
+from torchmeta.ops import conv_grad_ops, conv_ops, math_ops, nn_ops
 from torchmeta.runtime import specialize_conv
 
 CASES = {
@@ -61,7 +61,7 @@ def test_fused_conv_gradients_match_tf(tf1, name):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4, err_msg=what)
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     ops = [n.meta.get("tf_op") for m in modules for n in m.graph.nodes if n.op == "call_function"]
-    assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 1
+    assert targets.count(conv_grad_ops.conv2d_backprop_input_and_filter) == 1
     assert targets.count(torch.ops.aten.convolution_backward) == 0
     assert "Conv2DBackpropFilter" not in ops
 
@@ -395,7 +395,7 @@ def test_resnet_style_block_matches_tf(tf1, training):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     if training:
-        assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 1  # conv2 (x is fed: filters only)
+        assert targets.count(conv_grad_ops.conv2d_backprop_input_and_filter) == 1  # conv2 (x is fed: filters only)
         # relu(bn1) runs in place on the training batch norm's y, relu(bn2 + shortcut) in bn2's output pass
         # (per module that runs the block: the training step's and the logits run's)
         runs = [[n.target for n in m.graph.nodes if n.op == "call_function"] for m in modules]
@@ -464,8 +464,8 @@ def test_depthwise_separable_block_matches_tf(tf1, training, multiplier):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5, err_msg=f"value {i}")
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     if training:
-        assert targets.count(conv_ops.depthwise_conv2d_backprop_input_and_filter) == 2
-        assert conv_ops.depthwise_conv2d_native_backprop_filter not in targets
+        assert targets.count(conv_grad_ops.depthwise_conv2d_backprop_input_and_filter) == 2
+        assert conv_grad_ops.depthwise_conv2d_native_backprop_filter not in targets
         # per module that runs the block (the training step's and the logits run's)
         fused = specialize_conv.fused_batch_norm_relu
         assert {[n.target for n in m.graph.nodes].count(fused) for m in modules} == {0, 4}
@@ -685,7 +685,7 @@ def _downsampling_block(tf, case, x_value, weights, dy_value, between=lambda: No
 def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
     """A training step of a downsampling residual block: the padded copy of the block input that asymmetric
     padding needs is made once (conv1's forward) and reused by the projection and both convolutions' gradients
-    (conv_ops._padded_input); the block input's gradient, the AddN of the two branches' input gradients
+    (conv_ops.padded_input); the block input's gradient, the AddN of the two branches' input gradients
     through the Relu, is one native pass (specialize_conv.add_n_relu_grad). The output and every gradient equal
     TensorFlow's."""
     case = DOWNSAMPLING[name]
@@ -717,7 +717,7 @@ def test_downsampling_block_pads_once_and_matches_tf(tf1, name, monkeypatch):
     targets = [n.target for m in modules for n in m.graph.nodes if n.op == "call_function"]
     assert targets.count(specialize_conv.add_n_relu_grad) == 1
     assert math_ops.add_n not in targets
-    assert targets.count(conv_ops.conv2d_backprop_input_and_filter) == 4
+    assert targets.count(conv_grad_ops.conv2d_backprop_input_and_filter) == 4
 
 
 def _projection_block(
@@ -866,7 +866,7 @@ def test_a_training_step_copies_each_filter_once_for_its_convolution_and_gradien
     assert conv_ops.conv2d not in targets and conv_ops.conv2d_keeping_padded not in targets
     assert targets.count(conv_ops.conv2d_keeping_filter) == 5  # (the 1x1 projection's too: it runs as a product)
     assert targets.count(conv_ops.conv2d_keeping_padded_and_filter) == 1
-    fused = [n for n in nodes if n.target is conv_ops.conv2d_backprop_input_and_filter]
+    fused = [n for n in nodes if n.target is conv_grad_ops.conv2d_backprop_input_and_filter]
     assert len(fused) == 5 and all(n.kwargs["keep_filter"] for n in fused)  # (the stem's: a filter gradient only)
     # per step: the 5 forwards of 3x3 filters copy theirs, the 4 fused gradients of 3x3 filters reuse it
     assert copies.count(True) == 3 * 5 and copies.count(False) == 3 * 4, copies
@@ -905,5 +905,5 @@ def test_a_fed_filter_refilled_outside_torch_keeps_no_copy_for_its_gradients(tf1
     nodes = [n for m in modules for n in m.graph.nodes if n.op == "call_function"]
     targets = [n.target for n in nodes]
     assert conv_ops.conv2d_keeping_filter not in targets and conv_ops.conv2d_keeping_padded_and_filter not in targets
-    fused = [n for n in nodes if n.target is conv_ops.conv2d_backprop_input_and_filter]
+    fused = [n for n in nodes if n.target is conv_grad_ops.conv2d_backprop_input_and_filter]
     assert len(fused) == 1 and not fused[0].kwargs.get("keep_filter")

@@ -13,6 +13,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     comparison_ops,
     control_flow_ops,
     conv3d_ops,
+    conv_grad_ops,
     conv_ops,
     ctc_ops,
     cudnn_rnn_ops,

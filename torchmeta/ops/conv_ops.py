@@ -1,6 +1,8 @@
-"""Convolution ops: Conv2D, DepthwiseConv2dNative and the ops their gradients emit
-(Conv2DBackpropInput/Filter, DepthwiseConv2dNativeBackpropInput/Filter), each with TF's gradient
-(nn_grad.py). Pooling lives in ``pool_ops.py`` and shares the window arithmetic below.
+"""Convolution ops: Conv2D and DepthwiseConv2dNative, the specializer's fused forward kernels (conv + bias
+(+ add) + Relu, conv + batch norm), and the padding and direct training path they share with the gradient ops
+(Conv2DBackpropInput/Filter, DepthwiseConv2dNativeBackpropInput/Filter and TF's gradients of all of these),
+which live in ``conv_grad_ops.py``. Pooling lives in ``pool_ops.py`` and shares the window arithmetic
+(``windows.py``).
 
 Layouts: TF images are NHWC by default (``data_format="NCHW"`` is also accepted) and filters
 HWIO (height, width, in, out); torch wants NCHW and OIHW. Kernels permute on the way in and out
@@ -20,21 +22,16 @@ import contextlib
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch idiom
 
-from torchmeta.api import array_ops
-from torchmeta.framework import tensor_util
 from torchmeta.framework.common_shapes import input_with_rank, merge_dim, shape_error
-from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.registry import register_gradient, register_op
+from torchmeta.framework.registry import register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops import depthwise_native
 from torchmeta.ops.common import CPU_FLAGS, invalid, str_attr, unimplemented
 from torchmeta.ops.windows import (
     check_explicit_paddings,
-    empty_like_layout,
     explicit_pairs,
     from_nchw,
     output_and_pads,
-    shape_input,
     spatial_axes,
     static_window_size,
     to_nchw,
@@ -85,7 +82,7 @@ class _Padded:
         self.copies = {}
 
 
-def _padded_input(input, x, left, right, top, bottom, keep=False):
+def padded_input(input, x, left, right, top, bottom, keep=False):
     """``_pad(x, left, right, top, bottom)`` of ``x``, the NCHW view of the kernel's ``input`` tensor, reusing the
     copy a marked forward convolution kept on ``input`` (see ``_Padded``), and with ``keep`` keeping this one.
     Autograd inputs and torch.compile tracing pad as ``_pad`` does, nothing kept."""
@@ -117,7 +114,7 @@ def _padded_key(x, left, right, top, bottom):
 def asymmetric_pads(in_hw, k_hw, strides, padding, explicit_paddings, dilations):
     """(top, bottom, left, right) of an NHWC convolution of an input of spatial size ``in_hw`` with a ``k_hw``
     window where it pads more on one side than the other (TF's SAME padding of a stride-2 window: the
-    convolution reads a padded copy, ``_padded_input``), else None (or for attrs the convolution rejects)."""
+    convolution reads a padded copy, ``padded_input``), else None (or for attrs the convolution rejects)."""
     if len(strides) != 4 or len(dilations) != 4 or (padding == "EXPLICIT" and len(explicit_paddings) != 8):
         return None
     pairs = explicit_pairs(explicit_paddings, "NHWC", padding)
@@ -133,7 +130,7 @@ def asymmetric_pads(in_hw, k_hw, strides, padding, explicit_paddings, dilations)
 
 def keep_bordered(interior, bordered, top, bottom, left, right):
     """Records ``bordered`` (an NHWC tensor: ``interior``, its view, inside a zero border of those widths) as the
-    padded copy of ``interior`` that a convolution padding it so takes (``_padded_input``), valid while
+    padded copy of ``interior`` that a convolution padding it so takes (``padded_input``), valid while
     ``interior`` is unchanged. A producer writing its result there (the native training batch norm,
     specialization's ``padded_for``) spares the asymmetrically padded convolution its copy."""
     x = to_nchw(interior, "NHWC")
@@ -172,7 +169,7 @@ def _pads_first(x, weight, groups, strides, dilations) -> bool:
     )
 
 
-def _input_grad_by_convolution(dy, weight, groups, strides, dilations, top, bottom, left, right):
+def input_grad_by_convolution(dy, weight, groups, strides, dilations, top, bottom, left, right):
     """The input gradient of a convolution with the OIHW ``weight`` padded symmetrically by (``top``, ``left``)
     (NCHW-shaped ``dy``) as oneDNN computes it, a convolution of ``dy`` with the flipped, transposed window, run on
     a padded copy of ``dy`` where ``_pads_first`` picks that for it; else None."""
@@ -185,7 +182,7 @@ def _input_grad_by_convolution(dy, weight, groups, strides, dilations, top, bott
     return F.conv2d(_pad(dy, kw - 1 - left, kw - 1 - right, kh - 1 - top, kh - 1 - bottom), transposed.flip(2, 3))
 
 
-def _asymmetric_input_grad(dy, weight, groups, strides, dilations, top, bottom, left, right, in_hw):
+def asymmetric_input_grad(dy, weight, groups, strides, dilations, top, bottom, left, right, in_hw):
     """The input gradient of an asymmetrically padded convolution (TF's SAME padding of a stride-2 window: one more
     after than before) with the OIHW ``weight``, NCHW-shaped ``dy``, as oneDNN's transposed convolution with the
     forward's own (before, after) padding: torch takes a transposed convolution's padding after as its padding
@@ -212,7 +209,7 @@ def _asymmetric_input_grad(dy, weight, groups, strides, dilations, top, bottom, 
     )
 
 
-def _pointwise_matmul(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations) -> bool:
+def pointwise_matmul(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations) -> bool:
     """Whether a convolution of an NHWC input of ``x_shape`` (on ``x``'s device, of its dtype) with a 1x1 filter of ``filter_shape`` (HWIO; stride 1, no padding,
     one group) runs as a matmul of x's rows ([N*H*W, in]) by the [in, out] filter: on the CPU, 10-15%
     faster than oneDNN's 1x1 convolution for both the convolution and its gradients (measured for 32-256
@@ -236,9 +233,9 @@ def _pointwise_matmul(x, x_shape, filter_shape, strides, padding, explicit_paddi
     )
 
 
-def _strided_pointwise(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations):
+def strided_pointwise(x, x_shape, filter_shape, strides, padding, explicit_paddings, data_format, dilations):
     """(stride height, stride width) where a convolution of an NHWC input of ``x_shape`` with a 1x1 filter of
-    ``filter_shape`` has a stride above 1 and is otherwise ``_pointwise_matmul``'s (a 1x1 window pads nothing, SAME
+    ``filter_shape`` has a stride above 1 and is otherwise ``pointwise_matmul``'s (a 1x1 window pads nothing, SAME
     or VALID): it runs as the product it is, the input's strided pixels' rows by the [in, out] filter, and its
     input gradient as that product's transpose written to those pixels of a zeroed tensor; else None. ResNet's
     stride-2 projections (bench/models.py's resnet, one thread, CPU ms per call, rotating inputs): forward
@@ -246,14 +243,12 @@ def _strided_pointwise(x, x_shape, filter_shape, strides, padding, explicit_padd
     0.38 -> 0.22, against torch's oneDNN convolution."""
     if data_format != "NHWC" or len(strides) != 4 or strides[0] != 1 or strides[3] != 1 or list(strides) == [1] * 4:
         return None
-    if not _pointwise_matmul(
-        x, x_shape, filter_shape, [1, 1, 1, 1], padding, explicit_paddings, data_format, dilations
-    ):
+    if not pointwise_matmul(x, x_shape, filter_shape, [1, 1, 1, 1], padding, explicit_paddings, data_format, dilations):
         return None
     return strides[1], strides[2]
 
 
-def _rows(x):
+def nhwc_rows(x):
     """An NHWC tensor as its [N*H*W, C] rows (a view when NHWC-contiguous)."""
     return x.reshape(-1, x.shape[-1])
 
@@ -266,15 +261,15 @@ def _rows(x):
 # here the geometry is worked out once per shape and, where specialization marks the filter as never fed
 # (``keep_filter``), the copy is made once per filter version and shared by the step's forward and gradients.
 
-_GEOMETRY: dict = {}  # (input shape, filter shape, strides, padding) -> _direct_geometry's answer
+_GEOMETRY: dict = {}  # (input shape, filter shape, strides, padding) -> direct_geometry's answer
 
 
-def _direct_geometry(input, filter, strides, padding, data_format, dilations):
+def direct_geometry(input, filter, strides, padding, data_format, dilations):
     """((stride h, stride w), (top, bottom, left, right), (out h, out w)) where ``_conv2d`` and
-    ``conv2d_backprop_input_and_filter`` take the direct path for an NHWC ``input`` and HWIO ``filter``, else None
-    (the generic path: other dtypes, devices, layouts, autograd, torch.compile, groups, dilations, EXPLICIT
-    padding, 1x1 windows (products), empty results, and where ``_pads_first`` might pad first). The same torch
-    calls as the generic path, on the same arguments: the same values bit for bit."""
+    ``conv_grad_ops.conv2d_backprop_input_and_filter`` take the direct path for an NHWC ``input`` and HWIO
+    ``filter``, else None (the generic path: other dtypes, devices, layouts, autograd, torch.compile, groups,
+    dilations, EXPLICIT padding, 1x1 windows (products), empty results, and where ``_pads_first`` might pad
+    first). The same torch calls as the generic path, on the same arguments: the same values bit for bit."""
     if (
         data_format != "NHWC"
         or padding == "EXPLICIT"
@@ -301,7 +296,7 @@ _NO_DILATION = [1, 1, 1, 1]
 
 
 def _plain_geometry(x_shape, f_shape, strides, padding):
-    """``_direct_geometry``'s answer for these shapes and attrs (a float32 CPU NHWC convolution)."""
+    """``direct_geometry``'s answer for these shapes and attrs (a float32 CPU NHWC convolution)."""
     if len(x_shape) != 4 or len(f_shape) != 4 or len(strides) != 4 or strides[0] != 1 or strides[3] != 1:
         return None
     kh, kw, f_in, f_out = f_shape
@@ -321,7 +316,7 @@ def _plain_geometry(x_shape, f_shape, strides, padding):
     if out_h <= 0 or out_w <= 0 or min(top, bottom, left, right) < 0:
         return None
     if top != bottom or left != right:
-        # the input gradient as one transposed convolution (_asymmetric_input_grad): windows must cover the input
+        # the input gradient as one transposed convolution (asymmetric_input_grad): windows must cover the input
         for size, k, s, d, before, after in (
             (x_shape[1], kh, strides[1], out_h, top, bottom),
             (x_shape[2], kw, strides[2], out_w, left, right),
@@ -348,21 +343,21 @@ def _oihw(filter, keep):
 
 
 def _direct_conv2d(input, filter, geometry, keep_padded, keep_filter):
-    """The forward on ``_direct_geometry``'s path: ``_conv``'s F.conv2d, on the padded copy where the padding is
+    """The forward on ``direct_geometry``'s path: ``_conv``'s F.conv2d, on the padded copy where the padding is
     asymmetric."""
     stride, (top, bottom, left, right), _ = geometry
     x = input.permute(0, 3, 1, 2)
     if top != bottom or left != right:
-        x = _padded_input(input, x, left, right, top, bottom, keep_padded)
+        x = padded_input(input, x, left, right, top, bottom, keep_padded)
         top = left = 0
     return F.conv2d(x, _oihw(filter, keep_filter), None, stride, (top, left)).permute(0, 2, 3, 1)
 
 
-def _direct_backward(input, filter, out_backprop, geometry, keep_filter):
-    """(input gradient, filter gradient) on ``_direct_geometry``'s path, as ``_conv_backward`` computes them: one
-    convolution_backward call, or for asymmetric padding the transposed convolution and the filter gradient of
-    the padded copy; None where ``out_backprop`` is not of the output's shape (the generic path raises TF's
-    error)."""
+def direct_backward(input, filter, out_backprop, geometry, keep_filter):
+    """(input gradient, filter gradient) on ``direct_geometry``'s path, as ``conv_grad_ops._conv_backward``
+    computes them: one convolution_backward call, or for asymmetric padding the transposed convolution and the
+    filter gradient of the padded copy; None where ``out_backprop`` is not of the output's shape (the generic
+    path raises TF's error)."""
     stride, (top, bottom, left, right), (out_h, out_w) = geometry
     if (
         out_backprop.dtype != torch.float32
@@ -380,7 +375,7 @@ def _direct_backward(input, filter, out_backprop, geometry, keep_filter):
         dx = torch.ops.mkldnn._convolution_transpose_pointwise(
             dy, weight, None, [top, left], [top - bottom, left - right], list(stride), [1, 1], 1, "none", [], ""
         )
-        x = _padded_input(input, x, left, right, top, bottom)
+        x = padded_input(input, x, left, right, top, bottom)
         dw = torch.ops.aten.convolution_backward(
             dy, x, weight, None, stride, [0, 0], [1, 1], False, [0, 0], 1, (False, True, False)
         )[1]
@@ -463,7 +458,7 @@ def _conv(
     """The convolution of NHWC/NCHW ``x`` with an OIHW ``weight``; with ``bias``, ``other`` (a tensor of
     the result's shape, added) and ``relu`` (the specializer's conv + bias add + add + Relu fusion) those
     follow it, in one oneDNN call on the CPU. ``keep_padded``: a padded copy of ``x`` is kept for its
-    gradients (``_padded_input``). ``folded``: the ``_Folded`` ``weight`` comes from, which keeps oneDNN's
+    gradients (``padded_input``). ``folded``: the ``_Folded`` ``weight`` comes from, which keeps oneDNN's
     reordered copy of it; ``plan``: the key under which ``folded`` keeps what this call decided (``_ConvPlan``)."""
     h, w, c = spatial_axes(data_format)
     if strides[0] != 1 or strides[c] != 1:
@@ -492,7 +487,7 @@ def _conv(
         weight = F.pad(weight, (right - left, 0, bottom - top, 0))
         pad, plan = (bottom, right), None
     elif top != bottom or left != right:
-        x = _padded_input(input, x, left, right, top, bottom, keep_padded)
+        x = padded_input(input, x, left, right, top, bottom, keep_padded)
         pad, pads = (0, 0), (left, right, top, bottom, keep_padded)
     elif (top or left) and _pads_first(x, weight, groups, (sh, sw), (dh, dw)):
         x = _pad(x, left, right, top, bottom)
@@ -555,7 +550,7 @@ class _ConvPlan:
         """``_conv``'s result for ``input`` (and ``other``) the way it was computed when this plan was made."""
         x = to_nchw(input, self.data_format)
         if self.pads is not None:
-            x = _padded_input(input, x, *self.pads)
+            x = padded_input(input, x, *self.pads)
         added = None if other is None else to_nchw(other, self.data_format)
         y = _onednn_conv(x, added, self.weight, bias, self.pad, self.stride, self.dilation, self.groups, self.relu)
         return from_nchw(y, self.data_format)
@@ -601,7 +596,7 @@ def _shifted_depthwise(x, weight, groups, top, bottom, left, right, dh, dw) -> b
     )
 
 
-def _native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_format, dilations):
+def native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_format, dilations):
     """((out_h, out_w), top, left) of an NHWC depthwise convolution of an input of spatial size ``in_hw``
     with a ``k_hw`` kernel that ops/depthwise_native.py's kernel runs: strided or asymmetrically padded
     (where torch's convolutions need a padded copy of the input, or a zero tap, and its depthwise gradients
@@ -627,10 +622,10 @@ def _native_geometry(in_hw, k_hw, strides, padding, explicit_paddings, data_form
 
 
 def _native_depthwise(input, filter, bias, relu, strides, padding, explicit_paddings, data_format, dilations):
-    """The native depthwise forward (+ bias, Relu) where it applies (``_native_geometry``), else None."""
+    """The native depthwise forward (+ bias, Relu) where it applies (``native_geometry``), else None."""
     if input.dim() != 4 or filter.dim() != 4:
         return None
-    geometry = _native_geometry(
+    geometry = native_geometry(
         input.shape[1:3], filter.shape[:2], strides, padding, explicit_paddings, data_format, dilations
     )
     if geometry is None:
@@ -889,7 +884,7 @@ def _check_channel_bias(out_channels, bias):
         )
 
 
-_CONV_ATTRS = [
+CONV_ATTRS = [
     "strides: list(int)",
     "padding: {'SAME', 'VALID', 'EXPLICIT'}",
     "explicit_paddings: list(int) = []",
@@ -904,9 +899,9 @@ _CONV_ATTRS = [
     outputs=["output: T"],
     attrs=[
         "T: {half, bfloat16, float, double, int32}",
-        _CONV_ATTRS[0],
+        CONV_ATTRS[0],
         "use_cudnn_on_gpu: bool = true",
-        *_CONV_ATTRS[1:],
+        *CONV_ATTRS[1:],
     ],
     shape=_conv2d_shape,
 )
@@ -939,19 +934,19 @@ def conv2d_keeping_padded_and_filter(input, filter, strides, padding, explicit_p
 
 
 def _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dilations, keep_padded, keep_filter):
-    geometry = _direct_geometry(input, filter, strides, padding, data_format, dilations)
+    geometry = direct_geometry(input, filter, strides, padding, data_format, dilations)
     if geometry is not None:
         return _direct_conv2d(input, filter, geometry, keep_padded, keep_filter)
     c = 1 if data_format == "NCHW" else 3
     in_depth, f_in = input.shape[c], filter.shape[2]
     if f_in == 0 or in_depth % f_in:
         raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
-    if filter.dtype == input.dtype and _pointwise_matmul(
+    if filter.dtype == input.dtype and pointwise_matmul(
         input, input.shape, filter.shape, strides, padding, explicit_paddings, data_format, dilations
     ):
         n, h, w, _ = input.shape
-        return torch.mm(_rows(input), filter.reshape(f_in, -1)).view(n, h, w, filter.shape[3])
-    strided = _strided_pointwise(
+        return torch.mm(nhwc_rows(input), filter.reshape(f_in, -1)).view(n, h, w, filter.shape[3])
+    strided = strided_pointwise(
         input, input.shape, filter.shape, strides, padding, explicit_paddings, data_format, dilations
     )
     if filter.dtype == input.dtype and strided is not None:
@@ -978,7 +973,7 @@ def _conv2d(input, filter, strides, padding, explicit_paddings, data_format, dil
     "DepthwiseConv2dNative",
     inputs=["input: T", "filter: T"],
     outputs=["output: T"],
-    attrs=["T: {half, bfloat16, float, double}", *_CONV_ATTRS],
+    attrs=["T: {half, bfloat16, float, double}", *CONV_ATTRS],
     shape=_depthwise_shape,
 )
 def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, data_format, dilations):
@@ -987,7 +982,7 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
     Output channel ``c * multiplier + m`` is input channel ``c`` convolved with ``filter[:, :, c, m]``:
     a torch convolution with ``groups=in_channels`` and the filter reshaped to (C*M, 1, H, W). Strided or
     asymmetrically padded NHWC float32 ones with one filter per channel, and stride-1 3x3 SAME ones where
-    the CPU has AVX-512, run ops/depthwise_native.py's kernel (``_native_geometry``), as do their gradients.
+    the CPU has AVX-512, run ops/depthwise_native.py's kernel (``native_geometry``), as do their gradients.
     """
     kh, kw, channels, mult = filter.shape
     c = 1 if data_format == "NCHW" else 3
@@ -998,660 +993,3 @@ def depthwise_conv2d_native(input, filter, strides, padding, explicit_paddings, 
         return y
     weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
     return _conv(input, weight, channels, strides, dilations, padding, explicit_paddings, data_format, kh, kw)
-
-
-# ---------------------------------------------------------------------------------------------
-# Convolution gradients: Conv2DBackpropInput/Filter and the depthwise pair, through
-# torch's convolution_backward (one call; asymmetric padding pads the input or crops the result).
-
-
-def _conv_attrs(op, cudnn: bool = True) -> dict:
-    """The attrs a convolution's gradient ops repeat from it."""
-    attrs = {
-        "strides": op.get_attr("strides"),
-        "padding": str_attr(op, "padding"),
-        "explicit_paddings": op.get_attr("explicit_paddings"),
-        "data_format": str_attr(op, "data_format"),
-        "dilations": op.get_attr("dilations"),
-    }
-    if cudnn:
-        attrs["use_cudnn_on_gpu"] = op.get_attr("use_cudnn_on_gpu")
-    return attrs
-
-
-def _window_attrs(strides, padding, explicit_paddings, data_format, dilations) -> dict:
-    return {
-        "strides": strides,
-        "padding": padding,
-        "explicit_paddings": explicit_paddings,
-        "data_format": data_format,
-        "dilations": dilations,
-    }
-
-
-def _conv2d_backprop_input_shape(op):
-    fmt = str_attr(op, "data_format")
-    h, w, c = spatial_axes(fmt)
-    dy = input_with_rank(op, 2, 4)
-    f = input_with_rank(op, 1, 4)
-    merge_dim(op, dy[c], f[3])
-    input_with_rank(op, 0, 1)
-    sizes = tensor_util.constant_value_as_shape(op.inputs[0])
-    if sizes.rank is None:
-        sizes = TensorShape([None] * 4)
-    dims = sizes.as_tuple()
-    if len(dims) == 4:
-        merge_dim(op, dims[0], dy[0])
-        spatial, depth = (dims[h], dims[w]), dims[c]
-    elif len(dims) == 2:
-        spatial, depth = dims, f[2]
-    else:
-        raise shape_error(
-            op, f"Conv2DBackpropInput requires input_sizes to contain 4 values or 2 values, but got: {len(dims)}"
-        )
-    out = [dy[0], None, None, None]
-    out[h], out[w], out[c] = spatial[0], spatial[1], depth
-    return [TensorShape(out)]
-
-
-def _conv2d_backprop_filter_shape(op):
-    return [shape_input(op, 1, 4)]
-
-
-def _depthwise_backprop_input_shape(op):
-    return [shape_input(op, 0, 4)]
-
-
-def _conv_strides(strides, dilations, data_format):
-    """(stride_h, stride_w, dilation_h, dilation_w), rejecting batch/depth strides and dilations like TF."""
-    h, w, c = spatial_axes(data_format)
-    if len(strides) != 4:
-        raise invalid("Sliding window strides field must specify 4 dimensions")
-    if strides[0] != 1 or strides[c] != 1:
-        raise unimplemented("Current implementation does not yet support strides in the batch and depth dimensions.")
-    if len(dilations) != 4:
-        raise invalid("Sliding window dilations field must specify 4 dimensions")
-    if dilations[0] != 1 or dilations[c] != 1:
-        raise invalid("Current implementation does not yet support dilations in the batch and depth dimensions.")
-    return strides[h], strides[w], dilations[h], dilations[w]
-
-
-_OUT_DEPTH = "filter and out_backprop must have the same out_depth"  # (Conv2D's; DepthwiseConv2dNative's below)
-_DEPTHWISE_OUT_DEPTH = "depth_multiplier * in_depth not equal to out_depth"
-
-
-def _out_depth_error(label, out_backprop, out_depth, data_format, error, what=_OUT_DEPTH):
-    """TF's error for an out_backprop whose depth is not the filter's output depth (its
-    ConvBackpropComputeDimensionsV2 check, which torch's kernels leave to oneDNN's own error), else ``error``: for
-    the failure path of a gradient whose torch call raised ``error``, no check on the way of one that runs."""
-    c = 1 if data_format == "NCHW" else 3
-    if out_backprop.dim() == 4 and out_backprop.shape[c] != out_depth:
-        return invalid(f"{label}: {what}")
-    return error
-
-
-def _backprop_pads(label, in_hw, k_hw, dy_hw, strides, dilations, padding, explicit_paddings, data_format):
-    """(top, bottom, left, right) of the forward convolution; out_backprop must have its output size."""
-    sh, sw, dh, dw = _conv_strides(strides, dilations, data_format)
-    h, w, _ = spatial_axes(data_format)
-    pads = []
-    for axis, size, k, s, d, actual, (before, after) in zip(
-        (h, w), in_hw, k_hw, (sh, sw), (dh, dw), dy_hw, explicit_pairs(explicit_paddings, data_format, padding)
-    ):
-        computed, lo, hi = window_size(size, k, s, d, padding, before, after)
-        if actual != computed:
-            raise invalid(
-                f"{label}: Size of out_backprop doesn't match computed: actual = {actual}, computed = {computed} "
-                f"spatial_dim: {axis} input: {size} filter: {k} output: {actual} stride: {s} dilation: {d}"
-            )
-        pads += [lo, hi]
-    return (sh, sw), (dh, dw), tuple(pads)
-
-
-def _conv_input_grad(label, sizes, weight, out_backprop, groups, attrs):
-    """The gradient of a convolution's NCHW input of ``sizes`` (data_format order), given its OIHW weight."""
-    data_format = attrs["data_format"]
-    h, w, c = spatial_axes(data_format)
-    n, depth, in_h, in_w = sizes[0], sizes[c], sizes[h], sizes[w]
-    dy = to_nchw(out_backprop, data_format)
-    stride, dilation, (top, bottom, left, right) = _backprop_pads(
-        label,
-        (in_h, in_w),
-        weight.shape[2:],
-        dy.shape[2:],
-        attrs["strides"],
-        attrs["dilations"],
-        attrs["padding"],
-        attrs["explicit_paddings"],
-        data_format,
-    )
-    if min(n, depth, in_h, in_w) == 0 or dy.numel() == 0:
-        return from_nchw(dy.new_zeros((n, depth, in_h, in_w)), data_format)
-    dtype = dy.dtype
-    if not dy.is_floating_point():  # torch's convolution gradients are floating-point only
-        dy, weight = dy.double(), weight.double()
-    symmetric = top == bottom and left == right
-    grad = _input_grad_by_convolution(dy, weight, groups, stride, dilation, top, bottom, left, right)
-    if grad is not None:
-        return from_nchw(grad, data_format)
-    if symmetric:
-        like = empty_like_layout(dy, (n, depth, in_h, in_w), data_format)
-        padding = [top, left]
-    else:
-        grad = _asymmetric_input_grad(dy, weight, groups, stride, dilation, top, bottom, left, right, (in_h, in_w))
-        if grad is not None:
-            return from_nchw(grad, data_format)
-        like = empty_like_layout(dy, (n, depth, in_h + top + bottom, in_w + left + right), data_format)
-        padding = [0, 0]
-    grad = torch.ops.aten.convolution_backward(
-        dy, like, weight, None, stride, padding, dilation, False, [0, 0], groups, (True, False, False)
-    )[0]
-    if not symmetric:
-        grad = grad[:, :, top : top + in_h, left : left + in_w]
-    return from_nchw(grad.to(dtype), data_format)
-
-
-def _conv_filter_grad(label, input, weight_shape, out_backprop, groups, attrs):
-    """The gradient of a convolution's OIHW weight of ``weight_shape``."""
-    data_format = attrs["data_format"]
-    x = to_nchw(input, data_format)
-    dy = to_nchw(out_backprop, data_format)
-    stride, dilation, (top, bottom, left, right) = _backprop_pads(
-        label,
-        x.shape[2:],
-        weight_shape[2:],
-        dy.shape[2:],
-        attrs["strides"],
-        attrs["dilations"],
-        attrs["padding"],
-        attrs["explicit_paddings"],
-        data_format,
-    )
-    if x.numel() == 0 or dy.numel() == 0 or 0 in weight_shape:
-        return dy.new_zeros(weight_shape)
-    if top == bottom and left == right:
-        padding = [top, left]
-    else:
-        x = _padded_input(input, x, left, right, top, bottom)
-        padding = [0, 0]
-    product = _strided_pointwise_filter_grad(x, dy, weight_shape, stride, padding, dilation, groups)
-    if product is not None:
-        return product
-    like = dy.new_empty(1).expand(weight_shape)
-    return torch.ops.aten.convolution_backward(
-        dy, x, like, None, stride, padding, dilation, False, [0, 0], groups, (False, True, False)
-    )[1]
-
-
-def _strided_pointwise_filter_grad(x, dy, weight_shape, stride, padding, dilation, groups):
-    """The OIHW filter gradient of a 1x1 convolution with a stride above 1 (NCHW views ``x`` and ``dy``, no
-    padding left), as the product it is: dy's rows by the rows of x's strided pixels. torch's oneDNN filter
-    gradient of such a convolution is wrong on some CPUs: torch 2.13 on an AVX2-only AMD EPYC returned a wrong
-    result in 54 of 100 calls with a channels_last input of 3 channels (69 with 4; none with 8 or 16, nor
-    for stride 1 or 3x3 windows). None for every other convolution."""
-    if (
-        tuple(weight_shape[2:]) != (1, 1)
-        or groups != 1
-        or list(stride) == [1, 1]
-        or list(padding) != [0, 0]
-        or list(dilation) != [1, 1]
-        or not x.is_cpu
-        or not x.is_floating_point()
-    ):
-        return None
-    (sh, sw), (oh, ow) = stride, dy.shape[2:]
-    pixels = x[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]
-    rows = pixels.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
-    dy_rows = dy.permute(0, 2, 3, 1).reshape(-1, dy.shape[1])
-    return (dy_rows.t() @ rows).reshape(weight_shape)
-
-
-def _input_sizes(label, input_sizes, batch, depth, data_format, allow_spatial: bool):
-    if input_sizes.dim() != 1:
-        raise invalid(f"{label}: input_sizes input must be 1-dim, not {input_sizes.dim()}")
-    sizes = [int(v) for v in input_sizes.tolist()]
-    if len(sizes) == 2 and allow_spatial:
-        if min(sizes) < 0:
-            raise invalid(f"{label}: elements of input_sizes must be >= 0, not {sizes[0]}x{sizes[1]}")
-        return [batch, depth, *sizes] if data_format == "NCHW" else [batch, *sizes, depth]
-    if len(sizes) != 4:
-        raise invalid(f"{label} requires input_sizes to contain 4 values or 2 values, but got: {len(sizes)}")
-    if min(sizes) < 0:
-        raise invalid(f"Dimension {min(sizes)} must be >= 0")
-    return sizes
-
-
-_BACKPROP_ATTRS = [
-    "strides: list(int)",
-    "use_cudnn_on_gpu: bool = true",
-    *_CONV_ATTRS[1:],
-]
-
-
-@register_op(
-    "Conv2DBackpropInput",
-    inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
-    outputs=["output: T"],
-    attrs=["T: {half, bfloat16, float, double, int32}", *_BACKPROP_ATTRS],
-    shape=_conv2d_backprop_input_shape,
-)
-def conv2d_backprop_input(
-    input_sizes, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-):
-    """Conv2D's input gradient (a transposed convolution) for an input of ``input_sizes``.
-
-    ``input_sizes`` holds the input's 4 dims, or only its height and width (batch from
-    out_backprop, depth from the filter). The input's depth over the filter's is the group count.
-    """
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    c = 1 if data_format == "NCHW" else 3
-    label = "Conv2DCustomBackpropInput"
-    sizes = _input_sizes(label, input_sizes, out_backprop.shape[0], filter.shape[2], data_format, True)
-    f_in = filter.shape[2]
-    if f_in == 0 or sizes[c] % f_in:
-        raise invalid(f"input depth must be evenly divisible by filter depth: {sizes[c]} vs {f_in}")
-    if (
-        filter.dtype == out_backprop.dtype
-        and list(out_backprop.shape[:3]) == sizes[:3]
-        and out_backprop.shape[3] == filter.shape[3]
-        and _pointwise_matmul(out_backprop, sizes, filter.shape, **attrs)
-    ):
-        return torch.mm(_rows(out_backprop), filter.reshape(f_in, -1).t()).view(sizes)
-    try:
-        return _conv_input_grad(label, sizes, filter.permute(3, 2, 0, 1), out_backprop, sizes[c] // f_in, attrs)
-    except RuntimeError as e:
-        raise _out_depth_error(label, out_backprop, filter.shape[3], data_format, e) from None
-
-
-@register_op(
-    "Conv2DBackpropFilter",
-    inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
-    outputs=["output: T"],
-    attrs=["T: {half, bfloat16, float, double}", *_BACKPROP_ATTRS],
-    shape=_conv2d_backprop_filter_shape,
-)
-def conv2d_backprop_filter(
-    input, filter_sizes, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-):
-    """Conv2D's filter gradient, an HWIO tensor of ``filter_sizes``."""
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    if filter_sizes.dim() != 1 or filter_sizes.shape[0] != 4:
-        raise invalid(
-            f"Conv2DBackpropFilter: filter_sizes input must be 1-dim with 4 elements, got shape {list(filter_sizes.shape)}"
-        )
-    return _filter_grad(input, tuple(int(v) for v in filter_sizes.tolist()), out_backprop, data_format, attrs)
-
-
-def conv2d_backprop_filter_static(
-    input, out_backprop, *, filter_sizes, strides, padding, explicit_paddings, data_format, dilations
-):
-    """Conv2DBackpropFilter with ``filter_sizes`` a tuple of Python ints: what specialization
-    (runtime/specialize.py) runs it as once its constant ``filter_sizes`` are checked (no host read of a
-    tensor at run time, so torch.compile captures it). Not an op."""
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    return _filter_grad(input, filter_sizes, out_backprop, data_format, attrs)
-
-
-def _filter_grad(input, filter_sizes, out_backprop, data_format, attrs):
-    kh, kw, f_in, f_out = filter_sizes
-    c = 1 if data_format == "NCHW" else 3
-    in_depth = input.shape[c]
-    if f_in == 0 or in_depth % f_in:
-        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
-    if (
-        input.dtype == out_backprop.dtype
-        and out_backprop.dim() == 4
-        and input.shape[:3] == out_backprop.shape[:3]
-        and out_backprop.shape[3] == f_out
-        and _pointwise_matmul(input, input.shape, (kh, kw, f_in, f_out), **attrs)
-    ):
-        return torch.mm(_rows(input).t(), _rows(out_backprop)).view(1, 1, f_in, f_out)
-    try:
-        grad = _conv_filter_grad(
-            "Conv2DCustomBackpropFilter", input, (f_out, f_in, kh, kw), out_backprop, in_depth // f_in, attrs
-        )
-    except RuntimeError as e:
-        raise _out_depth_error("Conv2DCustomBackpropFilter", out_backprop, f_out, data_format, e) from None
-    return grad.permute(2, 3, 1, 0)
-
-
-def conv2d_backprop_input_and_filter(
-    input,
-    filter,
-    out_backprop,
-    strides,
-    padding,
-    explicit_paddings,
-    data_format,
-    dilations,
-    keep_filter=False,
-    compact_input_grad=False,
-):
-    """Conv2DBackpropInput and Conv2DBackpropFilter of one convolution in one ``convolution_backward``
-    call: (input gradient, filter gradient), each as its own op gives it.
-
-    Not an op: specialization (runtime/specialize_conv.py) runs the two through it where TF's gradient graph
-    has them side by side (the same out_backprop, filter, input and attrs). oneDNN then reads
-    out_backprop once for both gradients. ``keep_filter``: ``filter`` is never fed (``_oihw``).
-    ``compact_input_grad`` (specialization's, for an NHWC 1x1 filter with a stride above 1, SAME or VALID: the
-    input gradient is zero but at the strided pixels): the input gradient as those pixels alone,
-    ``[:, ::stride h, ::stride w]`` of it, for ``add_n_strided_relu_grad``, its only reader.
-    """
-    if compact_input_grad:
-        return _compact_backprop(
-            input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-        )
-    geometry = _direct_geometry(input, filter, strides, padding, data_format, dilations)
-    if geometry is not None:
-        grads = _direct_backward(input, filter, out_backprop, geometry, keep_filter)
-        if grads is not None:
-            return grads
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    c = 1 if data_format == "NCHW" else 3
-    in_depth, f_in = input.shape[c], filter.shape[2]
-    if f_in == 0 or in_depth % f_in:
-        raise invalid(f"input depth must be evenly divisible by filter depth: {in_depth} vs {f_in}")
-    if (
-        filter.dtype == input.dtype == out_backprop.dtype
-        and out_backprop.dim() == 4
-        and input.shape[:3] == out_backprop.shape[:3]
-        and out_backprop.shape[3] == filter.shape[3]
-        and _pointwise_matmul(input, input.shape, filter.shape, **attrs)
-    ):
-        dy = _rows(out_backprop)
-        w2 = filter.reshape(f_in, -1)
-        return torch.mm(dy, w2.t()).view(input.shape), torch.mm(_rows(input).t(), dy).view(filter.shape)
-    strided = _strided_pointwise(input, input.shape, filter.shape, **attrs)
-    if filter.dtype == input.dtype == out_backprop.dtype and strided is not None:
-        pixels = input[:, :: strided[0], :: strided[1], :]
-        if out_backprop.dim() == 4 and out_backprop.shape == (*pixels.shape[:3], filter.shape[3]):
-            dy = _rows(out_backprop)
-            dx = input.new_zeros(input.shape)
-            dx[:, :: strided[0], :: strided[1], :] = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
-            return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
-    try:
-        dx, dw = _conv_backward(
-            input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
-        )
-    except RuntimeError as e:
-        label = _CONV_BACKPROP_LABELS[0]
-        raise _out_depth_error(label, out_backprop, filter.shape[3], attrs["data_format"], e) from None
-    return dx, dw.permute(2, 3, 1, 0)
-
-
-def _compact_backprop(input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations):
-    """``conv2d_backprop_input_and_filter``'s gradients with the input gradient as its strided pixels alone: the
-    product that ``_strided_pointwise``'s path writes into a zeroed tensor, unwritten; elsewhere the strided view
-    of the full gradient (the same values: a 1x1 window pads nothing)."""
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    strided = _strided_pointwise(input, input.shape, filter.shape, **attrs)
-    if strided is not None and filter.dtype == input.dtype == out_backprop.dtype:
-        pixels = input[:, :: strided[0], :: strided[1], :]
-        f_in = filter.shape[2]
-        if out_backprop.dim() == 4 and out_backprop.shape == (*pixels.shape[:3], filter.shape[3]):
-            dy = _rows(out_backprop)
-            dx = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
-            return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
-    dx, dw = conv2d_backprop_input_and_filter(
-        input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-    )
-    return dx[:, :: strides[1], :: strides[2], :], dw
-
-
-_CONV_BACKPROP_LABELS = ("Conv2DCustomBackpropInput", "Conv2DCustomBackpropFilter")
-_DEPTHWISE_BACKPROP_LABELS = ("DepthwiseConv2DBackpropInput", "DepthwiseConv2DBackpropFilter")
-
-
-def _conv_backward(input, weight, groups, out_backprop, attrs, labels):
-    """(input gradient in the data format, OIHW weight gradient) of the convolution of ``input`` with the
-    OIHW ``weight`` in ``groups`` groups, from one ``convolution_backward`` call."""
-    data_format = attrs["data_format"]
-    c = 1 if data_format == "NCHW" else 3
-    x = to_nchw(input, data_format)
-    dy = to_nchw(out_backprop, data_format)
-    stride, dilation, (top, bottom, left, right) = _backprop_pads(
-        labels[0],
-        x.shape[2:],
-        weight.shape[2:],
-        dy.shape[2:],
-        attrs["strides"],
-        attrs["dilations"],
-        attrs["padding"],
-        attrs["explicit_paddings"],
-        data_format,
-    )
-    if x.numel() == 0 or dy.numel() == 0 or weight.numel() == 0 or not dy.is_floating_point():
-        return (
-            _conv_input_grad(labels[0], list(input.shape), weight, out_backprop, groups, attrs),
-            _conv_filter_grad(labels[1], input, tuple(weight.shape), out_backprop, groups, attrs),
-        )
-    symmetric = top == bottom and left == right
-    dx = _input_grad_by_convolution(dy, weight, groups, stride, dilation, top, bottom, left, right)
-    if dx is not None:  # and the filter gradient alone
-        dw = torch.ops.aten.convolution_backward(
-            dy, x, weight, None, stride, [top, left], dilation, False, [0, 0], groups, (False, True, False)
-        )[1]
-        return from_nchw(dx, data_format), dw
-    in_hw = x.shape[2:]
-    dx = (
-        None
-        if symmetric
-        else _asymmetric_input_grad(dy, weight, groups, stride, dilation, top, bottom, left, right, in_hw)
-    )
-    if not symmetric:
-        x = _padded_input(input, x, left, right, top, bottom)
-    padding = [top, left] if symmetric else [0, 0]
-    dw = _strided_pointwise_filter_grad(x, dy, tuple(weight.shape), stride, padding, dilation, groups)
-    if dx is not None:  # the filter gradient alone
-        if dw is None:
-            dw = torch.ops.aten.convolution_backward(
-                dy, x, weight, None, stride, padding, dilation, False, [0, 0], groups, (False, True, False)
-            )[1]
-        return from_nchw(dx, data_format), dw
-    dx, computed_dw, _ = torch.ops.aten.convolution_backward(
-        dy, x, weight, None, stride, padding, dilation, False, [0, 0], groups, (True, dw is None, False)
-    )
-    dw = computed_dw if dw is None else dw
-    if not symmetric:
-        dx = dx[:, :, top : top + input.shape[2 if c == 1 else 1], left : left + input.shape[3 if c == 1 else 2]]
-    return from_nchw(dx, data_format), dw
-
-
-def _native_backprop_geometry(input_shape, filter_shape, out_backprop, attrs):
-    """(top, left) where the native depthwise gradients apply to a convolution of an input of ``input_shape``
-    with a filter of ``filter_shape`` whose output gradient is ``out_backprop`` (of the output's size: else the
-    torch path raises TF's error), else None."""
-    if len(input_shape) != 4 or len(filter_shape) != 4 or out_backprop.dim() != 4:
-        return None
-    geometry = _native_geometry(input_shape[1:3], filter_shape[:2], **attrs)
-    if geometry is None or tuple(out_backprop.shape[1:3]) != geometry[0]:
-        return None
-    return geometry[1:]
-
-
-def depthwise_conv2d_backprop_input_and_filter(
-    input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-):
-    """DepthwiseConv2dNativeBackpropInput and DepthwiseConv2dNativeBackpropFilter of one depthwise
-    convolution in one ``convolution_backward`` call (groups = channels, channels_last for NHWC), or one
-    call of the native kernel where it applies (``_native_geometry``):
-    (input gradient, filter gradient), each as its own op gives it. Not an op (specialization's, as
-    ``conv2d_backprop_input_and_filter``)."""
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    kh, kw, channels, mult = filter.shape
-    c = 1 if data_format == "NCHW" else 3
-    if input.shape[c] != channels:
-        label = _DEPTHWISE_BACKPROP_LABELS[0]
-        raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
-    geometry = _native_backprop_geometry(input.shape, filter.shape, out_backprop, attrs)
-    if geometry is not None:
-        grads = depthwise_native.backprop_input_and_filter(
-            input, filter, out_backprop, strides, dilations, data_format, *geometry
-        )
-        if grads is not None:
-            return grads
-    weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
-    try:
-        dx, dw = _conv_backward(input, weight, channels, out_backprop, attrs, _DEPTHWISE_BACKPROP_LABELS)
-    except RuntimeError as e:
-        label = _DEPTHWISE_BACKPROP_LABELS[0]
-        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
-    return dx, dw.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
-
-
-@register_gradient("Conv2D")
-def _conv2d_grad(op, grad):
-    attrs = _conv_attrs(op)
-    shape_0, shape_1 = array_ops.shape_n([op.inputs[0], op.inputs[1]])
-    return [
-        raw_op("Conv2DBackpropInput", input_sizes=shape_0, filter=op.inputs[1], out_backprop=grad, **attrs),
-        raw_op("Conv2DBackpropFilter", input=op.inputs[0], filter_sizes=shape_1, out_backprop=grad, **attrs),
-    ]
-
-
-@register_gradient("Conv2DBackpropInput")
-def _conv2d_backprop_input_grad(op, grad):
-    """Input sizes: none; filter: Conv2DBackpropFilter(grad, ., out_backprop); out_backprop: Conv2D(grad, filter)."""
-    attrs = _conv_attrs(op)
-    return [
-        None,
-        raw_op(
-            "Conv2DBackpropFilter",
-            input=grad,
-            filter_sizes=array_ops.shape(op.inputs[1]),
-            out_backprop=op.inputs[2],
-            **attrs,
-        ),
-        raw_op("Conv2D", input=grad, filter=op.inputs[1], **attrs),
-    ]
-
-
-@register_gradient("Conv2DBackpropFilter")
-def _conv2d_backprop_filter_grad(op, grad):
-    attrs = _conv_attrs(op)
-    return [
-        raw_op(
-            "Conv2DBackpropInput",
-            input_sizes=array_ops.shape(op.inputs[0]),
-            filter=grad,
-            out_backprop=op.inputs[2],
-            **attrs,
-        ),
-        None,
-        raw_op("Conv2D", input=op.inputs[0], filter=grad, **attrs),
-    ]
-
-
-@register_op(
-    "DepthwiseConv2dNativeBackpropInput",
-    inputs=["input_sizes: int32", "filter: T", "out_backprop: T"],
-    outputs=["output: T"],
-    attrs=["T: {half, bfloat16, float, double}", *_CONV_ATTRS],
-    shape=_depthwise_backprop_input_shape,
-)
-def depthwise_conv2d_native_backprop_input(
-    input_sizes, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-):
-    """DepthwiseConv2dNative's input gradient for an input of ``input_sizes``."""
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    label = "DepthwiseConv2DBackpropInput"
-    kh, kw, channels, mult = filter.shape
-    sizes = _input_sizes(label, input_sizes, None, None, data_format, False)
-    c = 1 if data_format == "NCHW" else 3
-    if sizes[c] != channels:
-        raise invalid(f"{label}: input and filter must have the same depth: {sizes[c]} vs {channels}")
-    geometry = _native_backprop_geometry(sizes, filter.shape, out_backprop, attrs)
-    if geometry is not None:
-        dx = depthwise_native.backprop_input(sizes, filter, out_backprop, strides, dilations, data_format, *geometry)
-        if dx is not None:
-            return dx
-    weight = filter.permute(2, 3, 0, 1).reshape(channels * mult, 1, kh, kw)
-    try:
-        return _conv_input_grad(label, sizes, weight, out_backprop, channels, attrs)
-    except RuntimeError as e:
-        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
-
-
-@register_op(
-    "DepthwiseConv2dNativeBackpropFilter",
-    inputs=["input: T", "filter_sizes: int32", "out_backprop: T"],
-    outputs=["output: T"],
-    attrs=["T: {half, bfloat16, float, double}", *_CONV_ATTRS],
-    shape=_conv2d_backprop_filter_shape,
-)
-def depthwise_conv2d_native_backprop_filter(
-    input, filter_sizes, out_backprop, strides, padding, explicit_paddings, data_format, dilations
-):
-    """DepthwiseConv2dNative's filter gradient, [H, W, in_channels, multiplier] of ``filter_sizes``."""
-    attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    label = "DepthwiseConv2DBackpropFilter"
-    if filter_sizes.dim() != 1 or filter_sizes.shape[0] != 4:
-        raise invalid(f"{label}: filter_sizes input must be 1-dim with 4 elements")
-    kh, kw, channels, mult = (int(v) for v in filter_sizes.tolist())
-    c = 1 if data_format == "NCHW" else 3
-    if input.shape[c] != channels:
-        raise invalid(f"{label}: input and filter must have the same depth: {input.shape[c]} vs {channels}")
-    sizes = (kh, kw, channels, mult)
-    geometry = _native_backprop_geometry(input.shape, sizes, out_backprop, attrs)
-    if geometry is not None:
-        dw = depthwise_native.backprop_filter(input, sizes, out_backprop, strides, dilations, data_format, *geometry)
-        if dw is not None:
-            return dw
-    try:
-        grad = _conv_filter_grad(label, input, (channels * mult, 1, kh, kw), out_backprop, channels, attrs)
-    except RuntimeError as e:
-        raise _out_depth_error(label, out_backprop, channels * mult, data_format, e, _DEPTHWISE_OUT_DEPTH) from None
-    return grad.reshape(channels, mult, kh, kw).permute(2, 3, 0, 1)
-
-
-@register_gradient("DepthwiseConv2dNative")
-def _depthwise_conv2d_native_grad(op, grad):
-    attrs = _conv_attrs(op, cudnn=False)
-    return [
-        raw_op(
-            "DepthwiseConv2dNativeBackpropInput",
-            input_sizes=array_ops.shape(op.inputs[0]),
-            filter=op.inputs[1],
-            out_backprop=grad,
-            **attrs,
-        ),
-        raw_op(
-            "DepthwiseConv2dNativeBackpropFilter",
-            input=op.inputs[0],
-            filter_sizes=array_ops.shape(op.inputs[1]),
-            out_backprop=grad,
-            **attrs,
-        ),
-    ]
-
-
-@register_gradient("DepthwiseConv2dNativeBackpropInput")
-def _depthwise_conv2d_native_backprop_input_grad(op, grad):
-    attrs = _conv_attrs(op, cudnn=False)
-    return [
-        None,
-        raw_op(
-            "DepthwiseConv2dNativeBackpropFilter",
-            input=grad,
-            filter_sizes=array_ops.shape(op.inputs[1]),
-            out_backprop=op.inputs[2],
-            **attrs,
-        ),
-        raw_op("DepthwiseConv2dNative", input=grad, filter=op.inputs[1], **attrs),
-    ]
-
-
-@register_gradient("DepthwiseConv2dNativeBackpropFilter")
-def _depthwise_conv2d_native_backprop_filter_grad(op, grad):
-    attrs = _conv_attrs(op, cudnn=False)
-    return [
-        raw_op(
-            "DepthwiseConv2dNativeBackpropInput",
-            input_sizes=array_ops.shape(op.inputs[0]),
-            filter=grad,
-            out_backprop=op.inputs[2],
-            **attrs,
-        ),
-        None,
-        raw_op("DepthwiseConv2dNative", input=op.inputs[0], filter=grad, **attrs),
-    ]

@@ -20,7 +20,7 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.registry import FOLD_LIMIT, locked
 from torchmeta.framework.tensor_shape import TensorShape
-from torchmeta.ops import conv_ops, gradient_sum_native, matmul_ops, nn_ops, threads, training_ops
+from torchmeta.ops import conv_grad_ops, gradient_sum_native, matmul_ops, nn_ops, threads, training_ops
 from torchmeta.runtime import control_flow, specialize_conv, specialize_lstm
 from torchmeta.runtime.lowering import SOURCE_OPS, all_ops, live_items, resolve
 from torchmeta.runtime.specialize_common import (
@@ -598,7 +598,7 @@ def _static_arguments(op: Operation, spec: Specialization, into: dict, overrides
         x, filter_sizes, out_backprop = op._inputs
         if filter_sizes in folded and x not in folded and out_backprop not in folded:
             kwargs["filter_sizes"] = tuple(result.shape)
-            into[op] = Fusion(conv_ops.conv2d_backprop_filter_static, [x, out_backprop], kwargs)
+            into[op] = Fusion(conv_grad_ops.conv2d_backprop_filter_static, [x, out_backprop], kwargs)
 
 
 def static_reshape(tensor, shape):

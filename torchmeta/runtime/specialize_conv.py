@@ -11,7 +11,7 @@ import torch
 
 from torchmeta.dtypes import DType
 from torchmeta.framework.graph import Operation, Tensor
-from torchmeta.ops import conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops, windows
+from torchmeta.ops import conv_grad_ops, conv_ops, gradient_sum_native, math_ops, nn_ops, pool_ops, windows
 from torchmeta.runtime.specialize_common import (
     FLOAT_TYPE_VALUES,
     Fusion,
@@ -52,10 +52,10 @@ def _static_dims(spec, t):
 
 # input-gradient op -> (its filter-gradient op, the kernel computing both)
 _CONV_BACKPROP_PAIRS = {
-    "Conv2DBackpropInput": ("Conv2DBackpropFilter", conv_ops.conv2d_backprop_input_and_filter),
+    "Conv2DBackpropInput": ("Conv2DBackpropFilter", conv_grad_ops.conv2d_backprop_input_and_filter),
     "DepthwiseConv2dNativeBackpropInput": (
         "DepthwiseConv2dNativeBackpropFilter",
-        conv_ops.depthwise_conv2d_backprop_input_and_filter,
+        conv_grad_ops.depthwise_conv2d_backprop_input_and_filter,
     ),
 }
 
@@ -402,7 +402,7 @@ def keep_filters(ops, spec: Specialization, fed: set) -> None:
         if fusion.kernel in kernels:
             params = fusion.inputs[1:6] if fusion.kernel is conv_ops.conv2d_batch_norm_relu else fusion.inputs[1:2]
             fusion.kwargs["keep_filter"] = not any(resolve_alias(t, spec) in fed for t in params)
-        elif fusion.kernel is conv_ops.conv2d_backprop_input_and_filter:
+        elif fusion.kernel is conv_grad_ops.conv2d_backprop_input_and_filter:
             # the training step's gradients read the filter copy its forward kept (conv_ops._oihw)
             fusion.kwargs["keep_filter"] = resolve_alias(fusion.inputs[1], spec) not in fed
     for op in ops:
@@ -543,7 +543,7 @@ def add_n_relu_grad(a, b, features, *, in_place):
 
 def add_n_strided_relu_grad(compact, b, features, *, strides, in_place):
     """``add_n_relu_grad`` where the first term is the input gradient of a strided 1x1 convolution given as its
-    strided pixels alone (``conv_ops.conv2d_backprop_input_and_filter``'s ``compact_input_grad``): one native
+    strided pixels alone (``conv_grad_ops.conv2d_backprop_input_and_filter``'s ``compact_input_grad``): one native
     pass (``gradient_sum_native.add_strided_relu_grad``), written over ``b`` when ``in_place`` (a fresh result
     only the AddN read); else the zero-filled gradient is made and the two kernels run. Not an op
     (specialization's)."""
@@ -557,13 +557,13 @@ def add_n_strided_relu_grad(compact, b, features, *, strides, in_place):
 
 def _strided_pointwise_grads(t: Tensor, add: Operation, spec: Specialization, keep, op_set):
     """(the fused input + filter gradient's Fusion, (stride h, stride w)) where ``t`` is the input gradient of
-    a ``conv_ops.conv2d_backprop_input_and_filter`` fusion of a float32 NHWC 1x1 filter with a stride above 1,
+    a ``conv_grad_ops.conv2d_backprop_input_and_filter`` fusion of a float32 NHWC 1x1 filter with a stride above 1,
     SAME or VALID, which only ``add`` reads (so it may come as its strided pixels alone); else None."""
     source = resolve_alias(t, spec)
     if value_users(source, spec, op_set, keep) != [add]:
         return None
     for fusion in spec.fusions.values():
-        if fusion.kernel is conv_ops.conv2d_backprop_input_and_filter and fusion.outputs[0] is source:
+        if fusion.kernel is conv_grad_ops.conv2d_backprop_input_and_filter and fusion.outputs[0] is source:
             break
     else:
         return None
