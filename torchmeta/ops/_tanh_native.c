@@ -275,18 +275,6 @@ void tm_tanh_f32(const float *in, float *out, int64_t rows, int64_t cols, int64_
 #define RESTORE_SUBNORMALS
 #endif
 
-/* TF runs its kernels with subnormals flushed to zero, results and inputs alike (FTZ and DAZ): the cell kernels
- * set both for their duration, so that each product and sum is what TF's op computes (a SigmoidGrad of a
- * saturated gate is subnormal otherwise). */
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#define FLUSH_SUBNORMALS const unsigned int saved_csr = _mm_getcsr(); _mm_setcsr(saved_csr | 0x8040);
-#define RESTORE_SUBNORMALS _mm_setcsr(saved_csr);
-#else
-#define FLUSH_SUBNORMALS
-#define RESTORE_SUBNORMALS
-#endif
-
 /* The first column of gates i, j, f, o in a gates row, from their blocks packed in ``order`` (2 bits each). */
 static void gate_offsets(int64_t order, int64_t units, int64_t *at) {
   for (int q = 0; q < 4; q++) {
@@ -388,8 +376,8 @@ TM_CLONES static void column_sums(const float *x, int64_t rows, int64_t cols, fl
 /* The gradient of tm_lstm_cell_f32's new_h (``dh``) and new_c (``dc_next``, NULL: none) through the cell, from its
  * saved activations and ``c_prev``: ``d_gates`` [rows, 4 * units] (the gates' gradient, i, j, f, o) and
  * ``dc_prev`` [rows, units] (c_prev's), everything contiguous, the gates' blocks in ``order`` (as the
- * forward's); where ``d_bias`` is not NULL, the gates' bias gradient [4 * units] too (d_gates' column sums: BiasAddGrad, summed as torchmeta's; with subnormals kept, as
- * torch keeps them; 4 * units a multiple of 64). */
+ * forward's); where ``d_bias`` is not NULL, the gates' bias gradient [4 * units] too (d_gates' column sums:
+ * BiasAddGrad, summed as torchmeta's; with subnormals kept, as torch keeps them; 4 * units a multiple of 64). */
 void tm_lstm_cell_grad_f32(const float *dh, const float *dc_next, const float *sig_i, const float *tanh_j,
                            const float *sig_f, const float *sig_o, const float *tanh_c, const float *c_prev,
                            int64_t rows, int64_t units, int64_t order, float *d_gates, float *dc_prev,
