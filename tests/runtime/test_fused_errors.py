@@ -219,7 +219,14 @@ _DEPTHWISE_OUT_DEPTH = "depth_multiplier * in_depth not equal to out_depth"
     [
         (["input"], False, f"Conv2DCustomBackpropInput: {_CONV_OUT_DEPTH}", "Conv2DBackpropInput"),
         (["filter"], False, f"Conv2DCustomBackpropFilter: {_CONV_OUT_DEPTH}", "Conv2DBackpropFilter"),
-        (["input", "filter"], False, f"Conv2DCustomBackpropInput: {_CONV_OUT_DEPTH}", "Conv2DBackpropInput"),
+        # both: TF's executor runs the two kernels side by side and names whichever failed first (either, run to
+        # run); ours runs the input gradient's first
+        (
+            ["input", "filter"],
+            False,
+            f"Conv2DCustomBackpropInput: {_CONV_OUT_DEPTH}",
+            ("Conv2DBackpropInput", "Conv2DBackpropFilter"),
+        ),
         (
             ["input"],
             True,
@@ -239,10 +246,10 @@ def test_a_convolution_gradient_of_another_depth_fails_as_tfs_kernel(tf1, wanted
     """out_backprop of another depth than the filter's: TF's Eigen kernels' InvalidArgumentError (what
     TF_ENABLE_ONEDNN_OPTS=0 gives; its oneDNN kernels abort with oneDNN's "could not create a primitive descriptor",
     an AbortedError, the message torch's oneDNN call raised here before), as for a gradient of another size."""
-    node = f"gradients/conv_grad/{node}"
+    nodes = [f"gradients/conv_grad/{n}" for n in ((node,) if isinstance(node, str) else node)]
     theirs = _run(tf1, _conv_gradients(wanted, depthwise))
-    assert isinstance(theirs, tf1.errors.OpError) and node in str(theirs)
+    assert isinstance(theirs, tf1.errors.OpError) and any(n in str(theirs) for n in nodes)
     ours = _run(tm, _conv_gradients(wanted, depthwise))
     assert isinstance(ours, tm.errors.InvalidArgumentError), ours
     assert ours.message == message
-    assert _named_node(ours) == node
+    assert _named_node(ours) == nodes[0]
