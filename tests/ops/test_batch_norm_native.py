@@ -695,3 +695,74 @@ def test_scratch_on_the_kernels_stack_up_to_its_limit(native, monkeypatch, chann
     assert [t is None for t in allocated] == [on_stack, on_stack]
     if not on_stack:
         assert [t.numel() for t in allocated] == [3 * channels, 4 * channels]
+
+
+class _AtenCalls(torch.utils._python_dispatch.TorchDispatchMode):
+    """Records the names of the aten ops run under it."""
+
+    def __init__(self):
+        super().__init__()
+        self.names = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.names.append(func._overloadpacket.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+def _grad_v3(framework, x, dy, scale, mean, variance):
+    """FusedBatchNormGradV3 (training, NHWC) with every input fed, of unknown shape (checked when it runs):
+    its five outputs."""
+    g = framework.Graph()
+    values = (x, dy, scale, mean, variance)
+    with g.as_default():
+        xs = [framework.compat.v1.placeholder(framework.float32) for _ in values]
+        outs = framework.raw_ops.FusedBatchNormGradV3(
+            y_backprop=xs[1],
+            x=xs[0],
+            scale=xs[2],
+            reserve_space_1=xs[3],
+            reserve_space_2=xs[4],
+            reserve_space_3=framework.constant(np.zeros(0, np.float32)),
+            epsilon=0.001,
+            is_training=True,
+        )
+        with framework.compat.v1.Session(graph=g) as sess:
+            return sess.run(list(outs), dict(zip(xs, values)))
+
+
+def test_native_batch_norm_calls_allocate_only_their_outputs(tf1, native, spy, grad_spy):
+    """A training step runs this Python cold, after each kernel, where every torch call costs tens of
+    microseconds (bench/results/bnw15_profile.txt): a native FusedBatchNormV3 or FusedBatchNormGradV3 call makes
+    its outputs with one allocation each (y or x_backprop, the [C] vectors, the reserve placeholders: scale's
+    ``new_*``, not factory functions that parse dtype and device, nor clones), and its values are TF's."""
+    x, scale, offset, mean, variance = _inputs((2, 5, 7, 16), 21)
+    dy = np.random.default_rng(22).standard_normal(x.shape).astype(np.float32)
+    t = [torch.from_numpy(v) for v in (x, scale, offset, mean, variance, dy)]
+    with _AtenCalls() as forward:
+        ours = nn_ops.fused_batch_norm_v3(*t[:5], 0.001, 1.0, "NHWC", True)
+    assert sorted(forward.names) == ["empty_like", *["new_empty"] * 5]
+    with _AtenCalls() as gradient:
+        grads = nn_ops.fused_batch_norm_grad_v3(t[5], t[0], t[1], ours[3], ours[4], ours[5], 0.001, "NHWC", True)
+    assert sorted(gradient.names) == ["empty_like", *["new_empty"] * 2, *["new_zeros"] * 2]
+    assert spy == [(True, False)] and grad_spy == [(True, False, False)]
+    _assert_close([o.numpy() for o in ours[:5]], _run(_tf_module(), (x, scale, offset, mean, variance), 1.0, False))
+    theirs = _grad_v3(_tf_module(), x, dy, scale, ours[3].numpy(), ours[4].numpy())
+    for a, e in zip([g.numpy() for g in grads], theirs, strict=True):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=2e-5 * max(1.0, float(np.max(np.abs(e)))))
+    assert grads[3] is not grads[4] and grads[3].data_ptr() != grads[4].data_ptr()
+
+
+@pytest.mark.parametrize("case", ["scale_length", "y_backprop_shape"])
+def test_gradient_input_errors_stay_tf_s(tf1, native, case):
+    """The native gradient runs before the op's shape checks (it takes only what they pass): malformed
+    inputs still raise TF's InvalidArgumentError, not a kernel's result."""
+    x, scale, _, mean, variance = _inputs((2, 3, 3, 8), 23)
+    dy = np.ones_like(x)
+    if case == "scale_length":
+        scale = scale[:5]
+    else:
+        dy = dy[:, :2]
+    for framework in (tm, _tf_module()):
+        with pytest.raises(framework.errors.InvalidArgumentError):
+            _grad_v3(framework, x, dy, scale, mean, variance)
