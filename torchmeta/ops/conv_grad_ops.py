@@ -390,14 +390,10 @@ def conv2d_backprop_input_and_filter(
         dy = conv_ops.nhwc_rows(out_backprop)
         w2 = filter.reshape(f_in, -1)
         return torch.mm(dy, w2.t()).view(input.shape), torch.mm(conv_ops.nhwc_rows(input).t(), dy).view(filter.shape)
-    strided = conv_ops.strided_pointwise(input, input.shape, filter.shape, **attrs)
-    if filter.dtype == input.dtype == out_backprop.dtype and strided is not None:
-        pixels = input[:, :: strided[0], :: strided[1], :]
-        if out_backprop.dim() == 4 and out_backprop.shape == (*pixels.shape[:3], filter.shape[3]):
-            dy = conv_ops.nhwc_rows(out_backprop)
-            dx = input.new_zeros(input.shape)
-            dx[:, :: strided[0], :: strided[1], :] = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
-            return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
+    products = _strided_pointwise_products(input, filter, out_backprop, attrs)
+    if products is not None:
+        pixels_grad, filter_grad, strides_hw = products
+        return strided_input_grad(pixels_grad, input.shape, strides_hw), filter_grad
     try:
         dx, dw = _conv_backward(
             input, filter.permute(3, 2, 0, 1), in_depth // f_in, out_backprop, attrs, _CONV_BACKPROP_LABELS
@@ -413,18 +409,37 @@ def _compact_backprop(input, filter, out_backprop, strides, padding, explicit_pa
     product that ``conv_ops.strided_pointwise``'s path writes into a zeroed tensor, unwritten; elsewhere the strided view
     of the full gradient (the same values: a 1x1 window pads nothing)."""
     attrs = _window_attrs(strides, padding, explicit_paddings, data_format, dilations)
-    strided = conv_ops.strided_pointwise(input, input.shape, filter.shape, **attrs)
-    if strided is not None and filter.dtype == input.dtype == out_backprop.dtype:
-        pixels = input[:, :: strided[0], :: strided[1], :]
-        f_in = filter.shape[2]
-        if out_backprop.dim() == 4 and out_backprop.shape == (*pixels.shape[:3], filter.shape[3]):
-            dy = conv_ops.nhwc_rows(out_backprop)
-            dx = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
-            return dx, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape)
+    products = _strided_pointwise_products(input, filter, out_backprop, attrs)
+    if products is not None:
+        return products[:2]
     dx, dw = conv2d_backprop_input_and_filter(
         input, filter, out_backprop, strides, padding, explicit_paddings, data_format, dilations
     )
     return dx[:, :: strides[1], :: strides[2], :], dw
+
+
+def _strided_pointwise_products(input, filter, out_backprop, attrs):
+    """(the input gradient at the strided pixels alone, the filter gradient, (stride h, stride w)) of a convolution
+    that ``conv_ops.strided_pointwise`` runs as a product (an NHWC 1x1 filter with a stride above 1), as the
+    products they are; None for any other convolution or operands."""
+    strided = conv_ops.strided_pointwise(input, input.shape, filter.shape, **attrs)
+    if strided is None or not filter.dtype == input.dtype == out_backprop.dtype:
+        return None
+    pixels = input[:, :: strided[0], :: strided[1], :]
+    if out_backprop.dim() != 4 or out_backprop.shape != (*pixels.shape[:3], filter.shape[3]):
+        return None
+    f_in = filter.shape[2]
+    dy = conv_ops.nhwc_rows(out_backprop)
+    pixels_grad = torch.mm(dy, filter.reshape(f_in, -1).t()).view(pixels.shape)
+    return pixels_grad, torch.mm(pixels.reshape(-1, f_in).t(), dy).view(filter.shape), strided
+
+
+def strided_input_grad(pixels_grad, input_shape, strides_hw):
+    """The NHWC input gradient of a convolution with a 1x1 filter and strides ``strides_hw`` from its part at the
+    strided pixels (``pixels_grad``): zero elsewhere."""
+    dx = pixels_grad.new_zeros(input_shape)
+    dx[:, :: strides_hw[0], :: strides_hw[1], :] = pixels_grad
+    return dx
 
 
 _CONV_BACKPROP_LABELS = ("Conv2DCustomBackpropInput", "Conv2DCustomBackpropFilter")

@@ -550,8 +550,7 @@ def add_n_strided_relu_grad(compact, b, features, *, strides, in_place):
     out = gradient_sum_native.add_strided_relu_grad(compact, b, features, strides, in_place)
     if out is not None:
         return out
-    a = b.new_zeros(b.shape)
-    a[:, :: strides[0], :: strides[1], :] = compact
+    a = conv_grad_ops.strided_input_grad(compact, b.shape, strides)
     return nn_ops.relu_grad_(math_ops.add_n([a, b]), features)
 
 
