@@ -1,18 +1,23 @@
-"""A Transformer encoder in TF1 style (as tensor2tensor and the "Attention Is All You Need" TF1 reimplementations
-wrote it), trained for a few steps on a tiny synthetic task: reverse each padded sequence of tokens.
+"""A Transformer in TF1 style (as tensor2tensor and the "Attention Is All You Need" TF1 reimplementations wrote
+it), trained for a few steps on a tiny synthetic task: reverse each padded sequence of tokens.
 
-    python examples/transformer_encoder.py [--steps 40] [--save_dir /tmp/transformer] [--init_from PREFIX]
+    python examples/transformer.py [--steps 40] [--save_dir /tmp/transformer] [--init_from PREFIX]
 
-Runs unchanged in TensorFlow (change the import line to ``import tensorflow.compat.v1 as tf``). The model:
+Runs unchanged in TensorFlow (change the import line to ``import tensorflow.compat.v1 as tf``). The encoder:
 token embeddings (``tf.get_variable``, scaled by sqrt(d_model)) plus a sinusoidal position signal built from
 ``tf.range``, ``tf.sin``/``tf.cos`` and ``tf.concat``; blocks of multi-head self-attention (``tf.layers.dense``
 for Q/K/V, heads split by ``tf.reshape``/``tf.transpose``, ``tf.matmul(q, k, transpose_b=True)`` scaled by
 1/sqrt(depth), padding masked by adding -1e9, ``tf.nn.softmax``) and a feed-forward layer written with
-``tf.einsum``, each wrapped in dropout, a residual and a layer normalization written with ``tf.nn.moments`` and
-``get_variable``'d gain and bias. The loss is ``tf.losses.softmax_cross_entropy`` on ``tf.one_hot`` labels with
-label smoothing, weighted by the padding mask; Adam follows the Noam schedule computed from
-``tf.train.get_or_create_global_step`` (``tf.cast``, ``tf.rsqrt``, ``tf.minimum``). After training the program
-predicts greedily (``tf.argmax``) on held-out sequences. ``--init_from`` restores a checkpoint and trains on.
+``tf.einsum``, each wrapped in dropout (``tf.nn.dropout``; ``tf.layers.dropout`` on the
+attention weights behind a ``training`` placeholder), a residual and a layer normalization written with ``tf.nn.moments`` and
+``get_variable``'d gain and bias. The decoder's blocks add a causal mask (``tf.matrix_band_part``) and attention
+over the encoder's output; it is trained on the targets shifted right (``tf.pad``), and its output
+projection is the embedding (``tf.einsum``). The loss is
+``tf.losses.softmax_cross_entropy`` on ``tf.one_hot`` labels with label smoothing, weighted by the padding mask;
+Adam follows the Noam schedule computed from ``tf.train.get_or_create_global_step`` (``tf.cast``, ``tf.rsqrt``,
+``tf.minimum``). Prediction is greedy, as tensor2tensor's: a ``tf.while_loop`` with ``shape_invariants`` reruns
+the decoder (``reuse=True``) on its growing output and appends the ``tf.argmax`` of the last position.
+``--init_from`` restores a checkpoint and trains on.
 """
 
 import math
@@ -87,18 +92,19 @@ def combine_heads(x):
     return tf.reshape(x, [tf.shape(x)[0], tf.shape(x)[1], heads * depth])
 
 
-def multihead_attention(x, bias, num_heads, keep_prob, scope="multihead_attention"):
+def multihead_attention(x, bias, num_heads, training, scope="multihead_attention", memory=None):
+    memory = x if memory is None else memory
     with tf.variable_scope(scope):
         d_model = x.get_shape().as_list()[-1]
         q = tf.layers.dense(x, d_model, use_bias=False, name="q")
-        k = tf.layers.dense(x, d_model, use_bias=False, name="k")
-        v = tf.layers.dense(x, d_model, use_bias=False, name="v")
+        k = tf.layers.dense(memory, d_model, use_bias=False, name="k")
+        v = tf.layers.dense(memory, d_model, use_bias=False, name="v")
         q, k, v = split_heads(q, num_heads), split_heads(k, num_heads), split_heads(v, num_heads)
         depth = d_model // num_heads
         logits = tf.matmul(q, k, transpose_b=True) / tf.sqrt(tf.cast(depth, tf.float32))
         logits += bias
         weights = tf.nn.softmax(logits, name="attention_weights")
-        weights = tf.nn.dropout(weights, keep_prob)
+        weights = tf.layers.dropout(weights, rate=1.0 - FLAGS.keep_prob, training=training)
         context = combine_heads(tf.matmul(weights, v))
         return tf.layers.dense(context, d_model, use_bias=False, name="output_transform"), weights
 
@@ -114,7 +120,7 @@ def feed_forward(x, d_ff, keep_prob, scope="ffn"):
         return tf.einsum("btf,fd->btd", hidden, w2)
 
 
-def encoder(tokens, keep_prob):
+def encoder(tokens, keep_prob, training):
     padding = tf.cast(tf.equal(tokens, PAD), tf.float32)  # [batch, length]
     attention_bias = tf.expand_dims(tf.expand_dims(padding * -1e9, 1), 1)  # [batch, 1, 1, length]
     embedding = tf.get_variable(
@@ -126,13 +132,60 @@ def encoder(tokens, keep_prob):
     attention = []
     for i in range(FLAGS.num_blocks):
         with tf.variable_scope(f"block_{i}"):
-            y, weights = multihead_attention(x, attention_bias, FLAGS.num_heads, keep_prob)
+            y, weights = multihead_attention(x, attention_bias, FLAGS.num_heads, training)
             x = layer_norm(x + tf.nn.dropout(y, keep_prob), scope="attention_norm")
             y = feed_forward(x, FLAGS.d_ff, keep_prob)
             x = layer_norm(x + tf.nn.dropout(y, keep_prob), scope="ffn_norm")
             attention.append(weights)
-    logits = tf.layers.dense(x, VOCAB, name="logits")
-    return logits, 1.0 - padding, attention
+    return x, attention_bias, 1.0 - padding, attention
+
+
+def shift_right(targets):
+    """The decoder's inputs: the targets one position later, 0 (the start symbol) first."""
+    return tf.pad(targets, [[0, 0], [1, 0]])[:, :-1]
+
+
+def decoder(inputs, memory, memory_bias, keep_prob, training):
+    length = tf.shape(inputs)[1]
+    causal = tf.matrix_band_part(tf.ones([length, length]), -1, 0)
+    self_bias = tf.reshape(-1e9 * (1.0 - causal), [1, 1, length, length])
+    embedding = tf.get_variable(
+        "embedding", [VOCAB, FLAGS.d_model], initializer=tf.random_normal_initializer(0.0, FLAGS.d_model**-0.5)
+    )
+    x = tf.nn.embedding_lookup(embedding, inputs) * FLAGS.d_model**0.5
+    x += positional_encoding(length, FLAGS.d_model)
+    x = tf.nn.dropout(x, keep_prob)
+    for i in range(FLAGS.num_blocks):
+        with tf.variable_scope(f"block_{i}"):
+            y, _ = multihead_attention(x, self_bias, FLAGS.num_heads, training, scope="self_attention")
+            x = layer_norm(x + tf.nn.dropout(y, keep_prob), scope="self_attention_norm")
+            y, _ = multihead_attention(
+                x, memory_bias, FLAGS.num_heads, training, scope="encdec_attention", memory=memory
+            )
+            x = layer_norm(x + tf.nn.dropout(y, keep_prob), scope="encdec_attention_norm")
+            y = feed_forward(x, FLAGS.d_ff, keep_prob)
+            x = layer_norm(x + tf.nn.dropout(y, keep_prob), scope="ffn_norm")
+    # the output projection shares the embedding (tensor2tensor's shared_embedding_and_softmax_weights)
+    return tf.einsum("btd,vd->btv", x, embedding)
+
+
+def greedy_decode(memory, memory_bias, max_length):
+    """tensor2tensor's greedy decoding: the decoder rerun on its growing output in a tf.while_loop."""
+    batch = tf.shape(memory)[0]
+
+    def body(i, decoded):
+        with tf.variable_scope("decoder", reuse=True):
+            logits = decoder(decoded, memory, memory_bias, 1.0, False)
+        next_id = tf.argmax(logits[:, -1, :], axis=-1, output_type=tf.int32)
+        return i + 1, tf.concat([decoded, tf.expand_dims(next_id, 1)], axis=1)
+
+    _, decoded = tf.while_loop(
+        lambda i, decoded: i < max_length,
+        body,
+        [tf.constant(0), tf.zeros([batch, 1], tf.int32)],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, None])],
+    )
+    return decoded[:, 1:]
 
 
 def noam_learning_rate(global_step, d_model, warmup_steps):
@@ -145,11 +198,14 @@ def main(_):
     tokens = tf.placeholder(tf.int32, [None, None], name="tokens")
     targets = tf.placeholder(tf.int32, [None, None], name="targets")
     keep_prob = tf.placeholder_with_default(1.0, [], name="keep_prob")
+    training = tf.placeholder_with_default(False, [], name="training")
     with tf.variable_scope("encoder"):
-        logits, nonpadding, attention = encoder(tokens, keep_prob)
+        memory, memory_bias, nonpadding, attention = encoder(tokens, keep_prob, training)
+    with tf.variable_scope("decoder"):
+        logits = decoder(shift_right(targets), memory, memory_bias, keep_prob, training)
     onehot = tf.one_hot(targets, VOCAB)
     loss = tf.losses.softmax_cross_entropy(onehot, logits, weights=nonpadding, label_smoothing=FLAGS.label_smoothing)
-    predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    predictions = greedy_decode(memory, memory_bias, tf.shape(tokens)[1])
     correct = tf.cast(tf.equal(predictions, targets), tf.float32) * nonpadding
     accuracy = tf.reduce_sum(correct) / tf.reduce_sum(nonpadding)
     global_step = tf.train.get_or_create_global_step()
@@ -168,7 +224,7 @@ def main(_):
             print("restored at step", sess.run(global_step))
         for _ in range(FLAGS.steps):
             x, y = make_batch(rng, FLAGS.batch_size)
-            feed = {tokens: x, targets: y, keep_prob: FLAGS.keep_prob}
+            feed = {tokens: x, targets: y, keep_prob: FLAGS.keep_prob, training: True}
             step_loss, rate, _ = sess.run([loss, learning_rate, train_op], feed)
             print(f"step {sess.run(global_step)}: loss {step_loss:.6f} learning rate {rate:.8f}")
         prefix = saver.save(sess, os.path.join(FLAGS.save_dir, "model.ckpt"), global_step=global_step)
