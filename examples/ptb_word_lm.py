@@ -11,8 +11,9 @@ with ``reuse_variables()`` (or by ``tf.nn.static_rnn`` / ``tf.nn.dynamic_rnn``),
 hand, ``tf.clip_by_global_norm`` gradients applied by GradientDescent whose learning rate is a non-trainable
 Variable set with ``tf.assign`` through a placeholder. The Valid and Test models share the variables
 (``reuse=True``) under a ``tf.random_uniform_initializer``. ``run_epoch`` feeds each step's final state back
-as the next step's initial state. A ``tf.train.Supervisor`` initializes (or restores from ``--save_path``),
-starts the queue runners and saves the model; the perplexities are printed per epoch.
+as the next step's initial state. A ``tf.train.Supervisor`` initializes (or restores the latest checkpoint of
+``--save_path``), starts its services (its checkpoint thread saves ``model.ckpt-0`` at once) and the queue
+runners; the model is saved at the end. The perplexities are printed per epoch.
 """
 
 import os
@@ -229,7 +230,7 @@ def main(_):
                 mtest = PTBModel(is_training=False, config=eval_config, input_=test_input)
         print("variables:", " ".join(v.op.name for v in tf.global_variables()))
 
-        sv = tf.train.Supervisor(logdir=FLAGS.save_path, save_model_secs=0)
+        sv = tf.train.Supervisor(logdir=FLAGS.save_path)
         with sv.managed_session() as session:
             print("starting at step", session.run(sv.global_step))
             for i in range(config.max_max_epoch):

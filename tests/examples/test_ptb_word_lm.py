@@ -62,11 +62,11 @@ def test_ptb_trains_as_tf_and_each_supervisor_resumes_from_the_others_logdir(tmp
             "dynamic",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="DropoutWrapper's mask inside dynamic_rnn's tf.while_loop: its RandomUniform has no input "
-                "from the loop's state, so TensorFlow's executor runs the iterations' draws once the loop counter "
-                "has run ahead, and here draws them last iteration first (the same Philox numbers, stable from run "
-                "to run, but the masks of time steps t and T-1-t swapped); torchmeta draws them in iteration "
-                "order. Perplexities differ by ~1e-3.",
+                reason="DropoutWrapper's mask inside dynamic_rnn's tf.while_loop: TensorFlow's executor runs the "
+                "iterations' RandomUniform kernels (one Philox stream for the op) in blocks of parallel_iterations, "
+                "each block last iteration first (here: the masks of time steps t and T-1-t swapped, stable from run "
+                "to run); torchmeta runs the iterations in sequence and draws in sequence (README, 'Dropout inside "
+                "dynamic_rnn'). The perplexities differ by ~1e-3.",
             ),
         ),
     ],
