@@ -146,3 +146,35 @@ def test_an_exception_in_the_block_ends_it_as_in_tf(tf1, tmp_path, error):
             else:
                 out[name] = ("ok", None, sv.should_stop())
     assert out["tm"] == out["tf"]
+
+
+def test_non_chief_and_odd_global_steps_as_tf(tf1, tmp_path):
+    """A non-chief needs placed variables (TF's ValueError naming the NodeDef), has no logdir, summary writer or
+    checkpoint timer, and may not start the services; a float ``global_step`` is not taken as the step."""
+    out = {}
+    for name, api in (("tf", tf1), ("tm", tm)):
+        seen = []
+        with api.Graph().as_default():
+            api.Variable(1.0, name="w")
+            try:
+                api.train.Supervisor(is_chief=False)
+            except ValueError as e:
+                seen.append(str(e))
+        with api.Graph().as_default() as g:
+            with api.device("/job:ps/task:0"):
+                api.Variable(1.0, name="w")
+            sv = api.train.Supervisor(is_chief=False, logdir=str(tmp_path / name))
+            seen.append((sv.save_path, sv.summary_writer, sv.save_model_secs, g.finalized))
+            try:
+                sv.start_standard_services(None)
+            except RuntimeError as e:
+                seen.append(str(e))
+        with api.Graph().as_default():
+            api.Variable(1.0, name="global_step")
+            sv = api.train.Supervisor()
+            seen.append((sv.global_step, sv.save_path))
+            with sv.managed_session() as sess:
+                seen.append(float(sess.run("global_step:0")))
+        out[name] = seen
+    assert out["tm"] == out["tf"]
+    assert out["tm"][0].startswith('When using replicas, all Variables must have their device set: name: "w"')
