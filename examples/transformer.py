@@ -17,7 +17,9 @@ projection is the embedding (``tf.einsum``). The loss is
 Adam follows the Noam schedule computed from ``tf.train.get_or_create_global_step`` (``tf.cast``, ``tf.rsqrt``,
 ``tf.minimum``). Prediction is greedy, as tensor2tensor's: a ``tf.while_loop`` with ``shape_invariants`` reruns
 the decoder (``reuse=True``) on its growing output and appends the ``tf.argmax`` of the last position.
-``--init_from`` restores a checkpoint and trains on.
+``--init_from`` restores a checkpoint and trains on. (With ``--warmup_steps=10`` the rate peaks at 0.056 and
+training turns chaotic: TensorFlow against itself, oneDNN on two threads and Eigen on one, drifts apart from
+step 19 by float32 rounding, as torchmeta and TensorFlow do; the default warm-up keeps them together.)
 """
 
 import math
