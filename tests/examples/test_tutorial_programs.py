@@ -169,6 +169,7 @@ CONTINUED_PROGRAMS = [
     ("policy_gradient", "episodes", 5, 5, r"^episode \d+: \S+ return \S+ value loss (\S+)"),
     ("attention_decoder", "steps", 6, 6, r"^step \d+: loss (\S+)"),
     ("ragged_bag_of_words", "epochs", 1, 8, r"(?<= )(\d\.\d+)(?= |$)"),
+    ("transformer", "steps", 6, 6, r"^step \d+: loss (\S+)"),
 ]
 
 
@@ -183,7 +184,11 @@ def test_program_prints_tfs_numbers_and_continues_the_other_frameworks_checkpoin
     returns, stop_gradient, huber_loss, RMSProp. attention_decoder: tf.nn.raw_rnn, a tf.while_loop writing
     TensorArrays with a seeded tf.cond inside, differentiated through, polynomial_decay. ragged_bag_of_words:
     tf.data maps over ragged batches (strings.split, map_flat_values, a ragged operator, row_lengths), unbatch
-    and batch again, RaggedTensors from the iterator padded by to_tensor, Adagrad.
+    and batch again, RaggedTensors from the iterator padded by to_tensor, Adagrad. transformer: multi-head
+    attention (tf.layers.dense, heads by reshape/transpose, -1e9 padding and causal tf.matrix_band_part biases), a
+    tf.range/sin/cos position signal, tf.einsum, layer norm by tf.nn.moments, label-smoothed
+    tf.losses.softmax_cross_entropy, Adam on the Noam schedule (tf.minimum/tf.rsqrt of the global step), greedy
+    decoding in a tf.while_loop with shape_invariants over the reused decoder.
     Every printed number is TF's; the loss falls; each framework trains on from the other's checkpoint
     (variables, optimizer slots, global step) to the same numbers."""
     ours = run(name, "torchmeta", tmp_path / "tm", f"--save_dir={tmp_path / 'tm' / 'ckpt'}")

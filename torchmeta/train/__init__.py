@@ -90,6 +90,7 @@ from torchmeta.train.optimizers import (
 from torchmeta.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph
 from torchmeta.train.session_manager import SessionManager
 from torchmeta.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
+from torchmeta.train.supervisor import Supervisor
 from torchmeta.train.training_util import (
     assert_global_step,
     create_global_step,
@@ -182,6 +183,7 @@ __all__ = [
     "SingularMonitoredSession",
     "MonitoredTrainingSession",
     "SessionManager",
+    "Supervisor",
     "Optimizer",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
