@@ -176,7 +176,8 @@ from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
-from torchmeta.framework.tensor_util import get_static_value  # noqa: F401
+from torchmeta.framework.tensor_util import MakeNdarray as make_ndarray  # noqa: F401, N813 - TF's two names
+from torchmeta.framework.tensor_util import get_static_value, make_tensor_proto  # noqa: F401
 from torchmeta.framework.tensor_util import is_tf_type as is_tensor  # noqa: F401
 from torchmeta.io import gfile as _io_gfile  # noqa: F401 - tf.io.gfile
 from torchmeta.platform import app, flags  # noqa: F401
