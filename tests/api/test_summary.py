@@ -197,3 +197,41 @@ def test_image_summary_errors_are_tfs(tf1, shape, dtype):
         messages.append(e.value.message)
     ours, theirs = messages
     assert f"Node: 'ImageSummary'\n{ours}\n\t [[{{{{node ImageSummary}}}}]]" in theirs
+
+
+TF1_PROTO_CLASSES = [
+    "AttrValue",
+    "Event",
+    "GraphDef",
+    "HistogramProto",
+    "LogMessage",
+    "MetaGraphDef",
+    "NameAttrList",
+    "NodeDef",
+    "RunMetadata",
+    "RunOptions",
+    "SessionLog",
+    "Summary",
+    "SummaryMetadata",
+    "TensorInfo",
+]
+
+
+@pytest.mark.parametrize("name", TF1_PROTO_CLASSES)
+def test_tf1_top_level_proto_classes_are_tfs_messages(tf1, name):
+    """tf.GraphDef, tf.Summary, ... (TF1 programs read event files and write hand-made summaries with them)."""
+    assert getattr(tm, name).DESCRIPTOR.full_name == getattr(tf1, name).DESCRIPTOR.full_name
+    assert getattr(tm.compat.v1, name) is getattr(tm, name)
+
+
+def test_hand_made_summary_and_graph_def_read_by_tf(tmp_path, tf1):
+    """The TF1 idiom ``writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag=..., simple_value=...)]), step)``
+    and a graph's ``tf.GraphDef`` parsed back from the event file."""
+    with tm.Graph().as_default() as g:
+        tm.constant(1.0, name="c")
+        writer = tm.summary.FileWriter(str(tmp_path), g)
+    writer.add_summary(tm.Summary(value=[tm.Summary.Value(tag="precision", simple_value=0.75)]), 3)
+    writer.close()
+    events = list(tf1.train.summary_iterator(glob.glob(str(tmp_path / "events.out.tfevents.*"))[0]))
+    assert [n.name for n in tm.GraphDef.FromString(events[1].graph_def).node] == ["c"]
+    assert (events[-1].step, events[-1].summary.value[0].simple_value) == (3, 0.75)
