@@ -6,7 +6,7 @@ Runs unchanged in TensorFlow (change the import line to ``import tensorflow.comp
 tutorial: flags through ``tf.app.flags``, placeholders of a fixed batch size fed from ``DataSet.next_batch``,
 ``mnist.inference`` (two ReLU layers and a linear one, each in a ``tf.name_scope`` with ``tf.truncated_normal``
 weights), ``mnist.loss``, ``mnist.training`` (a loss summary, GradientDescent with a ``global_step``
-variable), ``mnist.evaluation`` (``tf.nn.in_top_k``), a ``tf.summary.FileWriter(log_dir, sess.graph)`` written
+variable), ``mnist.evaluation`` (``tf.nn.in_top_k``), a ``tf.summary.FileWriter(train_dir, sess.graph)`` written
 every ``--summary_every`` steps, a checkpoint (``saver.save(..., global_step=step)``) and ``do_eval`` on the
 three data sets every ``--eval_every`` steps (the precisions also go to the event file, as a hand-made
 ``tf.Summary``). The data: 28x28 images of noise around one of ten fixed random templates, whose index is the

@@ -161,6 +161,7 @@ def train():
             saver.save(sess, os.path.join(FLAGS.log_dir, "model.ckpt"), global_step=i)
     train_writer.close()
     test_writer.close()
+    print(f"Final test accuracy {accuracy.eval(feed_dict=feed_dict(False)):.6f}")
     sess.close()
 
     kept = tf.train.get_checkpoint_state(FLAGS.log_dir).all_model_checkpoint_paths
