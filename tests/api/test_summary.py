@@ -132,6 +132,8 @@ IMAGE_CASES = {
     "uint8": (_RNG.randint(0, 256, size=(2, 4, 4, 3)).astype(np.uint8), {"max_outputs": 5}),
     "zeros-and-tiny": (np.stack([np.zeros((3, 3, 1)), np.full((3, 3, 1), 1e-7)]).astype(np.float32), {}),
     "all-nan": (np.full((1, 2, 2, 1), np.nan, np.float32), {}),
+    # the largest value exactly TF's float threshold 1e-6f (below the double 1e-6): scaled, not black
+    "at-threshold": (np.array([1e-6, 5e-7, 0.0, -1e-6], np.float32).reshape(2, 2, 1, 1).repeat(2, 0), {}),
 }
 
 

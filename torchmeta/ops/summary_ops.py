@@ -118,6 +118,9 @@ def histogram_summary(tag, values, node_name):
     return string_scalar(summary.SerializeToString())
 
 
+_ZERO_THRESHOLD = np.float32(1e-6)  # TF's kZeroThreshold, a float: an image this faint is all black
+
+
 def _normalized_image(values: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
     """TF's NormalizeFloatImage: one [h, w, depth] float image as uint8, scaled by its finite pixels' range
     (all >= 0: the largest to 255; else 0 to 128 and the largest magnitude to 127 away), in the image's own
@@ -128,9 +131,9 @@ def _normalized_image(values: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
     high = float(good.max()) if good.size else -np.inf
     if low < 0:
         largest = np.float32(max(abs(low), abs(high)))
-        scale, offset = (0.0 if largest < 1e-6 else np.float32(127.0) / largest), 128.0
+        scale, offset = (0.0 if largest < _ZERO_THRESHOLD else np.float32(127.0) / largest), 128.0
     else:
-        scale, offset = (0.0 if high < 1e-6 else np.float32(255.0) / np.float32(high)), 0.0
+        scale, offset = (0.0 if np.float32(high) < _ZERO_THRESHOLD else np.float32(255.0) / np.float32(high)), 0.0
     t = values.dtype.type
     with np.errstate(invalid="ignore", over="ignore"):
         image = (values * t(np.float32(scale)) + t(offset)).astype(np.uint8)
