@@ -41,7 +41,15 @@ from torchmeta import (  # noqa: F401
     test,
     train,
 )
+
+# TF1's top-level protocol buffer classes (tf.Summary(value=[...]) for hand-made summaries, tf.GraphDef, ...).
+from torchmeta._proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
+from torchmeta._proto.event_pb2 import Event, LogMessage, SessionLog  # noqa: F401
+from torchmeta._proto.graph_pb2 import GraphDef  # noqa: F401
+from torchmeta._proto.meta_graph_pb2 import MetaGraphDef, TensorInfo  # noqa: F401
+from torchmeta._proto.node_def_pb2 import NodeDef  # noqa: F401
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
+from torchmeta._proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.bincount_ops import bincount_v1 as bincount  # noqa: F401
 from torchmeta.api.check_ops import *  # noqa: F403
@@ -176,7 +184,8 @@ from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
 from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
-from torchmeta.framework.tensor_util import get_static_value  # noqa: F401
+from torchmeta.framework.tensor_util import MakeNdarray as make_ndarray  # noqa: F401, N813 - TF's two names
+from torchmeta.framework.tensor_util import get_static_value, make_tensor_proto  # noqa: F401
 from torchmeta.framework.tensor_util import is_tf_type as is_tensor  # noqa: F401
 from torchmeta.io import gfile as _io_gfile  # noqa: F401 - tf.io.gfile
 from torchmeta.platform import app, flags  # noqa: F401

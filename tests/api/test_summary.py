@@ -2,6 +2,7 @@
 event files TensorFlow and TensorBoard read."""
 
 import glob
+import io
 
 import numpy as np
 import pytest
@@ -110,3 +111,129 @@ def test_corrupt_event_file_raises_data_loss(tmp_path):
         f.write(bytes(data))
     with pytest.raises(tm.errors.DataLossError, match="corrupted record"):
         list(summary_iterator(path))
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+_RNG = np.random.RandomState(7)
+_WITH_NAN = _RNG.uniform(-2, 3, size=(2, 5, 4, 3)).astype(np.float32)
+_WITH_NAN[0, 1, 2, 1] = np.nan
+_WITH_NAN[1, 0, 0, 0] = np.inf
+IMAGE_CASES = {
+    "positive": (_RNG.uniform(0, 1, size=(4, 6, 5, 1)).astype(np.float32), {}),
+    "signed": (_RNG.normal(size=(3, 4, 7, 1)).astype(np.float32), {"max_outputs": 2}),
+    "nonfinite-rgb": (_WITH_NAN, {}),
+    "rgba-half": (_RNG.uniform(-1, 1, size=(2, 3, 3, 4)).astype(np.float16), {}),
+    "double-one": (_RNG.uniform(0, 9, size=(2, 3, 5, 3)), {"max_outputs": 1}),
+    "uint8": (_RNG.randint(0, 256, size=(2, 4, 4, 3)).astype(np.uint8), {"max_outputs": 5}),
+    "zeros-and-tiny": (np.stack([np.zeros((3, 3, 1)), np.full((3, 3, 1), 1e-7)]).astype(np.float32), {}),
+    "all-nan": (np.full((1, 2, 2, 1), np.nan, np.float32), {}),
+    # the largest value exactly TF's float threshold 1e-6f (below the double 1e-6): scaled, not black
+    "at-threshold": (np.array([1e-6, 5e-7, 0.0, -1e-6], np.float32).reshape(2, 2, 1, 1).repeat(2, 0), {}),
+}
+
+
+def _image_summary(api, images, kw):
+    g = api.Graph()
+    with g.as_default():
+        with api.name_scope("scope"):
+            api.summary.image("input image", api.constant(images), **kw)
+        merged = api.summary.merge_all()
+        nodes = [(n.name, n.op, sorted(n.attr)) for n in g.as_graph_def().node]
+        with api.Session(graph=g) as sess:
+            summary = api.summary.Summary.FromString(sess.run(merged))
+    values = [(v.tag, v.image.height, v.image.width, v.image.colorspace) for v in summary.value]
+    return nodes, values, [_pixels(v.image.encoded_image_string) for v in summary.value]
+
+
+@pytest.mark.parametrize("case", sorted(IMAGE_CASES))
+def test_image_summary_is_tfs(tf1, case):
+    """tf.summary.image: TF's node, tags, sizes and pixels (float images scaled one at a time by their finite
+    pixels' range, in the image's own precision; non-finite pixels painted bad_color)."""
+    images, kw = IMAGE_CASES[case]
+    nodes, values, pixels = _image_summary(tm, images, kw)
+    their_nodes, their_values, their_pixels = _image_summary(tf1, images, kw)
+    assert nodes == their_nodes and values == their_values
+    for ours, theirs in zip(pixels, their_pixels, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_image_summary_bad_color_attr_is_tfs(tf1):
+    """ImageSummary's tensor-valued attr: the default (opaque red) in the NodeDef, and another colour used."""
+    images = np.full((1, 2, 2, 3), np.nan, np.float32)
+    images[0, 0, 0] = 1.0
+    results = []
+    for api in (tm, tf1):
+        g = api.Graph()
+        with g.as_default():
+            default = api.raw_ops.ImageSummary(tag="a", tensor=images)
+            blue = api.raw_ops.ImageSummary(
+                tag="b", tensor=images, bad_color=api.make_tensor_proto(np.array([0, 0, 255], np.uint8))
+            )
+            with api.Session(graph=g) as sess:
+                out = sess.run([default, blue])
+        node = g.as_graph_def().node[-2]
+        pngs = [api.summary.Summary.FromString(s).value[0].image.encoded_image_string for s in out]
+        results.append((node.attr["bad_color"].SerializeToString(), [_pixels(p).tolist() for p in pngs]))
+    assert results[0] == results[1]
+    assert results[0][1][1][1][1] == [0, 0, 255]
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [((2, 3, 3), np.float32), ((1, 2, 2, 2), np.float32), ((1, 0, 3, 1), np.float32), ((1, 2, 2, 4), np.float64)],
+)
+def test_image_summary_errors_are_tfs(tf1, shape, dtype):
+    messages = []
+    for api in (tm, tf1):
+        g = api.Graph()
+        with g.as_default():
+            bad_color = api.make_tensor_proto(np.array([1, 2, 3], np.uint8))  # too short for a float RGBA image
+            s = api.raw_ops.ImageSummary(tag="t", tensor=np.ones(shape, dtype), bad_color=bad_color)
+            with api.Session(graph=g) as sess, pytest.raises(api.errors.InvalidArgumentError) as e:
+                sess.run(s)
+        messages.append(e.value.message)
+    ours, theirs = messages
+    assert f"Node: 'ImageSummary'\n{ours}\n\t [[{{{{node ImageSummary}}}}]]" in theirs
+
+
+TF1_PROTO_CLASSES = [
+    "AttrValue",
+    "Event",
+    "GraphDef",
+    "HistogramProto",
+    "LogMessage",
+    "MetaGraphDef",
+    "NameAttrList",
+    "NodeDef",
+    "RunMetadata",
+    "RunOptions",
+    "SessionLog",
+    "Summary",
+    "SummaryMetadata",
+    "TensorInfo",
+]
+
+
+@pytest.mark.parametrize("name", TF1_PROTO_CLASSES)
+def test_tf1_top_level_proto_classes_are_tfs_messages(tf1, name):
+    """tf.GraphDef, tf.Summary, ... (TF1 programs read event files and write hand-made summaries with them)."""
+    assert getattr(tm, name).DESCRIPTOR.full_name == getattr(tf1, name).DESCRIPTOR.full_name
+    assert getattr(tm.compat.v1, name) is getattr(tm, name)
+
+
+def test_hand_made_summary_and_graph_def_read_by_tf(tmp_path, tf1):
+    """The TF1 idiom ``writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag=..., simple_value=...)]), step)``
+    and a graph's ``tf.GraphDef`` parsed back from the event file."""
+    with tm.Graph().as_default() as g:
+        tm.constant(1.0, name="c")
+        writer = tm.summary.FileWriter(str(tmp_path), g)
+    writer.add_summary(tm.Summary(value=[tm.Summary.Value(tag="precision", simple_value=0.75)]), 3)
+    writer.close()
+    events = list(tf1.train.summary_iterator(glob.glob(str(tmp_path / "events.out.tfevents.*"))[0]))
+    assert [n.name for n in tm.GraphDef.FromString(events[1].graph_def).node] == ["c"]
+    assert (events[-1].step, events[-1].summary.value[0].simple_value) == (3, 0.75)

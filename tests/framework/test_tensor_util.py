@@ -163,3 +163,16 @@ def test_non_strings_for_a_string_constant_raise_tfs_type_error(tf1, value):
     with pytest.raises(TypeError) as ours:
         tm.constant(value, dtype=tm.string)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("value", [np.array([255, 0, 0, 255], np.uint8), 2.5, [[1, 2], [3, 4]], [b"a", b"bc"]])
+def test_make_tensor_proto_and_make_ndarray_are_tfs_top_level_names(tf1, value):
+    """tf.make_tensor_proto / tf.make_ndarray (TF1 code builds tensor-valued attrs such as ImageSummary's
+    bad_color with them): the same TensorProto bytes and the same array back."""
+    ours = tm.make_tensor_proto(value)
+    theirs = tf1.make_tensor_proto(value)
+    assert ours.SerializeToString() == theirs.SerializeToString()
+    back = tm.make_ndarray(ours)
+    expected = tf1.make_ndarray(theirs)
+    assert back.dtype == expected.dtype
+    np.testing.assert_array_equal(back, expected)

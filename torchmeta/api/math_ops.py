@@ -425,8 +425,10 @@ def add_n(inputs, name=None):
     message = "Inputs must be an iterable of at least one Tensor/IndexedSlices with the same dtype and shape."
     if not inputs or not isinstance(inputs, (list, tuple)):
         raise ValueError(message)
-    # Everything but a Tensor is converted, as TF's convert_n_to_tensor_or_indexed_slices does.
-    inputs = [x if isinstance(x, Tensor) else convert_to_tensor(x) for x in inputs]
+    # Everything but a Tensor is converted, as TF's convert_n_to_tensor_or_indexed_slices does (None stays None).
+    inputs = [x if isinstance(x, Tensor) or x is None else convert_to_tensor(x) for x in inputs]
+    if any(x is None for x in inputs):
+        raise ValueError(message)
     if len(inputs) == 1:
         if name:
             return raw_op("Identity", input=inputs[0], name=name)

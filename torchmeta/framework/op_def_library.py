@@ -189,19 +189,23 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                 if arg.number_attr:
                     dt = DType(arg.type) if arg.type else inferred.get(arg.type_attr)
                     preferred = _default_type(attr_defs.get(arg.type_attr))
-                    tensors = [
-                        graph_lib.convert_to_tensor(v, dtype=dt, preferred_dtype=preferred, name=f"{arg.name}_{i}")
-                        for i, v in enumerate(value)
-                    ]
+                    try:
+                        tensors = [
+                            graph_lib.convert_to_tensor(v, dtype=dt, preferred_dtype=preferred, name=f"{arg.name}_{i}")
+                            for i, v in enumerate(value)
+                        ]
+                        if len({t.dtype.base_dtype for t in tensors}) > 1:
+                            raise TypeError("not all types match")
+                    except (TypeError, ValueError):
+                        if arg.type:
+                            what = f"that do not match expected type {dt.name}."
+                        elif arg.type_attr in known_types and dt is not None:
+                            what = f"that do not match type {dt.name} inferred from earlier arguments."
+                        else:
+                            what = "that don't all match."
+                        raise _list_type_error(op_type, arg, value, what) from None
                     if tensors and arg.type_attr:
-                        first = tensors[0].dtype.base_dtype
-                        for t in tensors:
-                            if t.dtype.base_dtype is not first:
-                                raise TypeError(
-                                    f"Tensors in list passed to '{arg.name}' of '{op_type}' Op have types "
-                                    f"[{', '.join(x.dtype.base_dtype.name for x in tensors)}] that don't all match."
-                                )
-                        inferred.setdefault(arg.type_attr, first)
+                        inferred.setdefault(arg.type_attr, tensors[0].dtype.base_dtype)
                     n = len(tensors)
                     if arg.number_attr in attrs and attrs[arg.number_attr].i != n:
                         raise ValueError(
@@ -210,7 +214,10 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
                         )
                     attrs[arg.number_attr] = make_attr(attr_defs[arg.number_attr], n, op_type)
                 else:
-                    tensors = [graph_lib.convert_to_tensor(v, name=f"{arg.name}_{i}") for i, v in enumerate(value)]
+                    try:
+                        tensors = [graph_lib.convert_to_tensor(v, name=f"{arg.name}_{i}") for i, v in enumerate(value)]
+                    except (TypeError, ValueError):
+                        raise _list_type_error(op_type, arg, value, f"that are invalid. Tensors: {value}") from None
                     attrs[arg.type_list_attr] = make_attr(
                         attr_defs[arg.type_list_attr], [t.dtype.base_dtype for t in tensors], op_type
                     )
@@ -293,6 +300,19 @@ def apply_op(op_type: str, name=None, **kwargs) -> graph_lib.Operation:
             with g.colocate_with(must_colocate[0].op):
                 return g._create_op(op_type, inputs, output_types, ordered, scope[:-1])
         return g._create_op(op_type, inputs, output_types, ordered, scope[:-1])
+
+
+def _list_type_error(op_type, arg, values, what) -> TypeError:
+    """TF's TypeError for a list input that does not convert: each value's own type, as TF lists them."""
+    observed = []
+    for value in values:
+        try:
+            observed.append(graph_lib.convert_to_tensor(value, as_ref=arg.is_ref).dtype.base_dtype.name)
+        except (TypeError, ValueError):
+            observed.append("<NOT CONVERTIBLE TO TENSOR>")
+    return TypeError(
+        f"Tensors in list passed to '{arg.name}' of '{op_type}' Op have types [{', '.join(observed)}] {what}"
+    )
 
 
 def _first_arg_of(op_def, type_attr):

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, op_def_pb2
 from torchmeta.dtypes import DType
+from torchmeta.framework import tensor_util
 from torchmeta.framework.op_def import op_def_from_signature
 
 __all__ = [
@@ -339,7 +340,8 @@ def arg_lengths(op) -> list[tuple[int, bool, bool]]:
 
 
 def kernel_attr_value(value):
-    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples."""
+    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples; a tensor
+    attr (ImageSummary's bad_color) as the nested list of its values."""
     kind = value.WhichOneof("value")
     if kind == "s":
         try:
@@ -350,6 +352,8 @@ def kernel_attr_value(value):
         return DType(value.type)
     if kind == "shape":
         return _shape_tuple(value.shape)
+    if kind == "tensor":
+        return tensor_util.MakeNdarray(value.tensor).tolist()
     if kind == "list":
         lst = value.list
         if lst.type:

@@ -1,7 +1,10 @@
-"""Summary ops: ScalarSummary, HistogramSummary, MergeSummary, TensorSummaryV2 -> serialized Summary protos.
+"""Summary ops: ScalarSummary, HistogramSummary, ImageSummary, MergeSummary, TensorSummaryV2 -> serialized
+Summary protos.
 
 The kernels build the same ``Summary`` bytes TensorFlow's kernels build (histograms use TF's default
-exponential buckets and its run-length encoding of empty buckets), so TensorBoard reads them as usual.
+exponential buckets and its run-length encoding of empty buckets), so TensorBoard reads them as usual. Image
+summaries hold TF's pixels (its per-image normalization of float images) as PNG files that are not byte for
+byte libpng's (``image_ops.png_bytes``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from torchmeta._proto import summary_pb2
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.registry import not_differentiable, register_op
-from torchmeta.ops.common import string_scalar
+from torchmeta.ops.common import invalid, string_scalar
+from torchmeta.ops.image_ops import png_bytes
 
 _REAL_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
 
@@ -114,6 +118,65 @@ def histogram_summary(tag, values, node_name):
     return string_scalar(summary.SerializeToString())
 
 
+_ZERO_THRESHOLD = np.float32(1e-6)  # TF's kZeroThreshold, a float: an image this faint is all black
+
+
+def _normalized_image(values: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
+    """TF's NormalizeFloatImage: one [h, w, depth] float image as uint8, scaled by its finite pixels' range
+    (all >= 0: the largest to 255; else 0 to 128 and the largest magnitude to 127 away), in the image's own
+    dtype; a pixel with a non-finite channel is ``bad_color``."""
+    finite = np.isfinite(values).all(axis=-1)
+    good = values[finite].astype(np.float32)  # TF takes the minimum and maximum in float
+    low = float(good.min()) if good.size else np.inf
+    high = float(good.max()) if good.size else -np.inf
+    if low < 0:
+        largest = np.float32(max(abs(low), abs(high)))
+        scale, offset = (0.0 if largest < _ZERO_THRESHOLD else np.float32(127.0) / largest), 128.0
+    else:
+        scale, offset = (0.0 if np.float32(high) < _ZERO_THRESHOLD else np.float32(255.0) / np.float32(high)), 0.0
+    t = values.dtype.type
+    with np.errstate(invalid="ignore", over="ignore"):
+        image = (values * t(np.float32(scale)) + t(offset)).astype(np.uint8)
+    image[~finite] = bad_color
+    return image
+
+
+@register_op(
+    "ImageSummary",
+    inputs=["tag: string", "tensor: T"],
+    outputs=["summary: string"],
+    attrs=[
+        "max_images: int >= 1 = 3",
+        "T: {uint8, float, half, double} = DT_FLOAT",
+        "bad_color: tensor = { dtype: DT_UINT8 tensor_shape { dim { size: 4 } } "
+        "int_val: 255 int_val: 0 int_val: 0 int_val: 255 }",
+    ],
+    shape=common_shapes.scalar,
+)
+def image_summary(tag, tensor, max_images, bad_color):
+    tags = np.asarray(tag, dtype=object)
+    if tags.ndim != 0:
+        raise invalid("Tags must be a scalar")
+    images = _as_numpy(tensor)
+    if images.ndim != 4 or images.shape[3] not in (1, 3, 4):
+        raise invalid(f"Tensor must be 4-D with last dim 1, 3, or 4, not [{','.join(map(str, images.shape))}]")
+    batch_size, h, w, depth = images.shape
+    if h * w == 0:
+        raise invalid(f"input tensor must have non-zero dims. Found: [{', '.join(map(str, images.shape))}].")
+    color = np.asarray(bad_color, dtype=np.uint8)
+    if images.dtype != np.uint8 and color.shape[0] < depth:
+        raise invalid(f"expected depth <= bad_color.size, got depth = {depth}, bad_color.size = {color.shape[0]}")
+    base = _text(tags[()])
+    summary = summary_pb2.Summary()
+    for i in range(min(max_images, batch_size)):
+        # The tag depends on the number of images asked for, not on the number made.
+        value = summary.value.add(tag=f"{base}/image/{i}" if max_images > 1 else f"{base}/image")
+        pixels = images[i] if images.dtype == np.uint8 else _normalized_image(images[i], color[:depth])
+        value.image.height, value.image.width, value.image.colorspace = h, w, depth
+        value.image.encoded_image_string = png_bytes(pixels)
+    return string_scalar(summary.SerializeToString())
+
+
 @register_op(
     "MergeSummary",
     inputs=["inputs: N * string"],
@@ -158,4 +221,4 @@ def tensor_summary_v2(tag, tensor, serialized_summary_metadata, T):
     return string_scalar(summary.SerializeToString())
 
 
-not_differentiable("ScalarSummary", "HistogramSummary", "MergeSummary", "TensorSummaryV2")
+not_differentiable("ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary", "TensorSummaryV2")
