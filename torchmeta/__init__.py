@@ -41,7 +41,13 @@ from torchmeta import (  # noqa: F401
     test,
     train,
 )
+from torchmeta._proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401
+from torchmeta._proto.event_pb2 import Event, LogMessage, SessionLog  # noqa: F401
+from torchmeta._proto.graph_pb2 import GraphDef  # noqa: F401
+from torchmeta._proto.meta_graph_pb2 import MetaGraphDef, TensorInfo  # noqa: F401
+from torchmeta._proto.node_def_pb2 import NodeDef  # noqa: F401
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
+from torchmeta._proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
 from torchmeta.api.bincount_ops import bincount_v1 as bincount  # noqa: F401
 from torchmeta.api.check_ops import *  # noqa: F403

@@ -7,6 +7,7 @@ from torchmeta.api.summary_ops import (  # noqa: F401
     SessionLog,
     Summary,
     histogram,
+    image,
     merge,
     merge_all,
     scalar,

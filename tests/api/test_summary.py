@@ -110,3 +110,95 @@ def test_corrupt_event_file_raises_data_loss(tmp_path):
         f.write(bytes(data))
     with pytest.raises(tm.errors.DataLossError, match="corrupted record"):
         list(summary_iterator(path))
+
+
+_rng = np.random.default_rng(3)
+IMAGE_CASES = {
+    "float-signed": (_rng.standard_normal((5, 7, 9, 3)).astype(np.float32) * 30, {}),
+    "float-positive-one-output": (_rng.uniform(0, 3, (2, 7, 9, 1)).astype(np.float32), {"max_outputs": 1}),
+    "half-rgba": (_rng.standard_normal((2, 16, 16, 4)).astype(np.float16), {}),
+    "double-more-outputs-than-images": (_rng.standard_normal((3, 10, 10, 3)) * 1e3, {"max_outputs": 10}),
+    "uint8": (_rng.integers(0, 256, (2, 5, 6, 3)).astype(np.uint8), {"family": "train"}),
+    "nan-pixels-bad-color": (
+        np.where(_rng.uniform(size=(2, 5, 6, 3)) < 0.1, np.nan, _rng.standard_normal((2, 5, 6, 3))).astype(np.float32),
+        {},
+    ),
+    "all-zero": (np.zeros((1, 3, 3, 1), np.float32), {}),
+}
+
+
+@pytest.mark.parametrize("case", list(IMAGE_CASES))
+def test_image_summary_is_tfs(tf1, case):
+    """tf.summary.image (the cifar10 tutorial's input summary; missing before): TF's graph and tags, sizes and
+    colorspaces, and TF's pixels (float images scaled into uint8 as its kernel scales them, non-finite pixels
+    in bad_color). The PNG bytes are Pillow's, so the decoded pixels are compared."""
+    import io
+
+    from PIL import Image
+
+    images, kwargs = IMAGE_CASES[case]
+    results = []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            x = fw.placeholder(fw.as_dtype(images.dtype.name), images.shape, name="x")
+            merged = fw.summary.merge([fw.summary.image("imgs", x, **kwargs)])
+            nodes = [
+                (n.name, n.op, list(n.input), {k: v.SerializeToString(deterministic=True) for k, v in n.attr.items()})
+                for n in g.as_graph_def().node
+            ]
+            keys = [t.name for t in fw.get_collection(fw.GraphKeys.SUMMARIES)]
+            with fw.Session() as sess:
+                summary = fw.Summary.FromString(sess.run(merged, {x: images}))
+        values = [
+            (
+                v.tag,
+                v.image.height,
+                v.image.width,
+                v.image.colorspace,
+                Image.open(io.BytesIO(v.image.encoded_image_string)),
+            )
+            for v in summary.value
+        ]
+        results.append((nodes, keys, [(*v[:4], v[4].mode, np.asarray(v[4]).tolist()) for v in values]))
+    assert results[1] == results[0]
+
+
+def test_image_summary_errors_are_tfs(tf1):
+    import tensorflow
+
+    messages = []
+    for fw, error in ((tf1, tensorflow.errors.InvalidArgumentError), (tm, tm.errors.InvalidArgumentError)):
+        with fw.Graph().as_default():
+            x = fw.placeholder(fw.float32)
+            summary = fw.summary.image("imgs", x)
+            with fw.Session() as sess, pytest.raises(error) as caught:
+                sess.run(summary, {x: np.zeros((2, 3, 4, 2), np.float32)})
+        messages.append([line for line in caught.value.message.split("\n") if "Tensor must be" in line])
+    assert messages[1] == messages[0]
+    assert messages[0] == ["Tensor must be 4-D with last dim 1, 3, or 4, not [2,3,4,2]"]
+
+
+PROTO_NAMES = [
+    "Summary",
+    "SummaryMetadata",
+    "HistogramProto",
+    "Event",
+    "SessionLog",
+    "LogMessage",
+    "GraphDef",
+    "MetaGraphDef",
+    "TensorInfo",
+    "NodeDef",
+    "AttrValue",
+    "NameAttrList",
+]
+
+
+@pytest.mark.parametrize("name", PROTO_NAMES)
+def test_tf1_top_level_proto_messages_are_tfs(tf1, name):
+    """tf.Summary (cifar10_eval.py: ``summary = tf.Summary(); summary.ParseFromString(...)``) and TF1's other
+    top-level protocol buffer classes: the same messages, so each parses the other's bytes."""
+    ours, theirs = getattr(tm, name), getattr(tf1, name)
+    assert ours.DESCRIPTOR.full_name == theirs.DESCRIPTOR.full_name
+    assert [f.name for f in ours.DESCRIPTOR.fields] == [f.name for f in theirs.DESCRIPTOR.fields]

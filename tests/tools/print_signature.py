@@ -44,6 +44,10 @@ def _value(kind, v):
         if v.shape.unknown_rank:
             return "{ unknown_rank: true }"
         return "[" + ", ".join(str(d.size) for d in v.shape.dim) + "]"
+    if kind == "tensor":
+        from google.protobuf import text_format
+
+        return "{ " + text_format.MessageToString(v.tensor, as_one_line=True) + " }"
     raise ValueError(kind)
 
 

@@ -20,6 +20,7 @@ from torchmeta.io.events import EventFileWriter
 __all__ = [
     "scalar",
     "histogram",
+    "image",
     "tensor_summary",
     "merge",
     "merge_all",
@@ -83,6 +84,15 @@ def histogram(name, values, collections=None, family=None):
     """``tf.summary.histogram``: a HistogramSummary with TF's default buckets."""
     with _SummaryScope(name, family, default_name="HistogramSummary", values=[values]) as (tag, scope):
         value = raw_op("HistogramSummary", tag=tag, values=values, name=scope)
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def image(name, tensor, max_outputs=3, collections=None, family=None):
+    """``tf.summary.image``: an ImageSummary of up to ``max_outputs`` images of a [batch, height, width,
+    1/3/4] tensor (float images scaled into [0, 255] as TF scales them)."""
+    with _SummaryScope(name, family, values=[tensor]) as (tag, scope):
+        value = raw_op("ImageSummary", tag=tag, tensor=tensor, max_images=max_outputs, name=scope)
         _collect(value, collections, [GraphKeys.SUMMARIES])
     return value
 

@@ -18,7 +18,7 @@ import re
 
 from google.protobuf import text_format
 
-from torchmeta._proto import attr_value_pb2, op_def_pb2, tensor_shape_pb2, types_pb2
+from torchmeta._proto import attr_value_pb2, op_def_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from torchmeta.dtypes import DType
 
 __all__ = ["op_def_from_signature", "output_types_from_attrs", "TYPE_SETS"]
@@ -167,6 +167,10 @@ def _scalar_value(kind: str, text: str, out: attr_value_pb2.AttrValue | None = N
         else:
             text_format.Parse(text.strip("{} "), proto)
         return proto
+    if kind == "tensor":  # a TensorProto in text format, as REGISTER_OP writes it (ImageSummary's bad_color)
+        proto = tensor_pb2.TensorProto()
+        text_format.Parse(text.strip()[1:-1], proto)
+        return proto
     raise ValueError(f"Defaults of type {kind!r} are not supported")
 
 
@@ -204,8 +208,8 @@ def _parse_default(attr: op_def_pb2.OpDef.AttrDef, text: str) -> None:
             )
         return
     v = _scalar_value(attr.type, text)
-    if attr.type == "shape":
-        value.shape.CopyFrom(v)
+    if attr.type in ("shape", "tensor"):
+        getattr(value, attr.type).CopyFrom(v)
     else:
         setattr(value, {"string": "s", "int": "i", "float": "f", "bool": "b", "type": "type"}[attr.type], v)
 

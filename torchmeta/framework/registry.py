@@ -40,6 +40,7 @@ from torchmeta import errors
 from torchmeta._proto import attr_value_pb2, op_def_pb2
 from torchmeta.dtypes import DType
 from torchmeta.framework.op_def import op_def_from_signature
+from torchmeta.framework.tensor_util import MakeNdarray
 
 __all__ = [
     "OpInfo",
@@ -339,7 +340,8 @@ def arg_lengths(op) -> list[tuple[int, bool, bool]]:
 
 
 def kernel_attr_value(value):
-    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples."""
+    """AttrValue -> a plain Python value that fx can print: str, int, float, bool, DType, tuples (a tensor's
+    values as nested tuples)."""
     kind = value.WhichOneof("value")
     if kind == "s":
         try:
@@ -367,7 +369,13 @@ def kernel_attr_value(value):
         return []
     if kind is None:
         return None
+    if kind == "tensor":  # nested tuples of its values (fx prints them; ImageSummary's bad_color)
+        return _nested_tuple(MakeNdarray(value.tensor).tolist())
     return getattr(value, kind)
+
+
+def _nested_tuple(values):
+    return tuple(_nested_tuple(v) for v in values) if isinstance(values, list) else values
 
 
 def _shape_tuple(shape):

@@ -33,7 +33,7 @@ from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import invalid
 from torchmeta.ops.image_resize_ops import resize_scale, resize_shape
 
-__all__ = ["JPEG_FAST_DCT_TOLERANCE", "GRAY_TOLERANCE"]
+__all__ = ["JPEG_FAST_DCT_TOLERANCE", "GRAY_TOLERANCE", "png_bytes"]
 
 JPEG_FAST_DCT_TOLERANCE = 4  # max |ours - TF's default (fast DCT)| per pixel on smooth images
 GRAY_TOLERANCE = 1  # max |ours - TF's| per pixel for colour PNGs decoded with channels=1
@@ -267,8 +267,16 @@ def _encode_shape(op):
     shape=_encode_shape,
 )
 def encode_png(image, compression):
+    return _string_scalar(png_bytes(_image_hwc(image, "EncodePng"), compression))
+
+
+def png_bytes(arr: np.ndarray, compression: int = -1) -> bytes:
+    """An HxWxC uint8 (or 1-channel uint16) array as a PNG file (Pillow's encoder; zlib level 6 for -1).
+
+    Raises:
+      UnimplementedError: for a 16-bit image of more than one channel, or without Pillow.
+    """
     Image = _pil()
-    arr = _image_hwc(image, "EncodePng")
     channels = arr.shape[2]
     if arr.dtype == np.uint16:
         if channels != 1:
@@ -278,7 +286,7 @@ def encode_png(image, compression):
         pil = Image.fromarray(np.ascontiguousarray(arr[..., 0] if channels == 1 else arr))
     out = io.BytesIO()
     pil.save(out, format="PNG", compress_level=6 if compression < 0 else int(compression))
-    return _string_scalar(out.getvalue())
+    return out.getvalue()
 
 
 @register_op(

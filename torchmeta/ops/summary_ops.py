@@ -1,7 +1,10 @@
-"""Summary ops: ScalarSummary, HistogramSummary, MergeSummary, TensorSummaryV2 -> serialized Summary protos.
+"""Summary ops: ScalarSummary, HistogramSummary, ImageSummary, MergeSummary, TensorSummaryV2 -> serialized
+Summary protos.
 
 The kernels build the same ``Summary`` bytes TensorFlow's kernels build (histograms use TF's default
 exponential buckets and its run-length encoding of empty buckets), so TensorBoard reads them as usual.
+ImageSummary's pixels are TF's (float images scaled into uint8 as its kernel scales them); their PNG
+encoding is Pillow's (``ops.image_ops.png_bytes``), not libpng's bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from torchmeta._proto import summary_pb2
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.registry import not_differentiable, register_op
-from torchmeta.ops.common import string_scalar
+from torchmeta.ops.common import invalid, string_scalar
+from torchmeta.ops.image_ops import png_bytes
 
 _REAL_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
 
@@ -114,6 +118,68 @@ def histogram_summary(tag, values, node_name):
     return string_scalar(summary.SerializeToString())
 
 
+def _dims(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _normalized_image(values: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
+    """TF's NormalizeFloatImage: an [hw, depth] float image as uint8. Only positive values: scaled by
+    255/max; else by 127/max|v| and offset by 128 (in T's precision, truncated); pixels with a non-finite
+    channel become ``bad_color``."""
+    finite = np.isfinite(values).all(axis=1)
+    as_float = values[finite].astype(np.float32)  # TF takes the extremes in float, whatever T is
+    image_min = as_float.min() if as_float.size else np.float32(np.inf)
+    image_max = as_float.max() if as_float.size else np.float32(-np.inf)
+    dtype = values.dtype.type
+    if image_min < 0:
+        max_val = max(abs(image_min), abs(image_max))
+        scale, offset = dtype(0.0 if max_val < np.float32(1e-6) else np.float32(127.0) / max_val), dtype(128.0)
+    else:
+        scale = dtype(0.0 if image_max < np.float32(1e-6) else np.float32(255.0) / image_max)
+        offset = dtype(0.0)
+    with np.errstate(invalid="ignore"):
+        image = (values * scale + offset).astype(np.uint8)
+    image[~finite] = bad_color
+    return image
+
+
+@register_op(
+    "ImageSummary",
+    inputs=["tag: string", "tensor: T"],
+    outputs=["summary: string"],
+    attrs=[
+        "max_images: int >= 1 = 3",
+        "T: {uint8, float, half, double} = DT_FLOAT",
+        "bad_color: tensor = { dtype: DT_UINT8 tensor_shape { dim { size: 4 } } int_val: 255 int_val: 0 int_val: 0"
+        " int_val: 255 }",
+    ],
+    shape=common_shapes.scalar,
+)
+def image_summary(tag, tensor, max_images, bad_color):
+    """Up to ``max_images`` images of a [batch, height, width, 1/3/4] tensor as PNGs tagged
+    ``tag/image/i`` (``tag/image`` when ``max_images`` is 1)."""
+    tags = np.asarray(tag, dtype=object)
+    if tags.ndim != 0:
+        raise invalid("Tags must be a scalar")
+    values = _as_numpy(tensor)
+    if values.ndim != 4 or values.shape[3] not in (1, 3, 4):
+        raise invalid(f"Tensor must be 4-D with last dim 1, 3, or 4, not {_dims(values.shape)}")
+    batch, h, w, depth = values.shape
+    color = np.asarray(bad_color, dtype=np.uint8).reshape(-1)
+    if values.dtype != np.uint8 and color.shape[0] < depth:
+        raise invalid(f"expected depth <= bad_color.size, got depth = {depth}, bad_color.size = {color.shape[0]}")
+    base_tag = _text(tags[()])
+    summary = summary_pb2.Summary()
+    for i in range(min(max_images, batch)):
+        pixels = values[i].reshape(h * w, depth)
+        if pixels.dtype != np.uint8:
+            pixels = _normalized_image(pixels, color[:depth])
+        value = summary.value.add(tag=f"{base_tag}/image/{i}" if max_images > 1 else f"{base_tag}/image")
+        value.image.height, value.image.width, value.image.colorspace = h, w, depth
+        value.image.encoded_image_string = png_bytes(pixels.reshape(h, w, depth))
+    return string_scalar(summary.SerializeToString())
+
+
 @register_op(
     "MergeSummary",
     inputs=["inputs: N * string"],
@@ -158,4 +224,4 @@ def tensor_summary_v2(tag, tensor, serialized_summary_metadata, T):
     return string_scalar(summary.SerializeToString())
 
 
-not_differentiable("ScalarSummary", "HistogramSummary", "MergeSummary", "TensorSummaryV2")
+not_differentiable("ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary", "TensorSummaryV2")
