@@ -31,6 +31,7 @@ flags = tf.app.flags
 flags.DEFINE_string("data_dir", "/tmp/cifar10_data", "Where the CIFAR-10 binary files are (written if missing).")
 flags.DEFINE_string("train_dir", "/tmp/cifar10_train", "Where to write event logs and checkpoints.")
 flags.DEFINE_string("eval_dir", "/tmp/cifar10_eval", "Where to write the evaluation's event logs.")
+flags.DEFINE_string("eval_data", "test", "Either 'test' or 'train_eval'.")
 flags.DEFINE_string("checkpoint_dir", "", "Where to read model checkpoints for evaluation (default: train_dir).")
 flags.DEFINE_boolean("train", True, "Train before evaluating (else only evaluate the latest checkpoint).")
 flags.DEFINE_integer("max_steps", 24, "Number of batches to run.")
@@ -40,6 +41,7 @@ flags.DEFINE_integer("num_preprocess_threads", 16, "Threads filling the batch qu
 flags.DEFINE_boolean("shuffle", True, "Train from tf.train.shuffle_batch (else tf.train.batch).")
 flags.DEFINE_boolean("distort", True, "Train on randomly distorted images (else centrally cropped ones).")
 flags.DEFINE_boolean("use_fp16", False, "Train the model using fp16.")
+flags.DEFINE_boolean("log_device_placement", False, "Whether to log device placement.")
 flags.DEFINE_integer("num_examples", 96, "Number of examples to evaluate.")
 flags.DEFINE_integer("seed", 66478, "The graph-level random seed.")
 FLAGS = flags.FLAGS
@@ -338,7 +340,7 @@ def run_training():
                 tf.train.NanTensorHook(total_loss),
                 _LoggerHook(),
             ],
-            config=tf.ConfigProto(log_device_placement=False),
+            config=tf.ConfigProto(log_device_placement=FLAGS.log_device_placement),
             log_step_count_steps=None,
         ) as mon_sess:
             while not mon_sess.should_stop():
@@ -386,7 +388,8 @@ def eval_once(saver, summary_writer, top_k_op, logits, summary_op):
 def evaluate():
     """cifar10_eval.py's evaluate(), once: the weights' moving averages restored into the model."""
     with tf.Graph().as_default() as g:
-        images, labels = inputs(True, FLAGS.data_dir, FLAGS.batch_size)
+        eval_data = FLAGS.eval_data == "test"
+        images, labels = inputs(eval_data, FLAGS.data_dir, FLAGS.batch_size)
         if FLAGS.use_fp16:
             images = tf.cast(images, tf.float16)
         logits = inference(images)

@@ -79,7 +79,8 @@ def test_cifar10_in_fixed_order_is_tfs_and_each_evaluates_the_others_checkpoint(
     weight-decayed dense layers; the losses collection and add_n; exponential_decay (staircase) into SGD;
     moving averages of the losses and the weights under tf.no_op(name='train'); MonitoredTrainingSession with
     StopAtStepHook, NanTensorHook and a SessionRunHook fetching through SessionRunArgs; image, histogram and
-    scalar summaries (zero_fraction); the eval's Saver(variables_to_restore()) and in_top_k."""
+    scalar summaries (zero_fraction); the eval's Saver(variables_to_restore()) and in_top_k, on the test file
+    and on the training files."""
     out = {
         fw: run("cifar10_tutorial", fw, tmp_path / fw, *_dirs(tmp_path / fw), *FIXED_ORDER)
         for fw in ("torchmeta", "tensorflow")
@@ -116,6 +117,23 @@ def test_cifar10_in_fixed_order_is_tfs_and_each_evaluates_the_others_checkpoint(
     cwd = tmp_path / "tf-reads-tm"
     theirs = run("cifar10_tutorial", "tensorflow", cwd, *_dirs(cwd), f"--checkpoint_dir={converted}", *evaluate)
     assert_same_output(theirs, out["torchmeta"].splitlines()[-1], rtol=1e-5)
+    # and on the training files (eval_data=train_eval: two files through the seeded filename shuffle)
+    on_train = ("--eval_data=train_eval", "--num_examples=256")
+    theirs = run(
+        "cifar10_tutorial", "tensorflow", cwd, *_dirs(cwd), f"--checkpoint_dir={converted}", *evaluate, *on_train
+    )
+    cwd = tmp_path / "tm-on-train"
+    ours = run(
+        "cifar10_tutorial",
+        "torchmeta",
+        cwd,
+        *_dirs(cwd),
+        f"--checkpoint_dir={tmp_path / 'torchmeta' / 'train'}",
+        *evaluate,
+        *on_train,
+    )
+    assert_same_output(ours, theirs, rtol=1e-5)
+    assert ours.startswith("step 24: precision @ 1 = ")
 
 
 @pytest.mark.slow
