@@ -256,3 +256,109 @@ def test_unknown_inner_dims_fail_at_run_time_as_tf(tf1):
                     sess.run(flipped, {image: np.zeros((0, 2, 3), np.float32)})
         messages.append([line for line in caught.value.message.split("\n") if "inner 3 dims" in line])
     assert messages[1] == messages[0] and len(messages[0]) == 1
+
+
+# The cifar10 tutorial's crops, pads and colour distortions (examples/cifar10_tutorial.py).
+CROP_PAD_CASES = {
+    "crop_or_pad-3d-crop-height-pad-width": (
+        lambda tf, x: tf.image.resize_image_with_crop_or_pad(x, 24, 36),
+        [_rng.standard_normal((32, 30, 3)).astype(np.float32)],
+    ),
+    "crop_or_pad-4d-odd-sizes": (
+        lambda tf, x: tf.image.resize_with_crop_or_pad(x, 4, 9),
+        [_rng.integers(0, 256, (2, 7, 6, 1)).astype(np.uint8)],
+    ),
+    "crop_or_pad-unknown-dims": (
+        lambda tf, x: tf.image.resize_image_with_crop_or_pad(x, 6, 4),
+        [_rng.standard_normal((5, 7, 2)).astype(np.float32)],
+    ),
+    "crop_to_bounding_box": (
+        lambda tf, x: tf.image.crop_to_bounding_box(x, 1, 2, 3, 2),
+        [_rng.integers(-9, 9, (6, 6, 1)).astype(np.int32)],
+    ),
+    "pad_to_bounding_box-batch": (
+        lambda tf, x: tf.image.pad_to_bounding_box(x, 1, 2, 4, 6),
+        [_rng.standard_normal((2, 2, 3, 3)).astype(np.float32)],
+    ),
+    "adjust_brightness-float-and-uint8": (
+        lambda tf, x: [
+            tf.image.adjust_brightness(tf.cast(x, tf.float32), 0.3),
+            tf.image.adjust_brightness(x, -0.25),
+            tf.image.adjust_brightness(x, 0.5),
+        ],
+        [_rng.integers(0, 256, (5, 4, 3)).astype(np.uint8)],
+    ),
+    "adjust_contrast-float-and-uint8": (
+        lambda tf, x: [tf.image.adjust_contrast(tf.cast(x, tf.float32), 1.7), tf.image.adjust_contrast(x, 0.4)],
+        [_rng.integers(0, 256, (2, 5, 4, 3)).astype(np.uint8)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CROP_PAD_CASES))
+def test_crops_pads_and_adjustments_are_tfs(tf1, case):
+    """resize_image_with_crop_or_pad (its crop_to_bounding_box and pad_to_bounding_box), adjust_brightness and
+    adjust_contrast: TF's graph node for node, TF's shapes and values. Missing from torchmeta before."""
+    build, feeds = CROP_PAD_CASES[case]
+    if case == "crop_or_pad-unknown-dims":
+        feed = feeds[0]
+        results, graphs = [], []
+        for fw in (tf1, tm):
+            g = fw.Graph()
+            with g.as_default():
+                x = fw.placeholder(fw.float32, [None, None, 2])
+                out = build(fw, x)
+                assert out.shape.as_list() == [6, 4, 2]
+                with fw.Session() as sess:
+                    results.append(sess.run(out, {x: feed}))
+            graphs.append(g)
+        (expected, actual), (tg, mg) = results, graphs
+    else:
+        (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    for e, a in zip(
+        expected if isinstance(expected, list) else [expected], actual if isinstance(actual, list) else [actual]
+    ):
+        assert np.asarray(a).dtype == np.asarray(e).dtype and np.shape(a) == np.shape(e)
+        np.testing.assert_array_equal(a, e)
+
+
+def test_seeded_random_brightness_and_contrast_are_tfs(tf1):
+    """The tutorial's distortion chain on a fed image, seeded: TF's deltas and factors, run after run."""
+    image = _rng.uniform(0, 255, (2, 8, 8, 3)).astype(np.float32)
+    results, graphs = [], []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            fw.set_random_seed(5)
+            x = fw.placeholder(fw.float32, [2, 8, 8, 3], name="x")
+            distorted = fw.image.random_brightness(x, max_delta=63)
+            distorted = fw.image.random_contrast(distorted, lower=0.2, upper=1.8)
+            other = fw.image.random_contrast(fw.image.random_brightness(x, 0.5, seed=3), 0.5, 1.5, seed=4)
+            with fw.Session() as sess:
+                results.append([sess.run([distorted, other], {x: image}) for _ in range(3)])
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    for ours, theirs in zip(results[1], results[0]):
+        for o, t in zip(ours, theirs):
+            assert o.dtype == t.dtype and o.shape == t.shape
+            np.testing.assert_array_equal(o, t)
+
+
+def test_crop_pad_and_random_adjustment_argument_errors_are_tfs(tf1):
+    image = np.zeros((4, 5, 3), np.float32)
+    cases = [
+        (lambda fw: fw.image.random_brightness(image, -1.0), "max_delta must be non-negative."),
+        (lambda fw: fw.image.random_contrast(image, 0.5, 0.5), "upper must be > lower."),
+        (lambda fw: fw.image.random_contrast(image, -0.5, 0.5), "lower must be non-negative."),
+        (lambda fw: fw.image.crop_to_bounding_box(image, 1, 0, 4, 2), "height must be >= target + offset."),
+        (lambda fw: fw.image.crop_to_bounding_box(image, 0, -1, 2, 2), "offset_width must be >= 0."),
+        (lambda fw: fw.image.pad_to_bounding_box(image, 0, 2, 5, 6), "width must be <= target - offset"),
+        (lambda fw: fw.image.resize_image_with_crop_or_pad(image, 0, 3), "target_height must be > 0."),
+        (lambda fw: fw.image.resize_image_with_crop_or_pad(np.zeros((4, 5), np.float32), 2, 3), "must have either 3"),
+    ]
+    for build, message in cases:
+        for fw in (tf1, tm):
+            with fw.Graph().as_default(), pytest.raises(ValueError) as caught:
+                build(fw)
+            assert message in str(caught.value)

@@ -69,3 +69,20 @@ def test_sampled_loss_graph_is_tfs(tf1, name):
 def test_sampled_loss_gives_tfs_numbers(tf1, tmp_path, name):
     expected, actual = P.run_tf_then_ours(tf1, CASES[name], tmp_path, _feeds(name))
     P.assert_results_close(expected, actual, rtol=1e-5, atol=1e-5)
+
+
+def _zero_fraction(tf):
+    values = tf.placeholder(tf.float32, [None, 3], name="values")
+    counts = tf.constant([[0, 3, 0], [1, 0, 0]], tf.int32)
+    return {"fraction": tf.nn.zero_fraction(values), "ints": tf.math.zero_fraction(counts, name="ints")}
+
+
+def test_zero_fraction_is_tfs(tf1, tmp_path):
+    """tf.nn.zero_fraction (the cifar10 tutorial's activation sparsity; missing before): TF's cond choosing the
+    int32 or int64 count, node for node, and TF's fractions."""
+    P.assert_same_graph(tf1, _zero_fraction)
+    feeds = {"values:0": np.array([[0, 1.5, 0], [2, 0, -0.0], [0, 0, 0]], np.float32)}
+    expected, actual = P.run_tf_then_ours(tf1, _zero_fraction, tmp_path, feeds)
+    for key in expected:
+        assert actual[key].dtype == expected[key].dtype == np.float32
+        np.testing.assert_array_equal(actual[key], expected[key])

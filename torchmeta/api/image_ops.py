@@ -1,4 +1,5 @@
-"""``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype.
+"""``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype,
+crops and pads to a bounding box, and brightness and contrast adjustments (fixed or random).
 
 Graphs are TensorFlow's node for node (``resize_images`` on a 3-D image is ExpandDims,
 ResizeBilinear, Squeeze; ``per_image_standardization`` the same Mean/reduce_std/Rsqrt/Maximum
@@ -13,9 +14,11 @@ import enum
 from torchmeta import dtypes
 from torchmeta.api import array_ops, check_ops, math_ops, random_ops
 from torchmeta.api import cond as cond_lib
+from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_ops import with_dependencies
+from torchmeta.api.variables import Variable
 from torchmeta.dtypes import DType
-from torchmeta.framework.graph import convert_to_tensor, name_scope
+from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_util import constant_value_as_shape
 
@@ -39,6 +42,14 @@ __all__ = [
     "flip_up_down",
     "random_flip_left_right",
     "random_flip_up_down",
+    "crop_to_bounding_box",
+    "pad_to_bounding_box",
+    "resize_image_with_crop_or_pad",
+    "resize_with_crop_or_pad",
+    "adjust_brightness",
+    "random_brightness",
+    "adjust_contrast",
+    "random_contrast",
 ]
 
 
@@ -349,6 +360,208 @@ def per_image_standardization(image):
         adjusted_stddev = math_ops.maximum(stddev, min_stddev)
         image -= image_mean
         return math_ops.divide(image, adjusted_stddev, name=scope)
+
+
+def _is_tensor(x):
+    return isinstance(x, (Tensor, Variable))
+
+
+def _assert(cond, ex_type, msg):
+    """TF's polymorphic image assert: an Assert op for a Tensor condition, else raised (or nothing) now."""
+    if _is_tensor(cond):
+        return [Assert(cond, [msg])]
+    if not cond:
+        raise ex_type(msg)
+    return []
+
+
+def _image_dimensions(image, rank):
+    """The dims of ``image``: Python ints where static, else scalar int32 tensors (TF's _ImageDimensions)."""
+    if image.shape.is_fully_defined():
+        return image.shape.as_list()
+    static_shape = image.shape.with_rank(rank).as_list()
+    dynamic_shape = array_ops.unstack(array_ops.shape(image), rank)
+    return [s if s is not None else d for s, d in zip(static_shape, dynamic_shape)]
+
+
+def _as_batch(image):
+    """(the image as a 4-D batch, whether it was one): a 3-D or unknown-rank image gets a leading axis."""
+    rank = image.shape.rank
+    if rank == 3:
+        return array_ops.expand_dims(image, 0), False
+    if rank is None:
+        image = array_ops.expand_dims(image, 0)
+        image.set_shape([None] * 4)
+        return image, False
+    if rank != 4:
+        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+    return image, True
+
+
+def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    """``tf.image.pad_to_bounding_box``: ``image`` zero-padded to ``target_height`` x ``target_width``, placed at
+    (``offset_height``, ``offset_width``).
+
+    Raises:
+      ValueError: if the image is not 3-D or 4-D, or (for Python ints) an offset is negative or the image
+        does not fit.
+    """
+    with name_scope(None, "pad_to_bounding_box", [image]):
+        image, is_batch = _as_batch(convert_to_tensor(image, name="image"))
+        batch, height, width, depth = _image_dimensions(image, rank=4)
+        after_padding_width = target_width - offset_width - width
+        after_padding_height = target_height - offset_height - height
+        assert_ops = _check_at_least_3d(image)
+        assert_ops += _assert(offset_height >= 0, ValueError, "offset_height must be >= 0")
+        assert_ops += _assert(offset_width >= 0, ValueError, "offset_width must be >= 0")
+        assert_ops += _assert(after_padding_width >= 0, ValueError, "width must be <= target - offset")
+        assert_ops += _assert(after_padding_height >= 0, ValueError, "height must be <= target - offset")
+        image = with_dependencies(assert_ops, image)
+        paddings = array_ops.reshape(
+            array_ops.stack([0, 0, offset_height, after_padding_height, offset_width, after_padding_width, 0, 0]),
+            [4, 2],
+        )
+        padded = array_ops.pad(image, paddings)
+        padded.set_shape([None if _is_tensor(i) else i for i in [batch, target_height, target_width, depth]])
+        if not is_batch:
+            padded = array_ops.squeeze(padded, axis=[0])
+        return padded
+
+
+def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
+    """``tf.image.crop_to_bounding_box``: the ``target_height`` x ``target_width`` window of ``image`` whose top
+    left corner is (``offset_height``, ``offset_width``).
+
+    Raises:
+      ValueError: if the image is not 3-D or 4-D, or (for Python ints) the window does not fit.
+    """
+    with name_scope(None, "crop_to_bounding_box", [image]):
+        image, is_batch = _as_batch(convert_to_tensor(image, name="image"))
+        assert_ops = _check_at_least_3d(image)
+        batch, height, width, depth = _image_dimensions(image, rank=4)
+        assert_ops += _assert(offset_width >= 0, ValueError, "offset_width must be >= 0.")
+        assert_ops += _assert(offset_height >= 0, ValueError, "offset_height must be >= 0.")
+        assert_ops += _assert(target_width > 0, ValueError, "target_width must be > 0.")
+        assert_ops += _assert(target_height > 0, ValueError, "target_height must be > 0.")
+        assert_ops += _assert(width >= (target_width + offset_width), ValueError, "width must be >= target + offset.")
+        assert_ops += _assert(
+            height >= (target_height + offset_height), ValueError, "height must be >= target + offset."
+        )
+        image = with_dependencies(assert_ops, image)
+        cropped = array_ops.slice(
+            image,
+            array_ops.stack([0, offset_height, offset_width, 0]),
+            array_ops.stack([array_ops.shape(image)[0], target_height, target_width, array_ops.shape(image)[3]]),
+        )
+        cropped.set_shape([None if _is_tensor(i) else i for i in [batch, target_height, target_width, depth]])
+        if not is_batch:
+            cropped = array_ops.squeeze(cropped, axis=[0])
+        return cropped
+
+
+def resize_image_with_crop_or_pad(image, target_height, target_width):
+    """``tf.image.resize_image_with_crop_or_pad``: ``image`` centrally cropped or zero-padded (or both, one
+    per axis) to ``target_height`` x ``target_width``.
+
+    Raises:
+      ValueError: if the image is not 3-D or 4-D, or a target size is not positive.
+    """
+    with name_scope(None, "resize_image_with_crop_or_pad", [image]):
+        image, is_batch = _as_batch(convert_to_tensor(image, name="image"))
+        assert_ops = _check_at_least_3d(image)
+        assert_ops += _assert(target_width > 0, ValueError, "target_width must be > 0.")
+        assert_ops += _assert(target_height > 0, ValueError, "target_height must be > 0.")
+        image = with_dependencies(assert_ops, image)
+        if _is_tensor(target_height):
+            target_height = with_dependencies(assert_ops, target_height)
+        if _is_tensor(target_width):
+            target_width = with_dependencies(assert_ops, target_width)
+
+        def max_(x, y):
+            return math_ops.maximum(x, y) if _is_tensor(x) or _is_tensor(y) else max(x, y)
+
+        def min_(x, y):
+            return math_ops.minimum(x, y) if _is_tensor(x) or _is_tensor(y) else min(x, y)
+
+        def equal_(x, y):
+            return math_ops.equal(x, y) if _is_tensor(x) or _is_tensor(y) else x == y
+
+        _, height, width, _ = _image_dimensions(image, rank=4)
+        width_diff = target_width - width
+        offset_crop_width = max_(-width_diff // 2, 0)
+        offset_pad_width = max_(width_diff // 2, 0)
+        height_diff = target_height - height
+        offset_crop_height = max_(-height_diff // 2, 0)
+        offset_pad_height = max_(height_diff // 2, 0)
+        cropped = crop_to_bounding_box(
+            image, offset_crop_height, offset_crop_width, min_(target_height, height), min_(target_width, width)
+        )
+        resized = pad_to_bounding_box(cropped, offset_pad_height, offset_pad_width, target_height, target_width)
+        if resized.shape.rank is None:
+            raise ValueError("resized contains no shape.")
+        _, resized_height, resized_width, _ = _image_dimensions(resized, rank=4)
+        assert_ops = _assert(equal_(resized_height, target_height), ValueError, "resized height is not correct.")
+        assert_ops += _assert(equal_(resized_width, target_width), ValueError, "resized width is not correct.")
+        resized = with_dependencies(assert_ops, resized)
+        if not is_batch:
+            resized = array_ops.squeeze(resized, axis=[0])
+        return resized
+
+
+resize_with_crop_or_pad = resize_image_with_crop_or_pad
+
+
+def adjust_brightness(image, delta):
+    """``tf.image.adjust_brightness``: ``delta`` added to every pixel (integer images through float32 in
+    [0, 1) and back, saturating)."""
+    with name_scope(None, "adjust_brightness", [image, delta]) as name:
+        image = convert_to_tensor(image, name="image")
+        orig_dtype = image.dtype
+        flt_image = image if orig_dtype in (DType.float16, DType.float32) else convert_image_dtype(image, DType.float32)
+        adjusted = math_ops.add(flt_image, math_ops.cast(delta, flt_image.dtype), name=name)
+        return convert_image_dtype(adjusted, orig_dtype, saturate=True)
+
+
+def random_brightness(image, max_delta, seed=None):
+    """``tf.image.random_brightness``: adjust_brightness by a delta drawn uniformly from
+    [-max_delta, max_delta) (TF's draw when seeded).
+
+    Raises:
+      ValueError: if ``max_delta`` is negative.
+    """
+    if max_delta < 0:
+        raise ValueError("max_delta must be non-negative.")
+    delta = random_ops.random_uniform([], -max_delta, max_delta, seed=seed)
+    return adjust_brightness(image, delta)
+
+
+def adjust_contrast(images, contrast_factor):
+    """``tf.image.adjust_contrast``: each channel of each image moved away from (or towards) its mean by
+    ``contrast_factor`` (AdjustContrastv2; integer images through float32 and back, saturating)."""
+    with name_scope(None, "adjust_contrast", [images, contrast_factor]) as name:
+        images = convert_to_tensor(images, name="images")
+        orig_dtype = images.dtype
+        if orig_dtype in (DType.float16, DType.float32):
+            flt_images = images
+        else:
+            flt_images = convert_image_dtype(images, DType.float32)
+        adjusted = raw_op("AdjustContrastv2", images=flt_images, contrast_factor=contrast_factor, name=name)
+        return convert_image_dtype(adjusted, orig_dtype, saturate=True)
+
+
+def random_contrast(image, lower, upper, seed=None):
+    """``tf.image.random_contrast``: adjust_contrast by a factor drawn uniformly from [lower, upper) (TF's
+    draw when seeded).
+
+    Raises:
+      ValueError: if ``upper <= lower`` or ``lower`` is negative.
+    """
+    if upper <= lower:
+        raise ValueError("upper must be > lower.")
+    if lower < 0:
+        raise ValueError("lower must be non-negative.")
+    contrast_factor = random_ops.random_uniform([], lower, upper, seed=seed)
+    return adjust_contrast(image, contrast_factor)
 
 
 def convert_image_dtype(image, dtype, saturate=False, name=None):

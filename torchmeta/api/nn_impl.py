@@ -1,15 +1,44 @@
 """``tf.nn.nce_loss`` and ``tf.nn.sampled_softmax_loss`` (TF 2.21's nn_impl.py): losses over the true
 classes and a sample of the others, drawn by a candidate sampler (log-uniform by default, seeded as TF's),
-built node for node as TensorFlow builds them."""
+built node for node as TensorFlow builds them; and ``tf.nn.zero_fraction``."""
 
 from __future__ import annotations
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, candidate_sampling_ops, math_ops, nn_ops
+from torchmeta.api.cond import cond
 from torchmeta.api.partitioned_variables import PartitionedVariable
-from torchmeta.framework.graph import name_scope
+from torchmeta.framework.graph import convert_to_tensor, name_scope
 
-__all__ = ["nce_loss", "sampled_softmax_loss"]
+__all__ = ["nce_loss", "sampled_softmax_loss", "zero_fraction"]
+
+
+def _count_nonzero(input_tensor, dtype=dtypes.DType.int64):
+    """TF's nn_impl._count_nonzero: the reduction in ``dtype`` (int32 when the size allows)."""
+    with name_scope("count_nonzero", values=[input_tensor]):
+        zero = array_ops.zeros([], dtype=input_tensor.dtype)
+        return math_ops.reduce_sum(
+            math_ops.cast(math_ops.not_equal(input_tensor, zero), dtype=dtype), name="nonzero_count"
+        )
+
+
+def zero_fraction(value, name=None):
+    """``tf.nn.zero_fraction`` (``tf.math.zero_fraction``): the fraction of ``value``'s entries that are zero,
+    as float32 (TF's graph: a cond choosing an int32 or int64 count by the size)."""
+    with name_scope(name, "zero_fraction", [value]):
+        value = convert_to_tensor(value, name="value")
+        size = array_ops.size(value, out_type=dtypes.DType.int64)
+        num_nonzero = cond(
+            size <= dtypes.DType.int32.max,
+            true_fn=lambda: math_ops.cast(_count_nonzero(value, dtype=dtypes.DType.int32), dtype=dtypes.DType.int64),
+            false_fn=lambda: _count_nonzero(value, dtype=dtypes.DType.int64),
+        )
+        with name_scope("counts_to_fraction"):
+            num_zero = size - num_nonzero
+            num_zero_float32 = math_ops.cast(num_zero, dtype=dtypes.DType.float32)
+            size_float32 = math_ops.cast(size, dtype=dtypes.DType.float32)
+            zero_fraction_float32 = num_zero_float32 / size_float32
+        return array_ops.identity(zero_fraction_float32, "fraction")
 
 
 def _sum_rows(x):
