@@ -68,6 +68,14 @@ GRAPH_CASES = {
         ],
         [_rng.integers(0, 256, (3, 5, 3)).astype(np.uint8)],
     ),
+    "total_variation-3d": (
+        lambda tf, x: tf.image.total_variation(x),
+        [_rng.standard_normal((4, 5, 3)).astype(np.float32)],
+    ),
+    "total_variation-4d-named": (
+        lambda tf, x: tf.image.total_variation(x, name="tv"),
+        [_rng.integers(0, 256, (2, 3, 4, 2)).astype(np.int32)],
+    ),
 }
 
 
@@ -256,3 +264,28 @@ def test_unknown_inner_dims_fail_at_run_time_as_tf(tf1):
                     sess.run(flipped, {image: np.zeros((0, 2, 3), np.float32)})
         messages.append([line for line in caught.value.message.split("\n") if "inner 3 dims" in line])
     assert messages[1] == messages[0] and len(messages[0]) == 1
+
+
+def test_total_variation_wants_3d_or_4d_images_as_tf(tf1):
+    messages = []
+    for framework in (tf1, tm):
+        with framework.Graph().as_default(), pytest.raises(ValueError) as info:
+            framework.image.total_variation(framework.zeros([2, 3]))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0] == "'images' must be either 3 or 4-dimensional."
+
+
+def test_total_variation_trains_an_image_variable_as_tf(tf1):
+    """Its gradient (through the StridedSlice differences) drives an image towards smoothness as in TF."""
+    image = _rng.standard_normal((1, 6, 5, 3)).astype(np.float32)
+    values = []
+    for framework in (tf1, tm):
+        with framework.Graph().as_default():
+            x = framework.Variable(image)
+            loss = framework.reduce_sum(framework.image.total_variation(x))
+            step = framework.train.AdamOptimizer(0.1).minimize(loss, var_list=[x])
+            with framework.Session() as sess:
+                sess.run(framework.global_variables_initializer())
+                values.append([sess.run([loss, step])[0] for _ in range(3)] + [sess.run(x)])
+    np.testing.assert_allclose(values[1][:3], values[0][:3], rtol=1e-5)
+    np.testing.assert_allclose(values[1][3], values[0][3], rtol=1e-5, atol=1e-6)

@@ -1,4 +1,5 @@
-"""``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype.
+"""``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype,
+total_variation.
 
 Graphs are TensorFlow's node for node (``resize_images`` on a 3-D image is ExpandDims,
 ResizeBilinear, Squeeze; ``per_image_standardization`` the same Mean/reduce_std/Rsqrt/Maximum
@@ -39,6 +40,7 @@ __all__ = [
     "flip_up_down",
     "random_flip_left_right",
     "random_flip_up_down",
+    "total_variation",
 ]
 
 
@@ -349,6 +351,30 @@ def per_image_standardization(image):
         adjusted_stddev = math_ops.maximum(stddev, min_stddev)
         image -= image_mean
         return math_ops.divide(image, adjusted_stddev, name=scope)
+
+
+def total_variation(images, name=None):
+    """``tf.image.total_variation``: the sum of the absolute differences of neighbouring pixels, one scalar for a
+    3-D image, one per image for a 4-D batch (the smoothness term of style transfer and denoising losses).
+
+    Raises:
+      ValueError: if ``images`` is not 3-D or 4-D.
+    """
+    with name_scope(name, "total_variation"):
+        ndims = images.get_shape().ndims
+        if ndims == 3:
+            pixel_dif1 = images[1:, :, :] - images[:-1, :, :]
+            pixel_dif2 = images[:, 1:, :] - images[:, :-1, :]
+            sum_axis = None
+        elif ndims == 4:
+            pixel_dif1 = images[:, 1:, :, :] - images[:, :-1, :, :]
+            pixel_dif2 = images[:, :, 1:, :] - images[:, :, :-1, :]
+            sum_axis = [1, 2, 3]
+        else:
+            raise ValueError("'images' must be either 3 or 4-dimensional.")
+        return math_ops.reduce_sum(math_ops.abs(pixel_dif1), axis=sum_axis) + math_ops.reduce_sum(
+            math_ops.abs(pixel_dif2), axis=sum_axis
+        )
 
 
 def convert_image_dtype(image, dtype, saturate=False, name=None):
