@@ -2,6 +2,7 @@
 reimplementations, OpenAI baselines' deepq in its TF1 form).
 
     python examples/dqn.py [--steps 300] [--save_dir /tmp/dqn] [--init_from PREFIX] [--optimizer rmsprop|adam]
+        [--dueling] [--select one_hot|gather_nd] [--nodouble_q] [--act_in_graph] [--resource_variables]
 
 Runs unchanged in TensorFlow (change the import line to ``import tensorflow.compat.v1 as tf``). The environment
 is a deterministic numpy 5x5 grid: the agent starts in a corner and is paid 1 for reaching the opposite one
@@ -15,7 +16,8 @@ indices; the TD target is masked by ``1 - done`` under ``tf.stop_gradient``; the
 built with ``tf.where`` (``tf.losses.huber_loss`` is printed beside it); gradients from ``compute_gradients``
 are each clipped by ``tf.clip_by_norm`` before ``apply_gradients`` of a centered RMSProp (or Adam). The target
 network is synchronised by ``tf.group`` of ``tf.assign``s over the two scopes' variables (from
-``tf.get_collection``) sorted by name. Replay is a numpy ring buffer; a Saver keeps everything.
+``tf.get_collection``) sorted by name. Replay is a numpy ring buffer; a Saver keeps everything. With
+``--resource_variables`` every variable is a resource variable (``tf.enable_resource_variables()``).
 """
 
 import os
@@ -41,6 +43,7 @@ flags.DEFINE_boolean("double_q", True, "Pick the next action with the online net
 flags.DEFINE_boolean("dueling", False, "A state value plus mean-centred advantages.")
 flags.DEFINE_string("select", "one_hot", "How Q(s, a) is picked: one_hot (and a sum) or gather_nd.")
 flags.DEFINE_boolean("act_in_graph", False, "Epsilon-greedy in the graph (baselines' build_act), not numpy.")
+flags.DEFINE_boolean("resource_variables", False, "Resource variables (tf.enable_resource_variables()).")
 flags.DEFINE_integer("seed", 0, "Graph and numpy seed.")
 flags.DEFINE_integer("log_every", 10, "Print every this many environment steps.")
 flags.DEFINE_string("save_dir", "/tmp/dqn", "Where the checkpoint goes.")
@@ -230,6 +233,8 @@ def epsilon_at(t, schedule_steps=150, final=0.1):
 
 
 def main(_):
+    if FLAGS.resource_variables:
+        tf.enable_resource_variables()
     tf.set_random_seed(FLAGS.seed)
     rng = np.random.RandomState(FLAGS.seed)
     g = build_train()

@@ -17,13 +17,15 @@ VARIANTS = {
     # double Q-learning, Q(s, a) by one_hot and a sum, centered RMSProp without momentum, numpy epsilon-greedy
     "baselines-defaults": (),
     # baselines' build_act (tf.random_uniform, tf.where, tf.cond, an eps variable assigned through a tf.cond),
-    # a dueling head, Q(s, a) by tf.gather_nd, plain DQN targets, Adam's slots in the checkpoint
-    "dueling-adam-act-in-graph": (
+    # a dueling head, Q(s, a) by tf.gather_nd, plain DQN targets, Adam's slots in the checkpoint, every variable a
+    # resource variable (tf.enable_resource_variables)
+    "dueling-adam-act-in-graph-resource": (
         "--act_in_graph",
         "--dueling",
         "--select=gather_nd",
         "--nodouble_q",
         "--optimizer=adam",
+        "--resource_variables",
     ),
 }
 
@@ -39,8 +41,8 @@ def test_dqn_prints_tfs_numbers_and_continues_the_other_frameworks_checkpoint(tm
     assert "target: deepq/target_q_func/conv1/w" in theirs
     assert len(re.findall(r"^target network updated after \d+ updates$", theirs, re.M)) == 5
     assert len(re.findall(r"^step \d+: loss ", theirs, re.M)) == 26
-    if variant == "baselines-defaults":
-        assert "greedy walk: DRRRDRDD" in theirs.splitlines()  # the shortest walk: it learned
+    if variant == "baselines-defaults":  # the shortest walk: it learned
+        assert "greedy walk: DRRRDRDD" in theirs.splitlines()
     assert saved_prefix(theirs).endswith("-260")
     continued = []
     for framework, prefix in [
