@@ -68,6 +68,22 @@ GRAPH_CASES = {
         ],
         [_rng.integers(0, 256, (3, 5, 3)).astype(np.uint8)],
     ),
+    "rgb_to_grayscale-uint8-batch": (
+        lambda tf, x: tf.image.rgb_to_grayscale(x),
+        [_rng.integers(0, 256, (2, 4, 5, 3)).astype(np.uint8)],
+    ),
+    "rgb_to_grayscale-float-named": (
+        lambda tf, x: tf.image.rgb_to_grayscale(x, name="gray"),
+        [_rng.uniform(0, 1, (4, 5, 3)).astype(np.float32)],
+    ),
+    "grayscale_to_rgb-static": (
+        lambda tf, x: tf.image.grayscale_to_rgb(x),
+        [_rng.integers(0, 256, (4, 5, 1)).astype(np.uint8)],
+    ),
+    "grayscale_to_rgb-unknown-dims-asserted": (
+        lambda tf, x: tf.image.grayscale_to_rgb(tf.placeholder_with_default(x, [None, None, None, None])),
+        [_rng.uniform(0, 1, (2, 3, 4, 1)).astype(np.float32)],
+    ),
     "total_variation-3d": (
         lambda tf, x: tf.image.total_variation(x),
         [_rng.standard_normal((4, 5, 3)).astype(np.float32)],
@@ -320,3 +336,24 @@ def test_png_bytes_are_tfs(tf1, case, compression):
         with framework.Graph().as_default(), framework.Session() as sess:
             files.append(sess.run(framework.image.encode_png(framework.constant(image), compression=compression)))
     assert files[1] == files[0]
+
+
+@pytest.mark.parametrize("shape", [[3], [4, 5, 3], None])
+def test_grayscale_to_rgb_shape_errors_as_tf(tf1, shape):
+    """Static errors for a 1-D image or a last dim other than 1; for an unknown shape, the run-time assert."""
+    import tensorflow
+
+    messages = []
+    for framework, errs in ((tf1, tensorflow.errors), (tm, tm.errors)):
+        with framework.Graph().as_default():
+            if shape is None:
+                image = framework.placeholder_with_default(np.zeros((2, 2, 3), np.float32), None)
+                rgb = framework.image.grayscale_to_rgb(image)
+                with framework.Session() as sess, pytest.raises(errs.InvalidArgumentError) as info:
+                    sess.run(rgb)
+                messages.append([line for line in str(info.value.message).splitlines() if "assertion" in line])
+            else:
+                with pytest.raises(ValueError) as info:
+                    framework.image.grayscale_to_rgb(framework.zeros(shape))
+                messages.append(str(info.value))
+    assert messages[1] == messages[0] and messages[0]

@@ -1,5 +1,5 @@
 """``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype,
-total_variation.
+total_variation, rgb_to_grayscale/grayscale_to_rgb.
 
 Graphs are TensorFlow's node for node (``resize_images`` on a 3-D image is ExpandDims,
 ResizeBilinear, Squeeze; ``per_image_standardization`` the same Mean/reduce_std/Rsqrt/Maximum
@@ -41,6 +41,8 @@ __all__ = [
     "random_flip_left_right",
     "random_flip_up_down",
     "total_variation",
+    "rgb_to_grayscale",
+    "grayscale_to_rgb",
 ]
 
 
@@ -351,6 +353,57 @@ def per_image_standardization(image):
         adjusted_stddev = math_ops.maximum(stddev, min_stddev)
         image -= image_mean
         return math_ops.divide(image, adjusted_stddev, name=scope)
+
+
+def rgb_to_grayscale(images, name=None):
+    """``tf.image.rgb_to_grayscale``: the luma (0.2989 R + 0.5870 G + 0.1140 B, a Tensordot over the last axis)
+    as a one-channel image of the input's dtype."""
+    with name_scope(name, "rgb_to_grayscale", [images]) as name:
+        images = convert_to_tensor(images, name="images")
+        orig_dtype = images.dtype
+        flt_image = convert_image_dtype(images, DType.float32)
+        gray_float = math_ops.tensordot(flt_image, [0.2989, 0.5870, 0.1140], [-1, -1])
+        gray_float = array_ops.expand_dims(gray_float, -1)
+        return convert_image_dtype(gray_float, orig_dtype, name=name)
+
+
+def _check_grayscale(image):
+    """TF's _CheckGrayscaleImage(require_static=False): static errors, or run-time asserts for unknown dims."""
+    shape = image.get_shape()
+    try:
+        shape = shape.with_rank(2) if shape.ndims is None else shape.with_rank_at_least(2)
+    except ValueError:
+        raise ValueError(f"A grayscale image (shape {image.shape}) must be at least two-dimensional.") from None
+    if shape.is_fully_defined():
+        if shape[-1] != 1:
+            raise ValueError("Last dimension of a grayscale image should be size 1.")
+        return []
+    return [
+        check_ops.assert_equal(
+            array_ops.shape(image)[-1], 1, message="Last dimension of a grayscale image should be size 1."
+        ),
+        check_ops.assert_greater_equal(
+            array_ops.rank(image),
+            3,
+            message="A grayscale image must be at least two-dimensional.",  # TF's words
+        ),
+    ]
+
+
+def grayscale_to_rgb(images, name=None):
+    """``tf.image.grayscale_to_rgb``: the one channel tiled three times.
+
+    Raises:
+      ValueError: if ``images`` has fewer than 2 dims or a last dim other than 1 (asserts where unknown).
+    """
+    with name_scope(name, "grayscale_to_rgb", [images]) as name:
+        images = with_dependencies(_check_grayscale(images), images)
+        images = convert_to_tensor(images, name="images")
+        rank_1 = array_ops.expand_dims(array_ops.rank(images) - 1, 0)
+        multiples = array_ops.concat([array_ops.ones(rank_1, dtype=DType.int32), array_ops.expand_dims(3, 0)], 0)
+        rgb = array_ops.tile(images, multiples, name=name)
+        rgb.set_shape(images.get_shape()[:-1].concatenate([3]))
+        return rgb
 
 
 def total_variation(images, name=None):
