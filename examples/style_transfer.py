@@ -2,13 +2,14 @@
 with a tiny random "VGG".
 
     python examples/style_transfer.py [--iterations 30] [--data_dir /tmp/style_transfer] [--init noise|content]
-        [--pooling avg|max]
+        [--pooling avg|max] [--style_luminance]
 
 Runs unchanged in TensorFlow (change the import line to ``import tensorflow.compat.v1 as tf``). The program first
 writes a synthetic content and style image as PNGs (``tf.image.encode_png``, ``tf.gfile``), then reads them
 back the tutorials' way (``tf.read_file``, ``tf.image.decode_png`` / ``decode_image``,
 ``tf.image.convert_image_dtype``), resizing the style image to the content's size with
-``tf.image.resize_images`` (and a second, ``tf.image.resize_bilinear``'ed copy with ``align_corners``). The
+``tf.image.resize_images`` (and a second, ``tf.image.resize_bilinear``'ed copy with ``align_corners``), with
+``--style_luminance`` keeping only its luminance (``tf.image.rgb_to_grayscale``, ``grayscale_to_rgb``). The
 network is a VGG-shaped stack of ``tf.nn.conv2d`` + ``tf.nn.bias_add`` + ``tf.nn.relu`` with average or max
 pooling, its weights ``tf.constant``s made by a seeded numpy generator in the layout a ``.mat`` file stores them
 (width and height swapped). The content features are computed once in their own graph and session; the image is
@@ -40,6 +41,7 @@ flags.DEFINE_integer("iterations", 30, "Optimization steps.")
 flags.DEFINE_integer("size", 24, "Content image height and width.")
 flags.DEFINE_string("init", "noise", "The initial image: noise or content.")
 flags.DEFINE_string("pooling", "avg", "avg or max.")
+flags.DEFINE_boolean("style_luminance", False, "Transfer the style image's luminance only (its grey, as RGB).")
 flags.DEFINE_float("content_weight", 5.0, "Content loss weight.")
 flags.DEFINE_float("style_weight", 0.02, "Style loss weight.")
 flags.DEFINE_float("tv_weight", 0.05, "Total variation weight.")
@@ -149,6 +151,8 @@ def main(_):
     with tf.Graph().as_default():
         tf.set_random_seed(FLAGS.seed)
         style_image = load_image(paths["style"], FLAGS.size)
+        if FLAGS.style_luminance:  # Gatys et al. 2016's colour-preserving variant
+            style_image = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(style_image))
         raw_style = tf.expand_dims(tf.cast(tf.image.decode_image(tf.read_file(paths["style"]), 3), tf.float32), 0)
         corners = tf.image.resize_bilinear(raw_style, [FLAGS.size, FLAGS.size], align_corners=True)
         style_net = net_preloaded(weights, style_image - MEAN_PIXEL, FLAGS.pooling)

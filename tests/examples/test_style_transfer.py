@@ -21,14 +21,12 @@ def _decode_png(tf1, path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("pooling", ["avg", "max"])
-def test_style_transfer_prints_tfs_losses_and_writes_tfs_pixels(tf1, tmp_path, pooling):
+@pytest.mark.parametrize("flags", [("--pooling=avg",), ("--pooling=max", "--style_luminance")], ids=["avg", "max-luma"])
+def test_style_transfer_prints_tfs_losses_and_writes_tfs_pixels(tf1, tmp_path, flags):
     out = {}
     for framework in ("torchmeta", "tensorflow"):
         data_dir = tmp_path / framework / "data"
-        out[framework] = run(
-            "style_transfer", framework, tmp_path / framework, f"--data_dir={data_dir}", f"--pooling={pooling}"
-        )
+        out[framework] = run("style_transfer", framework, tmp_path / framework, f"--data_dir={data_dir}", *flags)
     assert_same_output(without(out["torchmeta"], "wrote"), without(out["tensorflow"], "wrote"))
     theirs = out["tensorflow"].splitlines()
     assert theirs[0] == "content image mean 73.789352, relu2_2 features (1, 12, 12, 12)"
