@@ -83,6 +83,8 @@ from torchmeta.api.io_ops import (  # noqa: F401
     TFRecordReader,
     WholeFileReader,
     matching_files,
+    read_file,
+    write_file,
 )
 from torchmeta.api.linalg_ops import (  # noqa: F401
     cholesky,
@@ -208,6 +210,8 @@ for _name in _parsing_ops.__all__:
     setattr(io, _name, getattr(_parsing_ops, _name))
 io.decode_image = _decode_image
 io.matching_files = matching_files
+io.read_file = read_file
+io.write_file = write_file
 io.match_filenames_once = train.match_filenames_once
 del _name
 

@@ -68,6 +68,30 @@ GRAPH_CASES = {
         ],
         [_rng.integers(0, 256, (3, 5, 3)).astype(np.uint8)],
     ),
+    "rgb_to_grayscale-uint8-batch": (
+        lambda tf, x: tf.image.rgb_to_grayscale(x),
+        [_rng.integers(0, 256, (2, 4, 5, 3)).astype(np.uint8)],
+    ),
+    "rgb_to_grayscale-float-named": (
+        lambda tf, x: tf.image.rgb_to_grayscale(x, name="gray"),
+        [_rng.uniform(0, 1, (4, 5, 3)).astype(np.float32)],
+    ),
+    "grayscale_to_rgb-static": (
+        lambda tf, x: tf.image.grayscale_to_rgb(x),
+        [_rng.integers(0, 256, (4, 5, 1)).astype(np.uint8)],
+    ),
+    "grayscale_to_rgb-unknown-dims-asserted": (
+        lambda tf, x: tf.image.grayscale_to_rgb(tf.placeholder_with_default(x, [None, None, None, None])),
+        [_rng.uniform(0, 1, (2, 3, 4, 1)).astype(np.float32)],
+    ),
+    "total_variation-3d": (
+        lambda tf, x: tf.image.total_variation(x),
+        [_rng.standard_normal((4, 5, 3)).astype(np.float32)],
+    ),
+    "total_variation-4d-named": (
+        lambda tf, x: tf.image.total_variation(x, name="tv"),
+        [_rng.integers(0, 256, (2, 3, 4, 2)).astype(np.int32)],
+    ),
 }
 
 
@@ -362,3 +386,83 @@ def test_crop_pad_and_random_adjustment_argument_errors_are_tfs(tf1):
             with fw.Graph().as_default(), pytest.raises(ValueError) as caught:
                 build(fw)
             assert message in str(caught.value)
+
+
+def test_total_variation_wants_3d_or_4d_images_as_tf(tf1):
+    messages = []
+    for framework in (tf1, tm):
+        with framework.Graph().as_default(), pytest.raises(ValueError) as info:
+            framework.image.total_variation(framework.zeros([2, 3]))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0] == "'images' must be either 3 or 4-dimensional."
+
+
+def test_total_variation_trains_an_image_variable_as_tf(tf1):
+    """Its gradient (through the StridedSlice differences) drives an image towards smoothness as in TF."""
+    image = _rng.standard_normal((1, 6, 5, 3)).astype(np.float32)
+    values = []
+    for framework in (tf1, tm):
+        with framework.Graph().as_default():
+            x = framework.Variable(image)
+            loss = framework.reduce_sum(framework.image.total_variation(x))
+            step = framework.train.AdamOptimizer(0.1).minimize(loss, var_list=[x])
+            with framework.Session() as sess:
+                sess.run(framework.global_variables_initializer())
+                values.append([sess.run([loss, step])[0] for _ in range(3)] + [sess.run(x)])
+    np.testing.assert_allclose(values[1][:3], values[0][:3], rtol=1e-5)
+    np.testing.assert_allclose(values[1][3], values[0][3], rtol=1e-5, atol=1e-6)
+
+
+PNG_BYTE_CASES = {
+    "rgb-tiny": _rng.integers(0, 256, (5, 7, 3)).astype(np.uint8),
+    "rgb-gradient": (np.add.outer(np.arange(24), np.arange(24))[:, :, None].repeat(3, 2) * 3).astype(np.uint8),
+    "rgb-noise-two-chunks": _rng.integers(0, 256, (64, 64, 3)).astype(np.uint8),
+    "rgb-large-smooth": (np.add.outer(np.arange(300), np.arange(300))[:, :, None].repeat(3, 2) % 256).astype(np.uint8),
+    "grey": _rng.integers(0, 256, (30, 30, 1)).astype(np.uint8),
+    "grey-alpha": _rng.integers(0, 256, (9, 11, 2)).astype(np.uint8),
+    "rgba": _rng.integers(0, 256, (20, 20, 4)).astype(np.uint8),
+    "rgb16": _rng.integers(0, 65536, (13, 17, 3)).astype(np.uint16),
+    "grey16": _rng.integers(0, 65536, (40, 50, 1)).astype(np.uint16),
+    "one-pixel": np.zeros((1, 1, 1), np.uint8),
+    "wide-few-values": _rng.integers(0, 4, (3, 3000, 3)).astype(np.uint8),
+}
+
+
+@pytest.mark.parametrize("compression", [-1, 0, 1, 9])
+@pytest.mark.parametrize("case", list(PNG_BYTE_CASES))
+def test_png_bytes_are_tfs(tf1, case, compression):
+    """EncodePng writes libpng's file as TF does: the row filters, the zlib stream and its header (a small image's
+    window), the IDAT chunks. Large images at level 0, which zlib stores as is, are compared by TF's decoding of
+    ours: TF's zlib cuts those stored blocks elsewhere."""
+    image = PNG_BYTE_CASES[case]
+    files = []
+    for framework in (tf1, tm):
+        with framework.Graph().as_default(), framework.Session() as sess:
+            files.append(sess.run(framework.image.encode_png(framework.constant(image), compression=compression)))
+    if compression == 0 and image.size > 60000:  # stored data: TF's zlib cuts its stored blocks elsewhere
+        with tf1.Graph().as_default(), tf1.Session() as sess:
+            decoded = sess.run(tf1.image.decode_png(files[1], dtype=tf1.as_dtype(image.dtype)))
+        np.testing.assert_array_equal(decoded, image)
+    else:
+        assert files[1] == files[0]
+
+
+@pytest.mark.parametrize("shape", [[3], [4, 5, 3], None])
+def test_grayscale_to_rgb_shape_errors_as_tf(tf1, shape):
+    """Static errors for a 1-D image or a last dim other than 1; for an unknown shape, the run-time assert."""
+    import tensorflow
+
+    messages = []
+    for framework, errs in ((tf1, tensorflow.errors), (tm, tm.errors)):
+        with framework.Graph().as_default():
+            if shape is None:
+                image = framework.placeholder_with_default(np.zeros((2, 2, 3), np.float32), None)
+                rgb = framework.image.grayscale_to_rgb(image)
+                with framework.Session() as sess, pytest.raises(errs.InvalidArgumentError) as info:
+                    sess.run(rgb)
+                messages.append([line for line in str(info.value.message).splitlines() if "assertion" in line])
+            else:
+                with pytest.raises(ValueError) as info:
+                    framework.image.grayscale_to_rgb(framework.zeros(shape))
+                messages.append(str(info.value))
+    assert messages[1] == messages[0] and messages[0]

@@ -353,3 +353,42 @@ def test_variables_ignore_control_dependencies_as_tf(tf1):
         return {"z": z}
 
     P.assert_same_graph(tf1, program)
+
+
+def _variable_kinds(fw):
+    """Which variables are resource variables: tf.Variable and get_variable in a use_resource scope, then under
+    enable_resource_variables() (tf.layers' weights too), in a use_resource=False scope, and after
+    disable_resource_variables()."""
+    kinds = []
+    with fw.Graph().as_default():
+        with fw.variable_scope("scoped", use_resource=True):
+            kinds += [fw.Variable(1.0, name="a"), fw.get_variable("b", [])]
+        kinds.append(fw.resource_variables_enabled())
+        fw.enable_resource_variables()
+        try:
+            kinds += [fw.Variable(1.0, name="c"), fw.get_variable("d", []), fw.resource_variables_enabled()]
+            kinds += (
+                fw.layers.Dense(2, name="dense").apply(fw.zeros([1, 3])) is not None and fw.trainable_variables()[-2:]
+            )
+            with fw.variable_scope("ref", use_resource=False):
+                kinds += [fw.Variable(1.0, name="e"), fw.get_variable("f", [])]
+        finally:
+            fw.disable_resource_variables()
+        kinds += [fw.Variable(1.0, name="g"), fw.resource_variables_enabled()]
+    return [k if isinstance(k, bool) else type(k).__name__ for k in kinds]
+
+
+def test_resource_variables_switch_as_tf(tf1):
+    kinds = _variable_kinds(tm)
+    assert kinds == _variable_kinds(tf1)
+    assert kinds[:3] == ["ResourceVariable", "ResourceVariable", False]
+    assert kinds[3:8] == ["ResourceVariable", "ResourceVariable", True, "ResourceVariable", "ResourceVariable"]
+
+
+def test_disable_v2_behavior_turns_resource_variables_off_as_tf(tf1):
+    tm.enable_resource_variables()
+    tm.disable_v2_behavior()
+    assert tm.resource_variables_enabled() is False
+    tf1.enable_resource_variables()
+    tf1.disable_v2_behavior()
+    assert tf1.resource_variables_enabled() is False

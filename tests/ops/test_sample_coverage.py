@@ -32,6 +32,8 @@ EXCLUDED = {
     "RestoreV2": ("reads checkpoint files written by TensorFlow and by torchmeta", "train/test_io_ops.py"),
     "MergeV2Checkpoints": ("merges checkpoint files on disk", "train/test_io_ops.py"),
     "MatchingFiles": ("lists files on disk; compared with TF on a directory of files", "api/test_dataset_ops.py"),
+    "ReadFile": ("reads a file on disk; compared with TF on files written by both", "api/test_io_ops.py"),
+    "WriteFile": ("writes a file on disk (and its directories); read back and compared with TF", "api/test_io_ops.py"),
     "TopK": (
         "TF 2.21 refuses to build it (removed at GraphDef version 7); kept for old GraphDefs",
         "ops/test_nn_ops.py",

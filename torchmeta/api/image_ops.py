@@ -1,5 +1,6 @@
 """``tf.image`` (TF1): decoding and encoding, resize_images, per_image_standardization, convert_image_dtype,
-crops and pads to a bounding box, and brightness and contrast adjustments (fixed or random).
+crops and pads to a bounding box, brightness and contrast adjustments (fixed or random),
+total_variation, rgb_to_grayscale/grayscale_to_rgb.
 
 Graphs are TensorFlow's node for node (``resize_images`` on a 3-D image is ExpandDims,
 ResizeBilinear, Squeeze; ``per_image_standardization`` the same Mean/reduce_std/Rsqrt/Maximum
@@ -50,6 +51,9 @@ __all__ = [
     "random_brightness",
     "adjust_contrast",
     "random_contrast",
+    "total_variation",
+    "rgb_to_grayscale",
+    "grayscale_to_rgb",
 ]
 
 
@@ -562,6 +566,81 @@ def random_contrast(image, lower, upper, seed=None):
         raise ValueError("lower must be non-negative.")
     contrast_factor = random_ops.random_uniform([], lower, upper, seed=seed)
     return adjust_contrast(image, contrast_factor)
+
+
+def rgb_to_grayscale(images, name=None):
+    """``tf.image.rgb_to_grayscale``: the luma (0.2989 R + 0.5870 G + 0.1140 B, a Tensordot over the last axis)
+    as a one-channel image of the input's dtype."""
+    with name_scope(name, "rgb_to_grayscale", [images]) as name:
+        images = convert_to_tensor(images, name="images")
+        orig_dtype = images.dtype
+        flt_image = convert_image_dtype(images, DType.float32)
+        gray_float = math_ops.tensordot(flt_image, [0.2989, 0.5870, 0.1140], [-1, -1])
+        gray_float = array_ops.expand_dims(gray_float, -1)
+        return convert_image_dtype(gray_float, orig_dtype, name=name)
+
+
+def _check_grayscale(image):
+    """TF's _CheckGrayscaleImage(require_static=False): static errors, or run-time asserts for unknown dims."""
+    shape = image.get_shape()
+    try:
+        shape = shape.with_rank(2) if shape.ndims is None else shape.with_rank_at_least(2)
+    except ValueError:
+        raise ValueError(f"A grayscale image (shape {image.shape}) must be at least two-dimensional.") from None
+    if shape.is_fully_defined():
+        if shape[-1] != 1:
+            raise ValueError("Last dimension of a grayscale image should be size 1.")
+        return []
+    return [
+        check_ops.assert_equal(
+            array_ops.shape(image)[-1], 1, message="Last dimension of a grayscale image should be size 1."
+        ),
+        check_ops.assert_greater_equal(
+            array_ops.rank(image),
+            3,
+            message="A grayscale image must be at least two-dimensional.",  # TF's words
+        ),
+    ]
+
+
+def grayscale_to_rgb(images, name=None):
+    """``tf.image.grayscale_to_rgb``: the one channel tiled three times.
+
+    Raises:
+      ValueError: if ``images`` has fewer than 2 dims or a last dim other than 1 (asserts where unknown).
+    """
+    with name_scope(name, "grayscale_to_rgb", [images]) as name:
+        images = with_dependencies(_check_grayscale(images), images)
+        images = convert_to_tensor(images, name="images")
+        rank_1 = array_ops.expand_dims(array_ops.rank(images) - 1, 0)
+        multiples = array_ops.concat([array_ops.ones(rank_1, dtype=DType.int32), array_ops.expand_dims(3, 0)], 0)
+        rgb = array_ops.tile(images, multiples, name=name)
+        rgb.set_shape(images.get_shape()[:-1].concatenate([3]))
+        return rgb
+
+
+def total_variation(images, name=None):
+    """``tf.image.total_variation``: the sum of the absolute differences of neighbouring pixels, one scalar for a
+    3-D image, one per image for a 4-D batch (the smoothness term of style transfer and denoising losses).
+
+    Raises:
+      ValueError: if ``images`` is not 3-D or 4-D.
+    """
+    with name_scope(name, "total_variation"):
+        ndims = images.get_shape().ndims
+        if ndims == 3:
+            pixel_dif1 = images[1:, :, :] - images[:-1, :, :]
+            pixel_dif2 = images[:, 1:, :] - images[:, :-1, :]
+            sum_axis = None
+        elif ndims == 4:
+            pixel_dif1 = images[:, 1:, :, :] - images[:, :-1, :, :]
+            pixel_dif2 = images[:, :, 1:, :] - images[:, :, :-1, :]
+            sum_axis = [1, 2, 3]
+        else:
+            raise ValueError("'images' must be either 3 or 4-dimensional.")
+        return math_ops.reduce_sum(math_ops.abs(pixel_dif1), axis=sum_axis) + math_ops.reduce_sum(
+            math_ops.abs(pixel_dif2), axis=sum_axis
+        )
 
 
 def convert_image_dtype(image, dtype, saturate=False, name=None):

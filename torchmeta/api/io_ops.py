@@ -1,5 +1,6 @@
 """TF1 readers (``tf.TFRecordReader``, ``tf.TextLineReader``, ``tf.WholeFileReader``,
-``tf.FixedLengthRecordReader``): ``read(queue)`` builds ReaderReadV2 and returns ``(key, value)``."""
+``tf.FixedLengthRecordReader``): ``read(queue)`` builds ReaderReadV2 and returns ``(key, value)``; the file ops
+``tf.io.read_file``, ``tf.io.write_file`` and ``tf.io.matching_files``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ __all__ = [
     "WholeFileReader",
     "FixedLengthRecordReader",
     "matching_files",
+    "read_file",
+    "write_file",
 ]
 
 
@@ -21,6 +24,18 @@ def matching_files(pattern, name=None):
     """``tf.io.matching_files``: the sorted names of the files matching the glob ``pattern`` (a scalar or a vector
     of patterns), when the op runs (MatchingFiles)."""
     return raw_op("MatchingFiles", pattern=pattern, name=name)
+
+
+def read_file(filename, name=None):
+    """``tf.io.read_file`` (TF1: ``tf.read_file``): the contents of the file ``filename`` (a scalar string), read
+    when the op runs (ReadFile)."""
+    return raw_op("ReadFile", filename=filename, name=name)
+
+
+def write_file(filename, contents, name=None):
+    """``tf.io.write_file`` (TF1: ``tf.write_file``): an op writing the scalar string ``contents`` to ``filename``,
+    creating its missing directories (WriteFile)."""
+    return raw_op("WriteFile", filename=filename, contents=contents, name=name)
 
 
 def _queue_ref(queue):

@@ -20,7 +20,13 @@ from collections import abc as collections_abc
 from torchmeta import dtypes
 from torchmeta.api import array_ops, init_ops
 from torchmeta.api.partitioned_variables import PartitionedVariable
-from torchmeta.api.variables import SaveSliceInfo, Variable
+from torchmeta.api.variables import (
+    VARSCOPESTORE_KEY,
+    SaveSliceInfo,
+    Variable,
+    default_use_resource,
+    set_default_use_resource,
+)
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, Tensor
 from torchmeta.framework.tensor_shape import as_shape
@@ -37,6 +43,9 @@ __all__ = [
     "get_local_variable",
     "no_regularizer",
     "create_partitioned_variables",
+    "enable_resource_variables",
+    "disable_resource_variables",
+    "resource_variables_enabled",
 ]
 
 
@@ -553,7 +562,7 @@ class _VariableStore:
             dtype=variable_dtype,
             validate_shape=validate_shape,
             constraint=constraint,
-            use_resource=bool(use_resource),
+            use_resource=default_use_resource() if use_resource is None else bool(use_resource),
             shape=shape,
         )
         self._vars[name] = v
@@ -789,7 +798,7 @@ class VariableScope:
 
 
 _VARSTORE_KEY = ("__variable_store",)
-_VARSCOPESTORE_KEY = ("__varscope",)
+_VARSCOPESTORE_KEY = VARSCOPESTORE_KEY
 
 
 class _VariableScopeStore(threading.local):
@@ -825,6 +834,22 @@ def get_variable_scope_store():
     scope_store = _VariableScopeStore()
     graph_lib.add_to_collection(_VARSCOPESTORE_KEY, scope_store)
     return scope_store
+
+
+def enable_resource_variables():
+    """``tf.compat.v1.enable_resource_variables``: variables made without ``use_resource`` (by ``tf.Variable`` or
+    ``tf.get_variable``, in a scope that does not set it) are resource variables from now on."""
+    set_default_use_resource(True)
+
+
+def disable_resource_variables():
+    """``tf.compat.v1.disable_resource_variables``: such variables are ref variables again (TF1's default)."""
+    set_default_use_resource(False)
+
+
+def resource_variables_enabled() -> bool:
+    """``tf.compat.v1.resource_variables_enabled``."""
+    return default_use_resource()
 
 
 def get_variable_scope():

@@ -107,8 +107,34 @@ _VARIABLE_ARGS = (
 )
 
 
+# The graph collection holding the variable-scope store (api/variable_scope.py keeps it there): tf.Variable reads
+# the current scope's use_resource from it, as TF's default_variable_creator does.
+VARSCOPESTORE_KEY = ("__varscope",)
+
+# tf.compat.v1.enable_resource_variables' switch (TF's variable_scope._DEFAULT_USE_RESOURCE; off in TF1).
+_default_use_resource = [False]
+
+
+def set_default_use_resource(enabled: bool) -> None:
+    _default_use_resource[0] = bool(enabled)
+
+
+def default_use_resource() -> bool:
+    """Whether a variable with no use_resource of its own (nor of its scope) is a resource variable."""
+    return _default_use_resource[0]
+
+
+def _scope_use_resource():
+    stores = graph_lib.get_collection(VARSCOPESTORE_KEY)
+    return stores[0].current_scope.use_resource if stores else None
+
+
 def _default_variable_creator(next_creator=None, **kwargs):
     use_resource = kwargs.pop("use_resource", None)
+    if use_resource is None:
+        use_resource = _scope_use_resource()
+    if use_resource is None:
+        use_resource = default_use_resource()
     target = ResourceVariable if use_resource else RefVariable
     kwargs = {k: v for k, v in kwargs.items() if k != "collections" or v is not None}
     return type.__call__(target, **kwargs)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from torchmeta.api.variable_scope import disable_resource_variables
+
 
 def disable_v2_behavior() -> None:
-    """Accepted for compatibility: torchmeta always behaves like TF1 graph mode."""
+    """torchmeta always behaves like TF1 graph mode; as TF's, this also turns resource variables off again
+    (``disable_resource_variables``)."""
+    disable_resource_variables()
 
 
 def disable_eager_execution() -> None:

@@ -291,7 +291,10 @@ def makedirs(path) -> None:
     try:
         os.makedirs(path, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise errors.FailedPreconditionError(None, None, f"{path} is not a directory") from None
+        in_the_way = path  # TF's RecursivelyCreateDir names the file where a directory was to be
+        while in_the_way and not os.path.lexists(in_the_way):
+            in_the_way = os.path.dirname(in_the_way)
+        raise errors.FailedPreconditionError(None, None, f"{in_the_way or path} is not a directory") from None
     except OSError as e:
         raise _error(path, e) from None
 

@@ -8,9 +8,10 @@ default (``""``) is the fast DCT, which Pillow cannot select: its pixels then di
 most ``JPEG_FAST_DCT_TOLERANCE`` on smooth images (mean difference about 3 and maxima up to ~25 on
 white noise, where the fast DCT is least accurate). Colour-to-grey conversion (``channels=1`` on a
 colour PNG) uses Pillow's ITU-R 601 weights where libpng uses its own: within ``GRAY_TOLERANCE``.
-16-bit colour PNGs decode through 8 bits (Pillow keeps 16 bits for grey images only). Encoded bytes
-are valid files of the same pixels (lossless PNG), not TensorFlow's exact bytes. 2-channel (grey +
-alpha) PNGs are encoded through Pillow's "LA" mode.
+16-bit colour PNGs decode through 8 bits (Pillow keeps 16 bits for grey images only). PNG encoding
+is libpng's as TensorFlow writes it (row filters, zlib settings, IDAT chunks), so the files are
+TensorFlow's byte for byte, except where zlib stores incompressible data as is: TensorFlow's zlib may
+cut the stored blocks elsewhere (same pixels, a few bytes apart).
 
 Resizing follows TF's kernels: ``align_corners`` and ``half_pixel_centers`` select the sampling
 grid; bilinear results are float32.
@@ -19,6 +20,8 @@ grid; bilinear results are float32.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 import torch
@@ -267,22 +270,61 @@ def _encode_shape(op):
     shape=_encode_shape,
 )
 def encode_png(image, compression):
+    """libpng's encoding as TF's png_io writes it (see ``png_bytes``)."""
     return _string_scalar(png_bytes(_image_hwc(image, "EncodePng"), compression))
 
 
+_PNG_COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # grey, grey + alpha, RGB, RGBA
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_filtered_rows(raw: np.ndarray, bpp: int) -> np.ndarray:
+    """libpng's png_write_find_filter: of each row's five filterings the one whose bytes, read as signed, have the
+    smallest sum of magnitudes (the first on a tie, in the order None, Sub, Up, Average, Paeth), after its type."""
+    x = raw.astype(np.int16)
+    up = np.zeros_like(x)
+    up[1:] = x[:-1]
+    left = np.zeros_like(x)
+    left[:, bpp:] = x[:, :-bpp]
+    upleft = np.zeros_like(x)
+    upleft[1:, bpp:] = x[:-1, :-bpp]
+    pa, pb, pc = np.abs(up - upleft), np.abs(left - upleft), np.abs(up + left - 2 * upleft)
+    paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, upleft))
+    candidates = np.stack([x, x - left, x - up, x - (left + up) // 2, x - paeth]) & 0xFF
+    best = np.argmin(np.minimum(candidates, 256 - candidates).sum(axis=2), axis=0)
+    rows = candidates[best, np.arange(x.shape[0])]
+    return np.concatenate([best[:, None], rows], axis=1).astype(np.uint8)
+
+
 def png_bytes(arr: np.ndarray, compression: int = -1) -> bytes:
-    """A PNG file of the HWC uint8 (or 1-channel uint16) pixels ``arr``: EncodePng's and ImageSummary's."""
-    Image = _pil()
-    channels = arr.shape[2]
-    if arr.dtype == np.uint16:
-        if channels != 1:
-            raise errors.UnimplementedError(None, None, "EncodePng of 16-bit images supports 1 channel here")
-        pil = Image.fromarray(np.ascontiguousarray(arr[..., 0], dtype=np.uint16))  # Pillow's "I;16"
-    else:
-        pil = Image.fromarray(np.ascontiguousarray(arr[..., 0] if channels == 1 else arr))
-    out = io.BytesIO()
-    pil.save(out, format="PNG", compress_level=6 if compression < 0 else int(compression))
-    return out.getvalue()
+    """A PNG file of an HWC uint8/uint16 image, byte for byte as TF's libpng writes it: IHDR, the IDAT stream cut
+    into 8192-byte chunks and IEND; each row filtered by libpng's heuristic; zlib at ``compression`` (-1: its
+    default) with Z_FILTERED and, for a small image, png_deflate_claim's window and optimize_cmf's header.
+    (Incompressible data that zlib stores as is may be cut into stored blocks otherwise than by TF's zlib.)"""
+    height, width, channels = arr.shape
+    depth = 16 if arr.dtype == np.uint16 else 8
+    pixels = np.ascontiguousarray(arr, dtype=">u2" if depth == 16 else np.uint8)
+    data = _png_filtered_rows(pixels.view(np.uint8).reshape(height, -1), channels * depth // 8).tobytes()
+    size = len(data)
+    window_bits, half = 15, 1 << 14
+    while size <= 16384 and size + 262 <= half and window_bits > 9:
+        half >>= 1
+        window_bits -= 1
+    z = zlib.compressobj(compression, zlib.DEFLATED, window_bits, 8, zlib.Z_FILTERED)
+    stream = bytearray(z.compress(data) + z.flush())
+    cinfo = stream[0] >> 4
+    if size <= 16384 and stream[0] & 0x0F == 8 and cinfo <= 7 and size <= 1 << (cinfo + 7):
+        while cinfo > 0 and size <= 1 << (cinfo + 7):
+            cinfo -= 1
+        stream[0] = 8 | cinfo << 4
+        flg = stream[1] & 0xE0
+        stream[1] = flg + 0x1F - ((stream[0] << 8) + flg) % 0x1F
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, _PNG_COLOR_TYPES[channels], 0, 0, 0)
+    chunks = [_png_chunk(b"IDAT", bytes(stream[i : i + 8192])) for i in range(0, len(stream), 8192)]
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + b"".join(chunks) + _png_chunk(b"IEND", b"")
 
 
 @register_op(

@@ -1,4 +1,5 @@
-"""Checkpoint ops: SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename/Filespec, StringJoin, ...
+"""Checkpoint ops: SaveV2, RestoreV2, MergeV2Checkpoints, ShardedFilename/Filespec, StringJoin, ...; the file
+ops ReadFile and WriteFile (``tf.io.read_file``/``write_file``).
 
 These are the ops of TensorFlow's saver subgraph, so a SaverDef written by TensorFlow runs here and
 one built here runs in TensorFlow. SaveV2 and MergeV2Checkpoints write the format the running
@@ -10,6 +11,7 @@ format is on disk.
 from __future__ import annotations
 
 import glob
+import os
 import re
 
 import numpy as np
@@ -18,11 +20,11 @@ import torch
 from torchmeta import errors
 from torchmeta.dtypes import numpy_to_torch
 from torchmeta.framework import common_shapes
-from torchmeta.framework.common_shapes import merge_shapes, shape_error, with_rank, with_rank_at_most
+from torchmeta.framework.common_shapes import format_dims, merge_shapes, shape_error, with_rank, with_rank_at_most
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.framework.tensor_util import constant_value
-from torchmeta.io import checkpoint
+from torchmeta.io import checkpoint, gfile
 from torchmeta.io.tf_checkpoint import datatype_string
 from torchmeta.ops.common import mark_owned, string_scalar
 
@@ -253,6 +255,47 @@ def matching_files(pattern):
     return out
 
 
+def _read_file_shape(op):
+    with_rank(op, op.inputs[0].shape, 0)
+    return [TensorShape([])]
+
+
+def _write_file_shape(op):
+    for t in op.inputs:
+        with_rank(op, t.shape, 0)
+    return []
+
+
+def _scalar_string(value, what: str) -> bytes:
+    """The bytes of a scalar string input; TF's kernel check where the graph left its rank unknown."""
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim != 0:
+        raise errors.InvalidArgumentError(None, None, f"{what} must be scalar, but had shape: {format_dims(arr.shape)}")
+    item = arr[()]
+    return item if isinstance(item, bytes) else str(item).encode()
+
+
+@register_op("ReadFile", inputs=["filename: string"], outputs=["contents: string"], shape=_read_file_shape)
+def read_file(filename):
+    """The file's bytes. Stateless, as TF's: a constant file name is folded like any constant subgraph, so the
+    file is read once per specialization (TF's grappler folds it once per run signature likewise)."""
+    path = _local(_scalar_string(filename, "Input filename tensor").decode())
+    with gfile.GFile(path, "rb") as f:
+        return string_scalar(f.read())
+
+
+@register_op("WriteFile", inputs=["filename: string", "contents: string"], shape=_write_file_shape, stateful=True)
+def write_file(filename, contents):
+    """Writes ``contents`` to the file, first creating its directory and the missing ones above it."""
+    path = _local(_scalar_string(filename, "Input filename tensor").decode())
+    data = _scalar_string(contents, "Contents tensor")
+    directory = os.path.dirname(path)
+    if directory and not os.path.exists(directory):
+        gfile.makedirs(directory)
+    with gfile.GFile(path, "wb") as f:
+        f.write(data)
+
+
 not_differentiable("StringJoin")
 # TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
 no_registered_gradient(
@@ -263,4 +306,6 @@ no_registered_gradient(
     "ShardedFilespec",
     "StaticRegexFullMatch",
     "MatchingFiles",
+    "ReadFile",
+    "WriteFile",
 )

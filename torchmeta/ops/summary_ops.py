@@ -3,8 +3,8 @@ Summary protos.
 
 The kernels build the same ``Summary`` bytes TensorFlow's kernels build (histograms use TF's default
 exponential buckets and its run-length encoding of empty buckets), so TensorBoard reads them as usual. Image
-summaries hold TF's pixels (its per-image normalization of float images) as PNG files that are not byte for
-byte libpng's (``image_ops.png_bytes``).
+summaries hold TF's pixels (its per-image normalization of float images) as PNG files written as TF's libpng
+writes them (``image_ops.png_bytes``).
 """
 
 from __future__ import annotations
