@@ -324,3 +324,54 @@ def test_a_step_with_a_kernel_over_the_limits_is_left_to_its_kernels(tf1, two_th
     recorded.clear()
     _mlp_training(tm, 200, tm.ConfigProto(intra_op_parallelism_threads=1))
     assert recorded == []
+
+
+def _dueling_conv_training(tf, batch, size, config=None, runs=2):
+    """``runs`` GradientDescent steps of examples/dqn.py's network (two small convolutions, a dueling head: a
+    state value of shape (batch, 1) broadcast against mean-centred advantages (batch, 4)) on ``size`` x ``size``
+    x 2 images from fixed initial values: each step's loss and the session. The head's gradient sums the (batch,
+    4) gradient over its broadcast axis, with axes from BroadcastGradientArgs: folded for the fed shapes, (?,)
+    to the graph."""
+    rng = np.random.default_rng(7)
+    xv = rng.random((batch, size, size, 2)).astype(np.float32)
+    tv = rng.standard_normal(batch).astype(np.float32)
+
+    def variable(*shape):
+        return tf.Variable((rng.standard_normal(shape) * 0.1).astype(np.float32))
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, size, size, 2], name="x")
+        target = tf.placeholder(tf.float32, [None], name="target")
+        h = tf.nn.relu(tf.nn.conv2d(x, variable(3, 3, 2, 8), [1, 1, 1, 1], "SAME") + variable(8))
+        h = tf.nn.relu(tf.nn.conv2d(h, variable(3, 3, 8, 16), [1, 2, 2, 1], "VALID") + variable(16))
+        flat = (size - 1) // 2 * ((size - 1) // 2) * 16
+        h = tf.reshape(h, [-1, flat])
+        advantages = tf.matmul(h, variable(flat, 4)) + variable(4)
+        value = tf.matmul(h, variable(flat, 1)) + variable(1)
+        q = value + (advantages - tf.reduce_mean(advantages, 1, keepdims=True))
+        loss = tf.reduce_mean(tf.square(tf.reduce_max(q, 1) - target))
+        train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+        losses = [sess.run([train, loss], {x: xv, target: tv})[1] for _ in range(runs)]
+    return losses, sess
+
+
+def test_a_small_conv_step_with_a_broadcast_gradient_runs_whole_on_one_thread(tf1, two_threads, recorded):
+    """dqn.py's training step (batch 16, 5x5 images: 3200 elements at most): its broadcast gradient's Sum reads
+    folded axes of unknown static shape, counted by their value, so the step still runs whole on one thread, as
+    TF runs its kernels; it ran kernel by kernel at two threads, 30x the CPU time on a loaded machine."""
+    want, _ = _dueling_conv_training(tf1, 16, 5)
+    losses, sess = _dueling_conv_training(tm, 16, 5, tm.ConfigProto(intra_op_parallelism_threads=2))
+    np.testing.assert_allclose(losses, want, rtol=1e-5)
+    assert recorded == ONE_THREAD_CALL * 3  # the initializer's run and the 2 steps
+    sess.close()
+
+
+def test_a_large_conv_step_with_a_broadcast_gradient_is_left_to_its_kernels(two_threads, recorded):
+    """The same network on 32x32 images: the first convolution's output, 16x32x32x8 elements, is over
+    ONE_THREAD_ELEMENTS, so the step runs multi-threaded (only the initializer's run switches)."""
+    _, sess = _dueling_conv_training(tm, 16, 32, tm.ConfigProto(intra_op_parallelism_threads=2))
+    assert recorded.count(("omp", 1)) == 1
+    sess.close()

@@ -472,8 +472,9 @@ def specialize(items, feed_tensors, feed_shapes, keep=(), invariants=(), targets
 def _one_thread_step(items, ops, spec: Specialization) -> tuple[bool, bool]:
     """Whether the step of ``ops`` runs on one thread, eagerly and compiled (threads.step_on_one_thread,
     threads.compiled_step_on_one_thread), from the shapes it is specialized to: each MatMul's operands, every
-    other running op's inputs and outputs (fused ops counted as they were). False with a loop in the step (its
-    body decides for itself) or a shape not known."""
+    other running op's inputs and outputs (fused ops counted as they were; a folded input by its value, whose
+    static shape may say less: BroadcastGradientArgs's reduction axes are (?,) to the graph). False with a loop
+    in the step (its body decides for itself) or a shape not known."""
     if any(not isinstance(it, Operation) for it in items):
         return False, False
     products, largest = [], 0
@@ -492,12 +493,21 @@ def _one_thread_step(items, ops, spec: Specialization) -> tuple[bool, bool]:
         for t in (*op._inputs, *op._outputs):
             if t.dtype.base_dtype in (DType.resource, DType.variant):
                 continue
-            if not t.shape.is_fully_defined():
+            if t in spec.folded:
+                elements = _folded_elements(spec.folded[t])
+            elif t.shape.is_fully_defined():
+                elements = t.shape.num_elements()
+            else:
                 return False, False
-            largest = max(largest, t.shape.num_elements())
+            largest = max(largest, elements)
             if largest > max(threads.ONE_THREAD_ELEMENTS, threads.COMPILED_ONE_THREAD_ELEMENTS):
                 return False, False  # (neither: no need to read on)
     return threads.step_on_one_thread(products, largest), threads.compiled_step_on_one_thread(products, largest)
+
+
+def _folded_elements(value) -> int:
+    """The number of elements of a folded value (a torch tensor or a numpy object array)."""
+    return value.numel() if isinstance(value, torch.Tensor) else int(np.size(value))
 
 
 # ---------------------------------------------------------------------------------------------
