@@ -493,10 +493,10 @@ def _one_thread_step(items, ops, spec: Specialization) -> tuple[bool, bool]:
         for t in (*op._inputs, *op._outputs):
             if t.dtype.base_dtype in (DType.resource, DType.variant):
                 continue
-            if t in spec.folded:
-                elements = _folded_elements(spec.folded[t])
-            elif t.shape.is_fully_defined():
+            if t.shape.is_fully_defined():
                 elements = t.shape.num_elements()
+            elif t in spec.folded:
+                elements = _folded_elements(spec.folded[t])
             else:
                 return False, False
             largest = max(largest, elements)
