@@ -31,7 +31,7 @@ from torchmeta.framework.common_shapes import (
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import batch_norm_native, conv_ops, xent_native
+from torchmeta.ops import batch_norm_native, conv_ops, lrn_native, xent_native
 from torchmeta.ops.common import inputs_not_same_shape, invalid, raised_by, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -904,13 +904,28 @@ def lrn(input, depth_radius, bias, alpha, beta):
     """
     if input.dim() != 4:
         raise invalid("in must be 4-dimensional")
+    norm = lrn_native.norm(input, depth_radius, bias, alpha)
+    if norm is not None:
+        return _lrn_power(norm, beta, in_place=True).mul_(input)
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    return (x / torch.pow(bias + alpha * _depth_window_sum(torch.square(x), depth_radius), beta)).to(input.dtype)
+    norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
+    return (x * _lrn_power(norm, beta, in_place=True)).to(input.dtype)
 
 
 def _depth_window_sum(t, radius: int):
     """Per channel, the sum of ``t`` over the channels within ``radius`` (clipped at the edges)."""
     return F.pad(t, (radius, radius)).unfold(-1, 2 * radius + 1, 1).sum(-1)
+
+
+def _lrn_power(norm, beta: float, in_place: bool):
+    """``norm ** -beta`` as TF's LRN computes it: the reciprocal for beta 1, rsqrt for 0.5, else
+    exp(log(norm) * -beta) (so beta 0 gives NaN where norm is 0, as TF's does); in place when ``in_place``.
+    (torch.pow costs three times exp and log together.)"""
+    if beta == 1.0:
+        return norm.reciprocal_() if in_place else torch.reciprocal(norm)
+    if beta == 0.5:
+        return norm.rsqrt_() if in_place else torch.rsqrt(norm)
+    return (norm.log_() if in_place else torch.log(norm)).mul_(-beta).exp_()
 
 
 def _lrn_grad_shape(op):
@@ -943,10 +958,17 @@ def lrn_grad(input_grads, input_image, output_image, depth_radius, bias, alpha, 
         raise invalid("inputs must be 4-dimensional")
     if not (input_grads.shape == input_image.shape == output_image.shape):
         raise invalid("input_grads, input_image, and out_image should have the same shape")
+    norm = lrn_native.norm(input_image, depth_radius, bias, alpha)
+    if norm is not None:
+        power = _lrn_power(norm, beta, in_place=False)
+        out = lrn_native.grad(input_grads, input_image, output_image, norm, power, depth_radius, 2 * alpha * beta)
+        if out is not None:
+            return out
     low = input_grads.dtype in (torch.float16, torch.bfloat16)
     g, x, y = (t.float() if low else t for t in (input_grads, input_image, output_image))
     norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
-    out = g * torch.pow(norm, -beta) - (2 * alpha * beta) * x * _depth_window_sum(g * y / norm, depth_radius)
+    power = _lrn_power(norm, beta, in_place=False)
+    out = g * power - (2 * alpha * beta) * x * _depth_window_sum(g * y / norm, depth_radius)
     return out.to(input_grads.dtype)
 
 
