@@ -968,7 +968,10 @@ def lrn_grad(input_grads, input_image, output_image, depth_radius, bias, alpha, 
     g, x, y = (t.float() if low else t for t in (input_grads, input_image, output_image))
     norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
     power = _lrn_power(norm, beta, in_place=False)
-    out = g * power - (2 * alpha * beta) * x * _depth_window_sum(g * y / norm, depth_radius)
+    # TF skips the channels whose gradient is 0: their y or power may be infinite
+    zero = g == 0
+    ratios = (g * y / norm).masked_fill_(zero, 0.0)
+    out = (g * power).masked_fill_(zero, 0.0) - (2 * alpha * beta) * x * _depth_window_sum(ratios, depth_radius)
     return out.to(input_grads.dtype)
 
 
