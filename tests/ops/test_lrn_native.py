@@ -5,7 +5,8 @@ that it ran, and compare LRN, its gradient through tf.gradients and the raw LRNG
 (native and torch, as without a compiler) for the cases the kernel handles apart: the tutorial's shape and
 attributes, a radius of 0, radii wider than the depth, beta 0.5 and 1 (TF's rsqrt and reciprocal), beta 0 on
 an all-zero window with bias 0 (TF's exp(log(0) * -0) is NaN), zero gradients beside infinite outputs
-(TF skips them), and float16 (the torch path)."""
+(TF skips them), non-finite inputs (where TF's band-matrix product or running sum spreads NaN), and float16
+(the torch path)."""
 
 from __future__ import annotations
 
@@ -155,3 +156,27 @@ def test_compiled_step_calls_the_custom_ops(monkeypatch):
     assert "torchmeta.lrn_norm.default" in seen and "torchmeta.lrn_grad.default" in seen
     for g, e in zip(got, want):
         torch.testing.assert_close(g, e, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("path", ["native", "torch"])
+@pytest.mark.parametrize(
+    "depth,beta",
+    [(8, 0.75), (400, 0.5), (400, 1.0), (400, 0.75)],
+    ids=["band", "running-beta0.5", "running-beta1", "band-deep"],
+)
+def test_non_finite_inputs_are_tfs(tf1, monkeypatch, path, depth, beta):
+    """An inf, NaN or overflowing square: NaN outside its window where TF multiplies by a band matrix, after
+    it where TF keeps a running sum (over 384 channels, beta 0.5 or 1); the window itself as arithmetic has it."""
+    native_helpers.choose_path(lrn_native, monkeypatch, path)
+    x, _ = _data((1, 1, 5, depth), scale=1.0)
+    x[0, 0, 0, 0] = np.inf
+    x[0, 0, 1, depth // 2] = np.nan
+    x[0, 0, 2, depth - 1] = -np.inf
+    x[0, 0, 3, 3] = 1e20  # its square overflows
+    attrs = {"depth_radius": 2, "bias": 1.0, "alpha": 0.5, "beta": beta}
+    with tf1.Graph().as_default(), tf1.Session() as sess:
+        want = sess.run(tf1.nn.lrn(x, **attrs))
+    with tm.Graph().as_default(), tm.Session() as sess:
+        got = sess.run(tm.nn.lrn(x, **attrs))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-5)  # (TF's running sum rounds apart from a window's sum)

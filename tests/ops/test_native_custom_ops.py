@@ -103,7 +103,7 @@ def _adam():
 
 
 def _lrn_norm():
-    return lrn_native.norm, (_rand(2, 3, 3, 10), 2, 1.5, 0.1), {}
+    return lrn_native.norm, (_rand(2, 3, 3, 10), 2, 1.5, 0.1, lrn_native.BAND), {}
 
 
 def _lrn_grad():

@@ -8,6 +8,11 @@
  *     dx[k] = g[k] * pw[k] - 2 * alpha * beta * x[k] * (sum of g[j] * y[j] / norm[j] for j in k's window),
  *
  * where TF skips each j whose g[j] is 0 (a 0 gradient contributes nothing, even where y or pw is inf).
+ * A non-finite square (an inf or NaN input, or a square past FLT_MAX) outside a channel's window makes TF's
+ * norm NaN where its forward kernel multiplies the squares by a band matrix (inf * 0: ``mode`` BAND, what TF
+ * runs unless the depth is over 384 with beta 0.5 or 1), or has left it through TF's running sum there
+ * (inf - inf: RUNNING); LRNGrad sums each window alone (WINDOW). Rows without one (checked on the squares'
+ * bits) skip that check.
  * The sums run over a zero-padded copy of each row, one channel offset at a time, which the compiler
  * vectorizes across channels (torch's pad + unfold + sum reduces 2r + 1 strided values per channel:
  * 7 ms of [128, 12, 12, 64] at r = 4 where this takes well under 1). The summation order differs from TF's
@@ -44,8 +49,37 @@ TM_CLONES static void affine(float *s, int64_t c, float alpha, float bias) {
   for (int64_t j = 0; j < c; ++j) s[j] = s[j] * alpha + bias;
 }
 
-/* norm of each row of x (rows x c). Returns 0, or -1 where the scratch row cannot be allocated. */
-int64_t tm_lrn_norm(const float *x, int64_t rows, int64_t c, int64_t r, float bias, float alpha, float *norm) {
+enum { WINDOW = 0, RUNNING = 1, BAND = 2 };
+
+/* Whether any of v[0, c) is inf or NaN: the largest magnitude's bits (an integer reduction, vectorized). */
+TM_CLONES static int any_nonfinite(const float *v, int64_t c) {
+  uint32_t top = 0;
+  for (int64_t j = 0; j < c; ++j) {
+    uint32_t u;
+    memcpy(&u, v + j, sizeof u);
+    u &= 0x7fffffffu;
+    top = u > top ? u : top;
+  }
+  return top >= 0x7f800000u;
+}
+
+/* TF's NaN for each channel with a non-finite square outside its window (BAND) or before it (RUNNING). */
+static void nonfinite_outside(const float *sq, int64_t c, int64_t r, int mode, float *norm) {
+  for (int64_t j = 0; j < c; ++j) {
+    for (int64_t k = 0; k < c; ++k) {
+      const int outside = k < j - r || (mode == BAND && k > j + r);
+      if (outside && !(sq[k] <= 3.40282347e38f)) {
+        norm[j] = __builtin_nanf("");
+        break;
+      }
+    }
+  }
+}
+
+/* norm of each row of x (rows x c), ``mode`` as above. Returns 0, or -1 where the scratch row cannot be
+ * allocated. */
+int64_t tm_lrn_norm(const float *x, int64_t rows, int64_t c, int64_t r, float bias, float alpha, int64_t mode,
+                    float *norm) {
   if (r > c - 1) r = c - 1; /* a wider window sums the same channels */
   float *pad = calloc((size_t)(c + 2 * r), sizeof(float));
   if (pad == NULL) return -1;
@@ -53,6 +87,7 @@ int64_t tm_lrn_norm(const float *x, int64_t rows, int64_t c, int64_t r, float bi
     squares(x + i * c, c, pad + r);
     window_sums(pad, c, r, norm + i * c);
     affine(norm + i * c, c, alpha, bias);
+    if (mode != WINDOW && any_nonfinite(pad + r, c)) nonfinite_outside(pad + r, c, r, (int)mode, norm + i * c);
   }
   free(pad);
   return 0;

@@ -16,14 +16,17 @@ import torch
 
 from torchmeta.ops import native_build
 
-__all__ = ["available", "grad", "norm"]
+__all__ = ["BAND", "RUNNING", "WINDOW", "available", "grad", "norm"]
+
+# where a non-finite square outside a channel's window makes its norm NaN (see _lrn_native.c)
+WINDOW, RUNNING, BAND = 0, 1, 2
 
 _SOURCE = Path(__file__).with_name("_lrn_native.c")
 
 
 def _declare(lib) -> None:
     p, i64, f = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float
-    lib.tm_lrn_norm.argtypes = [p, i64, i64, i64, f, f, p]
+    lib.tm_lrn_norm.argtypes = [p, i64, i64, i64, f, f, i64, p]
     lib.tm_lrn_norm.restype = i64
     lib.tm_lrn_grad.argtypes = [p, p, p, p, p, i64, i64, i64, f, p]
     lib.tm_lrn_grad.restype = i64
@@ -42,15 +45,15 @@ def _fits(*tensors) -> bool:
     )
 
 
-def _norm_kernel(x: torch.Tensor, radius: int, bias: float, alpha: float) -> torch.Tensor:
+def _norm_kernel(x: torch.Tensor, radius: int, bias: float, alpha: float, mode: int) -> torch.Tensor:
     out = torch.empty_like(x)
     c = x.shape[3]
-    if library.load().tm_lrn_norm(x.data_ptr(), x.numel() // c, c, radius, bias, alpha, out.data_ptr()) != 0:
+    if library.load().tm_lrn_norm(x.data_ptr(), x.numel() // c, c, radius, bias, alpha, mode, out.data_ptr()) != 0:
         raise MemoryError("LRN: cannot allocate a row of scratch memory")
     return out
 
 
-def _norm_fake(x, radius, bias, alpha):
+def _norm_fake(x, radius, bias, alpha, mode):
     return torch.empty_like(x)
 
 
@@ -80,12 +83,12 @@ _norm_op = native_build.custom_op("lrn_norm", _norm_kernel, _norm_fake)
 _grad_op = native_build.custom_op("lrn_grad", _grad_kernel, _grad_fake)
 
 
-def norm(x, radius: int, bias: float, alpha: float):
-    """bias + alpha * (the sum of x ** 2 over the ``radius`` channels each side), a new tensor; None where the
-    native kernel does not apply."""
+def norm(x, radius: int, bias: float, alpha: float, mode: int):
+    """bias + alpha * (the sum of x ** 2 over the ``radius`` channels each side), a new tensor, NaN where
+    ``mode`` says (WINDOW, RUNNING or BAND); None where the native kernel does not apply."""
     if not _fits(x) or not library.available():
         return None
-    return _norm_op(x, int(radius), float(bias), float(alpha))
+    return _norm_op(x, int(radius), float(bias), float(alpha), int(mode))
 
 
 def grad(g, x, y, norm, power, radius: int, scale: float):

@@ -904,12 +904,28 @@ def lrn(input, depth_radius, bias, alpha, beta):
     """
     if input.dim() != 4:
         raise invalid("in must be 4-dimensional")
-    norm = lrn_native.norm(input, depth_radius, bias, alpha)
+    # TF's CPU kernel sums the squares by a band-matrix product, or by a running sum past 384 channels with
+    # beta 0.5 or 1: the two differ in where a non-finite square makes the norm NaN (_lrn_native.c)
+    running = input.shape[3] > 384 and beta in (0.5, 1.0)
+    mode = lrn_native.RUNNING if running else lrn_native.BAND
+    norm = lrn_native.norm(input, depth_radius, bias, alpha, mode)
     if norm is not None:
         return _lrn_power(norm, beta, in_place=True).mul_(input)
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
+    squares = torch.square(x)
+    norm = bias + alpha * _depth_window_sum(squares, depth_radius)
+    norm = norm.masked_fill(_nonfinite_outside(squares, depth_radius, running), float("nan"))
     return (x * _lrn_power(norm, beta, in_place=True)).to(input.dtype)
+
+
+def _nonfinite_outside(squares, radius: int, running: bool):
+    """Where a non-finite square lies before each channel's window (``running``), or outside it: where TF's
+    running sum (inf - inf) or band-matrix product (inf * 0) makes the norm NaN."""
+    bad = (~torch.isfinite(squares)).to(squares.dtype)
+    if running:
+        depth = squares.shape[-1]
+        return F.pad(torch.cumsum(bad, -1), (radius + 1, 0))[..., :depth] > 0
+    return bad.sum(-1, keepdim=True) - _depth_window_sum(bad, radius) > 0
 
 
 def _depth_window_sum(t, radius: int):
@@ -958,7 +974,7 @@ def lrn_grad(input_grads, input_image, output_image, depth_radius, bias, alpha, 
         raise invalid("inputs must be 4-dimensional")
     if not (input_grads.shape == input_image.shape == output_image.shape):
         raise invalid("input_grads, input_image, and out_image should have the same shape")
-    norm = lrn_native.norm(input_image, depth_radius, bias, alpha)
+    norm = lrn_native.norm(input_image, depth_radius, bias, alpha, lrn_native.WINDOW)  # (TF sums each window)
     if norm is not None:
         power = _lrn_power(norm, beta, in_place=False)
         out = lrn_native.grad(input_grads, input_image, output_image, norm, power, depth_radius, 2 * alpha * beta)
