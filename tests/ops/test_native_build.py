@@ -12,7 +12,7 @@ import pytest
 
 from torchmeta.ops import native_build
 
-_MODULES = ("batch_norm", "depthwise", "gradient_sum", "philox", "pool", "tanh", "training", "xent")
+_MODULES = ("batch_norm", "depthwise", "gradient_sum", "lrn", "philox", "pool", "tanh", "training", "xent")
 _OPS = Path(native_build.__file__).parent
 
 

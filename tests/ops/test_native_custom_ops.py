@@ -13,12 +13,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from torchmeta.ops import batch_norm_native, depthwise_native, native_build, pool_native, training_native
+from torchmeta.ops import batch_norm_native, depthwise_native, lrn_native, native_build, pool_native, training_native
 
 
 @pytest.fixture(autouse=True)
 def native():
-    for module in (batch_norm_native, depthwise_native, pool_native, training_native):
+    for module in (batch_norm_native, depthwise_native, lrn_native, pool_native, training_native):
         if not module.available():
             pytest.skip("no C compiler: the native kernels cannot be built")
 
@@ -102,6 +102,15 @@ def _adam():
     return training_native.adam, (variables, ms, vs, grads, *scalars, False), {}
 
 
+def _lrn_norm():
+    return lrn_native.norm, (_rand(2, 3, 3, 10), 2, 1.5, 0.1, lrn_native.BAND), {}
+
+
+def _lrn_grad():
+    g, x, norm = _rand(2, 3, 3, 10), _rand(2, 3, 3, 10, seed=1), _rand(2, 3, 3, 10, seed=2).abs() + 1
+    return lrn_native.grad, (g, x, x / norm, norm, norm.rsqrt(), 2, 0.15), {}
+
+
 CASES = {
     "batch_norm_train": _bn_forward,
     "batch_norm_grad_train": _bn_gradient,
@@ -116,6 +125,8 @@ CASES = {
     "gradient_descent": _gradient_descent,
     "momentum": _momentum,
     "adam": _adam,
+    "lrn_norm": _lrn_norm,
+    "lrn_grad": _lrn_grad,
 }
 
 

@@ -12,7 +12,7 @@ import torch
 import torchmeta as tm
 from tests.runtime.tf_graphs import tf_message
 from torchmeta import errors
-from torchmeta.ops import batch_norm_native, depthwise_native, training_native
+from torchmeta.ops import batch_norm_native, depthwise_native, lrn_native, training_native
 
 
 def seed_mlp(tf, batch, optimizer="adam", use_resource=False):
@@ -334,6 +334,37 @@ def test_a_compiled_cnn_gives_tensorflows_numbers(tf1):
     assert [s["graphs"] for s in sess.compile_stats()] == [1]
     # no custom op: inductor's own max pooling (pool_ops._max_pool) and Adam (training_ops._natively)
     assert ran == set(), ran
+
+
+def lrn_cnn(tf, batch):
+    """The cifar10 tutorial's conv + LRN (depth_radius 4, alpha 0.001 / 9, beta 0.75), small, SGD."""
+    x = tf.placeholder(tf.float32, [batch, 6, 6, 3], name="x")
+    labels = tf.placeholder(tf.int64, [batch], name="labels")
+    w = tf.get_variable("w", [3, 3, 3, 16], initializer=tf.truncated_normal_initializer(stddev=0.5))
+    h = tf.nn.relu(tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME"))
+    h = tf.nn.lrn(h, 4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
+    v = tf.get_variable("v", [6 * 6 * 16, 10], initializer=tf.truncated_normal_initializer(stddev=0.1))
+    logits = tf.matmul(tf.reshape(h, [batch, -1]), v)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    return x, labels, loss, tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+
+
+def test_a_compiled_lrn_step_runs_the_native_window_sums_to_tensorflows_numbers(tf1):
+    """LRN and LRNGrad in a compiled step: the native window sums as custom ops (ops/lrn_native.py), TF's
+    losses and weights after three steps."""
+    batch, rng = 4, np.random.default_rng(3)
+    feeds = [
+        (rng.standard_normal((batch, 6, 6, 3)).astype(np.float32), rng.integers(0, 10, batch).astype(np.int64))
+        for _ in range(3)
+    ]
+    want_losses, want_values = _tf_steps(tf1, lrn_cnn, batch, feeds, 3)
+    sess, x, labels, loss, train = _session(lrn_cnn, batch)
+    got, ran = _steps_and_native_ops(sess, [train, loss], [{x: xv, labels: yv} for xv, yv in feeds])
+    np.testing.assert_allclose([g[1] for g in got], want_losses, rtol=1e-5)
+    _check_variables(sess, want_values)
+    assert [s["graphs"] for s in sess.compile_stats()] == [1]
+    if _native(lrn_native):
+        assert {"lrn_norm", "lrn_grad"} <= ran, ran
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """Optional native CPU kernels: a C source compiled on first use with the system compiler and loaded with ctypes.
 
-One place for what every such kernel shares (torchmeta.ops.{philox,batch_norm,depthwise,pool,training,gradient_sum,tanh}_native):
+One place for what every such kernel shares (torchmeta.ops.{philox,batch_norm,depthwise,pool,training,gradient_sum,tanh,lrn}_native):
 each module declares its library as a ``Library``, which is built once per source version into ``$TORCHMETA_CACHE`` (default ``~/.cache/torchmeta``,
 private to the user; only this user's builds are loaded) and reused. Without a C compiler, on Windows, or
 with ``TORCHMETA_NATIVE=0``, ``compile_and_load`` returns None and the caller keeps its pure torch/numpy

@@ -31,7 +31,7 @@ from torchmeta.framework.common_shapes import (
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops import batch_norm_native, conv_ops, xent_native
+from torchmeta.ops import batch_norm_native, conv_ops, lrn_native, xent_native
 from torchmeta.ops.common import inputs_not_same_shape, invalid, raised_by, str_attr
 
 # ---------------------------------------------------------------------------------------------
@@ -904,13 +904,44 @@ def lrn(input, depth_radius, bias, alpha, beta):
     """
     if input.dim() != 4:
         raise invalid("in must be 4-dimensional")
+    # TF's CPU kernel sums the squares by a band-matrix product, or by a running sum past 384 channels with
+    # beta 0.5 or 1: the two differ in where a non-finite square makes the norm NaN (_lrn_native.c)
+    running = input.shape[3] > 384 and beta in (0.5, 1.0)
+    mode = lrn_native.RUNNING if running else lrn_native.BAND
+    norm = lrn_native.norm(input, depth_radius, bias, alpha, mode)
+    if norm is not None:
+        return _lrn_power(norm, beta, in_place=True).mul_(input)
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    return (x / torch.pow(bias + alpha * _depth_window_sum(torch.square(x), depth_radius), beta)).to(input.dtype)
+    squares = torch.square(x)
+    norm = bias + alpha * _depth_window_sum(squares, depth_radius)
+    norm = norm.masked_fill(_nonfinite_outside(squares, depth_radius, running), float("nan"))
+    return (x * _lrn_power(norm, beta, in_place=True)).to(input.dtype)
+
+
+def _nonfinite_outside(squares, radius: int, running: bool):
+    """Where a non-finite square lies before each channel's window (``running``), or outside it: where TF's
+    running sum (inf - inf) or band-matrix product (inf * 0) makes the norm NaN."""
+    bad = (~torch.isfinite(squares)).to(squares.dtype)
+    if running:
+        depth = squares.shape[-1]
+        return F.pad(torch.cumsum(bad, -1), (radius + 1, 0))[..., :depth] > 0
+    return bad.sum(-1, keepdim=True) - _depth_window_sum(bad, radius) > 0
 
 
 def _depth_window_sum(t, radius: int):
     """Per channel, the sum of ``t`` over the channels within ``radius`` (clipped at the edges)."""
     return F.pad(t, (radius, radius)).unfold(-1, 2 * radius + 1, 1).sum(-1)
+
+
+def _lrn_power(norm, beta: float, in_place: bool):
+    """``norm ** -beta`` as TF's LRN computes it: the reciprocal for beta 1, rsqrt for 0.5, else
+    exp(log(norm) * -beta) (so beta 0 gives NaN where norm is 0, as TF's does); in place when ``in_place``.
+    (torch.pow costs three times exp and log together.)"""
+    if beta == 1.0:
+        return norm.reciprocal_() if in_place else torch.reciprocal(norm)
+    if beta == 0.5:
+        return norm.rsqrt_() if in_place else torch.rsqrt(norm)
+    return (norm.log_() if in_place else torch.log(norm)).mul_(-beta).exp_()
 
 
 def _lrn_grad_shape(op):
@@ -943,10 +974,20 @@ def lrn_grad(input_grads, input_image, output_image, depth_radius, bias, alpha, 
         raise invalid("inputs must be 4-dimensional")
     if not (input_grads.shape == input_image.shape == output_image.shape):
         raise invalid("input_grads, input_image, and out_image should have the same shape")
+    norm = lrn_native.norm(input_image, depth_radius, bias, alpha, lrn_native.WINDOW)  # (TF sums each window)
+    if norm is not None:
+        power = _lrn_power(norm, beta, in_place=False)
+        out = lrn_native.grad(input_grads, input_image, output_image, norm, power, depth_radius, 2 * alpha * beta)
+        if out is not None:
+            return out
     low = input_grads.dtype in (torch.float16, torch.bfloat16)
     g, x, y = (t.float() if low else t for t in (input_grads, input_image, output_image))
     norm = bias + alpha * _depth_window_sum(torch.square(x), depth_radius)
-    out = g * torch.pow(norm, -beta) - (2 * alpha * beta) * x * _depth_window_sum(g * y / norm, depth_radius)
+    power = _lrn_power(norm, beta, in_place=False)
+    # TF skips the channels whose gradient is 0: their y or power may be infinite
+    zero = g == 0
+    ratios = (g * y / norm).masked_fill_(zero, 0.0)
+    out = (g * power).masked_fill_(zero, 0.0) - (2 * alpha * beta) * x * _depth_window_sum(ratios, depth_radius)
     return out.to(input_grads.dtype)
 
 

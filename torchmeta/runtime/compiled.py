@@ -13,8 +13,8 @@ optimizer updates) as one graph:
   would otherwise read on the host (Reshape's shape, ConcatV2's axis, Conv2DBackpropFilter's sizes...);
   the module calls their static forms with Python values;
 - kernels take their traceable form while ``torch.compiler.is_compiling()``: the native C kernels of batch
-  norm and depthwise convolutions as the custom ops ``torch.ops.torchmeta.*`` (``ops/native_build.custom_op``:
-  inductor calls them as extern kernels); the optimizer updates and the LSTM cells as torch ops, which inductor
+  norm, depthwise convolutions and LRN's window sums as the custom ops ``torch.ops.torchmeta.*``
+  (``ops/native_build.custom_op``: inductor calls them as extern kernels); the optimizer updates and the LSTM cells as torch ops, which inductor
   fuses into loops of its own (a custom op's call is a Python round trip through the dispatcher, 20-100 us:
   with them the seed MLP step was 1.12x the eager one and the LSTM classifier's 1.13x,
   bench/results/compiled11.txt); TF's optimizer arithmetic instead of torch's fused optimizer kernels (those
