@@ -1,7 +1,7 @@
-"""Image ops: PNG/JPEG/GIF/BMP decoding and PNG/JPEG encoding (through Pillow), bilinear and
-nearest-neighbour resizing with TensorFlow's sampling grids, and their gradients.
+"""Image ops: PNG/JPEG/GIF/BMP decoding and JPEG encoding (through Pillow), PNG encoding (libpng's bytes, in
+``png_bytes``), bilinear and nearest-neighbour resizing with TensorFlow's sampling grids, and their gradients.
 
-Codecs: Pillow (``pip install torchmeta[image]``) decodes and encodes; PNG, GIF and BMP decode to
+Codecs: Pillow (``pip install torchmeta[image]``) decodes, and encodes JPEG; PNG, GIF and BMP decode to
 exactly TensorFlow's pixels. JPEG decoding is libjpeg-turbo's accurate integer DCT (JDCT_ISLOW) with
 fancy upsampling: bit-identical to TensorFlow with ``dct_method="INTEGER_ACCURATE"``. TensorFlow's
 default (``""``) is the fast DCT, which Pillow cannot select: its pixels then differ from ours by at
