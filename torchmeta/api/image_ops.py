@@ -17,11 +17,10 @@ from torchmeta.api import array_ops, check_ops, math_ops, random_ops
 from torchmeta.api import cond as cond_lib
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_ops import with_dependencies
-from torchmeta.api.variables import Variable
 from torchmeta.dtypes import DType
-from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
+from torchmeta.framework.graph import convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.tensor_util import constant_value_as_shape
+from torchmeta.framework.tensor_util import constant_value_as_shape, is_tf_type
 
 __all__ = [
     "sample_distorted_bounding_box",
@@ -366,13 +365,9 @@ def per_image_standardization(image):
         return math_ops.divide(image, adjusted_stddev, name=scope)
 
 
-def _is_tensor(x):
-    return isinstance(x, (Tensor, Variable))
-
-
 def _assert(cond, ex_type, msg):
     """TF's polymorphic image assert: an Assert op for a Tensor condition, else raised (or nothing) now."""
-    if _is_tensor(cond):
+    if is_tf_type(cond):
         return [Assert(cond, [msg])]
     if not cond:
         raise ex_type(msg)
@@ -426,7 +421,7 @@ def pad_to_bounding_box(image, offset_height, offset_width, target_height, targe
             [4, 2],
         )
         padded = array_ops.pad(image, paddings)
-        padded.set_shape([None if _is_tensor(i) else i for i in [batch, target_height, target_width, depth]])
+        padded.set_shape([None if is_tf_type(i) else i for i in [batch, target_height, target_width, depth]])
         if not is_batch:
             padded = array_ops.squeeze(padded, axis=[0])
         return padded
@@ -457,7 +452,7 @@ def crop_to_bounding_box(image, offset_height, offset_width, target_height, targ
             array_ops.stack([0, offset_height, offset_width, 0]),
             array_ops.stack([array_ops.shape(image)[0], target_height, target_width, array_ops.shape(image)[3]]),
         )
-        cropped.set_shape([None if _is_tensor(i) else i for i in [batch, target_height, target_width, depth]])
+        cropped.set_shape([None if is_tf_type(i) else i for i in [batch, target_height, target_width, depth]])
         if not is_batch:
             cropped = array_ops.squeeze(cropped, axis=[0])
         return cropped
@@ -476,19 +471,19 @@ def resize_image_with_crop_or_pad(image, target_height, target_width):
         assert_ops += _assert(target_width > 0, ValueError, "target_width must be > 0.")
         assert_ops += _assert(target_height > 0, ValueError, "target_height must be > 0.")
         image = with_dependencies(assert_ops, image)
-        if _is_tensor(target_height):
+        if is_tf_type(target_height):
             target_height = with_dependencies(assert_ops, target_height)
-        if _is_tensor(target_width):
+        if is_tf_type(target_width):
             target_width = with_dependencies(assert_ops, target_width)
 
         def max_(x, y):
-            return math_ops.maximum(x, y) if _is_tensor(x) or _is_tensor(y) else max(x, y)
+            return math_ops.maximum(x, y) if is_tf_type(x) or is_tf_type(y) else max(x, y)
 
         def min_(x, y):
-            return math_ops.minimum(x, y) if _is_tensor(x) or _is_tensor(y) else min(x, y)
+            return math_ops.minimum(x, y) if is_tf_type(x) or is_tf_type(y) else min(x, y)
 
         def equal_(x, y):
-            return math_ops.equal(x, y) if _is_tensor(x) or _is_tensor(y) else x == y
+            return math_ops.equal(x, y) if is_tf_type(x) or is_tf_type(y) else x == y
 
         _, height, width, _ = _image_dimensions(image, rank=4)
         width_diff = target_width - width
