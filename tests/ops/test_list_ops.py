@@ -79,8 +79,29 @@ def _error_case(kind):
         if kind == "set shape":
             fixed = R.TensorListReserve(element_shape=[2], num_elements=3, element_dtype=F)
             return [R.TensorListSetItem(input_handle=fixed, index=0, item=x)]
+        if kind == "set shape after a good set":  # (the list remembers the shape it checked: not this one)
+            fixed = R.TensorListReserve(element_shape=[2], num_elements=3, element_dtype=F)
+            fixed = R.TensorListSetItem(input_handle=fixed, index=0, item=x[:2])
+            return [R.TensorListSetItem(input_handle=fixed, index=1, item=x)]
+        if kind == "push shape after a good push":
+            fixed = R.EmptyTensorList(element_shape=[2], max_num_elements=-1, element_dtype=F)
+            fixed = R.TensorListPushBack(input_handle=fixed, tensor=x[:2])
+            return [R.TensorListPushBack(input_handle=fixed, tensor=x)]
+        if kind == "stack mixed shapes":
+            mixed = R.TensorListReserve(element_shape=[-1], num_elements=2, element_dtype=F)
+            mixed = R.TensorListSetItem(input_handle=mixed, index=0, item=x)
+            mixed = R.TensorListSetItem(input_handle=mixed, index=1, item=x[:2])
+            return [R.TensorListStack(input_handle=mixed, element_shape=[-1], element_dtype=F)]
+        if kind == "gather mixed shapes":
+            mixed = R.TensorListReserve(element_shape=[-1], num_elements=2, element_dtype=F)
+            mixed = R.TensorListSetItem(input_handle=mixed, index=0, item=x)
+            mixed = R.TensorListSetItem(input_handle=mixed, index=1, item=x[:2])
+            return [R.TensorListGather(input_handle=mixed, indices=[0, 1], element_shape=[-1], element_dtype=F)]
         if kind == "set dtype":
             return [R.TensorListSetItem(input_handle=reserved, index=0, item=i)]
+        if kind == "set dtype after a good set":
+            fixed = R.TensorListSetItem(input_handle=reserved, index=0, item=x)
+            return [R.TensorListSetItem(input_handle=fixed, index=1, item=i[:1])]
         if kind == "pop empty":
             e = R.EmptyTensorList(element_shape=-1, max_num_elements=1, element_dtype=F)
             return R.TensorListPopBack(input_handle=e, element_shape=-1, element_dtype=F)
@@ -107,7 +128,12 @@ def _error_case(kind):
         "negative reserve",
         "stack count",
         "set shape",
+        "set shape after a good set",
+        "push shape after a good push",
+        "stack mixed shapes",
+        "gather mixed shapes",
         "set dtype",
+        "set dtype after a good set",
         "pop empty",
         "push full",
         "stack empty",
@@ -132,6 +158,37 @@ def test_zeros_like_and_add_n_of_lists(tf1):
             R.TensorListStack(input_handle=total, element_shape=[2], element_dtype=tf.float32),
             R.TensorListStack(input_handle=R.ZerosLike(x=a), element_shape=[2], element_dtype=tf.float32),
         ]
+
+    want, want_error, got, error, _ = run_in_both(build, {"m": M})
+    assert want_error is None and error is None, (want_error, error)
+    assert_same(want, got)
+
+
+def test_add_n_of_partly_set_lists(tf1):
+    """Lists with a few elements set (a reserved list, as TF's TensorListGetItem gradient makes one each loop
+    iteration) add by their set elements: on either side, overlapping or not, unset on both sides, and past the
+    number of set elements tracked (``list_ops._SPARSE_MAX``)."""
+
+    def build(tf, v1):
+        R = tf.raw_ops
+        F = tf.float32
+        m = v1.placeholder(F, [3, 2], name="m")
+
+        def reserved(*sets):
+            lst = R.TensorListReserve(element_shape=[2], num_elements=12, element_dtype=F)
+            for index, row in sets:
+                lst = R.TensorListSetItem(input_handle=lst, index=index, item=m[row] * float(index + 1))
+            return lst
+
+        a = reserved((1, 0), (4, 1))
+        b = reserved((4, 2), (7, 0), (4, 1))  # index 4 set twice: the later item counts
+        dense = R.TensorListFromTensor(tensor=tf.reshape(tf.range(24, dtype=F), [12, 2]), element_shape=[2])
+        many = reserved(*[(k, k % 3) for k in range(11)])  # eleven set, one not
+        stack = [
+            R.TensorListStack(input_handle=R.AddN(inputs=inputs), element_shape=[2], element_dtype=F)
+            for inputs in ([a, b], [b, a], [dense, a], [a, dense], [a, b, dense], [many, a], [a, many], [many, dense])
+        ]
+        return stack
 
     want, want_error, got, error, _ = run_in_both(build, {"m": M})
     assert want_error is None and error is None, (want_error, error)

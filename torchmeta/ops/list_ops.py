@@ -29,6 +29,8 @@ from torchmeta.ops.common import (
 
 __all__ = ["TensorList"]
 
+_new_list = object.__new__
+
 
 def _shape_arg(value):
     """An element_shape input (-1 scalar: unknown rank; a vector with -1 for unknown dims) as a partial shape."""
@@ -52,26 +54,50 @@ def _merge(a, b):
 
 
 class TensorList:
-    """The value of a TensorList ``variant`` tensor."""
+    """The value of a TensorList ``variant`` tensor.
 
-    __slots__ = ("elements", "element_shape", "element_dtype", "torch_dtype", "max_num_elements", "device")
+    A while loop's body runs its list ops once an iteration, so they keep their Python small: ``copy`` passes
+    the settled attributes on, ``checked`` is an element shape already found compatible (the next item of
+    that shape skips the check), ``sparse`` the indices set in a list that started with none set (TF's
+    gradient of TensorListGetItem: a reserved list with one element set, added to the running gradient
+    list each iteration, which ``__add__`` then adds by those indices instead of walking the whole list),
+    and ``facts`` TensorListLength's and TensorListElementShape's tensors once made (a list never changes)."""
 
-    def __init__(self, elements, element_shape, element_dtype, max_num_elements=-1, device=None):
+    __slots__ = (
+        "elements",
+        "element_shape",
+        "element_dtype",
+        "torch_dtype",
+        "max_num_elements",
+        "device",
+        "checked",
+        "sparse",
+        "facts",
+    )
+
+    def __init__(self, elements, element_shape, element_dtype, max_num_elements=-1, device=None, sparse=None):
         self.elements = elements
         self.element_shape = element_shape
         self.element_dtype = element_dtype
         self.torch_dtype = element_dtype.torch
         self.max_num_elements = max_num_elements
         self.device = device
+        self.checked = None
+        self.sparse = sparse  # a tuple of the set indices where every other element is unset; None: not known
+        self.facts = None
 
-    def copy(self, elements=None) -> TensorList:
-        return TensorList(
-            list(self.elements) if elements is None else elements,
-            self.element_shape,
-            self.element_dtype,
-            self.max_num_elements,
-            self.device,
-        )
+    def copy(self, elements=None, sparse=None) -> TensorList:
+        new = _new_list(TensorList)
+        new.elements = list(self.elements) if elements is None else elements
+        new.element_shape = self.element_shape
+        new.element_dtype = self.element_dtype
+        new.torch_dtype = self.torch_dtype
+        new.max_num_elements = self.max_num_elements
+        new.device = self.device
+        new.checked = self.checked
+        new.sparse = sparse
+        new.facts = None
+        return new
 
     def __len__(self):
         return len(self.elements)
@@ -95,6 +121,13 @@ class TensorList:
                 "Trying to add two lists of tensors of different dtypes. One is "
                 f"{type_string(self.element_dtype)} and the other is {type_string(other.element_dtype)}"
             )
+        if other.sparse is not None or self.sparse is not None:
+            base, extra = (self, other) if other.sparse is not None else (other, self)
+            out = list(base.elements)
+            for i in extra.sparse:
+                a, b = out[i], extra.elements[i]
+                out[i] = a if b is None else b if a is None else torch.add(a, b) if extra is other else torch.add(b, a)
+            return self.copy(out)
         out = []
         for a, b in zip(self.elements, other.elements):
             out.append(b if a is None else a if b is None else torch.add(a, b))
@@ -133,7 +166,9 @@ class TensorList:
             return torch.zeros(dims, dtype=self.torch_dtype, device=self.device)
         return value
 
-    def check_item(self, item, where="set a tensor with incompatible shape at a list index") -> None:
+    def check_item(self, item, where="set a tensor with incompatible shape at a list index. Item") -> None:
+        if item.shape == self.checked and item.dtype == self.torch_dtype:
+            return
         if isinstance(item, torch.Tensor) and item.dtype != self.torch_dtype:
             raise invalid(
                 f"Invalid data types; op elements {type_string(item.dtype)} but list elements "
@@ -141,9 +176,11 @@ class TensorList:
             )
         if not partial_shapes_compatible(self.element_shape, tuple(item.shape)):
             raise invalid(
-                f"Tried to {where}. Item element shape: {partial_shape_str(tuple(item.shape))} list shape: "
+                f"Tried to {where} element shape: {partial_shape_str(tuple(item.shape))} list shape: "
                 f"{partial_shape_str(self.element_shape)}"
             )
+        if isinstance(item, torch.Tensor):
+            self.checked = item.shape
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,7 +259,7 @@ def _count(value, what: str) -> int:
 )
 def tensor_list_reserve(element_shape, num_elements, element_dtype, device):
     n = _count(num_elements, "num_elements to reserve")
-    return TensorList([None] * n, _shape_arg(element_shape), element_dtype, device=device)
+    return TensorList([None] * n, _shape_arg(element_shape), element_dtype, device=device, sparse=())
 
 
 @register_op(
@@ -255,7 +292,13 @@ def tensor_list_set_item(input_handle, index, item, element_dtype, resize_if_ind
     if i >= n:
         elements.extend([None] * (i + 1 - n))
     elements[i] = item
-    return lst.copy(elements)
+    sparse = lst.sparse
+    if sparse is not None and i not in sparse:
+        sparse = (*sparse, i) if len(sparse) < _SPARSE_MAX else None
+    return lst.copy(elements, sparse)
+
+
+_SPARSE_MAX = 8  # (beyond that many set elements, __add__ walks the whole list)
 
 
 @register_op(
@@ -287,7 +330,8 @@ def _stack_items(lst: TensorList, items, element_shape):
     for v in items[1:]:
         if v.shape != first:
             raise invalid(
-                f"Incompatible shapes during merge: {partial_shape_str(tuple(first))} vs. {partial_shape_str(tuple(v.shape))}"
+                "PartialTensorShape: Incompatible shapes during merge: "
+                f"{partial_shape_str(tuple(first))} vs. {partial_shape_str(tuple(v.shape))}"
             )
     return torch.stack(items)
 
@@ -337,7 +381,7 @@ def tensor_list_from_tensor(tensor, element_shape, element_dtype):
 def tensor_list_push_back(input_handle, tensor, element_dtype):
     lst = input_handle
     lst.check_dtype(element_dtype)
-    lst.check_item(tensor, "push element with incompatible shape to list")
+    lst.check_item(tensor, "append a tensor with incompatible shape to a list. Op")
     n = len(lst.elements)
     if lst.max_num_elements != -1 and n >= lst.max_num_elements:
         raise invalid(f"Tried to push item into a full list list size: {n} max_num_elements: {lst.max_num_elements}")
@@ -367,7 +411,18 @@ def tensor_list_pop_back(input_handle, element_shape, element_dtype):
     shape=_scalar,
 )
 def tensor_list_length(input_handle):
-    return torch.tensor(len(input_handle.elements), dtype=torch.int32)
+    return _fact(input_handle, "length", lambda lst: torch.tensor(len(lst.elements), dtype=torch.int32))
+
+
+def _fact(lst: TensorList, key, make):
+    """``make(lst)``, made once per list: a loop's body asks the same list (a loop invariant) every iteration."""
+    facts = lst.facts
+    if facts is None:
+        facts = lst.facts = {}
+    value = facts.get(key)
+    if value is None:
+        value = facts[key] = make(lst)
+    return value
 
 
 @register_op(
@@ -378,7 +433,11 @@ def tensor_list_length(input_handle):
     shape=_element_shape_shape,
 )
 def tensor_list_element_shape(input_handle, shape_type):
-    dims = input_handle.element_shape
+    return _fact(input_handle, shape_type, lambda lst: _element_shape(lst, shape_type))
+
+
+def _element_shape(lst: TensorList, shape_type):
+    dims = lst.element_shape
     if dims is None:
         return torch.tensor(-1, dtype=shape_type.torch)
     return torch.tensor([-1 if d is None else d for d in dims], dtype=shape_type.torch)
