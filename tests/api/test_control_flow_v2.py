@@ -261,3 +261,48 @@ def test_functions_holding_stateful_ops_are_stateful_as_tfs(v2):
         "while_body": True,
     }
     assert flags(tm, tm_function) == theirs
+
+
+def _growing(tf):
+    x = tf.placeholder(tf.float32, [3], name="x")
+    n = tf.placeholder(tf.int32, [], name="n")
+    i, grown = tf.while_loop(
+        lambda i, g: tf.logical_and(i < n, tf.less(i, 6)),
+        lambda i, g: (i + 1, tf.concat([g, tf.sin(g[-3:]) * tf.cast(i + 1, tf.float32)], 0)),
+        [0, x],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])],
+    )
+    (gx,) = tf.gradients(tf.reduce_sum(grown * grown), [x])
+    return {"i": i, "grown": grown, "gx": gx}
+
+
+@pytest.mark.parametrize("n", [0, 4, 9])
+def test_v2_loops_with_conditions_on_numbers_are_tfs(v2, tmp_path, n):
+    """A While whose condition compares integer scalars runs it on Python numbers (``Function.predicate``) and
+    looks its body up again where a loop variable's shape changes from one iteration to the next."""
+    _check(v2, _growing, {"x:0": X, "n:0": np.int32(n)}, tmp_path)
+    graph, fetches = build(tm, _growing)
+    with graph.as_default(), tm.Session(graph=graph) as sess:
+        sess.run(fetches["grown"], {"x:0": X, "n:0": np.int32(n)})
+        functions = list(sess._env.functions._functions.values())
+    conds = [f for f in functions if f.predicate() is not None]
+    assert len(conds) == 1  # (the forward loop's; its gradient loop is not run)
+    assert not conds[0].program.by_shapes  # the condition's module was never needed
+    bodies = [f for f in functions if f.predicate() is None and f.program.by_shapes]
+    assert [len(f.program.by_shapes) for f in bodies] == ([min(n, 6)] if n else [])
+
+
+def _failing(tf):
+    v = tf.placeholder(tf.float32, [5], name="v")
+    n = tf.placeholder(tf.int32, [], name="n")
+    _, total = tf.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + tf.gather(v, i * 2)), [0, 0.0])
+    return {"total": total}
+
+
+def test_v2_loop_body_failing_on_an_iteration_fails_as_tf(v2):
+    feeds = {"v:0": np.arange(5, dtype=np.float32), "n:0": np.int32(6)}
+    for framework in (v2, tm):
+        graph, fetches = build(framework, _failing)
+        with pytest.raises(framework.errors.InvalidArgumentError, match=r"indices = \d+ is not in \[0, 5\)"):
+            run(framework, graph, fetches["total"], feeds)  # (TF's iterations overlap: which one fails first varies)
+        assert run(framework, graph, fetches["total"], {**feeds, "n:0": np.int32(3)}) == 6.0

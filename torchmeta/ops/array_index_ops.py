@@ -170,8 +170,8 @@ def _check_indices(indices, limit: int, label=""):
     if bool(bad.any()):
         pos = torch.nonzero(bad)[0].tolist()
         value = int(indices[tuple(pos)])
-        where = ",".join(str(p) for p in pos)
-        raise invalid(f"indices[{where}] = {value} is not in [0, {limit})")
+        where = f"[{','.join(str(p) for p in pos)}]" if pos else ""  # (a scalar index: "indices = v")
+        raise invalid(f"indices{where} = {value} is not in [0, {limit})")
 
 
 def _gather_shape(op):

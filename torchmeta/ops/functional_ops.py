@@ -4,7 +4,8 @@ Their ``func`` attrs name functions of the graph's library. The kernels receive 
 ``functions`` context value: an object with one callable per func attr (a list of callables for
 ``branches``), each running that function's body lowered once per input signature
 (torchmeta.runtime.functions). A callable takes the arguments positionally and returns the tuple of
-the function's outputs.
+the function's outputs. For While, the object's ``run_while(values)`` runs the loop (the runtime's, which
+can run a condition on Python numbers).
 """
 
 from __future__ import annotations
@@ -98,22 +99,15 @@ _WHILE = {
 }
 
 
-def _run_while(values, cond, body):
-    values = tuple(values)
-    while truthy(cond(*values)[0]):
-        values = body(*values)
-    return values
-
-
 @register_op("While", **_WHILE, stateful=True)
 def while_(input, T, functions):
     """Runs ``body`` while ``cond`` holds; a loop TensorFlow would run forever runs forever here too."""
-    return unpack(_run_while(input, functions.cond, functions.body), len(T))
+    return unpack(functions.run_while(input), len(T))
 
 
 @register_op("StatelessWhile", **_WHILE)
 def stateless_while(input, T, functions):
-    return unpack(_run_while(input, functions.cond, functions.body), len(T))
+    return unpack(functions.run_while(input), len(T))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ site of a function, and every iteration of a loop calling it, reuses the same co
 
 from __future__ import annotations
 
+import operator
 import threading
+
+import torch
 
 from torchmeta import errors
 from torchmeta.api import array_ops
@@ -17,8 +20,9 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.func_graph import FuncGraph, function_graph
 from torchmeta.framework.graph import Tensor
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.ops.control_flow_ops import truthy
 from torchmeta.runtime import lowering
-from torchmeta.runtime.program import Program
+from torchmeta.runtime.program import Program, node_error, scalar_condition
 
 __all__ = ["Function", "FunctionCalls", "FunctionCache"]
 
@@ -26,7 +30,7 @@ __all__ = ["Function", "FunctionCalls", "FunctionCache"]
 class Function:
     """One library function, callable with its arguments positionally; returns its outputs as a tuple."""
 
-    __slots__ = ("name", "func_graph", "program", "__weakref__")
+    __slots__ = ("name", "func_graph", "program", "_predicate", "__weakref__")
 
     def __init__(self, func_graph, env):
         self.name = func_graph.name
@@ -34,6 +38,32 @@ class Function:
         ops = lowering.prune(func_graph.outputs, func_graph.control_outputs, func_graph.inputs)
         lowering.check_supported(ops)
         self.program = Program(env, ops, func_graph.outputs, func_graph.control_outputs, func_graph.inputs)
+        self._predicate = None
+
+    def predicate(self):
+        """This function as a While's condition on Python numbers, ``(test, gather)``: ``test(*gather(args))``
+        is its one output's value for the arguments ``args`` (``program.scalar_condition`` over the arguments
+        it reads: TF2's ``i < n`` and ``LogicalAnd`` of such). None where the condition is anything else."""
+        if self._predicate is None:
+            self._predicate = self._scalar_predicate() or False
+        return self._predicate or None
+
+    def _scalar_predicate(self):
+        fg = self.func_graph
+        if len(fg.outputs) != 1 or fg.control_outputs:
+            return None
+        ops = self.program.ops
+        read = {t for op in lowering.all_ops(ops) for t in op._inputs}
+        positions = [i for i, t in enumerate(fg.inputs) if t in read or t is fg.outputs[0]]
+        if not positions:
+            return None
+        test = scalar_condition(ops, [fg.inputs[i] for i in positions], fg.outputs[0])
+        if test is None:
+            return None
+        if len(positions) == 1:
+            i = positions[0]
+            return test, lambda args: (args[i],)
+        return test, operator.itemgetter(*positions)
 
     def __call__(self, *args):
         n = len(self.func_graph.inputs)
@@ -134,6 +164,36 @@ class FunctionCalls:
             elif attr_def.type == "list(func)":
                 fns = [cache.get(library, f.name) for f in op._attrs[attr_def.name].list.func]
                 setattr(self, attr_def.name, fns)
+
+    def run_while(self, values) -> tuple:
+        """A While op's loop over ``values``: ``body`` while ``cond`` holds. Where the condition is on Python
+        numbers (``Function.predicate``) it runs without a module call, and the body's module is looked up
+        again only when the shape of one of its arguments changed; a module made for one thread is called
+        directly where this thread runs alone (as ``LoopRunner._iterate_scalar`` runs TF1's loops)."""
+        cond, body = self.cond, self.body
+        values = tuple(values)
+        predicate = cond.predicate()
+        if predicate is None or len(values) != len(body.func_graph.inputs):
+            while truthy(cond(*values)[0]):
+                values = body(*values)
+            return values
+        test, gather = predicate
+        program = body.program
+        shaped = program._shaped
+        direct = torch.get_num_threads() == 1 and not torch.compiler.is_dynamo_compiling()
+        compiled = shapes = forward = None
+        while test(*gather(values))[0]:
+            now = [values[i].shape for i in shaped]
+            if now != shapes:
+                compiled, shapes = program.get(values), now
+                forward = compiled.forward
+                if direct and getattr(forward, "one_thread", False):
+                    forward = compiled.gm.forward
+            try:
+                values = forward(*values)
+            except Exception as e:
+                raise node_error(compiled.gm, e) from e
+        return values
 
     def __repr__(self):
         return f"<FunctionCalls of {self.op_name!r}>"

@@ -23,7 +23,7 @@ from torchmeta.ops.control_flow_ops import truthy
 from torchmeta.runtime import control_flow, lowering, specialize
 from torchmeta.runtime.compiled import CompiledForward, compilable
 
-__all__ = ["Program", "Compiled", "LoopRunner", "node_error"]
+__all__ = ["Program", "Compiled", "LoopRunner", "node_error", "scalar_condition"]
 
 
 class Compiled:
@@ -232,7 +232,7 @@ class LoopRunner:
         self.scalar_cond = False
         if not exports and not uses_pred:
             invariant_args = [k for k, i in enumerate(self.cond_args) if i >= 2 * len(merges)]
-            scalar = _scalar_cond(cond_ops, cond_feeds, loop.loop_cond._inputs[0], invariant_args)
+            scalar = scalar_condition(cond_ops, cond_feeds, loop.loop_cond._inputs[0], invariant_args)
             if scalar is not None:
                 self.cond, self.scalar_cond = scalar, True
         kernels = _accumulators(loop, body_ops)
@@ -314,7 +314,7 @@ class LoopRunner:
                 first = False
 
     def _iterate_scalar(self, pool) -> None:
-        """``_iterate`` for a condition on Python numbers (``_scalar_cond``): nothing but the predicate, which
+        """``_iterate`` for a condition on Python numbers (``scalar_condition``): nothing but the predicate, which
         the body does not read, so the pool stays as it is. TF1's loops and their gradient loops all run here:
         the per-iteration work is gathers by ``operator.itemgetter``, and the body's own forward where it is
         ``threads.one_thread_forward``'s wrapper and this thread already runs one (the wrapper's checks, once
@@ -374,7 +374,7 @@ _SCALAR_FNS = {
 _SCALAR_TYPES = (DType.int32, DType.int64, DType.bool)
 
 
-def _scalar_cond(cond_ops, cond_feeds, pred, invariant_args=()):
+def scalar_condition(cond_ops, cond_feeds, pred, invariant_args=()):
     """A loop condition of integer and boolean scalars (TF1's ``i < n`` and ``LogicalAnd`` of such, the
     gradient loop's ``GreaterEqual``) evaluated on Python numbers: the same comparisons without a torch
     call per comparison each iteration. ``invariant_args``: the positions of arguments that are loop
