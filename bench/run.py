@@ -271,9 +271,15 @@ class DynamicRNNTrain(Workload):
     name = "dynamic_rnn20_train"
     description = "tf.nn.dynamic_rnn LSTM, 20 steps (batch 32, hidden 128), one training step"
 
-    def __init__(self, device, steps=20, batch=32, hidden=128):
+    def __init__(self, device, steps=20, batch=32, hidden=128, control_flow="v1", name=None, description=None):
+        """``control_flow``: the while loop TF builds, "v1" (Enter/Merge/Switch/Exit frames: TF1's, and what
+        ``disable_v2_behavior`` gives) or "v2" (a While op over library functions with TensorList
+        accumulators: TF2's, and the graphs tf.compat.v1 code builds in TF 2.x without disabling v2)."""
         super().__init__(device)
         self.steps, self.batch, self.hidden = steps, batch, hidden
+        self.control_flow = control_flow
+        self.name = name or self.name
+        self.description = description or self.description
         self.x = self.rng.standard_normal((batch, steps, hidden)).astype(np.float32)
         self.target = self.rng.standard_normal((batch, steps, hidden)).astype(np.float32)
         self.path = None
@@ -289,8 +295,14 @@ class DynamicRNNTrain(Workload):
 
     def tf_step(self, tf, config):
         g = tf.Graph()
+        v2 = tf.control_flow_v2_enabled()
+        (tf.enable_control_flow_v2 if self.control_flow == "v2" else tf.disable_control_flow_v2)()
+        try:
+            with g.as_default():
+                x, target, train_op = self._build(tf)
+        finally:
+            (tf.enable_control_flow_v2 if v2 else tf.disable_control_flow_v2)()
         with g.as_default():
-            x, target, train_op = self._build(tf)
             sess = tf.Session(graph=g, config=config)
             sess.run(tf.global_variables_initializer())
             if self.path is None:
@@ -662,6 +674,18 @@ def main(argv=None):
         ),
         LSTMTrain(device),
         DynamicRNNTrain(device),
+        *[
+            DynamicRNNTrain(
+                device,
+                steps=100,
+                batch=8,
+                hidden=32,
+                control_flow=cf,
+                name=f"dynamic_rnn100_small{'_v2' if cf == 'v2' else ''}_train",
+                description=f"tf.nn.dynamic_rnn LSTM, 100 steps (batch 8, hidden 32), {cf} while loop, training step",
+            )
+            for cf in ("v1", "v2")
+        ],
         ModelTrain(device, "cnn", "mnist_deep-shaped CNN (NHWC, batch 50, Adam), training step"),
         ModelInfer(device, "cnn", "mnist_deep-shaped CNN, inference"),
         ModelTrain(device, "resnet", "ResNet-style conv-BN-relu blocks, 32x32x3, batch 32, Momentum, training step"),
