@@ -30,6 +30,7 @@ from torchmeta.ops.common import (
 __all__ = ["TensorList"]
 
 _new_list = object.__new__
+_SPARSE_MAX = 8  # the set elements a list keeps count of (``TensorList.sparse``); past them, AddN walks the list
 
 
 def _shape_arg(value):
@@ -121,16 +122,16 @@ class TensorList:
                 "Trying to add two lists of tensors of different dtypes. One is "
                 f"{type_string(self.element_dtype)} and the other is {type_string(other.element_dtype)}"
             )
-        if other.sparse is not None or self.sparse is not None:
-            base, extra = (self, other) if other.sparse is not None else (other, self)
+        if other.sparse is not None or self.sparse is not None:  # (only where the sparse one has elements)
+            base, sparse = (self, other.sparse) if other.sparse is not None else (other, self.sparse)
             out = list(base.elements)
-            for i in extra.sparse:
-                a, b = out[i], extra.elements[i]
-                out[i] = a if b is None else b if a is None else torch.add(a, b) if extra is other else torch.add(b, a)
-            return self.copy(out)
-        out = []
-        for a, b in zip(self.elements, other.elements):
-            out.append(b if a is None else a if b is None else torch.add(a, b))
+            indices = sparse
+        else:
+            out = [None] * len(self.elements)
+            indices = range(len(out))
+        for i in indices:
+            a, b = self.elements[i], other.elements[i]
+            out[i] = b if a is None else a if b is None else torch.add(a, b)
         return self.copy(out)
 
     def check_dtype(self, dtype) -> None:
@@ -296,9 +297,6 @@ def tensor_list_set_item(input_handle, index, item, element_dtype, resize_if_ind
     if sparse is not None and i not in sparse:
         sparse = (*sparse, i) if len(sparse) < _SPARSE_MAX else None
     return lst.copy(elements, sparse)
-
-
-_SPARSE_MAX = 8  # (beyond that many set elements, __add__ walks the whole list)
 
 
 @register_op(
