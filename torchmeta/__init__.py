@@ -205,6 +205,7 @@ from torchmeta.version import __version__  # noqa: F401
 from torchmeta.api import parsing_ops as _parsing_ops
 from torchmeta.api.clip_ops import *  # noqa: F403
 from torchmeta.api.image_ops import decode_image as _decode_image
+from torchmeta.api.image_ops import extract_image_patches  # noqa: F401
 
 for _name in _parsing_ops.__all__:
     setattr(io, _name, getattr(_parsing_ops, _name))

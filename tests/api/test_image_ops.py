@@ -466,3 +466,74 @@ def test_grayscale_to_rgb_shape_errors_as_tf(tf1, shape):
                     framework.image.grayscale_to_rgb(framework.zeros(shape))
                 messages.append(str(info.value))
     assert messages[1] == messages[0] and messages[0]
+
+
+GEOMETRY_CASES = {
+    "resize_bicubic-half-pixel": (
+        lambda tf, x: tf.image.resize_bicubic(x, [7, 4], half_pixel_centers=True),
+        [_rng.standard_normal((2, 5, 6, 2)).astype(np.float32)],
+    ),
+    "resize_area-uint8": (
+        lambda tf, x: tf.image.resize_area(x, [3, 2], name="area"),
+        [_rng.integers(0, 256, (1, 6, 5, 3)).astype(np.uint8)],
+    ),
+    "extract_image_patches": (
+        lambda tf, x: [
+            tf.image.extract_image_patches(x, [1, 3, 3, 1], [1, 2, 2, 1], [1, 1, 1, 1], "SAME"),
+            tf.extract_image_patches(x, ksizes=[1, 2, 2, 1], strides=[1, 1, 1, 1], rates=[1, 2, 2, 1], padding="VALID"),
+            tf.image.extract_patches(x, [1, 2, 3, 1], [1, 3, 1, 1], [1, 1, 1, 1], "VALID", name="p"),
+        ],
+        [_rng.standard_normal((2, 7, 6, 2)).astype(np.float32)],
+    ),
+    "crop_and_resize": (
+        lambda tf, x: [
+            tf.image.crop_and_resize(
+                x, [[0.1, 0.2, 0.8, 0.9], [-0.2, 0.0, 1.3, 0.7]], [1, 0], [3, 4], extrapolation_value=-1.0
+            ),
+            tf.image.crop_and_resize(x, [[0.0, 0.0, 1.0, 1.0]], box_indices=[0], crop_size=[2, 2], method="nearest"),
+        ],
+        [_rng.standard_normal((2, 6, 5, 3)).astype(np.float32)],
+    ),
+    "rot90-3d": (
+        lambda tf, x: [tf.image.rot90(x), tf.image.rot90(x, k=2), tf.image.rot90(x, k=-1), tf.image.rot90(x, 4)],
+        [_rng.standard_normal((3, 4, 2)).astype(np.float32)],
+    ),
+    "rot90-4d-fed-k": (
+        lambda tf, x, k: [tf.image.rot90(x, k), tf.image.rot90(x, k + 1, name="r")],
+        [_rng.integers(0, 9, (2, 3, 5, 1)).astype(np.int32), np.array(3, np.int32)],
+    ),
+    "transpose": (
+        lambda tf, x, y: [tf.image.transpose(x), tf.image.transpose_image(y, name="t")],
+        [_rng.standard_normal((3, 4, 2)).astype(np.float32), _rng.standard_normal((2, 3, 4, 1)).astype(np.float32)],
+    ),
+    "central_crop": (
+        lambda tf, x, y: [tf.image.central_crop(x, 0.5), tf.image.central_crop(y, 0.3), tf.image.central_crop(x, 1.0)],
+        [_rng.standard_normal((7, 6, 2)).astype(np.float32), _rng.standard_normal((2, 9, 10, 1)).astype(np.float32)],
+    ),
+    "resize_image_with_pad": (
+        lambda tf, x, y: [
+            tf.image.resize_image_with_pad(x, 8, 5),
+            tf.image.resize_image_with_pad(y, 4, 9, method=tf.image.ResizeMethod.NEAREST_NEIGHBOR),
+        ],
+        [_rng.standard_normal((5, 6, 2)).astype(np.float32), _rng.standard_normal((2, 6, 3, 1)).astype(np.float32)],
+    ),
+    "image_gradients": (
+        lambda tf, x: list(tf.image.image_gradients(x)),
+        [_rng.standard_normal((2, 4, 5, 3)).astype(np.float32)],
+    ),
+    "sobel_edges": (
+        lambda tf, x: tf.image.sobel_edges(x),
+        [_rng.standard_normal((2, 5, 4, 3)).astype(np.float32)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(GEOMETRY_CASES))
+def test_geometry_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = GEOMETRY_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    expected, actual = (r if isinstance(r, list) else [r] for r in (expected, actual))
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
