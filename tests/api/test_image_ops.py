@@ -537,3 +537,108 @@ def test_geometry_graphs_and_values_are_tfs(tf1, case):
     for e, a in zip(expected, actual):
         assert a.dtype == e.dtype and a.shape == e.shape
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
+
+
+COLOUR_CASES = {
+    "hsv-round-trip": (
+        lambda tf, x: [tf.image.rgb_to_hsv(x), tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(x), name="back")],
+        [_rng.uniform(0, 1, (2, 4, 5, 3)).astype(np.float32)],
+    ),
+    "adjust_hue-saturation-float": (
+        lambda tf, x, d: [
+            tf.image.adjust_hue(x, 0.2),
+            tf.image.adjust_hue(x, d, name="hue"),
+            tf.image.adjust_saturation(x, 1.7),
+            tf.image.adjust_saturation(x, d + 0.5, name="sat"),
+        ],
+        [_rng.uniform(0, 1, (4, 5, 3)).astype(np.float32), np.array(-0.3, np.float32)],
+    ),
+    "adjust_hue-saturation-uint8": (
+        lambda tf, x: [tf.image.adjust_hue(x, -0.45), tf.image.adjust_saturation(x, 0.4)],
+        [_rng.integers(0, 256, (2, 3, 4, 3)).astype(np.uint8)],
+    ),
+    "adjust_gamma": (
+        lambda tf, x, y, g: [
+            tf.image.adjust_gamma(x, 0.5, 1.2),
+            tf.image.adjust_gamma(y, 2.2),
+            tf.image.adjust_gamma(x, g, gain=0.9),
+        ],
+        [
+            _rng.uniform(0, 1, (4, 5, 3)).astype(np.float32),
+            _rng.integers(0, 256, (3, 4, 3)).astype(np.uint8),
+            np.array(1.5, np.float32),
+        ],
+    ),
+    "yiq-yuv": (
+        lambda tf, x: [
+            tf.image.rgb_to_yiq(x),
+            tf.image.yiq_to_rgb(tf.image.rgb_to_yiq(x)),
+            tf.image.rgb_to_yuv(x),
+            tf.image.yuv_to_rgb(tf.image.rgb_to_yuv(x)),
+        ],
+        [_rng.uniform(0, 1, (2, 4, 5, 3)).astype(np.float32)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COLOUR_CASES))
+def test_colour_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = COLOUR_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5 if a.dtype.kind == "f" else 0)
+
+
+def test_seeded_random_hue_and_saturation_are_tfs(tf1):
+    """Op-level and graph-level seeds: TF's draws, run after run."""
+    image = _rng.uniform(0, 1, (6, 5, 3)).astype(np.float32)
+    results, graphs = [], []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            fw.set_random_seed(7)
+            x = fw.placeholder(fw.float32, [6, 5, 3], name="x")
+            outs = [
+                fw.image.random_hue(x, 0.3),
+                fw.image.random_saturation(x, 0.5, 1.5, seed=4),
+                fw.image.random_saturation(fw.image.random_hue(x, 0.1, seed=9), 0.2, 0.9),
+            ]
+            with fw.Session() as sess:
+                results.append([sess.run(outs, {x: image}) for _ in range(3)])
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    for ours, theirs in zip(results[1], results[0]):
+        for o, t in zip(ours, theirs):
+            np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda tf, x: tf.image.random_hue(x, 0.6),
+        lambda tf, x: tf.image.random_hue(x, -0.1),
+        lambda tf, x: tf.image.random_saturation(x, 0.5, 0.5),
+        lambda tf, x: tf.image.random_saturation(x, -0.5, 0.5),
+        lambda tf, x: tf.image.adjust_gamma(x, -1.0),
+        lambda tf, x: tf.image.central_crop(x, 0.0),
+        lambda tf, x: tf.image.central_crop(x[0, 0], 0.5),
+        lambda tf, x: tf.image.rot90(x[0, 0]),
+        lambda tf, x: tf.image.rot90(x, [1, 2]),
+        lambda tf, x: tf.image.transpose(x[0]),
+        lambda tf, x: tf.image.image_gradients(x),
+        lambda tf, x: tf.image.extract_image_patches(x, sizes=[1, 1, 1, 1], ksizes=[1, 1, 1, 1]),
+        lambda tf, x: tf.image.crop_and_resize(x, [[0, 0, 1, 1]], [0], [2, 2], box_indices=[0]),
+    ],
+)
+def test_colour_and_geometry_argument_errors_are_tfs(tf1, call):
+    errors = []
+    for fw in (tf1, tm):
+        with fw.Graph().as_default():
+            x = fw.placeholder(fw.float32, [4, 5, 3])
+            with pytest.raises(Exception) as info:
+                call(fw, x)
+            errors.append(info.value)
+    assert type(errors[1]).__name__ == type(errors[0]).__name__
+    assert str(errors[1]) == str(errors[0])

@@ -70,6 +70,17 @@ __all__ = [
     "resize_image_with_pad",
     "image_gradients",
     "sobel_edges",
+    "rgb_to_hsv",
+    "hsv_to_rgb",
+    "adjust_hue",
+    "adjust_saturation",
+    "adjust_gamma",
+    "random_hue",
+    "random_saturation",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
+    "rgb_to_yuv",
+    "yuv_to_rgb",
 ]
 
 
@@ -988,3 +999,112 @@ def sobel_edges(image):
     output = array_ops.reshape(output, shape=shape)
     output.set_shape(static_image_shape.concatenate([num_kernels]))
     return output
+
+
+def rgb_to_hsv(images, name=None):
+    """``tf.image.rgb_to_hsv`` (the raw op): float images with values in [0, 1]."""
+    return raw_op("RGBToHSV", images=images, name=name)
+
+
+def hsv_to_rgb(images, name=None):
+    """``tf.image.hsv_to_rgb`` (the raw op)."""
+    return raw_op("HSVToRGB", images=images, name=name)
+
+
+def _adjust_in_float(op_type, image, value_arg, name, scope_name):
+    """TF's adjust_hue/adjust_saturation: the op on the image as float32 (unless half or float), cast back."""
+    with name_scope(name, scope_name, [image]):
+        image = convert_to_tensor(image, name="image")
+        orig_dtype = image.dtype
+        flt_image = image if orig_dtype in (DType.float16, DType.float32) else convert_image_dtype(image, DType.float32)
+        adjusted = raw_op(op_type, images=flt_image, **value_arg)
+        return convert_image_dtype(adjusted, orig_dtype)
+
+
+def adjust_hue(image, delta, name=None):
+    """``tf.image.adjust_hue``: ``delta`` (a fraction of a turn) added to each pixel's hue."""
+    return _adjust_in_float("AdjustHue", image, {"delta": delta}, name, "adjust_hue")
+
+
+def adjust_saturation(image, saturation_factor, name=None):
+    """``tf.image.adjust_saturation``: each pixel's saturation scaled by ``saturation_factor`` (clipped to 1)."""
+    return _adjust_in_float("AdjustSaturation", image, {"scale": saturation_factor}, name, "adjust_saturation")
+
+
+def random_hue(image, max_delta, seed=None):
+    """``tf.image.random_hue``: adjust_hue by one uniform draw in [-max_delta, max_delta] (TF's draw when seeded).
+
+    Raises:
+      ValueError: if ``max_delta`` is negative or over 0.5.
+    """
+    if max_delta > 0.5:
+        raise ValueError("max_delta must be <= 0.5.")
+    if max_delta < 0:
+        raise ValueError("max_delta must be non-negative.")
+    delta = random_ops.random_uniform([], -max_delta, max_delta, seed=seed)
+    return adjust_hue(image, delta)
+
+
+def random_saturation(image, lower, upper, seed=None):
+    """``tf.image.random_saturation``: adjust_saturation by one uniform draw in [lower, upper).
+
+    Raises:
+      ValueError: if ``upper <= lower`` or ``lower`` is negative.
+    """
+    if upper <= lower:
+        raise ValueError("upper must be > lower.")
+    if lower < 0:
+        raise ValueError("lower must be non-negative.")
+    saturation_factor = random_ops.random_uniform([], lower, upper, seed=seed)
+    return adjust_saturation(image, saturation_factor)
+
+
+def adjust_gamma(image, gamma=1, gain=1):
+    """``tf.image.adjust_gamma``: ``gain * image ** gamma`` in float, converted back with saturation.
+
+    Raises:
+      ValueError: if a Python ``gamma`` is negative.
+    """
+    with name_scope(None, "adjust_gamma", [image, gamma, gain]):
+        image = convert_to_tensor(image, name="image")
+        orig_dtype = image.dtype
+        flt_image = image if orig_dtype in (DType.float16, DType.float32) else convert_image_dtype(image, DType.float32)
+        assert_op = _assert(gamma >= 0, ValueError, "Gamma should be a non-negative real number.")
+        if assert_op:
+            gamma = with_dependencies(assert_op, gamma)
+        adjusted_img = gain * flt_image**gamma
+        return convert_image_dtype(adjusted_img, orig_dtype, saturate=True)
+
+
+# TF's colour-space matrices (image_ops_impl.py), applied with tensordot over the last axis.
+_RGB_TO_YIQ = [[0.299, 0.59590059, 0.2115], [0.587, -0.27455667, -0.52273617], [0.114, -0.32134392, 0.31119955]]
+_YIQ_TO_RGB = [[1, 1, 1], [0.95598634, -0.27201283, -1.10674021], [0.6208248, -0.64720424, 1.70423049]]
+_RGB_TO_YUV = [[0.299, -0.14714119, 0.61497538], [0.587, -0.28886916, -0.51496512], [0.114, 0.43601035, -0.10001026]]
+_YUV_TO_RGB = [[1, 1, 1], [0, -0.394642334, 2.03206185], [1.13988303, -0.58062185, 0]]
+
+
+def _colour_matrix(images, kernel):
+    images = convert_to_tensor(images, name="images")
+    kernel = convert_to_tensor(kernel, dtype=images.dtype, name="kernel")
+    ndims = images.shape.rank
+    return math_ops.tensordot(images, kernel, axes=[[ndims - 1], [0]])
+
+
+def rgb_to_yiq(images):
+    """``tf.image.rgb_to_yiq``: float RGB images in YIQ."""
+    return _colour_matrix(images, _RGB_TO_YIQ)
+
+
+def yiq_to_rgb(images):
+    """``tf.image.yiq_to_rgb``."""
+    return _colour_matrix(images, _YIQ_TO_RGB)
+
+
+def rgb_to_yuv(images):
+    """``tf.image.rgb_to_yuv``: float RGB images in YUV."""
+    return _colour_matrix(images, _RGB_TO_YUV)
+
+
+def yuv_to_rgb(images):
+    """``tf.image.yuv_to_rgb``."""
+    return _colour_matrix(images, _YUV_TO_RGB)
