@@ -642,3 +642,55 @@ def test_colour_and_geometry_argument_errors_are_tfs(tf1, call):
             errors.append(info.value)
     assert type(errors[1]).__name__ == type(errors[0]).__name__
     assert str(errors[1]) == str(errors[0])
+
+
+def _boxes(n, batch=()):
+    corners = _rng.uniform(0, 1, (*batch, n, 2, 2)).astype(np.float32)
+    return np.concatenate([corners.min(-2), corners.max(-2)], -1)
+
+
+BOX_CASES = {
+    "non_max_suppression": (
+        lambda tf, b, s: [
+            tf.image.non_max_suppression(b, s, 5),
+            tf.image.non_max_suppression(b, s, 8, iou_threshold=0.2, score_threshold=0.3, name="nms"),
+        ],
+        [_boxes(12), _rng.uniform(0, 1, 12).astype(np.float32)],
+    ),
+    "non_max_suppression_with_scores-soft": (
+        lambda tf, b, s: [
+            *tf.image.non_max_suppression_with_scores(b, s, 6, iou_threshold=0.4),
+            *tf.image.non_max_suppression_with_scores(b, s, 6, score_threshold=0.1, soft_nms_sigma=0.5),
+        ],
+        [_boxes(10), _rng.uniform(0, 1, 10).astype(np.float32)],
+    ),
+    "non_max_suppression_overlaps": (
+        lambda tf, o, s: tf.image.non_max_suppression_overlaps(o, s, 4, overlap_threshold=0.6, score_threshold=0.2),
+        [_rng.uniform(0, 1, (7, 7)).astype(np.float32), _rng.uniform(0, 1, 7).astype(np.float32)],
+    ),
+    "combined_non_max_suppression": (
+        lambda tf, b, s: [
+            *tf.image.combined_non_max_suppression(b, s, 3, 5, iou_threshold=0.3),
+            *tf.image.combined_non_max_suppression(b, s, 2, 4, pad_per_class=True, clip_boxes=False, name="c"),
+        ],
+        [_boxes(6, (2,))[:, :, None, :] * 1.2 - 0.1, _rng.uniform(0, 1, (2, 6, 3)).astype(np.float32)],
+    ),
+    "draw_bounding_boxes": (
+        lambda tf, x, b: [
+            tf.image.draw_bounding_boxes(x, b),
+            tf.image.draw_bounding_boxes(x, b, colors=[[1.0, 0.0, 0.0, 1.0], [0.0, 0.5, 1.0, 1.0]], name="d"),
+        ],
+        [np.zeros((2, 9, 8, 3), np.float32), _boxes(2, (2,))],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BOX_CASES))
+def test_box_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = BOX_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    expected, actual = (r if isinstance(r, list) else [r] for r in (expected, actual))
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)

@@ -81,6 +81,11 @@ __all__ = [
     "yiq_to_rgb",
     "rgb_to_yuv",
     "yuv_to_rgb",
+    "non_max_suppression",
+    "non_max_suppression_with_scores",
+    "non_max_suppression_overlaps",
+    "combined_non_max_suppression",
+    "draw_bounding_boxes",
 ]
 
 
@@ -1108,3 +1113,96 @@ def rgb_to_yuv(images):
 def yuv_to_rgb(images):
     """``tf.image.yuv_to_rgb``."""
     return _colour_matrix(images, _YUV_TO_RGB)
+
+
+def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"), name=None):
+    """``tf.image.non_max_suppression``: indices of the boxes greedy NMS keeps (NonMaxSuppressionV3)."""
+    with name_scope(name, "non_max_suppression"):
+        iou_threshold = convert_to_tensor(iou_threshold, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, name="score_threshold")
+        return raw_op(
+            "NonMaxSuppressionV3",
+            boxes=boxes,
+            scores=scores,
+            max_output_size=max_output_size,
+            iou_threshold=iou_threshold,
+            score_threshold=score_threshold,
+        )
+
+
+def non_max_suppression_with_scores(
+    boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"), soft_nms_sigma=0.0, name=None
+):
+    """``tf.image.non_max_suppression_with_scores``: (indices, scores) of (soft-)NMS (NonMaxSuppressionV5)."""
+    with name_scope(name, "non_max_suppression_with_scores"):
+        iou_threshold = convert_to_tensor(iou_threshold, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, name="score_threshold")
+        soft_nms_sigma = convert_to_tensor(soft_nms_sigma, name="soft_nms_sigma")
+        selected_indices, selected_scores, _ = raw_op(
+            "NonMaxSuppressionV5",
+            boxes=boxes,
+            scores=scores,
+            max_output_size=max_output_size,
+            iou_threshold=iou_threshold,
+            score_threshold=score_threshold,
+            soft_nms_sigma=soft_nms_sigma,
+            pad_to_max_output_size=False,
+        )
+        return selected_indices, selected_scores
+
+
+def non_max_suppression_with_overlaps(
+    overlaps, scores, max_output_size, overlap_threshold=0.5, score_threshold=float("-inf"), name=None
+):
+    """``tf.image.non_max_suppression_overlaps``: NMS over a given [n, n] overlap matrix."""
+    with name_scope(name, "non_max_suppression_overlaps"):
+        overlap_threshold = convert_to_tensor(overlap_threshold, name="overlap_threshold")
+        return raw_op(
+            "NonMaxSuppressionWithOverlaps",
+            overlaps=overlaps,
+            scores=scores,
+            max_output_size=max_output_size,
+            overlap_threshold=overlap_threshold,
+            score_threshold=score_threshold,
+        )
+
+
+non_max_suppression_overlaps = non_max_suppression_with_overlaps
+
+
+def combined_non_max_suppression(
+    boxes,
+    scores,
+    max_output_size_per_class,
+    max_total_size,
+    iou_threshold=0.5,
+    score_threshold=float("-inf"),
+    pad_per_class=False,
+    clip_boxes=True,
+    name=None,
+):
+    """``tf.image.combined_non_max_suppression``: per-class NMS over a batch, merged
+    (nmsed_boxes, nmsed_scores, nmsed_classes, valid_detections)."""
+    with name_scope(name, "combined_non_max_suppression"):
+        iou_threshold = convert_to_tensor(iou_threshold, dtype=DType.float32, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, dtype=DType.float32, name="score_threshold")
+        # Without a dtype, as TF: a size past int32 becomes int64 and the op rejects it.
+        max_total_size = convert_to_tensor(max_total_size)
+        return raw_op(
+            "CombinedNonMaxSuppression",
+            boxes=boxes,
+            scores=scores,
+            max_output_size_per_class=max_output_size_per_class,
+            max_total_size=max_total_size,
+            iou_threshold=iou_threshold,
+            score_threshold=score_threshold,
+            pad_per_class=pad_per_class,
+            clip_boxes=clip_boxes,
+        )
+
+
+def draw_bounding_boxes(images, boxes, name=None, colors=None):
+    """``tf.image.draw_bounding_boxes`` (TF1 argument order): DrawBoundingBoxes, or V2 with ``colors``."""
+    if colors is None:
+        return raw_op("DrawBoundingBoxes", images=images, boxes=boxes, name=name)
+    return raw_op("DrawBoundingBoxesV2", images=images, boxes=boxes, colors=colors, name=name)
