@@ -694,3 +694,49 @@ def test_box_graphs_and_values_are_tfs(tf1, case):
     for e, a in zip(expected, actual):
         assert a.dtype == e.dtype and a.shape == e.shape
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+
+
+METRIC_CASES = {
+    "psnr": (
+        lambda tf, a, b: [tf.image.psnr(a, b, 1.0), tf.image.psnr(a, b, max_val=2.0, name="p")],
+        [_rng.uniform(0, 1, (2, 5, 6, 3)).astype(np.float32), _rng.uniform(0, 1, (2, 5, 6, 3)).astype(np.float32)],
+    ),
+    "psnr-uint8": (
+        lambda tf, a, b: tf.image.psnr(a, b, 255),
+        [_rng.integers(0, 256, (4, 3, 2)).astype(np.uint8), _rng.integers(0, 256, (4, 3, 2)).astype(np.uint8)],
+    ),
+    "ssim": (
+        lambda tf, a, b: [
+            tf.image.ssim(a, b, 1.0),
+            tf.image.ssim(a, b, 1.0, filter_size=5, filter_sigma=0.8, k1=0.02, return_index_map=True),
+        ],
+        [_rng.uniform(0, 1, (2, 13, 12, 3)).astype(np.float32), _rng.uniform(0, 1, (2, 13, 12, 3)).astype(np.float32)],
+    ),
+    "ssim_multiscale": (
+        lambda tf, a, b: tf.image.ssim_multiscale(a, b, 1.0, power_factors=(0.3, 0.4, 0.3), filter_size=3),
+        [_rng.uniform(0, 1, (2, 13, 11, 1)).astype(np.float32), _rng.uniform(0, 1, (2, 13, 11, 1)).astype(np.float32)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(METRIC_CASES))
+def test_metric_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = METRIC_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    expected, actual = (r if isinstance(r, list) else [r] for r in (expected, actual))
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(
+            a, e, rtol=1e-5, atol=1e-5
+        )  # SSIM maps cancel (num1 - num0): float32 sum order shows
+
+
+def test_metric_shape_errors_are_tfs(tf1):
+    errors = []
+    for fw in (tf1, tm):
+        with fw.Graph().as_default():
+            with pytest.raises(ValueError) as info:
+                fw.image.ssim(fw.zeros([2, 11, 11, 3]), fw.zeros([3, 11, 11, 3]), 1.0)
+            errors.append(str(info.value))
+    assert errors[1] == errors[0]
