@@ -740,3 +740,28 @@ def test_metric_shape_errors_are_tfs(tf1):
                 fw.image.ssim(fw.zeros([2, 11, 11, 3]), fw.zeros([3, 11, 11, 3]), 1.0)
             errors.append(str(info.value))
     assert errors[1] == errors[0]
+
+
+def test_tf_io_codec_names_are_tfs(tf1):
+    """tf.io's TF1 names for the image codecs, base64 and is_jpeg build TF's graphs and values."""
+    image = _rng.integers(0, 256, (4, 5, 3)).astype(np.uint8)
+
+    def build(tf, x):
+        png = tf.io.encode_png(x)
+        jpeg = tf.io.encode_jpeg(x, quality=95)
+        tf.io.decode_bmp(png, name="bmp"), tf.io.decode_gif(png, name="gif")  # built, not run
+        return [
+            tf.io.decode_png(png),
+            tf.shape(tf.io.decode_jpeg(jpeg)),
+            tf.io.is_jpeg(jpeg),
+            tf.io.is_jpeg(png, name="png_is_jpeg"),
+            tf.io.decode_base64(tf.io.encode_base64(png, pad=True)),
+            tf.io.encode_base64(png),
+        ]
+
+    (expected, actual), (tg, mg) = _run_both(tf1, build, [image])
+    assert _nodes(mg) == _nodes(tg)
+    for e, a in zip(expected, actual):
+        np.testing.assert_array_equal(a, e)
+    assert tm.io.PaddingFIFOQueue is tm.PaddingFIFOQueue and tm.io.RandomShuffleQueue is tm.RandomShuffleQueue
+    assert tm.io.QueueBase is tm.QueueBase

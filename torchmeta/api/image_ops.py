@@ -15,7 +15,7 @@ import enum
 import numpy as np
 
 from torchmeta import dtypes
-from torchmeta.api import array_ops, check_ops, math_ops, random_ops
+from torchmeta.api import array_ops, check_ops, math_ops, random_ops, string_ops
 from torchmeta.api import cond as cond_lib
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_case import case
@@ -86,6 +86,7 @@ __all__ = [
     "non_max_suppression_overlaps",
     "combined_non_max_suppression",
     "draw_bounding_boxes",
+    "is_jpeg",
 ]
 
 
@@ -1206,3 +1207,10 @@ def draw_bounding_boxes(images, boxes, name=None, colors=None):
     if colors is None:
         return raw_op("DrawBoundingBoxes", images=images, boxes=boxes, name=name)
     return raw_op("DrawBoundingBoxesV2", images=images, boxes=boxes, colors=colors, name=name)
+
+
+def is_jpeg(contents, name=None):
+    """``tf.io.is_jpeg`` / ``tf.image.is_jpeg``: whether ``contents`` starts with JPEG's magic bytes."""
+    with name_scope(name, "is_jpeg"):
+        substr = string_ops.substr(contents, 0, 3)
+        return math_ops.equal(substr, b"\xff\xd8\xff", name=name)
