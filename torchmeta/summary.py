@@ -6,10 +6,12 @@ from torchmeta.api.summary_ops import (  # noqa: F401
     FileWriterCache,
     SessionLog,
     Summary,
+    audio,
     histogram,
     image,
     merge,
     merge_all,
     scalar,
     tensor_summary,
+    text,
 )

@@ -10,6 +10,7 @@ decoded pixels are to TensorFlow's.
 
 from __future__ import annotations
 
+import collections
 import enum
 
 import numpy as np
@@ -1171,6 +1172,11 @@ def non_max_suppression_with_overlaps(
 non_max_suppression_overlaps = non_max_suppression_with_overlaps
 
 
+_CombinedNonMaxSuppressionOutput = collections.namedtuple(
+    "CombinedNonMaxSuppression", ["nmsed_boxes", "nmsed_scores", "nmsed_classes", "valid_detections"]
+)
+
+
 def combined_non_max_suppression(
     boxes,
     scores,
@@ -1189,16 +1195,18 @@ def combined_non_max_suppression(
         score_threshold = convert_to_tensor(score_threshold, dtype=DType.float32, name="score_threshold")
         # Without a dtype, as TF: a size past int32 becomes int64 and the op rejects it.
         max_total_size = convert_to_tensor(max_total_size)
-        return raw_op(
-            "CombinedNonMaxSuppression",
-            boxes=boxes,
-            scores=scores,
-            max_output_size_per_class=max_output_size_per_class,
-            max_total_size=max_total_size,
-            iou_threshold=iou_threshold,
-            score_threshold=score_threshold,
-            pad_per_class=pad_per_class,
-            clip_boxes=clip_boxes,
+        return _CombinedNonMaxSuppressionOutput(
+            *raw_op(
+                "CombinedNonMaxSuppression",
+                boxes=boxes,
+                scores=scores,
+                max_output_size_per_class=max_output_size_per_class,
+                max_total_size=max_total_size,
+                iou_threshold=iou_threshold,
+                score_threshold=score_threshold,
+                pad_per_class=pad_per_class,
+                clip_boxes=clip_boxes,
+            )
         )
 
 
