@@ -80,6 +80,23 @@ CASES = {
         [_rng.standard_normal((2, 4, 5)).astype(np.float32), _rng.standard_normal((6, 7)).astype(np.float32)],
         [[2, 4, 5], [None, 7]],
     ),
+    "stft-round-trip": (
+        lambda tf, x: [
+            tf.abs(tf.signal.stft(x, 8, 4)),
+            tf.signal.inverse_stft(tf.signal.stft(x, 8, 2, fft_length=16), 8, 2, fft_length=16),
+            tf.signal.inverse_stft(
+                tf.signal.stft(x, 6, 3, window_fn=None, pad_end=True), 6, 3, window_fn=None, name="istft"
+            ),
+            tf.signal.inverse_stft(tf.signal.stft(x, 10, 5, fft_length=8), 10, 5, fft_length=8),
+        ],
+        [_rng.standard_normal((2, 40)).astype(np.float32)],
+        [[2, 40]],
+    ),
+    "stft-dynamic-length": (
+        lambda tf, x, n: [tf.abs(tf.signal.stft(x, n, 3)), tf.signal.inverse_stft(tf.signal.stft(x, n, 3), n, 3)],
+        [_rng.standard_normal(30).astype(np.float32), np.array(7, np.int32)],
+        [[None], []],
+    ),
 }
 
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from torchmeta.api import array_ops, math_ops
+from torchmeta.api import array_ops, math_ops, spectral_ops
 from torchmeta.api import cond as cond_lib
 from torchmeta.api.while_loop import while_loop
 from torchmeta.dtypes import DType
@@ -15,7 +15,16 @@ from torchmeta.framework import tensor_util
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import convert_to_tensor, name_scope
 
-__all__ = ["hann_window", "hamming_window", "fftshift", "ifftshift", "frame", "overlap_and_add"]
+__all__ = [
+    "hann_window",
+    "hamming_window",
+    "fftshift",
+    "ifftshift",
+    "frame",
+    "overlap_and_add",
+    "stft",
+    "inverse_stft",
+]
 
 
 def _raised_cosine_window(name, default_name, window_length, periodic, dtype, a, b):
@@ -268,3 +277,85 @@ def overlap_and_add(signal, frame_step, name=None):
         signal = math_ops.reduce_sum(signal, -3)
         signal = array_ops.reshape(signal, full_shape([(frames + segments - 1) * frame_step]))
         return signal[..., :output_length]
+
+
+def _enclosing_power_of_two(value):
+    """The smallest power of two >= ``value``: a constant when static, else Pow/Ceil/Log in float32 (TF's)."""
+    value_static = tensor_util.constant_value(value)
+    if value_static is not None:
+        return constant(int(2 ** np.ceil(np.log(value_static) / np.log(2.0))), value.dtype)
+    return math_ops.cast(
+        math_ops.pow(2.0, math_ops.ceil(math_ops.log(math_ops.cast(value, DType.float32)) / math_ops.log(2.0))),
+        value.dtype,
+    )
+
+
+def stft(signals, frame_length, frame_step, fft_length=None, window_fn=hann_window, pad_end=False, name=None):
+    """``tf.signal.stft``: the RFFT of each windowed frame ([..., frames, fft_length // 2 + 1] complex).
+
+    Raises:
+      ValueError: if ``signals`` is a scalar or a length or step is not a scalar.
+    """
+    with name_scope(name, "stft", [signals, frame_length, frame_step]):
+        signals = convert_to_tensor(signals, name="signals")
+        signals.shape.with_rank_at_least(1)
+        frame_length = convert_to_tensor(frame_length, name="frame_length")
+        frame_length.shape.assert_has_rank(0)
+        frame_step = convert_to_tensor(frame_step, name="frame_step")
+        frame_step.shape.assert_has_rank(0)
+        if fft_length is None:
+            fft_length = _enclosing_power_of_two(frame_length)
+        else:
+            fft_length = convert_to_tensor(fft_length, name="fft_length")
+        framed_signals = frame(signals, frame_length, frame_step, pad_end=pad_end)
+        if window_fn is not None:
+            window = window_fn(frame_length, dtype=framed_signals.dtype)
+            framed_signals *= window
+        return spectral_ops.rfft(framed_signals, [fft_length])
+
+
+def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=hann_window, name=None):
+    """``tf.signal.inverse_stft``: IRFFT of each frame, cut or padded to ``frame_length``, windowed and
+    overlap-added (pass ``inverse_stft_window_fn``'s window for perfect reconstruction).
+
+    Raises:
+      ValueError: if ``stfts`` has fewer than 2 dims or a length or step is not a scalar.
+    """
+    with name_scope(name, "inverse_stft", [stfts]):
+        stfts = convert_to_tensor(stfts, name="stfts")
+        stfts.shape.with_rank_at_least(2)
+        frame_length = convert_to_tensor(frame_length, name="frame_length")
+        frame_length.shape.assert_has_rank(0)
+        frame_step = convert_to_tensor(frame_step, name="frame_step")
+        frame_step.shape.assert_has_rank(0)
+        if fft_length is None:
+            fft_length = _enclosing_power_of_two(frame_length)
+        else:
+            fft_length = convert_to_tensor(fft_length, name="fft_length")
+            fft_length.shape.assert_has_rank(0)
+        real_frames = spectral_ops.irfft(stfts, [fft_length])
+        frame_length_static = tensor_util.constant_value(frame_length)
+        last = real_frames.shape.as_list()[-1] if real_frames.shape.rank is not None else None
+        if frame_length_static is None or last is None:
+            real_frames = real_frames[..., :frame_length]
+            real_frames_rank = array_ops.rank(real_frames)
+            real_frames_shape = array_ops.shape(real_frames)
+            paddings = array_ops.concat(
+                [
+                    array_ops.zeros([real_frames_rank - 1, 2], dtype=frame_length.dtype),
+                    [[0, math_ops.maximum(0, frame_length - real_frames_shape[-1])]],
+                ],
+                0,
+            )
+            real_frames = array_ops.pad(real_frames, paddings)
+        elif last > frame_length_static:
+            real_frames = real_frames[..., :frame_length_static]
+        elif last < frame_length_static:
+            pad_amount = frame_length_static - last
+            real_frames = array_ops.pad(real_frames, [[0, 0]] * (real_frames.shape.rank - 1) + [[0, pad_amount]])
+        if frame_length_static is not None and real_frames.shape.rank is not None:
+            real_frames.set_shape([None] * (real_frames.shape.rank - 1) + [frame_length_static])
+        if window_fn is not None:
+            window = window_fn(frame_length, dtype=stfts.dtype.real_dtype)
+            real_frames *= window
+        return overlap_and_add(real_frames, frame_step)
