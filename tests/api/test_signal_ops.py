@@ -92,6 +92,21 @@ CASES = {
         [_rng.standard_normal((2, 40)).astype(np.float32)],
         [[2, 40]],
     ),
+    "inverse_stft_window_fn": (
+        lambda tf, x: [
+            tf.signal.inverse_stft(
+                tf.signal.stft(x, 8, 2), 8, 2, window_fn=tf.signal.inverse_stft_window_fn(2, name="inv")
+            ),
+            tf.signal.inverse_stft(
+                tf.signal.stft(x, 9, 4, window_fn=tf.signal.hamming_window),
+                9,
+                4,
+                window_fn=tf.signal.inverse_stft_window_fn(4, forward_window_fn=tf.signal.hamming_window),
+            ),
+        ],
+        [_rng.standard_normal((3, 33)).astype(np.float32)],
+        [[3, 33]],
+    ),
     "stft-dynamic-length": (
         lambda tf, x, n: [tf.abs(tf.signal.stft(x, n, 3)), tf.signal.inverse_stft(tf.signal.stft(x, n, 3), n, 3)],
         [_rng.standard_normal(30).astype(np.float32), np.array(7, np.int32)],

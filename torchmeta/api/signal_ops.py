@@ -24,6 +24,7 @@ __all__ = [
     "overlap_and_add",
     "stft",
     "inverse_stft",
+    "inverse_stft_window_fn",
 ]
 
 
@@ -359,3 +360,29 @@ def inverse_stft(stfts, frame_length, frame_step, fft_length=None, window_fn=han
             window = window_fn(frame_length, dtype=stfts.dtype.real_dtype)
             real_frames *= window
         return overlap_and_add(real_frames, frame_step)
+
+
+def inverse_stft_window_fn(frame_step, forward_window_fn=hann_window, name=None):
+    """``tf.signal.inverse_stft_window_fn``: a window_fn for inverse_stft that undoes ``forward_window_fn``'s
+    overlapping squares (for perfect reconstruction)."""
+
+    def inverse_stft_window_fn_inner(frame_length, dtype):
+        with name_scope(name, "inverse_stft_window_fn", [forward_window_fn]):
+            frame_step_ = convert_to_tensor(frame_step, name="frame_step")
+            frame_step_.shape.assert_has_rank(0)
+            frame_length = convert_to_tensor(frame_length, name="frame_length")
+            frame_length.shape.assert_has_rank(0)
+            forward_window = forward_window_fn(frame_length, dtype=dtype)
+            denom = math_ops.square(forward_window)
+            overlaps = -(-frame_length // frame_step_)
+            denom = array_ops.pad(denom, [(0, overlaps * frame_step_ - frame_length)])
+            denom = array_ops.reshape(denom, [overlaps, frame_step_])
+            denom = math_ops.reduce_sum(denom, 0, keepdims=True)
+            denom = array_ops.tile(denom, [overlaps, 1])
+            denom = array_ops.reshape(denom, [overlaps * frame_step_])
+            denom = denom[:frame_length]
+            return array_ops.where(
+                math_ops.equal(denom, 0.0), array_ops.zeros_like(forward_window), forward_window / denom
+            )
+
+    return inverse_stft_window_fn_inner
