@@ -494,6 +494,15 @@ GEOMETRY_CASES = {
         ],
         [_rng.standard_normal((2, 6, 5, 3)).astype(np.float32)],
     ),
+    "resize_images-bicubic-area-aspect": (
+        lambda tf, x, y: [
+            tf.image.resize_images(x, [7, 9], method=tf.image.ResizeMethod.BICUBIC),
+            tf.image.resize_images(y, [2, 3], method=tf.image.ResizeMethod.AREA, align_corners=True),
+            tf.image.resize_images(x, [10, 10], preserve_aspect_ratio=True),
+            tf.image.resize_images(y, [8, 3], method=tf.image.ResizeMethod.BICUBIC, preserve_aspect_ratio=True),
+        ],
+        [_rng.standard_normal((5, 6, 2)).astype(np.float32), _rng.integers(0, 256, (2, 6, 5, 1)).astype(np.uint8)],
+    ),
     "rot90-3d": (
         lambda tf, x: [tf.image.rot90(x), tf.image.rot90(x, k=2), tf.image.rot90(x, k=-1), tf.image.rot90(x, 4)],
         [_rng.standard_normal((3, 4, 2)).astype(np.float32)],

@@ -215,20 +215,29 @@ def resize_nearest_neighbor(images, size, align_corners=False, name=None, half_p
     )
 
 
+_RESIZE_OPS = {
+    ResizeMethod.BILINEAR: "ResizeBilinear",
+    "bilinear": "ResizeBilinear",
+    ResizeMethod.NEAREST_NEIGHBOR: "ResizeNearestNeighbor",
+    "nearest": "ResizeNearestNeighbor",
+    ResizeMethod.BICUBIC: "ResizeBicubic",
+    "bicubic": "ResizeBicubic",
+    ResizeMethod.AREA: "ResizeArea",
+    "area": "ResizeArea",
+}
+
+
 def resize_images(
     images, size, method=ResizeMethod.BILINEAR, align_corners=False, preserve_aspect_ratio=False, name=None
 ):
-    """``tf.image.resize_images`` (TF1): bilinear or nearest-neighbour resizing of 3-D or 4-D images.
+    """``tf.image.resize_images`` (TF1): bilinear, nearest-neighbour, bicubic or area resizing of 3-D or 4-D
+    images (``preserve_aspect_ratio``: the largest size within ``size`` of the same aspect ratio).
 
     Raises:
-      ValueError: for images of unknown rank or rank other than 3 or 4, a bad ``size``, or an
-        unsupported ``method`` (bicubic and area are not implemented).
+      ValueError: for images of unknown rank or rank other than 3 or 4, a bad ``size``, or an unknown
+        ``method``.
     """
-    if method not in (ResizeMethod.BILINEAR, ResizeMethod.NEAREST_NEIGHBOR, "bilinear", "nearest"):
-        raise ValueError(f"Resize method is not implemented: {method}")
-    nearest = method in (ResizeMethod.NEAREST_NEIGHBOR, "nearest")
-    if preserve_aspect_ratio:
-        raise ValueError("preserve_aspect_ratio=True is not supported by torchmeta's resize_images")
+    op_type = _RESIZE_OPS.get(method) if isinstance(method, (int, str)) else None
     with name_scope(name, "resize", [images, size]):
         images = convert_to_tensor(images, name="images")
         if images.shape.rank is None:
@@ -246,20 +255,31 @@ def resize_images(
             raise ValueError("'size' must be a 1-D int32 Tensor") from None
         if not size.shape.is_compatible_with([2]):
             raise ValueError("'size' must be a 1-D Tensor of 2 elements: new_height, new_width")
+        if preserve_aspect_ratio:
+            _, current_height, current_width, _ = _image_dimensions(images, rank=4)
+            scale_factor_height = math_ops.cast(size[0], DType.float32) / math_ops.cast(current_height, DType.float32)
+            scale_factor_width = math_ops.cast(size[1], DType.float32) / math_ops.cast(current_width, DType.float32)
+            scale_factor = math_ops.minimum(scale_factor_height, scale_factor_width)
+            scaled_height_const = math_ops.cast(
+                math_ops.round(scale_factor * math_ops.cast(current_height, DType.float32)), DType.int32
+            )
+            scaled_width_const = math_ops.cast(
+                math_ops.round(scale_factor * math_ops.cast(current_width, DType.float32)), DType.int32
+            )
+            size = convert_to_tensor([scaled_height_const, scaled_width_const], DType.int32, name="size")
         size_shape = constant_value_as_shape(size)
         new_height = size_shape.dims[0].value if size_shape.rank else None
         new_width = size_shape.dims[1].value if size_shape.rank else None
         if None not in (new_width, width, new_height, height) and width == new_width and height == new_height:
             if not is_batch:
-                images = raw_op("Squeeze", input=images, squeeze_dims=[0])
+                images = array_ops.squeeze(images, axis=[0])
             return images
-        if nearest:
-            images = raw_op("ResizeNearestNeighbor", images=images, size=size, align_corners=align_corners)
-        else:
-            images = raw_op("ResizeBilinear", images=images, size=size, align_corners=align_corners)
+        if op_type is None:
+            raise ValueError(f"Resize method is not implemented: {method}")
+        images = raw_op(op_type, images=images, size=size, align_corners=align_corners)
         images.set_shape([None, new_height, new_width, None])
         if not is_batch:
-            images = raw_op("Squeeze", input=images, squeeze_dims=[0])
+            images = array_ops.squeeze(images, axis=[0])
         return images
 
 
