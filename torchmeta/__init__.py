@@ -214,7 +214,17 @@ for _name in _parsing_ops.__all__:
     setattr(io, _name, getattr(_parsing_ops, _name))
 io.decode_image = _decode_image
 # TF1's tf.io names for the codecs and queues that live under tf.image, tf.strings and the top level.
-for _name in ("decode_png", "decode_jpeg", "decode_bmp", "decode_gif", "encode_png", "encode_jpeg", "is_jpeg"):
+for _name in (
+    "decode_png",
+    "decode_jpeg",
+    "decode_and_crop_jpeg",
+    "extract_jpeg_shape",
+    "decode_bmp",
+    "decode_gif",
+    "encode_png",
+    "encode_jpeg",
+    "is_jpeg",
+):
     setattr(io, _name, getattr(_image_ops, _name))
 io.decode_base64 = _string_ops.decode_base64
 io.encode_base64 = _string_ops.encode_base64

@@ -766,6 +766,10 @@ def test_tf_io_codec_names_are_tfs(tf1):
             tf.io.is_jpeg(png, name="png_is_jpeg"),
             tf.io.decode_base64(tf.io.encode_base64(png, pad=True)),
             tf.io.encode_base64(png),
+            tf.io.extract_jpeg_shape(jpeg),
+            tf.image.extract_jpeg_shape(jpeg, output_type=tf.int64, name="shape64"),
+            tf.io.decode_and_crop_jpeg(jpeg, [1, 0, 2, 5], dct_method="INTEGER_ACCURATE"),
+            tf.image.decode_and_crop_jpeg(jpeg, tf.constant([0, 0, 3, 2]), channels=1, dct_method="INTEGER_ACCURATE"),
         ]
 
     (expected, actual), (tg, mg) = _run_both(tf1, build, [image])

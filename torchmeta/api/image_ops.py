@@ -33,6 +33,8 @@ __all__ = [
     "ResizeMethod",
     "decode_png",
     "decode_jpeg",
+    "decode_and_crop_jpeg",
+    "extract_jpeg_shape",
     "decode_gif",
     "decode_bmp",
     "decode_image",
@@ -127,6 +129,37 @@ def decode_jpeg(
         dct_method=dct_method,
         name=name,
     )
+
+
+def decode_and_crop_jpeg(
+    contents,
+    crop_window,
+    channels=0,
+    ratio=1,
+    fancy_upscaling=True,
+    try_recover_truncated=False,
+    acceptable_fraction=1,
+    dct_method="",
+    name=None,
+):
+    """``tf.image.decode_and_crop_jpeg``: the [y, x, height, width] ``crop_window`` of a JPEG's pixels."""
+    return raw_op(
+        "DecodeAndCropJpeg",
+        contents=contents,
+        crop_window=crop_window,
+        channels=channels,
+        ratio=ratio,
+        fancy_upscaling=fancy_upscaling,
+        try_recover_truncated=try_recover_truncated,
+        acceptable_fraction=acceptable_fraction,
+        dct_method=dct_method,
+        name=name,
+    )
+
+
+def extract_jpeg_shape(contents, output_type=DType.int32, name=None):
+    """``tf.image.extract_jpeg_shape``: [height, width, channels] from a JPEG's header, without decoding."""
+    return raw_op("ExtractJpegShape", contents=contents, output_type=output_type, name=name)
 
 
 def decode_gif(contents, name=None):
