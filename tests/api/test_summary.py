@@ -327,3 +327,25 @@ def test_bad_wav_files_fail_as_tf(tf1):
                     sess.run(out)
             messages.append(info.value.message)
         assert messages[1] in messages[0]
+
+
+def test_summary_description_names_are_tfs(tf1):
+    """SummaryDescription and TaggedRunMetadata are TF's messages; get_summary_description reads a
+    TensorSummary NodeDef's JSON and rejects other ops as TF; all_v2_summary_ops is the empty collection."""
+    node = tm.NodeDef(name="t", op="TensorSummary")
+    node.attr["description"].s = b'{"typeHint": "scalar"}'
+    ours = tm.summary.get_summary_description(node)
+    theirs = tf1.summary.get_summary_description(tf1.NodeDef.FromString(node.SerializeToString()))
+    assert ours.SerializeToString() == theirs.SerializeToString() and ours.type_hint == "scalar"
+    assert (
+        tm.summary.TaggedRunMetadata(tag="x").SerializeToString()
+        == tf1.summary.TaggedRunMetadata(tag="x").SerializeToString()
+    )
+    messages = []
+    for api in (tf1, tm):
+        with pytest.raises(ValueError) as info:
+            api.summary.get_summary_description(api.NodeDef(name="s", op="ScalarSummary"))
+        messages.append(str(info.value))
+        with api.Graph().as_default():
+            assert api.summary.all_v2_summary_ops() == []
+    assert messages[1] == messages[0]

@@ -10,6 +10,8 @@ import re
 import threading
 import time
 
+from google.protobuf import json_format
+
 from torchmeta._proto import event_pb2, summary_pb2
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -25,6 +27,10 @@ __all__ = [
     "audio",
     "text",
     "tensor_summary",
+    "get_summary_description",
+    "all_v2_summary_ops",
+    "SummaryDescription",
+    "TaggedRunMetadata",
     "merge",
     "merge_all",
     "FileWriter",
@@ -42,6 +48,7 @@ Summary = summary_pb2.Summary
 Event = event_pb2.Event
 SessionLog = event_pb2.SessionLog
 TaggedRunMetadata = event_pb2.TaggedRunMetadata
+SummaryDescription = summary_pb2.SummaryDescription
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
 
@@ -146,6 +153,25 @@ def text(name, tensor, collections=None):
         plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text")
     )
     return tensor_summary(name=name, tensor=tensor, summary_metadata=summary_metadata, collections=collections)
+
+
+def get_summary_description(node_def):
+    """``tf.summary.get_summary_description``: the SummaryDescription (JSON in the ``description`` attr) of a
+    TensorSummary NodeDef.
+
+    Raises:
+      ValueError: if ``node_def`` is not a TensorSummary node.
+    """
+    if node_def.op != "TensorSummary":
+        raise ValueError(f"Can't get_summary_description on {node_def.op}")
+    summary_description = SummaryDescription()
+    json_format.Parse(node_def.attr["description"].s.decode("utf-8"), summary_description)
+    return summary_description
+
+
+def all_v2_summary_ops():
+    """``tf.summary.all_v2_summary_ops``: the graph's TF2 summary ops (the ``_SUMMARY_V2`` collection)."""
+    return graph_lib.get_collection(GraphKeys._SUMMARY_COLLECTION)
 
 
 def merge(inputs, collections=None, name=None):
