@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from torchmeta.api import array_ops, math_ops, spectral_ops
+from torchmeta.api import array_ops, math_ops, nn_ops, special_math_ops, spectral_ops
 from torchmeta.api import cond as cond_lib
 from torchmeta.api.while_loop import while_loop
 from torchmeta.dtypes import DType
@@ -18,6 +18,8 @@ from torchmeta.framework.graph import convert_to_tensor, name_scope
 __all__ = [
     "hann_window",
     "hamming_window",
+    "kaiser_window",
+    "vorbis_window",
     "fftshift",
     "ifftshift",
     "frame",
@@ -68,6 +70,53 @@ def hamming_window(window_length, periodic=True, dtype=DType.float32, name=None)
       ValueError: if ``dtype`` is not floating point or ``window_length`` is not a scalar.
     """
     return _raised_cosine_window(name, "hamming_window", window_length, periodic, dtype, 0.54, 0.46)
+
+
+def _check_params(window_length, dtype):
+    if not dtype.is_floating:
+        raise ValueError(f"dtype must be a floating point type. Found {dtype}")
+    window_length = convert_to_tensor(window_length, dtype=DType.int32)
+    window_length.shape.assert_has_rank(0)
+    return window_length
+
+
+def kaiser_window(window_length, beta=12.0, dtype=DType.float32, name=None):
+    """``tf.signal.kaiser_window``: I0(beta sqrt(1 - (2n / (N - 1) - 1)^2)) / I0(beta), through bessel_i0e.
+
+    Raises:
+      ValueError: if ``dtype`` is not floating point or ``window_length`` is not a scalar.
+    """
+    with name_scope(name, "kaiser_window"):
+        window_length = _check_params(window_length, dtype)
+        window_length_const = tensor_util.constant_value(window_length)
+        if window_length_const == 1:
+            return array_ops.ones([1], dtype=dtype)
+        halflen_float = (math_ops.cast(window_length, dtype=DType.float32) - 1.0) / 2.0
+        arg = math_ops.range(-halflen_float, halflen_float + 0.1, dtype=DType.float32)
+        arg = math_ops.cast(arg, dtype=dtype)
+        beta = math_ops.cast(beta, dtype=dtype)
+        one = math_ops.cast(1.0, dtype=dtype)
+        halflen_float = math_ops.cast(halflen_float, dtype=dtype)
+        num = beta * math_ops.sqrt(nn_ops.relu(one - math_ops.square(arg / halflen_float)))
+        window = math_ops.exp(num - beta) * (special_math_ops.bessel_i0e(num) / special_math_ops.bessel_i0e(beta))
+    return window
+
+
+def vorbis_window(window_length, dtype=DType.float32, name=None):
+    """``tf.signal.vorbis_window``: sin(pi / 2 sin^2(pi (n + 0.5) / N)).
+
+    Raises:
+      ValueError: if ``dtype`` is not floating point or ``window_length`` is not a scalar.
+    """
+    with name_scope(name, "vorbis_window"):
+        window_length = _check_params(window_length, dtype)
+        arg = math_ops.cast(math_ops.range(window_length), dtype=dtype)
+        window = math_ops.sin(
+            np.pi
+            / 2.0
+            * math_ops.pow(math_ops.sin(np.pi / math_ops.cast(window_length, dtype=dtype) * (arg + 0.5)), 2.0)
+        )
+    return window
 
 
 def _shift(x, axes, sign, name, default_name):
