@@ -43,6 +43,8 @@ CASES = {
             tf.signal.kaiser_window(9),
             tf.signal.kaiser_window(n, beta=4.0, dtype=tf.float64, name="k"),
             tf.signal.kaiser_window(1),
+            tf.signal.kaiser_bessel_derived_window(10),
+            tf.signal.kaiser_bessel_derived_window(n, beta=3.0, name="kbd"),
             tf.signal.vorbis_window(8),
             tf.signal.vorbis_window(n, dtype=tf.float64),
         ],

@@ -19,6 +19,7 @@ __all__ = [
     "hann_window",
     "hamming_window",
     "kaiser_window",
+    "kaiser_bessel_derived_window",
     "vorbis_window",
     "fftshift",
     "ifftshift",
@@ -99,6 +100,23 @@ def kaiser_window(window_length, beta=12.0, dtype=DType.float32, name=None):
         halflen_float = math_ops.cast(halflen_float, dtype=dtype)
         num = beta * math_ops.sqrt(nn_ops.relu(one - math_ops.square(arg / halflen_float)))
         window = math_ops.exp(num - beta) * (special_math_ops.bessel_i0e(num) / special_math_ops.bessel_i0e(beta))
+    return window
+
+
+def kaiser_bessel_derived_window(window_length, beta=12.0, dtype=DType.float32, name=None):
+    """``tf.signal.kaiser_bessel_derived_window``: the square root of the normalised running sum of a Kaiser
+    window of half the length, mirrored.
+
+    Raises:
+      ValueError: if ``dtype`` is not floating point or ``window_length`` is not a scalar.
+    """
+    with name_scope(name, "kaiser_bessel_derived_window"):
+        window_length = _check_params(window_length, dtype)
+        halflen = window_length // 2
+        kaiserw = kaiser_window(halflen + 1, beta, dtype=dtype)
+        kaiserw_csum = math_ops.cumsum(kaiserw)
+        halfw = math_ops.sqrt(kaiserw_csum[:-1] / kaiserw_csum[-1])
+        window = array_ops.concat((halfw, halfw[::-1]), axis=0)
     return window
 
 
