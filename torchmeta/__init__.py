@@ -60,7 +60,13 @@ from torchmeta.api.confusion_matrix import confusion_matrix  # noqa: F401
 from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
-from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.data_flow_ops import (  # noqa: F401
+    FIFOQueue,
+    PaddingFIFOQueue,
+    PriorityQueue,
+    QueueBase,
+    RandomShuffleQueue,
+)
 from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
@@ -230,6 +236,7 @@ io.decode_base64 = _string_ops.decode_base64
 io.encode_base64 = _string_ops.encode_base64
 io.QueueBase = QueueBase
 io.PaddingFIFOQueue = PaddingFIFOQueue
+io.PriorityQueue = PriorityQueue
 io.RandomShuffleQueue = RandomShuffleQueue
 io.matching_files = matching_files
 io.read_file = read_file
