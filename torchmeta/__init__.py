@@ -6,6 +6,7 @@ each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are 
 
 # The op families register every op; the layers import one another bottom-up (ARCHITECTURE.md).
 from torchmeta import (  # noqa: F401
+    audio,
     compat,
     data,
     debugging,
@@ -59,7 +60,13 @@ from torchmeta.api.confusion_matrix import confusion_matrix  # noqa: F401
 from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
-from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.data_flow_ops import (  # noqa: F401
+    FIFOQueue,
+    PaddingFIFOQueue,
+    PriorityQueue,
+    QueueBase,
+    RandomShuffleQueue,
+)
 from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
@@ -202,13 +209,35 @@ from torchmeta.version import __version__  # noqa: F401
 # After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
 # tf.io is torchmeta.io (the file formats, below the framework) plus the parsing functions, which
 # build graphs and so live in api/; the top level joins them.
+from torchmeta.api import image_ops as _image_ops
 from torchmeta.api import parsing_ops as _parsing_ops
+from torchmeta.api import string_ops as _string_ops
 from torchmeta.api.clip_ops import *  # noqa: F403
 from torchmeta.api.image_ops import decode_image as _decode_image
+from torchmeta.api.image_ops import extract_image_patches  # noqa: F401
 
 for _name in _parsing_ops.__all__:
     setattr(io, _name, getattr(_parsing_ops, _name))
 io.decode_image = _decode_image
+# TF1's tf.io names for the codecs and queues that live under tf.image, tf.strings and the top level.
+for _name in (
+    "decode_png",
+    "decode_jpeg",
+    "decode_and_crop_jpeg",
+    "extract_jpeg_shape",
+    "decode_bmp",
+    "decode_gif",
+    "encode_png",
+    "encode_jpeg",
+    "is_jpeg",
+):
+    setattr(io, _name, getattr(_image_ops, _name))
+io.decode_base64 = _string_ops.decode_base64
+io.encode_base64 = _string_ops.encode_base64
+io.QueueBase = QueueBase
+io.PaddingFIFOQueue = PaddingFIFOQueue
+io.PriorityQueue = PriorityQueue
+io.RandomShuffleQueue = RandomShuffleQueue
 io.matching_files = matching_files
 io.read_file = read_file
 io.write_file = write_file

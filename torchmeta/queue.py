@@ -1,3 +1,9 @@
 """``tf.queue`` (TF1): queue classes."""
 
-from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.data_flow_ops import (  # noqa: F401
+    FIFOQueue,
+    PaddingFIFOQueue,
+    PriorityQueue,
+    QueueBase,
+    RandomShuffleQueue,
+)

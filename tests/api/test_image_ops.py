@@ -466,3 +466,315 @@ def test_grayscale_to_rgb_shape_errors_as_tf(tf1, shape):
                     framework.image.grayscale_to_rgb(framework.zeros(shape))
                 messages.append(str(info.value))
     assert messages[1] == messages[0] and messages[0]
+
+
+GEOMETRY_CASES = {
+    "resize_bicubic-half-pixel": (
+        lambda tf, x: tf.image.resize_bicubic(x, [7, 4], half_pixel_centers=True),
+        [_rng.standard_normal((2, 5, 6, 2)).astype(np.float32)],
+    ),
+    "resize_area-uint8": (
+        lambda tf, x: tf.image.resize_area(x, [3, 2], name="area"),
+        [_rng.integers(0, 256, (1, 6, 5, 3)).astype(np.uint8)],
+    ),
+    "extract_image_patches": (
+        lambda tf, x: [
+            tf.image.extract_image_patches(x, [1, 3, 3, 1], [1, 2, 2, 1], [1, 1, 1, 1], "SAME"),
+            tf.extract_image_patches(x, ksizes=[1, 2, 2, 1], strides=[1, 1, 1, 1], rates=[1, 2, 2, 1], padding="VALID"),
+            tf.image.extract_patches(x, [1, 2, 3, 1], [1, 3, 1, 1], [1, 1, 1, 1], "VALID", name="p"),
+        ],
+        [_rng.standard_normal((2, 7, 6, 2)).astype(np.float32)],
+    ),
+    "crop_and_resize": (
+        lambda tf, x: [
+            tf.image.crop_and_resize(
+                x, [[0.1, 0.2, 0.8, 0.9], [-0.2, 0.0, 1.3, 0.7]], [1, 0], [3, 4], extrapolation_value=-1.0
+            ),
+            tf.image.crop_and_resize(x, [[0.0, 0.0, 1.0, 1.0]], box_indices=[0], crop_size=[2, 2], method="nearest"),
+        ],
+        [_rng.standard_normal((2, 6, 5, 3)).astype(np.float32)],
+    ),
+    "resize_images-bicubic-area-aspect": (
+        lambda tf, x, y: [
+            tf.image.resize_images(x, [7, 9], method=tf.image.ResizeMethod.BICUBIC),
+            tf.image.resize_images(y, [2, 3], method=tf.image.ResizeMethod.AREA, align_corners=True),
+            tf.image.resize_images(x, [10, 10], preserve_aspect_ratio=True),
+            tf.image.resize_images(y, [8, 3], method=tf.image.ResizeMethod.BICUBIC, preserve_aspect_ratio=True),
+        ],
+        [_rng.standard_normal((5, 6, 2)).astype(np.float32), _rng.integers(0, 256, (2, 6, 5, 1)).astype(np.uint8)],
+    ),
+    "rot90-3d": (
+        lambda tf, x: [tf.image.rot90(x), tf.image.rot90(x, k=2), tf.image.rot90(x, k=-1), tf.image.rot90(x, 4)],
+        [_rng.standard_normal((3, 4, 2)).astype(np.float32)],
+    ),
+    "rot90-4d-fed-k": (
+        lambda tf, x, k: [tf.image.rot90(x, k), tf.image.rot90(x, k + 1, name="r")],
+        [_rng.integers(0, 9, (2, 3, 5, 1)).astype(np.int32), np.array(3, np.int32)],
+    ),
+    "transpose": (
+        lambda tf, x, y: [tf.image.transpose(x), tf.image.transpose_image(y, name="t")],
+        [_rng.standard_normal((3, 4, 2)).astype(np.float32), _rng.standard_normal((2, 3, 4, 1)).astype(np.float32)],
+    ),
+    "central_crop": (
+        lambda tf, x, y: [tf.image.central_crop(x, 0.5), tf.image.central_crop(y, 0.3), tf.image.central_crop(x, 1.0)],
+        [_rng.standard_normal((7, 6, 2)).astype(np.float32), _rng.standard_normal((2, 9, 10, 1)).astype(np.float32)],
+    ),
+    "resize_image_with_pad": (
+        lambda tf, x, y: [
+            tf.image.resize_image_with_pad(x, 8, 5),
+            tf.image.resize_image_with_pad(y, 4, 9, method=tf.image.ResizeMethod.NEAREST_NEIGHBOR),
+        ],
+        [_rng.standard_normal((5, 6, 2)).astype(np.float32), _rng.standard_normal((2, 6, 3, 1)).astype(np.float32)],
+    ),
+    "image_gradients": (
+        lambda tf, x: list(tf.image.image_gradients(x)),
+        [_rng.standard_normal((2, 4, 5, 3)).astype(np.float32)],
+    ),
+    "sobel_edges": (
+        lambda tf, x: tf.image.sobel_edges(x),
+        [_rng.standard_normal((2, 5, 4, 3)).astype(np.float32)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(GEOMETRY_CASES))
+def test_geometry_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = GEOMETRY_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    expected, actual = (r if isinstance(r, list) else [r] for r in (expected, actual))
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
+
+
+COLOUR_CASES = {
+    "hsv-round-trip": (
+        lambda tf, x: [tf.image.rgb_to_hsv(x), tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(x), name="back")],
+        [_rng.uniform(0, 1, (2, 4, 5, 3)).astype(np.float32)],
+    ),
+    "adjust_hue-saturation-float": (
+        lambda tf, x, d: [
+            tf.image.adjust_hue(x, 0.2),
+            tf.image.adjust_hue(x, d, name="hue"),
+            tf.image.adjust_saturation(x, 1.7),
+            tf.image.adjust_saturation(x, d + 0.5, name="sat"),
+        ],
+        [_rng.uniform(0, 1, (4, 5, 3)).astype(np.float32), np.array(-0.3, np.float32)],
+    ),
+    "adjust_hue-saturation-uint8": (
+        lambda tf, x: [tf.image.adjust_hue(x, -0.45), tf.image.adjust_saturation(x, 0.4)],
+        [_rng.integers(0, 256, (2, 3, 4, 3)).astype(np.uint8)],
+    ),
+    "adjust_gamma": (
+        lambda tf, x, y, g: [
+            tf.image.adjust_gamma(x, 0.5, 1.2),
+            tf.image.adjust_gamma(y, 2.2),
+            tf.image.adjust_gamma(x, g, gain=0.9),
+        ],
+        [
+            _rng.uniform(0, 1, (4, 5, 3)).astype(np.float32),
+            _rng.integers(0, 256, (3, 4, 3)).astype(np.uint8),
+            np.array(1.5, np.float32),
+        ],
+    ),
+    "yiq-yuv": (
+        lambda tf, x: [
+            tf.image.rgb_to_yiq(x),
+            tf.image.yiq_to_rgb(tf.image.rgb_to_yiq(x)),
+            tf.image.rgb_to_yuv(x),
+            tf.image.yuv_to_rgb(tf.image.rgb_to_yuv(x)),
+        ],
+        [_rng.uniform(0, 1, (2, 4, 5, 3)).astype(np.float32)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COLOUR_CASES))
+def test_colour_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = COLOUR_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5 if a.dtype.kind == "f" else 0)
+
+
+def test_seeded_random_hue_and_saturation_are_tfs(tf1):
+    """Op-level and graph-level seeds: TF's draws, run after run."""
+    image = _rng.uniform(0, 1, (6, 5, 3)).astype(np.float32)
+    results, graphs = [], []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            fw.set_random_seed(7)
+            x = fw.placeholder(fw.float32, [6, 5, 3], name="x")
+            outs = [
+                fw.image.random_hue(x, 0.3),
+                fw.image.random_saturation(x, 0.5, 1.5, seed=4),
+                fw.image.random_saturation(fw.image.random_hue(x, 0.1, seed=9), 0.2, 0.9),
+            ]
+            with fw.Session() as sess:
+                results.append([sess.run(outs, {x: image}) for _ in range(3)])
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    for ours, theirs in zip(results[1], results[0]):
+        for o, t in zip(ours, theirs):
+            np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda tf, x: tf.image.random_hue(x, 0.6),
+        lambda tf, x: tf.image.random_hue(x, -0.1),
+        lambda tf, x: tf.image.random_saturation(x, 0.5, 0.5),
+        lambda tf, x: tf.image.random_saturation(x, -0.5, 0.5),
+        lambda tf, x: tf.image.adjust_gamma(x, -1.0),
+        lambda tf, x: tf.image.central_crop(x, 0.0),
+        lambda tf, x: tf.image.central_crop(x[0, 0], 0.5),
+        lambda tf, x: tf.image.rot90(x[0, 0]),
+        lambda tf, x: tf.image.rot90(x, [1, 2]),
+        lambda tf, x: tf.image.transpose(x[0]),
+        lambda tf, x: tf.image.image_gradients(x),
+        lambda tf, x: tf.image.extract_image_patches(x, sizes=[1, 1, 1, 1], ksizes=[1, 1, 1, 1]),
+        lambda tf, x: tf.image.crop_and_resize(x, [[0, 0, 1, 1]], [0], [2, 2], box_indices=[0]),
+    ],
+)
+def test_colour_and_geometry_argument_errors_are_tfs(tf1, call):
+    errors = []
+    for fw in (tf1, tm):
+        with fw.Graph().as_default():
+            x = fw.placeholder(fw.float32, [4, 5, 3])
+            with pytest.raises(Exception) as info:
+                call(fw, x)
+            errors.append(info.value)
+    assert type(errors[1]).__name__ == type(errors[0]).__name__
+    assert str(errors[1]) == str(errors[0])
+
+
+def _boxes(n, batch=()):
+    corners = _rng.uniform(0, 1, (*batch, n, 2, 2)).astype(np.float32)
+    return np.concatenate([corners.min(-2), corners.max(-2)], -1)
+
+
+BOX_CASES = {
+    "non_max_suppression": (
+        lambda tf, b, s: [
+            tf.image.non_max_suppression(b, s, 5),
+            tf.image.non_max_suppression(b, s, 8, iou_threshold=0.2, score_threshold=0.3, name="nms"),
+        ],
+        [_boxes(12), _rng.uniform(0, 1, 12).astype(np.float32)],
+    ),
+    "non_max_suppression_with_scores-soft": (
+        lambda tf, b, s: [
+            *tf.image.non_max_suppression_with_scores(b, s, 6, iou_threshold=0.4),
+            *tf.image.non_max_suppression_with_scores(b, s, 6, score_threshold=0.1, soft_nms_sigma=0.5),
+        ],
+        [_boxes(10), _rng.uniform(0, 1, 10).astype(np.float32)],
+    ),
+    "non_max_suppression_overlaps": (
+        lambda tf, o, s: tf.image.non_max_suppression_overlaps(o, s, 4, overlap_threshold=0.6, score_threshold=0.2),
+        [_rng.uniform(0, 1, (7, 7)).astype(np.float32), _rng.uniform(0, 1, 7).astype(np.float32)],
+    ),
+    "combined_non_max_suppression": (
+        lambda tf, b, s: [
+            *tf.image.combined_non_max_suppression(b, s, 3, 5, iou_threshold=0.3),
+            *tf.image.combined_non_max_suppression(b, s, 2, 4, pad_per_class=True, clip_boxes=False, name="c"),
+        ],
+        [_boxes(6, (2,))[:, :, None, :] * 1.2 - 0.1, _rng.uniform(0, 1, (2, 6, 3)).astype(np.float32)],
+    ),
+    "draw_bounding_boxes": (
+        lambda tf, x, b: [
+            tf.image.draw_bounding_boxes(x, b),
+            tf.image.draw_bounding_boxes(x, b, colors=[[1.0, 0.0, 0.0, 1.0], [0.0, 0.5, 1.0, 1.0]], name="d"),
+        ],
+        [np.zeros((2, 9, 8, 3), np.float32), _boxes(2, (2,))],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BOX_CASES))
+def test_box_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = BOX_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    expected, actual = (r if isinstance(r, list) else [r] for r in (expected, actual))
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+
+
+METRIC_CASES = {
+    "psnr": (
+        lambda tf, a, b: [tf.image.psnr(a, b, 1.0), tf.image.psnr(a, b, max_val=2.0, name="p")],
+        [_rng.uniform(0, 1, (2, 5, 6, 3)).astype(np.float32), _rng.uniform(0, 1, (2, 5, 6, 3)).astype(np.float32)],
+    ),
+    "psnr-uint8": (
+        lambda tf, a, b: tf.image.psnr(a, b, 255),
+        [_rng.integers(0, 256, (4, 3, 2)).astype(np.uint8), _rng.integers(0, 256, (4, 3, 2)).astype(np.uint8)],
+    ),
+    "ssim": (
+        lambda tf, a, b: [
+            tf.image.ssim(a, b, 1.0),
+            tf.image.ssim(a, b, 1.0, filter_size=5, filter_sigma=0.8, k1=0.02, return_index_map=True),
+        ],
+        [_rng.uniform(0, 1, (2, 13, 12, 3)).astype(np.float32), _rng.uniform(0, 1, (2, 13, 12, 3)).astype(np.float32)],
+    ),
+    "ssim_multiscale": (
+        lambda tf, a, b: tf.image.ssim_multiscale(a, b, 1.0, power_factors=(0.3, 0.4, 0.3), filter_size=3),
+        [_rng.uniform(0, 1, (2, 13, 11, 1)).astype(np.float32), _rng.uniform(0, 1, (2, 13, 11, 1)).astype(np.float32)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(METRIC_CASES))
+def test_metric_graphs_and_values_are_tfs(tf1, case):
+    build, feeds = METRIC_CASES[case]
+    (expected, actual), (tg, mg) = _run_both(tf1, build, feeds)
+    assert _nodes(mg) == _nodes(tg)
+    expected, actual = (r if isinstance(r, list) else [r] for r in (expected, actual))
+    for e, a in zip(expected, actual):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(
+            a, e, rtol=1e-5, atol=1e-5
+        )  # SSIM maps cancel (num1 - num0): float32 sum order shows
+
+
+def test_metric_shape_errors_are_tfs(tf1):
+    errors = []
+    for fw in (tf1, tm):
+        with fw.Graph().as_default():
+            with pytest.raises(ValueError) as info:
+                fw.image.ssim(fw.zeros([2, 11, 11, 3]), fw.zeros([3, 11, 11, 3]), 1.0)
+            errors.append(str(info.value))
+    assert errors[1] == errors[0]
+
+
+def test_tf_io_codec_names_are_tfs(tf1):
+    """tf.io's TF1 names for the image codecs, base64 and is_jpeg build TF's graphs and values."""
+    image = _rng.integers(0, 256, (4, 5, 3)).astype(np.uint8)
+
+    def build(tf, x):
+        png = tf.io.encode_png(x)
+        jpeg = tf.io.encode_jpeg(x, quality=95)
+        tf.io.decode_bmp(png, name="bmp"), tf.io.decode_gif(png, name="gif")  # built, not run
+        return [
+            tf.io.decode_png(png),
+            tf.shape(tf.io.decode_jpeg(jpeg)),
+            tf.io.is_jpeg(jpeg),
+            tf.io.is_jpeg(png, name="png_is_jpeg"),
+            tf.io.decode_base64(tf.io.encode_base64(png, pad=True)),
+            tf.io.encode_base64(png),
+            tf.io.extract_jpeg_shape(jpeg),
+            tf.image.extract_jpeg_shape(jpeg, output_type=tf.int64, name="shape64"),
+            tf.io.decode_and_crop_jpeg(jpeg, [1, 0, 2, 5], dct_method="INTEGER_ACCURATE"),
+            tf.image.decode_and_crop_jpeg(jpeg, tf.constant([0, 0, 3, 2]), channels=1, dct_method="INTEGER_ACCURATE"),
+        ]
+
+    (expected, actual), (tg, mg) = _run_both(tf1, build, [image])
+    assert _nodes(mg) == _nodes(tg)
+    for e, a in zip(expected, actual):
+        np.testing.assert_array_equal(a, e)
+    assert tm.io.PaddingFIFOQueue is tm.PaddingFIFOQueue and tm.io.RandomShuffleQueue is tm.RandomShuffleQueue
+    assert tm.io.QueueBase is tm.QueueBase

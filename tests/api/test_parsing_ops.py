@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -292,3 +294,31 @@ def test_decoding_errors_match_tf(tf1, op, inputs, kwargs):
     theirs = run(tf1, tf.errors.InvalidArgumentError)
     ours = run(tm, errors.InvalidArgumentError)
     assert ours == theirs
+
+
+def test_serialize_parse_tensor_and_decode_compressed_are_tfs(tf1):
+    """tf.io's and the top level's names: TF's nodes, TensorProto bytes both frameworks parse, TF's errors."""
+    value = np.arange(6, dtype=np.int32).reshape(2, 3)
+    results, graphs = [], []
+    for fw in (tf1, tm):
+        g = fw.Graph()
+        with g.as_default():
+            x = fw.placeholder(fw.int32, [None, 3], name="x")
+            s = fw.io.serialize_tensor(x)
+            back = fw.parse_tensor(fw.serialize_tensor(x, name="again"), fw.int32)
+            texts = fw.io.parse_tensor(fw.io.serialize_tensor(fw.constant([b"a", b"bc"])), fw.string, name="texts")
+            raw = fw.decode_compressed(fw.constant([zlib.compress(b"abc")]), compression_type="ZLIB", name="inflate")
+            wrong = fw.io.parse_tensor(s, fw.float32)
+            with fw.Session() as sess:
+                results.append(sess.run([s, back, texts, raw], {x: value}))
+                with pytest.raises(fw.errors.InvalidArgumentError) as info:
+                    sess.run(wrong, {x: value})
+                results[-1].append(info.value.message)
+        graphs.append(g)
+    assert _nodes(graphs[1]) == _nodes(graphs[0])
+    (s_tf, back_tf, texts_tf, raw_tf, msg_tf), (s_tm, back_tm, texts_tm, raw_tm, msg_tm) = results
+    assert s_tm == s_tf
+    np.testing.assert_array_equal(back_tm, back_tf)
+    assert back_tm.dtype == back_tf.dtype
+    assert list(texts_tm) == list(texts_tf) and list(raw_tm) == list(raw_tf) == [b"abc"]
+    assert msg_tm in msg_tf

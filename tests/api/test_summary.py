@@ -237,3 +237,115 @@ def test_hand_made_summary_and_graph_def_read_by_tf(tmp_path, tf1):
     events = list(tf1.train.summary_iterator(glob.glob(str(tmp_path / "events.out.tfevents.*"))[0]))
     assert [n.name for n in tm.GraphDef.FromString(events[1].graph_def).node] == ["c"]
     assert (events[-1].step, events[-1].summary.value[0].simple_value) == (3, 0.75)
+
+
+def _audio_and_text(api, clips, stereo, rate):
+    g = api.Graph()
+    with g.as_default():
+        mono = api.placeholder(api.float32, [None, None], name="mono")
+        two = api.placeholder(api.float32, [None, None, 2], name="two")
+        sr = api.placeholder(api.float32, [], name="sr")
+        api.summary.audio("clip", mono, 8000)
+        api.summary.audio("stereo", two, sr, max_outputs=1, family="sound")
+        api.summary.text("notes", api.constant([["a **b**", "c"], ["d", "é"]]))
+        merged = api.summary.merge_all()
+        nodes = [
+            (n.name, n.op, list(n.input), {k: v.SerializeToString(deterministic=True) for k, v in n.attr.items()})
+            for n in g.as_graph_def().node
+        ]
+        with api.Session() as sess:
+            value = sess.run(merged, {mono: clips, two: stereo, sr: rate})
+    return nodes, value
+
+
+def test_audio_and_text_summaries_are_tfs_bytes(tf1, tmp_path):
+    """Graphs node for node and the Summary bytes (WAV files, the text plugin's metadata) TF's kernels write;
+    TensorBoard reads both from our event file."""
+    rng = np.random.default_rng(3)
+    clips = rng.uniform(-1.2, 1.2, (4, 37)).astype(np.float32)
+    stereo = rng.uniform(-1, 1, (2, 25, 2)).astype(np.float32)
+    ours, theirs = _audio_and_text(tm, clips, stereo, 22050.5), _audio_and_text(tf1, clips, stereo, 22050.5)
+    assert ours[0] == theirs[0]
+    assert ours[1] == theirs[1]
+    writer = tm.summary.FileWriter(str(tmp_path))
+    writer.add_summary(ours[1], global_step=1)
+    writer.close()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path), size_guidance={"audio": 0, "tensors": 0})
+    acc.Reload()
+    assert acc.Tags()["audio"] == [
+        "clip/audio/0",
+        "clip/audio/1",
+        "clip/audio/2",
+        "sound/sound/stereo/audio",
+    ]  # TF: family/scope
+    assert acc.Audio("sound/sound/stereo/audio")[0].sample_rate == np.float32(22050.5)
+    assert acc.SummaryMetadata("notes").plugin_data.plugin_name == "text"
+
+
+def test_text_summary_wants_strings_as_tf(tf1):
+    messages = []
+    for api in (tf1, tm):
+        with api.Graph().as_default(), pytest.raises(ValueError) as info:
+            api.summary.text("t", api.constant([1.0]))
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize(
+    "shape, kw",
+    [((37, 1), {}), ((20, 2), {"desired_channels": 3, "desired_samples": 25}), ((9, 3), {"desired_channels": 1})],
+)
+def test_wav_encoding_and_decoding_are_tfs(tf1, shape, kw):
+    """EncodeWav's bytes are TF's (clamping, roundf's halves); DecodeWav reads them as TF does, static shapes too."""
+    audio = np.random.default_rng(5).uniform(-1.1, 1.1, shape).astype(np.float32)
+    audio[:3, 0] = [0.5 / 32768, -1.5 / 32768, 2.5 / 32768]
+    results = []
+    for api in (tf1, tm):
+        with api.Graph().as_default():
+            x = api.placeholder(api.float32, [None, shape[1]])
+            wav = api.audio.encode_wav(x, 16000)
+            decoded = api.audio.decode_wav(wav, **kw)
+            static = [decoded.audio.shape.as_list(), decoded.sample_rate.shape.as_list()]
+            with api.Session() as sess:
+                results.append((static, sess.run([wav, decoded.audio, decoded.sample_rate], {x: audio})))
+    (static_tf, (wav_tf, audio_tf, rate_tf)), (static_tm, (wav_tm, audio_tm, rate_tm)) = results
+    assert static_tm == static_tf and wav_tm == wav_tf and rate_tm == rate_tf
+    assert audio_tm.dtype == audio_tf.dtype
+    np.testing.assert_array_equal(audio_tm, audio_tf)
+
+
+def test_bad_wav_files_fail_as_tf(tf1):
+    cases = [b"RIFX", b"RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x02\x00", b"RIFF\x00\x00\x00\x00WAVEabcd"]
+    for contents in cases:
+        messages = []
+        for api in (tf1, tm):
+            with api.Graph().as_default():
+                out = api.audio.decode_wav(api.constant(contents))
+                with api.Session() as sess, pytest.raises(api.errors.InvalidArgumentError) as info:
+                    sess.run(out)
+            messages.append(info.value.message)
+        assert messages[1] in messages[0]
+
+
+def test_summary_description_names_are_tfs(tf1):
+    """SummaryDescription and TaggedRunMetadata are TF's messages; get_summary_description reads a
+    TensorSummary NodeDef's JSON and rejects other ops as TF; all_v2_summary_ops is the empty collection."""
+    node = tm.NodeDef(name="t", op="TensorSummary")
+    node.attr["description"].s = b'{"typeHint": "scalar"}'
+    ours = tm.summary.get_summary_description(node)
+    theirs = tf1.summary.get_summary_description(tf1.NodeDef.FromString(node.SerializeToString()))
+    assert ours.SerializeToString() == theirs.SerializeToString() and ours.type_hint == "scalar"
+    assert (
+        tm.summary.TaggedRunMetadata(tag="x").SerializeToString()
+        == tf1.summary.TaggedRunMetadata(tag="x").SerializeToString()
+    )
+    messages = []
+    for api in (tf1, tm):
+        with pytest.raises(ValueError) as info:
+            api.summary.get_summary_description(api.NodeDef(name="s", op="ScalarSummary"))
+        messages.append(str(info.value))
+        with api.Graph().as_default():
+            assert api.summary.all_v2_summary_ops() == []
+    assert messages[1] == messages[0]

@@ -176,3 +176,17 @@ def test_make_tensor_proto_and_make_ndarray_are_tfs_top_level_names(tf1, value):
     expected = tf1.make_ndarray(theirs)
     assert back.dtype == expected.dtype
     np.testing.assert_array_equal(back, expected)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[0, np.array(8, np.int32)], [0, np.array(5)], [np.array(3, np.uint8), 1], [np.array(2**40)]],
+    ids=["int32", "int64", "uint8", "overflow"],
+)
+def test_integer_arrays_inside_lists_infer_tfs_dtype(tf1, values):
+    """TF reads 0-d integer arrays inside a list as ints: int32 unless a value overflows (slicing with a
+    constant_value, e.g. tf.signal.inverse_stft's ``x[..., :frame_length]``, packs such lists)."""
+    with tf1.Graph().as_default():
+        expected = tf1.constant(values).dtype.name
+    with tm.Graph().as_default():
+        assert tm.constant(values).dtype.name == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.ops import (
     samples_array,
     samples_array_reorder,
+    samples_audio,
     samples_bucketize,
     samples_conv3d,
     samples_ctc,
@@ -41,6 +42,7 @@ from tests.ops import (
 SAMPLES = (
     samples_array.SAMPLES
     + samples_array_reorder.SAMPLES
+    + samples_audio.SAMPLES
     + samples_bucketize.SAMPLES
     + samples_image_box.SAMPLES
     + samples_image_color.SAMPLES

@@ -61,6 +61,7 @@ _GRAY_PNG = _file(_pixels(5, 5, 1), "PNG")
 _GRAY16_PNG = _file(_pixels(3, 4, 1, np.uint16), "PNG")
 _JPEG = _file(_smooth(16, 24), "JPEG", quality=90)
 _NOISE_JPEG = _file(_pixels(9, 13, 3), "JPEG", quality=75)
+_NOISE_JPEG_444 = _file(_pixels(9, 13, 3), "JPEG", quality=75, subsampling=0)
 _GRAY_JPEG = _file(_smooth(8, 8)[..., :1], "JPEG", quality=90)
 
 _decode = [
@@ -86,6 +87,33 @@ _decode = [
     S("DecodeImage", {"contents": _gif()}, id="gif"),
     S("DecodeGif", {"contents": _gif()}),
     S("DecodeBmp", {"contents": _file(_pixels(3, 5, 3), "BMP")}),
+    S("ExtractJpegShape", {"contents": _NOISE_JPEG}),
+    S("ExtractJpegShape", {"contents": _GRAY_JPEG}, {"output_type": "dtype:int64"}, id="gray-int64"),
+    S(
+        "DecodeAndCropJpeg",
+        {"contents": _NOISE_JPEG_444, "crop_window": np.array([2, 3, 5, 7], np.int32)},
+        {"dct_method": "INTEGER_ACCURATE"},
+    ),
+    S(
+        "DecodeAndCropJpeg",
+        {"contents": _JPEG, "crop_window": np.array([1, 0, 9, 16], np.int32)},
+        {"dct_method": "INTEGER_ACCURATE", "channels": 1},
+        id="gray-mcu-aligned",
+    ),
+    S(
+        "DecodeAndCropJpeg",
+        {"contents": _JPEG, "crop_window": np.array([3, 0, 10, 24], np.int32)},
+        id="fast-dct",
+        int_atol=JPEG_FAST_DCT_TOLERANCE,
+    ),
+    S(
+        "DecodeAndCropJpeg",
+        {"contents": _file(_pixels(9, 40, 3), "JPEG", quality=75), "crop_window": np.array([1, 18, 6, 12], np.int32)},
+        {"dct_method": "INTEGER_ACCURATE"},
+        id="subsampled-chroma-inner-edge",
+        xfail="libjpeg decodes only the iMCU columns a crop needs and upsamples 2x-subsampled chroma with the "
+        "crop's edge replicated; torchmeta crops the full decode, so chroma at an inner crop edge differs",
+    ),
 ]
 
 

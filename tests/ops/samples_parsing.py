@@ -3,6 +3,9 @@ StringSplit(V2). Serialized protos are built with torchmeta's own (wire-compatib
 
 from __future__ import annotations
 
+import gzip
+import zlib
+
 import numpy as np
 
 from tests.ops.harness import Sample
@@ -348,4 +351,54 @@ _decode = [
     S("StringSplitV2", {"input": strings("a,b,c,d"), "sep": scalar(",")}, {"maxsplit": 2}, id="maxsplit"),
 ]
 
-SAMPLES: list[Sample] = _parse_example_v2 + _parse_example_v1 + _parse_sequence + _decode
+
+def _serialized(proto_fields: bytes):
+    """A TensorProto's bytes, as TF's SerializeTensor writes them (dtype, shape, then the content)."""
+    return scalar(proto_fields)
+
+
+_tensors = [
+    Sample("SerializeTensor", {"tensor": np.array([[1.5, -2.0], [3.0, 4.25]], np.float32)}, grad=False),
+    Sample("SerializeTensor", {"tensor": np.array(7, np.int64)}, id="scalar-int64", grad=False),
+    Sample("SerializeTensor", {"tensor": np.array([True, False])}, id="bool", grad=False),
+    Sample("SerializeTensor", {"tensor": strings(b"ab", b"", b"\xff", shape=(3, 1))}, id="string", grad=False),
+    Sample("SerializeTensor", {"tensor": np.zeros((0, 3), np.float16)}, id="empty-half", grad=False),
+    # Summary-free TensorProtos: float [2] {1, 2} as tensor_content; int64 [] 9 as int64_val; strings.
+    Sample(
+        "ParseTensor",
+        {"serialized": _serialized(b'\x08\x01\x12\x04\x12\x02\x08\x02"\x08\x00\x00\x80?\x00\x00\x00@')},
+        {"out_type": "dtype:float32"},
+        grad=False,
+    ),
+    Sample(
+        "ParseTensor",
+        {"serialized": _serialized(b"\x08\t\x12\x00R\x01\t")},
+        {"out_type": "dtype:int64"},
+        id="int64_val",
+        check_static_shape=False,
+        grad=False,
+    ),
+    Sample(
+        "ParseTensor",
+        {"serialized": _serialized(b"\x08\x07\x12\x04\x12\x02\x08\x02B\x01aB\x00")},
+        {"out_type": "dtype:string"},
+        id="string",
+        grad=False,
+    ),
+    Sample(
+        "DecodeCompressed",
+        {"bytes": strings(zlib.compress(b"hello" * 9), b"x\x9c\x03\x00\x00\x00\x00\x01")},
+        {"compression_type": "ZLIB"},
+        grad=False,
+    ),
+    Sample(
+        "DecodeCompressed",
+        {"bytes": scalar(gzip.compress(b"abc", mtime=0))},
+        {"compression_type": "GZIP"},
+        id="gzip",
+        grad=False,
+    ),
+    Sample("DecodeCompressed", {"bytes": strings(b"as", b"is", shape=(1, 2))}, id="none", grad=False),
+]
+
+SAMPLES: list[Sample] = _parse_example_v2 + _parse_example_v1 + _parse_sequence + _decode + _tensors

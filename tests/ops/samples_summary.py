@@ -42,4 +42,16 @@ SAMPLES: list[Sample] = [
             ]
         },
     ),
+    Sample(
+        "AudioSummaryV2",
+        {"tag": _string(b"clip"), "tensor": randn(3, 40) * 0.6, "sample_rate": _s(16000.0, np.float32)},
+        grad=False,
+    ),
+    Sample(
+        "AudioSummaryV2",
+        {"tag": _string(b"st"), "tensor": randn(2, 9, 2), "sample_rate": _s(0.4, np.float32)},
+        {"max_outputs": 1},
+        id="stereo-rate-below-one",
+        grad=False,
+    ),
 ]

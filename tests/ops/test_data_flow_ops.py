@@ -358,3 +358,64 @@ def test_closing_restores_a_partial_batch(tf1, kind):
         np.testing.assert_array_equal(ours[1], [0, 1, 2])
     else:
         assert sorted(ours[1].tolist()) == sorted(theirs[1].tolist()) == [0, 1, 2]
+
+
+def _priority_play(tf, op_error):
+    """Ties and mixed priorities through enqueue, enqueue_many, dequeue, dequeue_many and dequeue_up_to; TF's
+    errors for a non-scalar priority and a closed queue."""
+    g = tf.Graph()
+    out = []
+    with g.as_default():
+        q = tf.PriorityQueue(20, [tf.int32, tf.string], shapes=[[2], []], name="pq")
+        p = tf.placeholder(tf.int64, [None])
+        v = tf.placeholder(tf.int32, [None, 2])
+        s = tf.placeholder(tf.string, [None])
+        scalars = tf.io.PriorityQueue(5, [tf.float32], shapes=[])
+        any_priority = tf.placeholder(tf.int64, name="any_priority")
+        steps = [
+            q.enqueue_many([p, v, s]),
+            q.enqueue([p[0], v[0], s[0]]),
+            q.dequeue(),
+            q.dequeue_many(4),
+            q.size(),
+            scalars.enqueue([any_priority, 1.0]),
+            scalars.enqueue([tf.constant(3, tf.int64), 1.5]),
+            scalars.dequeue_many(1),
+            q.close(),
+            q.dequeue_up_to(20),
+            q.dequeue(),
+        ]
+        nodes = _nodes(g)
+        priorities = np.array([5, 2, 7, 2, 2, 9, 5, 2, 0, 7, 2], np.int64)
+        feed = {
+            p: priorities,
+            v: np.arange(22, dtype=np.int32).reshape(11, 2),
+            s: np.array([f"e{k}".encode() for k in range(11)], object),
+            any_priority: np.array([1, 2], np.int64),
+        }
+        with tf.Session(graph=g) as sess:
+            for step in steps:
+                try:
+                    out.append(("ok", sess.run(step, feed)))
+                except op_error as e:
+                    out.append((type(e).__name__, _message(e)))
+    return nodes, out
+
+
+def test_priority_queue_is_tfs(tf1):
+    """Lowest priority first, equal priorities in the order of TF's libstdc++ heap; graphs and errors as TF's
+    (a closed queue's dequeue_up_to of more than it holds fails, as TF's, after taking them)."""
+    import tensorflow as tf
+
+    (tf_nodes, theirs), (tm_nodes, ours) = _priority_play(tf1, tf.errors.OpError), _priority_play(tm, errors.OpError)
+    assert tm_nodes == tf_nodes
+    assert [o[0] for o in ours] == [t[0] for t in theirs]
+    for o, t in zip(ours, theirs):
+        if o[0] != "ok" or t[1] is None:
+            assert o[1] == t[1]
+            continue
+        for a, b in zip(o[1] if isinstance(o[1], list) else [o[1]], t[1] if isinstance(t[1], list) else [t[1]]):
+            assert np.asarray(a).dtype == np.asarray(b).dtype
+            np.testing.assert_array_equal(a, b)
+    with tm.Graph().as_default(), pytest.raises(TypeError, match="Expected list for 'shapes'"):
+        tm.PriorityQueue(3, [tm.int32])

@@ -134,6 +134,7 @@ PIPELINE_GROUPS = [
         (
             "FIFOQueueV2",
             "PaddingFIFOQueueV2",
+            "PriorityQueueV2",
             "RandomShuffleQueueV2",
             "QueueEnqueueV2",
             "QueueEnqueueManyV2",

@@ -13,7 +13,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.tensor_shape import Dimension, TensorShape, as_shape, dimension_value, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 
-__all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue"]
+__all__ = ["QueueBase", "FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "RandomShuffleQueue"]
 
 
 def _as_type_list(dtypes):
@@ -257,6 +257,28 @@ class FIFOQueue(QueueBase):
                 name=name,
             )
         super().__init__(dtypes, shapes, names, queue_ref)
+
+
+class PriorityQueue(QueueBase):
+    """``tf.PriorityQueue``: elements whose first component is an int64 priority come out lowest first
+    (``shapes`` is required, as TF's op needs the attr; give ``[]`` for unshaped components)."""
+
+    def __init__(self, capacity, types, shapes=None, names=None, shared_name=None, name="priority_queue"):
+        types = _as_type_list(types)
+        shapes = _as_shape_list(shapes, types)
+        if shapes is None:
+            raise TypeError("Expected list for 'shapes' argument to 'priority_queue_v2' Op, not None.")
+        queue_ref = raw_op(
+            "PriorityQueueV2",
+            component_types=types,
+            shapes=shapes,
+            capacity=capacity,
+            shared_name=_shared_name(shared_name),
+            name=name,
+        )
+        priority_dtypes = [dtypes_lib.DType.int64, *types]
+        priority_shapes = [(), *shapes] if shapes else shapes
+        super().__init__(priority_dtypes, priority_shapes, names, queue_ref)
 
 
 class PaddingFIFOQueue(QueueBase):

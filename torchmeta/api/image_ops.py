@@ -10,23 +10,31 @@ decoded pixels are to TensorFlow's.
 
 from __future__ import annotations
 
+import collections
 import enum
 
+import numpy as np
+
 from torchmeta import dtypes
-from torchmeta.api import array_ops, check_ops, math_ops, random_ops
+from torchmeta.api import array_ops, check_ops, math_ops, random_ops, string_ops
 from torchmeta.api import cond as cond_lib
 from torchmeta.api.control_flow_assert import Assert
+from torchmeta.api.control_flow_case import case
 from torchmeta.api.control_flow_ops import with_dependencies
+from torchmeta.api.nn_ops import depthwise_conv2d
 from torchmeta.dtypes import DType
+from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
-from torchmeta.framework.tensor_util import constant_value_as_shape, is_tf_type
+from torchmeta.framework.tensor_util import constant_value, constant_value_as_shape, is_tf_type
 
 __all__ = [
     "sample_distorted_bounding_box",
     "ResizeMethod",
     "decode_png",
     "decode_jpeg",
+    "decode_and_crop_jpeg",
+    "extract_jpeg_shape",
     "decode_gif",
     "decode_bmp",
     "decode_image",
@@ -53,6 +61,35 @@ __all__ = [
     "total_variation",
     "rgb_to_grayscale",
     "grayscale_to_rgb",
+    "resize_bicubic",
+    "resize_area",
+    "extract_image_patches",
+    "extract_patches",
+    "crop_and_resize",
+    "rot90",
+    "transpose",
+    "transpose_image",
+    "central_crop",
+    "resize_image_with_pad",
+    "image_gradients",
+    "sobel_edges",
+    "rgb_to_hsv",
+    "hsv_to_rgb",
+    "adjust_hue",
+    "adjust_saturation",
+    "adjust_gamma",
+    "random_hue",
+    "random_saturation",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
+    "rgb_to_yuv",
+    "yuv_to_rgb",
+    "non_max_suppression",
+    "non_max_suppression_with_scores",
+    "non_max_suppression_overlaps",
+    "combined_non_max_suppression",
+    "draw_bounding_boxes",
+    "is_jpeg",
 ]
 
 
@@ -92,6 +129,37 @@ def decode_jpeg(
         dct_method=dct_method,
         name=name,
     )
+
+
+def decode_and_crop_jpeg(
+    contents,
+    crop_window,
+    channels=0,
+    ratio=1,
+    fancy_upscaling=True,
+    try_recover_truncated=False,
+    acceptable_fraction=1,
+    dct_method="",
+    name=None,
+):
+    """``tf.image.decode_and_crop_jpeg``: the [y, x, height, width] ``crop_window`` of a JPEG's pixels."""
+    return raw_op(
+        "DecodeAndCropJpeg",
+        contents=contents,
+        crop_window=crop_window,
+        channels=channels,
+        ratio=ratio,
+        fancy_upscaling=fancy_upscaling,
+        try_recover_truncated=try_recover_truncated,
+        acceptable_fraction=acceptable_fraction,
+        dct_method=dct_method,
+        name=name,
+    )
+
+
+def extract_jpeg_shape(contents, output_type=DType.int32, name=None):
+    """``tf.image.extract_jpeg_shape``: [height, width, channels] from a JPEG's header, without decoding."""
+    return raw_op("ExtractJpegShape", contents=contents, output_type=output_type, name=name)
 
 
 def decode_gif(contents, name=None):
@@ -180,20 +248,29 @@ def resize_nearest_neighbor(images, size, align_corners=False, name=None, half_p
     )
 
 
+_RESIZE_OPS = {
+    ResizeMethod.BILINEAR: "ResizeBilinear",
+    "bilinear": "ResizeBilinear",
+    ResizeMethod.NEAREST_NEIGHBOR: "ResizeNearestNeighbor",
+    "nearest": "ResizeNearestNeighbor",
+    ResizeMethod.BICUBIC: "ResizeBicubic",
+    "bicubic": "ResizeBicubic",
+    ResizeMethod.AREA: "ResizeArea",
+    "area": "ResizeArea",
+}
+
+
 def resize_images(
     images, size, method=ResizeMethod.BILINEAR, align_corners=False, preserve_aspect_ratio=False, name=None
 ):
-    """``tf.image.resize_images`` (TF1): bilinear or nearest-neighbour resizing of 3-D or 4-D images.
+    """``tf.image.resize_images`` (TF1): bilinear, nearest-neighbour, bicubic or area resizing of 3-D or 4-D
+    images (``preserve_aspect_ratio``: the largest size within ``size`` of the same aspect ratio).
 
     Raises:
-      ValueError: for images of unknown rank or rank other than 3 or 4, a bad ``size``, or an
-        unsupported ``method`` (bicubic and area are not implemented).
+      ValueError: for images of unknown rank or rank other than 3 or 4, a bad ``size``, or an unknown
+        ``method``.
     """
-    if method not in (ResizeMethod.BILINEAR, ResizeMethod.NEAREST_NEIGHBOR, "bilinear", "nearest"):
-        raise ValueError(f"Resize method is not implemented: {method}")
-    nearest = method in (ResizeMethod.NEAREST_NEIGHBOR, "nearest")
-    if preserve_aspect_ratio:
-        raise ValueError("preserve_aspect_ratio=True is not supported by torchmeta's resize_images")
+    op_type = _RESIZE_OPS.get(method) if isinstance(method, (int, str)) else None
     with name_scope(name, "resize", [images, size]):
         images = convert_to_tensor(images, name="images")
         if images.shape.rank is None:
@@ -211,20 +288,31 @@ def resize_images(
             raise ValueError("'size' must be a 1-D int32 Tensor") from None
         if not size.shape.is_compatible_with([2]):
             raise ValueError("'size' must be a 1-D Tensor of 2 elements: new_height, new_width")
+        if preserve_aspect_ratio:
+            _, current_height, current_width, _ = _image_dimensions(images, rank=4)
+            scale_factor_height = math_ops.cast(size[0], DType.float32) / math_ops.cast(current_height, DType.float32)
+            scale_factor_width = math_ops.cast(size[1], DType.float32) / math_ops.cast(current_width, DType.float32)
+            scale_factor = math_ops.minimum(scale_factor_height, scale_factor_width)
+            scaled_height_const = math_ops.cast(
+                math_ops.round(scale_factor * math_ops.cast(current_height, DType.float32)), DType.int32
+            )
+            scaled_width_const = math_ops.cast(
+                math_ops.round(scale_factor * math_ops.cast(current_width, DType.float32)), DType.int32
+            )
+            size = convert_to_tensor([scaled_height_const, scaled_width_const], DType.int32, name="size")
         size_shape = constant_value_as_shape(size)
         new_height = size_shape.dims[0].value if size_shape.rank else None
         new_width = size_shape.dims[1].value if size_shape.rank else None
         if None not in (new_width, width, new_height, height) and width == new_width and height == new_height:
             if not is_batch:
-                images = raw_op("Squeeze", input=images, squeeze_dims=[0])
+                images = array_ops.squeeze(images, axis=[0])
             return images
-        if nearest:
-            images = raw_op("ResizeNearestNeighbor", images=images, size=size, align_corners=align_corners)
-        else:
-            images = raw_op("ResizeBilinear", images=images, size=size, align_corners=align_corners)
+        if op_type is None:
+            raise ValueError(f"Resize method is not implemented: {method}")
+        images = raw_op(op_type, images=images, size=size, align_corners=align_corners)
         images.set_shape([None, new_height, new_width, None])
         if not is_batch:
-            images = raw_op("Squeeze", input=images, squeeze_dims=[0])
+            images = array_ops.squeeze(images, axis=[0])
         return images
 
 
@@ -696,3 +784,494 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=N
             **{k: v for k, v in attrs.items() if v is not None},
         )
         return begin, size, bboxes
+
+
+def resize_bicubic(images, size, align_corners=False, name=None, half_pixel_centers=False):
+    """``tf.image.resize_bicubic`` (the raw op): float32 results."""
+    return raw_op(
+        "ResizeBicubic",
+        images=images,
+        size=size,
+        align_corners=align_corners,
+        half_pixel_centers=half_pixel_centers,
+        name=name,
+    )
+
+
+def resize_area(images, size, align_corners=False, name=None):
+    """``tf.image.resize_area`` (the raw op): float32 results."""
+    return raw_op("ResizeArea", images=images, size=size, align_corners=align_corners, name=name)
+
+
+def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding=None, name=None, sizes=None):
+    """``tf.image.extract_image_patches`` / ``tf.extract_image_patches`` (TF1; ``sizes`` replaces ``ksizes``).
+
+    Raises:
+      ValueError: if both ``sizes`` and ``ksizes`` are given.
+    """
+    if sizes is not None and ksizes is not None:
+        raise ValueError("Cannot specify both 'ksizes' and 'sizes'.")
+    return extract_patches(images, sizes if sizes is not None else ksizes, strides, rates, padding, name)
+
+
+def extract_patches(images, sizes, strides, rates, padding, name=None):
+    """``tf.image.extract_patches``: the ExtractImagePatches op (patches flattened into the depth axis)."""
+    return raw_op(
+        "ExtractImagePatches", images=images, ksizes=sizes, strides=strides, rates=rates, padding=padding, name=name
+    )
+
+
+def crop_and_resize(
+    image, boxes, box_ind=None, crop_size=None, method="bilinear", extrapolation_value=0, name=None, box_indices=None
+):
+    """``tf.image.crop_and_resize`` (TF1; ``box_indices`` replaces ``box_ind``): the CropAndResize op.
+
+    Raises:
+      ValueError: if both ``box_indices`` and ``box_ind`` are given.
+    """
+    if box_indices is not None and box_ind is not None:
+        raise ValueError("Cannot specify both 'box_ind' and 'box_indices'.")
+    return raw_op(
+        "CropAndResize",
+        image=image,
+        boxes=boxes,
+        box_ind=box_indices if box_indices is not None else box_ind,
+        crop_size=crop_size,
+        method=method,
+        extrapolation_value=extrapolation_value,
+        name=name,
+    )
+
+
+def _rot90_3d(image, k, scope):
+    cases = [
+        (math_ops.equal(k, 1), lambda: array_ops.transpose(array_ops.reverse(image, [1]), [1, 0, 2])),
+        (math_ops.equal(k, 2), lambda: array_ops.reverse(image, [0, 1])),
+        (math_ops.equal(k, 3), lambda: array_ops.reverse(array_ops.transpose(image, [1, 0, 2]), [1])),
+    ]
+    result = case(cases, default=lambda: image, exclusive=True, name=scope)
+    result.set_shape([None, None, image.shape[2]])
+    return result
+
+
+def _rot90_4d(images, k, scope):
+    cases = [
+        (math_ops.equal(k, 1), lambda: array_ops.transpose(array_ops.reverse(images, [2]), [0, 2, 1, 3])),
+        (math_ops.equal(k, 2), lambda: array_ops.reverse(images, [1, 2])),
+        (math_ops.equal(k, 3), lambda: array_ops.reverse(array_ops.transpose(images, [0, 2, 1, 3]), [2])),
+    ]
+    result = case(cases, default=lambda: images, exclusive=True, name=scope)
+    shape = result.shape
+    result.set_shape([shape[0], None, None, shape[3]])
+    return result
+
+
+def rot90(image, k=1, name=None):
+    """``tf.image.rot90``: images rotated counter-clockwise by ``k`` quarter turns (TF's tf.case over k mod 4).
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D or ``k`` is not a scalar.
+    """
+    with name_scope(name, "rot90", [image, k]) as scope:
+        image = convert_to_tensor(image, name="image")
+        image = with_dependencies(_check_at_least_3d(image), image)
+        k = convert_to_tensor(k, dtype=DType.int32, name="k")
+        k.shape.assert_has_rank(0)
+        k = math_ops.scoped_mod(k, 4)
+        rank = image.shape.rank
+        if rank is None:
+            return cond_lib.cond(
+                math_ops.equal(array_ops.rank(image), 3),
+                lambda: _rot90_3d(image, k, scope),
+                lambda: _rot90_4d(image, k, scope),
+            )
+        if rank == 3:
+            return _rot90_3d(image, k, scope)
+        if rank == 4:
+            return _rot90_4d(image, k, scope)
+        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+
+
+def transpose(image, name=None):
+    """``tf.image.transpose`` / ``tf.image.transpose_image``: height and width swapped.
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D.
+    """
+    with name_scope(name, "transpose", [image]):
+        image = convert_to_tensor(image, name="image")
+        image = with_dependencies(_check_at_least_3d(image), image)
+        rank = image.shape.rank
+        if rank is None:
+            return cond_lib.cond(
+                math_ops.equal(array_ops.rank(image), 3),
+                lambda: array_ops.transpose(image, [1, 0, 2], name=name),
+                lambda: array_ops.transpose(image, [0, 2, 1, 3], name=name),
+            )
+        if rank == 3:
+            return array_ops.transpose(image, [1, 0, 2], name=name)
+        if rank == 4:
+            return array_ops.transpose(image, [0, 2, 1, 3], name=name)
+        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+
+
+transpose_image = transpose
+
+
+def _crop_start(size, fraction, fraction_static, dynamic):
+    """TF's central_crop offset: in float64 (a Cast chain) where the size or the fraction is dynamic."""
+    if dynamic:
+        size_d = math_ops.cast(size, DType.float64)
+        return math_ops.cast((size_d - size_d * math_ops.cast(fraction, DType.float64)) / 2, DType.int32)
+    size_d = float(size)
+    return int((size_d - size_d * fraction_static) / 2)
+
+
+def central_crop(image, central_fraction):
+    """``tf.image.central_crop``: the central ``central_fraction`` of each image's height and width.
+
+    Raises:
+      ValueError: if a static ``central_fraction`` is outside (0, 1], or ``image`` is not 3-D or 4-D.
+    """
+    with name_scope(None, "central_crop", [image]):
+        image = convert_to_tensor(image, name="image")
+        fraction_static = constant_value(central_fraction)
+        if fraction_static is not None:
+            if fraction_static <= 0.0 or fraction_static > 1.0:
+                raise ValueError("central_fraction must be within (0, 1]")
+            if fraction_static == 1.0:
+                return image
+        else:
+            # TF's own check (an or, so it never fails), kept for its graph.
+            assert_ops = _assert(
+                math_ops.logical_or(central_fraction > 0.0, central_fraction <= 1.0),
+                ValueError,
+                "central_fraction must be within (0, 1]",
+            )
+            image = with_dependencies(assert_ops, image)
+        with_dependencies(_check_at_least_3d(image), image)
+        rank = image.shape.rank
+        if rank not in (3, 4):
+            raise ValueError(f"`image` should either be a Tensor with rank = 3 or rank = 4. Had rank = {rank}.")
+        first = 0 if rank == 3 else 1
+        dims = []
+        for idx in (first, first + 1):
+            static = image.shape.dims[idx].value
+            dims.append((static, False) if static is not None else (array_ops.shape(image)[idx], True))
+        (img_h, dynamic_h), (img_w, dynamic_w) = dims
+        dynamic_h = dynamic_h or fraction_static is None
+        dynamic_w = dynamic_w or fraction_static is None
+        h_start = _crop_start(img_h, central_fraction, fraction_static, dynamic_h)
+        w_start = _crop_start(img_w, central_fraction, fraction_static, dynamic_w)
+        h_size = img_h - h_start * 2
+        w_size = img_w - w_start * 2
+        if rank == 3:
+            begin = array_ops.stack([h_start, w_start, 0])
+            size = array_ops.stack([h_size, w_size, -1])
+        else:
+            begin = array_ops.stack([0, h_start, w_start, 0])
+            size = array_ops.stack([-1, h_size, w_size, -1])
+        image_shape = image.shape
+        image = array_ops.slice(image, begin, size)
+        static_hw = [None if dynamic_h else h_size, None if dynamic_w else w_size]
+        if rank == 3:
+            image.set_shape([*static_hw, image_shape[2]])
+        else:
+            image.set_shape([image_shape[0], *static_hw, image_shape[3]])
+        return image
+
+
+def resize_image_with_pad(image, target_height, target_width, method=ResizeMethod.BILINEAR, align_corners=False):
+    """``tf.image.resize_image_with_pad`` (TF1): resized keeping the aspect ratio, then zero-padded to the target.
+
+    Raises:
+      ValueError: if ``image`` is not 3-D or 4-D, or a static target size is not positive.
+    """
+    with name_scope(None, "resize_image_with_pad", [image]):
+        image, is_batch = _as_batch(convert_to_tensor(image, name="image"))
+        assert_ops = _check_at_least_3d(image)
+        assert_ops += _assert(target_width > 0, ValueError, "target_width must be > 0.")
+        assert_ops += _assert(target_height > 0, ValueError, "target_height must be > 0.")
+        image = with_dependencies(assert_ops, image)
+
+        def max_(x, y):
+            return math_ops.maximum(x, y) if is_tf_type(x) or is_tf_type(y) else max(x, y)
+
+        _, height, width, _ = _image_dimensions(image, rank=4)
+        f_height = math_ops.cast(height, dtype=DType.float32)
+        f_width = math_ops.cast(width, dtype=DType.float32)
+        f_target_height = math_ops.cast(target_height, dtype=DType.float32)
+        f_target_width = math_ops.cast(target_width, dtype=DType.float32)
+        ratio = max_(f_width / f_target_width, f_height / f_target_height)
+        resized_height_float = f_height / ratio
+        resized_width_float = f_width / ratio
+        resized_height = math_ops.cast(math_ops.floor(resized_height_float), dtype=DType.int32)
+        resized_width = math_ops.cast(math_ops.floor(resized_width_float), dtype=DType.int32)
+        padding_height = (f_target_height - resized_height_float) / 2
+        padding_width = (f_target_width - resized_width_float) / 2
+        f_padding_height = math_ops.floor(padding_height)
+        f_padding_width = math_ops.floor(padding_width)
+        p_height = max_(0, math_ops.cast(f_padding_height, dtype=DType.int32))
+        p_width = max_(0, math_ops.cast(f_padding_width, dtype=DType.int32))
+        resized = resize_images(image, [resized_height, resized_width], method, align_corners=align_corners)
+        padded = pad_to_bounding_box(resized, p_height, p_width, target_height, target_width)
+        if padded.shape.rank is None:
+            raise ValueError("padded contains no shape.")
+        _image_dimensions(padded, rank=4)
+        if not is_batch:
+            padded = array_ops.squeeze(padded, axis=[0])
+        return padded
+
+
+def image_gradients(image):
+    """``tf.image.image_gradients``: (dy, dx), forward differences with a zero last row / column.
+
+    Raises:
+      ValueError: if ``image`` is not 4-D.
+    """
+    if image.shape.rank != 4:
+        raise ValueError(f"image_gradients expects a 4D tensor [batch_size, h, w, d], not {image.shape}.")
+    image_shape = array_ops.shape(image)
+    batch_size, height, width, depth = array_ops.unstack(image_shape)
+    dy = image[:, 1:, :, :] - image[:, :-1, :, :]
+    dx = image[:, :, 1:, :] - image[:, :, :-1, :]
+    shape = array_ops.stack([batch_size, 1, width, depth])
+    dy = array_ops.concat([dy, array_ops.zeros(shape, image.dtype)], 1)
+    dy = array_ops.reshape(dy, image_shape)
+    shape = array_ops.stack([batch_size, height, 1, depth])
+    dx = array_ops.concat([dx, array_ops.zeros(shape, image.dtype)], 2)
+    dx = array_ops.reshape(dx, image_shape)
+    return dy, dx
+
+
+def sobel_edges(image):
+    """``tf.image.sobel_edges``: [batch, h, w, d, 2] Sobel responses (dy, dx) on the reflect-padded image."""
+    static_image_shape = image.shape
+    image_shape = array_ops.shape(image)
+    kernels = [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]
+    num_kernels = len(kernels)
+    kernels = np.expand_dims(np.transpose(np.asarray(kernels), (1, 2, 0)), -2)
+    kernels_tf = constant(kernels, dtype=image.dtype)
+    kernels_tf = array_ops.tile(kernels_tf, [1, 1, image_shape[-1], 1], name="sobel_filters")
+    padded = array_ops.pad(image, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    output = depthwise_conv2d(padded, kernels_tf, [1, 1, 1, 1], "VALID")
+    shape = array_ops.concat([image_shape, [num_kernels]], 0)
+    output = array_ops.reshape(output, shape=shape)
+    output.set_shape(static_image_shape.concatenate([num_kernels]))
+    return output
+
+
+def rgb_to_hsv(images, name=None):
+    """``tf.image.rgb_to_hsv`` (the raw op): float images with values in [0, 1]."""
+    return raw_op("RGBToHSV", images=images, name=name)
+
+
+def hsv_to_rgb(images, name=None):
+    """``tf.image.hsv_to_rgb`` (the raw op)."""
+    return raw_op("HSVToRGB", images=images, name=name)
+
+
+def _adjust_in_float(op_type, image, value_arg, name, scope_name):
+    """TF's adjust_hue/adjust_saturation: the op on the image as float32 (unless half or float), cast back."""
+    with name_scope(name, scope_name, [image]):
+        image = convert_to_tensor(image, name="image")
+        orig_dtype = image.dtype
+        flt_image = image if orig_dtype in (DType.float16, DType.float32) else convert_image_dtype(image, DType.float32)
+        adjusted = raw_op(op_type, images=flt_image, **value_arg)
+        return convert_image_dtype(adjusted, orig_dtype)
+
+
+def adjust_hue(image, delta, name=None):
+    """``tf.image.adjust_hue``: ``delta`` (a fraction of a turn) added to each pixel's hue."""
+    return _adjust_in_float("AdjustHue", image, {"delta": delta}, name, "adjust_hue")
+
+
+def adjust_saturation(image, saturation_factor, name=None):
+    """``tf.image.adjust_saturation``: each pixel's saturation scaled by ``saturation_factor`` (clipped to 1)."""
+    return _adjust_in_float("AdjustSaturation", image, {"scale": saturation_factor}, name, "adjust_saturation")
+
+
+def random_hue(image, max_delta, seed=None):
+    """``tf.image.random_hue``: adjust_hue by one uniform draw in [-max_delta, max_delta] (TF's draw when seeded).
+
+    Raises:
+      ValueError: if ``max_delta`` is negative or over 0.5.
+    """
+    if max_delta > 0.5:
+        raise ValueError("max_delta must be <= 0.5.")
+    if max_delta < 0:
+        raise ValueError("max_delta must be non-negative.")
+    delta = random_ops.random_uniform([], -max_delta, max_delta, seed=seed)
+    return adjust_hue(image, delta)
+
+
+def random_saturation(image, lower, upper, seed=None):
+    """``tf.image.random_saturation``: adjust_saturation by one uniform draw in [lower, upper).
+
+    Raises:
+      ValueError: if ``upper <= lower`` or ``lower`` is negative.
+    """
+    if upper <= lower:
+        raise ValueError("upper must be > lower.")
+    if lower < 0:
+        raise ValueError("lower must be non-negative.")
+    saturation_factor = random_ops.random_uniform([], lower, upper, seed=seed)
+    return adjust_saturation(image, saturation_factor)
+
+
+def adjust_gamma(image, gamma=1, gain=1):
+    """``tf.image.adjust_gamma``: ``gain * image ** gamma`` in float, converted back with saturation.
+
+    Raises:
+      ValueError: if a Python ``gamma`` is negative.
+    """
+    with name_scope(None, "adjust_gamma", [image, gamma, gain]):
+        image = convert_to_tensor(image, name="image")
+        orig_dtype = image.dtype
+        flt_image = image if orig_dtype in (DType.float16, DType.float32) else convert_image_dtype(image, DType.float32)
+        assert_op = _assert(gamma >= 0, ValueError, "Gamma should be a non-negative real number.")
+        if assert_op:
+            gamma = with_dependencies(assert_op, gamma)
+        adjusted_img = gain * flt_image**gamma
+        return convert_image_dtype(adjusted_img, orig_dtype, saturate=True)
+
+
+# TF's colour-space matrices (image_ops_impl.py), applied with tensordot over the last axis.
+_RGB_TO_YIQ = [[0.299, 0.59590059, 0.2115], [0.587, -0.27455667, -0.52273617], [0.114, -0.32134392, 0.31119955]]
+_YIQ_TO_RGB = [[1, 1, 1], [0.95598634, -0.27201283, -1.10674021], [0.6208248, -0.64720424, 1.70423049]]
+_RGB_TO_YUV = [[0.299, -0.14714119, 0.61497538], [0.587, -0.28886916, -0.51496512], [0.114, 0.43601035, -0.10001026]]
+_YUV_TO_RGB = [[1, 1, 1], [0, -0.394642334, 2.03206185], [1.13988303, -0.58062185, 0]]
+
+
+def _colour_matrix(images, kernel):
+    images = convert_to_tensor(images, name="images")
+    kernel = convert_to_tensor(kernel, dtype=images.dtype, name="kernel")
+    ndims = images.shape.rank
+    return math_ops.tensordot(images, kernel, axes=[[ndims - 1], [0]])
+
+
+def rgb_to_yiq(images):
+    """``tf.image.rgb_to_yiq``: float RGB images in YIQ."""
+    return _colour_matrix(images, _RGB_TO_YIQ)
+
+
+def yiq_to_rgb(images):
+    """``tf.image.yiq_to_rgb``."""
+    return _colour_matrix(images, _YIQ_TO_RGB)
+
+
+def rgb_to_yuv(images):
+    """``tf.image.rgb_to_yuv``: float RGB images in YUV."""
+    return _colour_matrix(images, _RGB_TO_YUV)
+
+
+def yuv_to_rgb(images):
+    """``tf.image.yuv_to_rgb``."""
+    return _colour_matrix(images, _YUV_TO_RGB)
+
+
+def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"), name=None):
+    """``tf.image.non_max_suppression``: indices of the boxes greedy NMS keeps (NonMaxSuppressionV3)."""
+    with name_scope(name, "non_max_suppression"):
+        iou_threshold = convert_to_tensor(iou_threshold, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, name="score_threshold")
+        return raw_op(
+            "NonMaxSuppressionV3",
+            boxes=boxes,
+            scores=scores,
+            max_output_size=max_output_size,
+            iou_threshold=iou_threshold,
+            score_threshold=score_threshold,
+        )
+
+
+def non_max_suppression_with_scores(
+    boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"), soft_nms_sigma=0.0, name=None
+):
+    """``tf.image.non_max_suppression_with_scores``: (indices, scores) of (soft-)NMS (NonMaxSuppressionV5)."""
+    with name_scope(name, "non_max_suppression_with_scores"):
+        iou_threshold = convert_to_tensor(iou_threshold, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, name="score_threshold")
+        soft_nms_sigma = convert_to_tensor(soft_nms_sigma, name="soft_nms_sigma")
+        selected_indices, selected_scores, _ = raw_op(
+            "NonMaxSuppressionV5",
+            boxes=boxes,
+            scores=scores,
+            max_output_size=max_output_size,
+            iou_threshold=iou_threshold,
+            score_threshold=score_threshold,
+            soft_nms_sigma=soft_nms_sigma,
+            pad_to_max_output_size=False,
+        )
+        return selected_indices, selected_scores
+
+
+def non_max_suppression_with_overlaps(
+    overlaps, scores, max_output_size, overlap_threshold=0.5, score_threshold=float("-inf"), name=None
+):
+    """``tf.image.non_max_suppression_overlaps``: NMS over a given [n, n] overlap matrix."""
+    with name_scope(name, "non_max_suppression_overlaps"):
+        overlap_threshold = convert_to_tensor(overlap_threshold, name="overlap_threshold")
+        return raw_op(
+            "NonMaxSuppressionWithOverlaps",
+            overlaps=overlaps,
+            scores=scores,
+            max_output_size=max_output_size,
+            overlap_threshold=overlap_threshold,
+            score_threshold=score_threshold,
+        )
+
+
+non_max_suppression_overlaps = non_max_suppression_with_overlaps
+
+
+_CombinedNonMaxSuppressionOutput = collections.namedtuple(
+    "CombinedNonMaxSuppression", ["nmsed_boxes", "nmsed_scores", "nmsed_classes", "valid_detections"]
+)
+
+
+def combined_non_max_suppression(
+    boxes,
+    scores,
+    max_output_size_per_class,
+    max_total_size,
+    iou_threshold=0.5,
+    score_threshold=float("-inf"),
+    pad_per_class=False,
+    clip_boxes=True,
+    name=None,
+):
+    """``tf.image.combined_non_max_suppression``: per-class NMS over a batch, merged
+    (nmsed_boxes, nmsed_scores, nmsed_classes, valid_detections)."""
+    with name_scope(name, "combined_non_max_suppression"):
+        iou_threshold = convert_to_tensor(iou_threshold, dtype=DType.float32, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, dtype=DType.float32, name="score_threshold")
+        # Without a dtype, as TF: a size past int32 becomes int64 and the op rejects it.
+        max_total_size = convert_to_tensor(max_total_size)
+        return _CombinedNonMaxSuppressionOutput(
+            *raw_op(
+                "CombinedNonMaxSuppression",
+                boxes=boxes,
+                scores=scores,
+                max_output_size_per_class=max_output_size_per_class,
+                max_total_size=max_total_size,
+                iou_threshold=iou_threshold,
+                score_threshold=score_threshold,
+                pad_per_class=pad_per_class,
+                clip_boxes=clip_boxes,
+            )
+        )
+
+
+def draw_bounding_boxes(images, boxes, name=None, colors=None):
+    """``tf.image.draw_bounding_boxes`` (TF1 argument order): DrawBoundingBoxes, or V2 with ``colors``."""
+    if colors is None:
+        return raw_op("DrawBoundingBoxes", images=images, boxes=boxes, name=name)
+    return raw_op("DrawBoundingBoxesV2", images=images, boxes=boxes, colors=colors, name=name)
+
+
+def is_jpeg(contents, name=None):
+    """``tf.io.is_jpeg`` / ``tf.image.is_jpeg``: whether ``contents`` starts with JPEG's magic bytes."""
+    with name_scope(name, "is_jpeg"):
+        substr = string_ops.substr(contents, 0, 3)
+        return math_ops.equal(substr, b"\xff\xd8\xff", name=name)

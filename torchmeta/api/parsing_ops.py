@@ -33,6 +33,9 @@ __all__ = [
     "decode_csv",
     "string_to_number",
     "string_split",
+    "serialize_tensor",
+    "parse_tensor",
+    "decode_compressed",
 ]
 
 
@@ -396,3 +399,22 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type=
                 validate=False,
             )
         raise ValueError("result_type must be 'RaggedTensor' or 'SparseTensor'.")
+
+
+def serialize_tensor(tensor, name=None):
+    """``tf.io.serialize_tensor``: the tensor as a serialized TensorProto (a scalar string)."""
+    return raw_op("SerializeTensor", tensor=tensor, name=name)
+
+
+def parse_tensor(serialized, out_type, name=None):
+    """``tf.io.parse_tensor``: the tensor of ``out_type`` a serialized TensorProto holds (shape known at run time).
+
+    Raises:
+      InvalidArgumentError: at run time, for bytes that are not a TensorProto or hold another dtype.
+    """
+    return raw_op("ParseTensor", serialized=serialized, out_type=out_type, name=name)
+
+
+def decode_compressed(bytes, compression_type="", name=None):
+    """``tf.io.decode_compressed``: each string decompressed ("ZLIB" or "GZIP"; "" leaves them as they are)."""
+    return raw_op("DecodeCompressed", bytes=bytes, compression_type=compression_type, name=name)

@@ -10,9 +10,12 @@ import re
 import threading
 import time
 
+from google.protobuf import json_format
+
 from torchmeta._proto import event_pb2, summary_pb2
+from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework.graph import GraphKeys
+from torchmeta.framework.graph import GraphKeys, convert_to_tensor
 from torchmeta.framework.meta_graph import create_meta_graph_def
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.io.events import EventFileWriter
@@ -21,7 +24,13 @@ __all__ = [
     "scalar",
     "histogram",
     "image",
+    "audio",
+    "text",
     "tensor_summary",
+    "get_summary_description",
+    "all_v2_summary_ops",
+    "SummaryDescription",
+    "TaggedRunMetadata",
     "merge",
     "merge_all",
     "FileWriter",
@@ -39,6 +48,7 @@ Summary = summary_pb2.Summary
 Event = event_pb2.Event
 SessionLog = event_pb2.SessionLog
 TaggedRunMetadata = event_pb2.TaggedRunMetadata
+SummaryDescription = summary_pb2.SummaryDescription
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
 
@@ -117,6 +127,51 @@ def tensor_summary(
         )
         _collect(value, collections, [GraphKeys.SUMMARIES])
     return value
+
+
+def audio(name, tensor, sample_rate, max_outputs=3, collections=None, family=None):
+    """``tf.summary.audio``: an AudioSummaryV2 of up to ``max_outputs`` clips of a [batch, frames(, channels)]
+    float tensor in [-1, 1], each stored as a WAV file."""
+    with _SummaryScope(name, family, values=[tensor]) as (tag, scope):
+        sample_rate = convert_to_tensor(sample_rate, dtype=DType.float32, name="sample_rate")
+        value = raw_op(
+            "AudioSummaryV2", tag=tag, tensor=tensor, max_outputs=max_outputs, sample_rate=sample_rate, name=scope
+        )
+        _collect(value, collections, [GraphKeys.SUMMARIES])
+    return value
+
+
+def text(name, tensor, collections=None):
+    """``tf.summary.text``: a string tensor in a TensorSummaryV2 that TensorBoard's text plugin shows.
+
+    Raises:
+      ValueError: if ``tensor`` is not a string tensor.
+    """
+    if tensor.dtype != DType.string:
+        raise ValueError(f"Expected tensor {tensor.name} to have dtype string, got {tensor.dtype}")
+    summary_metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text")
+    )
+    return tensor_summary(name=name, tensor=tensor, summary_metadata=summary_metadata, collections=collections)
+
+
+def get_summary_description(node_def):
+    """``tf.summary.get_summary_description``: the SummaryDescription (JSON in the ``description`` attr) of a
+    TensorSummary NodeDef.
+
+    Raises:
+      ValueError: if ``node_def`` is not a TensorSummary node.
+    """
+    if node_def.op != "TensorSummary":
+        raise ValueError(f"Can't get_summary_description on {node_def.op}")
+    summary_description = SummaryDescription()
+    json_format.Parse(node_def.attr["description"].s.decode("utf-8"), summary_description)
+    return summary_description
+
+
+def all_v2_summary_ops():
+    """``tf.summary.all_v2_summary_ops``: the graph's TF2 summary ops (the ``_SUMMARY_V2`` collection)."""
+    return graph_lib.get_collection(GraphKeys._SUMMARY_COLLECTION)
 
 
 def merge(inputs, collections=None, name=None):

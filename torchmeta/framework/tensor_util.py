@@ -111,6 +111,11 @@ def _infer_python(values):
             kinds.add("c")
         elif _is_str(v):
             kinds.add("s")
+        elif isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iu":
+            # A 0-d integer array in a list is an int to TF too: int32 unless it overflows.
+            kinds.add("i")
+            if not -(2**31) <= int(v) < 2**31:
+                big = True
         elif isinstance(v, np.ndarray):
             kinds.add(("np", v.dtype))
         else:

@@ -7,6 +7,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     array_reorder_ops,
     array_slice_ops,
     array_space_ops,
+    audio_ops,
     bucketize_ops,
     candidate_sampling_ops,
     collective_ops,

@@ -1,5 +1,5 @@
-"""Queue ops: FIFOQueueV2, PaddingFIFOQueueV2, RandomShuffleQueueV2 and the QueueEnqueue/Dequeue/Close/Size
-ops (V2: the queue is a resource), with TensorFlow's blocking, closing and cancellation semantics.
+"""Queue ops: FIFOQueueV2, PaddingFIFOQueueV2, PriorityQueueV2, RandomShuffleQueueV2 and the
+QueueEnqueue/Dequeue/Close/Size ops (V2: the queue is a resource), with TensorFlow's blocking, closing and cancellation semantics.
 
 A queue lives in the session's state (one per queue op and session, or per ``shared_name``); the
 handle a queue op outputs is the queue object itself. Dequeues block until enough elements are
@@ -27,7 +27,7 @@ from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import resource_key, session_resource
 from torchmeta.ops.philox import Philox, single_samples
 
-__all__ = ["Queue", "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue"]
+__all__ = ["Queue", "FIFOQueue", "PaddingFIFOQueue", "PriorityQueue", "RandomShuffleQueue"]
 
 _names = itertools.count()
 
@@ -165,8 +165,11 @@ class Queue:
                     self._check_cancelled()
                     if self._cancel_enqueues:  # close(cancel_pending_enqueues=True) or a failed feeder
                         raise errors.CancelledError(None, None, "Enqueue operation was cancelled")
-                self._items.append(item)
+                self._push(item)
                 self._cond.notify_all()
+
+    def _push(self, item) -> None:
+        self._items.append(item)
 
     # -- dequeue -----------------------------------------------------------------------------------
     def _take(self, n: int) -> list:
@@ -196,7 +199,7 @@ class Queue:
                         f"{self.kind} '{self.name}' is closed and has insufficient elements (requested {remaining}, "
                         f"current size {have})",
                     )
-                available = self._available()
+                available = self._available(remaining)
                 if available > 0:
                     taken.extend(self._take(min(available, remaining)))
                     self._cond.notify_all()
@@ -204,8 +207,8 @@ class Queue:
                 self._cond.wait()
             return taken
 
-    def _available(self) -> int:
-        """How many elements a dequeue may take now."""
+    def _available(self, wanted: int) -> int:
+        """How many elements a dequeue still wanting ``wanted`` may take now."""
         return len(self._items)
 
     def _restore(self, taken: list) -> None:
@@ -295,7 +298,7 @@ class RandomShuffleQueue(Queue):
             seed, seed2 = secrets.randbits(64), secrets.randbits(64)
         self._words = single_samples(Philox.from_seeds(seed, seed2))
 
-    def _available(self) -> int:
+    def _available(self, wanted: int) -> int:
         return len(self._items) - (0 if self._closed else self.min_after_dequeue)
 
     def _restore(self, taken: list) -> None:
@@ -312,6 +315,114 @@ class RandomShuffleQueue(Queue):
             if j < len(items):
                 items[j] = last
         return taken
+
+
+class PriorityQueue(Queue):
+    """Elements come out lowest int64 priority (component 0) first, a batch only once the queue holds it all.
+    TF keeps them in libstdc++'s binary heap (std::priority_queue); its push_heap and pop_heap are followed
+    step for step, so equal priorities come out in TF's order."""
+
+    kind = "PriorityQueue"
+
+    def __init__(self, node_name, component_types, shapes, capacity):
+        shapes = [(), *shapes] if shapes else shapes
+        super().__init__(node_name, [DType.int64, *component_types], shapes, capacity)
+
+    def _check_component(self, index: int, value, shape) -> None:
+        super()._check_component(index, value, shape)
+        if index == 0 and len(shape) != 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"Expected the priority element to be a scalar, but received shape: {_shape_text(shape)}"
+            )
+
+    @staticmethod
+    def _before(a, b) -> bool:
+        """The heap's comparator: ``a`` sits below ``b`` (TF's ComparePriorityTensorPair, a greater priority)."""
+        return int(a[0]) > int(b[0])
+
+    def _sift_up(self, hole: int, top: int, item) -> None:
+        """libstdc++'s __push_heap."""
+        heap = self._items
+        parent = (hole - 1) // 2
+        while hole > top and self._before(heap[parent], item):
+            heap[hole] = heap[parent]
+            hole = parent
+            parent = (hole - 1) // 2
+        heap[hole] = item
+
+    def _push(self, item) -> None:
+        self._items.append(item)
+        self._sift_up(len(self._items) - 1, 0, item)
+
+    def _pop(self):
+        """libstdc++'s pop_heap (its __adjust_heap), then the last element."""
+        heap = self._items
+        length = len(heap) - 1
+        item, heap[length] = heap[length], heap[0]
+        hole = second = 0
+        while second < (length - 1) // 2:
+            second = 2 * (second + 1)
+            if self._before(heap[second], heap[second - 1]):
+                second -= 1
+            heap[hole] = heap[second]
+            hole = second
+        if length % 2 == 0 and second == (length - 2) // 2:
+            second = 2 * (second + 1)
+            heap[hole] = heap[second - 1]
+            hole = second - 1
+        self._sift_up(hole, 0, item)
+        return heap.pop()
+
+    def _take(self, n: int) -> list:
+        return [self._pop() for _ in range(n)]
+
+    def _available(self, wanted: int) -> int:
+        """All of a batch at once (TF keeps batches sorted), or nothing."""
+        return wanted if len(self._items) >= wanted else 0
+
+    def _restore(self, taken: list) -> None:
+        for item in taken:
+            self._push(item)
+
+    def _check_shapes(self) -> None:
+        if self.shapes is None:
+            raise errors.InvalidArgumentError(
+                None, None, "PriorityQueue's DequeueMany requires the components to have specified shapes."
+            )
+
+    def dequeue_many(self, n: int):
+        self._check_shapes()
+        return super().dequeue_many(n)
+
+    def dequeue_up_to(self, n: int):
+        self._check_shapes()
+        return super().dequeue_up_to(n)
+
+    def _wait_for(self, n: int, allow_fewer: bool) -> list:
+        """As TF's TryDequeueMany: a closed queue holding fewer than ``n`` elements hands them to the
+        ``allow_fewer`` attempt, which then still wants the rest and fails: the elements are gone."""
+        if not allow_fewer:
+            return super()._wait_for(n, False)
+        with self._cond:
+            while True:
+                self._check_cancelled()
+                have = len(self._items)
+                if have >= n:
+                    taken = self._take(n)
+                    self._cond.notify_all()
+                    return taken
+                if self._closed:
+                    if self._failure is not None:
+                        self._raise_failure()
+                    self._take(have)
+                    self._cond.notify_all()
+                    raise errors.OutOfRangeError(
+                        None,
+                        None,
+                        f"{self.kind} '{self.name}' is closed and has insufficient elements (requested {n - have}, "
+                        "current size 0)",
+                    )
+                self._cond.wait()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,6 +476,24 @@ def padding_fifo_queue_v2(component_types, shapes, capacity, container, shared_n
         )
     key = resource_key("queue", container, shared_name, node_name)
     return session_resource(state, key, lambda: PaddingFIFOQueue(node_name, component_types, shapes, capacity))
+
+
+@register_op(
+    "PriorityQueueV2",
+    outputs=["handle: resource"],
+    attrs=[
+        "component_types: list(type) >= 0 = []",
+        "shapes: list(shape) >= 0",
+        "capacity: int = -1",
+        'container: string = ""',
+        'shared_name: string = ""',
+    ],
+    shape=_handle_shape,
+    stateful=True,
+)
+def priority_queue_v2(component_types, shapes, capacity, container, shared_name, state, node_name):
+    key = resource_key("queue", container, shared_name, node_name)
+    return session_resource(state, key, lambda: PriorityQueue(node_name, component_types, shapes, capacity))
 
 
 @register_op(
@@ -527,6 +656,7 @@ def queue_is_closed_v2(handle):
 no_registered_gradient(
     "FIFOQueueV2",
     "PaddingFIFOQueueV2",
+    "PriorityQueueV2",
     "RandomShuffleQueueV2",
     "QueueEnqueueV2",
     "QueueEnqueueManyV2",

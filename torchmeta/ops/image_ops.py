@@ -28,7 +28,7 @@ import torch
 
 from torchmeta import errors
 from torchmeta.dtypes import DType
-from torchmeta.framework.common_shapes import input_with_rank
+from torchmeta.framework.common_shapes import input_with_rank, shape_error
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
@@ -176,6 +176,97 @@ def _open_jpeg(data: bytes, ratio: int, channels: int = 0):
     except Exception as e:
         raise invalid(f"Invalid JPEG data or crop window, data size {len(data)}: {e}") from None
     return image
+
+
+_JPEG_ATTRS = [
+    "channels: int = 0",
+    "ratio: int = 1",
+    "fancy_upscaling: bool = true",
+    "try_recover_truncated: bool = false",
+    "acceptable_fraction: float = 1.0",
+    'dct_method: string = ""',
+]
+
+
+def _decode_and_crop_shape(op):
+    input_with_rank(op, 0, 0)
+    (length,) = input_with_rank(op, 1, 1)
+    if length != 4:
+        raise shape_error(op, "crop_window must be 1-D tensor of length 4")
+    window = constant_value(op.inputs[1])
+    h, w = (None, None) if window is None else (int(window[2]), int(window[3]))
+    return [TensorShape([h, w, op.get_attr("channels") or None])]
+
+
+@register_op(
+    "DecodeAndCropJpeg",
+    inputs=["contents: string", "crop_window: int32"],
+    outputs=["image: uint8"],
+    attrs=_JPEG_ATTRS,
+    shape=_decode_and_crop_shape,
+)
+def decode_and_crop_jpeg(contents, crop_window, channels, ratio):
+    """The decoded image's [y, x, height, width] window (libjpeg decodes the rows it needs; the pixels are
+    the full decode's)."""
+    data = _contents(contents)
+    y, x, h, w = (int(v) for v in crop_window.reshape(-1).tolist())
+    if not data.startswith(b"\xff\xd8"):
+        raise invalid("Invalid JPEG data or crop window, data size " + str(len(data)))
+    image = _as_dtype(_to_channels(_open_jpeg(data, ratio, channels), channels, "DecodeAndCropJpeg"), DType.uint8)
+    height, width = image.shape[:2]
+    if min(y, x) < 0 or h <= 0 or w <= 0 or y + h > height or x + w > width:
+        raise invalid("Invalid JPEG data or crop window, data size " + str(len(data)))
+    return image[y : y + h, x : x + w].contiguous()
+
+
+_JPEG_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def jpeg_shape(data: bytes):
+    """[height, width, components] from a JPEG's frame header (None where the markers do not lead to one)."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            pos += 2
+            continue
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        if marker in _JPEG_SOF_MARKERS:
+            if pos + 10 > len(data):
+                return None
+            height, width = struct.unpack_from(">HH", data, pos + 5)
+            return [height, width, data[pos + 9]]
+        if marker == 0xDA:
+            return None
+        pos += 2 + length
+    return None
+
+
+def _extract_jpeg_shape_shape(op):
+    input_with_rank(op, 0, 0)
+    return [TensorShape([3])]
+
+
+@register_op(
+    "ExtractJpegShape",
+    inputs=["contents: string"],
+    outputs=["image_shape: output_type"],
+    attrs=["output_type: {int32, int64} = DT_INT32"],
+    shape=_extract_jpeg_shape_shape,
+)
+def extract_jpeg_shape(contents, output_type):
+    data = _contents(contents)
+    shape = jpeg_shape(data)
+    if shape is None:
+        raise invalid(f"Invalid JPEG data, size {len(data)}")
+    return torch.tensor(shape, dtype=torch.int32 if output_type == DType.int32 else torch.int64)
 
 
 def _decode_image_shape(op):
@@ -370,7 +461,17 @@ def encode_jpeg(
     return _string_scalar(out.getvalue())
 
 
-no_registered_gradient("DecodePng", "DecodeJpeg", "DecodeImage", "DecodeGif", "DecodeBmp", "EncodePng", "EncodeJpeg")
+no_registered_gradient(
+    "DecodePng",
+    "DecodeJpeg",
+    "DecodeAndCropJpeg",
+    "ExtractJpegShape",
+    "DecodeImage",
+    "DecodeGif",
+    "DecodeBmp",
+    "EncodePng",
+    "EncodeJpeg",
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,20 +9,22 @@ match. ...``). String tensors are numpy object arrays of bytes, as everywhere in
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 
 import numpy as np
 import torch
 from google.protobuf.message import DecodeError
 
-from torchmeta import errors
-from torchmeta._proto import example_pb2
-from torchmeta.dtypes import DType, numpy_to_torch
-from torchmeta.framework import common_shapes
+from torchmeta import dtypes, errors
+from torchmeta._proto import example_pb2, tensor_pb2
+from torchmeta.dtypes import DType, numpy_to_torch, torch_to_numpy
+from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.common_shapes import input_with_rank, shape_error
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_op
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.ops.common import invalid
+from torchmeta.ops.common import invalid, string_scalar, unimplemented
 
 _KIND_DTYPE = {"bytes_list": DType.string, "float_list": DType.float32, "int64_list": DType.int64}
 _DTYPE_KIND = {v: k for k, v in _KIND_DTYPE.items()}
@@ -1077,3 +1079,89 @@ def string_to_number(string_tensor, out_type):
 
 not_differentiable("DecodeRaw", "StringToNumber")
 no_registered_gradient("DecodeCSV")
+
+
+# ---------------------------------------------------------------------------------------------
+# SerializeTensor / ParseTensor / DecodeCompressed
+
+
+def _value_as_numpy(value, dtype: DType) -> np.ndarray:
+    return value if isinstance(value, np.ndarray) else torch_to_numpy(value.detach().cpu(), dtype)
+
+
+@register_op(
+    "SerializeTensor",
+    inputs=["tensor: T"],
+    outputs=["serialized: string"],
+    attrs=["T: type"],
+    shape=common_shapes.scalar,
+)
+def serialize_tensor(tensor, T):
+    """A TensorProto of the value (TF's AsProtoTensorContent: raw ``tensor_content``, strings in ``string_val``)."""
+    dtype = T
+    value = _value_as_numpy(tensor, dtype)
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum, tensor_shape=TensorShape(value.shape).as_proto())
+    if dtype == DType.string:
+        proto.string_val.extend(item.encode() if isinstance(item, str) else item for item in value.reshape(-1))
+    else:
+        proto.tensor_content = np.ascontiguousarray(value).tobytes()
+    return string_scalar(proto.SerializeToString())
+
+
+@register_op(
+    "ParseTensor",
+    inputs=["serialized: string"],
+    outputs=["output: out_type"],
+    attrs=["out_type: type"],
+    shape=lambda op: [unknown_shape()],
+)
+def parse_tensor(serialized, out_type):
+    serialized = np.asarray(serialized, dtype=object)
+    if serialized.ndim != 0:
+        raise invalid(f"Expected `serialized` to be a scalar, got shape: [{','.join(map(str, serialized.shape))}]")
+    proto = tensor_pb2.TensorProto()
+    try:
+        proto.ParseFromString(bytes(serialized[()]))
+    except DecodeError:
+        encoded = base64.b64encode(bytes(serialized[()])).decode()
+        raise invalid(f"Could not parse `serialized` as TensorProto, base64: {encoded}") from None
+    parsed_type = DType(proto.dtype)
+    if parsed_type != out_type:
+        raise invalid(
+            f"Type mismatch between parsed tensor ({dtypes.type_string(parsed_type)}) and dtype "
+            f"({dtypes.type_string(out_type)})"
+        )
+    value = tensor_util.MakeNdarray(proto)
+    return value if out_type == DType.string else numpy_to_torch(value, out_type)
+
+
+@register_op(
+    "DecodeCompressed",
+    inputs=["bytes: string"],
+    outputs=["output: string"],
+    attrs=['compression_type: string = ""'],
+    shape=common_shapes.unchanged,
+)
+def decode_compressed(bytes, compression_type):
+    """Each string decompressed (ZLIB: a zlib stream, GZIP: a gzip member; as TF's stream reader, a truncated
+    trailer is not an error); "" leaves them as they are. ZSTD, which TF also reads, is not supported here."""
+    strings = np.asarray(bytes, dtype=object)
+    if compression_type == "":
+        return strings.copy()
+    if compression_type not in ("ZLIB", "GZIP"):
+        if compression_type == "ZSTD":
+            raise unimplemented("DecodeCompressed: ZSTD is not supported by torchmeta (only ZLIB and GZIP)")
+        raise invalid("Only ZLIB, ZSTD, GZIP or NONE are supported compressions")
+    wbits = zlib.MAX_WBITS if compression_type == "ZLIB" else zlib.MAX_WBITS | 16
+    out = np.empty(strings.shape, dtype=object)
+    for index, item in np.ndenumerate(strings):
+        try:
+            out[index] = zlib.decompressobj(wbits).decompress(item)
+        except zlib.error as e:
+            code, _, reason = str(e).removeprefix("Error ").partition(" while decompressing data: ")
+            raise errors.DataLossError(None, None, f"inflate() failed with error {code}: {reason}") from None
+    return out
+
+
+not_differentiable("SerializeTensor", "ParseTensor")
+no_registered_gradient("DecodeCompressed")

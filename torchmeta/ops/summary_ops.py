@@ -1,5 +1,5 @@
-"""Summary ops: ScalarSummary, HistogramSummary, ImageSummary, MergeSummary, TensorSummaryV2 -> serialized
-Summary protos.
+"""Summary ops: ScalarSummary, HistogramSummary, ImageSummary, AudioSummaryV2, MergeSummary, TensorSummaryV2 ->
+serialized Summary protos.
 
 The kernels build the same ``Summary`` bytes TensorFlow's kernels build (histograms use TF's default
 exponential buckets and its run-length encoding of empty buckets), so TensorBoard reads them as usual. Image
@@ -16,6 +16,7 @@ from torchmeta._proto import summary_pb2
 from torchmeta.dtypes import torch_to_numpy
 from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.ops.audio_ops import wav_bytes
 from torchmeta.ops.common import invalid, string_scalar
 from torchmeta.ops.image_ops import png_bytes
 
@@ -178,6 +179,39 @@ def image_summary(tag, tensor, max_images, bad_color):
 
 
 @register_op(
+    "AudioSummaryV2",
+    inputs=["tag: string", "tensor: float", "sample_rate: float"],
+    outputs=["summary: string"],
+    attrs=["max_outputs: int >= 1 = 3"],
+    shape=common_shapes.scalar,
+)
+def audio_summary_v2(tag, tensor, sample_rate, max_outputs):
+    """Up to ``max_outputs`` clips of a [batch, frames(, channels)] tensor, each a WAV file (``wav_bytes``)
+    at the sample rate rounded to an integer (at least 1)."""
+    tags = np.asarray(tag, dtype=object)
+    if tags.ndim > 1 or tags.size != 1:
+        raise invalid("Tag must be a scalar")
+    clips = _as_numpy(tensor)
+    if clips.ndim not in (2, 3):
+        raise invalid(f"Tensor must be 3-D or 2-D, got: [{','.join(map(str, clips.shape))}]")
+    rate = np.float32(_as_numpy(sample_rate))
+    if not rate > 0:
+        raise invalid("sample_rate must be > 0")
+    base = _text(tags.reshape(-1)[0])
+    batch_size, frames = clips.shape[:2]
+    channels = 1 if clips.ndim == 2 else clips.shape[2]
+    clips = clips.reshape(batch_size, frames, channels)
+    summary = summary_pb2.Summary()
+    for i in range(min(max_outputs, batch_size)):
+        value = summary.value.add(tag=f"{base}/audio/{i}" if max_outputs > 1 else f"{base}/audio")
+        audio = value.audio
+        audio.sample_rate, audio.num_channels, audio.length_frames = rate, channels, frames
+        audio.content_type = "audio/wav"
+        audio.encoded_audio_string = wav_bytes(clips[i], max(int(np.rint(rate)), 1))
+    return string_scalar(summary.SerializeToString())
+
+
+@register_op(
     "MergeSummary",
     inputs=["inputs: N * string"],
     outputs=["summary: string"],
@@ -221,4 +255,6 @@ def tensor_summary_v2(tag, tensor, serialized_summary_metadata, T):
     return string_scalar(summary.SerializeToString())
 
 
-not_differentiable("ScalarSummary", "HistogramSummary", "ImageSummary", "MergeSummary", "TensorSummaryV2")
+not_differentiable(
+    "ScalarSummary", "HistogramSummary", "ImageSummary", "AudioSummaryV2", "MergeSummary", "TensorSummaryV2"
+)
