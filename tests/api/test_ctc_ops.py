@@ -34,8 +34,26 @@ CASES = {
         _labels(tf), logits=np.transpose(LOGITS, (1, 0, 2)), sequence_length=[6, 4], time_major=False
     ),
     "float16": lambda tf, ph: tf.nn.ctc_loss(_labels(tf), LOGITS.astype(np.float16), [6, 5]),
+    "collapse_repeated": lambda tf, ph: [
+        *tf.nn.collapse_repeated(DENSE, [5, 3, 0]),
+        *tf.nn.collapse_repeated(ph("d", [None, None]), ph("dn", [None]), name="cr"),
+    ],
+    "ctc_unique_labels": lambda tf, ph: [*tf.nn.ctc_unique_labels(DENSE), *tf.nn.ctc_unique_labels(DENSE[:1], "u")],
+    "ctc_beam_search_decoder_v2": lambda tf, ph: (
+        [
+            (t.indices, t.values, t.dense_shape) if hasattr(t, "indices") else t
+            for t in [*tf.nn.ctc_beam_search_decoder_v2(LOGITS, [6, 4], beam_width=3, top_paths=2)[0]]
+        ]
+        + [tf.nn.ctc_beam_search_decoder_v2(LOGITS, [6, 4], beam_width=3, top_paths=2)[1]]
+    ),
 }
-FEEDS = {"x": LOGITS, "n": np.array([6, 1], np.int32)}  # entry 1: two labels, one step
+DENSE = np.array([[1, 1, 2, 2, 3], [4, 4, 4, 0, 0], [5, 5, 0, 0, 0]], np.int32)
+FEEDS = {
+    "d": DENSE,
+    "dn": np.array([4, 5, 2], np.int32),
+    "x": LOGITS,
+    "n": np.array([6, 1], np.int32),
+}  # entry 1: two labels, one step
 
 
 @pytest.mark.parametrize("case", list(CASES))
