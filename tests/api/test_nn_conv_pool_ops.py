@@ -8,6 +8,7 @@ import pytest
 
 import torchmeta as tm
 from tests.api.test_nn_ops import _compare
+from tests.ops.harness import Sample, assert_same_runtime_error
 
 rng = np.random.default_rng(1)
 IMG = rng.standard_normal((2, 6, 7, 3)).astype(np.float32)
@@ -20,6 +21,13 @@ VOL = rng.standard_normal((1, 4, 5, 6, 2)).astype(np.float32)
 
 def _grads(tf, out, wrt):
     return [out, *tf.gradients(tf.reduce_sum(out * out), wrt)]
+
+
+def _fractional_grads(tf):
+    x = tf.constant(IMG)
+    return _grads(
+        tf, tf.nn.fractional_max_pool(x, [1, 2.5, 1.5, 1], overlapping=True, deterministic=True, seed=9)[0], x
+    )
 
 
 CASES = {
@@ -96,6 +104,13 @@ CASES = {
         ),
     ],
     "space_to_batch": lambda tf, ph: tf.nn.space_to_batch(IMG[:, :6, :6], [[0, 0], [0, 0]], 2),
+    "fractional_pools": lambda tf, ph: [
+        *tf.nn.fractional_max_pool(ph("x", [None, 6, 7, 3]), [1, 1.4, 1.6, 1], deterministic=True, seed=1, seed2=2),
+        *tf.nn.fractional_avg_pool(
+            IMG, [1.0, 1.7, 1.3, 1.0], True, True, deterministic=True, seed=4, seed2=0, name="fap"
+        ),
+        *_fractional_grads(tf),
+    ],
 }
 FEEDS = {"dy": DY, "x": IMG, "s": rng.standard_normal((2, 5, 4)).astype(np.float32)}
 
@@ -156,3 +171,26 @@ def test_value_errors_match_tf(tf1, call):
         with pytest.raises(ValueError) as ours:
             call(tm)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_unseeded_fractional_pools_draw_regions_each_run():
+    """Unseeded (non-deterministic) regions are random per run; the shapes are TF's."""
+    with tm.Graph().as_default():
+        out, rows, cols = tm.nn.fractional_max_pool(np.ones((1, 40, 40, 1), np.float32), [1, 1.5, 1.5, 1])
+        assert out.shape.as_list() == [1, 26, 26, 1] and rows.shape.as_list() == [26]
+        with tm.Session() as sess:
+            draws = {tuple(sess.run(rows)) for _ in range(8)}
+    assert len(draws) > 1 and all(len(d) == 27 and d[0] == 0 and d[-1] == 40 for d in draws)
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        Sample("FractionalMaxPool", {"value": IMG}, {"pooling_ratio": [1.0, 1.5, 1.5, 1.0], "seed": 1}, id="seed"),
+        Sample("FractionalAvgPool", {"value": IMG}, {"pooling_ratio": [2.0, 1.5, 1.5, 2.0]}, id="batch"),
+        Sample("FractionalMaxPool", {"value": IMG}, {"pooling_ratio": [2.0, 1.5, 1.5, 2.0]}, id="batch-max"),
+    ],
+    ids=lambda s: s.name,
+)
+def test_fractional_pool_runtime_errors_match_tf(tf1, sample):
+    assert_same_runtime_error(tf1, sample)

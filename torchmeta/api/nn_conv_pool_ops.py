@@ -41,6 +41,8 @@ __all__ = [
     "depthwise_conv2d_backprop_input",
     "depthwise_conv2d_native_backprop_filter",
     "depthwise_conv2d_native_backprop_input",
+    "fractional_avg_pool",
+    "fractional_max_pool",
     "max_pool1d",
     "max_pool2d",
     "max_pool_v2",
@@ -634,5 +636,39 @@ def max_pool_with_argmax(
         padding=padding,
         Targmax=Targmax,
         include_batch_in_index=include_batch_in_index,
+        name=name,
+    )
+
+
+def fractional_max_pool(
+    value, pooling_ratio, pseudo_random=False, overlapping=False, deterministic=False, seed=0, seed2=0, name=None
+):
+    """``tf.nn.fractional_max_pool`` (TF1): (the pooled value, the row and column region boundaries)."""
+    return raw_op(
+        "FractionalMaxPool",
+        value=value,
+        pooling_ratio=pooling_ratio,
+        pseudo_random=pseudo_random,
+        overlapping=overlapping,
+        deterministic=deterministic,
+        seed=seed,
+        seed2=seed2,
+        name=name,
+    )
+
+
+def fractional_avg_pool(
+    value, pooling_ratio, pseudo_random=False, overlapping=False, deterministic=False, seed=0, seed2=0, name=None
+):
+    """``tf.nn.fractional_avg_pool`` (TF1): (the pooled value, the row and column region boundaries)."""
+    return raw_op(
+        "FractionalAvgPool",
+        value=value,
+        pooling_ratio=pooling_ratio,
+        pseudo_random=pseudo_random,
+        overlapping=overlapping,
+        deterministic=deterministic,
+        seed=seed,
+        seed2=seed2,
         name=name,
     )
