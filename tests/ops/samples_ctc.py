@@ -82,4 +82,6 @@ SAMPLES += [
     S("CTCLoss", _ctc(np.array([4, 4, 3], i32)), id="no-valid-path"),  # 1 1 2 3 needs 5 steps: infinite loss
     S("CTCLoss", {**_ctc(_CTC_FIT), "inputs": _CTC_LOGITS.astype(f64)}, id="f64"),
     S("CTCLoss", _ctc(_CTC_FIT), fed={"inputs": [None, None, 5], "labels_indices": [None, 2]}, id="unknown"),
+    # Labels at or past the blank (4) end a sequence: they are dropped, but still count as required time.
+    S("CTCLoss", _ctc(_CTC_FIT, labels_values=np.array([1, 4, 4, 9, 0, 2, 3, 1, 4], i32)), id="trailing-blanks"),
 ]  # fmt: skip

@@ -355,45 +355,58 @@ def _lse(*terms):
     return torch.logsumexp(torch.stack(terms), 0)
 
 
-def _ctc_entry(logits, l_prime, blank, merge_repeated):
-    """(loss, gradient) of one batch entry: logits [time, classes] (time = its sequence length)."""
-    y = torch.softmax(logits, -1)
-    log_y = torch.log_softmax(logits.double(), -1)
-    lp = torch.tensor(l_prime, device=logits.device)
-    time, u_size = logits.shape[0], len(l_prime)
-    ly = log_y[:, lp]  # [time, U]
-    neg = torch.full((u_size,), -math.inf, dtype=torch.float64, device=logits.device)
+def _shift(x, n):
+    """``x`` moved ``n`` states right (left for negative ``n``) along its last axis, -inf filled."""
+    fill = torch.full((*x.shape[:-1], abs(n)), -math.inf, dtype=x.dtype, device=x.device)
+    return torch.cat([fill, x[..., :-n]], -1) if n > 0 else torch.cat([x[..., -n:], fill], -1)
+
+
+def _ctc_batch(inputs, l_primes, lengths, blank, merge_repeated):
+    """(loss, gradient) of the batch entries ``lengths`` indexes, all at once: logits [time, entries, classes],
+    each entry's l' padded with blanks that no path reaches."""
+    device = inputs.device
+    y = torch.softmax(inputs, -1).transpose(0, 1)  # [B, T, C]
+    log_y = torch.log_softmax(inputs.double(), -1).transpose(0, 1)
+    batch, time = y.shape[0], y.shape[1]
+    u_size = max(len(lp) for lp in l_primes)
+    lp = torch.full((batch, u_size), blank, dtype=torch.int64, device=device)
+    for b, l_prime in enumerate(l_primes):
+        lp[b, : len(l_prime)] = torch.tensor(l_prime, device=device)
+    u_len = torch.tensor([len(l_prime) for l_prime in l_primes], device=device)
+    states = torch.arange(u_size, device=device)
+    valid = states < u_len[:, None]
+    ly = torch.gather(log_y, 2, lp[:, None, :].expand(batch, time, u_size))  # [B, T, U]
+    neg = torch.tensor(-math.inf, dtype=torch.float64, device=device)
     stay = (lp == blank) | merge_repeated
-    skip_to = torch.zeros(u_size, dtype=torch.bool, device=logits.device)
-    skip_to[2:] = (lp[2:] != blank) & ~(merge_repeated & (lp[2:] == lp[:-2]))
-    skip_from = torch.zeros_like(skip_to)
-    skip_from[:-2] = skip_to[2:]
-    alpha = torch.full((time, u_size), -math.inf, dtype=torch.float64, device=logits.device)
-    alpha[0, :2] = ly[0, :2]
+    skip_to = torch.zeros_like(valid)
+    skip_to[:, 2:] = (lp[:, 2:] != blank) & ~(merge_repeated & (lp[:, 2:] == lp[:, :-2]))
+    skip_from = torch.zeros_like(valid)
+    skip_from[:, :-2] = skip_to[:, 2:]
+    alpha = torch.full((batch, time, u_size), -math.inf, dtype=torch.float64, device=device)
+    alpha[:, 0, :2] = ly[:, 0, :2]
     for t in range(1, time):
-        prev = alpha[t - 1]
-        alpha[t] = ly[t] + _lse(
-            torch.where(stay, prev, neg),
-            torch.cat([neg[:1], prev[:-1]]),
-            torch.where(skip_to, torch.cat([neg[:2], prev[:-2]]), neg),
+        prev = alpha[:, t - 1]
+        alpha[:, t] = ly[:, t] + _lse(
+            torch.where(stay, prev, neg), _shift(prev, 1), torch.where(skip_to, _shift(prev, 2), neg)
         )
-    beta = torch.full((time, u_size), -math.inf, dtype=torch.float64, device=logits.device)
-    beta[time - 1, -2:] = 0
+    last = lengths[:, None] - 1
+    start = torch.where((states >= u_len[:, None] - 2) & valid, torch.zeros((), dtype=torch.float64), neg)
+    beta = torch.full_like(alpha, -math.inf)
+    beta[:, time - 1] = torch.where(last == time - 1, start, neg)
     for t in range(time - 2, -1, -1):
-        nxt = beta[t + 1] + ly[t + 1]
-        beta[t] = _lse(
-            torch.where(stay, nxt, neg),
-            torch.cat([nxt[1:], neg[:1]]),
-            torch.where(skip_from, torch.cat([nxt[2:], neg[:2]]), neg),
-        )
-    log_p = torch.logsumexp(alpha[0] + beta[0], 0)
-    if math.isinf(float(log_p)):
-        return math.inf, y
-    ab = alpha + beta
+        nxt = beta[:, t + 1] + ly[:, t + 1]
+        step = _lse(torch.where(stay, nxt, neg), _shift(nxt, -1), torch.where(skip_from, _shift(nxt, -2), neg))
+        beta[:, t] = torch.where(last == t, start, torch.where((last > t) & valid, step, neg))
+    log_p = torch.logsumexp(alpha[:, 0] + beta[:, 0], -1)  # [B]
     posterior = torch.zeros_like(log_y)
-    for c in set(l_prime):
-        posterior[:, c] = torch.exp(torch.logsumexp(ab[:, lp == c], 1) - log_p)
-    return -float(log_p), y - posterior.to(y.dtype)
+    posterior.scatter_add_(
+        2, lp[:, None, :].expand(batch, time, u_size), torch.exp(alpha + beta - log_p[:, None, None])
+    )
+    in_sequence = (torch.arange(time, device=device)[None, :] < lengths[:, None])[..., None]
+    no_path = torch.isinf(log_p)[:, None, None]
+    gradient = torch.where(no_path, y, y - posterior.to(y.dtype))
+    gradient = torch.where(in_sequence, gradient, torch.zeros((), dtype=y.dtype))
+    return -log_p, gradient.transpose(0, 1)
 
 
 @register_op(
@@ -452,14 +465,20 @@ def ctc_loss(
     ]
     loss = torch.zeros(batch_size, dtype=inputs.dtype, device=inputs.device)
     gradient = torch.zeros_like(inputs)
-    for b in range(batch_size):
-        if seq_len[b] == 0 or (ignore_longer_outputs_than_inputs and len(labels[b]) > seq_len[b]):
-            continue
-        entry_loss, entry_gradient = _ctc_entry(
-            inputs[: seq_len[b], b], l_primes[b], num_classes - 1, ctc_merge_repeated
+    computed = [
+        b
+        for b in range(batch_size)
+        if seq_len[b] and not (ignore_longer_outputs_than_inputs and len(labels[b]) > seq_len[b])
+    ]
+    if computed:
+        time = max(seq_len[b] for b in computed)
+        rows = torch.tensor(computed, device=inputs.device)
+        lengths = torch.tensor([seq_len[b] for b in computed], device=inputs.device)
+        entry_loss, entry_gradient = _ctc_batch(
+            inputs[:time, rows], [l_primes[b] for b in computed], lengths, num_classes - 1, ctc_merge_repeated
         )
-        loss[b] = entry_loss
-        gradient[: seq_len[b], b] = entry_gradient
+        loss[rows] = entry_loss.to(inputs.dtype)
+        gradient[:time, rows] = entry_gradient
     return loss, gradient
 
 
