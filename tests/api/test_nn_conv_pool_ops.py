@@ -194,3 +194,18 @@ def test_unseeded_fractional_pools_draw_regions_each_run():
 )
 def test_fractional_pool_runtime_errors_match_tf(tf1, sample):
     assert_same_runtime_error(tf1, sample)
+
+
+def test_multi_output_pools_return_tfs_named_tuples(tf1):
+    def fields(tf):
+        with tf.Graph().as_default():
+            return [
+                type(r).__name__ + str(r._fields)
+                for r in (
+                    tf.nn.max_pool_with_argmax(IMG, [1, 2, 2, 1], [1, 2, 2, 1], "SAME"),
+                    tf.nn.fractional_max_pool(IMG, [1, 1.5, 1.5, 1]),
+                    tf.nn.fractional_avg_pool(IMG, [1, 1.5, 1.5, 1]),
+                )
+            ]
+
+    assert fields(tm) == fields(tf1)

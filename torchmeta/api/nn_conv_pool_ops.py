@@ -23,7 +23,7 @@ from torchmeta.api.nn_ops import (
 )
 from torchmeta.framework import tensor_util
 from torchmeta.framework.graph import convert_to_tensor, name_scope
-from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.op_def_library import apply_op, raw_op, raw_op_result
 from torchmeta.framework.tensor_shape import TensorShape
 
 __all__ = [
@@ -628,15 +628,17 @@ def max_pool_with_argmax(
     Targmax = deprecated_lookup("output_dtype", output_dtype, "Targmax", Targmax)
     if Targmax is None:
         Targmax = dtypes.DType.int64
-    return raw_op(
-        "MaxPoolWithArgmax",
-        input=input,
-        ksize=ksize,
-        strides=strides,
-        padding=padding,
-        Targmax=Targmax,
-        include_batch_in_index=include_batch_in_index,
-        name=name,
+    return raw_op_result(
+        apply_op(
+            "MaxPoolWithArgmax",
+            input=input,
+            ksize=ksize,
+            strides=strides,
+            padding=padding,
+            Targmax=Targmax,
+            include_batch_in_index=include_batch_in_index,
+            name=name,
+        )
     )
 
 
@@ -644,16 +646,18 @@ def fractional_max_pool(
     value, pooling_ratio, pseudo_random=False, overlapping=False, deterministic=False, seed=0, seed2=0, name=None
 ):
     """``tf.nn.fractional_max_pool`` (TF1): (the pooled value, the row and column region boundaries)."""
-    return raw_op(
-        "FractionalMaxPool",
-        value=value,
-        pooling_ratio=pooling_ratio,
-        pseudo_random=pseudo_random,
-        overlapping=overlapping,
-        deterministic=deterministic,
-        seed=seed,
-        seed2=seed2,
-        name=name,
+    return raw_op_result(
+        apply_op(
+            "FractionalMaxPool",
+            value=value,
+            pooling_ratio=pooling_ratio,
+            pseudo_random=pseudo_random,
+            overlapping=overlapping,
+            deterministic=deterministic,
+            seed=seed,
+            seed2=seed2,
+            name=name,
+        )
     )
 
 
@@ -661,14 +665,16 @@ def fractional_avg_pool(
     value, pooling_ratio, pseudo_random=False, overlapping=False, deterministic=False, seed=0, seed2=0, name=None
 ):
     """``tf.nn.fractional_avg_pool`` (TF1): (the pooled value, the row and column region boundaries)."""
-    return raw_op(
-        "FractionalAvgPool",
-        value=value,
-        pooling_ratio=pooling_ratio,
-        pseudo_random=pseudo_random,
-        overlapping=overlapping,
-        deterministic=deterministic,
-        seed=seed,
-        seed2=seed2,
-        name=name,
+    return raw_op_result(
+        apply_op(
+            "FractionalAvgPool",
+            value=value,
+            pooling_ratio=pooling_ratio,
+            pseudo_random=pseudo_random,
+            overlapping=overlapping,
+            deterministic=deterministic,
+            seed=seed,
+            seed2=seed2,
+            name=name,
+        )
     )
