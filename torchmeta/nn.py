@@ -1,8 +1,10 @@
 """``tf.nn``: neural-network functions."""
 
-from torchmeta.api.array_ops import depth_to_space, space_to_depth  # noqa: F401
+from torchmeta.api.array_ops import depth_to_space, space_to_batch, space_to_depth  # noqa: F401
 from torchmeta.api.candidate_sampling_ops import *  # noqa: F403
-from torchmeta.api.nn_impl import nce_loss, sampled_softmax_loss, zero_fraction  # noqa: F401
+from torchmeta.api.ctc_ops import *  # noqa: F403
+from torchmeta.api.nn_conv_pool_ops import *  # noqa: F403
+from torchmeta.api.nn_impl import *  # noqa: F403
 from torchmeta.api.nn_ops import *  # noqa: F403
 from torchmeta.api.rnn import (  # noqa: F401
     bidirectional_dynamic_rnn,

@@ -11,6 +11,7 @@ from tests.ops import (
     samples_ctc,
     samples_dilation,
     samples_einsum,
+    samples_fractional_pool,
     samples_image,
     samples_image_box,
     samples_image_color,
@@ -62,6 +63,7 @@ SAMPLES = (
     + samples_math.SAMPLES
     + samples_nn.SAMPLES
     + samples_parsing.SAMPLES
+    + samples_fractional_pool.SAMPLES
     + samples_pool_argmax.SAMPLES
     + samples_quantization.SAMPLES
     + samples_random.SAMPLES

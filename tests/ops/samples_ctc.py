@@ -50,3 +50,38 @@ SAMPLES += [
     S("CTCBeamSearchDecoder", {"inputs": _BEAM_LOGITS, "sequence_length": _BEAM_LENGTHS},
       {"beam_width": 3, "top_paths": 1}, fed={"inputs": [None, None, 5]}, id="unknown"),
 ]  # fmt: skip
+
+# CTCLoss: time-major logits [max_time, batch, classes] (blank = the last class), labels as a SparseTensor's
+# indices and values. Entry 0 has a repeated label (merged or not), entry 1 a short sequence, entry 2 a label
+# sequence longer than its input (an error unless ignore_longer_outputs_than_inputs, then loss and gradient 0).
+_CTC_LOGITS = _rng.standard_normal((6, 3, 5)).astype(f32) * 2
+_CTC_INDICES = np.array([[0, 0], [0, 1], [0, 2], [0, 3], [1, 0], [1, 1], [2, 0], [2, 1], [2, 2]], np.int64)
+_CTC_VALUES = np.array([1, 1, 2, 3, 0, 2, 3, 1, 0], i32)
+_CTC_FIT = np.array([6, 4, 3], i32)
+_CTC_SHORT = np.array([6, 3, 2], i32)
+
+
+def _ctc(lengths, **extra):
+    return {
+        "inputs": _CTC_LOGITS,
+        "labels_indices": _CTC_INDICES,
+        "labels_values": _CTC_VALUES,
+        "sequence_length": lengths,
+        **extra,
+    }
+
+
+SAMPLES += [
+    S("CTCLoss", _ctc(_CTC_FIT), id="default"),
+    S("CTCLoss", _ctc(_CTC_FIT), {"ctc_merge_repeated": False}, id="no-merge"),
+    S("CTCLoss", _ctc(_CTC_FIT), {"preprocess_collapse_repeated": True}, id="collapse"),
+    S("CTCLoss", _ctc(_CTC_FIT), {"preprocess_collapse_repeated": True, "ctc_merge_repeated": False},
+      id="collapse-no-merge"),
+    S("CTCLoss", _ctc(_CTC_SHORT), {"ignore_longer_outputs_than_inputs": True}, id="ignore-longer"),
+    S("CTCLoss", _ctc(np.array([4, 0, 3], i32)), {"ignore_longer_outputs_than_inputs": True}, id="empty-sequence"),
+    S("CTCLoss", _ctc(np.array([4, 4, 3], i32)), id="no-valid-path"),  # 1 1 2 3 needs 5 steps: infinite loss
+    S("CTCLoss", {**_ctc(_CTC_FIT), "inputs": _CTC_LOGITS.astype(f64)}, id="f64"),
+    S("CTCLoss", _ctc(_CTC_FIT), fed={"inputs": [None, None, 5], "labels_indices": [None, 2]}, id="unknown"),
+    # Labels at or past the blank (4) end a sequence: they are dropped, but still count as required time.
+    S("CTCLoss", _ctc(_CTC_FIT, labels_values=np.array([1, 4, 4, 9, 0, 2, 3, 1, 4], i32)), id="trailing-blanks"),
+]  # fmt: skip

@@ -72,3 +72,52 @@ def test_ctc_greedy_decoder_builds_tf_graph(tf1):
     for ours, theirs in zip(results[1], results[0]):
         assert ours.dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# CTCLoss
+
+_LOSS_X = np.random.default_rng(3).standard_normal((5, 2, 4)).astype(f32)
+_I64 = np.int64
+
+
+def _ctc_loss(indices, values, lengths=(5, 5), x=_LOSS_X, **attrs):
+    inputs = {
+        "inputs": x,
+        "labels_indices": np.array(indices, _I64).reshape(-1, 2),
+        "labels_values": np.array(values, i32),
+        "sequence_length": np.array(lengths, i32),
+    }
+    return inputs, attrs
+
+
+CTC_LOSS_RUNTIME_ERRORS = [
+    S("CTCLoss", *_ctc_loss([[0, 0], [0, 1]], [1, 2]), id="labels-empty"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0], [1, 1], [1, 2]], [1, 0, 1, 2], lengths=(5, 2)), id="not-enough-time"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [0, 1], [1, 0]], [3, 1, 1]), id="label-after-blank"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [-1, 1]), id="negative-label"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1], lengths=(5, 6)), id="too-long"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1], lengths=(5, -1)), id="negative-length"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1], lengths=(5,)), id="batch"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1, 1]), id="rows"),
+    S("CTCLoss", *_ctc_loss([[1, 0], [0, 0]], [1, 1]), id="out-of-order"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [0, 0], [1, 0]], [1, 1, 1]), id="repeated"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [2, 0]], [1, 1]), id="batch-out-of-bounds"),
+]
+
+
+@pytest.mark.parametrize("sample", CTC_LOSS_RUNTIME_ERRORS, ids=lambda s: s.name)
+def test_ctc_loss_runtime_errors_match_tf(tf1, sample):
+    assert_same_runtime_error(tf1, sample)
+
+
+CTC_LOSS_SHAPE_ERRORS = [
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1], x=_LOSS_X[0]), id="rank"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1], lengths=(5, 5, 5)), id="batch"),
+    S("CTCLoss", *_ctc_loss([[0, 0], [1, 0]], [1, 1, 1]), id="rows"),
+]
+
+
+@pytest.mark.parametrize("sample", CTC_LOSS_SHAPE_ERRORS, ids=lambda s: s.name)
+def test_ctc_loss_shape_errors_match_tf(tf1, sample):
+    assert_same_shape_error(tf1, sample)

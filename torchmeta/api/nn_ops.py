@@ -76,7 +76,7 @@ __all__ = [
 _F32, _F16, _BF16 = dtypes.DType.float32, dtypes.DType.float16, dtypes.DType.bfloat16
 
 
-def _deprecated_lookup(new_name, new_value, old_name, old_value):
+def deprecated_lookup(new_name, new_value, old_name, old_value):
     """TF's deprecated_argument_lookup: the new argument, or the old one, never both."""
     if old_value is not None:
         if new_value is not None:
@@ -166,13 +166,13 @@ def _wrap_2d_function(op_type, logits, axis, name):
 
 def softmax(logits, axis=None, name=None, dim=None):
     """``tf.nn.softmax``: exp(logits) / sum(exp(logits), axis); ``dim`` is TF1's name for ``axis``."""
-    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_lookup("axis", axis, "dim", dim)
     return _wrap_2d_function("Softmax", logits, -1 if axis is None else axis, name)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None):
     """``tf.nn.log_softmax``: logits - log(sum(exp(logits), axis))."""
-    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_lookup("axis", axis, "dim", dim)
     return _wrap_2d_function("LogSoftmax", logits, -1 if axis is None else axis, name)
 
 
@@ -252,7 +252,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
 
     Gradients flow into ``labels`` too. float16/bfloat16 logits are computed in float32.
     """
-    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_lookup("axis", axis, "dim", dim)
     if axis is None:
         axis = -1
     with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as name:
@@ -287,7 +287,7 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
     Arguments must be given by keyword (TF's ``_sentinel`` check).
     """
-    dim = _deprecated_lookup("axis", axis, "dim", dim)
+    dim = deprecated_lookup("axis", axis, "dim", dim)
     _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
     with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as name:
         labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
@@ -370,7 +370,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):
     """``tf.nn.weighted_cross_entropy_with_logits``: sigmoid cross entropy with positives weighted
     by ``pos_weight``: (1 - z) * x + (1 + (q - 1) * z) * (log(1 + exp(-abs(x))) + max(-x, 0))."""
-    labels = _deprecated_lookup("labels", labels, "targets", targets)
+    labels = deprecated_lookup("labels", labels, "targets", targets)
     with name_scope(name, "logistic_loss", [logits, labels]) as name:
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels")
@@ -403,8 +403,8 @@ def top_k(input, k=1, sorted=True, name=None, index_type=dtypes.DType.int32):
 # Convolution and pooling
 
 
-def _get_sequence(value, n, channel_index, name):
-    """TF's _get_sequence: an int or 1/n/n+2-list expanded to n + 2 entries in data-format order."""
+def get_sequence(value, n, channel_index, name):
+    """TF's get_sequence: an int or 1/n/n+2-list expanded to n + 2 entries in data-format order."""
     if value is None:
         return [1] * (n + 2)
     if isinstance(value, int) or not hasattr(value, "__len__"):
@@ -421,7 +421,7 @@ def _get_sequence(value, n, channel_index, name):
     return [1, 1, *value] if channel_index == 1 else [1, *value, 1]
 
 
-def _convert_padding(padding, expected_length=4):
+def convert_padding(padding, expected_length=4):
     """TF's convert_padding: a list of (before, after) pairs means EXPLICIT padding."""
     explicit = []
     if padding == "EXPLICIT":
@@ -460,13 +460,13 @@ def conv2d(
 
     ``padding`` is "SAME", "VALID" or a list of (before, after) pairs per dimension.
     """
-    filter = _deprecated_lookup("filters", filters, "filter", filter)
-    padding, explicit = _convert_padding(padding)
+    filter = deprecated_lookup("filters", filters, "filter", filter)
+    padding, explicit = convert_padding(padding)
     if data_format is None:
         data_format = "NHWC"
     channel_index = 1 if data_format.startswith("NC") else 3
-    strides = _get_sequence(strides, 2, channel_index, "strides")
-    dilations = _get_sequence(dilations, 2, channel_index, "dilations")
+    strides = get_sequence(strides, 2, channel_index, "strides")
+    dilations = get_sequence(dilations, 2, channel_index, "dilations")
     return raw_op(
         "Conv2D",
         input=input,
@@ -491,7 +491,7 @@ def depthwise_conv2d_native(
     name=None,
 ):
     """``tf.nn.depthwise_conv2d_native``: one DepthwiseConv2dNative op."""
-    padding, explicit = _convert_padding(padding)
+    padding, explicit = convert_padding(padding)
     return raw_op(
         "DepthwiseConv2dNative",
         input=input,
@@ -508,7 +508,7 @@ def depthwise_conv2d_native(
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None, dilations=None):
     """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier]; a
     dilation ``rate`` > 1 runs it between SpaceToBatchND and BatchToSpaceND, as TF builds it."""
-    rate = _deprecated_lookup("dilations", dilations, "rate", rate)
+    rate = deprecated_lookup("dilations", dilations, "rate", rate)
     with name_scope(name, "depthwise", [input, filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         filter = convert_to_tensor(filter, name="filter_in")
@@ -547,7 +547,7 @@ def conv1d(
     Raises:
       ValueError: for a ``data_format`` other than NWC/NHWC or NCW/NCHW.
     """
-    value = _deprecated_lookup("input", input, "value", value)
+    value = deprecated_lookup("input", input, "value", value)
     with name_scope(name, "conv1d", [value, filters]) as name:
         if data_format is None or data_format in ("NHWC", "NWC"):
             data_format, spatial_start_dim, channel_index = "NHWC", -3, 2
@@ -555,8 +555,8 @@ def conv1d(
             data_format, spatial_start_dim, channel_index = "NCHW", -2, 1
         else:
             raise ValueError(f"`data_format` must be 'NWC' or 'NCW'. Received: data_format={data_format}")
-        strides = [1, *_get_sequence(stride, 1, channel_index, "stride")]
-        dilations = [1, *_get_sequence(dilations, 1, channel_index, "dilations")]
+        strides = [1, *get_sequence(stride, 1, channel_index, "stride")]
+        dilations = [1, *get_sequence(dilations, 1, channel_index, "dilations")]
         value = array_ops.expand_dims(value, spatial_start_dim)
         filters = array_ops.expand_dims(filters, 0)
         result = raw_op(
@@ -584,7 +584,7 @@ def conv3d(
     filters=None,
 ):
     """``tf.nn.conv3d``: NDHWC (or NCDHW) ``input`` convolved with a DHWIO ``filter``."""
-    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    filter = deprecated_lookup("filters", filters, "filter", filter)
     return raw_op(
         "Conv3D",
         input=input,
@@ -615,8 +615,8 @@ def convolution(
     Raises:
       ValueError: when the number of spatial dims cannot be told or is not 1, 2 or 3.
     """
-    filter = _deprecated_lookup("filters", filters, "filter", filter)
-    dilations = _deprecated_lookup("dilations", dilations, "dilation_rate", dilation_rate)
+    filter = deprecated_lookup("filters", filters, "filter", filter)
+    dilations = deprecated_lookup("dilations", dilations, "dilation_rate", dilation_rate)
     if not isinstance(filter, Tensor) and not hasattr(filter, "_as_graph_element"):
         with name_scope("convolution_internal", None, [filter, input]):
             filter = convert_to_tensor(filter, name="filters")
@@ -640,8 +640,8 @@ def convolution(
     num_batch_dims = inputs_rank - n - 1 if inputs_rank else 1
     channels_last = data_format is None or not data_format.startswith("NC")
     channel_index = num_batch_dims + n if channels_last else num_batch_dims
-    dilations = _get_sequence(dilations, n, channel_index, "dilations")
-    strides = _get_sequence(strides, n, channel_index, "strides")
+    dilations = get_sequence(dilations, n, channel_index, "dilations")
+    strides = get_sequence(strides, n, channel_index, "strides")
     with name_scope(name, None if name else "convolution", [input, filter]) as name:
         if any(d != 1 for d in dilations):
             spatial = slice(2, None) if channel_index == 1 else slice(1, -1)
@@ -756,7 +756,7 @@ def _space_to_batch_op(
             raise ValueError(f"`dilation_rate` must be positive. Received: dilation_rate={const_rate}")
         if np.all(const_rate == 1):
             return build_op(num_spatial_dims, padding)
-    padding, explicit_paddings = _convert_padding(padding)
+    padding, explicit_paddings = convert_padding(padding)
     base_paddings = None
     if padding == "SAME":
         if filter_shape is None:
@@ -919,16 +919,16 @@ def conv2d_transpose(
     dilations=None,
 ):
     """``tf.nn.conv2d_transpose``: the gradient of conv2d with respect to its input (Conv2DBackpropInput)."""
-    value = _deprecated_lookup("input", input, "value", value)
-    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    value = deprecated_lookup("input", input, "value", value)
+    filter = deprecated_lookup("filters", filters, "filter", filter)
     with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
         with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
             if data_format is None:
                 data_format = "NHWC"
             channel_index = 1 if data_format.startswith("NC") else 3
-            strides = _get_sequence(strides, 2, channel_index, "strides")
-            dilations = _get_sequence(dilations, 2, channel_index, "dilations")
-            padding, explicit = _convert_padding(padding)
+            strides = get_sequence(strides, 2, channel_index, "strides")
+            dilations = get_sequence(dilations, 2, channel_index, "dilations")
+            padding, explicit = convert_padding(padding)
             return raw_op(
                 "Conv2DBackpropInput",
                 input_sizes=output_shape,
@@ -956,14 +956,14 @@ def conv3d_transpose(
     dilations=None,
 ):
     """``tf.nn.conv3d_transpose``: the gradient of conv3d with respect to its input (Conv3DBackpropInputV2)."""
-    value = _deprecated_lookup("input", input, "value", value)
-    filter = _deprecated_lookup("filters", filters, "filter", filter)
+    value = deprecated_lookup("input", input, "value", value)
+    filter = deprecated_lookup("filters", filters, "filter", filter)
     with name_scope(name, "conv3d_transpose", [value, filter, output_shape]) as name:
         if data_format is None:
             data_format = "NDHWC"
         channel_index = 1 if data_format.startswith("NC") else 4
-        strides = _get_sequence(strides, 3, channel_index, "strides")
-        dilations = _get_sequence(dilations, 3, channel_index, "dilations")
+        strides = get_sequence(strides, 3, channel_index, "strides")
+        dilations = get_sequence(dilations, 3, channel_index, "dilations")
         return raw_op(
             "Conv3DBackpropInputV2",
             input_sizes=output_shape,
@@ -985,7 +985,7 @@ def separable_conv2d(
     Raises:
       ValueError: for a pointwise filter that is not 1x1.
     """
-    rate = _deprecated_lookup("dilations", dilations, "rate", rate)
+    rate = deprecated_lookup("dilations", dilations, "rate", rate)
     with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
@@ -1020,8 +1020,8 @@ def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
     with name_scope(name, "MaxPool3D", [input]) as name:
         data_format = data_format or "NDHWC"
         channel_index = 1 if data_format.startswith("NC") else 4
-        ksize = _get_sequence(ksize, 3, channel_index, "ksize")
-        strides = _get_sequence(strides, 3, channel_index, "strides")
+        ksize = get_sequence(ksize, 3, channel_index, "ksize")
+        strides = get_sequence(strides, 3, channel_index, "strides")
         return raw_op(
             "MaxPool3D", input=input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
         )
@@ -1033,8 +1033,8 @@ def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
         data_format = data_format or "NDHWC"
         # TF's avg_pool3d takes channel index 3 here (a TF quirk; only ints and 5-lists reach it in practice).
         channel_index = 1 if data_format.startswith("NC") else 3
-        ksize = _get_sequence(ksize, 3, channel_index, "ksize")
-        strides = _get_sequence(strides, 3, channel_index, "strides")
+        ksize = get_sequence(ksize, 3, channel_index, "ksize")
+        strides = get_sequence(strides, 3, channel_index, "strides")
         return raw_op(
             "AvgPool3D", input=input, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
         )
@@ -1042,14 +1042,14 @@ def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
 
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """``tf.nn.max_pool``: max over windows of H and W (``padding`` may be a list of pairs)."""
-    value = _deprecated_lookup("input", input, "value", value)
+    value = deprecated_lookup("input", input, "value", value)
     with name_scope(name, "MaxPool", [value]) as name:
         if data_format is None:
             data_format = "NHWC"
         channel_index = 1 if data_format.startswith("NC") else 3
-        ksize = _get_sequence(ksize, 2, channel_index, "ksize")
-        strides = _get_sequence(strides, 2, channel_index, "strides")
-        padding, explicit = _convert_padding(padding)
+        ksize = get_sequence(ksize, 2, channel_index, "ksize")
+        strides = get_sequence(strides, 2, channel_index, "strides")
+        padding, explicit = convert_padding(padding)
         if any(v == 0 for v in ksize):
             raise ValueError(f"`ksize` cannot be zero. Received: ksize={ksize}")
         return raw_op(
@@ -1067,12 +1067,12 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """``tf.nn.avg_pool``: mean over windows of H and W; SAME padding averages real elements only."""
     with name_scope(name, "AvgPool", [value]) as name:
-        value = _deprecated_lookup("input", input, "value", value)
+        value = deprecated_lookup("input", input, "value", value)
         if data_format is None:
             data_format = "NHWC"
         channel_index = 1 if data_format.startswith("NC") else 3
-        ksize = _get_sequence(ksize, 2, channel_index, "ksize")
-        strides = _get_sequence(strides, 2, channel_index, "strides")
+        ksize = get_sequence(ksize, 2, channel_index, "ksize")
+        strides = get_sequence(strides, 2, channel_index, "strides")
         return raw_op(
             "AvgPool", value=value, ksize=ksize, strides=strides, padding=padding, data_format=data_format, name=name
         )
@@ -1116,7 +1116,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         raise ValueError(
             f"`keep_prob` must be a floating point number or Tensor. Received: keep_prob={keep_prob}"
         ) from None
-    rate = _deprecated_lookup("rate", rate, "keep_prob", rate_from_keep_prob)
+    rate = deprecated_lookup("rate", rate, "keep_prob", rate_from_keep_prob)
     if rate is None:
         raise ValueError(f"`rate` must be provided. Received: rate={rate}")
     return dropout_v2(x, rate, noise_shape=noise_shape, seed=seed, name=name)
@@ -1168,7 +1168,7 @@ def dropout_v2(x, rate, noise_shape=None, seed=None, name=None):
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     """``tf.nn.moments``: (mean, variance) over ``axes``; float16 input is reduced in float32."""
-    keep_dims = _deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    keep_dims = deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
     with name_scope(name, "moments", [x, axes]):
         x = convert_to_tensor(x)
         f16 = x.dtype.base_dtype is _F16
@@ -1246,7 +1246,7 @@ def fused_batch_norm(
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     """``tf.nn.l2_normalize``: x / sqrt(max(sum(x ** 2, axis), epsilon))."""
-    axis = _deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_lookup("axis", axis, "dim", dim)
     with name_scope(name, "l2_normalize", [x]) as name:
         x = convert_to_tensor(x, name="x")
         square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)

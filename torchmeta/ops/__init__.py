@@ -22,6 +22,7 @@ from torchmeta.ops import (  # noqa: F401 - registration side effects
     dataset_ops,
     dilation_ops,
     einsum_ops,
+    fractional_pool_ops,
     functional_ops,
     fused_ops,
     image_box_ops,

@@ -1,4 +1,5 @@
-"""Connectionist temporal classification: CTCGreedyDecoder (best-path decoding) and CTCBeamSearchDecoder (prefix
+"""Connectionist temporal classification: CTCLoss (the loss and its gradient, ctc_loss_calculator.h's
+forward-backward, at the end), CTCGreedyDecoder (best-path decoding) and CTCBeamSearchDecoder (prefix
 beam search, below), as TensorFlow's
 ctc_decoder_ops.cc decodes: per time step the first class with the largest logit (a strictly greater scan from
 class 0, so a NaN logit is never chosen after the first class), blanks dropped, repeats merged on request; the
@@ -7,12 +8,16 @@ the sum of the chosen logits. Not differentiable (ctc_ops.py)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from torchmeta import errors
+from torchmeta.api import array_ops
 from torchmeta.framework.common_shapes import merge_dim, with_rank
-from torchmeta.framework.registry import not_differentiable, register_op
+from torchmeta.framework.op_def_library import raw_op
+from torchmeta.framework.registry import not_differentiable, register_gradient, register_op
 from torchmeta.framework.tensor_shape import TensorShape
 from torchmeta.ops.common import invalid
 
@@ -267,3 +272,223 @@ def _beam_search_shape(op):
 
 
 not_differentiable("CTCBeamSearchDecoder")
+
+
+# ---------------------------------------------------------------------------------------------
+# CTCLoss: ctc_loss_op.cc's checks, then CTCLossCalculator per batch entry (blank = num_classes - 1): the
+# softmax of the logits, log alpha and log beta over l' (the labels with blanks around them), the loss
+# -log p(z|x) and the gradient softmax - posterior with respect to the unnormalized logits. The recursions
+# run in float64 (TF's restriction of u to the states that can still reach the end changes no value).
+
+
+def _ctc_loss_shape(op):
+    inputs = with_rank(op, op.inputs[0].shape, 3)
+    indices = with_rank(op, op.inputs[1].shape, 2)
+    values = with_rank(op, op.inputs[2].shape, 1)
+    seq_len = with_rank(op, op.inputs[3].shape, 1)
+    merge_dim(op, indices.as_tuple()[0] if indices.rank else None, values.as_tuple()[0] if values.rank else None)
+    dims = inputs.as_tuple() if inputs.rank else (None, None, None)
+    batch = merge_dim(op, dims[1], seq_len.as_tuple()[0] if seq_len.rank else None)
+    return [TensorShape([batch]), TensorShape([dims[0], batch, dims[2]])]
+
+
+def _ctc_labels(labels_indices, labels_values, batch_size):
+    """The label sequence of each batch entry, after TF's SparseTensor validity checks."""
+    indices = labels_indices.cpu().numpy()
+    values = labels_values.cpu().numpy()
+    max_label_len = int(indices[:, 1].max()) + 1 if len(indices) else 0
+    shape = (batch_size, max_label_len)
+    for i, index in enumerate(indices):
+        if not all(0 <= index[d] < shape[d] for d in range(2)):
+            raise invalid(
+                f"label SparseTensor is not valid: indices[{i}] = [{index[0]},{index[1]}] is out of bounds: "
+                f"need 0 <= index < [{shape[0]},{shape[1]}]"
+            )
+        if i and tuple(index) <= tuple(indices[i - 1]):
+            kind = "repeated" if tuple(index) == tuple(indices[i - 1]) else "out of order"
+            message = f"label SparseTensor is not valid: indices[{i}] = [{index[0]},{index[1]}] is {kind}"
+            if kind == "out of order":
+                message += (
+                    ". Many sparse ops require sorted indices.\n    Use `tf.sparse.reorder` to create a correctly "
+                    "ordered copy.\n\n"
+                )
+            raise invalid(message)
+    labels = [[] for _ in range(batch_size)]
+    for index, value in zip(indices, values):
+        labels[int(index[0])].append(int(value))
+    return labels
+
+
+def _l_prime(label, b, num_classes, seq_len, preprocess_collapse_repeated, ignore_longer):
+    """CTCLossCalculator::PopulateLPrimes for one batch entry: its l' (blank-interleaved labels)."""
+    blank = num_classes - 1
+    if not label:
+        raise invalid(f"Labels length is zero in batch {b}")
+    kept, finished = [], False
+    for i, value in enumerate(label):
+        if i == 0 or not preprocess_collapse_repeated or value != label[i - 1]:
+            if value >= num_classes - 1:
+                finished = True
+            else:
+                if finished:
+                    raise invalid(
+                        "Saw a non-null label (index >= num_classes - 1) following a null label, batch: "
+                        f"{b} num_classes: {num_classes} labels: {','.join(map(str, label))} labels seen so far: "
+                        f"{','.join(map(str, kept))}"
+                    )
+                kept.append(value)
+    for value in kept:
+        if value < 0:
+            raise invalid(f"All labels must be nonnegative integers, batch: {b} labels: {','.join(map(str, kept))}")
+    if not ignore_longer and len(label) > seq_len:
+        raise invalid(
+            f"Not enough time for target transition sequence (required: {len(label)}, available: {seq_len}){b}"
+            "You can turn this error into a warning by using the flag ignore_longer_outputs_than_inputs"
+        )
+    l_prime = [blank]
+    for value in kept:
+        l_prime += [value, blank]
+    return l_prime
+
+
+def _lse(*terms):
+    return torch.logsumexp(torch.stack(terms), 0)
+
+
+def _shift(x, n):
+    """``x`` moved ``n`` states right (left for negative ``n``) along its last axis, -inf filled."""
+    fill = torch.full((*x.shape[:-1], abs(n)), -math.inf, dtype=x.dtype, device=x.device)
+    return torch.cat([fill, x[..., :-n]], -1) if n > 0 else torch.cat([x[..., -n:], fill], -1)
+
+
+def _ctc_batch(inputs, l_primes, lengths, blank, merge_repeated):
+    """(loss, gradient) of the batch entries ``lengths`` indexes, all at once: logits [time, entries, classes],
+    each entry's l' padded with blanks that no path reaches."""
+    device = inputs.device
+    y = torch.softmax(inputs, -1).transpose(0, 1)  # [B, T, C]
+    log_y = torch.log_softmax(inputs.double(), -1).transpose(0, 1)
+    batch, time = y.shape[0], y.shape[1]
+    u_size = max(len(lp) for lp in l_primes)
+    lp = torch.full((batch, u_size), blank, dtype=torch.int64, device=device)
+    for b, l_prime in enumerate(l_primes):
+        lp[b, : len(l_prime)] = torch.tensor(l_prime, device=device)
+    u_len = torch.tensor([len(l_prime) for l_prime in l_primes], device=device)
+    states = torch.arange(u_size, device=device)
+    valid = states < u_len[:, None]
+    ly = torch.gather(log_y, 2, lp[:, None, :].expand(batch, time, u_size))  # [B, T, U]
+    neg = torch.tensor(-math.inf, dtype=torch.float64, device=device)
+    stay = (lp == blank) | merge_repeated
+    skip_to = torch.zeros_like(valid)
+    skip_to[:, 2:] = (lp[:, 2:] != blank) & ~(merge_repeated & (lp[:, 2:] == lp[:, :-2]))
+    skip_from = torch.zeros_like(valid)
+    skip_from[:, :-2] = skip_to[:, 2:]
+    alpha = torch.full((batch, time, u_size), -math.inf, dtype=torch.float64, device=device)
+    alpha[:, 0, :2] = ly[:, 0, :2]
+    for t in range(1, time):
+        prev = alpha[:, t - 1]
+        alpha[:, t] = ly[:, t] + _lse(
+            torch.where(stay, prev, neg), _shift(prev, 1), torch.where(skip_to, _shift(prev, 2), neg)
+        )
+    last = lengths[:, None] - 1
+    start = torch.where((states >= u_len[:, None] - 2) & valid, torch.zeros((), dtype=torch.float64), neg)
+    beta = torch.full_like(alpha, -math.inf)
+    beta[:, time - 1] = torch.where(last == time - 1, start, neg)
+    for t in range(time - 2, -1, -1):
+        nxt = beta[:, t + 1] + ly[:, t + 1]
+        step = _lse(torch.where(stay, nxt, neg), _shift(nxt, -1), torch.where(skip_from, _shift(nxt, -2), neg))
+        beta[:, t] = torch.where(last == t, start, torch.where((last > t) & valid, step, neg))
+    log_p = torch.logsumexp(alpha[:, 0] + beta[:, 0], -1)  # [B]
+    posterior = torch.zeros_like(log_y)
+    posterior.scatter_add_(
+        2, lp[:, None, :].expand(batch, time, u_size), torch.exp(alpha + beta - log_p[:, None, None])
+    )
+    in_sequence = (torch.arange(time, device=device)[None, :] < lengths[:, None])[..., None]
+    no_path = torch.isinf(log_p)[:, None, None]
+    gradient = torch.where(no_path, y, y - posterior.to(y.dtype))
+    gradient = torch.where(in_sequence, gradient, torch.zeros((), dtype=y.dtype))
+    return -log_p, gradient.transpose(0, 1)
+
+
+@register_op(
+    "CTCLoss",
+    inputs=["inputs: T", "labels_indices: int64", "labels_values: int32", "sequence_length: int32"],
+    outputs=["loss: T", "gradient: T"],
+    attrs=[
+        "preprocess_collapse_repeated: bool = false",
+        "ctc_merge_repeated: bool = true",
+        "ignore_longer_outputs_than_inputs: bool = false",
+        "T: {float, double} = DT_FLOAT",
+    ],
+    shape=_ctc_loss_shape,
+)
+def ctc_loss(
+    inputs,
+    labels_indices,
+    labels_values,
+    sequence_length,
+    preprocess_collapse_repeated,
+    ctc_merge_repeated,
+    ignore_longer_outputs_than_inputs,
+):
+    if inputs.dim() != 3:
+        raise invalid("inputs is not a 3-Tensor")
+    if sequence_length.dim() != 1:
+        raise invalid("sequence_length is not a vector")
+    if labels_indices.dim() != 2:
+        raise invalid("labels_indices is not a matrix")
+    if labels_values.dim() != 1:
+        raise invalid("labels_values is not a vector")
+    max_time, batch_size, num_classes = inputs.shape
+    if batch_size != sequence_length.shape[0]:
+        raise invalid(
+            f"len(sequence_length) != batch_size.  len(sequence_length):  {sequence_length.shape[0]} "
+            f"batch_size: {batch_size}"
+        )
+    if labels_indices.shape[0] != labels_values.shape[0]:
+        raise invalid(
+            "labels_indices and labels_values must contain the same number of rows, but saw shapes: "
+            f"[{','.join(map(str, labels_indices.shape))}] vs. [{','.join(map(str, labels_values.shape))}]"
+        )
+    if batch_size == 0:
+        raise invalid("batch_size must not be 0")
+    labels = _ctc_labels(labels_indices, labels_values, batch_size)
+    seq_len = [int(v) for v in sequence_length.cpu()]
+    for b, length in enumerate(seq_len):
+        if length > max_time:
+            raise invalid(f"sequence_length({b}) <= {max_time}")
+    for b, length in enumerate(seq_len):
+        if length < 0:
+            raise invalid(f"seq_len({b}) < 0")
+    l_primes = [
+        _l_prime(labels[b], b, num_classes, seq_len[b], preprocess_collapse_repeated, ignore_longer_outputs_than_inputs)
+        for b in range(batch_size)
+    ]
+    loss = torch.zeros(batch_size, dtype=inputs.dtype, device=inputs.device)
+    gradient = torch.zeros_like(inputs)
+    computed = [
+        b
+        for b in range(batch_size)
+        if seq_len[b] and not (ignore_longer_outputs_than_inputs and len(labels[b]) > seq_len[b])
+    ]
+    if computed:
+        time = max(seq_len[b] for b in computed)
+        rows = torch.tensor(computed, device=inputs.device)
+        lengths = torch.tensor([seq_len[b] for b in computed], device=inputs.device)
+        entry_loss, entry_gradient = _ctc_batch(
+            inputs[:time, rows], [l_primes[b] for b in computed], lengths, num_classes - 1, ctc_merge_repeated
+        )
+        loss[rows] = entry_loss.to(inputs.dtype)
+        gradient[:time, rows] = entry_gradient
+    return loss, gradient
+
+
+@register_gradient("CTCLoss")
+def _ctc_loss_grad(op, grad_loss, _):
+    """The op's own gradient output, scaled by the loss gradient; a second derivative is refused."""
+    grad = raw_op(
+        "PreventGradient",
+        input=op.outputs[1],
+        message="Currently there is no way to take the second  derivative of ctc_loss due to the fused "
+        "implementation's interaction  with tf.gradients()",
+    )
+    return [array_ops.expand_dims(grad_loss, -1) * grad, None, None, None]
