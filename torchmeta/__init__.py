@@ -59,10 +59,19 @@ from torchmeta.api.confusion_matrix import confusion_matrix  # noqa: F401
 from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.custom_gradient import custom_gradient, grad_pass_through  # noqa: F401
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
 from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
-from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
+from torchmeta.api.gradients import (  # noqa: F401
+    AggregationMethod,
+    NotDifferentiable,
+    RegisterGradient,
+    UnconnectedGradients,
+    gradients,
+    no_gradient,
+)
+from torchmeta.api.gradients_impl import hessians  # noqa: F401
 from torchmeta.api.init_ops import (  # noqa: F401
     constant_initializer,
     glorot_normal_initializer,

@@ -680,6 +680,8 @@ class Graph:
                     attrs.pop(key, None)
                 elif key not in attrs:
                     attrs[key] = value
+            if op_type in self._gradient_override_map:  # TF records the override on the op, for tf.gradients later
+                attrs["_gradient_op_type"] = attr_value_pb2.AttrValue(s=self._gradient_override_map[op_type].encode())
             input_ops = {t._op for t in inputs}
             for c in self._control_dependencies_for_inputs(input_ops):
                 if c not in control:
