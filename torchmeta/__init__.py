@@ -121,6 +121,7 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401
 from torchmeta.api.lookup_ops import tables_initializer as initialize_all_tables  # noqa: F401
+from torchmeta.api.math_composite_ops import *  # noqa: F403
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
@@ -146,6 +147,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_transpose,
 )
 from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401
+from torchmeta.api.sort_ops import argsort, sort  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.string_ops import (  # noqa: F401
