@@ -131,6 +131,7 @@ from torchmeta.api.ragged_tensor import RaggedTensor  # noqa: F401
 from torchmeta.api.random_crop_ops import random_crop  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
+from torchmeta.api.sort_ops import argsort, sort  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_concat,
     sparse_fill_empty_rows,
@@ -147,7 +148,6 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_transpose,
 )
 from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401
-from torchmeta.api.sort_ops import argsort, sort  # noqa: F401
 from torchmeta.api.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 from torchmeta.api.state_ops import *  # noqa: F403
 from torchmeta.api.string_ops import (  # noqa: F401
