@@ -6,6 +6,7 @@ each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are 
 
 # The op families register every op; the layers import one another bottom-up (ARCHITECTURE.md).
 from torchmeta import (  # noqa: F401
+    bitwise,
     compat,
     data,
     debugging,
