@@ -2,6 +2,11 @@
 
 Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``tf.compat.v1``:
 each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
+
+``tf.VERSION`` and ``tf.GRAPH_DEF_VERSION*`` are those of the TensorFlow release whose formats torchmeta
+reads and writes (TF 2.21: what its MetaGraphDefs and GraphDefs record, so code checking them sees that
+release); ``tf.GIT_VERSION`` names the torchmeta release (MetaGraphDefs' ``tensorflow_git_version``), and
+``torchmeta.__version__`` is torchmeta's own version.
 """
 
 # The op families register every op; the layers import one another bottom-up (ARCHITECTURE.md).
@@ -96,6 +101,7 @@ from torchmeta.api.io_ops import (  # noqa: F401
     read_file,
     write_file,
 )
+from torchmeta.api.linalg_impl import cross  # noqa: F401
 from torchmeta.api.linalg_ops import (  # noqa: F401
     cholesky,
     cholesky_solve,
@@ -174,7 +180,10 @@ from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, ex
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
 from torchmeta.framework.control_flow_util import disable_control_flow_v2, enable_control_flow_v2  # noqa: F401
 from torchmeta.framework.default_session import get_default_session  # noqa: F401
-from torchmeta.framework.graph import (  # noqa: F401
+from torchmeta.framework.graph import (  # noqa: F401  # noqa: F401
+    GRAPH_DEF_VERSION,
+    GRAPH_DEF_VERSION_MIN_CONSUMER,
+    GRAPH_DEF_VERSION_MIN_PRODUCER,
     Graph,
     GraphKeys,
     Operation,
@@ -195,9 +204,11 @@ from torchmeta.framework.graph import (  # noqa: F401
     reset_default_graph,
 )
 from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
+from torchmeta.framework.meta_graph import TENSORFLOW_GIT_VERSION as GIT_VERSION  # noqa: F401
+from torchmeta.framework.meta_graph import TENSORFLOW_VERSION as VERSION  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
-from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from torchmeta.framework.tensor_shape import Dimension, TensorShape, dimension_at_index, dimension_value  # noqa: F401
 from torchmeta.framework.tensor_util import MakeNdarray as make_ndarray  # noqa: F401, N813 - TF's two names
 from torchmeta.framework.tensor_util import get_static_value, make_tensor_proto  # noqa: F401
 from torchmeta.framework.tensor_util import is_tf_type as is_tensor  # noqa: F401
@@ -214,6 +225,8 @@ from torchmeta.version import __version__  # noqa: F401
 # After math_ops, so that tf.clip_by_value is clip_ops' (it also clips IndexedSlices).
 # tf.io is torchmeta.io (the file formats, below the framework) plus the parsing functions, which
 # build graphs and so live in api/; the top level joins them.
+from torchmeta.api import math_composite_ops as _math_composite_ops
+from torchmeta.api import math_ops as _math_ops
 from torchmeta.api import parsing_ops as _parsing_ops
 from torchmeta.api.clip_ops import *  # noqa: F403
 from torchmeta.api.image_ops import decode_image as _decode_image
@@ -226,6 +239,12 @@ io.read_file = read_file
 io.write_file = write_file
 io.match_filenames_once = train.match_filenames_once
 del _name
+
+# tf.dtypes' functions: torchmeta.dtypes is the base layer's dtype table, so the top level adds the builders.
+dtypes.as_string = as_string
+dtypes.cast = _math_ops.cast
+dtypes.complex = _math_composite_ops.complex
+dtypes.saturate_cast = _math_ops.saturate_cast
 
 # tf.print (a module attribute named after the builtin, as in TensorFlow).
 globals()["print"] = print_v2
