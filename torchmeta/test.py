@@ -1,5 +1,6 @@
 """``tf.test``: ``TestCase`` and the helpers TF1 test files use (see :mod:`torchmeta.runtime.test_util`)."""
 
+from torchmeta.api.gradient_checker import compute_gradient, compute_gradient_error  # noqa: F401
 from torchmeta.runtime.test_util import (  # noqa: F401
     TestCase,
     get_temp_dir,
