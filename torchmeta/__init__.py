@@ -57,6 +57,7 @@ from torchmeta._proto.node_def_pb2 import NodeDef  # noqa: F401
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta._proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.batch_gather_ops import batch_gather  # noqa: F401
 from torchmeta.api.bincount_ops import bincount_v1 as bincount  # noqa: F401
 from torchmeta.api.check_ops import *  # noqa: F403
 from torchmeta.api.cond import cond  # noqa: F401

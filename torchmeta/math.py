@@ -12,7 +12,14 @@ from torchmeta.api.math_composite_ops import (  # noqa: F401
     unsorted_segment_sqrt_n,
 )
 from torchmeta.api.math_ops import *  # noqa: F403
-from torchmeta.api.math_ops import divide_no_nan, erfinv, multiply_no_nan, ndtri, reciprocal_no_nan  # noqa: F401
+from torchmeta.api.math_ops import (  # noqa: F401
+    divide_no_nan,
+    erfinv,
+    multiply_no_nan,
+    ndtri,
+    nextafter,
+    reciprocal_no_nan,
+)
 from torchmeta.api.nn_impl import zero_fraction  # noqa: F401
 from torchmeta.api.nn_ops import in_top_k, l2_normalize, log_softmax, softmax, softplus, softsign, top_k  # noqa: F401
 from torchmeta.api.special_math_ops import (  # noqa: F401

@@ -42,6 +42,7 @@ CASES = {
         m.multiply_no_nan(_p(tf, tf.float32, [2], "q"), 0.0),
         m.reciprocal_no_nan(_p(tf, tf.float32, [2], "r")),
     ],
+    "nextafter": lambda tf, m: m.nextafter(_p(tf, tf.float32, [2, 3]), 1.0),
     "lbeta": lambda tf, m: m.lbeta(_p(tf, tf.float32, [2, 3]) + 1.0),
     "polyval": lambda tf, m: [
         m.polyval([1.0, 2.0, 3.0], _p(tf, tf.float32, [2])),
@@ -61,6 +62,10 @@ CASES = {
         tf.bitcast(_p(tf, tf.int32, [2], "q"), tf.uint8),
     ],
     "parallel_stack": lambda tf, m: tf.parallel_stack([_p(tf, tf.float32, [2]), _p(tf, tf.float32, [2], "q")]),
+    "batch_gather": lambda tf, m: tf.batch_gather(_p(tf, tf.float32, [2, 3]), [[0], [2]]),
+    "batch_gather-3d": lambda tf, m: tf.batch_gather(
+        _p(tf, tf.float32, [2, 2, 3]), _p(tf, tf.int32, [2, 2, 2], "ids2")
+    ),
     "complex": lambda tf, m: tf.complex(_p(tf, tf.float64, [2]), _p(tf, tf.float64, [2], "q")),
 }
 
@@ -68,6 +73,8 @@ CASES = {
 def _feed(t):
     if t.op.name == "ids":
         return np.array([0, 2, 0, 1], np.int32)
+    if t.op.name == "ids2":
+        return np.array([[[0, 2], [1, 1]], [[2, 0], [0, 1]]], np.int32)
     dtype = t.dtype.as_numpy_dtype
     if dtype == np.uint8:
         return np.array([3, 200, 7, 0], np.uint8)

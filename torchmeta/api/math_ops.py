@@ -151,7 +151,7 @@ __all__ = [
 ]
 
 # Names ``tf.math`` has beyond the ones it shares with ``tf`` (the lead wires the namespace).
-MATH_ONLY = ["divide_no_nan", "multiply_no_nan", "reciprocal_no_nan", "erfinv", "ndtri"]
+MATH_ONLY = ["divide_no_nan", "multiply_no_nan", "reciprocal_no_nan", "erfinv", "ndtri", "nextafter"]
 # Names in ``__all__`` that TF1 exports at the top level only, not in ``tf.math``.
 NOT_IN_MATH = [
     "div",
@@ -552,6 +552,11 @@ def ndtri(x, name=None):
     """``tf.math.ndtri``: the inverse of the standard normal CDF (an Ndtri under an ``ndtri`` scope)."""
     with name_scope(name, "ndtri", [x]):
         return raw_op("Ndtri", x=x)
+
+
+def nextafter(x1, x2, name=None):
+    """``tf.math.nextafter``: the next representable value after ``x1`` towards ``x2``."""
+    return raw_op("NextAfter", x1=x1, x2=x2, name=name)
 
 
 def xlogy(x, y, name=None):

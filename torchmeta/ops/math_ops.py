@@ -403,6 +403,34 @@ def _cross_grad(op, grad):
     return raw_op("Cross", a=v, b=grad), raw_op("Cross", a=grad, b=u)
 
 
+@register_op(
+    "NextAfter",
+    inputs=["x1: T", "x2: T"],
+    outputs=["output: T"],
+    attrs=["T: {double, float} = DT_FLOAT"],
+    shape=broadcast_shape,
+)
+@broadcasting
+def next_after(x1, x2):
+    return torch.nextafter(x1, x2)
+
+
+@register_gradient("NextAfter")
+def _next_after_grad(op, grad):
+    """Ones for x1 and zeros for x2, each reduced over its broadcast dims (TF's _NextAfterGrad)."""
+    x1, x2 = op.inputs
+    s_x1 = array_ops.shape(x1)
+    s_x2 = array_ops.shape(x2)
+    r_x1, r_x2 = raw_op("BroadcastGradientArgs", s0=s_x1, s1=s_x2)
+    with graph_lib.control_dependencies([grad]):
+        partial_x1 = array_ops.ones(s_x1, dtype=x1.dtype)
+        partial_x2 = array_ops.zeros(s_x2, dtype=x2.dtype)
+        return (
+            array_ops.reshape(math_ops.reduce_sum(partial_x1 * grad, r_x1), s_x1),
+            array_ops.reshape(math_ops.reduce_sum(partial_x2 * grad, r_x2), s_x2),
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Division. Integer division by zero raises on CPU, as in TF; torch's CPU kernels raise
 # "ZeroDivisionError" (a RuntimeError), which the kernels translate without checking up front.
