@@ -68,6 +68,7 @@ from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
 from torchmeta.api.custom_gradient import custom_gradient, grad_pass_through  # noqa: F401
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: F401
+from torchmeta.api.edit_distance_ops import edit_distance  # noqa: F401
 from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from torchmeta.api.gradients import (  # noqa: F401
