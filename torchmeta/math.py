@@ -14,6 +14,7 @@ from torchmeta.api.math_composite_ops import (  # noqa: F401
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.math_ops import (  # noqa: F401
     divide_no_nan,
+    erfcinv,
     erfinv,
     multiply_no_nan,
     ndtri,

@@ -7,6 +7,8 @@ from torchmeta.runtime.test_util import (  # noqa: F401
     gpu_device_name,
     is_built_with_cuda,
     is_built_with_gpu_support,
+    is_built_with_rocm,
+    is_built_with_xla,
     is_gpu_available,
     main,
 )

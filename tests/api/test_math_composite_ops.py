@@ -42,6 +42,7 @@ CASES = {
         m.multiply_no_nan(_p(tf, tf.float32, [2], "q"), 0.0),
         m.reciprocal_no_nan(_p(tf, tf.float32, [2], "r")),
     ],
+    "erfcinv": lambda tf, m: m.erfcinv(_p(tf, tf.float64, [2, 3]) + 1.0),
     "nextafter": lambda tf, m: m.nextafter(_p(tf, tf.float32, [2, 3]), 1.0),
     "lbeta": lambda tf, m: m.lbeta(_p(tf, tf.float32, [2, 3]) + 1.0),
     "polyval": lambda tf, m: [

@@ -39,6 +39,15 @@ def test_forward_compatible_matches_tf(tf1, date):
     assert tm.compat.forward_compatible(*date) == tf1.compat.forward_compatible(*date)
 
 
+def test_forward_compatibility_horizon_matches_tf(tf1):
+    for compat in (tf1.compat, tm.compat):
+        with compat.forward_compatibility_horizon(2030, 5, 1):
+            assert compat.forward_compatible(2030, 4, 30) and not compat.forward_compatible(2030, 5, 1)
+        with compat.forward_compatibility_horizon(2000, 1, 1):  # before the horizon: ignored
+            assert compat.forward_compatible(2025, 1, 1)
+        assert not compat.forward_compatible(2030, 4, 30)
+
+
 def test_dimension_helpers_match_tf(tf1):
     for api in (tm, tf1, tm.compat):
         shape = api.TensorShape([3, None]) if hasattr(api, "TensorShape") else tm.TensorShape([3, None])

@@ -151,7 +151,7 @@ __all__ = [
 ]
 
 # Names ``tf.math`` has beyond the ones it shares with ``tf`` (the lead wires the namespace).
-MATH_ONLY = ["divide_no_nan", "multiply_no_nan", "reciprocal_no_nan", "erfinv", "ndtri", "nextafter"]
+MATH_ONLY = ["divide_no_nan", "multiply_no_nan", "reciprocal_no_nan", "erfinv", "ndtri", "nextafter", "erfcinv"]
 # Names in ``__all__`` that TF1 exports at the top level only, not in ``tf.math``.
 NOT_IN_MATH = [
     "div",
@@ -552,6 +552,13 @@ def ndtri(x, name=None):
     """``tf.math.ndtri``: the inverse of the standard normal CDF (an Ndtri under an ``ndtri`` scope)."""
     with name_scope(name, "ndtri", [x]):
         return raw_op("Ndtri", x=x)
+
+
+def erfcinv(x, name=None):
+    """``tf.math.erfcinv``: the inverse of ``erfc``, as TF builds it: ``-ndtri(0.5 * x) * sqrt(0.5)``."""
+    with name_scope(name, "erfcinv", [x]):
+        x = convert_to_tensor(x, name="start")
+        return -ndtri(0.5 * x) * np.sqrt(0.5)
 
 
 def nextafter(x1, x2, name=None):

@@ -9,6 +9,7 @@ from torchmeta.platform.compat import (  # noqa: F401
     as_text,
     bytes_or_text_types,
     complex_types,
+    forward_compatibility_horizon,
     forward_compatible,
     integral_types,
     path_to_str,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
 import numbers
 import os
+
+from torchmeta.platform import tf_logging
 
 __all__ = [
     "as_bytes",
@@ -19,6 +22,7 @@ __all__ = [
     "complex_types",
     "bytes_or_text_types",
     "forward_compatible",
+    "forward_compatibility_horizon",
     "FORWARD_COMPATIBILITY_HORIZON",
 ]
 
@@ -85,13 +89,42 @@ bytes_or_text_types = (bytes, str)
 
 # TF 2.21's horizon (the release whose formats torchmeta writes), moved by TF's environment variable.
 FORWARD_COMPATIBILITY_HORIZON = datetime.date(2026, 1, 16)
+_date_number = 0
+
+
+def _update_forward_compatibility_date_number(date_to_override=None):
+    """TF's: the horizon (plus ``TF_FORWARD_COMPATIBILITY_DELTA_DAYS``, read now) or ``date_to_override``; a
+    date before the horizon is ignored with TF's warning."""
+    global _date_number
+    if date_to_override:
+        date = date_to_override
+    else:
+        date = FORWARD_COMPATIBILITY_HORIZON
+        delta_days = os.getenv("TF_FORWARD_COMPATIBILITY_DELTA_DAYS")
+        if delta_days:
+            date += datetime.timedelta(days=int(delta_days))
+    if date < FORWARD_COMPATIBILITY_HORIZON:
+        tf_logging.warning(
+            f"Trying to set the forward compatibility date to the past date {date}. This will be ignored by TensorFlow."
+        )
+        return
+    _date_number = (date.year << 9) | (date.month << 5) | date.day
+
+
+_update_forward_compatibility_date_number()
 
 
 def forward_compatible(year, month, day):
-    """Whether the forward-compatibility window of a change made on that date has expired (TF 2.21's answer:
-    its horizon plus ``TF_FORWARD_COMPATIBILITY_DELTA_DAYS`` days is after the date)."""
-    date = FORWARD_COMPATIBILITY_HORIZON
-    delta_days = os.getenv("TF_FORWARD_COMPATIBILITY_DELTA_DAYS")
-    if delta_days:
-        date += datetime.timedelta(days=int(delta_days))
-    return ((date.year << 9) | (date.month << 5) | date.day) > ((year << 9) | (month << 5) | day)
+    """``tf.compat.forward_compatible``: whether the forward-compatibility window of a change made on that date
+    has expired (TF 2.21's answer, read at import as TF does)."""
+    return _date_number > ((year << 9) | (month << 5) | day)
+
+
+@contextlib.contextmanager
+def forward_compatibility_horizon(year, month, day):
+    """``tf.compat.forward_compatibility_horizon``: ``forward_compatible`` answers as of that date inside."""
+    try:
+        _update_forward_compatibility_date_number(datetime.date(year, month, day))
+        yield
+    finally:
+        _update_forward_compatibility_date_number()
