@@ -158,5 +158,7 @@ def test_tf1_test_file_runs_the_same(tf1):
 def test_build_flags_describe_torch():
     import torch
 
+    import torchmeta as tm
+
     assert tm.test.is_built_with_rocm() == (torch.version.hip is not None)
     assert tm.test.is_built_with_xla() is False
