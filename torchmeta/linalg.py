@@ -32,5 +32,6 @@ from torchmeta.api.linalg_ops import matrix_triangular_solve as triangular_solve
 from torchmeta.api.linalg_ops import self_adjoint_eig as eigh  # noqa: F401
 from torchmeta.api.linalg_ops import self_adjoint_eigvals as eigvalsh  # noqa: F401
 from torchmeta.api.math_ops import matmul, tensordot  # noqa: F401
+from torchmeta.api.matrix_exponential import expm  # noqa: F401
 from torchmeta.api.nn_ops import l2_normalize  # noqa: F401
 from torchmeta.api.special_math_ops import einsum  # noqa: F401

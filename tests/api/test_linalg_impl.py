@@ -28,6 +28,9 @@ CASES = {
     "pinv-unknown-rows": lambda tf, m: tf.linalg.pinv(_p(tf, tf.float64, [None, 3])),
     "matrix_rank": lambda tf, m: tf.linalg.matrix_rank(_p(tf, tf.float32, [2, 3])),
     "matrix_rank-unknown": lambda tf, m: tf.linalg.matrix_rank(_p(tf, tf.float32, [None, None]), tol=0.5),
+    "expm": lambda tf, m: tf.linalg.expm(_p(tf, tf.float32, [2, 3, 3])),
+    "expm-f64-scaled": lambda tf, m: tf.linalg.expm(_p(tf, tf.float64, [3, 3]) * 4.0),
+    "expm-unknown-batch": lambda tf, m: tf.linalg.expm(_p(tf, tf.float32, [None, 2, 2]) * 3.0),
     "global_norm": lambda tf, m: tf.linalg.global_norm([_p(tf, tf.float32, [2]), _p(tf, tf.float32, [3], "q")]),
     "l2_normalize": lambda tf, m: tf.linalg.l2_normalize(_p(tf, tf.float32, [2, 3]), axis=1),
     "tensordot": lambda tf, m: tf.linalg.tensordot(_p(tf, tf.float32, [2, 3]), _p(tf, tf.float32, [3, 2], "q"), 1),
@@ -45,6 +48,7 @@ ERRORS = {
     "cross-shapes": lambda tf: tf.cross(tf.placeholder(tf.float32, [2, 3]), tf.placeholder(tf.float32, [3, 3])),
     "pinv-int": lambda tf: tf.linalg.pinv(tf.constant([[1, 2]])),
     "pinv-vector": lambda tf: tf.linalg.pinv(tf.constant([1.0, 2.0])),
+    "expm-int": lambda tf: tf.linalg.expm(tf.constant([[1, 2], [3, 4]])),
     "matrix_rank-vector": lambda tf: tf.linalg.matrix_rank([1.0, 2.0]),
 }
 
