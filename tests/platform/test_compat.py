@@ -91,3 +91,7 @@ def test_dtypes_builders_match_tf(tf1):
     for a, e in zip(outs[1][1], outs[0][1]):
         assert a.dtype == e.dtype
         np.testing.assert_array_equal(a, e)
+
+
+def test_quantized_dtypes_match_tf(tf1):
+    assert sorted(d.name for d in tm.dtypes.QUANTIZED_DTYPES) == sorted(d.name for d in tf1.dtypes.QUANTIZED_DTYPES)
