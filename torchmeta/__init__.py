@@ -2,11 +2,17 @@
 
 Use it as ``import torchmeta as tf`` in TF1 code. The public surface mirrors ``tf.compat.v1``:
 each ``torchmeta/api/*`` module lists its functions in ``__all__`` and they are re-exported here.
+
+``tf.VERSION`` and ``tf.GRAPH_DEF_VERSION*`` are those of the TensorFlow release whose formats torchmeta
+reads and writes (TF 2.21: what its MetaGraphDefs and GraphDefs record, so code checking them sees that
+release); ``tf.GIT_VERSION`` names the torchmeta release (MetaGraphDefs' ``tensorflow_git_version``), and
+``torchmeta.__version__`` is torchmeta's own version.
 """
 
 # The op families register every op; the layers import one another bottom-up (ARCHITECTURE.md).
 from torchmeta import (  # noqa: F401
     audio,
+    bitwise,
     compat,
     data,
     debugging,
@@ -52,6 +58,7 @@ from torchmeta._proto.node_def_pb2 import NodeDef  # noqa: F401
 from torchmeta._proto.run_options_pb2 import RunMetadata, RunOptions  # noqa: F401
 from torchmeta._proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata  # noqa: F401
 from torchmeta.api.array_ops import *  # noqa: F403
+from torchmeta.api.batch_gather_ops import batch_gather  # noqa: F401
 from torchmeta.api.bincount_ops import bincount_v1 as bincount  # noqa: F401
 from torchmeta.api.check_ops import *  # noqa: F403
 from torchmeta.api.cond import cond  # noqa: F401
@@ -60,6 +67,7 @@ from torchmeta.api.confusion_matrix import confusion_matrix  # noqa: F401
 from torchmeta.api.control_flow_assert import Assert  # noqa: F401
 from torchmeta.api.control_flow_case import case  # noqa: F401
 from torchmeta.api.control_flow_ops import *  # noqa: F403
+from torchmeta.api.custom_gradient import custom_gradient, grad_pass_through  # noqa: F401
 from torchmeta.api.data_flow_ops import (  # noqa: F401
     FIFOQueue,
     PaddingFIFOQueue,
@@ -67,9 +75,18 @@ from torchmeta.api.data_flow_ops import (  # noqa: F401
     QueueBase,
     RandomShuffleQueue,
 )
+from torchmeta.api.edit_distance_ops import edit_distance  # noqa: F401
 from torchmeta.api.fake_quant_ops import *  # noqa: F403
 from torchmeta.api.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
-from torchmeta.api.gradients import AggregationMethod, UnconnectedGradients, gradients  # noqa: F401
+from torchmeta.api.gradients import (  # noqa: F401
+    AggregationMethod,
+    NotDifferentiable,
+    RegisterGradient,
+    UnconnectedGradients,
+    gradients,
+    no_gradient,
+)
+from torchmeta.api.gradients_impl import hessians  # noqa: F401
 from torchmeta.api.init_ops import (  # noqa: F401
     constant_initializer,
     glorot_normal_initializer,
@@ -93,6 +110,7 @@ from torchmeta.api.io_ops import (  # noqa: F401
     read_file,
     write_file,
 )
+from torchmeta.api.linalg_impl import cross  # noqa: F401
 from torchmeta.api.linalg_ops import (  # noqa: F401
     cholesky,
     cholesky_solve,
@@ -119,6 +137,7 @@ from torchmeta.api.linalg_ops import (  # noqa: F401
 from torchmeta.api.logging_ops import Print, print_v2  # noqa: F401
 from torchmeta.api.lookup_ops import tables_initializer  # noqa: F401
 from torchmeta.api.lookup_ops import tables_initializer as initialize_all_tables  # noqa: F401
+from torchmeta.api.math_composite_ops import *  # noqa: F403
 from torchmeta.api.math_ops import *  # noqa: F403
 from torchmeta.api.meta_graph_api import import_graph_def  # noqa: F401
 from torchmeta.api.parsing_ops import *  # noqa: F403
@@ -128,6 +147,7 @@ from torchmeta.api.ragged_tensor import RaggedTensor  # noqa: F401
 from torchmeta.api.random_crop_ops import random_crop  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
+from torchmeta.api.sort_ops import argsort, sort  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_concat,
     sparse_fill_empty_rows,
@@ -169,7 +189,10 @@ from torchmeta.compat.v1 import disable_eager_execution, disable_v2_behavior, ex
 from torchmeta.dtypes import DType, as_dtype  # noqa: F401
 from torchmeta.framework.control_flow_util import disable_control_flow_v2, enable_control_flow_v2  # noqa: F401
 from torchmeta.framework.default_session import get_default_session  # noqa: F401
-from torchmeta.framework.graph import (  # noqa: F401
+from torchmeta.framework.graph import (  # noqa: F401  # noqa: F401
+    GRAPH_DEF_VERSION,
+    GRAPH_DEF_VERSION_MIN_CONSUMER,
+    GRAPH_DEF_VERSION_MIN_PRODUCER,
     Graph,
     GraphKeys,
     Operation,
@@ -190,9 +213,11 @@ from torchmeta.framework.graph import (  # noqa: F401
     reset_default_graph,
 )
 from torchmeta.framework.indexed_slices import IndexedSlices  # noqa: F401
+from torchmeta.framework.meta_graph import TENSORFLOW_GIT_VERSION as GIT_VERSION  # noqa: F401
+from torchmeta.framework.meta_graph import TENSORFLOW_VERSION as VERSION  # noqa: F401
 from torchmeta.framework.registry import NOT_DIFFERENTIABLE, not_differentiable, register_gradient, register_op  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401
-from torchmeta.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from torchmeta.framework.tensor_shape import Dimension, TensorShape, dimension_at_index, dimension_value  # noqa: F401
 from torchmeta.framework.tensor_util import MakeNdarray as make_ndarray  # noqa: F401, N813 - TF's two names
 from torchmeta.framework.tensor_util import get_static_value, make_tensor_proto  # noqa: F401
 from torchmeta.framework.tensor_util import is_tf_type as is_tensor  # noqa: F401
@@ -210,6 +235,8 @@ from torchmeta.version import __version__  # noqa: F401
 # tf.io is torchmeta.io (the file formats, below the framework) plus the parsing functions, which
 # build graphs and so live in api/; the top level joins them.
 from torchmeta.api import image_ops as _image_ops
+from torchmeta.api import math_composite_ops as _math_composite_ops
+from torchmeta.api import math_ops as _math_ops
 from torchmeta.api import parsing_ops as _parsing_ops
 from torchmeta.api import string_ops as _string_ops
 from torchmeta.api.clip_ops import *  # noqa: F403
@@ -243,6 +270,12 @@ io.read_file = read_file
 io.write_file = write_file
 io.match_filenames_once = train.match_filenames_once
 del _name
+
+# tf.dtypes' functions: torchmeta.dtypes is the base layer's dtype table, so the top level adds the builders.
+dtypes.as_string = as_string
+dtypes.cast = _math_ops.cast
+dtypes.complex = _math_composite_ops.complex
+dtypes.saturate_cast = _math_ops.saturate_cast
 
 # tf.print (a module attribute named after the builtin, as in TensorFlow).
 globals()["print"] = print_v2

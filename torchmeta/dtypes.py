@@ -8,7 +8,7 @@ import ml_dtypes
 import numpy as np
 import torch
 
-__all__ = ["DType", "as_dtype", "type_string"]
+__all__ = ["DType", "as_dtype", "type_string", "QUANTIZED_DTYPES"]
 
 
 class DType(enum.Enum):
@@ -376,6 +376,11 @@ def torch_to_numpy(t: torch.Tensor, dtype: DType | None = None) -> np.ndarray:
 
 
 _TYPE_STRINGS = {"float32": "float", "float64": "double", "float16": "half"}
+
+# tf.dtypes.QUANTIZED_DTYPES: the quantized types and their reference types.
+QUANTIZED_DTYPES = frozenset(
+    d for base in (DType.qint8, DType.quint8, DType.qint16, DType.quint16, DType.qint32) for d in (base, base._as_ref)
+)
 
 
 def type_string(dtype) -> str:

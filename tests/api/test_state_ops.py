@@ -1,4 +1,5 @@
-"""tf.scatter_update / scatter_add / scatter_sub on ref and resource variables: TF's graphs node for node
+"""tf.scatter_update / scatter_add / scatter_sub / scatter_mul / scatter_div / scatter_min / scatter_max and
+tf.count_up_to on ref and resource variables: TF's graphs node for node
 and TF's values, run after run."""
 
 import numpy as np
@@ -30,11 +31,14 @@ def _run(api, graph, fetches, feeds, runs=3):
 
 
 @pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
-@pytest.mark.parametrize("fn_name", ["scatter_update", "scatter_add", "scatter_sub"])
+@pytest.mark.parametrize(
+    "fn_name",
+    ["scatter_update", "scatter_add", "scatter_sub", "scatter_mul", "scatter_div", "scatter_min", "scatter_max"],
+)
 @pytest.mark.parametrize("name", [None, "scatter"])
 def test_scatter_graphs_and_values_match_tf(tf1, use_resource, fn_name, name):
     indices = np.array([2, 0, 2], np.int32)  # a repeated index adds twice (an update: either one, TF too)
-    updates = np.arange(9, dtype=np.float32).reshape(3, 3) * 0.5
+    updates = np.arange(9, dtype=np.float32).reshape(3, 3) * 0.5 + 0.3
     if fn_name == "scatter_update":
         indices = np.array([3, 0], np.int32)
         updates = updates[:2]
@@ -61,3 +65,26 @@ def test_scatter_out_of_range_index_matches_tfs_error(tf1, use_resource):
         _run(tm, tm_graph, tm_fetches, feeds, runs=1)
     assert "indices[1] = 4 is not in [0, 4)" in str(want.value)
     assert "indices[1] = 4 is not in [0, 4)" in str(got.value)
+
+
+@pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
+def test_count_up_to_matches_tf(tf1, use_resource):
+    import tensorflow as tf
+
+    def program(api):
+        v = api.Variable(0, name="counter", use_resource=use_resource)
+        return {"out": api.count_up_to(v, 2, name="count"), "v": v, "init": api.initialize_variables([v])}
+
+    (tf_graph, tf_fetches), (tm_graph, tm_fetches) = P.assert_same_graph(tf1, program)
+    results = []
+    for api, graph, fetches, error in (
+        (tf1, tf_graph, tf_fetches, tf.errors.OutOfRangeError),
+        (tm, tm_graph, tm_fetches, tm.errors.OutOfRangeError),
+    ):
+        with graph.as_default(), api.Session(graph=graph) as sess:
+            sess.run(fetches["init"])
+            got = [sess.run(fetches["out"]) for _ in range(2)]
+            with pytest.raises(error, match="Reached limit of 2"):
+                sess.run(fetches["out"])
+            results.append((got, sess.run(fetches["v"])))
+    assert results[1] == results[0]

@@ -163,6 +163,8 @@ _joins = [
     S("Pack", {"values": [F, F]}, {"axis": -1}, id="neg-axis"),
     S("Pack", {"values": [np.float32(1), np.float32(2)]}, id="scalars"),
     S("Pack", {"values": [i32(1, 2)]}, id="single"),
+    S("ParallelConcat", {"values": [randn(1, 3), randn(1, 3), randn(1, 3)]}, {"shape": [3, 3]}),
+    S("ParallelConcat", {"values": [np.array([[1, 2]], np.int32)]}, {"shape": [1, 2]}, id="single-int32"),
     S("Pack", {"values": [strs(2), strs(2)]}, id="string"),
     S("Pack", {"values": [bools(2), bools(2)]}, id="bool"),
     S("Pack", {"values": [randn(0), randn(0)]}, id="empty"),

@@ -923,6 +923,13 @@ SAMPLES: list[Sample] = (
     + _complex_and_bitwise_samples()
     + _gradient_op_samples()
     + _gradient_coverage_samples()
+    + [
+        Sample("Cross", {"a": randn(2, 3), "b": randn(2, 3)}),
+        Sample("NextAfter", {"x1": randn(2, 3), "x2": randn(3)}),
+        Sample("NextAfter", {"x1": randn(4, dtype=np.float64), "x2": np.float64(0.0)}, id="f64-to-zero"),
+        Sample("Cross", {"a": randn(3, dtype=np.float64), "b": randn(3, dtype=np.float64)}, id="f64"),
+        Sample("Cross", {"a": np.array([[1, 2, 3]], np.int32), "b": np.array([[4, -5, 6]], np.int32)}, id="int32"),
+    ]
 )
 
 for _sample in SAMPLES:

@@ -353,4 +353,37 @@ _slices = [
     ),
 ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices
+
+def _i64(*rows):
+    return np.array(rows, np.int64)
+
+
+_edit_distance = [
+    S(
+        "EditDistance",
+        {
+            "hypothesis_indices": _i64([0, 0, 0], [0, 0, 1], [1, 0, 0], [1, 1, 0], [1, 1, 2]),
+            "hypothesis_values": np.array([b"a", b"b", b"c", b"d", b"e"], object),
+            "hypothesis_shape": np.array([2, 3, 3], np.int64),
+            "truth_indices": _i64([0, 0, 0], [0, 0, 2], [0, 1, 0], [1, 0, 0], [1, 0, 1]),
+            "truth_values": np.array([b"a", b"c", b"x", b"c", b"y"], object),
+            "truth_shape": np.array([2, 2, 3], np.int64),
+        },
+        id="strings",
+    ),
+    S(
+        "EditDistance",
+        {
+            "hypothesis_indices": _i64([0, 0], [0, 1], [1, 0]),
+            "hypothesis_values": np.array([1, 2, 3], np.int32),
+            "hypothesis_shape": np.array([2, 2], np.int64),
+            "truth_indices": _i64([0, 0], [0, 1], [0, 2]),
+            "truth_values": np.array([1, 5, 2], np.int32),
+            "truth_shape": np.array([3, 3], np.int64),
+        },
+        {"normalize": False},
+        id="int32-unnormalized",
+    ),
+]
+
+SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices + _edit_distance

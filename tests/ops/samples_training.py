@@ -343,6 +343,10 @@ for op, resource in [
     ("ScatterAdd", "ResourceScatterAdd"),
     ("ScatterSub", "ResourceScatterSub"),
     ("ScatterUpdate", "ResourceScatterUpdate"),
+    ("ScatterMul", "ResourceScatterMul"),
+    ("ScatterDiv", "ResourceScatterDiv"),
+    ("ScatterMin", "ResourceScatterMin"),
+    ("ScatterMax", "ResourceScatterMax"),
 ]:
     cases = [
         ("f32", randn(5, 3), np.array([4, 0, 2], np.int32), randn(3, 3)),

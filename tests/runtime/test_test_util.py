@@ -153,3 +153,12 @@ def test_tf1_test_file_runs_the_same(tf1):
     assert ours[3]["session"] == [2.0, 4.0]
     assert ours[3]["close_shape"] == "Tuples differ: (2,) != (1,)"
     np.testing.assert_equal(ours[3]["cached_value"], 3.0)
+
+
+def test_build_flags_describe_torch():
+    import torch
+
+    import torchmeta as tm
+
+    assert tm.test.is_built_with_rocm() == (torch.version.hip is not None)
+    assert tm.test.is_built_with_xla() is False

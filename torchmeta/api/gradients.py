@@ -17,8 +17,18 @@ from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import Operation, Tensor
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
+from torchmeta.platform import compat
 
-__all__ = ["gradients", "AggregationMethod", "UnconnectedGradients", "is_trainable", "TRAINABLE_DTYPES"]
+__all__ = [
+    "gradients",
+    "RegisterGradient",
+    "no_gradient",
+    "NotDifferentiable",
+    "AggregationMethod",
+    "UnconnectedGradients",
+    "is_trainable",
+    "TRAINABLE_DTYPES",
+]
 
 _TRAINABLE = {
     DType.float16,
@@ -52,6 +62,42 @@ class UnconnectedGradients:
     ZERO = "zero"
 
 
+class RegisterGradient:
+    """``@tf.RegisterGradient("Name")``: registers ``f(op, *grads) -> input gradients`` under ``Name``, an op
+    type without a gradient or a name that ``graph.gradient_override_map`` maps op types to.
+
+    Raises:
+      TypeError: if the name is not a string.
+      KeyError: when decorating, if the name already has a gradient (TF's message).
+    """
+
+    __slots__ = ["_op_type"]
+
+    def __init__(self, op_type):
+        if not isinstance(op_type, str):
+            raise TypeError("op_type must be a string")
+        self._op_type = op_type
+
+    def __call__(self, f):
+        registry.register_user_gradient(self._op_type, f)
+        return f
+
+
+def no_gradient(op_type):
+    """``tf.no_gradient`` / ``tf.NotDifferentiable``: ops of ``op_type`` pass no gradient to their inputs.
+
+    Raises:
+      TypeError: if ``op_type`` is not a string.
+      KeyError: if it already has a gradient (TF's message).
+    """
+    if not isinstance(op_type, str):
+        raise TypeError("op_type must be a string")
+    registry.register_user_gradient(op_type, None)
+
+
+NotDifferentiable = no_gradient
+
+
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -62,12 +108,18 @@ def _inputs(op: Operation, xs_set) -> list[Tensor]:
 
 
 def _gradient_function(op: Operation):
-    override = op.graph._gradient_override_map.get(op.type)
-    op_type = override or op.type
-    info = registry.get(op_type)
-    if info is None and hasattr(op._func_graphs, "call_gradient"):
+    try:  # graph.gradient_override_map recorded the gradient's name on the op when it was created, as TF does
+        op_type = compat.as_str(op.get_attr("_gradient_op_type"))
+    except ValueError:
+        op_type = op.type
+    gradient = registry.gradient_function(op_type)
+    if (
+        gradient is registry.NO_REGISTERED_GRADIENT
+        and registry.get(op_type) is None
+        and hasattr(op._func_graphs, "call_gradient")
+    ):
         return op._func_graphs.call_gradient  # a call of a Defun function (its op type is the function)
-    if info is None or info.gradient is None or info.gradient is registry.NO_REGISTERED_GRADIENT:
+    if gradient is registry.NO_REGISTERED_GRADIENT:
         raise LookupError(
             f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must "
             "have an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want "
@@ -76,9 +128,9 @@ def _gradient_function(op: Operation):
             "of tf.custom_gradient. Please see more details in "
             "https://www.tensorflow.org/api_docs/python/tf/custom_gradient."
         )
-    if info.gradient is registry.NOT_DIFFERENTIABLE:
+    if gradient is registry.NOT_DIFFERENTIABLE:
         return None
-    return info.gradient
+    return gradient
 
 
 def _mark_reached(from_ops, reached):

@@ -81,6 +81,9 @@ __all__ = [
     "erfc",
     "lgamma",
     "digamma",
+    "acosh",
+    "asinh",
+    "atanh",
     "xlogy",
     "xlog1py",
     "xdivy",
@@ -148,7 +151,7 @@ __all__ = [
 ]
 
 # Names ``tf.math`` has beyond the ones it shares with ``tf`` (the lead wires the namespace).
-MATH_ONLY = ["divide_no_nan", "multiply_no_nan", "reciprocal_no_nan"]
+MATH_ONLY = ["divide_no_nan", "multiply_no_nan", "reciprocal_no_nan", "erfinv", "ndtri", "nextafter", "erfcinv"]
 # Names in ``__all__`` that TF1 exports at the top level only, not in ``tf.math``.
 NOT_IN_MATH = [
     "div",
@@ -522,6 +525,9 @@ erf = _unary("Erf", "``tf.erf``: the Gauss error function.")
 erfc = _unary("Erfc", "``tf.erfc``: ``1 - erf(x)``.")
 lgamma = _unary("Lgamma", "``tf.lgamma``: ``log(|Gamma(x)|)``.")
 digamma = _unary("Digamma", "``tf.digamma``: the derivative of ``lgamma``.")
+acosh = _unary("Acosh", "``tf.acosh``.")
+asinh = _unary("Asinh", "``tf.asinh``.")
+atanh = _unary("Atanh", "``tf.atanh``.")
 is_nan = _unary("IsNan", "``tf.is_nan``: where ``x`` is NaN.")
 is_inf = _unary("IsInf", "``tf.is_inf``: where ``x`` is +-inf.")
 is_finite = _unary("IsFinite", "``tf.is_finite``: where ``x`` is neither NaN nor infinite.")
@@ -529,10 +535,35 @@ for _fn, _name in (
     (sqrt, "sqrt"), (rsqrt, "rsqrt"), (exp, "exp"), (expm1, "expm1"), (log, "log"), (log1p, "log1p"),
     (reciprocal, "reciprocal"), (floor, "floor"), (ceil, "ceil"), (rint, "rint"), (sin, "sin"), (cos, "cos"),
     (tan, "tan"), (asin, "asin"), (acos, "acos"), (atan, "atan"), (sinh, "sinh"), (cosh, "cosh"), (tanh, "tanh"),
-    (erf, "erf"), (erfc, "erfc"), (lgamma, "lgamma"), (digamma, "digamma"), (is_nan, "is_nan"),
+    (erf, "erf"), (erfc, "erfc"), (lgamma, "lgamma"), (digamma, "digamma"), (acosh, "acosh"), (asinh, "asinh"),
+    (atanh, "atanh"), (is_nan, "is_nan"),
     (is_inf, "is_inf"), (is_finite, "is_finite"),
 ):  # fmt: skip
     _fn.__name__ = _fn.__qualname__ = _name
+
+
+def erfinv(x, name=None):
+    """``tf.math.erfinv``: the inverse of ``erf`` (an Erfinv under an ``erfinv`` scope, as TF builds it)."""
+    with name_scope(name, "erfinv", [x]):
+        return raw_op("Erfinv", x=x)
+
+
+def ndtri(x, name=None):
+    """``tf.math.ndtri``: the inverse of the standard normal CDF (an Ndtri under an ``ndtri`` scope)."""
+    with name_scope(name, "ndtri", [x]):
+        return raw_op("Ndtri", x=x)
+
+
+def erfcinv(x, name=None):
+    """``tf.math.erfcinv``: the inverse of ``erfc``, as TF builds it: ``-ndtri(0.5 * x) * sqrt(0.5)``."""
+    with name_scope(name, "erfcinv", [x]):
+        x = convert_to_tensor(x, name="start")
+        return -ndtri(0.5 * x) * np.sqrt(0.5)
+
+
+def nextafter(x1, x2, name=None):
+    """``tf.math.nextafter``: the next representable value after ``x1`` towards ``x2``."""
+    return raw_op("NextAfter", x1=x1, x2=x2, name=name)
 
 
 def xlogy(x, y, name=None):

@@ -55,6 +55,12 @@ __all__ = [
     "variable_creator_scope",
     "scatter_update",
     "scatter_sub",
+    "scatter_mul",
+    "scatter_div",
+    "scatter_min",
+    "scatter_max",
+    "count_up_to",
+    "initialize_variables",
 ]
 
 
@@ -131,6 +137,40 @@ def _scatter_nd(op_type, ref, indices, updates, use_locking, name):
     return raw_op(
         op_type, ref=ref_t, indices=indices, updates=updates, use_locking=use_locking, bad_indices_policy=name or ""
     )
+
+
+def scatter_mul(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_mul``: ``ref[indices] *= updates`` (repeated indices multiply in turn)."""
+    return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
+
+
+def scatter_div(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_div``: ``ref[indices] /= updates`` (repeated indices divide in turn)."""
+    return _scatter("ScatterDiv", ref, indices, updates, use_locking, name)
+
+
+def scatter_min(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_min``: ``ref[indices] = min(ref[indices], updates)``."""
+    return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
+
+
+def scatter_max(ref, indices, updates, use_locking=False, name=None):
+    """``tf.scatter_max``: ``ref[indices] = max(ref[indices], updates)``."""
+    return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
+
+
+def count_up_to(ref, limit, name=None):
+    """``tf.count_up_to``: the value before incrementing ``ref``; OutOfRangeError once it reached ``limit``
+    (CountUpTo on a ref variable, ResourceCountUpTo on a resource variable's handle)."""
+    if isinstance(ref, Variable) and ref._is_resource:
+        return raw_op("ResourceCountUpTo", resource=ref.handle, limit=limit, T=ref.dtype.base_dtype, name=name)
+    ref_t = ref._ref() if isinstance(ref, Variable) else ref
+    return raw_op("CountUpTo", ref=ref_t, limit=limit, name=name)
+
+
+def initialize_variables(var_list, name="init"):
+    """``tf.initialize_variables``: TF's deprecated name of ``variables_initializer``."""
+    return variables_initializer(var_list, name=name)
 
 
 def scatter_nd_update(ref, indices, updates, use_locking=True, name=None):

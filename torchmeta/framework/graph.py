@@ -46,6 +46,8 @@ __all__ = [
     "strip_name_scope",
     "prepend_name_scope",
     "GRAPH_DEF_VERSION",
+    "GRAPH_DEF_VERSION_MIN_CONSUMER",
+    "GRAPH_DEF_VERSION_MIN_PRODUCER",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ _logger = logging.getLogger(__name__)
 # The GraphDef producer version of the TensorFlow release whose formats we follow (TF 2.21).
 GRAPH_DEF_VERSION = 2474
 GRAPH_DEF_VERSION_MIN_CONSUMER = 0
+GRAPH_DEF_VERSION_MIN_PRODUCER = 0
 
 _VALID_OP_NAME_REGEX = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _VALID_SCOPE_NAME_REGEX = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
@@ -680,6 +683,8 @@ class Graph:
                     attrs.pop(key, None)
                 elif key not in attrs:
                     attrs[key] = value
+            if op_type in self._gradient_override_map:  # TF records the override on the op, for tf.gradients later
+                attrs["_gradient_op_type"] = attr_value_pb2.AttrValue(s=self._gradient_override_map[op_type].encode())
             input_ops = {t._op for t in inputs}
             for c in self._control_dependencies_for_inputs(input_ops):
                 if c not in control:

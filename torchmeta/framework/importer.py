@@ -799,6 +799,8 @@ class _Importer:
             for key, value in g._attr_scope_map.items():
                 if value is not None and key not in attrs:
                     attrs[key] = value
+            if nd.op in g._gradient_override_map:
+                attrs["_gradient_op_type"] = attr_value_pb2.AttrValue(s=g._gradient_override_map[nd.op].encode())
             if coloc_stack_groups is not None:
                 attrs["_class"] = attr_value_pb2.AttrValue(
                     list=attr_value_pb2.AttrValue.ListValue(s=coloc_stack_groups)

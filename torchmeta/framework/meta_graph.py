@@ -45,6 +45,7 @@ from torchmeta.version import __version__
 
 __all__ = [
     "TENSORFLOW_VERSION",
+    "TENSORFLOW_GIT_VERSION",
     "add_collection_def",
     "copy_scoped_meta_graph",
     "create_meta_graph_def",
@@ -82,8 +83,12 @@ SAVE_AND_RESTORE_OPS = [
 ]
 
 
+# What MetaGraphDefs record as tensorflow_git_version (and tf.GIT_VERSION): the torchmeta release that wrote them.
+TENSORFLOW_GIT_VERSION = f"torchmeta-{__version__}"
+
+
 def _git_version() -> str:
-    return f"torchmeta-{__version__}"
+    return TENSORFLOW_GIT_VERSION
 
 
 def _as_str(value) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,8 @@ __all__ = [
     "NOT_DIFFERENTIABLE",
     "NO_REGISTERED_GRADIENT",
     "no_registered_gradient",
+    "register_user_gradient",
+    "gradient_function",
     "CONTEXT_PARAMS",
     "FOLD_LIMIT",
     "kernel_attr_value",
@@ -297,6 +300,45 @@ def _set_gradient(op_type: str, value) -> None:
     if info.gradient is not None:
         raise ValueError(f"Gradient for op '{op_type}' is already registered")
     info.gradient = value
+
+
+# ---------------------------------------------------------------------------------------------
+# TF's Python gradient registry: the names users register with tf.RegisterGradient / tf.NotDifferentiable
+
+
+_USER_GRADIENTS: dict[str, tuple[object, traceback.FrameSummary]] = {}
+
+
+def register_user_gradient(name: str, fn) -> None:
+    """TF's ``gradient_registry.register(fn, name)``: ``fn`` (None: not differentiable) under ``name``, an op
+    type or any name ``graph.gradient_override_map`` maps op types to.
+
+    Raises:
+      KeyError: if ``name`` already has a gradient (a user's, or an op type's own), in TF's words.
+    """
+    if name in _USER_GRADIENTS:
+        frame = _USER_GRADIENTS[name][1]
+    elif (info := _REGISTRY.get(name)) is not None and info.gradient not in (None, NO_REGISTERED_GRADIENT):
+        frame = traceback.extract_stack(limit=1)[0]
+    else:
+        _USER_GRADIENTS[name] = (fn, traceback.extract_stack(limit=1)[0])
+        return
+    raise KeyError(
+        f"Registering two gradient with name '{name}'! "
+        f"(Previous registration was in {frame.name} {frame.filename}:{frame.lineno})"
+    )
+
+
+def gradient_function(name: str):
+    """The gradient registered under ``name``: a function, ``NOT_DIFFERENTIABLE``, or ``NO_REGISTERED_GRADIENT``
+    (also for a name nothing is registered under); a user's registration comes first, as TF has one registry."""
+    if name in _USER_GRADIENTS:
+        fn = _USER_GRADIENTS[name][0]
+        return NOT_DIFFERENTIABLE if fn is None else fn
+    info = _REGISTRY.get(name)
+    if info is None or info.gradient is None:
+        return NO_REGISTERED_GRADIENT
+    return info.gradient
 
 
 def get(name: str) -> OpInfo | None:

@@ -10,6 +10,7 @@ __all__ = [
     "as_dimension",
     "as_shape",
     "dimension_value",
+    "dimension_at_index",
     "unknown_shape",
     "scalar",
 ]
@@ -141,6 +142,14 @@ def as_dimension(value) -> Dimension:
 def dimension_value(dimension):
     """The int (or None) inside a Dimension, or the value itself."""
     return dimension._value if isinstance(dimension, Dimension) else dimension
+
+
+def dimension_at_index(shape, index) -> Dimension:
+    """``tf.compat.dimension_at_index``: ``shape``'s Dimension at ``index`` (unknown for an unknown rank)."""
+    assert isinstance(shape, TensorShape)
+    if shape.rank is None:
+        return Dimension(None)
+    return shape.dims[index]
 
 
 class TensorShape:

@@ -23,7 +23,7 @@ from torchmeta.framework.constant_op import constant
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
-from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
+from torchmeta.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 from torchmeta.framework.tensor_util import constant_value
 from torchmeta.ops.common import flip, grad_reduce_sum, host_ints, invalid, is_indexed_slices, is_np, list_output
 
@@ -929,6 +929,48 @@ def pack(values, axis):
     if is_np(values[0]):
         return np.stack(values, axis=axis)
     return torch.stack(values, dim=axis)
+
+
+def _parallel_concat_shape(op):
+    """TF's ParallelConcat shape function: the ``shape`` attr, fully defined, with every input a fully defined
+    ``[1] + shape[1:]``."""
+    shape = as_shape(op.get_attr("shape"))
+    if not shape.is_fully_defined():
+        raise common_shapes.shape_error(op, "shape attr must be fully defined.")
+    cur = TensorShape([1]).concatenate(shape[1:])
+    for i, x in enumerate(op.inputs):
+        s = x.shape
+        if not s.is_fully_defined():
+            raise common_shapes.shape_error(op, "All input shapes must be fully defined.")
+        if s.rank < 1:
+            raise common_shapes.shape_error(
+                op, f"The rank of all input shapes must be greater than 0, but input {i} had rank {s.rank}."
+            )
+        if s[0] != 1:
+            raise common_shapes.shape_error(op, "Size of first dimension must be 1.")
+        try:
+            cur = common_shapes.merge_shapes(op, s, cur)
+        except ValueError as e:
+            message = str(e).split(" for '{{node ", 1)[0]
+            raise common_shapes.shape_error(op, f"{message}\n\tFrom merging shape {i} with other shapes.") from None
+    return [shape]
+
+
+@register_op(
+    "ParallelConcat",
+    inputs=["values: N * T"],
+    outputs=["output: T"],
+    attrs=["N: int >= 1", "T: type", "shape: shape"],
+    shape=_parallel_concat_shape,
+)
+def parallel_concat(values):
+    """The values (each ``[1] + shape[1:]``, checked when the graph is built) stacked along axis 0."""
+    if is_np(values[0]):
+        return np.concatenate(values, axis=0)
+    return torch.cat(values, dim=0)
+
+
+no_registered_gradient("ParallelConcat")
 
 
 def _unpack_shape(op):

@@ -18,8 +18,8 @@ import torch
 from torchmeta import errors
 from torchmeta.api import array_ops, math_ops
 from torchmeta.dtypes import DType
+from torchmeta.framework import common_shapes, tensor_util
 from torchmeta.framework import graph as graph_lib
-from torchmeta.framework import tensor_util
 from torchmeta.framework.common_shapes import format_dims, merge_all, shape_error
 from torchmeta.framework.graph import Tensor
 from torchmeta.framework.op_def_library import raw_op
@@ -368,6 +368,67 @@ def _squared_difference_grad(op, grad):
     if isinstance(grad, Tensor) and _shapes_fully_specified_and_equal(x, y, grad):
         return x_grad, -x_grad
     return reduce_gradient_args(x, y, x_grad, -x_grad)
+
+
+def _cross_shape(op):
+    """TF's Cross shape function: inputs of rank >= 1, merged, with a last dimension of 3."""
+    a = common_shapes.with_rank_at_least(op, op.inputs[0].shape, 1)
+    b = common_shapes.with_rank_at_least(op, op.inputs[1].shape, 1)
+    merged = common_shapes.merge_shapes(op, a, b)
+    if merged.rank is not None:
+        common_shapes.with_value(op, merged[-1], 3)
+    return [merged]
+
+
+@register_op(
+    "Cross",
+    inputs=["a: T", "b: T"],
+    outputs=["product: T"],
+    attrs=["T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"],
+    shape=_cross_shape,
+)
+def cross(a, b):
+    if a.shape != b.shape:
+        raise errors.InvalidArgumentError(
+            None, None, f"Both inputs must be of same shape: {format_dims(a.shape)} vs. {format_dims(b.shape)}"
+        )
+    if a.dim() < 1 or a.shape[-1] != 3:
+        raise errors.FailedPreconditionError(None, None, "Cross-products are only defined for 3-element vectors.")
+    return torch.linalg.cross(a, b, dim=-1)
+
+
+@register_gradient("Cross")
+def _cross_grad(op, grad):
+    u, v = op.inputs
+    return raw_op("Cross", a=v, b=grad), raw_op("Cross", a=grad, b=u)
+
+
+@register_op(
+    "NextAfter",
+    inputs=["x1: T", "x2: T"],
+    outputs=["output: T"],
+    attrs=["T: {double, float} = DT_FLOAT"],
+    shape=broadcast_shape,
+)
+@broadcasting
+def next_after(x1, x2):
+    return torch.nextafter(x1, x2)
+
+
+@register_gradient("NextAfter")
+def _next_after_grad(op, grad):
+    """Ones for x1 and zeros for x2, each reduced over its broadcast dims (TF's _NextAfterGrad)."""
+    x1, x2 = op.inputs
+    s_x1 = array_ops.shape(x1)
+    s_x2 = array_ops.shape(x2)
+    r_x1, r_x2 = raw_op("BroadcastGradientArgs", s0=s_x1, s1=s_x2)
+    with graph_lib.control_dependencies([grad]):
+        partial_x1 = array_ops.ones(s_x1, dtype=x1.dtype)
+        partial_x2 = array_ops.zeros(s_x2, dtype=x2.dtype)
+        return (
+            array_ops.reshape(math_ops.reduce_sum(partial_x1 * grad, r_x1), s_x1),
+            array_ops.reshape(math_ops.reduce_sum(partial_x2 * grad, r_x2), s_x2),
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.registry import no_registered_gradient, not_differentiable, register_gradient, register_op
 from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import TensorShape, unknown_shape
-from torchmeta.framework.tensor_util import constant_value
+from torchmeta.framework.tensor_util import constant_value, evaluate_constant_tensor
 from torchmeta.ops.common import invalid
 
 _NUMBER_TYPES = (
@@ -796,3 +796,112 @@ def sparse_slice_grad(backprop_val_grad, input_indices, input_start, output_indi
 
 
 no_registered_gradient("SparseSliceGrad")
+
+
+# ---------------------------------------------------------------------------------------------
+# EditDistance
+
+
+def _validate_sparse_shapes(op, first):
+    """TF's shape_inference::ValidateSparseTensor for the sparse tensor at inputs ``first .. first + 2``."""
+    indices = input_with_rank(op, first, 2)
+    values = input_with_rank(op, first + 1, 1)
+    shape = input_with_rank(op, first + 2, 1)
+    if indices[0] is not None and values[0] is not None and indices[0] != values[0]:
+        raise shape_error(op, f"Number of elements in index ({indices[0]}) and values ({values[0]}) do not match.")
+    if indices[1] is not None and shape[0] is not None and indices[1] != shape[0]:
+        raise shape_error(op, f"Index rank ({indices[1]}) and shape rank ({shape[0]}) do not match.")
+
+
+def _edit_distance_shape(op):
+    _validate_sparse_shapes(op, 0)
+    _validate_sparse_shapes(op, 3)
+    hypothesis_shape = evaluate_constant_tensor(op.inputs[2])
+    truth_shape = evaluate_constant_tensor(op.inputs[5])
+    if hypothesis_shape is None or truth_shape is None:
+        return [unknown_shape()]
+    h, t = np.asarray(hypothesis_shape).ravel().tolist(), np.asarray(truth_shape).ravel().tolist()
+    if len(h) != len(t):
+        raise shape_error(op, f"Num elements of hypothesis_shape does not match truth_shape: {len(h)} vs. {len(t)}")
+    return [TensorShape([max(a, b) for a, b in zip(h[:-1], t[:-1])])]
+
+
+def _levenshtein(s, t) -> int:
+    if not s:
+        return len(t)
+    if not t:
+        return len(s)
+    row = list(range(len(t) + 1))
+    for i, a in enumerate(s, 1):
+        prev, row[0] = row[0], i
+        for j, b in enumerate(t, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (a != b))
+    return row[-1]
+
+
+def _sequences(indices, values) -> dict:
+    """The values of a sparse tensor grouped by all index dims but the last, in index order."""
+    groups: dict = {}
+    keys = indices[:, :-1].tolist()
+    vals = values.tolist()
+    for key, value in zip(keys, vals):
+        groups.setdefault(tuple(key), []).append(value)
+    return groups
+
+
+@register_op(
+    "EditDistance",
+    inputs=[
+        "hypothesis_indices: int64",
+        "hypothesis_values: T",
+        "hypothesis_shape: int64",
+        "truth_indices: int64",
+        "truth_values: T",
+        "truth_shape: int64",
+    ],
+    outputs=["output: float"],
+    attrs=["normalize: bool = true", "T: type"],
+    shape=_edit_distance_shape,
+)
+def edit_distance(
+    hypothesis_indices, hypothesis_values, hypothesis_shape, truth_indices, truth_values, truth_shape, normalize
+):
+    """The Levenshtein distance between the hypothesis and truth sequences of each batch position (the last
+    index dim is the position in a sequence); normalized by the truth's length (an empty truth gives inf
+    against a non-empty hypothesis, an empty hypothesis 1)."""
+    for name, t in (("hypothesis_indices", hypothesis_indices), ("truth_indices", truth_indices)):
+        if t.dim() != 2:
+            raise invalid(f"{name} should be a matrix, but got shape: {format_dims(t.shape)}")
+    for name, t in (
+        ("hypothesis_values", hypothesis_values),
+        ("truth_values", truth_values),
+        ("hypothesis_shape", hypothesis_shape),
+        ("truth_shape", truth_shape),
+    ):
+        if len(t.shape) != 1:
+            raise invalid(f"{name} should be a vector, but got shape: {format_dims(t.shape)}")
+    if truth_shape.numel() < 2:
+        raise invalid(f"Input SparseTensors must have rank at least 2, but truth_shape rank is: {truth_shape.numel()}")
+    if hypothesis_shape.numel() != truth_shape.numel():
+        raise invalid(
+            "Expected truth and hypothesis to have matching ranks, but their shapes are: "
+            f"{format_dims(hypothesis_shape.shape)} and {format_dims(truth_shape.shape)}"
+        )
+    h_shape, t_shape = hypothesis_shape.tolist(), truth_shape.tolist()
+    out_shape = [max(a, b) for a, b in zip(h_shape[:-1], t_shape[:-1])]
+    out = np.zeros(out_shape, np.float32)
+    hyp = _sequences(hypothesis_indices, hypothesis_values)
+    truth = _sequences(truth_indices, truth_values)
+    for key in set(hyp) | set(truth):
+        h, t = hyp.get(key, []), truth.get(key, [])
+        if not t:
+            d = float(len(h))
+            out[key] = np.inf if normalize and d else d
+        elif not h:
+            out[key] = 1.0 if normalize else float(len(t))
+        else:
+            out[key] = np.float32(_levenshtein(t, h)) / np.float32(len(t)) if normalize else _levenshtein(t, h)
+    return torch.from_numpy(out)
+
+
+not_differentiable("EditDistance")

@@ -1017,10 +1017,39 @@ def _slice_debug(shape, flat_index: int) -> str:
     return "[" + ",".join(str(c) for c in reversed(coords)) + "]"
 
 
+_SCATTER_COMBINE = {
+    "mul": torch.mul,
+    "div": lambda a, b: torch.div(a, b, rounding_mode=None if a.is_floating_point() or a.is_complex() else "trunc"),
+    "min": torch.minimum,
+    "max": torch.maximum,
+}
+
+
+def _scatter_combine(params, flat, rows, mode):
+    """``params[flat[i]] = params[flat[i]] <op> rows[i]`` for i in order, as TF's CPU ScatterFunctor: a
+    repeated index takes its updates one after another (one vectorized round per repetition)."""
+    combine = _SCATTER_COMBINE[mode]
+    out = params.clone()
+    order = torch.argsort(flat, stable=True)
+    sorted_flat = flat[order]
+    first = torch.ones_like(sorted_flat, dtype=torch.bool)
+    first[1:] = sorted_flat[1:] != sorted_flat[:-1]
+    starts = torch.cummax(torch.where(first, torch.arange(len(flat)), 0), 0).values
+    rank = torch.empty_like(flat)
+    rank[order] = torch.arange(len(flat)) - starts
+    for r in range(int(rank.max()) + 1 if len(flat) else 0):
+        pick = rank == r
+        idx = flat[pick]
+        out[idx] = combine(out[idx], rows[pick])
+    return out
+
+
 def _ref_scatter(ref, indices, updates, mode):
     params = ref.read()
     flat, rows = _scatter_rows(params, indices, updates)
-    if mode == "add":
+    if mode in _SCATTER_COMBINE:
+        params.copy_(_scatter_combine(params, flat, rows, mode))
+    elif mode == "add":
         params.index_add_(0, flat, rows)
     elif mode == "sub":
         params.index_add_(0, flat, rows, alpha=-1)
@@ -1032,7 +1061,9 @@ def _ref_scatter(ref, indices, updates, mode):
 def _resource_scatter(resource, indices, updates, mode):
     params = resource.read()
     flat, rows = _scatter_rows(params, indices, updates)
-    if mode == "add":
+    if mode in _SCATTER_COMBINE:
+        resource.value = _scatter_combine(params, flat, rows, mode)
+    elif mode == "add":
         resource.value = params.index_add(0, flat, rows)
     elif mode == "sub":
         resource.value = params.index_add(0, flat, rows, alpha=-1)
@@ -1113,6 +1144,56 @@ def resource_scatter_update(resource, indices, updates):
 
 
 not_differentiable("ScatterAdd", "ScatterSub")
+_MIN_MAX_T = "T: {half, bfloat16, float, double, int32, int64}"
+
+
+def _ref_scatter_op(op_type, mode, t_attr):
+    def kernel(ref, indices, updates):
+        return _ref_scatter(ref, indices, updates, mode)
+
+    kernel.__name__ = kernel.__qualname__ = f"scatter_{mode}"
+    kernel.__doc__ = f"``ref[indices] {mode}= updates``, repeated indices one after another."
+    return register_op(
+        op_type,
+        inputs=_SCATTER_INPUTS,
+        outputs=["output_ref: Ref(T)"],
+        attrs=[t_attr, TINDICES, USE_LOCKING],
+        shape=scatter_update_shape,
+    )(kernel)
+
+
+def _resource_scatter_op(op_type, mode):
+    def kernel(resource, indices, updates):
+        _resource_scatter(resource, indices, updates, mode)
+
+    kernel.__name__ = kernel.__qualname__ = f"resource_scatter_{mode}"
+    return register_op(
+        op_type,
+        inputs=_RESOURCE_SCATTER_INPUTS,
+        attrs=[f"dtype: {NUMBER_TYPES}", TINDICES],
+        shape=common_shapes.no_outputs,
+        stateful=True,
+    )(kernel)
+
+
+scatter_mul = _ref_scatter_op("ScatterMul", "mul", TRAINING_T)
+scatter_div = _ref_scatter_op("ScatterDiv", "div", TRAINING_T)
+scatter_min = _ref_scatter_op("ScatterMin", "min", _MIN_MAX_T)
+scatter_max = _ref_scatter_op("ScatterMax", "max", _MIN_MAX_T)
+resource_scatter_mul = _resource_scatter_op("ResourceScatterMul", "mul")
+resource_scatter_div = _resource_scatter_op("ResourceScatterDiv", "div")
+resource_scatter_min = _resource_scatter_op("ResourceScatterMin", "min")
+resource_scatter_max = _resource_scatter_op("ResourceScatterMax", "max")
+
+not_differentiable("ScatterMul", "ScatterDiv")
+no_registered_gradient(
+    "ScatterMin",
+    "ScatterMax",
+    "ResourceScatterMul",
+    "ResourceScatterDiv",
+    "ResourceScatterMin",
+    "ResourceScatterMax",
+)
 # TensorFlow registers no gradient for these: tf.gradients through them raises LookupError.
 no_registered_gradient(
     "ApplyGradientDescent",

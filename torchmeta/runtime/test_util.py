@@ -37,6 +37,8 @@ __all__ = [
     "gpu_device_name",
     "is_built_with_cuda",
     "is_built_with_gpu_support",
+    "is_built_with_rocm",
+    "is_built_with_xla",
 ]
 
 
@@ -513,6 +515,16 @@ def main(argv=None):
 
 def is_built_with_cuda() -> bool:
     return torch.version.cuda is not None
+
+
+def is_built_with_rocm() -> bool:
+    """Whether the torch build is ROCm's (torchmeta's GPU kernels are torch's)."""
+    return torch.version.hip is not None
+
+
+def is_built_with_xla() -> bool:
+    """False: torchmeta compiles with torch.compile, never XLA."""
+    return False
 
 
 def is_built_with_gpu_support() -> bool:
