@@ -30,6 +30,11 @@ CASES = {
         tf, tf.nn.crelu(ph("x", [None, 3])), tf.get_default_graph().get_tensor_by_name("x:0")
     ),
     "crelu-axis-named": lambda tf, ph: tf.nn.crelu(IMG, name="cr", axis=1),
+    "swish-silu": lambda tf, ph: [
+        *_grads(tf, tf.nn.swish(ph("x", [None, 3])), tf.get_default_graph().get_tensor_by_name("x:0")),
+        *tf.gradients(tf.nn.silu(X, beta=ph("b", [])) * X, [tf.get_default_graph().get_tensor_by_name("b:0")]),
+        tf.nn.swish(X.astype(np.float64), 0.5),
+    ],
     "relu_layer": lambda tf, ph: _grads(
         tf, tf.nn.relu_layer(ph("x", [None, 3]), W, B), tf.get_default_graph().get_tensor_by_name("x:0")
     ),
@@ -84,6 +89,7 @@ CASES = {
 }
 FEEDS = {
     "x": X,
+    "b": np.float32(1.5),
     "t": np.abs(X) * 2,
     "i": IMG,
     "l": np.arange(5, dtype=np.float32),

@@ -11,6 +11,7 @@ import math
 from torchmeta import dtypes
 from torchmeta.api import array_ops, candidate_sampling_ops, check_ops, math_ops, nn_ops, sparse_ops
 from torchmeta.api.cond import cond
+from torchmeta.api.custom_gradient import custom_gradient
 from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.variables import ResourceVariable
 from torchmeta.framework.constant_op import constant
@@ -29,7 +30,9 @@ __all__ = [
     "safe_embedding_lookup_sparse",
     "sampled_softmax_loss",
     "scale_regularization_loss",
+    "silu",
     "sufficient_statistics",
+    "swish",
     "weighted_moments",
     "zero_fraction",
 ]
@@ -237,6 +240,32 @@ def crelu(features, name=None, axis=-1):
         features = convert_to_tensor(features, name="features")
         c = array_ops.concat([features, -features], axis, name=name)
         return nn_ops.relu(c)
+
+
+def swish(features, beta=1.0):
+    """``tf.nn.swish`` / ``tf.nn.silu``: ``features * sigmoid(beta * features)``, with TF's custom gradient
+    (the sigmoid computed again in the gradient, behind a control dependency on the incoming gradient, so
+    the forward pass need not keep it; ``beta`` gets its gradient too)."""
+    features = convert_to_tensor(features, name="features")
+    beta = math_ops.cast(convert_to_tensor(beta, name="beta"), features.dtype)
+
+    @custom_gradient
+    def swish_impl(features, beta):
+        def grad(dy):
+            with control_dependencies([dy]):
+                sigmoid_features = math_ops.sigmoid(beta * features)
+            activation_grad = sigmoid_features * (1.0 + (beta * features) * (1.0 - sigmoid_features))
+            beta_grad = math_ops.reduce_sum(
+                dy * math_ops.square(features) * sigmoid_features * (1.0 - sigmoid_features)
+            )
+            return dy * activation_grad, beta_grad
+
+        return features * math_ops.sigmoid(beta * features), grad
+
+    return swish_impl(features, beta)
+
+
+silu = swish
 
 
 def relu_layer(x, weights, biases, name=None):
