@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from torchmeta import dtypes
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
@@ -343,9 +344,7 @@ def expand_dims(input, axis=None, name=None, dim=None):
     Raises:
       ValueError: if neither or both of ``axis`` and ``dim`` are given.
     """
-    if axis is not None and dim is not None:
-        raise ValueError("Cannot specify both 'axis' and 'dim'")
-    axis = dim if axis is None else axis
+    axis = deprecated_argument_lookup("axis", axis, "dim", dim)
     if axis is None:
         raise ValueError("Must specify an axis argument to tf.expand_dims()")
     return raw_op("ExpandDims", input=input, dim=axis, name=name)
@@ -353,9 +352,7 @@ def expand_dims(input, axis=None, name=None, dim=None):
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):
     """``tf.squeeze`` (TF1 form: ``squeeze_dims`` is the deprecated alias of ``axis``)."""
-    if axis is not None and squeeze_dims is not None:
-        raise ValueError("Cannot specify both 'axis' and 'squeeze_dims'")
-    axis = squeeze_dims if axis is None else axis
+    axis = deprecated_argument_lookup("axis", axis, "squeeze_dims", squeeze_dims)
     if np.isscalar(axis):
         axis = [axis]
     return raw_op("Squeeze", input=input, squeeze_dims=axis, name=name)
@@ -402,14 +399,8 @@ def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=No
     Raises:
       ValueError: when an axis and its deprecated name are both given.
     """
-    if seq_dim is not None:
-        if seq_axis is not None:
-            raise ValueError("Cannot specify both 'seq_dim' and 'seq_axis'")
-        seq_axis = seq_dim
-    if batch_dim is not None:
-        if batch_axis is not None:
-            raise ValueError("Cannot specify both 'batch_dim' and 'batch_axis'")
-        batch_axis = batch_dim
+    seq_axis = deprecated_argument_lookup("seq_axis", seq_axis, "seq_dim", seq_dim)
+    batch_axis = deprecated_argument_lookup("batch_axis", batch_axis, "batch_dim", batch_dim)
     return raw_op(
         "ReverseSequence", input=input, seq_lengths=seq_lengths, seq_dim=seq_axis, batch_dim=batch_axis, name=name
     )
@@ -427,7 +418,7 @@ def batch_to_space_nd(input, block_shape, crops, name=None):
 
 def space_to_batch(input, paddings, block_size=None, name=None, block_shape=None):
     """``tf.space_to_batch`` (TF1): space_to_batch_nd over the two spatial dims of a 4-D input."""
-    block_size = _deprecated_argument("block_shape", block_shape, "block_size", block_size)
+    block_size = deprecated_argument_lookup("block_shape", block_shape, "block_size", block_size)
     result = space_to_batch_nd(
         input, paddings=paddings, block_shape=np.array([block_size, block_size], dtype=np.int64), name=name
     )
@@ -437,20 +428,12 @@ def space_to_batch(input, paddings, block_size=None, name=None, block_shape=None
 
 def batch_to_space(input, crops, block_size, name=None, block_shape=None):
     """``tf.batch_to_space`` (TF1): batch_to_space_nd over the two spatial dims of a 4-D input."""
-    block_size = _deprecated_argument("block_shape", block_shape, "block_size", block_size)
+    block_size = deprecated_argument_lookup("block_shape", block_shape, "block_size", block_size)
     result = batch_to_space_nd(
         input, crops=crops, block_shape=np.array([block_size, block_size], dtype=np.int64), name=name
     )
     result.set_shape(result.shape.with_rank(4))
     return result
-
-
-def _deprecated_argument(new_name, new_value, old_name, old_value):
-    if new_value is not None:
-        if old_value is not None:
-            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
-        return new_value
-    return old_value
 
 
 def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None, name=None):

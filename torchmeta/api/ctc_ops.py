@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops, math_ops
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.api.functional_ops import map_fn
-from torchmeta.api.nn_ops import ctc_beam_search_decoder, deprecated_lookup
+from torchmeta.api.nn_ops import ctc_beam_search_decoder
 from torchmeta.framework.graph import convert_to_tensor, name_scope
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.sparse_tensor import SparseTensor
@@ -37,7 +38,7 @@ def ctc_loss(
             f"Expected argument `labels` to be a SparseTensor. Received labels={labels} of type: "
             f"{type(labels).__name__}"
         )
-    inputs = deprecated_lookup("logits", logits, "inputs", inputs)
+    inputs = deprecated_argument_lookup("logits", logits, "inputs", inputs)
     inputs = convert_to_tensor(inputs, name="logits")
     if not time_major:
         inputs = array_ops.transpose(inputs, [1, 0, 2])

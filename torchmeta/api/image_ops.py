@@ -21,6 +21,7 @@ from torchmeta.api import cond as cond_lib
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.control_flow_case import case
 from torchmeta.api.control_flow_ops import with_dependencies
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.api.nn_ops import depthwise_conv2d
 from torchmeta.dtypes import DType
 from torchmeta.framework.constant_op import constant
@@ -809,9 +810,8 @@ def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding
     Raises:
       ValueError: if both ``sizes`` and ``ksizes`` are given.
     """
-    if sizes is not None and ksizes is not None:
-        raise ValueError("Cannot specify both 'ksizes' and 'sizes'.")
-    return extract_patches(images, sizes if sizes is not None else ksizes, strides, rates, padding, name)
+    sizes = deprecated_argument_lookup("sizes", sizes, "ksizes", ksizes)
+    return extract_patches(images, sizes, strides, rates, padding, name)
 
 
 def extract_patches(images, sizes, strides, rates, padding, name=None):
@@ -829,13 +829,12 @@ def crop_and_resize(
     Raises:
       ValueError: if both ``box_indices`` and ``box_ind`` are given.
     """
-    if box_indices is not None and box_ind is not None:
-        raise ValueError("Cannot specify both 'box_ind' and 'box_indices'.")
+    box_indices = deprecated_argument_lookup("box_indices", box_indices, "box_ind", box_ind)
     return raw_op(
         "CropAndResize",
         image=image,
         boxes=boxes,
-        box_ind=box_indices if box_indices is not None else box_ind,
+        box_ind=box_indices,
         crop_size=crop_size,
         method=method,
         extrapolation_value=extrapolation_value,

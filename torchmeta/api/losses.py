@@ -7,6 +7,7 @@ from torchmeta import dtypes
 from torchmeta.api import array_ops, control_flow_ops, math_ops, nn_ops, sets_impl
 from torchmeta.api.cond import cond
 from torchmeta.api.control_flow_assert import Assert
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.framework import constant_op, tensor_util
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework.graph import GraphKeys, convert_to_tensor, name_scope
@@ -303,10 +304,7 @@ def cosine_distance(
     Raises:
       ValueError: without ``axis`` (or ``dim``), or both.
     """
-    if dim is not None:
-        if axis is not None:
-            raise ValueError("Cannot specify both 'dim' and 'axis'")
-        axis = dim
+    axis = deprecated_argument_lookup("axis", axis, "dim", dim)
     if axis is None:
         raise ValueError("You must specify argument `axis`.")
     _require(labels, "labels")

@@ -18,6 +18,7 @@ from torchmeta import dtypes
 from torchmeta.api import array_ops
 from torchmeta.api.array_ops import rank as array_rank
 from torchmeta.api.array_ops import zeros_like
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
 from torchmeta.framework import tensor_util
@@ -174,14 +175,6 @@ NOT_IN_MATH = [
     "range",
     "clip_by_value",
 ]
-
-
-def _deprecated_argument_lookup(new_name, new_value, old_name, old_value):
-    if old_value is not None:
-        if new_value is not None:
-            raise ValueError(f"Cannot specify both '{new_name}' and '{old_name}'.")
-        return old_value
-    return new_value
 
 
 def _is_tensor(x) -> bool:
@@ -1059,7 +1052,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
 
 
 def _arg(op_type, input, axis, dimension, output_type, name):
-    axis = _deprecated_argument_lookup("axis", axis, "dimension", dimension)
+    axis = deprecated_argument_lookup("axis", axis, "dimension", dimension)
     if axis is None:
         axis = 0
     if hasattr(axis, "dtype"):
@@ -1115,8 +1108,8 @@ def _may_reduce_to_scalar(keepdims, axis, output):
 
 
 def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims):
-    axis = _deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
-    keepdims = _deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    axis = deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
     keepdims = False if keepdims is None else bool(keepdims)
     input_tensor = convert_to_tensor(input_tensor) if not _is_tensor(input_tensor) else input_tensor
     output = raw_op(
@@ -1189,8 +1182,8 @@ def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
     """``tf.reduce_logsumexp``: ``log(sum(exp(x)))`` over ``axis``, stabilised by the (finite) maximum."""
-    axis = _deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
-    keepdims = _deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    axis = deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
     keepdims = False if keepdims is None else bool(keepdims)
     with name_scope(name, "ReduceLogSumExp", [input_tensor]) as name:
         raw_max = reduce_max(input_tensor, axis=axis, keepdims=True)
@@ -1215,9 +1208,9 @@ def count_nonzero(
     input=None,
 ):
     """``tf.count_nonzero``: how many entries along ``axis`` are not zero, as ``dtype``."""
-    keepdims = _deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
-    input_tensor = _deprecated_argument_lookup("input", input, "input_tensor", input_tensor)
-    axis = _deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    input_tensor = deprecated_argument_lookup("input", input, "input_tensor", input_tensor)
+    axis = deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
     if keepdims is None:
         keepdims = False
     with name_scope(name, "count_nonzero", [input_tensor]):

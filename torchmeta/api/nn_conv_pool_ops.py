@@ -9,13 +9,13 @@ import numpy as np
 
 from torchmeta import dtypes
 from torchmeta.api import array_ops
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.api.nn_ops import (
     avg_pool,
     avg_pool3d,
     conv2d_transpose,
     conv3d_transpose,
     convert_padding,
-    deprecated_lookup,
     get_sequence,
     max_pool,
     max_pool3d,
@@ -96,7 +96,7 @@ def conv2d_backprop_input(
     filters=None,
 ):
     """``tf.nn.conv2d_backprop_input``: Conv2DBackpropInput (``padding`` may be a list of pairs)."""
-    filter = deprecated_lookup("filters", filters, "filter", filter)
+    filter = deprecated_argument_lookup("filters", filters, "filter", filter)
     padding, explicit = convert_padding(padding)
     return raw_op(
         "Conv2DBackpropInput",
@@ -533,7 +533,7 @@ def pool(
     Raises:
       ValueError: for TF's unsupported combinations (its messages).
     """
-    dilation_rate = deprecated_lookup("dilations", dilations, "dilation_rate", dilation_rate)
+    dilation_rate = deprecated_argument_lookup("dilations", dilations, "dilation_rate", dilation_rate)
     with name_scope(name, f"{pooling_type.lower()}_pool", [input]) as scope:
         input = convert_to_tensor(input, name="input")
         num_spatial_dims = len(window_shape)
@@ -625,7 +625,7 @@ def max_pool_with_argmax(
         raise ValueError(
             f"`data_format` values other  than 'NHWC' are not supported. Received: data_format={data_format}"
         )
-    Targmax = deprecated_lookup("output_dtype", output_dtype, "Targmax", Targmax)
+    Targmax = deprecated_argument_lookup("output_dtype", output_dtype, "Targmax", Targmax)
     if Targmax is None:
         Targmax = dtypes.DType.int64
     return raw_op_result(

@@ -12,6 +12,7 @@ from torchmeta import dtypes
 from torchmeta.api import array_ops, candidate_sampling_ops, check_ops, math_ops, nn_ops, sparse_ops
 from torchmeta.api.cond import cond
 from torchmeta.api.custom_gradient import custom_gradient
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.variables import ResourceVariable
 from torchmeta.framework.constant_op import constant
@@ -324,7 +325,7 @@ def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
 def sufficient_statistics(x, axes, shift=None, keep_dims=None, name=None, keepdims=None):
     """``tf.nn.sufficient_statistics``: (count, sum of (x - shift), sum of squares, shift) over ``axes``."""
     axes = list(set(axes))
-    keep_dims = nn_ops.deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    keep_dims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
     if keep_dims is None:
         keep_dims = False
     with name_scope(name, "sufficient_statistics", [x, shift]):
@@ -355,7 +356,7 @@ def sufficient_statistics(x, axes, shift=None, keep_dims=None, name=None, keepdi
 def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None):
     """``tf.nn.weighted_moments``: the mean and variance of ``x`` over ``axes`` with ``frequency_weights``
     (float16 computed in float32, as TF does)."""
-    keep_dims = nn_ops.deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    keep_dims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
     if keep_dims is None:
         keep_dims = False
     with name_scope(name, "weighted_moments", [x, frequency_weights, axes]):
@@ -401,9 +402,9 @@ def batch_norm_with_global_normalization(
 ):
     """``tf.nn.batch_norm_with_global_normalization``: ``batch_normalization``, ``gamma`` used only when
     ``scale_after_normalization``."""
-    t = nn_ops.deprecated_lookup("input", input, "t", t)
-    m = nn_ops.deprecated_lookup("mean", mean, "m", m)
-    v = nn_ops.deprecated_lookup("variance", variance, "v", v)
+    t = deprecated_argument_lookup("input", input, "t", t)
+    m = deprecated_argument_lookup("mean", mean, "m", m)
+    v = deprecated_argument_lookup("variance", variance, "v", v)
     return nn_ops.batch_normalization(
         t, m, v, beta, gamma if scale_after_normalization else None, variance_epsilon, name
     )

@@ -10,6 +10,7 @@ import numpy as np
 
 from torchmeta import dtypes, errors
 from torchmeta.api import array_ops, clip_ops, math_ops
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.api.math_ops import matmul, sigmoid, tanh
 from torchmeta.api.partitioned_variables import PartitionedVariable
 from torchmeta.api.random_ops import get_seed, random_uniform
@@ -74,15 +75,6 @@ __all__ = [
 ]
 
 _F32, _F16, _BF16 = dtypes.DType.float32, dtypes.DType.float16, dtypes.DType.bfloat16
-
-
-def deprecated_lookup(new_name, new_value, old_name, old_value):
-    """TF's deprecated_argument_lookup: the new argument, or the old one, never both."""
-    if old_value is not None:
-        if new_value is not None:
-            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
-        return old_value
-    return new_value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,13 +158,13 @@ def _wrap_2d_function(op_type, logits, axis, name):
 
 def softmax(logits, axis=None, name=None, dim=None):
     """``tf.nn.softmax``: exp(logits) / sum(exp(logits), axis); ``dim`` is TF1's name for ``axis``."""
-    axis = deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_argument_lookup("axis", axis, "dim", dim)
     return _wrap_2d_function("Softmax", logits, -1 if axis is None else axis, name)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None):
     """``tf.nn.log_softmax``: logits - log(sum(exp(logits), axis))."""
-    axis = deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_argument_lookup("axis", axis, "dim", dim)
     return _wrap_2d_function("LogSoftmax", logits, -1 if axis is None else axis, name)
 
 
@@ -252,7 +244,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
 
     Gradients flow into ``labels`` too. float16/bfloat16 logits are computed in float32.
     """
-    axis = deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_argument_lookup("axis", axis, "dim", dim)
     if axis is None:
         axis = -1
     with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as name:
@@ -287,7 +279,7 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 
     Arguments must be given by keyword (TF's ``_sentinel`` check).
     """
-    dim = deprecated_lookup("axis", axis, "dim", dim)
+    dim = deprecated_argument_lookup("axis", axis, "dim", dim)
     _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
     with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as name:
         labels = array_ops.stop_gradient(labels, name="labels_stop_gradient")
@@ -370,7 +362,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
 def weighted_cross_entropy_with_logits(labels=None, logits=None, pos_weight=None, name=None, targets=None):
     """``tf.nn.weighted_cross_entropy_with_logits``: sigmoid cross entropy with positives weighted
     by ``pos_weight``: (1 - z) * x + (1 + (q - 1) * z) * (log(1 + exp(-abs(x))) + max(-x, 0))."""
-    labels = deprecated_lookup("labels", labels, "targets", targets)
+    labels = deprecated_argument_lookup("labels", labels, "targets", targets)
     with name_scope(name, "logistic_loss", [logits, labels]) as name:
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels")
@@ -460,7 +452,7 @@ def conv2d(
 
     ``padding`` is "SAME", "VALID" or a list of (before, after) pairs per dimension.
     """
-    filter = deprecated_lookup("filters", filters, "filter", filter)
+    filter = deprecated_argument_lookup("filters", filters, "filter", filter)
     padding, explicit = convert_padding(padding)
     if data_format is None:
         data_format = "NHWC"
@@ -508,7 +500,7 @@ def depthwise_conv2d_native(
 def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None, dilations=None):
     """``tf.nn.depthwise_conv2d``: per-channel convolution, ``filter`` [H, W, in, multiplier]; a
     dilation ``rate`` > 1 runs it between SpaceToBatchND and BatchToSpaceND, as TF builds it."""
-    rate = deprecated_lookup("dilations", dilations, "rate", rate)
+    rate = deprecated_argument_lookup("dilations", dilations, "rate", rate)
     with name_scope(name, "depthwise", [input, filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         filter = convert_to_tensor(filter, name="filter_in")
@@ -547,7 +539,7 @@ def conv1d(
     Raises:
       ValueError: for a ``data_format`` other than NWC/NHWC or NCW/NCHW.
     """
-    value = deprecated_lookup("input", input, "value", value)
+    value = deprecated_argument_lookup("input", input, "value", value)
     with name_scope(name, "conv1d", [value, filters]) as name:
         if data_format is None or data_format in ("NHWC", "NWC"):
             data_format, spatial_start_dim, channel_index = "NHWC", -3, 2
@@ -584,7 +576,7 @@ def conv3d(
     filters=None,
 ):
     """``tf.nn.conv3d``: NDHWC (or NCDHW) ``input`` convolved with a DHWIO ``filter``."""
-    filter = deprecated_lookup("filters", filters, "filter", filter)
+    filter = deprecated_argument_lookup("filters", filters, "filter", filter)
     return raw_op(
         "Conv3D",
         input=input,
@@ -615,8 +607,8 @@ def convolution(
     Raises:
       ValueError: when the number of spatial dims cannot be told or is not 1, 2 or 3.
     """
-    filter = deprecated_lookup("filters", filters, "filter", filter)
-    dilations = deprecated_lookup("dilations", dilations, "dilation_rate", dilation_rate)
+    filter = deprecated_argument_lookup("filters", filters, "filter", filter)
+    dilations = deprecated_argument_lookup("dilations", dilations, "dilation_rate", dilation_rate)
     if not isinstance(filter, Tensor) and not hasattr(filter, "_as_graph_element"):
         with name_scope("convolution_internal", None, [filter, input]):
             filter = convert_to_tensor(filter, name="filters")
@@ -919,8 +911,8 @@ def conv2d_transpose(
     dilations=None,
 ):
     """``tf.nn.conv2d_transpose``: the gradient of conv2d with respect to its input (Conv2DBackpropInput)."""
-    value = deprecated_lookup("input", input, "value", value)
-    filter = deprecated_lookup("filters", filters, "filter", filter)
+    value = deprecated_argument_lookup("input", input, "value", value)
+    filter = deprecated_argument_lookup("filters", filters, "filter", filter)
     with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
         with name_scope(name, "conv2d_transpose", [value, filter, output_shape]) as name:
             if data_format is None:
@@ -956,8 +948,8 @@ def conv3d_transpose(
     dilations=None,
 ):
     """``tf.nn.conv3d_transpose``: the gradient of conv3d with respect to its input (Conv3DBackpropInputV2)."""
-    value = deprecated_lookup("input", input, "value", value)
-    filter = deprecated_lookup("filters", filters, "filter", filter)
+    value = deprecated_argument_lookup("input", input, "value", value)
+    filter = deprecated_argument_lookup("filters", filters, "filter", filter)
     with name_scope(name, "conv3d_transpose", [value, filter, output_shape]) as name:
         if data_format is None:
             data_format = "NDHWC"
@@ -985,7 +977,7 @@ def separable_conv2d(
     Raises:
       ValueError: for a pointwise filter that is not 1x1.
     """
-    rate = deprecated_lookup("dilations", dilations, "rate", rate)
+    rate = deprecated_argument_lookup("dilations", dilations, "rate", rate)
     with name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
         input = convert_to_tensor(input, name="tensor_in")
         depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
@@ -1042,7 +1034,7 @@ def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
 
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """``tf.nn.max_pool``: max over windows of H and W (``padding`` may be a list of pairs)."""
-    value = deprecated_lookup("input", input, "value", value)
+    value = deprecated_argument_lookup("input", input, "value", value)
     with name_scope(name, "MaxPool", [value]) as name:
         if data_format is None:
             data_format = "NHWC"
@@ -1067,7 +1059,7 @@ def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):
     """``tf.nn.avg_pool``: mean over windows of H and W; SAME padding averages real elements only."""
     with name_scope(name, "AvgPool", [value]) as name:
-        value = deprecated_lookup("input", input, "value", value)
+        value = deprecated_argument_lookup("input", input, "value", value)
         if data_format is None:
             data_format = "NHWC"
         channel_index = 1 if data_format.startswith("NC") else 3
@@ -1116,7 +1108,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
         raise ValueError(
             f"`keep_prob` must be a floating point number or Tensor. Received: keep_prob={keep_prob}"
         ) from None
-    rate = deprecated_lookup("rate", rate, "keep_prob", rate_from_keep_prob)
+    rate = deprecated_argument_lookup("rate", rate, "keep_prob", rate_from_keep_prob)
     if rate is None:
         raise ValueError(f"`rate` must be provided. Received: rate={rate}")
     return dropout_v2(x, rate, noise_shape=noise_shape, seed=seed, name=name)
@@ -1168,7 +1160,7 @@ def dropout_v2(x, rate, noise_shape=None, seed=None, name=None):
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     """``tf.nn.moments``: (mean, variance) over ``axes``; float16 input is reduced in float32."""
-    keep_dims = deprecated_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    keep_dims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
     with name_scope(name, "moments", [x, axes]):
         x = convert_to_tensor(x)
         f16 = x.dtype.base_dtype is _F16
@@ -1246,7 +1238,7 @@ def fused_batch_norm(
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     """``tf.nn.l2_normalize``: x / sqrt(max(sum(x ** 2, axis), epsilon))."""
-    axis = deprecated_lookup("axis", axis, "dim", dim)
+    axis = deprecated_argument_lookup("axis", axis, "dim", dim)
     with name_scope(name, "l2_normalize", [x]) as name:
         x = convert_to_tensor(x, name="x")
         square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)

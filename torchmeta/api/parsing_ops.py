@@ -13,6 +13,7 @@ import collections
 import re
 
 from torchmeta import dtypes
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.api.ragged_tensor import RaggedTensor
 from torchmeta.dtypes import DType
 from torchmeta.framework.constant_op import constant
@@ -376,9 +377,7 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type=
     Raises:
       ValueError: for another ``result_type`` or both ``sep`` and ``delimiter`` (TF's messages).
     """
-    if sep is not None and delimiter is not None:
-        raise ValueError("Cannot specify both 'sep' and 'delimiter'")
-    delimiter = sep if sep is not None else delimiter
+    delimiter = deprecated_argument_lookup("sep", sep, "delimiter", delimiter)
     with name_scope(name, "StringSplit", [source]):
         if delimiter is None:
             delimiter = " "

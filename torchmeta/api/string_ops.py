@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from torchmeta.api import array_ops, math_ops
+from torchmeta.api.deprecation import deprecated_argument_lookup
 from torchmeta.dtypes import DType
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import convert_to_tensor, name_scope
@@ -92,7 +93,7 @@ def encode_base64(input, pad=False, name=None):
 
 def to_hash_bucket(string_tensor=None, num_buckets=None, name=None, input=None):
     """``tf.strings.to_hash_bucket`` / ``tf.string_to_hash_bucket``: TF's deprecated Hash64 modulo ``num_buckets``."""
-    string_tensor = _deprecated_argument("input", input, "string_tensor", string_tensor)
+    string_tensor = deprecated_argument_lookup("input", input, "string_tensor", string_tensor)
     return raw_op("StringToHashBucket", string_tensor=string_tensor, num_buckets=num_buckets, name=name)
 
 
@@ -147,20 +148,11 @@ def string_join(inputs, separator="", name=None):
     return raw_op("StringJoin", inputs=inputs, separator=separator, name=name)
 
 
-def _deprecated_argument(new_name, new_value, old_name, old_value):
-    """TF's deprecated_argument_lookup: the new argument, or the old one, never both."""
-    if new_value is not None:
-        if old_value is not None:
-            raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
-        return new_value
-    return old_value
-
-
 def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None, keepdims=None):
     """``tf.strings.reduce_join`` / ``tf.reduce_join`` (TF1): the strings along ``axis`` (all, last first, by
     default) joined with ``separator``."""
-    keepdims = _deprecated_argument("keepdims", keepdims, "keep_dims", keep_dims)
-    axis = _deprecated_argument("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = deprecated_argument_lookup("keepdims", keepdims, "keep_dims", keep_dims)
+    axis = deprecated_argument_lookup("axis", axis, "reduction_indices", reduction_indices)
     with name_scope(None, "ReduceJoin", [inputs, axis]):
         inputs_t = convert_to_tensor(inputs)
         if axis is None:
