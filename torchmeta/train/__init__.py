@@ -50,7 +50,14 @@ from torchmeta.train.checkpoint_management import (
     remove_checkpoint,
     update_checkpoint_state,
 )
-from torchmeta.train.checkpoint_utils import NewCheckpointReader, list_variables, load_checkpoint, load_variable
+from torchmeta.train.checkpoint_utils import (
+    NewCheckpointReader,
+    checkpoints_iterator,
+    init_from_checkpoint,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+)
 from torchmeta.train.coordinator import Coordinator, LooperThread
 from torchmeta.train.learning_rate_decay import (
     cosine_decay,
@@ -139,6 +146,8 @@ __all__ = [
     "NewCheckpointReader",
     "load_checkpoint",
     "list_variables",
+    "init_from_checkpoint",
+    "checkpoints_iterator",
     "load_variable",
     "assert_global_step",
     "create_global_step",
