@@ -194,7 +194,14 @@ from torchmeta.platform import app, flags  # noqa: F401
 from torchmeta.platform import tf_logging as logging  # noqa: F401
 from torchmeta.platform.tf_logging import get_logger  # noqa: F401
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
-from torchmeta.runtime.session import ConfigProto, GPUOptions, InteractiveSession, Session  # noqa: F401
+from torchmeta.runtime.session import (  # noqa: F401
+    ConfigProto,
+    GPUOptions,
+    GraphOptions,
+    InteractiveSession,
+    OptimizerOptions,
+    Session,
+)
 from torchmeta.tools.eject import eject  # noqa: F401
 from torchmeta.version import __version__  # noqa: F401
 

@@ -25,6 +25,7 @@ from torchmeta.api.input_ops import (
 )
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
 from torchmeta.io.events import summary_iterator
+from torchmeta.train.basic_loops import basic_train_loop
 from torchmeta.train.basic_session_run_hooks import (
     CheckpointSaverHook,
     CheckpointSaverListener,
@@ -59,6 +60,7 @@ from torchmeta.train.checkpoint_utils import (
     load_variable,
 )
 from torchmeta.train.coordinator import Coordinator, LooperThread
+from torchmeta.train.device_setter import replica_device_setter
 from torchmeta.train.learning_rate_decay import (
     cosine_decay,
     cosine_decay_restarts,
@@ -95,6 +97,7 @@ from torchmeta.train.optimizers import (
     RMSPropOptimizer,
 )
 from torchmeta.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph
+from torchmeta.train.server_lib import ClusterDef, ClusterSpec, JobDef
 from torchmeta.train.session_manager import SessionManager
 from torchmeta.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 from torchmeta.train.supervisor import Supervisor
@@ -148,6 +151,11 @@ __all__ = [
     "list_variables",
     "init_from_checkpoint",
     "checkpoints_iterator",
+    "basic_train_loop",
+    "replica_device_setter",
+    "ClusterSpec",
+    "ClusterDef",
+    "JobDef",
     "load_variable",
     "assert_global_step",
     "create_global_step",
