@@ -9,6 +9,7 @@ from torchmeta import (  # noqa: F401
     compat,
     data,
     debugging,
+    distributions,
     dtypes,
     errors,
     gfile,
