@@ -1,5 +1,6 @@
 """``tf.distributions`` (TF1's, python/ops/distributions/): the Distribution base class, Normal, Uniform,
-Bernoulli and ``kl_divergence``, building TF's graphs (so seeded samples are TF's numbers)."""
+Bernoulli, Categorical, Gamma, Exponential, Laplace and ``kl_divergence``, building TF's graphs (so seeded
+samples are TF's numbers)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 
 import numpy as np
 
-from torchmeta.api import array_ops, check_ops, control_flow_ops, math_ops, nn_ops, random_ops
+from torchmeta.api import array_ops, check_ops, control_flow_ops, math_ops, nn_ops, random_ops, special_math_ops
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -25,6 +26,10 @@ __all__ = [
     "Normal",
     "Uniform",
     "Bernoulli",
+    "Categorical",
+    "Gamma",
+    "Exponential",
+    "Laplace",
     "kl_divergence",
     "RegisterKL",
 ]
@@ -1023,3 +1028,407 @@ def _kl_bernoulli_bernoulli(a, b, name=None):
         delta_probs0 = nn_ops.softplus(-b.logits) - nn_ops.softplus(-a.logits)
         delta_probs1 = nn_ops.softplus(b.logits) - nn_ops.softplus(a.logits)
         return math_ops.sigmoid(a.logits) * delta_probs0 + math_ops.sigmoid(-a.logits) * delta_probs1
+
+
+def log_cdf_laplace(x, name="log_cdf_laplace"):
+    with name_scope(name, values=[x]):
+        x = convert_to_tensor(x, name="x")
+        lower_solution = -np.log(2.0) + x
+        safe_exp_neg_x = math_ops.exp(-math_ops.abs(x))
+        upper_solution = math_ops.log1p(-0.5 * safe_exp_neg_x)
+        return array_ops.where_v2(x < 0.0, lower_solution, upper_solution)
+
+
+class Gamma(Distribution):
+    """``tf.distributions.Gamma(concentration, rate)``."""
+
+    def __init__(self, concentration, rate, validate_args=False, allow_nan_stats=True, name="Gamma"):
+        parameters = dict(locals())
+        with name_scope(name, values=[concentration, rate]) as name:
+            checks = (
+                [check_ops.assert_positive(concentration), check_ops.assert_positive(rate)] if validate_args else []
+            )
+            with graph_lib.control_dependencies(checks):
+                self._concentration = array_ops.identity(concentration, name="concentration")
+                self._rate = array_ops.identity(rate, name="rate")
+                check_ops.assert_same_float_dtype([self._concentration, self._rate])
+        super().__init__(
+            dtype=self._concentration.dtype,
+            validate_args=validate_args,
+            allow_nan_stats=allow_nan_stats,
+            reparameterization_type=FULLY_REPARAMETERIZED,
+            parameters=parameters,
+            graph_parents=[self._concentration, self._rate],
+            name=name,
+        )
+
+    @staticmethod
+    def _param_shapes(sample_shape):
+        shape = convert_to_tensor(sample_shape, dtype=DType.int32)
+        return dict(zip(("concentration", "rate"), [shape] * 2, strict=True))
+
+    @property
+    def concentration(self):
+        return self._concentration
+
+    @property
+    def rate(self):
+        return self._rate
+
+    def _batch_shape_tensor(self):
+        return array_ops.broadcast_dynamic_shape(array_ops.shape(self.concentration), array_ops.shape(self.rate))
+
+    def _batch_shape(self):
+        return array_ops.broadcast_static_shape(self.concentration.get_shape(), self.rate.get_shape())
+
+    def _event_shape_tensor(self):
+        return constant([], dtype=DType.int32)
+
+    def _event_shape(self):
+        return TensorShape([])
+
+    def _sample_n(self, n, seed=None):
+        return random_ops.random_gamma(shape=[n], alpha=self.concentration, beta=self.rate, dtype=self.dtype, seed=seed)
+
+    def _log_prob(self, x):
+        return self._log_unnormalized_prob(x) - self._log_normalization()
+
+    def _cdf(self, x):
+        x = self._maybe_assert_valid_sample(x)
+        return special_math_ops.igamma(self.concentration, self.rate * x)
+
+    def _log_unnormalized_prob(self, x):
+        x = self._maybe_assert_valid_sample(x)
+        return math_ops.xlogy(self.concentration - 1.0, x) - self.rate * x
+
+    def _log_normalization(self):
+        return math_ops.lgamma(self.concentration) - self.concentration * math_ops.log(self.rate)
+
+    def _entropy(self):
+        return (
+            self.concentration
+            - math_ops.log(self.rate)
+            + math_ops.lgamma(self.concentration)
+            + ((1.0 - self.concentration) * math_ops.digamma(self.concentration))
+        )
+
+    def _mean(self):
+        return self.concentration / self.rate
+
+    def _variance(self):
+        return self.concentration / math_ops.square(self.rate)
+
+    def _stddev(self):
+        return math_ops.sqrt(self.concentration) / self.rate
+
+    def _mode(self):
+        mode = (self.concentration - 1.0) / self.rate
+        if self.allow_nan_stats:
+            nan = array_ops.fill(
+                self.batch_shape_tensor(), np.array(np.nan, dtype=self.dtype.as_numpy_dtype()), name="nan"
+            )
+            return array_ops.where_v2(self.concentration > 1.0, mode, nan)
+        return control_flow_ops.with_dependencies(
+            [
+                check_ops.assert_less(
+                    array_ops.ones([], self.dtype),
+                    self.concentration,
+                    message="mode not defined when any concentration <= 1",
+                )
+            ],
+            mode,
+        )
+
+    def _maybe_assert_valid_sample(self, x):
+        check_ops.assert_same_float_dtype(tensors=[x], dtype=self.dtype)
+        if not self.validate_args:
+            return x
+        return control_flow_ops.with_dependencies([check_ops.assert_positive(x)], x)
+
+
+@RegisterKL(Gamma, Gamma)
+def _kl_gamma_gamma(g0, g1, name=None):
+    with name_scope(name, "kl_gamma_gamma", values=[g0.concentration, g0.rate, g1.concentration, g1.rate]):
+        return (
+            ((g0.concentration - g1.concentration) * math_ops.digamma(g0.concentration))
+            + math_ops.lgamma(g1.concentration)
+            - math_ops.lgamma(g0.concentration)
+            + g1.concentration * math_ops.log(g0.rate)
+            - g1.concentration * math_ops.log(g1.rate)
+            + g0.concentration * (g1.rate / g0.rate - 1.0)
+        )
+
+
+class Exponential(Gamma):
+    """``tf.distributions.Exponential(rate)``: a Gamma of concentration 1, sampled by inversion as TF's."""
+
+    def __init__(self, rate, validate_args=False, allow_nan_stats=True, name="Exponential"):
+        parameters = dict(locals())
+        with name_scope(name, values=[rate]) as name:
+            self._rate = convert_to_tensor(rate, name="rate")
+        super().__init__(
+            concentration=array_ops.ones([], dtype=self._rate.dtype),
+            rate=self._rate,
+            allow_nan_stats=allow_nan_stats,
+            validate_args=validate_args,
+            name=name,
+        )
+        self._parameters = parameters
+        self._graph_parents += [self._rate]
+
+    @staticmethod
+    def _param_shapes(sample_shape):
+        return {"rate": convert_to_tensor(sample_shape, dtype=DType.int32)}
+
+    @property
+    def rate(self):
+        return self._rate
+
+    def _log_survival_function(self, value):
+        return self._log_prob(value) - math_ops.log(self._rate)
+
+    def _sample_n(self, n, seed=None):
+        shape = array_ops.concat([[n], array_ops.shape(self._rate)], 0)
+        sampled = random_ops.random_uniform(
+            shape, minval=np.finfo(self.dtype.as_numpy_dtype).tiny, maxval=1.0, seed=seed, dtype=self.dtype
+        )
+        return -math_ops.log(sampled) / self._rate
+
+
+class Laplace(Distribution):
+    """``tf.distributions.Laplace(loc, scale)``."""
+
+    def __init__(self, loc, scale, validate_args=False, allow_nan_stats=True, name="Laplace"):
+        parameters = dict(locals())
+        with name_scope(name, values=[loc, scale]) as name:
+            with graph_lib.control_dependencies([check_ops.assert_positive(scale)] if validate_args else []):
+                self._loc = array_ops.identity(loc, name="loc")
+                self._scale = array_ops.identity(scale, name="scale")
+                check_ops.assert_same_float_dtype([self._loc, self._scale])
+            super().__init__(
+                dtype=self._loc.dtype,
+                reparameterization_type=FULLY_REPARAMETERIZED,
+                validate_args=validate_args,
+                allow_nan_stats=allow_nan_stats,
+                parameters=parameters,
+                graph_parents=[self._loc, self._scale],
+                name=name,
+            )
+
+    @staticmethod
+    def _param_shapes(sample_shape):
+        return dict(zip(("loc", "scale"), [convert_to_tensor(sample_shape, dtype=DType.int32)] * 2, strict=True))
+
+    @property
+    def loc(self):
+        return self._loc
+
+    @property
+    def scale(self):
+        return self._scale
+
+    def _batch_shape_tensor(self):
+        return array_ops.broadcast_dynamic_shape(array_ops.shape(self.loc), array_ops.shape(self.scale))
+
+    def _batch_shape(self):
+        return array_ops.broadcast_static_shape(self.loc.get_shape(), self.scale.get_shape())
+
+    def _event_shape_tensor(self):
+        return constant([], dtype=DType.int32)
+
+    def _event_shape(self):
+        return TensorShape([])
+
+    def _sample_n(self, n, seed=None):
+        shape = array_ops.concat([[n], self.batch_shape_tensor()], 0)
+        np_dtype = self.dtype.as_numpy_dtype
+        uniform_samples = random_ops.random_uniform(
+            shape=shape,
+            minval=np.nextafter(np_dtype(-1.0), np_dtype(0.0)),
+            maxval=1.0,
+            dtype=self.dtype,
+            seed=seed,
+        )
+        return self.loc - self.scale * math_ops.sign(uniform_samples) * math_ops.log1p(-math_ops.abs(uniform_samples))
+
+    def _log_prob(self, x):
+        return self._log_unnormalized_prob(x) - self._log_normalization()
+
+    def _prob(self, x):
+        return math_ops.exp(self._log_prob(x))
+
+    def _log_cdf(self, x):
+        return log_cdf_laplace(self._z(x))
+
+    def _log_survival_function(self, x):
+        return log_cdf_laplace(-self._z(x))
+
+    def _cdf(self, x):
+        z = self._z(x)
+        return 0.5 + 0.5 * math_ops.sign(z) * (1.0 - math_ops.exp(-math_ops.abs(z)))
+
+    def _log_unnormalized_prob(self, x):
+        return -math_ops.abs(self._z(x))
+
+    def _log_normalization(self):
+        return math.log(2.0) + math_ops.log(self.scale)
+
+    def _entropy(self):
+        scale = self.scale + array_ops.zeros_like(self.loc)
+        return math.log(2.0) + 1.0 + math_ops.log(scale)
+
+    def _mean(self):
+        return self.loc + array_ops.zeros_like(self.scale)
+
+    def _stddev(self):
+        return math.sqrt(2.0) * self.scale + array_ops.zeros_like(self.loc)
+
+    def _mode(self):
+        return self._mean()
+
+    def _z(self, x):
+        return (x - self.loc) / self.scale
+
+
+def _broadcast_cat_event_and_params(event, params, base_dtype):
+    if event.dtype.is_integer:
+        pass
+    elif event.dtype.is_floating:
+        event = math_ops.cast(event, dtype=DType.int32)
+    else:
+        raise TypeError(f"`value` should have integer `dtype` or `self.dtype` ({base_dtype})")
+    shape_known_statically = (
+        params.shape.ndims is not None and params.shape[:-1].is_fully_defined() and event.shape.is_fully_defined()
+    )
+    if not shape_known_statically or params.shape[:-1] != event.shape:
+        params *= array_ops.ones_like(event[..., array_ops.newaxis], dtype=params.dtype)
+        params_shape = array_ops.shape(params)[:-1]
+        event *= array_ops.ones(params_shape, dtype=event.dtype)
+        if params.shape.ndims is not None:
+            event.set_shape(TensorShape(params.shape[:-1]))
+    return event, params
+
+
+class Categorical(Distribution):
+    """``tf.distributions.Categorical(logits=... | probs=...)`` over the last dimension's classes."""
+
+    def __init__(
+        self,
+        logits=None,
+        probs=None,
+        dtype=DType.int32,
+        validate_args=False,
+        allow_nan_stats=True,
+        name="Categorical",
+    ):
+        parameters = dict(locals())
+        with name_scope(name, values=[logits, probs]) as name:
+            self._logits, self._probs = get_logits_and_probs(
+                logits=logits, probs=probs, validate_args=validate_args, multidimensional=True, name=name
+            )
+            if validate_args:
+                self._logits = embed_check_categorical_event_shape(self._logits)
+            logits_shape_static = self._logits.get_shape().with_rank_at_least(1)
+            if logits_shape_static.ndims is not None:
+                self._batch_rank = convert_to_tensor(
+                    logits_shape_static.ndims - 1, dtype=DType.int32, name="batch_rank"
+                )
+            else:
+                with name_scope(name="batch_rank"):
+                    self._batch_rank = array_ops.rank(self._logits) - 1
+            logits_shape = array_ops.shape(self._logits, name="logits_shape")
+            if dimension_value(logits_shape_static[-1]) is not None:
+                self._event_size = convert_to_tensor(
+                    logits_shape_static.dims[-1].value, dtype=DType.int32, name="event_size"
+                )
+            else:
+                with name_scope(name="event_size"):
+                    self._event_size = logits_shape[self._batch_rank]
+            if logits_shape_static[:-1].is_fully_defined():
+                self._batch_shape_val = constant(
+                    logits_shape_static[:-1].as_list(), dtype=DType.int32, name="batch_shape"
+                )
+            else:
+                with name_scope(name="batch_shape"):
+                    self._batch_shape_val = logits_shape[:-1]
+        super().__init__(
+            dtype=dtype,
+            reparameterization_type=NOT_REPARAMETERIZED,
+            validate_args=validate_args,
+            allow_nan_stats=allow_nan_stats,
+            parameters=parameters,
+            graph_parents=[self._logits, self._probs],
+            name=name,
+        )
+
+    @property
+    def event_size(self):
+        return self._event_size
+
+    @property
+    def logits(self):
+        return self._logits
+
+    @property
+    def probs(self):
+        return self._probs
+
+    def _batch_shape_tensor(self):
+        return array_ops.identity(self._batch_shape_val)
+
+    def _batch_shape(self):
+        return self.logits.get_shape()[:-1]
+
+    def _event_shape_tensor(self):
+        return constant([], dtype=DType.int32)
+
+    def _event_shape(self):
+        return TensorShape([])
+
+    def _sample_n(self, n, seed=None):
+        if self.logits.get_shape().ndims == 2:
+            logits_2d = self.logits
+        else:
+            logits_2d = array_ops.reshape(self.logits, [-1, self.event_size])
+        sample_dtype = DType.int64 if self.dtype.size > 4 else DType.int32
+        draws = random_ops.multinomial(logits_2d, n, seed=seed, output_dtype=sample_dtype)
+        draws = array_ops.reshape(array_ops.transpose(draws), array_ops.concat([[n], self.batch_shape_tensor()], 0))
+        return math_ops.cast(draws, self.dtype)
+
+    def _cdf(self, k):
+        k = convert_to_tensor(k, name="k")
+        if self.validate_args:
+            k = embed_check_integer_casting_closed(k, target_dtype=DType.int32)
+        k, probs = _broadcast_cat_event_and_params(k, self.probs, base_dtype=self.dtype.base_dtype)
+        batch_flattened_probs = array_ops.reshape(probs, (-1, self._event_size))
+        batch_flattened_k = array_ops.reshape(k, [-1])
+        to_sum_over = array_ops.where(
+            array_ops.sequence_mask(batch_flattened_k, self._event_size),
+            batch_flattened_probs,
+            array_ops.zeros_like(batch_flattened_probs),
+        )
+        batch_flattened_cdf = math_ops.reduce_sum(to_sum_over, axis=-1)
+        return array_ops.reshape(batch_flattened_cdf, array_ops.shape(k))
+
+    def _log_prob(self, k):
+        k = convert_to_tensor(k, name="k")
+        if self.validate_args:
+            k = embed_check_integer_casting_closed(k, target_dtype=DType.int32)
+        k, logits = _broadcast_cat_event_and_params(k, self.logits, base_dtype=self.dtype.base_dtype)
+        return -nn_ops.sparse_softmax_cross_entropy_with_logits(labels=k, logits=logits)
+
+    def _entropy(self):
+        return -math_ops.reduce_sum(nn_ops.log_softmax(self.logits) * self.probs, axis=-1)
+
+    def _mode(self):
+        ret = math_ops.argmax(self.logits, axis=self._batch_rank)
+        ret = math_ops.cast(ret, self.dtype)
+        ret.set_shape(self.batch_shape)
+        return ret
+
+
+@RegisterKL(Categorical, Categorical)
+def _kl_categorical_categorical(a, b, name=None):
+    with name_scope(name, "kl_categorical_categorical", values=[a.logits, b.logits]):
+        delta_log_probs1 = nn_ops.log_softmax(a.logits) - nn_ops.log_softmax(b.logits)
+        return math_ops.reduce_sum(nn_ops.softmax(a.logits) * delta_log_probs1, axis=-1)
