@@ -134,6 +134,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_sqrt_n,
     sparse_segment_sum,
     sparse_slice,
+    sparse_tensor_dense_matmul,
     sparse_tensor_to_dense,
     sparse_transpose,
 )

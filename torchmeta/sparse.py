@@ -13,6 +13,8 @@ from torchmeta.api.sparse_ops import sparse_segment_mean as segment_mean  # noqa
 from torchmeta.api.sparse_ops import sparse_segment_sqrt_n as segment_sqrt_n  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_segment_sum as segment_sum  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_slice as slice  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_tensor_dense_matmul as matmul  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_tensor_dense_matmul as sparse_dense_matmul  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_transpose as transpose  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401

@@ -261,3 +261,60 @@ def test_bad_input_matches_tf(tf1, build, message):
             out = build(framework, sp)
             with framework.Session() as sess, pytest.raises(error, match=re.escape(message)):
                 sess.run(out, {sp: SP})
+
+
+def _matmuls(tf):
+    sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+    dense = tf.constant(np.arange(8, dtype=np.float32).reshape(4, 2))
+    left = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+    out = {
+        "plain": tf.sparse.sparse_dense_matmul(sp, dense),
+        "adjoint_a": tf.sparse_tensor_dense_matmul(sp, tf.ones([3, 2]), adjoint_a=True),
+        "dense_times_sparse": tf.sparse.matmul(left, sp),
+        "dense_times_sparse_adjoint": tf.sparse.matmul(tf.ones([4, 3]), sp, adjoint_a=True, adjoint_b=True),
+    }
+    out["grad_values"], out["grad_b"] = tf.gradients(tf.reduce_sum(out["plain"] * out["plain"]), [sp.values, dense])
+    return out
+
+
+def test_sparse_tensor_dense_matmul_like_tensorflow(tf1):
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            out = _matmuls(tf)
+            static = {k: v.shape.as_list() for k, v in out.items()}
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(out)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key in results[0][2]:
+        np.testing.assert_allclose(results[1][2][key], results[0][2][key], rtol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "indices, shape, b_shape, adjoint_a",
+    [
+        ([[0, 0], [1, 5]], [3, 4], [4, 2], False),
+        ([[0, 0], [7, 1]], [3, 4], [4, 2], False),
+        ([[0, 0], [3, 1]], [3, 4], [3, 2], True),
+        ([[0, 0]], [3, 4], [5, 2], False),
+    ],
+    ids=["k", "m", "adjoint-m", "inner"],
+)
+def test_sparse_tensor_dense_matmul_errors_like_tensorflow(tf1, indices, shape, b_shape, adjoint_a):
+    from tests.train.helpers import outcome
+
+    def run(tf):
+        with tf.Graph().as_default():
+            a_indices = tf.placeholder(tf.int64, [None, 2])
+            a_shape = tf.placeholder(tf.int64, [2])
+            b = tf.placeholder(tf.float32, [None, None])
+            values = tf.ones([len(indices)])
+            product = tf.sparse.sparse_dense_matmul(tf.SparseTensor(a_indices, values, a_shape), b, adjoint_a=adjoint_a)
+            feed = {a_indices: np.array(indices, np.int64), a_shape: np.array(shape, np.int64), b: np.ones(b_shape)}
+            with tf.Session() as sess:
+                return outcome(sess.run, product, feed)
+
+    expected = run(tf1)
+    assert expected[0] == "InvalidArgumentError"
+    assert run(tm) == expected

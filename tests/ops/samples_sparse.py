@@ -353,4 +353,44 @@ _slices = [
     ),
 ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices
+_MM_IDX = i64([0, 1], [2, 0], [1, 2], [2, 2], [0, 0])
+_sparse_dense_matmul = [
+    S("SparseTensorDenseMatMul", {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(4, 2)}),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(2, 3)},
+        attrs={"adjoint_a": True, "adjoint_b": True},
+        id="adjoint-both",
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(3, 2)},
+        attrs={"adjoint_a": True},
+        id="adjoint-a",
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX.astype(np.int32), "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(5, 4)},
+        attrs={"adjoint_b": True},
+        id="adjoint-b-int32",
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {
+            "a_indices": _MM_IDX,
+            "a_values": np.arange(5, dtype=np.int32),
+            "a_shape": i64(3, 4),
+            "b": np.ones((4, 2), np.int32),
+        },
+        id="int32",
+        grad=False,
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(4, 2)},
+        fed={"a_indices": [None, 2], "a_values": [None], "a_shape": [2], "b": [None, 2]},
+        id="fed",
+    ),
+]
+
+SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul

@@ -31,6 +31,7 @@ __all__ = [
     "sparse_segment_mean",
     "sparse_segment_sqrt_n",
     "embedding_lookup_sparse",
+    "sparse_tensor_dense_matmul",
 ]
 
 
@@ -482,3 +483,26 @@ def sparse_transpose(sp_input, perm=None, name=None):
             transposed_dense_shape = array_ops.gather(sp_input.dense_shape, perm)
         transposed_st = SparseTensor(transposed_indices, sp_input.values, transposed_dense_shape)
         return sparse_reorder(transposed_st)
+
+
+def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
+    """``tf.sparse.sparse_dense_matmul`` / ``tf.sparse_tensor_dense_matmul``: ``sp_a @ b`` (either operand may
+    be the SparseTensor; the other is dense), optionally adjoint, as TF's SparseTensorDenseMatMul."""
+    if isinstance(b, (SparseTensor, SparseTensorValue)):
+        if adjoint_a != adjoint_b:
+            return array_ops.transpose(sparse_tensor_dense_matmul(b, sp_a, adjoint_a, adjoint_b))
+        return array_ops.transpose(
+            sparse_tensor_dense_matmul(b, sp_a, adjoint_a=not adjoint_a, adjoint_b=not adjoint_b)
+        )
+    sp_a = _convert_to_sparse_tensor(sp_a)
+    with name_scope(name, "SparseTensorDenseMatMul", [sp_a.indices, sp_a.values, b]) as name:
+        b = convert_to_tensor(b, name="b")
+        return raw_op(
+            "SparseTensorDenseMatMul",
+            a_indices=sp_a.indices,
+            a_values=sp_a.values,
+            a_shape=sp_a.dense_shape,
+            b=b,
+            adjoint_a=adjoint_a,
+            adjoint_b=adjoint_b,
+        )

@@ -1,5 +1,5 @@
 """Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, the SparseSegment{Sum,Mean,SqrtN}
-family, SparseFillEmptyRows and SparseSlice (with their gradient ops), as TensorFlow's kernels compute them.
+family, SparseFillEmptyRows, SparseSlice and SparseTensorDenseMatMul (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
 [rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
@@ -12,13 +12,14 @@ import numpy as np
 import torch
 
 from torchmeta import errors
-from torchmeta.api import array_ops, math_ops
+from torchmeta.api import array_ops, linalg_ops, math_ops
 from torchmeta.framework.common_shapes import (
     format_dims,
     input_with_rank,
     merge_dim,
     shape_error,
     shape_from_shape_tensor,
+    with_rank,
 )
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
@@ -796,3 +797,103 @@ def sparse_slice_grad(backprop_val_grad, input_indices, input_start, output_indi
 
 
 no_registered_gradient("SparseSliceGrad")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseTensorDenseMatMul
+
+
+def _sparse_dense_matmul_shape(op):
+    input_with_rank(op, 0, 2)
+    input_with_rank(op, 1, 1)
+    a_shape = with_rank(op, shape_from_shape_tensor(op.inputs[2]), 2).as_tuple()
+    b = input_with_rank(op, 3, 2)
+    adjoint_a, adjoint_b = op.get_attr("adjoint_a"), op.get_attr("adjoint_b")
+    merge_dim(op, a_shape[0 if adjoint_a else 1], b[1 if adjoint_b else 0])
+    return [TensorShape([a_shape[1 if adjoint_a else 0], b[0 if adjoint_b else 1]])]
+
+
+@register_op(
+    "SparseTensorDenseMatMul",
+    inputs=["a_indices: Tindices", "a_values: T", "a_shape: int64", "b: T"],
+    outputs=["product: T"],
+    attrs=["T: type", "Tindices: {int32, int64} = DT_INT64", "adjoint_a: bool = false", "adjoint_b: bool = false"],
+    shape=_sparse_dense_matmul_shape,
+)
+def sparse_tensor_dense_mat_mul(a_indices, a_values, a_shape, b, adjoint_a=False, adjoint_b=False):
+    """The sparse matrix ``A`` (optionally adjoint) times the dense ``b`` (optionally adjoint)."""
+    if a_shape.numel() != 2:
+        raise invalid("Tensor 'a_shape' is not a vector")
+    if a_values.ndim != 1:
+        raise invalid("Tensor 'a_values' is not a vector")
+    if b.ndim != 2:
+        raise invalid("Tensor 'b' is not a matrix")
+    if a_indices.dim() != 2:
+        raise invalid("Tensor 'a_indices' is not a matrix")
+    nnz = a_indices.shape[0]
+    if nnz != a_values.shape[0]:
+        raise invalid("Number of rows of a_indices does not match number of entries in a_values")
+    if a_indices.shape[1] != a_shape.numel():
+        raise invalid("Number of columns of a_indices does not match number of entries in a_shape")
+    rows_a, cols_a = (int(d) for d in a_shape.tolist())
+    if adjoint_a:
+        rows_a, cols_a = cols_a, rows_a
+    if adjoint_b:
+        b = b.conj().transpose(0, 1) if b.is_complex() else b.transpose(0, 1)
+    if cols_a != b.shape[0]:
+        raise invalid(
+            f"Cannot multiply A and B because inner dimension does not match: {cols_a} vs. {b.shape[0]}.  "
+            f"Did you forget a transpose?  Dimensions of A: [{rows_a}, {cols_a}).  "
+            f"Dimensions of B: {format_dims(b.shape)}"
+        )
+    indices = a_indices.long()
+    m_col, k_col = (1, 0) if adjoint_a else (0, 1)
+    m, k = indices[:, m_col], indices[:, k_col]
+    for i in range(nnz):  # TF's bounds checks, first failing entry reported
+        if not 0 <= int(k[i]) < cols_a:
+            raise invalid(f"k ({int(k[i])}) from index[{i},{k_col}] out of bounds (>={cols_a})")
+        if not 0 <= int(m[i]) < rows_a:
+            raise invalid(f"m ({int(m[i])}) from index[{i},{m_col}] out of bounds (>={rows_a})")
+    values = a_values.conj() if adjoint_a and a_values.is_complex() else a_values
+    out = torch.zeros((rows_a, b.shape[1]), dtype=b.dtype, device=b.device)
+    if nnz:
+        out.index_add_(0, m, values.unsqueeze(1) * b[k])
+    return out
+
+
+@register_gradient("SparseTensorDenseMatMul")
+def _sparse_tensor_dense_matmul_grad(op, grad):
+    a_indices, a_values, a_shape = op.inputs[:3]
+    b = op.inputs[3]
+    adj_a = op.get_attr("adjoint_a")
+    adj_b = op.get_attr("adjoint_b")
+    a_type = a_values.dtype.base_dtype
+    b_type = b.dtype.base_dtype
+    if a_type != b_type:
+        raise TypeError(
+            f"SparseTensorDenseMatMul op received operands with different types: `{a_type}` and `{b_type}`."
+        )
+    b_grad = raw_op(
+        "SparseTensorDenseMatMul", a_indices=a_indices, a_values=a_values, a_shape=a_shape, b=grad, adjoint_a=not adj_a
+    )
+    if adj_b:
+        b_grad = linalg_ops.matrix_transpose(b_grad, conjugate=True)
+    rows = a_indices[:, 0]
+    cols = a_indices[:, 1]
+    parts_a = array_ops.gather(grad, rows if not adj_a else cols)
+    parts_b = array_ops.gather(b if not adj_b else array_ops.transpose(b), cols if not adj_a else rows)
+    if not adj_a and not adj_b:
+        a_values_grad = math_ops.matmul(
+            array_ops.expand_dims(parts_a, -2), array_ops.expand_dims(parts_b, -2), adjoint_b=True
+        )
+    elif adj_a and not adj_b:
+        a_values_grad = math_ops.matmul(
+            array_ops.expand_dims(parts_a, -1), array_ops.expand_dims(parts_b, -1), adjoint_a=True
+        )
+    elif not adj_a and adj_b:
+        a_values_grad = math_ops.matmul(array_ops.expand_dims(parts_a, -2), array_ops.expand_dims(parts_b, -1))
+    else:
+        a_values_grad = math_ops.matmul(
+            array_ops.expand_dims(parts_a, -1), array_ops.expand_dims(parts_b, -2), adjoint_a=True, adjoint_b=True
+        )
+    return [None, array_ops.squeeze(a_values_grad, axis=[-2, -1]), None, b_grad]
