@@ -125,9 +125,12 @@ from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_concat,
     sparse_fill_empty_rows,
+    sparse_mask,
+    sparse_merge,
     sparse_placeholder,
     sparse_reduce_sum,
     sparse_reorder,
+    sparse_reset_shape,
     sparse_reshape,
     sparse_retain,
     sparse_segment_mean,
@@ -136,6 +139,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_slice,
     sparse_tensor_dense_matmul,
     sparse_tensor_to_dense,
+    sparse_to_indicator,
     sparse_transpose,
 )
 from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401

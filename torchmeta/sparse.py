@@ -3,10 +3,14 @@
 from torchmeta.api.sparse_ops import from_dense  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_concat as concat  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_expand_dims as expand_dims  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_eye as eye  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_fill_empty_rows as fill_empty_rows  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_mask as mask  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_merge as merge  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_placeholder as placeholder  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reduce_sum as reduce_sum  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reorder as reorder  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_reset_shape as reset_shape  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reshape as reshape  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_retain as retain  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_segment_mean as segment_mean  # noqa: F401
@@ -16,5 +20,6 @@ from torchmeta.api.sparse_ops import sparse_slice as slice  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_dense_matmul as matmul  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_dense_matmul as sparse_dense_matmul  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_to_indicator as to_indicator  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_transpose as transpose  # noqa: F401
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401

@@ -318,3 +318,71 @@ def test_sparse_tensor_dense_matmul_errors_like_tensorflow(tf1, indices, shape, 
     expected = run(tf1)
     assert expected[0] == "InvalidArgumentError"
     assert run(tm) == expected
+
+
+def _pure_python_builders(tf):
+    sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+    ids = tf.SparseTensor(IDS.indices, IDS.values, IDS.dense_shape)
+    weights = tf.SparseTensor(WEIGHTS.indices, WEIGHTS.values, WEIGHTS.dense_shape)
+    n = tf.placeholder_with_default(np.int32(3), [])
+    slices = tf.IndexedSlices(tf.constant(np.arange(8, dtype=np.float32).reshape(4, 2)), tf.constant([0, 3, 5, 7]))
+    masked = tf.sparse.mask(slices, tf.constant([3, 4]))
+    out = {
+        "eye": tf.sparse.eye(3, 4, dtype=tf.int32),
+        "eye_tensor": tf.sparse.eye(n),
+        "reset_tight": tf.sparse.reset_shape(sp),
+        "reset_static": tf.sparse_reset_shape(sp, [5, 6]),
+        "reset_fed": tf.sparse.reset_shape(sp, tf.placeholder_with_default(np.array([4, 4], np.int64), [None])),
+        "merge": tf.sparse.merge(ids, weights, 10),
+        "merge_two": tf.sparse_merge([ids, ids], weights, [10, 12], already_sorted=True),
+        "indicator": tf.sparse_to_indicator(ids, 10),
+    }
+    fetch = {k: (v.indices, v.values, v.dense_shape) if isinstance(v, tf.SparseTensor) else v for k, v in out.items()}
+    fetch["masked"] = (masked.values, masked.indices)
+    return fetch
+
+
+def test_pure_python_sparse_builders_like_tensorflow(tf1):
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            fetch = _pure_python_builders(tf)
+            static = {
+                k: [t.shape.as_list() if t.shape.rank is not None else None for t in v]
+                if isinstance(v, tuple)
+                else v.shape.as_list()
+                for k, v in fetch.items()
+            }
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key, expected in results[0][2].items():
+        got = results[1][2][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_array_equal(g, e, err_msg=key)
+
+
+def test_sparse_builders_errors_like_tensorflow(tf1):
+    from tests.train.helpers import outcome
+
+    def attempt(tf, build):
+        with tf.Graph().as_default():
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            return outcome(build, tf, sp)
+
+    cases = [
+        lambda tf, sp: tf.sparse.reset_shape(sp, [2, 6]),
+        lambda tf, sp: tf.sparse.reset_shape(sp, [2, 6, 1]),
+        lambda tf, sp: tf.sparse.eye(2.5),
+        lambda tf, sp: tf.sparse.merge(sp, sp, 2.5),
+        lambda tf, sp: tf.sparse.merge([sp], sp, [3, 4]),
+    ]
+    for build in cases:
+        expected = attempt(tf1, build)
+        assert expected[0] != "ok"
+        assert attempt(tm, build) == expected
