@@ -8,7 +8,10 @@ from torchmeta.api.sparse_ops import sparse_fill_empty_rows as fill_empty_rows  
 from torchmeta.api.sparse_ops import sparse_mask as mask  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_merge as merge  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_placeholder as placeholder  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_reduce_max as reduce_max  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_reduce_max_sparse as reduce_max_sparse  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reduce_sum as reduce_sum  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_reduce_sum_sparse as reduce_sum_sparse  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reorder as reorder  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reset_shape as reset_shape  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_reshape as reshape  # noqa: F401

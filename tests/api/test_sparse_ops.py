@@ -386,3 +386,31 @@ def test_sparse_builders_errors_like_tensorflow(tf1):
         expected = attempt(tf1, build)
         assert expected[0] != "ok"
         assert attempt(tm, build) == expected
+
+
+def test_sparse_reductions_like_tensorflow(tf1):
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            max_sparse = tf.sparse.reduce_max_sparse(sp, 1, keepdims=True)
+            sum_sparse = tf.sparse_reduce_sum_sparse(sp, reduction_axes=[0])
+            fetch = {
+                "max": tf.sparse.reduce_max(sp),
+                "max_rows": tf.sparse_reduce_max(sp, axis=1),
+                "max_sparse": (max_sparse.indices, max_sparse.values, max_sparse.dense_shape),
+                "sum_sparse": (sum_sparse.indices, sum_sparse.values, sum_sparse.dense_shape),
+            }
+            static = [fetch["max"].shape.as_list(), fetch["max_rows"].shape.as_list()]
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key, expected in results[0][2].items():
+        got = results[1][2][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_array_equal(g, e, err_msg=key)

@@ -393,4 +393,36 @@ _sparse_dense_matmul = [
     ),
 ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul
+_R_IDX = i64([0, 1, 0], [0, 1, 2], [1, 0, 1], [1, 2, 2], [1, 2, 0])
+_R_VALS = np.array([3.0, -1.0, -2.5, 4.0, -7.0], np.float32)
+_reductions = []
+for _op in ("SparseReduceMax", "SparseReduceMaxSparse", "SparseReduceSumSparse"):
+    _reductions += [
+        S(
+            _op,
+            {"input_indices": _R_IDX, "input_values": _R_VALS, "input_shape": i64(2, 3, 3), "reduction_axes": i32(1)},
+        ),
+        S(
+            _op,
+            {
+                "input_indices": _R_IDX,
+                "input_values": _R_VALS,
+                "input_shape": i64(2, 3, 3),
+                "reduction_axes": i32(-1, 0),
+            },
+            attrs={"keep_dims": True},
+            id="keep-dims",
+        ),
+        S(
+            _op,
+            {
+                "input_indices": _R_IDX,
+                "input_values": np.array([5, 1, -3, 2, 9], np.int32),
+                "input_shape": i64(2, 3, 3),
+                "reduction_axes": i32(0, 1, 2),
+            },
+            id="all-int32",
+        ),
+    ]
+
+SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul + _reductions

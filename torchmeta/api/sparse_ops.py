@@ -36,6 +36,9 @@ __all__ = [
     "sparse_segment_sqrt_n",
     "embedding_lookup_sparse",
     "sparse_tensor_dense_matmul",
+    "sparse_reduce_max",
+    "sparse_reduce_max_sparse",
+    "sparse_reduce_sum_sparse",
     "sparse_eye",
     "sparse_mask",
     "sparse_reset_shape",
@@ -218,6 +221,39 @@ def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, k
         reduction_axes=_reduction_dims(sp_input, axis),
         keep_dims=bool(keepdims),
     )
+
+
+def _sparse_reduction(op_type, sp_input, axis, keepdims, reduction_axes, keep_dims):
+    if keep_dims is not None:
+        keepdims = keep_dims
+    if reduction_axes is not None:
+        axis = reduction_axes
+    return raw_op(
+        op_type,
+        input_indices=sp_input.indices,
+        input_values=sp_input.values,
+        input_shape=sp_input.dense_shape,
+        reduction_axes=_reduction_dims(sp_input, axis),
+        keep_dims=bool(keepdims),
+    )
+
+
+def sparse_reduce_max(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_max`` (TF1): the dense max of the entries over ``axis`` (implicit zeros do not count;
+    a position without entries is 0)."""
+    return _sparse_reduction("SparseReduceMax", sp_input, axis, keepdims, reduction_axes, keep_dims)
+
+
+def sparse_reduce_max_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_max_sparse``: sparse_reduce_max as a SparseTensor of the positions with entries."""
+    out = _sparse_reduction("SparseReduceMaxSparse", sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return SparseTensor(*out)
+
+
+def sparse_reduce_sum_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_sum_sparse``: sparse_reduce_sum as a SparseTensor of the positions with entries."""
+    out = _sparse_reduction("SparseReduceSumSparse", sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return SparseTensor(*out)
 
 
 def _segment(op_type: str, doc: str):

@@ -1,4 +1,4 @@
-"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, the SparseSegment{Sum,Mean,SqrtN}
+"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduce{Sum,Max}[Sparse], the SparseSegment{Sum,Mean,SqrtN}
 family, SparseFillEmptyRows, SparseSlice and SparseTensorDenseMatMul (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
@@ -283,15 +283,9 @@ def _reduce_shape(op):
     return [TensorShape([d for i, d in enumerate(dims) if i not in reduced])]
 
 
-@register_op(
-    "SparseReduceSum",
-    inputs=["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"],
-    outputs=["output: T"],
-    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
-    shape=_reduce_shape,
-)
-def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, keep_dims):
-    _check_sparse(input_indices, input_values, input_shape, "SparseReduceSum")
+def _reduction_groups(input_indices, input_values, input_shape, reduction_axes, op_name):
+    """TF's SparseReduce grouping: ``(dims, reduced axes, output dims, each entry's linear output position)``."""
+    _check_sparse(input_indices, input_values, input_shape, op_name)
     dims = _shape_list(input_shape)
     rank = len(dims)
     axes = set()
@@ -301,17 +295,36 @@ def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, 
         axes.add(a % rank)
     kept = [i for i in range(rank) if i not in axes]
     out_dims = [dims[i] for i in kept]
-    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)) if out_dims else 1, dtype=input_values.dtype)
-    if input_indices.shape[0]:
-        sub = input_indices[:, kept] if kept else torch.zeros(input_indices.shape[0], 0, dtype=torch.int64)
+    linear = torch.zeros(input_indices.shape[0], dtype=torch.int64)
+    if input_indices.shape[0] and kept:
         strides = torch.tensor(
             [int(np.prod(out_dims[i + 1 :], dtype=np.int64)) for i in range(len(out_dims))], dtype=torch.int64
         )
-        linear = (sub * strides).sum(dim=1) if kept else torch.zeros(input_indices.shape[0], dtype=torch.int64)
-        flat.index_add_(0, linear, input_values)
+        linear = (input_indices[:, kept] * strides).sum(dim=1)
+    return dims, axes, out_dims, linear
+
+
+def _reduced_dense(flat, dims, axes, out_dims, keep_dims):
     if keep_dims:
         return flat.reshape([1 if i in axes else d for i, d in enumerate(dims)])
     return flat.reshape(out_dims)
+
+
+@register_op(
+    "SparseReduceSum",
+    inputs=["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"],
+    outputs=["output: T"],
+    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
+    shape=_reduce_shape,
+)
+def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    dims, axes, out_dims, linear = _reduction_groups(
+        input_indices, input_values, input_shape, reduction_axes, "SparseReduceSum"
+    )
+    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)), dtype=input_values.dtype)
+    if input_indices.shape[0]:
+        flat.index_add_(0, linear, input_values)
+    return _reduced_dense(flat, dims, axes, out_dims, keep_dims)
 
 
 @register_gradient("SparseReduceSum")
@@ -322,6 +335,87 @@ def _sparse_reduce_sum_grad(op, out_grad):
     out_grad_reshaped = array_ops.reshape(out_grad, output_shape_kept_dims)
     scale = sp_shape // math_ops.cast(output_shape_kept_dims, sp_shape.dtype)
     return [None, array_ops.gather_nd(out_grad_reshaped, sp_indices // scale), None, None]
+
+
+_REDUCE_MAX_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
+_REDUCE_INPUTS = ["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"]
+_SPARSE_OUTPUTS = ["output_indices: int64", "output_values: T", "output_shape: int64"]
+
+
+@register_op(
+    "SparseReduceMax",
+    inputs=_REDUCE_INPUTS,
+    outputs=["output: T"],
+    attrs=["keep_dims: bool = false", f"T: {_REDUCE_MAX_TYPES}"],
+    shape=_reduce_shape,
+)
+def sparse_reduce_max(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    """The max over the entries only (implicit zeros do not count); an output with no entry is 0, as TF's."""
+    dims, axes, out_dims, linear = _reduction_groups(
+        input_indices, input_values, input_shape, reduction_axes, "SparseReduceMax"
+    )
+    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)), dtype=input_values.dtype)
+    if input_indices.shape[0]:
+        flat.scatter_reduce_(0, linear, input_values, "amax", include_self=False)
+    return _reduced_dense(flat, dims, axes, out_dims, keep_dims)
+
+
+def _sparse_reduction(input_indices, input_values, input_shape, reduction_axes, keep_dims, op_name, how):
+    dims, axes, out_dims, linear = _reduction_groups(input_indices, input_values, input_shape, reduction_axes, op_name)
+    groups, inverse = torch.unique(linear, sorted=True, return_inverse=True)
+    values = torch.zeros(groups.shape[0], dtype=input_values.dtype)
+    if how == "sum":
+        values.index_add_(0, inverse, input_values)
+    else:
+        values.scatter_reduce_(0, inverse, input_values, "amax", include_self=False)
+    coords = []
+    rest = groups.clone()
+    for d in reversed(out_dims):
+        coords.append(rest % d if d else rest)
+        rest = rest // d if d else rest
+    coords.reverse()
+    if keep_dims:
+        columns, k = [], 0
+        for i in range(len(dims)):
+            if i in axes:
+                columns.append(torch.zeros_like(groups))
+            else:
+                columns.append(coords[k])
+                k += 1
+        shape = [1 if i in axes else d for i, d in enumerate(dims)]
+    else:
+        columns, shape = coords, out_dims
+    indices = torch.stack(columns, 1) if columns else torch.zeros((groups.shape[0], 0), dtype=torch.int64)
+    return indices, values, torch.tensor(shape, dtype=torch.int64)
+
+
+@register_op(
+    "SparseReduceMaxSparse",
+    inputs=_REDUCE_INPUTS,
+    outputs=_SPARSE_OUTPUTS,
+    attrs=["keep_dims: bool = false", f"T: {_REDUCE_MAX_TYPES}"],
+)
+def sparse_reduce_max_sparse(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    """SparseReduceMax's sparse form: an entry per output position that has entries (sorted)."""
+    return _sparse_reduction(
+        input_indices, input_values, input_shape, reduction_axes, keep_dims, "SparseReduceMaxSparse", "max"
+    )
+
+
+@register_op(
+    "SparseReduceSumSparse",
+    inputs=_REDUCE_INPUTS,
+    outputs=_SPARSE_OUTPUTS,
+    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
+)
+def sparse_reduce_sum_sparse(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    """SparseReduceSum's sparse form: an entry per output position that has entries (sorted)."""
+    return _sparse_reduction(
+        input_indices, input_values, input_shape, reduction_axes, keep_dims, "SparseReduceSumSparse", "sum"
+    )
+
+
+no_registered_gradient("SparseReduceMax", "SparseReduceMaxSparse", "SparseReduceSumSparse")
 
 
 # ---------------------------------------------------------------------------------------------
