@@ -414,3 +414,55 @@ def test_sparse_reductions_like_tensorflow(tf1):
             strict=True,
         ):
             np.testing.assert_array_equal(g, e, err_msg=key)
+
+
+def test_sparse_softmax_maximum_minimum_like_tensorflow(tf1):
+    other = tm.SparseTensorValue(
+        np.array([[0, 1], [1, 0], [2, 0], [2, 3]], np.int64),
+        np.array([-1.0, 4.0, 0.25, -3.0], np.float32),
+        SP.dense_shape,
+    )
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            sp_other = tf.SparseTensor(other.indices, other.values, other.dense_shape)
+            soft = tf.sparse.softmax(sp)
+            hi, lo = tf.sparse.maximum(sp, sp_other), tf.sparse_minimum(sp, sp_other)
+            fetch = {
+                "softmax": soft.values,
+                "softmax_alias": tf.sparse_softmax(sp, name="again").values,
+                "maximum": (hi.indices, hi.values, hi.dense_shape),
+                "minimum": (lo.indices, lo.values),
+                "grad": tf.gradients(tf.reduce_sum(soft.values * [1.0, 2.0, 3.0, 4.0]), sp.values)[0],
+            }
+            with tf.Session() as sess:
+                results.append((_nodes(graph), sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    for key, expected in results[0][1].items():
+        got = results[1][1][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_allclose(g, e, rtol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("case", ["shape", "rank"])
+def test_sparse_maximum_errors_like_tensorflow(tf1, case):
+    from tests.train.helpers import outcome
+
+    def run(tf):
+        with tf.Graph().as_default():
+            a = tf.SparseTensor(np.array([[0, 0]], np.int64), np.array([1.0], np.float32), np.array([2, 2], np.int64))
+            shape = [2, 3] if case == "shape" else [2, 2, 1]
+            b = tf.SparseTensor(
+                np.zeros((1, len(shape)), np.int64), np.array([1.0], np.float32), np.array(shape, np.int64)
+            )
+            with tf.Session() as sess:
+                return outcome(sess.run, tf.sparse.maximum(a, b).values)
+
+    expected = run(tf1)
+    assert expected[0] == "InvalidArgumentError"
+    assert run(tm) == expected

@@ -425,4 +425,61 @@ for _op in ("SparseReduceMax", "SparseReduceMaxSparse", "SparseReduceSumSparse")
         ),
     ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul + _reductions
+_SM_IDX = i64([0, 0, 1], [0, 0, 3], [0, 2, 0], [1, 1, 1], [1, 1, 2], [1, 1, 3])
+_B_IDX = i64([0, 0, 3], [0, 1, 0], [1, 1, 1], [1, 2, 2])
+_sparse_elementwise = [
+    S("SparseSoftmax", {"sp_indices": _SM_IDX, "sp_values": randn(6), "sp_shape": i64(2, 3, 4)}),
+    S(
+        "SparseSoftmax",
+        {"sp_indices": i64([0, 0], [0, 2], [2, 1]), "sp_values": randn(3).astype(np.float64), "sp_shape": i64(3, 3)},
+        id="2d-float64",
+    ),
+    S(
+        "SparseDenseCwiseAdd",
+        {"sp_indices": _SM_IDX, "sp_values": randn(6), "sp_shape": i64(2, 3, 4), "dense": randn(3, 1)},
+        grad=False,
+    ),
+    S(
+        "SparseDenseCwiseAdd",
+        {
+            "sp_indices": _SM_IDX,
+            "sp_values": np.arange(6, dtype=np.int32),
+            "sp_shape": i64(2, 3, 4),
+            "dense": i32(1, 2, 3, 4),
+        },
+        id="int32-row",
+        grad=False,
+    ),
+]
+for _op in ("SparseSparseMaximum", "SparseSparseMinimum"):
+    _sparse_elementwise += [
+        S(
+            _op,
+            {
+                "a_indices": _SM_IDX,
+                "a_values": randn(6),
+                "a_shape": i64(2, 3, 4),
+                "b_indices": _B_IDX,
+                "b_values": randn(4),
+                "b_shape": i64(2, 3, 4),
+            },
+            grad=False,
+        ),
+        S(
+            _op,
+            {
+                "a_indices": _B_IDX,
+                "a_values": i32(-3, 4, 5, -6),
+                "a_shape": i64(2, 3, 4),
+                "b_indices": i64([0, 1, 0], [1, 0, 0]),
+                "b_values": i32(7, -2),
+                "b_shape": i64(2, 3, 4),
+            },
+            id="int32",
+            grad=False,
+        ),
+    ]
+
+SAMPLES: list[Sample] = (
+    _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul + _reductions + _sparse_elementwise
+)

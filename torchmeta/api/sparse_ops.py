@@ -39,6 +39,9 @@ __all__ = [
     "sparse_reduce_max",
     "sparse_reduce_max_sparse",
     "sparse_reduce_sum_sparse",
+    "sparse_softmax",
+    "sparse_maximum",
+    "sparse_minimum",
     "sparse_eye",
     "sparse_mask",
     "sparse_reset_shape",
@@ -676,3 +679,38 @@ def sparse_to_indicator(sp_input, vocab_size, name=None):
         sp_values = SparseTensor(sp_input.indices, new_values, sp_input.dense_shape)
         sp_new = sparse_merge(sp_input, sp_values, vocab_size, name)
         return sparse_tensor_to_dense(sp_new, default_value=False, validate_indices=False, name=name)
+
+
+def sparse_softmax(sp_input, name=None):
+    """``tf.sparse.softmax``: a softmax over each row's entries along the last dimension (implicit entries
+    take no part); the input in canonical order, as TF requires."""
+    with name_scope(name, "SparseSoftmax", [sp_input.indices, sp_input.values]) as name:
+        out_vals = raw_op(
+            "SparseSoftmax", sp_indices=sp_input.indices, sp_values=sp_input.values, sp_shape=sp_input.dense_shape
+        )
+        return SparseTensor(sp_input.indices, out_vals, sp_input.dense_shape)
+
+
+def _sparse_sparse(op_type, sp_a, sp_b, name):
+    with name_scope(name, op_type, [sp_a.indices, sp_a.values, sp_b.indices, sp_b.values]) as name:
+        out_indices, out_values = raw_op(
+            op_type,
+            a_indices=sp_a.indices,
+            a_values=sp_a.values,
+            a_shape=sp_a.dense_shape,
+            b_indices=sp_b.indices,
+            b_values=sp_b.values,
+            b_shape=sp_b.dense_shape,
+            name=name,
+        )
+    return SparseTensor(out_indices, out_values, sp_a.dense_shape)
+
+
+def sparse_maximum(sp_a, sp_b, name=None):
+    """``tf.sparse.maximum``: the elementwise max of two same-shaped SparseTensors (missing entries are 0)."""
+    return _sparse_sparse("SparseSparseMaximum", sp_a, sp_b, name)
+
+
+def sparse_minimum(sp_a, sp_b, name=None):
+    """``tf.sparse.minimum``: the elementwise min of two same-shaped SparseTensors (missing entries are 0)."""
+    return _sparse_sparse("SparseSparseMinimum", sp_a, sp_b, name)

@@ -340,6 +340,14 @@ def _sparse_reduce_sum_grad(op, out_grad):
 _REDUCE_MAX_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
 _REDUCE_INPUTS = ["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"]
 _SPARSE_OUTPUTS = ["output_indices: int64", "output_values: T", "output_shape: int64"]
+_SPARSE_SPARSE_INPUTS = [
+    "a_indices: int64",
+    "a_values: T",
+    "a_shape: int64",
+    "b_indices: int64",
+    "b_values: T",
+    "b_shape: int64",
+]
 
 
 @register_op(
@@ -991,3 +999,172 @@ def _sparse_tensor_dense_matmul_grad(op, grad):
             array_ops.expand_dims(parts_a, -1), array_ops.expand_dims(parts_b, -2), adjoint_a=True, adjoint_b=True
         )
     return [None, array_ops.squeeze(a_values_grad, axis=[-2, -1]), None, b_grad]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSoftmax, SparseDenseCwiseAdd, SparseSparse{Maximum,Minimum}
+
+
+def _sparse_softmax_shape(op):
+    input_with_rank(op, 0, 2)
+    values = with_rank(op, op.inputs[1].shape, 1)
+    input_with_rank(op, 2, 1)
+    return [values]
+
+
+@register_op(
+    "SparseSoftmax",
+    inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64"],
+    outputs=["output: T"],
+    attrs=["T: {half, float, double}"],
+    shape=_sparse_softmax_shape,
+)
+def sparse_softmax(sp_indices, sp_values, sp_shape):
+    """A softmax over each run of entries sharing all but the last index (the input in canonical order, as
+    TF's kernel assumes); the output is in the input's order."""
+    if sp_indices.dim() != 2:
+        raise invalid(f"Input should be a matrix but received shape: {format_dims(sp_indices.shape)}")
+    if sp_values.ndim != 1:
+        raise invalid(f"Input should be a vector but received shape: {format_dims(sp_values.shape)}")
+    if sp_shape.dim() != 1:
+        raise invalid(f"Input should be a vector but received shape: {format_dims(sp_shape.shape)}")
+    if sp_shape.numel() < 2:
+        raise invalid(f"Input should have rank >= 2, but received shape: {format_dims(sp_shape.shape)}")
+    nnz = sp_values.shape[0]
+    out = torch.empty_like(sp_values)
+    if nnz == 0:
+        return out
+    leading = sp_indices[:, :-1]
+    starts = torch.ones(nnz, dtype=torch.bool)
+    starts[1:] = (leading[1:] != leading[:-1]).any(dim=1)
+    group = torch.cumsum(starts.long(), 0) - 1
+    groups = int(group[-1]) + 1
+    maxes = torch.full((groups,), float("-inf"), dtype=sp_values.dtype).scatter_reduce(
+        0, group, sp_values, "amax", include_self=True
+    )
+    exps = torch.exp(sp_values - maxes[group])
+    sums = torch.zeros(groups, dtype=sp_values.dtype).index_add_(0, group, exps)
+    return exps / sums[group]
+
+
+@register_gradient("SparseSoftmax")
+def _sparse_softmax_grad(op, grad):
+    indices, shape = op.inputs[0], op.inputs[2]
+    out_vals = op.outputs[0]
+    sp_output = SparseTensor(indices, out_vals, shape)
+    sp_grad = SparseTensor(indices, grad, shape)
+    sp_product = SparseTensor(indices, sp_output.values * sp_grad.values, shape)
+    sum_reduced = -raw_op(
+        "SparseReduceSum",
+        input_indices=sp_product.indices,
+        input_values=sp_product.values,
+        input_shape=sp_product.dense_shape,
+        reduction_axes=[-1],
+        keep_dims=True,
+    )
+    sp_sum_values = raw_op(
+        "SparseDenseCwiseAdd",
+        sp_indices=sp_grad.indices,
+        sp_values=sp_grad.values,
+        sp_shape=sp_grad.dense_shape,
+        dense=sum_reduced,
+    )
+    grad_x = sp_sum_values * sp_output.values
+    return [None, grad_x, None]
+
+
+def _sparse_dense_cwise_shape(op):
+    indices = input_with_rank(op, 0, 2)
+    return [TensorShape([indices[0]])]
+
+
+@register_op(
+    "SparseDenseCwiseAdd",
+    inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64", "dense: T"],
+    outputs=["output: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=_sparse_dense_cwise_shape,
+)
+def sparse_dense_cwise_add(sp_indices, sp_values, sp_shape, dense):
+    """Each entry plus the dense tensor's value at its index (the dense side broadcast to the sparse shape)."""
+    dims = _shape_list(sp_shape)
+    if dense.ndim > len(dims) or any(
+        d not in (1, s) for d, s in zip(reversed(dense.shape), reversed(dims), strict=False)
+    ):
+        raise invalid(
+            f"SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible shapes: "
+            f"[{','.join(str(d) for d in dims)}] vs. [{','.join(str(d) for d in dense.shape)}]"
+        )
+    full = dense.reshape([1] * (len(dims) - dense.ndim) + list(dense.shape)).expand(dims)
+    if sp_indices.shape[0] == 0:
+        return sp_values.clone()
+    return sp_values + full[tuple(sp_indices.long().t())]
+
+
+@register_gradient("SparseDenseCwiseAdd")
+def _sparse_dense_cwise_add_grad(unused_op, unused_grad):
+    raise NotImplementedError(
+        "Gradient for SparseDenseCwiseAdd is not implemented. Please use SparseAdd instead if possible."
+    )
+
+
+def _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, how):
+    for name, t in (("a_indices", a_indices), ("b_indices", b_indices)):
+        if t.dim() != 2:
+            raise invalid(f"Input {name} should be a matrix but received shape: {format_dims(t.shape)}")
+    a_dims, b_dims = _shape_list(a_shape), _shape_list(b_shape)
+    if len(a_dims) != len(b_dims):
+        raise invalid(
+            f"Operands do not have the same ranks; got shapes: {' '.join(map(str, a_dims))} and "
+            f"{' '.join(map(str, b_dims))}"
+        )
+    for i, (a, b) in enumerate(zip(a_dims, b_dims, strict=True)):
+        if a != b:
+            raise invalid(f"Operands' shapes do not match: got {a} and {b} for dimension {i}")
+    keys = {}
+    for indices, values, side in ((a_indices, a_values, 0), (b_indices, b_values, 1)):
+        for row, value in zip(indices.tolist(), values.tolist(), strict=True):
+            keys.setdefault(tuple(row), [0, 0])[side] = value
+    ordered = sorted(keys)
+    pick = max if how == "max" else min
+    out_values = torch.tensor([pick(*keys[k]) for k in ordered], dtype=a_values.dtype)
+    out_indices = torch.tensor(ordered, dtype=torch.int64).reshape(len(ordered), a_indices.shape[1])
+    return out_indices, out_values
+
+
+def _sparse_sparse_shape(op):
+    return [TensorShape([None, None]), TensorShape([None])]
+
+
+@register_op(
+    "SparseSparseMaximum",
+    inputs=_SPARSE_SPARSE_INPUTS,
+    outputs=["output_indices: int64", "output_values: T"],
+    attrs=[f"T: {_REDUCE_MAX_TYPES}"],
+    shape=_sparse_sparse_shape,
+)
+def sparse_sparse_maximum(a_indices, a_values, a_shape, b_indices, b_values, b_shape):
+    """The elementwise max over the union of both operands' indices (a missing entry is 0)."""
+    return _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, "max")
+
+
+@register_op(
+    "SparseSparseMinimum",
+    inputs=_SPARSE_SPARSE_INPUTS,
+    outputs=["output_indices: int64", "output_values: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=_sparse_sparse_shape,
+)
+def sparse_sparse_minimum(a_indices, a_values, a_shape, b_indices, b_values, b_shape):
+    """The elementwise min over the union of both operands' indices (a missing entry is 0)."""
+    return _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, "min")
+
+
+@register_gradient("SparseSparseMaximum")
+def _sparse_sparse_maximum_grad(unused_op, unused_grad):
+    raise NotImplementedError("Gradient for SparseSparseMaximum is not implemented.")
+
+
+@register_gradient("SparseSparseMinimum")
+def _sparse_sparse_minimum_grad(unused_op, unused_grad):
+    raise NotImplementedError("Gradient for SparseSparseMinimum is not implemented.")
