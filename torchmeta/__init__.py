@@ -123,6 +123,7 @@ from torchmeta.api.random_crop_ops import random_crop  # noqa: F401
 from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
+    sparse_add,
     sparse_concat,
     sparse_fill_empty_rows,
     sparse_mask,

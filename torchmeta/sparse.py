@@ -1,6 +1,7 @@
 """``tf.sparse`` (TF1): SparseTensor functions."""
 
 from torchmeta.api.sparse_ops import from_dense  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_add as add  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_concat as concat  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_expand_dims as expand_dims  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_eye as eye  # noqa: F401

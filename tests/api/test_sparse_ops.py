@@ -466,3 +466,65 @@ def test_sparse_maximum_errors_like_tensorflow(tf1, case):
     expected = run(tf1)
     assert expected[0] == "InvalidArgumentError"
     assert run(tm) == expected
+
+
+def test_sparse_add_like_tensorflow(tf1):
+    other = tm.SparseTensorValue(
+        np.array([[0, 1], [1, 0], [2, 0], [2, 3]], np.int64),
+        np.array([2.0, 4.0, -0.45, -3.0], np.float32),
+        SP.dense_shape,
+    )
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            sp_other = tf.SparseTensor(other.indices, other.values, other.dense_shape)
+            total = tf.sparse.add(sp, sp_other)
+            dropped = tf.sparse_add(sp, sp_other, thresh=0.1)
+            dense = tf.constant(np.arange(12, dtype=np.float32).reshape(3, 4))
+            mixed = tf.sparse.add(dense, sp)
+            grads = tf.gradients(
+                tf.reduce_sum(total.values * total.values) + tf.reduce_sum(mixed * mixed),
+                [sp.values, sp_other.values, dense],
+            )
+            fetch = {
+                "total": (total.indices, total.values, total.dense_shape),
+                "dropped": (dropped.indices, dropped.values),
+                "mixed": mixed,
+                "grads": tuple(grads),
+            }
+            static = [total.indices.shape.as_list(), mixed.shape.as_list()]
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key, expected in results[0][2].items():
+        got = results[1][2][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_allclose(g, e, rtol=1e-6, err_msg=key)
+
+
+def test_sparse_add_errors_like_tensorflow(tf1):
+    from tests.train.helpers import outcome
+
+    def run(tf, shape):
+        with tf.Graph().as_default():
+            if shape is None:
+                return outcome(tf.sparse.add, tf.ones([2]), tf.ones([2]))[:1]
+            a = tf.SparseTensor(np.array([[0, 0]], np.int64), np.array([1.0], np.float32), np.array([2, 2], np.int64))
+            b = tf.SparseTensor(
+                np.zeros((1, len(shape)), np.int64),
+                np.array([1.0], np.float32),
+                tf.placeholder_with_default(np.array(shape, np.int64), [None]),
+            )
+            with tf.Session() as sess:
+                return outcome(sess.run, tf.sparse.add(a, b).values)
+
+    for shape in (None, [2, 3], [2, 2, 1]):
+        expected = run(tf1, shape)
+        assert expected[0] in ("InvalidArgumentError", "TypeError")
+        assert run(tm, shape) == expected

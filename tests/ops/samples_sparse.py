@@ -480,6 +480,53 @@ for _op in ("SparseSparseMaximum", "SparseSparseMinimum"):
         ),
     ]
 
-SAMPLES: list[Sample] = (
+_sparse_add = [
+    S(
+        "SparseAdd",
+        {
+            "a_indices": _SM_IDX,
+            "a_values": randn(6),
+            "a_shape": i64(2, 3, 4),
+            "b_indices": _B_IDX,
+            "b_values": randn(4),
+            "b_shape": i64(2, 3, 4),
+            "thresh": np.float32(0.0),
+        },
+    ),
+    S(
+        "SparseAdd",
+        {
+            "a_indices": i64([0, 0], [1, 1], [2, 0]),
+            "a_values": np.array([1.0, 0.5, 0.05], np.float32),
+            "a_shape": i64(3, 2),
+            "b_indices": i64([0, 0], [1, 0], [1, 1]),
+            "b_values": np.array([-0.9, 0.01, 2.0], np.float32),
+            "b_shape": i64(3, 2),
+            "thresh": np.float32(0.2),
+        },
+        id="thresh",
+    ),
+    S(
+        "SparseAddGrad",
+        {
+            "backprop_val_grad": randn(4),
+            "a_indices": i64([0, 0], [1, 1], [2, 0]),
+            "b_indices": i64([0, 0], [1, 0], [1, 1]),
+            "sum_indices": i64([1, 0], [1, 1], [2, 0], [2, 1]),
+        },
+    ),
+    S(
+        "SparseTensorDenseAdd",
+        {"a_indices": _SM_IDX, "a_values": randn(6), "a_shape": i64(2, 3, 4), "b": randn(2, 3, 4)},
+    ),
+    S(
+        "SparseTensorDenseAdd",
+        {"a_indices": i32([0, 1], [0, 1]), "a_values": i32(3, 4), "a_shape": i32(2, 2), "b": np.ones((2, 2), np.int32)},
+        id="int32-duplicates",
+        grad=False,
+    ),
+]
+
+SAMPLES: list[Sample] = _sparse_add + (
     _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul + _reductions + _sparse_elementwise
 )

@@ -39,6 +39,7 @@ __all__ = [
     "sparse_reduce_max",
     "sparse_reduce_max_sparse",
     "sparse_reduce_sum_sparse",
+    "sparse_add",
     "sparse_softmax",
     "sparse_maximum",
     "sparse_minimum",
@@ -714,3 +715,39 @@ def sparse_maximum(sp_a, sp_b, name=None):
 def sparse_minimum(sp_a, sp_b, name=None):
     """``tf.sparse.minimum``: the elementwise min of two same-shaped SparseTensors (missing entries are 0)."""
     return _sparse_sparse("SparseSparseMinimum", sp_a, sp_b, name)
+
+
+def sparse_add(a, b, threshold=None, thresh=None):
+    """``tf.sparse.add`` (TF1): SparseTensor + SparseTensor (a SparseTensor; sums of two entries with
+    ``|sum| < threshold`` dropped) or SparseTensor + dense (a dense Tensor).
+
+    Raises:
+      TypeError: neither operand is a SparseTensor (TF's wording).
+    """
+    if threshold is None:
+        threshold = thresh if thresh is not None else 0
+    sparse_classes = (SparseTensor, SparseTensorValue)
+    if not any(isinstance(inp, sparse_classes) for inp in [a, b]):
+        raise TypeError("At least one input should be SparseTensor; do you mean to use tf.add()?")
+    if all(isinstance(inp, sparse_classes) for inp in [a, b]):
+        a = _convert_to_sparse_tensor(a)
+        b = _convert_to_sparse_tensor(b)
+        threshold = convert_to_tensor(threshold, dtype=a.values.dtype.real_dtype.base_dtype, name="threshold")
+        output_ind, output_val, output_shape = raw_op(
+            "SparseAdd",
+            a_indices=a.indices,
+            a_values=a.values,
+            a_shape=a.dense_shape,
+            b_indices=b.indices,
+            b_values=b.values,
+            b_shape=b.dense_shape,
+            thresh=threshold,
+        )
+        a.get_shape().assert_is_compatible_with(b.get_shape())
+        static_shape = array_ops.broadcast_static_shape(a.get_shape(), b.get_shape())
+        if static_shape.is_fully_defined():
+            output_shape = static_shape.as_list()
+        return SparseTensor(output_ind, output_val, output_shape)
+    if isinstance(b, sparse_classes):
+        a, b = b, a
+    return raw_op("SparseTensorDenseAdd", a_indices=a.indices, a_values=a.values, a_shape=a.dense_shape, b=b)

@@ -1108,10 +1108,8 @@ def _sparse_dense_cwise_add_grad(unused_op, unused_grad):
     )
 
 
-def _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, how):
-    for name, t in (("a_indices", a_indices), ("b_indices", b_indices)):
-        if t.dim() != 2:
-            raise invalid(f"Input {name} should be a matrix but received shape: {format_dims(t.shape)}")
+def _check_same_shapes(a_shape, b_shape) -> None:
+    """TF's check that two SparseTensor operands have one shape (no broadcasting)."""
     a_dims, b_dims = _shape_list(a_shape), _shape_list(b_shape)
     if len(a_dims) != len(b_dims):
         raise invalid(
@@ -1121,6 +1119,13 @@ def _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_s
     for i, (a, b) in enumerate(zip(a_dims, b_dims, strict=True)):
         if a != b:
             raise invalid(f"Operands' shapes do not match: got {a} and {b} for dimension {i}")
+
+
+def _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, how):
+    for name, t in (("a_indices", a_indices), ("b_indices", b_indices)):
+        if t.dim() != 2:
+            raise invalid(f"Input {name} should be a matrix but received shape: {format_dims(t.shape)}")
+    _check_same_shapes(a_shape, b_shape)
     keys = {}
     for indices, values, side in ((a_indices, a_values, 0), (b_indices, b_values, 1)):
         for row, value in zip(indices.tolist(), values.tolist(), strict=True):
@@ -1168,3 +1173,137 @@ def _sparse_sparse_maximum_grad(unused_op, unused_grad):
 @register_gradient("SparseSparseMinimum")
 def _sparse_sparse_minimum_grad(unused_op, unused_grad):
     raise NotImplementedError("Gradient for SparseSparseMinimum is not implemented.")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseAdd, SparseAddGrad, SparseTensorDenseAdd
+
+
+def _sparse_add_shape(op):
+    a_shape = with_rank(op, op.inputs[2].shape, 1).as_tuple()
+    return [TensorShape([None, a_shape[0]]), TensorShape([None]), TensorShape([a_shape[0]])]
+
+
+def _merge_order(a_indices, b_indices):
+    """TF's two-pointer merge of two canonically ordered index lists: ``[(a row or None, b row or None)]``."""
+    a, b = a_indices.tolist(), b_indices.tolist()
+    i = j = 0
+    out = []
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            out.append((i, None))
+            i += 1
+        elif a[i] > b[j]:
+            out.append((None, j))
+            j += 1
+        else:
+            out.append((i, j))
+            i += 1
+            j += 1
+    out += [(k, None) for k in range(i, len(a))] + [(None, k) for k in range(j, len(b))]
+    return out
+
+
+@register_op(
+    "SparseAdd",
+    inputs=[*_SPARSE_SPARSE_INPUTS, "thresh: Treal"],
+    outputs=["sum_indices: int64", "sum_values: T", "sum_shape: int64"],
+    attrs=[f"T: {_NUMBER_TYPES}", f"Treal: {_REDUCE_MAX_TYPES}"],
+    shape=_sparse_add_shape,
+)
+def sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thresh):
+    """The sum of two same-shaped SparseTensors in canonical order; a sum of two entries is kept only where
+    ``|sum| >= thresh`` (an entry of one operand alone is always kept), as TF's kernel."""
+    for name, t in (("a_indices", a_indices), ("b_indices", b_indices)):
+        if t.dim() != 2:
+            raise invalid(f"Input {name} should be a matrix but received shape: {format_dims(t.shape)}")
+    if a_indices.shape[1] != b_indices.shape[1]:
+        raise invalid(f"Input indices must have the same dimension, got {a_indices.shape[1]} and {b_indices.shape[1]}")
+    _check_same_shapes(a_shape, b_shape)
+    limit = float(thresh.item())
+    rows, values = [], []
+    for i, j in _merge_order(a_indices, b_indices):
+        if i is not None and j is not None:
+            total = a_values[i] + b_values[j]
+            if limit <= float(torch.abs(total)):
+                rows.append(a_indices[i])
+                values.append(total)
+        elif i is not None:
+            rows.append(a_indices[i])
+            values.append(a_values[i])
+        else:
+            rows.append(b_indices[j])
+            values.append(b_values[j])
+    rank = a_indices.shape[1]
+    out_indices = torch.stack(rows) if rows else torch.zeros((0, rank), dtype=torch.int64)
+    out_values = torch.stack(values) if values else torch.zeros(0, dtype=a_values.dtype)
+    return out_indices, out_values, a_shape.clone()
+
+
+def _sparse_add_grad_shape(op):
+    a = input_with_rank(op, 1, 2)
+    b = input_with_rank(op, 2, 2)
+    return [TensorShape([a[0]]), TensorShape([b[0]])]
+
+
+@register_op(
+    "SparseAddGrad",
+    inputs=["backprop_val_grad: T", "a_indices: int64", "b_indices: int64", "sum_indices: int64"],
+    outputs=["a_val_grad: T", "b_val_grad: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=_sparse_add_grad_shape,
+)
+def sparse_add_grad(backprop_val_grad, a_indices, b_indices, sum_indices):
+    """Each operand entry's share of the sum's gradient (0 where a thresholded sum dropped it)."""
+    sums = {tuple(row): k for k, row in enumerate(sum_indices.tolist())}
+    grads = []
+    for indices in (a_indices, b_indices):
+        picks = [sums.get(tuple(row), -1) for row in indices.tolist()]
+        out = torch.zeros(len(picks), dtype=backprop_val_grad.dtype)
+        for i, k in enumerate(picks):
+            if k >= 0:
+                out[i] = backprop_val_grad[k]
+        grads.append(out)
+    return tuple(grads)
+
+
+@register_gradient("SparseAdd")
+def _sparse_add_grad(op, *grads):
+    val_grad = grads[1]
+    a_val_grad, b_val_grad = raw_op(
+        "SparseAddGrad",
+        backprop_val_grad=val_grad,
+        a_indices=op.inputs[0],
+        b_indices=op.inputs[3],
+        sum_indices=op.outputs[0],
+    )
+    a_val_grad.set_shape(op.inputs[1].get_shape())
+    b_val_grad.set_shape(op.inputs[4].get_shape())
+    return [None, a_val_grad, None, None, b_val_grad, None, None]
+
+
+not_differentiable("SparseAddGrad")
+
+
+@register_op(
+    "SparseTensorDenseAdd",
+    inputs=["a_indices: Tindices", "a_values: T", "a_shape: Tindices", "b: T"],
+    outputs=["output: T"],
+    attrs=[f"T: {_NUMBER_TYPES}", "Tindices: {int32, int64}"],
+    shape=lambda op: [op.inputs[3].shape],
+)
+def sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
+    """The dense ``b`` plus the SparseTensor's entries (same shapes)."""
+    dims = _shape_list(a_shape)
+    if dims != list(b.shape):
+        raise invalid(f"a.shape and b.shape must match; got {format_dims(dims)} and {format_dims(list(b.shape))}")
+    out = b.clone()
+    if a_indices.shape[0]:
+        out.index_put_(tuple(a_indices.long().t()), a_values, accumulate=True)
+    return out
+
+
+@register_gradient("SparseTensorDenseAdd")
+def _sparse_tensor_dense_add_grad(op, out_grad):
+    sp_indices = op.inputs[0]
+    return [None, array_ops.gather_nd(out_grad, sp_indices), None, out_grad]
