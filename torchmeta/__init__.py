@@ -144,6 +144,7 @@ from torchmeta.api.sparse_ops import (  # noqa: F401
     sparse_segment_sum,
     sparse_slice,
     sparse_softmax,
+    sparse_split,
     sparse_tensor_dense_matmul,
     sparse_tensor_to_dense,
     sparse_to_indicator,

@@ -24,6 +24,7 @@ from torchmeta.api.sparse_ops import sparse_segment_sqrt_n as segment_sqrt_n  # 
 from torchmeta.api.sparse_ops import sparse_segment_sum as segment_sum  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_slice as slice  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_softmax as softmax  # noqa: F401
+from torchmeta.api.sparse_ops import sparse_split as split  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_dense_matmul as matmul  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_dense_matmul as sparse_dense_matmul  # noqa: F401
 from torchmeta.api.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401

@@ -528,3 +528,28 @@ def test_sparse_add_errors_like_tensorflow(tf1):
         expected = run(tf1, shape)
         assert expected[0] in ("InvalidArgumentError", "TypeError")
         assert run(tm, shape) == expected
+
+
+def test_sparse_split_like_tensorflow(tf1):
+    from tests.train.helpers import outcome
+
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            parts = tf.sparse.split(sp_input=sp, num_split=3, axis=1) + tf.sparse_split(
+                sp_input=sp, num_split=2, axis=0
+            )
+            errors = [
+                outcome(tf.sparse.split, sp, 2, 1)[:1],
+                outcome(tf.sparse.split, sp_input=sp, num_split=2)[1],
+                outcome(tf.sparse.split, sp_input=sp, num_split=2, axis=1, split_dim=1)[1],
+            ]
+            static = [[t.shape.as_list() for t in (p.indices, p.values, p.dense_shape)] for p in parts]
+            with tf.Session() as sess:
+                values = sess.run([(p.indices, p.values, p.dense_shape) for p in parts])
+            results.append((_nodes(graph), static, errors, values))
+    assert results[1][:3] == results[0][:3]
+    for got, expected in zip(results[1][3], results[0][3], strict=True):
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(g, e)

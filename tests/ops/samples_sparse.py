@@ -527,6 +527,40 @@ _sparse_add = [
     ),
 ]
 
-SAMPLES: list[Sample] = _sparse_add + (
-    _sparse + _segments + _sets + _fill_empty_rows + _slices + _sparse_dense_matmul + _reductions + _sparse_elementwise
+_splits = [
+    S(
+        "SparseSplit",
+        {"split_dim": np.int64(1), "indices": _SM_IDX, "values": randn(6), "shape": i64(2, 3, 4)},
+        attrs={"num_split": 2},
+        grad=False,
+    ),
+    S(
+        "SparseSplit",
+        {"split_dim": np.int64(-1), "indices": _SM_IDX, "values": np.arange(6, dtype=np.int64), "shape": i64(2, 3, 4)},
+        attrs={"num_split": 3},
+        id="residual",
+        grad=False,
+    ),
+    S(
+        "SparseSplit",
+        {"split_dim": np.int64(0), "indices": _SM_IDX, "values": randn(6), "shape": i64(2, 3, 4)},
+        attrs={"num_split": 2},
+        id="rows",
+        grad=False,
+    ),
+]
+
+SAMPLES: list[Sample] = (
+    _splits
+    + _sparse_add
+    + (
+        _sparse
+        + _segments
+        + _sets
+        + _fill_empty_rows
+        + _slices
+        + _sparse_dense_matmul
+        + _reductions
+        + _sparse_elementwise
+    )
 )

@@ -40,6 +40,7 @@ __all__ = [
     "sparse_reduce_max_sparse",
     "sparse_reduce_sum_sparse",
     "sparse_add",
+    "sparse_split",
     "sparse_softmax",
     "sparse_maximum",
     "sparse_minimum",
@@ -751,3 +752,45 @@ def sparse_add(a, b, threshold=None, thresh=None):
     if isinstance(b, sparse_classes):
         a, b = b, a
     return raw_op("SparseTensorDenseAdd", a_indices=a.indices, a_values=a.values, a_shape=a.dense_shape, b=b)
+
+
+class KeywordRequired:
+    """TF's marker making ``sparse_split``'s arguments keyword-only."""
+
+    def __repr__(self):
+        return "KeywordRequired()"
+
+
+_KEYWORD_REQUIRED = KeywordRequired()
+
+
+def sparse_split(
+    keyword_required=_KEYWORD_REQUIRED, sp_input=None, num_split=None, axis=None, name=None, split_dim=None
+):
+    """``tf.sparse.split`` (TF1): ``num_split`` SparseTensors along ``axis`` (keyword arguments only).
+
+    Raises:
+      ValueError: TF's, for a positional argument or a missing ``sp_input``/``num_split``/``axis``.
+    """
+    if not isinstance(keyword_required, KeywordRequired):
+        raise ValueError("Keyword arguments are required for this function.")
+    if sp_input is None:
+        raise ValueError("sp_input is required")
+    if num_split is None:
+        raise ValueError("num_split is required")
+    if axis is None:
+        raise ValueError("axis is required")
+    if split_dim is not None:
+        raise ValueError("Cannot specify both 'split_dim' and 'axis'.")
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    out = raw_op(
+        "SparseSplit",
+        split_dim=axis,
+        indices=sp_input.indices,
+        values=sp_input.values,
+        shape=sp_input.dense_shape,
+        num_split=num_split,
+        name=name,
+    )
+    output_inds, output_vals, output_shapes = out
+    return [SparseTensor(output_inds[i], output_vals[i], output_shapes[i]) for i in range(num_split)]

@@ -1307,3 +1307,61 @@ def sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
 def _sparse_tensor_dense_add_grad(op, out_grad):
     sp_indices = op.inputs[0]
     return [None, array_ops.gather_nd(out_grad, sp_indices), None, out_grad]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSplit
+
+
+def _sparse_split_shape(op):
+    n = op.get_attr("num_split")
+    shape = op.inputs[3].shape
+    rank = shape.dims[0].value if shape.rank == 1 else None
+    return [TensorShape([None, rank])] * n + [TensorShape([None])] * n + [shape] * n
+
+
+@register_op(
+    "SparseSplit",
+    inputs=["split_dim: int64", "indices: int64", "values: T", "shape: int64"],
+    outputs=["output_indices: num_split * int64", "output_values: num_split * T", "output_shape: num_split * int64"],
+    attrs=["num_split: int >= 1", "T: type"],
+    shape=_sparse_split_shape,
+)
+def sparse_split(split_dim, indices, values, shape, num_split):
+    """``num_split`` SparseTensors along ``split_dim``: the first ``size % num_split`` one longer, entries in the
+    input's order, as TF's SparseTensor::Split."""
+    _validate_sparse(indices, values, shape)
+    dims = _shape_list(shape)
+    rank = len(dims)
+    axis = int(split_dim.reshape(-1)[0])
+    if not -rank <= axis < rank:
+        raise invalid(f"Input split_dim should be between {-rank} and {rank}, got {axis}")
+    axis %= rank
+    size = dims[axis]
+    if not 0 < num_split <= size:
+        raise invalid(f"num_split must be in the interval (0, {size}]")
+    split_size, residual = size // num_split, size % num_split
+    coord = indices[:, axis] if indices.shape[0] else torch.zeros(0, dtype=torch.int64)
+    offset = residual * (split_size + 1)
+    if residual == 0:
+        part = coord // split_size
+        within = coord % split_size
+    else:
+        big = coord < offset
+        part = torch.where(big, coord // (split_size + 1), residual + (coord - offset) // max(split_size, 1))
+        within = torch.where(big, coord % (split_size + 1), (coord - offset) % max(split_size, 1))
+    out_indices, out_values, out_shapes = [], [], []
+    for i in range(num_split):
+        mask = part == i
+        idx = indices[mask].clone()
+        if idx.shape[0]:
+            idx[:, axis] = within[mask]
+        out_indices.append(idx.reshape(-1, rank))
+        out_values.append(values[mask.numpy()] if isinstance(values, np.ndarray) else values[mask])  # strings
+        part_dims = list(dims)
+        part_dims[axis] = split_size + 1 if i < residual else split_size
+        out_shapes.append(torch.tensor(part_dims, dtype=torch.int64))
+    return (*out_indices, *out_values, *out_shapes)
+
+
+no_registered_gradient("SparseSplit")
