@@ -16,6 +16,7 @@ from torchmeta import (  # noqa: F401
     compat,
     data,
     debugging,
+    distributions,
     dtypes,
     errors,
     gfile,
@@ -149,18 +150,31 @@ from torchmeta.api.random_ops import *  # noqa: F403
 from torchmeta.api.script_ops import numpy_function, py_func  # noqa: F401
 from torchmeta.api.sort_ops import argsort, sort  # noqa: F401
 from torchmeta.api.sparse_ops import (  # noqa: F401
+    sparse_add,
     sparse_concat,
     sparse_fill_empty_rows,
+    sparse_mask,
+    sparse_maximum,
+    sparse_merge,
+    sparse_minimum,
     sparse_placeholder,
+    sparse_reduce_max,
+    sparse_reduce_max_sparse,
     sparse_reduce_sum,
+    sparse_reduce_sum_sparse,
     sparse_reorder,
+    sparse_reset_shape,
     sparse_reshape,
     sparse_retain,
     sparse_segment_mean,
     sparse_segment_sqrt_n,
     sparse_segment_sum,
     sparse_slice,
+    sparse_softmax,
+    sparse_split,
+    sparse_tensor_dense_matmul,
     sparse_tensor_to_dense,
+    sparse_to_indicator,
     sparse_transpose,
 )
 from torchmeta.api.special_math_ops import betainc, einsum, igamma, igammac, polygamma, zeta  # noqa: F401
@@ -226,7 +240,14 @@ from torchmeta.platform import app, flags  # noqa: F401
 from torchmeta.platform import tf_logging as logging  # noqa: F401
 from torchmeta.platform.tf_logging import get_logger  # noqa: F401
 from torchmeta.runtime.module import assign_from_module, to_module  # noqa: F401
-from torchmeta.runtime.session import ConfigProto, GPUOptions, InteractiveSession, Session  # noqa: F401
+from torchmeta.runtime.session import (  # noqa: F401
+    ConfigProto,
+    GPUOptions,
+    GraphOptions,
+    InteractiveSession,
+    OptimizerOptions,
+    Session,
+)
 from torchmeta.tools.eject import eject  # noqa: F401
 from torchmeta.version import __version__  # noqa: F401
 

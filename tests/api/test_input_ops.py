@@ -338,3 +338,63 @@ def test_count_up_to_as_tf(tf1, resource):
     assert results[1][:3] == results[0][:3]
     assert results[0][0] == (["ResourceCountUpTo"] if resource else ["CountUpTo"])
     assert "Reached limit of 3" in results[1][3] and "Reached limit of 3" in results[0][3]
+
+
+def _maybe_pipeline(framework, kind):
+    """A maybe_* batcher over slice_input_producer's rows: a scalar keep_input (the even rows; a cond around
+    the enqueue) or, with enqueue_many, a vector of them (DynamicPartition of the kept rows)."""
+    train = framework.train
+    data = np.arange(12, dtype=np.float32).reshape(6, 2)
+    x, y = train.slice_input_producer([data, np.arange(6)], num_epochs=1, shuffle=False)
+    keep = framework.equal(y % 2, 0)
+    if kind == "maybe_batch":
+        return train.maybe_batch([x, y], keep, 2, allow_smaller_final_batch=True)
+    if kind == "maybe_batch_join":
+        return train.maybe_batch_join([[x, y], [x + 100, y + 100]], keep, 2, allow_smaller_final_batch=True)
+    if kind == "maybe_shuffle_batch":
+        return train.maybe_shuffle_batch([x, y], 2, 10, 1, keep, seed=3, allow_smaller_final_batch=True)
+    if kind == "maybe_shuffle_batch_join":
+        return train.maybe_shuffle_batch_join([[x, y]], 2, 10, 1, keep, seed=3, allow_smaller_final_batch=True)
+    rows = framework.stack([y, y + 10])
+    return train.maybe_batch(
+        [rows],
+        framework.stack([keep, framework.logical_not(keep)]),
+        3,
+        enqueue_many=True,
+        allow_smaller_final_batch=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "kind", ["maybe_batch", "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "vector"]
+)
+def test_maybe_batchers_as_tf(tf1, kind):
+    import tensorflow as tf
+
+    graphs, results = [], []
+    for framework, error in ((tf1, tf.errors.OutOfRangeError), (tm, errors.OutOfRangeError)):
+        with framework.Graph().as_default() as graph:
+            fetch = _maybe_pipeline(framework, kind)
+            graphs.append(_nodes(graph))
+            with framework.Session() as sess:
+                sess.run(framework.local_variables_initializer())
+                batches = _drain(framework, sess, fetch, error)
+                rows = [np.asarray(b if kind == "vector" else b[1]).ravel().tolist() for b in batches]
+                results.append(sorted(int(v) % 100 for r in rows for v in r))
+    assert graphs[1] == graphs[0]
+    assert results[1] == results[0]
+    assert results[0] == ([0, 2, 4, 11, 13, 15] if kind == "vector" else [0, 2, 4])
+
+
+def test_maybe_batch_keep_input_checks_as_tf(tf1):
+    from tests.train.helpers import outcome
+
+    def attempt(framework, keep, enqueue_many):
+        with framework.Graph().as_default():
+            x = framework.constant([1.0, 2.0])
+            return outcome(framework.train.maybe_batch, [x], keep, 2, enqueue_many=enqueue_many)[0:2]
+
+    for keep, many in (([True, False], False), ([[True]], True)):
+        expected = attempt(tf1, keep, many)
+        assert expected[0] == "ValueError"
+        assert attempt(tm, keep, many) == expected

@@ -261,3 +261,295 @@ def test_bad_input_matches_tf(tf1, build, message):
             out = build(framework, sp)
             with framework.Session() as sess, pytest.raises(error, match=re.escape(message)):
                 sess.run(out, {sp: SP})
+
+
+def _matmuls(tf):
+    sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+    dense = tf.constant(np.arange(8, dtype=np.float32).reshape(4, 2))
+    left = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+    out = {
+        "plain": tf.sparse.sparse_dense_matmul(sp, dense),
+        "adjoint_a": tf.sparse_tensor_dense_matmul(sp, tf.ones([3, 2]), adjoint_a=True),
+        "dense_times_sparse": tf.sparse.matmul(left, sp),
+        "dense_times_sparse_adjoint": tf.sparse.matmul(tf.ones([4, 3]), sp, adjoint_a=True, adjoint_b=True),
+    }
+    out["grad_values"], out["grad_b"] = tf.gradients(tf.reduce_sum(out["plain"] * out["plain"]), [sp.values, dense])
+    return out
+
+
+def test_sparse_tensor_dense_matmul_like_tensorflow(tf1):
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            out = _matmuls(tf)
+            static = {k: v.shape.as_list() for k, v in out.items()}
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(out)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key in results[0][2]:
+        np.testing.assert_allclose(results[1][2][key], results[0][2][key], rtol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "indices, shape, b_shape, adjoint_a",
+    [
+        ([[0, 0], [1, 5]], [3, 4], [4, 2], False),
+        ([[0, 0], [7, 1]], [3, 4], [4, 2], False),
+        ([[0, 0], [3, 1]], [3, 4], [3, 2], True),
+        ([[0, 0]], [3, 4], [5, 2], False),
+    ],
+    ids=["k", "m", "adjoint-m", "inner"],
+)
+def test_sparse_tensor_dense_matmul_errors_like_tensorflow(tf1, indices, shape, b_shape, adjoint_a):
+    from tests.train.helpers import outcome
+
+    def run(tf):
+        with tf.Graph().as_default():
+            a_indices = tf.placeholder(tf.int64, [None, 2])
+            a_shape = tf.placeholder(tf.int64, [2])
+            b = tf.placeholder(tf.float32, [None, None])
+            values = tf.ones([len(indices)])
+            product = tf.sparse.sparse_dense_matmul(tf.SparseTensor(a_indices, values, a_shape), b, adjoint_a=adjoint_a)
+            feed = {a_indices: np.array(indices, np.int64), a_shape: np.array(shape, np.int64), b: np.ones(b_shape)}
+            with tf.Session() as sess:
+                return outcome(sess.run, product, feed)
+
+    expected = run(tf1)
+    assert expected[0] == "InvalidArgumentError"
+    assert run(tm) == expected
+
+
+def _pure_python_builders(tf):
+    sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+    ids = tf.SparseTensor(IDS.indices, IDS.values, IDS.dense_shape)
+    weights = tf.SparseTensor(WEIGHTS.indices, WEIGHTS.values, WEIGHTS.dense_shape)
+    n = tf.placeholder_with_default(np.int32(3), [])
+    slices = tf.IndexedSlices(tf.constant(np.arange(8, dtype=np.float32).reshape(4, 2)), tf.constant([0, 3, 5, 7]))
+    masked = tf.sparse.mask(slices, tf.constant([3, 4]))
+    out = {
+        "eye": tf.sparse.eye(3, 4, dtype=tf.int32),
+        "eye_tensor": tf.sparse.eye(n),
+        "reset_tight": tf.sparse.reset_shape(sp),
+        "reset_static": tf.sparse_reset_shape(sp, [5, 6]),
+        "reset_fed": tf.sparse.reset_shape(sp, tf.placeholder_with_default(np.array([4, 4], np.int64), [None])),
+        "merge": tf.sparse.merge(ids, weights, 10),
+        "merge_two": tf.sparse_merge([ids, ids], weights, [10, 12], already_sorted=True),
+        "indicator": tf.sparse_to_indicator(ids, 10),
+    }
+    fetch = {k: (v.indices, v.values, v.dense_shape) if isinstance(v, tf.SparseTensor) else v for k, v in out.items()}
+    fetch["masked"] = (masked.values, masked.indices)
+    return fetch
+
+
+def test_pure_python_sparse_builders_like_tensorflow(tf1):
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            fetch = _pure_python_builders(tf)
+            static = {
+                k: [t.shape.as_list() if t.shape.rank is not None else None for t in v]
+                if isinstance(v, tuple)
+                else v.shape.as_list()
+                for k, v in fetch.items()
+            }
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key, expected in results[0][2].items():
+        got = results[1][2][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_array_equal(g, e, err_msg=key)
+
+
+def test_sparse_builders_errors_like_tensorflow(tf1):
+    from tests.train.helpers import outcome
+
+    def attempt(tf, build):
+        with tf.Graph().as_default():
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            return outcome(build, tf, sp)
+
+    cases = [
+        lambda tf, sp: tf.sparse.reset_shape(sp, [2, 6]),
+        lambda tf, sp: tf.sparse.reset_shape(sp, [2, 6, 1]),
+        lambda tf, sp: tf.sparse.eye(2.5),
+        lambda tf, sp: tf.sparse.merge(sp, sp, 2.5),
+        lambda tf, sp: tf.sparse.merge([sp], sp, [3, 4]),
+    ]
+    for build in cases:
+        expected = attempt(tf1, build)
+        assert expected[0] != "ok"
+        assert attempt(tm, build) == expected
+
+
+def test_sparse_reductions_like_tensorflow(tf1):
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            max_sparse = tf.sparse.reduce_max_sparse(sp, 1, keepdims=True)
+            sum_sparse = tf.sparse_reduce_sum_sparse(sp, reduction_axes=[0])
+            fetch = {
+                "max": tf.sparse.reduce_max(sp),
+                "max_rows": tf.sparse_reduce_max(sp, axis=1),
+                "max_sparse": (max_sparse.indices, max_sparse.values, max_sparse.dense_shape),
+                "sum_sparse": (sum_sparse.indices, sum_sparse.values, sum_sparse.dense_shape),
+            }
+            static = [fetch["max"].shape.as_list(), fetch["max_rows"].shape.as_list()]
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key, expected in results[0][2].items():
+        got = results[1][2][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_array_equal(g, e, err_msg=key)
+
+
+def test_sparse_softmax_maximum_minimum_like_tensorflow(tf1):
+    other = tm.SparseTensorValue(
+        np.array([[0, 1], [1, 0], [2, 0], [2, 3]], np.int64),
+        np.array([-1.0, 4.0, 0.25, -3.0], np.float32),
+        SP.dense_shape,
+    )
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            sp_other = tf.SparseTensor(other.indices, other.values, other.dense_shape)
+            soft = tf.sparse.softmax(sp)
+            hi, lo = tf.sparse.maximum(sp, sp_other), tf.sparse_minimum(sp, sp_other)
+            fetch = {
+                "softmax": soft.values,
+                "softmax_alias": tf.sparse_softmax(sp, name="again").values,
+                "maximum": (hi.indices, hi.values, hi.dense_shape),
+                "minimum": (lo.indices, lo.values),
+                "grad": tf.gradients(tf.reduce_sum(soft.values * [1.0, 2.0, 3.0, 4.0]), sp.values)[0],
+            }
+            with tf.Session() as sess:
+                results.append((_nodes(graph), sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    for key, expected in results[0][1].items():
+        got = results[1][1][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_allclose(g, e, rtol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("case", ["shape", "rank"])
+def test_sparse_maximum_errors_like_tensorflow(tf1, case):
+    from tests.train.helpers import outcome
+
+    def run(tf):
+        with tf.Graph().as_default():
+            a = tf.SparseTensor(np.array([[0, 0]], np.int64), np.array([1.0], np.float32), np.array([2, 2], np.int64))
+            shape = [2, 3] if case == "shape" else [2, 2, 1]
+            b = tf.SparseTensor(
+                np.zeros((1, len(shape)), np.int64), np.array([1.0], np.float32), np.array(shape, np.int64)
+            )
+            with tf.Session() as sess:
+                return outcome(sess.run, tf.sparse.maximum(a, b).values)
+
+    expected = run(tf1)
+    assert expected[0] == "InvalidArgumentError"
+    assert run(tm) == expected
+
+
+def test_sparse_add_like_tensorflow(tf1):
+    other = tm.SparseTensorValue(
+        np.array([[0, 1], [1, 0], [2, 0], [2, 3]], np.int64),
+        np.array([2.0, 4.0, -0.45, -3.0], np.float32),
+        SP.dense_shape,
+    )
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            sp_other = tf.SparseTensor(other.indices, other.values, other.dense_shape)
+            total = tf.sparse.add(sp, sp_other)
+            dropped = tf.sparse_add(sp, sp_other, thresh=0.1)
+            dense = tf.constant(np.arange(12, dtype=np.float32).reshape(3, 4))
+            mixed = tf.sparse.add(dense, sp)
+            grads = tf.gradients(
+                tf.reduce_sum(total.values * total.values) + tf.reduce_sum(mixed * mixed),
+                [sp.values, sp_other.values, dense],
+            )
+            fetch = {
+                "total": (total.indices, total.values, total.dense_shape),
+                "dropped": (dropped.indices, dropped.values),
+                "mixed": mixed,
+                "grads": tuple(grads),
+            }
+            static = [total.indices.shape.as_list(), mixed.shape.as_list()]
+            with tf.Session() as sess:
+                results.append((_nodes(graph), static, sess.run(fetch)))
+    assert results[1][0] == results[0][0]
+    assert results[1][1] == results[0][1]
+    for key, expected in results[0][2].items():
+        got = results[1][2][key]
+        for g, e in zip(
+            got if isinstance(got, tuple) else [got],
+            expected if isinstance(expected, tuple) else [expected],
+            strict=True,
+        ):
+            np.testing.assert_allclose(g, e, rtol=1e-6, err_msg=key)
+
+
+def test_sparse_add_errors_like_tensorflow(tf1):
+    from tests.train.helpers import outcome
+
+    def run(tf, shape):
+        with tf.Graph().as_default():
+            if shape is None:
+                return outcome(tf.sparse.add, tf.ones([2]), tf.ones([2]))[:1]
+            a = tf.SparseTensor(np.array([[0, 0]], np.int64), np.array([1.0], np.float32), np.array([2, 2], np.int64))
+            b = tf.SparseTensor(
+                np.zeros((1, len(shape)), np.int64),
+                np.array([1.0], np.float32),
+                tf.placeholder_with_default(np.array(shape, np.int64), [None]),
+            )
+            with tf.Session() as sess:
+                return outcome(sess.run, tf.sparse.add(a, b).values)
+
+    for shape in (None, [2, 3], [2, 2, 1]):
+        expected = run(tf1, shape)
+        assert expected[0] in ("InvalidArgumentError", "TypeError")
+        assert run(tm, shape) == expected
+
+
+def test_sparse_split_like_tensorflow(tf1):
+    from tests.train.helpers import outcome
+
+    results = []
+    for tf in (tf1, tm):
+        with tf.Graph().as_default() as graph:
+            sp = tf.SparseTensor(SP.indices, SP.values, SP.dense_shape)
+            parts = tf.sparse.split(sp_input=sp, num_split=3, axis=1) + tf.sparse_split(
+                sp_input=sp, num_split=2, axis=0
+            )
+            errors = [
+                outcome(tf.sparse.split, sp, 2, 1)[:1],
+                outcome(tf.sparse.split, sp_input=sp, num_split=2)[1],
+                outcome(tf.sparse.split, sp_input=sp, num_split=2, axis=1, split_dim=1)[1],
+            ]
+            static = [[t.shape.as_list() for t in (p.indices, p.values, p.dense_shape)] for p in parts]
+            with tf.Session() as sess:
+                values = sess.run([(p.indices, p.values, p.dense_shape) for p in parts])
+            results.append((_nodes(graph), static, errors, values))
+    assert results[1][:3] == results[0][:3]
+    for got, expected in zip(results[1][3], results[0][3], strict=True):
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(g, e)

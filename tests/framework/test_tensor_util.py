@@ -190,3 +190,21 @@ def test_integer_arrays_inside_lists_infer_tfs_dtype(tf1, values):
         expected = tf1.constant(values).dtype.name
     with tm.Graph().as_default():
         assert tm.constant(values).dtype.name == expected
+
+
+def test_constant_value_as_shape_reads_strided_slices_like_tf(tf1):
+    """TF's Python constant_value_as_shape slices the partial shape a StridedSlice reads (``shape[:-1]``)."""
+    import numpy as np
+    from tensorflow.python.framework.tensor_util import constant_value_as_shape as tf_as_shape
+
+    from torchmeta.framework.tensor_util import constant_value_as_shape
+
+    def shapes(tf, as_shape):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [None, 3, 5, 7])
+            dense = tf.constant(np.array([4, 3, 2], np.int64))
+            s = tf.shape(x)
+            cases = [dense[:-1], s[1:], s[:-2], s[::2], s[1:3], s[-1:], tf.concat([dense[:-1], [9]], 0)]
+            return [as_shape(c).as_list() if as_shape(c).rank is not None else None for c in cases]
+
+    assert shapes(tm, constant_value_as_shape) == shapes(tf1, tf_as_shape)

@@ -354,18 +354,14 @@ _slices = [
 ]
 
 
-def _i64(*rows):
-    return np.array(rows, np.int64)
-
-
 _edit_distance = [
     S(
         "EditDistance",
         {
-            "hypothesis_indices": _i64([0, 0, 0], [0, 0, 1], [1, 0, 0], [1, 1, 0], [1, 1, 2]),
+            "hypothesis_indices": i64([0, 0, 0], [0, 0, 1], [1, 0, 0], [1, 1, 0], [1, 1, 2]),
             "hypothesis_values": np.array([b"a", b"b", b"c", b"d", b"e"], object),
             "hypothesis_shape": np.array([2, 3, 3], np.int64),
-            "truth_indices": _i64([0, 0, 0], [0, 0, 2], [0, 1, 0], [1, 0, 0], [1, 0, 1]),
+            "truth_indices": i64([0, 0, 0], [0, 0, 2], [0, 1, 0], [1, 0, 0], [1, 0, 1]),
             "truth_values": np.array([b"a", b"c", b"x", b"c", b"y"], object),
             "truth_shape": np.array([2, 2, 3], np.int64),
         },
@@ -374,10 +370,10 @@ _edit_distance = [
     S(
         "EditDistance",
         {
-            "hypothesis_indices": _i64([0, 0], [0, 1], [1, 0]),
+            "hypothesis_indices": i64([0, 0], [0, 1], [1, 0]),
             "hypothesis_values": np.array([1, 2, 3], np.int32),
             "hypothesis_shape": np.array([2, 2], np.int64),
-            "truth_indices": _i64([0, 0], [0, 1], [0, 2]),
+            "truth_indices": i64([0, 0], [0, 1], [0, 2]),
             "truth_values": np.array([1, 5, 2], np.int32),
             "truth_shape": np.array([3, 3], np.int64),
         },
@@ -386,4 +382,215 @@ _edit_distance = [
     ),
 ]
 
-SAMPLES: list[Sample] = _sparse + _segments + _sets + _fill_empty_rows + _slices + _edit_distance
+_MM_IDX = i64([0, 1], [2, 0], [1, 2], [2, 2], [0, 0])
+_sparse_dense_matmul = [
+    S("SparseTensorDenseMatMul", {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(4, 2)}),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(2, 3)},
+        attrs={"adjoint_a": True, "adjoint_b": True},
+        id="adjoint-both",
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(3, 2)},
+        attrs={"adjoint_a": True},
+        id="adjoint-a",
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX.astype(np.int32), "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(5, 4)},
+        attrs={"adjoint_b": True},
+        id="adjoint-b-int32",
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {
+            "a_indices": _MM_IDX,
+            "a_values": np.arange(5, dtype=np.int32),
+            "a_shape": i64(3, 4),
+            "b": np.ones((4, 2), np.int32),
+        },
+        id="int32",
+        grad=False,
+    ),
+    S(
+        "SparseTensorDenseMatMul",
+        {"a_indices": _MM_IDX, "a_values": randn(5), "a_shape": i64(3, 4), "b": randn(4, 2)},
+        fed={"a_indices": [None, 2], "a_values": [None], "a_shape": [2], "b": [None, 2]},
+        id="fed",
+    ),
+]
+
+_R_IDX = i64([0, 1, 0], [0, 1, 2], [1, 0, 1], [1, 2, 2], [1, 2, 0])
+_R_VALS = np.array([3.0, -1.0, -2.5, 4.0, -7.0], np.float32)
+_reductions = []
+for _op in ("SparseReduceMax", "SparseReduceMaxSparse", "SparseReduceSumSparse"):
+    _reductions += [
+        S(
+            _op,
+            {"input_indices": _R_IDX, "input_values": _R_VALS, "input_shape": i64(2, 3, 3), "reduction_axes": i32(1)},
+        ),
+        S(
+            _op,
+            {
+                "input_indices": _R_IDX,
+                "input_values": _R_VALS,
+                "input_shape": i64(2, 3, 3),
+                "reduction_axes": i32(-1, 0),
+            },
+            attrs={"keep_dims": True},
+            id="keep-dims",
+        ),
+        S(
+            _op,
+            {
+                "input_indices": _R_IDX,
+                "input_values": np.array([5, 1, -3, 2, 9], np.int32),
+                "input_shape": i64(2, 3, 3),
+                "reduction_axes": i32(0, 1, 2),
+            },
+            id="all-int32",
+        ),
+    ]
+
+_SM_IDX = i64([0, 0, 1], [0, 0, 3], [0, 2, 0], [1, 1, 1], [1, 1, 2], [1, 1, 3])
+_B_IDX = i64([0, 0, 3], [0, 1, 0], [1, 1, 1], [1, 2, 2])
+_sparse_elementwise = [
+    S("SparseSoftmax", {"sp_indices": _SM_IDX, "sp_values": randn(6), "sp_shape": i64(2, 3, 4)}),
+    S(
+        "SparseSoftmax",
+        {"sp_indices": i64([0, 0], [0, 2], [2, 1]), "sp_values": randn(3).astype(np.float64), "sp_shape": i64(3, 3)},
+        id="2d-float64",
+    ),
+    S(
+        "SparseDenseCwiseAdd",
+        {"sp_indices": _SM_IDX, "sp_values": randn(6), "sp_shape": i64(2, 3, 4), "dense": randn(3, 1)},
+        grad=False,
+    ),
+    S(
+        "SparseDenseCwiseAdd",
+        {
+            "sp_indices": _SM_IDX,
+            "sp_values": np.arange(6, dtype=np.int32),
+            "sp_shape": i64(2, 3, 4),
+            "dense": i32(1, 2, 3, 4),
+        },
+        id="int32-row",
+        grad=False,
+    ),
+]
+for _op in ("SparseSparseMaximum", "SparseSparseMinimum"):
+    _sparse_elementwise += [
+        S(
+            _op,
+            {
+                "a_indices": _SM_IDX,
+                "a_values": randn(6),
+                "a_shape": i64(2, 3, 4),
+                "b_indices": _B_IDX,
+                "b_values": randn(4),
+                "b_shape": i64(2, 3, 4),
+            },
+            grad=False,
+        ),
+        S(
+            _op,
+            {
+                "a_indices": _B_IDX,
+                "a_values": i32(-3, 4, 5, -6),
+                "a_shape": i64(2, 3, 4),
+                "b_indices": i64([0, 1, 0], [1, 0, 0]),
+                "b_values": i32(7, -2),
+                "b_shape": i64(2, 3, 4),
+            },
+            id="int32",
+            grad=False,
+        ),
+    ]
+
+_sparse_add = [
+    S(
+        "SparseAdd",
+        {
+            "a_indices": _SM_IDX,
+            "a_values": randn(6),
+            "a_shape": i64(2, 3, 4),
+            "b_indices": _B_IDX,
+            "b_values": randn(4),
+            "b_shape": i64(2, 3, 4),
+            "thresh": np.float32(0.0),
+        },
+    ),
+    S(
+        "SparseAdd",
+        {
+            "a_indices": i64([0, 0], [1, 1], [2, 0]),
+            "a_values": np.array([1.0, 0.5, 0.05], np.float32),
+            "a_shape": i64(3, 2),
+            "b_indices": i64([0, 0], [1, 0], [1, 1]),
+            "b_values": np.array([-0.9, 0.01, 2.0], np.float32),
+            "b_shape": i64(3, 2),
+            "thresh": np.float32(0.2),
+        },
+        id="thresh",
+    ),
+    S(
+        "SparseAddGrad",
+        {
+            "backprop_val_grad": randn(4),
+            "a_indices": i64([0, 0], [1, 1], [2, 0]),
+            "b_indices": i64([0, 0], [1, 0], [1, 1]),
+            "sum_indices": i64([1, 0], [1, 1], [2, 0], [2, 1]),
+        },
+    ),
+    S(
+        "SparseTensorDenseAdd",
+        {"a_indices": _SM_IDX, "a_values": randn(6), "a_shape": i64(2, 3, 4), "b": randn(2, 3, 4)},
+    ),
+    S(
+        "SparseTensorDenseAdd",
+        {"a_indices": i32([0, 1], [0, 1]), "a_values": i32(3, 4), "a_shape": i32(2, 2), "b": np.ones((2, 2), np.int32)},
+        id="int32-duplicates",
+        grad=False,
+    ),
+]
+
+_splits = [
+    S(
+        "SparseSplit",
+        {"split_dim": np.int64(1), "indices": _SM_IDX, "values": randn(6), "shape": i64(2, 3, 4)},
+        attrs={"num_split": 2},
+        grad=False,
+    ),
+    S(
+        "SparseSplit",
+        {"split_dim": np.int64(-1), "indices": _SM_IDX, "values": np.arange(6, dtype=np.int64), "shape": i64(2, 3, 4)},
+        attrs={"num_split": 3},
+        id="residual",
+        grad=False,
+    ),
+    S(
+        "SparseSplit",
+        {"split_dim": np.int64(0), "indices": _SM_IDX, "values": randn(6), "shape": i64(2, 3, 4)},
+        attrs={"num_split": 2},
+        id="rows",
+        grad=False,
+    ),
+]
+
+SAMPLES: list[Sample] = (
+    _splits
+    + _sparse_add
+    + (
+        _sparse
+        + _segments
+        + _sets
+        + _fill_empty_rows
+        + _slices
+        + _sparse_dense_matmul
+        + _reductions
+        + _sparse_elementwise
+        + _edit_distance
+    )
+)

@@ -4,16 +4,18 @@ them (``start_queue_runners``), built as TensorFlow's ``training/input.py`` buil
 Each function adds a queue, its enqueue op and a ``QueueRunner`` to the ``queue_runners`` collection
 (so they round-trip through MetaGraphs) and returns the dequeue. ``start_queue_runners`` starts the
 runners' threads in a session; a ``Coordinator`` stops them and re-raises their errors.
-Not supported: SparseTensors in ``batch`` (TF's AddSparseToTensorsMap) and a ``keep_input`` that is
-not a constant.
+The ``maybe_*`` variants enqueue only where ``keep_input`` is true (a scalar: TF's cond around the
+enqueue; a vector with ``enqueue_many``: the kept rows, by DynamicPartition). Not supported: SparseTensors
+in ``batch`` (TF's AddSparseToTensorsMap).
 """
 
 from __future__ import annotations
 
-from torchmeta.api import array_ops, math_ops, random_ops, summary_ops
+from torchmeta.api import array_ops, control_flow_ops, math_ops, random_ops, summary_ops
 from torchmeta.api.control_flow_assert import Assert
 from torchmeta.api.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from torchmeta.api.io_ops import matching_files
+from torchmeta.api.smart_cond import smart_cond
 from torchmeta.api.variables import RefVariable
 from torchmeta.dtypes import DType
 from torchmeta.framework import graph as graph_lib
@@ -23,7 +25,6 @@ from torchmeta.framework.default_session import get_default_session
 from torchmeta.framework.graph import GraphKeys, Tensor, control_dependencies, convert_to_tensor, name_scope
 from torchmeta.framework.sparse_tensor import SparseTensor
 from torchmeta.framework.tensor_shape import as_shape
-from torchmeta.framework.tensor_util import constant_value
 
 __all__ = [
     "match_filenames_once",
@@ -36,6 +37,10 @@ __all__ = [
     "batch_join",
     "shuffle_batch",
     "shuffle_batch_join",
+    "maybe_batch",
+    "maybe_batch_join",
+    "maybe_shuffle_batch",
+    "maybe_shuffle_batch_join",
     "start_queue_runners",
 ]
 
@@ -255,23 +260,26 @@ def _shapes(tensor_list_list, shapes, enqueue_many):
     return shapes
 
 
-def _static_keep(keep_input) -> None:
-    value = constant_value(keep_input)
-    if value is None or keep_input.shape.rank != 0 or not bool(value):
-        raise ValueError("torchmeta's batching supports keep_input=True only (TF builds a cond otherwise)")
+def _select_which_to_enqueue(tensor_list, keep_input):
+    select_i = math_ops.cast(keep_input, DType.int32)
+    return [array_ops.dynamic_partition(x, select_i, num_partitions=2)[1] for x in tensor_list]
+
+
+def _enqueue_op(enqueue_fn, tensor_list, keep_input):
+    if keep_input.shape.rank == 1:
+        return enqueue_fn(_select_which_to_enqueue(tensor_list, keep_input))
+    return smart_cond(keep_input, lambda: enqueue_fn(tensor_list), control_flow_ops.no_op)
 
 
 def _enqueue(queue, tensor_list, threads, enqueue_many, keep_input):
-    _static_keep(keep_input)
     enqueue_fn = queue.enqueue_many if enqueue_many else queue.enqueue
-    enqueue_ops = [enqueue_fn(tensor_list)] * threads
+    enqueue_ops = [_enqueue_op(enqueue_fn, tensor_list, keep_input)] * threads
     add_queue_runner(QueueRunner(queue, enqueue_ops))
 
 
 def _enqueue_join(queue, tensor_list_list, enqueue_many, keep_input):
-    _static_keep(keep_input)
     enqueue_fn = queue.enqueue_many if enqueue_many else queue.enqueue
-    enqueue_ops = [enqueue_fn(tl) for tl in tensor_list_list]
+    enqueue_ops = [_enqueue_op(enqueue_fn, tl, keep_input) for tl in tensor_list_list]
     add_queue_runner(QueueRunner(queue, enqueue_ops))
 
 
@@ -281,7 +289,7 @@ def _dequeue(queue, batch_size, allow_smaller_final_batch, name):
     return queue.dequeue_many(batch_size, name=name)
 
 
-def batch(
+def _batch(
     tensors,
     batch_size,
     num_threads=1,
@@ -292,10 +300,10 @@ def batch(
     allow_smaller_final_batch=False,
     shared_name=None,
     name=None,
+    keep_input=True,
 ):
     """``tf.train.batch``: batches of ``tensors`` from a (Padding)FIFOQueue filled by ``num_threads`` threads."""
     tensor_list = _as_tensor_list(tensors)
-    keep_input = True
     with name_scope(name, "batch", [*list(tensor_list), keep_input]) as name:
         tensor_list = _validate(tensor_list)
         keep_input = _validate_keep_input(keep_input, enqueue_many)
@@ -311,7 +319,7 @@ def batch(
         return _as_original_type(tensors, dequeued)
 
 
-def batch_join(
+def _batch_join(
     tensors_list,
     batch_size,
     capacity=32,
@@ -321,10 +329,10 @@ def batch_join(
     allow_smaller_final_batch=False,
     shared_name=None,
     name=None,
+    keep_input=True,
 ):
     """``tf.train.batch_join``: batches from one queue fed by one thread per tensor list in ``tensors_list``."""
     tensor_list_list = _as_tensor_list_list(tensors_list)
-    keep_input = True
     flat = [t for tl in tensor_list_list for t in tl]
     with name_scope(name, "batch_join", [*flat, keep_input]) as name:
         tensor_list_list = [_validate(tl, "batch_join()") for tl in tensor_list_list]
@@ -348,7 +356,7 @@ def _shuffle_summary(queue, capacity, min_after_dequeue):
     summary_ops.scalar(f"fraction_over_{min_after_dequeue}_of_{capacity - min_after_dequeue}_full", full)
 
 
-def shuffle_batch(
+def _shuffle_batch(
     tensors,
     batch_size,
     capacity,
@@ -360,6 +368,7 @@ def shuffle_batch(
     allow_smaller_final_batch=False,
     shared_name=None,
     name=None,
+    keep_input=True,
 ):
     """``tf.train.shuffle_batch``: batches drawn at random from a RandomShuffleQueue.
 
@@ -367,7 +376,6 @@ def shuffle_batch(
       ValueError: if ``capacity <= min_after_dequeue``.
     """
     tensor_list = _as_tensor_list(tensors)
-    keep_input = True
     with name_scope(name, "shuffle_batch", [*list(tensor_list), keep_input]) as name:
         if capacity <= min_after_dequeue:
             raise ValueError(f"capacity {capacity} must be bigger than min_after_dequeue {min_after_dequeue}.")
@@ -389,7 +397,7 @@ def shuffle_batch(
         return _as_original_type(tensors, dequeued)
 
 
-def shuffle_batch_join(
+def _shuffle_batch_join(
     tensors_list,
     batch_size,
     capacity,
@@ -400,10 +408,10 @@ def shuffle_batch_join(
     allow_smaller_final_batch=False,
     shared_name=None,
     name=None,
+    keep_input=True,
 ):
     """``tf.train.shuffle_batch_join``: shuffle_batch fed by one thread per tensor list."""
     tensor_list_list = _as_tensor_list_list(tensors_list)
-    keep_input = True
     flat = [t for tl in tensor_list_list for t in tl]
     with name_scope(name, "shuffle_batch_join", [*flat, keep_input]) as name:
         tensor_list_list = [_validate(tl, "shuffle_batch_join()") for tl in tensor_list_list]
@@ -422,6 +430,236 @@ def shuffle_batch_join(
         _shuffle_summary(queue, capacity, min_after_dequeue)
         dequeued = _dequeue(queue, batch_size, allow_smaller_final_batch, name)
         return _as_original_type(tensors_list[0], dequeued)
+
+
+def batch(
+    tensors,
+    batch_size,
+    num_threads=1,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.batch``: batches of ``tensors`` from a (Padding)FIFOQueue filled by ``num_threads`` threads."""
+    return _batch(
+        tensors,
+        batch_size,
+        num_threads,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+    )
+
+
+def maybe_batch(
+    tensors,
+    keep_input,
+    batch_size,
+    num_threads=1,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.maybe_batch``: ``batch`` enqueueing only where ``keep_input`` (a bool scalar, or with
+    ``enqueue_many`` a bool vector over the rows) is true."""
+    return _batch(
+        tensors,
+        batch_size,
+        num_threads,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+        keep_input=keep_input,
+    )
+
+
+def batch_join(
+    tensors_list,
+    batch_size,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.batch_join``: batches from one queue fed by one thread per tensor list in ``tensors_list``."""
+    return _batch_join(
+        tensors_list,
+        batch_size,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+    )
+
+
+def maybe_batch_join(
+    tensors_list,
+    keep_input,
+    batch_size,
+    capacity=32,
+    enqueue_many=False,
+    shapes=None,
+    dynamic_pad=False,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.maybe_batch_join``: ``batch_join`` enqueueing only where ``keep_input`` is true."""
+    return _batch_join(
+        tensors_list,
+        batch_size,
+        capacity,
+        enqueue_many,
+        shapes,
+        dynamic_pad,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+        keep_input=keep_input,
+    )
+
+
+def shuffle_batch(
+    tensors,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    num_threads=1,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.shuffle_batch``: batches drawn at random from a RandomShuffleQueue.
+
+    Raises:
+      ValueError: if ``capacity <= min_after_dequeue``.
+    """
+    return _shuffle_batch(
+        tensors,
+        batch_size,
+        capacity,
+        min_after_dequeue,
+        num_threads,
+        seed,
+        enqueue_many,
+        shapes,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+    )
+
+
+def maybe_shuffle_batch(
+    tensors,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    keep_input,
+    num_threads=1,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.maybe_shuffle_batch``: ``shuffle_batch`` enqueueing only where ``keep_input`` is true."""
+    return _shuffle_batch(
+        tensors,
+        batch_size,
+        capacity,
+        min_after_dequeue,
+        num_threads,
+        seed,
+        enqueue_many,
+        shapes,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+        keep_input=keep_input,
+    )
+
+
+def shuffle_batch_join(
+    tensors_list,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.shuffle_batch_join``: shuffle_batch fed by one thread per tensor list."""
+    return _shuffle_batch_join(
+        tensors_list,
+        batch_size,
+        capacity,
+        min_after_dequeue,
+        seed,
+        enqueue_many,
+        shapes,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+    )
+
+
+def maybe_shuffle_batch_join(
+    tensors_list,
+    batch_size,
+    capacity,
+    min_after_dequeue,
+    keep_input,
+    seed=None,
+    enqueue_many=False,
+    shapes=None,
+    allow_smaller_final_batch=False,
+    shared_name=None,
+    name=None,
+):
+    """``tf.train.maybe_shuffle_batch_join``: ``shuffle_batch_join`` enqueueing only where ``keep_input``
+    is true."""
+    return _shuffle_batch_join(
+        tensors_list,
+        batch_size,
+        capacity,
+        min_after_dequeue,
+        seed,
+        enqueue_many,
+        shapes,
+        allow_smaller_final_batch,
+        shared_name,
+        name,
+        keep_input=keep_input,
+    )
 
 
 def start_queue_runners(sess=None, coord=None, daemon=True, start=True, collection=GraphKeys.QUEUE_RUNNERS):

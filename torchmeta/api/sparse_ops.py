@@ -3,12 +3,16 @@ sparse segment reductions and ``tf.nn.embedding_lookup_sparse``; graphs as Tenso
 
 from __future__ import annotations
 
+import collections.abc
+import numbers
+
 import numpy as np
 
-from torchmeta.api import array_ops, math_ops, nn_ops
+from torchmeta.api import array_ops, check_ops, control_flow_ops, math_ops, nn_ops
 from torchmeta.dtypes import DType
 from torchmeta.framework.constant_op import constant
 from torchmeta.framework.graph import Tensor, convert_to_tensor, name_scope
+from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
 from torchmeta.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from torchmeta.framework.tensor_shape import TensorShape, dimension_value
@@ -31,6 +35,20 @@ __all__ = [
     "sparse_segment_mean",
     "sparse_segment_sqrt_n",
     "embedding_lookup_sparse",
+    "sparse_tensor_dense_matmul",
+    "sparse_reduce_max",
+    "sparse_reduce_max_sparse",
+    "sparse_reduce_sum_sparse",
+    "sparse_add",
+    "sparse_split",
+    "sparse_softmax",
+    "sparse_maximum",
+    "sparse_minimum",
+    "sparse_eye",
+    "sparse_mask",
+    "sparse_reset_shape",
+    "sparse_merge",
+    "sparse_to_indicator",
 ]
 
 
@@ -208,6 +226,39 @@ def sparse_reduce_sum(sp_input, axis=None, keepdims=None, reduction_axes=None, k
         reduction_axes=_reduction_dims(sp_input, axis),
         keep_dims=bool(keepdims),
     )
+
+
+def _sparse_reduction(op_type, sp_input, axis, keepdims, reduction_axes, keep_dims):
+    if keep_dims is not None:
+        keepdims = keep_dims
+    if reduction_axes is not None:
+        axis = reduction_axes
+    return raw_op(
+        op_type,
+        input_indices=sp_input.indices,
+        input_values=sp_input.values,
+        input_shape=sp_input.dense_shape,
+        reduction_axes=_reduction_dims(sp_input, axis),
+        keep_dims=bool(keepdims),
+    )
+
+
+def sparse_reduce_max(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_max`` (TF1): the dense max of the entries over ``axis`` (implicit zeros do not count;
+    a position without entries is 0)."""
+    return _sparse_reduction("SparseReduceMax", sp_input, axis, keepdims, reduction_axes, keep_dims)
+
+
+def sparse_reduce_max_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_max_sparse``: sparse_reduce_max as a SparseTensor of the positions with entries."""
+    out = _sparse_reduction("SparseReduceMaxSparse", sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return SparseTensor(*out)
+
+
+def sparse_reduce_sum_sparse(sp_input, axis=None, keepdims=None, reduction_axes=None, keep_dims=None):
+    """``tf.sparse.reduce_sum_sparse``: sparse_reduce_sum as a SparseTensor of the positions with entries."""
+    out = _sparse_reduction("SparseReduceSumSparse", sp_input, axis, keepdims, reduction_axes, keep_dims)
+    return SparseTensor(*out)
 
 
 def _segment(op_type: str, doc: str):
@@ -482,3 +533,264 @@ def sparse_transpose(sp_input, perm=None, name=None):
             transposed_dense_shape = array_ops.gather(sp_input.dense_shape, perm)
         transposed_st = SparseTensor(transposed_indices, sp_input.values, transposed_dense_shape)
         return sparse_reorder(transposed_st)
+
+
+def sparse_tensor_dense_matmul(sp_a, b, adjoint_a=False, adjoint_b=False, name=None):
+    """``tf.sparse.sparse_dense_matmul`` / ``tf.sparse_tensor_dense_matmul``: ``sp_a @ b`` (either operand may
+    be the SparseTensor; the other is dense), optionally adjoint, as TF's SparseTensorDenseMatMul."""
+    if isinstance(b, (SparseTensor, SparseTensorValue)):
+        if adjoint_a != adjoint_b:
+            return array_ops.transpose(sparse_tensor_dense_matmul(b, sp_a, adjoint_a, adjoint_b))
+        return array_ops.transpose(
+            sparse_tensor_dense_matmul(b, sp_a, adjoint_a=not adjoint_a, adjoint_b=not adjoint_b)
+        )
+    sp_a = _convert_to_sparse_tensor(sp_a)
+    with name_scope(name, "SparseTensorDenseMatMul", [sp_a.indices, sp_a.values, b]) as name:
+        b = convert_to_tensor(b, name="b")
+        return raw_op(
+            "SparseTensorDenseMatMul",
+            a_indices=sp_a.indices,
+            a_values=sp_a.values,
+            a_shape=sp_a.dense_shape,
+            b=b,
+            adjoint_a=adjoint_a,
+            adjoint_b=adjoint_b,
+        )
+
+
+def _make_int64_tensor(value, name):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return convert_to_tensor(value, name=name, dtype=DType.int64)
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be an integer value")
+    if value.dtype == DType.int64:
+        return value
+    return math_ops.cast(value, DType.int64)
+
+
+def sparse_eye(num_rows, num_columns=None, dtype=DType.float32, name=None):
+    """``tf.sparse.eye``: a SparseTensor with ones on the diagonal of a ``[num_rows, num_columns]`` matrix."""
+    with name_scope(name, default_name="eye", values=[num_rows, num_columns]):
+        num_rows = _make_int64_tensor(num_rows, "num_rows")
+        num_columns = num_rows if num_columns is None else _make_int64_tensor(num_columns, "num_columns")
+        diag_size = math_ops.minimum(num_rows, num_columns)
+        diag_range = math_ops.range(diag_size, dtype=DType.int64)
+        return SparseTensor(
+            indices=array_ops.stack([diag_range, diag_range], axis=1),
+            values=array_ops.ones(diag_size, dtype=dtype),
+            dense_shape=[num_rows, num_columns],
+        )
+
+
+def sparse_mask(a, mask_indices, name=None):
+    """``tf.sparse.mask``: the IndexedSlices ``a`` without the slices whose indices are in ``mask_indices``."""
+    with name_scope(name, "sparse_mask", [a, mask_indices]) as name:
+        indices = a.indices
+        out_indices, to_gather = raw_op("ListDiff", x=indices, y=mask_indices)
+        out_values = array_ops.gather(a.values, to_gather, name=name)
+        return IndexedSlices(out_values, out_indices, a.dense_shape)
+
+
+def sparse_reset_shape(sp_input, new_shape=None):
+    """``tf.sparse.reset_shape``: the same entries with ``new_shape`` (which may not be smaller), or the tight
+    bounding box of the indices when None.
+
+    Raises:
+      ValueError: a static ``new_shape`` smaller than a static input shape, or of another rank.
+    """
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    in_indices = array_ops.identity(sp_input.indices)
+    in_values = array_ops.identity(sp_input.values)
+    in_shape = array_ops.identity(sp_input.dense_shape)
+    if new_shape is None:
+        dim_low_bound = math_ops.reduce_max(in_indices, axis=0)
+        output_shape_tensor = math_ops.maximum(
+            constant(0, dtype=DType.int64), math_ops.add(dim_low_bound, array_ops.ones_like(in_shape))
+        )
+    else:
+        output_shape_tensor = convert_to_tensor(new_shape)
+        output_shape_tensor.get_shape().assert_has_rank(1)
+        output_shape_tensor = math_ops.cast(output_shape_tensor, DType.int64)
+        if output_shape_tensor.get_shape().rank is not None:
+            output_shape_tensor.get_shape().dims[0].assert_is_compatible_with(in_shape.get_shape().dims[0])
+        output_shape_tensor_const = constant_value(output_shape_tensor)
+        if output_shape_tensor_const is not None and sp_input.get_shape().is_fully_defined():
+            in_shape_const = np.array(sp_input.get_shape().as_list())
+            if not np.all(in_shape_const <= output_shape_tensor_const):
+                raise ValueError(
+                    "Requested new_shape should have dimension sizes >= sp_input.shape.  Found new_shape "
+                    f"({in_shape_const}), sp_input.shape ({output_shape_tensor_const})."
+                )
+            output_shape_tensor = output_shape_tensor_const
+        else:
+            output_shape_tensor = control_flow_ops.with_dependencies(
+                [check_ops.assert_equal(array_ops.shape(in_shape), array_ops.shape(output_shape_tensor))],
+                output_shape_tensor,
+            )
+            output_shape_tensor = control_flow_ops.with_dependencies(
+                [check_ops.assert_less_equal(in_shape, output_shape_tensor)], output_shape_tensor
+            )
+    return SparseTensor(in_indices, in_values, output_shape_tensor)
+
+
+def sparse_merge(sp_ids, sp_values, vocab_size, name=None, already_sorted=False):
+    """``tf.sparse.merge`` (deprecated in TF): ids and values SparseTensors as one SparseTensor whose last
+    dimension is indexed by the ids (one id column per ``sp_ids`` entry)."""
+    if isinstance(sp_ids, (SparseTensorValue, SparseTensor)):
+        sp_ids = [sp_ids]
+        if not isinstance(vocab_size, (Tensor, numbers.Integral)):
+            raise TypeError(f"vocab_size has to be a Tensor or Python int. Found {type(vocab_size)}")
+        vocab_size = [vocab_size]
+    else:
+        if not isinstance(sp_ids, collections.abc.Iterable):
+            raise TypeError(f"sp_ids has to be a SparseTensor or list thereof. Found {type(sp_ids)}")
+        if not isinstance(vocab_size, collections.abc.Iterable):
+            raise TypeError(f"vocab_size has to be a list of Tensors or Python ints. Found {type(vocab_size)}")
+        for dim in vocab_size:
+            if not isinstance(dim, (Tensor, numbers.Integral)):
+                raise TypeError(f"vocab_size has to be a list of Tensors or Python ints. Found {type(dim)}")
+    if len(sp_ids) != len(vocab_size):
+        raise ValueError("sp_ids and vocab_size have to have equal lengths.")
+    with name_scope(name, "SparseMerge", [sp_ids, sp_values]):
+        sp_ids = [_convert_to_sparse_tensor(sp_ids_dim) for sp_ids_dim in sp_ids]
+        sp_values = _convert_to_sparse_tensor(sp_values)
+        ids = []
+        for sp_ids_dim in sp_ids:
+            ids_dim = sp_ids_dim.values
+            if sp_ids_dim.dtype != DType.int64:
+                ids_dim = math_ops.cast(ids_dim, DType.int64)
+            ids += [array_ops.expand_dims(ids_dim, axis=1)]
+        vocab_size = [math_ops.cast(x, DType.int64) for x in vocab_size]
+        indices_columns_to_preserve = sp_ids[0].indices[:, :-1]
+        new_indices = array_ops.concat([indices_columns_to_preserve, *ids], 1)
+        new_values = sp_values.values
+        new_shape = array_ops.concat([sp_ids[0].dense_shape[:-1], vocab_size], 0)
+        result = SparseTensor(new_indices, new_values, new_shape)
+        if already_sorted:
+            return result
+        sorted_result = sparse_reorder(result)
+        return SparseTensor(sorted_result.indices, sorted_result.values, new_shape)
+
+
+def sparse_to_indicator(sp_input, vocab_size, name=None):
+    """``tf.sparse.to_indicator``: a dense bool tensor, True at ``[..., id]`` for each id in a row's values."""
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    with name_scope(name, "SparseToIndicator", [sp_input]) as name:
+        num_entries = array_ops.shape(sp_input.indices)[0]
+        new_values = array_ops.fill(array_ops.expand_dims(num_entries, 0), True)
+        sp_values = SparseTensor(sp_input.indices, new_values, sp_input.dense_shape)
+        sp_new = sparse_merge(sp_input, sp_values, vocab_size, name)
+        return sparse_tensor_to_dense(sp_new, default_value=False, validate_indices=False, name=name)
+
+
+def sparse_softmax(sp_input, name=None):
+    """``tf.sparse.softmax``: a softmax over each row's entries along the last dimension (implicit entries
+    take no part); the input in canonical order, as TF requires."""
+    with name_scope(name, "SparseSoftmax", [sp_input.indices, sp_input.values]) as name:
+        out_vals = raw_op(
+            "SparseSoftmax", sp_indices=sp_input.indices, sp_values=sp_input.values, sp_shape=sp_input.dense_shape
+        )
+        return SparseTensor(sp_input.indices, out_vals, sp_input.dense_shape)
+
+
+def _sparse_sparse(op_type, sp_a, sp_b, name):
+    with name_scope(name, op_type, [sp_a.indices, sp_a.values, sp_b.indices, sp_b.values]) as name:
+        out_indices, out_values = raw_op(
+            op_type,
+            a_indices=sp_a.indices,
+            a_values=sp_a.values,
+            a_shape=sp_a.dense_shape,
+            b_indices=sp_b.indices,
+            b_values=sp_b.values,
+            b_shape=sp_b.dense_shape,
+            name=name,
+        )
+    return SparseTensor(out_indices, out_values, sp_a.dense_shape)
+
+
+def sparse_maximum(sp_a, sp_b, name=None):
+    """``tf.sparse.maximum``: the elementwise max of two same-shaped SparseTensors (missing entries are 0)."""
+    return _sparse_sparse("SparseSparseMaximum", sp_a, sp_b, name)
+
+
+def sparse_minimum(sp_a, sp_b, name=None):
+    """``tf.sparse.minimum``: the elementwise min of two same-shaped SparseTensors (missing entries are 0)."""
+    return _sparse_sparse("SparseSparseMinimum", sp_a, sp_b, name)
+
+
+def sparse_add(a, b, threshold=None, thresh=None):
+    """``tf.sparse.add`` (TF1): SparseTensor + SparseTensor (a SparseTensor; sums of two entries with
+    ``|sum| < threshold`` dropped) or SparseTensor + dense (a dense Tensor).
+
+    Raises:
+      TypeError: neither operand is a SparseTensor (TF's wording).
+    """
+    if threshold is None:
+        threshold = thresh if thresh is not None else 0
+    sparse_classes = (SparseTensor, SparseTensorValue)
+    if not any(isinstance(inp, sparse_classes) for inp in [a, b]):
+        raise TypeError("At least one input should be SparseTensor; do you mean to use tf.add()?")
+    if all(isinstance(inp, sparse_classes) for inp in [a, b]):
+        a = _convert_to_sparse_tensor(a)
+        b = _convert_to_sparse_tensor(b)
+        threshold = convert_to_tensor(threshold, dtype=a.values.dtype.real_dtype.base_dtype, name="threshold")
+        output_ind, output_val, output_shape = raw_op(
+            "SparseAdd",
+            a_indices=a.indices,
+            a_values=a.values,
+            a_shape=a.dense_shape,
+            b_indices=b.indices,
+            b_values=b.values,
+            b_shape=b.dense_shape,
+            thresh=threshold,
+        )
+        a.get_shape().assert_is_compatible_with(b.get_shape())
+        static_shape = array_ops.broadcast_static_shape(a.get_shape(), b.get_shape())
+        if static_shape.is_fully_defined():
+            output_shape = static_shape.as_list()
+        return SparseTensor(output_ind, output_val, output_shape)
+    if isinstance(b, sparse_classes):
+        a, b = b, a
+    return raw_op("SparseTensorDenseAdd", a_indices=a.indices, a_values=a.values, a_shape=a.dense_shape, b=b)
+
+
+class KeywordRequired:
+    """TF's marker making ``sparse_split``'s arguments keyword-only."""
+
+    def __repr__(self):
+        return "KeywordRequired()"
+
+
+_KEYWORD_REQUIRED = KeywordRequired()
+
+
+def sparse_split(
+    keyword_required=_KEYWORD_REQUIRED, sp_input=None, num_split=None, axis=None, name=None, split_dim=None
+):
+    """``tf.sparse.split`` (TF1): ``num_split`` SparseTensors along ``axis`` (keyword arguments only).
+
+    Raises:
+      ValueError: TF's, for a positional argument or a missing ``sp_input``/``num_split``/``axis``.
+    """
+    if not isinstance(keyword_required, KeywordRequired):
+        raise ValueError("Keyword arguments are required for this function.")
+    if sp_input is None:
+        raise ValueError("sp_input is required")
+    if num_split is None:
+        raise ValueError("num_split is required")
+    if axis is None:
+        raise ValueError("axis is required")
+    if split_dim is not None:
+        raise ValueError("Cannot specify both 'split_dim' and 'axis'.")
+    sp_input = _convert_to_sparse_tensor(sp_input)
+    out = raw_op(
+        "SparseSplit",
+        split_dim=axis,
+        indices=sp_input.indices,
+        values=sp_input.values,
+        shape=sp_input.dense_shape,
+        num_split=num_split,
+        name=name,
+    )
+    output_inds, output_vals, output_shapes = out
+    return [SparseTensor(output_inds[i], output_vals[i], output_shapes[i]) for i in range(num_split)]

@@ -866,6 +866,12 @@ def _get_default_variable_store():
     return store
 
 
+def default_store_variables() -> dict:
+    """The default graph's ``get_variable`` variables by full name (partitions as ``<name>/part_<i>``): what
+    TF's ``init_from_checkpoint`` reads as ``_get_default_variable_store()._vars``."""
+    return _get_default_variable_store()._vars
+
+
 def get_variable(
     name,
     shape=None,

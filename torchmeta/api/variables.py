@@ -548,7 +548,11 @@ class ResourceVariable(Variable):
             self._variable = self._handle
             with graph_lib.name_scope("IsInitialized"):
                 self._is_initialized_op = raw_op("VarIsInitializedOp", resource=self._handle)
-            with graph_lib.name_scope("Assign") as n, graph_lib.colocate_with(None, ignore_existing=True):
+            with (
+                graph_lib.name_scope("Assign") as n,
+                graph_lib.colocate_with(None, ignore_existing=True),
+                graph_lib.device(self._handle.device),
+            ):
                 value = try_guard_against_uninitialized_dependencies(scope_name, self._initial_value)
                 self._initializer_op = raw_op("AssignVariableOp", resource=self._handle, value=value, name=n)
             with graph_lib.name_scope("Read"):
@@ -556,7 +560,8 @@ class ResourceVariable(Variable):
                     with graph_lib.device(caching_device):
                         self._graph_element = raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
                 else:
-                    self._graph_element = raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
+                    with graph_lib.device(self._handle.device):
+                        self._graph_element = raw_op("ReadVariableOp", resource=self._handle, dtype=self._dtype)
             self._snapshot = self._graph_element
         g.add_to_collections(collections, self)
 

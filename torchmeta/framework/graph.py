@@ -784,16 +784,19 @@ class Graph:
         return self._create_op(op_type, list(inputs), list(dtypes), attrs, name, op_def=op_def)
 
     def _current_device(self, name, op_type, attrs) -> str:
+        """TF's ``_apply_device_functions``: the innermost scope first, each outer one merging under it (a
+        device function sees the device the scopes inside it chose, e.g. replica_device_setter around
+        ``tf.device("/cpu:0")``); a ``None`` scope hides the ones outside it."""
         current = ""
-        for spec in self._device_stack:
+        for spec in reversed(self._device_stack):
             if spec is None:
-                current = ""
-            elif callable(spec):
+                break
+            if callable(spec):
                 node = _DeviceFunctionNode(name, op_type, attrs, current)
                 result = spec(node)
                 current = device_lib.canonical_name(result) if result is not None else current
             else:
-                current = device_lib.merge_device(current, spec)
+                current = device_lib.merge_device(spec, current)
         return current
 
     # -- names ------------------------------------------------------------------------------------
@@ -860,12 +863,13 @@ class Graph:
     @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing=False):
         if op is None:
-            old = self._colocation_stack
-            self._colocation_stack = []
+            # TF resets the device scopes too (a resource variable's Assign and reads take no outer device)
+            old, old_devices = self._colocation_stack, self._device_stack
+            self._colocation_stack, self._device_stack = [], []
             try:
                 yield
             finally:
-                self._colocation_stack = old
+                self._colocation_stack, self._device_stack = old, old_devices
             return
         op = _op_of(op)
         old_stack = self._colocation_stack

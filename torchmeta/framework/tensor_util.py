@@ -581,6 +581,28 @@ def evaluate_constant_tensor(tensor):
         return constant_value(tensor)
 
 
+def _strided_slice_as_shape(op):
+    """TF's constant_value_as_shape of a 1-D StridedSlice (``shape[:-1]``...) of a partially known shape: None
+    where TF's gives up (masks other than a whole begin/end, non-constant bounds)."""
+    begin, end, strides = (constant_value(t) for t in op.inputs[1:4])
+    if begin is None or end is None or strides is None:
+        return None
+    try:
+        begin, end, strides = int(begin[0]), int(end[0]), int(strides[0])
+        begin_mask, end_mask = op.get_attr("begin_mask"), op.get_attr("end_mask")
+        if begin_mask == 1:
+            begin = None
+        if end_mask == 1:
+            end = None
+        masks = (op.get_attr("ellipsis_mask"), op.get_attr("new_axis_mask"), op.get_attr("shrink_axis_mask"))
+        if any(masks) or begin_mask not in (0, 1) or end_mask not in (0, 1):
+            return None
+        prev = constant_value_as_shape(op.inputs[0])
+        return TensorShape(prev[begin:end:strides])
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
 def constant_value_as_shape(tensor) -> TensorShape:
     """A TensorShape from a 1-D shape tensor, with unknown dims where entries are not static (or negative,
     as TF reads them: -1 and any other negative entry)."""
@@ -603,5 +625,9 @@ def constant_value_as_shape(tensor) -> TensorShape:
         for inp in op.inputs[:-1]:
             out = out.concatenate(constant_value_as_shape(inp))
         return out
+    if op.type == "StridedSlice":
+        sliced = _strided_slice_as_shape(op)
+        if sliced is not None:
+            return sliced
     rank = tensor.shape.dims[0].value if tensor.shape.rank == 1 else None
     return TensorShape(None) if rank is None else TensorShape([None] * rank)

@@ -1,5 +1,5 @@
-"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduceSum, the SparseSegment{Sum,Mean,SqrtN}
-family, SparseFillEmptyRows and SparseSlice (with their gradient ops), as TensorFlow's kernels compute them.
+"""Sparse ops: SparseReorder, SparseReshape, SparseConcat, SparseReduce{Sum,Max}[Sparse], the SparseSegment{Sum,Mean,SqrtN}
+family, SparseFillEmptyRows, SparseSlice and SparseTensorDenseMatMul (with their gradient ops), as TensorFlow's kernels compute them.
 
 A sparse tensor is three inputs: int64 ``indices`` [N, rank], ``values`` [N] and int64 ``shape``
 [rank] (SparseToDense lives with the index ops). Gradients follow TF's ``sparse_grad.py`` and
@@ -12,13 +12,14 @@ import numpy as np
 import torch
 
 from torchmeta import errors
-from torchmeta.api import array_ops, math_ops
+from torchmeta.api import array_ops, linalg_ops, math_ops
 from torchmeta.framework.common_shapes import (
     format_dims,
     input_with_rank,
     merge_dim,
     shape_error,
     shape_from_shape_tensor,
+    with_rank,
 )
 from torchmeta.framework.indexed_slices import IndexedSlices
 from torchmeta.framework.op_def_library import raw_op
@@ -282,15 +283,9 @@ def _reduce_shape(op):
     return [TensorShape([d for i, d in enumerate(dims) if i not in reduced])]
 
 
-@register_op(
-    "SparseReduceSum",
-    inputs=["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"],
-    outputs=["output: T"],
-    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
-    shape=_reduce_shape,
-)
-def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, keep_dims):
-    _check_sparse(input_indices, input_values, input_shape, "SparseReduceSum")
+def _reduction_groups(input_indices, input_values, input_shape, reduction_axes, op_name):
+    """TF's SparseReduce grouping: ``(dims, reduced axes, output dims, each entry's linear output position)``."""
+    _check_sparse(input_indices, input_values, input_shape, op_name)
     dims = _shape_list(input_shape)
     rank = len(dims)
     axes = set()
@@ -300,17 +295,36 @@ def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, 
         axes.add(a % rank)
     kept = [i for i in range(rank) if i not in axes]
     out_dims = [dims[i] for i in kept]
-    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)) if out_dims else 1, dtype=input_values.dtype)
-    if input_indices.shape[0]:
-        sub = input_indices[:, kept] if kept else torch.zeros(input_indices.shape[0], 0, dtype=torch.int64)
+    linear = torch.zeros(input_indices.shape[0], dtype=torch.int64)
+    if input_indices.shape[0] and kept:
         strides = torch.tensor(
             [int(np.prod(out_dims[i + 1 :], dtype=np.int64)) for i in range(len(out_dims))], dtype=torch.int64
         )
-        linear = (sub * strides).sum(dim=1) if kept else torch.zeros(input_indices.shape[0], dtype=torch.int64)
-        flat.index_add_(0, linear, input_values)
+        linear = (input_indices[:, kept] * strides).sum(dim=1)
+    return dims, axes, out_dims, linear
+
+
+def _reduced_dense(flat, dims, axes, out_dims, keep_dims):
     if keep_dims:
         return flat.reshape([1 if i in axes else d for i, d in enumerate(dims)])
     return flat.reshape(out_dims)
+
+
+@register_op(
+    "SparseReduceSum",
+    inputs=["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"],
+    outputs=["output: T"],
+    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
+    shape=_reduce_shape,
+)
+def sparse_reduce_sum(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    dims, axes, out_dims, linear = _reduction_groups(
+        input_indices, input_values, input_shape, reduction_axes, "SparseReduceSum"
+    )
+    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)), dtype=input_values.dtype)
+    if input_indices.shape[0]:
+        flat.index_add_(0, linear, input_values)
+    return _reduced_dense(flat, dims, axes, out_dims, keep_dims)
 
 
 @register_gradient("SparseReduceSum")
@@ -321,6 +335,95 @@ def _sparse_reduce_sum_grad(op, out_grad):
     out_grad_reshaped = array_ops.reshape(out_grad, output_shape_kept_dims)
     scale = sp_shape // math_ops.cast(output_shape_kept_dims, sp_shape.dtype)
     return [None, array_ops.gather_nd(out_grad_reshaped, sp_indices // scale), None, None]
+
+
+_REDUCE_MAX_TYPES = "{float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}"
+_REDUCE_INPUTS = ["input_indices: int64", "input_values: T", "input_shape: int64", "reduction_axes: int32"]
+_SPARSE_OUTPUTS = ["output_indices: int64", "output_values: T", "output_shape: int64"]
+_SPARSE_SPARSE_INPUTS = [
+    "a_indices: int64",
+    "a_values: T",
+    "a_shape: int64",
+    "b_indices: int64",
+    "b_values: T",
+    "b_shape: int64",
+]
+
+
+@register_op(
+    "SparseReduceMax",
+    inputs=_REDUCE_INPUTS,
+    outputs=["output: T"],
+    attrs=["keep_dims: bool = false", f"T: {_REDUCE_MAX_TYPES}"],
+    shape=_reduce_shape,
+)
+def sparse_reduce_max(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    """The max over the entries only (implicit zeros do not count); an output with no entry is 0, as TF's."""
+    dims, axes, out_dims, linear = _reduction_groups(
+        input_indices, input_values, input_shape, reduction_axes, "SparseReduceMax"
+    )
+    flat = torch.zeros(int(np.prod(out_dims, dtype=np.int64)), dtype=input_values.dtype)
+    if input_indices.shape[0]:
+        flat.scatter_reduce_(0, linear, input_values, "amax", include_self=False)
+    return _reduced_dense(flat, dims, axes, out_dims, keep_dims)
+
+
+def _sparse_reduction(input_indices, input_values, input_shape, reduction_axes, keep_dims, op_name, how):
+    dims, axes, out_dims, linear = _reduction_groups(input_indices, input_values, input_shape, reduction_axes, op_name)
+    groups, inverse = torch.unique(linear, sorted=True, return_inverse=True)
+    values = torch.zeros(groups.shape[0], dtype=input_values.dtype)
+    if how == "sum":
+        values.index_add_(0, inverse, input_values)
+    else:
+        values.scatter_reduce_(0, inverse, input_values, "amax", include_self=False)
+    coords = []
+    rest = groups.clone()
+    for d in reversed(out_dims):
+        coords.append(rest % d if d else rest)
+        rest = rest // d if d else rest
+    coords.reverse()
+    if keep_dims:
+        columns, k = [], 0
+        for i in range(len(dims)):
+            if i in axes:
+                columns.append(torch.zeros_like(groups))
+            else:
+                columns.append(coords[k])
+                k += 1
+        shape = [1 if i in axes else d for i, d in enumerate(dims)]
+    else:
+        columns, shape = coords, out_dims
+    indices = torch.stack(columns, 1) if columns else torch.zeros((groups.shape[0], 0), dtype=torch.int64)
+    return indices, values, torch.tensor(shape, dtype=torch.int64)
+
+
+@register_op(
+    "SparseReduceMaxSparse",
+    inputs=_REDUCE_INPUTS,
+    outputs=_SPARSE_OUTPUTS,
+    attrs=["keep_dims: bool = false", f"T: {_REDUCE_MAX_TYPES}"],
+)
+def sparse_reduce_max_sparse(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    """SparseReduceMax's sparse form: an entry per output position that has entries (sorted)."""
+    return _sparse_reduction(
+        input_indices, input_values, input_shape, reduction_axes, keep_dims, "SparseReduceMaxSparse", "max"
+    )
+
+
+@register_op(
+    "SparseReduceSumSparse",
+    inputs=_REDUCE_INPUTS,
+    outputs=_SPARSE_OUTPUTS,
+    attrs=["keep_dims: bool = false", f"T: {_NUMBER_TYPES}"],
+)
+def sparse_reduce_sum_sparse(input_indices, input_values, input_shape, reduction_axes, keep_dims):
+    """SparseReduceSum's sparse form: an entry per output position that has entries (sorted)."""
+    return _sparse_reduction(
+        input_indices, input_values, input_shape, reduction_axes, keep_dims, "SparseReduceSumSparse", "sum"
+    )
+
+
+no_registered_gradient("SparseReduceMax", "SparseReduceMaxSparse", "SparseReduceSumSparse")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -905,3 +1008,469 @@ def edit_distance(
 
 
 not_differentiable("EditDistance")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseTensorDenseMatMul
+
+
+def _sparse_dense_matmul_shape(op):
+    input_with_rank(op, 0, 2)
+    input_with_rank(op, 1, 1)
+    a_shape = with_rank(op, shape_from_shape_tensor(op.inputs[2]), 2).as_tuple()
+    b = input_with_rank(op, 3, 2)
+    adjoint_a, adjoint_b = op.get_attr("adjoint_a"), op.get_attr("adjoint_b")
+    merge_dim(op, a_shape[0 if adjoint_a else 1], b[1 if adjoint_b else 0])
+    return [TensorShape([a_shape[1 if adjoint_a else 0], b[0 if adjoint_b else 1]])]
+
+
+@register_op(
+    "SparseTensorDenseMatMul",
+    inputs=["a_indices: Tindices", "a_values: T", "a_shape: int64", "b: T"],
+    outputs=["product: T"],
+    attrs=["T: type", "Tindices: {int32, int64} = DT_INT64", "adjoint_a: bool = false", "adjoint_b: bool = false"],
+    shape=_sparse_dense_matmul_shape,
+)
+def sparse_tensor_dense_mat_mul(a_indices, a_values, a_shape, b, adjoint_a=False, adjoint_b=False):
+    """The sparse matrix ``A`` (optionally adjoint) times the dense ``b`` (optionally adjoint)."""
+    if a_shape.numel() != 2:
+        raise invalid("Tensor 'a_shape' is not a vector")
+    if a_values.ndim != 1:
+        raise invalid("Tensor 'a_values' is not a vector")
+    if b.ndim != 2:
+        raise invalid("Tensor 'b' is not a matrix")
+    if a_indices.dim() != 2:
+        raise invalid("Tensor 'a_indices' is not a matrix")
+    nnz = a_indices.shape[0]
+    if nnz != a_values.shape[0]:
+        raise invalid("Number of rows of a_indices does not match number of entries in a_values")
+    if a_indices.shape[1] != a_shape.numel():
+        raise invalid("Number of columns of a_indices does not match number of entries in a_shape")
+    rows_a, cols_a = (int(d) for d in a_shape.tolist())
+    if adjoint_a:
+        rows_a, cols_a = cols_a, rows_a
+    if adjoint_b:
+        b = b.conj().transpose(0, 1) if b.is_complex() else b.transpose(0, 1)
+    if cols_a != b.shape[0]:
+        raise invalid(
+            f"Cannot multiply A and B because inner dimension does not match: {cols_a} vs. {b.shape[0]}.  "
+            f"Did you forget a transpose?  Dimensions of A: [{rows_a}, {cols_a}).  "
+            f"Dimensions of B: {format_dims(b.shape)}"
+        )
+    indices = a_indices.long()
+    m_col, k_col = (1, 0) if adjoint_a else (0, 1)
+    m, k = indices[:, m_col], indices[:, k_col]
+    for i in range(nnz):  # TF's bounds checks, first failing entry reported
+        if not 0 <= int(k[i]) < cols_a:
+            raise invalid(f"k ({int(k[i])}) from index[{i},{k_col}] out of bounds (>={cols_a})")
+        if not 0 <= int(m[i]) < rows_a:
+            raise invalid(f"m ({int(m[i])}) from index[{i},{m_col}] out of bounds (>={rows_a})")
+    values = a_values.conj() if adjoint_a and a_values.is_complex() else a_values
+    out = torch.zeros((rows_a, b.shape[1]), dtype=b.dtype, device=b.device)
+    if nnz:
+        out.index_add_(0, m, values.unsqueeze(1) * b[k])
+    return out
+
+
+@register_gradient("SparseTensorDenseMatMul")
+def _sparse_tensor_dense_matmul_grad(op, grad):
+    a_indices, a_values, a_shape = op.inputs[:3]
+    b = op.inputs[3]
+    adj_a = op.get_attr("adjoint_a")
+    adj_b = op.get_attr("adjoint_b")
+    a_type = a_values.dtype.base_dtype
+    b_type = b.dtype.base_dtype
+    if a_type != b_type:
+        raise TypeError(
+            f"SparseTensorDenseMatMul op received operands with different types: `{a_type}` and `{b_type}`."
+        )
+    b_grad = raw_op(
+        "SparseTensorDenseMatMul", a_indices=a_indices, a_values=a_values, a_shape=a_shape, b=grad, adjoint_a=not adj_a
+    )
+    if adj_b:
+        b_grad = linalg_ops.matrix_transpose(b_grad, conjugate=True)
+    rows = a_indices[:, 0]
+    cols = a_indices[:, 1]
+    parts_a = array_ops.gather(grad, rows if not adj_a else cols)
+    parts_b = array_ops.gather(b if not adj_b else array_ops.transpose(b), cols if not adj_a else rows)
+    if not adj_a and not adj_b:
+        a_values_grad = math_ops.matmul(
+            array_ops.expand_dims(parts_a, -2), array_ops.expand_dims(parts_b, -2), adjoint_b=True
+        )
+    elif adj_a and not adj_b:
+        a_values_grad = math_ops.matmul(
+            array_ops.expand_dims(parts_a, -1), array_ops.expand_dims(parts_b, -1), adjoint_a=True
+        )
+    elif not adj_a and adj_b:
+        a_values_grad = math_ops.matmul(array_ops.expand_dims(parts_a, -2), array_ops.expand_dims(parts_b, -1))
+    else:
+        a_values_grad = math_ops.matmul(
+            array_ops.expand_dims(parts_a, -1), array_ops.expand_dims(parts_b, -2), adjoint_a=True, adjoint_b=True
+        )
+    return [None, array_ops.squeeze(a_values_grad, axis=[-2, -1]), None, b_grad]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSoftmax, SparseDenseCwiseAdd, SparseSparse{Maximum,Minimum}
+
+
+def _sparse_softmax_shape(op):
+    input_with_rank(op, 0, 2)
+    values = with_rank(op, op.inputs[1].shape, 1)
+    input_with_rank(op, 2, 1)
+    return [values]
+
+
+@register_op(
+    "SparseSoftmax",
+    inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64"],
+    outputs=["output: T"],
+    attrs=["T: {half, float, double}"],
+    shape=_sparse_softmax_shape,
+)
+def sparse_softmax(sp_indices, sp_values, sp_shape):
+    """A softmax over each run of entries sharing all but the last index (the input in canonical order, as
+    TF's kernel assumes); the output is in the input's order."""
+    if sp_indices.dim() != 2:
+        raise invalid(f"Input should be a matrix but received shape: {format_dims(sp_indices.shape)}")
+    if sp_values.ndim != 1:
+        raise invalid(f"Input should be a vector but received shape: {format_dims(sp_values.shape)}")
+    if sp_shape.dim() != 1:
+        raise invalid(f"Input should be a vector but received shape: {format_dims(sp_shape.shape)}")
+    if sp_shape.numel() < 2:
+        raise invalid(f"Input should have rank >= 2, but received shape: {format_dims(sp_shape.shape)}")
+    nnz = sp_values.shape[0]
+    out = torch.empty_like(sp_values)
+    if nnz == 0:
+        return out
+    leading = sp_indices[:, :-1]
+    starts = torch.ones(nnz, dtype=torch.bool)
+    starts[1:] = (leading[1:] != leading[:-1]).any(dim=1)
+    group = torch.cumsum(starts.long(), 0) - 1
+    groups = int(group[-1]) + 1
+    maxes = torch.full((groups,), float("-inf"), dtype=sp_values.dtype).scatter_reduce(
+        0, group, sp_values, "amax", include_self=True
+    )
+    exps = torch.exp(sp_values - maxes[group])
+    sums = torch.zeros(groups, dtype=sp_values.dtype).index_add_(0, group, exps)
+    return exps / sums[group]
+
+
+@register_gradient("SparseSoftmax")
+def _sparse_softmax_grad(op, grad):
+    indices, shape = op.inputs[0], op.inputs[2]
+    out_vals = op.outputs[0]
+    sp_output = SparseTensor(indices, out_vals, shape)
+    sp_grad = SparseTensor(indices, grad, shape)
+    sp_product = SparseTensor(indices, sp_output.values * sp_grad.values, shape)
+    sum_reduced = -raw_op(
+        "SparseReduceSum",
+        input_indices=sp_product.indices,
+        input_values=sp_product.values,
+        input_shape=sp_product.dense_shape,
+        reduction_axes=[-1],
+        keep_dims=True,
+    )
+    sp_sum_values = raw_op(
+        "SparseDenseCwiseAdd",
+        sp_indices=sp_grad.indices,
+        sp_values=sp_grad.values,
+        sp_shape=sp_grad.dense_shape,
+        dense=sum_reduced,
+    )
+    grad_x = sp_sum_values * sp_output.values
+    return [None, grad_x, None]
+
+
+def _sparse_dense_cwise_shape(op):
+    indices = input_with_rank(op, 0, 2)
+    return [TensorShape([indices[0]])]
+
+
+@register_op(
+    "SparseDenseCwiseAdd",
+    inputs=["sp_indices: int64", "sp_values: T", "sp_shape: int64", "dense: T"],
+    outputs=["output: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=_sparse_dense_cwise_shape,
+)
+def sparse_dense_cwise_add(sp_indices, sp_values, sp_shape, dense):
+    """Each entry plus the dense tensor's value at its index (the dense side broadcast to the sparse shape)."""
+    dims = _shape_list(sp_shape)
+    if dense.ndim > len(dims) or any(
+        d not in (1, s) for d, s in zip(reversed(dense.shape), reversed(dims), strict=False)
+    ):
+        raise invalid(
+            f"SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible shapes: "
+            f"[{','.join(str(d) for d in dims)}] vs. [{','.join(str(d) for d in dense.shape)}]"
+        )
+    full = dense.reshape([1] * (len(dims) - dense.ndim) + list(dense.shape)).expand(dims)
+    if sp_indices.shape[0] == 0:
+        return sp_values.clone()
+    return sp_values + full[tuple(sp_indices.long().t())]
+
+
+@register_gradient("SparseDenseCwiseAdd")
+def _sparse_dense_cwise_add_grad(unused_op, unused_grad):
+    raise NotImplementedError(
+        "Gradient for SparseDenseCwiseAdd is not implemented. Please use SparseAdd instead if possible."
+    )
+
+
+def _check_same_shapes(a_shape, b_shape) -> None:
+    """TF's check that two SparseTensor operands have one shape (no broadcasting)."""
+    a_dims, b_dims = _shape_list(a_shape), _shape_list(b_shape)
+    if len(a_dims) != len(b_dims):
+        raise invalid(
+            f"Operands do not have the same ranks; got shapes: {' '.join(map(str, a_dims))} and "
+            f"{' '.join(map(str, b_dims))}"
+        )
+    for i, (a, b) in enumerate(zip(a_dims, b_dims, strict=True)):
+        if a != b:
+            raise invalid(f"Operands' shapes do not match: got {a} and {b} for dimension {i}")
+
+
+def _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, how):
+    for name, t in (("a_indices", a_indices), ("b_indices", b_indices)):
+        if t.dim() != 2:
+            raise invalid(f"Input {name} should be a matrix but received shape: {format_dims(t.shape)}")
+    _check_same_shapes(a_shape, b_shape)
+    keys = {}
+    for indices, values, side in ((a_indices, a_values, 0), (b_indices, b_values, 1)):
+        for row, value in zip(indices.tolist(), values.tolist(), strict=True):
+            keys.setdefault(tuple(row), [0, 0])[side] = value
+    ordered = sorted(keys)
+    pick = max if how == "max" else min
+    out_values = torch.tensor([pick(*keys[k]) for k in ordered], dtype=a_values.dtype)
+    out_indices = torch.tensor(ordered, dtype=torch.int64).reshape(len(ordered), a_indices.shape[1])
+    return out_indices, out_values
+
+
+def _sparse_sparse_shape(op):
+    return [TensorShape([None, None]), TensorShape([None])]
+
+
+@register_op(
+    "SparseSparseMaximum",
+    inputs=_SPARSE_SPARSE_INPUTS,
+    outputs=["output_indices: int64", "output_values: T"],
+    attrs=[f"T: {_REDUCE_MAX_TYPES}"],
+    shape=_sparse_sparse_shape,
+)
+def sparse_sparse_maximum(a_indices, a_values, a_shape, b_indices, b_values, b_shape):
+    """The elementwise max over the union of both operands' indices (a missing entry is 0)."""
+    return _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, "max")
+
+
+@register_op(
+    "SparseSparseMinimum",
+    inputs=_SPARSE_SPARSE_INPUTS,
+    outputs=["output_indices: int64", "output_values: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=_sparse_sparse_shape,
+)
+def sparse_sparse_minimum(a_indices, a_values, a_shape, b_indices, b_values, b_shape):
+    """The elementwise min over the union of both operands' indices (a missing entry is 0)."""
+    return _sparse_sparse_binary(a_indices, a_values, a_shape, b_indices, b_values, b_shape, "min")
+
+
+@register_gradient("SparseSparseMaximum")
+def _sparse_sparse_maximum_grad(unused_op, unused_grad):
+    raise NotImplementedError("Gradient for SparseSparseMaximum is not implemented.")
+
+
+@register_gradient("SparseSparseMinimum")
+def _sparse_sparse_minimum_grad(unused_op, unused_grad):
+    raise NotImplementedError("Gradient for SparseSparseMinimum is not implemented.")
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseAdd, SparseAddGrad, SparseTensorDenseAdd
+
+
+def _sparse_add_shape(op):
+    a_shape = with_rank(op, op.inputs[2].shape, 1).as_tuple()
+    return [TensorShape([None, a_shape[0]]), TensorShape([None]), TensorShape([a_shape[0]])]
+
+
+def _merge_order(a_indices, b_indices):
+    """TF's two-pointer merge of two canonically ordered index lists: ``[(a row or None, b row or None)]``."""
+    a, b = a_indices.tolist(), b_indices.tolist()
+    i = j = 0
+    out = []
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            out.append((i, None))
+            i += 1
+        elif a[i] > b[j]:
+            out.append((None, j))
+            j += 1
+        else:
+            out.append((i, j))
+            i += 1
+            j += 1
+    out += [(k, None) for k in range(i, len(a))] + [(None, k) for k in range(j, len(b))]
+    return out
+
+
+@register_op(
+    "SparseAdd",
+    inputs=[*_SPARSE_SPARSE_INPUTS, "thresh: Treal"],
+    outputs=["sum_indices: int64", "sum_values: T", "sum_shape: int64"],
+    attrs=[f"T: {_NUMBER_TYPES}", f"Treal: {_REDUCE_MAX_TYPES}"],
+    shape=_sparse_add_shape,
+)
+def sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thresh):
+    """The sum of two same-shaped SparseTensors in canonical order; a sum of two entries is kept only where
+    ``|sum| >= thresh`` (an entry of one operand alone is always kept), as TF's kernel."""
+    for name, t in (("a_indices", a_indices), ("b_indices", b_indices)):
+        if t.dim() != 2:
+            raise invalid(f"Input {name} should be a matrix but received shape: {format_dims(t.shape)}")
+    if a_indices.shape[1] != b_indices.shape[1]:
+        raise invalid(f"Input indices must have the same dimension, got {a_indices.shape[1]} and {b_indices.shape[1]}")
+    _check_same_shapes(a_shape, b_shape)
+    limit = float(thresh.item())
+    rows, values = [], []
+    for i, j in _merge_order(a_indices, b_indices):
+        if i is not None and j is not None:
+            total = a_values[i] + b_values[j]
+            if limit <= float(torch.abs(total)):
+                rows.append(a_indices[i])
+                values.append(total)
+        elif i is not None:
+            rows.append(a_indices[i])
+            values.append(a_values[i])
+        else:
+            rows.append(b_indices[j])
+            values.append(b_values[j])
+    rank = a_indices.shape[1]
+    out_indices = torch.stack(rows) if rows else torch.zeros((0, rank), dtype=torch.int64)
+    out_values = torch.stack(values) if values else torch.zeros(0, dtype=a_values.dtype)
+    return out_indices, out_values, a_shape.clone()
+
+
+def _sparse_add_grad_shape(op):
+    a = input_with_rank(op, 1, 2)
+    b = input_with_rank(op, 2, 2)
+    return [TensorShape([a[0]]), TensorShape([b[0]])]
+
+
+@register_op(
+    "SparseAddGrad",
+    inputs=["backprop_val_grad: T", "a_indices: int64", "b_indices: int64", "sum_indices: int64"],
+    outputs=["a_val_grad: T", "b_val_grad: T"],
+    attrs=[f"T: {_NUMBER_TYPES}"],
+    shape=_sparse_add_grad_shape,
+)
+def sparse_add_grad(backprop_val_grad, a_indices, b_indices, sum_indices):
+    """Each operand entry's share of the sum's gradient (0 where a thresholded sum dropped it)."""
+    sums = {tuple(row): k for k, row in enumerate(sum_indices.tolist())}
+    grads = []
+    for indices in (a_indices, b_indices):
+        picks = [sums.get(tuple(row), -1) for row in indices.tolist()]
+        out = torch.zeros(len(picks), dtype=backprop_val_grad.dtype)
+        for i, k in enumerate(picks):
+            if k >= 0:
+                out[i] = backprop_val_grad[k]
+        grads.append(out)
+    return tuple(grads)
+
+
+@register_gradient("SparseAdd")
+def _sparse_add_grad(op, *grads):
+    val_grad = grads[1]
+    a_val_grad, b_val_grad = raw_op(
+        "SparseAddGrad",
+        backprop_val_grad=val_grad,
+        a_indices=op.inputs[0],
+        b_indices=op.inputs[3],
+        sum_indices=op.outputs[0],
+    )
+    a_val_grad.set_shape(op.inputs[1].get_shape())
+    b_val_grad.set_shape(op.inputs[4].get_shape())
+    return [None, a_val_grad, None, None, b_val_grad, None, None]
+
+
+not_differentiable("SparseAddGrad")
+
+
+@register_op(
+    "SparseTensorDenseAdd",
+    inputs=["a_indices: Tindices", "a_values: T", "a_shape: Tindices", "b: T"],
+    outputs=["output: T"],
+    attrs=[f"T: {_NUMBER_TYPES}", "Tindices: {int32, int64}"],
+    shape=lambda op: [op.inputs[3].shape],
+)
+def sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
+    """The dense ``b`` plus the SparseTensor's entries (same shapes)."""
+    dims = _shape_list(a_shape)
+    if dims != list(b.shape):
+        raise invalid(f"a.shape and b.shape must match; got {format_dims(dims)} and {format_dims(list(b.shape))}")
+    out = b.clone()
+    if a_indices.shape[0]:
+        out.index_put_(tuple(a_indices.long().t()), a_values, accumulate=True)
+    return out
+
+
+@register_gradient("SparseTensorDenseAdd")
+def _sparse_tensor_dense_add_grad(op, out_grad):
+    sp_indices = op.inputs[0]
+    return [None, array_ops.gather_nd(out_grad, sp_indices), None, out_grad]
+
+
+# ---------------------------------------------------------------------------------------------
+# SparseSplit
+
+
+def _sparse_split_shape(op):
+    n = op.get_attr("num_split")
+    shape = op.inputs[3].shape
+    rank = shape.dims[0].value if shape.rank == 1 else None
+    return [TensorShape([None, rank])] * n + [TensorShape([None])] * n + [shape] * n
+
+
+@register_op(
+    "SparseSplit",
+    inputs=["split_dim: int64", "indices: int64", "values: T", "shape: int64"],
+    outputs=["output_indices: num_split * int64", "output_values: num_split * T", "output_shape: num_split * int64"],
+    attrs=["num_split: int >= 1", "T: type"],
+    shape=_sparse_split_shape,
+)
+def sparse_split(split_dim, indices, values, shape, num_split):
+    """``num_split`` SparseTensors along ``split_dim``: the first ``size % num_split`` one longer, entries in the
+    input's order, as TF's SparseTensor::Split."""
+    _validate_sparse(indices, values, shape)
+    dims = _shape_list(shape)
+    rank = len(dims)
+    axis = int(split_dim.reshape(-1)[0])
+    if not -rank <= axis < rank:
+        raise invalid(f"Input split_dim should be between {-rank} and {rank}, got {axis}")
+    axis %= rank
+    size = dims[axis]
+    if not 0 < num_split <= size:
+        raise invalid(f"num_split must be in the interval (0, {size}]")
+    split_size, residual = size // num_split, size % num_split
+    coord = indices[:, axis] if indices.shape[0] else torch.zeros(0, dtype=torch.int64)
+    offset = residual * (split_size + 1)
+    if residual == 0:
+        part = coord // split_size
+        within = coord % split_size
+    else:
+        big = coord < offset
+        part = torch.where(big, coord // (split_size + 1), residual + (coord - offset) // max(split_size, 1))
+        within = torch.where(big, coord % (split_size + 1), (coord - offset) % max(split_size, 1))
+    out_indices, out_values, out_shapes = [], [], []
+    for i in range(num_split):
+        mask = part == i
+        idx = indices[mask].clone()
+        if idx.shape[0]:
+            idx[:, axis] = within[mask]
+        out_indices.append(idx.reshape(-1, rank))
+        out_values.append(values[mask.numpy()] if isinstance(values, np.ndarray) else values[mask])  # strings
+        part_dims = list(dims)
+        part_dims[axis] = split_size + 1 if i < residual else split_size
+        out_shapes.append(torch.tensor(part_dims, dtype=torch.int64))
+    return (*out_indices, *out_values, *out_shapes)
+
+
+no_registered_gradient("SparseSplit")

@@ -32,7 +32,7 @@ from torchmeta.runtime.program import LoopRunner, Program, node_error
 from torchmeta.runtime.state import ResourceContainer, VariableSlot
 from torchmeta.runtime.static_step import StaticStep
 
-__all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions"]
+__all__ = ["Session", "InteractiveSession", "ConfigProto", "GPUOptions", "GraphOptions", "OptimizerOptions"]
 
 
 class GPUOptions:
@@ -69,6 +69,8 @@ class ConfigProto:
         eagerly); a training step is captured as one graph (see ``runtime/compiled.py``). ``Session.compile_stats()`` lists what was
         compiled and how long it took.
       gpu_options: a ``GPUOptions`` (its ``visible_device_list`` maps the graph's GPUs to CUDA devices).
+      graph_options: a ``GraphOptions``; accepted for compatibility (TF's graph optimizations and XLA's JIT
+        levels have no counterpart: torchmeta's are ``optimize`` and ``torch_compile``).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class ConfigProto:
         optimize=True,
         torch_compile=False,
         gpu_options=None,
+        graph_options=None,
         **_ignored,
     ):
         self.allow_soft_placement = allow_soft_placement
@@ -91,6 +94,95 @@ class ConfigProto:
         self.optimize = optimize
         self.torch_compile = torch_compile
         self.gpu_options = gpu_options if gpu_options is not None else GPUOptions()
+        self.graph_options = graph_options if graph_options is not None else GraphOptions()
+
+
+class _ProtoEnum:
+    """A proto enum's class-level wrapper (``OptimizerOptions.Level``): ``Name``, ``Value``, ``keys``, ``values``,
+    ``items``, as protobuf's ``EnumTypeWrapper``."""
+
+    def __init__(self, enum_name: str, values: dict[str, int]):
+        self._enum_name = enum_name
+        self._values = values
+
+    def Name(self, number):
+        for key, value in self._values.items():
+            if value == number:
+                return key
+        raise ValueError(f"Enum {self._enum_name} has no name defined for value {number!r}")
+
+    def Value(self, name):
+        if name not in self._values:
+            raise ValueError(f"Enum {self._enum_name} has no value defined for name {name!r}")
+        return self._values[name]
+
+    def keys(self):
+        return list(self._values)
+
+    def values(self):
+        return list(self._values.values())
+
+    def items(self):
+        return list(self._values.items())
+
+
+class _OptionsMessage:
+    """Keyword fields with proto3 defaults, TF's error for an unknown field, equality by fields."""
+
+    _FIELDS: dict = {}
+
+    def __init__(self, **fields):
+        for name, default in self._FIELDS.items():
+            setattr(self, name, default() if callable(default) else default)
+        for name, value in fields.items():
+            if name not in self._FIELDS:
+                raise ValueError(f'Protocol message {type(self).__name__} has no "{name}" field.')
+            setattr(self, name, value)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __repr__(self):
+        changed = {
+            k: v
+            for k, v in vars(self).items()
+            if v != (self._FIELDS[k]() if callable(self._FIELDS[k]) else self._FIELDS[k])
+        }
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+class OptimizerOptions(_OptionsMessage):
+    """TF's ``OptimizerOptions`` (config.proto): the fields and enum constants TF1 programs set (``opt_level``,
+    ``global_jit_level = tf.OptimizerOptions.ON_1``). Accepted for compatibility; nothing reads them."""
+
+    Level = _ProtoEnum("Level", {"L1": 0, "L0": -1})
+    GlobalJitLevel = _ProtoEnum("GlobalJitLevel", {"DEFAULT": 0, "OFF": -1, "ON_1": 1, "ON_2": 2})
+    L1, L0 = 0, -1
+    DEFAULT, OFF, ON_1, ON_2 = 0, -1, 1, 2
+    _FIELDS = {
+        "do_common_subexpression_elimination": False,
+        "do_constant_folding": False,
+        "max_folded_constant_in_bytes": 0,
+        "do_function_inlining": False,
+        "opt_level": 0,
+        "global_jit_level": 0,
+        "cpu_global_jit": False,
+    }
+
+
+class GraphOptions(_OptionsMessage):
+    """TF's ``GraphOptions`` (config.proto), holding an ``OptimizerOptions``. Accepted for compatibility."""
+
+    _FIELDS = {
+        "enable_recv_scheduling": False,
+        "optimizer_options": OptimizerOptions,
+        "build_cost_model": 0,
+        "build_cost_model_after": 0,
+        "infer_shapes": False,
+        "place_pruned_graph": False,
+        "enable_bfloat16_sendrecv": False,
+        "timeline_step": 0,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from torchmeta.api.input_ops import (
     input_producer,
     limit_epochs,
     match_filenames_once,
+    maybe_batch,
+    maybe_batch_join,
+    maybe_shuffle_batch,
+    maybe_shuffle_batch_join,
     range_input_producer,
     shuffle_batch,
     shuffle_batch_join,
@@ -25,6 +29,7 @@ from torchmeta.api.input_ops import (
 )
 from torchmeta.api.meta_graph_api import QueueRunner, add_queue_runner, write_graph
 from torchmeta.io.events import summary_iterator
+from torchmeta.train.basic_loops import basic_train_loop
 from torchmeta.train.basic_session_run_hooks import (
     CheckpointSaverHook,
     CheckpointSaverListener,
@@ -50,8 +55,16 @@ from torchmeta.train.checkpoint_management import (
     remove_checkpoint,
     update_checkpoint_state,
 )
-from torchmeta.train.checkpoint_utils import NewCheckpointReader, list_variables, load_checkpoint, load_variable
+from torchmeta.train.checkpoint_utils import (
+    NewCheckpointReader,
+    checkpoints_iterator,
+    init_from_checkpoint,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+)
 from torchmeta.train.coordinator import Coordinator, LooperThread
+from torchmeta.train.device_setter import replica_device_setter
 from torchmeta.train.learning_rate_decay import (
     cosine_decay,
     cosine_decay_restarts,
@@ -88,6 +101,7 @@ from torchmeta.train.optimizers import (
     RMSPropOptimizer,
 )
 from torchmeta.train.saver import Saver, SaverDef, export_meta_graph, import_meta_graph
+from torchmeta.train.server_lib import ClusterDef, ClusterSpec, JobDef
 from torchmeta.train.session_manager import SessionManager
 from torchmeta.train.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
 from torchmeta.train.supervisor import Supervisor
@@ -128,6 +142,10 @@ __all__ = [
     "batch_join",
     "shuffle_batch",
     "shuffle_batch_join",
+    "maybe_batch",
+    "maybe_batch_join",
+    "maybe_shuffle_batch",
+    "maybe_shuffle_batch_join",
     "CheckpointState",
     "checkpoint_exists",
     "generate_checkpoint_state_proto",
@@ -139,6 +157,13 @@ __all__ = [
     "NewCheckpointReader",
     "load_checkpoint",
     "list_variables",
+    "init_from_checkpoint",
+    "checkpoints_iterator",
+    "basic_train_loop",
+    "replica_device_setter",
+    "ClusterSpec",
+    "ClusterDef",
+    "JobDef",
     "load_variable",
     "assert_global_step",
     "create_global_step",

@@ -126,7 +126,7 @@ def _resource_saveable(read: Tensor, slice_spec: str, name: str) -> _Saveable:
     return _Saveable(name, read, slice_spec, read.dtype.base_dtype, handle.device, restore, handle.op)
 
 
-def _saveable_for(var, name: str, slice_spec: str = "") -> _Saveable:
+def saveable_for(var, name: str, slice_spec: str = "") -> _Saveable:
     if isinstance(var, Variable):
         if var._is_resource:
             return _resource_saveable(var._graph_element, slice_spec, name)
@@ -207,7 +207,7 @@ def _saveables(names_to_vars: dict) -> list[_Saveable]:
             spec = ""
             if sliced:
                 spec = part._get_save_slice_info().spec
-            saveable = _saveable_for(part, name, spec)
+            saveable = saveable_for(part, name, spec)
             if saveable.op in seen:
                 raise ValueError(f"The same saveable will be restored with two names: {name}")
             seen.add(saveable.op)
